@@ -1,0 +1,18 @@
+/** Names of the add-ons the catalog knows; any other add-on name is a third-party chart. */
+export const CATALOG_ADDONS = [
+  'argo-cd',
+  'aws-cloud-controller-manager',
+  'aws-ebs-csi-driver',
+  'aws-load-balancer-controller',
+  'cert-manager',
+  'cilium',
+  'etcd-backup',
+  'external-secrets',
+  'kube-prometheus-stack',
+  'metrics-server',
+  'nvidia-device-plugin',
+] as const;
+
+export type CatalogAddonName = (typeof CATALOG_ADDONS)[number];
+
+export const isCatalogAddon = (name: string): name is CatalogAddonName => (CATALOG_ADDONS as readonly string[]).includes(name);

@@ -1,0 +1,71 @@
+/** Shared wiring for the commands: argument parsing, the project root, errors → exit codes. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
+
+/** The repository this generator lives in (environments/, rendered/ …). `--root` overrides it. */
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface CommonFlags {
+  root: string;
+  debug: boolean;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON_OPTIONS: Options = {
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' },
+  root: { type: 'string' },
+};
+
+export function parseCommand<O extends Options>(argv: string[], options: O, help: string, allowPositionals = false) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${help}`);
+  }
+  const values = parsed.values as Record<string, unknown>;
+  if (values.help) {
+    process.stdout.write(help.trimEnd() + '\n');
+    process.exit(0);
+  }
+  const common: CommonFlags = { root: resolve(String(values.root ?? PROJECT_ROOT)), debug: Boolean(values.debug) };
+  return { values, positionals: parsed.positionals, common };
+}
+
+export function splitList(v: unknown): string[] | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export function printDiagnostics(ds: readonly Diagnostic[], stream: NodeJS.WritableStream = process.stderr): void {
+  for (const d of sortDiagnostics(ds)) stream.write(formatDiagnostic(d) + '\n');
+}
+
+/** A progress line on a terminal, nothing when output is piped (CI logs stay quiet). */
+export function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(text + '\n');
+}
+
+/**
+ * Run a command: user mistakes (InputError, UsageError) print their message and exit 2; findings
+ * exit 1; external failures exit 3. A stack trace only with --debug.
+ */
+export async function run(main: (argv: string[]) => Promise<number | void> | number | void): Promise<void> {
+  const argv = process.argv.slice(2);
+  const debug = argv.includes('--debug');
+  try {
+    const code = await main(argv);
+    process.exitCode = typeof code === 'number' ? code : 0;
+  } catch (e) {
+    const err = e as Error & { exitCode?: number; diagnostics?: Diagnostic[] };
+    if (err.diagnostics) printDiagnostics(err.diagnostics);
+    else if (err.exitCode !== undefined) process.stderr.write(err.message.trimEnd() + '\n');
+    else process.stderr.write(`internal error: ${err.message}${debug ? '' : ' (run again with --debug for the stack trace)'}\n`);
+    if (debug && err.stack) process.stderr.write(err.stack + '\n');
+    process.exitCode = err.exitCode ?? 70;
+  }
+}

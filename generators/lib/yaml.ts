@@ -1,0 +1,81 @@
+/**
+ * The one YAML module: every rendered file is serialized here, so the output format (YAML 1.1-safe
+ * quoting, key order, line width) is decided once.
+ */
+import { Document, isMap, isScalar, parseAllDocuments, stringify, type Pair, type ToStringOptions } from 'yaml';
+
+/** Keys written first, in this order; all other keys follow alphabetically. */
+const LEADING_KEYS = ['apiVersion', 'kind', 'version', 'metadata', 'name', 'namespace'];
+
+function keyRank(key: string): number {
+  const i = LEADING_KEYS.indexOf(key);
+  return i === -1 ? LEADING_KEYS.length : i;
+}
+
+export function compareKeys(a: string, b: string): number {
+  const ra = keyRank(a);
+  const rb = keyRank(b);
+  if (ra !== rb) return ra - rb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortEntries(a: Pair, b: Pair): number {
+  const ka = isScalar(a.key) ? String(a.key.value) : String(a.key);
+  const kb = isScalar(b.key) ? String(b.key.value) : String(b.key);
+  return compareKeys(ka, kb);
+}
+
+const DOC_OPTIONS = {
+  // YAML 1.1 so that yes/on/no and date-like strings are quoted: Kubernetes, Helm and Talos read 1.1.
+  version: '1.1' as const,
+  sortMapEntries: sortEntries,
+  aliasDuplicateObjects: false,
+};
+const STRING_OPTIONS: ToStringOptions = { lineWidth: 0, indentSeq: true };
+
+/** Drop `undefined` members so optional fields never appear as empty keys. */
+export function prune<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => prune(v)) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v !== undefined) out[k] = prune(v);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+/** One YAML document (no header, no leading `---`). */
+export function toYaml(value: unknown): string {
+  const doc = new Document(prune(value), DOC_OPTIONS);
+  return doc.toString(STRING_OPTIONS);
+}
+
+/** Several documents, separated by `---`. */
+export function toYamlStream(values: readonly unknown[]): string {
+  return values.map((v) => toYaml(v)).join('---\n');
+}
+
+/** A YAML scalar or flow collection safe to splice into a template line (used by the Handlebars helper). */
+export function yamlInline(value: unknown): string {
+  if (value === undefined) throw new Error('yamlInline: undefined value');
+  return stringify(value, { version: '1.1', lineWidth: 0, collectionStyle: 'flow', defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }).trimEnd();
+}
+
+/** Parse a (possibly multi-document) YAML stream back to plain values; throws on any YAML error. */
+export function parseYamlStream(text: string): unknown[] {
+  const docs = parseAllDocuments(text, { version: '1.1' });
+  if (!Array.isArray(docs)) return [];
+  const out: unknown[] = [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw new Error(d.errors.map((e) => e.message).join('; '));
+    const js = d.toJS({ maxAliasCount: -1 });
+    if (js !== null && js !== undefined) out.push(js);
+  }
+  return out;
+}
+
+export function isPlainMapNode(node: unknown): boolean {
+  return isMap(node);
+}

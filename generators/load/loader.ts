@@ -1,0 +1,164 @@
+/**
+ * Load layer: environment files parsed with source positions, `extends` resolved (maps merge
+ * deeply, lists replace). Pure functions of file texts; the only I/O is `readEnvironmentSources`.
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { DocPath } from '../lib/paths.js';
+import type { Diagnostic, SourcePos } from '../validate/diagnostics.js';
+import { collectOrigins, locateIn, mergeOrigins, type OriginMap } from './source.js';
+
+export const ENV_DIR = 'environments';
+export const SCHEMA_COMMENT = '# yaml-language-server: $schema=../schemas/environment.schema.json';
+
+/** Files of an environment directory, keyed by repo-relative path. */
+export type SourceFiles = ReadonlyMap<string, string>;
+
+export interface ParsedFile {
+  file: string;
+  data: unknown;
+  origins: OriginMap;
+}
+
+export interface ResolvedEnvironment {
+  name: string;
+  /** Repo-relative path of the environment's own file. */
+  file: string;
+  /** The file and its bases, most specific first. */
+  files: string[];
+  /** The merged document (SSM references still unresolved). */
+  data: Record<string, unknown>;
+  origins: OriginMap;
+}
+
+export const envFile = (name: string): string => `${ENV_DIR}/${name}.yaml`;
+
+export function isEnvironmentFileName(f: string): boolean {
+  return f.endsWith('.yaml') && !f.startsWith('_') && !f.startsWith('.');
+}
+
+/** Read every environment and base file (and SSM lock) below `root`. */
+export function readEnvironmentSources(root: string): Map<string, string> {
+  const dir = join(root, ENV_DIR);
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).sort()) {
+    if (f.endsWith('.yaml') || f.endsWith('.json')) out.set(`${ENV_DIR}/${f}`, readFileSync(join(dir, f), 'utf8'));
+  }
+  return out;
+}
+
+export function listEnvironmentNames(sources: SourceFiles): string[] {
+  return [...sources.keys()]
+    .filter((p) => p.startsWith(`${ENV_DIR}/`) && isEnvironmentFileName(p.slice(ENV_DIR.length + 1)))
+    .map((p) => p.slice(ENV_DIR.length + 1, -'.yaml'.length))
+    .sort();
+}
+
+export function parseFile(file: string, text: string): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const diagnostics: Diagnostic[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    const duplicate = e.code === 'DUPLICATE_KEY';
+    diagnostics.push({
+      severity: doc.errors.includes(e) ? 'error' : 'warning',
+      rule: duplicate ? 'yaml.duplicate-key' : 'yaml.syntax',
+      file,
+      line,
+      col,
+      path: [],
+      message: duplicate ? 'duplicate key: a key may appear once in a map' : `YAML ${e.message.split('\n')[0]}`,
+      hint: duplicate ? 'remove or merge the second occurrence' : undefined,
+    });
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const data: unknown = doc.toJS() ?? {};
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    diagnostics.push({ severity: 'error', rule: 'yaml.not-a-map', file, line: 1, col: 1, path: [], message: 'an environment file must be a YAML map' });
+    return { diagnostics };
+  }
+  if (!text.startsWith(SCHEMA_COMMENT)) {
+    diagnostics.push({
+      severity: 'warning',
+      rule: 'schema-comment',
+      file,
+      line: 1,
+      col: 1,
+      path: [],
+      message: 'the file does not start with the yaml-language-server schema comment, so editors cannot complete or check it',
+      hint: `add '${SCHEMA_COMMENT}' as the first line`,
+    });
+  }
+  return { parsed: { file, data, origins: collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+}
+
+const isMapValue = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Deep merge with the `extends` rule: maps merge, lists and scalars of `over` replace. */
+export function mergeDeep(under: unknown, over: unknown): unknown {
+  if (isMapValue(under) && isMapValue(over)) {
+    const out: Record<string, unknown> = { ...under };
+    for (const [k, v] of Object.entries(over)) out[k] = k in under ? mergeDeep(under[k], v) : v;
+    return out;
+  }
+  return over;
+}
+
+/** Parse an environment and its chain of bases and merge them. */
+export function resolveEnvironment(name: string, sources: SourceFiles): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const chain: ParsedFile[] = [];
+  const seen = new Set<string>();
+  let file = envFile(name);
+  let from: { file: string; pos?: SourcePos } | undefined;
+  for (;;) {
+    const text = sources.get(file);
+    if (text === undefined) {
+      diagnostics.push({
+        severity: 'error',
+        rule: 'extends.missing',
+        file: from?.file ?? file,
+        line: from?.pos?.line,
+        col: from?.pos?.col,
+        path: from ? ['extends'] : [],
+        message: from ? `extends '${file}', which does not exist` : `no environment file ${file}`,
+      });
+      return { diagnostics };
+    }
+    const { parsed, diagnostics: ds } = parseFile(file, text);
+    diagnostics.push(...ds);
+    if (!parsed) return { diagnostics };
+    chain.push(parsed);
+    seen.add(file);
+    const ext = (parsed.data as Record<string, unknown>).extends;
+    if (ext === undefined) break;
+    const pos = locateIn(parsed.origins, ['extends']);
+    if (typeof ext !== 'string') break; // the schema reports the type
+    const next = envFile(ext);
+    if (seen.has(next)) {
+      diagnostics.push({ severity: 'error', rule: 'extends.cycle', file, line: pos?.line, col: pos?.col, path: ['extends'], message: `extends cycle: ${[...seen, next].join(' → ')}` });
+      return { diagnostics };
+    }
+    from = { file, pos };
+    file = next;
+  }
+  let data: unknown = {};
+  let origins: OriginMap = new Map();
+  for (const f of [...chain].reverse()) {
+    data = mergeDeep(data, f.data);
+    origins = mergeOrigins(origins, f.origins);
+  }
+  const own = chain[0]!;
+  return {
+    env: { name, file: own.file, files: chain.map((c) => c.file), data: data as Record<string, unknown>, origins },
+    diagnostics,
+  };
+}
+
+/** Where a value of the resolved environment was written (its key for `preferKey`). */
+export function locate(env: ResolvedEnvironment, path: DocPath, preferKey = false): SourcePos {
+  return locateIn(env.origins, path, preferKey) ?? { file: env.file, line: 1, col: 1 };
+}

@@ -1,0 +1,73 @@
+/**
+ * Source positions of every value in an environment file, and of the merged result of an
+ * environment with its bases: `locate(path)` answers "which file, line and column wrote this".
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node } from 'yaml';
+import { toPointer, type DocPath } from '../lib/paths.js';
+import type { SourcePos } from '../validate/diagnostics.js';
+
+export interface Origin {
+  /** Where the value starts. */
+  value: SourcePos;
+  /** Where the map key naming it starts (absent for list items and the root). */
+  key?: SourcePos;
+  /** Whether the value is a map (maps merge across extends; anything else replaces). */
+  isMap: boolean;
+}
+
+export type OriginMap = Map<string, Origin>;
+
+function pos(file: string, lc: LineCounter, offset: number | undefined): SourcePos {
+  const { line, col } = lc.linePos(offset ?? 0);
+  return { file, line, col };
+}
+
+/** Record the position of every node of a parsed document, keyed by JSON pointer. */
+export function collectOrigins(file: string, root: Node | null | undefined, lc: LineCounter): OriginMap {
+  const out: OriginMap = new Map();
+  const visit = (node: unknown, path: (string | number)[], key?: SourcePos): void => {
+    const n = node as Node | null | undefined;
+    const offset = n && 'range' in n && n.range ? n.range[0] : undefined;
+    const value = offset === undefined ? (key ?? { file, line: 1, col: 1 }) : pos(file, lc, offset);
+    out.set(toPointer(path), key ? { value, key, isMap: isMap(n) } : { value, isMap: isMap(n) });
+    if (isMap(n)) {
+      for (const item of n.items) {
+        if (!isPair(item)) continue;
+        const k = isScalar(item.key) ? String(item.key.value) : String(item.key);
+        const keyNode = item.key as Node | null;
+        const keyPos = keyNode && keyNode.range ? pos(file, lc, keyNode.range[0]) : value;
+        visit(item.value, [...path, k], keyPos);
+      }
+    } else if (isSeq(n)) {
+      n.items.forEach((item, i) => visit(item, [...path, i]));
+    }
+  };
+  visit(root, []);
+  return out;
+}
+
+/**
+ * Origins of `over` merged onto `under` with the merge rule of `extends`: maps merge deeply, lists
+ * and scalars replace (so everything `under` had below a replaced value is forgotten).
+ */
+export function mergeOrigins(under: OriginMap, over: OriginMap): OriginMap {
+  const out = new Map(under);
+  const pointers = [...over.keys()].sort((a, b) => a.length - b.length);
+  for (const p of pointers) {
+    const o = over.get(p)!;
+    if (!o.isMap) {
+      for (const k of [...out.keys()]) if (k.startsWith(p + '/')) out.delete(k);
+    }
+    out.set(p, o);
+  }
+  return out;
+}
+
+/** The position of the deepest recorded value on `path`; `preferKey` points at the key instead. */
+export function locateIn(origins: OriginMap, path: DocPath, preferKey = false): SourcePos | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const o = origins.get(toPointer(path.slice(0, n)));
+    if (o) return preferKey && n === path.length && o.key ? o.key : o.value;
+  }
+  return undefined;
+}

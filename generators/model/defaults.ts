@@ -1,0 +1,15 @@
+/** Defaults applied when the environment does not say otherwise (documented in the README). */
+export const DEFAULTS = {
+  renderedPath: 'rendered',
+  maxPods: 110,
+  plannedPods: 300,
+  cni: 'flannel',
+  dnsDomain: 'cluster.local',
+  backupSchedule: '0 */6 * * *',
+  installDisk: '/dev/xvda',
+  nvidiaDriver: 'lts',
+  postgresPort: 5432,
+  rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
+  litestreamVersion: 'v0.5.6',
+  replicas: 2,
+} as const;

@@ -1,0 +1,92 @@
+/** The shape of a resolved environment document once the JSON Schema has accepted it. */
+import type { Arch, Probe, Role, SecretRef, Taint } from './types.js';
+
+export interface SubnetInput { name: string; id?: string; cidr: string; zone: string }
+export interface NodeInput { name: string; ip: string; subnet?: string }
+export interface NodePoolInput {
+  name: string;
+  role: Role;
+  arch: Arch;
+  instanceType: string;
+  subnet?: string;
+  maxPods?: number;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  gpu?: { vendor: 'nvidia'; perNode?: number };
+  count?: number;
+  nodes?: NodeInput[];
+}
+export interface AddonInput {
+  enabled?: boolean;
+  namespace?: string;
+  values?: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+  syncWave?: number;
+  chart?: { repoURL: string; name: string; version: string };
+  secrets?: Record<string, Record<string, SecretRef>>;
+}
+export interface WorkloadInput {
+  name: string;
+  namespace?: string;
+  kind?: 'deployment' | 'statefulset' | 'cronjob';
+  image: string;
+  replicas?: number;
+  schedule?: string;
+  command?: string[];
+  args?: string[];
+  ports?: { name: string; port: number; protocol?: 'TCP' | 'UDP' }[];
+  metricsPort?: string;
+  env?: Record<string, string | SecretRef>;
+  configFiles?: Record<string, string>;
+  resources: { requests: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  liveness?: Probe;
+  readiness?: Probe;
+  placement?: { arch?: Arch | 'any'; gpu?: number; pool?: string };
+  ingress?: { host: string; path?: string; port?: string; scheme?: 'internet-facing' | 'internal'; certificateArn?: string; groupName?: string };
+  autoscaling?: { minReplicas?: number; maxReplicas: number; targetCPUUtilization?: number };
+  disruptionBudget?: { minAvailable?: number; maxUnavailable?: number };
+  volumes?: { name: string; mountPath: string; size: string }[];
+  serviceAccount?: { iamRoleArn?: string };
+  network?: { ingressFrom?: string[]; egressTo?: { workload?: string; cidr?: string; ports?: number[] }[] };
+}
+export interface EnvironmentInput {
+  name: string;
+  extends?: string;
+  description?: string;
+  git: { repoURL: string; targetRevision: string };
+  aws: {
+    region: string;
+    accountId: string;
+    vpc: { id: string; cidr: string; subnets: SubnetInput[] };
+    iam?: { mode?: 'instance-profile' | 'irsa'; issuerURL?: string };
+  };
+  cluster: {
+    name: string;
+    distribution: 'talos' | 'k3s';
+    talosVersion?: string;
+    k3sVersion?: string;
+    kubernetesVersion: string;
+    endpoint: string;
+    extraSANs?: string[];
+    datastore: {
+      type: 'etcd' | 'kine-postgres' | 'kine-sqlite';
+      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string };
+      postgres?: { host: string; port?: number; database: string; user: string; password: SecretRef; caBundlePath?: string };
+      litestream?: { bucket: string; prefix?: string; version?: string };
+    };
+    network: { podCIDR: string; serviceCIDR: string; cni?: 'flannel' | 'cilium'; dnsDomain?: string };
+    plannedPods?: number;
+    talos?: {
+      installDisk?: string;
+      kubeletExtraArgs?: Record<string, string>;
+      apiServerExtraArgs?: Record<string, string>;
+      sysctls?: Record<string, string>;
+      extensions?: string[];
+      nvidiaDriver?: 'lts' | 'production';
+    };
+  };
+  argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean };
+  nodePools: NodePoolInput[];
+  addons?: Record<string, AddonInput>;
+  workloads?: WorkloadInput[];
+}

@@ -1,0 +1,195 @@
+/**
+ * The environment model: the resolved, validated environment with defaults applied once and
+ * derived values (node list, cert SANs, schematic classes, capacity) computed once. Renderers read
+ * only this. Plain data, no I/O.
+ */
+
+/** Reference to an SSM SecureString: never read at synth, rendered as a reference. */
+export interface SecretRef {
+  secret: string;
+}
+
+export type Arch = 'amd64' | 'arm64';
+export type Role = 'controlplane' | 'worker';
+export type Distribution = 'talos' | 'k3s';
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface Subnet {
+  name: string;
+  id?: string;
+  cidr: string;
+  zone: string;
+}
+
+/** Nodes that share an OS image: arch + GPU driver. One Image Factory schematic each (Talos). */
+export interface NodeClass {
+  /** e.g. `amd64`, `arm64`, `amd64-nvidia`. */
+  name: string;
+  arch: Arch;
+  gpu?: 'nvidia';
+}
+
+export interface NodePool {
+  name: string;
+  role: Role;
+  arch: Arch;
+  instanceType: string;
+  /** Instance family, e.g. m7g for m7g.xlarge. */
+  family: string;
+  subnet?: Subnet;
+  maxPods: number;
+  labels: Record<string, string>;
+  taints: Taint[];
+  gpu?: { vendor: 'nvidia'; perNode: number };
+  nodeClass: NodeClass;
+  /** Fixed nodes; empty for auto-scaled pools. */
+  nodes: Node[];
+  /** Auto-scaled pool size (then one config per pool); undefined for fixed nodes. */
+  count?: number;
+  /** Nodes the pool runs: nodes.length or count. */
+  size: number;
+}
+
+export interface Node {
+  name: string;
+  ip: string;
+  pool: string;
+  role: Role;
+  subnet?: Subnet;
+}
+
+/**
+ * What gets one machine/node config: a fixed node, or an auto-scaled pool (all its nodes share
+ * one config and get their name from the cloud).
+ */
+export interface ConfigTarget {
+  /** File stem: node name, or pool name for auto-scaled pools. */
+  name: string;
+  pool: NodePool;
+  node?: Node;
+}
+
+export type Datastore =
+  | {
+      type: 'etcd';
+      backup?: { bucket: string; prefix: string; schedule: string; kmsKeyId?: string; ageRecipientPublicKey?: string };
+    }
+  | {
+      type: 'kine-postgres';
+      postgres: { host: string; port: number; database: string; user: string; password: SecretRef; caBundlePath: string };
+    }
+  | {
+      type: 'kine-sqlite';
+      litestream: { bucket: string; prefix: string; version: string };
+    };
+
+export interface AddonOverride {
+  name: string;
+  enabled?: boolean;
+  namespace?: string;
+  values: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  syncWave?: number;
+  chart?: { repoURL: string; name: string; version: string };
+  secrets: Record<string, Record<string, SecretRef>>;
+}
+
+export type EnvValue = string | SecretRef;
+
+export interface Probe {
+  httpGet?: string;
+  tcp?: boolean;
+  port?: number;
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  failureThreshold?: number;
+}
+
+export interface Workload {
+  name: string;
+  namespace: string;
+  kind: 'deployment' | 'statefulset' | 'cronjob';
+  image: string;
+  replicas: number;
+  schedule?: string;
+  command?: string[];
+  args?: string[];
+  ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[];
+  metricsPort?: string;
+  env: Record<string, EnvValue>;
+  configFiles: Record<string, string>;
+  resources: { requests: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  liveness?: Probe;
+  readiness?: Probe;
+  placement: { arch: Arch | 'any'; gpu?: number; pool?: string };
+  ingress?: { host: string; path: string; port?: string; scheme: 'internet-facing' | 'internal'; certificateArn?: string; groupName?: string };
+  autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilization: number };
+  disruptionBudget?: { minAvailable?: number; maxUnavailable?: number };
+  volumes: { name: string; mountPath: string; size: string }[];
+  serviceAccount: { iamRoleArn?: string };
+  network: { ingressFrom: string[]; egressTo: { workload?: string; cidr?: string; ports?: number[] }[] };
+}
+
+export interface EnvironmentModel {
+  name: string;
+  /** Repo-relative environment file and its bases, most specific first. */
+  sourceFiles: string[];
+  description?: string;
+  git: { repoURL: string; targetRevision: string; renderedPath: string };
+  /** Repo-relative path of this environment's rendered tree, e.g. rendered/prod. */
+  renderedDir: string;
+  aws: {
+    region: string;
+    accountId: string;
+    vpc: { id: string; cidr: string; subnets: Subnet[] };
+    iam: { mode: 'instance-profile' | 'irsa'; issuerURL?: string };
+  };
+  cluster: {
+    name: string;
+    distribution: Distribution;
+    /** e.g. v1.13.9 (talos only). */
+    talosVersion?: string;
+    /** e.g. 1.13 (talos only). */
+    talosMinor?: string;
+    k3sVersion?: string;
+    /** e.g. 1.35.2 */
+    kubernetesVersion: string;
+    /** e.g. 1.35 */
+    kubernetesMinor: string;
+    endpoint: string;
+    endpointHost: string;
+    endpointPort: number;
+    /** API server certificate SANs: endpoint host, control-plane IPs, extra SANs (sorted, unique). */
+    certSANs: string[];
+    datastore: Datastore;
+    network: { podCIDR: string; serviceCIDR: string; cni: 'flannel' | 'cilium'; dnsDomain: string };
+    plannedPods: number;
+    talos: {
+      installDisk: string;
+      kubeletExtraArgs: Record<string, string>;
+      apiServerExtraArgs: Record<string, string>;
+      sysctls: Record<string, string>;
+      extensions: string[];
+      nvidiaDriver: 'lts' | 'production';
+    };
+  };
+  argocd: { automated: boolean; prune: boolean; selfHeal: boolean };
+  pools: NodePool[];
+  /** Every fixed node, pools in order. */
+  nodes: Node[];
+  controlPlaneNodes: Node[];
+  /** One machine config per entry (fixed node or auto-scaled pool). */
+  configTargets: ConfigTarget[];
+  nodeClasses: NodeClass[];
+  hasGpu: boolean;
+  arches: Arch[];
+  /** Pods the worker nodes can hold: Σ size × maxPods. */
+  podCapacity: number;
+  addons: AddonOverride[];
+  workloads: Workload[];
+}

@@ -1,0 +1,57 @@
+/**
+ * The pure pipeline: environment sources → diagnostics and a model → rendered files (in memory).
+ * Commands wire it to the file system (load) and the writer.
+ */
+import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
+import { buildModel } from './model/build.js';
+import type { EnvironmentInput } from './model/input.js';
+import type { EnvironmentModel } from './model/types.js';
+import { withHeader, type FinalFile } from './render/header.js';
+import { renderModel } from './render/index.js';
+import { lockFile, parseLock, resolveSsm } from './ssm/lock.js';
+import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
+import { validateResolved, validateSemantics } from './validate/index.js';
+
+export interface PreparedEnvironment {
+  name: string;
+  resolved: ResolvedEnvironment;
+  /** The merged document with SSM references replaced by their locked values. */
+  data: Record<string, unknown>;
+  model: EnvironmentModel;
+  /** SSM parameters the environment uses. */
+  ssmParameters: string[];
+}
+
+export interface PrepareResult {
+  prepared?: PreparedEnvironment;
+  diagnostics: Diagnostic[];
+}
+
+export function prepareEnvironment(name: string, sources: SourceFiles): PrepareResult {
+  const { env, diagnostics } = resolveEnvironment(name, sources);
+  if (!env || hasErrors(diagnostics)) return { diagnostics };
+  const schemaErrors = validateResolved(env);
+  if (schemaErrors.length > 0) return { diagnostics: [...diagnostics, ...schemaErrors] };
+  const { lock, diagnostics: lockDiags } = parseLock(lockFile(name), sources.get(lockFile(name)));
+  const ssm = resolveSsm(env, lock);
+  const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
+  if (hasErrors(all)) return { diagnostics: all };
+  const input = ssm.data as unknown as EnvironmentInput;
+  all.push(...validateSemantics(env, input));
+  if (hasErrors(all)) return { diagnostics: all };
+  const model = buildModel(input, env.files);
+  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: all };
+}
+
+/** Render one prepared environment: every renderer, each file with its header. */
+export function renderEnvironment(p: PreparedEnvironment): FinalFile[] {
+  return renderModel(p.model)
+    .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+export function selectEnvironments(sources: SourceFiles, requested: string[] | undefined): { names: string[]; unknown: string[] } {
+  const all = listEnvironmentNames(sources);
+  if (!requested || requested.length === 0) return { names: all, unknown: [] };
+  return { names: requested.filter((n) => all.includes(n)), unknown: requested.filter((n) => !all.includes(n)) };
+}

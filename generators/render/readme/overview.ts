@@ -1,0 +1,68 @@
+import { compileTemplate } from '../../lib/templates.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { ReadmeSection } from './sections.js';
+
+const overview = compileTemplate(`| | |
+|---|---|
+| Cluster | {{code cluster.name}} ({{distribution}}) |
+| Kubernetes | {{code cluster.kubernetesVersion}} |
+{{#if talos}}| Talos | {{code talos}} |
+{{/if}}| API endpoint | {{code cluster.endpoint}} |
+| Datastore | {{datastore}} |
+| AWS | account {{code aws.accountId}}, region {{code aws.region}} |
+| Pod / service CIDR | {{code cluster.network.podCIDR}} / {{code cluster.network.serviceCIDR}} ({{cluster.network.cni}}) |
+| Worker capacity | {{capacity}} pods for {{cluster.plannedPods}} planned |
+`);
+
+const pools = compileTemplate(`| Pool | Role | Arch | Instance type | Nodes | Max pods | GPU |
+|---|---|---|---|---|---|---|
+{{#each pools}}| {{name}} | {{role}} | {{arch}} | {{code instanceType}} | {{nodes}} | {{maxPods}} | {{gpu}} |
+{{/each}}`);
+
+function datastoreText(m: EnvironmentModel): string {
+  const d = m.cluster.datastore;
+  switch (d.type) {
+    case 'etcd':
+      return m.cluster.distribution === 'talos'
+        ? `Talos-managed etcd${d.backup ? `, encrypted snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\`` : ' (no backup configured)'}. Talos cannot use Kine: it hard-codes kube-apiserver's \`--etcd-servers\` and always runs etcd.`
+        : 'etcd';
+    case 'kine-postgres':
+      return `Kine (embedded in K3s) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
+    case 'kine-sqlite':
+      return `Kine (embedded in K3s) on SQLite, replicated by Litestream to \`s3://${d.litestream.bucket}/${d.litestream.prefix}\``;
+  }
+}
+
+export function overviewSections(m: EnvironmentModel): ReadmeSection[] {
+  return [
+    {
+      order: 0,
+      title: 'Overview',
+      inputs: [['cluster'], ['aws', 'region'], ['aws', 'accountId'], ['nodePools']],
+      body: overview({
+        cluster: m.cluster,
+        aws: m.aws,
+        distribution: m.cluster.distribution === 'talos' ? 'Talos Linux' : 'K3s',
+        talos: m.cluster.talosVersion ?? false,
+        datastore: datastoreText(m),
+        capacity: m.podCapacity,
+      }),
+    },
+    {
+      order: 10,
+      title: 'Node pools',
+      inputs: [['nodePools']],
+      body: pools({
+        pools: m.pools.map((p) => ({
+          name: p.name,
+          role: p.role,
+          arch: p.arch,
+          instanceType: p.instanceType,
+          nodes: p.count !== undefined ? `${p.count} (auto-scaled)` : p.nodes.map((n) => `${n.name} (${n.ip})`).join(', '),
+          maxPods: p.maxPods,
+          gpu: p.gpu ? `${p.gpu.perNode}× NVIDIA` : '—',
+        })),
+      }),
+    },
+  ];
+}

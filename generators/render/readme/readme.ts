@@ -1,0 +1,18 @@
+/** rendered/<env>/README.md: what this environment is, and its runbooks. */
+import type { DocPath } from '../../lib/paths.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { RenderedFile } from '../types.js';
+import { overviewSections } from './overview.js';
+import type { SectionProvider } from './sections.js';
+
+/** Section providers; domains (Talos, Argo CD, K3s …) add theirs here. */
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections];
+
+export function renderReadme(model: EnvironmentModel): RenderedFile[] {
+  const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
+  const inputs = new Map<string, DocPath>([[JSON.stringify(['name']), ['name']], [JSON.stringify(['description']), ['description']]]);
+  for (const s of sections) for (const p of s.inputs) inputs.set(JSON.stringify(p), p);
+  const title = `# Environment \`${model.name}\`\n\n${model.description ? `${model.description}\n\n` : ''}`;
+  const body = sections.map((s) => `## ${s.title}\n\n${s.body.trim()}\n`).join('\n');
+  return [{ path: 'README.md', content: title + body, inputs: [...inputs.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) }];
+}

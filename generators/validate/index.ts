@@ -1,0 +1,19 @@
+/** Environment validation: schema first (rules assume its shapes), then every semantic rule. */
+import type { ResolvedEnvironment } from '../load/loader.js';
+import type { EnvironmentInput } from '../model/input.js';
+import { hasErrors, type Diagnostic } from './diagnostics.js';
+import { RULES, runRules, type Rule } from './rules.js';
+import { validateSchema } from './schema.js';
+
+/** Rules contributed by other modules (workloads, add-on values …) join here. */
+export const ALL_RULES: readonly Rule[] = [...RULES];
+
+export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
+  return validateSchema(env);
+}
+
+export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentInput): Diagnostic[] {
+  return runRules({ env, input }, ALL_RULES);
+}
+
+export { hasErrors };

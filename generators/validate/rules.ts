@@ -1,0 +1,238 @@
+/**
+ * Semantic rules: what the JSON Schema cannot say. Each rule reads the schema-valid environment and
+ * returns positioned diagnostics; all rules run, so every problem is reported at once.
+ */
+import { isCatalogAddon, CATALOG_ADDONS } from '../catalog/names.js';
+import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr } from '../lib/cidr.js';
+import type { DocPath } from '../lib/paths.js';
+import { hintFor } from '../lib/suggest.js';
+import { locate, type ResolvedEnvironment } from '../load/loader.js';
+import { archOfInstanceType, isNvidiaGpuInstanceType, parseInstanceType } from '../model/aws.js';
+import { DEFAULTS } from '../model/defaults.js';
+import type { EnvironmentInput } from '../model/input.js';
+import { minorOf } from '../model/build.js';
+import type { Diagnostic, Severity } from './diagnostics.js';
+
+export interface RuleContext {
+  env: ResolvedEnvironment;
+  input: EnvironmentInput;
+}
+
+export type Rule = (ctx: RuleContext, report: Reporter) => void;
+export type Reporter = (rule: string, path: DocPath, message: string, opts?: { hint?: string; severity?: Severity; key?: boolean }) => void;
+
+/** Kubernetes minors each Talos minor supports (Talos support matrix). */
+export const TALOS_KUBERNETES_SUPPORT: Record<string, { min: string; max: string }> = {
+  '1.12': { min: '1.30', max: '1.35' },
+  '1.13': { min: '1.31', max: '1.36' },
+};
+
+const minorNumber = (v: string): number => Number(minorOf(v).split('.')[1]);
+
+function duplicates<T>(items: readonly T[], key: (t: T) => string): number[] {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  items.forEach((it, i) => {
+    const k = key(it);
+    if (seen.has(k)) out.push(i);
+    seen.add(k);
+  });
+  return out;
+}
+
+const nameMatchesFile: Rule = ({ env, input }, report) => {
+  if (input.name !== env.name) report('name-matches-file', ['name'], `'${input.name}' differs from the file name '${env.name}'`, { hint: `set name: ${env.name}` });
+};
+
+const uniqueNames: Rule = ({ input }, report) => {
+  for (const i of duplicates(input.nodePools, (p) => p.name)) report('unique-names', ['nodePools', i, 'name'], `node pool '${input.nodePools[i]!.name}' is declared twice`);
+  const nodes = input.nodePools.flatMap((p, pi) => (p.nodes ?? []).map((n, ni) => ({ n, path: ['nodePools', pi, 'nodes', ni] as DocPath })));
+  const poolNames = new Set(input.nodePools.map((p) => p.name));
+  for (const i of duplicates(nodes, (x) => x.n.name)) report('unique-names', [...nodes[i]!.path, 'name'], `node '${nodes[i]!.n.name}' is declared twice`);
+  for (const x of nodes) {
+    if (poolNames.has(x.n.name)) report('unique-names', [...x.path, 'name'], `node '${x.n.name}' has the name of a node pool; config files are named after both`);
+  }
+  for (const i of duplicates(nodes, (x) => x.n.ip)) report('unique-names', [...nodes[i]!.path, 'ip'], `IP ${nodes[i]!.n.ip} is used by two nodes`);
+  const workloads = input.workloads ?? [];
+  for (const i of duplicates(workloads, (w) => w.name)) report('unique-names', ['workloads', i, 'name'], `workload '${workloads[i]!.name}' is declared twice`);
+  const addonNames = new Set(Object.keys(input.addons ?? {}));
+  workloads.forEach((w, i) => {
+    if (addonNames.has(w.name)) report('unique-names', ['workloads', i, 'name'], `workload '${w.name}' has the name of an add-on; both get an Argo CD Application of that name`);
+  });
+  const subnets = input.aws.vpc.subnets;
+  for (const i of duplicates(subnets, (s) => s.name)) report('unique-names', ['aws', 'vpc', 'subnets', i, 'name'], `subnet '${subnets[i]!.name}' is declared twice`);
+};
+
+const nodesOrCount: Rule = ({ input }, report) => {
+  input.nodePools.forEach((p, i) => {
+    if (p.nodes && p.count !== undefined) report('nodes-or-count', ['nodePools', i, 'count'], `pool '${p.name}' gives both nodes and count`, { hint: 'list nodes for fixed machines, or count for an auto-scaled pool, not both', key: true });
+    if (!p.nodes && p.count === undefined) report('nodes-or-count', ['nodePools', i], `pool '${p.name}' gives neither nodes nor count`, { hint: 'add nodes: [{ name, ip }] or count: N' });
+    if (p.role === 'controlplane' && !p.nodes && p.count !== undefined)
+      report('controlplane-fixed', ['nodePools', i, 'count'], `control-plane pool '${p.name}' must list its nodes`, { hint: 'control-plane addresses go into the API certificate and the datastore membership; give nodes: [{ name, ip }]', key: true });
+  });
+};
+
+const controlPlane: Rule = ({ input }, report) => {
+  const cps = input.nodePools.filter((p) => p.role === 'controlplane');
+  const count = cps.reduce((n, p) => n + (p.nodes?.length ?? p.count ?? 0), 0);
+  if (count === 0) {
+    report('controlplane-required', ['nodePools'], 'no control-plane node: a cluster needs at least one', { hint: 'add a pool with role: controlplane and its nodes' });
+    return;
+  }
+  const ds = input.cluster.datastore.type;
+  const firstCp = input.nodePools.findIndex((p) => p.role === 'controlplane');
+  const cpPath: DocPath = ['nodePools', firstCp, cps[0]!.nodes ? 'nodes' : 'count'];
+  if (ds === 'etcd' && count % 2 === 0)
+    report('etcd-odd', cpPath, `etcd needs an odd number of control-plane nodes (1, 3, 5 …); this environment has ${count}`, {
+      hint: `an even member count tolerates no more failures than ${count - 1} members and risks split votes; use ${count - 1} or ${count + 1}`,
+    });
+  if (ds === 'kine-sqlite' && count !== 1)
+    report('kine-sqlite-single-server', cpPath, `kine-sqlite needs exactly one server node; this environment has ${count}`, {
+      hint: 'SQLite is a local file on one server (replicated to S3 by Litestream, not shared); for several servers use kine-postgres',
+    });
+};
+
+const datastore: Rule = ({ input }, report) => {
+  const c = input.cluster;
+  const d = c.datastore;
+  if (c.distribution === 'talos' && d.type !== 'etcd')
+    report('kine-on-talos', ['cluster', 'datastore', 'type'], `${d.type} is not possible on Talos`, {
+      hint: 'Talos always runs etcd and hard-codes kube-apiserver --etcd-servers (it refuses overriding etcd-servers in cluster.apiServer.extraArgs); use datastore type etcd with backup to S3, or distribution: k3s, which embeds Kine',
+    });
+  if (c.distribution === 'k3s' && d.type === 'etcd')
+    report('k3s-datastore', ['cluster', 'datastore', 'type'], 'the k3s target is for Kine: choose kine-postgres or kine-sqlite', { hint: 'for etcd, use distribution: talos (Talos-managed etcd with S3 snapshots)' });
+  if (d.type === 'kine-postgres' && !d.postgres) report('datastore-settings', ['cluster', 'datastore'], 'kine-postgres needs postgres: { host, database, user, password: { secret: … } }', { key: true });
+  if (d.type === 'kine-sqlite' && !d.litestream) report('datastore-settings', ['cluster', 'datastore'], 'kine-sqlite needs litestream: { bucket } to replicate the SQLite database to S3', { key: true });
+  if (d.type !== 'kine-postgres' && d.postgres) report('datastore-settings', ['cluster', 'datastore', 'postgres'], `postgres settings are only used by kine-postgres, not ${d.type}`, { key: true });
+  if (d.type !== 'kine-sqlite' && d.litestream) report('datastore-settings', ['cluster', 'datastore', 'litestream'], `litestream settings are only used by kine-sqlite, not ${d.type}`, { key: true });
+  if (d.type !== 'etcd' && d.backup) report('datastore-settings', ['cluster', 'datastore', 'backup'], `backup configures etcd snapshots; ${d.type} is backed up by its own database`, { key: true });
+  if (d.type === 'etcd' && !d.backup && c.distribution === 'talos')
+    report('etcd-backup', ['cluster', 'datastore'], 'etcd has no backup: snapshots to S3 are the only way back after losing the control plane', { severity: 'warning', hint: 'add backup: { bucket: … }' });
+};
+
+const versions: Rule = ({ input }, report) => {
+  const c = input.cluster;
+  if (c.distribution === 'talos') {
+    if (!c.talosVersion) {
+      report('talos-version', ['cluster'], 'distribution talos needs talosVersion (e.g. v1.13.9)', { key: true });
+    } else {
+      const minor = minorOf(c.talosVersion);
+      const range = TALOS_KUBERNETES_SUPPORT[minor];
+      if (!range) {
+        report('talos-version', ['cluster', 'talosVersion'], `Talos ${minor} is not supported by this generator`, { hint: `supported: ${Object.keys(TALOS_KUBERNETES_SUPPORT).map((v) => `v${v}.x`).join(', ')}` });
+      } else {
+        const k = minorNumber(c.kubernetesVersion);
+        if (k < minorNumber(range.min) || k > minorNumber(range.max))
+          report('talos-kubernetes-compat', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not supported by Talos ${c.talosVersion}`, { hint: `Talos ${minor} supports Kubernetes ${range.min} to ${range.max}` });
+      }
+    }
+    if (c.k3sVersion) report('distribution-version', ['cluster', 'k3sVersion'], 'k3sVersion is only used by distribution k3s', { key: true });
+  } else {
+    if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true });
+    else if (c.k3sVersion.slice(1).split('+')[0] !== c.kubernetesVersion)
+      report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} ships Kubernetes ${c.k3sVersion.slice(1).split('+')[0]}, not kubernetesVersion ${c.kubernetesVersion}`, { hint: 'a K3s release pins its Kubernetes version; make them agree' });
+    if (c.talosVersion) report('distribution-version', ['cluster', 'talosVersion'], 'talosVersion is only used by distribution talos', { key: true });
+    if (c.talos) report('distribution-version', ['cluster', 'talos'], 'talos settings are only used by distribution talos', { key: true });
+  }
+};
+
+const instanceTypes: Rule = ({ input }, report) => {
+  input.nodePools.forEach((p, i) => {
+    const expected = archOfInstanceType(p.instanceType);
+    const { family } = parseInstanceType(p.instanceType);
+    if (expected !== p.arch)
+      report('arch-instance-family', ['nodePools', i, 'arch'], `${p.arch} does not match instance type ${p.instanceType}, which is ${expected}`, {
+        hint: expected === 'arm64' ? `${family} is a Graviton family (a 'g' after the generation); set arch: arm64` : `${family} is an x86_64 family; set arch: amd64 or use a Graviton family such as m7g`,
+      });
+    if (p.gpu && !isNvidiaGpuInstanceType(p.instanceType))
+      report('gpu-instance-family', ['nodePools', i, 'instanceType'], `GPU pool '${p.name}' uses ${p.instanceType}, which has no NVIDIA GPU`, { hint: 'use an NVIDIA GPU family: g4dn, g5, g5g, g6, g6e, p4d, p5 …' });
+    if (!p.gpu && isNvidiaGpuInstanceType(p.instanceType))
+      report('gpu-instance-family', ['nodePools', i, 'instanceType'], `${p.instanceType} has an NVIDIA GPU but pool '${p.name}' declares no gpu, so it gets no driver`, { severity: 'warning', hint: 'add gpu: { vendor: nvidia }' });
+    if (p.gpu && p.role === 'controlplane') report('gpu-instance-family', ['nodePools', i, 'gpu'], 'GPU pools must be workers', { key: true });
+  });
+};
+
+const cidrs: Rule = ({ input }, report) => {
+  const parsed = (path: DocPath, text: string): Cidr | undefined => {
+    const c = parseCidr(text);
+    if (!c) report('cidr-valid', path, `'${text}' is not a valid IPv4 CIDR`, { hint: 'octets 0–255 and a prefix length 0–32, e.g. 10.0.0.0/16' });
+    else if (c.hostBits) report('cidr-valid', path, `'${text}' has host bits set`, { hint: `did you mean '${[c.base >>> 24, (c.base >>> 16) & 255, (c.base >>> 8) & 255, c.base & 255].join('.')}/${c.bits}'?` });
+    return c;
+  };
+  const vpc = parsed(['aws', 'vpc', 'cidr'], input.aws.vpc.cidr);
+  const pod = parsed(['cluster', 'network', 'podCIDR'], input.cluster.network.podCIDR);
+  const svc = parsed(['cluster', 'network', 'serviceCIDR'], input.cluster.network.serviceCIDR);
+  if (pod && svc && cidrsOverlap(pod, svc)) report('cidr-overlap', ['cluster', 'network', 'serviceCIDR'], `service CIDR ${svc.text} overlaps pod CIDR ${pod.text}`);
+  if (vpc && pod && cidrsOverlap(vpc, pod)) report('cidr-overlap', ['cluster', 'network', 'podCIDR'], `pod CIDR ${pod.text} overlaps VPC CIDR ${vpc.text}`, { hint: 'pod addresses must not collide with node addresses' });
+  if (vpc && svc && cidrsOverlap(vpc, svc)) report('cidr-overlap', ['cluster', 'network', 'serviceCIDR'], `service CIDR ${svc.text} overlaps VPC CIDR ${vpc.text}`);
+  const subnets = input.aws.vpc.subnets.map((s, i) => ({ s, i, c: parsed(['aws', 'vpc', 'subnets', i, 'cidr'], s.cidr) }));
+  for (const { s, i, c } of subnets) {
+    if (c && vpc && !cidrInside(c, vpc)) report('cidr-subnet', ['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}' ${c.text} is not inside VPC ${vpc.text}`);
+    if (!s.zone.startsWith(input.aws.region)) report('subnet-zone', ['aws', 'vpc', 'subnets', i, 'zone'], `zone ${s.zone} is not in region ${input.aws.region}`);
+    for (const o of subnets) if (o.i < i && c && o.c && cidrsOverlap(c, o.c)) report('cidr-overlap', ['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}' ${c.text} overlaps subnet '${o.s.name}' ${o.c.text}`);
+  }
+};
+
+const nodeAddresses: Rule = ({ input }, report) => {
+  const subnets = new Map(input.aws.vpc.subnets.map((s) => [s.name, s]));
+  const names = [...subnets.keys()];
+  const vpc = parseCidr(input.aws.vpc.cidr);
+  input.nodePools.forEach((p, pi) => {
+    if (p.subnet && !subnets.has(p.subnet)) report('subnet-ref', ['nodePools', pi, 'subnet'], `no subnet named '${p.subnet}' in aws.vpc.subnets`, { hint: hintFor(p.subnet, names) ?? `known: ${names.join(', ')}` });
+    (p.nodes ?? []).forEach((n, ni) => {
+      const path: DocPath = ['nodePools', pi, 'nodes', ni];
+      const ip = parseIpv4(n.ip);
+      if (ip === undefined) {
+        report('node-ip', [...path, 'ip'], `'${n.ip}' is not a valid IPv4 address`);
+        return;
+      }
+      const subnetName = n.subnet ?? p.subnet;
+      if (n.subnet && !subnets.has(n.subnet)) report('subnet-ref', [...path, 'subnet'], `no subnet named '${n.subnet}' in aws.vpc.subnets`, { hint: hintFor(n.subnet, names) ?? `known: ${names.join(', ')}` });
+      const subnet = subnetName ? subnets.get(subnetName) : undefined;
+      const sc = subnet ? parseCidr(subnet.cidr) : undefined;
+      if (subnet && sc && !cidrContains(sc, ip)) report('node-ip-subnet', [...path, 'ip'], `${n.ip} is not inside subnet '${subnet.name}' (${subnet.cidr})`);
+      else if (!subnetName && vpc && !cidrContains(vpc, ip)) report('node-ip-subnet', [...path, 'ip'], `${n.ip} is not inside the VPC (${input.aws.vpc.cidr})`);
+      if (!subnetName) report('node-subnet', [...path], `node '${n.name}' has no subnet (set subnet on the node or its pool)`, { severity: 'warning' });
+    });
+  });
+};
+
+const capacity: Rule = ({ input }, report) => {
+  const planned = input.cluster.plannedPods ?? DEFAULTS.plannedPods;
+  const workers = input.nodePools.filter((p) => p.role === 'worker');
+  const cap = workers.reduce((n, p) => n + (p.nodes?.length ?? p.count ?? 0) * (p.maxPods ?? DEFAULTS.maxPods), 0);
+  if (cap < planned)
+    report('capacity', ['nodePools'], `worker capacity is ${cap} pods (Σ nodes × maxPods), below the ${planned} planned pods`, {
+      severity: 'warning',
+      hint: 'add worker nodes, raise maxPods, or set cluster.plannedPods',
+    });
+};
+
+const iam: Rule = ({ input }, report) => {
+  if (input.aws.iam?.mode === 'irsa' && !input.aws.iam.issuerURL) report('irsa-issuer', ['aws', 'iam'], 'IRSA needs issuerURL: the public OIDC issuer serving the service-account discovery documents', { key: true });
+};
+
+const addons: Rule = ({ input }, report) => {
+  for (const [name, a] of Object.entries(input.addons ?? {})) {
+    if (!isCatalogAddon(name) && !a.chart)
+      report('addon-unknown', ['addons', name], `'${name}' is not in the add-on catalog and declares no chart`, {
+        hint: hintFor(name, CATALOG_ADDONS) ?? 'third-party add-ons need chart: { repoURL, name, version }',
+        key: true,
+      });
+    if (isCatalogAddon(name) && a.chart) report('addon-chart', ['addons', name, 'chart'], `'${name}' is a catalog add-on; its chart is pinned by the catalog`, { hint: 'remove chart, or give the add-on another name', key: true });
+  }
+  if (input.cluster.network.cni !== 'cilium' && input.addons?.cilium?.enabled)
+    report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
+};
+
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, capacity, iam, addons];
+
+export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const report: Reporter = (rule, path, message, opts = {}) => {
+    const pos = locate(ctx.env, path, opts.key ?? false);
+    out.push({ severity: opts.severity ?? 'error', rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint: opts.hint });
+  };
+  for (const r of rules) r(ctx, report);
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * JSON Schema layer: the resolved environment against schemas/environment.schema.json (draft
+ * 2020-12), every error at once, each turned into a positioned diagnostic with a hint.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { fromPointer, getAt } from '../lib/paths.js';
+import { hintFor } from '../lib/suggest.js';
+import { locate, type ResolvedEnvironment } from '../load/loader.js';
+import type { Diagnostic } from './diagnostics.js';
+
+export const ENVIRONMENT_SCHEMA_PATH = new URL('../../schemas/environment.schema.json', import.meta.url);
+
+/** What a value of each named definition looks like, for messages. */
+const DEF_NAMES: Record<string, string> = {
+  dnsLabel: 'a DNS label (lowercase letters, digits and "-", at most 63 characters)',
+  cidr: 'an IPv4 CIDR such as 10.0.0.0/16',
+  ipv4: 'an IPv4 address such as 10.0.1.10',
+  cron: 'a cron schedule with five fields, such as "0 */6 * * *"',
+  quantity: 'a Kubernetes quantity such as 250m, 512Mi or 2',
+};
+
+let compiled: ValidateFunction | undefined;
+
+export function environmentValidator(): ValidateFunction {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(ENVIRONMENT_SCHEMA_PATH, 'utf8')) as object;
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, verbose: true });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return `'${value}'`;
+  return String(value);
+}
+
+function defName(schemaPath: string): string | undefined {
+  const m = /#\/\$defs\/([A-Za-z]+)\/[a-zA-Z]+$/.exec(schemaPath);
+  return m ? DEF_NAMES[m[1]!] : undefined;
+}
+
+function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | undefined {
+  const path = fromPointer(e.instancePath);
+  const at = (p: (string | number)[], key = false): Pick<Diagnostic, 'file' | 'line' | 'col'> => {
+    const pos = locate(env, p, key);
+    return { file: pos.file, line: pos.line, col: pos.col };
+  };
+  const base = { severity: 'error' as const, rule: `schema.${e.keyword}` };
+  const parent = e.parentSchema as { properties?: Record<string, unknown>; description?: string } | undefined;
+  switch (e.keyword) {
+    case 'if':
+      return undefined; // the failing branch reports the real problem
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys(parent?.properties ?? {});
+      const p = [...path, key];
+      return {
+        ...base,
+        ...at(p, true),
+        path: p,
+        message: `unknown key '${key}'; expected one of: ${allowed.join(', ')}`,
+        hint: hintFor(key, allowed),
+      };
+    }
+    case 'required': {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      return { ...base, ...at(path, true), path, message: `missing required key '${key}'` };
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const value = getAt(env.data, path);
+      return {
+        ...base,
+        ...at(path),
+        path,
+        message: `${describe(value)} is not allowed; expected one of: ${allowed.join(', ')}`,
+        hint: typeof value === 'string' ? hintFor(value, allowed) : undefined,
+      };
+    }
+    case 'type':
+      return { ...base, ...at(path), path, message: `expected ${(e.params as { type: string }).type}, got ${describe(getAt(env.data, path))}` };
+    case 'pattern': {
+      const value = getAt(env.data, path);
+      const name = defName(e.schemaPath);
+      const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+      if (propertyName !== undefined) {
+        const p = [...path, propertyName];
+        return { ...base, ...at(p, true), path: p, message: `key '${propertyName}' is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}` };
+      }
+      return {
+        ...base,
+        ...at(path),
+        path,
+        message: `${describe(value)} is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}`,
+        hint: parent?.description,
+      };
+    }
+    case 'propertyNames':
+      return undefined; // reported by the inner keyword with propertyName
+    default: {
+      const value = getAt(env.data, path);
+      return { ...base, ...at(path), path, message: `${describe(value)}: ${e.message ?? 'is invalid'}` };
+    }
+  }
+}
+
+/** Validate the merged document; errors are positioned in whichever file wrote the value. */
+export function validateSchema(env: ResolvedEnvironment): Diagnostic[] {
+  const validate = environmentValidator();
+  if (validate(env.data)) return [];
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of validate.errors ?? []) {
+    const d = toDiagnostic(env, e);
+    if (!d) continue;
+    const key = `${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
