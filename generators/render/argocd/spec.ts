@@ -1,0 +1,23 @@
+/**
+ * What one Argo CD Application delivers, as data. Add-ons and workloads describe themselves with
+ * an AppSpec; the Argo CD renderer turns each into an Application and derives the AppProject
+ * (source repositories, destination namespaces, cluster-scoped kinds) from all of them.
+ */
+export interface AppSpec {
+  /** Application name (unique per environment). */
+  name: string;
+  /** Destination namespace. */
+  namespace: string;
+  /** Sync wave: operators and CRDs first (lower), their consumers later. */
+  syncWave: number;
+  /** A Helm chart, with values from rendered/<env>/values/<name>.yaml. */
+  chart?: { repoURL: string; name: string; version: string };
+  /** Plain manifests from rendered/<env>/manifests/<name>/ (for a chart: extra manifests next to it). */
+  manifests: boolean;
+  /** Server-side apply (large CRDs, e.g. kube-prometheus-stack). */
+  serverSideApply?: boolean;
+  /** Cluster-scoped kinds the Application creates, as `group/Kind` ('' group for core). */
+  clusterResources: string[];
+  /** Extra namespaces the Application writes to besides its own. */
+  extraNamespaces?: string[];
+}
