@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { locate, mergeDeep, resolveEnvironment } from '../generators/load/loader.js';
+import { cidrContains, cidrsOverlap, parseCidr, parseIpv4 } from '../generators/lib/cidr.js';
+import { didYouMean } from '../generators/lib/suggest.js';
+import { formatPath } from '../generators/lib/paths.js';
+import { archOfInstanceType, isNvidiaGpuInstanceType } from '../generators/model/aws.js';
+
+const HEAD = '# yaml-language-server: $schema=../schemas/environment.schema.json\n';
+
+describe('extends: maps merge deeply, lists replace', () => {
+  it('merges and keeps the position of whichever file wrote each value', () => {
+    const sources = new Map([
+      ['environments/_base.yaml', `${HEAD}a:\n  x: 1\n  y: [1, 2]\nlist:\n  - { k: base }\n  - { k: base2 }\n`],
+      ['environments/e.yaml', `${HEAD}name: e\nextends: _base\na:\n  y: [3]\n  z: 2\nlist:\n  - { k: env }\n`],
+    ]);
+    const { env, diagnostics } = resolveEnvironment('e', sources);
+    expect(diagnostics).toStrictEqual([]);
+    expect(env!.data).toStrictEqual({ a: { x: 1, y: [3], z: 2 }, list: [{ k: 'env' }], name: 'e', extends: '_base' });
+    expect(locate(env!, ['a', 'x'])).toStrictEqual({ file: 'environments/_base.yaml', line: 3, col: 6 });
+    expect(locate(env!, ['a', 'y', 0])).toStrictEqual({ file: 'environments/e.yaml', line: 5, col: 7 });
+    // The base's second list item is gone with the list it belonged to: the position falls back to the env's list.
+    expect(locate(env!, ['list', 1, 'k'])).toStrictEqual({ file: 'environments/e.yaml', line: 8, col: 3 });
+    expect(locate(env!, ['a', 'z'], true)).toStrictEqual({ file: 'environments/e.yaml', line: 6, col: 3 });
+  });
+
+  it('reports an extends cycle', () => {
+    const sources = new Map([
+      ['environments/_a.yaml', `${HEAD}extends: _b\n`],
+      ['environments/_b.yaml', `${HEAD}extends: _a\n`],
+      ['environments/e.yaml', `${HEAD}name: e\nextends: _a\n`],
+    ]);
+    const { env, diagnostics } = resolveEnvironment('e', sources);
+    expect(env).toBeUndefined();
+    expect(diagnostics.map((d) => d.message)).toStrictEqual(['extends cycle: environments/e.yaml → environments/_a.yaml → environments/_b.yaml → environments/_a.yaml']);
+  });
+
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string(), fc.array(tie('value'), { maxLength: 3 }), tie('map')),
+    map: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), tie('value'), { maxKeys: 4, noNullPrototype: true }),
+  }));
+
+  it('property: merging onto {} is identity, over wins for non-maps, and merge is associative', () => {
+    fc.assert(
+      fc.property(json.map, json.map, json.map, (x, y, z) => {
+        expect(mergeDeep({}, x)).toStrictEqual(x);
+        expect(mergeDeep(x, {})).toStrictEqual(x);
+        expect(mergeDeep(mergeDeep(x, y), z)).toStrictEqual(mergeDeep(x, mergeDeep(y, z)));
+        for (const [k, v] of Object.entries(y)) {
+          if (v === null || typeof v !== 'object' || Array.isArray(v)) expect((mergeDeep(x, y) as Record<string, unknown>)[k]).toStrictEqual(v);
+        }
+      }),
+    );
+  });
+});
+
+describe('CIDR arithmetic', () => {
+  it('parses and rejects', () => {
+    expect(parseCidr('10.0.0.0/16')).toStrictEqual({ base: 0x0a000000, bits: 16, text: '10.0.0.0/16', hostBits: false });
+    expect(parseCidr('10.0.1.0/16')?.hostBits).toBe(true);
+    for (const bad of ['10.0.0.0', '10.0.0/8', '256.0.0.0/8', '10.0.0.0/33', '01.0.0.0/8', '10.0.0.0/8/1']) expect(parseCidr(bad)).toBeUndefined();
+  });
+
+  it('property: a CIDR contains its base and overlaps every CIDR containing an address of it', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip1, b1, ip2, b2) => {
+        const a = parseCidr(`${ip1}/${b1}`)!;
+        const b = parseCidr(`${ip2}/${b2}`)!;
+        expect(cidrContains(a, parseIpv4(ip1)!)).toBe(true);
+        expect(cidrsOverlap(a, b)).toBe(cidrsOverlap(b, a));
+        expect(cidrsOverlap(a, b)).toBe(cidrContains(a, b.base) || cidrContains(b, a.base));
+      }),
+    );
+  });
+});
+
+describe('small helpers', () => {
+  it('suggests close names only', () => {
+    expect(didYouMean('instanceTyp', ['name', 'instanceType'])).toBe('instanceType');
+    expect(didYouMean('zzz', ['name', 'instanceType'])).toBeUndefined();
+  });
+
+  it('formats document paths', () => {
+    expect(formatPath(['nodePools', 2, 'instanceType'])).toBe('nodePools[2].instanceType');
+    expect(formatPath(['addons', 'x', 'values', 'a.b'])).toBe('addons.x.values["a.b"]');
+    expect(formatPath([])).toBe('(document)');
+  });
+
+  it.each([
+    ['m7g.xlarge', 'arm64'], ['c7gn.large', 'arm64'], ['r8g.2xlarge', 'arm64'], ['t4g.small', 'arm64'], ['g5g.xlarge', 'arm64'], ['im4gn.large', 'arm64'],
+    ['m7i.large', 'amd64'], ['m7a.large', 'amd64'], ['g5.xlarge', 'amd64'], ['g4dn.xlarge', 'amd64'], ['p5.48xlarge', 'amd64'], ['m7i-flex.large', 'amd64'],
+  ])('%s is %s', (t, arch) => expect(archOfInstanceType(t)).toBe(arch));
+
+  it('knows NVIDIA GPU families', () => {
+    expect(['g4dn.xlarge', 'g5.2xlarge', 'g5g.xlarge', 'g6e.xlarge', 'p4d.24xlarge', 'p5.48xlarge'].map(isNvidiaGpuInstanceType)).toStrictEqual([true, true, true, true, true, true]);
+    expect(['m7i.large', 'g4ad.xlarge', 'inf2.xlarge'].map(isNvidiaGpuInstanceType)).toStrictEqual([false, false, false]);
+  });
+});
