@@ -75,7 +75,9 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
     lines.push(
       `curl -sfL ${shQuote(RDS_CA_BUNDLE_URL)} -o ${shQuote(pg.caBundlePath)}`,
       `chmod 0644 ${shQuote(pg.caBundlePath)}`,
-      `PGPASSWORD_ENC=$(urlencode "$(ssm_secret ${shQuote(pg.password.secret)})")`,
+      `PGPASSWORD=$(ssm_secret ${shQuote(pg.password.secret)})`,
+      'PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")',
+      'unset PGPASSWORD',
       '# install.sh copies K3S_* variables into the root-only /etc/systemd/system/k3s.service.env.',
       `K3S_DATASTORE_ENDPOINT="postgres://${pg.user}:$PGPASSWORD_ENC@${pg.host}:${pg.port}/${pg.database}?sslmode=verify-full"`,
       'export K3S_DATASTORE_ENDPOINT',
