@@ -97,11 +97,18 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
 
 const isMapValue = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Deep merge with the `extends` rule: maps merge, lists and scalars of `over` replace. */
+/**
+ * Deep merge with the `extends` rule: maps merge, lists and scalars of `over` replace, and `null`
+ * removes a key the base set (e.g. `talosVersion: null` in a K3s environment extending a Talos base).
+ * A `null` with nothing to remove stays, so the schema reports it.
+ */
 export function mergeDeep(under: unknown, over: unknown): unknown {
   if (isMapValue(under) && isMapValue(over)) {
     const out: Record<string, unknown> = { ...under };
-    for (const [k, v] of Object.entries(over)) out[k] = k in under ? mergeDeep(under[k], v) : v;
+    for (const [k, v] of Object.entries(over)) {
+      if (v === null && k in under) delete out[k];
+      else out[k] = k in under ? mergeDeep(under[k], v) : v;
+    }
     return out;
   }
   return over;

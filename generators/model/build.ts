@@ -41,6 +41,7 @@ function buildPool(p: NodePoolInput, subnets: Subnet[]): NodePool {
     nodes,
     count: p.nodes ? undefined : p.count,
     size: p.nodes ? nodes.length : (p.count ?? 0),
+    k3sExtraArgs: p.k3s?.extraArgs ?? {},
   };
 }
 
@@ -171,6 +172,11 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         sysctls: t.sysctls ?? {},
         extensions: t.extensions ?? [],
         nvidiaDriver: t.nvidiaDriver ?? DEFAULTS.nvidiaDriver,
+      },
+      k3s: {
+        token: input.cluster.k3s?.token ?? { secret: `/odp/${input.name}/k3s/token` },
+        agentToken: input.cluster.k3s?.agentToken ?? { secret: `/odp/${input.name}/k3s/agent-token` },
+        extraArgs: input.cluster.k3s?.extraArgs ?? {},
       },
     },
     argocd: {

@@ -10,6 +10,6 @@ export const DEFAULTS = {
   nvidiaDriver: 'lts',
   postgresPort: 5432,
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
-  litestreamVersion: 'v0.5.6',
+  litestreamVersion: 'v0.5.16',
   replicas: 2,
 } as const;

@@ -1,5 +1,5 @@
 /** The shape of a resolved environment document once the JSON Schema has accepted it. */
-import type { Arch, Probe, Role, SecretRef, Taint } from './types.js';
+import type { Arch, K3sArgs, Probe, Role, SecretRef, Taint } from './types.js';
 
 export interface SubnetInput { name: string; id?: string; cidr: string; zone: string }
 export interface NodeInput { name: string; ip: string; subnet?: string }
@@ -15,6 +15,7 @@ export interface NodePoolInput {
   gpu?: { vendor: 'nvidia'; perNode?: number };
   count?: number;
   nodes?: NodeInput[];
+  k3s?: { extraArgs?: K3sArgs };
 }
 export interface AddonInput {
   enabled?: boolean;
@@ -84,6 +85,7 @@ export interface EnvironmentInput {
       extensions?: string[];
       nvidiaDriver?: 'lts' | 'production';
     };
+    k3s?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
   };
   argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean };
   nodePools: NodePoolInput[];

@@ -13,6 +13,9 @@ export type Arch = 'amd64' | 'arm64';
 export type Role = 'controlplane' | 'worker';
 export type Distribution = 'talos' | 'k3s';
 
+/** K3s config.yaml keys and values (flag long name → value; lists become repeated flags). */
+export type K3sArgs = Record<string, string | number | boolean | string[]>;
+
 export interface Taint {
   key: string;
   value?: string;
@@ -53,6 +56,8 @@ export interface NodePool {
   count?: number;
   /** Nodes the pool runs: nodes.length or count. */
   size: number;
+  /** Extra K3s config keys of this pool (distribution k3s). */
+  k3sExtraArgs: K3sArgs;
 }
 
 export interface Node {
@@ -176,6 +181,15 @@ export interface EnvironmentModel {
       sysctls: Record<string, string>;
       extensions: string[];
       nvidiaDriver: 'lts' | 'production';
+    };
+    /** K3s settings (defaults filled in; unused by talos). */
+    k3s: {
+      /** SSM SecureString with the server token. */
+      token: SecretRef;
+      /** SSM SecureString with the agent token (workers join with it). */
+      agentToken: SecretRef;
+      /** Extra `k3s server` keys for every server. */
+      extraArgs: K3sArgs;
     };
   };
   argocd: { automated: boolean; prune: boolean; selfHeal: boolean };

@@ -131,8 +131,9 @@ const versions: Rule = ({ input }, report) => {
     if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true });
     else if (c.k3sVersion.slice(1).split('+')[0] !== c.kubernetesVersion)
       report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} ships Kubernetes ${c.k3sVersion.slice(1).split('+')[0]}, not kubernetesVersion ${c.kubernetesVersion}`, { hint: 'a K3s release pins its Kubernetes version; make them agree' });
-    if (c.talosVersion) report('distribution-version', ['cluster', 'talosVersion'], 'talosVersion is only used by distribution talos', { key: true });
-    if (c.talos) report('distribution-version', ['cluster', 'talos'], 'talos settings are only used by distribution talos', { key: true });
+    const inherited = 'if a base sets it, remove it here with `%s: null`';
+    if (c.talosVersion) report('distribution-version', ['cluster', 'talosVersion'], 'talosVersion is only used by distribution talos', { key: true, hint: inherited.replace('%s', 'talosVersion') });
+    if (c.talos) report('distribution-version', ['cluster', 'talos'], 'talos settings are only used by distribution talos', { key: true, hint: inherited.replace('%s', 'talos') });
   }
 };
 

@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mergeDeep } from '../generators/load/loader.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { renderEnvironment } from '../generators/pipeline.js';
+import { checkK3sConfigText, checkRenderedK3s } from '../generators/render/k3s/check.js';
+import { mergeArgs } from '../generators/render/k3s/config.js';
+import { checkFlag, K3S_FLAGS } from '../generators/render/k3s/flags.js';
+import { renderK3s } from '../generators/render/k3s/index.js';
+import { shQuote } from '../generators/render/k3s/userdata.js';
+import { didYouMean } from '../generators/lib/suggest.js';
+import { prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
+
+const K3S_ENVS = ['dev-k3s', 'staging-k3s'];
+const model = (env: string) => prepareReal(env).prepared!.model;
+const files = (env: string) => new Map(renderReal(env).map((f) => [f.path, f.content]));
+const bootScriptOf = (ud: string): string => {
+  const data = parseYamlStream(ud)[0] as { write_files: { path: string; content: string }[] };
+  return data.write_files.find((f) => f.path === '/usr/local/sbin/odp-k3s-boot')!.content;
+};
+
+describe('flag tables', () => {
+  it('hold the 124 server and 46 agent keys of K3s 1.35', () => {
+    expect(Object.keys(K3S_FLAGS.server)).toHaveLength(124);
+    expect(Object.keys(K3S_FLAGS.agent)).toHaveLength(46);
+    expect(K3S_FLAGS.server['no-deploy']).toBeUndefined();
+  });
+  it('name unknown keys with a suggestion, aliases, the other role and wrong types', () => {
+    const dym = (w: string, c: string[]) => didYouMean(w, c);
+    expect(checkFlag('server', 'tls-sans', ['a'], dym)).toStrictEqual({ key: 'tls-sans', on: 'key', message: "'tls-sans' is not a k3s server flag (K3s v1.35.9+k3s1)", hint: "did you mean 'tls-san'?" });
+    expect(checkFlag('agent', 't', 'x', dym)?.message).toBe("'t' is the short alias of 'token'");
+    expect(checkFlag('agent', 'cluster-cidr', '10.0.0.0/16', dym)?.message).toBe("'cluster-cidr' is a k3s server flag, not a k3s agent flag (K3s v1.35.9+k3s1)");
+    expect(checkFlag('server', 'https-listen-port', '6443', dym)?.message).toBe("'https-listen-port' takes an integer");
+    expect(checkFlag('server', 'disable', ['traefk'], dym)?.hint).toBe("did you mean 'traefik'?");
+    expect(checkFlag('server', 'etcd-s3-timeout', '5m', dym)).toBeUndefined();
+  });
+});
+
+describe('K3s renderer', () => {
+  it('returns nothing for Talos environments', () => {
+    for (const env of ['dev', 'staging', 'prod']) expect(renderK3s(model(env))).toStrictEqual([]);
+  });
+
+  it('dev-k3s: a server on Kine SQLite with Litestream compatibility, Litestream to S3', () => {
+    const f = files('dev-k3s');
+    const server = parseYamlStream(f.get('k3s/dev-k3s-server-1.yaml')!)[0] as Record<string, unknown>;
+    expect(server['datastore-endpoint']).toBe('litestream:///var/lib/rancher/k3s/server/db/state.db?_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&cache=shared');
+    expect(server['cluster-init']).toBeUndefined();
+    expect(server['disable']).toStrictEqual(['local-storage', 'metrics-server', 'servicelb', 'traefik']);
+    expect(server['disable-cloud-controller']).toBe(true);
+    expect(server['kubelet-arg']).toContain('cloud-provider=external');
+    expect(server['kube-apiserver-arg']).toContain('request-timeout=300s'); // cluster.k3s.extraArgs appended
+    expect(parseYamlStream(f.get('k3s/litestream.yaml')!)[0]).toStrictEqual({
+      dbs: [{ path: '/var/lib/rancher/k3s/server/db/state.db', replica: { type: 's3', bucket: 'odp-dev-k3s-litestream', path: 'k3s/odp-dev-k3s', region: 'eu-west-1', 'sync-interval': '1s' } }],
+      snapshot: { interval: '24h', retention: '168h' },
+    });
+    const agent = parseYamlStream(f.get('k3s/general-arm64.yaml')!)[0] as Record<string, unknown>;
+    expect(agent['server']).toBe('https://api.dev-k3s.odp.internal:6443');
+    expect(agent['token-file']).toBe('/etc/rancher/k3s/agent-token');
+    expect(agent['kubelet-arg']).toContain('image-gc-high-threshold=80');
+  });
+
+  it('dev-k3s user-data restores the database before K3s starts, then starts Litestream', () => {
+    const script = bootScriptOf(files('dev-k3s').get('k3s/userdata/dev-k3s-server-1.yaml')!);
+    const idx = (s: string) => script.indexOf(s);
+    const restore = idx('litestream restore -config /etc/litestream.yml -if-db-not-exists -if-replica-exists /var/lib/rancher/k3s/server/db/state.db');
+    expect(restore).toBeGreaterThan(-1);
+    expect(idx("INSTALL_K3S_VERSION='v1.35.9+k3s1' INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true")).toBeLessThan(restore);
+    expect(idx('systemctl start k3s')).toBeGreaterThan(restore);
+    expect(idx('systemctl enable --now litestream.service')).toBeGreaterThan(idx('systemctl start k3s'));
+    expect(script).toContain('litestream-0.5.16-linux-x86_64.tar.gz');
+    expect(script).toContain("ssm_secret '/odp/dev-k3s/k3s/token' > /etc/rancher/k3s/token");
+  });
+
+  it('staging-k3s: Postgres DSN with verify-full assembled at boot, never in the config', () => {
+    const f = files('staging-k3s');
+    const server = parseYamlStream(f.get('k3s/stg-k3s-server-2.yaml')!)[0] as Record<string, unknown>;
+    expect(server['datastore-endpoint']).toBeUndefined();
+    expect(server['datastore-cafile']).toBe('/etc/ssl/certs/rds-global-bundle.pem');
+    expect(server['server']).toBeUndefined();
+    const script = bootScriptOf(f.get('k3s/userdata/stg-k3s-server-2.yaml')!);
+    expect(script).toContain('K3S_DATASTORE_ENDPOINT="postgres://k3s:$PGPASSWORD_ENC@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full"');
+    expect(script).toContain("PGPASSWORD=$(ssm_secret '/odp/staging-k3s/kine/password')");
+    const gpu = parseYamlStream(f.get('k3s/gpu.yaml')!)[0] as Record<string, unknown>;
+    expect(gpu['default-runtime']).toBe('nvidia');
+    expect(gpu['node-taint']).toStrictEqual(['nvidia.com/gpu=present:NoSchedule']);
+    expect(bootScriptOf(f.get('k3s/userdata/general-arm64.yaml')!)).toContain('INSTALL_K3S_EXEC=agent');
+  });
+
+  it.each(K3S_ENVS)('%s: every rendered config key is a K3s flag of its role; user-data is #cloud-config YAML', (env) => {
+    const rendered = files(env);
+    for (const [path, text] of rendered) {
+      if (!path.startsWith('k3s/userdata/')) continue;
+      expect(text.split('\n')[0]).toBe('#cloud-config');
+      expect(() => parseYamlStream(text)).not.toThrow();
+    }
+    expect(checkRenderedK3s(model(env), rendered)).toStrictEqual([]);
+  });
+
+  it('the checker reports unknown keys and secrets in a rendered config with positions', () => {
+    expect(checkK3sConfigText('x.yaml', 'server: https://a:6443\ntoken: abc\nkubelet-args: []\n', 'agent').map((d) => `${d.line}:${d.col} ${d.message}`)).toStrictEqual([
+      "2:1 'token' puts a secret into the rendered tree",
+      "3:1 'kubelet-args' is not a k3s agent flag (K3s v1.35.9+k3s1)",
+    ]);
+    expect(checkK3sConfigText('x.yaml', 'datastore-endpoint: postgres://u:pw@h/db\n', 'server')[0]?.message).toBe('datastore-endpoint carries a password');
+  });
+
+  it.each(K3S_ENVS)('%s: the committed rendered tree equals a fresh render (golden)', (env) => {
+    for (const f of renderEnvironment(prepareReal(env).prepared!)) expect(readFileSync(join(ROOT, 'rendered', env, f.path), 'utf8'), f.path).toBe(f.content);
+  });
+
+  it.runIf(existsSync(join(SHARED, 'tools', 'secret-scan.mjs')))('the rendered K3s trees hold no secret', () => {
+    for (const env of K3S_ENVS) expect(() => execFileSync('node', [join(SHARED, 'tools', 'secret-scan.mjs'), join(ROOT, 'rendered', env)], { stdio: 'pipe' })).not.toThrow();
+  });
+});
+
+describe('helpers', () => {
+  it('extends: null removes an inherited key; a null with nothing to remove stays', () => {
+    expect(mergeDeep({ cluster: { talosVersion: 'v1.13.9', name: 'a' } }, { cluster: { talosVersion: null } })).toStrictEqual({ cluster: { name: 'a' } });
+    expect(mergeDeep({}, { description: null })).toStrictEqual({ description: null });
+  });
+  it('mergeArgs appends lists without duplicates and replaces scalars', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string()), fc.array(fc.string()), fc.boolean(), (a, b, s) => {
+        const out = mergeArgs({ l: a, s: !s }, { l: b, s });
+        expect(out['s']).toBe(s);
+        expect(new Set(out['l'] as string[])).toStrictEqual(new Set([...a, ...b]));
+        expect((out['l'] as string[]).slice(0, a.length)).toStrictEqual(a);
+      }),
+    );
+  });
+  it('shQuote survives any string through sh', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii' }).filter((s) => !s.includes('\0')), (s) => {
+        expect(execFileSync('sh', ['-c', `printf '%s' ${shQuote(s)}`]).toString('latin1')).toBe(s);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
