@@ -49,6 +49,8 @@ export function createSsmClient(region?: string, opts: SsmClientOptions = {}): S
     requestHandler: {
       connectionTimeout: opts.connectionTimeoutMs ?? SSM_CONNECTION_TIMEOUT_MS,
       requestTimeout: opts.requestTimeoutMs ?? SSM_REQUEST_TIMEOUT_MS,
+      // Without this the handler only logs a warning when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
     },
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
