@@ -64,7 +64,6 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   if (values['refresh-ssm']) {
     // 1. Fetch everything for every requested environment (throws before anything is written).
     refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount });
-    deps.stdout(formatRefreshReport(refreshed));
     sources = withLocks(sources, refreshed);
   }
   // 2. Render everything in memory, with the new locks: nothing is written unless every environment renders.
@@ -77,6 +76,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   const rendered = prepared.map((p) => ({ p, files: renderEnvironment(p) }));
   // 3. Locks first: a run killed between the two steps leaves rendered/ stale, which check reports and synth repairs offline.
   for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
+  if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const renderedRoot = join(root, RENDERED_DIR);
   for (const { p, files } of rendered) {
     const r = writeEnvironment(renderedRoot, p.name, files);
