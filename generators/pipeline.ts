@@ -11,6 +11,7 @@ import { renderModel } from './render/index.js';
 import { lockFile, parseLock, resolveSsm } from './ssm/lock.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics } from './validate/index.js';
+import { validateResolvedSsmValues } from './validate/rules-ssm.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -35,6 +36,8 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   const { lock, diagnostics: lockDiags } = parseLock(lockFile(name), sources.get(lockFile(name)));
   const ssm = resolveSsm(env, lock);
   const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
+  if (hasErrors(all)) return { diagnostics: all };
+  all.push(...validateResolvedSsmValues(env, ssm));
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...validateSemantics(env, input));

@@ -1,12 +1,20 @@
-import { readEnvironmentSources } from '../load/loader.js';
+import { readEnvironmentSources, type SourceFiles } from '../load/loader.js';
 import { prepareEnvironment, selectEnvironments, type PreparedEnvironment } from '../pipeline.js';
 import { UsageError, type Diagnostic } from '../validate/diagnostics.js';
 
-/** Read the environment files below `root` and prepare the requested ones (all by default). */
-export function prepareAll(root: string, requested: string[] | undefined): { prepared: PreparedEnvironment[]; diagnostics: Diagnostic[]; names: string[] } {
-  const sources = readEnvironmentSources(root);
+/** Environments named on the command line (all by default); an unknown name is a usage error. */
+export function selectOrFail(sources: SourceFiles, requested: string[] | undefined): string[] {
   const { names, unknown } = selectEnvironments(sources, requested);
   if (unknown.length > 0) throw new UsageError(`no such environment: ${unknown.join(', ')} (have: ${selectEnvironments(sources, undefined).names.join(', ')})`);
+  return names;
+}
+
+/**
+ * Read the environment files below `root` (or take `sources`, e.g. with refreshed SSM locks) and
+ * prepare the requested ones (all by default).
+ */
+export function prepareAll(root: string, requested: string[] | undefined, sources: SourceFiles = readEnvironmentSources(root)): { prepared: PreparedEnvironment[]; diagnostics: Diagnostic[]; names: string[] } {
+  const names = selectOrFail(sources, requested);
   const prepared: PreparedEnvironment[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const name of names) {

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
-import { envFile } from '../load/loader.js';
-import { prepareAll } from './prepare.js';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { envFile, readEnvironmentSources } from '../load/loader.js';
+import { prepareAll, selectOrFail } from './prepare.js';
 import { renderEnvironment } from '../pipeline.js';
 import { toYaml } from '../lib/yaml.js';
-import { hasErrors, InputError } from '../validate/diagnostics.js';
+import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
+import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
+import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { listRenderedEnvironments, removeEnvironment, RENDERED_DIR, writeEnvironment } from '../write/writer.js';
 import { parseCommand, printDiagnostics, progress, run, splitList } from './common.js';
 
@@ -15,29 +18,65 @@ from the committed environments/<env>.ssm.lock.json.
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
                            environments are removed only when rendering all)
+  --refresh-ssm            first read every { ssm: … } and { ssmPath: … } the environments reference
+                           from SSM Parameter Store (region: each environment's aws.region; standard
+                           AWS credential chain, e.g. AWS_PROFILE; AWS_ENDPOINT_URL_SSM for another
+                           endpoint), rewrite their locks, print what changed (old → new), then
+                           render. Nothing is written unless every fetch and every render succeeds.
+                           Refresh environments of different accounts one at a time with --env.
   --print-resolved <env>   print the environment merged with its bases, and exit
+  --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
   -h, --help               this help
 
-Exit codes: 0 ok, 2 invalid environment or usage, 3 AWS failure.`;
+Exit codes: 0 ok, 2 invalid environment or usage, 3 AWS failure (missing parameter, access denied,
+throttling, credentials, network, timeout).`;
 
-async function main(argv: string[]): Promise<number> {
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' } }, HELP);
+/** What the command needs from the outside world (tests pass their own). */
+export interface SynthDeps {
+  ssmClient: (region: string) => SSMClient;
+  /** Whether to compare the account of the parameters SSM returns with the environment's. */
+  checkAccount: boolean;
+  stdout: (text: string) => void;
+}
+
+const defaultDeps = (): SynthDeps => ({
+  ssmClient: (region) => createSsmClient(region),
+  checkAccount: ssmEndpointOverride() === undefined,
+  stdout: (text) => process.stdout.write(text),
+});
+
+export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' } }, HELP);
   const root = common.root;
   if (typeof values['print-resolved'] === 'string') {
+    if (values['refresh-ssm']) throw new UsageError(`--print-resolved and --refresh-ssm do not go together\n\n${HELP}`);
     const name = values['print-resolved'];
     const { prepared, diagnostics } = prepareAll(root, [name]);
     if (hasErrors(diagnostics) || !prepared[0]) throw new InputError(diagnostics);
-    process.stdout.write(`# ${envFile(name)} merged with its bases (${prepared[0].resolved.files.join(' ← ')})\n`);
-    process.stdout.write(toYaml(prepared[0].resolved.data));
+    deps.stdout(`# ${envFile(name)} merged with its bases (${prepared[0].resolved.files.join(' ← ')})\n`);
+    deps.stdout(toYaml(prepared[0].resolved.data));
     return 0;
   }
   const requested = splitList(values.env);
-  const { prepared, diagnostics, names } = prepareAll(root, requested);
-  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
+  let sources = readEnvironmentSources(root);
+  let refreshed: EnvironmentRefresh[] = [];
+  if (values['refresh-ssm']) {
+    // 1. Fetch everything for every requested environment (throws before anything is written).
+    refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount });
+    sources = withLocks(sources, refreshed);
+  }
+  // 2. Render everything in memory, with the new locks: nothing is written unless every environment renders.
+  const { prepared, diagnostics, names } = prepareAll(root, requested, sources);
+  if (hasErrors(diagnostics)) {
+    if (refreshed.length > 0) progress('the SSM locks were not written either');
+    throw new InputError(diagnostics);
+  }
   printDiagnostics(diagnostics); // warnings
-  // Render everything in memory first: nothing is written unless every environment renders.
   const rendered = prepared.map((p) => ({ p, files: renderEnvironment(p) }));
+  // 3. Locks first: a run killed between the two steps leaves rendered/ stale, which check reports and synth repairs offline.
+  for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
+  if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const renderedRoot = join(root, RENDERED_DIR);
   for (const { p, files } of rendered) {
     const r = writeEnvironment(renderedRoot, p.name, files);
@@ -52,4 +91,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run((argv) => main(argv));

@@ -92,7 +92,8 @@ function buildWorkload(w: WorkloadInput): Workload {
     args: w.args,
     ports: (w.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })),
     metricsPort: w.metricsPort,
-    env: w.env ?? {},
+    // Kubernetes' order: later envFrom sources win over earlier ones, env wins over envFrom.
+    env: Object.assign({}, ...(w.envFrom ?? []), w.env ?? {}) as Workload['env'],
     configFiles: w.configFiles ?? {},
     resources: w.resources,
     liveness: w.liveness,

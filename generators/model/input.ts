@@ -38,6 +38,8 @@ export interface WorkloadInput {
   ports?: { name: string; port: number; protocol?: 'TCP' | 'UDP' }[];
   metricsPort?: string;
   env?: Record<string, string | SecretRef>;
+  /** After SSM resolution: one map per `{ ssmPath }`, parameter base name → value. */
+  envFrom?: Record<string, string>[];
   configFiles?: Record<string, string>;
   resources: { requests: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
   liveness?: Probe;

@@ -1,7 +1,12 @@
 /**
- * The SSM lock: non-secret SSM String parameters an environment references with `{ ssm: /path }`,
- * committed as environments/<env>.ssm.lock.json so that synth is offline and deterministic.
- * Pure: parse, resolve, serialize. Fetching lives in ./refresh.ts.
+ * The SSM lock: the non-secret SSM parameters an environment references, committed as
+ * environments/<env>.ssm.lock.json so that synth is offline and deterministic.
+ *
+ * - `{ ssm: /name }` anywhere a string is wanted: replaced by the parameter's locked value.
+ * - `{ ssmPath: /prefix/ }` where a map is wanted (a workload's `envFrom`): replaced by a map of
+ *   the String parameters directly below the prefix, base name → value.
+ *
+ * Pure: parse, resolve, serialize, diff. Fetching lives in ./refresh.ts.
  */
 import type { DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
@@ -17,82 +22,181 @@ export interface LockedParameter {
 export interface SsmLock {
   version: 1;
   parameters: Record<string, LockedParameter>;
+  /** `{ ssmPath }` prefixes → the parameter names found directly below them (sorted). */
+  paths: Record<string, string[]>;
 }
 
 export const lockFile = (env: string): string => `environments/${env}.ssm.lock.json`;
 
-export const emptyLock = (): SsmLock => ({ version: 1, parameters: {} });
+export const emptyLock = (): SsmLock => ({ version: 1, parameters: {}, paths: {} });
+
+export const REFRESH_COMMAND = (env: string): string => `npm run synth -- --env ${env} --refresh-ssm`;
+
+function checkLockShape(raw: unknown): SsmLock {
+  const fail = (why: string): never => {
+    throw new Error(why);
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('expected { "version": 1, "parameters": { … } }');
+  const r = raw as Record<string, unknown>;
+  if (r.version !== 1) fail(`unknown lock version ${JSON.stringify(r.version)}; expected 1`);
+  if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters)) fail('expected "parameters" to be a map of parameter name → { value, type, version, lastModified }');
+  const parameters: Record<string, LockedParameter> = {};
+  for (const [name, p] of Object.entries(r.parameters as Record<string, unknown>)) {
+    const q = (p ?? {}) as Record<string, unknown>;
+    if (typeof q.value !== 'string') fail(`parameter ${name}: "value" must be a string`);
+    if (q.type !== 'String' && q.type !== 'StringList') fail(`parameter ${name}: type ${JSON.stringify(q.type)} may not be locked (only String and StringList; SecureStrings never enter the lock)`);
+    parameters[name] = { value: q.value as string, type: q.type as LockedParameter['type'], version: Number(q.version ?? 0), lastModified: String(q.lastModified ?? '') };
+  }
+  const paths: Record<string, string[]> = {};
+  if (r.paths !== undefined) {
+    if (r.paths === null || typeof r.paths !== 'object' || Array.isArray(r.paths)) fail('expected "paths" to be a map of prefix → parameter names');
+    for (const [prefix, names] of Object.entries(r.paths as Record<string, unknown>)) {
+      if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail(`path ${prefix}: expected a list of parameter names`);
+      for (const n of names as string[]) if (!parameters[n]) fail(`path ${prefix}: ${n} is listed but not in "parameters"`);
+      paths[prefix] = names as string[];
+    }
+  }
+  return { version: 1, parameters, paths };
+}
 
 export function parseLock(file: string, text: string | undefined): { lock: SsmLock; diagnostics: Diagnostic[] } {
   if (text === undefined) return { lock: emptyLock(), diagnostics: [] };
   try {
-    const raw = JSON.parse(text) as Partial<SsmLock>;
-    if (raw.version !== 1 || typeof raw.parameters !== 'object' || raw.parameters === null) throw new Error('expected { "version": 1, "parameters": { … } }');
-    return { lock: { version: 1, parameters: raw.parameters }, diagnostics: [] };
+    return { lock: checkLockShape(JSON.parse(text)), diagnostics: [] };
   } catch (e) {
+    const env = /([^/]+)\.ssm\.lock\.json$/.exec(file)?.[1] ?? '<env>';
     return {
       lock: emptyLock(),
-      diagnostics: [{ severity: 'error', rule: 'ssm.lock', file, line: 1, col: 1, path: [], message: `unreadable SSM lock: ${(e as Error).message}`, hint: 'run npm run synth -- --refresh-ssm to rewrite it' }],
+      diagnostics: [{ severity: 'error', rule: 'ssm.lock', file, line: 1, col: 1, path: [], message: `unreadable SSM lock: ${(e as Error).message}`, hint: `run ${REFRESH_COMMAND(env)} to rewrite it` }],
     };
   }
 }
 
-/** Stable text: parameters sorted by name, two-space indent, final newline. */
+const sortedKeys = <T>(o: Record<string, T>): string[] => Object.keys(o).sort();
+
+/** Stable text: parameters and paths sorted by name, two-space indent, final newline. */
 export function serializeLock(lock: SsmLock): string {
   const parameters = Object.fromEntries(
-    Object.keys(lock.parameters)
-      .sort()
-      .map((k) => {
-        const p = lock.parameters[k]!;
-        return [k, { value: p.value, type: p.type, version: p.version, lastModified: p.lastModified }];
-      }),
+    sortedKeys(lock.parameters).map((k) => {
+      const p = lock.parameters[k]!;
+      return [k, { value: p.value, type: p.type, version: p.version, lastModified: p.lastModified }];
+    }),
   );
-  return JSON.stringify({ version: 1, parameters }, null, 2) + '\n';
+  const paths = Object.fromEntries(sortedKeys(lock.paths).map((k) => [k, [...lock.paths[k]!].sort()]));
+  return JSON.stringify(Object.keys(paths).length > 0 ? { version: 1, parameters, paths } : { version: 1, parameters }, null, 2) + '\n';
 }
 
-export interface SsmReference {
-  name: string;
-  path: DocPath;
+export type SsmReference = { kind: 'name'; name: string; path: DocPath } | { kind: 'path'; name: string; path: DocPath };
+
+const isMapWithOnly = (v: unknown, key: string): v is Record<string, string> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as Record<string, unknown>)[key] === 'string';
+
+function refAt(v: unknown, path: DocPath): SsmReference | undefined {
+  if (isMapWithOnly(v, 'ssm')) return { kind: 'name', name: v.ssm!, path };
+  if (isMapWithOnly(v, 'ssmPath')) return { kind: 'path', name: v.ssmPath!, path };
+  return undefined;
 }
 
-const isSsmRef = (v: unknown): v is { ssm: string } =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { ssm?: unknown }).ssm === 'string';
-
-/** Every `{ ssm: … }` in a document, with its path. */
+/** Every `{ ssm: … }` and `{ ssmPath: … }` in a document, with its path, in document order. */
 export function findSsmReferences(data: unknown, path: (string | number)[] = []): SsmReference[] {
-  if (isSsmRef(data)) return [{ name: data.ssm, path }];
+  const ref = refAt(data, path);
+  if (ref) return [ref];
   if (Array.isArray(data)) return data.flatMap((v, i) => findSsmReferences(v, [...path, i]));
   if (data !== null && typeof data === 'object') return Object.entries(data).flatMap(([k, v]) => findSsmReferences(v, [...path, k]));
   return [];
 }
 
-function replaceAt(data: unknown, fn: (v: unknown) => unknown): unknown {
-  const r = fn(data);
-  if (r !== data) return r;
-  if (Array.isArray(data)) return data.map((v) => replaceAt(v, fn));
-  if (data !== null && typeof data === 'object') return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, replaceAt(v, fn)]));
+/** Last segment of a parameter name: /odp/prod/portal/DB_HOST → DB_HOST. */
+export const baseName = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
+
+/** The map an `{ ssmPath }` stands for, from the lock: base name → value, sorted by name. */
+export function pathValues(lock: SsmLock, prefix: string): Record<string, string> | undefined {
+  const names = lock.paths[prefix];
+  if (!names) return undefined;
+  return Object.fromEntries([...names].sort().map((n) => [baseName(n), lock.parameters[n]!.value]));
+}
+
+function replaceRefs(data: unknown, fn: (ref: SsmReference) => unknown, path: (string | number)[] = []): unknown {
+  const ref = refAt(data, path);
+  if (ref) return fn(ref);
+  if (Array.isArray(data)) return data.map((v, i) => replaceRefs(v, fn, [...path, i]));
+  if (data !== null && typeof data === 'object') return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, replaceRefs(v, fn, [...path, k])]));
   return data;
 }
 
-/** Replace every `{ ssm: name }` with its locked value; a reference missing from the lock is a positioned error. */
-export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): { data: Record<string, unknown>; diagnostics: Diagnostic[]; used: string[] } {
+export interface SsmResolution {
+  data: Record<string, unknown>;
+  diagnostics: Diagnostic[];
+  /** Every reference, in document order. */
+  references: SsmReference[];
+  /** Names of the SSM parameters the environment uses (through `ssm` or `ssmPath`), sorted. */
+  used: string[];
+}
+
+/**
+ * Replace every reference with its locked value. A reference missing from the lock is an error at
+ * the reference, telling the user to refresh the lock.
+ */
+export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResolution {
   const diagnostics: Diagnostic[] = [];
-  for (const ref of findSsmReferences(env.data)) {
-    if (lock.parameters[ref.name] === undefined) {
-      const pos = locate(env, ref.path);
-      diagnostics.push({
-        severity: 'error',
-        rule: 'ssm.unlocked',
-        file: pos.file,
-        line: pos.line,
-        col: pos.col,
-        path: ref.path,
-        message: `SSM parameter ${ref.name} is not in ${lockFile(env.name)}`,
-        hint: `run npm run synth -- --env ${env.name} --refresh-ssm (needs AWS credentials) and commit the lock`,
-      });
+  const references = findSsmReferences(env.data);
+  const used = new Set<string>();
+  for (const ref of references) {
+    const names = ref.kind === 'name' ? (lock.parameters[ref.name] ? [ref.name] : undefined) : lock.paths[ref.name];
+    if (names) {
+      names.forEach((n) => used.add(n));
+      continue;
     }
+    const pos = locate(env, ref.path);
+    diagnostics.push({
+      severity: 'error',
+      rule: 'ssm.unlocked',
+      file: pos.file,
+      line: pos.line,
+      col: pos.col,
+      path: ref.path,
+      message: `SSM ${ref.kind === 'name' ? 'parameter' : 'path'} ${ref.name} is not in ${lockFile(env.name)}`,
+      hint: `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`,
+    });
   }
-  const used = [...new Set(findSsmReferences(env.data).map((r) => r.name))].sort();
-  const data = replaceAt(env.data, (v) => (isSsmRef(v) ? (lock.parameters[v.ssm]?.value ?? `<unresolved ${v.ssm}>`) : v)) as Record<string, unknown>;
-  return { data, diagnostics, used };
+  const data = replaceRefs(env.data, (ref) =>
+    ref.kind === 'name' ? (lock.parameters[ref.name]?.value ?? `<unresolved ${ref.name}>`) : (pathValues(lock, ref.name) ?? {}),
+  ) as Record<string, unknown>;
+  return { data, diagnostics, references, used: [...used].sort() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a refresh changed, for the pull request.
+
+export type LockChange =
+  | { kind: 'added'; name: string; now: LockedParameter }
+  | { kind: 'removed'; name: string; was: LockedParameter }
+  | { kind: 'changed'; name: string; was: LockedParameter; now: LockedParameter };
+
+/** Parameters added, removed or changed (value or type) between two locks, sorted by name. */
+export function diffLocks(before: SsmLock, after: SsmLock): LockChange[] {
+  const names = [...new Set([...Object.keys(before.parameters), ...Object.keys(after.parameters)])].sort();
+  const out: LockChange[] = [];
+  for (const name of names) {
+    const was = before.parameters[name];
+    const now = after.parameters[name];
+    if (was && now) {
+      if (was.value !== now.value || was.type !== now.type) out.push({ kind: 'changed', name, was, now });
+    } else if (now) out.push({ kind: 'added', name, now });
+    else if (was) out.push({ kind: 'removed', name, was });
+  }
+  return out;
+}
+
+const shown = (v: string): string => JSON.stringify(v);
+
+export function formatLockChange(c: LockChange): string {
+  switch (c.kind) {
+    case 'added':
+      return `  + ${c.name} = ${shown(c.now.value)} (v${c.now.version})`;
+    case 'removed':
+      return `  - ${c.name} (was ${shown(c.was.value)}, v${c.was.version}; no longer referenced)`;
+    case 'changed':
+      return `  ~ ${c.name}: ${shown(c.was.value)} → ${shown(c.now.value)} (v${c.was.version} → v${c.now.version}, modified ${c.now.lastModified})`;
+  }
 }

@@ -4,10 +4,11 @@ import type { EnvironmentInput } from '../model/input.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { K3S_RULES } from './rules-k3s.js';
 import { RULES, runRules, type Rule } from './rules.js';
+import { SSM_RULES } from './rules-ssm.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...K3S_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...K3S_RULES, ...SSM_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);

@@ -1,0 +1,228 @@
+/**
+ * `npm run synth -- --refresh-ssm`: read every SSM parameter the requested environments reference
+ * from Parameter Store and build their new locks, in memory. All or nothing: every environment is
+ * fetched before anything is returned, and any failure throws before the caller writes a byte.
+ *
+ * Secrets never enter the lock: requests never ask for decryption, SecureString values are
+ * dropped by the client module on arrival, and a `{ ssm }` / `{ ssmPath }` that turns out to be a
+ * SecureString is refused at its reference ("use { secret: … }").
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { locate, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from '../load/loader.js';
+import { formatPath } from '../lib/paths.js';
+import { ExternalError, formatDiagnostic, hasErrors, InputError, sortDiagnostics, type Diagnostic } from '../validate/diagnostics.js';
+import { validateResolved } from '../validate/index.js';
+import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
+import { diffLocks, emptyLock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from './lock.js';
+
+export interface RefreshOptions {
+  /** The SSM client for a region (created once per region per run). */
+  client: (region: string) => SSMClient;
+  /**
+   * Compare the account in the ARNs SSM returns with the environment's aws.accountId. On by default;
+   * off against emulators (AWS_ENDPOINT_URL_SSM), whose ARNs carry their own account.
+   */
+  checkAccount?: boolean;
+}
+
+export interface EnvironmentRefresh {
+  name: string;
+  region: string;
+  previous: SsmLock;
+  lock: SsmLock;
+  /** The lock file's new text. */
+  text: string;
+  /** Whether the file's text changes (also true when it does not exist yet). */
+  fileChanged: boolean;
+  changes: LockChange[];
+}
+
+const NOTHING_WRITTEN = 'Nothing was written: the SSM locks and rendered/ are unchanged.';
+
+/** A refresh found references it cannot lock (missing, SecureString, another account): exit 3, or 2 when only the environment file must change. */
+export class SsmRefreshError extends Error {
+  readonly exitCode: number;
+  constructor(readonly problems: Diagnostic[]) {
+    super(`SSM refresh failed:\n${sortDiagnostics(problems).map(formatDiagnostic).join('\n')}\n${NOTHING_WRITTEN}`);
+    this.name = 'SsmRefreshError';
+    this.exitCode = problems.every((d) => d.rule === 'ssm.secure-string') ? 2 : 3;
+  }
+}
+
+interface Target {
+  env: ResolvedEnvironment;
+  region: string;
+  accountId: string;
+  refs: SsmReference[];
+}
+
+/** Parse and schema-check every requested environment before any request is made. */
+function targets(sources: SourceFiles, names: readonly string[]): Target[] {
+  const out: Target[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const name of names) {
+    const { env, diagnostics: ds } = resolveEnvironment(name, sources);
+    diagnostics.push(...ds);
+    if (!env || hasErrors(ds)) continue;
+    const schema = validateResolved(env);
+    diagnostics.push(...schema);
+    if (schema.length > 0) continue;
+    const aws = env.data.aws as { region: string; accountId: string };
+    out.push({ env, region: aws.region, accountId: aws.accountId, refs: findSsmReferences(env.data) });
+  }
+  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
+  return out;
+}
+
+function at(t: Target, ref: SsmReference, rule: string, message: string, hint: string): Diagnostic {
+  const pos = locate(t.env, ref.path);
+  return { severity: 'error', rule, file: pos.file, line: pos.line, col: pos.col, path: ref.path, message, hint };
+}
+
+/** An SDK failure → one message: environment, region, what failed, and every reference the failed request was about. */
+function requestFailure(t: Target, e: SsmRequestError): ExternalError {
+  const f = e.failure;
+  const about = f.parameter && t.refs.some((r) => r.name === f.parameter) ? [f.parameter] : e.names;
+  const refs = t.refs.filter((r) => about.includes(r.name));
+  const lines = refs.map((r) => {
+    const pos = locate(t.env, r.path);
+    return `  ${pos.file}:${pos.line}:${pos.col}  ${formatPath(r.path)}: ${r.kind === 'name' ? 'parameter' : 'path'} ${r.name}`;
+  });
+  return new ExternalError(
+    [
+      `SSM refresh failed for environment ${t.env.name} (region ${t.region}, account ${t.accountId}): ${e.operation} ${f.summary}`,
+      ...lines,
+      `  hint: ${f.hint}`,
+      NOTHING_WRITTEN,
+    ].join('\n'),
+  );
+}
+
+const locked = (p: FetchedParameter): LockedParameter => ({ value: p.value, type: p.type as LockedParameter['type'], version: p.version, lastModified: p.lastModified });
+
+const accountOf = (arn: string | undefined): string | undefined => (arn ? /^arn:[^:]+:ssm:[^:]*:(\d{12}):/.exec(arn)?.[1] : undefined);
+
+async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean): Promise<{ lock: SsmLock; problems: Diagnostic[] }> {
+  const lock = emptyLock();
+  const problems: Diagnostic[] = [];
+  const where = `account ${t.accountId}, region ${t.region}`;
+  const nameRefs = t.refs.filter((r) => r.kind === 'name');
+  const pathRefs = t.refs.filter((r) => r.kind === 'path');
+  const names = [...new Set(nameRefs.map((r) => r.name))].sort();
+  const prefixes = [...new Set(pathRefs.map((r) => r.name))].sort();
+  const seen: FetchedParameter[] = [];
+  try {
+    const { found, missing } = await getParameters(client, names);
+    seen.push(...found);
+    const byName = new Map(found.map((p) => [p.name, p]));
+    for (const ref of nameRefs) {
+      const p = byName.get(ref.name);
+      if (missing.includes(ref.name) || !p) {
+        problems.push(at(t, ref, 'ssm.missing', `SSM parameter ${ref.name} does not exist (${where})`, `create it (aws ssm put-parameter --type String --name ${ref.name} --value …), or fix the name; check that the credentials are for account ${t.accountId}`));
+      } else if (p.type === 'SecureString') {
+        problems.push(at(t, ref, 'ssm.secure-string', `SSM parameter ${ref.name} is a SecureString: its value may not enter the lock or rendered/`, `use { secret: ${ref.name} } here (rendered as an ExternalSecret or resolved at apply time), or store the value as a String parameter if it is not secret`));
+      } else {
+        lock.parameters[p.name] = locked(p);
+      }
+    }
+    for (const prefix of prefixes) {
+      const params = await getParametersByPath(client, prefix, { recursive: false });
+      seen.push(...params);
+      const refs = pathRefs.filter((r) => r.name === prefix);
+      const secure = params.filter((p) => p.type === 'SecureString').map((p) => p.name).sort();
+      const plain = params.filter((p) => p.type !== 'SecureString').sort((a, b) => a.name.localeCompare(b.name));
+      for (const ref of refs) {
+        if (secure.length > 0)
+          problems.push(at(t, ref, 'ssm.secure-string', `SSM path ${prefix} holds SecureString${secure.length > 1 ? 's' : ''} ${secure.join(', ')}: secret values may not enter the lock or rendered/`, `move them out of ${prefix}, and reference each with env: { NAME: { secret: /… } } (an ExternalSecret)`));
+        else if (plain.length === 0)
+          problems.push(at(t, ref, 'ssm.missing', `SSM path ${prefix} has no parameters directly below it (${where})`, `create String parameters named ${prefix}<NAME>, or fix the prefix; check that the credentials are for account ${t.accountId}`));
+      }
+      if (secure.length === 0 && plain.length > 0) {
+        for (const p of plain) lock.parameters[p.name] = locked(p);
+        lock.paths[prefix] = plain.map((p) => p.name);
+      }
+    }
+  } catch (e) {
+    if (e instanceof SsmRequestError) throw requestFailure(t, e);
+    throw e;
+  }
+  if (checkAccount) {
+    const other = [...new Set(seen.map((p) => accountOf(p.arn)).filter((a): a is string => a !== undefined && a !== t.accountId))];
+    if (other.length > 0)
+      problems.push({
+        severity: 'error',
+        rule: 'ssm.account',
+        ...locate(t.env, ['aws', 'accountId']),
+        path: ['aws', 'accountId'],
+        message: `the AWS credentials read SSM in account ${other.join(', ')}, but environment ${t.env.name} is in account ${t.accountId}`,
+        hint: `use credentials for account ${t.accountId} (e.g. AWS_PROFILE=<its profile> ${REFRESH_COMMAND(t.env.name)})`,
+      });
+  }
+  return { lock, problems };
+}
+
+/**
+ * Fetch every referenced parameter of the named environments and return their new locks. Throws
+ * InputError (environment invalid), ExternalError (an SSM request failed) or SsmRefreshError
+ * (references that cannot be locked) — always before the caller has written anything.
+ */
+export async function refreshLocks(sources: SourceFiles, names: readonly string[], opts: RefreshOptions): Promise<EnvironmentRefresh[]> {
+  const clients = new Map<string, SSMClient>();
+  const clientFor = (region: string): SSMClient => {
+    let c = clients.get(region);
+    if (!c) clients.set(region, (c = opts.client(region)));
+    return c;
+  };
+  const out: EnvironmentRefresh[] = [];
+  const problems: Diagnostic[] = [];
+  try {
+    for (const t of targets(sources, names)) {
+      const r = await refreshOne(t, clientFor(t.region), opts.checkAccount ?? true);
+      problems.push(...r.problems);
+      const file = lockFile(t.env.name);
+      const before = sources.get(file);
+      const previous = parseLock(file, before).lock;
+      const text = serializeLock(r.lock);
+      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock) });
+    }
+  } finally {
+    for (const c of clients.values()) c.destroy();
+  }
+  if (problems.length > 0) throw new SsmRefreshError(problems);
+  return out;
+}
+
+/** What the refresh changed, per environment, old → new: for the terminal and the pull request. */
+export function formatRefreshReport(results: readonly EnvironmentRefresh[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const count = Object.keys(r.lock.parameters).length;
+    const head = `${lockFile(r.name)} (${r.region}): ${count} parameter${count === 1 ? '' : 's'}`;
+    if (r.changes.length === 0) lines.push(`${head}, no value changed${r.fileChanged ? ' (versions or dates updated)' : ''}`);
+    else lines.push(`${head}, ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}:`, ...r.changes.map(formatLockChange));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Write the refreshed locks whose text changed (each through a temporary file and a rename). */
+export function writeLocks(root: string, results: readonly EnvironmentRefresh[]): string[] {
+  const written: string[] = [];
+  for (const r of results) {
+    if (!r.fileChanged) continue;
+    const abs = join(root, lockFile(r.name));
+    const tmp = `${abs}.tmp-${process.pid}`;
+    writeFileSync(tmp, r.text);
+    renameSync(tmp, abs);
+    written.push(lockFile(r.name));
+  }
+  return written;
+}
+
+/** The environment sources with the refreshed locks in place of the committed ones. */
+export function withLocks(sources: SourceFiles, results: readonly EnvironmentRefresh[]): Map<string, string> {
+  const out = new Map(sources);
+  for (const r of results) out.set(lockFile(r.name), r.text);
+  return out;
+}

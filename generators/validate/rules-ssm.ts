@@ -1,0 +1,48 @@
+/**
+ * SSM references after resolution from the lock: a locked value must still satisfy the schema at
+ * the place it is used (a pattern such as the API endpoint's), and the names an `{ ssmPath }`
+ * expands to must be usable where they land (environment variable names).
+ */
+import type { DocPath } from '../lib/paths.js';
+import type { ResolvedEnvironment } from '../load/loader.js';
+import { lockFile, type SsmResolution } from '../ssm/lock.js';
+import type { Diagnostic } from './diagnostics.js';
+import type { Rule } from './rules.js';
+import { validateSchema } from './schema.js';
+
+const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((s, i) => path[i] === s);
+
+/** Schema errors that a locked `{ ssm }` value causes, positioned at its reference. */
+export function validateResolvedSsmValues(env: ResolvedEnvironment, res: SsmResolution): Diagnostic[] {
+  const refs = res.references.filter((r) => r.kind === 'name');
+  if (refs.length === 0) return [];
+  const out: Diagnostic[] = [];
+  for (const d of validateSchema({ ...env, data: res.data })) {
+    const ref = refs.find((r) => startsWith(d.path, r.path));
+    if (!ref) continue; // only `{ ssmPath }` expansions (maps where the schema has the reference) land here
+    out.push({
+      ...d,
+      rule: 'ssm.value',
+      message: `${d.message} (the value of SSM parameter ${ref.name} in ${lockFile(env.name)})`,
+      hint: `fix the parameter in SSM and run npm run synth -- --env ${env.name} --refresh-ssm, or reference another parameter`,
+    });
+  }
+  return out;
+}
+
+export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `envFrom: [{ ssmPath }]` becomes base name → value: every base name must be a variable name. */
+const envFromNames: Rule = ({ input }, report) => {
+  (input.workloads ?? []).forEach((w, i) => {
+    (w.envFrom ?? []).forEach((vars, j) => {
+      const bad = Object.keys(vars).filter((k) => !ENV_VAR_NAME.test(k));
+      if (bad.length > 0)
+        report('ssm.env-name', ['workloads', i, 'envFrom', j], `${bad.map((b) => `'${b}'`).join(', ')} under this SSM path ${bad.length === 1 ? 'is not a valid environment variable name' : 'are not valid environment variable names'}`, {
+          hint: 'rename the parameters to letters, digits and _ (not starting with a digit), or set them one by one in env: { NAME: { ssm: … } }',
+        });
+    });
+  });
+};
+
+export const SSM_RULES: readonly Rule[] = [envFromNames];

@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetParametersByPathCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { prepareEnvironment } from '../generators/pipeline.js';
+import { diffLocks, formatLockChange, parseLock, serializeLock, type SsmLock } from '../generators/ssm/lock.js';
+import { refreshLocks } from '../generators/ssm/refresh.js';
+import { fixtureSources } from './helpers.js';
+
+const param = (value: string, version = 1) => ({ value, type: 'String' as const, version, lastModified: '2026-11-20T09:00:00.000Z' });
+
+describe('lock format', () => {
+  it('serializes in stable order whatever the insertion order, and parses back', () => {
+    const names = fc.uniqueArray(fc.stringMatching(/^\/[a-z]{1,6}(\/[A-Za-z0-9_]{1,6}){0,2}$/), { minLength: 0, maxLength: 12 });
+    fc.assert(
+      fc.property(names, fc.func(fc.integer()), (ns, order) => {
+        const lock: SsmLock = { version: 1, parameters: Object.fromEntries(ns.map((n) => [n, param(`v-${n}`)])), paths: {} };
+        const shuffled: SsmLock = { ...lock, parameters: Object.fromEntries([...ns].sort((a, b) => order(a) - order(b) || a.localeCompare(b)).map((n) => [n, lock.parameters[n]!])) };
+        const text = serializeLock(shuffled);
+        expect(text).toBe(serializeLock(lock));
+        expect(serializeLock(parseLock('environments/x.ssm.lock.json', text).lock)).toBe(text);
+        expect(Object.keys(JSON.parse(text).parameters)).toStrictEqual([...ns].sort());
+      }),
+    );
+  });
+
+  it('refuses a SecureString in a lock (hand-edited), with the command that rewrites it', () => {
+    const text = JSON.stringify({ version: 1, parameters: { '/a': { value: 'x', type: 'SecureString', version: 1, lastModified: '' } } });
+    expect(parseLock('environments/prod.ssm.lock.json', text).diagnostics.map((d) => `${d.message} (${d.hint})`)).toStrictEqual([
+      'unreadable SSM lock: parameter /a: type "SecureString" may not be locked (only String and StringList; SecureStrings never enter the lock) (run npm run synth -- --env prod --refresh-ssm to rewrite it)',
+    ]);
+  });
+
+  it('diff: added, removed, changed (old → new), unchanged values omitted', () => {
+    const before: SsmLock = { version: 1, parameters: { '/a': param('1'), '/b': param('2'), '/c': param('3') }, paths: {} };
+    const after: SsmLock = { version: 1, parameters: { '/a': param('1', 2), '/b': param('20', 2), '/d': param('4') }, paths: {} };
+    expect(diffLocks(before, after).map(formatLockChange)).toStrictEqual([
+      '  ~ /b: "2" → "20" (v1 → v2, modified 2026-11-20T09:00:00.000Z)',
+      '  - /c (was "3", v1; no longer referenced)',
+      '  + /d = "4" (v1)',
+    ]);
+  });
+});
+
+describe('resolution from the lock', () => {
+  it('{ ssm } in endpoint, extraSANs and an IAM role; envFrom { ssmPath } merged under env (env wins); secrets stay references', () => {
+    const { name, sources } = fixtureSources('valid', 'ssm-references.yaml');
+    const p = prepareEnvironment(name, sources).prepared!;
+    expect(p.model.cluster.endpoint).toBe('https://api.fixture.internal:6443');
+    expect(p.model.cluster.certSANs).toContain('odp-fixture-api-0123456789.elb.eu-west-1.amazonaws.com');
+    const w = p.model.workloads[0]!;
+    expect(w.env).toStrictEqual({ DATABASE_HOST: 'db.fixture.internal', PUBLIC_URL: 'https://override.fixture.example', DB_PASSWORD: { secret: '/odp/fixture/portal/db-password' } });
+    expect(w.serviceAccount.iamRoleArn).toBe('arn:aws:iam::111111111111:role/odp-fixture-portal');
+    expect(p.ssmParameters).toStrictEqual(['/odp/fixture/api/endpoint', '/odp/fixture/api/nlb', '/odp/fixture/portal/DATABASE_HOST', '/odp/fixture/portal/PUBLIC_URL', '/odp/fixture/portal/role-arn']);
+  });
+});
+
+describe('refresh with a mocked client (no middleware)', () => {
+  it('StringList values are locked as they are; ARNs of the right account pass the account check', async () => {
+    const { name, sources } = fixtureSources('valid', 'ssm-references.yaml');
+    const ssm = mockClient(SSMClient);
+    const at = new Date(Date.UTC(2026, 10, 20, 9));
+    const arn = (n: string) => `arn:aws:ssm:eu-west-1:111111111111:parameter${n}`;
+    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
+      Parameters: input.Names.map((n) => ({ Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com,b.elb.amazonaws.com' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) })),
+      InvalidParameters: [],
+    }));
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: '/odp/fixture/portal/DATABASE_HOST', Value: 'db', Type: 'String', Version: 1, LastModifiedDate: at, ARN: arn('/odp/fixture/portal/DATABASE_HOST') }] });
+    const [r] = await refreshLocks(sources, [name], { client: () => new SSMClient({ region: 'eu-west-1' }) });
+    expect(r!.lock.parameters['/odp/fixture/api/nlb']).toStrictEqual({ value: 'a.elb.amazonaws.com,b.elb.amazonaws.com', type: 'StringList', version: 7, lastModified: '2026-11-20T09:00:00.000Z' });
+    expect(r!.lock.paths).toStrictEqual({ '/odp/fixture/portal/': ['/odp/fixture/portal/DATABASE_HOST'] });
+    expect(ssm.commandCalls(GetParametersCommand).map((c) => c.args[0].input.WithDecryption)).toStrictEqual([false]);
+    ssm.restore();
+  });
+});

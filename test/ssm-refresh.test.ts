@@ -1,0 +1,317 @@
+/**
+ * `npm run synth -- --refresh-ssm` end to end on a temporary copy of a small project, against the
+ * local fake Parameter Store through the real SDK (AWS_ENDPOINT_URL_SSM), and plain synth with no
+ * credentials and no network.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { main, type SynthDeps } from '../generators/cli/synth.js';
+import { readEnvironmentSources } from '../generators/load/loader.js';
+import { prepareEnvironment } from '../generators/pipeline.js';
+import { renderModel } from '../generators/render/index.js';
+import { createSsmClient } from '../generators/ssm/client.js';
+import { findSsmReferences, lockFile, parseLock } from '../generators/ssm/lock.js';
+import { listFiles } from '../generators/write/writer.js';
+import { hermeticAwsEnv } from './support/aws-env.js';
+import { closedPortUrl, FakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
+import { ROOT } from './helpers.js';
+
+const FIXTURE_BASE = readFileSync(join(ROOT, 'test', 'fixtures', '_fixture.yaml'), 'utf8');
+const SCHEMA = '# yaml-language-server: $schema=../schemas/environment.schema.json\n';
+
+const envText = (name: string, extra = '') => `${SCHEMA}name: ${name}
+extends: _fixture
+aws:
+  vpc:
+    id: { ssm: /odp/${name}/network/vpc-id }
+cluster:
+  name: ${name}
+  datastore:
+    type: etcd
+    backup: { bucket: { ssm: /odp/${name}/backup/bucket }, prefix: etcd }
+workloads:
+  - name: portal
+    image: ghcr.io/opendev/portal:1.4.2
+    resources: { requests: { cpu: 100m, memory: 128Mi } }
+    envFrom: [{ ssmPath: /odp/${name}/portal/ }]
+    env: { LOG_LEVEL: info }
+${extra}`;
+
+function seed(server: FakeSsm): void {
+  for (const env of ['alpha', 'beta']) {
+    server.put(`/odp/${env}/network/vpc-id`, `vpc-0${env === 'alpha' ? 'a' : 'b'}00000000000001`);
+    server.put(`/odp/${env}/backup/bucket`, `odp-${env}-etcd-backups`);
+    for (const [k, v] of [['DATABASE_HOST', `db.${env}.internal`], ['FEATURE_FLAGS', 'a,b,c'], ['PUBLIC_URL', `https://portal.${env}.example`]]) server.put(`/odp/${env}/portal/${k}`, v!);
+  }
+}
+
+const server = new FakeSsm({ pageSize: 2 });
+let restoreEnv: () => void;
+let root: string;
+let out: string[];
+
+const deps = (): SynthDeps => ({
+  ssmClient: (region) => createSsmClient(region, { credentials: TEST_CREDENTIALS, retryDelayMs: 1, maxAttempts: 3 }),
+  checkAccount: true,
+  stdout: (t) => out.push(t),
+});
+
+async function synth(...args: string[]): Promise<{ code: number; error?: Error & { exitCode?: number } }> {
+  try {
+    return { code: await main(['--root', root, ...args], deps()) };
+  } catch (e) {
+    const err = e as Error & { exitCode?: number };
+    return { code: err.exitCode ?? 70, error: err };
+  }
+}
+
+function snapshot(): Map<string, string> {
+  return new Map(listFiles(root).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+}
+
+const changedFiles = (a: Map<string, string>, b: Map<string, string>): string[] => [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+
+/** rendered/ files of `env` whose declared inputs cover a reference to `parameter`. */
+function filesUsing(env: string, parameter: string): string[] {
+  const sources = readEnvironmentSources(root);
+  const r = prepareEnvironment(env, sources);
+  if (!r.prepared) throw new Error('environment does not prepare');
+  const lock = parseLock(lockFile(env), sources.get(lockFile(env))).lock;
+  const refPaths = findSsmReferences(r.prepared.resolved.data)
+    .filter((ref) => (ref.kind === 'name' ? ref.name === parameter : (lock.paths[ref.name] ?? []).includes(parameter)))
+    .map((ref) => ref.path);
+  const overlaps = (a: readonly (string | number)[], b: readonly (string | number)[]) => a.slice(0, Math.min(a.length, b.length)).every((s, i) => s === b[i]);
+  return renderModel(r.prepared.model)
+    .filter((f) => f.inputs === undefined || f.inputs.some((i) => refPaths.some((p) => overlaps(i, p))))
+    .map((f) => `rendered/${env}/${f.path}`)
+    .sort();
+}
+
+beforeAll(async () => {
+  await server.start();
+  restoreEnv = hermeticAwsEnv({ AWS_ENDPOINT_URL_SSM: server.url });
+});
+afterAll(async () => {
+  restoreEnv();
+  await server.close();
+});
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'odp-ssm-'));
+  mkdirSync(join(root, 'environments'));
+  writeFileSync(join(root, 'environments', '_fixture.yaml'), FIXTURE_BASE);
+  writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha'));
+  writeFileSync(join(root, 'environments', 'beta.yaml'), envText('beta'));
+  out = [];
+  seed(server);
+  // The project as committed: locks from a first refresh, rendered/ from it.
+  const r = await synth('--refresh-ssm');
+  expect(r.error?.message).toBeUndefined();
+  server.requests.length = 0;
+  out = [];
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+  server.parameters.clear();
+  server.clearFaults();
+  server.requests.length = 0;
+  server.opts.accountId = undefined;
+});
+
+describe('the committed lock', () => {
+  it('holds name, value, type, version and last modified of every referenced parameter, in stable order; ssmPath expands to a map', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'environments', 'alpha.ssm.lock.json'), 'utf8'));
+    expect(Object.keys(lock.parameters)).toStrictEqual([
+      '/odp/alpha/backup/bucket',
+      '/odp/alpha/network/vpc-id',
+      '/odp/alpha/portal/DATABASE_HOST',
+      '/odp/alpha/portal/FEATURE_FLAGS',
+      '/odp/alpha/portal/PUBLIC_URL',
+    ]);
+    expect(lock.parameters['/odp/alpha/backup/bucket']).toStrictEqual({ value: 'odp-alpha-etcd-backups', type: 'String', version: 1, lastModified: '2026-11-20T09:00:00.000Z' });
+    expect(lock.paths).toStrictEqual({ '/odp/alpha/portal/': ['/odp/alpha/portal/DATABASE_HOST', '/odp/alpha/portal/FEATURE_FLAGS', '/odp/alpha/portal/PUBLIC_URL'] });
+    const prepared = prepareEnvironment('alpha', readEnvironmentSources(root)).prepared!;
+    expect(prepared.model.workloads[0]!.env).toStrictEqual({ DATABASE_HOST: 'db.alpha.internal', FEATURE_FLAGS: 'a,b,c', PUBLIC_URL: 'https://portal.alpha.example', LOG_LEVEL: 'info' });
+    expect(prepared.model.aws.vpc.id).toBe('vpc-0a00000000000001');
+  });
+
+  it('synth with no AWS credentials and no network renders from the lock (a real process)', () => {
+    const before = snapshot();
+    rmSync(join(root, 'rendered'), { recursive: true });
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: root,
+      AWS_CONFIG_FILE: join(root, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(root, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', // would refuse, if anything tried
+    };
+    const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'generators', 'cli', 'synth.ts'), '--root', root], { env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(changedFiles(before, snapshot())).toStrictEqual([]);
+  });
+
+  it('plain synth never creates an SSM client', async () => {
+    const r = await main(['--root', root], { ...deps(), ssmClient: () => { throw new Error('synth must not talk to SSM'); } });
+    expect(r).toBe(0);
+  });
+});
+
+describe('--refresh-ssm', () => {
+  it('updates the lock, prints old → new, and changes exactly the rendered files that use the parameter', async () => {
+    const expected = filesUsing('alpha', '/odp/alpha/backup/bucket');
+    expect(expected.length).toBeGreaterThan(0);
+    const before = snapshot();
+    server.put('/odp/alpha/backup/bucket', 'odp-alpha-etcd-backups-v2', 'String', new Date(Date.UTC(2026, 11, 1, 12, 0, 0)));
+    const r = await synth('--refresh-ssm');
+    expect(r.error?.message).toBeUndefined();
+    expect(out.join('')).toBe(
+      [
+        'environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, 1 change:',
+        '  ~ /odp/alpha/backup/bucket: "odp-alpha-etcd-backups" → "odp-alpha-etcd-backups-v2" (v1 → v2, modified 2026-12-01T12:00:00.000Z)',
+        'environments/beta.ssm.lock.json (eu-west-1): 5 parameters, no value changed',
+        '',
+      ].join('\n'),
+    );
+    expect(changedFiles(before, snapshot())).toStrictEqual(['environments/alpha.ssm.lock.json', ...expected].sort());
+    expect(JSON.parse(readFileSync(join(root, lockFile('alpha')), 'utf8')).parameters['/odp/alpha/backup/bucket']).toStrictEqual({
+      value: 'odp-alpha-etcd-backups-v2',
+      type: 'String',
+      version: 2,
+      lastModified: '2026-12-01T12:00:00.000Z',
+    });
+    // The next plain synth is offline and changes nothing more.
+    const after = snapshot();
+    expect((await synth()).code).toBe(0);
+    expect(changedFiles(after, snapshot())).toStrictEqual([]);
+  });
+
+  it('--env refreshes only that environment; a parameter no rendered file uses changes only the lock', async () => {
+    const before = snapshot();
+    server.put('/odp/beta/network/vpc-id', 'vpc-0b00000000000002');
+    server.put('/odp/alpha/network/vpc-id', 'vpc-0a00000000000002');
+    expect((await synth('--env', 'beta', '--refresh-ssm')).code).toBe(0);
+    expect(server.requests.every((q) => JSON.stringify(q.body).includes('/odp/beta/'))).toBe(true);
+    expect(changedFiles(before, snapshot())).toStrictEqual(['environments/beta.ssm.lock.json', ...filesUsing('beta', '/odp/beta/network/vpc-id')].sort());
+  });
+
+  it('batches GetParameters, pages GetParametersByPath, never asks for decryption', async () => {
+    expect((await synth('--refresh-ssm')).code).toBe(0);
+    expect(server.count('GetParameters')).toBe(2); // one batch per environment
+    expect(server.count('GetParametersByPath')).toBe(4); // 3 parameters, pages of 2, per environment
+    expect(server.requests.every((q) => q.body.WithDecryption === false && q.signed)).toBe(true);
+  });
+
+  it('a throttled endpoint is retried until it recovers', async () => {
+    server.fail('GetParameters', throttling, 2);
+    expect((await synth('--refresh-ssm')).code).toBe(0);
+    expect(server.count('GetParameters')).toBe(4);
+  });
+});
+
+describe('--refresh-ssm failures: one message, exit 3 (2 for a SecureString), nothing written', () => {
+  async function failing(...args: string[]): Promise<Error & { exitCode?: number }> {
+    const before = snapshot();
+    const r = await synth('--refresh-ssm', ...args);
+    expect(r.error).toBeDefined();
+    expect(changedFiles(before, snapshot())).toStrictEqual([]);
+    expect(out).toStrictEqual([]);
+    return r.error!;
+  }
+
+  it('throttled beyond the retries', async () => {
+    server.put('/odp/alpha/backup/bucket', 'changed-but-never-written');
+    server.fail((q) => JSON.stringify(q.body).includes('/odp/beta/') && q.target === 'AmazonSSM.GetParameters', throttling);
+    const e = await failing();
+    expect(e.exitCode).toBe(3);
+    expect(e.message).toBe(
+      [
+        'SSM refresh failed for environment beta (region eu-west-1, account 111111111111): GetParameters throttled by SSM after 3 attempts (ThrottlingException: Rate exceeded)',
+        '  environments/beta.yaml:6:9  aws.vpc.id: parameter /odp/beta/network/vpc-id',
+        '  environments/beta.yaml:11:23  cluster.datastore.backup.bucket: parameter /odp/beta/backup/bucket',
+        "  hint: retry later, or raise the account's Parameter Store throughput (higher throughput setting)",
+        'Nothing was written: the SSM locks and rendered/ are unchanged.',
+      ].join('\n'),
+    );
+    expect(server.count('GetParameters')).toBe(4); // alpha once, beta three attempts
+  });
+
+  it('a missing parameter and an empty path', async () => {
+    server.parameters.delete('/odp/alpha/backup/bucket');
+    for (const k of ['DATABASE_HOST', 'FEATURE_FLAGS', 'PUBLIC_URL']) server.parameters.delete(`/odp/beta/portal/${k}`);
+    const e = await failing();
+    expect(e.exitCode).toBe(3);
+    expect(e.message.split('\n')).toStrictEqual([
+      'SSM refresh failed:',
+      'environments/alpha.yaml:11:23  cluster.datastore.backup.bucket: SSM parameter /odp/alpha/backup/bucket does not exist (account 111111111111, region eu-west-1)  (create it (aws ssm put-parameter --type String --name /odp/alpha/backup/bucket --value …), or fix the name; check that the credentials are for account 111111111111)',
+      'environments/beta.yaml:16:15  workloads[0].envFrom[0]: SSM path /odp/beta/portal/ has no parameters directly below it (account 111111111111, region eu-west-1)  (create String parameters named /odp/beta/portal/<NAME>, or fix the prefix; check that the credentials are for account 111111111111)',
+      'Nothing was written: the SSM locks and rendered/ are unchanged.',
+    ]);
+  });
+
+  it('a SecureString referenced as { ssm } is refused at the reference, and its value is never read or stored', async () => {
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha').replace('env: { LOG_LEVEL: info }', 'env: { LOG_LEVEL: info, DB_PASSWORD: { ssm: /odp/alpha/portal-db/password } }'));
+    server.put('/odp/alpha/portal-db/password', 'hunter2-plaintext', 'SecureString');
+    const e = await failing();
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain(
+      'environments/alpha.yaml:17:42  workloads[0].env.DB_PASSWORD: SSM parameter /odp/alpha/portal-db/password is a SecureString: its value may not enter the lock or rendered/  (use { secret: /odp/alpha/portal-db/password } here',
+    );
+    expect(e.message).not.toMatch(/hunter2|CIPHERTEXT/);
+    expect(server.requests.every((q) => q.body.WithDecryption === false)).toBe(true);
+  });
+
+  it('a SecureString under an ssmPath prefix is refused', async () => {
+    server.put('/odp/alpha/portal/API_TOKEN', 'plaintext', 'SecureString');
+    const e = await failing('--env', 'alpha');
+    expect(e.message).toContain('environments/alpha.yaml:16:15  workloads[0].envFrom[0]: SSM path /odp/alpha/portal/ holds SecureString /odp/alpha/portal/API_TOKEN');
+  });
+
+  it('access denied names the parameter the service named', async () => {
+    server.fail('GetParameters', server.accessDenied('/odp/alpha/backup/bucket'));
+    const e = await failing('--env', 'alpha');
+    expect(e.exitCode).toBe(3);
+    expect(e.message.split('\n').slice(0, 2)).toStrictEqual([
+      expect.stringMatching(/^SSM refresh failed for environment alpha \(region eu-west-1, account 111111111111\): GetParameters access denied \(AccessDeniedException: User: .* on resource: arn:aws:ssm:eu-west-1:111111111111:parameter\/odp\/alpha\/backup\/bucket/),
+      '  environments/alpha.yaml:11:23  cluster.datastore.backup.bucket: parameter /odp/alpha/backup/bucket',
+    ]);
+  });
+
+  it('credentials for another account', async () => {
+    server.opts.accountId = '999999999999';
+    const e = await failing('--env', 'alpha');
+    expect(e.message).toContain('environments/_fixture.yaml:6:14  aws.accountId: the AWS credentials read SSM in account 999999999999, but environment alpha is in account 111111111111');
+  });
+
+  it('no credentials at all', async () => {
+    const before = snapshot();
+    const r = await main(['--root', root, '--refresh-ssm'], { ...deps(), ssmClient: (region) => createSsmClient(region, { retryDelayMs: 1 }) }).catch((e: Error & { exitCode?: number }) => e);
+    expect(r).toBeInstanceOf(Error);
+    expect((r as Error & { exitCode: number }).exitCode).toBe(3);
+    expect((r as Error).message).toMatch(/^SSM refresh failed for environment alpha \(region eu-west-1, account 111111111111\): GetParameters no AWS credentials found/);
+    expect(changedFiles(before, snapshot())).toStrictEqual([]);
+  });
+
+  it('an unreachable endpoint', async () => {
+    const restore = hermeticAwsEnv({ AWS_ENDPOINT_URL_SSM: await closedPortUrl() });
+    try {
+      const e = await failing();
+      expect(e.exitCode).toBe(3);
+      expect(e.message).toMatch(/GetParameters the SSM endpoint is unreachable after 3 attempts \(ECONNREFUSED/);
+    } finally {
+      restore();
+    }
+  });
+
+  it('a locked value the environment cannot use fails the render, and the lock is not written either', async () => {
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha').replace('  name: alpha\n', '  name: alpha\n  endpoint: { ssm: /odp/alpha/api-endpoint }\n'));
+    server.put('/odp/alpha/api-endpoint', 'api.alpha.internal:6443'); // no https://
+    const e = await failing('--env', 'alpha');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain("environments/alpha.yaml:9:13  cluster.endpoint: 'api.alpha.internal:6443' is not of the form ^https://[a-z0-9.-]+(:[0-9]+)?$ (the value of SSM parameter /odp/alpha/api-endpoint in environments/alpha.ssm.lock.json)");
+  });
+});
