@@ -36,9 +36,11 @@ export interface WorkloadInput {
   args?: string[];
   ports?: { name: string; port: number; protocol?: 'TCP' | 'UDP' }[];
   metricsPort?: string;
+  metricsPath?: string;
   env?: Record<string, string | SecretRef>;
   configFiles?: Record<string, string>;
-  resources: { requests: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  resources?: { requests?: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  runAsUser?: number;
   liveness?: Probe;
   readiness?: Probe;
   placement?: { arch?: Arch | 'any'; gpu?: number; pool?: string };

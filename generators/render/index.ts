@@ -2,8 +2,9 @@
 import type { EnvironmentModel } from '../model/types.js';
 import { renderReadme } from './readme/readme.js';
 import type { RenderedFile, Renderer } from './types.js';
+import { renderWorkloads } from './workloads/render.js';
 
-export const RENDERERS: readonly Renderer[] = [renderReadme];
+export const RENDERERS: readonly Renderer[] = [renderReadme, renderWorkloads];
 
 export function renderModel(model: EnvironmentModel): RenderedFile[] {
   return RENDERERS.flatMap((r) => r(model));
