@@ -15,6 +15,7 @@ import { renderModel } from '../generators/render/index.js';
 import { createSsmClient } from '../generators/ssm/client.js';
 import { findSsmReferences, lockFile, parseLock } from '../generators/ssm/lock.js';
 import { listFiles } from '../generators/write/writer.js';
+import { resolveInputPath } from '../generators/lib/paths.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
 import { closedPortUrl, FakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
 import { ROOT } from './helpers.js';
@@ -85,7 +86,7 @@ function filesUsing(env: string, parameter: string): string[] {
     .map((ref) => ref.path);
   const overlaps = (a: readonly (string | number)[], b: readonly (string | number)[]) => a.slice(0, Math.min(a.length, b.length)).every((s, i) => s === b[i]);
   return renderModel(r.prepared.model)
-    .filter((f) => f.inputs === undefined || f.inputs.some((i) => refPaths.some((p) => overlaps(i, p))))
+    .filter((f) => f.inputs === undefined || f.inputs.some((i) => refPaths.some((p) => overlaps(resolveInputPath(r.prepared!.resolved.data, i), p))))
     .map((f) => `rendered/${env}/${f.path}`)
     .sort();
 }

@@ -79,7 +79,7 @@ function buildDatastore(d: EnvironmentInput['cluster']['datastore']): Datastore 
   }
 }
 
-function buildWorkload(w: WorkloadInput): Workload {
+function buildWorkload(w: WorkloadInput, clusterName: string): Workload {
   const kind = w.kind ?? 'deployment';
   return {
     name: w.name,
@@ -92,10 +92,16 @@ function buildWorkload(w: WorkloadInput): Workload {
     args: w.args,
     ports: (w.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })),
     metricsPort: w.metricsPort,
+    metricsPath: w.metricsPath ?? DEFAULTS.metricsPath,
     // Kubernetes' order: later envFrom sources win over earlier ones, env wins over envFrom.
     env: Object.assign({}, ...(w.envFrom ?? []), w.env ?? {}) as Workload['env'],
     configFiles: w.configFiles ?? {},
-    resources: w.resources,
+    resources: {
+      // The rules guarantee cpu and memory requests before a model is built.
+      requests: { cpu: w.resources?.requests?.cpu ?? '', memory: w.resources?.requests?.memory ?? '' },
+      limits: { cpu: w.resources?.limits?.cpu, memory: w.resources?.limits?.memory ?? w.resources?.requests?.memory ?? '' },
+    },
+    runAsUser: w.runAsUser,
     liveness: w.liveness,
     readiness: w.readiness,
     placement: { arch: w.placement?.arch ?? 'any', gpu: w.placement?.gpu, pool: w.placement?.pool },
@@ -105,12 +111,12 @@ function buildWorkload(w: WorkloadInput): Workload {
       port: w.ingress.port,
       scheme: w.ingress.scheme ?? 'internal',
       certificateArn: w.ingress.certificateArn,
-      groupName: w.ingress.groupName,
+      groupName: w.ingress.groupName ?? `${clusterName}-${(w.ingress.scheme ?? 'internal') === 'internal' ? 'internal' : 'public'}`,
     },
     autoscaling: w.autoscaling && {
       minReplicas: w.autoscaling.minReplicas ?? w.replicas ?? DEFAULTS.replicas,
       maxReplicas: w.autoscaling.maxReplicas,
-      targetCPUUtilization: w.autoscaling.targetCPUUtilization ?? 70,
+      targetCPUUtilization: w.autoscaling.targetCPUUtilization ?? DEFAULTS.hpaTargetCPUUtilization,
     },
     disruptionBudget: w.disruptionBudget,
     volumes: w.volumes ?? [],
@@ -205,6 +211,6 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         chart: a.chart,
         secrets: a.secrets ?? {},
       })),
-    workloads: (input.workloads ?? []).map(buildWorkload),
+    workloads: (input.workloads ?? []).map((w) => buildWorkload(w, input.cluster.name)),
   };
 }

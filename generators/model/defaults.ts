@@ -12,4 +12,6 @@ export const DEFAULTS = {
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
   litestreamVersion: 'v0.5.16',
   replicas: 2,
+  metricsPath: '/metrics',
+  hpaTargetCPUUtilization: 70,
 } as const;

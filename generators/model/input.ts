@@ -37,11 +37,13 @@ export interface WorkloadInput {
   args?: string[];
   ports?: { name: string; port: number; protocol?: 'TCP' | 'UDP' }[];
   metricsPort?: string;
+  metricsPath?: string;
   env?: Record<string, string | SecretRef>;
   /** After SSM resolution: one map per `{ ssmPath }`, parameter base name → value. */
   envFrom?: Record<string, string>[];
   configFiles?: Record<string, string>;
-  resources: { requests: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  resources?: { requests?: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  runAsUser?: number;
   liveness?: Probe;
   readiness?: Probe;
   placement?: { arch?: Arch | 'any'; gpu?: number; pool?: string };

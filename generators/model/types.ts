@@ -117,6 +117,7 @@ export interface Probe {
 
 export interface Workload {
   name: string;
+  /** Namespace (default: the workload's name). */
   namespace: string;
   kind: 'deployment' | 'statefulset' | 'cronjob';
   image: string;
@@ -126,13 +127,21 @@ export interface Workload {
   args?: string[];
   ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[];
   metricsPort?: string;
+  /** Path Prometheus scrapes on metricsPort. */
+  metricsPath: string;
   env: Record<string, EnvValue>;
   configFiles: Record<string, string>;
-  resources: { requests: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
+  /**
+   * Requests as declared (the rules require cpu and memory); limits with the policy applied: memory
+   * defaults to the memory request, CPU has no limit unless declared.
+   */
+  resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
+  runAsUser?: number;
   liveness?: Probe;
   readiness?: Probe;
   placement: { arch: Arch | 'any'; gpu?: number; pool?: string };
-  ingress?: { host: string; path: string; port?: string; scheme: 'internet-facing' | 'internal'; certificateArn?: string; groupName?: string };
+  /** ALB Ingress; groupName defaults to <cluster name>-<internal|public>. */
+  ingress?: { host: string; path: string; port?: string; scheme: 'internet-facing' | 'internal'; certificateArn?: string; groupName: string };
   autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilization: number };
   disruptionBudget?: { minAvailable?: number; maxUnavailable?: number };
   volumes: { name: string; mountPath: string; size: string }[];

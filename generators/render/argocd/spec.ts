@@ -21,3 +21,5 @@ export interface AppSpec {
   /** Extra namespaces the Application writes to besides its own. */
   extraNamespaces?: string[];
 }
+
+export { workloadAppSpecs } from '../workloads/apps.js';

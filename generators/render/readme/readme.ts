@@ -1,17 +1,18 @@
 /** rendered/<env>/README.md: what this environment is, and its runbooks. */
-import type { DocPath } from '../../lib/paths.js';
+import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
 import { k3sSections } from '../k3s/readme.js';
 import { overviewSections } from './overview.js';
 import type { SectionProvider } from './sections.js';
+import { workloadSections } from './workloads.js';
 
 /** Section providers; domains (Talos, Argo CD, K3s …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, k3sSections];
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, k3sSections, workloadSections];
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
-  const inputs = new Map<string, DocPath>([[JSON.stringify(['name']), ['name']], [JSON.stringify(['description']), ['description']]]);
+  const inputs = new Map<string, InputPath>([[JSON.stringify(['name']), ['name']], [JSON.stringify(['description']), ['description']]]);
   for (const s of sections) for (const p of s.inputs) inputs.set(JSON.stringify(p), p);
   const title = `# Environment \`${model.name}\`\n\n${model.description ? `${model.description}\n\n` : ''}`;
   const body = sections.map((s) => `## ${s.title}\n\n${s.body.trim()}\n`).join('\n');

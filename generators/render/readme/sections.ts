@@ -1,5 +1,5 @@
 /** Sections of rendered/<env>/README.md. Each domain contributes its own (runbooks and facts). */
-import type { DocPath } from '../../lib/paths.js';
+import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 
 export interface ReadmeSection {
@@ -9,7 +9,7 @@ export interface ReadmeSection {
   /** Markdown body (without the heading). */
   body: string;
   /** Parts of the environment the body is derived from. */
-  inputs: DocPath[];
+  inputs: InputPath[];
 }
 
 export type SectionProvider = (model: EnvironmentModel) => ReadmeSection[];

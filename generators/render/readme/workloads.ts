@@ -1,0 +1,46 @@
+/** README section: the environment's workloads (where they run, how they are reached). */
+import { compileTemplate } from '../../lib/templates.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../workloads/constants.js';
+import type { ReadmeSection } from './sections.js';
+
+const table = compileTemplate(`Each workload is one Argo CD Application delivering \`manifests/<workload>/\`. Namespaces enforce Pod
+Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares.
+Secrets come from SSM Parameter Store through the ClusterSecretStore {{code store}}; volumes use the
+StorageClass {{code storageClass}}.
+
+| Workload | Namespace | Kind | Image | Placement | Reached at |
+|---|---|---|---|---|---|
+{{#each workloads}}| {{name}} | {{namespace}} | {{kind}} | {{code image}} | {{placement}} | {{reach}} |
+{{/each}}`);
+
+export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.workloads.length === 0) return [];
+  const workloads = [...m.workloads].sort((a, b) => a.name.localeCompare(b.name));
+  return [
+    {
+      order: 60,
+      title: 'Workloads',
+      inputs: workloads.flatMap((w) => [
+        ['workloads', { name: w.name }, 'namespace'],
+        ['workloads', { name: w.name }, 'kind'],
+        ['workloads', { name: w.name }, 'image'],
+        ['workloads', { name: w.name }, 'placement'],
+        ['workloads', { name: w.name }, 'ingress'],
+        ['workloads', { name: w.name }, 'schedule'],
+      ]),
+      body: table({
+        store: CLUSTER_SECRET_STORE,
+        storageClass: STORAGE_CLASS,
+        workloads: workloads.map((w) => ({
+          name: w.name,
+          namespace: w.namespace,
+          kind: w.kind === 'cronjob' ? `cronjob (\`${w.schedule}\` UTC)` : w.kind,
+          image: w.image,
+          placement: [w.placement.arch, w.placement.gpu ? `${w.placement.gpu}× GPU` : '', w.placement.pool ? `pool ${w.placement.pool}` : ''].filter(Boolean).join(', '),
+          reach: w.ingress ? `\`${w.ingress.certificateArn ? 'https' : 'http'}://${w.ingress.host}${w.ingress.path}\` (${w.ingress.scheme} ALB)` : '—',
+        })),
+      }),
+    },
+  ];
+}

@@ -1,0 +1,38 @@
+/**
+ * Names the workload manifests share with other parts of the platform. The ClusterSecretStore and
+ * the StorageClass are created by the add-ons (external-secrets, aws-ebs-csi-driver) under exactly
+ * these names.
+ */
+
+/** external-secrets ClusterSecretStore reading SSM Parameter Store. */
+export const CLUSTER_SECRET_STORE = 'aws-parameter-store';
+/** EBS CSI StorageClass: gp3, encrypted. */
+export const STORAGE_CLASS = 'gp3-encrypted';
+/** Namespace of kube-prometheus-stack: its Prometheus scrapes the workloads' metrics ports. */
+export const MONITORING_NAMESPACE = 'monitoring';
+/** Helm release name of kube-prometheus-stack (its default ServiceMonitor selector is `release: <name>`). */
+export const PROMETHEUS_RELEASE = 'kube-prometheus-stack';
+/** Argo CD sync wave of the workloads' Applications: after every add-on (CRDs, controllers, stores). */
+export const WORKLOAD_SYNC_WAVE = 10;
+/** Workloads in a namespace another workload's Application owns sync one wave later. */
+export const WORKLOAD_GUEST_SYNC_WAVE = WORKLOAD_SYNC_WAVE + 1;
+
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+
+/** Names of the namespace-wide NetworkPolicies; no workload may use them. */
+export const DEFAULT_DENY_POLICY = 'default-deny';
+export const ALLOW_DNS_POLICY = 'allow-dns';
+export const RESERVED_WORKLOAD_NAMES: readonly string[] = [DEFAULT_DENY_POLICY, ALLOW_DNS_POLICY];
+
+/** Writable scratch space mounted at /tmp, since the root filesystem is read-only. */
+export const TMP_SIZE_LIMIT = '256Mi';
+
+/** IRSA without the EKS pod identity webhook: what the webhook would inject, written out. */
+export const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+export const IRSA_AUDIENCE = 'sts.amazonaws.com';
+export const IRSA_TOKEN_EXPIRATION_SECONDS = 86400;
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+export const GPU_RUNTIME_CLASS = 'nvidia';

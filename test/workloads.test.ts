@@ -1,0 +1,199 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { workloadAppSpecs } from '../generators/render/argocd/spec.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { formatKubeIssue, loadKubernetesValidator } from '../generators/validate/kubernetes.js';
+import { checkRestricted } from '../generators/validate/pss.js';
+import { imageTag } from '../generators/validate/rules-workloads.js';
+import { formatted, prepareReal, realSources, renderReal, ROOT, SHARED } from './helpers.js';
+
+const ENVS = ['dev', 'staging', 'prod'];
+const K8S_SCHEMAS = join(SHARED, 'upstream', 'kubernetes', '1.34');
+const ESO_CRD = join(SHARED, 'upstream', 'crds', 'external-secrets', 'v2.9.0', 'external-secrets.io_externalsecrets.yaml');
+
+const manifestFiles = (env: string) => renderReal(env).filter((f) => f.path.startsWith('manifests/'));
+const objectsOf = (env: string) => manifestFiles(env).map((f) => ({ path: f.path, content: f.content, objects: parseYamlStream(f.content) as Record<string, any>[] }));
+
+function renderWith(env: string, edit: (doc: ReturnType<typeof parseDocument>) => void) {
+  const sources = realSources();
+  const file = `environments/${env}.yaml`;
+  const doc = parseDocument(sources.get(file)!);
+  edit(doc);
+  sources.set(file, doc.toString());
+  const r = prepareEnvironment(env, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return renderEnvironment(r.prepared);
+}
+
+function changedPaths(a: { path: string; content: string }[], b: { path: string; content: string }[]): string[] {
+  const before = new Map(a.map((f) => [f.path, f.content]));
+  const after = new Map(b.map((f) => [f.path, f.content]));
+  return [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
+}
+
+const workloadIndex = (doc: ReturnType<typeof parseDocument>, name: string): number =>
+  (doc.toJS().workloads as { name: string }[]).findIndex((w) => w.name === name);
+
+describe('workload manifests', () => {
+  it.each(ENVS)('%s: committed manifests equal a fresh render (golden)', (env) => {
+    const fresh = manifestFiles(env);
+    const dir = join(ROOT, 'rendered', env, 'manifests');
+    const committed = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => `manifests/${join(d.parentPath, d.name).slice(dir.length + 1)}`)
+      .sort();
+    expect(committed).toStrictEqual(fresh.map((f) => f.path).sort());
+    for (const f of fresh) expect(readFileSync(join(ROOT, 'rendered', env, f.path), 'utf8'), f.path).toBe(f.content);
+  });
+
+  it.each(ENVS)('%s: one object per file, named <kind>-<name>.yaml, in its namespace', (env) => {
+    for (const f of objectsOf(env)) {
+      expect(f.objects).toHaveLength(1);
+      const o = f.objects[0]!;
+      expect(f.path.split('/').at(-1)).toBe(`${String(o.kind).toLowerCase()}-${o.metadata.name}.yaml`);
+      expect(o.metadata.name).not.toMatch(/-[0-9a-f]{8}$/);
+      if (o.kind !== 'Namespace') expect(typeof o.metadata.namespace).toBe('string');
+    }
+  });
+
+  it.each(ENVS)('%s: every pod template meets Pod Security Standards restricted', (env) => {
+    const pods = objectsOf(env).flatMap((f) => f.objects.filter((o) => ['Deployment', 'StatefulSet', 'CronJob'].includes(o.kind)));
+    expect(pods.length).toBeGreaterThan(0);
+    for (const o of pods) expect(checkRestricted(o), `${o.kind}/${o.metadata.name}`).toStrictEqual([]);
+  });
+
+  it.each(ENVS)('%s: every namespace with workloads is PSS-restricted with a default deny and DNS egress', (env) => {
+    const all = objectsOf(env).flatMap((f) => f.objects);
+    const used = new Set(all.filter((o) => o.kind !== 'Namespace').map((o) => o.metadata.namespace as string));
+    const model = prepareReal(env).prepared!.model;
+    expect([...used].sort()).toStrictEqual([...new Set(model.workloads.map((w) => w.namespace))].sort());
+    for (const ns of used) {
+      const namespace = all.find((o) => o.kind === 'Namespace' && o.metadata.name === ns);
+      expect(namespace?.metadata.labels, ns).toMatchObject({
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': `v${model.cluster.kubernetesMinor}`,
+      });
+      const deny = all.find((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns && o.metadata.name === 'default-deny');
+      expect(deny?.spec, ns).toStrictEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      const dns = all.find((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns && o.metadata.name === 'allow-dns');
+      expect(dns?.spec.egress[0].ports, ns).toStrictEqual([
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ]);
+    }
+  });
+
+  it.runIf(existsSync(K8S_SCHEMAS))('every rendered object validates strictly against the Kubernetes 1.34 schemas (ExternalSecret against its CRD)', () => {
+    const v = loadKubernetesValidator(K8S_SCHEMAS, existsSync(ESO_CRD) ? [ESO_CRD] : []);
+    let checked = 0;
+    for (const env of ENVS) {
+      for (const f of manifestFiles(env)) {
+        // The prometheus-operator CRDs are not in ../shared/upstream: ServiceMonitor has no schema there.
+        const issues = v.validateYaml(f.content).filter((i) => !(i.rule === 'kubernetes.unknown-kind' && i.object.startsWith('monitoring.coreos.com/v1/ServiceMonitor')));
+        expect(issues.map((i) => formatKubeIssue(f.path, i)), `${env}/${f.path}`).toStrictEqual([]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it.runIf(existsSync(K8S_SCHEMAS))('the strict validator rejects unknown fields and wrong types, with positions', () => {
+    const v = loadKubernetesValidator(K8S_SCHEMAS);
+    const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replica: 2\n  selector: { matchLabels: { a: b } }\n  template:\n    spec:\n      containers:\n        - name: c\n          image: i:1\n          ports: [{ containerPort: http }]\n';
+    expect(v.validateYaml(text).map((i) => formatKubeIssue('f.yaml', i))).toStrictEqual([
+      "f.yaml:6:12  apps/v1/Deployment x /spec/replica: unknown field 'replica'",
+      'f.yaml:13:36  apps/v1/Deployment x /spec/template/spec/containers/0/ports/0/containerPort: must be integer',
+    ]);
+    expect(v.validate({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })[0]?.rule).toBe('kubernetes.unknown-kind');
+    expect(v.validate({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n', creationTimestamp: null } })).toStrictEqual([]);
+  });
+
+  it('the PSS check reports what restricted forbids', () => {
+    const pod = {
+      kind: 'Deployment',
+      spec: {
+        template: {
+          spec: {
+            hostNetwork: true,
+            volumes: [{ name: 'h', hostPath: { path: '/' } }],
+            containers: [{ name: 'c', securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } } }],
+          },
+        },
+      },
+    };
+    expect(checkRestricted(pod).map((v) => `${v.check} ${v.pointer}`)).toStrictEqual([
+      'host-namespaces /spec/template/spec/hostNetwork',
+      'host-path-volumes /spec/template/spec/volumes/0/hostPath',
+      'privileged /spec/template/spec/containers/0/securityContext/privileged',
+      'allow-privilege-escalation /spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation',
+      'capabilities /spec/template/spec/containers/0/securityContext/capabilities/drop',
+      'capabilities /spec/template/spec/containers/0/securityContext/capabilities/add/0',
+      'run-as-non-root /spec/template/spec/securityContext/runAsNonRoot',
+      'seccomp /spec/template/spec/securityContext/seccompProfile',
+    ]);
+  });
+
+  it('changing one workload\'s replicas changes exactly one rendered file', () => {
+    const base = renderReal('prod');
+    const worker = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'worker'), 'replicas'], 6));
+    expect(changedPaths(base, worker)).toStrictEqual(['manifests/worker/deployment-worker.yaml']);
+    // With an HPA, the replica count is the HPA's default minimum; the Deployment leaves it out.
+    const portal = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'replicas'], 5));
+    expect(changedPaths(base, portal)).toStrictEqual(['manifests/portal/horizontalpodautoscaler-portal.yaml']);
+    const api = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'api'), 'replicas'], 5));
+    expect(changedPaths(base, api)).toStrictEqual(['manifests/api/deployment-api.yaml']);
+  });
+
+  it('reordering workloads changes nothing', () => {
+    const base = renderReal('prod');
+    const reordered = renderWith('prod', (doc) => {
+      const list = doc.get('workloads') as { items: unknown[] };
+      list.items.reverse();
+    });
+    expect(changedPaths(base, reordered)).toStrictEqual([]);
+  });
+
+  it('AppSpecs: one Application per workload; the namespace owner carries the Namespace', () => {
+    expect(workloadAppSpecs(prepareReal('dev').prepared!.model)).toStrictEqual([
+      { name: 'api', namespace: 'opendev', syncWave: 10, manifests: true, clusterResources: ['/Namespace'] },
+      { name: 'nightly-maintenance', namespace: 'opendev', syncWave: 11, manifests: true, clusterResources: [] },
+      { name: 'portal', namespace: 'opendev', syncWave: 11, manifests: true, clusterResources: [] },
+    ]);
+  });
+
+  it('GPU workloads get the GPU limit, toleration and runtime class; arm64 workloads a node selector', () => {
+    const prod = objectsOf('prod').flatMap((f) => f.objects);
+    const inference = prod.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'inference')!.spec.template.spec;
+    expect(inference.containers[0].resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(inference.tolerations).toStrictEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(inference.runtimeClassName).toBe('nvidia');
+    const worker = prod.find((o) => o.kind === 'Deployment' && o.metadata.name === 'worker')!.spec.template.spec;
+    expect(worker.nodeSelector).toStrictEqual({ 'kubernetes.io/arch': 'arm64' });
+    expect(worker.containers[0].resources).toStrictEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } });
+  });
+
+  it('secrets from SSM become an ExternalSecret on the aws-parameter-store ClusterSecretStore, never values', () => {
+    const api = objectsOf('prod').flatMap((f) => f.objects).find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'api-env')!;
+    expect(api.spec).toStrictEqual({
+      refreshInterval: '1h',
+      secretStoreRef: { kind: 'ClusterSecretStore', name: 'aws-parameter-store' },
+      target: { name: 'api-env', creationPolicy: 'Owner' },
+      data: [
+        { secretKey: 'DATABASE_URL', remoteRef: { key: '/odp/prod/api/database-url' } },
+        { secretKey: 'SESSION_SIGNING_KEY', remoteRef: { key: '/odp/prod/api/session-signing-key' } },
+      ],
+    });
+  });
+
+  it('image references: tag and digest parsing', () => {
+    expect(imageTag('ghcr.io/a/b:1.2')).toStrictEqual({ tag: '1.2', digest: undefined });
+    expect(imageTag('registry:5000/a/b')).toStrictEqual({ tag: undefined, digest: undefined });
+    expect(imageTag('a/b@sha256:00')).toStrictEqual({ tag: undefined, digest: 'sha256:00' });
+    expect(imageTag('a/b:1@sha256:00')).toStrictEqual({ tag: '1', digest: 'sha256:00' });
+  });
+});
