@@ -171,6 +171,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         sysctls: t.sysctls ?? {},
         extensions: t.extensions ?? [],
         nvidiaDriver: t.nvidiaDriver ?? DEFAULTS.nvidiaDriver,
+        secretsBundle: { parameter: t.secretsBundle?.parameter ?? DEFAULTS.talosSecretsParameter(input.name), kmsKeyId: t.secretsBundle?.kmsKeyId },
       },
     },
     argocd: {

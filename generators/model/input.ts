@@ -83,6 +83,7 @@ export interface EnvironmentInput {
       sysctls?: Record<string, string>;
       extensions?: string[];
       nvidiaDriver?: 'lts' | 'production';
+      secretsBundle?: { parameter?: string; kmsKeyId?: string };
     };
   };
   argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean };

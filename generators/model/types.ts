@@ -176,6 +176,8 @@ export interface EnvironmentModel {
       sysctls: Record<string, string>;
       extensions: string[];
       nvidiaDriver: 'lts' | 'production';
+      /** SSM SecureString holding the `talosctl gen secrets` bundle (never read at synth). */
+      secretsBundle: { parameter: string; kmsKeyId?: string };
     };
   };
   argocd: { automated: boolean; prune: boolean; selfHeal: boolean };
