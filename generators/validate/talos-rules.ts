@@ -123,7 +123,7 @@ export function checkTalosDocuments(file: string, docs: readonly unknown[]): Dia
     if (image === undefined) continue;
     const m = typeof image === 'string' ? /:v(\d+\.\d+\.\d+)$/.exec(image) : null;
     if (!m) report('kubernetes-image-tag', at(...p), `'${String(image)}' has no :vX.Y.Z tag (Talos parses the Kubernetes version from it)`);
-    else versions.set(m[1]!, at(...p));
+    else if (!versions.has(m[1]!)) versions.set(m[1]!, at(...p));
   }
   if (versions.size > 1) report('kubernetes-image-skew', [...versions.values()][1]!, `Kubernetes images disagree on the version: ${[...versions.keys()].join(', ')}`, 'talosctl upgrade-k8s moves all five images together');
   return out;
