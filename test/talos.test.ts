@@ -15,7 +15,7 @@ import { machineConfigDocuments } from '../generators/talos/machineconfig.js';
 import { classImages } from '../generators/talos/nodeclass.js';
 import { marshalSchematic, schematicId, type Schematic } from '../generators/talos/schematic.js';
 import { CONFIG_SECRET_FIELDS, decodeBundle, encodeBundle, parseBundle, secretRef, type SecretsBundle } from '../generators/talos/secrets.js';
-import { checkTalosDocuments, checkTalosFile, CONTROL_PLANE_ONLY, isTalosConfigPath } from '../generators/validate/talos-rules.js';
+import { checkRenderedTalos, checkTalosDocuments, checkTalosFile, CONTROL_PLANE_ONLY, isTalosConfigPath } from '../generators/validate/talos-rules.js';
 import { scanSecrets } from '../generators/validate/secret-scan.js';
 import { prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
 import { bundleYaml, testBundle } from './talos-bundle.js';
@@ -88,7 +88,7 @@ describe('rendered Talos configs', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const validate = ajv.compile(schema);
     const docs = docsOf(env, file);
-    expect(docs.map((d) => d.kind ?? d.version)).toStrictEqual(['v1alpha1', 'HostnameConfig']);
+    expect(docs.map((d) => d.kind ?? d.version)).toStrictEqual(['v1alpha1', 'HostnameConfig', 'TimeSyncConfig']);
     for (const doc of docs) {
       const { persist, ...rest } = doc;
       if (doc.version === 'v1alpha1') expect(persist).toBe(true);
@@ -103,8 +103,9 @@ describe('rendered Talos configs', () => {
   });
 
   it('a control plane carries what gen config writes for its version, plus the environment', () => {
-    const [v1, hostname] = docsOf('prod', 'prod-cp-1.yaml');
+    const [v1, hostname, time] = docsOf('prod', 'prod-cp-1.yaml');
     expect(hostname).toStrictEqual({ apiVersion: 'v1alpha1', kind: 'HostnameConfig', auto: 'stable' });
+    expect(time).toStrictEqual({ apiVersion: 'v1alpha1', kind: 'TimeSyncConfig', ntp: { servers: ['169.254.169.123'] } });
     const m = v1!.machine as Obj;
     const c = v1!.cluster as Obj;
     expect(m.kubelet).toMatchObject({ image: 'ghcr.io/siderolabs/kubelet:v1.35.4', defaultRuntimeSeccompProfileEnabled: true, disableManifestsDirectory: true, registerWithFQDN: true });
@@ -241,6 +242,12 @@ describe('Talos checker (rendered documents)', () => {
   it('knows which rendered paths are machine configs', () => {
     expect(isTalosConfigPath('rendered/prod/talos/prod-cp-1.yaml')).toBe(true);
     expect(isTalosConfigPath('rendered/prod/talos/schematics/amd64.yaml')).toBe(false);
+    const files = [
+      { path: 'rendered/prod/talos/x.yaml', content: 'version: v1alpha1\npersist: false\nmachine: { type: worker }\n' },
+      { path: 'rendered/prod/talos/schematics/amd64.yaml', content: 'persist: false\n' },
+    ];
+    expect(checkRenderedTalos(files).map((d) => `${d.file} ${d.rule}`)).toContain('rendered/prod/talos/x.yaml talos.persist');
+    expect(checkRenderedTalos(files).every((d) => d.file === 'rendered/prod/talos/x.yaml')).toBe(true);
   });
 });
 

@@ -11,6 +11,8 @@ import { secretRef, type BundlePath } from './secrets.js';
 
 type Doc = Record<string, unknown>;
 
+export const AWS_TIME_SYNC = '169.254.169.123';
+
 /** PodSecurity admission: Talos' default (enforce baseline, audit/warn restricted), written out. */
 export function podSecurityAdmission(): Doc[] {
   return [
@@ -170,5 +172,11 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
     });
   }
 
-  return [{ version: 'v1alpha1', debug: false, persist: true, machine, cluster }, { apiVersion: 'v1alpha1', kind: 'HostnameConfig', auto: 'stable' }];
+  return [
+    { version: 'v1alpha1', debug: false, persist: true, machine, cluster },
+    // What gen config appends (contract > 1.11). On AWS the IMDS hostname still wins (platform layer).
+    { apiVersion: 'v1alpha1', kind: 'HostnameConfig', auto: 'stable' },
+    // Amazon Time Sync Service on the link-local address: no egress needed (the AWS guide's time server).
+    { apiVersion: 'v1alpha1', kind: 'TimeSyncConfig', ntp: { servers: [AWS_TIME_SYNC] } },
+  ];
 }

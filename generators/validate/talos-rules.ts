@@ -142,3 +142,11 @@ export function checkTalosFile(file: string, text: string): Diagnostic[] {
 
 /** Rendered paths that are Talos machine configs: rendered/<env>/talos/<target>.yaml (not schematics/). */
 export const isTalosConfigPath = (rel: string): boolean => /(^|\/)talos\/[^/]+\.yaml$/.test(rel);
+
+/**
+ * Entry point for `npm run validate` over rendered/: every Talos machine config among `files`
+ * (paths relative to the repository or to rendered/), checked; other files are ignored.
+ */
+export function checkRenderedTalos(files: readonly { path: string; content: string }[]): Diagnostic[] {
+  return files.filter((f) => isTalosConfigPath(f.path)).flatMap((f) => checkTalosFile(f.path, f.content));
+}

@@ -37,6 +37,7 @@ const hardening = compileTemplate(`Each default is written out in the configs, n
 - **Discovery**: enabled through the Sidero discovery service (encrypted with \`cluster.secret\`; the service sees only opaque data); the Kubernetes registry is disabled (it leaks node data into annotations and breaks when the API is down).
 - **Workers** carry no CA keys (\`machine.ca.key\` and \`cluster.ca.key\` empty), no etcd, no control-plane components; only control planes may grant Talos API access from Kubernetes, and only \`os:etcd:backup\` to namespace {{code backupNs}}{{#unless backup}} (not granted here: no backup configured){{/unless}}.
 - **Disk quotas** (\`diskQuotaSupport\`) so ephemeral-storage limits are enforced.
+- **Time**: a \`TimeSyncConfig\` document points NTP at the Amazon Time Sync Service (\`169.254.169.123\`), reachable without internet egress.
 - **Cloud provider**: \`externalCloudProvider.enabled\` — kubelets start with \`--cloud-provider=external\` and wait for the AWS cloud controller (an Argo CD add-on) to initialise nodes; \`registerWithFQDN\` registers nodes under their EC2 private DNS name, as the controller expects. Zone and region labels are written for nodes whose subnet is known.
 {{#if cilium}}- **CNI**: Cilium — \`cluster.network.cni.name: none\` and \`cluster.proxy.disabled: true\`; Cilium replaces kube-proxy and must reach the API through KubePrism (\`k8sServiceHost: localhost\`, \`k8sServicePort: 7445\`).
 {{else}}- **CNI**: flannel and kube-proxy as deployed by Talos.
