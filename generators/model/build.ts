@@ -179,6 +179,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         sysctls: t.sysctls ?? {},
         extensions: t.extensions ?? [],
         nvidiaDriver: t.nvidiaDriver ?? DEFAULTS.nvidiaDriver,
+        secretsBundle: { parameter: t.secretsBundle?.parameter ?? DEFAULTS.talosSecretsParameter(input.name), kmsKeyId: t.secretsBundle?.kmsKeyId },
       },
       k3s: {
         token: input.cluster.k3s?.token ?? { secret: `/odp/${input.name}/k3s/token` },

@@ -8,6 +8,7 @@ export const DEFAULTS = {
   backupSchedule: '0 */6 * * *',
   installDisk: '/dev/xvda',
   nvidiaDriver: 'lts',
+  talosSecretsParameter: (env: string): string => `/odp/${env}/talos/secrets-bundle`,
   postgresPort: 5432,
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
   litestreamVersion: 'v0.5.16',

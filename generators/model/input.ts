@@ -88,6 +88,7 @@ export interface EnvironmentInput {
       sysctls?: Record<string, string>;
       extensions?: string[];
       nvidiaDriver?: 'lts' | 'production';
+      secretsBundle?: { parameter?: string; kmsKeyId?: string };
     };
     k3s?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
   };

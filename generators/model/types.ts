@@ -190,6 +190,8 @@ export interface EnvironmentModel {
       sysctls: Record<string, string>;
       extensions: string[];
       nvidiaDriver: 'lts' | 'production';
+      /** SSM SecureString holding the `talosctl gen secrets` bundle (never read at synth). */
+      secretsBundle: { parameter: string; kmsKeyId?: string };
     };
     /** K3s settings (defaults filled in; unused by talos). */
     k3s: {

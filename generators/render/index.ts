@@ -2,10 +2,11 @@
 import type { EnvironmentModel } from '../model/types.js';
 import { renderK3s } from './k3s/index.js';
 import { renderReadme } from './readme/readme.js';
+import { renderTalos } from './talos/talos.js';
 import type { RenderedFile, Renderer } from './types.js';
 import { renderWorkloads } from './workloads/render.js';
 
-export const RENDERERS: readonly Renderer[] = [renderReadme, renderK3s, renderWorkloads];
+export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderWorkloads];
 
 export function renderModel(model: EnvironmentModel): RenderedFile[] {
   return RENDERERS.flatMap((r) => r(model));

@@ -5,10 +5,11 @@ import type { RenderedFile } from '../types.js';
 import { k3sSections } from '../k3s/readme.js';
 import { overviewSections } from './overview.js';
 import type { SectionProvider } from './sections.js';
+import { talosSections } from './talos.js';
 import { workloadSections } from './workloads.js';
 
 /** Section providers; domains (Talos, Argo CD, K3s …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, k3sSections, workloadSections];
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, talosSections, k3sSections, workloadSections];
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));

@@ -1,0 +1,124 @@
+/**
+ * The exact talosctl commands for an environment's nodes: first apply, bootstrap, upgrades, etcd
+ * snapshot and restore, kubeconfig. Pure: the CLI prints them, the README lists them.
+ */
+import type { ConfigTarget, EnvironmentModel } from '../model/types.js';
+import { nodeLabels } from './machineconfig.js';
+import { classImages } from './nodeclass.js';
+
+export interface CommandStep {
+  title: string;
+  /** Shell lines; `#` lines explain. */
+  lines: string[];
+}
+
+/** Working directory for materialized configs and the talosconfig: outside the repository. */
+export const workDir = (env: string): string => `$HOME/.odp/${env}`;
+
+function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
+  const value = nodeLabels(model, t)['node.opendev.dev/pool'];
+  return `$(kubectl get nodes -l node.opendev.dev/pool=${value} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
+}
+
+export function setupSteps(model: EnvironmentModel): CommandStep[] {
+  const dir = workDir(model.name);
+  const cps = model.controlPlaneNodes.map((n) => n.ip);
+  return [
+    {
+      title: 'Talos client configuration',
+      lines: [
+        `mkdir -p -m 700 ${dir}`,
+        `npm run talos -- secrets export --env ${model.name} --out ${dir}/secrets.yaml`,
+        `talosctl gen config ${model.cluster.name} ${model.cluster.endpoint} --with-secrets ${dir}/secrets.yaml --output-types talosconfig -o ${dir}/talosconfig`,
+        `export TALOSCONFIG=${dir}/talosconfig`,
+        `talosctl config endpoint ${cps.join(' ')}`,
+      ],
+    },
+  ];
+}
+
+export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandStep[] {
+  const dir = workDir(model.name);
+  const file = `${dir}/${t.name}.yaml`;
+  const installer = classImages(model, t.pool.nodeClass).installer;
+  const materialize = `npm run talos -- config --env ${model.name} --node ${t.name} --out ${file}`;
+  if (!t.node) {
+    const nodes = poolNodesExpr(model, t);
+    return [
+      {
+        title: `${t.name}: launch (auto-scaled pool)`,
+        lines: [
+          materialize,
+          `# ${file} is the EC2 user data of the pool's launch template; new instances boot with it (no --insecure apply).`,
+        ],
+      },
+      {
+        title: `${t.name}: apply a changed config to running nodes`,
+        lines: [materialize, `for n in ${nodes}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; done`],
+      },
+      {
+        title: `${t.name}: upgrade Talos`,
+        lines: [`for n in ${nodes}; do talosctl upgrade --nodes "$n" --image ${installer} && talosctl health --nodes "$n" --wait-timeout 10m; done`],
+      },
+    ];
+  }
+  const ip = t.node.ip;
+  return [
+    {
+      title: `${t.name}: first apply (node in maintenance mode)`,
+      lines: [materialize, `talosctl apply-config --insecure --nodes ${ip} --file ${file}`],
+    },
+    {
+      title: `${t.name}: apply a changed config`,
+      lines: [
+        materialize,
+        `talosctl apply-config --nodes ${ip} --file ${file} --dry-run`,
+        `talosctl apply-config --nodes ${ip} --file ${file} --mode auto`,
+      ],
+    },
+    {
+      title: `${t.name}: upgrade Talos`,
+      lines: [`talosctl upgrade --nodes ${ip} --image ${installer}`, `talosctl health --nodes ${ip} --wait-timeout 10m`],
+    },
+  ];
+}
+
+export function clusterSteps(model: EnvironmentModel): CommandStep[] {
+  const dir = workDir(model.name);
+  const first = model.controlPlaneNodes[0];
+  if (!first) return [];
+  const cps = model.controlPlaneNodes;
+  return [
+    {
+      title: 'Bootstrap etcd (once, on the first control plane only)',
+      lines: [`talosctl bootstrap --nodes ${first.ip}`, `talosctl health --nodes ${first.ip} --wait-timeout 15m`],
+    },
+    { title: 'kubeconfig', lines: [`talosctl kubeconfig --nodes ${first.ip} ${dir}/kubeconfig`, `export KUBECONFIG=${dir}/kubeconfig`] },
+    {
+      title: 'Upgrade Kubernetes',
+      lines: [`talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion} --dry-run`, `talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion}`],
+    },
+    { title: 'etcd snapshot', lines: [`talosctl etcd snapshot --nodes ${first.ip} ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
+    {
+      title: 'etcd restore (all control planes lost or quorum gone)',
+      lines: [
+        '# Snapshots from the etcd-backup add-on are age-encrypted (and maybe zstd-compressed): decrypt first.',
+        `# age -d -i age-key.txt <cluster>-<time>.snap.age > ${dir}/db.snapshot`,
+        ...cps.map((n) => `talosctl reset --nodes ${n.ip} --graceful=false --reboot --system-labels-to-wipe EPHEMERAL`),
+        `talosctl service etcd --nodes ${first.ip}  # wait until etcd is "Preparing" (waiting for bootstrap)`,
+        `talosctl bootstrap --nodes ${first.ip} --recover-from ${dir}/db.snapshot`,
+        `talosctl health --nodes ${first.ip} --wait-timeout 15m`,
+      ],
+    },
+  ];
+}
+
+/** All steps (or one target's), as shell text. */
+export function commandsText(model: EnvironmentModel, targetName?: string): string {
+  const targets = targetName ? model.configTargets.filter((t) => t.name === targetName) : model.configTargets;
+  const first = model.controlPlaneNodes[0];
+  // With --node: the cluster-wide steps only for the first control plane (it bootstraps etcd).
+  const cluster = !targetName || (first && targets[0]?.node?.name === first.name) ? clusterSteps(model) : [];
+  const steps = [...setupSteps(model), ...targets.flatMap((t) => targetSteps(model, t)), ...cluster];
+  return steps.map((s) => `# ${s.title}\n${s.lines.join('\n')}\n`).join('\n');
+}

@@ -1,0 +1,62 @@
+/**
+ * What differs between the Talos minors this generator targets (T@v1.12.11, T@v1.13.9): the
+ * output of `talosctl gen config`, the NVIDIA guide, the roles Talos knows. One place, so that a new
+ * minor is one new entry.
+ */
+export type TalosMinor = '1.12' | '1.13';
+
+export interface TalosRelease {
+  minor: TalosMinor;
+  /** gen config writes `machine.network: {}` (v1.12 init.go/worker.go); v1.13 moved networking to documents. */
+  emptyMachineNetwork: boolean;
+  /** The NVIDIA GPU guide's sysctl (v1.12 docs; removed from the v1.13 guide). */
+  nvidiaSysctls: Record<string, string>;
+  /** role.All of pkg/machinery/role. */
+  roles: readonly string[];
+  /** Extension versions Image Factory resolves for this Talos release (E@tag:nvidia-gpu/vars.yaml), for the README. */
+  nvidia: { lts: string; production: string; toolkit: string };
+}
+
+const ROLES_112 = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:impersonator'];
+
+export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
+  '1.12': {
+    minor: '1.12',
+    emptyMachineNetwork: true,
+    nvidiaSysctls: { 'net.core.bpf_jit_harden': '1' },
+    roles: ROLES_112,
+    nvidia: { lts: '580.126.20', production: '570.211.01', toolkit: 'v1.18.2' },
+  },
+  '1.13': {
+    minor: '1.13',
+    emptyMachineNetwork: false,
+    nvidiaSysctls: {},
+    roles: [...ROLES_112, 'os:image:verifier', 'os:meta:writer'],
+    nvidia: { lts: '580.178.04', production: '595.91.07', toolkit: 'v1.19.1' },
+  },
+};
+
+export function talosRelease(minor: string | undefined): TalosRelease {
+  const r = TALOS_RELEASES[minor as TalosMinor];
+  if (!r) throw new Error(`Talos ${minor ?? '(none)'} is not supported (supported: ${Object.keys(TALOS_RELEASES).join(', ')})`);
+  return r;
+}
+
+export const KUBEPRISM_PORT = 7445;
+/** Namespace of the etcd-backup add-on (talos-backup CronJob + talos.dev ServiceAccount). */
+export const ETCD_BACKUP_NAMESPACE = 'etcd-backup';
+export const IMAGE_FACTORY = 'factory.talos.dev';
+
+/** kube-apiserver flags Talos manages itself (control_plane_static_pod.go MergeDenied, 1.12.11 = 1.13.9). */
+export const APISERVER_DENIED_ARGS: readonly string[] = [
+  'etcd-servers', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'client-ca-file', 'tls-cert-file', 'tls-private-key-file',
+  'service-account-key-file', 'service-account-signing-key-file', 'encryption-provider-config', 'kubelet-client-certificate',
+  'kubelet-client-key', 'requestheader-client-ca-file', 'proxy-client-cert-file', 'proxy-client-key-file', 'authorization-config',
+];
+/** kubelet flags Talos manages itself (kubelet_spec.go). */
+export const KUBELET_DENIED_ARGS: readonly string[] = ['bootstrap-kubeconfig', 'kubeconfig', 'container-runtime', 'container-runtime-endpoint', 'config', 'cert-dir'];
+/** kubelet extraConfig fields Talos protects (pkg/machinery/kubelet ProtectedConfigurationFields). */
+export const KUBELET_PROTECTED_CONFIG: readonly string[] = [
+  'apiVersion', 'authentication', 'authorization', 'cgroupRoot', 'kind', 'kubeletCgroups', 'port', 'protectKernelDefaults', 'resolvConf',
+  'rotateCertificates', 'systemCgroups', 'staticPodPath', 'seccompDefault',
+];
