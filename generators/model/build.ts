@@ -197,6 +197,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         syncWave: a.syncWave,
         chart: a.chart,
         secrets: a.secrets ?? {},
+        clusterResources: a.clusterResources ?? [],
       })),
     workloads: (input.workloads ?? []).map(buildWorkload),
   };

@@ -2,11 +2,12 @@
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
+import { ADDON_RULES } from './rules-addons.js';
 import { RULES, runRules, type Rule } from './rules.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...ADDON_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);

@@ -2,11 +2,12 @@
 import type { DocPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
+import { argoCdSections } from './addons.js';
 import { overviewSections } from './overview.js';
 import type { SectionProvider } from './sections.js';
 
 /** Section providers; domains (Talos, Argo CD, K3s …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections];
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, argoCdSections];
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
