@@ -62,6 +62,20 @@ export function mergeTrees(a: KeyTree, b: KeyTree): KeyTree {
   return out;
 }
 
+/**
+ * Maps whose defaults list some entries but which take any key (the chart passes them through
+ * verbatim, e.g. into argocd-cm): values.yaml cannot tell, so the project says it here.
+ */
+export const OPEN_PATHS: Record<string, string[][]> = {
+  'argo-cd': [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
+};
+
+function openAt(tree: KeyTree, path: string[]): KeyTree {
+  if (tree === '*' || path.length === 0) return '*';
+  const [head, ...rest] = path;
+  return { ...tree, [head!]: head! in tree ? openAt(tree[head!]!, rest) : '*' };
+}
+
 function sortTree(t: KeyTree): KeyTree {
   if (t === '*') return t;
   return Object.fromEntries(Object.keys(t).sort().map((k) => [k, sortTree(t[k]!)]));
@@ -81,6 +95,7 @@ export function deriveChartKeys(dir: string, chart: string, version: string): Ch
     tree.global = '*';
     for (const d of chartYaml.dependencies ?? []) tree[d.alias ?? d.name] = '*';
   }
+  for (const p of OPEN_PATHS[chart] ?? []) tree = openAt(tree, p);
   return { chart, version, derivedFrom, keys: sortTree(tree) };
 }
 
