@@ -10,7 +10,8 @@ import { renderArgoCd } from '../generators/render/argocd/render.js';
 import { allAppSpecs } from '../generators/render/argocd/sources.js';
 import { deriveChartKeys, mergeTrees, treeFromSchema, treeFromValues } from '../generators/values/derive-keys.js';
 import { keysFileName, loadChartKeys, unknownKeys } from '../generators/values/keys.js';
-import { prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted, prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
 const ENVS = ['dev', 'staging', 'prod'] as const;
@@ -214,5 +215,37 @@ describe('golden: the committed rendered/ equals a fresh render', () => {
     const dir = join(ROOT, 'rendered', env);
     expect(walk(dir).sort()).toStrictEqual(fresh.map((f) => f.path).sort());
     for (const f of fresh) expect(readFileSync(join(dir, f.path), 'utf8'), f.path).toBe(f.content);
+  });
+});
+
+describe('Cilium and third-party charts (fixture)', () => {
+  const files = () => {
+    const { name, sources } = fixtureSources('valid', 'cilium-thirdparty.yaml');
+    const r = prepareEnvironment(name, sources);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    return renderEnvironment(r.prepared);
+  };
+  const doc = (path: string) => parseYamlStream(files().find((f) => f.path === path)!.content)[0] as any;
+
+  it('renders Cilium with the Talos settings and installs it first in the bootstrap', () => {
+    const v = doc('values/cilium.yaml');
+    expect([v.k8sServiceHost, v.k8sServicePort, v.kubeProxyReplacement, v.cgroup]).toStrictEqual(['localhost', 7445, true, { autoMount: { enabled: false }, hostRoot: '/sys/fs/cgroup' }]);
+    expect(v.securityContext.capabilities.ciliumAgent).not.toContain('SYS_MODULE');
+    const script = files().find((f) => f.path === 'argocd/bootstrap/bootstrap.sh')!.content;
+    const order = [...script.matchAll(/^helm upgrade --install '([^']+)'/gm)].map((m) => m[1]);
+    expect(order).toStrictEqual(['cilium', 'aws-cloud-controller-manager', 'argo-cd']);
+  });
+
+  it('gives a third-party chart its Application, values file and project entries', () => {
+    const app = doc('apps/reloader.yaml');
+    expect(app.spec.sources[0]).toStrictEqual({
+      repoURL: 'https://stakater.github.io/stakater-charts', chart: 'reloader', targetRevision: '2.2.7',
+      helm: { releaseName: 'reloader', valueFiles: ['$values/rendered/cilium-thirdparty/values/reloader.yaml'] },
+    });
+    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('2');
+    expect(doc('values/reloader.yaml')).toStrictEqual({ reloader: { watchGlobally: true } });
+    const project = doc('argocd/appproject.yaml');
+    expect(project.spec.sourceRepos).toContain('https://stakater.github.io/stakater-charts');
+    expect(project.spec.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: 'reloader' });
   });
 });

@@ -22,8 +22,9 @@ sh {{script}}
 \`\`\`
 
 It installs, with helm and the same chart versions and values files the Applications use:
-{{#each steps}}{{@index}}. **{{name}}** {{code version}} into {{code namespace}}
+{{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
 {{/each}}
+
 then applies \`{{argocd}}/\` (AppProject {{code project}} and the root Application). From then on Argo
 CD manages itself (the \`argo-cd\` Application renders the same chart with the same values, so it adopts
 the release) and syncs every other Application{{#if manual}}; in this environment syncs are manual:
