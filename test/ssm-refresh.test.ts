@@ -32,7 +32,7 @@ cluster:
   name: ${name}
   datastore:
     type: etcd
-    backup: { bucket: { ssm: /odp/${name}/backup/bucket }, prefix: etcd }
+    backup: { bucket: { ssm: /odp/${name}/backup/bucket }, prefix: etcd, ageRecipientPublicKey: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq }
 workloads:
   - name: portal
     image: ghcr.io/opendev/portal:1.4.2

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { workloadAppSpecs } from '../generators/render/argocd/spec.js';
+import { workloadAppSpecs } from '../generators/render/workloads/apps.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { formatKubeIssue, loadKubernetesValidator } from '../generators/validate/kubernetes.js';
 import { checkRestricted } from '../generators/validate/pss.js';
@@ -14,7 +14,11 @@ const ENVS = ['dev', 'staging', 'prod'];
 const K8S_SCHEMAS = join(SHARED, 'upstream', 'kubernetes', '1.34');
 const ESO_CRD = join(SHARED, 'upstream', 'crds', 'external-secrets', 'v2.9.0', 'external-secrets.io_externalsecrets.yaml');
 
-const manifestFiles = (env: string) => renderReal(env).filter((f) => f.path.startsWith('manifests/'));
+/** The manifests of the environment's workloads (add-ons have their own under manifests/ too). */
+function manifestFiles(env: string) {
+  const dirs = prepareReal(env).prepared!.model.workloads.map((w) => `manifests/${w.name}/`);
+  return renderReal(env).filter((f) => dirs.some((d) => f.path.startsWith(d)));
+}
 const objectsOf = (env: string) => manifestFiles(env).map((f) => ({ path: f.path, content: f.content, objects: parseYamlStream(f.content) as Record<string, any>[] }));
 
 function renderWith(env: string, edit: (doc: ReturnType<typeof parseDocument>) => void) {
@@ -41,9 +45,11 @@ describe('workload manifests', () => {
   it.each(ENVS)('%s: committed manifests equal a fresh render (golden)', (env) => {
     const fresh = manifestFiles(env);
     const dir = join(ROOT, 'rendered', env, 'manifests');
+    const workloads = new Set(prepareReal(env).prepared!.model.workloads.map((w) => w.name));
     const committed = readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
       .map((d) => `manifests/${join(d.parentPath, d.name).slice(dir.length + 1)}`)
+      .filter((p) => workloads.has(p.split('/')[1]!))
       .sort();
     expect(committed).toStrictEqual(fresh.map((f) => f.path).sort());
     for (const f of fresh) expect(readFileSync(join(ROOT, 'rendered', env, f.path), 'utf8'), f.path).toBe(f.content);
@@ -159,11 +165,16 @@ describe('workload manifests', () => {
   });
 
   it('AppSpecs: one Application per workload; the namespace owner carries the Namespace', () => {
-    expect(workloadAppSpecs(prepareReal('dev').prepared!.model)).toStrictEqual([
-      { name: 'api', namespace: 'opendev', syncWave: 10, manifests: true, clusterResources: ['/Namespace'] },
-      { name: 'nightly-maintenance', namespace: 'opendev', syncWave: 11, manifests: true, clusterResources: [] },
-      { name: 'portal', namespace: 'opendev', syncWave: 11, manifests: true, clusterResources: [] },
+    const specs = workloadAppSpecs(prepareReal('dev').prepared!.model);
+    expect(specs.map(({ inputs: _i, projectInputs: _p, ...rest }) => rest)).toStrictEqual([
+      { name: 'api', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'] },
+      { name: 'nightly-maintenance', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
+      { name: 'portal', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
     ]);
+    // Each Application derives from the workloads' names and namespaces only (its wave depends on them).
+    const ns = (name: string) => ['workloads', { name }, 'namespace'];
+    expect(specs[0]!.inputs).toStrictEqual([ns('api'), ns('nightly-maintenance'), ns('portal')]);
+    expect(specs[2]!.projectInputs).toStrictEqual([ns('portal')]);
   });
 
   it('GPU workloads get the GPU limit, toleration and runtime class; arm64 workloads a node selector', () => {

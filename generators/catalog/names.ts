@@ -9,6 +9,7 @@ export const CATALOG_ADDONS = [
   'etcd-backup',
   'external-secrets',
   'kube-prometheus-stack',
+  'kubelet-csr-approver',
   'metrics-server',
   'nvidia-device-plugin',
 ] as const;

@@ -211,6 +211,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         syncWave: a.syncWave,
         chart: a.chart,
         secrets: a.secrets ?? {},
+        clusterResources: a.clusterResources ?? [],
       })),
     workloads: (input.workloads ?? []).map((w) => buildWorkload(w, input.cluster.name)),
   };

@@ -25,6 +25,7 @@ export interface AddonInput {
   syncWave?: number;
   chart?: { repoURL: string; name: string; version: string };
   secrets?: Record<string, Record<string, SecretRef>>;
+  clusterResources?: string[];
 }
 export interface WorkloadInput {
   name: string;

@@ -102,6 +102,8 @@ export interface AddonOverride {
   syncWave?: number;
   chart?: { repoURL: string; name: string; version: string };
   secrets: Record<string, Record<string, SecretRef>>;
+  /** Cluster-scoped kinds a third-party chart creates (group/Kind). */
+  clusterResources: string[];
 }
 
 export type EnvValue = string | SecretRef;

@@ -1,3 +1,5 @@
+import type { InputPath } from '../../lib/paths.js';
+
 /**
  * What one Argo CD Application delivers, as data. Add-ons and workloads describe themselves with
  * an AppSpec; the Argo CD renderer turns each into an Application and derives the AppProject
@@ -20,6 +22,15 @@ export interface AppSpec {
   clusterResources: string[];
   /** Extra namespaces the Application writes to besides its own. */
   extraNamespaces?: string[];
+  /** Labels of the namespace Argo CD creates (Pod Security Standard level). */
+  namespaceLabels?: Record<string, string>;
+  /** Keep the Application's resources when the Application is deleted (no resources finalizer): Argo CD itself. */
+  keepResourcesOnDelete?: boolean;
+  /** Environment paths the Application derives from (provenance hash); default: the whole environment. */
+  inputs?: InputPath[];
+  /** The part of `inputs` the AppProject depends on (namespace, chart repository); default: `inputs`. */
+  projectInputs?: InputPath[];
+  /** Let Argo CD create the destination namespace (default true); false when the Application ships its Namespace. */
+  createNamespace?: boolean;
 }
 
-export { workloadAppSpecs } from '../workloads/apps.js';

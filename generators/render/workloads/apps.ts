@@ -1,4 +1,5 @@
 /** The Argo CD Application of each workload, as AppSpecs for the Argo CD renderer. */
+import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { AppSpec } from '../argocd/spec.js';
 import { WORKLOAD_GUEST_SYNC_WAVE, WORKLOAD_SYNC_WAVE } from './constants.js';
@@ -20,7 +21,12 @@ export function workloadAppSpecs(model: EnvironmentModel): AppSpec[] {
         namespace: w.namespace,
         syncWave: owner ? WORKLOAD_SYNC_WAVE : WORKLOAD_GUEST_SYNC_WAVE,
         manifests: true,
+        // The Namespace (with its Pod Security labels) is one of the owner's manifests.
+        createNamespace: false,
         clusterResources: owner ? ['/Namespace'] : [],
+        // The Application depends on the workloads' names and namespaces (its wave: who owns the namespace).
+        inputs: model.workloads.map((o) => o.name).sort().map((name): InputPath => ['workloads', { name }, 'namespace']),
+        projectInputs: [['workloads', { name: w.name }, 'namespace']],
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -1,0 +1,27 @@
+import { CONTROL_PLANE_SELECTOR, CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
+
+/**
+ * Talos runs kubelet with --cloud-provider=external (cluster.externalCloudProvider), so nodes start
+ * with the node.cloudprovider.kubernetes.io/uninitialized taint until this controller initializes
+ * them (addresses, provider ID, zone labels). It runs on control-plane nodes only.
+ */
+export const awsCloudControllerManager: CatalogEntry = {
+  name: 'aws-cloud-controller-manager',
+  description: 'AWS cloud controller manager (node initialization, zones, provider IDs) on control-plane nodes',
+  chart: { repoURL: 'https://kubernetes.github.io/cloud-provider-aws', name: 'aws-cloud-controller-manager', version: '0.0.11' },
+  namespace: 'kube-system',
+  syncWave: -3,
+  enabledByDefault: () => true,
+  condition: 'always (Talos uses an external cloud provider)',
+  bootstrapOrder: 20,
+  clusterResources: RBAC,
+  values: ({ model }) => ({
+    args: ['--v=2', '--cloud-provider=aws', '--configure-cloud-routes=false', `--cluster-name=${model.cluster.name}`],
+    nodeSelector: CONTROL_PLANE_SELECTOR,
+    tolerations: [
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+      CONTROL_PLANE_TOLERATION,
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' },
+    ],
+  }),
+};

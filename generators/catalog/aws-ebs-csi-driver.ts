@@ -1,0 +1,37 @@
+import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
+import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { RBAC, str, type CatalogEntry, type K8sObject } from './types.js';
+
+export const DEFAULT_STORAGE_CLASS = 'gp3';
+
+export const awsEbsCsiDriver: CatalogEntry = {
+  name: 'aws-ebs-csi-driver',
+  description: 'EBS CSI driver and the encrypted gp3 default StorageClass',
+  chart: { repoURL: 'https://kubernetes-sigs.github.io/aws-ebs-csi-driver', name: 'aws-ebs-csi-driver', version: '2.64.0' },
+  namespace: 'kube-system',
+  syncWave: -1,
+  enabledByDefault: () => true,
+  condition: 'always',
+  clusterResources: [...RBAC, 'storage.k8s.io/CSIDriver', 'storage.k8s.io/StorageClass'],
+  settings: { ...IAM_ROLE_SETTING, kmsKeyId: 'KMS key ARN for volume encryption (default: the account\'s aws/ebs key)' },
+  values: (ctx) => ({
+    controller: {
+      region: ctx.model.aws.region,
+      k8sTagClusterId: ctx.model.cluster.name,
+      serviceAccount: { annotations: irsaAnnotations(ctx) },
+    },
+    node: { tolerateAllTaints: true },
+  }),
+  manifests: (ctx) => {
+    const kmsKeyId = str(ctx.settings.kmsKeyId);
+    const sc = new StorageClass({
+      metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'ebs.csi.aws.com',
+      parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4', ...(kmsKeyId ? { kmsKeyId } : {}) },
+      reclaimPolicy: 'Delete',
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: true,
+    });
+    return [sc.toJSON() as K8sObject];
+  },
+};

@@ -1,0 +1,20 @@
+import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
+
+export const awsLoadBalancerController: CatalogEntry = {
+  name: 'aws-load-balancer-controller',
+  description: 'AWS Load Balancer Controller (ALB Ingress, NLB Services)',
+  chart: { repoURL: 'https://aws.github.io/eks-charts', name: 'aws-load-balancer-controller', version: '3.5.0' },
+  namespace: 'kube-system',
+  syncWave: 0,
+  enabledByDefault: () => true,
+  condition: 'always',
+  clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'networking.k8s.io/IngressClass', 'elbv2.k8s.aws/IngressClassParams'],
+  settings: IAM_ROLE_SETTING,
+  values: (ctx) => ({
+    clusterName: ctx.model.cluster.name,
+    region: ctx.model.aws.region,
+    vpcId: ctx.model.aws.vpc.id,
+    serviceAccount: { annotations: irsaAnnotations(ctx) },
+  }),
+};

@@ -1,0 +1,43 @@
+import { RBAC, type CatalogEntry } from './types.js';
+
+/** Talos' KubePrism: a local load balancer for the API server on every node. */
+export const KUBEPRISM = { host: 'localhost', port: 7445 };
+
+/**
+ * Cilium as CNI with kube-proxy replacement, configured as the Talos guide says: IPAM from
+ * Kubernetes, the cgroup v2 and bpffs mounts Talos already provides (no auto-mount), no SYS_MODULE
+ * capability (Talos forbids loading kernel modules from workloads), and the API server through
+ * KubePrism, since kube-proxy is gone. Requires cluster.network.cni none and cluster.proxy.disabled
+ * in the Talos config.
+ */
+export const cilium: CatalogEntry = {
+  name: 'cilium',
+  description: 'Cilium CNI with kube-proxy replacement (Talos settings: KubePrism, cgroup v2, no SYS_MODULE)',
+  chart: { repoURL: 'https://helm.cilium.io/', name: 'cilium', version: '1.18.0' },
+  namespace: 'kube-system',
+  syncWave: -3,
+  enabledByDefault: (m) => m.cluster.network.cni === 'cilium',
+  condition: 'cluster.network.cni is cilium',
+  bootstrapOrder: 10,
+  clusterResources: RBAC,
+  values: ({ model }) => {
+    const talos = model.cluster.distribution === 'talos';
+    return {
+      ipam: { mode: 'kubernetes' },
+      kubeProxyReplacement: true,
+      k8sServiceHost: talos ? KUBEPRISM.host : model.cluster.endpointHost,
+      k8sServicePort: talos ? KUBEPRISM.port : model.cluster.endpointPort,
+      ...(talos
+        ? {
+            securityContext: {
+              capabilities: {
+                ciliumAgent: ['CHOWN', 'KILL', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'SYS_ADMIN', 'SYS_RESOURCE', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'],
+                cleanCiliumState: ['NET_ADMIN', 'SYS_ADMIN', 'SYS_RESOURCE'],
+              },
+            },
+            cgroup: { autoMount: { enabled: false }, hostRoot: '/sys/fs/cgroup' },
+          }
+        : {}),
+    };
+  },
+};

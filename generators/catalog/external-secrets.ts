@@ -1,0 +1,38 @@
+import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
+import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
+
+export const externalSecrets: CatalogEntry = {
+  name: 'external-secrets',
+  description: 'External Secrets Operator and a ClusterSecretStore for SSM Parameter Store in the environment\'s region',
+  chart: { repoURL: 'https://charts.external-secrets.io', name: 'external-secrets', version: '2.9.0' },
+  namespace: 'external-secrets',
+  syncWave: -1,
+  enabledByDefault: () => true,
+  condition: 'always',
+  podSecurity: 'restricted',
+  clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
+  settings: IAM_ROLE_SETTING,
+  values: (ctx) => ({
+    installCRDs: true,
+    serviceAccount: { annotations: irsaAnnotations(ctx) },
+  }),
+  manifests: ({ model }) => {
+    const store = new ClusterSecretStore({
+      metadata: {
+        name: SSM_STORE,
+        annotations: {
+          // The CRD comes with the chart in the same sync: apply the store after it.
+          'argocd.argoproj.io/sync-wave': '1',
+          'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true',
+        },
+      },
+      spec: {
+        // No auth block: the controller uses the AWS default credential chain, i.e. the node's
+        // instance profile or, with IRSA, the web identity of its service account.
+        provider: { aws: { service: 'ParameterStore', region: model.aws.region } },
+      },
+    });
+    return [store.toJSON() as unknown as K8sObject];
+  },
+};

@@ -1,0 +1,59 @@
+import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
+import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
+
+export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
+
+const volumeClaim = (size: string) => ({
+  volumeClaimTemplate: {
+    spec: { storageClassName: DEFAULT_STORAGE_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+  },
+});
+
+export const kubePrometheusStack: CatalogEntry = {
+  name: 'kube-prometheus-stack',
+  description: 'Prometheus Operator, Prometheus, Alertmanager and Grafana on EBS-backed volumes',
+  chart: { repoURL: 'https://prometheus-community.github.io/helm-charts', name: 'kube-prometheus-stack', version: '88.5.3' },
+  namespace: 'monitoring',
+  syncWave: 1,
+  enabledByDefault: () => true,
+  condition: 'always',
+  podSecurity: 'privileged', // node-exporter uses the host network, PID namespace and hostPath
+  serverSideApply: true, // the Prometheus and Alertmanager CRDs exceed the 256 KiB last-applied annotation
+  clusterResources: [CRD, ...RBAC, ...WEBHOOKS],
+  // The chart puts the Services that expose control-plane metrics into kube-system.
+  extraNamespaces: () => ['kube-system'],
+  settings: {
+    grafanaAdminUserSecret: 'SSM SecureString with the Grafana admin user name (default /odp/<env>/grafana/admin-user)',
+    grafanaAdminPasswordSecret: 'SSM SecureString with the Grafana admin password (default /odp/<env>/grafana/admin-password)',
+  },
+  values: () => ({
+    prometheus: {
+      prometheusSpec: {
+        retention: '10d',
+        storageSpec: volumeClaim('50Gi'),
+        // Select every ServiceMonitor/PodMonitor/rule of the cluster, not only this release's.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+      },
+    },
+    alertmanager: { alertmanagerSpec: { storage: volumeClaim('10Gi') } },
+    grafana: {
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
+      persistence: { enabled: true, storageClassName: DEFAULT_STORAGE_CLASS, size: '10Gi' },
+    },
+    // Talos binds controller-manager and scheduler metrics to localhost and does not expose etcd
+    // metrics by default: scraping them would only produce permanently failing targets.
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    // With Cilium's kube-proxy replacement there is no kube-proxy; Talos' kube-proxy serves metrics on localhost.
+    kubeProxy: { enabled: false },
+  }),
+  secrets: ({ model, settings }) => ({
+    [GRAFANA_ADMIN_SECRET]: {
+      'admin-user': { secret: typeof settings.grafanaAdminUserSecret === 'string' ? settings.grafanaAdminUserSecret : `/odp/${model.name}/grafana/admin-user` },
+      'admin-password': { secret: typeof settings.grafanaAdminPasswordSecret === 'string' ? settings.grafanaAdminPasswordSecret : `/odp/${model.name}/grafana/admin-password` },
+    },
+  }),
+};

@@ -1,0 +1,17 @@
+import { RBAC, type CatalogEntry } from './types.js';
+
+/**
+ * metrics-server verifies the kubelets' serving certificates (no --kubelet-insecure-tls): Talos
+ * enables rotate-server-certificates, so each kubelet requests a serving certificate signed by the
+ * cluster CA through a CSR, which kubelet-csr-approver approves.
+ */
+export const metricsServer: CatalogEntry = {
+  name: 'metrics-server',
+  description: 'metrics-server (resource metrics for HPA and kubectl top), verifying kubelet serving certificates',
+  chart: { repoURL: 'https://kubernetes-sigs.github.io/metrics-server/', name: 'metrics-server', version: '3.13.1' },
+  namespace: 'kube-system',
+  syncWave: 0,
+  enabledByDefault: () => true,
+  condition: 'always',
+  clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],
+};

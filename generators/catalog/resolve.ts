@@ -1,0 +1,126 @@
+/**
+ * The resolved add-on list of an environment: catalog entries enabled by their rules or by the
+ * environment, plus the environment's third-party charts, each with its namespace, wave, merged
+ * Helm values (catalog defaults ⊕ environment values: maps merge deeply, lists replace) and extra
+ * manifests. Pure.
+ */
+import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import { mergeDeep } from '../load/loader.js';
+import type { DocPath } from '../lib/paths.js';
+import type { AddonOverride, EnvironmentModel } from '../model/types.js';
+import type { AppSpec } from '../render/argocd/spec.js';
+import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
+import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
+import { SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type SecretSpec } from './types.js';
+
+export interface ResolvedAddon {
+  name: string;
+  description: string;
+  catalog?: CatalogEntry;
+  chart?: ChartRef;
+  namespace: string;
+  syncWave: number;
+  /** Merged Helm values (chart add-ons only). */
+  values?: Record<string, unknown>;
+  /** Extra manifests, ExternalSecrets included. */
+  manifests: K8sObject[];
+  serverSideApply: boolean;
+  clusterResources: string[];
+  extraNamespaces: string[];
+  podSecurity?: 'privileged' | 'baseline' | 'restricted';
+  bootstrapOrder?: number;
+  /** Environment paths the add-on's files derive from. */
+  inputs: DocPath[];
+}
+
+/** Environment parts every catalog add-on may read (cluster identity, AWS, pools, Git). */
+const CATALOG_INPUTS: DocPath[] = [['aws'], ['cluster'], ['git'], ['name'], ['nodePools']];
+
+export function externalSecret(name: string, namespace: string, keys: Record<string, { secret: string }>): K8sObject {
+  const es = new ExternalSecret({
+    metadata: { name, namespace, annotations: { 'argocd.argoproj.io/sync-wave': '-1' } },
+    spec: {
+      refreshInterval: '1h',
+      secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },
+      target: { name, creationPolicy: 'Owner' },
+      data: Object.entries(keys)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([secretKey, ref]) => ({ secretKey, remoteRef: { key: ref.secret } })),
+    },
+  });
+  return es.toJSON() as unknown as K8sObject;
+}
+
+function isEnabled(entry: CatalogEntry, model: EnvironmentModel, o: AddonOverride | undefined): boolean {
+  return o?.enabled ?? entry.enabledByDefault(model);
+}
+
+function secretsOf(ctx: AddonContext, entry: CatalogEntry | undefined, o: AddonOverride | undefined): SecretSpec {
+  return { ...(entry?.secrets?.(ctx) ?? {}), ...(o?.secrets ?? {}) };
+}
+
+function resolveOne(model: EnvironmentModel, name: string, entry: CatalogEntry | undefined, o: AddonOverride | undefined): ResolvedAddon {
+  const namespace = o?.namespace ?? entry?.namespace ?? name;
+  const ctx: AddonContext = { model, namespace, settings: o?.settings ?? {}, override: o };
+  const chart = entry?.chart ?? o?.chart;
+  const secrets = secretsOf(ctx, entry, o);
+  const manifests = [
+    ...(entry?.manifests?.(ctx) ?? []),
+    ...Object.entries(secrets)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([secretName, keys]) => externalSecret(secretName, namespace, keys)),
+  ];
+  return {
+    name,
+    description: entry?.description ?? `third-party chart ${chart?.name ?? name}`,
+    catalog: entry,
+    chart,
+    namespace,
+    syncWave: o?.syncWave ?? entry?.syncWave ?? THIRD_PARTY_SYNC_WAVE,
+    values: chart ? (mergeDeep(entry?.values?.(ctx) ?? {}, o?.values ?? {}) as Record<string, unknown>) : undefined,
+    manifests,
+    serverSideApply: entry?.serverSideApply ?? false,
+    clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
+    extraNamespaces: entry?.extraNamespaces?.(ctx) ?? [],
+    podSecurity: entry?.podSecurity,
+    bootstrapOrder: entry?.bootstrapOrder,
+    inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
+  };
+}
+
+/** Every enabled add-on of the environment, ordered by sync wave, then name. */
+export function resolveAddons(model: EnvironmentModel): ResolvedAddon[] {
+  const overrides = new Map(model.addons.map((a) => [a.name, a]));
+  const out: ResolvedAddon[] = [];
+  for (const name of CATALOG_ADDONS) {
+    const entry = CATALOG[name];
+    const o = overrides.get(name);
+    if (isEnabled(entry, model, o)) out.push(resolveOne(model, name, entry, o));
+  }
+  for (const o of model.addons) {
+    if (isCatalogAddon(o.name) || o.enabled === false || !o.chart) continue;
+    out.push(resolveOne(model, o.name, undefined, o));
+  }
+  return out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name));
+}
+
+/** The namespace Argo CD runs in (where Applications and the AppProject live). */
+export function argoCdNamespace(model: EnvironmentModel): string {
+  return model.addons.find((a) => a.name === 'argo-cd')?.namespace ?? CATALOG['argo-cd'].namespace;
+}
+
+export function addonAppSpec(a: ResolvedAddon): AppSpec {
+  return {
+    name: a.name,
+    namespace: a.namespace,
+    syncWave: a.syncWave,
+    chart: a.chart,
+    manifests: a.manifests.length > 0,
+    serverSideApply: a.serverSideApply || undefined,
+    clusterResources: [...new Set(a.clusterResources)].sort(),
+    extraNamespaces: a.extraNamespaces.length > 0 ? a.extraNamespaces : undefined,
+    namespaceLabels: a.podSecurity ? { 'pod-security.kubernetes.io/enforce': a.podSecurity } : undefined,
+    keepResourcesOnDelete: a.name === 'argo-cd' || undefined,
+    inputs: a.inputs,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * rendered/<env>/argocd/bootstrap/bootstrap.sh: the one command that takes a fresh cluster to a
+ * self-managing Argo CD. It needs only helm and kubectl: the add-ons everything else depends on (the
+ * CNI when Cilium is chosen, the cloud controller that lifts the uninitialized taint, Argo CD) are
+ * installed with helm from the same chart versions and values files the Applications use, then the
+ * AppProject and root Application are applied; Argo CD adopts those releases and syncs the rest.
+ */
+import type { ResolvedAddon } from '../../catalog/resolve.js';
+import { compileTemplate } from '../../lib/templates.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { RenderedFile } from '../types.js';
+import { repoPaths } from './objects.js';
+
+export const BOOTSTRAP_PATH = 'argocd/bootstrap/bootstrap.sh';
+
+/** Quote a word for POSIX sh. */
+export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+const script = compileTemplate(`#!/bin/sh
+# Bootstrap Argo CD on a fresh {{env}} cluster ({{cluster}}), then let it manage everything, itself included.
+# Run from anywhere with KUBECONFIG pointing at the cluster:  sh {{self}}
+set -eu
+ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
+{{#each steps}}
+
+# {{comment}}
+helm upgrade --install {{release}} {{chart}} --repo {{repo}} --version {{version}} \\
+  --namespace {{namespace}} --create-namespace --values "$ROOT/"{{values}} --wait --timeout 10m
+{{/each}}
+
+# AppProject and root Application (app of apps): Argo CD takes over from here.
+kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"{{argocd}}
+kubectl -n {{argoNamespace}} get applications.argoproj.io
+`);
+
+export function bootstrapSteps(addons: readonly ResolvedAddon[]): ResolvedAddon[] {
+  return addons.filter((a) => a.bootstrapOrder !== undefined && a.chart).sort((a, b) => a.bootstrapOrder! - b.bootstrapOrder!);
+}
+
+export function renderBootstrap(model: EnvironmentModel, addons: readonly ResolvedAddon[]): RenderedFile[] {
+  const paths = repoPaths(model);
+  const argo = addons.find((a) => a.name === 'argo-cd');
+  if (!argo) return [];
+  const steps = bootstrapSteps(addons).map((a) => ({
+    comment: a.description,
+    release: shQuote(a.name),
+    chart: shQuote(a.chart!.name),
+    repo: shQuote(a.chart!.repoURL),
+    version: shQuote(a.chart!.version),
+    namespace: shQuote(a.namespace),
+    values: shQuote(paths.values(a.name)),
+  }));
+  const content = script({
+    env: model.name,
+    cluster: model.cluster.name,
+    self: `${model.renderedDir}/${BOOTSTRAP_PATH}`,
+    steps,
+    argocd: shQuote(`${paths.argocd}/`),
+    argoNamespace: shQuote(argo.namespace),
+  });
+  return [{ path: BOOTSTRAP_PATH, content, inputs: [['addons'], ['argocd'], ['aws'], ['cluster'], ['git'], ['name'], ['nodePools']] }];
+}

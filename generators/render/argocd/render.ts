@@ -1,0 +1,72 @@
+/**
+ * Argo CD renderer: per environment an AppProject, the root Application (app of apps), one
+ * Application per AppSpec (add-ons and workloads), the add-ons' Helm values and extra manifests,
+ * and the bootstrap script.
+ *
+ * Values are delivered with multi-source Applications and a `$values` reference to this repository
+ * (not inline valuesObject): the values file is a plain, reviewable file in the pull request diff,
+ * and the very same file feeds `helm install -f` in the bootstrap, so Argo CD adopts exactly what
+ * the bootstrap installed.
+ */
+import { argoCdNamespace, resolveAddons, type ResolvedAddon } from '../../catalog/resolve.js';
+import type { K8sObject } from '../../catalog/types.js';
+import type { InputPath } from '../../lib/paths.js';
+import { toYaml } from '../../lib/yaml.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { RenderedFile, Renderer } from '../types.js';
+import { renderBootstrap } from './bootstrap.js';
+import { applicationFor, appProject, rootApplication, synthesize, type ArgoContext } from './objects.js';
+import { allAppSpecs } from './sources.js';
+import type { AppSpec } from './spec.js';
+
+const ARGO_INPUTS: InputPath[] = [['argocd'], ['git'], ['name']];
+
+const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
+
+export const argoContext = (model: EnvironmentModel): ArgoContext => ({ model, argoNamespace: argoCdNamespace(model), project: model.name });
+
+/** File name of a manifest: <kind>-<name>.yaml, lower case. */
+export const manifestFileName = (o: { kind: string; metadata: { name: string } }): string => `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
+
+function addonFiles(model: EnvironmentModel, addons: readonly ResolvedAddon[]): RenderedFile[] {
+  const files: RenderedFile[] = [];
+  const groups: Record<string, { toJSON(): unknown }[]> = {};
+  for (const a of addons) {
+    if (a.values) files.push({ path: `values/${a.name}.yaml`, content: toYaml(a.values), inputs: a.inputs });
+    if (a.manifests.length > 0) groups[a.name] = a.manifests.map((m: K8sObject) => ({ toJSON: () => m }));
+  }
+  const synthesized = synthesize(model.name, groups);
+  for (const a of addons) {
+    const seen = new Set<string>();
+    for (const o of synthesized[a.name] ?? []) {
+      const file = manifestFileName(o as K8sObject);
+      if (seen.has(file)) throw new Error(`add-on ${a.name}: two manifests would be written to ${file}`);
+      seen.add(file);
+      files.push({ path: `manifests/${a.name}/${file}`, content: toYaml(o), inputs: a.inputs });
+    }
+  }
+  return files;
+}
+
+/** Argo CD objects for a list of AppSpecs (from every source). */
+export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[]): RenderedFile[] {
+  const ctx = argoContext(model);
+  const apps = specs.map((s) => applicationFor(ctx, s));
+  const out = synthesize(model.name, { apps, argocd: [appProject(ctx, specs), rootApplication(ctx)] });
+  const files: RenderedFile[] = (out.apps ?? []).map((o, i) => ({
+    path: `apps/${specs[i]!.name}.yaml`,
+    content: toYaml(o),
+    inputs: specs[i]!.inputs ? uniquePaths([...specs[i]!.inputs!, ...ARGO_INPUTS]) : undefined,
+  }));
+  const [project, root] = out.argocd ?? [];
+  // The project depends on every Application's namespace and chart repository, not on the rest of it.
+  const projectInputs = specs.every((s) => s.projectInputs ?? s.inputs) ? uniquePaths([...specs.flatMap((s) => s.projectInputs ?? s.inputs!), ...ARGO_INPUTS]) : undefined;
+  files.push({ path: 'argocd/appproject.yaml', content: toYaml(project), inputs: projectInputs });
+  files.push({ path: 'argocd/application-root.yaml', content: toYaml(root), inputs: ARGO_INPUTS });
+  return files;
+}
+
+export const renderArgoCdTree: Renderer = (model) => {
+  const addons = resolveAddons(model);
+  return [...addonFiles(model, addons), ...renderArgoCd(model, allAppSpecs(model)), ...renderBootstrap(model, addons)];
+};

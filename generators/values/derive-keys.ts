@@ -1,0 +1,122 @@
+/**
+ * Derive the key trees of the pinned charts (schemas/charts/<chart>-<version>.keys.json) from each
+ * chart's values.yaml and, where the chart ships one, values.schema.json. The output is our own
+ * format (see keys.ts), not a copy of an upstream file; run it when a catalog pin changes:
+ *
+ *   npx tsx generators/values/derive-keys.ts [--charts DIR]...   (default: ../shared/upstream/charts)
+ *
+ * Each DIR holds <chart>/<version>/{Chart.yaml,values.yaml[,values.schema.json]}. Only the versions
+ * the catalog pins are derived.
+ *
+ * Rules: a map with keys is a node; an empty map `{}` or `null` default is open (`*`: podAnnotations,
+ * nodeSelector, extraArgs …); scalars and lists are leaves (`*`); a sub-chart's section (Chart.yaml
+ * dependencies, by alias or name) and `global` are open (their keys live in the sub-chart). With a
+ * schema: its properties are added (keys documented only there), and an object whose schema allows
+ * additional properties, or has none listed, is open.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { CATALOG } from '../catalog/index.js';
+import { CHART_KEYS_DIR, keysFileName, type ChartKeys, type KeyTree } from './keys.js';
+
+type Json = Record<string, unknown>;
+const isMap = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export function treeFromValues(values: unknown): KeyTree {
+  if (!isMap(values) || Object.keys(values).length === 0) return '*';
+  const out: Record<string, KeyTree> = {};
+  for (const [k, v] of Object.entries(values)) out[k] = treeFromValues(v);
+  return out;
+}
+
+function resolveRef(root: Json, node: Json, depth = 0): Json {
+  const ref = node.$ref;
+  if (typeof ref !== 'string' || !ref.startsWith('#/') || depth > 32) return node;
+  let cur: unknown = root;
+  for (const seg of ref.slice(2).split('/')) cur = isMap(cur) ? cur[seg.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  if (!isMap(cur)) return node;
+  const { $ref: _, ...rest } = node;
+  return { ...resolveRef(root, cur, depth + 1), ...rest };
+}
+
+export function treeFromSchema(root: Json, node: Json = root): KeyTree {
+  const s = resolveRef(root, node);
+  for (const k of ['allOf', 'anyOf', 'oneOf'] as const) {
+    if (Array.isArray(s[k])) return '*'; // combinations: do not guess which keys apply
+  }
+  const props = isMap(s.properties) ? s.properties : undefined;
+  if (!props || Object.keys(props).length === 0) return '*';
+  if (s.additionalProperties !== undefined && s.additionalProperties !== false) return '*';
+  if (isMap(s.patternProperties)) return '*';
+  const out: Record<string, KeyTree> = {};
+  for (const [k, v] of Object.entries(props)) out[k] = isMap(v) ? treeFromSchema(root, v) : '*';
+  return out;
+}
+
+/** Union of two trees: a key known by either is known; open wins. */
+export function mergeTrees(a: KeyTree, b: KeyTree): KeyTree {
+  if (a === '*' || b === '*') return '*';
+  const out: Record<string, KeyTree> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = k in out ? mergeTrees(out[k]!, v) : v;
+  return out;
+}
+
+/**
+ * Maps whose defaults list some entries but which take any key (the chart passes them through
+ * verbatim, e.g. into argocd-cm): values.yaml cannot tell, so the project says it here.
+ */
+export const OPEN_PATHS: Record<string, string[][]> = {
+  'argo-cd': [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
+};
+
+function openAt(tree: KeyTree, path: string[]): KeyTree {
+  if (tree === '*' || path.length === 0) return '*';
+  const [head, ...rest] = path;
+  return { ...tree, [head!]: head! in tree ? openAt(tree[head!]!, rest) : '*' };
+}
+
+function sortTree(t: KeyTree): KeyTree {
+  if (t === '*') return t;
+  return Object.fromEntries(Object.keys(t).sort().map((k) => [k, sortTree(t[k]!)]));
+}
+
+export function deriveChartKeys(dir: string, chart: string, version: string): ChartKeys {
+  const chartYaml = (parseAllDocuments(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as { toJS(): unknown }[])[0]!.toJS() as { dependencies?: { name: string; alias?: string }[] };
+  const values: unknown = parse(readFileSync(join(dir, 'values.yaml'), 'utf8'));
+  const derivedFrom = ['values.yaml'];
+  let tree = treeFromValues(values);
+  const schemaPath = join(dir, 'values.schema.json');
+  if (existsSync(schemaPath)) {
+    tree = mergeTrees(tree, treeFromSchema(JSON.parse(readFileSync(schemaPath, 'utf8')) as Json));
+    derivedFrom.unshift('values.schema.json');
+  }
+  if (tree !== '*') {
+    tree.global = '*';
+    for (const d of chartYaml.dependencies ?? []) tree[d.alias ?? d.name] = '*';
+  }
+  for (const p of OPEN_PATHS[chart] ?? []) tree = openAt(tree, p);
+  return { chart, version, derivedFrom, keys: sortTree(tree) };
+}
+
+function main(argv: string[]): void {
+  const dirs: string[] = [];
+  for (let i = 0; i < argv.length; i++) if (argv[i] === '--charts' && argv[i + 1]) dirs.push(argv[++i]!);
+  if (dirs.length === 0) dirs.push(join(import.meta.dirname, '..', '..', '..', 'shared', 'upstream', 'charts'));
+  const pinned = Object.values(CATALOG).flatMap((e) => (e.chart ? [e.chart] : []));
+  let written = 0;
+  for (const c of pinned) {
+    const dir = dirs.map((d) => join(d, c.name, c.version)).find((d) => existsSync(join(d, 'values.yaml')));
+    if (!dir) {
+      console.error(`${c.name} ${c.version}: no values.yaml in ${dirs.join(', ')}; keys not derived`);
+      continue;
+    }
+    const keys = deriveChartKeys(dir, c.name, c.version);
+    writeFileSync(new URL(keysFileName(c.name, c.version), CHART_KEYS_DIR), JSON.stringify(keys, null, 1) + '\n');
+    written++;
+    console.log(`${c.name} ${c.version}: from ${keys.derivedFrom.join(' + ')}`);
+  }
+  console.log(`${written} key file(s) written to schemas/charts/`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) main(process.argv.slice(2));

@@ -1,0 +1,55 @@
+/**
+ * Key trees: which Helm values keys a pinned chart version has, in our own derived format
+ * (schemas/charts/<chart>-<version>.keys.json, written by generators/values/derive-keys.ts).
+ *
+ * A tree node is either `"*"` (anything below is accepted: a scalar, a list, or an open map such as
+ * podAnnotations, nodeSelector, extraArgs or a sub-chart's values) or a map of child keys.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+export type KeyTree = '*' | { [key: string]: KeyTree };
+
+export interface ChartKeys {
+  chart: string;
+  version: string;
+  /** What the tree was derived from: the chart's values.schema.json and/or values.yaml. */
+  derivedFrom: string[];
+  keys: KeyTree;
+}
+
+export const CHART_KEYS_DIR = new URL('../../schemas/charts/', import.meta.url);
+
+export const keysFileName = (chart: string, version: string): string => `${chart}-${version}.keys.json`;
+
+const cache = new Map<string, ChartKeys | null>();
+
+/** The committed key tree of a chart version, or undefined when the project has none. */
+export function loadChartKeys(chart: string, version: string): ChartKeys | undefined {
+  const name = keysFileName(chart, version);
+  if (!cache.has(name)) {
+    const url = new URL(name, CHART_KEYS_DIR);
+    cache.set(name, existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as ChartKeys) : null);
+  }
+  return cache.get(name) ?? undefined;
+}
+
+export interface UnknownKey {
+  /** Path below the values root, ending with the unknown key. */
+  path: string[];
+  /** Keys known at that level (for "did you mean"). */
+  known: string[];
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Every key of `values` the tree does not know, depth first in document order. */
+export function unknownKeys(values: unknown, tree: KeyTree, prefix: string[] = []): UnknownKey[] {
+  if (tree === '*' || !isMap(values)) return [];
+  const out: UnknownKey[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    const sub = tree[k];
+    if (sub === undefined) out.push({ path: [...prefix, k], known: Object.keys(tree) });
+    else out.push(...unknownKeys(v, sub, [...prefix, k]));
+  }
+  return out;
+}

@@ -1,0 +1,251 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { CATALOG } from '../generators/catalog/index.js';
+import { CATALOG_ADDONS } from '../generators/catalog/names.js';
+import { resolveAddons } from '../generators/catalog/resolve.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { renderArgoCd } from '../generators/render/argocd/render.js';
+import { allAppSpecs } from '../generators/render/argocd/sources.js';
+import { deriveChartKeys, mergeTrees, treeFromSchema, treeFromValues } from '../generators/values/derive-keys.js';
+import { keysFileName, loadChartKeys, unknownKeys } from '../generators/values/keys.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted, prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
+const ENVS = ['dev', 'staging', 'prod'] as const;
+
+const model = (env: string) => {
+  const r = prepareReal(env);
+  if (!r.prepared) throw new Error(`${env} does not prepare`);
+  return r.prepared.model;
+};
+const objectsOf = (env: string, prefix: string): { path: string; obj: Obj }[] =>
+  renderReal(env)
+    .filter((f) => f.path.startsWith(prefix) && f.path.endsWith('.yaml'))
+    .flatMap((f) => parseYamlStream(f.content).map((obj) => ({ path: f.path, obj: obj as Obj })));
+
+describe('Argo CD objects of the example environments', () => {
+  it.each(ENVS)('%s: an AppProject, a root Application and one Application per enabled add-on and per workload', (env) => {
+    const argo = objectsOf(env, 'argocd/').map((o) => o.obj);
+    expect(argo.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['AppProject/' + env, 'Application/root']);
+    const root = argo.find((o) => o.kind === 'Application')!;
+    expect(root.metadata).toMatchObject({ finalizers: ['resources-finalizer.argocd.argoproj.io'] });
+    expect(root.spec!.sources.map((s: { path: string }) => s.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
+    const apps = objectsOf(env, 'apps/').map((o) => o.obj.metadata.name).sort();
+    expect(apps).toStrictEqual([...resolveAddons(model(env)).map((a) => a.name), ...model(env).workloads.map((w) => w.name)].sort());
+  });
+
+  it('prod has GPU support, dev does not', () => {
+    const names = (env: string) => objectsOf(env, 'apps/').map((o) => o.obj.metadata.name);
+    expect(names('prod')).toContain('nvidia-device-plugin');
+    expect(names('dev')).not.toContain('nvidia-device-plugin');
+    const rc = objectsOf('prod', 'manifests/nvidia-device-plugin/').map((o) => o.obj);
+    expect(rc).toStrictEqual([{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'nvidia' }, handler: 'nvidia' }]);
+    const values = parseYamlStream(renderReal('prod').find((f) => f.path === 'values/nvidia-device-plugin.yaml')!.content)[0] as any;
+    expect(values.runtimeClassName).toBe('nvidia');
+    expect(values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toContainEqual({
+      matchExpressions: [{ key: 'node.opendev.dev/pool', operator: 'In', values: ['gpu'] }],
+    });
+  });
+
+  it('prod syncs by hand, dev automatically with prune and self-heal', () => {
+    const policy = (env: string) => objectsOf(env, 'apps/metrics-server').map((o) => o.obj.spec!.syncPolicy)[0];
+    expect(policy('prod').automated).toBeUndefined();
+    expect(policy('dev').automated).toStrictEqual({ prune: true, selfHeal: true });
+    expect(policy('dev').retry.limit).toBe(5);
+  });
+
+  it('applies the environment overrides to kube-prometheus-stack (retention and storage)', () => {
+    const v = (env: string) => (parseYamlStream(renderReal(env).find((f) => f.path === 'values/kube-prometheus-stack.yaml')!.content)[0] as any).prometheus.prometheusSpec;
+    expect([v('prod').retention, v('prod').storageSpec.volumeClaimTemplate.spec.resources.requests.storage]).toStrictEqual(['30d', '100Gi']);
+    expect([v('dev').retention, v('dev').storageSpec.volumeClaimTemplate.spec.resources.requests.storage]).toStrictEqual(['3d', '20Gi']);
+    // deep merge kept the catalog's storage class
+    expect(v('prod').storageSpec.volumeClaimTemplate.spec.storageClassName).toBe('gp3');
+  });
+
+  it.each(ENVS)('%s: every $values file and every source path exists in the rendered tree', (env) => {
+    const files = new Set(renderReal(env).map((f) => f.path));
+    const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/')].map((o) => o.obj).filter((o) => o.kind === 'Application');
+    for (const app of apps) {
+      for (const s of app.spec!.sources as { path?: string; helm?: { valueFiles?: string[] } }[]) {
+        for (const vf of s.helm?.valueFiles ?? []) {
+          expect(vf.startsWith(`$values/rendered/${env}/`), vf).toBe(true);
+          expect(files.has(vf.slice(`$values/rendered/${env}/`.length)), vf).toBe(true);
+        }
+        if (s.path) {
+          const rel = s.path.slice(`rendered/${env}/`.length);
+          expect([...files].some((f) => f.startsWith(`${rel}/`)), s.path).toBe(true);
+        }
+      }
+    }
+  });
+
+  it.each(ENVS)('%s: the AppProject has no wildcard and lists exactly the repositories in use', (env) => {
+    const project = objectsOf(env, 'argocd/appproject').map((o) => o.obj)[0]!;
+    expect(JSON.stringify(project)).not.toContain('*');
+    const charts = resolveAddons(model(env)).flatMap((a) => (a.chart ? [a.chart.repoURL] : []));
+    expect([...project.spec!.sourceRepos].sort()).toStrictEqual([...new Set([model(env).git.repoURL, ...charts])].sort());
+  });
+
+  it('every catalog chart version is exact', () => {
+    for (const e of Object.values(CATALOG)) if (e.chart) expect(e.chart.version, e.name).toMatch(/^v?\d+\.\d+\.\d+$/);
+  });
+
+  it('takes AppSpecs from any source: a workload spec adds an Application and its namespace', () => {
+    const m = model('dev');
+    const specs = [...allAppSpecs(m), { name: 'search', namespace: 'search', syncWave: 10, manifests: true, clusterResources: [] }];
+    const files = renderArgoCd(m, specs);
+    const app = parseYamlStream(files.find((f) => f.path === 'apps/search.yaml')!.content)[0] as Obj;
+    expect(app.spec!.sources).toStrictEqual([{ repoURL: m.git.repoURL, targetRevision: 'main', path: 'rendered/dev/manifests/search' }]);
+    const project = parseYamlStream(files.find((f) => f.path === 'argocd/appproject.yaml')!.content)[0] as Obj;
+    expect(project.spec!.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: 'search' });
+  });
+
+  it('the etcd-backup CronJob runs talos-backup on control-plane nodes with the Talos ServiceAccount', () => {
+    const objs = objectsOf('prod', 'manifests/etcd-backup/').map((o) => o.obj as any);
+    const talosSa = objs.find((o) => o.apiVersion === 'talos.dev/v1alpha1');
+    expect(talosSa).toStrictEqual({ apiVersion: 'talos.dev/v1alpha1', kind: 'ServiceAccount', metadata: { name: 'talos-backup-secrets', namespace: 'etcd-backup' }, spec: { roles: ['os:etcd:backup'] } });
+    const cron = objs.find((o) => o.kind === 'CronJob');
+    const pod = cron.spec.jobTemplate.spec.template.spec;
+    expect(cron.spec.schedule).toBe('0 */2 * * *');
+    expect(pod.nodeSelector).toStrictEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(pod.tolerations).toStrictEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
+    const env = Object.fromEntries(pod.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(Object.keys(env).sort()).toStrictEqual(['AGE_X25519_PUBLIC_KEY', 'AWS_REGION', 'BUCKET', 'CLUSTER_NAME', 'S3_PREFIX']);
+    expect(env.S3_PREFIX).toBe('etcd/odp-prod');
+  });
+});
+
+describe('chart key trees', () => {
+  it('derives open maps from empty defaults and nodes from maps', () => {
+    expect(treeFromValues({ a: {}, b: { c: 1, d: null }, e: [1] })).toStrictEqual({ a: '*', b: { c: '*', d: '*' }, e: '*' });
+    expect(mergeTrees({ a: { b: '*' } }, { a: { c: '*' }, d: '*' })).toStrictEqual({ a: { b: '*', c: '*' }, d: '*' });
+  });
+
+  it('derives from a schema: listed properties closed, additionalProperties open, $ref followed', () => {
+    const schema = { $defs: { r: { type: 'object', properties: { x: { type: 'string' } } } }, type: 'object', properties: { a: { $ref: '#/$defs/r' }, m: { type: 'object', additionalProperties: { type: 'string' } } } };
+    expect(treeFromSchema(schema)).toStrictEqual({ a: { x: '*' }, m: '*' });
+  });
+
+  it('finds unknown keys with the keys known at their level', () => {
+    expect(unknownKeys({ a: { x: 1, y: 2 }, m: { any: 1 } }, { a: { x: '*' }, m: '*' })).toStrictEqual([{ path: ['a', 'y'], known: ['x'] }]);
+  });
+
+  it.each(ENVS)('%s: the catalog defaults use only keys the pinned charts have', (env) => {
+    for (const a of resolveAddons(model(env))) {
+      if (!a.chart || !a.catalog) continue;
+      const keys = loadChartKeys(a.chart.name, a.chart.version);
+      if (!keys) continue;
+      const defaults = a.catalog.values?.({ model: model(env), namespace: a.namespace, settings: {} }) ?? {};
+      expect(unknownKeys(defaults, keys.keys), a.name).toStrictEqual([]);
+    }
+  });
+
+  const CHARTS = join(SHARED, 'upstream', 'charts');
+  it.skipIf(!existsSync(CHARTS))('committed key files match a fresh derivation from the upstream chart data', () => {
+    for (const c of CATALOG_ADDONS.map((n) => CATALOG[n].chart).filter((c) => c !== undefined)) {
+      const dir = join(CHARTS, c.name, c.version);
+      if (!existsSync(dir)) continue;
+      const committed = JSON.parse(readFileSync(join(ROOT, 'schemas', 'charts', keysFileName(c.name, c.version)), 'utf8'));
+      expect(committed, c.name).toStrictEqual(deriveChartKeys(dir, c.name, c.version));
+    }
+  });
+});
+
+/** Make a CRD schema strict: objects with properties and without preserve-unknown-fields reject other keys. */
+function strict(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: any = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strict(s)])) : strict(v);
+  if (schema.properties && schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  return out;
+}
+
+const CRDS = join(SHARED, 'upstream', 'crds');
+function crdValidators(): Map<string, ValidateFunction> {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const out = new Map<string, ValidateFunction>();
+  const files = [
+    ...['application-crd.yaml', 'appproject-crd.yaml'].map((f) => join(CRDS, 'argocd', 'v3.4.4', f)),
+    ...readdirSync(join(CRDS, 'external-secrets', 'v2.9.0')).map((f) => join(CRDS, 'external-secrets', 'v2.9.0', f)),
+  ];
+  for (const f of files) {
+    const crd = parseYamlStream(readFileSync(f, 'utf8'))[0] as any;
+    for (const v of crd.spec.versions.filter((x: any) => x.served)) {
+      const schema = strict(v.schema.openAPIV3Schema);
+      schema.properties.metadata = { type: 'object' };
+      out.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!existsSync(CRDS))('rendered custom resources against the upstream CRDs (strict)', () => {
+  const validators = crdValidators();
+  const check = (o: Obj) => {
+    const v = validators.get(`${o.apiVersion}/${o.kind}`);
+    if (!v) throw new Error(`no CRD for ${o.apiVersion} ${o.kind}`);
+    return v(o) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  };
+
+  it.each(ENVS)('%s: every Application, AppProject, ClusterSecretStore and ExternalSecret validates', (env) => {
+    const objs = renderReal(env)
+      .filter((f) => f.path.endsWith('.yaml'))
+      .flatMap((f) => parseYamlStream(f.content) as Obj[])
+      .filter((o) => /^(argoproj\.io|external-secrets\.io)\//.test(o.apiVersion));
+    expect(new Set(objs.map((o) => o.kind))).toStrictEqual(new Set(['Application', 'AppProject', 'ClusterSecretStore', 'ExternalSecret']));
+    for (const o of objs) expect(check(o), `${o.kind}/${o.metadata.name}`).toStrictEqual([]);
+  });
+
+  it('the strict check rejects an unknown field', () => {
+    const app = objectsOf('dev', 'apps/metrics-server').map((o) => o.obj)[0]!;
+    const bad = { ...app, spec: { ...app.spec, syncPolicy: { ...app.spec!.syncPolicy, retries: 3 } } };
+    expect(check(bad).join('\n')).toContain('retries');
+  });
+});
+
+describe('golden: the committed rendered/ equals a fresh render', () => {
+  const walk = (dir: string, base = dir): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), base) : [join(dir, e.name).slice(base.length + 1)]));
+  it.each(ENVS)('%s', (env) => {
+    const fresh = renderReal(env);
+    const dir = join(ROOT, 'rendered', env);
+    expect(walk(dir).sort()).toStrictEqual(fresh.map((f) => f.path).sort());
+    for (const f of fresh) expect(readFileSync(join(dir, f.path), 'utf8'), f.path).toBe(f.content);
+  });
+});
+
+describe('Cilium and third-party charts (fixture)', () => {
+  const files = () => {
+    const { name, sources } = fixtureSources('valid', 'cilium-thirdparty.yaml');
+    const r = prepareEnvironment(name, sources);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    return renderEnvironment(r.prepared);
+  };
+  const doc = (path: string) => parseYamlStream(files().find((f) => f.path === path)!.content)[0] as any;
+
+  it('renders Cilium with the Talos settings and installs it first in the bootstrap', () => {
+    const v = doc('values/cilium.yaml');
+    expect([v.k8sServiceHost, v.k8sServicePort, v.kubeProxyReplacement, v.cgroup]).toStrictEqual(['localhost', 7445, true, { autoMount: { enabled: false }, hostRoot: '/sys/fs/cgroup' }]);
+    expect(v.securityContext.capabilities.ciliumAgent).not.toContain('SYS_MODULE');
+    const script = files().find((f) => f.path === 'argocd/bootstrap/bootstrap.sh')!.content;
+    const order = [...script.matchAll(/^helm upgrade --install '([^']+)'/gm)].map((m) => m[1]);
+    expect(order).toStrictEqual(['cilium', 'aws-cloud-controller-manager', 'argo-cd']);
+  });
+
+  it('gives a third-party chart its Application, values file and project entries', () => {
+    const app = doc('apps/reloader.yaml');
+    expect(app.spec.sources[0]).toStrictEqual({
+      repoURL: 'https://stakater.github.io/stakater-charts', chart: 'reloader', targetRevision: '2.2.7',
+      helm: { releaseName: 'reloader', valueFiles: ['$values/rendered/cilium-thirdparty/values/reloader.yaml'] },
+    });
+    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('2');
+    expect(doc('values/reloader.yaml')).toStrictEqual({ reloader: { watchGlobally: true } });
+    const project = doc('argocd/appproject.yaml');
+    expect(project.spec.sourceRepos).toContain('https://stakater.github.io/stakater-charts');
+    expect(project.spec.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: 'reloader' });
+  });
+});
