@@ -102,9 +102,10 @@ function lineChanges(a: string[], b: string[]): { removed: string[]; added: stri
 const emptyCounts = (): EnvCounts => ({ added: 0, removed: 0, changed: 0, moved: 0, fields: 0 });
 
 export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): EnvDiff | undefined {
-  // Files renamed without a content change: same documents (comments aside) at another path.
-  const baseOnly = [...base.keys()].filter((p) => !head.has(p));
-  const headOnly = [...head.keys()].filter((p) => !base.has(p));
+  // Files renamed without a content change: same documents (comments aside) at another path. Not
+  // Talos node configs: a config under another node's name is another node to apply it to.
+  const baseOnly = [...base.keys()].filter((p) => !head.has(p) && !isTalosConfigPath(p));
+  const headOnly = [...head.keys()].filter((p) => !base.has(p) && !isTalosConfigPath(p));
   const renamed: { from: string; to: string }[] = [];
   const baseByContent = new Map<string, string>();
   for (const p of baseOnly) baseByContent.set(contentKey(p, base.get(p)!), p);
