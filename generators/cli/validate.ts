@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { readEnvironmentSources } from '../load/loader.js';
 import { prepareEnvironment, selectEnvironments } from '../pipeline.js';
 import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
@@ -39,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatDiagnostic(d) + '\n');
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
-  process.stdout.write(`${names.length} environments, ${files.size} rendered files in ${join(RENDERED_DIR, '')}: ${errors} errors, ${warnings} warnings\n`);
+  process.stdout.write(`${names.length} environments, ${files.size} rendered files in ${RENDERED_DIR}/: ${errors} errors, ${warnings} warnings\n`);
   return errors > 0 ? 1 : 0;
 }
 
