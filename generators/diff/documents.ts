@@ -61,7 +61,7 @@ export function splitFile(path: string, content: string): RenderedDoc[] {
     }
   }
   const text = path.endsWith('.md') ? stripMarkdownHeader(content) : content.replace(/^(#[^\n]*\n)+/, '');
-  return [{ id: `text:${path}`, label: 'text', kind: 'text', value: text.split('\n') }];
+  return [{ id: `text:${path}`, label: path, kind: 'text', value: text.split('\n') }];
 }
 
 /** The content that matters for "same file at another path": documents without comments. */
