@@ -106,7 +106,6 @@ export function appProject(ctx: ArgoContext, specs: readonly AppSpec[]): AppProj
   return new AppProject({
     metadata: { name: ctx.project, namespace: ctx.argoNamespace },
     spec: {
-      description: `Platform and workloads of environment ${model.name} (${model.cluster.name})`,
       sourceRepos: [model.git.repoURL, ...[...repos].filter((r) => r !== model.git.repoURL).sort()],
       destinations: [...namespaces].sort().map((namespace) => ({ server: IN_CLUSTER, namespace })),
       clusterResourceWhitelist: [...kinds].sort().map(groupKind),

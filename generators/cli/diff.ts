@@ -1,0 +1,37 @@
+import { diffTrees } from '../diff/diff.js';
+import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
+import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
+import { UsageError } from '../validate/diagnostics.js';
+import { parseCommand, run, splitList } from './common.js';
+
+const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]
+
+Semantic diff of the rendered output: the working tree's environments rendered in memory (head)
+against rendered/ at a git revision (base; default: the merge base with main, else origin/main,
+else HEAD). Grouped by environment → object → field path; Talos nodes get their apply impact
+(no-reboot, reboot, upgrade, upgrade-k8s). Secret-shaped values are masked.
+
+  --base REF      git revision whose rendered/ is the base
+  --base ${WORKTREE}  (or --committed) rendered/ on disk as the base: what npm run synth would change
+  --format        text (default), markdown (a PR comment, at most 65536 characters) or json
+  --env a,b       only these environments
+Exit 0 whether or not there are changes; 2 on invalid input.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, common } = parseCommand(argv, { base: { type: 'string' }, committed: { type: 'boolean' }, format: { type: 'string' }, env: { type: 'string' } }, HELP);
+  const format = String(values.format ?? 'text');
+  if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format ${format}: expected text, markdown or json\n\n${HELP}`);
+  if (values.committed && values.base !== undefined && values.base !== WORKTREE) throw new UsageError('--committed and --base REF exclude each other');
+  const envs = splitList(values.env);
+  const useWorktree = values.committed === true || values.base === WORKTREE;
+  const baseRef = useWorktree ? WORKTREE : typeof values.base === 'string' ? values.base : defaultBase(common.root);
+  const head = renderWorkingTree(common.root, envs);
+  const base = onlyEnvironments(useWorktree ? readRenderedDir(common.root) : readRenderedAtRef(common.root, baseRef), envs);
+  const ctx = { base: useWorktree ? 'rendered/ (on disk)' : `rendered/ at ${baseRef.length === 40 ? baseRef.slice(0, 12) : baseRef}`, head: 'working tree (fresh render)' };
+  const d = diffTrees(base, head);
+  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);
+  process.stdout.write(out);
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(main);

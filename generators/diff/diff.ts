@@ -1,0 +1,202 @@
+/**
+ * The semantic diff of two rendered trees held in memory (paths relative to rendered/, e.g.
+ * `prod/values/cert-manager.yaml`). Pure: git and the renderer only supply the two maps.
+ *
+ * Grouped by environment → object (Kubernetes kind/namespace/name, Talos document, Helm values file)
+ * → field path. Header comments are ignored (a provenance-only change is no change); objects that
+ * moved to another file are recognised by identity, files renamed without change by content; every
+ * printed value goes through the secret mask.
+ */
+import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
+import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
+import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact } from './talos-impact.js';
+
+export type FileMap = ReadonlyMap<string, string>;
+
+export type ObjectStatus = 'added' | 'removed' | 'changed' | 'moved';
+
+export interface ObjectChange {
+  id: string;
+  label: string;
+  kind: DocKind;
+  status: ObjectStatus;
+  /** Env-relative file holding the object in head (base for removed objects). */
+  file: string;
+  /** Where it was, when it moved. */
+  from?: string;
+  /** Field changes, values masked. Empty for added/removed objects. */
+  fields: FieldChange[];
+  /** Added/removed objects: the (masked) document. */
+  value?: unknown;
+  /** Text documents: lines removed and added. */
+  lines?: { removed: string[]; added: string[] };
+}
+
+export interface EnvCounts {
+  added: number;
+  removed: number;
+  changed: number;
+  moved: number;
+  fields: number;
+}
+
+export interface EnvDiff {
+  env: string;
+  status: 'added' | 'removed' | 'changed';
+  objects: ObjectChange[];
+  /** Files renamed without a content change. */
+  renamed: { from: string; to: string }[];
+  talos: TalosImpact[];
+  counts: EnvCounts;
+}
+
+export interface TreeDiff {
+  envs: EnvDiff[];
+  totals: EnvCounts & { talos: Record<TalosAction | 'new node' | 'removed node', number> };
+}
+
+function byEnv(files: FileMap): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [p, c] of files) {
+    const i = p.indexOf('/');
+    if (i <= 0) continue;
+    const env = p.slice(0, i);
+    if (!out.has(env)) out.set(env, new Map());
+    out.get(env)!.set(p.slice(i + 1), c);
+  }
+  return out;
+}
+
+interface Located {
+  doc: RenderedDoc;
+  file: string;
+}
+
+function lineChanges(a: string[], b: string[]): { removed: string[]; added: string[] } {
+  const count = (xs: string[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+    return m;
+  };
+  const ca = count(a);
+  const cb = count(b);
+  const removed = a.filter((x) => {
+    const n = cb.get(x) ?? 0;
+    if (n > 0) {
+      cb.set(x, n - 1);
+      return false;
+    }
+    return true;
+  });
+  const added = b.filter((x) => {
+    const n = ca.get(x) ?? 0;
+    if (n > 0) {
+      ca.set(x, n - 1);
+      return false;
+    }
+    return true;
+  });
+  return { removed: removed.map((l) => String(maskValue(l))), added: added.map((l) => String(maskValue(l))) };
+}
+
+const emptyCounts = (): EnvCounts => ({ added: 0, removed: 0, changed: 0, moved: 0, fields: 0 });
+
+export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): EnvDiff | undefined {
+  // Files renamed without a content change: same documents (comments aside) at another path. Not
+  // Talos node configs: a config under another node's name is another node to apply it to.
+  const baseOnly = [...base.keys()].filter((p) => !head.has(p) && !isTalosConfigPath(p));
+  const headOnly = [...head.keys()].filter((p) => !base.has(p) && !isTalosConfigPath(p));
+  const renamed: { from: string; to: string }[] = [];
+  const baseByContent = new Map<string, string>();
+  for (const p of baseOnly) baseByContent.set(contentKey(p, base.get(p)!), p);
+  /** head path → base path, for document identities of renamed files. */
+  const alias = new Map<string, string>();
+  for (const p of headOnly) {
+    const key = contentKey(p, head.get(p)!);
+    const from = baseByContent.get(key);
+    if (from !== undefined) {
+      baseByContent.delete(key);
+      renamed.push({ from, to: p });
+      alias.set(p, from);
+    }
+  }
+  const renamedFrom = new Set(renamed.map((r) => r.from));
+  const renamedTo = new Set(renamed.map((r) => r.to));
+
+  const collect = (files: ReadonlyMap<string, string>, skip: Set<string>, aliasOf: (p: string) => string): Map<string, Located> => {
+    const out = new Map<string, Located>();
+    for (const [p, c] of files) {
+      if (skip.has(p)) continue;
+      for (const doc of splitFile(aliasOf(p), c)) {
+        let id = doc.id;
+        for (let n = 2; out.has(id); n++) id = `${doc.id}#${n}`;
+        out.set(id, { doc: { ...doc, id }, file: p });
+      }
+    }
+    return out;
+  };
+  const same = new Set([...base.keys()].filter((p) => head.get(p) === base.get(p)));
+  const bDocs = collect(base, new Set([...same, ...renamedFrom]), (p) => p);
+  const hDocs = collect(head, new Set([...same, ...renamedTo]), (p) => alias.get(p) ?? p);
+
+  const objects: ObjectChange[] = [];
+  for (const [id, b] of bDocs) {
+    const h = hDocs.get(id);
+    if (!h) {
+      objects.push({ id, label: b.doc.label, kind: b.doc.kind, status: 'removed', file: b.file, fields: [], value: maskValue(b.doc.value) });
+      continue;
+    }
+    const moved = h.file !== b.file && alias.get(h.file) !== b.file;
+    if (deepEqual(b.doc.value, h.doc.value)) {
+      if (moved) objects.push({ id, label: h.doc.label, kind: h.doc.kind, status: 'moved', file: h.file, from: b.file, fields: [] });
+      continue;
+    }
+    const change: ObjectChange = { id, label: h.doc.label, kind: h.doc.kind, status: moved ? 'moved' : 'changed', file: h.file, fields: [] };
+    if (moved) change.from = b.file;
+    if (h.doc.kind === 'text') change.lines = lineChanges(b.doc.value as string[], h.doc.value as string[]);
+    else change.fields = diffValues(b.doc.value, h.doc.value).map((c) => maskChange(c, h.doc.value));
+    objects.push(change);
+  }
+  for (const [id, h] of hDocs) {
+    if (!bDocs.has(id)) objects.push({ id, label: h.doc.label, kind: h.doc.kind, status: 'added', file: h.file, fields: [], value: maskValue(h.doc.value) });
+  }
+  objects.sort((x, y) => x.file.localeCompare(y.file) || x.label.localeCompare(y.label));
+
+  // Talos impact per node config file whose documents changed.
+  const talos: TalosImpact[] = [];
+  const talosFiles = new Set([...base.keys(), ...head.keys()].filter((p) => isTalosConfigPath(p) && !same.has(p) && !renamedFrom.has(p) && !renamedTo.has(p)));
+  for (const f of [...talosFiles].sort()) {
+    const bd = base.has(f) ? splitFile(f, base.get(f)!) : undefined;
+    const hd = head.has(f) ? splitFile(f, head.get(f)!) : undefined;
+    const impact = talosImpact(f, bd, hd);
+    if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
+  }
+
+  if (objects.length === 0 && renamed.length === 0 && talos.length === 0) return undefined;
+  const counts = emptyCounts();
+  for (const o of objects) {
+    counts[o.status]++;
+    counts.fields += o.fields.length + (o.lines ? o.lines.added.length + o.lines.removed.length : 0);
+  }
+  counts.moved += renamed.length;
+  const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
+  return { env, status, objects, renamed, talos, counts };
+}
+
+export function diffTrees(baseFiles: FileMap, headFiles: FileMap): TreeDiff {
+  const b = byEnv(baseFiles);
+  const h = byEnv(headFiles);
+  const envs: EnvDiff[] = [];
+  for (const env of [...new Set([...b.keys(), ...h.keys()])].sort()) {
+    const d = diffEnvironment(env, b.get(env) ?? new Map(), h.get(env) ?? new Map());
+    if (d) envs.push(d);
+  }
+  const totals: TreeDiff['totals'] = { ...emptyCounts(), talos: { upgrade: 0, reboot: 0, 'upgrade-k8s': 0, 'no-reboot': 0, 'new node': 0, 'removed node': 0 } };
+  for (const e of envs) {
+    for (const k of ['added', 'removed', 'changed', 'moved', 'fields'] as const) totals[k] += e.counts[k];
+    for (const t of e.talos) if (t.headline !== 'none') totals.talos[t.headline]++;
+  }
+  return { envs, totals };
+}
+
+export { ACTION_ORDER };

@@ -1,0 +1,70 @@
+/**
+ * A rendered file as documents with identities: Kubernetes objects by group/kind/namespace/name,
+ * Talos documents by kind (the v1alpha1 machine config, then HostnameConfig, … by kind/name), Helm
+ * values as one document, Markdown as lines. Comments (the generated-file header) are not content.
+ */
+import { parseYamlStream } from '../lib/yaml.js';
+
+export type DocKind = 'kubernetes' | 'talos' | 'values' | 'yaml' | 'text';
+
+export interface RenderedDoc {
+  /** Identity within its environment: stable across file moves. */
+  id: string;
+  /** For people: `Deployment portal/portal`, `v1alpha1 machine config`, `values`. */
+  label: string;
+  kind: DocKind;
+  value: unknown;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The API group of an apiVersion: `apps/v1` → `apps`, `v1` → `` (core). */
+export const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+
+/** Drop a leading `<!-- … -->` header from Markdown. */
+export function stripMarkdownHeader(text: string): string {
+  if (!text.startsWith('<!--')) return text;
+  const end = text.indexOf('-->');
+  return end === -1 ? text : text.slice(end + 3).replace(/^\n+/, '');
+}
+
+/** Is this a Talos machine configuration file (multi-doc with a v1alpha1 document)? */
+export const isTalosConfigPath = (path: string): boolean => /^talos\/(?!schematics\/)[^/]+\.ya?ml$/.test(path);
+
+export function identify(path: string, value: unknown, index: number): RenderedDoc {
+  if (path.startsWith('values/')) return { id: `values:${path}`, label: 'values', kind: 'values', value };
+  if (isMap(value)) {
+    // Talos: the v1alpha1 document has `version: v1alpha1` and no kind (T@v1.13.9:pkg/machinery/config/types/v1alpha1/v1alpha1_types.go).
+    if (value.version === 'v1alpha1' && value.kind === undefined && (isMap(value.machine) || isMap(value.cluster)))
+      return { id: `talos:${path}:v1alpha1`, label: 'v1alpha1 machine config', kind: 'talos', value };
+    // Talos multi-doc documents: `apiVersion: v1alpha1`, `kind`, optional `name` (T@v1.13.9:pkg/machinery/config/config/document.go).
+    if (value.apiVersion === 'v1alpha1' && typeof value.kind === 'string') {
+      const name = typeof value.name === 'string' ? ` ${value.name}` : '';
+      return { id: `talos:${path}:${value.kind}${name}`, label: `${value.kind}${name}`, kind: 'talos', value };
+    }
+    const meta = value.metadata;
+    if (typeof value.apiVersion === 'string' && typeof value.kind === 'string' && isMap(meta) && typeof meta.name === 'string') {
+      const ns = typeof meta.namespace === 'string' ? `${meta.namespace}/` : '';
+      return { id: `k8s:${groupOf(value.apiVersion)}/${value.kind}/${ns}${meta.name}`, label: `${value.kind} ${ns}${meta.name}`, kind: 'kubernetes', value };
+    }
+  }
+  return { id: `yaml:${path}#${index}`, label: `document ${index + 1}`, kind: 'yaml', value };
+}
+
+/** Split a rendered file into documents. A file that does not parse is one text document. */
+export function splitFile(path: string, content: string): RenderedDoc[] {
+  if (/\.ya?ml$/.test(path)) {
+    try {
+      return parseYamlStream(content).map((v, i) => identify(path, v, i));
+    } catch {
+      // fall through: compared as text
+    }
+  }
+  const text = path.endsWith('.md') ? stripMarkdownHeader(content) : content.replace(/^(#[^\n]*\n)+/, '');
+  return [{ id: `text:${path}`, label: path, kind: 'text', value: text.split('\n') }];
+}
+
+/** The content that matters for "same file at another path": documents without comments. */
+export function contentKey(path: string, content: string): string {
+  return JSON.stringify(splitFile(path, content).map((d) => d.value));
+}

@@ -1,0 +1,89 @@
+/**
+ * Where the two trees of a diff come from: a fresh in-memory render of the working tree's
+ * environments, the rendered/ directory on disk, or rendered/ at a git revision. The only module of
+ * the diff that touches git or the file system.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
+import { prepareAll } from '../cli/prepare.js';
+import { renderEnvironment } from '../pipeline.js';
+import { listFiles, RENDERED_DIR } from '../write/writer.js';
+
+/** Base name meaning "rendered/ as it is on disk" rather than a git revision. */
+export const WORKTREE = 'WORKTREE';
+
+function git(root: string, args: string[], input?: string): string {
+  return execFileSync('git', args, { cwd: root, encoding: 'utf8', input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function gitOk(root: string, args: string[]): string | undefined {
+  try {
+    return git(root, args).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The default base: the merge base with main, else with origin/main, else HEAD. */
+export function defaultBase(root: string): string {
+  for (const main of ['main', 'origin/main']) {
+    const mb = gitOk(root, ['merge-base', 'HEAD', main]);
+    if (mb) return mb;
+  }
+  const head = gitOk(root, ['rev-parse', 'HEAD']);
+  if (!head) throw new UsageError(`no git revision to compare with in ${root}: pass --base ${WORKTREE} to compare with rendered/ on disk`);
+  return head;
+}
+
+/** rendered/ at a git revision, read with one ls-tree and one cat-file --batch. */
+export function readRenderedAtRef(root: string, ref: string): Map<string, string> {
+  const commit = gitOk(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  if (!commit) throw new UsageError(`--base ${ref}: not a git revision in ${root}`);
+  const listing = git(root, ['ls-tree', '-r', '-z', commit, '--', `${RENDERED_DIR}/`]);
+  const entries = listing
+    .split('\0')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [meta, path] = l.split('\t') as [string, string];
+      const [, type, sha] = meta.split(' ') as [string, string, string];
+      return { type, sha, path };
+    })
+    .filter((e) => e.type === 'blob');
+  const out = new Map<string, string>();
+  if (entries.length === 0) return out;
+  const buf = execFileSync('git', ['cat-file', '--batch'], { cwd: root, input: entries.map((e) => e.sha).join('\n') + '\n', maxBuffer: 1 << 30 });
+  let pos = 0;
+  for (const e of entries) {
+    const nl = buf.indexOf(0x0a, pos);
+    const header = buf.subarray(pos, nl).toString('utf8');
+    const size = Number(header.split(' ')[2]);
+    out.set(e.path.slice(RENDERED_DIR.length + 1), buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
+    pos = nl + 1 + size + 1;
+  }
+  return out;
+}
+
+/** rendered/ on disk. */
+export function readRenderedDir(root: string): Map<string, string> {
+  const dir = join(root, RENDERED_DIR);
+  const out = new Map<string, string>();
+  for (const f of listFiles(dir)) if (!f.startsWith('.odp-')) out.set(f, readFileSync(join(dir, f), 'utf8'));
+  return out;
+}
+
+/** Every environment of the working tree rendered in memory; invalid input is an InputError. */
+export function renderWorkingTree(root: string, envs?: string[]): Map<string, string> {
+  const { prepared, diagnostics } = prepareAll(root, envs);
+  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
+  const out = new Map<string, string>();
+  for (const p of prepared) for (const f of renderEnvironment(p)) out.set(`${p.name}/${f.path}`, f.content);
+  return out;
+}
+
+/** Keep only the given environments' files. */
+export function onlyEnvironments(files: Map<string, string>, envs: string[] | undefined): Map<string, string> {
+  if (!envs) return files;
+  return new Map([...files].filter(([p]) => envs.includes(p.slice(0, p.indexOf('/')))));
+}

@@ -1,0 +1,167 @@
+/**
+ * What applying a changed Talos machine config does to its node, derived from Talos' own code for
+ * the pinned versions (v1.12.11 and v1.13.9 agree on every rule below):
+ *
+ * - `talosctl apply-config` (default mode `auto`) applies a config live when `CanApplyImmediate`
+ *   passes, otherwise it persists it and reboots
+ *   (T@v1.13.9:internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go `ApplyConfiguration`).
+ * - `CanApplyImmediate` compares ONLY the v1alpha1 document: it copies a fixed list of sections from
+ *   the running config into the new one and requires the rest to be `reflect.DeepEqual`
+ *   (T@v1.12.11 and T@v1.13.9:internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_runtime.go
+ *   `CanApplyImmediate`). Other documents (HostnameConfig, RegistryMirrorConfig, KubeSpanConfig,
+ *   VolumeConfig …) never force a reboot. The machine.features members are copied only when both
+ *   configs have a `features` section.
+ * - `machine.install.image` is in that list: changing it is stored, NOT installed. A new Talos
+ *   version or a new Image Factory schematic (extensions, kernel args baked into the image) needs
+ *   `talosctl upgrade --image <machine.install.image>` (T@v1.13.9:cmd/talosctl/cmd/talos/upgrade.go;
+ *   the installer writes kernel args and extensions, so install.extraKernelArgs/extensions likewise).
+ * - `talosctl upgrade-k8s` patches `cluster.apiServer.image`, `cluster.controllerManager.image`,
+ *   `cluster.scheduler.image`, `cluster.proxy.image` and `machine.kubelet.image` node by node with
+ *   NO_REBOOT and then syncs the bootstrap manifests (CoreDNS, kube-proxy, flannel)
+ *   (T@v1.13.9:pkg/cluster/kubernetes/talos_managed.go, patch.go, kubelet.go). A Kubernetes version
+ *   change is therefore an `upgrade-k8s`, not a plain apply.
+ */
+import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
+import type { RenderedDoc } from './documents.js';
+
+export type TalosAction = 'no-reboot' | 'reboot' | 'upgrade' | 'upgrade-k8s';
+
+/** Most disruptive first: the headline of a node is its first action in this order. */
+export const ACTION_ORDER: readonly TalosAction[] = ['upgrade', 'reboot', 'upgrade-k8s', 'no-reboot'];
+
+export const ACTION_TEXT: Record<TalosAction, string> = {
+  upgrade: 'talosctl upgrade --image <machine.install.image> (new installer image: Talos version or schematic)',
+  reboot: 'talosctl apply-config: reboots the node (a field outside the live-apply list changed)',
+  'upgrade-k8s': 'talosctl upgrade-k8s --to <version> (Kubernetes component images changed)',
+  'no-reboot': 'talosctl apply-config: applied live, no reboot',
+};
+
+/** The command an operator runs, short (tables). */
+export const ACTION_COMMAND: Record<TalosAction, string> = {
+  upgrade: 'talosctl upgrade --image <install.image>',
+  reboot: 'talosctl apply-config (reboots)',
+  'upgrade-k8s': 'talosctl upgrade-k8s --to <version>',
+  'no-reboot': 'talosctl apply-config',
+};
+
+export interface TalosReason {
+  path: string;
+  action: TalosAction;
+  why: string;
+}
+
+export interface TalosImpact {
+  /** Node (or auto-scaled pool) the config is for: the file stem. */
+  node: string;
+  file: string;
+  status: 'changed' | 'added' | 'removed';
+  /** Actions needed, most disruptive first; empty when nothing in the config changed. */
+  actions: TalosAction[];
+  headline: TalosAction | 'new node' | 'removed node' | 'none';
+  reasons: TalosReason[];
+}
+
+/** v1alpha1 sections `CanApplyImmediate` copies from the running config (v1alpha1_runtime.go L149–L205 at v1.13.9). */
+const IMMEDIATE: readonly string[][] = [
+  ['debug'],
+  ['cluster'],
+  ['machine', 'ca'],
+  ['machine', 'acceptedCAs'],
+  ['machine', 'time'],
+  ['machine', 'certSANs'],
+  ['machine', 'install'],
+  ['machine', 'network'],
+  ['machine', 'sysfs'],
+  ['machine', 'sysctls'],
+  ['machine', 'logging'],
+  ['machine', 'controlPlane'],
+  ['machine', 'kubelet'],
+  ['machine', 'kernel'],
+  ['machine', 'registries'],
+  ['machine', 'pods'],
+  ['machine', 'seccompProfiles'],
+  ['machine', 'nodeAnnotations'],
+  ['machine', 'nodeLabels'],
+  ['machine', 'nodeTaints'],
+];
+
+/** machine.features members copied only when both configs have machine.features (same function). */
+const IMMEDIATE_FEATURES: readonly string[] = ['kubernetesTalosAPIAccess', 'kubePrism', 'hostDNS', 'imageCache', 'nodeAddressSortAlgorithm'];
+
+/** The five images `upgrade-k8s` patches (pkg/cluster/kubernetes/talos_managed.go, kubelet.go). */
+const K8S_IMAGES: readonly string[][] = [
+  ['machine', 'kubelet', 'image'],
+  ['cluster', 'apiServer', 'image'],
+  ['cluster', 'controllerManager', 'image'],
+  ['cluster', 'scheduler', 'image'],
+  ['cluster', 'proxy', 'image'],
+];
+
+/** Stored live, but only the installer acts on them: they take effect with `talosctl upgrade`. */
+const INSTALLER_FIELDS: readonly string[][] = [
+  ['machine', 'install', 'image'],
+  ['machine', 'install', 'extensions'],
+  ['machine', 'install', 'extraKernelArgs'],
+];
+
+const startsWith = (path: FieldPath, prefix: readonly string[]): boolean => prefix.every((p, i) => path[i] === p);
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function featuresInBoth(a: unknown, b: unknown): boolean {
+  const fa = isMap(a) && isMap(a.machine) ? a.machine.features : undefined;
+  const fb = isMap(b) && isMap(b.machine) ? b.machine.features : undefined;
+  return isMap(fa) && isMap(fb);
+}
+
+/** Classify one changed path of the v1alpha1 document. */
+export function classifyV1Alpha1Path(path: FieldPath, featuresBoth: boolean): { action: TalosAction; why: string } {
+  if (K8S_IMAGES.some((p) => startsWith(path, p) && path.length === p.length)) return { action: 'upgrade-k8s', why: 'Kubernetes component image: upgrade-k8s patches it (no reboot) and syncs bootstrap manifests' };
+  if (INSTALLER_FIELDS.some((p) => startsWith(path, p))) return { action: 'upgrade', why: 'read by the installer only: apply stores it, talosctl upgrade installs it' };
+  if (path.length >= 2 && path[0] === 'machine' && path[1] === 'features' && path.length >= 3 && IMMEDIATE_FEATURES.includes(String(path[2]))) {
+    return featuresBoth
+      ? { action: 'no-reboot', why: `machine.features.${String(path[2])} is applied live` }
+      : { action: 'reboot', why: 'machine.features is added or removed as a whole: only its members present on both sides apply live' };
+  }
+  const prefix = IMMEDIATE.find((p) => startsWith(path, p));
+  if (prefix) return { action: 'no-reboot', why: `${prefix.join('.')} is applied live` };
+  return { action: 'reboot', why: 'not in CanApplyImmediate\'s live-apply list' };
+}
+
+function v1alpha1(docs: readonly RenderedDoc[]): unknown {
+  return docs.find((d) => d.kind === 'talos' && d.label === 'v1alpha1 machine config')?.value;
+}
+
+const sortActions = (s: Set<TalosAction>): TalosAction[] => ACTION_ORDER.filter((a) => s.has(a));
+
+/** The impact of changing one node's config from `base` to `head` (either may be absent). */
+export function talosImpact(file: string, base: readonly RenderedDoc[] | undefined, head: readonly RenderedDoc[] | undefined): TalosImpact {
+  const node = file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  if (!base) return { node, file, status: 'added', actions: [], headline: 'new node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'new config: apply it to the node in maintenance mode (talosctl apply-config --insecure)' }] };
+  if (!head) return { node, file, status: 'removed', actions: [], headline: 'removed node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'config removed: drain, delete the node, then talosctl reset' }] };
+  const reasons: TalosReason[] = [];
+  const actions = new Set<TalosAction>();
+  const a = v1alpha1(base);
+  const b = v1alpha1(head);
+  const featuresBoth = featuresInBoth(a, b);
+  if ((a === undefined) !== (b === undefined)) {
+    reasons.push({ path: 'v1alpha1', action: 'reboot', why: 'the v1alpha1 document appears or disappears: CanApplyImmediate fails' });
+    actions.add('reboot');
+  } else if (!deepEqual(a, b)) {
+    for (const c of diffValues(a, b)) {
+      const { action, why } = classifyV1Alpha1Path(c.path, featuresBoth);
+      actions.add(action);
+      reasons.push({ path: formatFieldPath(c.path), action, why });
+    }
+  }
+  // Every other document: not compared by CanApplyImmediate, applied live.
+  const others = (docs: readonly RenderedDoc[]): Map<string, unknown> => new Map(docs.filter((d) => d.label !== 'v1alpha1 machine config').map((d) => [d.label, d.value]));
+  const oa = others(base);
+  const ob = others(head);
+  for (const label of [...new Set([...oa.keys(), ...ob.keys()])].sort()) {
+    if (deepEqual(oa.get(label), ob.get(label))) continue;
+    actions.add('no-reboot');
+    reasons.push({ path: label, action: 'no-reboot', why: 'documents other than v1alpha1 are applied live' });
+  }
+  const sorted = sortActions(actions);
+  return { node, file, status: 'changed', actions: sorted, headline: sorted[0] ?? 'none', reasons };
+}

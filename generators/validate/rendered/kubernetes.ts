@@ -1,0 +1,48 @@
+/** Kubernetes objects of the rendered tree against their schemas (strict), via k8s-models.ts. */
+import type { Diagnostic } from '../diagnostics.js';
+import { validateObject, type SchemaError } from '../k8s-models.js';
+import type { FileChecker } from './registry.js';
+import { finding, isMap, k8sIdentity } from './tree.js';
+
+/** Not Kubernetes objects: Talos machine configs and schematics, Helm values. */
+const NOT_KUBERNETES = /^(talos|values)\//;
+
+/**
+ * Talos' own custom resource (no model package exists): `talos.dev/v1alpha1 ServiceAccount`, which
+ * Talos turns into a Secret with a Talos client config for the roles given (spec.roles, the
+ * os:* roles of Talos' RBAC; see internal/app/machined/pkg/controllers/kubeaccess in siderolabs/talos).
+ */
+const TALOS_ROLES = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup'];
+function talosServiceAccountErrors(o: Record<string, unknown>): SchemaError[] {
+  const errors: SchemaError[] = [];
+  for (const k of Object.keys(o)) if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) errors.push({ path: [k], key: true, message: `unknown field '${k}'` });
+  const spec = o.spec;
+  if (!isMap(spec)) return [...errors, { path: ['spec'], key: false, message: 'spec with roles is required' }];
+  for (const k of Object.keys(spec)) if (k !== 'roles') errors.push({ path: ['spec', k], key: true, message: `unknown field '${k}' (a Talos ServiceAccount has spec.roles only)` });
+  const roles = spec.roles;
+  if (!Array.isArray(roles) || roles.length === 0) errors.push({ path: ['spec', 'roles'], key: false, message: 'spec.roles must list at least one role' });
+  else roles.forEach((r, i) => {
+    if (typeof r !== 'string' || !TALOS_ROLES.includes(r)) errors.push({ path: ['spec', 'roles', i], key: false, message: `'${String(r)}' is not a Talos role (${TALOS_ROLES.join(', ')})` });
+  });
+  return errors;
+}
+
+export const kubernetesSchemaChecker: FileChecker = {
+  name: 'kubernetes-schema',
+  pattern: /\.ya?ml$/,
+  async check(f) {
+    if (NOT_KUBERNETES.test(f.path)) return [];
+    const out: Diagnostic[] = [];
+    for (const doc of f.docs) {
+      const id = k8sIdentity(doc.value);
+      if (!id || !isMap(doc.value)) continue;
+      const errors = id.apiVersion === 'talos.dev/v1alpha1' && id.kind === 'ServiceAccount' ? talosServiceAccountErrors(doc.value) : await validateObject(doc.value);
+      if (errors === undefined) {
+        out.push(finding(f, doc, 'k8s.no-schema', ['kind'], `no schema known for ${id.apiVersion} ${id.kind}: not validated`, { severity: 'warning', hint: 'add a model package for its API group in generators/validate/k8s-models.ts' }));
+        continue;
+      }
+      for (const e of errors) out.push(finding(f, doc, 'k8s.schema', e.path, `${id.kind} ${id.name}: ${e.message}`, { key: e.key }));
+    }
+    return out;
+  },
+};

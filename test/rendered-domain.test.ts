@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseYamlStream, toYamlStream } from '../generators/lib/yaml.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { renderReal } from './helpers.js';
+
+/** prod's rendered files as the validator sees them, with one file edited. */
+async function findingsAfter(path: string, edit: (docs: any[]) => void): Promise<string[]> {
+  const files = new Map(renderReal('prod').map((f) => [`prod/${f.path}`, f.content]));
+  const docs = parseYamlStream(files.get(`prod/${path}`)!) as any[];
+  edit(docs);
+  files.set(`prod/${path}`, toYamlStream(docs));
+  const findings = await checkRenderedTree(parseRenderedTree(files));
+  return findings.filter((d) => d.severity === 'error').map(formatDiagnostic);
+}
+
+describe('rendered-tree checkers of the domains', () => {
+  it('the unedited prod tree has no finding', async () => {
+    expect(await findingsAfter('apps/api.yaml', () => {})).toStrictEqual([]);
+  });
+
+  it('Talos rules: etcd and a denied apiserver flag on a worker', async () => {
+    const found = await findingsAfter('talos/prod-gpu-1.yaml', (docs) => {
+      docs[0].cluster.etcd = { advertisedSubnets: ['10.30.0.0/16'] };
+      docs[0].cluster.apiServer = { extraArgs: { 'etcd-servers': 'https://elsewhere:2379' } };
+    });
+    expect(found).toContainEqual(expect.stringMatching(/^rendered\/prod\/talos\/prod-gpu-1\.yaml:\d+:\d+  cluster\.etcd: cluster\.etcd is only for control-plane machines/));
+    expect(found).toContainEqual(expect.stringMatching(/^rendered\/prod\/talos\/prod-gpu-1\.yaml:\d+:\d+  cluster\.apiServer\.extraArgs\.etcd-servers: kube-apiserver flag 'etcd-servers' is managed by Talos/));
+  });
+
+  it('Pod Security Standards restricted on every pod template', async () => {
+    const found = await findingsAfter('manifests/api/deployment-api.yaml', (docs) => {
+      docs[0].spec.template.spec.containers[0].securityContext.privileged = true;
+    });
+    expect(found).toContainEqual(expect.stringMatching(/^rendered\/prod\/manifests\/api\/deployment-api\.yaml:\d+:\d+  spec\.template\.spec\.containers\[0\]\.securityContext\.privileged: Deployment api: .*\(Pod Security Standards restricted\)$/));
+  });
+
+  it('the Talos ServiceAccount of the etcd backup takes Talos roles only', async () => {
+    const found = await findingsAfter('manifests/etcd-backup/serviceaccount-talos-backup-secrets.yaml', (docs) => {
+      docs[0].spec.roles = ['os:etcd:backup', 'cluster-admin'];
+    });
+    expect(found).toStrictEqual([
+      expect.stringMatching(/^rendered\/prod\/manifests\/etcd-backup\/serviceaccount-talos-backup-secrets\.yaml:\d+:\d+  spec\.roles\[1\]: ServiceAccount talos-backup-secrets: 'cluster-admin' is not a Talos role/),
+    ]);
+  });
+});

@@ -1,0 +1,127 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRenderedDir } from '../generators/diff/sources.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { modelModule, validateObject } from '../generators/validate/k8s-models.js';
+import { checkRenderedTree, documentsChecker, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { parseImage } from '../generators/validate/rendered/policies.js';
+import { listFiles } from '../generators/write/writer.js';
+import { FIXTURES, ROOT, SHARED } from './helpers.js';
+
+const read = (dir: string): Map<string, string> => new Map(listFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+const GOOD = join(FIXTURES, 'rendered-good');
+const BAD = join(FIXTURES, 'rendered-bad');
+
+async function check(files: Map<string, string>): Promise<string[]> {
+  return (await checkRenderedTree(parseRenderedTree(files))).map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
+}
+
+describe('rendered-tree validation', () => {
+  it('the committed rendered/ passes', async () => {
+    expect(await check(readRenderedDir(ROOT))).toStrictEqual([]);
+  });
+
+  it('the good fixture tree (Argo CD, ESO, Prometheus Operator, cert-manager objects) passes', async () => {
+    expect(await check(read(GOOD))).toStrictEqual([]);
+  });
+
+  /** Each bad fixture overlays the good tree with one broken file and must fail on its policy only. */
+  const EXPECTED: Record<string, string[]> = {
+    'application-paths': ["rendered/fix/apps/portal.yaml:11:11  spec.source.path: source path 'rendered/fix/manifests/portl' does not exist in the rendered tree"],
+    'appproject-wildcard': ["rendered/fix/argocd/appproject.yaml:10:7  spec.sourceRepos[1]: wildcard '*' in AppProject fix"],
+    'container-requests': ["rendered/fix/manifests/portal/deployment-portal.yaml:32:13  spec.template.spec.containers[0].resources: container 'portal' has no cpu request"],
+    'duplicate-objects': ['rendered/fix/manifests/portal/service-portal.yaml:4:9  metadata.name: Service portal/portal is also rendered in rendered/fix/manifests/portal/service-portal-copy.yaml'],
+    'k8s-schema': ["rendered/fix/manifests/portal/deployment-portal.yaml:9:3  spec.replica: Deployment portal: unknown field 'replica' (not in the apps/v1 Deployment schema)"],
+    'k8s-schema-crd': [
+      'rendered/fix/manifests/portal/externalsecret-portal-db.yaml:14:18  spec.data[0].secretKey: ExternalSecret portal-db: expected string',
+      "rendered/fix/manifests/portal/externalsecret-portal-db.yaml:7:3  spec.refreshIntervall: ExternalSecret portal-db: unknown field 'refreshIntervall'",
+    ],
+    'no-secrets': [
+      'rendered/fix/values/cert-manager.yaml:8:16  aws.accessKeyId: secret-shaped value (AWS access key id)',
+      "rendered/fix/values/cert-manager.yaml:9:20  aws.secretAccessKey: secret-shaped value (high-entropy value in the secret-named field 'secretAccessKey')",
+    ],
+    'pinned-charts': ["rendered/fix/apps/cert-manager.yaml:11:23  spec.sources[0].targetRevision: chart 'cert-manager' is not pinned to an exact version ('v1.19.*')"],
+    'pinned-images': ["rendered/fix/manifests/portal/deployment-portal.yaml:21:18  spec.template.spec.containers[0].image: image 'ghcr.io/opendev/portal:latest' uses the tag latest"],
+    'pss-labels': ['rendered/fix/manifests/portal/namespace-portal.yaml:4:3  metadata.labels: Namespace portal has no valid pod-security.kubernetes.io/enforce label'],
+  };
+
+  it('every bad fixture has expectations', () => {
+    expect(readdirSync(BAD).sort()).toStrictEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it.each(Object.entries(EXPECTED))('bad fixture %s fails with its finding(s) only', async (name, expected) => {
+    const lines = await check(new Map([...read(GOOD), ...read(join(BAD, name))]));
+    expect(lines.length).toBe(expected.length);
+    for (const e of expected) expect(lines.some((l) => l.startsWith(e)), `expected a finding starting with\n  ${e}\ngot\n  ${lines.join('\n  ')}`).toBe(true);
+    const rule = name.startsWith('k8s-schema') ? 'k8s.schema' : `policy.${name}`;
+    expect(lines.every((l) => l.endsWith(`[${rule}]`))).toBe(true);
+  });
+
+  it('a workload namespace without any Namespace object or managed metadata is reported', async () => {
+    const files = read(GOOD);
+    files.delete('fix/manifests/portal/namespace-portal.yaml');
+    expect(await check(files)).toStrictEqual([
+      "rendered/fix/manifests/portal/deployment-portal.yaml:5:14  metadata.namespace: Deployment portal runs in namespace 'portal', which has no Pod Security Standards label  (render a Namespace portal labelled pod-security.kubernetes.io/enforce, or set it in the Application's syncPolicy.managedNamespaceMetadata)  [policy.pss-labels]",
+    ]);
+  });
+
+  it('a YAML error is positioned', async () => {
+    expect(await check(new Map([['fix/manifests/x/a.yaml', 'a: 1\na: 2\n']]))).toStrictEqual([expect.stringMatching(/^rendered\/fix\/manifests\/x\/a\.yaml:2:1 {2}\(document\): YAML .*\[rendered\.yaml\]$/)]);
+  });
+
+  it('the documents-checker adapter positions findings of a plugged-in checker (Talos, K3s)', async () => {
+    const talos = documentsChecker('talos', /^talos\/[^/]+\.yaml$/, (file, docs) =>
+      docs.flatMap((d, i) => ((d as { machine?: { type?: string } }).machine?.type === 'worker' ? [{ rule: 'talos.test', doc: i, path: ['machine', 'type'], message: `${file}: worker` }] : [])),
+    );
+    const files = new Map([['fix/talos/w1.yaml', 'version: v1alpha1\nmachine:\n  type: worker\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable\n']]);
+    const ds = await checkRenderedTree(parseRenderedTree(files), [...FILE_CHECKERS.filter((c) => c.name !== 'talos-rules'), talos]);
+    expect(ds.map(formatDiagnostic)).toStrictEqual(['rendered/fix/talos/w1.yaml:3:9  machine.type: talos/w1.yaml: worker']);
+  });
+});
+
+describe('strict schemas from kubernetes-models', () => {
+  it('maps apiVersion/kind to model modules', () => {
+    expect([modelModule('v1', 'Service'), modelModule('apps/v1', 'Deployment'), modelModule('networking.k8s.io/v1', 'Ingress'), modelModule('argoproj.io/v1alpha1', 'AppProject'), modelModule('talos.dev/v1alpha1', 'ServiceAccount'), modelModule('../x', 'Y')]).toStrictEqual([
+      'kubernetes-models/v1/Service',
+      'kubernetes-models/apps/v1/Deployment',
+      'kubernetes-models/networking.k8s.io/v1/Ingress',
+      '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject',
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('unknown kinds have no schema; maps (labels) and free-form fields are not flagged', async () => {
+    expect(await validateObject({ apiVersion: 'talos.dev/v1alpha1', kind: 'ServiceAccount', metadata: { name: 'x' } })).toBeUndefined();
+    expect(await validateObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { anything: 'goes' } }, data: { 'any.key': 'v' } })).toStrictEqual([]);
+    expect(await validateObject({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'x' }, spec: { project: 'p', destination: {}, source: { repoURL: 'r', helm: { valuesObject: { free: { form: 1 } } } } } })).toStrictEqual([]);
+  });
+
+  const upstream = join(SHARED, 'upstream', 'kubernetes', '1.34', 'apis__apps__v1_openapi.json');
+  it.skipIf(!existsSync(upstream))('accepts every field the upstream Kubernetes 1.34 schema declares for Deployment, PodSpec and Container, and only those', async () => {
+    const schemas = (JSON.parse(readFileSync(upstream, 'utf8')) as { components: { schemas: Record<string, { properties: Record<string, unknown> }> } }).components.schemas;
+    const props = (n: string): string[] => Object.keys(schemas[n]!.properties);
+    const allNull = (n: string): Record<string, null> => Object.fromEntries(props(n).map((k) => [k, null]));
+    const obj = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { ...allNull('io.k8s.api.apps.v1.DeploymentSpec'), selector: {}, template: { spec: { ...allNull('io.k8s.api.core.v1.PodSpec'), containers: [{ ...allNull('io.k8s.api.core.v1.Container'), name: 'c', bogus: 1 }] } } },
+    };
+    const unknown = (await validateObject(obj))!.filter((e) => e.message.startsWith('unknown field')).map((e) => e.path.join('.'));
+    expect(unknown).toStrictEqual(['spec.template.spec.containers.0.bogus']);
+  });
+});
+
+describe('image references', () => {
+  it('parses tags and digests', () => {
+    expect([parseImage('nginx'), parseImage('localhost:5000/a/b:1.2'), parseImage('a@sha256:abc'), parseImage('a:1@sha256:abc')]).toStrictEqual([
+      { name: 'nginx', digest: undefined },
+      { name: 'localhost:5000/a/b', tag: '1.2', digest: undefined },
+      { name: 'a', digest: 'sha256:abc' },
+      { name: 'a', tag: '1', digest: 'sha256:abc' },
+    ]);
+  });
+});

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COMMENT_MARKER } from '../generators/diff/format.js';
+import { ROOT } from './helpers.js';
+
+describe('.github/workflows/gitops.yaml', () => {
+  const text = readFileSync(join(ROOT, '.github', 'workflows', 'gitops.yaml'), 'utf8');
+  const wf = parse(text) as { on: Record<string, unknown>; jobs: { gate: { steps: { uses?: string; run?: string; with?: { script?: string } }[] } } };
+  const steps = wf.jobs.gate.steps;
+
+  it('runs on pull requests: npm ci, npm test, check, validate, then the markdown diff', () => {
+    expect(Object.keys(wf.on)).toStrictEqual(['pull_request']);
+    const runs = steps.flatMap((s) => (s.run ? [s.run.trim().split('\n').pop()!] : []));
+    expect(runs.slice(0, 4)).toStrictEqual(['npm ci --no-fund --no-audit', 'npm test', 'npm run check', 'npm run validate']);
+    expect(runs[4]).toContain('cat "$RUNNER_TEMP/rendered-diff.md" >> "$GITHUB_STEP_SUMMARY"');
+    expect(text).toContain('npm run -s diff -- --base "$base" --format markdown');
+  });
+
+  it('pins every action by full commit SHA', () => {
+    const uses = steps.flatMap((s) => (s.uses ? [s.uses] : []));
+    expect(uses.length).toBe(3);
+    for (const u of uses) expect(u).toMatch(/^[a-z-]+\/[a-z-]+@[0-9a-f]{40}$/);
+  });
+
+  it('finds its own comment by the marker the markdown diff starts with', () => {
+    expect(steps.at(-1)!.with!.script).toContain(`const marker = '${COMMENT_MARKER}';`);
+  });
+});
