@@ -45,3 +45,22 @@ describe('rendered-tree checkers of the domains', () => {
     ]);
   });
 });
+
+describe('cross-references between areas', () => {
+  it('an ExternalSecret naming a store, a claim naming a StorageClass and a pod naming a RuntimeClass that are not rendered', async () => {
+    const store = await findingsAfter('manifests/api/externalsecret-api-env.yaml', (docs) => {
+      docs[0].spec.secretStoreRef.name = 'aws-parameter-store';
+    });
+    expect(store).toStrictEqual([
+      expect.stringMatching(/^rendered\/prod\/manifests\/api\/externalsecret-api-env\.yaml:\d+:\d+  spec\.secretStoreRef\.name: ClusterSecretStore 'aws-parameter-store' is not rendered in this environment  \(ClusterSecretStore objects here: aws-ssm-parameter-store\)$/),
+    ]);
+    const sc = await findingsAfter('manifests/inference/statefulset-inference.yaml', (docs) => {
+      docs[0].spec.volumeClaimTemplates[0].spec.storageClassName = 'gp3-encrypted';
+      docs[0].spec.template.spec.runtimeClassName = 'nvidia-cdi';
+    });
+    expect(sc).toStrictEqual([
+      expect.stringMatching(/volumeClaimTemplates\[0\]\.spec\.storageClassName: StorageClass 'gp3-encrypted' is not rendered in this environment  \(StorageClass objects here: gp3\)$/),
+      expect.stringMatching(/spec\.template\.spec\.runtimeClassName: RuntimeClass 'nvidia-cdi' is not rendered in this environment  \(RuntimeClass objects here: nvidia\)$/),
+    ]);
+  });
+});

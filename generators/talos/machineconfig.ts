@@ -92,7 +92,7 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
   const backup = c.datastore.type === 'etcd' && c.datastore.backup !== undefined;
 
   const kubeletArgs: Record<string, string> = {
-    // Serving certificates signed by the cluster CA (CSRs approved by the kubelet-serving-cert
+    // Serving certificates signed by the cluster CA (CSRs approved by the kubelet-csr-approver
     // approver add-on), so metrics-server can verify kubelets instead of skipping TLS checks.
     'rotate-server-certificates': 'true',
     // Workers may not change their own taints after registration (NodeRestriction): register with them.

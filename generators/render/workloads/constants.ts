@@ -4,10 +4,13 @@
  * these names.
  */
 
-/** external-secrets ClusterSecretStore reading SSM Parameter Store. */
-export const CLUSTER_SECRET_STORE = 'aws-parameter-store';
-/** EBS CSI StorageClass: gp3, encrypted. */
-export const STORAGE_CLASS = 'gp3-encrypted';
+import { DEFAULT_STORAGE_CLASS } from '../../catalog/aws-ebs-csi-driver.js';
+import { SSM_STORE } from '../../catalog/types.js';
+
+/** external-secrets ClusterSecretStore reading SSM Parameter Store (created by the external-secrets add-on). */
+export const CLUSTER_SECRET_STORE = SSM_STORE;
+/** EBS CSI StorageClass: gp3, encrypted (created by the aws-ebs-csi-driver add-on). */
+export const STORAGE_CLASS = DEFAULT_STORAGE_CLASS;
 /** Namespace of kube-prometheus-stack: its Prometheus scrapes the workloads' metrics ports. */
 export const MONITORING_NAMESPACE = 'monitoring';
 /** Helm release name of kube-prometheus-stack (its default ServiceMonitor selector is `release: <name>`). */

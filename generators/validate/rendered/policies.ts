@@ -313,4 +313,45 @@ const pssNamespaces: TreeChecker = {
   },
 };
 
-export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, noDuplicateObjects, pssNamespaces];
+/**
+ * Names one object uses and another part of the tree must create: the ClusterSecretStore of an
+ * ExternalSecret, the StorageClass of a claim, the RuntimeClass of a pod. Each area renders its own
+ * objects; this catches two areas that disagree on a name.
+ */
+const crossReferences: TreeChecker = {
+  name: 'policy.references',
+  check(tree) {
+    const out: Diagnostic[] = [];
+    for (const env of tree.envs) {
+      const docs = envDocs(tree, env);
+      const defined = new Map<string, Set<string>>();
+      for (const { doc } of docs) {
+        const id = k8sIdentity(doc.value);
+        if (id) (defined.get(id.kind) ?? defined.set(id.kind, new Set()).get(id.kind)!).add(id.name);
+      }
+      const need = (loc: Located, kind: string, name: unknown, path: DocPath, what: string): void => {
+        if (typeof name !== 'string' || defined.get(kind)?.has(name)) return;
+        const known = [...(defined.get(kind) ?? [])].sort();
+        out.push(finding(loc.file, loc.doc, 'policy.references', path, `${what} '${name}' is not rendered in this environment`, { hint: known.length > 0 ? `${kind} objects here: ${known.join(', ')}` : `no ${kind} is rendered here` }));
+      };
+      for (const loc of docs) {
+        const v = loc.doc.value;
+        const id = k8sIdentity(v);
+        if (!id || !isMap(v)) continue;
+        const spec = isMap(v.spec) ? v.spec : {};
+        if (id.kind === 'ExternalSecret' && isMap(spec.secretStoreRef) && spec.secretStoreRef.kind === 'ClusterSecretStore')
+          need(loc, 'ClusterSecretStore', spec.secretStoreRef.name, ['spec', 'secretStoreRef', 'name'], 'ClusterSecretStore');
+        if (id.kind === 'PersistentVolumeClaim') need(loc, 'StorageClass', spec.storageClassName, ['spec', 'storageClassName'], 'StorageClass');
+        if (id.kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates))
+          spec.volumeClaimTemplates.forEach((t, i) => need(loc, 'StorageClass', isMap(t) && isMap(t.spec) ? t.spec.storageClassName : undefined, ['spec', 'volumeClaimTemplates', i, 'spec', 'storageClassName'], 'StorageClass'));
+        const template = id.kind === 'CronJob' ? (spec.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template : spec.template;
+        const podSpec = isMap(template) && isMap(template.spec) ? template.spec : undefined;
+        const podPath: DocPath = id.kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
+        if (podSpec) need(loc, 'RuntimeClass', podSpec.runtimeClassName, [...podPath, 'runtimeClassName'], 'RuntimeClass');
+      }
+    }
+    return out;
+  },
+};
+
+export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, noDuplicateObjects, pssNamespaces, crossReferences];
