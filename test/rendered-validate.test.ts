@@ -45,6 +45,7 @@ describe('rendered-tree validation', () => {
     'pinned-charts': ["rendered/fix/apps/cert-manager.yaml:11:23  spec.sources[0].targetRevision: chart 'cert-manager' is not pinned to an exact version ('v1.19.*')"],
     'pinned-images': ["rendered/fix/manifests/portal/deployment-portal.yaml:21:18  spec.template.spec.containers[0].image: image 'ghcr.io/opendev/portal:latest' uses the tag latest"],
     'pss-labels': ['rendered/fix/manifests/portal/namespace-portal.yaml:4:3  metadata.labels: Namespace portal has no valid pod-security.kubernetes.io/enforce label'],
+    references: ["rendered/fix/manifests/portal/externalsecret-portal-db.yaml:10:11  spec.secretStoreRef.name: ClusterSecretStore 'aws-ssm-store' is not rendered in this environment"],
   };
 
   it('every bad fixture has expectations', () => {

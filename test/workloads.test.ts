@@ -188,11 +188,11 @@ describe('workload manifests', () => {
     expect(worker.containers[0].resources).toStrictEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } });
   });
 
-  it('secrets from SSM become an ExternalSecret on the aws-parameter-store ClusterSecretStore, never values', () => {
+  it('secrets from SSM become an ExternalSecret on the aws-ssm-parameter-store ClusterSecretStore, never values', () => {
     const api = objectsOf('prod').flatMap((f) => f.objects).find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'api-env')!;
     expect(api.spec).toStrictEqual({
       refreshInterval: '1h',
-      secretStoreRef: { kind: 'ClusterSecretStore', name: 'aws-parameter-store' },
+      secretStoreRef: { kind: 'ClusterSecretStore', name: 'aws-ssm-parameter-store' },
       target: { name: 'api-env', creationPolicy: 'Owner' },
       data: [
         { secretKey: 'DATABASE_URL', remoteRef: { key: '/odp/prod/api/database-url' } },
