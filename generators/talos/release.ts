@@ -13,6 +13,8 @@ export interface TalosRelease {
   nvidiaSysctls: Record<string, string>;
   /** role.All of pkg/machinery/role. */
   roles: readonly string[];
+  /** Kubernetes minors this Talos minor supports (Talos support matrix). */
+  kubernetes: { min: string; max: string };
   /** Extension versions Image Factory resolves for this Talos release (E@tag:nvidia-gpu/vars.yaml), for the README. */
   nvidia: { lts: string; production: string; toolkit: string };
 }
@@ -22,6 +24,7 @@ const ROLES_112 = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os
 export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
   '1.12': {
     minor: '1.12',
+    kubernetes: { min: '1.30', max: '1.35' },
     emptyMachineNetwork: true,
     nvidiaSysctls: { 'net.core.bpf_jit_harden': '1' },
     roles: ROLES_112,
@@ -29,6 +32,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
   },
   '1.13': {
     minor: '1.13',
+    kubernetes: { min: '1.31', max: '1.36' },
     emptyMachineNetwork: false,
     nvidiaSysctls: {},
     roles: [...ROLES_112, 'os:image:verifier', 'os:meta:writer'],

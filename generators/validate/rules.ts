@@ -11,6 +11,7 @@ import { archOfInstanceType, isNvidiaGpuInstanceType, parseInstanceType } from '
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { minorOf } from '../model/build.js';
+import { TALOS_RELEASES } from '../talos/release.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export interface RuleContext {
@@ -22,10 +23,9 @@ export type Rule = (ctx: RuleContext, report: Reporter) => void;
 export type Reporter = (rule: string, path: DocPath, message: string, opts?: { hint?: string; severity?: Severity; key?: boolean }) => void;
 
 /** Kubernetes minors each Talos minor supports (Talos support matrix). */
-export const TALOS_KUBERNETES_SUPPORT: Record<string, { min: string; max: string }> = {
-  '1.12': { min: '1.30', max: '1.35' },
-  '1.13': { min: '1.31', max: '1.36' },
-};
+export const TALOS_KUBERNETES_SUPPORT: Record<string, { min: string; max: string }> = Object.fromEntries(
+  Object.values(TALOS_RELEASES).map((r) => [r.minor, r.kubernetes]),
+);
 
 const minorNumber = (v: string): number => Number(minorOf(v).split('.')[1]);
 

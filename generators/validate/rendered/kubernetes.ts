@@ -1,4 +1,5 @@
 /** Kubernetes objects of the rendered tree against their schemas (strict), via k8s-models.ts. */
+import { TALOS_RELEASES } from '../../talos/release.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { validateObject, type SchemaError } from '../k8s-models.js';
 import type { FileChecker } from './registry.js';
@@ -12,7 +13,7 @@ const NOT_KUBERNETES = /^(talos|values)\//;
  * Talos turns into a Secret with a Talos client config for the roles given (spec.roles, the
  * os:* roles of Talos' RBAC; see internal/app/machined/pkg/controllers/kubeaccess in siderolabs/talos).
  */
-const TALOS_ROLES = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup'];
+const TALOS_ROLES = [...new Set(Object.values(TALOS_RELEASES).flatMap((r) => r.roles))];
 function talosServiceAccountErrors(o: Record<string, unknown>): SchemaError[] {
   const errors: SchemaError[] = [];
   for (const k of Object.keys(o)) if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) errors.push({ path: [k], key: true, message: `unknown field '${k}'` });
