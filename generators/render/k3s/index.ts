@@ -3,7 +3,7 @@
  * (`k3s/userdata/<target>.yaml`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
  * Talos environments get nothing from it.
  */
-import type { DocPath } from '../../lib/paths.js';
+import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
@@ -14,8 +14,8 @@ import { userDataText } from './userdata.js';
 export const K3S_DIR = 'k3s';
 
 /** Document parts a target's files derive from: servers see every pool (SANs, taints), agents their own. */
-function targetInputs(m: EnvironmentModel, t: ConfigTarget): DocPath[] {
-  const own: DocPath[] = roleOf(t) === 'server' ? [['nodePools']] : [['nodePools', m.pools.indexOf(t.pool)]];
+function targetInputs(t: ConfigTarget): InputPath[] {
+  const own: InputPath[] = roleOf(t) === 'server' ? [['nodePools']] : [['nodePools', { name: t.pool.name }]];
   return [['cluster'], ...own];
 }
 
@@ -23,7 +23,7 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
   if (m.cluster.distribution !== 'k3s') return [];
   const files: RenderedFile[] = [];
   for (const t of m.configTargets) {
-    const inputs = targetInputs(m, t);
+    const inputs = targetInputs(t);
     files.push({ path: `${K3S_DIR}/${t.name}.yaml`, content: toYaml(k3sConfig(m, t)), inputs });
     files.push({ path: `${K3S_DIR}/userdata/${t.name}.yaml`, content: userDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] });
   }

@@ -2,7 +2,7 @@
  * rendered/<env>/talos/: one machine config per config target (fixed node, or auto-scaled pool)
  * and one Image Factory schematic per node class. Secrets are references to the bundle in SSM.
  */
-import type { DocPath } from '../../lib/paths.js';
+import type { InputPath } from '../../lib/paths.js';
 import { toYaml, toYamlStream } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { machineConfigDocuments } from '../../talos/machineconfig.js';
@@ -15,11 +15,11 @@ export const schematicPath = (cls: string): string => `talos/schematics/${cls}.y
 
 export function renderTalos(model: EnvironmentModel): RenderedFile[] {
   if (model.cluster.distribution !== 'talos') return [];
-  const poolIndex = new Map(model.pools.map((p, i) => [p.name, i]));
-  const cpPools: DocPath[] = model.pools.flatMap((p, i) => (p.role === 'controlplane' ? [['nodePools', i] as DocPath] : []));
+  // Pools by name (not index), so reordering nodePools changes no provenance hash.
+  const pool = (name: string): InputPath => ['nodePools', { name }];
+  const cpPools = model.pools.filter((p) => p.role === 'controlplane').map((p) => pool(p.name));
   const configs = model.configTargets.map((t): RenderedFile => {
-    const own: DocPath = ['nodePools', poolIndex.get(t.pool.name)!];
-    const inputs = new Map<string, DocPath>([own, ...cpPools].map((p) => [JSON.stringify(p), p]));
+    const inputs = new Map<string, InputPath>([pool(t.pool.name), ...cpPools].map((p) => [JSON.stringify(p), p]));
     return {
       path: talosConfigPath(t.name),
       content: toYamlStream(machineConfigDocuments(model, t)),
