@@ -84,7 +84,7 @@ const controlPlane: Rule = ({ input }, report) => {
   const cpPath: DocPath = ['nodePools', firstCp, cps[0]!.nodes ? 'nodes' : 'count'];
   if (ds === 'etcd' && count % 2 === 0)
     report('etcd-odd', cpPath, `etcd needs an odd number of control-plane nodes (1, 3, 5 …); this environment has ${count}`, {
-      hint: `an even member count tolerates no more failures than ${count - 1} members and risks split votes; use ${count - 1} or ${count + 1}`,
+      hint: `${count} members tolerate no more failures than ${count - 1} would, and a split can leave no majority; use ${count - 1} or ${count + 1}`,
     });
   if (ds === 'kine-sqlite' && count !== 1)
     report('kine-sqlite-single-server', cpPath, `kine-sqlite needs exactly one server node; this environment has ${count}`, {
