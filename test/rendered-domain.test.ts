@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream, toYamlStream } from '../generators/lib/yaml.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
-import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadKubernetesValidator } from '../generators/validate/kubernetes.js';
+import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../generators/validate/rendered/kubernetes.js';
+import { checkRenderedTree, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
-import { renderReal } from './helpers.js';
+import { renderReal, SHARED } from './helpers.js';
 
 /** prod's rendered files as the validator sees them, with one file edited. */
 async function findingsAfter(path: string, edit: (docs: any[]) => void): Promise<string[]> {
@@ -62,5 +66,19 @@ describe('cross-references between areas', () => {
       expect.stringMatching(/volumeClaimTemplates\[0\]\.spec\.storageClassName: StorageClass 'gp3-encrypted' is not rendered in this environment  \(StorageClass objects here: gp3\)$/),
       expect.stringMatching(/spec\.template\.spec\.runtimeClassName: RuntimeClass 'nvidia-cdi' is not rendered in this environment  \(RuntimeClass objects here: nvidia\)$/),
     ]);
+  });
+});
+
+describe('validate against the OpenAPI schemas of an exact Kubernetes version (--kubernetes-schemas)', () => {
+  const DIR = join(SHARED, 'upstream', 'kubernetes', '1.34');
+  it.runIf(existsSync(DIR))('the kinds the directory holds are checked against it, strictly', async () => {
+    const checkers = FILE_CHECKERS.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(loadKubernetesValidator(DIR)) : c));
+    const files = new Map(renderReal('prod').map((f) => [`prod/${f.path}`, f.content]));
+    expect((await checkRenderedTree(parseRenderedTree(files), checkers)).filter((d) => d.severity === 'error')).toStrictEqual([]);
+    const docs = parseYamlStream(files.get('prod/manifests/api/deployment-api.yaml')!) as any[];
+    docs[0].spec.replica = 3;
+    files.set('prod/manifests/api/deployment-api.yaml', toYamlStream(docs));
+    const found = (await checkRenderedTree(parseRenderedTree(files), checkers)).map(formatDiagnostic);
+    expect(found).toStrictEqual([expect.stringMatching(/^rendered\/prod\/manifests\/api\/deployment-api\.yaml:\d+:\d+  spec\.replica: Deployment api: unknown field 'replica'$/)]);
   });
 });

@@ -2,7 +2,10 @@ import { readEnvironmentSources } from '../load/loader.js';
 import { prepareEnvironment, selectEnvironments } from '../pipeline.js';
 import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
 import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
-import { checkRenderedTree } from '../validate/rendered/registry.js';
+import { existsSync } from 'node:fs';
+import { loadKubernetesValidator } from '../validate/kubernetes.js';
+import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
+import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.js';
 import { parseRenderedTree } from '../validate/rendered/tree.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { checkRenderedK3s } from '../render/k3s/check.js';
@@ -18,11 +21,22 @@ One report over the environment files and the whole rendered tree:
   3. policies: no secret-shaped value, images pinned (never latest), charts by exact version, PSS
      labels on workload namespaces, requests on every container, no wildcard in AppProjects, every
      Application source path and values file exists, no object rendered twice.
+Built-in kinds are checked against the schemas kubernetes-models ships (Kubernetes 1.34 API). With
+--kubernetes-schemas DIR (a directory of OpenAPI v3 documents of your exact Kubernetes version, e.g.
+kubernetes/api/openapi-spec/v3 or kubectl-validate's builtins/<version>), the kinds it holds are
+checked against it instead.
+
 Each finding: file:line:col  document.path: message  (hint). Exit 1 when there is an error;
-warnings alone exit 0.`;
+warnings alone exit 0.
+
+Options:
+  --env a,b                    only these environments
+  --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version`;
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, common } = parseCommand(argv, { env: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
   const sources = readEnvironmentSources(common.root);
   const requested = splitList(values.env);
   const { names, unknown } = selectEnvironments(sources, requested);
@@ -40,7 +54,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const files = onlyEnvironments(readRenderedDir(common.root), requested);
   const tree = parseRenderedTree(files, versions);
-  findings.push(...(await checkRenderedTree(tree)));
+  const schemaDir = values['kubernetes-schemas'];
+  let fileCheckers = FILE_CHECKERS;
+  if (typeof schemaDir === 'string') {
+    if (!existsSync(schemaDir)) throw new UsageError(`--kubernetes-schemas: no directory ${schemaDir}`);
+    const openApi = loadKubernetesValidator(schemaDir);
+    if (openApi.kinds.size === 0) throw new UsageError(`--kubernetes-schemas: no OpenAPI v3 documents (*.json) in ${schemaDir}`);
+    fileCheckers = FILE_CHECKERS.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(openApi) : c));
+  }
+  findings.push(...(await checkRenderedTree(tree, fileCheckers)));
   // K3s configs and user-data need the model (which target is a server, which an agent).
   for (const m of models) {
     const own = new Map([...files].filter(([p]) => p.startsWith(`${m.name}/`)).map(([p, c]) => [p.slice(m.name.length + 1), c]));
@@ -49,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatDiagnostic(d) + '\n');
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
-  process.stdout.write(`${names.length} environments, ${files.size} rendered files in ${RENDERED_DIR}/: ${errors} errors, ${warnings} warnings\n`);
+  process.stdout.write(`${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')} in ${RENDERED_DIR}/: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
   return errors > 0 ? 1 : 0;
 }
 

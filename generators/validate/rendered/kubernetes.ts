@@ -2,6 +2,8 @@
 import { TALOS_RELEASES } from '../../talos/release.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { validateObject, type SchemaError } from '../k8s-models.js';
+import { fromPointer } from '../../lib/paths.js';
+import type { KubernetesValidator } from '../kubernetes.js';
 import type { FileChecker } from './registry.js';
 import { finding, isMap, k8sIdentity } from './tree.js';
 
@@ -28,22 +30,35 @@ function talosServiceAccountErrors(o: Record<string, unknown>): SchemaError[] {
   return errors;
 }
 
-export const kubernetesSchemaChecker: FileChecker = {
-  name: 'kubernetes-schema',
-  pattern: /\.ya?ml$/,
-  async check(f) {
-    if (NOT_KUBERNETES.test(f.path)) return [];
-    const out: Diagnostic[] = [];
-    for (const doc of f.docs) {
-      const id = k8sIdentity(doc.value);
-      if (!id || !isMap(doc.value)) continue;
-      const errors = id.apiVersion === 'talos.dev/v1alpha1' && id.kind === 'ServiceAccount' ? talosServiceAccountErrors(doc.value) : await validateObject(doc.value);
-      if (errors === undefined) {
-        out.push(finding(f, doc, 'k8s.no-schema', ['kind'], `no schema known for ${id.apiVersion} ${id.kind}: not validated`, { severity: 'warning', hint: 'add a model package for its API group in generators/validate/k8s-models.ts' }));
-        continue;
+/**
+ * Kubernetes objects against their schemas, strictly. With `openApi` (an OpenAPI directory of the
+ * environment's exact Kubernetes version, `npm run validate -- --kubernetes-schemas DIR`), the kinds
+ * it knows are checked against it; every other kind against the kubernetes-models packages.
+ */
+export function kubernetesSchemaCheckerWith(openApi?: KubernetesValidator): FileChecker {
+  return {
+    name: 'kubernetes-schema',
+    pattern: /\.ya?ml$/,
+    async check(f) {
+      if (NOT_KUBERNETES.test(f.path)) return [];
+      const out: Diagnostic[] = [];
+      for (const doc of f.docs) {
+        const id = k8sIdentity(doc.value);
+        if (!id || !isMap(doc.value)) continue;
+        if (openApi?.kinds.has(`${id.apiVersion}/${id.kind}`)) {
+          for (const i of openApi.validate(doc.value)) out.push(finding(f, doc, 'k8s.schema', fromPointer(i.pointer), `${id.kind} ${id.name}: ${i.message}`));
+          continue;
+        }
+        const errors = id.apiVersion === 'talos.dev/v1alpha1' && id.kind === 'ServiceAccount' ? talosServiceAccountErrors(doc.value) : await validateObject(doc.value);
+        if (errors === undefined) {
+          out.push(finding(f, doc, 'k8s.no-schema', ['kind'], `no schema known for ${id.apiVersion} ${id.kind}: not validated`, { severity: 'warning', hint: 'add a model package for its API group in generators/validate/k8s-models.ts' }));
+          continue;
+        }
+        for (const e of errors) out.push(finding(f, doc, 'k8s.schema', e.path, `${id.kind} ${id.name}: ${e.message}`, { key: e.key }));
       }
-      for (const e of errors) out.push(finding(f, doc, 'k8s.schema', e.path, `${id.kind} ${id.name}: ${e.message}`, { key: e.key }));
-    }
-    return out;
-  },
-};
+      return out;
+    },
+  };
+}
+
+export const kubernetesSchemaChecker: FileChecker = kubernetesSchemaCheckerWith();
