@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { toYaml } from '../lib/yaml.js';
 import { renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import { talosConfigPath } from '../render/talos/talos.js';
 import { createSsmClient } from '../ssm/client.js';
 import { commandsText } from '../talos/commands.js';
+import { issuerDocuments } from '../talos/irsa.js';
 import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeSecretFile } from '../talos/materialize.js';
 import { bundleToTalosYaml } from '../talos/secrets.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
@@ -26,6 +27,10 @@ Commands:
   config --env E --node N (--out FILE | --stdout)
         The committed rendered/<env>/talos/<N>.yaml with every secrets reference filled from SSM,
         written with mode 0600 outside the repository. N is a node, or a pool for auto-scaled pools.
+  irsa documents --env E --out-dir DIR
+        The OIDC discovery documents of the IRSA issuer (aws.iam.issuerURL):
+        DIR/.well-known/openid-configuration and DIR/keys.json, derived from the public half of
+        the bundle's service-account key. Public: upload them to the issuer (S3/CloudFront).
   commands --env E [--node N]
         The talosctl commands for the environment (or one node): first apply, bootstrap, upgrade,
         upgrade-k8s, etcd snapshot and restore, kubeconfig.
@@ -67,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       stdout: { type: 'boolean' },
       force: { type: 'boolean' },
       'kms-key': { type: 'string' },
+      'out-dir': { type: 'string' },
     },
     HELP,
     true,
@@ -108,6 +114,20 @@ export async function main(argv: string[]): Promise<number> {
       const text = materializeConfig(committed, bundle, `${p.name}/${node}`);
       if (values.stdout) process.stdout.write(text);
       else process.stderr.write(`wrote ${writeOutput(root, values.out as string, text)} (0600)\n`);
+      return 0;
+    }
+    case 'irsa documents': {
+      const p = prepareOne(root, values.env);
+      const issuer = p.model.aws.iam.issuerURL;
+      if (p.model.aws.iam.mode !== 'irsa' || !issuer) throw new UsageError(`environment ${p.name} does not use IRSA (aws.iam: { mode: irsa, issuerURL: … })`);
+      if (typeof values['out-dir'] !== 'string') throw new UsageError('--out-dir DIR is required');
+      const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
+      const docs = issuerDocuments(issuer, bundle['certs.k8sserviceaccount.key']);
+      const dir = values['out-dir'];
+      mkdirSync(join(dir, '.well-known'), { recursive: true });
+      writeFileSync(join(dir, '.well-known', 'openid-configuration'), JSON.stringify(docs.openidConfiguration, null, 2) + '\n');
+      writeFileSync(join(dir, 'keys.json'), JSON.stringify(docs.jwks, null, 2) + '\n');
+      process.stderr.write(`wrote ${join(dir, '.well-known', 'openid-configuration')} and ${join(dir, 'keys.json')}; publish them at ${issuer}/.well-known/openid-configuration and ${issuer}/keys.json\n`);
       return 0;
     }
     case 'commands': {
