@@ -41,7 +41,7 @@ const hardening = compileTemplate(`Each default is written out in the configs, n
 - **Cloud provider**: \`externalCloudProvider.enabled\` — kubelets start with \`--cloud-provider=external\` and wait for the AWS cloud controller (an Argo CD add-on) to initialise nodes; \`registerWithFQDN\` registers nodes under their EC2 private DNS name, as the controller expects. Zone and region labels are written for nodes whose subnet is known.
 {{#if cilium}}- **CNI**: Cilium — \`cluster.network.cni.name: none\` and \`cluster.proxy.disabled: true\`; Cilium replaces kube-proxy and must reach the API through KubePrism (\`k8sServiceHost: localhost\`, \`k8sServicePort: 7445\`).
 {{else}}- **CNI**: flannel and kube-proxy as deployed by Talos.
-{{/if}}{{#if irsa}}- **IRSA**: \`service-account-issuer\` is {{code issuer}}; tokens are signed with the bundle's RSA service-account key, whose public JWKS must be published at the issuer. Replacing the bundle rotates that key and breaks IRSA.
+{{/if}}{{#if irsa}}- **IRSA**: \`service-account-issuer\` is {{code issuer}}; tokens are signed with the bundle's RSA service-account key, whose public JWKS must be published at the issuer (\`npm run talos -- irsa documents --env {{env}} --out-dir DIR\` writes both documents). Replacing the bundle rotates that key and breaks IRSA.
 {{/if}}`);
 
 const runbook = compileTemplate(`Commands for any node: \`npm run talos -- commands --env {{env}} [--node N]\`. Materialized configs, the talosconfig and kubeconfig live in {{code dir}}, outside the repository (the \`config\` command refuses paths inside it).
@@ -151,6 +151,7 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
         cilium: m.cluster.network.cni === 'cilium',
         irsa: m.aws.iam.mode === 'irsa',
         issuer: m.aws.iam.issuerURL ?? '',
+        env: m.name,
       }),
     },
     {
