@@ -10,7 +10,7 @@ import { withHeader, type FinalFile } from './render/header.js';
 import { renderModel } from './render/index.js';
 import { lockFile, parseLock, resolveSsm } from './ssm/lock.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
-import { validateResolved, validateSemantics } from './validate/index.js';
+import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
 import { validateResolvedSsmValues } from './validate/rules-ssm.js';
 
 export interface PreparedEnvironment {
@@ -32,9 +32,13 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   const { env, diagnostics } = resolveEnvironment(name, sources);
   if (!env || hasErrors(diagnostics)) return { diagnostics };
   const schemaErrors = validateResolved(env);
-  if (schemaErrors.length > 0) return { diagnostics: [...diagnostics, ...schemaErrors] };
   const { lock, diagnostics: lockDiags } = parseLock(lockFile(name), sources.get(lockFile(name)));
   const ssm = resolveSsm(env, lock);
+  if (schemaErrors.length > 0) {
+    // Report the semantic problems of the rest of the document in the same run.
+    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput);
+    return { diagnostics: [...diagnostics, ...schemaErrors, ...lockDiags, ...ssm.diagnostics, ...semantic] };
+  }
   const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
   if (hasErrors(all)) return { diagnostics: all };
   all.push(...validateResolvedSsmValues(env, ssm));

@@ -30,3 +30,34 @@ describe('valid fixtures', () => {
     expect(r.prepared?.model.name).toBe(name);
   });
 });
+
+describe('schema and semantic errors in one run', () => {
+  it('reports a misspelt key and an even etcd member count together', () => {
+    const text = `# yaml-language-server: $schema=../schemas/environment.schema.json
+name: both
+extends: _fixture
+git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
+nodePools:
+  - name: cp
+    role: controlplane
+    arch: amd64
+    instanceType: m7i.large
+    subnet: private-a
+    nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }]
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+`;
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/both.yaml', text);
+    const errors = formatted(prepareEnvironment('both', sources)).filter((l) => !l.includes(': warning: '));
+    expect(errors).toStrictEqual([
+      "environments/both.yaml:4:60  git.targetRevison: unknown key 'targetRevison'; expected one of: repoURL, targetRevision  (did you mean 'targetRevision'?)",
+      expect.stringMatching(/^environments\/both\.yaml:11:12  nodePools\[0\]\.nodes: etcd needs an odd number of control-plane nodes/),
+    ]);
+  });
+
+  it('leaves out rule findings in a section the schema rejected', () => {
+    const { sources } = fixtureSources('invalid', 'enum-typo.yaml');
+    const r = prepareEnvironment('enum-typo', sources);
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule)).toStrictEqual(['schema.enum']);
+  });
+});

@@ -21,4 +21,16 @@ export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentIn
   return runRules({ env, input }, ALL_RULES);
 }
 
+/**
+ * Semantic rules next to schema errors, so that one run reports both. Rules then read a document
+ * the schema rejected: findings in a top-level section that has a schema error are left out (they
+ * would reason about values the schema already refused), and rules that trip over a malformed
+ * value are skipped.
+ */
+export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], env: ResolvedEnvironment, input: EnvironmentInput): Diagnostic[] {
+  const broken = new Set(schemaErrors.map((d) => String(d.path[0] ?? '')));
+  if (broken.has('')) return [];
+  return runRules({ env, input }, ALL_RULES, true).filter((d) => !broken.has(String(d.path[0] ?? '')));
+}
+
 export { hasErrors };

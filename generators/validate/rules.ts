@@ -228,12 +228,24 @@ const addons: Rule = ({ input }, report) => {
 
 export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, capacity, iam, addons];
 
-export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES): Diagnostic[] {
+/**
+ * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a
+ * malformed value is skipped instead of failing the run (the schema already reported the value).
+ */
+export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES, tolerant = false): Diagnostic[] {
   const out: Diagnostic[] = [];
   const report: Reporter = (rule, path, message, opts = {}) => {
     const pos = locate(ctx.env, path, opts.key ?? false);
     out.push({ severity: opts.severity ?? 'error', rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint: opts.hint });
   };
-  for (const r of rules) r(ctx, report);
+  for (const r of rules) {
+    if (!tolerant) r(ctx, report);
+    else
+      try {
+        r(ctx, report);
+      } catch {
+        // a shape the schema refused; its error is reported already
+      }
+  }
   return out;
 }
