@@ -3,22 +3,14 @@
  * (test/support/ssm-server.ts), reached via AWS_ENDPOINT_URL_SSM: serialization, signing,
  * batching, pagination, retries and how each failure is classified.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSsmClient, describeSsmFailure, getParameters, getParametersByPath, SsmRequestError, type SsmClientOptions } from '../generators/ssm/client.js';
-import { closedPortUrl, expiredToken, FakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
+import { closedPortUrl, expiredToken, FakeSsm, serveFakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
 
 const server = new FakeSsm({ pageSize: 2 });
-let restoreEnv: () => void;
 
-beforeAll(async () => {
-  await server.start();
-  restoreEnv = hermeticAwsEnv({ AWS_ENDPOINT_URL_SSM: server.url });
-});
-afterAll(async () => {
-  restoreEnv();
-  await server.close();
-});
+serveFakeSsm(server);
 afterEach(() => {
   server.clearFaults();
   server.requests.length = 0;

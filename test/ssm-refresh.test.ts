@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, type SynthDeps } from '../generators/cli/synth.js';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
@@ -17,7 +17,7 @@ import { findSsmReferences, lockFile, parseLock } from '../generators/ssm/lock.j
 import { listFiles } from '../generators/write/writer.js';
 import { resolveInputPath } from '../generators/lib/paths.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
-import { closedPortUrl, FakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
+import { closedPortUrl, FakeSsm, serveFakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
 import { ROOT } from './helpers.js';
 
 const FIXTURE_BASE = readFileSync(join(ROOT, 'test', 'fixtures', '_fixture.yaml'), 'utf8');
@@ -50,7 +50,6 @@ function seed(server: FakeSsm): void {
 }
 
 const server = new FakeSsm({ pageSize: 2 });
-let restoreEnv: () => void;
 let root: string;
 let out: string[];
 
@@ -91,14 +90,7 @@ function filesUsing(env: string, parameter: string): string[] {
     .sort();
 }
 
-beforeAll(async () => {
-  await server.start();
-  restoreEnv = hermeticAwsEnv({ AWS_ENDPOINT_URL_SSM: server.url });
-});
-afterAll(async () => {
-  restoreEnv();
-  await server.close();
-});
+serveFakeSsm(server);
 
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), 'odp-ssm-'));

@@ -89,7 +89,16 @@ function resolveOne(model: EnvironmentModel, name: string, entry: CatalogEntry |
 }
 
 /** Every enabled add-on of the environment, ordered by sync wave, then name. */
+/** Resolved once per model: the Argo CD renderer, the AppProject and the README all read it. */
+const resolved = new WeakMap<EnvironmentModel, ResolvedAddon[]>();
+
 export function resolveAddons(model: EnvironmentModel): ResolvedAddon[] {
+  let r = resolved.get(model);
+  if (!r) resolved.set(model, (r = resolveAll(model)));
+  return r;
+}
+
+function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
   const overrides = new Map(model.addons.map((a) => [a.name, a]));
   const out: ResolvedAddon[] = [];
   for (const name of CATALOG_ADDONS) {

@@ -1,5 +1,3 @@
-import { readEnvironmentSources } from '../load/loader.js';
-import { prepareEnvironment, selectEnvironments } from '../pipeline.js';
 import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
 import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { existsSync } from 'node:fs';
@@ -7,10 +5,10 @@ import { loadKubernetesValidator } from '../validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
 import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.js';
 import { parseRenderedTree } from '../validate/rendered/tree.js';
-import type { EnvironmentModel } from '../model/types.js';
 import { checkRenderedK3s } from '../render/k3s/check.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { parseCommand, run, splitList } from './common.js';
+import { prepareAll } from './prepare.js';
 
 const HELP = `Usage: npm run validate [-- --env a,b]
 
@@ -37,21 +35,11 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 async function main(argv: string[]): Promise<number> {
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
-  const sources = readEnvironmentSources(common.root);
   const requested = splitList(values.env);
-  const { names, unknown } = selectEnvironments(sources, requested);
-  if (unknown.length > 0) throw new UsageError(`no such environment: ${unknown.join(', ')}`);
-  const findings: Diagnostic[] = [];
-  const versions = new Map<string, string>();
-  const models: EnvironmentModel[] = [];
-  for (const name of names) {
-    const r = prepareEnvironment(name, sources);
-    findings.push(...r.diagnostics);
-    if (r.prepared) {
-      versions.set(name, r.prepared.model.cluster.kubernetesVersion);
-      models.push(r.prepared.model);
-    }
-  }
+  const { prepared, diagnostics, names } = prepareAll(common.root, requested);
+  const findings: Diagnostic[] = [...diagnostics];
+  const models = prepared.map((p) => p.model);
+  const versions = new Map(models.map((m) => [m.name, m.cluster.kubernetesVersion]));
   const files = onlyEnvironments(readRenderedDir(common.root), requested);
   const tree = parseRenderedTree(files, versions);
   const schemaDir = values['kubernetes-schemas'];

@@ -4,6 +4,8 @@
  * AWS_ENDPOINT_URL_SSM. Dispatches on `x-amz-target`; errors are status 400 with `{"__type": …}`
  * like the service's.
  */
+import { afterAll, beforeAll } from 'vitest';
+import { hermeticAwsEnv } from './aws-env.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -160,4 +162,20 @@ export async function closedPortUrl(): Promise<string> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Start `server` for the tests of this file, with the AWS settings made hermetic and the SDK's SSM
+ * endpoint pointing at it; stop it and restore the environment afterwards.
+ */
+export function serveFakeSsm(server: FakeSsm): void {
+  let restoreEnv: () => void = () => {};
+  beforeAll(async () => {
+    await server.start();
+    restoreEnv = hermeticAwsEnv({ AWS_ENDPOINT_URL_SSM: server.url });
+  });
+  afterAll(async () => {
+    restoreEnv();
+    await server.close();
+  });
 }
