@@ -25,6 +25,12 @@ describe('the YAML module', () => {
     }));
   });
 
+  it('writes a `<<` key quoted, so YAML 1.1 readers do not take it for a merge key', () => {
+    expect(toYaml({ '<<': [], a: { '<<': 'x' }, b: '<<' })).toBe('"<<": []\na:\n  "<<": x\nb: <<\n');
+    expect(parseYamlStream(toYaml({ '<<': { k: 1 }, k: 2 }))).toStrictEqual([{ '<<': { k: 1 }, k: 2 }]);
+    expect(yamlInline({ '<<': 1 })).toBe('{ "<<": 1 }');
+  });
+
   it('yamlInline cannot inject keys', () => {
     const evil = 'a\n  evil: true';
     const t = compileTemplate('key: {{yaml value}}\n');

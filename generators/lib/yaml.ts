@@ -2,7 +2,7 @@
  * The one YAML module: every rendered file is serialized here, so the output format (YAML 1.1-safe
  * quoting, key order, line width) is decided once.
  */
-import { Document, isMap, isScalar, parseAllDocuments, stringify, type Pair, type ToStringOptions } from 'yaml';
+import { Document, isMap, isScalar, parseAllDocuments, Scalar, visit, type Pair, type Tags, type ToStringOptions } from 'yaml';
 
 /** Keys written first, in this order; all other keys follow alphabetically. */
 const LEADING_KEYS = ['apiVersion', 'kind', 'version', 'metadata', 'name', 'namespace'];
@@ -25,11 +25,15 @@ function sortEntries(a: Pair, b: Pair): number {
   return compareKeys(ka, kb);
 }
 
+/** YAML 1.1's tags without the merge key: data is written, never a merge (see quoteMergeKeys). */
+const withoutMergeTag = (tags: Tags): Tags => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:merge');
+
 const DOC_OPTIONS = {
   // YAML 1.1 so that yes/on/no and date-like strings are quoted: Kubernetes, Helm and Talos read 1.1.
   version: '1.1' as const,
   sortMapEntries: sortEntries,
   aliasDuplicateObjects: false,
+  customTags: withoutMergeTag,
 };
 const STRING_OPTIONS: ToStringOptions = { lineWidth: 0, indentSeq: true };
 
@@ -49,7 +53,23 @@ export function prune<T>(value: T): T {
 /** One YAML document (no header, no leading `---`). */
 export function toYaml(value: unknown): string {
   const doc = new Document(prune(value), DOC_OPTIONS);
+  quoteMergeKeys(doc);
   return doc.toString(STRING_OPTIONS);
+}
+
+/**
+ * A plain `<<` key is YAML 1.1's merge key: every 1.1 reader (Helm, Kubernetes, this module's own
+ * parser) would merge its value instead of reading a member named `<<`. Data never means a merge,
+ * so such keys are written double-quoted, which all of them read as an ordinary string key. (The
+ * merge tag is left out of the schema above, or the `yaml` package would write `<<` plain whatever
+ * the node's type says.)
+ */
+function quoteMergeKeys(doc: Document): void {
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '<<') pair.key.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
 }
 
 /** Several documents, separated by `---`. */
@@ -60,7 +80,9 @@ export function toYamlStream(values: readonly unknown[]): string {
 /** A YAML scalar or flow collection safe to splice into a template line (used by the Handlebars helper). */
 export function yamlInline(value: unknown): string {
   if (value === undefined) throw new Error('yamlInline: undefined value');
-  return stringify(value, { version: '1.1', lineWidth: 0, collectionStyle: 'flow', defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }).trimEnd();
+  const doc = new Document(value, { version: '1.1', customTags: withoutMergeTag });
+  quoteMergeKeys(doc);
+  return doc.toString({ lineWidth: 0, collectionStyle: 'flow', defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }).trimEnd();
 }
 
 /** Parse a (possibly multi-document) YAML stream back to plain values; throws on any YAML error. */
