@@ -1,6 +1,7 @@
 import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
 import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { existsSync } from 'node:fs';
+import { builtinSchemaNote } from '../validate/k8s-models.js';
 import { loadKubernetesValidator } from '../validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
 import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.js';
@@ -19,7 +20,8 @@ One report over the environment files and the whole rendered tree:
   3. policies: no secret-shaped value, images pinned (never latest), charts by exact version, PSS
      labels on workload namespaces, requests on every container, no wildcard in AppProjects, every
      Application source path and values file exists, no object rendered twice.
-Built-in kinds are checked against the schemas kubernetes-models ships (Kubernetes 1.34 API). With
+Built-in kinds are checked against the schemas kubernetes-models ships (Kubernetes 1.34 API; a note
+names each environment on another minor). With
 --kubernetes-schemas DIR (a directory of OpenAPI v3 documents of your exact Kubernetes version, e.g.
 kubernetes/api/openapi-spec/v3 or kubectl-validate's builtins/<version>), the kinds it holds are
 checked against it instead.
@@ -57,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
     findings.push(...checkRenderedK3s(m, own));
   }
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatDiagnostic(d) + '\n');
+  const note = typeof schemaDir === 'string' ? undefined : builtinSchemaNote(models.map((m) => ({ name: m.name, kubernetesVersion: m.cluster.kubernetesVersion })));
+  if (note) process.stdout.write(note + '\n');
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
   process.stdout.write(`${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')} in ${RENDERED_DIR}/: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);

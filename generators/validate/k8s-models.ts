@@ -11,10 +11,42 @@
  * never touches (`x-kubernetes-preserve-unknown-fields`, RawExtension) stay free-form, as in the
  * API server.
  *
- * Built-in kinds: kubernetes-models 5.1.0 (Kubernetes ≥ 1.34 API). Custom resources: the
+ * Built-in kinds: kubernetes-models (Kubernetes 1.34 API, see BUILTIN_MODELS). Custom resources: the
  * @kubernetes-models packages for Argo CD, External Secrets, Prometheus Operator and cert-manager.
  */
+import { createRequire } from 'node:module';
 import type { DocPath } from '../lib/paths.js';
+
+/**
+ * The Kubernetes API the built-in models describe. kubernetes-models 5.1.0 is generated from the
+ * 1.34 OpenAPI documents; no npm package ships 1.35+ schemas yet (checked 2026-11), so `validate`
+ * says so for environments on another minor and takes `--kubernetes-schemas DIR` for exact checks.
+ */
+export const BUILTIN_MODELS = {
+  package: 'kubernetes-models',
+  version: (createRequire(import.meta.url)('kubernetes-models/package.json') as { version: string }).version,
+  kubernetesMinor: '1.34',
+} as const;
+
+/**
+ * The note `validate` prints when environments run another Kubernetes minor than the models'
+ * (undefined when all match): which API was used, which environments differ, how to check exactly.
+ */
+export function builtinSchemaNote(envs: readonly { name: string; kubernetesVersion: string }[]): string | undefined {
+  const byMinor = new Map<string, string[]>();
+  for (const e of envs) {
+    const minor = /^v?(\d+\.\d+)/.exec(e.kubernetesVersion)?.[1] ?? e.kubernetesVersion;
+    if (minor !== BUILTIN_MODELS.kubernetesMinor) byMinor.set(minor, [...(byMinor.get(minor) ?? []), e.name]);
+  }
+  if (byMinor.size === 0) return undefined;
+  const minors = [...byMinor.keys()].sort();
+  const who = minors.map((m) => `${byMinor.get(m)!.sort().join(', ')} on ${m}`).join('; ');
+  return (
+    `note: built-in kinds were checked against the Kubernetes ${BUILTIN_MODELS.kubernetesMinor} API (${BUILTIN_MODELS.package} ${BUILTIN_MODELS.version}, ` +
+    `the newest schemas on npm), not the version each environment runs (${who}). For an exact check pass --kubernetes-schemas DIR ` +
+    `with the OpenAPI v3 documents of that version (kubernetes/kubernetes api/openapi-spec/v3 at its tag), one run per version.`
+  );
+}
 
 export interface SchemaError {
   path: DocPath;
