@@ -55,6 +55,28 @@ nodePools:
     ]);
   });
 
+  it('keeps a finding in a sibling list element of the one the schema rejected', () => {
+    const text = `# yaml-language-server: $schema=../schemas/environment.schema.json
+name: sibling
+extends: _fixture
+nodePools:
+  - name: cp
+    role: controlplane
+    arch: amd64
+    instanceType: m7i.large
+    subnet: private-a
+    nodes: [{ name: cp-1, ip: 10.10.9.10 }]
+  - { name: workers, role: worker, arch: amd46, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+`;
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/sibling.yaml', text);
+    const errors = formatted(prepareEnvironment('sibling', sources)).filter((l) => !l.includes(': warning: '));
+    expect(errors).toStrictEqual([
+      "environments/sibling.yaml:11:42  nodePools[1].arch: 'amd46' is not allowed; expected one of: amd64, arm64  (did you mean 'amd64'?)",
+      "environments/sibling.yaml:10:31  nodePools[0].nodes[0].ip: 10.10.9.10 is not inside subnet 'private-a' (10.10.1.0/24)",
+    ]);
+  });
+
   it('leaves out rule findings in a section the schema rejected', () => {
     const { sources } = fixtureSources('invalid', 'enum-typo.yaml');
     const r = prepareEnvironment('enum-typo', sources);

@@ -1,4 +1,5 @@
 /** Environment validation: schema first (rules assume its shapes), then every semantic rule. */
+import type { DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
@@ -23,14 +24,19 @@ export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentIn
 
 /**
  * Semantic rules next to schema errors, so that one run reports both. Rules then read a document
- * the schema rejected: findings in a top-level section that has a schema error are left out (they
- * would reason about values the schema already refused), and rules that trip over a malformed
- * value are skipped.
+ * the schema rejected, so findings about the rejected part are left out (they would reason about
+ * values the schema already refused), and rules that trip over a malformed value are skipped.
+ * "The rejected part" is the list element holding the schema error (`nodePools[1]`,
+ * `workloads[0]`) or, outside lists, the whole top-level section (`cluster`); a finding inside it,
+ * or about a collection that contains it (`nodePools` as a whole), is dropped. A finding in a
+ * sibling element (`nodePools[0].nodes[0].ip`) is kept.
  */
 export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], env: ResolvedEnvironment, input: EnvironmentInput): Diagnostic[] {
-  const broken = new Set(schemaErrors.map((d) => String(d.path[0] ?? '')));
-  if (broken.has('')) return [];
-  return runRules({ env, input }, ALL_RULES, true).filter((d) => !broken.has(String(d.path[0] ?? '')));
+  const rejected = schemaErrors.map((d) => (typeof d.path[1] === 'number' ? d.path.slice(0, 2) : d.path.slice(0, 1)));
+  if (rejected.some((p) => p.length === 0)) return [];
+  const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((seg, i) => path[i] === seg);
+  const isRejected = (path: DocPath): boolean => path.length > 0 && rejected.some((r) => startsWith(path, r) || startsWith(r, path));
+  return runRules({ env, input }, ALL_RULES, true).filter((d) => !isRejected(d.path));
 }
 
 export { hasErrors };
