@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
+import { hintFor } from '../lib/suggest.js';
 import type { Diagnostic, SourcePos } from '../validate/diagnostics.js';
 import { collectOrigins, locateIn, mergeOrigins, type OriginMap } from './source.js';
 
@@ -114,6 +115,13 @@ export function mergeDeep(under: unknown, over: unknown): unknown {
   return over;
 }
 
+/** "did you mean" among the environment files that exist (bases included). */
+function suggestEnvironment(name: string, sources: SourceFiles): { hint?: string } {
+  const names = [...sources.keys()].map((f) => new RegExp(`^${ENV_DIR}/([^/]+)\\.yaml$`).exec(f)?.[1]).filter((n): n is string => n !== undefined);
+  const hint = hintFor(name, names);
+  return hint ? { hint } : {};
+}
+
 /** Parse an environment and its chain of bases and merge them. */
 export function resolveEnvironment(name: string, sources: SourceFiles): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
@@ -132,6 +140,7 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
         col: from?.pos?.col,
         path: from ? ['extends'] : [],
         message: from ? `extends '${file}', which does not exist` : `no environment file ${file}`,
+        ...suggestEnvironment(file.slice(ENV_DIR.length + 1, -'.yaml'.length), sources),
       });
       return { diagnostics };
     }
