@@ -56,20 +56,27 @@ describe('resolution from the lock', () => {
 });
 
 describe('refresh with a mocked client (no middleware)', () => {
-  it('StringList values are locked as they are; ARNs of the right account pass the account check', async () => {
+  it('StringList values are locked as they are; ARNs of the right account pass the account check; SecureStrings are checked, not locked', async () => {
     const { name, sources } = fixtureSources('valid', 'ssm-references.yaml');
     const ssm = mockClient(SSMClient);
     const at = new Date(Date.UTC(2026, 10, 20, 9));
     const arn = (n: string) => `arn:aws:ssm:eu-west-1:111111111111:parameter${n}`;
-    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-      Parameters: input.Names.map((n) => ({ Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com,b.elb.amazonaws.com' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) })),
-      InvalidParameters: [],
-    }));
+    const secure = ['/odp/fixture/portal/db-password', '/odp/ssm-references/talos/secrets-bundle', '/odp/ssm-references/grafana/admin-user', '/odp/ssm-references/grafana/admin-password'];
+    const wire = (n: string) =>
+      secure.includes(n)
+        ? { Name: n, Value: 'AQICAHh-ciphertext', Type: 'SecureString', Version: 3, LastModifiedDate: at, ARN: arn(n) }
+        : { Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com,b.elb.amazonaws.com' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) };
+    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({ Parameters: input.Names.map(wire), InvalidParameters: [] }));
     ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: '/odp/fixture/portal/DATABASE_HOST', Value: 'db', Type: 'String', Version: 1, LastModifiedDate: at, ARN: arn('/odp/fixture/portal/DATABASE_HOST') }] });
     const [r] = await refreshLocks(sources, [name], { client: () => new SSMClient({ region: 'eu-west-1' }) });
     expect(r!.lock.parameters['/odp/fixture/api/nlb']).toStrictEqual({ value: 'a.elb.amazonaws.com,b.elb.amazonaws.com', type: 'StringList', version: 7, lastModified: '2026-11-20T09:00:00.000Z' });
     expect(r!.lock.paths).toStrictEqual({ '/odp/fixture/portal/': ['/odp/fixture/portal/DATABASE_HOST'] });
-    expect(ssm.commandCalls(GetParametersCommand).map((c) => c.args[0].input.WithDecryption)).toStrictEqual([false]);
+    expect(ssm.commandCalls(GetParametersCommand).map((c) => [c.args[0].input.WithDecryption, [...c.args[0].input.Names!].sort()])).toStrictEqual([
+      [false, ['/odp/fixture/api/endpoint', '/odp/fixture/api/nlb', '/odp/fixture/portal/role-arn']],
+      [false, [...secure].sort()],
+    ]);
+    expect(r!.secrets).toStrictEqual({ verified: 4, pending: 0, warnings: [] });
+    expect(r!.text).not.toMatch(/ciphertext|db-password|grafana|secrets-bundle/);
     ssm.restore();
   });
 });

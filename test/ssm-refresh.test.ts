@@ -38,14 +38,21 @@ workloads:
     image: ghcr.io/opendev/portal:1.4.2
     resources: { requests: { cpu: 100m, memory: 128Mi } }
     envFrom: [{ ssmPath: /odp/${name}/portal/ }]
-    env: { LOG_LEVEL: info }
+    env: { LOG_LEVEL: info, DB_PASSWORD: { secret: /odp/${name}/secrets/portal-db-password } }
 ${extra}`;
+
+/** A SecureString value the tests recognise: it must never appear in a lock, rendered/ or the output. */
+const plaintext = (env: string, what: string) => `PLAINTEXT-${what}-${env}-must-never-leak`;
+
+/** The SecureStrings an environment of envText depends on: its { secret }, the Talos bundle, the Grafana admin (catalog). */
+const SECRETS = (env: string): string[] => [`/odp/${env}/secrets/portal-db-password`, `/odp/${env}/talos/secrets-bundle`, `/odp/${env}/grafana/admin-user`, `/odp/${env}/grafana/admin-password`];
 
 function seed(server: FakeSsm): void {
   for (const env of ['alpha', 'beta']) {
     server.put(`/odp/${env}/network/vpc-id`, `vpc-0${env === 'alpha' ? 'a' : 'b'}00000000000001`);
     server.put(`/odp/${env}/backup/bucket`, `odp-${env}-etcd-backups`);
     for (const [k, v] of [['DATABASE_HOST', `db.${env}.internal`], ['FEATURE_FLAGS', 'a,b,c'], ['PUBLIC_URL', `https://portal.${env}.example`]]) server.put(`/odp/${env}/portal/${k}`, v!);
+    for (const name of SECRETS(env)) server.put(name, plaintext(env, name.split('/').pop()!), 'SecureString');
   }
 }
 
@@ -127,7 +134,13 @@ describe('the committed lock', () => {
     expect(lock.parameters['/odp/alpha/backup/bucket']).toStrictEqual({ value: 'odp-alpha-etcd-backups', type: 'String', version: 1, lastModified: '2026-11-20T09:00:00.000Z' });
     expect(lock.paths).toStrictEqual({ '/odp/alpha/portal/': ['/odp/alpha/portal/DATABASE_HOST', '/odp/alpha/portal/FEATURE_FLAGS', '/odp/alpha/portal/PUBLIC_URL'] });
     const prepared = prepareEnvironment('alpha', readEnvironmentSources(root)).prepared!;
-    expect(prepared.model.workloads[0]!.env).toStrictEqual({ DATABASE_HOST: 'db.alpha.internal', FEATURE_FLAGS: 'a,b,c', PUBLIC_URL: 'https://portal.alpha.example', LOG_LEVEL: 'info' });
+    expect(prepared.model.workloads[0]!.env).toStrictEqual({
+      DATABASE_HOST: 'db.alpha.internal',
+      FEATURE_FLAGS: 'a,b,c',
+      PUBLIC_URL: 'https://portal.alpha.example',
+      LOG_LEVEL: 'info',
+      DB_PASSWORD: { secret: '/odp/alpha/secrets/portal-db-password' },
+    });
     expect(prepared.model.aws.vpc.id).toBe('vpc-0a00000000000001');
   });
 
@@ -166,7 +179,9 @@ describe('--refresh-ssm', () => {
       [
         'environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, 1 change:',
         '  ~ /odp/alpha/backup/bucket: "odp-alpha-etcd-backups" → "odp-alpha-etcd-backups-v2" (v1 → v2, modified 2026-12-01T12:00:00.000Z)',
+        'alpha: 4 secret references verified (SecureString, values not read)',
         'environments/beta.ssm.lock.json (eu-west-1): 5 parameters, no value changed',
+        'beta: 4 secret references verified (SecureString, values not read)',
         '',
       ].join('\n'),
     );
@@ -194,7 +209,7 @@ describe('--refresh-ssm', () => {
 
   it('batches GetParameters, pages GetParametersByPath, never asks for decryption', async () => {
     expect((await synth('--refresh-ssm')).code).toBe(0);
-    expect(server.count('GetParameters')).toBe(2); // one batch per environment
+    expect(server.count('GetParameters')).toBe(4); // per environment: one batch of { ssm } names, one of SecureString names
     expect(server.count('GetParametersByPath')).toBe(4); // 3 parameters, pages of 2, per environment
     expect(server.requests.every((q) => q.body.WithDecryption === false && q.signed)).toBe(true);
   });
@@ -202,7 +217,7 @@ describe('--refresh-ssm', () => {
   it('a throttled endpoint is retried until it recovers', async () => {
     server.fail('GetParameters', throttling, 2);
     expect((await synth('--refresh-ssm')).code).toBe(0);
-    expect(server.count('GetParameters')).toBe(4);
+    expect(server.count('GetParameters')).toBe(6);
   });
 });
 
@@ -230,7 +245,7 @@ describe('--refresh-ssm failures: one message, exit 3 (2 for a SecureString), no
         'Nothing was written: the SSM locks and rendered/ are unchanged.',
       ].join('\n'),
     );
-    expect(server.count('GetParameters')).toBe(4); // alpha once, beta three attempts
+    expect(server.count('GetParameters')).toBe(5); // alpha twice ({ ssm } names, secrets), beta three attempts
   });
 
   it('a missing parameter and an empty path', async () => {
@@ -247,7 +262,7 @@ describe('--refresh-ssm failures: one message, exit 3 (2 for a SecureString), no
   });
 
   it('a SecureString referenced as { ssm } is refused at the reference, and its value is never read or stored', async () => {
-    writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha').replace('env: { LOG_LEVEL: info }', 'env: { LOG_LEVEL: info, DB_PASSWORD: { ssm: /odp/alpha/portal-db/password } }'));
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha').replace('DB_PASSWORD: { secret: /odp/alpha/secrets/portal-db-password }', 'DB_PASSWORD: { ssm: /odp/alpha/portal-db/password }'));
     server.put('/odp/alpha/portal-db/password', 'hunter2-plaintext', 'SecureString');
     const e = await failing();
     expect(e.exitCode).toBe(2);
@@ -306,5 +321,92 @@ describe('--refresh-ssm failures: one message, exit 3 (2 for a SecureString), no
     const e = await failing('--env', 'alpha');
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain("environments/alpha.yaml:9:13  cluster.endpoint: 'api.alpha.internal:6443' is not of the form ^https://[a-z0-9.-]+(:[0-9]+)?$ (the value of SSM parameter /odp/alpha/api-endpoint in environments/alpha.ssm.lock.json)");
+  });
+});
+
+describe('--refresh-ssm verifies every SecureString the environment depends on, without reading one', () => {
+  /** Every file below the project root and everything printed: where no secret may ever show up. */
+  const everything = (): string => [...snapshot().values(), ...out].join('\n');
+
+  it('all present: a count per environment, no decryption asked, no value or version in the lock, output or rendered/', async () => {
+    for (const name of SECRETS('alpha')) server.put(name, plaintext('alpha', `rotated-${name.split('/').pop()}`), 'SecureString', new Date(Date.UTC(2026, 11, 24)));
+    const before = snapshot();
+    expect((await synth('--env', 'alpha', '--refresh-ssm')).code).toBe(0);
+    expect(out.join('')).toBe(['environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, no value changed', 'alpha: 4 secret references verified (SecureString, values not read)', ''].join('\n'));
+    // Rotating every secret (new values, new versions) changed no file.
+    expect(changedFiles(before, snapshot())).toStrictEqual([]);
+    const secretRequests = server.requests.filter((q) => (q.body.Names as string[] | undefined)?.includes('/odp/alpha/talos/secrets-bundle'));
+    expect(secretRequests.map((q) => [...(q.body.Names as string[])].sort())).toStrictEqual([[...SECRETS('alpha')].sort()]);
+    expect(server.requests.length).toBeGreaterThan(0);
+    expect(server.requests.every((q) => q.body.WithDecryption === false)).toBe(true);
+    expect(everything()).not.toMatch(/PLAINTEXT|CIPHERTEXT/);
+    const lock = readFileSync(join(root, lockFile('alpha')), 'utf8');
+    for (const name of SECRETS('alpha')) expect(lock).not.toContain(name);
+  });
+
+  it('a { secret } that does not exist: an error at the reference naming environment, account and region; exit 3, nothing written', async () => {
+    server.parameters.delete('/odp/alpha/secrets/portal-db-password');
+    const before = snapshot();
+    const r = await synth('--refresh-ssm');
+    expect(r.code).toBe(3);
+    expect(r.error!.message.split('\n')).toStrictEqual([
+      'SSM refresh failed:',
+      'environments/alpha.yaml:17:42  workloads[0].env.DB_PASSWORD: SSM SecureString /odp/alpha/secrets/portal-db-password does not exist (environment alpha, account 111111111111, region eu-west-1): workload portal: env DB_PASSWORD (ExternalSecret) would fail at runtime  (create it (aws ssm put-parameter --region eu-west-1 --type SecureString --name /odp/alpha/secrets/portal-db-password --value …), or fix the name; check that the credentials are for account 111111111111)',
+      'Nothing was written: the SSM locks and rendered/ are unchanged.',
+    ]);
+    expect(changedFiles(before, snapshot())).toStrictEqual([]);
+    expect(out).toStrictEqual([]);
+  });
+
+  it('a String where a SecureString is expected: an error (plaintext at rest), its value not repeated', async () => {
+    server.parameters.delete('/odp/beta/grafana/admin-password');
+    server.put('/odp/beta/grafana/admin-password', 'grafana-admin-in-plaintext');
+    const before = snapshot();
+    const r = await synth('--refresh-ssm');
+    expect(r.code).toBe(3);
+    expect(r.error!.message.split('\n')).toStrictEqual([
+      'SSM refresh failed:',
+      'environments/beta.yaml:2:1  (document): SSM parameter /odp/beta/grafana/admin-password (the default name) is a String, not a SecureString (environment beta, account 111111111111, region eu-west-1): add-on kube-prometheus-stack: Secret monitoring/grafana-admin key admin-password (ExternalSecret) is stored in plaintext at rest  (re-create it as a SecureString (SSM cannot change the type of an existing parameter): aws ssm delete-parameter --region eu-west-1 --name /odp/beta/grafana/admin-password, then aws ssm put-parameter --region eu-west-1 --type SecureString --name /odp/beta/grafana/admin-password --value …; rotate the value, it was readable without kms:Decrypt)',
+      'Nothing was written: the SSM locks and rendered/ are unchanged.',
+    ]);
+    expect(r.error!.message).not.toContain('grafana-admin-in-plaintext');
+    expect(changedFiles(before, snapshot())).toStrictEqual([]);
+  });
+
+  it('a derived secret not created yet (the Talos bundle before secrets import): a warning with the step, and the refresh succeeds', async () => {
+    server.parameters.delete('/odp/alpha/talos/secrets-bundle');
+    server.put('/odp/alpha/backup/bucket', 'odp-alpha-etcd-backups-v2');
+    const r = await synth('--refresh-ssm');
+    expect(r.error?.message).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(out.join('').split('\n')).toStrictEqual([
+      'environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, 1 change:',
+      '  ~ /odp/alpha/backup/bucket: "odp-alpha-etcd-backups" → "odp-alpha-etcd-backups-v2" (v1 → v2, modified 2026-11-20T09:00:00.000Z)',
+      'environments/alpha.yaml:7:1  cluster: warning: Talos secrets bundle (read by npm run talos -- config at apply time): SSM SecureString /odp/alpha/talos/secrets-bundle (the default name; cluster.talos.secretsBundle.parameter names another) does not exist yet (environment alpha, account 111111111111, region eu-west-1)  (create it before it is needed: talosctl gen secrets -o secrets.yaml, then npm run talos -- secrets import --env alpha --from secrets.yaml)',
+      'alpha: 3 secret references verified (SecureString, values not read), 1 not created yet (warning above)',
+      'environments/beta.ssm.lock.json (eu-west-1): 5 parameters, no value changed',
+      'beta: 4 secret references verified (SecureString, values not read)',
+      '',
+    ]);
+    expect(JSON.parse(readFileSync(join(root, lockFile('alpha')), 'utf8')).parameters['/odp/alpha/backup/bucket'].value).toBe('odp-alpha-etcd-backups-v2');
+  });
+
+  it('a bundle parameter named in the environment is checked under that name, and positioned there', async () => {
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha').replace('  name: alpha\n', '  name: alpha\n  talos: { secretsBundle: { parameter: /odp/alpha/talos/bundle-v2 } }\n'));
+    const r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.code).toBe(0);
+    expect(out.join('')).toContain(
+      'environments/alpha.yaml:9:40  cluster.talos.secretsBundle.parameter: warning: Talos secrets bundle (read by npm run talos -- config at apply time): SSM SecureString /odp/alpha/talos/bundle-v2 does not exist yet',
+    );
+    expect(out.join('')).toContain('alpha: 3 secret references verified (SecureString, values not read), 1 not created yet (warning above)');
+  });
+
+  it('access denied on a SecureString names it at its reference; the hint asks for no kms:Decrypt', async () => {
+    server.fail((q) => q.target === 'AmazonSSM.GetParameters' && JSON.stringify(q.body).includes('portal-db-password'), server.accessDenied('/odp/alpha/secrets/portal-db-password'));
+    const r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.code).toBe(3);
+    const lines = r.error!.message.split('\n');
+    expect(lines[1]).toBe('  environments/alpha.yaml:17:42  workloads[0].env.DB_PASSWORD: SecureString /odp/alpha/secrets/portal-db-password');
+    expect(lines[2]).toMatch(/^ {2}hint: .*ssm:GetParameters.*no kms:Decrypt/);
   });
 });

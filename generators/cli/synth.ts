@@ -22,15 +22,18 @@ Options:
                            from SSM Parameter Store (region: each environment's aws.region; standard
                            AWS credential chain, e.g. AWS_PROFILE; AWS_ENDPOINT_URL_SSM for another
                            endpoint), rewrite their locks, print what changed (old → new), then
-                           render. Nothing is written unless every fetch and every render succeeds.
+                           render. Also checks that every SecureString the environments depend on
+                           ({ secret: … }, the Talos bundle, K3s tokens, add-on defaults) exists as a
+                           SecureString, by name and type only (never decrypted, never locked).
+                           Nothing is written unless every fetch and every render succeeds.
                            Refresh environments of different accounts one at a time with --env.
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
   -h, --help               this help
 
-Exit codes: 0 ok, 2 invalid environment or usage, 3 AWS failure (missing parameter, access denied,
-throttling, credentials, network, timeout).`;
+Exit codes: 0 ok, 2 invalid environment or usage, 3 AWS failure (missing parameter or { secret },
+a secret stored as String, access denied, throttling, credentials, network, timeout).`;
 
 /** What the command needs from the outside world (tests pass their own). */
 export interface SynthDeps {

@@ -178,7 +178,7 @@ export function describeSsmFailure(e: unknown): SsmFailure {
     return {
       kind: 'access-denied',
       summary: `access denied (${name}: ${message})`,
-      hint: 'the credentials need ssm:GetParameters and ssm:GetParametersByPath on these parameters (no kms:Decrypt: synth never decrypts)',
+      hint: 'the credentials need ssm:GetParameters on the referenced parameters and on the SecureStrings the environment depends on, and ssm:GetParametersByPath on the { ssmPath } prefixes (no kms:Decrypt: synth never decrypts, SecureStrings are only checked to exist)',
       ...(m ? { parameter: m[1]!.replace(/[.,;]$/, '') } : {}),
     };
   }

@@ -6,6 +6,11 @@
  * Secrets never enter the lock: requests never ask for decryption, SecureString values are
  * dropped by the client module on arrival, and a `{ ssm }` / `{ ssmPath }` that turns out to be a
  * SecureString is refused at its reference ("use { secret: … }").
+ *
+ * Then every SecureString the environment depends on (./secrets.ts) is checked to exist and to be
+ * a SecureString, by name and type only (GetParameters without decryption): a missing `{ secret }`
+ * is an error at its reference, a missing derived one (Talos bundle, K3s tokens, catalog defaults)
+ * a warning with the step that creates it. Neither values nor versions of secrets enter the lock.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +19,9 @@ import { locate, resolveEnvironment, type ResolvedEnvironment, type SourceFiles 
 import { formatPath } from '../lib/paths.js';
 import { ExternalError, formatDiagnostic, hasErrors, InputError, sortDiagnostics, type Diagnostic } from '../validate/diagnostics.js';
 import { validateResolved } from '../validate/index.js';
+import { prepareEnvironment } from '../pipeline.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
+import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from './secrets.js';
 import { diffLocks, emptyLock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from './lock.js';
 
 export interface RefreshOptions {
@@ -37,6 +44,17 @@ export interface EnvironmentRefresh {
   /** Whether the file's text changes (also true when it does not exist yet). */
   fileChanged: boolean;
   changes: LockChange[];
+  /** The SecureStrings checked; undefined when the environment does not build with the new lock (the render reports why). */
+  secrets?: SecretCheck;
+}
+
+export interface SecretCheck {
+  /** Distinct SecureStrings that exist (checked by name and type; values not read). */
+  verified: number;
+  /** Distinct derived SecureStrings that do not exist yet. */
+  pending: number;
+  /** One per place naming a pending SecureString, with the step that creates it. */
+  warnings: Diagnostic[];
 }
 
 const NOTHING_WRITTEN = 'Nothing was written: the SSM locks and rendered/ are unchanged.';
@@ -81,15 +99,28 @@ function at(t: Target, ref: SsmReference, rule: string, message: string, hint: s
   return { severity: 'error', rule, file: pos.file, line: pos.line, col: pos.col, path: ref.path, message, hint };
 }
 
+/** A name a request asked about, where the environment names it, and what it is. */
+interface Asked {
+  name: string;
+  path: SsmReference['path'];
+  what: 'parameter' | 'path' | 'SecureString';
+  /** Position at the key (a section standing for a default name). */
+  atKey?: boolean;
+}
+
+const askedRefs = (refs: readonly SsmReference[]): Asked[] => refs.map((r) => ({ name: r.name, path: r.path, what: r.kind === 'name' ? 'parameter' : 'path' }));
+const askedSecrets = (deps: readonly SecretDependency[]): Asked[] => deps.map((d) => ({ name: d.name, path: d.path, what: 'SecureString', atKey: d.defaultName }));
+
 /** An SDK failure → one message: environment, region, what failed, and every reference the failed request was about. */
-function requestFailure(t: Target, e: SsmRequestError): ExternalError {
+function requestFailure(t: Target, e: SsmRequestError, asked: readonly Asked[]): ExternalError {
   const f = e.failure;
-  const about = f.parameter && t.refs.some((r) => r.name === f.parameter) ? [f.parameter] : e.names;
-  const refs = t.refs.filter((r) => about.includes(r.name));
-  const lines = refs.map((r) => {
-    const pos = locate(t.env, r.path);
-    return `  ${pos.file}:${pos.line}:${pos.col}  ${formatPath(r.path)}: ${r.kind === 'name' ? 'parameter' : 'path'} ${r.name}`;
-  });
+  const about = f.parameter && asked.some((r) => r.name === f.parameter) ? [f.parameter] : e.names;
+  const lines = asked
+    .filter((r) => about.includes(r.name))
+    .map((r) => {
+      const pos = locate(t.env, r.path, r.atKey);
+      return `  ${pos.file}:${pos.line}:${pos.col}  ${formatPath(r.path)}: ${r.what} ${r.name}`;
+    });
   return new ExternalError(
     [
       `SSM refresh failed for environment ${t.env.name} (region ${t.region}, account ${t.accountId}): ${e.operation} ${f.summary}`,
@@ -104,7 +135,57 @@ const locked = (p: FetchedParameter): LockedParameter => ({ value: p.value, type
 
 const accountOf = (arn: string | undefined): string | undefined => (arn ? /^arn:[^:]+:ssm:[^:]*:(\d{12}):/.exec(arn)?.[1] : undefined);
 
-async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean): Promise<{ lock: SsmLock; problems: Diagnostic[] }> {
+/**
+ * Check every SecureString the environment depends on, by name and type only. Needs the model, so
+ * it runs on the environment prepared with its new lock; undefined when that does not prepare.
+ */
+async function checkSecrets(
+  t: Target,
+  client: SSMClient,
+  sources: SourceFiles,
+  lock: SsmLock,
+  asked: Asked[],
+): Promise<{ check: SecretCheck; problems: Diagnostic[]; found: FetchedParameter[] } | undefined> {
+  const withLock = new Map(sources);
+  withLock.set(lockFile(t.env.name), serializeLock(lock));
+  const { prepared } = prepareEnvironment(t.env.name, withLock);
+  if (!prepared) return undefined;
+  const deps = listSecretDependencies(prepared.resolved, prepared.model);
+  asked.push(...askedSecrets(deps));
+  const names = [...new Set(deps.map((d) => d.name))].sort();
+  const { found } = names.length > 0 ? await getParameters(client, names) : { found: [] };
+  const byName = new Map(found.map((p) => [p.name, p]));
+  const where = `environment ${t.env.name}, account ${t.accountId}, region ${t.region}`;
+  const problems: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  for (const d of deps) {
+    const p = byName.get(d.name);
+    const pos = locate(t.env, d.path, d.defaultName);
+    const finding = (severity: Diagnostic['severity'], rule: string, message: string, hint: string): Diagnostic => ({ severity, rule, file: pos.file, line: pos.line, col: pos.col, path: d.path, message, hint });
+    const named = d.defaultName ? ` (the default name${d.setting ? `; ${formatPath(d.setting)} names another` : ''})` : '';
+    if (!p && d.origin === 'explicit') {
+      problems.push(
+        finding('error', 'ssm.secret-missing', `SSM SecureString ${d.name} does not exist (${where}): ${d.purpose} would fail at runtime`, `create it (${putSecureStringCommand(t.region, d.name)}), or fix the name; check that the credentials are for account ${t.accountId}`),
+      );
+    } else if (!p) {
+      warnings.push(finding('warning', 'ssm.secret-not-created', `${d.purpose}: SSM SecureString ${d.name}${named} does not exist yet (${where})`, `create it before it is needed: ${d.create}`));
+    } else if (p.type !== 'SecureString') {
+      problems.push(
+        finding(
+          'error',
+          'ssm.secret-not-secure',
+          `SSM parameter ${d.name}${named} is a ${p.type}, not a SecureString (${where}): ${d.purpose} is stored in plaintext at rest`,
+          `re-create it as a SecureString (SSM cannot change the type of an existing parameter): aws ssm delete-parameter --region ${t.region} --name ${d.name}, then ${putSecureStringCommand(t.region, d.name)}; rotate the value, it was readable without kms:Decrypt`,
+        ),
+      );
+    }
+  }
+  const verified = names.filter((n) => byName.get(n)?.type === 'SecureString').length;
+  const pending = new Set(deps.filter((d) => d.origin === 'derived' && !byName.has(d.name)).map((d) => d.name)).size;
+  return { check: { verified, pending, warnings: sortDiagnostics(warnings) }, problems, found };
+}
+
+async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, sources: SourceFiles): Promise<{ lock: SsmLock; problems: Diagnostic[]; secrets?: SecretCheck }> {
   const lock = emptyLock();
   const problems: Diagnostic[] = [];
   const where = `account ${t.accountId}, region ${t.region}`;
@@ -113,6 +194,8 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean): 
   const names = [...new Set(nameRefs.map((r) => r.name))].sort();
   const prefixes = [...new Set(pathRefs.map((r) => r.name))].sort();
   const seen: FetchedParameter[] = [];
+  const asked = askedRefs(t.refs);
+  let secrets: SecretCheck | undefined;
   try {
     const { found, missing } = await getParameters(client, names);
     seen.push(...found);
@@ -144,8 +227,16 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean): 
         lock.paths[prefix] = plain.map((p) => p.name);
       }
     }
+    if (problems.length === 0) {
+      const s = await checkSecrets(t, client, sources, lock, asked);
+      if (s) {
+        seen.push(...s.found);
+        problems.push(...s.problems);
+        secrets = s.check;
+      }
+    }
   } catch (e) {
-    if (e instanceof SsmRequestError) throw requestFailure(t, e);
+    if (e instanceof SsmRequestError) throw requestFailure(t, e, asked);
     throw e;
   }
   if (checkAccount) {
@@ -160,7 +251,7 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean): 
         hint: `use credentials for account ${t.accountId} (e.g. AWS_PROFILE=<its profile> ${REFRESH_COMMAND(t.env.name)})`,
       });
   }
-  return { lock, problems };
+  return { lock, problems, ...(secrets ? { secrets } : {}) };
 }
 
 /**
@@ -179,13 +270,13 @@ export async function refreshLocks(sources: SourceFiles, names: readonly string[
   const problems: Diagnostic[] = [];
   try {
     for (const t of targets(sources, names)) {
-      const r = await refreshOne(t, clientFor(t.region), opts.checkAccount ?? true);
+      const r = await refreshOne(t, clientFor(t.region), opts.checkAccount ?? true, sources);
       problems.push(...r.problems);
       const file = lockFile(t.env.name);
       const before = sources.get(file);
       const previous = parseLock(file, before).lock;
       const text = serializeLock(r.lock);
-      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock) });
+      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock), ...(r.secrets ? { secrets: r.secrets } : {}) });
     }
   } finally {
     for (const c of clients.values()) c.destroy();
@@ -202,8 +293,17 @@ export function formatRefreshReport(results: readonly EnvironmentRefresh[]): str
     const head = `${lockFile(r.name)} (${r.region}): ${count} parameter${count === 1 ? '' : 's'}`;
     if (r.changes.length === 0) lines.push(`${head}, no value changed${r.fileChanged ? ' (versions or dates updated)' : ''}`);
     else lines.push(`${head}, ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}:`, ...r.changes.map(formatLockChange));
+    if (r.secrets) lines.push(...formatSecretCheck(r.name, r.secrets));
   }
   return lines.join('\n') + '\n';
+}
+
+/** The derived SecureStrings not created yet (warnings), then `dev: 5 secret references verified (…)`. */
+function formatSecretCheck(env: string, s: SecretCheck): string[] {
+  const n = s.verified;
+  const pending = s.pending;
+  const head = `${env}: ${n} secret reference${n === 1 ? '' : 's'} verified (SecureString, values not read)`;
+  return [...s.warnings.map(formatDiagnostic), pending > 0 ? `${head}, ${pending} not created yet (warning${pending === 1 ? '' : 's'} above)` : head];
 }
 
 /** Write the refreshed locks whose text changed (each through a temporary file and a rename). */
