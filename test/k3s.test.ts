@@ -63,6 +63,13 @@ describe('K3s renderer', () => {
     expect(agent['kubelet-arg']).toContain('image-gc-high-threshold=80');
   });
 
+  it('the cloud controller selects servers by the label value K3s sets ("true"; Talos: "")', () => {
+    const ccm = (env: string) => parseYamlStream(files(env).get('values/aws-cloud-controller-manager.yaml')!)[0] as Record<string, unknown>;
+    for (const env of K3S_ENVS) expect(ccm(env).nodeSelector).toStrictEqual({ 'node-role.kubernetes.io/control-plane': 'true' });
+    expect(ccm('dev').nodeSelector).toStrictEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(ccm('dev-k3s').hostNetworking).toBe(true);
+  });
+
   it('dev-k3s user-data restores the database before K3s starts, then starts Litestream', () => {
     const script = bootScriptOf(files('dev-k3s').get('k3s/userdata/dev-k3s-server-1.yaml')!);
     const idx = (s: string) => script.indexOf(s);

@@ -1,9 +1,10 @@
-import { CONTROL_PLANE_SELECTOR, CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
+import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
 
 /**
  * Talos runs kubelet with --cloud-provider=external (cluster.externalCloudProvider), so nodes start
  * with the node.cloudprovider.kubernetes.io/uninitialized taint until this controller initializes
- * them (addresses, provider ID, zone labels). It runs on control-plane nodes only.
+ * them (addresses, provider ID, zone labels). It runs on control-plane nodes only (K3s: the same with
+ * --disable-cloud-controller and kubelet cloud-provider=external).
  */
 export const awsCloudControllerManager: CatalogEntry = {
   name: 'aws-cloud-controller-manager',
@@ -17,7 +18,10 @@ export const awsCloudControllerManager: CatalogEntry = {
   clusterResources: RBAC,
   values: ({ model }) => ({
     args: ['--v=2', '--cloud-provider=aws', '--configure-cloud-routes=false', `--cluster-name=${model.cluster.name}`],
-    nodeSelector: CONTROL_PLANE_SELECTOR,
+    // On the host network: it initializes nodes before any CNI-dependent path is trusted, and it
+    // reaches the instance metadata service (credentials, instance data) in one hop.
+    hostNetworking: true,
+    nodeSelector: controlPlaneSelector(model),
     tolerations: [
       { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
       CONTROL_PLANE_TOLERATION,

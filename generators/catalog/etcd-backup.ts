@@ -1,6 +1,6 @@
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { CONTROL_PLANE_SELECTOR, CONTROL_PLANE_TOLERATION, str, type CatalogEntry, type K8sObject } from './types.js';
+import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, str, type CatalogEntry, type K8sObject } from './types.js';
 
 export const TALOS_BACKUP_IMAGE = 'ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3';
 /** Name of the talos.dev ServiceAccount; Talos creates a Secret of the same name with a talosconfig. */
@@ -56,7 +56,7 @@ export const etcdBackup: CatalogEntry = {
                 serviceAccountName: 'etcd-backup',
                 automountServiceAccountToken: false,
                 restartPolicy: 'OnFailure',
-                nodeSelector: CONTROL_PLANE_SELECTOR,
+                nodeSelector: controlPlaneSelector(model),
                 tolerations: [{ ...CONTROL_PLANE_TOLERATION }],
                 securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
                 containers: [

@@ -67,8 +67,13 @@ export const RBAC = ['rbac.authorization.k8s.io/ClusterRole', 'rbac.authorizatio
 export const CRD = 'apiextensions.k8s.io/CustomResourceDefinition';
 export const WEBHOOKS = ['admissionregistration.k8s.io/MutatingWebhookConfiguration', 'admissionregistration.k8s.io/ValidatingWebhookConfiguration'];
 
-/** Node selector and toleration for control-plane nodes (Talos labels and taints them like kubeadm). */
-export const CONTROL_PLANE_SELECTOR = { 'node-role.kubernetes.io/control-plane': '' };
+/**
+ * Node selector for control-plane nodes. Talos labels them like kubeadm, with an empty value; K3s
+ * labels servers `node-role.kubernetes.io/control-plane=true` (pkg/server: `v != "true"` → set
+ * "true"), and a nodeSelector matches values exactly.
+ */
+export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string> => ({ 'node-role.kubernetes.io/control-plane': m.cluster.distribution === 'k3s' ? 'true' : '' });
+/** Toleration for the control-plane taint (both distributions taint with this key). */
 export const CONTROL_PLANE_TOLERATION = { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' } as const;
 
 /** The ClusterSecretStore every ExternalSecret of the platform reads from. */

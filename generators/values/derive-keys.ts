@@ -70,6 +70,22 @@ export const OPEN_PATHS: Record<string, string[][]> = {
   'argo-cd': [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
 };
 
+/**
+ * Keys a chart's templates read that its values.yaml does not list (so values.yaml cannot tell):
+ * each one checked in the chart's template at the pinned version.
+ */
+export const TEMPLATE_KEYS: Record<string, string[][]> = {
+  // charts/aws-cloud-controller-manager/templates/daemonset.yaml (0.0.11):
+  //   {{- if .Values.hostNetworking }} hostNetwork: true {{- end }}
+  'aws-cloud-controller-manager': [['hostNetworking']],
+};
+
+function addLeaf(tree: KeyTree, path: string[]): KeyTree {
+  if (tree === '*' || path.length === 0) return '*';
+  const [head, ...rest] = path;
+  return { ...tree, [head!]: rest.length === 0 ? (tree[head!] ?? '*') : addLeaf(tree[head!] ?? {}, rest) };
+}
+
 function openAt(tree: KeyTree, path: string[]): KeyTree {
   if (tree === '*' || path.length === 0) return '*';
   const [head, ...rest] = path;
@@ -96,6 +112,10 @@ export function deriveChartKeys(dir: string, chart: string, version: string): Ch
     for (const d of chartYaml.dependencies ?? []) tree[d.alias ?? d.name] = '*';
   }
   for (const p of OPEN_PATHS[chart] ?? []) tree = openAt(tree, p);
+  if (TEMPLATE_KEYS[chart]) {
+    for (const p of TEMPLATE_KEYS[chart]) tree = addLeaf(tree, p);
+    derivedFrom.push('templates (TEMPLATE_KEYS in generators/values/derive-keys.ts)');
+  }
   return { chart, version, derivedFrom, keys: sortTree(tree) };
 }
 
