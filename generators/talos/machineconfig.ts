@@ -6,7 +6,7 @@
  */
 import type { ConfigTarget, EnvironmentModel, Taint } from '../model/types.js';
 import { classImages, NVIDIA_KERNEL_MODULES } from './nodeclass.js';
-import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosRelease } from './release.js';
+import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosCniConfig, talosRelease } from './release.js';
 import { secretRef, type BundlePath } from './secrets.js';
 
 type Doc = Record<string, unknown>;
@@ -89,6 +89,7 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
   const images = classImages(model, pool.nodeClass);
   const subnet = target.node?.subnet ?? pool.subnet;
   const cilium = c.network.cni === 'cilium';
+  const cni = talosCniConfig(release, c.network.cni);
   const backup = c.datastore.type === 'etcd' && c.datastore.backup !== undefined;
 
   const kubeletArgs: Record<string, string> = {
@@ -141,7 +142,7 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
       dnsDomain: c.network.dnsDomain,
       podSubnets: [c.network.podCIDR],
       serviceSubnets: [c.network.serviceCIDR],
-      ...(cilium ? { cni: { name: 'none' } } : {}),
+      ...(cni ? { cni } : {}),
     },
     token: ref('secrets.bootstraptoken'),
     ca: { crt: ref('certs.k8s.crt'), key: cp ? ref('certs.k8s.key') : '' },

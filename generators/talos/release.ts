@@ -17,6 +17,14 @@ export interface TalosRelease {
   kubernetes: { min: string; max: string };
   /** Extension versions Image Factory resolves for this Talos release (E@tag:nvidia-gpu/vars.yaml), for the README. */
   nvidia: { lts: string; production: string; toolkit: string };
+  /**
+   * Whether Talos' flannel can enforce NetworkPolicies: `cluster.network.cni.flannel.kubeNetworkPoliciesEnabled`
+   * (new in v1.13, talos PR #12590; T@v1.13.9:pkg/machinery/config/types/v1alpha1/v1alpha1_types.go
+   * FlannelCNIConfig) adds the kube-network-policies container (registry.k8s.io/networking/kube-network-policies)
+   * to the kube-flannel DaemonSet (T@v1.13.9:internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/flannel.go).
+   * v1.12's FlannelCNIConfig has only extraArgs, and its flannel never enforces NetworkPolicies.
+   */
+  flannelNetworkPolicies: boolean;
 }
 
 const ROLES_112 = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:impersonator'];
@@ -29,6 +37,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
     nvidiaSysctls: { 'net.core.bpf_jit_harden': '1' },
     roles: ROLES_112,
     nvidia: { lts: '580.126.20', production: '570.211.01', toolkit: 'v1.18.2' },
+    flannelNetworkPolicies: false,
   },
   '1.13': {
     minor: '1.13',
@@ -37,6 +46,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
     nvidiaSysctls: {},
     roles: [...ROLES_112, 'os:image:verifier', 'os:meta:writer'],
     nvidia: { lts: '580.178.04', production: '595.91.07', toolkit: 'v1.19.1' },
+    flannelNetworkPolicies: true,
   },
 };
 
@@ -44,6 +54,29 @@ export function talosRelease(minor: string | undefined): TalosRelease {
   const r = TALOS_RELEASES[minor as TalosMinor];
   if (!r) throw new Error(`Talos ${minor ?? '(none)'} is not supported (supported: ${Object.keys(TALOS_RELEASES).join(', ')})`);
   return r;
+}
+
+/** The first Talos minor whose flannel enforces NetworkPolicies (for messages). */
+export const FLANNEL_NETWORK_POLICIES_SINCE = (Object.values(TALOS_RELEASES).find((r) => r.flannelNetworkPolicies) as TalosRelease).minor;
+
+/**
+ * `cluster.network.cni` of the v1alpha1 document (the same on every node, as gen config writes it;
+ * only control planes act on it, T@v1.13.9:internal/app/machined/pkg/controllers/k8s/control_plane.go
+ * ControlPlaneBootstrapManifestsController). Cilium: `name: none` (Talos deploys no CNI; the Cilium
+ * add-on is the CNI). Flannel on a minor that supports it: kube-network-policies along with flannel,
+ * so NetworkPolicies are enforced. Otherwise Talos' default (flannel), left unwritten as gen config does.
+ */
+export function talosCniConfig(release: TalosRelease, cni: 'flannel' | 'cilium'): Record<string, unknown> | undefined {
+  if (cni === 'cilium') return { name: 'none' };
+  if (release.flannelNetworkPolicies) return { name: 'flannel', flannel: { kubeNetworkPoliciesEnabled: true } };
+  return undefined;
+}
+
+/** How NetworkPolicies are enforced on a cluster, or undefined when nothing enforces them. */
+export function networkPolicyEnforcer(distribution: 'talos' | 'k3s', cni: 'flannel' | 'cilium', talosMinor: string | undefined): string | undefined {
+  if (cni === 'cilium') return 'Cilium';
+  if (distribution === 'k3s') return "K3s' embedded network policy controller (kube-router)";
+  return TALOS_RELEASES[talosMinor as TalosMinor]?.flannelNetworkPolicies ? 'kube-network-policies, deployed by Talos along with flannel' : undefined;
 }
 
 export const KUBEPRISM_PORT = 7445;

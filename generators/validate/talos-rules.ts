@@ -106,6 +106,18 @@ export function checkTalosDocuments(file: string, docs: readonly unknown[]): Dia
   const ecp = get(d, ['cluster', 'externalCloudProvider']);
   if (isObj(ecp) && ecp.enabled !== true && Array.isArray(ecp.manifests) && ecp.manifests.length > 0)
     report('external-cloud-provider', at('cluster', 'externalCloudProvider', 'manifests'), 'external cloud provider is disabled, but manifests are provided');
+  // ValidateCNI (T@v1.13.9:pkg/machinery/config/types/v1alpha1/v1alpha1_validation.go; v1.12.11 lacks the policies check).
+  const cni = get(d, ['cluster', 'network', 'cni']);
+  if (isObj(cni) && typeof cni.name === 'string') {
+    const urls = Array.isArray(cni.urls) ? cni.urls.length : 0;
+    if (cni.name !== 'custom' && urls > 0) report('cni', at('cluster', 'network', 'cni', 'urls'), `"urls" field should be empty for "${cni.name}" CNI`);
+    if (cni.name !== 'flannel') {
+      const extra = get(cni, ['flannel', 'extraArgs']);
+      if (Array.isArray(extra) && extra.length > 0) report('cni', at('cluster', 'network', 'cni', 'flannel', 'extraArgs'), `"flanneldExtraArgs" field should be empty for "${cni.name}" CNI`);
+      if (get(cni, ['flannel', 'kubeNetworkPoliciesEnabled']) === true)
+        report('cni', at('cluster', 'network', 'cni', 'flannel', 'kubeNetworkPoliciesEnabled'), `"flannelKubeNetworkPoliciesEnabled" should not be enabled for "${cni.name}" CNI`, 'kube-network-policies runs inside the flannel DaemonSet; another CNI enforces policies itself');
+    }
+  }
   const install = get(d, ['machine', 'install']);
   if (isObj(install) && install.grubUseUKICmdline === true && Array.isArray(install.extraKernelArgs) && install.extraKernelArgs.length > 0)
     report('install-kernel-args', at('machine', 'install', 'extraKernelArgs'), "install.extraKernelArgs and install.grubUseUKICmdline can't be used together", 'put kernel arguments in the Image Factory schematic');
