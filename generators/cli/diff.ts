@@ -9,7 +9,7 @@ const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--f
 Semantic diff of the rendered output: the working tree's environments rendered in memory (head)
 against rendered/ at a git revision (base; default: the merge base with main, else origin/main,
 else HEAD). Grouped by environment → object → field path; Talos nodes get their apply impact
-(no-reboot, reboot, upgrade, upgrade-k8s). Secret-shaped values are masked.
+(no-reboot, reboot, upgrade, upgrade-k8s, sync-manifests). Secret-shaped values are masked.
 
   --base REF      git revision whose rendered/ is the base
   --base ${WORKTREE}  (or --committed) rendered/ on disk as the base: what npm run synth would change

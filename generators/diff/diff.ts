@@ -191,7 +191,7 @@ export function diffTrees(baseFiles: FileMap, headFiles: FileMap): TreeDiff {
     const d = diffEnvironment(env, b.get(env) ?? new Map(), h.get(env) ?? new Map());
     if (d) envs.push(d);
   }
-  const totals: TreeDiff['totals'] = { ...emptyCounts(), talos: { upgrade: 0, reboot: 0, 'upgrade-k8s': 0, 'no-reboot': 0, 'new node': 0, 'removed node': 0 } };
+  const totals: TreeDiff['totals'] = { ...emptyCounts(), talos: { upgrade: 0, reboot: 0, 'upgrade-k8s': 0, 'sync-manifests': 0, 'no-reboot': 0, 'new node': 0, 'removed node': 0 } };
   for (const e of envs) {
     for (const k of ['added', 'removed', 'changed', 'moved', 'fields'] as const) totals[k] += e.counts[k];
     for (const t of e.talos) if (t.headline !== 'none') totals.talos[t.headline]++;

@@ -20,19 +20,31 @@
  *   NO_REBOOT and then syncs the bootstrap manifests (CoreDNS, kube-proxy, flannel)
  *   (T@v1.13.9:pkg/cluster/kubernetes/talos_managed.go, patch.go, kubelet.go). A Kubernetes version
  *   change is therefore an `upgrade-k8s`, not a plain apply.
+ * - The bootstrap manifests (flannel with kube-network-policies, kube-proxy, CoreDNS) are rendered
+ *   on control planes from `cluster.network.cni`, `cluster.proxy.{disabled,mode,extraArgs}` and
+ *   `cluster.coreDNS` (T@v1.13.9:internal/app/machined/pkg/controllers/k8s/control_plane.go
+ *   ControlPlaneBootstrapManifestsController). apply-config stores these live, but the manifest
+ *   controller only CREATES objects that do not exist yet (manifest_apply.go `apply`: an existing
+ *   object is skipped), so a running cluster keeps its old DaemonSets. `talosctl upgrade-k8s --to
+ *   <current version>` syncs them (talos_managed.go `PerformManifestsSync`): from Talos 1.13 with
+ *   server-side apply, pruning objects no longer rendered (`--manifests-no-prune` off); on 1.12 with
+ *   the legacy sync, which updates but never deletes (go-kubernetes manifests.Sync). Workers do not
+ *   run that controller: for them these fields are stored and inert.
  */
 import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
 import type { RenderedDoc } from './documents.js';
+import { TALOS_RELEASES, talosMinorOfInstaller } from '../talos/release.js';
 
-export type TalosAction = 'no-reboot' | 'reboot' | 'upgrade' | 'upgrade-k8s';
+export type TalosAction = 'no-reboot' | 'reboot' | 'upgrade' | 'upgrade-k8s' | 'sync-manifests';
 
 /** Most disruptive first: the headline of a node is its first action in this order. */
-export const ACTION_ORDER: readonly TalosAction[] = ['upgrade', 'reboot', 'upgrade-k8s', 'no-reboot'];
+export const ACTION_ORDER: readonly TalosAction[] = ['upgrade', 'reboot', 'upgrade-k8s', 'sync-manifests', 'no-reboot'];
 
 export const ACTION_TEXT: Record<TalosAction, string> = {
   upgrade: 'talosctl upgrade --image <machine.install.image> (new installer image: Talos version or schematic)',
   reboot: 'talosctl apply-config: reboots the node (a field outside the live-apply list changed)',
   'upgrade-k8s': 'talosctl upgrade-k8s --to <version> (Kubernetes component images changed)',
+  'sync-manifests': 'talosctl apply-config (live), then talosctl upgrade-k8s --to <current version> to sync the bootstrap manifests (CNI, kube-proxy, CoreDNS)',
   'no-reboot': 'talosctl apply-config: applied live, no reboot',
 };
 
@@ -41,6 +53,7 @@ export const ACTION_COMMAND: Record<TalosAction, string> = {
   upgrade: 'talosctl upgrade --image <install.image>',
   reboot: 'talosctl apply-config (reboots)',
   'upgrade-k8s': 'talosctl upgrade-k8s --to <version>',
+  'sync-manifests': 'talosctl upgrade-k8s --to <current version>',
   'no-reboot': 'talosctl apply-config',
 };
 
@@ -104,6 +117,22 @@ const INSTALLER_FIELDS: readonly string[][] = [
   ['machine', 'install', 'extraKernelArgs'],
 ];
 
+/** Inputs of Talos' bootstrap manifests that apply-config alone does not roll out (see the header). */
+const BOOTSTRAP_MANIFEST_FIELDS: readonly string[][] = [
+  ['cluster', 'network', 'cni'],
+  ['cluster', 'proxy', 'disabled'],
+  ['cluster', 'proxy', 'mode'],
+  ['cluster', 'proxy', 'extraArgs'],
+  ['cluster', 'coreDNS'],
+];
+
+/** What a changed config is for: control planes render the bootstrap manifests; 1.13+ prunes on sync. */
+export interface ClassifyContext {
+  controlPlane: boolean;
+  /** The target Talos minor's manifest sync prunes removed objects (server-side apply, 1.13+). */
+  prunes: boolean;
+}
+
 const startsWith = (path: FieldPath, prefix: readonly string[]): boolean => prefix.every((p, i) => path[i] === p);
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -114,7 +143,17 @@ function featuresInBoth(a: unknown, b: unknown): boolean {
 }
 
 /** Classify one changed path of the v1alpha1 document. */
-export function classifyV1Alpha1Path(path: FieldPath, featuresBoth: boolean): { action: TalosAction; why: string } {
+export function classifyV1Alpha1Path(path: FieldPath, featuresBoth: boolean, ctx: ClassifyContext = { controlPlane: true, prunes: true }): { action: TalosAction; why: string } {
+  // The field itself, something inside it, or a section holding it (cluster.network added whole).
+  const manifest = BOOTSTRAP_MANIFEST_FIELDS.find((p) => startsWith(path, p) || (path.length >= 2 && startsWith(p as FieldPath, path.map(String))));
+  if (manifest) {
+    const field = path.length < manifest.length ? path.join('.') : manifest.join('.');
+    if (!ctx.controlPlane) return { action: 'no-reboot', why: `${field} is applied live; only control planes render the bootstrap manifests from it` };
+    return {
+      action: 'sync-manifests',
+      why: `${field} feeds Talos' bootstrap manifests: apply-config stores it live, but Talos only creates missing manifest objects; upgrade-k8s syncs them${ctx.prunes ? ' and prunes what is no longer rendered' : ' (Talos 1.12 does not prune: delete DaemonSets no longer rendered, e.g. kube-flannel or kube-proxy, by hand)'}`,
+    };
+  }
   if (K8S_IMAGES.some((p) => startsWith(path, p) && path.length === p.length)) return { action: 'upgrade-k8s', why: 'Kubernetes component image: upgrade-k8s patches it (no reboot) and syncs bootstrap manifests' };
   if (INSTALLER_FIELDS.some((p) => startsWith(path, p))) return { action: 'upgrade', why: 'read by the installer only: apply stores it, talosctl upgrade installs it' };
   if (path.length >= 2 && path[0] === 'machine' && path[1] === 'features' && path.length >= 3 && IMMEDIATE_FEATURES.includes(String(path[2]))) {
@@ -125,6 +164,13 @@ export function classifyV1Alpha1Path(path: FieldPath, featuresBoth: boolean): { 
   const prefix = IMMEDIATE.find((p) => startsWith(path, p));
   if (prefix) return { action: 'no-reboot', why: `${prefix.join('.')} is applied live` };
   return { action: 'reboot', why: 'not in CanApplyImmediate\'s live-apply list' };
+}
+
+/** Role of a v1alpha1 document, and whether its Talos minor (installer image tag) prunes on manifest sync. */
+function classifyContext(doc: unknown): ClassifyContext {
+  const machine = isMap(doc) && isMap(doc.machine) ? doc.machine : {};
+  const minor = talosMinorOfInstaller(isMap(machine.install) ? machine.install.image : undefined);
+  return { controlPlane: machine.type !== 'worker', prunes: minor ? TALOS_RELEASES[minor].manifestSyncPrunes : true };
 }
 
 function v1alpha1(docs: readonly RenderedDoc[]): unknown {
@@ -143,12 +189,13 @@ export function talosImpact(file: string, base: readonly RenderedDoc[] | undefin
   const a = v1alpha1(base);
   const b = v1alpha1(head);
   const featuresBoth = featuresInBoth(a, b);
+  const ctx = classifyContext(b ?? a);
   if ((a === undefined) !== (b === undefined)) {
     reasons.push({ path: 'v1alpha1', action: 'reboot', why: 'the v1alpha1 document appears or disappears: CanApplyImmediate fails' });
     actions.add('reboot');
   } else if (!deepEqual(a, b)) {
     for (const c of diffValues(a, b)) {
-      const { action, why } = classifyV1Alpha1Path(c.path, featuresBoth);
+      const { action, why } = classifyV1Alpha1Path(c.path, featuresBoth, ctx);
       actions.add(action);
       reasons.push({ path: formatFieldPath(c.path), action, why });
     }

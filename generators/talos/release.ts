@@ -25,6 +25,12 @@ export interface TalosRelease {
    * v1.12's FlannelCNIConfig has only extraArgs, and its flannel never enforces NetworkPolicies.
    */
   flannelNetworkPolicies: boolean;
+  /**
+   * `talosctl upgrade-k8s` syncs the bootstrap manifests with server-side apply and prunes objects
+   * no longer rendered (SupportsSSAManifestSync: 1.13+, T@v1.13.9:pkg/machinery/compatibility/talos_version.go);
+   * before, the legacy sync updates but never deletes.
+   */
+  manifestSyncPrunes: boolean;
 }
 
 const ROLES_112 = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:impersonator'];
@@ -38,6 +44,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
     roles: ROLES_112,
     nvidia: { lts: '580.126.20', production: '570.211.01', toolkit: 'v1.18.2' },
     flannelNetworkPolicies: false,
+    manifestSyncPrunes: false,
   },
   '1.13': {
     minor: '1.13',
@@ -47,6 +54,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
     roles: [...ROLES_112, 'os:image:verifier', 'os:meta:writer'],
     nvidia: { lts: '580.178.04', production: '595.91.07', toolkit: 'v1.19.1' },
     flannelNetworkPolicies: true,
+    manifestSyncPrunes: true,
   },
 };
 
@@ -54,6 +62,12 @@ export function talosRelease(minor: string | undefined): TalosRelease {
   const r = TALOS_RELEASES[minor as TalosMinor];
   if (!r) throw new Error(`Talos ${minor ?? '(none)'} is not supported (supported: ${Object.keys(TALOS_RELEASES).join(', ')})`);
   return r;
+}
+
+/** The Talos minor a rendered config targets, from its installer image tag (`…:v1.13.9`). */
+export function talosMinorOfInstaller(image: unknown): TalosMinor | undefined {
+  const m = typeof image === 'string' ? /:v(\d+\.\d+)\.\d+$/.exec(image) : null;
+  return m && m[1]! in TALOS_RELEASES ? (m[1] as TalosMinor) : undefined;
 }
 
 /** The first Talos minor whose flannel enforces NetworkPolicies (for messages). */

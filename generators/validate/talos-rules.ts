@@ -6,7 +6,7 @@
  */
 import type { DocPath } from '../lib/paths.js';
 import { parseYamlStream } from '../lib/yaml.js';
-import { APISERVER_DENIED_ARGS, KUBELET_DENIED_ARGS, KUBELET_PROTECTED_CONFIG, TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
+import { APISERVER_DENIED_ARGS, KUBELET_DENIED_ARGS, KUBELET_PROTECTED_CONFIG, TALOS_RELEASES, talosMinorOfInstaller, type TalosMinor } from '../talos/release.js';
 import { CONFIG_SECRET_FIELDS, refTarget } from '../talos/secrets.js';
 import type { Diagnostic } from './diagnostics.js';
 
@@ -38,11 +38,7 @@ const K8S_IMAGES: readonly (readonly string[])[] = [
 ];
 
 /** The Talos minor a config targets, from its installer image tag (`…:v1.13.9`). */
-function minorOfConfig(doc: Obj): TalosMinor | undefined {
-  const image = get(doc, ['machine', 'install', 'image']);
-  const m = typeof image === 'string' ? /:v(\d+\.\d+)\.\d+$/.exec(image) : null;
-  return m && m[1]! in TALOS_RELEASES ? (m[1] as TalosMinor) : undefined;
-}
+const minorOfConfig = (doc: Obj): TalosMinor | undefined => talosMinorOfInstaller(get(doc, ['machine', 'install', 'image']));
 
 export function checkTalosDocuments(file: string, docs: readonly unknown[]): Diagnostic[] {
   const out: Diagnostic[] = [];
