@@ -39,9 +39,11 @@ const hardening = compileTemplate(`Each default is written out in the configs, n
 - **Disk quotas** (\`diskQuotaSupport\`) so ephemeral-storage limits are enforced.
 - **Time**: a \`TimeSyncConfig\` document points NTP at the Amazon Time Sync Service (\`169.254.169.123\`), reachable without internet egress.
 - **Cloud provider**: \`externalCloudProvider.enabled\` — kubelets start with \`--cloud-provider=external\` and wait for the AWS cloud controller (an Argo CD add-on) to initialise nodes; \`registerWithFQDN\` registers nodes under their EC2 private DNS name, as the controller expects. Zone and region labels are written for nodes whose subnet is known.
-{{#if cilium}}- **CNI**: Cilium — \`cluster.network.cni.name: none\` and \`cluster.proxy.disabled: true\`; Cilium replaces kube-proxy and must reach the API through KubePrism (\`k8sServiceHost: localhost\`, \`k8sServicePort: 7445\`).
-{{else}}- **CNI**: flannel and kube-proxy as deployed by Talos.
-{{/if}}{{#if irsa}}- **IRSA**: \`service-account-issuer\` is {{code issuer}}; tokens are signed with the bundle's RSA service-account key, whose public JWKS must be published at the issuer (\`npm run talos -- irsa documents --env {{env}} --out-dir DIR\` writes both documents). Replacing the bundle rotates that key and breaks IRSA.
+{{#if cilium}}- **CNI**: Cilium — \`cluster.network.cni.name: none\` and \`cluster.proxy.disabled: true\`; Cilium replaces kube-proxy, must reach the API through KubePrism (\`k8sServiceHost: localhost\`, \`k8sServicePort: 7445\`), and enforces NetworkPolicies. It is installed by the bootstrap script before anything else (nodes stay NotReady until it runs).
+{{else}}{{#if kubeNetworkPolicies}}- **CNI**: flannel and kube-proxy as deployed by Talos, with \`cluster.network.cni.flannel.kubeNetworkPoliciesEnabled: true\`: Talos adds kube-network-policies to the flannel DaemonSet, which enforces NetworkPolicies.
+{{else}}- **CNI**: flannel and kube-proxy as deployed by Talos. Talos {{talosMinor}}'s flannel does **not** enforce NetworkPolicies (kube-network-policies comes with Talos 1.13); the generator refuses workloads here.
+{{/if}}{{/if}}- **Changing the CNI** (\`cluster.network.cni\`) on a running cluster: applying the configs only stores it, since Talos creates missing bootstrap objects but never updates them; run \`talosctl upgrade-k8s --to {{k8s}}\` to sync flannel, kube-network-policies and kube-proxy{{#if prunes}} (it prunes what is no longer rendered){{else}}; Talos {{talosMinor}} does not prune, so delete the \`kube-flannel\` and \`kube-proxy\` DaemonSets in \`kube-system\` yourself after Cilium runs{{/if}}. \`npm run diff\` marks such changes \`sync-manifests\`.
+{{#if irsa}}- **IRSA**: \`service-account-issuer\` is {{code issuer}}; tokens are signed with the bundle's RSA service-account key, whose public JWKS must be published at the issuer (\`npm run talos -- irsa documents --env {{env}} --out-dir DIR\` writes both documents). Replacing the bundle rotates that key and breaks IRSA.
 {{/if}}`);
 
 const runbook = compileTemplate(`Commands for any node: \`npm run talos -- commands --env {{env}} [--node N]\`. Materialized configs, the talosconfig and kubeconfig live in {{code dir}}, outside the repository (the \`config\` command refuses paths inside it).
@@ -149,6 +151,10 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
         backupNs: ETCD_BACKUP_NAMESPACE,
         backup: Boolean(backup),
         cilium: m.cluster.network.cni === 'cilium',
+        kubeNetworkPolicies: release.flannelNetworkPolicies,
+        talosMinor: release.minor,
+        prunes: release.manifestSyncPrunes,
+        k8s: m.cluster.kubernetesVersion,
         irsa: m.aws.iam.mode === 'irsa',
         issuer: m.aws.iam.issuerURL ?? '',
         env: m.name,

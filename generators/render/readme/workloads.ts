@@ -3,9 +3,11 @@ import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../workloads/constants.js';
 import type { ReadmeSection } from './sections.js';
+import { networkPolicyEnforcer } from '../../talos/release.js';
 
 const table = compileTemplate(`Each workload is one Argo CD Application delivering \`manifests/<workload>/\`. Namespaces enforce Pod
-Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares.
+Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares
+(NetworkPolicies \`default-deny\`, \`allow-dns\` and one per workload), enforced by {{enforcer}}.
 Secrets come from SSM Parameter Store through the ClusterSecretStore {{code store}}; volumes use the
 StorageClass {{code storageClass}}.
 
@@ -21,15 +23,22 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
     {
       order: 60,
       title: 'Workloads',
-      inputs: workloads.flatMap((w) => [
+      inputs: [
+        ['cluster', 'distribution'],
+        ['cluster', 'network', 'cni'],
+        ['cluster', 'talosVersion'],
+        ...workloads.flatMap((w): ReadmeSection['inputs'] => [
         ['workloads', { name: w.name }, 'namespace'],
         ['workloads', { name: w.name }, 'kind'],
         ['workloads', { name: w.name }, 'image'],
         ['workloads', { name: w.name }, 'placement'],
         ['workloads', { name: w.name }, 'ingress'],
         ['workloads', { name: w.name }, 'schedule'],
-      ]),
+        ]),
+      ],
       body: table({
+        // The network-policy-enforcement rule refuses workloads where nothing enforces them.
+        enforcer: networkPolicyEnforcer(m.cluster.distribution, m.cluster.network.cni, m.cluster.talosMinor) ?? 'nothing (refused by validation)',
         store: CLUSTER_SECRET_STORE,
         storageClass: STORAGE_CLASS,
         workloads: workloads.map((w) => ({
