@@ -9,6 +9,17 @@ export const KUBEPRISM = { host: 'localhost', port: 7445 };
  * capability (Talos forbids loading kernel modules from workloads), and the API server through
  * KubePrism, since kube-proxy is gone. Requires cluster.network.cni none and cluster.proxy.disabled
  * in the Talos config.
+ *
+ * Keys checked for chart 1.18.0 (no values.yaml of it under shared/upstream/charts, so no key file):
+ * the Talos guide installs exactly this set with `helm install cilium cilium/cilium --version 1.18.0
+ * --set ipam.mode=kubernetes --set kubeProxyReplacement=true --set securityContext.capabilities.ciliumAgent=…
+ * --set securityContext.capabilities.cleanCiliumState=… --set cgroup.autoMount.enabled=false
+ * --set cgroup.hostRoot=/sys/fs/cgroup --set k8sServiceHost=localhost --set k8sServicePort=7445`
+ * (siderolabs/docs@5debdd92:public/kubernetes-guides/cni/deploying-cilium.mdx, "Without kube-proxy");
+ * cilium/cilium:install/kubernetes/cilium/values.yaml documents k8sServiceHost, k8sServicePort
+ * (string or integer) and securityContext.capabilities.{ciliumAgent,cleanCiliumState}, and
+ * `k8sNetworkPolicy.enabled: true` by default: Cilium enforces the workloads' NetworkPolicies
+ * without further values.
  */
 export const cilium: CatalogEntry = {
   name: 'cilium',
