@@ -12,7 +12,8 @@ import { checkFlag, K3S_FLAGS } from '../generators/render/k3s/flags.js';
 import { renderK3s } from '../generators/render/k3s/index.js';
 import { shQuote } from '../generators/render/k3s/userdata.js';
 import { didYouMean } from '../generators/lib/suggest.js';
-import { prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
+import { prepareEnvironment } from '../generators/pipeline.js';
+import { prepareReal, realSources, renderReal, ROOT, SHARED } from './helpers.js';
 
 const K3S_ENVS = ['dev-k3s', 'staging-k3s'];
 const model = (env: string) => prepareReal(env).prepared!.model;
@@ -61,6 +62,15 @@ describe('K3s renderer', () => {
     expect(agent['server']).toBe('https://api.dev-k3s.odp.internal:6443');
     expect(agent['token-file']).toBe('/etc/rancher/k3s/agent-token');
     expect(agent['kubelet-arg']).toContain('image-gc-high-threshold=80');
+  });
+
+  it('with Cilium, K3s turns off its own policy controller and kube-proxy (Cilium replaces both)', () => {
+    const sources = realSources();
+    sources.set('environments/dev-k3s.yaml', sources.get('environments/dev-k3s.yaml')!.replace(/^cluster:\n/m, 'cluster:\n  network: { cni: cilium }\n'));
+    const r = prepareEnvironment('dev-k3s', sources);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    const server = parseYamlStream(renderK3s(r.prepared!.model).find((f) => f.path === 'k3s/dev-k3s-server-1.yaml')!.content)[0] as Record<string, unknown>;
+    expect([server['disable-network-policy'], server['disable-kube-proxy'], server['flannel-backend']]).toStrictEqual([true, true, 'none']);
   });
 
   it('the cloud controller selects servers by the label value K3s sets ("true"; Talos: "")', () => {

@@ -96,7 +96,9 @@ function serverKeys(m: EnvironmentModel): K3sArgs {
     ],
     'kube-controller-manager-arg': ['terminated-pod-gc-threshold=100'],
   };
-  if (c.network.cni === 'cilium') keys['disable-network-policy'] = true;
+  // Cilium enforces NetworkPolicies and replaces kube-proxy (kubeProxyReplacement in its values):
+  // K3s' own policy controller and kube-proxy stay off (agents take disable-kube-proxy from the server).
+  if (c.network.cni === 'cilium') Object.assign(keys, { 'disable-network-policy': true, 'disable-kube-proxy': true });
   const d = c.datastore;
   if (d.type === 'kine-sqlite') keys['datastore-endpoint'] = kineLitestreamEndpoint();
   // kine-postgres: the DSN carries the password, so it is assembled at boot (K3S_DATASTORE_ENDPOINT
