@@ -27,14 +27,15 @@ const objectsOf = (env: string, prefix: string): { path: string; obj: Obj }[] =>
     .flatMap((f) => parseYamlStream(f.content).map((obj) => ({ path: f.path, obj: obj as Obj })));
 
 describe('Argo CD objects of the example environments', () => {
-  it.each(ENVS)('%s: an AppProject, a root Application and one Application per enabled add-on and per workload', (env) => {
+  it.each(ENVS)('%s: an AppProject, a root Application and one Application per enabled add-on, per workload and per workload namespace', (env) => {
     const argo = objectsOf(env, 'argocd/').map((o) => o.obj);
     expect(argo.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['AppProject/' + env, 'Application/root']);
     const root = argo.find((o) => o.kind === 'Application')!;
     expect(root.metadata).toMatchObject({ finalizers: ['resources-finalizer.argocd.argoproj.io'] });
     expect(root.spec!.sources.map((s: { path: string }) => s.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
     const apps = objectsOf(env, 'apps/').map((o) => o.obj.metadata.name).sort();
-    expect(apps).toStrictEqual([...resolveAddons(model(env)).map((a) => a.name), ...model(env).workloads.map((w) => w.name)].sort());
+    const namespaces = [...new Set(model(env).workloads.map((w) => `namespace-${w.namespace}`))];
+    expect(apps).toStrictEqual([...resolveAddons(model(env)).map((a) => a.name), ...model(env).workloads.map((w) => w.name), ...namespaces].sort());
   });
 
   it('prod has GPU support, dev does not', () => {

@@ -13,10 +13,17 @@ import { formatted, prepareReal, realSources, renderReal, ROOT, SHARED } from '.
 const ENVS = ['dev', 'staging', 'prod'];
 const K8S_SCHEMAS = join(SHARED, 'upstream', 'kubernetes', '1.34');
 const ESO_CRD = join(SHARED, 'upstream', 'crds', 'external-secrets', 'v2.9.0', 'external-secrets.io_externalsecrets.yaml');
+const ESO_STORE_CRD = join(SHARED, 'upstream', 'crds', 'external-secrets', 'v2.9.0', 'external-secrets.io_clustersecretstores.yaml');
 
-/** The manifests of the environment's workloads (add-ons have their own under manifests/ too). */
+/** Application directories of the workloads and of their namespaces (add-ons have their own under manifests/ too). */
+function workloadDirs(env: string): string[] {
+  const workloads = prepareReal(env).prepared!.model.workloads;
+  return [...workloads.map((w) => w.name), ...new Set(workloads.map((w) => `namespace-${w.namespace}`))];
+}
+
+/** The manifests of the environment's workloads and workload namespaces. */
 function manifestFiles(env: string) {
-  const dirs = prepareReal(env).prepared!.model.workloads.map((w) => `manifests/${w.name}/`);
+  const dirs = workloadDirs(env).map((d) => `manifests/${d}/`);
   return renderReal(env).filter((f) => dirs.some((d) => f.path.startsWith(d)));
 }
 const objectsOf = (env: string) => manifestFiles(env).map((f) => ({ path: f.path, content: f.content, objects: parseYamlStream(f.content) as Record<string, any>[] }));
@@ -45,7 +52,7 @@ describe('workload manifests', () => {
   it.each(ENVS)('%s: committed manifests equal a fresh render (golden)', (env) => {
     const fresh = manifestFiles(env);
     const dir = join(ROOT, 'rendered', env, 'manifests');
-    const workloads = new Set(prepareReal(env).prepared!.model.workloads.map((w) => w.name));
+    const workloads = new Set(workloadDirs(env));
     const committed = readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
       .map((d) => `manifests/${join(d.parentPath, d.name).slice(dir.length + 1)}`)
@@ -164,17 +171,19 @@ describe('workload manifests', () => {
     expect(changedPaths(base, reordered)).toStrictEqual([]);
   });
 
-  it('AppSpecs: one Application per workload; the namespace owner carries the Namespace', () => {
+  it('AppSpecs: one Application per workload namespace carries the Namespace; one per workload, a wave later', () => {
     const specs = workloadAppSpecs(prepareReal('dev').prepared!.model);
     expect(specs.map(({ inputs: _i, projectInputs: _p, ...rest }) => rest)).toStrictEqual([
-      { name: 'api', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'] },
+      { name: 'api', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
+      { name: 'namespace-opendev', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'] },
       { name: 'nightly-maintenance', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
       { name: 'portal', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
     ]);
-    // Each Application derives from the workloads' names and namespaces only (its wave depends on them).
+    // A workload's Application derives from its own namespace only; the namespace's from its members'.
     const ns = (name: string) => ['workloads', { name }, 'namespace'];
-    expect(specs[0]!.inputs).toStrictEqual([ns('api'), ns('nightly-maintenance'), ns('portal')]);
-    expect(specs[2]!.projectInputs).toStrictEqual([ns('portal')]);
+    expect(specs[0]!.inputs).toStrictEqual([ns('api')]);
+    expect(specs[1]!.inputs).toStrictEqual([ns('api'), ns('nightly-maintenance'), ns('portal')]);
+    expect(specs[3]!.projectInputs).toStrictEqual([ns('portal')]);
   });
 
   it('GPU workloads get the GPU limit, toleration and runtime class; arm64 workloads a node selector', () => {
@@ -199,6 +208,115 @@ describe('workload manifests', () => {
         { secretKey: 'SESSION_SIGNING_KEY', remoteRef: { key: '/odp/prod/api/session-signing-key' } },
       ],
     });
+  });
+
+  it('removing the first workload of a namespace leaves the namespace, its policies and the other workloads intact', () => {
+    const parsed = (files: { path: string; content: string }[], prefix: string) =>
+      new Map(files.filter((f) => f.path.startsWith(prefix)).map((f) => [f.path, parseYamlStream(f.content)]));
+    const base = renderReal('prod');
+    // 'api' sorts first in 'opendev' (it used to carry the Namespace); drop it and every reference to it.
+    const without = renderWith('prod', (doc) => {
+      const env = doc.toJS() as { workloads: { name: string; network?: { ingressFrom?: string[]; egressTo?: { workload?: string }[] } }[] };
+      env.workloads = env.workloads.filter((w) => w.name !== 'api');
+      for (const w of env.workloads) {
+        if (w.network?.ingressFrom) w.network.ingressFrom = w.network.ingressFrom.filter((f) => f !== 'api');
+        if (w.network?.egressTo) w.network.egressTo = w.network.egressTo.filter((t) => t.workload !== 'api');
+      }
+      doc.contents = doc.createNode(env) as typeof doc.contents;
+    });
+    const before = parsed(base, 'manifests/namespace-opendev/');
+    expect([...before.keys()].sort()).toStrictEqual([
+      'manifests/namespace-opendev/namespace-opendev.yaml',
+      'manifests/namespace-opendev/networkpolicy-allow-dns.yaml',
+      'manifests/namespace-opendev/networkpolicy-default-deny.yaml',
+    ]);
+    // The same objects, from the same Application (only the provenance header names fewer members).
+    expect(parsed(without, 'manifests/namespace-opendev/')).toStrictEqual(before);
+    expect(parsed(without, 'apps/namespace-opendev.yaml')).toStrictEqual(parsed(base, 'apps/namespace-opendev.yaml'));
+    expect(without.filter((f) => f.path.startsWith('manifests/api/') || f.path === 'apps/api.yaml')).toStrictEqual([]);
+    // The other workloads keep every object (only the NetworkPolicies that named 'api' change), and
+    // the other namespace is untouched.
+    for (const name of ['inference', 'nightly-maintenance', 'portal', 'worker', 'namespace-ml']) {
+      const mine = (fs: { path: string; content: string }[]) =>
+        fs.filter((f) => (f.path.startsWith(`manifests/${name}/`) && !f.path.endsWith(`/networkpolicy-${name}.yaml`)) || f.path === `apps/${name}.yaml`);
+      expect(mine(base).length, name).toBeGreaterThan(0);
+      expect(mine(without), name).toStrictEqual(mine(base));
+    }
+  });
+
+  it.each(ENVS)('%s: no object belongs to two Applications', (env) => {
+    const owner = new Map<string, string>();
+    for (const f of renderReal(env).filter((x) => x.path.startsWith('manifests/'))) {
+      const app = f.path.split('/')[1]!;
+      for (const o of parseYamlStream(f.content) as Record<string, any>[]) {
+        const id = `${o.apiVersion.split('/').slice(0, -1).join('/')}/${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+        expect(owner.get(id) ?? app, `${id} in ${app} and ${owner.get(id)}`).toBe(app);
+        owner.set(id, app);
+      }
+    }
+    expect(owner.size).toBeGreaterThan(10);
+  });
+
+  it.each(ENVS)('%s: namespace-level objects are kept when their Application is deleted (Delete=false), the Namespace is cluster-scoped', (env) => {
+    const files = renderReal(env).filter((f) => /^manifests\/namespace-[^/]+\//.test(f.path));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const [o] = parseYamlStream(f.content) as Record<string, any>[];
+      expect(o!.metadata.annotations, f.path).toStrictEqual({ 'argocd.argoproj.io/sync-options': 'Delete=false' });
+      if (o!.kind === 'Namespace') expect(o!.metadata.namespace, f.path).toBeUndefined();
+    }
+  });
+
+  it.each(ENVS)('%s: an ALB reaches a workload through a NodePort Service (target-type instance, externalTrafficPolicy Local)', (env) => {
+    const all = objectsOf(env).flatMap((f) => f.objects);
+    const ingresses = all.filter((o) => o.kind === 'Ingress');
+    expect(ingresses.length).toBeGreaterThan(0);
+    const vpc = prepareReal(env).prepared!.model.aws.vpc.cidr;
+    for (const ing of ingresses) {
+      const backend = ing.spec.rules[0].http.paths[0].backend.service;
+      expect(ing.metadata.annotations).toMatchObject({ 'alb.ingress.kubernetes.io/target-type': 'instance', 'alb.ingress.kubernetes.io/healthcheck-port': 'traffic-port' });
+      const svc = all.find((o) => o.kind === 'Service' && o.metadata.name === backend.name && o.metadata.namespace === ing.metadata.namespace)!;
+      expect(svc.spec.type).toBe('NodePort');
+      expect(svc.spec.externalTrafficPolicy).toBe('Local');
+      // Node ports are left to Kubernetes.
+      for (const p of svc.spec.ports) expect(p.nodePort).toBeUndefined();
+      const port = svc.spec.ports.find((p: { name: string }) => p.name === backend.port.name).targetPort;
+      const policy = all.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === backend.name && o.metadata.namespace === ing.metadata.namespace)!;
+      expect(policy.spec.ingress).toContainEqual({ from: [{ ipBlock: { cidr: vpc } }], ports: [{ port, protocol: 'TCP' }] });
+    }
+    // A Service without an Ingress stays ClusterIP.
+    const internal = all.filter((o) => o.kind === 'Service' && !ingresses.some((i) => i.spec.rules[0].http.paths[0].backend.service.name === o.metadata.name));
+    for (const s of internal) expect(s.spec.type, s.metadata.name).toBe('ClusterIP');
+  });
+
+  it('the ALB health check follows the readiness probe: its path, and its port when that is not the ingress port', () => {
+    const ingressOf = (files: { path: string; content: string }[]) => parseYamlStream(files.find((f) => f.path === 'manifests/portal/ingress-portal.yaml')!.content)[0] as Record<string, any>;
+    const policyOf = (files: { path: string; content: string }[]) => parseYamlStream(files.find((f) => f.path === 'manifests/portal/networkpolicy-portal.yaml')!.content)[0] as Record<string, any>;
+    const base = renderReal('dev');
+    expect(ingressOf(base).metadata.annotations['alb.ingress.kubernetes.io/healthcheck-path']).toBe('/healthz/ready');
+    const onMetrics = renderWith('dev', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'readiness'], doc.createNode({ httpGet: '/ready', port: 9090 })));
+    expect(ingressOf(onMetrics).metadata.annotations).toMatchObject({ 'alb.ingress.kubernetes.io/healthcheck-port': 'metrics', 'alb.ingress.kubernetes.io/healthcheck-path': '/ready' });
+    expect(policyOf(onMetrics).spec.ingress[0].ports).toStrictEqual([
+      { port: 8080, protocol: 'TCP' },
+      { port: 9090, protocol: 'TCP' },
+    ]);
+    const tcp = renderWith('dev', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'readiness'], doc.createNode({ tcp: true })));
+    expect(ingressOf(tcp).metadata.annotations['alb.ingress.kubernetes.io/healthcheck-path']).toBeUndefined();
+  });
+
+  it.each(ENVS)('%s: the ClusterSecretStore admits exactly the namespaces holding an ExternalSecret', (env) => {
+    const files = renderReal(env);
+    const store = parseYamlStream(files.find((f) => f.path === 'manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store.yaml')!.content)[0] as Record<string, any>;
+    const holders = new Set<string>();
+    for (const f of files.filter((x) => x.path.startsWith('manifests/'))) {
+      for (const o of parseYamlStream(f.content) as Record<string, any>[]) if (o.kind === 'ExternalSecret') holders.add(o.metadata.namespace);
+    }
+    expect(holders.size).toBeGreaterThan(0);
+    expect(store.spec.conditions).toStrictEqual([{ namespaces: [...holders].sort() }]);
+    if (existsSync(ESO_STORE_CRD)) {
+      const v = loadKubernetesValidator(K8S_SCHEMAS, [ESO_STORE_CRD]);
+      expect(v.validate(store).map((i) => formatKubeIssue('store', i))).toStrictEqual([]);
+    }
   });
 
   it('image references: tag and digest parsing', () => {

@@ -1,4 +1,5 @@
 import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
+import type { InputPath } from '../lib/paths.js';
 import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
 import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
 
@@ -13,11 +14,14 @@ export const externalSecrets: CatalogEntry = {
   podSecurity: 'restricted',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
   settings: IAM_ROLE_SETTING,
+  // The store's namespace conditions follow every add-on's secrets and every workload's `{ secret }` variables.
+  extraInputs: (m) => [['addons'], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
   values: (ctx) => ({
     installCRDs: true,
     serviceAccount: { annotations: irsaAnnotations(ctx) },
   }),
-  manifests: ({ model }) => {
+  manifests: (ctx) => {
+    const { model } = ctx;
     const store = new ClusterSecretStore({
       metadata: {
         name: SSM_STORE,
@@ -28,6 +32,10 @@ export const externalSecrets: CatalogEntry = {
         },
       },
       spec: {
+        // Only the namespaces that hold one of the platform's ExternalSecrets may use the store
+        // (without conditions, ESO serves every namespace). ESO matches each name against the
+        // namespace's kubernetes.io/metadata.name label; a condition naming no namespace admits none.
+        conditions: [{ namespaces: [...(ctx.secretStoreNamespaces ?? [])] }],
         // No auth block: the controller uses the AWS default credential chain, i.e. the node's
         // instance profile or, with IRSA, the web identity of its service account.
         provider: { aws: { service: 'ParameterStore', region: model.aws.region } },

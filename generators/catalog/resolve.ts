@@ -6,9 +6,10 @@
  */
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
 import { mergeDeep } from '../load/loader.js';
-import type { DocPath } from '../lib/paths.js';
+import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';
 import type { AppSpec } from '../render/argocd/spec.js';
+import { hasSecretEnv } from '../render/workloads/plan.js';
 import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
 import { SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type SecretSpec } from './types.js';
@@ -30,11 +31,13 @@ export interface ResolvedAddon {
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   bootstrapOrder?: number;
   /** Environment paths the add-on's files derive from. */
-  inputs: DocPath[];
+  inputs: InputPath[];
+  /** Further paths its extra manifests (not its values or Application) derive from. */
+  manifestInputs: InputPath[];
 }
 
 /** Environment parts every catalog add-on may read (cluster identity, AWS, pools, Git). */
-const CATALOG_INPUTS: DocPath[] = [['aws'], ['cluster'], ['git'], ['name'], ['nodePools']];
+const CATALOG_INPUTS: InputPath[] = [['aws'], ['cluster'], ['git'], ['name'], ['nodePools']];
 
 export function externalSecret(name: string, namespace: string, keys: Record<string, { secret: string }>): K8sObject {
   const es = new ExternalSecret({
@@ -59,9 +62,33 @@ function secretsOf(ctx: AddonContext, entry: CatalogEntry | undefined, o: AddonO
   return { ...(entry?.secrets?.(ctx) ?? {}), ...(o?.secrets ?? {}) };
 }
 
-function resolveOne(model: EnvironmentModel, name: string, entry: CatalogEntry | undefined, o: AddonOverride | undefined): ResolvedAddon {
-  const namespace = o?.namespace ?? entry?.namespace ?? name;
-  const ctx: AddonContext = { model, namespace, settings: o?.settings ?? {}, override: o };
+const contextOf = (model: EnvironmentModel, name: string, entry: CatalogEntry | undefined, o: AddonOverride | undefined): AddonContext => ({
+  model,
+  namespace: o?.namespace ?? entry?.namespace ?? name,
+  settings: o?.settings ?? {},
+  override: o,
+});
+
+/** An enabled add-on before resolution: its name, catalog entry (none for third-party charts), override. */
+type Enabled = { name: string; entry: CatalogEntry | undefined; o: AddonOverride | undefined };
+
+/**
+ * Namespaces where an ExternalSecret reads from the ClusterSecretStore: add-ons with secrets
+ * (catalog defaults or the environment's `secrets`) and workloads with `{ secret }` variables.
+ */
+function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): string[] {
+  const namespaces = new Set<string>();
+  for (const { name, entry, o } of enabled) {
+    const ctx = contextOf(model, name, entry, o);
+    if (Object.keys(secretsOf(ctx, entry, o)).length > 0) namespaces.add(ctx.namespace);
+  }
+  for (const w of model.workloads) if (hasSecretEnv(w)) namespaces.add(w.namespace);
+  return [...namespaces].sort();
+}
+
+function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[]): ResolvedAddon {
+  const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces };
+  const { namespace } = ctx;
   const chart = entry?.chart ?? o?.chart;
   const secrets = secretsOf(ctx, entry, o);
   const manifests = [
@@ -85,6 +112,7 @@ function resolveOne(model: EnvironmentModel, name: string, entry: CatalogEntry |
     podSecurity: entry?.podSecurity,
     bootstrapOrder: entry?.bootstrapOrder,
     inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
+    manifestInputs: entry?.extraInputs?.(model) ?? [],
   };
 }
 
@@ -100,16 +128,18 @@ export function resolveAddons(model: EnvironmentModel): ResolvedAddon[] {
 
 function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
   const overrides = new Map(model.addons.map((a) => [a.name, a]));
-  const out: ResolvedAddon[] = [];
+  const enabled: Enabled[] = [];
   for (const name of CATALOG_ADDONS) {
     const entry = CATALOG[name];
     const o = overrides.get(name);
-    if (isEnabled(entry, model, o)) out.push(resolveOne(model, name, entry, o));
+    if (isEnabled(entry, model, o)) enabled.push({ name, entry, o });
   }
   for (const o of model.addons) {
     if (isCatalogAddon(o.name) || o.enabled === false || !o.chart) continue;
-    out.push(resolveOne(model, o.name, undefined, o));
+    enabled.push({ name: o.name, entry: undefined, o });
   }
+  const secretStoreNamespaces = storeNamespaces(model, enabled);
+  const out = enabled.map((e) => resolveOne(model, e, secretStoreNamespaces));
   return out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name));
 }
 

@@ -1,5 +1,6 @@
 /** The shape of one catalog add-on: its pinned chart, defaults, extra manifests and placement. */
 import type { AddonOverride, EnvironmentModel, SecretRef } from '../model/types.js';
+import type { InputPath } from '../lib/paths.js';
 import type { CatalogAddonName } from './names.js';
 
 /** A Helm chart pinned to an exact version. */
@@ -28,6 +29,11 @@ export interface AddonContext {
   /** addons.<name>.settings of the environment (checked against the entry's `settings`). */
   settings: Record<string, unknown>;
   override?: AddonOverride;
+  /**
+   * Namespaces holding an ExternalSecret on the ClusterSecretStore (add-ons' and workloads'),
+   * sorted; the store admits exactly these. Computed once per environment by resolveAddons.
+   */
+  secretStoreNamespaces?: readonly string[];
 }
 
 export interface CatalogEntry {
@@ -48,6 +54,8 @@ export interface CatalogEntry {
   manifests?: (ctx: AddonContext) => K8sObject[];
   /** Secrets the add-on always needs (the environment's `secrets` add to or replace them by name). */
   secrets?: (ctx: AddonContext) => SecretSpec;
+  /** Environment paths the add-on reads besides its own `addons.<name>` and the cluster basics. */
+  extraInputs?: (m: EnvironmentModel) => InputPath[];
   /** Known settings keys → description. */
   settings?: Record<string, string>;
   /** Server-side apply: CRDs too big for the last-applied annotation. */

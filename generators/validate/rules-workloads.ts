@@ -4,6 +4,7 @@ import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import type { WorkloadInput } from '../model/input.js';
 import { RESERVED_WORKLOAD_NAMES } from '../render/workloads/constants.js';
+import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
 import type { Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
@@ -160,10 +161,17 @@ const network: Rule = ({ input }, report) => {
   });
 };
 
-const reservedNames: Rule = ({ input }, report) =>
+const reservedNames: Rule = ({ input }, report) => {
+  // Each workload namespace gets its own Argo CD Application (and manifests directory), namespace-<ns>.
+  const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
   each(input.workloads, (w, at) => {
     if (RESERVED_WORKLOAD_NAMES.includes(w.name))
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of a namespace-wide NetworkPolicy`, { hint: `reserved: ${RESERVED_WORKLOAD_NAMES.join(', ')}` });
+    if (namespaceApps.has(w.name))
+      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of the Argo CD Application of namespace '${w.name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
+        hint: `workload names must not start with '${NAMESPACE_APP_PREFIX}' followed by a workload namespace`,
+      });
   });
+};
 
 export const WORKLOAD_RULES: readonly Rule[] = [imagePinned, requests, kinds, ports, placement, serviceAccounts, network, reservedNames];

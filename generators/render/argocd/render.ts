@@ -42,7 +42,7 @@ function addonFiles(model: EnvironmentModel, addons: readonly ResolvedAddon[]): 
       const file = manifestFileName(o as K8sObject);
       if (seen.has(file)) throw new Error(`add-on ${a.name}: two manifests would be written to ${file}`);
       seen.add(file);
-      files.push({ path: `manifests/${a.name}/${file}`, content: toYaml(o), inputs: a.inputs });
+      files.push({ path: `manifests/${a.name}/${file}`, content: toYaml(o), inputs: uniquePaths([...a.inputs, ...a.manifestInputs]) });
     }
   }
   return files;

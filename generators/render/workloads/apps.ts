@@ -1,33 +1,42 @@
-/** The Argo CD Application of each workload, as AppSpecs for the Argo CD renderer. */
+/** The Argo CD Applications of the workloads and of their namespaces, as AppSpecs for the Argo CD renderer. */
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { AppSpec } from '../argocd/spec.js';
-import { WORKLOAD_GUEST_SYNC_WAVE, WORKLOAD_SYNC_WAVE } from './constants.js';
-import { namespaceOwners } from './plan.js';
+import { NAMESPACE_SYNC_WAVE, WORKLOAD_SYNC_WAVE } from './constants.js';
+import { namespaceAppName, workloadNamespaces, workloadPath } from './plan.js';
 
 /**
- * One Application per workload, delivering rendered/<env>/manifests/<workload>/. The workload that
- * owns its namespace (the alphabetically first in it) carries the Namespace object, with its Pod
- * Security Standards labels, so its Application creates the cluster-scoped kind Namespace; the
- * other workloads of that namespace sync one wave later.
+ * One Application per workload namespace, `namespace-<ns>`, delivering the Namespace (Pod Security
+ * Standards labels) and its baseline NetworkPolicies from rendered/<env>/manifests/namespace-<ns>/;
+ * then one Application per workload, delivering rendered/<env>/manifests/<workload>/ one wave later.
+ * No object belongs to two Applications, and no workload's Application owns anything another
+ * workload needs.
  */
 export function workloadAppSpecs(model: EnvironmentModel): AppSpec[] {
-  const owners = namespaceOwners(model);
-  return model.workloads
-    .map((w) => {
-      const owner = owners.get(w.namespace)?.name === w.name;
-      return {
-        name: w.name,
-        namespace: w.namespace,
-        syncWave: owner ? WORKLOAD_SYNC_WAVE : WORKLOAD_GUEST_SYNC_WAVE,
-        manifests: true,
-        // The Namespace (with its Pod Security labels) is one of the owner's manifests.
-        createNamespace: false,
-        clusterResources: owner ? ['/Namespace'] : [],
-        // The Application depends on the workloads' names and namespaces (its wave: who owns the namespace).
-        inputs: model.workloads.map((o) => o.name).sort().map((name): InputPath => ['workloads', { name }, 'namespace']),
-        projectInputs: [['workloads', { name: w.name }, 'namespace']],
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const namespaces: AppSpec[] = [...workloadNamespaces(model)].map(([namespace, members]) => {
+    // The Application exists because these workloads live in the namespace.
+    const inputs = members.map((w): InputPath => workloadPath(w.name, 'namespace'));
+    return {
+      name: namespaceAppName(namespace),
+      namespace,
+      syncWave: NAMESPACE_SYNC_WAVE,
+      manifests: true,
+      // The Namespace (with its Pod Security labels) is one of the Application's manifests.
+      createNamespace: false,
+      clusterResources: ['/Namespace'],
+      inputs,
+      projectInputs: inputs,
+    };
+  });
+  const workloads: AppSpec[] = model.workloads.map((w) => ({
+    name: w.name,
+    namespace: w.namespace,
+    syncWave: WORKLOAD_SYNC_WAVE,
+    manifests: true,
+    createNamespace: false,
+    clusterResources: [],
+    inputs: [workloadPath(w.name, 'namespace')],
+    projectInputs: [workloadPath(w.name, 'namespace')],
+  }));
+  return [...namespaces, ...workloads].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -22,6 +22,7 @@ import {
   DEFAULT_DENY_POLICY,
   GPU_RESOURCE,
   GPU_RUNTIME_CLASS,
+  KEEP_ON_APP_DELETION,
   IRSA_AUDIENCE,
   IRSA_TOKEN_DIR,
   IRSA_TOKEN_EXPIRATION_SECONDS,
@@ -76,9 +77,9 @@ class Collector {
     const api = construct instanceof ApiObject ? construct : ApiObject.of(construct);
     this.items.push({ api, inputs, patches });
   }
-  raw(id: string, object: KubeObject, inputs: InputPath[]): void {
+  raw(id: string, object: KubeObject, inputs: InputPath[], patches: JsonPatch[] = []): void {
     const { apiVersion, kind, metadata, ...rest } = object;
-    this.add(new ApiObject(this.chart, id, { apiVersion, kind, metadata, ...rest }), inputs);
+    this.add(new ApiObject(this.chart, id, { apiVersion, kind, metadata, ...rest }), inputs, patches);
   }
   objects(): WorkloadObject[] {
     return this.items.map(({ api, inputs, patches }) => ({ object: JsonPatch.apply(api.toJson(), ...patches) as KubeObject, inputs }));
@@ -296,10 +297,11 @@ function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void
     }
   }
   if (w.ingress) {
-    const target = portByName(w, w.ingress.port);
-    inputs.push(workloadPath(w.name, 'ingress'), ['aws', 'vpc', 'cidr']);
-    // target-type ip: the ALB (inside the VPC) connects straight to the pod IPs.
-    if (target) ingress.push({ from: [{ ipBlock: { cidr: model.aws.vpc.cidr } }], ports: [{ port: target.port, protocol: 'TCP' }] });
+    inputs.push(workloadPath(w.name, 'ingress'), workloadPath(w.name, 'readiness'), ['aws', 'vpc', 'cidr']);
+    // The ALB (target-type instance) reaches the pods through a node port; externalTrafficPolicy
+    // Local keeps its source address, which lies in the VPC CIDR (pod IPs are never VPC targets).
+    const alb = albPorts(w);
+    if (alb.length > 0) ingress.push({ from: [{ ipBlock: { cidr: model.aws.vpc.cidr } }], ports: alb.map((port) => ({ port, protocol: 'TCP' })) });
   }
   if (w.metricsPort) {
     const metrics = portByName(w, w.metricsPort);
@@ -335,22 +337,29 @@ function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void
   );
 }
 
-/** The Namespace (PSS restricted) and its default policies: deny everything, allow DNS. */
-function namespaceObjects(model: EnvironmentModel, w: Workload, c: Collector): void {
-  const inputs: InputPath[] = [workloadPath(w.name, 'namespace')];
+/**
+ * The objects of one workload namespace, delivered by its own Application (`namespace-<ns>`): the
+ * Namespace (PSS restricted) and its default policies (deny everything, allow DNS). Each is kept
+ * when that Application is deleted (see KEEP_ON_APP_DELETION).
+ */
+export function namespaceObjects(model: EnvironmentModel, namespace: string, members: readonly Workload[]): WorkloadObject[] {
+  const c = new Collector(namespace);
+  const inputs: InputPath[] = members.map((w) => workloadPath(w.name, 'namespace'));
+  const metadata = (name: string, labels: Record<string, string>) => ({ name, labels, annotations: { ...KEEP_ON_APP_DELETION } });
   const pssVersion = `v${model.cluster.kubernetesMinor}`;
   const pss: Record<string, string> = {};
   for (const mode of ['enforce', 'audit', 'warn']) {
     pss[`pod-security.kubernetes.io/${mode}`] = 'restricted';
     pss[`pod-security.kubernetes.io/${mode}-version`] = pssVersion;
   }
-  c.raw('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: w.namespace, labels: { ...pss, ...GENERATOR_LABELS } } }, [...inputs, ['cluster', 'kubernetesVersion']]);
+  // Cluster-scoped: without the namespace the chart gives every object.
+  c.raw('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(namespace, { ...pss, ...GENERATOR_LABELS }) }, [...inputs, ['cluster', 'kubernetesVersion']], [JsonPatch.remove('/metadata/namespace')]);
   c.raw(
     'default-deny',
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: { name: DEFAULT_DENY_POLICY, labels: GENERATOR_LABELS },
+      metadata: metadata(DEFAULT_DENY_POLICY, GENERATOR_LABELS),
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     },
     inputs,
@@ -360,7 +369,7 @@ function namespaceObjects(model: EnvironmentModel, w: Workload, c: Collector): v
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: { name: ALLOW_DNS_POLICY, labels: GENERATOR_LABELS },
+      metadata: metadata(ALLOW_DNS_POLICY, GENERATOR_LABELS),
       spec: {
         podSelector: {},
         policyTypes: ['Egress'],
@@ -377,26 +386,59 @@ function namespaceObjects(model: EnvironmentModel, w: Workload, c: Collector): v
     },
     inputs,
   );
+  return c.objects();
+}
+
+/** The Service port an ALB forwards to: the ingress port, when the workload serves traffic. */
+function ingressTarget(w: Workload): { name: string; port: number } | undefined {
+  return w.ingress && servesTraffic(w) ? portByName(w, w.ingress.port) : undefined;
+}
+
+/**
+ * ALB health check of an instance-mode target group: the readiness probe's path, on the node port
+ * of the probe's port (`traffic-port` when that is the ingress port). Nodes without a ready pod
+ * fail it (externalTrafficPolicy Local), so the ALB routes only to nodes with one.
+ */
+function healthCheckOf(w: Workload, target: { name: string; port: number }): Record<string, string> {
+  const probe = w.readiness;
+  const probePort = probe ? (probe.port ?? w.ports[0]?.port) : undefined;
+  const named = w.ports.find((p) => p.port === probePort);
+  if (probe?.httpGet === undefined || !named) return { 'alb.ingress.kubernetes.io/healthcheck-port': 'traffic-port' };
+  return {
+    'alb.ingress.kubernetes.io/healthcheck-port': named.port === target.port ? 'traffic-port' : named.name,
+    'alb.ingress.kubernetes.io/healthcheck-path': probe.httpGet,
+  };
+}
+
+/** Container ports the ALB connects to: the ingress port and the health-check port. */
+function albPorts(w: Workload): number[] {
+  const target = ingressTarget(w);
+  if (!target) return [];
+  const hc = healthCheckOf(w, target)['alb.ingress.kubernetes.io/healthcheck-port'];
+  const hcPort = w.ports.find((p) => p.name === hc)?.port;
+  return hcPort !== undefined && hcPort !== target.port ? [target.port, hcPort] : [target.port];
 }
 
 function ingressOf(model: EnvironmentModel, w: Workload, c: Collector): void {
   const ing = w.ingress;
-  const target = portByName(w, ing?.port);
+  const target = ingressTarget(w);
   if (!ing || !target) return;
   const https = ing.certificateArn !== undefined;
   const annotations: Record<string, string> = {
     'alb.ingress.kubernetes.io/scheme': ing.scheme,
-    'alb.ingress.kubernetes.io/target-type': 'ip',
+    // instance, not ip: pod IPs (flannel/Cilium overlay) are not routable in the VPC; ip targets
+    // need VPC-native pod addresses (AWS VPC CNI). The ALB targets the nodes' NodePort.
+    'alb.ingress.kubernetes.io/target-type': 'instance',
     'alb.ingress.kubernetes.io/group.name': ing.groupName,
     'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(https ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }]),
+    ...healthCheckOf(w, target),
   };
   if (https) {
     annotations['alb.ingress.kubernetes.io/certificate-arn'] = ing.certificateArn!;
     annotations['alb.ingress.kubernetes.io/ssl-redirect'] = '443';
     annotations['alb.ingress.kubernetes.io/ssl-policy'] = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
   }
-  if (w.readiness?.httpGet !== undefined) annotations['alb.ingress.kubernetes.io/healthcheck-path'] = w.readiness.httpGet;
-  const inputs: InputPath[] = [workloadPath(w.name, 'namespace'), workloadPath(w.name, 'ingress'), workloadPath(w.name, 'ports'), workloadPath(w.name, 'readiness')];
+  const inputs: InputPath[] = [workloadPath(w.name, 'namespace'), workloadPath(w.name, 'kind'), workloadPath(w.name, 'ingress'), workloadPath(w.name, 'ports'), workloadPath(w.name, 'readiness')];
   // The default group name derives from the cluster name.
   inputs.push(['cluster', 'name']);
   c.raw(
@@ -414,11 +456,10 @@ function ingressOf(model: EnvironmentModel, w: Workload, c: Collector): void {
   );
 }
 
-/** Every object of one workload (and of its namespace when `ownsNamespace`). */
-export function workloadObjects(model: EnvironmentModel, w: Workload, ownsNamespace: boolean): WorkloadObject[] {
+/** Every object of one workload (its namespace's own objects are rendered by namespaceObjects). */
+export function workloadObjects(model: EnvironmentModel, w: Workload): WorkloadObject[] {
   const c = new Collector(w.namespace);
   const ns = workloadPath(w.name, 'namespace');
-  if (ownsNamespace) namespaceObjects(model, w, c);
 
   const sa = new kplus.ServiceAccount(c.chart, 'service-account', {
     metadata: { name: w.name, labels: objectLabels(w), annotations: w.serviceAccount.iamRoleArn ? { 'eks.amazonaws.com/role-arn': w.serviceAccount.iamRoleArn } : undefined },
@@ -455,13 +496,20 @@ export function workloadObjects(model: EnvironmentModel, w: Workload, ownsNamesp
   controller(model, w, c);
 
   if (servesTraffic(w)) {
+    // Behind an ALB (target-type instance) the Service is a NodePort; Kubernetes allocates the node
+    // ports (never pinned here, so they neither collide nor show up as drift).
+    const exposed = ingressTarget(w) !== undefined;
     const service = new kplus.Service(c.chart, 'service', {
       metadata: { name: w.name, labels: objectLabels(w) },
-      type: kplus.ServiceType.CLUSTER_IP,
+      type: exposed ? kplus.ServiceType.NODE_PORT : kplus.ServiceType.CLUSTER_IP,
       ports: w.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
     });
     service.selectLabel(NAME_LABEL, w.name);
-    c.add(service, [ns, workloadPath(w.name, 'ports')]);
+    // Local: a node forwards ALB traffic only to its own ready pods, without SNAT. The pods see the
+    // ALB's address (inside the VPC CIDR, which their NetworkPolicy admits), and a node without a
+    // ready pod fails the ALB health check instead of bouncing traffic to another node.
+    const patches = exposed ? [JsonPatch.add('/spec/externalTrafficPolicy', 'Local')] : [];
+    c.add(service, [ns, workloadPath(w.name, 'ports'), ...(exposed ? [workloadPath(w.name, 'ingress')] : [])], patches);
   }
 
   ingressOf(model, w, c);

@@ -1,6 +1,6 @@
 /**
- * Facts about the workloads of an environment that several renderers share: which workload's
- * Application owns each namespace, and the document paths each object is derived from.
+ * Facts about the workloads of an environment that several renderers share: the namespaces they use
+ * (each delivered by its own Application), and the document paths each object is derived from.
  */
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel, Workload } from '../../model/types.js';
@@ -8,18 +8,23 @@ import type { EnvironmentModel, Workload } from '../../model/types.js';
 /** Document path of one workload, selected by name (stable under reordering). */
 export const workloadPath = (name: string, ...rest: string[]): InputPath => ['workloads', { name }, ...rest];
 
-/** Namespace → the workload whose Application carries the Namespace and its default policies. */
-export function namespaceOwners(model: EnvironmentModel): Map<string, Workload> {
-  const owners = new Map<string, Workload>();
+/**
+ * Namespace → the workloads in it (sorted by name). Each namespace's own objects (the Namespace and
+ * its baseline NetworkPolicies) belong to a dedicated Application, `namespace-<ns>`, not to any
+ * workload: removing or renaming one workload never touches what the others share.
+ */
+export function workloadNamespaces(model: EnvironmentModel): Map<string, Workload[]> {
+  const out = new Map<string, Workload[]>();
   for (const w of [...model.workloads].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!owners.has(w.namespace)) owners.set(w.namespace, w);
+    const list = out.get(w.namespace) ?? out.set(w.namespace, []).get(w.namespace)!;
+    list.push(w);
   }
-  return owners;
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function ownsNamespace(model: EnvironmentModel, w: Workload): boolean {
-  return namespaceOwners(model).get(w.namespace)?.name === w.name;
-}
+/** Argo CD Application (and manifests directory) of one workload namespace. */
+export const NAMESPACE_APP_PREFIX = 'namespace-';
+export const namespaceAppName = (namespace: string): string => `${NAMESPACE_APP_PREFIX}${namespace}`;
 
 export const hasSecretEnv = (w: Workload): boolean => Object.values(w.env).some((v) => typeof v !== 'string');
 
