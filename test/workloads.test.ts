@@ -167,9 +167,9 @@ describe('workload manifests', () => {
   it('AppSpecs: one Application per workload; the namespace owner carries the Namespace', () => {
     const specs = workloadAppSpecs(prepareReal('dev').prepared!.model);
     expect(specs.map(({ inputs: _i, projectInputs: _p, ...rest }) => rest)).toStrictEqual([
-      { name: 'api', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'] },
-      { name: 'nightly-maintenance', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
-      { name: 'portal', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
+      { name: 'api', project: 'workloads', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'] },
+      { name: 'nightly-maintenance', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
+      { name: 'portal', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
     ]);
     // Each Application derives from the workloads' names and namespaces only (its wave depends on them).
     const ns = (name: string) => ['workloads', { name }, 'namespace'];

@@ -15,6 +15,11 @@ export const awsLoadBalancerController: CatalogEntry = {
     clusterName: ctx.model.cluster.name,
     region: ctx.model.aws.region,
     vpcId: ctx.model.aws.vpc.id,
+    // Without cert-manager the chart generates the webhook certificate with genCA/genSignedCert at
+    // every render; Argo CD renders without Helm lookup, so keepTLSSecret cannot reuse the Secret and
+    // the certificate changes on every refresh: always OutOfSync, and self-heal rotates it
+    // (kubernetes-sigs/aws-load-balancer-controller#1828). cert-manager (wave -1) issues it instead.
+    enableCertManager: true,
     serviceAccount: { annotations: irsaAnnotations(ctx) },
   }),
 };

@@ -11,6 +11,9 @@ export const externalSecrets: CatalogEntry = {
   enabledByDefault: () => true,
   condition: 'always',
   podSecurity: 'restricted',
+  // The SecretStore and ClusterSecretStore CRDs (~349 KB as compact JSON) exceed the 262144-byte
+  // last-applied annotation of client-side apply (external-secrets/external-secrets#5098, #5881).
+  serverSideApply: true,
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
   settings: IAM_ROLE_SETTING,
   values: (ctx) => ({

@@ -50,7 +50,7 @@ export interface CatalogEntry {
   secrets?: (ctx: AddonContext) => SecretSpec;
   /** Known settings keys → description. */
   settings?: Record<string, string>;
-  /** Server-side apply: CRDs too big for the last-applied annotation. */
+  /** Server-side apply; default: whether the chart ships CRDs (clusterResources has CRD). */
   serverSideApply?: boolean;
   /** Cluster-scoped kinds the add-on creates, `group/Kind` ('' for core). */
   clusterResources: string[];

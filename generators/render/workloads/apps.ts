@@ -18,6 +18,7 @@ export function workloadAppSpecs(model: EnvironmentModel): AppSpec[] {
       const owner = owners.get(w.namespace)?.name === w.name;
       return {
         name: w.name,
+        project: 'workloads' as const,
         namespace: w.namespace,
         syncWave: owner ? WORKLOAD_SYNC_WAVE : WORKLOAD_GUEST_SYNC_WAVE,
         manifests: true,
