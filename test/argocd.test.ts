@@ -337,3 +337,14 @@ describe('Cilium and third-party charts (fixture)', () => {
     expect(doc('argocd/appproject-platform.yaml').spec.sourceRepos).not.toContain('https://stakater.github.io/stakater-charts');
   });
 });
+
+describe('README: EC2 instances and subnets', () => {
+  it.each(['prod', 'dev-k3s'])('%s: the launch step asks for IMDSv2 hop limit 2; every subnet gets its load balancer tags', (env) => {
+    const r = prepareReal(env);
+    const readme = renderEnvironment(r.prepared!).find((f) => f.path === 'README.md')!.content;
+    expect(readme.match(/HttpPutResponseHopLimit=2/g)!.length).toBeGreaterThanOrEqual(2);
+    const m = r.prepared!.model;
+    for (const s of m.aws.vpc.subnets) expect(readme).toContain(`| ${s.name} | ${s.zone} | \`${s.cidr}\` | \`kubernetes.io/cluster/${m.cluster.name}=shared\``);
+    expect(readme).toContain('kubernetes.io/role/elb=1');
+  });
+});
