@@ -1,4 +1,4 @@
-import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { IAM_ROLE_SETTING } from './irsa.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const awsLoadBalancerController: CatalogEntry = {
@@ -20,6 +20,5 @@ export const awsLoadBalancerController: CatalogEntry = {
     // the certificate changes on every refresh: always OutOfSync, and self-heal rotates it
     // (kubernetes-sigs/aws-load-balancer-controller#1828). cert-manager (wave -1) issues it instead.
     enableCertManager: true,
-    serviceAccount: { annotations: irsaAnnotations(ctx) },
   }),
 };

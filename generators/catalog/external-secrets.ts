@@ -1,5 +1,5 @@
 import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
-import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { IAM_ROLE_SETTING } from './irsa.js';
 import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
 
 export const externalSecrets: CatalogEntry = {
@@ -18,7 +18,6 @@ export const externalSecrets: CatalogEntry = {
   settings: IAM_ROLE_SETTING,
   values: (ctx) => ({
     installCRDs: true,
-    serviceAccount: { annotations: irsaAnnotations(ctx) },
   }),
   manifests: ({ model }) => {
     const store = new ClusterSecretStore({
