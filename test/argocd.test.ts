@@ -27,9 +27,12 @@ const objectsOf = (env: string, prefix: string): { path: string; obj: Obj }[] =>
     .flatMap((f) => parseYamlStream(f.content).map((obj) => ({ path: f.path, obj: obj as Obj })));
 
 describe('Argo CD objects of the example environments', () => {
-  it.each(ENVS)('%s: an AppProject, a root Application and one Application per enabled add-on, per workload and per workload namespace', (env) => {
+  it.each(ENVS)('%s: AppProjects, a root Application and one Application per enabled add-on, per workload and per workload namespace', (env) => {
     const argo = objectsOf(env, 'argocd/').map((o) => o.obj);
-    expect(argo.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['AppProject/' + env, 'Application/root']);
+    const thirdParty = resolveAddons(model(env)).some((a) => !a.catalog);
+    expect(argo.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(
+      ['AppProject/platform', ...(thirdParty ? ['AppProject/third-party'] : []), 'AppProject/workloads', 'Application/root'].sort(),
+    );
     const root = argo.find((o) => o.kind === 'Application')!;
     expect(root.metadata).toMatchObject({ finalizers: ['resources-finalizer.argocd.argoproj.io'] });
     expect(root.spec!.sources.map((s: { path: string }) => s.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
@@ -83,11 +86,91 @@ describe('Argo CD objects of the example environments', () => {
     }
   });
 
-  it.each(ENVS)('%s: the AppProject has no wildcard and lists exactly the repositories in use', (env) => {
-    const project = objectsOf(env, 'argocd/appproject').map((o) => o.obj)[0]!;
-    expect(JSON.stringify(project)).not.toContain('*');
-    const charts = resolveAddons(model(env)).flatMap((a) => (a.chart ? [a.chart.repoURL] : []));
-    expect([...project.spec!.sourceRepos].sort()).toStrictEqual([...new Set([model(env).git.repoURL, ...charts])].sort());
+  it.each(ENVS)('%s: each AppProject has no wildcard and lists exactly the repositories, namespaces and kinds its Applications use', (env) => {
+    const projects = new Map(objectsOf(env, 'argocd/appproject-').map(({ obj }) => [obj.metadata.name, obj]));
+    const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj);
+    for (const [name, project] of projects) {
+      expect(JSON.stringify(project), name).not.toContain('*');
+      const members = apps.filter((a) => a.spec!.project === name);
+      expect(members.length, name).toBeGreaterThan(0);
+      const repos = members.flatMap((a) => a.spec!.sources.map((s: { repoURL: string }) => s.repoURL));
+      expect([...project.spec!.sourceRepos].sort(), name).toStrictEqual([...new Set(repos)].sort());
+      const namespaces = members.map((a) => a.spec!.destination.namespace);
+      expect([...new Set(namespaces)].every((n) => project.spec!.destinations.some((d: { namespace: string }) => d.namespace === n)), name).toBe(true);
+    }
+    // Every Application names a rendered project; only the platform project reaches the Argo CD namespace.
+    for (const a of apps) expect(projects.has(a.spec!.project), a.metadata.name).toBe(true);
+    for (const [name, project] of projects)
+      expect(project.spec!.destinations.some((d: { namespace: string }) => d.namespace === 'argocd'), name).toBe(name === 'platform');
+  });
+
+  it.each(ENVS)('%s: catalog add-ons and root are in platform, workloads in workloads, third-party charts in third-party', (env) => {
+    const project = new Map(objectsOf(env, 'apps/').map(({ obj }) => [obj.metadata.name, obj.spec!.project]));
+    for (const a of resolveAddons(model(env))) expect(project.get(a.name), a.name).toBe(a.catalog ? 'platform' : 'third-party');
+    for (const w of model(env).workloads) expect(project.get(w.name), w.name).toBe('workloads');
+    expect(objectsOf(env, 'argocd/application-root').map((o) => o.obj.spec!.project)).toStrictEqual(['platform']);
+  });
+
+  it('the workloads project allows no cluster-scoped kind but Namespace, the third-party project only what the charts declare', () => {
+    const kinds = (env: string, p: string) => objectsOf(env, `argocd/appproject-${p}`).flatMap((o) => o.obj.spec!.clusterResourceWhitelist.map((k: { group: string; kind: string }) => `${k.group}/${k.kind}`));
+    expect(kinds('prod', 'workloads')).toStrictEqual(['/Namespace']);
+    const cnpg = model('prod').addons.find((a) => a.name === 'cloudnative-pg')!;
+    expect(kinds('prod', 'third-party').sort()).toStrictEqual(['/Namespace', ...cnpg.clusterResources].sort());
+    expect(objectsOf('prod', 'argocd/appproject-third-party').flatMap((o) => o.obj.spec!.destinations)).toStrictEqual([{ server: 'https://kubernetes.default.svc', namespace: 'cnpg-system' }]);
+  });
+
+  it.each(ENVS)('%s: every Application whose chart ships CRDs syncs server-side, with server-side diff', (env) => {
+    const apps = new Map(objectsOf(env, 'apps/').map(({ obj }) => [obj.metadata.name, obj as any]));
+    const shipsCrds = resolveAddons(model(env)).filter((a) => a.chart && (!a.catalog || a.clusterResources.includes('apiextensions.k8s.io/CustomResourceDefinition')));
+    expect(shipsCrds.map((a) => a.name)).toContain('external-secrets');
+    for (const a of shipsCrds) {
+      const app = apps.get(a.name);
+      expect(app.spec.syncPolicy.syncOptions, a.name).toContain('ServerSideApply=true');
+      expect(app.metadata.annotations['argocd.argoproj.io/compare-options'], a.name).toBe('ServerSideDiff=true');
+    }
+    // and nothing else carries the options
+    for (const [name, app] of apps)
+      if (!shipsCrds.some((a) => a.name === name)) expect(app.spec.syncPolicy.syncOptions, name).not.toContain('ServerSideApply=true');
+  });
+
+  it('a third-party chart syncs server-side unless the environment opts out', () => {
+    const m = model('prod');
+    const cnpg = (serverSideApply?: boolean) => {
+      const mm = { ...m, addons: m.addons.map((a) => (a.name === 'cloudnative-pg' ? { ...a, serverSideApply } : a)) };
+      return resolveAddons(mm).find((a) => a.name === 'cloudnative-pg')!.serverSideApply;
+    };
+    expect([cnpg(undefined), cnpg(true), cnpg(false)]).toStrictEqual([true, true, false]);
+  });
+
+  it.each(ENVS)('%s: every Application carries the environment label; sync waves only with automated sync', (env) => {
+    const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj as any);
+    for (const a of apps) expect(a.metadata.labels, a.metadata.name).toStrictEqual({ 'odp.opendev.dev/environment': env });
+    const waves = apps.filter((a) => a.metadata.annotations?.['argocd.argoproj.io/sync-wave'] !== undefined).length;
+    expect(waves).toBe(model(env).argocd.automated ? apps.length - 1 : 0);
+  });
+
+  it('prod (manual sync): the runbook syncs root, then every Application wave by wave, waiting for health', () => {
+    const readme = renderReal('prod').find((f) => f.path === 'README.md')!.content;
+    expect(readme).not.toContain('argocd.argoproj.io/instance');
+    const block = /```sh\nargocd app sync root\n([\s\S]*?)```/.exec(readme)![1]!;
+    const synced = [...block.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!.split(' '));
+    const waited = [...block.matchAll(/^argocd app wait (.+) --health --timeout 900$/gm)].map((x) => x[1]!.split(' '));
+    expect(waited).toStrictEqual(synced);
+    const specs = allAppSpecs(model('prod'));
+    expect(synced.flat().sort()).toStrictEqual(specs.map((s) => s.name).sort());
+    const waveOf = new Map(specs.map((s) => [s.name, s.syncWave]));
+    const order = synced.map((names) => new Set(names.map((n) => waveOf.get(n))));
+    expect(order.every((w) => w.size === 1)).toBe(true);
+    const ws = order.map((w) => [...w][0]!);
+    expect(ws).toStrictEqual([...ws].sort((a, b) => a - b));
+    expect(renderReal('dev').find((f) => f.path === 'README.md')!.content).not.toContain('argocd app sync');
+  });
+
+  it.each(ENVS)('%s: the load balancer controller gets its webhook certificate from cert-manager, synced before it', (env) => {
+    const values = parseYamlStream(renderReal(env).find((f) => f.path === 'values/aws-load-balancer-controller.yaml')!.content)[0] as any;
+    expect(values.enableCertManager).toBe(true);
+    const wave = (n: string) => resolveAddons(model(env)).find((a) => a.name === n)!.syncWave;
+    expect(wave('cert-manager')).toBeLessThan(wave('aws-load-balancer-controller'));
   });
 
   it('every catalog chart version is exact', () => {
@@ -96,11 +179,11 @@ describe('Argo CD objects of the example environments', () => {
 
   it('takes AppSpecs from any source: a workload spec adds an Application and its namespace', () => {
     const m = model('dev');
-    const specs = [...allAppSpecs(m), { name: 'search', namespace: 'search', syncWave: 10, manifests: true, clusterResources: [] }];
+    const specs = [...allAppSpecs(m), { name: 'search', project: 'workloads' as const, namespace: 'search', syncWave: 10, manifests: true, clusterResources: [] }];
     const files = renderArgoCd(m, specs);
     const app = parseYamlStream(files.find((f) => f.path === 'apps/search.yaml')!.content)[0] as Obj;
     expect(app.spec!.sources).toStrictEqual([{ repoURL: m.git.repoURL, targetRevision: 'main', path: 'rendered/dev/manifests/search' }]);
-    const project = parseYamlStream(files.find((f) => f.path === 'argocd/appproject.yaml')!.content)[0] as Obj;
+    const project = parseYamlStream(files.find((f) => f.path === 'argocd/appproject-workloads.yaml')!.content)[0] as Obj;
     expect(project.spec!.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: 'search' });
   });
 
@@ -247,8 +330,22 @@ describe('Cilium and third-party charts (fixture)', () => {
     });
     expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('2');
     expect(doc('values/reloader.yaml')).toStrictEqual({ reloader: { watchGlobally: true } });
-    const project = doc('argocd/appproject.yaml');
-    expect(project.spec.sourceRepos).toContain('https://stakater.github.io/stakater-charts');
-    expect(project.spec.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: 'reloader' });
+    expect(app.spec.project).toBe('third-party');
+    expect(app.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+    const project = doc('argocd/appproject-third-party.yaml');
+    expect(project.spec.sourceRepos).toStrictEqual([app.spec.sources[1].repoURL, 'https://stakater.github.io/stakater-charts']);
+    expect(project.spec.destinations).toStrictEqual([{ server: 'https://kubernetes.default.svc', namespace: 'reloader' }]);
+    expect(doc('argocd/appproject-platform.yaml').spec.sourceRepos).not.toContain('https://stakater.github.io/stakater-charts');
+  });
+});
+
+describe('README: EC2 instances and subnets', () => {
+  it.each(['prod', 'dev-k3s'])('%s: the launch step asks for IMDSv2 hop limit 2; every subnet gets its load balancer tags', (env) => {
+    const r = prepareReal(env);
+    const readme = renderEnvironment(r.prepared!).find((f) => f.path === 'README.md')!.content;
+    expect(readme.match(/HttpPutResponseHopLimit=2/g)!.length).toBeGreaterThanOrEqual(2);
+    const m = r.prepared!.model;
+    for (const s of m.aws.vpc.subnets) expect(readme).toContain(`| ${s.name} | ${s.zone} | \`${s.cidr}\` | \`kubernetes.io/cluster/${m.cluster.name}=shared\``);
+    expect(readme).toContain('kubernetes.io/role/elb=1');
   });
 });

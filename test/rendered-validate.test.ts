@@ -29,6 +29,9 @@ describe('rendered-tree validation', () => {
 
   /** Each bad fixture overlays the good tree with one broken file and must fail on its policy only. */
   const EXPECTED: Record<string, string[]> = {
+    'application-project': [
+      "rendered/fix/manifests/portal/configmap-argocd-cm.yaml:6:14  metadata.namespace: Application portal (AppProject fix) would write to namespace 'argocd', which its project does not allow",
+    ],
     'application-paths': ["rendered/fix/apps/portal.yaml:11:11  spec.source.path: source path 'rendered/fix/manifests/portl' does not exist in the rendered tree"],
     'appproject-wildcard': ["rendered/fix/argocd/appproject.yaml:10:7  spec.sourceRepos[1]: wildcard '*' in AppProject fix"],
     'container-requests': ["rendered/fix/manifests/portal/deployment-portal.yaml:32:13  spec.template.spec.containers[0].resources: container 'portal' has no cpu request"],

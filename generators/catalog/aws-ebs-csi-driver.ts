@@ -1,5 +1,5 @@
 import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
-import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { IAM_ROLE_SETTING } from './irsa.js';
 import { RBAC, str, type CatalogEntry, type K8sObject } from './types.js';
 
 export const DEFAULT_STORAGE_CLASS = 'gp3';
@@ -18,7 +18,6 @@ export const awsEbsCsiDriver: CatalogEntry = {
     controller: {
       region: ctx.model.aws.region,
       k8sTagClusterId: ctx.model.cluster.name,
-      serviceAccount: { annotations: irsaAnnotations(ctx) },
     },
     node: { tolerateAllTaints: true },
   }),

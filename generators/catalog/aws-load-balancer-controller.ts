@@ -1,4 +1,4 @@
-import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { IAM_ROLE_SETTING } from './irsa.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const awsLoadBalancerController: CatalogEntry = {
@@ -15,6 +15,10 @@ export const awsLoadBalancerController: CatalogEntry = {
     clusterName: ctx.model.cluster.name,
     region: ctx.model.aws.region,
     vpcId: ctx.model.aws.vpc.id,
-    serviceAccount: { annotations: irsaAnnotations(ctx) },
+    // Without cert-manager the chart generates the webhook certificate with genCA/genSignedCert at
+    // every render; Argo CD renders without Helm lookup, so keepTLSSecret cannot reuse the Secret and
+    // the certificate changes on every refresh: always OutOfSync, and self-heal rotates it
+    // (kubernetes-sigs/aws-load-balancer-controller#1828). cert-manager (wave -1) issues it instead.
+    enableCertManager: true,
   }),
 };

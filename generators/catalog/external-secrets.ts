@@ -1,6 +1,6 @@
 import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
 import type { InputPath } from '../lib/paths.js';
-import { IAM_ROLE_SETTING, irsaAnnotations } from './irsa.js';
+import { IAM_ROLE_SETTING } from './irsa.js';
 import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
 
 export const externalSecrets: CatalogEntry = {
@@ -12,13 +12,15 @@ export const externalSecrets: CatalogEntry = {
   enabledByDefault: () => true,
   condition: 'always',
   podSecurity: 'restricted',
+  // The SecretStore and ClusterSecretStore CRDs (~349 KB as compact JSON) exceed the 262144-byte
+  // last-applied annotation of client-side apply (external-secrets/external-secrets#5098, #5881).
+  serverSideApply: true,
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
   settings: IAM_ROLE_SETTING,
   // The store's namespace conditions follow every add-on's secrets and every workload's `{ secret }` variables.
   extraInputs: (m) => [['addons'], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
   values: (ctx) => ({
     installCRDs: true,
-    serviceAccount: { annotations: irsaAnnotations(ctx) },
   }),
   manifests: (ctx) => {
     const { model } = ctx;

@@ -12,7 +12,7 @@ import type { AppSpec } from '../render/argocd/spec.js';
 import { hasSecretEnv } from '../render/workloads/plan.js';
 import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
-import { SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type SecretSpec } from './types.js';
+import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
   name: string;
@@ -25,6 +25,7 @@ export interface ResolvedAddon {
   values?: Record<string, unknown>;
   /** Extra manifests, ExternalSecrets included. */
   manifests: K8sObject[];
+  /** Server-side apply: a catalog chart that ships CRDs, a third-party chart unless it opts out. */
   serverSideApply: boolean;
   clusterResources: string[];
   extraNamespaces: string[];
@@ -86,6 +87,18 @@ function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): 
   return [...namespaces].sort();
 }
 
+/**
+ * Client-side apply stores the whole object in the kubectl.kubernetes.io/last-applied-configuration
+ * annotation, limited to 262144 bytes: CRDs above that fail to sync (External Secrets 2.9.0's
+ * SecretStore CRDs are ~349 KB, the ApplicationSet CRD ~1.4 MB). Every catalog chart that ships CRDs
+ * syncs server-side; third-party charts too, since their CRD sizes are unknown, unless the
+ * environment opts out (addons.<name>.serverSideApply: false).
+ */
+function serverSideApply(entry: CatalogEntry | undefined, o: AddonOverride | undefined): boolean {
+  if (entry) return entry.serverSideApply ?? entry.clusterResources.includes(CRD);
+  return o?.serverSideApply ?? true;
+}
+
 function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[]): ResolvedAddon {
   const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces };
   const { namespace } = ctx;
@@ -106,7 +119,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     syncWave: o?.syncWave ?? entry?.syncWave ?? THIRD_PARTY_SYNC_WAVE,
     values: chart ? (mergeDeep(entry?.values?.(ctx) ?? {}, o?.values ?? {}) as Record<string, unknown>) : undefined,
     manifests,
-    serverSideApply: entry?.serverSideApply ?? false,
+    serverSideApply: serverSideApply(entry, o),
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
     extraNamespaces: entry?.extraNamespaces?.(ctx) ?? [],
     podSecurity: entry?.podSecurity,
@@ -151,6 +164,7 @@ export function argoCdNamespace(model: EnvironmentModel): string {
 export function addonAppSpec(a: ResolvedAddon): AppSpec {
   return {
     name: a.name,
+    project: a.catalog ? 'platform' : 'third-party',
     namespace: a.namespace,
     syncWave: a.syncWave,
     chart: a.chart,

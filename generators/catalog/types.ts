@@ -58,7 +58,7 @@ export interface CatalogEntry {
   extraInputs?: (m: EnvironmentModel) => InputPath[];
   /** Known settings keys → description. */
   settings?: Record<string, string>;
-  /** Server-side apply: CRDs too big for the last-applied annotation. */
+  /** Server-side apply; default: whether the chart ships CRDs (clusterResources has CRD). */
   serverSideApply?: boolean;
   /** Cluster-scoped kinds the add-on creates, `group/Kind` ('' for core). */
   clusterResources: string[];

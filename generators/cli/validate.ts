@@ -19,7 +19,8 @@ One report over the environment files and the whole rendered tree:
      fields rejected), Talos documents against the Talos rules;
   3. policies: no secret-shaped value, images pinned (never latest), charts by exact version, PSS
      labels on workload namespaces, requests on every container, no wildcard in AppProjects, every
-     Application source path and values file exists, no object rendered twice.
+     Application source path and values file exists, no object rendered twice, every Application
+     within its AppProject (destination, repositories, manifest namespaces).
 Built-in kinds are checked against the schemas kubernetes-models ships (Kubernetes 1.34 API; a note
 names each environment on another minor). With
 --kubernetes-schemas DIR (a directory of OpenAPI v3 documents of your exact Kubernetes version, e.g.

@@ -212,6 +212,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         chart: a.chart,
         secrets: a.secrets ?? {},
         clusterResources: a.clusterResources ?? [],
+        serverSideApply: a.serverSideApply,
       })),
     workloads: (input.workloads ?? []).map((w) => buildWorkload(w, input.cluster.name)),
   };

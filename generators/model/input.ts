@@ -26,6 +26,7 @@ export interface AddonInput {
   chart?: { repoURL: string; name: string; version: string };
   secrets?: Record<string, Record<string, SecretRef>>;
   clusterResources?: string[];
+  serverSideApply?: boolean;
 }
 export interface WorkloadInput {
   name: string;

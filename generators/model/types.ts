@@ -104,6 +104,8 @@ export interface AddonOverride {
   secrets: Record<string, Record<string, SecretRef>>;
   /** Cluster-scoped kinds a third-party chart creates (group/Kind). */
   clusterResources: string[];
+  /** Third-party charts: server-side apply (default true, their CRD sizes are unknown). */
+  serverSideApply?: boolean;
 }
 
 export type EnvValue = string | SecretRef;

@@ -4,6 +4,7 @@
  * (GPU pools, etcd backups).
  */
 import { CATALOG } from '../catalog/index.js';
+import { CHART_ADDON_IAM_ROLE } from '../catalog/irsa.js';
 import { isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
 import { loadChartKeys, unknownKeys } from '../values/keys.js';
@@ -69,14 +70,24 @@ const addonConditions: Rule = ({ input }, report) => {
     report('addon-etcd-backup', ['cluster', 'datastore', 'backup', 'ageRecipientPublicKey'], `'${ds.backup.ageRecipientPublicKey}' is not an age X25519 public key`, { hint: 'an age recipient is age1 followed by 58 bech32 characters' });
 };
 
+/**
+ * IRSA for add-ons. etcd-backup renders the web-identity token volume and AWS_* variables itself, so
+ * with IRSA it needs its role (a warning: without it, it uses the instance profile). The chart add-ons
+ * could only annotate their ServiceAccounts, which needs the EKS pod identity webhook; these clusters
+ * do not run it, so a role there would be silently ignored: refused.
+ */
 const addonIrsa: Rule = ({ input }, report) => {
-  if (input.aws.iam?.mode !== 'irsa') return;
-  for (const name of ['aws-ebs-csi-driver', 'aws-load-balancer-controller', 'external-secrets', 'etcd-backup'] as const) {
-    const a = input.addons?.[name];
-    if (a?.enabled === false) continue;
-    if (typeof a?.settings?.iamRoleArn !== 'string')
-      report('addon-irsa', ['aws', 'iam', 'mode'], `with IRSA, ${name} needs addons.${name}.settings.iamRoleArn`, { severity: 'warning', hint: 'without it the add-on falls back to the node instance profile' });
+  for (const name of ['aws-ebs-csi-driver', 'aws-load-balancer-controller', 'external-secrets'] as const) {
+    const arn = input.addons?.[name]?.settings?.[CHART_ADDON_IAM_ROLE];
+    if (arn !== undefined)
+      report('addon-irsa', ['addons', name, 'settings', CHART_ADDON_IAM_ROLE], `${name} cannot use an IAM role of its own: the eks.amazonaws.com/role-arn annotation needs the EKS pod identity webhook, which these clusters do not run, so the add-on would keep the node instance profile`, {
+        hint: 'remove iamRoleArn and grant the add-on\'s permissions to the nodes\' instance profile role (workloads and etcd-backup can still use IRSA: they mount the token themselves)',
+        key: true,
+      });
   }
+  if (input.aws.iam?.mode !== 'irsa' || input.addons?.['etcd-backup']?.enabled === false) return;
+  if (typeof input.addons?.['etcd-backup']?.settings?.iamRoleArn !== 'string')
+    report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
 };
 
 export const ADDON_RULES: readonly Rule[] = [addonValues, addonSettings, addonConditions, addonIrsa];

@@ -6,12 +6,22 @@ import { Application, type IApplication } from '@kubernetes-models/argo-cd/argop
 import { AppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
 import { ApiObject, App, Chart } from 'cdk8s';
 import type { EnvironmentModel } from '../../model/types.js';
-import type { AppSpec } from './spec.js';
+import { PROJECTS, type AppSpec, type ProjectName } from './spec.js';
 
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
 export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 export const ROOT_APP = 'root';
 export const VALUES_REF = 'values';
+/** The project of the root Application (and of the catalog add-ons). */
+export const PLATFORM_PROJECT: ProjectName = 'platform';
+/**
+ * A label we set on every Application (root included), so an operator can select this environment's
+ * Applications (`argocd app list -l …`) whatever tracking method Argo CD uses: Argo CD 3.x tracks
+ * resources by annotation, so the instance label of older runbooks is not set.
+ */
+export const ENVIRONMENT_LABEL = 'odp.opendev.dev/environment';
+const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+const COMPARE_OPTIONS = 'argocd.argoproj.io/compare-options';
 
 /** Paths inside the repository for one environment. */
 export const repoPaths = (m: EnvironmentModel) => ({
@@ -25,8 +35,6 @@ export interface ArgoContext {
   model: EnvironmentModel;
   /** Namespace Argo CD runs in. */
   argoNamespace: string;
-  /** AppProject name. */
-  project: string;
 }
 
 const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
@@ -58,15 +66,26 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
   if (spec.manifests) sources.push({ ...git, path: paths.manifests(spec.name) });
   if (sources.length === 0) throw new Error(`Application '${spec.name}' has neither a chart nor manifests`);
   const options = [...(spec.createNamespace === false ? [] : ['CreateNamespace=true']), ...(spec.serverSideApply ? ['ServerSideApply=true'] : [])];
+  const annotations: Record<string, string> = {
+    // The root applies Applications wave by wave and waits for each wave to be Healthy (gitops-engine
+    // sync_context.go: a multi-step sync keeps a task running until Healthy or Degraded). With manual
+    // syncs no child becomes Healthy until someone syncs it, so the root would wait forever: there the
+    // root applies every Application at once and the runbook syncs them wave by wave.
+    ...(model.argocd.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : {}),
+    // Server-side apply alone diffs with the discontinued structured-merge diff (wrong for CRDs with
+    // defaults); server-side diff (stable since Argo CD 3.1) dry-runs the apply instead.
+    ...(spec.serverSideApply ? { [COMPARE_OPTIONS]: 'ServerSideDiff=true' } : {}),
+  };
   return new Application({
     metadata: {
       name: spec.name,
       namespace: ctx.argoNamespace,
-      annotations: { 'argocd.argoproj.io/sync-wave': String(spec.syncWave) },
+      labels: { [ENVIRONMENT_LABEL]: model.name },
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       ...(spec.keepResourcesOnDelete ? {} : { finalizers: [RESOURCES_FINALIZER] }),
     },
     spec: {
-      project: ctx.project,
+      project: spec.project,
       destination: { server: IN_CLUSTER, namespace: spec.namespace },
       sources,
       syncPolicy: syncPolicy(ctx, options, spec.namespaceLabels),
@@ -79,9 +98,9 @@ export function rootApplication(ctx: ArgoContext): Application {
   const paths = repoPaths(model);
   const git = { repoURL: model.git.repoURL, targetRevision: model.git.targetRevision };
   return new Application({
-    metadata: { name: ROOT_APP, namespace: ctx.argoNamespace, finalizers: [RESOURCES_FINALIZER] },
+    metadata: { name: ROOT_APP, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, finalizers: [RESOURCES_FINALIZER] },
     spec: {
-      project: ctx.project,
+      project: PLATFORM_PROJECT,
       destination: { server: IN_CLUSTER, namespace: ctx.argoNamespace },
       // The Applications, plus this directory (AppProject and this Application) so both stay managed.
       sources: [
@@ -98,19 +117,70 @@ const groupKind = (gk: string): { group: string; kind: string } => {
   return { group: gk.slice(0, i), kind: gk.slice(i + 1) };
 };
 
-export function appProject(ctx: ArgoContext, specs: readonly AppSpec[]): AppProject {
+const DESCRIPTIONS: Record<ProjectName, string> = {
+  platform: 'The root Application and the catalog add-ons; the only project that writes to the Argo CD namespace',
+  'third-party': "Third-party charts of the environment: their namespaces and the cluster-scoped kinds they declare",
+  workloads: 'Team workloads: their namespaces only',
+};
+
+/**
+ * One AppProject per project that has Applications: source repositories, destination namespaces and
+ * cluster-scoped kinds are exactly those its Applications use, so a workload or a third-party chart
+ * cannot write AppProjects, Applications or cluster Secrets into Argo CD's namespace, nor RBAC or
+ * webhooks it did not declare. The platform project holds the root Application, so it also lists
+ * Argo CD's namespace.
+ */
+export interface ProjectScope {
+  name: ProjectName;
+  /** What the project is for (README; spec.description is not in the typed AppProject model the validator uses). */
+  description: string;
+  /** Application names (the platform project: root first). */
+  apps: string[];
+  /** Source repositories: this repository first, then chart repositories, sorted. */
+  sourceRepos: string[];
+  /** Destination namespaces, sorted. */
+  namespaces: string[];
+  /** Cluster-scoped kinds as group/Kind, sorted. */
+  clusterResources: string[];
+}
+
+/** What each project (with Applications; platform always) allows, derived from its Applications. */
+export function projectScopes(ctx: ArgoContext, specs: readonly AppSpec[]): ProjectScope[] {
   const { model } = ctx;
-  const repos = new Set<string>(specs.flatMap((s) => (s.chart ? [s.chart.repoURL] : [])));
-  const namespaces = new Set<string>([ctx.argoNamespace, ...specs.flatMap((s) => [s.namespace, ...(s.extraNamespaces ?? [])])]);
-  const kinds = new Set<string>(['/Namespace', ...specs.flatMap((s) => s.clusterResources)]);
-  return new AppProject({
-    metadata: { name: ctx.project, namespace: ctx.argoNamespace },
-    spec: {
-      sourceRepos: [model.git.repoURL, ...[...repos].filter((r) => r !== model.git.repoURL).sort()],
-      destinations: [...namespaces].sort().map((namespace) => ({ server: IN_CLUSTER, namespace })),
-      clusterResourceWhitelist: [...kinds].sort().map(groupKind),
-    },
+  return PROJECTS.flatMap((name) => {
+    const members = specs.filter((s) => s.project === name);
+    const platform = name === PLATFORM_PROJECT;
+    if (members.length === 0 && !platform) return [];
+    const repos = new Set<string>(members.flatMap((s) => (s.chart ? [s.chart.repoURL] : [])));
+    repos.delete(model.git.repoURL);
+    const namespaces = new Set<string>([...(platform ? [ctx.argoNamespace] : []), ...members.flatMap((s) => [s.namespace, ...(s.extraNamespaces ?? [])])]);
+    // CreateNamespace=true creates the destination Namespace: Argo CD checks that kind against the project.
+    const kinds = new Set<string>([...members.flatMap((s) => (s.createNamespace === false ? [] : ['/Namespace'])), ...members.flatMap((s) => s.clusterResources)]);
+    return [
+      {
+        name,
+        description: DESCRIPTIONS[name],
+        apps: [...(platform ? [ROOT_APP] : []), ...members.map((s) => s.name)],
+        sourceRepos: [model.git.repoURL, ...[...repos].sort()],
+        namespaces: [...namespaces].sort(),
+        clusterResources: [...kinds].sort(),
+      },
+    ];
   });
+}
+
+export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppProject[] {
+  return projectScopes(ctx, specs).map(
+    (p) =>
+      new AppProject({
+        metadata: { name: p.name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name } },
+        spec: {
+          sourceRepos: p.sourceRepos,
+          destinations: p.namespaces.map((namespace) => ({ server: IN_CLUSTER, namespace })),
+          clusterResourceWhitelist: p.clusterResources.map(groupKind),
+        },
+      }),
+  );
 }
 
 /** Synthesize typed objects through one cdk8s App: returns plain manifests in insertion order. */

@@ -15,7 +15,7 @@ import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile, Renderer } from '../types.js';
 import { renderBootstrap } from './bootstrap.js';
-import { applicationFor, appProject, rootApplication, synthesize, type ArgoContext } from './objects.js';
+import { applicationFor, appProjects, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 
@@ -23,7 +23,10 @@ const ARGO_INPUTS: InputPath[] = [['argocd'], ['git'], ['name']];
 
 const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
 
-export const argoContext = (model: EnvironmentModel): ArgoContext => ({ model, argoNamespace: argoCdNamespace(model), project: model.name });
+export const argoContext = (model: EnvironmentModel): ArgoContext => ({ model, argoNamespace: argoCdNamespace(model) });
+
+/** File of an AppProject. */
+export const appProjectPath = (name: string): string => `argocd/appproject-${name}.yaml`;
 
 /** File name of a manifest: <kind>-<name>.yaml, lower case. */
 export const manifestFileName = (o: { kind: string; metadata: { name: string } }): string => `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
@@ -52,17 +55,24 @@ function addonFiles(model: EnvironmentModel, addons: readonly ResolvedAddon[]): 
 export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[]): RenderedFile[] {
   const ctx = argoContext(model);
   const apps = specs.map((s) => applicationFor(ctx, s));
-  const out = synthesize(model.name, { apps, argocd: [appProject(ctx, specs), rootApplication(ctx)] });
+  const projects = appProjects(ctx, specs);
+  const out = synthesize(model.name, { apps, projects, root: [rootApplication(ctx)] });
   const files: RenderedFile[] = (out.apps ?? []).map((o, i) => ({
     path: `apps/${specs[i]!.name}.yaml`,
     content: toYaml(o),
     inputs: specs[i]!.inputs ? uniquePaths([...specs[i]!.inputs!, ...ARGO_INPUTS]) : undefined,
   }));
-  const [project, root] = out.argocd ?? [];
-  // The project depends on every Application's namespace and chart repository, not on the rest of it.
-  const projectInputs = specs.every((s) => s.projectInputs ?? s.inputs) ? uniquePaths([...specs.flatMap((s) => s.projectInputs ?? s.inputs!), ...ARGO_INPUTS]) : undefined;
-  files.push({ path: 'argocd/appproject.yaml', content: toYaml(project), inputs: projectInputs });
-  files.push({ path: 'argocd/application-root.yaml', content: toYaml(root), inputs: ARGO_INPUTS });
+  (out.projects ?? []).forEach((project, i) => {
+    const name = projects[i]!.metadata!.name!;
+    // A project depends on its Applications' namespaces and chart repositories, not on the rest of them
+    // (the platform project also on the Argo CD namespace, i.e. the argo-cd add-on).
+    const members = specs.filter((s) => s.project === name);
+    const inputs = members.every((s) => s.projectInputs ?? s.inputs)
+      ? uniquePaths([...members.flatMap((s) => s.projectInputs ?? s.inputs!), ...(name === PLATFORM_PROJECT ? [['addons', 'argo-cd'] as InputPath] : []), ...ARGO_INPUTS])
+      : undefined;
+    files.push({ path: appProjectPath(name), content: toYaml(project), inputs });
+  });
+  files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
   return files;
 }
 

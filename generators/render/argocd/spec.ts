@@ -1,6 +1,15 @@
 import type { InputPath } from '../../lib/paths.js';
 
 /**
+ * The AppProjects Applications belong to. `platform`: the root Application and the catalog add-ons
+ * (the only project that may write to Argo CD's namespace); `third-party`: charts an environment
+ * declares, limited to their namespaces and the cluster kinds they declare; `workloads`: the team
+ * workloads, limited to their namespaces (and Namespace, which the namespace owner ships).
+ */
+export const PROJECTS = ['platform', 'third-party', 'workloads'] as const;
+export type ProjectName = (typeof PROJECTS)[number];
+
+/**
  * What one Argo CD Application delivers, as data. Add-ons and workloads describe themselves with
  * an AppSpec; the Argo CD renderer turns each into an Application and derives the AppProject
  * (source repositories, destination namespaces, cluster-scoped kinds) from all of them.
@@ -8,6 +17,8 @@ import type { InputPath } from '../../lib/paths.js';
 export interface AppSpec {
   /** Application name (unique per environment). */
   name: string;
+  /** The AppProject the Application belongs to. */
+  project: ProjectName;
   /** Destination namespace. */
   namespace: string;
   /** Sync wave: operators and CRDs first (lower), their consumers later. */
@@ -16,7 +27,7 @@ export interface AppSpec {
   chart?: { repoURL: string; name: string; version: string };
   /** Plain manifests from rendered/<env>/manifests/<name>/ (for a chart: extra manifests next to it). */
   manifests: boolean;
-  /** Server-side apply (large CRDs, e.g. kube-prometheus-stack). */
+  /** Server-side apply (and server-side diff): every chart that ships CRDs, whose size the client-side annotation may not hold. */
   serverSideApply?: boolean;
   /** Cluster-scoped kinds the Application creates, as `group/Kind` ('' group for core). */
   clusterResources: string[];

@@ -4,7 +4,10 @@ import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { BOOTSTRAP_PATH, bootstrapSteps } from '../argocd/bootstrap.js';
+import { ENVIRONMENT_LABEL, projectScopes } from '../argocd/objects.js';
+import { argoContext } from '../argocd/render.js';
 import { allAppSpecs } from '../argocd/sources.js';
+import type { AppSpec } from '../argocd/spec.js';
 import type { ReadmeSection } from './sections.js';
 
 const table = compileTemplate(`Argo CD syncs {{sync}}. Applications are applied in sync waves (lower first): network and cloud
@@ -26,11 +29,57 @@ It installs, with helm and the same chart versions and values files the Applicat
 {{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
 {{/each}}
 
-then applies \`{{argocd}}/\` (AppProject {{code project}} and the root Application). From then on Argo
-CD manages itself (the \`argo-cd\` Application renders the same chart with the same values, so it adopts
-the release) and syncs every other Application{{#if manual}}; in this environment syncs are manual:
-\`argocd app sync -l argocd.argoproj.io/instance=root\` or the UI{{/if}}.
+then applies \`{{argocd}}/\` (the AppProjects and the root Application). From then on Argo CD manages
+itself (the \`argo-cd\` Application renders the same chart with the same values, so it adopts the
+release){{#if manual}}.{{else}} and syncs every other Application, wave by wave: the root waits for each
+wave's Applications to be Healthy before it applies the next.{{/if}}
+
+AppProjects (no wildcards; each lists exactly the repositories, namespaces and cluster-scoped kinds of
+its Applications):
+
+| Project | Purpose | Applications | Namespaces | Cluster-scoped kinds |
+|---|---|---|---|---|
+{{#each projects}}| {{code name}} | {{description}} | {{apps}} | {{namespaces}} | {{kinds}} |
+{{/each}}
+{{#if manual}}
+
+### Manual sync
+
+Syncs are manual in this environment (\`argocd.automated: false\`). Every Application carries the label
+\`{{label}}={{env}}\` (list them with \`argocd app list -l {{label}}={{env}}\`). The Applications have
+no sync-wave annotation here: the root would wait for each wave to become Healthy, which a manual
+Application never does until it is synced. So sync the root (it creates or updates every Application and
+AppProject), then each wave in order, waiting for it to be Healthy before the next
+(\`argocd app sync\` waits for the sync operation only):
+
+\`\`\`sh
+argocd app sync root
+{{#each waves}}
+# wave {{wave}}
+argocd app sync {{apps}}
+argocd app wait {{apps}} --health --timeout 900
+{{/each}}
+\`\`\`
+
+Run \`argocd app diff NAME\` first to review a change. Later changes need only the Applications whose
+files changed (\`argocd app list -l {{label}}={{env}}\` shows which are OutOfSync), still in wave order.
+{{/if}}
 `);
+
+const kindName = (gk: string): string => (gk.startsWith('/') ? gk.slice(1) : gk);
+
+/** The projects' contents, as the AppProjects list them. */
+function projectRows(m: EnvironmentModel, specs: readonly AppSpec[]) {
+  const list = (xs: readonly string[]) => xs.map((x) => `\`${x}\``).join(', ') || '—';
+  return projectScopes(argoContext(m), specs).map((p) => ({ name: p.name, description: p.description, apps: p.apps.join(', '), namespaces: list(p.namespaces), kinds: list(p.clusterResources.map(kindName)) }));
+}
+
+/** Application names per sync wave, lowest first. */
+function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
+  const by = new Map<number, string[]>();
+  for (const s of specs) by.set(s.syncWave, [...(by.get(s.syncWave) ?? []), s.name]);
+  return [...by.entries()].sort(([a], [b]) => a - b).map(([wave, apps]) => ({ wave, apps: apps.sort().join(' ') }));
+}
 
 export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
   const addons = resolveAddons(m);
@@ -58,13 +107,16 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
     sections.push({
       order: 41,
       title: 'Bootstrap Argo CD',
-      inputs: [['addons'], ['argocd'], ['cluster', 'network', 'cni']],
+      inputs: [['addons'], ['argocd'], ['cluster', 'network', 'cni'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
       body: runbook({
         script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
         steps: bootstrapSteps(addons).map((a) => ({ name: a.name, version: a.chart!.version, namespace: a.namespace })),
         argocd: `${m.renderedDir}/argocd`,
-        project: m.name,
+        projects: projectRows(m, specs),
         manual: !m.argocd.automated,
+        label: ENVIRONMENT_LABEL,
+        env: m.name,
+        waves: waves(specs),
       }),
     });
   return sections;

@@ -3,6 +3,7 @@ import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
 import { argoCdSections } from './addons.js';
+import { ec2Sections } from './aws.js';
 import { k3sSections } from '../k3s/readme.js';
 import { overviewSections } from './overview.js';
 import type { SectionProvider } from './sections.js';
@@ -10,7 +11,7 @@ import { talosSections } from './talos.js';
 import { workloadSections } from './workloads.js';
 
 /** Section providers; domains (Talos, Argo CD, K3s …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, talosSections, k3sSections, argoCdSections, workloadSections];
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, talosSections, k3sSections, argoCdSections, workloadSections];
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));

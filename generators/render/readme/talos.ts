@@ -51,7 +51,7 @@ const runbook = compileTemplate(`Commands for any node: \`npm run talos -- comma
 ### First bootstrap
 
 1. Once per environment: \`talosctl gen secrets -o secrets.yaml\`, then \`npm run talos -- secrets import --env {{env}} --from secrets.yaml\`; delete the local file. Import refuses to replace an existing bundle without \`--force\`: new secrets lock everyone out of a running cluster.
-2. Register AMIs from the schematics' disk images (one per node class) and launch the instances.
+2. Register AMIs from the schematics' disk images (one per node class) and launch the instances with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`; see *EC2 instances and subnets*: AMIs registered from raw images default to hop limit 1, and pods then get no instance-profile credentials).
 
 {{setup}}
 

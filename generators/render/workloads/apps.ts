@@ -18,6 +18,7 @@ export function workloadAppSpecs(model: EnvironmentModel): AppSpec[] {
     const inputs = members.map((w): InputPath => workloadPath(w.name, 'namespace'));
     return {
       name: namespaceAppName(namespace),
+      project: 'workloads',
       namespace,
       syncWave: NAMESPACE_SYNC_WAVE,
       manifests: true,
@@ -30,6 +31,7 @@ export function workloadAppSpecs(model: EnvironmentModel): AppSpec[] {
   });
   const workloads: AppSpec[] = model.workloads.map((w) => ({
     name: w.name,
+    project: 'workloads',
     namespace: w.namespace,
     syncWave: WORKLOAD_SYNC_WAVE,
     manifests: true,

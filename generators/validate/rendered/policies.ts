@@ -2,7 +2,7 @@
  * Policies over the rendered tree (DESIGN.md "Validation layers" 3): no secret material; images by
  * tag or digest, never `latest`; charts by exact version; PSS labels on every workload namespace;
  * requests on every container; no wildcard in AppProjects; every Application source path and values
- * file exists; no object owned by two Applications.
+ * file exists; no object owned by two Applications; every Application within its AppProject.
  */
 import { secretShape, findSecrets } from '../../lib/secrets.js';
 import type { DocPath } from '../../lib/paths.js';
@@ -354,4 +354,74 @@ const crossReferences: TreeChecker = {
   },
 };
 
-export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, noDuplicateObjects, pssNamespaces, crossReferences];
+const nameOf = (v: Record<string, unknown>): string => String((v.metadata as { name?: unknown } | undefined)?.name);
+const stringsAt = (list: unknown, key?: string): string[] =>
+  Array.isArray(list) ? list.flatMap((x) => (key === undefined ? (typeof x === 'string' ? [x] : []) : isMap(x) && typeof x[key] === 'string' ? [x[key] as string] : [])) : [];
+
+/** Whether an AppProject list allows a value: Argo CD reads its entries as globs (policy.appproject-wildcard reports those). */
+const allows = (patterns: Set<string>, value: string): boolean =>
+  patterns.has(value) || [...patterns].some((p) => p.includes('*') && new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(value));
+
+/**
+ * Applications against their AppProjects: the project is rendered; it allows the destination
+ * namespace and every source repository; every object the Application's manifest directories hold
+ * names a namespace the project allows (a workload cannot write into Argo CD's namespace). A project
+ * that lists its own (Argo CD's) namespace must have an Application deploying there: only the
+ * project of the root may write Applications and AppProjects.
+ */
+const applicationProjects: TreeChecker = {
+  name: 'policy.application-project',
+  check(tree) {
+    const out: Diagnostic[] = [];
+    for (const env of tree.envs) {
+      const docs = envDocs(tree, env);
+      const projects = new Map<string, Located>();
+      for (const loc of docs) {
+        const v = loc.doc.value;
+        if (isMap(v) && v.kind === 'AppProject' && typeof v.apiVersion === 'string' && groupOf(v.apiVersion) === 'argoproj.io') projects.set(nameOf(v), loc);
+      }
+      const deploysTo = new Map<string, Set<string>>();
+      for (const loc of docs) {
+        const app = loc.doc.value;
+        if (!isApplication(app)) continue;
+        const spec = isMap(app.spec) ? app.spec : {};
+        const projectName = typeof spec.project === 'string' ? spec.project : 'default';
+        const project = projects.get(projectName);
+        if (!project) {
+          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'project'], `Application ${nameOf(app)} names AppProject '${projectName}', which is not rendered in this environment`, { hint: `AppProjects here: ${[...projects.keys()].sort().join(', ') || 'none'}` }));
+          continue;
+        }
+        const pspec = isMap((project.doc.value as Record<string, unknown>).spec) ? ((project.doc.value as Record<string, unknown>).spec as Record<string, unknown>) : {};
+        const allowed = new Set(stringsAt(pspec.destinations, 'namespace'));
+        const repos = new Set(stringsAt(pspec.sourceRepos));
+        const dest = isMap(spec.destination) && typeof spec.destination.namespace === 'string' ? spec.destination.namespace : undefined;
+        if (dest !== undefined) (deploysTo.get(projectName) ?? deploysTo.set(projectName, new Set()).get(projectName)!).add(dest);
+        if (dest !== undefined && !allows(allowed, dest))
+          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'destination', 'namespace'], `AppProject ${projectName} does not allow namespace '${dest}'`, { hint: `its destinations: ${[...allowed].sort().join(', ')}` }));
+        for (const s of applicationSources(app)) {
+          const repo = s.source.repoURL;
+          if (typeof repo === 'string' && !allows(repos, repo))
+            out.push(finding(loc.file, loc.doc, 'policy.application-project', [...s.path, 'repoURL'], `AppProject ${projectName} does not allow source repository '${repo}'`, { hint: `its sourceRepos: ${[...repos].join(', ')}` }));
+          const rel = typeof s.source.path === 'string' && typeof s.source.chart !== 'string' ? inEnv(env, s.source.path) : undefined;
+          if (rel === undefined || rel === '') continue;
+          for (const m of docs) {
+            if (!m.file.path.startsWith(`${rel}/`)) continue;
+            const ns = k8sIdentity(m.doc.value)?.namespace;
+            if (ns !== undefined && !allows(allowed, ns))
+              out.push(finding(m.file, m.doc, 'policy.application-project', ['metadata', 'namespace'], `Application ${nameOf(app)} (AppProject ${projectName}) would write to namespace '${ns}', which its project does not allow`, { hint: `its destinations: ${[...allowed].sort().join(', ')}` }));
+          }
+        }
+      }
+      for (const [name, loc] of projects) {
+        const v = loc.doc.value as Record<string, unknown>;
+        const own = (v.metadata as { namespace?: unknown } | undefined)?.namespace;
+        const pspec = isMap(v.spec) ? v.spec : {};
+        if (typeof own === 'string' && stringsAt(pspec.destinations, 'namespace').includes(own) && !deploysTo.get(name)?.has(own))
+          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'destinations'], `AppProject ${name} may write to the Argo CD namespace '${own}' (Applications, AppProjects, cluster Secrets), but none of its Applications deploys there`, { hint: `remove '${own}' from its destinations; only the root Application's project needs it` }));
+      }
+    }
+    return out;
+  },
+};
+
+export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, noDuplicateObjects, pssNamespaces, crossReferences, applicationProjects];
