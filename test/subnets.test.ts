@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { albSubnets, egressIpBlock } from '../generators/model/aws.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { checkRenderedTree, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { FIXTURES, formatted, prepareReal, renderReal } from './helpers.js';
 
 type Obj = Record<string, any>;
@@ -129,5 +132,36 @@ describe('IMDS: workloads never reach 169.254.169.254', () => {
     expect(policy('worker').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ port: 443, protocol: 'TCP' }] });
     const api = policy('api').spec.egress.find((e: Obj) => e.to[0].ipBlock);
     expect(api.to[0].ipBlock.except).toBeUndefined();
+  });
+});
+
+describe('npm run validate: policy.alb-subnets', () => {
+  const prodTree = (edit: (content: string) => string = (c) => c) => {
+    const m = prepareReal('prod').prepared!.model;
+    const files = new Map(renderReal('prod').map((f) => [`prod/${f.path}`, f.path === 'manifests/portal/ingress-portal.yaml' ? edit(f.content) : f.content]));
+    return parseRenderedTree(files, new Map(), new Map([['prod', m.aws.vpc.subnets]]));
+  };
+  const found = async (tree: ReturnType<typeof prodTree>) =>
+    (await checkRenderedTree(tree, FILE_CHECKERS.filter((c) => c.name === 'policy.alb-subnets'), [])).map(formatDiagnostic);
+  const ids = (names: string[]) => names.map((n) => prepareReal('prod').prepared!.model.aws.vpc.subnets.find((s) => s.name === n)!.id!);
+
+  it('the rendered Ingresses pass', async () => {
+    expect(await found(prodTree())).toStrictEqual([]);
+  });
+
+  it('a private subnet, two subnets in one zone, an unknown id, a missing annotation are reported', async () => {
+    const [pubA, pubB, privB] = ids(['public-a', 'public-b', 'private-b']);
+    const wrong = await found(prodTree((c) => c.replace(/(alb\.ingress\.kubernetes\.io\/subnets: ).*/, `$1${pubA},${privB},${pubB},subnet-0ffffffffffffffff`)));
+    const [pubC] = ids(['public-c']);
+    expect(wrong.map((l) => l.replace(/^\S+\s+\S+\s+/, ''))).toStrictEqual([
+      `subnet ${privB} (private-b) is private, but an internet-facing ALB belongs in public subnets`,
+      `subnet subnet-0ffffffffffffffff is not in aws.vpc.subnets of prod  (its public subnets: public-a (${pubA}), public-b (${pubB}), public-c (${pubC}))`,
+    ]);
+    const sameZone = await found(prodTree((c) => c.replace(/(alb\.ingress\.kubernetes\.io\/subnets: ).*/, `$1${pubA},${pubA}`)));
+    expect(sameZone).toHaveLength(1);
+    expect(sameZone[0]).toContain(`subnets ${pubA} and ${pubA} are both in eu-west-1a`);
+    const none = await found(prodTree((c) => c.replace(/ +alb\.ingress\.kubernetes\.io\/subnets: .*\n/, '')));
+    expect(none).toHaveLength(1);
+    expect(none[0]).toContain('does not name its subnets');
   });
 });
