@@ -24,6 +24,9 @@ aws ec2 run-instances … --metadata-options HttpTokens=required,HttpPutResponse
 
 (or \`MetadataOptions\` in the launch template of an auto-scaled pool; for a running instance:
 \`aws ec2 modify-instance-metadata-options --instance-id ID --http-put-response-hop-limit 2 --http-tokens required\`).
+Workload pods cannot reach IMDS (their NetworkPolicies deny egress by default and except
+169.254.169.254 from any declared CIDR); add-on pods can, so the node role and the workers' user
+data are readable from every add-on namespace: keep the node roles minimal.
 
 **Subnets and load balancers.** Each Ingress names its ALB's subnets
 (\`alb.ingress.kubernetes.io/subnets\`): the subnets of its scheme's tier — public for
