@@ -345,7 +345,10 @@ describe('README: EC2 instances and subnets', () => {
     const readme = renderEnvironment(r.prepared!).find((f) => f.path === 'README.md')!.content;
     expect(readme.match(/HttpPutResponseHopLimit=2/g)!.length).toBeGreaterThanOrEqual(2);
     const m = r.prepared!.model;
-    for (const s of m.aws.vpc.subnets) expect(readme).toContain(`| ${s.name} | ${s.zone} | \`${s.cidr}\` | \`kubernetes.io/cluster/${m.cluster.name}=shared\``);
-    expect(readme).toContain('kubernetes.io/role/elb=1');
+    for (const s of m.aws.vpc.subnets)
+      expect(readme).toContain(
+        `| ${s.name} | ${s.zone} | \`${s.cidr}\` | ${s.public ? 'public' : 'private'} | ${s.name.startsWith('public') ? 'internet-facing' : '—'} | \`kubernetes.io/cluster/${m.cluster.name}=shared\`, \`kubernetes.io/role/${s.public ? 'elb' : 'internal-elb'}=1\` |`,
+      );
+    expect(readme).toContain('alb.ingress.kubernetes.io/subnets');
   });
 });

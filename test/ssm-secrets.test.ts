@@ -60,11 +60,11 @@ describe('listSecretDependencies', () => {
   it('Talos: the bundle at the closest section (the base file), workload { secret } references explicit, each place listed', () => {
     expect(listed(prepared('dev'))).toStrictEqual([
       'derived /odp/dev/talos/secrets-bundle environments/_base.yaml:18:3 cluster.talos (default name)',
-      'derived /odp/dev/grafana/admin-password environments/dev.yaml:41:3 addons.kube-prometheus-stack (default name)',
-      'derived /odp/dev/grafana/admin-user environments/dev.yaml:41:3 addons.kube-prometheus-stack (default name)',
-      'explicit /odp/dev/api/database-url environments/dev.yaml:88:21 workloads[1].env.DATABASE_URL',
-      'explicit /odp/dev/api/session-signing-key environments/dev.yaml:89:28 workloads[1].env.SESSION_SIGNING_KEY',
-      'explicit /odp/dev/api/database-url environments/dev.yaml:107:21 workloads[2].env.DATABASE_URL',
+      'derived /odp/dev/grafana/admin-password environments/dev.yaml:43:3 addons.kube-prometheus-stack (default name)',
+      'derived /odp/dev/grafana/admin-user environments/dev.yaml:43:3 addons.kube-prometheus-stack (default name)',
+      'explicit /odp/dev/api/database-url environments/dev.yaml:90:21 workloads[1].env.DATABASE_URL',
+      'explicit /odp/dev/api/session-signing-key environments/dev.yaml:91:28 workloads[1].env.SESSION_SIGNING_KEY',
+      'explicit /odp/dev/api/database-url environments/dev.yaml:109:21 workloads[2].env.DATABASE_URL',
     ]);
   });
 

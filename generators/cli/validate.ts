@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   const models = prepared.map((p) => p.model);
   const versions = new Map(models.map((m) => [m.name, m.cluster.kubernetesVersion]));
   const files = onlyEnvironments(readRenderedDir(common.root), requested);
-  const tree = parseRenderedTree(files, versions);
+  const tree = parseRenderedTree(files, versions, new Map(models.map((m) => [m.name, m.aws.vpc.subnets])));
   const schemaDir = values['kubernetes-schemas'];
   let fileCheckers = FILE_CHECKERS;
   if (typeof schemaDir === 'string') {

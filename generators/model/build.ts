@@ -128,7 +128,7 @@ function buildWorkload(w: WorkloadInput, clusterName: string): Workload {
 const sortedUnique = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
 export function buildModel(input: EnvironmentInput, sourceFiles: string[]): EnvironmentModel {
-  const subnets: Subnet[] = input.aws.vpc.subnets.map((s) => ({ name: s.name, id: s.id, cidr: s.cidr, zone: s.zone }));
+  const subnets: Subnet[] = input.aws.vpc.subnets.map((s) => ({ name: s.name, id: s.id, cidr: s.cidr, zone: s.zone, public: s.public ?? false }));
   const pools = input.nodePools.map((p) => buildPool(p, subnets));
   const nodes = pools.flatMap((p) => p.nodes);
   const controlPlaneNodes = nodes.filter((n) => n.role === 'controlplane');

@@ -1,7 +1,7 @@
 /** The shape of a resolved environment document once the JSON Schema has accepted it. */
 import type { Arch, K3sArgs, Probe, Role, SecretRef, Taint } from './types.js';
 
-export interface SubnetInput { name: string; id?: string; cidr: string; zone: string }
+export interface SubnetInput { name: string; id?: string; cidr: string; zone: string; public?: boolean }
 export interface NodeInput { name: string; ip: string; subnet?: string }
 export interface NodePoolInput {
   name: string;

@@ -27,6 +27,8 @@ export interface Subnet {
   id?: string;
   cidr: string;
   zone: string;
+  /** Public tier (route to an internet gateway): where internet-facing ALBs go; private otherwise. */
+  public: boolean;
 }
 
 /** Nodes that share an OS image: arch + GPU driver. One Image Factory schematic each (Talos). */

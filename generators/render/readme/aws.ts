@@ -1,11 +1,12 @@
 /**
  * README section both distributions share: what the EC2 instances and the VPC subnets need for the
- * add-ons to work — the IMDS hop limit for pods that use the instance profile, and the subnet tags
- * the AWS Load Balancer Controller discovers subnets by.
+ * add-ons to work — the IMDS hop limit for pods that use the instance profile — and which subnets
+ * each ALB is placed in, with the tags load balancers without explicit subnets are discovered by.
  */
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
+import { albSubnets } from '../../model/aws.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ReadmeSection, SectionProvider } from './sections.js';
 
@@ -23,20 +24,26 @@ aws ec2 run-instances … --metadata-options HttpTokens=required,HttpPutResponse
 
 (or \`MetadataOptions\` in the launch template of an auto-scaled pool; for a running instance:
 \`aws ec2 modify-instance-metadata-options --instance-id ID --http-put-response-hop-limit 2 --http-tokens required\`).
+Workload pods cannot reach IMDS (their NetworkPolicies deny egress by default and except
+169.254.169.254 from any declared CIDR); add-on pods can, so the node role and the workers' user
+data are readable from every add-on namespace: keep the node roles minimal.
 
-**Subnet tags.** The AWS Load Balancer Controller picks the subnets of a load balancer by tag, in
-VPC {{code vpc}}:
+**Subnets and load balancers.** Each Ingress names its ALB's subnets
+(\`alb.ingress.kubernetes.io/subnets\`): the subnets of its scheme's tier — public for
+internet-facing, private for internal — one per Availability Zone, at least two zones (validation
+refuses fewer). The tier is \`public: true\` in \`aws.vpc.subnets\`; mark only subnets whose route
+table sends 0.0.0.0/0 to an internet gateway. VPC {{code vpc}}:
 
-| Subnet | Zone | CIDR | Tags |
-|---|---|---|---|
-{{#each subnets}}| {{name}} | {{zone}} | {{code cidr}} | \`kubernetes.io/cluster/{{../cluster}}=shared\`, and \`kubernetes.io/role/internal-elb=1\` (private) or \`kubernetes.io/role/elb=1\` (public) |
+| Subnet | Zone | CIDR | Tier | ALBs placed here | Tags |
+|---|---|---|---|---|---|
+{{#each subnets}}| {{name}} | {{zone}} | {{code cidr}} | {{tier}} | {{albs}} | \`kubernetes.io/cluster/{{../cluster}}=shared\`, \`{{roleTag}}\` |
 {{/each}}
 
-Internet-facing load balancers need at least two public subnets (route to an internet gateway) in
-different zones tagged \`kubernetes.io/role/elb=1\`; internal ones private subnets tagged
-\`kubernetes.io/role/internal-elb=1\`. {{#if schemes.length}}This environment's ingresses use: {{join schemes ", "}}.{{else}}No workload of this environment has an ingress yet.{{/if}}
-The environment file does not say which subnets are public, so this is not checked: tag them
-before the first ingress syncs, or the controller reports that it cannot find subnets.
+{{#if schemes.length}}This environment's ingresses use: {{join schemes ", "}}.{{else}}No workload of this environment has an ingress yet.{{/if}}
+The Load Balancer Controller does not read the tags for these ALBs (explicit subnets skip its
+subnet discovery), but tag the subnets as shown all the same: a load balancer without explicit
+subnets (a \`Service\` of type \`LoadBalancer\`, from the controller or the AWS cloud controller
+manager) is placed by discovery, which goes by these tags.
 `);
 
 export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection[] => {
@@ -50,7 +57,12 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
         etcdBackup: resolveAddons(m).some((a) => a.name === 'etcd-backup'),
         vpc: m.aws.vpc.id,
         cluster: m.cluster.name,
-        subnets: m.aws.vpc.subnets,
+        subnets: m.aws.vpc.subnets.map((s) => ({
+          ...s,
+          tier: s.public ? 'public' : 'private',
+          roleTag: s.public ? 'kubernetes.io/role/elb=1' : 'kubernetes.io/role/internal-elb=1',
+          albs: schemes.filter((scheme) => albSubnets(m.aws.vpc.subnets, scheme).includes(s)).join(', ') || '—',
+        })),
         schemes,
       }),
     },

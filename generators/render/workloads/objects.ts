@@ -15,6 +15,7 @@ import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { canonicalJson, sha256 } from '../../lib/hash.js';
 import type { InputPath } from '../../lib/paths.js';
+import { albSubnets, egressIpBlock } from '../../model/aws.js';
 import type { EnvironmentModel, Probe, Workload } from '../../model/types.js';
 import {
   ALLOW_DNS_POLICY,
@@ -320,7 +321,8 @@ function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void
         ports: to.ports ? ports(to.ports.map((port) => ({ port }))) : ports(peer.ports),
       });
     } else if (to.cidr) {
-      egress.push({ to: [{ ipBlock: { cidr: to.cidr } }], ports: to.ports ? ports(to.ports.map((port) => ({ port }))) : undefined });
+      // Never IMDS: a CIDR containing 169.254.169.254 excepts it (egressIpBlock).
+      egress.push({ to: [{ ipBlock: egressIpBlock(to.cidr) }], ports: to.ports ? ports(to.ports.map((port) => ({ port }))) : undefined });
     }
   }
   if (ingress.length === 0 && egress.length === 0) return;
@@ -430,6 +432,11 @@ function ingressOf(model: EnvironmentModel, w: Workload, c: Collector): void {
     // need VPC-native pod addresses (AWS VPC CNI). The ALB targets the nodes' NodePort.
     'alb.ingress.kubernetes.io/target-type': 'instance',
     'alb.ingress.kubernetes.io/group.name': ing.groupName,
+    // Explicit placement instead of tag discovery: the subnets of the scheme's tier, one per zone
+    // (the rule ingress-subnets guarantees two zones and IDs; the controller also accepts Name tags).
+    'alb.ingress.kubernetes.io/subnets': albSubnets(model.aws.vpc.subnets, ing.scheme)
+      .map((s) => s.id ?? s.name)
+      .join(','),
     'alb.ingress.kubernetes.io/listen-ports': JSON.stringify(https ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTP: 80 }]),
     ...healthCheckOf(w, target),
   };
@@ -439,8 +446,8 @@ function ingressOf(model: EnvironmentModel, w: Workload, c: Collector): void {
     annotations['alb.ingress.kubernetes.io/ssl-policy'] = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
   }
   const inputs: InputPath[] = [workloadPath(w.name, 'namespace'), workloadPath(w.name, 'kind'), workloadPath(w.name, 'ingress'), workloadPath(w.name, 'ports'), workloadPath(w.name, 'readiness')];
-  // The default group name derives from the cluster name.
-  inputs.push(['cluster', 'name']);
+  // The default group name derives from the cluster name; the subnets from aws.vpc.subnets.
+  inputs.push(['cluster', 'name'], ['aws', 'vpc', 'subnets']);
   c.raw(
     'ingress',
     {

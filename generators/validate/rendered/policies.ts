@@ -164,7 +164,47 @@ const appProjectWildcards: FileChecker = {
   },
 };
 
-export const POLICY_FILE_CHECKERS: FileChecker[] = [noSecrets, pinnedImages, pinnedCharts, containerRequests, appProjectWildcards];
+const SUBNETS_ANNOTATION = 'alb.ingress.kubernetes.io/subnets';
+
+/**
+ * Every ALB Ingress names its subnets: at least two, in distinct zones and, when the environment's
+ * subnets are known, each one of them, of the tier its scheme needs (internet-facing → public).
+ */
+const albSubnetsPlacement: FileChecker = {
+  name: 'policy.alb-subnets',
+  pattern: /^manifests\//,
+  check(f, tree) {
+    const out: Diagnostic[] = [];
+    const known = tree.subnets.get(f.env);
+    for (const d of f.docs) {
+      const o = d.value;
+      if (!isMap(o) || o.kind !== 'Ingress' || !isMap(o.spec) || o.spec.ingressClassName !== 'alb') continue;
+      const annotations = isMap(o.metadata) && isMap(o.metadata.annotations) ? o.metadata.annotations : {};
+      const scheme = annotations['alb.ingress.kubernetes.io/scheme'] === 'internet-facing' ? 'internet-facing' : 'internal';
+      const tier = scheme === 'internet-facing' ? 'public' : 'private';
+      const raw = annotations[SUBNETS_ANNOTATION];
+      const at = ['metadata', 'annotations', SUBNETS_ANNOTATION];
+      if (typeof raw !== 'string') {
+        out.push(finding(f, d, 'policy.alb-subnets', ['metadata', 'annotations'], `Ingress ${nameOf(o)} does not name its subnets (${SUBNETS_ANNOTATION}): the ALB would be placed by tag discovery`, { hint: 'render it with npm run synth' }));
+        continue;
+      }
+      const ids = raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      if (ids.length < 2) out.push(finding(f, d, 'policy.alb-subnets', at, `Ingress ${nameOf(o)} names ${ids.length} subnet(s); an ALB needs subnets in at least 2 Availability Zones`));
+      if (!known) continue;
+      const zones = new Map<string, string>();
+      for (const id of ids) {
+        const s = known.find((x) => x.id === id);
+        if (!s) out.push(finding(f, d, 'policy.alb-subnets', at, `subnet ${id} is not in aws.vpc.subnets of ${f.env}`, { hint: `its ${tier} subnets: ${known.filter((x) => x.public === (tier === 'public')).map((x) => `${x.name} (${x.id ?? 'no id'})`).join(', ') || 'none'}` }));
+        else if (s.public !== (tier === 'public')) out.push(finding(f, d, 'policy.alb-subnets', at, `subnet ${id} (${s.name}) is ${s.public ? 'public' : 'private'}, but an ${scheme} ALB belongs in ${tier} subnets`));
+        else if (zones.has(s.zone)) out.push(finding(f, d, 'policy.alb-subnets', at, `subnets ${zones.get(s.zone)} and ${id} are both in ${s.zone}; the Load Balancer Controller takes one subnet per zone`));
+        else zones.set(s.zone, id);
+      }
+    }
+    return out;
+  },
+};
+
+export const POLICY_FILE_CHECKERS: FileChecker[] = [noSecrets, pinnedImages, pinnedCharts, containerRequests, appProjectWildcards, albSubnetsPlacement];
 
 interface Located {
   file: ParsedFile;

@@ -32,6 +32,15 @@ export interface RenderedTree {
   files: ParsedFile[];
   /** Kubernetes version per environment (e.g. 1.35.4), when known. */
   kubernetesVersion: Map<string, string>;
+  /** The VPC subnets per environment (resolved IDs, zone, tier), when known. */
+  subnets: Map<string, readonly TreeSubnet[]>;
+}
+
+export interface TreeSubnet {
+  name: string;
+  id?: string;
+  zone: string;
+  public: boolean;
 }
 
 function locator(doc: Document, lc: LineCounter): ParsedDoc['locate'] {
@@ -77,7 +86,7 @@ export function parseRenderedFile(env: string, path: string, content: string): P
 }
 
 /** Build the tree from a file map keyed `<env>/<path>` (the diff's FileMap shape). */
-export function parseRenderedTree(files: ReadonlyMap<string, string>, kubernetesVersion = new Map<string, string>()): RenderedTree {
+export function parseRenderedTree(files: ReadonlyMap<string, string>, kubernetesVersion = new Map<string, string>(), subnets = new Map<string, readonly TreeSubnet[]>()): RenderedTree {
   const parsed: ParsedFile[] = [];
   const envs = new Set<string>();
   for (const [p, c] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
@@ -86,7 +95,7 @@ export function parseRenderedTree(files: ReadonlyMap<string, string>, kubernetes
     envs.add(p.slice(0, i));
     parsed.push(parseRenderedFile(p.slice(0, i), p.slice(i + 1), c));
   }
-  return { envs: [...envs].sort(), files: parsed, kubernetesVersion };
+  return { envs: [...envs].sort(), files: parsed, kubernetesVersion, subnets };
 }
 
 /** A finding about a document of a rendered file. */
