@@ -44,6 +44,12 @@ The Load Balancer Controller does not read the tags for these ALBs (explicit sub
 subnet discovery), but tag the subnets as shown all the same: a load balancer without explicit
 subnets (a \`Service\` of type \`LoadBalancer\`, from the controller or the AWS cloud controller
 manager) is placed by discovery, which goes by these tags.
+
+**Node security group.** ALBs reach pods through NodePorts on the nodes (target type \`instance\`),
+and the Load Balancer Controller opens those ports itself, on the security group of each node's
+network interface: the only one if it has one; if it has several, the one tagged
+\`kubernetes.io/cluster/{{cluster}}\` (\`owned\` or \`shared\`) — tag exactly one, or the
+controller cannot add the rules and the targets stay unhealthy.
 `);
 
 export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection[] => {
