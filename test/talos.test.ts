@@ -10,7 +10,7 @@ import { getAt } from '../generators/lib/paths.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { main as talosCli } from '../generators/cli/talos.js';
-import { commandsText } from '../generators/talos/commands.js';
+import { clusterSteps, commandsText } from '../generators/talos/commands.js';
 import { machineConfigDocuments } from '../generators/talos/machineconfig.js';
 import { classImages } from '../generators/talos/nodeclass.js';
 import { marshalSchematic, schematicId, type Schematic } from '../generators/talos/schematic.js';
@@ -407,5 +407,18 @@ describe('talosctl commands', () => {
     const pool = commandsText(m, 'general-arm64');
     expect(pool).not.toContain('apply-config --insecure');
     expect(pool).toContain('node.opendev.dev/pool=general-arm64');
+  });
+
+  it('with Cilium (no CNI until bootstrap.sh), health is checked only after bootstrap.sh; with flannel right after bootstrap', () => {
+    const bootstrap = (env: string) => clusterSteps(modelOf(env)).filter((s) => s.phase === 'bootstrap').map((s) => s.lines);
+    expect(bootstrap('prod')).toStrictEqual([
+      ['talosctl bootstrap --nodes 10.30.1.10'],
+      ['talosctl kubeconfig --nodes 10.30.1.10 $HOME/.odp/prod/kubeconfig', 'export KUBECONFIG=$HOME/.odp/prod/kubeconfig'],
+      ['sh rendered/prod/argocd/bootstrap/bootstrap.sh', 'talosctl health --nodes 10.30.1.10 --wait-timeout 15m'],
+    ]);
+    expect(bootstrap('dev')).toStrictEqual([
+      ['talosctl bootstrap --nodes 10.10.1.10', 'talosctl health --nodes 10.10.1.10 --wait-timeout 15m'],
+      ['talosctl kubeconfig --nodes 10.10.1.10 $HOME/.odp/dev/kubeconfig', 'export KUBECONFIG=$HOME/.odp/dev/kubeconfig'],
+    ]);
   });
 });

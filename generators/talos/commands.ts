@@ -2,12 +2,15 @@
  * The exact talosctl commands for an environment's nodes: first apply, bootstrap, upgrades, etcd
  * snapshot and restore, kubeconfig. Pure: the CLI prints them, the README lists them.
  */
+import { BOOTSTRAP_PATH } from '../render/argocd/bootstrap.js';
 import type { ConfigTarget, EnvironmentModel } from '../model/types.js';
 import { nodeLabels } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
 
 export interface CommandStep {
   title: string;
+  /** Which part of the cluster's life the step belongs to (the runbook picks steps by it). */
+  phase?: 'bootstrap' | 'upgrade-k8s' | 'snapshot' | 'restore';
   /** Shell lines; `#` lines explain. */
   lines: string[];
 }
@@ -88,19 +91,37 @@ export function clusterSteps(model: EnvironmentModel): CommandStep[] {
   const first = model.controlPlaneNodes[0];
   if (!first) return [];
   const cps = model.controlPlaneNodes;
+  const health = `talosctl health --nodes ${first.ip} --wait-timeout 15m`;
+  // With cluster.network.cni none (Cilium), nodes stay NotReady until the CNI runs, so `health`
+  // cannot pass before bootstrap.sh has installed it; and Talos reboots a node whose kubelet is
+  // still waiting after 10 minutes (the Talos Cilium guide: "will reboot the node to retry after
+  // 10 minutes, this is expected behavior") — install it right after the kubeconfig.
+  const cniByBootstrap = model.cluster.network.cni === 'cilium';
   return [
     {
       title: 'Bootstrap etcd (once, on the first control plane only)',
-      lines: [`talosctl bootstrap --nodes ${first.ip}`, `talosctl health --nodes ${first.ip} --wait-timeout 15m`],
+      phase: 'bootstrap',
+      lines: [`talosctl bootstrap --nodes ${first.ip}`, ...(cniByBootstrap ? [] : [health])],
     },
-    { title: 'kubeconfig', lines: [`talosctl kubeconfig --nodes ${first.ip} ${dir}/kubeconfig`, `export KUBECONFIG=${dir}/kubeconfig`] },
+    { title: 'kubeconfig', phase: 'bootstrap', lines: [`talosctl kubeconfig --nodes ${first.ip} ${dir}/kubeconfig`, `export KUBECONFIG=${dir}/kubeconfig`] },
+    ...(cniByBootstrap
+      ? [
+          {
+            title: 'Cilium, the cloud controller and Argo CD, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)',
+            phase: 'bootstrap' as const,
+            lines: [`sh ${model.renderedDir}/${BOOTSTRAP_PATH}`, health],
+          },
+        ]
+      : []),
     {
       title: 'Upgrade Kubernetes',
+      phase: 'upgrade-k8s',
       lines: [`talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion} --dry-run`, `talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion}`],
     },
-    { title: 'etcd snapshot', lines: [`talosctl etcd snapshot --nodes ${first.ip} ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
+    { title: 'etcd snapshot', phase: 'snapshot', lines: [`talosctl etcd snapshot --nodes ${first.ip} ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
     {
       title: 'etcd restore (all control planes lost or quorum gone)',
+      phase: 'restore',
       lines: [
         '# Snapshots from the etcd-backup add-on are age-encrypted (and maybe zstd-compressed): decrypt first.',
         `# age -d -i age-key.txt <cluster>-<time>.snap.age > ${dir}/db.snapshot`,

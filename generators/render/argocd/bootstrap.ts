@@ -21,6 +21,13 @@ const script = compileTemplate(`#!/bin/sh
 # Run from anywhere with KUBECONFIG pointing at the cluster:  sh {{self}}
 set -eu
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
+
+# Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
+i=0
+until kubectl get --raw /readyz >/dev/null 2>&1; do
+  i=$((i + 1)); [ "$i" -le 120 ] || { echo "the Kubernetes API at $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}') is not ready after 10 minutes" >&2; exit 1; }
+  sleep 5
+done
 {{#each steps}}
 
 # {{comment}}

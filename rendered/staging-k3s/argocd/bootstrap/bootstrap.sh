@@ -7,6 +7,13 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 
+# Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
+i=0
+until kubectl get --raw /readyz >/dev/null 2>&1; do
+  i=$((i + 1)); [ "$i" -le 120 ] || { echo "the Kubernetes API at $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}') is not ready after 10 minutes" >&2; exit 1; }
+  sleep 5
+done
+
 # AWS cloud controller manager (node initialization, zones, provider IDs) on control-plane nodes
 helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-manager' --repo 'https://kubernetes.github.io/cloud-provider-aws' --version '0.0.11' \
   --namespace 'kube-system' --create-namespace --values "$ROOT/"'rendered/staging-k3s/values/aws-cloud-controller-manager.yaml' --wait --timeout 10m
