@@ -51,13 +51,18 @@ const addonSettings: Rule = ({ input }, report) => {
   }
 };
 
+/** Whether etcd-backup is on: enabled explicitly, or by default (Talos, etcd with a backup). */
+const etcdBackupOn = (input: Parameters<Rule>[0]['input']): boolean => {
+  const ds = input.cluster.datastore;
+  return input.addons?.['etcd-backup']?.enabled ?? (input.cluster.distribution === 'talos' && ds.type === 'etcd' && ds.backup !== undefined);
+};
+
 const addonConditions: Rule = ({ input }, report) => {
   const addons = input.addons ?? {};
   if (addons['nvidia-device-plugin']?.enabled === true && !input.nodePools.some((p) => p.gpu))
     report('addon-gpu', ['addons', 'nvidia-device-plugin', 'enabled'], 'nvidia-device-plugin is enabled but no node pool has a GPU', { hint: 'add gpu: { vendor: nvidia } to a GPU pool, or remove enabled: true' });
   const ds = input.cluster.datastore;
-  const backupOn = addons['etcd-backup']?.enabled ?? (input.cluster.distribution === 'talos' && ds.type === 'etcd' && ds.backup !== undefined);
-  if (!backupOn) return;
+  if (!etcdBackupOn(input)) return;
   if (input.cluster.distribution !== 'talos' || ds.type !== 'etcd' || !ds.backup) {
     report('addon-etcd-backup', ['addons', 'etcd-backup', 'enabled'], 'etcd-backup takes snapshots of Talos-managed etcd and needs cluster.datastore.backup', { hint: 'add backup: { bucket, ageRecipientPublicKey } to the etcd datastore' });
     return;
@@ -107,7 +112,7 @@ const addonIrsa: Rule = ({ input }, report) => {
     report('addon-irsa', ['addons', 'external-secrets', 'values', 'rbac', rbac?.create === false ? 'create' : 'serviceAccountTokenCreate'], `the ClusterSecretStore's JWT auth needs the controller's serviceaccounts/token create permission, which this value removes`, {
       hint: `remove it, or grant the controller create on serviceaccounts/token (resourceNames: [${ESO_SSM_SERVICE_ACCOUNT}]) yourself`,
     });
-  if (!irsa || input.addons?.['etcd-backup']?.enabled === false) return;
+  if (!irsa || !etcdBackupOn(input)) return;
   if (typeof input.addons?.['etcd-backup']?.settings?.[CHART_ADDON_IAM_ROLE] !== 'string')
     report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
 };
