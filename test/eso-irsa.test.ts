@@ -70,6 +70,12 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
     expect(project.spec!.namespaceResourceWhitelist).toBeUndefined();
   });
 
+  it("the environment's README says ESO uses its own role, not the instance profile", () => {
+    const readme = files.find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain('The AWS Load Balancer\nController and the EBS CSI controller run in the pod network and get\nthe instance profile');
+    expect(readme).toContain(`External Secrets reads SSM with its own role\n(IRSA): the ClusterSecretStore's JWT auth names ServiceAccount \`external-secrets/ssm-reader\`, annotated with\n\`${ROLE}\``);
+  });
+
   it('a store reference without namespace, or to a ServiceAccount not rendered, is reported', async () => {
     const without = files.map((f) =>
       f.path === STORE_FILE ? { ...f, content: f.content.replace(/\n(\s+)namespace: external-secrets\n/, '\n') } : f,
