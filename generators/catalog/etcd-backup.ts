@@ -1,6 +1,7 @@
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, str, type CatalogEntry, type K8sObject } from './types.js';
+import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
+import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, type CatalogEntry, type K8sObject } from './types.js';
 
 export const TALOS_BACKUP_IMAGE = 'ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3';
 /** Name of the talos.dev ServiceAccount; Talos creates a Secret of the same name with a talosconfig. */
@@ -24,12 +25,12 @@ export const etcdBackup: CatalogEntry = {
   condition: 'Talos with cluster.datastore.backup',
   podSecurity: 'restricted',
   clusterResources: [],
-  settings: { iamRoleArn: 'IAM role ARN the job assumes with IRSA (when aws.iam.mode is irsa)' },
+  settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only)' },
   manifests: ({ model, namespace, settings }) => {
     const ds = model.cluster.datastore;
     if (ds.type !== 'etcd' || !ds.backup) throw new Error('etcd-backup needs cluster.datastore.backup (checked by rule addon-etcd-backup)');
     const b = ds.backup;
-    const roleArn = model.aws.iam.mode === 'irsa' ? str(settings.iamRoleArn) : undefined;
+    const roleArn = irsaRoleArn(model, settings);
     const talosSa: K8sObject = { apiVersion: 'talos.dev/v1alpha1', kind: 'ServiceAccount', metadata: { name: TALOS_SA, namespace }, spec: { roles: [ETCD_BACKUP_ROLE] } };
     const sa = new ServiceAccount({ metadata: { name: 'etcd-backup', namespace }, automountServiceAccountToken: false });
     const env = [

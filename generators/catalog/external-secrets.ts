@@ -1,7 +1,16 @@
 import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { InputPath } from '../lib/paths.js';
-import { IAM_ROLE_SETTING } from './irsa.js';
+import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
 import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
+
+/**
+ * With IRSA and settings.iamRoleArn: the ServiceAccount whose role the ClusterSecretStore assumes.
+ * No pod runs as it (no token is mounted); ESO's controller requests its tokens (TokenRequest, the
+ * chart's ClusterRole grants serviceaccounts/token create by default: rbac.serviceAccountTokenCreate).
+ */
+export const ESO_SSM_SERVICE_ACCOUNT = 'ssm-reader';
+const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 export const externalSecrets: CatalogEntry = {
   name: 'external-secrets',
@@ -16,14 +25,17 @@ export const externalSecrets: CatalogEntry = {
   // last-applied annotation of client-side apply (external-secrets/external-secrets#5098, #5881).
   serverSideApply: true,
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
-  settings: IAM_ROLE_SETTING,
+  settings: {
+    [CHART_ADDON_IAM_ROLE]: `IAM role ARN for the store's SSM reads (aws.iam.mode irsa only): annotates ServiceAccount ${ESO_SSM_SERVICE_ACCOUNT}, which the store's JWT auth names`,
+  },
   // The store's namespace conditions follow every add-on's secrets and every workload's `{ secret }` variables.
   extraInputs: (m) => [['addons'], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
   values: (ctx) => ({
     installCRDs: true,
   }),
   manifests: (ctx) => {
-    const { model } = ctx;
+    const { model, namespace } = ctx;
+    const roleArn = irsaRoleArn(model, ctx.settings);
     const store = new ClusterSecretStore({
       metadata: {
         name: SSM_STORE,
@@ -38,11 +50,25 @@ export const externalSecrets: CatalogEntry = {
         // (without conditions, ESO serves every namespace). ESO matches each name against the
         // namespace's kubernetes.io/metadata.name label; a condition naming no namespace admits none.
         conditions: [{ namespaces: [...(ctx.secretStoreNamespaces ?? [])] }],
-        // No auth block: the controller uses the AWS default credential chain, i.e. the node's
-        // instance profile or, with IRSA, the web identity of its service account.
-        provider: { aws: { service: 'ParameterStore', region: model.aws.region } },
+        provider: {
+          aws: {
+            service: 'ParameterStore',
+            region: model.aws.region,
+            // Without auth the controller uses the AWS default credential chain: the node's instance
+            // profile (IMDS). With a role, ESO reads the ServiceAccount's role-arn annotation, requests
+            // a token for it (audience sts.amazonaws.com) and calls AssumeRoleWithWebIdentity itself
+            // (no pod identity webhook needed). A ClusterSecretStore's reference needs its namespace:
+            // without one ESO looks the ServiceAccount up in each ExternalSecret's namespace.
+            ...(roleArn ? { auth: { jwt: { serviceAccountRef: { name: ESO_SSM_SERVICE_ACCOUNT, namespace } } } } : {}),
+          },
+        },
       },
     });
-    return [store.toJSON() as unknown as K8sObject];
+    if (!roleArn) return [store.toJSON() as unknown as K8sObject];
+    const sa = new ServiceAccount({
+      metadata: { name: ESO_SSM_SERVICE_ACCOUNT, namespace, annotations: { [ROLE_ARN_ANNOTATION]: roleArn } },
+      automountServiceAccountToken: false,
+    });
+    return [sa.toJSON() as K8sObject, store.toJSON() as unknown as K8sObject];
   },
 };

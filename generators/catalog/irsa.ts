@@ -1,11 +1,32 @@
 /**
- * IAM for add-on pods. Chart add-ons (External Secrets, the AWS Load Balancer Controller, the EBS CSI
- * driver) use the EC2 instance profile through IMDS. IRSA for them would need the EKS pod identity
- * webhook to turn the eks.amazonaws.com/role-arn annotation into a projected token and AWS_* variables;
- * these self-managed clusters do not run it, so the annotation alone would do nothing and the add-on
- * would silently keep the node's role. Rule addon-irsa refuses the setting; the key stays known so the
- * error says why instead of "unknown setting". (Workloads and etcd-backup do support IRSA: they render
- * the token volume and variables themselves.)
+ * IAM for add-on pods.
+ *
+ * The AWS Load Balancer Controller and the EBS CSI driver use the EC2 instance profile through IMDS.
+ * IRSA for them would need the EKS pod identity webhook to turn the eks.amazonaws.com/role-arn
+ * annotation into a projected token and AWS_* variables; these self-managed clusters do not run it,
+ * so the annotation alone would do nothing and the add-on would silently keep the node's role. Rule
+ * addon-irsa refuses the setting; the key stays known so the error says why instead of "unknown setting".
+ *
+ * Two add-ons take a role of their own with IRSA, without the webhook:
+ * - external-secrets: the ClusterSecretStore authenticates with `auth.jwt.serviceAccountRef`. ESO
+ *   (providers/v1/aws/auth/auth.go, v2.9.0) reads that ServiceAccount's eks.amazonaws.com/role-arn
+ *   annotation, requests a token for it through the TokenRequest API (audience sts.amazonaws.com
+ *   unless the SA says eks.amazonaws.com/audience) and calls STS AssumeRoleWithWebIdentity itself.
+ * - etcd-backup: its CronJob mounts the projected token and sets AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE.
+ * Workloads do the same as etcd-backup (serviceAccount.iamRoleArn).
  */
+import type { EnvironmentModel } from '../model/types.js';
+import { str } from './types.js';
+
 export const CHART_ADDON_IAM_ROLE = 'iamRoleArn';
-export const IAM_ROLE_SETTING = { [CHART_ADDON_IAM_ROLE]: 'not supported: chart add-ons use the node instance profile (rule addon-irsa explains why)' };
+/** Add-ons that cannot take a role: only the pod identity webhook would read their annotation. */
+export const NODE_ROLE_ADDONS = ['aws-ebs-csi-driver', 'aws-load-balancer-controller'] as const;
+/** Add-ons that assume `settings.iamRoleArn` with IRSA. */
+export const IRSA_ADDONS = ['etcd-backup', 'external-secrets'] as const;
+export const IAM_ROLE_SETTING = { [CHART_ADDON_IAM_ROLE]: 'not supported: this add-on uses the node instance profile (rule addon-irsa explains why)' };
+/** An IAM role ARN (any partition); the name may carry a path. */
+export const IAM_ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** The role an IRSA add-on assumes: its `settings.iamRoleArn`, only with `aws.iam.mode: irsa`. */
+export const irsaRoleArn = (model: EnvironmentModel, settings: Record<string, unknown> | undefined): string | undefined =>
+  model.aws.iam.mode === 'irsa' ? str(settings?.[CHART_ADDON_IAM_ROLE]) : undefined;

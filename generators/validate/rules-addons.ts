@@ -4,7 +4,8 @@
  * (GPU pools, etcd backups).
  */
 import { CATALOG } from '../catalog/index.js';
-import { CHART_ADDON_IAM_ROLE } from '../catalog/irsa.js';
+import { ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
+import { CHART_ADDON_IAM_ROLE, IAM_ROLE_ARN, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
 import { isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
 import { loadChartKeys, unknownKeys } from '../values/keys.js';
@@ -50,13 +51,18 @@ const addonSettings: Rule = ({ input }, report) => {
   }
 };
 
+/** Whether etcd-backup is on: enabled explicitly, or by default (Talos, etcd with a backup). */
+const etcdBackupOn = (input: Parameters<Rule>[0]['input']): boolean => {
+  const ds = input.cluster.datastore;
+  return input.addons?.['etcd-backup']?.enabled ?? (input.cluster.distribution === 'talos' && ds.type === 'etcd' && ds.backup !== undefined);
+};
+
 const addonConditions: Rule = ({ input }, report) => {
   const addons = input.addons ?? {};
   if (addons['nvidia-device-plugin']?.enabled === true && !input.nodePools.some((p) => p.gpu))
     report('addon-gpu', ['addons', 'nvidia-device-plugin', 'enabled'], 'nvidia-device-plugin is enabled but no node pool has a GPU', { hint: 'add gpu: { vendor: nvidia } to a GPU pool, or remove enabled: true' });
   const ds = input.cluster.datastore;
-  const backupOn = addons['etcd-backup']?.enabled ?? (input.cluster.distribution === 'talos' && ds.type === 'etcd' && ds.backup !== undefined);
-  if (!backupOn) return;
+  if (!etcdBackupOn(input)) return;
   if (input.cluster.distribution !== 'talos' || ds.type !== 'etcd' || !ds.backup) {
     report('addon-etcd-backup', ['addons', 'etcd-backup', 'enabled'], 'etcd-backup takes snapshots of Talos-managed etcd and needs cluster.datastore.backup', { hint: 'add backup: { bucket, ageRecipientPublicKey } to the etcd datastore' });
     return;
@@ -71,22 +77,43 @@ const addonConditions: Rule = ({ input }, report) => {
 };
 
 /**
- * IRSA for add-ons. etcd-backup renders the web-identity token volume and AWS_* variables itself, so
- * with IRSA it needs its role (a warning: without it, it uses the instance profile). The chart add-ons
- * could only annotate their ServiceAccounts, which needs the EKS pod identity webhook; these clusters
- * do not run it, so a role there would be silently ignored: refused.
+ * IRSA for add-ons. The Load Balancer Controller and the EBS CSI driver could only annotate their
+ * ServiceAccounts, which needs the EKS pod identity webhook; these clusters do not run it, so a role
+ * there would be silently ignored: refused. external-secrets (the store's JWT auth: ESO requests the
+ * token and assumes the role itself) and etcd-backup (it mounts the token) take a role, but only with
+ * aws.iam.mode irsa: the role's trust policy needs the cluster's OIDC issuer (aws.iam.issuerURL).
  */
 const addonIrsa: Rule = ({ input }, report) => {
-  for (const name of ['aws-ebs-csi-driver', 'aws-load-balancer-controller', 'external-secrets'] as const) {
-    const arn = input.addons?.[name]?.settings?.[CHART_ADDON_IAM_ROLE];
-    if (arn !== undefined)
+  const irsa = input.aws.iam?.mode === 'irsa';
+  for (const name of NODE_ROLE_ADDONS) {
+    if (input.addons?.[name]?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined)
       report('addon-irsa', ['addons', name, 'settings', CHART_ADDON_IAM_ROLE], `${name} cannot use an IAM role of its own: the eks.amazonaws.com/role-arn annotation needs the EKS pod identity webhook, which these clusters do not run, so the add-on would keep the node instance profile`, {
-        hint: 'remove iamRoleArn and grant the add-on\'s permissions to the nodes\' instance profile role (workloads and etcd-backup can still use IRSA: they mount the token themselves)',
+        hint: `remove iamRoleArn and grant the add-on's permissions to the nodes' instance profile role (with aws.iam.mode irsa, ${IRSA_ADDONS.join(', ')} and workloads can use a role of their own)`,
         key: true,
       });
   }
-  if (input.aws.iam?.mode !== 'irsa' || input.addons?.['etcd-backup']?.enabled === false) return;
-  if (typeof input.addons?.['etcd-backup']?.settings?.iamRoleArn !== 'string')
+  for (const name of IRSA_ADDONS) {
+    const addon = input.addons?.[name];
+    const arn = addon?.settings?.[CHART_ADDON_IAM_ROLE];
+    if (arn === undefined) continue;
+    const at = ['addons', name, 'settings', CHART_ADDON_IAM_ROLE];
+    if (!irsa)
+      report('addon-irsa', at, `an IAM role for ${name} needs IRSA, but aws.iam.mode is ${input.aws.iam?.mode ?? 'instance-profile'}`, {
+        hint: `set aws.iam: { mode: irsa, issuerURL: … }, or remove iamRoleArn (${name} then uses the node instance profile)`,
+        key: true,
+      });
+    else if (typeof arn !== 'string' || !IAM_ROLE_ARN.test(arn))
+      report('addon-irsa', at, `'${typeof arn === 'string' ? arn : JSON.stringify(arn)}' is not an IAM role ARN`, { hint: 'an IAM role ARN looks like arn:aws:iam::<12-digit account>:role/<name>' });
+  }
+  // The store's JWT auth needs ESO's controller to create tokens for its ServiceAccount.
+  const eso = input.addons?.['external-secrets'];
+  const rbac = eso?.values?.rbac as Record<string, unknown> | undefined;
+  if (irsa && eso?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined && (rbac?.create === false || rbac?.serviceAccountTokenCreate === false))
+    report('addon-irsa', ['addons', 'external-secrets', 'values', 'rbac', rbac?.create === false ? 'create' : 'serviceAccountTokenCreate'], `the ClusterSecretStore's JWT auth needs the controller's serviceaccounts/token create permission, which this value removes`, {
+      hint: `remove it, or grant the controller create on serviceaccounts/token (resourceNames: [${ESO_SSM_SERVICE_ACCOUNT}]) yourself`,
+    });
+  if (!irsa || !etcdBackupOn(input)) return;
+  if (typeof input.addons?.['etcd-backup']?.settings?.[CHART_ADDON_IAM_ROLE] !== 'string')
     report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
 };
 

@@ -3,6 +3,8 @@
  * add-ons to work — the IMDS hop limit for pods that use the instance profile — and which subnets
  * each ALB is placed in, with the tags load balancers without explicit subnets are discovered by.
  */
+import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
+import { irsaRoleArn } from '../../catalog/irsa.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
@@ -12,11 +14,15 @@ import type { ReadmeSection, SectionProvider } from './sections.js';
 
 export const EC2_SECTION_TITLE = 'EC2 instances and subnets';
 
-const body = compileTemplate(`**Instance metadata (IMDSv2): set the hop limit to 2 on every instance.** External Secrets, the AWS
-Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup (talos-backup){{/if}} run in the pod network and get
+const body = compileTemplate(`**Instance metadata (IMDSv2): set the hop limit to 2 on every instance.** {{#if esoRole}}The AWS Load Balancer
+Controller{{#if etcdBackup}}, the EBS CSI controller, the etcd backup (talos-backup){{else}} and the EBS CSI controller{{/if}}{{else}}External Secrets, the AWS
+Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup (talos-backup){{/if}}{{/if}} run in the pod network and get
 the instance profile's credentials from IMDS; an IMDSv2 token response crosses one more network hop
 to reach a pod, so with the default hop limit of 1 (AMIs registered from raw disk images, as here,
-get it) they time out and fail without credentials. Launch with
+get it) they time out and fail without credentials.{{#if esoRole}} External Secrets reads SSM with its own role
+(IRSA): the ClusterSecretStore's JWT auth names ServiceAccount {{code esoServiceAccount}}, annotated with
+{{code esoRole}}; ESO requests that ServiceAccount's token and calls STS AssumeRoleWithWebIdentity itself.{{/if}}{{#if etcdBackupRole}}
+The etcd backup assumes {{code etcdBackupRole}} with its projected token (IRSA).{{/if}} Launch with
 
 \`\`\`sh
 aws ec2 run-instances … --metadata-options HttpTokens=required,HttpPutResponseHopLimit=2,HttpEndpoint=enabled
@@ -53,6 +59,12 @@ controller cannot add the rules and the targets stay unhealthy.
 `);
 
 export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection[] => {
+  // Roles of add-ons (addons.<name>.settings.iamRoleArn) count with aws.iam.mode irsa only; without
+  // IRSA validation refuses them, so for a valid environment this section follows ['addons'] alone.
+  const settingsOf = (name: string) => m.addons.find((a) => a.name === name)?.settings;
+  const esoRole = irsaRoleArn(m, settingsOf('external-secrets'));
+  const etcdBackupRole = irsaRoleArn(m, settingsOf('etcd-backup'));
+  const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
   const schemes = [...new Set(m.workloads.flatMap((w) => (w.ingress ? [w.ingress.scheme] : [])))].sort();
   return [
     {
@@ -60,7 +72,10 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
       title: EC2_SECTION_TITLE,
       inputs: [['aws', 'vpc'], ['cluster', 'name'], ['cluster', 'datastore'], ['addons'], ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
       body: body({
-        etcdBackup: resolveAddons(m).some((a) => a.name === 'etcd-backup'),
+        esoRole,
+        esoServiceAccount: `${resolveAddons(m).find((a) => a.name === 'external-secrets')?.namespace ?? 'external-secrets'}/${ESO_SSM_SERVICE_ACCOUNT}`,
+        etcdBackup: backup && !etcdBackupRole,
+        etcdBackupRole: backup ? etcdBackupRole : undefined,
         vpc: m.aws.vpc.id,
         cluster: m.cluster.name,
         subnets: m.aws.vpc.subnets.map((s) => ({

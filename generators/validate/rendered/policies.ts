@@ -358,6 +358,24 @@ const pssNamespaces: TreeChecker = {
  * ExternalSecret, the StorageClass of a claim, the RuntimeClass of a pod. Each area renders its own
  * objects; this catches two areas that disagree on a name.
  */
+/**
+ * A ClusterSecretStore's AWS JWT auth names a ServiceAccount that must be rendered, in the namespace
+ * it gives. Without a namespace ESO (providers/v1/aws/auth/auth.go) looks the ServiceAccount up in
+ * the namespace of each ExternalSecret, so one store would assume a different role per namespace.
+ */
+function storeServiceAccount(loc: Located, spec: Record<string, unknown>, serviceAccounts: ReadonlySet<string>, out: Diagnostic[]): void {
+  const path: DocPath = ['spec', 'provider', 'aws', 'auth', 'jwt', 'serviceAccountRef'];
+  let ref: unknown = spec;
+  for (const k of path.slice(1)) ref = isMap(ref) ? ref[k as string] : undefined;
+  if (!isMap(ref) || typeof ref.name !== 'string') return;
+  if (typeof ref.namespace !== 'string') {
+    out.push(finding(loc.file, loc.doc, 'policy.references', path, `the ClusterSecretStore's serviceAccountRef '${ref.name}' has no namespace, so ESO would look it up in each ExternalSecret's namespace`, { hint: 'set serviceAccountRef.namespace to the namespace of the ServiceAccount carrying the role' }));
+    return;
+  }
+  if (!serviceAccounts.has(`${ref.namespace}/${ref.name}`))
+    out.push(finding(loc.file, loc.doc, 'policy.references', [...path, 'name'], `ServiceAccount '${ref.namespace}/${ref.name}' is not rendered in this environment`, { hint: `ServiceAccounts here: ${[...serviceAccounts].sort().join(', ') || 'none'}` }));
+}
+
 const crossReferences: TreeChecker = {
   name: 'policy.references',
   check(tree) {
@@ -365,9 +383,12 @@ const crossReferences: TreeChecker = {
     for (const env of tree.envs) {
       const docs = envDocs(tree, env);
       const defined = new Map<string, Set<string>>();
+      // Core ServiceAccounts by namespace/name (Talos' talos.dev ServiceAccount is another kind of object).
+      const serviceAccounts = new Set<string>();
       for (const { doc } of docs) {
         const id = k8sIdentity(doc.value);
         if (id) (defined.get(id.kind) ?? defined.set(id.kind, new Set()).get(id.kind)!).add(id.name);
+        if (id?.apiVersion === 'v1' && id.kind === 'ServiceAccount') serviceAccounts.add(`${id.namespace ?? ''}/${id.name}`);
       }
       const need = (loc: Located, kind: string, name: unknown, path: DocPath, what: string): void => {
         if (typeof name !== 'string' || defined.get(kind)?.has(name)) return;
@@ -381,6 +402,7 @@ const crossReferences: TreeChecker = {
         const spec = isMap(v.spec) ? v.spec : {};
         if (id.kind === 'ExternalSecret' && isMap(spec.secretStoreRef) && spec.secretStoreRef.kind === 'ClusterSecretStore')
           need(loc, 'ClusterSecretStore', spec.secretStoreRef.name, ['spec', 'secretStoreRef', 'name'], 'ClusterSecretStore');
+        if (id.kind === 'ClusterSecretStore') storeServiceAccount(loc, spec, serviceAccounts, out);
         if (id.kind === 'PersistentVolumeClaim') need(loc, 'StorageClass', spec.storageClassName, ['spec', 'storageClassName'], 'StorageClass');
         if (id.kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates))
           spec.volumeClaimTemplates.forEach((t, i) => need(loc, 'StorageClass', isMap(t) && isMap(t.spec) ? t.spec.storageClassName : undefined, ['spec', 'volumeClaimTemplates', i, 'spec', 'storageClassName'], 'StorageClass'));
