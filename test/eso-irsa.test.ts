@@ -38,13 +38,32 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
   const sa = eso.find((o) => o.kind === 'ServiceAccount')!;
 
   it('renders ServiceAccount ssm-reader carrying the role, with no token mounted', () => {
-    expect(eso.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['ClusterSecretStore/aws-ssm-parameter-store', 'ServiceAccount/ssm-reader']);
+    expect(eso.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['ClusterSecretStore/aws-ssm-parameter-store', 'Role/ssm-reader-token', 'RoleBinding/ssm-reader-token', 'ServiceAccount/ssm-reader']);
     expect(sa).toStrictEqual({
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: { name: 'ssm-reader', namespace: 'external-secrets', annotations: { 'eks.amazonaws.com/role-arn': ROLE } },
       automountServiceAccountToken: false,
     });
+  });
+
+  it('the controller may request tokens for ssm-reader only: a Role, not the chart\'s cluster-wide grant', () => {
+    const byKind = (k: string) => eso.find((o) => o.kind === k)!;
+    expect(byKind('Role')).toStrictEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'ssm-reader-token', namespace: 'external-secrets' },
+      rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], resourceNames: ['ssm-reader'], verbs: ['create'] }],
+    });
+    expect(byKind('RoleBinding')).toStrictEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'ssm-reader-token', namespace: 'external-secrets' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ssm-reader-token' },
+      subjects: [{ kind: 'ServiceAccount', name: 'external-secrets', namespace: 'external-secrets' }],
+    });
+    const values = parseYamlStream(files.find((f) => f.path === 'values/external-secrets.yaml')!.content)[0] as Record<string, unknown>;
+    expect([values.rbac, values.serviceAccount]).toStrictEqual([{ serviceAccountTokenCreate: false }, { name: 'external-secrets' }]);
   });
 
   it('the ClusterSecretStore names that ServiceAccount with its namespace', () => {
@@ -55,7 +74,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
   it.runIf(existsSync(ESO_STORE_CRD) && existsSync(K8S_SCHEMAS))('both validate strictly (the store against the ESO 2.9.0 CRD)', () => {
     const v = loadKubernetesValidator(K8S_SCHEMAS, [ESO_STORE_CRD]);
-    for (const o of [store, sa]) expect(v.validate(o).map((i) => formatKubeIssue(o.kind, i))).toStrictEqual([]);
+    for (const o of [store, sa, ...eso.filter((x) => x.kind === 'Role' || x.kind === 'RoleBinding')]) expect(v.validate(o).map((i) => formatKubeIssue(o.kind, i))).toStrictEqual([]);
     // The strict check sees into the auth block.
     const bad = { ...store, spec: { ...store.spec, provider: { aws: { ...store.spec!.provider.aws, auth: { jwt: { serviceAccountRef: { name: 'ssm-reader', namespace: 'external-secrets', role: ROLE } } } } } } };
     expect(v.validate(bad).map((i) => formatKubeIssue('store', i)).join('\n')).toContain('role');
@@ -90,9 +109,9 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
     expect((await checkRenderedTree(tree(noSa))).map(formatDiagnostic)).toStrictEqual([expect.stringContaining("ServiceAccount 'external-secrets/ssm-reader' is not rendered")]);
   });
 
-  it('the chart keeps granting serviceaccounts/token create: a values override removing it is refused', () => {
-    const r = prepare((t) => `${t}    values: { rbac: { serviceAccountTokenCreate: false } }\n`);
-    expect(errors(r)).toStrictEqual([expect.stringMatching(/^environments\/eso-irsa\.yaml:11:50  addons\.external-secrets\.values\.rbac\.serviceAccountTokenCreate: the ClusterSecretStore's JWT auth needs/)]);
+  it('a values override renaming the controller\'s ServiceAccount (the Role binds it by name) is refused', () => {
+    const r = prepare((t) => `${t}    values: { serviceAccount: { name: eso } }\n`);
+    expect(errors(r)).toStrictEqual([expect.stringMatching(/^environments\/eso-irsa\.yaml:11:\d+  addons\.external-secrets\.values\.serviceAccount\.name: the Role that lets the controller request ssm-reader's tokens is bound to ServiceAccount external-secrets/)]);
   });
 
   it('a value that is not an IAM role ARN is refused', () => {

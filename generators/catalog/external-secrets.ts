@@ -1,4 +1,6 @@
 import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { InputPath } from '../lib/paths.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
@@ -6,10 +8,11 @@ import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } fro
 
 /**
  * With IRSA and settings.iamRoleArn: the ServiceAccount whose role the ClusterSecretStore assumes.
- * No pod runs as it (no token is mounted); ESO's controller requests its tokens (TokenRequest, the
- * chart's ClusterRole grants serviceaccounts/token create by default: rbac.serviceAccountTokenCreate).
+ * No pod runs as it (no token is mounted); ESO's controller requests its tokens (TokenRequest).
  */
 export const ESO_SSM_SERVICE_ACCOUNT = 'ssm-reader';
+/** The controller's own ServiceAccount, named explicitly (the chart's default is its fullname). */
+export const ESO_CONTROLLER_SERVICE_ACCOUNT = 'external-secrets';
 const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 export const externalSecrets: CatalogEntry = {
@@ -30,8 +33,14 @@ export const externalSecrets: CatalogEntry = {
   },
   // The store's namespace conditions follow every add-on's secrets and every workload's `{ secret }` variables.
   extraInputs: (m) => [['addons'], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
-  values: (ctx) => ({
+  values: () => ({
     installCRDs: true,
+    serviceAccount: { name: ESO_CONTROLLER_SERVICE_ACCOUNT },
+    // The chart's default (rbac.serviceAccountTokenCreate: true; templates/rbac.yaml at v2.9.0) lets
+    // the controller mint tokens for every ServiceAccount in the cluster — anyone who can write a
+    // SecretStore could borrow any workload's identity. Off; with IRSA a Role grants exactly the
+    // one token the ClusterSecretStore needs (manifests below).
+    rbac: { serviceAccountTokenCreate: false },
   }),
   manifests: (ctx) => {
     const { model, namespace } = ctx;
@@ -69,6 +78,17 @@ export const externalSecrets: CatalogEntry = {
       metadata: { name: ESO_SSM_SERVICE_ACCOUNT, namespace, annotations: { [ROLE_ARN_ANNOTATION]: roleArn } },
       automountServiceAccountToken: false,
     });
-    return [sa.toJSON() as K8sObject, store.toJSON() as unknown as K8sObject];
+    // TokenRequest for this one ServiceAccount only (RBAC resourceNames match the name in the URL).
+    const tokenRole = `${ESO_SSM_SERVICE_ACCOUNT}-token`;
+    const role = new Role({
+      metadata: { name: tokenRole, namespace },
+      rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], resourceNames: [ESO_SSM_SERVICE_ACCOUNT], verbs: ['create'] }],
+    });
+    const binding = new RoleBinding({
+      metadata: { name: tokenRole, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: tokenRole },
+      subjects: [{ kind: 'ServiceAccount', name: ESO_CONTROLLER_SERVICE_ACCOUNT, namespace }],
+    });
+    return [sa.toJSON() as K8sObject, role.toJSON() as K8sObject, binding.toJSON() as K8sObject, store.toJSON() as unknown as K8sObject];
   },
 };

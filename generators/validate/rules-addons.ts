@@ -4,7 +4,7 @@
  * (GPU pools, etcd backups).
  */
 import { CATALOG } from '../catalog/index.js';
-import { ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
+import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
 import { CHART_ADDON_IAM_ROLE, IAM_ROLE_ARN, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
 import { isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
@@ -105,13 +105,18 @@ const addonIrsa: Rule = ({ input }, report) => {
     else if (typeof arn !== 'string' || !IAM_ROLE_ARN.test(arn))
       report('addon-irsa', at, `'${typeof arn === 'string' ? arn : JSON.stringify(arn)}' is not an IAM role ARN`, { hint: 'an IAM role ARN looks like arn:aws:iam::<12-digit account>:role/<name>' });
   }
-  // The store's JWT auth needs ESO's controller to create tokens for its ServiceAccount.
+  // The store's JWT auth needs ESO's controller (by its rendered name) and its ClusterRole.
   const eso = input.addons?.['external-secrets'];
-  const rbac = eso?.values?.rbac as Record<string, unknown> | undefined;
-  if (irsa && eso?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined && (rbac?.create === false || rbac?.serviceAccountTokenCreate === false))
-    report('addon-irsa', ['addons', 'external-secrets', 'values', 'rbac', rbac?.create === false ? 'create' : 'serviceAccountTokenCreate'], `the ClusterSecretStore's JWT auth needs the controller's serviceaccounts/token create permission, which this value removes`, {
-      hint: `remove it, or grant the controller create on serviceaccounts/token (resourceNames: [${ESO_SSM_SERVICE_ACCOUNT}]) yourself`,
-    });
+  const values = eso?.values as { rbac?: Record<string, unknown>; serviceAccount?: Record<string, unknown> } | undefined;
+  if (irsa && eso?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined) {
+    if (values?.rbac?.create === false)
+      report('addon-irsa', ['addons', 'external-secrets', 'values', 'rbac', 'create'], `the ClusterSecretStore's JWT auth needs the controller's RBAC, which this value removes`, { hint: 'remove it' });
+    for (const key of ['name', 'create'] as const)
+      if (values?.serviceAccount?.[key] !== undefined)
+        report('addon-irsa', ['addons', 'external-secrets', 'values', 'serviceAccount', key], `the Role that lets the controller request ${ESO_SSM_SERVICE_ACCOUNT}'s tokens is bound to ServiceAccount ${ESO_CONTROLLER_SERVICE_ACCOUNT}; this value changes the controller's ServiceAccount`, {
+          hint: 'remove it',
+        });
+  }
   if (!irsa || !etcdBackupOn(input)) return;
   if (typeof input.addons?.['etcd-backup']?.settings?.[CHART_ADDON_IAM_ROLE] !== 'string')
     report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
