@@ -71,6 +71,15 @@ describe('rendered-tree validation', () => {
     ]);
   });
 
+  it('an Application creating its namespace without a Pod Security level is reported', async () => {
+    const files = read(GOOD);
+    const app = files.get('fix/apps/cert-manager.yaml')!;
+    files.set('fix/apps/cert-manager.yaml', app.replace(/    managedNamespaceMetadata:\n      labels:\n        pod-security\.kubernetes\.io\/enforce: restricted\n/, ''));
+    expect(await check(files)).toStrictEqual([
+      "rendered/fix/apps/cert-manager.yaml:23:7  spec.syncPolicy.syncOptions: Application cert-manager creates namespace 'cert-manager' without a Pod Security Standards level  (set syncPolicy.managedNamespaceMetadata.labels[\"pod-security.kubernetes.io/enforce\"] (the environment's addons.<name>.podSecurity))  [policy.pss-labels]",
+    ]);
+  });
+
   it('a YAML error is positioned', async () => {
     expect(await check(new Map([['fix/manifests/x/a.yaml', 'a: 1\na: 2\n']]))).toStrictEqual([expect.stringMatching(/^rendered\/fix\/manifests\/x\/a\.yaml:2:1 {2}\(document\): YAML .*\[rendered\.yaml\]$/)]);
   });

@@ -122,7 +122,9 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     serverSideApply: serverSideApply(entry, o),
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
     extraNamespaces: entry?.extraNamespaces?.(ctx) ?? [],
-    podSecurity: entry?.podSecurity,
+    // Every namespace Argo CD creates gets a Pod Security level; a third-party chart's defaults to
+    // restricted (the environment lowers it per chart when the chart needs more).
+    podSecurity: o?.podSecurity ?? entry?.podSecurity ?? (entry ? undefined : 'restricted'),
     bootstrapOrder: entry?.bootstrapOrder,
     inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
     manifestInputs: entry?.extraInputs?.(model) ?? [],

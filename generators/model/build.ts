@@ -213,6 +213,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         secrets: a.secrets ?? {},
         clusterResources: a.clusterResources ?? [],
         serverSideApply: a.serverSideApply,
+        podSecurity: a.podSecurity,
       })),
     workloads: (input.workloads ?? []).map((w) => buildWorkload(w, input.cluster.name)),
   };

@@ -27,6 +27,7 @@ export interface AddonInput {
   secrets?: Record<string, Record<string, SecretRef>>;
   clusterResources?: string[];
   serverSideApply?: boolean;
+  podSecurity?: 'privileged' | 'baseline' | 'restricted';
 }
 export interface WorkloadInput {
   name: string;

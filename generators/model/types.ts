@@ -108,6 +108,8 @@ export interface AddonOverride {
   clusterResources: string[];
   /** Third-party charts: server-side apply (default true, their CRD sizes are unknown). */
   serverSideApply?: boolean;
+  /** Pod Security level of the namespace Argo CD creates (overrides the catalog's). */
+  podSecurity?: 'privileged' | 'baseline' | 'restricted';
 }
 
 export type EnvValue = string | SecretRef;

@@ -57,6 +57,11 @@ const kinds: Rule = ({ input }, report) =>
       for (const f of ['ingress', 'autoscaling', 'disruptionBudget', 'volumes', 'replicas'] as const)
         if (w[f] !== undefined) report('workload-kind', [...at, f], `a cronjob has no ${f}`, { hint: 'batch work runs one pod per schedule; use kind deployment or statefulset for a service', key: true });
     }
+    if (kind === 'statefulset' && !(w.ports && w.ports.length > 0))
+      report('workload-kind', at, `statefulset '${w.name}' needs at least one port: its headless Service, which gives the pods their stable DNS names, is built from the ports`, {
+        hint: 'add ports: [{ name: …, port: … }], or use kind deployment if the pods need no stable names',
+        key: true,
+      });
     if (w.volumes && w.volumes.length > 0 && kind !== 'statefulset')
       report('workload-kind', [...at, 'volumes'], `persistent volumes need kind statefulset, not ${kind}`, {
         hint: 'EBS volumes are ReadWriteOnce: each replica needs its own claim, which a StatefulSet gives (set kind: statefulset)',

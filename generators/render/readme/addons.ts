@@ -11,7 +11,7 @@ import type { AppSpec } from '../argocd/spec.js';
 import type { ReadmeSection } from './sections.js';
 
 const table = compileTemplate(`Argo CD syncs {{sync}}. Applications are applied in sync waves (lower first): network and cloud
-controller, then Argo CD and the CSR approver, then operators with CRDs (cert-manager, External Secrets,
+controller, then Argo CD{{#if csrApprover}} and the CSR approver{{/if}}, then operators with CRDs (cert-manager, External Secrets,
 EBS CSI), then their consumers.
 
 | Application | Chart | Version | Namespace | Wave |
@@ -19,7 +19,7 @@ EBS CSI), then their consumers.
 {{#each apps}}| {{name}} | {{chart}} | {{version}} | {{code namespace}} | {{wave}} |
 {{/each}}`);
 
-const runbook = compileTemplate(`On a fresh cluster (Talos bootstrapped, kubeconfig at hand), with \`helm\` and \`kubectl\`:
+const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}K3s servers up{{/if}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
 
 \`\`\`sh
 sh {{script}}
@@ -92,6 +92,7 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
       // Workloads appear by name and namespace only, so a workload's other settings leave this file alone.
       inputs: [['addons'], ['argocd'], ['cluster'], ['nodePools'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
       body: table({
+        csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
         sync: m.argocd.automated ? `automatically (prune: ${m.argocd.prune}, self-heal: ${m.argocd.selfHeal})` : 'manually (no automated sync)',
         apps: specs.map((s) => ({
           name: s.name,
@@ -109,6 +110,7 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
       title: 'Bootstrap Argo CD',
       inputs: [['addons'], ['argocd'], ['cluster', 'network', 'cni'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
       body: runbook({
+        talos: m.cluster.distribution === 'talos',
         script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
         steps: bootstrapSteps(addons).map((a) => ({ name: a.name, version: a.chart!.version, namespace: a.namespace })),
         argocd: `${m.renderedDir}/argocd`,

@@ -337,6 +337,15 @@ const pssNamespaces: TreeChecker = {
           const meta = isMap(spec.syncPolicy) && isMap(spec.syncPolicy.managedNamespaceMetadata) ? spec.syncPolicy.managedNamespaceMetadata : undefined;
           const level = meta && isMap(meta.labels) ? meta.labels[PSS_ENFORCE] : undefined;
           if (ns && typeof level === 'string' && PSS_LEVELS.includes(level)) labelled.set(ns, level);
+          // A namespace Argo CD creates (CreateNamespace=true) gets its labels only from
+          // managedNamespaceMetadata: without a level it would run unenforced (kube-system exists already).
+          const options = isMap(spec.syncPolicy) && Array.isArray(spec.syncPolicy.syncOptions) ? spec.syncPolicy.syncOptions : [];
+          if (ns && ns !== 'kube-system' && options.includes('CreateNamespace=true') && !(typeof level === 'string' && PSS_LEVELS.includes(level)))
+            out.push(
+              finding(loc.file, loc.doc, 'policy.pss-labels', ['spec', 'syncPolicy', 'syncOptions'], `Application ${String((v.metadata as { name?: unknown }).name)} creates namespace '${ns}' without a Pod Security Standards level`, {
+                hint: `set syncPolicy.managedNamespaceMetadata.labels["${PSS_ENFORCE}"] (the environment's addons.<name>.podSecurity)`,
+              }),
+            );
         }
       }
       const reported = new Set<string>();
