@@ -32,11 +32,17 @@ describe('valid fixtures', () => {
 });
 
 describe('schema and semantic errors in one run', () => {
+  /** The errors (not warnings) of an environment written next to the valid fixtures. */
+  const errorsOf = (name: string, body: string): string[] => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+    return formatted(prepareEnvironment(name, sources)).filter((l) => !l.includes(': warning: '));
+  };
+
   it('reports a misspelt key and an even etcd member count together', () => {
-    const text = `# yaml-language-server: $schema=../schemas/environment.schema.json
-name: both
-extends: _fixture
-git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
+    const errors = errorsOf(
+      'both',
+      `git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
 nodePools:
   - name: cp
     role: controlplane
@@ -45,10 +51,8 @@ nodePools:
     subnet: private-a
     nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }]
   - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
-`;
-    const { sources } = fixtureSources('valid', 'minimal.yaml');
-    sources.set('environments/both.yaml', text);
-    const errors = formatted(prepareEnvironment('both', sources)).filter((l) => !l.includes(': warning: '));
+`,
+    );
     expect(errors).toStrictEqual([
       "environments/both.yaml:4:60  git.targetRevison: unknown key 'targetRevison'; expected one of: repoURL, targetRevision  (did you mean 'targetRevision'?)",
       expect.stringMatching(/^environments\/both\.yaml:11:12  nodePools\[0\]\.nodes: etcd needs an odd number of control-plane nodes/),
@@ -56,10 +60,9 @@ nodePools:
   });
 
   it('keeps a finding in a sibling list element of the one the schema rejected', () => {
-    const text = `# yaml-language-server: $schema=../schemas/environment.schema.json
-name: sibling
-extends: _fixture
-nodePools:
+    const errors = errorsOf(
+      'sibling',
+      `nodePools:
   - name: cp
     role: controlplane
     arch: amd64
@@ -67,10 +70,8 @@ nodePools:
     subnet: private-a
     nodes: [{ name: cp-1, ip: 10.10.9.10 }]
   - { name: workers, role: worker, arch: amd46, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
-`;
-    const { sources } = fixtureSources('valid', 'minimal.yaml');
-    sources.set('environments/sibling.yaml', text);
-    const errors = formatted(prepareEnvironment('sibling', sources)).filter((l) => !l.includes(': warning: '));
+`,
+    );
     expect(errors).toStrictEqual([
       "environments/sibling.yaml:11:42  nodePools[1].arch: 'amd46' is not allowed; expected one of: amd64, arm64  (did you mean 'amd64'?)",
       "environments/sibling.yaml:10:31  nodePools[0].nodes[0].ip: 10.10.9.10 is not inside subnet 'private-a' (10.10.1.0/24)",
