@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { BENCH_COLUMNS, formatBench, runBench } from '../generators/bench/bench.js';
 import { syntheticEnvironment } from '../generators/bench/synthetic.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
-import { realSources, ROOT } from './helpers.js';
+import { EXAMPLES, exampleSources } from './helpers.js';
 
 describe('bench', () => {
   it('synthetic environments validate and differ from prod in names and addresses', () => {
-    const sources = realSources();
+    const sources = exampleSources();
     const prod = prepareEnvironment('prod', sources).prepared!;
     const s = syntheticEnvironment(prod.data, 3);
     const all = new Map(sources).set(`environments/${s.name}.yaml`, s.text);
@@ -23,7 +23,7 @@ describe('bench', () => {
   });
 
   it('runs with N=1 and prints the columns', () => {
-    const row = runBench(ROOT, realSources(), 1);
+    const row = runBench(EXAMPLES, exampleSources(), 1);
     expect(row.environments).toBe(1);
     expect(row.files).toBeGreaterThan(0);
     const text = formatBench([row]);

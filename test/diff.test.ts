@@ -7,13 +7,13 @@ import { splitFile } from '../generators/diff/documents.js';
 import { toYaml, toYamlStream } from '../generators/lib/yaml.js';
 import { parseDocument } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { realSources } from './helpers.js';
+import { exampleSources } from './helpers.js';
 
 const ctx = { base: 'A', head: 'B' };
 
 /** prod rendered in memory with kube-prometheus-stack's retention and cert-manager's replicas set. */
 function prodWith(retention: string): Map<string, string> {
-  const sources = new Map(realSources());
+  const sources = new Map(exampleSources());
   const doc = parseDocument(sources.get('environments/prod.yaml')!);
   doc.setIn(['addons', 'kube-prometheus-stack', 'values', 'prometheus', 'prometheusSpec', 'retention'], retention);
   doc.setIn(['addons', 'cert-manager', 'values', 'replicaCount'], 2);

@@ -7,7 +7,7 @@ import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { formatKubeIssue, loadKubernetesValidator } from '../generators/validate/kubernetes.js';
 import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
-import { fixtureSources, formatted, renderReal, SHARED } from './helpers.js';
+import { fixtureSources, formatted, renderExample, SHARED } from './helpers.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: Record<string, any>; [k: string]: unknown };
 
@@ -128,7 +128,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
 describe('instance-profile environments are unchanged', () => {
   it.each(['dev', 'staging', 'prod'])('%s: the store has no auth block and no ServiceAccount is rendered for ESO', (env) => {
-    const eso = objects(renderReal(env), 'manifests/external-secrets/');
+    const eso = objects(renderExample(env), 'manifests/external-secrets/');
     expect(eso.map((o) => o.kind)).toStrictEqual(['ClusterSecretStore']);
     expect(Object.keys(eso[0]!.spec!.provider.aws).sort()).toStrictEqual(['region', 'service']);
   });

@@ -1,15 +1,60 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../generators/pipeline.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
 
+/**
+ * The generator's own checkout: for its code, schemas, node_modules and CI files only. Its
+ * environments/ and rendered/ are the team's and no test reads them (test/isolation.test.ts).
+ */
 export const ROOT = join(import.meta.dirname, '..');
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 export const SHARED = join(ROOT, '..', 'shared');
+/** Frozen copies of the example environments: a repository-shaped folder (environments/ only). */
+export const EXAMPLES = join(FIXTURES, 'examples');
+export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
-/** The project's real environments/ (with bases and locks). */
-export const realSources = (): Map<string, string> => readEnvironmentSources(ROOT);
+/** The example environments (with bases and locks), keyed environments/<file> as in a repository. */
+export const exampleSources = (): Map<string, string> => readEnvironmentSources(EXAMPLES);
+
+/**
+ * A scratch repository in a temporary directory: the example environments and, with `rendered`,
+ * their rendered tree as `npm run synth` writes it. `extra` adds or replaces environment files.
+ */
+export function exampleRoot(opts: { rendered?: boolean; extra?: Record<string, string> } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'odp-example-'));
+  cpSync(join(EXAMPLES, 'environments'), join(dir, 'environments'), { recursive: true });
+  for (const [file, text] of Object.entries(opts.extra ?? {})) writeFileSync(join(dir, 'environments', file), text);
+  if (opts.rendered) {
+    const sources = readEnvironmentSources(dir);
+    for (const name of [...sources.keys()].filter((k) => /^environments\/[^_][^/]*\.yaml$/.test(k)).map((k) => k.slice('environments/'.length, -'.yaml'.length))) {
+      const r = prepareEnvironment(name, sources);
+      if (!r.prepared) throw new Error(formatted(r).join('\n'));
+      writeEnvironment(join(dir, RENDERED_DIR), name, renderEnvironment(r.prepared));
+    }
+  }
+  return dir;
+}
+
+/** Run a command (generators/cli/<command>.ts) as a process on the repository `root`. */
+export function cli(command: string, root: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(TSX, [join(ROOT, 'generators', 'cli', `${command}.ts`), '--root', root, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let shared: string | undefined;
+/** One rendered scratch repository per test worker, for tests that only read it. */
+export function renderedExamples(): string {
+  shared ??= exampleRoot({ rendered: true });
+  return shared;
+}
 
 /**
  * Sources for a fixture environment: the fixture file as environments/<stem>.yaml, next to the
@@ -40,12 +85,12 @@ export function formatted(r: PrepareResult): string[] {
   return r.diagnostics.map(formatDiagnostic);
 }
 
-export function prepareReal(name: string): PrepareResult {
-  return prepareEnvironment(name, realSources());
+export function prepareExample(name: string): PrepareResult {
+  return prepareEnvironment(name, exampleSources());
 }
 
-export function renderReal(name: string) {
-  const r = prepareReal(name);
+export function renderExample(name: string) {
+  const r = prepareExample(name);
   if (!r.prepared) throw new Error(formatted(r).join('\n'));
   return renderEnvironment(r.prepared);
 }

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { main as talosCli } from '../generators/cli/talos.js';
 import { issuerDocuments } from '../generators/talos/irsa.js';
-import { ROOT } from './helpers.js';
+import { EXAMPLES } from './helpers.js';
 
 describe('IRSA issuer documents', () => {
   // Generated in memory for the test; never written anywhere.
@@ -29,7 +29,7 @@ describe('IRSA issuer documents', () => {
 
   it('the command refuses an environment without IRSA', async () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    await expect(talosCli(['irsa', 'documents', '--env', 'prod', '--out-dir', '/tmp/x', '--root', ROOT])).rejects.toThrow(/does not use IRSA/);
+    await expect(talosCli(['irsa', 'documents', '--env', 'prod', '--out-dir', '/tmp/x', '--root', EXAMPLES])).rejects.toThrow(/does not use IRSA/);
     vi.restoreAllMocks();
   });
 });

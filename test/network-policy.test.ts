@@ -10,16 +10,16 @@ import { prepareEnvironment } from '../generators/pipeline.js';
 import { machineConfigDocuments } from '../generators/talos/machineconfig.js';
 import { networkPolicyEnforcer, talosRelease } from '../generators/talos/release.js';
 import { checkTalosDocuments } from '../generators/validate/talos-rules.js';
-import { formatted, prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
+import { FIXTURES, formatted, prepareExample, renderExample, SHARED } from './helpers.js';
 
 type Obj = Record<string, unknown>;
-const modelOf = (env: string): EnvironmentModel => prepareReal(env).prepared!.model;
+const modelOf = (env: string): EnvironmentModel => prepareExample(env).prepared!.model;
 const v1 = (m: EnvironmentModel, i: number): Obj => machineConfigDocuments(m, m.configTargets[i]!)[0] as Obj;
 
 /** The fixture base with a changed cluster block and workloads, as an in-memory environment. */
 function fixture(cluster: string, workloads = true): string[] {
   const sources = new Map<string, string>();
-  const dir = join(ROOT, 'test', 'fixtures');
+  const dir = FIXTURES;
   sources.set('environments/_fixture.yaml', readFileSync(join(dir, '_fixture.yaml'), 'utf8'));
   const lock = readFileSync(join(dir, '_fixture.ssm.lock.json'), 'utf8');
   sources.set('environments/_fixture.ssm.lock.json', lock);
@@ -53,7 +53,7 @@ describe('Talos CNI settings per version', () => {
   it('prod (Talos 1.12) renders Cilium: no Talos CNI, no kube-proxy, the cilium add-on first in the bootstrap', () => {
     const prod = modelOf('prod');
     expect([prod.cluster.talosMinor, prod.cluster.network.cni]).toStrictEqual(['1.12', 'cilium']);
-    const files = renderReal('prod');
+    const files = renderExample('prod');
     const cp = parseYamlStream(files.find((f) => f.path === 'talos/prod-cp-1.yaml')!.content)[0] as Obj;
     const worker = parseYamlStream(files.find((f) => f.path === 'talos/general-amd64.yaml')!.content)[0] as Obj;
     expect([getAt(cp, ['cluster', 'network', 'cni']), getAt(cp, ['cluster', 'proxy', 'disabled']), getAt(worker, ['cluster', 'network', 'cni'])]).toStrictEqual([{ name: 'none' }, true, { name: 'none' }]);

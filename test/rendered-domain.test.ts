@@ -7,11 +7,11 @@ import { loadKubernetesValidator } from '../generators/validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../generators/validate/rendered/kubernetes.js';
 import { checkRenderedTree, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
-import { renderReal, SHARED } from './helpers.js';
+import { renderExample, SHARED } from './helpers.js';
 
 /** prod's rendered files as the validator sees them, with one file edited. */
 async function findingsAfter(path: string, edit: (docs: any[]) => void): Promise<string[]> {
-  const files = new Map(renderReal('prod').map((f) => [`prod/${f.path}`, f.content]));
+  const files = new Map(renderExample('prod').map((f) => [`prod/${f.path}`, f.content]));
   const docs = parseYamlStream(files.get(`prod/${path}`)!) as any[];
   edit(docs);
   files.set(`prod/${path}`, toYamlStream(docs));
@@ -73,7 +73,7 @@ describe('validate against the OpenAPI schemas of an exact Kubernetes version (-
   const DIR = join(SHARED, 'upstream', 'kubernetes', '1.34');
   it.runIf(existsSync(DIR))('the kinds the directory holds are checked against it, strictly', async () => {
     const checkers = FILE_CHECKERS.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(loadKubernetesValidator(DIR)) : c));
-    const files = new Map(renderReal('prod').map((f) => [`prod/${f.path}`, f.content]));
+    const files = new Map(renderExample('prod').map((f) => [`prod/${f.path}`, f.content]));
     expect((await checkRenderedTree(parseRenderedTree(files), checkers)).filter((d) => d.severity === 'error')).toStrictEqual([]);
     const docs = parseYamlStream(files.get('prod/manifests/api/deployment-api.yaml')!) as any[];
     docs[0].spec.replica = 3;

@@ -18,9 +18,9 @@ import { listFiles } from '../generators/write/writer.js';
 import { resolveInputPath } from '../generators/lib/paths.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
 import { closedPortUrl, FakeSsm, serveFakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
-import { ROOT } from './helpers.js';
+import { FIXTURES, ROOT, TSX } from './helpers.js';
 
-const FIXTURE_BASE = readFileSync(join(ROOT, 'test', 'fixtures', '_fixture.yaml'), 'utf8');
+const FIXTURE_BASE = readFileSync(join(FIXTURES, '_fixture.yaml'), 'utf8');
 const SCHEMA = '# yaml-language-server: $schema=../schemas/environment.schema.json\n';
 
 const envText = (name: string, extra = '') => `${SCHEMA}name: ${name}
@@ -155,7 +155,7 @@ describe('the committed lock', () => {
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', // would refuse, if anything tried
     };
-    const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'generators', 'cli', 'synth.ts'), '--root', root], { env, encoding: 'utf8' });
+    const r = spawnSync(TSX, [join(ROOT, 'generators', 'cli', 'synth.ts'), '--root', root], { env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(changedFiles(before, snapshot())).toStrictEqual([]);

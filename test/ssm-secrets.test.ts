@@ -8,9 +8,9 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import { formatPath } from '../generators/lib/paths.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../generators/pipeline.js';
 import { listSecretDependencies } from '../generators/ssm/secrets.js';
-import { fixtureSources, realSources } from './helpers.js';
+import { fixtureSources, exampleSources } from './helpers.js';
 
-const sources = realSources();
+const sources = exampleSources();
 const prepared = (name: string): PreparedEnvironment => {
   const p = prepareEnvironment(name, sources).prepared;
   if (!p) throw new Error(`${name} does not prepare`);

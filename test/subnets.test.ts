@@ -8,7 +8,7 @@ import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkRenderedTree, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
-import { FIXTURES, formatted, prepareReal, renderReal } from './helpers.js';
+import { FIXTURES, formatted, prepareExample, renderExample } from './helpers.js';
 
 type Obj = Record<string, any>;
 
@@ -85,12 +85,12 @@ describe('rule ingress-subnets', () => {
 
 describe('the subnets annotation', () => {
   const ingresses = (env: string): Obj[] =>
-    renderReal(env)
+    renderExample(env)
       .filter((f) => /^manifests\/[^/]+\/ingress-/.test(f.path))
       .flatMap((f) => parseYamlStream(f.content) as Obj[]);
 
   it.each(['dev', 'staging', 'prod'])('%s: every Ingress names one subnet of its tier per zone, by id, in zone order', (env) => {
-    const m = prepareReal(env).prepared!.model;
+    const m = prepareExample(env).prepared!.model;
     const list = ingresses(env);
     expect(list.length).toBeGreaterThan(0);
     for (const ing of list) {
@@ -104,14 +104,14 @@ describe('the subnets annotation', () => {
   });
 
   it('prod: the internet-facing portal ALB sits in public-a, public-b, public-c', () => {
-    const m = prepareReal('prod').prepared!.model;
+    const m = prepareExample('prod').prepared!.model;
     const id = (name: string) => m.aws.vpc.subnets.find((s) => s.name === name)!.id;
     const [portal] = ingresses('prod');
     expect(portal!.metadata.annotations['alb.ingress.kubernetes.io/subnets']).toBe([id('public-a'), id('public-b'), id('public-c')].join(','));
   });
 
   it('the Ingress header lists aws.vpc.subnets among its inputs (a subnet change re-hashes it)', () => {
-    const r = prepareReal('dev').prepared!;
+    const r = prepareExample('dev').prepared!;
     const before = renderEnvironment(r).find((f) => f.path === 'manifests/portal/ingress-portal.yaml')!;
     expect(before.content).toContain('aws.vpc.subnets');
   });
@@ -127,7 +127,7 @@ describe('IMDS: workloads never reach 169.254.169.254', () => {
   });
 
   it.each(['staging', 'prod'])('%s: the worker egress to 0.0.0.0/0 excepts IMDS; VPC CIDRs stay as declared', (env) => {
-    const files = renderReal(env);
+    const files = renderExample(env);
     const policy = (name: string) => parseYamlStream(files.find((f) => f.path === `manifests/${name}/networkpolicy-${name}.yaml`)!.content)[0] as Obj;
     expect(policy('worker').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ port: 443, protocol: 'TCP' }] });
     const api = policy('api').spec.egress.find((e: Obj) => e.to[0].ipBlock);
@@ -137,13 +137,13 @@ describe('IMDS: workloads never reach 169.254.169.254', () => {
 
 describe('npm run validate: policy.alb-subnets', () => {
   const prodTree = (edit: (content: string) => string = (c) => c) => {
-    const m = prepareReal('prod').prepared!.model;
-    const files = new Map(renderReal('prod').map((f) => [`prod/${f.path}`, f.path === 'manifests/portal/ingress-portal.yaml' ? edit(f.content) : f.content]));
+    const m = prepareExample('prod').prepared!.model;
+    const files = new Map(renderExample('prod').map((f) => [`prod/${f.path}`, f.path === 'manifests/portal/ingress-portal.yaml' ? edit(f.content) : f.content]));
     return parseRenderedTree(files, new Map(), new Map([['prod', m.aws.vpc.subnets]]));
   };
   const found = async (tree: ReturnType<typeof prodTree>) =>
     (await checkRenderedTree(tree, FILE_CHECKERS.filter((c) => c.name === 'policy.alb-subnets'), [])).map(formatDiagnostic);
-  const ids = (names: string[]) => names.map((n) => prepareReal('prod').prepared!.model.aws.vpc.subnets.find((s) => s.name === n)!.id!);
+  const ids = (names: string[]) => names.map((n) => prepareExample('prod').prepared!.model.aws.vpc.subnets.find((s) => s.name === n)!.id!);
 
   it('the rendered Ingresses pass', async () => {
     expect(await found(prodTree())).toStrictEqual([]);

@@ -17,14 +17,14 @@ import { marshalSchematic, schematicId, type Schematic } from '../generators/tal
 import { CONFIG_SECRET_FIELDS, decodeBundle, encodeBundle, parseBundle, secretRef, type SecretsBundle } from '../generators/talos/secrets.js';
 import { checkRenderedTalos, checkTalosDocuments, checkTalosFile, CONTROL_PLANE_ONLY, isTalosConfigPath } from '../generators/validate/talos-rules.js';
 import { scanSecrets } from '../generators/validate/secret-scan.js';
-import { prepareReal, renderReal, ROOT, SHARED } from './helpers.js';
+import { prepareExample, renderedExamples, renderExample, SHARED } from './helpers.js';
 import { bundleYaml, testBundle } from './talos-bundle.js';
 
 const ENVS = ['dev', 'staging', 'prod'];
 type Obj = Record<string, unknown>;
 
-const modelOf = (env: string): EnvironmentModel => prepareReal(env).prepared!.model;
-const renderedDir = (env: string): string => join(ROOT, 'rendered', env);
+const modelOf = (env: string): EnvironmentModel => prepareExample(env).prepared!.model;
+const renderedDir = (env: string): string => join(renderedExamples(), 'rendered', env);
 const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
 const talosFiles = (env: string): string[] => readdirSync(join(renderedDir(env), 'talos')).filter((f) => f.endsWith('.yaml')).sort();
 const docsOf = (env: string, file: string): Obj[] => parseYamlStream(readFileSync(join(renderedDir(env), 'talos', file), 'utf8')) as Obj[];
@@ -64,7 +64,7 @@ describe('Image Factory schematic IDs (published vectors, IF:pkg/schematic/schem
 
 describe('rendered Talos configs', () => {
   it.each(ENVS)('%s: committed talos/ equals a fresh render', (env) => {
-    const fresh = renderReal(env).filter((f) => f.path.startsWith('talos/'));
+    const fresh = renderExample(env).filter((f) => f.path.startsWith('talos/'));
     expect(fresh.length).toBeGreaterThan(0);
     for (const f of fresh) expect(readFileSync(join(renderedDir(env), f.path), 'utf8'), f.path).toBe(f.content);
     const committed = walk(join(renderedDir(env), 'talos')).map((p) => p.slice(renderedDir(env).length + 1)).sort();
@@ -253,7 +253,7 @@ describe('Talos checker (rendered documents)', () => {
 
 describe('no secrets in rendered/', () => {
   it('the project scanner finds nothing in rendered/ and flags real secret shapes', async () => {
-    const files = walk(join(ROOT, 'rendered'));
+    const files = walk(join(renderedExamples(), 'rendered'));
     expect(files.length).toBeGreaterThan(0);
     expect(files.flatMap((f) => scanSecrets(f, readFileSync(f, 'utf8')))).toStrictEqual([]);
     const b = await testBundle();
@@ -263,7 +263,7 @@ describe('no secrets in rendered/', () => {
     expect(found).toContain('key-sized base64 under a secret-named field');
   });
   it.runIf(existsSync(join(SHARED, 'tools', 'secret-scan.mjs')))('the shared secret scanner is clean on rendered/', () => {
-    const r = spawnSync(process.execPath, [join(SHARED, 'tools', 'secret-scan.mjs'), join(ROOT, 'rendered')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(SHARED, 'tools', 'secret-scan.mjs'), join(renderedExamples(), 'rendered')], { encoding: 'utf8' });
     expect(r.stdout).toContain('no secret-shaped values');
     expect(r.status).toBe(0);
   });
@@ -320,7 +320,7 @@ describe('npm run talos (SSM stubbed)', () => {
     stored();
     stdout();
     const out = join(mkdtempSync(join(tmpdir(), 'odp-talos-')), 'sub', `${node}.yaml`);
-    expect(await talosCli(['config', '--env', 'prod', '--node', node, '--out', out, '--root', ROOT])).toBe(0);
+    expect(await talosCli(['config', '--env', 'prod', '--node', node, '--out', out, '--root', renderedExamples()])).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const got = parseYamlStream(readFileSync(out, 'utf8')) as Obj[];
     const committed = docsOf('prod', `${node}.yaml`);
@@ -340,15 +340,15 @@ describe('npm run talos (SSM stubbed)', () => {
   it('config refuses an output inside the repository and needs --out or --stdout', async () => {
     stored();
     stdout();
-    await expect(talosCli(['config', '--env', 'prod', '--node', 'prod-cp-1', '--out', join(ROOT, 'rendered', 'x.yaml'), '--root', ROOT])).rejects.toThrow(/inside the repository/);
-    await expect(talosCli(['config', '--env', 'prod', '--node', 'prod-cp-1', '--root', ROOT])).rejects.toThrow(/--out FILE or --stdout/);
-    await expect(talosCli(['config', '--env', 'prod', '--node', 'nope', '--stdout', '--root', ROOT])).rejects.toThrow(/no node or auto-scaled pool 'nope'/);
+    await expect(talosCli(['config', '--env', 'prod', '--node', 'prod-cp-1', '--out', join(renderedExamples(), 'rendered', 'x.yaml'), '--root', renderedExamples()])).rejects.toThrow(/inside the repository/);
+    await expect(talosCli(['config', '--env', 'prod', '--node', 'prod-cp-1', '--root', renderedExamples()])).rejects.toThrow(/--out FILE or --stdout/);
+    await expect(talosCli(['config', '--env', 'prod', '--node', 'nope', '--stdout', '--root', renderedExamples()])).rejects.toThrow(/no node or auto-scaled pool 'nope'/);
   });
 
   it('config --stdout prints the filled config', async () => {
     stored();
     const chunks = stdout();
-    expect(await talosCli(['config', '--env', 'prod', '--node', 'general-amd64', '--stdout', '--root', ROOT])).toBe(0);
+    expect(await talosCli(['config', '--env', 'prod', '--node', 'general-amd64', '--stdout', '--root', renderedExamples()])).toBe(0);
     expect(chunks.join('')).toContain(`token: ${bundle['trustdinfo.token']}`);
   });
 
@@ -359,7 +359,7 @@ describe('npm run talos (SSM stubbed)', () => {
     (await import('node:fs')).writeFileSync(file, bundleYaml(bundle));
     ssm.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: ['/odp/prod/talos/secrets-bundle'] });
     ssm.on(PutParameterCommand).resolves({ Version: 1 });
-    expect(await talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--kms-key', 'alias/odp-prod', '--root', ROOT])).toBe(0);
+    expect(await talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--kms-key', 'alias/odp-prod', '--root', renderedExamples()])).toBe(0);
     const put = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
     expect(put).toMatchObject({ Name: '/odp/prod/talos/secrets-bundle', Type: 'SecureString', KeyId: 'alias/odp-prod', Overwrite: false, Tier: 'Advanced' });
     expect(decodeBundle(put.Value!)).toStrictEqual(bundle);
@@ -367,9 +367,9 @@ describe('npm run talos (SSM stubbed)', () => {
     ssm.reset();
     ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/odp/prod/talos/secrets-bundle', Type: 'SecureString', Value: 'x', Version: 3 }] });
     ssm.on(PutParameterCommand).resolves({ Version: 4 });
-    await expect(talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--root', ROOT])).rejects.toThrow(/refusing to overwrite the existing secrets bundle .*locks operators out/s);
+    await expect(talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--root', renderedExamples()])).rejects.toThrow(/refusing to overwrite the existing secrets bundle .*locks operators out/s);
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
-    expect(await talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--force', '--root', ROOT])).toBe(0);
+    expect(await talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--force', '--root', renderedExamples()])).toBe(0);
     expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Overwrite).toBe(true);
   });
 
@@ -377,7 +377,7 @@ describe('npm run talos (SSM stubbed)', () => {
     stdout();
     const file = join(mkdtempSync(join(tmpdir(), 'odp-talos-')), 'secrets.yaml');
     (await import('node:fs')).writeFileSync(file, bundleYaml({ ...bundle, 'cluster.secret': 'short' }));
-    await expect(talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--root', ROOT])).rejects.toThrow(/cluster\.secret: expected base64 of 32 bytes/);
+    await expect(talosCli(['secrets', 'import', '--env', 'prod', '--from', file, '--root', renderedExamples()])).rejects.toThrow(/cluster\.secret: expected base64 of 32 bytes/);
     expect(ssm.calls()).toHaveLength(0);
   });
 
@@ -385,7 +385,7 @@ describe('npm run talos (SSM stubbed)', () => {
     stored();
     stdout();
     const out = join(mkdtempSync(join(tmpdir(), 'odp-talos-')), 'secrets.yaml');
-    expect(await talosCli(['secrets', 'export', '--env', 'prod', '--out', out, '--root', ROOT])).toBe(0);
+    expect(await talosCli(['secrets', 'export', '--env', 'prod', '--out', out, '--root', renderedExamples()])).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(parseBundle(readFileSync(out, 'utf8')).bundle).toStrictEqual(bundle);
   });
