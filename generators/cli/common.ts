@@ -45,6 +45,17 @@ export function printDiagnostics(ds: readonly Diagnostic[], stream: NodeJS.Writa
   for (const d of sortDiagnostics(ds)) stream.write(formatDiagnostic(d) + '\n');
 }
 
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Every command ends with one summary line, on a terminal or not (CI logs show it too):
+ * `synth: 5 environments, 312 files: 3 written, 309 unchanged, 0 removed (1.4 s)`. It goes to
+ * stdout unless stdout carries the command's own output (JSON, Markdown, a config), then to stderr.
+ */
+export function summary(command: string, text: string, startedAt: number, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(`${command}: ${text} (${((performance.now() - startedAt) / 1000).toFixed(1)} s)\n`);
+}
+
 /** A progress line on a terminal, nothing when output is piped (CI logs stay quiet). */
 export function progress(text: string): void {
   if (process.stderr.isTTY) process.stderr.write(text + '\n');
@@ -63,7 +74,7 @@ export async function run(main: (argv: string[]) => Promise<number | void> | num
   } catch (e) {
     const err = e as Error & { exitCode?: number; diagnostics?: Diagnostic[] };
     if (err.diagnostics) printDiagnostics(err.diagnostics);
-    else if (err.exitCode !== undefined) process.stderr.write(err.message.trimEnd() + '\n');
+    else if (err.exitCode !== undefined) { if (err.message !== '') process.stderr.write(err.message.trimEnd() + '\n'); }
     else process.stderr.write(`internal error: ${err.message}${debug ? '' : ' (run again with --debug for the stack trace)'}\n`);
     if (debug && err.stack) process.stderr.write(err.stack + '\n');
     process.exitCode = err.exitCode ?? 70;

@@ -3,10 +3,12 @@
  * directory next to its tree and swapped in with renames, so a failure or a kill leaves it either
  * fully old or fully new. Unchanged files are hard-linked from the old tree (their mtime stays),
  * files no longer generated disappear with the old tree, and no path may leave rendered/<env>/.
+ * Every tree gets its provenance manifest (.provenance.json, see provenance.ts) as one more file.
  */
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { FinalFile } from '../render/header.js';
+import { withManifest } from './provenance.js';
 
 export const RENDERED_DIR = 'rendered';
 const TMP_PREFIX = '.odp-tmp-';
@@ -80,9 +82,10 @@ function sameContent(abs: string, content: string): boolean {
   }
 }
 
-/** Compare without writing: what `writeEnvironment` would change. */
-export function planEnvironment(renderedRoot: string, env: string, files: readonly FinalFile[]): { stale: string[]; missing: string[]; extra: string[]; unchanged: string[] } {
+/** Compare without writing: what `writeEnvironment` would change (the manifest included). */
+export function planEnvironment(renderedRoot: string, env: string, rendered: readonly FinalFile[]): { stale: string[]; missing: string[]; extra: string[]; unchanged: string[] } {
   const dir = envDir(renderedRoot, env);
+  const files = withManifest(env, rendered);
   const existing = new Set(listFiles(dir));
   const stale: string[] = [];
   const missing: string[] = [];
@@ -97,8 +100,9 @@ export function planEnvironment(renderedRoot: string, env: string, files: readon
   return { stale, missing, extra: [...existing].sort(), unchanged };
 }
 
-export function writeEnvironment(renderedRoot: string, env: string, files: readonly FinalFile[]): WriteResult {
+export function writeEnvironment(renderedRoot: string, env: string, rendered: readonly FinalFile[]): WriteResult {
   const dir = envDir(renderedRoot, env);
+  const files = withManifest(env, rendered);
   const seen = new Set<string>();
   for (const f of files) {
     safeJoin(dir, f.path);
@@ -107,7 +111,7 @@ export function writeEnvironment(renderedRoot: string, env: string, files: reado
   }
   mkdirSync(renderedRoot, { recursive: true });
   recover(renderedRoot);
-  const plan = planEnvironment(renderedRoot, env, files);
+  const plan = planEnvironment(renderedRoot, env, rendered);
   const result: WriteResult = { env, written: [...plan.stale, ...plan.missing].sort(), unchanged: plan.unchanged, removed: plan.extra };
   if (result.written.length === 0 && result.removed.length === 0) return result;
 

@@ -1,0 +1,113 @@
+/**
+ * The provenance manifest of one rendered environment, rendered/<env>/.provenance.json: the
+ * generator version, the hash of every input (a path into the environment document, after SSM
+ * resolution) and, per file, which inputs it was made from and the hash of its content. One file per environment, so that the per-file
+ * headers stay static and a change touches only the files whose content changes (plus this one).
+ * Deterministic: keys sorted, two-space JSON, trailing newline. `check` reads it to say why a file
+ * is stale, and reports a manifest that disagrees with the tree it describes.
+ */
+import { canonicalJson, sha256 } from '../lib/hash.js';
+import { PROVENANCE_FILE, type FinalFile } from '../render/header.js';
+import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.js';
+
+export { PROVENANCE_FILE };
+
+export interface ManifestEntry {
+  /** Input paths (keys of Manifest.inputs); absent for a file not made from the environment. */
+  inputs?: string[];
+  /** sha256 of the file's content as written. */
+  sha256: string;
+}
+
+export interface Manifest {
+  environment: string;
+  generator: string;
+  version: string;
+  sources: string[];
+  /** Input path → sha256 of its value. */
+  inputs: Record<string, string>;
+  files: Record<string, ManifestEntry>;
+}
+
+export function buildManifest(env: string, files: readonly FinalFile[]): Manifest {
+  const sources = [...new Set(files.flatMap((f) => f.provenance?.sources ?? []))];
+  const inputs: Record<string, string> = {};
+  const entries: Record<string, ManifestEntry> = {};
+  for (const f of files) {
+    if (!f.provenance) {
+      entries[f.path] = { sha256: sha256(f.content) };
+      continue;
+    }
+    Object.assign(inputs, f.provenance.inputs);
+    entries[f.path] = { inputs: Object.keys(f.provenance.inputs).sort(), sha256: sha256(f.content) };
+  }
+  return { environment: env, generator: GENERATOR_NAME, version: GENERATOR_VERSION, sources, inputs, files: entries };
+}
+
+/**
+ * Fixed key order, maps sorted, one line per input and per file: a change shows in a diff as the
+ * lines of exactly the inputs and files it touched.
+ */
+export function serializeManifest(m: Manifest): string {
+  const j = JSON.stringify;
+  const block = (o: Record<string, unknown>): string => {
+    const keys = Object.keys(o).sort();
+    return keys.length === 0 ? '{}' : `{\n${keys.map((k) => `    ${j(k)}: ${canonicalJson(o[k]).replace(/^\{"inputs":/, '{ "inputs": ').replace(/,"sha256":(".*")\}$/, ', "sha256": $1 }').replace(/^\{"sha256":(".*")\}$/, '{ "sha256": $1 }')}`).join(',\n')}\n  }`;
+  };
+  return [
+    '{',
+    `  "environment": ${j(m.environment)},`,
+    `  "generator": ${j(m.generator)},`,
+    `  "version": ${j(m.version)},`,
+    `  "sources": ${j(m.sources)},`,
+    `  "inputs": ${block(m.inputs)},`,
+    `  "files": ${block(m.files as unknown as Record<string, unknown>)}`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The files plus their manifest: what the writer writes and `check` compares. */
+export function withManifest(env: string, files: readonly FinalFile[]): FinalFile[] {
+  if (files.some((f) => f.path === PROVENANCE_FILE)) throw new Error(`${env}/${PROVENANCE_FILE} is the writer's: no renderer may produce it`);
+  return [...files, { path: PROVENANCE_FILE, content: serializeManifest(buildManifest(env, files)) }];
+}
+
+export function parseManifest(text: string): Manifest | undefined {
+  try {
+    const m = JSON.parse(text) as Manifest;
+    if (typeof m !== 'object' || m === null || typeof m.files !== 'object' || m.files === null || typeof m.inputs !== 'object' || m.inputs === null || typeof m.version !== 'string') return undefined;
+    return m;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a stale file differs, judged by the committed manifest (`old`) and the fresh render. */
+export function staleReason(old: Manifest | undefined, fresh: FinalFile): string {
+  const before = old?.files[fresh.path];
+  if (!old || !before?.inputs || !fresh.provenance) return '';
+  const now = fresh.provenance.inputs;
+  const changed = [...new Set([...before.inputs, ...Object.keys(now)])].filter((k) => (before.inputs!.includes(k) ? old.inputs[k] : undefined) !== now[k]).sort();
+  if (changed.length > 0) return `inputs changed: ${changed.join(', ')}`;
+  if (old.version !== GENERATOR_VERSION) return `same inputs, generator ${old.version} → ${GENERATOR_VERSION}`;
+  return 'same inputs: the generator changed, or the file was edited';
+}
+
+/**
+ * Where the committed manifest disagrees with the committed tree it describes: files it lists that
+ * are not there, files there it does not list, content that does not match its hash.
+ */
+export function manifestDisagreements(manifestText: string | undefined, onDisk: ReadonlyMap<string, string>): string[] {
+  if (manifestText === undefined) return [`no ${PROVENANCE_FILE}`];
+  const m = parseManifest(manifestText);
+  if (!m) return [`${PROVENANCE_FILE} is not a provenance manifest`];
+  const out: string[] = [];
+  for (const [path, e] of Object.entries(m.files).sort(([a], [b]) => a.localeCompare(b))) {
+    const content = onDisk.get(path);
+    if (content === undefined) out.push(`lists ${path}, which is not in the tree`);
+    else if (sha256(content) !== e.sha256) out.push(`${path} does not match its hash (edited after synth?)`);
+  }
+  for (const path of [...onDisk.keys()].sort()) if (path !== PROVENANCE_FILE && !(path in m.files)) out.push(`does not list ${path}`);
+  return out;
+}
