@@ -18,6 +18,7 @@ import { listFiles } from '../generators/write/writer.js';
 import { resolveInputPath } from '../generators/lib/paths.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
 import { closedPortUrl, FakeSsm, serveFakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
+import { PROVENANCE_FILE } from '../generators/render/header.js';
 import { FIXTURES, ROOT, TSX } from './helpers.js';
 
 const FIXTURE_BASE = readFileSync(join(FIXTURES, '_fixture.yaml'), 'utf8');
@@ -78,6 +79,10 @@ async function synth(...args: string[]): Promise<{ code: number; error?: Error &
 function snapshot(): Map<string, string> {
   return new Map(listFiles(root).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
 }
+
+/** rendered/ files of `env` in a snapshot that contain `text`. */
+const mentioning = (snap: Map<string, string>, env: string, text: string): string[] =>
+  [...snap].filter(([k, c]) => k.startsWith(`rendered/${env}/`) && !k.endsWith(PROVENANCE_FILE) && c.includes(text)).map(([k]) => k);
 
 const changedFiles = (a: Map<string, string>, b: Map<string, string>): string[] => [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 
@@ -168,9 +173,8 @@ describe('the committed lock', () => {
 });
 
 describe('--refresh-ssm', () => {
-  it('updates the lock, prints old → new, and changes exactly the rendered files that use the parameter', async () => {
-    const expected = filesUsing('alpha', '/odp/alpha/backup/bucket');
-    expect(expected.length).toBeGreaterThan(0);
+  it('updates the lock, prints old → new, and changes exactly the rendered files that show the value (and the manifest)', async () => {
+    const declared = filesUsing('alpha', '/odp/alpha/backup/bucket');
     const before = snapshot();
     server.put('/odp/alpha/backup/bucket', 'odp-alpha-etcd-backups-v2', 'String', new Date(Date.UTC(2026, 11, 1, 12, 0, 0)));
     const r = await synth('--refresh-ssm');
@@ -185,7 +189,10 @@ describe('--refresh-ssm', () => {
         '',
       ].join('\n'),
     );
-    expect(changedFiles(before, snapshot())).toStrictEqual(['environments/alpha.ssm.lock.json', ...expected].sort());
+    const shown = mentioning(snapshot(), 'alpha', 'odp-alpha-etcd-backups-v2');
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.filter((f) => !declared.includes(f))).toStrictEqual([]);
+    expect(changedFiles(before, snapshot())).toStrictEqual(['environments/alpha.ssm.lock.json', `rendered/alpha/${PROVENANCE_FILE}`, ...shown].sort());
     expect(JSON.parse(readFileSync(join(root, lockFile('alpha')), 'utf8')).parameters['/odp/alpha/backup/bucket']).toStrictEqual({
       value: 'odp-alpha-etcd-backups-v2',
       type: 'String',
@@ -204,7 +211,10 @@ describe('--refresh-ssm', () => {
     server.put('/odp/alpha/network/vpc-id', 'vpc-0a00000000000002');
     expect((await synth('--env', 'beta', '--refresh-ssm')).code).toBe(0);
     expect(server.requests.every((q) => JSON.stringify(q.body).includes('/odp/beta/'))).toBe(true);
-    expect(changedFiles(before, snapshot())).toStrictEqual(['environments/beta.ssm.lock.json', ...filesUsing('beta', '/odp/beta/network/vpc-id')].sort());
+    const shown = mentioning(snapshot(), 'beta', 'vpc-0b00000000000002');
+    expect(shown.filter((f) => !filesUsing('beta', '/odp/beta/network/vpc-id').includes(f))).toStrictEqual([]);
+    const manifest = filesUsing('beta', '/odp/beta/network/vpc-id').length > 0 ? [`rendered/beta/${PROVENANCE_FILE}`] : [];
+    expect(changedFiles(before, snapshot())).toStrictEqual(['environments/beta.ssm.lock.json', ...manifest, ...shown].sort());
   });
 
   it('batches GetParameters, pages GetParametersByPath, never asks for decryption', async () => {

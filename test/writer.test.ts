@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sha256 } from '../generators/lib/hash.js';
+import { GENERATOR_VERSION } from '../generators/version.js';
 import { listFiles, planEnvironment, recover, removeEnvironment, safeJoin, writeEnvironment } from '../generators/write/writer.js';
 
 const fresh = (): string => mkdtempSync(join(tmpdir(), 'odp-writer-'));
@@ -21,7 +23,7 @@ describe('writer', () => {
       { path: 'a.yaml', content: 'a: 2\n' },
       { path: 'talos/n1.yaml', content: 'n: 1\n' },
     ]);
-    expect(r).toStrictEqual({ env: 'dev', written: ['a.yaml'], unchanged: ['talos/n1.yaml'], removed: [] });
+    expect(r).toStrictEqual({ env: 'dev', written: ['.provenance.json', 'a.yaml'], unchanged: ['talos/n1.yaml'], removed: [] });
     const after = statSync(file);
     expect(after.mtimeMs).toBe(before.mtimeMs);
     expect(after.ino).toBe(before.ino);
@@ -33,7 +35,7 @@ describe('writer', () => {
     const files = [{ path: 'a.yaml', content: 'a: 1\n' }];
     writeEnvironment(root, 'dev', files);
     const dirBefore = statSync(join(root, 'dev')).ino;
-    expect(writeEnvironment(root, 'dev', files)).toStrictEqual({ env: 'dev', written: [], unchanged: ['a.yaml'], removed: [] });
+    expect(writeEnvironment(root, 'dev', files)).toStrictEqual({ env: 'dev', written: [], unchanged: ['a.yaml', '.provenance.json'], removed: [] });
     expect(statSync(join(root, 'dev')).ino).toBe(dirBefore);
   });
 
@@ -43,8 +45,8 @@ describe('writer', () => {
     writeEnvironment(root, 'prod', [{ path: 'b.yaml', content: 'b\n' }]);
     const r = writeEnvironment(root, 'dev', [{ path: 'a.yaml', content: 'a\n' }]);
     expect(r.removed).toStrictEqual(['old/b.yaml']);
-    expect(listFiles(join(root, 'dev'))).toStrictEqual(['a.yaml']);
-    expect(listFiles(join(root, 'prod'))).toStrictEqual(['b.yaml']);
+    expect(listFiles(join(root, 'dev'))).toStrictEqual(['.provenance.json', 'a.yaml']);
+    expect(listFiles(join(root, 'prod'))).toStrictEqual(['.provenance.json', 'b.yaml']);
   });
 
   it.each(['../escape.yaml', '/etc/passwd', 'a/../../x.yaml', 'a//b.yaml', './a.yaml', 'a\\b.yaml', ''])('refuses the path %j', (p) => {
@@ -56,6 +58,29 @@ describe('writer', () => {
   it('refuses environment names that are not plain directory names', () => {
     expect(() => writeEnvironment(fresh(), '../x', [])).toThrow(/refusing environment directory/);
     expect(() => safeJoin('/r', '..')).toThrow();
+  });
+
+  it('writes the provenance manifest as one more file, and refuses a rendered file in its place', () => {
+    const root = fresh();
+    writeEnvironment(root, 'dev', [{ path: 'a.yaml', content: 'a: 1\n', provenance: { sources: ['environments/dev.yaml'], inputs: { name: 'h1' } } }]);
+    expect(readFileSync(join(root, 'dev', '.provenance.json'), 'utf8')).toBe(
+      [
+        '{',
+        '  "environment": "dev",',
+        '  "generator": "odp-gitops",',
+        `  "version": "${GENERATOR_VERSION}",`,
+        '  "sources": ["environments/dev.yaml"],',
+        '  "inputs": {',
+        '    "name": "h1"',
+        '  },',
+        '  "files": {',
+        `    "a.yaml": { "inputs": ["name"], "sha256": "${sha256('a: 1\n')}" }`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    expect(() => writeEnvironment(root, 'dev', [{ path: '.provenance.json', content: '{}' }])).toThrow(/writer's: no renderer may produce it/);
   });
 
   it('refuses two files with the same path', () => {
@@ -79,7 +104,7 @@ describe('writer', () => {
     const root = fresh();
     writeEnvironment(root, 'dev', [{ path: 'a.yaml', content: 'a\n' }, { path: 'b.yaml', content: 'b\n' }]);
     expect(planEnvironment(root, 'dev', [{ path: 'a.yaml', content: 'A\n' }, { path: 'c.yaml', content: 'c\n' }])).toStrictEqual({
-      stale: ['a.yaml'],
+      stale: ['a.yaml', '.provenance.json'],
       missing: ['c.yaml'],
       extra: ['b.yaml'],
       unchanged: [],
@@ -90,7 +115,7 @@ describe('writer', () => {
   it('removes the tree of a deleted environment', () => {
     const root = fresh();
     writeEnvironment(root, 'gone', [{ path: 'x/a.yaml', content: 'a\n' }]);
-    expect(removeEnvironment(root, 'gone')).toStrictEqual(['x/a.yaml']);
+    expect(removeEnvironment(root, 'gone')).toStrictEqual(['.provenance.json', 'x/a.yaml']);
     expect(existsSync(join(root, 'gone'))).toBe(false);
   });
 });

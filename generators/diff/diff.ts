@@ -7,6 +7,7 @@
  * moved to another file are recognised by identity, files renamed without change by content; every
  * printed value goes through the secret mask.
  */
+import { PROVENANCE_FILE } from '../render/header.js';
 import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
 import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact } from './talos-impact.js';
@@ -60,6 +61,8 @@ function byEnv(files: FileMap): Map<string, Map<string, string>> {
   for (const [p, c] of files) {
     const i = p.indexOf('/');
     if (i <= 0) continue;
+    // The provenance manifest changes with every change: the diff is about what the files say.
+    if (p.slice(i + 1) === PROVENANCE_FILE) continue;
     const env = p.slice(0, i);
     if (!out.has(env)) out.set(env, new Map());
     out.get(env)!.set(p.slice(i + 1), c);
