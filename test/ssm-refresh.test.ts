@@ -60,11 +60,13 @@ function seed(server: FakeSsm): void {
 const server = new FakeSsm({ pageSize: 2 });
 let root: string;
 let out: string[];
+/** The summary lines synth ends with, kept apart from its report. */
+let summaries: string[];
 
 const deps = (): SynthDeps => ({
   ssmClient: (region) => createSsmClient(region, { credentials: TEST_CREDENTIALS, retryDelayMs: 1, maxAttempts: 3 }),
   checkAccount: true,
-  stdout: (t) => out.push(t),
+  stdout: (t) => (t.startsWith('synth: ') ? summaries.push(t) : out.push(t)),
 });
 
 async function synth(...args: string[]): Promise<{ code: number; error?: Error & { exitCode?: number } }> {
@@ -111,12 +113,14 @@ beforeEach(async () => {
   writeFileSync(join(root, 'environments', 'alpha.yaml'), envText('alpha'));
   writeFileSync(join(root, 'environments', 'beta.yaml'), envText('beta'));
   out = [];
+  summaries = [];
   seed(server);
   // The project as committed: locks from a first refresh, rendered/ from it.
   const r = await synth('--refresh-ssm');
   expect(r.error?.message).toBeUndefined();
   server.requests.length = 0;
   out = [];
+  summaries = [];
 });
 afterEach(() => {
   rmSync(root, { recursive: true, force: true });
@@ -343,6 +347,8 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
     const before = snapshot();
     expect((await synth('--env', 'alpha', '--refresh-ssm')).code).toBe(0);
     expect(out.join('')).toBe(['environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, no value changed', 'alpha: 4 secret references verified (SecureString, values not read)', ''].join('\n'));
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatch(/^synth: 1 environment, (\d+) files: 0 written, \1 unchanged, 0 removed \(\d+\.\d s\)\n$/);
     // Rotating every secret (new values, new versions) changed no file.
     expect(changedFiles(before, snapshot())).toStrictEqual([]);
     const secretRequests = server.requests.filter((q) => (q.body.Names as string[] | undefined)?.includes('/odp/alpha/talos/secrets-bundle'));

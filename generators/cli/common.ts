@@ -52,8 +52,10 @@ export const plural = (n: number, word: string): string => `${n} ${word}${n === 
  * `synth: 5 environments, 312 files: 3 written, 309 unchanged, 0 removed (1.4 s)`. It goes to
  * stdout unless stdout carries the command's own output (JSON, Markdown, a config), then to stderr.
  */
-export function summary(command: string, text: string, startedAt: number, stream: NodeJS.WritableStream = process.stdout): void {
-  stream.write(`${command}: ${text} (${((performance.now() - startedAt) / 1000).toFixed(1)} s)\n`);
+export function summary(command: string, text: string, startedAt: number, stream: NodeJS.WritableStream | ((text: string) => void) = process.stdout): void {
+  const line = `${command}: ${text} (${((performance.now() - startedAt) / 1000).toFixed(1)} s)\n`;
+  if (typeof stream === 'function') stream(line);
+  else stream.write(line);
 }
 
 /** A progress line on a terminal, nothing when output is piped (CI logs stay quiet). */

@@ -2,7 +2,7 @@ import { diffTrees } from '../diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
 import { UsageError } from '../validate/diagnostics.js';
-import { parseCommand, run, splitList } from './common.js';
+import { parseCommand, plural, run, splitList, summary } from './common.js';
 
 const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]
 
@@ -18,6 +18,7 @@ else HEAD). Grouped by environment → object → field path; Talos nodes get th
 Exit 0 whether or not there are changes; 2 on invalid input.`;
 
 async function main(argv: string[]): Promise<number> {
+  const started = performance.now();
   const { values, common } = parseCommand(argv, { base: { type: 'string' }, committed: { type: 'boolean' }, format: { type: 'string' }, env: { type: 'string' } }, HELP);
   const format = String(values.format ?? 'text');
   if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format ${format}: expected text, markdown or json\n\n${HELP}`);
@@ -31,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
   const d = diffTrees(base, head);
   const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);
   process.stdout.write(out);
+  const t = d.totals;
+  const what = d.envs.length === 0 ? 'no change' : `${plural(d.envs.length, 'environment')} changed: ${t.added} added, ${t.removed} removed, ${t.changed} changed, ${t.moved} moved`;
+  // Markdown and JSON on stdout are for machines (the PR comment): the summary goes to stderr then.
+  summary('diff', `${what} against ${ctx.base}`, started, format === 'text' ? process.stdout : process.stderr);
   return 0;
 }
 

@@ -1,11 +1,19 @@
 import { readEnvironmentSources, type SourceFiles } from '../load/loader.js';
 import { prepareEnvironment, selectEnvironments, type PreparedEnvironment } from '../pipeline.js';
+import { hintFor } from '../lib/suggest.js';
 import { UsageError, type Diagnostic } from '../validate/diagnostics.js';
 
 /** Environments named on the command line (all by default); an unknown name is a usage error. */
 export function selectOrFail(sources: SourceFiles, requested: string[] | undefined): string[] {
   const { names, unknown } = selectEnvironments(sources, requested);
-  if (unknown.length > 0) throw new UsageError(`no such environment: ${unknown.join(', ')} (have: ${selectEnvironments(sources, undefined).names.join(', ')})`);
+  if (unknown.length > 0) {
+    const have = selectEnvironments(sources, undefined).names;
+    const each = unknown.map((u) => {
+      const hint = hintFor(u, have);
+      return hint ? `${u} (${hint})` : u;
+    });
+    throw new UsageError(`no such environment: ${each.join(', ')}; have: ${have.join(', ')}`);
+  }
   return names;
 }
 

@@ -8,7 +8,7 @@ import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { listRenderedEnvironments, removeEnvironment, RENDERED_DIR, writeEnvironment } from '../write/writer.js';
-import { parseCommand, printDiagnostics, progress, run, splitList } from './common.js';
+import { parseCommand, plural, printDiagnostics, progress, run, splitList, summary } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
 
@@ -50,6 +50,7 @@ const defaultDeps = (): SynthDeps => ({
 });
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
+  const started = performance.now();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' } }, HELP);
   const root = common.root;
   if (typeof values['print-resolved'] === 'string') {
@@ -59,6 +60,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     if (hasErrors(diagnostics) || !prepared[0]) throw new InputError(diagnostics);
     deps.stdout(`# ${envFile(name)} merged with its bases (${prepared[0].resolved.files.join(' ← ')})\n`);
     deps.stdout(toYaml(prepared[0].resolved.data));
+    summary('synth', `printed the resolved ${name}, wrote nothing`, started, process.stderr);
     return 0;
   }
   const requested = splitList(values.env);
@@ -81,16 +83,25 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const renderedRoot = join(root, RENDERED_DIR);
+  const count = { written: 0, unchanged: 0, removed: 0 };
   for (const { p, files } of rendered) {
     const r = writeEnvironment(renderedRoot, p.name, files);
-    progress(`${p.name}: ${files.length} files, ${r.written.length} written, ${r.removed.length} removed`);
+    count.written += r.written.length;
+    count.unchanged += r.unchanged.length;
+    count.removed += r.removed.length;
+    progress(`${p.name}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
   }
+  const gone: string[] = [];
   if (!requested) {
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e))) {
-      removeEnvironment(renderedRoot, orphan);
+      count.removed += removeEnvironment(renderedRoot, orphan).length;
+      gone.push(orphan);
       progress(`${orphan}: environment file gone, rendered tree removed`);
     }
   }
+  const files = count.written + count.unchanged;
+  const removedTrees = gone.length > 0 ? ` (trees of ${gone.join(', ')} removed)` : '';
+  summary('synth', `${plural(prepared.length, 'environment')}, ${plural(files, 'file')}: ${count.written} written, ${count.unchanged} unchanged, ${count.removed} removed${removedTrees}`, started, deps.stdout);
   return 0;
 }
 

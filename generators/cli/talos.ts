@@ -10,7 +10,7 @@ import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeS
 import { bundleToTalosYaml } from '../talos/secrets.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, printDiagnostics, run } from './common.js';
+import { parseCommand, plural, printDiagnostics, run, summary } from './common.js';
 import { prepareAll } from './prepare.js';
 
 const HELP = `Usage: npm run talos -- <command> [options]
@@ -79,6 +79,13 @@ export async function main(argv: string[]): Promise<number> {
   );
   const cmd = positionals.join(' ');
   const root = common.root;
+  if (cmd === '') throw new UsageError(HELP);
+  const started = performance.now();
+  /** The one-line summary; on stderr when stdout carries the machine config. */
+  const done = (text: string, toStderr = false): number => {
+    summary(`talos ${cmd}`, text, started, toStderr ? process.stderr : process.stdout);
+    return 0;
+  };
   switch (cmd) {
     case 'secrets import': {
       const p = prepareOne(root, values.env);
@@ -90,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
         kmsKeyId: typeof values['kms-key'] === 'string' ? values['kms-key'] : undefined,
       });
       process.stderr.write(`${r.replaced ? 'replaced' : 'stored'} ${r.parameter} (version ${r.version})\n`);
-      return 0;
+      return done(`${p.name}: secrets bundle ${r.replaced ? 'replaced' : 'stored'} in SSM, nothing written locally`);
     }
     case 'secrets export': {
       const p = prepareOne(root, values.env);
@@ -98,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
       const abs = writeOutput(root, values.out, toYaml(bundleToTalosYaml(bundle)));
       process.stderr.write(`wrote ${abs} (0600)\n`);
-      return 0;
+      return done(`${p.name}: 1 file written outside the repository`);
     }
     case 'config': {
       const p = prepareOne(root, values.env);
@@ -114,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
       const text = materializeConfig(committed, bundle, `${p.name}/${node}`);
       if (values.stdout) process.stdout.write(text);
       else process.stderr.write(`wrote ${writeOutput(root, values.out as string, text)} (0600)\n`);
-      return 0;
+      return done(`${p.name}/${node}: config materialized ${values.stdout ? 'to stdout' : '(1 file written outside the repository)'}`, Boolean(values.stdout));
     }
     case 'irsa documents': {
       const p = prepareOne(root, values.env);
@@ -128,13 +135,13 @@ export async function main(argv: string[]): Promise<number> {
       writeFileSync(join(dir, '.well-known', 'openid-configuration'), JSON.stringify(docs.openidConfiguration, null, 2) + '\n');
       writeFileSync(join(dir, 'keys.json'), JSON.stringify(docs.jwks, null, 2) + '\n');
       process.stderr.write(`wrote ${join(dir, '.well-known', 'openid-configuration')} and ${join(dir, 'keys.json')}; publish them at ${issuer}/.well-known/openid-configuration and ${issuer}/keys.json\n`);
-      return 0;
+      return done(`${p.name}: 2 files written to ${dir}`);
     }
     case 'commands': {
       const p = prepareOne(root, values.env);
       const node = values.node === undefined ? undefined : requireTarget(p, values.node);
       process.stdout.write(commandsText(p.model, node));
-      return 0;
+      return done(`${p.name}: commands for ${node ?? plural(p.model.configTargets.length, 'node config')}`);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${HELP}`);

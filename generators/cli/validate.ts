@@ -8,7 +8,7 @@ import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.
 import { parseRenderedTree } from '../validate/rendered/tree.js';
 import { checkRenderedK3s } from '../render/k3s/check.js';
 import { RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, run, splitList } from './common.js';
+import { parseCommand, plural, run, splitList, summary } from './common.js';
 import { prepareAll } from './prepare.js';
 
 const HELP = `Usage: npm run validate [-- --env a,b]
@@ -34,9 +34,8 @@ Options:
   --env a,b                    only these environments
   --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version`;
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 async function main(argv: string[]): Promise<number> {
+  const started = performance.now();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
   const requested = splitList(values.env);
   const { prepared, diagnostics, names } = prepareAll(common.root, requested);
@@ -64,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   if (note) process.stdout.write(note + '\n');
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
-  process.stdout.write(`${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')} in ${RENDERED_DIR}/: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
+  summary('validate', `${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`, started);
   return errors > 0 ? 1 : 0;
 }
 

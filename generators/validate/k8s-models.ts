@@ -41,11 +41,7 @@ export function builtinSchemaNote(envs: readonly { name: string; kubernetesVersi
   if (byMinor.size === 0) return undefined;
   const minors = [...byMinor.keys()].sort();
   const who = minors.map((m) => `${byMinor.get(m)!.sort().join(', ')} on ${m}`).join('; ');
-  return (
-    `note: built-in kinds were checked against the Kubernetes ${BUILTIN_MODELS.kubernetesMinor} API (${BUILTIN_MODELS.package} ${BUILTIN_MODELS.version}, ` +
-    `the newest schemas on npm), not the version each environment runs (${who}). For an exact check pass --kubernetes-schemas DIR ` +
-    `with the OpenAPI v3 documents of that version (kubernetes/kubernetes api/openapi-spec/v3 at its tag), one run per version.`
-  );
+  return `note: built-in kinds checked against the Kubernetes ${BUILTIN_MODELS.kubernetesMinor} API; ${who}: for an exact check pass --kubernetes-schemas DIR (see --help)`;
 }
 
 export interface SchemaError {
