@@ -9,6 +9,7 @@ import type { EnvironmentModel } from './model/types.js';
 import { withHeader, type FinalFile } from './render/header.js';
 import { renderModel } from './render/index.js';
 import { lockFile, parseLock, resolveSsm } from './ssm/lock.js';
+import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
 import { validateResolvedSsmValues } from './validate/rules-ssm.js';
@@ -26,6 +27,8 @@ export interface PreparedEnvironment {
 export interface PrepareResult {
   prepared?: PreparedEnvironment;
   diagnostics: Diagnostic[];
+  /** Warnings the environment file acknowledges (left out of `diagnostics`). */
+  acknowledged?: number;
 }
 
 export function prepareEnvironment(name: string, sources: SourceFiles): PrepareResult {
@@ -45,9 +48,10 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...validateSemantics(env, input));
-  if (hasErrors(all)) return { diagnostics: all };
+  const ack = applyAcknowledgements(env, input.acknowledge, all);
+  if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const model = buildModel(input, env.files);
-  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: all };
+  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
 /** Render one prepared environment: every renderer, each file with its header. */

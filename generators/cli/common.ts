@@ -41,8 +41,17 @@ export function splitList(v: unknown): string[] | undefined {
   return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
+/**
+ * A diagnostic as the commands print it: a warning about an environment file ends with its rule
+ * id, which `acknowledge: [{ rule, path, reason }]` in that file takes to silence it.
+ */
+export function formatReported(d: Diagnostic): string {
+  const ackable = d.severity === 'warning' && d.file.startsWith('environments/');
+  return formatDiagnostic(d) + (ackable ? `  [${d.rule}]` : '');
+}
+
 export function printDiagnostics(ds: readonly Diagnostic[], stream: NodeJS.WritableStream = process.stderr): void {
-  for (const d of sortDiagnostics(ds)) stream.write(formatDiagnostic(d) + '\n');
+  for (const d of sortDiagnostics(ds)) stream.write(formatReported(d) + '\n');
 }
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

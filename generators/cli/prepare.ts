@@ -21,15 +21,21 @@ export function selectOrFail(sources: SourceFiles, requested: string[] | undefin
  * Read the environment files below `root` (or take `sources`, e.g. with refreshed SSM locks) and
  * prepare the requested ones (all by default).
  */
-export function prepareAll(root: string, requested: string[] | undefined, sources: SourceFiles = readEnvironmentSources(root)): { prepared: PreparedEnvironment[]; diagnostics: Diagnostic[]; names: string[] } {
+export function prepareAll(
+  root: string,
+  requested: string[] | undefined,
+  sources: SourceFiles = readEnvironmentSources(root),
+): { prepared: PreparedEnvironment[]; diagnostics: Diagnostic[]; names: string[]; acknowledged: number } {
   const names = selectOrFail(sources, requested);
   const prepared: PreparedEnvironment[] = [];
   const diagnostics: Diagnostic[] = [];
+  let acknowledged = 0;
   for (const name of names) {
     const r = prepareEnvironment(name, sources);
     diagnostics.push(...r.diagnostics);
+    acknowledged += r.acknowledged ?? 0;
     if (r.prepared) prepared.push(r.prepared);
   }
-  return { prepared, diagnostics, names };
+  return { prepared, diagnostics, names, acknowledged };
 }
 

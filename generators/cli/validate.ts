@@ -1,5 +1,5 @@
 import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
-import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
+import { sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { existsSync } from 'node:fs';
 import { builtinSchemaNote } from '../validate/k8s-models.js';
 import { loadKubernetesValidator } from '../validate/kubernetes.js';
@@ -8,7 +8,7 @@ import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.
 import { parseRenderedTree } from '../validate/rendered/tree.js';
 import { checkRenderedK3s } from '../render/k3s/check.js';
 import { RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, plural, run, splitList, summary } from './common.js';
+import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
 import { prepareAll } from './prepare.js';
 
 const HELP = `Usage: npm run validate [-- --env a,b]
@@ -27,7 +27,9 @@ names each environment on another minor). With
 kubernetes/api/openapi-spec/v3 or kubectl-validate's builtins/<version>), the kinds it holds are
 checked against it instead.
 
-Each finding: file:line:col  document.path: message  (hint). Exit 1 when there is an error;
+Each finding: file:line:col  document.path: message  (hint). A warning about an environment file
+ends with its rule id: acknowledge: [{ rule, path, reason }] in that file silences it (an entry
+matching no warning is an error). Exit 1 when there is an error;
 warnings alone exit 0.
 
 Options:
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
   const requested = splitList(values.env);
-  const { prepared, diagnostics, names } = prepareAll(common.root, requested);
+  const { prepared, diagnostics, names, acknowledged } = prepareAll(common.root, requested);
   const findings: Diagnostic[] = [...diagnostics];
   const models = prepared.map((p) => p.model);
   const versions = new Map(models.map((m) => [m.name, m.cluster.kubernetesVersion]));
@@ -58,12 +60,12 @@ async function main(argv: string[]): Promise<number> {
     const own = new Map([...files].filter(([p]) => p.startsWith(`${m.name}/`)).map(([p, c]) => [p.slice(m.name.length + 1), c]));
     findings.push(...checkRenderedK3s(m, own));
   }
-  for (const d of sortDiagnostics(findings)) process.stdout.write(formatDiagnostic(d) + '\n');
+  for (const d of sortDiagnostics(findings)) process.stdout.write(formatReported(d) + '\n');
   const note = typeof schemaDir === 'string' ? undefined : builtinSchemaNote(models.map((m) => ({ name: m.name, kubernetesVersion: m.cluster.kubernetesVersion })));
   if (note) process.stdout.write(note + '\n');
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
-  summary('validate', `${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`, started);
+  summary('validate', `${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${acknowledged > 0 ? ` (${acknowledged} acknowledged)` : ''}`, started);
   return errors > 0 ? 1 : 0;
 }
 

@@ -61,6 +61,8 @@ export interface EnvironmentInput {
   name: string;
   extends?: string;
   description?: string;
+  /** Warnings seen and accepted: rule id + document path (generators/validate/acknowledge.ts). */
+  acknowledge?: { rule: string; path: string; reason: string }[];
   git: { repoURL: string; targetRevision: string };
   aws: {
     region: string;

@@ -21,7 +21,7 @@ const addonValues: Rule = ({ input }, report) => {
     }
     const keys = loadChartKeys(chart.name, chart.version);
     if (!keys) {
-      report('addon-values', ['addons', name, 'values'], `values of chart ${chart.name} ${chart.version} are not checked: the project has no key description for that version`, {
+      report('addon-values-unchecked', ['addons', name, 'values'], `values of chart ${chart.name} ${chart.version} are not checked: the project has no key description for that version`, {
         severity: 'warning',
         hint: 'derive one with generators/values/derive-keys.ts from the chart\'s values.yaml',
         key: true,

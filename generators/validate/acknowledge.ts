@@ -1,0 +1,42 @@
+/**
+ * Acknowledged warnings: `acknowledge: [{ rule, path, reason }]` in an environment file silences
+ * the warning of that rule at that document path, so CI logs show only new warnings. An
+ * acknowledgement that matches no warning of the run is refused (with the closest warning as
+ * "did you mean"), so one that went stale (the warning was fixed, the path moved) surfaces
+ * instead of hiding the next warning there. Errors cannot be acknowledged.
+ */
+import { formatPath } from '../lib/paths.js';
+import { hintFor } from '../lib/suggest.js';
+import { locate, type ResolvedEnvironment } from '../load/loader.js';
+import type { Diagnostic } from './diagnostics.js';
+
+export interface Acknowledgement {
+  rule: string;
+  path: string;
+  reason: string;
+}
+
+const key = (rule: string, path: string): string => `${rule} at ${path}`;
+
+/** The diagnostics without the acknowledged warnings, plus an error per acknowledgement matching none. */
+export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly Acknowledgement[] | undefined, diagnostics: readonly Diagnostic[]): { diagnostics: Diagnostic[]; acknowledged: number } {
+  if (!acks || acks.length === 0) return { diagnostics: [...diagnostics], acknowledged: 0 };
+  const wanted = new Map(acks.map((a, i) => [key(a.rule, a.path), i]));
+  const used = new Set<number>();
+  const kept: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const i = d.severity === 'warning' ? wanted.get(key(d.rule, formatPath(d.path))) : undefined;
+    if (i === undefined) kept.push(d);
+    else used.add(i);
+  }
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').map((d) => key(d.rule, formatPath(d.path)));
+  const errors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => key(d.rule, formatPath(d.path))));
+  acks.forEach((a, i) => {
+    if (used.has(i)) return;
+    const pos = locate(env, ['acknowledge', i, 'path']);
+    const k = key(a.rule, a.path);
+    const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
+    kept.push({ severity: 'error', rule: 'acknowledge-unmatched', file: pos.file, line: pos.line, col: pos.col, path: ['acknowledge', i, 'path'], message: `acknowledges no warning: there is no ${a.rule} warning at ${a.path}`, hint });
+  });
+  return { diagnostics: kept, acknowledged: used.size };
+}
