@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { envFile, readEnvironmentSources } from '../load/loader.js';
 import { prepareAll, selectOrFail } from './prepare.js';
-import { renderEnvironment } from '../pipeline.js';
+import { renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
+import type { FinalFile } from '../render/header.js';
 import { toYaml } from '../lib/yaml.js';
 import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { listRenderedEnvironments, removeEnvironment, RENDERED_DIR, writeEnvironment } from '../write/writer.js';
+import { listRenderedEnvironments, RENDERED_DIR, writeEnvironments, type WriterIo } from '../write/writer.js';
 import { parseCommand, printDiagnostics, progress, run, splitList } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
@@ -41,12 +42,17 @@ export interface SynthDeps {
   /** Whether to compare the account of the parameters SSM returns with the environment's. */
   checkAccount: boolean;
   stdout: (text: string) => void;
+  /** Renders one prepared environment (tests inject failures). */
+  render?: (p: PreparedEnvironment) => FinalFile[];
+  /** The writer's file-system calls (tests inject failures). */
+  writerIo?: WriterIo;
 }
 
 const defaultDeps = (): SynthDeps => ({
   ssmClient: (region) => createSsmClient(region),
   checkAccount: ssmEndpointOverride() === undefined,
   stdout: (text) => process.stdout.write(text),
+  render: renderEnvironment,
 });
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
@@ -76,21 +82,22 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     throw new InputError(diagnostics);
   }
   printDiagnostics(diagnostics); // warnings
-  const rendered = prepared.map((p) => ({ p, files: renderEnvironment(p) }));
-  // 3. Locks first: a run killed between the two steps leaves rendered/ stale, which check reports and synth repairs offline.
-  for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
-  if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
+  const rendered = prepared.map((p) => ({ env: p.name, files: (deps.render ?? renderEnvironment)(p) }));
+  // 3. Every tree checked and built aside, then the locks, then the swaps: a failure anywhere leaves
+  //    rendered/ and the locks as they were (a run killed between locks and swaps leaves rendered/
+  //    stale, which check reports and synth repairs offline).
   const renderedRoot = join(root, RENDERED_DIR);
-  for (const { p, files } of rendered) {
-    const r = writeEnvironment(renderedRoot, p.name, files);
-    progress(`${p.name}: ${files.length} files, ${r.written.length} written, ${r.removed.length} removed`);
-  }
-  if (!requested) {
-    for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e))) {
-      removeEnvironment(renderedRoot, orphan);
-      progress(`${orphan}: environment file gone, rendered tree removed`);
-    }
-  }
+  const orphans = requested ? [] : listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e));
+  const out = writeEnvironments(renderedRoot, rendered, {
+    remove: orphans,
+    io: deps.writerIo,
+    beforeSwap: () => {
+      for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
+    },
+  });
+  if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
+  for (const r of out.results) progress(`${r.env}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
+  for (const r of out.removed) progress(`${r.env}: environment file gone, rendered tree removed`);
   return 0;
 }
 
