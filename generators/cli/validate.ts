@@ -36,7 +36,7 @@ Options:
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
   const requested = splitList(values.env);
   const { prepared, diagnostics, names } = prepareAll(common.root, requested);
