@@ -65,6 +65,7 @@ function checkLockShape(raw: unknown): SsmLock {
       if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail(['paths', prefix], `path ${prefix}: expected a list of parameter names`);
       (names as string[]).forEach((n, i) => {
         if (!parameters[n]) fail(['paths', prefix, i], `path ${prefix}: ${n} is listed but not in "parameters"`);
+        if ((names as string[]).indexOf(n) !== i) fail(['paths', prefix, i], `path ${prefix}: ${n} is listed twice`);
       });
       paths[prefix] = names as string[];
     }
