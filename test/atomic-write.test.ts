@@ -30,6 +30,14 @@ function changeAll(): void {
 }
 
 const realIo: WriterIo = { writeFile: (p, c) => writeFileSync(p, c), link: (a, b) => linkSync(a, b), rename: (a, b) => renameSync(a, b) };
+/** The writer's calls, with renames of a path ending in `suffix` failing. */
+const renameFails = (suffix: string, message: string): WriterIo => ({
+  ...realIo,
+  rename: (a, b) => {
+    if (a.endsWith(suffix)) throw new Error(message);
+    realIo.rename(a, b);
+  },
+});
 
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), 'odp-atomic-'));
@@ -89,11 +97,7 @@ describe('synth writes all environments or none', () => {
   it('a swap fails for the 3rd environment: the two already swapped are put back', async () => {
     const before = snapshot();
     changeAll();
-    const writerIo: WriterIo = { ...realIo, rename: (a, b) => {
-      if (a.endsWith('/gamma')) throw new Error('EBUSY: resource busy');
-      realIo.rename(a, b);
-    } };
-    await expect(main(['--root', root], { ...quiet, writerIo })).rejects.toThrow('EBUSY');
+    await expect(main(['--root', root], { ...quiet, writerIo: renameFails('/gamma', 'EBUSY: resource busy') })).rejects.toThrow('EBUSY');
     expect(snapshot()).toStrictEqual(before);
   });
 
@@ -102,11 +106,7 @@ describe('synth writes all environments or none', () => {
     const before = snapshot();
     changeAll();
     rmSync(join(root, 'environments', 'gamma.yaml'));
-    const writerIo: WriterIo = { ...realIo, rename: (a, b) => {
-      if (a.endsWith('/rendered/gamma')) throw new Error('EACCES: permission denied');
-      realIo.rename(a, b);
-    } };
-    await expect(main(['--root', root], { ...quiet, writerIo })).rejects.toThrow('EACCES');
+    await expect(main(['--root', root], { ...quiet, writerIo: renameFails('/rendered/gamma', 'EACCES: permission denied') })).rejects.toThrow('EACCES');
     expect(snapshot()).toStrictEqual(before);
   });
 

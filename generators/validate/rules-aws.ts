@@ -26,7 +26,6 @@ export const partitionOf = (region: string): 'aws' | 'aws-cn' | 'aws-us-gov' => 
 const HEX_ID = (prefix: string): RegExp => new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`);
 export const VPC_ID = HEX_ID('vpc');
 export const SUBNET_ID = HEX_ID('subnet');
-export const SECURITY_GROUP_ID = HEX_ID('sg');
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const KMS_KEY_ID = `(${UUID}|mrk-[0-9a-f]{32})`;
 const ARN = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/;
@@ -50,7 +49,6 @@ export type IdentifierCheck = (value: string, ctx: { region: string; accountId: 
 
 export const checkVpcId: IdentifierCheck = (v) => (VPC_ID.test(v) ? undefined : { problem: `'${v}' is not a VPC ID`, hint: 'a VPC ID is vpc- and 8 or 17 hex digits, e.g. vpc-0123456789abcdef0' });
 export const checkSubnetId: IdentifierCheck = (v) => (SUBNET_ID.test(v) ? undefined : { problem: `'${v}' is not a subnet ID`, hint: 'a subnet ID is subnet- and 8 or 17 hex digits, e.g. subnet-0123456789abcdef0' });
-export const checkSecurityGroupId: IdentifierCheck = (v) => (SECURITY_GROUP_ID.test(v) ? undefined : { problem: `'${v}' is not a security group ID`, hint: 'a security group ID is sg- and 8 or 17 hex digits' });
 
 /** An ALB uses ACM certificates of its own region and account only. */
 export const checkCertificateArn: IdentifierCheck = (v, { region, accountId }) => {
