@@ -35,8 +35,10 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   const { env, diagnostics } = resolveEnvironment(name, sources);
   if (!env || hasErrors(diagnostics)) return { diagnostics };
   const schemaErrors = validateResolved(env);
-  const { lock, diagnostics: lockDiags } = parseLock(lockFile(name), sources.get(lockFile(name)));
+  const { lock, diagnostics: lockDiags, broken } = parseLock(lockFile(name), sources.get(lockFile(name)));
   const ssm = resolveSsm(env, lock);
+  // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
+  if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
   if (schemaErrors.length > 0) {
     // Report the semantic problems of the rest of the document in the same run.
     const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput);

@@ -116,7 +116,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
   it('a value that is not an IAM role ARN is refused', () => {
     const r = prepare((t) => t.replace(ROLE, 'arn:aws:iam::111111111111:user/eso'));
-    expect(errors(r)).toStrictEqual(["environments/eso-irsa.yaml:10:19  addons.external-secrets.settings.iamRoleArn: 'arn:aws:iam::111111111111:user/eso' is not an IAM role ARN  (an IAM role ARN looks like arn:aws:iam::<12-digit account>:role/<name>)"]);
+    expect(errors(r)).toStrictEqual(["environments/eso-irsa.yaml:10:19  addons.external-secrets.settings.iamRoleArn: 'arn:aws:iam::111111111111:user/eso' is not an IAM role ARN  (expected arn:aws:iam::111111111111:role/<name>)"]);
   });
 
   it('without a role, IRSA mode keeps the default credential chain and renders no ServiceAccount', () => {

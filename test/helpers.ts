@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnvironmentSources } from '../generators/load/loader.js';
@@ -68,7 +68,9 @@ export function fixtureSources(dir: 'valid' | 'invalid', file: string): { name: 
   }
   const text = readFileSync(join(FIXTURES, dir, file), 'utf8');
   sources.set(`environments/${name}.yaml`, text);
-  const lock = sources.get('environments/_fixture.ssm.lock.json');
+  // A fixture may bring its own lock (<name>.ssm.lock.json next to it); otherwise it gets the fixtures' lock.
+  const own = join(FIXTURES, dir, `${name}.ssm.lock.json`);
+  const lock = existsSync(own) ? readFileSync(own, 'utf8') : sources.get('environments/_fixture.ssm.lock.json');
   if (lock) sources.set(`environments/${name}.ssm.lock.json`, lock);
   return { name, sources };
 }

@@ -31,6 +31,14 @@ describe('lock format', () => {
     ]);
   });
 
+  it('positions a broken lock at the offending line: JSON syntax, a name listed twice in a path, a bad value', () => {
+    const at = (text: string) => parseLock('environments/prod.ssm.lock.json', text).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`);
+    const p = '"/a": { "value": "x", "type": "String", "version": 1, "lastModified": "" }';
+    expect(at(`{\n  "version": 1,\n  "parameters": {\n    ${p},\n  }\n}x\n`)).toStrictEqual([expect.stringMatching(/^6:2 unreadable SSM lock: /)]);
+    expect(at(`{\n  "version": 1,\n  "parameters": { ${p} },\n  "paths": {\n    "/": ["/a",\n      "/a"]\n  }\n}\n`)).toStrictEqual(['6:7 unreadable SSM lock: path /: /a is listed twice']);
+    expect(at(`{\n  "version": 1,\n  "parameters": {\n    "/a": {\n      "value": 42,\n      "type": "String"\n    }\n  }\n}\n`)).toStrictEqual(['5:16 unreadable SSM lock: parameter /a: "value" must be a string']);
+  });
+
   it('diff: added, removed, changed (old → new), unchanged values omitted', () => {
     const before: SsmLock = { version: 1, parameters: { '/a': param('1'), '/b': param('2'), '/c': param('3') }, paths: {} };
     const after: SsmLock = { version: 1, parameters: { '/a': param('1', 2), '/b': param('20', 2), '/d': param('4') }, paths: {} };
@@ -65,7 +73,7 @@ describe('refresh with a mocked client (no middleware)', () => {
     const wire = (n: string) =>
       secure.includes(n)
         ? { Name: n, Value: 'AQICAHh-ciphertext', Type: 'SecureString', Version: 3, LastModifiedDate: at, ARN: arn(n) }
-        : { Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com,b.elb.amazonaws.com' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) };
+        : { Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com,b.elb.amazonaws.com' : n.endsWith('role-arn') ? 'arn:aws:iam::111111111111:role/odp-fixture-portal' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) };
     ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({ Parameters: input.Names.map(wire), InvalidParameters: [] }));
     ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: '/odp/fixture/portal/DATABASE_HOST', Value: 'db', Type: 'String', Version: 1, LastModifiedDate: at, ARN: arn('/odp/fixture/portal/DATABASE_HOST') }] });
     const [r] = await refreshLocks(sources, [name], { client: () => new SSMClient({ region: 'eu-west-1' }) });

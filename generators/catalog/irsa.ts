@@ -24,9 +24,6 @@ export const NODE_ROLE_ADDONS = ['aws-ebs-csi-driver', 'aws-load-balancer-contro
 /** Add-ons that assume `settings.iamRoleArn` with IRSA. */
 export const IRSA_ADDONS = ['etcd-backup', 'external-secrets'] as const;
 export const IAM_ROLE_SETTING = { [CHART_ADDON_IAM_ROLE]: 'not supported: this add-on uses the node instance profile (rule addon-irsa explains why)' };
-/** An IAM role ARN (any partition); the name may carry a path. */
-export const IAM_ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
 /** The role an IRSA add-on assumes: its `settings.iamRoleArn`, only with `aws.iam.mode: irsa`. */
 export const irsaRoleArn = (model: EnvironmentModel, settings: Record<string, unknown> | undefined): string | undefined =>
   model.aws.iam.mode === 'irsa' ? str(settings?.[CHART_ADDON_IAM_ROLE]) : undefined;

@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { envFile, readEnvironmentSources } from '../load/loader.js';
 import { prepareAll, selectOrFail } from './prepare.js';
-import { renderEnvironment } from '../pipeline.js';
+import { renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
+import type { FinalFile } from '../render/header.js';
 import { toYaml } from '../lib/yaml.js';
 import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { listRenderedEnvironments, removeEnvironment, RENDERED_DIR, writeEnvironment } from '../write/writer.js';
+import { listRenderedEnvironments, RENDERED_DIR, writeEnvironments, type WriterIo } from '../write/writer.js';
 import { parseCommand, plural, printDiagnostics, progress, run, splitList, summary } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
@@ -41,12 +42,17 @@ export interface SynthDeps {
   /** Whether to compare the account of the parameters SSM returns with the environment's. */
   checkAccount: boolean;
   stdout: (text: string) => void;
+  /** Renders one prepared environment (tests inject failures). */
+  render?: (p: PreparedEnvironment) => FinalFile[];
+  /** The writer's file-system calls (tests inject failures). */
+  writerIo?: WriterIo;
 }
 
 const defaultDeps = (): SynthDeps => ({
   ssmClient: (region) => createSsmClient(region),
   checkAccount: ssmEndpointOverride() === undefined,
   stdout: (text) => process.stdout.write(text),
+  render: renderEnvironment,
 });
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
@@ -78,29 +84,33 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     throw new InputError(diagnostics);
   }
   printDiagnostics(diagnostics); // warnings
-  const rendered = prepared.map((p) => ({ p, files: renderEnvironment(p) }));
-  // 3. Locks first: a run killed between the two steps leaves rendered/ stale, which check reports and synth repairs offline.
-  for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
-  if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
+  const rendered = prepared.map((p) => ({ env: p.name, files: (deps.render ?? renderEnvironment)(p) }));
+  // 3. Every tree checked and built aside, then the locks, then the swaps: a failure anywhere leaves
+  //    rendered/ and the locks as they were (a run killed between locks and swaps leaves rendered/
+  //    stale, which check reports and synth repairs offline).
   const renderedRoot = join(root, RENDERED_DIR);
+  const orphans = requested ? [] : listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e));
+  const out = writeEnvironments(renderedRoot, rendered, {
+    remove: orphans,
+    io: deps.writerIo,
+    beforeSwap: () => {
+      for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
+    },
+  });
+  if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
-  for (const { p, files } of rendered) {
-    const r = writeEnvironment(renderedRoot, p.name, files);
+  for (const r of out.results) {
     count.written += r.written.length;
     count.unchanged += r.unchanged.length;
     count.removed += r.removed.length;
-    progress(`${p.name}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
+    progress(`${r.env}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
   }
-  const gone: string[] = [];
-  if (!requested) {
-    for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e))) {
-      count.removed += removeEnvironment(renderedRoot, orphan).length;
-      gone.push(orphan);
-      progress(`${orphan}: environment file gone, rendered tree removed`);
-    }
+  for (const r of out.removed) {
+    count.removed += r.files.length;
+    progress(`${r.env}: environment file gone, rendered tree removed`);
   }
   const files = count.written + count.unchanged;
-  const removedTrees = gone.length > 0 ? ` (trees of ${gone.join(', ')} removed)` : '';
+  const removedTrees = out.removed.length > 0 ? ` (trees of ${out.removed.map((r) => r.env).join(', ')} removed)` : '';
   summary('synth', `${plural(prepared.length, 'environment')}, ${plural(files, 'file')}: ${count.written} written, ${count.unchanged} unchanged, ${count.removed} removed${removedTrees}`, started, deps.stdout);
   return 0;
 }

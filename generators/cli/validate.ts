@@ -36,7 +36,7 @@ Options:
   --env a,b                    only these environments
   --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version`;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
   const requested = splitList(values.env);

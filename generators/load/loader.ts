@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import type { Diagnostic, SourcePos } from '../validate/diagnostics.js';
@@ -61,7 +61,7 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
-  for (const e of [...doc.errors, ...doc.warnings]) {
+  for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const { line, col } = lineCounter.linePos(e.pos[0]);
     const duplicate = e.code === 'DUPLICATE_KEY';
     diagnostics.push({
@@ -75,8 +75,23 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
       hint: duplicate ? 'remove or merge the second occurrence' : undefined,
     });
   }
+  diagnostics.push(...tagErrors(file, text, doc, lineCounter));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    let first: number | undefined;
+    visit(doc, { Alias: (_, node) => { first ??= node.range?.[0]; return visit.BREAK; } });
+    const { line, col } = lineCounter.linePos(first ?? 0);
+    diagnostics.push({
+      severity: 'error', rule: 'yaml.alias-bomb', file, line, col, path: [],
+      message: `YAML aliases expand beyond ${MAX_ALIAS_COUNT} copies of their anchors (an alias bomb, or anchors used far more than an environment needs)`,
+      hint: 'write the repeated values out, or share them through a base file (extends)',
+    });
+    return { diagnostics };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     diagnostics.push({ severity: 'error', rule: 'yaml.not-a-map', file, line: 1, col: 1, path: [], message: 'an environment file must be a YAML map' });
     return { diagnostics };
@@ -94,6 +109,31 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
     });
   }
   return { parsed: { file, data, origins: collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+}
+
+/** How many alias expansions a document may make (the yaml library's guard against alias bombs). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The tags whose values are plain JSON: every other tag (`!Ref`, `!!python/object`, `!!binary`, `!!set` …) is refused. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/** An explicit tag is an error: environments hold plain data, and no consumer knows CloudFormation's or Python's tags. */
+function tagErrors(file: string, text: string, doc: Document, lineCounter: LineCounter): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  visit(doc, (_, node) => {
+    if (!isNode(node) || isAlias(node) || node.tag === undefined || PLAIN_TAGS.has(node.tag)) return;
+    const start = node.range?.[0] ?? 0;
+    let bang = text.lastIndexOf('!', start - 1);
+    while (bang > 0 && text[bang - 1] === '!') bang--;
+    const { line, col } = lineCounter.linePos(bang >= 0 ? bang : start);
+    const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+    out.push({
+      severity: 'error', rule: 'yaml.tag', file, line, col, path: [],
+      message: `unknown YAML tag ${tag}: an environment file holds plain data (strings, numbers, booleans, maps, lists)`,
+      hint: tag === '!Ref' || tag.startsWith('!Get') || tag === '!Sub' ? "CloudFormation's intrinsic functions do not apply here; reference the value with { ssm: /parameter/name }" : 'remove the tag; quote the value if it must stay a string',
+    });
+  });
+  return out;
 }
 
 const isMapValue = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -8,6 +8,7 @@
  *
  * Pure: parse, resolve, serialize, diff. Fetching lives in ./refresh.ts.
  */
+import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
@@ -32,43 +33,80 @@ export const emptyLock = (): SsmLock => ({ version: 1, parameters: {}, paths: {}
 
 export const REFRESH_COMMAND = (env: string): string => `npm run synth -- --env ${env} --refresh-ssm`;
 
+/** A lock that is not what synth wrote: `path` is where in the lock (for the position). */
+class LockShapeError extends Error {
+  constructor(
+    readonly path: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 function checkLockShape(raw: unknown): SsmLock {
-  const fail = (why: string): never => {
-    throw new Error(why);
+  const fail = (path: (string | number)[], why: string): never => {
+    throw new LockShapeError(path, why);
   };
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('expected { "version": 1, "parameters": { … } }');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail([], 'expected { "version": 1, "parameters": { … } }');
   const r = raw as Record<string, unknown>;
-  if (r.version !== 1) fail(`unknown lock version ${JSON.stringify(r.version)}; expected 1`);
-  if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters)) fail('expected "parameters" to be a map of parameter name → { value, type, version, lastModified }');
+  if (r.version !== 1) fail(['version'], `unknown lock version ${JSON.stringify(r.version)}; expected 1`);
+  if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters)) fail(['parameters'], 'expected "parameters" to be a map of parameter name → { value, type, version, lastModified }');
   const parameters: Record<string, LockedParameter> = {};
   for (const [name, p] of Object.entries(r.parameters as Record<string, unknown>)) {
     const q = (p ?? {}) as Record<string, unknown>;
-    if (typeof q.value !== 'string') fail(`parameter ${name}: "value" must be a string`);
-    if (q.type !== 'String' && q.type !== 'StringList') fail(`parameter ${name}: type ${JSON.stringify(q.type)} may not be locked (only String and StringList; SecureStrings never enter the lock)`);
+    if (typeof q.value !== 'string') fail(['parameters', name, ...('value' in q ? ['value'] : [])], `parameter ${name}: "value" must be a string`);
+    if (q.type !== 'String' && q.type !== 'StringList') fail(['parameters', name, ...('type' in q ? ['type'] : [])], `parameter ${name}: type ${JSON.stringify(q.type)} may not be locked (only String and StringList; SecureStrings never enter the lock)`);
     parameters[name] = { value: q.value as string, type: q.type as LockedParameter['type'], version: Number(q.version ?? 0), lastModified: String(q.lastModified ?? '') };
   }
   const paths: Record<string, string[]> = {};
   if (r.paths !== undefined) {
-    if (r.paths === null || typeof r.paths !== 'object' || Array.isArray(r.paths)) fail('expected "paths" to be a map of prefix → parameter names');
+    if (r.paths === null || typeof r.paths !== 'object' || Array.isArray(r.paths)) fail(['paths'], 'expected "paths" to be a map of prefix → parameter names');
     for (const [prefix, names] of Object.entries(r.paths as Record<string, unknown>)) {
-      if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail(`path ${prefix}: expected a list of parameter names`);
-      for (const n of names as string[]) if (!parameters[n]) fail(`path ${prefix}: ${n} is listed but not in "parameters"`);
+      if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail(['paths', prefix], `path ${prefix}: expected a list of parameter names`);
+      (names as string[]).forEach((n, i) => {
+        if (!parameters[n]) fail(['paths', prefix, i], `path ${prefix}: ${n} is listed but not in "parameters"`);
+        if ((names as string[]).indexOf(n) !== i) fail(['paths', prefix, i], `path ${prefix}: ${n} is listed twice`);
+      });
       paths[prefix] = names as string[];
     }
   }
   return { version: 1, parameters, paths };
 }
 
-export function parseLock(file: string, text: string | undefined): { lock: SsmLock; diagnostics: Diagnostic[] } {
+/**
+ * Read a lock. Anything wrong with it (JSON syntax, a name locked twice, a shape synth never
+ * writes) is one error at the offending line of the lock; the lock then counts as empty and
+ * `broken` is set, so that callers add no "not in the lock" errors on top.
+ */
+export function parseLock(file: string, text: string | undefined): { lock: SsmLock; diagnostics: Diagnostic[]; broken?: boolean } {
   if (text === undefined) return { lock: emptyLock(), diagnostics: [] };
+  const env = /([^/]+)\.ssm\.lock\.json$/.exec(file)?.[1] ?? '<env>';
+  const lineCounter = new LineCounter();
+  const broken = (offset: number, path: DocPath, message: string) => {
+    const { line, col } = lineCounter.linePos(offset);
+    const d: Diagnostic = { severity: 'error', rule: 'ssm.lock', file, line, col, path, message: `unreadable SSM lock: ${message}`, hint: `run ${REFRESH_COMMAND(env)} to rewrite it` };
+    return { lock: emptyLock(), diagnostics: [d], broken: true };
+  };
+  // JSON is YAML: the yaml parser gives positions, and refuses a key given twice (JSON.parse keeps the last).
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2' });
+  const first = doc.errors[0];
+  if (first) {
+    const duplicate = first.code === 'DUPLICATE_KEY';
+    return broken(first.pos[0], [], duplicate ? 'a key appears twice in one map (a parameter locked twice?)' : first.message.split('\n')[0]!);
+  }
+  let raw: unknown;
   try {
-    return { lock: checkLockShape(JSON.parse(text)), diagnostics: [] };
+    raw = JSON.parse(text);
   } catch (e) {
-    const env = /([^/]+)\.ssm\.lock\.json$/.exec(file)?.[1] ?? '<env>';
-    return {
-      lock: emptyLock(),
-      diagnostics: [{ severity: 'error', rule: 'ssm.lock', file, line: 1, col: 1, path: [], message: `unreadable SSM lock: ${(e as Error).message}`, hint: `run ${REFRESH_COMMAND(env)} to rewrite it` }],
-    };
+    const at = /position (\d+)/.exec((e as Error).message);
+    return broken(at ? Number(at[1]) : 0, [], (e as Error).message);
+  }
+  try {
+    return { lock: checkLockShape(raw), diagnostics: [] };
+  } catch (e) {
+    if (!(e instanceof LockShapeError)) throw e;
+    const node = e.path.length === 0 ? doc.contents : doc.getIn(e.path, true);
+    return broken(isNode(node) ? (node.range?.[0] ?? 0) : 0, e.path, e.message);
   }
 }
 

@@ -7,6 +7,11 @@ export type TalosMinor = '1.12' | '1.13';
 
 export interface TalosRelease {
   minor: TalosMinor;
+  /**
+   * The newest patch release of this minor the project lists: v<minor>.0 up to it exist (Talos
+   * numbers its patch releases without gaps); the generator was checked against it.
+   */
+  newestPatch: number;
   /** gen config writes `machine.network: {}` (v1.12 init.go/worker.go); v1.13 moved networking to documents. */
   emptyMachineNetwork: boolean;
   /** The NVIDIA GPU guide's sysctl (v1.12 docs; removed from the v1.13 guide). */
@@ -38,6 +43,7 @@ const ROLES_112 = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os
 export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
   '1.12': {
     minor: '1.12',
+    newestPatch: 11,
     kubernetes: { min: '1.30', max: '1.35' },
     emptyMachineNetwork: true,
     nvidiaSysctls: { 'net.core.bpf_jit_harden': '1' },
@@ -48,6 +54,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
   },
   '1.13': {
     minor: '1.13',
+    newestPatch: 9,
     kubernetes: { min: '1.31', max: '1.36' },
     emptyMachineNetwork: false,
     nvidiaSysctls: {},

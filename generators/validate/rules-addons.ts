@@ -5,7 +5,8 @@
  */
 import { CATALOG } from '../catalog/index.js';
 import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
-import { CHART_ADDON_IAM_ROLE, IAM_ROLE_ARN, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
+import { CHART_ADDON_IAM_ROLE, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
+import { checkRoleArn } from './rules-aws.js';
 import { isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
 import { loadChartKeys, unknownKeys } from '../values/keys.js';
@@ -102,8 +103,10 @@ const addonIrsa: Rule = ({ input }, report) => {
         hint: `set aws.iam: { mode: irsa, issuerURL: … }, or remove iamRoleArn (${name} then uses the node instance profile)`,
         key: true,
       });
-    else if (typeof arn !== 'string' || !IAM_ROLE_ARN.test(arn))
-      report('addon-irsa', at, `'${typeof arn === 'string' ? arn : JSON.stringify(arn)}' is not an IAM role ARN`, { hint: 'an IAM role ARN looks like arn:aws:iam::<12-digit account>:role/<name>' });
+    else {
+      const problem = typeof arn === 'string' ? checkRoleArn(arn, { region: input.aws.region, accountId: input.aws.accountId }) : { problem: `${JSON.stringify(arn)} is not an IAM role ARN`, hint: 'an IAM role ARN looks like arn:aws:iam::<12-digit account>:role/<name>' };
+      if (problem) report('addon-irsa', at, problem.problem, { hint: problem.hint });
+    }
   }
   // The store's JWT auth needs ESO's controller (by its rendered name) and its ClusterRole.
   const eso = input.addons?.['external-secrets'];

@@ -8,10 +8,11 @@ import { didYouMean } from '../lib/suggest.js';
 import { minorOf } from '../model/build.js';
 import type { K3sArgs } from '../model/types.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from '../render/k3s/flags.js';
+import { K3S_RELEASES, k3sReleaseProblem } from '../render/k3s/releases.js';
 import type { Reporter, Rule, RuleContext } from './rules.js';
 
-/** K3s minors whose flag tables generators/render/k3s/flags.ts holds. */
-export const K3S_SUPPORTED_MINORS = ['1.34', '1.35', '1.36'] as const;
+/** K3s minors whose flag tables generators/render/k3s/flags.ts holds (their releases: ../render/k3s/releases.ts). */
+export const K3S_SUPPORTED_MINORS: readonly string[] = Object.keys(K3S_RELEASES);
 
 /** First K3s releases whose Kine has the `litestream://` compatibility driver (kine v0.14.11). */
 const LITESTREAM_KINE_MIN: Record<string, number> = { '1.35': 1, '1.36': 0 };
@@ -50,6 +51,13 @@ const k3sVersions: Rule = ({ input }, report) => {
   if (!(K3S_SUPPORTED_MINORS as readonly string[]).includes(minor)) {
     report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${minor} is not supported by this generator`, {
       hint: `its K3s flag tables cover ${K3S_SUPPORTED_MINORS.map((m) => `v${m}.x`).join(', ')}`,
+    });
+    return;
+  }
+  const release = k3sReleaseProblem(c.k3sVersion);
+  if (release) {
+    report('k3s-release', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} is not a release this generator lists (the newest listed v${minor} release is ${release.newest})`, {
+      hint: `did you mean ${release.newest}? newer releases are added to generators/render/k3s/releases.ts`,
     });
     return;
   }

@@ -11,7 +11,7 @@ import { archOfInstanceType, isNvidiaGpuInstanceType, parseInstanceType } from '
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { minorOf } from '../model/build.js';
-import { TALOS_RELEASES } from '../talos/release.js';
+import { TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export interface RuleContext {
@@ -121,6 +121,14 @@ const versions: Rule = ({ input }, report) => {
       if (!range) {
         report('talos-version', ['cluster', 'talosVersion'], `Talos ${minor} is not supported by this generator`, { hint: `supported: ${Object.keys(TALOS_KUBERNETES_SUPPORT).map((v) => `v${v}.x`).join(', ')}` });
       } else {
+        const release = TALOS_RELEASES[minor as TalosMinor];
+        const patch = Number(c.talosVersion.split('.')[2]);
+        if (patch > release.newestPatch) {
+          const newest = `v${minor}.${release.newestPatch}`;
+          report('talos-release', ['cluster', 'talosVersion'], `Talos ${c.talosVersion} is not a release this generator lists (the newest listed v${minor} release is ${newest})`, {
+            hint: `did you mean ${newest}? newer releases are added to generators/talos/release.ts`,
+          });
+        }
         const k = minorNumber(c.kubernetesVersion);
         if (k < minorNumber(range.min) || k > minorNumber(range.max))
           report('talos-kubernetes-compat', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not supported by Talos ${c.talosVersion}`, { hint: `Talos ${minor} supports Kubernetes ${range.min} to ${range.max}` });
