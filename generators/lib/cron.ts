@@ -81,10 +81,11 @@ function checkRange(expr: string, f: CronField): CronProblem | undefined {
     if (dash.length === 1 && dash[0] !== '*' && dash[0] !== '?') end = f.max;
   }
   const allowed = `the ${f.name} field takes ${f.min}–${f.max}`;
-  if (start < f.min) return { message: `${start} is below ${f.min} in '${expr}'`, hint: allowed };
+  const inExpr = expr === String(start) || expr === String(end) ? '' : ` in '${expr}'`;
+  if (start < f.min) return { message: `${f.name} ${start} is below ${f.min}${inExpr}`, hint: allowed };
   if (end > f.max) {
     const hint = f.name === 'day of week' && end === 7 ? `${allowed}; Sunday is 0 (Kubernetes refuses 7)` : allowed;
-    return { message: `${end} is above ${f.max} in '${expr}'`, hint };
+    return { message: `${f.name} ${end} is above ${f.max}${inExpr}`, hint };
   }
   if (start > end) return { message: `range '${expr}' runs backwards (${start} > ${end}) in the ${f.name} field` };
   return undefined;
@@ -96,7 +97,7 @@ export function cronProblem(schedule: string): CronProblem | undefined {
   if (/^(CRON_)?TZ=/.test(s)) return { message: 'a time zone in the schedule is refused by Kubernetes', hint: 'CronJobs here run in Etc/UTC (spec.timeZone); write the schedule in UTC' };
   if (s.startsWith('@')) {
     if (CRON_DESCRIPTORS[s] !== undefined) return undefined;
-    if (s.startsWith('@every')) return { message: `'${s}' has no five-field form`, hint: `use ${FIVE}, e.g. "*/5 * * * *" for every five minutes` };
+    if (s.startsWith('@every')) return { message: `'${s}' has no five-field form`, hint: 'use five fields: minute hour day-of-month month day-of-week, e.g. "*/5 * * * *" for every five minutes' };
     return { message: `unknown descriptor '${s}'`, hint: `one of ${Object.keys(CRON_DESCRIPTORS).join(', ')}` };
   }
   const fields = s.split(/\s+/).filter((x) => x !== '');
@@ -112,6 +113,34 @@ export function cronProblem(schedule: string): CronProblem | undefined {
     }
   }
   return undefined;
+}
+
+/** The values one field of an accepted schedule selects. */
+function expand(field: string, f: CronField): Set<number> {
+  const out = new Set<number>();
+  for (const part of field.split(',')) {
+    const [range, stepText] = part.split('/') as [string, string | undefined];
+    const [a, b] = range.split('-') as [string, string | undefined];
+    const value = (t: string): number => (f.names?.includes(t.toLowerCase()) ? f.names.indexOf(t.toLowerCase()) + f.min : Number(t));
+    const star = a === '*' || a === '?';
+    const start = star ? f.min : value(a);
+    const end = star ? f.max : b !== undefined ? value(b) : stepText !== undefined ? f.max : start;
+    for (let v = start; v <= end; v += stepText === undefined ? 1 : Number(stepText)) out.add(v);
+  }
+  return out;
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether an accepted schedule never fires: a day of month that none of its months has (`0 0 31 2 *`)
+ * and no day of week to fall back on (robfig fires when either restricted day field matches).
+ */
+export function cronNeverRuns(schedule: string): boolean {
+  const [, , dom, month, dow] = cronFields(schedule);
+  if (dow !== '*' && dow !== '?') return false;
+  const days = expand(dom, CRON_FIELDS[2]!);
+  return ![...expand(month, CRON_FIELDS[3]!)].some((m) => [...days].some((d) => d <= DAYS_IN_MONTH[m - 1]!));
 }
 
 /** The five fields of an accepted schedule (descriptors expanded). */

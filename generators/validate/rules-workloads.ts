@@ -1,7 +1,7 @@
 /** Semantic rules for `workloads:` (what the schema cannot say), each with a position and a hint. */
 import { CATALOG } from '../catalog/index.js';
 import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
-import { cronProblem } from '../lib/cron.js';
+import { cronNeverRuns, cronProblem } from '../lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem } from '../lib/k8s-names.js';
 import type { DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
@@ -210,6 +210,7 @@ const reservedNames: Rule = ({ input }, report) => {
       report('workload-reserved-name', [...at, 'name'], `'${ROOT_APP}' is the name of the root Application (app of apps) in Argo CD's namespace`, { hint: 'rename the workload' });
     const ns = w.namespace ?? w.name;
     const nsPath: DocPath = w.namespace === undefined ? [...at, 'name'] : [...at, 'namespace'];
+    if (w.namespace === undefined && (isCatalogAddon(w.name) || thirdParty.includes(w.name))) return; // reported above
     if (SYSTEM_NAMESPACES.includes(ns))
       report('workload-reserved-name', nsPath, `namespace '${ns}' belongs to Kubernetes itself`, {
         hint: `the Application ${namespaceAppName(ns)} would own that Namespace and label it Pod Security restricted, which the system pods there do not meet; give the workload a namespace of its own`,
@@ -309,7 +310,12 @@ const autoscaling: Rule = ({ input }, report) =>
 const disruptionBudgets: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const pdb = w.disruptionBudget;
-    if (pdb?.minAvailable === undefined || (w.kind ?? 'deployment') === 'cronjob') return;
+    if (!pdb || (w.kind ?? 'deployment') === 'cronjob') return;
+    if (pdb.maxUnavailable === 0)
+      report('workload-disruption-budget', [...at, 'disruptionBudget', 'maxUnavailable'], 'maxUnavailable 0 allows no eviction: every node drain and cluster upgrade would hang on these pods', {
+        hint: 'use maxUnavailable: 1 (the default for services with 2 or more replicas)',
+      });
+    if (pdb.minAvailable === undefined) return;
     const floor = w.autoscaling ? (w.autoscaling.minReplicas ?? w.replicas ?? DEFAULTS.replicas) : (w.replicas ?? DEFAULTS.replicas);
     if (pdb.minAvailable >= floor && floor > 0)
       report('workload-disruption-budget', [...at, 'disruptionBudget', 'minAvailable'], `minAvailable ${pdb.minAvailable} with ${floor} replica${floor === 1 ? '' : 's'}${w.autoscaling ? ' (minReplicas)' : ''} allows no eviction: every node drain and cluster upgrade would hang on these pods`, {
@@ -322,6 +328,8 @@ const cronSchedules: Rule = ({ input }, report) => {
     if (schedule === undefined) return;
     const p = cronProblem(schedule);
     if (p) report('cron-schedule', path, `schedule '${schedule}': ${p.message}`, { hint: p.hint ?? 'five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12) day-of-week (0-6)' });
+    else if (cronNeverRuns(schedule))
+      report('cron-schedule', path, `schedule '${schedule}' never runs: none of its months has that day`, { severity: 'warning', hint: 'Kubernetes accepts it, but no Job is ever started' });
   };
   each(input.workloads, (w, at) => check([...at, 'schedule'], w.schedule));
   check(['cluster', 'datastore', 'backup', 'schedule'], input.cluster.datastore.backup?.schedule);
@@ -356,7 +364,7 @@ const ingresses: Rule = ({ input }, report) => {
     else routes.set(route, { name: w.name, group });
     const first = schemes.get(group);
     if (first && first.scheme !== scheme)
-      report('ingress-duplicate', [...at, 'ingress', 'scheme'], `ALB group ${group} is ${first.scheme} for workload '${first.name}' but ${scheme} here`, {
+      report('ingress-group', [...at, 'ingress', 'scheme'], `ALB group ${group} is ${first.scheme} for workload '${first.name}' but ${scheme} here`, {
         hint: 'the scheme of an IngressGroup is exclusive: the Load Balancer Controller refuses a group whose Ingresses disagree; use another groupName',
       });
     else if (!first) schemes.set(group, { name: w.name, scheme });
@@ -374,10 +382,16 @@ interface Mount {
   key?: boolean;
 }
 
+/** An absolute path without '.', '..' or empty segments (and not '/' itself). */
+const plainAbsolutePath = (path: string): boolean => path.startsWith('/') && path !== '/' && !path.split('/').slice(1).some((seg) => seg === '' || seg === '.' || seg === '..');
+
+/** 'config file /etc/x.yaml', 'volume data at /data', 'the IRSA web-identity token at /var/run/…'. */
+const where = (m: Mount): string => (m.file ? m.what : `${m.what} at ${m.path}`);
+
 const under = (path: string, dir: string): boolean => dir === '/' || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
 function mountsOf(w: WorkloadInput, at: DocPath): Mount[] {
-  const out: Mount[] = [{ path: TMP_DIR, what: `the ${TMP_DIR} scratch emptyDir (the root filesystem is read-only)`, file: false, readOnly: false, generated: true }];
+  const out: Mount[] = [{ path: TMP_DIR, what: 'the scratch emptyDir (the root filesystem is read-only)', file: false, readOnly: false, generated: true }];
   if (w.serviceAccount?.iamRoleArn !== undefined) out.push({ path: IRSA_TOKEN_DIR, what: 'the IRSA web-identity token', file: false, readOnly: true, generated: true });
   for (const f of Object.keys(w.configFiles ?? {})) out.push({ path: f, what: `config file ${f}`, file: true, readOnly: true, generated: false, at: [...at, 'configFiles', f], key: true });
   (w.volumes ?? []).forEach((v, j) => out.push({ path: v.mountPath, what: `volume ${v.name}`, file: false, readOnly: false, generated: false, at: [...at, 'volumes', j, 'mountPath'] }));
@@ -390,20 +404,22 @@ const mounts: Rule = ({ input }, report) =>
     all.forEach((m, i) => {
       if (m.generated || !m.at) return;
       const say = (message: string, hint: string): void => report('workload-mounts', m.at!, message, { hint, key: m.key });
-      if (m.path === '/' || m.path.split('/').slice(1).some((seg) => seg === '' || seg === '.' || seg === '..')) {
+      if (!plainAbsolutePath(m.path)) {
         say(`${m.what}: '${m.path}' is not a plain absolute path`, m.path === '/' ? 'a mount at / would hide the whole image' : "no '.', '..', empty segments or trailing '/'");
         return;
       }
       // Against every mount the generator adds, then against the user's mounts before this one.
       const others = [...all.filter((o) => o.generated), ...all.slice(0, i).filter((o) => !o.generated)];
+      const here = where(m);
       for (const o of others) {
-        if (o.path === m.path) return say(`${m.what} is mounted at ${m.path}, where ${o.what} is mounted`, 'Kubernetes refuses two volumeMounts with one mountPath; choose another path');
-        if (o.file && under(m.path, o.path)) return say(`${m.what} at ${m.path} lies inside ${o.what}, which is a file`, 'a file cannot hold a mount point; move one of them');
-        if (m.file && under(o.path, m.path)) return say(`${m.what} at ${m.path} is a file, but ${o.what} is mounted below it`, 'a file cannot hold a mount point; move one of them');
-        if (o.generated && o.readOnly && under(m.path, o.path)) return say(`${m.what} at ${m.path} lies inside ${o.what} (${o.path}), which is read-only`, `choose a path outside ${o.path}`);
-        if (o.generated && under(o.path, m.path)) return say(`${m.what} at ${m.path} covers ${o.what} (${o.path})`, `the generator mounts ${o.path} itself; choose a path that does not contain it`);
+        const there = where(o);
+        if (o.path === m.path) return say(`${here}: ${there} is mounted there`, 'Kubernetes refuses two volumeMounts with one mountPath; choose another path');
+        if (o.file && under(m.path, o.path)) return say(`${here} lies inside ${there}, which is a file`, 'a file cannot hold a mount point; move one of them');
+        if (m.file && under(o.path, m.path)) return say(`${here} is a file, but ${there} is mounted below it`, 'a file cannot hold a mount point; move one of them');
+        if (o.generated && o.readOnly && under(m.path, o.path)) return say(`${here} lies inside ${there}, which is read-only`, `choose a path outside ${o.path}`);
+        if (o.generated && under(o.path, m.path)) return say(`${here} covers ${there}`, `the generator mounts ${o.path} itself; choose a path that does not contain it`);
         if (!o.generated && (under(m.path, o.path) || under(o.path, m.path)))
-          return say(`${m.what} at ${m.path} overlaps ${o.what} at ${o.path}`, 'nested mounts create mount points inside the outer volume and hide its files; mount them side by side');
+          return say(`${here} overlaps ${there}`, 'nested mounts create mount points inside the outer volume and hide its files; mount them side by side');
       }
     });
     const volumeNames = new Set<string>();
@@ -432,7 +448,7 @@ const configFiles: Rule = ({ input }, report) =>
     for (const f of Object.keys(files)) {
       const key = configKey(f);
       const path: DocPath = [...at, 'configFiles', f];
-      const problem = dataKeyProblem(key);
+      const problem = plainAbsolutePath(f) ? dataKeyProblem(key) : undefined; // else workload-mounts reports the path
       if (problem) report('workload-config-files', path, `config file ${f} becomes the ConfigMap key '${key.length > 40 ? key.slice(0, 40) + '…' : key}', which ${problem}`, { hint: "the key is the path without its leading '/', with '/' written as '--'", key: true });
       const other = keys.get(key);
       if (other !== undefined)
