@@ -4,6 +4,8 @@
  * nodes and add-ons are DNS labels by the schema; these are the free-form names left.)
  */
 import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
+import { ROOT_APP } from '../render/argocd/objects.js';
+import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
 import type { Rule } from './rules.js';
 
 /** A path component (file name) on the file systems rendered/ is checked out on: 255 bytes. */
@@ -44,4 +46,30 @@ const poolLabels: Rule = ({ input }, report) =>
     });
   });
 
-export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels];
+/** Add-on names that are Application names of something else (the root, a workload namespace). */
+const addonNames: Rule = ({ input }, report) => {
+  const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
+  for (const name of Object.keys(input.addons ?? {})) {
+    if (name === ROOT_APP) report('addon-reserved-name', ['addons', name], `'${ROOT_APP}' is the name of the root Application (app of apps)`, { hint: 'give the add-on another name', key: true });
+    if (namespaceApps.has(name))
+      report('addon-reserved-name', ['addons', name], `'${name}' is the name of the Argo CD Application of workload namespace '${name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
+        hint: `add-on names must not be '${NAMESPACE_APP_PREFIX}' followed by a workload namespace; give the add-on another name`,
+        key: true,
+      });
+  }
+};
+
+/** File names in k3s/ next to the per-node configs (k3s/<node or auto-scaled pool>.yaml). */
+export const K3S_RESERVED_TARGETS: readonly string[] = ['litestream'];
+
+const configTargetNames: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'k3s') return;
+  input.nodePools.forEach((p, i) => {
+    const targets = p.count !== undefined ? [{ name: p.name, at: ['nodePools', i, 'name'] }] : (p.nodes ?? []).map((n, j) => ({ name: n.name, at: ['nodePools', i, 'nodes', j, 'name'] }));
+    for (const t of targets)
+      if (K3S_RESERVED_TARGETS.includes(t.name))
+        report('config-target-name', t.at, `'${t.name}' would name the config k3s/${t.name}.yaml, which is the Litestream config of kine-sqlite`, { hint: `reserved under k3s/: ${K3S_RESERVED_TARGETS.join(', ')}; rename the ${p.count !== undefined ? 'pool' : 'node'}` });
+  });
+};
+
+export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels, addonNames, configTargetNames];
