@@ -413,7 +413,7 @@ const mounts: Rule = ({ input }, report) =>
       const here = where(m);
       for (const o of others) {
         const there = where(o);
-        if (o.path === m.path) return say(`${here}: ${there} is mounted there`, 'Kubernetes refuses two volumeMounts with one mountPath; choose another path');
+        if (o.path === m.path) return say(`${here}: ${o.what} is mounted there already`, 'Kubernetes refuses two volumeMounts with one mountPath; choose another path');
         if (o.file && under(m.path, o.path)) return say(`${here} lies inside ${there}, which is a file`, 'a file cannot hold a mount point; move one of them');
         if (m.file && under(o.path, m.path)) return say(`${here} is a file, but ${there} is mounted below it`, 'a file cannot hold a mount point; move one of them');
         if (o.generated && o.readOnly && under(m.path, o.path)) return say(`${here} lies inside ${there}, which is read-only`, `choose a path outside ${o.path}`);
