@@ -7,6 +7,7 @@ import { ADDON_RULES } from './rules-addons.js';
 import { AWS_RULES } from './rules-aws.js';
 import { K3S_RULES } from './rules-k3s.js';
 import { NETWORK_RULES } from './rules-network.js';
+import { NAME_RULES } from './rules-names.js';
 import { RULES, runRules, type Rule } from './rules.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
@@ -15,7 +16,7 @@ import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);

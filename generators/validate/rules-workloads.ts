@@ -1,10 +1,16 @@
 /** Semantic rules for `workloads:` (what the schema cannot say), each with a position and a hint. */
+import { CATALOG } from '../catalog/index.js';
+import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
+import { cronNeverRuns, cronProblem } from '../lib/cron.js';
+import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem } from '../lib/k8s-names.js';
 import type { DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
-import type { WorkloadInput } from '../model/input.js';
-import { RESERVED_WORKLOAD_NAMES } from '../render/workloads/constants.js';
-import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
+import { DEFAULTS } from '../model/defaults.js';
+import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
+import { ROOT_APP } from '../render/argocd/objects.js';
+import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../render/workloads/constants.js';
+import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
 import type { Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
@@ -67,8 +73,6 @@ const kinds: Rule = ({ input }, report) =>
         hint: 'EBS volumes are ReadWriteOnce: each replica needs its own claim, which a StatefulSet gives (set kind: statefulset)',
         key: true,
       });
-    if (w.autoscaling && w.autoscaling.minReplicas !== undefined && w.autoscaling.minReplicas > w.autoscaling.maxReplicas)
-      report('workload-kind', [...at, 'autoscaling', 'minReplicas'], `minReplicas ${w.autoscaling.minReplicas} is above maxReplicas ${w.autoscaling.maxReplicas}`);
     const pdb = w.disruptionBudget;
     if (pdb && pdb.minAvailable !== undefined && pdb.maxUnavailable !== undefined)
       report('workload-kind', [...at, 'disruptionBudget'], 'give minAvailable or maxUnavailable, not both', { key: true });
@@ -91,9 +95,17 @@ const ports: Rule = ({ input }, report) =>
       if (p.port === undefined && names.length === 0) report('workload-port-ref', [...at, probe], `${probe} has no port: the workload declares none`, { hint: 'set port: N on the probe or declare ports', key: true });
     }
     const seen = new Set<string>();
+    const numbers = new Map<string, string>();
     (w.ports ?? []).forEach((p, j) => {
       if (seen.has(p.name)) report('workload-port-ref', [...at, 'ports', j, 'name'], `port name '${p.name}' is used twice`);
       seen.add(p.name);
+      const number = `${p.port}/${p.protocol ?? 'TCP'}`;
+      const first = numbers.get(number);
+      if (first !== undefined && first !== p.name)
+        report('workload-port-unique', [...at, 'ports', j, 'port'], `port ${number} is declared twice (as '${first}' and '${p.name}')`, {
+          hint: 'Kubernetes refuses a Service with two ports of one number and protocol; give each port its own number (TCP and UDP may share one)',
+        });
+      if (first === undefined) numbers.set(number, p.name);
     });
   });
 
@@ -166,9 +178,23 @@ const network: Rule = ({ input }, report) => {
   });
 };
 
+/** Namespaces of Kubernetes itself: a workload namespace's Application would take them over. */
+export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+/** The namespaces of the add-ons that may be rendered (catalog and third-party), by namespace. */
+function addonNamespaces(input: EnvironmentInput): Map<string, string> {
+  const out = new Map<string, string>();
+  const addons = input.addons ?? {};
+  for (const name of CATALOG_ADDONS) if (addons[name]?.enabled !== false) out.set(addons[name]?.namespace ?? CATALOG[name].namespace, name);
+  for (const [name, a] of Object.entries(addons)) if (!isCatalogAddon(name) && a.enabled !== false && a.chart) out.set(a.namespace ?? name, name);
+  return out;
+}
+
 const reservedNames: Rule = ({ input }, report) => {
   // Each workload namespace gets its own Argo CD Application (and manifests directory), namespace-<ns>.
   const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
+  const thirdParty = Object.keys(input.addons ?? {}).filter((n) => !isCatalogAddon(n));
+  const taken = addonNamespaces(input);
   each(input.workloads, (w, at) => {
     if (RESERVED_WORKLOAD_NAMES.includes(w.name))
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of a namespace-wide NetworkPolicy`, { hint: `reserved: ${RESERVED_WORKLOAD_NAMES.join(', ')}` });
@@ -176,7 +202,289 @@ const reservedNames: Rule = ({ input }, report) => {
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of the Argo CD Application of namespace '${w.name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
         hint: `workload names must not start with '${NAMESPACE_APP_PREFIX}' followed by a workload namespace`,
       });
+    if (isCatalogAddon(w.name) || thirdParty.includes(w.name))
+      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${isCatalogAddon(w.name) ? 'a catalog' : 'an'} add-on: both would be the Argo CD Application apps/${w.name}.yaml and the directory manifests/${w.name}/`, {
+        hint: `add-on names are reserved for their Applications (${isCatalogAddon(w.name) ? 'catalog add-ons even when not enabled here' : 'this environment declares the add-on'}); rename the workload`,
+      });
+    if (w.name === ROOT_APP)
+      report('workload-reserved-name', [...at, 'name'], `'${ROOT_APP}' is the name of the root Application (app of apps) in Argo CD's namespace`, { hint: 'rename the workload' });
+    const ns = w.namespace ?? w.name;
+    const nsPath: DocPath = w.namespace === undefined ? [...at, 'name'] : [...at, 'namespace'];
+    if (w.namespace === undefined && (isCatalogAddon(w.name) || thirdParty.includes(w.name))) return; // reported above
+    if (SYSTEM_NAMESPACES.includes(ns))
+      report('workload-reserved-name', nsPath, `namespace '${ns}' belongs to Kubernetes itself`, {
+        hint: `the Application ${namespaceAppName(ns)} would own that Namespace and label it Pod Security restricted, which the system pods there do not meet; give the workload a namespace of its own`,
+      });
+    else if (taken.has(ns))
+      report('workload-reserved-name', nsPath, `namespace '${ns}' belongs to add-on ${taken.get(ns)}`, {
+        hint: `the Application ${namespaceAppName(ns)} would take over the add-on's Namespace (its Pod Security labels and default-deny policies); give the workload a namespace of its own`,
+      });
   });
 };
 
-export const WORKLOAD_RULES: readonly Rule[] = [imagePinned, requests, kinds, ports, placement, serviceAccounts, network, reservedNames];
+/** The namespaced objects one workload renders, as kind/name (see render/workloads/objects.ts). */
+function objectNames(w: WorkloadInput): string[] {
+  const kind = w.kind ?? 'deployment';
+  const names = [`ServiceAccount/${w.name}`, `${kind}/${w.name}`];
+  if (kind !== 'cronjob' && (w.ports ?? []).length > 0) names.push(`Service/${w.name}`);
+  if (kind === 'statefulset') names.push(`Service/${headlessServiceName(w)}`);
+  if (Object.keys(w.configFiles ?? {}).length > 0) names.push(`ConfigMap/${configMapName(w)}`);
+  if (Object.values(w.env ?? {}).some((v) => typeof v !== 'string')) names.push(`ExternalSecret/${envSecretName(w)}`, `Secret/${envSecretName(w)}`);
+  return names;
+}
+
+const objectCollisions: Rule = ({ input }, report) => {
+  const owners = new Map<string, string>();
+  each(input.workloads, (w, at) => {
+    for (const o of objectNames(w)) {
+      const key = `${w.namespace ?? w.name}/${o}`;
+      const owner = owners.get(key);
+      if (owner !== undefined && owner !== w.name)
+        report('workload-object-names', [...at, 'name'], `workload '${w.name}' renders ${o.replace('/', ' ')}, which workload '${owner}' renders too in namespace '${w.namespace ?? w.name}'`, {
+          hint: 'two Applications would own one object and overwrite each other; rename one of the workloads or move it to another namespace',
+        });
+      else owners.set(key, w.name);
+    }
+  });
+};
+
+/** Kubernetes limits on the names the renderer derives from a workload's name. */
+export const CRONJOB_NAME_MAX = 52;
+export const STATEFULSET_NAME_MAX = 52;
+export const INGRESS_GROUP_MAX = 63;
+
+const derivedNames: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    const kind = w.kind ?? 'deployment';
+    const name: DocPath = [...at, 'name'];
+    if (kind === 'cronjob' && w.name.length > CRONJOB_NAME_MAX)
+      report('workload-derived-name', name, `cronjob name '${w.name}' is ${w.name.length} characters; Kubernetes refuses CronJob names over ${CRONJOB_NAME_MAX}`, {
+        hint: `each Job is named <cronjob>-<scheduled time>, which must stay a 63-character label; shorten the name to ${CRONJOB_NAME_MAX} characters`,
+      });
+    if (kind === 'statefulset' && w.name.length > STATEFULSET_NAME_MAX)
+      report('workload-derived-name', name, `statefulset name '${w.name}' is ${w.name.length} characters; its pods need at most ${STATEFULSET_NAME_MAX}`, {
+        hint: `the controller-revision-hash label of the pods is <name>-<10-character hash> and label values have at most 63 characters (the headless Service ${headlessServiceName(w)} too); shorten the name`,
+      });
+    if (kind !== 'cronjob' && (w.ports ?? []).length > 0) {
+      const p = dns1035LabelProblem(w.name);
+      if (p) report('workload-derived-name', name, `'${w.name}' is also the name of the workload's Service, which ${p} (DNS-1035 label)`, { hint: 'Service names must start with a letter; rename the workload' });
+    }
+    if (w.ingress && w.ingress.groupName === undefined && kind !== 'cronjob') {
+      const group = `${input.cluster.name}-${(w.ingress.scheme ?? 'internal') === 'internal' ? 'internal' : 'public'}`;
+      if (group.length > INGRESS_GROUP_MAX)
+        report('workload-derived-name', [...at, 'ingress'], `the default ALB group name '${group}' is ${group.length} characters; the Load Balancer Controller takes at most ${INGRESS_GROUP_MAX}`, {
+          hint: 'set ingress.groupName (a DNS label), or shorten cluster.name',
+          key: true,
+        });
+    }
+  });
+
+/** Maximum of an int32 field (replicas, HPA bounds). */
+export const INT32_MAX = 2147483647;
+
+const replicaCounts: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    const check = (path: DocPath, v: number | undefined, what: string): void => {
+      if (v !== undefined && v > INT32_MAX) report('workload-replicas', path, `${what} ${v} is beyond the int32 range of Kubernetes (at most ${INT32_MAX})`, { hint: 'a replica count is a 32-bit integer' });
+    };
+    check([...at, 'replicas'], w.replicas, 'replicas');
+    check([...at, 'autoscaling', 'minReplicas'], w.autoscaling?.minReplicas, 'minReplicas');
+    check([...at, 'autoscaling', 'maxReplicas'], w.autoscaling?.maxReplicas, 'maxReplicas');
+  });
+
+const autoscaling: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    const a = w.autoscaling;
+    if (!a || (w.kind ?? 'deployment') === 'cronjob') return;
+    const min = a.minReplicas ?? w.replicas ?? DEFAULTS.replicas;
+    if (a.minReplicas !== undefined && a.minReplicas > a.maxReplicas)
+      report('workload-autoscaling', [...at, 'autoscaling', 'minReplicas'], `minReplicas ${a.minReplicas} is above maxReplicas ${a.maxReplicas}`, { hint: 'Kubernetes refuses an HPA whose minReplicas exceeds maxReplicas' });
+    else if (a.minReplicas === undefined && min > a.maxReplicas)
+      report('workload-autoscaling', [...at, 'autoscaling', 'maxReplicas'], `maxReplicas ${a.maxReplicas} is below replicas ${min}, which is the HPA's minReplicas`, {
+        hint: `raise maxReplicas to at least ${min}, or set autoscaling.minReplicas`,
+      });
+    if (a.minReplicas === undefined && min === 0)
+      report('workload-autoscaling', [...at, 'replicas'], 'replicas 0 would be the HPA\'s minReplicas, and Kubernetes refuses 0 (scale to zero is an alpha feature)', { hint: 'set autoscaling.minReplicas: 1 or more' });
+  });
+
+const disruptionBudgets: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    const pdb = w.disruptionBudget;
+    if (!pdb || (w.kind ?? 'deployment') === 'cronjob') return;
+    if (pdb.maxUnavailable === 0)
+      report('workload-disruption-budget', [...at, 'disruptionBudget', 'maxUnavailable'], 'maxUnavailable 0 allows no eviction: every node drain and cluster upgrade would hang on these pods', {
+        hint: 'use maxUnavailable: 1 (the default for services with 2 or more replicas)',
+      });
+    if (pdb.minAvailable === undefined) return;
+    const floor = w.autoscaling ? (w.autoscaling.minReplicas ?? w.replicas ?? DEFAULTS.replicas) : (w.replicas ?? DEFAULTS.replicas);
+    if (pdb.minAvailable >= floor && floor > 0)
+      report('workload-disruption-budget', [...at, 'disruptionBudget', 'minAvailable'], `minAvailable ${pdb.minAvailable} with ${floor} replica${floor === 1 ? '' : 's'}${w.autoscaling ? ' (minReplicas)' : ''} allows no eviction: every node drain and cluster upgrade would hang on these pods`, {
+        hint: floor > 1 ? `use minAvailable: ${floor - 1} or less, or maxUnavailable: 1` : 'a single replica cannot be kept available through a drain; run 2 or more replicas, or remove the disruptionBudget',
+      });
+  });
+
+const cronSchedules: Rule = ({ input }, report) => {
+  const check = (path: DocPath, schedule: string | undefined): void => {
+    if (schedule === undefined) return;
+    const p = cronProblem(schedule);
+    if (p) report('cron-schedule', path, `schedule '${schedule}': ${p.message}`, { hint: p.hint ?? 'five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12) day-of-week (0-6)' });
+    else if (cronNeverRuns(schedule))
+      report('cron-schedule', path, `schedule '${schedule}' never runs: none of its months has that day`, { severity: 'warning', hint: 'Kubernetes accepts it, but no Job is ever started' });
+  };
+  each(input.workloads, (w, at) => check([...at, 'schedule'], w.schedule));
+  check(['cluster', 'datastore', 'backup', 'schedule'], input.cluster.datastore.backup?.schedule);
+};
+
+/** ALB host conditions take host names of at most 128 characters. */
+export const ALB_HOST_MAX = 128;
+
+/** Prefix paths the way the Load Balancer Controller matches them: `/api` and `/api/` are one path. */
+const prefixKey = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, '') : path) || '/';
+
+const ingresses: Rule = ({ input }, report) => {
+  const routes = new Map<string, { name: string; group: string }>();
+  const schemes = new Map<string, { name: string; scheme: string }>();
+  each(input.workloads, (w, at) => {
+    const ing = w.ingress;
+    if (!ing || (w.kind ?? 'deployment') === 'cronjob') return;
+    const problem = ingressHostProblem(ing.host);
+    if (problem) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host}' ${problem}`, { hint: "a lower-case DNS name such as portal.example.com, or '*.example.com'" });
+    else if (ing.host.length > ALB_HOST_MAX) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host.slice(0, 24)}…' is ${ing.host.length} characters; an ALB host condition takes at most ${ALB_HOST_MAX}`);
+    const scheme = ing.scheme ?? 'internal';
+    const group = ing.groupName ?? `${input.cluster.name}-${scheme === 'internal' ? 'internal' : 'public'}`;
+    const route = `${ing.host} ${prefixKey(ing.path ?? '/')}`;
+    const other = routes.get(route);
+    if (other)
+      report('ingress-duplicate', [...at, 'ingress', 'host'], `host ${ing.host} path ${ing.path ?? '/'} is routed to workload '${other.name}' already`, {
+        hint:
+          other.group === group
+            ? `both Ingresses are in ALB group ${group}: the Load Balancer Controller merges them into one listener and the rule it orders first gets every request, so one workload is never reached; give each its own host or path`
+            : `the Ingresses are in ALB groups ${other.group} and ${group}: two ALBs answer for the same host and DNS decides which one is reached; give each its own host or path`,
+      });
+    else routes.set(route, { name: w.name, group });
+    const first = schemes.get(group);
+    if (first && first.scheme !== scheme)
+      report('ingress-group', [...at, 'ingress', 'scheme'], `ALB group ${group} is ${first.scheme} for workload '${first.name}' but ${scheme} here`, {
+        hint: 'the scheme of an IngressGroup is exclusive: the Load Balancer Controller refuses a group whose Ingresses disagree; use another groupName',
+      });
+    else if (!first) schemes.set(group, { name: w.name, scheme });
+  });
+};
+
+/** A mount of the pod: where, from what, and whether the generator owns it. */
+interface Mount {
+  path: string;
+  what: string;
+  file: boolean;
+  readOnly: boolean;
+  generated: boolean;
+  at?: DocPath;
+  key?: boolean;
+}
+
+/** An absolute path without '.', '..' or empty segments (and not '/' itself). */
+const plainAbsolutePath = (path: string): boolean => path.startsWith('/') && path !== '/' && !path.split('/').slice(1).some((seg) => seg === '' || seg === '.' || seg === '..');
+
+/** 'config file /etc/x.yaml', 'volume data at /data', 'the IRSA web-identity token at /var/run/…'. */
+const where = (m: Mount): string => (m.file ? m.what : `${m.what} at ${m.path}`);
+
+const under = (path: string, dir: string): boolean => dir === '/' || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+
+function mountsOf(w: WorkloadInput, at: DocPath): Mount[] {
+  const out: Mount[] = [{ path: TMP_DIR, what: 'the scratch emptyDir (the root filesystem is read-only)', file: false, readOnly: false, generated: true }];
+  if (w.serviceAccount?.iamRoleArn !== undefined) out.push({ path: IRSA_TOKEN_DIR, what: 'the IRSA web-identity token', file: false, readOnly: true, generated: true });
+  for (const f of Object.keys(w.configFiles ?? {})) out.push({ path: f, what: `config file ${f}`, file: true, readOnly: true, generated: false, at: [...at, 'configFiles', f], key: true });
+  (w.volumes ?? []).forEach((v, j) => out.push({ path: v.mountPath, what: `volume ${v.name}`, file: false, readOnly: false, generated: false, at: [...at, 'volumes', j, 'mountPath'] }));
+  return out;
+}
+
+const mounts: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    const all = mountsOf(w, at);
+    all.forEach((m, i) => {
+      if (m.generated || !m.at) return;
+      const say = (message: string, hint: string): void => report('workload-mounts', m.at!, message, { hint, key: m.key });
+      if (!plainAbsolutePath(m.path)) {
+        say(`${m.what}: '${m.path}' is not a plain absolute path`, m.path === '/' ? 'a mount at / would hide the whole image' : "no '.', '..', empty segments or trailing '/'");
+        return;
+      }
+      // Against every mount the generator adds, then against the user's mounts before this one.
+      const others = [...all.filter((o) => o.generated), ...all.slice(0, i).filter((o) => !o.generated)];
+      const here = where(m);
+      for (const o of others) {
+        const there = where(o);
+        if (o.path === m.path) return say(`${here}: ${o.what} is mounted there already`, 'Kubernetes refuses two volumeMounts with one mountPath; choose another path');
+        if (o.file && under(m.path, o.path)) return say(`${here} lies inside ${there}, which is a file`, 'a file cannot hold a mount point; move one of them');
+        if (m.file && under(o.path, m.path)) return say(`${here} is a file, but ${there} is mounted below it`, 'a file cannot hold a mount point; move one of them');
+        if (o.generated && o.readOnly && under(m.path, o.path)) return say(`${here} lies inside ${there}, which is read-only`, `choose a path outside ${o.path}`);
+        if (o.generated && under(o.path, m.path)) return say(`${here} covers ${there}`, `the generator mounts ${o.path} itself; choose a path that does not contain it`);
+        if (!o.generated && (under(m.path, o.path) || under(o.path, m.path)))
+          return say(`${here} overlaps ${there}`, 'nested mounts create mount points inside the outer volume and hide its files; mount them side by side');
+      }
+    });
+    const volumeNames = new Set<string>();
+    (w.volumes ?? []).forEach((v, j) => {
+      if (GENERATED_VOLUMES.includes(v.name))
+        report('workload-mounts', [...at, 'volumes', j, 'name'], `volume name '${v.name}' is taken by a volume the generator adds`, { hint: `reserved volume names: ${GENERATED_VOLUMES.join(', ')}` });
+      else if (volumeNames.has(v.name)) report('workload-mounts', [...at, 'volumes', j, 'name'], `volume '${v.name}' is declared twice`, { hint: 'Kubernetes refuses two volumes of one name' });
+      volumeNames.add(v.name);
+    });
+  });
+
+/** Kubernetes' limit on a ConfigMap's data (the sum of its values). */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+/**
+ * Argo CD applies client-side: kubectl keeps the whole object, as JSON, in the
+ * last-applied-configuration annotation, and all annotations of an object together are limited to
+ * 256 KiB. The JSON of a ConfigMap is its data, escaped, plus its metadata (labels: at most ~300 bytes).
+ */
+export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+const CONFIGMAP_METADATA_BYTES = 512;
+
+const configFiles: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    const files = w.configFiles ?? {};
+    const keys = new Map<string, string>();
+    for (const f of Object.keys(files)) {
+      const key = configKey(f);
+      const path: DocPath = [...at, 'configFiles', f];
+      const problem = plainAbsolutePath(f) ? dataKeyProblem(key) : undefined; // else workload-mounts reports the path
+      if (problem) report('workload-config-files', path, `config file ${f} becomes the ConfigMap key '${key.length > 40 ? key.slice(0, 40) + '…' : key}', which ${problem}`, { hint: "the key is the path without its leading '/', with '/' written as '--'", key: true });
+      const other = keys.get(key);
+      if (other !== undefined)
+        report('workload-config-files', path, `config files ${other} and ${f} both become the ConfigMap key '${key}'`, { hint: "keys are the paths with '/' written as '--'; rename one of the files", key: true });
+      else keys.set(key, f);
+    }
+    const dataBytes = Object.values(files).reduce((n, c) => n + Buffer.byteLength(c), 0);
+    const entries = Object.keys(files).length;
+    if (entries === 0) return;
+    const json = Buffer.byteLength(JSON.stringify(Object.fromEntries(Object.entries(files).map(([f, c]) => [configKey(f), c])))) + CONFIGMAP_METADATA_BYTES;
+    const kib = (n: number): string => `${Math.ceil(n / 1024)} KiB`;
+    if (dataBytes > CONFIGMAP_MAX_BYTES)
+      report('workload-configmap-size', [...at, 'configFiles'], `config files total ${kib(dataBytes)}; Kubernetes refuses a ConfigMap over 1 MiB`, { hint: 'ship large files in the image or on a volume', key: true });
+    else if (json > ANNOTATIONS_MAX_BYTES)
+      report('workload-configmap-size', [...at, 'configFiles'], `config files total ${kib(dataBytes)} (${kib(json)} as JSON); Argo CD's client-side apply copies the ConfigMap into its last-applied-configuration annotation, and annotations are limited to 256 KiB`, {
+        hint: 'keep config files under about 250 KiB in total; ship large files in the image or on a volume',
+        key: true,
+      });
+  });
+
+export const WORKLOAD_RULES: readonly Rule[] = [
+  imagePinned,
+  requests,
+  kinds,
+  ports,
+  placement,
+  serviceAccounts,
+  network,
+  reservedNames,
+  objectCollisions,
+  derivedNames,
+  replicaCounts,
+  autoscaling,
+  disruptionBudgets,
+  cronSchedules,
+  ingresses,
+  mounts,
+  configFiles,
+];

@@ -55,10 +55,6 @@ const uniqueNames: Rule = ({ input }, report) => {
   for (const i of duplicates(nodes, (x) => x.n.ip)) report('unique-names', [...nodes[i]!.path, 'ip'], `IP ${nodes[i]!.n.ip} is used by two nodes`);
   const workloads = input.workloads ?? [];
   for (const i of duplicates(workloads, (w) => w.name)) report('unique-names', ['workloads', i, 'name'], `workload '${workloads[i]!.name}' is declared twice`);
-  const addonNames = new Set(Object.keys(input.addons ?? {}));
-  workloads.forEach((w, i) => {
-    if (addonNames.has(w.name)) report('unique-names', ['workloads', i, 'name'], `workload '${w.name}' has the name of an add-on; both get an Argo CD Application of that name`);
-  });
   const subnets = input.aws.vpc.subnets;
   for (const i of duplicates(subnets, (s) => s.name)) report('unique-names', ['aws', 'vpc', 'subnets', i, 'name'], `subnet '${subnets[i]!.name}' is declared twice`);
 };

@@ -37,7 +37,13 @@ export const ALLOW_DNS_POLICY = 'allow-dns';
 export const RESERVED_WORKLOAD_NAMES: readonly string[] = [DEFAULT_DENY_POLICY, ALLOW_DNS_POLICY];
 
 /** Writable scratch space mounted at /tmp, since the root filesystem is read-only. */
+export const TMP_DIR = '/tmp';
 export const TMP_SIZE_LIMIT = '256Mi';
+/** Names of the pod volumes the generator adds (scratch, config files, IRSA token). */
+export const TMP_VOLUME = 'tmp';
+export const CONFIG_VOLUME = 'config';
+export const IRSA_TOKEN_VOLUME = 'aws-iam-token';
+export const GENERATED_VOLUMES: readonly string[] = [TMP_VOLUME, CONFIG_VOLUME, IRSA_TOKEN_VOLUME];
 
 /** IRSA without the EKS pod identity webhook: what the webhook would inject, written out. */
 export const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';

@@ -13,6 +13,7 @@
  */
 import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { cronFields } from '../../lib/cron.js';
 import { canonicalJson, sha256 } from '../../lib/hash.js';
 import type { InputPath } from '../../lib/paths.js';
 import { albSubnets, egressIpBlock } from '../../model/aws.js';
@@ -32,8 +33,12 @@ import {
   NAME_LABEL,
   PART_OF_LABEL,
   PROMETHEUS_RELEASE,
+  CONFIG_VOLUME,
+  IRSA_TOKEN_VOLUME,
   STORAGE_CLASS,
+  TMP_DIR,
   TMP_SIZE_LIMIT,
+  TMP_VOLUME,
 } from './constants.js';
 import {
   configKey,
@@ -112,19 +117,19 @@ function nodeSelectorOf(model: EnvironmentModel, w: Workload): Record<string, st
 
 /** Volumes and mounts: /tmp scratch, config files, IRSA token, persistent volumes (StatefulSet). */
 function storageOf(w: Workload): { volumes: Json[]; mounts: Json[]; claims: Json[] } {
-  const volumes: Json[] = [{ name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }];
-  const mounts: Json[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  const volumes: Json[] = [{ name: TMP_VOLUME, emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }];
+  const mounts: Json[] = [{ name: TMP_VOLUME, mountPath: TMP_DIR }];
   const files = Object.keys(w.configFiles).sort();
   if (files.length > 0) {
-    volumes.push({ name: 'config', configMap: { name: configMapName(w) } });
-    for (const f of files) mounts.push({ name: 'config', mountPath: f, subPath: configKey(f), readOnly: true });
+    volumes.push({ name: CONFIG_VOLUME, configMap: { name: configMapName(w) } });
+    for (const f of files) mounts.push({ name: CONFIG_VOLUME, mountPath: f, subPath: configKey(f), readOnly: true });
   }
   if (w.serviceAccount.iamRoleArn) {
     volumes.push({
-      name: 'aws-iam-token',
+      name: IRSA_TOKEN_VOLUME,
       projected: { sources: [{ serviceAccountToken: { audience: IRSA_AUDIENCE, expirationSeconds: IRSA_TOKEN_EXPIRATION_SECONDS, path: 'token' } }] },
     });
-    mounts.push({ name: 'aws-iam-token', mountPath: IRSA_TOKEN_DIR, readOnly: true });
+    mounts.push({ name: IRSA_TOKEN_VOLUME, mountPath: IRSA_TOKEN_DIR, readOnly: true });
   }
   const claims = w.volumes.map((v) => ({
     metadata: { name: v.name },
@@ -273,13 +278,6 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
   deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(w) }));
   // The HPA owns the replica count; a replicas field would fight it on every sync.
   c.add(deployment, [...inputs, ...replicaInputs], [...podPatches(model, w, '/spec/template'), ...(w.autoscaling ? [JsonPatch.remove('/spec/replicas')] : [])]);
-}
-
-const CRON_ALIASES: Record<string, string> = { '@hourly': '0 * * * *', '@daily': '0 0 * * *', '@weekly': '0 0 * * 0', '@monthly': '0 0 1 * *' };
-
-export function cronFields(schedule: string): [string, string, string, string, string] {
-  const f = (CRON_ALIASES[schedule] ?? schedule).trim().split(/\s+/);
-  return [f[0] ?? '*', f[1] ?? '*', f[2] ?? '*', f[3] ?? '*', f[4] ?? '*'];
 }
 
 function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void {

@@ -36,9 +36,9 @@ export function portByName(w: Workload, name: string | undefined): { name: strin
 }
 
 /** Secret (from ExternalSecret) holding the workload's `{ secret: … }` environment variables. */
-export const envSecretName = (w: Workload): string => `${w.name}-env`;
-export const configMapName = (w: Workload): string => `${w.name}-config`;
-export const headlessServiceName = (w: Workload): string => `${w.name}-headless`;
+export const envSecretName = (w: Pick<Workload, 'name'>): string => `${w.name}-env`;
+export const configMapName = (w: Pick<Workload, 'name'>): string => `${w.name}-config`;
+export const headlessServiceName = (w: Pick<Workload, 'name'>): string => `${w.name}-headless`;
 
 /** ConfigMap key of a config file path: `/etc/app/config.yaml` → `etc--app--config.yaml`. */
 export const configKey = (path: string): string => path.slice(1).split('/').join('--');

@@ -1,0 +1,75 @@
+/**
+ * Names that the renderers turn into Kubernetes object names and file names: refused here, at
+ * their position, before a renderer or the writer meets them. (Workload names, namespaces, pools,
+ * nodes and add-ons are DNS labels by the schema; these are the free-form names left.)
+ */
+import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
+import { ROOT_APP } from '../render/argocd/objects.js';
+import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
+import type { Rule } from './rules.js';
+
+/** A path component (file name) on the file systems rendered/ is checked out on: 255 bytes. */
+export const FILE_NAME_MAX = 255;
+/** Add-on secrets are written to manifests/<add-on>/externalsecret-<name>.yaml. */
+const SECRET_FILE_OVERHEAD = 'externalsecret-'.length + '.yaml'.length;
+
+const addonSecretNames: Rule = ({ input }, report) => {
+  for (const [addon, a] of Object.entries(input.addons ?? {})) {
+    for (const [secret, keys] of Object.entries(a.secrets ?? {})) {
+      const at = ['addons', addon, 'secrets', secret];
+      const problem = dns1123SubdomainProblem(secret);
+      if (problem) report('addon-secret-name', at, `Secret name '${secret}' ${problem}`, { hint: 'a Kubernetes Secret name is a DNS subdomain such as my-chart-credentials; it also names the file manifests/<add-on>/externalsecret-<name>.yaml', key: true });
+      else if (secret.length + SECRET_FILE_OVERHEAD > FILE_NAME_MAX)
+        report('addon-secret-name', at, `Secret name '${secret.slice(0, 24)}…' is ${secret.length} characters; its file name externalsecret-<name>.yaml would exceed ${FILE_NAME_MAX} bytes`, { hint: `use at most ${FILE_NAME_MAX - SECRET_FILE_OVERHEAD} characters`, key: true });
+      for (const key of Object.keys(keys ?? {})) {
+        const p = dataKeyProblem(key);
+        if (p) report('addon-secret-name', [...at, key], `Secret key '${key}' ${p}`, { hint: 'Kubernetes refuses the Secret the ExternalSecret would create', key: true });
+      }
+    }
+  }
+};
+
+const poolLabels: Rule = ({ input }, report) =>
+  input.nodePools.forEach((p, i) => {
+    for (const [key, value] of Object.entries(p.labels ?? {})) {
+      const at = ['nodePools', i, 'labels', key];
+      const k = labelKeyProblem(key);
+      if (k) report('label-syntax', at, `label key '${key}': ${k}`, { hint: 'a label key is [prefix/]name: prefix a DNS subdomain (≤ 253), name ≤ 63 characters, e.g. node.opendev.dev/pool', key: true });
+      const v = typeof value === 'string' ? labelValueProblem(value) : undefined;
+      if (v) report('label-syntax', at, `label value '${value}' ${v}`, { hint: 'Kubernetes refuses the node and every nodeSelector with it' });
+    }
+    (p.taints ?? []).forEach((t, j) => {
+      const k = labelKeyProblem(t.key);
+      if (k) report('label-syntax', ['nodePools', i, 'taints', j, 'key'], `taint key '${t.key}': ${k}`, { hint: 'a taint key follows the label key rules' });
+      const v = t.value === undefined ? undefined : labelValueProblem(t.value);
+      if (v) report('label-syntax', ['nodePools', i, 'taints', j, 'value'], `taint value '${t.value}' ${v}`, { hint: 'a taint value follows the label value rules' });
+    });
+  });
+
+/** Add-on names that are Application names of something else (the root, a workload namespace). */
+const addonNames: Rule = ({ input }, report) => {
+  const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
+  for (const name of Object.keys(input.addons ?? {})) {
+    if (name === ROOT_APP) report('addon-reserved-name', ['addons', name], `'${ROOT_APP}' is the name of the root Application (app of apps)`, { hint: 'give the add-on another name', key: true });
+    if (namespaceApps.has(name))
+      report('addon-reserved-name', ['addons', name], `'${name}' is the name of the Argo CD Application of workload namespace '${name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
+        hint: `add-on names must not be '${NAMESPACE_APP_PREFIX}' followed by a workload namespace; give the add-on another name`,
+        key: true,
+      });
+  }
+};
+
+/** File names in k3s/ next to the per-node configs (k3s/<node or auto-scaled pool>.yaml). */
+export const K3S_RESERVED_TARGETS: readonly string[] = ['litestream'];
+
+const configTargetNames: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'k3s') return;
+  input.nodePools.forEach((p, i) => {
+    const targets = p.count !== undefined ? [{ name: p.name, at: ['nodePools', i, 'name'] }] : (p.nodes ?? []).map((n, j) => ({ name: n.name, at: ['nodePools', i, 'nodes', j, 'name'] }));
+    for (const t of targets)
+      if (K3S_RESERVED_TARGETS.includes(t.name))
+        report('config-target-name', t.at, `'${t.name}' would name the config k3s/${t.name}.yaml, which is the Litestream config of kine-sqlite`, { hint: `reserved under k3s/: ${K3S_RESERVED_TARGETS.join(', ')}; rename the ${p.count !== undefined ? 'pool' : 'node'}` });
+  });
+};
+
+export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels, addonNames, configTargetNames];

@@ -1,0 +1,164 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CATALOG_ADDONS } from '../generators/catalog/names.js';
+import { CRON_DESCRIPTORS, CRON_FIELDS, cronFields, cronNeverRuns, cronProblem } from '../generators/lib/cron.js';
+import { dataKeyProblem, dns1035LabelProblem, dns1123LabelProblem, ingressHostProblem, labelKeyProblem, labelValueProblem } from '../generators/lib/k8s-names.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+
+/** Errors of an environment written inline next to the fixtures (extends _fixture). */
+function errorsOf(name: string, body: string): string[] {
+  const { sources } = fixtureSources('valid', 'minimal.yaml');
+  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+  const r = prepareEnvironment(name, sources);
+  // What validation lets through must render (no internal error after validation).
+  if (r.prepared) renderEnvironment(r.prepared);
+  return formatted(r).filter((l) => !l.includes(': warning: '));
+}
+
+const workload = (extra: string): string => `workloads:\n  - name: portal\n    image: ghcr.io/opendev/portal:1.4.2\n    resources: { requests: { cpu: 100m, memory: 128Mi } }\n${extra}`;
+
+describe('cron schedules (robfig/cron standard parser, as Kubernetes CronJobs take them)', () => {
+  it('accepts what Kubernetes accepts', () => {
+    for (const s of ['30 2 * * *', '*/15 * * * *', '0 0 * * MON-FRI', '0 9 1 jan,Jul *', '0 0 ? * sun', '5/10 * * * *', '0 0-23/2 * * *', '0 0 1-31/7 * *', '59 23 31 12 6', ...Object.keys(CRON_DESCRIPTORS)])
+      expect(cronProblem(s), s).toBeUndefined();
+  });
+
+  it('refuses with the field and the range', () => {
+    expect(cronProblem('0 0 * * 7')).toStrictEqual({ message: 'day of week 7 is above 6', hint: 'the day of week field takes 0–6; Sunday is 0 (Kubernetes refuses 7)' });
+    expect(cronProblem('0 24 * * *')).toStrictEqual({ message: 'hour 24 is above 23', hint: 'the hour field takes 0–23' });
+    expect(cronProblem('0 0 0 * *')).toStrictEqual({ message: 'day of month 0 is below 1', hint: 'the day of month field takes 1–31' });
+    expect(cronProblem('5-70 * * * *')?.message).toBe("minute 70 is above 59 in '5-70'");
+    expect(cronProblem('*/0 * * * *')?.message).toBe("step 0 in '*/0' (minute field): a step must be positive");
+    expect(cronProblem('10-5 * * * *')?.message).toBe("range '10-5' runs backwards (10 > 5) in the minute field");
+    expect(cronProblem('0 0 * FOO *')?.message).toBe("'FOO' is not a number or a month name in the month field");
+    expect(cronProblem('0 0 1,,2 * *')?.message).toBe("empty list element in the day of month field '1,,2'");
+    expect(cronProblem('0 30 2 * * *')).toStrictEqual({ message: '6 fields, expected 5', hint: 'Kubernetes CronJobs have no seconds field; five fields: minute hour day-of-month month day-of-week, e.g. "30 2 * * *"' });
+    expect(cronProblem('@every 5m')?.message).toBe("'@every 5m' has no five-field form");
+    expect(cronProblem('@reboot')?.message).toBe("unknown descriptor '@reboot'");
+    expect(cronProblem('CRON_TZ=Europe/Berlin 0 2 * * *')?.message).toBe('a time zone in the schedule is refused by Kubernetes');
+  });
+
+  /** One list element of a field, drawn from the grammar with values inside the field's range. */
+  const element = (i: number): fc.Arbitrary<string> => {
+    const f = CRON_FIELDS[i]!;
+    const value = fc.integer({ min: f.min, max: f.max });
+    const named = f.names ? fc.constantFrom(...f.names.map((n) => n.toUpperCase()), ...f.names) : value.map(String);
+    const range = fc.tuple(value, value).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`);
+    const step = fc.integer({ min: 1, max: f.max });
+    return fc.oneof(
+      fc.constant('*'),
+      value.map(String),
+      named,
+      range,
+      fc.tuple(fc.constantFrom('*', String(f.min)), step).map(([a, s]) => `${a}/${s}`),
+      fc.tuple(range, step).map(([r, s]) => `${r}/${s}`),
+    );
+  };
+  const field = (i: number): fc.Arbitrary<string> => fc.array(element(i), { minLength: 1, maxLength: 3 }).map((xs) => xs.join(','));
+  const schedule = fc.tuple(field(0), field(1), field(2), field(3), field(4));
+
+  it('accepts every schedule the grammar generates, and keeps its five fields', () => {
+    fc.assert(
+      fc.property(schedule, (fields) => {
+        const s = fields.join(' ');
+        expect(cronProblem(s)).toBeUndefined();
+        expect(cronFields(s)).toStrictEqual(fields);
+      }),
+    );
+  });
+
+  it('refuses a value outside its field, wherever it is', () => {
+    fc.assert(
+      fc.property(schedule, fc.integer({ min: 0, max: 4 }), fc.boolean(), (fields, i, high) => {
+        const f = CRON_FIELDS[i]!;
+        if (!high && f.min === 0) return; // nothing below 0 without a minus sign
+        const out = [...fields];
+        out[i] = String(high ? f.max + 1 : f.min - 1);
+        expect(cronProblem(out.join(' '))?.message).toBe(`${f.name} ${out[i]} is ${high ? 'above' : 'below'} ${high ? f.max : f.min}`);
+      }),
+    );
+  });
+
+  it('refuses any other number of fields', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('*', '0', '1'), { minLength: 1, maxLength: 8 }), (fields) => {
+        fc.pre(fields.length !== 5);
+        expect(cronProblem(fields.join(' '))?.message).toBe(`${fields.length} field${fields.length === 1 ? '' : 's'}, expected 5`);
+      }),
+    );
+  });
+
+  it('knows schedules that never fire', () => {
+    expect([cronNeverRuns('0 0 31 2 *'), cronNeverRuns('0 0 30 2,4 *'), cronNeverRuns('0 0 31 2 MON'), cronNeverRuns('0 0 29 2 *')]).toStrictEqual([true, false, false, false]);
+  });
+});
+
+describe('Kubernetes names', () => {
+  const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+
+  it('DNS labels, subdomains, Ingress hosts', () => {
+    fc.assert(
+      fc.property(fc.array(label, { minLength: 1, maxLength: 4 }), (labels) => {
+        const host = labels.join('.');
+        fc.pre(host.length <= 253 && !/^[0-9.]+$/.test(host));
+        expect(ingressHostProblem(host)).toBeUndefined();
+        expect(ingressHostProblem(`*.${host}`)).toBeUndefined();
+        expect(ingressHostProblem(`${host}.*`)).toBeDefined();
+        expect(ingressHostProblem(host.toUpperCase() === host ? `A${host}` : host.toUpperCase())).toBeDefined();
+      }),
+    );
+    expect(ingressHostProblem('10.0.0.1')).toBe('is an IP address; an Ingress host must be a DNS name');
+    expect(dns1123LabelProblem('a'.repeat(64))).toBe('is 64 characters; at most 63');
+    expect([dns1035LabelProblem('api'), dns1035LabelProblem('3d')]).toStrictEqual([undefined, "must start with a letter and be lower-case letters, digits and '-', ending with a letter or digit"]);
+  });
+
+  it('label keys and values, data keys', () => {
+    expect(labelKeyProblem('node.opendev.dev/pool')).toBeUndefined();
+    expect(labelKeyProblem(`example.com/${'n'.repeat(64)}`)).toBe('its name part is 64 characters; at most 63');
+    expect(labelKeyProblem(`${'p'.repeat(254)}/x`)).toBe(`its prefix '${'p'.repeat(254)}' is 254 characters; at most 253`);
+    expect([labelValueProblem(''), labelValueProblem('a_b.c-d'), labelValueProblem('-x')]).toStrictEqual([undefined, undefined, "must be empty, or letters, digits, '-', '_' and '.', starting and ending with a letter or digit"]);
+    expect([dataKeyProblem('etc--app.yaml'), dataKeyProblem('..x'), dataKeyProblem('a/b')]).toStrictEqual([undefined, "must not start with '..'", "must be letters, digits, '-', '_' and '.'"]);
+  });
+});
+
+describe('workload mistakes are refused before rendering (no internal error)', () => {
+  it('a workload named like any catalog add-on, enabled or not', () => {
+    for (const name of CATALOG_ADDONS) {
+      const errors = errorsOf('addon-name', `workloads:\n  - { name: ${name}, namespace: apps, image: ghcr.io/opendev/x:1.0.0, resources: { requests: { cpu: 10m, memory: 16Mi } } }\n`);
+      expect(errors, name).toStrictEqual([expect.stringContaining(`workloads[0].name: '${name}' is the name of a catalog add-on`)]);
+    }
+  });
+
+  it('a workload in the namespace of an add-on', () => {
+    expect(errorsOf('ns', workload('    namespace: monitoring\n'))).toStrictEqual([expect.stringMatching(/^environments\/ns\.yaml:8:16 {2}workloads\[0\]\.namespace: namespace 'monitoring' belongs to add-on kube-prometheus-stack/)]);
+  });
+
+  it('ConfigMaps: 1 MiB for Kubernetes, 256 KiB for the last-applied annotation of client-side apply', () => {
+    const file = (kib: number): string => `    configFiles: { /etc/portal/big.txt: "${'x'.repeat(kib * 1024)}" }\n`;
+    expect(errorsOf('cm', workload(file(200)))).toStrictEqual([]);
+    expect(errorsOf('cm', workload(file(300)))).toStrictEqual([
+      "environments/cm.yaml:8:5  workloads[0].configFiles: config files total 300 KiB (301 KiB as JSON); Argo CD's client-side apply copies the ConfigMap into its last-applied-configuration annotation, and annotations are limited to 256 KiB  (keep config files under about 250 KiB in total; ship large files in the image or on a volume)",
+    ]);
+    expect(errorsOf('cm', workload(file(1025)))).toStrictEqual(['environments/cm.yaml:8:5  workloads[0].configFiles: config files total 1025 KiB; Kubernetes refuses a ConfigMap over 1 MiB  (ship large files in the image or on a volume)']);
+  });
+
+  it('HPA and PDB bounds', () => {
+    expect(errorsOf('hpa', workload('    replicas: 0\n    autoscaling: { maxReplicas: 3 }\n'))).toStrictEqual([expect.stringContaining("workloads[0].replicas: replicas 0 would be the HPA's minReplicas")]);
+    expect(errorsOf('hpa', workload('    autoscaling: { minReplicas: 4, maxReplicas: 3 }\n'))).toStrictEqual([expect.stringContaining('workloads[0].autoscaling.minReplicas: minReplicas 4 is above maxReplicas 3')]);
+    expect(errorsOf('pdb', workload('    replicas: 1\n    disruptionBudget: { minAvailable: 1 }\n'))).toStrictEqual([expect.stringContaining('minAvailable 1 with 1 replica allows no eviction')]);
+    expect(errorsOf('pdb', workload('    disruptionBudget: { maxUnavailable: 0 }\n'))).toStrictEqual([expect.stringContaining('maxUnavailable 0 allows no eviction')]);
+    expect(errorsOf('pdb', workload('    replicas: 3\n    disruptionBudget: { minAvailable: 2 }\n'))).toStrictEqual([]);
+  });
+
+  it('mounts and the paths the generator owns', () => {
+    const irsa = 'aws: { iam: { mode: irsa, issuerURL: https://oidc.fixture.example.com } }\n';
+    const sa = '    serviceAccount: { iamRoleArn: arn:aws:iam::111111111111:role/portal }\n';
+    expect(errorsOf('m', irsa + workload(sa + '    configFiles: { /var/run/secrets/eks.amazonaws.com/serviceaccount/extra: x }\n'))).toStrictEqual([
+      expect.stringContaining('lies inside the IRSA web-identity token at /var/run/secrets/eks.amazonaws.com/serviceaccount, which is read-only'),
+    ]);
+    expect(errorsOf('m', workload('    configFiles: { /etc/app: x, /etc/app/y.yaml: y }\n'))).toStrictEqual([expect.stringContaining('config file /etc/app/y.yaml lies inside config file /etc/app, which is a file')]);
+    expect(errorsOf('m', workload('    configFiles: { /etc/../app.yaml: x }\n'))).toStrictEqual([expect.stringContaining("config file /etc/../app.yaml: '/etc/../app.yaml' is not a plain absolute path")]);
+    expect(errorsOf('m', workload('    configFiles: { /tmp/app.yaml: x, /etc/a/b.yaml: y, /etc/a/c.yaml: z }\n'))).toStrictEqual([]);
+  });
+});
