@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { listFiles } from '../generators/write/writer.js';
 import { cli, EXAMPLES, exampleRoot, renderedExamples } from './helpers.js';
+
+// Each test runs the commands as processes (about 2 s each alone, far more on a loaded machine).
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 /** A scratch repository: the example environments and their rendered tree. */
 const scratch = (): string => exampleRoot({ rendered: true });
@@ -80,18 +83,33 @@ describe('check', () => {
     expect(r.stdout).toMatch(/^check: 5 environments, \d+ files: rendered\/ is up to date \(\d+\.\d s\)$/m);
   });
 
-  it('fails naming a deleted, an extra and a stale file', () => {
+  it('fails naming a deleted, an extra and a stale file (with the inputs that changed), and where the manifest disagrees', () => {
     const d = scratch();
     rmSync(join(d, 'rendered', 'dev', 'README.md'));
     writeFileSync(join(d, 'rendered', 'staging', 'stray.yaml'), 'x: 1\n');
+    const values = join(d, 'rendered', 'staging', 'values', 'metrics-server.yaml');
+    writeFileSync(values, `${readFileSync(values, 'utf8')}replicas: 9\n`);
     const prod = join(d, 'environments', 'prod.yaml');
     writeFileSync(prod, readFileSync(prod, 'utf8').replace('plannedPods: 300', 'plannedPods: 310'));
     const r = cli('check', d);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('missing  rendered/dev/README.md');
-    expect(r.stderr).toContain('extra    rendered/staging/stray.yaml');
-    expect(r.stderr).toMatch(/^stale    rendered\/prod\/README\.md$/m);
+    const lines = r.stderr.split('\n');
+    expect(lines).toContain('missing  rendered/dev/README.md');
+    expect(lines).toContain('extra    rendered/staging/stray.yaml');
+    expect(lines).toContain('stale    rendered/prod/README.md  (inputs changed: cluster)');
+    expect(lines).toContain('stale    rendered/prod/.provenance.json');
+    expect(lines).toContain('stale    rendered/staging/values/metrics-server.yaml  (same inputs: the generator changed, or the file was edited)');
+    expect(lines).toContain('manifest rendered/dev/.provenance.json: lists README.md, which is not in the tree');
+    expect(lines).toContain('manifest rendered/staging/.provenance.json: values/metrics-server.yaml does not match its hash (edited after synth?)');
+    expect(lines).toContain('manifest rendered/staging/.provenance.json: does not list stray.yaml');
     expect(r.stderr).toContain('run npm run synth and commit');
+    expect(r.stdout).toMatch(/^check: 5 environments, \d+ files: 8 findings \(\d+\.\d s\)$/m);
+    // --env: only those environments.
+    const only = cli('check', d, '--env', 'prod');
+    expect(only.code).toBe(1);
+    expect(only.stderr.split('\n').filter((l) => / rendered\//.test(l)).every((l) => l.includes('rendered/prod/'))).toBe(true);
+    expect(only.stdout).toMatch(/^check: 1 environment, \d+ files: 2 findings/m);
+    expect(cli('check', d, '--env', 'prdo')).toMatchObject({ code: 2, stderr: expect.stringContaining("no such environment: prdo (did you mean 'prod'?)") });
   });
 
   it('fails on the tree of an environment that no longer exists', () => {
@@ -100,6 +118,25 @@ describe('check', () => {
     const r = cli('check', d);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('extra    rendered/dev/README.md  (no environments/dev.yaml)');
+  });
+});
+
+describe('talos and diff', () => {
+  it('talos without a command prints its help as a usage error (exit 2)', () => {
+    const r = cli('talos', EXAMPLES);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^Usage: npm run talos -- <command>/);
+  });
+
+  it('talos commands and diff end with their summary line', () => {
+    const root = renderedExamples();
+    expect(cli('talos', root, 'commands', '--env', 'prod').stdout).toMatch(/^talos commands: prod: commands for \d+ node configs \(\d+\.\d s\)$/m);
+    const diff = cli('diff', root, '--committed');
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/^diff: no change against rendered\/ \(on disk\) \(\d+\.\d s\)$/m);
+    const md = cli('diff', root, '--committed', '--format', 'json');
+    expect(JSON.parse(md.stdout)).toBeTypeOf('object');
+    expect(md.stderr).toMatch(/^diff: no change/m);
   });
 });
 

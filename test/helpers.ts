@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnvironmentSources } from '../generators/load/loader.js';
+import { listEnvironmentNames, readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../generators/pipeline.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
@@ -31,7 +31,7 @@ export function exampleRoot(opts: { rendered?: boolean; extra?: Record<string, s
   for (const [file, text] of Object.entries(opts.extra ?? {})) writeFileSync(join(dir, 'environments', file), text);
   if (opts.rendered) {
     const sources = readEnvironmentSources(dir);
-    for (const name of [...sources.keys()].filter((k) => /^environments\/[^_][^/]*\.yaml$/.test(k)).map((k) => k.slice('environments/'.length, -'.yaml'.length))) {
+    for (const name of listEnvironmentNames(sources)) {
       const r = prepareEnvironment(name, sources);
       if (!r.prepared) throw new Error(formatted(r).join('\n'));
       writeEnvironment(join(dir, RENDERED_DIR), name, renderEnvironment(r.prepared));
