@@ -19,6 +19,12 @@ export function archOfInstanceType(instanceType: string): Arch {
   return parseInstanceType(instanceType).attributes.startsWith('g') ? 'arm64' : 'amd64';
 }
 
+/**
+ * The node label every GPU node carries (set by the generator in the Talos and K3s node configs)
+ * and the nvidia-device-plugin DaemonSet selects on.
+ */
+export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';
+
 /** EC2 families with NVIDIA GPUs. */
 export const NVIDIA_GPU_FAMILIES: readonly string[] = [
   'g4dn', 'g5', 'g5g', 'g6', 'g6e', 'g6f', 'gr6', 'gr6f', 'g7e',
