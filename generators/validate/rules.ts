@@ -7,7 +7,8 @@ import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
-import { archOfInstanceType, isNvidiaGpuInstanceType, parseInstanceType } from '../model/aws.js';
+import { GPU_PRESENT_LABEL } from '../model/aws.js';
+import { GPU_FAMILIES, INSTANCE_TYPES, instanceTypeFacts } from '../model/instance-types.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { minorOf } from '../model/build.js';
@@ -139,17 +140,31 @@ const versions: Rule = ({ input }, report) => {
 
 const instanceTypes: Rule = ({ input }, report) => {
   input.nodePools.forEach((p, i) => {
-    const expected = archOfInstanceType(p.instanceType);
-    const { family } = parseInstanceType(p.instanceType);
-    if (expected !== p.arch)
-      report('arch-instance-family', ['nodePools', i, 'arch'], `${p.arch} does not match instance type ${p.instanceType}, which is ${expected}`, {
-        hint: expected === 'arm64' ? `${family} is a Graviton family (a 'g' after the generation); set arch: arm64` : `${family} is an x86_64 family; set arch: amd64 or use a Graviton family such as m7g`,
+    const facts = instanceTypeFacts(p.instanceType);
+    if (!facts) {
+      report('instance-type', ['nodePools', i, 'instanceType'], `unknown EC2 instance type '${p.instanceType}'`, {
+        hint: hintFor(p.instanceType, INSTANCE_TYPES.keys()) ?? `the instance table (generators/model/instance-types.ts) has the m, c, r, t and NVIDIA GPU families of generations 5 to 8 (e.g. m7i.xlarge, m7g.xlarge, g5.xlarge)`,
       });
-    if (p.gpu && !isNvidiaGpuInstanceType(p.instanceType))
-      report('gpu-instance-family', ['nodePools', i, 'instanceType'], `GPU pool '${p.name}' uses ${p.instanceType}, which has no NVIDIA GPU`, { hint: 'use an NVIDIA GPU family: g4dn, g5, g5g, g6, g6e, p4d, p5 …' });
-    if (!p.gpu && isNvidiaGpuInstanceType(p.instanceType))
+      return;
+    }
+    if (facts.arch !== p.arch)
+      report('arch-instance-family', ['nodePools', i, 'arch'], `${p.arch} does not match instance type ${p.instanceType}, which is ${facts.arch}`, {
+        hint: facts.arch === 'arm64' ? `${p.instanceType} is a Graviton (arm64) type; set arch: arm64` : `${p.instanceType} is an x86_64 type; set arch: amd64, or use a Graviton type such as m7g.xlarge`,
+      });
+    if (p.gpu && facts.gpus === 0)
+      report('gpu-instance-family', ['nodePools', i, 'instanceType'], `GPU pool '${p.name}' uses ${p.instanceType}, which has no NVIDIA GPU`, { hint: `NVIDIA GPU families: ${GPU_FAMILIES.join(', ')}` });
+    if (p.gpu && facts.gpus > 0 && p.gpu.perNode !== undefined && p.gpu.perNode > facts.gpus)
+      report('gpu-instance-family', ['nodePools', i, 'gpu', 'perNode'], `perNode ${p.gpu.perNode}, but ${p.instanceType} has ${facts.gpus} ${facts.gpuModel ?? ''} GPU${facts.gpus === 1 ? '' : 's'}`.replace('  ', ' '), {
+        hint: `remove perNode (it defaults to the instance type's GPU count) or pick a type with ${p.gpu.perNode} GPUs`,
+      });
+    if (!p.gpu && facts.gpus > 0)
       report('gpu-instance-family', ['nodePools', i, 'instanceType'], `${p.instanceType} has an NVIDIA GPU but pool '${p.name}' declares no gpu, so it gets no driver`, { severity: 'warning', hint: 'add gpu: { vendor: nvidia }' });
     if (p.gpu && p.role === 'controlplane') report('gpu-instance-family', ['nodePools', i, 'gpu'], 'GPU pools must be workers', { key: true });
+    if (!p.gpu && p.labels?.[GPU_PRESENT_LABEL] !== undefined)
+      report('gpu-label', ['nodePools', i, 'labels', GPU_PRESENT_LABEL], `pool '${p.name}' has no GPU but carries ${GPU_PRESENT_LABEL}, which makes the NVIDIA device plugin run (and fail) on its nodes`, {
+        hint: `remove the label: the generator sets ${GPU_PRESENT_LABEL}=true on GPU pools only`,
+        key: true,
+      });
   });
 };
 
