@@ -213,17 +213,6 @@ const nodeAddresses: Rule = ({ input }, report) => {
   });
 };
 
-const capacity: Rule = ({ input }, report) => {
-  const planned = input.cluster.plannedPods ?? DEFAULTS.plannedPods;
-  const workers = input.nodePools.filter((p) => p.role === 'worker');
-  const cap = workers.reduce((n, p) => n + (p.nodes?.length ?? p.count ?? 0) * (p.maxPods ?? DEFAULTS.maxPods), 0);
-  if (cap < planned)
-    report('capacity', ['nodePools'], `worker capacity is ${cap} pods (Σ nodes × maxPods), below the ${planned} planned pods`, {
-      severity: 'warning',
-      hint: 'add worker nodes, raise maxPods, or set cluster.plannedPods',
-    });
-};
-
 const iam: Rule = ({ input }, report) => {
   if (input.aws.iam?.mode === 'irsa' && !input.aws.iam.issuerURL) report('irsa-issuer', ['aws', 'iam'], 'IRSA needs issuerURL: the public OIDC issuer serving the service-account discovery documents', { key: true });
 };
@@ -241,7 +230,7 @@ const addons: Rule = ({ input }, report) => {
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
 };
 
-export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, capacity, iam, addons];
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons];
 
 /**
  * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a
