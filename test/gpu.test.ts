@@ -51,6 +51,9 @@ describe('GPU pools', () => {
     const files = render('gpu-talos', `nodePools:\n${CP}${gpuPool(1)}`);
     expect(doc(files, 'talos/gpu.yaml').machine.nodeLabels).toStrictEqual({ 'node.opendev.dev/pool': 'gpu', 'topology.kubernetes.io/region': 'eu-west-1', 'topology.kubernetes.io/zone': 'eu-west-1a', 'nvidia.com/gpu.present': 'true' });
     expect(doc(files, 'talos/workers.yaml').machine.nodeLabels).not.toHaveProperty(['nvidia.com/gpu.present']);
+    // Talos 1.13 (the fixture's): the README names what is rendered, the device plugin, not the GPU Operator.
+    expect(files.get('README.md')).toContain('Kubernetes side: the `nvidia-device-plugin` add-on (chart `nvidia-device-plugin 0.20.0`, not the GPU Operator');
+    expect(files.get('README.md')).not.toContain('the NVIDIA GPU Operator with');
     const tree = parseRenderedTree(new Map([...files].map(([p, c]) => [`gpu-talos/${p}`, c])));
     expect((await checkRenderedTree(tree)).filter((d) => d.rule === 'policy.gpu-device-plugin')).toStrictEqual([]);
   });
