@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../generators/pipeline.js';
@@ -23,7 +23,9 @@ export function fixtureSources(dir: 'valid' | 'invalid', file: string): { name: 
   }
   const text = readFileSync(join(FIXTURES, dir, file), 'utf8');
   sources.set(`environments/${name}.yaml`, text);
-  const lock = sources.get('environments/_fixture.ssm.lock.json');
+  // A fixture may bring its own lock (<name>.ssm.lock.json next to it); otherwise it shares _fixture's.
+  const own = join(FIXTURES, dir, `${name}.ssm.lock.json`);
+  const lock = existsSync(own) ? readFileSync(own, 'utf8') : sources.get('environments/_fixture.ssm.lock.json');
   if (lock) sources.set(`environments/${name}.ssm.lock.json`, lock);
   return { name, sources };
 }

@@ -151,6 +151,27 @@ export const INSTANCE_TYPES: ReadonlyMap<string, InstanceTypeFacts> = expand();
 
 export const instanceTypeFacts = (name: string): InstanceTypeFacts | undefined => INSTANCE_TYPES.get(name);
 
+/** EC2's answer for one type, as locked by `--refresh-ssm` (generators/ssm/lock.ts `ec2`). */
+export interface LockedFacts {
+  offered: boolean;
+  arch?: Arch;
+  vcpu?: number;
+  memoryMiB?: number;
+  gpus?: number;
+  gpuModel?: string;
+}
+
+/** Facts from the lock (what EC2 said, for offered types) before the table. */
+export function factsWithLock(locked: Readonly<Record<string, LockedFacts>> | undefined): (name: string) => InstanceTypeFacts | undefined {
+  if (!locked) return instanceTypeFacts;
+  return (name) => {
+    const l = locked[name];
+    if (l?.offered && l.arch && l.vcpu !== undefined && l.memoryMiB !== undefined)
+      return { arch: l.arch, vcpu: l.vcpu, memoryMiB: l.memoryMiB, gpus: l.gpus ?? 0, ...(l.gpuModel ? { gpuModel: l.gpuModel } : {}) };
+    return instanceTypeFacts(name);
+  };
+}
+
 /** NVIDIA GPU families of the table (for hints). */
 export const GPU_FAMILIES: readonly string[] = Object.entries(INSTANCE_FAMILIES)
   .filter(([, f]) => f.category === 'gpu')

@@ -10,7 +10,7 @@ import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { systemReserve } from '../model/instance-types.js';
 import { eligiblePools, gpuBudget, peakReplicas, placementOfInput, poolViewsOfInput, type PoolView } from '../model/placement.js';
-import type { Rule } from './rules.js';
+import { factsOf, type Rule } from './rules.js';
 
 /** What each DaemonSet pod on a node is assumed to request (README, Capacity). */
 export const DAEMONSET_POD_RESERVE = { cpuMilli: 50, memoryMiB: 100 };
@@ -45,8 +45,9 @@ const workloadsOf = (input: EnvironmentInput) => (input.workloads ?? []).map((w,
 
 const gib = (mib: number): string => `${(mib / 1024).toFixed(1)} GiB`;
 
-const requestFit: Rule = ({ input }, report) => {
-  const pools = poolViewsOfInput(input);
+const requestFit: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
   for (const { w, at, pl } of workloadsOf(input)) {
     const on = eligiblePools(pools, pl).flatMap((p) => {
       const a = allocatable(input, p);
@@ -69,8 +70,9 @@ const requestFit: Rule = ({ input }, report) => {
   }
 };
 
-const gpuCapacity: Rule = ({ input }, report) => {
-  const pools = poolViewsOfInput(input);
+const gpuCapacity: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
   for (const { w, at, pl } of workloadsOf(input)) {
     if (!pl.gpu) continue;
     const replicas = peakReplicas(w.replicas ?? (w.kind === 'cronjob' ? 1 : DEFAULTS.replicas), w.autoscaling);
@@ -84,8 +86,9 @@ const gpuCapacity: Rule = ({ input }, report) => {
   }
 };
 
-const capacity: Rule = ({ input }, report) => {
-  const pools = poolViewsOfInput(input);
+const capacity: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
   const planned = input.cluster.plannedPods ?? DEFAULTS.plannedPods;
   const general = eligiblePools(pools, { arch: 'any' });
   const cap = general.reduce((n, p) => n + podSlots(input, p), 0);

@@ -8,7 +8,7 @@ import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
-import { GPU_FAMILIES, INSTANCE_TYPES, instanceTypeFacts } from '../model/instance-types.js';
+import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, type LockedFacts } from '../model/instance-types.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { minorOf } from '../model/build.js';
@@ -18,7 +18,13 @@ import type { Diagnostic, Severity } from './diagnostics.js';
 export interface RuleContext {
   env: ResolvedEnvironment;
   input: EnvironmentInput;
+  /** EC2 facts of the environment's instance types, locked by `--refresh-ssm` (absent in older locks). */
+  ec2?: { region: string; instanceTypes: Readonly<Record<string, LockedFacts>> };
 }
+
+/** Instance facts for the rules: the EC2 lock of the environment's region, then the table. */
+export const factsOf = (ctx: RuleContext): ((t: string) => InstanceTypeFacts | undefined) =>
+  factsWithLock(ctx.ec2 && ctx.ec2.region === ctx.input.aws.region ? ctx.ec2.instanceTypes : undefined);
 
 export type Rule = (ctx: RuleContext, report: Reporter) => void;
 export type Reporter = (rule: string, path: DocPath, message: string, opts?: { hint?: string; severity?: Severity; key?: boolean }) => void;
@@ -138,9 +144,21 @@ const versions: Rule = ({ input }, report) => {
   }
 };
 
-const instanceTypes: Rule = ({ input }, report) => {
+const instanceTypes: Rule = (ctx, report) => {
+  const { input, ec2 } = ctx;
+  const lookup = factsOf(ctx);
+  const lockName = `environments/${ctx.env.name}.ssm.lock.json`;
+  if (ec2 && ec2.region !== input.aws.region)
+    report('instance-type-offered', ['aws', 'region'], `the EC2 instance facts in ${lockName} are for region ${ec2.region}, not ${input.aws.region}`, { severity: 'warning', hint: `run npm run synth -- --env ${ctx.env.name} --refresh-ssm` });
   input.nodePools.forEach((p, i) => {
-    const facts = instanceTypeFacts(p.instanceType);
+    const locked = ec2 && ec2.region === input.aws.region ? ec2.instanceTypes[p.instanceType] : undefined;
+    if (locked && !locked.offered) {
+      report('instance-type-offered', ['nodePools', i, 'instanceType'], `${p.instanceType} is not offered in region ${input.aws.region} (EC2 DescribeInstanceTypeOfferings, locked in ${lockName})`, {
+        hint: 'pick a type EC2 offers in this region (aws ec2 describe-instance-type-offerings --location-type region), then refresh the lock',
+      });
+      return;
+    }
+    const facts = lookup(p.instanceType);
     if (!facts) {
       report('instance-type', ['nodePools', i, 'instanceType'], `unknown EC2 instance type '${p.instanceType}'`, {
         hint: hintFor(p.instanceType, INSTANCE_TYPES.keys()) ?? `the instance table (generators/model/instance-types.ts) has the m, c, r, t and NVIDIA GPU families of generations 5 to 8 (e.g. m7i.xlarge, m7g.xlarge, g5.xlarge)`,
