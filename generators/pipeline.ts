@@ -4,6 +4,7 @@
  */
 import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
 import { buildModel } from './model/build.js';
+import { factsWithLock } from './model/instance-types.js';
 import type { EnvironmentInput } from './model/input.js';
 import type { EnvironmentModel } from './model/types.js';
 import { withHeader, type FinalFile } from './render/header.js';
@@ -41,7 +42,7 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
   if (schemaErrors.length > 0) {
     // Report the semantic problems of the rest of the document in the same run.
-    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput);
+    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2 });
     return { diagnostics: [...diagnostics, ...schemaErrors, ...lockDiags, ...ssm.diagnostics, ...semantic] };
   }
   const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
@@ -49,10 +50,10 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   all.push(...validateResolvedSsmValues(env, ssm));
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
-  all.push(...validateSemantics(env, input));
+  all.push(...validateSemantics(env, input, { ec2: lock.ec2 }));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = buildModel(input, env.files);
+  const model = buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined));
   return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 

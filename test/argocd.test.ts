@@ -49,9 +49,10 @@ describe('Argo CD objects of the example environments', () => {
     expect(rc).toStrictEqual([{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'nvidia' }, handler: 'nvidia' }]);
     const values = parseYamlStream(renderExample('prod').find((f) => f.path === 'values/nvidia-device-plugin.yaml')!.content)[0] as any;
     expect(values.runtimeClassName).toBe('nvidia');
-    expect(values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toContainEqual({
-      matchExpressions: [{ key: 'node.opendev.dev/pool', operator: 'In', values: ['gpu'] }],
-    });
+    // One selector, the label the generator puts on GPU nodes only (not the pool's own labels).
+    expect(values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toStrictEqual([
+      { matchExpressions: [{ key: 'nvidia.com/gpu.present', operator: 'In', values: ['true'] }] },
+    ]);
   });
 
   it('prod syncs by hand, dev automatically with prune and self-heal', () => {

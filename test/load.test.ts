@@ -4,7 +4,6 @@ import { locate, mergeDeep, resolveEnvironment } from '../generators/load/loader
 import { cidrContains, cidrsOverlap, parseCidr, parseIpv4 } from '../generators/lib/cidr.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { formatPath } from '../generators/lib/paths.js';
-import { archOfInstanceType, isNvidiaGpuInstanceType } from '../generators/model/aws.js';
 
 const HEAD = '# yaml-language-server: $schema=../schemas/environment.schema.json\n';
 
@@ -85,15 +84,5 @@ describe('small helpers', () => {
     expect(formatPath(['nodePools', 2, 'instanceType'])).toBe('nodePools[2].instanceType');
     expect(formatPath(['addons', 'x', 'values', 'a.b'])).toBe('addons.x.values["a.b"]');
     expect(formatPath([])).toBe('(document)');
-  });
-
-  it.each([
-    ['m7g.xlarge', 'arm64'], ['c7gn.large', 'arm64'], ['r8g.2xlarge', 'arm64'], ['t4g.small', 'arm64'], ['g5g.xlarge', 'arm64'], ['im4gn.large', 'arm64'],
-    ['m7i.large', 'amd64'], ['m7a.large', 'amd64'], ['g5.xlarge', 'amd64'], ['g4dn.xlarge', 'amd64'], ['p5.48xlarge', 'amd64'], ['m7i-flex.large', 'amd64'],
-  ])('%s is %s', (t, arch) => expect(archOfInstanceType(t)).toBe(arch));
-
-  it('knows NVIDIA GPU families', () => {
-    expect(['g4dn.xlarge', 'g5.2xlarge', 'g5g.xlarge', 'g6e.xlarge', 'p4d.24xlarge', 'p5.48xlarge'].map(isNvidiaGpuInstanceType)).toStrictEqual([true, true, true, true, true, true]);
-    expect(['m7i.large', 'g4ad.xlarge', 'inf2.xlarge'].map(isNvidiaGpuInstanceType)).toStrictEqual([false, false, false]);
   });
 });

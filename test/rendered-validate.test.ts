@@ -35,6 +35,11 @@ describe('rendered-tree validation', () => {
     'application-paths': ["rendered/fix/apps/portal.yaml:11:11  spec.source.path: source path 'rendered/fix/manifests/portl' does not exist in the rendered tree"],
     'appproject-wildcard': ["rendered/fix/argocd/appproject.yaml:10:7  spec.sourceRepos[1]: wildcard '*' in AppProject fix"],
     'container-requests': ["rendered/fix/manifests/portal/deployment-portal.yaml:32:13  spec.template.spec.containers[0].resources: container 'portal' has no cpu request"],
+    'gpu-device-plugin': [
+      'rendered/fix/k3s/general.yaml:8:1  node-label: node config k3s/general.yaml has no GPU but is selected by the nvidia-device-plugin DaemonSet (rendered/fix/values/nvidia-device-plugin.yaml), which then runs and fails there  (only GPU pools may carry nvidia.com/gpu.present=true)',
+      'rendered/fix/k3s/gpu.yaml:14:5  node-taint[1]: GPU node config k3s/gpu.yaml has taint dedicated=ml:NoExecute, which the nvidia-device-plugin DaemonSet does not tolerate',
+      'rendered/fix/talos/gpu-1.yaml:72:3  machine.nodeLabels: GPU node config talos/gpu-1.yaml is not selected by the nvidia-device-plugin DaemonSet (nodeSelector and node affinity of rendered/fix/values/nvidia-device-plugin.yaml), so the node never offers nvidia.com/gpu  (GPU nodes must carry nvidia.com/gpu.present=true',
+    ],
     'duplicate-objects': ['rendered/fix/manifests/portal/service-portal.yaml:4:9  metadata.name: Service portal/portal is also rendered in rendered/fix/manifests/portal/service-portal-copy.yaml'],
     'k8s-schema': ["rendered/fix/manifests/portal/deployment-portal.yaml:9:3  spec.replica: Deployment portal: unknown field 'replica' (not in the apps/v1 Deployment schema)"],
     'k8s-schema-crd': [

@@ -1,9 +1,33 @@
 import { RuntimeClass } from 'kubernetes-models/node.k8s.io/v1/RuntimeClass';
+import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import { RBAC, type CatalogEntry, type K8sObject } from './types.js';
 
+export { GPU_PRESENT_LABEL };
 export const NVIDIA_RUNTIME_CLASS = 'nvidia';
-/** Label GPU nodes carry (set by the Talos node config, or by NVIDIA GPU feature discovery). */
-export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';
+
+/**
+ * What the pinned chart (0.20.0 values.yaml) puts in the DaemonSet when our values do not say
+ * otherwise: the rendered-tree check (validate/rendered/gpu.ts) applies our values over these, as
+ * Helm does (maps merge, lists replace). A test compares them with the upstream values.yaml.
+ */
+export const DEVICE_PLUGIN_CHART_DEFAULTS = {
+  nodeSelector: {},
+  affinity: {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          { matchExpressions: [{ key: 'feature.node.kubernetes.io/pci-10de.present', operator: 'In', values: ['true'] }] },
+          { matchExpressions: [{ key: 'feature.node.kubernetes.io/cpu-model.vendor_id', operator: 'In', values: ['NVIDIA'] }] },
+          { matchExpressions: [{ key: GPU_PRESENT_LABEL, operator: 'In', values: ['true'] }] },
+        ],
+      },
+    },
+  },
+  tolerations: [
+    { key: 'CriticalAddonsOnly', operator: 'Exists' },
+    { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+  ],
+} as const;
 
 /**
  * NVIDIA device plugin on GPU nodes only. Talos 1.12's NVIDIA guide installs this chart with a
@@ -24,13 +48,12 @@ export const nvidiaDevicePlugin: CatalogEntry = {
   clusterResources: [...RBAC, 'node.k8s.io/RuntimeClass'],
   values: ({ model }) => {
     const gpuPools = model.pools.filter((p) => p.gpu);
-    // A node is a GPU node if it carries the GPU label or all labels of one of the GPU pools.
-    const terms = [
-      { matchExpressions: [{ key: GPU_PRESENT_LABEL, operator: 'In', values: ['true'] }] },
-      ...gpuPools
-        .filter((p) => Object.keys(p.labels).length > 0)
-        .map((p) => ({ matchExpressions: Object.entries(p.labels).map(([key, value]) => ({ key, operator: 'In', values: [value] })) })),
-    ];
+    // One selector: nvidia.com/gpu.present=true, which the generator sets on every GPU node (Talos
+    // machine.nodeLabels, K3s node-label) and on no other. It is the label the chart itself honours
+    // ("a GPU deployment can be forced by setting it") and the one GPU feature discovery would set;
+    // the pool's own labels are not used, since a non-GPU pool may share them. NFD's PCI labels are
+    // dropped: NFD is not installed, and a label-less selector would miss the node.
+    const terms = [{ matchExpressions: [{ key: GPU_PRESENT_LABEL, operator: 'In', values: ['true'] }] }];
     const taintTolerations = gpuPools.flatMap((p) => p.taints.map((t) => ({ key: t.key, operator: 'Exists', effect: t.effect })));
     const tolerations = [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, ...taintTolerations];
     const unique = [...new Map(tolerations.map((t) => [JSON.stringify(t), t])).values()];

@@ -6,6 +6,7 @@ import { renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import type { FinalFile } from '../render/header.js';
 import { toYaml } from '../lib/yaml.js';
 import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
+import { createEc2Facts, type Ec2Facts } from '../ssm/ec2.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { listRenderedEnvironments, RENDERED_DIR, writeEnvironments, type WriterIo } from '../write/writer.js';
@@ -26,6 +27,9 @@ Options:
                            render. Also checks that every SecureString the environments depend on
                            ({ secret: … }, the Talos bundle, K3s tokens, add-on defaults) exists as a
                            SecureString, by name and type only (never decrypted, never locked).
+                           And asks EC2 which of the pools' instance types are offered in the region
+                           and their sizes (DescribeInstanceTypeOfferings, DescribeInstanceTypes;
+                           AWS_ENDPOINT_URL_EC2 for another endpoint), locked in the same file.
                            Nothing is written unless every fetch and every render succeeds.
                            Refresh environments of different accounts one at a time with --env.
   --print-resolved <env>   print the environment merged with its bases, and exit
@@ -46,6 +50,8 @@ export interface SynthDeps {
   render?: (p: PreparedEnvironment) => FinalFile[];
   /** The writer's file-system calls (tests inject failures). */
   writerIo?: WriterIo;
+  /** EC2 facts per region for the refresh (instance type offerings and sizes); without it the lock gets no ec2 section. */
+  ec2?: (region: string) => Promise<Ec2Facts>;
 }
 
 const defaultDeps = (): SynthDeps => ({
@@ -53,6 +59,7 @@ const defaultDeps = (): SynthDeps => ({
   checkAccount: ssmEndpointOverride() === undefined,
   stdout: (text) => process.stdout.write(text),
   render: renderEnvironment,
+  ec2: (region) => createEc2Facts(region),
 });
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
@@ -74,7 +81,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   let refreshed: EnvironmentRefresh[] = [];
   if (values['refresh-ssm']) {
     // 1. Fetch everything for every requested environment (throws before anything is written).
-    refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount });
+    refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount, ...(deps.ec2 ? { ec2: deps.ec2 } : {}) });
     sources = withLocks(sources, refreshed);
   }
   // 2. Render everything in memory, with the new locks: nothing is written unless every environment renders.

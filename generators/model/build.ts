@@ -4,6 +4,7 @@
  */
 import { parseInstanceType } from './aws.js';
 import { DEFAULTS } from './defaults.js';
+import { instanceTypeFacts, type InstanceTypeFacts } from './instance-types.js';
 import type { EnvironmentInput, NodePoolInput, WorkloadInput } from './input.js';
 import type { ConfigTarget, Datastore, EnvironmentModel, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
 
@@ -16,7 +17,8 @@ function nodeClassOf(pool: NodePoolInput): NodeClass {
   return pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch };
 }
 
-function buildPool(p: NodePoolInput, subnets: Subnet[]): NodePool {
+function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => InstanceTypeFacts | undefined): NodePool {
+  const facts = factsOf(p.instanceType);
   const subnetByName = new Map(subnets.map((s) => [s.name, s]));
   const poolSubnet = p.subnet ? subnetByName.get(p.subnet) : undefined;
   const nodes: Node[] = (p.nodes ?? []).map((n) => ({
@@ -32,11 +34,12 @@ function buildPool(p: NodePoolInput, subnets: Subnet[]): NodePool {
     arch: p.arch,
     instanceType: p.instanceType,
     family: parseInstanceType(p.instanceType).family,
+    facts,
     subnet: poolSubnet,
     maxPods: p.maxPods ?? DEFAULTS.maxPods,
     labels: p.labels ?? {},
     taints: p.taints ?? [],
-    gpu: p.gpu ? { vendor: p.gpu.vendor, perNode: p.gpu.perNode ?? 1 } : undefined,
+    gpu: p.gpu ? { vendor: p.gpu.vendor, perNode: p.gpu.perNode ?? facts?.gpus ?? 1 } : undefined,
     nodeClass: nodeClassOf(p),
     nodes,
     count: p.nodes ? undefined : p.count,
@@ -127,9 +130,9 @@ function buildWorkload(w: WorkloadInput, clusterName: string): Workload {
 
 const sortedUnique = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
-export function buildModel(input: EnvironmentInput, sourceFiles: string[]): EnvironmentModel {
+export function buildModel(input: EnvironmentInput, sourceFiles: string[], factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts): EnvironmentModel {
   const subnets: Subnet[] = input.aws.vpc.subnets.map((s) => ({ name: s.name, id: s.id, cidr: s.cidr, zone: s.zone, public: s.public ?? false }));
-  const pools = input.nodePools.map((p) => buildPool(p, subnets));
+  const pools = input.nodePools.map((p) => buildPool(p, subnets, factsOf));
   const nodes = pools.flatMap((p) => p.nodes);
   const controlPlaneNodes = nodes.filter((n) => n.role === 'controlplane');
   const configTargets: ConfigTarget[] = pools.flatMap((pool) =>

@@ -4,6 +4,8 @@
  * only this. Plain data, no I/O.
  */
 
+import type { InstanceTypeFacts } from './instance-types.js';
+
 /** Reference to an SSM SecureString: never read at synth, rendered as a reference. */
 export interface SecretRef {
   secret: string;
@@ -46,6 +48,8 @@ export interface NodePool {
   instanceType: string;
   /** Instance family, e.g. m7g for m7g.xlarge. */
   family: string;
+  /** vCPUs, memory and GPUs of the instance type (instance table or EC2 lock); undefined if unknown. */
+  facts?: InstanceTypeFacts;
   subnet?: Subnet;
   maxPods: number;
   labels: Record<string, string>;

@@ -20,11 +20,29 @@ export interface LockedParameter {
   lastModified: string;
 }
 
+/** What EC2 said about one instance type in the environment's region (DescribeInstanceTypeOfferings, DescribeInstanceTypes). */
+export interface LockedInstanceType {
+  offered: boolean;
+  /** Facts, for offered types. */
+  arch?: 'amd64' | 'arm64';
+  vcpu?: number;
+  memoryMiB?: number;
+  gpus?: number;
+  gpuModel?: string;
+}
+
+/** EC2 facts of the instance types the environment uses, in its region (optional: older locks have none). */
+export interface Ec2Lock {
+  region: string;
+  instanceTypes: Record<string, LockedInstanceType>;
+}
+
 export interface SsmLock {
   version: 1;
   parameters: Record<string, LockedParameter>;
   /** `{ ssmPath }` prefixes → the parameter names found directly below them (sorted). */
   paths: Record<string, string[]>;
+  ec2?: Ec2Lock;
 }
 
 export const lockFile = (env: string): string => `environments/${env}.ssm.lock.json`;
@@ -70,7 +88,24 @@ function checkLockShape(raw: unknown): SsmLock {
       paths[prefix] = names as string[];
     }
   }
-  return { version: 1, parameters, paths };
+  const ec2 = r.ec2 === undefined ? undefined : checkEc2Shape(r.ec2, fail);
+  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}) };
+}
+
+function checkEc2Shape(raw: unknown, fail: (path: (string | number)[], why: string) => never): Ec2Lock {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(raw) || typeof raw.region !== 'string' || !isObj(raw.instanceTypes)) return fail(['ec2'], 'expected "ec2" to be { "region": …, "instanceTypes": { type → facts } }');
+  const instanceTypes: Record<string, LockedInstanceType> = {};
+  for (const [name, t] of Object.entries(raw.instanceTypes)) {
+    if (!isObj(t) || typeof t.offered !== 'boolean') fail(['ec2', 'instanceTypes', name], `ec2 instance type ${name}: expected { "offered": true|false, … }`);
+    const x = t as Record<string, unknown>;
+    if (x.offered === true && (!['amd64', 'arm64'].includes(x.arch as string) || typeof x.vcpu !== 'number' || typeof x.memoryMiB !== 'number' || typeof x.gpus !== 'number'))
+      fail(['ec2', 'instanceTypes', name], `ec2 instance type ${name}: an offered type needs arch (amd64|arm64), vcpu, memoryMiB and gpus`);
+    instanceTypes[name] = x.offered === true
+      ? { offered: true, arch: x.arch as 'amd64' | 'arm64', vcpu: x.vcpu as number, memoryMiB: x.memoryMiB as number, gpus: x.gpus as number, ...(typeof x.gpuModel === 'string' ? { gpuModel: x.gpuModel } : {}) }
+      : { offered: false };
+  }
+  return { region: raw.region, instanceTypes };
 }
 
 /**
@@ -121,7 +156,8 @@ export function serializeLock(lock: SsmLock): string {
     }),
   );
   const paths = Object.fromEntries(sortedKeys(lock.paths).map((k) => [k, [...lock.paths[k]!].sort()]));
-  return JSON.stringify(Object.keys(paths).length > 0 ? { version: 1, parameters, paths } : { version: 1, parameters }, null, 2) + '\n';
+  const ec2 = lock.ec2 && { region: lock.ec2.region, instanceTypes: Object.fromEntries(sortedKeys(lock.ec2.instanceTypes).map((k) => [k, lock.ec2!.instanceTypes[k]])) };
+  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}) }, null, 2) + '\n';
 }
 
 export type SsmReference = { kind: 'name'; name: string; path: DocPath } | { kind: 'path'; name: string; path: DocPath };

@@ -21,8 +21,9 @@ import { ExternalError, formatDiagnostic, hasErrors, InputError, sortDiagnostics
 import { validateResolved } from '../validate/index.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
+import { Ec2RequestError, type Ec2Facts } from './ec2.js';
 import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from './secrets.js';
-import { diffLocks, emptyLock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from './lock.js';
+import { diffLocks, emptyLock, type Ec2Lock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from './lock.js';
 
 export interface RefreshOptions {
   /** The SSM client for a region (created once per region per run). */
@@ -32,6 +33,12 @@ export interface RefreshOptions {
    * off against emulators (AWS_ENDPOINT_URL_SSM), whose ARNs carry their own account.
    */
   checkAccount?: boolean;
+  /**
+   * EC2 facts for a region (created once per region per run; loads @aws-sdk/client-ec2). When set,
+   * the refresh also locks which of the environment's instance types EC2 offers in its region and
+   * their sizes (the lock's `ec2` section); the offline rules check the pools against them.
+   */
+  ec2?: (region: string) => Promise<Ec2Facts>;
 }
 
 export interface EnvironmentRefresh {
@@ -254,6 +261,28 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, s
   return { lock, problems, ...(secrets ? { secrets } : {}) };
 }
 
+/** The EC2 facts of the environment's instance types, in its region; a failed request is an ExternalError naming the pools. */
+async function refreshInstanceTypes(t: Target, ec2: Ec2Facts): Promise<Ec2Lock> {
+  const pools = ((t.env.data.nodePools ?? []) as { instanceType?: unknown }[]).map((p, i) => ({ type: String(p.instanceType), path: ['nodePools', i, 'instanceType'] as SsmReference['path'] }));
+  try {
+    return { region: t.region, instanceTypes: await ec2.describe(pools.map((p) => p.type)) };
+  } catch (e) {
+    if (!(e instanceof Ec2RequestError)) throw e;
+    const lines = pools.map((p) => {
+      const pos = locate(t.env, p.path);
+      return `  ${pos.file}:${pos.line}:${pos.col}  ${formatPath(p.path)}: ${p.type}`;
+    });
+    throw new ExternalError(
+      [
+        `EC2 refresh failed for environment ${t.env.name} (region ${t.region}, account ${t.accountId}): ${e.message}`,
+        ...lines,
+        `  hint: the credentials need ec2:DescribeInstanceTypeOfferings and ec2:DescribeInstanceTypes (read-only) in ${t.region}`,
+        NOTHING_WRITTEN,
+      ].join('\n'),
+    );
+  }
+}
+
 /**
  * Fetch every referenced parameter of the named environments and return their new locks. Throws
  * InputError (environment invalid), ExternalError (an SSM request failed) or SsmRefreshError
@@ -266,12 +295,19 @@ export async function refreshLocks(sources: SourceFiles, names: readonly string[
     if (!c) clients.set(region, (c = opts.client(region)));
     return c;
   };
+  const ec2Clients = new Map<string, Ec2Facts>();
+  const ec2For = async (region: string): Promise<Ec2Facts> => {
+    let c = ec2Clients.get(region);
+    if (!c) ec2Clients.set(region, (c = await opts.ec2!(region)));
+    return c;
+  };
   const out: EnvironmentRefresh[] = [];
   const problems: Diagnostic[] = [];
   try {
     for (const t of targets(sources, names)) {
       const r = await refreshOne(t, clientFor(t.region), opts.checkAccount ?? true, sources);
       problems.push(...r.problems);
+      if (opts.ec2) r.lock.ec2 = await refreshInstanceTypes(t, await ec2For(t.region));
       const file = lockFile(t.env.name);
       const before = sources.get(file);
       const previous = parseLock(file, before).lock;
@@ -280,6 +316,7 @@ export async function refreshLocks(sources: SourceFiles, names: readonly string[
     }
   } finally {
     for (const c of clients.values()) c.destroy();
+    for (const c of ec2Clients.values()) c.destroy();
   }
   if (problems.length > 0) throw new SsmRefreshError(problems);
   return out;
@@ -294,6 +331,11 @@ export function formatRefreshReport(results: readonly EnvironmentRefresh[]): str
     if (r.changes.length === 0) lines.push(`${head}, no value changed${r.fileChanged ? ' (versions or dates updated)' : ''}`);
     else lines.push(`${head}, ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}:`, ...r.changes.map(formatLockChange));
     if (r.secrets) lines.push(...formatSecretCheck(r.name, r.secrets));
+    if (r.lock.ec2) {
+      const types = Object.entries(r.lock.ec2.instanceTypes);
+      const missing = types.filter(([, x]) => !x.offered).map(([n]) => n);
+      lines.push(`${r.name}: ${types.length} instance type${types.length === 1 ? '' : 's'} locked from EC2 (${r.lock.ec2.region})${missing.length ? `; not offered there: ${missing.join(', ')}` : ''}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

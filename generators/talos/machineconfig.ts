@@ -4,6 +4,7 @@
  * plus the environment's settings and the platform's hardening. Secret fields hold references to
  * the environment's secrets bundle (see secrets.ts). Pure.
  */
+import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import type { ConfigTarget, EnvironmentModel, Taint } from '../model/types.js';
 import { classImages, NVIDIA_KERNEL_MODULES } from './nodeclass.js';
 import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosCniConfig, talosRelease } from './release.js';
@@ -76,6 +77,8 @@ export function nodeLabels(model: EnvironmentModel, target: ConfigTarget): Recor
     'node.opendev.dev/pool': pool.name,
     ...(subnet ? { 'topology.kubernetes.io/region': model.aws.region, 'topology.kubernetes.io/zone': subnet.zone } : {}),
     ...pool.labels,
+    // The label the nvidia-device-plugin DaemonSet selects (catalog/nvidia-device-plugin.ts); set last so no pool label overrides it.
+    ...(pool.gpu ? { [GPU_PRESENT_LABEL]: 'true' } : {}),
   };
 }
 

@@ -7,8 +7,9 @@ import { ADDON_RULES } from './rules-addons.js';
 import { AWS_RULES } from './rules-aws.js';
 import { K3S_RULES } from './rules-k3s.js';
 import { NETWORK_RULES } from './rules-network.js';
+import { CAPACITY_RULES } from './rules-capacity.js';
 import { NAME_RULES } from './rules-names.js';
-import { RULES, runRules, type Rule } from './rules.js';
+import { RULES, runRules, type Rule, type RuleContext } from './rules.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
 import { TALOS_RULES } from './rules-talos.js';
@@ -16,14 +17,14 @@ import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);
 }
 
-export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentInput): Diagnostic[] {
-  return runRules({ env, input }, ALL_RULES);
+export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2'> = {}): Diagnostic[] {
+  return runRules({ env, input, ...extra }, ALL_RULES);
 }
 
 /**
@@ -35,12 +36,12 @@ export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentIn
  * or about a collection that contains it (`nodePools` as a whole), is dropped. A finding in a
  * sibling element (`nodePools[0].nodes[0].ip`) is kept.
  */
-export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], env: ResolvedEnvironment, input: EnvironmentInput): Diagnostic[] {
+export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2'> = {}): Diagnostic[] {
   const rejected = schemaErrors.map((d) => (typeof d.path[1] === 'number' ? d.path.slice(0, 2) : d.path.slice(0, 1)));
   if (rejected.some((p) => p.length === 0)) return [];
   const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((seg, i) => path[i] === seg);
   const isRejected = (path: DocPath): boolean => path.length > 0 && rejected.some((r) => startsWith(path, r) || startsWith(r, path));
-  return runRules({ env, input }, ALL_RULES, true).filter((d) => !isRejected(d.path));
+  return runRules({ env, input, ...extra }, ALL_RULES, true).filter((d) => !isRejected(d.path));
 }
 
 export { hasErrors };

@@ -7,7 +7,8 @@ import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
-import { archOfInstanceType, isNvidiaGpuInstanceType, parseInstanceType } from '../model/aws.js';
+import { GPU_PRESENT_LABEL } from '../model/aws.js';
+import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, type LockedFacts } from '../model/instance-types.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { minorOf } from '../model/build.js';
@@ -17,7 +18,13 @@ import type { Diagnostic, Severity } from './diagnostics.js';
 export interface RuleContext {
   env: ResolvedEnvironment;
   input: EnvironmentInput;
+  /** EC2 facts of the environment's instance types, locked by `--refresh-ssm` (absent in older locks). */
+  ec2?: { region: string; instanceTypes: Readonly<Record<string, LockedFacts>> };
 }
+
+/** Instance facts for the rules: the EC2 lock of the environment's region, then the table. */
+export const factsOf = (ctx: RuleContext): ((t: string) => InstanceTypeFacts | undefined) =>
+  factsWithLock(ctx.ec2 && ctx.ec2.region === ctx.input.aws.region ? ctx.ec2.instanceTypes : undefined);
 
 export type Rule = (ctx: RuleContext, report: Reporter) => void;
 export type Reporter = (rule: string, path: DocPath, message: string, opts?: { hint?: string; severity?: Severity; key?: boolean }) => void;
@@ -141,19 +148,45 @@ const versions: Rule = ({ input }, report) => {
   }
 };
 
-const instanceTypes: Rule = ({ input }, report) => {
+const instanceTypes: Rule = (ctx, report) => {
+  const { input, ec2 } = ctx;
+  const lookup = factsOf(ctx);
+  const lockName = `environments/${ctx.env.name}.ssm.lock.json`;
+  if (ec2 && ec2.region !== input.aws.region)
+    report('instance-type-offered', ['aws', 'region'], `the EC2 instance facts in ${lockName} are for region ${ec2.region}, not ${input.aws.region}`, { severity: 'warning', hint: `run npm run synth -- --env ${ctx.env.name} --refresh-ssm` });
   input.nodePools.forEach((p, i) => {
-    const expected = archOfInstanceType(p.instanceType);
-    const { family } = parseInstanceType(p.instanceType);
-    if (expected !== p.arch)
-      report('arch-instance-family', ['nodePools', i, 'arch'], `${p.arch} does not match instance type ${p.instanceType}, which is ${expected}`, {
-        hint: expected === 'arm64' ? `${family} is a Graviton family (a 'g' after the generation); set arch: arm64` : `${family} is an x86_64 family; set arch: amd64 or use a Graviton family such as m7g`,
+    const locked = ec2 && ec2.region === input.aws.region ? ec2.instanceTypes[p.instanceType] : undefined;
+    if (locked && !locked.offered) {
+      report('instance-type-offered', ['nodePools', i, 'instanceType'], `${p.instanceType} is not offered in region ${input.aws.region} (EC2 DescribeInstanceTypeOfferings, locked in ${lockName})`, {
+        hint: 'pick a type EC2 offers in this region (aws ec2 describe-instance-type-offerings --location-type region), then refresh the lock',
       });
-    if (p.gpu && !isNvidiaGpuInstanceType(p.instanceType))
-      report('gpu-instance-family', ['nodePools', i, 'instanceType'], `GPU pool '${p.name}' uses ${p.instanceType}, which has no NVIDIA GPU`, { hint: 'use an NVIDIA GPU family: g4dn, g5, g5g, g6, g6e, p4d, p5 …' });
-    if (!p.gpu && isNvidiaGpuInstanceType(p.instanceType))
+      return;
+    }
+    const facts = lookup(p.instanceType);
+    if (!facts) {
+      report('instance-type', ['nodePools', i, 'instanceType'], `unknown EC2 instance type '${p.instanceType}'`, {
+        hint: hintFor(p.instanceType, INSTANCE_TYPES.keys()) ?? `the instance table (generators/model/instance-types.ts) has the m, c, r, t and NVIDIA GPU families of generations 5 to 8 (e.g. m7i.xlarge, m7g.xlarge, g5.xlarge)`,
+      });
+      return;
+    }
+    if (facts.arch !== p.arch)
+      report('arch-instance-family', ['nodePools', i, 'arch'], `${p.arch} does not match instance type ${p.instanceType}, which is ${facts.arch}`, {
+        hint: facts.arch === 'arm64' ? `${p.instanceType} is a Graviton (arm64) type; set arch: arm64` : `${p.instanceType} is an x86_64 type; set arch: amd64, or use a Graviton type such as m7g.xlarge`,
+      });
+    if (p.gpu && facts.gpus === 0)
+      report('gpu-instance-family', ['nodePools', i, 'instanceType'], `GPU pool '${p.name}' uses ${p.instanceType}, which has no NVIDIA GPU`, { hint: `NVIDIA GPU families: ${GPU_FAMILIES.join(', ')}` });
+    if (p.gpu && facts.gpus > 0 && p.gpu.perNode !== undefined && p.gpu.perNode > facts.gpus)
+      report('gpu-instance-family', ['nodePools', i, 'gpu', 'perNode'], `perNode ${p.gpu.perNode}, but ${p.instanceType} has ${facts.gpus} ${facts.gpuModel ?? ''} GPU${facts.gpus === 1 ? '' : 's'}`.replace('  ', ' '), {
+        hint: `remove perNode (it defaults to the instance type's GPU count) or pick a type with ${p.gpu.perNode} GPUs`,
+      });
+    if (!p.gpu && facts.gpus > 0)
       report('gpu-instance-family', ['nodePools', i, 'instanceType'], `${p.instanceType} has an NVIDIA GPU but pool '${p.name}' declares no gpu, so it gets no driver`, { severity: 'warning', hint: 'add gpu: { vendor: nvidia }' });
     if (p.gpu && p.role === 'controlplane') report('gpu-instance-family', ['nodePools', i, 'gpu'], 'GPU pools must be workers', { key: true });
+    if (!p.gpu && p.labels?.[GPU_PRESENT_LABEL] !== undefined)
+      report('gpu-label', ['nodePools', i, 'labels', GPU_PRESENT_LABEL], `pool '${p.name}' has no GPU but carries ${GPU_PRESENT_LABEL}, which makes the NVIDIA device plugin run (and fail) on its nodes`, {
+        hint: `remove the label: the generator sets ${GPU_PRESENT_LABEL}=true on GPU pools only`,
+        key: true,
+      });
   });
 };
 
@@ -202,17 +235,6 @@ const nodeAddresses: Rule = ({ input }, report) => {
   });
 };
 
-const capacity: Rule = ({ input }, report) => {
-  const planned = input.cluster.plannedPods ?? DEFAULTS.plannedPods;
-  const workers = input.nodePools.filter((p) => p.role === 'worker');
-  const cap = workers.reduce((n, p) => n + (p.nodes?.length ?? p.count ?? 0) * (p.maxPods ?? DEFAULTS.maxPods), 0);
-  if (cap < planned)
-    report('capacity', ['nodePools'], `worker capacity is ${cap} pods (Σ nodes × maxPods), below the ${planned} planned pods`, {
-      severity: 'warning',
-      hint: 'add worker nodes, raise maxPods, or set cluster.plannedPods',
-    });
-};
-
 const iam: Rule = ({ input }, report) => {
   if (input.aws.iam?.mode === 'irsa' && !input.aws.iam.issuerURL) report('irsa-issuer', ['aws', 'iam'], 'IRSA needs issuerURL: the public OIDC issuer serving the service-account discovery documents', { key: true });
 };
@@ -230,7 +252,7 @@ const addons: Rule = ({ input }, report) => {
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
 };
 
-export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, capacity, iam, addons];
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons];
 
 /**
  * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a

@@ -4,6 +4,7 @@
  * (flags.ts); nothing secret is in it (tokens are files written at boot from SSM, the Postgres DSN
  * is written at boot into the service's root-only environment file).
  */
+import { GPU_PRESENT_LABEL } from '../../model/aws.js';
 import type { ConfigTarget, EnvironmentModel, K3sArgs } from '../../model/types.js';
 import type { K3sRole } from './flags.js';
 
@@ -57,7 +58,8 @@ function kubeletArgs(t: ConfigTarget): string[] {
 
 function nodeLabels(t: ConfigTarget): string[] {
   const labels = { ...t.pool.labels };
-  if (t.pool.gpu) labels['nvidia.com/gpu.present'] = 'true';
+  // The label the nvidia-device-plugin DaemonSet selects (catalog/nvidia-device-plugin.ts).
+  if (t.pool.gpu) labels[GPU_PRESENT_LABEL] = 'true';
   return Object.keys(labels)
     .sort()
     .map((k) => `${k}=${labels[k]}`);

@@ -1,4 +1,5 @@
 /** README sections for Talos environments: nodes, images, hardening, runbook. */
+import { nvidiaDevicePlugin } from '../../catalog/nvidia-device-plugin.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { clusterSteps, setupSteps, targetSteps, workDir, type CommandStep } from '../../talos/commands.js';
@@ -22,12 +23,12 @@ const images = compileTemplate(`One [Image Factory](https://factory.talos.dev) s
 |---|---|---|---|---|
 {{#each rows}}| [{{name}}]({{file}}) | {{code short}} | {{extensions}} | {{code installer}} | {{code disk}} |
 {{/each}}{{#if gpu}}
-GPU nodes load {{code modules}} (the NVIDIA extension blacklists autoloading){{#if sysctl}} and set {{code sysctl}} (Talos 1.12 NVIDIA guide; the 1.13 guide dropped it){{/if}}. Driver tier {{code tier}}: open kernel modules {{driver}}, container toolkit {{toolkit}}; the \`nvidia\` containerd runtime comes with the toolkit.{{#if ops}} Kubernetes side on Talos 1.13: the NVIDIA GPU Operator with \`driver.enabled=false\`, \`toolkit.enabled=false\`, \`hostPaths.driverInstallDir=/usr/local\`.{{/if}}
+GPU nodes load {{code modules}} (the NVIDIA extension blacklists autoloading){{#if sysctl}} and set {{code sysctl}} (Talos 1.12 NVIDIA guide; the 1.13 guide dropped it){{/if}}. Driver tier {{code tier}}: open kernel modules {{driver}}, container toolkit {{toolkit}}; the \`nvidia\` containerd runtime comes with the toolkit. Kubernetes side: the \`nvidia-device-plugin\` add-on (chart {{code devicePlugin}}, not the GPU Operator: the extensions already provide driver and toolkit) with the RuntimeClass \`nvidia\`; its DaemonSet runs on nodes labelled \`nvidia.com/gpu.present=true\`, which the configs set on GPU nodes only, and offers \`nvidia.com/gpu\`.
 {{/if}}`);
 
 const hardening = compileTemplate(`Each default is written out in the configs, not left to Talos' built-in defaults:
 
-- **PodSecurity admission**: enforce \`baseline\`, audit and warn \`restricted\`, only \`kube-system\` exempt. Baseline blocks host namespaces, privileged containers and hostPath escapes everywhere; the restricted warnings show what a workload would need to tighten. Namespaces that must run privileged (CNI, GPU operator) are labelled by their add-on.
+- **PodSecurity admission**: enforce \`baseline\`, audit and warn \`restricted\`, only \`kube-system\` exempt. Baseline blocks host namespaces, privileged containers and hostPath escapes everywhere; the restricted warnings show what a workload would need to tighten. Namespaces that must run privileged (CNI, NVIDIA device plugin) are labelled by their add-on.
 - **Audit policy**: no logging of health probes, events, leases and node self-reads (volume without value); Secrets, ConfigMaps, token requests and TokenReviews only at \`Metadata\` (bodies would put secrets in the log); every other write at \`Request\` (who changed what, with the body); everything else at \`Metadata\`. Logs: \`/var/log/audit/kube/\` on the control planes.
 - **Encryption at rest**: secretbox (XSalsa20-Poly1305) with the bundle's \`secretboxencryptionsecret\`; Talos writes the EncryptionConfiguration itself.
 - **Kubelet serving certificates**: \`rotate-server-certificates: "true"\` — kubelets request serving certificates from the cluster CA; the \`kubelet-csr-approver\` add-on approves them (only for node names and IPs inside the VPC), so metrics-server verifies kubelets (no \`--kubelet-insecure-tls\`). Pending CSRs mean the approver is not running.
@@ -140,7 +141,7 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
         tier: t.nvidiaDriver,
         driver: release.nvidia[t.nvidiaDriver],
         toolkit: release.nvidia.toolkit,
-        ops: release.minor !== '1.12',
+        devicePlugin: `${nvidiaDevicePlugin.chart!.name} ${nvidiaDevicePlugin.chart!.version}`,
       }),
     },
     {

@@ -50,5 +50,5 @@ export const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount
 export const IRSA_AUDIENCE = 'sts.amazonaws.com';
 export const IRSA_TOKEN_EXPIRATION_SECONDS = 86400;
 
-export const GPU_RESOURCE = 'nvidia.com/gpu';
+export { GPU_RESOURCE } from '../../model/placement.js';
 export const GPU_RUNTIME_CLASS = 'nvidia';

@@ -17,6 +17,7 @@ import { cronFields } from '../../lib/cron.js';
 import { canonicalJson, sha256 } from '../../lib/hash.js';
 import type { InputPath } from '../../lib/paths.js';
 import { albSubnets, egressIpBlock } from '../../model/aws.js';
+import { GPU_TOLERATION, gpuBudget, nodeSelectorOf as placementSelector, peakReplicas, poolViewsOfModel } from '../../model/placement.js';
 import type { EnvironmentModel, Probe, Workload } from '../../model/types.js';
 import {
   ALLOW_DNS_POLICY,
@@ -108,11 +109,20 @@ function resourcesOf(w: Workload): Json {
 }
 
 function nodeSelectorOf(model: EnvironmentModel, w: Workload): Record<string, string> | undefined {
-  const sel: Record<string, string> = {};
-  if (w.placement.arch !== 'any') sel['kubernetes.io/arch'] = w.placement.arch;
-  const pool = w.placement.pool ? model.pools.find((p) => p.name === w.placement.pool) : undefined;
-  if (pool) Object.assign(sel, pool.labels);
+  const sel = placementSelector(poolViewsOfModel(model), w.placement);
   return Object.keys(sel).length > 0 ? sel : undefined;
+}
+
+/**
+ * A GPU Deployment rolls without surge (maxSurge 0, maxUnavailable 1: one pod at a time is replaced
+ * in place) unless the GPU pools it may land on have room for the default 25 % surge: a surge pod
+ * that needs a GPU no node has stays Pending and the rollout stalls. Sized for the HPA's maximum.
+ */
+export function gpuRollout(model: EnvironmentModel, w: Workload): { maxSurge: number; maxUnavailable: number } | undefined {
+  if (!w.placement.gpu || w.kind !== 'deployment') return undefined;
+  const replicas = peakReplicas(w.replicas, w.autoscaling);
+  const b = gpuBudget(poolViewsOfModel(model), w.placement, replicas);
+  return b.available - b.needed >= b.surge ? undefined : { maxSurge: 0, maxUnavailable: 1 };
 }
 
 /** Volumes and mounts: /tmp scratch, config files, IRSA token, persistent volumes (StatefulSet). */
@@ -198,7 +208,7 @@ function podPatches(model: EnvironmentModel, w: Workload, templatePath: string):
   const nodeSelector = nodeSelectorOf(model, w);
   if (nodeSelector) patches.push(JsonPatch.add(`${spec}/nodeSelector`, nodeSelector));
   if (w.placement.gpu) {
-    patches.push(JsonPatch.add(`${spec}/tolerations`, [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }]));
+    patches.push(JsonPatch.add(`${spec}/tolerations`, [GPU_TOLERATION]));
     patches.push(JsonPatch.add(`${spec}/runtimeClassName`, GPU_RUNTIME_CLASS));
   }
   if (w.runAsUser !== undefined && w.volumes.length > 0) {
@@ -277,7 +287,12 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
   const deployment = new kplus.Deployment(c.chart, 'deployment', { ...props, replicas: w.replicas });
   deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(w) }));
   // The HPA owns the replica count; a replicas field would fight it on every sync.
-  c.add(deployment, [...inputs, ...replicaInputs], [...podPatches(model, w, '/spec/template'), ...(w.autoscaling ? [JsonPatch.remove('/spec/replicas')] : [])]);
+  const rollout = gpuRollout(model, w);
+  c.add(
+    deployment,
+    [...inputs, ...replicaInputs, ...(rollout || w.placement.gpu ? [['nodePools'] as InputPath, workloadPath(w.name, 'autoscaling')] : [])],
+    [...podPatches(model, w, '/spec/template'), ...(w.autoscaling ? [JsonPatch.remove('/spec/replicas')] : []), ...(rollout ? [JsonPatch.replace('/spec/strategy/rollingUpdate', rollout)] : [])],
+  );
 }
 
 function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void {

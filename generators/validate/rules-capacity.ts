@@ -1,0 +1,111 @@
+/**
+ * Capacity rules, measured with the instance table (model/instance-types.ts) and the placement the
+ * renderer writes (model/placement.ts): a container request no node it may land on can hold, GPU
+ * demand beyond the GPUs of its pools, and pod capacity (maxPods less the DaemonSet pods every node
+ * runs) of the pools workloads can land on against plannedPods and each workload's replicas.
+ */
+import type { DocPath } from '../lib/paths.js';
+import { parseQuantity } from '../lib/quantity.js';
+import { DEFAULTS } from '../model/defaults.js';
+import type { EnvironmentInput } from '../model/input.js';
+import { systemReserve } from '../model/instance-types.js';
+import { eligiblePools, gpuBudget, peakReplicas, placementOfInput, poolViewsOfInput, type PoolView } from '../model/placement.js';
+import { factsOf, type Rule } from './rules.js';
+
+/** What each DaemonSet pod on a node is assumed to request (README, Capacity). */
+export const DAEMONSET_POD_RESERVE = { cpuMilli: 50, memoryMiB: 100 };
+
+/** The DaemonSet pods every node of a pool runs (CNI, kube-proxy, CSI node plugin, node exporter, GPU device plugin). */
+export function daemonSetsPerNode(input: EnvironmentInput, pool: PoolView): string[] {
+  const enabled = (name: string, byDefault: boolean): boolean => (input.addons?.[name] as { enabled?: boolean } | undefined)?.enabled ?? byDefault;
+  const cilium = (input.cluster.network.cni ?? DEFAULTS.cni) === 'cilium';
+  // K3s runs flannel and kube-proxy inside the k3s process, not as pods.
+  const out = cilium ? ['cilium', 'cilium-envoy'] : input.cluster.distribution === 'talos' ? ['kube-flannel', 'kube-proxy'] : [];
+  if (enabled('aws-ebs-csi-driver', true)) out.push('ebs-csi-node');
+  if (enabled('kube-prometheus-stack', true)) out.push('node-exporter');
+  if (pool.gpus > 0 && enabled('nvidia-device-plugin', true)) out.push('nvidia-device-plugin');
+  return out;
+}
+
+/** CPU (millicores) and memory (MiB) a pod can get on one node of the pool: the instance less the system reserve and the DaemonSets. */
+export function allocatable(input: EnvironmentInput, pool: PoolView): { cpuMilli: number; memoryMiB: number } | undefined {
+  if (!pool.facts) return undefined;
+  const reserve = systemReserve(pool.facts, pool.maxPods);
+  const ds = daemonSetsPerNode(input, pool).length;
+  return {
+    cpuMilli: pool.facts.vcpu * 1000 - reserve.cpuMilli - ds * DAEMONSET_POD_RESERVE.cpuMilli,
+    memoryMiB: pool.facts.memoryMiB - reserve.memoryMiB - ds * DAEMONSET_POD_RESERVE.memoryMiB,
+  };
+}
+
+/** Pods the pool's nodes hold for workloads: nodes × (maxPods − DaemonSet pods per node). */
+export const podSlots = (input: EnvironmentInput, p: PoolView): number => p.size * Math.max(0, p.maxPods - daemonSetsPerNode(input, p).length);
+
+const workloadsOf = (input: EnvironmentInput) => (input.workloads ?? []).map((w, i) => ({ w, at: ['workloads', i] as DocPath, pl: placementOfInput(w) }));
+
+const gib = (mib: number): string => `${(mib / 1024).toFixed(1)} GiB`;
+
+const requestFit: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
+  for (const { w, at, pl } of workloadsOf(input)) {
+    const on = eligiblePools(pools, pl).flatMap((p) => {
+      const a = allocatable(input, p);
+      return a ? [{ p, a }] : [];
+    });
+    if (on.length === 0) continue; // no pool at all: the placement rules say why; unknown types: the instance-type rule
+    const req = w.resources?.requests;
+    const want = { cpu: req?.cpu === undefined ? undefined : parseQuantity(req.cpu), memory: req?.memory === undefined ? undefined : parseQuantity(req.memory) };
+    const best = (k: 'cpuMilli' | 'memoryMiB') => on.reduce((x, y) => (y.a[k] > x.a[k] ? y : x));
+    const where = (x: { p: PoolView }): string => `${x.p.name} (${x.p.instanceType})`;
+    const hint = 'allocatable = the instance type less the system reserve (kubelet, OS, eviction threshold) and the DaemonSet pods of the node (see the README, Capacity); lower the request or use a larger instance type';
+    if (want.cpu !== undefined && on.every((x) => want.cpu! * 1000 > x.a.cpuMilli)) {
+      const b = best('cpuMilli');
+      report('workload-request-fit', [...at, 'resources', 'requests', 'cpu'], `workload '${w.name}' requests cpu ${req!.cpu}, more than any node it may land on can give a pod (at most ${b.a.cpuMilli}m on ${where(b)})`, { hint });
+    }
+    if (want.memory !== undefined && on.every((x) => want.memory! / 2 ** 20 > x.a.memoryMiB)) {
+      const b = best('memoryMiB');
+      report('workload-request-fit', [...at, 'resources', 'requests', 'memory'], `workload '${w.name}' requests memory ${req!.memory}, more than any node it may land on can give a pod (at most ${gib(b.a.memoryMiB)} on ${where(b)})`, { hint });
+    }
+  }
+};
+
+const gpuCapacity: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
+  for (const { w, at, pl } of workloadsOf(input)) {
+    if (!pl.gpu) continue;
+    const replicas = peakReplicas(w.replicas ?? (w.kind === 'cronjob' ? 1 : DEFAULTS.replicas), w.autoscaling);
+    const b = gpuBudget(pools, pl, replicas);
+    if (b.pools.length === 0 || b.needed <= b.available) continue;
+    const supply = b.pools.map((p) => `${p.name}: ${p.size} × ${p.gpus}`).join(', ');
+    const path: DocPath = w.autoscaling ? [...at, 'autoscaling', 'maxReplicas'] : w.replicas !== undefined ? [...at, 'replicas'] : [...at, 'placement', 'gpu'];
+    report('workload-gpu-capacity', path, `workload '${w.name}' needs ${b.needed} GPUs (${replicas} replicas × ${pl.gpu}), but the pools it may land on have ${b.available} (${supply})`, {
+      hint: `add GPU nodes or lower the replicas; a Deployment also needs ${b.surge} more for a rollout surge unless it rolls without surge (the generator sets maxSurge 0 when there is no room)`,
+    });
+  }
+};
+
+const capacity: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
+  const planned = input.cluster.plannedPods ?? DEFAULTS.plannedPods;
+  const general = eligiblePools(pools, { arch: 'any' });
+  const cap = general.reduce((n, p) => n + podSlots(input, p), 0);
+  const left = pools.filter((p) => p.role === 'worker' && !general.includes(p)).map((p) => p.name);
+  if (cap < planned)
+    report('capacity', ['nodePools'], `capacity for workloads is ${cap} pods (Σ nodes × (maxPods − DaemonSet pods per node) over ${general.map((p) => p.name).join(', ') || 'no pool'}${left.length ? `; tainted pools ${left.join(', ')} left out` : ''}), below the ${planned} planned pods`, {
+      severity: 'warning',
+      hint: 'add worker nodes, raise maxPods, or set cluster.plannedPods',
+    });
+  for (const { w, at, pl } of workloadsOf(input)) {
+    if (pl.arch === 'any' && !pl.gpu && !pl.pool) continue;
+    const on = eligiblePools(pools, pl);
+    const slots = on.reduce((n, p) => n + podSlots(input, p), 0);
+    const replicas = peakReplicas(w.replicas ?? DEFAULTS.replicas, w.autoscaling);
+    if (on.length > 0 && replicas > slots)
+      report('capacity', [...at, 'placement'], `workload '${w.name}' runs up to ${replicas} pods, but the pools it may land on (${on.map((p) => p.name).join(', ')}) hold ${slots}`, { severity: 'warning', hint: 'add nodes to those pools or widen the placement' });
+  }
+};
+
+export const CAPACITY_RULES: readonly Rule[] = [requestFit, gpuCapacity, capacity];
