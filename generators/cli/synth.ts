@@ -26,7 +26,8 @@ Options:
                            render. Also checks that every SecureString the environments depend on
                            ({ secret: … }, the Talos bundle, K3s tokens, add-on defaults) exists as a
                            SecureString, by name and type only (never decrypted, never locked).
-                           Nothing is written unless every fetch and every render succeeds.
+                           Nothing is written (locks or rendered/) unless every fetch, every
+                           render and every write of every environment succeeds.
                            Refresh environments of different accounts one at a time with --env.
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
