@@ -1,7 +1,8 @@
 /**
  * Must-show: a realistic environment (test/fixtures/realistic/frankfurt.yaml: eu-central-1, three
  * Talos 1.13 control planes, amd64 + Graviton + NVIDIA GPU pools, Cilium, IRSA, every catalog
- * add-on, two third-party charts, two dozen workloads) beside copies of the example environments:
+ * add-on, two third-party charts, two dozen workloads) beside the frozen copies of the example
+ * environments (test/fixtures/examples):
  * synth and validate pass; then each mistake of the table, made in it, is refused at its exact
  * position with its message, and rendered/ and the locks stay byte-identical. A new rule adds a row.
  */
@@ -82,7 +83,7 @@ const snapshot = (): Map<string, string> =>
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'odp-realistic-'));
-  cpSync(join(ROOT, 'environments'), join(root, 'environments'), { recursive: true });
+  cpSync(join(FIXTURES, 'examples', 'environments'), join(root, 'environments'), { recursive: true });
   cpSync(join(ROOT, 'schemas'), join(root, 'schemas'), { recursive: true });
   for (const f of ['frankfurt.yaml', 'frankfurt.ssm.lock.json']) cpSync(join(FIXTURES, 'realistic', f), join(root, 'environments', f));
   expect(await synth(['--root', root], deps)).toBe(0);

@@ -50,7 +50,7 @@ const SECRETS = (env: string): string[] => [`/odp/${env}/secrets/portal-db-passw
 
 function seed(server: FakeSsm): void {
   for (const env of ['alpha', 'beta']) {
-    server.put(`/odp/${env}/network/vpc-id`, `vpc-0${env === 'alpha' ? 'a' : 'b'}00000000000001`);
+    server.put(`/odp/${env}/network/vpc-id`, `vpc-0${env === 'alpha' ? 'a' : 'b'}000000000000001`);
     server.put(`/odp/${env}/backup/bucket`, `odp-${env}-etcd-backups`);
     for (const [k, v] of [['DATABASE_HOST', `db.${env}.internal`], ['FEATURE_FLAGS', 'a,b,c'], ['PUBLIC_URL', `https://portal.${env}.example`]]) server.put(`/odp/${env}/portal/${k}`, v!);
     for (const name of SECRETS(env)) server.put(name, plaintext(env, name.split('/').pop()!), 'SecureString');
@@ -150,7 +150,7 @@ describe('the committed lock', () => {
       LOG_LEVEL: 'info',
       DB_PASSWORD: { secret: '/odp/alpha/secrets/portal-db-password' },
     });
-    expect(prepared.model.aws.vpc.id).toBe('vpc-0a00000000000001');
+    expect(prepared.model.aws.vpc.id).toBe('vpc-0a000000000000001');
   });
 
   it('synth with no AWS credentials and no network renders from the lock (a real process)', () => {
@@ -211,8 +211,8 @@ describe('--refresh-ssm', () => {
 
   it('--env refreshes only that environment; a parameter no rendered file uses changes only the lock', async () => {
     const before = snapshot();
-    server.put('/odp/beta/network/vpc-id', 'vpc-0b00000000000002');
-    server.put('/odp/alpha/network/vpc-id', 'vpc-0a00000000000002');
+    server.put('/odp/beta/network/vpc-id', 'vpc-0b000000000000002');
+    server.put('/odp/alpha/network/vpc-id', 'vpc-0a000000000000002');
     expect((await synth('--env', 'beta', '--refresh-ssm')).code).toBe(0);
     expect(server.requests.every((q) => JSON.stringify(q.body).includes('/odp/beta/'))).toBe(true);
     const shown = mentioning(snapshot(), 'beta', 'vpc-0b00000000000002');

@@ -30,7 +30,8 @@ Options:
                            And asks EC2 which of the pools' instance types are offered in the region
                            and their sizes (DescribeInstanceTypeOfferings, DescribeInstanceTypes;
                            AWS_ENDPOINT_URL_EC2 for another endpoint), locked in the same file.
-                           Nothing is written unless every fetch and every render succeeds.
+                           Nothing is written (locks or rendered/) unless every fetch, every
+                           render and every write of every environment succeeds.
                            Refresh environments of different accounts one at a time with --env.
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
