@@ -30,6 +30,8 @@ export const cilium: CatalogEntry = {
   enabledByDefault: (m) => m.cluster.network.cni === 'cilium',
   condition: 'cluster.network.cni is cilium',
   bootstrapOrder: 10,
+  // orphan: the CNI: deleting it takes every pod's network, Argo CD's included.
+  onDelete: 'orphan',
   clusterResources: RBAC,
   values: ({ model }) => {
     const talos = model.cluster.distribution === 'talos';

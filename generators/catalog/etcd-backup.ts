@@ -24,6 +24,8 @@ export const etcdBackup: CatalogEntry = {
   enabledByDefault: (m) => m.cluster.distribution === 'talos' && m.cluster.datastore.type === 'etcd' && m.cluster.datastore.backup !== undefined,
   condition: 'Talos with cluster.datastore.backup',
   podSecurity: 'restricted',
+  // cascade: a CronJob and its ServiceAccounts; snapshots already in S3 stay.
+  onDelete: 'cascade',
   clusterResources: [],
   settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only)' },
   manifests: ({ model, namespace, settings }) => {

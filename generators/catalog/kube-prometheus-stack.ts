@@ -19,6 +19,8 @@ export const kubePrometheusStack: CatalogEntry = {
   condition: 'always',
   podSecurity: 'privileged', // node-exporter uses the host network, PID namespace and hostPath
   serverSideApply: true, // the Prometheus and Alertmanager CRDs exceed the 256 KiB last-applied annotation
+  // orphan: a cascade deletes Grafana's volume (a chart PVC; the gp3 class reclaims with Delete) and the operator serving other Applications' ServiceMonitors and PrometheusRules.
+  onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS],
   // The chart puts the Services that expose control-plane metrics into kube-system.
   extraNamespaces: () => ['kube-system'],

@@ -1,0 +1,79 @@
+/**
+ * Add-on policies decided per catalog entry as data: deletion (onDelete), determinism of the
+ * rendered Helm values, extra namespaces of third-party charts. Fixture environments only.
+ */
+import { describe, expect, it } from 'vitest';
+import { CATALOG } from '../generators/catalog/index.js';
+import { CATALOG_ADDONS } from '../generators/catalog/names.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; finalizers?: string[] }; spec?: Record<string, any> };
+
+/** Sources of an environment written next to the fixtures (extends _fixture). */
+export function inlineSources(name: string, body: string): Map<string, string> {
+  const { sources } = fixtureSources('valid', 'minimal.yaml');
+  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+  sources.set(`environments/${name}.ssm.lock.json`, sources.get('environments/_fixture.ssm.lock.json')!);
+  return sources;
+}
+
+export function renderInline(name: string, body: string): Map<string, string> {
+  const r = prepareEnvironment(name, inlineSources(name, body));
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+const objectsOf = (files: Map<string, string>, prefix: string): Obj[] =>
+  [...files].filter(([p]) => p.startsWith(prefix) && p.endsWith('.yaml')).flatMap(([, c]) => parseYamlStream(c) as Obj[]);
+
+/** Every catalog add-on on: Cilium, a GPU pool, an etcd backup. */
+const ALL_ADDONS = `cluster:
+  datastore: { type: etcd, backup: { bucket: snapshots, ageRecipientPublicKey: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p } }
+  network: { podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12, cni: cilium }
+nodePools:
+  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+  - { name: gpu, role: worker, arch: amd64, instanceType: g5.xlarge, subnet: private-a, count: 1, gpu: { vendor: nvidia } }
+addons:
+  reloader:
+    chart: { repoURL: https://stakater.github.io/stakater-charts, name: reloader, version: 2.2.7 }
+    namespace: reloader
+`;
+
+describe('deleting an add-on Application (catalog onDelete)', () => {
+  const files = renderInline('all-addons', ALL_ADDONS);
+  const apps = new Map(objectsOf(files, 'apps/').map((a) => [a.metadata.name, a]));
+
+  it('every catalog add-on is rendered in the all-add-ons fixture', () => {
+    expect(CATALOG_ADDONS.filter((n) => !apps.has(n))).toStrictEqual([]);
+  });
+
+  /** The decision per entry: the cluster's plumbing is never deleted with its Application. */
+  const EXPECTED: Record<(typeof CATALOG_ADDONS)[number], 'cascade' | 'orphan'> = {
+    'argo-cd': 'orphan',
+    'aws-cloud-controller-manager': 'orphan',
+    'aws-ebs-csi-driver': 'orphan',
+    'aws-load-balancer-controller': 'orphan',
+    'cert-manager': 'orphan',
+    cilium: 'orphan',
+    'etcd-backup': 'cascade',
+    'external-secrets': 'orphan',
+    'kube-prometheus-stack': 'orphan',
+    'kubelet-csr-approver': 'orphan',
+    'metrics-server': 'cascade',
+    'nvidia-device-plugin': 'cascade',
+  };
+
+  it.each(CATALOG_ADDONS)('%s: catalog decision and the Application finalizer agree', (name) => {
+    expect(CATALOG[name].onDelete).toBe(EXPECTED[name]);
+    expect(apps.get(name)!.metadata.finalizers).toStrictEqual(EXPECTED[name] === 'cascade' ? ['resources-finalizer.argocd.argoproj.io'] : undefined);
+  });
+
+  it('third-party charts and workloads cascade; the root Application too', () => {
+    expect(apps.get('reloader')!.metadata.finalizers).toStrictEqual(['resources-finalizer.argocd.argoproj.io']);
+    const root = objectsOf(files, 'argocd/application-root.yaml')[0]!;
+    expect(root.metadata.finalizers).toStrictEqual(['resources-finalizer.argocd.argoproj.io']);
+  });
+});
