@@ -77,3 +77,40 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
     expect(root.metadata.finalizers).toStrictEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 });
+
+describe('addons.<name>.extraNamespaces', () => {
+  const body = (extra: string) => `addons:
+  reloader:
+    chart: { repoURL: https://stakater.github.io/stakater-charts, name: reloader, version: 2.2.7 }
+    namespace: reloader
+    extraNamespaces: ${extra}
+`;
+  const destinations = (files: Map<string, string>, project: string): string[] =>
+    objectsOf(files, `argocd/appproject-${project}.yaml`)[0]!.spec!.destinations.map((d: { namespace: string }) => d.namespace);
+
+  it('adds existing namespaces to the third-party project, not to the platform project', () => {
+    const files = renderInline('extra-ns', body('[kube-system, monitoring]'));
+    expect(destinations(files, 'third-party')).toStrictEqual(['kube-system', 'monitoring', 'reloader']);
+    expect(destinations(files, 'platform')).not.toContain('reloader');
+  });
+
+  it('without extraNamespaces the project holds the chart namespace only', () => {
+    expect(destinations(renderInline('no-extra-ns', body('[]')), 'third-party')).toStrictEqual(['reloader']);
+  });
+
+  const errors = (name: string, b: string): string[] =>
+    formatted(prepareEnvironment(name, inlineSources(name, b))).filter((l) => !l.includes(': warning: '));
+
+  it('refuses its own namespace, and accepts a namespace the chart creates itself', () => {
+    expect(errors('own-ns', body('[reloader]'))).toStrictEqual([
+      "environments/own-ns.yaml:8:23  addons.reloader.extraNamespaces[0]: 'reloader' is already reloader's own namespace  (remove it from extraNamespaces)",
+    ]);
+    expect(errors('creates-ns', `${body('[reloader-jobs]')}    clusterResources: [/Namespace]\n`)).toStrictEqual([]);
+  });
+
+  it('refuses an overridden Argo CD namespace', () => {
+    expect(errors('argo-ns', `${body('[gitops]')}  argo-cd: { namespace: gitops }\n`)).toStrictEqual([
+      expect.stringMatching(/^environments\/argo-ns\.yaml:8:23  addons\.reloader\.extraNamespaces\[0\]: reloader may not write to Argo CD's namespace 'gitops'/),
+    ]);
+  });
+});

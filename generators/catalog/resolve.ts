@@ -123,7 +123,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     manifests,
     serverSideApply: serverSideApply(entry, o),
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
-    extraNamespaces: entry?.extraNamespaces?.(ctx) ?? [],
+    extraNamespaces: [...new Set([...(entry?.extraNamespaces?.(ctx) ?? []), ...(o?.extraNamespaces ?? [])])].sort(),
     // Every namespace Argo CD creates gets a Pod Security level; a third-party chart's defaults to
     // restricted (the environment lowers it per chart when the chart needs more).
     podSecurity: o?.podSecurity ?? entry?.podSecurity ?? (entry ? undefined : 'restricted'),

@@ -6,7 +6,7 @@
 import { CATALOG } from '../catalog/index.js';
 import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
 import { CHART_ADDON_IAM_ROLE, IAM_ROLE_ARN, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
-import { isCatalogAddon } from '../catalog/names.js';
+import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
 import { loadChartKeys, unknownKeys } from '../values/keys.js';
 import type { Rule } from './rules.js';
@@ -122,4 +122,45 @@ const addonIrsa: Rule = ({ input }, report) => {
     report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonSettings, addonConditions, addonIrsa];
+/** Namespaces every cluster has (kube-apiserver creates them). */
+export const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+/** Namespace of an add-on as the environment names it: its override, the catalog's, or its name. */
+const addonNamespace = (name: string, a: { namespace?: string } | undefined): string => a?.namespace ?? (isCatalogAddon(name) ? CATALOG[name].namespace : name);
+
+/**
+ * addons.<name>.extraNamespaces become destinations of the add-on's AppProject: least privilege.
+ * Argo CD creates only an Application's destination namespace, so an extra one must already exist
+ * (the system namespaces, or another add-on's or a workload's namespace), unless the chart creates
+ * it (/Namespace in clusterResources). Argo CD's own namespace is refused: an Application that may
+ * write there can create Applications and AppProjects, i.e. escape its project.
+ */
+const addonNamespaces: Rule = ({ input }, report) => {
+  const addons = input.addons ?? {};
+  const argoNs = addonNamespace('argo-cd', addons['argo-cd']);
+  // Catalog add-ons count unless disabled explicitly (some are on only by condition: a superset).
+  const known = new Set<string>([
+    ...SYSTEM_NAMESPACES,
+    ...CATALOG_ADDONS.filter((n) => addons[n]?.enabled !== false).map((n) => addonNamespace(n, addons[n])),
+    ...Object.entries(addons).filter(([n, a]) => !isCatalogAddon(n) && a.enabled !== false).map(([n, a]) => addonNamespace(n, a)),
+    ...(input.workloads ?? []).map((w) => w.namespace ?? w.name),
+  ]);
+  for (const [name, a] of Object.entries(addons)) {
+    const own = addonNamespace(name, a);
+    const createsNamespaces = (a.clusterResources ?? []).includes('/Namespace');
+    (a.extraNamespaces ?? []).forEach((ns, i) => {
+      const at = ['addons', name, 'extraNamespaces', i];
+      if (ns === argoNs)
+        report('addon-namespaces', at, `${name} may not write to Argo CD's namespace '${ns}': an Application allowed there can create Applications and AppProjects and leave its project`, {
+          hint: 'install what the chart puts there another way, or ask the platform team to add it to the catalog',
+        });
+      else if (ns === own) report('addon-namespaces', at, `'${ns}' is already ${name}'s own namespace`, { hint: 'remove it from extraNamespaces' });
+      else if (!known.has(ns) && !createsNamespaces)
+        report('addon-namespaces', at, `namespace '${ns}' does not exist on the cluster: Argo CD creates only an Application's own namespace, and no add-on or workload of this environment uses '${ns}'`, {
+          hint: hintFor(ns, [...known].sort()) ?? `existing namespaces: ${[...known].sort().join(', ')} (or list /Namespace in clusterResources if the chart creates it)`,
+        });
+    });
+  }
+};
+
+export const ADDON_RULES: readonly Rule[] = [addonValues, addonSettings, addonConditions, addonIrsa, addonNamespaces];
