@@ -3,6 +3,7 @@
  * rendered Helm values, extra namespaces of third-party charts. Fixture environments only.
  */
 import { describe, expect, it } from 'vitest';
+import { DETERMINISM_RULES, determinismViolations } from '../generators/catalog/determinism.js';
 import { CATALOG } from '../generators/catalog/index.js';
 import { CATALOG_ADDONS } from '../generators/catalog/names.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
@@ -111,6 +112,41 @@ describe('addons.<name>.extraNamespaces', () => {
   it('refuses an overridden Argo CD namespace', () => {
     expect(errors('argo-ns', `${body('[gitops]')}  argo-cd: { namespace: gitops }\n`)).toStrictEqual([
       expect.stringMatching(/^environments\/argo-ns\.yaml:8:23  addons\.reloader\.extraNamespaces\[0\]: reloader may not write to Argo CD's namespace 'gitops'/),
+    ]);
+  });
+});
+
+describe('deterministic chart rendering (catalog/determinism.ts)', () => {
+  it('every row is audited at the version the catalog pins (a pin bump needs a new audit)', () => {
+    for (const r of DETERMINISM_RULES) {
+      const entry = Object.values(CATALOG).find((e) => e.chart?.name === r.chart);
+      expect(entry?.chart?.version, `${r.chart}: ${r.template}`).toBe(r.version);
+    }
+  });
+
+  it('the catalog values of every add-on keep every row satisfied (all add-ons on)', () => {
+    const files = renderInline('determinism', ALL_ADDONS);
+    const found: string[] = [];
+    for (const name of CATALOG_ADDONS) {
+      const chart = CATALOG[name].chart;
+      if (!chart) continue;
+      const values = parseYamlStream(files.get(`values/${name}.yaml`)!)[0];
+      found.push(...determinismViolations(chart.name, chart.version, values).map((r) => `${name}: ${r.path.join('.')}`));
+    }
+    expect(found).toStrictEqual([]);
+    expect((parseYamlStream(files.get('values/cilium.yaml')!)[0] as any).hubble).toStrictEqual({ tls: { auto: { method: 'cronJob' } } });
+  });
+
+  it('flags the chart defaults that are not deterministic, and honours the exceptions', () => {
+    expect(determinismViolations('cilium', '1.18.0', {}).map((r) => r.path.join('.'))).toStrictEqual(['hubble.tls.auto.method']);
+    expect(determinismViolations('cilium', '1.18.0', { hubble: { enabled: false } })).toStrictEqual([]);
+    expect(determinismViolations('cilium', '1.18.0', { hubble: { tls: { auto: { method: 'cronJob' } } }, clustermesh: { useAPIServer: true } }).map((r) => r.path.join('.'))).toStrictEqual(['clustermesh.useAPIServer']);
+    expect(determinismViolations('aws-load-balancer-controller', '3.5.0', {}).map((r) => r.path.join('.'))).toStrictEqual(['enableCertManager']);
+    expect(determinismViolations('metrics-server', '3.13.1', { tls: { type: 'helm' } }).map((r) => r.path.join('.'))).toStrictEqual(['tls.type']);
+    expect(determinismViolations('argo-cd', '10.1.1', { configs: { secret: { argocdServerAdminPassword: 'x', argocdServerAdminPasswordMtime: '2026-01-01T00:00:00Z' } } })).toStrictEqual([]);
+    expect(determinismViolations('kube-prometheus-stack', '88.5.3', { grafana: { persistence: { enabled: true } } }).map((r) => r.path.join('.'))).toStrictEqual([
+      'grafana.admin.existingSecret',
+      'grafana.persistence.lookupVolumeName',
     ]);
   });
 });

@@ -42,7 +42,9 @@ export const kubePrometheusStack: CatalogEntry = {
     alertmanager: { alertmanagerSpec: { storage: volumeClaim('10Gi') } },
     grafana: {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
-      persistence: { enabled: true, storageClassName: DEFAULT_STORAGE_CLASS, size: '10Gi' },
+      // lookupVolumeName (default true) looks the PVC up at render: helm install and Argo CD (no
+      // lookup) would render different PVCs (catalog/determinism.ts).
+      persistence: { enabled: true, storageClassName: DEFAULT_STORAGE_CLASS, size: '10Gi', lookupVolumeName: false },
     },
     // Talos binds controller-manager and scheduler metrics to localhost and does not expose etcd
     // metrics by default: scraping them would only produce permanently failing targets.
