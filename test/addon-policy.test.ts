@@ -150,3 +150,22 @@ describe('deterministic chart rendering (catalog/determinism.ts)', () => {
     ]);
   });
 });
+
+describe('cluster.datastore.backup.kmsKeyId', () => {
+  const backup = (kms: string) => `cluster:
+  datastore: { type: etcd, backup: { bucket: snapshots, ${kms}ageRecipientPublicKey: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p } }
+`;
+  const KEY = 'arn:aws:kms:eu-west-1:111111111111:key/11111111-1111-1111-1111-111111111111';
+
+  it('the runbook sets the bucket default encryption to the key and names the KMS permissions', () => {
+    const readme = renderInline('kms', backup(`kmsKeyId: "${KEY}", `)).get('README.md')!;
+    expect(readme).toContain(
+      `aws s3api put-bucket-encryption --region eu-west-1 --bucket 'snapshots' --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"${KEY}"},"BucketKeyEnabled":true}]}'`,
+    );
+    expect(readme).toContain('The uploading role (the control-plane instance profile) needs `s3:PutObject` on the prefix and `kms:GenerateDataKey` and `kms:Decrypt` on the key');
+  });
+
+  it('without a key there is no such step', () => {
+    expect(renderInline('no-kms', backup('')).get('README.md')).not.toContain('put-bucket-encryption');
+  });
+});
