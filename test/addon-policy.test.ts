@@ -7,6 +7,8 @@ import { DETERMINISM_RULES, determinismViolations } from '../generators/catalog/
 import { CATALOG } from '../generators/catalog/index.js';
 import { CATALOG_ADDONS } from '../generators/catalog/names.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
+import { typesFromValues } from '../generators/values/derive-keys.js';
+import { wrongTypes, type ValueType } from '../generators/values/keys.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
 
@@ -167,5 +169,24 @@ describe('cluster.datastore.backup.kmsKeyId', () => {
 
   it('without a key there is no such step', () => {
     expect(renderInline('no-kms', backup('')).get('README.md')).not.toContain('put-bucket-encryption');
+  });
+});
+
+describe('Helm values types (schemas/charts/*.keys.json types)', () => {
+  it('derives each default type, widened by what values.schema.json allows', () => {
+    const schema = { type: 'object', properties: { tls: { type: 'object', properties: { ca: { type: ['string', 'object'] } } } } };
+    expect(typesFromValues({ tls: { ca: '', list: [], map: {}, unset: null }, 'a.b': 1 }, schema)).toStrictEqual({
+      tls: ['map'],
+      'tls.ca': ['map', 'scalar'],
+      'tls.list': ['list'],
+      'tls.map': ['map'],
+    });
+  });
+
+  it('reports a map replaced by a scalar and a list by a string, not null or an allowed type', () => {
+    const types = { a: ['map'], 'a.b': ['list'], c: ['map', 'scalar'] } as Record<string, ValueType[]>;
+    expect(wrongTypes({ a: { b: 'x' }, c: 'y' }, types)).toStrictEqual([{ path: ['a', 'b'], expected: ['list'], actual: 'scalar' }]);
+    expect(wrongTypes({ a: 1, c: null }, types)).toStrictEqual([{ path: ['a'], expected: ['map'], actual: 'scalar' }]);
+    expect(wrongTypes({ a: null }, types)).toStrictEqual([]);
   });
 });

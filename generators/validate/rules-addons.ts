@@ -8,7 +8,7 @@ import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../cata
 import { CHART_ADDON_IAM_ROLE, IAM_ROLE_ARN, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
 import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
-import { loadChartKeys, unknownKeys } from '../values/keys.js';
+import { loadChartKeys, unknownKeys, wrongTypes } from '../values/keys.js';
 import type { Rule } from './rules.js';
 
 const addonValues: Rule = ({ input }, report) => {
@@ -35,8 +35,16 @@ const addonValues: Rule = ({ input }, report) => {
         key: true,
       });
     }
+    // A map replaced by a scalar, a list by a string …: Helm merges the override over the default
+    // and the templates then range over a string or index into a number (render error or garbage).
+    for (const w of wrongTypes(a.values, keys.types ?? {}))
+      report('addon-values-type', ['addons', name, 'values', ...w.path], `chart ${chart.name} ${chart.version} expects ${w.expected.map(article).join(' or ')} at ${w.path.join('.')}, not ${article(w.actual)}`, {
+        hint: w.expected.includes('map') ? 'give the value as a map of keys (see the chart\'s values.yaml), or null to remove the default' : w.expected.includes('list') ? 'give a YAML list ([a, b] or one "- item" per line)' : 'give a single value',
+      });
   }
 };
+
+const article = (t: string): string => (t === 'scalar' ? 'a single value' : `a ${t}`);
 
 const addonSettings: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
