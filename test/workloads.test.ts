@@ -155,9 +155,10 @@ describe('workload manifests', () => {
     const base = renderReal('prod');
     const worker = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'worker'), 'replicas'], 6));
     expect(changedPaths(base, worker)).toStrictEqual(['manifests/worker/deployment-worker.yaml']);
-    // With an HPA, the replica count is the HPA's default minimum; the Deployment leaves it out.
-    const portal = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'replicas'], 5));
-    expect(changedPaths(base, portal)).toStrictEqual(['manifests/portal/horizontalpodautoscaler-portal.yaml']);
+    // With an HPA and an explicit minReplicas, replicas would change nothing: a different value is refused.
+    expect(() => renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'replicas'], 5))).toThrow(
+      /workloads\[\d+\]\.replicas: replicas 5 is not used: with autoscaling the HPA owns the replica count and starts at minReplicas 3/,
+    );
     const api = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'api'), 'replicas'], 5));
     expect(changedPaths(base, api)).toStrictEqual(['manifests/api/deployment-api.yaml']);
   });

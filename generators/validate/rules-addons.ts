@@ -3,6 +3,7 @@
  * derived key trees, schemas/charts/), settings against the catalog, and the catalog's conditions
  * (GPU pools, etcd backups).
  */
+import { determinismViolations, valueAt } from '../catalog/determinism.js';
 import { CATALOG } from '../catalog/index.js';
 import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
 import { CHART_ADDON_IAM_ROLE, IAM_ROLE_ARN, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
@@ -41,6 +42,25 @@ const addonValues: Rule = ({ input }, report) => {
       report('addon-values-type', ['addons', name, 'values', ...w.path], `chart ${chart.name} ${chart.version} expects ${w.expected.map(article).join(' or ')} at ${w.path.join('.')}, not ${article(w.actual)}`, {
         hint: w.expected.includes('map') ? 'give the value as a map of keys (see the chart\'s values.yaml), or null to remove the default' : w.expected.includes('list') ? 'give a YAML list ([a, b] or one "- item" per line)' : 'give a single value',
       });
+  }
+};
+
+/**
+ * The determinism table (catalog/determinism.ts) against the environment's own values: an override
+ * that puts a chart back on a genCA / randAlphaNum / lookup / now path is refused here, at its line,
+ * before anything is written (validate checks the rendered values files as well).
+ */
+const addonValuesDeterminism: Rule = ({ input }, report) => {
+  for (const [name, a] of Object.entries(input.addons ?? {})) {
+    const chart = isCatalogAddon(name) ? CATALOG[name].chart : a.chart;
+    if (!chart || !a.values) continue;
+    for (const r of determinismViolations(chart.name, chart.version, a.values)) {
+      const v = valueAt(a.values, r.path);
+      if (v === undefined) continue; // the catalog's value stands
+      report('addon-values-determinism', ['addons', name, 'values', ...r.path], `${JSON.stringify(v)} makes chart ${chart.name} ${chart.version} render ${r.template} with ${r.functions.join('/')} at every render: the Application would never be in sync`, {
+        hint: r.fix,
+      });
+    }
   }
 };
 
@@ -171,4 +191,4 @@ const addonNamespaces: Rule = ({ input }, report) => {
   }
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonSettings, addonConditions, addonIrsa, addonNamespaces];
+export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces];
