@@ -142,10 +142,10 @@ describe('workload manifests', () => {
     const base = renderExample('prod');
     const worker = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'worker'), 'replicas'], 6));
     expect(changedPaths(base, worker)).toStrictEqual(['manifests/worker/deployment-worker.yaml']);
-    // With an HPA, the Deployment leaves the replica count out and the HPA's explicit minimum wins:
-    // no file changes (headers are static; the input's new hash goes to the provenance manifest).
-    const portal = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'replicas'], 5));
-    expect(changedPaths(base, portal)).toStrictEqual([]);
+    // With an HPA and an explicit minReplicas, replicas would change nothing: a different value is refused.
+    expect(() => renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'portal'), 'replicas'], 5))).toThrow(
+      /workloads\[\d+\]\.replicas: replicas 5 is not used: with autoscaling the HPA owns the replica count and starts at minReplicas 3/,
+    );
     const api = renderWith('prod', (doc) => doc.setIn(['workloads', workloadIndex(doc, 'api'), 'replicas'], 5));
     expect(changedPaths(base, api)).toStrictEqual(['manifests/api/deployment-api.yaml']);
   });

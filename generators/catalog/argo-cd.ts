@@ -31,6 +31,8 @@ export const argoCd: CatalogEntry = {
   podSecurity: 'baseline',
   bootstrapOrder: 30,
   serverSideApply: true, // the ApplicationSet CRD (~1.4 MB) exceeds the client-side annotation limit
+  // orphan: the GitOps engine: deleting its Application must not delete Argo CD (and with it every Application's controller).
+  onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC],
   values: () => ({
     crds: { install: true, keep: true },

@@ -15,6 +15,8 @@ export const awsCloudControllerManager: CatalogEntry = {
   enabledByDefault: () => true,
   condition: 'always (Talos uses an external cloud provider)',
   bootstrapOrder: 20,
+  // orphan: new nodes keep the uninitialized taint without it: nothing schedules on them.
+  onDelete: 'orphan',
   clusterResources: RBAC,
   values: ({ model }) => ({
     args: ['--v=2', '--cloud-provider=aws', '--configure-cloud-routes=false', `--cluster-name=${model.cluster.name}`],

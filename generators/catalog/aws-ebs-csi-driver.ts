@@ -12,6 +12,8 @@ export const awsEbsCsiDriver: CatalogEntry = {
   syncWave: -1,
   enabledByDefault: () => true,
   condition: 'always',
+  // orphan: volumes stop attaching and the default StorageClass disappears; bound volumes' pods cannot move.
+  onDelete: 'orphan',
   clusterResources: [...RBAC, 'storage.k8s.io/CSIDriver', 'storage.k8s.io/StorageClass'],
   settings: { ...IAM_ROLE_SETTING, kmsKeyId: 'KMS key ARN for volume encryption (default: the account\'s aws/ebs key)' },
   values: (ctx) => ({

@@ -9,6 +9,9 @@ export const awsLoadBalancerController: CatalogEntry = {
   syncWave: 0,
   enabledByDefault: () => true,
   condition: 'always',
+  // orphan: without the controller the ALBs and NLBs it created are stranded, and the finalizers it put
+  // on Ingresses and Services make deleting them hang.
+  onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'networking.k8s.io/IngressClass', 'elbv2.k8s.aws/IngressClassParams'],
   settings: IAM_ROLE_SETTING,
   values: (ctx) => ({

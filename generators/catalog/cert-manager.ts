@@ -10,6 +10,8 @@ export const certManager: CatalogEntry = {
   enabledByDefault: () => true,
   condition: 'always',
   podSecurity: 'restricted',
+  // orphan: the certificates it issues (the Load Balancer Controller's webhook certificate among them) stop renewing, and its webhook would be gone while other Applications' Certificates remain.
+  onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS],
   values: () => ({ crds: { enabled: true, keep: true } }),
 };

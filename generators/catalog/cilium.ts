@@ -30,6 +30,8 @@ export const cilium: CatalogEntry = {
   enabledByDefault: (m) => m.cluster.network.cni === 'cilium',
   condition: 'cluster.network.cni is cilium',
   bootstrapOrder: 10,
+  // orphan: the CNI: deleting it takes every pod's network, Argo CD's included.
+  onDelete: 'orphan',
   clusterResources: RBAC,
   values: ({ model }) => {
     const talos = model.cluster.distribution === 'talos';
@@ -38,6 +40,15 @@ export const cilium: CatalogEntry = {
       kubeProxyReplacement: true,
       k8sServiceHost: talos ? KUBEPRISM.host : model.cluster.endpointHost,
       k8sServicePort: talos ? KUBEPRISM.port : model.cluster.endpointPort,
+      // Hubble is on by default with TLS from `method: helm`: genCA/genSignedCert (and a `lookup` that
+      // Argo CD cannot run) at every render, so the Application is always OutOfSync and self-heal
+      // rotates the certificates on each sync. `certmanager` cannot work here: Cilium is the CNI and is
+      // installed by helm in the bootstrap, before cert-manager (wave -1, and it needs pod networking
+      // itself), so its Certificate objects would have no CRD. `cronJob` renders a certgen Job (a
+      // post-install hook, host network: it runs before the CNI is ready) and a CronJob that create the
+      // CA (reused: --ca-reuse-secret) and the Hubble server certificates as Secrets in the cluster, not
+      // in the rendered chart: the render is deterministic (catalog/determinism.ts).
+      hubble: { tls: { auto: { method: 'cronJob' } } },
       ...(talos
         ? {
             securityContext: {

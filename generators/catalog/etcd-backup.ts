@@ -15,6 +15,14 @@ const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
  * Secret holding a talosconfig; the namespace must be in machine.features.kubernetesTalosAPIAccess
  * .allowedKubernetesNamespaces), age-encrypted snapshots uploaded to S3 with the node's instance
  * profile or IRSA. It runs on control-plane nodes, tolerating their taint.
+ *
+ * Server-side encryption (cluster.datastore.backup.kmsKeyId): talos-backup has no flag or variable
+ * for it. Its whole configuration is AWS_REGION, BUCKET, S3_PREFIX, CLUSTER_NAME, CUSTOM_S3_ENDPOINT,
+ * USE_PATH_STYLE, DISABLE_ENCRYPTION, AGE_X25519_PUBLIC_KEY (pkg/config/service.go at v0.1.0-beta.3),
+ * and its PutObjectInput sets only Bucket, Key and Body (pkg/s3/s3.go): no x-amz-server-side-encryption
+ * header. S3 then applies the bucket's default encryption, so the key is wired there: the
+ * per-environment README renders the put-bucket-encryption command for it and the KMS permissions
+ * of the uploading role (render/readme/talos.ts).
  */
 export const etcdBackup: CatalogEntry = {
   name: 'etcd-backup',
@@ -24,6 +32,8 @@ export const etcdBackup: CatalogEntry = {
   enabledByDefault: (m) => m.cluster.distribution === 'talos' && m.cluster.datastore.type === 'etcd' && m.cluster.datastore.backup !== undefined,
   condition: 'Talos with cluster.datastore.backup',
   podSecurity: 'restricted',
+  // cascade: a CronJob and its ServiceAccounts; snapshots already in S3 stay.
+  onDelete: 'cascade',
   clusterResources: [],
   settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only)' },
   manifests: ({ model, namespace, settings }) => {

@@ -27,6 +27,8 @@ export const externalSecrets: CatalogEntry = {
   // The SecretStore and ClusterSecretStore CRDs (~349 KB as compact JSON) exceed the 262144-byte
   // last-applied annotation of client-side apply (external-secrets/external-secrets#5098, #5881).
   serverSideApply: true,
+  // orphan: every Secret the platform reads from SSM (add-ons' and workloads') stops refreshing and new ones are never created.
+  onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
   settings: {
     [CHART_ADDON_IAM_ROLE]: `IAM role ARN for the store's SSM reads (aws.iam.mode irsa only): annotates ServiceAccount ${ESO_SSM_SERVICE_ACCOUNT}, which the store's JWT auth names`,

@@ -19,6 +19,8 @@ export const kubePrometheusStack: CatalogEntry = {
   condition: 'always',
   podSecurity: 'privileged', // node-exporter uses the host network, PID namespace and hostPath
   serverSideApply: true, // the Prometheus and Alertmanager CRDs exceed the 256 KiB last-applied annotation
+  // orphan: a cascade deletes Grafana's volume (a chart PVC; the gp3 class reclaims with Delete) and the operator serving other Applications' ServiceMonitors and PrometheusRules.
+  onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS],
   // The chart puts the Services that expose control-plane metrics into kube-system.
   extraNamespaces: () => ['kube-system'],
@@ -40,7 +42,9 @@ export const kubePrometheusStack: CatalogEntry = {
     alertmanager: { alertmanagerSpec: { storage: volumeClaim('10Gi') } },
     grafana: {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
-      persistence: { enabled: true, storageClassName: DEFAULT_STORAGE_CLASS, size: '10Gi' },
+      // lookupVolumeName (default true) looks the PVC up at render: helm install and Argo CD (no
+      // lookup) would render different PVCs (catalog/determinism.ts).
+      persistence: { enabled: true, storageClassName: DEFAULT_STORAGE_CLASS, size: '10Gi', lookupVolumeName: false },
     },
     // Talos binds controller-manager and scheduler metrics to localhost and does not expose etcd
     // metrics by default: scraping them would only produce permanently failing targets.

@@ -16,6 +16,8 @@ export const kubeletCsrApprover: CatalogEntry = {
   syncWave: -2,
   enabledByDefault: (m) => m.cluster.distribution === 'talos',
   condition: 'Talos (kubelet serving certificates rotate through CSRs)',
+  // orphan: kubelets of new nodes get no serving certificate: kubectl logs/exec and metrics-server fail on them.
+  onDelete: 'orphan',
   clusterResources: RBAC,
   values: ({ model }) => {
     const domain = model.aws.region === 'us-east-1' ? 'ec2.internal' : `${model.aws.region}.compute.internal`;

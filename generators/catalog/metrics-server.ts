@@ -13,5 +13,7 @@ export const metricsServer: CatalogEntry = {
   syncWave: 0,
   enabledByDefault: () => true,
   condition: 'always',
+  // cascade: only resource metrics (HPA, kubectl top) stop; the APIService goes with it, so discovery stays clean.
+  onDelete: 'cascade',
   clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],
 };

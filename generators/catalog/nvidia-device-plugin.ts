@@ -45,6 +45,8 @@ export const nvidiaDevicePlugin: CatalogEntry = {
   enabledByDefault: (m) => m.hasGpu,
   condition: 'an NVIDIA GPU node pool exists',
   podSecurity: 'privileged', // the plugin mounts /var/lib/kubelet/device-plugins from the host
+  // cascade: running GPU pods keep their devices; new ones wait until it is back.
+  onDelete: 'cascade',
   clusterResources: [...RBAC, 'node.k8s.io/RuntimeClass'],
   values: ({ model }) => {
     const gpuPools = model.pools.filter((p) => p.gpu);

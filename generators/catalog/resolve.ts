@@ -12,7 +12,7 @@ import type { AppSpec } from '../render/argocd/spec.js';
 import { hasSecretEnv } from '../render/workloads/plan.js';
 import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
-import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type SecretSpec } from './types.js';
+import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
   name: string;
@@ -31,6 +31,8 @@ export interface ResolvedAddon {
   extraNamespaces: string[];
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   bootstrapOrder?: number;
+  /** Catalog: the entry's onDelete; third-party charts cascade. */
+  onDelete: OnDelete;
   /** Environment paths the add-on's files derive from. */
   inputs: InputPath[];
   /** Further paths its extra manifests (not its values or Application) derive from. */
@@ -121,11 +123,12 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     manifests,
     serverSideApply: serverSideApply(entry, o),
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
-    extraNamespaces: entry?.extraNamespaces?.(ctx) ?? [],
+    extraNamespaces: [...new Set([...(entry?.extraNamespaces?.(ctx) ?? []), ...(o?.extraNamespaces ?? [])])].sort(),
     // Every namespace Argo CD creates gets a Pod Security level; a third-party chart's defaults to
     // restricted (the environment lowers it per chart when the chart needs more).
     podSecurity: o?.podSecurity ?? entry?.podSecurity ?? (entry ? undefined : 'restricted'),
     bootstrapOrder: entry?.bootstrapOrder,
+    onDelete: entry?.onDelete ?? 'cascade',
     inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
     manifestInputs: entry?.extraInputs?.(model) ?? [],
   };
@@ -175,7 +178,7 @@ export function addonAppSpec(a: ResolvedAddon): AppSpec {
     clusterResources: [...new Set(a.clusterResources)].sort(),
     extraNamespaces: a.extraNamespaces.length > 0 ? a.extraNamespaces : undefined,
     namespaceLabels: a.podSecurity ? { 'pod-security.kubernetes.io/enforce': a.podSecurity } : undefined,
-    keepResourcesOnDelete: a.name === 'argo-cd' || undefined,
+    onDelete: a.onDelete,
     inputs: a.inputs,
   };
 }

@@ -68,7 +68,18 @@ export interface CatalogEntry {
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   /** Installed by helm before Argo CD on a fresh cluster (lower first): CNI, cloud controller, Argo CD. */
   bootstrapOrder?: number;
+  /**
+   * What deleting the add-on's delivery object (Argo CD Application, Flux HelmRelease) does to what
+   * it installed: `cascade` deletes it too, `orphan` leaves it running. The cluster's plumbing (CNI,
+   * cloud controller, storage, certificates, secrets, the GitOps engine, and whatever other
+   * Applications' objects depend on) is `orphan`: one deleted object must not brick the cluster.
+   * Required, so every entry decides (README "Deleting an add-on").
+   */
+  onDelete: OnDelete;
 }
+
+/** Whether removing an add-on's delivery object removes what it installed (engine-neutral). */
+export type OnDelete = 'cascade' | 'orphan';
 
 /** Common cluster-scoped kinds. */
 export const RBAC = ['rbac.authorization.k8s.io/ClusterRole', 'rbac.authorization.k8s.io/ClusterRoleBinding'];

@@ -217,6 +217,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
         clusterResources: a.clusterResources ?? [],
         serverSideApply: a.serverSideApply,
         podSecurity: a.podSecurity,
+        extraNamespaces: a.extraNamespaces ?? [],
       })),
     workloads: (input.workloads ?? []).map((w) => buildWorkload(w, input.cluster.name)),
   };

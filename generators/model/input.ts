@@ -28,6 +28,7 @@ export interface AddonInput {
   clusterResources?: string[];
   serverSideApply?: boolean;
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
+  extraNamespaces?: string[];
 }
 export interface WorkloadInput {
   name: string;

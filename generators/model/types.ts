@@ -114,6 +114,8 @@ export interface AddonOverride {
   serverSideApply?: boolean;
   /** Pod Security level of the namespace Argo CD creates (overrides the catalog's). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
+  /** Existing namespaces the chart writes to besides its own (AppProject destinations). */
+  extraNamespaces: string[];
 }
 
 export type EnvValue = string | SecretRef;

@@ -3,6 +3,7 @@ import type { DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
+import { ADDON_DEPENDENCY_RULES } from './rules-addon-deps.js';
 import { ADDON_RULES } from './rules-addons.js';
 import { AWS_RULES } from './rules-aws.js';
 import { K3S_RULES } from './rules-k3s.js';
@@ -17,7 +18,7 @@ import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);

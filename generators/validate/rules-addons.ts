@@ -3,13 +3,14 @@
  * derived key trees, schemas/charts/), settings against the catalog, and the catalog's conditions
  * (GPU pools, etcd backups).
  */
+import { determinismViolations, valueAt } from '../catalog/determinism.js';
 import { CATALOG } from '../catalog/index.js';
 import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
 import { CHART_ADDON_IAM_ROLE, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
 import { checkRoleArn } from './rules-aws.js';
-import { isCatalogAddon } from '../catalog/names.js';
+import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
-import { loadChartKeys, unknownKeys } from '../values/keys.js';
+import { loadChartKeys, unknownKeys, wrongTypes } from '../values/keys.js';
 import type { Rule } from './rules.js';
 
 const addonValues: Rule = ({ input }, report) => {
@@ -36,8 +37,35 @@ const addonValues: Rule = ({ input }, report) => {
         key: true,
       });
     }
+    // A map replaced by a scalar, a list by a string …: Helm merges the override over the default
+    // and the templates then range over a string or index into a number (render error or garbage).
+    for (const w of wrongTypes(a.values, keys.types ?? {}))
+      report('addon-values-type', ['addons', name, 'values', ...w.path], `chart ${chart.name} ${chart.version} expects ${w.expected.map(article).join(' or ')} at ${w.path.join('.')}, not ${article(w.actual)}`, {
+        hint: w.expected.includes('map') ? 'give the value as a map of keys (see the chart\'s values.yaml), or null to remove the default' : w.expected.includes('list') ? 'give a YAML list ([a, b] or one "- item" per line)' : 'give a single value',
+      });
   }
 };
+
+/**
+ * The determinism table (catalog/determinism.ts) against the environment's own values: an override
+ * that puts a chart back on a genCA / randAlphaNum / lookup / now path is refused here, at its line,
+ * before anything is written (validate checks the rendered values files as well).
+ */
+const addonValuesDeterminism: Rule = ({ input }, report) => {
+  for (const [name, a] of Object.entries(input.addons ?? {})) {
+    const chart = isCatalogAddon(name) ? CATALOG[name].chart : a.chart;
+    if (!chart || !a.values) continue;
+    for (const r of determinismViolations(chart.name, chart.version, a.values)) {
+      const v = valueAt(a.values, r.path);
+      if (v === undefined) continue; // the catalog's value stands
+      report('addon-values-determinism', ['addons', name, 'values', ...r.path], `${JSON.stringify(v)} makes chart ${chart.name} ${chart.version} render ${r.template} with ${r.functions.join('/')} at every render: the Application would never be in sync`, {
+        hint: r.fix,
+      });
+    }
+  }
+};
+
+const article = (t: string): string => (t === 'scalar' ? 'a single value' : `a ${t}`);
 
 const addonSettings: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
@@ -125,4 +153,45 @@ const addonIrsa: Rule = ({ input }, report) => {
     report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonSettings, addonConditions, addonIrsa];
+/** Namespaces every cluster has (kube-apiserver creates them). */
+export const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+/** Namespace of an add-on as the environment names it: its override, the catalog's, or its name. */
+const addonNamespace = (name: string, a: { namespace?: string } | undefined): string => a?.namespace ?? (isCatalogAddon(name) ? CATALOG[name].namespace : name);
+
+/**
+ * addons.<name>.extraNamespaces become destinations of the add-on's AppProject: least privilege.
+ * Argo CD creates only an Application's destination namespace, so an extra one must already exist
+ * (the system namespaces, or another add-on's or a workload's namespace), unless the chart creates
+ * it (/Namespace in clusterResources). Argo CD's own namespace is refused: an Application that may
+ * write there can create Applications and AppProjects, i.e. escape its project.
+ */
+const addonNamespaces: Rule = ({ input }, report) => {
+  const addons = input.addons ?? {};
+  const argoNs = addonNamespace('argo-cd', addons['argo-cd']);
+  // Catalog add-ons count unless disabled explicitly (some are on only by condition: a superset).
+  const known = new Set<string>([
+    ...SYSTEM_NAMESPACES,
+    ...CATALOG_ADDONS.filter((n) => addons[n]?.enabled !== false).map((n) => addonNamespace(n, addons[n])),
+    ...Object.entries(addons).filter(([n, a]) => !isCatalogAddon(n) && a.enabled !== false).map(([n, a]) => addonNamespace(n, a)),
+    ...(input.workloads ?? []).map((w) => w.namespace ?? w.name),
+  ]);
+  for (const [name, a] of Object.entries(addons)) {
+    const own = addonNamespace(name, a);
+    const createsNamespaces = (a.clusterResources ?? []).includes('/Namespace');
+    (a.extraNamespaces ?? []).forEach((ns, i) => {
+      const at = ['addons', name, 'extraNamespaces', i];
+      if (ns === argoNs)
+        report('addon-namespaces', at, `${name} may not write to Argo CD's namespace '${ns}': an Application allowed there can create Applications and AppProjects and leave its project`, {
+          hint: 'install what the chart puts there another way, or ask the platform team to add it to the catalog',
+        });
+      else if (ns === own) report('addon-namespaces', at, `'${ns}' is already ${name}'s own namespace`, { hint: 'remove it from extraNamespaces' });
+      else if (!known.has(ns) && !createsNamespaces)
+        report('addon-namespaces', at, `namespace '${ns}' does not exist on the cluster: Argo CD creates only an Application's own namespace, and no add-on or workload of this environment uses '${ns}'`, {
+          hint: hintFor(ns, [...known].sort()) ?? `existing namespaces: ${[...known].sort().join(', ')} (or list /Namespace in clusterResources if the chart creates it)`,
+        });
+    });
+  }
+};
+
+export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces];

@@ -73,6 +73,13 @@ const kinds: Rule = ({ input }, report) =>
         hint: 'EBS volumes are ReadWriteOnce: each replica needs its own claim, which a StatefulSet gives (set kind: statefulset)',
         key: true,
       });
+    // With an HPA the Deployment carries no replica count (the HPA owns it) and replicas only defaults
+    // minReplicas: next to a different minReplicas it would be silently ignored.
+    if (w.autoscaling?.minReplicas !== undefined && w.replicas !== undefined && w.replicas !== w.autoscaling.minReplicas)
+      report('workload-replicas-unused', [...at, 'replicas'], `replicas ${w.replicas} is not used: with autoscaling the HPA owns the replica count and starts at minReplicas ${w.autoscaling.minReplicas}`, {
+        hint: `remove replicas, or set it equal to autoscaling.minReplicas (${w.autoscaling.minReplicas})`,
+        key: true,
+      });
     const pdb = w.disruptionBudget;
     if (pdb && pdb.minAvailable !== undefined && pdb.maxUnavailable !== undefined)
       report('workload-kind', [...at, 'disruptionBudget'], 'give minAvailable or maxUnavailable, not both', { key: true });

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { CATALOG } from '../catalog/index.js';
-import { CHART_KEYS_DIR, keysFileName, type ChartKeys, type KeyTree } from './keys.js';
+import { CHART_KEYS_DIR, keysFileName, valueType, type ChartKeys, type KeyTree, type ValueType } from './keys.js';
 
 type Json = Record<string, unknown>;
 const isMap = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -97,16 +97,64 @@ function sortTree(t: KeyTree): KeyTree {
   return Object.fromEntries(Object.keys(t).sort().map((k) => [k, sortTree(t[k]!)]));
 }
 
+const SCHEMA_TYPES: Record<string, ValueType> = { object: 'map', array: 'list', string: 'scalar', number: 'scalar', integer: 'scalar', boolean: 'scalar' };
+
+/** The types a schema node allows (type, or the union over anyOf/oneOf), or undefined when it does not say. */
+function schemaTypes(root: Json, node: Json): ValueType[] | undefined {
+  const s = resolveRef(root, node);
+  const t = s.type;
+  if (typeof t === 'string' || Array.isArray(t)) {
+    const names = (Array.isArray(t) ? t : [t]) as string[];
+    if (names.includes('null') && names.length === 1) return undefined;
+    return [...new Set(names.filter((n) => n !== 'null').map((n) => SCHEMA_TYPES[n]).filter((x): x is ValueType => x !== undefined))];
+  }
+  for (const k of ['anyOf', 'oneOf'] as const) {
+    if (!Array.isArray(s[k])) continue;
+    const parts = (s[k] as Json[]).map((x) => (isMap(x) ? schemaTypes(root, x) : undefined));
+    if (parts.some((p) => p === undefined)) return undefined;
+    return [...new Set(parts.flat() as ValueType[])];
+  }
+  return undefined;
+}
+
+function schemaAt(root: Json, path: string[]): Json | undefined {
+  let cur: Json | undefined = root;
+  for (const seg of path) {
+    const s: Json | undefined = cur ? resolveRef(root, cur) : undefined;
+    const props: unknown = s?.properties;
+    cur = isMap(props) && isMap(props[seg]) ? (props[seg] as Json) : undefined;
+    if (!cur) return undefined;
+  }
+  return cur;
+}
+
+/** Types of every non-null default (dotted paths; keys containing dots are left out), widened by the schema. */
+export function typesFromValues(values: unknown, schema?: Json, prefix: string[] = [], out: Record<string, ValueType[]> = {}): Record<string, ValueType[]> {
+  if (!isMap(values)) return out;
+  for (const [k, v] of Object.entries(values)) {
+    if (k.includes('.')) continue;
+    const path = [...prefix, k];
+    if (v !== null) {
+      const fromSchema = schema ? (() => { const n = schemaAt(schema, path); return n ? schemaTypes(schema, n) : undefined; })() : undefined;
+      out[path.join('.')] = fromSchema && fromSchema.length > 0 ? [...new Set([valueType(v), ...fromSchema])].sort() : [valueType(v)];
+    }
+    if (isMap(v)) typesFromValues(v, schema, path, out);
+  }
+  return out;
+}
+
 export function deriveChartKeys(dir: string, chart: string, version: string): ChartKeys {
   const chartYaml = (parseAllDocuments(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as { toJS(): unknown }[])[0]!.toJS() as { dependencies?: { name: string; alias?: string }[] };
   const values: unknown = parse(readFileSync(join(dir, 'values.yaml'), 'utf8'));
   const derivedFrom = ['values.yaml'];
   let tree = treeFromValues(values);
   const schemaPath = join(dir, 'values.schema.json');
-  if (existsSync(schemaPath)) {
-    tree = mergeTrees(tree, treeFromSchema(JSON.parse(readFileSync(schemaPath, 'utf8')) as Json));
+  const schema = existsSync(schemaPath) ? (JSON.parse(readFileSync(schemaPath, 'utf8')) as Json) : undefined;
+  if (schema) {
+    tree = mergeTrees(tree, treeFromSchema(schema));
     derivedFrom.unshift('values.schema.json');
   }
+  const types = typesFromValues(values, schema);
   if (tree !== '*') {
     tree.global = '*';
     for (const d of chartYaml.dependencies ?? []) tree[d.alias ?? d.name] = '*';
@@ -116,7 +164,7 @@ export function deriveChartKeys(dir: string, chart: string, version: string): Ch
     for (const p of TEMPLATE_KEYS[chart]) tree = addLeaf(tree, p);
     derivedFrom.push('templates (TEMPLATE_KEYS in generators/values/derive-keys.ts)');
   }
-  return { chart, version, derivedFrom, keys: sortTree(tree) };
+  return { chart, version, derivedFrom, keys: sortTree(tree), types: Object.fromEntries(Object.keys(types).sort().map((k) => [k, types[k]!])) };
 }
 
 function main(argv: string[]): void {

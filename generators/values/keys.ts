@@ -9,12 +9,41 @@ import { existsSync, readFileSync } from 'node:fs';
 
 export type KeyTree = '*' | { [key: string]: KeyTree };
 
+/** The shape of a value: a map, a list, or a scalar (string, number, boolean). */
+export type ValueType = 'map' | 'list' | 'scalar';
+
 export interface ChartKeys {
   chart: string;
   version: string;
   /** What the tree was derived from: the chart's values.schema.json and/or values.yaml. */
   derivedFrom: string[];
   keys: KeyTree;
+  /**
+   * The types each value path (dotted; keys with dots left out) may have: the type of its default
+   * in values.yaml, or the types values.schema.json allows there. No entry (a null default): any.
+   */
+  types?: Record<string, ValueType[]>;
+}
+
+export const valueType = (v: unknown): ValueType => (Array.isArray(v) ? 'list' : v !== null && typeof v === 'object' ? 'map' : 'scalar');
+
+export interface WrongType {
+  path: string[];
+  expected: ValueType[];
+  actual: ValueType;
+}
+
+/** Every value of `values` whose type the chart does not take there (null always passes: it deletes the default). */
+export function wrongTypes(values: unknown, types: Record<string, ValueType[]>, prefix: string[] = []): WrongType[] {
+  if (!isMap(values)) return [];
+  const out: WrongType[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    const path = [...prefix, k];
+    const expected = path.some((p) => p.includes('.')) ? undefined : types[path.join('.')];
+    if (v !== null && expected && !expected.includes(valueType(v))) out.push({ path, expected, actual: valueType(v) });
+    else if (isMap(v)) out.push(...wrongTypes(v, types, path));
+  }
+  return out;
 }
 
 export const CHART_KEYS_DIR = new URL('../../schemas/charts/', import.meta.url);

@@ -82,7 +82,8 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
       namespace: ctx.argoNamespace,
       labels: { [ENVIRONMENT_LABEL]: model.name },
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-      ...(spec.keepResourcesOnDelete ? {} : { finalizers: [RESOURCES_FINALIZER] }),
+      // Argo CD deletes an Application's resources only with this finalizer (cascading deletion).
+      ...(spec.onDelete === 'orphan' ? {} : { finalizers: [RESOURCES_FINALIZER] }),
     },
     spec: {
       project: spec.project,

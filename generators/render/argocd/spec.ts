@@ -1,3 +1,4 @@
+import type { OnDelete } from '../../catalog/types.js';
 import type { InputPath } from '../../lib/paths.js';
 
 /**
@@ -35,8 +36,11 @@ export interface AppSpec {
   extraNamespaces?: string[];
   /** Labels of the namespace Argo CD creates (Pod Security Standard level). */
   namespaceLabels?: Record<string, string>;
-  /** Keep the Application's resources when the Application is deleted (no resources finalizer): Argo CD itself. */
-  keepResourcesOnDelete?: boolean;
+  /**
+   * What deleting the Application does to its resources (catalog `onDelete`): `cascade` (the
+   * default; the resources finalizer) deletes them, `orphan` (no finalizer) leaves them running.
+   */
+  onDelete?: OnDelete;
   /** Environment paths the Application derives from (provenance hash); default: the whole environment. */
   inputs?: InputPath[];
   /** The part of `inputs` the AppProject depends on (namespace, chart repository); default: `inputs`. */

@@ -55,7 +55,22 @@ manager) is placed by discovery, which goes by these tags.
 and the Load Balancer Controller opens those ports itself, on the security group of each node's
 network interface: the only one if it has one; if it has several, the one tagged
 \`kubernetes.io/cluster/{{cluster}}\` (\`owned\` or \`shared\`) — tag exactly one, or the
-controller cannot add the rules and the targets stay unhealthy.
+controller cannot add the rules and the targets stay unhealthy.{{#if cilium}} Between the nodes (rules
+from the group to itself), Cilium {{cilium}} in its default tunnel mode (VXLAN, as rendered) needs
+\`8472/udp\` (VXLAN overlay), \`4240/tcp\` and ICMP echo (type 8, code 0: \`cilium-health\`), and
+\`4244/tcp\` (the Hubble server of each agent, for Hubble Relay); without 8472/udp pods on different
+nodes cannot reach each other.{{/if}}
+
+**Outbound access from private subnets.** The nodes live in private subnets and have no public
+addresses, yet they pull images from public registries (the charts' and the workloads': registry.k8s.io,
+quay.io, ghcr.io, docker.io, public.ecr.aws …){{#if talos}} and Talos reaches its discovery service
+(\`discovery.talos.dev:443\`) and the Image Factory (\`factory.talos.dev\`) for upgrades{{/if}}; the
+add-ons call AWS APIs (EC2, Elastic Load Balancing, STS, SSM{{#if etcdBackupAny}}, S3{{/if}}). Give each
+private subnet's route table a route 0.0.0.0/0 to a NAT gateway (in a public subnet), or, without
+internet egress, VPC endpoints for the AWS APIs (interface endpoints for ec2, elasticloadbalancing,
+sts, ssm{{#if etcdBackupAny}}, and the S3 gateway endpoint{{/if}}) plus a registry mirror for every
+image{{#if talos}} and a self-hosted discovery service{{/if}}: without either, nodes boot but no pod
+image pulls.
 `);
 
 export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection[] => {
@@ -70,11 +85,14 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
     {
       order: 19,
       title: EC2_SECTION_TITLE,
-      inputs: [['aws', 'vpc'], ['cluster', 'name'], ['cluster', 'datastore'], ['addons'], ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
+      inputs: [['aws', 'vpc'], ['cluster', 'name'], ['cluster', 'datastore'], ['cluster', 'distribution'], ['cluster', 'network'], ['addons'], ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
       body: body({
         esoRole,
         esoServiceAccount: `${resolveAddons(m).find((a) => a.name === 'external-secrets')?.namespace ?? 'external-secrets'}/${ESO_SSM_SERVICE_ACCOUNT}`,
         etcdBackup: backup && !etcdBackupRole,
+        etcdBackupAny: backup,
+        talos: m.cluster.distribution === 'talos',
+        cilium: resolveAddons(m).find((a) => a.name === 'cilium')?.chart?.version ?? false,
         etcdBackupRole: backup ? etcdBackupRole : undefined,
         vpc: m.aws.vpc.id,
         cluster: m.cluster.name,

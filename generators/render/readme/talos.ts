@@ -1,6 +1,8 @@
 /** README sections for Talos environments: nodes, images, hardening, runbook. */
 import { nvidiaDevicePlugin } from '../../catalog/nvidia-device-plugin.js';
+import { irsaRoleArn } from '../../catalog/irsa.js';
 import { compileTemplate } from '../../lib/templates.js';
+import { shQuote } from '../argocd/bootstrap.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { clusterSteps, setupSteps, targetSteps, workDir, type CommandStep } from '../../talos/commands.js';
 import { classImages } from '../../talos/nodeclass.js';
@@ -80,10 +82,24 @@ Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range),
 
 ### etcd snapshot and restore
 
-{{#if backup}}The \`etcd-backup\` add-on uploads encrypted snapshots to {{code backup}} on \`{{schedule}}\`. {{/if}}An ad-hoc snapshot, and the restore when etcd has lost quorum or all control planes are gone (the other members are wiped and rejoin):
+{{#if backup}}The \`etcd-backup\` add-on uploads encrypted snapshots to {{code backup}} on \`{{schedule}}\`. {{/if}}{{#if kms}}S3 encrypts them server-side with KMS key {{code kms}}: talos-backup sends no encryption header of its own, so the bucket's default encryption applies to every upload. Set it once, and keep it:
+
+\`\`\`sh
+{{kmsCommand}}
+\`\`\`
+
+The uploading role ({{uploader}}) needs \`s3:PutObject\` on the prefix and \`kms:GenerateDataKey\` and \`kms:Decrypt\` on the key (snapshots over 10 MiB go up as multipart uploads, which need both).
+
+{{/if}}An ad-hoc snapshot, and the restore when etcd has lost quorum or all control planes are gone (the other members are wiped and rejoin):
 
 {{dr}}
 `);
+
+/** S3 default encryption (SSE-KMS with an S3 Bucket Key) of the snapshot bucket. */
+export function bucketEncryptionCommand(region: string, bucket: string, kmsKeyId: string): string {
+  const config = JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kmsKeyId }, BucketKeyEnabled: true }] });
+  return `aws s3api put-bucket-encryption --region ${region} --bucket ${shQuote(bucket)} --server-side-encryption-configuration ${shQuote(config)}`;
+}
 
 function fence(steps: CommandStep[]): string {
   return steps.map((s) => `\`\`\`sh\n# ${s.title}\n${s.lines.join('\n')}\n\`\`\``).join('\n\n');
@@ -95,6 +111,7 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
   const t = m.cluster.talos;
   const ds = m.cluster.datastore;
   const backup = ds.type === 'etcd' && ds.backup ? ds.backup : undefined;
+  const backupRole = irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings);
   const gpuClass = m.nodeClasses.find((c) => c.gpu);
   const first = m.configTargets.find((x) => x.node && x.node.name === m.controlPlaneNodes[0]?.name);
   const cluster = clusterSteps(m);
@@ -164,7 +181,7 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
     {
       order: 23,
       title: 'Talos runbook',
-      inputs,
+      inputs: [...inputs, ['addons', 'etcd-backup']],
       body: runbook({
         env: m.name,
         dir: workDir(m.name),
@@ -176,6 +193,9 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
         dr: fence(cluster.filter((s) => s.phase === 'snapshot' || s.phase === 'restore')),
         backup: backup ? `s3://${backup.bucket}/${backup.prefix}` : false,
         schedule: backup?.schedule ?? '',
+        kms: backup?.kmsKeyId ?? false,
+        kmsCommand: backup?.kmsKeyId ? bucketEncryptionCommand(m.aws.region, backup.bucket, backup.kmsKeyId) : '',
+        uploader: backupRole ? `the etcd-backup IRSA role \`${backupRole}\`` : 'the control-plane instance profile',
       }),
     },
   ];

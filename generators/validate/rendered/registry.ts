@@ -8,6 +8,7 @@
  */
 import type { DocPath } from '../../lib/paths.js';
 import type { Diagnostic, Severity } from '../diagnostics.js';
+import { deterministicValues } from './determinism.js';
 import { podSecurityChecker, talosChecker } from './domain.js';
 import { gpuDevicePluginChecker } from './gpu.js';
 import { kubernetesSchemaChecker } from './kubernetes.js';
@@ -54,7 +55,7 @@ export function documentsChecker(name: string, pattern: RegExp, check: Documents
 
 export const FILE_CHECKERS: FileChecker[] = [kubernetesSchemaChecker, talosChecker, podSecurityChecker, ...POLICY_FILE_CHECKERS];
 
-export const TREE_CHECKERS: TreeChecker[] = [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker];
+export const TREE_CHECKERS: TreeChecker[] = [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker, deterministicValues];
 
 /** Run every checker over the tree: YAML errors, file checkers by pattern, tree checkers. */
 export async function checkRenderedTree(tree: RenderedTree, fileCheckers: readonly FileChecker[] = FILE_CHECKERS, treeCheckers: readonly TreeChecker[] = TREE_CHECKERS): Promise<Diagnostic[]> {

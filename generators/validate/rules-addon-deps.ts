@@ -1,0 +1,71 @@
+/**
+ * Add-on dependencies and committed values: an add-on another rendered object needs cannot be
+ * disabled (the error sits at its `enabled: false` and names who needs it), and Helm values, which
+ * are committed in rendered/<env>/values/, never carry a `{ secret: … }`.
+ */
+import { CATALOG } from '../catalog/index.js';
+import { isCatalogAddon } from '../catalog/names.js';
+import type { DocPath } from '../lib/paths.js';
+import type { EnvironmentInput } from '../model/input.js';
+import type { Rule } from './rules.js';
+
+type Addons = NonNullable<EnvironmentInput['addons']>;
+const disabled = (addons: Addons, name: string): boolean => addons[name]?.enabled === false;
+/** A catalog add-on that is on by default unless disabled (the unconditional entries). */
+const on = (addons: Addons, name: string): boolean => !disabled(addons, name);
+
+/** Who needs each add-on, in words; empty when nothing does. */
+function dependents(input: EnvironmentInput): Record<string, string[]> {
+  const addons = input.addons ?? {};
+  const workloads = input.workloads ?? [];
+  const needs: Record<string, string[]> = { 'argo-cd': [], 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
+  // The GitOps engine: every rendered Application is an Argo CD object.
+  needs['argo-cd']!.push('the GitOps engine');
+  const lbcValues = addons['aws-load-balancer-controller']?.values as { enableCertManager?: unknown } | undefined;
+  if (on(addons, 'aws-load-balancer-controller') && lbcValues?.enableCertManager !== false)
+    needs['cert-manager']!.push('aws-load-balancer-controller (its webhook certificate is a cert-manager Certificate)');
+  // ExternalSecrets: add-ons' secrets (catalog defaults: Grafana's admin user) and workloads' { secret } variables.
+  if (on(addons, 'kube-prometheus-stack') && CATALOG['kube-prometheus-stack'].secrets) needs['external-secrets']!.push('kube-prometheus-stack (the grafana-admin ExternalSecret)');
+  for (const [name, a] of Object.entries(addons))
+    if (a.enabled !== false && Object.keys(a.secrets ?? {}).length > 0) needs['external-secrets']!.push(`${name} (addons.${name}.secrets)`);
+  for (const w of workloads)
+    if (Object.values(w.env ?? {}).some((v) => typeof v !== 'string')) needs['external-secrets']!.push(`workload ${w.name} ({ secret } variables)`);
+  // The gp3 StorageClass: workloads' volumes and the monitoring stack's volume claims.
+  for (const w of workloads) if ((w.volumes ?? []).length > 0) needs['aws-ebs-csi-driver']!.push(`workload ${w.name} (volumes on StorageClass gp3)`);
+  if (on(addons, 'kube-prometheus-stack')) needs['aws-ebs-csi-driver']!.push('kube-prometheus-stack (Prometheus, Alertmanager and Grafana volumes on StorageClass gp3)');
+  return needs;
+}
+
+const addonDependencies: Rule = ({ input }, report) => {
+  const addons = input.addons ?? {};
+  for (const [name, who] of Object.entries(dependents(input))) {
+    if (!disabled(addons, name) || who.length === 0) continue;
+    const message =
+      name === 'argo-cd'
+        ? 'argo-cd cannot be disabled: it is the GitOps engine of this environment (every add-on and workload, Argo CD included, is delivered as an Argo CD Application)'
+        : `${name} cannot be disabled: ${who.join('; ')} ${who.length === 1 ? 'needs' : 'need'} it`;
+    report('addon-dependencies', ['addons', name, 'enabled'], message, {
+      hint: name === 'argo-cd' ? 'Argo CD manages this environment; remove enabled: false' : `remove enabled: false, or remove what needs ${name} first`,
+    });
+  }
+};
+
+/** Every `{ secret: … }` below `v`, with its path. */
+function secretRefs(v: unknown, path: DocPath): DocPath[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => secretRefs(x, [...path, i]));
+  if (v === null || typeof v !== 'object') return [];
+  const o = v as Record<string, unknown>;
+  if (typeof o.secret === 'string' && Object.keys(o).length === 1) return [path];
+  return Object.entries(o).flatMap(([k, x]) => secretRefs(x, [...path, k]));
+}
+
+const valuesWithoutSecrets: Rule = ({ input }, report) => {
+  for (const [name, a] of Object.entries(input.addons ?? {})) {
+    for (const at of secretRefs(a.values, ['addons', name, 'values']))
+      report('addon-values-secret', at, `a { secret } in Helm values would be committed: values are written to rendered/${input.name}/values/${name}.yaml and read by the chart as plain text`, {
+        hint: `deliver it as a Secret (addons.${name}.secrets: { <secret-name>: { <key>: { secret: … } } } renders an ExternalSecret) and point the chart's existingSecret-style value at that Secret${isCatalogAddon(name) && CATALOG[name].settings ? ` (or use the add-on's settings: ${Object.keys(CATALOG[name].settings!).join(', ')})` : ''}`,
+      });
+  }
+};
+
+export const ADDON_DEPENDENCY_RULES: readonly Rule[] = [addonDependencies, valuesWithoutSecrets];
