@@ -14,6 +14,7 @@ import { parseLock, serializeLock } from '../generators/ssm/lock.js';
 import { listFiles } from '../generators/write/writer.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
 import { FakeEc2 } from './support/ec2-server.js';
+import { exitOf } from './support/local-server.js';
 import { FakeSsm, TEST_CREDENTIALS } from './support/ssm-server.js';
 import { ROOT } from './helpers.js';
 
@@ -67,14 +68,7 @@ const deps = (): SynthDeps => ({
   ec2: (region) => createEc2Facts(region, { credentials: TEST_CREDENTIALS, retryDelayMs: 1, maxAttempts: 2 }),
 });
 
-async function synth(...args: string[]): Promise<{ code: number; error?: Error & { exitCode?: number } }> {
-  try {
-    return { code: await main(['--root', root, ...args], deps()) };
-  } catch (e) {
-    const err = e as Error & { exitCode?: number };
-    return { code: err.exitCode ?? 70, error: err };
-  }
-}
+const synth = (...args: string[]) => exitOf(() => main(['--root', root, ...args], deps()));
 
 const snapshot = (): Map<string, string> => new Map(listFiles(root).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
 const lockText = (): string => readFileSync(join(root, 'environments', 'alpha.ssm.lock.json'), 'utf8');

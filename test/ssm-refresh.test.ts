@@ -17,6 +17,7 @@ import { findSsmReferences, lockFile, parseLock } from '../generators/ssm/lock.j
 import { listFiles } from '../generators/write/writer.js';
 import { resolveInputPath } from '../generators/lib/paths.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
+import { exitOf } from './support/local-server.js';
 import { closedPortUrl, FakeSsm, serveFakeSsm, TEST_CREDENTIALS, throttling } from './support/ssm-server.js';
 import { PROVENANCE_FILE } from '../generators/render/header.js';
 import { FIXTURES, ROOT, TSX } from './helpers.js';
@@ -69,14 +70,7 @@ const deps = (): SynthDeps => ({
   stdout: (t) => (t.startsWith('synth: ') ? summaries.push(t) : out.push(t)),
 });
 
-async function synth(...args: string[]): Promise<{ code: number; error?: Error & { exitCode?: number } }> {
-  try {
-    return { code: await main(['--root', root, ...args], deps()) };
-  } catch (e) {
-    const err = e as Error & { exitCode?: number };
-    return { code: err.exitCode ?? 70, error: err };
-  }
-}
+const synth = (...args: string[]) => exitOf(() => main(['--root', root, ...args], deps()));
 
 function snapshot(): Map<string, string> {
   return new Map(listFiles(root).map((f) => [f, readFileSync(join(root, f), 'utf8')]));

@@ -9,7 +9,6 @@ import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, type LockedFacts } from '../model/instance-types.js';
-import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { minorOf } from '../model/build.js';
 import { TALOS_RELEASES, type TalosMinor } from '../talos/release.js';

@@ -4,8 +4,8 @@
  * DescribeInstanceTypeOfferings and DescribeInstanceTypes, for driving the real @aws-sdk/client-ec2
  * without AWS: point it at the server with AWS_ENDPOINT_URL_EC2.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalServer } from './local-server.js';
 
 export interface FakeInstanceType {
   vcpu: number;
@@ -30,7 +30,7 @@ export class FakeEc2 {
   readonly requests: Ec2Request[] = [];
   /** Action → error code to answer with (e.g. UnauthorizedOperation), while set. */
   readonly faults = new Map<string, { code: string; status: number }>();
-  private server?: Server;
+  private readonly http = new LocalServer((req, res) => this.handle(req, res));
   url = '';
 
   constructor(readonly opts: { pageSize?: number } = {}) {}
@@ -49,16 +49,13 @@ export class FakeEc2 {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.http.start();
+    this.url = this.http.url;
     return this;
   }
 
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   /** The region a request was signed for (the SigV4 credential scope). */

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { hermeticAwsEnv } from './aws-env.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { LocalServer } from './local-server.js';
 import type { AddressInfo } from 'node:net';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
@@ -40,7 +41,7 @@ export class FakeSsm {
   readonly parameters = new Map<string, StoredParameter>();
   readonly requests: RecordedRequest[] = [];
   private readonly faults: FaultRule[] = [];
-  private server?: Server;
+  private readonly http = new LocalServer((req, res) => this.handle(req, res));
   url = '';
 
   constructor(readonly opts: { accountId?: string; region?: string; pageSize?: number } = {}) {}
@@ -83,16 +84,13 @@ export class FakeSsm {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.http.start();
+    this.url = this.http.url;
     return this;
   }
 
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   private arn(name: string): string {
