@@ -109,6 +109,10 @@ describe('Kubernetes names', () => {
       }),
     );
     expect(ingressHostProblem('10.0.0.1')).toBe('is an IP address; an Ingress host must be a DNS name');
+    const subnets = 'aws: { vpc: { subnets: [{ name: private-a, id: subnet-0a0000000000000a1, cidr: 10.10.1.0/24, zone: eu-west-1a }, { name: private-b, id: subnet-0a0000000000000b1, cidr: 10.10.2.0/24, zone: eu-west-1b }] } }\n';
+    expect(errorsOf('alb', subnets + workload('    ports: [{ name: http, port: 8080 }]\n    ingress: { host: portal }\n'))).toStrictEqual([
+      expect.stringContaining("workloads[0].ingress.host: host 'portal' has no dot or ends in a label that is not all letters; an ALB host condition needs both"),
+    ]);
     expect(dns1123LabelProblem('a'.repeat(64))).toBe('is 64 characters; at most 63');
     expect([dns1035LabelProblem('api'), dns1035LabelProblem('3d')]).toStrictEqual([undefined, "must start with a letter and be lower-case letters, digits and '-', ending with a letter or digit"]);
   });

@@ -357,6 +357,14 @@ const ingresses: Rule = ({ input }, report) => {
     const problem = ingressHostProblem(ing.host);
     if (problem) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host}' ${problem}`, { hint: "a lower-case DNS name such as portal.example.com, or '*.example.com'" });
     else if (ing.host.length > ALB_HOST_MAX) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host.slice(0, 24)}…' is ${ing.host.length} characters; an ALB host condition takes at most ${ALB_HOST_MAX}`);
+    else if (!/\.[a-z]+$/.test(ing.host))
+      report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host}' has no dot or ends in a label that is not all letters; an ALB host condition needs both`, { hint: 'use a fully qualified name such as portal.example.com' });
+    const path = ing.path ?? '/';
+    // The controller turns a Prefix path /p into the conditions /p and /p/*.
+    if (path.length + 2 > ALB_HOST_MAX || !/^[A-Za-z0-9_\-.$/~"'@:+&]+$/.test(path))
+      report('ingress-path', [...at, 'ingress', 'path'], `path '${path.length > 40 ? path.slice(0, 40) + '…' : path}' is not an ALB path condition: at most ${ALB_HOST_MAX - 2} characters of letters, digits and _-.$/~"'@:+&`, {
+        hint: 'the Load Balancer Controller matches Prefix paths with the conditions <path> and <path>/*, which ALB limits to 128 characters; no wildcards, spaces or query strings',
+      });
     const scheme = ing.scheme ?? 'internal';
     const group = ing.groupName ?? `${input.cluster.name}-${scheme === 'internal' ? 'internal' : 'public'}`;
     const route = `${ing.host} ${prefixKey(ing.path ?? '/')}`;
