@@ -3,6 +3,7 @@
  * (markdown-it, GitHub-flavoured tables on) and the assertions are about the rendered structure —
  * markers, tables, diff blocks, <details> open or closed — not about the source text.
  */
+import { writeFileSync } from 'node:fs';
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import { diffTrees, type DiffContext } from '../generators/diff/diff.js';
@@ -112,6 +113,7 @@ describe('PR comment of a change that adds a chart, a workload and bumps Kuberne
   const d = diffTrees(base.files, head.files, head.context);
   const text = formatMarkdown(d, ctx);
   const p = parse(text);
+  if (process.env.SHOW_MD) writeFileSync(process.env.SHOW_MD, text);
 
   it('is well formed CommonMark: markers, tables, diff blocks, details', () => {
     expectWellFormed(p, text);

@@ -165,8 +165,11 @@ function wrap(sign: string, text: string): string[] {
   let first = true;
   while (rest.length > 0) {
     const room = WRAP - 2 - (first ? 0 : indent.length + 2);
-    out.push(first ? `${sign} ${rest.slice(0, room)}` : `${sign} ${indent}↪ ${rest.slice(0, room)}`);
-    rest = rest.slice(room);
+    // Break after a space or comma near the end when there is one, else mid-word.
+    let cut = rest.length <= room ? rest.length : Math.max(rest.lastIndexOf(' ', room - 1), rest.lastIndexOf(',', room - 1)) + 1;
+    if (cut < room * 0.6) cut = Math.min(room, rest.length);
+    out.push(first ? `${sign} ${rest.slice(0, cut)}` : `${sign} ${indent}↪ ${rest.slice(0, cut)}`);
+    rest = rest.slice(cut);
     first = false;
   }
   return out;
