@@ -5,7 +5,8 @@
 import { parseInstanceType } from './aws.js';
 import { DEFAULTS } from './defaults.js';
 import type { EnvironmentInput, NodePoolInput, WorkloadInput } from './input.js';
-import type { ConfigTarget, Datastore, EnvironmentModel, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
+import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
+import { isCatalogAddon } from '../catalog/names.js';
 
 export function minorOf(version: string): string {
   const m = /^v?(\d+)\.(\d+)/.exec(version);
@@ -209,7 +210,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         values: a.values ?? {},
         settings: a.settings ?? {},
         syncWave: a.syncWave,
-        chart: a.chart,
+        ...(isCatalogAddon(name) ? { chartVersion: a.chart?.version } : { chart: a.chart as AddonOverride['chart'] }),
         secrets: a.secrets ?? {},
         clusterResources: a.clusterResources ?? [],
         serverSideApply: a.serverSideApply,

@@ -23,7 +23,8 @@ export interface AddonInput {
   values?: Record<string, unknown>;
   settings?: Record<string, unknown>;
   syncWave?: number;
-  chart?: { repoURL: string; name: string; version: string };
+  /** Third-party charts: all three; catalog add-ons: only `version` (a version tried in this environment). */
+  chart?: { repoURL?: string; name?: string; version?: string };
   secrets?: Record<string, Record<string, SecretRef>>;
   clusterResources?: string[];
   serverSideApply?: boolean;

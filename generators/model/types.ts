@@ -102,7 +102,10 @@ export interface AddonOverride {
   values: Record<string, unknown>;
   settings: Record<string, unknown>;
   syncWave?: number;
+  /** Third-party chart (complete: repoURL, name, version). */
   chart?: { repoURL: string; name: string; version: string };
+  /** Catalog add-ons: the chart version this environment runs instead of the catalog's pin. */
+  chartVersion?: string;
   secrets: Record<string, Record<string, SecretRef>>;
   /** Cluster-scoped kinds a third-party chart creates (group/Kind). */
   clusterResources: string[];
