@@ -11,8 +11,7 @@ import { formatFieldPath } from '../generators/diff/fields.js';
 import { formatMarkdown, MARKER } from '../generators/diff/format.js';
 import { envContext } from '../generators/diff/sources.js';
 import { toYaml } from '../generators/lib/yaml.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { fixtureSources, formatted } from './helpers.js';
+import { renderInline } from './support/inline-env.js';
 
 const md = new MarkdownIt({ html: true });
 type Token = ReturnType<InstanceType<typeof MarkdownIt>['parse']>[number];
@@ -20,12 +19,8 @@ const ctx = { base: 'main', head: 'HEAD' };
 
 /** An environment written next to the fixtures (extends _fixture), rendered in memory. */
 function render(name: string, body: string): { files: Map<string, string>; context: DiffContext } {
-  const { sources } = fixtureSources('valid', 'minimal.yaml');
-  sources.set(`environments/${name}.yaml`, `name: ${name}\nextends: _fixture\n${body}`);
-  sources.set(`environments/${name}.ssm.lock.json`, sources.get('environments/_fixture.ssm.lock.json')!);
-  const r = prepareEnvironment(name, sources);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  return { files: new Map(renderEnvironment(r.prepared).map((f) => [`${name}/${f.path}`, f.content])), context: new Map([[name, envContext(r.prepared.model)]]) };
+  const { prepared, files } = renderInline(name, body);
+  return { files: new Map(files.map((f) => [`${name}/${f.path}`, f.content])), context: new Map([[name, envContext(prepared.model)]]) };
 }
 
 interface Parsed {
