@@ -13,8 +13,14 @@ export function minorOf(version: string): string {
   return m ? `${m[1]}.${m[2]}` : version;
 }
 
+/**
+ * One Image Factory schematic per node class: arch × GPU, and a class of its own for a pool with
+ * system extensions of its own (`<arch>[-nvidia]-<pool>`).
+ */
 function nodeClassOf(pool: NodePoolInput): NodeClass {
-  return pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch };
+  const base: NodeClass = pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch };
+  const extensions = [...new Set(pool.talos?.extensions ?? [])].sort();
+  return extensions.length > 0 ? { ...base, name: `${base.name}-${pool.name}`, extensions } : base;
 }
 
 function buildPool(p: NodePoolInput, subnets: Subnet[]): NodePool {
@@ -43,6 +49,7 @@ function buildPool(p: NodePoolInput, subnets: Subnet[]): NodePool {
     count: p.nodes ? undefined : p.count,
     size: p.nodes ? nodes.length : (p.count ?? 0),
     k3sExtraArgs: p.k3s?.extraArgs ?? {},
+    talosPatches: p.talos?.patches ?? [],
   };
 }
 
@@ -179,6 +186,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         apiServerExtraArgs: t.apiServerExtraArgs ?? {},
         sysctls: t.sysctls ?? {},
         extensions: t.extensions ?? [],
+        patches: t.patches ?? [],
         nvidiaDriver: t.nvidiaDriver ?? DEFAULTS.nvidiaDriver,
         secretsBundle: { parameter: t.secretsBundle?.parameter ?? DEFAULTS.talosSecretsParameter(input.name), kmsKeyId: t.secretsBundle?.kmsKeyId },
       },

@@ -16,6 +16,7 @@ export interface NodePoolInput {
   count?: number;
   nodes?: NodeInput[];
   k3s?: { extraArgs?: K3sArgs };
+  talos?: { extensions?: string[]; patches?: Record<string, unknown>[] };
 }
 export interface AddonInput {
   enabled?: boolean;
@@ -91,6 +92,7 @@ export interface EnvironmentInput {
       apiServerExtraArgs?: Record<string, string>;
       sysctls?: Record<string, string>;
       extensions?: string[];
+      patches?: Record<string, unknown>[];
       nvidiaDriver?: 'lts' | 'production';
       secretsBundle?: { parameter?: string; kmsKeyId?: string };
     };

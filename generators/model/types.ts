@@ -37,6 +37,8 @@ export interface NodeClass {
   name: string;
   arch: Arch;
   gpu?: 'nvidia';
+  /** System extensions of the pool that owns this class (`nodePools[].talos.extensions`), sorted. */
+  extensions?: string[];
 }
 
 export interface NodePool {
@@ -60,6 +62,8 @@ export interface NodePool {
   size: number;
   /** Extra K3s config keys of this pool (distribution k3s). */
   k3sExtraArgs: K3sArgs;
+  /** Strategic-merge patches for this pool's Talos configs (after the cluster's). */
+  talosPatches: Record<string, unknown>[];
 }
 
 export interface Node {
@@ -200,6 +204,8 @@ export interface EnvironmentModel {
       apiServerExtraArgs: Record<string, string>;
       sysctls: Record<string, string>;
       extensions: string[];
+      /** Strategic-merge patches on every machine config (generators/talos/patch.ts). */
+      patches: Record<string, unknown>[];
       nvidiaDriver: 'lts' | 'production';
       /** SSM SecureString holding the `talosctl gen secrets` bundle (never read at synth). */
       secretsBundle: { parameter: string; kmsKeyId?: string };
