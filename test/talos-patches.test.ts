@@ -111,19 +111,19 @@ describe('what a patch may not do, positioned at the patch', () => {
 
   it('denied kube-apiserver flags stay denied', () => {
     expect(patch('cluster: { apiServer: { extraArgs: { etcd-servers: https://x:2379 } } }')).toStrictEqual([
-      'environments/bad.yaml:7:46  cluster.talos.patches[0].cluster.apiServer.extraArgs.etcd-servers: kube-apiserver flag \'etcd-servers\' is managed by Talos; Talos refuses it (extra arg "etcd-servers" is not allowed)  (denied: ' + expect.any(String),
-    ].map((x) => (typeof x === 'string' ? expect.stringMatching(/^environments\/bad\.yaml:7:46  cluster\.talos\.patches\[0\]\.cluster\.apiServer\.extraArgs\.etcd-servers: kube-apiserver flag 'etcd-servers' is managed by Talos/) : x)));
+      expect.stringMatching(/^environments\/bad\.yaml:7:46  cluster\.talos\.patches\[0\]\.cluster\.apiServer\.extraArgs\.etcd-servers: kube-apiserver flag 'etcd-servers' is managed by Talos; Talos refuses it \(extra arg "etcd-servers" is not allowed\)  \(denied: /),
+    ]);
   });
 
   it('generator-managed fields: the installer image', () => {
     expect(patch('machine: { install: { image: ghcr.io/siderolabs/installer:v1.13.9 } }')).toStrictEqual([
-      expect.stringMatching(/^environments\/bad\.yaml:7:32  cluster\.talos\.patches\[0\]\.machine\.install\.image: machine\.install\.image is rendered from talosVersion and the extensions/),
+      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.install\.image: machine\.install\.image is rendered from talosVersion and the extensions/),
     ]);
   });
 
   it('a merge the types forbid, and a merged config Talos refuses', () => {
-    expect(patch('machine: { sysctls: [a] }')).toStrictEqual([
-      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.sysctls: cannot merge into cp-1's config: the config has a map at machine\.sysctls, the patch a list/),
+    expect(patch('machine: { kubelet: [a] }')).toStrictEqual([
+      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.kubelet: cannot merge into cp-1's config: the config has a map at machine\.kubelet, the patch a list/),
     ]);
     expect(patch('machine: { features: { hostDNS: { enabled: false, forwardKubeDNSToHost: true } } }')).toStrictEqual([
       expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.features\.hostDNS\.forwardKubeDNSToHost: after this patch, cp-1's config is refused: machine\.features\.hostDNS\.forwardKubeDNSToHost: forwardKubeDNSToHost requires hostDNS\.enabled/),

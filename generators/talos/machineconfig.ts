@@ -7,6 +7,7 @@
 import type { ConfigTarget, EnvironmentModel, Taint } from '../model/types.js';
 import { classImages, NVIDIA_KERNEL_MODULES } from './nodeclass.js';
 import { applyPatch } from './patch.js';
+import { CONTROL_PLANE_ONLY } from '../validate/talos-rules.js';
 import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosCniConfig, talosRelease } from './release.js';
 import { secretRef, type BundlePath } from './secrets.js';
 
@@ -186,10 +187,23 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
 /** The environment's strategic-merge patches, cluster-wide first, then the pool's (generators/talos/patch.ts). */
 export function talosPatchesFor(model: EnvironmentModel, target: ConfigTarget): { source: (string | number)[]; docs: Doc[] }[] {
   const poolIndex = model.pools.findIndex((p) => p.name === target.pool.name);
+  // A cluster-wide patch of a control-plane-only section (cluster.apiServer, cluster.etcd …) is for
+  // the control planes: workers get the rest of it.
+  const forTarget = (d: Doc): Doc => (target.pool.role === 'controlplane' || d.kind !== undefined ? d : withoutPaths(d, CONTROL_PLANE_ONLY));
   return [
-    ...model.cluster.talos.patches.map((d, i) => ({ source: ['cluster', 'talos', 'patches', i], docs: [d as Doc] })),
+    ...model.cluster.talos.patches.map((d, i) => ({ source: ['cluster', 'talos', 'patches', i], docs: [forTarget(d as Doc)] })),
     ...target.pool.talosPatches.map((d, i) => ({ source: ['nodePools', poolIndex, 'talos', 'patches', i], docs: [d as Doc] })),
   ];
+}
+
+function withoutPaths(d: Doc, paths: readonly (readonly string[])[]): Doc {
+  const out: Doc = structuredClone(d);
+  for (const p of paths) {
+    let cur: unknown = out;
+    for (const k of p.slice(0, -1)) cur = cur !== null && typeof cur === 'object' ? (cur as Doc)[k] : undefined;
+    if (cur !== null && typeof cur === 'object') delete (cur as Doc)[p[p.length - 1]!];
+  }
+  return out;
 }
 
 function applyTalosPatches(model: EnvironmentModel, target: ConfigTarget, docs: Doc[]): Doc[] {

@@ -28,6 +28,9 @@ const MANAGED: readonly { path: string[]; use: string }[] = [
   { path: ['cluster', 'proxy', 'image'], use: 'kubernetesVersion' },
 ];
 
+/** Talos rules that patchShape checks on the patch itself. */
+const DIRECT = ['talos.secret-reference', 'talos.worker-secret', 'talos.apiserver-denied-arg', 'talos.kubelet-denied-arg'];
+
 /** Every patch of the input with its document path. */
 function patchesOf(input: EnvironmentInput): { at: DocPath; doc: Obj }[] {
   const out: { at: DocPath; doc: Obj }[] = [];
@@ -115,6 +118,7 @@ const patchedConfigs: Rule = ({ env, input }, report) => {
     }
     if (failed) continue;
     for (const d of checkTalosDocuments(`talos/${t.name}.yaml`, docs)) {
+      if (DIRECT.includes(d.rule)) continue; // patchShape reports these at the patch already
       const path = d.path.map((s) => (typeof s === 'object' ? JSON.stringify(s) : s));
       const w = [...writes].reverse().find((x) => x.at.every((s, i) => path[i] === s) || path.every((s, i) => x.at[i] === s));
       if (!w) continue;
