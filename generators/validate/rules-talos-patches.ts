@@ -51,6 +51,12 @@ function touches(doc: Obj, path: readonly string[]): string[] | undefined {
 }
 
 const patchShape: Rule = ({ input }, report) => {
+  if (input.cluster.distribution === 'k3s') {
+    input.nodePools.forEach((p, i) => {
+      if (p.talos) report('talos-patch', ['nodePools', i, 'talos'], 'talos settings are only used by distribution talos', { key: true });
+    });
+    return;
+  }
   for (const { at, doc } of patchesOf(input)) {
     if (doc.kind !== undefined) {
       if (typeof doc.kind !== 'string' || typeof doc.apiVersion !== 'string')
