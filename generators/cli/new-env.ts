@@ -60,8 +60,11 @@ export async function main(argv: string[]): Promise<number> {
   const srcLock = sources.get(lockFile(from));
   const params: string[] = [];
   if (srcLock) {
-    const lock = JSON.parse(srcLock) as { parameters?: Record<string, unknown> };
-    const renamed = Object.fromEntries(Object.entries(lock.parameters ?? {}).map(([k, v]) => [k.replace(token, name), v]));
+    // Parameter names and ssmPath prefixes under the new name; values stay the source's.
+    const rename = (v: unknown, isName: boolean): unknown =>
+      typeof v === 'string' ? (isName && v.startsWith('/') ? v.replace(token, name) : v) : Array.isArray(v) ? v.map((x) => rename(x, true)) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.startsWith('/') ? k.replace(token, name) : k, rename(x, k.startsWith('/') && Array.isArray(x))])) : v;
+    const lock = rename(JSON.parse(srcLock), false) as { parameters?: Record<string, unknown> };
+    const renamed: Record<string, unknown> = { ...(lock.parameters ?? {}) };
     for (const c of report.certificates) renamed[c.parameter] = { value: `arn:aws:acm:${region ?? aws?.region ?? 'eu-west-1'}:${accountId}:certificate/00000000-0000-4000-8000-000000000000`, type: 'String', version: 1, lastModified: '1970-01-01T00:00:00.000Z' };
     next.set(lockFile(name), JSON.stringify({ ...lock, parameters: renamed }));
   }
