@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFile, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
-import { scaffoldEnvironment, ScaffoldError } from '../scaffold/new-env.js';
+import { nameToken, scaffoldEnvironment, ScaffoldError } from '../scaffold/new-env.js';
 import { lockFile } from '../ssm/lock.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { parseCommand, printDiagnostics, run } from './common.js';
@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   // Validate with the source's SSM values under the new paths (the real ones come with the refresh).
   const next = new Map(sources);
   next.set(target, report.text);
-  const token = new RegExp(`(?<![A-Za-z0-9])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g');
+  const token = nameToken(from);
   const srcLock = sources.get(lockFile(from));
   const params: string[] = [];
   if (srcLock) {

@@ -46,6 +46,9 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** The environment name as a token: not part of a longer word (`/odp/dev/`, `api.dev.x`, `odp-dev`, not `devops`). */
+export const nameToken = (name: string): RegExp => new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(name)}(?![A-Za-z0-9])`, 'g');
+
 export function scaffoldEnvironment(source: string, oldVpcCidr: string, oldRegion: string | undefined, o: NewEnvOptions): ScaffoldReport {
   const from = parseCidr(oldVpcCidr);
   const to = parseCidr(o.cidr);
@@ -55,7 +58,7 @@ export function scaffoldEnvironment(source: string, oldVpcCidr: string, oldRegio
   const doc = parseDocument(source);
   if (doc.errors.length > 0) throw new ScaffoldError(`${o.from}: ${doc.errors[0]!.message}`);
   const report: ScaffoldReport = { text: '', addresses: 0, renamed: 0, arns: 0, secrets: [], certificates: [] };
-  const token = new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(o.from)}(?![A-Za-z0-9])`, 'g');
+  const token = nameToken(o.from);
   const region = o.region;
 
   const rebase = (s: string): string =>
