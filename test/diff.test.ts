@@ -44,8 +44,8 @@ describe('add-on override change in prod (sources A → B rendered in memory)', 
     const md = formatMarkdown(d, ctx);
     expect(md.startsWith(COMMENT_MARKER)).toBe(true);
     expect(md).toContain('<summary><b>prod — ');
-    expect(md).toContain('**values** `values/kube-prometheus-stack.yaml`');
-    expect(md).toContain('  ~ prometheus.prometheusSpec.retention: "15d" → "30d"');
+    expect(md).toContain('- ✏️ **changed** **values** · `values/kube-prometheus-stack.yaml`');
+    expect(md).toContain('  ```diff\n  - prometheus.prometheusSpec.retention: "15d"\n  + prometheus.prometheusSpec.retention: "30d"\n  ```');
     expect(md).not.toContain('cert-manager.yaml');
   });
 
@@ -106,7 +106,9 @@ describe('Talos impact per node', () => {
     expect(d.envs[0]!.talos.map((t) => [t.node, t.headline, t.actions])).toStrictEqual(NODES.map((n) => [n, 'upgrade', ['upgrade']]));
     expect(d.totals.talos.upgrade).toBe(3);
     expect(formatText(d, ctx)).toContain('prod-cp-1: upgrade');
-    expect(formatMarkdown(d, ctx)).toContain('| `prod-cp-1` | **upgrade** | `talosctl upgrade --image <install.image>` |');
+    expect(formatMarkdown(d, ctx)).toContain(
+      '| `prod-cp-1` | **upgrade** | `talosctl apply-config --nodes prod-cp-1 --file $HOME/.odp/prod/prod-cp-1.yaml`, then `talosctl upgrade --nodes prod-cp-1 --image ghcr.io/siderolabs/installer:v1.13.9` |',
+    );
   });
 
   it('a schematic change (installer image of another schematic) is an upgrade', () => {
@@ -142,7 +144,9 @@ describe('Talos impact per node', () => {
     ]);
     expect(t[0]!.reasons[0]!.why).toContain('Talos 1.12 does not prune');
     const d = diffTrees(base, head);
-    expect(formatMarkdown(d, ctx)).toContain('| `cp` | **sync-manifests** | `talosctl upgrade-k8s --to <current version>` |');
+    const md = formatMarkdown(d, ctx);
+    expect(md).toContain('| `cp` | **sync-manifests** | `talosctl apply-config --nodes cp --file $HOME/.odp/prod/cp.yaml` |');
+    expect(md).toContain('**Cluster step** (sync the bootstrap manifests at Kubernetes 1.36.3, once for the cluster after the node steps (covers 1 node)): `talosctl upgrade-k8s --nodes cp --to 1.36.3`');
     expect(d.totals.talos['sync-manifests']).toBe(1);
   });
 
@@ -253,7 +257,7 @@ describe('markdown size', () => {
     const md = formatMarkdown(d, ctx);
     expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     expect(md).toMatch(/left out to fit GitHub's 65536-character comment limit/);
-    expect(md.match(/<details>/g)!.length).toBe(md.match(/<\/details>/g)!.length);
+    expect(md.match(/<details( open)?>/g)!.length).toBe(md.match(/<\/details>/g)!.length);
     expect(md).toContain('| prod | 0 | 0 | 400 | 0 | 8000 | — |');
   });
 });

@@ -104,7 +104,8 @@ function serverSideApply(entry: CatalogEntry | undefined, o: AddonOverride | und
 function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[]): ResolvedAddon {
   const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces };
   const { namespace } = ctx;
-  const chart = entry?.chart ?? o?.chart;
+  // A catalog chart keeps its repository and name; the environment may try another version.
+  const chart = entry?.chart ? (o?.chartVersion ? { ...entry.chart, version: o.chartVersion } : entry.chart) : o?.chart;
   const secrets = secretsOf(ctx, entry, o);
   const manifests = [
     ...(entry?.manifests?.(ctx) ?? []),

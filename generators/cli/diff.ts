@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   const head = renderWorkingTree(common.root, envs);
   const base = onlyEnvironments(useWorktree ? readRenderedDir(common.root) : readRenderedAtRef(common.root, baseRef), envs);
   const ctx = { base: useWorktree ? 'rendered/ (on disk)' : `rendered/ at ${baseRef.length === 40 ? baseRef.slice(0, 12) : baseRef}`, head: 'working tree (fresh render)' };
-  const d = diffTrees(base, head);
+  const d = diffTrees(base, head.files, head.context);
   const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);
   process.stdout.write(out);
   const t = d.totals;

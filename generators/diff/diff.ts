@@ -10,7 +10,7 @@
 import { PROVENANCE_FILE } from '../render/header.js';
 import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
-import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact } from './talos-impact.js';
+import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact, type TalosTarget } from './talos-impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -41,6 +41,21 @@ export interface EnvCounts {
   fields: number;
 }
 
+/**
+ * A step run once for the whole cluster: `talosctl upgrade-k8s` patches every node itself, so a
+ * Kubernetes version change (or a bootstrap-manifest sync) is one command, not one per node.
+ */
+export interface ClusterStep {
+  action: 'upgrade-k8s' | 'sync-manifests';
+  /** The version `--to` takes: the new one for an upgrade, the running one for a manifest sync. */
+  to?: string;
+  from?: string;
+  /** The control plane talosctl talks to (IP when known, else node name). */
+  via?: string;
+  /** Nodes whose configs the step covers. */
+  nodes: string[];
+}
+
 export interface EnvDiff {
   env: string;
   status: 'added' | 'removed' | 'changed';
@@ -48,8 +63,19 @@ export interface EnvDiff {
   /** Files renamed without a content change. */
   renamed: { from: string; to: string }[];
   talos: TalosImpact[];
+  /** Once-per-cluster Talos steps (upgrade-k8s), after the node steps. */
+  cluster: ClusterStep[];
   counts: EnvCounts;
 }
+
+/** What the head environment's model says about its Talos config targets (file stem → target). */
+export interface EnvContext {
+  talosTargets?: ReadonlyMap<string, TalosTarget>;
+  /** Address (or name) of the first control plane: where cluster-wide talosctl commands go. */
+  firstControlPlane?: string;
+}
+
+export type DiffContext = ReadonlyMap<string, EnvContext>;
 
 export interface TreeDiff {
   envs: EnvDiff[];
@@ -104,7 +130,25 @@ function lineChanges(a: string[], b: string[]): { removed: string[]; added: stri
 
 const emptyCounts = (): EnvCounts => ({ added: 0, removed: 0, changed: 0, moved: 0, fields: 0 });
 
-export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): EnvDiff | undefined {
+function clusterSteps(talos: readonly TalosImpact[], ctx: EnvContext): ClusterStep[] {
+  const upgrading = talos.filter((t) => t.actions.includes('upgrade-k8s'));
+  const syncing = talos.filter((t) => t.actions.includes('sync-manifests'));
+  const action = upgrading.length > 0 ? 'upgrade-k8s' : syncing.length > 0 ? 'sync-manifests' : undefined;
+  if (!action) return [];
+  const covered = talos.filter((t) => t.actions.includes('upgrade-k8s') || t.actions.includes('sync-manifests'));
+  // The control planes' versions lead: upgrade-k8s upgrades them first and checks workers against them.
+  const ordered = [...covered.filter((t) => t.controlPlane && !t.pool), ...covered];
+  const first = ordered[0]!;
+  const viaImpact = talos.find((t) => t.controlPlane && !t.pool && t.status !== 'removed');
+  const via = ctx.firstControlPlane ?? viaImpact?.address ?? viaImpact?.node;
+  const step: ClusterStep = { action, nodes: covered.map((t) => t.node) };
+  if (first.kubernetes.to) step.to = first.kubernetes.to;
+  if (action === 'upgrade-k8s' && first.kubernetes.from && first.kubernetes.from !== first.kubernetes.to) step.from = first.kubernetes.from;
+  if (via) step.via = via;
+  return [step];
+}
+
+export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, ctx: EnvContext = {}): EnvDiff | undefined {
   // Files renamed without a content change: same documents (comments aside) at another path. Not
   // Talos node configs: a config under another node's name is another node to apply it to.
   const baseOnly = [...base.keys()].filter((p) => !head.has(p) && !isTalosConfigPath(p));
@@ -171,7 +215,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   for (const f of [...talosFiles].sort()) {
     const bd = base.has(f) ? splitFile(f, base.get(f)!) : undefined;
     const hd = head.has(f) ? splitFile(f, head.get(f)!) : undefined;
-    const impact = talosImpact(f, bd, hd);
+    const impact = talosImpact(f, bd, hd, ctx.talosTargets?.get(f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')));
     if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
   }
 
@@ -183,15 +227,15 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, talos, counts };
+  return { env, status, objects, renamed, talos, cluster: clusterSteps(talos, ctx), counts };
 }
 
-export function diffTrees(baseFiles: FileMap, headFiles: FileMap): TreeDiff {
+export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {
   const b = byEnv(baseFiles);
   const h = byEnv(headFiles);
   const envs: EnvDiff[] = [];
   for (const env of [...new Set([...b.keys(), ...h.keys()])].sort()) {
-    const d = diffEnvironment(env, b.get(env) ?? new Map(), h.get(env) ?? new Map());
+    const d = diffEnvironment(env, b.get(env) ?? new Map(), h.get(env) ?? new Map(), context.get(env));
     if (d) envs.push(d);
   }
   const totals: TreeDiff['totals'] = { ...emptyCounts(), talos: { upgrade: 0, reboot: 0, 'upgrade-k8s': 0, 'sync-manifests': 0, 'no-reboot': 0, 'new node': 0, 'removed node': 0 } };

@@ -1,7 +1,8 @@
 /**
  * Field-level diff of two parsed documents: added / removed / changed leaves with their paths.
  * Lists of maps that all carry a unique `name` (containers, env, ports, volumes …) are matched by
- * name, as Kubernetes' strategic merge does, so inserting one item does not shift every path.
+ * name, as Kubernetes' strategic merge does, so inserting one item does not shift every path; other
+ * lists of maps are matched by content (longest common subsequence).
  */
 import { secretShape } from '../lib/secrets.js';
 
@@ -56,6 +57,61 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+/** Above this many items per side the content alignment (quadratic) gives way to index matching. */
+const MAX_ALIGN = 400;
+
+/**
+ * Longest common subsequence of two lists under deepEqual: the pairs of indexes kept unchanged.
+ */
+export function commonItems(a: readonly unknown[], b: readonly unknown[]): [number, number][] {
+  const n = a.length;
+  const m = b.length;
+  const len: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) len[i]![j] = deepEqual(a[i], b[j]) ? len[i + 1]![j + 1]! + 1 : Math.max(len[i + 1]![j]!, len[i]![j + 1]!);
+  const out: [number, number][] = [];
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (deepEqual(a[i], b[j])) out.push([i++, j++]);
+    else if (len[i + 1]![j]! >= len[i]![j + 1]!) i++;
+    else j++;
+  }
+  return out;
+}
+
+/**
+ * Lists of unnamed items (NetworkPolicy rules, tolerations, Talos files): items are matched by
+ * content, so inserting one item reads as one addition. Between two unchanged items, as many
+ * removed as added items are taken as the same items changed (diffed field by field); otherwise
+ * they are removals and additions. Paths carry the head index (the base index for removals).
+ */
+function diffUnnamedList(a: readonly unknown[], b: readonly unknown[], path: FieldPath): FieldChange[] {
+  const out: FieldChange[] = [];
+  const anchors: [number, number][] = a.length <= MAX_ALIGN && b.length <= MAX_ALIGN ? commonItems(a, b) : [];
+  if (anchors.length === 0 && (a.length > MAX_ALIGN || b.length > MAX_ALIGN)) {
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      if (i >= b.length) out.push({ op: 'removed', path: [...path, i], old: a[i] });
+      else if (i >= a.length) out.push({ op: 'added', path: [...path, i], new: b[i] });
+      else out.push(...diffValues(a[i], b[i], [...path, i]));
+    }
+    return out;
+  }
+  let i = 0;
+  let j = 0;
+  for (const [ai, bj] of [...anchors, [a.length, b.length] as [number, number]]) {
+    const removed = ai - i;
+    const added = bj - j;
+    if (removed === added) {
+      for (let k = 0; k < removed; k++) out.push(...diffValues(a[i + k], b[j + k], [...path, j + k]));
+    } else {
+      for (let k = i; k < ai; k++) out.push({ op: 'removed', path: [...path, k], old: a[k] });
+      for (let k = j; k < bj; k++) out.push({ op: 'added', path: [...path, k], new: b[k] });
+    }
+    i = ai + 1;
+    j = bj + 1;
+  }
+  return out;
+}
+
 export function diffValues(a: unknown, b: unknown, path: FieldPath = []): FieldChange[] {
   if (deepEqual(a, b)) return [];
   if (isMap(a) && isMap(b)) {
@@ -81,16 +137,7 @@ export function diffValues(a: unknown, b: unknown, path: FieldPath = []): FieldC
       return out;
     }
     // Short scalar lists (args, SANs, subnets) read best as one old → new value.
-    if (!isScalarList(a) || !isScalarList(b)) {
-      const out: FieldChange[] = [];
-      const n = Math.max(a.length, b.length);
-      for (let i = 0; i < n; i++) {
-        if (i >= b.length) out.push({ op: 'removed', path: [...path, i], old: a[i] });
-        else if (i >= a.length) out.push({ op: 'added', path: [...path, i], new: b[i] });
-        else out.push(...diffValues(a[i], b[i], [...path, i]));
-      }
-      return out;
-    }
+    if (!isScalarList(a) || !isScalarList(b)) return diffUnnamedList(a, b, path);
   }
   return [{ op: 'changed', path, old: a, new: b }];
 }

@@ -1,16 +1,29 @@
 /**
  * Rendering a TreeDiff for people (text, a PR comment in Markdown) and machines (JSON). Counts first,
- * details after; the Markdown has one collapsible <details> per environment and never exceeds
- * GitHub's comment limit.
+ * details after; the Markdown has one collapsible <details> per environment (open when at most
+ * three environments changed) and never exceeds GitHub's comment limit.
+ *
+ * The Markdown is written for CommonMark as GitHub renders it: status markers are words and emoji,
+ * never a leading `+`/`-` (which would open a nested list); field changes and the content of added
+ * or removed objects are `-`/`+` lines in ```diff blocks, which GitHub colours.
  */
-import { formatFieldPath, type FieldChange } from './fields.js';
-import type { EnvDiff, ObjectChange, TreeDiff } from './diff.js';
-import { ACTION_COMMAND, ACTION_TEXT, type TalosImpact } from './talos-impact.js';
+import { commonItems, formatFieldPath, type FieldChange } from './fields.js';
+import type { ClusterStep, EnvDiff, ObjectChange, TreeDiff } from './diff.js';
+import { ACTION_TEXT, type TalosImpact } from './talos-impact.js';
+import { workDir } from '../talos/commands.js';
+import { toYaml } from '../lib/yaml.js';
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
 /** First line of the PR comment: the workflow finds and updates its own comment by it. */
 export const COMMENT_MARKER = '<!-- odp-gitops:rendered-diff -->';
+/** Environments expanded (`<details open>`) when no more than this many changed. */
+export const OPEN_ENVIRONMENTS = 3;
+/** Lines of an added or removed object shown in the comment (values files: VALUES_LINES). */
+export const OBJECT_LINES = 80;
+export const VALUES_LINES = 400;
+/** Diff lines longer than this are wrapped (continuation lines start with ↪). */
+export const WRAP = 120;
 
 export interface FormatContext {
   base: string;
@@ -32,6 +45,65 @@ export function fieldLine(c: FieldChange): string {
   return `~ ${p}: ${showValue(c.old)} → ${showValue(c.new)}`;
 }
 
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function countsLine(c: EnvDiff['counts']): string {
+  return `${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.moved} moved; ${plural(c.fields, 'field change')}`;
+}
+
+/** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
+function talosCounts(entries: Iterable<[string, number]>): string {
+  return [...entries]
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => (k.endsWith('node') ? plural(n, k) : `${n} ${k}`))
+    .join(', ');
+}
+
+function talosSummary(t: readonly TalosImpact[]): string {
+  const by = new Map<string, number>();
+  for (const i of t) by.set(i.headline, (by.get(i.headline) ?? 0) + 1);
+  return talosCounts(by);
+}
+
+// ---- Talos commands -------------------------------------------------------------------------
+
+const nodesArg = (t: TalosImpact): string => (t.pool ? `<each node of pool ${t.node}>` : t.address ?? t.node);
+const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t.node}.yaml`;
+
+/** The commands one node (or pool) needs, in the order to run them; cluster steps are separate. */
+export function nodeCommands(env: string, t: TalosImpact): string[] {
+  const n = nodesArg(t);
+  const file = configFile(env, t);
+  if (t.status === 'added') return t.pool ? ['new launch template user data (instances boot with it)'] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
+  if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${t.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${t.node}`, `talosctl reset --nodes ${n}`];
+  const out: string[] = [];
+  const a = new Set(t.actions);
+  if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
+  else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
+  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? '<machine.install.image>'}`);
+  if (t.pool && out.length > 0) out.push('new launch template user data');
+  return out;
+}
+
+export function clusterCommand(s: ClusterStep): string {
+  return `talosctl upgrade-k8s --nodes ${s.via ?? '<a control plane>'} --to ${s.to ?? '<version>'}`;
+}
+
+function clusterStepText(s: ClusterStep): string {
+  const what = s.action === 'upgrade-k8s' ? `Kubernetes ${s.from ? `${s.from} → ` : ''}${s.to ?? '?'}` : `sync the bootstrap manifests at Kubernetes ${s.to ?? '?'}`;
+  return `${what}, once for the cluster after the node steps (covers ${plural(s.nodes.length, 'node')})`;
+}
+
+function talosLines(env: string, t: TalosImpact): string[] {
+  const lines = [`${t.node}: ${t.headline}${t.actions.length > 1 ? ` (then ${t.actions.slice(1).join(', ')})` : ''}`];
+  for (const a of t.actions) lines.push(`    ${a}: ${ACTION_TEXT[a]}`);
+  for (const c of nodeCommands(env, t)) lines.push(`    $ ${c}`);
+  for (const r of t.reasons) lines.push(`    ${r.path}: ${r.action} — ${r.why}`);
+  return lines;
+}
+
 const SIGN: Record<ObjectChange['status'], string> = { added: '+', removed: '-', changed: '~', moved: '→' };
 
 function objectHeadline(o: ObjectChange): string {
@@ -44,40 +116,20 @@ function objectDetails(o: ObjectChange): string[] {
   return o.fields.map(fieldLine);
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-export function countsLine(c: EnvDiff['counts']): string {
-  return `${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.moved} moved; ${plural(c.fields, 'field change')}`;
-}
-
-function talosSummary(t: readonly TalosImpact[]): string {
-  const by = new Map<string, number>();
-  for (const i of t) by.set(i.headline, (by.get(i.headline) ?? 0) + 1);
-  return [...by].map(([k, n]) => `${n} ${k}`).join(', ');
-}
-
-function talosLines(t: TalosImpact): string[] {
-  const lines = [`${t.node}: ${t.headline}${t.actions.length > 1 ? ` (then ${t.actions.slice(1).join(', ')})` : ''}`];
-  for (const a of t.actions) lines.push(`    ${a}: ${ACTION_TEXT[a]}`);
-  for (const r of t.reasons) lines.push(`    ${r.path}: ${r.action} — ${r.why}`);
-  return lines;
-}
-
 export function formatText(d: TreeDiff, ctx: FormatContext): string {
   const out: string[] = [`Rendered diff ${ctx.base} → ${ctx.head}`];
   if (d.envs.length === 0) return `${out[0]}\nNo changes to the rendered tree.\n`;
   const t = d.totals;
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
-  const talos = Object.entries(t.talos).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  if (talos.length) out.push(`Talos nodes: ${talos.join(', ')}`);
+  const talos = talosCounts(Object.entries(t.talos));
+  if (talos) out.push(`Talos nodes: ${talos}`);
   for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`);
   for (const e of d.envs) {
     out.push('', `== ${e.env} ==`);
     if (e.talos.length) {
       out.push('Talos impact:');
-      for (const ti of e.talos) out.push(...talosLines(ti).map((l) => `  ${l}`));
+      for (const ti of e.talos) out.push(...talosLines(e.env, ti).map((l) => `  ${l}`));
+      for (const s of e.cluster) out.push(`  cluster: ${clusterStepText(s)}`, `    $ ${clusterCommand(s)}`);
     }
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
@@ -88,28 +140,128 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
   return out.join('\n') + '\n';
 }
 
+// ---- Markdown -------------------------------------------------------------------------------
+
 /** Markdown-safe inline code (backticks in values would end the span). */
 const code = (s: string): string => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
+/** A table cell: GitHub splits cells at `|` even inside code spans. */
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-function envBlock(e: EnvDiff): { head: string[]; items: string[][]; tail: string[] } {
-  const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`;
-  const head = ['<details>', `<summary><b>${summary}</b></summary>`, ''];
-  const items: string[][] = [];
-  if (e.talos.length) {
-    const rows = ['| node | impact | command |', '|---|---|---|'];
-    for (const t of e.talos) rows.push(`| ${code(t.node)} | **${t.headline}**${t.actions.length > 1 ? ` + ${t.actions.slice(1).join(', ')}` : ''} | ${t.actions.map((a) => code(ACTION_COMMAND[a])).join(', then ') || '—'} |`);
-    items.push(['**Talos impact**', '', ...rows, '']);
-    for (const t of e.talos) {
-      if (t.reasons.length) items.push([`<sub>${code(t.node)}: ${t.reasons.map((r) => `${code(r.path)} → ${r.action}`).join(', ')}</sub>`, '']);
-    }
+/** Markers as text: a leading `+`/`-` after the list bullet would be a nested list in CommonMark. */
+export const MARKER: Record<ObjectChange['status'] | 'renamed', string> = {
+  added: '➕ **added**',
+  removed: '➖ **removed**',
+  changed: '✏️ **changed**',
+  moved: '🚚 **moved**',
+  renamed: '🚚 **renamed**',
+};
+
+/** Split a diff line longer than WRAP; continuation lines keep the sign and start with ↪. */
+function wrap(sign: string, text: string): string[] {
+  if (text.length + 2 <= WRAP) return [`${sign} ${text}`];
+  const indent = /^ */.exec(text)![0];
+  const out: string[] = [];
+  let rest = text;
+  let first = true;
+  while (rest.length > 0) {
+    const room = WRAP - 2 - (first ? 0 : indent.length + 2);
+    // Break after a space or comma near the end when there is one, else mid-word.
+    let cut = rest.length <= room ? rest.length : Math.max(rest.lastIndexOf(' ', room - 1), rest.lastIndexOf(',', room - 1)) + 1;
+    if (cut < room * 0.6) cut = Math.min(room, rest.length);
+    out.push(first ? `${sign} ${rest.slice(0, cut)}` : `${sign} ${indent}↪ ${rest.slice(0, cut)}`);
+    rest = rest.slice(cut);
+    first = false;
   }
-  for (const r of e.renamed) items.push([`- → ${code(r.from)} → ${code(r.to)} (renamed, content unchanged)`]);
+  return out;
+}
+
+const isMultiline = (v: unknown): v is string => typeof v === 'string' && v.includes('\n');
+const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object';
+
+/** A value as lines: scalars on one line (strings quoted), text and collections as YAML lines. */
+function valueLines(v: unknown): string[] {
+  if (isMultiline(v)) return v.replace(/\n$/, '').split('\n');
+  if (isScalar(v)) return [typeof v === 'string' ? JSON.stringify(v) : String(v)];
+  return toYaml(v).replace(/\n$/, '').split('\n');
+}
+
+/** Line diff (common lines as context) of two line lists. */
+function lineDiff(a: readonly string[], b: readonly string[], indent: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  for (const [ai, bj] of [...commonItems(a, b), [a.length, b.length] as [number, number]]) {
+    for (; i < ai; i++) out.push(...wrap('-', indent + a[i]!));
+    for (; j < bj; j++) out.push(...wrap('+', indent + b[j]!));
+    if (ai < a.length) out.push(...wrap(' ', indent + a[ai]!));
+    i = ai + 1;
+    j = bj + 1;
+  }
+  return out;
+}
+
+/** One field change as diff lines: `- path: old` / `+ path: new`, or the path then its value lines. */
+export function fieldDiffLines(c: FieldChange): string[] {
+  const p = formatFieldPath(c.path);
+  const old = 'old' in c ? valueLines(c.old) : [];
+  const neu = 'new' in c ? valueLines(c.new) : [];
+  const oneLine = old.length <= 1 && neu.length <= 1 && isScalar(c.old) && isScalar(c.new);
+  if (oneLine && Math.max(...[...old, ...neu].map((l) => l.length)) + p.length + 4 <= WRAP) {
+    return [...old.map((l) => `- ${p}: ${l}`), ...neu.map((l) => `+ ${p}: ${l}`)];
+  }
+  const head = c.op === 'added' ? `+ ${p}:` : c.op === 'removed' ? `- ${p}:` : `  ${p}:`;
+  return [head, ...lineDiff(old, neu, '    ')];
+}
+
+function contentLines(o: ObjectChange): string[] {
+  if (o.kind === 'text') return o.value as string[];
+  return toYaml(o.value).replace(/\n$/, '').split('\n');
+}
+
+function objectBody(env: string, o: ObjectChange): string[] {
+  let lines: string[];
+  let note: string | undefined;
+  if (o.status === 'added' || o.status === 'removed') {
+    const all = contentLines(o);
+    const max = o.kind === 'values' ? VALUES_LINES : OBJECT_LINES;
+    const sign = o.status === 'added' ? '+' : '-';
+    lines = all.slice(0, max).flatMap((l) => wrap(sign, l));
+    if (all.length > max) note = `… ${plural(all.length - max, 'more line')}: ${code(`rendered/${env}/${o.file}`)}`;
+  } else if (o.lines) {
+    lines = [...o.lines.removed.flatMap((l) => wrap('-', l)), ...o.lines.added.flatMap((l) => wrap('+', l))];
+  } else {
+    lines = o.fields.flatMap(fieldDiffLines);
+  }
+  if (lines.length === 0) return [];
+  return ['  ```diff', ...lines.map((l) => `  ${l}`), '  ```', ...(note ? [`  <sub>${note}</sub>`] : [])];
+}
+
+function talosBlock(e: EnvDiff): string[][] {
+  const items: string[][] = [];
+  if (e.talos.length === 0) return items;
+  const rows = ['| node | impact | commands |', '|---|---|---|'];
+  for (const t of e.talos) {
+    const cmds = nodeCommands(e.env, t);
+    const onlyCluster = cmds.length === 0 && t.actions.some((a) => a === 'upgrade-k8s' || a === 'sync-manifests');
+    const impact = `**${t.headline}**${t.actions.length > 1 ? `, then ${t.actions.slice(1).join(', ')}` : ''}`;
+    rows.push(`| ${cell(code(t.pool ? `${t.node} (pool)` : t.node))} | ${cell(impact)} | ${cmds.map((c) => cell(code(c))).join(', then ') || (onlyCluster ? 'cluster step below' : '—')} |`);
+  }
+  items.push(['**Talos impact**', '', ...rows, '']);
+  for (const s of e.cluster) items.push([`**Cluster step** (${clusterStepText(s)}): ${code(clusterCommand(s))}`, '']);
+  for (const t of e.talos) {
+    if (t.reasons.length) items.push([`<sub>${code(t.node)}: ${t.reasons.map((r) => `${code(r.path)} → ${r.action}`).join(', ')}</sub>`, '']);
+  }
+  return items;
+}
+
+function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][]; tail: string[] } {
+  const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`;
+  const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
+  const items = talosBlock(e);
+  for (const r of e.renamed) items.push([`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`]);
   for (const o of e.objects) {
     const where = o.status === 'moved' ? `${code(o.from!)} → ${code(o.file)}` : code(o.file);
-    const lines = [`- ${SIGN[o.status]} **${o.label}** ${where}${o.status === 'added' || o.status === 'removed' ? ` _${o.status}_` : ''}`];
-    const details = objectDetails(o);
-    if (details.length) lines.push('  ```diff', ...details.map((l) => `  ${l}`), '  ```');
-    items.push(lines);
+    items.push([`- ${MARKER[o.status]} **${o.label}** · ${where}`, ...objectBody(e.env, o)]);
   }
   return { head, items, tail: ['', '</details>', ''] };
 }
@@ -119,25 +271,26 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
   if (d.envs.length === 0) return [...top, 'No changes to the rendered tree.', ''].join('\n');
   const t = d.totals;
   top.push(`**${plural(d.envs.length, 'environment')} changed:** ${countsLine(t)}`, '');
-  const talos = Object.entries(t.talos).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  if (talos.length) top.push(`**Talos nodes:** ${talos.join(', ')}`, '');
+  const talos = talosCounts(Object.entries(t.talos));
+  if (talos) top.push(`**Talos nodes:** ${talos}`, '');
   top.push('| environment | added | removed | changed | moved | field changes | Talos |', '|---|---:|---:|---:|---:|---:|---|');
   for (const e of d.envs) top.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} | ${talosSummary(e.talos) || '—'} |`);
   top.push('');
 
   const note = (n: number): string => `\n> ✂️ ${plural(n, 'change')} left out to fit GitHub's ${limit}-character comment limit: run \`npm run diff\` locally for the full diff.\n`;
   const reserve = note(999999).length + 16;
+  const open = d.envs.length <= OPEN_ENVIRONMENTS;
   let text = top.join('\n') + '\n';
   let left = 0;
   for (const e of d.envs) {
-    const b = envBlock(e);
-    const open = b.head.join('\n') + '\n';
+    const b = envBlock(e, open);
+    const head = b.head.join('\n') + '\n';
     const close = b.tail.join('\n') + '\n';
-    if (left > 0 || text.length + open.length + close.length + reserve > limit) {
+    if (left > 0 || text.length + head.length + close.length + reserve > limit) {
       left += b.items.length;
       continue;
     }
-    text += open;
+    text += head;
     for (const item of b.items) {
       const chunk = item.join('\n') + '\n';
       if (left > 0 || text.length + chunk.length + close.length + reserve > limit) left++;

@@ -10,6 +10,9 @@ import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { prepareAll } from '../cli/prepare.js';
 import { renderEnvironment } from '../pipeline.js';
 import { listFiles, RENDERED_DIR } from '../write/writer.js';
+import type { EnvironmentModel } from '../model/types.js';
+import type { DiffContext, EnvContext } from './diff.js';
+import type { TalosTarget } from './talos-impact.js';
 
 /** Base name meaning "rendered/ as it is on disk" rather than a git revision. */
 export const WORKTREE = 'WORKTREE';
@@ -73,13 +76,24 @@ export function readRenderedDir(root: string): Map<string, string> {
   return out;
 }
 
+/** What the diff needs to know about an environment's Talos config targets: pools and node IPs. */
+export function envContext(model: EnvironmentModel): EnvContext {
+  const talosTargets = new Map<string, TalosTarget>(model.configTargets.map((t) => [t.name, t.node ? { pool: false, address: t.node.ip } : { pool: true }]));
+  const first = model.controlPlaneNodes[0];
+  return first ? { talosTargets, firstControlPlane: first.ip } : { talosTargets };
+}
+
 /** Every environment of the working tree rendered in memory; invalid input is an InputError. */
-export function renderWorkingTree(root: string, envs?: string[]): Map<string, string> {
+export function renderWorkingTree(root: string, envs?: string[]): { files: Map<string, string>; context: DiffContext } {
   const { prepared, diagnostics } = prepareAll(root, envs);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
-  const out = new Map<string, string>();
-  for (const p of prepared) for (const f of renderEnvironment(p)) out.set(`${p.name}/${f.path}`, f.content);
-  return out;
+  const files = new Map<string, string>();
+  const context = new Map<string, EnvContext>();
+  for (const p of prepared) {
+    for (const f of renderEnvironment(p)) files.set(`${p.name}/${f.path}`, f.content);
+    context.set(p.name, envContext(p.model));
+  }
+  return { files, context };
 }
 
 /** Keep only the given environments' files. */

@@ -40,21 +40,13 @@ export type TalosAction = 'no-reboot' | 'reboot' | 'upgrade' | 'upgrade-k8s' | '
 /** Most disruptive first: the headline of a node is its first action in this order. */
 export const ACTION_ORDER: readonly TalosAction[] = ['upgrade', 'reboot', 'upgrade-k8s', 'sync-manifests', 'no-reboot'];
 
+/** What each action does, for the text report (the commands themselves: `nodeCommand`, `clusterStep`). */
 export const ACTION_TEXT: Record<TalosAction, string> = {
-  upgrade: 'talosctl upgrade --image <machine.install.image> (new installer image: Talos version or schematic)',
+  upgrade: 'talosctl upgrade with the new installer image (Talos version or schematic)',
   reboot: 'talosctl apply-config: reboots the node (a field outside the live-apply list changed)',
-  'upgrade-k8s': 'talosctl upgrade-k8s --to <version> (Kubernetes component images changed)',
-  'sync-manifests': 'talosctl apply-config (live), then talosctl upgrade-k8s --to <current version> to sync the bootstrap manifests (CNI, kube-proxy, CoreDNS)',
+  'upgrade-k8s': 'talosctl upgrade-k8s, once for the cluster (Kubernetes component images changed)',
+  'sync-manifests': 'talosctl apply-config (live), then talosctl upgrade-k8s --to <the current version>, once for the cluster, to sync the bootstrap manifests (CNI, kube-proxy, CoreDNS)',
   'no-reboot': 'talosctl apply-config: applied live, no reboot',
-};
-
-/** The command an operator runs, short (tables). */
-export const ACTION_COMMAND: Record<TalosAction, string> = {
-  upgrade: 'talosctl upgrade --image <install.image>',
-  reboot: 'talosctl apply-config (reboots)',
-  'upgrade-k8s': 'talosctl upgrade-k8s --to <version>',
-  'sync-manifests': 'talosctl upgrade-k8s --to <current version>',
-  'no-reboot': 'talosctl apply-config',
 };
 
 export interface TalosReason {
@@ -63,10 +55,28 @@ export interface TalosReason {
   why: string;
 }
 
+/** What the diff knows about a config target beyond its file (from the head environment's model). */
+export interface TalosTarget {
+  /** An auto-scaled pool: its config is the launch template's user data. */
+  pool: boolean;
+  /** The node's IP (fixed nodes). */
+  address?: string;
+}
+
 export interface TalosImpact {
   /** Node (or auto-scaled pool) the config is for: the file stem. */
   node: string;
   file: string;
+  /** Known from the environment model: an auto-scaled pool (else a fixed node or unknown). */
+  pool?: boolean;
+  /** The node's IP when known. */
+  address?: string;
+  /** machine.type of the config (head, or base for a removed node) is not `worker`. */
+  controlPlane: boolean;
+  /** machine.install.image of the head config (base for a removed node). */
+  installImage?: string;
+  /** Kubernetes version from machine.kubelet.image, base and head (without the `v`). */
+  kubernetes: { from?: string; to?: string };
   status: 'changed' | 'added' | 'removed';
   /** Actions needed, most disruptive first; empty when nothing in the config changed. */
   actions: TalosAction[];
@@ -179,15 +189,39 @@ function v1alpha1(docs: readonly RenderedDoc[]): unknown {
 
 const sortActions = (s: Set<TalosAction>): TalosAction[] => ACTION_ORDER.filter((a) => s.has(a));
 
+/** The Kubernetes version a config runs: the tag of machine.kubelet.image, without `v`. */
+export function kubeletVersion(doc: unknown): string | undefined {
+  const machine = isMap(doc) && isMap(doc.machine) ? doc.machine : undefined;
+  const image = machine && isMap(machine.kubelet) ? machine.kubelet.image : undefined;
+  const m = typeof image === 'string' ? /:v?([0-9][^@:]*)(@.*)?$/.exec(image) : null;
+  return m ? m[1] : undefined;
+}
+
+function installImageOf(doc: unknown): string | undefined {
+  const machine = isMap(doc) && isMap(doc.machine) ? doc.machine : undefined;
+  const image = machine && isMap(machine.install) ? machine.install.image : undefined;
+  return typeof image === 'string' ? image : undefined;
+}
+
+const isControlPlane = (doc: unknown): boolean => !(isMap(doc) && isMap(doc.machine) && doc.machine.type === 'worker');
+
 /** The impact of changing one node's config from `base` to `head` (either may be absent). */
-export function talosImpact(file: string, base: readonly RenderedDoc[] | undefined, head: readonly RenderedDoc[] | undefined): TalosImpact {
+export function talosImpact(file: string, base: readonly RenderedDoc[] | undefined, head: readonly RenderedDoc[] | undefined, target?: TalosTarget): TalosImpact {
   const node = file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-  if (!base) return { node, file, status: 'added', actions: [], headline: 'new node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'new config: apply it to the node in maintenance mode (talosctl apply-config --insecure)' }] };
-  if (!head) return { node, file, status: 'removed', actions: [], headline: 'removed node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'config removed: drain, delete the node, then talosctl reset' }] };
+  const a = base ? v1alpha1(base) : undefined;
+  const b = head ? v1alpha1(head) : undefined;
+  const known = target ? { pool: target.pool, ...(target.address ? { address: target.address } : {}) } : {};
+  const image = installImageOf(b ?? a);
+  const facts = { node, file, ...known, controlPlane: isControlPlane(b ?? a), ...(image ? { installImage: image } : {}), kubernetes: { from: kubeletVersion(a), to: kubeletVersion(b) } };
+  if (!base) {
+    const why = target?.pool
+      ? 'new auto-scaled pool: the config is new launch template user data; instances boot with it (no apply-config)'
+      : 'new config: apply it to the node in maintenance mode (talosctl apply-config --insecure)';
+    return { ...facts, status: 'added', actions: [], headline: 'new node', reasons: [{ path: '(file)', action: 'no-reboot', why }] };
+  }
+  if (!head) return { ...facts, status: 'removed', actions: [], headline: 'removed node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'config removed: drain, delete the node, then talosctl reset' }] };
   const reasons: TalosReason[] = [];
   const actions = new Set<TalosAction>();
-  const a = v1alpha1(base);
-  const b = v1alpha1(head);
   const featuresBoth = featuresInBoth(a, b);
   const ctx = classifyContext(b ?? a);
   if ((a === undefined) !== (b === undefined)) {
@@ -210,5 +244,5 @@ export function talosImpact(file: string, base: readonly RenderedDoc[] | undefin
     reasons.push({ path: label, action: 'no-reboot', why: 'documents other than v1alpha1 are applied live' });
   }
   const sorted = sortActions(actions);
-  return { node, file, status: 'changed', actions: sorted, headline: sorted[0] ?? 'none', reasons };
+  return { ...facts, status: 'changed', actions: sorted, headline: sorted[0] ?? 'none', reasons };
 }

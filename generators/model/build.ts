@@ -6,15 +6,22 @@ import { parseInstanceType } from './aws.js';
 import { DEFAULTS } from './defaults.js';
 import { instanceTypeFacts, type InstanceTypeFacts } from './instance-types.js';
 import type { EnvironmentInput, NodePoolInput, WorkloadInput } from './input.js';
-import type { ConfigTarget, Datastore, EnvironmentModel, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
+import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
+import { isCatalogAddon } from '../catalog/names.js';
 
 export function minorOf(version: string): string {
   const m = /^v?(\d+)\.(\d+)/.exec(version);
   return m ? `${m[1]}.${m[2]}` : version;
 }
 
+/**
+ * One Image Factory schematic per node class: arch × GPU, and a class of its own for a pool with
+ * system extensions of its own (`<arch>[-nvidia]-<pool>`).
+ */
 function nodeClassOf(pool: NodePoolInput): NodeClass {
-  return pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch };
+  const base: NodeClass = pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch };
+  const extensions = [...new Set(pool.talos?.extensions ?? [])].sort();
+  return extensions.length > 0 ? { ...base, name: `${base.name}-${pool.name}`, extensions } : base;
 }
 
 function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => InstanceTypeFacts | undefined): NodePool {
@@ -45,6 +52,7 @@ function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => 
     count: p.nodes ? undefined : p.count,
     size: p.nodes ? nodes.length : (p.count ?? 0),
     k3sExtraArgs: p.k3s?.extraArgs ?? {},
+    talosPatches: p.talos?.patches ?? [],
   };
 }
 
@@ -181,6 +189,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
         apiServerExtraArgs: t.apiServerExtraArgs ?? {},
         sysctls: t.sysctls ?? {},
         extensions: t.extensions ?? [],
+        patches: t.patches ?? [],
         nvidiaDriver: t.nvidiaDriver ?? DEFAULTS.nvidiaDriver,
         secretsBundle: { parameter: t.secretsBundle?.parameter ?? DEFAULTS.talosSecretsParameter(input.name), kmsKeyId: t.secretsBundle?.kmsKeyId },
       },
@@ -212,7 +221,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
         values: a.values ?? {},
         settings: a.settings ?? {},
         syncWave: a.syncWave,
-        chart: a.chart,
+        ...(isCatalogAddon(name) ? { chartVersion: a.chart?.version } : { chart: a.chart as AddonOverride['chart'] }),
         secrets: a.secrets ?? {},
         clusterResources: a.clusterResources ?? [],
         serverSideApply: a.serverSideApply,

@@ -16,6 +16,7 @@ export interface NodePoolInput {
   count?: number;
   nodes?: NodeInput[];
   k3s?: { extraArgs?: K3sArgs };
+  talos?: { extensions?: string[]; patches?: Record<string, unknown>[] };
 }
 export interface AddonInput {
   enabled?: boolean;
@@ -23,7 +24,8 @@ export interface AddonInput {
   values?: Record<string, unknown>;
   settings?: Record<string, unknown>;
   syncWave?: number;
-  chart?: { repoURL: string; name: string; version: string };
+  /** Third-party charts: all three; catalog add-ons: only `version` (a version tried in this environment). */
+  chart?: { repoURL?: string; name?: string; version?: string };
   secrets?: Record<string, Record<string, SecretRef>>;
   clusterResources?: string[];
   serverSideApply?: boolean;
@@ -93,6 +95,7 @@ export interface EnvironmentInput {
       apiServerExtraArgs?: Record<string, string>;
       sysctls?: Record<string, string>;
       extensions?: string[];
+      patches?: Record<string, unknown>[];
       nvidiaDriver?: 'lts' | 'production';
       secretsBundle?: { parameter?: string; kmsKeyId?: string };
     };

@@ -39,6 +39,8 @@ export interface NodeClass {
   name: string;
   arch: Arch;
   gpu?: 'nvidia';
+  /** System extensions of the pool that owns this class (`nodePools[].talos.extensions`), sorted. */
+  extensions?: string[];
 }
 
 export interface NodePool {
@@ -64,6 +66,8 @@ export interface NodePool {
   size: number;
   /** Extra K3s config keys of this pool (distribution k3s). */
   k3sExtraArgs: K3sArgs;
+  /** Strategic-merge patches for this pool's Talos configs (after the cluster's). */
+  talosPatches: Record<string, unknown>[];
 }
 
 export interface Node {
@@ -106,7 +110,10 @@ export interface AddonOverride {
   values: Record<string, unknown>;
   settings: Record<string, unknown>;
   syncWave?: number;
+  /** Third-party chart (complete: repoURL, name, version). */
   chart?: { repoURL: string; name: string; version: string };
+  /** Catalog add-ons: the chart version this environment runs instead of the catalog's pin. */
+  chartVersion?: string;
   secrets: Record<string, Record<string, SecretRef>>;
   /** Cluster-scoped kinds a third-party chart creates (group/Kind). */
   clusterResources: string[];
@@ -203,6 +210,8 @@ export interface EnvironmentModel {
       apiServerExtraArgs: Record<string, string>;
       sysctls: Record<string, string>;
       extensions: string[];
+      /** Strategic-merge patches on every machine config (generators/talos/patch.ts). */
+      patches: Record<string, unknown>[];
       nvidiaDriver: 'lts' | 'production';
       /** SSM SecureString holding the `talosctl gen secrets` bundle (never read at synth). */
       secretsBundle: { parameter: string; kmsKeyId?: string };

@@ -7,6 +7,8 @@
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import type { ConfigTarget, EnvironmentModel, Taint } from '../model/types.js';
 import { classImages, NVIDIA_KERNEL_MODULES } from './nodeclass.js';
+import { applyPatch } from './patch.js';
+import { CONTROL_PLANE_ONLY } from '../validate/talos-rules.js';
 import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosCniConfig, talosRelease } from './release.js';
 import { secretRef, type BundlePath } from './secrets.js';
 
@@ -176,11 +178,39 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
     });
   }
 
-  return [
+  return applyTalosPatches(model, target, [
     { version: 'v1alpha1', debug: false, persist: true, machine, cluster },
     // What gen config appends (contract > 1.11). On AWS the IMDS hostname still wins (platform layer).
     { apiVersion: 'v1alpha1', kind: 'HostnameConfig', auto: 'stable' },
     // Amazon Time Sync Service on the link-local address: no egress needed (the AWS guide's time server).
     { apiVersion: 'v1alpha1', kind: 'TimeSyncConfig', ntp: { servers: [AWS_TIME_SYNC] } },
+  ]);
+}
+
+/** The environment's strategic-merge patches, cluster-wide first, then the pool's (generators/talos/patch.ts). */
+export function talosPatchesFor(model: EnvironmentModel, target: ConfigTarget): { source: (string | number)[]; docs: Doc[] }[] {
+  const poolIndex = model.pools.findIndex((p) => p.name === target.pool.name);
+  // A cluster-wide patch of a control-plane-only section (cluster.apiServer, cluster.etcd …) is for
+  // the control planes: workers get the rest of it.
+  const forTarget = (d: Doc): Doc => (target.pool.role === 'controlplane' || d.kind !== undefined ? d : withoutPaths(d, CONTROL_PLANE_ONLY));
+  return [
+    ...model.cluster.talos.patches.map((d, i) => ({ source: ['cluster', 'talos', 'patches', i], docs: [forTarget(d as Doc)] })),
+    ...target.pool.talosPatches.map((d, i) => ({ source: ['nodePools', poolIndex, 'talos', 'patches', i], docs: [d as Doc] })),
   ];
+}
+
+function withoutPaths(d: Doc, paths: readonly (readonly string[])[]): Doc {
+  const out: Doc = structuredClone(d);
+  for (const p of paths) {
+    let cur: unknown = out;
+    for (const k of p.slice(0, -1)) cur = cur !== null && typeof cur === 'object' ? (cur as Doc)[k] : undefined;
+    if (cur !== null && typeof cur === 'object') delete (cur as Doc)[p[p.length - 1]!];
+  }
+  return out;
+}
+
+function applyTalosPatches(model: EnvironmentModel, target: ConfigTarget, docs: Doc[]): Doc[] {
+  let out: unknown[] = docs;
+  for (const p of talosPatchesFor(model, target)) out = applyPatch(out, p.docs).docs;
+  return out as Doc[];
 }

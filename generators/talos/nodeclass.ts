@@ -12,7 +12,7 @@ export function nvidiaExtensions(tier: 'lts' | 'production'): string[] {
 export const NVIDIA_KERNEL_MODULES = ['nvidia', 'nvidia_uvm', 'nvidia_drm', 'nvidia_modeset'] as const;
 
 export function schematicFor(model: EnvironmentModel, cls: NodeClass): Schematic {
-  const extensions = [...model.cluster.talos.extensions, ...(cls.gpu === 'nvidia' ? nvidiaExtensions(model.cluster.talos.nvidiaDriver) : [])];
+  const extensions = [...model.cluster.talos.extensions, ...(cls.extensions ?? []), ...(cls.gpu === 'nvidia' ? nvidiaExtensions(model.cluster.talos.nvidiaDriver) : [])];
   const sorted = [...new Set(extensions)].sort();
   return { customization: sorted.length > 0 ? { systemExtensions: { officialExtensions: sorted } } : {} };
 }

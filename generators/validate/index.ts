@@ -14,11 +14,12 @@ import { RULES, runRules, type Rule, type RuleContext } from './rules.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
 import { TALOS_RULES } from './rules-talos.js';
+import { TALOS_PATCH_RULES } from './rules-talos-patches.js';
 import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...TALOS_PATCH_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);

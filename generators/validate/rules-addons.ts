@@ -10,22 +10,42 @@ import { CHART_ADDON_IAM_ROLE, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/
 import { checkRoleArn } from './rules-aws.js';
 import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
 import { hintFor } from '../lib/suggest.js';
-import { loadChartKeys, unknownKeys, wrongTypes } from '../values/keys.js';
+import { deriveKeysHint, loadChartKeys, unknownKeys, wrongTypes } from '../values/keys.js';
 import type { Rule } from './rules.js';
+
+/** The chart an add-on runs: the catalog's pin (at the environment's chart.version), or its own. */
+function effectiveChart(name: string, a: NonNullable<Parameters<Rule>[0]['input']['addons']>[string]): { repoURL: string; name: string; version: string } | undefined {
+  if (isCatalogAddon(name)) {
+    const pinned = CATALOG[name].chart;
+    return pinned && a.chart?.version ? { ...pinned, version: a.chart.version } : pinned;
+  }
+  const c = a.chart;
+  return c?.repoURL && c.name && c.version ? { repoURL: c.repoURL, name: c.name, version: c.version } : undefined;
+}
 
 const addonValues: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
+    const chart = effectiveChart(name, a);
+    // A catalog add-on at another version: its catalog defaults and the environment's values go to
+    // a chart the project has not described, unless a key table for that version is committed.
+    const tried = isCatalogAddon(name) && chart && a.chart?.version !== undefined && a.chart.version !== CATALOG[name].chart?.version;
+    if (tried && !loadChartKeys(chart.name, chart.version)) {
+      report('addon-values', ['addons', name, 'chart', 'version'], `${chart.name} ${chart.version} has no key table: the catalog's default values and this environment's values are not checked against that version`, {
+        severity: 'warning',
+        hint: deriveKeysHint(chart),
+      });
+      continue;
+    }
     if (a.values === undefined || Object.keys(a.values).length === 0) continue;
-    const chart = isCatalogAddon(name) ? CATALOG[name].chart : a.chart;
     if (!chart) {
-      report('addon-values', ['addons', name, 'values'], `${name} has no Helm chart, so values are not used`, { hint: 'use settings for this add-on', key: true });
+      if (isCatalogAddon(name)) report('addon-values', ['addons', name, 'values'], `${name} has no Helm chart, so values are not used`, { hint: 'use settings for this add-on', key: true });
       continue;
     }
     const keys = loadChartKeys(chart.name, chart.version);
     if (!keys) {
       report('addon-values-unchecked', ['addons', name, 'values'], `values of chart ${chart.name} ${chart.version} are not checked: the project has no key description for that version`, {
         severity: 'warning',
-        hint: 'derive one with generators/values/derive-keys.ts from the chart\'s values.yaml',
+        hint: deriveKeysHint(chart),
         key: true,
       });
       continue;
@@ -53,7 +73,7 @@ const addonValues: Rule = ({ input }, report) => {
  */
 const addonValuesDeterminism: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
-    const chart = isCatalogAddon(name) ? CATALOG[name].chart : a.chart;
+    const chart = effectiveChart(name, a);
     if (!chart || !a.values) continue;
     for (const r of determinismViolations(chart.name, chart.version, a.values)) {
       const v = valueAt(a.values, r.path);

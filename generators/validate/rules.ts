@@ -2,6 +2,7 @@
  * Semantic rules: what the JSON Schema cannot say. Each rule reads the schema-valid environment and
  * returns positioned diagnostics; all rules run, so every problem is reported at once.
  */
+import { CATALOG } from '../catalog/index.js';
 import { isCatalogAddon, CATALOG_ADDONS } from '../catalog/names.js';
 import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr } from '../lib/cidr.js';
 import type { DocPath } from '../lib/paths.js';
@@ -245,7 +246,26 @@ const addons: Rule = ({ input }, report) => {
         hint: hintFor(name, CATALOG_ADDONS) ?? 'third-party add-ons need chart: { repoURL, name, version }',
         key: true,
       });
-    if (isCatalogAddon(name) && a.chart) report('addon-chart', ['addons', name, 'chart'], `'${name}' is a catalog add-on; its chart is pinned by the catalog`, { hint: 'remove chart, or give the add-on another name', key: true });
+    if (!a.chart) continue;
+    if (isCatalogAddon(name)) {
+      const pinned = CATALOG[name].chart;
+      if (!pinned) {
+        report('addon-chart', ['addons', name, 'chart'], `'${name}' is a catalog add-on without a Helm chart (manifests only)`, { hint: 'remove chart', key: true });
+        continue;
+      }
+      for (const k of ['repoURL', 'name'] as const)
+        if (a.chart[k] !== undefined)
+          report('addon-chart', ['addons', name, 'chart', k], `'${name}' is a catalog add-on: its chart ${k} is pinned by the catalog (${pinned[k]}); only chart.version may be set per environment`, {
+            hint: `remove chart.${k}, or give the add-on another name to install a third-party chart`,
+            key: true,
+          });
+      if (a.chart.version === pinned.version)
+        report('addon-chart', ['addons', name, 'chart', 'version'], `${pinned.version} is the catalog's pinned version of ${pinned.name} already`, { severity: 'warning', hint: 'remove chart.version' });
+    } else {
+      const missing = (['repoURL', 'name', 'version'] as const).filter((k) => a.chart![k] === undefined);
+      if (missing.length > 0)
+        report('addon-chart', ['addons', name, 'chart'], `third-party chart of '${name}' lacks ${missing.join(', ')}`, { hint: 'third-party add-ons need chart: { repoURL, name, version }', key: true });
+    }
   }
   if (input.cluster.network.cni !== 'cilium' && input.addons?.cilium?.enabled)
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });

@@ -4,9 +4,13 @@
  * format (see keys.ts), not a copy of an upstream file; run it when a catalog pin changes:
  *
  *   npx tsx generators/values/derive-keys.ts [--charts DIR]...   (default: ../shared/upstream/charts)
+ *   npx tsx generators/values/derive-keys.ts --chart-dir DIR...  (one unpacked chart each, e.g. from
+ *                                                                helm pull --untar: any version)
  *
- * Each DIR holds <chart>/<version>/{Chart.yaml,values.yaml[,values.schema.json]}. Only the versions
- * the catalog pins are derived.
+ * Each --charts DIR holds <chart>/<version>/{Chart.yaml,values.yaml[,values.schema.json]}; there
+ * only the versions the catalog pins are derived. A --chart-dir is one chart (name and version from
+ * its Chart.yaml): that is how a version an environment tries (addons.<name>.chart.version) gets
+ * its table.
  *
  * Rules: a map with keys is a node; an empty map `{}` or `null` default is open (`*`: podAnnotations,
  * nodeSelector, extraArgs …); scalars and lists are leaves (`*`); a sub-chart's section (Chart.yaml
@@ -167,9 +171,29 @@ export function deriveChartKeys(dir: string, chart: string, version: string): Ch
   return { chart, version, derivedFrom, keys: sortTree(tree), types: Object.fromEntries(Object.keys(types).sort().map((k) => [k, types[k]!])) };
 }
 
+/** Write the key table of one unpacked chart directory (name and version from its Chart.yaml). */
+export function deriveChartDir(dir: string, outDir: URL = CHART_KEYS_DIR): ChartKeys {
+  const meta = parse(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as { name?: unknown; version?: unknown };
+  if (typeof meta.name !== 'string' || typeof meta.version !== 'string') throw new Error(`${dir}/Chart.yaml: no name or version`);
+  const keys = deriveChartKeys(dir, meta.name, meta.version);
+  writeFileSync(new URL(keysFileName(meta.name, meta.version), outDir), JSON.stringify(keys, null, 1) + '\n');
+  return keys;
+}
+
 function main(argv: string[]): void {
   const dirs: string[] = [];
-  for (let i = 0; i < argv.length; i++) if (argv[i] === '--charts' && argv[i + 1]) dirs.push(argv[++i]!);
+  const chartDirs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--charts' && argv[i + 1]) dirs.push(argv[++i]!);
+    else if (argv[i] === '--chart-dir' && argv[i + 1]) chartDirs.push(argv[++i]!);
+  }
+  if (chartDirs.length > 0) {
+    for (const d of chartDirs) {
+      const keys = deriveChartDir(d);
+      console.log(`${keys.chart} ${keys.version}: from ${keys.derivedFrom.join(' + ')} → schemas/charts/${keysFileName(keys.chart, keys.version)}`);
+    }
+    return;
+  }
   if (dirs.length === 0) dirs.push(join(import.meta.dirname, '..', '..', '..', 'shared', 'upstream', 'charts'));
   const pinned = Object.values(CATALOG).flatMap((e) => (e.chart ? [e.chart] : []));
   let written = 0;

@@ -50,16 +50,31 @@ export const CHART_KEYS_DIR = new URL('../../schemas/charts/', import.meta.url);
 
 export const keysFileName = (chart: string, version: string): string => `${chart}-${version}.keys.json`;
 
+/**
+ * Where key trees are looked up, in order: the project's schemas/charts/ first. Tests add a
+ * temporary directory here (and remove it) to check a chart version the project has no table for.
+ */
+export const CHART_KEYS_DIRS: URL[] = [CHART_KEYS_DIR];
+
 const cache = new Map<string, ChartKeys | null>();
 
 /** The committed key tree of a chart version, or undefined when the project has none. */
 export function loadChartKeys(chart: string, version: string): ChartKeys | undefined {
   const name = keysFileName(chart, version);
-  if (!cache.has(name)) {
-    const url = new URL(name, CHART_KEYS_DIR);
-    cache.set(name, existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as ChartKeys) : null);
+  const key = `${CHART_KEYS_DIRS.map(String).join('|')}|${name}`;
+  if (!cache.has(key)) {
+    const url = CHART_KEYS_DIRS.map((d) => new URL(name, d)).find((u) => existsSync(u));
+    cache.set(key, url ? (JSON.parse(readFileSync(url, 'utf8')) as ChartKeys) : null);
   }
-  return cache.get(name) ?? undefined;
+  return cache.get(key) ?? undefined;
+}
+
+/** The exact commands that derive a missing key table (the warning for an unchecked version says them). */
+export function deriveKeysHint(chart: { repoURL: string; name: string; version: string }): string {
+  const pull = chart.repoURL.startsWith('oci://')
+    ? `helm pull ${chart.repoURL.replace(/\/$/, '')}/${chart.name} --version ${chart.version} --untar --untardir /tmp/charts`
+    : `helm pull ${chart.name} --repo ${chart.repoURL} --version ${chart.version} --untar --untardir /tmp/charts`;
+  return `derive it: ${pull} && npx tsx generators/values/derive-keys.ts --chart-dir /tmp/charts/${chart.name}, then commit schemas/charts/${keysFileName(chart.name, chart.version)}`;
 }
 
 export interface UnknownKey {
