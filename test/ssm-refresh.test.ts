@@ -209,7 +209,7 @@ describe('--refresh-ssm', () => {
     server.put('/odp/alpha/network/vpc-id', 'vpc-0a000000000000002');
     expect((await synth('--env', 'beta', '--refresh-ssm')).code).toBe(0);
     expect(server.requests.every((q) => JSON.stringify(q.body).includes('/odp/beta/'))).toBe(true);
-    const shown = mentioning(snapshot(), 'beta', 'vpc-0b00000000000002');
+    const shown = mentioning(snapshot(), 'beta', 'vpc-0b000000000000002');
     expect(shown.filter((f) => !filesUsing('beta', '/odp/beta/network/vpc-id').includes(f))).toStrictEqual([]);
     const manifest = filesUsing('beta', '/odp/beta/network/vpc-id').length > 0 ? [`rendered/beta/${PROVENANCE_FILE}`] : [];
     expect(changedFiles(before, snapshot())).toStrictEqual(['environments/beta.ssm.lock.json', ...manifest, ...shown].sort());
