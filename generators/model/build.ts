@@ -42,6 +42,7 @@ function buildPool(p: NodePoolInput, subnets: Subnet[]): NodePool {
     count: p.nodes ? undefined : p.count,
     size: p.nodes ? nodes.length : (p.count ?? 0),
     k3sExtraArgs: p.k3s?.extraArgs ?? {},
+    rke2ExtraArgs: p.rke2?.extraArgs ?? {},
   };
 }
 
@@ -56,6 +57,7 @@ function buildDatastore(d: EnvironmentInput['cluster']['datastore']): Datastore 
           schedule: d.backup.schedule ?? DEFAULTS.backupSchedule,
           kmsKeyId: d.backup.kmsKeyId,
           ageRecipientPublicKey: d.backup.ageRecipientPublicKey,
+          retention: d.backup.retention ?? DEFAULTS.etcdSnapshotRetention,
         },
       };
     case 'kine-postgres': {
@@ -158,6 +160,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
       talosVersion: input.cluster.talosVersion,
       talosMinor: input.cluster.talosVersion ? minorOf(input.cluster.talosVersion) : undefined,
       k3sVersion: input.cluster.k3sVersion,
+      rke2Version: input.cluster.rke2Version,
       kubernetesVersion: input.cluster.kubernetesVersion,
       kubernetesMinor: minorOf(input.cluster.kubernetesVersion),
       endpoint: input.cluster.endpoint,
@@ -185,6 +188,11 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         token: input.cluster.k3s?.token ?? { secret: `/odp/${input.name}/k3s/token` },
         agentToken: input.cluster.k3s?.agentToken ?? { secret: `/odp/${input.name}/k3s/agent-token` },
         extraArgs: input.cluster.k3s?.extraArgs ?? {},
+      },
+      rke2: {
+        token: input.cluster.rke2?.token ?? { secret: `/odp/${input.name}/rke2/token` },
+        agentToken: input.cluster.rke2?.agentToken ?? { secret: `/odp/${input.name}/rke2/agent-token` },
+        extraArgs: input.cluster.rke2?.extraArgs ?? {},
       },
     },
     argocd: {

@@ -5,6 +5,7 @@ import type { EnvironmentInput } from '../model/input.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { ADDON_RULES } from './rules-addons.js';
 import { K3S_RULES } from './rules-k3s.js';
+import { RKE2_RULES } from './rules-rke2.js';
 import { NETWORK_RULES } from './rules-network.js';
 import { RULES, runRules, type Rule } from './rules.js';
 import { SSM_RULES } from './rules-ssm.js';
@@ -14,7 +15,7 @@ import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...K3S_RULES, ...RKE2_RULES, ...SSM_RULES, ...ADDON_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);
