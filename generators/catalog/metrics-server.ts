@@ -1,3 +1,4 @@
+import { apiServerIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
 import { RBAC, type CatalogEntry } from './types.js';
 
 /**
@@ -14,4 +15,6 @@ export const metricsServer: CatalogEntry = {
   enabledByDefault: () => true,
   condition: 'always',
   clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],
+  // RKE2 CIS: the API server reaches the aggregated metrics API on the pod's port 10250 (chart 3.13.1 containerPort).
+  manifests: ({ model }) => (rke2CisPolicies(model) ? [apiServerIngressPolicy('odp-allow-metrics-server', { 'app.kubernetes.io/name': 'metrics-server' }, [10250])] : []),
 };

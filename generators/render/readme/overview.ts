@@ -25,9 +25,9 @@ function datastoreText(m: EnvironmentModel): string {
     case 'etcd':
       return m.cluster.distribution === 'talos'
         ? `Talos-managed etcd${d.backup ? `, encrypted snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\`` : ' (no backup configured)'}. Talos cannot use Kine: it hard-codes kube-apiserver's \`--etcd-servers\` and always runs etcd.`
-        : 'etcd';
+        : `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
     case 'kine-postgres':
-      return `Kine (embedded in K3s) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
+      return `Kine (embedded in ${m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s'}) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
     case 'kine-sqlite':
       return `Kine (embedded in K3s) on SQLite, replicated by Litestream to \`s3://${d.litestream.bucket}/${d.litestream.prefix}\``;
   }
@@ -42,7 +42,7 @@ export function overviewSections(m: EnvironmentModel): ReadmeSection[] {
       body: overview({
         cluster: m.cluster,
         aws: m.aws,
-        distribution: m.cluster.distribution === 'talos' ? 'Talos Linux' : 'K3s',
+        distribution: { talos: 'Talos Linux', k3s: 'K3s', rke2: `RKE2 ${m.cluster.rke2Version ?? ''}, CIS profile` }[m.cluster.distribution],
         talos: m.cluster.talosVersion ?? false,
         datastore: datastoreText(m),
         capacity: m.podCapacity,
