@@ -233,6 +233,7 @@ export const K3S_MANAGED_KEYS: Readonly<Record<string, string>> = {
 
 export const K3S_CATALOG: FlagCatalog = {
   command: 'k3s',
+  article: 'a',
   release: `K3s ${K3S_FLAGS_RELEASE}`,
   tables: K3S_FLAGS,
   serverHint: 'set it on a controlplane pool or in cluster.k3s.extraArgs',

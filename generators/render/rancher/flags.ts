@@ -32,6 +32,8 @@ export type DidYouMean = (word: string, candidates: string[]) => string | undefi
 export interface FlagCatalog {
   /** Command name in messages: `k3s`, `rke2`. */
   command: string;
+  /** Its indefinite article (`a k3s flag`, `an rke2 flag`). */
+  article: 'a' | 'an';
   /** Product name with the release the tables describe, e.g. `RKE2 v1.35.7+rke2r1`. */
   release: string;
   tables: Record<NodeRole, FlagTable>;
@@ -91,13 +93,13 @@ export function checkFlagIn(cat: FlagCatalog, role: NodeRole, key: string, value
   const other: NodeRole = role === 'server' ? 'agent' : 'server';
   if (!spec) {
     const removed = cat.removed?.[key];
-    if (removed !== undefined) return { key, on: 'key', message: `'${key}' is not a ${cat.command} flag (${cat.release} removed it)`, hint: removed };
+    if (removed !== undefined) return { key, on: 'key', message: `'${key}' is not ${cat.article} ${cat.command} flag (${cat.release} removed it)`, hint: removed };
     const alias = aliasOf(cat.tables[role], key);
     if (alias) return { key, on: 'key', message: `'${key}' is the short alias of '${alias}'`, hint: `write the long name '${alias}'` };
     if (cat.tables[other][key])
-      return { key, on: 'key', message: `'${key}' is a ${cat.command} ${other} flag, not a ${cat.command} ${role} flag (${cat.release})`, hint: role === 'agent' ? cat.serverHint : undefined };
+      return { key, on: 'key', message: `'${key}' is ${cat.article} ${cat.command} ${other} flag, not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: role === 'agent' ? cat.serverHint : undefined };
     const m = didYouMean(key, Object.keys(cat.tables[role]));
-    return { key, on: 'key', message: `'${key}' is not a ${cat.command} ${role} flag (${cat.release})`, hint: m ? `did you mean '${m}'?` : `see \`${cat.command} ${role} --help\`` };
+    return { key, on: 'key', message: `'${key}' is not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: m ? `did you mean '${m}'?` : `see \`${cat.command} ${role} --help\`` };
   }
   if (!valueMatches(spec.type, value)) return { key, on: 'value', message: `'${key}' takes ${TYPE_TEXT[spec.type]}` };
   return cat.valueCheck?.(role, key, value, didYouMean);

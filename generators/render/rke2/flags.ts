@@ -329,6 +329,7 @@ export const RKE2_CLUSTER_WIDE_KEYS: readonly string[] = [
 
 export const RKE2_CATALOG: FlagCatalog = {
   command: 'rke2',
+  article: 'an',
   release: `RKE2 ${RKE2_FLAGS_RELEASE}`,
   tables: RKE2_FLAGS,
   serverHint: 'set it on a controlplane pool or in cluster.rke2.extraArgs',
