@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { diffEnvironment, diffTrees } from '../generators/diff/diff.js';
+import { formatText } from '../generators/diff/format.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -196,5 +198,39 @@ describe('add-ons on RKE2', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('npm run diff on RKE2 nodes', () => {
+  const render = (edit: (text: string) => string) => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    sources.set(`environments/${name}.yaml`, edit(sources.get(`environments/${name}.yaml`)!));
+    const r = prepareEnvironment(name, sources);
+    return new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content]));
+  };
+  const base = render((t) => t);
+  const impacts = (edit: (text: string) => string) =>
+    (diffEnvironment('rke2-etcd', base, render(edit))?.rke2 ?? []).map((i) => `${i.node}: ${i.actions.join(', ')} (${i.reasons.map((r) => r.path).join(', ')})`);
+
+  it('says per node what applying a change takes', () => {
+    expect(impacts((t) => t.replace('kube-apiserver-arg: [request-timeout=300s]', 'kube-apiserver-arg: [request-timeout=120s]'))).toStrictEqual([
+      'cp-1: restart (kube-apiserver-arg)',
+      'cp-2: restart (kube-apiserver-arg)',
+      'cp-3: restart (kube-apiserver-arg)',
+    ]);
+    expect(impacts((t) => t.replace('count: 1\n    rke2:', 'count: 1\n    labels: { tier: general }\n    rke2:'))).toStrictEqual(['workers: relabel (node-label)']);
+    expect(impacts((t) => t.replace('  datastore:\n', '  network: { podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12, cni: cilium }\n  datastore:\n'))).toStrictEqual([
+      'cp-1: rebuild (cni, disable-kube-proxy)',
+      'cp-2: rebuild (cni, disable-kube-proxy)',
+      'cp-3: rebuild (cni, disable-kube-proxy)',
+    ]);
+    const upgrade = impacts((t) => t.replace('v1.35.7+rke2r1', 'v1.35.6+rke2r1').replace('kubernetesVersion: 1.35.7', 'kubernetesVersion: 1.35.6'));
+    expect(upgrade).toHaveLength(5);
+    expect(upgrade.every((l) => l.endsWith(': replace (user-data)'))).toBe(true);
+  });
+  it('prints the impact in the text report', () => {
+    const d = diffTrees(new Map([...base].map(([p, c]) => [`rke2-etcd/${p}`, c])), new Map([...render((t) => t.replace('request-timeout=300s', 'request-timeout=120s'))].map(([p, c]) => [`rke2-etcd/${p}`, c])));
+    const text = formatText(d, { base: 'main', head: 'HEAD' });
+    expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: edit /etc/rancher/rke2/config.yaml on the node (or replace it) and systemctl restart the RKE2 service\n      kube-apiserver-arg: restart\n');
   });
 });

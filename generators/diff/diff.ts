@@ -10,6 +10,7 @@
 import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
 import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact } from './talos-impact.js';
+import { rke2Impacts, type NodeImpact } from './rke2-impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -47,6 +48,8 @@ export interface EnvDiff {
   /** Files renamed without a content change. */
   renamed: { from: string; to: string }[];
   talos: TalosImpact[];
+  /** RKE2 nodes: what applying the change takes (only present when an RKE2 node changed). */
+  rke2?: NodeImpact[];
   counts: EnvCounts;
 }
 
@@ -172,6 +175,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
     if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
   }
 
+  const rke2 = rke2Impacts(base, head);
   if (objects.length === 0 && renamed.length === 0 && talos.length === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {
@@ -180,7 +184,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, talos, counts };
+  return { env, status, objects, renamed, talos, ...(rke2.length > 0 ? { rke2 } : {}), counts };
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap): TreeDiff {

@@ -6,6 +6,7 @@
 import { formatFieldPath, type FieldChange } from './fields.js';
 import type { EnvDiff, ObjectChange, TreeDiff } from './diff.js';
 import { ACTION_COMMAND, ACTION_TEXT, type TalosImpact } from './talos-impact.js';
+import { NODE_ACTION_TEXT, nodeImpactLines } from './rke2-impact.js';
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -79,6 +80,10 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
       out.push('Talos impact:');
       for (const ti of e.talos) out.push(...talosLines(ti).map((l) => `  ${l}`));
     }
+    if (e.rke2?.length) {
+      out.push('RKE2 impact:');
+      for (const ni of e.rke2) out.push(...nodeImpactLines(ni).map((l) => `  ${l}`));
+    }
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
       out.push(objectHeadline(o));
@@ -102,6 +107,11 @@ function envBlock(e: EnvDiff): { head: string[]; items: string[][]; tail: string
     for (const t of e.talos) {
       if (t.reasons.length) items.push([`<sub>${code(t.node)}: ${t.reasons.map((r) => `${code(r.path)} → ${r.action}`).join(', ')}</sub>`, '']);
     }
+  }
+  if (e.rke2?.length) {
+    const rows = ['| node | impact | what it takes |', '|---|---|---|'];
+    for (const n of e.rke2) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => NODE_ACTION_TEXT[a]).join('; then ') || '—'} |`);
+    items.push(['**RKE2 impact**', '', ...rows, '']);
   }
   for (const r of e.renamed) items.push([`- → ${code(r.from)} → ${code(r.to)} (renamed, content unchanged)`]);
   for (const o of e.objects) {
