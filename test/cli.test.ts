@@ -126,7 +126,7 @@ describe('validate', () => {
     expect(r.stdout).toMatch(/rendered files in rendered\/: 0 errors, \d+ warnings$/m);
     // prod pins 1.35.4: the reader is told which API its built-in kinds were checked against.
     expect(r.stdout).toContain(
-      'note: built-in kinds were checked against the Kubernetes 1.34 API (kubernetes-models 5.1.0, the newest schemas on npm), not the version each environment runs (dev-k3s, prod, staging-k3s on 1.35; dev, staging on 1.36).',
+      'note: built-in kinds were checked against the Kubernetes 1.34 API (kubernetes-models 5.1.0, the newest schemas on npm), not the version each environment runs (dev-k3s, prod, staging-k3s, staging-rke2 on 1.35; dev, staging on 1.36).',
     );
   });
 });

@@ -13,6 +13,8 @@ import { checkRenderedRke2, checkRke2ConfigText } from '../generators/render/rke
 import { rke2Config } from '../generators/render/rke2/config.js';
 import { checkRke2Flag, RKE2_FLAGS } from '../generators/render/rke2/flags.js';
 import { renderRke2 } from '../generators/render/rke2/index.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { scanSecrets } from '../generators/validate/secret-scan.js';
 import { fixtureSources, formatted, SHARED } from './helpers.js';
 
@@ -232,5 +234,29 @@ describe('npm run diff on RKE2 nodes', () => {
     const d = diffTrees(new Map([...base].map(([p, c]) => [`rke2-etcd/${p}`, c])), new Map([...render((t) => t.replace('request-timeout=300s', 'request-timeout=120s'))].map(([p, c]) => [`rke2-etcd/${p}`, c])));
     const text = formatText(d, { base: 'main', head: 'HEAD' });
     expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: edit /etc/rancher/rke2/config.yaml on the node (or replace it) and systemctl restart the RKE2 service\n      kube-apiserver-arg: restart\n');
+  });
+});
+
+describe('rendered-tree policy on RKE2', () => {
+  it('a GPU workload may name the nvidia RuntimeClass RKE2 ships (no second one rendered)', async () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const text = `${sources.get(`environments/${name}.yaml`)!}workloads:
+  - name: trainer
+    image: ghcr.io/opendev/trainer:1.0.0
+    replicas: 1
+    resources: { requests: { cpu: 500m, memory: 1Gi } }
+    placement: { gpu: 1 }
+`;
+    sources.set(`environments/${name}.yaml`, text);
+    const r = prepareEnvironment(name, sources);
+    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
+    const files = new Map(renderEnvironment(r.prepared!).map((f) => [`${name}/${f.path}`, f.content]));
+    expect([...files.values()].some((c) => c.includes('runtimeClassName: nvidia'))).toBe(true);
+    const refs = (await checkRenderedTree(parseRenderedTree(files))).filter((d) => d.rule === 'policy.references').map((d) => d.message);
+    expect(refs).toStrictEqual([]);
+    // The same tree without RKE2's node configs would need the RuntimeClass rendered.
+    const withoutRke2 = new Map([...files].filter(([p]) => !p.startsWith(`${name}/rke2/`)));
+    const missing = (await checkRenderedTree(parseRenderedTree(withoutRke2))).filter((d) => d.rule === 'policy.references').map((d) => d.message);
+    expect(missing).toStrictEqual(["RuntimeClass 'nvidia' is not rendered in this environment"]);
   });
 });

@@ -10,7 +10,7 @@ const overview = compileTemplate(`| | |
 {{/if}}| API endpoint | {{code cluster.endpoint}} |
 | Datastore | {{datastore}} |
 | AWS | account {{code aws.accountId}}, region {{code aws.region}} |
-| Pod / service CIDR | {{code cluster.network.podCIDR}} / {{code cluster.network.serviceCIDR}} ({{cluster.network.cni}}) |
+| Pod / service CIDR | {{code cluster.network.podCIDR}} / {{code cluster.network.serviceCIDR}} ({{cni}}) |
 | Worker capacity | {{capacity}} pods for {{cluster.plannedPods}} planned |
 `);
 
@@ -45,6 +45,7 @@ export function overviewSections(m: EnvironmentModel): ReadmeSection[] {
         distribution: { talos: 'Talos Linux', k3s: 'K3s', rke2: `RKE2 ${m.cluster.rke2Version ?? ''}, CIS profile` }[m.cluster.distribution],
         talos: m.cluster.talosVersion ?? false,
         datastore: datastoreText(m),
+        cni: m.cluster.distribution === 'rke2' && m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni,
         capacity: m.podCapacity,
       }),
     },
