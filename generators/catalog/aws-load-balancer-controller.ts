@@ -1,4 +1,5 @@
 import { IAM_ROLE_SETTING } from './irsa.js';
+import { apiServerIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const awsLoadBalancerController: CatalogEntry = {
@@ -24,4 +25,6 @@ export const awsLoadBalancerController: CatalogEntry = {
     // (kubernetes-sigs/aws-load-balancer-controller#1828). cert-manager (wave -1) issues it instead.
     enableCertManager: true,
   }),
+  // RKE2 CIS: the API server calls the controller's webhooks on 9443 (chart 3.5.0 webhookBindPort default).
+  manifests: ({ model }) => (rke2CisPolicies(model) ? [apiServerIngressPolicy('odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443])] : []),
 };

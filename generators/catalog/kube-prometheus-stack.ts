@@ -1,4 +1,5 @@
 import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
+import { monitoringIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
@@ -54,6 +55,8 @@ export const kubePrometheusStack: CatalogEntry = {
     // With Cilium's kube-proxy replacement there is no kube-proxy; Talos' kube-proxy serves metrics on localhost.
     kubeProxy: { enabled: false },
   }),
+  // RKE2 CIS: kube-system admits only its own pods; Prometheus scrapes from this namespace.
+  manifests: ({ model, namespace }) => (rke2CisPolicies(model) ? [monitoringIngressPolicy(namespace)] : []),
   secrets: ({ model, settings }) => ({
     [GRAFANA_ADMIN_SECRET]: {
       'admin-user': { secret: typeof settings.grafanaAdminUserSecret === 'string' ? settings.grafanaAdminUserSecret : `/odp/${model.name}/grafana/admin-user` },

@@ -1,3 +1,4 @@
+import { apiServerIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
 import { RBAC, type CatalogEntry } from './types.js';
 
 /**
@@ -16,4 +17,6 @@ export const metricsServer: CatalogEntry = {
   // cascade: only resource metrics (HPA, kubectl top) stop; the APIService goes with it, so discovery stays clean.
   onDelete: 'cascade',
   clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],
+  // RKE2 CIS: the API server reaches the aggregated metrics API on the pod's port 10250 (chart 3.13.1 containerPort).
+  manifests: ({ model }) => (rke2CisPolicies(model) ? [apiServerIngressPolicy('odp-allow-metrics-server', { 'app.kubernetes.io/name': 'metrics-server' }, [10250])] : []),
 };

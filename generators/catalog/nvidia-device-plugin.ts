@@ -65,5 +65,8 @@ export const nvidiaDevicePlugin: CatalogEntry = {
       tolerations: unique,
     };
   },
-  manifests: () => [new RuntimeClass({ metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: 'nvidia' }).toJSON() as K8sObject],
+  // RKE2 ships and owns the `nvidia` RuntimeClass (its rke2-runtimeclasses chart, takeOwnership:
+  // rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml; rke2-docs architecture.md): a second
+  // one from Argo CD would fight it.
+  manifests: ({ model }) => (model.cluster.distribution === 'rke2' ? [] : [new RuntimeClass({ metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: 'nvidia' }).toJSON() as K8sObject]),
 };

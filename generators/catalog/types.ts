@@ -89,9 +89,9 @@ export const WEBHOOKS = ['admissionregistration.k8s.io/MutatingWebhookConfigurat
 /**
  * Node selector for control-plane nodes. Talos labels them like kubeadm, with an empty value; K3s
  * labels servers `node-role.kubernetes.io/control-plane=true` (pkg/server: `v != "true"` → set
- * "true"), and a nodeSelector matches values exactly.
+ * "true"), and so does RKE2, which runs the same K3s server code; a nodeSelector matches values exactly.
  */
-export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string> => ({ 'node-role.kubernetes.io/control-plane': m.cluster.distribution === 'k3s' ? 'true' : '' });
+export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string> => ({ 'node-role.kubernetes.io/control-plane': m.cluster.distribution === 'talos' ? '' : 'true' });
 /** Toleration for the control-plane taint (both distributions taint with this key). */
 export const CONTROL_PLANE_TOLERATION = { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' } as const;
 

@@ -7,6 +7,7 @@ import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validat
 import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.js';
 import { parseRenderedTree } from '../validate/rendered/tree.js';
 import { checkRenderedK3s } from '../render/k3s/check.js';
+import { checkRenderedRke2 } from '../render/rke2/check.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
 import { prepareAll } from './prepare.js';
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   // K3s configs and user-data need the model (which target is a server, which an agent).
   for (const m of models) {
     const own = new Map([...files].filter(([p]) => p.startsWith(`${m.name}/`)).map(([p, c]) => [p.slice(m.name.length + 1), c]));
-    findings.push(...checkRenderedK3s(m, own));
+    findings.push(...checkRenderedK3s(m, own), ...checkRenderedRke2(m, own));
   }
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatReported(d) + '\n');
   const note = typeof schemaDir === 'string' ? undefined : builtinSchemaNote(models.map((m) => ({ name: m.name, kubernetesVersion: m.cluster.kubernetesVersion })));

@@ -11,6 +11,7 @@ import { PROVENANCE_FILE } from '../render/header.js';
 import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
 import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact, type TalosTarget } from './talos-impact.js';
+import { rke2Impacts, type NodeImpact } from './rke2-impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -65,6 +66,8 @@ export interface EnvDiff {
   talos: TalosImpact[];
   /** Once-per-cluster Talos steps (upgrade-k8s), after the node steps. */
   cluster: ClusterStep[];
+  /** RKE2 nodes: what applying the change takes (only present when an RKE2 node changed). */
+  rke2?: NodeImpact[];
   counts: EnvCounts;
 }
 
@@ -219,6 +222,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
     if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
   }
 
+  const rke2 = rke2Impacts(base, head);
   if (objects.length === 0 && renamed.length === 0 && talos.length === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {
@@ -227,7 +231,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, talos, cluster: clusterSteps(talos, ctx), counts };
+  return { env, status, objects, renamed, talos, cluster: clusterSteps(talos, ctx), ...(rke2.length > 0 ? { rke2 } : {}), counts };
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {

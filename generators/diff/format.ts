@@ -12,6 +12,7 @@ import type { ClusterStep, EnvDiff, ObjectChange, TreeDiff } from './diff.js';
 import { ACTION_TEXT, type TalosImpact } from './talos-impact.js';
 import { workDir } from '../talos/commands.js';
 import { toYaml } from '../lib/yaml.js';
+import { NODE_ACTION_TEXT, nodeImpactLines } from './rke2-impact.js';
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -130,6 +131,10 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
       out.push('Talos impact:');
       for (const ti of e.talos) out.push(...talosLines(e.env, ti).map((l) => `  ${l}`));
       for (const s of e.cluster) out.push(`  cluster: ${clusterStepText(s)}`, `    $ ${clusterCommand(s)}`);
+    }
+    if (e.rke2?.length) {
+      out.push('RKE2 impact:');
+      for (const ni of e.rke2) out.push(...nodeImpactLines(ni).map((l) => `  ${l}`));
     }
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
@@ -258,6 +263,11 @@ function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][
   const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`;
   const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
   const items = talosBlock(e);
+  if (e.rke2?.length) {
+    const rows = ['| node | impact | what it takes |', '|---|---|---|'];
+    for (const n of e.rke2) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => NODE_ACTION_TEXT[a]).join('; then ') || '—'} |`);
+    items.push(['**RKE2 impact**', '', ...rows, '']);
+  }
   for (const r of e.renamed) items.push([`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`]);
   for (const o of e.objects) {
     const where = o.status === 'moved' ? `${code(o.from!)} → ${code(o.file)}` : code(o.file);

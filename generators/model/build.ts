@@ -53,6 +53,7 @@ function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => 
     size: p.nodes ? nodes.length : (p.count ?? 0),
     k3sExtraArgs: p.k3s?.extraArgs ?? {},
     talosPatches: p.talos?.patches ?? [],
+    rke2ExtraArgs: p.rke2?.extraArgs ?? {},
   };
 }
 
@@ -67,6 +68,7 @@ function buildDatastore(d: EnvironmentInput['cluster']['datastore']): Datastore 
           schedule: d.backup.schedule ?? DEFAULTS.backupSchedule,
           kmsKeyId: d.backup.kmsKeyId,
           ageRecipientPublicKey: d.backup.ageRecipientPublicKey,
+          retention: d.backup.retention ?? DEFAULTS.etcdSnapshotRetention,
         },
       };
     case 'kine-postgres': {
@@ -169,6 +171,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
       talosVersion: input.cluster.talosVersion,
       talosMinor: input.cluster.talosVersion ? minorOf(input.cluster.talosVersion) : undefined,
       k3sVersion: input.cluster.k3sVersion,
+      rke2Version: input.cluster.rke2Version,
       kubernetesVersion: input.cluster.kubernetesVersion,
       kubernetesMinor: minorOf(input.cluster.kubernetesVersion),
       endpoint: input.cluster.endpoint,
@@ -197,6 +200,11 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
         token: input.cluster.k3s?.token ?? { secret: `/odp/${input.name}/k3s/token` },
         agentToken: input.cluster.k3s?.agentToken ?? { secret: `/odp/${input.name}/k3s/agent-token` },
         extraArgs: input.cluster.k3s?.extraArgs ?? {},
+      },
+      rke2: {
+        token: input.cluster.rke2?.token ?? { secret: `/odp/${input.name}/rke2/token` },
+        agentToken: input.cluster.rke2?.agentToken ?? { secret: `/odp/${input.name}/rke2/agent-token` },
+        extraArgs: input.cluster.rke2?.extraArgs ?? {},
       },
     },
     argocd: {

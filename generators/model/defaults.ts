@@ -6,6 +6,8 @@ export const DEFAULTS = {
   cni: 'flannel',
   dnsDomain: 'cluster.local',
   backupSchedule: '0 */6 * * *',
+  /** RKE2's own default for etcd-snapshot-retention and etcd-s3-retention (rke2-docs datastore/backup_restore.md). */
+  etcdSnapshotRetention: 5,
   installDisk: '/dev/xvda',
   nvidiaDriver: 'lts',
   talosSecretsParameter: (env: string): string => `/odp/${env}/talos/secrets-bundle`,

@@ -17,6 +17,7 @@ export interface NodePoolInput {
   nodes?: NodeInput[];
   k3s?: { extraArgs?: K3sArgs };
   talos?: { extensions?: string[]; patches?: Record<string, unknown>[] };
+  rke2?: { extraArgs?: K3sArgs };
 }
 export interface AddonInput {
   enabled?: boolean;
@@ -75,15 +76,16 @@ export interface EnvironmentInput {
   };
   cluster: {
     name: string;
-    distribution: 'talos' | 'k3s';
+    distribution: 'talos' | 'k3s' | 'rke2';
     talosVersion?: string;
     k3sVersion?: string;
+    rke2Version?: string;
     kubernetesVersion: string;
     endpoint: string;
     extraSANs?: string[];
     datastore: {
       type: 'etcd' | 'kine-postgres' | 'kine-sqlite';
-      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string };
+      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string; retention?: number };
       postgres?: { host: string; port?: number; database: string; user: string; password: SecretRef; caBundlePath?: string };
       litestream?: { bucket: string; prefix?: string; version?: string };
     };
@@ -100,6 +102,7 @@ export interface EnvironmentInput {
       secretsBundle?: { parameter?: string; kmsKeyId?: string };
     };
     k3s?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
+    rke2?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
   };
   argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean };
   nodePools: NodePoolInput[];

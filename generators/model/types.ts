@@ -13,9 +13,9 @@ export interface SecretRef {
 
 export type Arch = 'amd64' | 'arm64';
 export type Role = 'controlplane' | 'worker';
-export type Distribution = 'talos' | 'k3s';
+export type Distribution = 'talos' | 'k3s' | 'rke2';
 
-/** K3s config.yaml keys and values (flag long name → value; lists become repeated flags). */
+/** K3s/RKE2 config.yaml keys and values (flag long name → value; lists become repeated flags). */
 export type K3sArgs = Record<string, string | number | boolean | string[]>;
 
 export interface Taint {
@@ -68,6 +68,8 @@ export interface NodePool {
   k3sExtraArgs: K3sArgs;
   /** Strategic-merge patches for this pool's Talos configs (after the cluster's). */
   talosPatches: Record<string, unknown>[];
+  /** Extra RKE2 config keys of this pool (distribution rke2). */
+  rke2ExtraArgs: K3sArgs;
 }
 
 export interface Node {
@@ -92,7 +94,7 @@ export interface ConfigTarget {
 export type Datastore =
   | {
       type: 'etcd';
-      backup?: { bucket: string; prefix: string; schedule: string; kmsKeyId?: string; ageRecipientPublicKey?: string };
+      backup?: { bucket: string; prefix: string; schedule: string; kmsKeyId?: string; ageRecipientPublicKey?: string; retention: number };
     }
   | {
       type: 'kine-postgres';
@@ -192,6 +194,8 @@ export interface EnvironmentModel {
     /** e.g. 1.13 (talos only). */
     talosMinor?: string;
     k3sVersion?: string;
+    /** e.g. v1.35.7+rke2r1 (rke2 only). */
+    rke2Version?: string;
     /** e.g. 1.35.2 */
     kubernetesVersion: string;
     /** e.g. 1.35 */
@@ -223,6 +227,15 @@ export interface EnvironmentModel {
       /** SSM SecureString with the agent token (workers join with it). */
       agentToken: SecretRef;
       /** Extra `k3s server` keys for every server. */
+      extraArgs: K3sArgs;
+    };
+    /** RKE2 settings (defaults filled in; unused by other distributions). */
+    rke2: {
+      /** SSM SecureString with the server token. */
+      token: SecretRef;
+      /** SSM SecureString with the agent token (workers join with it). */
+      agentToken: SecretRef;
+      /** Extra `rke2 server` keys for every server. */
       extraArgs: K3sArgs;
     };
   };

@@ -2,12 +2,13 @@
 import type { EnvironmentModel } from '../model/types.js';
 import { renderArgoCdTree } from './argocd/render.js';
 import { renderK3s } from './k3s/index.js';
+import { renderRke2 } from './rke2/index.js';
 import { renderReadme } from './readme/readme.js';
 import { renderTalos } from './talos/talos.js';
 import type { RenderedFile, Renderer } from './types.js';
 import { renderWorkloads } from './workloads/render.js';
 
-export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderArgoCdTree, renderWorkloads];
+export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderRke2, renderArgoCdTree, renderWorkloads];
 
 export function renderModel(model: EnvironmentModel): RenderedFile[] {
   return RENDERERS.flatMap((r) => r(model));

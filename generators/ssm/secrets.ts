@@ -72,11 +72,12 @@ function clusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDe
     ];
   }
   const written = (name: string) => (v: unknown) => isSecretRef(v) && v.secret === name;
-  const token = m.cluster.k3s.token.secret;
-  const agentToken = m.cluster.k3s.agentToken.secret;
+  const [key, product] = m.cluster.distribution === 'rke2' ? (['rke2', 'RKE2'] as const) : (['k3s', 'K3s'] as const);
+  const token = m.cluster[key].token.secret;
+  const agentToken = m.cluster[key].agentToken.secret;
   const out = [
-    derived(env, token, ['cluster', 'k3s', 'token'], 'K3s server token (read by the servers at first boot)', putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), written(token)),
-    derived(env, agentToken, ['cluster', 'k3s', 'agentToken'], 'K3s agent token (read by every node at first boot)', putSecureStringCommand(region, agentToken, '"$(openssl rand -hex 32)"'), written(agentToken)),
+    derived(env, token, ['cluster', key, 'token'], `${product} server token (read by the servers at first boot)`, putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), written(token)),
+    derived(env, agentToken, ['cluster', key, 'agentToken'], `${product} agent token (read by every node at first boot)`, putSecureStringCommand(region, agentToken, '"$(openssl rand -hex 32)"'), written(agentToken)),
   ];
   const d = m.cluster.datastore;
   if (d.type === 'kine-postgres') {

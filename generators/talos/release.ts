@@ -94,9 +94,11 @@ export function talosCniConfig(release: TalosRelease, cni: 'flannel' | 'cilium')
 }
 
 /** How NetworkPolicies are enforced on a cluster, or undefined when nothing enforces them. */
-export function networkPolicyEnforcer(distribution: 'talos' | 'k3s', cni: 'flannel' | 'cilium', talosMinor: string | undefined): string | undefined {
+export function networkPolicyEnforcer(distribution: 'talos' | 'k3s' | 'rke2', cni: 'flannel' | 'cilium', talosMinor: string | undefined): string | undefined {
   if (cni === 'cilium') return 'Cilium';
   if (distribution === 'k3s') return "K3s' embedded network policy controller (kube-router)";
+  // RKE2 renders cni: canal for flannel (flannel VXLAN with Calico's policy engine, RKE2's default).
+  if (distribution === 'rke2') return "Canal (Calico's policy engine along with flannel), RKE2's default CNI";
   return TALOS_RELEASES[talosMinor as TalosMinor]?.flannelNetworkPolicies ? 'kube-network-policies, deployed by Talos along with flannel' : undefined;
 }
 

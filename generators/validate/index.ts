@@ -7,6 +7,7 @@ import { ADDON_DEPENDENCY_RULES } from './rules-addon-deps.js';
 import { ADDON_RULES } from './rules-addons.js';
 import { AWS_RULES } from './rules-aws.js';
 import { K3S_RULES } from './rules-k3s.js';
+import { RKE2_RULES } from './rules-rke2.js';
 import { NETWORK_RULES } from './rules-network.js';
 import { CAPACITY_RULES } from './rules-capacity.js';
 import { NAME_RULES } from './rules-names.js';
@@ -19,7 +20,7 @@ import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...TALOS_PATCH_RULES, ...K3S_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...TALOS_PATCH_RULES, ...K3S_RULES, ...RKE2_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);

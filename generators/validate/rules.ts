@@ -109,12 +109,20 @@ const datastore: Rule = ({ input }, report) => {
   if (d.type !== 'kine-postgres' && d.postgres) report('datastore-settings', ['cluster', 'datastore', 'postgres'], `postgres settings are only used by kine-postgres, not ${d.type}`, { key: true });
   if (d.type !== 'kine-sqlite' && d.litestream) report('datastore-settings', ['cluster', 'datastore', 'litestream'], `litestream settings are only used by kine-sqlite, not ${d.type}`, { key: true });
   if (d.type !== 'etcd' && d.backup) report('datastore-settings', ['cluster', 'datastore', 'backup'], `backup configures etcd snapshots; ${d.type} is backed up by its own database`, { key: true });
-  if (d.type === 'etcd' && !d.backup && c.distribution === 'talos')
+  if (d.type === 'etcd' && !d.backup && c.distribution !== 'k3s')
     report('etcd-backup', ['cluster', 'datastore'], 'etcd has no backup: snapshots to S3 are the only way back after losing the control plane', { severity: 'warning', hint: 'add backup: { bucket: … }' });
 };
 
 const versions: Rule = ({ input }, report) => {
   const c = input.cluster;
+  if (c.distribution === 'rke2') {
+    // rke2Version itself is checked by the RKE2 rules (rules-rke2.ts).
+    const inherited = 'if a base sets it, remove it here with `%s: null`';
+    for (const key of ['talosVersion', 'talos', 'k3sVersion'] as const)
+      if (c[key] !== undefined) report('distribution-version', ['cluster', key], `${key} is not used by distribution rke2`, { key: true, hint: inherited.replace('%s', key) });
+    return;
+  }
+  if (c.rke2Version) report('distribution-version', ['cluster', 'rke2Version'], 'rke2Version is only used by distribution rke2', { key: true });
   if (c.distribution === 'talos') {
     if (!c.talosVersion) {
       report('talos-version', ['cluster'], 'distribution talos needs talosVersion (e.g. v1.13.9)', { key: true });

@@ -1,81 +1,24 @@
 /**
- * Checker over rendered K3s files, for `npm run validate`: every key of every rendered K3s config
- * (standalone and inside the user-data) is a flag of the pinned release for the target's role with a
- * value of the right type; every user-data is a `#cloud-config` YAML document within EC2's size
- * limit that embeds exactly the standalone config; no config carries a token or a datastore password.
+ * Checker over rendered K3s files, for `npm run validate` (the shared checker in ../rancher/check.ts
+ * with K3s' flag tables): flags of the pinned release per role, value types, `#cloud-config`
+ * user-data within EC2's limit embedding exactly the standalone config, no secret in any config.
  */
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { didYouMean } from '../../lib/suggest.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
-import { K3S_PATHS, roleOf } from './config.js';
-import { checkFlag } from './flags.js';
+import { checkConfigText, checkRenderedTargets, type RenderedCheckSpec } from '../rancher/check.js';
+import { K3S_PATHS } from './config.js';
+import { K3S_CATALOG } from './flags.js';
 import { K3S_DIR } from './index.js';
-import { USER_DATA_LIMIT } from './userdata.js';
 
-/** Keys that must never appear in a rendered config (their secrets are read at boot). */
-const SECRET_KEYS = ['token', 't', 'agent-token', 'vpn-auth', 'etcd-s3-secret-key', 'etcd-s3-session-token'];
+const SPEC: RenderedCheckSpec = { rule: 'k3s', product: 'K3s', dir: K3S_DIR, configPath: K3S_PATHS.config, flags: K3S_CATALOG, datastoreVariable: 'K3S_DATASTORE_ENDPOINT' };
 
 /** Check one rendered K3s config text; `file` is the path reported (relative to the repo). */
 export function checkK3sConfigText(file: string, text: string, role: 'server' | 'agent'): Diagnostic[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1' });
-  const out: Diagnostic[] = [];
-  const at = (offset: number | undefined) => lc.linePos(offset ?? 0);
-  if (doc.errors.length > 0) {
-    const { line, col } = at(doc.errors[0]!.pos[0]);
-    return [{ severity: 'error', rule: 'k3s-rendered', file, line, col, path: [], message: `not YAML: ${doc.errors[0]!.message.split('\n')[0]}` }];
-  }
-  if (!isMap(doc.contents)) return [{ severity: 'error', rule: 'k3s-rendered', file, line: 1, col: 1, path: [], message: 'a K3s config must be a YAML map' }];
-  const js = doc.toJS() as Record<string, unknown>;
-  for (const pair of doc.contents.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    const { line, col } = at(isScalar(pair.key) ? pair.key.range?.[0] : undefined);
-    const value = js[key];
-    const issue = checkFlag(role, key, value, (w, c) => didYouMean(w, c));
-    if (issue) out.push({ severity: 'error', rule: 'k3s-rendered', file, line, col, path: [key], message: issue.message, hint: issue.hint });
-    if (SECRET_KEYS.includes(key)) out.push({ severity: 'error', rule: 'k3s-secret', file, line, col, path: [key], message: `'${key}' puts a secret into the rendered tree`, hint: 'read it from SSM at boot into a *-file key' });
-    if (key === 'datastore-endpoint' && typeof value === 'string' && /^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(value))
-      out.push({ severity: 'error', rule: 'k3s-secret', file, line, col, path: [key], message: 'datastore-endpoint carries a password', hint: 'assemble the DSN at boot from SSM (K3S_DATASTORE_ENDPOINT)' });
-  }
-  return out;
+  return checkConfigText(SPEC, file, text, role);
 }
 
 /** Check the K3s files of one rendered environment (`files`: path relative to rendered/<env>/ → text). */
 export function checkRenderedK3s(m: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[] {
   if (m.cluster.distribution !== 'k3s') return [];
-  const out: Diagnostic[] = [];
-  const repoPath = (p: string): string => `${m.renderedDir}/${p}`;
-  for (const t of m.configTargets) {
-    const role = roleOf(t);
-    const configPath = `${K3S_DIR}/${t.name}.yaml`;
-    const config = files.get(configPath);
-    if (config === undefined) out.push({ severity: 'error', rule: 'k3s-rendered', file: repoPath(configPath), path: [], message: 'missing K3s config' });
-    else out.push(...checkK3sConfigText(repoPath(configPath), config, role));
-    const udPath = `${K3S_DIR}/userdata/${t.name}.yaml`;
-    const ud = files.get(udPath);
-    const udFile = repoPath(udPath);
-    if (ud === undefined) {
-      out.push({ severity: 'error', rule: 'k3s-userdata', file: udFile, path: [], message: 'missing user-data' });
-      continue;
-    }
-    if (!ud.startsWith('#cloud-config\n')) out.push({ severity: 'error', rule: 'k3s-userdata', file: udFile, line: 1, col: 1, path: [], message: "user-data must start with the line '#cloud-config'" });
-    if (Buffer.byteLength(ud) > USER_DATA_LIMIT) out.push({ severity: 'error', rule: 'k3s-userdata', file: udFile, line: 1, col: 1, path: [], message: `user-data is ${Buffer.byteLength(ud)} bytes; EC2 accepts ${USER_DATA_LIMIT}` });
-    const doc = parseDocument(ud, { version: '1.1' });
-    if (doc.errors.length > 0) {
-      out.push({ severity: 'error', rule: 'k3s-userdata', file: udFile, path: [], message: `not YAML: ${doc.errors[0]!.message.split('\n')[0]}` });
-      continue;
-    }
-    const data = doc.toJS() as { write_files?: { path: string; content: string }[] };
-    const embedded = data.write_files?.find((f) => f.path === K3S_PATHS.config);
-    if (!embedded) out.push({ severity: 'error', rule: 'k3s-userdata', file: udFile, path: ['write_files'], message: `user-data does not write ${K3S_PATHS.config}` });
-    else {
-      out.push(...checkK3sConfigText(`${udFile} (${K3S_PATHS.config})`, embedded.content, role));
-      const standalone = config === undefined ? undefined : parseDocument(config, { version: '1.1' }).toJS();
-      const inner = parseDocument(embedded.content, { version: '1.1' }).toJS();
-      if (standalone !== undefined && JSON.stringify(standalone) !== JSON.stringify(inner))
-        out.push({ severity: 'error', rule: 'k3s-userdata', file: udFile, path: ['write_files'], message: `the config the user-data writes differs from ${repoPath(configPath)}` });
-    }
-  }
-  return out;
+  return checkRenderedTargets(SPEC, m, files);
 }

@@ -11,17 +11,11 @@
 /** The K3s release these tables describe. */
 export const K3S_FLAGS_RELEASE = 'v1.35.9+k3s1';
 
-export type FlagType = 'string' | 'bool' | 'int' | 'duration' | 'list';
-export type K3sRole = 'server' | 'agent';
+import { checkFlagIn, checkListItems, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
+import type { NodeRole } from '../rancher/config.js';
 
-export interface FlagSpec {
-  type: FlagType;
-  /** Single-letter aliases, accepted by K3s in config.yaml too. */
-  aliases?: readonly string[];
-  /** Hidden in `k3s --help`. */
-  hidden?: boolean;
-  experimental?: boolean;
-}
+export type { FlagIssue, FlagSpec, FlagType } from '../rancher/flags.js';
+export type K3sRole = NodeRole;
 
 const SERVER = {
   "config": { type: 'string', aliases: ["c"] },
@@ -237,44 +231,18 @@ export const K3S_MANAGED_KEYS: Readonly<Record<string, string>> = {
   config: 'the config file location is fixed (/etc/rancher/k3s/config.yaml)',
 };
 
-export interface FlagIssue {
-  key: string;
-  /** Whether the key itself is wrong (unknown, alias, other role) or its value. */
-  on: 'key' | 'value';
-  message: string;
-  hint?: string;
-}
-
-const ALIAS_OF = (role: K3sRole): Map<string, string> => {
-  const out = new Map<string, string>();
-  for (const [name, spec] of Object.entries(K3S_FLAGS[role])) for (const a of spec.aliases ?? []) out.set(a, name);
-  return out;
-};
-
-const isDuration = (v: string): boolean => /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(v);
-
-/** Whether `value` has the shape K3s accepts for a flag of `type` in config.yaml. */
-export function valueMatches(type: FlagType, value: unknown): boolean {
-  switch (type) {
-    case 'bool':
-      return typeof value === 'boolean';
-    case 'int':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'duration':
-      return typeof value === 'string' && isDuration(value);
-    case 'string':
-      return typeof value === 'string';
-    case 'list':
-      return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
-  }
-}
-
-const TYPE_TEXT: Record<FlagType, string> = {
-  bool: 'true or false',
-  int: 'an integer',
-  duration: 'a Go duration such as 10m or 1h30m',
-  string: 'a string',
-  list: 'a string or a list of strings',
+export const K3S_CATALOG: FlagCatalog = {
+  command: 'k3s',
+  article: 'a',
+  release: `K3s ${K3S_FLAGS_RELEASE}`,
+  tables: K3S_FLAGS,
+  serverHint: 'set it on a controlplane pool or in cluster.k3s.extraArgs',
+  valueCheck: (_role, key, value, didYouMean) => {
+    if (key === 'disable') return checkListItems(key, value, K3S_DISABLE_ITEMS, 'a packaged component K3s can disable', didYouMean);
+    if (key === 'flannel-backend' && !(K3S_FLANNEL_BACKENDS as readonly string[]).includes(value as string))
+      return { key, on: 'value', message: `flannel-backend '${String(value)}' is not supported`, hint: `one of: ${K3S_FLANNEL_BACKENDS.join(', ')}` };
+    return undefined;
+  },
 };
 
 /**
@@ -283,26 +251,5 @@ const TYPE_TEXT: Record<FlagType, string> = {
  * dependency-free.
  */
 export function checkFlag(role: K3sRole, key: string, value: unknown, didYouMean: (w: string, c: string[]) => string | undefined): FlagIssue | undefined {
-  const spec = K3S_FLAGS[role][key];
-  const other: K3sRole = role === 'server' ? 'agent' : 'server';
-  if (!spec) {
-    const alias = ALIAS_OF(role).get(key);
-    if (alias) return { key, on: 'key', message: `'${key}' is the short alias of '${alias}'`, hint: `write the long name '${alias}'` };
-    if (K3S_FLAGS[other][key])
-      return { key, on: 'key', message: `'${key}' is a k3s ${other} flag, not a k3s ${role} flag (K3s ${K3S_FLAGS_RELEASE})`, hint: role === 'agent' ? 'set it on a controlplane pool or in cluster.k3s.extraArgs' : undefined };
-    const m = didYouMean(key, flagNames(role));
-    return { key, on: 'key', message: `'${key}' is not a k3s ${role} flag (K3s ${K3S_FLAGS_RELEASE})`, hint: m ? `did you mean '${m}'?` : `see \`k3s ${role} --help\`` };
-  }
-  if (!valueMatches(spec.type, value)) return { key, on: 'value', message: `'${key}' takes ${TYPE_TEXT[spec.type]}` };
-  if (key === 'disable') {
-    const items = typeof value === 'string' ? value.split(',') : (value as string[]);
-    const bad = items.find((i) => !(K3S_DISABLE_ITEMS as readonly string[]).includes(i));
-    if (bad !== undefined) {
-      const m = didYouMean(bad, [...K3S_DISABLE_ITEMS]);
-      return { key, on: 'value', message: `'${bad}' is not a packaged component K3s can disable`, hint: m ? `did you mean '${m}'?` : `one of: ${K3S_DISABLE_ITEMS.join(', ')}` };
-    }
-  }
-  if (key === 'flannel-backend' && !(K3S_FLANNEL_BACKENDS as readonly string[]).includes(value as string))
-    return { key, on: 'value', message: `flannel-backend '${String(value)}' is not supported`, hint: `one of: ${K3S_FLANNEL_BACKENDS.join(', ')}` };
-  return undefined;
+  return checkFlagIn(K3S_CATALOG, role, key, value, didYouMean);
 }

@@ -6,6 +6,7 @@ import { K3S_DISABLED_COMPONENTS, K3S_PATHS, roleOf } from './config.js';
 import { K3S_FLAGS_RELEASE } from './flags.js';
 import { litestreamReplicaUrl } from './litestream.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
+import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
 EC2 user-data document (\`k3s/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config to
@@ -62,21 +63,7 @@ TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}
 password is assembled at boot from SSM and written only to the root-only
 \`/etc/systemd/system/k3s.service.env\` (\`K3S_DATASTORE_ENDPOINT\`); the password is URL-encoded.
 
-Database prerequisites (once, as the RDS master user):
-
-\`\`\`sql
-CREATE ROLE {{user}} LOGIN PASSWORD '…';        -- the password stored in {{password}}
-CREATE DATABASE {{database}} OWNER {{user}};
--- PostgreSQL 15+ no longer grants CREATE on schema public to every role. The database owner may
--- create there (public is owned by pg_database_owner); otherwise:
--- GRANT USAGE, CREATE ON SCHEMA public TO {{user}};
-\`\`\`
-
-Kine creates its table (\`kine\`) and indexes itself and must own them (its migrations ALTER them).
-Pre-creating the database avoids giving the role CREATEDB. Kine needs prepared statements: put no
-PgBouncer in transaction mode in between.
-
-Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
+${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
 database), then the other servers, then the worker pools.
 `);
 

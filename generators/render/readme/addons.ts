@@ -19,7 +19,7 @@ EBS CSI), then their consumers.
 {{#each apps}}| {{name}} | {{chart}} | {{version}} | {{code namespace}} | {{wave}} |
 {{/each}}`);
 
-const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}K3s servers up{{/if}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
+const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}{{product}} servers up{{/if}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
 
 \`\`\`sh
 sh {{script}}
@@ -111,6 +111,7 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [['addons'], ['argocd'], ['cluster', 'network', 'cni'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
       body: runbook({
         talos: m.cluster.distribution === 'talos',
+        product: m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s',
         script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
         steps: bootstrapSteps(addons).map((a) => ({ name: a.name, version: a.chart!.version, namespace: a.namespace })),
         argocd: `${m.renderedDir}/argocd`,

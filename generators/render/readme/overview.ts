@@ -10,7 +10,7 @@ const overview = compileTemplate(`| | |
 {{/if}}| API endpoint | {{code cluster.endpoint}} |
 | Datastore | {{datastore}} |
 | AWS | account {{code aws.accountId}}, region {{code aws.region}} |
-| Pod / service CIDR | {{code cluster.network.podCIDR}} / {{code cluster.network.serviceCIDR}} ({{cluster.network.cni}}) |
+| Pod / service CIDR | {{code cluster.network.podCIDR}} / {{code cluster.network.serviceCIDR}} ({{cni}}) |
 | Worker capacity | {{capacity}} pods for {{cluster.plannedPods}} planned |
 `);
 
@@ -25,9 +25,9 @@ function datastoreText(m: EnvironmentModel): string {
     case 'etcd':
       return m.cluster.distribution === 'talos'
         ? `Talos-managed etcd${d.backup ? `, encrypted snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\`` : ' (no backup configured)'}. Talos cannot use Kine: it hard-codes kube-apiserver's \`--etcd-servers\` and always runs etcd.`
-        : 'etcd';
+        : `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
     case 'kine-postgres':
-      return `Kine (embedded in K3s) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
+      return `Kine (embedded in ${m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s'}) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
     case 'kine-sqlite':
       return `Kine (embedded in K3s) on SQLite, replicated by Litestream to \`s3://${d.litestream.bucket}/${d.litestream.prefix}\``;
   }
@@ -42,9 +42,10 @@ export function overviewSections(m: EnvironmentModel): ReadmeSection[] {
       body: overview({
         cluster: m.cluster,
         aws: m.aws,
-        distribution: m.cluster.distribution === 'talos' ? 'Talos Linux' : 'K3s',
+        distribution: { talos: 'Talos Linux', k3s: 'K3s', rke2: `RKE2 ${m.cluster.rke2Version ?? ''}, CIS profile` }[m.cluster.distribution],
         talos: m.cluster.talosVersion ?? false,
         datastore: datastoreText(m),
+        cni: m.cluster.distribution === 'rke2' && m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni,
         capacity: m.podCapacity,
       }),
     },

@@ -3,7 +3,7 @@
  * (Talos `talos/<x>.yaml`, K3s `k3s/<x>.yaml`), the labels and taints it registers with are matched
  * against the nvidia-device-plugin DaemonSet's nodeSelector, required node affinity and tolerations
  * (our values in `values/nvidia-device-plugin.yaml` over the pinned chart's defaults, merged as
- * Helm does). A GPU node (Talos: loads the nvidia kernel modules; K3s: default-runtime nvidia) must
+ * Helm does). A GPU node (Talos: loads the nvidia kernel modules; K3s and RKE2: default-runtime nvidia) must
  * be selected and tolerated, or it never gets `nvidia.com/gpu` capacity; a non-GPU node must not
  * be selected, or the plugin runs (and fails) there.
  */
@@ -91,7 +91,7 @@ export const gpuDevicePluginChecker: TreeChecker = {
     for (const env of tree.envs) {
       const files = tree.files.filter((f) => f.env === env && f.errors.length === 0);
       const nodes = files.flatMap((f) => {
-        const n = /^talos\/[^/]+\.yaml$/.test(f.path) ? talosNode(f) : /^k3s\/[^/]+\.yaml$/.test(f.path) ? k3sNode(f) : undefined;
+        const n = /^talos\/[^/]+\.yaml$/.test(f.path) ? talosNode(f) : /^(k3s|rke2)\/[^/]+\.yaml$/.test(f.path) ? k3sNode(f) : undefined;
         return n ? [n] : [];
       });
       const valuesFile = files.find((f) => f.path === VALUES);

@@ -385,6 +385,9 @@ function storeServiceAccount(loc: Located, spec: Record<string, unknown>, servic
     out.push(finding(loc.file, loc.doc, 'policy.references', [...path, 'name'], `ServiceAccount '${ref.namespace}/${ref.name}' is not rendered in this environment`, { hint: `ServiceAccounts here: ${[...serviceAccounts].sort().join(', ') || 'none'}` }));
 }
 
+/** RuntimeClasses RKE2's rke2-runtimeclasses chart creates (rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml, takeOwnership; the one the platform uses). */
+const RKE2_RUNTIME_CLASSES = ['nvidia'];
+
 const crossReferences: TreeChecker = {
   name: 'policy.references',
   check(tree) {
@@ -399,6 +402,8 @@ const crossReferences: TreeChecker = {
         if (id) (defined.get(id.kind) ?? defined.set(id.kind, new Set()).get(id.kind)!).add(id.name);
         if (id?.apiVersion === 'v1' && id.kind === 'ServiceAccount') serviceAccounts.add(`${id.namespace ?? ''}/${id.name}`);
       }
+      // RKE2 ships its RuntimeClasses (nvidia among them) itself: rke2-runtimeclasses chart.
+      if (tree.files.some((f) => f.env === env && f.path.startsWith('rke2/'))) for (const rc of RKE2_RUNTIME_CLASSES) (defined.get('RuntimeClass') ?? defined.set('RuntimeClass', new Set()).get('RuntimeClass')!).add(rc);
       const need = (loc: Located, kind: string, name: unknown, path: DocPath, what: string): void => {
         if (typeof name !== 'string' || defined.get(kind)?.has(name)) return;
         const known = [...(defined.get(kind) ?? [])].sort();

@@ -1,0 +1,98 @@
+/**
+ * Checker over rendered K3s/RKE2 files, for `npm run validate`: every key of every rendered config
+ * (standalone and inside the user-data) is a flag of the pinned release for the target's role with a
+ * value of the right type; every user-data is a `#cloud-config` YAML document within EC2's size
+ * limit that embeds exactly the standalone config; no config carries a token or a datastore password.
+ */
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { didYouMean } from '../../lib/suggest.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { Diagnostic } from '../../validate/diagnostics.js';
+import { USER_DATA_LIMIT } from './boot.js';
+import { roleOf, type NodeRole } from './config.js';
+import { checkFlagIn, type FlagCatalog } from './flags.js';
+
+/** What differs between the distributions for the checker. */
+export interface RenderedCheckSpec {
+  /** Rule prefix, e.g. `k3s` → rules `k3s-rendered`, `k3s-secret`, `k3s-userdata`. */
+  rule: string;
+  /** Product name in messages (`K3s`, `RKE2`). */
+  product: string;
+  /** Folder under rendered/<env>/ (`k3s`, `rke2`). */
+  dir: string;
+  /** Host path of config.yaml, which the user-data writes. */
+  configPath: string;
+  flags: FlagCatalog;
+  /** Environment variable the boot script assembles the DSN in (for the hint). */
+  datastoreVariable: string;
+}
+
+/** Keys that must never appear in a rendered config (their secrets are read at boot). */
+const SECRET_KEYS = ['token', 't', 'agent-token', 'vpn-auth', 'etcd-s3-access-key', 'etcd-s3-secret-key', 'etcd-s3-session-token'];
+
+/** Check one rendered config text; `file` is the path reported (relative to the repo). */
+export function checkConfigText(spec: RenderedCheckSpec, file: string, text: string, role: NodeRole): Diagnostic[] {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, version: '1.1' });
+  const out: Diagnostic[] = [];
+  const at = (offset: number | undefined) => lc.linePos(offset ?? 0);
+  const rendered = `${spec.rule}-rendered`;
+  const secret = `${spec.rule}-secret`;
+  if (doc.errors.length > 0) {
+    const { line, col } = at(doc.errors[0]!.pos[0]);
+    return [{ severity: 'error', rule: rendered, file, line, col, path: [], message: `not YAML: ${doc.errors[0]!.message.split('\n')[0]}` }];
+  }
+  if (!isMap(doc.contents)) return [{ severity: 'error', rule: rendered, file, line: 1, col: 1, path: [], message: `a ${spec.product} config must be a YAML map` }];
+  const js = doc.toJS() as Record<string, unknown>;
+  for (const pair of doc.contents.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const { line, col } = at(isScalar(pair.key) ? pair.key.range?.[0] : undefined);
+    const value = js[key];
+    const issue = checkFlagIn(spec.flags, role, key, value, (w, c) => didYouMean(w, c));
+    if (issue) out.push({ severity: 'error', rule: rendered, file, line, col, path: [key], message: issue.message, hint: issue.hint });
+    if (SECRET_KEYS.includes(key)) out.push({ severity: 'error', rule: secret, file, line, col, path: [key], message: `'${key}' puts a secret into the rendered tree`, hint: 'read it from SSM at boot into a *-file key, or use the instance profile' });
+    if (key === 'datastore-endpoint' && typeof value === 'string' && /^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(value))
+      out.push({ severity: 'error', rule: secret, file, line, col, path: [key], message: 'datastore-endpoint carries a password', hint: `assemble the DSN at boot from SSM (${spec.datastoreVariable})` });
+  }
+  return out;
+}
+
+/** Check the config and user-data files of one rendered environment (`files`: path relative to rendered/<env>/ → text). */
+export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const repoPath = (p: string): string => `${m.renderedDir}/${p}`;
+  const rendered = `${spec.rule}-rendered`;
+  const userdata = `${spec.rule}-userdata`;
+  for (const t of m.configTargets) {
+    const role = roleOf(t);
+    const configPath = `${spec.dir}/${t.name}.yaml`;
+    const config = files.get(configPath);
+    if (config === undefined) out.push({ severity: 'error', rule: rendered, file: repoPath(configPath), path: [], message: `missing ${spec.product} config` });
+    else out.push(...checkConfigText(spec, repoPath(configPath), config, role));
+    const udPath = `${spec.dir}/userdata/${t.name}.yaml`;
+    const ud = files.get(udPath);
+    const udFile = repoPath(udPath);
+    if (ud === undefined) {
+      out.push({ severity: 'error', rule: userdata, file: udFile, path: [], message: 'missing user-data' });
+      continue;
+    }
+    if (!ud.startsWith('#cloud-config\n')) out.push({ severity: 'error', rule: userdata, file: udFile, line: 1, col: 1, path: [], message: "user-data must start with the line '#cloud-config'" });
+    if (Buffer.byteLength(ud) > USER_DATA_LIMIT) out.push({ severity: 'error', rule: userdata, file: udFile, line: 1, col: 1, path: [], message: `user-data is ${Buffer.byteLength(ud)} bytes; EC2 accepts ${USER_DATA_LIMIT}` });
+    const doc = parseDocument(ud, { version: '1.1' });
+    if (doc.errors.length > 0) {
+      out.push({ severity: 'error', rule: userdata, file: udFile, path: [], message: `not YAML: ${doc.errors[0]!.message.split('\n')[0]}` });
+      continue;
+    }
+    const data = doc.toJS() as { write_files?: { path: string; content: string }[] };
+    const embedded = data.write_files?.find((f) => f.path === spec.configPath);
+    if (!embedded) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `user-data does not write ${spec.configPath}` });
+    else {
+      out.push(...checkConfigText(spec, `${udFile} (${spec.configPath})`, embedded.content, role));
+      const standalone = config === undefined ? undefined : parseDocument(config, { version: '1.1' }).toJS();
+      const inner = parseDocument(embedded.content, { version: '1.1' }).toJS();
+      if (standalone !== undefined && JSON.stringify(standalone) !== JSON.stringify(inner))
+        out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the config the user-data writes differs from ${repoPath(configPath)}` });
+    }
+  }
+  return out;
+}

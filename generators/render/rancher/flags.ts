@@ -1,0 +1,106 @@
+/**
+ * Flag-table checking shared by K3s and RKE2: both read config.yaml keys as the long names of their
+ * CLI flags (K3s' configfilearg parser, which RKE2 reuses), and both only warn about an unknown key,
+ * so the generator refuses them. Each distribution brings its own tables (k3s/flags.ts, rke2/flags.ts).
+ */
+import type { NodeRole } from './config.js';
+
+export type FlagType = 'string' | 'bool' | 'int' | 'duration' | 'list';
+
+export interface FlagSpec {
+  type: FlagType;
+  /** Single-letter aliases, accepted in config.yaml too. */
+  aliases?: readonly string[];
+  /** Hidden in `--help`. */
+  hidden?: boolean;
+  experimental?: boolean;
+}
+
+export type FlagTable = Readonly<Record<string, FlagSpec>>;
+
+export interface FlagIssue {
+  key: string;
+  /** Whether the key itself is wrong (unknown, alias, other role) or its value. */
+  on: 'key' | 'value';
+  message: string;
+  hint?: string;
+}
+
+export type DidYouMean = (word: string, candidates: string[]) => string | undefined;
+
+/** One distribution's flags: its command name, pinned release, the two tables, and value checks. */
+export interface FlagCatalog {
+  /** Command name in messages: `k3s`, `rke2`. */
+  command: string;
+  /** Its indefinite article (`a k3s flag`, `an rke2 flag`). */
+  article: 'a' | 'an';
+  /** Product name with the release the tables describe, e.g. `RKE2 v1.35.7+rke2r1`. */
+  release: string;
+  tables: Record<NodeRole, FlagTable>;
+  /** Where a server flag set on an agent pool belongs instead. */
+  serverHint: string;
+  /** Flags the distribution dropped (name → hint), refused with that hint. */
+  removed?: Readonly<Record<string, string>>;
+  /** Extra value checks (enumerations) after the type matched. */
+  valueCheck?: (role: NodeRole, key: string, value: unknown, didYouMean: DidYouMean) => FlagIssue | undefined;
+}
+
+const isDuration = (v: string): boolean => /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(v);
+
+/** Whether `value` has the shape the supervisor accepts for a flag of `type` in config.yaml. */
+export function valueMatches(type: FlagType, value: unknown): boolean {
+  switch (type) {
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'duration':
+      return typeof value === 'string' && isDuration(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'list':
+      return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+  }
+}
+
+export const TYPE_TEXT: Record<FlagType, string> = {
+  bool: 'true or false',
+  int: 'an integer',
+  duration: 'a Go duration such as 10m or 1h30m',
+  string: 'a string',
+  list: 'a string or a list of strings',
+};
+
+const aliasOf = (table: FlagTable, key: string): string | undefined => Object.entries(table).find(([, s]) => s.aliases?.includes(key))?.[0];
+
+/** Items of a list flag's value (a comma-separated string or a list). */
+export const listItems = (value: unknown): string[] => (typeof value === 'string' ? value.split(',') : (value as string[]));
+
+/** The first item of a list value outside `allowed`, as an issue. */
+export function checkListItems(key: string, value: unknown, allowed: readonly string[], what: string, didYouMean: DidYouMean): FlagIssue | undefined {
+  const bad = listItems(value).find((i) => !allowed.includes(i));
+  if (bad === undefined) return undefined;
+  const m = didYouMean(bad, [...allowed]);
+  return { key, on: 'value', message: `'${bad}' is not ${what}`, hint: m ? `did you mean '${m}'?` : `one of: ${allowed.join(', ')}` };
+}
+
+/**
+ * Check one config key for a role: removed by the distribution, unknown (with did-you-mean), an
+ * alias, a flag of the other role only, or a value of the wrong type.
+ */
+export function checkFlagIn(cat: FlagCatalog, role: NodeRole, key: string, value: unknown, didYouMean: DidYouMean): FlagIssue | undefined {
+  const spec = cat.tables[role][key];
+  const other: NodeRole = role === 'server' ? 'agent' : 'server';
+  if (!spec) {
+    const removed = cat.removed?.[key];
+    if (removed !== undefined) return { key, on: 'key', message: `'${key}' is not ${cat.article} ${cat.command} flag (${cat.release} removed it)`, hint: removed };
+    const alias = aliasOf(cat.tables[role], key);
+    if (alias) return { key, on: 'key', message: `'${key}' is the short alias of '${alias}'`, hint: `write the long name '${alias}'` };
+    if (cat.tables[other][key])
+      return { key, on: 'key', message: `'${key}' is ${cat.article} ${cat.command} ${other} flag, not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: role === 'agent' ? cat.serverHint : undefined };
+    const m = didYouMean(key, Object.keys(cat.tables[role]));
+    return { key, on: 'key', message: `'${key}' is not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: m ? `did you mean '${m}'?` : `see \`${cat.command} ${role} --help\`` };
+  }
+  if (!valueMatches(spec.type, value)) return { key, on: 'value', message: `'${key}' takes ${TYPE_TEXT[spec.type]}` };
+  return cat.valueCheck?.(role, key, value, didYouMean);
+}

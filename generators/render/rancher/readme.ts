@@ -1,0 +1,18 @@
+/** README text K3s and RKE2 share (both run Kine on PostgreSQL the same way). */
+
+/** Template source (needs user, database, password): the database prerequisites of Kine on PostgreSQL. */
+export const POSTGRES_PREREQUISITES = `Database prerequisites (once, as the RDS master user):
+
+\`\`\`sql
+CREATE ROLE {{user}} LOGIN PASSWORD '…';        -- the password stored in {{password}}
+CREATE DATABASE {{database}} OWNER {{user}};
+-- PostgreSQL 15+ no longer grants CREATE on schema public to every role. The database owner may
+-- create there (public is owned by pg_database_owner); otherwise:
+-- GRANT USAGE, CREATE ON SCHEMA public TO {{user}};
+\`\`\`
+
+Kine creates its table (\`kine\`) and indexes itself and must own them (its migrations ALTER them).
+Pre-creating the database avoids giving the role CREATEDB. Kine needs prepared statements: put no
+PgBouncer in transaction mode in between.
+
+`;

@@ -1,0 +1,262 @@
+/** The RKE2 target, on test fixtures only (test/fixtures/valid/rke2-*.yaml). */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { diffEnvironment, diffTrees } from '../generators/diff/diff.js';
+import { formatText } from '../generators/diff/format.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { didYouMean } from '../generators/lib/suggest.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { checkRenderedRke2, checkRke2ConfigText } from '../generators/render/rke2/check.js';
+import { rke2Config } from '../generators/render/rke2/config.js';
+import { checkRke2Flag, RKE2_FLAGS } from '../generators/render/rke2/flags.js';
+import { renderRke2 } from '../generators/render/rke2/index.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { scanSecrets } from '../generators/validate/secret-scan.js';
+import { fixtureSources, formatted, SHARED } from './helpers.js';
+
+const prepared = (file: string) => {
+  const { name, sources } = fixtureSources('valid', file);
+  const r = prepareEnvironment(name, sources);
+  expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
+  return r.prepared!;
+};
+const modelOf = (file: string) => prepared(file).model;
+const filesOf = (file: string) => new Map(renderRke2(modelOf(file)).map((f) => [f.path, f.content]));
+const target = (file: string, name: string) => {
+  const m = modelOf(file);
+  return { m, t: m.configTargets.find((x) => x.name === name)! };
+};
+const userData = (text: string) => parseYamlStream(text)[0] as { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][] };
+const bootScript = (text: string) => userData(text).write_files.find((f) => f.path === '/usr/local/sbin/odp-rke2-boot')!.content;
+const dym = (w: string, c: string[]) => didYouMean(w, c);
+
+describe('RKE2 flag tables (v1.35.7+rke2r1)', () => {
+  it('hold the copied K3s flags and RKE2 own ones, without the flags RKE2 dropped', () => {
+    expect(Object.keys(RKE2_FLAGS.server)).toHaveLength(134);
+    expect(Object.keys(RKE2_FLAGS.agent)).toHaveLength(66);
+    for (const dropped of ['cluster-init', 'flannel-backend', 'disable-network-policy', 'https-listen-port']) expect(RKE2_FLAGS.server[dropped]).toBeUndefined();
+    expect(RKE2_FLAGS.server.cni).toStrictEqual({ type: 'list' });
+    expect(RKE2_FLAGS.agent.profile).toStrictEqual({ type: 'string' });
+    expect(RKE2_FLAGS.server['secrets-encryption']).toStrictEqual({ type: 'bool', hidden: true });
+  });
+  it('refuse removed K3s flags with a hint, unknown keys with a suggestion, the other role, wrong values', () => {
+    expect(checkRke2Flag('server', 'cluster-init', true, dym)).toStrictEqual({
+      key: 'cluster-init',
+      on: 'key',
+      message: "'cluster-init' is not an rke2 flag (RKE2 v1.35.7+rke2r1 removed it)",
+      hint: 'RKE2 runs embedded etcd by default: the first server initializes it (cluster.datastore type etcd)',
+    });
+    expect(checkRke2Flag('server', 'tls-sans', ['a'], dym)?.hint).toBe("did you mean 'tls-san'?");
+    expect(checkRke2Flag('agent', 'cni', ['canal'], dym)?.message).toBe("'cni' is an rke2 server flag, not an rke2 agent flag (RKE2 v1.35.7+rke2r1)");
+    expect(checkRke2Flag('server', 'profile', 'cis-1.23', dym)?.message).toBe("profile 'cis-1.23' is not an RKE2 v1.35.7+rke2r1 profile");
+    expect(checkRke2Flag('server', 'cni', ['canal', 'multus'], dym)?.message).toBe('multus must be the first cni value');
+    expect(checkRke2Flag('server', 'cni', ['calcio'], dym)?.hint).toBe("did you mean 'calico'?");
+    expect(checkRke2Flag('server', 'etcd-snapshot-compress', true, dym)).toBeUndefined();
+  });
+});
+
+describe('RKE2 configs', () => {
+  it('first server initializes etcd, the others join through the supervisor port; snapshots go to S3 without keys', () => {
+    const { m, t } = target('rke2-etcd.yaml', 'cp-1');
+    const first = rke2Config(m, t);
+    const second = rke2Config(m, m.configTargets.find((x) => x.name === 'cp-2')!);
+    expect(first.server).toBeUndefined();
+    expect(second.server).toBe('https://api.fixture.internal:9345');
+    expect(first['tls-san']).toStrictEqual(['10.10.1.10', '10.10.1.11', '10.10.1.12', 'api.fixture.internal']);
+    const { server: _s, 'node-ip': _a, ...rest1 } = first;
+    const { server: _t, 'node-ip': _b, ...rest2 } = second;
+    expect(rest1).toStrictEqual(rest2); // every cluster-wide value comes from one place
+    expect(first).toMatchObject({
+      profile: 'cis',
+      cni: ['canal'],
+      'ingress-controller': ['none'],
+      disable: ['rke2-metrics-server'],
+      'disable-cloud-controller': true,
+      'etcd-snapshot-schedule-cron': '0 */4 * * *',
+      'etcd-snapshot-retention': 8,
+      'etcd-s3': true,
+      'etcd-s3-bucket': 'odp-fixture-etcd',
+      'etcd-s3-folder': 'etcd/fixture',
+      'etcd-s3-region': 'eu-west-1',
+      'etcd-s3-retention': 8,
+      'etcd-snapshot-compress': true,
+      'kube-apiserver-arg': ['enable-admission-plugins=NodeRestriction,EventRateLimit', 'request-timeout=300s'],
+      'pod-security-admission-config-file': '/etc/rancher/rke2/rke2-pss.yaml',
+      'audit-policy-file': '/etc/rancher/rke2/audit-policy.yaml',
+    });
+    expect(Object.keys(first).filter((k) => /access-key|secret-key|session-token|^token$/.test(k))).toStrictEqual([]);
+  });
+  it('agents join the supervisor with the agent token; GPU nodes default to the nvidia runtime', () => {
+    const { m, t } = target('rke2-etcd.yaml', 'gpu');
+    expect(rke2Config(m, t)).toStrictEqual({
+      server: 'https://api.fixture.internal:9345',
+      'token-file': '/etc/rancher/rke2/agent-token',
+      profile: 'cis',
+      'kubelet-arg': expect.arrayContaining(['cloud-provider=external', 'max-pods=110']),
+      'node-label': ['nvidia.com/gpu.present=true'],
+      'node-taint': ['nvidia.com/gpu=present:NoSchedule'],
+      'default-runtime': 'nvidia',
+    });
+  });
+  it('Kine on PostgreSQL: no server key on servers, the CA file, Cilium with kube-proxy disabled', () => {
+    const { m, t } = target('rke2-postgres.yaml', 'cp-2');
+    const c = rke2Config(m, t);
+    expect(c.server).toBeUndefined();
+    expect(c['datastore-cafile']).toBe('/etc/ssl/certs/rds-global-bundle.pem');
+    expect(c['datastore-endpoint']).toBeUndefined();
+    expect(c.cni).toStrictEqual(['none']);
+    expect(c['disable-kube-proxy']).toBe(true);
+    expect(Object.keys(c).some((k) => k.startsWith('etcd-'))).toBe(false);
+  });
+});
+
+describe('RKE2 user-data', () => {
+  it('prepares the CIS host, reads secrets from SSM, writes the DSN only at boot, installs the pinned release', () => {
+    const files = filesOf('rke2-postgres.yaml');
+    const ud = files.get('rke2/userdata/cp-1.yaml')!;
+    expect(ud.startsWith('#cloud-config\n')).toBe(true);
+    const data = userData(ud);
+    expect(data.runcmd).toStrictEqual([['/usr/local/sbin/odp-rke2-boot']]);
+    expect(data.write_files.map((f) => [f.path, f.permissions])).toStrictEqual([
+      ['/etc/rancher/rke2/config.yaml', '0600'],
+      ['/etc/sysctl.d/60-rke2-cis.conf', '0644'],
+      ['/etc/rancher/rke2/rke2-pss.yaml', '0600'],
+      ['/etc/rancher/rke2/audit-policy.yaml', '0600'],
+      ['/usr/local/sbin/odp-rke2-boot', '0700'],
+    ]);
+    expect(data.write_files[1]!.content).toBe('vm.panic_on_oom=0\nvm.overcommit_memory=1\nkernel.panic=10\nkernel.panic_on_oops=1\n');
+    const pss = parseYamlStream(data.write_files[2]!.content)[0] as { plugins: { name: string; configuration: { defaults?: { enforce: string }; exemptions?: { namespaces: string[] } } }[] };
+    expect(pss.plugins[0]!.configuration.defaults!.enforce).toBe('restricted');
+    expect(pss.plugins[0]!.configuration.exemptions!.namespaces).toStrictEqual(['kube-system']);
+    const boot = bootScript(ud);
+    for (const line of [
+      `id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U`,
+      `ssm_secret '/odp/rke2-postgres/rke2/token' > /etc/rancher/rke2/token`,
+      `ssm_secret '/odp/rke2-postgres/rke2/agent-token' > /etc/rancher/rke2/agent-token`,
+      `NODE_NAME=$(imds local-hostname)`,
+      `PGPASSWORD=$(ssm_secret '/odp/fixture/kine/password')`,
+      `DSN="postgres://rke2:$PGPASSWORD_ENC@kine.fixture.internal:5432/rke2?sslmode=verify-full"`,
+      `printf 'RKE2_DATASTORE_ENDPOINT=%s\\n' "$DSN" >> /etc/default/rke2-server`,
+      `curl -sfL 'https://raw.githubusercontent.com/rancher/rke2/v1.36.3%2Brke2r1/install.sh' -o /root/rke2-install.sh`,
+      `INSTALL_RKE2_VERSION='v1.36.3+rke2r1' INSTALL_RKE2_TYPE=server INSTALL_RKE2_METHOD=tar sh /root/rke2-install.sh`,
+      'systemctl enable --now rke2-server.service',
+    ])
+      expect(boot.split('\n'), line).toContain(line);
+    expect(boot.indexOf('useradd')).toBeLessThan(boot.indexOf('rke2-install.sh'));
+    const agent = bootScript(files.get('rke2/userdata/workers.yaml')!);
+    expect(agent).not.toMatch(/useradd|PGPASSWORD|rke2\/token'/);
+    expect(agent).toContain('INSTALL_RKE2_TYPE=agent');
+  });
+  it('the rendered tree passes the RKE2 checker and holds nothing secret-shaped', () => {
+    for (const file of ['rke2-etcd.yaml', 'rke2-postgres.yaml']) {
+      const m = modelOf(file);
+      const files = new Map(renderRke2(m).map((f) => [f.path, f.content]));
+      expect(checkRenderedRke2(m, files)).toStrictEqual([]);
+      expect([...files].flatMap(([p, text]) => scanSecrets(p, text))).toStrictEqual([]);
+    }
+  });
+  it('the checker refuses a token, an unknown key and a password in the DSN', () => {
+    const found = checkRke2ConfigText('x.yaml', 'token: abc\nkubelet-args: [a]\ndatastore-endpoint: postgres://u:pw@h:5432/db\n', 'server').map((d) => `${d.line}:${d.col} ${d.rule} ${d.message}`);
+    expect(found).toStrictEqual([
+      "1:1 rke2-secret 'token' puts a secret into the rendered tree",
+      "2:1 rke2-rendered 'kubelet-args' is not an rke2 server flag (RKE2 v1.35.7+rke2r1)",
+      '3:1 rke2-secret datastore-endpoint carries a password',
+    ]);
+  });
+});
+
+describe('add-ons on RKE2', () => {
+  it('select control planes by the value true, render no nvidia RuntimeClass, open kube-system for the API server and Prometheus', () => {
+    const files = renderEnvironment(prepared('rke2-etcd.yaml'));
+    const paths = files.map((f) => f.path);
+    expect(paths.some((p) => /runtimeclass/i.test(p))).toBe(false);
+    const policies = files.filter((f) => f.path.includes('networkpolicy-odp-allow'));
+    const docs = policies.map((f) => parseYamlStream(f.content)[0] as { metadata: { name: string; namespace: string }; spec: Record<string, unknown> });
+    expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}`).sort()).toStrictEqual([
+      'kube-system/odp-allow-aws-load-balancer-webhook',
+      'kube-system/odp-allow-metrics-server',
+      'kube-system/odp-allow-prometheus-scrape',
+    ]);
+    expect(docs.find((d) => d.metadata.name === 'odp-allow-metrics-server')!.spec).toStrictEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'metrics-server' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ ports: [{ protocol: 'TCP', port: 10250 }] }],
+    });
+    const ccm = files.find((f) => f.path === 'values/aws-cloud-controller-manager.yaml')!.content;
+    expect(ccm).toContain('node-role.kubernetes.io/control-plane: "true"');
+  });
+  it.runIf(existsSync(join(SHARED, 'tools', 'secret-scan.mjs')))('the whole rendered tree passes the shared secret scan', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rke2-'));
+    try {
+      for (const f of renderEnvironment(prepared('rke2-postgres.yaml'))) {
+        mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+        writeFileSync(join(dir, f.path), f.content);
+      }
+      expect(() => execFileSync('node', [join(SHARED, 'tools', 'secret-scan.mjs'), dir], { stdio: 'pipe' })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm run diff on RKE2 nodes', () => {
+  const render = (edit: (text: string) => string) => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    sources.set(`environments/${name}.yaml`, edit(sources.get(`environments/${name}.yaml`)!));
+    const r = prepareEnvironment(name, sources);
+    return new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content]));
+  };
+  const base = render((t) => t);
+  const impacts = (edit: (text: string) => string) =>
+    (diffEnvironment('rke2-etcd', base, render(edit))?.rke2 ?? []).map((i) => `${i.node}: ${i.actions.join(', ')} (${i.reasons.map((r) => r.path).join(', ')})`);
+
+  it('says per node what applying a change takes', () => {
+    expect(impacts((t) => t.replace('kube-apiserver-arg: [request-timeout=300s]', 'kube-apiserver-arg: [request-timeout=120s]'))).toStrictEqual([
+      'cp-1: restart (kube-apiserver-arg)',
+      'cp-2: restart (kube-apiserver-arg)',
+      'cp-3: restart (kube-apiserver-arg)',
+    ]);
+    expect(impacts((t) => t.replace('count: 1\n    rke2:', 'count: 1\n    labels: { tier: general }\n    rke2:'))).toStrictEqual(['workers: relabel (node-label)']);
+    expect(impacts((t) => t.replace('  datastore:\n', '  network: { podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12, cni: cilium }\n  datastore:\n'))).toStrictEqual([
+      'cp-1: rebuild (cni, disable-kube-proxy)',
+      'cp-2: rebuild (cni, disable-kube-proxy)',
+      'cp-3: rebuild (cni, disable-kube-proxy)',
+    ]);
+    const upgrade = impacts((t) => t.replace('v1.35.7+rke2r1', 'v1.35.6+rke2r1').replace('kubernetesVersion: 1.35.7', 'kubernetesVersion: 1.35.6'));
+    expect(upgrade).toHaveLength(5);
+    expect(upgrade.every((l) => l.endsWith(': replace (user-data)'))).toBe(true);
+  });
+  it('prints the impact in the text report', () => {
+    const d = diffTrees(new Map([...base].map(([p, c]) => [`rke2-etcd/${p}`, c])), new Map([...render((t) => t.replace('request-timeout=300s', 'request-timeout=120s'))].map(([p, c]) => [`rke2-etcd/${p}`, c])));
+    const text = formatText(d, { base: 'main', head: 'HEAD' });
+    expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: edit /etc/rancher/rke2/config.yaml on the node (or replace it) and systemctl restart the RKE2 service\n      kube-apiserver-arg: restart\n');
+  });
+});
+
+describe('rendered-tree policy on RKE2', () => {
+  it('a GPU workload may name the nvidia RuntimeClass RKE2 ships (no second one rendered)', async () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const text = `${sources.get(`environments/${name}.yaml`)!}workloads:
+  - name: trainer
+    image: ghcr.io/opendev/trainer:1.0.0
+    replicas: 1
+    resources: { requests: { cpu: 500m, memory: 1Gi } }
+    placement: { gpu: 1 }
+`;
+    sources.set(`environments/${name}.yaml`, text);
+    const r = prepareEnvironment(name, sources);
+    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
+    const files = new Map(renderEnvironment(r.prepared!).map((f) => [`${name}/${f.path}`, f.content]));
+    expect([...files.values()].some((c) => c.includes('runtimeClassName: nvidia'))).toBe(true);
+    const refs = (await checkRenderedTree(parseRenderedTree(files))).filter((d) => d.rule === 'policy.references').map((d) => d.message);
+    expect(refs).toStrictEqual([]);
+    // The same tree without RKE2's node configs would need the RuntimeClass rendered.
+    const withoutRke2 = new Map([...files].filter(([p]) => !p.startsWith(`${name}/rke2/`)));
+    const missing = (await checkRenderedTree(parseRenderedTree(withoutRke2))).filter((d) => d.rule === 'policy.references').map((d) => d.message);
+    expect(missing).toStrictEqual(["RuntimeClass 'nvidia' is not rendered in this environment"]);
+  });
+});
