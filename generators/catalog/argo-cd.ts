@@ -30,6 +30,7 @@ export const argoCd: CatalogEntry = {
   condition: 'always',
   podSecurity: 'baseline',
   bootstrapOrder: 30,
+  onDelete: 'keep', // deleting its own Application must not uninstall Argo CD
   serverSideApply: true, // the ApplicationSet CRD (~1.4 MB) exceeds the client-side annotation limit
   clusterResources: [CRD, ...RBAC],
   values: () => ({

@@ -8,8 +8,8 @@ import { ExternalSecret } from '@kubernetes-models/external-secrets/external-sec
 import { mergeDeep } from '../load/loader.js';
 import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';
-import type { AppSpec } from '../render/argocd/spec.js';
-import { hasSecretEnv } from '../render/workloads/plan.js';
+import type { DeletionPolicy } from '../plan/types.js';
+import { hasSecretEnv } from '../plan/workloads.js';
 import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
 import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type SecretSpec } from './types.js';
@@ -31,6 +31,8 @@ export interface ResolvedAddon {
   extraNamespaces: string[];
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   bootstrapOrder?: number;
+  /** What deleting the add-on's delivery does to what it installed (catalog entry; default delete). */
+  onDelete: DeletionPolicy;
   /** Environment paths the add-on's files derive from. */
   inputs: InputPath[];
   /** Further paths its extra manifests (not its values or Application) derive from. */
@@ -126,6 +128,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     // restricted (the environment lowers it per chart when the chart needs more).
     podSecurity: o?.podSecurity ?? entry?.podSecurity ?? (entry ? undefined : 'restricted'),
     bootstrapOrder: entry?.bootstrapOrder,
+    onDelete: entry?.onDelete ?? 'delete',
     inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
     manifestInputs: entry?.extraInputs?.(model) ?? [],
   };
@@ -161,21 +164,4 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
 /** The namespace Argo CD runs in (where Applications and the AppProject live). */
 export function argoCdNamespace(model: EnvironmentModel): string {
   return model.addons.find((a) => a.name === 'argo-cd')?.namespace ?? CATALOG['argo-cd'].namespace;
-}
-
-export function addonAppSpec(a: ResolvedAddon): AppSpec {
-  return {
-    name: a.name,
-    project: a.catalog ? 'platform' : 'third-party',
-    namespace: a.namespace,
-    syncWave: a.syncWave,
-    chart: a.chart,
-    manifests: a.manifests.length > 0,
-    serverSideApply: a.serverSideApply || undefined,
-    clusterResources: [...new Set(a.clusterResources)].sort(),
-    extraNamespaces: a.extraNamespaces.length > 0 ? a.extraNamespaces : undefined,
-    namespaceLabels: a.podSecurity ? { 'pod-security.kubernetes.io/enforce': a.podSecurity } : undefined,
-    keepResourcesOnDelete: a.name === 'argo-cd' || undefined,
-    inputs: a.inputs,
-  };
 }

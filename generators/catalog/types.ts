@@ -2,6 +2,7 @@
 import type { AddonOverride, EnvironmentModel, SecretRef } from '../model/types.js';
 import type { InputPath } from '../lib/paths.js';
 import type { CatalogAddonName } from './names.js';
+import type { DeletionPolicy } from '../plan/types.js';
 
 /** A Helm chart pinned to an exact version. */
 export interface ChartRef {
@@ -66,6 +67,8 @@ export interface CatalogEntry {
   extraNamespaces?: (ctx: AddonContext) => string[];
   /** Pod Security Standard level of the namespace Argo CD creates (omitted for kube-system). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
+  /** What deleting the add-on's delivery does to its objects (default delete; the GitOps engine itself: keep). */
+  onDelete?: DeletionPolicy;
   /** Installed by helm before Argo CD on a fresh cluster (lower first): CNI, cloud controller, Argo CD. */
   bootstrapOrder?: number;
 }

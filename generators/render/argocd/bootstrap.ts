@@ -5,9 +5,10 @@
  * installed with helm from the same chart versions and values files the Applications use, then the
  * AppProject and root Application are applied; Argo CD adopts those releases and syncs the rest.
  */
-import type { ResolvedAddon } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
+import { bootstrapUnits } from '../../plan/index.js';
+import type { DeliveryUnit } from '../../plan/types.js';
 import type { RenderedFile } from '../types.js';
 import { repoPaths } from './objects.js';
 
@@ -40,23 +41,19 @@ kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"{{argocd
 kubectl -n {{argoNamespace}} get applications.argoproj.io
 `);
 
-export function bootstrapSteps(addons: readonly ResolvedAddon[]): ResolvedAddon[] {
-  return addons.filter((a) => a.bootstrapOrder !== undefined && a.chart).sort((a, b) => a.bootstrapOrder! - b.bootstrapOrder!);
-}
-
-export function renderBootstrap(model: EnvironmentModel, addons: readonly ResolvedAddon[]): RenderedFile[] {
-  const paths = repoPaths(model);
-  const argo = addons.find((a) => a.name === 'argo-cd');
+export function renderBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
+  const argo = plan.find((u) => u.name === 'argo-cd');
   if (!argo) return [];
-  const steps = bootstrapSteps(addons).map((a) => ({
-    comment: a.description,
-    release: shQuote(a.name),
-    chart: shQuote(a.chart!.name),
-    repo: shQuote(a.chart!.repoURL),
-    version: shQuote(a.chart!.version),
-    namespace: shQuote(a.namespace),
-    values: shQuote(paths.values(a.name)),
+  const steps = bootstrapUnits(plan).map((u) => ({
+    comment: u.description,
+    release: shQuote(u.chart.releaseName),
+    chart: shQuote(u.chart.source.name),
+    repo: shQuote(u.chart.source.repoURL),
+    version: shQuote(u.chart.source.version),
+    namespace: shQuote(u.namespace),
+    values: shQuote(`${model.renderedDir}/${u.chart.valuesFile}`),
   }));
+  const paths = repoPaths(model);
   const content = script({
     env: model.name,
     cluster: model.cluster.name,
