@@ -187,6 +187,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[]): Envi
         extraArgs: input.cluster.k3s?.extraArgs ?? {},
       },
     },
+    gitops: input.gitops ?? 'argocd',
     argocd: {
       automated: input.argocd?.automated ?? true,
       prune: input.argocd?.prune ?? true,

@@ -2,13 +2,14 @@
 import type { EnvironmentModel } from '../model/types.js';
 import { renderArgoCdTree } from './argocd/render.js';
 import { renderDelivery } from './delivery/render.js';
+import { renderFluxTree } from './flux/render.js';
 import { renderK3s } from './k3s/index.js';
 import { renderReadme } from './readme/readme.js';
 import { renderTalos } from './talos/talos.js';
 import type { RenderedFile, Renderer } from './types.js';
 import { renderWorkloads } from './workloads/render.js';
 
-export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderDelivery, renderArgoCdTree, renderWorkloads];
+export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderDelivery, renderArgoCdTree, renderFluxTree, renderWorkloads];
 
 export function renderModel(model: EnvironmentModel): RenderedFile[] {
   return RENDERERS.flatMap((r) => r(model));

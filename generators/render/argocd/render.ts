@@ -54,5 +54,6 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
 }
 
 export const renderArgoCdTree: Renderer = (model) => {
+  if (model.gitops !== 'argocd') return [];
   return [...renderArgoCd(model, allAppSpecs(model)), ...renderBootstrap(model, deliveryPlan(model))];
 };
