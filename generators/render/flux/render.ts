@@ -67,7 +67,7 @@ export interface FluxStep {
 }
 
 /** The manifest files each unit delivers (env-relative), as the neutral renderers write them. */
-function manifestFiles(model: EnvironmentModel): Map<string, string[]> {
+export function manifestFilesOf(model: EnvironmentModel): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const f of [...renderDelivery(model), ...renderWorkloads(model)]) {
     const m = /^(manifests\/[^/]+)\/[^/]+\.yaml$/.exec(f.path);
@@ -138,7 +138,7 @@ const objectFile = (o: K8sObject, qualified = false): string =>
 
 export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[] = deliveryPlan(model)): RenderedFile[] {
   const files: RenderedFile[] = [];
-  const manifests = manifestFiles(model);
+  const manifests = manifestFilesOf(model);
   const steps = fluxSteps(plan, manifests);
   const unitInputs = (u: DeliveryUnit | undefined): RenderedFile['inputs'] => (u?.inputs ? uniquePaths([...u.inputs, ...FLUX_INPUTS!]) : undefined);
 

@@ -83,6 +83,7 @@ function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
 }
 
 export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.gitops !== 'argocd') return [];
   const addons = resolveAddons(m);
   const specs = allAppSpecs(m);
   const argo = addons.find((a) => a.name === 'argo-cd');
