@@ -10,9 +10,8 @@
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootstrapUnits } from '../../plan/index.js';
-import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
-import { shQuote } from '../argocd/bootstrap.js';
+import type { DeliveryUnit } from '../../plan/types.js';
+import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../delivery/bootstrap.js';
 import type { RenderedFile } from '../types.js';
 import { FLUX_INSTANCE, FLUX_NAMESPACE, FLUX_VERSION, GIT_SECRET } from './objects.js';
 
@@ -21,21 +20,7 @@ export const FLUX_BOOTSTRAP_PATH = 'flux/bootstrap/bootstrap.sh';
 const script = compileTemplate(`#!/bin/sh
 # Bootstrap Flux on a fresh {{env}} cluster ({{cluster}}) through the Flux Operator, then let Flux manage everything, itself included.
 # Run from anywhere with KUBECONFIG pointing at the cluster and AWS credentials that may read {{parameters}}:  sh {{self}}
-set -eu
-ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
-
-# Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
-i=0
-until kubectl get --raw /readyz >/dev/null 2>&1; do
-  i=$((i + 1)); [ "$i" -le 120 ] || { echo "the Kubernetes API at $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}') is not ready after 10 minutes" >&2; exit 1; }
-  sleep 5
-done
-{{#each steps}}
-
-# {{comment}}
-helm upgrade --install {{release}} {{chart}}{{#if repo}} --repo {{repo}}{{/if}} --version {{version}} \\
-  --namespace {{namespace}} --create-namespace --values "$ROOT/"{{values}} --wait --timeout 10m
-{{/each}}
+${BOOTSTRAP_PRELUDE}
 
 # The repository's credentials, from SSM (never written to the repository); External Secrets keeps them current later.
 ssm() { aws ssm get-parameter --region {{region}} --with-decryption --name "$1" --query Parameter.Value --output text; }
@@ -57,22 +42,9 @@ export function gitCredentialParameters(model: EnvironmentModel): { key: string;
   return (es?.spec?.data ?? []).map((d) => ({ key: d.secretKey, parameter: d.remoteRef.key }));
 }
 
-/** helm's chart argument: `--repo URL NAME` for a Helm repository, `oci://…/NAME` for an OCI chart. */
-export function helmChartArgs(u: DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> }): { chart: string; repo?: string } {
-  const c = u.chart.source;
-  return isOciChart(c) ? { chart: shQuote(`${c.repoURL.replace(/\/$/, '')}/${c.name}`) } : { chart: shQuote(c.name), repo: shQuote(c.repoURL) };
-}
-
 export function renderFluxBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
   if (!plan.some((u) => u.name === 'flux-operator')) return [];
-  const steps = bootstrapUnits(plan).map((u) => ({
-    comment: u.description,
-    release: shQuote(u.chart.releaseName),
-    ...helmChartArgs(u),
-    version: shQuote(u.chart.source.version),
-    namespace: shQuote(u.namespace),
-    values: shQuote(`${model.renderedDir}/${u.chart.valuesFile}`),
-  }));
+  const steps = helmSteps(model, plan);
   const keys = gitCredentialParameters(model).map((k) => ({ key: k.key, parameter: shQuote(k.parameter) }));
   const content = script({
     env: model.name,
