@@ -49,8 +49,11 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
   const files = renderInline('all-addons', ALL_ADDONS);
   const apps = new Map(objectsOf(files, 'apps/').map((a) => [a.metadata.name, a]));
 
-  it('every catalog add-on is rendered in the all-add-ons fixture', () => {
-    expect(CATALOG_ADDONS.filter((n) => !apps.has(n))).toStrictEqual([]);
+  /** Every catalog add-on but the other engine's (flux-operator is refused next to Argo CD: addon-engine). */
+  const ARGO_ADDONS = CATALOG_ADDONS.filter((n) => n !== 'flux-operator');
+
+  it('every catalog add-on of an Argo CD environment is rendered in the all-add-ons fixture', () => {
+    expect(ARGO_ADDONS.filter((n) => !apps.has(n))).toStrictEqual([]);
   });
 
   /** The decision per entry: the cluster's plumbing is never deleted with its Application. */
@@ -63,13 +66,18 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
     cilium: 'orphan',
     'etcd-backup': 'cascade',
     'external-secrets': 'orphan',
+    'flux-operator': 'orphan',
     'kube-prometheus-stack': 'orphan',
     'kubelet-csr-approver': 'orphan',
     'metrics-server': 'cascade',
     'nvidia-device-plugin': 'cascade',
   };
 
-  it.each(CATALOG_ADDONS)('%s: catalog decision and the Application finalizer agree', (name) => {
+  it('flux-operator, the other GitOps engine, is never deleted with its delivery either', () => {
+    expect(CATALOG['flux-operator'].onDelete).toBe('orphan');
+  });
+
+  it.each(ARGO_ADDONS)('%s: catalog decision and the Application finalizer agree', (name) => {
     expect(CATALOG[name].onDelete).toBe(EXPECTED[name]);
     expect(apps.get(name)!.metadata.finalizers).toStrictEqual(EXPECTED[name] === 'cascade' ? ['resources-finalizer.argocd.argoproj.io'] : undefined);
   });

@@ -39,11 +39,13 @@ function readByRenderedTree(p: PreparedEnvironment): Set<string> {
 }
 
 describe('listSecretDependencies', () => {
-  it('K3s on Postgres with default token names: tokens at the cluster section, the password at its reference, Grafana at the document', () => {
+  it('K3s on Postgres with default token names: tokens at the cluster section, the password at its reference, Grafana and the Flux repository credentials at the document', () => {
     expect(listed(prepared('staging-k3s'))).toStrictEqual([
-      'derived /odp/staging-k3s/k3s/token environments/staging-k3s.yaml:14:1 cluster (default name)',
-      'derived /odp/staging-k3s/k3s/agent-token environments/staging-k3s.yaml:14:1 cluster (default name)',
-      'derived /odp/staging-k3s/kine/password environments/staging-k3s.yaml:29:17 cluster.datastore.postgres.password',
+      'derived /odp/staging-k3s/k3s/token environments/staging-k3s.yaml:15:1 cluster (default name)',
+      'derived /odp/staging-k3s/k3s/agent-token environments/staging-k3s.yaml:15:1 cluster (default name)',
+      'derived /odp/staging-k3s/kine/password environments/staging-k3s.yaml:30:17 cluster.datastore.postgres.password',
+      'derived /odp/staging-k3s/flux/git-password environments/staging-k3s.yaml:2:1 (document) (default name)',
+      'derived /odp/staging-k3s/flux/git-username environments/staging-k3s.yaml:2:1 (document) (default name)',
       'derived /odp/staging-k3s/grafana/admin-password environments/staging-k3s.yaml:2:1 (document) (default name)',
       'derived /odp/staging-k3s/grafana/admin-user environments/staging-k3s.yaml:2:1 (document) (default name)',
     ]);

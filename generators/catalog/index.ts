@@ -7,6 +7,7 @@ import { certManager } from './cert-manager.js';
 import { cilium } from './cilium.js';
 import { etcdBackup } from './etcd-backup.js';
 import { externalSecrets } from './external-secrets.js';
+import { fluxOperator } from './flux-operator.js';
 import { kubePrometheusStack } from './kube-prometheus-stack.js';
 import { kubeletCsrApprover } from './kubelet-csr-approver.js';
 import { metricsServer } from './metrics-server.js';
@@ -23,6 +24,7 @@ export const CATALOG: Readonly<Record<CatalogAddonName, CatalogEntry>> = {
   cilium,
   'etcd-backup': etcdBackup,
   'external-secrets': externalSecrets,
+  'flux-operator': fluxOperator,
   'kube-prometheus-stack': kubePrometheusStack,
   'kubelet-csr-approver': kubeletCsrApprover,
   'metrics-server': metricsServer,

@@ -8,6 +8,7 @@ export const CATALOG_ADDONS = [
   'cilium',
   'etcd-backup',
   'external-secrets',
+  'flux-operator',
   'kube-prometheus-stack',
   'kubelet-csr-approver',
   'metrics-server',

@@ -8,8 +8,7 @@ import { ExternalSecret } from '@kubernetes-models/external-secrets/external-sec
 import { mergeDeep } from '../load/loader.js';
 import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';
-import type { AppSpec } from '../render/argocd/spec.js';
-import { hasSecretEnv } from '../render/workloads/plan.js';
+import { hasSecretEnv } from '../plan/workloads.js';
 import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
 import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
@@ -165,21 +164,4 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
 /** The namespace Argo CD runs in (where Applications and the AppProject live). */
 export function argoCdNamespace(model: EnvironmentModel): string {
   return model.addons.find((a) => a.name === 'argo-cd')?.namespace ?? CATALOG['argo-cd'].namespace;
-}
-
-export function addonAppSpec(a: ResolvedAddon): AppSpec {
-  return {
-    name: a.name,
-    project: a.catalog ? 'platform' : 'third-party',
-    namespace: a.namespace,
-    syncWave: a.syncWave,
-    chart: a.chart,
-    manifests: a.manifests.length > 0,
-    serverSideApply: a.serverSideApply || undefined,
-    clusterResources: [...new Set(a.clusterResources)].sort(),
-    extraNamespaces: a.extraNamespaces.length > 0 ? a.extraNamespaces : undefined,
-    namespaceLabels: a.podSecurity ? { 'pod-security.kubernetes.io/enforce': a.podSecurity } : undefined,
-    onDelete: a.onDelete,
-    inputs: a.inputs,
-  };
 }

@@ -42,6 +42,9 @@ export function identify(path: string, value: unknown, index: number): RenderedD
       const name = typeof value.name === 'string' ? ` ${value.name}` : '';
       return { id: `talos:${path}:${value.kind}${name}`, label: `${value.kind}${name}`, kind: 'talos', value };
     }
+    // A Flux overlay (kustomize's kustomization.yaml under flux/): no metadata, one per directory.
+    if (value.apiVersion === 'kustomize.config.k8s.io/v1beta1' && value.kind === 'Kustomization' && value.metadata === undefined)
+      return { id: `kustomize:${path}`, label: `kustomize overlay ${path.replace(/\/kustomization\.ya?ml$/, '/')}`, kind: 'yaml', value };
     const meta = value.metadata;
     if (typeof value.apiVersion === 'string' && typeof value.kind === 'string' && isMap(meta) && typeof meta.name === 'string') {
       const ns = typeof meta.namespace === 'string' ? `${meta.namespace}/` : '';

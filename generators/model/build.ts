@@ -207,6 +207,7 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
         extraArgs: input.cluster.rke2?.extraArgs ?? {},
       },
     },
+    gitops: input.gitops ?? 'argocd',
     argocd: {
       automated: input.argocd?.automated ?? true,
       prune: input.argocd?.prune ?? true,

@@ -1,5 +1,5 @@
 /** The shape of a resolved environment document once the JSON Schema has accepted it. */
-import type { Arch, K3sArgs, Probe, Role, SecretRef, Taint } from './types.js';
+import type { Arch, GitOpsEngine, K3sArgs, Probe, Role, SecretRef, Taint } from './types.js';
 
 export interface SubnetInput { name: string; id?: string; cidr: string; zone: string; public?: boolean }
 export interface NodeInput { name: string; ip: string; subnet?: string }
@@ -104,6 +104,7 @@ export interface EnvironmentInput {
     k3s?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
     rke2?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
   };
+  gitops?: GitOpsEngine;
   argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean };
   nodePools: NodePoolInput[];
   addons?: Record<string, AddonInput>;

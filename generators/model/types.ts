@@ -14,6 +14,8 @@ export interface SecretRef {
 export type Arch = 'amd64' | 'arm64';
 export type Role = 'controlplane' | 'worker';
 export type Distribution = 'talos' | 'k3s' | 'rke2';
+/** The GitOps engine delivering add-ons and workloads (environment key `gitops`). */
+export type GitOpsEngine = 'argocd' | 'flux';
 
 /** K3s/RKE2 config.yaml keys and values (flag long name → value; lists become repeated flags). */
 export type K3sArgs = Record<string, string | number | boolean | string[]>;
@@ -239,6 +241,8 @@ export interface EnvironmentModel {
       extraArgs: K3sArgs;
     };
   };
+  gitops: GitOpsEngine;
+  /** Sync policy (both engines; see the schema's description for Flux). */
   argocd: { automated: boolean; prune: boolean; selfHeal: boolean };
   pools: NodePool[];
   /** Every fixed node, pools in order. */

@@ -12,7 +12,8 @@
  * API server.
  *
  * Built-in kinds: kubernetes-models (Kubernetes 1.34 API, see BUILTIN_MODELS). Custom resources: the
- * @kubernetes-models packages for Argo CD, External Secrets, Prometheus Operator and cert-manager.
+ * @kubernetes-models packages for Argo CD, External Secrets, Prometheus Operator, cert-manager and Flux
+ * (the Flux Operator's FluxInstance: generators/validate/rendered/flux.ts).
  */
 import { createRequire } from 'node:module';
 import type { DocPath } from '../lib/paths.js';
@@ -61,6 +62,9 @@ const CRD_PACKAGES: Record<string, string> = {
   'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
   'cert-manager.io': '@kubernetes-models/cert-manager',
   'acme.cert-manager.io': '@kubernetes-models/cert-manager',
+  'kustomize.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
+  'helm.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
+  'source.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
 };
 
 /** The module that exports the model class of apiVersion/kind. */

@@ -214,4 +214,20 @@ const addonNamespaces: Rule = ({ input }, report) => {
   }
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces];
+/**
+ * The GitOps engine's own add-on follows `gitops`: argo-cd with argocd, flux-operator with flux.
+ * Enabling the other engine too would run two controllers applying the same add-ons and workloads,
+ * each undoing the other's changes.
+ */
+const ENGINE_ADDONS = { argocd: 'argo-cd', flux: 'flux-operator' } as const;
+const addonEngine: Rule = ({ input }, report) => {
+  const engine = input.gitops ?? 'argocd';
+  for (const [other, addon] of Object.entries(ENGINE_ADDONS)) {
+    if (other === engine || input.addons?.[addon]?.enabled !== true) continue;
+    report('addon-engine', ['addons', addon, 'enabled'], `${addon} is the ${other === 'flux' ? 'Flux' : 'Argo CD'} engine, but this environment is delivered by ${engine === 'flux' ? 'Flux' : 'Argo CD'} (gitops: ${engine})`, {
+      hint: `remove enabled: true (two engines would fight over the same objects), or switch the engine with gitops: ${other}`,
+    });
+  }
+};
+
+export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonEngine];

@@ -5,58 +5,32 @@
  * installed with helm from the same chart versions and values files the Applications use, then the
  * AppProject and root Application are applied; Argo CD adopts those releases and syncs the rest.
  */
-import type { ResolvedAddon } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
+import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../delivery/bootstrap.js';
+import type { DeliveryUnit } from '../../plan/types.js';
 import type { RenderedFile } from '../types.js';
 import { repoPaths } from './objects.js';
 
 export const BOOTSTRAP_PATH = 'argocd/bootstrap/bootstrap.sh';
 
-/** Quote a word for POSIX sh. */
-export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+export { shQuote };
 
 const script = compileTemplate(`#!/bin/sh
 # Bootstrap Argo CD on a fresh {{env}} cluster ({{cluster}}), then let it manage everything, itself included.
 # Run from anywhere with KUBECONFIG pointing at the cluster:  sh {{self}}
-set -eu
-ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
-
-# Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
-i=0
-until kubectl get --raw /readyz >/dev/null 2>&1; do
-  i=$((i + 1)); [ "$i" -le 120 ] || { echo "the Kubernetes API at $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}') is not ready after 10 minutes" >&2; exit 1; }
-  sleep 5
-done
-{{#each steps}}
-
-# {{comment}}
-helm upgrade --install {{release}} {{chart}} --repo {{repo}} --version {{version}} \\
-  --namespace {{namespace}} --create-namespace --values "$ROOT/"{{values}} --wait --timeout 10m
-{{/each}}
+${BOOTSTRAP_PRELUDE}
 
 # AppProject and root Application (app of apps): Argo CD takes over from here.
 kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"{{argocd}}
 kubectl -n {{argoNamespace}} get applications.argoproj.io
 `);
 
-export function bootstrapSteps(addons: readonly ResolvedAddon[]): ResolvedAddon[] {
-  return addons.filter((a) => a.bootstrapOrder !== undefined && a.chart).sort((a, b) => a.bootstrapOrder! - b.bootstrapOrder!);
-}
-
-export function renderBootstrap(model: EnvironmentModel, addons: readonly ResolvedAddon[]): RenderedFile[] {
-  const paths = repoPaths(model);
-  const argo = addons.find((a) => a.name === 'argo-cd');
+export function renderBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
+  const argo = plan.find((u) => u.name === 'argo-cd');
   if (!argo) return [];
-  const steps = bootstrapSteps(addons).map((a) => ({
-    comment: a.description,
-    release: shQuote(a.name),
-    chart: shQuote(a.chart!.name),
-    repo: shQuote(a.chart!.repoURL),
-    version: shQuote(a.chart!.version),
-    namespace: shQuote(a.namespace),
-    values: shQuote(paths.values(a.name)),
-  }));
+  const steps = helmSteps(model, plan);
+  const paths = repoPaths(model);
   const content = script({
     env: model.name,
     cluster: model.cluster.name,

@@ -4,7 +4,6 @@
  */
 import { Application, type IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import { AppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
-import { ApiObject, App, Chart } from 'cdk8s';
 import type { EnvironmentModel } from '../../model/types.js';
 import { PROJECTS, type AppSpec, type ProjectName } from './spec.js';
 
@@ -184,17 +183,4 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
   );
 }
 
-/** Synthesize typed objects through one cdk8s App: returns plain manifests in insertion order. */
-export function synthesize(envName: string, groups: Record<string, { toJSON(): unknown }[]>): Record<string, Record<string, unknown>[]> {
-  const app = new App();
-  const out: Record<string, Record<string, unknown>[]> = {};
-  for (const [group, objects] of Object.entries(groups)) {
-    const chart = new Chart(app, `${envName}-${group}`, { disableResourceNameHashes: true });
-    for (const o of objects) {
-      const json = o.toJSON() as { apiVersion: string; kind: string; metadata: { name: string } };
-      new ApiObject(chart, `${json.kind}-${json.metadata.name}`, json);
-    }
-    out[group] = chart.toJson() as Record<string, unknown>[];
-  }
-  return out;
-}
+export { synthesize } from '../../lib/synth.js';

@@ -8,11 +8,11 @@
  * and the very same file feeds `helm install -f` in the bootstrap, so Argo CD adopts exactly what
  * the bootstrap installed.
  */
-import { argoCdNamespace, resolveAddons, type ResolvedAddon } from '../../catalog/resolve.js';
-import type { K8sObject } from '../../catalog/types.js';
+import { argoCdNamespace } from '../../catalog/resolve.js';
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
+import { deliveryPlan } from '../../plan/index.js';
 import type { RenderedFile, Renderer } from '../types.js';
 import { renderBootstrap } from './bootstrap.js';
 import { applicationFor, appProjects, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
@@ -27,29 +27,6 @@ export const argoContext = (model: EnvironmentModel): ArgoContext => ({ model, a
 
 /** File of an AppProject. */
 export const appProjectPath = (name: string): string => `argocd/appproject-${name}.yaml`;
-
-/** File name of a manifest: <kind>-<name>.yaml, lower case. */
-export const manifestFileName = (o: { kind: string; metadata: { name: string } }): string => `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
-
-function addonFiles(model: EnvironmentModel, addons: readonly ResolvedAddon[]): RenderedFile[] {
-  const files: RenderedFile[] = [];
-  const groups: Record<string, { toJSON(): unknown }[]> = {};
-  for (const a of addons) {
-    if (a.values) files.push({ path: `values/${a.name}.yaml`, content: toYaml(a.values), inputs: a.inputs });
-    if (a.manifests.length > 0) groups[a.name] = a.manifests.map((m: K8sObject) => ({ toJSON: () => m }));
-  }
-  const synthesized = synthesize(model.name, groups);
-  for (const a of addons) {
-    const seen = new Set<string>();
-    for (const o of synthesized[a.name] ?? []) {
-      const file = manifestFileName(o as K8sObject);
-      if (seen.has(file)) throw new Error(`add-on ${a.name}: two manifests would be written to ${file}`);
-      seen.add(file);
-      files.push({ path: `manifests/${a.name}/${file}`, content: toYaml(o), inputs: uniquePaths([...a.inputs, ...a.manifestInputs]) });
-    }
-  }
-  return files;
-}
 
 /** Argo CD objects for a list of AppSpecs (from every source). */
 export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[]): RenderedFile[] {
@@ -77,6 +54,6 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
 }
 
 export const renderArgoCdTree: Renderer = (model) => {
-  const addons = resolveAddons(model);
-  return [...addonFiles(model, addons), ...renderArgoCd(model, allAppSpecs(model)), ...renderBootstrap(model, addons)];
+  if (model.gitops !== 'argocd') return [];
+  return [...renderArgoCd(model, allAppSpecs(model)), ...renderBootstrap(model, deliveryPlan(model))];
 };

@@ -1,5 +1,6 @@
 import type { OnDelete } from '../../catalog/types.js';
 import type { InputPath } from '../../lib/paths.js';
+import { TENANTS, type DeliveryUnit, type Tenant } from '../../plan/types.js';
 
 /**
  * The AppProjects Applications belong to. `platform`: the root Application and the catalog add-ons
@@ -7,8 +8,8 @@ import type { InputPath } from '../../lib/paths.js';
  * declares, limited to their namespaces and the cluster kinds they declare; `workloads`: the team
  * workloads, limited to their namespaces (and Namespace, which the namespace owner ships).
  */
-export const PROJECTS = ['platform', 'third-party', 'workloads'] as const;
-export type ProjectName = (typeof PROJECTS)[number];
+export const PROJECTS = TENANTS;
+export type ProjectName = Tenant;
 
 /**
  * What one Argo CD Application delivers, as data. Add-ons and workloads describe themselves with
@@ -49,3 +50,23 @@ export interface AppSpec {
   createNamespace?: boolean;
 }
 
+
+/** The Application of one delivery unit: tenant → project, order → sync wave, deletion policy → finalizer. */
+export function appSpecOf(u: DeliveryUnit): AppSpec {
+  return {
+    name: u.name,
+    project: u.tenant,
+    namespace: u.namespace,
+    syncWave: u.order,
+    ...(u.chart ? { chart: u.chart.source } : {}),
+    manifests: u.manifestsDir !== undefined,
+    ...(u.serverSideApply ? { serverSideApply: true } : {}),
+    ...(u.createNamespace ? {} : { createNamespace: false }),
+    clusterResources: u.clusterResources,
+    ...(u.extraNamespaces.length > 0 ? { extraNamespaces: u.extraNamespaces } : {}),
+    ...(u.createNamespace && u.podSecurity ? { namespaceLabels: { 'pod-security.kubernetes.io/enforce': u.podSecurity } } : {}),
+    onDelete: u.onDelete,
+    ...(u.inputs ? { inputs: u.inputs } : {}),
+    ...(u.tenantInputs ? { projectInputs: u.tenantInputs } : {}),
+  };
+}

@@ -21,7 +21,7 @@ K3s release and starts it (boot script {{code bootScript}}).
 - Launch every instance with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`,
   see *EC2 instances and subnets*): the add-ons read the instance profile's credentials from pods.
 - Servers: built-in cloud controller disabled (\`disable-cloud-controller\`), kubelets run with
-  \`cloud-provider=external\`: the AWS cloud controller manager (Argo CD add-on) initialises nodes.
+  \`cloud-provider=external\`: the AWS cloud controller manager (a platform add-on) initialises nodes.
   Node names are the EC2 private DNS names, set at boot from the instance metadata.
 - Packaged components disabled in favour of platform add-ons: {{join disabled ", "}} (the AWS Load
   Balancer Controller replaces ServiceLB and Traefik, the EBS CSI driver local-storage).

@@ -3,7 +3,8 @@ import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { BOOTSTRAP_PATH, bootstrapSteps } from '../argocd/bootstrap.js';
+import { BOOTSTRAP_PATH } from '../argocd/bootstrap.js';
+import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { ENVIRONMENT_LABEL, projectScopes } from '../argocd/objects.js';
 import { argoContext } from '../argocd/render.js';
 import { allAppSpecs } from '../argocd/sources.js';
@@ -82,6 +83,7 @@ function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
 }
 
 export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.gitops !== 'argocd') return [];
   const addons = resolveAddons(m);
   const specs = allAppSpecs(m);
   const argo = addons.find((a) => a.name === 'argo-cd');
@@ -113,7 +115,7 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
         talos: m.cluster.distribution === 'talos',
         product: m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s',
         script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
-        steps: bootstrapSteps(addons).map((a) => ({ name: a.name, version: a.chart!.version, namespace: a.namespace })),
+        steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace })),
         argocd: `${m.renderedDir}/argocd`,
         projects: projectRows(m, specs),
         manual: !m.argocd.automated,

@@ -4,6 +4,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
 import { argoCdSections } from './addons.js';
 import { ec2Sections } from './aws.js';
+import { fluxSections } from '../flux/readme.js';
 import { k3sSections } from '../k3s/readme.js';
 import { rke2Sections } from '../rke2/readme.js';
 import { overviewSections } from './overview.js';
@@ -11,8 +12,8 @@ import type { SectionProvider } from './sections.js';
 import { talosSections } from './talos.js';
 import { workloadSections } from './workloads.js';
 
-/** Section providers; domains (Talos, Argo CD, K3s …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, talosSections, k3sSections, rke2Sections, argoCdSections, workloadSections];
+/** Section providers; domains (Talos, Argo CD, Flux, K3s, RKE2 …) add theirs here. */
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, talosSections, k3sSections, rke2Sections, argoCdSections, fluxSections, workloadSections];
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));

@@ -62,7 +62,7 @@ const runbook = compileTemplate(`Commands for any node: \`npm run talos -- comma
 
 {{bootstrap}}
 
-Then apply every other node the same way (control planes before workers). Argo CD takes over from here.
+Then apply every other node the same way (control planes before workers), then bootstrap the GitOps engine (below).
 
 ### Adding a node
 

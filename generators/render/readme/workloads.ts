@@ -5,7 +5,7 @@ import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../workloads/constants.js';
 import type { ReadmeSection } from './sections.js';
 import { networkPolicyEnforcer } from '../../talos/release.js';
 
-const table = compileTemplate(`Each workload is one Argo CD Application delivering \`manifests/<workload>/\`. Namespaces enforce Pod
+const table = compileTemplate(`Each workload is one {{delivery}} delivering \`manifests/<workload>/\`. Namespaces enforce Pod
 Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares
 (NetworkPolicies \`default-deny\`, \`allow-dns\` and one per workload), enforced by {{enforcer}}.
 Secrets come from SSM Parameter Store through the ClusterSecretStore {{code store}}; volumes use the
@@ -27,6 +27,7 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
         ['cluster', 'distribution'],
         ['cluster', 'network', 'cni'],
         ['cluster', 'talosVersion'],
+        ['gitops'],
         ...workloads.flatMap((w): ReadmeSection['inputs'] => [
         ['workloads', { name: w.name }, 'namespace'],
         ['workloads', { name: w.name }, 'kind'],
@@ -39,6 +40,7 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
       body: table({
         // The network-policy-enforcement rule refuses workloads where nothing enforces them.
         enforcer: networkPolicyEnforcer(m.cluster.distribution, m.cluster.network.cni, m.cluster.talosMinor) ?? 'nothing (refused by validation)',
+        delivery: m.gitops === 'flux' ? 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)' : 'Argo CD Application',
         store: CLUSTER_SECRET_STORE,
         storageClass: STORAGE_CLASS,
         workloads: workloads.map((w) => ({

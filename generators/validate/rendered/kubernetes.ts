@@ -5,6 +5,7 @@ import { validateObject, type SchemaError } from '../k8s-models.js';
 import { fromPointer } from '../../lib/paths.js';
 import type { KubernetesValidator } from '../kubernetes.js';
 import type { FileChecker } from './registry.js';
+import { fluxInstanceErrors } from './flux.js';
 import { finding, isMap, k8sIdentity } from './tree.js';
 
 /** Not Kubernetes objects: Talos machine configs and schematics, Helm values. */
@@ -49,7 +50,12 @@ export function kubernetesSchemaCheckerWith(openApi?: KubernetesValidator): File
           for (const i of openApi.validate(doc.value)) out.push(finding(f, doc, 'k8s.schema', fromPointer(i.pointer), `${id.kind} ${id.name}: ${i.message}`));
           continue;
         }
-        const errors = id.apiVersion === 'talos.dev/v1alpha1' && id.kind === 'ServiceAccount' ? talosServiceAccountErrors(doc.value) : await validateObject(doc.value);
+        const errors =
+          id.apiVersion === 'talos.dev/v1alpha1' && id.kind === 'ServiceAccount'
+            ? talosServiceAccountErrors(doc.value)
+            : id.apiVersion === 'fluxcd.controlplane.io/v1' && id.kind === 'FluxInstance'
+              ? fluxInstanceErrors(doc.value)
+              : await validateObject(doc.value);
         if (errors === undefined) {
           out.push(finding(f, doc, 'k8s.no-schema', ['kind'], `no schema known for ${id.apiVersion} ${id.kind}: not validated`, { severity: 'warning', hint: 'add a model package for its API group in generators/validate/k8s-models.ts' }));
           continue;

@@ -11,6 +11,7 @@ import type { Diagnostic, Severity } from '../diagnostics.js';
 import { deterministicValues } from './determinism.js';
 import { podSecurityChecker, talosChecker } from './domain.js';
 import { gpuDevicePluginChecker } from './gpu.js';
+import { fluxPolicies } from './flux.js';
 import { kubernetesSchemaChecker } from './kubernetes.js';
 import { POLICY_FILE_CHECKERS, POLICY_TREE_CHECKERS } from './policies.js';
 import { finding, type ParsedFile, type RenderedTree } from './tree.js';
@@ -55,7 +56,7 @@ export function documentsChecker(name: string, pattern: RegExp, check: Documents
 
 export const FILE_CHECKERS: FileChecker[] = [kubernetesSchemaChecker, talosChecker, podSecurityChecker, ...POLICY_FILE_CHECKERS];
 
-export const TREE_CHECKERS: TreeChecker[] = [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker, deterministicValues];
+export const TREE_CHECKERS: TreeChecker[] = [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker, deterministicValues, fluxPolicies];
 
 /** Run every checker over the tree: YAML errors, file checkers by pattern, tree checkers. */
 export async function checkRenderedTree(tree: RenderedTree, fileCheckers: readonly FileChecker[] = FILE_CHECKERS, treeCheckers: readonly TreeChecker[] = TREE_CHECKERS): Promise<Diagnostic[]> {

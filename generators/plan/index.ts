@@ -1,0 +1,40 @@
+/**
+ * The delivery plan of an environment: every unit the GitOps engine delivers (add-ons, workload
+ * namespaces, workloads), ordered by order, then name. Engine renderers read only this (and the
+ * files the engine-neutral renderers write: values/, manifests/).
+ */
+import { resolveAddons } from '../catalog/resolve.js';
+import type { EnvironmentModel } from '../model/types.js';
+import { addonUnit } from './addons.js';
+import type { DeliveryUnit } from './types.js';
+import { workloadUnits } from './workload-units.js';
+
+export type UnitSource = (model: EnvironmentModel) => DeliveryUnit[];
+
+export const addonUnits: UnitSource = (model) => resolveAddons(model).map(addonUnit);
+
+/** Where units come from: add-ons, then workloads. */
+export const UNIT_SOURCES: UnitSource[] = [addonUnits, workloadUnits];
+
+const plans = new WeakMap<EnvironmentModel, DeliveryUnit[]>();
+
+export function deliveryPlan(model: EnvironmentModel, sources: readonly UnitSource[] = UNIT_SOURCES): DeliveryUnit[] {
+  const cached = sources === UNIT_SOURCES ? plans.get(model) : undefined;
+  if (cached) return cached;
+  const units = sources.flatMap((s) => s(model));
+  const seen = new Set<string>();
+  for (const u of units) {
+    if (seen.has(u.name)) throw new Error(`two delivery units are named '${u.name}'`);
+    seen.add(u.name);
+  }
+  const out = units.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  if (sources === UNIT_SOURCES) plans.set(model, out);
+  return out;
+}
+
+/** Units the bootstrap script installs with helm before the engine runs (lower bootstrapOrder first). */
+export function bootstrapUnits(plan: readonly DeliveryUnit[]): (DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> })[] {
+  return plan
+    .filter((u): u is DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> } => u.bootstrapOrder !== undefined && u.chart !== undefined)
+    .sort((a, b) => a.bootstrapOrder! - b.bootstrapOrder!);
+}
