@@ -65,7 +65,7 @@ describe('GPU pools', () => {
   distribution: k3s
   talosVersion: null
   k3sVersion: v1.35.2+k3s1
-  datastore: { type: kine-sqlite, litestream: { bucket: b } }
+  datastore: { type: kine-sqlite, litestream: { bucket: odp-litestream } }
 nodePools:
 ${CP}${gpuPool(1)}`,
     );

@@ -33,6 +33,7 @@ interface Dep {
   depName: string;
   currentValue: string;
   registryUrl?: string;
+  packageName?: string;
   currentDigest?: string;
 }
 /** The dependencies a manager extracts from a file's text (each matchString applied globally). */
@@ -43,6 +44,7 @@ function extract(m: Manager, text: string): Dep[] {
       const g = match.groups ?? {};
       const dep: Dep = { depName: g.depName ?? m.depNameTemplate!, currentValue: g.currentValue! };
       if (g.registryUrl) dep.registryUrl = g.registryUrl;
+      if (g.packageName) dep.packageName = m.packageNameTemplate ? m.packageNameTemplate.replace('{{{packageName}}}', g.packageName).replace('{{{depName}}}', dep.depName) : g.packageName;
       if (g.currentDigest) dep.currentDigest = g.currentDigest;
       out.push(dep);
     }
@@ -51,6 +53,7 @@ function extract(m: Manager, text: string): Dep[] {
 }
 
 const CATALOG_M = manager('Catalog charts');
+const CATALOG_OCI = manager('Catalog OCI charts');
 const CHARTS = manager('Third-party charts');
 const IMAGES = manager('Workload images');
 const TALOS = manager('Talos:');
@@ -76,9 +79,12 @@ describe('catalog charts', () => {
   it('captures every pinned chart of the catalog, with its repository', () => {
     const dir = join(ROOT, 'generators', 'catalog');
     const found = readdirSync(dir)
-      .filter((f) => targets(CATALOG_M, `generators/catalog/${f}`))
-      .flatMap((f) => extract(CATALOG_M, readFileSync(join(dir, f), 'utf8')));
-    const pinned = Object.values(CATALOG).flatMap((e) => (e.chart ? [{ depName: e.chart.name, currentValue: e.chart.version, registryUrl: e.chart.repoURL }] : []));
+      .filter((f) => targets(CATALOG_M, `generators/catalog/${f}`) && targets(CATALOG_OCI, `generators/catalog/${f}`))
+      .flatMap((f) => [CATALOG_M, CATALOG_OCI].flatMap((m) => extract(m, readFileSync(join(dir, f), 'utf8'))));
+    // An OCI chart is looked up as the image <registry path>/<chart> (docker datasource).
+    const pinned = Object.values(CATALOG).flatMap((e) =>
+      !e.chart ? [] : e.chart.repoURL.startsWith('oci://') ? [{ depName: e.chart.name, currentValue: e.chart.version, packageName: `${e.chart.repoURL.slice('oci://'.length)}/${e.chart.name}` }] : [{ depName: e.chart.name, currentValue: e.chart.version, registryUrl: e.chart.repoURL }],
+    );
     const key = (d: Dep) => d.depName;
     expect([...found].sort((a, b) => key(a).localeCompare(key(b)))).toStrictEqual([...pinned].sort((a, b) => key(a).localeCompare(key(b))));
   });

@@ -24,7 +24,13 @@ const isMap = (v: unknown): v is Json => v !== null && typeof v === 'object' && 
  * reason. Empty: every key is wired (even cluster.talos.secretsBundle.kmsKeyId, used at apply time,
  * shows in the README's secrets-import command).
  */
-const ALLOWLIST: Record<string, string> = {};
+const ALLOWLIST: Record<string, string> = {
+  // An acknowledgement changes which warnings are printed, never a rendered file; one that matches
+  // no warning is refused (test/acknowledge.test.ts, invalid/acknowledge-unmatched.yaml).
+  'acknowledge[].rule': 'silences a warning: changes the report, not the tree',
+  'acknowledge[].path': 'silences a warning: changes the report, not the tree',
+  'acknowledge[].reason': 'silences a warning: changes the report, not the tree',
+};
 
 interface Leaf {
   path: Seg[];
@@ -85,6 +91,7 @@ const BY_KEY: Record<string, unknown[]> = {
   targetRevision: ['release'],
   talosVersion: ['v1.12.4'],
   k3sVersion: ['v1.34.3+k3s1'],
+  rke2Version: ['v1.35.6+rke2r1'],
   kubernetesVersion: ['1.34.3'],
   version: ['9.9.9', 'v0.30.0', 'v0.5.1'],
   issuerURL: ['https://oidc.other.example'],

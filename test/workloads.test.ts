@@ -162,10 +162,10 @@ describe('workload manifests', () => {
   it('AppSpecs: one Application per workload namespace carries the Namespace; one per workload, a wave later', () => {
     const specs = workloadAppSpecs(prepareExample('dev').prepared!.model);
     expect(specs.map(({ inputs: _i, projectInputs: _p, ...rest }) => rest)).toStrictEqual([
-      { name: 'api', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
-      { name: 'namespace-opendev', project: 'workloads', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'] },
-      { name: 'nightly-maintenance', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
-      { name: 'portal', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [] },
+      { name: 'api', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
+      { name: 'namespace-opendev', project: 'workloads', namespace: 'opendev', syncWave: 10, manifests: true, createNamespace: false, clusterResources: ['/Namespace'], onDelete: 'cascade' },
+      { name: 'nightly-maintenance', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
+      { name: 'portal', project: 'workloads', namespace: 'opendev', syncWave: 11, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
     ]);
     // A workload's Application derives from its own namespace only; the namespace's from its members'.
     const ns = (name: string) => ['workloads', { name }, 'namespace'];
