@@ -82,7 +82,7 @@ describe('catalog charts', () => {
       .filter((f) => targets(CATALOG_M, `generators/catalog/${f}`) && targets(CATALOG_OCI, `generators/catalog/${f}`))
       .flatMap((f) => [CATALOG_M, CATALOG_OCI].flatMap((m) => extract(m, readFileSync(join(dir, f), 'utf8'))));
     // An OCI chart is looked up as the image <registry path>/<chart> (docker datasource).
-    const pinned = Object.values(CATALOG).flatMap((e) =>
+    const pinned = Object.values(CATALOG).flatMap((e): Dep[] =>
       !e.chart ? [] : e.chart.repoURL.startsWith('oci://') ? [{ depName: e.chart.name, currentValue: e.chart.version, packageName: `${e.chart.repoURL.slice('oci://'.length)}/${e.chart.name}` }] : [{ depName: e.chart.name, currentValue: e.chart.version, registryUrl: e.chart.repoURL }],
     );
     const key = (d: Dep) => d.depName;
