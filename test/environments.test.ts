@@ -84,3 +84,19 @@ nodePools:
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule)).toStrictEqual(['schema.enum']);
   });
 });
+
+describe('addon-dependencies follows the GitOps engine', () => {
+  const errorsOf = (name: string, body: string): string[] => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+    return formatted(prepareEnvironment(name, sources)).filter((l) => !l.includes(': warning: '));
+  };
+
+  it('a Flux environment may leave Argo CD off, and may not turn the Flux Operator or External Secrets off', () => {
+    expect(errorsOf('flux-argo-off', 'gitops: flux\naddons:\n  argo-cd: { enabled: false }\n')).toStrictEqual([]);
+    expect(errorsOf('flux-off', 'gitops: flux\naddons:\n  flux-operator: { enabled: false }\n  external-secrets: { enabled: false }\n')).toStrictEqual([
+      'environments/flux-off.yaml:6:29  addons.flux-operator.enabled: flux-operator cannot be disabled: it is the GitOps engine of this environment (it installs Flux, which delivers every add-on and workload)  (Flux manages this environment; remove enabled: false (or switch the engine with gitops: argocd))',
+      'environments/flux-off.yaml:7:32  addons.external-secrets.enabled: external-secrets cannot be disabled: flux-operator (the repository credentials ExternalSecret); kube-prometheus-stack (the grafana-admin ExternalSecret) need it  (remove enabled: false, or remove what needs external-secrets first)',
+    ]);
+  });
+});

@@ -14,13 +14,19 @@ const disabled = (addons: Addons, name: string): boolean => addons[name]?.enable
 /** A catalog add-on that is on by default unless disabled (the unconditional entries). */
 const on = (addons: Addons, name: string): boolean => !disabled(addons, name);
 
+/** The catalog add-on of each GitOps engine. */
+const ENGINE_ADDON = { argocd: 'argo-cd', flux: 'flux-operator' } as const;
+
 /** Who needs each add-on, in words; empty when nothing does. */
 function dependents(input: EnvironmentInput): Record<string, string[]> {
   const addons = input.addons ?? {};
   const workloads = input.workloads ?? [];
-  const needs: Record<string, string[]> = { 'argo-cd': [], 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
-  // The GitOps engine: every rendered Application is an Argo CD object.
-  needs['argo-cd']!.push('the GitOps engine');
+  const needs: Record<string, string[]> = { [ENGINE_ADDON.argocd]: [], [ENGINE_ADDON.flux]: [], 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
+  // The GitOps engine of this environment (gitops): every add-on and workload is delivered through it.
+  const engine = input.gitops ?? 'argocd';
+  needs[ENGINE_ADDON[engine]]!.push('the GitOps engine');
+  // Flux reads this repository with credentials an ExternalSecret keeps current (catalog/flux-operator.ts).
+  if (engine === 'flux') needs['external-secrets']!.push('flux-operator (the repository credentials ExternalSecret)');
   const lbcValues = addons['aws-load-balancer-controller']?.values as { enableCertManager?: unknown } | undefined;
   if (on(addons, 'aws-load-balancer-controller') && lbcValues?.enableCertManager !== false)
     needs['cert-manager']!.push('aws-load-balancer-controller (its webhook certificate is a cert-manager Certificate)');
@@ -43,9 +49,14 @@ const addonDependencies: Rule = ({ input }, report) => {
     const message =
       name === 'argo-cd'
         ? 'argo-cd cannot be disabled: it is the GitOps engine of this environment (every add-on and workload, Argo CD included, is delivered as an Argo CD Application)'
-        : `${name} cannot be disabled: ${who.join('; ')} ${who.length === 1 ? 'needs' : 'need'} it`;
+        : name === 'flux-operator'
+          ? 'flux-operator cannot be disabled: it is the GitOps engine of this environment (it installs Flux, which delivers every add-on and workload)'
+          : `${name} cannot be disabled: ${who.join('; ')} ${who.length === 1 ? 'needs' : 'need'} it`;
     report('addon-dependencies', ['addons', name, 'enabled'], message, {
-      hint: name === 'argo-cd' ? 'Argo CD manages this environment; remove enabled: false' : `remove enabled: false, or remove what needs ${name} first`,
+      hint:
+        name === 'argo-cd' ? 'Argo CD manages this environment; remove enabled: false (or switch the engine with gitops: flux)'
+        : name === 'flux-operator' ? 'Flux manages this environment; remove enabled: false (or switch the engine with gitops: argocd)'
+        : `remove enabled: false, or remove what needs ${name} first`,
     });
   }
 };
