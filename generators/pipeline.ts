@@ -4,6 +4,7 @@
  */
 import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
 import { buildModel } from './model/build.js';
+import { fleetIndex, hubOf } from './model/fleet.js';
 import { factsWithLock } from './model/instance-types.js';
 import type { EnvironmentInput } from './model/input.js';
 import type { EnvironmentModel } from './model/types.js';
@@ -36,13 +37,14 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   const { env, diagnostics } = resolveEnvironment(name, sources);
   if (!env || hasErrors(diagnostics)) return { diagnostics };
   const schemaErrors = validateResolved(env);
+  const fleet = fleetIndex(sources);
   const { lock, diagnostics: lockDiags, broken } = parseLock(lockFile(name), sources.get(lockFile(name)));
   const ssm = resolveSsm(env, lock);
   // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
   if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
   if (schemaErrors.length > 0) {
     // Report the semantic problems of the rest of the document in the same run.
-    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2 });
+    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet });
     return { diagnostics: [...diagnostics, ...schemaErrors, ...lockDiags, ...ssm.diagnostics, ...semantic] };
   }
   const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
@@ -50,10 +52,10 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   all.push(...validateResolvedSsmValues(env, ssm));
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
-  all.push(...validateSemantics(env, input, { ec2: lock.ec2 }));
+  all.push(...validateSemantics(env, input, { ec2: lock.ec2, fleet }));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined));
+  const model = buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined);
   return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 

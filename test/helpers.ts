@@ -72,6 +72,15 @@ export function fixtureSources(dir: 'valid' | 'invalid', file: string): { name: 
   const own = join(FIXTURES, dir, `${name}.ssm.lock.json`);
   const lock = existsSync(own) ? readFileSync(own, 'utf8') : sources.get('environments/_fixture.ssm.lock.json');
   if (lock) sources.set(`environments/${name}.ssm.lock.json`, lock);
+  // A fixture may bring other environments (hub mode): <dir>/<name>.fleet/<env>.yaml, with the fixtures' lock.
+  const fleet = join(FIXTURES, dir, `${name}.fleet`);
+  if (existsSync(fleet)) {
+    for (const f of readdirSync(fleet).filter((x) => x.endsWith('.yaml')).sort()) {
+      sources.set(`environments/${f}`, readFileSync(join(fleet, f), 'utf8'));
+      const base = sources.get('environments/_fixture.ssm.lock.json');
+      if (base) sources.set(`environments/${f.replace(/\.yaml$/, '.ssm.lock.json')}`, base);
+    }
+  }
   return { name, sources };
 }
 

@@ -26,8 +26,8 @@ export const argoCd: CatalogEntry = {
   chart: { repoURL: 'https://argoproj.github.io/argo-helm', name: 'argo-cd', version: '10.1.1' },
   namespace: 'argocd',
   syncWave: -2,
-  enabledByDefault: (m) => m.gitops === 'argocd',
-  condition: 'with gitops: argocd (the default)',
+  enabledByDefault: (m) => m.gitops === 'argocd' && !m.argocd.hub,
+  condition: 'with gitops: argocd (the default), unless a hub manages the environment',
   podSecurity: 'baseline',
   bootstrapOrder: 30,
   serverSideApply: true, // the ApplicationSet CRD (~1.4 MB) exceeds the client-side annotation limit

@@ -140,7 +140,12 @@ function buildWorkload(w: WorkloadInput, clusterName: string): Workload {
 
 const sortedUnique = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
-export function buildModel(input: EnvironmentInput, sourceFiles: string[], factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts): EnvironmentModel {
+export function buildModel(
+  input: EnvironmentInput,
+  sourceFiles: string[],
+  factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts,
+  hub?: { name: string; namespace: string },
+): EnvironmentModel {
   const subnets: Subnet[] = input.aws.vpc.subnets.map((s) => ({ name: s.name, id: s.id, cidr: s.cidr, zone: s.zone, public: s.public ?? false }));
   const pools = input.nodePools.map((p) => buildPool(p, subnets, factsOf));
   const nodes = pools.flatMap((p) => p.nodes);
@@ -212,6 +217,8 @@ export function buildModel(input: EnvironmentInput, sourceFiles: string[], facts
       automated: input.argocd?.automated ?? true,
       prune: input.argocd?.prune ?? true,
       selfHeal: input.argocd?.selfHeal ?? true,
+      manages: [...(input.argocd?.manages ?? [])].sort(),
+      ...(hub ? { hub } : {}),
     },
     pools,
     nodes,

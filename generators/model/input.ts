@@ -105,7 +105,7 @@ export interface EnvironmentInput {
     rke2?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
   };
   gitops?: GitOpsEngine;
-  argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean };
+  argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean; manages?: string[] };
   nodePools: NodePoolInput[];
   addons?: Record<string, AddonInput>;
   workloads?: WorkloadInput[];

@@ -243,7 +243,15 @@ export interface EnvironmentModel {
   };
   gitops: GitOpsEngine;
   /** Sync policy (both engines; see the schema's description for Flux). */
-  argocd: { automated: boolean; prune: boolean; selfHeal: boolean };
+  argocd: {
+    automated: boolean;
+    prune: boolean;
+    selfHeal: boolean;
+    /** Hub mode: the environments this environment's Argo CD manages (sorted; empty: not a hub). */
+    manages: string[];
+    /** Set when a hub manages this environment: the hub's name and its Argo CD namespace. */
+    hub?: { name: string; namespace: string };
+  };
   pools: NodePool[];
   /** Every fixed node, pools in order. */
   nodes: Node[];

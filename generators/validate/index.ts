@@ -12,6 +12,7 @@ import { NETWORK_RULES } from './rules-network.js';
 import { CAPACITY_RULES } from './rules-capacity.js';
 import { NAME_RULES } from './rules-names.js';
 import { RULES, runRules, type Rule, type RuleContext } from './rules.js';
+import { FLEET_RULES } from './rules-fleet.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
 import { TALOS_RULES } from './rules-talos.js';
@@ -20,13 +21,13 @@ import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
 /** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...TALOS_PATCH_RULES, ...K3S_RULES, ...RKE2_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES];
+export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...TALOS_PATCH_RULES, ...K3S_RULES, ...RKE2_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES, ...FLEET_RULES];
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);
 }
 
-export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2'> = {}): Diagnostic[] {
+export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2' | 'fleet'> = {}): Diagnostic[] {
   return runRules({ env, input, ...extra }, ALL_RULES);
 }
 
@@ -39,7 +40,7 @@ export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentIn
  * or about a collection that contains it (`nodePools` as a whole), is dropped. A finding in a
  * sibling element (`nodePools[0].nodes[0].ip`) is kept.
  */
-export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2'> = {}): Diagnostic[] {
+export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2' | 'fleet'> = {}): Diagnostic[] {
   const rejected = schemaErrors.map((d) => (typeof d.path[1] === 'number' ? d.path.slice(0, 2) : d.path.slice(0, 1)));
   if (rejected.some((p) => p.length === 0)) return [];
   const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((seg, i) => path[i] === seg);

@@ -11,6 +11,7 @@ import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, type LockedFacts } from '../model/instance-types.js';
 import type { EnvironmentInput } from '../model/input.js';
+import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
 import { TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
@@ -20,6 +21,8 @@ export interface RuleContext {
   input: EnvironmentInput;
   /** EC2 facts of the environment's instance types, locked by `--refresh-ssm` (absent in older locks). */
   ec2?: { region: string; instanceTypes: Readonly<Record<string, LockedFacts>> };
+  /** Every environment's GitOps engine and `argocd.manages` (hub mode), when the other environments are known. */
+  fleet?: FleetIndex;
 }
 
 /** Instance facts for the rules: the EC2 lock of the environment's region, then the table. */

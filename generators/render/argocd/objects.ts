@@ -32,9 +32,16 @@ export const repoPaths = (m: EnvironmentModel) => ({
 
 export interface ArgoContext {
   model: EnvironmentModel;
-  /** Namespace Argo CD runs in. */
+  /** Namespace Argo CD runs in (a managed environment: the hub's). */
   argoNamespace: string;
+  /** Prefix of Application and AppProject names: '' alone, `<env>-` when a hub manages the environment (names unique across the hub). */
+  prefix: string;
+  /** Where the Applications deploy: in-cluster alone, the cluster by name (the hub's cluster Secret) when managed. */
+  destination: { server: string } | { name: string };
 }
+
+/** The hub's cluster Secret names the cluster after the environment's cluster.name (fleet.yaml). */
+export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] => (m.argocd.hub ? { name: m.cluster.name } : { server: IN_CLUSTER });
 
 const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
 
@@ -77,7 +84,7 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
   };
   return new Application({
     metadata: {
-      name: spec.name,
+      name: `${ctx.prefix}${spec.name}`,
       namespace: ctx.argoNamespace,
       labels: { [ENVIRONMENT_LABEL]: model.name },
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
@@ -85,8 +92,8 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
       ...(spec.onDelete === 'orphan' ? {} : { finalizers: [RESOURCES_FINALIZER] }),
     },
     spec: {
-      project: spec.project,
-      destination: { server: IN_CLUSTER, namespace: spec.namespace },
+      project: `${ctx.prefix}${spec.project}`,
+      destination: { ...ctx.destination, namespace: spec.namespace },
       sources,
       syncPolicy: syncPolicy(ctx, options, spec.namespaceLabels),
     },
@@ -149,7 +156,9 @@ export function projectScopes(ctx: ArgoContext, specs: readonly AppSpec[]): Proj
   const { model } = ctx;
   return PROJECTS.flatMap((name) => {
     const members = specs.filter((s) => s.project === name);
-    const platform = name === PLATFORM_PROJECT;
+    // The root Application of a managed environment lives in the hub (its ApplicationSet's project).
+    const platform = name === PLATFORM_PROJECT && !model.argocd.hub;
+    if (members.length === 0 && name === PLATFORM_PROJECT && model.argocd.hub) return [];
     if (members.length === 0 && !platform) return [];
     const repos = new Set<string>(members.flatMap((s) => (s.chart ? [s.chart.repoURL] : [])));
     repos.delete(model.git.repoURL);
@@ -173,10 +182,10 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
   return projectScopes(ctx, specs).map(
     (p) =>
       new AppProject({
-        metadata: { name: p.name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name } },
+        metadata: { name: `${ctx.prefix}${p.name}`, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name } },
         spec: {
           sourceRepos: p.sourceRepos,
-          destinations: p.namespaces.map((namespace) => ({ server: IN_CLUSTER, namespace })),
+          destinations: p.namespaces.map((namespace) => ({ ...ctx.destination, namespace })),
           clusterResourceWhitelist: p.clusterResources.map(groupKind),
         },
       }),

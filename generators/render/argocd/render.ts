@@ -15,7 +15,8 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { deliveryPlan } from '../../plan/index.js';
 import type { RenderedFile, Renderer } from '../types.js';
 import { renderBootstrap } from './bootstrap.js';
-import { applicationFor, appProjects, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
+import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
+import { fleetFile, hubFiles } from './hub.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 
@@ -23,7 +24,12 @@ const ARGO_INPUTS: InputPath[] = [['argocd'], ['git'], ['name']];
 
 const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
 
-export const argoContext = (model: EnvironmentModel): ArgoContext => ({ model, argoNamespace: argoCdNamespace(model) });
+export const argoContext = (model: EnvironmentModel): ArgoContext => ({
+  model,
+  argoNamespace: model.argocd.hub?.namespace ?? argoCdNamespace(model),
+  prefix: model.argocd.hub ? `${model.name}-` : '',
+  destination: destinationOf(model),
+});
 
 /** File of an AppProject. */
 export const appProjectPath = (name: string): string => `argocd/appproject-${name}.yaml`;
@@ -33,14 +39,14 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
   const ctx = argoContext(model);
   const apps = specs.map((s) => applicationFor(ctx, s));
   const projects = appProjects(ctx, specs);
-  const out = synthesize(model.name, { apps, projects, root: [rootApplication(ctx)] });
+  const out = synthesize(model.name, { apps, projects, root: model.argocd.hub ? [] : [rootApplication(ctx)] });
   const files: RenderedFile[] = (out.apps ?? []).map((o, i) => ({
     path: `apps/${specs[i]!.name}.yaml`,
     content: toYaml(o),
     inputs: specs[i]!.inputs ? uniquePaths([...specs[i]!.inputs!, ...ARGO_INPUTS]) : undefined,
   }));
   (out.projects ?? []).forEach((project, i) => {
-    const name = projects[i]!.metadata!.name!;
+    const name = projects[i]!.metadata!.name!.slice(ctx.prefix.length);
     // A project depends on its Applications' namespaces and chart repositories, not on the rest of them
     // (the platform project also on the Argo CD namespace, i.e. the argo-cd add-on).
     const members = specs.filter((s) => s.project === name);
@@ -49,7 +55,10 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
       : undefined;
     files.push({ path: appProjectPath(name), content: toYaml(project), inputs });
   });
-  files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
+  // A managed environment's root Application is created by the hub's ApplicationSet from fleet.yaml.
+  if (model.argocd.hub) files.push(fleetFile(model));
+  else files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
+  if (model.argocd.manages.length > 0) files.push(...hubFiles(ctx));
   return files;
 }
 

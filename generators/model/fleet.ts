@@ -1,0 +1,49 @@
+/**
+ * Hub mode across environments: which environment's Argo CD (the hub) manages which others
+ * (`argocd.manages`). Read once per set of sources from every environment's merged document, so a
+ * managed environment learns its hub and the hub's rules see the environments it names.
+ */
+import { CATALOG } from '../catalog/index.js';
+import { listEnvironmentNames, resolveEnvironment, type SourceFiles } from '../load/loader.js';
+
+export interface FleetEntry {
+  gitops: string;
+  /** `argocd.manages`, as written. */
+  manages: string[];
+  /** The Argo CD namespace (argo-cd add-on's namespace, or the catalog default). */
+  argoNamespace: string;
+}
+
+export type FleetIndex = ReadonlyMap<string, FleetEntry>;
+
+const indexes = new WeakMap<SourceFiles, FleetIndex>();
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function fleetIndex(sources: SourceFiles): FleetIndex {
+  const cached = indexes.get(sources);
+  if (cached) return cached;
+  const out = new Map<string, FleetEntry>();
+  for (const name of listEnvironmentNames(sources)) {
+    const data = resolveEnvironment(name, sources).env?.data;
+    if (!data) continue;
+    const argocd = isRecord(data.argocd) ? data.argocd : {};
+    const addons = isRecord(data.addons) ? data.addons : {};
+    const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
+    out.set(name, {
+      gitops: typeof data.gitops === 'string' ? data.gitops : 'argocd',
+      manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
+      argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
+    });
+  }
+  indexes.set(sources, out);
+  return out;
+}
+
+/** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
+export function hubOf(fleet: FleetIndex, name: string): { name: string; namespace: string } | undefined {
+  for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
+    if (hub !== name && e.gitops === 'argocd' && e.manages.includes(name)) return { name: hub, namespace: e.argoNamespace };
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+/**
+ * Hub mode (`argocd.manages`): what a hub may manage. Measured against what Argo CD can run: the
+ * ApplicationSet reads each managed environment's rendered/<env>/fleet.yaml, which only an existing
+ * Argo CD environment renders; a managed environment has no Argo CD of its own, so it cannot be a hub.
+ */
+import { hintFor } from '../lib/suggest.js';
+import type { Rule } from './rules.js';
+
+const manages: Rule = ({ env, input, fleet }, report) => {
+  const list = input.argocd?.manages;
+  if (!list || !fleet) return;
+  if ((input.gitops ?? 'argocd') !== 'argocd') {
+    report('argocd-manages-engine', ['argocd', 'manages'], `only an environment with gitops: argocd can be a hub (this one uses ${input.gitops})`, { hint: 'remove argocd.manages, or set gitops: argocd' });
+    return;
+  }
+  list.forEach((target, i) => {
+    const path = ['argocd', 'manages', i];
+    const entry = fleet.get(target);
+    if (target === env.name) return report('argocd-manages-self', path, `'${target}' is this environment: a hub does not manage itself`, { hint: 'list the other environments its Argo CD manages' });
+    if (!entry) return report('argocd-manages-unknown', path, `no environment named '${target}'`, { hint: hintFor(target, [...fleet.keys()].filter((n) => n !== env.name)) ?? `environments: ${[...fleet.keys()].join(', ')}` });
+    if (entry.gitops !== 'argocd') return report('argocd-manages-engine', path, `'${target}' uses gitops: ${entry.gitops}; a hub manages Argo CD environments only`, { hint: `set gitops: argocd in ${target}, or remove it here` });
+    if (entry.manages.length > 0) return report('argocd-manages-hub', path, `'${target}' is itself a hub (it manages ${entry.manages.join(', ')}); a managed environment has no Argo CD of its own`, { hint: `manage ${entry.manages.join(', ')} from here directly, or drop argocd.manages in ${target}` });
+    const other = [...fleet].filter(([n, e]) => n !== env.name && n !== target && e.manages.includes(target)).map(([n]) => n);
+    if (other.length > 0) report('argocd-manages-twice', path, `'${target}' is also managed by ${other.join(', ')}; one hub per environment`, { hint: 'keep it in one hub' });
+  });
+};
+
+export const FLEET_RULES: readonly Rule[] = [manages];
