@@ -11,6 +11,9 @@ import { allAppSpecs } from '../generators/render/argocd/sources.js';
 import { deriveChartKeys, mergeTrees, treeFromSchema, treeFromValues } from '../generators/values/derive-keys.js';
 import { keysFileName, loadChartKeys, unknownKeys } from '../generators/values/keys.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted, prepareExample, renderExample, ROOT, SHARED } from './helpers.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
@@ -254,7 +257,7 @@ function crdValidators(): Map<string, ValidateFunction> {
   const ajv = new Ajv({ strict: false, allErrors: true });
   const out = new Map<string, ValidateFunction>();
   const files = [
-    ...['application-crd.yaml', 'appproject-crd.yaml'].map((f) => join(CRDS, 'argocd', 'v3.4.4', f)),
+    ...['application-crd.yaml', 'applicationset-crd.yaml', 'appproject-crd.yaml'].map((f) => join(CRDS, 'argocd', 'v3.4.4', f)),
     ...readdirSync(join(CRDS, 'external-secrets', 'v2.9.0')).map((f) => join(CRDS, 'external-secrets', 'v2.9.0', f)),
   ];
   for (const f of files) {
@@ -340,5 +343,87 @@ describe('README: EC2 instances and subnets', () => {
         `| ${s.name} | ${s.zone} | \`${s.cidr}\` | ${s.public ? 'public' : 'private'} | ${s.name.startsWith('public') ? 'internet-facing' : '—'} | \`kubernetes.io/cluster/${m.cluster.name}=shared\`, \`kubernetes.io/role/${s.public ? 'elb' : 'internal-elb'}=1\` |`,
       );
     expect(readme).toContain('alb.ingress.kubernetes.io/subnets');
+  });
+});
+
+describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and fleet-b)', () => {
+  const { sources } = fixtureSources('valid', 'hub.yaml');
+  const rendered = new Map<string, ReturnType<typeof renderEnvironment>>();
+  const files = (env: string) => {
+    if (!rendered.has(env)) {
+      const r = prepareEnvironment(env, sources);
+      if (!r.prepared) throw new Error(formatted(r).join('\n'));
+      rendered.set(env, renderEnvironment(r.prepared));
+    }
+    return rendered.get(env)!;
+  };
+  const objs = (env: string, prefix = '') =>
+    files(env)
+      .filter((f) => f.path.startsWith(prefix) && f.path.endsWith('.yaml'))
+      .flatMap((f) => parseYamlStream(f.content) as Obj[]);
+  const doc = (env: string, path: string) => parseYamlStream(files(env).find((f) => f.path === path)!.content)[0] as any;
+
+  it('the hub renders one ApplicationSet over the managed environments\' fleet files: go templates, create-update, resources preserved, a literal project', () => {
+    const sets = objs('hub').filter((o) => o.kind === 'ApplicationSet');
+    expect(sets.map((o) => o.metadata.name)).toStrictEqual(['fleet']);
+    const spec = (sets[0] as any).spec;
+    expect([spec.goTemplate, spec.goTemplateOptions, spec.syncPolicy]).toStrictEqual([true, ['missingkey=error'], { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' }]);
+    expect(spec.generators).toStrictEqual([
+      { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
+    ]);
+    expect(spec.template.spec.project).toBe('platform');
+    expect(spec.template.metadata.name).toBe('{{.environment}}-root');
+    expect(spec.template.spec.sources.map((s: any) => s.path)).toStrictEqual(['{{.path.path}}/apps', '{{.path.path}}/argocd']);
+  });
+
+  it('each managed environment renders its fleet file, no Argo CD install, no root Application and no bootstrap', () => {
+    expect(doc('fleet-a', 'fleet.yaml')).toStrictEqual({ environment: 'fleet-a', cluster: { name: 'fleet-a', server: 'https://api.fleet-a.internal:6443' }, renderedDir: 'rendered/fleet-a' });
+    const paths = files('fleet-a').map((f) => f.path);
+    expect(paths.filter((p) => p.includes('argo-cd') || p === 'argocd/application-root.yaml' || p.startsWith('argocd/bootstrap/'))).toStrictEqual([]);
+    expect(files('hub').map((f) => f.path)).not.toContain('fleet.yaml');
+  });
+
+  it.each(['fleet-a', 'fleet-b'])('%s: Applications target the cluster by name, with hub-unique names and per-environment AppProjects in the hub\'s namespace', (env) => {
+    const apps = objs(env, 'apps/').filter((o) => o.kind === 'Application') as any[];
+    expect(apps.length).toBeGreaterThan(0);
+    for (const a of apps) {
+      expect(a.spec.destination.name, a.metadata.name).toBe(env);
+      expect(a.spec.destination.server).toBeUndefined();
+      expect(a.metadata.name.startsWith(`${env}-`)).toBe(true);
+      expect(a.metadata.namespace).toBe('argocd');
+    }
+    const projects = objs(env, 'argocd/').filter((o) => o.kind === 'AppProject') as any[];
+    expect(projects.map((p) => p.metadata.name).sort()).toStrictEqual([`${env}-platform`]);
+    for (const p of projects) expect(p.spec.destinations.every((d: any) => d.name === env && d.server === undefined && d.namespace !== 'argocd')).toBe(true);
+    expect(new Set(apps.map((a) => a.spec.project))).toStrictEqual(new Set(projects.map((p) => p.metadata.name)));
+  });
+
+  it('the hub creates each managed cluster\'s Argo CD cluster Secret from SSM with an ExternalSecret', () => {
+    const es = doc('hub', 'argocd/cluster-fleet-b.yaml');
+    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } } } });
+    expect(es.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toStrictEqual([
+      ['config', '/odp/hub/argocd/clusters/fleet-b/config'],
+      ['name', '/odp/hub/argocd/clusters/fleet-b/name'],
+      ['server', '/odp/hub/argocd/clusters/fleet-b/server'],
+    ]);
+  });
+
+  it.each(['hub', 'fleet-a'])('%s: the AppProject and Application policies pass', async (env) => {
+    const tree = parseRenderedTree(new Map(files(env).map((f) => [`${env}/${f.path}`, f.content])));
+    const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
+    expect(errors).toStrictEqual([]);
+  });
+
+  it.skipIf(!existsSync(CRDS))('every Argo CD and External Secrets object of the hub and a managed environment validates strictly against the upstream CRDs, the ApplicationSet included', () => {
+    const validators = crdValidators();
+    const all = [...objs('hub'), ...objs('fleet-a')].filter((o) => /^(argoproj\.io|external-secrets\.io)\//.test(o.apiVersion));
+    expect(all.filter((o) => o.kind === 'ApplicationSet').length).toBe(1);
+    for (const o of all) {
+      const v = validators.get(`${o.apiVersion}/${o.kind}`)!;
+      expect(v(o) ? [] : v.errors, `${o.kind}/${o.metadata.name}`).toStrictEqual([]);
+    }
+    // The check is strict: a misspelt ApplicationSet key is refused.
+    const set = all.find((o) => o.kind === 'ApplicationSet') as any;
+    expect(validators.get('argoproj.io/v1alpha1/ApplicationSet')!({ ...set, spec: { ...set.spec, goTemplates: true } })).toBe(false);
   });
 });
