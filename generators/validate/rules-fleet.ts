@@ -4,6 +4,7 @@
  * Argo CD environment renders; a managed environment has no Argo CD of its own, so it cannot be a hub.
  */
 import { hintFor } from '../lib/suggest.js';
+import { hubOf } from '../model/fleet.js';
 import type { Rule } from './rules.js';
 
 const manages: Rule = ({ env, input, fleet }, report) => {
@@ -25,4 +26,11 @@ const manages: Rule = ({ env, input, fleet }, report) => {
   });
 };
 
-export const FLEET_RULES: readonly Rule[] = [manages];
+/** A managed environment's Argo CD is the hub's: installing another one would fight it for the cluster. */
+const managedInstall: Rule = ({ env, input, fleet }, report) => {
+  const hub = fleet ? hubOf(fleet, env.name) : undefined;
+  if (hub && (input.gitops ?? 'argocd') === 'argocd' && input.addons?.['argo-cd']?.enabled === true)
+    report('argocd-managed-install', ['addons', 'argo-cd', 'enabled'], `the hub ${hub.name} manages this environment, so it runs no Argo CD of its own`, { hint: `remove addons.argo-cd, or remove ${env.name} from ${hub.name}'s argocd.manages` });
+};
+
+export const FLEET_RULES: readonly Rule[] = [manages, managedInstall];
