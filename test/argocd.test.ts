@@ -408,6 +408,14 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     ]);
   });
 
+  it('the READMEs say what IAM the hub needs and who manages a managed environment', () => {
+    const readme = (env: string) => files(env).find((f) => f.path === 'README.md')!.content;
+    expect(readme('hub')).toContain('`ssm:GetParameter` on\n`arn:aws:ssm:eu-west-1:111111111111:parameter/odp/hub/argocd/clusters/*` and `kms:Decrypt`');
+    expect(readme('hub')).toContain('| fleet-a | `argocd/cluster-fleet-a.yaml` |');
+    expect(readme('fleet-a')).toContain('The Argo CD of `hub` (namespace `argocd`) manages this cluster');
+    expect(readme('fleet-a')).not.toContain('Bootstrap Argo CD');
+  });
+
   it.each(['hub', 'fleet-a'])('%s: the AppProject and Application policies pass', async (env) => {
     const tree = parseRenderedTree(new Map(files(env).map((f) => [`${env}/${f.path}`, f.content])));
     const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);

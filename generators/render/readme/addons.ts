@@ -7,6 +7,7 @@ import { BOOTSTRAP_PATH } from '../argocd/bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { ENVIRONMENT_LABEL, projectScopes } from '../argocd/objects.js';
 import { argoContext } from '../argocd/render.js';
+import { APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath } from '../argocd/hub.js';
 import { allAppSpecs } from '../argocd/sources.js';
 import type { AppSpec } from '../argocd/spec.js';
 import type { ReadmeSection } from './sections.js';
@@ -124,5 +125,43 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
         waves: waves(specs),
       }),
     });
+  if (m.argocd.manages.length > 0 || m.argocd.hub) sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
   return sections;
+}
+
+/** The hub's ApplicationSet and cluster Secrets, or, in a managed environment, who manages it. */
+function hubSection(m: EnvironmentModel): string {
+  const ns = argoContext(m).argoNamespace;
+  if (m.argocd.hub) {
+    const p = clusterSecretParameters(m.argocd.hub.name, m.name);
+    return [
+      `The Argo CD of \`${m.argocd.hub.name}\` (namespace \`${ns}\`) manages this cluster; no Argo CD runs here and there is no`,
+      `bootstrap script. Its ApplicationSet reads \`${m.renderedDir}/fleet.yaml\` and creates the root Application`,
+      `\`${m.name}-root\`, which syncs the Applications (\`${m.name}-<add-on>\`) and AppProjects (\`${m.name}-<project>\`) into the`,
+      `hub's \`${ns}\` namespace; they deploy to this cluster by name (\`destination.name: ${m.cluster.name}\`).`,
+      '',
+      `The hub reaches this cluster through the Argo CD cluster Secret its ExternalSecret \`cluster-${m.name}\` builds from the SSM`,
+      `SecureStrings \`${p.name}\` (\`${m.cluster.name}\`), \`${p.server}\` (\`${m.cluster.endpoint}\`) and \`${p.config}\``,
+      "(Argo CD's cluster config JSON: a bearer token of a ServiceAccount bound to cluster-admin here, and the cluster CA).",
+      `The hub's nodes must reach \`${m.cluster.endpoint}\` (security groups and routing from the hub's VPC).`,
+    ].join('\n');
+  }
+  const rows = m.argocd.manages.map((env) => {
+    const p = clusterSecretParameters(m.name, env);
+    return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.name}\`, \`${p.server}\`, \`${p.config}\` |`;
+  });
+  return [
+    `This Argo CD manages ${m.argocd.manages.map((e) => `\`${e}\``).join(', ')}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
+    "Application from its `rendered/<env>/fleet.yaml` (project `platform`, never templated; deleting the ApplicationSet keeps the",
+    'Applications and their resources; it only creates and updates Applications).',
+    '',
+    '| Managed environment | Cluster Secret (ExternalSecret) | SSM SecureStrings (name, server, config) |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `IAM: the External Secrets role of this environment needs \`ssm:GetParameter\` on`,
+    `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` and \`kms:Decrypt\` on the key of those`,
+    "SecureStrings. Each config holds a bearer token of a ServiceAccount bound to cluster-admin on the managed cluster (and its CA);",
+    "the hub's nodes must reach each managed API server (security groups and routing between the VPCs).",
+  ].join('\n');
 }
