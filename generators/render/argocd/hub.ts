@@ -13,7 +13,7 @@ import { SSM_STORE } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, type ArgoContext } from './objects.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, type ArgoContext } from './objects.js';
 
 export const FLEET_FILE = 'fleet.yaml';
 export const APPLICATION_SET_PATH = 'argocd/applicationset-fleet.yaml';
@@ -62,7 +62,7 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
           ],
           syncPolicy: {
             ...(a.automated ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
-            retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+            retry: RETRY,
           },
         },
       },

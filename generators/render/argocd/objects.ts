@@ -43,7 +43,7 @@ export interface ArgoContext {
 /** The hub's cluster Secret names the cluster after the environment's cluster.name (fleet.yaml). */
 export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] => (m.argocd.hub ? { name: m.cluster.name } : { server: IN_CLUSTER });
 
-const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
+export const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
 
 function syncPolicy(ctx: ArgoContext, options: string[], namespaceLabels?: Record<string, string>): NonNullable<IApplication['spec']['syncPolicy']> {
   const a = ctx.model.argocd;
