@@ -7,6 +7,13 @@ import { expectations, FIXTURES, fixtureSources, formatted } from './helpers.js'
 const invalid = readdirSync(join(FIXTURES, 'invalid')).filter((f) => f.endsWith('.yaml')).sort();
 const valid = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
 
+/** The errors (not warnings) of an environment written next to the valid fixtures. */
+const errorsOf = (name: string, body: string): string[] => {
+  const { sources } = fixtureSources('valid', 'minimal.yaml');
+  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+  return formatted(prepareEnvironment(name, sources)).filter((l) => !l.includes(': warning: '));
+};
+
 describe('invalid fixtures: one rule each, message and position asserted', () => {
   it.each(invalid)('%s', (file) => {
     const expected = expectations(readFileSync(join(FIXTURES, 'invalid', file), 'utf8'));
@@ -32,13 +39,6 @@ describe('valid fixtures', () => {
 });
 
 describe('schema and semantic errors in one run', () => {
-  /** The errors (not warnings) of an environment written next to the valid fixtures. */
-  const errorsOf = (name: string, body: string): string[] => {
-    const { sources } = fixtureSources('valid', 'minimal.yaml');
-    sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
-    return formatted(prepareEnvironment(name, sources)).filter((l) => !l.includes(': warning: '));
-  };
-
   it('reports a misspelt key and an even etcd member count together', () => {
     const errors = errorsOf(
       'both',
@@ -86,12 +86,6 @@ nodePools:
 });
 
 describe('addon-dependencies follows the GitOps engine', () => {
-  const errorsOf = (name: string, body: string): string[] => {
-    const { sources } = fixtureSources('valid', 'minimal.yaml');
-    sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
-    return formatted(prepareEnvironment(name, sources)).filter((l) => !l.includes(': warning: '));
-  };
-
   it('a Flux environment may leave Argo CD off, and may not turn the Flux Operator or External Secrets off', () => {
     expect(errorsOf('flux-argo-off', 'gitops: flux\naddons:\n  argo-cd: { enabled: false }\n')).toStrictEqual([]);
     expect(errorsOf('flux-off', 'gitops: flux\naddons:\n  flux-operator: { enabled: false }\n  external-secrets: { enabled: false }\n')).toStrictEqual([
