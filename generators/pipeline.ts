@@ -4,7 +4,8 @@
  */
 import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
 import { buildModel } from './model/build.js';
-import { fleetIndex, hubOf } from './model/fleet.js';
+import { fleetIndex, hubOf, type FleetIndex } from './model/fleet.js';
+import { timed } from './lib/timing.js';
 import { factsWithLock } from './model/instance-types.js';
 import type { EnvironmentInput } from './model/input.js';
 import type { EnvironmentModel } from './model/types.js';
@@ -33,11 +34,20 @@ export interface PrepareResult {
   acknowledged?: number;
 }
 
-export function prepareEnvironment(name: string, sources: SourceFiles): PrepareResult {
-  const { env, diagnostics } = resolveEnvironment(name, sources);
+export interface PrepareOptions {
+  /** The fleet of all environments, when the caller already has it (else read from `sources`). */
+  fleet?: FleetIndex;
+}
+
+export function prepareEnvironment(name: string, sources: SourceFiles, opts: PrepareOptions = {}): PrepareResult {
+  const { env, diagnostics } = timed('load', () => resolveEnvironment(name, sources));
   if (!env || hasErrors(diagnostics)) return { diagnostics };
+  return timed('validate', () => prepareResolved(name, env, diagnostics, sources, opts));
+}
+
+function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Diagnostic[], sources: SourceFiles, opts: PrepareOptions): PrepareResult {
   const schemaErrors = validateResolved(env);
-  const fleet = fleetIndex(sources);
+  const fleet = opts.fleet ?? fleetIndex(sources);
   const { lock, diagnostics: lockDiags, broken } = parseLock(lockFile(name), sources.get(lockFile(name)));
   const ssm = resolveSsm(env, lock);
   // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
@@ -55,15 +65,17 @@ export function prepareEnvironment(name: string, sources: SourceFiles): PrepareR
   all.push(...validateSemantics(env, input, { ec2: lock.ec2, fleet }));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined);
+  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
   return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
 /** Render one prepared environment: every renderer, each file with its header. */
 export function renderEnvironment(p: PreparedEnvironment): FinalFile[] {
-  return renderModel(p.model)
-    .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data))
-    .sort((a, b) => a.path.localeCompare(b.path));
+  return timed('render', () =>
+    renderModel(p.model)
+      .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data))
+      .sort((a, b) => a.path.localeCompare(b.path)),
+  );
 }
 
 export function selectEnvironments(sources: SourceFiles, requested: string[] | undefined): { names: string[]; unknown: string[] } {

@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../generators/cli/synth.js';
 import { renderEnvironment, type PreparedEnvironment } from '../generators/pipeline.js';
 import { listFiles, writeEnvironments, type WriterIo } from '../generators/write/writer.js';
+import { STATE_FILE } from '../generators/write/state.js';
 import { FIXTURES } from './helpers.js';
 
 const ENVS = ['alpha', 'beta', 'gamma'];
@@ -20,7 +21,7 @@ const envText = (name: string, workers = 1): string =>
 
 /** Every file of the repository but the environment files themselves: rendered/ and the locks. */
 const snapshot = (): Map<string, string> =>
-  new Map(listFiles(root).filter((f) => !/^environments\/[^/]+\.yaml$/.test(f)).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+  new Map(listFiles(root).filter((f) => !/^environments\/[^/]+\.yaml$/.test(f) && f !== `rendered/${STATE_FILE}`).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
 
 const quiet = { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} };
 
@@ -91,7 +92,7 @@ describe('synth writes all environments or none', () => {
     } };
     await expect(main(['--root', root], { ...quiet, writerIo })).rejects.toThrow('ENOSPC');
     expect(snapshot()).toStrictEqual(before);
-    expect(listFiles(join(root, 'rendered')).filter((f) => f.startsWith('.odp-'))).toStrictEqual([]);
+    expect(listFiles(join(root, 'rendered')).filter((f) => f.startsWith('.odp-') && f !== STATE_FILE)).toStrictEqual([]);
   });
 
   it('a swap fails for the 3rd environment: the two already swapped are put back', async () => {
@@ -114,7 +115,7 @@ describe('synth writes all environments or none', () => {
     changeAll();
     rmSync(join(root, 'environments', 'gamma.yaml'));
     expect(await main(['--root', root], quiet)).toBe(0);
-    const dirs = new Set(listFiles(join(root, 'rendered')).map((f) => f.split('/')[0]));
+    const dirs = new Set(listFiles(join(root, 'rendered')).filter((f) => f !== STATE_FILE).map((f) => f.split('/')[0]));
     expect([...dirs].sort()).toStrictEqual(['alpha', 'beta']);
     expect(readFileSync(join(root, 'rendered', 'beta', 'README.md'), 'utf8')).toContain('workers');
   });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { listFiles } from '../generators/write/writer.js';
+import { STATE_FILE } from '../generators/write/state.js';
 import { cli, EXAMPLES, exampleRoot, renderedExamples } from './helpers.js';
 
 // Each test runs the commands as processes (about 2 s each alone, far more on a loaded machine).
@@ -11,7 +12,7 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 const scratch = (): string => exampleRoot({ rendered: true });
 
 const snapshot = (dir: string): Record<string, string> =>
-  Object.fromEntries(listFiles(join(dir, 'rendered')).map((f) => [f, readFileSync(join(dir, 'rendered', f), 'utf8')]));
+  Object.fromEntries(listFiles(join(dir, 'rendered')).filter((f) => f !== STATE_FILE).map((f) => [f, readFileSync(join(dir, 'rendered', f), 'utf8')]));
 
 describe('synth', () => {
   let dir: string;
@@ -23,7 +24,7 @@ describe('synth', () => {
     const r = cli('synth', dir);
     expect(r.code).toBe(0);
     expect(snapshot(dir)).toStrictEqual(snapshot(renderedExamples()));
-    const files = listFiles(join(dir, 'rendered')).length;
+    const files = listFiles(join(dir, 'rendered')).filter((f) => f !== STATE_FILE).length;
     expect(r.stdout).toMatch(new RegExp(`^synth: 5 environments, ${files} files: ${files} written, 0 unchanged, 0 removed \\(\\d+\\.\\d s\\)$`, 'm'));
   });
 

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
-import { renderEnvironment } from '../pipeline.js';
+import { readEnvironmentSources } from '../load/loader.js';
+import { generatorFingerprint } from '../lib/fingerprint.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
-import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
-import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
-import { listFiles, listRenderedEnvironments, planEnvironment, RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, plural, run, splitList, summary } from './common.js';
-import { prepareAll } from './prepare.js';
+import { PROVENANCE_FILE } from '../write/provenance.js';
+import { emptyState, readState } from '../write/state.js';
+import { listFiles, listRenderedEnvironments, RENDERED_DIR } from '../write/writer.js';
+import { parseCommand, plural, PROJECT_ROOT, run, splitList, summary } from './common.js';
+import { planRun } from './incremental.js';
+import { parseJobs, processEnvironments } from './jobs.js';
+import { selectOrFail } from './prepare.js';
+import { writeStats } from './stats.js';
 
 const HELP = `Usage: npm run check [-- --env a,b]
 
@@ -15,46 +19,45 @@ inputs changed, or none: then the generator changed or the file was edited), and
 committed provenance manifest disagrees with the tree it describes. Then run npm run synth and
 commit. Writes nothing.
 
+An environment whose inputs, SSM lock and generator are unchanged since the last npm run synth on
+this machine (rendered/.odp-state.json, git-ignored) is not rendered again: its tree is verified
+file by file against the hashes in its manifest. A clean clone (CI) has no state: everything renders.
+
 Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
-               are reported too)`;
+               are reported too)
+  --force      render every environment
+  --jobs N     render in N worker threads (default: the cores, from 12 environments to render)`;
 
 async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
+  const jobs = parseJobs(values.jobs);
   const requested = splitList(values.env);
-  const { prepared, diagnostics, names } = prepareAll(common.root, requested);
-  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
+  const sources = readEnvironmentSources(common.root);
+  const names = selectOrFail(sources, requested);
   const renderedRoot = join(common.root, RENDERED_DIR);
-  const onDisk = onlyEnvironments(readRenderedDir(common.root), names);
-  const lines: string[] = [];
-  let total = 0;
-  for (const p of prepared) {
-    const files = renderEnvironment(p);
-    total += files.length + 1;
-    const own = new Map([...onDisk].filter(([k]) => k.startsWith(`${p.name}/`)).map(([k, v]) => [k.slice(p.name.length + 1), v]));
-    const manifestText = own.get(PROVENANCE_FILE);
-    const committed = manifestText === undefined ? undefined : parseManifest(manifestText);
-    const plan = planEnvironment(renderedRoot, p.name, files);
-    const byPath = new Map(files.map((f) => [f.path, f]));
-    for (const f of plan.stale) {
-      const why = byPath.has(f) ? staleReason(committed, byPath.get(f)!) : '';
-      lines.push(`stale    ${RENDERED_DIR}/${p.name}/${f}${why ? `  (${why})` : ''}`);
-    }
-    for (const f of plan.missing) lines.push(`missing  ${RENDERED_DIR}/${p.name}/${f}`);
-    for (const f of plan.extra) lines.push(`extra    ${RENDERED_DIR}/${p.name}/${f}`);
-    if (own.size > 0) for (const d of manifestDisagreements(manifestText, own)) lines.push(`manifest ${RENDERED_DIR}/${p.name}/${PROVENANCE_FILE}: ${d}`);
-  }
+  const generator = generatorFingerprint(PROJECT_ROOT);
+  const state = values.force ? emptyState(generator) : readState(renderedRoot, generator);
+  const plan = planRun(renderedRoot, sources, names, generator, state, Boolean(values.force));
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator, mode: 'check' }, jobs);
+  const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
+  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
+  const lines = work.outcomes.flatMap((o) => o.findings ?? []);
+  let total = work.outcomes.reduce((n, o) => n + (o.files ?? 0), 0);
+  for (const e of plan.skipped.values()) total += e.files;
   if (!requested)
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e)))
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
+  const skipped = plan.skipped.size > 0 ? ` (${plan.skipped.size} of ${names.length} verified against the last synth's manifests, not rendered; --force renders them)` : '';
   const what = `${plural(names.length, 'environment')}, ${plural(total, 'file')}`;
+  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times });
   if (lines.length > 0) {
     process.stderr.write(`${lines.join('\n')}\n\nrendered/ is out of date: run npm run synth and commit the result.\n`);
-    summary('check', `${what}: ${plural(lines.length, 'finding')}`, started);
+    summary('check', `${what}: ${plural(lines.length, 'finding')}${skipped}`, started);
     throw new FindingsError('');
   }
-  summary('check', `${what}: rendered/ is up to date`, started);
+  summary('check', `${what}: rendered/ is up to date${skipped}`, started);
   return 0;
 }
 

@@ -9,8 +9,13 @@ import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { createEc2Facts, type Ec2Facts } from '../ssm/ec2.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { listRenderedEnvironments, RENDERED_DIR, writeEnvironments, type WriterIo } from '../write/writer.js';
-import { parseCommand, plural, printDiagnostics, progress, run, splitList, summary } from './common.js';
+import { commitStaged, discardStaged, listRenderedEnvironments, prepareStaging, recover, RENDERED_DIR, type WriterIo } from '../write/writer.js';
+import { emptyState, readState, writeState } from '../write/state.js';
+import { generatorFingerprint } from '../lib/fingerprint.js';
+import { nextState, planRun } from './incremental.js';
+import { parseJobs, processEnvironments } from './jobs.js';
+import { writeStats } from './stats.js';
+import { parseCommand, plural, printDiagnostics, progress, PROJECT_ROOT, run, splitList, summary } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
 
@@ -33,6 +38,13 @@ Options:
                            Nothing is written (locks or rendered/) unless every fetch, every
                            render and every write of every environment succeeds.
                            Refresh environments of different accounts one at a time with --env.
+  --force                  render every environment, even those whose inputs, SSM lock and generator
+                           are unchanged since the last synth (by default those are not rendered
+                           again: their trees are verified, file by file, against the hashes in
+                           rendered/<env>/.provenance.json; the record of what the last synth
+                           rendered is rendered/.odp-state.json, git-ignored)
+  --jobs N                 render in N worker threads (default: the machine's cores, when there are
+                           at least 12 environments to render; --jobs 1: in this thread only)
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
@@ -65,7 +77,8 @@ const defaultDeps = (): SynthDeps => ({
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
+  const jobs = parseJobs(values.jobs);
   const root = common.root;
   if (typeof values['print-resolved'] === 'string') {
     if (values['refresh-ssm']) throw new UsageError(`--print-resolved and --refresh-ssm do not go together\n\n${HELP}`);
@@ -85,26 +98,39 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount, ...(deps.ec2 ? { ec2: deps.ec2 } : {}) });
     sources = withLocks(sources, refreshed);
   }
-  // 2. Render everything in memory, with the new locks: nothing is written unless every environment renders.
-  const { prepared, diagnostics, names } = prepareAll(root, requested, sources);
+  // 2. Render and stage each environment that changed (verify the others against their manifests):
+  //    nothing is swapped in unless every environment renders.
+  const names = selectOrFail(sources, requested);
+  const renderedRoot = join(root, RENDERED_DIR);
+  const generator = generatorFingerprint(PROJECT_ROOT);
+  const state = values.force ? emptyState(generator) : readState(renderedRoot, generator);
+  const plan = planRun(renderedRoot, sources, names, generator, state, Boolean(values.force));
+  prepareStaging(renderedRoot);
+  const injected = deps.render && deps.render !== renderEnvironment ? { render: deps.render } : {};
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs).catch((err: unknown) => {
+    recover(renderedRoot);
+    throw err;
+  });
+  const staged = work.outcomes.flatMap((o) => (o.staged ? [o.staged] : []));
+  const diagnostics = [...[...plan.skipped.values()].flatMap((e) => e.warnings), ...work.outcomes.flatMap((o) => o.diagnostics)];
   if (hasErrors(diagnostics)) {
+    discardStaged(renderedRoot, staged);
     if (refreshed.length > 0) progress('the SSM locks were not written either');
     throw new InputError(diagnostics);
   }
   printDiagnostics(diagnostics); // warnings
-  const rendered = prepared.map((p) => ({ env: p.name, files: (deps.render ?? renderEnvironment)(p) }));
-  // 3. Every tree checked and built aside, then the locks, then the swaps: a failure anywhere leaves
-  //    rendered/ and the locks as they were (a run killed between locks and swaps leaves rendered/
-  //    stale, which check reports and synth repairs offline).
-  const renderedRoot = join(root, RENDERED_DIR);
+  // 3. Then the locks, then the swaps: a failure anywhere leaves rendered/ and the locks as they
+  //    were (a run killed between locks and swaps leaves rendered/ stale, which check reports and
+  //    synth repairs offline).
   const orphans = requested ? [] : listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e));
-  const out = writeEnvironments(renderedRoot, rendered, {
+  const out = commitStaged(renderedRoot, staged, {
     remove: orphans,
     io: deps.writerIo,
     beforeSwap: () => {
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
+  writeState(renderedRoot, nextState(state, sources, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : [])))));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
   for (const r of out.results) {
@@ -113,13 +139,17 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     count.removed += r.removed.length;
     progress(`${r.env}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
   }
+  for (const e of plan.skipped.values()) count.unchanged += e.files;
   for (const r of out.removed) {
     count.removed += r.files.length;
     progress(`${r.env}: environment file gone, rendered tree removed`);
   }
   const files = count.written + count.unchanged;
   const removedTrees = out.removed.length > 0 ? ` (trees of ${out.removed.map((r) => r.env).join(', ')} removed)` : '';
-  summary('synth', `${plural(prepared.length, 'environment')}, ${plural(files, 'file')}: ${count.written} written, ${count.unchanged} unchanged, ${count.removed} removed${removedTrees}`, started, deps.stdout);
+  const skipped = plan.skipped.size > 0 ? `; ${plan.skipped.size} of ${names.length} not rendered: inputs, lock and generator unchanged, tree verified (--force renders them)` : '';
+  const threads = work.threads > 1 ? `; ${work.threads} threads` : '';
+  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times });
+  summary('synth', `${plural(names.length, 'environment')}, ${plural(files, 'file')}: ${count.written} written, ${count.unchanged} unchanged, ${count.removed} removed${removedTrees}${skipped}${threads}`, started, deps.stdout);
   return 0;
 }
 

@@ -2,6 +2,7 @@
  * The one YAML module: every rendered file is serialized here, so the output format (YAML 1.1-safe
  * quoting, key order, line width) is decided once.
  */
+import { timed } from './timing.js';
 import { Document, isMap, isScalar, parseAllDocuments, Scalar, visit, type Pair, type Tags, type ToStringOptions } from 'yaml';
 
 /** Keys written first, in this order; all other keys follow alphabetically. */
@@ -52,9 +53,11 @@ export function prune<T>(value: T): T {
 
 /** One YAML document (no header, no leading `---`). */
 export function toYaml(value: unknown): string {
-  const doc = new Document(prune(value), DOC_OPTIONS);
-  quoteMergeKeys(doc);
-  return doc.toString(STRING_OPTIONS);
+  return timed('serialize', () => {
+    const doc = new Document(prune(value), DOC_OPTIONS);
+    quoteMergeKeys(doc);
+    return doc.toString(STRING_OPTIONS);
+  });
 }
 
 /**

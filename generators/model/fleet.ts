@@ -20,24 +20,50 @@ const indexes = new WeakMap<SourceFiles, FleetIndex>();
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function fleetIndex(sources: SourceFiles): FleetIndex {
-  const cached = indexes.get(sources);
+/** One environment's part of the fleet, read from its merged document (undefined when it does not parse). */
+export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEntry | undefined {
+  if (!data) return undefined;
+  const argocd = isRecord(data.argocd) ? data.argocd : {};
+  const addons = isRecord(data.addons) ? data.addons : {};
+  const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
+  return {
+    gitops: typeof data.gitops === 'string' ? data.gitops : 'argocd',
+    manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
+    argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
+  };
+}
+
+/**
+ * The fleet of every environment in `sources`. `known` supplies entries already read (the
+ * incremental state's, for environments whose files did not change), so that a run that renders
+ * one environment parses only that one; `null` there means "did not parse".
+ */
+export function fleetIndex(sources: SourceFiles, known?: (name: string) => FleetEntry | null | undefined): FleetIndex {
+  const cached = known ? undefined : indexes.get(sources);
   if (cached) return cached;
   const out = new Map<string, FleetEntry>();
   for (const name of listEnvironmentNames(sources)) {
-    const data = resolveEnvironment(name, sources).env?.data;
-    if (!data) continue;
-    const argocd = isRecord(data.argocd) ? data.argocd : {};
-    const addons = isRecord(data.addons) ? data.addons : {};
-    const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
-    out.set(name, {
-      gitops: typeof data.gitops === 'string' ? data.gitops : 'argocd',
-      manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
-      argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
-    });
+    const prior = known?.(name);
+    const entry = prior === undefined ? fleetEntryOf(resolveEnvironment(name, sources).env?.data) : (prior ?? undefined);
+    if (entry) out.set(name, entry);
   }
-  indexes.set(sources, out);
+  if (!known) indexes.set(sources, out);
   return out;
+}
+
+/**
+ * Everything of the fleet that can change how `name` validates and renders: its hub, and for each
+ * environment it manages that environment's entry and the other hubs claiming it. Environments
+ * outside these relations do not affect it (adding one re-renders nobody).
+ */
+export function fleetRelations(fleet: FleetIndex, name: string): unknown {
+  const self = fleet.get(name);
+  const targets = (self?.manages ?? []).map((t) => ({
+    name: t,
+    entry: fleet.get(t) ?? null,
+    claimedBy: [...fleet].filter(([n, e]) => n !== name && e.manages.includes(t)).map(([n]) => n).sort(),
+  }));
+  return { self: self ?? null, hub: hubOf(fleet, name) ?? null, targets };
 }
 
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */

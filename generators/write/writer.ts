@@ -9,6 +9,8 @@
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { FinalFile } from '../render/header.js';
+import { sha256 } from '../lib/hash.js';
+import { timed } from '../lib/timing.js';
 import { withManifest } from './provenance.js';
 
 export const RENDERED_DIR = 'rendered';
@@ -83,10 +85,20 @@ function sameContent(abs: string, content: string): boolean {
   }
 }
 
+export interface TreePlan {
+  stale: string[];
+  missing: string[];
+  extra: string[];
+  unchanged: string[];
+}
+
 /** Compare without writing: what `writeEnvironment` would change (the manifest included). */
-export function planEnvironment(renderedRoot: string, env: string, rendered: readonly FinalFile[]): { stale: string[]; missing: string[]; extra: string[]; unchanged: string[] } {
+export function planEnvironment(renderedRoot: string, env: string, rendered: readonly FinalFile[]): TreePlan {
+  return planFiles(renderedRoot, env, withManifest(env, rendered));
+}
+
+function planFiles(renderedRoot: string, env: string, files: readonly FinalFile[]): TreePlan {
   const dir = envDir(renderedRoot, env);
-  const files = withManifest(env, rendered);
   const existing = new Set(listFiles(dir));
   const stale: string[] = [];
   const missing: string[] = [];
@@ -138,43 +150,45 @@ function checkEnvironment(renderedRoot: string, env: string, files: readonly Fin
   }
 }
 
-/**
- * Write several environments and remove the trees of others, all or nothing: every path of every
- * environment is checked and every changed tree is built aside (rendered/.odp-tmp-<env>-<pid>)
- * before the first swap; a failure while checking or building leaves rendered/ untouched, and a
- * failure during the swaps puts the trees already swapped back. Nothing in rendered/ changes
- * unless every environment can be written.
- */
-export function writeEnvironments(renderedRoot: string, envs: readonly EnvironmentFiles[], opts: WriteOptions = {}): { results: WriteResult[]; removed: { env: string; files: string[] }[] } {
-  const { remove = [], io = realIo, beforeSwap } = opts;
-  // 1. Refusals: names, paths, duplicates — of every environment, before any change.
-  const names = new Set<string>();
-  for (const { env, files } of envs) {
-    checkEnvironment(renderedRoot, env, withManifest(env, files));
-    if (names.has(env)) throw new Error(`environment ${env} is written twice`);
-    names.add(env);
-  }
-  for (const env of remove) {
-    envDir(renderedRoot, env);
-    if (names.has(env)) throw new Error(`environment ${env} is both written and removed`);
-  }
+/** One environment checked, compared and (when changed) built aside, ready to swap in. */
+export interface StagedEnvironment {
+  env: string;
+  result: WriteResult;
+  /** Whether the tree changes (a temporary tree was built). */
+  changed: boolean;
+  /** sha256 of the manifest written (what the incremental state records). */
+  manifestSha256: string;
+}
+
+const tmpOf = (renderedRoot: string, env: string): string => join(renderedRoot, `${TMP_PREFIX}${env}-${process.pid}`);
+const oldOf = (renderedRoot: string, env: string): string => join(renderedRoot, `${OLD_PREFIX}${env}-${process.pid}`);
+
+/** Make rendered/ ready for staging: create it and finish or undo what a killed run left. Once per run, before the first stage. */
+export function prepareStaging(renderedRoot: string): void {
   mkdirSync(renderedRoot, { recursive: true });
   recover(renderedRoot);
-  const plans = envs.map(({ env, files }) => {
-    const plan = planEnvironment(renderedRoot, env, files);
+}
+
+/**
+ * Check one environment's files (names, paths, duplicates), compare them with its tree and, when
+ * anything changed, build the new tree aside (rendered/.odp-tmp-<env>-<pid>): unchanged files are
+ * hard-linked. rendered/<env> itself is untouched until commitStaged; discardStaged removes the
+ * temporary tree. Called as soon as an environment renders (in a worker thread too), so a run holds
+ * one environment's files at a time.
+ */
+export function stageEnvironment(renderedRoot: string, env: string, rendered: readonly FinalFile[], io: WriterIo = realIo): StagedEnvironment {
+  return timed('write', () => {
+    const files = withManifest(env, rendered);
+    checkEnvironment(renderedRoot, env, files);
+    const plan = planFiles(renderedRoot, env, files);
     const result: WriteResult = { env, written: [...plan.stale, ...plan.missing].sort(), unchanged: plan.unchanged, removed: plan.extra };
-    return { env, files: withManifest(env, files), plan, result, changed: result.written.length > 0 || result.removed.length > 0 };
-  });
-  const removed = remove.map((env) => ({ env, files: listFiles(envDir(renderedRoot, env)) })).filter((r) => r.files.length > 0 || existsSync(envDir(renderedRoot, r.env)));
-  const tmpOf = (env: string): string => join(renderedRoot, `${TMP_PREFIX}${env}-${process.pid}`);
-  const oldOf = (env: string): string => join(renderedRoot, `${OLD_PREFIX}${env}-${process.pid}`);
-  const staged = plans.filter((p) => p.changed);
-  // 2. Build every changed tree aside.
-  try {
-    for (const { env, files, plan } of staged) {
-      const dir = envDir(renderedRoot, env);
-      const tmp = tmpOf(env);
-      rmSync(tmp, { recursive: true, force: true });
+    const changed = result.written.length > 0 || result.removed.length > 0;
+    const manifestSha256 = sha256(files[files.length - 1]!.content);
+    if (!changed) return { env, result, changed, manifestSha256 };
+    const dir = envDir(renderedRoot, env);
+    const tmp = tmpOf(renderedRoot, env);
+    rmSync(tmp, { recursive: true, force: true });
+    try {
       const unchanged = new Set(plan.unchanged);
       for (const f of files) {
         const target = safeJoin(tmp, f.path);
@@ -189,40 +203,113 @@ export function writeEnvironments(renderedRoot: string, envs: readonly Environme
         }
         io.writeFile(target, f.content);
       }
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
     }
+    return { env, result, changed, manifestSha256 };
+  });
+}
+
+/** Remove the temporary trees of staged environments (a run that fails before commitStaged). */
+export function discardStaged(renderedRoot: string, staged: readonly { env: string; changed: boolean }[]): void {
+  for (const s of staged) if (s.changed) rmSync(tmpOf(renderedRoot, s.env), { recursive: true, force: true });
+}
+
+/**
+ * Swap every staged tree in and remove the trees of `remove`, all or nothing: `beforeSwap` runs
+ * first (a throw aborts, nothing swapped); a failure during the swaps puts the trees already
+ * swapped back. The temporary trees are gone afterwards, whatever happened.
+ */
+export function commitStaged(
+  renderedRoot: string,
+  staged: readonly StagedEnvironment[],
+  opts: Omit<WriteOptions, 'remove'> & { remove?: readonly string[] } = {},
+): { results: WriteResult[]; removed: { env: string; files: string[] }[] } {
+  const { remove = [], io = realIo, beforeSwap } = opts;
+  const names = new Set<string>();
+  for (const s of staged) {
+    if (names.has(s.env)) {
+      discardStaged(renderedRoot, staged);
+      throw new Error(`environment ${s.env} is written twice`);
+    }
+    names.add(s.env);
+  }
+  const swapping = staged.filter((s) => s.changed);
+  let removed: { env: string; files: string[] }[];
+  try {
+    for (const env of remove) {
+      envDir(renderedRoot, env);
+      if (names.has(env)) throw new Error(`environment ${env} is both written and removed`);
+    }
+    removed = remove.map((env) => ({ env, files: listFiles(envDir(renderedRoot, env)) })).filter((r) => r.files.length > 0 || existsSync(envDir(renderedRoot, r.env)));
     beforeSwap?.();
   } catch (err) {
-    for (const { env } of staged) rmSync(tmpOf(env), { recursive: true, force: true });
+    discardStaged(renderedRoot, staged);
     throw err;
   }
-  // 3. Swap: each tree aside, the new one in; on failure, undo the swaps done so far.
-  const done: { env: string; hadOld: boolean; hasNew: boolean }[] = [];
+  return timed('write', () => {
+    // Swap: each tree aside, the new one in; on failure, undo the swaps done so far.
+    const done: { env: string; hadOld: boolean; hasNew: boolean }[] = [];
+    try {
+      for (const { env } of swapping) {
+        const dir = envDir(renderedRoot, env);
+        const hadOld = existsSync(dir);
+        if (hadOld) io.rename(dir, oldOf(renderedRoot, env));
+        done.push({ env, hadOld, hasNew: false });
+        io.rename(tmpOf(renderedRoot, env), dir);
+        done[done.length - 1]!.hasNew = true;
+      }
+      for (const { env } of removed) {
+        const dir = envDir(renderedRoot, env);
+        io.rename(dir, oldOf(renderedRoot, env));
+        done.push({ env, hadOld: true, hasNew: false });
+      }
+    } catch (err) {
+      for (const d of [...done].reverse()) {
+        const dir = envDir(renderedRoot, d.env);
+        if (d.hasNew) rmSync(dir, { recursive: true, force: true });
+        if (d.hadOld) renameSync(oldOf(renderedRoot, d.env), dir);
+      }
+      discardStaged(renderedRoot, swapping);
+      recover(renderedRoot);
+      throw err;
+    }
+    for (const d of done) if (d.hadOld) rmSync(oldOf(renderedRoot, d.env), { recursive: true, force: true });
+    return { results: staged.map((s) => s.result), removed };
+  });
+}
+
+/**
+ * Write several environments and remove the trees of others, all or nothing: every path of every
+ * environment is checked and every changed tree is built aside (rendered/.odp-tmp-<env>-<pid>)
+ * before the first swap; a failure while checking or building leaves rendered/ untouched, and a
+ * failure during the swaps puts the trees already swapped back. Nothing in rendered/ changes
+ * unless every environment can be written.
+ */
+export function writeEnvironments(renderedRoot: string, envs: readonly EnvironmentFiles[], opts: WriteOptions = {}): { results: WriteResult[]; removed: { env: string; files: string[] }[] } {
+  const { io = realIo } = opts;
+  // 1. Refusals: names, paths, duplicates — of every environment, before any change.
+  const names = new Set<string>();
+  for (const { env, files } of envs) {
+    checkEnvironment(renderedRoot, env, withManifest(env, files));
+    if (names.has(env)) throw new Error(`environment ${env} is written twice`);
+    names.add(env);
+  }
+  for (const env of opts.remove ?? []) {
+    envDir(renderedRoot, env);
+    if (names.has(env)) throw new Error(`environment ${env} is both written and removed`);
+  }
+  prepareStaging(renderedRoot);
+  // 2. Build every changed tree aside, 3. swap them in.
+  const staged: StagedEnvironment[] = [];
   try {
-    for (const { env } of staged) {
-      const dir = envDir(renderedRoot, env);
-      const hadOld = existsSync(dir);
-      if (hadOld) io.rename(dir, oldOf(env));
-      done.push({ env, hadOld, hasNew: false });
-      io.rename(tmpOf(env), dir);
-      done[done.length - 1]!.hasNew = true;
-    }
-    for (const { env } of removed) {
-      const dir = envDir(renderedRoot, env);
-      io.rename(dir, oldOf(env));
-      done.push({ env, hadOld: true, hasNew: false });
-    }
+    for (const { env, files } of envs) staged.push(stageEnvironment(renderedRoot, env, files, io));
   } catch (err) {
-    for (const d of [...done].reverse()) {
-      const dir = envDir(renderedRoot, d.env);
-      if (d.hasNew) rmSync(dir, { recursive: true, force: true });
-      if (d.hadOld) renameSync(oldOf(d.env), dir);
-    }
-    for (const { env } of staged) rmSync(tmpOf(env), { recursive: true, force: true });
-    recover(renderedRoot);
+    discardStaged(renderedRoot, staged);
     throw err;
   }
-  for (const d of done) if (d.hadOld) rmSync(oldOf(d.env), { recursive: true, force: true });
-  return { results: plans.map((p) => p.result), removed };
+  return commitStaged(renderedRoot, staged, opts);
 }
 
 export function writeEnvironment(renderedRoot: string, env: string, files: readonly FinalFile[]): WriteResult {

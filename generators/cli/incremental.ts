@@ -1,0 +1,49 @@
+/**
+ * Which environments a synth or check run must render, and which it may skip: an environment is
+ * skipped when the incremental state (rendered/.odp-state.json, see write/state.ts) recorded a
+ * render under the same generator, from source files with the same contents and the same fleet
+ * relations, and its tree still matches the manifest of that render file by file. `--force`
+ * renders everything. Also reads the fleet, reusing the state's entries for unchanged files, so a
+ * run that renders one environment of a hundred parses one.
+ */
+import type { SourceFiles } from '../load/loader.js';
+import { listEnvironmentNames } from '../load/loader.js';
+import { fleetIndex, fleetRelations, type FleetIndex } from '../model/fleet.js';
+import { timed } from '../lib/timing.js';
+import { environmentKey, sameSources, verifyTree, type EnvironmentState, type IncrementalState } from '../write/state.js';
+
+export interface RunPlan {
+  fleet: FleetIndex;
+  /** Environments to render, in order. */
+  render: string[];
+  /** Environments skipped, with the state entry that vouches for their tree. */
+  skipped: Map<string, EnvironmentState>;
+}
+
+export function planRun(renderedRoot: string, sources: SourceFiles, names: readonly string[], generator: string, state: IncrementalState, force: boolean): RunPlan {
+  return timed('load', () => {
+    const unchanged = new Map<string, EnvironmentState>();
+    if (!force) for (const name of listEnvironmentNames(sources)) {
+      const entry = state.environments[name];
+      if (entry && sameSources(sources, entry.sources)) unchanged.set(name, entry);
+    }
+    const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
+    const render: string[] = [];
+    const skipped = new Map<string, EnvironmentState>();
+    for (const name of names) {
+      const entry = unchanged.get(name);
+      if (entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) && verifyTree(renderedRoot, name, entry.manifest)) skipped.set(name, entry);
+      else render.push(name);
+    }
+    return { fleet, render, skipped };
+  });
+}
+
+/** The state after a successful synth: rendered entries replaced, skipped and unrequested ones kept, deleted environments dropped. */
+export function nextState(state: IncrementalState, sources: SourceFiles, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
+  const existing = new Set(listEnvironmentNames(sources));
+  const environments: Record<string, EnvironmentState> = {};
+  for (const [name, entry] of Object.entries(state.environments)) if (existing.has(name)) environments[name] = entry;
+  for (const [name, entry] of rendered) environments[name] = entry;
+  return { ...state, environments };
+}

@@ -1,0 +1,104 @@
+/**
+ * Run processEnvironment over many environments: in the main thread, or in N worker threads
+ * (render-worker.ts) that each take the next environment when done with one. Workers pay a start-up
+ * (loading the generator's modules again), so the default (`--jobs` unset) uses them only when
+ * there are enough environments to render; `--jobs 1` never does.
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { addPhaseTimes, phaseTimes, zeroPhaseTimes, type PhaseTimes } from '../lib/timing.js';
+import { UsageError } from '../validate/diagnostics.js';
+import { processEnvironment, type EnvOutcome, type WorkContext } from './work.js';
+
+/** With `--jobs` unset, environments to render below which the main thread alone is faster. */
+export const AUTO_WORKERS_FROM = 12;
+
+export function parseJobs(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs ${String(v)}: expected a whole number of worker threads from 1 to 256`);
+  return n;
+}
+
+/** How many threads render `count` environments: `jobs` as given, else the cores when there are enough. */
+export function threadsFor(count: number, jobs: number | undefined): number {
+  const cores = availableParallelism();
+  if (jobs === undefined) return count >= AUTO_WORKERS_FROM ? Math.min(cores, Math.ceil(count / 4)) : 1;
+  return Math.max(1, Math.min(jobs, count));
+}
+
+export interface WorkResult {
+  outcomes: EnvOutcome[];
+  /** Time per phase, summed over the threads (CPU-side, not wall time). */
+  times: PhaseTimes;
+  threads: number;
+}
+
+/** The worker's entry next to this module: TypeScript under tsx/vitest, JavaScript when built. */
+function workerScript(): { url: URL; ts: boolean } {
+  const ts = import.meta.url.endsWith('.ts');
+  return { url: new URL(ts ? './render-worker.ts' : './render-worker.js', import.meta.url), ts };
+}
+
+function startWorker(ctx: WorkContext): Worker {
+  const data = { root: ctx.root, generator: ctx.generator, mode: ctx.mode, sources: [...ctx.sources], fleet: [...ctx.fleet] };
+  const { url, ts } = workerScript();
+  if (!ts) return new Worker(url, { workerData: data });
+  // TypeScript sources: the worker registers tsx's loader itself, then imports its entry.
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: data });
+}
+
+export async function processEnvironments(names: readonly string[], ctx: WorkContext, jobs: number | undefined): Promise<WorkResult> {
+  const injected = ctx.render !== undefined || ctx.io !== undefined;
+  const threads = injected ? 1 : threadsFor(names.length, jobs);
+  if (threads <= 1) {
+    const before = phaseTimes();
+    const outcomes = names.map((n) => processEnvironment(n, ctx));
+    const after = phaseTimes();
+    const times = zeroPhaseTimes();
+    for (const k of Object.keys(times) as (keyof PhaseTimes)[]) times[k] = after[k] - before[k];
+    return { outcomes, times, threads: 1 };
+  }
+  const queue = [...names];
+  const outcomes: EnvOutcome[] = [];
+  const times = zeroPhaseTimes();
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let running = threads;
+      for (let i = 0; i < threads; i++) {
+        const w = startWorker(ctx);
+        workers.push(w);
+        const next = (): void => {
+          const name = queue.shift();
+          w.postMessage(name === undefined ? { type: 'stop' } : { type: 'env', name });
+        };
+        w.on('message', (m: { type: 'ready' } | { type: 'done'; outcome: EnvOutcome } | { type: 'stopped'; times: PhaseTimes } | { type: 'failed'; message: string; stack?: string }) => {
+          if (m.type === 'ready') next();
+          else if (m.type === 'done') {
+            outcomes.push(m.outcome);
+            next();
+          } else if (m.type === 'stopped') {
+            addPhaseTimes(times, m.times);
+            if (--running === 0) resolve();
+          } else {
+            const err = new Error(m.message);
+            if (m.stack) err.stack = m.stack;
+            reject(err);
+          }
+        });
+        w.on('error', reject);
+        w.on('exit', (code) => {
+          if (code !== 0) reject(new Error(`a render worker exited with code ${code}`));
+        });
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  outcomes.sort((a, b) => names.indexOf(a.env) - names.indexOf(b.env));
+  return { outcomes, times, threads };
+}

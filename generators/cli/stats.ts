@@ -1,0 +1,20 @@
+/**
+ * Figures of a run for `npm run bench`: when ODP_STATS_FILE is set, a command writes there, as JSON,
+ * how many environments it rendered and skipped, its threads, the time per phase and the process's
+ * peak resident memory. Nothing otherwise.
+ */
+import { writeFileSync } from 'node:fs';
+import type { PhaseTimes } from '../lib/timing.js';
+
+export interface RunStats {
+  rendered: number;
+  skipped: number;
+  threads: number;
+  times: PhaseTimes;
+}
+
+export function writeStats(stats: RunStats): void {
+  const file = process.env.ODP_STATS_FILE;
+  if (!file) return;
+  writeFileSync(file, JSON.stringify({ ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
+}

@@ -1,0 +1,86 @@
+/**
+ * One environment's work in a synth or check run, the same in the main thread and in a worker
+ * (render-worker.ts): prepare (load, validate, model) and render it, then stage its tree aside
+ * (synth) or compare it with rendered/ (check). Returns data only: diagnostics, the staged tree's
+ * summary or the findings, and the incremental state entry of a successful render.
+ */
+import { join } from 'node:path';
+import type { SourceFiles } from '../load/loader.js';
+import { lockFile } from '../ssm/lock.js';
+import { fleetRelations, type FleetIndex } from '../model/fleet.js';
+import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
+import type { FinalFile } from '../render/header.js';
+import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
+import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
+import { environmentKey, hashSources, type EnvironmentState } from '../write/state.js';
+import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
+import { readFileSync } from 'node:fs';
+
+export type WorkMode = 'synth' | 'check';
+
+export interface WorkContext {
+  root: string;
+  sources: SourceFiles;
+  fleet: FleetIndex;
+  generator: string;
+  mode: WorkMode;
+  /** Tests inject these (then the run stays in the main thread). */
+  render?: (p: PreparedEnvironment) => FinalFile[];
+  io?: WriterIo;
+}
+
+export interface EnvOutcome {
+  env: string;
+  diagnostics: Diagnostic[];
+  acknowledged: number;
+  /** synth: the tree built aside (undefined when the environment did not prepare). */
+  staged?: StagedEnvironment;
+  /** check: stale, missing, extra and manifest findings. */
+  findings?: string[];
+  /** check: files compared (the manifest included). */
+  files?: number;
+  /** What the incremental state records for a successful render. */
+  state?: EnvironmentState;
+}
+
+export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
+  const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet });
+  const base = { env: name, diagnostics: r.diagnostics, acknowledged: r.acknowledged ?? 0 };
+  if (!r.prepared || hasErrors(r.diagnostics)) return base;
+  const files = (ctx.render ?? renderEnvironment)(r.prepared);
+  const sources = hashSources(ctx.sources, [...r.prepared.resolved.files, lockFile(name)]);
+  const entry = (manifest: string, count: number): EnvironmentState => ({
+    key: environmentKey(ctx.generator, sources, fleetRelations(ctx.fleet, name)),
+    sources,
+    fleet: ctx.fleet.get(name) ?? null,
+    manifest,
+    warnings: r.diagnostics,
+    acknowledged: r.acknowledged ?? 0,
+    files: count,
+  });
+  const renderedRoot = join(ctx.root, RENDERED_DIR);
+  if (ctx.mode === 'synth') {
+    const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
+    return { ...base, staged, state: entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length) };
+  }
+  return { ...base, ...compareTree(renderedRoot, name, files) };
+}
+
+/** check: how rendered/<env> differs from a fresh render, each stale file with why. */
+export function compareTree(renderedRoot: string, env: string, files: readonly FinalFile[]): { findings: string[]; files: number } {
+  const dir = join(renderedRoot, env);
+  const own = new Map(listFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  const manifestText = own.get(PROVENANCE_FILE);
+  const committed = manifestText === undefined ? undefined : parseManifest(manifestText);
+  const plan = planEnvironment(renderedRoot, env, files);
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const findings: string[] = [];
+  for (const f of plan.stale) {
+    const why = byPath.has(f) ? staleReason(committed, byPath.get(f)!) : '';
+    findings.push(`stale    ${RENDERED_DIR}/${env}/${f}${why ? `  (${why})` : ''}`);
+  }
+  for (const f of plan.missing) findings.push(`missing  ${RENDERED_DIR}/${env}/${f}`);
+  for (const f of plan.extra) findings.push(`extra    ${RENDERED_DIR}/${env}/${f}`);
+  if (own.size > 0) for (const d of manifestDisagreements(manifestText, own)) findings.push(`manifest ${RENDERED_DIR}/${env}/${PROVENANCE_FILE}: ${d}`);
+  return { findings, files: files.length + 1 };
+}

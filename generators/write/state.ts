@@ -1,0 +1,120 @@
+/**
+ * The incremental state: rendered/.odp-state.json (git-ignored, like the writer's temporary trees),
+ * what the last synth rendered for each environment: a key over the generator, the environment's
+ * source files and the fleet relations it depends on, the sha256 of the provenance manifest it
+ * wrote, and the warnings it reported. synth and check skip an environment whose key is unchanged
+ * and whose tree still matches that manifest, file by file (verifyTree); anything else is rendered.
+ * A missing, corrupt or foreign state only means "render everything" (a clean clone, CI).
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson, sha256 } from '../lib/hash.js';
+import type { FleetEntry } from '../model/fleet.js';
+import type { SourceFiles } from '../load/loader.js';
+import type { Diagnostic } from '../validate/diagnostics.js';
+import { parseManifest, PROVENANCE_FILE } from './provenance.js';
+
+export const STATE_FILE = '.odp-state.json';
+const STATE_FORMAT = 1;
+
+export interface EnvironmentState {
+  /** sha256 over the generator, `sources` and the fleet relations (environmentKey). */
+  key: string;
+  /** Every file the environment was made from (its file, its bases, its SSM lock) → sha256 of its text, '' when absent. */
+  sources: Record<string, string>;
+  /** The environment's part of the fleet, reused while `sources` are unchanged. */
+  fleet: FleetEntry | null;
+  /** sha256 of the rendered/<env>/.provenance.json written. */
+  manifest: string;
+  /** Warnings the render reported, replayed when it is skipped. */
+  warnings: Diagnostic[];
+  acknowledged: number;
+  /** Files in the tree, the manifest included. */
+  files: number;
+}
+
+export interface IncrementalState {
+  format: number;
+  generator: string;
+  environments: Record<string, EnvironmentState>;
+}
+
+export const emptyState = (generator: string): IncrementalState => ({ format: STATE_FORMAT, generator, environments: {} });
+
+/** The state of the last synth, or an empty one when there is none or it was made by another generator. */
+export function readState(renderedRoot: string, generator: string): IncrementalState {
+  try {
+    const s = JSON.parse(readFileSync(join(renderedRoot, STATE_FILE), 'utf8')) as IncrementalState;
+    if (s.format !== STATE_FORMAT || s.generator !== generator || typeof s.environments !== 'object' || s.environments === null) return emptyState(generator);
+    return s;
+  } catch {
+    return emptyState(generator);
+  }
+}
+
+/** Write the state (a cache: a failure to write it is ignored, the next run renders more). */
+export function writeState(renderedRoot: string, state: IncrementalState): void {
+  const file = join(renderedRoot, STATE_FILE);
+  const tmp = `${file}.${process.pid}`;
+  try {
+    writeFileSync(tmp, JSON.stringify(state) + '\n', 'utf8');
+    renameSync(tmp, file);
+  } catch {
+    // read-only checkout, full disk: the next run renders everything
+  }
+}
+
+/** sha256 of each file's current text ('' when absent). */
+export function hashSources(sources: SourceFiles, paths: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of [...paths].sort()) {
+    const text = sources.get(p);
+    out[p] = text === undefined ? '' : sha256(text);
+  }
+  return out;
+}
+
+export function sameSources(sources: SourceFiles, recorded: Record<string, string>): boolean {
+  return Object.entries(recorded).every(([p, h]) => {
+    const text = sources.get(p);
+    return (text === undefined ? '' : sha256(text)) === h;
+  });
+}
+
+export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown): string {
+  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations }));
+}
+
+function listTree(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory()) out.push(...listTree(dir, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/**
+ * Whether rendered/<env> is exactly the tree whose manifest has sha256 `manifestSha256`: the
+ * manifest matches, the tree holds exactly the files it lists, and each file matches its hash.
+ */
+export function verifyTree(renderedRoot: string, env: string, manifestSha256: string): boolean {
+  const dir = join(renderedRoot, env);
+  try {
+    if (!existsSync(dir)) return false;
+    const text = readFileSync(join(dir, PROVENANCE_FILE), 'utf8');
+    if (sha256(text) !== manifestSha256) return false;
+    const m = parseManifest(text);
+    if (!m) return false;
+    const files = listTree(dir).filter((f) => f !== PROVENANCE_FILE);
+    if (files.length !== Object.keys(m.files).length) return false;
+    for (const f of files) {
+      const entry = m.files[f];
+      if (!entry || sha256(readFileSync(join(dir, f))) !== entry.sha256) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
