@@ -29,7 +29,7 @@ Options:
   --force      render every environment
   --jobs N     render in N worker threads (default: the cores, from 12 environments to render)`;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
   const jobs = parseJobs(values.jobs);

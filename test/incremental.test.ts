@@ -1,0 +1,221 @@
+/**
+ * Incremental synth and check: an environment whose sources, fleet relations and generator are
+ * unchanged, and whose tree still matches its manifest, is verified instead of rendered; any other
+ * change renders it; `--force` renders everything. Whatever is skipped, the tree is byte for byte
+ * what a full render writes.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main as synthMain } from '../generators/cli/synth.js';
+import { main as checkMain } from '../generators/cli/check.js';
+import { generatorFingerprint } from '../generators/lib/fingerprint.js';
+import { PROJECT_ROOT } from '../generators/cli/common.js';
+import { readState, STATE_FILE, verifyTree } from '../generators/write/state.js';
+import { listFiles } from '../generators/write/writer.js';
+import { FIXTURES } from './helpers.js';
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let root: string;
+const envText = (name: string, workers = 1, extra = ''): string =>
+  `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: ${workers} }\n${extra}`;
+
+function addEnv(name: string, text = envText(name)): void {
+  writeFileSync(join(root, 'environments', `${name}.yaml`), text);
+  cpSync(join(FIXTURES, '_fixture.ssm.lock.json'), join(root, 'environments', `${name}.ssm.lock.json`));
+}
+
+/** The rendered tree, without the state file. */
+const tree = (r = root): Map<string, string> => new Map(listFiles(join(r, 'rendered')).filter((f) => f !== STATE_FILE).map((f) => [f, readFileSync(join(r, 'rendered', f), 'utf8')]));
+
+async function synth(...args: string[]): Promise<string> {
+  let out = '';
+  const code = await synthMain(['--root', root, ...args], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: (t) => (out += t) });
+  expect(code).toBe(0);
+  return out;
+}
+
+/** check in this process: its summary line, and whether it found anything. */
+async function check(...args: string[]): Promise<{ summary: string; findings: string; failed: boolean }> {
+  let summary = '';
+  let findings = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((summary += String(t)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((findings += String(t)), true));
+  let failed = false;
+  try {
+    await checkMain(['--root', root, ...args]);
+  } catch {
+    failed = true;
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return { summary, findings, failed };
+}
+
+/** A full render of the same sources into a fresh repository (no state): what the tree must equal. */
+async function fullRender(): Promise<Map<string, string>> {
+  const other = mkdtempSync(join(tmpdir(), 'odp-incr-full-'));
+  cpSync(join(root, 'environments'), join(other, 'environments'), { recursive: true });
+  await synthMain(['--root', other], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} });
+  const t = tree(other);
+  rmSync(other, { recursive: true, force: true });
+  return t;
+}
+
+const notRendered = (out: string): number => Number(/; (\d+) of \d+ not rendered/.exec(out)?.[1] ?? 0);
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'odp-incr-'));
+  mkdirSync(join(root, 'environments'));
+  cpSync(join(FIXTURES, '_fixture.yaml'), join(root, 'environments', '_fixture.yaml'));
+  for (const e of ['alpha', 'beta', 'gamma']) addEnv(e);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('incremental synth', () => {
+  it('renders everything the first time, nothing the second, and the tree stays byte for byte', async () => {
+    expect(notRendered(await synth())).toBe(0);
+    const first = tree();
+    const again = await synth();
+    expect(again).toMatch(/^synth: 3 environments, \d+ files: 0 written, \d+ unchanged, 0 removed; 3 of 3 not rendered: inputs, lock and generator unchanged, tree verified \(--force renders them\)/);
+    expect(tree()).toStrictEqual(first);
+    expect(notRendered(await synth('--force'))).toBe(0);
+    expect(tree()).toStrictEqual(first);
+  });
+
+  it('a changed environment file renders that environment only, to what a full render writes', async () => {
+    await synth();
+    addEnv('beta', envText('beta', 3));
+    const out = await synth();
+    expect(notRendered(out)).toBe(2);
+    expect(out).toMatch(/: [1-9]\d* written/);
+    expect(tree()).toStrictEqual(await fullRender());
+  });
+
+  it('a changed base renders every environment extending it; a changed lock renders its environment', async () => {
+    await synth();
+    const base = join(root, 'environments', '_fixture.yaml');
+    writeFileSync(base, readFileSync(base, 'utf8') + '\n# a comment changes the file, so its environments render again\n');
+    expect(notRendered(await synth())).toBe(0);
+    const lock = join(root, 'environments', 'gamma.ssm.lock.json');
+    writeFileSync(lock, readFileSync(lock, 'utf8').replace(/\n$/, '\n\n'));
+    expect(notRendered(await synth())).toBe(2);
+  });
+
+  it('an edited, deleted or added file in a tree renders that environment again and repairs it', async () => {
+    await synth();
+    const first = tree();
+    writeFileSync(join(root, 'rendered', 'alpha', 'README.md'), 'edited by hand\n');
+    expect(notRendered(await synth())).toBe(2);
+    rmSync(join(root, 'rendered', 'beta', 'README.md'));
+    expect(notRendered(await synth())).toBe(2);
+    writeFileSync(join(root, 'rendered', 'gamma', 'stray.yaml'), 'a: 1\n');
+    expect(notRendered(await synth())).toBe(2);
+    expect(tree()).toStrictEqual(first);
+  });
+
+  it('adding an environment renders only it; deleting one removes its tree and its state', async () => {
+    await synth();
+    addEnv('delta');
+    expect(notRendered(await synth())).toBe(3);
+    rmSync(join(root, 'environments', 'delta.yaml'));
+    const out = await synth();
+    expect(out).toContain('trees of delta removed');
+    expect(readdirSync(join(root, 'rendered')).filter((e) => !e.startsWith('.'))).toStrictEqual(['alpha', 'beta', 'gamma']);
+    expect(Object.keys(readState(join(root, 'rendered'), generatorFingerprint(PROJECT_ROOT)).environments).sort()).toStrictEqual(['alpha', 'beta', 'gamma']);
+  });
+
+  it('a state made by another generator, or a corrupt one, renders everything', async () => {
+    await synth();
+    const file = join(root, 'rendered', STATE_FILE);
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { generator: string };
+    writeFileSync(file, JSON.stringify({ ...state, generator: 'another' }));
+    expect(notRendered(await synth())).toBe(0);
+    writeFileSync(file, '{ not json');
+    expect(notRendered(await synth())).toBe(0);
+    expect(notRendered(await synth())).toBe(3);
+  });
+
+  it('warnings of skipped environments are still reported', async () => {
+    addEnv('beta', envText('beta').replace('# yaml-language-server: $schema=../schemas/environment.schema.json\n', ''));
+    await synth();
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let printed = '';
+    try {
+      expect(notRendered(await synth())).toBe(3);
+      printed = err.mock.calls.map((c) => String(c[0])).join('');
+    } finally {
+      err.mockRestore();
+    }
+    expect(printed).toMatch(/^environments\/beta\.yaml:1:1 {2}.*warning: the file does not start with the yaml-language-server schema comment/m);
+  });
+
+  it('--jobs 2 renders in worker threads to the same tree', async () => {
+    await synth('--jobs', '1');
+    const one = tree();
+    rmSync(join(root, 'rendered'), { recursive: true, force: true });
+    const out = await synth('--jobs', '2');
+    expect(out).toMatch(/; 2 threads \(/);
+    expect(tree()).toStrictEqual(one);
+  });
+
+  it('--jobs must be a whole number', async () => {
+    await expect(synthMain(['--root', root, '--jobs', 'many'], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} })).rejects.toThrow(/--jobs many: expected a whole number of worker threads/);
+  });
+});
+
+describe('incremental synth across a hub', () => {
+  beforeEach(() => {
+    for (const f of ['fleet-a', 'fleet-b']) addEnv(f, readFileSync(join(FIXTURES, 'valid', 'hub.fleet', `${f}.yaml`), 'utf8'));
+    addEnv('hub', readFileSync(join(FIXTURES, 'valid', 'hub.yaml'), 'utf8'));
+  });
+
+  it('a change in what the hub manages renders the hub and the environments it gains or loses, nobody else', async () => {
+    await synth();
+    const hub = join(root, 'environments', 'hub.yaml');
+    const text = readFileSync(hub, 'utf8');
+    expect(text).toMatch(/manages: \[fleet-a, fleet-b\]|- fleet-b/);
+    writeFileSync(hub, text.includes('manages: [fleet-a, fleet-b]') ? text.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a]') : text.replace(/\n\s*- fleet-b/, ''));
+    const out = await synth();
+    // hub and fleet-b render (fleet-b is standalone now); alpha, beta, gamma and fleet-a do not.
+    expect(notRendered(out)).toBe(4);
+    expect(tree()).toStrictEqual(await fullRender());
+  });
+});
+
+describe('incremental check', () => {
+  it('verifies unchanged environments without rendering, and still finds an edited file', async () => {
+    await synth();
+    const ok = await check();
+    expect(ok.failed).toBe(false);
+    expect(ok.summary).toMatch(/^check: 3 environments, \d+ files: rendered\/ is up to date \(3 of 3 verified against the last synth's manifests, not rendered; --force renders them\)/);
+    writeFileSync(join(root, 'rendered', 'alpha', 'README.md'), 'edited by hand\n');
+    const bad = await check();
+    expect(bad.failed).toBe(true);
+    expect(bad.findings).toMatch(/^stale {4}rendered\/alpha\/README\.md {2}\(same inputs: the generator changed, or the file was edited\)$/m);
+    expect(bad.summary).toMatch(/2 of 3 verified/);
+    const forced = await check('--force');
+    expect(forced.failed).toBe(true);
+    expect(forced.summary).not.toMatch(/verified/);
+  });
+
+  it('with no state (a clean clone) renders everything', async () => {
+    await synth();
+    rmSync(join(root, 'rendered', STATE_FILE));
+    const r = await check();
+    expect(r.failed).toBe(false);
+    expect(r.summary).not.toMatch(/verified/);
+  });
+
+  it('verifyTree accepts exactly the tree of the recorded manifest', async () => {
+    await synth();
+    const state = readState(join(root, 'rendered'), generatorFingerprint(PROJECT_ROOT));
+    const sha = state.environments.alpha!.manifest;
+    expect(verifyTree(join(root, 'rendered'), 'alpha', sha)).toBe(true);
+    expect(verifyTree(join(root, 'rendered'), 'alpha', 'f'.repeat(64))).toBe(false);
+    expect(verifyTree(join(root, 'rendered'), 'nope', sha)).toBe(false);
+  });
+});
