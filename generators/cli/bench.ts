@@ -1,24 +1,68 @@
 import { readEnvironmentSources } from '../load/loader.js';
 import { formatBench, runBench } from '../bench/bench.js';
+import { formatProcessBench, runProcessBench, type SynthCommand } from '../bench/process.js';
+import { prepareEnvironment } from '../pipeline.js';
 import { UsageError } from '../validate/diagnostics.js';
 import { parseCommand, run, splitList, summary } from './common.js';
+import { parseJobs } from './jobs.js';
 
-const HELP = `Usage: npm run bench [-- --n 10,100]
+const HELP = `Usage: npm run bench [-- --n 100,1000 --changed-of 100 --in-memory 10 --jobs N]
 
-Scale benchmark: N synthetic environments (copies of prod — its pools, add-ons and workloads —
-with other names and address ranges) rendered in memory through the real pipeline. Prints the time
-per environment next to the floor: a bare node process serializing the same objects with yaml
-(the rendered files parsed back to objects), and their ratio. Writes nothing.`;
+Scale benchmark on synthetic environments: copies of environments/prod.yaml (its pools, add-ons
+and workloads) under other names and address ranges.
+
+1. Whole process (--n, default 100,1000): a scratch repository of N environments on disk, npm run
+   synth run on it as a child process into an empty rendered/, then (--changed-of, default 100)
+   one environment edited and synth again. Prints wall time and peak memory next to the floor (a
+   bare node process serializing the same objects with yaml and writing them), the start-up
+   (node and the imports) and how the rest splits between load, validate, model, render,
+   serialize and write (summed over threads).
+2. In memory (--in-memory, default 10; 0 skips it): prepare and render per environment in this
+   process next to yaml.stringify of the same objects, and their ratio.
+
+Writes nothing in this repository. The 1000-environment row takes minutes on 2 cores.`;
+
+/** synth as a process, run the way this command runs (the TypeScript loader's flags, or the build). */
+function synthCommand(): SynthCommand {
+  const ts = import.meta.url.endsWith('.ts');
+  const entry = new URL(ts ? './synth.ts' : './synth.js', import.meta.url);
+  return { execPath: process.execPath, args: [...process.execArgv, entry.pathname] };
+}
+
+const counts = (v: unknown, def: string): number[] => {
+  const ns = (splitList(v) ?? def.split(',')).map(Number);
+  if (ns.some((n) => !Number.isInteger(n) || n < 0)) throw new UsageError(`${String(v)}: expected whole numbers, e.g. 100,1000`);
+  return ns.filter((n) => n > 0);
+};
 
 async function main(argv: string[]): Promise<number> {
-  const { values, common } = parseCommand(argv, { n: { type: 'string' } }, HELP);
-  const ns = (splitList(values.n) ?? ['10', '100']).map(Number);
-  if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--n ${String(values.n)}: expected positive integers, e.g. 10,100`);
+  const { values, common } = parseCommand(argv, { n: { type: 'string' }, 'changed-of': { type: 'string' }, 'in-memory': { type: 'string' }, jobs: { type: 'string' } }, HELP);
+  const ns = counts(values.n, '100,1000');
+  const changedOf = counts(values['changed-of'], '100')[0];
+  const inMemory = counts(values['in-memory'], '10');
+  const jobs = parseJobs(values.jobs);
   const started = performance.now();
   const sources = readEnvironmentSources(common.root);
-  const rows = ns.map((n) => runBench(common.root, sources, n));
-  process.stdout.write(formatBench(rows));
-  summary('bench', `${rows.map((r) => `N=${r.environments}: ${r.renderMsPerEnv.toFixed(0)} ms per environment, ${r.ratio.toFixed(1)}× the floor`).join('; ')}`, started);
+  const prod = prepareEnvironment('prod', sources);
+  if (!prod.prepared) throw new UsageError('environments/prod.yaml does not validate: the benchmark copies it (run npm run validate)');
+  const parts: string[] = [];
+  const runs = changedOf !== undefined && !ns.includes(changedOf) ? [...ns, changedOf].sort((a, b) => a - b) : ns;
+  if (runs.length > 0) {
+    const rows = runProcessBench(common.root, synthCommand(), prod.prepared.data, runs, { ...(changedOf !== undefined ? { changedOf } : {}), ...(jobs ? { jobs } : {}), template: 'prod', templateOctet: 30 });
+    process.stdout.write(formatProcessBench(rows));
+    const at = (n: number) => rows.find((r) => r.label.startsWith(`${n} environments`));
+    const lo = at(Math.min(...runs));
+    const hi = at(Math.max(...runs));
+    const changed = rows.find((r) => r.label.startsWith('1 changed'));
+    if (lo && hi && lo !== hi) parts.push(`peak memory ${(hi.peakRssBytes / lo.peakRssBytes).toFixed(2)}× from ${lo.environments} to ${hi.environments} environments`);
+    if (changed) parts.push(`${changed.label}: ${(changed.wallMs / 1000).toFixed(2)} s`);
+  }
+  for (const n of inMemory) {
+    const row = runBench(common.root, sources, n);
+    process.stdout.write('\n' + formatBench([row]));
+    parts.push(`in memory N=${n}: ${row.renderMsPerEnv.toFixed(0)} ms per environment, ${row.ratio.toFixed(1)}× the floor`);
+  }
+  summary('bench', parts.join('; ') || 'nothing to run', started);
   return 0;
 }
 

@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
   const skipped = plan.skipped.size > 0 ? ` (${plan.skipped.size} of ${names.length} verified against the last synth's manifests, not rendered; --force renders them)` : '';
   const what = `${plural(names.length, 'environment')}, ${plural(total, 'file')}`;
-  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times });
+  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times, startupMs: started });
   if (lines.length > 0) {
     process.stderr.write(`${lines.join('\n')}\n\nrendered/ is out of date: run npm run synth and commit the result.\n`);
     summary('check', `${what}: ${plural(lines.length, 'finding')}${skipped}`, started);

@@ -1,7 +1,8 @@
 /**
  * Figures of a run for `npm run bench`: when ODP_STATS_FILE is set, a command writes there, as JSON,
  * how many environments it rendered and skipped, its threads, the time per phase and the process's
- * peak resident memory. Nothing otherwise.
+ * peak resident memory, and how long the process took to reach the command (start-up and imports).
+ * Nothing otherwise.
  */
 import { writeFileSync } from 'node:fs';
 import type { PhaseTimes } from '../lib/timing.js';
@@ -11,6 +12,8 @@ export interface RunStats {
   skipped: number;
   threads: number;
   times: PhaseTimes;
+  /** performance.now() when the command's main began: the process's start-up and imports. */
+  startupMs: number;
 }
 
 export function writeStats(stats: RunStats): void {

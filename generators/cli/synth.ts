@@ -148,7 +148,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   const removedTrees = out.removed.length > 0 ? ` (trees of ${out.removed.map((r) => r.env).join(', ')} removed)` : '';
   const skipped = plan.skipped.size > 0 ? `; ${plan.skipped.size} of ${names.length} not rendered: inputs, lock and generator unchanged, tree verified (--force renders them)` : '';
   const threads = work.threads > 1 ? `; ${work.threads} threads` : '';
-  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times });
+  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times, startupMs: started });
   summary('synth', `${plural(names.length, 'environment')}, ${plural(files, 'file')}: ${count.written} written, ${count.unchanged} unchanged, ${count.removed} removed${removedTrees}${skipped}${threads}`, started, deps.stdout);
   return 0;
 }

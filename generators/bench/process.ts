@@ -1,0 +1,140 @@
+/**
+ * The whole-process benchmark: a scratch repository of N synthetic environments (copies of a
+ * template environment, see synthetic.ts) on disk, synth run on it as a child process — start-up,
+ * imports, load, validate, model, render, serialize and write, worker threads included — timed from
+ * outside, with the child's peak resident memory and its split of time by phase (ODP_STATS_FILE).
+ * Next to it the floor: a bare `node` process that serializes the same objects with `yaml` and
+ * writes them. Rows: N environments into an empty rendered/, and "1 changed of N" (one environment
+ * edited after a synth, then synth again). Prints figures; asserts nothing about them.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PHASES, zeroPhaseTimes, type PhaseTimes } from '../lib/timing.js';
+import { RENDERED_DIR } from '../write/writer.js';
+import { syntheticEnvironment } from './synthetic.js';
+
+export interface ProcessRow {
+  label: string;
+  environments: number;
+  rendered: number;
+  skipped: number;
+  threads: number;
+  wallMs: number;
+  peakRssBytes: number;
+  /** Time per phase, summed over threads. */
+  times: PhaseTimes;
+  /** From process start to the command's main: Node's start-up and the imports. */
+  startupMs: number;
+  floorWallMs: number;
+  floorPeakRssBytes: number;
+}
+
+/** How to start the synth command as a process (the same way `npm run synth` does). */
+export interface SynthCommand {
+  execPath: string;
+  args: string[];
+}
+
+/** The floor: bare node, yaml.stringify of every document of the given trees and a write of each file, one environment at a time. */
+const FLOOR_SCRIPT = `
+import { parseAllDocuments, stringify } from 'yaml';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+const [dirs, out] = JSON.parse(process.argv[1]);
+let ms = 0;
+for (const dir of dirs) {
+  const files = [];
+  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else if (/\\.ya?ml$/.test(e.name)) files.push(p); } };
+  walk(dir);
+  const docs = files.map((f) => [relative(dir, f).replaceAll('/', '_'), parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS())]);
+  const t0 = process.hrtime.bigint();
+  mkdirSync(out, { recursive: true });
+  for (const [name, ds] of docs) writeFileSync(join(out, name), ds.map((d) => stringify(d, { version: '1.1', lineWidth: 0 })).join('---\\n'));
+  ms += Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(out, { recursive: true, force: true });
+}
+process.stdout.write(JSON.stringify({ ms, rss: process.resourceUsage().maxRSS * 1024 }));
+`;
+
+/** Wall time of a bare `node` start (the floor's start-up). */
+function nodeStartMs(): number {
+  const t0 = performance.now();
+  execFileSync(process.execPath, ['-e', '0']);
+  return performance.now() - t0;
+}
+
+function floor(projectRoot: string, repo: string, envs: readonly string[]): { wallMs: number; peakRssBytes: number } {
+  const start = nodeStartMs();
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', FLOOR_SCRIPT, JSON.stringify([envs.map((e) => join(repo, RENDERED_DIR, e)), join(repo, '.floor-out')])], { cwd: projectRoot, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = JSON.parse(out) as { ms: number; rss: number };
+  return { wallMs: start + r.ms, peakRssBytes: r.rss };
+}
+
+function runSynth(cmd: SynthCommand, repo: string, extra: string[] = []): Omit<ProcessRow, 'label' | 'environments' | 'floorWallMs' | 'floorPeakRssBytes'> {
+  const stats = join(repo, '.stats.json');
+  rmSync(stats, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(cmd.execPath, [...cmd.args, '--root', repo, ...extra], { encoding: 'utf8', env: { ...process.env, ODP_STATS_FILE: stats, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 1 << 26 });
+  const wallMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`synth failed on the benchmark repository (exit ${r.status}):\n${r.stderr}`);
+  const s = JSON.parse(readFileSync(stats, 'utf8')) as { rendered: number; skipped: number; threads: number; times: PhaseTimes; peakRssBytes: number; startupMs: number };
+  return { rendered: s.rendered, skipped: s.skipped, threads: s.threads, wallMs, peakRssBytes: s.peakRssBytes, startupMs: s.startupMs, times: { ...zeroPhaseTimes(), ...s.times } };
+}
+
+/** A scratch repository with `n` synthetic copies of the template environment's resolved document. */
+export function benchRepository(templateData: Record<string, unknown>, n: number, template: string, templateOctet: number): { repo: string; names: string[] } {
+  const repo = mkdtempSync(join(tmpdir(), 'odp-bench-'));
+  mkdirSync(join(repo, 'environments'));
+  const names: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const s = syntheticEnvironment(templateData, i, template, templateOctet);
+    writeFileSync(join(repo, 'environments', `${s.name}.yaml`), s.text);
+    names.push(s.name);
+  }
+  return { repo, names };
+}
+
+/**
+ * Rows for each N: synth into an empty rendered/; then, for N = `changedOf`, one environment's
+ * file edited and synth again. `jobs` is passed on as --jobs when set.
+ */
+export function runProcessBench(projectRoot: string, cmd: SynthCommand, templateData: Record<string, unknown>, ns: readonly number[], opts: { changedOf?: number; jobs?: number; template: string; templateOctet: number }): ProcessRow[] {
+  const rows: ProcessRow[] = [];
+  const extra = opts.jobs ? ['--jobs', String(opts.jobs)] : [];
+  for (const n of ns) {
+    const { repo, names } = benchRepository(templateData, n, opts.template, opts.templateOctet);
+    try {
+      const cold = runSynth(cmd, repo, extra);
+      const f = floor(projectRoot, repo, names);
+      rows.push({ label: `${n} environments, empty rendered/`, environments: n, ...cold, floorWallMs: f.wallMs, floorPeakRssBytes: f.peakRssBytes });
+      if (n === opts.changedOf) {
+        const file = join(repo, 'environments', `${names[0]}.yaml`);
+        writeFileSync(file, readFileSync(file, 'utf8') + '\n# changed: one environment of the benchmark edited\n');
+        const changed = runSynth(cmd, repo, extra);
+        const f1 = floor(projectRoot, repo, [names[0]!]);
+        rows.push({ label: `1 changed of ${n}`, environments: n, ...changed, floorWallMs: f1.wallMs, floorPeakRssBytes: f1.peakRssBytes });
+      }
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
+export const PROCESS_COLUMNS = ['run', 'rendered', 'skipped', 'threads', 'wall s', 'peak MB', 'floor s', 'floor MB', 'start s', ...PHASES.map((p) => `${p} %`)];
+
+const mb = (b: number): string => (b / (1 << 20)).toFixed(0);
+
+export function formatProcessBench(rows: readonly ProcessRow[]): string {
+  const table = [
+    PROCESS_COLUMNS,
+    ...rows.map((r) => {
+      const total = PHASES.reduce((s, p) => s + r.times[p], 0);
+      return [r.label, String(r.rendered), String(r.skipped), String(r.threads), (r.wallMs / 1000).toFixed(2), mb(r.peakRssBytes), (r.floorWallMs / 1000).toFixed(2), mb(r.floorPeakRssBytes), (r.startupMs / 1000).toFixed(2), ...PHASES.map((p) => (total > 0 ? ((100 * r.times[p]) / total).toFixed(0) : '0'))];
+    }),
+  ];
+  const widths = PROCESS_COLUMNS.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n') + '\n';
+}
