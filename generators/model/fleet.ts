@@ -53,7 +53,8 @@ export function fleetIndex(sources: SourceFiles, known?: (name: string) => Fleet
 
 /**
  * Everything of the fleet that can change how `name` validates and renders: its hub, and for each
- * environment it manages that environment's entry and the other hubs claiming it. Environments
+ * environment it manages that environment's entry and the other hubs claiming it (whole entries, so a
+ * rule comparing any of their fields is covered). Environments
  * outside these relations do not affect it (adding one re-renders nobody).
  */
 export function fleetRelations(fleet: FleetIndex, name: string): unknown {
@@ -63,7 +64,8 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
     entry: fleet.get(t) ?? null,
     claimedBy: [...fleet].filter(([n, e]) => n !== name && e.manages.includes(t)).map(([n]) => n).sort(),
   }));
-  return { self: self ?? null, hub: hubOf(fleet, name) ?? null, targets };
+  const hub = hubOf(fleet, name);
+  return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets };
 }
 
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
