@@ -1,11 +1,10 @@
 /** GPU pools end to end, on environments written inline next to the fixtures (not environments/). */
 import { describe, expect, it } from 'vitest';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
-import { fixtureSources, formatted } from './helpers.js';
+import { prepareInline, renderInline } from './support/inline-env.js';
 
 const CP = `  - name: cp
     role: controlplane
@@ -25,17 +24,8 @@ const gpuPool = (count: number, type = 'g5.xlarge'): string => `  - name: gpu
     taints: [{ key: nvidia.com/gpu, value: present, effect: NoSchedule }]
 `;
 
-function prepare(name: string, body: string) {
-  const { sources } = fixtureSources('valid', 'minimal.yaml');
-  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
-  return prepareEnvironment(name, sources);
-}
-
-function render(name: string, body: string): Map<string, string> {
-  const r = prepare(name, body);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-}
+const prepare = prepareInline;
+const render = (name: string, body: string): Map<string, string> => new Map(renderInline(name, body).files.map((f) => [f.path, f.content]));
 
 const doc = (files: Map<string, string>, path: string): any => parseYamlStream(files.get(path)!)[0];
 const inference = (replicas: number) => `workloads:

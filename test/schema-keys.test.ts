@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { renderModel } from '../generators/render/index.js';
 import { fixtureSources, ROOT } from './helpers.js';
+import { sourcesWith } from './support/inline-env.js';
 
 type Json = Record<string, any>;
 type Seg = string | '[]' | '{}';
@@ -201,10 +202,7 @@ const currentAt = (doc: Json, path: Seg[]): unknown => concrete(doc, path).reduc
 type Outcome = 'changed' | 'refused' | 'unchanged' | 'lacks-context';
 
 function outcome(name: string, doc: Json, baseline: Map<string, string>): Outcome {
-  const { sources } = fixtureSources('valid', 'minimal.yaml');
-  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\n${stringify(doc)}`);
-  sources.set(`environments/${name}.ssm.lock.json`, sources.get('environments/_fixture.ssm.lock.json')!);
-  const r = prepareEnvironment(name, sources);
+  const r = prepareEnvironment(name, sourcesWith(name, stringify(doc)));
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (!r.prepared) return errors.length > 0 && errors.every((d) => d.rule === 'schema.required') ? 'lacks-context' : 'refused';
   // Bodies without the generated headers: a header carries a hash of its inputs, which changes with any key.

@@ -7,8 +7,13 @@ import { fixtureSources, formatted } from '../helpers.js';
 
 /** Sources with environments/<name>.yaml = `name`, `extends: _fixture` and `body`, and the fixture lock. */
 export function inlineSources(name: string, body: string): Map<string, string> {
+  return sourcesWith(name, `name: ${name}\nextends: _fixture\n${body}`);
+}
+
+/** Sources with environments/<name>.yaml = the schema comment and `text` as given, and the fixture lock. */
+export function sourcesWith(name: string, text: string): Map<string, string> {
   const { sources } = fixtureSources('valid', 'minimal.yaml');
-  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+  sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\n${text}`);
   sources.set(`environments/${name}.ssm.lock.json`, sources.get('environments/_fixture.ssm.lock.json')!);
   return sources;
 }
