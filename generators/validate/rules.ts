@@ -14,6 +14,7 @@ import type { EnvironmentInput } from '../model/input.js';
 import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
 import { TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
+import { FLUX_KUBERNETES_MIN, FLUX_VERSION } from '../render/flux/objects.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export interface RuleContext {
@@ -282,7 +283,16 @@ const addons: Rule = ({ input }, report) => {
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
 };
 
-export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons];
+/** The Flux release the FluxInstance pins supports Kubernetes from FLUX_KUBERNETES_MIN on (Talos accepts older ones). */
+const fluxKubernetes: Rule = ({ input }, report) => {
+  if (input.gitops !== 'flux') return;
+  if (minorNumber(input.cluster.kubernetesVersion) < minorNumber(FLUX_KUBERNETES_MIN))
+    report('flux-kubernetes', ['cluster', 'kubernetesVersion'], `Kubernetes ${input.cluster.kubernetesVersion} is older than Flux ${FLUX_VERSION} supports (Kubernetes ${FLUX_KUBERNETES_MIN} or newer)`, {
+      hint: `set kubernetesVersion to ${FLUX_KUBERNETES_MIN} or newer, or deliver this environment with gitops: argocd`,
+    });
+};
+
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, fluxKubernetes, instanceTypes, cidrs, nodeAddresses, iam, addons];
 
 /**
  * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a
