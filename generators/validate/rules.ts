@@ -13,7 +13,7 @@ import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, ty
 import type { EnvironmentInput } from '../model/input.js';
 import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
-import { TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
+import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
 import { FLUX_KUBERNETES_MIN, FLUX_VERSION } from '../render/flux/objects.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
@@ -147,6 +147,13 @@ const versions: Rule = ({ input }, report) => {
         const k = minorNumber(c.kubernetesVersion);
         if (k < minorNumber(range.min) || k > minorNumber(range.max))
           report('talos-kubernetes-compat', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not supported by Talos ${c.talosVersion}`, { hint: `Talos ${minor} supports Kubernetes ${range.min} to ${range.max}` });
+        const newestK8s = KUBERNETES_NEWEST_PATCH[minorOf(c.kubernetesVersion)];
+        if (newestK8s !== undefined && Number(c.kubernetesVersion.split('.')[2]) > newestK8s) {
+          const newest = `${minorOf(c.kubernetesVersion)}.${newestK8s}`;
+          report('kubernetes-release', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not a release this generator lists (the newest listed ${minorOf(c.kubernetesVersion)} patch is ${newest})`, {
+            hint: `did you mean ${newest}? newer patches are added to generators/talos/release.ts`,
+          });
+        }
       }
     }
     if (c.k3sVersion) report('distribution-version', ['cluster', 'k3sVersion'], 'k3sVersion is only used by distribution k3s', { key: true });
