@@ -170,6 +170,8 @@ describe('Flux engine (fixture environment)', () => {
   it('the FluxInstance pins Flux exactly, locks multitenancy down and syncs rendered/<env>/flux; no credentials in the tree', () => {
     const fi = docs(flux, 'flux/flux-instance.yaml')[0]!.obj;
     expect(fi.spec.distribution.version).toBe('2.9.0');
+    // Operator 0.49.0 embeds Flux up to 2.8.7 (flux-operator v0.49.0 config/data/flux/): 2.9.0 installs only from the artifact.
+    expect(fi.spec.distribution.artifact).toBe('oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests');
     expect(fi.spec.cluster.multitenant).toBe(true);
     expect(fi.spec.sync).toStrictEqual({ kind: 'GitRepository', url: 'https://github.com/opendev/odp-gitops.git', ref: 'refs/heads/main', path: './rendered/shop/flux', pullSecret: 'flux-system', interval: '5m' });
     const es = docs(flux, 'manifests/flux-operator/')[0]!.obj;

@@ -10,6 +10,7 @@ import { checkK3sConfigText, checkRenderedK3s } from '../generators/render/k3s/c
 import { mergeArgs } from '../generators/render/k3s/config.js';
 import { checkFlag, K3S_FLAGS } from '../generators/render/k3s/flags.js';
 import { renderK3s } from '../generators/render/k3s/index.js';
+import { k3sReleaseProblem } from '../generators/render/k3s/releases.js';
 import { shQuote } from '../generators/render/k3s/userdata.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
@@ -37,6 +38,22 @@ describe('flag tables', () => {
     expect(checkFlag('server', 'https-listen-port', '6443', dym)?.message).toBe("'https-listen-port' takes an integer");
     expect(checkFlag('server', 'disable', ['traefk'], dym)?.hint).toBe("did you mean 'traefik'?");
     expect(checkFlag('server', 'etcd-s3-timeout', '5m', dym)).toBeUndefined();
+  });
+});
+
+describe('release list', () => {
+  it('accepts the listed patches of each line and nothing before its first or after its newest', () => {
+    // K3s 1.34 starts at v1.34.1+k3s1 (k3s-io/docs v1.34.X.md); 1.35 and 1.36 start at .0.
+    expect(k3sReleaseProblem('v1.34.0+k3s1')).toStrictEqual({ first: 'v1.34.1+k3s1', newest: 'v1.34.6+k3s1' });
+    expect(k3sReleaseProblem('v1.34.1+k3s1')).toBeUndefined();
+    expect(k3sReleaseProblem('v1.34.6+k3s1')).toBeUndefined();
+    expect(k3sReleaseProblem('v1.34.7+k3s1')).toStrictEqual({ newest: 'v1.34.6+k3s1' });
+    expect(k3sReleaseProblem('v1.35.0+k3s1')).toBeUndefined();
+    expect(k3sReleaseProblem('v1.35.0+k3s2')).toStrictEqual({ newest: 'v1.35.9+k3s1' });
+    expect(k3sReleaseProblem('v1.36.0+k3s1')).toBeUndefined();
+    expect(k3sReleaseProblem('v1.36.3+k3s1')).toBeUndefined();
+    expect(k3sReleaseProblem('v1.36.3+k3s2')).toStrictEqual({ newest: 'v1.36.3+k3s1' });
+    expect(k3sReleaseProblem('v1.33.9+k3s1')).toStrictEqual({});
   });
 });
 

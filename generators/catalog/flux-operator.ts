@@ -12,7 +12,10 @@ export const GIT_CREDENTIALS_SECRET = 'flux-system';
  * Chart: ghcr.io/controlplaneio-fluxcd/charts/flux-operator 0.49.0 (../shared/upstream/charts/
  * flux-operator/0.49.0/Chart.yaml: version 0.49.0, appVersion v0.49.0), served from an OCI registry
  * only. values.yaml `installCRDs: true` (default): the chart installs the FluxInstance CRD, hence
- * server-side apply like every CRD-shipping chart.
+ * server-side apply like every CRD-shipping chart. Operator v0.49.0 (2026-05-12) embeds the Flux
+ * distributions up to v2.8.7 (its config/data/flux/); the pinned Flux 2.9.0 (render/flux/objects.ts
+ * FLUX_VERSION) comes from the FluxInstance's distribution.artifact. v0.53.0 is the first operator
+ * that embeds 2.9.0.
  */
 export const fluxOperator: CatalogEntry = {
   name: 'flux-operator',

@@ -57,7 +57,9 @@ const k3sVersions: Rule = ({ input }, report) => {
   const release = k3sReleaseProblem(c.k3sVersion);
   if (release) {
     report('k3s-release', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} is not a release this generator lists (the newest listed v${minor} release is ${release.newest})`, {
-      hint: `did you mean ${release.newest}? newer releases are added to generators/render/k3s/releases.ts`,
+      hint: release.first
+        ? `K3s ${minor} starts at ${release.first} (there is no earlier ${minor} release); did you mean ${release.newest}?`
+        : `did you mean ${release.newest}? newer releases are added to generators/render/k3s/releases.ts`,
     });
     return;
   }

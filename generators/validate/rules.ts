@@ -13,7 +13,8 @@ import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, ty
 import type { EnvironmentInput } from '../model/input.js';
 import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
-import { TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
+import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
+import { FLUX_KUBERNETES_MIN, FLUX_VERSION } from '../render/flux/objects.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export interface RuleContext {
@@ -146,6 +147,13 @@ const versions: Rule = ({ input }, report) => {
         const k = minorNumber(c.kubernetesVersion);
         if (k < minorNumber(range.min) || k > minorNumber(range.max))
           report('talos-kubernetes-compat', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not supported by Talos ${c.talosVersion}`, { hint: `Talos ${minor} supports Kubernetes ${range.min} to ${range.max}` });
+        const newestK8s = KUBERNETES_NEWEST_PATCH[minorOf(c.kubernetesVersion)];
+        if (newestK8s !== undefined && Number(c.kubernetesVersion.split('.')[2]) > newestK8s) {
+          const newest = `${minorOf(c.kubernetesVersion)}.${newestK8s}`;
+          report('kubernetes-release', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not a release this generator lists (the newest listed ${minorOf(c.kubernetesVersion)} patch is ${newest})`, {
+            hint: `did you mean ${newest}? newer patches are added to generators/talos/release.ts`,
+          });
+        }
       }
     }
     if (c.k3sVersion) report('distribution-version', ['cluster', 'k3sVersion'], 'k3sVersion is only used by distribution k3s', { key: true });
@@ -282,7 +290,16 @@ const addons: Rule = ({ input }, report) => {
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
 };
 
-export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons];
+/** The Flux release the FluxInstance pins supports Kubernetes from FLUX_KUBERNETES_MIN on (Talos accepts older ones). */
+const fluxKubernetes: Rule = ({ input }, report) => {
+  if (input.gitops !== 'flux') return;
+  if (minorNumber(input.cluster.kubernetesVersion) < minorNumber(FLUX_KUBERNETES_MIN))
+    report('flux-kubernetes', ['cluster', 'kubernetesVersion'], `Kubernetes ${input.cluster.kubernetesVersion} is older than Flux ${FLUX_VERSION} supports (Kubernetes ${FLUX_KUBERNETES_MIN} or newer)`, {
+      hint: `set kubernetesVersion to ${FLUX_KUBERNETES_MIN} or newer, or deliver this environment with gitops: argocd`,
+    });
+};
+
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, fluxKubernetes, instanceTypes, cidrs, nodeAddresses, iam, addons];
 
 /**
  * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a

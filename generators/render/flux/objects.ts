@@ -26,8 +26,17 @@ import type { K8sObject } from '../../catalog/types.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
 
-/** The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0). */
+/**
+ * The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0;
+ * fluxcd/flux2 tag v2.9.0, 2026-06-30). The pinned operator (catalog/flux-operator.ts, v0.49.0)
+ * embeds Flux only up to v2.8.7 (flux-operator v0.49.0 config/data/flux/); it finds v2.9.0 in the
+ * distribution artifact below, which carries every version the newest operator vendored
+ * (config/data/flux/ keeps them all: v0.53.0, the first operator with v2.9.0, through v0.58.1).
+ * Without the artifact this pin does not install.
+ */
 export const FLUX_VERSION = '2.9.0';
+/** The oldest Kubernetes minor FLUX_VERSION supports (fluxcd/flux2 v2.9.0 cmd/flux/check.go kubernetesConstraints ">=1.33.0-0"). */
+export const FLUX_KUBERNETES_MIN = '1.33';
 /** Where the Flux controllers pull their images from (FluxInstance spec.distribution.registry; the upstream distribution). */
 export const FLUX_REGISTRY = 'ghcr.io/fluxcd';
 /** The operator's distribution manifests (spec.distribution.artifact, pattern ^oci://.*$): Flux releases newer than the operator build. */
