@@ -416,10 +416,20 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(readme('fleet-a')).not.toContain('Bootstrap Argo CD');
   });
 
-  it.each(['hub', 'fleet-a'])('%s: the AppProject and Application policies pass', async (env) => {
-    const tree = parseRenderedTree(new Map(files(env).map((f) => [`${env}/${f.path}`, f.content])));
-    const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
+  const fleetTree = () => parseRenderedTree(new Map(['hub', 'fleet-a', 'fleet-b'].flatMap((env) => files(env).map((f) => [`${env}/${f.path}`, f.content] as [string, string]))));
+
+  it('the hub and its managed environments pass validate\'s rendered checks (schemas, the ApplicationSet included; policies)', async () => {
+    const errors = (await checkRenderedTree(fleetTree())).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
     expect(errors).toStrictEqual([]);
+  });
+
+  it('validate refuses the hub\'s ApplicationSet when a managed environment\'s fleet file is not rendered', async () => {
+    const tree = fleetTree();
+    tree.files = tree.files.filter((f) => !(f.env === 'fleet-b' && f.path === 'fleet.yaml'));
+    const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
+    expect(errors).toStrictEqual([
+      "rendered/hub/argocd/applicationset-fleet.yaml:15:19  spec.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
+    ]);
   });
 
   it.skipIf(!existsSync(CRDS))('every Argo CD and External Secrets object of the hub and a managed environment validates strictly against the upstream CRDs, the ApplicationSet included', () => {
