@@ -12,6 +12,10 @@ export interface FleetEntry {
   manages: string[];
   /** The Argo CD namespace (argo-cd add-on's namespace, or the catalog default). */
   argoNamespace: string;
+  /** `git` as written (a hub's ApplicationSet reads its managed environments from there). */
+  git: { repoURL?: string; targetRevision?: string };
+  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there). */
+  aws: { region?: string; accountId?: string };
 }
 
 export type FleetIndex = ReadonlyMap<string, FleetEntry>;
@@ -30,10 +34,15 @@ export function fleetIndex(sources: SourceFiles): FleetIndex {
     const argocd = isRecord(data.argocd) ? data.argocd : {};
     const addons = isRecord(data.addons) ? data.addons : {};
     const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
+    const git = isRecord(data.git) ? data.git : {};
+    const aws = isRecord(data.aws) ? data.aws : {};
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     out.set(name, {
       gitops: typeof data.gitops === 'string' ? data.gitops : 'argocd',
       manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
       argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
+      git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
+      aws: { region: str(aws.region), accountId: str(aws.accountId) },
     });
   }
   indexes.set(sources, out);

@@ -33,4 +33,26 @@ const managedInstall: Rule = ({ env, input, fleet }, report) => {
     report('argocd-managed-install', ['addons', 'argo-cd', 'enabled'], `the hub ${hub.name} manages this environment, so it runs no Argo CD of its own`, { hint: `remove addons.argo-cd, or remove ${env.name} from ${hub.name}'s argocd.manages` });
 };
 
-export const FLEET_RULES: readonly Rule[] = [manages, managedInstall];
+/**
+ * A managed environment is served from the hub's repository and revision: the hub's ApplicationSet
+ * reads rendered/<env>/fleet.yaml with its git generator (the hub's git.repoURL at its
+ * git.targetRevision), and the root Application it creates syncs rendered/<env>/apps and argocd from
+ * there; the environment's own Applications take their values files and manifests from its own
+ * git.repoURL and targetRevision. Another repository is one the hub never reads (nor its AppProjects'
+ * sourceRepos allow), another revision syncs Applications of one commit with values of another.
+ */
+const managedGit: Rule = ({ env, input, fleet }, report) => {
+  const hub = fleet ? hubOf(fleet, env.name) : undefined;
+  const git = hub ? fleet!.get(hub.name)!.git : undefined;
+  if (!hub || !git || (input.gitops ?? 'argocd') !== 'argocd') return;
+  if (git.repoURL !== undefined && input.git.repoURL !== git.repoURL)
+    report('argocd-managed-repo', ['git', 'repoURL'], `the hub ${hub.name} reads this environment's fleet.yaml and Applications from its repository ${git.repoURL}, but its Applications take their values and manifests from ${input.git.repoURL}`, {
+      hint: hintFor(input.git.repoURL, [git.repoURL]) ?? `set git.repoURL: ${git.repoURL} (the hub's)`,
+    });
+  else if (git.targetRevision !== undefined && input.git.targetRevision !== git.targetRevision)
+    report('argocd-managed-revision', ['git', 'targetRevision'], `the hub ${hub.name} syncs this environment's Applications from revision '${git.targetRevision}', but they take their values and manifests from '${input.git.targetRevision}': the two drift apart`, {
+      hint: hintFor(input.git.targetRevision, [git.targetRevision]) ?? `set git.targetRevision: ${git.targetRevision} (the hub's)`,
+    });
+};
+
+export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit];
