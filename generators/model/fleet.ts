@@ -5,6 +5,7 @@
  */
 import { CATALOG } from '../catalog/index.js';
 import { listEnvironmentNames, resolveEnvironment, type SourceFiles } from '../load/loader.js';
+import type { ManagingHub } from './types.js';
 
 export interface FleetEntry {
   gitops: string;
@@ -50,9 +51,9 @@ export function fleetIndex(sources: SourceFiles): FleetIndex {
 }
 
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
-export function hubOf(fleet: FleetIndex, name: string): { name: string; namespace: string } | undefined {
+export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined {
   for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
-    if (hub !== name && e.gitops === 'argocd' && e.manages.includes(name)) return { name: hub, namespace: e.argoNamespace };
+    if (hub !== name && e.gitops === 'argocd' && e.manages.includes(name)) return { name: hub, namespace: e.argoNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '' };
   }
   return undefined;
 }
