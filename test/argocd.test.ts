@@ -17,6 +17,7 @@ import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { clusterSteps } from '../generators/talos/commands.js';
+import { argoCdSections } from '../generators/render/readme/addons.js';
 import { fixtureSources, formatted, prepareExample, renderExample, ROOT, SHARED } from './helpers.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
@@ -485,6 +486,16 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       'argocd app list -l odp.opendev.dev/environment=fleet-b',
     ]);
     expect(readme).not.toContain('## Hub mode');
+  });
+
+  it('the managed runbook with manual syncs: sync the root, then the prefixed Applications wave by wave', () => {
+    const m = prepareEnvironment('fleet-b', sources).prepared!.model;
+    const body = argoCdSections({ ...m, argocd: { ...m.argocd, automated: false } }).find((x) => x.title === 'Bootstrap and join the hub `hub`')!.body;
+    const checks = [...body.matchAll(/```sh\n([\s\S]*?)```/g)].at(-1)![1]!;
+    const synced = [...checks.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!);
+    expect(synced[0]).toBe('fleet-b-root');
+    expect(synced.slice(1).flatMap((l) => l.split(' ')).sort()).toStrictEqual(allAppSpecs(m).map((a) => `fleet-b-${a.name}`).sort());
+    expect([...checks.matchAll(/^argocd app wait (.+) --health --timeout 900$/gm)].map((x) => x[1])).toStrictEqual(synced.slice(1));
   });
 
   it.each(['fleet-a', 'fleet-b'])('%s: Applications target the cluster by name, with hub-unique names and per-environment AppProjects in the hub\'s namespace', (env) => {
