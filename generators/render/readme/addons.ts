@@ -7,7 +7,7 @@ import { BOOTSTRAP_PATH } from '../argocd/bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { ENVIRONMENT_LABEL, projectScopes } from '../argocd/objects.js';
 import { argoContext } from '../argocd/render.js';
-import { APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath } from '../argocd/hub.js';
+import { APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, siblingDir } from '../argocd/hub.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH } from '../argocd/managed.js';
 import { allAppSpecs } from '../argocd/sources.js';
 import type { AppSpec } from '../argocd/spec.js';
@@ -221,7 +221,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     hub: hub.name,
     ns: ctx.argoNamespace,
     dir: m.renderedDir,
-    hubDir: `${m.renderedDir.slice(0, -m.name.length)}${hub.name}`,
+    hubDir: siblingDir(m, hub.name),
     repo: m.git.repoURL,
     revision: m.git.targetRevision,
     env: m.name,
