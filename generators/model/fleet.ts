@@ -15,6 +15,8 @@ export interface FleetEntry {
   argoNamespace: string;
   /** `git` as written (a hub's ApplicationSet reads its managed environments from there). */
   git: { repoURL?: string; targetRevision?: string };
+  /** `cluster.name` (a managed cluster's name in the hub's Argo CD: its Applications' destination.name). */
+  clusterName?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there). */
   aws: { region?: string; accountId?: string };
 }
@@ -36,6 +38,7 @@ export function fleetIndex(sources: SourceFiles): FleetIndex {
     const addons = isRecord(data.addons) ? data.addons : {};
     const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
     const git = isRecord(data.git) ? data.git : {};
+    const cluster = isRecord(data.cluster) ? data.cluster : {};
     const aws = isRecord(data.aws) ? data.aws : {};
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     out.set(name, {
@@ -43,6 +46,7 @@ export function fleetIndex(sources: SourceFiles): FleetIndex {
       manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
       argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
       git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
+      clusterName: str(cluster.name),
       aws: { region: str(aws.region), accountId: str(aws.accountId) },
     });
   }
