@@ -1,5 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { CATALOG } from '../generators/catalog/index.js';
@@ -14,6 +16,8 @@ import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { clusterSteps } from '../generators/talos/commands.js';
+import { argoCdSections } from '../generators/render/readme/addons.js';
 import { fixtureSources, formatted, prepareExample, renderExample, ROOT, SHARED } from './helpers.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
@@ -376,11 +380,122 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(spec.template.spec.sources.map((s: any) => s.path)).toStrictEqual(['{{.path.path}}/apps', '{{.path.path}}/argocd']);
   });
 
-  it('each managed environment renders its fleet file, no Argo CD install, no root Application and no bootstrap', () => {
+  it('each managed environment renders its fleet file and no Argo CD install nor root Application', () => {
     expect(doc('fleet-a', 'fleet.yaml')).toStrictEqual({ environment: 'fleet-a', cluster: { name: 'fleet-a', server: 'https://api.fleet-a.internal:6443' }, renderedDir: 'rendered/fleet-a' });
     const paths = files('fleet-a').map((f) => f.path);
-    expect(paths.filter((p) => p.includes('argo-cd') || p === 'argocd/application-root.yaml' || p.startsWith('argocd/bootstrap/'))).toStrictEqual([]);
+    expect(paths.filter((p) => p.includes('argo-cd') || p === 'argocd/application-root.yaml')).toStrictEqual([]);
+    expect(paths.filter((p) => p.startsWith('argocd/bootstrap/')).sort()).toStrictEqual(['argocd/bootstrap/bootstrap.sh', 'argocd/bootstrap/hub-access.yaml']);
     expect(files('hub').map((f) => f.path)).not.toContain('fleet.yaml');
+  });
+
+  const script = (env: string) => files(env).find((f) => f.path === 'argocd/bootstrap/bootstrap.sh')!.content;
+
+  it.each([
+    ['fleet-a', ['aws-cloud-controller-manager']],
+    ['fleet-b', ['cilium', 'aws-cloud-controller-manager']],
+  ])('%s: its own bootstrap installs the CNI (Cilium) and the cloud controller with the release and values file of the hub\'s Application, and no Argo CD', (env, releases) => {
+    const installs = [...script(env).replace(/\\\n\s*/g, ' ').matchAll(/^helm upgrade --install '([^']+)' .* --values "\$ROOT\/"'([^']+)'/gm)].map((m) => [m[1], m[2]]);
+    expect(installs.map(([r]) => r)).toStrictEqual(releases);
+    for (const [release, values] of installs) {
+      const app = doc(env, `apps/${release}.yaml`);
+      expect(app.metadata.name).toBe(`${env}-${release}`);
+      expect(app.spec.sources[0].helm).toStrictEqual({ releaseName: release, valueFiles: [`$values/${values}`] });
+      expect(files(env).some((f) => `rendered/${env}/${f.path}` === values)).toBe(true);
+    }
+  });
+
+  it('a managed Talos cluster with Cilium: the talosctl commands run the bootstrap script it renders', () => {
+    const r = prepareEnvironment('fleet-b', sources);
+    const step = clusterSteps(r.prepared!.model).find((s) => s.lines.some((l) => l.startsWith('sh ')))!;
+    expect(step.title).toContain("Cilium, the cloud controller and the hub's access (hub manages this cluster)");
+    expect(step.lines[0]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh');
+  });
+
+  it('the managed bootstrap gives the hub a ServiceAccount with a long-lived token, then writes the cluster Secret\'s fields to the hub\'s SSM parameters (run with stub kubectl, helm and aws)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odp-managed-'));
+    try {
+      const bin = join(dir, 'bin');
+      const repo = join(dir, 'repo');
+      mkdirSync(bin);
+      for (const f of files('fleet-b')) {
+        mkdirSync(dirname(join(repo, 'rendered/fleet-b', f.path)), { recursive: true });
+        writeFileSync(join(repo, 'rendered/fleet-b', f.path), f.content);
+      }
+      const log = join(dir, 'log');
+      const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      stub('helm', `echo "helm $*" >>${log}`);
+      // The token Secret as the token controller fills it: data.token and data.ca.crt, base64.
+      stub('kubectl', [
+        `echo "kubectl $*" >>${log}`,
+        'case "$*" in',
+        `  *'{.data.token}'*) printf '%s' "$(printf 'eyJ.tok.en' | base64)" ;;`,
+        `  *'{.data.ca\\.crt}'*) printf '%s' "$(printf 'PEM' | base64)" ;;`,
+        'esac',
+      ].join('\n'));
+      stub('aws', [`echo "aws $*" >>${log}`, 'while [ $# -gt 0 ]; do case "$1" in --name) n=$2 ;; --type) t=$2 ;; --value) v=$2 ;; esac; shift; done', `{ echo "== $n $t"; cat "\${v#file://}"; echo; } >>${join(dir, 'ssm')}`].join('\n'));
+      execFileSync('sh', [join(repo, 'rendered/fleet-b/argocd/bootstrap/bootstrap.sh')], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: 'pipe' });
+      const calls = readFileSync(log, 'utf8').split('\n');
+      expect(calls).toContain(`kubectl apply --server-side --field-manager=argocd-bootstrap -f ${repo}/rendered/fleet-b/argocd/bootstrap/hub-access.yaml`);
+      expect(calls.filter((c) => c.startsWith('aws ')).every((c) => c.includes('--region eu-west-1') && c.includes('--overwrite'))).toBe(true);
+      const written = Object.fromEntries(
+        readFileSync(join(dir, 'ssm'), 'utf8').split('== ').filter(Boolean).map((chunk) => {
+          const [head, ...rest] = chunk.split('\n');
+          return [head, rest.join('\n').trim()];
+        }),
+      );
+      expect(Object.keys(written)).toStrictEqual(['/odp/hub/argocd/clusters/fleet-b/name String', '/odp/hub/argocd/clusters/fleet-b/server String', '/odp/hub/argocd/clusters/fleet-b/config SecureString']);
+      expect(written['/odp/hub/argocd/clusters/fleet-b/name String']).toBe('fleet-b');
+      expect(written['/odp/hub/argocd/clusters/fleet-b/server String']).toBe('https://api.fleet-b.internal:6443');
+      expect(JSON.parse(written['/odp/hub/argocd/clusters/fleet-b/config SecureString']!)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') } });
+      // No credential on a command line: values go through a file.
+      expect(calls.filter((c) => c.includes('eyJ'))).toStrictEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The identity it applies: a ServiceAccount bound to cluster-admin and its token Secret (no data: the cluster fills it).
+    const access = parseYamlStream(files('fleet-b').find((f) => f.path === 'argocd/bootstrap/hub-access.yaml')!.content) as any[];
+    expect(access.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['ServiceAccount/argocd-manager', 'ClusterRoleBinding/argocd-manager-role-binding', 'Secret/argocd-manager-token']);
+    expect([access[1].roleRef.name, access[1].subjects, access[2].type, access[2].metadata.annotations, access[2].data]).toStrictEqual([
+      'cluster-admin', [{ kind: 'ServiceAccount', name: 'argocd-manager', namespace: 'kube-system' }], 'kubernetes.io/service-account-token', { 'kubernetes.io/service-account.name': 'argocd-manager' }, undefined,
+    ]);
+  });
+
+  it('the managed runbook: bootstrap, the SSM parameters with the cluster Secret config, network, and the checks on the hub', () => {
+    const readme = files('fleet-b').find((f) => f.path === 'README.md')!.content;
+    const section = readme.slice(readme.indexOf('## Bootstrap and join the hub `hub`'));
+    expect(section).toContain('- **cilium** `1.18.');
+    expect(section).toContain('(Application `fleet-b-aws-cloud-controller-manager`)');
+    expect(section).toContain('| `/odp/hub/argocd/clusters/fleet-b/name` | String | `fleet-b`:');
+    expect(section).toContain('| `/odp/hub/argocd/clusters/fleet-b/server` | String | `https://api.fleet-b.internal:6443`:');
+    expect(section).toContain('| `/odp/hub/argocd/clusters/fleet-b/config` | SecureString |');
+    const fences = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]!] as const);
+    expect(fences.map(([lang]) => lang)).toStrictEqual(['sh', 'json', 'sh']);
+    expect(fences[0]![1]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh\n');
+    const config = JSON.parse(fences[1]![1]);
+    expect(Object.keys(config)).toStrictEqual(['bearerToken', 'tlsClientConfig']);
+    expect(Object.keys(config.tlsClientConfig)).toStrictEqual(['insecure', 'caData']);
+    expect(config.tlsClientConfig.insecure).toBe(false);
+    expect(section).toContain('must allow TCP 6443 from the hub\'s nodes');
+    expect(fences[2]![1].trim().split('\n')).toStrictEqual([
+      'kubectl -n argocd annotate externalsecret cluster-fleet-b force-sync=$(date +%s) --overwrite',
+      'kubectl -n argocd wait externalsecret/cluster-fleet-b --for=condition=Ready --timeout=5m',
+      'argocd cluster get https://api.fleet-b.internal:6443',
+      "kubectl -n argocd get applicationset fleet -o jsonpath='{.status.conditions}'",
+      'kubectl -n argocd get application fleet-b-root',
+      'argocd app wait fleet-b-root --sync --health --timeout 900',
+      'argocd app list -l odp.opendev.dev/environment=fleet-b',
+    ]);
+    expect(readme).not.toContain('## Hub mode');
+  });
+
+  it('the managed runbook with manual syncs: sync the root, then the prefixed Applications wave by wave', () => {
+    const m = prepareEnvironment('fleet-b', sources).prepared!.model;
+    const body = argoCdSections({ ...m, argocd: { ...m.argocd, automated: false } }).find((x) => x.title === 'Bootstrap and join the hub `hub`')!.body;
+    const checks = [...body.matchAll(/```sh\n([\s\S]*?)```/g)].at(-1)![1]!;
+    const synced = [...checks.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!);
+    expect(synced[0]).toBe('fleet-b-root');
+    expect(synced.slice(1).flatMap((l) => l.split(' ')).sort()).toStrictEqual(allAppSpecs(m).map((a) => `fleet-b-${a.name}`).sort());
+    expect([...checks.matchAll(/^argocd app wait (.+) --health --timeout 900$/gm)].map((x) => x[1])).toStrictEqual(synced.slice(1));
   });
 
   it.each(['fleet-a', 'fleet-b'])('%s: Applications target the cluster by name, with hub-unique names and per-environment AppProjects in the hub\'s namespace', (env) => {
@@ -416,10 +531,20 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(readme('fleet-a')).not.toContain('Bootstrap Argo CD');
   });
 
-  it.each(['hub', 'fleet-a'])('%s: the AppProject and Application policies pass', async (env) => {
-    const tree = parseRenderedTree(new Map(files(env).map((f) => [`${env}/${f.path}`, f.content])));
-    const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
+  const fleetTree = () => parseRenderedTree(new Map(['hub', 'fleet-a', 'fleet-b'].flatMap((env) => files(env).map((f) => [`${env}/${f.path}`, f.content] as [string, string]))));
+
+  it('the hub and its managed environments pass validate\'s rendered checks (schemas, the ApplicationSet included; policies)', async () => {
+    const errors = (await checkRenderedTree(fleetTree())).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
     expect(errors).toStrictEqual([]);
+  });
+
+  it('validate refuses the hub\'s ApplicationSet when a managed environment\'s fleet file is not rendered', async () => {
+    const tree = fleetTree();
+    tree.files = tree.files.filter((f) => !(f.env === 'fleet-b' && f.path === 'fleet.yaml'));
+    const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
+    expect(errors).toStrictEqual([
+      "rendered/hub/argocd/applicationset-fleet.yaml:15:19  spec.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
+    ]);
   });
 
   it.skipIf(!existsSync(CRDS))('every Argo CD and External Secrets object of the hub and a managed environment validates strictly against the upstream CRDs, the ApplicationSet included', () => {

@@ -32,6 +32,9 @@ describe('rendered-tree validation', () => {
     'application-project': [
       "rendered/fix/manifests/portal/configmap-argocd-cm.yaml:6:14  metadata.namespace: Application portal (AppProject fix) would write to namespace 'argocd', which its project does not allow",
     ],
+    'applicationset-files': [
+      "rendered/fix/argocd/applicationset-fleet.yaml:15:19  spec.generators[0].git.files[0].path: ApplicationSet fleet: git files generator path 'rendered/fixmanagd/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fixmanaged/fleet.yaml'?)",
+    ],
     'application-paths': ["rendered/fix/apps/portal.yaml:11:11  spec.source.path: source path 'rendered/fix/manifests/portl' does not exist in the rendered tree"],
     'appproject-wildcard': ["rendered/fix/argocd/appproject.yaml:10:7  spec.sourceRepos[1]: wildcard '*' in AppProject fix"],
     'container-requests': ["rendered/fix/manifests/portal/deployment-portal.yaml:32:13  spec.template.spec.containers[0].resources: container 'portal' has no cpu request"],
@@ -54,6 +57,11 @@ describe('rendered-tree validation', () => {
       "rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:19:3  spec.valueFrom: HelmRelease podinfo: unknown field 'valueFrom' (not in the helm.toolkit.fluxcd.io/v2 HelmRelease schema)",
     ],
     'k8s-schema': ["rendered/fix/manifests/portal/deployment-portal.yaml:9:3  spec.replica: Deployment portal: unknown field 'replica' (not in the apps/v1 Deployment schema)"],
+    // The hub's ApplicationSet against the ApplicationSet CRD schema (@kubernetes-models/argo-cd, generated from it).
+    'k8s-schema-applicationset': [
+      'rendered/fix/argocd/applicationset-fleet.yaml:18:23  spec.syncPolicy.applicationsSync: ApplicationSet fleet: must be one of: create-only, create-update, create-delete, sync',
+      "rendered/fix/argocd/applicationset-fleet.yaml:8:3  spec.goTemplates: ApplicationSet fleet: unknown field 'goTemplates' (not in the argoproj.io/v1alpha1 ApplicationSet schema)  (did you mean 'goTemplate'?)",
+    ],
     'k8s-schema-crd': [
       'rendered/fix/manifests/portal/externalsecret-portal-db.yaml:14:18  spec.data[0].secretKey: ExternalSecret portal-db: expected string',
       "rendered/fix/manifests/portal/externalsecret-portal-db.yaml:7:3  spec.refreshIntervall: ExternalSecret portal-db: unknown field 'refreshIntervall'",

@@ -6,7 +6,7 @@ import { parseInstanceType } from './aws.js';
 import { DEFAULTS } from './defaults.js';
 import { instanceTypeFacts, type InstanceTypeFacts } from './instance-types.js';
 import type { EnvironmentInput, NodePoolInput, WorkloadInput } from './input.js';
-import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
+import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, ManagingHub, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
 import { isCatalogAddon } from '../catalog/names.js';
 
 export function minorOf(version: string): string {
@@ -144,7 +144,7 @@ export function buildModel(
   input: EnvironmentInput,
   sourceFiles: string[],
   factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts,
-  hub?: { name: string; namespace: string },
+  hub?: ManagingHub,
 ): EnvironmentModel {
   const subnets: Subnet[] = input.aws.vpc.subnets.map((s) => ({ name: s.name, id: s.id, cidr: s.cidr, zone: s.zone, public: s.public ?? false }));
   const pools = input.nodePools.map((p) => buildPool(p, subnets, factsOf));

@@ -5,6 +5,7 @@
  */
 import { CATALOG } from '../catalog/index.js';
 import { listEnvironmentNames, resolveEnvironment, type SourceFiles } from '../load/loader.js';
+import type { ManagingHub } from './types.js';
 
 export interface FleetEntry {
   gitops: string;
@@ -12,6 +13,12 @@ export interface FleetEntry {
   manages: string[];
   /** The Argo CD namespace (argo-cd add-on's namespace, or the catalog default). */
   argoNamespace: string;
+  /** `git` as written (a hub's ApplicationSet reads its managed environments from there). */
+  git: { repoURL?: string; targetRevision?: string };
+  /** `cluster.name` (a managed cluster's name in the hub's Argo CD: its Applications' destination.name). */
+  clusterName?: string;
+  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there). */
+  aws: { region?: string; accountId?: string };
 }
 
 export type FleetIndex = ReadonlyMap<string, FleetEntry>;
@@ -26,10 +33,17 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
   const argocd = isRecord(data.argocd) ? data.argocd : {};
   const addons = isRecord(data.addons) ? data.addons : {};
   const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
+  const git = isRecord(data.git) ? data.git : {};
+  const cluster = isRecord(data.cluster) ? data.cluster : {};
+  const aws = isRecord(data.aws) ? data.aws : {};
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   return {
     gitops: typeof data.gitops === 'string' ? data.gitops : 'argocd',
     manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
     argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
+    git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
+    clusterName: str(cluster.name),
+    aws: { region: str(aws.region), accountId: str(aws.accountId) },
   };
 }
 
@@ -69,9 +83,9 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
 }
 
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
-export function hubOf(fleet: FleetIndex, name: string): { name: string; namespace: string } | undefined {
+export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined {
   for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
-    if (hub !== name && e.gitops === 'argocd' && e.manages.includes(name)) return { name: hub, namespace: e.argoNamespace };
+    if (hub !== name && e.gitops === 'argocd' && e.manages.includes(name)) return { name: hub, namespace: e.argoNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '' };
   }
   return undefined;
 }

@@ -174,6 +174,14 @@ export interface Workload {
   network: { ingressFrom: string[]; egressTo: { workload?: string; cidr?: string; ports?: number[] }[] };
 }
 
+/** The hub managing an environment (hub mode). */
+export interface ManagingHub {
+  name: string;
+  namespace: string;
+  region: string;
+  accountId: string;
+}
+
 export interface EnvironmentModel {
   name: string;
   /** Repo-relative environment file and its bases, most specific first. */
@@ -249,8 +257,8 @@ export interface EnvironmentModel {
     selfHeal: boolean;
     /** Hub mode: the environments this environment's Argo CD manages (sorted; empty: not a hub). */
     manages: string[];
-    /** Set when a hub manages this environment: the hub's name and its Argo CD namespace. */
-    hub?: { name: string; namespace: string };
+    /** Set when a hub manages this environment: the hub's name, its Argo CD namespace, and the AWS region and account holding its SSM parameters. */
+    hub?: ManagingHub;
   };
   pools: NodePool[];
   /** Every fixed node, pools in order. */

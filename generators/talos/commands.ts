@@ -107,7 +107,7 @@ export function clusterSteps(model: EnvironmentModel): CommandStep[] {
     ...(cniByBootstrap
       ? [
           {
-            title: 'Cilium, the cloud controller and Argo CD, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)',
+            title: `Cilium, the cloud controller and ${model.argocd.hub ? `the hub's access (${model.argocd.hub.name} manages this cluster)` : 'Argo CD'}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
             phase: 'bootstrap' as const,
             lines: [`sh ${model.renderedDir}/${BOOTSTRAP_PATH}`, health],
           },

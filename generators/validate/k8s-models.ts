@@ -17,6 +17,7 @@
  */
 import { createRequire } from 'node:module';
 import type { DocPath } from '../lib/paths.js';
+import { hintFor } from '../lib/suggest.js';
 
 /**
  * The Kubernetes API the built-in models describe. kubernetes-models 5.1.0 is generated from the
@@ -50,6 +51,8 @@ export interface SchemaError {
   /** Report at the key (unknown field) rather than the value. */
   key: boolean;
   message: string;
+  /** "did you mean …" for an unknown field close to a schema field. */
+  hint?: string;
 }
 
 type ModelClass = { prototype: { validate(this: unknown): void } };
@@ -181,7 +184,9 @@ export async function validateObject(obj: Record<string, unknown>): Promise<Sche
   for (const v of visits) {
     if (v.enumerated || v.read.size === 0) continue; // a map, or a free-form object
     for (const k of Object.keys(v.value)) {
-      if (!v.read.has(k)) errors.push({ path: [...v.path, k], key: true, message: `unknown field '${k}' (not in the ${String(obj.apiVersion)} ${String(obj.kind)} schema)` });
+      if (v.read.has(k)) continue;
+      const hint = hintFor(k, [...v.read].filter((r) => !Object.prototype.hasOwnProperty.call(v.value, r)));
+      errors.push({ path: [...v.path, k], key: true, message: `unknown field '${k}' (not in the ${String(obj.apiVersion)} ${String(obj.kind)} schema)`, ...(hint ? { hint } : {}) });
     }
   }
   return errors;

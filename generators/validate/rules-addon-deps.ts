@@ -7,6 +7,7 @@ import { CATALOG } from '../catalog/index.js';
 import { isCatalogAddon } from '../catalog/names.js';
 import type { DocPath } from '../lib/paths.js';
 import type { EnvironmentInput } from '../model/input.js';
+import { hubOf } from '../model/fleet.js';
 import type { Rule } from './rules.js';
 
 type Addons = NonNullable<EnvironmentInput['addons']>;
@@ -18,13 +19,16 @@ const on = (addons: Addons, name: string): boolean => !disabled(addons, name);
 const ENGINE_ADDON = { argocd: 'argo-cd', flux: 'flux-operator' } as const;
 
 /** Who needs each add-on, in words; empty when nothing does. */
-function dependents(input: EnvironmentInput): Record<string, string[]> {
+function dependents(input: EnvironmentInput, managed: boolean): Record<string, string[]> {
   const addons = input.addons ?? {};
   const workloads = input.workloads ?? [];
   const needs: Record<string, string[]> = { [ENGINE_ADDON.argocd]: [], [ENGINE_ADDON.flux]: [], 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
   // The GitOps engine of this environment (gitops): every add-on and workload is delivered through it.
   const engine = input.gitops ?? 'argocd';
-  needs[ENGINE_ADDON[engine]]!.push('the GitOps engine');
+  // A managed environment's engine is its hub's Argo CD: it installs none of its own.
+  if (!managed) needs[ENGINE_ADDON[engine]]!.push('the GitOps engine');
+  // A hub reads its managed clusters' credentials through ExternalSecrets (render/argocd/hub.ts).
+  if (engine === 'argocd' && (input.argocd?.manages ?? []).length > 0) needs['external-secrets']!.push("the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)");
   // Flux reads this repository with credentials an ExternalSecret keeps current (catalog/flux-operator.ts).
   if (engine === 'flux') needs['external-secrets']!.push('flux-operator (the repository credentials ExternalSecret)');
   const lbcValues = addons['aws-load-balancer-controller']?.values as { enableCertManager?: unknown } | undefined;
@@ -42,9 +46,9 @@ function dependents(input: EnvironmentInput): Record<string, string[]> {
   return needs;
 }
 
-const addonDependencies: Rule = ({ input }, report) => {
+const addonDependencies: Rule = ({ env, input, fleet }, report) => {
   const addons = input.addons ?? {};
-  for (const [name, who] of Object.entries(dependents(input))) {
+  for (const [name, who] of Object.entries(dependents(input, fleet !== undefined && hubOf(fleet, env.name) !== undefined))) {
     if (!disabled(addons, name) || who.length === 0) continue;
     const message =
       name === 'argo-cd'

@@ -25,7 +25,7 @@ export const clusterSecretParameters = (hub: string, env: string): { name: strin
   config: `/odp/${hub}/argocd/clusters/${env}/config`,
 });
 /** rendered/<env> of another environment: next to this one's. */
-const siblingDir = (m: EnvironmentModel, env: string): string => `${m.renderedDir.slice(0, -m.name.length)}${env}`;
+export const siblingDir = (m: EnvironmentModel, env: string): string => `${m.renderedDir.slice(0, -m.name.length)}${env}`;
 const CLUSTER_SECRET_LABEL = 'argocd.argoproj.io/secret-type';
 
 /** rendered/<env>/fleet.yaml of a managed environment: what the hub's ApplicationSet templates from. */

@@ -1,7 +1,7 @@
 /**
  * Argo CD renderer: per environment an AppProject, the root Application (app of apps), one
  * Application per AppSpec (add-ons and workloads), the add-ons' Helm values and extra manifests,
- * and the bootstrap script.
+ * and the bootstrap script (a managed environment's: managed.ts).
  *
  * Values are delivered with multi-source Applications and a `$values` reference to this repository
  * (not inline valuesObject): the values file is a plain, reviewable file in the pull request diff,
@@ -17,6 +17,7 @@ import type { RenderedFile, Renderer } from '../types.js';
 import { renderBootstrap } from './bootstrap.js';
 import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
 import { fleetFile, hubFiles } from './hub.js';
+import { renderManagedBootstrap } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 
@@ -64,5 +65,6 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
 
 export const renderArgoCdTree: Renderer = (model) => {
   if (model.gitops !== 'argocd') return [];
-  return [...renderArgoCd(model, allAppSpecs(model)), ...renderBootstrap(model, deliveryPlan(model))];
+  const plan = deliveryPlan(model);
+  return [...renderArgoCd(model, allAppSpecs(model)), ...(model.argocd.hub ? renderManagedBootstrap(model, plan) : renderBootstrap(model, plan))];
 };

@@ -60,7 +60,7 @@ export function kubernetesSchemaCheckerWith(openApi?: KubernetesValidator): File
           out.push(finding(f, doc, 'k8s.no-schema', ['kind'], `no schema known for ${id.apiVersion} ${id.kind}: not validated`, { severity: 'warning', hint: 'add a model package for its API group in generators/validate/k8s-models.ts' }));
           continue;
         }
-        for (const e of errors) out.push(finding(f, doc, 'k8s.schema', e.path, `${id.kind} ${id.name}: ${e.message}`, { key: e.key }));
+        for (const e of errors) out.push(finding(f, doc, 'k8s.schema', e.path, `${id.kind} ${id.name}: ${e.message}`, { key: e.key, ...(e.hint ? { hint: e.hint } : {}) }));
       }
       return out;
     },

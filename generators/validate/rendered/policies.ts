@@ -2,9 +2,11 @@
  * Policies over the rendered tree (DESIGN.md "Validation layers" 3): no secret material; images by
  * tag or digest, never `latest`; charts by exact version; PSS labels on every workload namespace;
  * requests on every container; no wildcard in AppProjects; every Application source path and values
- * file exists; no object owned by two Applications; every Application within its AppProject.
+ * file exists; every git files generator path of an ApplicationSet matches a file; no object owned
+ * by two Applications; every Application within its AppProject.
  */
 import { secretShape, findSecrets } from '../../lib/secrets.js';
+import { hintFor } from '../../lib/suggest.js';
 import type { DocPath } from '../../lib/paths.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { groupOf } from '../../diff/documents.js';
@@ -266,6 +268,46 @@ const applicationPaths: TreeChecker = {
   },
 };
 
+/** A git files generator path as a RegExp: `*` within a segment, `**` across segments, `?` one character. */
+const globRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*')}$`);
+
+/**
+ * Every file an ApplicationSet's git files generator reads exists in the rendered tree: the hub's
+ * ApplicationSet reads rendered/<env>/fleet.yaml of each managed environment, and a path matching
+ * nothing silently generates no Application (the environment is never deployed).
+ */
+const applicationSetFiles: TreeChecker = {
+  name: 'policy.applicationset-files',
+  check(tree) {
+    const out: Diagnostic[] = [];
+    const allFiles = tree.files.map((f) => `rendered/${f.env}/${f.path}`);
+    for (const env of tree.envs) {
+      for (const { file, doc } of envDocs(tree, env)) {
+        const v = doc.value;
+        if (!isMap(v) || v.kind !== 'ApplicationSet' || typeof v.apiVersion !== 'string' || groupOf(v.apiVersion) !== 'argoproj.io') continue;
+        const generators = isMap(v.spec) && Array.isArray(v.spec.generators) ? v.spec.generators : [];
+        generators.forEach((g, gi) => {
+          const files = isMap(g) && isMap(g.git) && Array.isArray(g.git.files) ? g.git.files : [];
+          files.forEach((f, fi) => {
+            if (!isMap(f) || typeof f.path !== 'string') return;
+            const p = f.path.replace(/^\.?\//, '');
+            const re = globRegExp(p);
+            if (allFiles.some((x) => re.test(x))) return;
+            const near = allFiles.filter((x) => x.endsWith(`/${p.split('/').pop()}`));
+            out.push(
+              finding(file, doc, 'policy.applicationset-files', ['spec', 'generators', gi, 'git', 'files', fi, 'path'], `ApplicationSet ${nameOf(v)}: git files generator path '${f.path}' matches no file in the rendered tree, so it generates no Application`, {
+                hint: hintFor(p, near) ?? 'npm run synth writes rendered/<env>/fleet.yaml for every environment a hub manages',
+              }),
+            );
+          });
+        });
+      }
+    }
+    return out;
+  },
+};
+
 /** An object is declared once: no two files (and so no two Applications) render the same object. */
 const noDuplicateObjects: TreeChecker = {
   name: 'policy.duplicate-objects',
@@ -500,4 +542,4 @@ const applicationProjects: TreeChecker = {
   },
 };
 
-export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, noDuplicateObjects, pssNamespaces, crossReferences, applicationProjects];
+export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, applicationSetFiles, noDuplicateObjects, pssNamespaces, crossReferences, applicationProjects];
