@@ -42,7 +42,7 @@ const FLOOR_SCRIPT = `
 import { parseAllDocuments, stringify } from 'yaml';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-const [dirs, out] = JSON.parse(process.argv[1]);
+const [dirs, out] = JSON.parse(process.env.ODP_FLOOR_ARGS);
 let ms = 0;
 for (const dir of dirs) {
   const files = [];
@@ -67,7 +67,8 @@ function nodeStartMs(): number {
 
 function floor(projectRoot: string, repo: string, envs: readonly string[]): { wallMs: number; peakRssBytes: number } {
   const start = nodeStartMs();
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', FLOOR_SCRIPT, JSON.stringify([envs.map((e) => join(repo, RENDERED_DIR, e)), join(repo, '.floor-out')])], { cwd: projectRoot, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const args = JSON.stringify([envs.map((e) => join(repo, RENDERED_DIR, e)), join(repo, '.floor-out')]);
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', FLOOR_SCRIPT], { cwd: projectRoot, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ODP_FLOOR_ARGS: args } });
   const r = JSON.parse(out) as { ms: number; rss: number };
   return { wallMs: start + r.ms, peakRssBytes: r.rss };
 }
