@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The build directory below the project root (gitignored; generators/lib/project-root.ts names it too). */
@@ -78,7 +78,7 @@ export function mainGuardConflicts(metafile, root = ROOT) {
   for (const [file, o] of Object.entries(metafile.outputs)) {
     if (!o.entryPoint) continue;
     const guarded = Object.keys(o.inputs).filter((i) => !i.includes('node_modules') && i !== o.entryPoint && /process\.argv\[1\]/.test(readFileSync(join(root, i), 'utf8')));
-    if (guarded.length > 0) out.push(`${relative(root, file)} bundles ${guarded.join(', ')}, which run(s) when process.argv[1] is the bundle; import shared code from a module without a main guard`);
+    if (guarded.length > 0) out.push(`${BUILD_DIR}/${basename(file)} bundles ${guarded.join(', ')}, which would run too (its main-module test sees the bundle as process.argv[1]); move the shared code into a module without one`);
   }
   return out;
 }
@@ -109,10 +109,7 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
       metafile: true,
       logLevel: 'silent',
     });
-    const conflicts = mainGuardConflicts(
-      { outputs: Object.fromEntries(Object.entries(result.metafile.outputs).map(([f, o]) => [join(root, f), o])) },
-      root,
-    );
+    const conflicts = mainGuardConflicts(result.metafile, root);
     if (conflicts.length > 0) throw new Error(conflicts.join('\n'));
     // The environment schema's validator as standalone code, named by the hash of what it is compiled from.
     const { writePrecompiled } = await import(pathToFileURL(join(scratch, '.tools', 'precompile.js')).href);
