@@ -36,9 +36,19 @@ function listFiles(root, dir) {
  * editor keeping mtimes cannot fool it). About 15 ms for the whole generator.
  */
 export function inputsHash(root = ROOT) {
+  return hashFiles(root, [...INPUT_DIRS.flatMap((d) => listFiles(root, d)), ...INPUT_FILES]);
+}
+
+/**
+ * What the standalone validator is generated from. Its file name is a hash of the schema, the options
+ * and ajv's version (generators/validate/schema.ts), checked at run time, so skipping the step when
+ * these did not change can at worst cost a compilation at run time, never a wrong validator.
+ */
+const AJV_INPUTS = ['schemas/environment.schema.json', 'generators/validate/schema.ts', 'generators/build/precompile.ts', 'package-lock.json'];
+
+function hashFiles(root, files) {
   const h = createHash('sha256');
-  const files = [...INPUT_DIRS.flatMap((d) => listFiles(root, d)), ...INPUT_FILES.filter((f) => existsSync(join(root, f)))];
-  for (const f of files) {
+  for (const f of files.filter((x) => existsSync(join(root, x)))) {
     const content = readFileSync(join(root, f));
     h.update(`${f}\0${content.length}\0`).update(content);
   }
@@ -54,14 +64,18 @@ export function entries(root = ROOT) {
 }
 
 /** Why the build in `root` must be redone before running, or undefined when it is current. */
+function readStamp(out) {
+  try {
+    return JSON.parse(readFileSync(join(out, STAMP), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export function staleReason(root = ROOT) {
   const out = join(root, BUILD_DIR);
-  let stamp;
-  try {
-    stamp = JSON.parse(readFileSync(join(out, STAMP), 'utf8'));
-  } catch {
-    return `no build in ${BUILD_DIR}/`;
-  }
+  const stamp = readStamp(out);
+  if (!stamp) return `no build in ${BUILD_DIR}/`;
   if (stamp.inputs !== inputsHash(root)) return 'generators/, schemas/ or the package files changed since the last build';
   const missing = entries(root).find((e) => !existsSync(join(out, `${e}.js`)));
   if (missing) return `${BUILD_DIR}/${missing}.js is missing`;
@@ -87,7 +101,11 @@ export function mainGuardConflicts(metafile, root = ROOT) {
 export async function build(root = ROOT, { log = (line) => process.stderr.write(line + '\n') } = {}) {
   const started = performance.now();
   const inputs = inputsHash(root);
+  const ajvInputs = hashFiles(root, AJV_INPUTS);
   const out = join(root, BUILD_DIR);
+  const ajvDir = join(out, 'ajv');
+  const previous = readStamp(out);
+  const precompile = previous?.ajvInputs !== ajvInputs || !existsSync(ajvDir) || !readdirSync(ajvDir).some((f) => f.endsWith('.cjs'));
   const scratch = join(out, `.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(scratch, { recursive: true });
   try {
@@ -97,7 +115,7 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
       absWorkingDir: root,
       entryPoints: [
         ...names.map((n) => ({ in: `generators/cli/${n}.ts`, out: n })),
-        { in: 'generators/build/precompile.ts', out: '.tools/precompile' },
+        ...(precompile ? [{ in: 'generators/build/precompile.ts', out: '.tools/precompile' }] : []),
       ],
       outdir: scratch,
       bundle: true,
@@ -105,15 +123,18 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
       format: 'esm',
       target: 'node20',
       packages: 'external',
-      sourcemap: 'linked',
+      // No source maps: they doubled the build time; a stack trace (--debug) names dist/<command>.js,
+      // whose `// generators/…` comments say which source each part comes from.
       metafile: true,
       logLevel: 'silent',
     });
     const conflicts = mainGuardConflicts(result.metafile, root);
     if (conflicts.length > 0) throw new Error(conflicts.join('\n'));
     // The environment schema's validator as standalone code, named by the hash of what it is compiled from.
-    const { writePrecompiled } = await import(pathToFileURL(join(scratch, '.tools', 'precompile.js')).href);
-    writePrecompiled(join(out, 'ajv'));
+    if (precompile) {
+      const { writePrecompiled } = await import(pathToFileURL(join(scratch, '.tools', 'precompile.js')).href);
+      writePrecompiled(ajvDir);
+    }
     const produced = new Set();
     for (const f of readdirSync(scratch)) {
       if (f === '.tools') continue;
@@ -122,7 +143,7 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
     }
     // Bundles of commands that no longer exist go.
     for (const f of readdirSync(out)) if (/\.js(\.map)?$/.test(f) && !produced.has(f)) rmSync(join(out, f), { force: true });
-    writeFileSync(join(out, `${STAMP}.${process.pid}`), JSON.stringify({ inputs, esbuild: esbuild.version }) + '\n');
+    writeFileSync(join(out, `${STAMP}.${process.pid}`), JSON.stringify({ inputs, ajvInputs, esbuild: esbuild.version }) + '\n');
     renameSync(join(out, `${STAMP}.${process.pid}`), join(out, STAMP));
     log(`build: ${names.length} commands bundled into ${BUILD_DIR}/ (${((performance.now() - started) / 1000).toFixed(2)} s)`);
   } finally {
