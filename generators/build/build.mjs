@@ -63,7 +63,6 @@ export function entries(root = ROOT) {
     .map((f) => f.slice(0, -3));
 }
 
-/** Why the build in `root` must be redone before running, or undefined when it is current. */
 function readStamp(out) {
   try {
     return JSON.parse(readFileSync(join(out, STAMP), 'utf8'));
@@ -72,6 +71,7 @@ function readStamp(out) {
   }
 }
 
+/** Why the build in `root` must be redone before running, or undefined when it is current. */
 export function staleReason(root = ROOT) {
   const out = join(root, BUILD_DIR);
   const stamp = readStamp(out);
