@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../generators/load/loader.js';
 import { compileEnvironmentValidator, ENVIRONMENT_SCHEMA_PATH, environmentValidatorCode, loadPrecompiledValidator, precompiledName, validateSchema } from '../generators/validate/schema.js';
+import { findProjectRoot } from '../generators/lib/project-root.js';
 import { FIXTURES, fixtureSources, ROOT } from './helpers.js';
 
 const COMMANDS = ['synth', 'check', 'validate', 'diff', 'talos', 'bench', 'new-env'];
@@ -97,6 +98,16 @@ describe('build and launcher', () => {
     const r = launch(dir, 'synht');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^usage: node generators\/build\/launch\.mjs <command> \[args\]; commands: .*\bsynth\b/);
+  });
+});
+
+describe('the project root, from the sources and from a bundle', () => {
+  it('is the nearest directory above with package.json and generators/', () => {
+    expect(findProjectRoot(join(ROOT, 'generators', 'lib'))).toBe(ROOT);
+    expect(findProjectRoot(join(ROOT, 'dist'))).toBe(ROOT);
+    const outside = mkdtempSync(join(tmpdir(), 'odp-noroot-'));
+    expect(() => findProjectRoot(outside)).toThrow(/^no project root \(a directory with package\.json and generators\/\) at or above /);
+    rmSync(outside, { recursive: true, force: true });
   });
 });
 
