@@ -1,4 +1,4 @@
-import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
+import { StorageClass } from '../lib/k8s-objects.js';
 import { IAM_ROLE_SETTING } from './irsa.js';
 import { RBAC, str, type CatalogEntry, type K8sObject } from './types.js';
 

@@ -1,5 +1,4 @@
-import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { CronJob, ServiceAccount } from '../lib/k8s-objects.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
 import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, type CatalogEntry, type K8sObject } from './types.js';
 

@@ -1,7 +1,4 @@
-import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
-import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8s-objects.js';
 import type { InputPath } from '../lib/paths.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
 import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';

@@ -1,4 +1,4 @@
-import { RuntimeClass } from 'kubernetes-models/node.k8s.io/v1/RuntimeClass';
+import { RuntimeClass } from '../lib/k8s-objects.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import { RBAC, type CatalogEntry, type K8sObject } from './types.js';
 

@@ -4,7 +4,7 @@
  * Helm values (catalog defaults ⊕ environment values: maps merge deeply, lists replace) and extra
  * manifests. Pure.
  */
-import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import { ExternalSecret } from '../lib/k8s-objects.js';
 import { mergeDeep } from '../load/loader.js';
 import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';

@@ -1,11 +1,11 @@
 /** Shared wiring for the commands: argument parsing, the project root, errors → exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
+import { PROJECT_ROOT } from '../lib/project-root.js';
 
 /** The repository this generator lives in (environments/, rendered/ …). `--root` overrides it. */
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export { PROJECT_ROOT };
 
 export interface CommonFlags {
   root: string;

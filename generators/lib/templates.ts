@@ -3,31 +3,40 @@
  * `strict` (a missing value is an error), and a `yaml` helper that writes any value as a quoted YAML
  * scalar or flow collection, so no value can inject structure.
  */
-import Handlebars from 'handlebars';
+import type HandlebarsType from 'handlebars';
+import { lazyModule } from './lazy.js';
 import { yamlInline } from './yaml.js';
 
-const engine = Handlebars.create();
+/** Loaded when the first template renders (see lazy.ts); a run that renders nothing never loads it. */
+const Handlebars = lazyModule<typeof HandlebarsType>('handlebars');
+let engine: typeof HandlebarsType | undefined;
 
-engine.registerHelper('yaml', (value: unknown, options: unknown) => {
-  if (options === undefined || value === undefined) throw new Error('the yaml helper needs a defined value');
-  return yamlInline(value);
-});
-engine.registerHelper('code', (value: unknown) => {
-  if (value === undefined || value === null) throw new Error('the code helper needs a value');
-  const s = String(value);
-  return '`' + s.replace(/`/g, '\\`') + '`';
-});
-engine.registerHelper('join', (values: unknown, sep: unknown) => {
-  if (!Array.isArray(values)) throw new Error('the join helper needs a list');
-  return values.join(typeof sep === 'string' ? sep : ', ');
-});
-engine.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+function handlebars(): typeof HandlebarsType {
+  if (engine) return engine;
+  const e = Handlebars.create();
+  e.registerHelper('yaml', (value: unknown, options: unknown) => {
+    if (options === undefined || value === undefined) throw new Error('the yaml helper needs a defined value');
+    return yamlInline(value);
+  });
+  e.registerHelper('code', (value: unknown) => {
+    if (value === undefined || value === null) throw new Error('the code helper needs a value');
+    const s = String(value);
+    return '`' + s.replace(/`/g, '\\`') + '`';
+  });
+  e.registerHelper('join', (values: unknown, sep: unknown) => {
+    if (!Array.isArray(values)) throw new Error('the join helper needs a list');
+    return values.join(typeof sep === 'string' ? sep : ', ');
+  });
+  e.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  return (engine = e);
+}
 
 export type Template = (context: object) => string;
 
 export function compileTemplate(source: string): Template {
-  const t = engine.compile(source, { noEscape: true, strict: true });
+  let t: HandlebarsTemplateDelegate | undefined;
   return (context) => {
+    t ??= handlebars().compile(source, { noEscape: true, strict: true });
     const out = t(context);
     if (/\{\{|\}\}/.test(out)) throw new Error('template output still contains {{ or }}');
     return out;

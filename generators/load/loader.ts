@@ -57,9 +57,33 @@ export function listEnvironmentNames(sources: SourceFiles): string[] {
     .sort();
 }
 
-export function parseFile(file: string, text: string): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+/**
+ * Parsed documents of recently parsed texts. A run resolves each environment twice (the fleet index,
+ * then its own preparation) and each base once more for every environment extending it; parsing is
+ * most of the cold cost of loading. The Document and its LineCounter are only read afterwards
+ * (toJS, visits, positions), so sharing them is safe: every call still builds its own data,
+ * origins and diagnostics. Bounded (least recently used goes), so 1000 environments do not stay in
+ * memory.
+ */
+const PARSED = new Map<string, { doc: Document; lineCounter: LineCounter }>();
+const PARSED_MAX = 64;
+
+function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter } {
+  const hit = PARSED.get(text);
+  if (hit) {
+    PARSED.delete(text);
+    PARSED.set(text, hit);
+    return hit;
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false }), lineCounter };
+  PARSED.set(text, parsed);
+  if (PARSED.size > PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
+  return parsed;
+}
+
+export function parseFile(file: string, text: string): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+  const { doc, lineCounter } = parsedDocument(text);
   const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const { line, col } = lineCounter.linePos(e.pos[0]);

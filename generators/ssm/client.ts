@@ -9,16 +9,14 @@
  * back a SecureString's value: such a parameter comes back with its type and an empty value, so
  * callers can refuse it without ever holding its ciphertext.
  */
-import {
-  GetParameterCommand,
-  GetParametersCommand,
-  PutParameterCommand,
-  SSMClient,
-  paginateGetParametersByPath,
-  type Parameter,
-  type SSMClientConfig,
-} from '@aws-sdk/client-ssm';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import type { Parameter, SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm';
+import type * as SsmSdk from '@aws-sdk/client-ssm';
+import type * as SmithyRetry from '@smithy/core/retry';
+import { lazyModule } from '../lib/lazy.js';
+
+/** Loaded at the first SSM call (see lib/lazy.ts): synth without --refresh-ssm never imports the SDK. */
+const sdk = lazyModule<typeof SsmSdk>('@aws-sdk/client-ssm');
+const retry = lazyModule<typeof SmithyRetry>('@smithy/core/retry');
 
 export const SSM_MAX_ATTEMPTS = 5;
 /** Milliseconds to establish a TCP/TLS connection, and to wait for a response once connected. */
@@ -42,10 +40,10 @@ export interface SsmClientOptions {
 
 export function createSsmClient(region?: string, opts: SsmClientOptions = {}): SSMClient {
   const maxAttempts = opts.maxAttempts ?? SSM_MAX_ATTEMPTS;
-  return new SSMClient({
+  return new sdk.SSMClient({
     region,
     maxAttempts,
-    ...(opts.retryDelayMs === undefined ? { retryMode: 'standard' } : { retryStrategy: new ConfiguredRetryStrategy(maxAttempts, opts.retryDelayMs) }),
+    ...(opts.retryDelayMs === undefined ? { retryMode: 'standard' } : { retryStrategy: new retry.ConfiguredRetryStrategy(maxAttempts, opts.retryDelayMs) }),
     requestHandler: {
       connectionTimeout: opts.connectionTimeoutMs ?? SSM_CONNECTION_TIMEOUT_MS,
       requestTimeout: opts.requestTimeoutMs ?? SSM_REQUEST_TIMEOUT_MS,
@@ -97,7 +95,7 @@ export async function getParameters(client: SSMClient, names: readonly string[])
   for (let i = 0; i < names.length; i += GET_PARAMETERS_BATCH) {
     const batch = names.slice(i, i + GET_PARAMETERS_BATCH);
     try {
-      const out = await client.send(new GetParametersCommand({ Names: batch, WithDecryption: false }));
+      const out = await client.send(new sdk.GetParametersCommand({ Names: batch, WithDecryption: false }));
       found.push(...(out.Parameters ?? []).map(withoutSecureValue));
       missing.push(...(out.InvalidParameters ?? []));
     } catch (e) {
@@ -114,7 +112,7 @@ export async function getParameters(client: SSMClient, names: readonly string[])
 export async function getParametersByPath(client: SSMClient, path: string, opts: { recursive?: boolean } = {}): Promise<FetchedParameter[]> {
   const out: FetchedParameter[] = [];
   try {
-    for await (const page of paginateGetParametersByPath({ client }, { Path: path, Recursive: opts.recursive ?? true, WithDecryption: false })) {
+    for await (const page of sdk.paginateGetParametersByPath({ client }, { Path: path, Recursive: opts.recursive ?? true, WithDecryption: false })) {
       out.push(...(page.Parameters ?? []).map(withoutSecureValue));
     }
   } catch (e) {
@@ -125,7 +123,7 @@ export async function getParametersByPath(client: SSMClient, path: string, opts:
 
 /** A SecureString's decrypted value (Talos secrets bundle, at apply time only). */
 export async function getSecureString(client: SSMClient, name: string): Promise<FetchedParameter> {
-  const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
   if (!out.Parameter) throw new Error(`SSM returned no parameter for ${name}`);
   return toFetched(out.Parameter);
 }
@@ -133,7 +131,7 @@ export async function getSecureString(client: SSMClient, name: string): Promise<
 /** Store a SecureString; refuses to replace an existing one unless `overwrite`. */
 export async function putSecureString(client: SSMClient, name: string, value: string, opts: { kmsKeyId?: string; overwrite: boolean; description?: string }): Promise<number> {
   const out = await client.send(
-    new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', KeyId: opts.kmsKeyId, Overwrite: opts.overwrite, Tier: value.length > 4096 ? 'Advanced' : 'Standard', Description: opts.description }),
+    new sdk.PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', KeyId: opts.kmsKeyId, Overwrite: opts.overwrite, Tier: value.length > 4096 ? 'Advanced' : 'Standard', Description: opts.description }),
   );
   return out.Version ?? 0;
 }

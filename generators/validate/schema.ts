@@ -2,14 +2,18 @@
  * JSON Schema layer: the resolved environment against schemas/environment.schema.json (draft
  * 2020-12), every error at once, each turned into a positioned diagnostic with a hint.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { fromPointer, getAt } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { Diagnostic } from './diagnostics.js';
+import { BUILD_DIR, PROJECT_ROOT, projectUrl } from '../lib/project-root.js';
 
-export const ENVIRONMENT_SCHEMA_PATH = new URL('../../schemas/environment.schema.json', import.meta.url);
+export const ENVIRONMENT_SCHEMA_PATH = projectUrl('schemas/environment.schema.json');
 
 /** What a value of each named definition looks like, for messages. */
 const DEF_NAMES: Record<string, string> = {
@@ -20,13 +24,53 @@ const DEF_NAMES: Record<string, string> = {
   quantity: 'a Kubernetes quantity such as 250m, 512Mi or 2',
 };
 
+/** The options the environment validator is compiled with, at run time or into standalone code. */
+const AJV_OPTIONS = { allErrors: true, strict: true, strictTypes: false, strictRequired: false, verbose: true } as const;
+
+/** ajv is CommonJS: loaded (synchronously) only when a validator has to be compiled. */
+const require = createRequire(import.meta.url);
+
+/** Where the build puts the validator compiled to standalone code (generators/build/build.mjs). */
+export const PRECOMPILED_DIR = join(PROJECT_ROOT, BUILD_DIR, 'ajv');
+
+/**
+ * The file name of the standalone validator for this schema text: a hash of the text, the options
+ * and ajv's version, so a validator compiled from another schema (or ajv) is never used.
+ */
+export function precompiledName(schemaText: string): string {
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  const hash = createHash('sha256').update(JSON.stringify([ajvVersion, AJV_OPTIONS])).update(schemaText).digest('hex');
+  return `environment-${hash.slice(0, 16)}.cjs`;
+}
+
+/** Compile the schema now (about 0.3 s). `source` keeps the code for ajv's standalone output. */
+export function compileEnvironmentValidator(schemaText: string, source = false): { ajv: Ajv2020; validate: ValidateFunction } {
+  const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...(source ? { code: { source: true, esm: false } } : {}) });
+  return { ajv, validate: ajv.compile(JSON.parse(schemaText) as object) };
+}
+
+/** The validator as standalone CommonJS code (what the build writes to PRECOMPILED_DIR). */
+export function environmentValidatorCode(schemaText: string): string {
+  const { ajv, validate } = compileEnvironmentValidator(schemaText, true);
+  const standalone = (require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')).default;
+  return standalone(ajv, validate);
+}
+
+/** A validator written by environmentValidatorCode (about 20 ms to load). */
+export function loadPrecompiledValidator(file: string): ValidateFunction {
+  const m = require(file) as ValidateFunction & { default?: ValidateFunction };
+  return m.default ?? m;
+}
+
 let compiled: ValidateFunction | undefined;
 
+/** The environment schema's validator: the build's standalone code when it matches the schema, else compiled now. */
 export function environmentValidator(): ValidateFunction {
   if (!compiled) {
-    const schema = JSON.parse(readFileSync(ENVIRONMENT_SCHEMA_PATH, 'utf8')) as object;
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, verbose: true });
-    compiled = ajv.compile(schema);
+    const text = readFileSync(ENVIRONMENT_SCHEMA_PATH, 'utf8');
+    const file = join(PRECOMPILED_DIR, precompiledName(text));
+    compiled = existsSync(file) ? loadPrecompiledValidator(file) : compileEnvironmentValidator(text).validate;
   }
   return compiled;
 }
@@ -110,8 +154,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
 }
 
 /** Validate the merged document; errors are positioned in whichever file wrote the value. */
-export function validateSchema(env: ResolvedEnvironment): Diagnostic[] {
-  const validate = environmentValidator();
+export function validateSchema(env: ResolvedEnvironment, validate: ValidateFunction = environmentValidator()): Diagnostic[] {
   if (validate(env.data)) return [];
   const seen = new Set<string>();
   const out: Diagnostic[] = [];

@@ -6,6 +6,7 @@
  * podAnnotations, nodeSelector, extraArgs or a sub-chart's values) or a map of child keys.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { projectUrl } from '../lib/project-root.js';
 
 export type KeyTree = '*' | { [key: string]: KeyTree };
 
@@ -46,7 +47,7 @@ export function wrongTypes(values: unknown, types: Record<string, ValueType[]>, 
   return out;
 }
 
-export const CHART_KEYS_DIR = new URL('../../schemas/charts/', import.meta.url);
+export const CHART_KEYS_DIR = projectUrl('schemas/charts/');
 
 export const keysFileName = (chart: string, version: string): string => `${chart}-${version}.keys.json`;
 

@@ -8,7 +8,7 @@
  * - The hub renders, per managed environment, an ExternalSecret creating the Argo CD cluster Secret
  *   (name, server, config) from SSM SecureStrings: the credentials are never rendered.
  */
-import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import { ExternalSecret } from '../../lib/k8s-objects.js';
 import { SSM_STORE } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';

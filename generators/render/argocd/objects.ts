@@ -2,8 +2,8 @@
  * Argo CD objects as typed models (@kubernetes-models/argo-cd), synthesized through cdk8s: one
  * cdk8s App per environment, charts without name hashes, explicit names.
  */
-import { Application, type IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
-import { AppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
+import { Application, AppProject } from '../../lib/k8s-objects.js';
+import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
 import { PROJECTS, type AppSpec, type ProjectName } from './spec.js';
 

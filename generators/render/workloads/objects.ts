@@ -11,8 +11,9 @@
  * label changes whenever a construct moves; resources, probes, volumes and scheduling are written
  * out exactly instead of taking cdk8s-plus defaults.
  */
-import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
+import type * as Cdk8s from 'cdk8s';
+import type * as Kplus from 'cdk8s-plus-28';
+import { lazyModule } from '../../lib/lazy.js';
 import { cronFields } from '../../lib/cron.js';
 import { canonicalJson, sha256 } from '../../lib/hash.js';
 import type { InputPath } from '../../lib/paths.js';
@@ -53,6 +54,10 @@ import {
   workloadPath,
 } from './plan.js';
 
+
+/** Loaded when the first workload renders (see lib/lazy.ts). */
+const cdk8s = lazyModule<typeof Cdk8s>('cdk8s');
+const kplus = lazyModule<typeof Kplus>('cdk8s-plus-28');
 export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
 
 /** One rendered object and the document paths it derives from. */
@@ -75,21 +80,21 @@ const nsSelector = (ns: string): Json => ({ matchLabels: { 'kubernetes.io/metada
  * resource quantities).
  */
 class Collector {
-  readonly chart: Chart;
-  private readonly items: { api: ApiObject; inputs: InputPath[]; patches: JsonPatch[] }[] = [];
+  readonly chart: Cdk8s.Chart;
+  private readonly items: { api: Cdk8s.ApiObject; inputs: InputPath[]; patches: Cdk8s.JsonPatch[] }[] = [];
   constructor(namespace: string) {
-    this.chart = new Chart(Testing.app(), 'workload', { namespace, disableResourceNameHashes: true });
+    this.chart = new cdk8s.Chart(cdk8s.Testing.app(), 'workload', { namespace, disableResourceNameHashes: true });
   }
-  add(construct: ApiObject | kplus.Resource, inputs: InputPath[], patches: JsonPatch[] = []): void {
-    const api = construct instanceof ApiObject ? construct : ApiObject.of(construct);
+  add(construct: Cdk8s.ApiObject | Kplus.Resource, inputs: InputPath[], patches: Cdk8s.JsonPatch[] = []): void {
+    const api = construct instanceof cdk8s.ApiObject ? construct : cdk8s.ApiObject.of(construct);
     this.items.push({ api, inputs, patches });
   }
-  raw(id: string, object: KubeObject, inputs: InputPath[], patches: JsonPatch[] = []): void {
+  raw(id: string, object: KubeObject, inputs: InputPath[], patches: Cdk8s.JsonPatch[] = []): void {
     const { apiVersion, kind, metadata, ...rest } = object;
-    this.add(new ApiObject(this.chart, id, { apiVersion, kind, metadata, ...rest }), inputs, patches);
+    this.add(new cdk8s.ApiObject(this.chart, id, { apiVersion, kind, metadata, ...rest }), inputs, patches);
   }
   objects(): WorkloadObject[] {
-    return this.items.map(({ api, inputs, patches }) => ({ object: JsonPatch.apply(api.toJson(), ...patches) as KubeObject, inputs }));
+    return this.items.map(({ api, inputs, patches }) => ({ object: cdk8s.JsonPatch.apply(api.toJson(), ...patches) as KubeObject, inputs }));
   }
 }
 
@@ -149,8 +154,8 @@ function storageOf(w: Workload): { volumes: Json[]; mounts: Json[]; claims: Json
   return { volumes, mounts, claims };
 }
 
-function envOf(model: EnvironmentModel, w: Workload, c: Collector): Record<string, kplus.EnvValue> {
-  const env: Record<string, kplus.EnvValue> = {};
+function envOf(model: EnvironmentModel, w: Workload, c: Collector): Record<string, Kplus.EnvValue> {
+  const env: Record<string, Kplus.EnvValue> = {};
   const secret = hasSecretEnv(w) ? kplus.Secret.fromSecretName(c.chart, 'env-secret', envSecretName(w)) : undefined;
   for (const [k, v] of Object.entries(w.env).sort(([a], [b]) => a.localeCompare(b))) {
     env[k] = typeof v === 'string' ? kplus.EnvValue.fromValue(v) : kplus.EnvValue.fromSecretValue({ secret: secret!, key: k });
@@ -165,7 +170,7 @@ function envOf(model: EnvironmentModel, w: Workload, c: Collector): Record<strin
   return env;
 }
 
-function containerOf(model: EnvironmentModel, w: Workload, c: Collector): kplus.ContainerProps {
+function containerOf(model: EnvironmentModel, w: Workload, c: Collector): Kplus.ContainerProps {
   const user = w.runAsUser;
   return {
     name: w.name,
@@ -190,42 +195,42 @@ function containerOf(model: EnvironmentModel, w: Workload, c: Collector): kplus.
 }
 
 /** Pod-spec fields cdk8s-plus does not render (or renders with defaults we replace). */
-function podPatches(model: EnvironmentModel, w: Workload, templatePath: string): JsonPatch[] {
+function podPatches(model: EnvironmentModel, w: Workload, templatePath: string): Cdk8s.JsonPatch[] {
   const spec = `${templatePath}/spec`;
   const storage = storageOf(w);
-  const patches: JsonPatch[] = [
-    JsonPatch.remove(`${templatePath}/metadata/labels/cdk8s.io~1metadata.addr`),
-    JsonPatch.add(`${spec}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
-    JsonPatch.add(`${spec}/containers/0/resources`, resourcesOf(w)),
-    JsonPatch.add(`${spec}/volumes`, storage.volumes),
-    JsonPatch.add(`${spec}/containers/0/volumeMounts`, storage.mounts),
-    JsonPatch.add(`${spec}/enableServiceLinks`, false),
+  const patches: Cdk8s.JsonPatch[] = [
+    cdk8s.JsonPatch.remove(`${templatePath}/metadata/labels/cdk8s.io~1metadata.addr`),
+    cdk8s.JsonPatch.add(`${spec}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
+    cdk8s.JsonPatch.add(`${spec}/containers/0/resources`, resourcesOf(w)),
+    cdk8s.JsonPatch.add(`${spec}/volumes`, storage.volumes),
+    cdk8s.JsonPatch.add(`${spec}/containers/0/volumeMounts`, storage.mounts),
+    cdk8s.JsonPatch.add(`${spec}/enableServiceLinks`, false),
   ];
   const liveness = probeOf(w, w.liveness);
   const readiness = probeOf(w, w.readiness);
-  if (liveness) patches.push(JsonPatch.add(`${spec}/containers/0/livenessProbe`, liveness));
-  if (readiness) patches.push(JsonPatch.add(`${spec}/containers/0/readinessProbe`, readiness));
+  if (liveness) patches.push(cdk8s.JsonPatch.add(`${spec}/containers/0/livenessProbe`, liveness));
+  if (readiness) patches.push(cdk8s.JsonPatch.add(`${spec}/containers/0/readinessProbe`, readiness));
   const nodeSelector = nodeSelectorOf(model, w);
-  if (nodeSelector) patches.push(JsonPatch.add(`${spec}/nodeSelector`, nodeSelector));
+  if (nodeSelector) patches.push(cdk8s.JsonPatch.add(`${spec}/nodeSelector`, nodeSelector));
   if (w.placement.gpu) {
-    patches.push(JsonPatch.add(`${spec}/tolerations`, [GPU_TOLERATION]));
-    patches.push(JsonPatch.add(`${spec}/runtimeClassName`, GPU_RUNTIME_CLASS));
+    patches.push(cdk8s.JsonPatch.add(`${spec}/tolerations`, [GPU_TOLERATION]));
+    patches.push(cdk8s.JsonPatch.add(`${spec}/runtimeClassName`, GPU_RUNTIME_CLASS));
   }
   if (w.runAsUser !== undefined && w.volumes.length > 0) {
-    patches.push(JsonPatch.add(`${spec}/securityContext/fsGroup`, w.runAsUser));
-    patches.push(JsonPatch.add(`${spec}/securityContext/fsGroupChangePolicy`, 'OnRootMismatch'));
+    patches.push(cdk8s.JsonPatch.add(`${spec}/securityContext/fsGroup`, w.runAsUser));
+    patches.push(cdk8s.JsonPatch.add(`${spec}/securityContext/fsGroupChangePolicy`, 'OnRootMismatch'));
   } else {
-    patches.push(JsonPatch.remove(`${spec}/securityContext/fsGroupChangePolicy`));
+    patches.push(cdk8s.JsonPatch.remove(`${spec}/securityContext/fsGroupChangePolicy`));
   }
   const files = Object.keys(w.configFiles);
   if (files.length > 0) {
     // Config files are mounted with subPath (no live update): roll the pods when they change.
-    patches.push(JsonPatch.add(`${templatePath}/metadata/annotations`, { 'checksum/config': sha256(canonicalJson(w.configFiles)) }));
+    patches.push(cdk8s.JsonPatch.add(`${templatePath}/metadata/annotations`, { 'checksum/config': sha256(canonicalJson(w.configFiles)) }));
   }
   return patches;
 }
 
-function podProps(model: EnvironmentModel, w: Workload, c: Collector): kplus.WorkloadProps {
+function podProps(model: EnvironmentModel, w: Workload, c: Collector): Kplus.WorkloadProps {
   return {
     metadata: { name: w.name, labels: objectLabels(w) },
     podMetadata: { labels: selectorLabels(w) },
@@ -253,16 +258,16 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
     const [minute, hour, day, month, weekDay] = cronFields(w.schedule ?? '');
     const job = new kplus.CronJob(c.chart, 'cronjob', {
       ...props,
-      schedule: Cron.schedule({ minute, hour, day, month, weekDay }),
+      schedule: cdk8s.Cron.schedule({ minute, hour, day, month, weekDay }),
       concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
       successfulJobsRetained: 3,
       failedJobsRetained: 3,
       backoffLimit: 2,
       // A run missed by more than this (controller down, cluster upgrade) is skipped, not started late.
-      startingDeadline: Duration.minutes(30),
+      startingDeadline: cdk8s.Duration.minutes(30),
       restartPolicy: kplus.RestartPolicy.NEVER,
     });
-    c.add(job, [...inputs, workloadPath(w.name, 'schedule')], [...podPatches(model, w, '/spec/jobTemplate/spec/template'), JsonPatch.add('/spec/timeZone', 'Etc/UTC')]);
+    c.add(job, [...inputs, workloadPath(w.name, 'schedule')], [...podPatches(model, w, '/spec/jobTemplate/spec/template'), cdk8s.JsonPatch.add('/spec/timeZone', 'Etc/UTC')]);
     return;
   }
   const replicaInputs = w.autoscaling ? [] : [workloadPath(w.name, 'replicas')];
@@ -278,9 +283,9 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
     set.select(kplus.LabelSelector.of({ labels: selectorLabels(w) }));
     c.add(set, [...inputs, ...replicaInputs], [
       ...podPatches(model, w, '/spec/template'),
-      JsonPatch.add('/spec/volumeClaimTemplates', storageOf(w).claims),
-      JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }),
-      ...(w.autoscaling ? [JsonPatch.remove('/spec/replicas')] : []),
+      cdk8s.JsonPatch.add('/spec/volumeClaimTemplates', storageOf(w).claims),
+      cdk8s.JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }),
+      ...(w.autoscaling ? [cdk8s.JsonPatch.remove('/spec/replicas')] : []),
     ]);
     return;
   }
@@ -291,7 +296,7 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
   c.add(
     deployment,
     [...inputs, ...replicaInputs, ...(rollout || w.placement.gpu ? [['nodePools'] as InputPath, workloadPath(w.name, 'autoscaling')] : [])],
-    [...podPatches(model, w, '/spec/template'), ...(w.autoscaling ? [JsonPatch.remove('/spec/replicas')] : []), ...(rollout ? [JsonPatch.replace('/spec/strategy/rollingUpdate', rollout)] : [])],
+    [...podPatches(model, w, '/spec/template'), ...(w.autoscaling ? [cdk8s.JsonPatch.remove('/spec/replicas')] : []), ...(rollout ? [cdk8s.JsonPatch.replace('/spec/strategy/rollingUpdate', rollout)] : [])],
   );
 }
 
@@ -368,7 +373,7 @@ export function namespaceObjects(model: EnvironmentModel, namespace: string, mem
     pss[`pod-security.kubernetes.io/${mode}-version`] = pssVersion;
   }
   // Cluster-scoped: without the namespace the chart gives every object.
-  c.raw('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(namespace, { ...pss, ...GENERATOR_LABELS }) }, [...inputs, ['cluster', 'kubernetesVersion']], [JsonPatch.remove('/metadata/namespace')]);
+  c.raw('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(namespace, { ...pss, ...GENERATOR_LABELS }) }, [...inputs, ['cluster', 'kubernetesVersion']], [cdk8s.JsonPatch.remove('/metadata/namespace')]);
   c.raw(
     'default-deny',
     {
@@ -528,7 +533,7 @@ export function workloadObjects(model: EnvironmentModel, w: Workload): WorkloadO
     // Local: a node forwards ALB traffic only to its own ready pods, without SNAT. The pods see the
     // ALB's address (inside the VPC CIDR, which their NetworkPolicy admits), and a node without a
     // ready pod fails the ALB health check instead of bouncing traffic to another node.
-    const patches = exposed ? [JsonPatch.add('/spec/externalTrafficPolicy', 'Local')] : [];
+    const patches = exposed ? [cdk8s.JsonPatch.add('/spec/externalTrafficPolicy', 'Local')] : [];
     c.add(service, [ns, workloadPath(w.name, 'ports'), ...(exposed ? [workloadPath(w.name, 'ingress')] : [])], patches);
   }
 

@@ -1,0 +1,171 @@
+/**
+ * The build: every command in generators/cli/*.ts bundled by esbuild into dist/<command>.js (one
+ * output per entry, same base name; npm packages stay external), the environment schema's ajv
+ * validator compiled to standalone code in dist/ajv/, and dist/.stamp: a hash of everything the
+ * output depends on. `npm ci` runs it (the `prepare` script); the launcher (launch.mjs) runs it
+ * again whenever the stamp no longer matches, so the compiled commands never run stale code.
+ *
+ * Plain JavaScript on purpose: it has to run before anything is compiled. Keep it small.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The build directory below the project root (gitignored; generators/lib/project-root.ts names it too). */
+export const BUILD_DIR = 'dist';
+const STAMP = '.stamp';
+
+/** The repository this file belongs to. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** What the output depends on: every file below these directories, and these files. */
+const INPUT_DIRS = ['generators', 'schemas'];
+const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
+
+function listFiles(root, dir) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((e) => (e.isDirectory() ? listFiles(root, join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
+/**
+ * A hash of the inputs' paths and contents (contents, not times: a checkout, a restore or an
+ * editor keeping mtimes cannot fool it). About 15 ms for the whole generator.
+ */
+export function inputsHash(root = ROOT) {
+  return hashFiles(root, [...INPUT_DIRS.flatMap((d) => listFiles(root, d)), ...INPUT_FILES]);
+}
+
+/**
+ * What the standalone validator is generated from. Its file name is a hash of the schema, the options
+ * and ajv's version (generators/validate/schema.ts), checked at run time, so skipping the step when
+ * these did not change can at worst cost a compilation at run time, never a wrong validator.
+ */
+const AJV_INPUTS = ['schemas/environment.schema.json', 'generators/validate/schema.ts', 'generators/build/precompile.ts', 'package-lock.json'];
+
+function hashFiles(root, files) {
+  const h = createHash('sha256');
+  for (const f of files.filter((x) => existsSync(join(root, x)))) {
+    const content = readFileSync(join(root, f));
+    h.update(`${f}\0${content.length}\0`).update(content);
+  }
+  return h.digest('hex');
+}
+
+/** The commands: generators/cli/*.ts (shared modules such as common.ts are bundled too; harmless). */
+export function entries(root = ROOT) {
+  return readdirSync(join(root, 'generators', 'cli'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .sort()
+    .map((f) => f.slice(0, -3));
+}
+
+function readStamp(out) {
+  try {
+    return JSON.parse(readFileSync(join(out, STAMP), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the build in `root` must be redone before running, or undefined when it is current. */
+export function staleReason(root = ROOT) {
+  const out = join(root, BUILD_DIR);
+  const stamp = readStamp(out);
+  if (!stamp) return `no build in ${BUILD_DIR}/`;
+  if (stamp.inputs !== inputsHash(root)) return 'generators/, schemas/ or the package files changed since the last build';
+  const missing = entries(root).find((e) => !existsSync(join(out, `${e}.js`)));
+  if (missing) return `${BUILD_DIR}/${missing}.js is missing`;
+  return undefined;
+}
+
+/**
+ * A command's code is bundled with everything it imports, so `import.meta.url` is the bundle's for
+ * all of it: a second module with its own "am I the main module?" test (`process.argv[1]`) in the
+ * same bundle would run too. Refuse such a bundle.
+ */
+export function mainGuardConflicts(metafile, root = ROOT) {
+  const out = [];
+  for (const [file, o] of Object.entries(metafile.outputs)) {
+    if (!o.entryPoint) continue;
+    const guarded = Object.keys(o.inputs).filter((i) => !i.includes('node_modules') && i !== o.entryPoint && /process\.argv\[1\]/.test(readFileSync(join(root, i), 'utf8')));
+    if (guarded.length > 0) out.push(`${BUILD_DIR}/${basename(file)} bundles ${guarded.join(', ')}, which would run too (its main-module test sees the bundle as process.argv[1]); move the shared code into a module without one`);
+  }
+  return out;
+}
+
+/** Build into a scratch directory, then move each file into place (a concurrent run sees old or new files, never half of one); the stamp last. */
+export async function build(root = ROOT, { log = (line) => process.stderr.write(line + '\n') } = {}) {
+  const started = performance.now();
+  const inputs = inputsHash(root);
+  const ajvInputs = hashFiles(root, AJV_INPUTS);
+  const out = join(root, BUILD_DIR);
+  const ajvDir = join(out, 'ajv');
+  const previous = readStamp(out);
+  const precompile = previous?.ajvInputs !== ajvInputs || !existsSync(ajvDir) || !readdirSync(ajvDir).some((f) => f.endsWith('.cjs'));
+  const scratch = join(out, `.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(scratch, { recursive: true });
+  try {
+    const esbuild = await import('esbuild');
+    const names = entries(root);
+    const result = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: [
+        ...names.map((n) => ({ in: `generators/cli/${n}.ts`, out: n })),
+        ...(precompile ? [{ in: 'generators/build/precompile.ts', out: '.tools/precompile' }] : []),
+      ],
+      outdir: scratch,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      // No source maps: they doubled the build time; a stack trace (--debug) names dist/<command>.js,
+      // whose `// generators/…` comments say which source each part comes from.
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const conflicts = mainGuardConflicts(result.metafile, root);
+    if (conflicts.length > 0) throw new Error(conflicts.join('\n'));
+    // The environment schema's validator as standalone code, named by the hash of what it is compiled from.
+    if (precompile) {
+      const { writePrecompiled } = await import(pathToFileURL(join(scratch, '.tools', 'precompile.js')).href);
+      writePrecompiled(ajvDir);
+    }
+    const produced = new Set();
+    for (const f of readdirSync(scratch)) {
+      if (f === '.tools') continue;
+      renameSync(join(scratch, f), join(out, f));
+      produced.add(f);
+    }
+    // Bundles of commands that no longer exist go.
+    for (const f of readdirSync(out)) if (/\.js(\.map)?$/.test(f) && !produced.has(f)) rmSync(join(out, f), { force: true });
+    writeFileSync(join(out, `${STAMP}.${process.pid}`), JSON.stringify({ inputs, ajvInputs, esbuild: esbuild.version }) + '\n');
+    renameSync(join(out, `${STAMP}.${process.pid}`), join(out, STAMP));
+    log(`build: ${names.length} commands bundled into ${BUILD_DIR}/ (${((performance.now() - started) / 1000).toFixed(2)} s)`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The bundle of `command`, rebuilt first when it is stale (or missing). */
+export async function ensureBuilt(command, root = ROOT, options = {}) {
+  const reason = staleReason(root);
+  if (reason) {
+    (options.log ?? ((line) => process.stderr.write(line + '\n')))(`build: ${reason}; rebuilding`);
+    await build(root, options);
+  }
+  return join(root, BUILD_DIR, `${command}.js`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    await build(ROOT);
+  } catch (e) {
+    process.stderr.write(`build failed: ${e.message}\n`);
+    process.exitCode = 1;
+  }
+}
