@@ -27,7 +27,7 @@ Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)
   --force      render every environment
-  --jobs N     render in N worker threads (default: the cores, from 12 environments to render)`;
+  --jobs N     render in N worker threads (default: the cores, from 40 environments to render)`;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();

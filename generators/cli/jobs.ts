@@ -13,7 +13,7 @@ import { UsageError } from '../validate/diagnostics.js';
 import { processEnvironment, type EnvOutcome, type WorkContext } from './work.js';
 
 /** With `--jobs` unset, environments to render below which the main thread alone is faster. */
-export const AUTO_WORKERS_FROM = 12;
+export const AUTO_WORKERS_FROM = 40;
 
 export function parseJobs(v: unknown): number | undefined {
   if (v === undefined) return undefined;

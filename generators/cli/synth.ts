@@ -44,7 +44,7 @@ Options:
                            rendered/<env>/.provenance.json; the record of what the last synth
                            rendered is rendered/.odp-state.json, git-ignored)
   --jobs N                 render in N worker threads (default: the machine's cores, when there are
-                           at least 12 environments to render; --jobs 1: in this thread only)
+                           at least 40 environments to render; --jobs 1: in this thread only)
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
