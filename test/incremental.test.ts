@@ -12,6 +12,9 @@ import { main as synthMain } from '../generators/cli/synth.js';
 import { main as checkMain } from '../generators/cli/check.js';
 import { readState, STATE_FILE, verifyTree } from '../generators/write/state.js';
 import { listFiles } from '../generators/write/writer.js';
+import { processEnvironments } from '../generators/cli/jobs.js';
+import { readEnvironmentSources } from '../generators/load/loader.js';
+import { fleetIndex } from '../generators/model/fleet.js';
 import { FIXTURES } from './helpers.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -164,6 +167,19 @@ describe('incremental synth', () => {
     const out = await synth('--jobs', '2');
     expect(out).toMatch(/; 2 threads \(/);
     expect(tree()).toStrictEqual(one);
+  });
+
+  it('workers retire after their share and fresh ones finish the queue, with the outcomes of one thread', async () => {
+    await synth();
+    const sources = readEnvironmentSources(root);
+    const ctx = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const };
+    const names = ['alpha', 'beta', 'gamma'];
+    const one = await processEnvironments(names, ctx, 1);
+    const recycled = await processEnvironments(names, ctx, 2, { recycleAfter: 1 });
+    expect(recycled.threads).toBe(2);
+    expect(recycled.outcomes).toStrictEqual(one.outcomes);
+    expect(one.outcomes.map((o) => [o.env, o.findings])).toStrictEqual(names.map((n) => [n, []]));
+    expect(recycled.workerTimes.render).toBeGreaterThan(0);
   });
 
   it('--jobs must be a whole number', async () => {

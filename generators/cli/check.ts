@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readEnvironmentSources } from '../load/loader.js';
 import { generatorFingerprint } from '../lib/fingerprint.js';
+import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
 import { emptyState, readState } from '../write/state.js';
@@ -31,10 +32,11 @@ Options:
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
+  const phasesAtStart = phaseTimes();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
   const jobs = parseJobs(values.jobs);
   const requested = splitList(values.env);
-  const sources = readEnvironmentSources(common.root);
+  const sources = timed('load', () => readEnvironmentSources(common.root));
   const names = selectOrFail(sources, requested);
   const renderedRoot = join(common.root, RENDERED_DIR);
   const generator = generatorFingerprint(PROJECT_ROOT);
@@ -51,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
   const skipped = plan.skipped.size > 0 ? ` (${plan.skipped.size} of ${names.length} verified against the last synth's manifests, not rendered; --force renders them)` : '';
   const what = `${plural(names.length, 'environment')}, ${plural(total, 'file')}`;
-  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times, startupMs: started });
+  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: addPhaseTimes(phaseTimesSince(phasesAtStart), work.workerTimes), startupMs: started });
   if (lines.length > 0) {
     process.stderr.write(`${lines.join('\n')}\n\nrendered/ is out of date: run npm run synth and commit the result.\n`);
     summary('check', `${what}: ${plural(lines.length, 'finding')}${skipped}`, started);

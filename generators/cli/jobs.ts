@@ -8,9 +8,15 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { addPhaseTimes, phaseTimes, zeroPhaseTimes, type PhaseTimes } from '../lib/timing.js';
+import { addPhaseTimes, zeroPhaseTimes, type PhaseTimes } from '../lib/timing.js';
 import { UsageError } from '../validate/diagnostics.js';
 import { processEnvironment, type EnvOutcome, type WorkContext } from './work.js';
+
+/**
+ * Environments a worker renders before it retires and a fresh one takes over: whatever a thread
+ * keeps (caches, a heap V8 grew and does not give back) is bounded by this, not by the run's size.
+ */
+export const RECYCLE_AFTER = 100;
 
 /** With `--jobs` unset, environments to render below which the main thread alone is faster. */
 export const AUTO_WORKERS_FROM = 40;
@@ -31,8 +37,8 @@ export function threadsFor(count: number, jobs: number | undefined): number {
 
 export interface WorkResult {
   outcomes: EnvOutcome[];
-  /** Time per phase, summed over the threads (CPU-side, not wall time). */
-  times: PhaseTimes;
+  /** Time per phase spent in worker threads, summed over them (the main thread's own is in its phaseTimes()). */
+  workerTimes: PhaseTimes;
   threads: number;
 }
 
@@ -51,39 +57,43 @@ function startWorker(ctx: WorkContext): Worker {
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: data });
 }
 
-export async function processEnvironments(names: readonly string[], ctx: WorkContext, jobs: number | undefined): Promise<WorkResult> {
+export async function processEnvironments(names: readonly string[], ctx: WorkContext, jobs: number | undefined, opts: { recycleAfter?: number } = {}): Promise<WorkResult> {
+  const recycleAfter = opts.recycleAfter ?? RECYCLE_AFTER;
   const injected = ctx.render !== undefined || ctx.io !== undefined;
   const threads = injected ? 1 : threadsFor(names.length, jobs);
   if (threads <= 1) {
-    const before = phaseTimes();
-    const outcomes = names.map((n) => processEnvironment(n, ctx));
-    const after = phaseTimes();
-    const times = zeroPhaseTimes();
-    for (const k of Object.keys(times) as (keyof PhaseTimes)[]) times[k] = after[k] - before[k];
-    return { outcomes, times, threads: 1 };
+    return { outcomes: names.map((n) => processEnvironment(n, ctx)), workerTimes: zeroPhaseTimes(), threads: 1 };
   }
   const queue = [...names];
   const outcomes: EnvOutcome[] = [];
   const times = zeroPhaseTimes();
-  const workers: Worker[] = [];
+  const workers = new Set<Worker>();
   try {
     await new Promise<void>((resolve, reject) => {
-      let running = threads;
-      for (let i = 0; i < threads; i++) {
+      let running = 0;
+      const spawn = (): void => {
         const w = startWorker(ctx);
-        workers.push(w);
+        workers.add(w);
+        running++;
+        let done = 0;
         const next = (): void => {
-          const name = queue.shift();
+          const name = done < recycleAfter ? queue.shift() : undefined;
           w.postMessage(name === undefined ? { type: 'stop' } : { type: 'env', name });
         };
         w.on('message', (m: { type: 'ready' } | { type: 'done'; outcome: EnvOutcome } | { type: 'stopped'; times: PhaseTimes } | { type: 'failed'; message: string; stack?: string }) => {
           if (m.type === 'ready') next();
           else if (m.type === 'done') {
             outcomes.push(m.outcome);
+            done++;
             next();
           } else if (m.type === 'stopped') {
             addPhaseTimes(times, m.times);
-            if (--running === 0) resolve();
+            workers.delete(w);
+            void w.terminate();
+            running--;
+            // A worker retires after `recycleAfter` environments; a fresh one takes over what is left.
+            if (queue.length > 0) spawn();
+            else if (running === 0) resolve();
           } else {
             const err = new Error(m.message);
             if (m.stack) err.stack = m.stack;
@@ -92,13 +102,14 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
         });
         w.on('error', reject);
         w.on('exit', (code) => {
-          if (code !== 0) reject(new Error(`a render worker exited with code ${code}`));
+          if (code !== 0 && workers.has(w)) reject(new Error(`a render worker exited with code ${code}`));
         });
-      }
+      };
+      for (let i = 0; i < threads; i++) spawn();
     });
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all([...workers].map((w) => w.terminate()));
   }
   outcomes.sort((a, b) => names.indexOf(a.env) - names.indexOf(b.env));
-  return { outcomes, times, threads };
+  return { outcomes, workerTimes: times, threads };
 }

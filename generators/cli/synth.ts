@@ -12,6 +12,7 @@ import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { commitStaged, discardStaged, listRenderedEnvironments, prepareStaging, recover, RENDERED_DIR, type WriterIo } from '../write/writer.js';
 import { emptyState, readState, writeState } from '../write/state.js';
 import { generatorFingerprint } from '../lib/fingerprint.js';
+import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { writeStats } from './stats.js';
@@ -77,6 +78,7 @@ const defaultDeps = (): SynthDeps => ({
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
   const started = performance.now();
+  const phasesAtStart = phaseTimes();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
   const jobs = parseJobs(values.jobs);
   const root = common.root;
@@ -91,7 +93,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     return 0;
   }
   const requested = splitList(values.env);
-  let sources = readEnvironmentSources(root);
+  let sources: ReadonlyMap<string, string> = timed('load', () => readEnvironmentSources(root));
   let refreshed: EnvironmentRefresh[] = [];
   if (values['refresh-ssm']) {
     // 1. Fetch everything for every requested environment (throws before anything is written).
@@ -148,7 +150,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   const removedTrees = out.removed.length > 0 ? ` (trees of ${out.removed.map((r) => r.env).join(', ')} removed)` : '';
   const skipped = plan.skipped.size > 0 ? `; ${plan.skipped.size} of ${names.length} not rendered: inputs, lock and generator unchanged, tree verified (--force renders them)` : '';
   const threads = work.threads > 1 ? `; ${work.threads} threads` : '';
-  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: work.times, startupMs: started });
+  writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: addPhaseTimes(phaseTimesSince(phasesAtStart), work.workerTimes), startupMs: started });
   summary('synth', `${plural(names.length, 'environment')}, ${plural(files, 'file')}: ${count.written} written, ${count.unchanged} unchanged, ${count.removed} removed${removedTrees}${skipped}${threads}`, started, deps.stdout);
   return 0;
 }

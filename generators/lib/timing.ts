@@ -34,4 +34,12 @@ export function addPhaseTimes(into: PhaseTimes, more: Partial<PhaseTimes>): Phas
   return into;
 }
 
+/** Phase times since `since` (an earlier phaseTimes()) in this thread. */
+export function phaseTimesSince(since: PhaseTimes): PhaseTimes {
+  const now = phaseTimes();
+  const out = zeroPhaseTimes();
+  for (const p of PHASES) out[p] = now[p] - since[p];
+  return out;
+}
+
 export const zeroPhaseTimes = (): PhaseTimes => ({ load: 0, validate: 0, model: 0, render: 0, serialize: 0, write: 0 });

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../lib/hash.js';
+import { timed } from '../lib/timing.js';
 import type { FleetEntry } from '../model/fleet.js';
 import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
@@ -54,6 +55,10 @@ export function readState(renderedRoot: string, generator: string): IncrementalS
 
 /** Write the state (a cache: a failure to write it is ignored, the next run renders more). */
 export function writeState(renderedRoot: string, state: IncrementalState): void {
+  timed('write', () => writeStateFile(renderedRoot, state));
+}
+
+function writeStateFile(renderedRoot: string, state: IncrementalState): void {
   const file = join(renderedRoot, STATE_FILE);
   const tmp = `${file}.${process.pid}`;
   try {
