@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main as synthMain } from '../generators/cli/synth.js';
 import { main as checkMain } from '../generators/cli/check.js';
-import { readState, STATE_FILE, verifyTree } from '../generators/write/state.js';
+import { readState, STATE_FILE, treeStat, verifyTree } from '../generators/write/state.js';
 import { listFiles } from '../generators/write/writer.js';
 import { processEnvironments } from '../generators/cli/jobs.js';
 import { readEnvironmentSources } from '../generators/load/loader.js';
@@ -228,6 +228,21 @@ describe('incremental check', () => {
     const r = await check();
     expect(r.failed).toBe(false);
     expect(r.summary).not.toMatch(/verified/);
+  });
+
+  it('a tree is trusted by its metadata signature; without a matching one its files are hashed, and the signature recorded', async () => {
+    await synth();
+    const file = join(root, 'rendered', STATE_FILE);
+    const state = stateOf();
+    expect(state.environments.alpha!.stat).toBe(treeStat(join(root, 'rendered'), 'alpha'));
+    state.environments.alpha!.stat = 'f'.repeat(64);
+    writeFileSync(file, JSON.stringify(state));
+    expect(notRendered(await synth())).toBe(3);
+    expect(stateOf().environments.alpha!.stat).toBe(treeStat(join(root, 'rendered'), 'alpha'));
+    // Content rewritten byte for byte the same: new ctime, so the files are hashed, and they match.
+    const readme = join(root, 'rendered', 'beta', 'README.md');
+    writeFileSync(readme, readFileSync(readme));
+    expect(notRendered(await synth())).toBe(3);
   });
 
   it('verifyTree accepts exactly the tree of the recorded manifest', async () => {

@@ -10,7 +10,7 @@ import type { SourceFiles } from '../load/loader.js';
 import { listEnvironmentNames } from '../load/loader.js';
 import { fleetIndex, fleetRelations, type FleetIndex } from '../model/fleet.js';
 import { timed } from '../lib/timing.js';
-import { environmentKey, sameSources, verifyTree, type EnvironmentState, type IncrementalState } from '../write/state.js';
+import { environmentKey, sameSources, treeMatches, treeStat, type EnvironmentState, type IncrementalState } from '../write/state.js';
 
 export interface RunPlan {
   fleet: FleetIndex;
@@ -32,18 +32,27 @@ export function planRun(renderedRoot: string, sources: SourceFiles, names: reado
     const skipped = new Map<string, EnvironmentState>();
     for (const name of names) {
       const entry = unchanged.get(name);
-      if (entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) && verifyTree(renderedRoot, name, entry.manifest)) skipped.set(name, entry);
+      const stat = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) ? treeMatches(renderedRoot, name, entry) : undefined;
+      if (entry && stat !== undefined) skipped.set(name, { ...entry, stat });
       else render.push(name);
     }
     return { fleet, render, skipped };
   });
 }
 
-/** The state after a successful synth: rendered entries replaced, skipped and unrequested ones kept, deleted environments dropped. */
-export function nextState(state: IncrementalState, sources: SourceFiles, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
+/**
+ * The state after a successful synth (its trees swapped in): rendered entries replaced, with the
+ * metadata signature of the tree as it now is; skipped ones with the signature they were verified
+ * by; unrequested ones kept; deleted environments dropped.
+ */
+export function nextState(renderedRoot: string, state: IncrementalState, sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
   const existing = new Set(listEnvironmentNames(sources));
   const environments: Record<string, EnvironmentState> = {};
   for (const [name, entry] of Object.entries(state.environments)) if (existing.has(name)) environments[name] = entry;
-  for (const [name, entry] of rendered) environments[name] = entry;
+  for (const [name, entry] of plan.skipped) environments[name] = entry;
+  for (const [name, entry] of rendered) {
+    const stat = treeStat(renderedRoot, name);
+    environments[name] = stat === undefined ? entry : { ...entry, stat };
+  }
   return { ...state, environments };
 }

@@ -132,7 +132,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
-  writeState(renderedRoot, nextState(state, sources, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : [])))));
+  timed('write', () => writeState(renderedRoot, nextState(renderedRoot, state, sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))))));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
   for (const r of out.results) {

@@ -6,7 +6,8 @@
  * and whose tree still matches that manifest, file by file (verifyTree); anything else is rendered.
  * A missing, corrupt or foreign state only means "render everything" (a clean clone, CI).
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../lib/hash.js';
 import { timed } from '../lib/timing.js';
@@ -32,6 +33,11 @@ export interface EnvironmentState {
   acknowledged: number;
   /** Files in the tree, the manifest included. */
   files: number;
+  /**
+   * treeStat of the tree when it was last written or hashed in full: while the file list and every
+   * file's size, inode, ctime and mtime are the same, its contents are (ctime cannot be set back).
+   */
+  stat?: string;
 }
 
 export interface IncrementalState {
@@ -98,6 +104,37 @@ function listTree(dir: string, prefix = ''): string[] {
     else out.push(rel);
   }
   return out;
+}
+
+/**
+ * A signature of rendered/<env> from file metadata only (one readdir per directory and one lstat per
+ * file, no reads): sha256 over each file's path, size, inode, ctime and mtime in nanoseconds.
+ * Undefined when the tree is missing.
+ */
+export function treeStat(renderedRoot: string, env: string): string | undefined {
+  const dir = join(renderedRoot, env);
+  try {
+    const h = createHash('sha256');
+    for (const f of listTree(dir).sort()) {
+      const s = lstatSync(join(dir, f), { bigint: true });
+      h.update(`${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`);
+    }
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether rendered/<env> is still the tree an environment's state entry describes: by its metadata
+ * signature when that is unchanged (as git's index does), else by reading and hashing every file
+ * against the manifest (verifyTree). Returns the signature to record, or undefined when it is not.
+ */
+export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat'>): string | undefined {
+  const stat = treeStat(renderedRoot, env);
+  if (stat === undefined) return undefined;
+  if (entry.stat === stat) return stat;
+  return verifyTree(renderedRoot, env, entry.manifest) ? stat : undefined;
 }
 
 /**
