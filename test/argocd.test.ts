@@ -514,7 +514,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
   });
 
   it('the hub creates each managed cluster\'s Argo CD cluster Secret from SSM with an ExternalSecret', () => {
-    const es = doc('hub', 'argocd/cluster-fleet-b.yaml');
+    const es = doc('hub', 'apps/cluster-fleet-b.yaml');
     expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } } } });
     expect(es.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toStrictEqual([
       ['config', '/odp/hub/argocd/clusters/fleet-b/config'],
@@ -523,10 +523,29 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     ]);
   });
 
+  it('the waves cannot deadlock: a managed root creates its AppProjects before its first Application, the hub syncs cluster Secrets last, through a store that admits its namespace', () => {
+    const wave = (o: any): number => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    for (const env of ['fleet-a', 'fleet-b']) {
+      const apps = objs(env, 'apps/').filter((o) => o.kind === 'Application');
+      const projects = objs(env, 'argocd/').filter((o) => o.kind === 'AppProject');
+      expect(projects.length).toBeGreaterThan(0);
+      for (const p of projects) expect(wave(p)).toBeLessThan(Math.min(...apps.map(wave)));
+    }
+    const hubApps = objs('hub', 'apps/');
+    const clusterSecrets = hubApps.filter((o) => o.kind === 'ExternalSecret');
+    expect(clusterSecrets.map((o: any) => o.metadata.name).sort()).toStrictEqual(['cluster-fleet-a', 'cluster-fleet-b']);
+    const others = hubApps.filter((o) => o.kind !== 'ExternalSecret');
+    for (const es of clusterSecrets) expect(wave(es)).toBeGreaterThan(Math.max(...others.map(wave)));
+    // Nothing the hub's bootstrap applies (argocd/) is of a kind whose CRD arrives later.
+    expect(objs('hub', 'argocd/').filter((o) => o.kind === 'ExternalSecret')).toStrictEqual([]);
+    const store = objs('hub', 'manifests/external-secrets/').find((o) => o.kind === 'ClusterSecretStore') as any;
+    expect(store.spec.conditions.flatMap((c: any) => c.namespaces)).toContain('argocd');
+  });
+
   it('the READMEs say what IAM the hub needs and who manages a managed environment', () => {
     const readme = (env: string) => files(env).find((f) => f.path === 'README.md')!.content;
     expect(readme('hub')).toContain('`ssm:GetParameter` on\n`arn:aws:ssm:eu-west-1:111111111111:parameter/odp/hub/argocd/clusters/*` and `kms:Decrypt`');
-    expect(readme('hub')).toContain('| fleet-a | `argocd/cluster-fleet-a.yaml` |');
+    expect(readme('hub')).toContain('| fleet-a | `apps/cluster-fleet-a.yaml` |');
     expect(readme('fleet-a')).toContain('The Argo CD of `hub` (namespace `argocd`) manages this cluster');
     expect(readme('fleet-a')).not.toContain('Bootstrap Argo CD');
   });

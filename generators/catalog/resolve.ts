@@ -76,7 +76,8 @@ type Enabled = { name: string; entry: CatalogEntry | undefined; o: AddonOverride
 
 /**
  * Namespaces where an ExternalSecret reads from the ClusterSecretStore: add-ons with secrets
- * (catalog defaults or the environment's `secrets`) and workloads with `{ secret }` variables.
+ * (catalog defaults or the environment's `secrets`), workloads with `{ secret }` variables, and a
+ * hub's Argo CD namespace (its managed clusters' cluster Secrets).
  */
 function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): string[] {
   const namespaces = new Set<string>();
@@ -85,6 +86,9 @@ function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): 
     if (Object.keys(secretsOf(ctx, entry, o)).length > 0) namespaces.add(ctx.namespace);
   }
   for (const w of model.workloads) if (hasSecretEnv(w)) namespaces.add(w.namespace);
+  // A hub's cluster Secrets (render/argocd/hub.ts) are ExternalSecrets in Argo CD's namespace.
+  const argo = enabled.find((e) => e.name === 'argo-cd');
+  if (model.argocd.manages.length > 0 && argo) namespaces.add(contextOf(model, argo.name, argo.entry, argo.o).namespace);
   return [...namespaces].sort();
 }
 

@@ -13,11 +13,16 @@ import { SSM_STORE } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, type ArgoContext } from './objects.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { deliveryPlan } from '../../plan/index.js';
 
 export const FLEET_FILE = 'fleet.yaml';
 export const APPLICATION_SET_PATH = 'argocd/applicationset-fleet.yaml';
-export const clusterSecretPath = (env: string): string => `argocd/cluster-${env}.yaml`;
+/**
+ * In apps/, which only the root syncs: the hub's bootstrap applies argocd/ before External Secrets'
+ * CRDs exist, and kubectl would fail on the kind.
+ */
+export const clusterSecretPath = (env: string): string => `apps/cluster-${env}.yaml`;
 /** SSM SecureStrings (under the hub's prefix, which its External Secrets role reads) of a managed cluster's Argo CD cluster Secret. */
 export const clusterSecretParameters = (hub: string, env: string): { name: string; server: string; config: string } => ({
   name: `/odp/${hub}/argocd/clusters/${env}/name`,
@@ -74,8 +79,12 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
 export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unknown> {
   const name = `cluster-${env}`;
   const keys = clusterSecretParameters(ctx.model.name, env);
+  // The last wave of the hub's root: until a managed cluster has run its bootstrap its parameters do
+  // not exist and the ExternalSecret is Degraded, which fails the wave it is in; after every other wave,
+  // the hub's own platform is synced by then.
+  const last = Math.max(0, ...deliveryPlan(ctx.model).map((u) => u.order)) + 1;
   const es = new ExternalSecret({
-    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name } },
+    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: { [SYNC_WAVE]: String(last) } },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },

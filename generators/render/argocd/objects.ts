@@ -3,6 +3,7 @@
  * cdk8s App per environment, charts without name hashes, explicit names.
  */
 import { Application, AppProject } from '../../lib/k8s-objects.js';
+import { deliveryPlan } from '../../plan/index.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
 import { PROJECTS, type AppSpec, type ProjectName } from './spec.js';
@@ -19,7 +20,7 @@ export const PLATFORM_PROJECT: ProjectName = 'platform';
  * resources by annotation, so the instance label of older runbooks is not set.
  */
 export const ENVIRONMENT_LABEL = 'odp.opendev.dev/environment';
-const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 const COMPARE_OPTIONS = 'argocd.argoproj.io/compare-options';
 
 /** Paths inside the repository for one environment. */
@@ -179,10 +180,16 @@ export function projectScopes(ctx: ArgoContext, specs: readonly AppSpec[]): Proj
 }
 
 export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppProject[] {
+  // A managed environment's root (created by the hub) creates its AppProjects together with its
+  // Applications: an Application whose project does not exist yet has health Unknown, and a root
+  // waiting for it would never reach the project's wave. So the projects go one wave before the first
+  // Application. (A standalone environment's bootstrap applies them before its root exists.)
+  const first = Math.min(0, ...deliveryPlan(ctx.model).map((u) => u.order));
+  const annotations = ctx.model.argocd.hub ? { annotations: { [SYNC_WAVE]: String(first - 1) } } : {};
   return projectScopes(ctx, specs).map(
     (p) =>
       new AppProject({
-        metadata: { name: `${ctx.prefix}${p.name}`, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name } },
+        metadata: { name: `${ctx.prefix}${p.name}`, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, ...annotations },
         spec: {
           sourceRepos: p.sourceRepos,
           destinations: p.namespaces.map((namespace) => ({ ...ctx.destination, namespace })),
