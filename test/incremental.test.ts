@@ -4,7 +4,7 @@
  * change renders it; `--force` renders everything. Whatever is skipped, the tree is byte for byte
  * what a full render writes.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -243,6 +243,17 @@ describe('incremental check', () => {
     const readme = join(root, 'rendered', 'beta', 'README.md');
     writeFileSync(readme, readFileSync(readme));
     expect(notRendered(await synth())).toBe(3);
+  });
+
+  it('a file replaced by a symlink to the same content is not the tree the writer wrote', async () => {
+    await synth();
+    const readme = join(root, 'rendered', 'alpha', 'README.md');
+    const copy = join(root, 'readme-copy.md');
+    writeFileSync(copy, readFileSync(readme));
+    rmSync(readme);
+    symlinkSync(copy, readme);
+    expect(notRendered(await synth())).toBe(2);
+    expect(lstatSync(readme).isFile()).toBe(true);
   });
 
   it('verifyTree accepts exactly the tree of the recorded manifest', async () => {

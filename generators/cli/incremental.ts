@@ -10,7 +10,7 @@ import type { SourceFiles } from '../load/loader.js';
 import { listEnvironmentNames } from '../load/loader.js';
 import { fleetIndex, fleetRelations, type FleetIndex } from '../model/fleet.js';
 import { timed } from '../lib/timing.js';
-import { environmentKey, sameSources, treeMatches, treeStat, type EnvironmentState, type IncrementalState } from '../write/state.js';
+import { environmentKey, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
 
 export interface RunPlan {
   fleet: FleetIndex;
@@ -41,9 +41,10 @@ export function planRun(renderedRoot: string, sources: SourceFiles, names: reado
 }
 
 /**
- * The state after a successful synth (its trees swapped in): rendered entries replaced, with the
- * metadata signature of the tree as it now is; skipped ones with the signature they were verified
- * by; unrequested ones kept; deleted environments dropped.
+ * The state after a successful synth (its trees swapped in): rendered entries replaced, each with
+ * the metadata signature of its tree only once the tree, as it now is, has been hashed against the
+ * manifest written (something may have touched it while the run went on); skipped ones with the
+ * signature they were verified by; unrequested ones kept; deleted environments dropped.
  */
 export function nextState(renderedRoot: string, state: IncrementalState, sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
   const existing = new Set(listEnvironmentNames(sources));
@@ -51,8 +52,9 @@ export function nextState(renderedRoot: string, state: IncrementalState, sources
   for (const [name, entry] of Object.entries(state.environments)) if (existing.has(name)) environments[name] = entry;
   for (const [name, entry] of plan.skipped) environments[name] = entry;
   for (const [name, entry] of rendered) {
-    const stat = treeStat(renderedRoot, name);
-    environments[name] = stat === undefined ? entry : { ...entry, stat };
+    const { stat: _, ...rest } = entry;
+    const stat = treeMatches(renderedRoot, name, rest);
+    environments[name] = stat === undefined ? rest : { ...rest, stat };
   }
   return { ...state, environments };
 }

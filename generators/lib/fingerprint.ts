@@ -1,6 +1,6 @@
 /**
  * The generator's fingerprint: sha256 over its code (generators/), its schemas (schemas/, the chart
- * key tables included) and its locked dependencies (package.json, package-lock.json). Anything that
+ * key tables included), its locked dependencies (package.json, package-lock.json) and tsconfig.json. Anything that
  * can change a rendered byte changes it; the incremental state is only trusted under the same
  * fingerprint. A compiled command (dist/, see generators/build/build.mjs) takes the hash its build
  * recorded in dist/.stamp: the inputs of the code that is actually running, without reading them again.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BUILD_DIR } from './project-root.js';
 
-const PARTS = ['generators', 'schemas', 'package.json', 'package-lock.json'];
+const PARTS = ['generators', 'schemas', 'package.json', 'package-lock.json', 'tsconfig.json'];
 
 /** The build's record of its inputs, when this code runs from a bundle. */
 function builtFrom(projectRoot: string): string | undefined {

@@ -96,12 +96,14 @@ export function environmentKey(generator: string, sourceHashes: Record<string, s
   return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations }));
 }
 
+/** Every file below `dir`; a symlink or other non-regular entry throws (the writer writes regular files only). */
 function listTree(dir: string, prefix = ''): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
     if (e.isDirectory()) out.push(...listTree(dir, rel));
-    else out.push(rel);
+    else if (e.isFile()) out.push(rel);
+    else throw new Error(`${rel} is not a regular file`);
   }
   return out;
 }
