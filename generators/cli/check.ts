@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import { readEnvironmentSources } from '../load/loader.js';
-import { generatorFingerprint } from '../lib/fingerprint.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
-import { emptyState, readState } from '../write/state.js';
 import { listFiles, listRenderedEnvironments, RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, plural, PROJECT_ROOT, run, splitList, summary } from './common.js';
+import { parseCommand, plural, run, splitList, summary } from './common.js';
 import { planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { selectOrFail } from './prepare.js';
@@ -38,11 +36,9 @@ export async function main(argv: string[]): Promise<number> {
   const requested = splitList(values.env);
   const sources = timed('load', () => readEnvironmentSources(common.root));
   const names = selectOrFail(sources, requested);
-  const renderedRoot = join(common.root, RENDERED_DIR);
-  const generator = generatorFingerprint(PROJECT_ROOT);
-  const state = values.force ? emptyState(generator) : readState(renderedRoot, generator);
-  const plan = planRun(renderedRoot, sources, names, generator, state, Boolean(values.force));
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator, mode: 'check' }, jobs);
+  const plan = planRun(common.root, sources, names, Boolean(values.force));
+  const { renderedRoot } = plan;
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator: plan.generator, mode: 'check' }, jobs);
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);

@@ -10,9 +10,18 @@ import type { SourceFiles } from '../load/loader.js';
 import { listEnvironmentNames } from '../load/loader.js';
 import { fleetIndex, fleetRelations, type FleetIndex } from '../model/fleet.js';
 import { timed } from '../lib/timing.js';
-import { environmentKey, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
+import { join } from 'node:path';
+import { generatorFingerprint } from '../lib/fingerprint.js';
+import { PROJECT_ROOT } from '../lib/project-root.js';
+import { emptyState, environmentKey, readState, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
+import { RENDERED_DIR } from '../write/writer.js';
 
 export interface RunPlan {
+  renderedRoot: string;
+  /** The generator's fingerprint the state is read and written under. */
+  generator: string;
+  /** The state read (empty with --force). */
+  state: IncrementalState;
   fleet: FleetIndex;
   /** Environments to render, in order. */
   render: string[];
@@ -20,8 +29,11 @@ export interface RunPlan {
   skipped: Map<string, EnvironmentState>;
 }
 
-export function planRun(renderedRoot: string, sources: SourceFiles, names: readonly string[], generator: string, state: IncrementalState, force: boolean): RunPlan {
+export function planRun(root: string, sources: SourceFiles, names: readonly string[], force: boolean): RunPlan {
   return timed('load', () => {
+    const renderedRoot = join(root, RENDERED_DIR);
+    const generator = generatorFingerprint(PROJECT_ROOT);
+    const state = force ? emptyState(generator) : readState(renderedRoot, generator);
     const unchanged = new Map<string, EnvironmentState>();
     if (!force) for (const name of listEnvironmentNames(sources)) {
       const entry = state.environments[name];
@@ -36,7 +48,7 @@ export function planRun(renderedRoot: string, sources: SourceFiles, names: reado
       if (entry && stat !== undefined) skipped.set(name, { ...entry, stat });
       else render.push(name);
     }
-    return { fleet, render, skipped };
+    return { renderedRoot, generator, state, fleet, render, skipped };
   });
 }
 
@@ -46,7 +58,8 @@ export function planRun(renderedRoot: string, sources: SourceFiles, names: reado
  * manifest written (something may have touched it while the run went on); skipped ones with the
  * signature they were verified by; unrequested ones kept; deleted environments dropped.
  */
-export function nextState(renderedRoot: string, state: IncrementalState, sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
+export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
+  const { renderedRoot, state } = plan;
   const existing = new Set(listEnvironmentNames(sources));
   const environments: Record<string, EnvironmentState> = {};
   for (const [name, entry] of Object.entries(state.environments)) if (existing.has(name)) environments[name] = entry;

@@ -9,14 +9,13 @@ import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { createEc2Facts, type Ec2Facts } from '../ssm/ec2.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { commitStaged, discardStaged, listRenderedEnvironments, prepareStaging, recover, RENDERED_DIR, type WriterIo } from '../write/writer.js';
-import { emptyState, readState, writeState } from '../write/state.js';
-import { generatorFingerprint } from '../lib/fingerprint.js';
+import { commitStaged, discardStaged, listRenderedEnvironments, prepareStaging, recover, type WriterIo } from '../write/writer.js';
+import { writeState } from '../write/state.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { writeStats } from './stats.js';
-import { parseCommand, plural, printDiagnostics, progress, PROJECT_ROOT, run, splitList, summary } from './common.js';
+import { parseCommand, plural, printDiagnostics, progress, run, splitList, summary } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
 
@@ -103,10 +102,8 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   // 2. Render and stage each environment that changed (verify the others against their manifests):
   //    nothing is swapped in unless every environment renders.
   const names = selectOrFail(sources, requested);
-  const renderedRoot = join(root, RENDERED_DIR);
-  const generator = generatorFingerprint(PROJECT_ROOT);
-  const state = values.force ? emptyState(generator) : readState(renderedRoot, generator);
-  const plan = planRun(renderedRoot, sources, names, generator, state, Boolean(values.force));
+  const plan = planRun(root, sources, names, Boolean(values.force));
+  const { renderedRoot, generator } = plan;
   prepareStaging(renderedRoot);
   const injected = deps.render && deps.render !== renderEnvironment ? { render: deps.render } : {};
   const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs).catch((err: unknown) => {
@@ -132,7 +129,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
-  timed('write', () => writeState(renderedRoot, nextState(renderedRoot, state, sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))))));
+  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))))));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
   for (const r of out.results) {

@@ -4,6 +4,7 @@
  * (synth) or compare it with rendered/ (check). Returns data only: diagnostics, the staged tree's
  * summary or the findings, and the incremental state entry of a successful render.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceFiles } from '../load/loader.js';
 import { lockFile } from '../ssm/lock.js';
@@ -14,7 +15,6 @@ import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
 import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
 import { environmentKey, hashSources, type EnvironmentState } from '../write/state.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
-import { readFileSync } from 'node:fs';
 
 export type WorkMode = 'synth' | 'check';
 

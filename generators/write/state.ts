@@ -6,7 +6,7 @@
  * and whose tree still matches that manifest, file by file (verifyTree); anything else is rendered.
  * A missing, corrupt or foreign state only means "render everything" (a clean clone, CI).
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../lib/hash.js';
@@ -15,6 +15,7 @@ import type { FleetEntry } from '../model/fleet.js';
 import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { parseManifest, PROVENANCE_FILE } from './provenance.js';
+import { listFiles } from './writer.js';
 
 export const STATE_FILE = '.odp-state.json';
 const STATE_FORMAT = 1;
@@ -96,17 +97,6 @@ export function environmentKey(generator: string, sourceHashes: Record<string, s
   return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations }));
 }
 
-/** Every file below `dir`; a symlink or other non-regular entry throws (the writer writes regular files only). */
-function listTree(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...listTree(dir, rel));
-    else if (e.isFile()) out.push(rel);
-    else throw new Error(`${rel} is not a regular file`);
-  }
-  return out;
-}
 
 /**
  * A signature of rendered/<env> from file metadata only (one readdir per directory and one lstat per
@@ -115,10 +105,12 @@ function listTree(dir: string, prefix = ''): string[] {
  */
 export function treeStat(renderedRoot: string, env: string): string | undefined {
   const dir = join(renderedRoot, env);
+  if (!existsSync(dir)) return undefined;
   try {
     const h = createHash('sha256');
-    for (const f of listTree(dir).sort()) {
+    for (const f of listFiles(dir)) {
       const s = lstatSync(join(dir, f), { bigint: true });
+      if (!s.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
       h.update(`${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`);
     }
     return h.digest('hex');
@@ -151,11 +143,11 @@ export function verifyTree(renderedRoot: string, env: string, manifestSha256: st
     if (sha256(text) !== manifestSha256) return false;
     const m = parseManifest(text);
     if (!m) return false;
-    const files = listTree(dir).filter((f) => f !== PROVENANCE_FILE);
+    const files = listFiles(dir).filter((f) => f !== PROVENANCE_FILE);
     if (files.length !== Object.keys(m.files).length) return false;
     for (const f of files) {
       const entry = m.files[f];
-      if (!entry || sha256(readFileSync(join(dir, f))) !== entry.sha256) return false;
+      if (!entry || !lstatSync(join(dir, f)).isFile() || sha256(readFileSync(join(dir, f))) !== entry.sha256) return false;
     }
     return true;
   } catch {
