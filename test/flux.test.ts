@@ -9,7 +9,7 @@ import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
-import { exampleSources, fixtureSources, formatted, SHARED } from './helpers.js';
+import { exampleSources, fixtureSources, formatted, SHARED, sharedPath } from './helpers.js';
 
 type Obj = Record<string, any>;
 type Files = Map<string, string>;
@@ -254,7 +254,10 @@ function strict(schema: Obj): Obj {
 
 const CRDS = join(SHARED, 'upstream', 'crds');
 
-describe.skipIf(!existsSync(join(CRDS, 'flux')))('rendered Flux objects against the upstream CRDs (../shared/upstream)', () => {
+const HAS_FLUX_CRDS = sharedPath('upstream', 'crds', 'flux', 'v2.9.0') !== undefined && sharedPath('upstream', 'crds', 'flux-operator', 'v0.58.1') !== undefined;
+
+/** Strict validators of the pinned Flux and Flux Operator CRDs, keyed group/version/Kind (read on first use, never at collection). */
+function fluxCrdValidators(): Map<string, (o: unknown) => boolean> {
   const validators = new Map<string, (o: unknown) => boolean>();
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   for (const dir of [join(CRDS, 'flux', 'v2.9.0'), join(CRDS, 'flux-operator', 'v0.58.1')])
@@ -272,8 +275,13 @@ describe.skipIf(!existsSync(join(CRDS, 'flux')))('rendered Flux objects against 
         });
       }
     }
+  return validators;
+}
 
+describe.skipIf(!HAS_FLUX_CRDS)('rendered Flux objects against the upstream CRDs (../shared/upstream)', () => {
+  let validators: Map<string, (o: unknown) => boolean> | undefined;
   const check = (files: Files): number => {
+    validators ??= fluxCrdValidators();
     let n = 0;
     for (const { obj } of docs(files, 'flux/')) {
       const v = validators.get(`${obj.apiVersion}/${obj.kind}`);

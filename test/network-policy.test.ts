@@ -10,7 +10,7 @@ import { prepareEnvironment } from '../generators/pipeline.js';
 import { machineConfigDocuments } from '../generators/talos/machineconfig.js';
 import { networkPolicyEnforcer, talosRelease } from '../generators/talos/release.js';
 import { checkTalosDocuments } from '../generators/validate/talos-rules.js';
-import { FIXTURES, formatted, prepareExample, renderExample, SHARED } from './helpers.js';
+import { FIXTURES, formatted, prepareExample, renderExample, SHARED, sharedPath } from './helpers.js';
 
 type Obj = Record<string, unknown>;
 const modelOf = (env: string): EnvironmentModel => prepareExample(env).prepared!.model;
@@ -43,7 +43,7 @@ describe('Talos CNI settings per version', () => {
     expect(getAt(v1(m, 0), ['cluster', 'network', 'cni'])).toBeUndefined();
   });
 
-  it.skipIf(!existsSync(join(SHARED, 'upstream', 'talos')))('the 1.13 field is valid against the v1.13 schema and refused by the v1.12 schema', () => {
+  it.skipIf(!sharedPath('upstream', 'talos', 'v1.13', 'config.schema.json') || !sharedPath('upstream', 'talos', 'v1.12', 'config.schema.json'))('the 1.13 field is valid against the v1.13 schema and refused by the v1.12 schema', () => {
     const schema = (v: string) => new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(join(SHARED, 'upstream', 'talos', v, 'config.schema.json'), 'utf8')));
     const cni = { version: 'v1alpha1', cluster: { network: { cni: { name: 'flannel', flannel: { kubeNetworkPoliciesEnabled: true } } } } };
     expect(schema('v1.13')(cni)).toBe(true);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../generators/diff/diff.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { applyPatch } from '../generators/talos/patch.js';
-import { SHARED } from './helpers.js';
+import { SHARED, sharedPath } from './helpers.js';
 import { diagnosticsOf, renderInline } from './support/inline-env.js';
 
 type Obj = Record<string, any>;
@@ -80,7 +80,7 @@ describe('patches and extensions in an environment', () => {
     expect(files.some((f) => f.path === 'talos/schematics/amd64.yaml')).toBe(true);
   });
 
-  it.skipIf(!existsSync(join(SHARED, 'upstream', 'talos')))('merged configs are valid against the Talos v1.13 schema', () => {
+  it.skipIf(!sharedPath('upstream', 'talos', 'v1.13', 'config.schema.json'))('merged configs are valid against the Talos v1.13 schema', () => {
     const schema = JSON.parse(readFileSync(join(SHARED, 'upstream', 'talos', 'v1.13', 'config.schema.json'), 'utf8')) as Obj;
     const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
     for (const node of ['cp-1', 'workers'])

@@ -17,7 +17,7 @@ import { marshalSchematic, schematicId, type Schematic } from '../generators/tal
 import { CONFIG_SECRET_FIELDS, decodeBundle, encodeBundle, parseBundle, secretRef, type SecretsBundle } from '../generators/talos/secrets.js';
 import { checkRenderedTalos, checkTalosDocuments, checkTalosFile, CONTROL_PLANE_ONLY, isTalosConfigPath } from '../generators/validate/talos-rules.js';
 import { scanSecrets } from '../generators/validate/secret-scan.js';
-import { prepareExample, renderedExamples, renderExample, SHARED } from './helpers.js';
+import { prepareExample, renderedExamples, renderExample, SHARED, sharedPath } from './helpers.js';
 import { bundleYaml, testBundle } from './talos-bundle.js';
 
 const ENVS = ['dev', 'staging', 'prod'];
@@ -82,7 +82,7 @@ describe('rendered Talos configs', () => {
   });
 
   const schemaCases = ENVS.flatMap((env) => talosFiles(env).map((f) => [env, f] as const));
-  it.runIf(existsSync(SHARED)).each(schemaCases)('%s/%s validates against the upstream config schema of its minor (except persist)', (env, file) => {
+  it.runIf(sharedPath('upstream', 'talos') !== undefined).each(schemaCases)('%s/%s validates against the upstream config schema of its minor (except persist)', (env, file) => {
     const minor = modelOf(env).cluster.talosMinor!;
     const schema = JSON.parse(readFileSync(join(SHARED, 'upstream', 'talos', `v${minor}`, 'config.schema.json'), 'utf8')) as Obj;
     const ajv = new Ajv2020({ strict: false, allErrors: true });
