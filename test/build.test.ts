@@ -45,10 +45,18 @@ describe('build and launcher', () => {
     expect(pkg.dependencies.esbuild).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it('prepare writes one bundle per generators/cli/*.ts, the precompiled validator and the stamp', () => {
+  it('prepare writes one bundle per command (generators/cli/*.ts and the distributions\' and engines\' commands/*.ts), the precompiled validator and the stamp', () => {
     const r = spawnSync('npm', ['run', '--silent', 'prepare'], { cwd: dir, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const entries = readdirSync(join(dir, 'generators', 'cli')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '.js'));
+    const sources = [
+      ...readdirSync(join(dir, 'generators', 'cli')).filter((f) => f.endsWith('.ts')),
+      ...['distributions', 'engines'].flatMap((kind) =>
+        readdirSync(join(dir, 'generators', kind), { withFileTypes: true })
+          .filter((e) => e.isDirectory() && existsSync(join(dir, 'generators', kind, e.name, 'commands')))
+          .flatMap((e) => readdirSync(join(dir, 'generators', kind, e.name, 'commands')).filter((f) => f.endsWith('.ts'))),
+      ),
+    ];
+    const entries = sources.map((f) => f.replace(/\.ts$/, '.js'));
     expect(entries).toEqual(expect.arrayContaining(COMMANDS.map((c) => `${c}.js`)));
     for (const e of entries) expect(existsSync(join(dir, 'dist', e)), e).toBe(true);
     const schemaText = readFileSync(join(dir, 'schemas', 'environment.schema.json'), 'utf8');

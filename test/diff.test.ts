@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../generators/diff/diff.js';
 import { formatFieldPath } from '../generators/diff/fields.js';
 import { COMMENT_MARKER, formatJson, formatMarkdown, formatText, GITHUB_COMMENT_LIMIT } from '../generators/diff/format.js';
-import { classifyV1Alpha1Path, talosImpact } from '../generators/diff/talos-impact.js';
+import { classifyV1Alpha1Path, talosImpact } from '../generators/distributions/talos/diff.js';
 import { splitFile } from '../generators/diff/documents.js';
 import { toYaml, toYamlStream } from '../generators/lib/yaml.js';
 import { parseDocument } from 'yaml';

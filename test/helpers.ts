@@ -6,6 +6,7 @@ import { listEnvironmentNames, readEnvironmentSources } from '../generators/load
 import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../generators/pipeline.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { commandFiles } from '../generators/build/build.mjs';
 
 /**
  * The generator's own checkout: for its code, schemas, node_modules and CI files only. Its
@@ -51,9 +52,11 @@ export function exampleRoot(opts: { rendered?: boolean; extra?: Record<string, s
   return dir;
 }
 
-/** Run a command (generators/cli/<command>.ts) as a process on the repository `root`. */
+/** Run a command (generators/cli/<command>.ts, or a distribution's or engine's: build.mjs commandFiles) as a process on the repository `root`. */
 export function cli(command: string, root: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(TSX, [join(ROOT, 'generators', 'cli', `${command}.ts`), '--root', root, ...args], {
+  const file = commandFiles(ROOT).get(command);
+  if (!file) throw new Error(`no command ${command}`);
+  const r = spawnSync(TSX, [join(ROOT, file), '--root', root, ...args], {
     encoding: 'utf8',
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { main as talosCli } from '../generators/cli/talos.js';
-import { issuerDocuments } from '../generators/talos/irsa.js';
+import { main as talosCli } from '../generators/distributions/talos/commands/talos.js';
+import { issuerDocuments } from '../generators/distributions/talos/irsa.js';
 import { EXAMPLES } from './helpers.js';
 
 describe('IRSA issuer documents', () => {

@@ -7,9 +7,9 @@ import { getAt } from '../generators/lib/paths.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
-import { machineConfigDocuments } from '../generators/talos/machineconfig.js';
-import { networkPolicyEnforcer, talosRelease } from '../generators/talos/release.js';
-import { checkTalosDocuments } from '../generators/validate/talos-rules.js';
+import { machineConfigDocuments } from '../generators/distributions/talos/machineconfig.js';
+import { networkPolicyEnforcer, talosRelease } from '../generators/distributions/talos/release.js';
+import { checkTalosDocuments } from '../generators/distributions/talos/checks.js';
 import { FIXTURES, formatted, prepareExample, renderExample, SHARED, sharedPath } from './helpers.js';
 
 type Obj = Record<string, unknown>;

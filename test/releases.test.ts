@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { K3S_RELEASES } from '../generators/render/k3s/releases.js';
-import { FLUX_KUBERNETES_MIN } from '../generators/render/flux/objects.js';
-import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES } from '../generators/talos/release.js';
-import { RKE2_RELEASES, rke2Kubernetes } from '../generators/validate/rules-rke2.js';
+import { K3S_RELEASES } from '../generators/distributions/k3s/releases.js';
+import { FLUX_KUBERNETES_MIN } from '../generators/engines/flux/objects.js';
+import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES } from '../generators/distributions/talos/release.js';
+import { RKE2_RELEASES, rke2Kubernetes } from '../generators/distributions/rke2/rules.js';
 
 const patchOf = (k8s: string): number => Number(k8s.split('.')[2]);
 const k3sKubernetes = (v: string): string => v.slice(1).split('+')[0]!;

@@ -3,7 +3,7 @@
  * documents) against the files they target — the catalog modules, and environment files written
  * like the fixtures — and must capture exactly the dependency, version and registry there.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -65,6 +65,8 @@ const ENV_MANAGERS = [CHARTS, IMAGES, TALOS, K8S_TALOS, K3S, K8S_K3S];
 describe('file patterns', () => {
   it('catalog modules and environment files are targeted; rendered/ never', () => {
     expect(targets(CATALOG_M, 'generators/catalog/cert-manager.ts')).toBe(true);
+    expect(targets(CATALOG_M, 'generators/distributions/talos/addons/etcd-backup.ts')).toBe(true);
+    expect(targets(CATALOG_M, 'generators/engines/argocd/addons/argo-cd.ts')).toBe(true);
     for (const m of ENV_MANAGERS) {
       expect(targets(m, 'environments/prod.yaml'), m.description).toBe(true);
       expect(targets(m, 'environments/_base.yaml'), m.description).toBe(true);
@@ -77,10 +79,19 @@ describe('file patterns', () => {
 
 describe('catalog charts', () => {
   it('captures every pinned chart of the catalog, with its repository', () => {
-    const dir = join(ROOT, 'generators', 'catalog');
-    const found = readdirSync(dir)
-      .filter((f) => targets(CATALOG_M, `generators/catalog/${f}`) && targets(CATALOG_OCI, `generators/catalog/${f}`))
-      .flatMap((f) => [CATALOG_M, CATALOG_OCI].flatMap((m) => extract(m, readFileSync(join(dir, f), 'utf8'))));
+    // The catalog's modules: generators/catalog/ and the add-ons the distributions and engines contribute.
+    const dirs = [
+      'generators/catalog',
+      ...['distributions', 'engines'].flatMap((kind) =>
+        readdirSync(join(ROOT, 'generators', kind), { withFileTypes: true })
+          .filter((e) => e.isDirectory() && existsSync(join(ROOT, 'generators', kind, e.name, 'addons')))
+          .map((e) => `generators/${kind}/${e.name}/addons`),
+      ),
+    ];
+    const found = dirs
+      .flatMap((dir) => readdirSync(join(ROOT, dir)).map((f) => `${dir}/${f}`))
+      .filter((f) => targets(CATALOG_M, f) && targets(CATALOG_OCI, f))
+      .flatMap((f) => [CATALOG_M, CATALOG_OCI].flatMap((m) => extract(m, readFileSync(join(ROOT, f), 'utf8'))));
     // An OCI chart is looked up as the image <registry path>/<chart> (docker datasource).
     const pinned = Object.values(CATALOG).flatMap((e): Dep[] =>
       !e.chart ? [] : e.chart.repoURL.startsWith('oci://') ? [{ depName: e.chart.name, currentValue: e.chart.version, packageName: `${e.chart.repoURL.slice('oci://'.length)}/${e.chart.name}` }] : [{ depName: e.chart.name, currentValue: e.chart.version, registryUrl: e.chart.repoURL }],

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 import { toYaml } from '../generators/lib/yaml.js';
-import { bundleToTalosYaml, type SecretsBundle } from '../generators/talos/secrets.js';
+import { bundleToTalosYaml, type SecretsBundle } from '../generators/distributions/talos/secrets.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

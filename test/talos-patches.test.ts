@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../generators/diff/diff.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
-import { applyPatch } from '../generators/talos/patch.js';
+import { applyPatch } from '../generators/distributions/talos/patch.js';
 import { SHARED, sharedPath } from './helpers.js';
 import { diagnosticsOf, renderInline } from './support/inline-env.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { workloadAppSpecs } from '../generators/render/workloads/apps.js';
+import { workloadAppSpecs } from '../generators/engines/argocd/workload-apps.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { formatKubeIssue, loadKubernetesValidator } from '../generators/validate/kubernetes.js';
 import { checkRestricted } from '../generators/validate/pss.js';

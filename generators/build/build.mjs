@@ -1,6 +1,7 @@
 /**
- * The build: every command in generators/cli/*.ts bundled by esbuild into dist/<command>.js (one
- * output per entry, same base name; npm packages stay external), the environment schema's ajv
+ * The build: every command (generators/cli/*.ts and the commands of the distributions and engines,
+ * generators/{distributions,engines}/<name>/commands/*.ts) bundled by esbuild into dist/<command>.js
+ * (one output per entry, same base name; npm packages stay external), the environment schema's ajv
  * validator compiled to standalone code in dist/ajv/, and dist/.stamp: a hash of everything the
  * output depends on. `npm ci` runs it (the `prepare` script); the launcher (launch.mjs) runs it
  * again whenever the stamp no longer matches, so the compiled commands never run stale code.
@@ -55,12 +56,35 @@ function hashFiles(root, files) {
   return h.digest('hex');
 }
 
-/** The commands: generators/cli/*.ts (shared modules such as common.ts are bundled too; harmless). */
+const tsFiles = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')).map((e) => e.name) : []);
+
+/**
+ * The commands, name → source file (repo-relative): generators/cli/*.ts (shared modules such as
+ * common.ts are bundled too; harmless), and the commands a distribution or an engine contributes,
+ * generators/{distributions,engines}/<name>/commands/*.ts (their helpers live in subfolders of
+ * commands/). A name is one command: two files of one name are refused.
+ */
+export function commandFiles(root = ROOT) {
+  const out = new Map();
+  const add = (dir) => {
+    for (const f of tsFiles(join(root, dir))) {
+      const name = f.slice(0, -3);
+      if (out.has(name)) throw new Error(`two commands named ${name}: ${out.get(name)} and ${dir}/${f}`);
+      out.set(name, `${dir}/${f}`);
+    }
+  };
+  add('generators/cli');
+  for (const kind of ['distributions', 'engines']) {
+    const base = join(root, 'generators', kind);
+    if (!existsSync(base)) continue;
+    for (const e of readdirSync(base, { withFileTypes: true }).filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) add(`generators/${kind}/${e.name}/commands`);
+  }
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The command names (see commandFiles). */
 export function entries(root = ROOT) {
-  return readdirSync(join(root, 'generators', 'cli'))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .sort()
-    .map((f) => f.slice(0, -3));
+  return [...commandFiles(root).keys()];
 }
 
 function readStamp(out) {
@@ -110,11 +134,12 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
   mkdirSync(scratch, { recursive: true });
   try {
     const esbuild = await import('esbuild');
-    const names = entries(root);
+    const commands = commandFiles(root);
+    const names = [...commands.keys()];
     const result = await esbuild.build({
       absWorkingDir: root,
       entryPoints: [
-        ...names.map((n) => ({ in: `generators/cli/${n}.ts`, out: n })),
+        ...names.map((n) => ({ in: commands.get(n), out: n })),
         ...(precompile ? [{ in: 'generators/build/precompile.ts', out: '.tools/precompile' }] : []),
       ],
       outdir: scratch,

@@ -1,5 +1,5 @@
 import { IAM_ROLE_SETTING } from './irsa.js';
-import { apiServerIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
+import { apiServerIngressPolicy, rke2CisPolicies } from '../distributions/rke2/cis.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const awsLoadBalancerController: CatalogEntry = {

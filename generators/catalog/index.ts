@@ -1,15 +1,15 @@
 /** The add-on catalog: one module per add-on, each pinning its chart to an exact version. */
-import { argoCd } from './argo-cd.js';
+import { argoCd } from '../engines/argocd/addons/argo-cd.js';
 import { awsCloudControllerManager } from './aws-cloud-controller-manager.js';
 import { awsEbsCsiDriver } from './aws-ebs-csi-driver.js';
 import { awsLoadBalancerController } from './aws-load-balancer-controller.js';
 import { certManager } from './cert-manager.js';
 import { cilium } from './cilium.js';
-import { etcdBackup } from './etcd-backup.js';
+import { etcdBackup } from '../distributions/talos/addons/etcd-backup.js';
 import { externalSecrets } from './external-secrets.js';
-import { fluxOperator } from './flux-operator.js';
+import { fluxOperator } from '../engines/flux/addons/flux-operator.js';
 import { kubePrometheusStack } from './kube-prometheus-stack.js';
-import { kubeletCsrApprover } from './kubelet-csr-approver.js';
+import { kubeletCsrApprover } from '../distributions/talos/addons/kubelet-csr-approver.js';
 import { metricsServer } from './metrics-server.js';
 import type { CatalogAddonName } from './names.js';
 import { nvidiaDevicePlugin } from './nvidia-device-plugin.js';

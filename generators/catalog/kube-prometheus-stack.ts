@@ -1,5 +1,5 @@
 import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
-import { monitoringIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
+import { monitoringIngressPolicy, rke2CisPolicies } from '../distributions/rke2/cis.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';

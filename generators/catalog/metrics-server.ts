@@ -1,4 +1,4 @@
-import { apiServerIngressPolicy, rke2CisPolicies } from './rke2-cis.js';
+import { apiServerIngressPolicy, rke2CisPolicies } from '../distributions/rke2/cis.js';
 import { RBAC, type CatalogEntry } from './types.js';
 
 /**

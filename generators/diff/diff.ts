@@ -10,8 +10,8 @@
 import { PROVENANCE_FILE } from '../render/header.js';
 import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
-import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact, type TalosTarget } from './talos-impact.js';
-import { rke2Impacts, type NodeImpact } from './rke2-impact.js';
+import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact, type TalosTarget } from '../distributions/talos/diff.js';
+import { rke2Impacts, type NodeImpact } from '../distributions/rancher/impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 

@@ -9,10 +9,10 @@
  */
 import { commonItems, formatFieldPath, type FieldChange } from './fields.js';
 import type { ClusterStep, EnvDiff, ObjectChange, TreeDiff } from './diff.js';
-import { ACTION_TEXT, type TalosImpact } from './talos-impact.js';
-import { workDir } from '../talos/commands.js';
+import { ACTION_TEXT, type TalosImpact } from '../distributions/talos/diff.js';
+import { workDir } from '../distributions/talos/operations.js';
 import { toYaml } from '../lib/yaml.js';
-import { NODE_ACTION_TEXT, nodeImpactLines } from './rke2-impact.js';
+import { NODE_ACTION_TEXT, nodeImpactLines } from '../distributions/rancher/impact.js';
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;

@@ -12,7 +12,7 @@ import { renderEnvironment } from '../pipeline.js';
 import { listFiles, RENDERED_DIR } from '../write/writer.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { DiffContext, EnvContext } from './diff.js';
-import type { TalosTarget } from './talos-impact.js';
+import type { TalosTarget } from '../distributions/talos/diff.js';
 
 /** Base name meaning "rendered/ as it is on disk" rather than a git revision. */
 export const WORKTREE = 'WORKTREE';

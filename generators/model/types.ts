@@ -224,7 +224,7 @@ export interface EnvironmentModel {
       apiServerExtraArgs: Record<string, string>;
       sysctls: Record<string, string>;
       extensions: string[];
-      /** Strategic-merge patches on every machine config (generators/talos/patch.ts). */
+      /** Strategic-merge patches on every machine config (generators/distributions/talos/patch.ts). */
       patches: Record<string, unknown>[];
       nvidiaDriver: 'lts' | 'production';
       /** SSM SecureString holding the `talosctl gen secrets` bundle (never read at synth). */

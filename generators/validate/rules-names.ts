@@ -4,7 +4,7 @@
  * nodes and add-ons are DNS labels by the schema; these are the free-form names left.)
  */
 import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
-import { ROOT_APP } from '../render/argocd/objects.js';
+import { ROOT_APP } from '../engines/argocd/objects.js';
 import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
 import type { Rule } from './rules.js';
 

@@ -8,7 +8,7 @@ import type { DocPath } from '../lib/paths.js';
 import { IMDS_IPV4 } from '../model/aws.js';
 import { minorOf } from '../model/build.js';
 import { DEFAULTS } from '../model/defaults.js';
-import { FLANNEL_NETWORK_POLICIES_SINCE, networkPolicyEnforcer, TALOS_RELEASES } from '../talos/release.js';
+import { FLANNEL_NETWORK_POLICIES_SINCE, networkPolicyEnforcer, TALOS_RELEASES } from '../distributions/talos/release.js';
 import type { Rule } from './rules.js';
 
 const networkPolicyEnforcement: Rule = ({ input }, report) => {

@@ -8,7 +8,7 @@ import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
-import { ROOT_APP } from '../render/argocd/objects.js';
+import { ROOT_APP } from '../engines/argocd/objects.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../render/workloads/constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
 import type { Rule } from './rules.js';

@@ -13,8 +13,8 @@ import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, ty
 import type { EnvironmentInput } from '../model/input.js';
 import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
-import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from '../talos/release.js';
-import { FLUX_KUBERNETES_MIN, FLUX_VERSION } from '../render/flux/objects.js';
+import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from '../distributions/talos/release.js';
+import { FLUX_KUBERNETES_MIN, FLUX_VERSION } from '../engines/flux/objects.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export interface RuleContext {
@@ -141,7 +141,7 @@ const versions: Rule = ({ input }, report) => {
         if (patch > release.newestPatch) {
           const newest = `v${minor}.${release.newestPatch}`;
           report('talos-release', ['cluster', 'talosVersion'], `Talos ${c.talosVersion} is not a release this generator lists (the newest listed v${minor} release is ${newest})`, {
-            hint: `did you mean ${newest}? newer releases are added to generators/talos/release.ts`,
+            hint: `did you mean ${newest}? newer releases are added to generators/distributions/talos/release.ts`,
           });
         }
         const k = minorNumber(c.kubernetesVersion);
@@ -151,7 +151,7 @@ const versions: Rule = ({ input }, report) => {
         if (newestK8s !== undefined && Number(c.kubernetesVersion.split('.')[2]) > newestK8s) {
           const newest = `${minorOf(c.kubernetesVersion)}.${newestK8s}`;
           report('kubernetes-release', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not a release this generator lists (the newest listed ${minorOf(c.kubernetesVersion)} patch is ${newest})`, {
-            hint: `did you mean ${newest}? newer patches are added to generators/talos/release.ts`,
+            hint: `did you mean ${newest}? newer patches are added to generators/distributions/talos/release.ts`,
           });
         }
       }

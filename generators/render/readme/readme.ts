@@ -2,14 +2,14 @@
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
-import { argoCdSections } from './addons.js';
+import { argoCdSections } from '../../engines/argocd/readme.js';
 import { ec2Sections } from './aws.js';
-import { fluxSections } from '../flux/readme.js';
-import { k3sSections } from '../k3s/readme.js';
-import { rke2Sections } from '../rke2/readme.js';
+import { fluxSections } from '../../engines/flux/readme.js';
+import { k3sSections } from '../../distributions/k3s/readme.js';
+import { rke2Sections } from '../../distributions/rke2/readme.js';
 import { overviewSections } from './overview.js';
 import type { SectionProvider } from './sections.js';
-import { talosSections } from './talos.js';
+import { talosSections } from '../../distributions/talos/readme.js';
 import { workloadSections } from './workloads.js';
 
 /** Section providers; domains (Talos, Argo CD, Flux, K3s, RKE2 …) add theirs here. */

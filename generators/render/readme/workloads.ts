@@ -3,7 +3,7 @@ import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../workloads/constants.js';
 import type { ReadmeSection } from './sections.js';
-import { networkPolicyEnforcer } from '../../talos/release.js';
+import { networkPolicyEnforcer } from '../../distributions/talos/release.js';
 
 const table = compileTemplate(`Each workload is one {{delivery}} delivering \`manifests/<workload>/\`. Namespaces enforce Pod
 Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares

@@ -5,7 +5,7 @@
 import { fromPointer } from '../../lib/paths.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { checkRestricted } from '../pss.js';
-import { checkTalosDocuments } from '../talos-rules.js';
+import { checkTalosDocuments } from '../../distributions/talos/checks.js';
 import type { FileChecker } from './registry.js';
 import { finding } from './tree.js';
 

@@ -1,11 +1,11 @@
 /** Kubernetes objects of the rendered tree against their schemas (strict), via k8s-models.ts. */
-import { TALOS_RELEASES } from '../../talos/release.js';
+import { TALOS_RELEASES } from '../../distributions/talos/release.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { validateObject, type SchemaError } from '../k8s-models.js';
 import { fromPointer } from '../../lib/paths.js';
 import type { KubernetesValidator } from '../kubernetes.js';
 import type { FileChecker } from './registry.js';
-import { fluxInstanceErrors } from './flux.js';
+import { fluxInstanceErrors } from '../../engines/flux/checks.js';
 import { finding, isMap, k8sIdentity } from './tree.js';
 
 /** Not Kubernetes objects: Talos machine configs and schematics, Helm values. */

@@ -11,7 +11,7 @@ import type { Diagnostic, Severity } from '../diagnostics.js';
 import { deterministicValues } from './determinism.js';
 import { podSecurityChecker, talosChecker } from './domain.js';
 import { gpuDevicePluginChecker } from './gpu.js';
-import { fluxPolicies } from './flux.js';
+import { fluxPolicies } from '../../engines/flux/checks.js';
 import { kubernetesSchemaChecker } from './kubernetes.js';
 import { POLICY_FILE_CHECKERS, POLICY_TREE_CHECKERS } from './policies.js';
 import { finding, type ParsedFile, type RenderedTree } from './tree.js';

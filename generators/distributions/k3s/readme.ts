@@ -1,0 +1,152 @@
+/** README sections of a K3s environment: what runs where, the SSM parameters, and the runbooks. */
+import { compileTemplate } from '../../lib/templates.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { ReadmeSection } from '../../render/readme/sections.js';
+import { K3S_DISABLED_COMPONENTS, K3S_PATHS, roleOf } from './config.js';
+import { K3S_FLAGS_RELEASE } from './flags.js';
+import { litestreamReplicaUrl } from './litestream.js';
+import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
+import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+
+const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
+EC2 user-data document (\`k3s/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config to
+{{code paths.config}}, reads the secrets from SSM through the instance profile, installs the pinned
+K3s release and starts it (boot script {{code bootScript}}).
+
+| Target | Role | Pool | Arch | User-data |
+|---|---|---|---|---|
+{{#each targets}}| {{name}} | {{role}} | {{pool}} | {{arch}} | {{code userdata}} |
+{{/each}}
+
+- Launch every instance with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`,
+  see *EC2 instances and subnets*): the add-ons read the instance profile's credentials from pods.
+- Servers: built-in cloud controller disabled (\`disable-cloud-controller\`), kubelets run with
+  \`cloud-provider=external\`: the AWS cloud controller manager (a platform add-on) initialises nodes.
+  Node names are the EC2 private DNS names, set at boot from the instance metadata.
+- Packaged components disabled in favour of platform add-ons: {{join disabled ", "}} (the AWS Load
+  Balancer Controller replaces ServiceLB and Traefik, the EBS CSI driver local-storage).
+- Hardening (K3s CIS guide): \`secrets-encryption\`, \`protect-kernel-defaults\` (sysctls in
+  {{code paths.sysctl}}), Pod Security \`restricted\` by default ({{code paths.psa}}; \`kube-system\`
+  exempt; add-on namespaces that need more carry their own PSS labels), EventRateLimit, audit log
+  {{code paths.auditLog}} with policy {{code paths.auditPolicy}}.
+- Servers are tainted \`node-role.kubernetes.io/control-plane:NoSchedule\` when workers exist; K3s
+  labels them \`node-role.kubernetes.io/control-plane=true\` (value \`true\`, not empty: chart
+  nodeSelectors must match it).
+{{#if gpu}}- GPU pools run the NVIDIA GPU AMI (driver and nvidia-container-toolkit installed). K3s detects
+  \`nvidia-container-runtime\` when it starts and adds the \`nvidia\` runtime; the pool's config makes it
+  the default runtime (\`default-runtime: nvidia\`) and labels nodes \`nvidia.com/gpu.present=true\`.
+{{/if}}- Config keys are checked against the flags of K3s {{code flagsRelease}} (K3s itself only warns about an
+  unknown key and ignores it).
+`);
+
+const secrets = compileTemplate(`Create these SSM parameters before the first boot (SecureString; never in this repository):
+
+| Parameter | Read by | Content |
+|---|---|---|
+| {{code token}} | servers | K3s server token (\`openssl rand -hex 32\`) |
+| {{code agentToken}} | servers, agents | agent token: joins agents, cannot join servers |
+{{#if pg}}| {{code pg.password.secret}} | servers | password of the PostgreSQL role {{code pg.user}} |
+{{/if}}
+
+The instance profile of every node needs \`ssm:GetParameter\` on these parameters (and \`kms:Decrypt\`
+on a customer-managed key){{#if sqlite}}; the server's also needs \`s3:GetObject\`, \`s3:PutObject\`,
+\`s3:DeleteObject\` and \`s3:ListBucket\` on {{code sqlite.url}}{{/if}}. Keep the token: servers
+encrypt their bootstrap data (CA keys) with it, so a restored datastore needs the same token.
+`);
+
+const postgres = compileTemplate(`Kine (embedded in K3s) stores the cluster state in PostgreSQL {{code host}}, database {{code database}}, as
+role {{code user}}. All {{servers}} servers are peers on that database (no embedded etcd, no \`cluster-init\`);
+agents join through {{code endpoint}}.
+
+TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\` (Kine passes it as
+\`sslrootcert\`); the boot script downloads the RDS CA bundle ({{code caUrl}}) there. The DSN with the
+password is assembled at boot from SSM and written only to the root-only
+\`/etc/systemd/system/k3s.service.env\` (\`K3S_DATASTORE_ENDPOINT\`); the password is URL-encoded.
+
+${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
+database), then the other servers, then the worker pools.
+`);
+
+const sqlite = compileTemplate(`Kine stores the cluster state in SQLite on the single server {{first}} ({{code db}}), through Kine's
+Litestream compatibility driver (\`datastore-endpoint: litestream://…\`: Kine leaves WAL checkpoints
+to Litestream). Litestream {{code version}} runs on that server as \`litestream.service\` and replicates
+the database continuously to {{code url}} with the instance profile's credentials (config
+{{code config}}, rendered as \`k3s/litestream.yaml\`). SQLite means exactly one server: for several
+servers use \`kine-postgres\`.
+
+Restore runs in the user-data before K3s starts:
+
+\`\`\`sh
+litestream restore -config {{config}} -if-db-not-exists -if-replica-exists {{db}}
+\`\`\`
+
+so a replacement server (same token in SSM) comes back with the replicated state; a new cluster
+(no replica yet) starts empty. To restore by hand (e.g. to a point in time):
+
+\`\`\`sh
+sudo systemctl stop litestream k3s
+sudo mv {{db}} {{db}}.broken; sudo rm -f {{db}}-wal {{db}}-shm
+sudo litestream restore -config {{config}} [-timestamp 2026-01-02T03:04:05Z] {{db}}
+sudo systemctl start k3s litestream
+\`\`\`
+
+Never run two servers against the same replica.
+`);
+
+const limits = `- **Kine is K3s-only.** Talos cannot run Kine: it hard-codes kube-apiserver's \`--etcd-servers\`,
+  refuses overriding \`etcd-servers\` and the etcd TLS files in \`cluster.apiServer.extraArgs\`, and
+  always runs etcd. Environments on Talos use Talos-managed etcd with snapshots to S3.
+- Upgrades: change \`cluster.k3sVersion\`, synth, and roll the nodes (servers first, one at a time;
+  then agents), or run the installer of the new release on each node with the same config.
+- User-data runs once per instance: changing a config here means replacing (or re-provisioning) the
+  node. Labels and taints apply only when a node registers.
+`;
+
+export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.cluster.distribution !== 'k3s') return [];
+  const d = m.cluster.datastore;
+  const first = m.controlPlaneNodes[0]?.name ?? '(no server)';
+  const sections: ReadmeSection[] = [
+    {
+      order: 20,
+      title: 'K3s nodes',
+      inputs: [['cluster'], ['nodePools']],
+      body: nodes({
+        version: m.cluster.k3sVersion,
+        flagsRelease: K3S_FLAGS_RELEASE,
+        paths: K3S_PATHS,
+        bootScript: BOOT_SCRIPT_PATH,
+        disabled: K3S_DISABLED_COMPONENTS,
+        gpu: m.hasGpu,
+        targets: m.configTargets.map((t) => ({ name: t.name, role: roleOf(t), pool: t.pool.name, arch: t.pool.arch, userdata: `k3s/userdata/${t.name}.yaml` })),
+      }),
+    },
+    {
+      order: 21,
+      title: 'K3s secrets (SSM)',
+      inputs: [['name'], ['cluster', 'k3s'], ['cluster', 'datastore']],
+      body: secrets({
+        token: m.cluster.k3s.token.secret,
+        agentToken: m.cluster.k3s.agentToken.secret,
+        pg: d.type === 'kine-postgres' ? d.postgres : false,
+        sqlite: d.type === 'kine-sqlite' ? { url: litestreamReplicaUrl(m, d) } : false,
+      }),
+    },
+  ];
+  if (d.type === 'kine-postgres')
+    sections.push({
+      order: 22,
+      title: 'Datastore: Kine on PostgreSQL',
+      inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
+      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, endpoint: m.cluster.endpoint, caUrl: RDS_CA_BUNDLE_URL }),
+    });
+  if (d.type === 'kine-sqlite')
+    sections.push({
+      order: 22,
+      title: 'Datastore: Kine on SQLite, Litestream to S3',
+      inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools']],
+      body: sqlite({ first, db: K3S_PATHS.sqliteDb, config: K3S_PATHS.litestreamConfig, version: d.litestream.version, url: litestreamReplicaUrl(m, d) }),
+    });
+  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [], body: limits });
+  return sections;
+}

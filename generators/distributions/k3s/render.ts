@@ -1,0 +1,33 @@
+/**
+ * The K3s renderer: per config target a K3s config (`k3s/<target>.yaml`) and its EC2 user-data
+ * (`k3s/userdata/<target>.yaml`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
+ * Talos environments get nothing from it.
+ */
+import type { InputPath } from '../../lib/paths.js';
+import { toYaml } from '../../lib/yaml.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import type { RenderedFile } from '../../render/types.js';
+import { k3sConfig, roleOf } from './config.js';
+import { litestreamConfig } from './litestream.js';
+import { userDataText } from './userdata.js';
+
+export const K3S_DIR = 'k3s';
+
+/** Document parts a target's files derive from: servers see every pool (SANs, taints), agents their own. */
+function targetInputs(t: ConfigTarget): InputPath[] {
+  const own: InputPath[] = roleOf(t) === 'server' ? [['nodePools']] : [['nodePools', { name: t.pool.name }]];
+  return [['cluster'], ...own];
+}
+
+export function renderK3s(m: EnvironmentModel): RenderedFile[] {
+  if (m.cluster.distribution !== 'k3s') return [];
+  const files: RenderedFile[] = [];
+  for (const t of m.configTargets) {
+    const inputs = targetInputs(t);
+    files.push({ path: `${K3S_DIR}/${t.name}.yaml`, content: toYaml(k3sConfig(m, t)), inputs });
+    files.push({ path: `${K3S_DIR}/userdata/${t.name}.yaml`, content: userDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] });
+  }
+  const d = m.cluster.datastore;
+  if (d.type === 'kine-sqlite') files.push({ path: `${K3S_DIR}/litestream.yaml`, content: toYaml(litestreamConfig(m, d)), inputs: [['aws', 'region'], ['cluster', 'name'], ['cluster', 'datastore']] });
+  return files;
+}

@@ -1,0 +1,81 @@
+/**
+ * K3s rules: extra config keys must be real flags of the pinned K3s release for the role they land
+ * on (unknown keys are only a warning inside K3s, so they are caught here), keys the generator owns
+ * stay with the generator, and the versions the K3s target relies on.
+ */
+import type { DocPath } from '../../lib/paths.js';
+import { didYouMean } from '../../lib/suggest.js';
+import { minorOf } from '../../model/build.js';
+import type { K3sArgs } from '../../model/types.js';
+import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
+import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
+import type { Reporter, Rule, RuleContext } from '../../validate/rules.js';
+
+/** K3s minors whose flag tables ./flags.ts holds (their releases: ./releases.ts). */
+export const K3S_SUPPORTED_MINORS: readonly string[] = Object.keys(K3S_RELEASES);
+
+/** First K3s releases whose Kine has the `litestream://` compatibility driver (kine v0.14.11). */
+const LITESTREAM_KINE_MIN: Record<string, number> = { '1.35': 1, '1.36': 0 };
+
+function checkArgs(report: Reporter, role: K3sRole, args: K3sArgs | undefined, at: DocPath): void {
+  for (const [key, value] of Object.entries(args ?? {})) {
+    const managed = K3S_MANAGED_KEYS[key];
+    if (managed !== undefined) {
+      report('k3s-extra-args', [...at, key], `'${key}' is set by the generator`, { key: true, hint: managed });
+      continue;
+    }
+    const issue = checkFlag(role, key, value, (w, c) => didYouMean(w, c));
+    if (!issue) continue;
+    report('k3s-extra-args', [...at, key], issue.message, { key: issue.on === 'key', hint: issue.hint });
+  }
+}
+
+const k3sExtraArgs: Rule = ({ input }: RuleContext, report) => {
+  if (input.cluster.distribution !== 'k3s') return;
+  checkArgs(report, 'server', input.cluster.k3s?.extraArgs, ['cluster', 'k3s', 'extraArgs']);
+  input.nodePools.forEach((p, i) => checkArgs(report, p.role === 'controlplane' ? 'server' : 'agent', p.k3s?.extraArgs, ['nodePools', i, 'k3s', 'extraArgs']));
+};
+
+const k3sSettingsOnTalos: Rule = ({ input }, report) => {
+  if (input.cluster.distribution === 'k3s') return;
+  if (input.cluster.k3s) report('k3s-settings', ['cluster', 'k3s'], 'k3s settings are only used by distribution k3s', { key: true });
+  input.nodePools.forEach((p, i) => {
+    if (p.k3s) report('k3s-settings', ['nodePools', i, 'k3s'], 'k3s settings are only used by distribution k3s', { key: true });
+  });
+};
+
+const k3sVersions: Rule = ({ input }, report) => {
+  const c = input.cluster;
+  if (c.distribution !== 'k3s' || !c.k3sVersion) return;
+  const minor = minorOf(c.k3sVersion);
+  if (!(K3S_SUPPORTED_MINORS as readonly string[]).includes(minor)) {
+    report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${minor} is not supported by this generator`, {
+      hint: `its K3s flag tables cover ${K3S_SUPPORTED_MINORS.map((m) => `v${m}.x`).join(', ')}`,
+    });
+    return;
+  }
+  const release = k3sReleaseProblem(c.k3sVersion);
+  if (release) {
+    report('k3s-release', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} is not a release this generator lists (the newest listed v${minor} release is ${release.newest})`, {
+      hint: release.first
+        ? `K3s ${minor} starts at ${release.first} (there is no earlier ${minor} release); did you mean ${release.newest}?`
+        : `did you mean ${release.newest}? newer releases are added to generators/distributions/k3s/releases.ts`,
+    });
+    return;
+  }
+  if (c.datastore.type === 'kine-sqlite') {
+    const patch = Number(c.k3sVersion.slice(1).split('+')[0]!.split('.')[2]);
+    const min = LITESTREAM_KINE_MIN[minor];
+    if (min === undefined || patch < min)
+      report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} bundles a Kine without the litestream:// driver`, {
+        hint: 'kine-sqlite with Litestream needs Kine ≥ v0.14.11 (K3s ≥ v1.35.1+k3s1): without it Kine\'s WAL checkpoints stall against Litestream (kine issue #586)',
+      });
+  }
+  const ls = c.datastore.litestream;
+  if (c.datastore.type === 'kine-sqlite' && ls?.version && !/^v0\.5\./.test(ls.version))
+    report('litestream-version', ['cluster', 'datastore', 'litestream', 'version'], `Litestream ${ls.version} is not supported`, {
+      hint: 'the rendered litestream.yml uses the v0.5 format (one `replica:` per database); v0.3 and v0.5 replicas are not interchangeable',
+    });
+};
+
+export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsOnTalos, k3sVersions];

@@ -1,0 +1,184 @@
+/** README sections of an RKE2 environment: what runs where, the SSM parameters, and the runbooks. */
+import { compileTemplate } from '../../lib/templates.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
+import { roleOf } from '../rancher/config.js';
+import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import type { ReadmeSection } from '../../render/readme/sections.js';
+import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
+import { RKE2_FLAGS_RELEASE } from './flags.js';
+import { RKE2_BOOT_SCRIPT_PATH } from './userdata.js';
+
+const nodes = compileTemplate(`RKE2 {{code version}} on EC2, CIS profile. Each config target has an RKE2 config (\`rke2/<target>.yaml\`)
+and an EC2 user-data document (\`rke2/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config
+to {{code paths.config}}, prepares the host, reads the secrets from SSM through the instance profile,
+installs the pinned release with its own \`install.sh\` (which verifies the tarball against the
+release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\` (boot script {{code bootScript}}).
+
+| Target | Role | Pool | Arch | User-data |
+|---|---|---|---|---|
+{{#each targets}}| {{name}} | {{role}} | {{pool}} | {{arch}} | {{code userdata}} |
+{{/each}}
+
+- Launch every instance with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`,
+  see *EC2 instances and subnets*). The load balancer behind {{code endpointHost}} forwards 6443 (API)
+  **and {{supervisorPort}} (RKE2 supervisor)** to the servers: every joining node registers at {{code supervisor}}.
+  The API certificate's SANs (\`tls-san\`) cover that name and the server IPs.
+- **CIS profile** (\`profile: cis\`, the value of this release): RKE2 refuses to start unless the kernel
+  parameters of {{code paths.sysctl}} hold (written by the user-data, applied before start) and, on servers,
+  the host user and group \`etcd\` exist (created by the boot script); it sets \`protect-kernel-defaults\`,
+  runs etcd as \`etcd\`, adds the audit log flags (log {{code paths.auditLog}}, policy {{code paths.auditPolicy}}:
+  metadata of every request) and installs NetworkPolicies in \`kube-system\`, \`kube-public\` and \`default\`
+  that admit only same-namespace traffic. The add-ons open what they need there: the API server to
+  metrics-server (10250) and the AWS Load Balancer Controller webhook (9443), Prometheus from the
+  monitoring namespace (\`odp-allow-*\` policies in their Applications).
+- **Pod Security** \`restricted\` everywhere ({{code paths.psa}}), exempt: \`kube-system\` only (RKE2's
+  own default also exempts \`compliance-operator-system\` and \`tigera-operator\`, which this platform
+  does not run); add-on namespaces that need more carry their own PSS labels. EventRateLimit is on.
+- **Secrets encryption** is always on in RKE2 (no flag needed).
+- **AWS**: built-in cloud controller disabled (\`disable-cloud-controller\`), kubelets run with
+  \`cloud-provider=external\`, the AWS cloud controller manager (Argo CD add-on) initialises nodes.
+  Node names are the EC2 private DNS names, read from IMDSv2 at boot (\`RKE2_NODE_NAME\`).
+- Packaged components replaced by add-ons: \`ingress-controller: none\` (the AWS Load Balancer
+  Controller serves Ingresses), \`disable: {{join disabled ", "}}\` (the catalog's metrics-server).
+- **CNI**: {{#if cilium}}Cilium from the catalog (\`cni: none\`, \`disable-kube-proxy: true\`; Cilium replaces
+  kube-proxy and enforces NetworkPolicies). Cilium is not part of RKE2's FIPS build.{{else}}Canal (\`cni: {{cni}}\`,
+  RKE2's default: flannel VXLAN with Calico's policy engine, which enforces NetworkPolicies).{{/if}}
+- Servers are tainted \`node-role.kubernetes.io/control-plane:NoSchedule\` when workers exist; RKE2
+  labels them \`node-role.kubernetes.io/control-plane=true\`.
+{{#if gpu}}- GPU pools run the NVIDIA GPU AMI (driver and nvidia-container-toolkit). RKE2 detects
+  \`nvidia-container-runtime\` at start and adds the \`nvidia\` runtime; the pool's config makes it the
+  default (\`default-runtime: nvidia\`). RKE2 ships and owns the \`nvidia\` RuntimeClass (its
+  \`rke2-runtimeclasses\` chart), so the catalog renders none.
+{{/if}}- Config keys are checked against the flags of RKE2 {{code flagsRelease}}; K3s flags RKE2 dropped
+  (\`cluster-init\`, \`flannel-*\`, …) are refused.
+`);
+
+const secrets = compileTemplate(`Create these SSM parameters before the first boot (SecureString; never in this repository):
+
+| Parameter | Read by | Content |
+|---|---|---|
+| {{code token}} | servers | RKE2 server token (\`openssl rand -hex 32\`) |
+| {{code agentToken}} | servers, agents | agent token: joins agents, cannot join servers |
+{{#if pg}}| {{code pg.password.secret}} | servers | password of the PostgreSQL role {{code pg.user}} |
+{{/if}}
+
+The instance profile of every node needs \`ssm:GetParameter\` on these parameters (and \`kms:Decrypt\`
+on a customer-managed key){{#if s3}}; the servers' also needs \`s3:PutObject\`, \`s3:GetObject\`,
+\`s3:DeleteObject\` and \`s3:ListBucket\` on {{code s3}} (etcd snapshots; no access keys anywhere){{/if}}.
+Keep the token: servers encrypt their bootstrap data (CA keys) with it, so a restored snapshot or
+datastore needs the same token.
+`);
+
+const etcd = compileTemplate(`Embedded etcd on the {{servers}} servers (odd, so a majority survives a failure).
+{{#if backup}}RKE2 snapshots etcd on {{code backup.schedule}} into {{code snapshots}} and uploads each
+snapshot to {{code s3}} (region {{code region}}) with the instance profile's credentials; {{backup.retention}}
+snapshots are kept locally and {{backup.retention}} in S3. The bucket's default encryption applies
+(RKE2 has no server-side-encryption option for \`etcd-s3\`).{{else}}**No snapshots to S3 are configured**
+(add \`cluster.datastore.backup\`).{{/if}}
+
+**First server and joining.** Start {{first}} first: without a \`server\` key it initialises etcd.
+Then the other servers (their config has \`server: {{supervisor}}\`) one at a time, each after the
+previous one is Ready; then the worker pools (agents, same \`server\`, agent token). If {{first}} is
+ever replaced while the cluster runs, add \`server: {{supervisor}}\` to the config in the copy of its
+user-data you launch it with (before RKE2 starts): a first server without \`server\` would start a
+new, empty cluster.
+
+On-demand snapshot: \`sudo rke2 etcd-snapshot save --name pre-change\` (uploaded like the scheduled ones).
+
+**Restore from S3** (\`cluster-reset\`; rke2-docs datastore/backup_restore.md):
+
+\`\`\`sh
+# on every server
+sudo systemctl stop rke2-server
+# on {{first}}: the S3 settings come from its config.yaml; give only the snapshot's file name
+sudo rke2 etcd-snapshot ls                      # pick a snapshot
+sudo rke2 server --cluster-reset --cluster-reset-restore-path=<snapshot-file-name>
+sudo systemctl start rke2-server
+# on the other servers: move the old database away, then rejoin
+sudo mv {{dataDir}}/server/db {{dataDir}}/server/db.old-$(date +%s)
+sudo systemctl start rke2-server
+\`\`\`
+
+The restored cluster needs the token it was created with ({{code token}}).
+`);
+
+const postgres = compileTemplate(`Kine (embedded in RKE2) stores the cluster state in PostgreSQL {{code host}}, database {{code database}},
+as role {{code user}} (rke2-docs datastore/external.md). All {{servers}} servers are peers on that database
+(no etcd, no \`server\` key on servers); agents join through {{code supervisor}}.
+
+TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; the boot script downloads
+the RDS CA bundle ({{code caUrl}}) there. The DSN with the URL-encoded password is assembled at boot from
+SSM and written only to the root-only {{code serverEnv}} (\`RKE2_DATASTORE_ENDPOINT\`).
+
+${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
+database), then the other servers, then the worker pools. Back up the database (RDS snapshots).
+`);
+
+const upgrades = compileTemplate(`- **Upgrades**: change \`cluster.rke2Version\` (one of the releases the generator lists) and
+  \`kubernetesVersion\`, synth, then on each server one at a time and afterwards each agent:
+  \`curl -sfL https://raw.githubusercontent.com/rancher/rke2/<version>/install.sh | sudo INSTALL_RKE2_VERSION=<version> INSTALL_RKE2_TYPE=<server|agent> INSTALL_RKE2_METHOD=tar sh -\`
+  and \`sudo systemctl restart rke2-server\` (\`rke2-agent\`); or replace the instances with the new
+  user-data, servers first. Skip no minor version. {{#if etcd}}Take an on-demand snapshot first.{{/if}}
+- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
+  the new user-data) and restart the service. User-data runs once per instance. \`npm run diff\` says
+  per node what a change takes. Labels and taints apply only when a node registers; a CNI change
+  needs the cluster rebuilt.
+- **FIPS**: RKE2's release artifacts are built with the FIPS 140-2 validated BoringCrypto module
+  (rke2-docs security/fips_support.md): the Kubernetes components, etcd, containerd, runc, the
+  kubelet, Canal and CoreDNS. It does not cover the host (run a FIPS-enabled AMI and kernel for the
+  OS side){{#if cilium}}, Cilium,{{/if}} nor the catalog's add-ons (Argo CD, the AWS controllers, cert-manager,
+  External Secrets, Prometheus …), which are upstream builds.
+`);
+
+export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.cluster.distribution !== 'rke2') return [];
+  const d = m.cluster.datastore;
+  const first = m.controlPlaneNodes[0]?.name ?? '(no server)';
+  const backup = d.type === 'etcd' ? d.backup : undefined;
+  const s3 = backup ? `s3://${backup.bucket}/${backup.prefix.replace(/^\/+|\/+$/g, '')}` : false;
+  const cilium = m.cluster.network.cni === 'cilium';
+  const sections: ReadmeSection[] = [
+    {
+      order: 20,
+      title: 'RKE2 nodes',
+      inputs: [['cluster'], ['nodePools']],
+      body: nodes({
+        version: m.cluster.rke2Version,
+        flagsRelease: RKE2_FLAGS_RELEASE,
+        paths: RKE2_PATHS,
+        bootScript: RKE2_BOOT_SCRIPT_PATH,
+        disabled: RKE2_DISABLED_COMPONENTS,
+        endpointHost: m.cluster.endpointHost,
+        supervisorPort: SUPERVISOR_PORT,
+        supervisor: supervisorUrl(m),
+        cilium,
+        cni: rke2Cni(m),
+        gpu: m.hasGpu,
+        targets: m.configTargets.map((t) => ({ name: t.name, role: roleOf(t), pool: t.pool.name, arch: t.pool.arch, userdata: `rke2/userdata/${t.name}.yaml` })),
+      }),
+    },
+    {
+      order: 21,
+      title: 'RKE2 secrets (SSM)',
+      inputs: [['name'], ['cluster', 'rke2'], ['cluster', 'datastore']],
+      body: secrets({ token: m.cluster.rke2.token.secret, agentToken: m.cluster.rke2.agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 }),
+    },
+  ];
+  if (d.type === 'etcd')
+    sections.push({
+      order: 22,
+      title: 'Datastore: embedded etcd, snapshots to S3',
+      inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['aws', 'region'], ['nodePools']],
+      body: etcd({ servers: m.controlPlaneNodes.length, backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: m.cluster.rke2.token.secret }),
+    });
+  if (d.type === 'kine-postgres')
+    sections.push({
+      order: 22,
+      title: 'Datastore: Kine on PostgreSQL',
+      inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
+      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, serverEnv: RKE2_PATHS.serverEnv }),
+    });
+  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni']], body: upgrades({ etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config }) });
+  return sections;
+}

@@ -1,0 +1,30 @@
+/**
+ * The RKE2 renderer: per config target an RKE2 config (`rke2/<target>.yaml`) and its EC2 user-data
+ * (`rke2/userdata/<target>.yaml`). Other distributions get nothing from it.
+ */
+import type { InputPath } from '../../lib/paths.js';
+import { toYaml } from '../../lib/yaml.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import { roleOf } from '../rancher/config.js';
+import type { RenderedFile } from '../../render/types.js';
+import { rke2Config } from './config.js';
+import { rke2UserDataText } from './userdata.js';
+
+export const RKE2_DIR = 'rke2';
+
+/** Document parts a target's files derive from: servers see every pool (SANs, taints, first server), agents their own. */
+function targetInputs(t: ConfigTarget): InputPath[] {
+  const own: InputPath[] = roleOf(t) === 'server' ? [['nodePools']] : [['nodePools', { name: t.pool.name }]];
+  return [['cluster'], ...own];
+}
+
+export function renderRke2(m: EnvironmentModel): RenderedFile[] {
+  if (m.cluster.distribution !== 'rke2') return [];
+  return m.configTargets.flatMap((t) => {
+    const inputs = targetInputs(t);
+    return [
+      { path: `${RKE2_DIR}/${t.name}.yaml`, content: toYaml(rke2Config(m, t)), inputs: [['aws', 'region'], ...inputs] },
+      { path: `${RKE2_DIR}/userdata/${t.name}.yaml`, content: rke2UserDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] },
+    ];
+  });
+}

@@ -1,0 +1,108 @@
+import { CronJob, ServiceAccount } from '../../../lib/k8s-objects.js';
+import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from '../../../catalog/irsa.js';
+import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, type CatalogEntry, type K8sObject } from '../../../catalog/types.js';
+
+export const TALOS_BACKUP_IMAGE = 'ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3';
+/** Name of the talos.dev ServiceAccount; Talos creates a Secret of the same name with a talosconfig. */
+export const TALOS_SA = 'talos-backup-secrets';
+export const ETCD_BACKUP_ROLE = 'os:etcd:backup';
+const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+
+/**
+ * Scheduled etcd snapshots through the Talos API (siderolabs/talos-backup): a CronJob in namespace
+ * etcd-backup, a talos.dev/v1alpha1 ServiceAccount with role os:etcd:backup (Talos answers with a
+ * Secret holding a talosconfig; the namespace must be in machine.features.kubernetesTalosAPIAccess
+ * .allowedKubernetesNamespaces), age-encrypted snapshots uploaded to S3 with the node's instance
+ * profile or IRSA. It runs on control-plane nodes, tolerating their taint.
+ *
+ * Server-side encryption (cluster.datastore.backup.kmsKeyId): talos-backup has no flag or variable
+ * for it. Its whole configuration is AWS_REGION, BUCKET, S3_PREFIX, CLUSTER_NAME, CUSTOM_S3_ENDPOINT,
+ * USE_PATH_STYLE, DISABLE_ENCRYPTION, AGE_X25519_PUBLIC_KEY (pkg/config/service.go at v0.1.0-beta.3),
+ * and its PutObjectInput sets only Bucket, Key and Body (pkg/s3/s3.go): no x-amz-server-side-encryption
+ * header. S3 then applies the bucket's default encryption, so the key is wired there: the
+ * per-environment README renders the put-bucket-encryption command for it and the KMS permissions
+ * of the uploading role (../readme.ts).
+ */
+export const etcdBackup: CatalogEntry = {
+  name: 'etcd-backup',
+  description: 'Encrypted etcd snapshots to S3 on a schedule (talos-backup CronJob on control-plane nodes)',
+  namespace: 'etcd-backup',
+  syncWave: 1,
+  enabledByDefault: (m) => m.cluster.distribution === 'talos' && m.cluster.datastore.type === 'etcd' && m.cluster.datastore.backup !== undefined,
+  condition: 'Talos with cluster.datastore.backup',
+  podSecurity: 'restricted',
+  // cascade: a CronJob and its ServiceAccounts; snapshots already in S3 stay.
+  onDelete: 'cascade',
+  clusterResources: [],
+  settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only)' },
+  manifests: ({ model, namespace, settings }) => {
+    const ds = model.cluster.datastore;
+    if (ds.type !== 'etcd' || !ds.backup) throw new Error('etcd-backup needs cluster.datastore.backup (checked by rule addon-etcd-backup)');
+    const b = ds.backup;
+    const roleArn = irsaRoleArn(model, settings);
+    const talosSa: K8sObject = { apiVersion: 'talos.dev/v1alpha1', kind: 'ServiceAccount', metadata: { name: TALOS_SA, namespace }, spec: { roles: [ETCD_BACKUP_ROLE] } };
+    const sa = new ServiceAccount({ metadata: { name: 'etcd-backup', namespace }, automountServiceAccountToken: false });
+    const env = [
+      { name: 'AWS_REGION', value: model.aws.region },
+      { name: 'BUCKET', value: b.bucket },
+      { name: 'CLUSTER_NAME', value: model.cluster.name },
+      ...(b.prefix ? [{ name: 'S3_PREFIX', value: b.prefix }] : []),
+      ...(b.ageRecipientPublicKey ? [{ name: 'AGE_X25519_PUBLIC_KEY', value: b.ageRecipientPublicKey }] : []),
+      ...(roleArn ? [{ name: 'AWS_ROLE_ARN', value: roleArn }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${IRSA_TOKEN_DIR}/token` }] : []),
+    ];
+    const cron = new CronJob({
+      metadata: { name: 'etcd-backup', namespace },
+      spec: {
+        schedule: b.schedule,
+        concurrencyPolicy: 'Forbid',
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 2,
+            template: {
+              metadata: { labels: { 'app.kubernetes.io/name': 'etcd-backup' } },
+              spec: {
+                serviceAccountName: 'etcd-backup',
+                automountServiceAccountToken: false,
+                restartPolicy: 'OnFailure',
+                nodeSelector: controlPlaneSelector(model),
+                tolerations: [{ ...CONTROL_PLANE_TOLERATION }],
+                securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+                containers: [
+                  {
+                    name: 'talos-backup',
+                    image: TALOS_BACKUP_IMAGE,
+                    imagePullPolicy: 'IfNotPresent',
+                    command: ['/talos-backup'],
+                    workingDir: '/tmp',
+                    env,
+                    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+                    securityContext: {
+                      allowPrivilegeEscalation: false,
+                      readOnlyRootFilesystem: true,
+                      capabilities: { drop: ['ALL'] },
+                    },
+                    volumeMounts: [
+                      { name: 'tmp', mountPath: '/tmp' },
+                      { name: 'talos-secrets', mountPath: '/var/run/secrets/talos.dev', readOnly: true },
+                      ...(roleArn ? [{ name: 'aws-token', mountPath: IRSA_TOKEN_DIR, readOnly: true }] : []),
+                    ],
+                  },
+                ],
+                volumes: [
+                  { name: 'tmp', emptyDir: {} },
+                  { name: 'talos-secrets', secret: { secretName: TALOS_SA } },
+                  ...(roleArn
+                    ? [{ name: 'aws-token', projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }] } }]
+                    : []),
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
+    return [talosSa, sa.toJSON() as K8sObject, cron.toJSON() as K8sObject];
+  },
+};

@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { toYaml } from '../../../lib/yaml.js';
+import { renderEnvironment, type PreparedEnvironment } from '../../../pipeline.js';
+import { talosConfigPath } from '../render.js';
+import { createSsmClient } from '../../../ssm/client.js';
+import { commandsText } from '../operations.js';
+import { issuerDocuments } from '../irsa.js';
+import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeSecretFile } from './lib/materialize.js';
+import { bundleToTalosYaml } from '../secrets.js';
+import { hasErrors, InputError, UsageError } from '../../../validate/diagnostics.js';
+import { RENDERED_DIR } from '../../../write/writer.js';
+import { parseCommand, plural, printDiagnostics, run, summary } from '../../../cli/common.js';
+import { prepareAll } from '../../../cli/prepare.js';
+
+const HELP = `Usage: npm run talos -- <command> [options]
+
+Commands:
+  secrets import --env E --from secrets.yaml [--kms-key K] [--force]
+        Validate a 'talosctl gen secrets' bundle and store it as the SSM SecureString of
+        cluster.talos.secretsBundle.parameter (default /odp/<env>/talos/secrets-bundle).
+        Refuses to replace an existing bundle without --force: new secrets lock operators out of a
+        running cluster (every CA, token and the service-account key change).
+  secrets export --env E --out FILE
+        Write the bundle back as secrets.yaml (mode 0600, outside the repository), e.g. for
+        'talosctl gen config --with-secrets FILE --output-types talosconfig'.
+  config --env E --node N (--out FILE | --stdout)
+        The committed rendered/<env>/talos/<N>.yaml with every secrets reference filled from SSM,
+        written with mode 0600 outside the repository. N is a node, or a pool for auto-scaled pools.
+  irsa documents --env E --out-dir DIR
+        The OIDC discovery documents of the IRSA issuer (aws.iam.issuerURL):
+        DIR/.well-known/openid-configuration and DIR/keys.json, derived from the public half of
+        the bundle's service-account key. Public: upload them to the issuer (S3/CloudFront).
+  commands --env E [--node N]
+        The talosctl commands for the environment (or one node): first apply, bootstrap, upgrade,
+        upgrade-k8s, etcd snapshot and restore, kubeconfig.
+
+Options: --root DIR (repository), --debug, -h/--help.
+Exit codes: 0 ok, 1 findings, 2 invalid input or usage, 3 AWS failure.`;
+
+function prepareOne(root: string, env: unknown): PreparedEnvironment {
+  if (typeof env !== 'string') throw new UsageError(`--env is required\n\n${HELP}`);
+  const { prepared, diagnostics } = prepareAll(root, [env]);
+  if (hasErrors(diagnostics) || !prepared[0]) throw new InputError(diagnostics);
+  printDiagnostics(diagnostics);
+  if (prepared[0].model.cluster.distribution !== 'talos') throw new UsageError(`environment ${env} is not a Talos cluster (distribution ${prepared[0].model.cluster.distribution})`);
+  return prepared[0];
+}
+
+function requireTarget(p: PreparedEnvironment, node: unknown): string {
+  const names = p.model.configTargets.map((t) => t.name);
+  if (typeof node !== 'string') throw new UsageError(`--node is required (one of: ${names.join(', ')})`);
+  if (!names.includes(node)) throw new UsageError(`environment ${p.name} has no node or auto-scaled pool '${node}' (have: ${names.join(', ')})`);
+  return node;
+}
+
+function writeOutput(root: string, out: string, text: string): string {
+  const abs = assertOutsideRepo(root, out);
+  mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
+  writeSecretFile(abs, text);
+  return abs;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals, common } = parseCommand(
+    argv,
+    {
+      env: { type: 'string' },
+      node: { type: 'string' },
+      from: { type: 'string' },
+      out: { type: 'string' },
+      stdout: { type: 'boolean' },
+      force: { type: 'boolean' },
+      'kms-key': { type: 'string' },
+      'out-dir': { type: 'string' },
+    },
+    HELP,
+    true,
+  );
+  const cmd = positionals.join(' ');
+  const root = common.root;
+  if (cmd === '') throw new UsageError(HELP);
+  const started = performance.now();
+  /** The one-line summary; on stderr when stdout carries the machine config. */
+  const done = (text: string, toStderr = false): number => {
+    summary(`talos ${cmd}`, text, started, toStderr ? process.stderr : process.stdout);
+    return 0;
+  };
+  switch (cmd) {
+    case 'secrets import': {
+      const p = prepareOne(root, values.env);
+      if (typeof values.from !== 'string') throw new UsageError('--from secrets.yaml is required');
+      if (!existsSync(values.from)) throw new UsageError(`no such file: ${values.from}`);
+      const r = await importBundle(createSsmClient(p.model.aws.region), p.model, readFileSync(values.from, 'utf8'), {
+        source: values.from,
+        force: Boolean(values.force),
+        kmsKeyId: typeof values['kms-key'] === 'string' ? values['kms-key'] : undefined,
+      });
+      process.stderr.write(`${r.replaced ? 'replaced' : 'stored'} ${r.parameter} (version ${r.version})\n`);
+      return done(`${p.name}: secrets bundle ${r.replaced ? 'replaced' : 'stored'} in SSM, nothing written locally`);
+    }
+    case 'secrets export': {
+      const p = prepareOne(root, values.env);
+      if (typeof values.out !== 'string') throw new UsageError('--out FILE is required');
+      const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
+      const abs = writeOutput(root, values.out, toYaml(bundleToTalosYaml(bundle)));
+      process.stderr.write(`wrote ${abs} (0600)\n`);
+      return done(`${p.name}: 1 file written outside the repository`);
+    }
+    case 'config': {
+      const p = prepareOne(root, values.env);
+      const node = requireTarget(p, values.node);
+      if ((typeof values.out === 'string') === Boolean(values.stdout)) throw new UsageError('give exactly one of --out FILE or --stdout');
+      const rel = talosConfigPath(node);
+      const committedPath = join(root, RENDERED_DIR, p.name, rel);
+      const fresh = renderEnvironment(p).find((f) => f.path === rel)!;
+      const committed = existsSync(committedPath) ? readFileSync(committedPath, 'utf8') : undefined;
+      if (committed !== fresh.content)
+        throw new UsageError(`${RENDERED_DIR}/${p.name}/${rel} is ${committed === undefined ? 'missing' : 'out of date'}: run npm run synth -- --env ${p.name}, review and commit, then materialize`);
+      const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
+      const text = materializeConfig(committed, bundle, `${p.name}/${node}`);
+      if (values.stdout) process.stdout.write(text);
+      else process.stderr.write(`wrote ${writeOutput(root, values.out as string, text)} (0600)\n`);
+      return done(`${p.name}/${node}: config materialized ${values.stdout ? 'to stdout' : '(1 file written outside the repository)'}`, Boolean(values.stdout));
+    }
+    case 'irsa documents': {
+      const p = prepareOne(root, values.env);
+      const issuer = p.model.aws.iam.issuerURL;
+      if (p.model.aws.iam.mode !== 'irsa' || !issuer) throw new UsageError(`environment ${p.name} does not use IRSA (aws.iam: { mode: irsa, issuerURL: … })`);
+      if (typeof values['out-dir'] !== 'string') throw new UsageError('--out-dir DIR is required');
+      const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
+      const docs = issuerDocuments(issuer, bundle['certs.k8sserviceaccount.key']);
+      const dir = values['out-dir'];
+      mkdirSync(join(dir, '.well-known'), { recursive: true });
+      writeFileSync(join(dir, '.well-known', 'openid-configuration'), JSON.stringify(docs.openidConfiguration, null, 2) + '\n');
+      writeFileSync(join(dir, 'keys.json'), JSON.stringify(docs.jwks, null, 2) + '\n');
+      process.stderr.write(`wrote ${join(dir, '.well-known', 'openid-configuration')} and ${join(dir, 'keys.json')}; publish them at ${issuer}/.well-known/openid-configuration and ${issuer}/keys.json\n`);
+      return done(`${p.name}: 2 files written to ${dir}`);
+    }
+    case 'commands': {
+      const p = prepareOne(root, values.env);
+      const node = values.node === undefined ? undefined : requireTarget(p, values.node);
+      process.stdout.write(commandsText(p.model, node));
+      return done(`${p.name}: commands for ${node ?? plural(p.model.configTargets.length, 'node config')}`);
+    }
+    default:
+      throw new UsageError(`unknown command '${cmd}'\n\n${HELP}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(main);

@@ -1,0 +1,145 @@
+/**
+ * The exact talosctl commands for an environment's nodes: first apply, bootstrap, upgrades, etcd
+ * snapshot and restore, kubeconfig. Pure: the CLI prints them, the README lists them.
+ */
+import { BOOTSTRAP_PATH } from '../../engines/argocd/bootstrap.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import { nodeLabels } from './machineconfig.js';
+import { classImages } from './nodeclass.js';
+
+export interface CommandStep {
+  title: string;
+  /** Which part of the cluster's life the step belongs to (the runbook picks steps by it). */
+  phase?: 'bootstrap' | 'upgrade-k8s' | 'snapshot' | 'restore';
+  /** Shell lines; `#` lines explain. */
+  lines: string[];
+}
+
+/** Working directory for materialized configs and the talosconfig: outside the repository. */
+export const workDir = (env: string): string => `$HOME/.odp/${env}`;
+
+function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
+  const value = nodeLabels(model, t)['node.opendev.dev/pool'];
+  return `$(kubectl get nodes -l node.opendev.dev/pool=${value} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
+}
+
+export function setupSteps(model: EnvironmentModel): CommandStep[] {
+  const dir = workDir(model.name);
+  const cps = model.controlPlaneNodes.map((n) => n.ip);
+  return [
+    {
+      title: 'Talos client configuration',
+      lines: [
+        `mkdir -p -m 700 ${dir}`,
+        `npm run talos -- secrets export --env ${model.name} --out ${dir}/secrets.yaml`,
+        `talosctl gen config ${model.cluster.name} ${model.cluster.endpoint} --with-secrets ${dir}/secrets.yaml --output-types talosconfig -o ${dir}/talosconfig`,
+        `export TALOSCONFIG=${dir}/talosconfig`,
+        `talosctl config endpoint ${cps.join(' ')}`,
+      ],
+    },
+  ];
+}
+
+export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandStep[] {
+  const dir = workDir(model.name);
+  const file = `${dir}/${t.name}.yaml`;
+  const installer = classImages(model, t.pool.nodeClass).installer;
+  const materialize = `npm run talos -- config --env ${model.name} --node ${t.name} --out ${file}`;
+  if (!t.node) {
+    const nodes = poolNodesExpr(model, t);
+    return [
+      {
+        title: `${t.name}: launch (auto-scaled pool)`,
+        lines: [
+          materialize,
+          `# ${file} is the EC2 user data of the pool's launch template; new instances boot with it (no --insecure apply).`,
+        ],
+      },
+      {
+        title: `${t.name}: apply a changed config to running nodes`,
+        lines: [materialize, `for n in ${nodes}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; done`],
+      },
+      {
+        title: `${t.name}: upgrade Talos`,
+        lines: [`for n in ${nodes}; do talosctl upgrade --nodes "$n" --image ${installer} && talosctl health --nodes "$n" --wait-timeout 10m; done`],
+      },
+    ];
+  }
+  const ip = t.node.ip;
+  return [
+    {
+      title: `${t.name}: first apply (node in maintenance mode)`,
+      lines: [materialize, `talosctl apply-config --insecure --nodes ${ip} --file ${file}`],
+    },
+    {
+      title: `${t.name}: apply a changed config`,
+      lines: [
+        materialize,
+        `talosctl apply-config --nodes ${ip} --file ${file} --dry-run`,
+        `talosctl apply-config --nodes ${ip} --file ${file} --mode auto`,
+      ],
+    },
+    {
+      title: `${t.name}: upgrade Talos`,
+      lines: [`talosctl upgrade --nodes ${ip} --image ${installer}`, `talosctl health --nodes ${ip} --wait-timeout 10m`],
+    },
+  ];
+}
+
+export function clusterSteps(model: EnvironmentModel): CommandStep[] {
+  const dir = workDir(model.name);
+  const first = model.controlPlaneNodes[0];
+  if (!first) return [];
+  const cps = model.controlPlaneNodes;
+  const health = `talosctl health --nodes ${first.ip} --wait-timeout 15m`;
+  // With cluster.network.cni none (Cilium), nodes stay NotReady until the CNI runs, so `health`
+  // cannot pass before bootstrap.sh has installed it; and Talos reboots a node whose kubelet is
+  // still waiting after 10 minutes (the Talos Cilium guide: "will reboot the node to retry after
+  // 10 minutes, this is expected behavior") — install it right after the kubeconfig.
+  const cniByBootstrap = model.cluster.network.cni === 'cilium';
+  return [
+    {
+      title: 'Bootstrap etcd (once, on the first control plane only)',
+      phase: 'bootstrap',
+      lines: [`talosctl bootstrap --nodes ${first.ip}`, ...(cniByBootstrap ? [] : [health])],
+    },
+    { title: 'kubeconfig', phase: 'bootstrap', lines: [`talosctl kubeconfig --nodes ${first.ip} ${dir}/kubeconfig`, `export KUBECONFIG=${dir}/kubeconfig`] },
+    ...(cniByBootstrap
+      ? [
+          {
+            title: `Cilium, the cloud controller and ${model.argocd.hub ? `the hub's access (${model.argocd.hub.name} manages this cluster)` : 'Argo CD'}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
+            phase: 'bootstrap' as const,
+            lines: [`sh ${model.renderedDir}/${BOOTSTRAP_PATH}`, health],
+          },
+        ]
+      : []),
+    {
+      title: 'Upgrade Kubernetes',
+      phase: 'upgrade-k8s',
+      lines: [`talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion} --dry-run`, `talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion}`],
+    },
+    { title: 'etcd snapshot', phase: 'snapshot', lines: [`talosctl etcd snapshot --nodes ${first.ip} ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
+    {
+      title: 'etcd restore (all control planes lost or quorum gone)',
+      phase: 'restore',
+      lines: [
+        '# Snapshots from the etcd-backup add-on are age-encrypted (and maybe zstd-compressed): decrypt first.',
+        `# age -d -i age-key.txt <cluster>-<time>.snap.age > ${dir}/db.snapshot`,
+        ...cps.map((n) => `talosctl reset --nodes ${n.ip} --graceful=false --reboot --system-labels-to-wipe EPHEMERAL`),
+        `talosctl service etcd --nodes ${first.ip}  # wait until etcd is "Preparing" (waiting for bootstrap)`,
+        `talosctl bootstrap --nodes ${first.ip} --recover-from ${dir}/db.snapshot`,
+        `talosctl health --nodes ${first.ip} --wait-timeout 15m`,
+      ],
+    },
+  ];
+}
+
+/** All steps (or one target's), as shell text. */
+export function commandsText(model: EnvironmentModel, targetName?: string): string {
+  const targets = targetName ? model.configTargets.filter((t) => t.name === targetName) : model.configTargets;
+  const first = model.controlPlaneNodes[0];
+  // With --node: the cluster-wide steps only for the first control plane (it bootstraps etcd).
+  const cluster = !targetName || (first && targets[0]?.node?.name === first.name) ? clusterSteps(model) : [];
+  const steps = [...setupSteps(model), ...targets.flatMap((t) => targetSteps(model, t)), ...cluster];
+  return steps.map((s) => `# ${s.title}\n${s.lines.join('\n')}\n`).join('\n');
+}

@@ -1,0 +1,202 @@
+/** README sections for Talos environments: nodes, images, hardening, runbook. */
+import { nvidiaDevicePlugin } from '../../catalog/nvidia-device-plugin.js';
+import { irsaRoleArn } from '../../catalog/irsa.js';
+import { compileTemplate } from '../../lib/templates.js';
+import { shQuote } from '../../engines/argocd/bootstrap.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { clusterSteps, setupSteps, targetSteps, workDir, type CommandStep } from './operations.js';
+import { classImages } from './nodeclass.js';
+import { ETCD_BACKUP_NAMESPACE, talosRelease } from './release.js';
+import { schematicPath, talosConfigPath } from './render.js';
+import type { ReadmeSection } from '../../render/readme/sections.js';
+
+const nodes = compileTemplate(`Talos {{code talos}}, Kubernetes {{code k8s}}. One machine config per node (per pool for auto-scaled pools) under \`talos/\`; secret fields hold \`\${talos-secrets:<bundle path>}\` references to the SSM SecureString {{code parameter}} and are filled only by \`npm run talos -- config\`.
+
+| Config | Role | Pool | Node class | Address | Zone |
+|---|---|---|---|---|---|
+{{#each rows}}| [{{code file}}]({{file}}) | {{role}} | {{pool}} | {{cls}} | {{address}} | {{zone}} |
+{{/each}}{{#if workerTaints}}
+Worker taints are registered by the kubelet (\`--register-with-taints\`): NodeRestriction forbids a node to change its own taints later, so a changed taint reaches new nodes only; existing ones need \`kubectl taint\`.
+{{/if}}`);
+
+const images = compileTemplate(`One [Image Factory](https://factory.talos.dev) schematic per node class; IDs are computed offline exactly as the factory does (sha256 of the go-yaml schematic) and are reproduced by \`curl -X POST --data-binary @<canonical> https://factory.talos.dev/schematics\`.
+
+| Class | Schematic | Extensions | Installer (\`machine.install.image\`) | AMI source |
+|---|---|---|---|---|
+{{#each rows}}| [{{name}}]({{file}}) | {{code short}} | {{extensions}} | {{code installer}} | {{code disk}} |
+{{/each}}{{#if gpu}}
+GPU nodes load {{code modules}} (the NVIDIA extension blacklists autoloading){{#if sysctl}} and set {{code sysctl}} (Talos 1.12 NVIDIA guide; the 1.13 guide dropped it){{/if}}. Driver tier {{code tier}}: open kernel modules {{driver}}, container toolkit {{toolkit}}; the \`nvidia\` containerd runtime comes with the toolkit. Kubernetes side: the \`nvidia-device-plugin\` add-on (chart {{code devicePlugin}}, not the GPU Operator: the extensions already provide driver and toolkit) with the RuntimeClass \`nvidia\`; its DaemonSet runs on nodes labelled \`nvidia.com/gpu.present=true\`, which the configs set on GPU nodes only, and offers \`nvidia.com/gpu\`.
+{{/if}}`);
+
+const hardening = compileTemplate(`Each default is written out in the configs, not left to Talos' built-in defaults:
+
+- **PodSecurity admission**: enforce \`baseline\`, audit and warn \`restricted\`, only \`kube-system\` exempt. Baseline blocks host namespaces, privileged containers and hostPath escapes everywhere; the restricted warnings show what a workload would need to tighten. Namespaces that must run privileged (CNI, NVIDIA device plugin) are labelled by their add-on.
+- **Audit policy**: no logging of health probes, events, leases and node self-reads (volume without value); Secrets, ConfigMaps, token requests and TokenReviews only at \`Metadata\` (bodies would put secrets in the log); every other write at \`Request\` (who changed what, with the body); everything else at \`Metadata\`. Logs: \`/var/log/audit/kube/\` on the control planes.
+- **Encryption at rest**: secretbox (XSalsa20-Poly1305) with the bundle's \`secretboxencryptionsecret\`; Talos writes the EncryptionConfiguration itself.
+- **Kubelet serving certificates**: \`rotate-server-certificates: "true"\` — kubelets request serving certificates from the cluster CA; the \`kubelet-csr-approver\` add-on approves them (only for node names and IPs inside the VPC), so metrics-server verifies kubelets (no \`--kubelet-insecure-tls\`). Pending CSRs mean the approver is not running.
+- **Seccomp**: \`defaultRuntimeSeccompProfileEnabled: true\` — every container runs with \`RuntimeDefault\` unless it asks otherwise.
+- **KubePrism** on port 7445: a local, load-balanced API endpoint on every node, so kubelets and host-network components survive the loss of the external endpoint.
+- **hostDNS** with \`forwardKubeDNSToHost\`: node-local DNS cache, CoreDNS forwards to it.
+- **Discovery**: enabled through the Sidero discovery service (encrypted with \`cluster.secret\`; the service sees only opaque data); the Kubernetes registry is disabled (it leaks node data into annotations and breaks when the API is down).
+- **Workers** carry no CA keys (\`machine.ca.key\` and \`cluster.ca.key\` empty), no etcd, no control-plane components; only control planes may grant Talos API access from Kubernetes, and only \`os:etcd:backup\` to namespace {{code backupNs}}{{#unless backup}} (not granted here: no backup configured){{/unless}}.
+- **Disk quotas** (\`diskQuotaSupport\`) so ephemeral-storage limits are enforced.
+- **Time**: a \`TimeSyncConfig\` document points NTP at the Amazon Time Sync Service (\`169.254.169.123\`), reachable without internet egress.
+- **Cloud provider**: \`externalCloudProvider.enabled\` — kubelets start with \`--cloud-provider=external\` and wait for the AWS cloud controller (an Argo CD add-on) to initialise nodes; \`registerWithFQDN\` registers nodes under their EC2 private DNS name, as the controller expects. Zone and region labels are written for nodes whose subnet is known.
+{{#if cilium}}- **CNI**: Cilium — \`cluster.network.cni.name: none\` and \`cluster.proxy.disabled: true\`; Cilium replaces kube-proxy, must reach the API through KubePrism (\`k8sServiceHost: localhost\`, \`k8sServicePort: 7445\`), and enforces NetworkPolicies. It is installed by the bootstrap script before anything else (nodes stay NotReady until it runs).
+{{else}}{{#if kubeNetworkPolicies}}- **CNI**: flannel and kube-proxy as deployed by Talos, with \`cluster.network.cni.flannel.kubeNetworkPoliciesEnabled: true\`: Talos adds kube-network-policies to the flannel DaemonSet, which enforces NetworkPolicies.
+{{else}}- **CNI**: flannel and kube-proxy as deployed by Talos. Talos {{talosMinor}}'s flannel does **not** enforce NetworkPolicies (kube-network-policies comes with Talos 1.13); the generator refuses workloads here.
+{{/if}}{{/if}}- **Changing the CNI** (\`cluster.network.cni\`) on a running cluster: applying the configs only stores it, since Talos creates missing bootstrap objects but never updates them; run \`talosctl upgrade-k8s --to {{k8s}}\` to sync flannel, kube-network-policies and kube-proxy{{#if prunes}} (it prunes what is no longer rendered){{else}}; Talos {{talosMinor}} does not prune, so delete the \`kube-flannel\` and \`kube-proxy\` DaemonSets in \`kube-system\` yourself after Cilium runs{{/if}}. \`npm run diff\` marks such changes \`sync-manifests\`.
+{{#if irsa}}- **IRSA**: \`service-account-issuer\` is {{code issuer}}; tokens are signed with the bundle's RSA service-account key, whose public JWKS must be published at the issuer (\`npm run talos -- irsa documents --env {{env}} --out-dir DIR\` writes both documents). Replacing the bundle rotates that key and breaks IRSA.
+{{/if}}`);
+
+const runbook = compileTemplate(`Commands for any node: \`npm run talos -- commands --env {{env}} [--node N]\`. Materialized configs, the talosconfig and kubeconfig live in {{code dir}}, outside the repository (the \`config\` command refuses paths inside it).
+
+### First bootstrap
+
+1. Once per environment: \`talosctl gen secrets -o secrets.yaml\`, then \`npm run talos -- secrets import --env {{env}} --from secrets.yaml\`; delete the local file. Import refuses to replace an existing bundle without \`--force\`: new secrets lock everyone out of a running cluster.
+2. Register AMIs from the schematics' disk images (one per node class) and launch the instances with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`; see *EC2 instances and subnets*: AMIs registered from raw images default to hop limit 1, and pods then get no instance-profile credentials).
+
+{{setup}}
+
+{{first}}
+
+{{bootstrap}}
+
+Then apply every other node the same way (control planes before workers), then bootstrap the GitOps engine (below).
+
+### Adding a node
+
+Fixed node: add it to its pool in \`environments/{{env}}.yaml\`, \`npm run synth\`, review and commit, then materialize and apply it with \`--insecure\` (first apply). Control-plane nodes join etcd by themselves; keep the count odd. Auto-scaled pool: change \`count\`; new instances boot with the pool's config as user data.
+
+### Upgrading Talos
+
+Change \`cluster.talosVersion\`, synth, commit. Apply the new configs (\`machine.install.image\` changes immediately but does nothing by itself), then upgrade one node at a time, control planes first, waiting for health in between:
+
+{{upgrade}}
+
+### Upgrading Kubernetes
+
+Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range), synth, commit, then run \`upgrade-k8s\` once: it rolls the five images node by node and updates the bootstrap manifests, which applying the configs alone would not.
+
+{{k8s}}
+
+### etcd snapshot and restore
+
+{{#if backup}}The \`etcd-backup\` add-on uploads encrypted snapshots to {{code backup}} on \`{{schedule}}\`. {{/if}}{{#if kms}}S3 encrypts them server-side with KMS key {{code kms}}: talos-backup sends no encryption header of its own, so the bucket's default encryption applies to every upload. Set it once, and keep it:
+
+\`\`\`sh
+{{kmsCommand}}
+\`\`\`
+
+The uploading role ({{uploader}}) needs \`s3:PutObject\` on the prefix and \`kms:GenerateDataKey\` and \`kms:Decrypt\` on the key (snapshots over 10 MiB go up as multipart uploads, which need both).
+
+{{/if}}An ad-hoc snapshot, and the restore when etcd has lost quorum or all control planes are gone (the other members are wiped and rejoin):
+
+{{dr}}
+`);
+
+/** S3 default encryption (SSE-KMS with an S3 Bucket Key) of the snapshot bucket. */
+export function bucketEncryptionCommand(region: string, bucket: string, kmsKeyId: string): string {
+  const config = JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kmsKeyId }, BucketKeyEnabled: true }] });
+  return `aws s3api put-bucket-encryption --region ${region} --bucket ${shQuote(bucket)} --server-side-encryption-configuration ${shQuote(config)}`;
+}
+
+function fence(steps: CommandStep[]): string {
+  return steps.map((s) => `\`\`\`sh\n# ${s.title}\n${s.lines.join('\n')}\n\`\`\``).join('\n\n');
+}
+
+export function talosSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.cluster.distribution !== 'talos') return [];
+  const release = talosRelease(m.cluster.talosMinor);
+  const t = m.cluster.talos;
+  const ds = m.cluster.datastore;
+  const backup = ds.type === 'etcd' && ds.backup ? ds.backup : undefined;
+  const backupRole = irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings);
+  const gpuClass = m.nodeClasses.find((c) => c.gpu);
+  const first = m.configTargets.find((x) => x.node && x.node.name === m.controlPlaneNodes[0]?.name);
+  const cluster = clusterSteps(m);
+  const inputs = [['cluster'], ['aws'], ['nodePools']] as ReadmeSection['inputs'];
+  return [
+    {
+      order: 20,
+      title: 'Talos nodes',
+      inputs,
+      body: nodes({
+        talos: m.cluster.talosVersion,
+        k8s: m.cluster.kubernetesVersion,
+        parameter: t.secretsBundle.parameter,
+        workerTaints: m.pools.some((p) => p.role === 'worker' && p.taints.length > 0),
+        rows: m.configTargets.map((x) => ({
+          file: talosConfigPath(x.name),
+          role: x.pool.role,
+          pool: x.pool.name,
+          cls: x.pool.nodeClass.name,
+          address: x.node ? x.node.ip : `${x.pool.count} × auto-scaled (user data)`,
+          zone: (x.node?.subnet ?? x.pool.subnet)?.zone ?? '—',
+        })),
+      }),
+    },
+    {
+      order: 21,
+      title: 'Talos images',
+      inputs,
+      body: images({
+        rows: m.nodeClasses.map((c) => {
+          const img = classImages(m, c);
+          return {
+            name: c.name,
+            file: schematicPath(c.name),
+            short: img.id.slice(0, 12),
+            extensions: img.schematic.customization.systemExtensions?.officialExtensions?.map((e) => `\`${e}\``).join(', ') ?? '—',
+            installer: img.installer,
+            disk: img.diskImage,
+          };
+        }),
+        gpu: Boolean(gpuClass),
+        modules: 'nvidia, nvidia_uvm, nvidia_drm, nvidia_modeset',
+        sysctl: Object.entries(release.nvidiaSysctls).map(([k, v]) => `${k}=${v}`).join(', ') || false,
+        tier: t.nvidiaDriver,
+        driver: release.nvidia[t.nvidiaDriver],
+        toolkit: release.nvidia.toolkit,
+        devicePlugin: `${nvidiaDevicePlugin.chart!.name} ${nvidiaDevicePlugin.chart!.version}`,
+      }),
+    },
+    {
+      order: 22,
+      title: 'Talos hardening',
+      inputs,
+      body: hardening({
+        backupNs: ETCD_BACKUP_NAMESPACE,
+        backup: Boolean(backup),
+        cilium: m.cluster.network.cni === 'cilium',
+        kubeNetworkPolicies: release.flannelNetworkPolicies,
+        talosMinor: release.minor,
+        prunes: release.manifestSyncPrunes,
+        k8s: m.cluster.kubernetesVersion,
+        irsa: m.aws.iam.mode === 'irsa',
+        issuer: m.aws.iam.issuerURL ?? '',
+        env: m.name,
+      }),
+    },
+    {
+      order: 23,
+      title: 'Talos runbook',
+      inputs: [...inputs, ['addons', 'etcd-backup']],
+      body: runbook({
+        env: m.name,
+        dir: workDir(m.name),
+        setup: fence(setupSteps(m)),
+        first: first ? fence(targetSteps(m, first).slice(0, 1)) : '',
+        bootstrap: fence(cluster.filter((s) => s.phase === 'bootstrap')),
+        upgrade: fence(m.configTargets.flatMap((x) => targetSteps(m, x).filter((s) => s.title.endsWith('upgrade Talos')))),
+        k8s: fence(cluster.filter((s) => s.phase === 'upgrade-k8s')),
+        dr: fence(cluster.filter((s) => s.phase === 'snapshot' || s.phase === 'restore')),
+        backup: backup ? `s3://${backup.bucket}/${backup.prefix}` : false,
+        schedule: backup?.schedule ?? '',
+        kms: backup?.kmsKeyId ?? false,
+        kmsCommand: backup?.kmsKeyId ? bucketEncryptionCommand(m.aws.region, backup.bucket, backup.kmsKeyId) : '',
+        uploader: backupRole ? `the etcd-backup IRSA role \`${backupRole}\`` : 'the control-plane instance profile',
+      }),
+    },
+  ];
+}

@@ -1,0 +1,46 @@
+import { CRD, RBAC, type CatalogEntry } from '../../../catalog/types.js';
+
+/**
+ * Argo CD health of an Application (removed from Argo CD's defaults in 1.8): without it the root
+ * Application does not wait for one wave's Applications to be healthy before the next wave.
+ */
+const APPLICATION_HEALTH_LUA = [
+  'hs = {}',
+  'hs.status = "Progressing"',
+  'hs.message = ""',
+  'if obj.status ~= nil then',
+  '  if obj.status.health ~= nil then',
+  '    hs.status = obj.status.health.status',
+  '    if obj.status.health.message ~= nil then',
+  '      hs.message = obj.status.health.message',
+  '    end',
+  '  end',
+  'end',
+  'return hs',
+  '',
+].join('\n');
+
+export const argoCd: CatalogEntry = {
+  name: 'argo-cd',
+  description: 'Argo CD, managing itself after the bootstrap (same chart, same values file)',
+  chart: { repoURL: 'https://argoproj.github.io/argo-helm', name: 'argo-cd', version: '10.1.1' },
+  namespace: 'argocd',
+  syncWave: -2,
+  enabledByDefault: (m) => m.gitops === 'argocd' && !m.argocd.hub,
+  condition: 'with gitops: argocd (the default), unless a hub manages the environment',
+  podSecurity: 'baseline',
+  bootstrapOrder: 30,
+  serverSideApply: true, // the ApplicationSet CRD (~1.4 MB) exceeds the client-side annotation limit
+  // orphan: the GitOps engine: deleting its Application must not delete Argo CD (and with it every Application's controller).
+  onDelete: 'orphan',
+  clusterResources: [CRD, ...RBAC],
+  values: () => ({
+    crds: { install: true, keep: true },
+    dex: { enabled: false },
+    configs: {
+      cm: {
+        'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+      },
+    },
+  }),
+};

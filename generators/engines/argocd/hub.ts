@@ -1,0 +1,104 @@
+/**
+ * Hub mode: one Argo CD (the hub) manages other environments' clusters.
+ *
+ * - Every managed environment renders rendered/<env>/fleet.yaml (environment, cluster name, API
+ *   server, its rendered directory): the hub's ApplicationSet reads those files with a git files generator and
+ *   creates each one's root Application (in the hub's platform project, never templated), which syncs
+ *   the environment's Applications and AppProjects into the hub's Argo CD namespace.
+ * - The hub renders, per managed environment, an ExternalSecret creating the Argo CD cluster Secret
+ *   (name, server, config) from SSM SecureStrings: the credentials are never rendered.
+ */
+import { ExternalSecret } from '../../lib/k8s-objects.js';
+import { SSM_STORE } from '../../catalog/types.js';
+import { toYaml } from '../../lib/yaml.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { RenderedFile } from '../../render/types.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { deliveryPlan } from '../../plan/index.js';
+
+export const FLEET_FILE = 'fleet.yaml';
+export const APPLICATION_SET_PATH = 'argocd/applicationset-fleet.yaml';
+/**
+ * In apps/, which only the root syncs: the hub's bootstrap applies argocd/ before External Secrets'
+ * CRDs exist, and kubectl would fail on the kind.
+ */
+export const clusterSecretPath = (env: string): string => `apps/cluster-${env}.yaml`;
+/** SSM SecureStrings (under the hub's prefix, which its External Secrets role reads) of a managed cluster's Argo CD cluster Secret. */
+export const clusterSecretParameters = (hub: string, env: string): { name: string; server: string; config: string } => ({
+  name: `/odp/${hub}/argocd/clusters/${env}/name`,
+  server: `/odp/${hub}/argocd/clusters/${env}/server`,
+  config: `/odp/${hub}/argocd/clusters/${env}/config`,
+});
+/** rendered/<env> of another environment: next to this one's. */
+export const siblingDir = (m: EnvironmentModel, env: string): string => `${m.renderedDir.slice(0, -m.name.length)}${env}`;
+const CLUSTER_SECRET_LABEL = 'argocd.argoproj.io/secret-type';
+
+/** rendered/<env>/fleet.yaml of a managed environment: what the hub's ApplicationSet templates from. */
+export function fleetFile(m: EnvironmentModel): RenderedFile {
+  const doc = { environment: m.name, cluster: { name: m.cluster.name, server: m.cluster.endpoint }, renderedDir: m.renderedDir };
+  return { path: FLEET_FILE, content: toYaml(doc), inputs: [['name'], ['cluster', 'name'], ['cluster', 'endpoint'], ['argocd']] };
+}
+
+export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
+  const { model } = ctx;
+  const a = model.argocd;
+  const git = { repoURL: model.git.repoURL, targetRevision: model.git.targetRevision };
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'ApplicationSet',
+    metadata: { name: 'fleet', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name } },
+    spec: {
+      goTemplate: true,
+      goTemplateOptions: ['missingkey=error'],
+      generators: [{ git: { repoURL: model.git.repoURL, revision: model.git.targetRevision, files: a.manages.map((env) => ({ path: `${siblingDir(model, env)}/${FLEET_FILE}` })) } }],
+      // Deleting the ApplicationSet (or an environment leaving it) must not uninstall a cluster; the
+      // controller only creates and updates Applications, it never deletes one.
+      syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' },
+      template: {
+        metadata: { name: '{{.environment}}-root', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: '{{.environment}}' } },
+        spec: {
+          // A literal: a templated project would let a fleet file choose its own permissions.
+          project: PLATFORM_PROJECT,
+          destination: { server: IN_CLUSTER, namespace: ctx.argoNamespace },
+          sources: [
+            // .path.path: the directory of the fleet file (the git files generator's own key), so a file cannot point elsewhere.
+            { ...git, path: '{{.path.path}}/apps' },
+            { ...git, path: '{{.path.path}}/argocd' },
+          ],
+          syncPolicy: {
+            ...(a.automated ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
+            retry: RETRY,
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The ExternalSecret creating a managed cluster's Argo CD cluster Secret from SSM. */
+export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unknown> {
+  const name = `cluster-${env}`;
+  const keys = clusterSecretParameters(ctx.model.name, env);
+  // The last wave of the hub's root: until a managed cluster has run its bootstrap its parameters do
+  // not exist and the ExternalSecret is Degraded, which fails the wave it is in; after every other wave,
+  // the hub's own platform is synced by then.
+  const last = Math.max(0, ...deliveryPlan(ctx.model).map((u) => u.order)) + 1;
+  const es = new ExternalSecret({
+    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: { [SYNC_WAVE]: String(last) } },
+    spec: {
+      refreshInterval: '1h',
+      secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },
+      target: { name, creationPolicy: 'Owner', template: { metadata: { labels: { [CLUSTER_SECRET_LABEL]: 'cluster', [ENVIRONMENT_LABEL]: env } } } },
+      data: (['config', 'name', 'server'] as const).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
+    },
+  });
+  return es.toJSON() as unknown as Record<string, unknown>;
+}
+
+export function hubFiles(ctx: ArgoContext): RenderedFile[] {
+  const inputs = [['argocd'], ['git'], ['name'], ['addons', 'argo-cd']] as RenderedFile['inputs'];
+  return [
+    { path: APPLICATION_SET_PATH, content: toYaml(applicationSet(ctx)), inputs },
+    ...ctx.model.argocd.manages.map((env) => ({ path: clusterSecretPath(env), content: toYaml(clusterSecret(ctx, env)), inputs })),
+  ];
+}

@@ -1,0 +1,271 @@
+/** README sections of the Argo CD area: the add-ons table and the bootstrap runbook. */
+import { resolveAddons } from '../../catalog/resolve.js';
+import { compileTemplate } from '../../lib/templates.js';
+import type { InputPath } from '../../lib/paths.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { BOOTSTRAP_PATH } from './bootstrap.js';
+import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
+import { ENVIRONMENT_LABEL, projectScopes } from './objects.js';
+import { argoContext } from './render.js';
+import { APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, siblingDir } from './hub.js';
+import { HUB_ACCESS, HUB_ACCESS_PATH } from './managed.js';
+import { allAppSpecs } from './sources.js';
+import type { AppSpec } from './spec.js';
+import type { ReadmeSection } from '../../render/readme/sections.js';
+
+const table = compileTemplate(`Argo CD syncs {{sync}}. Applications are applied in sync waves (lower first): network and cloud
+controller, then {{#if argo}}Argo CD{{#if csrApprover}} and the CSR approver{{/if}}, then {{else}}{{#if csrApprover}}the CSR approver, then {{/if}}{{/if}}operators with CRDs (cert-manager, External Secrets,
+EBS CSI), then their consumers.
+
+| Application | Chart | Version | Namespace | Wave |
+|---|---|---|---|---|
+{{#each apps}}| {{name}} | {{chart}} | {{version}} | {{code namespace}} | {{wave}} |
+{{/each}}`);
+
+const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}{{product}} servers up{{/if}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
+
+\`\`\`sh
+sh {{script}}
+\`\`\`
+
+It installs, with helm and the same chart versions and values files the Applications use:
+{{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
+{{/each}}
+
+then applies \`{{argocd}}/\` (the AppProjects and the root Application). From then on Argo CD manages
+itself (the \`argo-cd\` Application renders the same chart with the same values, so it adopts the
+release){{#if manual}}.{{else}} and syncs every other Application, wave by wave: the root waits for each
+wave's Applications to be Healthy before it applies the next.{{/if}}
+
+AppProjects (no wildcards; each lists exactly the repositories, namespaces and cluster-scoped kinds of
+its Applications):
+
+| Project | Purpose | Applications | Namespaces | Cluster-scoped kinds |
+|---|---|---|---|---|
+{{#each projects}}| {{code name}} | {{description}} | {{apps}} | {{namespaces}} | {{kinds}} |
+{{/each}}
+{{#if manual}}
+
+### Manual sync
+
+Syncs are manual in this environment (\`argocd.automated: false\`). Every Application carries the label
+\`{{label}}={{env}}\` (list them with \`argocd app list -l {{label}}={{env}}\`). The Applications have
+no sync-wave annotation here: the root would wait for each wave to become Healthy, which a manual
+Application never does until it is synced. So sync the root (it creates or updates every Application and
+AppProject), then each wave in order, waiting for it to be Healthy before the next
+(\`argocd app sync\` waits for the sync operation only):
+
+\`\`\`sh
+argocd app sync root
+{{#each waves}}
+# wave {{wave}}
+argocd app sync {{apps}}
+argocd app wait {{apps}} --health --timeout 900
+{{/each}}
+\`\`\`
+
+Run \`argocd app diff NAME\` first to review a change. Later changes need only the Applications whose
+files changed (\`argocd app list -l {{label}}={{env}}\` shows which are OutOfSync), still in wave order.
+{{/if}}
+`);
+
+const managedRunbook = compileTemplate(`The Argo CD of \`{{hub}}\` (namespace \`{{ns}}\`) manages this cluster; no Argo CD runs here. The hub's ApplicationSet
+\`fleet\` reads \`{{dir}}/fleet.yaml\` from {{repo}} at \`{{revision}}\` and creates the root Application \`{{env}}-root\`, which
+syncs the Applications (\`{{env}}-<add-on>\`) and AppProjects (\`{{env}}-<project>\`) into the hub's \`{{ns}}\` namespace; they
+deploy to this cluster by name (\`destination.name: {{cluster}}\`), through the hub's Argo CD cluster Secret \`cluster-{{env}}\`.
+Until that Secret exists, the hub reports their destination as unknown (\"there are no clusters with this name\") and retries.
+
+### 1. Bootstrap the cluster
+
+On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}{{product}} servers up{{/if}}, kubeconfig at hand), with \`helm\`, \`kubectl\` and the AWS CLI v2 (credentials of
+account {{code account}}, where the hub's parameters live):
+
+\`\`\`sh
+sh {{script}}
+\`\`\`
+
+It installs, with helm and the same chart versions, release names and values files as the hub's Applications, so the
+hub's first sync adopts these releases instead of fighting them:
+{{#each steps}}- **{{name}}** {{code version}} into {{code namespace}} (Application {{code app}})
+{{/each}}
+
+then applies \`{{access}}\`: the ServiceAccount {{code serviceAccount}}, bound to \`cluster-admin\`, and its long-lived
+token Secret {{code tokenSecret}}: the identity the hub's Argo CD signs in as.
+
+### 2. Register the cluster with the hub
+
+The script then writes the fields of the hub's Argo CD cluster Secret as SSM parameters (account {{code account}}, region
+{{code region}}); the hub's ExternalSecret \`cluster-{{env}}\` (\`{{hubDir}}/argocd/cluster-{{env}}.yaml\`) turns them into the Secret
+\`cluster-{{env}}\` labelled \`argocd.argoproj.io/secret-type: cluster\`:
+
+| SSM parameter | Type | Value |
+|---|---|---|
+| {{code nameParameter}} | String | {{code cluster}}: the name the Applications' \`destination.name\` refers to |
+| {{code serverParameter}} | String | {{code endpoint}}: this cluster's API server (\`cluster.endpoint\`) |
+| {{code configParameter}} | SecureString | the cluster Secret's \`config\` (Argo CD declarative setup), below |
+
+\`\`\`json
+{
+  "bearerToken": "<the token of {{serviceAccount}}, decoded>",
+  "tlsClientConfig": { "insecure": false, "caData": "<the cluster CA: base64 of its PEM, as the token Secret's ca.crt holds it>" }
+}
+\`\`\`
+
+Bearer token and CA, because \`awsAuthConfig\` (\`argocd-k8s-auth aws\`) issues EKS tokens, which a {{product}} API server
+does not accept. To rotate the token, delete the Secret {{code tokenSecret}} and run the script again (it writes new
+parameters), then refresh the ExternalSecret as below. To unregister, delete the three parameters after removing
+\`{{env}}\` from \`argocd.manages\` of \`{{hub}}\`.
+
+### 3. Network
+
+The hub's Argo CD (application controller, server and ApplicationSet controller) connects from the hub's nodes to
+{{code endpoint}}: the security group of this cluster's control-plane nodes must allow TCP {{port}} from the hub's nodes,
+the hub's VPC must be routed to this one (peering or a transit gateway) unless they are the same, {{code host}} must
+resolve there (a private hosted zone associated with the hub's VPC), and the API server certificate must be valid for
+that name (\`caData\` is checked against it; \`insecure\` stays false).
+
+### 4. Check on the hub
+
+With the hub's kubeconfig (it must have synced the commit that lists \`{{env}}\` in \`argocd.manages\`):
+
+\`\`\`sh
+kubectl -n {{ns}} annotate externalsecret cluster-{{env}} force-sync=$(date +%s) --overwrite
+kubectl -n {{ns}} wait externalsecret/cluster-{{env}} --for=condition=Ready --timeout=5m
+argocd cluster get {{endpoint}}
+kubectl -n {{ns}} get applicationset fleet -o jsonpath='{.status.conditions}'
+kubectl -n {{ns}} get application {{env}}-root
+{{#if manual}}argocd app sync {{env}}-root
+{{#each waves}}
+# wave {{wave}}
+argocd app sync {{apps}}
+argocd app wait {{apps}} --health --timeout 900
+{{/each}}{{else}}argocd app wait {{env}}-root --sync --health --timeout 900
+{{/if}}argocd app list -l {{label}}={{env}}
+\`\`\`
+
+\`argocd cluster get\` shows the connection state (\`Successful\` once the hub's controller reached the API server with the
+token; \`Unknown\` until an Application deploys there).
+The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` then
+{{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
+`);
+
+const kindName = (gk: string): string => (gk.startsWith('/') ? gk.slice(1) : gk);
+
+/** The projects' contents, as the AppProjects list them. */
+function projectRows(m: EnvironmentModel, specs: readonly AppSpec[]) {
+  const list = (xs: readonly string[]) => xs.map((x) => `\`${x}\``).join(', ') || '—';
+  return projectScopes(argoContext(m), specs).map((p) => ({ name: p.name, description: p.description, apps: p.apps.join(', '), namespaces: list(p.namespaces), kinds: list(p.clusterResources.map(kindName)) }));
+}
+
+/** Application names per sync wave, lowest first. */
+function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
+  const by = new Map<number, string[]>();
+  for (const s of specs) by.set(s.syncWave, [...(by.get(s.syncWave) ?? []), s.name]);
+  return [...by.entries()].sort(([a], [b]) => a - b).map(([wave, apps]) => ({ wave, apps: apps.sort().join(' ') }));
+}
+
+export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.gitops !== 'argocd') return [];
+  const addons = resolveAddons(m);
+  const specs = allAppSpecs(m);
+  const argo = addons.find((a) => a.name === 'argo-cd');
+  const sections: ReadmeSection[] = [
+    {
+      order: 40,
+      title: 'Argo CD applications',
+      // Workloads appear by name and namespace only, so a workload's other settings leave this file alone.
+      inputs: [['addons'], ['argocd'], ['cluster'], ['nodePools'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
+      body: table({
+        csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
+        argo: specs.some((s) => s.name === 'argo-cd'),
+        sync: m.argocd.automated ? `automatically (prune: ${m.argocd.prune}, self-heal: ${m.argocd.selfHeal})` : 'manually (no automated sync)',
+        apps: specs.map((s) => ({
+          name: `${argoContext(m).prefix}${s.name}`,
+          chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
+          version: s.chart ? s.chart.version : '—',
+          namespace: s.namespace,
+          wave: s.syncWave,
+        })),
+      }),
+    },
+  ];
+  if (argo)
+    sections.push({
+      order: 41,
+      title: 'Bootstrap Argo CD',
+      inputs: [['addons'], ['argocd'], ['cluster', 'network', 'cni'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
+      body: runbook({
+        talos: m.cluster.distribution === 'talos',
+        product: m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s',
+        script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
+        steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace })),
+        argocd: `${m.renderedDir}/argocd`,
+        projects: projectRows(m, specs),
+        manual: !m.argocd.automated,
+        label: ENVIRONMENT_LABEL,
+        env: m.name,
+        waves: waves(specs),
+      }),
+    });
+  if (m.argocd.hub)
+    sections.push({ order: 41, title: `Bootstrap and join the hub \`${m.argocd.hub.name}\``, inputs: [['addons'], ['argocd'], ['cluster'], ['git'], ['name'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])], body: managedSection(m, m.argocd.hub, specs) });
+  if (m.argocd.manages.length > 0) sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
+  return sections;
+}
+
+/** A managed environment's runbook: its own bootstrap, registration with the hub, network, checks. */
+function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['argocd']['hub']>, specs: readonly AppSpec[]): string {
+  const ctx = argoContext(m);
+  const p = clusterSecretParameters(hub.name, m.name);
+  return managedRunbook({
+    hub: hub.name,
+    ns: ctx.argoNamespace,
+    dir: m.renderedDir,
+    hubDir: siblingDir(m, hub.name),
+    repo: m.git.repoURL,
+    revision: m.git.targetRevision,
+    env: m.name,
+    cluster: m.cluster.name,
+    endpoint: m.cluster.endpoint,
+    host: m.cluster.endpointHost,
+    port: m.cluster.endpointPort,
+    talos: m.cluster.distribution === 'talos',
+    product: { talos: 'Talos', k3s: 'K3s', rke2: 'RKE2' }[m.cluster.distribution] ?? m.cluster.distribution,
+    account: hub.accountId,
+    region: hub.region,
+    script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
+    access: `${m.renderedDir}/${HUB_ACCESS_PATH}`,
+    serviceAccount: `${HUB_ACCESS.namespace}/${HUB_ACCESS.serviceAccount}`,
+    tokenSecret: `${HUB_ACCESS.namespace}/${HUB_ACCESS.tokenSecret}`,
+    steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: `${ctx.prefix}${u.name}` })),
+    nameParameter: p.name,
+    serverParameter: p.server,
+    configParameter: p.config,
+    manual: !m.argocd.automated,
+    waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => `${ctx.prefix}${a}`).join(' ') })),
+    label: ENVIRONMENT_LABEL,
+  });
+}
+
+/** The hub's ApplicationSet and cluster Secrets. */
+function hubSection(m: EnvironmentModel): string {
+  const rows = m.argocd.manages.map((env) => {
+    const p = clusterSecretParameters(m.name, env);
+    return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.name}\`, \`${p.server}\`, \`${p.config}\` |`;
+  });
+  return [
+    `This Argo CD manages ${m.argocd.manages.map((e) => `\`${e}\``).join(', ')}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
+    "Application from its `rendered/<env>/fleet.yaml` (project `platform`, never templated; deleting the ApplicationSet keeps the",
+    'Applications and their resources; it only creates and updates Applications).',
+    '',
+    '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters (name, server: String; config: SecureString) |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `IAM: the External Secrets role of this environment needs \`ssm:GetParameter\` on`,
+    `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` and \`kms:Decrypt\` on the key of the`,
+    "config SecureStrings. Each config holds a bearer token of a ServiceAccount bound to cluster-admin on the managed cluster (and its CA);",
+    "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
+    'each managed API server (security groups and routing between the VPCs).',
+  ].join('\n');
+}

@@ -1,0 +1,70 @@
+/**
+ * Argo CD renderer: per environment an AppProject, the root Application (app of apps), one
+ * Application per AppSpec (add-ons and workloads), the add-ons' Helm values and extra manifests,
+ * and the bootstrap script (a managed environment's: managed.ts).
+ *
+ * Values are delivered with multi-source Applications and a `$values` reference to this repository
+ * (not inline valuesObject): the values file is a plain, reviewable file in the pull request diff,
+ * and the very same file feeds `helm install -f` in the bootstrap, so Argo CD adopts exactly what
+ * the bootstrap installed.
+ */
+import { argoCdNamespace } from '../../catalog/resolve.js';
+import type { InputPath } from '../../lib/paths.js';
+import { toYaml } from '../../lib/yaml.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { deliveryPlan } from '../../plan/index.js';
+import type { RenderedFile, Renderer } from '../../render/types.js';
+import { renderBootstrap } from './bootstrap.js';
+import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
+import { fleetFile, hubFiles } from './hub.js';
+import { renderManagedBootstrap } from './managed.js';
+import { allAppSpecs } from './sources.js';
+import type { AppSpec } from './spec.js';
+
+const ARGO_INPUTS: InputPath[] = [['argocd'], ['git'], ['name']];
+
+const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
+
+export const argoContext = (model: EnvironmentModel): ArgoContext => ({
+  model,
+  argoNamespace: model.argocd.hub?.namespace ?? argoCdNamespace(model),
+  prefix: model.argocd.hub ? `${model.name}-` : '',
+  destination: destinationOf(model),
+});
+
+/** File of an AppProject. */
+export const appProjectPath = (name: string): string => `argocd/appproject-${name}.yaml`;
+
+/** Argo CD objects for a list of AppSpecs (from every source). */
+export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[]): RenderedFile[] {
+  const ctx = argoContext(model);
+  const apps = specs.map((s) => applicationFor(ctx, s));
+  const projects = appProjects(ctx, specs);
+  const out = synthesize(model.name, { apps, projects, root: model.argocd.hub ? [] : [rootApplication(ctx)] });
+  const files: RenderedFile[] = (out.apps ?? []).map((o, i) => ({
+    path: `apps/${specs[i]!.name}.yaml`,
+    content: toYaml(o),
+    inputs: specs[i]!.inputs ? uniquePaths([...specs[i]!.inputs!, ...ARGO_INPUTS]) : undefined,
+  }));
+  (out.projects ?? []).forEach((project, i) => {
+    const name = projects[i]!.metadata!.name!.slice(ctx.prefix.length);
+    // A project depends on its Applications' namespaces and chart repositories, not on the rest of them
+    // (the platform project also on the Argo CD namespace, i.e. the argo-cd add-on).
+    const members = specs.filter((s) => s.project === name);
+    const inputs = members.every((s) => s.projectInputs ?? s.inputs)
+      ? uniquePaths([...members.flatMap((s) => s.projectInputs ?? s.inputs!), ...(name === PLATFORM_PROJECT ? [['addons', 'argo-cd'] as InputPath] : []), ...ARGO_INPUTS])
+      : undefined;
+    files.push({ path: appProjectPath(name), content: toYaml(project), inputs });
+  });
+  // A managed environment's root Application is created by the hub's ApplicationSet from fleet.yaml.
+  if (model.argocd.hub) files.push(fleetFile(model));
+  else files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
+  if (model.argocd.manages.length > 0) files.push(...hubFiles(ctx));
+  return files;
+}
+
+export const renderArgoCdTree: Renderer = (model) => {
+  if (model.gitops !== 'argocd') return [];
+  const plan = deliveryPlan(model);
+  return [...renderArgoCd(model, allAppSpecs(model)), ...(model.argocd.hub ? renderManagedBootstrap(model, plan) : renderBootstrap(model, plan))];
+};

@@ -1,0 +1,70 @@
+/**
+ * Hub mode (`argocd.manages`): what a hub may manage. Measured against what Argo CD can run: the
+ * ApplicationSet reads each managed environment's rendered/<env>/fleet.yaml, which only an existing
+ * Argo CD environment renders; a managed environment has no Argo CD of its own, so it cannot be a hub.
+ */
+import { hintFor } from '../../lib/suggest.js';
+import { hubOf } from '../../model/fleet.js';
+import type { Rule } from '../../validate/rules.js';
+
+/** The name Argo CD gives the cluster it runs in. */
+const IN_CLUSTER_NAME = 'in-cluster';
+
+const manages: Rule = ({ env, input, fleet }, report) => {
+  const list = input.argocd?.manages;
+  if (!list || !fleet) return;
+  if ((input.gitops ?? 'argocd') !== 'argocd') {
+    report('argocd-manages-engine', ['argocd', 'manages'], `only an environment with gitops: argocd can be a hub (this one uses ${input.gitops})`, { hint: 'remove argocd.manages, or set gitops: argocd' });
+    return;
+  }
+  list.forEach((target, i) => {
+    const path = ['argocd', 'manages', i];
+    const entry = fleet.get(target);
+    if (target === env.name) return report('argocd-manages-self', path, `'${target}' is this environment: a hub does not manage itself`, { hint: 'list the other environments its Argo CD manages' });
+    if (!entry) return report('argocd-manages-unknown', path, `no environment named '${target}'`, { hint: hintFor(target, [...fleet.keys()].filter((n) => n !== env.name)) ?? `environments: ${[...fleet.keys()].join(', ')}` });
+    if (entry.gitops !== 'argocd') return report('argocd-manages-engine', path, `'${target}' uses gitops: ${entry.gitops}; a hub manages Argo CD environments only`, { hint: `set gitops: argocd in ${target}, or remove it here` });
+    if (entry.manages.length > 0) return report('argocd-manages-hub', path, `'${target}' is itself a hub (it manages ${entry.manages.join(', ')}); a managed environment has no Argo CD of its own`, { hint: `manage ${entry.manages.join(', ')} from here directly, or drop argocd.manages in ${target}` });
+    const other = [...fleet].filter(([n, e]) => n !== env.name && n !== target && e.manages.includes(target)).map(([n]) => n);
+    if (other.length > 0) return report('argocd-manages-twice', path, `'${target}' is also managed by ${other.join(', ')}; one hub per environment`, { hint: 'keep it in one hub' });
+    // The hub's Argo CD knows each cluster by its cluster Secret's name (cluster.name), which the
+    // Applications' destination.name selects; its own cluster is 'in-cluster'. Two clusters of one name
+    // make destination.name ambiguous, and Argo CD refuses to deploy there.
+    const name = entry.clusterName;
+    const first = list.slice(0, i).find((t) => t !== target && fleet.get(t)?.clusterName === name);
+    if (name === IN_CLUSTER_NAME || first !== undefined)
+      report('argocd-managed-cluster-name', path, `'${target}' has cluster.name '${name}', ${first !== undefined ? `as '${first}' does` : "the name of the hub's own cluster in Argo CD"}: its Applications' destination.name would match two clusters`, {
+        hint: `give ${target} its own cluster.name`,
+      });
+  });
+};
+
+/** A managed environment's Argo CD is the hub's: installing another one would fight it for the cluster. */
+const managedInstall: Rule = ({ env, input, fleet }, report) => {
+  const hub = fleet ? hubOf(fleet, env.name) : undefined;
+  if (hub && (input.gitops ?? 'argocd') === 'argocd' && input.addons?.['argo-cd']?.enabled === true)
+    report('argocd-managed-install', ['addons', 'argo-cd', 'enabled'], `the hub ${hub.name} manages this environment, so it runs no Argo CD of its own`, { hint: `remove addons.argo-cd, or remove ${env.name} from ${hub.name}'s argocd.manages` });
+};
+
+/**
+ * A managed environment is served from the hub's repository and revision: the hub's ApplicationSet
+ * reads rendered/<env>/fleet.yaml with its git generator (the hub's git.repoURL at its
+ * git.targetRevision), and the root Application it creates syncs rendered/<env>/apps and argocd from
+ * there; the environment's own Applications take their values files and manifests from its own
+ * git.repoURL and targetRevision. Another repository is one the hub never reads (nor its AppProjects'
+ * sourceRepos allow), another revision syncs Applications of one commit with values of another.
+ */
+const managedGit: Rule = ({ env, input, fleet }, report) => {
+  const hub = fleet ? hubOf(fleet, env.name) : undefined;
+  const git = hub ? fleet!.get(hub.name)!.git : undefined;
+  if (!hub || !git || (input.gitops ?? 'argocd') !== 'argocd') return;
+  if (git.repoURL !== undefined && input.git.repoURL !== git.repoURL)
+    report('argocd-managed-repo', ['git', 'repoURL'], `the hub ${hub.name} reads this environment's fleet.yaml and Applications from its repository ${git.repoURL}, but its Applications take their values and manifests from ${input.git.repoURL}`, {
+      hint: hintFor(input.git.repoURL, [git.repoURL]) ?? `set git.repoURL: ${git.repoURL} (the hub's)`,
+    });
+  else if (git.targetRevision !== undefined && input.git.targetRevision !== git.targetRevision)
+    report('argocd-managed-revision', ['git', 'targetRevision'], `the hub ${hub.name} syncs this environment's Applications from revision '${git.targetRevision}', but they take their values and manifests from '${input.git.targetRevision}': the two drift apart`, {
+      hint: hintFor(input.git.targetRevision, [git.targetRevision]) ?? `set git.targetRevision: ${git.targetRevision} (the hub's)`,
+    });
+};
+
+export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit];

@@ -1,0 +1,65 @@
+/**
+ * rendered/<env>/flux/bootstrap/bootstrap.sh: takes a fresh cluster to a self-managing Flux with
+ * helm, kubectl and the AWS CLI, no `flux bootstrap` (which commits its own files to the repository,
+ * which `npm run check` would report as stale). It installs the bootstrap units with helm (the CNI
+ * when Cilium is chosen, the cloud controller, the Flux Operator) from the same chart versions and
+ * values files the HelmReleases use, creates the repository Secret from SSM (External Secrets takes
+ * it over once it runs), and applies the FluxInstance; the operator installs Flux, which syncs
+ * flux/ and adopts the bootstrap's releases.
+ */
+import { resolveAddons } from '../../catalog/resolve.js';
+import { compileTemplate } from '../../lib/templates.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { DeliveryUnit } from '../../plan/types.js';
+import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import type { RenderedFile } from '../../render/types.js';
+import { FLUX_INSTANCE, FLUX_NAMESPACE, FLUX_VERSION, GIT_SECRET } from './objects.js';
+
+export const FLUX_BOOTSTRAP_PATH = 'flux/bootstrap/bootstrap.sh';
+
+const script = compileTemplate(`#!/bin/sh
+# Bootstrap Flux on a fresh {{env}} cluster ({{cluster}}) through the Flux Operator, then let Flux manage everything, itself included.
+# Run from anywhere with KUBECONFIG pointing at the cluster and AWS credentials that may read {{parameters}}:  sh {{self}}
+${BOOTSTRAP_PRELUDE}
+
+# The repository's credentials, from SSM (never written to the repository); External Secrets keeps them current later.
+ssm() { aws ssm get-parameter --region {{region}} --with-decryption --name "$1" --query Parameter.Value --output text; }
+kubectl -n {{namespace}} create secret generic {{secret}} \\
+{{#each keys}}  --from-literal={{key}}="$(ssm {{parameter}})" \\
+{{/each}}  --dry-run=client -o yaml | kubectl apply --server-side --field-manager=flux-bootstrap -f -
+
+# The FluxInstance: the operator installs Flux {{version}} and syncs {{path}}; Flux takes over from here.
+kubectl apply --server-side --field-manager=flux-bootstrap -f "$ROOT/"{{instance}}
+kubectl -n {{namespace}} wait fluxinstance/{{name}} --for=condition=Ready --timeout=10m
+kubectl -n {{namespace}} get kustomizations.kustomize.toolkit.fluxcd.io
+`);
+
+/** SSM parameters of the repository Secret, by key (from the flux-operator add-on's ExternalSecret). */
+export function gitCredentialParameters(model: EnvironmentModel): { key: string; parameter: string }[] {
+  const es = resolveAddons(model)
+    .find((a) => a.name === 'flux-operator')
+    ?.manifests.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === GIT_SECRET) as { spec?: { data?: { secretKey: string; remoteRef: { key: string } }[] } } | undefined;
+  return (es?.spec?.data ?? []).map((d) => ({ key: d.secretKey, parameter: d.remoteRef.key }));
+}
+
+export function renderFluxBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
+  if (!plan.some((u) => u.name === 'flux-operator')) return [];
+  const steps = helmSteps(model, plan);
+  const keys = gitCredentialParameters(model).map((k) => ({ key: k.key, parameter: shQuote(k.parameter) }));
+  const content = script({
+    env: model.name,
+    cluster: model.cluster.name,
+    self: `${model.renderedDir}/${FLUX_BOOTSTRAP_PATH}`,
+    parameters: keys.map((k) => k.parameter).join(', '),
+    steps,
+    region: shQuote(model.aws.region),
+    namespace: shQuote(FLUX_NAMESPACE),
+    secret: shQuote(GIT_SECRET),
+    keys,
+    version: FLUX_VERSION,
+    path: `${model.renderedDir}/flux`,
+    instance: shQuote(`${model.renderedDir}/flux/flux-instance.yaml`),
+    name: FLUX_INSTANCE,
+  });
+  return [{ path: FLUX_BOOTSTRAP_PATH, content, inputs: [['addons'], ['argocd'], ['aws'], ['cluster'], ['git'], ['gitops'], ['name'], ['nodePools']] }];
+}

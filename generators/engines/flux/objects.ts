@@ -1,0 +1,268 @@
+/**
+ * Flux objects for the units of the delivery plan, as plain data. Every field is checked against
+ * the pinned upstream CRDs (../shared/upstream/crds/flux/v2.9.0/ and
+ * ../shared/upstream/crds/flux-operator/v0.58.1/; see its SOURCES.md) and validated by
+ * `npm run validate` with @kubernetes-models/flux-cd (generators/validate/k8s-models.ts) and the
+ * FluxInstance checker (./checks.ts).
+ *
+ * Placement (multitenancy lockdown, FluxInstance spec.cluster.multitenant: true: the operator runs
+ * kustomize-controller and helm-controller with --no-cross-namespace-refs and a default service
+ * account, fluxcd.io docs "Multi-tenancy lockdown"):
+ * - every Flux Kustomization lives in flux-system and reads the GitRepository `flux-system` the
+ *   FluxInstance creates there (spec.sync.name defaults to the namespace's name, CRD description);
+ * - a platform add-on's HelmRelease, chart source and values ConfigMap live in flux-system too
+ *   (the platform's own namespace, like Argo CD's Applications), releasing into the add-on's
+ *   namespace (targetNamespace) with the Helm storage there (storageNamespace), where the bootstrap's
+ *   `helm --namespace` put it: same release name, same storage, so the release is adopted;
+ * - a third-party chart's objects live in its own namespace and its HelmRelease impersonates that
+ *   namespace's `flux-third-party` ServiceAccount, which may write that namespace and the cluster
+ *   kinds the environment declares for it, nothing else (Argo CD: the third-party AppProject);
+ * - a workload's Kustomization impersonates the ServiceAccount `tenant-<namespace>` (flux-system),
+ *   bound to its namespace only (Argo CD: the workloads AppProject).
+ * No object refers to another namespace's object.
+ */
+import { GIT_CREDENTIALS_SECRET } from './addons/flux-operator.js';
+import type { K8sObject } from '../../catalog/types.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
+
+/**
+ * The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0;
+ * fluxcd/flux2 tag v2.9.0, 2026-06-30). The pinned operator (./addons/flux-operator.ts, v0.49.0)
+ * embeds Flux only up to v2.8.7 (flux-operator v0.49.0 config/data/flux/); it finds v2.9.0 in the
+ * distribution artifact below, which carries every version the newest operator vendored
+ * (config/data/flux/ keeps them all: v0.53.0, the first operator with v2.9.0, through v0.58.1).
+ * Without the artifact this pin does not install.
+ */
+export const FLUX_VERSION = '2.9.0';
+/** The oldest Kubernetes minor FLUX_VERSION supports (fluxcd/flux2 v2.9.0 cmd/flux/check.go kubernetesConstraints ">=1.33.0-0"). */
+export const FLUX_KUBERNETES_MIN = '1.33';
+/** Where the Flux controllers pull their images from (FluxInstance spec.distribution.registry; the upstream distribution). */
+export const FLUX_REGISTRY = 'ghcr.io/fluxcd';
+/** The operator's distribution manifests (spec.distribution.artifact, pattern ^oci://.*$): Flux releases newer than the operator build. */
+export const FLUX_ARTIFACT = 'oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests';
+export const FLUX_NAMESPACE = 'flux-system';
+/** The FluxInstance: the operator reconciles exactly one, named flux. */
+export const FLUX_INSTANCE = 'flux';
+/** GitRepository and root Kustomization the FluxInstance's sync creates (named after its namespace). */
+export const FLUX_SOURCE = FLUX_NAMESPACE;
+/** Secret with the repository's credentials (username/password for Git over HTTPS), from SSM (./addons/flux-operator.ts). */
+export const GIT_SECRET = GIT_CREDENTIALS_SECRET;
+/** Controllers the platform needs: sources, kustomize overlays, Helm releases (spec.components enum). */
+export const FLUX_COMPONENTS = ['source-controller', 'kustomize-controller', 'helm-controller'];
+/** The Kustomization delivering the add-ons' namespaces and tenant identities, before every add-on. */
+export const PLATFORM_UNIT = 'platform-namespaces';
+/** Label kustomize-controller reads to never prune (delete) an object (kustomize-controller docs, "Prune"). */
+export const PRUNE_ANNOTATION = 'kustomize.toolkit.fluxcd.io/prune';
+export const THIRD_PARTY_SA = 'flux-third-party';
+export const tenantServiceAccount = (namespace: string): string => `tenant-${namespace}`;
+/** The kustomize-controller / helm-controller ServiceAccounts (cluster-admin in the Flux distribution). */
+const KUSTOMIZE_CONTROLLER = 'kustomize-controller';
+const HELM_CONTROLLER = 'helm-controller';
+
+const INTERVAL = '10m';
+const RETRY_INTERVAL = '2m';
+/** Like Argo CD's runbook's `--timeout 900`: long enough for a chart's rollout. */
+const TIMEOUT = '15m';
+
+/** Env-relative directories under flux/. */
+export const fluxPaths = {
+  root: 'flux',
+  kustomization: (name: string) => `flux/kustomizations/${name}.yaml`,
+  unit: (name: string) => `flux/units/${name}`,
+};
+export const manifestsUnitName = (name: string): string => `${name}-manifests`;
+
+/** Repository-relative path of an env-relative directory, as Flux's spec.path wants it. */
+export const repoPath = (m: EnvironmentModel, envRelative: string): string => `./${m.renderedDir}/${envRelative}`;
+
+/** The Git ref the FluxInstance syncs (spec.sync.ref: a Git ref name, e.g. refs/heads/main). */
+export const gitRef = (revision: string): string => (revision.startsWith('refs/') ? revision : `refs/heads/${revision}`);
+
+export function fluxInstance(m: EnvironmentModel): K8sObject {
+  return {
+    apiVersion: 'fluxcd.controlplane.io/v1',
+    kind: 'FluxInstance',
+    metadata: { name: FLUX_INSTANCE, namespace: FLUX_NAMESPACE },
+    spec: {
+      // distribution.version: "semver expression"; an exact version pins it.
+      distribution: { version: FLUX_VERSION, registry: FLUX_REGISTRY, artifact: FLUX_ARTIFACT },
+      components: FLUX_COMPONENTS,
+      cluster: {
+        type: 'kubernetes',
+        // The counterpart of AppProjects: no cross-namespace references, impersonation by default.
+        multitenant: true,
+        tenantDefaultServiceAccount: 'default',
+        networkPolicy: true,
+        domain: m.cluster.network.dnsDomain,
+      },
+      sync: {
+        kind: 'GitRepository',
+        url: m.git.repoURL,
+        ref: gitRef(m.git.targetRevision),
+        path: repoPath(m, fluxPaths.root),
+        pullSecret: GIT_SECRET,
+        interval: '5m',
+      },
+    },
+  };
+}
+
+/** Flux Kustomization (kustomize.toolkit.fluxcd.io/v1) of one directory under flux/units/. */
+export function kustomization(
+  m: EnvironmentModel,
+  o: { name: string; dir: string; dependsOn: string[]; serviceAccountName?: string; keep?: boolean },
+): K8sObject {
+  return {
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name: o.name, namespace: FLUX_NAMESPACE },
+    spec: {
+      interval: INTERVAL,
+      retryInterval: RETRY_INTERVAL,
+      timeout: TIMEOUT,
+      path: repoPath(m, o.dir),
+      sourceRef: { kind: 'GitRepository', name: FLUX_SOURCE },
+      prune: m.argocd.prune,
+      wait: true,
+      serviceAccountName: o.serviceAccountName ?? KUSTOMIZE_CONTROLLER,
+      ...(o.dependsOn.length > 0 ? { dependsOn: o.dependsOn.map((name) => ({ name })) } : {}),
+      // Manual sync (argocd.automated: false): nothing is applied until an operator resumes it.
+      ...(m.argocd.automated ? {} : { suspend: true }),
+      // deletionPolicy (enum MirrorPrune, Delete, WaitForTermination, Orphan): the engine's own delivery keeps its objects.
+      ...(o.keep ? { deletionPolicy: 'Orphan' } : {}),
+    },
+  };
+}
+
+/** Where a unit's HelmRelease and chart source live (see the module comment). */
+export const releaseNamespace = (u: DeliveryUnit): string => (u.tenant === 'platform' ? FLUX_NAMESPACE : u.namespace);
+export const valuesConfigMap = (u: DeliveryUnit): string => `${u.name}-values`;
+
+/** HelmRepository, or OCIRepository for an `oci://` chart: pinned exactly. */
+export function chartSource(u: DeliveryUnit): K8sObject {
+  const c = u.chart!.source;
+  const metadata = { name: u.name, namespace: releaseNamespace(u) };
+  if (isOciChart(c))
+    return {
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata,
+      // url: the chart's artifact; ref.tag: the exact chart version; layerSelector: the Helm chart layer.
+      spec: {
+        interval: INTERVAL,
+        url: `${c.repoURL.replace(/\/$/, '')}/${c.name}`,
+        ref: { tag: c.version },
+        layerSelector: { mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', operation: 'copy' },
+      },
+    };
+  return { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata, spec: { interval: INTERVAL, url: c.repoURL } };
+}
+
+export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
+  const c = u.chart!.source;
+  const namespace = releaseNamespace(u);
+  const crds = u.clusterResources.includes('apiextensions.k8s.io/CustomResourceDefinition');
+  const chart = isOciChart(c)
+    ? { chartRef: { kind: 'OCIRepository', name: u.name } }
+    : { chart: { spec: { chart: c.name, version: c.version, sourceRef: { kind: 'HelmRepository', name: u.name }, interval: INTERVAL } } };
+  return {
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name: u.name, namespace, ...(u.onDelete === 'orphan' ? { annotations: { [PRUNE_ANNOTATION]: 'disabled' } } : {}) },
+    spec: {
+      interval: INTERVAL,
+      timeout: TIMEOUT,
+      ...chart,
+      releaseName: u.chart!.releaseName,
+      targetNamespace: u.namespace,
+      storageNamespace: u.namespace,
+      serviceAccountName: u.tenant === 'platform' ? HELM_CONTROLLER : THIRD_PARTY_SA,
+      install: {
+        // CRDs from the chart's crds/ are created on install and replaced on upgrade, as Argo CD applies them.
+        ...(crds ? { crds: 'Create' } : {}),
+        ...(u.serverSideApply ? { serverSideApply: true } : {}),
+        remediation: { retries: 3 },
+      },
+      upgrade: {
+        ...(crds ? { crds: 'CreateReplace' } : {}),
+        ...(u.serverSideApply ? { serverSideApply: 'enabled' } : {}),
+        remediation: { retries: 3 },
+      },
+      // argocd.selfHeal: drift is corrected (enabled) or only reported (warn).
+      driftDetection: { mode: m.argocd.selfHeal ? 'enabled' : 'warn' },
+      valuesFrom: [{ kind: 'ConfigMap', name: valuesConfigMap(u), valuesKey: 'values.yaml' }],
+    },
+  };
+}
+
+/**
+ * kustomize configuration making the configMapGenerator's hashed name reach HelmRelease
+ * spec.valuesFrom (helm-controller docs, "Values references with Kustomize"): a values change is
+ * a new ConfigMap name, hence a HelmRelease spec change and an upgrade.
+ */
+export const KUSTOMIZE_CONFIG = {
+  nameReference: [{ kind: 'ConfigMap', version: 'v1', fieldSpecs: [{ path: 'spec/valuesFrom/name', kind: 'HelmRelease' }] }],
+};
+
+export function namespaceObject(name: string, level: string): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: { 'pod-security.kubernetes.io/enforce': level },
+      // A namespace takes everything in it when deleted: never pruned (several units may share it).
+      annotations: { [PRUNE_ANNOTATION]: 'disabled' },
+    },
+  };
+}
+
+/** Plural resource of a Kind for RBAC (ClusterRole → clusterroles, StorageClass → storageclasses). */
+export const pluralOf = (kind: string): string => {
+  const k = kind.toLowerCase();
+  return k.endsWith('s') ? `${k}es` : k.endsWith('y') ? `${k.slice(0, -1)}ies` : `${k}s`;
+};
+
+const rbac = 'rbac.authorization.k8s.io/v1';
+
+/** Everything namespaced in one namespace, for one subject (a tenant's identity). */
+export function namespaceAdmin(name: string, namespace: string, subject: { name: string; namespace: string }): K8sObject[] {
+  return [
+    { apiVersion: rbac, kind: 'Role', metadata: { name, namespace }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
+    {
+      apiVersion: rbac,
+      kind: 'RoleBinding',
+      metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', ...subject }],
+    },
+  ];
+}
+
+/** The cluster-scoped kinds a third-party chart declares, for its HelmRelease's identity. */
+export function clusterKinds(name: string, kinds: readonly string[], subject: { name: string; namespace: string }): K8sObject[] {
+  if (kinds.length === 0) return [];
+  const byGroup = new Map<string, string[]>();
+  for (const gk of kinds) {
+    const i = gk.lastIndexOf('/');
+    byGroup.set(gk.slice(0, i), [...(byGroup.get(gk.slice(0, i)) ?? []), pluralOf(gk.slice(i + 1))]);
+  }
+  return [
+    {
+      apiVersion: rbac,
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [...byGroup].sort(([a], [b]) => a.localeCompare(b)).map(([group, resources]) => ({ apiGroups: [group], resources: resources.sort(), verbs: ['*'] })),
+    },
+    {
+      apiVersion: rbac,
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', ...subject }],
+    },
+  ];
+}
+
+export const serviceAccount = (name: string, namespace: string): K8sObject => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });

@@ -1,0 +1,138 @@
+/** README sections of environments delivered by Flux: what Flux applies, bootstrap, pause, roll back. */
+import { compileTemplate } from '../../lib/templates.js';
+import type { InputPath } from '../../lib/paths.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
+import type { ReadmeSection } from '../../render/readme/sections.js';
+import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
+import { FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, gitRef, THIRD_PARTY_SA } from './objects.js';
+import { fluxSteps, manifestFilesOf } from './render.js';
+
+const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
+{{code path}} from {{code ref}} of {{code repo}} {{sync}}. Each unit is one Flux Kustomization in
+{{code namespace}} (\`flux/kustomizations/<name>.yaml\`) applying the overlay \`flux/units/<name>/\`: a chart
+is a HelmRepository (or OCIRepository) and a HelmRelease pinned to the exact version, its values a ConfigMap
+generated from \`values/<name>.yaml\` (the file the bootstrap's helm reads too; its hash suffix makes a values
+change a HelmRelease change); extra manifests are a second Kustomization \`<name>-manifests\` that depends on
+the chart's. \`dependsOn\` takes the place of Argo CD's sync waves: a Kustomization starts once those it depends on
+are Ready (\`wait: true\`: every object it applied is healthy; timeout 15m). Namespaces are objects with their
+Pod Security label, never pruned (\`kustomize.toolkit.fluxcd.io/prune: disabled\`).
+
+Multitenancy lockdown (\`cluster.multitenant: true\`): no object refers to another namespace. Platform add-ons apply
+as the Flux controllers; third-party charts' HelmReleases impersonate {{code thirdParty}} in their namespace (that
+namespace and their declared cluster kinds only); workloads' Kustomizations impersonate \`tenant-<namespace>\` (their
+namespace only).
+
+| Kustomization | Chart | Version | Namespace | Depends on |
+|---|---|---|---|---|
+{{#each steps}}| {{name}} | {{chart}} | {{version}} | {{code namespace}} | {{deps}} |
+{{/each}}
+
+A change reaches the cluster when its pull request is merged: the GitRepository {{code source}} picks up the
+new commit (every 5 minutes, or \`flux reconcile source git {{source}} -n {{namespace}}\`), the root Kustomization
+applies \`flux/\`, and each Kustomization whose overlay or files changed applies them in dependency order.
+{{#if manual}}
+
+### Manual sync
+
+Syncs are manual in this environment (\`argocd.automated: false\`): every Kustomization is rendered with
+\`suspend: true\`, so a merged change is applied only when an operator resumes the Kustomizations it touches,
+in dependency order. \`flux resume\` reconciles and waits until Ready; the root sync sets \`suspend: true\` again
+at its next run (within 5 minutes), so suspend it again right away:
+
+\`\`\`sh
+flux diff kustomization NAME -n {{namespace}} --path {{path}}/units/NAME   # review first
+{{#each orderNames}}
+flux resume kustomization {{.}} -n {{../namespace}} && flux suspend kustomization {{.}} -n {{../namespace}}
+{{/each}}
+\`\`\`
+{{/if}}
+`);
+
+const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}K3s servers up{{/if}}, kubeconfig at hand), with \`helm\`, \`kubectl\` and the AWS CLI
+(credentials that may read {{parameters}}):
+
+\`\`\`sh
+sh {{script}}
+\`\`\`
+
+It installs, with helm and the same chart versions and values files the HelmReleases use:
+{{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
+{{/each}}
+
+then creates the Secret {{code secret}} in {{code namespace}} (the repository's credentials) from those SSM
+parameters, and applies \`flux/flux-instance.yaml\`. The Flux Operator installs Flux, which syncs \`flux/\` and
+takes over: the \`flux-operator\` HelmRelease adopts the operator's release (same release name and namespace),
+and the ExternalSecret {{code secret}} keeps the credentials current once External Secrets runs. No \`flux
+bootstrap\`: it would commit its own files, which \`npm run check\` reports as stale.
+
+### Pause reconciliation
+
+\`\`\`sh
+kubectl -n {{namespace}} annotate fluxinstance flux fluxcd.controlplane.io/reconcile=disabled  # the operator stops re-applying the root sync
+flux suspend kustomization --all -n {{namespace}}        # stop applying (the root {{code source}} too)
+flux suspend helmrelease NAME -n NAMESPACE               # freeze one release (drift is not corrected)
+flux resume kustomization --all -n {{namespace}}         # continue
+kubectl -n {{namespace}} annotate fluxinstance flux fluxcd.controlplane.io/reconcile-
+\`\`\`
+
+### Roll back
+
+Revert the change in Git (a pull request reverting the commit; rendered files are regenerated with
+\`npm run synth\`): Flux applies the previous state like any change. A HelmRelease whose upgrade fails is rolled
+back by helm-controller itself (\`upgrade.remediation.retries: 3\`, then the last successful release); \`flux get
+helmreleases -A\` shows it. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
+then \`helm rollback RELEASE REVISION -n NAMESPACE\`; resume after the revert is merged.
+`);
+
+export function fluxSections(m: EnvironmentModel): ReadmeSection[] {
+  if (m.gitops !== 'flux') return [];
+  const plan = deliveryPlan(m);
+  const steps = fluxSteps(plan, manifestFilesOf(m));
+  const workloadInputs = m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath]);
+  const inputs: InputPath[] = [['addons'], ['argocd'], ['cluster'], ['git'], ['gitops'], ['nodePools'], ...workloadInputs];
+  const sections: ReadmeSection[] = [
+    {
+      order: 40,
+      title: 'Flux delivery',
+      inputs,
+      body: table({
+        version: FLUX_VERSION,
+        path: `${m.renderedDir}/flux`,
+        ref: gitRef(m.git.targetRevision),
+        repo: m.git.repoURL,
+        sync: m.argocd.automated ? `(prune: ${m.argocd.prune}, drift correction: ${m.argocd.selfHeal ? 'on' : 'warn only'})` : 'but applies nothing until an operator resumes a Kustomization (manual sync)',
+        namespace: FLUX_NAMESPACE,
+        source: FLUX_SOURCE,
+        thirdParty: THIRD_PARTY_SA,
+        steps: steps.map((s) => ({
+          name: s.name,
+          chart: s.unit?.chart && s.name === s.unit.name ? `${s.unit.chart.source.name} (${s.unit.chart.source.repoURL})` : 'manifests',
+          version: s.unit?.chart && s.name === s.unit.name ? s.unit.chart.source.version : '—',
+          namespace: s.unit?.namespace ?? FLUX_NAMESPACE,
+          deps: s.dependsOn.join(', ') || '—',
+        })),
+        manual: !m.argocd.automated,
+        orderNames: steps.map((s) => s.name),
+      }),
+    },
+  ];
+  if (plan.some((u) => u.name === 'flux-operator')) {
+    const params = gitCredentialParameters(m);
+    sections.push({
+      order: 41,
+      title: 'Bootstrap Flux',
+      inputs,
+      body: runbook({
+        talos: m.cluster.distribution === 'talos',
+        script: `${m.renderedDir}/${FLUX_BOOTSTRAP_PATH}`,
+        parameters: params.map((p) => `\`${p.parameter}\``).join(', ') || 'nothing',
+        steps: bootstrapUnits(plan).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace })),
+        secret: 'flux-system',
+        namespace: FLUX_NAMESPACE,
+        source: FLUX_SOURCE,
+      }),
+    });
+  }
+  return sections;
+}

@@ -1,0 +1,192 @@
+/**
+ * Flux renderer (environments with `gitops: flux`): rendered/<env>/flux/ holds every entry point
+ * Flux reads, and nothing else points Flux anywhere:
+ *
+ *   flux/kustomization.yaml          the root the FluxInstance syncs: the FluxInstance itself
+ *                                    (self-management) and one Flux Kustomization per unit
+ *   flux/flux-instance.yaml          Flux distribution pinned exactly, multitenant lockdown, sync
+ *   flux/kustomizations/<unit>.yaml  Flux Kustomizations (dependsOn in place of sync waves)
+ *   flux/units/<unit>/               kustomize overlays: chart source, HelmRelease, values
+ *                                    ConfigMap generated from ../../../values/<unit>.yaml (the SAME
+ *                                    file Argo CD and the bootstrap's helm -f read), namespaces,
+ *                                    tenant identities, or the unit's manifests/<unit>/ files
+ *   flux/bootstrap/bootstrap.sh      helm installs, repository Secret from SSM, FluxInstance
+ *
+ * Overlays reach values/ and manifests/ by relative path: kustomize-controller builds with
+ * LoadRestrictionsNone on a filesystem rooted at the source artifact (fluxcd/pkg kustomize
+ * generator: "As we make use of a chrooted filesystem, we can safely allow loading of files from
+ * anywhere"). No overlay names talos/ or k3s/.
+ */
+import { manifestFileName } from '../../render/delivery/render.js';
+import type { K8sObject } from '../../catalog/types.js';
+import type { InputPath } from '../../lib/paths.js';
+import { toYaml } from '../../lib/yaml.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { deliveryPlan } from '../../plan/index.js';
+import type { DeliveryUnit } from '../../plan/types.js';
+import type { RenderedFile, Renderer } from '../../render/types.js';
+import { renderDelivery } from '../../render/delivery/render.js';
+import { renderWorkloads } from '../../render/workloads/render.js';
+import { renderFluxBootstrap } from './bootstrap.js';
+import {
+  chartSource,
+  clusterKinds,
+  FLUX_NAMESPACE,
+  fluxInstance,
+  fluxPaths,
+  helmRelease,
+  KUSTOMIZE_CONFIG,
+  kustomization,
+  manifestsUnitName,
+  namespaceAdmin,
+  namespaceObject,
+  PLATFORM_UNIT,
+  PRUNE_ANNOTATION,
+  serviceAccount,
+  tenantServiceAccount,
+  THIRD_PARTY_SA,
+  valuesConfigMap,
+} from './objects.js';
+
+const FLUX_INPUTS: RenderedFile['inputs'] = [['argocd'], ['git'], ['gitops'], ['name']];
+
+/** A kustomize kustomization.yaml (kustomize.config.k8s.io/v1beta1), not a Flux object. */
+const kustomizeFile = (body: Record<string, unknown>): string => toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...body });
+
+/** From a unit directory flux/units/<x>/ back to the environment's directory. */
+const UP = '../../..';
+
+/** One Flux Kustomization of the tree: its name, overlay directory, dependencies, identity. */
+export interface FluxStep {
+  name: string;
+  unit: DeliveryUnit | undefined;
+  dir: string;
+  dependsOn: string[];
+  serviceAccountName?: string;
+  keep?: boolean;
+}
+
+/** The manifest files each unit delivers (env-relative), as the neutral renderers write them. */
+export function manifestFilesOf(model: EnvironmentModel): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of [...renderDelivery(model), ...renderWorkloads(model)]) {
+    const m = /^(manifests\/[^/]+)\/[^/]+\.yaml$/.exec(f.path);
+    if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), f.path]);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+/** The Kustomizations of a plan: dependsOn on every step of the next lower order (Argo CD's waves), manifests after their chart. */
+export function fluxSteps(plan: readonly DeliveryUnit[], manifests: ReadonlyMap<string, string[]>): FluxStep[] {
+  const steps: FluxStep[] = [{ name: PLATFORM_UNIT, unit: undefined, dir: fluxPaths.unit(PLATFORM_UNIT), dependsOn: [] }];
+  const orders = [...new Set(plan.map((u) => u.order))].sort((a, b) => a - b);
+  const byOrder = new Map<number, string[]>();
+  // The unit whose manifests hold the ClusterSecretStore: every ExternalSecret waits for it.
+  const storeStep = plan.find((u) => u.manifestsDir && (manifests.get(u.manifestsDir) ?? []).some((p) => p.includes('/clustersecretstore-')));
+  const storeName = storeStep ? (storeStep.chart ? manifestsUnitName(storeStep.name) : storeStep.name) : undefined;
+  const needsStore = (u: DeliveryUnit, name: string): boolean =>
+    storeName !== undefined && storeName !== name && (manifests.get(u.manifestsDir ?? '') ?? []).some((p) => p.includes('/externalsecret-'));
+  for (const order of orders) {
+    const previous = orders.filter((o) => o < order).at(-1);
+    const before = previous === undefined ? [PLATFORM_UNIT] : byOrder.get(previous)!;
+    const names: string[] = [];
+    for (const u of plan.filter((x) => x.order === order)) {
+      const identity = u.kind === 'workload' ? tenantServiceAccount(u.namespace) : undefined;
+      const keep = u.onDelete === 'orphan';
+      const manifestsStep = u.chart && u.manifestsDir ? manifestsUnitName(u.name) : undefined;
+      const main: FluxStep = { name: u.name, unit: u, dir: fluxPaths.unit(u.name), dependsOn: [...before], serviceAccountName: identity, keep };
+      steps.push(main);
+      names.push(u.name);
+      const holder = manifestsStep ? { name: manifestsStep, unit: u, dir: fluxPaths.unit(manifestsStep), dependsOn: [u.name], keep } : main;
+      if (manifestsStep) steps.push(holder);
+      const waits = needsStore(u, holder.name);
+      if (waits) holder.dependsOn.push(storeName!);
+      // Extra manifests that wait for a later unit's store (the Flux Operator's repository Secret)
+      // hold back no later order: counting them in would make the store wait for itself.
+      const later = waits && storeStep!.order > order;
+      if (manifestsStep && !later) names.push(manifestsStep);
+    }
+    byOrder.set(order, names);
+  }
+  for (const s of steps) s.dependsOn = [...new Set(s.dependsOn)].sort();
+  return steps;
+}
+
+const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
+
+const relative = (envPath: string): string => `${UP}/${envPath}`;
+
+/** The objects of the platform-namespaces overlay: add-on Namespaces with Pod Security labels, tenant identities. */
+function platformObjects(plan: readonly DeliveryUnit[]): K8sObject[] {
+  const objects: K8sObject[] = [];
+  const namespaces = new Map<string, string>();
+  for (const u of plan) if (u.kind === 'addon' && u.createNamespace && u.podSecurity && !namespaces.has(u.namespace)) namespaces.set(u.namespace, u.podSecurity);
+  for (const [ns, level] of [...namespaces].sort(([a], [b]) => a.localeCompare(b))) objects.push(namespaceObject(ns, level));
+  const thirdParty = plan.filter((u) => u.tenant === 'third-party' && u.chart);
+  for (const ns of [...new Set(thirdParty.map((u) => u.namespace))].sort()) {
+    const subject = { name: THIRD_PARTY_SA, namespace: ns };
+    objects.push(serviceAccount(THIRD_PARTY_SA, ns), ...namespaceAdmin(THIRD_PARTY_SA, ns, subject));
+  }
+  for (const u of thirdParty) objects.push(...clusterKinds(`${THIRD_PARTY_SA}-${u.name}`, u.clusterResources, { name: THIRD_PARTY_SA, namespace: u.namespace }));
+  return objects;
+}
+
+/** File of an object in an overlay: <kind>-<name>.yaml; in the platform overlay, where names repeat per namespace, <kind>-<namespace>-<name>.yaml. */
+const objectFile = (o: K8sObject, qualified = false): string =>
+  qualified && o.metadata.namespace ? manifestFileName({ kind: o.kind, metadata: { name: `${o.metadata.namespace}-${o.metadata.name}` } }) : manifestFileName(o);
+
+export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[] = deliveryPlan(model)): RenderedFile[] {
+  const files: RenderedFile[] = [];
+  const manifests = manifestFilesOf(model);
+  const steps = fluxSteps(plan, manifests);
+  const unitInputs = (u: DeliveryUnit | undefined): RenderedFile['inputs'] => (u?.inputs ? uniquePaths([...u.inputs, ...FLUX_INPUTS!]) : undefined);
+
+  const overlay = (dir: string, objects: K8sObject[], extra: Record<string, unknown>, inputs: RenderedFile['inputs'], resources: string[] = [], qualified = false): void => {
+    const names = objects.map((o) => objectFile(o, qualified));
+    objects.forEach((o, i) => files.push({ path: `${dir}/${names[i]}`, content: toYaml(o), inputs }));
+    files.push({ path: `${dir}/kustomization.yaml`, content: kustomizeFile({ resources: [...names, ...resources], ...extra }), inputs });
+  };
+
+  for (const s of steps) {
+    const u = s.unit;
+    files.push({ path: fluxPaths.kustomization(s.name), content: toYaml(kustomization(model, s)), inputs: unitInputs(u) });
+    if (!u) {
+      overlay(s.dir, platformObjects(plan), {}, undefined, [], true);
+      continue;
+    }
+    const isManifests = s.name !== u.name;
+    if (u.chart && !isManifests) {
+      const release = helmRelease(model, u);
+      overlay(s.dir, [chartSource(u), release], {
+        configMapGenerator: [{ name: valuesConfigMap(u), namespace: release.metadata.namespace, files: [`values.yaml=${relative(u.chart.valuesFile)}`] }],
+        configurations: ['kustomizeconfig.yaml'],
+      }, unitInputs(u));
+      files.push({ path: `${s.dir}/kustomizeconfig.yaml`, content: toYaml(KUSTOMIZE_CONFIG), inputs: unitInputs(u) });
+      continue;
+    }
+    const own: K8sObject[] = [];
+    const extra: Record<string, unknown> = {};
+    if (u.kind === 'workload-namespace') {
+      // The tenant's identity: a ServiceAccount in flux-system, allowed everything in its namespace only.
+      const sa = tenantServiceAccount(u.namespace);
+      own.push(serviceAccount(sa, FLUX_NAMESPACE), ...namespaceAdmin(sa, u.namespace, { name: sa, namespace: FLUX_NAMESPACE }));
+      // The shared Namespace file carries Argo CD's keep marker; Flux's is added here.
+      extra.patches = [{ target: { kind: 'Namespace' }, patch: `- op: add\n  path: /metadata/annotations/${PRUNE_ANNOTATION.replace('/', '~1')}\n  value: disabled\n` }];
+    }
+    overlay(s.dir, own, extra, unitInputs(u), (manifests.get(u.manifestsDir!) ?? []).map(relative));
+  }
+
+  files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: [...FLUX_INPUTS!, ['cluster', 'network']] });
+  files.push({
+    path: `${fluxPaths.root}/kustomization.yaml`,
+    content: kustomizeFile({ resources: ['flux-instance.yaml', ...steps.map((s) => fluxPaths.kustomization(s.name).slice(`${fluxPaths.root}/`.length))] }),
+  });
+  return files;
+}
+
+export const renderFluxTree: Renderer = (model) => {
+  if (model.gitops !== 'flux') return [];
+  const plan = deliveryPlan(model);
+  return [...renderFlux(model, plan), ...renderFluxBootstrap(model, plan)];
+};

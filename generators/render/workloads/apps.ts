@@ -1,6 +1,0 @@
-/** The Argo CD Applications of the workloads and of their namespaces (from the delivery plan's workload units). */
-import type { EnvironmentModel } from '../../model/types.js';
-import { workloadUnits } from '../../plan/workload-units.js';
-import { appSpecOf, type AppSpec } from '../argocd/spec.js';
-
-export const workloadAppSpecs = (model: EnvironmentModel): AppSpec[] => workloadUnits(model).map(appSpecOf);
