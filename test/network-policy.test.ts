@@ -8,7 +8,8 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { machineConfigDocuments } from '../generators/distributions/talos/machineconfig.js';
-import { networkPolicyEnforcer, talosRelease } from '../generators/distributions/talos/release.js';
+import { talosRelease } from '../generators/distributions/talos/release.js';
+import { networkPolicyEnforcer } from '../generators/render/readme/workloads.js';
 import { checkTalosDocuments } from '../generators/distributions/talos/checks.js';
 import { FIXTURES, formatted, prepareExample, renderExample, SHARED, sharedPath } from './helpers.js';
 
@@ -68,12 +69,15 @@ describe('Talos CNI settings per version', () => {
   });
 
   it('names the enforcer per distribution, CNI and Talos minor', () => {
+    const dev = modelOf('dev');
+    const k3s = modelOf('dev-k3s');
+    const on = (m: EnvironmentModel, cni: 'flannel' | 'cilium', talosMinor?: string): EnvironmentModel => ({ ...m, cluster: { ...m.cluster, talosMinor, network: { ...m.cluster.network, cni } } });
     expect([
-      networkPolicyEnforcer('talos', 'flannel', '1.12'),
-      networkPolicyEnforcer('talos', 'flannel', '1.13'),
-      networkPolicyEnforcer('talos', 'cilium', '1.12'),
-      networkPolicyEnforcer('k3s', 'flannel', undefined),
-      networkPolicyEnforcer('k3s', 'cilium', undefined),
+      networkPolicyEnforcer(on(dev, 'flannel', '1.12')),
+      networkPolicyEnforcer(on(dev, 'flannel', '1.13')),
+      networkPolicyEnforcer(on(dev, 'cilium', '1.12')),
+      networkPolicyEnforcer(on(k3s, 'flannel')),
+      networkPolicyEnforcer(on(k3s, 'cilium')),
     ]).toStrictEqual([undefined, 'kube-network-policies, deployed by Talos along with flannel', 'Cilium', "K3s' embedded network policy controller (kube-router)", 'Cilium']);
     expect([talosRelease('1.12').flannelNetworkPolicies, talosRelease('1.13').flannelNetworkPolicies]).toStrictEqual([false, true]);
   });

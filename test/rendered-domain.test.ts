@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKubernetesValidator } from '../generators/validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../generators/validate/rendered/kubernetes.js';
-import { checkRenderedTree, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
+import { checkRenderedTree, fileCheckers } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { renderExample, SHARED } from './helpers.js';
 
@@ -72,7 +72,7 @@ describe('cross-references between areas', () => {
 describe('validate against the OpenAPI schemas of an exact Kubernetes version (--kubernetes-schemas)', () => {
   const DIR = join(SHARED, 'upstream', 'kubernetes', '1.34');
   it.runIf(existsSync(DIR))('the kinds the directory holds are checked against it, strictly', async () => {
-    const checkers = FILE_CHECKERS.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(loadKubernetesValidator(DIR)) : c));
+    const checkers = fileCheckers().map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(loadKubernetesValidator(DIR)) : c));
     const files = new Map(renderExample('prod').map((f) => [`prod/${f.path}`, f.content]));
     expect((await checkRenderedTree(parseRenderedTree(files), checkers)).filter((d) => d.severity === 'error')).toStrictEqual([]);
     const docs = parseYamlStream(files.get('prod/manifests/api/deployment-api.yaml')!) as any[];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readRenderedDir } from '../generators/diff/sources.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { modelModule, validateObject } from '../generators/validate/k8s-models.js';
-import { checkRenderedTree, documentsChecker, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
+import { checkRenderedTree, documentsChecker, fileCheckers } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { parseImage } from '../generators/validate/rendered/policies.js';
 import { listFiles } from '../generators/write/writer.js';
@@ -114,7 +114,7 @@ describe('rendered-tree validation', () => {
       docs.flatMap((d, i) => ((d as { machine?: { type?: string } }).machine?.type === 'worker' ? [{ rule: 'talos.test', doc: i, path: ['machine', 'type'], message: `${file}: worker` }] : [])),
     );
     const files = new Map([['fix/talos/w1.yaml', 'version: v1alpha1\nmachine:\n  type: worker\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable\n']]);
-    const ds = await checkRenderedTree(parseRenderedTree(files), [...FILE_CHECKERS.filter((c) => c.name !== 'talos-rules'), talos]);
+    const ds = await checkRenderedTree(parseRenderedTree(files), [...fileCheckers().filter((c) => c.name !== 'talos-rules'), talos]);
     expect(ds.map(formatDiagnostic)).toStrictEqual(['rendered/fix/talos/w1.yaml:3:9  machine.type: talos/w1.yaml: worker']);
   });
 });

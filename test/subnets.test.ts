@@ -6,7 +6,7 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import { albSubnets, egressIpBlock } from '../generators/model/aws.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
-import { checkRenderedTree, FILE_CHECKERS } from '../generators/validate/rendered/registry.js';
+import { checkRenderedTree, fileCheckers } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { FIXTURES, formatted, prepareExample, renderExample } from './helpers.js';
 
@@ -142,7 +142,7 @@ describe('npm run validate: policy.alb-subnets', () => {
     return parseRenderedTree(files, new Map(), new Map([['prod', m.aws.vpc.subnets]]));
   };
   const found = async (tree: ReturnType<typeof prodTree>) =>
-    (await checkRenderedTree(tree, FILE_CHECKERS.filter((c) => c.name === 'policy.alb-subnets'), [])).map(formatDiagnostic);
+    (await checkRenderedTree(tree, fileCheckers().filter((c) => c.name === 'policy.alb-subnets'), [])).map(formatDiagnostic);
   const ids = (names: string[]) => names.map((n) => prepareExample('prod').prepared!.model.aws.vpc.subnets.find((s) => s.name === n)!.id!);
 
   it('the rendered Ingresses pass', async () => {

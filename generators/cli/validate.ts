@@ -4,10 +4,9 @@ import { existsSync } from 'node:fs';
 import { builtinSchemaNote } from '../validate/k8s-models.js';
 import { loadKubernetesValidator } from '../validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
-import { checkRenderedTree, FILE_CHECKERS } from '../validate/rendered/registry.js';
+import { checkRenderedTree, fileCheckers } from '../validate/rendered/registry.js';
 import { parseRenderedTree } from '../validate/rendered/tree.js';
-import { checkRenderedK3s } from '../distributions/k3s/check.js';
-import { checkRenderedRke2 } from '../distributions/rke2/check.js';
+import { distributionOf, distributions } from '../distributions/registry.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
 import { prepareAll } from './prepare.js';
@@ -17,7 +16,7 @@ const HELP = `Usage: npm run validate [-- --env a,b]
 One report over the environment files and the whole rendered tree:
   1. environment files: JSON Schema, then semantic rules;
   2. rendered/: Kubernetes objects and custom resources strictly against their schemas (unknown
-     fields rejected), Talos documents against the Talos rules;
+     fields rejected)${distributions().map((d) => (d.checks.help ? `, ${d.checks.help}` : '')).join('')};
   3. policies: no secret-shaped value, images pinned (never latest), charts by exact version, PSS
      labels on workload namespaces, requests on every container, no wildcard in AppProjects, every
      Application source path and values file exists, no object rendered twice, every Application
@@ -48,18 +47,18 @@ export async function main(argv: string[]): Promise<number> {
   const files = onlyEnvironments(readRenderedDir(common.root), requested);
   const tree = parseRenderedTree(files, versions, new Map(models.map((m) => [m.name, m.aws.vpc.subnets])));
   const schemaDir = values['kubernetes-schemas'];
-  let fileCheckers = FILE_CHECKERS;
+  let checkers = fileCheckers();
   if (typeof schemaDir === 'string') {
     if (!existsSync(schemaDir)) throw new UsageError(`--kubernetes-schemas: no directory ${schemaDir}`);
     const openApi = loadKubernetesValidator(schemaDir);
     if (openApi.kinds.size === 0) throw new UsageError(`--kubernetes-schemas: no OpenAPI v3 documents (*.json) in ${schemaDir}`);
-    fileCheckers = FILE_CHECKERS.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(openApi) : c));
+    checkers = checkers.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(openApi) : c));
   }
-  findings.push(...(await checkRenderedTree(tree, fileCheckers)));
-  // K3s configs and user-data need the model (which target is a server, which an agent).
+  findings.push(...(await checkRenderedTree(tree, checkers)));
+  // Checks of node configs that need the model (which target is a server, which an agent).
   for (const m of models) {
     const own = new Map([...files].filter(([p]) => p.startsWith(`${m.name}/`)).map(([p, c]) => [p.slice(m.name.length + 1), c]));
-    findings.push(...checkRenderedK3s(m, own), ...checkRenderedRke2(m, own));
+    findings.push(...(distributionOf(m).checks.environment?.(m, own) ?? []));
   }
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatReported(d) + '\n');
   const note = typeof schemaDir === 'string' ? undefined : builtinSchemaNote(models.map((m) => ({ name: m.name, kubernetesVersion: m.cluster.kubernetesVersion })));

@@ -12,11 +12,12 @@
  * API server.
  *
  * Built-in kinds: kubernetes-models (Kubernetes 1.34 API, see BUILTIN_MODELS). Custom resources: the
- * @kubernetes-models packages for Argo CD, External Secrets, Prometheus Operator, cert-manager and Flux
- * (the Flux Operator's FluxInstance: generators/validate/rendered/flux.ts).
+ * @kubernetes-models packages for External Secrets, Prometheus Operator and cert-manager, and those the
+ * engines name for their own API groups (Engine.checks.modelPackages).
  */
 import { createRequire } from 'node:module';
 import type { DocPath } from '../lib/paths.js';
+import { engines } from '../engines/registry.js';
 import { hintFor } from '../lib/suggest.js';
 
 /**
@@ -57,18 +58,16 @@ export interface SchemaError {
 
 type ModelClass = { prototype: { validate(this: unknown): void } };
 
-/** Packages that ship models of custom resources, by API group. */
+/** Packages that ship models of custom resources, by API group (the engines add theirs). */
 const CRD_PACKAGES: Record<string, string> = {
-  'argoproj.io': '@kubernetes-models/argo-cd',
   'external-secrets.io': '@kubernetes-models/external-secrets',
   'generators.external-secrets.io': '@kubernetes-models/external-secrets',
   'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
   'cert-manager.io': '@kubernetes-models/cert-manager',
   'acme.cert-manager.io': '@kubernetes-models/cert-manager',
-  'kustomize.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
-  'helm.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
-  'source.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
 };
+
+const crdPackage = (group: string): string | undefined => CRD_PACKAGES[group] ?? engines().map((e) => e.checks.modelPackages?.[group]).find((p) => p !== undefined);
 
 /** The module that exports the model class of apiVersion/kind. */
 export function modelModule(apiVersion: string, kind: string): string | undefined {
@@ -78,7 +77,7 @@ export function modelModule(apiVersion: string, kind: string): string | undefine
   const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
   if (!/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version)) return undefined;
   if (group === '') return `kubernetes-models/${version}/${kind}`;
-  const crd = CRD_PACKAGES[group];
+  const crd = crdPackage(group);
   if (crd) return `${crd}/${group}/${version}/${kind}`;
   if (!/^[a-z0-9.-]+$/.test(group)) return undefined;
   // Built-in groups: kubernetes-models/<group>/<version>/<Kind> (apps, batch, networking.k8s.io …)

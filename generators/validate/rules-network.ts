@@ -8,7 +8,7 @@ import type { DocPath } from '../lib/paths.js';
 import { IMDS_IPV4 } from '../model/aws.js';
 import { minorOf } from '../model/build.js';
 import { DEFAULTS } from '../model/defaults.js';
-import { FLANNEL_NETWORK_POLICIES_SINCE, networkPolicyEnforcer, TALOS_RELEASES } from '../distributions/talos/release.js';
+import { FLANNEL_NETWORK_POLICIES_SINCE, flannelNetworkPolicyEnforcer, TALOS_RELEASES } from '../distributions/talos/release.js';
 import type { Rule } from './rules.js';
 
 const networkPolicyEnforcement: Rule = ({ input }, report) => {
@@ -18,7 +18,7 @@ const networkPolicyEnforcement: Rule = ({ input }, report) => {
   const minor = minorOf(c.talosVersion);
   if (!(minor in TALOS_RELEASES)) return; // talos-version reports it
   const cni = c.network.cni ?? DEFAULTS.cni;
-  if (networkPolicyEnforcer(c.distribution, cni, minor) !== undefined) return;
+  if (cni === 'cilium' || flannelNetworkPolicyEnforcer(minor) !== undefined) return;
   const at: DocPath = c.network.cni !== undefined ? ['cluster', 'network', 'cni'] : ['cluster', 'talosVersion'];
   const n = workloads.length;
   report(

@@ -5,6 +5,9 @@
  * limit that embeds exactly the standalone config; no config carries a token or a datastore password.
  */
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { parseTaint } from '../../lib/scheduling.js';
+import type { NodeConfig } from '../../validate/rendered/gpu.js';
+import { isMap as isMapValue, type ParsedFile } from '../../validate/rendered/tree.js';
 import { didYouMean } from '../../lib/suggest.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
@@ -95,4 +98,23 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
     }
   }
   return out;
+}
+
+/** A rendered node config as the GPU device-plugin check reads it: a GPU node runs the nvidia runtime by default. */
+export function nodeConfigOf(file: ParsedFile): NodeConfig | undefined {
+  const doc = file.docs[0];
+  if (!doc || !isMapValue(doc.value) || !('token-file' in doc.value || 'server' in doc.value || 'cluster-init' in doc.value)) return undefined;
+  const v = doc.value;
+  const list = (k: string): string[] => (Array.isArray(v[k]) ? (v[k] as unknown[]).map(String) : typeof v[k] === 'string' ? [v[k]] : []);
+  const labels: Record<string, string> = {};
+  for (const l of list('node-label')) {
+    const i = l.indexOf('=');
+    labels[i === -1 ? l : l.slice(0, i)] = i === -1 ? '' : l.slice(i + 1);
+  }
+  const taints: NodeConfig['taints'] = [];
+  list('node-taint').forEach((t, i) => {
+    const taint = parseTaint(t);
+    if (taint) taints.push({ ...taint, path: ['node-taint', i] });
+  });
+  return { file, doc, gpu: v['default-runtime'] === 'nvidia', labels, labelsPath: 'node-label' in v ? ['node-label'] : [], taints };
 }

@@ -1,4 +1,5 @@
-/** README text K3s and RKE2 share (both run Kine on PostgreSQL the same way). */
+/** README text the distributions of this family share (they run Kine on PostgreSQL the same way). */
+import type { Datastore } from '../../model/types.js';
 
 /** Template source (needs user, database, password): the database prerequisites of Kine on PostgreSQL. */
 export const POSTGRES_PREREQUISITES = `Database prerequisites (once, as the RDS master user):
@@ -16,3 +17,15 @@ Pre-creating the database avoids giving the role CREATEDB. Kine needs prepared s
 PgBouncer in transaction mode in between.
 
 `;
+
+/** The overview's datastore cell for Kine (the distribution embeds it), `title` naming the distribution. */
+export function kineDatastoreText(title: string, d: Datastore): string {
+  switch (d.type) {
+    case 'kine-postgres':
+      return `Kine (embedded in ${title}) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
+    case 'kine-sqlite':
+      return `Kine (embedded in ${title}) on SQLite, replicated by Litestream to \`s3://${d.litestream.bucket}/${d.litestream.prefix}\``;
+    default:
+      return d.type;
+  }
+}

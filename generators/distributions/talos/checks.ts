@@ -5,7 +5,12 @@
  * naming the file and the document path. Used by the tests and by `npm run validate`.
  */
 import type { DocPath } from '../../lib/paths.js';
+import { parseTaint, type Taint } from '../../lib/scheduling.js';
 import { parseYamlStream } from '../../lib/yaml.js';
+import type { SchemaError } from '../../validate/k8s-models.js';
+import { strings, type NodeConfig } from '../../validate/rendered/gpu.js';
+import type { FileChecker } from '../../validate/rendered/registry.js';
+import { finding, isMap as isMapValue, type ParsedFile } from '../../validate/rendered/tree.js';
 import { APISERVER_DENIED_ARGS, KUBELET_DENIED_ARGS, KUBELET_PROTECTED_CONFIG, TALOS_RELEASES, talosMinorOfInstaller, type TalosMinor } from './release.js';
 import { CONFIG_SECRET_FIELDS, refTarget } from './secrets.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
@@ -157,4 +162,64 @@ export const isTalosConfigPath = (rel: string): boolean => /(^|\/)talos\/[^/]+\.
  */
 export function checkRenderedTalos(files: readonly { path: string; content: string }[]): Diagnostic[] {
   return files.filter((f) => isTalosConfigPath(f.path)).flatMap((f) => checkTalosFile(f.path, f.content));
+}
+
+/** The Talos rules over every rendered machine config of the tree (`npm run validate`). */
+export const talosChecker: FileChecker = {
+  name: 'talos-rules',
+  pattern: /^talos\/[^/]+\.yaml$/,
+  check(f) {
+    return checkTalosDocuments(f.file, f.docs.map((d) => d.value)).map((d): Diagnostic => {
+      const [index, ...path] = d.path;
+      const doc = typeof index === 'number' ? f.docs[index] : undefined;
+      return doc ? finding(f, doc, d.rule, path, d.message, { hint: d.hint, severity: d.severity }) : { ...d, file: f.file, line: 1, col: 1 };
+    });
+  },
+};
+
+/**
+ * Talos' own custom resource (no model package exists): `talos.dev/v1alpha1 ServiceAccount`, which
+ * Talos turns into a Secret with a Talos client config for the roles given (spec.roles, the
+ * os:* roles of Talos' RBAC; see internal/app/machined/pkg/controllers/kubeaccess in siderolabs/talos).
+ */
+const TALOS_ROLES = [...new Set(Object.values(TALOS_RELEASES).flatMap((r) => r.roles))];
+export function talosServiceAccountErrors(o: Record<string, unknown>): SchemaError[] {
+  const errors: SchemaError[] = [];
+  for (const k of Object.keys(o)) if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(k)) errors.push({ path: [k], key: true, message: `unknown field '${k}'` });
+  const spec = o.spec;
+  if (!isMapValue(spec)) return [...errors, { path: ['spec'], key: false, message: 'spec with roles is required' }];
+  for (const k of Object.keys(spec)) if (k !== 'roles') errors.push({ path: ['spec', k], key: true, message: `unknown field '${k}' (a Talos ServiceAccount has spec.roles only)` });
+  const roles = spec.roles;
+  if (!Array.isArray(roles) || roles.length === 0) errors.push({ path: ['spec', 'roles'], key: false, message: 'spec.roles must list at least one role' });
+  else roles.forEach((r, i) => {
+    if (typeof r !== 'string' || !TALOS_ROLES.includes(r)) errors.push({ path: ['spec', 'roles', i], key: false, message: `'${String(r)}' is not a Talos role (${TALOS_ROLES.join(', ')})` });
+  });
+  return errors;
+}
+
+const CONTROL_PLANE_TAINT: Taint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+
+/** A machine config as the GPU device-plugin check reads it: a GPU node loads the nvidia kernel modules. */
+export function talosNodeConfig(file: ParsedFile): NodeConfig | undefined {
+  const doc = file.docs.find((d) => isMapValue(d.value) && isMapValue(d.value.machine));
+  if (!doc) return undefined;
+  const v = doc.value as { machine: Record<string, unknown>; cluster?: Record<string, unknown> };
+  const m = v.machine;
+  const modules = isMapValue(m.kernel) && Array.isArray(m.kernel.modules) ? m.kernel.modules : [];
+  const gpu = modules.some((x) => isMapValue(x) && typeof x.name === 'string' && x.name.startsWith('nvidia'));
+  const taints: NodeConfig['taints'] = [];
+  const args = isMapValue(m.kubelet) && isMapValue(m.kubelet.extraArgs) ? m.kubelet.extraArgs : {};
+  const registered = args['register-with-taints'];
+  if (typeof registered === 'string')
+    for (const t of registered.split(',')) {
+      const taint = parseTaint(t);
+      if (taint) taints.push({ ...taint, path: ['machine', 'kubelet', 'extraArgs', 'register-with-taints'] });
+    }
+  for (const [key, value] of Object.entries(strings(m.nodeTaints))) {
+    const taint = parseTaint(`${key}${value.includes(':') ? `=${value}` : `:${value}`}`);
+    if (taint) taints.push({ ...taint, path: ['machine', 'nodeTaints', key] });
+  }
+  // Talos taints control planes unless cluster.allowSchedulingOnControlPlanes.
+  if (m.type === 'controlplane' && v.cluster?.allowSchedulingOnControlPlanes !== true) taints.push({ ...CONTROL_PLANE_TAINT, path: ['machine', 'type'] });
+  return { file, doc, gpu, labels: strings(m.nodeLabels), labelsPath: isMapValue(m.nodeLabels) ? ['machine', 'nodeLabels'] : ['machine'], taints };
 }

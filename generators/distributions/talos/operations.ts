@@ -2,8 +2,9 @@
  * The exact talosctl commands for an environment's nodes: first apply, bootstrap, upgrades, etcd
  * snapshot and restore, kubeconfig. Pure: the CLI prints them, the README lists them.
  */
-import { BOOTSTRAP_PATH } from '../../engines/argocd/bootstrap.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import { readmeContext } from '../../render/readme/readme.js';
+import type { ReadmeContext } from '../../render/readme/sections.js';
 import { nodeLabels } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
 
@@ -86,7 +87,10 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
   ];
 }
 
-export function clusterSteps(model: EnvironmentModel): CommandStep[] {
+/** The engine the steps hand over to (its bootstrap script): the environment's, unless given. */
+type EngineFacts = ReadmeContext['engine'];
+
+export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = readmeContext(model).engine): CommandStep[] {
   const dir = workDir(model.name);
   const first = model.controlPlaneNodes[0];
   if (!first) return [];
@@ -107,9 +111,9 @@ export function clusterSteps(model: EnvironmentModel): CommandStep[] {
     ...(cniByBootstrap
       ? [
           {
-            title: `Cilium, the cloud controller and ${model.argocd.hub ? `the hub's access (${model.argocd.hub.name} manages this cluster)` : 'Argo CD'}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
+            title: `Cilium, the cloud controller and ${model.argocd.hub ? `the hub's access (${model.argocd.hub.name} manages this cluster)` : engine.title}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
             phase: 'bootstrap' as const,
-            lines: [`sh ${model.renderedDir}/${BOOTSTRAP_PATH}`, health],
+            lines: [`sh ${model.renderedDir}/${engine.bootstrapScript}`, health],
           },
         ]
       : []),
@@ -135,11 +139,11 @@ export function clusterSteps(model: EnvironmentModel): CommandStep[] {
 }
 
 /** All steps (or one target's), as shell text. */
-export function commandsText(model: EnvironmentModel, targetName?: string): string {
+export function commandsText(model: EnvironmentModel, targetName?: string, engine: EngineFacts = readmeContext(model).engine): string {
   const targets = targetName ? model.configTargets.filter((t) => t.name === targetName) : model.configTargets;
   const first = model.controlPlaneNodes[0];
   // With --node: the cluster-wide steps only for the first control plane (it bootstraps etcd).
-  const cluster = !targetName || (first && targets[0]?.node?.name === first.name) ? clusterSteps(model) : [];
+  const cluster = !targetName || (first && targets[0]?.node?.name === first.name) ? clusterSteps(model, engine) : [];
   const steps = [...setupSteps(model), ...targets.flatMap((t) => targetSteps(model, t)), ...cluster];
   return steps.map((s) => `# ${s.title}\n${s.lines.join('\n')}\n`).join('\n');
 }

@@ -2,13 +2,14 @@
 import { nvidiaDevicePlugin } from '../../catalog/nvidia-device-plugin.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
 import { compileTemplate } from '../../lib/templates.js';
-import { shQuote } from '../../engines/argocd/bootstrap.js';
+import { shQuote } from '../../render/delivery/bootstrap.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { clusterSteps, setupSteps, targetSteps, workDir, type CommandStep } from './operations.js';
 import { classImages } from './nodeclass.js';
 import { ETCD_BACKUP_NAMESPACE, talosRelease } from './release.js';
 import { schematicPath, talosConfigPath } from './render.js';
-import type { ReadmeSection } from '../../render/readme/sections.js';
+import { readmeContext } from '../../render/readme/readme.js';
+import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 
 const nodes = compileTemplate(`Talos {{code talos}}, Kubernetes {{code k8s}}. One machine config per node (per pool for auto-scaled pools) under \`talos/\`; secret fields hold \`\${talos-secrets:<bundle path>}\` references to the SSM SecureString {{code parameter}} and are filled only by \`npm run talos -- config\`.
 
@@ -41,7 +42,7 @@ const hardening = compileTemplate(`Each default is written out in the configs, n
 - **Workers** carry no CA keys (\`machine.ca.key\` and \`cluster.ca.key\` empty), no etcd, no control-plane components; only control planes may grant Talos API access from Kubernetes, and only \`os:etcd:backup\` to namespace {{code backupNs}}{{#unless backup}} (not granted here: no backup configured){{/unless}}.
 - **Disk quotas** (\`diskQuotaSupport\`) so ephemeral-storage limits are enforced.
 - **Time**: a \`TimeSyncConfig\` document points NTP at the Amazon Time Sync Service (\`169.254.169.123\`), reachable without internet egress.
-- **Cloud provider**: \`externalCloudProvider.enabled\` — kubelets start with \`--cloud-provider=external\` and wait for the AWS cloud controller (an Argo CD add-on) to initialise nodes; \`registerWithFQDN\` registers nodes under their EC2 private DNS name, as the controller expects. Zone and region labels are written for nodes whose subnet is known.
+- **Cloud provider**: \`externalCloudProvider.enabled\` — kubelets start with \`--cloud-provider=external\` and wait for the AWS cloud controller ({{addon}}) to initialise nodes; \`registerWithFQDN\` registers nodes under their EC2 private DNS name, as the controller expects. Zone and region labels are written for nodes whose subnet is known.
 {{#if cilium}}- **CNI**: Cilium — \`cluster.network.cni.name: none\` and \`cluster.proxy.disabled: true\`; Cilium replaces kube-proxy, must reach the API through KubePrism (\`k8sServiceHost: localhost\`, \`k8sServicePort: 7445\`), and enforces NetworkPolicies. It is installed by the bootstrap script before anything else (nodes stay NotReady until it runs).
 {{else}}{{#if kubeNetworkPolicies}}- **CNI**: flannel and kube-proxy as deployed by Talos, with \`cluster.network.cni.flannel.kubeNetworkPoliciesEnabled: true\`: Talos adds kube-network-policies to the flannel DaemonSet, which enforces NetworkPolicies.
 {{else}}- **CNI**: flannel and kube-proxy as deployed by Talos. Talos {{talosMinor}}'s flannel does **not** enforce NetworkPolicies (kube-network-policies comes with Talos 1.13); the generator refuses workloads here.
@@ -105,8 +106,7 @@ function fence(steps: CommandStep[]): string {
   return steps.map((s) => `\`\`\`sh\n# ${s.title}\n${s.lines.join('\n')}\n\`\`\``).join('\n\n');
 }
 
-export function talosSections(m: EnvironmentModel): ReadmeSection[] {
-  if (m.cluster.distribution !== 'talos') return [];
+export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeContext(m)): ReadmeSection[] {
   const release = talosRelease(m.cluster.talosMinor);
   const t = m.cluster.talos;
   const ds = m.cluster.datastore;
@@ -114,7 +114,7 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
   const backupRole = irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings);
   const gpuClass = m.nodeClasses.find((c) => c.gpu);
   const first = m.configTargets.find((x) => x.node && x.node.name === m.controlPlaneNodes[0]?.name);
-  const cluster = clusterSteps(m);
+  const cluster = clusterSteps(m, ctx.engine);
   const inputs = [['cluster'], ['aws'], ['nodePools']] as ReadmeSection['inputs'];
   return [
     {
@@ -176,6 +176,7 @@ export function talosSections(m: EnvironmentModel): ReadmeSection[] {
         irsa: m.aws.iam.mode === 'irsa',
         issuer: m.aws.iam.issuerURL ?? '',
         env: m.name,
+        addon: ctx.engine.addon,
       }),
     },
     {

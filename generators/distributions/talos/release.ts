@@ -113,14 +113,9 @@ export function talosCniConfig(release: TalosRelease, cni: 'flannel' | 'cilium')
   return undefined;
 }
 
-/** How NetworkPolicies are enforced on a cluster, or undefined when nothing enforces them. */
-export function networkPolicyEnforcer(distribution: 'talos' | 'k3s' | 'rke2', cni: 'flannel' | 'cilium', talosMinor: string | undefined): string | undefined {
-  if (cni === 'cilium') return 'Cilium';
-  if (distribution === 'k3s') return "K3s' embedded network policy controller (kube-router)";
-  // RKE2 renders cni: canal for flannel (flannel VXLAN with Calico's policy engine, RKE2's default).
-  if (distribution === 'rke2') return "Canal (Calico's policy engine along with flannel), RKE2's default CNI";
-  return TALOS_RELEASES[talosMinor as TalosMinor]?.flannelNetworkPolicies ? 'kube-network-policies, deployed by Talos along with flannel' : undefined;
-}
+/** What enforces NetworkPolicies with flannel on a Talos minor, or undefined when nothing does (Cilium enforces them itself). */
+export const flannelNetworkPolicyEnforcer = (minor: string | undefined): string | undefined =>
+  TALOS_RELEASES[minor as TalosMinor]?.flannelNetworkPolicies ? 'kube-network-policies, deployed by Talos along with flannel' : undefined;
 
 export const KUBEPRISM_PORT = 7445;
 /** Namespace of the etcd-backup add-on (talos-backup CronJob + talos.dev ServiceAccount). */

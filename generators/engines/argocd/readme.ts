@@ -11,7 +11,8 @@ import { APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, sibli
 import { HUB_ACCESS, HUB_ACCESS_PATH } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
-import type { ReadmeSection } from '../../render/readme/sections.js';
+import { readmeContext } from '../../render/readme/readme.js';
+import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 
 const table = compileTemplate(`Argo CD syncs {{sync}}. Applications are applied in sync waves (lower first): network and cloud
 controller, then {{#if argo}}Argo CD{{#if csrApprover}} and the CSR approver{{/if}}, then {{else}}{{#if csrApprover}}the CSR approver, then {{/if}}{{/if}}operators with CRDs (cert-manager, External Secrets,
@@ -22,7 +23,7 @@ EBS CSI), then their consumers.
 {{#each apps}}| {{name}} | {{chart}} | {{version}} | {{code namespace}} | {{wave}} |
 {{/each}}`);
 
-const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}{{product}} servers up{{/if}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
+const runbook = compileTemplate(`On a fresh cluster ({{clusterReady}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
 
 \`\`\`sh
 sh {{script}}
@@ -77,7 +78,7 @@ Until that Secret exists, the hub reports their destination as unknown (\"there 
 
 ### 1. Bootstrap the cluster
 
-On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}{{product}} servers up{{/if}}, kubeconfig at hand), with \`helm\`, \`kubectl\` and the AWS CLI v2 (credentials of
+On a fresh cluster ({{clusterReady}}, kubeconfig at hand), with \`helm\`, \`kubectl\` and the AWS CLI v2 (credentials of
 account {{code account}}, where the hub's parameters live):
 
 \`\`\`sh
@@ -164,8 +165,7 @@ function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
   return [...by.entries()].sort(([a], [b]) => a - b).map(([wave, apps]) => ({ wave, apps: apps.sort().join(' ') }));
 }
 
-export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
-  if (m.gitops !== 'argocd') return [];
+export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeContext(m)): ReadmeSection[] {
   const addons = resolveAddons(m);
   const specs = allAppSpecs(m);
   const argo = addons.find((a) => a.name === 'argo-cd');
@@ -195,8 +195,7 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
       title: 'Bootstrap Argo CD',
       inputs: [['addons'], ['argocd'], ['cluster', 'network', 'cni'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
       body: runbook({
-        talos: m.cluster.distribution === 'talos',
-        product: m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s',
+        clusterReady: ctx.distribution.clusterReady,
         script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
         steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace })),
         argocd: `${m.renderedDir}/argocd`,
@@ -208,13 +207,13 @@ export function argoCdSections(m: EnvironmentModel): ReadmeSection[] {
       }),
     });
   if (m.argocd.hub)
-    sections.push({ order: 41, title: `Bootstrap and join the hub \`${m.argocd.hub.name}\``, inputs: [['addons'], ['argocd'], ['cluster'], ['git'], ['name'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])], body: managedSection(m, m.argocd.hub, specs) });
+    sections.push({ order: 41, title: `Bootstrap and join the hub \`${m.argocd.hub.name}\``, inputs: [['addons'], ['argocd'], ['cluster'], ['git'], ['name'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])], body: managedSection(m, m.argocd.hub, specs, ctx) });
   if (m.argocd.manages.length > 0) sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
   return sections;
 }
 
 /** A managed environment's runbook: its own bootstrap, registration with the hub, network, checks. */
-function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['argocd']['hub']>, specs: readonly AppSpec[]): string {
+function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['argocd']['hub']>, specs: readonly AppSpec[], readme: ReadmeContext): string {
   const ctx = argoContext(m);
   const p = clusterSecretParameters(hub.name, m.name);
   return managedRunbook({
@@ -229,8 +228,8 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     endpoint: m.cluster.endpoint,
     host: m.cluster.endpointHost,
     port: m.cluster.endpointPort,
-    talos: m.cluster.distribution === 'talos',
-    product: { talos: 'Talos', k3s: 'K3s', rke2: 'RKE2' }[m.cluster.distribution] ?? m.cluster.distribution,
+    clusterReady: readme.distribution.clusterReady,
+    product: readme.distribution.title,
     account: hub.accountId,
     region: hub.region,
     script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,

@@ -10,7 +10,8 @@
  * and ../shared/upstream/crds/flux/v2.9.0/ (test/flux.test.ts checks rendered objects against both).
  */
 import { posix } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import type { DocPath } from '../../lib/paths.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
 import type { SchemaError } from '../../validate/k8s-models.js';
@@ -65,13 +66,16 @@ const FLUX_INSTANCE_SCHEMA = closed(
   ['apiVersion', 'kind', 'metadata', 'spec'],
 );
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateInstance = ajv.compile(FLUX_INSTANCE_SCHEMA);
+/** ajv (CommonJS) is loaded and the schema compiled on the first FluxInstance checked: a run that checks none pays nothing. */
+const require = createRequire(import.meta.url);
+let compiled: ValidateFunction | undefined;
+const instanceValidator = (): ValidateFunction => (compiled ??= new (require('ajv') as { Ajv: typeof AjvClass }).Ajv({ allErrors: true, strict: false }).compile(FLUX_INSTANCE_SCHEMA));
 
 const pointer = (p: string): DocPath => (p === '' ? [] : p.slice(1).split('/').map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~'))));
 
 /** FluxInstance errors (strict), in the shape of the kubernetes-models checker's. */
 export function fluxInstanceErrors(o: Record<string, unknown>): SchemaError[] {
+  const validateInstance = instanceValidator();
   if (validateInstance(o)) return [];
   return (validateInstance.errors ?? []).map((e: ErrorObject) => {
     const path = pointer(e.instancePath);

@@ -3,7 +3,8 @@ import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
-import type { ReadmeSection } from '../../render/readme/sections.js';
+import { readmeContext } from '../../render/readme/readme.js';
+import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
 import { FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, gitRef, THIRD_PARTY_SA } from './objects.js';
 import { fluxSteps, manifestFilesOf } from './render.js';
@@ -49,7 +50,7 @@ flux resume kustomization {{.}} -n {{../namespace}} && flux suspend kustomizatio
 {{/if}}
 `);
 
-const runbook = compileTemplate(`On a fresh cluster ({{#if talos}}Talos bootstrapped{{else}}K3s servers up{{/if}}, kubeconfig at hand), with \`helm\`, \`kubectl\` and the AWS CLI
+const runbook = compileTemplate(`On a fresh cluster ({{clusterReady}}, kubeconfig at hand), with \`helm\`, \`kubectl\` and the AWS CLI
 (credentials that may read {{parameters}}):
 
 \`\`\`sh
@@ -85,8 +86,7 @@ helmreleases -A\` shows it. To roll back before the revert is merged, suspend th
 then \`helm rollback RELEASE REVISION -n NAMESPACE\`; resume after the revert is merged.
 `);
 
-export function fluxSections(m: EnvironmentModel): ReadmeSection[] {
-  if (m.gitops !== 'flux') return [];
+export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeContext(m)): ReadmeSection[] {
   const plan = deliveryPlan(m);
   const steps = fluxSteps(plan, manifestFilesOf(m));
   const workloadInputs = m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath]);
@@ -124,7 +124,7 @@ export function fluxSections(m: EnvironmentModel): ReadmeSection[] {
       title: 'Bootstrap Flux',
       inputs,
       body: runbook({
-        talos: m.cluster.distribution === 'talos',
+        clusterReady: ctx.distribution.clusterReady,
         script: `${m.renderedDir}/${FLUX_BOOTSTRAP_PATH}`,
         parameters: params.map((p) => `\`${p.parameter}\``).join(', ') || 'nothing',
         steps: bootstrapUnits(plan).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace })),

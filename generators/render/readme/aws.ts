@@ -1,10 +1,11 @@
 /**
- * README section both distributions share: what the EC2 instances and the VPC subnets need for the
+ * README section every distribution shares: what the EC2 instances and the VPC subnets need for the
  * add-ons to work — the IMDS hop limit for pods that use the instance profile — and which subnets
  * each ALB is placed in, with the tags load balancers without explicit subnets are discovered by.
  */
 import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
+import { distributionOf } from '../../distributions/registry.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
@@ -63,13 +64,12 @@ nodes cannot reach each other.{{/if}}
 
 **Outbound access from private subnets.** The nodes live in private subnets and have no public
 addresses, yet they pull images from public registries (the charts' and the workloads': registry.k8s.io,
-quay.io, ghcr.io, docker.io, public.ecr.aws …){{#if talos}} and Talos reaches its discovery service
-(\`discovery.talos.dev:443\`) and the Image Factory (\`factory.talos.dev\`) for upgrades{{/if}}; the
+quay.io, ghcr.io, docker.io, public.ecr.aws …){{egress}}; the
 add-ons call AWS APIs (EC2, Elastic Load Balancing, STS, SSM{{#if etcdBackupAny}}, S3{{/if}}). Give each
 private subnet's route table a route 0.0.0.0/0 to a NAT gateway (in a public subnet), or, without
 internet egress, VPC endpoints for the AWS APIs (interface endpoints for ec2, elasticloadbalancing,
 sts, ssm{{#if etcdBackupAny}}, and the S3 gateway endpoint{{/if}}) plus a registry mirror for every
-image{{#if talos}} and a self-hosted discovery service{{/if}}: without either, nodes boot but no pod
+image{{offlineEgress}}: without either, nodes boot but no pod
 image pulls.
 `);
 
@@ -80,6 +80,7 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
   const esoRole = irsaRoleArn(m, settingsOf('external-secrets'));
   const etcdBackupRole = irsaRoleArn(m, settingsOf('etcd-backup'));
   const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
+  const egress = distributionOf(m).readme.egress;
   const schemes = [...new Set(m.workloads.flatMap((w) => (w.ingress ? [w.ingress.scheme] : [])))].sort();
   return [
     {
@@ -91,7 +92,8 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
         esoServiceAccount: `${resolveAddons(m).find((a) => a.name === 'external-secrets')?.namespace ?? 'external-secrets'}/${ESO_SSM_SERVICE_ACCOUNT}`,
         etcdBackup: backup && !etcdBackupRole,
         etcdBackupAny: backup,
-        talos: m.cluster.distribution === 'talos',
+        egress: egress?.online ?? '',
+        offlineEgress: egress?.offline ?? '',
         cilium: resolveAddons(m).find((a) => a.name === 'cilium')?.chart?.version ?? false,
         etcdBackupRole: backup ? etcdBackupRole : undefined,
         vpc: m.aws.vpc.id,

@@ -1,3 +1,5 @@
+/** README sections every environment has: the overview table and the node pools. */
+import { distributionOf } from '../../distributions/registry.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ReadmeSection } from './sections.js';
@@ -6,8 +8,8 @@ const overview = compileTemplate(`| | |
 |---|---|
 | Cluster | {{code cluster.name}} ({{distribution}}) |
 | Kubernetes | {{code cluster.kubernetesVersion}} |
-{{#if talos}}| Talos | {{code talos}} |
-{{/if}}| API endpoint | {{code cluster.endpoint}} |
+{{#each rows}}| {{label}} | {{code value}} |
+{{/each}}| API endpoint | {{code cluster.endpoint}} |
 | Datastore | {{datastore}} |
 | AWS | account {{code aws.accountId}}, region {{code aws.region}} |
 | Pod / service CIDR | {{code cluster.network.podCIDR}} / {{code cluster.network.serviceCIDR}} ({{cni}}) |
@@ -19,21 +21,8 @@ const pools = compileTemplate(`| Pool | Role | Arch | Instance type | Nodes | Ma
 {{#each pools}}| {{name}} | {{role}} | {{arch}} | {{code instanceType}} | {{nodes}} | {{maxPods}} | {{gpu}} |
 {{/each}}`);
 
-function datastoreText(m: EnvironmentModel): string {
-  const d = m.cluster.datastore;
-  switch (d.type) {
-    case 'etcd':
-      return m.cluster.distribution === 'talos'
-        ? `Talos-managed etcd${d.backup ? `, encrypted snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\`` : ' (no backup configured)'}. Talos cannot use Kine: it hard-codes kube-apiserver's \`--etcd-servers\` and always runs etcd.`
-        : `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
-    case 'kine-postgres':
-      return `Kine (embedded in ${m.cluster.distribution === 'rke2' ? 'RKE2' : 'K3s'}) on PostgreSQL \`${d.postgres.host}:${d.postgres.port}/${d.postgres.database}\``;
-    case 'kine-sqlite':
-      return `Kine (embedded in K3s) on SQLite, replicated by Litestream to \`s3://${d.litestream.bucket}/${d.litestream.prefix}\``;
-  }
-}
-
 export function overviewSections(m: EnvironmentModel): ReadmeSection[] {
+  const d = distributionOf(m);
   return [
     {
       order: 0,
@@ -42,10 +31,10 @@ export function overviewSections(m: EnvironmentModel): ReadmeSection[] {
       body: overview({
         cluster: m.cluster,
         aws: m.aws,
-        distribution: { talos: 'Talos Linux', k3s: 'K3s', rke2: `RKE2 ${m.cluster.rke2Version ?? ''}, CIS profile` }[m.cluster.distribution],
-        talos: m.cluster.talosVersion ?? false,
-        datastore: datastoreText(m),
-        cni: m.cluster.distribution === 'rke2' && m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni,
+        distribution: d.readme.overviewName(m),
+        rows: d.readme.overviewRows?.(m) ?? [],
+        datastore: d.readme.datastore(m),
+        cni: d.readme.cni?.(m) ?? m.cluster.network.cni,
         capacity: m.podCapacity,
       }),
     },

@@ -1,22 +1,30 @@
 /** rendered/<env>/README.md: what this environment is, and its runbooks. */
+import { distributionOf } from '../../distributions/registry.js';
+import { engineOf } from '../../engines/registry.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
-import { argoCdSections } from '../../engines/argocd/readme.js';
 import { ec2Sections } from './aws.js';
-import { fluxSections } from '../../engines/flux/readme.js';
-import { k3sSections } from '../../distributions/k3s/readme.js';
-import { rke2Sections } from '../../distributions/rke2/readme.js';
 import { overviewSections } from './overview.js';
-import type { SectionProvider } from './sections.js';
-import { talosSections } from '../../distributions/talos/readme.js';
+import type { ReadmeContext, SectionProvider } from './sections.js';
 import { workloadSections } from './workloads.js';
 
-/** Section providers; domains (Talos, Argo CD, Flux, K3s, RKE2 …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, talosSections, k3sSections, rke2Sections, argoCdSections, fluxSections, workloadSections];
+/** Section providers: the core's, the environment's distribution's and its engine's. */
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, (m, ctx) => distributionOf(m).readme.sections(m, ctx), (m, ctx) => engineOf(m).readme(m, ctx), workloadSections];
+
+/** What the sections may say of the environment's distribution and engine. */
+export function readmeContext(model: EnvironmentModel): ReadmeContext {
+  const d = distributionOf(model);
+  const e = engineOf(model);
+  return {
+    distribution: { title: d.title, clusterReady: d.clusterReady },
+    engine: { title: e.title, bootstrapScript: e.bootstrapScript, addon: e.readmeText.addon, workloadDelivery: e.readmeText.workloadDelivery },
+  };
+}
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
-  const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
+  const ctx = readmeContext(model);
+  const sections = SECTION_PROVIDERS.flatMap((p) => p(model, ctx)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
   const inputs = new Map<string, InputPath>([[JSON.stringify(['name']), ['name']], [JSON.stringify(['description']), ['description']]]);
   for (const s of sections) for (const p of s.inputs) inputs.set(JSON.stringify(p), p);
   const title = `# Environment \`${model.name}\`\n\n${model.description ? `${model.description}\n\n` : ''}`;

@@ -3,7 +3,8 @@ import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../workloads/constants.js';
 import type { ReadmeSection } from './sections.js';
-import { networkPolicyEnforcer } from '../../distributions/talos/release.js';
+import { distributions, distributionOf } from '../../distributions/registry.js';
+import { engineOf } from '../../engines/registry.js';
 
 const table = compileTemplate(`Each workload is one {{delivery}} delivering \`manifests/<workload>/\`. Namespaces enforce Pod
 Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares
@@ -16,6 +17,9 @@ StorageClass {{code storageClass}}.
 {{#each workloads}}| {{name}} | {{namespace}} | {{kind}} | {{code image}} | {{placement}} | {{reach}} |
 {{/each}}`);
 
+/** How NetworkPolicies are enforced on a cluster, or undefined when nothing enforces them. */
+export const networkPolicyEnforcer = (m: EnvironmentModel): string | undefined => (m.cluster.network.cni === 'cilium' ? 'Cilium' : distributionOf(m).facts.networkPolicyEnforcer(m));
+
 export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
   if (m.workloads.length === 0) return [];
   const workloads = [...m.workloads].sort((a, b) => a.name.localeCompare(b.name));
@@ -26,7 +30,8 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [
         ['cluster', 'distribution'],
         ['cluster', 'network', 'cni'],
-        ['cluster', 'talosVersion'],
+        // What the enforcer text reads, for any distribution (the distribution itself is an input).
+        ...distributions().flatMap((d) => d.facts.networkPolicyInputs ?? []),
         ['gitops'],
         ...workloads.flatMap((w): ReadmeSection['inputs'] => [
         ['workloads', { name: w.name }, 'namespace'],
@@ -39,8 +44,8 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
       ],
       body: table({
         // The network-policy-enforcement rule refuses workloads where nothing enforces them.
-        enforcer: networkPolicyEnforcer(m.cluster.distribution, m.cluster.network.cni, m.cluster.talosMinor) ?? 'nothing (refused by validation)',
-        delivery: m.gitops === 'flux' ? 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)' : 'Argo CD Application',
+        enforcer: networkPolicyEnforcer(m) ?? 'nothing (refused by validation)',
+        delivery: engineOf(m).readmeText.workloadDelivery,
         store: CLUSTER_SECRET_STORE,
         storageClass: STORAGE_CLASS,
         workloads: workloads.map((w) => ({

@@ -1,25 +1,11 @@
 /**
- * Rendered-tree checkers contributed by the domains: Talos machine configs (Talos' own rules the
- * schema misses) and Pod Security Standards `restricted` on every pod template of the manifests.
+ * Rendered-tree checker of the workloads' domain: Pod Security Standards `restricted` on every pod
+ * template of the manifests (the distributions' node-config checkers live in their folders).
  */
 import { fromPointer } from '../../lib/paths.js';
-import type { Diagnostic } from '../diagnostics.js';
 import { checkRestricted } from '../pss.js';
-import { checkTalosDocuments } from '../../distributions/talos/checks.js';
 import type { FileChecker } from './registry.js';
 import { finding } from './tree.js';
-
-export const talosChecker: FileChecker = {
-  name: 'talos-rules',
-  pattern: /^talos\/[^/]+\.yaml$/,
-  check(f) {
-    return checkTalosDocuments(f.file, f.docs.map((d) => d.value)).map((d): Diagnostic => {
-      const [index, ...path] = d.path;
-      const doc = typeof index === 'number' ? f.docs[index] : undefined;
-      return doc ? finding(f, doc, d.rule, path, d.message, { hint: d.hint, severity: d.severity }) : { ...d, file: f.file, line: 1, col: 1 };
-    });
-  },
-};
 
 const POD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 

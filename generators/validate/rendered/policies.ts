@@ -1,12 +1,13 @@
 /**
  * Policies over the rendered tree (DESIGN.md "Validation layers" 3): no secret material; images by
- * tag or digest, never `latest`; charts by exact version; PSS labels on every workload namespace;
- * requests on every container; no wildcard in AppProjects; every Application source path and values
- * file exists; every git files generator path of an ApplicationSet matches a file; no object owned
- * by two Applications; every Application within its AppProject.
+ * tag or digest, never `latest`; PSS labels on every workload namespace; requests on every container;
+ * ALB subnets; every name an object refers to rendered. The engines add their delivery objects'
+ * policies (Distribution/Engine checks), the distributions their node configs'.
  */
 import { secretShape, findSecrets } from '../../lib/secrets.js';
 import { hintFor } from '../../lib/suggest.js';
+import { distributions } from '../../distributions/registry.js';
+import { engines } from '../../engines/registry.js';
 import type { DocPath } from '../../lib/paths.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { groupOf } from '../../diff/documents.js';
@@ -21,7 +22,8 @@ const noSecrets: FileChecker = {
   name: 'policy.no-secrets',
   pattern: /./,
   check(f) {
-    const hint = 'reference it instead ({ secret: /ssm/path } → ExternalSecret, or a Talos secret materialized at apply time)';
+    // The ways a value can stay out of the tree: an ExternalSecret, or a distribution's secrets filled in at apply time.
+    const hint = `reference it instead (${['{ secret: /ssm/path } → ExternalSecret', ...distributions().flatMap((d) => d.facts.applyTimeSecrets ?? [])].join(', or ')})`;
     if (f.docs.length > 0)
       return f.docs.flatMap((d) => findSecrets(d.value).map((h) => finding(f, d, 'policy.no-secrets', h.path, `secret-shaped value (${h.kind}) in the rendered tree`, { hint })));
     const out: Diagnostic[] = [];
@@ -44,13 +46,13 @@ export function parseImage(ref: string): { name: string; tag?: string; digest?: 
   return { name: rest, digest };
 }
 
-function walk(v: unknown, path: DocPath, visit: (v: unknown, path: DocPath) => void): void {
+export function walk(v: unknown, path: DocPath, visit: (v: unknown, path: DocPath) => void): void {
   visit(v, path);
   if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i], visit));
   else if (isMap(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k], visit);
 }
 
-/** Images by tag or digest, never latest: container images, Talos images, Helm values `image`. */
+/** Images by tag or digest, never latest: container images, node-config images, Helm values `image`. */
 const pinnedImages: FileChecker = {
   name: 'policy.pinned-images',
   pattern: /\.ya?ml$/,
@@ -68,42 +70,6 @@ const pinnedImages: FileChecker = {
           out.push(finding(f, d, 'policy.pinned-images', [...path, 'tag'], `image tag latest for '${String(v.repository ?? '?')}'`, { hint: 'pin a version tag or a digest' }));
         }
       });
-    }
-    return out;
-  },
-};
-
-const EXACT_VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/;
-
-interface AppSource {
-  source: Record<string, unknown>;
-  path: DocPath;
-}
-
-function applicationSources(app: Record<string, unknown>): AppSource[] {
-  const spec = isMap(app.spec) ? app.spec : {};
-  const out: AppSource[] = [];
-  if (isMap(spec.source)) out.push({ source: spec.source, path: ['spec', 'source'] });
-  if (Array.isArray(spec.sources)) spec.sources.forEach((s, i) => isMap(s) && out.push({ source: s, path: ['spec', 'sources', i] }));
-  return out;
-}
-
-const isApplication = (v: unknown): v is Record<string, unknown> => isMap(v) && v.kind === 'Application' && typeof v.apiVersion === 'string' && groupOf(v.apiVersion) === 'argoproj.io';
-
-/** Charts by exact version: an Application's Helm chart source has a semver targetRevision. */
-const pinnedCharts: FileChecker = {
-  name: 'policy.pinned-charts',
-  pattern: /\.ya?ml$/,
-  check(f) {
-    const out: Diagnostic[] = [];
-    for (const d of f.docs) {
-      if (!isApplication(d.value)) continue;
-      for (const s of applicationSources(d.value)) {
-        if (typeof s.source.chart !== 'string') continue;
-        const rev = s.source.targetRevision;
-        if (typeof rev !== 'string' || !EXACT_VERSION.test(rev))
-          out.push(finding(f, d, 'policy.pinned-charts', [...s.path, 'targetRevision'], `chart '${s.source.chart}' is not pinned to an exact version (${rev === undefined ? 'no targetRevision' : `'${String(rev)}'`})`, { hint: 'set targetRevision to the exact chart version, e.g. 1.2.3' }));
-      }
     }
     return out;
   },
@@ -143,24 +109,6 @@ const containerRequests: FileChecker = {
             out.push(finding(f, d, 'policy.container-requests', [...pod.path, list, i, 'resources'], `container '${String(c.name)}' has no ${missing.join(' and ')} request`, { hint: 'set resources.requests.cpu and .memory so the scheduler can place it' }));
         });
       }
-    }
-    return out;
-  },
-};
-
-/** No wildcard in AppProjects: source repos, destinations, resource allow-lists. */
-const appProjectWildcards: FileChecker = {
-  name: 'policy.appproject-wildcard',
-  pattern: /\.ya?ml$/,
-  check(f) {
-    const out: Diagnostic[] = [];
-    for (const d of f.docs) {
-      const v = d.value;
-      if (!isMap(v) || v.kind !== 'AppProject' || typeof v.apiVersion !== 'string' || groupOf(v.apiVersion) !== 'argoproj.io') continue;
-      walk(v.spec, ['spec'], (x, path) => {
-        if (typeof x === 'string' && x.includes('*'))
-          out.push(finding(f, d, 'policy.appproject-wildcard', path, `wildcard '${x}' in AppProject ${String((v.metadata as { name?: unknown } | undefined)?.name)}`, { hint: 'list the exact repositories, destinations and resource kinds' }));
-      });
     }
     return out;
   },
@@ -206,154 +154,28 @@ const albSubnetsPlacement: FileChecker = {
   },
 };
 
-export const POLICY_FILE_CHECKERS: FileChecker[] = [noSecrets, pinnedImages, pinnedCharts, containerRequests, appProjectWildcards, albSubnetsPlacement];
+export const POLICY_FILE_CHECKERS: FileChecker[] = [noSecrets, pinnedImages, containerRequests, albSubnetsPlacement];
 
-interface Located {
+export interface Located {
   file: ParsedFile;
   doc: ParsedDoc;
 }
 
-function envDocs(tree: RenderedTree, env: string): Located[] {
+export function envDocs(tree: RenderedTree, env: string): Located[] {
   return tree.files.filter((f) => f.env === env).flatMap((file) => file.docs.map((doc) => ({ file, doc })));
 }
 
 /** A repo path of an Application source, relative to rendered/<env>/ when it lies there. */
-function inEnv(env: string, repoPath: string): string | undefined {
+export function inEnv(env: string, repoPath: string): string | undefined {
   const p = repoPath.replace(/^\.?\//, '').replace(/\/+$/, '');
   const prefix = `rendered/${env}`;
   if (p === prefix) return '';
   return p.startsWith(`${prefix}/`) ? p.slice(prefix.length + 1) : undefined;
 }
 
-/** Every Application source path (a directory) and Helm values file exists in the tree. */
-const applicationPaths: TreeChecker = {
-  name: 'policy.application-paths',
-  check(tree) {
-    const out: Diagnostic[] = [];
-    const allFiles = new Set(tree.files.map((f) => `rendered/${f.env}/${f.path}`));
-    const dirExists = (p: string): boolean => [...allFiles].some((f) => f.startsWith(`${p.replace(/\/+$/, '')}/`));
-    for (const env of tree.envs) {
-      for (const { file, doc } of envDocs(tree, env)) {
-        if (!isApplication(doc.value)) continue;
-        const sources = applicationSources(doc.value);
-        const refs = new Map(sources.filter((s) => typeof s.source.ref === 'string').map((s) => [s.source.ref as string, s]));
-        for (const s of sources) {
-          if (typeof s.source.path === 'string' && typeof s.source.chart !== 'string') {
-            const p = s.source.path.replace(/^\.?\//, '');
-            if (!dirExists(p))
-              out.push(finding(file, doc, 'policy.application-paths', [...s.path, 'path'], `source path '${s.source.path}' does not exist in the rendered tree`, { hint: 'point it at a rendered/<env>/… directory that npm run synth writes' }));
-            else if (inEnv(env, p) === undefined)
-              out.push(finding(file, doc, 'policy.application-paths', [...s.path, 'path'], `source path '${s.source.path}' lies outside rendered/${env}/`, { severity: 'warning' }));
-          }
-          const helm = isMap(s.source.helm) ? s.source.helm : undefined;
-          const valueFiles = helm && Array.isArray(helm.valueFiles) ? helm.valueFiles : [];
-          valueFiles.forEach((vf, i) => {
-            if (typeof vf !== 'string') return;
-            const m = /^\$([A-Za-z0-9_-]+)\/(.+)$/.exec(vf);
-            let repoPath: string | undefined;
-            if (m) {
-              if (!refs.has(m[1]!)) {
-                out.push(finding(file, doc, 'policy.application-paths', [...s.path, 'helm', 'valueFiles', i], `values file '${vf}' names the source ref '$${m[1]}', which no source declares`));
-                return;
-              }
-              repoPath = m[2]!;
-            } else if (typeof s.source.path === 'string') repoPath = `${s.source.path.replace(/\/+$/, '')}/${vf}`;
-            if (repoPath !== undefined && !allFiles.has(repoPath.replace(/^\.?\//, '')))
-              out.push(finding(file, doc, 'policy.application-paths', [...s.path, 'helm', 'valueFiles', i], `values file '${vf}' does not exist in the rendered tree`, { hint: 'values files live at rendered/<env>/values/<addon>.yaml' }));
-          });
-        }
-      }
-    }
-    return out;
-  },
-};
-
-/** A git files generator path as a RegExp: `*` within a segment, `**` across segments, `?` one character. */
-const globRegExp = (glob: string): RegExp =>
-  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*')}$`);
-
-/**
- * Every file an ApplicationSet's git files generator reads exists in the rendered tree: the hub's
- * ApplicationSet reads rendered/<env>/fleet.yaml of each managed environment, and a path matching
- * nothing silently generates no Application (the environment is never deployed).
- */
-const applicationSetFiles: TreeChecker = {
-  name: 'policy.applicationset-files',
-  check(tree) {
-    const out: Diagnostic[] = [];
-    const allFiles = tree.files.map((f) => `rendered/${f.env}/${f.path}`);
-    for (const env of tree.envs) {
-      for (const { file, doc } of envDocs(tree, env)) {
-        const v = doc.value;
-        if (!isMap(v) || v.kind !== 'ApplicationSet' || typeof v.apiVersion !== 'string' || groupOf(v.apiVersion) !== 'argoproj.io') continue;
-        const generators = isMap(v.spec) && Array.isArray(v.spec.generators) ? v.spec.generators : [];
-        generators.forEach((g, gi) => {
-          const files = isMap(g) && isMap(g.git) && Array.isArray(g.git.files) ? g.git.files : [];
-          files.forEach((f, fi) => {
-            if (!isMap(f) || typeof f.path !== 'string') return;
-            const p = f.path.replace(/^\.?\//, '');
-            const re = globRegExp(p);
-            if (allFiles.some((x) => re.test(x))) return;
-            const near = allFiles.filter((x) => x.endsWith(`/${p.split('/').pop()}`));
-            out.push(
-              finding(file, doc, 'policy.applicationset-files', ['spec', 'generators', gi, 'git', 'files', fi, 'path'], `ApplicationSet ${nameOf(v)}: git files generator path '${f.path}' matches no file in the rendered tree, so it generates no Application`, {
-                hint: hintFor(p, near) ?? 'npm run synth writes rendered/<env>/fleet.yaml for every environment a hub manages',
-              }),
-            );
-          });
-        });
-      }
-    }
-    return out;
-  },
-};
-
-/** An object is declared once: no two files (and so no two Applications) render the same object. */
-const noDuplicateObjects: TreeChecker = {
-  name: 'policy.duplicate-objects',
-  check(tree) {
-    const out: Diagnostic[] = [];
-    for (const env of tree.envs) {
-      // Which Applications own a file: those whose source path is a directory above it.
-      const appDirs: { app: string; dir: string }[] = [];
-      const seen = new Map<string, Located>();
-      for (const loc of envDocs(tree, env)) {
-        if (isApplication(loc.doc.value)) {
-          const name = String((loc.doc.value.metadata as { name?: unknown } | undefined)?.name);
-          for (const s of applicationSources(loc.doc.value)) {
-            if (typeof s.source.path !== 'string') continue;
-            const rel = inEnv(env, s.source.path);
-            if (rel !== undefined) appDirs.push({ app: name, dir: rel });
-          }
-        }
-      }
-      const owners = (path: string): string[] => appDirs.filter((a) => a.dir === '' || path.startsWith(`${a.dir}/`)).map((a) => a.app);
-      for (const loc of envDocs(tree, env)) {
-        if (!loc.file.path.startsWith('manifests/') && !loc.file.path.startsWith('argocd/') && !loc.file.path.startsWith('apps/')) continue;
-        const id = k8sIdentity(loc.doc.value);
-        if (!id) continue;
-        const key = `${groupOf(id.apiVersion)}/${id.kind}/${id.namespace ?? ''}/${id.name}`;
-        const first = seen.get(key);
-        if (!first) {
-          seen.set(key, loc);
-          continue;
-        }
-        const a = owners(first.file.path).join(', ') || 'no Application';
-        const b = owners(loc.file.path).join(', ') || 'no Application';
-        out.push(
-          finding(loc.file, loc.doc, 'policy.duplicate-objects', ['metadata', 'name'], `${id.kind} ${id.namespace ? `${id.namespace}/` : ''}${id.name} is also rendered in ${first.file.file} (owned by ${a}; this one by ${b})`, {
-            hint: 'two Applications fighting over one object: keep it in one place',
-          }),
-        );
-      }
-    }
-    return out;
-  },
-};
-
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
 
-/** Every namespace that runs workloads is PSS-labelled (its Namespace object, or Argo CD's managed metadata). */
+/** Every namespace that runs workloads is PSS-labelled (its Namespace object, or the engine object that creates it). */
 const pssNamespaces: TreeChecker = {
   name: 'policy.pss-labels',
   check(tree) {
@@ -373,21 +195,12 @@ const pssNamespaces: TreeChecker = {
           else
             out.push(finding(loc.file, loc.doc, 'policy.pss-labels', ['metadata', 'labels'], `Namespace ${id.name} has no valid ${PSS_ENFORCE} label${level === undefined ? '' : ` ('${String(level)}')`}`, { hint: `label it ${PSS_ENFORCE}: restricted (or baseline/privileged with a reason)` }));
         }
-        if (isApplication(v)) {
-          const spec = isMap(v.spec) ? v.spec : {};
-          const ns = isMap(spec.destination) && typeof spec.destination.namespace === 'string' ? spec.destination.namespace : undefined;
-          const meta = isMap(spec.syncPolicy) && isMap(spec.syncPolicy.managedNamespaceMetadata) ? spec.syncPolicy.managedNamespaceMetadata : undefined;
-          const level = meta && isMap(meta.labels) ? meta.labels[PSS_ENFORCE] : undefined;
-          if (ns && typeof level === 'string' && PSS_LEVELS.includes(level)) labelled.set(ns, level);
-          // A namespace Argo CD creates (CreateNamespace=true) gets its labels only from
-          // managedNamespaceMetadata: without a level it would run unenforced (kube-system exists already).
-          const options = isMap(spec.syncPolicy) && Array.isArray(spec.syncPolicy.syncOptions) ? spec.syncPolicy.syncOptions : [];
-          if (ns && ns !== 'kube-system' && options.includes('CreateNamespace=true') && !(typeof level === 'string' && PSS_LEVELS.includes(level)))
-            out.push(
-              finding(loc.file, loc.doc, 'policy.pss-labels', ['spec', 'syncPolicy', 'syncOptions'], `Application ${String((v.metadata as { name?: unknown }).name)} creates namespace '${ns}' without a Pod Security Standards level`, {
-                hint: `set syncPolicy.managedNamespaceMetadata.labels["${PSS_ENFORCE}"] (the environment's addons.<name>.podSecurity)`,
-              }),
-            );
+        // Namespaces an engine's delivery objects create, with the level they label them with.
+        for (const e of engines()) {
+          const r = e.checks.namespaceLevels?.(loc.file, loc.doc);
+          if (!r) continue;
+          if (r.namespace !== undefined && r.level !== undefined && PSS_LEVELS.includes(r.level)) labelled.set(r.namespace, r.level);
+          out.push(...r.findings);
         }
       }
       const reported = new Set<string>();
@@ -427,9 +240,6 @@ function storeServiceAccount(loc: Located, spec: Record<string, unknown>, servic
     out.push(finding(loc.file, loc.doc, 'policy.references', [...path, 'name'], `ServiceAccount '${ref.namespace}/${ref.name}' is not rendered in this environment`, { hint: `ServiceAccounts here: ${[...serviceAccounts].sort().join(', ') || 'none'}` }));
 }
 
-/** RuntimeClasses RKE2's rke2-runtimeclasses chart creates (rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml, takeOwnership; the one the platform uses). */
-const RKE2_RUNTIME_CLASSES = ['nvidia'];
-
 const crossReferences: TreeChecker = {
   name: 'policy.references',
   check(tree) {
@@ -437,15 +247,17 @@ const crossReferences: TreeChecker = {
     for (const env of tree.envs) {
       const docs = envDocs(tree, env);
       const defined = new Map<string, Set<string>>();
-      // Core ServiceAccounts by namespace/name (Talos' talos.dev ServiceAccount is another kind of object).
+      // Core ServiceAccounts by namespace/name (a distribution's ServiceAccount kind of another group is another object).
       const serviceAccounts = new Set<string>();
       for (const { doc } of docs) {
         const id = k8sIdentity(doc.value);
         if (id) (defined.get(id.kind) ?? defined.set(id.kind, new Set()).get(id.kind)!).add(id.name);
         if (id?.apiVersion === 'v1' && id.kind === 'ServiceAccount') serviceAccounts.add(`${id.namespace ?? ''}/${id.name}`);
       }
-      // RKE2 ships its RuntimeClasses (nvidia among them) itself: rke2-runtimeclasses chart.
-      if (tree.files.some((f) => f.env === env && f.path.startsWith('rke2/'))) for (const rc of RKE2_RUNTIME_CLASSES) (defined.get('RuntimeClass') ?? defined.set('RuntimeClass', new Set()).get('RuntimeClass')!).add(rc);
+      // A distribution that creates RuntimeClasses itself (its node configs are in this tree).
+      for (const d of distributions())
+        if (d.facts.runtimeClasses && tree.files.some((f) => f.env === env && f.path.startsWith(`${d.name}/`)))
+          for (const rc of d.facts.runtimeClasses) (defined.get('RuntimeClass') ?? defined.set('RuntimeClass', new Set()).get('RuntimeClass')!).add(rc);
       const need = (loc: Located, kind: string, name: unknown, path: DocPath, what: string): void => {
         if (typeof name !== 'string' || defined.get(kind)?.has(name)) return;
         const known = [...(defined.get(kind) ?? [])].sort();
@@ -472,74 +284,5 @@ const crossReferences: TreeChecker = {
   },
 };
 
-const nameOf = (v: Record<string, unknown>): string => String((v.metadata as { name?: unknown } | undefined)?.name);
-const stringsAt = (list: unknown, key?: string): string[] =>
-  Array.isArray(list) ? list.flatMap((x) => (key === undefined ? (typeof x === 'string' ? [x] : []) : isMap(x) && typeof x[key] === 'string' ? [x[key] as string] : [])) : [];
-
-/** Whether an AppProject list allows a value: Argo CD reads its entries as globs (policy.appproject-wildcard reports those). */
-const allows = (patterns: Set<string>, value: string): boolean =>
-  patterns.has(value) || [...patterns].some((p) => p.includes('*') && new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(value));
-
-/**
- * Applications against their AppProjects: the project is rendered; it allows the destination
- * namespace and every source repository; every object the Application's manifest directories hold
- * names a namespace the project allows (a workload cannot write into Argo CD's namespace). A project
- * that lists its own (Argo CD's) namespace must have an Application deploying there: only the
- * project of the root may write Applications and AppProjects.
- */
-const applicationProjects: TreeChecker = {
-  name: 'policy.application-project',
-  check(tree) {
-    const out: Diagnostic[] = [];
-    for (const env of tree.envs) {
-      const docs = envDocs(tree, env);
-      const projects = new Map<string, Located>();
-      for (const loc of docs) {
-        const v = loc.doc.value;
-        if (isMap(v) && v.kind === 'AppProject' && typeof v.apiVersion === 'string' && groupOf(v.apiVersion) === 'argoproj.io') projects.set(nameOf(v), loc);
-      }
-      const deploysTo = new Map<string, Set<string>>();
-      for (const loc of docs) {
-        const app = loc.doc.value;
-        if (!isApplication(app)) continue;
-        const spec = isMap(app.spec) ? app.spec : {};
-        const projectName = typeof spec.project === 'string' ? spec.project : 'default';
-        const project = projects.get(projectName);
-        if (!project) {
-          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'project'], `Application ${nameOf(app)} names AppProject '${projectName}', which is not rendered in this environment`, { hint: `AppProjects here: ${[...projects.keys()].sort().join(', ') || 'none'}` }));
-          continue;
-        }
-        const pspec = isMap((project.doc.value as Record<string, unknown>).spec) ? ((project.doc.value as Record<string, unknown>).spec as Record<string, unknown>) : {};
-        const allowed = new Set(stringsAt(pspec.destinations, 'namespace'));
-        const repos = new Set(stringsAt(pspec.sourceRepos));
-        const dest = isMap(spec.destination) && typeof spec.destination.namespace === 'string' ? spec.destination.namespace : undefined;
-        if (dest !== undefined) (deploysTo.get(projectName) ?? deploysTo.set(projectName, new Set()).get(projectName)!).add(dest);
-        if (dest !== undefined && !allows(allowed, dest))
-          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'destination', 'namespace'], `AppProject ${projectName} does not allow namespace '${dest}'`, { hint: `its destinations: ${[...allowed].sort().join(', ')}` }));
-        for (const s of applicationSources(app)) {
-          const repo = s.source.repoURL;
-          if (typeof repo === 'string' && !allows(repos, repo))
-            out.push(finding(loc.file, loc.doc, 'policy.application-project', [...s.path, 'repoURL'], `AppProject ${projectName} does not allow source repository '${repo}'`, { hint: `its sourceRepos: ${[...repos].join(', ')}` }));
-          const rel = typeof s.source.path === 'string' && typeof s.source.chart !== 'string' ? inEnv(env, s.source.path) : undefined;
-          if (rel === undefined || rel === '') continue;
-          for (const m of docs) {
-            if (!m.file.path.startsWith(`${rel}/`)) continue;
-            const ns = k8sIdentity(m.doc.value)?.namespace;
-            if (ns !== undefined && !allows(allowed, ns))
-              out.push(finding(m.file, m.doc, 'policy.application-project', ['metadata', 'namespace'], `Application ${nameOf(app)} (AppProject ${projectName}) would write to namespace '${ns}', which its project does not allow`, { hint: `its destinations: ${[...allowed].sort().join(', ')}` }));
-          }
-        }
-      }
-      for (const [name, loc] of projects) {
-        const v = loc.doc.value as Record<string, unknown>;
-        const own = (v.metadata as { namespace?: unknown } | undefined)?.namespace;
-        const pspec = isMap(v.spec) ? v.spec : {};
-        if (typeof own === 'string' && stringsAt(pspec.destinations, 'namespace').includes(own) && !deploysTo.get(name)?.has(own))
-          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'destinations'], `AppProject ${name} may write to the Argo CD namespace '${own}' (Applications, AppProjects, cluster Secrets), but none of its Applications deploys there`, { hint: `remove '${own}' from its destinations; only the root Application's project needs it` }));
-      }
-    }
-    return out;
-  },
-};
-
-export const POLICY_TREE_CHECKERS: TreeChecker[] = [applicationPaths, applicationSetFiles, noDuplicateObjects, pssNamespaces, crossReferences, applicationProjects];
+export const nameOf = (v: Record<string, unknown>): string => String((v.metadata as { name?: unknown } | undefined)?.name);
+export const POLICY_TREE_CHECKERS: TreeChecker[] = [pssNamespaces, crossReferences];

@@ -2,16 +2,17 @@
  * The rendered-tree checkers, in one registry. A file checker runs on every rendered file whose
  * env-relative path matches its pattern; a tree checker sees the whole tree (cross-file policies).
  *
- * Other areas plug in here: the Talos checker is a `DocumentsChecker` (`checkTalosDocuments(file,
- * docs)`) wrapped with `documentsChecker(/^talos\/[^/]+\.yaml$/, …)`, the K3s checker likewise for
- * `^k3s/`. Their findings are positioned by the adapter.
+ * The distributions and engines plug theirs in (Distribution.checks, Engine.checks): the core's
+ * Kubernetes schema check first, then the distributions' node-config checkers, then the core policies,
+ * then the engines'. A checker over parsed documents is wrapped with `documentsChecker(pattern, …)`,
+ * which positions its findings.
  */
 import type { DocPath } from '../../lib/paths.js';
 import type { Diagnostic, Severity } from '../diagnostics.js';
-import { deterministicValues } from './determinism.js';
-import { podSecurityChecker, talosChecker } from './domain.js';
+import { distributions } from '../../distributions/registry.js';
+import { engines } from '../../engines/registry.js';
+import { podSecurityChecker } from './domain.js';
 import { gpuDevicePluginChecker } from './gpu.js';
-import { fluxPolicies } from '../../engines/flux/checks.js';
 import { kubernetesSchemaChecker } from './kubernetes.js';
 import { POLICY_FILE_CHECKERS, POLICY_TREE_CHECKERS } from './policies.js';
 import { finding, type ParsedFile, type RenderedTree } from './tree.js';
@@ -38,7 +39,7 @@ export interface DocumentFinding {
   severity?: Severity;
 }
 
-/** The interface of the Talos (and K3s) checkers: file (env-relative path) and its parsed documents. */
+/** A checker over the parsed documents of one file (env-relative path). */
 export type DocumentsChecker = (file: string, docs: readonly unknown[]) => DocumentFinding[];
 
 /** Wrap a DocumentsChecker as a FileChecker for the paths matching `pattern`. */
@@ -54,18 +55,24 @@ export function documentsChecker(name: string, pattern: RegExp, check: Documents
   };
 }
 
-export const FILE_CHECKERS: FileChecker[] = [kubernetesSchemaChecker, talosChecker, podSecurityChecker, ...POLICY_FILE_CHECKERS];
+/** Every file checker: the schema check, the distributions', the core policies, the engines'. */
+export function fileCheckers(): FileChecker[] {
+  return [kubernetesSchemaChecker, ...distributions().flatMap((d) => d.checks.files ?? []), podSecurityChecker, ...POLICY_FILE_CHECKERS, ...engines().flatMap((e) => e.checks.files ?? [])];
+}
 
-export const TREE_CHECKERS: TreeChecker[] = [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker, deterministicValues, fluxPolicies];
+/** Every tree checker: the core policies, then the engines'. */
+export function treeCheckers(): TreeChecker[] {
+  return [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker, ...engines().flatMap((e) => e.checks.tree ?? [])];
+}
 
 /** Run every checker over the tree: YAML errors, file checkers by pattern, tree checkers. */
-export async function checkRenderedTree(tree: RenderedTree, fileCheckers: readonly FileChecker[] = FILE_CHECKERS, treeCheckers: readonly TreeChecker[] = TREE_CHECKERS): Promise<Diagnostic[]> {
+export async function checkRenderedTree(tree: RenderedTree, files: readonly FileChecker[] = fileCheckers(), trees: readonly TreeChecker[] = treeCheckers()): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   for (const f of tree.files) {
     out.push(...f.errors);
     if (f.errors.length > 0) continue;
-    for (const c of fileCheckers) if (c.pattern.test(f.path)) out.push(...(await c.check(f, tree)));
+    for (const c of files) if (c.pattern.test(f.path)) out.push(...(await c.check(f, tree)));
   }
-  for (const c of treeCheckers) out.push(...c.check(tree));
+  for (const c of trees) out.push(...c.check(tree));
   return out;
 }

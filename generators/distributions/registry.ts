@@ -1,0 +1,41 @@
+/**
+ * The one list of distributions: the core reaches a distribution only through these functions. The
+ * order is the order of their schema fragments, rules and checks; the first is the default.
+ */
+import { k3s } from './k3s/index.js';
+import { rke2 } from './rke2/index.js';
+import { talos } from './talos/index.js';
+import type { Distribution } from './types.js';
+
+/** Distributions registered at run time (tests: a toy from test/fixtures/toy/). */
+const registered: Distribution[] = [];
+
+/**
+ * Every distribution, built in first. A function, not a constant: the distributions' modules import
+ * core modules that import this one, so the list is read when it is used, never while modules load.
+ */
+export function distributions(): readonly Distribution[] {
+  return [talos, k3s, rke2, ...registered];
+}
+
+/** The distribution named `name` (the `cluster.distribution` value), if registered. */
+export function distributionNamed(name: string | undefined): Distribution | undefined {
+  return distributions().find((d) => d.name === name);
+}
+
+/** The distribution of a validated environment (the schema admits registered names only). */
+export function distributionOf(model: { cluster: { distribution: string } }): Distribution {
+  const d = distributionNamed(model.cluster.distribution);
+  if (!d) throw new Error(`no distribution '${model.cluster.distribution}' is registered (${distributions().map((x) => x.name).join(', ')})`);
+  return d;
+}
+
+/** Add a distribution until the returned function is called (tests). */
+export function registerDistribution(d: Distribution): () => void {
+  if (distributionNamed(d.name)) throw new Error(`a distribution '${d.name}' is registered already`);
+  registered.push(d);
+  return () => {
+    const i = registered.indexOf(d);
+    if (i !== -1) registered.splice(i, 1);
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * RKE2 as a Distribution (../types.ts): CIS-profile config and user data per node, its rules, checks
+ * and README sections, with what it shares with K3s in ../rancher/. The one object the registry lists.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import { nodeConfigOf } from '../rancher/check.js';
+import { kineDatastoreText } from '../rancher/readme.js';
+import type { Distribution } from '../types.js';
+import { checkRenderedRke2 } from './check.js';
+import { rke2Sections } from './readme.js';
+import { renderRke2 } from './render.js';
+
+function datastore(m: EnvironmentModel): string {
+  const d = m.cluster.datastore;
+  if (d.type !== 'etcd') return kineDatastoreText('RKE2', d);
+  return `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
+}
+
+// Members that read other modules' values are functions or getters (see ../talos/index.ts).
+export const rke2: Distribution = {
+  name: 'rke2',
+  title: 'RKE2',
+  clusterReady: 'RKE2 servers up',
+  render: (m) => renderRke2(m),
+  readme: {
+    sections: (m) => rke2Sections(m),
+    overviewName: (m) => `RKE2 ${m.cluster.rke2Version ?? ''}, CIS profile`,
+    datastore,
+    cni: (m) => (m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni),
+  },
+  facts: {
+    // RKE2 renders cni: canal for flannel (flannel VXLAN with Calico's policy engine, RKE2's default).
+    networkPolicyEnforcer: () => "Canal (Calico's policy engine along with flannel), RKE2's default CNI",
+    // The rke2-runtimeclasses chart creates them (rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml,
+    // takeOwnership); nvidia is the one the platform uses.
+    runtimeClasses: ['nvidia'],
+  },
+  checks: {
+    environment: (m, files) => checkRenderedRke2(m, files),
+    nodeConfigs: { pattern: /^rke2\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+  },
+};

@@ -1,0 +1,49 @@
+/**
+ * Talos as a Distribution (../types.ts): machine configs and Image Factory schematics, its rules and
+ * checks, README sections and runbook, the facts the core reads. The one object the registry lists.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import type { Distribution } from '../types.js';
+import { talosChecker, talosNodeConfig, talosServiceAccountErrors } from './checks.js';
+import { talosSections } from './readme.js';
+import { flannelNetworkPolicyEnforcer } from './release.js';
+import { renderTalos } from './render.js';
+
+function datastore(m: EnvironmentModel): string {
+  const d = m.cluster.datastore;
+  if (d.type !== 'etcd') return d.type;
+  return `Talos-managed etcd${d.backup ? `, encrypted snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\`` : ' (no backup configured)'}. Talos cannot use Kine: it hard-codes kube-apiserver's \`--etcd-servers\` and always runs etcd.`;
+}
+
+// Members that read other modules' values are functions or getters: the registry is imported by core
+// modules these modules import, so a value read while the modules load could still be uninitialised.
+export const talos: Distribution = {
+  name: 'talos',
+  title: 'Talos',
+  clusterReady: 'Talos bootstrapped',
+  render: (m) => renderTalos(m),
+  readme: {
+    sections: (m, ctx) => talosSections(m, ctx),
+    overviewName: () => 'Talos Linux',
+    overviewRows: (m) => (m.cluster.talosVersion ? [{ label: 'Talos', value: m.cluster.talosVersion }] : []),
+    datastore,
+    egress: {
+      online: ' and Talos reaches its discovery service\n(`discovery.talos.dev:443`) and the Image Factory (`factory.talos.dev`) for upgrades',
+      offline: ' and a self-hosted discovery service',
+    },
+  },
+  facts: {
+    networkPolicyEnforcer: (m) => flannelNetworkPolicyEnforcer(m.cluster.talosMinor),
+    networkPolicyInputs: [['cluster', 'talosVersion']],
+    applyTimeSecrets: 'a Talos secret materialized at apply time',
+  },
+  checks: {
+    get files() {
+      return [talosChecker];
+    },
+    nodeConfigs: { pattern: /^talos\/[^/]+\.yaml$/, read: (f) => talosNodeConfig(f) },
+    notKubernetes: /^talos\//,
+    customResources: { 'talos.dev/v1alpha1/ServiceAccount': (o) => talosServiceAccountErrors(o) },
+    help: 'Talos documents against the Talos rules',
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The Distribution interface: what a Kubernetes distribution (one folder under generators/distributions/)
+ * gives the core. The core reaches distributions only through ./registry.ts; nothing here names one.
+ */
+import type { InputPath } from '../lib/paths.js';
+import type { EnvironmentModel } from '../model/types.js';
+import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
+import type { RenderedFile } from '../render/types.js';
+import type { Diagnostic } from '../validate/diagnostics.js';
+import type { SchemaError } from '../validate/k8s-models.js';
+import type { NodeConfig } from '../validate/rendered/gpu.js';
+import type { FileChecker } from '../validate/rendered/registry.js';
+import type { ParsedFile } from '../validate/rendered/tree.js';
+
+/** What the core README sections (overview, EC2, workloads) say about the distribution. */
+export interface DistributionReadme {
+  /** Its own sections (nodes, images, hardening, runbooks). */
+  sections(model: EnvironmentModel, ctx: ReadmeContext): ReadmeSection[];
+  /** The overview table's cluster cell, e.g. "Talos Linux". */
+  overviewName(model: EnvironmentModel): string;
+  /** Rows of the overview table after Kubernetes (its release). */
+  overviewRows?(model: EnvironmentModel): { label: string; value: string }[];
+  /** The overview's datastore cell. */
+  datastore(model: EnvironmentModel): string;
+  /** The overview's CNI cell (default: cluster.network.cni). */
+  cni?(model: EnvironmentModel): string;
+  /** What the nodes reach besides registries and AWS APIs (EC2 section), and what replaces it without internet egress. */
+  egress?: { online: string; offline: string };
+}
+
+/** Checks of its rendered files, run by `npm run validate`. */
+export interface DistributionChecks {
+  /** File checkers of its node configs (run on every environment's tree, after the Kubernetes schema check). */
+  files?: readonly FileChecker[];
+  /** Checks that need the environment's model (which target is a server): its files, env-relative path → text. */
+  environment?(model: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[];
+  /** Its node configs as the GPU device-plugin check reads them (labels, taints, GPU). */
+  nodeConfigs?: { pattern: RegExp; read(file: ParsedFile): NodeConfig | undefined };
+  /** Env-relative paths of its files that hold no Kubernetes objects (left out of the schema check). */
+  notKubernetes?: RegExp;
+  /** Strict schema checks of its own kinds no model package covers, by `apiVersion/kind`. */
+  customResources?: Readonly<Record<string, (o: Record<string, unknown>) => SchemaError[]>>;
+  /** What `npm run validate --help` says it checks, e.g. "Talos documents against the Talos rules". */
+  help?: string;
+}
+
+/** Facts about the cluster the core renderers and rules read. */
+export interface DistributionFacts {
+  /**
+   * What enforces NetworkPolicies with the flannel CNI (the core answers Cilium itself), or
+   * undefined when nothing does (validation then refuses workloads).
+   */
+  networkPolicyEnforcer(model: EnvironmentModel): string | undefined;
+  /** Environment paths networkPolicyEnforcer reads besides cluster.distribution and cluster.network.cni. */
+  networkPolicyInputs?: readonly InputPath[];
+  /** How its node secrets stay out of the tree, for hints, e.g. "a Talos secret materialized at apply time". */
+  applyTimeSecrets?: string;
+  /** RuntimeClasses the distribution creates itself (an object may name them without one rendered). */
+  runtimeClasses?: readonly string[];
+}
+
+export interface Distribution {
+  /** The `cluster.distribution` value, also its folder name and that of its files under rendered/<env>/. */
+  readonly name: string;
+  /** Product name in text, e.g. "Talos". */
+  readonly title: string;
+  /** How a runbook says the cluster is up for its GitOps engine, e.g. "Talos bootstrapped". */
+  readonly clusterReady: string;
+  /** Its node configs and user data under rendered/<env>/<name>/. Pure. */
+  render(model: EnvironmentModel): RenderedFile[];
+  readonly readme: DistributionReadme;
+  readonly facts: DistributionFacts;
+  readonly checks: DistributionChecks;
+}

@@ -1,0 +1,32 @@
+/**
+ * Argo CD as an Engine (../types.ts): Applications and AppProjects from the delivery plan, the
+ * bootstrap, hub mode, its README sections and tree checks. The one object the registry lists.
+ */
+import type { Engine } from '../types.js';
+import { BOOTSTRAP_PATH } from './bootstrap.js';
+import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
+import { argoCdSections } from './readme.js';
+import { renderArgoCdTree } from './render.js';
+
+// Members that read other modules' values are functions or getters: the registry is imported by core
+// modules these modules import, so a value read while the modules load could still be uninitialised.
+export const argocd: Engine = {
+  name: 'argocd',
+  title: 'Argo CD',
+  render: (m) => renderArgoCdTree(m),
+  readme: (m, ctx) => argoCdSections(m, ctx),
+  readmeText: { workloadDelivery: 'Argo CD Application', addon: 'an Argo CD add-on' },
+  get bootstrapScript() {
+    return BOOTSTRAP_PATH;
+  },
+  checks: {
+    get files() {
+      return ARGOCD_FILE_CHECKERS;
+    },
+    get tree() {
+      return ARGOCD_TREE_CHECKERS;
+    },
+    modelPackages: { 'argoproj.io': '@kubernetes-models/argo-cd' },
+    namespaceLevels: (f, d) => applicationNamespaceLevel(f, d),
+  },
+};
