@@ -2,15 +2,40 @@
  * The Distribution interface: what a Kubernetes distribution (one folder under generators/distributions/)
  * gives the core. The core reaches distributions only through ./registry.ts; nothing here names one.
  */
-import type { InputPath } from '../lib/paths.js';
+import type { DocPath, InputPath } from '../lib/paths.js';
+import type { EnvironmentInput } from '../model/input.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
+import type { IdentifierCheck } from '../validate/rules-aws.js';
+import type { Rule } from '../validate/rules.js';
 import type { SchemaError } from '../validate/k8s-models.js';
 import type { NodeConfig } from '../validate/rendered/gpu.js';
 import type { FileChecker } from '../validate/rendered/registry.js';
 import type { ParsedFile } from '../validate/rendered/tree.js';
+
+/**
+ * Its environment rules. Every registered distribution's rules run for every environment (a
+ * distribution also refuses its own settings in another's environment), at fixed places among the
+ * core rules, so findings keep their order: registered order within a place.
+ */
+export interface DistributionRules {
+  /** Before the core's datastore settings checks: the datastore types it runs. */
+  datastore?: Rule;
+  /** Releases and versions (and its version key in another's environment). */
+  versions?: Rule;
+  /** After the core cluster rules: its settings (and its settings in another's environment). */
+  cluster?: readonly Rule[];
+  /** With the network rules. */
+  network?: Rule;
+  /** With the name rules. */
+  names?: Rule;
+  /** Identifiers of its settings the AWS identifier rule checks (at their position, resolved from the SSM lock). */
+  identifiers?(input: EnvironmentInput): { rule: string; path: DocPath; value: unknown; check: IdentifierCheck }[];
+  /** How its environments word another distribution's setting (default: the owner says where it belongs). */
+  foreignSetting?(key: string): { message: string; hint?: string };
+}
 
 /** What the core README sections (overview, EC2, workloads) say about the distribution. */
 export interface DistributionReadme {
@@ -66,6 +91,9 @@ export interface Distribution {
   readonly title: string;
   /** How a runbook says the cluster is up for its GitOps engine, e.g. "Talos bootstrapped". */
   readonly clusterReady: string;
+  /** The datastore types it runs (`cluster.datastore.type`). */
+  readonly datastores: readonly string[];
+  readonly rules: DistributionRules;
   /** Its node configs and user data under rendered/<env>/<name>/. Pure. */
   render(model: EnvironmentModel): RenderedFile[];
   readonly readme: DistributionReadme;

@@ -8,6 +8,7 @@ import type { RenderedFile } from '../render/types.js';
 import type { SchemaError } from '../validate/k8s-models.js';
 import type { FileChecker, TreeChecker } from '../validate/rendered/registry.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
+import type { Rule } from '../validate/rules.js';
 import type { ParsedDoc, ParsedFile } from '../validate/rendered/tree.js';
 
 /** Checks of the rendered tree an engine contributes (run over every environment's tree, like the core's). */
@@ -35,6 +36,14 @@ export interface EngineReadme {
   addon: string;
 }
 
+/** Its environment rules, at fixed places among the core rules (see DistributionRules); they run for every environment. */
+export interface EngineRules {
+  /** After the distributions' version rules. */
+  versions?: Rule;
+  /** Last (rules across environments, e.g. hub mode). */
+  fleet?: readonly Rule[];
+}
+
 export interface Engine {
   /** The `gitops` value, also its folder name. */
   readonly name: string;
@@ -47,5 +56,6 @@ export interface Engine {
   readonly readmeText: EngineReadme;
   /** Env-relative path of the script that bootstraps the engine on a fresh cluster. */
   readonly bootstrapScript: string;
+  readonly rules: EngineRules;
   readonly checks: EngineChecks;
 }

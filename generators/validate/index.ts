@@ -1,4 +1,6 @@
 /** Environment validation: schema first (rules assume its shapes), then every semantic rule. */
+import { distributions } from '../distributions/registry.js';
+import { engines } from '../engines/registry.js';
 import type { DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
@@ -6,29 +8,44 @@ import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { ADDON_DEPENDENCY_RULES } from './rules-addon-deps.js';
 import { ADDON_RULES } from './rules-addons.js';
 import { AWS_RULES } from './rules-aws.js';
-import { K3S_RULES } from '../distributions/k3s/rules.js';
-import { RKE2_RULES } from '../distributions/rke2/rules.js';
 import { NETWORK_RULES } from './rules-network.js';
 import { CAPACITY_RULES } from './rules-capacity.js';
 import { NAME_RULES } from './rules-names.js';
 import { RULES, runRules, type Rule, type RuleContext } from './rules.js';
-import { FLEET_RULES } from '../engines/argocd/rules.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
-import { TALOS_RULES } from '../distributions/talos/rules.js';
-import { TALOS_PATCH_RULES } from '../distributions/talos/rules-patches.js';
 import { WORKLOAD_RULES } from './rules-workloads.js';
 import { validateSchema } from './schema.js';
 
-/** Rules contributed by other modules (workloads, add-on values …) join here. */
-export const ALL_RULES: readonly Rule[] = [...RULES, ...TALOS_RULES, ...TALOS_PATCH_RULES, ...K3S_RULES, ...RKE2_RULES, ...SSM_RULES, ...ADDON_RULES, ...ADDON_DEPENDENCY_RULES, ...WORKLOAD_RULES, ...NETWORK_RULES, ...SUBNET_RULES, ...AWS_RULES, ...NAME_RULES, ...CAPACITY_RULES, ...FLEET_RULES];
+/**
+ * Every rule, in the order findings are reported: the core's, with the distributions' and engines'
+ * at their places (Distribution.rules, Engine.rules; some places are inside core rules: datastore,
+ * versions, network, names, AWS identifiers). Rules contributed by other modules (workloads, add-on
+ * values …) join here.
+ */
+export function allRules(): Rule[] {
+  return [
+    ...RULES,
+    ...distributions().flatMap((d) => d.rules.cluster ?? []),
+    ...SSM_RULES,
+    ...ADDON_RULES,
+    ...ADDON_DEPENDENCY_RULES,
+    ...WORKLOAD_RULES,
+    ...NETWORK_RULES,
+    ...SUBNET_RULES,
+    ...AWS_RULES,
+    ...NAME_RULES,
+    ...CAPACITY_RULES,
+    ...engines().flatMap((e) => e.rules.fleet ?? []),
+  ];
+}
 
 export function validateResolved(env: ResolvedEnvironment): Diagnostic[] {
   return validateSchema(env);
 }
 
 export function validateSemantics(env: ResolvedEnvironment, input: EnvironmentInput, extra: Pick<RuleContext, 'ec2' | 'fleet'> = {}): Diagnostic[] {
-  return runRules({ env, input, ...extra }, ALL_RULES);
+  return runRules({ env, input, ...extra }, allRules());
 }
 
 /**
@@ -45,7 +62,7 @@ export function validateSemanticsDespite(schemaErrors: readonly Diagnostic[], en
   if (rejected.some((p) => p.length === 0)) return [];
   const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((seg, i) => path[i] === seg);
   const isRejected = (path: DocPath): boolean => path.length > 0 && rejected.some((r) => startsWith(path, r) || startsWith(r, path));
-  return runRules({ env, input, ...extra }, ALL_RULES, true).filter((d) => !isRejected(d.path));
+  return runRules({ env, input, ...extra }, allRules(), true).filter((d) => !isRejected(d.path));
 }
 
 export { hasErrors };

@@ -3,6 +3,7 @@
  * regions, literal or resolved from the SSM lock, and the addresses AWS gives to nodes. A value
  * that came from the lock is reported at its `{ ssm: … }` reference, naming the parameter.
  */
+import { distributions } from '../distributions/registry.js';
 import { cidrContains, parseCidr, parseIpv4 } from '../lib/cidr.js';
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
@@ -158,7 +159,7 @@ const identifiers: Rule = ({ env, input }, report) => {
   at('s3-bucket-name', ['cluster', 'datastore', 'backup', 'bucket'], d.backup?.bucket, checkBucketName);
   at('s3-bucket-name', ['cluster', 'datastore', 'litestream', 'bucket'], d.litestream?.bucket, checkBucketName);
   at('kms-key', ['cluster', 'datastore', 'backup', 'kmsKeyId'], d.backup?.kmsKeyId, kmsKeyCheck(false));
-  at('kms-key', ['cluster', 'talos', 'secretsBundle', 'kmsKeyId'], input.cluster.talos?.secretsBundle?.kmsKeyId, kmsKeyCheck(false));
+  for (const x of distributions()) for (const i of x.rules.identifiers?.(input) ?? []) at(i.rule, i.path, i.value, i.check);
   // The EBS CSI driver's StorageClass parameter kmsKeyId is "the full ARN of the key".
   at('kms-key', ['addons', 'aws-ebs-csi-driver', 'settings', 'kmsKeyId'], input.addons?.['aws-ebs-csi-driver']?.settings?.kmsKeyId, kmsKeyCheck(true));
   (input.workloads ?? []).forEach((w, i) => {

@@ -3,6 +3,7 @@
  * their position, before a renderer or the writer meets them. (Workload names, namespaces, pools,
  * nodes and add-ons are DNS labels by the schema; these are the free-form names left.)
  */
+import { distributions } from '../distributions/registry.js';
 import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
 import { ROOT_APP } from '../engines/argocd/objects.js';
 import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
@@ -59,17 +60,9 @@ const addonNames: Rule = ({ input }, report) => {
   }
 };
 
-/** File names in k3s/ next to the per-node configs (k3s/<node or auto-scaled pool>.yaml). */
-export const K3S_RESERVED_TARGETS: readonly string[] = ['litestream'];
-
-const configTargetNames: Rule = ({ input }, report) => {
-  if (input.cluster.distribution !== 'k3s') return;
-  input.nodePools.forEach((p, i) => {
-    const targets = p.count !== undefined ? [{ name: p.name, at: ['nodePools', i, 'name'] }] : (p.nodes ?? []).map((n, j) => ({ name: n.name, at: ['nodePools', i, 'nodes', j, 'name'] }));
-    for (const t of targets)
-      if (K3S_RESERVED_TARGETS.includes(t.name))
-        report('config-target-name', t.at, `'${t.name}' would name the config k3s/${t.name}.yaml, which is the Litestream config of kine-sqlite`, { hint: `reserved under k3s/: ${K3S_RESERVED_TARGETS.join(', ')}; rename the ${p.count !== undefined ? 'pool' : 'node'}` });
-  });
+/** The names the distribution reserves (its node-config files). */
+const distributionNames: Rule = (ctx, report) => {
+  for (const d of distributions()) d.rules.names?.(ctx, report);
 };
 
-export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels, addonNames, configTargetNames];
+export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels, addonNames, distributionNames];

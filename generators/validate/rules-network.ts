@@ -4,29 +4,13 @@
  * enforce them would silently allow everything, so it is refused.
  */
 import { cidrContains, parseCidr, parseIpv4 } from '../lib/cidr.js';
-import type { DocPath } from '../lib/paths.js';
+import { distributions } from '../distributions/registry.js';
 import { IMDS_IPV4 } from '../model/aws.js';
-import { minorOf } from '../model/build.js';
-import { DEFAULTS } from '../model/defaults.js';
-import { FLANNEL_NETWORK_POLICIES_SINCE, flannelNetworkPolicyEnforcer, TALOS_RELEASES } from '../distributions/talos/release.js';
 import type { Rule } from './rules.js';
 
-const networkPolicyEnforcement: Rule = ({ input }, report) => {
-  const c = input.cluster;
-  const workloads = input.workloads ?? [];
-  if (c.distribution !== 'talos' || !c.talosVersion || workloads.length === 0) return;
-  const minor = minorOf(c.talosVersion);
-  if (!(minor in TALOS_RELEASES)) return; // talos-version reports it
-  const cni = c.network.cni ?? DEFAULTS.cni;
-  if (cni === 'cilium' || flannelNetworkPolicyEnforcer(minor) !== undefined) return;
-  const at: DocPath = c.network.cni !== undefined ? ['cluster', 'network', 'cni'] : ['cluster', 'talosVersion'];
-  const n = workloads.length;
-  report(
-    'network-policy-enforcement',
-    at,
-    `Talos ${c.talosVersion} with ${cni} cannot enforce NetworkPolicies, but ${n === 1 ? '1 workload relies' : `${n} workloads rely`} on them (default-deny per namespace): all traffic would be allowed`,
-    { hint: `set cluster.network.cni: cilium, or pin Talos ≥ v${FLANNEL_NETWORK_POLICIES_SINCE} (flannel with kube-network-policies)` },
-  );
+/** What the distribution refuses when nothing would enforce the workloads' NetworkPolicies. */
+const networkPolicyEnforcement: Rule = (ctx, report) => {
+  for (const d of distributions()) d.rules.network?.(ctx, report);
 };
 
 /**

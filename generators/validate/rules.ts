@@ -13,8 +13,8 @@ import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, ty
 import type { EnvironmentInput } from '../model/input.js';
 import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
-import { KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from '../distributions/talos/release.js';
-import { FLUX_KUBERNETES_MIN, FLUX_VERSION } from '../engines/flux/objects.js';
+import { distributionNamed, distributions } from '../distributions/registry.js';
+import { engines } from '../engines/registry.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export interface RuleContext {
@@ -33,12 +33,21 @@ export const factsOf = (ctx: RuleContext): ((t: string) => InstanceTypeFacts | u
 export type Rule = (ctx: RuleContext, report: Reporter) => void;
 export type Reporter = (rule: string, path: DocPath, message: string, opts?: { hint?: string; severity?: Severity; key?: boolean }) => void;
 
-/** Kubernetes minors each Talos minor supports (Talos support matrix). */
-export const TALOS_KUBERNETES_SUPPORT: Record<string, { min: string; max: string }> = Object.fromEntries(
-  Object.values(TALOS_RELEASES).map((r) => [r.minor, r.kubernetes]),
-);
+/** The minor number of a version (1.35.2 → 35). */
+export const minorNumber = (v: string): number => Number(minorOf(v).split('.')[1]);
 
-const minorNumber = (v: string): number => Number(minorOf(v).split('.')[1]);
+/** The hint of a setting a base may have set, to remove it in this file. */
+export const inheritedHint = (key: string): string => `if a base sets it, remove it here with \`${key}: null\``;
+
+/**
+ * A distribution's setting `cluster.<key>` in an environment of another distribution: reported in
+ * the words of the environment's distribution when it has its own (DistributionRules.foreignSetting),
+ * else in the owner's (`own`).
+ */
+export function reportForeignSetting(ctx: RuleContext, report: Reporter, key: string, own: { message: string; hint?: string }): void {
+  const words = distributionNamed(ctx.input.cluster.distribution)?.rules.foreignSetting?.(key) ?? own;
+  report('distribution-version', ['cluster', key], words.message, { key: true, hint: words.hint });
+}
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): number[] {
   const seen = new Set<string>();
@@ -99,72 +108,25 @@ const controlPlane: Rule = ({ input }, report) => {
     });
 };
 
-const datastore: Rule = ({ input }, report) => {
-  const c = input.cluster;
+/** The datastore: each distribution checks the types it runs, then the settings each type needs. */
+const datastore: Rule = (ctx, report) => {
+  const c = ctx.input.cluster;
   const d = c.datastore;
-  if (c.distribution === 'talos' && d.type !== 'etcd')
-    report('kine-on-talos', ['cluster', 'datastore', 'type'], `${d.type} is not possible on Talos`, {
-      hint: 'Talos always runs etcd and hard-codes kube-apiserver --etcd-servers (it refuses overriding etcd-servers in cluster.apiServer.extraArgs); use datastore type etcd with backup to S3, or distribution: k3s, which embeds Kine',
-    });
-  if (c.distribution === 'k3s' && d.type === 'etcd')
-    report('k3s-datastore', ['cluster', 'datastore', 'type'], 'the k3s target is for Kine: choose kine-postgres or kine-sqlite', { hint: 'for etcd, use distribution: talos (Talos-managed etcd with S3 snapshots)' });
+  for (const x of distributions()) x.rules.datastore?.(ctx, report);
   if (d.type === 'kine-postgres' && !d.postgres) report('datastore-settings', ['cluster', 'datastore'], 'kine-postgres needs postgres: { host, database, user, password: { secret: … } }', { key: true });
   if (d.type === 'kine-sqlite' && !d.litestream) report('datastore-settings', ['cluster', 'datastore'], 'kine-sqlite needs litestream: { bucket } to replicate the SQLite database to S3', { key: true });
   if (d.type !== 'kine-postgres' && d.postgres) report('datastore-settings', ['cluster', 'datastore', 'postgres'], `postgres settings are only used by kine-postgres, not ${d.type}`, { key: true });
   if (d.type !== 'kine-sqlite' && d.litestream) report('datastore-settings', ['cluster', 'datastore', 'litestream'], `litestream settings are only used by kine-sqlite, not ${d.type}`, { key: true });
   if (d.type !== 'etcd' && d.backup) report('datastore-settings', ['cluster', 'datastore', 'backup'], `backup configures etcd snapshots; ${d.type} is backed up by its own database`, { key: true });
-  if (d.type === 'etcd' && !d.backup && c.distribution !== 'k3s')
+  // Not where the distribution runs no etcd at all: its datastore rule refuses etcd there.
+  if (d.type === 'etcd' && !d.backup && (distributionNamed(c.distribution)?.datastores.includes('etcd') ?? true))
     report('etcd-backup', ['cluster', 'datastore'], 'etcd has no backup: snapshots to S3 are the only way back after losing the control plane', { severity: 'warning', hint: 'add backup: { bucket: … }' });
 };
 
-const versions: Rule = ({ input }, report) => {
-  const c = input.cluster;
-  if (c.distribution === 'rke2') {
-    // rke2Version itself is checked by the RKE2 rules (rules-rke2.ts).
-    const inherited = 'if a base sets it, remove it here with `%s: null`';
-    for (const key of ['talosVersion', 'talos', 'k3sVersion'] as const)
-      if (c[key] !== undefined) report('distribution-version', ['cluster', key], `${key} is not used by distribution rke2`, { key: true, hint: inherited.replace('%s', key) });
-    return;
-  }
-  if (c.rke2Version) report('distribution-version', ['cluster', 'rke2Version'], 'rke2Version is only used by distribution rke2', { key: true });
-  if (c.distribution === 'talos') {
-    if (!c.talosVersion) {
-      report('talos-version', ['cluster'], 'distribution talos needs talosVersion (e.g. v1.13.9)', { key: true });
-    } else {
-      const minor = minorOf(c.talosVersion);
-      const range = TALOS_KUBERNETES_SUPPORT[minor];
-      if (!range) {
-        report('talos-version', ['cluster', 'talosVersion'], `Talos ${minor} is not supported by this generator`, { hint: `supported: ${Object.keys(TALOS_KUBERNETES_SUPPORT).map((v) => `v${v}.x`).join(', ')}` });
-      } else {
-        const release = TALOS_RELEASES[minor as TalosMinor];
-        const patch = Number(c.talosVersion.split('.')[2]);
-        if (patch > release.newestPatch) {
-          const newest = `v${minor}.${release.newestPatch}`;
-          report('talos-release', ['cluster', 'talosVersion'], `Talos ${c.talosVersion} is not a release this generator lists (the newest listed v${minor} release is ${newest})`, {
-            hint: `did you mean ${newest}? newer releases are added to generators/distributions/talos/release.ts`,
-          });
-        }
-        const k = minorNumber(c.kubernetesVersion);
-        if (k < minorNumber(range.min) || k > minorNumber(range.max))
-          report('talos-kubernetes-compat', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not supported by Talos ${c.talosVersion}`, { hint: `Talos ${minor} supports Kubernetes ${range.min} to ${range.max}` });
-        const newestK8s = KUBERNETES_NEWEST_PATCH[minorOf(c.kubernetesVersion)];
-        if (newestK8s !== undefined && Number(c.kubernetesVersion.split('.')[2]) > newestK8s) {
-          const newest = `${minorOf(c.kubernetesVersion)}.${newestK8s}`;
-          report('kubernetes-release', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not a release this generator lists (the newest listed ${minorOf(c.kubernetesVersion)} patch is ${newest})`, {
-            hint: `did you mean ${newest}? newer patches are added to generators/distributions/talos/release.ts`,
-          });
-        }
-      }
-    }
-    if (c.k3sVersion) report('distribution-version', ['cluster', 'k3sVersion'], 'k3sVersion is only used by distribution k3s', { key: true });
-  } else {
-    if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true });
-    else if (c.k3sVersion.slice(1).split('+')[0] !== c.kubernetesVersion)
-      report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} ships Kubernetes ${c.k3sVersion.slice(1).split('+')[0]}, not kubernetesVersion ${c.kubernetesVersion}`, { hint: 'a K3s release pins its Kubernetes version; make them agree' });
-    const inherited = 'if a base sets it, remove it here with `%s: null`';
-    if (c.talosVersion) report('distribution-version', ['cluster', 'talosVersion'], 'talosVersion is only used by distribution talos', { key: true, hint: inherited.replace('%s', 'talosVersion') });
-    if (c.talos) report('distribution-version', ['cluster', 'talos'], 'talos settings are only used by distribution talos', { key: true, hint: inherited.replace('%s', 'talos') });
-  }
+/** Releases and versions: each distribution's, then each engine's (what its release supports). */
+const versions: Rule = (ctx, report) => {
+  for (const d of distributions()) d.rules.versions?.(ctx, report);
+  for (const e of engines()) e.rules.versions?.(ctx, report);
 };
 
 const instanceTypes: Rule = (ctx, report) => {
@@ -290,16 +252,7 @@ const addons: Rule = ({ input }, report) => {
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
 };
 
-/** The Flux release the FluxInstance pins supports Kubernetes from FLUX_KUBERNETES_MIN on (Talos accepts older ones). */
-const fluxKubernetes: Rule = ({ input }, report) => {
-  if (input.gitops !== 'flux') return;
-  if (minorNumber(input.cluster.kubernetesVersion) < minorNumber(FLUX_KUBERNETES_MIN))
-    report('flux-kubernetes', ['cluster', 'kubernetesVersion'], `Kubernetes ${input.cluster.kubernetesVersion} is older than Flux ${FLUX_VERSION} supports (Kubernetes ${FLUX_KUBERNETES_MIN} or newer)`, {
-      hint: `set kubernetesVersion to ${FLUX_KUBERNETES_MIN} or newer, or deliver this environment with gitops: argocd`,
-    });
-};
-
-export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, fluxKubernetes, instanceTypes, cidrs, nodeAddresses, iam, addons];
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons];
 
 /**
  * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a

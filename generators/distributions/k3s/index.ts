@@ -7,6 +7,7 @@ import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
 import { checkRenderedK3s } from './check.js';
 import { k3sSections } from './readme.js';
+import { configTargetNames, K3S_RULES, k3sDatastore, k3sVersionKey } from './rules.js';
 import { renderK3s } from './render.js';
 
 // Members that read other modules' values are functions or getters (see ../talos/index.ts).
@@ -14,6 +15,15 @@ export const k3s: Distribution = {
   name: 'k3s',
   title: 'K3s',
   clusterReady: 'K3s servers up',
+  datastores: ['kine-postgres', 'kine-sqlite'],
+  rules: {
+    datastore: (ctx, report) => k3sDatastore(ctx, report),
+    versions: (ctx, report) => k3sVersionKey(ctx, report),
+    get cluster() {
+      return K3S_RULES;
+    },
+    names: (ctx, report) => configTargetNames(ctx, report),
+  },
   render: (m) => renderK3s(m),
   readme: {
     sections: (m) => k3sSections(m),

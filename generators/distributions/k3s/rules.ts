@@ -9,7 +9,7 @@ import { minorOf } from '../../model/build.js';
 import type { K3sArgs } from '../../model/types.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
-import type { Reporter, Rule, RuleContext } from '../../validate/rules.js';
+import { reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
 
 /** K3s minors whose flag tables ./flags.ts holds (their releases: ./releases.ts). */
 export const K3S_SUPPORTED_MINORS: readonly string[] = Object.keys(K3S_RELEASES);
@@ -79,3 +79,35 @@ const k3sVersions: Rule = ({ input }, report) => {
 };
 
 export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsOnTalos, k3sVersions];
+
+/** The k3s target runs Kine, not etcd. */
+export const k3sDatastore: Rule = ({ input }, report) => {
+  const c = input.cluster;
+  if (c.distribution === 'k3s' && c.datastore.type === 'etcd')
+    report('k3s-datastore', ['cluster', 'datastore', 'type'], 'the k3s target is for Kine: choose kine-postgres or kine-sqlite', { hint: 'for etcd, use distribution: talos (Talos-managed etcd with S3 snapshots)' });
+};
+
+/** k3sVersion: required, and the Kubernetes version it ships; only on K3s. */
+export const k3sVersionKey: Rule = (ctx, report) => {
+  const c = ctx.input.cluster;
+  if (c.distribution !== 'k3s') {
+    if (c.k3sVersion !== undefined) reportForeignSetting(ctx, report, 'k3sVersion', { message: 'k3sVersion is only used by distribution k3s' });
+    return;
+  }
+  if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true });
+  else if (c.k3sVersion.slice(1).split('+')[0] !== c.kubernetesVersion)
+    report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} ships Kubernetes ${c.k3sVersion.slice(1).split('+')[0]}, not kubernetesVersion ${c.kubernetesVersion}`, { hint: 'a K3s release pins its Kubernetes version; make them agree' });
+};
+
+/** File names in k3s/ next to the per-node configs (k3s/<node or auto-scaled pool>.yaml). */
+export const K3S_RESERVED_TARGETS: readonly string[] = ['litestream'];
+
+export const configTargetNames: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'k3s') return;
+  input.nodePools.forEach((p, i) => {
+    const targets = p.count !== undefined ? [{ name: p.name, at: ['nodePools', i, 'name'] }] : (p.nodes ?? []).map((n, j) => ({ name: n.name, at: ['nodePools', i, 'nodes', j, 'name'] }));
+    for (const t of targets)
+      if (K3S_RESERVED_TARGETS.includes(t.name))
+        report('config-target-name', t.at, `'${t.name}' would name the config k3s/${t.name}.yaml, which is the Litestream config of kine-sqlite`, { hint: `reserved under k3s/: ${K3S_RESERVED_TARGETS.join(', ')}; rename the ${p.count !== undefined ? 'pool' : 'node'}` });
+  });
+};

@@ -8,6 +8,7 @@ import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
 import { checkRenderedRke2 } from './check.js';
 import { rke2Sections } from './readme.js';
+import { RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
 import { renderRke2 } from './render.js';
 
 function datastore(m: EnvironmentModel): string {
@@ -21,6 +22,14 @@ export const rke2: Distribution = {
   name: 'rke2',
   title: 'RKE2',
   clusterReady: 'RKE2 servers up',
+  datastores: ['etcd', 'kine-postgres'],
+  rules: {
+    versions: (ctx, report) => rke2VersionKey(ctx, report),
+    get cluster() {
+      return RKE2_RULES;
+    },
+    foreignSetting: (key) => rke2ForeignSetting(key),
+  },
   render: (m) => renderRke2(m),
   readme: {
     sections: (m) => rke2Sections(m),

@@ -10,7 +10,7 @@ import { minorOf } from '../../model/build.js';
 import type { K3sArgs } from '../../model/types.js';
 import type { NodeRole } from '../rancher/config.js';
 import { checkRke2Flag, RKE2_CLUSTER_WIDE_KEYS, RKE2_MANAGED_KEYS } from './flags.js';
-import type { Reporter, Rule } from '../../validate/rules.js';
+import { inheritedHint, reportForeignSetting, type Reporter, type Rule } from '../../validate/rules.js';
 
 /**
  * RKE2 releases the generator renders for (rancher/rke2 release tags, no release candidates), per
@@ -104,3 +104,12 @@ const rke2Datastore: Rule = ({ input }, report) => {
 };
 
 export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2SettingsElsewhere, rke2Version, rke2Datastore];
+
+/** rke2Version in another distribution's environment (rke2Version itself: rke2Version above). */
+export const rke2VersionKey: Rule = (ctx, report) => {
+  const c = ctx.input.cluster;
+  if (c.distribution !== 'rke2' && c.rke2Version !== undefined) reportForeignSetting(ctx, report, 'rke2Version', { message: 'rke2Version is only used by distribution rke2' });
+};
+
+/** How an RKE2 environment words another distribution's setting. */
+export const rke2ForeignSetting = (key: string): { message: string; hint: string } => ({ message: `${key} is not used by distribution rke2`, hint: inheritedHint(key) });

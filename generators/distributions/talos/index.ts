@@ -5,6 +5,8 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Distribution } from '../types.js';
 import { talosChecker, talosNodeConfig, talosServiceAccountErrors } from './checks.js';
+import { TALOS_PATCH_RULES } from './rules-patches.js';
+import { networkPolicyEnforcement, TALOS_RULES, talosDatastore, talosIdentifiers, talosVersions } from './rules.js';
 import { talosSections } from './readme.js';
 import { flannelNetworkPolicyEnforcer } from './release.js';
 import { renderTalos } from './render.js';
@@ -21,6 +23,16 @@ export const talos: Distribution = {
   name: 'talos',
   title: 'Talos',
   clusterReady: 'Talos bootstrapped',
+  datastores: ['etcd'],
+  rules: {
+    datastore: (ctx, report) => talosDatastore(ctx, report),
+    versions: (ctx, report) => talosVersions(ctx, report),
+    get cluster() {
+      return [...TALOS_RULES, ...TALOS_PATCH_RULES];
+    },
+    network: (ctx, report) => networkPolicyEnforcement(ctx, report),
+    identifiers: (input) => talosIdentifiers(input),
+  },
   render: (m) => renderTalos(m),
   readme: {
     sections: (m, ctx) => talosSections(m, ctx),

@@ -1,8 +1,88 @@
 /** Environment rules for Talos settings that the environment schema cannot express. */
 import type { DocPath } from '../../lib/paths.js';
 import { parseInstanceType } from '../../model/aws.js';
-import { APISERVER_DENIED_ARGS, KUBELET_DENIED_ARGS } from './release.js';
-import type { Rule } from '../../validate/rules.js';
+import { minorOf } from '../../model/build.js';
+import { DEFAULTS } from '../../model/defaults.js';
+import type { EnvironmentInput } from '../../model/input.js';
+import { kmsKeyCheck, type IdentifierCheck } from '../../validate/rules-aws.js';
+import { inheritedHint, minorNumber, reportForeignSetting, type Rule } from '../../validate/rules.js';
+import { APISERVER_DENIED_ARGS, FLANNEL_NETWORK_POLICIES_SINCE, flannelNetworkPolicyEnforcer, KUBELET_DENIED_ARGS, KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from './release.js';
+
+/** Kubernetes minors each Talos minor supports (Talos support matrix). */
+export const TALOS_KUBERNETES_SUPPORT: Record<string, { min: string; max: string }> = Object.fromEntries(
+  Object.values(TALOS_RELEASES).map((r) => [r.minor, r.kubernetes]),
+);
+
+/** Talos runs etcd only. */
+export const talosDatastore: Rule = ({ input }, report) => {
+  const c = input.cluster;
+  if (c.distribution === 'talos' && c.datastore.type !== 'etcd')
+    report('kine-on-talos', ['cluster', 'datastore', 'type'], `${c.datastore.type} is not possible on Talos`, {
+      hint: 'Talos always runs etcd and hard-codes kube-apiserver --etcd-servers (it refuses overriding etcd-servers in cluster.apiServer.extraArgs); use datastore type etcd with backup to S3, or distribution: k3s, which embeds Kine',
+    });
+};
+
+/** talosVersion: a listed release, supporting the environment's Kubernetes; Talos settings only on Talos. */
+export const talosVersions: Rule = (ctx, report) => {
+  const c = ctx.input.cluster;
+  if (c.distribution !== 'talos') {
+    if (c.talosVersion !== undefined) reportForeignSetting(ctx, report, 'talosVersion', { message: 'talosVersion is only used by distribution talos', hint: inheritedHint('talosVersion') });
+    if (c.talos !== undefined) reportForeignSetting(ctx, report, 'talos', { message: 'talos settings are only used by distribution talos', hint: inheritedHint('talos') });
+    return;
+  }
+  if (!c.talosVersion) {
+    report('talos-version', ['cluster'], 'distribution talos needs talosVersion (e.g. v1.13.9)', { key: true });
+  } else {
+    const minor = minorOf(c.talosVersion);
+    const range = TALOS_KUBERNETES_SUPPORT[minor];
+    if (!range) {
+      report('talos-version', ['cluster', 'talosVersion'], `Talos ${minor} is not supported by this generator`, { hint: `supported: ${Object.keys(TALOS_KUBERNETES_SUPPORT).map((v) => `v${v}.x`).join(', ')}` });
+    } else {
+      const release = TALOS_RELEASES[minor as TalosMinor];
+      const patch = Number(c.talosVersion.split('.')[2]);
+      if (patch > release.newestPatch) {
+        const newest = `v${minor}.${release.newestPatch}`;
+        report('talos-release', ['cluster', 'talosVersion'], `Talos ${c.talosVersion} is not a release this generator lists (the newest listed v${minor} release is ${newest})`, {
+          hint: `did you mean ${newest}? newer releases are added to generators/distributions/talos/release.ts`,
+        });
+      }
+      const k = minorNumber(c.kubernetesVersion);
+      if (k < minorNumber(range.min) || k > minorNumber(range.max))
+        report('talos-kubernetes-compat', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not supported by Talos ${c.talosVersion}`, { hint: `Talos ${minor} supports Kubernetes ${range.min} to ${range.max}` });
+      const newestK8s = KUBERNETES_NEWEST_PATCH[minorOf(c.kubernetesVersion)];
+      if (newestK8s !== undefined && Number(c.kubernetesVersion.split('.')[2]) > newestK8s) {
+        const newest = `${minorOf(c.kubernetesVersion)}.${newestK8s}`;
+        report('kubernetes-release', ['cluster', 'kubernetesVersion'], `Kubernetes ${c.kubernetesVersion} is not a release this generator lists (the newest listed ${minorOf(c.kubernetesVersion)} patch is ${newest})`, {
+          hint: `did you mean ${newest}? newer patches are added to generators/distributions/talos/release.ts`,
+        });
+      }
+    }
+  }
+};
+
+/** Workloads rely on NetworkPolicies (default-deny per namespace): refused where the Talos minor's flannel cannot enforce them. */
+export const networkPolicyEnforcement: Rule = ({ input }, report) => {
+  const c = input.cluster;
+  const workloads = input.workloads ?? [];
+  if (c.distribution !== 'talos' || !c.talosVersion || workloads.length === 0) return;
+  const minor = minorOf(c.talosVersion);
+  if (!(minor in TALOS_RELEASES)) return; // talos-version reports it
+  const cni = c.network.cni ?? DEFAULTS.cni;
+  if (cni === 'cilium' || flannelNetworkPolicyEnforcer(minor) !== undefined) return;
+  const at: DocPath = c.network.cni !== undefined ? ['cluster', 'network', 'cni'] : ['cluster', 'talosVersion'];
+  const n = workloads.length;
+  report(
+    'network-policy-enforcement',
+    at,
+    `Talos ${c.talosVersion} with ${cni} cannot enforce NetworkPolicies, but ${n === 1 ? '1 workload relies' : `${n} workloads rely`} on them (default-deny per namespace): all traffic would be allowed`,
+    { hint: `set cluster.network.cni: cilium, or pin Talos ≥ v${FLANNEL_NETWORK_POLICIES_SINCE} (flannel with kube-network-policies)` },
+  );
+};
+
+/** The KMS key of the secrets bundle's SecureString (checked by the AWS identifier rule). */
+export const talosIdentifiers = (input: EnvironmentInput): { rule: string; path: DocPath; value: unknown; check: IdentifierCheck }[] => [
+  { rule: 'kms-key', path: ['cluster', 'talos', 'secretsBundle', 'kmsKeyId'], value: input.cluster.talos?.secretsBundle?.kmsKeyId, check: kmsKeyCheck(false) },
+];
 
 /** NVIDIA GPUs older than Turing (Volta: p3, p3dn) are not supported by the open GPU kernel modules. */
 const PRE_TURING_FAMILIES = ['p3', 'p3dn'];

@@ -7,6 +7,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
 import { argoCdSections } from './readme.js';
 import { renderArgoCdTree } from './render.js';
+import { FLEET_RULES } from './rules.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -18,6 +19,11 @@ export const argocd: Engine = {
   readmeText: { workloadDelivery: 'Argo CD Application', addon: 'an Argo CD add-on' },
   get bootstrapScript() {
     return BOOTSTRAP_PATH;
+  },
+  rules: {
+    get fleet() {
+      return FLEET_RULES;
+    },
   },
   checks: {
     get files() {

@@ -8,6 +8,7 @@ import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
 import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
+import { fluxKubernetes } from './rules.js';
 
 // Members that read other modules' values are functions or getters (see ../argocd/index.ts).
 export const flux: Engine = {
@@ -19,6 +20,7 @@ export const flux: Engine = {
   get bootstrapScript() {
     return FLUX_BOOTSTRAP_PATH;
   },
+  rules: { versions: (ctx, report) => fluxKubernetes(ctx, report) },
   checks: {
     get tree() {
       return [fluxPolicies];
