@@ -41,11 +41,20 @@ export function inputsHash(root = ROOT) {
 }
 
 /**
- * What the standalone validator is generated from. Its file name is a hash of the schema, the options
- * and ajv's version (generators/validate/schema.ts), checked at run time, so skipping the step when
- * these did not change can at worst cost a compilation at run time, never a wrong validator.
+ * What the standalone validator is generated from: the schema's composition (generators/schema/) and
+ * the fragments and registry entries of the distributions and engines, the committed composition, the
+ * options and ajv. Its file name is a hash of the composed schema, the options and ajv's version
+ * (generators/validate/schema.ts), checked at run time, so skipping the step when these did not change
+ * can at worst cost a compilation at run time, never a wrong validator.
  */
-const AJV_INPUTS = ['schemas/environment.schema.json', 'generators/validate/schema.ts', 'generators/build/precompile.ts', 'package-lock.json'];
+const ajvInputs = (root) => [
+  'schemas/environment.schema.json',
+  ...listFiles(root, 'generators/schema'),
+  ...['distributions', 'engines'].flatMap((kind) => listFiles(root, join('generators', kind)).filter((f) => /(^|\/)(schema|index|registry)\.ts$/.test(f))),
+  'generators/validate/schema.ts',
+  'generators/build/precompile.ts',
+  'package-lock.json',
+];
 
 function hashFiles(root, files) {
   const h = createHash('sha256');
@@ -125,11 +134,11 @@ export function mainGuardConflicts(metafile, root = ROOT) {
 export async function build(root = ROOT, { log = (line) => process.stderr.write(line + '\n') } = {}) {
   const started = performance.now();
   const inputs = inputsHash(root);
-  const ajvInputs = hashFiles(root, AJV_INPUTS);
+  const ajvHash = hashFiles(root, ajvInputs(root));
   const out = join(root, BUILD_DIR);
   const ajvDir = join(out, 'ajv');
   const previous = readStamp(out);
-  const precompile = previous?.ajvInputs !== ajvInputs || !existsSync(ajvDir) || !readdirSync(ajvDir).some((f) => f.endsWith('.cjs'));
+  const precompile = previous?.ajvInputs !== ajvHash || !existsSync(ajvDir) || !readdirSync(ajvDir).some((f) => f.endsWith('.cjs'));
   const scratch = join(out, `.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(scratch, { recursive: true });
   try {
@@ -168,7 +177,7 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
     }
     // Bundles of commands that no longer exist go.
     for (const f of readdirSync(out)) if (/\.js(\.map)?$/.test(f) && !produced.has(f)) rmSync(join(out, f), { force: true });
-    writeFileSync(join(out, `${STAMP}.${process.pid}`), JSON.stringify({ inputs, ajvInputs, esbuild: esbuild.version }) + '\n');
+    writeFileSync(join(out, `${STAMP}.${process.pid}`), JSON.stringify({ inputs, ajvInputs: ajvHash, esbuild: esbuild.version }) + '\n');
     renameSync(join(out, `${STAMP}.${process.pid}`), join(out, STAMP));
     log(`build: ${names.length} commands bundled into ${BUILD_DIR}/ (${((performance.now() - started) / 1000).toFixed(2)} s)`);
   } finally {

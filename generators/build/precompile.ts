@@ -1,14 +1,16 @@
 /**
  * Build step (generators/build/build.mjs bundles and runs this): the environment schema's ajv
  * validator as standalone code in `dir`, named by precompiledName(), so the commands load it instead
- * of compiling the schema at every start. Older validators in `dir` are removed.
+ * of compiling the schema at every start. Older validators in `dir` are removed. The schema is the
+ * composition of the built-in distributions and engines (generators/schema/compose.ts).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENVIRONMENT_SCHEMA_PATH, environmentValidatorCode, precompiledName } from '../validate/schema.js';
+import { environmentSchemaText } from '../schema/compose.js';
+import { environmentValidatorCode, precompiledName } from '../validate/schema.js';
 
 export function writePrecompiled(dir: string): string {
-  const text = readFileSync(ENVIRONMENT_SCHEMA_PATH, 'utf8');
+  const text = environmentSchemaText();
   const name = precompiledName(text);
   mkdirSync(dir, { recursive: true });
   const existing = readdirSync(dir);

@@ -10,6 +10,7 @@ import type { RenderedFile } from '../render/types.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import type { IdentifierCheck } from '../validate/rules-aws.js';
 import type { Rule } from '../validate/rules.js';
+import type { JsonSchema } from '../schema/compose.js';
 import type { SchemaError } from '../validate/k8s-models.js';
 import type { NodeConfig } from '../validate/rendered/gpu.js';
 import type { FileChecker } from '../validate/rendered/registry.js';
@@ -35,6 +36,25 @@ export interface DistributionRules {
   identifiers?(input: EnvironmentInput): { rule: string; path: DocPath; value: unknown; check: IdentifierCheck }[];
   /** How its environments word another distribution's setting (default: the owner says where it belongs). */
   foreignSetting?(key: string): { message: string; hint?: string };
+}
+
+/** Its fragment of the environment schema (generators/schema/compose.ts places each part). */
+export interface DistributionSchema {
+  /** Its phrase in the description of `cluster.distribution`, e.g. "talos (the architecture decision)". */
+  summary: string;
+  /** `cluster` properties right after `distribution`: its release. */
+  release: Record<string, JsonSchema>;
+  /** `cluster` properties after the core's: its settings. */
+  cluster: Record<string, JsonSchema>;
+  /** `nodePools[]` properties after the core's: its pool settings. */
+  pool: Record<string, JsonSchema>;
+  /** Definitions its parts refer to (`#/$defs/<name>`); two fragments may share one, identical. */
+  defs?: Record<string, JsonSchema>;
+  /**
+   * What it says about the datastore settings every distribution shares, appended to their
+   * descriptions: `type.<type>` qualifies a type it runs, `backup`, `backup.<key>` a setting.
+   */
+  datastoreNotes?: Record<string, string>;
 }
 
 /** What the core README sections (overview, EC2, workloads) say about the distribution. */
@@ -91,6 +111,7 @@ export interface Distribution {
   readonly title: string;
   /** How a runbook says the cluster is up for its GitOps engine, e.g. "Talos bootstrapped". */
   readonly clusterReady: string;
+  readonly schema: DistributionSchema;
   /** The datastore types it runs (`cluster.datastore.type`). */
   readonly datastores: readonly string[];
   readonly rules: DistributionRules;

@@ -6,6 +6,12 @@ import { argocd } from './argocd/index.js';
 import { flux } from './flux/index.js';
 import type { Engine } from './types.js';
 
+/**
+ * The environment key of the sync policy every engine follows (automated, prune, selfHeal) and of hub
+ * mode (manages). It is named after the first engine and keeps that name: environment files stay valid.
+ */
+export const SYNC_POLICY_KEY = 'argocd';
+
 /** Engines registered at run time (tests: a toy from test/fixtures/toy/). */
 const registered: Engine[] = [];
 

@@ -5,6 +5,7 @@
 import type { EnvironmentModel } from '../model/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
+import type { JsonSchema } from '../schema/compose.js';
 import type { SchemaError } from '../validate/k8s-models.js';
 import type { FileChecker, TreeChecker } from '../validate/rendered/registry.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
@@ -36,6 +37,16 @@ export interface EngineReadme {
   addon: string;
 }
 
+/** Its fragment of the environment schema (generators/schema/compose.ts places each part). */
+export interface EngineSchema {
+  /** Its phrase in the description of `gitops`, e.g. "argocd: Applications under apps/ and argocd/". */
+  summary: string;
+  /** Properties it adds to the sync policy section (after the core's). */
+  sync?: Record<string, JsonSchema>;
+  /** What it says about the sync policy (appended to its description). */
+  syncNote?: string;
+}
+
 /** Its environment rules, at fixed places among the core rules (see DistributionRules); they run for every environment. */
 export interface EngineRules {
   /** After the distributions' version rules. */
@@ -56,6 +67,7 @@ export interface Engine {
   readonly readmeText: EngineReadme;
   /** Env-relative path of the script that bootstraps the engine on a fresh cluster. */
   readonly bootstrapScript: string;
+  readonly schema: EngineSchema;
   readonly rules: EngineRules;
   readonly checks: EngineChecks;
 }

@@ -1,15 +1,17 @@
 /**
- * JSON Schema layer: the resolved environment against schemas/environment.schema.json (draft
- * 2020-12), every error at once, each turned into a positioned diagnostic with a hint.
+ * JSON Schema layer: the resolved environment against the environment schema (draft 2020-12; composed
+ * from the registered distributions and engines, generators/schema/compose.ts, and committed as
+ * schemas/environment.schema.json), every error at once, each turned into a positioned diagnostic with a hint.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { fromPointer, getAt } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
+import { environmentSchemaText } from '../schema/compose.js';
 import type { Diagnostic } from './diagnostics.js';
 import { BUILD_DIR, PROJECT_ROOT, projectUrl } from '../lib/project-root.js';
 
@@ -63,16 +65,20 @@ export function loadPrecompiledValidator(file: string): ValidateFunction {
   return m.default ?? m;
 }
 
-let compiled: ValidateFunction | undefined;
+let compiled: { text: string; validate: ValidateFunction } | undefined;
 
-/** The environment schema's validator: the build's standalone code when it matches the schema, else compiled now. */
+/**
+ * The environment schema's validator: the build's standalone code when it was built from this
+ * schema (the registered distributions and engines compose it; a registry that differs from the
+ * build's gets another name), else compiled now.
+ */
 export function environmentValidator(): ValidateFunction {
-  if (!compiled) {
-    const text = readFileSync(ENVIRONMENT_SCHEMA_PATH, 'utf8');
+  const text = environmentSchemaText();
+  if (compiled?.text !== text) {
     const file = join(PRECOMPILED_DIR, precompiledName(text));
-    compiled = existsSync(file) ? loadPrecompiledValidator(file) : compileEnvironmentValidator(text).validate;
+    compiled = { text, validate: existsSync(file) ? loadPrecompiledValidator(file) : compileEnvironmentValidator(text).validate };
   }
-  return compiled;
+  return compiled.validate;
 }
 
 function describe(value: unknown): string {

@@ -5,6 +5,7 @@
 import { nodeConfigOf } from '../rancher/check.js';
 import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
+import { K3S_SCHEMA } from './schema.js';
 import { checkRenderedK3s } from './check.js';
 import { k3sSections } from './readme.js';
 import { configTargetNames, K3S_RULES, k3sDatastore, k3sVersionKey } from './rules.js';
@@ -15,6 +16,9 @@ export const k3s: Distribution = {
   name: 'k3s',
   title: 'K3s',
   clusterReady: 'K3s servers up',
+  get schema() {
+    return K3S_SCHEMA;
+  },
   datastores: ['kine-postgres', 'kine-sqlite'],
   rules: {
     datastore: (ctx, report) => k3sDatastore(ctx, report),

@@ -6,6 +6,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { nodeConfigOf } from '../rancher/check.js';
 import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
+import { RKE2_SCHEMA } from './schema.js';
 import { checkRenderedRke2 } from './check.js';
 import { rke2Sections } from './readme.js';
 import { RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
@@ -22,6 +23,9 @@ export const rke2: Distribution = {
   name: 'rke2',
   title: 'RKE2',
   clusterReady: 'RKE2 servers up',
+  get schema() {
+    return RKE2_SCHEMA;
+  },
   datastores: ['etcd', 'kine-postgres'],
   rules: {
     versions: (ctx, report) => rke2VersionKey(ctx, report),

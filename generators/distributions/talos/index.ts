@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Distribution } from '../types.js';
+import { TALOS_SCHEMA } from './schema.js';
 import { talosChecker, talosNodeConfig, talosServiceAccountErrors } from './checks.js';
 import { TALOS_PATCH_RULES } from './rules-patches.js';
 import { networkPolicyEnforcement, TALOS_RULES, talosDatastore, talosIdentifiers, talosVersions } from './rules.js';
@@ -23,6 +24,9 @@ export const talos: Distribution = {
   name: 'talos',
   title: 'Talos',
   clusterReady: 'Talos bootstrapped',
+  get schema() {
+    return TALOS_SCHEMA;
+  },
   datastores: ['etcd'],
   rules: {
     datastore: (ctx, report) => talosDatastore(ctx, report),

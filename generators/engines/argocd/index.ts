@@ -3,6 +3,7 @@
  * bootstrap, hub mode, its README sections and tree checks. The one object the registry lists.
  */
 import type { Engine } from '../types.js';
+import { ARGOCD_SCHEMA } from './schema.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
 import { argoCdSections } from './readme.js';
@@ -19,6 +20,9 @@ export const argocd: Engine = {
   readmeText: { workloadDelivery: 'Argo CD Application', addon: 'an Argo CD add-on' },
   get bootstrapScript() {
     return BOOTSTRAP_PATH;
+  },
+  get schema() {
+    return ARGOCD_SCHEMA;
   },
   rules: {
     get fleet() {

@@ -4,6 +4,7 @@
  * object the registry lists.
  */
 import type { Engine } from '../types.js';
+import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
 import { fluxSections } from './readme.js';
@@ -19,6 +20,9 @@ export const flux: Engine = {
   readmeText: { workloadDelivery: 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)', addon: 'a Flux add-on' },
   get bootstrapScript() {
     return FLUX_BOOTSTRAP_PATH;
+  },
+  get schema() {
+    return FLUX_SCHEMA;
   },
   rules: { versions: (ctx, report) => fluxKubernetes(ctx, report) },
   checks: {

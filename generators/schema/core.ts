@@ -1,0 +1,1057 @@
+/**
+ * The core of the environment schema: what every environment has, whatever its distribution and engine.
+ * ./compose.ts adds their fragments (placeholders: the empty enums and descriptions, `$syncPolicy`).
+ */
+import type { JsonSchema } from './compose.js';
+
+export const CORE_SCHEMA: JsonSchema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://opendev.dev/odp-gitops/schemas/environment.schema.json",
+  "title": "odp-gitops environment",
+  "description": "One environment of the OpenDev Platform. Files whose name starts with '_' are shared bases: other environments `extends` them (maps merge deeply, lists replace). The resolved (merged) document is what this schema validates.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "name",
+    "aws",
+    "cluster",
+    "nodePools",
+    "git"
+  ],
+  "properties": {
+    "name": {
+      "description": "Environment name; equals the file name (prod.yaml → prod). Used in paths and resource names.",
+      "$ref": "#/$defs/dnsLabel"
+    },
+    "extends": {
+      "description": "Name of a shared base in environments/ (without .yaml), e.g. _base.",
+      "type": "string",
+      "pattern": "^_[a-z0-9][a-z0-9-]*$"
+    },
+    "description": {
+      "type": "string"
+    },
+    "acknowledge": {
+      "description": "Warnings seen and accepted, so CI logs show only new ones. Each entry silences the warning of `rule` at the document path `path` (as printed: `path: warning: … [rule]`); an entry that matches no warning of the run is an error, so stale entries surface. Errors cannot be acknowledged.",
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "rule",
+          "path",
+          "reason"
+        ],
+        "properties": {
+          "rule": {
+            "description": "The rule id printed after the warning, e.g. addon-values-unchecked.",
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9.-]*$"
+          },
+          "path": {
+            "description": "The document path printed in the warning, e.g. addons.reloader.values.",
+            "type": "string",
+            "minLength": 1
+          },
+          "reason": {
+            "description": "Why the warning is accepted, for the reviewer.",
+            "type": "string",
+            "minLength": 1
+          }
+        }
+      }
+    },
+    "git": {
+      "description": "Where the GitOps engine reads this repository.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "repoURL",
+        "targetRevision"
+      ],
+      "properties": {
+        "repoURL": {
+          "type": "string",
+          "pattern": "^(https://|ssh://|git@)\\S+$"
+        },
+        "targetRevision": {
+          "type": "string",
+          "minLength": 1
+        }
+      }
+    },
+    "aws": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "region",
+        "accountId",
+        "vpc"
+      ],
+      "properties": {
+        "region": {
+          "type": "string",
+          "pattern": "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"
+        },
+        "accountId": {
+          "type": "string",
+          "pattern": "^[0-9]{12}$",
+          "description": "12-digit AWS account id, quoted (e.g. \"123456789012\")"
+        },
+        "vpc": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "id",
+            "cidr",
+            "subnets"
+          ],
+          "properties": {
+            "id": {
+              "$ref": "#/$defs/stringOrSsm",
+              "description": "VPC id (vpc-…)."
+            },
+            "cidr": {
+              "$ref": "#/$defs/cidr"
+            },
+            "subnets": {
+              "type": "array",
+              "minItems": 1,
+              "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "name",
+                  "cidr",
+                  "zone"
+                ],
+                "properties": {
+                  "name": {
+                    "$ref": "#/$defs/dnsLabel"
+                  },
+                  "id": {
+                    "$ref": "#/$defs/stringOrSsm"
+                  },
+                  "cidr": {
+                    "$ref": "#/$defs/cidr"
+                  },
+                  "zone": {
+                    "type": "string",
+                    "pattern": "^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
+                  },
+                  "public": {
+                    "type": "boolean",
+                    "description": "A public subnet (its route table routes 0.0.0.0/0 to an internet gateway): internet-facing ALBs are placed in the public subnets, internal ALBs in the private ones (default false: private). An ALB needs subnets of its tier in at least two Availability Zones."
+                  }
+                }
+              }
+            }
+          }
+        },
+        "iam": {
+          "description": "How pods get AWS credentials: EC2 instance profiles (default) or IRSA.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "mode": {
+              "enum": [
+                "instance-profile",
+                "irsa"
+              ]
+            },
+            "issuerURL": {
+              "$ref": "#/$defs/stringOrSsm",
+              "description": "IRSA: public OIDC issuer URL (S3 bucket or CloudFront) serving the service-account discovery documents."
+            }
+          }
+        }
+      }
+    },
+    "cluster": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "name",
+        "distribution",
+        "kubernetesVersion",
+        "endpoint",
+        "datastore",
+        "network"
+      ],
+      "properties": {
+        "name": {
+          "$ref": "#/$defs/dnsLabel"
+        },
+        "distribution": {
+          "enum": [],
+          "description": ""
+        },
+        "kubernetesVersion": {
+          "type": "string",
+          "pattern": "^1\\.[0-9]+\\.[0-9]+$",
+          "description": "Exact Kubernetes version without v, e.g. 1.35.2."
+        },
+        "endpoint": {
+          "description": "Kubernetes API endpoint (a DNS name on an internal NLB, or the control-plane address). A string, or { ssm: /name }.",
+          "$ref": "#/$defs/endpointOrSsm"
+        },
+        "extraSANs": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/stringOrSsm",
+            "description": "Extra API server certificate SAN (DNS name or IP), or { ssm: /name }."
+          },
+          "uniqueItems": true
+        },
+        "datastore": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "type"
+          ],
+          "properties": {
+            "type": {
+              "enum": [],
+              "description": "The datastore the cluster state lives in; what each distribution runs:"
+            },
+            "backup": {
+              "description": "etcd snapshots to S3.",
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "bucket"
+              ],
+              "properties": {
+                "bucket": {
+                  "$ref": "#/$defs/stringOrSsm"
+                },
+                "prefix": {
+                  "type": "string"
+                },
+                "schedule": {
+                  "$ref": "#/$defs/cron"
+                },
+                "kmsKeyId": {
+                  "$ref": "#/$defs/stringOrSsm",
+                  "description": "KMS key for S3 server-side encryption (default: the bucket's)."
+                },
+                "ageRecipientPublicKey": {
+                  "$ref": "#/$defs/stringOrSsm",
+                  "description": "age public key the snapshot is encrypted to before upload (the private key never enters the cluster)."
+                },
+                "retention": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 1000,
+                  "description": "Snapshots kept locally and in S3 (default 5)."
+                }
+              }
+            },
+            "postgres": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "host",
+                "database",
+                "user",
+                "password"
+              ],
+              "properties": {
+                "host": {
+                  "$ref": "#/$defs/stringOrSsm"
+                },
+                "port": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 65535
+                },
+                "database": {
+                  "type": "string",
+                  "pattern": "^[a-z_][a-z0-9_]*$"
+                },
+                "user": {
+                  "type": "string",
+                  "pattern": "^[a-z_][a-z0-9_]*$"
+                },
+                "password": {
+                  "$ref": "#/$defs/secretRef"
+                },
+                "caBundlePath": {
+                  "type": "string",
+                  "pattern": "^/"
+                }
+              }
+            },
+            "litestream": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "bucket"
+              ],
+              "properties": {
+                "bucket": {
+                  "$ref": "#/$defs/stringOrSsm"
+                },
+                "prefix": {
+                  "type": "string"
+                },
+                "version": {
+                  "type": "string",
+                  "pattern": "^v[0-9]+\\.[0-9]+\\.[0-9]+$"
+                }
+              }
+            }
+          }
+        },
+        "network": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "podCIDR",
+            "serviceCIDR"
+          ],
+          "properties": {
+            "podCIDR": {
+              "$ref": "#/$defs/cidr"
+            },
+            "serviceCIDR": {
+              "$ref": "#/$defs/cidr"
+            },
+            "cni": {
+              "enum": [
+                "flannel",
+                "cilium"
+              ]
+            },
+            "dnsDomain": {
+              "type": "string",
+              "pattern": "^[a-z0-9.-]+$"
+            }
+          }
+        },
+        "plannedPods": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Pods the environment must hold; the pod slots (nodes × (maxPods − DaemonSet pods)) of the pools workloads can land on are checked against it (a warning). Default 300."
+        }
+      }
+    },
+    "gitops": {
+      "description": "",
+      "enum": []
+    },
+    "$syncPolicy": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "Sync policy, for every engine.",
+      "properties": {
+        "automated": {
+          "type": "boolean",
+          "description": "Automated sync (default true). Set false for manual syncs (e.g. prod)."
+        },
+        "prune": {
+          "type": "boolean"
+        },
+        "selfHeal": {
+          "type": "boolean"
+        }
+      }
+    },
+    "nodePools": {
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "$ref": "#/$defs/nodePool"
+      }
+    },
+    "addons": {
+      "description": "Platform add-ons by name. Catalog add-ons take enabled/values; any other name is a third-party chart and needs `chart`.",
+      "type": "object",
+      "propertyNames": {
+        "$ref": "#/$defs/dnsLabel"
+      },
+      "additionalProperties": {
+        "$ref": "#/$defs/addon"
+      }
+    },
+    "workloads": {
+      "type": "array",
+      "items": {
+        "$ref": "#/$defs/workload"
+      }
+    }
+  },
+  "$defs": {
+    "dnsLabel": {
+      "type": "string",
+      "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+    },
+    "cidr": {
+      "type": "string",
+      "pattern": "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+    },
+    "ipv4": {
+      "type": "string",
+      "pattern": "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$"
+    },
+    "cron": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Cron schedule as Kubernetes CronJobs take it (robfig/cron standard parser): five fields minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), each a list of *, N, N-M with optional /step; or @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly. No seconds field, no TZ= prefix. Checked by the rule cron-schedule."
+    },
+    "stringMap": {
+      "type": "object",
+      "additionalProperties": {
+        "type": "string"
+      }
+    },
+    "ssmRef": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "ssm"
+      ],
+      "properties": {
+        "ssm": {
+          "type": "string",
+          "pattern": "^/[A-Za-z0-9_./-]+$",
+          "description": "Name of a non-secret SSM String (or StringList) parameter, resolved at synth from environments/<env>.ssm.lock.json (refresh it with npm run synth -- --env <env> --refresh-ssm). A SecureString is refused: use { secret: … }."
+        }
+      }
+    },
+    "stringOrSsm": {
+      "if": {
+        "type": "object"
+      },
+      "then": {
+        "$ref": "#/$defs/ssmRef"
+      },
+      "else": {
+        "type": "string",
+        "minLength": 1
+      }
+    },
+    "secretRef": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "secret"
+      ],
+      "properties": {
+        "secret": {
+          "type": "string",
+          "pattern": "^/[A-Za-z0-9_./-]+$",
+          "description": "Name of an SSM SecureString. Never read at synth: rendered as an ExternalSecret or a reference."
+        }
+      }
+    },
+    "taint": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "key",
+        "effect"
+      ],
+      "properties": {
+        "key": {
+          "type": "string",
+          "pattern": "^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"
+        },
+        "value": {
+          "type": "string"
+        },
+        "effect": {
+          "enum": [
+            "NoSchedule",
+            "PreferNoSchedule",
+            "NoExecute"
+          ]
+        }
+      }
+    },
+    "nodePool": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "name",
+        "role",
+        "arch",
+        "instanceType"
+      ],
+      "properties": {
+        "name": {
+          "$ref": "#/$defs/dnsLabel"
+        },
+        "role": {
+          "enum": [
+            "controlplane",
+            "worker"
+          ]
+        },
+        "arch": {
+          "enum": [
+            "amd64",
+            "arm64"
+          ]
+        },
+        "instanceType": {
+          "description": "EC2 instance type: one of the instance table (generators/model/instance-types.ts) or locked from EC2 by --refresh-ssm; its arch and GPUs must match the pool's.",
+          "type": "string",
+          "pattern": "^[a-z][a-z0-9-]*\\.[a-z0-9]+$"
+        },
+        "subnet": {
+          "$ref": "#/$defs/dnsLabel",
+          "description": "Name of the private subnet in aws.vpc.subnets the pool's nodes run in (a node may name its own; public subnets are refused). No default: without one, the kubelet takes its node IP from the VPC CIDR and nodes get no zone label."
+        },
+        "maxPods": {
+          "type": "integer",
+          "minimum": 10,
+          "maximum": 250
+        },
+        "labels": {
+          "$ref": "#/$defs/stringMap"
+        },
+        "taints": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/taint"
+          }
+        },
+        "gpu": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "vendor"
+          ],
+          "properties": {
+            "vendor": {
+              "enum": [
+                "nvidia"
+              ]
+            },
+            "perNode": {
+              "description": "GPUs per node offered as nvidia.com/gpu (default: the instance type's GPU count; at most that).",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 16
+            }
+          }
+        },
+        "count": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 500,
+          "description": "Auto-scaled pool: one config per pool, nodes join with it."
+        },
+        "nodes": {
+          "type": "array",
+          "minItems": 1,
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "name",
+              "ip"
+            ],
+            "properties": {
+              "name": {
+                "$ref": "#/$defs/dnsLabel"
+              },
+              "ip": {
+                "$ref": "#/$defs/ipv4"
+              },
+              "subnet": {
+                "$ref": "#/$defs/dnsLabel"
+              }
+            }
+          }
+        }
+      }
+    },
+    "addon": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {
+          "type": "boolean"
+        },
+        "namespace": {
+          "$ref": "#/$defs/dnsLabel"
+        },
+        "values": {
+          "type": "object",
+          "description": "Helm values merged over the catalog's defaults; keys are checked against the chart."
+        },
+        "settings": {
+          "type": "object",
+          "description": "Add-on specific settings (see the README's add-on catalog)."
+        },
+        "syncWave": {
+          "type": "integer"
+        },
+        "chart": {
+          "description": "Third-party chart: repoURL, name and version (required for names outside the catalog). Catalog add-ons: only version, the chart version this environment runs instead of the catalog's pin (values are then checked against that version's key table).",
+          "type": "object",
+          "additionalProperties": false,
+          "minProperties": 1,
+          "properties": {
+            "repoURL": {
+              "type": "string",
+              "pattern": "^(https://|oci://)\\S+$"
+            },
+            "name": {
+              "type": "string",
+              "minLength": 1
+            },
+            "version": {
+              "type": "string",
+              "pattern": "^v?[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$",
+              "description": "Exact chart version (no ranges)."
+            }
+          }
+        },
+        "secrets": {
+          "description": "Secrets this chart needs, delivered as ExternalSecrets into its namespace: Secret name → key → SSM SecureString.",
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "$ref": "#/$defs/secretRef"
+            }
+          }
+        },
+        "clusterResources": {
+          "description": "Cluster-scoped kinds a third-party chart creates, as group/Kind ('/Kind' for the core group), e.g. rbac.authorization.k8s.io/ClusterRole; whitelisted by name in the AppProject.",
+          "type": "array",
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "pattern": "^([a-z0-9.-]*)/[A-Z][A-Za-z0-9]*$"
+          }
+        },
+        "podSecurity": {
+          "enum": [
+            "privileged",
+            "baseline",
+            "restricted"
+          ],
+          "description": "Pod Security Standard enforced on the namespace the GitOps engine creates for this add-on (label pod-security.kubernetes.io/enforce). Third-party charts default to restricted; catalog add-ons have their own level, which this overrides."
+        },
+        "serverSideApply": {
+          "type": "boolean",
+          "description": "Third-party charts: sync with server-side apply and server-side diff (default true: a chart's CRDs may exceed the 262144-byte last-applied annotation of client-side apply). Set false only for a chart that breaks under server-side apply."
+        },
+        "extraNamespaces": {
+          "description": "Existing namespaces the chart writes to besides its own (e.g. a RoleBinding in kube-system), added to the namespaces its delivery may write to. Each must exist on the cluster (kube-system, kube-public, kube-node-lease, default, or the namespace of another add-on or a workload) unless the chart creates it (clusterResources lists /Namespace); never the namespace the engine keeps its delivery objects in.",
+          "type": "array",
+          "uniqueItems": true,
+          "items": {
+            "$ref": "#/$defs/dnsLabel"
+          }
+        }
+      }
+    },
+    "envValue": {
+      "if": {
+        "type": "object"
+      },
+      "then": {
+        "if": {
+          "required": [
+            "secret"
+          ]
+        },
+        "then": {
+          "$ref": "#/$defs/secretRef"
+        },
+        "else": {
+          "$ref": "#/$defs/ssmRef"
+        }
+      },
+      "else": {
+        "type": "string"
+      }
+    },
+    "quantity": {
+      "type": "string",
+      "pattern": "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+    },
+    "resources": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "cpu": {
+          "$ref": "#/$defs/quantity"
+        },
+        "memory": {
+          "$ref": "#/$defs/quantity"
+        }
+      }
+    },
+    "probe": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "httpGet": {
+          "type": "string",
+          "pattern": "^/",
+          "description": "HTTP path on the workload's first port."
+        },
+        "tcp": {
+          "type": "boolean"
+        },
+        "port": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 65535
+        },
+        "initialDelaySeconds": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "periodSeconds": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "failureThreshold": {
+          "type": "integer",
+          "minimum": 1
+        }
+      }
+    },
+    "workload": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "name",
+        "image"
+      ],
+      "properties": {
+        "name": {
+          "$ref": "#/$defs/dnsLabel",
+          "description": "Workload name: the name of its objects, its manifests directory and its unit of delivery."
+        },
+        "namespace": {
+          "$ref": "#/$defs/dnsLabel",
+          "description": "Namespace (default: the workload's name). Workloads may share one; the alphabetically first owns the Namespace and its default-deny policies."
+        },
+        "kind": {
+          "enum": [
+            "deployment",
+            "statefulset",
+            "cronjob"
+          ],
+          "description": "Default deployment; statefulset when volumes are declared and stable identity is needed; cronjob for batch work (needs schedule)."
+        },
+        "image": {
+          "type": "string",
+          "pattern": "^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64})?$",
+          "description": "Container image with a tag or a digest (registry/repo:tag, repo@sha256:…). Untagged images and the tag `latest` are refused."
+        },
+        "replicas": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Pods (default 2). With autoscaling, the HPA owns the replica count and this is its default minReplicas."
+        },
+        "schedule": {
+          "$ref": "#/$defs/cron",
+          "description": "Cron schedule of a cronjob (UTC)."
+        },
+        "command": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "args": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "ports": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "name",
+              "port"
+            ],
+            "properties": {
+              "name": {
+                "type": "string",
+                "pattern": "^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$"
+              },
+              "port": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65535
+              },
+              "protocol": {
+                "enum": [
+                  "TCP",
+                  "UDP"
+                ]
+              }
+            }
+          }
+        },
+        "metricsPort": {
+          "type": "string",
+          "description": "Name of the port Prometheus scrapes at /metrics: adds a ServiceMonitor and lets the monitoring namespace in."
+        },
+        "env": {
+          "type": "object",
+          "propertyNames": {
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/envValue"
+          }
+        },
+        "envFrom": {
+          "description": "Environment variables from SSM: each { ssmPath: /prefix/ } adds every String parameter directly below the prefix (base name → value). Later entries win over earlier ones; env wins over envFrom.",
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/ssmPathRef"
+          }
+        },
+        "configFiles": {
+          "description": "Files mounted read-only from a ConfigMap: absolute path → content.",
+          "type": "object",
+          "propertyNames": {
+            "pattern": "^/[A-Za-z0-9_./-]+$"
+          },
+          "additionalProperties": {
+            "type": "string"
+          }
+        },
+        "resources": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "requests": {
+              "$ref": "#/$defs/resources"
+            },
+            "limits": {
+              "$ref": "#/$defs/resources"
+            }
+          },
+          "description": "Requests are required (cpu and memory). Limits default to: memory = the memory request (no memory overcommit), no CPU limit (no throttling); set them to override."
+        },
+        "liveness": {
+          "$ref": "#/$defs/probe"
+        },
+        "readiness": {
+          "$ref": "#/$defs/probe"
+        },
+        "placement": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "arch": {
+              "enum": [
+                "amd64",
+                "arm64",
+                "any"
+              ]
+            },
+            "gpu": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 16
+            },
+            "pool": {
+              "$ref": "#/$defs/dnsLabel"
+            }
+          },
+          "description": "Where pods run: arch (amd64, arm64 or any, default any: the image must be multi-arch), gpu (NVIDIA GPUs per pod: nvidia.com/gpu limit, GPU toleration, runtimeClassName nvidia) and pool (a worker pool, selected by its labels)."
+        },
+        "ingress": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "host"
+          ],
+          "properties": {
+            "host": {
+              "type": "string",
+              "pattern": "^[a-z0-9*.-]+$"
+            },
+            "path": {
+              "type": "string",
+              "pattern": "^/"
+            },
+            "port": {
+              "type": "string",
+              "description": "Name of the port to expose (default the first)."
+            },
+            "scheme": {
+              "enum": [
+                "internet-facing",
+                "internal"
+              ],
+              "description": "internal (default) or internet-facing."
+            },
+            "certificateArn": {
+              "$ref": "#/$defs/stringOrSsm",
+              "description": "ACM certificate: adds an HTTPS:443 listener and redirects HTTP to it."
+            },
+            "groupName": {
+              "$ref": "#/$defs/dnsLabel",
+              "description": "ALB group (alb.ingress.kubernetes.io/group.name): Ingresses of one group share one ALB. Default <cluster name>-<internal|public>."
+            }
+          }
+        },
+        "autoscaling": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "maxReplicas"
+          ],
+          "properties": {
+            "minReplicas": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "maxReplicas": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "targetCPUUtilization": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100
+            }
+          }
+        },
+        "disruptionBudget": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "minAvailable": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "maxUnavailable": {
+              "type": "integer",
+              "minimum": 0
+            }
+          }
+        },
+        "volumes": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "name",
+              "mountPath",
+              "size"
+            ],
+            "properties": {
+              "name": {
+                "$ref": "#/$defs/dnsLabel"
+              },
+              "mountPath": {
+                "type": "string",
+                "pattern": "^/"
+              },
+              "size": {
+                "$ref": "#/$defs/quantity"
+              }
+            }
+          },
+          "description": "Persistent volumes (EBS, StorageClass gp3 (encrypted), ReadWriteOnce) as volumeClaimTemplates: needs kind statefulset."
+        },
+        "serviceAccount": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "iamRoleArn": {
+              "$ref": "#/$defs/stringOrSsm",
+              "description": "IAM role assumed through IRSA (needs aws.iam.mode irsa): annotates the ServiceAccount (eks.amazonaws.com/role-arn) and mounts a projected token for sts.amazonaws.com."
+            }
+          }
+        },
+        "network": {
+          "description": "Traffic allowed on top of the namespace's default deny.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "ingressFrom": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "description": "workload name, or namespace/<ns>"
+              }
+            },
+            "egressTo": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "workload": {
+                    "$ref": "#/$defs/dnsLabel"
+                  },
+                  "cidr": {
+                    "$ref": "#/$defs/cidr"
+                  },
+                  "ports": {
+                    "type": "array",
+                    "items": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 65535
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "runAsUser": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 2147483647,
+          "description": "UID (and GID) the containers run as; also the fsGroup of persistent volumes. Default: the image's user, which must be non-root."
+        },
+        "metricsPath": {
+          "type": "string",
+          "pattern": "^/",
+          "description": "Path Prometheus scrapes (default /metrics)."
+        }
+      },
+      "description": "One of the platform's own services, rendered with cdk8s-plus-28 into rendered/<env>/manifests/<name>/ and delivered as its own unit by the GitOps engine. Hardened by default (Pod Security Standards restricted, default-deny network policies)."
+    },
+    "ssmPathRef": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "ssmPath"
+      ],
+      "properties": {
+        "ssmPath": {
+          "type": "string",
+          "pattern": "^/([A-Za-z0-9_.-]+/)+$",
+          "description": "SSM path prefix ending in '/': every String parameter directly below it, base name → value, resolved at synth from environments/<env>.ssm.lock.json. SecureStrings below the prefix are refused (use { secret: … } one by one)."
+        }
+      }
+    },
+    "endpointOrSsm": {
+      "description": "Kubernetes API endpoint, or { ssm: /name } of a parameter holding one (e.g. an NLB DNS name written by Terraform).",
+      "if": {
+        "type": "object"
+      },
+      "then": {
+        "$ref": "#/$defs/ssmRef"
+      },
+      "else": {
+        "type": "string",
+        "pattern": "^https://[a-z0-9.-]+(:[0-9]+)?$"
+      }
+    }
+  }
+};
