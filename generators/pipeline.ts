@@ -3,6 +3,7 @@
  * Commands wire it to the file system (load) and the writer.
  */
 import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
+import { engineNamed } from './engines/registry.js';
 import { buildModel } from './model/build.js';
 import { fleetIndex, hubOf, type FleetIndex } from './model/fleet.js';
 import { timed } from './lib/timing.js';
@@ -65,7 +66,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   all.push(...validateSemantics(env, input, { ec2: lock.ec2, fleet }));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
+  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined));
   return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 

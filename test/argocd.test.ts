@@ -154,7 +154,7 @@ describe('Argo CD objects of the example environments', () => {
     const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj as any);
     for (const a of apps) expect(a.metadata.labels, a.metadata.name).toStrictEqual({ 'odp.opendev.dev/environment': env });
     const waves = apps.filter((a) => a.metadata.annotations?.['argocd.argoproj.io/sync-wave'] !== undefined).length;
-    expect(waves).toBe(model(env).argocd.automated ? apps.length - 1 : 0);
+    expect(waves).toBe(model(env).sync.automated ? apps.length - 1 : 0);
   });
 
   it('prod (manual sync): the runbook syncs root, then every Application wave by wave, waiting for health', () => {
@@ -492,7 +492,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
 
   it('the managed runbook with manual syncs: sync the root, then the prefixed Applications wave by wave', () => {
     const m = prepareEnvironment('fleet-b', sources).prepared!.model;
-    const body = argoCdSections({ ...m, argocd: { ...m.argocd, automated: false } }).find((x) => x.title === 'Bootstrap and join the hub `hub`')!.body;
+    const body = argoCdSections({ ...m, sync: { ...m.sync, automated: false } }).find((x) => x.title === 'Bootstrap and join the hub `hub`')!.body;
     const checks = [...body.matchAll(/```sh\n([\s\S]*?)```/g)].at(-1)![1]!;
     const synced = [...checks.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!);
     expect(synced[0]).toBe('fleet-b-root');

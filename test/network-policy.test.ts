@@ -8,6 +8,7 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { machineConfigDocuments } from '../generators/distributions/talos/machineconfig.js';
+import { talosCluster } from '../generators/distributions/talos/model.js';
 import { talosRelease } from '../generators/distributions/talos/release.js';
 import { networkPolicyEnforcer } from '../generators/render/readme/workloads.js';
 import { checkTalosDocuments } from '../generators/distributions/talos/checks.js';
@@ -33,7 +34,7 @@ function fixture(cluster: string, workloads = true): string[] {
 describe('Talos CNI settings per version', () => {
   it('Talos 1.13 with flannel deploys kube-network-policies, on control planes and workers alike (as gen config writes cni)', () => {
     const dev = modelOf('dev');
-    expect(dev.cluster.talosMinor).toBe('1.13');
+    expect(talosCluster(dev).minor).toBe('1.13');
     for (const i of [0, 1]) expect(getAt(v1(dev, i), ['cluster', 'network', 'cni'])).toStrictEqual({ name: 'flannel', flannel: { kubeNetworkPoliciesEnabled: true } });
     expect(getAt(v1(dev, 0), ['cluster', 'proxy', 'disabled'])).toBeUndefined();
   });
@@ -53,7 +54,7 @@ describe('Talos CNI settings per version', () => {
 
   it('prod (Talos 1.12) renders Cilium: no Talos CNI, no kube-proxy, the cilium add-on first in the bootstrap', () => {
     const prod = modelOf('prod');
-    expect([prod.cluster.talosMinor, prod.cluster.network.cni]).toStrictEqual(['1.12', 'cilium']);
+    expect([talosCluster(prod).minor, prod.cluster.network.cni]).toStrictEqual(['1.12', 'cilium']);
     const files = renderExample('prod');
     const cp = parseYamlStream(files.find((f) => f.path === 'talos/prod-cp-1.yaml')!.content)[0] as Obj;
     const worker = parseYamlStream(files.find((f) => f.path === 'talos/general-amd64.yaml')!.content)[0] as Obj;
@@ -71,7 +72,10 @@ describe('Talos CNI settings per version', () => {
   it('names the enforcer per distribution, CNI and Talos minor', () => {
     const dev = modelOf('dev');
     const k3s = modelOf('dev-k3s');
-    const on = (m: EnvironmentModel, cni: 'flannel' | 'cilium', talosMinor?: string): EnvironmentModel => ({ ...m, cluster: { ...m.cluster, talosMinor, network: { ...m.cluster.network, cni } } });
+    const on = (m: EnvironmentModel, cni: 'flannel' | 'cilium', minor?: string): EnvironmentModel => ({
+      ...m,
+      cluster: { ...m.cluster, network: { ...m.cluster.network, cni }, ...(minor ? { extension: { ...talosCluster(m), minor } } : {}) },
+    });
     expect([
       networkPolicyEnforcer(on(dev, 'flannel', '1.12')),
       networkPolicyEnforcer(on(dev, 'flannel', '1.13')),

@@ -1,13 +1,14 @@
 /**
- * The SecureStrings an environment depends on (generators/ssm/secrets.ts): positions, origins, and
+ * The SecureStrings an environment depends on (generators/model/secrets.ts): positions, origins, and
  * a cross-check against what the rendered tree actually reads (ExternalSecrets, K3s boot scripts).
  */
+import { talosCluster } from '../generators/distributions/talos/model.js';
 import { describe, expect, it } from 'vitest';
 import { locate } from '../generators/load/loader.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { formatPath } from '../generators/lib/paths.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../generators/pipeline.js';
-import { listSecretDependencies } from '../generators/ssm/secrets.js';
+import { listSecretDependencies } from '../generators/model/secrets.js';
 import { fixtureSources, exampleSources } from './helpers.js';
 
 const sources = exampleSources();
@@ -94,7 +95,7 @@ describe('listSecretDependencies', () => {
     const p = prepared(env);
     const names = new Set(listSecretDependencies(p.resolved, p.model).map((d) => d.name));
     const expected = readByRenderedTree(p);
-    if (p.model.cluster.distribution === 'talos') expected.add(p.model.cluster.talos.secretsBundle.parameter);
+    if (p.model.cluster.distribution === 'talos') expected.add(talosCluster(p.model).secretsBundle.parameter);
     expect([...names].sort()).toStrictEqual([...expected].sort());
     expect(expected.size).toBeGreaterThan(2);
   });

@@ -1,3 +1,4 @@
+import { talosCluster, talosPool } from '../generators/distributions/talos/model.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,7 @@ describe('rendered Talos configs', () => {
 
   const schemaCases = ENVS.flatMap((env) => talosFiles(env).map((f) => [env, f] as const));
   it.runIf(sharedPath('upstream', 'talos') !== undefined).each(schemaCases)('%s/%s validates against the upstream config schema of its minor (except persist)', (env, file) => {
-    const minor = modelOf(env).cluster.talosMinor!;
+    const minor = talosCluster(modelOf(env)).minor!;
     const schema = JSON.parse(readFileSync(join(SHARED, 'upstream', 'talos', `v${minor}`, 'config.schema.json'), 'utf8')) as Obj;
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const validate = ajv.compile(schema);
@@ -139,7 +140,7 @@ describe('rendered Talos configs', () => {
   it("prod's GPU node carries the NVIDIA schematic, modules and the 1.12 sysctl; workers register their taints", () => {
     const m = modelOf('prod');
     const gpu = m.configTargets.find((t) => t.name === 'prod-gpu-1')!;
-    const img = classImages(m, gpu.pool.nodeClass);
+    const img = classImages(m, talosPool(gpu.pool).nodeClass);
     expect(img.schematic.customization.systemExtensions?.officialExtensions).toStrictEqual(['siderolabs/nvidia-container-toolkit-lts', 'siderolabs/nvidia-open-gpu-kernel-modules-lts']);
     expect(img.id).toBe('86a5d7c9beb23b4aea2777e44ca06c8c2ceea8a874ccd2b9a6743c4f734329e0');
     const d = docsOf('prod', 'prod-gpu-1.yaml')[0]!;
@@ -159,12 +160,12 @@ describe('rendered Talos configs', () => {
 
   it('on Talos 1.13 a GPU node gets the modules but not the sysctl (removed from the 1.13 guide); production tier pairs', () => {
     const prod = modelOf('prod');
-    const m: EnvironmentModel = { ...prod, cluster: { ...prod.cluster, talosVersion: 'v1.13.9', talosMinor: '1.13', talos: { ...prod.cluster.talos, nvidiaDriver: 'production' } } };
+    const m: EnvironmentModel = { ...prod, cluster: { ...prod.cluster, extension: { ...talosCluster(prod), version: 'v1.13.9', minor: '1.13', nvidiaDriver: 'production' } } };
     const gpu = m.configTargets.find((t) => t.name === 'prod-gpu-1')!;
     const [d] = machineConfigDocuments(m, gpu);
     expect(getAt(d, ['machine', 'sysctls'])).toBeUndefined();
     expect(getAt(d, ['machine', 'kernel', 'modules'])).toHaveLength(4);
-    expect(classImages(m, gpu.pool.nodeClass).id).toBe('6698d6f136c5bb37ca8bb8482c9084305084da0a5ead1f4dcae760796f8ab3a2');
+    expect(classImages(m, talosPool(gpu.pool).nodeClass).id).toBe('6698d6f136c5bb37ca8bb8482c9084305084da0a5ead1f4dcae760796f8ab3a2');
     expect(checkTalosDocuments('x.yaml', machineConfigDocuments(m, gpu))).toStrictEqual([]);
   });
 
@@ -173,10 +174,10 @@ describe('rendered Talos configs', () => {
     const arm = m.configTargets.filter((t) => t.pool.arch === 'arm64');
     expect(arm.length).toBeGreaterThan(0);
     for (const t of arm) {
-      const img = classImages(m, t.pool.nodeClass);
+      const img = classImages(m, talosPool(t.pool).nodeClass);
       // The installer is a multi-arch index; the AMI source must be the arm64 image.
       expect(img.diskImage).toMatch(/\/aws-arm64\.raw\.xz$/);
-      const file = parseYamlStream(readFileSync(join(renderedDir(env), `talos/schematics/${t.pool.nodeClass.name}.yaml`), 'utf8'))[0] as Obj;
+      const file = parseYamlStream(readFileSync(join(renderedDir(env), `talos/schematics/${talosPool(t.pool).nodeClass.name}.yaml`), 'utf8'))[0] as Obj;
       expect(file).toMatchObject({ nodeClass: { arch: 'arm64' }, diskImage: img.diskImage, installerImage: img.installer });
       expect(getAt(docsOf(env, `${t.name}.yaml`)[0], ['machine', 'install', 'image'])).toBe(img.installer);
       expect(getAt(docsOf(env, `${t.name}.yaml`)[0], ['machine', 'kubelet', 'image'])).toMatch(/^ghcr\.io\/siderolabs\/kubelet:v/);

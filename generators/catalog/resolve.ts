@@ -88,7 +88,7 @@ function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): 
   for (const w of model.workloads) if (hasSecretEnv(w)) namespaces.add(w.namespace);
   // A hub's cluster Secrets (render/argocd/hub.ts) are ExternalSecrets in Argo CD's namespace.
   const argo = enabled.find((e) => e.name === 'argo-cd');
-  if (model.argocd.manages.length > 0 && argo) namespaces.add(contextOf(model, argo.name, argo.entry, argo.o).namespace);
+  if (model.fleet.manages.length > 0 && argo) namespaces.add(contextOf(model, argo.name, argo.entry, argo.o).namespace);
   return [...namespaces].sort();
 }
 

@@ -1,3 +1,4 @@
+import { distributionOf, distributions } from '../distributions/registry.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFile, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
@@ -89,11 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     ...report.certificates.map((c) => `       ${c.parameter}  (String: the ACM certificate ARN${c.host ? ` for ${c.host}` : ''})`),
     ...report.secrets.map((p) => `       ${p}  (SecureString)`),
     `  2. Lock their values and render: AWS_PROFILE=<profile of ${accountId}> npm run synth -- --env ${name} --refresh-ssm`,
-    ...(model?.cluster.distribution === 'k3s'
-      ? [`  3. Secrets: the K3s tokens ${model.cluster.k3s.token.secret} and ${model.cluster.k3s.agentToken.secret} (SecureString), and any { secret } the file references`]
-      : [
-          `  3. Talos secrets: talosctl gen secrets -o secrets.yaml && npm run talos -- secrets import --env ${name} --from secrets.yaml   (then delete secrets.yaml)`,
-        ]),
+    // The cluster's own secrets, as its distribution creates them (the default distribution's when the file did not validate).
+    `  3. ${(model ? distributionOf(model) : distributions()[0]!).operations.newEnvironmentSecrets(name, model)}`,
     `  4. Review environments/${name}.yaml (description, node names, sizes), then npm run validate -- --env ${name} and npm run diff`,
   ];
   process.stdout.write(out.join('\n') + '\n');

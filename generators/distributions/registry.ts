@@ -3,9 +3,17 @@
  * order is the order of their schema fragments, rules and checks; the first is the default.
  */
 import { k3s } from './k3s/index.js';
+import type { K3sClusterInput, K3sPoolInput } from './k3s/model.js';
 import { rke2 } from './rke2/index.js';
+import type { Rke2ClusterInput, Rke2PoolInput } from './rke2/model.js';
 import { talos } from './talos/index.js';
+import type { TalosClusterInput, TalosPoolInput } from './talos/model.js';
 import type { Distribution } from './types.js';
+
+/** The `cluster` keys of the built-in distributions (their schema fragments), for EnvironmentInput. */
+export type ClusterInputs = TalosClusterInput & K3sClusterInput & Rke2ClusterInput;
+/** The `nodePools[]` keys of the built-in distributions, for NodePoolInput. */
+export type PoolInputs = TalosPoolInput & K3sPoolInput & Rke2PoolInput;
 
 /** Distributions registered at run time (tests: a toy from test/fixtures/toy/). */
 const registered: Distribution[] = [];

@@ -3,7 +3,9 @@
  * gives the core. The core reaches distributions only through ./registry.ts; nothing here names one.
  */
 import type { DocPath, InputPath } from '../lib/paths.js';
-import type { EnvironmentInput } from '../model/input.js';
+import type { ResolvedEnvironment } from '../load/loader.js';
+import type { EnvironmentInput, NodePoolInput } from '../model/input.js';
+import type { SecretDependency } from '../model/secrets.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
@@ -55,6 +57,20 @@ export interface DistributionSchema {
    * descriptions: `type.<type>` qualifies a type it runs, `backup`, `backup.<key>` a setting.
    */
   datastoreNotes?: Record<string, string>;
+}
+
+/** Its part of the model, built from the validated input with its defaults (read back through its own accessors). */
+export interface DistributionModel {
+  /** `cluster.extension`: its release and cluster settings. */
+  cluster(input: EnvironmentInput): unknown;
+  /** `nodePools[].extension`: a pool's settings. */
+  pool(pool: NodePoolInput, input: EnvironmentInput): unknown;
+}
+
+/** The operations of the distribution the core commands print. */
+export interface DistributionOperations {
+  /** The step `npm run new-env` prints for the cluster's own secrets (the model is undefined when the new file does not validate yet). */
+  newEnvironmentSecrets(name: string, model: EnvironmentModel | undefined): string;
 }
 
 /** What the core README sections (overview, EC2, workloads) say about the distribution. */
@@ -112,12 +128,16 @@ export interface Distribution {
   /** How a runbook says the cluster is up for its GitOps engine, e.g. "Talos bootstrapped". */
   readonly clusterReady: string;
   readonly schema: DistributionSchema;
+  readonly model: DistributionModel;
   /** The datastore types it runs (`cluster.datastore.type`). */
   readonly datastores: readonly string[];
   readonly rules: DistributionRules;
+  /** The SecureStrings its nodes read (names and where the environment sets them; nothing is read). */
+  secrets(env: ResolvedEnvironment, model: EnvironmentModel): SecretDependency[];
   /** Its node configs and user data under rendered/<env>/<name>/. Pure. */
   render(model: EnvironmentModel): RenderedFile[];
   readonly readme: DistributionReadme;
   readonly facts: DistributionFacts;
+  readonly operations: DistributionOperations;
   readonly checks: DistributionChecks;
 }

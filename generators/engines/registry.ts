@@ -2,6 +2,7 @@
  * The one list of GitOps engines: the core reaches an engine only through these functions. The order
  * is the order of their schema fragments, rules and checks; the first is the default (`gitops`).
  */
+import type { SyncPolicyInput } from '../model/input.js';
 import { argocd } from './argocd/index.js';
 import { flux } from './flux/index.js';
 import type { Engine } from './types.js';
@@ -11,6 +12,12 @@ import type { Engine } from './types.js';
  * mode (manages). It is named after the first engine and keeps that name: environment files stay valid.
  */
 export const SYNC_POLICY_KEY = 'argocd';
+
+/** The environment keys the engines read, for EnvironmentInput. */
+export type EngineInputs = { [K in typeof SYNC_POLICY_KEY]?: SyncPolicyInput };
+
+/** The sync policy section of an environment (`argocd:` in the file), if any. */
+export const syncPolicyInput = (input: EngineInputs): SyncPolicyInput | undefined => input[SYNC_POLICY_KEY];
 
 /** Engines registered at run time (tests: a toy from test/fixtures/toy/). */
 const registered: Engine[] = [];

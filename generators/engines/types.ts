@@ -2,6 +2,7 @@
  * The Engine interface: what a GitOps engine (one folder under generators/engines/) gives the core.
  * The core reaches engines only through ./registry.ts; nothing here names one.
  */
+import type { CatalogEntry } from '../catalog/types.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
@@ -60,6 +61,10 @@ export interface Engine {
   readonly name: string;
   /** Product name in text, e.g. "Argo CD". */
   readonly title: string;
+  /** Its own add-on in the catalog (the engine itself, installed by the bootstrap and then managing itself). */
+  readonly addon: CatalogEntry;
+  /** Whether it manages other environments' clusters (hub mode: `manages` in the sync policy section). */
+  readonly hubMode: boolean;
   /** Its files under rendered/<env>/ (delivery objects and bootstrap). Pure. */
   render(model: EnvironmentModel): RenderedFile[];
   /** Its README sections (delivery, bootstrap runbook). */

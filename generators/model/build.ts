@@ -1,12 +1,15 @@
 /**
  * Model layer: a schema-valid, SSM-resolved environment document → EnvironmentModel. Pure: defaults
- * applied once, derived values computed once.
+ * applied once, derived values computed once; the environment's distribution builds its part.
  */
 import { parseInstanceType } from './aws.js';
 import { DEFAULTS } from './defaults.js';
 import { instanceTypeFacts, type InstanceTypeFacts } from './instance-types.js';
 import type { EnvironmentInput, NodePoolInput, WorkloadInput } from './input.js';
-import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, ManagingHub, Node, NodeClass, NodePool, Subnet, Workload } from './types.js';
+import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, ManagingHub, Node, NodePool, Subnet, Workload } from './types.js';
+import { distributionNamed } from '../distributions/registry.js';
+import type { Distribution } from '../distributions/types.js';
+import { defaultEngine, syncPolicyInput } from '../engines/registry.js';
 import { isCatalogAddon } from '../catalog/names.js';
 
 export function minorOf(version: string): string {
@@ -14,17 +17,7 @@ export function minorOf(version: string): string {
   return m ? `${m[1]}.${m[2]}` : version;
 }
 
-/**
- * One Image Factory schematic per node class: arch × GPU, and a class of its own for a pool with
- * system extensions of its own (`<arch>[-nvidia]-<pool>`).
- */
-function nodeClassOf(pool: NodePoolInput): NodeClass {
-  const base: NodeClass = pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch };
-  const extensions = [...new Set(pool.talos?.extensions ?? [])].sort();
-  return extensions.length > 0 ? { ...base, name: `${base.name}-${pool.name}`, extensions } : base;
-}
-
-function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => InstanceTypeFacts | undefined): NodePool {
+function buildPool(p: NodePoolInput, input: EnvironmentInput, d: Distribution, subnets: Subnet[], factsOf: (t: string) => InstanceTypeFacts | undefined): NodePool {
   const facts = factsOf(p.instanceType);
   const subnetByName = new Map(subnets.map((s) => [s.name, s]));
   const poolSubnet = p.subnet ? subnetByName.get(p.subnet) : undefined;
@@ -47,13 +40,10 @@ function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => 
     labels: p.labels ?? {},
     taints: p.taints ?? [],
     gpu: p.gpu ? { vendor: p.gpu.vendor, perNode: p.gpu.perNode ?? facts?.gpus ?? 1 } : undefined,
-    nodeClass: nodeClassOf(p),
     nodes,
     count: p.nodes ? undefined : p.count,
     size: p.nodes ? nodes.length : (p.count ?? 0),
-    k3sExtraArgs: p.k3s?.extraArgs ?? {},
-    talosPatches: p.talos?.patches ?? [],
-    rke2ExtraArgs: p.rke2?.extraArgs ?? {},
+    extension: d.model.pool(p, input),
   };
 }
 
@@ -146,18 +136,18 @@ export function buildModel(
   factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts,
   hub?: ManagingHub,
 ): EnvironmentModel {
+  const d = distributionNamed(input.cluster.distribution);
+  if (!d) throw new Error(`no distribution '${input.cluster.distribution}' is registered`);
   const subnets: Subnet[] = input.aws.vpc.subnets.map((s) => ({ name: s.name, id: s.id, cidr: s.cidr, zone: s.zone, public: s.public ?? false }));
-  const pools = input.nodePools.map((p) => buildPool(p, subnets, factsOf));
+  const pools = input.nodePools.map((p) => buildPool(p, input, d, subnets, factsOf));
   const nodes = pools.flatMap((p) => p.nodes);
   const controlPlaneNodes = nodes.filter((n) => n.role === 'controlplane');
   const configTargets: ConfigTarget[] = pools.flatMap((pool) =>
     pool.count !== undefined ? [{ name: pool.name, pool }] : pool.nodes.map((node) => ({ name: node.name, pool, node })),
   );
-  const classByName = new Map<string, NodeClass>();
-  for (const p of pools) classByName.set(p.nodeClass.name, p.nodeClass);
   const endpoint = new URL(input.cluster.endpoint);
   const renderedPath = DEFAULTS.renderedPath;
-  const t = input.cluster.talos ?? {};
+  const sync = syncPolicyInput(input);
   return {
     name: input.name,
     sourceFiles,
@@ -173,10 +163,6 @@ export function buildModel(
     cluster: {
       name: input.cluster.name,
       distribution: input.cluster.distribution,
-      talosVersion: input.cluster.talosVersion,
-      talosMinor: input.cluster.talosVersion ? minorOf(input.cluster.talosVersion) : undefined,
-      k3sVersion: input.cluster.k3sVersion,
-      rke2Version: input.cluster.rke2Version,
       kubernetesVersion: input.cluster.kubernetesVersion,
       kubernetesMinor: minorOf(input.cluster.kubernetesVersion),
       endpoint: input.cluster.endpoint,
@@ -191,40 +177,22 @@ export function buildModel(
         dnsDomain: input.cluster.network.dnsDomain ?? DEFAULTS.dnsDomain,
       },
       plannedPods: input.cluster.plannedPods ?? DEFAULTS.plannedPods,
-      talos: {
-        installDisk: t.installDisk ?? DEFAULTS.installDisk,
-        kubeletExtraArgs: t.kubeletExtraArgs ?? {},
-        apiServerExtraArgs: t.apiServerExtraArgs ?? {},
-        sysctls: t.sysctls ?? {},
-        extensions: t.extensions ?? [],
-        patches: t.patches ?? [],
-        nvidiaDriver: t.nvidiaDriver ?? DEFAULTS.nvidiaDriver,
-        secretsBundle: { parameter: t.secretsBundle?.parameter ?? DEFAULTS.talosSecretsParameter(input.name), kmsKeyId: t.secretsBundle?.kmsKeyId },
-      },
-      k3s: {
-        token: input.cluster.k3s?.token ?? { secret: `/odp/${input.name}/k3s/token` },
-        agentToken: input.cluster.k3s?.agentToken ?? { secret: `/odp/${input.name}/k3s/agent-token` },
-        extraArgs: input.cluster.k3s?.extraArgs ?? {},
-      },
-      rke2: {
-        token: input.cluster.rke2?.token ?? { secret: `/odp/${input.name}/rke2/token` },
-        agentToken: input.cluster.rke2?.agentToken ?? { secret: `/odp/${input.name}/rke2/agent-token` },
-        extraArgs: input.cluster.rke2?.extraArgs ?? {},
-      },
+      extension: d.model.cluster(input),
     },
-    gitops: input.gitops ?? 'argocd',
-    argocd: {
-      automated: input.argocd?.automated ?? true,
-      prune: input.argocd?.prune ?? true,
-      selfHeal: input.argocd?.selfHeal ?? true,
-      manages: [...(input.argocd?.manages ?? [])].sort(),
+    gitops: input.gitops ?? defaultEngine().name,
+    sync: {
+      automated: sync?.automated ?? true,
+      prune: sync?.prune ?? true,
+      selfHeal: sync?.selfHeal ?? true,
+    },
+    fleet: {
+      manages: [...(sync?.manages ?? [])].sort(),
       ...(hub ? { hub } : {}),
     },
     pools,
     nodes,
     controlPlaneNodes,
     configTargets,
-    nodeClasses: [...classByName.values()].sort((a, b) => a.name.localeCompare(b.name)),
     hasGpu: pools.some((p) => p.gpu !== undefined),
     arches: sortedUnique(pools.map((p) => p.arch)) as EnvironmentModel['arches'],
     podCapacity: pools.filter((p) => p.role === 'worker').reduce((n, p) => n + p.size * p.maxPods, 0),

@@ -6,11 +6,8 @@ export const DEFAULTS = {
   cni: 'flannel',
   dnsDomain: 'cluster.local',
   backupSchedule: '0 */6 * * *',
-  /** RKE2's own default for etcd-snapshot-retention and etcd-s3-retention (rke2-docs datastore/backup_restore.md). */
+  /** Snapshots kept (the distribution that uses backup.retention cites where its own default is 5). */
   etcdSnapshotRetention: 5,
-  installDisk: '/dev/xvda',
-  nvidiaDriver: 'lts',
-  talosSecretsParameter: (env: string): string => `/odp/${env}/talos/secrets-bundle`,
   postgresPort: 5432,
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
   litestreamVersion: 'v0.5.16',

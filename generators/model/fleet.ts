@@ -1,18 +1,19 @@
 /**
- * Hub mode across environments: which environment's Argo CD (the hub) manages which others
- * (`argocd.manages`). Read once per set of sources from every environment's merged document, so a
- * managed environment learns its hub and the hub's rules see the environments it names.
+ * Hub mode across environments: which environment's engine (the hub; an engine with hubMode) manages
+ * which others (`manages` in the sync policy section). Read once per set of sources from every
+ * environment's merged document, so a managed environment learns its hub and the hub's rules see the
+ * environments it names.
  */
-import { CATALOG } from '../catalog/index.js';
+import { engineNamed, SYNC_POLICY_KEY } from '../engines/registry.js';
 import { listEnvironmentNames, resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import type { ManagingHub } from './types.js';
 
 export interface FleetEntry {
   gitops: string;
-  /** `argocd.manages`, as written. */
+  /** `manages` of the sync policy section, as written. */
   manages: string[];
-  /** The Argo CD namespace (argo-cd add-on's namespace, or the catalog default). */
-  argoNamespace: string;
+  /** The namespace of the engine's own add-on (the environment's override, or the catalog's). */
+  engineNamespace: string;
   /** `git` as written (a hub's ApplicationSet reads its managed environments from there). */
   git: { repoURL?: string; targetRevision?: string };
   /** `cluster.name` (a managed cluster's name in the hub's Argo CD: its Applications' destination.name). */
@@ -30,17 +31,18 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** One environment's part of the fleet, read from its merged document (undefined when it does not parse). */
 export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEntry | undefined {
   if (!data) return undefined;
-  const argocd = isRecord(data.argocd) ? data.argocd : {};
+  const sync = isRecord(data[SYNC_POLICY_KEY]) ? data[SYNC_POLICY_KEY] : {};
   const addons = isRecord(data.addons) ? data.addons : {};
-  const argo = isRecord(addons['argo-cd']) ? addons['argo-cd'] : {};
+  const engine = engineNamed(typeof data.gitops === 'string' ? data.gitops : undefined);
+  const own = engine && isRecord(addons[engine.addon.name]) ? (addons[engine.addon.name] as Record<string, unknown>) : {};
   const git = isRecord(data.git) ? data.git : {};
   const cluster = isRecord(data.cluster) ? data.cluster : {};
   const aws = isRecord(data.aws) ? data.aws : {};
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   return {
-    gitops: typeof data.gitops === 'string' ? data.gitops : 'argocd',
-    manages: Array.isArray(argocd.manages) ? argocd.manages.filter((x): x is string => typeof x === 'string') : [],
-    argoNamespace: typeof argo.namespace === 'string' ? argo.namespace : CATALOG['argo-cd'].namespace,
+    gitops: typeof data.gitops === 'string' ? data.gitops : (engine?.name ?? ''),
+    manages: Array.isArray(sync.manages) ? sync.manages.filter((x): x is string => typeof x === 'string') : [],
+    engineNamespace: typeof own.namespace === 'string' ? own.namespace : (engine?.addon.namespace ?? ''),
     git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
     clusterName: str(cluster.name),
     aws: { region: str(aws.region), accountId: str(aws.accountId) },
@@ -85,7 +87,7 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
 export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined {
   for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
-    if (hub !== name && e.gitops === 'argocd' && e.manages.includes(name)) return { name: hub, namespace: e.argoNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '' };
+    if (hub !== name && engineNamed(e.gitops)?.hubMode && e.manages.includes(name)) return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '' };
   }
   return undefined;
 }

@@ -1,9 +1,14 @@
-/** The shape of a resolved environment document once the JSON Schema has accepted it. */
-import type { Arch, GitOpsEngine, K3sArgs, Probe, Role, SecretRef, Taint } from './types.js';
+/**
+ * The shape of a resolved environment document once the JSON Schema has accepted it: the core's keys,
+ * and each distribution's and engine's (their registries gather those).
+ */
+import type { ClusterInputs, PoolInputs } from '../distributions/registry.js';
+import type { EngineInputs } from '../engines/registry.js';
+import type { Arch, Probe, Role, SecretRef, Taint } from './types.js';
 
 export interface SubnetInput { name: string; id?: string; cidr: string; zone: string; public?: boolean }
 export interface NodeInput { name: string; ip: string; subnet?: string }
-export interface NodePoolInput {
+export interface NodePoolInput extends PoolInputs {
   name: string;
   role: Role;
   arch: Arch;
@@ -15,9 +20,6 @@ export interface NodePoolInput {
   gpu?: { vendor: 'nvidia'; perNode?: number };
   count?: number;
   nodes?: NodeInput[];
-  k3s?: { extraArgs?: K3sArgs };
-  talos?: { extensions?: string[]; patches?: Record<string, unknown>[] };
-  rke2?: { extraArgs?: K3sArgs };
 }
 export interface AddonInput {
   enabled?: boolean;
@@ -61,7 +63,16 @@ export interface WorkloadInput {
   serviceAccount?: { iamRoleArn?: string };
   network?: { ingressFrom?: string[]; egressTo?: { workload?: string; cidr?: string; ports?: number[] }[] };
 }
-export interface EnvironmentInput {
+/** The sync policy every engine follows (its key: engines/registry.ts SYNC_POLICY_KEY). */
+export interface SyncPolicyInput {
+  automated?: boolean;
+  prune?: boolean;
+  selfHeal?: boolean;
+  /** Hub mode: the environments this environment's engine manages. */
+  manages?: string[];
+}
+
+export interface EnvironmentInput extends EngineInputs {
   name: string;
   extends?: string;
   description?: string;
@@ -76,10 +87,7 @@ export interface EnvironmentInput {
   };
   cluster: {
     name: string;
-    distribution: 'talos' | 'k3s' | 'rke2';
-    talosVersion?: string;
-    k3sVersion?: string;
-    rke2Version?: string;
+    distribution: string;
     kubernetesVersion: string;
     endpoint: string;
     extraSANs?: string[];
@@ -91,21 +99,8 @@ export interface EnvironmentInput {
     };
     network: { podCIDR: string; serviceCIDR: string; cni?: 'flannel' | 'cilium'; dnsDomain?: string };
     plannedPods?: number;
-    talos?: {
-      installDisk?: string;
-      kubeletExtraArgs?: Record<string, string>;
-      apiServerExtraArgs?: Record<string, string>;
-      sysctls?: Record<string, string>;
-      extensions?: string[];
-      patches?: Record<string, unknown>[];
-      nvidiaDriver?: 'lts' | 'production';
-      secretsBundle?: { parameter?: string; kmsKeyId?: string };
-    };
-    k3s?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
-    rke2?: { token?: SecretRef; agentToken?: SecretRef; extraArgs?: K3sArgs };
-  };
-  gitops?: GitOpsEngine;
-  argocd?: { automated?: boolean; prune?: boolean; selfHeal?: boolean; manages?: string[] };
+  } & ClusterInputs;
+  gitops?: string;
   nodePools: NodePoolInput[];
   addons?: Record<string, AddonInput>;
   workloads?: WorkloadInput[];

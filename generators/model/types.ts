@@ -1,7 +1,7 @@
 /**
  * The environment model: the resolved, validated environment with defaults applied once and
- * derived values (node list, cert SANs, schematic classes, capacity) computed once. Renderers read
- * only this. Plain data, no I/O.
+ * derived values (node list, cert SANs, capacity) computed once; the distribution adds its part
+ * (cluster.extension, pools' extension). Renderers read only this. Plain data, no I/O.
  */
 
 import type { InstanceTypeFacts } from './instance-types.js';
@@ -13,12 +13,6 @@ export interface SecretRef {
 
 export type Arch = 'amd64' | 'arm64';
 export type Role = 'controlplane' | 'worker';
-export type Distribution = 'talos' | 'k3s' | 'rke2';
-/** The GitOps engine delivering add-ons and workloads (environment key `gitops`). */
-export type GitOpsEngine = 'argocd' | 'flux';
-
-/** K3s/RKE2 config.yaml keys and values (flag long name → value; lists become repeated flags). */
-export type K3sArgs = Record<string, string | number | boolean | string[]>;
 
 export interface Taint {
   key: string;
@@ -35,16 +29,6 @@ export interface Subnet {
   public: boolean;
 }
 
-/** Nodes that share an OS image: arch + GPU driver. One Image Factory schematic each (Talos). */
-export interface NodeClass {
-  /** e.g. `amd64`, `arm64`, `amd64-nvidia`. */
-  name: string;
-  arch: Arch;
-  gpu?: 'nvidia';
-  /** System extensions of the pool that owns this class (`nodePools[].talos.extensions`), sorted. */
-  extensions?: string[];
-}
-
 export interface NodePool {
   name: string;
   role: Role;
@@ -59,19 +43,14 @@ export interface NodePool {
   labels: Record<string, string>;
   taints: Taint[];
   gpu?: { vendor: 'nvidia'; perNode: number };
-  nodeClass: NodeClass;
   /** Fixed nodes; empty for auto-scaled pools. */
   nodes: Node[];
   /** Auto-scaled pool size (then one config per pool); undefined for fixed nodes. */
   count?: number;
   /** Nodes the pool runs: nodes.length or count. */
   size: number;
-  /** Extra K3s config keys of this pool (distribution k3s). */
-  k3sExtraArgs: K3sArgs;
-  /** Strategic-merge patches for this pool's Talos configs (after the cluster's). */
-  talosPatches: Record<string, unknown>[];
-  /** Extra RKE2 config keys of this pool (distribution rke2). */
-  rke2ExtraArgs: K3sArgs;
+  /** The distribution's part of the pool (its pool settings, defaults applied): read through the distribution's own accessor. */
+  extension: unknown;
 }
 
 export interface Node {
@@ -83,7 +62,7 @@ export interface Node {
 }
 
 /**
- * What gets one machine/node config: a fixed node, or an auto-scaled pool (all its nodes share
+ * What gets one node config: a fixed node, or an auto-scaled pool (all its nodes share
  * one config and get their name from the cloud).
  */
 export interface ConfigTarget {
@@ -198,14 +177,8 @@ export interface EnvironmentModel {
   };
   cluster: {
     name: string;
-    distribution: Distribution;
-    /** e.g. v1.13.9 (talos only). */
-    talosVersion?: string;
-    /** e.g. 1.13 (talos only). */
-    talosMinor?: string;
-    k3sVersion?: string;
-    /** e.g. v1.35.7+rke2r1 (rke2 only). */
-    rke2Version?: string;
+    /** The distribution's name (`cluster.distribution`; distributions/registry.ts). */
+    distribution: string;
     /** e.g. 1.35.2 */
     kubernetesVersion: string;
     /** e.g. 1.35 */
@@ -218,55 +191,30 @@ export interface EnvironmentModel {
     datastore: Datastore;
     network: { podCIDR: string; serviceCIDR: string; cni: 'flannel' | 'cilium'; dnsDomain: string };
     plannedPods: number;
-    talos: {
-      installDisk: string;
-      kubeletExtraArgs: Record<string, string>;
-      apiServerExtraArgs: Record<string, string>;
-      sysctls: Record<string, string>;
-      extensions: string[];
-      /** Strategic-merge patches on every machine config (generators/distributions/talos/patch.ts). */
-      patches: Record<string, unknown>[];
-      nvidiaDriver: 'lts' | 'production';
-      /** SSM SecureString holding the `talosctl gen secrets` bundle (never read at synth). */
-      secretsBundle: { parameter: string; kmsKeyId?: string };
-    };
-    /** K3s settings (defaults filled in; unused by talos). */
-    k3s: {
-      /** SSM SecureString with the server token. */
-      token: SecretRef;
-      /** SSM SecureString with the agent token (workers join with it). */
-      agentToken: SecretRef;
-      /** Extra `k3s server` keys for every server. */
-      extraArgs: K3sArgs;
-    };
-    /** RKE2 settings (defaults filled in; unused by other distributions). */
-    rke2: {
-      /** SSM SecureString with the server token. */
-      token: SecretRef;
-      /** SSM SecureString with the agent token (workers join with it). */
-      agentToken: SecretRef;
-      /** Extra `rke2 server` keys for every server. */
-      extraArgs: K3sArgs;
-    };
+    /** The distribution's part of the cluster (its release and settings, defaults applied): read through the distribution's own accessor. */
+    extension: unknown;
   };
-  gitops: GitOpsEngine;
-  /** Sync policy (both engines; see the schema's description for Flux). */
-  argocd: {
+  /** The GitOps engine's name (`gitops`; engines/registry.ts). */
+  gitops: string;
+  /** The sync policy every engine follows (environment key engines/registry.ts SYNC_POLICY_KEY). */
+  sync: {
     automated: boolean;
     prune: boolean;
     selfHeal: boolean;
-    /** Hub mode: the environments this environment's Argo CD manages (sorted; empty: not a hub). */
+  };
+  /** Hub mode, for engines that have it: the environments this one's engine manages, and the hub managing this one. */
+  fleet: {
+    /** The environments this environment's engine manages (sorted; empty: not a hub). */
     manages: string[];
-    /** Set when a hub manages this environment: the hub's name, its Argo CD namespace, and the AWS region and account holding its SSM parameters. */
+    /** Set when a hub manages this environment: the hub's name, its engine's namespace, and the AWS region and account holding its SSM parameters. */
     hub?: ManagingHub;
   };
   pools: NodePool[];
   /** Every fixed node, pools in order. */
   nodes: Node[];
   controlPlaneNodes: Node[];
-  /** One machine config per entry (fixed node or auto-scaled pool). */
+  /** One node config per entry (fixed node or auto-scaled pool). */
   configTargets: ConfigTarget[];
-  nodeClasses: NodeClass[];
   hasGpu: boolean;
   arches: Arch[];
   /** Pods the worker nodes can hold: Σ size × maxPods. */

@@ -22,7 +22,7 @@ import { validateResolved } from '../validate/index.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
 import { Ec2RequestError, type Ec2Facts } from './ec2.js';
-import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from './secrets.js';
+import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from '../model/secrets.js';
 import { diffLocks, emptyLock, type Ec2Lock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from './lock.js';
 
 export interface RefreshOptions {

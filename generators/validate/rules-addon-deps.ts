@@ -8,6 +8,7 @@ import { isCatalogAddon } from '../catalog/names.js';
 import type { DocPath } from '../lib/paths.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { hubOf } from '../model/fleet.js';
+import { syncPolicyInput } from '../engines/registry.js';
 import type { Rule } from './rules.js';
 
 type Addons = NonNullable<EnvironmentInput['addons']>;
@@ -26,9 +27,9 @@ function dependents(input: EnvironmentInput, managed: boolean): Record<string, s
   // The GitOps engine of this environment (gitops): every add-on and workload is delivered through it.
   const engine = input.gitops ?? 'argocd';
   // A managed environment's engine is its hub's Argo CD: it installs none of its own.
-  if (!managed) needs[ENGINE_ADDON[engine]]!.push('the GitOps engine');
+  if (!managed) needs[ENGINE_ADDON[engine as keyof typeof ENGINE_ADDON]]!.push('the GitOps engine');
   // A hub reads its managed clusters' credentials through ExternalSecrets (render/argocd/hub.ts).
-  if (engine === 'argocd' && (input.argocd?.manages ?? []).length > 0) needs['external-secrets']!.push("the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)");
+  if (engine === 'argocd' && (syncPolicyInput(input)?.manages ?? []).length > 0) needs['external-secrets']!.push("the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)");
   // Flux reads this repository with credentials an ExternalSecret keeps current (catalog/flux-operator.ts).
   if (engine === 'flux') needs['external-secrets']!.push('flux-operator (the repository credentials ExternalSecret)');
   const lbcValues = addons['aws-load-balancer-controller']?.values as { enableCertManager?: unknown } | undefined;

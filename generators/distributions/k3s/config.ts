@@ -5,8 +5,10 @@
  * is written at boot into the service's root-only environment file).
  */
 import { GPU_PRESENT_LABEL } from '../../model/aws.js';
-import type { ConfigTarget, EnvironmentModel, K3sArgs } from '../../model/types.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { admissionConfiguration, apiServerHardeningArgs, auditPolicy, isFirstServer, KUBELET_SYSCTLS, mergeArgs, nodeKeys, roleOf } from '../rancher/config.js';
+import { k3sCluster, k3sPool } from './model.js';
 
 export { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, mergeArgs, roleOf };
 export { CONTROL_PLANE_TAINT } from '../rancher/config.js';
@@ -75,6 +77,6 @@ export function k3sConfig(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
   // `nvidia` containerd runtime; making it the default lets the device plugin and GPU pods run
   // without runtimeClassName.
   if (t.pool.gpu) keys['default-runtime'] = 'nvidia';
-  if (role === 'server') keys = mergeArgs(keys, m.cluster.k3s.extraArgs);
-  return mergeArgs(keys, t.pool.k3sExtraArgs);
+  if (role === 'server') keys = mergeArgs(keys, k3sCluster(m).extraArgs);
+  return mergeArgs(keys, k3sPool(t.pool).extraArgs);
 }

@@ -6,10 +6,13 @@ import { nodeConfigOf } from '../rancher/check.js';
 import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
 import { K3S_SCHEMA } from './schema.js';
+import { rancherClusterModel, rancherPoolModel } from '../rancher/model.js';
+import { K3S_KEYS } from './model.js';
 import { checkRenderedK3s } from './check.js';
 import { k3sSections } from './readme.js';
 import { configTargetNames, K3S_RULES, k3sDatastore, k3sVersionKey } from './rules.js';
 import { renderK3s } from './render.js';
+import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 
 // Members that read other modules' values are functions or getters (see ../talos/index.ts).
 export const k3s: Distribution = {
@@ -19,6 +22,7 @@ export const k3s: Distribution = {
   get schema() {
     return K3S_SCHEMA;
   },
+  model: { cluster: (input) => rancherClusterModel(K3S_KEYS, input), pool: (p) => rancherPoolModel(K3S_KEYS, p) },
   datastores: ['kine-postgres', 'kine-sqlite'],
   rules: {
     datastore: (ctx, report) => k3sDatastore(ctx, report),
@@ -28,12 +32,14 @@ export const k3s: Distribution = {
     },
     names: (ctx, report) => configTargetNames(ctx, report),
   },
+  secrets: (env, m) => rancherSecrets(K3S_KEYS, 'K3s', env, m),
   render: (m) => renderK3s(m),
   readme: {
     sections: (m) => k3sSections(m),
     overviewName: () => 'K3s',
     datastore: (m) => kineDatastoreText('K3s', m.cluster.datastore),
   },
+  operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
   facts: {
     networkPolicyEnforcer: () => "K3s' embedded network policy controller (kube-router)",
   },

@@ -7,6 +7,7 @@ import { K3S_FLAGS_RELEASE } from './flags.js';
 import { litestreamReplicaUrl } from './litestream.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { k3sCluster, k3sPool } from './model.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
 EC2 user-data document (\`k3s/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config to
@@ -112,7 +113,7 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       title: 'K3s nodes',
       inputs: [['cluster'], ['nodePools']],
       body: nodes({
-        version: m.cluster.k3sVersion,
+        version: k3sCluster(m).version,
         flagsRelease: K3S_FLAGS_RELEASE,
         paths: K3S_PATHS,
         bootScript: BOOT_SCRIPT_PATH,
@@ -126,8 +127,8 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       title: 'K3s secrets (SSM)',
       inputs: [['name'], ['cluster', 'k3s'], ['cluster', 'datastore']],
       body: secrets({
-        token: m.cluster.k3s.token.secret,
-        agentToken: m.cluster.k3s.agentToken.secret,
+        token: k3sCluster(m).token.secret,
+        agentToken: k3sCluster(m).agentToken.secret,
         pg: d.type === 'kine-postgres' ? d.postgres : false,
         sqlite: d.type === 'kine-sqlite' ? { url: litestreamReplicaUrl(m, d) } : false,
       }),

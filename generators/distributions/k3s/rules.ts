@@ -6,7 +6,7 @@
 import type { DocPath } from '../../lib/paths.js';
 import { didYouMean } from '../../lib/suggest.js';
 import { minorOf } from '../../model/build.js';
-import type { K3sArgs } from '../../model/types.js';
+import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
 import { reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';

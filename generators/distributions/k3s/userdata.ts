@@ -13,6 +13,7 @@ import { toYaml } from '../../lib/yaml.js';
 import { bootPrelude, cloudConfigText, nodeNameLines, NVIDIA_RUNTIME_CHECK, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, k3sConfig, K3S_PATHS, KUBELET_SYSCTLS, roleOf } from './config.js';
 import { litestreamConfig, litestreamDownload, litestreamUnit } from './litestream.js';
+import { k3sCluster, k3sPool } from './model.js';
 
 export { RDS_CA_BUNDLE_URL, shQuote, USER_DATA_LIMIT } from '../rancher/boot.js';
 
@@ -26,15 +27,15 @@ const PRELUDE = bootPrelude('odp-k3s-boot');
 /** The boot script (POSIX sh). Values are shell-quoted; nothing secret is in it. */
 export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const role = roleOf(t);
-  const version = m.cluster.k3sVersion!;
+  const version = k3sCluster(m).version!;
   const d = m.cluster.datastore;
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of K3s ${version} ${role} '${t.name}' (environment ${m.name}).`, PRELUDE];
   lines.push('sysctl --system >/dev/null', `install -d -m 0700 /etc/rancher/k3s`);
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
-    lines.push(`ssm_secret ${shQuote(m.cluster.k3s.token.secret)} > ${K3S_PATHS.token}`);
+    lines.push(`ssm_secret ${shQuote(k3sCluster(m).token.secret)} > ${K3S_PATHS.token}`);
   }
-  lines.push(`ssm_secret ${shQuote(m.cluster.k3s.agentToken.secret)} > ${K3S_PATHS.agentToken}`);
+  lines.push(`ssm_secret ${shQuote(k3sCluster(m).agentToken.secret)} > ${K3S_PATHS.agentToken}`);
   lines.push(...nodeNameLines('K3S_NODE_NAME'), 'export K3S_NODE_NAME');
   if (role === 'server' && d.type === 'kine-postgres') {
     const [fetchCa, chmodCa, ...dsn] = postgresEndpointLines(d.postgres, 'K3S_DATASTORE_ENDPOINT');

@@ -4,7 +4,8 @@
  * configuration and the audit policy are the same on both.
  */
 import { GPU_PRESENT_LABEL } from '../../model/aws.js';
-import type { ConfigTarget, EnvironmentModel, K3sArgs } from '../../model/types.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import type { ConfigArgs as K3sArgs } from './model.js';
 
 export type NodeRole = 'server' | 'agent';
 

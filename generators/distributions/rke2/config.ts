@@ -19,8 +19,10 @@
  *   S3 client uses the instance profile's credentials.
  * - kine-postgres: rke2-docs datastore/external.md (RKE2_DATASTORE_ENDPOINT, datastore-cafile).
  */
-import type { ConfigTarget, EnvironmentModel, K3sArgs } from '../../model/types.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { isFirstServer, mergeArgs, nodeKeys, roleOf } from '../rancher/config.js';
+import { rke2Cluster, rke2Pool } from './model.js';
 
 /** Host paths the config, the user-data and the runbook agree on. */
 export const RKE2_PATHS = {
@@ -115,6 +117,6 @@ export function rke2Config(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
   // (its rke2-runtimeclasses chart owns the RuntimeClass); the default lets the device plugin and
   // GPU pods run without runtimeClassName.
   if (t.pool.gpu) keys['default-runtime'] = 'nvidia';
-  if (role === 'server') keys = mergeArgs(keys, m.cluster.rke2.extraArgs);
-  return mergeArgs(keys, t.pool.rke2ExtraArgs);
+  if (role === 'server') keys = mergeArgs(keys, rke2Cluster(m).extraArgs);
+  return mergeArgs(keys, rke2Pool(t.pool).extraArgs);
 }

@@ -7,10 +7,13 @@ import { nodeConfigOf } from '../rancher/check.js';
 import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
 import { RKE2_SCHEMA } from './schema.js';
+import { rancherClusterModel, rancherPoolModel } from '../rancher/model.js';
+import { RKE2_KEYS, rke2Cluster } from './model.js';
 import { checkRenderedRke2 } from './check.js';
 import { rke2Sections } from './readme.js';
 import { RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
 import { renderRke2 } from './render.js';
+import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 
 function datastore(m: EnvironmentModel): string {
   const d = m.cluster.datastore;
@@ -26,6 +29,7 @@ export const rke2: Distribution = {
   get schema() {
     return RKE2_SCHEMA;
   },
+  model: { cluster: (input) => rancherClusterModel(RKE2_KEYS, input), pool: (p) => rancherPoolModel(RKE2_KEYS, p) },
   datastores: ['etcd', 'kine-postgres'],
   rules: {
     versions: (ctx, report) => rke2VersionKey(ctx, report),
@@ -34,13 +38,15 @@ export const rke2: Distribution = {
     },
     foreignSetting: (key) => rke2ForeignSetting(key),
   },
+  secrets: (env, m) => rancherSecrets(RKE2_KEYS, 'RKE2', env, m),
   render: (m) => renderRke2(m),
   readme: {
     sections: (m) => rke2Sections(m),
-    overviewName: (m) => `RKE2 ${m.cluster.rke2Version ?? ''}, CIS profile`,
+    overviewName: (m) => `RKE2 ${rke2Cluster(m).version ?? ''}, CIS profile`,
     datastore,
     cni: (m) => (m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni),
   },
+  operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('RKE2', m) },
   facts: {
     // RKE2 renders cni: canal for flannel (flannel VXLAN with Calico's policy engine, RKE2's default).
     networkPolicyEnforcer: () => "Canal (Calico's policy engine along with flannel), RKE2's default CNI",

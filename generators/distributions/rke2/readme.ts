@@ -8,6 +8,7 @@ import type { ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
 import { RKE2_FLAGS_RELEASE } from './flags.js';
 import { RKE2_BOOT_SCRIPT_PATH } from './userdata.js';
+import { rke2Cluster, rke2Pool } from './model.js';
 
 const nodes = compileTemplate(`RKE2 {{code version}} on EC2, CIS profile. Each config target has an RKE2 config (\`rke2/<target>.yaml\`)
 and an EC2 user-data document (\`rke2/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config
@@ -144,7 +145,7 @@ export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
       title: 'RKE2 nodes',
       inputs: [['cluster'], ['nodePools']],
       body: nodes({
-        version: m.cluster.rke2Version,
+        version: rke2Cluster(m).version,
         flagsRelease: RKE2_FLAGS_RELEASE,
         paths: RKE2_PATHS,
         bootScript: RKE2_BOOT_SCRIPT_PATH,
@@ -162,7 +163,7 @@ export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
       order: 21,
       title: 'RKE2 secrets (SSM)',
       inputs: [['name'], ['cluster', 'rke2'], ['cluster', 'datastore']],
-      body: secrets({ token: m.cluster.rke2.token.secret, agentToken: m.cluster.rke2.agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 }),
+      body: secrets({ token: rke2Cluster(m).token.secret, agentToken: rke2Cluster(m).agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 }),
     },
   ];
   if (d.type === 'etcd')
@@ -170,7 +171,7 @@ export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
       order: 22,
       title: 'Datastore: embedded etcd, snapshots to S3',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['aws', 'region'], ['nodePools']],
-      body: etcd({ servers: m.controlPlaneNodes.length, backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: m.cluster.rke2.token.secret }),
+      body: etcd({ servers: m.controlPlaneNodes.length, backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret }),
     });
   if (d.type === 'kine-postgres')
     sections.push({

@@ -7,7 +7,7 @@
 import type { DocPath } from '../../lib/paths.js';
 import { didYouMean } from '../../lib/suggest.js';
 import { minorOf } from '../../model/build.js';
-import type { K3sArgs } from '../../model/types.js';
+import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import type { NodeRole } from '../rancher/config.js';
 import { checkRke2Flag, RKE2_CLUSTER_WIDE_KEYS, RKE2_MANAGED_KEYS } from './flags.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule } from '../../validate/rules.js';

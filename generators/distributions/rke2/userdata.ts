@@ -15,6 +15,7 @@ import { toYaml } from '../../lib/yaml.js';
 import { bootPrelude, cloudConfigText, nodeNameLines, NVIDIA_RUNTIME_CHECK, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { rke2Config, RKE2_PATHS } from './config.js';
+import { rke2Cluster, rke2Pool } from './model.js';
 
 export const RKE2_BOOT_SCRIPT_PATH = '/usr/local/sbin/odp-rke2-boot';
 
@@ -27,16 +28,16 @@ export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
 /** The boot script (POSIX sh). Values are shell-quoted; nothing secret is in it. */
 export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const role = roleOf(t);
-  const version = m.cluster.rke2Version!;
+  const version = rke2Cluster(m).version!;
   const d = m.cluster.datastore;
   const env = role === 'server' ? RKE2_PATHS.serverEnv : RKE2_PATHS.agentEnv;
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} '${t.name}' (environment ${m.name}).`, bootPrelude('odp-rke2-boot')];
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', 'sysctl --system >/dev/null', 'install -d -m 0700 /etc/rancher/rke2');
   if (role === 'server') {
     lines.push('# CIS profile: etcd runs as the host user etcd (in /etc/passwd and /etc/group).', 'id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
-    lines.push(`ssm_secret ${shQuote(m.cluster.rke2.token.secret)} > ${RKE2_PATHS.token}`);
+    lines.push(`ssm_secret ${shQuote(rke2Cluster(m).token.secret)} > ${RKE2_PATHS.token}`);
   }
-  lines.push(`ssm_secret ${shQuote(m.cluster.rke2.agentToken.secret)} > ${RKE2_PATHS.agentToken}`);
+  lines.push(`ssm_secret ${shQuote(rke2Cluster(m).agentToken.secret)} > ${RKE2_PATHS.agentToken}`);
   lines.push(...nodeNameLines('NODE_NAME'), `printf 'RKE2_NODE_NAME=%s\\n' "$NODE_NAME" > ${env}`);
   if (role === 'server' && d.type === 'kine-postgres')
     lines.push(...postgresEndpointLines(d.postgres, 'DSN'), `printf 'RKE2_DATASTORE_ENDPOINT=%s\\n' "$DSN" >> ${env}`, 'unset DSN PGPASSWORD_ENC');

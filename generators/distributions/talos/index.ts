@@ -5,12 +5,14 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Distribution } from '../types.js';
 import { TALOS_SCHEMA } from './schema.js';
+import { talosCluster, talosClusterModel, talosPoolModel } from './model.js';
 import { talosChecker, talosNodeConfig, talosServiceAccountErrors } from './checks.js';
 import { TALOS_PATCH_RULES } from './rules-patches.js';
 import { networkPolicyEnforcement, TALOS_RULES, talosDatastore, talosIdentifiers, talosVersions } from './rules.js';
 import { talosSections } from './readme.js';
 import { flannelNetworkPolicyEnforcer } from './release.js';
 import { renderTalos } from './render.js';
+import { talosSecrets } from './secrets.js';
 
 function datastore(m: EnvironmentModel): string {
   const d = m.cluster.datastore;
@@ -27,6 +29,7 @@ export const talos: Distribution = {
   get schema() {
     return TALOS_SCHEMA;
   },
+  model: { cluster: (input) => talosClusterModel(input), pool: (p) => talosPoolModel(p) },
   datastores: ['etcd'],
   rules: {
     datastore: (ctx, report) => talosDatastore(ctx, report),
@@ -37,19 +40,23 @@ export const talos: Distribution = {
     network: (ctx, report) => networkPolicyEnforcement(ctx, report),
     identifiers: (input) => talosIdentifiers(input),
   },
+  secrets: (env, m) => talosSecrets(env, m),
   render: (m) => renderTalos(m),
   readme: {
     sections: (m, ctx) => talosSections(m, ctx),
     overviewName: () => 'Talos Linux',
-    overviewRows: (m) => (m.cluster.talosVersion ? [{ label: 'Talos', value: m.cluster.talosVersion }] : []),
+    overviewRows: (m) => (talosCluster(m).version ? [{ label: 'Talos', value: talosCluster(m).version! }] : []),
     datastore,
     egress: {
       online: ' and Talos reaches its discovery service\n(`discovery.talos.dev:443`) and the Image Factory (`factory.talos.dev`) for upgrades',
       offline: ' and a self-hosted discovery service',
     },
   },
+  operations: {
+    newEnvironmentSecrets: (name) => `Talos secrets: talosctl gen secrets -o secrets.yaml && npm run talos -- secrets import --env ${name} --from secrets.yaml   (then delete secrets.yaml)`,
+  },
   facts: {
-    networkPolicyEnforcer: (m) => flannelNetworkPolicyEnforcer(m.cluster.talosMinor),
+    networkPolicyEnforcer: (m) => flannelNetworkPolicyEnforcer(talosCluster(m).minor),
     networkPolicyInputs: [['cluster', 'talosVersion']],
     applyTimeSecrets: 'a Talos secret materialized at apply time',
   },

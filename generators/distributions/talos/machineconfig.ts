@@ -11,6 +11,7 @@ import { applyPatch } from './patch.js';
 import { CONTROL_PLANE_ONLY } from './checks.js';
 import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosCniConfig, talosRelease } from './release.js';
 import { secretRef, type BundlePath } from './secrets.js';
+import { talosCluster, talosPool } from './model.js';
 
 type Doc = Record<string, unknown>;
 
@@ -87,11 +88,12 @@ export function nodeLabels(model: EnvironmentModel, target: ConfigTarget): Recor
 /** The v1alpha1 document and the documents gen config adds (HostnameConfig), in that order. */
 export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTarget): Doc[] {
   const c = model.cluster;
-  const release = talosRelease(c.talosMinor);
+  const t = talosCluster(model);
+  const release = talosRelease(t.minor);
   const pool = target.pool;
   const cp = pool.role === 'controlplane';
   const k8s = `v${c.kubernetesVersion}`;
-  const images = classImages(model, pool.nodeClass);
+  const images = classImages(model, talosPool(pool).nodeClass);
   const subnet = target.node?.subnet ?? pool.subnet;
   const cilium = c.network.cni === 'cilium';
   const cni = talosCniConfig(release, c.network.cni);
@@ -103,9 +105,9 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
     'rotate-server-certificates': 'true',
     // Workers may not change their own taints after registration (NodeRestriction): register with them.
     ...(!cp && pool.taints.length > 0 ? { 'register-with-taints': pool.taints.map(registerTaint).join(',') } : {}),
-    ...c.talos.kubeletExtraArgs,
+    ...t.kubeletExtraArgs,
   };
-  const sysctls = { ...c.talos.sysctls, ...(pool.gpu ? release.nvidiaSysctls : {}) };
+  const sysctls = { ...t.sysctls, ...(pool.gpu ? release.nvidiaSysctls : {}) };
 
   const machine: Doc = {
     type: cp ? 'controlplane' : 'worker',
@@ -123,7 +125,7 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
       nodeIP: { validSubnets: [subnet?.cidr ?? model.aws.vpc.cidr] },
     },
     ...(release.emptyMachineNetwork ? { network: {} } : {}),
-    install: { disk: c.talos.installDisk, image: images.installer, wipe: false, grubUseUKICmdline: true },
+    install: { disk: t.installDisk, image: images.installer, wipe: false, grubUseUKICmdline: true },
     ...(pool.gpu ? { kernel: { modules: NVIDIA_KERNEL_MODULES.map((name) => ({ name })) } } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
     features: {
@@ -158,7 +160,7 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
   if (cp) {
     const apiServerArgs: Record<string, string> = {
       ...(model.aws.iam.mode === 'irsa' && model.aws.iam.issuerURL ? { 'service-account-issuer': model.aws.iam.issuerURL } : {}),
-      ...c.talos.apiServerExtraArgs,
+      ...t.apiServerExtraArgs,
     };
     Object.assign(cluster, {
       secretboxEncryptionSecret: ref('secrets.secretboxencryptionsecret'),
@@ -194,8 +196,8 @@ export function talosPatchesFor(model: EnvironmentModel, target: ConfigTarget): 
   // the control planes: workers get the rest of it.
   const forTarget = (d: Doc): Doc => (target.pool.role === 'controlplane' || d.kind !== undefined ? d : withoutPaths(d, CONTROL_PLANE_ONLY));
   return [
-    ...model.cluster.talos.patches.map((d, i) => ({ source: ['cluster', 'talos', 'patches', i], docs: [forTarget(d as Doc)] })),
-    ...target.pool.talosPatches.map((d, i) => ({ source: ['nodePools', poolIndex, 'talos', 'patches', i], docs: [d as Doc] })),
+    ...talosCluster(model).patches.map((d, i) => ({ source: ['cluster', 'talos', 'patches', i], docs: [forTarget(d as Doc)] })),
+    ...talosPool(target.pool).patches.map((d, i) => ({ source: ['nodePools', poolIndex, 'talos', 'patches', i], docs: [d as Doc] })),
   ];
 }
 

@@ -1,7 +1,9 @@
 /** One Image Factory schematic per node class (arch × GPU), and the installer image it gives. */
-import type { EnvironmentModel, NodeClass } from '../../model/types.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { NodeClass } from './model.js';
 import { IMAGE_FACTORY } from './release.js';
 import { schematicId, type Schematic } from './schematic.js';
+import { talosCluster, talosPool } from './model.js';
 
 /** NVIDIA system extensions of one tier: open GPU kernel modules + container toolkit of the same tier. */
 export function nvidiaExtensions(tier: 'lts' | 'production'): string[] {
@@ -12,7 +14,7 @@ export function nvidiaExtensions(tier: 'lts' | 'production'): string[] {
 export const NVIDIA_KERNEL_MODULES = ['nvidia', 'nvidia_uvm', 'nvidia_drm', 'nvidia_modeset'] as const;
 
 export function schematicFor(model: EnvironmentModel, cls: NodeClass): Schematic {
-  const extensions = [...model.cluster.talos.extensions, ...(cls.extensions ?? []), ...(cls.gpu === 'nvidia' ? nvidiaExtensions(model.cluster.talos.nvidiaDriver) : [])];
+  const extensions = [...talosCluster(model).extensions, ...(cls.extensions ?? []), ...(cls.gpu === 'nvidia' ? nvidiaExtensions(talosCluster(model).nvidiaDriver) : [])];
   const sorted = [...new Set(extensions)].sort();
   return { customization: sorted.length > 0 ? { systemExtensions: { officialExtensions: sorted } } : {} };
 }
@@ -27,7 +29,7 @@ export interface ClassImages {
 }
 
 export function classImages(model: EnvironmentModel, cls: NodeClass): ClassImages {
-  const version = model.cluster.talosVersion!;
+  const version = talosCluster(model).version!;
   const schematic = schematicFor(model, cls);
   const id = schematicId(schematic);
   return {

@@ -7,6 +7,7 @@ import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext } from '../../render/readme/sections.js';
 import { nodeLabels } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
+import { talosCluster, talosPool } from './model.js';
 
 export interface CommandStep {
   title: string;
@@ -44,7 +45,7 @@ export function setupSteps(model: EnvironmentModel): CommandStep[] {
 export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandStep[] {
   const dir = workDir(model.name);
   const file = `${dir}/${t.name}.yaml`;
-  const installer = classImages(model, t.pool.nodeClass).installer;
+  const installer = classImages(model, talosPool(t.pool).nodeClass).installer;
   const materialize = `npm run talos -- config --env ${model.name} --node ${t.name} --out ${file}`;
   if (!t.node) {
     const nodes = poolNodesExpr(model, t);
@@ -111,7 +112,7 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
     ...(cniByBootstrap
       ? [
           {
-            title: `Cilium, the cloud controller and ${model.argocd.hub ? `the hub's access (${model.argocd.hub.name} manages this cluster)` : engine.title}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
+            title: `Cilium, the cloud controller and ${model.fleet.hub ? `the hub's access (${model.fleet.hub.name} manages this cluster)` : engine.title}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
             phase: 'bootstrap' as const,
             lines: [`sh ${model.renderedDir}/${engine.bootstrapScript}`, health],
           },

@@ -10,6 +10,7 @@ import { ETCD_BACKUP_NAMESPACE, talosRelease } from './release.js';
 import { schematicPath, talosConfigPath } from './render.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
+import { talosCluster, talosPool } from './model.js';
 
 const nodes = compileTemplate(`Talos {{code talos}}, Kubernetes {{code k8s}}. One machine config per node (per pool for auto-scaled pools) under \`talos/\`; secret fields hold \`\${talos-secrets:<bundle path>}\` references to the SSM SecureString {{code parameter}} and are filled only by \`npm run talos -- config\`.
 
@@ -107,12 +108,12 @@ function fence(steps: CommandStep[]): string {
 }
 
 export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeContext(m)): ReadmeSection[] {
-  const release = talosRelease(m.cluster.talosMinor);
-  const t = m.cluster.talos;
+  const release = talosRelease(talosCluster(m).minor);
+  const t = talosCluster(m);
   const ds = m.cluster.datastore;
   const backup = ds.type === 'etcd' && ds.backup ? ds.backup : undefined;
   const backupRole = irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings);
-  const gpuClass = m.nodeClasses.find((c) => c.gpu);
+  const gpuClass = talosCluster(m).nodeClasses.find((c) => c.gpu);
   const first = m.configTargets.find((x) => x.node && x.node.name === m.controlPlaneNodes[0]?.name);
   const cluster = clusterSteps(m, ctx.engine);
   const inputs = [['cluster'], ['aws'], ['nodePools']] as ReadmeSection['inputs'];
@@ -122,7 +123,7 @@ export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCo
       title: 'Talos nodes',
       inputs,
       body: nodes({
-        talos: m.cluster.talosVersion,
+        talos: talosCluster(m).version,
         k8s: m.cluster.kubernetesVersion,
         parameter: t.secretsBundle.parameter,
         workerTaints: m.pools.some((p) => p.role === 'worker' && p.taints.length > 0),
@@ -130,7 +131,7 @@ export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCo
           file: talosConfigPath(x.name),
           role: x.pool.role,
           pool: x.pool.name,
-          cls: x.pool.nodeClass.name,
+          cls: talosPool(x.pool).nodeClass.name,
           address: x.node ? x.node.ip : `${x.pool.count} × auto-scaled (user data)`,
           zone: (x.node?.subnet ?? x.pool.subnet)?.zone ?? '—',
         })),
@@ -141,7 +142,7 @@ export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCo
       title: 'Talos images',
       inputs,
       body: images({
-        rows: m.nodeClasses.map((c) => {
+        rows: talosCluster(m).nodeClasses.map((c) => {
           const img = classImages(m, c);
           return {
             name: c.name,

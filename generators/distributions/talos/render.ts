@@ -9,6 +9,7 @@ import { machineConfigDocuments } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
 import { marshalSchematic } from './schematic.js';
 import type { RenderedFile } from '../../render/types.js';
+import { talosCluster, talosPool } from './model.js';
 
 export const talosConfigPath = (target: string): string => `talos/${target}.yaml`;
 export const schematicPath = (cls: string): string => `talos/schematics/${cls}.yaml`;
@@ -26,14 +27,14 @@ export function renderTalos(model: EnvironmentModel): RenderedFile[] {
       inputs: [['cluster'], ['aws'], ...inputs.values()],
     };
   });
-  const schematics = model.nodeClasses.map((cls): RenderedFile => {
+  const schematics = talosCluster(model).nodeClasses.map((cls): RenderedFile => {
     const img = classImages(model, cls);
     return {
       path: schematicPath(cls.name),
       content: toYaml({
         id: img.id,
         nodeClass: { name: cls.name, arch: cls.arch, ...(cls.gpu ? { gpu: cls.gpu } : {}) },
-        talosVersion: model.cluster.talosVersion,
+        talosVersion: talosCluster(model).version,
         installerImage: img.installer,
         diskImage: img.diskImage,
         schematic: img.schematic,

@@ -13,6 +13,7 @@ import { CONFIG_SECRET_FIELDS } from './secrets.js';
 import { checkTalosDocuments } from './checks.js';
 import type { Rule } from '../../validate/rules.js';
 import type { EnvironmentInput } from '../../model/input.js';
+import { talosCluster, talosPool } from './model.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -51,7 +52,8 @@ function touches(doc: Obj, path: readonly string[]): string[] | undefined {
 }
 
 const patchShape: Rule = ({ input }, report) => {
-  if (input.cluster.distribution === 'k3s') {
+  // Another distribution's environment: its cluster.talos is refused by talosVersions; pools' here.
+  if (input.cluster.distribution !== 'talos') {
     input.nodePools.forEach((p, i) => {
       if (p.talos) report('talos-patch', ['nodePools', i, 'talos'], 'talos settings are only used by distribution talos', { key: true });
     });
@@ -93,7 +95,7 @@ const patchShape: Rule = ({ input }, report) => {
  * a patch wrote is reported at that patch, a merge the types forbid at the patch value.
  */
 const patchedConfigs: Rule = ({ env, input }, report) => {
-  if (input.cluster.distribution === 'k3s' || patchesOf(input).length === 0) return;
+  if (input.cluster.distribution !== 'talos' || patchesOf(input).length === 0) return;
   let model;
   try {
     model = buildModel(input, env.files);
@@ -105,7 +107,8 @@ const patchedConfigs: Rule = ({ env, input }, report) => {
     const patches = talosPatchesFor(model, t);
     if (patches.length === 0) continue;
     // Merge step by step as the renderer does, keeping what each patch wrote.
-    let docs: unknown[] = machineConfigDocuments({ ...model, cluster: { ...model.cluster, talos: { ...model.cluster.talos, patches: [] } } }, { ...t, pool: { ...t.pool, talosPatches: [] } });
+    const unpatched = { ...model, cluster: { ...model.cluster, extension: { ...talosCluster(model), patches: [] } } };
+    let docs: unknown[] = machineConfigDocuments(unpatched, { ...t, pool: { ...t.pool, extension: { ...talosPool(t.pool), patches: [] } } });
     const writes: { source: (string | number)[]; at: (string | number)[]; from: (string | number)[] }[] = [];
     let failed = false;
     for (const p of patches) {

@@ -10,6 +10,10 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseYamlStream } from '../../lib/yaml.js';
+import type { ResolvedEnvironment } from '../../load/loader.js';
+import { derivedSecret, type SecretDependency } from '../../model/secrets.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { talosCluster } from './model.js';
 
 /** Where a value in the bundle lives (lower-cased Go field names, as `talosctl gen secrets` writes them). */
 export type BundlePath =
@@ -272,4 +276,13 @@ export function findReferences(value: unknown, path: (string | number)[] = []): 
   if (Array.isArray(value)) return value.flatMap((v, i) => findReferences(v, [...path, i]));
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => findReferences(v, [...path, k]));
   return [];
+}
+
+/** How the bundle gets into SSM (the hint of a missing one). */
+export const TALOS_IMPORT_COMMAND = (env: string): string => `talosctl gen secrets -o secrets.yaml, then npm run talos -- secrets import --env ${env} --from secrets.yaml`;
+
+/** The SecureString a Talos environment depends on: its secrets bundle, read at apply time. */
+export function talosSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
+  const b = talosCluster(m).secretsBundle;
+  return [derivedSecret(env, b.parameter, ['cluster', 'talos', 'secretsBundle', 'parameter'], 'Talos secrets bundle (read by npm run talos -- config at apply time)', TALOS_IMPORT_COMMAND(m.name), (v) => v === b.parameter)];
 }

@@ -41,7 +41,7 @@ export function fleetFile(m: EnvironmentModel): RenderedFile {
 
 export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
   const { model } = ctx;
-  const a = model.argocd;
+  const a = { ...model.sync, manages: model.fleet.manages };
   const git = { repoURL: model.git.repoURL, targetRevision: model.git.targetRevision };
   return {
     apiVersion: 'argoproj.io/v1alpha1',
@@ -99,6 +99,6 @@ export function hubFiles(ctx: ArgoContext): RenderedFile[] {
   const inputs = [['argocd'], ['git'], ['name'], ['addons', 'argo-cd']] as RenderedFile['inputs'];
   return [
     { path: APPLICATION_SET_PATH, content: toYaml(applicationSet(ctx)), inputs },
-    ...ctx.model.argocd.manages.map((env) => ({ path: clusterSecretPath(env), content: toYaml(clusterSecret(ctx, env)), inputs })),
+    ...ctx.model.fleet.manages.map((env) => ({ path: clusterSecretPath(env), content: toYaml(clusterSecret(ctx, env)), inputs })),
   ];
 }

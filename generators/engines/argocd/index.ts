@@ -3,6 +3,7 @@
  * bootstrap, hub mode, its README sections and tree checks. The one object the registry lists.
  */
 import type { Engine } from '../types.js';
+import { argoCd } from './addons/argo-cd.js';
 import { ARGOCD_SCHEMA } from './schema.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
@@ -15,6 +16,10 @@ import { FLEET_RULES } from './rules.js';
 export const argocd: Engine = {
   name: 'argocd',
   title: 'Argo CD',
+  get addon() {
+    return argoCd;
+  },
+  hubMode: true,
   render: (m) => renderArgoCdTree(m),
   readme: (m, ctx) => argoCdSections(m, ctx),
   readmeText: { workloadDelivery: 'Argo CD Application', addon: 'an Argo CD add-on' },

@@ -75,7 +75,7 @@ echo "  kubectl -n {{hubNamespace}} annotate externalsecret cluster-{{env}} forc
 `);
 
 export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
-  const hub = model.argocd.hub;
+  const hub = model.fleet.hub;
   if (!hub) return [];
   const p = clusterSecretParameters(hub.name, model.name);
   const content = script({

@@ -42,12 +42,12 @@ export interface ArgoContext {
 }
 
 /** The hub's cluster Secret names the cluster after the environment's cluster.name (fleet.yaml). */
-export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] => (m.argocd.hub ? { name: m.cluster.name } : { server: IN_CLUSTER });
+export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] => (m.fleet.hub ? { name: m.cluster.name } : { server: IN_CLUSTER });
 
 export const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
 
 function syncPolicy(ctx: ArgoContext, options: string[], namespaceLabels?: Record<string, string>): NonNullable<IApplication['spec']['syncPolicy']> {
-  const a = ctx.model.argocd;
+  const a = ctx.model.sync;
   return {
     ...(a.automated ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
     syncOptions: options,
@@ -78,7 +78,7 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
     // sync_context.go: a multi-step sync keeps a task running until Healthy or Degraded). With manual
     // syncs no child becomes Healthy until someone syncs it, so the root would wait forever: there the
     // root applies every Application at once and the runbook syncs them wave by wave.
-    ...(model.argocd.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : {}),
+    ...(model.sync.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : {}),
     // Server-side apply alone diffs with the discontinued structured-merge diff (wrong for CRDs with
     // defaults); server-side diff (stable since Argo CD 3.1) dry-runs the apply instead.
     ...(spec.serverSideApply ? { [COMPARE_OPTIONS]: 'ServerSideDiff=true' } : {}),
@@ -158,8 +158,8 @@ export function projectScopes(ctx: ArgoContext, specs: readonly AppSpec[]): Proj
   return PROJECTS.flatMap((name) => {
     const members = specs.filter((s) => s.project === name);
     // The root Application of a managed environment lives in the hub (its ApplicationSet's project).
-    const platform = name === PLATFORM_PROJECT && !model.argocd.hub;
-    if (members.length === 0 && name === PLATFORM_PROJECT && model.argocd.hub) return [];
+    const platform = name === PLATFORM_PROJECT && !model.fleet.hub;
+    if (members.length === 0 && name === PLATFORM_PROJECT && model.fleet.hub) return [];
     if (members.length === 0 && !platform) return [];
     const repos = new Set<string>(members.flatMap((s) => (s.chart ? [s.chart.repoURL] : [])));
     repos.delete(model.git.repoURL);
@@ -185,7 +185,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
   // waiting for it would never reach the project's wave. So the projects go one wave before the first
   // Application. (A standalone environment's bootstrap applies them before its root exists.)
   const first = Math.min(0, ...deliveryPlan(ctx.model).map((u) => u.order));
-  const annotations = ctx.model.argocd.hub ? { annotations: { [SYNC_WAVE]: String(first - 1) } } : {};
+  const annotations = ctx.model.fleet.hub ? { annotations: { [SYNC_WAVE]: String(first - 1) } } : {};
   return projectScopes(ctx, specs).map(
     (p) =>
       new AppProject({

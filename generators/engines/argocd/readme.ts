@@ -178,7 +178,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
       body: table({
         csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
         argo: specs.some((s) => s.name === 'argo-cd'),
-        sync: m.argocd.automated ? `automatically (prune: ${m.argocd.prune}, self-heal: ${m.argocd.selfHeal})` : 'manually (no automated sync)',
+        sync: m.sync.automated ? `automatically (prune: ${m.sync.prune}, self-heal: ${m.sync.selfHeal})` : 'manually (no automated sync)',
         apps: specs.map((s) => ({
           name: `${argoContext(m).prefix}${s.name}`,
           chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
@@ -200,20 +200,20 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace })),
         argocd: `${m.renderedDir}/argocd`,
         projects: projectRows(m, specs),
-        manual: !m.argocd.automated,
+        manual: !m.sync.automated,
         label: ENVIRONMENT_LABEL,
         env: m.name,
         waves: waves(specs),
       }),
     });
-  if (m.argocd.hub)
-    sections.push({ order: 41, title: `Bootstrap and join the hub \`${m.argocd.hub.name}\``, inputs: [['addons'], ['argocd'], ['cluster'], ['git'], ['name'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])], body: managedSection(m, m.argocd.hub, specs, ctx) });
-  if (m.argocd.manages.length > 0) sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
+  if (m.fleet.hub)
+    sections.push({ order: 41, title: `Bootstrap and join the hub \`${m.fleet.hub.name}\``, inputs: [['addons'], ['argocd'], ['cluster'], ['git'], ['name'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])], body: managedSection(m, m.fleet.hub, specs, ctx) });
+  if (m.fleet.manages.length > 0) sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
   return sections;
 }
 
 /** A managed environment's runbook: its own bootstrap, registration with the hub, network, checks. */
-function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['argocd']['hub']>, specs: readonly AppSpec[], readme: ReadmeContext): string {
+function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['fleet']['hub']>, specs: readonly AppSpec[], readme: ReadmeContext): string {
   const ctx = argoContext(m);
   const p = clusterSecretParameters(hub.name, m.name);
   return managedRunbook({
@@ -240,7 +240,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     nameParameter: p.name,
     serverParameter: p.server,
     configParameter: p.config,
-    manual: !m.argocd.automated,
+    manual: !m.sync.automated,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => `${ctx.prefix}${a}`).join(' ') })),
     label: ENVIRONMENT_LABEL,
   });
@@ -248,12 +248,12 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
 
 /** The hub's ApplicationSet and cluster Secrets. */
 function hubSection(m: EnvironmentModel): string {
-  const rows = m.argocd.manages.map((env) => {
+  const rows = m.fleet.manages.map((env) => {
     const p = clusterSecretParameters(m.name, env);
     return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.name}\`, \`${p.server}\`, \`${p.config}\` |`;
   });
   return [
-    `This Argo CD manages ${m.argocd.manages.map((e) => `\`${e}\``).join(', ')}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
+    `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ')}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
     "Application from its `rendered/<env>/fleet.yaml` (project `platform`, never templated; deleting the ApplicationSet keeps the",
     'Applications and their resources; it only creates and updates Applications).',
     '',

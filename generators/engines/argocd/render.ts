@@ -27,8 +27,8 @@ const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => 
 
 export const argoContext = (model: EnvironmentModel): ArgoContext => ({
   model,
-  argoNamespace: model.argocd.hub?.namespace ?? argoCdNamespace(model),
-  prefix: model.argocd.hub ? `${model.name}-` : '',
+  argoNamespace: model.fleet.hub?.namespace ?? argoCdNamespace(model),
+  prefix: model.fleet.hub ? `${model.name}-` : '',
   destination: destinationOf(model),
 });
 
@@ -40,7 +40,7 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
   const ctx = argoContext(model);
   const apps = specs.map((s) => applicationFor(ctx, s));
   const projects = appProjects(ctx, specs);
-  const out = synthesize(model.name, { apps, projects, root: model.argocd.hub ? [] : [rootApplication(ctx)] });
+  const out = synthesize(model.name, { apps, projects, root: model.fleet.hub ? [] : [rootApplication(ctx)] });
   const files: RenderedFile[] = (out.apps ?? []).map((o, i) => ({
     path: `apps/${specs[i]!.name}.yaml`,
     content: toYaml(o),
@@ -57,14 +57,14 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
     files.push({ path: appProjectPath(name), content: toYaml(project), inputs });
   });
   // A managed environment's root Application is created by the hub's ApplicationSet from fleet.yaml.
-  if (model.argocd.hub) files.push(fleetFile(model));
+  if (model.fleet.hub) files.push(fleetFile(model));
   else files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
-  if (model.argocd.manages.length > 0) files.push(...hubFiles(ctx));
+  if (model.fleet.manages.length > 0) files.push(...hubFiles(ctx));
   return files;
 }
 
 export const renderArgoCdTree: Renderer = (model) => {
   if (model.gitops !== 'argocd') return [];
   const plan = deliveryPlan(model);
-  return [...renderArgoCd(model, allAppSpecs(model)), ...(model.argocd.hub ? renderManagedBootstrap(model, plan) : renderBootstrap(model, plan))];
+  return [...renderArgoCd(model, allAppSpecs(model)), ...(model.fleet.hub ? renderManagedBootstrap(model, plan) : renderBootstrap(model, plan))];
 };

@@ -4,6 +4,7 @@
  * object the registry lists.
  */
 import type { Engine } from '../types.js';
+import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
@@ -15,6 +16,10 @@ import { fluxKubernetes } from './rules.js';
 export const flux: Engine = {
   name: 'flux',
   title: 'Flux',
+  get addon() {
+    return fluxOperator;
+  },
+  hubMode: false,
   render: (m) => renderFluxTree(m),
   readme: (m, ctx) => fluxSections(m, ctx),
   readmeText: { workloadDelivery: 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)', addon: 'a Flux add-on' },

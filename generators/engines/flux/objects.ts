@@ -123,12 +123,12 @@ export function kustomization(
       timeout: TIMEOUT,
       path: repoPath(m, o.dir),
       sourceRef: { kind: 'GitRepository', name: FLUX_SOURCE },
-      prune: m.argocd.prune,
+      prune: m.sync.prune,
       wait: true,
       serviceAccountName: o.serviceAccountName ?? KUSTOMIZE_CONTROLLER,
       ...(o.dependsOn.length > 0 ? { dependsOn: o.dependsOn.map((name) => ({ name })) } : {}),
       // Manual sync (argocd.automated: false): nothing is applied until an operator resumes it.
-      ...(m.argocd.automated ? {} : { suspend: true }),
+      ...(m.sync.automated ? {} : { suspend: true }),
       // deletionPolicy (enum MirrorPrune, Delete, WaitForTermination, Orphan): the engine's own delivery keeps its objects.
       ...(o.keep ? { deletionPolicy: 'Orphan' } : {}),
     },
@@ -190,7 +190,7 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
         remediation: { retries: 3 },
       },
       // argocd.selfHeal: drift is corrected (enabled) or only reported (warn).
-      driftDetection: { mode: m.argocd.selfHeal ? 'enabled' : 'warn' },
+      driftDetection: { mode: m.sync.selfHeal ? 'enabled' : 'warn' },
       valuesFrom: [{ kind: 'ConfigMap', name: valuesConfigMap(u), valuesKey: 'values.yaml' }],
     },
   };

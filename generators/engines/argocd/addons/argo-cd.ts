@@ -26,7 +26,7 @@ export const argoCd: CatalogEntry = {
   chart: { repoURL: 'https://argoproj.github.io/argo-helm', name: 'argo-cd', version: '10.1.1' },
   namespace: 'argocd',
   syncWave: -2,
-  enabledByDefault: (m) => m.gitops === 'argocd' && !m.argocd.hub,
+  enabledByDefault: (m) => m.gitops === 'argocd' && !m.fleet.hub,
   condition: 'with gitops: argocd (the default), unless a hub manages the environment',
   podSecurity: 'baseline',
   bootstrapOrder: 30,

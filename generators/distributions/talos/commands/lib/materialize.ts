@@ -10,6 +10,7 @@ import type { EnvironmentModel } from '../../../../model/types.js';
 import { getParameters, getSecureString, putSecureString } from '../../../../ssm/client.js';
 import { ExternalError, InputError, UsageError } from '../../../../validate/diagnostics.js';
 import { decodeBundle, encodeBundle, fillReferences, findReferences, parseBundle, type SecretsBundle } from '../../secrets.js';
+import { talosCluster, talosPool } from '../../model.js';
 
 export const REGENERATE_WARNING =
   'Replacing the bundle of a running cluster locks operators out: every CA (Talos API, Kubernetes, etcd, aggregator) and the join tokens change, so existing talosconfigs, kubeconfigs, service-account tokens (and the IRSA key) stop working and nodes can no longer join. Only --force when the cluster does not exist yet, or when re-importing the very bundle it runs with.';
@@ -29,13 +30,13 @@ export async function importBundle(
   const { bundle, problems } = parseBundle(text);
   if (!bundle)
     throw new InputError(problems.map((p) => ({ severity: 'error', rule: 'talos-secrets-bundle', file: opts.source, path: p.path.split('.'), message: p.message, hint: 'a bundle written by `talosctl gen secrets -o secrets.yaml`' })));
-  const parameter = model.cluster.talos.secretsBundle.parameter;
+  const parameter = talosCluster(model).secretsBundle.parameter;
   const exists = await withSsm(parameter, async () => (await getParameters(client, [parameter])).found.length > 0);
   if (exists && !opts.force) throw new UsageError(`refusing to overwrite the existing secrets bundle ${parameter} of environment ${model.name}.\n${REGENERATE_WARNING}`);
   const version = await withSsm(parameter, () =>
     putSecureString(client, parameter, encodeBundle(bundle), {
       overwrite: opts.force,
-      kmsKeyId: opts.kmsKeyId ?? model.cluster.talos.secretsBundle.kmsKeyId,
+      kmsKeyId: opts.kmsKeyId ?? talosCluster(model).secretsBundle.kmsKeyId,
       description: `Talos secrets bundle (talosctl gen secrets) of ${model.name}; imported by odp-gitops`,
     }),
   );
@@ -43,7 +44,7 @@ export async function importBundle(
 }
 
 export async function fetchBundle(client: SSMClient, model: EnvironmentModel): Promise<SecretsBundle> {
-  const parameter = model.cluster.talos.secretsBundle.parameter;
+  const parameter = talosCluster(model).secretsBundle.parameter;
   const p = await withSsm(parameter, () => getSecureString(client, parameter));
   try {
     return decodeBundle(p.value);

@@ -5,18 +5,18 @@
  * - `explicit`: a `{ secret: /name }` written in the environment that an ExternalSecret reads at
  *   runtime (workload `env`, an add-on's `secrets`).
  * - `derived`: a name the model or the add-on catalog derives, read when the cluster is set up or
- *   by a catalog add-on: the Talos secrets bundle (`cluster.talos.secretsBundle.parameter`), the
- *   K3s server and agent tokens and the Kine PostgreSQL password (read by the boot script), the
- *   SecureStrings a catalog add-on always needs (e.g. the Grafana admin credentials). Positioned at
- *   the value that names it when the environment writes one, else at the closest section
- *   (`defaultName`).
+ *   by a catalog add-on: what the distribution's nodes read (its Distribution.secrets: a secrets bundle,
+ *   the cluster tokens, the Kine PostgreSQL password), the SecureStrings a catalog add-on always needs
+ *   (e.g. the Grafana admin credentials). Positioned at the value that names it when the environment
+ *   writes one, else at the closest section (`defaultName`).
  *
  * Nothing here reads a value: the list holds names only.
  */
 import { getAt, type DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import { resolveAddons } from '../catalog/resolve.js';
-import type { EnvironmentModel, SecretRef } from '../model/types.js';
+import { distributionOf } from '../distributions/registry.js';
+import type { EnvironmentModel, SecretRef } from './types.js';
 
 export interface SecretDependency {
   /** The SSM parameter name. */
@@ -34,7 +34,7 @@ export interface SecretDependency {
   create?: string;
 }
 
-const isSecretRef = (v: unknown): v is SecretRef =>
+export const isSecretRef = (v: unknown): v is SecretRef =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as Record<string, unknown>).secret === 'string';
 
 /** Every `{ secret: … }` below `path`, in document order. */
@@ -56,38 +56,17 @@ export function putSecureStringCommand(region: string, name: string, value = '�
   return `aws ssm put-parameter --region ${region} --type SecureString --name ${name} --value ${value}${kmsKeyId ? ` --key-id ${kmsKeyId}` : ''}`;
 }
 
-export const TALOS_IMPORT_COMMAND = (env: string): string => `talosctl gen secrets -o secrets.yaml, then npm run talos -- secrets import --env ${env} --from secrets.yaml`;
-
-function derived(env: ResolvedEnvironment, name: string, written: DocPath, purpose: string, create: string, isWritten: (v: unknown) => boolean): SecretDependency {
+/**
+ * A name the model or the catalog derives (not a `{ secret }` the environment writes): positioned at
+ * `written` when the environment writes a value there that `isWritten` accepts, else at its closest section.
+ */
+export function derivedSecret(env: ResolvedEnvironment, name: string, written: DocPath, purpose: string, create: string, isWritten: (v: unknown) => boolean): SecretDependency {
   const here = isWritten(getAt(env.data, written));
   return { name, origin: 'derived', purpose, path: here ? written : closestSection(env.data, written), defaultName: !here, setting: written, create };
 }
 
-function clusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
-  const region = m.aws.region;
-  if (m.cluster.distribution === 'talos') {
-    const b = m.cluster.talos.secretsBundle;
-    return [
-      derived(env, b.parameter, ['cluster', 'talos', 'secretsBundle', 'parameter'], 'Talos secrets bundle (read by npm run talos -- config at apply time)', TALOS_IMPORT_COMMAND(m.name), (v) => v === b.parameter),
-    ];
-  }
-  const written = (name: string) => (v: unknown) => isSecretRef(v) && v.secret === name;
-  const [key, product] = m.cluster.distribution === 'rke2' ? (['rke2', 'RKE2'] as const) : (['k3s', 'K3s'] as const);
-  const token = m.cluster[key].token.secret;
-  const agentToken = m.cluster[key].agentToken.secret;
-  const out = [
-    derived(env, token, ['cluster', key, 'token'], `${product} server token (read by the servers at first boot)`, putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), written(token)),
-    derived(env, agentToken, ['cluster', key, 'agentToken'], `${product} agent token (read by every node at first boot)`, putSecureStringCommand(region, agentToken, '"$(openssl rand -hex 32)"'), written(agentToken)),
-  ];
-  const d = m.cluster.datastore;
-  if (d.type === 'kine-postgres') {
-    const pw = d.postgres.password.secret;
-    out.push(
-      derived(env, pw, ['cluster', 'datastore', 'postgres', 'password'], `Kine PostgreSQL password of role ${d.postgres.user} (read by the servers at first boot)`, putSecureStringCommand(region, pw, `'<password of PostgreSQL role ${d.postgres.user}>'`), written(pw)),
-    );
-  }
-  return out;
-}
+/** Whether `v` is `{ secret: name }`. */
+export const writesSecret = (name: string) => (v: unknown): boolean => isSecretRef(v) && v.secret === name;
 
 interface ExternalSecretData {
   secretKey: string;
@@ -121,7 +100,7 @@ function addonSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDepe
 }
 
 /**
- * Every SecureString the environment depends on: the cluster's (by distribution), the enabled
+ * Every SecureString the environment depends on: the cluster's (its distribution's), the enabled
  * add-ons', then every other `{ secret: … }` of the document (workloads), in that order. One entry
  * per place that names it: a name used twice appears twice.
  */
@@ -132,7 +111,7 @@ export function listSecretDependencies(env: ResolvedEnvironment, model: Environm
     .filter(([k]) => k !== 'cluster' && k !== 'addons')
     .flatMap(([k, v]) => findSecretRefs(v, [k]));
   return [
-    ...clusterSecrets(env, model),
+    ...distributionOf(model).secrets(env, model),
     ...addonSecrets(env, model),
     ...rest.map((r): SecretDependency => ({ name: r.name, origin: 'explicit', purpose: purposeOf(env, r.path), path: r.path, defaultName: false })),
   ];

@@ -1,0 +1,20 @@
+/**
+ * K3s' part of the environment: its input keys (k3sVersion, cluster.k3s, nodePools[].k3s) and its part
+ * of the model, the shape this family shares (../rancher/model.ts).
+ */
+import type { EnvironmentModel, NodePool } from '../../model/types.js';
+import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
+
+export interface K3sClusterInput {
+  k3sVersion?: string;
+  k3s?: RancherClusterSettingsInput;
+}
+
+export interface K3sPoolInput {
+  k3s?: RancherPoolSettingsInput;
+}
+
+export const K3S_KEYS: RancherKeys = { name: 'k3s', versionKey: 'k3sVersion' };
+
+export const k3sCluster = (m: Pick<EnvironmentModel, 'cluster'>): RancherCluster => rancherCluster(m);
+export const k3sPool = (p: NodePool): RancherPool => rancherPool(p);

@@ -1,0 +1,64 @@
+/**
+ * The part of the environment the distributions of this family share, parameterized by each one's
+ * descriptor: input keys (`<name>Version`, cluster.<name>, nodePools[].<name>) and model part (tokens, extra args).
+ */
+import type { EnvironmentInput, NodePoolInput } from '../../model/input.js';
+import type { EnvironmentModel, NodePool, SecretRef } from '../../model/types.js';
+
+/** config.yaml keys and values (flag long name → value; lists become repeated flags). */
+export type ConfigArgs = Record<string, string | number | boolean | string[]>;
+
+/** cluster.<name> in the environment file. */
+export interface RancherClusterSettingsInput {
+  token?: SecretRef;
+  agentToken?: SecretRef;
+  extraArgs?: ConfigArgs;
+}
+
+/** nodePools[].<name> in the environment file. */
+export interface RancherPoolSettingsInput {
+  extraArgs?: ConfigArgs;
+}
+
+/** What differs between the distributions of this family here: their name (the settings key) and release key. */
+export interface RancherKeys {
+  /** `cluster.distribution`, the key of its settings (cluster.<name>, nodePools[].<name>) and of its SSM paths. */
+  name: string;
+  /** The release key under cluster, e.g. `<name>Version`. */
+  versionKey: string;
+}
+
+/** cluster.extension. */
+export interface RancherCluster {
+  /** The release, e.g. v1.35.9+… (required by the rules). */
+  version?: string;
+  /** SSM SecureString with the server token. */
+  token: SecretRef;
+  /** SSM SecureString with the agent token (workers join with it). */
+  agentToken: SecretRef;
+  /** Extra config keys for every server. */
+  extraArgs: ConfigArgs;
+}
+
+/** A pool's extension. */
+export interface RancherPool {
+  /** Extra config keys of this pool. */
+  extraArgs: ConfigArgs;
+}
+
+export const rancherCluster = (m: Pick<EnvironmentModel, 'cluster'>): RancherCluster => m.cluster.extension as RancherCluster;
+export const rancherPool = (p: NodePool): RancherPool => p.extension as RancherPool;
+
+const settingsOf = <T>(o: object, key: string): T | undefined => (o as Record<string, T | undefined>)[key];
+
+export function rancherClusterModel(keys: RancherKeys, input: EnvironmentInput): RancherCluster {
+  const s = settingsOf<RancherClusterSettingsInput>(input.cluster, keys.name);
+  return {
+    version: settingsOf<string>(input.cluster, keys.versionKey),
+    token: s?.token ?? { secret: `/odp/${input.name}/${keys.name}/token` },
+    agentToken: s?.agentToken ?? { secret: `/odp/${input.name}/${keys.name}/agent-token` },
+    extraArgs: s?.extraArgs ?? {},
+  };
+}
+
+export const rancherPoolModel = (keys: RancherKeys, p: NodePoolInput): RancherPool => ({ extraArgs: settingsOf<RancherPoolSettingsInput>(p, keys.name)?.extraArgs ?? {} });
