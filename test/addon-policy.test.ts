@@ -3,9 +3,8 @@
  * rendered Helm values, extra namespaces of third-party charts. Fixture environments only.
  */
 import { describe, expect, it } from 'vitest';
-import { DETERMINISM_RULES, determinismViolations } from '../generators/catalog/determinism.js';
-import { CATALOG } from '../generators/catalog/index.js';
-import { CATALOG_ADDONS } from '../generators/catalog/names.js';
+import { determinismRules, determinismViolations } from '../generators/catalog/determinism.js';
+import { catalogEntries, catalogEntry, catalogNames } from '../generators/catalog/index.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { typesFromValues } from '../generators/values/derive-keys.js';
 import { wrongTypes, type ValueType } from '../generators/values/keys.js';
@@ -50,14 +49,14 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
   const apps = new Map(objectsOf(files, 'apps/').map((a) => [a.metadata.name, a]));
 
   /** Every catalog add-on but the other engine's (flux-operator is refused next to Argo CD: addon-engine). */
-  const ARGO_ADDONS = CATALOG_ADDONS.filter((n) => n !== 'flux-operator');
+  const ARGO_ADDONS = catalogNames().filter((n) => n !== 'flux-operator');
 
   it('every catalog add-on of an Argo CD environment is rendered in the all-add-ons fixture', () => {
     expect(ARGO_ADDONS.filter((n) => !apps.has(n))).toStrictEqual([]);
   });
 
   /** The decision per entry: the cluster's plumbing is never deleted with its Application. */
-  const EXPECTED: Record<(typeof CATALOG_ADDONS)[number], 'cascade' | 'orphan'> = {
+  const EXPECTED: Record<string, 'cascade' | 'orphan'> = {
     'argo-cd': 'orphan',
     'aws-cloud-controller-manager': 'orphan',
     'aws-ebs-csi-driver': 'orphan',
@@ -74,11 +73,11 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
   };
 
   it('flux-operator, the other GitOps engine, is never deleted with its delivery either', () => {
-    expect(CATALOG['flux-operator'].onDelete).toBe('orphan');
+    expect(catalogEntry('flux-operator').onDelete).toBe('orphan');
   });
 
   it.each(ARGO_ADDONS)('%s: catalog decision and the Application finalizer agree', (name) => {
-    expect(CATALOG[name].onDelete).toBe(EXPECTED[name]);
+    expect(catalogEntry(name).onDelete).toBe(EXPECTED[name]);
     expect(apps.get(name)!.metadata.finalizers).toStrictEqual(EXPECTED[name] === 'cascade' ? ['resources-finalizer.argocd.argoproj.io'] : undefined);
   });
 
@@ -128,8 +127,8 @@ describe('addons.<name>.extraNamespaces', () => {
 
 describe('deterministic chart rendering (catalog/determinism.ts)', () => {
   it('every row is audited at the version the catalog pins (a pin bump needs a new audit)', () => {
-    for (const r of DETERMINISM_RULES) {
-      const entry = Object.values(CATALOG).find((e) => e.chart?.name === r.chart);
+    for (const r of determinismRules()) {
+      const entry = catalogEntries().find((e) => e.chart?.name === r.chart);
       expect(entry?.chart?.version, `${r.chart}: ${r.template}`).toBe(r.version);
     }
   });
@@ -137,8 +136,8 @@ describe('deterministic chart rendering (catalog/determinism.ts)', () => {
   it('the catalog values of every add-on keep every row satisfied (all add-ons on)', () => {
     const files = renderInline('determinism', ALL_ADDONS);
     const found: string[] = [];
-    for (const name of CATALOG_ADDONS) {
-      const chart = CATALOG[name].chart;
+    for (const name of catalogNames()) {
+      const chart = catalogEntry(name).chart;
       if (!chart) continue;
       const values = parseYamlStream(files.get(`values/${name}.yaml`)!)[0];
       found.push(...determinismViolations(chart.name, chart.version, values).map((r) => `${name}: ${r.path.join('.')}`));

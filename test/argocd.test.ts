@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../generators/catalog/index.js';
-import { CATALOG_ADDONS } from '../generators/catalog/names.js';
+import { catalogEntries, catalogEntry, catalogNames } from '../generators/catalog/index.js';
 import { resolveAddons } from '../generators/catalog/resolve.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { renderArgoCd } from '../generators/engines/argocd/render.js';
@@ -182,7 +181,7 @@ describe('Argo CD objects of the example environments', () => {
   });
 
   it('every catalog chart version is exact', () => {
-    for (const e of Object.values(CATALOG)) if (e.chart) expect(e.chart.version, e.name).toMatch(/^v?\d+\.\d+\.\d+$/);
+    for (const e of catalogEntries()) if (e.chart) expect(e.chart.version, e.name).toMatch(/^v?\d+\.\d+\.\d+$/);
   });
 
   it('takes AppSpecs from any source: a workload spec adds an Application and its namespace', () => {
@@ -237,7 +236,7 @@ describe('chart key trees', () => {
 
   const CHARTS = sharedPath('upstream', 'charts');
   it.skipIf(!CHARTS)('committed key files match a fresh derivation from the upstream chart data', () => {
-    for (const c of CATALOG_ADDONS.map((n) => CATALOG[n].chart).filter((c) => c !== undefined)) {
+    for (const c of catalogNames().map((n) => catalogEntry(n).chart).filter((c) => c !== undefined)) {
       const dir = join(CHARTS!, c.name, c.version);
       if (!existsSync(dir)) continue;
       const committed = JSON.parse(readFileSync(join(ROOT, 'schemas', 'charts', keysFileName(c.name, c.version)), 'utf8'));

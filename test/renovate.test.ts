@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CATALOG } from '../generators/catalog/index.js';
+import { catalogEntries } from '../generators/catalog/index.js';
 import { FIXTURES, ROOT } from './helpers.js';
 
 interface Manager {
@@ -93,7 +93,7 @@ describe('catalog charts', () => {
       .filter((f) => targets(CATALOG_M, f) && targets(CATALOG_OCI, f))
       .flatMap((f) => [CATALOG_M, CATALOG_OCI].flatMap((m) => extract(m, readFileSync(join(ROOT, f), 'utf8'))));
     // An OCI chart is looked up as the image <registry path>/<chart> (docker datasource).
-    const pinned = Object.values(CATALOG).flatMap((e): Dep[] =>
+    const pinned = catalogEntries().flatMap((e): Dep[] =>
       !e.chart ? [] : e.chart.repoURL.startsWith('oci://') ? [{ depName: e.chart.name, currentValue: e.chart.version, packageName: `${e.chart.repoURL.slice('oci://'.length)}/${e.chart.name}` }] : [{ depName: e.chart.name, currentValue: e.chart.version, registryUrl: e.chart.repoURL }],
     );
     const key = (d: Dep) => d.depName;

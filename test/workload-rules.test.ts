@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATALOG_ADDONS } from '../generators/catalog/names.js';
+import { catalogNames } from '../generators/catalog/index.js';
 import { CRON_DESCRIPTORS, CRON_FIELDS, cronFields, cronNeverRuns, cronProblem } from '../generators/lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, dns1123LabelProblem, ingressHostProblem, labelKeyProblem, labelValueProblem } from '../generators/lib/k8s-names.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -128,7 +128,7 @@ describe('Kubernetes names', () => {
 
 describe('workload mistakes are refused before rendering (no internal error)', () => {
   it('a workload named like any catalog add-on, enabled or not', () => {
-    for (const name of CATALOG_ADDONS) {
+    for (const name of catalogNames()) {
       const errors = errorsOf('addon-name', `workloads:\n  - { name: ${name}, namespace: apps, image: ghcr.io/opendev/x:1.0.0, resources: { requests: { cpu: 10m, memory: 16Mi } } }\n`);
       expect(errors, name).toStrictEqual([expect.stringContaining(`workloads[0].name: '${name}' is the name of a catalog add-on`)]);
     }

@@ -1,10 +1,10 @@
-import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
+import { controlPlaneSelector } from './placement.js';
+import { CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
 
 /**
- * Talos runs kubelet with --cloud-provider=external (cluster.externalCloudProvider), so nodes start
- * with the node.cloudprovider.kubernetes.io/uninitialized taint until this controller initializes
- * them (addresses, provider ID, zone labels). It runs on control-plane nodes only (K3s: the same with
- * --disable-cloud-controller and kubelet cloud-provider=external).
+ * Every distribution runs the kubelet with cloud-provider=external (and its own cloud controller off),
+ * so nodes start with the node.cloudprovider.kubernetes.io/uninitialized taint until this controller
+ * initializes them (addresses, provider ID, zone labels). It runs on control-plane nodes only.
  */
 export const awsCloudControllerManager: CatalogEntry = {
   name: 'aws-cloud-controller-manager',
@@ -13,7 +13,7 @@ export const awsCloudControllerManager: CatalogEntry = {
   namespace: 'kube-system',
   syncWave: -3,
   enabledByDefault: () => true,
-  condition: 'always (Talos uses an external cloud provider)',
+  condition: 'always (every distribution runs an external cloud provider)',
   bootstrapOrder: 20,
   // orphan: new nodes keep the uninitialized taint without it: nothing schedules on them.
   onDelete: 'orphan',

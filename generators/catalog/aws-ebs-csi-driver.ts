@@ -15,6 +15,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
   // orphan: volumes stop attaching and the default StorageClass disappears; bound volumes' pods cannot move.
   onDelete: 'orphan',
   clusterResources: [...RBAC, 'storage.k8s.io/CSIDriver', 'storage.k8s.io/StorageClass'],
+  iamRole: 'node-role',
   settings: { ...IAM_ROLE_SETTING, kmsKeyId: 'KMS key ARN for volume encryption (default: the account\'s aws/ebs key)' },
   values: (ctx) => ({
     controller: {

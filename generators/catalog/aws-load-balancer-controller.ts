@@ -1,5 +1,5 @@
 import { IAM_ROLE_SETTING } from './irsa.js';
-import { apiServerIngressPolicy, rke2CisPolicies } from '../distributions/rke2/cis.js';
+import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const awsLoadBalancerController: CatalogEntry = {
@@ -14,17 +14,18 @@ export const awsLoadBalancerController: CatalogEntry = {
   // on Ingresses and Services make deleting them hang.
   onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'networking.k8s.io/IngressClass', 'elbv2.k8s.aws/IngressClassParams'],
+  iamRole: 'node-role',
   settings: IAM_ROLE_SETTING,
   values: (ctx) => ({
     clusterName: ctx.model.cluster.name,
     region: ctx.model.aws.region,
     vpcId: ctx.model.aws.vpc.id,
     // Without cert-manager the chart generates the webhook certificate with genCA/genSignedCert at
-    // every render; Argo CD renders without Helm lookup, so keepTLSSecret cannot reuse the Secret and
+    // every render; an engine rendering without Helm lookup cannot reuse the Secret (keepTLSSecret), so
     // the certificate changes on every refresh: always OutOfSync, and self-heal rotates it
     // (kubernetes-sigs/aws-load-balancer-controller#1828). cert-manager (wave -1) issues it instead.
     enableCertManager: true,
   }),
-  // RKE2 CIS: the API server calls the controller's webhooks on 9443 (chart 3.5.0 webhookBindPort default).
-  manifests: ({ model }) => (rke2CisPolicies(model) ? [apiServerIngressPolicy('odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443])] : []),
+  // kube-system restricted: the API server calls the controller's webhooks on 9443 (chart 3.5.0 webhookBindPort default).
+  manifests: ({ model }) => (kubeSystemPolicies(model) ? [apiServerIngressPolicy('odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443])] : []),
 };

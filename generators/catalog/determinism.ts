@@ -1,15 +1,16 @@
 /**
  * Values that make a pinned chart render differently on every render, and the values that prevent it.
  *
- * Argo CD renders each chart with `helm template` on every refresh, without cluster access: `lookup`
- * returns nothing, so a template that reuses an existing Secret through `lookup` and otherwise calls
- * genCA / genSelfSignedCert / genSignedCert / genPrivateKey / randAlphaNum / uuidv4 / now produces a
- * new certificate, password or timestamp each time: the Application is permanently OutOfSync, and
- * self-heal rotates the secret on every sync. Audited on every catalog chart's templates at the
- * pinned version (sub-charts included); each row names the template, the functions, and the value
- * that keeps the template off that path. `npm run validate` checks each row against
- * rendered/<env>/values/*.yaml (generators/validate/rendered/determinism.ts), and a test keeps the
- * table's versions equal to the catalog's pins, so a pin bump forces a new audit.
+ * An engine that renders each chart with `helm template` on every refresh, without cluster access,
+ * gets nothing from `lookup`, so a template that reuses an existing Secret through `lookup` and
+ * otherwise calls genCA / genSelfSignedCert / genSignedCert / genPrivateKey / randAlphaNum / uuidv4 /
+ * now produces a new certificate, password or timestamp each time: the delivery is permanently
+ * OutOfSync, and self-heal rotates the secret on every sync. Audited on every catalog chart's
+ * templates at the pinned version (sub-charts included); each row names the template, the functions,
+ * and the value that keeps the template off that path. The rows of a contributed add-on live with it
+ * (CatalogEntry.determinism). The environment rules check each row against the environment's values
+ * (validate/rules-addons.ts), the engines' tree checks against rendered/<env>/values/*.yaml, and a
+ * test keeps the table's versions equal to the catalog's pins, so a pin bump forces a new audit.
  *
  * Audited without findings (no such function in a rendered path): aws-cloud-controller-manager
  * 0.0.11, aws-ebs-csi-driver 2.64.0, cert-manager v1.21.1 (the webhook makes its own CA at run
@@ -21,6 +22,8 @@
  * Cilium's `now` (helpers hasDuration/validateDuration) only validates durations: its output does
  * not change.
  */
+
+import { catalogEntries } from './index.js';
 
 /** A condition on a value: it holds when the value at `path` is (or is not) one of `in`. */
 export interface ValueCondition {
@@ -47,7 +50,8 @@ export interface DeterminismRule {
   fix: string;
 }
 
-export const DETERMINISM_RULES: readonly DeterminismRule[] = [
+/** The core's table; a contributed add-on brings its own rows (CatalogEntry.determinism). */
+const CORE_RULES: readonly DeterminismRule[] = [
   {
     chart: 'cilium',
     version: '1.18.0',
@@ -111,7 +115,7 @@ export const DETERMINISM_RULES: readonly DeterminismRule[] = [
       { path: ['grafana', 'enabled'], in: [false] },
       { path: ['grafana', 'persistence', 'enabled'], in: [undefined, false] },
     ],
-    fix: 'grafana.persistence.lookupVolumeName: false (helm install and Argo CD render the same PVC)',
+    fix: 'grafana.persistence.lookupVolumeName: false (helm install and a rendering engine make the same PVC)',
   },
   {
     chart: 'kube-prometheus-stack',
@@ -123,17 +127,10 @@ export const DETERMINISM_RULES: readonly DeterminismRule[] = [
     unless: [{ path: ['grafana', 'enabled'], in: [false] }],
     fix: 'grafana.imageRenderer off (chart default)',
   },
-  {
-    chart: 'argo-cd',
-    version: '10.1.1',
-    template: 'templates/argocd-configs/argocd-secret.yaml (admin.passwordMtime)',
-    functions: ['now'],
-    path: ['configs', 'secret', 'argocdServerAdminPassword'],
-    allowed: [undefined, ''],
-    unless: [{ path: ['configs', 'secret', 'argocdServerAdminPasswordMtime'], notIn: [undefined, ''] }],
-    fix: 'no configs.secret.argocdServerAdminPassword (chart default; Argo CD generates the initial admin password itself)',
-  },
 ];
+
+/** Every row: the core's, then the contributed add-ons' (catalog order). */
+export const determinismRules = (): DeterminismRule[] => [...CORE_RULES, ...catalogEntries().flatMap((e) => e.determinism ?? [])];
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -152,7 +149,7 @@ const holds = (values: unknown, c: ValueCondition): boolean => {
 
 /** The rules of one chart version that the merged values break. */
 export function determinismViolations(chart: string, version: string, values: unknown): DeterminismRule[] {
-  return DETERMINISM_RULES.filter((r) => {
+  return determinismRules().filter((r) => {
     if (r.chart !== chart || r.version !== version) return false;
     if ((r.unless ?? []).some((c) => holds(values, c))) return false;
     const v = valueAt(values, r.path);

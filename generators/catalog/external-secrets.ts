@@ -1,5 +1,6 @@
 import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8s-objects.js';
 import type { InputPath } from '../lib/paths.js';
+import { deliveryAnnotations } from '../plan/annotations.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
 import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
 
@@ -27,6 +28,7 @@ export const externalSecrets: CatalogEntry = {
   // orphan: every Secret the platform reads from SSM (add-ons' and workloads') stops refreshing and new ones are never created.
   onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
+  iamRole: 'irsa',
   settings: {
     [CHART_ADDON_IAM_ROLE]: `IAM role ARN for the store's SSM reads (aws.iam.mode irsa only): annotates ServiceAccount ${ESO_SSM_SERVICE_ACCOUNT}, which the store's JWT auth names`,
   },
@@ -47,11 +49,8 @@ export const externalSecrets: CatalogEntry = {
     const store = new ClusterSecretStore({
       metadata: {
         name: SSM_STORE,
-        annotations: {
-          // The CRD comes with the chart in the same sync: apply the store after it.
-          'argocd.argoproj.io/sync-wave': '1',
-          'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true',
-        },
+        // The CRD comes with the chart in the same sync: apply the store after it.
+        annotations: deliveryAnnotations({ order: 1, crdLater: true }),
       },
       spec: {
         // Only the namespaces that hold one of the platform's ExternalSecrets may use the store

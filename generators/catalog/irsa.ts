@@ -7,22 +7,19 @@
  * so the annotation alone would do nothing and the add-on would silently keep the node's role. Rule
  * addon-irsa refuses the setting; the key stays known so the error says why instead of "unknown setting".
  *
- * Two add-ons take a role of their own with IRSA, without the webhook:
+ * Add-ons take a role of their own with IRSA, without the webhook, when they assume it themselves:
  * - external-secrets: the ClusterSecretStore authenticates with `auth.jwt.serviceAccountRef`. ESO
  *   (providers/v1/aws/auth/auth.go, v2.9.0) reads that ServiceAccount's eks.amazonaws.com/role-arn
  *   annotation, requests a token for it through the TokenRequest API (audience sts.amazonaws.com
  *   unless the SA says eks.amazonaws.com/audience) and calls STS AssumeRoleWithWebIdentity itself.
- * - etcd-backup: its CronJob mounts the projected token and sets AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE.
- * Workloads do the same as etcd-backup (serviceAccount.iamRoleArn).
+ * - an add-on whose pods mount the projected token and set AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE
+ *   (e.g. a distribution's backup job). Workloads do the same (serviceAccount.iamRoleArn).
  */
 import type { EnvironmentModel } from '../model/types.js';
 import { str } from './types.js';
 
 export const CHART_ADDON_IAM_ROLE = 'iamRoleArn';
-/** Add-ons that cannot take a role: only the pod identity webhook would read their annotation. */
-export const NODE_ROLE_ADDONS = ['aws-ebs-csi-driver', 'aws-load-balancer-controller'] as const;
-/** Add-ons that assume `settings.iamRoleArn` with IRSA. */
-export const IRSA_ADDONS = ['etcd-backup', 'external-secrets'] as const;
+/* Which add-ons take a role and which cannot: CatalogEntry.iamRole (catalog/index.ts irsaAddons, nodeRoleAddons). */
 export const IAM_ROLE_SETTING = { [CHART_ADDON_IAM_ROLE]: 'not supported: this add-on uses the node instance profile (rule addon-irsa explains why)' };
 /** The role an IRSA add-on assumes: its `settings.iamRoleArn`, only with `aws.iam.mode: irsa`. */
 export const irsaRoleArn = (model: EnvironmentModel, settings: Record<string, unknown> | undefined): string | undefined =>

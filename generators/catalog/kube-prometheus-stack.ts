@@ -1,5 +1,5 @@
 import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
-import { monitoringIngressPolicy, rke2CisPolicies } from '../distributions/rke2/cis.js';
+import { kubeSystemPolicies, monitoringIngressPolicy } from './network-policies.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
@@ -43,20 +43,20 @@ export const kubePrometheusStack: CatalogEntry = {
     alertmanager: { alertmanagerSpec: { storage: volumeClaim('10Gi') } },
     grafana: {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
-      // lookupVolumeName (default true) looks the PVC up at render: helm install and Argo CD (no
-      // lookup) would render different PVCs (catalog/determinism.ts).
+      // lookupVolumeName (default true) looks the PVC up at render: helm install and an engine that
+      // renders without lookup would render different PVCs (catalog/determinism.ts).
       persistence: { enabled: true, storageClassName: DEFAULT_STORAGE_CLASS, size: '10Gi', lookupVolumeName: false },
     },
-    // Talos binds controller-manager and scheduler metrics to localhost and does not expose etcd
-    // metrics by default: scraping them would only produce permanently failing targets.
+    // Controller-manager and scheduler metrics bound to localhost and etcd metrics not exposed (the
+    // default distribution's defaults): scraping them would only produce permanently failing targets.
     kubeControllerManager: { enabled: false },
     kubeScheduler: { enabled: false },
     kubeEtcd: { enabled: false },
-    // With Cilium's kube-proxy replacement there is no kube-proxy; Talos' kube-proxy serves metrics on localhost.
+    // With Cilium's kube-proxy replacement there is no kube-proxy; where it runs, it serves metrics on localhost.
     kubeProxy: { enabled: false },
   }),
-  // RKE2 CIS: kube-system admits only its own pods; Prometheus scrapes from this namespace.
-  manifests: ({ model, namespace }) => (rke2CisPolicies(model) ? [monitoringIngressPolicy(namespace)] : []),
+  // kube-system restricted (it admits only its own pods): Prometheus scrapes from this namespace.
+  manifests: ({ model, namespace }) => (kubeSystemPolicies(model) ? [monitoringIngressPolicy(namespace)] : []),
   secrets: ({ model, settings }) => ({
     [GRAFANA_ADMIN_SECRET]: {
       'admin-user': { secret: typeof settings.grafanaAdminUserSecret === 'string' ? settings.grafanaAdminUserSecret : `/odp/${model.name}/grafana/admin-user` },

@@ -1,10 +1,10 @@
-import { apiServerIngressPolicy, rke2CisPolicies } from '../distributions/rke2/cis.js';
+import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
 import { RBAC, type CatalogEntry } from './types.js';
 
 /**
- * metrics-server verifies the kubelets' serving certificates (no --kubelet-insecure-tls): Talos
- * enables rotate-server-certificates, so each kubelet requests a serving certificate signed by the
- * cluster CA through a CSR, which kubelet-csr-approver approves.
+ * metrics-server verifies the kubelets' serving certificates (no --kubelet-insecure-tls): they are
+ * signed by the cluster CA (a distribution whose kubelets request them through CSRs brings an
+ * approver add-on, kubelet-csr-approver).
  */
 export const metricsServer: CatalogEntry = {
   name: 'metrics-server',
@@ -17,6 +17,6 @@ export const metricsServer: CatalogEntry = {
   // cascade: only resource metrics (HPA, kubectl top) stop; the APIService goes with it, so discovery stays clean.
   onDelete: 'cascade',
   clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],
-  // RKE2 CIS: the API server reaches the aggregated metrics API on the pod's port 10250 (chart 3.13.1 containerPort).
-  manifests: ({ model }) => (rke2CisPolicies(model) ? [apiServerIngressPolicy('odp-allow-metrics-server', { 'app.kubernetes.io/name': 'metrics-server' }, [10250])] : []),
+  // kube-system restricted: the API server reaches the aggregated metrics API on the pod's port 10250 (chart 3.13.1 containerPort).
+  manifests: ({ model }) => (kubeSystemPolicies(model) ? [apiServerIngressPolicy('odp-allow-metrics-server', { 'app.kubernetes.io/name': 'metrics-server' }, [10250])] : []),
 };

@@ -1,3 +1,4 @@
+import { distributionOf } from '../distributions/registry.js';
 import { RuntimeClass } from '../lib/k8s-objects.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import { RBAC, type CatalogEntry, type K8sObject } from './types.js';
@@ -30,11 +31,10 @@ export const DEVICE_PLUGIN_CHART_DEFAULTS = {
 } as const;
 
 /**
- * NVIDIA device plugin on GPU nodes only. Talos 1.12's NVIDIA guide installs this chart with a
- * RuntimeClass `nvidia` (the handler the nvidia-container-toolkit extension registers in containerd);
- * Talos 1.13 recommends the GPU Operator with driver and toolkit disabled instead. The pinned chart
- * here is nvidia-device-plugin 0.20.0, which works on both (the extensions provide driver and
- * toolkit); moving to the GPU Operator is a catalog change.
+ * NVIDIA device plugin on GPU nodes only, with a RuntimeClass `nvidia` (the handler the NVIDIA
+ * container toolkit registers in containerd). The pinned chart is nvidia-device-plugin 0.20.0; the
+ * nodes bring driver and toolkit (each distribution's GPU node settings say how); moving to the GPU
+ * Operator is a catalog change.
  */
 export const nvidiaDevicePlugin: CatalogEntry = {
   name: 'nvidia-device-plugin',
@@ -50,8 +50,8 @@ export const nvidiaDevicePlugin: CatalogEntry = {
   clusterResources: [...RBAC, 'node.k8s.io/RuntimeClass'],
   values: ({ model }) => {
     const gpuPools = model.pools.filter((p) => p.gpu);
-    // One selector: nvidia.com/gpu.present=true, which the generator sets on every GPU node (Talos
-    // machine.nodeLabels, K3s node-label) and on no other. It is the label the chart itself honours
+    // One selector: nvidia.com/gpu.present=true, which the generator sets on every GPU node (in each
+    // distribution's node config) and on no other. It is the label the chart itself honours
     // ("a GPU deployment can be forced by setting it") and the one GPU feature discovery would set;
     // the pool's own labels are not used, since a non-GPU pool may share them. NFD's PCI labels are
     // dropped: NFD is not installed, and a label-less selector would miss the node.
@@ -65,8 +65,8 @@ export const nvidiaDevicePlugin: CatalogEntry = {
       tolerations: unique,
     };
   },
-  // RKE2 ships and owns the `nvidia` RuntimeClass (its rke2-runtimeclasses chart, takeOwnership:
-  // rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml; rke2-docs architecture.md): a second
-  // one from Argo CD would fight it.
-  manifests: ({ model }) => (model.cluster.distribution === 'rke2' ? [] : [new RuntimeClass({ metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: 'nvidia' }).toJSON() as K8sObject]),
+  // A distribution that ships and owns the `nvidia` RuntimeClass (its facts say so and cite where) gets
+  // none from the catalog: a second one from the engine would fight it.
+  manifests: ({ model }) =>
+    distributionOf(model).facts.runtimeClasses?.includes(NVIDIA_RUNTIME_CLASS) ? [] : [new RuntimeClass({ metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: 'nvidia' }).toJSON() as K8sObject],
 };

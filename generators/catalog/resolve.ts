@@ -8,9 +8,11 @@ import { ExternalSecret } from '../lib/k8s-objects.js';
 import { mergeDeep } from '../load/loader.js';
 import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';
+import { deliveryAnnotations } from '../plan/annotations.js';
 import { hasSecretEnv } from '../plan/workloads.js';
-import { CATALOG, THIRD_PARTY_SYNC_WAVE } from './index.js';
-import { CATALOG_ADDONS, isCatalogAddon } from './names.js';
+import { distributionOf } from '../distributions/registry.js';
+import { engines } from '../engines/registry.js';
+import { catalogEntry, catalogNames, isCatalogAddon, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
@@ -43,7 +45,8 @@ const CATALOG_INPUTS: InputPath[] = [['aws'], ['cluster'], ['git'], ['name'], ['
 
 export function externalSecret(name: string, namespace: string, keys: Record<string, { secret: string }>): K8sObject {
   const es = new ExternalSecret({
-    metadata: { name, namespace, annotations: { 'argocd.argoproj.io/sync-wave': '-1' } },
+    // Before the objects of its unit that read the Secret.
+    metadata: { name, namespace, annotations: deliveryAnnotations({ order: -1 }) },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },
@@ -76,8 +79,8 @@ type Enabled = { name: string; entry: CatalogEntry | undefined; o: AddonOverride
 
 /**
  * Namespaces where an ExternalSecret reads from the ClusterSecretStore: add-ons with secrets
- * (catalog defaults or the environment's `secrets`), workloads with `{ secret }` variables, and a
- * hub's Argo CD namespace (its managed clusters' cluster Secrets).
+ * (catalog defaults or the environment's `secrets`), workloads with `{ secret }` variables, and what
+ * the engines' own ExternalSecrets need (Engine.secretStoreNamespaces: a hub's cluster Secrets).
  */
 function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): string[] {
   const namespaces = new Set<string>();
@@ -86,9 +89,11 @@ function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): 
     if (Object.keys(secretsOf(ctx, entry, o)).length > 0) namespaces.add(ctx.namespace);
   }
   for (const w of model.workloads) if (hasSecretEnv(w)) namespaces.add(w.namespace);
-  // A hub's cluster Secrets (render/argocd/hub.ts) are ExternalSecrets in Argo CD's namespace.
-  const argo = enabled.find((e) => e.name === 'argo-cd');
-  if (model.fleet.manages.length > 0 && argo) namespaces.add(contextOf(model, argo.name, argo.entry, argo.o).namespace);
+  // What an engine's own ExternalSecrets need (in its add-on's namespace, when that add-on is on).
+  for (const e of engines()) {
+    const own = enabled.find((x) => x.name === e.addon.name);
+    for (const ns of e.secretStoreNamespaces?.(model, own ? contextOf(model, own.name, own.entry, own.o).namespace : undefined) ?? []) namespaces.add(ns);
+  }
   return [...namespaces].sort();
 }
 
@@ -106,6 +111,7 @@ function serverSideApply(entry: CatalogEntry | undefined, o: AddonOverride | und
 
 function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[]): ResolvedAddon {
   const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces };
+  const distribution = distributionOf(model);
   const { namespace } = ctx;
   // A catalog chart keeps its repository and name; the environment may try another version.
   const chart = entry?.chart ? (o?.chartVersion ? { ...entry.chart, version: o.chartVersion } : entry.chart) : o?.chart;
@@ -118,17 +124,18 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
   ];
   return {
     name,
-    description: entry?.description ?? `third-party chart ${chart?.name ?? name}`,
+    description: entry ? `${entry.description}${distribution.addons?.notes?.[name] ?? ''}` : `third-party chart ${chart?.name ?? name}`,
     catalog: entry,
     chart,
     namespace,
     syncWave: o?.syncWave ?? entry?.syncWave ?? THIRD_PARTY_SYNC_WAVE,
-    values: chart ? (mergeDeep(entry?.values?.(ctx) ?? {}, o?.values ?? {}) as Record<string, unknown>) : undefined,
+    // The catalog's values, the distribution's for this add-on, then the environment's.
+    values: chart ? (mergeDeep(mergeDeep(entry?.values?.(ctx) ?? {}, (entry && distribution.addons?.values?.[name]?.(ctx)) ?? {}), o?.values ?? {}) as Record<string, unknown>) : undefined,
     manifests,
     serverSideApply: serverSideApply(entry, o),
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
     extraNamespaces: [...new Set([...(entry?.extraNamespaces?.(ctx) ?? []), ...(o?.extraNamespaces ?? [])])].sort(),
-    // Every namespace Argo CD creates gets a Pod Security level; a third-party chart's defaults to
+    // Every namespace the engine creates gets a Pod Security level; a third-party chart's defaults to
     // restricted (the environment lowers it per chart when the chart needs more).
     podSecurity: o?.podSecurity ?? entry?.podSecurity ?? (entry ? undefined : 'restricted'),
     bootstrapOrder: entry?.bootstrapOrder,
@@ -139,7 +146,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
 }
 
 /** Every enabled add-on of the environment, ordered by sync wave, then name. */
-/** Resolved once per model: the Argo CD renderer, the AppProject and the README all read it. */
+/** Resolved once per model: the engine's renderer and the README all read it. */
 const resolved = new WeakMap<EnvironmentModel, ResolvedAddon[]>();
 
 export function resolveAddons(model: EnvironmentModel): ResolvedAddon[] {
@@ -151,8 +158,8 @@ export function resolveAddons(model: EnvironmentModel): ResolvedAddon[] {
 function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
   const overrides = new Map(model.addons.map((a) => [a.name, a]));
   const enabled: Enabled[] = [];
-  for (const name of CATALOG_ADDONS) {
-    const entry = CATALOG[name];
+  for (const name of catalogNames()) {
+    const entry = catalogEntry(name);
     const o = overrides.get(name);
     if (isEnabled(entry, model, o)) enabled.push({ name, entry, o });
   }
@@ -163,9 +170,4 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
   const secretStoreNamespaces = storeNamespaces(model, enabled);
   const out = enabled.map((e) => resolveOne(model, e, secretStoreNamespaces));
   return out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name));
-}
-
-/** The namespace Argo CD runs in (where Applications and the AppProject live). */
-export function argoCdNamespace(model: EnvironmentModel): string {
-  return model.addons.find((a) => a.name === 'argo-cd')?.namespace ?? CATALOG['argo-cd'].namespace;
 }

@@ -1,7 +1,8 @@
 /** The shape of one catalog add-on: its pinned chart, defaults, extra manifests and placement. */
 import type { AddonOverride, EnvironmentModel, SecretRef } from '../model/types.js';
 import type { InputPath } from '../lib/paths.js';
-import type { CatalogAddonName } from './names.js';
+import type { Rule } from '../validate/rules.js';
+import type { DeterminismRule } from './determinism.js';
 
 /** A Helm chart pinned to an exact version. */
 export interface ChartRef {
@@ -37,10 +38,10 @@ export interface AddonContext {
 }
 
 export interface CatalogEntry {
-  name: CatalogAddonName;
+  name: string;
   /** One line for the README. */
   description: string;
-  /** The pinned chart; undefined for manifest-only add-ons (etcd-backup). */
+  /** The pinned chart; undefined for manifest-only add-ons. */
   chart?: ChartRef;
   namespace: string;
   syncWave: number;
@@ -64,18 +65,36 @@ export interface CatalogEntry {
   clusterResources: string[];
   /** Namespaces the chart writes to besides its own. */
   extraNamespaces?: (ctx: AddonContext) => string[];
-  /** Pod Security Standard level of the namespace Argo CD creates (omitted for kube-system). */
+  /** Pod Security Standard level of the namespace the engine creates (omitted for kube-system). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
-  /** Installed by helm before Argo CD on a fresh cluster (lower first): CNI, cloud controller, Argo CD. */
+  /** Installed by helm before the engine on a fresh cluster (lower first): CNI, cloud controller, the engine. */
   bootstrapOrder?: number;
   /**
-   * What deleting the add-on's delivery object (Argo CD Application, Flux HelmRelease) does to what
+   * What deleting the add-on's delivery object (the engine's Application, HelmRelease …) does to what
    * it installed: `cascade` deletes it too, `orphan` leaves it running. The cluster's plumbing (CNI,
-   * cloud controller, storage, certificates, secrets, the GitOps engine, and whatever other
-   * Applications' objects depend on) is `orphan`: one deleted object must not brick the cluster.
+   * cloud controller, storage, certificates, secrets, the GitOps engine, and whatever other units'
+   * objects depend on) is `orphan`: one deleted object must not brick the cluster.
    * Required, so every entry decides (README "Deleting an add-on").
    */
   onDelete: OnDelete;
+  /**
+   * Its own IAM role: `irsa`, with aws.iam.mode irsa, from `settings.iamRoleArn` (./irsa.ts);
+   * `node-role`: never (the setting is refused: only the EKS pod identity webhook would read it).
+   */
+  iamRole?: 'irsa' | 'node-role';
+  /** The program it runs, as the README names it (e.g. the backup tool), when that helps a reader. */
+  program?: string;
+  /** Checks of the environment the add-on needs (run for every environment, at the core add-on rules). */
+  rules?: {
+    /** With the add-on conditions (enabled where it cannot run, settings it needs). */
+    conditions?: Rule;
+    /** With the IRSA rules. */
+    irsa?: Rule;
+  };
+  /** Values that make its pinned chart render differently on every render (./determinism.ts), audited on its templates. */
+  determinism?: readonly DeterminismRule[];
+  /** Maps of its chart's values that take any key though values.yaml lists some (the chart passes them through verbatim). */
+  openValuePaths?: readonly string[][];
 }
 
 /** Whether removing an add-on's delivery object removes what it installed (engine-neutral). */
@@ -86,13 +105,7 @@ export const RBAC = ['rbac.authorization.k8s.io/ClusterRole', 'rbac.authorizatio
 export const CRD = 'apiextensions.k8s.io/CustomResourceDefinition';
 export const WEBHOOKS = ['admissionregistration.k8s.io/MutatingWebhookConfiguration', 'admissionregistration.k8s.io/ValidatingWebhookConfiguration'];
 
-/**
- * Node selector for control-plane nodes. Talos labels them like kubeadm, with an empty value; K3s
- * labels servers `node-role.kubernetes.io/control-plane=true` (pkg/server: `v != "true"` → set
- * "true"), and so does RKE2, which runs the same K3s server code; a nodeSelector matches values exactly.
- */
-export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string> => ({ 'node-role.kubernetes.io/control-plane': m.cluster.distribution === 'talos' ? '' : 'true' });
-/** Toleration for the control-plane taint (both distributions taint with this key). */
+/** Toleration for the control-plane taint (every distribution taints with this key). */
 export const CONTROL_PLANE_TOLERATION = { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' } as const;
 
 /** The ClusterSecretStore every ExternalSecret of the platform reads from. */

@@ -2,6 +2,7 @@
  * The Distribution interface: what a Kubernetes distribution (one folder under generators/distributions/)
  * gives the core. The core reaches distributions only through ./registry.ts; nothing here names one.
  */
+import type { AddonContext, CatalogEntry } from '../catalog/types.js';
 import type { DocPath, InputPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput, NodePoolInput } from '../model/input.js';
@@ -105,6 +106,16 @@ export interface DistributionChecks {
   help?: string;
 }
 
+/** What it adds to the add-on catalog. */
+export interface DistributionAddons {
+  /** Its own add-ons (catalog entries, offered to every environment; each decides when it is on). */
+  entries?: readonly CatalogEntry[];
+  /** Helm values it puts under a catalog add-on's own (then the environment's), by add-on name. */
+  values?: Readonly<Record<string, (ctx: AddonContext) => Record<string, unknown>>>;
+  /** What it appends to a catalog add-on's one-line description, by add-on name. */
+  notes?: Readonly<Record<string, string>>;
+}
+
 /** Facts about the cluster the core renderers and rules read. */
 export interface DistributionFacts {
   /**
@@ -116,8 +127,17 @@ export interface DistributionFacts {
   networkPolicyInputs?: readonly InputPath[];
   /** How its node secrets stay out of the tree, for hints, e.g. "a Talos secret materialized at apply time". */
   applyTimeSecrets?: string;
-  /** RuntimeClasses the distribution creates itself (an object may name them without one rendered). */
+  /** RuntimeClasses the distribution creates itself (an object may name them without one rendered, and none is rendered). */
   runtimeClasses?: readonly string[];
+  /** The value of the node-role.kubernetes.io/control-plane label on its control planes (nodeSelectors match it exactly). */
+  controlPlaneLabel: string;
+  /**
+   * Whether its profile puts default-deny NetworkPolicies into kube-system (ingress only from the
+   * same namespace): add-ons the API server or Prometheus reach there then render policies opening them.
+   */
+  kubeSystemPolicies?: boolean;
+  /** The pods its own CNI (flannel) runs on every node, when cluster.network.cni is flannel (the capacity rules count them). */
+  flannelPods?: readonly string[];
 }
 
 export interface Distribution {
@@ -138,6 +158,7 @@ export interface Distribution {
   render(model: EnvironmentModel): RenderedFile[];
   readonly readme: DistributionReadme;
   readonly facts: DistributionFacts;
+  readonly addons?: DistributionAddons;
   readonly operations: DistributionOperations;
   readonly checks: DistributionChecks;
 }

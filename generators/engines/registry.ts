@@ -45,6 +45,13 @@ export function engineOf(model: { gitops: string }): Engine {
   return e;
 }
 
+/** "gitops: <name>" of every engine but `name`, joined with "or" (for hints). */
+export const otherEngines = (name: string): string =>
+  engines()
+    .filter((e) => e.name !== name)
+    .map((e) => `gitops: ${e.name}`)
+    .join(' or ');
+
 /** Add an engine until the returned function is called (tests). */
 export function registerEngine(e: Engine): () => void {
   if (engines().some((x) => x.name === e.name)) throw new Error(`an engine '${e.name}' is registered already`);

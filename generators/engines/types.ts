@@ -3,7 +3,9 @@
  * The core reaches engines only through ./registry.ts; nothing here names one.
  */
 import type { CatalogEntry } from '../catalog/types.js';
+import type { EnvironmentInput } from '../model/input.js';
 import type { EnvironmentModel } from '../model/types.js';
+import type { ManifestIntent } from '../plan/annotations.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
 import type { JsonSchema } from '../schema/compose.js';
@@ -30,12 +32,21 @@ export interface EngineChecks {
   namespaceLevels?(file: ParsedFile, doc: ParsedDoc): { namespace?: string; level?: string; findings: Diagnostic[] };
 }
 
-/** Text the README sections of the core and of the distributions use about the engine. */
-export interface EngineReadme {
-  /** What one workload is delivered as, e.g. "Argo CD Application". */
+/** How the core's README sections and messages name the engine's things. */
+export interface EngineText {
+  /** What one workload is delivered as (README), e.g. "Argo CD Application". */
   workloadDelivery: string;
   /** What an add-on is, with its article, e.g. "an Argo CD add-on". */
   addon: string;
+  /** What one unit of the delivery plan becomes, e.g. "Argo CD Application"; short: "Application". */
+  unit: string;
+  unitShort: string;
+  /** The env-relative file of a unit's delivery object. */
+  unitFile(name: string): string;
+  /** Which namespaces it creates, as the add-on namespace rule says it. */
+  createsNamespaces: string;
+  /** Its client-side apply (whose last-applied annotation limits an object's size), when it applies so. */
+  clientSideApply?: string;
 }
 
 /** Its fragment of the environment schema (generators/schema/compose.ts places each part). */
@@ -48,12 +59,33 @@ export interface EngineSchema {
   syncNote?: string;
 }
 
+/**
+ * How the engine applies the delivery plan: the facts its renderer follows, which a simulation of
+ * its first sync would model.
+ */
+export interface EngineSync {
+  /** How a unit's order (DeliveryUnit.order) is expressed and waited on. */
+  order: string;
+  /** How a unit's `cascade` deletion policy is carried out. */
+  cascade: string;
+  /** How a tenant's scope (DeliveryUnit.tenant) is enforced. */
+  tenants: string;
+}
+
 /** Its environment rules, at fixed places among the core rules (see DistributionRules); they run for every environment. */
 export interface EngineRules {
   /** After the distributions' version rules. */
   versions?: Rule;
   /** Last (rules across environments, e.g. hub mode). */
   fleet?: readonly Rule[];
+  /** Why its own add-on cannot be disabled where it is the environment's engine (message, hint). */
+  required(): { message: string; hint: string };
+  /** What its environments need from other add-ons, in words (the add-on dependency rule). */
+  needs?(input: EnvironmentInput): { addon: string; who: string }[];
+  /** Names it reserves for its own objects in every environment (an add-on or workload may not take them). */
+  reservedNames?: Readonly<Record<string, { what: string; where: string }>>;
+  /** Why no add-on may write to its namespace `ns` (checked in every environment), when it guards it. */
+  guardedNamespace?(addon: string, ns: string): { message: string; hint: string };
 }
 
 export interface Engine {
@@ -69,10 +101,18 @@ export interface Engine {
   render(model: EnvironmentModel): RenderedFile[];
   /** Its README sections (delivery, bootstrap runbook). */
   readme(model: EnvironmentModel, ctx: ReadmeContext): ReadmeSection[];
-  readonly readmeText: EngineReadme;
+  readonly text: EngineText;
   /** Env-relative path of the script that bootstraps the engine on a fresh cluster. */
   readonly bootstrapScript: string;
   readonly schema: EngineSchema;
+  readonly sync: EngineSync;
+  /**
+   * The annotations it reads on an object inside a unit's manifests for what the object asks
+   * (plan/annotations.ts): every registered engine's are written, an engine ignores the others'.
+   */
+  manifestAnnotations?(intent: ManifestIntent): Record<string, string>;
+  /** Namespaces its own ExternalSecrets read the ClusterSecretStore from (`own`: its add-on's namespace, when that add-on is on). */
+  secretStoreNamespaces?(model: EnvironmentModel, own: string | undefined): string[];
   readonly rules: EngineRules;
   readonly checks: EngineChecks;
 }

@@ -10,7 +10,7 @@ import type { AddonOverride, ConfigTarget, Datastore, EnvironmentModel, Managing
 import { distributionNamed } from '../distributions/registry.js';
 import type { Distribution } from '../distributions/types.js';
 import { defaultEngine, syncPolicyInput } from '../engines/registry.js';
-import { isCatalogAddon } from '../catalog/names.js';
+import { isCatalogAddon } from '../catalog/index.js';
 
 export function minorOf(version: string): string {
   const m = /^v?(\d+)\.(\d+)/.exec(version);

@@ -9,6 +9,8 @@ import { addonUnit } from './addons.js';
 import type { DeliveryUnit } from './types.js';
 import { workloadUnits } from './workload-units.js';
 
+export { bootstrapUnits } from './types.js';
+
 export type UnitSource = (model: EnvironmentModel) => DeliveryUnit[];
 
 export const addonUnits: UnitSource = (model) => resolveAddons(model).map(addonUnit);
@@ -32,9 +34,3 @@ export function deliveryPlan(model: EnvironmentModel, sources: readonly UnitSour
   return out;
 }
 
-/** Units the bootstrap script installs with helm before the engine runs (lower bootstrapOrder first). */
-export function bootstrapUnits(plan: readonly DeliveryUnit[]): (DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> })[] {
-  return plan
-    .filter((u): u is DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> } => u.bootstrapOrder !== undefined && u.chart !== undefined)
-    .sort((a, b) => a.bootstrapOrder! - b.bootstrapOrder!);
-}

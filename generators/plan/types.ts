@@ -1,10 +1,9 @@
 /**
  * The engine-neutral delivery plan of an environment: what the GitOps engine delivers, unit by unit
  * (one per add-on, per workload namespace and per workload), as data. The catalog, the workloads and
- * the environment say WHAT; each engine renderer (render/argocd, render/flux) turns every unit into
- * its own objects (an Application; a Flux Kustomization, HelmRepository/OCIRepository and
- * HelmRelease) and maps the order to its mechanism (sync waves; dependsOn). Adding an engine means
- * adding one renderer folder that reads this plan.
+ * the environment say WHAT; each engine (generators/engines/<name>/) turns every unit into its own
+ * objects and maps the order to its mechanism (Engine.sync). Adding an engine means adding one
+ * folder behind the Engine interface that reads this plan.
  */
 import type { InputPath } from '../lib/paths.js';
 
@@ -12,8 +11,7 @@ import type { InputPath } from '../lib/paths.js';
  * Who a unit belongs to, and therefore what it may write. `platform`: the catalog add-ons (the only
  * tenant that may write to the engine's own namespace); `third-party`: charts an environment declares,
  * limited to their namespaces and the cluster kinds they declare; `workloads`: the team workloads,
- * limited to their namespaces. Argo CD: one AppProject each; Flux: the identity a Kustomization
- * impersonates.
+ * limited to their namespaces. Each engine scopes a tenant its own way (Engine.sync.tenants).
  */
 export const TENANTS = ['platform', 'third-party', 'workloads'] as const;
 export type Tenant = (typeof TENANTS)[number];
@@ -32,13 +30,13 @@ export const isOciChart = (c: ChartSource): boolean => c.repoURL.startsWith('oci
 
 /**
  * What deleting the unit (removing it from the environment, or deleting its engine object) does to
- * what it delivered. `delete`: its objects go with it (Argo CD's resources finalizer; Flux's prune).
- * `keep`: they stay (the engine itself: deleting its own delivery must not uninstall it).
+ * what it delivered. `cascade`: its objects go with it (Engine.sync.cascade says how). `orphan`:
+ * they stay (the engine itself: deleting its own delivery must not uninstall it).
  */
 export type DeletionPolicy = 'cascade' | 'orphan';
 
 export interface DeliveryUnit {
-  /** Unique per environment: the Application / Flux Kustomization name, and the rendered directory names. */
+  /** Unique per environment: the name of the engine's object for it, and the rendered directory names. */
   name: string;
   /** What the unit is: an add-on (catalog or third-party chart), a workload namespace's own objects, one workload. */
   kind: 'addon' | 'workload-namespace' | 'workload';
@@ -48,9 +46,8 @@ export interface DeliveryUnit {
   /** The namespace the unit delivers into (the Helm release's namespace). */
   namespace: string;
   /**
-   * Order (today's Argo CD sync wave): lower first; a unit is delivered once every unit of a lower
-   * order is healthy. Argo CD renders it as the sync-wave annotation, Flux as dependsOn on the
-   * units of the next lower order.
+   * Order: lower first; a unit is delivered once every unit of a lower order is healthy. Each engine
+   * expresses it its own way (Engine.sync.order).
    */
   order: number;
   /** A Helm chart release (add-ons with a chart). */
@@ -84,4 +81,11 @@ export interface DeliveryUnit {
   inputs?: InputPath[];
   /** The part of `inputs` the tenant's scope (AppProject, tenant RBAC) depends on; default: `inputs`. */
   tenantInputs?: InputPath[];
+}
+
+/** Units the bootstrap script installs with helm before the engine runs (lower bootstrapOrder first). */
+export function bootstrapUnits(plan: readonly DeliveryUnit[]): (DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> })[] {
+  return plan
+    .filter((u): u is DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> } => u.bootstrapOrder !== undefined && u.chart !== undefined)
+    .sort((a, b) => a.bootstrapOrder! - b.bootstrapOrder!);
 }

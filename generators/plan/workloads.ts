@@ -22,7 +22,7 @@ export function workloadNamespaces(model: EnvironmentModel): Map<string, Workloa
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Argo CD Application (and manifests directory) of one workload namespace. */
+/** The unit (and manifests directory) of one workload namespace. */
 export const NAMESPACE_APP_PREFIX = 'namespace-';
 export const namespaceAppName = (namespace: string): string => `${NAMESPACE_APP_PREFIX}${namespace}`;
 

@@ -3,12 +3,11 @@
  * disabled (the error sits at its `enabled: false` and names who needs it), and Helm values, which
  * are committed in rendered/<env>/values/, never carry a `{ secret: … }`.
  */
-import { CATALOG } from '../catalog/index.js';
-import { isCatalogAddon } from '../catalog/names.js';
+import { catalogEntry, isCatalogAddon } from '../catalog/index.js';
 import type { DocPath } from '../lib/paths.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { hubOf } from '../model/fleet.js';
-import { syncPolicyInput } from '../engines/registry.js';
+import { engineNamed, engines } from '../engines/registry.js';
 import type { Rule } from './rules.js';
 
 type Addons = NonNullable<EnvironmentInput['addons']>;
@@ -16,27 +15,22 @@ const disabled = (addons: Addons, name: string): boolean => addons[name]?.enable
 /** A catalog add-on that is on by default unless disabled (the unconditional entries). */
 const on = (addons: Addons, name: string): boolean => !disabled(addons, name);
 
-/** The catalog add-on of each GitOps engine. */
-const ENGINE_ADDON = { argocd: 'argo-cd', flux: 'flux-operator' } as const;
-
 /** Who needs each add-on, in words; empty when nothing does. */
 function dependents(input: EnvironmentInput, managed: boolean): Record<string, string[]> {
   const addons = input.addons ?? {};
   const workloads = input.workloads ?? [];
-  const needs: Record<string, string[]> = { [ENGINE_ADDON.argocd]: [], [ENGINE_ADDON.flux]: [], 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
+  const needs: Record<string, string[]> = { ...Object.fromEntries(engines().map((e) => [e.addon.name, []])), 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
   // The GitOps engine of this environment (gitops): every add-on and workload is delivered through it.
-  const engine = input.gitops ?? 'argocd';
-  // A managed environment's engine is its hub's Argo CD: it installs none of its own.
-  if (!managed) needs[ENGINE_ADDON[engine as keyof typeof ENGINE_ADDON]]!.push('the GitOps engine');
-  // A hub reads its managed clusters' credentials through ExternalSecrets (render/argocd/hub.ts).
-  if (engine === 'argocd' && (syncPolicyInput(input)?.manages ?? []).length > 0) needs['external-secrets']!.push("the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)");
-  // Flux reads this repository with credentials an ExternalSecret keeps current (catalog/flux-operator.ts).
-  if (engine === 'flux') needs['external-secrets']!.push('flux-operator (the repository credentials ExternalSecret)');
+  const engine = engineNamed(input.gitops);
+  // A managed environment's engine is its hub's: it installs none of its own.
+  if (!managed && engine) needs[engine.addon.name]!.push('the GitOps engine');
+  // What the engine itself needs of other add-ons (a hub's cluster Secrets, a repository credential).
+  for (const n of engine?.rules.needs?.(input) ?? []) (needs[n.addon] ??= []).push(n.who);
   const lbcValues = addons['aws-load-balancer-controller']?.values as { enableCertManager?: unknown } | undefined;
   if (on(addons, 'aws-load-balancer-controller') && lbcValues?.enableCertManager !== false)
     needs['cert-manager']!.push('aws-load-balancer-controller (its webhook certificate is a cert-manager Certificate)');
   // ExternalSecrets: add-ons' secrets (catalog defaults: Grafana's admin user) and workloads' { secret } variables.
-  if (on(addons, 'kube-prometheus-stack') && CATALOG['kube-prometheus-stack'].secrets) needs['external-secrets']!.push('kube-prometheus-stack (the grafana-admin ExternalSecret)');
+  if (on(addons, 'kube-prometheus-stack') && catalogEntry('kube-prometheus-stack').secrets) needs['external-secrets']!.push('kube-prometheus-stack (the grafana-admin ExternalSecret)');
   for (const [name, a] of Object.entries(addons))
     if (a.enabled !== false && Object.keys(a.secrets ?? {}).length > 0) needs['external-secrets']!.push(`${name} (addons.${name}.secrets)`);
   for (const w of workloads)
@@ -51,18 +45,10 @@ const addonDependencies: Rule = ({ env, input, fleet }, report) => {
   const addons = input.addons ?? {};
   for (const [name, who] of Object.entries(dependents(input, fleet !== undefined && hubOf(fleet, env.name) !== undefined))) {
     if (!disabled(addons, name) || who.length === 0) continue;
-    const message =
-      name === 'argo-cd'
-        ? 'argo-cd cannot be disabled: it is the GitOps engine of this environment (every add-on and workload, Argo CD included, is delivered as an Argo CD Application)'
-        : name === 'flux-operator'
-          ? 'flux-operator cannot be disabled: it is the GitOps engine of this environment (it installs Flux, which delivers every add-on and workload)'
-          : `${name} cannot be disabled: ${who.join('; ')} ${who.length === 1 ? 'needs' : 'need'} it`;
-    report('addon-dependencies', ['addons', name, 'enabled'], message, {
-      hint:
-        name === 'argo-cd' ? 'Argo CD manages this environment; remove enabled: false (or switch the engine with gitops: flux)'
-        : name === 'flux-operator' ? 'Flux manages this environment; remove enabled: false (or switch the engine with gitops: argocd)'
-        : `remove enabled: false, or remove what needs ${name} first`,
-    });
+    // An engine's own add-on says why in its own words (Engine.rules.required).
+    const required = engines().find((e) => e.addon.name === name)?.rules.required();
+    const message = required?.message ?? `${name} cannot be disabled: ${who.join('; ')} ${who.length === 1 ? 'needs' : 'need'} it`;
+    report('addon-dependencies', ['addons', name, 'enabled'], message, { hint: required?.hint ?? `remove enabled: false, or remove what needs ${name} first` });
   }
 };
 
@@ -79,7 +65,7 @@ const valuesWithoutSecrets: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
     for (const at of secretRefs(a.values, ['addons', name, 'values']))
       report('addon-values-secret', at, `a { secret } in Helm values would be committed: values are written to rendered/${input.name}/values/${name}.yaml and read by the chart as plain text`, {
-        hint: `deliver it as a Secret (addons.${name}.secrets: { <secret-name>: { <key>: { secret: … } } } renders an ExternalSecret) and point the chart's existingSecret-style value at that Secret${isCatalogAddon(name) && CATALOG[name].settings ? ` (or use the add-on's settings: ${Object.keys(CATALOG[name].settings!).join(', ')})` : ''}`,
+        hint: `deliver it as a Secret (addons.${name}.secrets: { <secret-name>: { <key>: { secret: … } } } renders an ExternalSecret) and point the chart's existingSecret-style value at that Secret${isCatalogAddon(name) && catalogEntry(name).settings ? ` (or use the add-on's settings: ${Object.keys(catalogEntry(name).settings!).join(', ')})` : ''}`,
       });
   }
 };

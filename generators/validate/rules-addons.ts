@@ -1,14 +1,14 @@
 /**
  * Add-on rules: override keys checked against the pinned chart's values (from the project's
  * derived key trees, schemas/charts/), settings against the catalog, and the catalog's conditions
- * (GPU pools, etcd backups).
+ * (GPU pools, and each entry's own: Catalog.rules).
  */
 import { determinismViolations, valueAt } from '../catalog/determinism.js';
-import { CATALOG } from '../catalog/index.js';
+import { catalogEntries, catalogEntry, catalogNames, irsaAddons, isCatalogAddon, nodeRoleAddons } from '../catalog/index.js';
 import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
-import { CHART_ADDON_IAM_ROLE, IRSA_ADDONS, NODE_ROLE_ADDONS } from '../catalog/irsa.js';
+import { CHART_ADDON_IAM_ROLE } from '../catalog/irsa.js';
 import { checkRoleArn } from './rules-aws.js';
-import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
+import { engineNamed, engines } from '../engines/registry.js';
 import { hintFor } from '../lib/suggest.js';
 import { deriveKeysHint, loadChartKeys, unknownKeys, wrongTypes } from '../values/keys.js';
 import type { Rule } from './rules.js';
@@ -16,7 +16,7 @@ import type { Rule } from './rules.js';
 /** The chart an add-on runs: the catalog's pin (at the environment's chart.version), or its own. */
 function effectiveChart(name: string, a: NonNullable<Parameters<Rule>[0]['input']['addons']>[string]): { repoURL: string; name: string; version: string } | undefined {
   if (isCatalogAddon(name)) {
-    const pinned = CATALOG[name].chart;
+    const pinned = catalogEntry(name).chart;
     return pinned && a.chart?.version ? { ...pinned, version: a.chart.version } : pinned;
   }
   const c = a.chart;
@@ -28,7 +28,7 @@ const addonValues: Rule = ({ input }, report) => {
     const chart = effectiveChart(name, a);
     // A catalog add-on at another version: its catalog defaults and the environment's values go to
     // a chart the project has not described, unless a key table for that version is committed.
-    const tried = isCatalogAddon(name) && chart && a.chart?.version !== undefined && a.chart.version !== CATALOG[name].chart?.version;
+    const tried = isCatalogAddon(name) && chart && a.chart?.version !== undefined && a.chart.version !== catalogEntry(name).chart?.version;
     if (tried && !loadChartKeys(chart.name, chart.version)) {
       report('addon-values', ['addons', name, 'chart', 'version'], `${chart.name} ${chart.version} has no key table: the catalog's default values and this environment's values are not checked against that version`, {
         severity: 'warning',
@@ -89,7 +89,7 @@ const article = (t: string): string => (t === 'scalar' ? 'a single value' : `a $
 
 const addonSettings: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
-    const known = isCatalogAddon(name) ? Object.keys(CATALOG[name].settings ?? {}) : [];
+    const known = isCatalogAddon(name) ? Object.keys(catalogEntry(name).settings ?? {}) : [];
     for (const key of Object.keys(a.settings ?? {})) {
       if (!known.includes(key))
         report('addon-settings', ['addons', name, 'settings', key], `unknown setting '${key}' for add-on ${name}`, {
@@ -100,48 +100,32 @@ const addonSettings: Rule = ({ input }, report) => {
   }
 };
 
-/** Whether etcd-backup is on: enabled explicitly, or by default (Talos, etcd with a backup). */
-const etcdBackupOn = (input: Parameters<Rule>[0]['input']): boolean => {
-  const ds = input.cluster.datastore;
-  return input.addons?.['etcd-backup']?.enabled ?? (input.cluster.distribution === 'talos' && ds.type === 'etcd' && ds.backup !== undefined);
-};
-
-const addonConditions: Rule = ({ input }, report) => {
-  const addons = input.addons ?? {};
-  if (addons['nvidia-device-plugin']?.enabled === true && !input.nodePools.some((p) => p.gpu))
+const addonConditions: Rule = (ctx, report) => {
+  const addons = ctx.input.addons ?? {};
+  if (addons['nvidia-device-plugin']?.enabled === true && !ctx.input.nodePools.some((p) => p.gpu))
     report('addon-gpu', ['addons', 'nvidia-device-plugin', 'enabled'], 'nvidia-device-plugin is enabled but no node pool has a GPU', { hint: 'add gpu: { vendor: nvidia } to a GPU pool, or remove enabled: true' });
-  const ds = input.cluster.datastore;
-  if (!etcdBackupOn(input)) return;
-  if (input.cluster.distribution !== 'talos' || ds.type !== 'etcd' || !ds.backup) {
-    report('addon-etcd-backup', ['addons', 'etcd-backup', 'enabled'], 'etcd-backup takes snapshots of Talos-managed etcd and needs cluster.datastore.backup', { hint: 'add backup: { bucket, ageRecipientPublicKey } to the etcd datastore' });
-    return;
-  }
-  if (!ds.backup.ageRecipientPublicKey)
-    report('addon-etcd-backup', ['cluster', 'datastore', 'backup'], 'etcd snapshots hold every Secret of the cluster and must be encrypted: ageRecipientPublicKey is missing', {
-      hint: 'generate a key pair with age-keygen, keep the private key offline, and set ageRecipientPublicKey: age1…',
-      key: true,
-    });
-  else if (!/^age1[02-9ac-hj-np-z]{58}$/.test(ds.backup.ageRecipientPublicKey))
-    report('addon-etcd-backup', ['cluster', 'datastore', 'backup', 'ageRecipientPublicKey'], `'${ds.backup.ageRecipientPublicKey}' is not an age X25519 public key`, { hint: 'an age recipient is age1 followed by 58 bech32 characters' });
+  // What each catalog add-on checks of the environment it needs (a distribution's add-ons among them).
+  for (const e of catalogEntries()) e.rules?.conditions?.(ctx, report);
 };
 
 /**
  * IRSA for add-ons. The Load Balancer Controller and the EBS CSI driver could only annotate their
  * ServiceAccounts, which needs the EKS pod identity webhook; these clusters do not run it, so a role
- * there would be silently ignored: refused. external-secrets (the store's JWT auth: ESO requests the
- * token and assumes the role itself) and etcd-backup (it mounts the token) take a role, but only with
- * aws.iam.mode irsa: the role's trust policy needs the cluster's OIDC issuer (aws.iam.issuerURL).
+ * there would be silently ignored: refused. Add-ons that assume their role themselves (iamRole irsa:
+ * external-secrets through the store's JWT auth, a backup job that mounts the token) take one, but only
+ * with aws.iam.mode irsa: the role's trust policy needs the cluster's OIDC issuer (aws.iam.issuerURL).
  */
-const addonIrsa: Rule = ({ input }, report) => {
+const addonIrsa: Rule = (ctx, report) => {
+  const { input } = ctx;
   const irsa = input.aws.iam?.mode === 'irsa';
-  for (const name of NODE_ROLE_ADDONS) {
+  for (const name of nodeRoleAddons()) {
     if (input.addons?.[name]?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined)
       report('addon-irsa', ['addons', name, 'settings', CHART_ADDON_IAM_ROLE], `${name} cannot use an IAM role of its own: the eks.amazonaws.com/role-arn annotation needs the EKS pod identity webhook, which these clusters do not run, so the add-on would keep the node instance profile`, {
-        hint: `remove iamRoleArn and grant the add-on's permissions to the nodes' instance profile role (with aws.iam.mode irsa, ${IRSA_ADDONS.join(', ')} and workloads can use a role of their own)`,
+        hint: `remove iamRoleArn and grant the add-on's permissions to the nodes' instance profile role (with aws.iam.mode irsa, ${irsaAddons().join(', ')} and workloads can use a role of their own)`,
         key: true,
       });
   }
-  for (const name of IRSA_ADDONS) {
+  for (const name of irsaAddons()) {
     const addon = input.addons?.[name];
     const arn = addon?.settings?.[CHART_ADDON_IAM_ROLE];
     if (arn === undefined) continue;
@@ -168,31 +152,30 @@ const addonIrsa: Rule = ({ input }, report) => {
           hint: 'remove it',
         });
   }
-  if (!irsa || !etcdBackupOn(input)) return;
-  if (typeof input.addons?.['etcd-backup']?.settings?.[CHART_ADDON_IAM_ROLE] !== 'string')
-    report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
+  for (const e of catalogEntries()) e.rules?.irsa?.(ctx, report);
 };
 
 /** Namespaces every cluster has (kube-apiserver creates them). */
 export const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 /** Namespace of an add-on as the environment names it: its override, the catalog's, or its name. */
-const addonNamespace = (name: string, a: { namespace?: string } | undefined): string => a?.namespace ?? (isCatalogAddon(name) ? CATALOG[name].namespace : name);
+const addonNamespace = (name: string, a: { namespace?: string } | undefined): string => a?.namespace ?? (isCatalogAddon(name) ? catalogEntry(name).namespace : name);
 
 /**
- * addons.<name>.extraNamespaces become destinations of the add-on's AppProject: least privilege.
- * Argo CD creates only an Application's destination namespace, so an extra one must already exist
- * (the system namespaces, or another add-on's or a workload's namespace), unless the chart creates
- * it (/Namespace in clusterResources). Argo CD's own namespace is refused: an Application that may
- * write there can create Applications and AppProjects, i.e. escape its project.
+ * addons.<name>.extraNamespaces become the namespaces the add-on's delivery may write to: least
+ * privilege. The engine creates only the namespaces its text says, so an extra one must already
+ * exist (the system namespaces, or another add-on's or a workload's namespace), unless the chart
+ * creates it (/Namespace in clusterResources). A namespace an engine guards (its own add-on's) is
+ * refused in every environment (Engine.rules.guardedNamespace).
  */
 const addonNamespaces: Rule = ({ input }, report) => {
   const addons = input.addons ?? {};
-  const argoNs = addonNamespace('argo-cd', addons['argo-cd']);
+  const guarded = engines().flatMap((e) => (e.rules.guardedNamespace ? [{ ns: addonNamespace(e.addon.name, addons[e.addon.name]), why: e.rules.guardedNamespace }] : []));
+  const engine = engineNamed(input.gitops);
   // Catalog add-ons count unless disabled explicitly (some are on only by condition: a superset).
   const known = new Set<string>([
     ...SYSTEM_NAMESPACES,
-    ...CATALOG_ADDONS.filter((n) => addons[n]?.enabled !== false).map((n) => addonNamespace(n, addons[n])),
+    ...catalogNames().filter((n) => addons[n]?.enabled !== false).map((n) => addonNamespace(n, addons[n])),
     ...Object.entries(addons).filter(([n, a]) => !isCatalogAddon(n) && a.enabled !== false).map(([n, a]) => addonNamespace(n, a)),
     ...(input.workloads ?? []).map((w) => w.namespace ?? w.name),
   ]);
@@ -201,13 +184,13 @@ const addonNamespaces: Rule = ({ input }, report) => {
     const createsNamespaces = (a.clusterResources ?? []).includes('/Namespace');
     (a.extraNamespaces ?? []).forEach((ns, i) => {
       const at = ['addons', name, 'extraNamespaces', i];
-      if (ns === argoNs)
-        report('addon-namespaces', at, `${name} may not write to Argo CD's namespace '${ns}': an Application allowed there can create Applications and AppProjects and leave its project`, {
-          hint: 'install what the chart puts there another way, or ask the platform team to add it to the catalog',
-        });
-      else if (ns === own) report('addon-namespaces', at, `'${ns}' is already ${name}'s own namespace`, { hint: 'remove it from extraNamespaces' });
+      const guard = guarded.find((g) => g.ns === ns);
+      if (guard) {
+        const why = guard.why(name, ns);
+        report('addon-namespaces', at, why.message, { hint: why.hint });
+      } else if (ns === own) report('addon-namespaces', at, `'${ns}' is already ${name}'s own namespace`, { hint: 'remove it from extraNamespaces' });
       else if (!known.has(ns) && !createsNamespaces)
-        report('addon-namespaces', at, `namespace '${ns}' does not exist on the cluster: Argo CD creates only an Application's own namespace, and no add-on or workload of this environment uses '${ns}'`, {
+        report('addon-namespaces', at, `namespace '${ns}' does not exist on the cluster: ${(engine ?? engines()[0]!).text.createsNamespaces}, and no add-on or workload of this environment uses '${ns}'`, {
           hint: hintFor(ns, [...known].sort()) ?? `existing namespaces: ${[...known].sort().join(', ')} (or list /Namespace in clusterResources if the chart creates it)`,
         });
     });
@@ -215,17 +198,18 @@ const addonNamespaces: Rule = ({ input }, report) => {
 };
 
 /**
- * The GitOps engine's own add-on follows `gitops`: argo-cd with argocd, flux-operator with flux.
- * Enabling the other engine too would run two controllers applying the same add-ons and workloads,
+ * The GitOps engine's own add-on follows `gitops`: each engine's add-on (Engine.addon) with that engine.
+ * Enabling another engine too would run two controllers applying the same add-ons and workloads,
  * each undoing the other's changes.
  */
-const ENGINE_ADDONS = { argocd: 'argo-cd', flux: 'flux-operator' } as const;
 const addonEngine: Rule = ({ input }, report) => {
-  const engine = input.gitops ?? 'argocd';
-  for (const [other, addon] of Object.entries(ENGINE_ADDONS)) {
-    if (other === engine || input.addons?.[addon]?.enabled !== true) continue;
-    report('addon-engine', ['addons', addon, 'enabled'], `${addon} is the ${other === 'flux' ? 'Flux' : 'Argo CD'} engine, but this environment is delivered by ${engine === 'flux' ? 'Flux' : 'Argo CD'} (gitops: ${engine})`, {
-      hint: `remove enabled: true (two engines would fight over the same objects), or switch the engine with gitops: ${other}`,
+  const engine = input.gitops ?? engines()[0]!.name;
+  const title = engineNamed(engine)?.title ?? engine;
+  for (const other of engines()) {
+    const addon = other.addon.name;
+    if (other.name === engine || input.addons?.[addon]?.enabled !== true) continue;
+    report('addon-engine', ['addons', addon, 'enabled'], `${addon} is the ${other.title} engine, but this environment is delivered by ${title} (gitops: ${engine})`, {
+      hint: `remove enabled: true (two engines would fight over the same objects), or switch the engine with gitops: ${other.name}`,
     });
   }
 };

@@ -4,6 +4,7 @@
  * demand beyond the GPUs of its pools, and pod capacity (maxPods less the DaemonSet pods every node
  * runs) of the pools workloads can land on against plannedPods and each workload's replicas.
  */
+import { distributionNamed } from '../distributions/registry.js';
 import type { DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
 import { DEFAULTS } from '../model/defaults.js';
@@ -19,8 +20,8 @@ export const DAEMONSET_POD_RESERVE = { cpuMilli: 50, memoryMiB: 100 };
 export function daemonSetsPerNode(input: EnvironmentInput, pool: PoolView): string[] {
   const enabled = (name: string, byDefault: boolean): boolean => (input.addons?.[name] as { enabled?: boolean } | undefined)?.enabled ?? byDefault;
   const cilium = (input.cluster.network.cni ?? DEFAULTS.cni) === 'cilium';
-  // K3s runs flannel and kube-proxy inside the k3s process, not as pods.
-  const out = cilium ? ['cilium', 'cilium-envoy'] : input.cluster.distribution === 'talos' ? ['kube-flannel', 'kube-proxy'] : [];
+  // With flannel, what the distribution runs as pods (one that runs it inside its own process: none).
+  const out = cilium ? ['cilium', 'cilium-envoy'] : [...(distributionNamed(input.cluster.distribution)?.facts.flannelPods ?? [])];
   if (enabled('aws-ebs-csi-driver', true)) out.push('ebs-csi-node');
   if (enabled('kube-prometheus-stack', true)) out.push('node-exporter');
   if (pool.gpus > 0 && enabled('nvidia-device-plugin', true)) out.push('nvidia-device-plugin');

@@ -5,8 +5,8 @@
  */
 import { distributions } from '../distributions/registry.js';
 import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
-import { ROOT_APP } from '../engines/argocd/objects.js';
-import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
+import { engineNamed, engines } from '../engines/registry.js';
+import { NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import type { Rule } from './rules.js';
 
 /** A path component (file name) on the file systems rendered/ is checked out on: 255 bytes. */
@@ -47,13 +47,16 @@ const poolLabels: Rule = ({ input }, report) =>
     });
   });
 
-/** Add-on names that are Application names of something else (the root, a workload namespace). */
+/** Add-on names that are unit names of something else (an engine's own object, a workload namespace). */
 const addonNames: Rule = ({ input }, report) => {
   const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
+  const reserved = reservedNames();
+  const unit = (engineNamed(input.gitops) ?? engines()[0]!).text.unit;
   for (const name of Object.keys(input.addons ?? {})) {
-    if (name === ROOT_APP) report('addon-reserved-name', ['addons', name], `'${ROOT_APP}' is the name of the root Application (app of apps)`, { hint: 'give the add-on another name', key: true });
+    const taken = reserved.get(name);
+    if (taken) report('addon-reserved-name', ['addons', name], `'${name}' is the name of ${taken.what}`, { hint: 'give the add-on another name', key: true });
     if (namespaceApps.has(name))
-      report('addon-reserved-name', ['addons', name], `'${name}' is the name of the Argo CD Application of workload namespace '${name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
+      report('addon-reserved-name', ['addons', name], `'${name}' is the name of the ${unit} of workload namespace '${name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
         hint: `add-on names must not be '${NAMESPACE_APP_PREFIX}' followed by a workload namespace; give the add-on another name`,
         key: true,
       });
@@ -64,5 +67,10 @@ const addonNames: Rule = ({ input }, report) => {
 const distributionNames: Rule = (ctx, report) => {
   for (const d of distributions()) d.rules.names?.(ctx, report);
 };
+
+/** Names the engines reserve for their own objects, in every environment (Engine.rules.reservedNames). */
+export function reservedNames(): Map<string, { what: string; where: string }> {
+  return new Map(engines().flatMap((e) => Object.entries(e.rules.reservedNames ?? {})));
+}
 
 export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels, addonNames, distributionNames];

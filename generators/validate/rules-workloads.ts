@@ -1,6 +1,5 @@
 /** Semantic rules for `workloads:` (what the schema cannot say), each with a position and a hint. */
-import { CATALOG } from '../catalog/index.js';
-import { CATALOG_ADDONS, isCatalogAddon } from '../catalog/names.js';
+import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cronNeverRuns, cronProblem } from '../lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem } from '../lib/k8s-names.js';
 import type { DocPath } from '../lib/paths.js';
@@ -8,9 +7,10 @@ import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
-import { ROOT_APP } from '../engines/argocd/objects.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../render/workloads/constants.js';
-import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../render/workloads/plan.js';
+import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
+import { engineNamed, engines } from '../engines/registry.js';
+import { reservedNames } from './rules-names.js';
 import type { Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
@@ -192,29 +192,31 @@ export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-node-lease
 function addonNamespaces(input: EnvironmentInput): Map<string, string> {
   const out = new Map<string, string>();
   const addons = input.addons ?? {};
-  for (const name of CATALOG_ADDONS) if (addons[name]?.enabled !== false) out.set(addons[name]?.namespace ?? CATALOG[name].namespace, name);
+  for (const name of catalogNames()) if (addons[name]?.enabled !== false) out.set(addons[name]?.namespace ?? catalogEntry(name).namespace, name);
   for (const [name, a] of Object.entries(addons)) if (!isCatalogAddon(name) && a.enabled !== false && a.chart) out.set(a.namespace ?? name, name);
   return out;
 }
 
-const reservedNames: Rule = ({ input }, report) => {
-  // Each workload namespace gets its own Argo CD Application (and manifests directory), namespace-<ns>.
+const workloadNames: Rule = ({ input }, report) => {
+  // Each workload namespace gets its own unit (and manifests directory), namespace-<ns>.
   const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
   const thirdParty = Object.keys(input.addons ?? {}).filter((n) => !isCatalogAddon(n));
   const taken = addonNamespaces(input);
+  const engine = (engineNamed(input.gitops) ?? engines()[0]!).text;
+  const reserved = reservedNames();
   each(input.workloads, (w, at) => {
     if (RESERVED_WORKLOAD_NAMES.includes(w.name))
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of a namespace-wide NetworkPolicy`, { hint: `reserved: ${RESERVED_WORKLOAD_NAMES.join(', ')}` });
     if (namespaceApps.has(w.name))
-      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of the Argo CD Application of namespace '${w.name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
+      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of the ${engine.unit} of namespace '${w.name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
         hint: `workload names must not start with '${NAMESPACE_APP_PREFIX}' followed by a workload namespace`,
       });
     if (isCatalogAddon(w.name) || thirdParty.includes(w.name))
-      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${isCatalogAddon(w.name) ? 'a catalog' : 'an'} add-on: both would be the Argo CD Application apps/${w.name}.yaml and the directory manifests/${w.name}/`, {
-        hint: `add-on names are reserved for their Applications (${isCatalogAddon(w.name) ? 'catalog add-ons even when not enabled here' : 'this environment declares the add-on'}); rename the workload`,
+      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${isCatalogAddon(w.name) ? 'a catalog' : 'an'} add-on: both would be the ${engine.unit} ${engine.unitFile(w.name)} and the directory manifests/${w.name}/`, {
+        hint: `add-on names are reserved for their ${engine.unitShort}s (${isCatalogAddon(w.name) ? 'catalog add-ons even when not enabled here' : 'this environment declares the add-on'}); rename the workload`,
       });
-    if (w.name === ROOT_APP)
-      report('workload-reserved-name', [...at, 'name'], `'${ROOT_APP}' is the name of the root Application (app of apps) in Argo CD's namespace`, { hint: 'rename the workload' });
+    const own = reserved.get(w.name);
+    if (own) report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${own.what} ${own.where}`, { hint: 'rename the workload' });
     const ns = w.namespace ?? w.name;
     const nsPath: DocPath = w.namespace === undefined ? [...at, 'name'] : [...at, 'namespace'];
     if (w.namespace === undefined && (isCatalogAddon(w.name) || thirdParty.includes(w.name))) return; // reported above
@@ -478,7 +480,7 @@ const configFiles: Rule = ({ input }, report) =>
     if (dataBytes > CONFIGMAP_MAX_BYTES)
       report('workload-configmap-size', [...at, 'configFiles'], `config files total ${kib(dataBytes)}; Kubernetes refuses a ConfigMap over 1 MiB`, { hint: 'ship large files in the image or on a volume', key: true });
     else if (json > ANNOTATIONS_MAX_BYTES)
-      report('workload-configmap-size', [...at, 'configFiles'], `config files total ${kib(dataBytes)} (${kib(json)} as JSON); Argo CD's client-side apply copies the ConfigMap into its last-applied-configuration annotation, and annotations are limited to 256 KiB`, {
+      report('workload-configmap-size', [...at, 'configFiles'], `config files total ${kib(dataBytes)} (${kib(json)} as JSON); ${engines().flatMap((e) => e.text.clientSideApply ?? []).join(' or ')} copies the ConfigMap into its last-applied-configuration annotation, and annotations are limited to 256 KiB`, {
         hint: 'keep config files under about 250 KiB in total; ship large files in the image or on a volume',
         key: true,
       });
@@ -492,7 +494,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   placement,
   serviceAccounts,
   network,
-  reservedNames,
+  workloadNames,
   objectCollisions,
   derivedNames,
   replicaCounts,

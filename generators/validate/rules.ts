@@ -2,8 +2,7 @@
  * Semantic rules: what the JSON Schema cannot say. Each rule reads the schema-valid environment and
  * returns positioned diagnostics; all rules run, so every problem is reported at once.
  */
-import { CATALOG } from '../catalog/index.js';
-import { isCatalogAddon, CATALOG_ADDONS } from '../catalog/names.js';
+import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr } from '../lib/cidr.js';
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
@@ -224,12 +223,12 @@ const addons: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
     if (!isCatalogAddon(name) && !a.chart)
       report('addon-unknown', ['addons', name], `'${name}' is not in the add-on catalog and declares no chart`, {
-        hint: hintFor(name, CATALOG_ADDONS) ?? 'third-party add-ons need chart: { repoURL, name, version }',
+        hint: hintFor(name, catalogNames()) ?? 'third-party add-ons need chart: { repoURL, name, version }',
         key: true,
       });
     if (!a.chart) continue;
     if (isCatalogAddon(name)) {
-      const pinned = CATALOG[name].chart;
+      const pinned = catalogEntry(name).chart;
       if (!pinned) {
         report('addon-chart', ['addons', name, 'chart'], `'${name}' is a catalog add-on without a Helm chart (manifests only)`, { hint: 'remove chart', key: true });
         continue;

@@ -21,7 +21,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { CATALOG } from '../catalog/index.js';
+import { catalogEntries } from '../catalog/index.js';
 import { CHART_KEYS_DIR, keysFileName, valueType, type ChartKeys, type KeyTree, type ValueType } from './keys.js';
 
 type Json = Record<string, unknown>;
@@ -68,11 +68,9 @@ export function mergeTrees(a: KeyTree, b: KeyTree): KeyTree {
 
 /**
  * Maps whose defaults list some entries but which take any key (the chart passes them through
- * verbatim, e.g. into argocd-cm): values.yaml cannot tell, so the project says it here.
+ * verbatim): values.yaml cannot tell, so the catalog entry says it (CatalogEntry.openValuePaths).
  */
-export const OPEN_PATHS: Record<string, string[][]> = {
-  'argo-cd': [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
-};
+export const openPaths = (chart: string): readonly string[][] => catalogEntries().find((e) => e.chart?.name === chart)?.openValuePaths ?? [];
 
 /**
  * Keys a chart's templates read that its values.yaml does not list (so values.yaml cannot tell):
@@ -163,7 +161,7 @@ export function deriveChartKeys(dir: string, chart: string, version: string): Ch
     tree.global = '*';
     for (const d of chartYaml.dependencies ?? []) tree[d.alias ?? d.name] = '*';
   }
-  for (const p of OPEN_PATHS[chart] ?? []) tree = openAt(tree, p);
+  for (const p of openPaths(chart)) tree = openAt(tree, p);
   if (TEMPLATE_KEYS[chart]) {
     for (const p of TEMPLATE_KEYS[chart]) tree = addLeaf(tree, p);
     derivedFrom.push('templates (TEMPLATE_KEYS in generators/values/derive-keys.ts)');
@@ -195,7 +193,7 @@ function main(argv: string[]): void {
     return;
   }
   if (dirs.length === 0) dirs.push(join(import.meta.dirname, '..', '..', '..', 'shared', 'upstream', 'charts'));
-  const pinned = Object.values(CATALOG).flatMap((e) => (e.chart ? [e.chart] : []));
+  const pinned = catalogEntries().flatMap((e) => (e.chart ? [e.chart] : []));
   let written = 0;
   for (const c of pinned) {
     const dir = dirs.map((d) => join(d, c.name, c.version)).find((d) => existsSync(join(d, 'values.yaml')));

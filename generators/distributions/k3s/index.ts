@@ -42,6 +42,9 @@ export const k3s: Distribution = {
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
   facts: {
     networkPolicyEnforcer: () => "K3s' embedded network policy controller (kube-router)",
+    // K3s labels servers node-role.kubernetes.io/control-plane=true (pkg/server: `v != "true"` → set "true").
+    controlPlaneLabel: 'true',
+    // No flannelPods: K3s runs flannel and kube-proxy inside the k3s process, not as pods.
   },
   checks: {
     environment: (m, files) => checkRenderedK3s(m, files),

@@ -53,6 +53,13 @@ export const rke2: Distribution = {
     // The rke2-runtimeclasses chart creates them (rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml,
     // takeOwnership); nvidia is the one the platform uses.
     runtimeClasses: ['nvidia'],
+    // Servers carry node-role.kubernetes.io/control-plane=true (the supervisor code of this family sets it).
+    controlPlaneLabel: 'true',
+    // The CIS profile (always on here) puts default-network-policy into kube-system, kube-public and
+    // default: ingress only from pods of the same namespace (rancher/rke2 v1.35.7+rke2r1 pkg/rke2/np.go
+    // defaultNamespacePolicies; its extra kube-system policies open only RKE2's own charts: DNS on 53,
+    // rke2-ingress-nginx, rke2-traefik, rke2-metrics-server, rke2-snapshot-validation-webhook).
+    kubeSystemPolicies: true,
   },
   checks: {
     environment: (m, files) => checkRenderedRke2(m, files),

@@ -4,6 +4,9 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Distribution } from '../types.js';
+import { CILIUM_NOTE, ciliumValues } from './addons/cilium.js';
+import { etcdBackup } from './addons/etcd-backup.js';
+import { kubeletCsrApprover } from './addons/kubelet-csr-approver.js';
 import { TALOS_SCHEMA } from './schema.js';
 import { talosCluster, talosClusterModel, talosPoolModel } from './model.js';
 import { talosChecker, talosNodeConfig, talosServiceAccountErrors } from './checks.js';
@@ -52,6 +55,13 @@ export const talos: Distribution = {
       offline: ' and a self-hosted discovery service',
     },
   },
+  addons: {
+    get entries() {
+      return [etcdBackup, kubeletCsrApprover];
+    },
+    values: { cilium: () => ciliumValues() },
+    notes: { cilium: CILIUM_NOTE },
+  },
   operations: {
     newEnvironmentSecrets: (name) => `Talos secrets: talosctl gen secrets -o secrets.yaml && npm run talos -- secrets import --env ${name} --from secrets.yaml   (then delete secrets.yaml)`,
   },
@@ -59,6 +69,10 @@ export const talos: Distribution = {
     networkPolicyEnforcer: (m) => flannelNetworkPolicyEnforcer(talosCluster(m).minor),
     networkPolicyInputs: [['cluster', 'talosVersion']],
     applyTimeSecrets: 'a Talos secret materialized at apply time',
+    // Talos labels control planes like kubeadm, with an empty value.
+    controlPlaneLabel: '',
+    // Talos deploys flannel and kube-proxy as DaemonSets (with cni none, Cilium replaces both).
+    flannelPods: ['kube-flannel', 'kube-proxy'],
   },
   checks: {
     get files() {

@@ -3,7 +3,7 @@
  * (charts pinned, no wildcard, every source path and values file rendered, one owner per object, every
  * Application within its project, charts rendered deterministically) and the namespaces they label.
  */
-import { DETERMINISM_RULES, determinismViolations, valueAt } from '../../catalog/determinism.js';
+import { determinismRules, determinismViolations, valueAt } from '../../catalog/determinism.js';
 import { groupOf } from '../../diff/documents.js';
 import type { DocPath } from '../../lib/paths.js';
 import { hintFor } from '../../lib/suggest.js';
@@ -302,7 +302,7 @@ const deterministicValues: TreeChecker = {
   name: 'policy.determinism',
   check(tree) {
     const out: Diagnostic[] = [];
-    const charts = new Set(DETERMINISM_RULES.map((r) => r.chart));
+    const charts = new Set(determinismRules().map((r) => r.chart));
     const byPath = new Map(tree.files.map((f) => [f.file, f]));
     for (const file of tree.files) {
       for (const doc of file.docs) {

@@ -8,6 +8,8 @@ import { ARGOCD_SCHEMA } from './schema.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
 import { argoCdSections } from './readme.js';
+import { otherEngines, syncPolicyInput } from '../registry.js';
+import { manifestAnnotations, ROOT_APP } from './objects.js';
 import { renderArgoCdTree } from './render.js';
 import { FLEET_RULES } from './rules.js';
 
@@ -20,9 +22,26 @@ export const argocd: Engine = {
     return argoCd;
   },
   hubMode: true,
+  sync: {
+    order:
+      "sync waves: the root Application applies the Applications wave by wave (argocd.argoproj.io/sync-wave), each wave once the lower ones are Healthy (gitops-engine sync_context.go); with manual syncs there are no waves and the runbook syncs them in order",
+    cascade: 'the resources finalizer (resources-finalizer.argocd.argoproj.io): deleting the Application deletes what it applied',
+    tenants: 'one AppProject per tenant: source repositories, destination namespaces and cluster-scoped kinds of its Applications',
+  },
+  manifestAnnotations: (intent) => manifestAnnotations(intent),
+  // A hub's cluster Secrets (./hub.ts) are ExternalSecrets in Argo CD's namespace.
+  secretStoreNamespaces: (m, own) => (m.fleet.manages.length > 0 && own !== undefined ? [own] : []),
   render: (m) => renderArgoCdTree(m),
   readme: (m, ctx) => argoCdSections(m, ctx),
-  readmeText: { workloadDelivery: 'Argo CD Application', addon: 'an Argo CD add-on' },
+  text: {
+    workloadDelivery: 'Argo CD Application',
+    addon: 'an Argo CD add-on',
+    unit: 'Argo CD Application',
+    unitShort: 'Application',
+    unitFile: (name) => `apps/${name}.yaml`,
+    createsNamespaces: "Argo CD creates only an Application's own namespace",
+    clientSideApply: "Argo CD's client-side apply",
+  },
   get bootstrapScript() {
     return BOOTSTRAP_PATH;
   },
@@ -33,6 +52,20 @@ export const argocd: Engine = {
     get fleet() {
       return FLEET_RULES;
     },
+    required: () => ({
+      message: 'argo-cd cannot be disabled: it is the GitOps engine of this environment (every add-on and workload, Argo CD included, is delivered as an Argo CD Application)',
+      hint: `Argo CD manages this environment; remove enabled: false (or switch the engine with ${otherEngines('argocd')})`,
+    }),
+    // A hub reads its managed clusters' credentials through ExternalSecrets (./hub.ts).
+    needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
+    get reservedNames() {
+      return { [ROOT_APP]: { what: 'the root Application (app of apps)', where: "in Argo CD's namespace" } };
+    },
+    // An Application that may write to Argo CD's namespace can create Applications and AppProjects, i.e. escape its project.
+    guardedNamespace: (addon, ns) => ({
+      message: `${addon} may not write to Argo CD's namespace '${ns}': an Application allowed there can create Applications and AppProjects and leave its project`,
+      hint: 'install what the chart puts there another way, or ask the platform team to add it to the catalog',
+    }),
   },
   checks: {
     get files() {

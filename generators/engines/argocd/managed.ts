@@ -41,7 +41,9 @@ export function hubAccessObjects(): Record<string, unknown>[] {
   ];
 }
 
-const script = compileTemplate(`#!/bin/sh
+// Compiled on first use: BOOTSTRAP_PRELUDE's module imports the registry, which imports this one.
+let compiled: ReturnType<typeof compileTemplate> | undefined;
+const script = (vars: Parameters<ReturnType<typeof compileTemplate>>[0]): string => (compiled ??= compileTemplate(`#!/bin/sh
 # Bootstrap the fresh {{env}} cluster ({{cluster}}) for the hub {{hub}}, whose Argo CD manages it: install what the
 # cluster cannot run without, give the hub an identity here, and register the cluster in the hub's SSM parameters.
 # Run from anywhere with KUBECONFIG pointing at this cluster, helm, kubectl and the AWS CLI v2 with credentials
@@ -72,7 +74,7 @@ put {{configParameter}} SecureString "{
 }"
 echo "registered {{cluster}} with the hub {{hub}}: its ExternalSecret cluster-{{env}} picks the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
 echo "  kubectl -n {{hubNamespace}} annotate externalsecret cluster-{{env}} force-sync=\\$(date +%s) --overwrite"
-`);
+`))(vars);
 
 export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
   const hub = model.fleet.hub;

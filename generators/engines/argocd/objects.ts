@@ -6,6 +6,7 @@ import { Application, AppProject } from '../../lib/k8s-objects.js';
 import { deliveryPlan } from '../../plan/index.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
+import type { ManifestIntent } from '../../plan/annotations.js';
 import { PROJECTS, type AppSpec, type ProjectName } from './spec.js';
 
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
@@ -22,6 +23,17 @@ export const PLATFORM_PROJECT: ProjectName = 'platform';
 export const ENVIRONMENT_LABEL = 'odp.opendev.dev/environment';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 const COMPARE_OPTIONS = 'argocd.argoproj.io/compare-options';
+const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/**
+ * What an object inside an Application's sources asks, as Argo CD annotations: its sync wave within
+ * the Application; SkipDryRunOnMissingResource (its CRD comes with the chart of the same sync);
+ * Delete=false (Argo CD keeps it when the Application is deleted with cascade).
+ */
+export function manifestAnnotations(intent: ManifestIntent): Record<string, string> {
+  const options = [...(intent.crdLater ? ['SkipDryRunOnMissingResource=true'] : []), ...(intent.keep ? ['Delete=false'] : [])];
+  return { ...(intent.order !== undefined ? { [SYNC_WAVE]: String(intent.order) } : {}), ...(options.length > 0 ? { [SYNC_OPTIONS]: options.join(',') } : {}) };
+}
 
 /** Paths inside the repository for one environment. */
 export const repoPaths = (m: EnvironmentModel) => ({

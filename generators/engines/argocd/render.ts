@@ -8,7 +8,7 @@
  * and the very same file feeds `helm install -f` in the bootstrap, so Argo CD adopts exactly what
  * the bootstrap installed.
  */
-import { argoCdNamespace } from '../../catalog/resolve.js';
+import { argoCd } from './addons/argo-cd.js';
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
@@ -24,6 +24,9 @@ import type { AppSpec } from './spec.js';
 const ARGO_INPUTS: InputPath[] = [['argocd'], ['git'], ['name']];
 
 const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
+
+/** The namespace Argo CD runs in (where Applications and the AppProjects live): its add-on's. */
+export const argoCdNamespace = (model: EnvironmentModel): string => model.addons.find((a) => a.name === argoCd.name)?.namespace ?? argoCd.namespace;
 
 export const argoContext = (model: EnvironmentModel): ArgoContext => ({
   model,

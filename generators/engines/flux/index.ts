@@ -3,11 +3,13 @@
  * HelmReleases from the delivery plan, the bootstrap, its README sections and tree checks. The one
  * object the registry lists.
  */
+import { otherEngines } from '../registry.js';
 import type { Engine } from '../types.js';
 import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
+import { fluxPaths } from './objects.js';
 import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
@@ -20,16 +22,36 @@ export const flux: Engine = {
     return fluxOperator;
   },
   hubMode: false,
+  sync: {
+    order: 'dependsOn: a Flux Kustomization starts once every Kustomization of the next lower order is Ready (wait: true: every object it applied is healthy)',
+    cascade: "the Kustomization's prune: deleting it deletes what it applied",
+    tenants: "the identity a Kustomization or HelmRelease impersonates: a ServiceAccount allowed only its tenant's namespaces and declared cluster kinds",
+  },
   render: (m) => renderFluxTree(m),
   readme: (m, ctx) => fluxSections(m, ctx),
-  readmeText: { workloadDelivery: 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)', addon: 'a Flux add-on' },
+  text: {
+    workloadDelivery: 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)',
+    addon: 'a Flux add-on',
+    unit: 'Flux Kustomization',
+    unitShort: 'Kustomization',
+    unitFile: (name) => fluxPaths.kustomization(name),
+    createsNamespaces: "Flux creates only the namespaces of the add-ons it installs",
+  },
   get bootstrapScript() {
     return FLUX_BOOTSTRAP_PATH;
   },
   get schema() {
     return FLUX_SCHEMA;
   },
-  rules: { versions: (ctx, report) => fluxKubernetes(ctx, report) },
+  rules: {
+    versions: (ctx, report) => fluxKubernetes(ctx, report),
+    required: () => ({
+      message: 'flux-operator cannot be disabled: it is the GitOps engine of this environment (it installs Flux, which delivers every add-on and workload)',
+      hint: `Flux manages this environment; remove enabled: false (or switch the engine with ${otherEngines('flux')})`,
+    }),
+    // Flux reads this repository with credentials an ExternalSecret keeps current (./addons/flux-operator.ts).
+    needs: () => [{ addon: 'external-secrets', who: 'flux-operator (the repository credentials ExternalSecret)' }],
+  },
   checks: {
     get tree() {
       return [fluxPolicies];

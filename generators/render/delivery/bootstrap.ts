@@ -3,8 +3,7 @@
  * bootstrap units with helm from the same chart versions and values files the engine uses later.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootstrapUnits } from '../../plan/index.js';
-import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
+import { bootstrapUnits, isOciChart, type DeliveryUnit } from '../../plan/types.js';
 
 /** Quote a word for POSIX sh. */
 export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -16,8 +16,8 @@ import type { ReadmeSection, SectionProvider } from './sections.js';
 export const EC2_SECTION_TITLE = 'EC2 instances and subnets';
 
 const body = compileTemplate(`**Instance metadata (IMDSv2): set the hop limit to 2 on every instance.** {{#if esoRole}}The AWS Load Balancer
-Controller{{#if etcdBackup}}, the EBS CSI controller, the etcd backup (talos-backup){{else}} and the EBS CSI controller{{/if}}{{else}}External Secrets, the AWS
-Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup (talos-backup){{/if}}{{/if}} run in the pod network and get
+Controller{{#if etcdBackup}}, the EBS CSI controller, the etcd backup ({{backupProgram}}){{else}} and the EBS CSI controller{{/if}}{{else}}External Secrets, the AWS
+Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup ({{backupProgram}}){{/if}}{{/if}} run in the pod network and get
 the instance profile's credentials from IMDS; an IMDSv2 token response crosses one more network hop
 to reach a pod, so with the default hop limit of 1 (AMIs registered from raw disk images, as here,
 get it) they time out and fail without credentials.{{#if esoRole}} External Secrets reads SSM with its own role
@@ -79,7 +79,8 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
   const settingsOf = (name: string) => m.addons.find((a) => a.name === name)?.settings;
   const esoRole = irsaRoleArn(m, settingsOf('external-secrets'));
   const etcdBackupRole = irsaRoleArn(m, settingsOf('etcd-backup'));
-  const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
+  const backupAddon = resolveAddons(m).find((a) => a.name === 'etcd-backup');
+  const backup = backupAddon !== undefined;
   const egress = distributionOf(m).readme.egress;
   const schemes = [...new Set(m.workloads.flatMap((w) => (w.ingress ? [w.ingress.scheme] : [])))].sort();
   return [
@@ -92,6 +93,7 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
         esoServiceAccount: `${resolveAddons(m).find((a) => a.name === 'external-secrets')?.namespace ?? 'external-secrets'}/${ESO_SSM_SERVICE_ACCOUNT}`,
         etcdBackup: backup && !etcdBackupRole,
         etcdBackupAny: backup,
+        backupProgram: backupAddon?.catalog?.program ?? 'etcd-backup',
         egress: egress?.online ?? '',
         offlineEgress: egress?.offline ?? '',
         cilium: resolveAddons(m).find((a) => a.name === 'cilium')?.chart?.version ?? false,

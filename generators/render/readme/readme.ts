@@ -10,7 +10,8 @@ import type { ReadmeContext, SectionProvider } from './sections.js';
 import { workloadSections } from './workloads.js';
 
 /** Section providers: the core's, the environment's distribution's and its engine's. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, (m, ctx) => distributionOf(m).readme.sections(m, ctx), (m, ctx) => engineOf(m).readme(m, ctx), workloadSections];
+/** The section providers, in a function: the distributions' and engines' modules import this one's importers. */
+export const sectionProviders = (): SectionProvider[] => [overviewSections, ec2Sections, (m, ctx) => distributionOf(m).readme.sections(m, ctx), (m, ctx) => engineOf(m).readme(m, ctx), workloadSections];
 
 /** What the sections may say of the environment's distribution and engine. */
 export function readmeContext(model: EnvironmentModel): ReadmeContext {
@@ -18,13 +19,13 @@ export function readmeContext(model: EnvironmentModel): ReadmeContext {
   const e = engineOf(model);
   return {
     distribution: { title: d.title, clusterReady: d.clusterReady },
-    engine: { title: e.title, bootstrapScript: e.bootstrapScript, addon: e.readmeText.addon, workloadDelivery: e.readmeText.workloadDelivery },
+    engine: { title: e.title, bootstrapScript: e.bootstrapScript, addon: e.text.addon, workloadDelivery: e.text.workloadDelivery },
   };
 }
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const ctx = readmeContext(model);
-  const sections = SECTION_PROVIDERS.flatMap((p) => p(model, ctx)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
+  const sections = sectionProviders().flatMap((p) => p(model, ctx)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
   const inputs = new Map<string, InputPath>([[JSON.stringify(['name']), ['name']], [JSON.stringify(['description']), ['description']]]);
   for (const s of sections) for (const p of s.inputs) inputs.set(JSON.stringify(p), p);
   const title = `# Environment \`${model.name}\`\n\n${model.description ? `${model.description}\n\n` : ''}`;

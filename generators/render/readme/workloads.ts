@@ -45,7 +45,7 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
       body: table({
         // The network-policy-enforcement rule refuses workloads where nothing enforces them.
         enforcer: networkPolicyEnforcer(m) ?? 'nothing (refused by validation)',
-        delivery: engineOf(m).readmeText.workloadDelivery,
+        delivery: engineOf(m).text.workloadDelivery,
         store: CLUSTER_SECRET_STORE,
         storageClass: STORAGE_CLASS,
         workloads: workloads.map((w) => ({

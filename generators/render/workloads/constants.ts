@@ -15,17 +15,10 @@ export const STORAGE_CLASS = DEFAULT_STORAGE_CLASS;
 export const MONITORING_NAMESPACE = 'monitoring';
 /** Helm release name of kube-prometheus-stack (its default ServiceMonitor selector is `release: <name>`). */
 export const PROMETHEUS_RELEASE = 'kube-prometheus-stack';
-/** Argo CD sync wave of the workload namespaces' Applications: after every add-on (CRDs, controllers, stores). */
+/** Order of the workload namespaces' units: after every add-on (CRDs, controllers, stores). */
 export const NAMESPACE_SYNC_WAVE = 10;
-/** The workloads' Applications sync after their namespaces exist. */
+/** The workloads' units come after their namespaces exist. */
 export const WORKLOAD_SYNC_WAVE = NAMESPACE_SYNC_WAVE + 1;
-
-/**
- * Argo CD keeps these objects when their Application is deleted (cascade): a Namespace takes every
- * object in it (PVCs, Secrets) with it, and its baseline policies guard whatever still runs there.
- * Deleting an emptied namespace is a deliberate `kubectl delete namespace`.
- */
-export const KEEP_ON_APP_DELETION = { 'argocd.argoproj.io/sync-options': 'Delete=false' };
 
 export const NAME_LABEL = 'app.kubernetes.io/name';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';

@@ -26,7 +26,6 @@ import {
   DEFAULT_DENY_POLICY,
   GPU_RESOURCE,
   GPU_RUNTIME_CLASS,
-  KEEP_ON_APP_DELETION,
   IRSA_AUDIENCE,
   IRSA_TOKEN_DIR,
   IRSA_TOKEN_EXPIRATION_SECONDS,
@@ -42,6 +41,7 @@ import {
   TMP_SIZE_LIMIT,
   TMP_VOLUME,
 } from './constants.js';
+import { keepOnUnitDeletion } from '../../plan/annotations.js';
 import {
   configKey,
   configMapName,
@@ -358,14 +358,14 @@ function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void
 }
 
 /**
- * The objects of one workload namespace, delivered by its own Application (`namespace-<ns>`): the
+ * The objects of one workload namespace, delivered by its own unit (`namespace-<ns>`): the
  * Namespace (PSS restricted) and its default policies (deny everything, allow DNS). Each is kept
- * when that Application is deleted (see KEEP_ON_APP_DELETION).
+ * when that unit is deleted (see keepOnUnitDeletion).
  */
 export function namespaceObjects(model: EnvironmentModel, namespace: string, members: readonly Workload[]): WorkloadObject[] {
   const c = new Collector(namespace);
   const inputs: InputPath[] = members.map((w) => workloadPath(w.name, 'namespace'));
-  const metadata = (name: string, labels: Record<string, string>) => ({ name, labels, annotations: { ...KEEP_ON_APP_DELETION } });
+  const metadata = (name: string, labels: Record<string, string>) => ({ name, labels, annotations: keepOnUnitDeletion() });
   const pssVersion = `v${model.cluster.kubernetesMinor}`;
   const pss: Record<string, string> = {};
   for (const mode of ['enforce', 'audit', 'warn']) {

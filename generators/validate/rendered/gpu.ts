@@ -15,7 +15,6 @@ import type { TreeChecker } from './registry.js';
 import { finding, isMap, type ParsedDoc, type ParsedFile, type RenderedTree } from './tree.js';
 
 const RULE = 'policy.gpu-device-plugin';
-const VALUES = `values/${nvidiaDevicePlugin.name}.yaml`;
 
 /** A rendered node config as this check reads it: whether it is a GPU node, and what it registers with. */
 export interface NodeConfig {
@@ -45,6 +44,7 @@ const showTaint = (t: Taint): string => `${t.key}${t.value !== undefined ? `=${t
 export const gpuDevicePluginChecker: TreeChecker = {
   name: RULE,
   check(tree: RenderedTree): Diagnostic[] {
+    const VALUES = `values/${nvidiaDevicePlugin.name}.yaml`;
     const out: Diagnostic[] = [];
     for (const env of tree.envs) {
       const files = tree.files.filter((f) => f.env === env && f.errors.length === 0);

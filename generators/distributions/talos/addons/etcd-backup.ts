@@ -1,6 +1,9 @@
 import { CronJob, ServiceAccount } from '../../../lib/k8s-objects.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from '../../../catalog/irsa.js';
-import { controlPlaneSelector, CONTROL_PLANE_TOLERATION, type CatalogEntry, type K8sObject } from '../../../catalog/types.js';
+import { controlPlaneSelector } from '../../../catalog/placement.js';
+import { CONTROL_PLANE_TOLERATION, type CatalogEntry, type K8sObject } from '../../../catalog/types.js';
+import type { EnvironmentInput } from '../../../model/input.js';
+import type { Rule } from '../../../validate/rules.js';
 
 export const TALOS_BACKUP_IMAGE = 'ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3';
 /** Name of the talos.dev ServiceAccount; Talos creates a Secret of the same name with a talosconfig. */
@@ -23,6 +26,36 @@ const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
  * per-environment README renders the put-bucket-encryption command for it and the KMS permissions
  * of the uploading role (../readme.ts).
  */
+/** Whether etcd-backup is on: enabled explicitly, or by default (Talos, etcd with a backup). */
+const etcdBackupOn = (input: EnvironmentInput): boolean => {
+  const ds = input.cluster.datastore;
+  return input.addons?.['etcd-backup']?.enabled ?? (input.cluster.distribution === 'talos' && ds.type === 'etcd' && ds.backup !== undefined);
+};
+
+/** Where it is on: Talos-managed etcd with a backup whose snapshots are encrypted to an age recipient. */
+const conditions: Rule = ({ input }, report) => {
+  const ds = input.cluster.datastore;
+  if (!etcdBackupOn(input)) return;
+  if (input.cluster.distribution !== 'talos' || ds.type !== 'etcd' || !ds.backup) {
+    report('addon-etcd-backup', ['addons', 'etcd-backup', 'enabled'], 'etcd-backup takes snapshots of Talos-managed etcd and needs cluster.datastore.backup', { hint: 'add backup: { bucket, ageRecipientPublicKey } to the etcd datastore' });
+    return;
+  }
+  if (!ds.backup.ageRecipientPublicKey)
+    report('addon-etcd-backup', ['cluster', 'datastore', 'backup'], 'etcd snapshots hold every Secret of the cluster and must be encrypted: ageRecipientPublicKey is missing', {
+      hint: 'generate a key pair with age-keygen, keep the private key offline, and set ageRecipientPublicKey: age1…',
+      key: true,
+    });
+  else if (!/^age1[02-9ac-hj-np-z]{58}$/.test(ds.backup.ageRecipientPublicKey))
+    report('addon-etcd-backup', ['cluster', 'datastore', 'backup', 'ageRecipientPublicKey'], `'${ds.backup.ageRecipientPublicKey}' is not an age X25519 public key`, { hint: 'an age recipient is age1 followed by 58 bech32 characters' });
+};
+
+/** With IRSA the job should assume its own role. */
+const irsa: Rule = ({ input }, report) => {
+  if (input.aws.iam?.mode !== 'irsa' || !etcdBackupOn(input)) return;
+  if (typeof input.addons?.['etcd-backup']?.settings?.[CHART_ADDON_IAM_ROLE] !== 'string')
+    report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
+};
+
 export const etcdBackup: CatalogEntry = {
   name: 'etcd-backup',
   description: 'Encrypted etcd snapshots to S3 on a schedule (talos-backup CronJob on control-plane nodes)',
@@ -34,6 +67,9 @@ export const etcdBackup: CatalogEntry = {
   // cascade: a CronJob and its ServiceAccounts; snapshots already in S3 stay.
   onDelete: 'cascade',
   clusterResources: [],
+  iamRole: 'irsa',
+  program: 'talos-backup',
+  rules: { conditions, irsa },
   settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only)' },
   manifests: ({ model, namespace, settings }) => {
     const ds = model.cluster.datastore;

@@ -34,6 +34,20 @@ export const argoCd: CatalogEntry = {
   // orphan: the GitOps engine: deleting its Application must not delete Argo CD (and with it every Application's controller).
   onDelete: 'orphan',
   clusterResources: [CRD, ...RBAC],
+  determinism: [
+  {
+    chart: 'argo-cd',
+    version: '10.1.1',
+    template: 'templates/argocd-configs/argocd-secret.yaml (admin.passwordMtime)',
+    functions: ['now'],
+    path: ['configs', 'secret', 'argocdServerAdminPassword'],
+    allowed: [undefined, ''],
+    unless: [{ path: ['configs', 'secret', 'argocdServerAdminPasswordMtime'], notIn: [undefined, ''] }],
+    fix: 'no configs.secret.argocdServerAdminPassword (chart default; Argo CD generates the initial admin password itself)',
+  },
+  ],
+  // The chart passes these maps into argocd-cm, argocd-cmd-params-cm and argocd-rbac-cm verbatim: any key.
+  openValuePaths: [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
   values: () => ({
     crds: { install: true, keep: true },
     dex: { enabled: false },
