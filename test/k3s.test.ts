@@ -14,7 +14,9 @@ import { k3sReleaseProblem } from '../generators/distributions/k3s/releases.js';
 import { shQuote } from '../generators/distributions/k3s/userdata.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
-import { prepareExample, exampleSources, renderedExamples, renderExample, SHARED } from './helpers.js';
+import { diffEnvironment, diffTrees } from '../generators/diff/diff.js';
+import { formatMarkdown, formatText } from '../generators/diff/format.js';
+import { fixtureSources, prepareExample, exampleSources, renderedExamples, renderExample, SHARED } from './helpers.js';
 
 const K3S_ENVS = ['dev-k3s', 'staging-k3s'];
 const model = (env: string) => prepareExample(env).prepared!.model;
@@ -144,6 +146,46 @@ describe('K3s renderer', () => {
 
   it.runIf(existsSync(join(SHARED, 'tools', 'secret-scan.mjs')))('the rendered K3s trees hold no secret', () => {
     for (const env of K3S_ENVS) expect(() => execFileSync('node', [join(SHARED, 'tools', 'secret-scan.mjs'), join(renderedExamples(), 'rendered', env)], { stdio: 'pipe' })).not.toThrow();
+  });
+});
+
+describe('npm run diff on K3s nodes', () => {
+  const render = (edit: (text: string) => string) => {
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    sources.set(`environments/${name}.yaml`, edit(sources.get(`environments/${name}.yaml`)!));
+    const r = prepareEnvironment(name, sources);
+    return new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content]));
+  };
+  const base = render((t) => t);
+  const impacts = (edit: (text: string) => string) =>
+    (diffEnvironment('k3s-postgres', base, render(edit))?.k3s ?? []).map((i) => `${i.node}: ${i.actions.join(', ')} (${i.reasons.map((r) => r.path).join(', ')})`);
+
+  it('says per node what applying a change takes', () => {
+    expect(impacts((t) => t.replace('image-gc-high-threshold=80', 'image-gc-high-threshold=85'))).toStrictEqual(['workers: restart (kubelet-arg)']);
+    expect(impacts((t) => t.replace('count: 1\n    k3s:', 'count: 1\n    labels: { tier: general }\n    k3s:'))).toStrictEqual(['workers: relabel (node-label)']);
+    expect(impacts((t) => t.replace('  datastore:\n', '  network: { podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12, cni: cilium }\n  datastore:\n'))).toStrictEqual([
+      'cp-1: rebuild (disable-kube-proxy, disable-network-policy, flannel-backend)',
+      'cp-2: rebuild (disable-kube-proxy, disable-network-policy, flannel-backend)',
+      'cp-3: rebuild (disable-kube-proxy, disable-network-policy, flannel-backend)',
+    ]);
+    const upgrade = impacts((t) => t.replace('k3sVersion: v1.35.2+k3s1', 'k3sVersion: v1.35.1+k3s1\n  kubernetesVersion: 1.35.1'));
+    expect(upgrade).toHaveLength(4);
+    expect(upgrade.every((l) => l.endsWith(': replace (user-data)'))).toBe(true);
+    expect(impacts((t) => t)).toStrictEqual([]);
+  });
+  it('takes only node configs for nodes: the Litestream config of kine-sqlite beside them is none', () => {
+    const sqlite = files('dev-k3s');
+    const head = new Map(sqlite);
+    head.set('k3s/litestream.yaml', `${sqlite.get('k3s/litestream.yaml')!}# changed\nextra: true\n`);
+    const d = diffEnvironment('dev-k3s', sqlite, head);
+    expect(d?.objects.map((o) => o.file)).toStrictEqual(['k3s/litestream.yaml']);
+    expect(d?.k3s).toBeUndefined();
+  });
+  it('prints the impact in the text and Markdown reports', () => {
+    const prefixed = (m: Map<string, string>) => new Map([...m].map(([p, c]) => [`k3s-postgres/${p}`, c]));
+    const d = diffTrees(prefixed(base), prefixed(render((t) => t.replace('image-gc-high-threshold=80', 'image-gc-high-threshold=85'))));
+    expect(formatText(d, { base: 'main', head: 'HEAD' })).toContain('K3s impact:\n  workers: restart\n      restart: edit /etc/rancher/k3s/config.yaml on the node (or replace it) and systemctl restart the K3s service\n      kubelet-arg: restart\n');
+    expect(formatMarkdown(d, { base: 'main', head: 'HEAD' })).toContain('**K3s impact**\n\n| node | impact | what it takes |\n|---|---|---|\n| `workers` | **restart** |');
   });
 });
 

@@ -1,3 +1,4 @@
+import { distributions } from '../distributions/registry.js';
 import { diffTrees } from '../diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
@@ -8,8 +9,12 @@ const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--f
 
 Semantic diff of the rendered output: the working tree's environments rendered in memory (head)
 against rendered/ at a git revision (base; default: the merge base with main, else origin/main,
-else HEAD). Grouped by environment → object → field path; Talos nodes get their apply impact
-(no-reboot, reboot, upgrade, upgrade-k8s, sync-manifests). Secret-shaped values are masked.
+else HEAD). Grouped by environment → object → field path; changed node configs get their apply
+impact, most disruptive first:
+${distributions()
+  .map((d) => `  ${d.name.padEnd(8)}${d.diff.report.actions.join(', ')}`)
+  .join('\n')}
+Secret-shaped values are masked.
 
   --base REF      git revision whose rendered/ is the base
   --base ${WORKTREE}  (or --committed) rendered/ on disk as the base: what npm run synth would change

@@ -30,7 +30,7 @@ Options:
                            AWS credential chain, e.g. AWS_PROFILE; AWS_ENDPOINT_URL_SSM for another
                            endpoint), rewrite their locks, print what changed (old → new), then
                            render. Also checks that every SecureString the environments depend on
-                           ({ secret: … }, the Talos bundle, K3s tokens, add-on defaults) exists as a
+                           ({ secret: … }, the distribution's node secrets, add-on defaults) exists as a
                            SecureString, by name and type only (never decrypted, never locked).
                            And asks EC2 which of the pools' instance types are offered in the region
                            and their sizes (DescribeInstanceTypeOfferings, DescribeInstanceTypes;

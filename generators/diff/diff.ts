@@ -2,16 +2,15 @@
  * The semantic diff of two rendered trees held in memory (paths relative to rendered/, e.g.
  * `prod/values/cert-manager.yaml`). Pure: git and the renderer only supply the two maps.
  *
- * Grouped by environment → object (Kubernetes kind/namespace/name, Talos document, Helm values file)
- * → field path. Header comments are ignored (a provenance-only change is no change); objects that
+ * Grouped by environment → object (Kubernetes kind/namespace/name, a distribution's document, Helm
+ * values file) → field path; each distribution adds what applying its changed node configs takes. Header comments are ignored (a provenance-only change is no change); objects that
  * moved to another file are recognised by identity, files renamed without change by content; every
  * printed value goes through the secret mask.
  */
 import { PROVENANCE_FILE } from '../render/header.js';
-import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPath } from './documents.js';
+import { distributions, type DiffEntries, type DiffTotals } from '../distributions/registry.js';
+import { contentKey, splitFile, type DocKind, type RenderedDoc } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
-import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact, type TalosTarget } from '../distributions/talos/diff.js';
-import { rke2Impacts, type NodeImpact } from '../distributions/rancher/impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -42,47 +41,29 @@ export interface EnvCounts {
   fields: number;
 }
 
-/**
- * A step run once for the whole cluster: `talosctl upgrade-k8s` patches every node itself, so a
- * Kubernetes version change (or a bootstrap-manifest sync) is one command, not one per node.
- */
-export interface ClusterStep {
-  action: 'upgrade-k8s' | 'sync-manifests';
-  /** The version `--to` takes: the new one for an upgrade, the running one for a manifest sync. */
-  to?: string;
-  from?: string;
-  /** The control plane talosctl talks to (IP when known, else node name). */
-  via?: string;
-  /** Nodes whose configs the step covers. */
-  nodes: string[];
-}
-
-export interface EnvDiff {
+export interface EnvDiffCore {
   env: string;
   status: 'added' | 'removed' | 'changed';
   objects: ObjectChange[];
   /** Files renamed without a content change. */
   renamed: { from: string; to: string }[];
-  talos: TalosImpact[];
-  /** Once-per-cluster Talos steps (upgrade-k8s), after the node steps. */
-  cluster: ClusterStep[];
-  /** RKE2 nodes: what applying the change takes (only present when an RKE2 node changed). */
-  rke2?: NodeImpact[];
   counts: EnvCounts;
 }
 
-/** What the head environment's model says about its Talos config targets (file stem → target). */
-export interface EnvContext {
-  talosTargets?: ReadonlyMap<string, TalosTarget>;
-  /** Address (or name) of the first control plane: where cluster-wide talosctl commands go. */
-  firstControlPlane?: string;
-}
+/**
+ * An environment's diff: the core's keys, each distribution's (Distribution.diff.impact: what
+ * applying its changed node configs takes), then the counts; in this order in the JSON report.
+ */
+export type EnvDiff = EnvDiffCore & DiffEntries;
+
+/** What the head environment's model tells each distribution's impact (Distribution.diff.context), by distribution name. */
+export type EnvContext = Readonly<Record<string, unknown>>;
 
 export type DiffContext = ReadonlyMap<string, EnvContext>;
 
 export interface TreeDiff {
   envs: EnvDiff[];
-  totals: EnvCounts & { talos: Record<TalosAction | 'new node' | 'removed node', number> };
+  totals: EnvCounts & DiffTotals;
 }
 
 function byEnv(files: FileMap): Map<string, Map<string, string>> {
@@ -133,29 +114,12 @@ function lineChanges(a: string[], b: string[]): { removed: string[]; added: stri
 
 const emptyCounts = (): EnvCounts => ({ added: 0, removed: 0, changed: 0, moved: 0, fields: 0 });
 
-function clusterSteps(talos: readonly TalosImpact[], ctx: EnvContext): ClusterStep[] {
-  const upgrading = talos.filter((t) => t.actions.includes('upgrade-k8s'));
-  const syncing = talos.filter((t) => t.actions.includes('sync-manifests'));
-  const action = upgrading.length > 0 ? 'upgrade-k8s' : syncing.length > 0 ? 'sync-manifests' : undefined;
-  if (!action) return [];
-  const covered = talos.filter((t) => t.actions.includes('upgrade-k8s') || t.actions.includes('sync-manifests'));
-  // The control planes' versions lead: upgrade-k8s upgrades them first and checks workers against them.
-  const ordered = [...covered.filter((t) => t.controlPlane && !t.pool), ...covered];
-  const first = ordered[0]!;
-  const viaImpact = talos.find((t) => t.controlPlane && !t.pool && t.status !== 'removed');
-  const via = ctx.firstControlPlane ?? viaImpact?.address ?? viaImpact?.node;
-  const step: ClusterStep = { action, nodes: covered.map((t) => t.node) };
-  if (first.kubernetes.to) step.to = first.kubernetes.to;
-  if (action === 'upgrade-k8s' && first.kubernetes.from && first.kubernetes.from !== first.kubernetes.to) step.from = first.kubernetes.from;
-  if (via) step.via = via;
-  return [step];
-}
-
 export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, ctx: EnvContext = {}): EnvDiff | undefined {
-  // Files renamed without a content change: same documents (comments aside) at another path. Not
-  // Talos node configs: a config under another node's name is another node to apply it to.
-  const baseOnly = [...base.keys()].filter((p) => !head.has(p) && !isTalosConfigPath(p));
-  const headOnly = [...head.keys()].filter((p) => !base.has(p) && !isTalosConfigPath(p));
+  // Files renamed without a content change: same documents (comments aside) at another path. Not a
+  // distribution's node configs: a config under another node's name is another node to apply it to.
+  const nodeConfig = (p: string): boolean => distributions().some((d) => d.diff.nodeConfig?.test(p));
+  const baseOnly = [...base.keys()].filter((p) => !head.has(p) && !nodeConfig(p));
+  const headOnly = [...head.keys()].filter((p) => !base.has(p) && !nodeConfig(p));
   const renamed: { from: string; to: string }[] = [];
   const baseByContent = new Map<string, string>();
   for (const p of baseOnly) baseByContent.set(contentKey(p, base.get(p)!), p);
@@ -212,18 +176,16 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   objects.sort((x, y) => x.file.localeCompare(y.file) || x.label.localeCompare(y.label));
 
-  // Talos impact per node config file whose documents changed.
-  const talos: TalosImpact[] = [];
-  const talosFiles = new Set([...base.keys(), ...head.keys()].filter((p) => isTalosConfigPath(p) && !same.has(p) && !renamedFrom.has(p) && !renamedTo.has(p)));
-  for (const f of [...talosFiles].sort()) {
-    const bd = base.has(f) ? splitFile(f, base.get(f)!) : undefined;
-    const hd = head.has(f) ? splitFile(f, head.get(f)!) : undefined;
-    const impact = talosImpact(f, bd, hd, ctx.talosTargets?.get(f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')));
-    if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
+  // Each distribution's impact: what applying its changed node configs takes.
+  const change = { base, head, changed: (p: string) => !same.has(p) && !renamedFrom.has(p) && !renamedTo.has(p) };
+  const entries: Record<string, unknown> = {};
+  let nodes = 0;
+  for (const d of distributions()) {
+    const impact = d.diff.impact(change, ctx[d.name]);
+    Object.assign(entries, impact.entries);
+    nodes += impact.nodes;
   }
-
-  const rke2 = rke2Impacts(base, head);
-  if (objects.length === 0 && renamed.length === 0 && talos.length === 0) return undefined;
+  if (objects.length === 0 && renamed.length === 0 && nodes === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {
     counts[o.status]++;
@@ -231,7 +193,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, talos, cluster: clusterSteps(talos, ctx), ...(rke2.length > 0 ? { rke2 } : {}), counts };
+  return { env, status, objects, renamed, ...entries, counts } as EnvDiff;
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {
@@ -242,12 +204,8 @@ export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffC
     const d = diffEnvironment(env, b.get(env) ?? new Map(), h.get(env) ?? new Map(), context.get(env));
     if (d) envs.push(d);
   }
-  const totals: TreeDiff['totals'] = { ...emptyCounts(), talos: { upgrade: 0, reboot: 0, 'upgrade-k8s': 0, 'sync-manifests': 0, 'no-reboot': 0, 'new node': 0, 'removed node': 0 } };
-  for (const e of envs) {
-    for (const k of ['added', 'removed', 'changed', 'moved', 'fields'] as const) totals[k] += e.counts[k];
-    for (const t of e.talos) if (t.headline !== 'none') totals.talos[t.headline]++;
-  }
+  const counts = emptyCounts();
+  for (const e of envs) for (const k of ['added', 'removed', 'changed', 'moved', 'fields'] as const) counts[k] += e.counts[k];
+  const totals = Object.assign(counts, ...distributions().map((d) => d.diff.totals?.(envs) ?? {})) as TreeDiff['totals'];
   return { envs, totals };
 }
-
-export { ACTION_ORDER };

@@ -1,11 +1,13 @@
 /**
- * A rendered file as documents with identities: Kubernetes objects by group/kind/namespace/name,
- * Talos documents by kind (the v1alpha1 machine config, then HostnameConfig, … by kind/name), Helm
- * values as one document, Markdown as lines. Comments (the generated-file header) are not content.
+ * A rendered file as documents with identities: Kubernetes objects by group/kind/namespace/name, a
+ * distribution's own documents as it identifies them (Distribution.diff.identify), Helm values as one
+ * document, Markdown as lines. Comments (the generated-file header) are not content.
  */
+import { distributions } from '../distributions/registry.js';
 import { parseYamlStream } from '../lib/yaml.js';
 
-export type DocKind = 'kubernetes' | 'talos' | 'values' | 'yaml' | 'text';
+/** The core's kinds of document, or the name of the distribution whose document it is. */
+export type DocKind = 'kubernetes' | 'values' | 'yaml' | 'text' | (string & {});
 
 export interface RenderedDoc {
   /** Identity within its environment: stable across file moves. */
@@ -28,21 +30,14 @@ export function stripMarkdownHeader(text: string): string {
   return end === -1 ? text : text.slice(end + 3).replace(/^\n+/, '');
 }
 
-/** Is this a Talos machine configuration file (multi-doc with a v1alpha1 document)? */
-export const isTalosConfigPath = (path: string): boolean => /^talos\/(?!schematics\/)[^/]+\.ya?ml$/.test(path);
-
 export function identify(path: string, value: unknown, index: number): RenderedDoc {
   if (path.startsWith('values/')) return { id: `values:${path}`, label: 'values', kind: 'values', value };
   if (isMap(value)) {
-    // Talos: the v1alpha1 document has `version: v1alpha1` and no kind (T@v1.13.9:pkg/machinery/config/types/v1alpha1/v1alpha1_types.go).
-    if (value.version === 'v1alpha1' && value.kind === undefined && (isMap(value.machine) || isMap(value.cluster)))
-      return { id: `talos:${path}:v1alpha1`, label: 'v1alpha1 machine config', kind: 'talos', value };
-    // Talos multi-doc documents: `apiVersion: v1alpha1`, `kind`, optional `name` (T@v1.13.9:pkg/machinery/config/config/document.go).
-    if (value.apiVersion === 'v1alpha1' && typeof value.kind === 'string') {
-      const name = typeof value.name === 'string' ? ` ${value.name}` : '';
-      return { id: `talos:${path}:${value.kind}${name}`, label: `${value.kind}${name}`, kind: 'talos', value };
+    for (const d of distributions()) {
+      const own = d.diff.identify?.(path, value);
+      if (own) return { ...own, kind: d.name, value };
     }
-    // A Flux overlay (kustomize's kustomization.yaml under flux/): no metadata, one per directory.
+    // A kustomize overlay (kustomization.yaml): no metadata, one per directory.
     if (value.apiVersion === 'kustomize.config.k8s.io/v1beta1' && value.kind === 'Kustomization' && value.metadata === undefined)
       return { id: `kustomize:${path}`, label: `kustomize overlay ${path.replace(/\/kustomization\.ya?ml$/, '/')}`, kind: 'yaml', value };
     const meta = value.metadata;

@@ -7,12 +7,13 @@
  * never a leading `+`/`-` (which would open a nested list); field changes and the content of added
  * or removed objects are `-`/`+` lines in ```diff blocks, which GitHub colours.
  */
+import { distributions } from '../distributions/registry.js';
 import { commonItems, formatFieldPath, type FieldChange } from './fields.js';
-import type { ClusterStep, EnvDiff, ObjectChange, TreeDiff } from './diff.js';
-import { ACTION_TEXT, type TalosImpact } from '../distributions/talos/diff.js';
-import { workDir } from '../distributions/talos/operations.js';
+import type { EnvDiff, ObjectChange, TreeDiff } from './diff.js';
 import { toYaml } from '../lib/yaml.js';
-import { NODE_ACTION_TEXT, nodeImpactLines } from '../distributions/rancher/impact.js';
+import { cell, code, plural } from './words.js';
+
+export { plural };
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -46,64 +47,20 @@ export function fieldLine(c: FieldChange): string {
   return `~ ${p}: ${showValue(c.old)} → ${showValue(c.new)}`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 export function countsLine(c: EnvDiff['counts']): string {
   return `${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.moved} moved; ${plural(c.fields, 'field change')}`;
 }
 
-/** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
-function talosCounts(entries: Iterable<[string, number]>): string {
-  return [...entries]
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => (k.endsWith('node') ? plural(n, k) : `${n} ${k}`))
-    .join(', ');
-}
+/** "; <distribution summary>" after an environment's counts, for each distribution with one. */
+const envSummaries = (e: EnvDiff): string =>
+  distributions()
+    .map((d) => d.diff.report.summary?.(e))
+    .filter((x): x is string => x !== undefined)
+    .map((x) => `; ${x}`)
+    .join('');
 
-function talosSummary(t: readonly TalosImpact[]): string {
-  const by = new Map<string, number>();
-  for (const i of t) by.set(i.headline, (by.get(i.headline) ?? 0) + 1);
-  return talosCounts(by);
-}
-
-// ---- Talos commands -------------------------------------------------------------------------
-
-const nodesArg = (t: TalosImpact): string => (t.pool ? `<each node of pool ${t.node}>` : t.address ?? t.node);
-const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t.node}.yaml`;
-
-/** The commands one node (or pool) needs, in the order to run them; cluster steps are separate. */
-export function nodeCommands(env: string, t: TalosImpact): string[] {
-  const n = nodesArg(t);
-  const file = configFile(env, t);
-  if (t.status === 'added') return t.pool ? ['new launch template user data (instances boot with it)'] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
-  if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${t.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${t.node}`, `talosctl reset --nodes ${n}`];
-  const out: string[] = [];
-  const a = new Set(t.actions);
-  if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
-  else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
-  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? '<machine.install.image>'}`);
-  if (t.pool && out.length > 0) out.push('new launch template user data');
-  return out;
-}
-
-export function clusterCommand(s: ClusterStep): string {
-  return `talosctl upgrade-k8s --nodes ${s.via ?? '<a control plane>'} --to ${s.to ?? '<version>'}`;
-}
-
-function clusterStepText(s: ClusterStep): string {
-  const what = s.action === 'upgrade-k8s' ? `Kubernetes ${s.from ? `${s.from} → ` : ''}${s.to ?? '?'}` : `sync the bootstrap manifests at Kubernetes ${s.to ?? '?'}`;
-  return `${what}, once for the cluster after the node steps (covers ${plural(s.nodes.length, 'node')})`;
-}
-
-function talosLines(env: string, t: TalosImpact): string[] {
-  const lines = [`${t.node}: ${t.headline}${t.actions.length > 1 ? ` (then ${t.actions.slice(1).join(', ')})` : ''}`];
-  for (const a of t.actions) lines.push(`    ${a}: ${ACTION_TEXT[a]}`);
-  for (const c of nodeCommands(env, t)) lines.push(`    $ ${c}`);
-  for (const r of t.reasons) lines.push(`    ${r.path}: ${r.action} — ${r.why}`);
-  return lines;
-}
+/** Each distribution's line after the totals. */
+const totalsLines = (t: TreeDiff['totals']): { label: string; value: string }[] => distributions().flatMap((d) => d.diff.report.totals?.(t) ?? []);
 
 const SIGN: Record<ObjectChange['status'], string> = { added: '+', removed: '-', changed: '~', moved: '→' };
 
@@ -122,20 +79,11 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
   if (d.envs.length === 0) return `${out[0]}\nNo changes to the rendered tree.\n`;
   const t = d.totals;
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
-  const talos = talosCounts(Object.entries(t.talos));
-  if (talos) out.push(`Talos nodes: ${talos}`);
-  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`);
+  for (const l of totalsLines(t)) out.push(`${l.label}: ${l.value}`);
+  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${envSummaries(e)}`);
   for (const e of d.envs) {
     out.push('', `== ${e.env} ==`);
-    if (e.talos.length) {
-      out.push('Talos impact:');
-      for (const ti of e.talos) out.push(...talosLines(e.env, ti).map((l) => `  ${l}`));
-      for (const s of e.cluster) out.push(`  cluster: ${clusterStepText(s)}`, `    $ ${clusterCommand(s)}`);
-    }
-    if (e.rke2?.length) {
-      out.push('RKE2 impact:');
-      for (const ni of e.rke2) out.push(...nodeImpactLines(ni).map((l) => `  ${l}`));
-    }
+    for (const dist of distributions()) out.push(...dist.diff.report.text(e));
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
       out.push(objectHeadline(o));
@@ -146,11 +94,6 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
 }
 
 // ---- Markdown -------------------------------------------------------------------------------
-
-/** Markdown-safe inline code (backticks in values would end the span). */
-const code = (s: string): string => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
-/** A table cell: GitHub splits cells at `|` even inside code spans. */
-const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
 /** Markers as text: a leading `+`/`-` after the list bullet would be a nested list in CommonMark. */
 export const MARKER: Record<ObjectChange['status'] | 'renamed', string> = {
@@ -241,33 +184,10 @@ function objectBody(env: string, o: ObjectChange): string[] {
   return ['  ```diff', ...lines.map((l) => `  ${l}`), '  ```', ...(note ? [`  <sub>${note}</sub>`] : [])];
 }
 
-function talosBlock(e: EnvDiff): string[][] {
-  const items: string[][] = [];
-  if (e.talos.length === 0) return items;
-  const rows = ['| node | impact | commands |', '|---|---|---|'];
-  for (const t of e.talos) {
-    const cmds = nodeCommands(e.env, t);
-    const onlyCluster = cmds.length === 0 && t.actions.some((a) => a === 'upgrade-k8s' || a === 'sync-manifests');
-    const impact = `**${t.headline}**${t.actions.length > 1 ? `, then ${t.actions.slice(1).join(', ')}` : ''}`;
-    rows.push(`| ${cell(code(t.pool ? `${t.node} (pool)` : t.node))} | ${cell(impact)} | ${cmds.map((c) => cell(code(c))).join(', then ') || (onlyCluster ? 'cluster step below' : '—')} |`);
-  }
-  items.push(['**Talos impact**', '', ...rows, '']);
-  for (const s of e.cluster) items.push([`**Cluster step** (${clusterStepText(s)}): ${code(clusterCommand(s))}`, '']);
-  for (const t of e.talos) {
-    if (t.reasons.length) items.push([`<sub>${code(t.node)}: ${t.reasons.map((r) => `${code(r.path)} → ${r.action}`).join(', ')}</sub>`, '']);
-  }
-  return items;
-}
-
 function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][]; tail: string[] } {
-  const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`;
+  const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${envSummaries(e)}`;
   const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
-  const items = talosBlock(e);
-  if (e.rke2?.length) {
-    const rows = ['| node | impact | what it takes |', '|---|---|---|'];
-    for (const n of e.rke2) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => NODE_ACTION_TEXT[a]).join('; then ') || '—'} |`);
-    items.push(['**RKE2 impact**', '', ...rows, '']);
-  }
+  const items = distributions().flatMap((dist) => dist.diff.report.markdown(e));
   for (const r of e.renamed) items.push([`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`]);
   for (const o of e.objects) {
     const where = o.status === 'moved' ? `${code(o.from!)} → ${code(o.file)}` : code(o.file);
@@ -281,10 +201,10 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
   if (d.envs.length === 0) return [...top, 'No changes to the rendered tree.', ''].join('\n');
   const t = d.totals;
   top.push(`**${plural(d.envs.length, 'environment')} changed:** ${countsLine(t)}`, '');
-  const talos = talosCounts(Object.entries(t.talos));
-  if (talos) top.push(`**Talos nodes:** ${talos}`, '');
-  top.push('| environment | added | removed | changed | moved | field changes | Talos |', '|---|---:|---:|---:|---:|---:|---|');
-  for (const e of d.envs) top.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} | ${talosSummary(e.talos) || '—'} |`);
+  for (const l of totalsLines(t)) top.push(`**${l.label}:** ${l.value}`, '');
+  const columns = distributions().flatMap((dist) => dist.diff.report.column ?? []);
+  top.push(`| environment | added | removed | changed | moved | field changes |${columns.map((c) => ` ${c.title} |`).join('')}`, `|---|---:|---:|---:|---:|---:|${columns.map(() => '---|').join('')}`);
+  for (const e of d.envs) top.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} |${columns.map((c) => ` ${c.cell(e)} |`).join('')}`);
   top.push('');
 
   const note = (n: number): string => `\n> ✂️ ${plural(n, 'change')} left out to fit GitHub's ${limit}-character comment limit: run \`npm run diff\` locally for the full diff.\n`;

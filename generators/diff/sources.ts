@@ -11,8 +11,8 @@ import { prepareAll } from '../cli/prepare.js';
 import { renderEnvironment } from '../pipeline.js';
 import { listFiles, RENDERED_DIR } from '../write/writer.js';
 import type { EnvironmentModel } from '../model/types.js';
+import { distributions } from '../distributions/registry.js';
 import type { DiffContext, EnvContext } from './diff.js';
-import type { TalosTarget } from '../distributions/talos/diff.js';
 
 /** Base name meaning "rendered/ as it is on disk" rather than a git revision. */
 export const WORKTREE = 'WORKTREE';
@@ -76,11 +76,9 @@ export function readRenderedDir(root: string): Map<string, string> {
   return out;
 }
 
-/** What the diff needs to know about an environment's Talos config targets: pools and node IPs. */
+/** What each distribution's impact needs to know about an environment (e.g. its config targets: pools and node IPs). */
 export function envContext(model: EnvironmentModel): EnvContext {
-  const talosTargets = new Map<string, TalosTarget>(model.configTargets.map((t) => [t.name, t.node ? { pool: false, address: t.node.ip } : { pool: true }]));
-  const first = model.controlPlaneNodes[0];
-  return first ? { talosTargets, firstControlPlane: first.ip } : { talosTargets };
+  return Object.fromEntries(distributions().flatMap((d) => (d.diff.context ? [[d.name, d.diff.context(model)]] : [])));
 }
 
 /** Every environment of the working tree rendered in memory; invalid input is an InputError. */

@@ -3,10 +3,12 @@
  * order is the order of their schema fragments, rules and checks; the first is the default.
  */
 import { k3s } from './k3s/index.js';
+import type { RancherDiffEntries } from './rancher/impact.js';
 import type { K3sClusterInput, K3sPoolInput } from './k3s/model.js';
 import { rke2 } from './rke2/index.js';
 import type { Rke2ClusterInput, Rke2PoolInput } from './rke2/model.js';
 import { talos } from './talos/index.js';
+import type { TalosDiffEntries, TalosDiffTotals } from './talos/diff.js';
 import type { TalosClusterInput, TalosPoolInput } from './talos/model.js';
 import type { Distribution } from './types.js';
 
@@ -14,6 +16,11 @@ import type { Distribution } from './types.js';
 export type ClusterInputs = TalosClusterInput & K3sClusterInput & Rke2ClusterInput;
 /** The `nodePools[]` keys of the built-in distributions, for NodePoolInput. */
 export type PoolInputs = TalosPoolInput & K3sPoolInput & Rke2PoolInput;
+
+/** The keys the built-in distributions add to an environment's diff (Distribution.diff.impact), for EnvDiff. */
+export type DiffEntries = TalosDiffEntries & RancherDiffEntries<'k3s'> & RancherDiffEntries<'rke2'>;
+/** The keys they add to the diff's totals, for TreeDiff. */
+export type DiffTotals = TalosDiffTotals;
 
 /** Distributions registered at run time (tests: a toy from test/fixtures/toy/). */
 const registered: Distribution[] = [];

@@ -3,6 +3,7 @@
  * gives the core. The core reaches distributions only through ./registry.ts; nothing here names one.
  */
 import type { AddonContext, CatalogEntry } from '../catalog/types.js';
+import type { EnvDiff, TreeDiff } from '../diff/diff.js';
 import type { DocPath, InputPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput, NodePoolInput } from '../model/input.js';
@@ -106,6 +107,48 @@ export interface DistributionChecks {
   help?: string;
 }
 
+/** One environment's two trees as the diff sees them (paths relative to rendered/<env>/). */
+export interface EnvChange {
+  base: ReadonlyMap<string, string>;
+  head: ReadonlyMap<string, string>;
+  /** Whether a file's content changed: on one side only or different, and not a file renamed unchanged. */
+  changed(path: string): boolean;
+}
+
+/** The semantic diff's part (generators/diff/): its documents, and what applying a changed node config takes. */
+export interface DistributionDiff {
+  /** Identity and label of one of its documents (its kind is then the distribution's name), else undefined. */
+  identify?(path: string, value: Record<string, unknown>): { id: string; label: string } | undefined;
+  /** Its node configs: never paired as renamed files (a config under another node's name is another node). */
+  nodeConfig?: RegExp;
+  /** What its impact needs from the head environment's model (targets, addresses); asked of every environment. */
+  context?(model: EnvironmentModel): unknown;
+  /**
+   * The keys it adds to every environment's diff, in order (the JSON report carries them), and how
+   * many node configs it found affected (an environment with any is a changed one).
+   */
+  impact(change: EnvChange, context: unknown): { entries: object; nodes: number };
+  /** The keys it adds to the diff's totals, from the environments' diffs. */
+  totals?(envs: readonly EnvDiff[]): object;
+  readonly report: DistributionDiffReport;
+}
+
+/** How the text and Markdown diff reports show its impact (generators/diff/format.ts). */
+export interface DistributionDiffReport {
+  /** Its impact actions, most disruptive first (`npm run diff --help` lists them). */
+  actions: readonly string[];
+  /** A label and a value after the totals ("Talos nodes: 3 upgrade"), when it has any. */
+  totals?(totals: TreeDiff['totals']): { label: string; value: string } | undefined;
+  /** After an environment's counts ("; Talos: 3 upgrade"), when it has any. */
+  summary?(env: EnvDiff): string | undefined;
+  /** Its column of the Markdown summary table (one per environment). */
+  column?: { title: string; cell(env: EnvDiff): string };
+  /** Its lines of an environment's text report, heading included; none when nothing changed. */
+  text(env: EnvDiff): string[];
+  /** Its items of an environment's Markdown block (each a list of lines). */
+  markdown(env: EnvDiff): string[][];
+}
+
 /** What it adds to the add-on catalog. */
 export interface DistributionAddons {
   /** Its own add-ons (catalog entries, offered to every environment; each decides when it is on). */
@@ -161,4 +204,5 @@ export interface Distribution {
   readonly addons?: DistributionAddons;
   readonly operations: DistributionOperations;
   readonly checks: DistributionChecks;
+  readonly diff: DistributionDiff;
 }

@@ -3,6 +3,7 @@
  * rules, checks and README sections, with what it shares with RKE2 in ../rancher/. The one object the registry lists.
  */
 import { nodeConfigOf } from '../rancher/check.js';
+import { rancherDiff } from '../rancher/impact.js';
 import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
 import { K3S_SCHEMA } from './schema.js';
@@ -49,5 +50,8 @@ export const k3s: Distribution = {
   checks: {
     environment: (m, files) => checkRenderedK3s(m, files),
     nodeConfigs: { pattern: /^k3s\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+  },
+  get diff() {
+    return rancherDiff(K3S_KEYS);
   },
 };

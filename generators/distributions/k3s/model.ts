@@ -14,7 +14,13 @@ export interface K3sPoolInput {
   k3s?: RancherPoolSettingsInput;
 }
 
-export const K3S_KEYS: RancherKeys = { name: 'k3s', versionKey: 'k3sVersion' };
+export const K3S_KEYS: RancherKeys = {
+  name: 'k3s',
+  title: 'K3s',
+  versionKey: 'k3sVersion',
+  // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
+  fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
+};
 
 export const k3sCluster = (m: Pick<EnvironmentModel, 'cluster'>): RancherCluster => rancherCluster(m);
 export const k3sPool = (p: NodePool): RancherPool => rancherPool(p);

@@ -1,32 +1,38 @@
 /**
- * What applying a changed RKE2 node config takes, per config target (node or auto-scaled pool),
- * from the rendered `rke2/<target>.yaml` and `rke2/userdata/<target>.yaml`:
+ * What applying a changed node config takes in this family, per config target (node or auto-scaled
+ * pool), from the rendered `<name>/<target>.yaml` and `<name>/userdata/<target>.yaml`:
  *
- * - RKE2 reads /etc/rancher/rke2/config.yaml when the service starts (K3s' configfilearg parser):
- *   a changed key applies after editing the file on the node and `systemctl restart rke2-<role>`.
+ * - The service reads /etc/rancher/<name>/config.yaml when it starts (the shared configfilearg parser):
+ *   a changed key applies after editing the file on the node and restarting the service.
  * - Labels and taints (`node-label`, `node-taint`) are applied only when the node registers; on a
- *   running node they change with kubectl (K3s/RKE2 docs: "node labels and taints are only applied
+ *   running node they change with kubectl (the docs of both: "node labels and taints are only applied
  *   at registration").
  * - The CNI, kube-proxy's presence, the pod/service CIDRs, the cluster domain and DNS, and the
- *   datastore are fixed when the cluster is created: changing them needs the cluster rebuilt.
- * - Anything else in the user-data (boot script, kernel parameters, PSA and audit files, the RKE2
+ *   datastore are fixed when the cluster is created (RancherKeys.fixedAtCreation): changing them
+ *   needs the cluster rebuilt.
+ * - Anything else in the user-data (boot script, kernel parameters, PSA and audit files, the
  *   release) runs once at first boot: the instance is replaced (or the change made by hand).
  */
+import type { EnvDiff } from '../../diff/diff.js';
+import { code } from '../../diff/words.js';
 import { parseYamlStream } from '../../lib/yaml.js';
+import type { DistributionDiff } from '../types.js';
+import type { RancherKeys } from './model.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
 export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', 'restart', 'relabel'];
 
-export const NODE_ACTION_TEXT: Record<NodeAction, string> = {
+export const nodeActionText = (keys: RancherKeys): Record<NodeAction, string> => ({
   rebuild: 'rebuild the cluster (a setting fixed at cluster creation changed: CNI, CIDRs, DNS, datastore)',
   replace: 'replace the instance with the new user-data (it runs once, at first boot), or apply the change by hand',
-  restart: 'edit /etc/rancher/rke2/config.yaml on the node (or replace it) and systemctl restart the RKE2 service',
+  restart: `edit ${configPath(keys)} on the node (or replace it) and systemctl restart the ${keys.title} service`,
   relabel: 'kubectl label/taint the node (labels and taints apply only when a node registers)',
-};
+});
 
-/** Keys fixed when the cluster is created. */
-const REBUILD_KEYS = ['cni', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'];
 const RELABEL_KEYS = ['node-label', 'node-taint'];
+
+/** Where the user-data writes the node's config. */
+const configPath = (keys: RancherKeys): string => `/etc/rancher/${keys.name}/config.yaml`;
 
 export interface NodeImpact {
   /** Config target: node name or auto-scaled pool. */
@@ -37,6 +43,9 @@ export interface NodeImpact {
   reasons: { path: string; action: NodeAction }[];
 }
 
+/** The key a distribution of this family adds to an environment's diff (only when a node changed). */
+export type RancherDiffEntries<Name extends string> = { [K in Name]?: NodeImpact[] };
+
 const configOf = (text: string | undefined): Record<string, unknown> => (text === undefined ? {} : ((parseYamlStream(text)[0] ?? {}) as Record<string, unknown>));
 
 /** The user-data without the config it embeds (so a config change is not counted twice). */
@@ -46,10 +55,10 @@ function userDataRest(text: string | undefined, configPath: string): string {
   return JSON.stringify({ ...data, write_files: (data.write_files ?? []).filter((f) => f.path !== configPath) });
 }
 
-/** Impact of one target's changes; `dir` is the distribution folder (`rke2`). */
-export function nodeImpact(dir: string, node: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, configPath: string): NodeImpact | undefined {
-  const cfg = `${dir}/${node}.yaml`;
-  const ud = `${dir}/userdata/${node}.yaml`;
+/** Impact of one target's changes. */
+export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): NodeImpact | undefined {
+  const cfg = `${keys.name}/${node}.yaml`;
+  const ud = `${keys.name}/userdata/${node}.yaml`;
   if (!base.has(cfg) && head.has(cfg)) return { node, status: 'added', headline: 'new node', actions: [], reasons: [] };
   if (base.has(cfg) && !head.has(cfg)) return { node, status: 'removed', headline: 'removed node', actions: [], reasons: [] };
   const b = configOf(base.get(cfg));
@@ -57,23 +66,48 @@ export function nodeImpact(dir: string, node: string, base: ReadonlyMap<string, 
   const reasons: NodeImpact['reasons'] = [];
   for (const key of [...new Set([...Object.keys(b), ...Object.keys(h)])].sort()) {
     if (JSON.stringify(b[key]) === JSON.stringify(h[key])) continue;
-    reasons.push({ path: key, action: REBUILD_KEYS.includes(key) ? 'rebuild' : RELABEL_KEYS.includes(key) ? 'relabel' : 'restart' });
+    reasons.push({ path: key, action: keys.fixedAtCreation.includes(key) ? 'rebuild' : RELABEL_KEYS.includes(key) ? 'relabel' : 'restart' });
   }
-  if (userDataRest(base.get(ud), configPath) !== userDataRest(head.get(ud), configPath)) reasons.push({ path: 'user-data', action: 'replace' });
+  if (userDataRest(base.get(ud), configPath(keys)) !== userDataRest(head.get(ud), configPath(keys))) reasons.push({ path: 'user-data', action: 'replace' });
   if (reasons.length === 0) return undefined;
   const actions = NODE_ACTION_ORDER.filter((a) => reasons.some((r) => r.action === a));
   return { node, status: 'changed', headline: actions[0]!, actions, reasons };
 }
 
-/** Impacts of every changed RKE2 target of one environment (paths relative to rendered/<env>/). */
-export function rke2Impacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): NodeImpact[] {
-  const re = /^rke2\/([^/]+)\.yaml$/;
-  const nodes = new Set([...base.keys(), ...head.keys()].map((p) => re.exec(p)?.[1]).filter((n): n is string => n !== undefined));
-  return [...nodes].sort().flatMap((n) => nodeImpact('rke2', n, base, head, '/etc/rancher/rke2/config.yaml') ?? []);
+/**
+ * Impacts of every changed target of one environment (paths relative to rendered/<env>/): the
+ * configs with user data beside them (other files of the folder, e.g. a backup tool's, are no node).
+ */
+export function nodeImpacts(keys: RancherKeys, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): NodeImpact[] {
+  const re = new RegExp(`^${keys.name}/([^/]+)\\.yaml$`);
+  const isNode = (n: string): boolean => base.has(`${keys.name}/userdata/${n}.yaml`) || head.has(`${keys.name}/userdata/${n}.yaml`);
+  const nodes = new Set([...base.keys(), ...head.keys()].map((p) => re.exec(p)?.[1]).filter((n): n is string => n !== undefined && isNode(n)));
+  return [...nodes].sort().flatMap((n) => nodeImpact(keys, n, base, head) ?? []);
 }
 
-export const nodeImpactLines = (i: NodeImpact): string[] => [
+export const nodeImpactLines = (keys: RancherKeys, i: NodeImpact): string[] => [
   `${i.node}: ${i.headline}${i.actions.length > 1 ? ` (then ${i.actions.slice(1).join(', ')})` : ''}`,
-  ...i.actions.map((a) => `    ${a}: ${NODE_ACTION_TEXT[a]}`),
+  ...i.actions.map((a) => `    ${a}: ${nodeActionText(keys)[a]}`),
   ...i.reasons.map((r) => `    ${r.path}: ${r.action}`),
 ];
+
+/** The diff part of a distribution of this family: per-node impact under its own key. */
+export function rancherDiff(keys: RancherKeys): DistributionDiff {
+  const of = (e: EnvDiff): NodeImpact[] => (e as unknown as RancherDiffEntries<string>)[keys.name] ?? [];
+  return {
+    impact: ({ base, head }) => {
+      const impacts = nodeImpacts(keys, base, head);
+      return { entries: impacts.length > 0 ? { [keys.name]: impacts } : {}, nodes: impacts.length };
+    },
+    report: {
+      actions: NODE_ACTION_ORDER,
+      text: (e) => (of(e).length ? [`${keys.title} impact:`, ...of(e).flatMap((ni) => nodeImpactLines(keys, ni).map((l) => `  ${l}`))] : []),
+      markdown: (e) => {
+        if (!of(e).length) return [];
+        const rows = ['| node | impact | what it takes |', '|---|---|---|'];
+        for (const n of of(e)) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => nodeActionText(keys)[a]).join('; then ') || '—'} |`);
+        return [[`**${keys.title} impact**`, '', ...rows, '']];
+      },
+    },
+  };
+}

@@ -20,12 +20,16 @@ export interface RancherPoolSettingsInput {
   extraArgs?: ConfigArgs;
 }
 
-/** What differs between the distributions of this family here: their name (the settings key) and release key. */
+/** What differs between the distributions of this family in the shared code: the descriptor each passes in. */
 export interface RancherKeys {
-  /** `cluster.distribution`, the key of its settings (cluster.<name>, nodePools[].<name>) and of its SSM paths. */
+  /** `cluster.distribution`, the key of its settings (cluster.<name>, nodePools[].<name>), its SSM paths and its rendered folder. */
   name: string;
+  /** Product name in text. */
+  title: string;
   /** The release key under cluster, e.g. `<name>Version`. */
   versionKey: string;
+  /** config.yaml keys fixed when the cluster is created (CNI, CIDRs, DNS, datastore): changing one needs the cluster rebuilt. */
+  fixedAtCreation: readonly string[];
 }
 
 /** cluster.extension. */

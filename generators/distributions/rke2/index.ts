@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { nodeConfigOf } from '../rancher/check.js';
+import { rancherDiff } from '../rancher/impact.js';
 import { kineDatastoreText } from '../rancher/readme.js';
 import type { Distribution } from '../types.js';
 import { RKE2_SCHEMA } from './schema.js';
@@ -64,5 +65,8 @@ export const rke2: Distribution = {
   checks: {
     environment: (m, files) => checkRenderedRke2(m, files),
     nodeConfigs: { pattern: /^rke2\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+  },
+  get diff() {
+    return rancherDiff(RKE2_KEYS);
   },
 };

@@ -14,7 +14,12 @@ export interface Rke2PoolInput {
   rke2?: RancherPoolSettingsInput;
 }
 
-export const RKE2_KEYS: RancherKeys = { name: 'rke2', versionKey: 'rke2Version' };
+export const RKE2_KEYS: RancherKeys = {
+  name: 'rke2',
+  title: 'RKE2',
+  versionKey: 'rke2Version',
+  fixedAtCreation: ['cni', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
+};
 
 export const rke2Cluster = (m: Pick<EnvironmentModel, 'cluster'>): RancherCluster => rancherCluster(m);
 export const rke2Pool = (p: NodePool): RancherPool => rancherPool(p);

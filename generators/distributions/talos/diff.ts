@@ -31,8 +31,11 @@
  *   the legacy sync, which updates but never deletes (go-kubernetes manifests.Sync). Workers do not
  *   run that controller: for them these fields are stored and inert.
  */
+import type { EnvDiff } from '../../diff/diff.js';
+import { splitFile, type RenderedDoc } from '../../diff/documents.js';
 import { deepEqual, diffValues, formatFieldPath, type FieldPath } from '../../diff/fields.js';
-import type { RenderedDoc } from '../../diff/documents.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { EnvChange } from '../types.js';
 import { TALOS_RELEASES, talosMinorOfInstaller } from './release.js';
 
 export type TalosAction = 'no-reboot' | 'reboot' | 'upgrade' | 'upgrade-k8s' | 'sync-manifests';
@@ -245,4 +248,99 @@ export function talosImpact(file: string, base: readonly RenderedDoc[] | undefin
   }
   const sorted = sortActions(actions);
   return { ...facts, status: 'changed', actions: sorted, headline: sorted[0] ?? 'none', reasons };
+}
+
+/** A Talos machine configuration file (multi-doc with a v1alpha1 document), env-relative. */
+export const TALOS_NODE_CONFIG = /^talos\/(?!schematics\/)[^/]+\.ya?ml$/;
+
+/** The identity of a Talos document in a rendered file, else undefined. */
+export function identifyTalosDocument(path: string, value: Record<string, unknown>): { id: string; label: string } | undefined {
+  // The v1alpha1 document has `version: v1alpha1` and no kind (T@v1.13.9:pkg/machinery/config/types/v1alpha1/v1alpha1_types.go).
+  if (value.version === 'v1alpha1' && value.kind === undefined && (isMap(value.machine) || isMap(value.cluster))) return { id: `talos:${path}:v1alpha1`, label: 'v1alpha1 machine config' };
+  // Multi-doc documents: `apiVersion: v1alpha1`, `kind`, optional `name` (T@v1.13.9:pkg/machinery/config/config/document.go).
+  if (value.apiVersion === 'v1alpha1' && typeof value.kind === 'string') {
+    const name = typeof value.name === 'string' ? ` ${value.name}` : '';
+    return { id: `talos:${path}:${value.kind}${name}`, label: `${value.kind}${name}` };
+  }
+  return undefined;
+}
+
+/**
+ * A step run once for the whole cluster: `talosctl upgrade-k8s` patches every node itself, so a
+ * Kubernetes version change (or a bootstrap-manifest sync) is one command, not one per node.
+ */
+export interface ClusterStep {
+  action: 'upgrade-k8s' | 'sync-manifests';
+  /** The version `--to` takes: the new one for an upgrade, the running one for a manifest sync. */
+  to?: string;
+  from?: string;
+  /** The control plane talosctl talks to (IP when known, else node name). */
+  via?: string;
+  /** Nodes whose configs the step covers. */
+  nodes: string[];
+}
+
+/** What the head environment's model says about its config targets (file stem → target). */
+export interface TalosDiffContext {
+  talosTargets: ReadonlyMap<string, TalosTarget>;
+  /** Address (or name) of the first control plane: where cluster-wide talosctl commands go. */
+  firstControlPlane?: string;
+}
+
+/** The keys Talos adds to every environment's diff: node impacts, then once-per-cluster steps. */
+export interface TalosDiffEntries {
+  talos: TalosImpact[];
+  /** Once-per-cluster Talos steps (upgrade-k8s), after the node steps. */
+  cluster: ClusterStep[];
+}
+
+/** The key Talos adds to the diff's totals: node impacts by headline. */
+export interface TalosDiffTotals {
+  talos: Record<TalosAction | 'new node' | 'removed node', number>;
+}
+
+export function talosDiffContext(model: EnvironmentModel): TalosDiffContext {
+  const talosTargets = new Map<string, TalosTarget>(model.configTargets.map((t) => [t.name, t.node ? { pool: false, address: t.node.ip } : { pool: true }]));
+  const first = model.controlPlaneNodes[0];
+  return first ? { talosTargets, firstControlPlane: first.ip } : { talosTargets };
+}
+
+function clusterSteps(talos: readonly TalosImpact[], ctx: Partial<TalosDiffContext>): ClusterStep[] {
+  const upgrading = talos.filter((t) => t.actions.includes('upgrade-k8s'));
+  const syncing = talos.filter((t) => t.actions.includes('sync-manifests'));
+  const action = upgrading.length > 0 ? 'upgrade-k8s' : syncing.length > 0 ? 'sync-manifests' : undefined;
+  if (!action) return [];
+  const covered = talos.filter((t) => t.actions.includes('upgrade-k8s') || t.actions.includes('sync-manifests'));
+  // The control planes' versions lead: upgrade-k8s upgrades them first and checks workers against them.
+  const ordered = [...covered.filter((t) => t.controlPlane && !t.pool), ...covered];
+  const first = ordered[0]!;
+  const viaImpact = talos.find((t) => t.controlPlane && !t.pool && t.status !== 'removed');
+  const via = ctx.firstControlPlane ?? viaImpact?.address ?? viaImpact?.node;
+  const step: ClusterStep = { action, nodes: covered.map((t) => t.node) };
+  if (first.kubernetes.to) step.to = first.kubernetes.to;
+  if (action === 'upgrade-k8s' && first.kubernetes.from && first.kubernetes.from !== first.kubernetes.to) step.from = first.kubernetes.from;
+  if (via) step.via = via;
+  return [step];
+}
+
+/** The impact per node config file whose documents changed, and the cluster steps they need. */
+export function talosEnvImpact(change: EnvChange, context: unknown): { entries: TalosDiffEntries; nodes: number } {
+  const ctx = (context ?? {}) as Partial<TalosDiffContext>;
+  const { base, head } = change;
+  const talos: TalosImpact[] = [];
+  const files = new Set([...base.keys(), ...head.keys()].filter((p) => TALOS_NODE_CONFIG.test(p) && change.changed(p)));
+  for (const f of [...files].sort()) {
+    const bd = base.has(f) ? splitFile(f, base.get(f)!) : undefined;
+    const hd = head.has(f) ? splitFile(f, head.get(f)!) : undefined;
+    const impact = talosImpact(f, bd, hd, ctx.talosTargets?.get(f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')));
+    if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
+  }
+  return { entries: { talos, cluster: clusterSteps(talos, ctx) }, nodes: talos.length };
+}
+
+/** Node impacts over every environment, by headline. */
+export function talosTotals(envs: readonly EnvDiff[]): TalosDiffTotals {
+  const totals: TalosDiffTotals = { talos: { upgrade: 0, reboot: 0, 'upgrade-k8s': 0, 'sync-manifests': 0, 'no-reboot': 0, 'new node': 0, 'removed node': 0 } };
+  for (const e of envs) for (const t of e.talos) if (t.headline !== 'none') totals.talos[t.headline]++;
+  return totals;
 }

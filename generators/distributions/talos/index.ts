@@ -12,6 +12,7 @@ import { talosCluster, talosClusterModel, talosPoolModel } from './model.js';
 import { talosChecker, talosNodeConfig, talosServiceAccountErrors } from './checks.js';
 import { TALOS_PATCH_RULES } from './rules-patches.js';
 import { networkPolicyEnforcement, TALOS_RULES, talosDatastore, talosIdentifiers, talosVersions } from './rules.js';
+import { TALOS_DIFF } from './diff-report.js';
 import { talosSections } from './readme.js';
 import { flannelNetworkPolicyEnforcer } from './release.js';
 import { renderTalos } from './render.js';
@@ -82,5 +83,8 @@ export const talos: Distribution = {
     notKubernetes: /^talos\//,
     customResources: { 'talos.dev/v1alpha1/ServiceAccount': (o) => talosServiceAccountErrors(o) },
     help: 'Talos documents against the Talos rules',
+  },
+  get diff() {
+    return TALOS_DIFF;
   },
 };
