@@ -78,7 +78,7 @@ export function commonItems(a: readonly unknown[], b: readonly unknown[]): [numb
 }
 
 /**
- * Lists of unnamed items (NetworkPolicy rules, tolerations, Talos files): items are matched by
+ * Lists of unnamed items (NetworkPolicy rules, tolerations, a node config's files): items are matched by
  * content, so inserting one item reads as one addition. Between two unchanged items, as many
  * removed as added items are taken as the same items changed (diffed field by field); otherwise
  * they are removals and additions. Paths carry the head index (the base index for removals).

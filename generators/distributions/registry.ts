@@ -45,6 +45,9 @@ export function distributionOf(model: { cluster: { distribution: string } }): Di
   return d;
 }
 
+/** The registered distributions that run a datastore type (`cluster.datastore.type`), in registry order (for hints). */
+export const distributionsRunning = (type: string): Distribution[] => distributions().filter((d) => d.datastores.includes(type));
+
 /** Add a distribution until the returned function is called (tests). */
 export function registerDistribution(d: Distribution): () => void {
   if (distributionNamed(d.name)) throw new Error(`a distribution '${d.name}' is registered already`);

@@ -44,7 +44,7 @@ export interface DistributionRules {
 
 /** Its fragment of the environment schema (generators/schema/compose.ts places each part). */
 export interface DistributionSchema {
-  /** Its phrase in the description of `cluster.distribution`, e.g. "talos (the architecture decision)". */
+  /** Its phrase in the description of `cluster.distribution`, e.g. "<name> (what it is for)". */
   summary: string;
   /** `cluster` properties right after `distribution`: its release. */
   release: Record<string, JsonSchema>;
@@ -79,7 +79,7 @@ export interface DistributionOperations {
 export interface DistributionReadme {
   /** Its own sections (nodes, images, hardening, runbooks). */
   sections(model: EnvironmentModel, ctx: ReadmeContext): ReadmeSection[];
-  /** The overview table's cluster cell, e.g. "Talos Linux". */
+  /** The overview table's cluster cell (product, release, profile). */
   overviewName(model: EnvironmentModel): string;
   /** Rows of the overview table after Kubernetes (its release). */
   overviewRows?(model: EnvironmentModel): { label: string; value: string }[];
@@ -87,6 +87,11 @@ export interface DistributionReadme {
   datastore(model: EnvironmentModel): string;
   /** The overview's CNI cell (default: cluster.network.cni). */
   cni?(model: EnvironmentModel): string;
+  /**
+   * Why it cannot run Kine, for the README of a distribution that does (one Markdown bullet's text:
+   * continuation lines indented two spaces).
+   */
+  withoutKine?: string;
   /** What the nodes reach besides registries and AWS APIs (EC2 section), and what replaces it without internet egress. */
   egress?: { online: string; offline: string };
 }
@@ -103,7 +108,7 @@ export interface DistributionChecks {
   notKubernetes?: RegExp;
   /** Strict schema checks of its own kinds no model package covers, by `apiVersion/kind`. */
   customResources?: Readonly<Record<string, (o: Record<string, unknown>) => SchemaError[]>>;
-  /** What `npm run validate --help` says it checks, e.g. "Talos documents against the Talos rules". */
+  /** What `npm run validate --help` says it checks, e.g. "<product> documents against the <product> rules". */
   help?: string;
 }
 
@@ -137,9 +142,9 @@ export interface DistributionDiff {
 export interface DistributionDiffReport {
   /** Its impact actions, most disruptive first (`npm run diff --help` lists them). */
   actions: readonly string[];
-  /** A label and a value after the totals ("Talos nodes: 3 upgrade"), when it has any. */
+  /** A label and a value after the totals ("<product> nodes: 3 upgrade"), when it has any. */
   totals?(totals: TreeDiff['totals']): { label: string; value: string } | undefined;
-  /** After an environment's counts ("; Talos: 3 upgrade"), when it has any. */
+  /** After an environment's counts ("; <product>: 3 upgrade"), when it has any. */
   summary?(env: EnvDiff): string | undefined;
   /** Its column of the Markdown summary table (one per environment). */
   column?: { title: string; cell(env: EnvDiff): string };
@@ -168,7 +173,7 @@ export interface DistributionFacts {
   networkPolicyEnforcer(model: EnvironmentModel): string | undefined;
   /** Environment paths networkPolicyEnforcer reads besides cluster.distribution and cluster.network.cni. */
   networkPolicyInputs?: readonly InputPath[];
-  /** How its node secrets stay out of the tree, for hints, e.g. "a Talos secret materialized at apply time". */
+  /** How its node secrets stay out of the tree, for hints, e.g. "a <product> secret materialized at apply time". */
   applyTimeSecrets?: string;
   /** RuntimeClasses the distribution creates itself (an object may name them without one rendered, and none is rendered). */
   runtimeClasses?: readonly string[];
@@ -186,9 +191,9 @@ export interface DistributionFacts {
 export interface Distribution {
   /** The `cluster.distribution` value, also its folder name and that of its files under rendered/<env>/. */
   readonly name: string;
-  /** Product name in text, e.g. "Talos". */
+  /** Product name in text. */
   readonly title: string;
-  /** How a runbook says the cluster is up for its GitOps engine, e.g. "Talos bootstrapped". */
+  /** How a runbook says the cluster is up for its GitOps engine, e.g. "<product> servers up". */
   readonly clusterReady: string;
   readonly schema: DistributionSchema;
   readonly model: DistributionModel;

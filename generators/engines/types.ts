@@ -34,11 +34,11 @@ export interface EngineChecks {
 
 /** How the core's README sections and messages name the engine's things. */
 export interface EngineText {
-  /** What one workload is delivered as (README), e.g. "Argo CD Application". */
+  /** What one workload is delivered as (README), e.g. "<Title> Application". */
   workloadDelivery: string;
-  /** What an add-on is, with its article, e.g. "an Argo CD add-on". */
+  /** What an add-on is, with its article, e.g. "a <Title> add-on". */
   addon: string;
-  /** What one unit of the delivery plan becomes, e.g. "Argo CD Application"; short: "Application". */
+  /** What one unit of the delivery plan becomes, e.g. "<Title> Application"; short: "Application". */
   unit: string;
   unitShort: string;
   /** The env-relative file of a unit's delivery object. */
@@ -51,7 +51,7 @@ export interface EngineText {
 
 /** Its fragment of the environment schema (generators/schema/compose.ts places each part). */
 export interface EngineSchema {
-  /** Its phrase in the description of `gitops`, e.g. "argocd: Applications under apps/ and argocd/". */
+  /** Its phrase in the description of `gitops`, e.g. "<name>: Applications under apps/ and <name>/". */
   summary: string;
   /** Properties it adds to the sync policy section (after the core's). */
   sync?: Record<string, JsonSchema>;
@@ -64,6 +64,8 @@ export interface EngineSchema {
  * its first sync would model.
  */
 export interface EngineSync {
+  /** What its way of ordering units is called in text, e.g. "sync waves". */
+  orderName: string;
   /** How a unit's order (DeliveryUnit.order) is expressed and waited on. */
   order: string;
   /** How a unit's `cascade` deletion policy is carried out. */
@@ -91,7 +93,7 @@ export interface EngineRules {
 export interface Engine {
   /** The `gitops` value, also its folder name. */
   readonly name: string;
-  /** Product name in text, e.g. "Argo CD". */
+  /** Product name in text. */
   readonly title: string;
   /** Its own add-on in the catalog (the engine itself, installed by the bootstrap and then managing itself). */
   readonly addon: CatalogEntry;

@@ -15,10 +15,8 @@ import type { IStorageClass } from 'kubernetes-models/storage.k8s.io/v1/StorageC
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
 import type { IExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
-import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
-import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
 
-interface TypeMeta {
+export interface TypeMeta {
   apiVersion: string;
   kind: string;
 }
@@ -49,7 +47,8 @@ function setDefinedProps<D extends object>(src: object, dst: D): D {
   return dst;
 }
 
-function kind<T extends TypeMeta>(apiVersion: T['apiVersion'], kindName: T['kind']): TypedKind<T> {
+/** A kind built like its kubernetes-models class (an engine's or add-on's own kinds are built with it, beside their code). */
+export function kind<T extends TypeMeta>(apiVersion: T['apiVersion'], kindName: T['kind']): TypedKind<T> {
   return class {
     static readonly apiVersion = apiVersion;
     static readonly kind = kindName;
@@ -70,7 +69,3 @@ export const StorageClass = kind<IStorageClass>('storage.k8s.io/v1', 'StorageCla
 export const ServiceAccount = kind<IServiceAccount>('v1', 'ServiceAccount');
 export const ClusterSecretStore = kind<IClusterSecretStore>('external-secrets.io/v1', 'ClusterSecretStore');
 export const ExternalSecret = kind<IExternalSecret>('external-secrets.io/v1', 'ExternalSecret');
-export const Application = kind<IApplication>('argoproj.io/v1alpha1', 'Application');
-export const AppProject = kind<IAppProject>('argoproj.io/v1alpha1', 'AppProject');
-export type Application = TypedObject<IApplication>;
-export type AppProject = TypedObject<IAppProject>;

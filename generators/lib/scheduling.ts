@@ -83,7 +83,7 @@ export function untolerated<T extends Taint>(tolerations: readonly Toleration[],
   return taints.filter((x) => x.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, x)));
 }
 
-/** `key=value:Effect` or `key:Effect` (kubelet --register-with-taints, K3s node-taint). */
+/** `key=value:Effect` or `key:Effect` (kubelet --register-with-taints, a node config's node-taint). */
 export function parseTaint(text: string): Taint | undefined {
   const m = /^([^=:\s]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text.trim());
   return m ? { key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3]! } : undefined;

@@ -11,10 +11,10 @@ export interface SecretMatch {
 
 const VALUE_PATTERNS: readonly [string, RegExp][] = [
   ['PEM private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
-  // base64 of "-----BEGIN " … "PRIVATE KEY-" (Talos stores PEM keys base64-encoded)
+  // base64 of "-----BEGIN " … "PRIVATE KEY-" (node config bundles store PEM keys base64-encoded)
   ['base64 PEM private key', /LS0tLS1CRUdJTi[A-Za-z0-9+/]*UFJJVkFURSBLRVkt/],
   ['AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
-  // Talos trustd token, Kubernetes bootstrap token: [a-z0-9]{6}.[a-z0-9]{16}
+  // trustd token, Kubernetes bootstrap token: [a-z0-9]{6}.[a-z0-9]{16}
   ['bootstrap/trustd token', /(?<![0-9a-z.])[0-9a-z]{6}\.[0-9a-z]{16}(?![0-9a-z])/],
   ['GitHub token', /\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/],
   ['Slack token', /\bxox[abprs]-[A-Za-z0-9-]{10,}/],

@@ -30,7 +30,7 @@ function sortEntries(a: Pair, b: Pair): number {
 const withoutMergeTag = (tags: Tags): Tags => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:merge');
 
 const DOC_OPTIONS = {
-  // YAML 1.1 so that yes/on/no and date-like strings are quoted: Kubernetes, Helm and Talos read 1.1.
+  // YAML 1.1 so that yes/on/no and date-like strings are quoted: Kubernetes, Helm and the node OS read 1.1.
   version: '1.1' as const,
   sortMapEntries: sortEntries,
   aliasDuplicateObjects: false,

@@ -164,7 +164,7 @@ const isMapValue = (v: unknown): v is Record<string, unknown> => v !== null && t
 
 /**
  * Deep merge with the `extends` rule: maps merge, lists and scalars of `over` replace, and `null`
- * removes a key the base set (e.g. `talosVersion: null` in a K3s environment extending a Talos base).
+ * removes a key the base set (e.g. one distribution's release key set to null in an environment of another extending a base).
  * A `null` with nothing to remove stays, so the schema reports it.
  */
 export function mergeDeep(under: unknown, over: unknown): unknown {

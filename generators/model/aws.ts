@@ -14,7 +14,7 @@ export function parseInstanceType(instanceType: string): InstanceTypeInfo {
 }
 
 /**
- * The node label every GPU node carries (set by the generator in the Talos and K3s node configs)
+ * The node label every GPU node carries (set by the generator in every distribution's node configs)
  * and the nvidia-device-plugin DaemonSet selects on.
  */
 export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';

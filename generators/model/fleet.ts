@@ -16,7 +16,7 @@ export interface FleetEntry {
   engineNamespace: string;
   /** `git` as written (a hub's ApplicationSet reads its managed environments from there). */
   git: { repoURL?: string; targetRevision?: string };
-  /** `cluster.name` (a managed cluster's name in the hub's Argo CD: its Applications' destination.name). */
+  /** `cluster.name` (a managed cluster's name in the hub's engine: the destination of its delivery objects). */
   clusterName?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there). */
   aws: { region?: string; accountId?: string };

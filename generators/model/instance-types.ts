@@ -179,7 +179,7 @@ export const GPU_FAMILIES: readonly string[] = Object.entries(INSTANCE_FAMILIES)
 
 /**
  * What a node keeps for itself before pods get anything (Kubernetes "allocatable"): kubelet and
- * container runtime, the OS (Talos or the K3s AMI), and the DaemonSets every node runs (CNI, kube-proxy,
+ * container runtime, the OS (the distribution's image), and the DaemonSets every node runs (CNI, kube-proxy,
  * CSI node plugin, node exporter …). The numbers follow the EKS AMI's kube-reserved formula (CPU:
  * 6% of the first core, 1% of the second, 0.5% of cores 3–4, 0.25% above; memory: 255 MiB + 11 MiB per
  * pod the node may run) plus 100 MiB system-reserved and the kubelet's 100 MiB hard eviction threshold;

@@ -102,7 +102,7 @@ export interface AddonOverride {
   clusterResources: string[];
   /** Third-party charts: server-side apply (default true, their CRD sizes are unknown). */
   serverSideApply?: boolean;
-  /** Pod Security level of the namespace Argo CD creates (overrides the catalog's). */
+  /** Pod Security level of the namespace the engine creates (overrides the catalog's). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   /** Existing namespaces the chart writes to besides its own (AppProject destinations). */
   extraNamespaces: string[];

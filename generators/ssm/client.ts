@@ -121,7 +121,7 @@ export async function getParametersByPath(client: SSMClient, path: string, opts:
   return out;
 }
 
-/** A SecureString's decrypted value (Talos secrets bundle, at apply time only). */
+/** A SecureString's decrypted value (a distribution's secrets bundle, at apply time only). */
 export async function getSecureString(client: SSMClient, name: string): Promise<FetchedParameter> {
   const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
   if (!out.Parameter) throw new Error(`SSM returned no parameter for ${name}`);

@@ -9,7 +9,7 @@
  *
  * Then every SecureString the environment depends on (./secrets.ts) is checked to exist and to be
  * a SecureString, by name and type only (GetParameters without decryption): a missing `{ secret }`
- * is an error at its reference, a missing derived one (Talos bundle, K3s tokens, catalog defaults)
+ * is an error at its reference, a missing derived one (the distribution's node secrets, catalog defaults)
  * a warning with the step that creates it. Neither values nor versions of secrets enter the lock.
  */
 import { renameSync, writeFileSync } from 'node:fs';

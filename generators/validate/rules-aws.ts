@@ -184,7 +184,7 @@ const ipText = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 2
 /**
  * AWS reserves five addresses of every subnet: the network address, +1 (VPC router), +2 (DNS),
  * +3 (future use) and the last (broadcast). Nodes run only in private subnets, as the README
- * promises: a node in a public subnet would have its kubelet and Talos API a route away from the
+ * promises: a node in a public subnet would have its kubelet and node API a route away from the
  * internet.
  */
 const nodePlacement: Rule = ({ input }, report) => {

@@ -451,7 +451,7 @@ const mounts: Rule = ({ input }, report) =>
 /** Kubernetes' limit on a ConfigMap's data (the sum of its values). */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 /**
- * Argo CD applies client-side: kubectl keeps the whole object, as JSON, in the
+ * An engine that applies client-side (Engine.text.clientSideApply): kubectl keeps the whole object, as JSON, in the
  * last-applied-configuration annotation, and all annotations of an object together are limited to
  * 256 KiB. The JSON of a ConfigMap is its data, escaped, plus its metadata (labels: at most ~300 bytes).
  */

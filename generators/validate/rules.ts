@@ -21,7 +21,7 @@ export interface RuleContext {
   input: EnvironmentInput;
   /** EC2 facts of the environment's instance types, locked by `--refresh-ssm` (absent in older locks). */
   ec2?: { region: string; instanceTypes: Readonly<Record<string, LockedFacts>> };
-  /** Every environment's GitOps engine and `argocd.manages` (hub mode), when the other environments are known. */
+  /** Every environment's GitOps engine and the sync policy section's `manages` (hub mode), when the other environments are known. */
   fleet?: FleetIndex;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Secret-shaped values in text: what must never reach rendered/ (and so git). Line-based, like
- * /work/shared/tools/secret-scan.mjs, plus the raw secret shapes of a Talos bundle.
+ * /work/shared/tools/secret-scan.mjs, plus the raw secret shapes of a node secrets bundle (base64 PEM keys, join tokens).
  */
 import type { Diagnostic } from './diagnostics.js';
 

@@ -10,15 +10,16 @@ import { K3S_PATHS } from './config.js';
 import { K3S_CATALOG } from './flags.js';
 import { K3S_DIR } from './render.js';
 
-const SPEC: RenderedCheckSpec = { rule: 'k3s', product: 'K3s', dir: K3S_DIR, configPath: K3S_PATHS.config, flags: K3S_CATALOG, datastoreVariable: 'K3S_DATASTORE_ENDPOINT' };
+// A function: the registry (imported through core modules) may load this module before ./config.js.
+const SPEC = (): RenderedCheckSpec => ({ rule: 'k3s', product: 'K3s', dir: K3S_DIR, configPath: K3S_PATHS.config, flags: K3S_CATALOG, datastoreVariable: 'K3S_DATASTORE_ENDPOINT' });
 
 /** Check one rendered K3s config text; `file` is the path reported (relative to the repo). */
 export function checkK3sConfigText(file: string, text: string, role: 'server' | 'agent'): Diagnostic[] {
-  return checkConfigText(SPEC, file, text, role);
+  return checkConfigText(SPEC(), file, text, role);
 }
 
 /** Check the K3s files of one rendered environment (`files`: path relative to rendered/<env>/ → text). */
 export function checkRenderedK3s(m: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[] {
   if (m.cluster.distribution !== 'k3s') return [];
-  return checkRenderedTargets(SPEC, m, files);
+  return checkRenderedTargets(SPEC(), m, files);
 }

@@ -1,13 +1,12 @@
 /**
  * K3s as a Distribution (../types.ts): config and user data per node, Litestream for kine-sqlite, its
- * rules, checks and README sections, with what it shares with RKE2 in ../rancher/. The one object the registry lists.
+ * rules, checks and README sections, with what it shares with its family in ../rancher/. The one object the registry lists.
  */
 import { nodeConfigOf } from '../rancher/check.js';
 import { rancherDiff } from '../rancher/impact.js';
 import { kineDatastoreText } from '../rancher/readme.js';
-import type { Distribution } from '../types.js';
 import { K3S_SCHEMA } from './schema.js';
-import { rancherClusterModel, rancherPoolModel } from '../rancher/model.js';
+import { rancherClusterModel, rancherPoolModel, type RancherDistribution } from '../rancher/model.js';
 import { K3S_KEYS } from './model.js';
 import { checkRenderedK3s } from './check.js';
 import { k3sSections } from './readme.js';
@@ -15,8 +14,9 @@ import { configTargetNames, K3S_RULES, k3sDatastore, k3sVersionKey } from './rul
 import { renderK3s } from './render.js';
 import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 
-// Members that read other modules' values are functions or getters (see ../talos/index.ts).
-export const k3s: Distribution = {
+// Members that read other modules' values are functions or getters: the registry is imported by core
+// modules these modules import, so a value read while the modules load could still be uninitialised.
+export const k3s: RancherDistribution = {
   name: 'k3s',
   title: 'K3s',
   clusterReady: 'K3s servers up',
@@ -50,6 +50,9 @@ export const k3s: Distribution = {
   checks: {
     environment: (m, files) => checkRenderedK3s(m, files),
     nodeConfigs: { pattern: /^k3s\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+  },
+  get family() {
+    return K3S_KEYS;
   },
   get diff() {
     return rancherDiff(K3S_KEYS);

@@ -18,6 +18,7 @@ export const K3S_KEYS: RancherKeys = {
   name: 'k3s',
   title: 'K3s',
   versionKey: 'k3sVersion',
+  supervisor: true,
   // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
   fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
 };

@@ -7,6 +7,7 @@ import { K3S_FLAGS_RELEASE } from './flags.js';
 import { litestreamReplicaUrl } from './litestream.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { distributions } from '../registry.js';
 import { k3sCluster, k3sPool } from './model.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
@@ -94,9 +95,11 @@ sudo systemctl start k3s litestream
 Never run two servers against the same replica.
 `);
 
-const limits = `- **Kine is K3s-only.** Talos cannot run Kine: it hard-codes kube-apiserver's \`--etcd-servers\`,
-  refuses overriding \`etcd-servers\` and the etcd TLS files in \`cluster.apiServer.extraArgs\`, and
-  always runs etcd. Environments on Talos use Talos-managed etcd with snapshots to S3.
+// What the distributions without Kine say about it (Distribution.readme.withoutKine), from the registry.
+const limits = (): string => `- **Kine is K3s-only.**${distributions()
+  .flatMap((d) => d.readme.withoutKine ?? [])
+  .map((t) => ` ${t}`)
+  .join('')}
 - Upgrades: change \`cluster.k3sVersion\`, synth, and roll the nodes (servers first, one at a time;
   then agents), or run the installer of the new release on each node with the same config.
 - User-data runs once per instance: changing a config here means replacing (or re-provisioning) the
@@ -148,6 +151,6 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools']],
       body: sqlite({ first, db: K3S_PATHS.sqliteDb, config: K3S_PATHS.litestreamConfig, version: d.litestream.version, url: litestreamReplicaUrl(m, d) }),
     });
-  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [], body: limits });
+  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [], body: limits() });
   return sections;
 }

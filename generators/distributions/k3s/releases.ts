@@ -13,7 +13,7 @@
  *   released: #13514 closed unmerged); v1.35.9+k3s1 (the September 2026 patch, after v1.35.7 in
  *   July and v1.35.8 in August) is confirmed only by third-party installs, not by an upstream page.
  * - 1.36: v1.36.0+k3s1 (k3s-io/docs v1.36.X.md, May 06 2026); v1.36.3+k3s1: #14492 "Update stable
- *   channel to v1.36.3+k3s1" (2026-08-04, the same day as RKE2 v1.36.3+rke2r1).
+ *   channel to v1.36.3+k3s1" (2026-08-04).
  */
 export interface K3sMinor {
   /** The first patch released on this line (K3s skipped v1.34.0). */

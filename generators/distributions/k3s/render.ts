@@ -1,7 +1,7 @@
 /**
  * The K3s renderer: per config target a K3s config (`k3s/<target>.yaml`) and its EC2 user-data
  * (`k3s/userdata/<target>.yaml`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
- * Talos environments get nothing from it.
+ * Other distributions' environments get nothing from it.
  */
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';

@@ -6,6 +6,7 @@
 import type { DocPath } from '../../lib/paths.js';
 import { didYouMean } from '../../lib/suggest.js';
 import { minorOf } from '../../model/build.js';
+import { distributionsRunning } from '../registry.js';
 import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
@@ -36,7 +37,7 @@ const k3sExtraArgs: Rule = ({ input }: RuleContext, report) => {
   input.nodePools.forEach((p, i) => checkArgs(report, p.role === 'controlplane' ? 'server' : 'agent', p.k3s?.extraArgs, ['nodePools', i, 'k3s', 'extraArgs']));
 };
 
-const k3sSettingsOnTalos: Rule = ({ input }, report) => {
+const k3sSettingsElsewhere: Rule = ({ input }, report) => {
   if (input.cluster.distribution === 'k3s') return;
   if (input.cluster.k3s) report('k3s-settings', ['cluster', 'k3s'], 'k3s settings are only used by distribution k3s', { key: true });
   input.nodePools.forEach((p, i) => {
@@ -78,13 +79,17 @@ const k3sVersions: Rule = ({ input }, report) => {
     });
 };
 
-export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsOnTalos, k3sVersions];
+export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsElsewhere, k3sVersions];
 
 /** The k3s target runs Kine, not etcd. */
 export const k3sDatastore: Rule = ({ input }, report) => {
   const c = input.cluster;
   if (c.distribution === 'k3s' && c.datastore.type === 'etcd')
-    report('k3s-datastore', ['cluster', 'datastore', 'type'], 'the k3s target is for Kine: choose kine-postgres or kine-sqlite', { hint: 'for etcd, use distribution: talos (Talos-managed etcd with S3 snapshots)' });
+    report('k3s-datastore', ['cluster', 'datastore', 'type'], 'the k3s target is for Kine: choose kine-postgres or kine-sqlite', {
+      hint: `for etcd, use ${distributionsRunning('etcd')
+        .map((d) => `distribution: ${d.name}${d.schema.datastoreNotes?.['type.etcd'] ? ` (etcd: ${d.schema.datastoreNotes['type.etcd']})` : ''}`)
+        .join(' or ')}`,
+    });
 };
 
 /** k3sVersion: required, and the Kubernetes version it ships; only on K3s. */

@@ -1,5 +1,5 @@
 /**
- * First-boot pieces K3s and RKE2 share (both run the K3s supervisor): cloud-init files, the POSIX
+ * First-boot pieces the distributions of this family share (both run the same supervisor): cloud-init files, the POSIX
  * shell prelude (IMDSv2, SSM SecureStrings through the instance profile, URL encoding), the Kine
  * PostgreSQL DSN assembled at boot, and the limits of EC2 user-data. Nothing secret is in any of it.
  */

@@ -1,5 +1,5 @@
 /**
- * Checker over rendered K3s/RKE2 files, for `npm run validate`: every key of every rendered config
+ * Checker over the rendered files of a distribution of this family, for `npm run validate`: every key of every rendered config
  * (standalone and inside the user-data) is a flag of the pinned release for the target's role with a
  * value of the right type; every user-data is a `#cloud-config` YAML document within EC2's size
  * limit that embeds exactly the standalone config; no config carries a token or a datastore password.
@@ -17,11 +17,11 @@ import { checkFlagIn, type FlagCatalog } from './flags.js';
 
 /** What differs between the distributions for the checker. */
 export interface RenderedCheckSpec {
-  /** Rule prefix, e.g. `k3s` → rules `k3s-rendered`, `k3s-secret`, `k3s-userdata`. */
+  /** Rule prefix, e.g. `<name>` → rules `<name>-rendered`, `<name>-secret`, `<name>-userdata`. */
   rule: string;
-  /** Product name in messages (`K3s`, `RKE2`). */
+  /** Product name in messages. */
   product: string;
-  /** Folder under rendered/<env>/ (`k3s`, `rke2`). */
+  /** Folder under rendered/<env>/ (the distribution's name). */
   dir: string;
   /** Host path of config.yaml, which the user-data writes. */
   configPath: string;

@@ -1,11 +1,11 @@
 /**
- * Config pieces K3s and RKE2 share: both read a config.yaml of long flag names through the K3s
- * supervisor, so node labels, taints, kubelet arguments, list merging, the Pod Security admission
+ * Config pieces the distributions of this family share: both read a config.yaml of long flag names
+ * through the same supervisor, so node labels, taints, kubelet arguments, list merging, the Pod Security admission
  * configuration and the audit policy are the same on both.
  */
 import { GPU_PRESENT_LABEL } from '../../model/aws.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
-import type { ConfigArgs as K3sArgs } from './model.js';
+import type { ConfigArgs } from './model.js';
 
 export type NodeRole = 'server' | 'agent';
 
@@ -14,7 +14,7 @@ export const roleOf = (t: ConfigTarget): NodeRole => (t.pool.role === 'controlpl
 /** Whether this server is the one started first (creates the bootstrap data in the datastore). */
 export const isFirstServer = (m: EnvironmentModel, t: ConfigTarget): boolean => t.node !== undefined && m.controlPlaneNodes[0]?.name === t.node.name;
 
-/** CIS hardening guides (K3s ≥ v1.29, RKE2 kubelet defaults) kubelet TLS ciphers. */
+/** The kubelet TLS ciphers of the family's CIS hardening guides (each distribution's guide lists these six). */
 export const KUBELET_TLS_CIPHERS = [
   'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
   'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
@@ -24,7 +24,7 @@ export const KUBELET_TLS_CIPHERS = [
   'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
 ];
 
-/** Taint on servers when workers exist (the same one Talos puts on control planes). */
+/** Taint on servers when workers exist (kubeadm's control-plane taint). */
 export const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane:NoSchedule';
 
 export function kubeletArgs(t: ConfigTarget): string[] {
@@ -47,8 +47,8 @@ export function nodeTaints(m: EnvironmentModel, t: ConfigTarget): string[] {
 }
 
 /** node-ip, node-label, node-taint and the kubelet arguments of one target. */
-export function nodeKeys(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
-  const keys: K3sArgs = { 'kubelet-arg': kubeletArgs(t) };
+export function nodeKeys(m: EnvironmentModel, t: ConfigTarget): ConfigArgs {
+  const keys: ConfigArgs = { 'kubelet-arg': kubeletArgs(t) };
   if (t.node) keys['node-ip'] = t.node.ip;
   const labels = nodeLabels(t);
   if (labels.length > 0) keys['node-label'] = labels;
@@ -58,8 +58,8 @@ export function nodeKeys(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
 }
 
 /** Append list values (without duplicates), replace scalars. */
-export function mergeArgs(base: K3sArgs, extra: K3sArgs): K3sArgs {
-  const out: K3sArgs = { ...base };
+export function mergeArgs(base: ConfigArgs, extra: ConfigArgs): ConfigArgs {
+  const out: ConfigArgs = { ...base };
   for (const [k, v] of Object.entries(extra)) {
     const cur = out[k];
     if (Array.isArray(cur) || (Array.isArray(v) && typeof cur === 'string')) {
@@ -116,9 +116,8 @@ export function auditPolicy(): object {
 }
 
 /**
- * Kernel settings protect-kernel-defaults requires (the kubelet exits without them); RKE2 ships
- * the same four as /usr/local/share/rke2/rke2-cis-sysctl.conf (rancher/rke2
- * v1.35.7+rke2r1:bundle/share/rke2/rke2-cis-sysctl.conf, checked by pkg/cli/cmds/profile_linux.go).
+ * Kernel settings protect-kernel-defaults requires (the kubelet exits without them): the four of the
+ * family's CIS guides (a distribution that ships its own CIS sysctl file has these four: its userdata.ts cites it).
  */
 export const KUBELET_SYSCTLS: Readonly<Record<string, string>> = {
   'vm.panic_on_oom': '0',

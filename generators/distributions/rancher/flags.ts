@@ -1,7 +1,7 @@
 /**
- * Flag-table checking shared by K3s and RKE2: both read config.yaml keys as the long names of their
- * CLI flags (K3s' configfilearg parser, which RKE2 reuses), and both only warn about an unknown key,
- * so the generator refuses them. Each distribution brings its own tables (k3s/flags.ts, rke2/flags.ts).
+ * Flag-table checking shared by the distributions of this family: both read config.yaml keys as the
+ * long names of their CLI flags (the supervisor's configfilearg parser), and both only warn about an
+ * unknown key, so the generator refuses them. Each distribution brings its own tables (<name>/flags.ts).
  */
 import type { NodeRole } from './config.js';
 
@@ -30,11 +30,11 @@ export type DidYouMean = (word: string, candidates: string[]) => string | undefi
 
 /** One distribution's flags: its command name, pinned release, the two tables, and value checks. */
 export interface FlagCatalog {
-  /** Command name in messages: `k3s`, `rke2`. */
+  /** Command name in messages (the binary). */
   command: string;
-  /** Its indefinite article (`a k3s flag`, `an rke2 flag`). */
+  /** Its indefinite article (`a <command> flag`, `an <command> flag`). */
   article: 'a' | 'an';
-  /** Product name with the release the tables describe, e.g. `RKE2 v1.35.7+rke2r1`. */
+  /** Product name with the release the tables describe, e.g. `<Product> v1.35.7+r1`. */
   release: string;
   tables: Record<NodeRole, FlagTable>;
   /** Where a server flag set on an agent pool belongs instead. */

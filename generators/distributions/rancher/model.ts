@@ -4,6 +4,8 @@
  */
 import type { EnvironmentInput, NodePoolInput } from '../../model/input.js';
 import type { EnvironmentModel, NodePool, SecretRef } from '../../model/types.js';
+import { distributions } from '../registry.js';
+import type { Distribution } from '../types.js';
 
 /** config.yaml keys and values (flag long name → value; lists become repeated flags). */
 export type ConfigArgs = Record<string, string | number | boolean | string[]>;
@@ -30,6 +32,18 @@ export interface RancherKeys {
   versionKey: string;
   /** config.yaml keys fixed when the cluster is created (CNI, CIDRs, DNS, datastore): changing one needs the cluster rebuilt. */
   fixedAtCreation: readonly string[];
+  /** Its CLI is the supervisor's as is (the other members vendor and wrap it). */
+  supervisor?: boolean;
+}
+
+/** A distribution of this family: the Distribution with the descriptor it passes the shared code. */
+export interface RancherDistribution extends Distribution {
+  readonly family: RancherKeys;
+}
+
+/** The product name of the family's supervisor (the registered member whose CLI the others wrap). */
+export function supervisorTitle(): string {
+  return distributions().find((d) => (d as Partial<RancherDistribution>).family?.supervisor)?.title ?? 'supervisor';
 }
 
 /** cluster.extension. */

@@ -10,15 +10,16 @@ import { RKE2_PATHS } from './config.js';
 import { RKE2_CATALOG } from './flags.js';
 import { RKE2_DIR } from './render.js';
 
-const SPEC: RenderedCheckSpec = { rule: 'rke2', product: 'RKE2', dir: RKE2_DIR, configPath: RKE2_PATHS.config, flags: RKE2_CATALOG, datastoreVariable: 'RKE2_DATASTORE_ENDPOINT' };
+// A function: the registry (imported through core modules) may load this module before ./config.js.
+const SPEC = (): RenderedCheckSpec => ({ rule: 'rke2', product: 'RKE2', dir: RKE2_DIR, configPath: RKE2_PATHS.config, flags: RKE2_CATALOG, datastoreVariable: 'RKE2_DATASTORE_ENDPOINT' });
 
 /** Check one rendered RKE2 config text; `file` is the path reported (relative to the repo). */
 export function checkRke2ConfigText(file: string, text: string, role: 'server' | 'agent'): Diagnostic[] {
-  return checkConfigText(SPEC, file, text, role);
+  return checkConfigText(SPEC(), file, text, role);
 }
 
 /** Check the RKE2 files of one rendered environment (`files`: path relative to rendered/<env>/ → text). */
 export function checkRenderedRke2(m: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[] {
   if (m.cluster.distribution !== 'rke2') return [];
-  return checkRenderedTargets(SPEC, m, files);
+  return checkRenderedTargets(SPEC(), m, files);
 }

@@ -20,7 +20,7 @@
  * - kine-postgres: rke2-docs datastore/external.md (RKE2_DATASTORE_ENDPOINT, datastore-cafile).
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
-import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
+import type { ConfigArgs } from '../rancher/model.js';
 import { isFirstServer, mergeArgs, nodeKeys, roleOf } from '../rancher/config.js';
 import { rke2Cluster, rke2Pool } from './model.js';
 
@@ -58,11 +58,11 @@ export const supervisorUrl = (m: EnvironmentModel): string => `https://${m.clust
 /** The RKE2 CNI chart: flannel means Canal (flannel + Calico policy), Cilium comes from the catalog. */
 export const rke2Cni = (m: EnvironmentModel): string => (m.cluster.network.cni === 'cilium' ? 'none' : 'canal');
 
-function etcdKeys(m: EnvironmentModel): K3sArgs {
+function etcdKeys(m: EnvironmentModel): ConfigArgs {
   const d = m.cluster.datastore;
   if (d.type !== 'etcd' || !d.backup) return {};
   const b = d.backup;
-  const keys: K3sArgs = {
+  const keys: ConfigArgs = {
     'etcd-snapshot-schedule-cron': b.schedule,
     'etcd-snapshot-retention': b.retention,
     'etcd-s3': true,
@@ -75,9 +75,9 @@ function etcdKeys(m: EnvironmentModel): K3sArgs {
   return keys;
 }
 
-function serverKeys(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
+function serverKeys(m: EnvironmentModel, t: ConfigTarget): ConfigArgs {
   const c = m.cluster;
-  const keys: K3sArgs = {
+  const keys: ConfigArgs = {
     'token-file': RKE2_PATHS.token,
     'agent-token-file': RKE2_PATHS.agentToken,
   };
@@ -109,9 +109,9 @@ function serverKeys(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
 }
 
 /** The config.yaml of one target, as data. */
-export function rke2Config(m: EnvironmentModel, t: ConfigTarget): K3sArgs {
+export function rke2Config(m: EnvironmentModel, t: ConfigTarget): ConfigArgs {
   const role = roleOf(t);
-  let keys: K3sArgs = role === 'server' ? serverKeys(m, t) : { server: supervisorUrl(m), 'token-file': RKE2_PATHS.agentToken, profile: RKE2_PROFILE };
+  let keys: ConfigArgs = role === 'server' ? serverKeys(m, t) : { server: supervisorUrl(m), 'token-file': RKE2_PATHS.agentToken, profile: RKE2_PROFILE };
   keys = { ...keys, ...nodeKeys(m, t) };
   // NVIDIA: RKE2 finds nvidia-container-runtime at start and adds the `nvidia` containerd runtime
   // (its rke2-runtimeclasses chart owns the RuntimeClass); the default lets the device plugin and

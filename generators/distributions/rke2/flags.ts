@@ -2,26 +2,27 @@
  * RKE2 configuration keys (config.yaml keys = long flag names) of the pinned RKE2 release, one table
  * for `rke2 server` and one for `rke2 agent`, with each flag's value type.
  *
- * Source: rancher/rke2 v1.35.7+rke2r1 `pkg/cli/cmds/{server,agent,root}.go`: RKE2 wraps the K3s
- * commands of the K3s it vendors (go.mod: k3s-io/k3s v1.35.7-0.20260720191031-7464a828f03e,
- * release-1.35) through a K3SFlagSet that copies, hides or drops each K3s flag (k3sopts.go
- * `commandFromK3S`: a dropped flag is gone), then appends its own (`serverFlag`, `commonFlag`,
- * agent `deprecatedFlags`). The kept K3s flags take K3s' value types and aliases (../k3s/flags.ts);
- * the flag sets are identical on v1.34.10+rke2r1 and v1.36.3+rke2r1. Extracted mechanically: 134
- * server keys, 66 agent keys. RKE2, like K3s, only warns about an unknown config.yaml key, so the generator refuses them.
+ * Source: rancher/rke2 v1.35.7+rke2r1 `pkg/cli/cmds/{server,agent,root}.go`: RKE2 wraps the
+ * commands of the supervisor it vendors (go.mod: the supervisor module at
+ * v1.35.7-0.20260720191031-7464a828f03e, release-1.35) through a flag set that copies, hides or
+ * drops each supervisor flag (pkg/cli/cmds/*opts.go `commandFrom…`: a dropped flag is gone), then
+ * appends its own (`serverFlag`, `commonFlag`, agent `deprecatedFlags`). The kept flags take the
+ * supervisor's value types and aliases (../rancher/supervisor-flags.ts); the flag sets are identical
+ * on v1.34.10+rke2r1 and v1.36.3+rke2r1. Extracted mechanically: 134 server keys, 66 agent keys.
+ * RKE2, like the supervisor, only warns about an unknown config.yaml key, so the generator refuses them.
  */
 import { checkFlagIn, checkListItems, listItems, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
 import type { NodeRole } from '../rancher/config.js';
-import { K3S_FLAGS } from '../k3s/flags.js';
+import { SUPERVISOR_FLAGS } from '../rancher/supervisor-flags.js';
 
 /** The RKE2 release these tables describe. */
 export const RKE2_FLAGS_RELEASE = 'v1.35.7+rke2r1';
 
 /**
- * K3s flags RKE2 keeps (copyFlag, hideFlag or a changed usage/default in the K3SFlagSet of
- * server.go / agent.go), with K3s' value types and aliases (../k3s/flags.ts).
+ * Supervisor flags RKE2 keeps (copyFlag, hideFlag or a changed usage/default in the flag set of
+ * server.go / agent.go), with the supervisor's value types and aliases (../rancher/supervisor-flags.ts).
  */
-const K3S_KEPT: Record<NodeRole, readonly string[]> = {
+const KEPT: Record<NodeRole, readonly string[]> = {
   server: [
   'config', 'debug', 'v', 'vmodule', 'log', 'alsologtostderr', 'bind-address', 'advertise-address',
   'tls-san', 'tls-san-security', 'data-dir', 'disable-agent', 'cluster-cidr', 'service-cidr',
@@ -56,7 +57,7 @@ const K3S_KEPT: Record<NodeRole, readonly string[]> = {
   ],
 };
 
-/** hideFlag in the K3SFlagSets. */
+/** hideFlag in the flag sets. */
 const HIDDEN = ['v', 'vmodule', 'log', 'alsologtostderr', 'secrets-encryption'];
 
 const list: FlagSpec = { type: 'list' };
@@ -79,15 +80,15 @@ const COMMON: Record<string, FlagSpec> = {
   ...Object.fromEntries(COMPONENTS.flatMap((c) => [[`${c}-extra-mount`, list], [`${c}-extra-env`, list]])),
 };
 
-/** RKE2's own flags per role: server.go serverFlag (and helm-controller-arg, a K3s flag newer than ../k3s/flags.ts), agent.go deprecatedFlags. */
+/** RKE2's own flags per role: server.go serverFlag (and helm-controller-arg, a supervisor flag newer than ../rancher/supervisor-flags.ts), agent.go deprecatedFlags. */
 const OWN: Record<NodeRole, Record<string, FlagSpec>> = {
   server: { 'helm-controller-arg': list, cni: list, 'ingress-controller': list, 'enable-servicelb': { type: 'bool' }, prime: { type: 'bool', hidden: true } },
   agent: { 'system-default-registry': { type: 'string', hidden: true } },
 };
 
 function table(role: NodeRole): Readonly<Record<string, FlagSpec>> {
-  const k3s = K3S_FLAGS[role];
-  const kept = K3S_KEPT[role].map((n) => [n, HIDDEN.includes(n) ? { ...k3s[n]!, hidden: true } : k3s[n]!] as const);
+  const supervisor = SUPERVISOR_FLAGS[role];
+  const kept = KEPT[role].map((n) => [n, HIDDEN.includes(n) ? { ...supervisor[n]!, hidden: true } : supervisor[n]!] as const);
   return { ...Object.fromEntries(kept), ...OWN[role], ...COMMON };
 }
 
@@ -103,7 +104,7 @@ export const RKE2_INGRESS_ITEMS = ['none', 'ingress-nginx', 'traefik'] as const;
 export const RKE2_PROFILES = ['cis', 'etcd'] as const;
 
 /**
- * K3s flags RKE2 dropped (dropFlag in server.go/agent.go), refused with what to do instead. RKE2
+ * Supervisor flags RKE2 dropped (dropFlag in server.go/agent.go), refused with what to do instead. RKE2
  * always runs embedded etcd unless datastore-endpoint is set, so there is no cluster-init; its CNIs
  * are charts, so no flannel-* flags.
  */
@@ -180,7 +181,7 @@ export const RKE2_MANAGED_KEYS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Server flags whose value every server must share (K3s' critical control arguments, which a
+ * Server flags whose value every server must share (the supervisor's critical control arguments, which a
  * joining server compares with the cluster's and refuses to start on a mismatch, plus RKE2's chart
  * selections): only cluster.rke2.extraArgs may set them, never one controlplane pool.
  */

@@ -1,14 +1,13 @@
 /**
  * RKE2 as a Distribution (../types.ts): CIS-profile config and user data per node, its rules, checks
- * and README sections, with what it shares with K3s in ../rancher/. The one object the registry lists.
+ * and README sections, with what it shares with its family in ../rancher/. The one object the registry lists.
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { nodeConfigOf } from '../rancher/check.js';
 import { rancherDiff } from '../rancher/impact.js';
 import { kineDatastoreText } from '../rancher/readme.js';
-import type { Distribution } from '../types.js';
 import { RKE2_SCHEMA } from './schema.js';
-import { rancherClusterModel, rancherPoolModel } from '../rancher/model.js';
+import { rancherClusterModel, rancherPoolModel, type RancherDistribution } from '../rancher/model.js';
 import { RKE2_KEYS, rke2Cluster } from './model.js';
 import { checkRenderedRke2 } from './check.js';
 import { rke2Sections } from './readme.js';
@@ -22,8 +21,9 @@ function datastore(m: EnvironmentModel): string {
   return `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
 }
 
-// Members that read other modules' values are functions or getters (see ../talos/index.ts).
-export const rke2: Distribution = {
+// Members that read other modules' values are functions or getters: the registry is imported by core
+// modules these modules import, so a value read while the modules load could still be uninitialised.
+export const rke2: RancherDistribution = {
   name: 'rke2',
   title: 'RKE2',
   clusterReady: 'RKE2 servers up',
@@ -42,7 +42,7 @@ export const rke2: Distribution = {
   secrets: (env, m) => rancherSecrets(RKE2_KEYS, 'RKE2', env, m),
   render: (m) => renderRke2(m),
   readme: {
-    sections: (m) => rke2Sections(m),
+    sections: (m, ctx) => rke2Sections(m, ctx),
     overviewName: (m) => `RKE2 ${rke2Cluster(m).version ?? ''}, CIS profile`,
     datastore,
     cni: (m) => (m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni),
@@ -65,6 +65,9 @@ export const rke2: Distribution = {
   checks: {
     environment: (m, files) => checkRenderedRke2(m, files),
     nodeConfigs: { pattern: /^rke2\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+  },
+  get family() {
+    return RKE2_KEYS;
   },
   get diff() {
     return rancherDiff(RKE2_KEYS);

@@ -4,7 +4,8 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
 import { roleOf } from '../rancher/config.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
-import type { ReadmeSection } from '../../render/readme/sections.js';
+import { supervisorTitle } from '../rancher/model.js';
+import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
 import { RKE2_FLAGS_RELEASE } from './flags.js';
 import { RKE2_BOOT_SCRIPT_PATH } from './userdata.js';
@@ -38,7 +39,7 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
   does not run); add-on namespaces that need more carry their own PSS labels. EventRateLimit is on.
 - **Secrets encryption** is always on in RKE2 (no flag needed).
 - **AWS**: built-in cloud controller disabled (\`disable-cloud-controller\`), kubelets run with
-  \`cloud-provider=external\`, the AWS cloud controller manager (Argo CD add-on) initialises nodes.
+  \`cloud-provider=external\`, the AWS cloud controller manager ({{engine}} add-on) initialises nodes.
   Node names are the EC2 private DNS names, read from IMDSv2 at boot (\`RKE2_NODE_NAME\`).
 - Packaged components replaced by add-ons: \`ingress-controller: none\` (the AWS Load Balancer
   Controller serves Ingresses), \`disable: {{join disabled ", "}}\` (the catalog's metrics-server).
@@ -51,7 +52,7 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
   \`nvidia-container-runtime\` at start and adds the \`nvidia\` runtime; the pool's config makes it the
   default (\`default-runtime: nvidia\`). RKE2 ships and owns the \`nvidia\` RuntimeClass (its
   \`rke2-runtimeclasses\` chart), so the catalog renders none.
-{{/if}}- Config keys are checked against the flags of RKE2 {{code flagsRelease}}; K3s flags RKE2 dropped
+{{/if}}- Config keys are checked against the flags of RKE2 {{code flagsRelease}}; {{upstream}} flags RKE2 dropped
   (\`cluster-init\`, \`flannel-*\`, …) are refused.
 `);
 
@@ -128,11 +129,11 @@ const upgrades = compileTemplate(`- **Upgrades**: change \`cluster.rke2Version\`
 - **FIPS**: RKE2's release artifacts are built with the FIPS 140-2 validated BoringCrypto module
   (rke2-docs security/fips_support.md): the Kubernetes components, etcd, containerd, runc, the
   kubelet, Canal and CoreDNS. It does not cover the host (run a FIPS-enabled AMI and kernel for the
-  OS side){{#if cilium}}, Cilium,{{/if}} nor the catalog's add-ons (Argo CD, the AWS controllers, cert-manager,
+  OS side){{#if cilium}}, Cilium,{{/if}} nor the catalog's add-ons ({{engine}}, the AWS controllers, cert-manager,
   External Secrets, Prometheus …), which are upstream builds.
 `);
 
-export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
+export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSection[] {
   if (m.cluster.distribution !== 'rke2') return [];
   const d = m.cluster.datastore;
   const first = m.controlPlaneNodes[0]?.name ?? '(no server)';
@@ -147,6 +148,8 @@ export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
       body: nodes({
         version: rke2Cluster(m).version,
         flagsRelease: RKE2_FLAGS_RELEASE,
+        engine: ctx.engine.title,
+        upstream: supervisorTitle(),
         paths: RKE2_PATHS,
         bootScript: RKE2_BOOT_SCRIPT_PATH,
         disabled: RKE2_DISABLED_COMPONENTS,
@@ -180,6 +183,6 @@ export function rke2Sections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
       body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, serverEnv: RKE2_PATHS.serverEnv }),
     });
-  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni']], body: upgrades({ etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config }) });
+  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni']], body: upgrades({ etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
   return sections;
 }

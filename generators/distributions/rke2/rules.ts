@@ -1,13 +1,15 @@
 /**
  * RKE2 rules: the release is one the generator lists; extra config keys must be real flags of the
- * pinned RKE2 release for the role they land on (RKE2 only warns about unknown keys); K3s flags RKE2
+ * pinned RKE2 release for the role they land on (RKE2 only warns about unknown keys); supervisor flags RKE2
  * dropped are refused with what to do instead; generator-owned and cluster-wide keys stay where
  * they belong; and the datastore and backup settings RKE2 can actually honour.
  */
 import type { DocPath } from '../../lib/paths.js';
 import { didYouMean } from '../../lib/suggest.js';
+import { addonOwner } from '../../catalog/index.js';
 import { minorOf } from '../../model/build.js';
-import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
+import { distributionNamed, distributionsRunning } from '../registry.js';
+import type { ConfigArgs } from '../rancher/model.js';
 import type { NodeRole } from '../rancher/config.js';
 import { checkRke2Flag, RKE2_CLUSTER_WIDE_KEYS, RKE2_MANAGED_KEYS } from './flags.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule } from '../../validate/rules.js';
@@ -26,7 +28,7 @@ export const RKE2_RELEASES: Readonly<Record<string, readonly string[]>> = {
 /** The Kubernetes version an RKE2 release ships (v1.35.7+rke2r1 → 1.35.7). */
 export const rke2Kubernetes = (version: string): string => version.slice(1).split('+')[0]!;
 
-function checkArgs(report: Reporter, role: NodeRole, args: K3sArgs | undefined, at: DocPath, clusterWide: boolean): void {
+function checkArgs(report: Reporter, role: NodeRole, args: ConfigArgs | undefined, at: DocPath, clusterWide: boolean): void {
   for (const [key, value] of Object.entries(args ?? {})) {
     const managed = RKE2_MANAGED_KEYS[key];
     if (managed !== undefined) {
@@ -56,7 +58,10 @@ const rke2SettingsElsewhere: Rule = ({ input }, report) => {
     if (p.rke2) report('rke2-settings', ['nodePools', i, 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true });
   });
   const b = input.cluster.datastore.backup;
-  if (b?.retention !== undefined) report('rke2-settings', ['cluster', 'datastore', 'backup', 'retention'], 'backup.retention is only used by distribution rke2', { key: true, hint: 'on Talos, expire snapshots with an S3 lifecycle rule on the bucket' });
+  if (b?.retention !== undefined) report('rke2-settings', ['cluster', 'datastore', 'backup', 'retention'], 'backup.retention is only used by distribution rke2', {
+      key: true,
+      hint: `on ${distributionNamed(input.cluster.distribution)?.title ?? input.cluster.distribution}, expire snapshots with an S3 lifecycle rule on the bucket`,
+    });
 };
 
 const rke2Version: Rule = ({ input }, report) => {
@@ -87,7 +92,7 @@ const rke2Datastore: Rule = ({ input }, report) => {
   const d = c.datastore;
   if (d.type === 'kine-sqlite')
     report('rke2-datastore', ['cluster', 'datastore', 'type'], 'kine-sqlite is not offered on RKE2', {
-      hint: 'RKE2 calls embedded SQLite experimental, for one short-lived server without HA (rke2-docs datastore/embedded.md), and the Litestream replication is K3s-only here; use etcd (embedded, snapshots to S3) or kine-postgres',
+      hint: `RKE2 calls embedded SQLite experimental, for one short-lived server without HA (rke2-docs datastore/embedded.md), and the Litestream replication is ${distributionsRunning('kine-sqlite').map((d) => d.title).join('/')}-only here; use etcd (embedded, snapshots to S3) or kine-postgres`,
     });
   const b = d.backup;
   if (!b) return;
@@ -99,7 +104,7 @@ const rke2Datastore: Rule = ({ input }, report) => {
   if (b.ageRecipientPublicKey !== undefined)
     report('rke2-backup', ['cluster', 'datastore', 'backup', 'ageRecipientPublicKey'], 'RKE2 uploads its etcd snapshots unencrypted by age', {
       key: true,
-      hint: 'age encryption belongs to the Talos etcd-backup add-on; on RKE2 rely on the bucket\'s default encryption and remove ageRecipientPublicKey',
+      hint: `age encryption belongs to the ${addonOwner('etcd-backup') ?? 'distribution'} etcd-backup add-on; on RKE2 rely on the bucket's default encryption and remove ageRecipientPublicKey`,
     });
 };
 

@@ -55,6 +55,8 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
 
 /** The user-data of one target, as data (serialized through the YAML module). */
 export function rke2UserData(m: EnvironmentModel, t: ConfigTarget): UserData {
+  // KUBELET_SYSCTLS: the same four RKE2 ships as /usr/local/share/rke2/rke2-cis-sysctl.conf (rancher/rke2
+  // v1.35.7+rke2r1:bundle/share/rke2/rke2-cis-sysctl.conf, checked by pkg/cli/cmds/profile_linux.go).
   const files = [writeFile(RKE2_PATHS.config, '0600', toYaml(rke2Config(m, t))), writeFile(RKE2_PATHS.sysctl, '0644', sysctlConf(KUBELET_SYSCTLS))];
   if (roleOf(t) === 'server') files.push(writeFile(RKE2_PATHS.psa, '0600', toYaml(admissionConfiguration())), writeFile(RKE2_PATHS.auditPolicy, '0600', toYaml(auditPolicy())));
   files.push(writeFile(RKE2_BOOT_SCRIPT_PATH, '0700', rke2BootScript(m, t)));

@@ -154,7 +154,7 @@ export function machineConfigDocuments(model: EnvironmentModel, target: ConfigTa
     token: ref('secrets.bootstraptoken'),
     ca: { crt: ref('certs.k8s.crt'), key: cp ? ref('certs.k8s.key') : '' },
     discovery: { enabled: true, registries: { kubernetes: { disabled: true }, service: {} } },
-    // kubelet --cloud-provider=external on every node; the AWS cloud controller comes through Argo CD.
+    // kubelet --cloud-provider=external on every node; the AWS cloud controller comes through the GitOps engine.
     externalCloudProvider: { enabled: true },
   };
   if (cp) {

@@ -80,12 +80,11 @@ export function talosMinorOfInstaller(image: unknown): TalosMinor | undefined {
 /**
  * The newest Kubernetes patch per minor the project lists for Talos clusters (kubernetesVersion is
  * the tag of the kubelet and control-plane images Talos pulls: a patch that was never released does
- * not boot). Kubernetes numbers its patches without gaps from .0. Sources: the rancher/rke2 release
- * tags, which follow every upstream patch (snapshot 2026-08-22: v1.30.14, v1.31.14, v1.32.13,
- * v1.33.13, v1.34.10, v1.35.7, v1.36.3); K3s' rebases onto newer patches (k3s-io/k3s#14543
- * "Update to v1.34.11-k3s1", #14545 "Update to v1.36.4-k3s1", both merged); for 1.35 the K3s
- * line's v1.35.9+k3s1 (render/k3s/releases.ts). K3s and RKE2 clusters take the patch from their
- * release instead.
+ * not boot). Kubernetes numbers its patches without gaps from .0. Sources: the upstream Kubernetes
+ * patch tags as the release tags of the distributions that follow every upstream patch mirror them
+ * (snapshot 2026-08-22: v1.30.14, v1.31.14, v1.32.13, v1.33.13, v1.34.10, v1.35.7, v1.36.3), then
+ * their merged rebases onto v1.34.11 and v1.36.4, and for 1.35 v1.35.9 (each distribution's release
+ * table cites its own tags). The other distributions take the patch from their release instead.
  */
 export const KUBERNETES_NEWEST_PATCH: Readonly<Record<string, number>> = {
   '1.30': 14,

@@ -2,6 +2,7 @@
 import type { DocPath } from '../../lib/paths.js';
 import { parseInstanceType } from '../../model/aws.js';
 import { minorOf } from '../../model/build.js';
+import { distributionsRunning } from '../registry.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import type { EnvironmentInput } from '../../model/input.js';
 import { kmsKeyCheck, type IdentifierCheck } from '../../validate/rules-aws.js';
@@ -13,12 +14,18 @@ export const TALOS_KUBERNETES_SUPPORT: Record<string, { min: string; max: string
   Object.values(TALOS_RELEASES).map((r) => [r.minor, r.kubernetes]),
 );
 
+/** ", or distribution: x or y, which embed Kine": the distributions that run the datastore type. */
+function kineElsewhere(type: string): string {
+  const names = distributionsRunning(type).map((d) => d.name);
+  return names.length === 0 ? '' : `, or distribution: ${names.join(' or ')}, which ${names.length === 1 ? 'embeds' : 'embed'} Kine`;
+}
+
 /** Talos runs etcd only. */
 export const talosDatastore: Rule = ({ input }, report) => {
   const c = input.cluster;
   if (c.distribution === 'talos' && c.datastore.type !== 'etcd')
     report('kine-on-talos', ['cluster', 'datastore', 'type'], `${c.datastore.type} is not possible on Talos`, {
-      hint: 'Talos always runs etcd and hard-codes kube-apiserver --etcd-servers (it refuses overriding etcd-servers in cluster.apiServer.extraArgs); use datastore type etcd with backup to S3, or distribution: k3s, which embeds Kine',
+      hint: `Talos always runs etcd and hard-codes kube-apiserver --etcd-servers (it refuses overriding etcd-servers in cluster.apiServer.extraArgs); use datastore type etcd with backup to S3${kineElsewhere(c.datastore.type)}`,
     });
 };
 

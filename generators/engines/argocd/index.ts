@@ -23,6 +23,7 @@ export const argocd: Engine = {
   },
   hubMode: true,
   sync: {
+    orderName: 'sync waves',
     order:
       "sync waves: the root Application applies the Applications wave by wave (argocd.argoproj.io/sync-wave), each wave once the lower ones are Healthy (gitops-engine sync_context.go); with manual syncs there are no waves and the runbook syncs them in order",
     cascade: 'the resources finalizer (resources-finalizer.argocd.argoproj.io): deleting the Application deletes what it applied',

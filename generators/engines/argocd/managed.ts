@@ -1,7 +1,7 @@
 /**
  * A managed environment's own bootstrap (hub mode): no Argo CD runs on the cluster, but a fresh
  * cluster still needs what nothing runs without before the hub can deliver anything — the CNI when
- * Cilium is chosen (nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes) and
+ * Cilium is chosen (nodes stay NotReady, and some distributions reboot a node still waiting) and
  * the cloud controller (nodes keep the uninitialized taint). rendered/<env>/argocd/bootstrap/bootstrap.sh
  * installs them with helm from the same chart versions, release names and values files as the hub's
  * Applications (`<env>-<add-on>`, helm.releaseName `<add-on>`), so the hub's first sync adopts them;
@@ -10,8 +10,8 @@
  *
  * The cluster Secret's `config` is a bearer token with the cluster CA (Argo CD declarative setup,
  * "Clusters": `bearerToken`, `tlsClientConfig.caData` = base64 PEM, `insecure: false`):
- * `awsAuthConfig` runs `argocd-k8s-auth aws`, which issues EKS tokens that a Talos, K3s or RKE2 API
- * server does not accept.
+ * `awsAuthConfig` runs `argocd-k8s-auth aws`, which issues EKS tokens that the API server of a
+ * self-managed cluster (every distribution here) does not accept.
  */
 import { compileTemplate } from '../../lib/templates.js';
 import { toYaml } from '../../lib/yaml.js';

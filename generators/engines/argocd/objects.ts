@@ -2,7 +2,7 @@
  * Argo CD objects as typed models (@kubernetes-models/argo-cd), synthesized through cdk8s: one
  * cdk8s App per environment, charts without name hashes, explicit names.
  */
-import { Application, AppProject } from '../../lib/k8s-objects.js';
+import { Application, AppProject } from './kinds.js';
 import { deliveryPlan } from '../../plan/index.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';

@@ -14,6 +14,7 @@ import type { DeliveryUnit } from '../../plan/types.js';
 import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
 import type { RenderedFile } from '../../render/types.js';
 import { FLUX_INSTANCE, FLUX_NAMESPACE, FLUX_VERSION, GIT_SECRET } from './objects.js';
+import { SYNC_POLICY_KEY } from '../registry.js';
 
 export const FLUX_BOOTSTRAP_PATH = 'flux/bootstrap/bootstrap.sh';
 
@@ -61,5 +62,5 @@ export function renderFluxBootstrap(model: EnvironmentModel, plan: readonly Deli
     instance: shQuote(`${model.renderedDir}/flux/flux-instance.yaml`),
     name: FLUX_INSTANCE,
   });
-  return [{ path: FLUX_BOOTSTRAP_PATH, content, inputs: [['addons'], ['argocd'], ['aws'], ['cluster'], ['git'], ['gitops'], ['name'], ['nodePools']] }];
+  return [{ path: FLUX_BOOTSTRAP_PATH, content, inputs: [['addons'], [SYNC_POLICY_KEY], ['aws'], ['cluster'], ['git'], ['gitops'], ['name'], ['nodePools']] }];
 }

@@ -1,6 +1,6 @@
 /**
  * Flux objects of the rendered tree: the FluxInstance against its schema (no model package ships
- * the Flux Operator's API), and the policies that mirror Argo CD's: charts and the Flux version
+ * the Flux Operator's API), and the policies every engine's delivery objects follow: charts and the Flux version
  * pinned exactly; every sourceRef / chartRef / dependsOn / valuesFrom resolves inside the
  * environment; no reference to another namespace (the multitenancy lockdown refuses them); every
  * path exists and every Kustomization path lies under rendered/<env>/flux/; no object delivered by

@@ -14,7 +14,8 @@ import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
 
-// Members that read other modules' values are functions or getters (see ../argocd/index.ts).
+// Members that read other modules' values are functions or getters: the registry is imported by core
+// modules these modules import, so a value read while the modules load could still be uninitialised.
 export const flux: Engine = {
   name: 'flux',
   title: 'Flux',
@@ -23,6 +24,7 @@ export const flux: Engine = {
   },
   hubMode: false,
   sync: {
+    orderName: 'dependsOn',
     order: 'dependsOn: a Flux Kustomization starts once every Kustomization of the next lower order is Ready (wait: true: every object it applied is healthy)',
     cascade: "the Kustomization's prune: deleting it deletes what it applied",
     tenants: "the identity a Kustomization or HelmRelease impersonates: a ServiceAccount allowed only its tenant's namespaces and declared cluster kinds",

@@ -11,14 +11,14 @@
  * - every Flux Kustomization lives in flux-system and reads the GitRepository `flux-system` the
  *   FluxInstance creates there (spec.sync.name defaults to the namespace's name, CRD description);
  * - a platform add-on's HelmRelease, chart source and values ConfigMap live in flux-system too
- *   (the platform's own namespace, like Argo CD's Applications), releasing into the add-on's
+ *   (the platform's own namespace, as every engine keeps its platform objects), releasing into the add-on's
  *   namespace (targetNamespace) with the Helm storage there (storageNamespace), where the bootstrap's
  *   `helm --namespace` put it: same release name, same storage, so the release is adopted;
  * - a third-party chart's objects live in its own namespace and its HelmRelease impersonates that
  *   namespace's `flux-third-party` ServiceAccount, which may write that namespace and the cluster
- *   kinds the environment declares for it, nothing else (Argo CD: the third-party AppProject);
+ *   kinds the environment declares for it, nothing else (the third-party tenant's scope);
  * - a workload's Kustomization impersonates the ServiceAccount `tenant-<namespace>` (flux-system),
- *   bound to its namespace only (Argo CD: the workloads AppProject).
+ *   bound to its namespace only (the workload tenant's scope).
  * No object refers to another namespace's object.
  */
 import { GIT_CREDENTIALS_SECRET } from './addons/flux-operator.js';
@@ -62,7 +62,7 @@ const HELM_CONTROLLER = 'helm-controller';
 
 const INTERVAL = '10m';
 const RETRY_INTERVAL = '2m';
-/** Like Argo CD's runbook's `--timeout 900`: long enough for a chart's rollout. */
+/** 15 minutes, as long as the runbooks wait for an add-on: long enough for a chart's rollout. */
 const TIMEOUT = '15m';
 
 /** Env-relative directories under flux/. */
@@ -127,7 +127,7 @@ export function kustomization(
       wait: true,
       serviceAccountName: o.serviceAccountName ?? KUSTOMIZE_CONTROLLER,
       ...(o.dependsOn.length > 0 ? { dependsOn: o.dependsOn.map((name) => ({ name })) } : {}),
-      // Manual sync (argocd.automated: false): nothing is applied until an operator resumes it.
+      // Manual sync (the sync policy's automated: false): nothing is applied until an operator resumes it.
       ...(m.sync.automated ? {} : { suspend: true }),
       // deletionPolicy (enum MirrorPrune, Delete, WaitForTermination, Orphan): the engine's own delivery keeps its objects.
       ...(o.keep ? { deletionPolicy: 'Orphan' } : {}),
@@ -179,7 +179,7 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
       storageNamespace: u.namespace,
       serviceAccountName: u.tenant === 'platform' ? HELM_CONTROLLER : THIRD_PARTY_SA,
       install: {
-        // CRDs from the chart's crds/ are created on install and replaced on upgrade, as Argo CD applies them.
+        // CRDs from the chart's crds/ are created on install and replaced on upgrade (applied whole, like the chart's other objects).
         ...(crds ? { crds: 'Create' } : {}),
         ...(u.serverSideApply ? { serverSideApply: true } : {}),
         remediation: { retries: 3 },
@@ -189,7 +189,7 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
         ...(u.serverSideApply ? { serverSideApply: 'enabled' } : {}),
         remediation: { retries: 3 },
       },
-      // argocd.selfHeal: drift is corrected (enabled) or only reported (warn).
+      // The sync policy's selfHeal: drift is corrected (enabled) or only reported (warn).
       driftDetection: { mode: m.sync.selfHeal ? 'enabled' : 'warn' },
       valuesFrom: [{ kind: 'ConfigMap', name: valuesConfigMap(u), valuesKey: 'values.yaml' }],
     },

@@ -8,14 +8,14 @@
  *   flux/kustomizations/<unit>.yaml  Flux Kustomizations (dependsOn in place of sync waves)
  *   flux/units/<unit>/               kustomize overlays: chart source, HelmRelease, values
  *                                    ConfigMap generated from ../../../values/<unit>.yaml (the SAME
- *                                    file Argo CD and the bootstrap's helm -f read), namespaces,
+ *                                    file every engine and the bootstrap's helm -f read), namespaces,
  *                                    tenant identities, or the unit's manifests/<unit>/ files
  *   flux/bootstrap/bootstrap.sh      helm installs, repository Secret from SSM, FluxInstance
  *
  * Overlays reach values/ and manifests/ by relative path: kustomize-controller builds with
  * LoadRestrictionsNone on a filesystem rooted at the source artifact (fluxcd/pkg kustomize
  * generator: "As we make use of a chrooted filesystem, we can safely allow loading of files from
- * anywhere"). No overlay names talos/ or k3s/.
+ * anywhere"). No overlay names the distribution's node-config folder.
  */
 import { manifestFileName } from '../../render/delivery/render.js';
 import type { K8sObject } from '../../catalog/types.js';
@@ -47,8 +47,10 @@ import {
   THIRD_PARTY_SA,
   valuesConfigMap,
 } from './objects.js';
+import { SYNC_POLICY_KEY } from '../registry.js';
 
-const FLUX_INPUTS: RenderedFile['inputs'] = [['argocd'], ['git'], ['gitops'], ['name']];
+/** Inputs of every Flux file: the sync policy, the repository, the engine, the name (a function: the registry loads this module). */
+const fluxInputs = (): NonNullable<RenderedFile['inputs']> => [[SYNC_POLICY_KEY], ['git'], ['gitops'], ['name']];
 
 /** A kustomize kustomization.yaml (kustomize.config.k8s.io/v1beta1), not a Flux object. */
 const kustomizeFile = (body: Record<string, unknown>): string => toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...body });
@@ -77,7 +79,7 @@ export function manifestFilesOf(model: EnvironmentModel): Map<string, string[]> 
   return out;
 }
 
-/** The Kustomizations of a plan: dependsOn on every step of the next lower order (Argo CD's waves), manifests after their chart. */
+/** The Kustomizations of a plan: dependsOn on every step of the next lower order (the order of the plan's units), manifests after their chart. */
 export function fluxSteps(plan: readonly DeliveryUnit[], manifests: ReadonlyMap<string, string[]>): FluxStep[] {
   const steps: FluxStep[] = [{ name: PLATFORM_UNIT, unit: undefined, dir: fluxPaths.unit(PLATFORM_UNIT), dependsOn: [] }];
   const orders = [...new Set(plan.map((u) => u.order))].sort((a, b) => a - b);
@@ -140,7 +142,7 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
   const files: RenderedFile[] = [];
   const manifests = manifestFilesOf(model);
   const steps = fluxSteps(plan, manifests);
-  const unitInputs = (u: DeliveryUnit | undefined): RenderedFile['inputs'] => (u?.inputs ? uniquePaths([...u.inputs, ...FLUX_INPUTS!]) : undefined);
+  const unitInputs = (u: DeliveryUnit | undefined): RenderedFile['inputs'] => (u?.inputs ? uniquePaths([...u.inputs, ...fluxInputs()]) : undefined);
 
   const overlay = (dir: string, objects: K8sObject[], extra: Record<string, unknown>, inputs: RenderedFile['inputs'], resources: string[] = [], qualified = false): void => {
     const names = objects.map((o) => objectFile(o, qualified));
@@ -171,13 +173,13 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
       // The tenant's identity: a ServiceAccount in flux-system, allowed everything in its namespace only.
       const sa = tenantServiceAccount(u.namespace);
       own.push(serviceAccount(sa, FLUX_NAMESPACE), ...namespaceAdmin(sa, u.namespace, { name: sa, namespace: FLUX_NAMESPACE }));
-      // The shared Namespace file carries Argo CD's keep marker; Flux's is added here.
+      // The shared Namespace file carries the keep markers of the engines that read one (plan/annotations.ts); Flux's is added here.
       extra.patches = [{ target: { kind: 'Namespace' }, patch: `- op: add\n  path: /metadata/annotations/${PRUNE_ANNOTATION.replace('/', '~1')}\n  value: disabled\n` }];
     }
     overlay(s.dir, own, extra, unitInputs(u), (manifests.get(u.manifestsDir!) ?? []).map(relative));
   }
 
-  files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: [...FLUX_INPUTS!, ['cluster', 'network']] });
+  files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: [...fluxInputs(), ['cluster', 'network']] });
   files.push({
     path: `${fluxPaths.root}/kustomization.yaml`,
     content: kustomizeFile({ resources: ['flux-instance.yaml', ...steps.map((s) => fluxPaths.kustomization(s.name).slice(`${fluxPaths.root}/`.length))] }),

@@ -1,8 +1,8 @@
 /**
  * Engine-neutral files of the delivery plan: the add-ons' Helm values (rendered/<env>/values/<name>.yaml)
- * and extra manifests (rendered/<env>/manifests/<name>/). Every engine delivers these same files:
- * Argo CD through multi-source Applications, Flux through kustomize overlays under flux/; the
- * bootstrap feeds the same values files to `helm -f`.
+ * and extra manifests (rendered/<env>/manifests/<name>/). Every engine delivers these same files
+ * through its own objects (each engine's render.ts says how); the bootstrap feeds the same values
+ * files to `helm -f`.
  */
 import { resolveAddons, type ResolvedAddon } from '../../catalog/resolve.js';
 import type { K8sObject } from '../../catalog/types.js';

@@ -18,19 +18,19 @@ export interface ReadmeSection {
 /** What a section may say about the environment's distribution and engine (from their registries). */
 export interface ReadmeContext {
   distribution: {
-    /** e.g. "Talos". */
+    /** Its product name (Distribution.title). */
     title: string;
-    /** How a runbook says the cluster is up, e.g. "Talos bootstrapped". */
+    /** How a runbook says the cluster is up (Distribution.clusterReady). */
     clusterReady: string;
   };
   engine: {
-    /** e.g. "Argo CD". */
+    /** Its product name (Engine.title). */
     title: string;
     /** Env-relative path of its bootstrap script. */
     bootstrapScript: string;
-    /** What an add-on is, with its article, e.g. "an Argo CD add-on". */
+    /** What an add-on is, with its article (Engine.text.addon). */
     addon: string;
-    /** What one workload is delivered as, e.g. "Argo CD Application". */
+    /** What one workload is delivered as (Engine.text.workloadDelivery). */
     workloadDelivery: string;
   };
 }
