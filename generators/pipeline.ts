@@ -12,7 +12,7 @@ import type { EnvironmentInput } from './model/input.js';
 import type { EnvironmentModel } from './model/types.js';
 import { withHeader, type FinalFile } from './render/header.js';
 import { renderModel } from './render/index.js';
-import { lockFile, parseLock, resolveSsm } from './ssm/lock.js';
+import { lockFile, parseLock, resolveSsm } from './load/ssm-lock.js';
 import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';

@@ -1,3 +1,6 @@
+/**
+ * The generator's name and version (package.json), for headers and provenance.
+ */
 import { readFileSync } from 'node:fs';
 import { projectUrl } from './lib/project-root.js';
 

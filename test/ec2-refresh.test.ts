@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { main, type SynthDeps } from '../generators/cli/synth.js';
 import { createSsmClient } from '../generators/ssm/client.js';
 import { createEc2Facts } from '../generators/ssm/ec2.js';
-import { parseLock, serializeLock } from '../generators/ssm/lock.js';
+import { parseLock, serializeLock } from '../generators/load/ssm-lock.js';
 import { listFiles } from '../generators/write/writer.js';
 import { hermeticAwsEnv } from './support/aws-env.js';
 import { FakeEc2 } from './support/ec2-server.js';

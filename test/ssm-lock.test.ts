@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetParametersByPathCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
-import { diffLocks, formatLockChange, parseLock, serializeLock, type SsmLock } from '../generators/ssm/lock.js';
+import { diffLocks, formatLockChange, parseLock, serializeLock, type SsmLock } from '../generators/load/ssm-lock.js';
 import { refreshLocks } from '../generators/ssm/refresh.js';
 import { fixtureSources } from './helpers.js';
 

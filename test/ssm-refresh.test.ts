@@ -13,7 +13,7 @@ import { readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { renderModel } from '../generators/render/index.js';
 import { createSsmClient } from '../generators/ssm/client.js';
-import { findSsmReferences, lockFile, parseLock } from '../generators/ssm/lock.js';
+import { findSsmReferences, lockFile, parseLock } from '../generators/load/ssm-lock.js';
 import { listFiles } from '../generators/write/writer.js';
 import { STATE_FILE } from '../generators/write/state.js';
 import { resolveInputPath } from '../generators/lib/paths.js';

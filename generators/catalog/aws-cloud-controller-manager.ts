@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): the AWS cloud controller manager, which initializes every node.
+ */
 import { controlPlaneSelector } from './placement.js';
 import { CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
 

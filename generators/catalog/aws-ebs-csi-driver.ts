@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): the AWS EBS CSI driver and the cluster's default StorageClass.
+ */
 import { StorageClass } from '../lib/k8s-objects.js';
 import { IAM_ROLE_SETTING } from './irsa.js';
 import { RBAC, str, type CatalogEntry, type K8sObject } from './types.js';

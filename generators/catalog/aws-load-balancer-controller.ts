@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): the AWS Load Balancer Controller (ALBs for the workloads' ingresses).
+ */
 import { IAM_ROLE_SETTING } from './irsa.js';
 import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';

@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): cert-manager, certificates for webhooks and ingresses.
+ */
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
 
 export const certManager: CatalogEntry = {

@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): Cilium, the CNI with kube-proxy replacement when cluster.network.cni is cilium.
+ */
 import { RBAC, type CatalogEntry } from './types.js';
 
 /**

@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): External Secrets with its ClusterSecretStore over SSM Parameter Store.
+ */
 import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8s-objects.js';
 import type { InputPath } from '../lib/paths.js';
 import { deliveryAnnotations } from '../plan/annotations.js';

@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): kube-prometheus-stack (Prometheus, Alertmanager, Grafana) and its admin secret.
+ */
 import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
 import { kubeSystemPolicies, monitoringIngressPolicy } from './network-policies.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';

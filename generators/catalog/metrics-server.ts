@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): metrics-server, resource metrics for HPAs and kubectl top.
+ */
 import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
 import { RBAC, type CatalogEntry } from './types.js';
 

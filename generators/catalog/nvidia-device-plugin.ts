@@ -1,3 +1,6 @@
+/**
+ * Catalog entry (data): the NVIDIA device plugin on GPU nodes, and the chart defaults its placement check reads.
+ */
 import { distributionOf } from '../distributions/registry.js';
 import { RuntimeClass } from '../lib/k8s-objects.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';

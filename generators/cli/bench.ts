@@ -1,3 +1,6 @@
+/**
+ * `npm run bench`: the scale benchmark on synthetic environments (thin wiring over generators/bench/).
+ */
 import { readEnvironmentSources } from '../load/loader.js';
 import { formatBench, runBench } from '../bench/bench.js';
 import { formatProcessBench, runProcessBench, type SynthCommand } from '../bench/process.js';

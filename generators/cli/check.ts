@@ -1,3 +1,6 @@
+/**
+ * `npm run check`: render in memory and compare with rendered/ (the CI gate); writes nothing.
+ */
 import { join } from 'node:path';
 import { readEnvironmentSources } from '../load/loader.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';

@@ -1,3 +1,6 @@
+/**
+ * `npm run diff`: the semantic diff of the rendered tree (wiring over generators/diff/).
+ */
 import { distributions } from '../distributions/registry.js';
 import { diffTrees } from '../diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';

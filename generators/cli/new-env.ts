@@ -1,10 +1,13 @@
+/**
+ * `npm run new-env`: a new environment file from an existing one (wiring over generators/scaffold/).
+ */
 import { distributionOf, distributions } from '../distributions/registry.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFile, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { nameToken, scaffoldEnvironment, ScaffoldError } from '../scaffold/new-env.js';
-import { lockFile } from '../ssm/lock.js';
+import { lockFile } from '../load/ssm-lock.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { parseCommand, printDiagnostics, run } from './common.js';
 import { selectOrFail } from './prepare.js';

@@ -1,3 +1,6 @@
+/**
+ * What the commands share before rendering: choosing environments and preparing them (load, validate, model).
+ */
 import { readEnvironmentSources, type SourceFiles } from '../load/loader.js';
 import { prepareEnvironment, selectEnvironments, type PreparedEnvironment } from '../pipeline.js';
 import { hintFor } from '../lib/suggest.js';

@@ -1,3 +1,6 @@
+/**
+ * `npm run synth`: render environments into rendered/, optionally refreshing the SSM locks first.
+ */
 import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { envFile, readEnvironmentSources } from '../load/loader.js';

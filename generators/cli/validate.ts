@@ -1,3 +1,6 @@
+/**
+ * `npm run validate`: one report over the environment files and the whole rendered tree.
+ */
 import { readRenderedDir, onlyEnvironments } from '../diff/sources.js';
 import { sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { existsSync } from 'node:fs';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceFiles } from '../load/loader.js';
-import { lockFile } from '../ssm/lock.js';
+import { lockFile } from '../load/ssm-lock.js';
 import { fleetRelations, type FleetIndex } from '../model/fleet.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import type { FinalFile } from '../render/header.js';

@@ -1,3 +1,6 @@
+/**
+ * SHA-256 and canonical JSON: stable fingerprints of content and data.
+ */
 import { createHash } from 'node:crypto';
 
 export function sha256(text: string | Uint8Array): string {

@@ -1,3 +1,6 @@
+/**
+ * Did-you-mean: the closest known word to a likely typo, for hints.
+ */
 import { distance } from 'fastest-levenshtein';
 
 /** The closest candidate to `word`, if it is close enough to be a likely typo. */

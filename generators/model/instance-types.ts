@@ -151,7 +151,7 @@ export const INSTANCE_TYPES: ReadonlyMap<string, InstanceTypeFacts> = expand();
 
 export const instanceTypeFacts = (name: string): InstanceTypeFacts | undefined => INSTANCE_TYPES.get(name);
 
-/** EC2's answer for one type, as locked by `--refresh-ssm` (generators/ssm/lock.ts `ec2`). */
+/** EC2's answer for one type, as locked by `--refresh-ssm` (generators/load/ssm-lock.ts `ec2`). */
 export interface LockedFacts {
   offered: boolean;
   arch?: Arch;

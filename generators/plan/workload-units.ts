@@ -7,7 +7,7 @@
  */
 import type { InputPath } from '../lib/paths.js';
 import type { EnvironmentModel } from '../model/types.js';
-import { NAMESPACE_SYNC_WAVE, WORKLOAD_SYNC_WAVE } from '../render/workloads/constants.js';
+import { NAMESPACE_SYNC_WAVE, WORKLOAD_SYNC_WAVE } from './workload-constants.js';
 import { manifestsDir } from './addons.js';
 import type { DeliveryUnit } from './types.js';
 import { namespaceAppName, workloadNamespaces, workloadPath } from './workloads.js';
@@ -30,7 +30,7 @@ export function workloadUnits(model: EnvironmentModel): DeliveryUnit[] {
       createNamespace: false,
       clusterResources: ['/Namespace'],
       extraNamespaces: [],
-      // The Namespace itself carries the keep-on-deletion marker (render/workloads/constants.ts).
+      // The Namespace itself carries the keep-on-deletion marker (plan/workload-constants.ts).
       onDelete: 'cascade',
       inputs,
       tenantInputs: inputs,

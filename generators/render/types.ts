@@ -1,3 +1,6 @@
+/**
+ * What renderers produce: files relative to rendered/<env>/ with the input paths they derive from.
+ */
 import type { InputPath } from '../lib/paths.js';
 import type { EnvironmentModel } from '../model/types.js';
 

@@ -6,7 +6,7 @@
  * chain; `AWS_ENDPOINT_URL_EC2` (read by the SDK) points it at another endpoint; standard retries
  * and the same timeouts as the SSM client.
  */
-import type { LockedInstanceType } from './lock.js';
+import type { LockedInstanceType } from '../load/ssm-lock.js';
 import { SSM_CONNECTION_TIMEOUT_MS, SSM_MAX_ATTEMPTS, SSM_REQUEST_TIMEOUT_MS } from './client.js';
 
 export interface Ec2Facts {

@@ -23,7 +23,7 @@ import { prepareEnvironment } from '../pipeline.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
 import { Ec2RequestError, type Ec2Facts } from './ec2.js';
 import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from '../model/secrets.js';
-import { diffLocks, emptyLock, type Ec2Lock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from './lock.js';
+import { diffLocks, emptyLock, type Ec2Lock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from '../load/ssm-lock.js';
 
 export interface RefreshOptions {
   /** The SSM client for a region (created once per region per run). */

@@ -1,3 +1,6 @@
+/**
+ * Findings (errors, warnings) with their file:line:col and document path, and the errors commands exit with.
+ */
 import { formatPath, type DocPath } from '../lib/paths.js';
 
 export type Severity = 'error' | 'warning';

@@ -8,7 +8,7 @@ import { cidrContains, parseCidr, parseIpv4 } from '../lib/cidr.js';
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
-import { lockFile } from '../ssm/lock.js';
+import { lockFile } from '../load/ssm-lock.js';
 import type { Reporter, Rule } from './rules.js';
 
 /** Every commercial, China and GovCloud region (a region outside this table cannot host the cluster). */

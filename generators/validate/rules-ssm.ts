@@ -5,7 +5,7 @@
  */
 import type { DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
-import { lockFile, type SsmResolution } from '../ssm/lock.js';
+import { lockFile, type SsmResolution } from '../load/ssm-lock.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { Rule } from './rules.js';
 import { validateSchema } from './schema.js';

@@ -7,7 +7,7 @@ import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
-import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../render/workloads/constants.js';
+import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
 import { reservedNames } from './rules-names.js';

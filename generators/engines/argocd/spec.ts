@@ -1,3 +1,6 @@
+/**
+ * The Application and AppProject specs of the delivery plan's units: one project per tenant, sources, sync policy.
+ */
 import type { OnDelete } from '../../catalog/types.js';
 import type { InputPath } from '../../lib/paths.js';
 import { TENANTS, type DeliveryUnit, type Tenant } from '../../plan/types.js';

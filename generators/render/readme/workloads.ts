@@ -1,7 +1,7 @@
 /** README section: the environment's workloads (where they run, how they are reached). */
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../workloads/constants.js';
+import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../../plan/workload-constants.js';
 import type { ReadmeSection } from './sections.js';
 import { distributions, distributionOf } from '../../distributions/registry.js';
 import { engineOf } from '../../engines/registry.js';

@@ -40,7 +40,7 @@ import {
   TMP_DIR,
   TMP_SIZE_LIMIT,
   TMP_VOLUME,
-} from './constants.js';
+} from '../../plan/workload-constants.js';
 import { keepOnUnitDeletion } from '../../plan/annotations.js';
 import {
   configKey,

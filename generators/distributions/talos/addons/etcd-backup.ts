@@ -1,3 +1,6 @@
+/**
+ * Talos' add-on (catalog data): encrypted etcd snapshots to S3 through the Talos API (talos-backup).
+ */
 import { CronJob, ServiceAccount } from '../../../lib/k8s-objects.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from '../../../catalog/irsa.js';
 import { controlPlaneSelector } from '../../../catalog/placement.js';

@@ -1,3 +1,6 @@
+/**
+ * Talos' add-on (catalog data): approves the kubelet serving-certificate CSRs of rotate-server-certificates.
+ */
 import { RBAC, type CatalogEntry } from '../../../catalog/types.js';
 
 /** Escape a string for use inside a Go (RE2) regular expression. */

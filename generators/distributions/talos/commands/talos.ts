@@ -1,3 +1,7 @@
+/**
+ * `npm run talos`: Talos' apply-time commands (secrets import, configs with secrets, IRSA keys); the one
+ * place of the distribution that talks to AWS, bundled by generators/build/ like the core commands.
+ */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { toYaml } from '../../../lib/yaml.js';

@@ -1,3 +1,6 @@
+/**
+ * Argo CD's own catalog add-on (data): the chart that installs it, then manages itself.
+ */
 import { CRD, RBAC, type CatalogEntry } from '../../../catalog/types.js';
 
 /**

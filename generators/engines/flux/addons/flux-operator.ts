@@ -1,3 +1,6 @@
+/**
+ * Flux's own catalog add-on (data): the Flux Operator, which installs Flux from flux/flux-instance.yaml.
+ */
 import { CRD, RBAC, type CatalogEntry } from '../../../catalog/types.js';
 
 /** Secret (namespace flux-system) the FluxInstance's sync reads the repository's credentials from. */

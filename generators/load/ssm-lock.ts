@@ -6,11 +6,11 @@
  * - `{ ssmPath: /prefix/ }` where a map is wanted (a workload's `envFrom`): replaced by a map of
  *   the String parameters directly below the prefix, base name → value.
  *
- * Pure: parse, resolve, serialize, diff. Fetching lives in ./refresh.ts.
+ * Pure: parse, resolve, serialize, diff. Fetching lives in ../ssm/refresh.ts.
  */
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
-import { locate, type ResolvedEnvironment } from '../load/loader.js';
+import { locate, type ResolvedEnvironment } from './loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 
 export interface LockedParameter {

@@ -4,8 +4,8 @@
  * these names.
  */
 
-import { DEFAULT_STORAGE_CLASS } from '../../catalog/aws-ebs-csi-driver.js';
-import { SSM_STORE } from '../../catalog/types.js';
+import { DEFAULT_STORAGE_CLASS } from '../catalog/aws-ebs-csi-driver.js';
+import { SSM_STORE } from '../catalog/types.js';
 
 /** external-secrets ClusterSecretStore reading SSM Parameter Store (created by the external-secrets add-on). */
 export const CLUSTER_SECRET_STORE = SSM_STORE;
@@ -43,5 +43,5 @@ export const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount
 export const IRSA_AUDIENCE = 'sts.amazonaws.com';
 export const IRSA_TOKEN_EXPIRATION_SECONDS = 86400;
 
-export { GPU_RESOURCE } from '../../model/placement.js';
+export { GPU_RESOURCE } from '../model/placement.js';
 export const GPU_RUNTIME_CLASS = 'nvidia';
