@@ -73,6 +73,8 @@ export interface DistributionModel {
 export interface DistributionOperations {
   /** The step `npm run new-env` prints for the cluster's own secrets (the model is undefined when the new file does not validate yet). */
   newEnvironmentSecrets(name: string, model: EnvironmentModel | undefined): string;
+  /** The operator's commands for the cluster (first apply, bootstrap, upgrades, restore), for all targets or one. */
+  commands?(model: EnvironmentModel, target?: string): string;
 }
 
 /** What the core README sections (overview, EC2, workloads) say about the distribution. */
@@ -186,6 +188,11 @@ export interface DistributionFacts {
   kubeSystemPolicies?: boolean;
   /** The pods its own CNI (flannel) runs on every node, when cluster.network.cni is flannel (the capacity rules count them). */
   flannelPods?: readonly string[];
+  /**
+   * Ports of the control planes that the API endpoint's load balancer forwards besides the API's own
+   * (cluster.endpoint), e.g. a supervisor every joining node registers at.
+   */
+  endpointPorts?: readonly { port: number; protocol: 'tcp'; what: string }[];
 }
 
 export interface Distribution {

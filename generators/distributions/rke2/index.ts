@@ -13,6 +13,7 @@ import { checkRenderedRke2 } from './check.js';
 import { rke2Sections } from './readme.js';
 import { RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
 import { renderRke2 } from './render.js';
+import { SUPERVISOR_PORT } from './config.js';
 import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 
 function datastore(m: EnvironmentModel): string {
@@ -61,6 +62,9 @@ export const rke2: RancherDistribution = {
     // defaultNamespacePolicies; its extra kube-system policies open only RKE2's own charts: DNS on 53,
     // rke2-ingress-nginx, rke2-traefik, rke2-metrics-server, rke2-snapshot-validation-webhook).
     kubeSystemPolicies: true,
+    get endpointPorts() {
+      return [{ port: SUPERVISOR_PORT, protocol: 'tcp' as const, what: 'RKE2 supervisor: every joining node registers here' }];
+    },
   },
   checks: {
     environment: (m, files) => checkRenderedRke2(m, files),

@@ -15,6 +15,7 @@ import { networkPolicyEnforcement, TALOS_RULES, talosDatastore, talosIdentifiers
 import { TALOS_DIFF } from './diff-report.js';
 import { talosSections } from './readme.js';
 import { flannelNetworkPolicyEnforcer } from './release.js';
+import { commandsText } from './operations.js';
 import { renderTalos } from './render.js';
 import { talosSecrets } from './secrets.js';
 
@@ -67,6 +68,7 @@ export const talos: Distribution = {
     notes: { cilium: CILIUM_NOTE },
   },
   operations: {
+    commands: (m, target) => commandsText(m, target),
     newEnvironmentSecrets: (name) => `Talos secrets: talosctl gen secrets -o secrets.yaml && npm run talos -- secrets import --env ${name} --from secrets.yaml   (then delete secrets.yaml)`,
   },
   facts: {
