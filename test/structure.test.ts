@@ -100,8 +100,8 @@ describe('imports follow the layers', () => {
   });
 });
 
-describe('every file of generators/ opens with a comment saying what it is', () => {
-  it.each(ALL)('%s', (f) => {
+describe('every source file of generators/ opens with a comment saying what it is', () => {
+  it.each(ALL.filter((f) => /\.(ts|mts|mjs)$/.test(f)))('%s', (f) => {
     expect(text(f)).toMatch(/^(\/\*\*?\s*\S|\/\/ \S)/);
   });
 });
