@@ -412,6 +412,36 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
     expect(out.join('')).toContain('alpha: 3 secret references verified (SecureString, values not read), 1 not created yet (warning above)');
   });
 
+  it("a hub: each managed cluster's config SecureString (what the hub's ExternalSecret reads) is checked by name and type", async () => {
+    // alpha becomes the hub of beta (beta's cluster needs an endpoint of its own).
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), `${envText('alpha')}argocd: { manages: [beta] }\n`);
+    writeFileSync(join(root, 'environments', 'beta.yaml'), envText('beta').replace('  name: beta\n', '  name: beta\n  endpoint: https://api.beta.internal:6443\n'));
+    const config = '/odp/alpha/argocd/clusters/beta/config';
+    // Not written yet (beta has not run its bootstrap): a warning at beta's entry in argocd.manages, with the step.
+    let r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.error?.message).toBeUndefined();
+    expect(out.join('')).toContain(
+      `environments/alpha.yaml:18:21  argocd.manages[0]: warning: Argo CD cluster Secret of managed environment beta (bearer token and CA; the hub's ExternalSecret cluster-beta reads it): SSM SecureString ${config} does not exist yet (environment alpha, account 111111111111, region eu-west-1)  (create it before it is needed: rendered/beta/argocd/bootstrap/bootstrap.sh writes it`,
+    );
+    expect(out.join('')).toContain('alpha: 4 secret references verified (SecureString, values not read), 1 not created yet (warning above)');
+    // Stored as a String: refused (the token would be plaintext at rest), its value never repeated.
+    server.put(config, 'PLAINTEXT-bearer-token-must-never-leak');
+    out = [];
+    r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.code).toBe(3);
+    expect(r.error!.message).toContain(`environments/alpha.yaml:18:21  argocd.manages[0]: SSM parameter ${config} is a String, not a SecureString`);
+    expect(r.error!.message).not.toContain('PLAINTEXT');
+    // A SecureString: verified, never decrypted, never locked.
+    server.parameters.delete(config);
+    server.put(config, plaintext('alpha', 'cluster-config'), 'SecureString');
+    out = [];
+    r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.code).toBe(0);
+    expect(out.join('')).toContain('alpha: 5 secret references verified (SecureString, values not read)');
+    expect(server.requests.every((q) => q.body.WithDecryption === false)).toBe(true);
+    expect(readFileSync(join(root, lockFile('alpha')), 'utf8')).not.toContain(config);
+  });
+
   it('access denied on a SecureString names it at its reference; the hint asks for no kms:Decrypt', async () => {
     server.fail((q) => q.target === 'AmazonSSM.GetParameters' && JSON.stringify(q.body).includes('portal-db-password'), server.accessDenied('/odp/alpha/secrets/portal-db-password'));
     const r = await synth('--env', 'alpha', '--refresh-ssm');

@@ -3,7 +3,7 @@ import { readEnvironmentSources } from '../load/loader.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
-import { listFiles, listRenderedEnvironments, RENDERED_DIR } from '../write/writer.js';
+import { listFiles, listRenderedEnvironments, listStrayFiles, RENDERED_DIR } from '../write/writer.js';
 import { parseCommand, plural, run, splitList, summary } from './common.js';
 import { planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
@@ -13,7 +13,8 @@ import { writeStats } from './stats.js';
 const HELP = `Usage: npm run check [-- --env a,b]
 
 Render the environments in memory and compare with rendered/ (the CI gate). Exit 1 listing stale,
-missing and extra files, each stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
+missing and extra files (with all environments: also trees of deleted environments and files
+directly under rendered/ that belong to no environment), each stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
 inputs changed, or none: then the generator changed or the file was edited), and every way a
 committed provenance manifest disagrees with the tree it describes. Then run npm run synth and
 commit. Writes nothing.
@@ -44,14 +45,19 @@ export async function main(argv: string[]): Promise<number> {
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);
   let total = work.outcomes.reduce((n, o) => n + (o.files ?? 0), 0);
   for (const e of plan.skipped.values()) total += e.files;
-  if (!requested)
+  const strays = requested ? [] : listStrayFiles(renderedRoot);
+  if (!requested) {
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e)))
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
+    for (const f of strays) lines.push(`extra    ${RENDERED_DIR}/${f}  (outside every environment's tree: synth writes only ${RENDERED_DIR}/<env>/)`);
+  }
   const skipped = plan.skipped.size > 0 ? ` (${plan.skipped.size} of ${names.length} verified against the last synth's manifests, not rendered; --force renders them)` : '';
   const what = `${plural(names.length, 'environment')}, ${plural(total, 'file')}`;
   writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: addPhaseTimes(phaseTimesSince(phasesAtStart), work.workerTimes), startupMs: started });
   if (lines.length > 0) {
-    process.stderr.write(`${lines.join('\n')}\n\nrendered/ is out of date: run npm run synth and commit the result.\n`);
+    const advice = lines.length > strays.length ? ['rendered/ is out of date: run npm run synth and commit the result.'] : [];
+    if (strays.length > 0) advice.push(`Delete ${strays.length === 1 ? 'the file' : 'the files'} outside every environment's tree, or move ${strays.length === 1 ? 'it' : 'them'} out of rendered/ (synth never touches ${strays.length === 1 ? 'it' : 'them'}).`);
+    process.stderr.write(`${lines.join('\n')}\n\n${advice.join('\n')}\n`);
     summary('check', `${what}: ${plural(lines.length, 'finding')}${skipped}`, started);
     throw new FindingsError('');
   }

@@ -16,6 +16,7 @@
 import { getAt, type DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import { resolveAddons } from '../catalog/resolve.js';
+import { clusterSecretParameters, siblingDir } from '../render/argocd/hub.js';
 import type { EnvironmentModel, SecretRef } from '../model/types.js';
 
 export interface SecretDependency {
@@ -121,9 +122,30 @@ function addonSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDepe
 }
 
 /**
+ * A hub's Argo CD cluster Secrets: per managed environment, the `config` SecureString (bearer token
+ * and CA) that the hub's ExternalSecret cluster-<env> reads (render/argocd/hub.ts), positioned at the
+ * environment's entry in `argocd.manages`. The managed environment's bootstrap script writes it (with
+ * the `name` and `server` Strings next to it) into the hub's account and region.
+ */
+function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
+  const written = getAt(env.data, ['argocd', 'manages']);
+  return m.argocd.manages.map((managed): SecretDependency => {
+    const i = Array.isArray(written) ? written.indexOf(managed) : -1;
+    return {
+      name: clusterSecretParameters(m.name, managed).config,
+      origin: 'derived',
+      purpose: `Argo CD cluster Secret of managed environment ${managed} (bearer token and CA; the hub's ExternalSecret cluster-${managed} reads it)`,
+      path: i >= 0 ? ['argocd', 'manages', i] : closestSection(env.data, ['argocd', 'manages']),
+      defaultName: false,
+      create: `${siblingDir(m, managed)}/argocd/bootstrap/bootstrap.sh writes it (run with ${managed}'s kubeconfig and credentials for this hub's account; README of ${managed}, "Bootstrap and join the hub")`,
+    };
+  });
+}
+
+/**
  * Every SecureString the environment depends on: the cluster's (by distribution), the enabled
- * add-ons', then every other `{ secret: … }` of the document (workloads), in that order. One entry
- * per place that names it: a name used twice appears twice.
+ * add-ons', a hub's cluster Secrets, then every other `{ secret: … }` of the document (workloads),
+ * in that order. One entry per place that names it: a name used twice appears twice.
  */
 export function listSecretDependencies(env: ResolvedEnvironment, model: EnvironmentModel): SecretDependency[] {
   // `cluster` and `addons` are covered above through the model: secrets of the other distribution
@@ -134,6 +156,7 @@ export function listSecretDependencies(env: ResolvedEnvironment, model: Environm
   return [
     ...clusterSecrets(env, model),
     ...addonSecrets(env, model),
+    ...hubClusterSecrets(env, model),
     ...rest.map((r): SecretDependency => ({ name: r.name, origin: 'explicit', purpose: purposeOf(env, r.path), path: r.path, defaultName: false })),
   ];
 }

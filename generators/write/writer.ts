@@ -63,6 +63,22 @@ export function listRenderedEnvironments(renderedRoot: string): string[] {
     .sort();
 }
 
+/**
+ * Files under rendered/ outside every environment tree (relative to rendered/): files directly
+ * under it, and everything below a directory that cannot be an environment's. Leaves out the
+ * git-ignored `.odp-*` entries (the incremental state, the run lock, a killed run's staging trees).
+ */
+export function listStrayFiles(renderedRoot: string): string[] {
+  if (!existsSync(renderedRoot)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(renderedRoot, { withFileTypes: true })) {
+    if (e.name.startsWith('.odp-')) continue;
+    if (!e.isDirectory()) out.push(e.name);
+    else if (!ENV_NAME.test(e.name)) out.push(...listFiles(join(renderedRoot, e.name)).map((f) => `${e.name}/${f}`));
+  }
+  return out.sort();
+}
+
 /** Finish or undo a swap that a killed run left half-done, and drop its temporary trees. */
 export function recover(renderedRoot: string): void {
   if (!existsSync(renderedRoot)) return;
