@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { readEnvironmentSources } from '../load/loader.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
+import { DEFAULT_WAIT_SECONDS } from '../write/lock.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
 import { listFiles, listRenderedEnvironments, listStrayFiles, RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, plural, run, splitList, summary } from './common.js';
+import { parseCommand, parseWait, plural, run, splitList, summary, WAIT_OPTION, withRenderedLock } from './common.js';
 import { planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { selectOrFail } from './prepare.js';
@@ -27,13 +28,25 @@ Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)
   --force      render every environment
-  --jobs N     render in N worker threads (default: the cores, from 40 environments to render)`;
+  --jobs N     render in N worker threads (default: the cores, from 40 environments to render)
+  --wait S     wait at most S seconds for another run that holds rendered/ (its lock,
+               rendered/.odp-lock; default ${DEFAULT_WAIT_SECONDS}; 0: refuse at once)
+
+check holds rendered/.odp-lock while it compares, like synth: it never sees a tree a running synth
+is swapping in (it waits for that run, then compares the tree as it left it; exit 3 when the
+other run still holds it after --wait).`;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const phasesAtStart = phaseTimes();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
+  const wait = parseWait(values.wait);
+  return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, jobs, started, phasesAtStart));
+}
+
+async function compare(root: string, values: Record<string, unknown>, jobs: number | undefined, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
+  const common = { root };
   const requested = splitList(values.env);
   const sources = timed('load', () => readEnvironmentSources(common.root));
   const names = selectOrFail(sources, requested);

@@ -1,8 +1,10 @@
 /** Shared wiring for the commands: argument parsing, the project root, errors → exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
+import { acquireRenderedLock, DEFAULT_WAIT_SECONDS, describeHolder } from '../write/lock.js';
+import { RENDERED_DIR } from '../write/writer.js';
 
 /** The repository this generator lives in (environments/, rendered/ …). `--root` overrides it. */
 export { PROJECT_ROOT };
@@ -89,5 +91,37 @@ export async function run(main: (argv: string[]) => Promise<number | void> | num
     else process.stderr.write(`internal error: ${err.message}${debug ? '' : ' (run again with --debug for the stack trace)'}\n`);
     if (debug && err.stack) process.stderr.write(err.stack + '\n');
     process.exitCode = err.exitCode ?? 70;
+  }
+}
+
+/** `--wait SECONDS`: how long a command waits for another run holding rendered/ (default 300). */
+export const WAIT_OPTION = { wait: { type: 'string' } } as const;
+/** The --wait line of a command's help, its text starting at `column`. */
+export function waitHelp(column: number): string {
+  return `${'  --wait SECONDS'.padEnd(column)}wait at most this long for another run that holds rendered/\n${' '.repeat(column)}(its lock, rendered/.odp-lock; default ${DEFAULT_WAIT_SECONDS}; 0: refuse at once)`;
+}
+
+export function parseWait(v: unknown): number {
+  if (v === undefined) return DEFAULT_WAIT_SECONDS;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--wait ${String(v)}: expected a whole number of seconds (0: do not wait)`);
+  return n;
+}
+
+/**
+ * Run `fn` holding the lock of <root>/rendered/ (write/lock.ts): synth writes the tree, check,
+ * validate and diff read it for a verdict, so none may see another's half-swapped tree. A second run
+ * says once which run it waits for, and gives up after `waitSeconds` (exit 3).
+ */
+export async function withRenderedLock<T>(root: string, command: string, waitSeconds: number, fn: () => Promise<T> | T): Promise<T> {
+  const lock = await acquireRenderedLock(join(root, RENDERED_DIR), {
+    command: `npm run ${command}`,
+    waitMs: waitSeconds * 1000,
+    onWait: (holder) => process.stderr.write(`${command}: waiting for ${describeHolder(holder)} to finish with ${RENDERED_DIR}/ (at most ${waitSeconds} s; --wait)\n`),
+  });
+  try {
+    return await fn();
+  } finally {
+    lock.release();
   }
 }

@@ -15,7 +15,7 @@ import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing
 import { nextState, planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { writeStats } from './stats.js';
-import { parseCommand, plural, printDiagnostics, progress, run, splitList, summary } from './common.js';
+import { parseCommand, parseWait, plural, printDiagnostics, progress, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
 
@@ -45,13 +45,19 @@ Options:
                            rendered is rendered/.odp-state.json, git-ignored)
   --jobs N                 render in N worker threads (default: the machine's cores, when there are
                            at least 40 environments to render; --jobs 1: in this thread only)
+${waitHelp(27)}
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
   -h, --help               this help
 
+One run at a time: synth holds rendered/.odp-lock while it runs; a second run (an editor's
+run-on-save and a terminal) waits for it, then renders what is still out of date. A lock left by a
+killed run is taken over.
+
 Exit codes: 0 ok, 2 invalid environment or usage, 3 AWS failure (missing parameter or { secret },
-a secret stored as String, access denied, throttling, credentials, network, timeout).`;
+a secret stored as String, access denied, throttling, credentials, network, timeout), or another
+run still holding rendered/ after --wait.`;
 
 /** What the command needs from the outside world (tests pass their own). */
 export interface SynthDeps {
@@ -78,8 +84,9 @@ const defaultDeps = (): SynthDeps => ({
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
   const started = performance.now();
   const phasesAtStart = phaseTimes();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
+  const wait = parseWait(values.wait);
   const root = common.root;
   if (typeof values['print-resolved'] === 'string') {
     if (values['refresh-ssm']) throw new UsageError(`--print-resolved and --refresh-ssm do not go together\n\n${HELP}`);
@@ -91,6 +98,10 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     summary('synth', `printed the resolved ${name}, wrote nothing`, started, process.stderr);
     return 0;
   }
+  return withRenderedLock(root, 'synth', wait, () => render(root, values, jobs, deps, started, phasesAtStart));
+}
+
+async function render(root: string, values: Record<string, unknown>, jobs: number | undefined, deps: SynthDeps, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
   const requested = splitList(values.env);
   let sources: ReadonlyMap<string, string> = timed('load', () => readEnvironmentSources(root));
   let refreshed: EnvironmentRefresh[] = [];

@@ -9,7 +9,7 @@ import { parseRenderedTree } from '../validate/rendered/tree.js';
 import { checkRenderedK3s } from '../render/k3s/check.js';
 import { checkRenderedRke2 } from '../render/rke2/check.js';
 import { RENDERED_DIR } from '../write/writer.js';
-import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
+import { formatReported, parseCommand, parseWait, plural, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock } from './common.js';
 import { prepareAll } from './prepare.js';
 
 const HELP = `Usage: npm run validate [-- --env a,b]
@@ -35,11 +35,21 @@ warnings alone exit 0.
 
 Options:
   --env a,b                    only these environments
-  --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version`;
+  --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version
+${waitHelp(31)}
+
+validate holds rendered/.odp-lock while it reads the tree, like synth and check (exit 3 when
+another run still holds it after --wait).`;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const wait = parseWait(values.wait);
+  return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started));
+}
+
+async function validateAll(root: string, values: Record<string, unknown>, started: number): Promise<number> {
+  const common = { root };
   const requested = splitList(values.env);
   const { prepared, diagnostics, names, acknowledged } = prepareAll(common.root, requested);
   const findings: Diagnostic[] = [...diagnostics];
