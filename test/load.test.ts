@@ -1,6 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { locate, mergeDeep, resolveEnvironment } from '../generators/load/loader.js';
+import { locate, mergeDeep, parseFile, resolveEnvironment } from '../generators/load/loader.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { EXAMPLES } from './helpers.js';
 import { cidrContains, cidrsOverlap, parseCidr, parseIpv4 } from '../generators/lib/cidr.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { formatPath } from '../generators/lib/paths.js';
@@ -84,5 +88,37 @@ describe('small helpers', () => {
     expect(formatPath(['nodePools', 2, 'instanceType'])).toBe('nodePools[2].instanceType');
     expect(formatPath(['addons', 'x', 'values', 'a.b'])).toBe('addons.x.values["a.b"]');
     expect(formatPath([])).toBe('(document)');
+  });
+});
+
+describe('an indentation slip is said once, at the slipped line', () => {
+  const examples = readdirSync(join(EXAMPLES, 'environments')).filter((f) => f.endsWith('.yaml')).sort();
+  it.each(examples)('%s: any one line moved by one space either still parses or gives exactly one yaml.indentation error at that line', (f) => {
+    const file = `environments/${f}`;
+    const lines = readFileSync(join(EXAMPLES, file), 'utf8').split('\n');
+    let slips = 0;
+    lines.forEach((line, i) => {
+      if (line.trim() === '' || line.trim().startsWith('#')) return;
+      for (const moved of [` ${line}`, ...(line.startsWith(' ') ? [line.slice(1)] : [])]) {
+        const text = [...lines.slice(0, i), moved, ...lines.slice(i + 1)].join('\n');
+        const errors = parseFile(file, text).diagnostics.filter((d) => d.severity === 'error');
+        if (errors.length === 0) continue;
+        slips++;
+        expect(errors.map((d) => `${d.rule} ${d.line}`), `line ${i + 1} moved: ${JSON.stringify(moved)}`).toStrictEqual([`yaml.indentation ${i + 1}`]);
+      }
+    });
+    expect(slips).toBeGreaterThan(10);
+  });
+
+  it('a tab in the indentation is named as such', () => {
+    const errors = parseFile('environments/e.yaml', `${HEAD}name: e\ncluster:\n\tname: x\n`).diagnostics;
+    expect(errors.map(formatDiagnostic)).toStrictEqual(['environments/e.yaml:4:1  (document): line 4 is indented with a tab: YAML indents with spaces only  (replace the tab with spaces, as many as the lines around it use)']);
+  });
+
+  it('a line that ends a block scalar too early', () => {
+    const errors = parseFile('environments/e.yaml', `${HEAD}name: e\nfiles:\n  a: |\n    one\n   two\n  b: 1\n`).diagnostics;
+    expect(errors.map(formatDiagnostic)).toStrictEqual([
+      "environments/e.yaml:6:4  files.a: 'two' is indented 3 spaces, but the block it belongs to is indented 4 spaces ('one' on line 5)  (indent it 4 spaces, like 'one' on line 5: YAML reads indentation as structure, so the lines from here on cannot be read until it lines up)",
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import { isAlias, isNode, LineCounter, parseDocument, visit, type Document } fro
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import type { Diagnostic, SourcePos } from '../validate/diagnostics.js';
+import { findIndentSlip, type IndentSlip } from './indentation.js';
 import { collectOrigins, locateIn, mergeOrigins, type OriginMap } from './source.js';
 
 export const ENV_DIR = 'environments';
@@ -99,6 +100,15 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
       hint: duplicate ? 'remove or merge the second occurrence' : undefined,
     });
   }
+  // An indentation slip makes the parser report several errors around it (or further on, after
+  // comments): say once what is wrong, where the slip is.
+  const firstError = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+  if (firstError) {
+    const slip = findIndentSlip(text);
+    const errorLine = lineCounter.linePos(firstError.pos[0]).line;
+    const between = (a: number, b: number): number => text.split('\n').slice(Math.min(a, b), Math.max(a, b) - 1).filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
+    if (slip && (slip.line <= errorLine + 3 || between(errorLine, slip.line) <= 2)) return { diagnostics: [indentationDiagnostic(file, slip)] };
+  }
   diagnostics.push(...tagErrors(file, text, doc, lineCounter));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   let data: unknown;
@@ -133,6 +143,19 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
     });
   }
   return { parsed: { file, data, origins: collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+}
+
+const spaces = (n: number): string => `${n} space${n === 1 ? '' : 's'}`;
+
+function indentationDiagnostic(file: string, slip: IndentSlip): Diagnostic {
+  const at = { severity: 'error' as const, rule: 'yaml.indentation', file, line: slip.line, col: slip.col, path: slip.path };
+  if (slip.tab) return { ...at, message: `line ${slip.line} is indented with a tab: YAML indents with spaces only`, hint: 'replace the tab with spaces, as many as the lines around it use' };
+  const like = slip.sibling ? `'${slip.sibling.what}' on line ${slip.sibling.line}` : 'the lines around it';
+  return {
+    ...at,
+    message: `'${slip.what}' is indented ${spaces(slip.indent)}, but the block it belongs to is indented ${spaces(slip.expected)} (${like})`,
+    hint: `indent it ${spaces(slip.expected)}, like ${like}: YAML reads indentation as structure, so the lines from here on cannot be read until it lines up`,
+  };
 }
 
 /** How many alias expansions a document may make (the yaml library's guard against alias bombs). */
