@@ -2,7 +2,7 @@
  * The pure pipeline: environment sources → diagnostics and a model → rendered files (in memory).
  * Commands wire it to the file system (load) and the writer.
  */
-import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
+import { listEnvironmentNames, locate, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
 import { buildModel } from './model/build.js';
 import { fleetIndex, hubOf, type FleetIndex } from './model/fleet.js';
 import { timed } from './lib/timing.js';
@@ -12,6 +12,8 @@ import type { EnvironmentModel } from './model/types.js';
 import { withHeader, type FinalFile } from './render/header.js';
 import { renderModel } from './render/index.js';
 import { lockFile, parseLock, resolveSsm } from './ssm/lock.js';
+import { normalizeQuantities } from './lib/quantity.js';
+import { getAt } from './lib/paths.js';
 import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
@@ -52,6 +54,11 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const ssm = resolveSsm(env, lock);
   // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
   if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
+  // Quantities written as YAML numbers become the strings Kubernetes reads the same way.
+  for (const path of normalizeQuantities(ssm.data)) {
+    const pos = locate(env, path);
+    ssm.diagnostics.push({ severity: 'error', rule: 'quantity', ...pos, path, message: `${String(getAt(ssm.data, path))} is written with an exponent, which environment quantities do not take`, hint: 'write it as a string such as 100m, 0.5 or 512Mi' });
+  }
   if (schemaErrors.length > 0) {
     // Report the semantic problems of the rest of the document in the same run.
     const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet });

@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
   const wait = parseWait(values.wait);
-  return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, jobs, started, phasesAtStart));
+  return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, jobs, started, phasesAtStart), { readOnly: true });
 }
 
 async function compare(root: string, values: Record<string, unknown>, jobs: number | undefined, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {

@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     base: onlyEnvironments(useWorktree ? readRenderedDir(common.root) : readRenderedAtRef(common.root, baseRef), envs),
   });
   // rendered/ on disk is read under its lock (never half-swapped by a running synth); a git revision needs none.
-  const { head, base } = useWorktree ? await withRenderedLock(common.root, 'diff', wait, read) : read();
+  const { head, base } = useWorktree ? await withRenderedLock(common.root, 'diff', wait, read, { readOnly: true }) : read();
   const ctx = { base: useWorktree ? 'rendered/ (on disk)' : `rendered/ at ${baseRef.length === 40 ? baseRef.slice(0, 12) : baseRef}`, head: 'working tree (fresh render)' };
   const d = diffTrees(base, head.files, head.context);
   const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);

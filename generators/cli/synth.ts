@@ -98,6 +98,8 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     summary('synth', `printed the resolved ${name}, wrote nothing`, started, process.stderr);
     return 0;
   }
+  // An unknown --env is a usage error before anything (rendered/ and its lock included) is touched.
+  if (values.env !== undefined) selectOrFail(readEnvironmentSources(root), splitList(values.env));
   return withRenderedLock(root, 'synth', wait, () => render(root, values, jobs, deps, started, phasesAtStart));
 }
 

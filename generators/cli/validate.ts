@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, ...WAIT_OPTION }, HELP);
   const wait = parseWait(values.wait);
-  return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started));
+  return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started), { readOnly: true });
 }
 
 async function validateAll(root: string, values: Record<string, unknown>, started: number): Promise<number> {

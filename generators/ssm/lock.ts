@@ -12,6 +12,7 @@ import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
+import { didYouMean } from '../lib/suggest.js';
 
 export interface LockedParameter {
   value: string;
@@ -222,6 +223,9 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
       continue;
     }
     const pos = locate(env, ref.path);
+    const refresh = `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`;
+    // A typo of a name the lock holds: a few edits away (parameter names are long; the last segment matters).
+    const close = didYouMean(ref.name, Object.keys(ref.kind === 'name' ? lock.parameters : lock.paths), Math.max(2, Math.floor(ref.name.length / 12)));
     diagnostics.push({
       severity: 'error',
       rule: 'ssm.unlocked',
@@ -230,7 +234,7 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
       col: pos.col,
       path: ref.path,
       message: `SSM ${ref.kind === 'name' ? 'parameter' : 'path'} ${ref.name} is not in ${lockFile(env.name)}`,
-      hint: `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`,
+      hint: close ? `did you mean ${close}? The lock has that one; if ${ref.name} is a new parameter, ${refresh}` : refresh,
     });
   }
   const data = replaceRefs(env.data, (ref) =>
