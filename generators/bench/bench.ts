@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseYamlStream } from '../lib/yaml.js';
+import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { syntheticEnvironment } from './synthetic.js';
 
@@ -37,7 +38,7 @@ export function floorMs(root: string, docs: unknown[]): number {
   return Number(out);
 }
 
-export function runBench(root: string, sources: ReadonlyMap<string, string>, n: number): BenchRow {
+export function runBench(root: string, sources: ReadonlyMap<string, string>, n: number, onEnvironment?: (e: { env: string; files: number; ms: number; phases: PhaseTimes }) => void): BenchRow {
   const prod = prepareEnvironment('prod', sources);
   if (!prod.prepared) throw new Error('environments/prod.yaml does not validate: run npm run validate');
   const all = new Map(sources);
@@ -53,9 +54,13 @@ export function runBench(root: string, sources: ReadonlyMap<string, string>, n: 
   let files = 0;
   const t0 = performance.now();
   const rendered = names.map((name) => {
+    const t = performance.now();
+    const before = onEnvironment && phaseTimes();
     const r = prepareEnvironment(name, all);
     if (!r.prepared) throw new Error(`synthetic environment ${name} does not validate: ${r.diagnostics.map((d) => d.message).join('; ')}`);
-    return renderEnvironment(r.prepared);
+    const files = renderEnvironment(r.prepared);
+    if (onEnvironment) onEnvironment({ env: name, files: files.length, ms: performance.now() - t, phases: phaseTimesSince(before!) });
+    return files;
   });
   const renderMs = performance.now() - t0;
   for (const fs of rendered) {

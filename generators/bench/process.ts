@@ -73,13 +73,19 @@ function floor(projectRoot: string, repo: string, envs: readonly string[]): { wa
   return { wallMs: start + r.ms, peakRssBytes: r.rss };
 }
 
-function runSynth(cmd: SynthCommand, repo: string, extra: string[] = []): Omit<ProcessRow, 'label' | 'environments' | 'floorWallMs' | 'floorPeakRssBytes'> {
+function runSynth(cmd: SynthCommand, repo: string, extra: string[] = [], progress = false): Omit<ProcessRow, 'label' | 'environments' | 'floorWallMs' | 'floorPeakRssBytes'> {
   const stats = join(repo, '.stats.json');
   rmSync(stats, { force: true });
   const t0 = performance.now();
-  const r = spawnSync(cmd.execPath, [...cmd.args, '--root', repo, ...extra], { encoding: 'utf8', env: { ...process.env, ODP_STATS_FILE: stats, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 1 << 26 });
+  // With progress (a terminal), synth's stderr is the terminal: its line per environment streams through.
+  const r = spawnSync(cmd.execPath, [...cmd.args, '--root', repo, ...extra], {
+    encoding: 'utf8',
+    env: { ...process.env, ODP_STATS_FILE: stats, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', progress ? 'inherit' : 'pipe'],
+  });
   const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`synth failed on the benchmark repository (exit ${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`synth failed on the benchmark repository (exit ${r.status})${r.stderr ? `:\n${r.stderr}` : ' (its messages are above)'}`);
   const s = JSON.parse(readFileSync(stats, 'utf8')) as { rendered: number; skipped: number; threads: number; times: PhaseTimes; peakRssBytes: number; startupMs: number };
   return { rendered: s.rendered, skipped: s.skipped, threads: s.threads, wallMs, peakRssBytes: s.peakRssBytes, startupMs: s.startupMs, times: { ...zeroPhaseTimes(), ...s.times } };
 }
@@ -101,19 +107,28 @@ export function benchRepository(templateData: Record<string, unknown>, n: number
  * Rows for each N: synth into an empty rendered/; then, for N = `changedOf`, one environment's
  * file edited and synth again. `jobs` is passed on as --jobs when set.
  */
-export function runProcessBench(projectRoot: string, cmd: SynthCommand, templateData: Record<string, unknown>, ns: readonly number[], opts: { changedOf?: number; jobs?: number; template: string; templateOctet: number }): ProcessRow[] {
+export function runProcessBench(
+  projectRoot: string,
+  cmd: SynthCommand,
+  templateData: Record<string, unknown>,
+  ns: readonly number[],
+  opts: { changedOf?: number; jobs?: number; template: string; templateOctet: number; /** Called before each synth run; synth's own progress streams through. */ onRun?: (label: string) => void },
+): ProcessRow[] {
+  const progress = opts.onRun !== undefined;
   const rows: ProcessRow[] = [];
   const extra = opts.jobs ? ['--jobs', String(opts.jobs)] : [];
   for (const n of ns) {
     const { repo, names } = benchRepository(templateData, n, opts.template, opts.templateOctet);
     try {
-      const cold = runSynth(cmd, repo, extra);
+      opts.onRun?.(`${n} environments, empty rendered/`);
+      const cold = runSynth(cmd, repo, extra, progress);
       const f = floor(projectRoot, repo, names);
       rows.push({ label: `${n} environments, empty rendered/`, environments: n, ...cold, floorWallMs: f.wallMs, floorPeakRssBytes: f.peakRssBytes });
       if (n === opts.changedOf) {
         const file = join(repo, 'environments', `${names[0]}.yaml`);
         writeFileSync(file, readFileSync(file, 'utf8') + '\n# changed: one environment of the benchmark edited\n');
-        const changed = runSynth(cmd, repo, extra);
+        opts.onRun?.(`1 changed of ${n}`);
+        const changed = runSynth(cmd, repo, extra, progress);
         const f1 = floor(projectRoot, repo, [names[0]!]);
         rows.push({ label: `1 changed of ${n}`, environments: n, ...changed, floorWallMs: f1.wallMs, floorPeakRssBytes: f1.peakRssBytes });
       }

@@ -3,7 +3,7 @@ import { formatBench, runBench } from '../bench/bench.js';
 import { formatProcessBench, runProcessBench, type SynthCommand } from '../bench/process.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { UsageError } from '../validate/diagnostics.js';
-import { parseCommand, run, splitList, summary } from './common.js';
+import { parseCommand, progressReporter, run, splitList, summary } from './common.js';
 import { parseJobs } from './jobs.js';
 
 const HELP = `Usage: npm run bench [-- --n 100,1000 --changed-of 100 --in-memory 10 --jobs N]
@@ -20,6 +20,9 @@ and workloads) under other names and address ranges.
 2. In memory (--in-memory, default 10; 0 skips it): prepare and render per environment in this
    process next to yaml.stringify of the same objects, and their ratio.
 
+On a terminal, each synth run's line per environment streams through (stderr), and the in-memory
+run prints one per environment; piped, only the tables and the summary line.
+
 Writes nothing in this repository. The 1000-environment row takes minutes on 2 cores.`;
 
 /** synth as a process, run the way this command runs (the TypeScript loader's flags, or the build). */
@@ -35,7 +38,7 @@ const counts = (v: unknown, def: string): number[] => {
   return ns.filter((n) => n > 0);
 };
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const { values, common } = parseCommand(argv, { n: { type: 'string' }, 'changed-of': { type: 'string' }, 'in-memory': { type: 'string' }, jobs: { type: 'string' } }, HELP);
   const ns = counts(values.n, '100,1000');
   const changedOf = counts(values['changed-of'], '100')[0];
@@ -48,7 +51,9 @@ async function main(argv: string[]): Promise<number> {
   const parts: string[] = [];
   const runs = changedOf !== undefined && !ns.includes(changedOf) ? [...ns, changedOf].sort((a, b) => a - b) : ns;
   if (runs.length > 0) {
-    const rows = runProcessBench(common.root, synthCommand(), prod.prepared.data, runs, { ...(changedOf !== undefined ? { changedOf } : {}), ...(jobs ? { jobs } : {}), template: 'prod', templateOctet: 30 });
+    // On a terminal, each synth's line per environment streams through (its stderr is the terminal).
+    const onRun = process.stderr.isTTY ? (label: string) => process.stderr.write(`bench: synth, ${label}\n`) : undefined;
+    const rows = runProcessBench(common.root, synthCommand(), prod.prepared.data, runs, { ...(changedOf !== undefined ? { changedOf } : {}), ...(jobs ? { jobs } : {}), template: 'prod', templateOctet: 30, ...(onRun ? { onRun } : {}) });
     process.stdout.write(formatProcessBench(rows));
     const at = (n: number) => rows.find((r) => r.label.startsWith(`${n} environments`));
     const lo = at(Math.min(...runs));
@@ -58,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
     if (changed) parts.push(`${changed.label}: ${(changed.wallMs / 1000).toFixed(2)} s`);
   }
   for (const n of inMemory) {
-    const row = runBench(common.root, sources, n);
+    const report = progressReporter([`bench-${n}`]);
+    if (report) process.stderr.write(`bench: in memory, ${n} environments\n`);
+    const row = runBench(common.root, sources, n, report);
     process.stdout.write('\n' + formatBench([row]));
     parts.push(`in memory N=${n}: ${row.renderMsPerEnv.toFixed(0)} ms per environment, ${row.ratio.toFixed(1)}× the floor`);
   }

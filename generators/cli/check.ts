@@ -5,7 +5,8 @@ import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js
 import { DEFAULT_WAIT_SECONDS } from '../write/lock.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
 import { listFiles, listRenderedEnvironments, listStrayFiles, RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, parseWait, plural, run, splitList, summary, WAIT_OPTION, withRenderedLock } from './common.js';
+import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
+import { outcomeProgress } from './work.js';
 import { planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { selectOrFail } from './prepare.js';
@@ -32,6 +33,8 @@ Options:
   --wait S     wait at most S seconds for another run that holds rendered/ (its lock,
                rendered/.odp-lock; default ${DEFAULT_WAIT_SECONDS}; 0: refuse at once)
 
+${PROGRESS_HELP}
+
 check holds rendered/.odp-lock while it compares, like synth: it never sees a tree a running synth
 is swapping in (it waits for that run, then compares the tree as it left it; exit 3 when the
 other run still holds it after --wait).`;
@@ -52,7 +55,8 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
   const names = selectOrFail(sources, requested);
   const plan = planRun(common.root, sources, names, Boolean(values.force));
   const { renderedRoot } = plan;
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator: plan.generator, mode: 'check' }, jobs);
+  const report = progressReporter(plan.render);
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator: plan.generator, mode: 'check' }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);

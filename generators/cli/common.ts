@@ -79,6 +79,41 @@ export function progress(text: string): void {
   if (process.stderr.isTTY) process.stderr.write(text + '\n');
 }
 
+/** What one environment's line says: how many files, how long, where the time went, and a note. */
+export interface EnvProgress {
+  env: string;
+  files: number;
+  ms: number;
+  /** Milliseconds per phase (load, validate, model, render, serialize, write, checks …). */
+  phases: Readonly<Record<string, number>>;
+  /** After the counts, e.g. `3 changed` or `2 errors`. */
+  note?: string;
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+/** `prod  42 files  0.8 s (render 0.5 s)`: the environment padded to `width`, the slowest phase named. */
+export function progressLine(p: EnvProgress, width: number): string {
+  const slowest = Object.entries(p.phases).reduce<[string, number] | undefined>((best, e) => (best === undefined || e[1] > best[1] ? e : best), undefined);
+  const phase = slowest && slowest[1] > 0 ? ` (${slowest[0]} ${seconds(slowest[1])} s)` : '';
+  return `${p.env.padEnd(width)}  ${plural(p.files, 'file')}${p.note ? `, ${p.note}` : ''}  ${seconds(p.ms)} s${phase}`;
+}
+
+/** The progress paragraph of a command's help. */
+export const PROGRESS_HELP = `On a terminal, one line per environment on stderr as it finishes: its files (and what changed or
+was found), its time and the slowest phase, e.g. "prod  91 files, unchanged  0.8 s (render 0.5 s)".
+Piped, only the summary line.`;
+
+/**
+ * One line per environment as it finishes (worker threads report to the main thread, which
+ * prints), on stderr and only on a terminal: piped output keeps only the summary line.
+ */
+export function progressReporter(names: readonly string[]): ((p: EnvProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const width = Math.max(0, ...names.map((n) => n.length));
+  return (p) => process.stderr.write(progressLine(p, width) + '\n');
+}
+
 /** The command a process runs, from its entry (generators/cli/synth.ts, dist/synth.js → synth). */
 export const commandName = (entry = process.argv[1] ?? ''): string => basename(entry).replace(/\.(ts|js|mjs)$/, '');
 

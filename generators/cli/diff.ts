@@ -2,7 +2,8 @@ import { diffTrees } from '../diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
 import { UsageError } from '../validate/diagnostics.js';
-import { parseCommand, parseWait, plural, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock } from './common.js';
+import { listEnvironmentNames, readEnvironmentSources } from '../load/loader.js';
+import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]
 
@@ -17,10 +18,12 @@ else HEAD). Grouped by environment → object → field path; Talos nodes get th
   --env a,b       only these environments
 ${waitHelp(18)}
                   (only with --base ${WORKTREE}: then diff reads rendered/ under its lock, like check)
+${PROGRESS_HELP}
+
 Exit 0 whether or not there are changes; 2 on invalid input; 3 when another run still holds
 rendered/ after --wait.`;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const { values, common } = parseCommand(argv, { base: { type: 'string' }, committed: { type: 'boolean' }, format: { type: 'string' }, env: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const wait = parseWait(values.wait);
@@ -31,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const useWorktree = values.committed === true || values.base === WORKTREE;
   const baseRef = useWorktree ? WORKTREE : typeof values.base === 'string' ? values.base : defaultBase(common.root);
   const read = (): { head: ReturnType<typeof renderWorkingTree>; base: Map<string, string> } => ({
-    head: renderWorkingTree(common.root, envs),
+    head: renderWorkingTree(common.root, envs, progressReporter(envs ?? listEnvironmentNames(readEnvironmentSources(common.root)))),
     base: onlyEnvironments(useWorktree ? readRenderedDir(common.root) : readRenderedAtRef(common.root, baseRef), envs),
   });
   // rendered/ on disk is read under its lock (never half-swapped by a running synth); a git revision needs none.

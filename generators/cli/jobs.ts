@@ -57,12 +57,22 @@ function startWorker(ctx: WorkContext): Worker {
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: data });
 }
 
-export async function processEnvironments(names: readonly string[], ctx: WorkContext, jobs: number | undefined, opts: { recycleAfter?: number } = {}): Promise<WorkResult> {
+export async function processEnvironments(
+  names: readonly string[],
+  ctx: WorkContext,
+  jobs: number | undefined,
+  opts: { recycleAfter?: number; /** Called as each environment finishes, in this thread (progress lines). */ onOutcome?: (o: EnvOutcome) => void } = {},
+): Promise<WorkResult> {
   const recycleAfter = opts.recycleAfter ?? RECYCLE_AFTER;
   const injected = ctx.render !== undefined || ctx.io !== undefined;
   const threads = injected ? 1 : threadsFor(names.length, jobs);
   if (threads <= 1) {
-    return { outcomes: names.map((n) => processEnvironment(n, ctx)), workerTimes: zeroPhaseTimes(), threads: 1 };
+    const outcomes = names.map((n) => {
+      const o = processEnvironment(n, ctx);
+      opts.onOutcome?.(o);
+      return o;
+    });
+    return { outcomes, workerTimes: zeroPhaseTimes(), threads: 1 };
   }
   const queue = [...names];
   const outcomes: EnvOutcome[] = [];
@@ -84,6 +94,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
           if (m.type === 'ready') next();
           else if (m.type === 'done') {
             outcomes.push(m.outcome);
+            opts.onOutcome?.(m.outcome);
             done++;
             next();
           } else if (m.type === 'stopped') {

@@ -14,8 +14,9 @@ import { writeState } from '../write/state.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
+import { outcomeProgress, type EnvOutcome } from './work.js';
 import { writeStats } from './stats.js';
-import { parseCommand, parseWait, plural, printDiagnostics, progress, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock } from './common.js';
+import { parseCommand, parseWait, plural, printDiagnostics, progress, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
 
@@ -50,6 +51,8 @@ ${waitHelp(27)}
   --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
   -h, --help               this help
+
+${PROGRESS_HELP}
 
 One run at a time: synth holds rendered/.odp-lock while it runs; a second run (an editor's
 run-on-save and a terminal) waits for it, then renders what is still out of date. A lock left by a
@@ -119,7 +122,11 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   const { renderedRoot, generator } = plan;
   prepareStaging(renderedRoot);
   const injected = deps.render && deps.render !== renderEnvironment ? { render: deps.render } : {};
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs).catch((err: unknown) => {
+  // On a terminal: one line per environment as it is rendered and staged (from worker threads too).
+  const report = progressReporter(plan.render);
+  if (report && plan.skipped.size > 0) progress(`${plural(plan.skipped.size, 'environment')} unchanged since the last synth (trees verified), rendering ${plan.render.length}`);
+  const onOutcome = report && ((o: EnvOutcome): void => report(outcomeProgress(o)));
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });
@@ -149,7 +156,6 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
     count.written += r.written.length;
     count.unchanged += r.unchanged.length;
     count.removed += r.removed.length;
-    progress(`${r.env}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
   }
   for (const e of plan.skipped.values()) count.unchanged += e.files;
   for (const r of out.removed) {
@@ -166,3 +172,4 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run((argv) => main(argv));
+

@@ -12,6 +12,8 @@ import { fleetRelations, type FleetIndex } from '../model/fleet.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import type { FinalFile } from '../render/header.js';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
+import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
+import { plural, type EnvProgress } from './common.js';
 import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
 import { environmentKey, hashSources, type EnvironmentState } from '../write/state.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
@@ -41,9 +43,19 @@ export interface EnvOutcome {
   files?: number;
   /** What the incremental state records for a successful render. */
   state?: EnvironmentState;
+  /** How long it took, and per phase (for the progress line). */
+  ms: number;
+  phases: PhaseTimes;
 }
 
 export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
+  const started = performance.now();
+  const before = phaseTimes();
+  const outcome = processTimed(name, ctx);
+  return { ...outcome, ms: performance.now() - started, phases: phaseTimesSince(before) };
+}
+
+function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | 'phases'> {
   const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet });
   const base = { env: name, diagnostics: r.diagnostics, acknowledged: r.acknowledged ?? 0 };
   if (!r.prepared || hasErrors(r.diagnostics)) return base;
@@ -83,4 +95,18 @@ export function compareTree(renderedRoot: string, env: string, files: readonly F
   for (const f of plan.extra) findings.push(`extra    ${RENDERED_DIR}/${env}/${f}`);
   if (own.size > 0) for (const d of manifestDisagreements(manifestText, own)) findings.push(`manifest ${RENDERED_DIR}/${env}/${PROVENANCE_FILE}: ${d}`);
   return { findings, files: files.length + 1 };
+}
+
+/** A synth or check outcome as its progress line: files, and what changed (or is wrong). */
+export function outcomeProgress(o: EnvOutcome): EnvProgress {
+  const errors = o.diagnostics.filter((d) => d.severity === 'error').length;
+  const base = { env: o.env, ms: o.ms, phases: o.phases };
+  if (errors > 0) return { ...base, files: 0, note: plural(errors, 'error') };
+  if (o.staged) {
+    const r = o.staged.result;
+    const changes = r.written.length + r.removed.length;
+    return { ...base, files: r.written.length + r.unchanged.length, note: changes === 0 ? 'unchanged' : `${changes} to write` };
+  }
+  const findings = o.findings?.length ?? 0;
+  return { ...base, files: o.files ?? 0, note: findings === 0 ? 'up to date' : plural(findings, 'finding') };
 }
