@@ -17,7 +17,7 @@ import { getAt } from './lib/paths.js';
 import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
-import { validateResolvedSsmValues } from './validate/rules-ssm.js';
+import { placeholderWarnings, validateResolvedSsmValues, withoutPlaceholderFindings } from './validate/rules-ssm.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -27,6 +27,8 @@ export interface PreparedEnvironment {
   model: EnvironmentModel;
   /** SSM parameters the environment uses. */
   ssmParameters: string[];
+  /** Those of them whose locked value is still a placeholder of npm run new-env (lib/placeholder.ts). */
+  ssmPlaceholders: string[];
 }
 
 export interface PrepareResult {
@@ -61,19 +63,20 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   }
   if (schemaErrors.length > 0) {
     // Report the semantic problems of the rest of the document in the same run.
-    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet });
+    const semantic = withoutPlaceholderFindings(validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet }), ssm);
     return { diagnostics: [...diagnostics, ...schemaErrors, ...lockDiags, ...ssm.diagnostics, ...semantic] };
   }
-  const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
+  const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics, ...placeholderWarnings(env, ssm)];
   if (hasErrors(all)) return { diagnostics: all };
   all.push(...validateResolvedSsmValues(env, ssm));
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
-  all.push(...validateSemantics(env, input, { ec2: lock.ec2, fleet }));
+  all.push(...withoutPlaceholderFindings(validateSemantics(env, input, { ec2: lock.ec2, fleet }), ssm));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
-  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
+  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
 /** Render one prepared environment: every renderer, each file with its header. */

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, type SynthDeps } from '../generators/cli/synth.js';
-import { readEnvironmentSources } from '../generators/load/loader.js';
+import { readEnvironmentSources, resolveEnvironment } from '../generators/load/loader.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { renderModel } from '../generators/render/index.js';
 import { createSsmClient } from '../generators/ssm/client.js';
-import { findSsmReferences, lockFile, parseLock } from '../generators/ssm/lock.js';
+import { findSsmReferences, lockFile, parseLock, placeholderLock, placeholderNames, serializeLock } from '../generators/ssm/lock.js';
 import { listFiles } from '../generators/write/writer.js';
 import { STATE_FILE } from '../generators/write/state.js';
 import { resolveInputPath } from '../generators/lib/paths.js';
@@ -202,6 +202,21 @@ describe('--refresh-ssm', () => {
     const after = snapshot();
     expect((await synth()).code).toBe(0);
     expect(changedFiles(after, snapshot())).toStrictEqual([]);
+  });
+
+  it("replaces the placeholders new-env locked (before the account existed) with the parameters' values", async () => {
+    const sources = readEnvironmentSources(root);
+    const { env } = resolveEnvironment('alpha', sources);
+    writeFileSync(join(root, lockFile('alpha')), serializeLock(placeholderLock(findSsmReferences(env!.data))));
+    const before = prepareEnvironment('alpha', readEnvironmentSources(root));
+    expect(before.diagnostics.filter((d) => d.rule === 'ssm.placeholder')).toHaveLength(3);
+    expect((await synth('--env', 'alpha', '--refresh-ssm')).code).toBe(0);
+    expect(out.join('')).toContain('  ~ /odp/alpha/network/vpc-id: "odp-placeholder(/odp/alpha/network/vpc-id)" → "vpc-0a000000000000001" (v0 → v1');
+    const lock = parseLock(lockFile('alpha'), readFileSync(join(root, lockFile('alpha')), 'utf8')).lock;
+    expect(placeholderNames(lock)).toStrictEqual([]);
+    const after = prepareEnvironment('alpha', readEnvironmentSources(root));
+    expect(after.diagnostics.filter((d) => d.rule === 'ssm.placeholder')).toStrictEqual([]);
+    expect(mentioning(snapshot(), 'alpha', 'odp-placeholder')).toStrictEqual([]);
   });
 
   it('--env refreshes only that environment; a parameter no rendered file uses changes only the lock', async () => {

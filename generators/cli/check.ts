@@ -82,4 +82,4 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'check');

@@ -1,7 +1,7 @@
 /** Shared wiring for the commands: argument parsing, the project root, errors → exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatDiagnostic, sortDiagnostics, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
 import { acquireRenderedLock, DEFAULT_WAIT_SECONDS, describeHolder } from '../write/lock.js';
@@ -114,9 +114,6 @@ export function progressReporter(names: readonly string[]): ((p: EnvProgress) =>
   return (p) => process.stderr.write(progressLine(p, width) + '\n');
 }
 
-/** The command a process runs, from its entry (generators/cli/synth.ts, dist/synth.js → synth). */
-export const commandName = (entry = process.argv[1] ?? ''): string => basename(entry).replace(/\.(ts|js|mjs)$/, '');
-
 /** What a failure was, for the summary line it still ends with. */
 function failure(e: Error & { exitCode?: number; diagnostics?: Diagnostic[] } | undefined): string {
   if (e?.diagnostics) {
@@ -148,7 +145,7 @@ function failure(e: Error & { exitCode?: number; diagnostics?: Diagnostic[] } | 
  * ends with its summary line: one that failed before printing it gets `<command>: failed (exit N):
  * what (t s)` on stderr (stdout may carry the command's own output).
  */
-export async function run(main: (argv: string[]) => Promise<number | void> | number | void): Promise<void> {
+export async function run(main: (argv: string[]) => Promise<number | void> | number | void, command: string): Promise<void> {
   const started = performance.now();
   const argv = process.argv.slice(2);
   const debug = argv.includes('--debug');
@@ -167,7 +164,7 @@ export async function run(main: (argv: string[]) => Promise<number | void> | num
     process.exitCode = err.exitCode ?? 70;
   }
   const code = Number(process.exitCode ?? 0);
-  if (code !== 0 && !summarized) summary(commandName(), `failed (exit ${code}): ${failure(failed)}`, started, process.stderr);
+  if (code !== 0 && !summarized) summary(command, `failed (exit ${code}): ${failure(failed)}`, started, process.stderr);
 }
 
 /** `--wait SECONDS`: how long a command waits for another run holding rendered/ (default 300). */

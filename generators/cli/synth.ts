@@ -171,5 +171,5 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run((argv) => main(argv));
+if (import.meta.url === `file://${process.argv[1]}`) await run((argv) => main(argv), 'synth');
 

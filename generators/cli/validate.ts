@@ -120,4 +120,4 @@ async function validateAll(root: string, values: Record<string, unknown>, starte
   return errors > 0 ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'validate');

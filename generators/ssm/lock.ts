@@ -13,6 +13,7 @@ import type { DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { didYouMean } from '../lib/suggest.js';
+import { genericPlaceholder, isPlaceholder, placeholderFor, PLACEHOLDER_DATE, PLACEHOLDER_VERSION } from '../lib/placeholder.js';
 
 export interface LockedParameter {
   value: string;
@@ -51,6 +52,31 @@ export const lockFile = (env: string): string => `environments/${env}.ssm.lock.j
 export const emptyLock = (): SsmLock => ({ version: 1, parameters: {}, paths: {} });
 
 export const REFRESH_COMMAND = (env: string): string => `npm run synth -- --env ${env} --refresh-ssm`;
+
+/**
+ * A lock of placeholders (lib/placeholder.ts) for every reference of a new environment whose AWS
+ * account does not exist yet: each `{ ssm }` gets a placeholder shaped for where it is used; each
+ * `{ ssmPath }` the names `known` lists for it (the source environment's, renamed) or one
+ * ODP_PLACEHOLDER, each a placeholder. `--refresh-ssm` replaces the whole lock with what SSM holds.
+ */
+export function placeholderLock(refs: readonly SsmReference[], known: Readonly<Record<string, readonly string[]>> = {}): SsmLock {
+  const lock = emptyLock();
+  const put = (name: string, value: string): void => {
+    lock.parameters[name] ??= { value, type: 'String', version: PLACEHOLDER_VERSION, lastModified: PLACEHOLDER_DATE };
+  };
+  for (const ref of refs) {
+    if (ref.kind === 'name') put(ref.name, placeholderFor(ref.name, ref.path));
+    else {
+      const names = known[ref.name]?.length ? [...known[ref.name]!] : [`${ref.name}ODP_PLACEHOLDER`];
+      for (const n of names) put(n, genericPlaceholder(n));
+      lock.paths[ref.name] = [...names].sort();
+    }
+  }
+  return lock;
+}
+
+/** The placeholder parameters of a lock (what `npm run new-env` wrote and no refresh replaced yet). */
+export const placeholderNames = (lock: SsmLock): string[] => Object.keys(lock.parameters).filter((n) => isPlaceholder(lock.parameters[n]!.value)).sort();
 
 /** A lock that is not what synth wrote: `path` is where in the lock (for the position). */
 class LockShapeError extends Error {
@@ -206,6 +232,8 @@ export interface SsmResolution {
   references: SsmReference[];
   /** Names of the SSM parameters the environment uses (through `ssm` or `ssmPath`), sorted. */
   used: string[];
+  /** The references whose locked value is a placeholder (new-env's, before the first refresh), and the parameters behind them. */
+  placeholders: { ref: SsmReference; names: string[] }[];
 }
 
 /**
@@ -216,10 +244,13 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
   const diagnostics: Diagnostic[] = [];
   const references = findSsmReferences(env.data);
   const used = new Set<string>();
+  const placeholders: SsmResolution['placeholders'] = [];
   for (const ref of references) {
     const names = ref.kind === 'name' ? (lock.parameters[ref.name] ? [ref.name] : undefined) : lock.paths[ref.name];
     if (names) {
       names.forEach((n) => used.add(n));
+      const held = names.filter((n) => isPlaceholder(lock.parameters[n]!.value));
+      if (held.length > 0) placeholders.push({ ref, names: held });
       continue;
     }
     const pos = locate(env, ref.path);
@@ -240,7 +271,7 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
   const data = replaceRefs(env.data, (ref) =>
     ref.kind === 'name' ? (lock.parameters[ref.name]?.value ?? `<unresolved ${ref.name}>`) : (pathValues(lock, ref.name) ?? {}),
   ) as Record<string, unknown>;
-  return { data, diagnostics, references, used: [...used].sort() };
+  return { data, diagnostics, references, used: [...used].sort(), placeholders };
 }
 
 // ---------------------------------------------------------------------------------------------
