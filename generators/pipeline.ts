@@ -16,6 +16,8 @@ import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
 import { validateResolvedSsmValues } from './validate/rules-ssm.js';
+import { awsModelDiagnostics } from './infra/aws/rules.js';
+import { lockedImages } from './infra/aws/images.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -63,9 +65,17 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...validateSemantics(env, input, { ec2: lock.ec2, fleet }));
+  if (hasErrors(all)) {
+    const ack = applyAcknowledgements(env, input.acknowledge, all);
+    return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  }
+  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
+  // The AMIs of the node classes: SSM parameters the model names (not the document), locked by --refresh-ssm.
+  model.aws.images = lockedImages(model, lock);
+  // What the AWS layer refuses needs the model (user data, derived names, images).
+  all.push(...awsModelDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
   return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
