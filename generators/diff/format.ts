@@ -13,6 +13,7 @@ import { ACTION_TEXT, type TalosImpact } from './talos-impact.js';
 import { workDir } from '../talos/commands.js';
 import { toYaml } from '../lib/yaml.js';
 import { NODE_ACTION_TEXT, nodeImpactLines } from './rke2-impact.js';
+import { awsImpactLines, type AwsResourceImpact } from './aws-impact.js';
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -59,6 +60,15 @@ function talosCounts(entries: Iterable<[string, number]>): string {
   return [...entries]
     .filter(([, n]) => n > 0)
     .map(([k, n]) => (k.endsWith('node') ? plural(n, k) : `${n} ${k}`))
+    .join(', ');
+}
+
+/** `2 replaced, 1 modified`. */
+export function awsSummary(a: readonly AwsResourceImpact[]): string {
+  return (['replaced', 'removed', 'added', 'modified'] as const)
+    .map((k) => [k, a.filter((x) => x.change === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
     .join(', ');
 }
 
@@ -124,7 +134,7 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
   const talos = talosCounts(Object.entries(t.talos));
   if (talos) out.push(`Talos nodes: ${talos}`);
-  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`);
+  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}${e.aws?.length ? `; AWS: ${awsSummary(e.aws)}` : ''}`);
   for (const e of d.envs) {
     out.push('', `== ${e.env} ==`);
     if (e.talos.length) {
@@ -135,6 +145,10 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
     if (e.rke2?.length) {
       out.push('RKE2 impact:');
       for (const ni of e.rke2) out.push(...nodeImpactLines(ni).map((l) => `  ${l}`));
+    }
+    if (e.aws?.length) {
+      out.push(`AWS impact: ${awsSummary(e.aws)}`);
+      for (const ai of e.aws) out.push(...awsImpactLines(ai).map((l) => `  ${l}`));
     }
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
@@ -263,6 +277,11 @@ function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][
   const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`;
   const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
   const items = talosBlock(e);
+  if (e.aws?.length) {
+    const rows = ['| resource | change | what happens |', '|---|---|---|'];
+    for (const a of e.aws) rows.push(`| ${cell(code(`${a.logicalId}`))}${a.name !== a.logicalId ? ` ${cell(code(a.name))}` : ''}<br><sub>${cell(a.type)}</sub> | **${a.change}** | ${cell(a.consequence)} |`);
+    items.push([`**AWS impact** (${awsSummary(e.aws)})`, '', ...rows, '']);
+  }
   if (e.rke2?.length) {
     const rows = ['| node | impact | what it takes |', '|---|---|---|'];
     for (const n of e.rke2) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => NODE_ACTION_TEXT[a]).join('; then ') || '—'} |`);

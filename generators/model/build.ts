@@ -172,6 +172,7 @@ export function buildModel(
       vpc: { id: input.aws.vpc.id, cidr: input.aws.vpc.cidr, subnets },
       iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL },
       images: {},
+      nodeImages: {},
     },
     cluster: {
       name: input.cluster.name,

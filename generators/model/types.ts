@@ -197,6 +197,8 @@ export interface EnvironmentModel {
     iam: { mode: 'instance-profile' | 'irsa'; issuerURL?: string };
     /** AMI ids by the SSM parameter naming them (node classes' images), from the lock; filled by the pipeline. */
     images: Record<string, string>;
+    /** The AMI each fixed node was created with (node name → AMI id), from the lock; filled by the pipeline. */
+    nodeImages: Record<string, string>;
   };
   cluster: {
     name: string;

@@ -201,7 +201,7 @@ async function checkSecrets(
  * vendor's public parameter, or the one an image registration script writes). One that does not
  * exist yet is a warning at the first pool of its class, with the step that creates it.
  */
-async function refreshImages(t: Target, client: SSMClient, m: EnvironmentModel, lock: SsmLock): Promise<{ locked: number; missing: Diagnostic[]; found: FetchedParameter[] }> {
+async function refreshImages(t: Target, client: SSMClient, m: EnvironmentModel, lock: SsmLock, previous: SsmLock): Promise<{ locked: number; missing: Diagnostic[]; found: FetchedParameter[] }> {
   const plan = awsPlan(m);
   const names = [...new Set(plan.images.map((i) => i.parameter))].sort();
   if (names.length === 0) return { locked: 0, missing: [], found: [] };
@@ -222,6 +222,14 @@ async function refreshImages(t: Target, client: SSMClient, m: EnvironmentModel, 
     const how = img.registration ? `register it first: sh ${m.renderedDir}/aws/images/${img.cls.name}.sh (after the base stack exists)` : `check the region ${t.region} offers it`;
     missing.push({ severity: 'warning', rule: 'ssm.image-missing', file: pos.file, line: pos.line, col: pos.col, path, message: `no AMI for node class ${img.cls.name}: SSM parameter ${img.parameter} ${p ? `is a ${p.type}` : 'does not exist'} (account ${t.accountId}, region ${t.region})`, hint: how });
   }
+  // Fixed nodes keep the AMI they were created with; a node without one gets its class's current image.
+  const pins: Record<string, string> = {};
+  for (const pp of plan.pools)
+    for (const n of pp.pool.nodes) {
+      const pin = previous.nodeImages?.[n.name] ?? lock.parameters[pp.image.parameter]?.value;
+      if (pin) pins[n.name] = pin;
+    }
+  if (Object.keys(pins).length > 0) lock.nodeImages = pins;
   return { locked: count, missing, found };
 }
 
@@ -274,7 +282,7 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, s
         seen.push(...s.found);
         problems.push(...s.problems);
         secrets = s.check;
-        const img = await refreshImages(t, client, s.model, lock);
+        const img = await refreshImages(t, client, s.model, lock, parseLock(lockFile(t.env.name), sources.get(lockFile(t.env.name))).lock);
         images = { locked: img.locked, missing: img.missing };
       }
     }

@@ -37,8 +37,13 @@ export interface DeploymentFile {
 export function deploymentFileOf(p: AwsPlan, stack: 'base' | 'nodes'): DeploymentFile {
   const m = p.model;
   const parameters: Record<string, string> = {};
-  if (stack === 'nodes') for (const img of p.images) if (img.imageId) parameters[img.parameterName] = img.imageId;
-  return { 'template-file-path': awsPath(m, STACK_FILES[stack]), ...(stack === 'nodes' && p.images.length > 0 ? { parameters } : {}), tags: stackTags(m, stack) };
+  if (stack === 'nodes') {
+    for (const pp of p.pools) {
+      if (pp.pool.count !== undefined && pp.image.imageId) parameters[pp.image.parameterName] = pp.image.imageId;
+      for (const ni of pp.nodeImages) if (ni.imageId) parameters[ni.parameterName] = ni.imageId;
+    }
+  }
+  return { 'template-file-path': awsPath(m, STACK_FILES[stack]), ...(stack === 'nodes' ? { parameters } : {}), tags: stackTags(m, stack) };
 }
 
 /** Git provider, owner and repository of `git.repoURL`, for CodeConnections. */

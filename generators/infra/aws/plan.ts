@@ -9,7 +9,7 @@ import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
 import { str } from '../../catalog/types.js';
 import { parseIpv4 } from '../../lib/cidr.js';
 import { untolerated } from '../../lib/scheduling.js';
-import type { EnvironmentModel, NodeClass, NodePool, Subnet } from '../../model/types.js';
+import type { EnvironmentModel, Node, NodeClass, NodePool, Subnet } from '../../model/types.js';
 import { cloudControllerStatements, ebsCsiStatements, etcdBackupStatements, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
 import { awsFacts } from './facts/index.js';
 import type { DistributionAwsFacts, ImageFacts, NodeGroup, Statement } from './facts/types.js';
@@ -39,6 +39,11 @@ export interface PoolPlan {
   /** Why this hop limit, in words. */
   hopWhy: string;
   image: ImageFacts & { cls: NodeClass; parameterName: string; imageId?: string };
+  /**
+   * The fixed nodes' images: each node its own parameter, holding the AMI it was created with (the
+   * lock's nodeImages), or its class's current image for a node not created yet.
+   */
+  nodeImages: { node: Node; parameterName: string; imageId?: string; pinned: boolean }[];
   subnets: Subnet[];
 }
 
@@ -197,7 +202,9 @@ export function awsPlan(m: EnvironmentModel, images: Readonly<Record<string, str
     const img = facts.image(m, p.nodeClass, { importBucket: names.importBucket, importRole: names.importRole });
     const privateSubnets = m.aws.vpc.subnets.filter((s) => !s.public);
     const subnets = p.count === undefined ? [] : p.subnet ? [p.subnet] : privateSubnets;
-    return { pool: p, group, role, hopLimit, hopWhy, image: { ...img, cls: p.nodeClass, parameterName: imageParameterName(p.nodeClass), imageId: images[img.parameter] }, subnets };
+    const classImage = images[img.parameter];
+    const nodeImages = p.nodes.map((n) => ({ node: n, parameterName: nodeImageParameterName(n), imageId: m.aws.nodeImages[n.name] ?? classImage, pinned: m.aws.nodeImages[n.name] !== undefined }));
+    return { pool: p, group, role, hopLimit, hopWhy, image: { ...img, cls: p.nodeClass, parameterName: imageParameterName(p.nodeClass), imageId: classImage }, nodeImages, subnets };
   });
 
   const roles: NodeRolePlan[] = [{ kind: 'controlplane', name: names.role('controlplane'), grants: cpGrants }];
@@ -252,6 +259,14 @@ export const imageParameterName = (cls: NodeClass): string =>
     .filter(Boolean)
     .map((s) => s[0]!.toUpperCase() + s.slice(1))
     .join('')}`;
+
+/** The nodes stack's parameter for a fixed node's AMI: `NodeProdCp1Image`. */
+export const nodeImageParameterName = (n: Node): string =>
+  `Node${n.name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((s) => s[0]!.toUpperCase() + s.slice(1))
+    .join('')}Image`;
 
 /** Every SSM parameter holding an AMI id the environment's nodes stack needs (for `--refresh-ssm`). */
 export const imageParameters = (m: EnvironmentModel): string[] => [...new Set(awsPlan(m).images.map((i) => i.parameter))].sort();

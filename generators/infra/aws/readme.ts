@@ -53,7 +53,11 @@ function nodesTable(p: AwsPlan): string {
   for (const pp of p.pools) {
     const img = `${code(pp.image.parameterName)}${pp.image.imageId ? ` = ${code(pp.image.imageId)}` : ' (not locked yet)'}`;
     const role = p.roles.find((r) => r.kind === pp.role)!.name;
-    for (const n of pp.pool.nodes) rows.push(`| ${n.name} | instance | ${pp.pool.instanceType} | ${code(n.ip)} | ${n.subnet?.name ?? '—'} | ${img} | ${code(role)} | ${pp.hopLimit} |`);
+    for (const ni of pp.nodeImages) {
+      const n = ni.node;
+      const nimg = `${code(ni.parameterName)}${ni.imageId ? ` = ${code(ni.imageId)}` : ' (not locked yet)'}${ni.pinned ? (ni.imageId !== pp.image.imageId && pp.image.imageId ? ` (pinned; class ${pp.image.cls.name} is now ${code(pp.image.imageId)})` : ' (pinned)') : ''}`;
+      rows.push(`| ${n.name} | instance | ${pp.pool.instanceType} | ${code(n.ip)} | ${n.subnet?.name ?? '—'} | ${nimg} | ${code(role)} | ${pp.hopLimit} |`);
+    }
     if (pp.pool.count !== undefined)
       rows.push(`| ${pp.pool.name} (pool) | launch template + auto-scaling group ${code(p.names.pool(pp.pool))} | ${pp.pool.instanceType} | ${pp.pool.count} | ${pp.subnets.map((s) => s.name).join(', ')} | ${img} | ${code(role)} | ${pp.hopLimit} |`);
   }
@@ -64,6 +68,7 @@ function nodesTable(p: AwsPlan): string {
     `IMDSv2 is required everywhere (\`HttpTokens: required\`). The hop limit is 1 where nothing on the pod network needs the node's credentials: an IMDSv2 token crosses one more hop to reach a pod, so with 1 only host processes and host-network pods (the cloud controller, ${m.cluster.distribution}'s own services) get credentials.`,
     ...why,
     '',
+    `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
     `Every node boots ${p.facts.fixedNodeConfig.replace(/^boots /, '')}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
     `Termination lifecycle hook: ${p.facts.poolTermination.hook ? 'yes' : 'none'} — ${p.facts.poolTermination.why}.`,
     `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes); \`npm run diff\` names the pools and nodes a change replaces.`,
@@ -72,7 +77,7 @@ function nodesTable(p: AwsPlan): string {
 
 function iamTable(p: AwsPlan): string {
   const rows = ['| Role | Runs with it | Managed policies |', '|---|---|---|'];
-  for (const r of p.roles) rows.push(`| ${code(r.name)} (instance profile of the same name) | ${r.kind === 'controlplane' ? 'control planes' : r.kind === 'gpu' ? 'GPU workers (their taints keep the AWS controllers off)' : 'workers'} | ${r.grants.map((g) => `${code(`${r.name}-${g.id}`)}: ${cell(g.who)}`).join('<br>')} |`);
+  for (const r of p.roles) rows.push(`| ${code(r.name)} (instance profile of the same name) | ${r.kind === 'controlplane' ? 'control planes' : r.kind === 'gpu' ? 'GPU workers (their taints keep the AWS controllers off)' : 'workers'} | ${r.grants.map((g) => `${code(`${r.name}-${g.id}`)}: ${cell(g.who)}`).join('<br>') || 'none: nothing on these nodes calls AWS with their credentials'} |`);
   const irsa = p.irsa
     ? [
         '',

@@ -408,7 +408,14 @@ export function nodesTemplate(p: AwsPlan): Template {
   const resources: Record<string, Resource> = {};
   const parameters: Record<string, Parameter> = {};
   for (const img of p.images)
-    parameters[img.parameterName] = { Type: 'AWS::EC2::Image::Id', Description: `AMI of node class ${img.cls.name}: ${img.description} (SSM ${img.parameter}, locked by npm run synth -- --refresh-ssm)`.slice(0, 4000) };
+    if (p.pools.some((pp) => pp.pool.count !== undefined && pp.image.cls.name === img.cls.name))
+      parameters[img.parameterName] = { Type: 'AWS::EC2::Image::Id', Description: `AMI of the pools of node class ${img.cls.name}: ${img.description} (SSM ${img.parameter}, locked by npm run synth -- --refresh-ssm)`.slice(0, 4000) };
+  for (const pp of p.pools)
+    for (const ni of pp.nodeImages)
+      parameters[ni.parameterName] = {
+        Type: 'AWS::EC2::Image::Id',
+        Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image`,
+      };
   const sgOf = (pp: PoolPlan) => [importValue(exportName(p, `${GROUP_ID[pp.group]}Id`))];
   const profileOf = (pp: PoolPlan) => importValue(exportName(p, `${PROFILE_ID[pp.role]}Name`));
   const outputs: [string, Output][] = [];
@@ -418,7 +425,7 @@ export function nodesTemplate(p: AwsPlan): Template {
       const ud = p.facts.userData(m, target);
       const id = nodeLogicalId(n);
       resources[id] = resource('AWS::EC2::Instance', {
-        ImageId: ref(pp.image.parameterName),
+        ImageId: ref(pp.nodeImages.find((x) => x.node.name === n.name)!.parameterName),
         InstanceType: pp.pool.instanceType,
         SubnetId: n.subnet?.id ?? n.subnet?.name ?? '',
         PrivateIpAddress: n.ip,
