@@ -72,6 +72,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
   // The AMIs of the node classes: SSM parameters the model names (not the document), locked by --refresh-ssm.
   model.aws.images = lockedImages(model, lock);
+  model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));
   model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
   // What the AWS layer refuses needs the model (user data, derived names, images).
   all.push(...awsModelDiagnostics(env, model));

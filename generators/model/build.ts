@@ -173,6 +173,7 @@ export function buildModel(
       iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL },
       images: {},
       nodeImages: {},
+      parameters: {},
     },
     cluster: {
       name: input.cluster.name,

@@ -199,6 +199,8 @@ export interface EnvironmentModel {
     images: Record<string, string>;
     /** The AMI each fixed node was created with (node name → AMI id), from the lock; filled by the pipeline. */
     nodeImages: Record<string, string>;
+    /** The non-secret SSM String parameters the environment references, with their locked values (name → value); filled by the pipeline. */
+    parameters: Record<string, string>;
   };
   cluster: {
     name: string;

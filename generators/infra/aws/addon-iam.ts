@@ -18,7 +18,7 @@
  *   add-on names one (settings.kmsKeyId).
  * - external-secrets: ssm:GetParameter(s) on exactly the parameters the environment's ExternalSecrets
  *   read (ClusterSecretStore aws-ssm-parameter-store: remoteRef.key of each data item).
- * - etcd-backup (talos-backup v0.1.0-beta.3 pkg/s3/s3.go: PutObject only) on the snapshot prefix.
+ * - etcd-backup (its uploader's S3 client sends PutObject only: catalog/etcd-backup.ts) on the snapshot prefix.
  */
 import { resolveAddons } from '../../catalog/resolve.js';
 import { clusterSecretParameters } from '../../render/argocd/hub.js';

@@ -63,7 +63,6 @@ export function gitSyncTemplate(p: AwsPlan): Template {
   const iam = (r: string) => `arn:${part}:iam::${acct}:${r}`;
   const c = m.cluster.name;
   const irsaRoles = (p.irsa?.roles ?? []).map((r) => iam(`role${r.path}${r.name}`));
-  const irsaPolicies = (p.irsa?.roles ?? []).map((r) => iam(`policy/${r.name}-*`));
   const deployIam: Statement[] = [
     {
       Sid: 'Roles',
@@ -76,7 +75,7 @@ export function gitSyncTemplate(p: AwsPlan): Template {
       Sid: 'Policies',
       Effect: 'Allow',
       Action: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy', 'iam:UntagPolicy'],
-      Resource: [iam(`policy/${c}-*`), ...irsaPolicies],
+      Resource: [iam(`policy/${c}-*`)],
     },
     {
       Sid: 'InstanceProfiles',
@@ -245,3 +244,24 @@ export const connectionCommand = (p: AwsPlan): string => {
   const name = `odp-gitops-${repo.owner.replace(/[^A-Za-z0-9-]/g, '-')}`.slice(0, 32);
   return `aws codeconnections create-connection --region ${p.model.aws.region} --provider-type ${repo.provider ?? 'GitHub'} --connection-name ${name}`;
 };
+
+/**
+ * The String parameters the environment references, created where missing with the values the lock
+ * holds (non-secret by construction: SecureStrings never enter the lock). In a new account this is
+ * the first step, so `--refresh-ssm` finds them; existing parameters are left as they are.
+ */
+export function ssmParametersScript(p: AwsPlan): string {
+  const m = p.model;
+  const lines = [
+    '#!/bin/sh',
+    `# Create the SSM String parameters environment ${m.name} references (from environments/${m.name}.ssm.lock.json), where missing.`,
+    '# Existing parameters are not changed. Run with the credentials of account ' + m.aws.accountId + '.',
+    'set -eu',
+    `region=${q(m.aws.region)}`,
+    'put() {',
+    '  if aws ssm get-parameter --region "$region" --name "$1" >/dev/null 2>&1; then echo "exists: $1"; else aws ssm put-parameter --region "$region" --type String --name "$1" --value "$2" >/dev/null && echo "created: $1"; fi',
+    '}',
+  ];
+  for (const [name, value] of Object.entries(m.aws.parameters).sort(([a], [b]) => a.localeCompare(b))) lines.push(`put ${q(name)} ${q(value)}`);
+  return lines.join('\n') + '\n';
+}

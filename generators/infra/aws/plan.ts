@@ -231,7 +231,7 @@ export function awsPlan(m: EnvironmentModel, images: Readonly<Record<string, str
     });
   }
   if (d.type === 'kine-sqlite')
-    buckets.push({ name: d.litestream.bucket, purpose: 'Litestream replica of the SQLite datastore', prefix: d.litestream.prefix, noncurrentDays: 7, retention: 'Litestream prunes its own snapshots and WAL segments (168h retention, k3s/litestream.yaml); deleted versions stay 7 days' });
+    buckets.push({ name: d.litestream.bucket, purpose: 'Litestream replica of the SQLite datastore', prefix: d.litestream.prefix, noncurrentDays: 7, retention: 'Litestream prunes its own snapshots and WAL segments (168h retention in its rendered config); deleted versions stay 7 days' });
   const importNeeded = pools.some((p) => p.image.registration?.needsImportBucket);
   const environmentKey = buckets.some((b) => !b.kmsKeyId) || importNeeded;
 

@@ -29,7 +29,7 @@ export const ssmGet = (m: EnvironmentModel, names: readonly string[]): Statement
   Resource: [...new Set(names)].sort().map((n) => ssmParameterArn(m, n)),
 });
 
-/** Read, write, delete and list objects below a prefix (Litestream, RKE2's etcd-s3). */
+/** Read, write, delete and list objects below a prefix (a datastore replica, snapshots the writer prunes itself). */
 export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string): Statement[] {
   const p = prefix.replace(/^\/+|\/+$/g, '');
   return [
@@ -38,7 +38,7 @@ export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string)
   ];
 }
 
-/** Upload below a prefix only (talos-backup writes snapshots, never reads or deletes). */
+/** Upload below a prefix only (a snapshot uploader that never reads or deletes). */
 export const s3Put = (m: EnvironmentModel, bucket: string, prefix: string): Statement => ({ Effect: 'Allow', Action: ['s3:PutObject'], Resource: [objectsArn(m, bucket, prefix)] });
 
 /** Use a KMS key for S3 server-side encryption (multipart uploads need Decrypt too). */

@@ -29,6 +29,7 @@ export interface AwsStep {
 export function awsRunbookSteps(p: AwsPlan): AwsStep[] {
   const m = p.model;
   const steps: AwsStep[] = [
+    { title: `The SSM String parameters the environment references, where missing (values from the lock)`, lines: [`sh ${awsPath(m, 'ssm-parameters.sh')}`] },
     { title: `Once, as an administrator: the deployment role, the Git sync role and the template bucket (stack ${p.names.gitSyncStack})`, lines: [gitSyncStackCommand(p)] },
     { title: `Identity and network (stack ${p.names.baseStack})`, lines: [`sh ${awsPath(m, 'deploy.sh')} base`] },
   ];

@@ -14,7 +14,7 @@ import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { AWS_DIR, deployScript, deploymentFileOf, enableGitSyncScript, gitSyncTemplate, STACK_FILES, deploymentFile } from './deploy.js';
+import { AWS_DIR, deployScript, deploymentFileOf, enableGitSyncScript, gitSyncTemplate, ssmParametersScript, STACK_FILES, deploymentFile } from './deploy.js';
 import { awsPlan, type AwsPlan } from './plan.js';
 import { baseTemplate, nodesTemplate } from './stacks.js';
 
@@ -31,6 +31,7 @@ export function renderAwsFiles(p: AwsPlan): RenderedFile[] {
     file(deploymentFile('nodes'), toYaml(deploymentFileOf(p, 'nodes')), [['name'], ['cluster'], ['nodePools']]),
     file('deploy.sh', deployScript(p)),
     file('enable-git-sync.sh', enableGitSyncScript(p), [['name'], ['aws'], ['cluster', 'name'], ['git']]),
+    file('ssm-parameters.sh', ssmParametersScript(p)),
   ];
   for (const img of p.images) if (img.registration) files.push(file(`images/${img.cls.name}.sh`, img.registration.script, [['name'], ['aws'], ['cluster'], ['nodePools']]));
   const join = p.facts.poolJoin;

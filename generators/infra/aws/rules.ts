@@ -46,8 +46,11 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
     [p.names.stackRole, 64, 'IAM role'],
     ...(p.pools.some((x) => x.image.registration?.needsImportBucket) ? [[p.names.importBucket, 63, 'S3 bucket'] as [string, number, string]] : []),
   ];
-  for (const [name, max, what] of limits)
-    if (name.length > max) at(['cluster', 'name'], 'error', 'aws.name-length', `the ${what} name '${name}' derived from cluster.name is ${name.length} characters; AWS allows ${max}`, `shorten cluster.name to at most ${m.cluster.name.length - (name.length - max)} characters`);
+  const over = limits.filter(([name, max]) => name.length > max);
+  if (over.length > 0) {
+    const fit = Math.min(...limits.map(([name, max]) => m.cluster.name.length - (name.length - max)));
+    at(['cluster', 'name'], 'error', 'aws.name-length', `cluster.name '${m.cluster.name}' is too long for the AWS names derived from it: ${over.map(([name, max, what]) => `${what} '${name}' (${name.length} characters, AWS allows ${max})`).join(', ')}`, `shorten cluster.name to at most ${fit} characters`);
+  }
 
   const seen = new Map<string, DocPath>();
   m.pools.forEach((pool, i) => {

@@ -290,7 +290,8 @@ function irsaResources(p: AwsPlan): Record<string, Resource> {
         ],
       },
     });
-    if (r.statements.length > 0) Object.assign(out, managedPolicies(p, id, r.name, [{ id: 'access', who: r.who, statements: r.statements }]));
+    // Policy names carry the cluster (they are unique per account; the role name is the environment's choice).
+    if (r.statements.length > 0) Object.assign(out, managedPolicies(p, id, `${m.cluster.name}-irsa-${r.name}`, [{ id: 'access', who: r.who, statements: r.statements }]));
   }
   return out;
 }

@@ -61,6 +61,9 @@ interface RawDb {
 
 let loaded: CfnSpec | undefined;
 
+/** Whether this process has parsed the specification (synth never should). */
+export const specLoaded = (): boolean => loaded !== undefined;
+
 /** The spec, parsed once per process. */
 export function cfnSpec(): CfnSpec {
   if (loaded) return loaded;
