@@ -84,9 +84,10 @@ describe('AWS impact of images and replacements', () => {
       },
     );
     const impacts = awsImpacts(base, head);
+    const before = JSON.parse(exampleSources().get('environments/prod.ssm.lock.json')!).nodeImages['prod-cp-1'];
     expect(impacts.map((i) => `${i.logicalId}:${i.change}`)).toStrictEqual(['NodeProdCp2:replaced', 'PoolGeneralAmd64LaunchTemplate:modified']);
     expect(impacts[0]!.consequence).toBe('ImageId of prod-cp-2 → replacement: a new instance (new root disk; the node must rejoin)');
-    expect(impacts[1]!.consequence).toBe('launch template version (LaunchTemplateData.ImageId (ami-991103ce4c1c8d9cc → ami-0123456789abcdef0)) → instance refresh of pool general-amd64, 2 nodes (each replaced by a new instance from the new version)');
+    expect(impacts[1]!.consequence).toBe(`launch template version (LaunchTemplateData.ImageId (${before} → ami-0123456789abcdef0)) → instance refresh of pool general-amd64, 2 nodes (each replaced by a new instance from the new version)`);
   });
 
   it('a new pool, a removed node and a renamed bucket: added, removed, replaced (the old bucket retained)', () => {

@@ -79,7 +79,7 @@ describe('AMIs in the lock', () => {
   it('a Talos class not registered yet is a warning with the script that registers it; once registered, refresh locks it and pins the fixed node', async () => {
     const first = await synth('--refresh-ssm', '--env', 'alpha');
     expect(first.error?.message).toBeUndefined();
-    expect(out.join('')).toMatch(/environments\/_fixture\.yaml:\d+:\d+  nodePools\[0\]\.arch: warning: no AMI for node class amd64: SSM parameter \/odp\/alpha\/images\/talos\/v1\.13\.9\/amd64\/[0-9a-f]{64} does not exist \(account 111111111111, region eu-west-1\)  \(register it first: sh rendered\/alpha\/aws\/images\/amd64\.sh \(after the base stack exists\)\)/);
+    expect(out.join('')).toMatch(/environments\/_fixture\.yaml:\d+:\d+  nodePools\[0\]\.arch: warning: no AMI for node class amd64: SSM parameter \/odp\/images\/talos\/v1\.13\.9\/amd64\/[0-9a-f]{64} does not exist \(account 111111111111, region eu-west-1\)  \(register it first: sh rendered\/alpha\/aws\/images\/amd64\.sh \(after the base stack exists\)\)/);
     expect(out.join('')).toContain('alpha: 0 node images locked, 1 missing');
     expect(lock('alpha').nodeImages).toBeUndefined();
     expect(deployment('alpha')).toContain('parameters: {}');

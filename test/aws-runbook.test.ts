@@ -183,7 +183,7 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(r.calls).toContain(`aws ec2 import-snapshot --region eu-west-1 --role-name odp-prod-vmimport --description ${name} --disk-container Format=raw,UserBucket={S3Bucket=odp-prod-images-333333333333,S3Key=${name}.raw} --query ImportTaskId --output text`);
     expect(r.calls).toContain('aws ec2 wait snapshot-imported --region eu-west-1 --import-task-ids import-snap-1');
     expect(r.calls.find((c) => c.includes('register-image'))).toContain(`--name ${name} --architecture x86_64 --virtualization-type hvm --ena-support --imds-support v2.0 --root-device-name /dev/xvda --block-device-mappings DeviceName=/dev/xvda,Ebs={DeleteOnTermination=true,SnapshotId=snap-1,VolumeType=gp3}`);
-    expect(r.calls.at(-1)).toBe(`aws ssm put-parameter --region eu-west-1 --type String --overwrite --name /odp/prod/images/talos/v1.12.11/amd64/${id} --value ami-0fedcba9876543210`);
+    expect(r.calls.at(-1)).toBe(`aws ssm put-parameter --region eu-west-1 --type String --overwrite --name /odp/images/talos/v1.12.11/amd64/${id} --value ami-0fedcba9876543210`);
     // Run again with the AMI registered: nothing is imported, the id is recorded.
     stub('aws', 'case "$*" in *describe-images*) echo ami-0fedcba9876543210 ;; esac');
     const again = run('images/amd64.sh');

@@ -326,7 +326,8 @@ function checkDeployment(f: ParsedFile, doc: ParsedDoc, tree: RenderedTree): Dia
   const given = isMap(d.parameters) ? d.parameters : {};
   for (const k of Object.keys(given)) if (!declared[k]) out.push(finding(f, doc, 'aws.deployment', ['parameters', k], `parameter '${k}' is not declared by ${path}`, { key: true, hint: didYouMean(k, Object.keys(declared)) ? `did you mean '${didYouMean(k, Object.keys(declared))}'?` : undefined }));
   for (const [k, p] of Object.entries(declared))
-    if (given[k] === undefined && !(isMap(p) && p.Default !== undefined))
+    // A missing AMI is reported at the environment (aws.image-unlocked, with the step that registers it).
+    if (given[k] === undefined && !(isMap(p) && (p.Default !== undefined || p.Type === 'AWS::EC2::Image::Id')))
       // A warning: a new environment's images are locked after its base stack exists (the runbook's order).
       out.push(finding(f, doc, 'aws.deployment', isMap(d.parameters) ? ['parameters'] : ['template-file-path'], `no value for parameter '${k}' of ${path}: the stack cannot be deployed yet`, { severity: 'warning', hint: 'lock it (npm run synth -- --refresh-ssm; see the template parameter’s description)' }));
   return out;

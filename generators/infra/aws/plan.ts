@@ -172,7 +172,18 @@ function irsaRoles(m: EnvironmentModel): IrsaRolePlan[] {
   return out;
 }
 
+const plans = new WeakMap<EnvironmentModel, { images: Readonly<Record<string, string>>; plan: AwsPlan }>();
+
+/** The plan of a model with its images (once per model: the rules, the README and the renderer share it). */
 export function awsPlan(m: EnvironmentModel, images: Readonly<Record<string, string>> = {}): AwsPlan {
+  const cached = plans.get(m);
+  if (cached && cached.images === images) return cached.plan;
+  const plan = buildPlan(m, images);
+  plans.set(m, { images, plan });
+  return plan;
+}
+
+function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>): AwsPlan {
   const facts = awsFacts(m.cluster.distribution);
   const names = awsNames(m);
   const controllers = credentialedControllers(m);

@@ -12,7 +12,7 @@ case "${1:-}" in
     aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-k3s-base --template-file rendered/dev-k3s/aws/base.yaml --role-arn "$role" --s3-bucket odp-dev-k3s-templates-111111111111 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-dev-k3s odp:environment=dev-k3s odp:stack=base
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-k3s-nodes --template-file rendered/dev-k3s/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-dev-k3s-templates-111111111111 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeDevK3sServer1Image=ami-1f0cea87b730e0bee ImageAmd64=ami-1f0cea87b730e0bee ImageArm64=ami-8776202dcc8fe7b76 --tags odp:cluster=odp-dev-k3s odp:environment=dev-k3s odp:stack=nodes
+    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-k3s-nodes --template-file rendered/dev-k3s/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-dev-k3s-templates-111111111111 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeDevK3sServer1Image=ami-b0846da3f1f583658 ImageAmd64=ami-b0846da3f1f583658 ImageArm64=ami-1d92c719f849268b0 --tags odp:cluster=odp-dev-k3s odp:environment=dev-k3s odp:stack=nodes
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

@@ -12,7 +12,7 @@ case "${1:-}" in
     aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-base --template-file rendered/dev/aws/base.yaml --role-arn "$role" --s3-bucket odp-dev-templates-111111111111 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-dev odp:environment=dev odp:stack=base
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-nodes --template-file rendered/dev/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-dev-templates-111111111111 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeDevCp1Image=ami-86e41d072d672551d ImageAmd64=ami-86e41d072d672551d --tags odp:cluster=odp-dev odp:environment=dev odp:stack=nodes
+    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-nodes --template-file rendered/dev/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-dev-templates-111111111111 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeDevCp1Image=ami-e790788d93ea9b881 ImageAmd64=ami-e790788d93ea9b881 --tags odp:cluster=odp-dev odp:environment=dev odp:stack=nodes
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

@@ -12,7 +12,7 @@ case "${1:-}" in
     aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-base --template-file rendered/prod/aws/base.yaml --role-arn "$role" --s3-bucket odp-prod-templates-333333333333 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-prod odp:environment=prod odp:stack=base
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes --template-file rendered/prod/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-prod-templates-333333333333 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeProdCp1Image=ami-991103ce4c1c8d9cc NodeProdCp2Image=ami-991103ce4c1c8d9cc NodeProdCp3Image=ami-991103ce4c1c8d9cc ImageAmd64=ami-991103ce4c1c8d9cc ImageArm64=ami-aa7a1ca37297d882f NodeProdGpu1Image=ami-cb833f40d2acb67a4 --tags odp:cluster=odp-prod odp:environment=prod odp:stack=nodes
+    aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes --template-file rendered/prod/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-prod-templates-333333333333 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeProdCp1Image=ami-f5432c1b67122365b NodeProdCp2Image=ami-f5432c1b67122365b NodeProdCp3Image=ami-f5432c1b67122365b ImageAmd64=ami-f5432c1b67122365b ImageArm64=ami-f041b68a5d6bd03da NodeProdGpu1Image=ami-5c501cf1b1e8ca464 --tags odp:cluster=odp-prod odp:environment=prod odp:stack=nodes
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

@@ -12,7 +12,7 @@ case "${1:-}" in
     aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-k3s-base --template-file rendered/staging-k3s/aws/base.yaml --role-arn "$role" --s3-bucket odp-staging-k3s-templates-222222222222 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-staging-k3s odp:environment=staging-k3s odp:stack=base
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-k3s-nodes --template-file rendered/staging-k3s/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-staging-k3s-templates-222222222222 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeStgK3sServer1Image=ami-8cdba08e19ca642cd NodeStgK3sServer2Image=ami-8cdba08e19ca642cd NodeStgK3sServer3Image=ami-8cdba08e19ca642cd ImageAmd64=ami-8cdba08e19ca642cd ImageArm64=ami-757b1292e89e5c6f7 ImageAmd64Nvidia=ami-2436c06d3debbb07a --tags odp:cluster=odp-staging-k3s odp:environment=staging-k3s odp:stack=nodes
+    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-k3s-nodes --template-file rendered/staging-k3s/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-staging-k3s-templates-222222222222 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeStgK3sServer1Image=ami-0042b4df60a7694d4 NodeStgK3sServer2Image=ami-0042b4df60a7694d4 NodeStgK3sServer3Image=ami-0042b4df60a7694d4 ImageAmd64=ami-0042b4df60a7694d4 ImageArm64=ami-eff63af6cc3c26930 ImageAmd64Nvidia=ami-f619f27d6871239d0 --tags odp:cluster=odp-staging-k3s odp:environment=staging-k3s odp:stack=nodes
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

@@ -12,7 +12,7 @@ case "${1:-}" in
     aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-base --template-file rendered/staging/aws/base.yaml --role-arn "$role" --s3-bucket odp-staging-templates-222222222222 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-staging odp:environment=staging odp:stack=base
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-nodes --template-file rendered/staging/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-staging-templates-222222222222 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeStgCp1Image=ami-4c681fbe2f52e2829 NodeStgCp2Image=ami-4c681fbe2f52e2829 NodeStgCp3Image=ami-4c681fbe2f52e2829 ImageAmd64=ami-4c681fbe2f52e2829 ImageArm64=ami-2396526f18883788f --tags odp:cluster=odp-staging odp:environment=staging odp:stack=nodes
+    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-nodes --template-file rendered/staging/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-staging-templates-222222222222 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeStgCp1Image=ami-8a2674efe9ee3aff4 NodeStgCp2Image=ami-8a2674efe9ee3aff4 NodeStgCp3Image=ami-8a2674efe9ee3aff4 ImageAmd64=ami-8a2674efe9ee3aff4 ImageArm64=ami-d1930eac7af3b440e --tags odp:cluster=odp-staging odp:environment=staging odp:stack=nodes
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

@@ -33,9 +33,12 @@ const FIREWALL = 'siderolabs/talos@v1.12.11:cmd/talosctl/cmd/mgmt/cluster/intern
 /** The launch lifecycle hook that holds new pool instances until their config is applied. */
 export const TALOS_APPLY_HOOK = 'talos-apply';
 
-/** SSM parameter holding the AMI id of a node class at a Talos version (schematic and arch in the name). */
-export const talosImageParameter = (m: EnvironmentModel, cls: NodeClass): string =>
-  `/odp/${m.name}/images/talos/${m.cluster.talosVersion}/${cls.arch}/${classImages(m, cls).id}`;
+/**
+ * SSM parameter holding the AMI id of a node class at a Talos version (schematic and arch in the
+ * name). Account-wide, not per environment: an AMI belongs to the account and region, and every
+ * environment there with the same version and schematic boots the same image.
+ */
+export const talosImageParameter = (m: EnvironmentModel, cls: NodeClass): string => `/odp/images/talos/${m.cluster.talosVersion}/${cls.arch}/${classImages(m, cls).id}`;
 
 /** The AMI's name: version, schematic and arch, so one registration per image is found again. */
 export const talosImageName = (m: EnvironmentModel, cls: NodeClass): string => `talos-${m.cluster.talosVersion}-${classImages(m, cls).id}-${cls.arch}`;

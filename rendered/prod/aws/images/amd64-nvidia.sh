@@ -7,7 +7,7 @@
 set -eu
 region='eu-west-1'
 name='talos-v1.12.11-86a5d7c9beb23b4aea2777e44ca06c8c2ceea8a874ccd2b9a6743c4f734329e0-amd64'
-parameter='/odp/prod/images/talos/v1.12.11/amd64/86a5d7c9beb23b4aea2777e44ca06c8c2ceea8a874ccd2b9a6743c4f734329e0'
+parameter='/odp/images/talos/v1.12.11/amd64/86a5d7c9beb23b4aea2777e44ca06c8c2ceea8a874ccd2b9a6743c4f734329e0'
 bucket='odp-prod-images-333333333333'
 ami=$(aws ec2 describe-images --region "$region" --owners self --filters "Name=name,Values=$name" --query 'Images[0].ImageId' --output text)
 if [ "$ami" = None ] || [ -z "$ami" ]; then

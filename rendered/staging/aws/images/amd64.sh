@@ -7,7 +7,7 @@
 set -eu
 region='eu-west-1'
 name='talos-v1.13.9-376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba-amd64'
-parameter='/odp/staging/images/talos/v1.13.9/amd64/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba'
+parameter='/odp/images/talos/v1.13.9/amd64/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba'
 bucket='odp-staging-images-222222222222'
 ami=$(aws ec2 describe-images --region "$region" --owners self --filters "Name=name,Values=$name" --query 'Images[0].ImageId' --output text)
 if [ "$ami" = None ] || [ -z "$ami" ]; then
