@@ -380,6 +380,15 @@ describe('refusals positioned in the environment file', () => {
     expect(r.prepared).toBeDefined();
   });
 
+  it('a subnet the nodes are placed in without an id is a warning at the subnet', () => {
+    const { name, sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)}aws:\n  vpc:\n    subnets:\n      - { name: private-a, cidr: 10.10.1.0/24, zone: eu-west-1a }\n`);
+    const r = prepareEnvironment(name, sources);
+    expect(formatted(r).filter((l) => l.includes('has no id'))).toStrictEqual([
+      "environments/minimal.yaml:7:9  aws.vpc.subnets[0]: warning: subnet 'private-a' has no id: the nodes stack places instances in it by id, and cannot be deployed without one  (add id: subnet-… (or { ssm: /… }) to the subnet)",
+    ]);
+  });
+
   it('a cluster name too long for the load balancer is refused at cluster.name', () => {
     const { name, sources } = fixtureSources('valid', 'minimal.yaml');
     sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)}cluster: { name: a-very-long-cluster-name-for-the-api }\n`);

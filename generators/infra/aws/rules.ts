@@ -9,6 +9,7 @@
  * - `aws.logical-id`: two nodes or pools whose names give the same CloudFormation logical id.
  * - `aws.image-unlocked` (warning): a node class whose AMI is not in the lock yet; the nodes stack's
  *   deployment file then lacks its parameter. `aws.image-id`: a locked value that is no AMI id.
+ * - `aws.subnet-id` (warning): a subnet the stacks place nodes in, without an id.
  */
 import type { DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
@@ -60,6 +61,13 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
       if (other) at(path, 'error', 'aws.logical-id', `gives the CloudFormation logical id ${id}, as ${other.join('.')} does`, 'rename one of them: logical ids keep only letters and digits');
       else seen.set(id, path);
     }
+  });
+
+  // Subnets the stacks place something in are named by id (SubnetId, VPCZoneIdentifier, Subnets).
+  const used = new Set<string>([...m.nodes.flatMap((n) => (n.subnet ? [n.subnet.name] : [])), ...p.pools.flatMap((x) => x.subnets.map((s) => s.name))]);
+  m.aws.vpc.subnets.forEach((s, i) => {
+    if (used.has(s.name) && !s.id)
+      at(['aws', 'vpc', 'subnets', i], 'warning', 'aws.subnet-id', `subnet '${s.name}' has no id: the nodes stack places instances in it by id, and cannot be deployed without one`, `add id: subnet-… (or { ssm: /… }) to the subnet`);
   });
 
   for (const img of p.images) {
