@@ -18,6 +18,8 @@ import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
 import { placeholderWarnings, validateResolvedSsmValues, withoutPlaceholderFindings } from './validate/rules-ssm.js';
+import { awsModelDiagnostics } from './infra/aws/rules.js';
+import { lockedImages } from './infra/aws/images.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -72,9 +74,19 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...withoutPlaceholderFindings(validateSemantics(env, input, { ec2: lock.ec2, fleet }), ssm));
+  if (hasErrors(all)) {
+    const ack = applyAcknowledgements(env, input.acknowledge, all);
+    return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  }
+  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
+  // The AMIs of the node classes: SSM parameters the model names (not the document), locked by --refresh-ssm.
+  model.aws.images = lockedImages(model, lock);
+  model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));
+  model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
+  // What the AWS layer refuses needs the model (user data, derived names, images).
+  all.push(...awsModelDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), (input.gitops ?? 'argocd') === 'argocd' ? hubOf(fleet, name) : undefined));
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
   return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }

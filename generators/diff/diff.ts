@@ -12,6 +12,7 @@ import { contentKey, splitFile, type DocKind, type RenderedDoc, isTalosConfigPat
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
 import { ACTION_ORDER, talosImpact, type TalosAction, type TalosImpact, type TalosTarget } from './talos-impact.js';
 import { rke2Impacts, type NodeImpact } from './rke2-impact.js';
+import { awsImpacts, type AwsResourceImpact } from './aws-impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -68,6 +69,8 @@ export interface EnvDiff {
   cluster: ClusterStep[];
   /** RKE2 nodes: what applying the change takes (only present when an RKE2 node changed). */
   rke2?: NodeImpact[];
+  /** AWS layer: what each changed CloudFormation resource does (only present when a template or its parameters changed). */
+  aws?: AwsResourceImpact[];
   counts: EnvCounts;
 }
 
@@ -223,6 +226,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
 
   const rke2 = rke2Impacts(base, head);
+  const aws = awsImpacts(base, head);
   if (objects.length === 0 && renamed.length === 0 && talos.length === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {
@@ -231,7 +235,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, talos, cluster: clusterSteps(talos, ctx), ...(rke2.length > 0 ? { rke2 } : {}), counts };
+  return { env, status, objects, renamed, talos, cluster: clusterSteps(talos, ctx), ...(rke2.length > 0 ? { rke2 } : {}), ...(aws.length > 0 ? { aws } : {}), counts };
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {

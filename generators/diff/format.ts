@@ -13,6 +13,7 @@ import { ACTION_TEXT, type TalosImpact } from './talos-impact.js';
 import { workDir } from '../talos/commands.js';
 import { toYaml } from '../lib/yaml.js';
 import { NODE_ACTION_TEXT, nodeImpactLines } from './rke2-impact.js';
+import { awsImpactLines, type AwsResourceImpact } from './aws-impact.js';
 
 /** GitHub rejects issue/PR comments longer than 65536 characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -62,6 +63,15 @@ function talosCounts(entries: Iterable<[string, number]>): string {
     .join(', ');
 }
 
+/** `2 replaced, 1 modified`. */
+export function awsSummary(a: readonly AwsResourceImpact[]): string {
+  return (['replaced', 'removed', 'added', 'modified'] as const)
+    .map((k) => [k, a.filter((x) => x.change === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+}
+
 function talosSummary(t: readonly TalosImpact[]): string {
   const by = new Map<string, number>();
   for (const i of t) by.set(i.headline, (by.get(i.headline) ?? 0) + 1);
@@ -77,14 +87,14 @@ const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t
 export function nodeCommands(env: string, t: TalosImpact): string[] {
   const n = nodesArg(t);
   const file = configFile(env, t);
-  if (t.status === 'added') return t.pool ? ['new launch template user data (instances boot with it)'] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
+  if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
   if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${t.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${t.node}`, `talosctl reset --nodes ${n}`];
   const out: string[] = [];
   const a = new Set(t.actions);
   if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
   if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? '<machine.install.image>'}`);
-  if (t.pool && out.length > 0) out.push('new launch template user data');
+  if (t.pool && out.length > 0) out.push(`new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`);
   return out;
 }
 
@@ -124,7 +134,7 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
   const talos = talosCounts(Object.entries(t.talos));
   if (talos) out.push(`Talos nodes: ${talos}`);
-  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`);
+  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}${e.aws?.length ? `; AWS: ${awsSummary(e.aws)}` : ''}`);
   for (const e of d.envs) {
     out.push('', `== ${e.env} ==`);
     if (e.talos.length) {
@@ -135,6 +145,10 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
     if (e.rke2?.length) {
       out.push('RKE2 impact:');
       for (const ni of e.rke2) out.push(...nodeImpactLines(ni).map((l) => `  ${l}`));
+    }
+    if (e.aws?.length) {
+      out.push(`AWS impact: ${awsSummary(e.aws)}`);
+      for (const ai of e.aws) out.push(...awsImpactLines(ai).map((l) => `  ${l}`));
     }
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
@@ -263,6 +277,11 @@ function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][
   const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${e.talos.length ? `; Talos: ${talosSummary(e.talos)}` : ''}`;
   const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
   const items = talosBlock(e);
+  if (e.aws?.length) {
+    const rows = ['| resource | change | what happens |', '|---|---|---|'];
+    for (const a of e.aws) rows.push(`| ${cell(code(`${a.logicalId}`))}${a.name !== a.logicalId ? ` ${cell(code(a.name))}` : ''}<br><sub>${cell(a.type)}</sub> | **${a.change}** | ${cell(a.consequence)} |`);
+    items.push([`**AWS impact** (${awsSummary(e.aws)})`, '', ...rows, '']);
+  }
   if (e.rke2?.length) {
     const rows = ['| node | impact | what it takes |', '|---|---|---|'];
     for (const n of e.rke2) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => NODE_ACTION_TEXT[a]).join('; then ') || '—'} |`);

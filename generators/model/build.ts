@@ -57,7 +57,7 @@ function buildPool(p: NodePoolInput, subnets: Subnet[], factsOf: (t: string) => 
   };
 }
 
-function buildDatastore(d: EnvironmentInput['cluster']['datastore']): Datastore {
+function buildDatastore(d: EnvironmentInput['cluster']['datastore'], distribution: EnvironmentInput['cluster']['distribution']): Datastore {
   switch (d.type) {
     case 'etcd':
       return {
@@ -69,6 +69,8 @@ function buildDatastore(d: EnvironmentInput['cluster']['datastore']): Datastore 
           kmsKeyId: d.backup.kmsKeyId,
           ageRecipientPublicKey: d.backup.ageRecipientPublicKey,
           retention: d.backup.retention ?? DEFAULTS.etcdSnapshotRetention,
+          // Talos' uploader never deletes: the bucket's lifecycle expires snapshots (RKE2 prunes by count).
+          expireAfterDays: distribution === 'talos' ? (d.backup.expireAfterDays ?? DEFAULTS.etcdSnapshotExpireAfterDays) : undefined,
         },
       };
     case 'kine-postgres': {
@@ -169,6 +171,9 @@ export function buildModel(
       accountId: input.aws.accountId,
       vpc: { id: input.aws.vpc.id, cidr: input.aws.vpc.cidr, subnets },
       iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL },
+      images: {},
+      nodeImages: {},
+      parameters: {},
     },
     cluster: {
       name: input.cluster.name,
@@ -183,7 +188,7 @@ export function buildModel(
       endpointHost: endpoint.hostname,
       endpointPort: endpoint.port ? Number(endpoint.port) : 443,
       certSANs: sortedUnique([endpoint.hostname, ...controlPlaneNodes.map((n) => n.ip), ...(input.cluster.extraSANs ?? [])]),
-      datastore: buildDatastore(input.cluster.datastore),
+      datastore: buildDatastore(input.cluster.datastore, input.cluster.distribution),
       network: {
         podCIDR: input.cluster.network.podCIDR,
         serviceCIDR: input.cluster.network.serviceCIDR,

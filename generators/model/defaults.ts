@@ -8,6 +8,10 @@ export const DEFAULTS = {
   backupSchedule: '0 */6 * * *',
   /** RKE2's own default for etcd-snapshot-retention and etcd-s3-retention (rke2-docs datastore/backup_restore.md). */
   etcdSnapshotRetention: 5,
+  /** Talos: days the snapshot bucket keeps each snapshot (its lifecycle rule; talos-backup never deletes). */
+  etcdSnapshotExpireAfterDays: 30,
+  /** Root volume of every node (GiB, gp3, encrypted). */
+  rootVolumeGiB: 100,
   installDisk: '/dev/xvda',
   nvidiaDriver: 'lts',
   talosSecretsParameter: (env: string): string => `/odp/${env}/talos/secrets-bundle`,

@@ -85,7 +85,7 @@ export interface EnvironmentInput {
     extraSANs?: string[];
     datastore: {
       type: 'etcd' | 'kine-postgres' | 'kine-sqlite';
-      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string; retention?: number };
+      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string; retention?: number; expireAfterDays?: number };
       postgres?: { host: string; port?: number; database: string; user: string; password: SecretRef; caBundlePath?: string };
       litestream?: { bucket: string; prefix?: string; version?: string };
     };

@@ -9,8 +9,9 @@ import { renderReadme } from './readme/readme.js';
 import { renderTalos } from './talos/talos.js';
 import type { RenderedFile, Renderer } from './types.js';
 import { renderWorkloads } from './workloads/render.js';
+import { renderAws } from '../infra/aws/render.js';
 
-export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderRke2, renderDelivery, renderArgoCdTree, renderFluxTree, renderWorkloads];
+export const RENDERERS: readonly Renderer[] = [renderReadme, renderTalos, renderK3s, renderRke2, renderDelivery, renderArgoCdTree, renderFluxTree, renderWorkloads, renderAws];
 
 export function renderModel(model: EnvironmentModel): RenderedFile[] {
   return RENDERERS.flatMap((r) => r(model));

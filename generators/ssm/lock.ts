@@ -45,6 +45,13 @@ export interface SsmLock {
   /** `{ ssmPath }` prefixes → the parameter names found directly below them (sorted). */
   paths: Record<string, string[]>;
   ec2?: Ec2Lock;
+  /**
+   * The AMI each fixed node was created with (node name → AMI id), recorded by `--refresh-ssm` when
+   * the node is new and never changed by it afterwards: an instance's ImageId cannot change without
+   * replacing it, so a newer image of its class must not replace a running control plane. Delete a
+   * node's entry (and refresh) to replace that node with its class's current image.
+   */
+  nodeImages?: Record<string, string>;
 }
 
 export const lockFile = (env: string): string => `environments/${env}.ssm.lock.json`;
@@ -116,7 +123,13 @@ function checkLockShape(raw: unknown): SsmLock {
     }
   }
   const ec2 = r.ec2 === undefined ? undefined : checkEc2Shape(r.ec2, fail);
-  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}) };
+  let nodeImages: Record<string, string> | undefined;
+  if (r.nodeImages !== undefined) {
+    if (r.nodeImages === null || typeof r.nodeImages !== 'object' || Array.isArray(r.nodeImages)) fail(['nodeImages'], 'expected "nodeImages" to be a map of node name → AMI id');
+    for (const [node, ami] of Object.entries(r.nodeImages as Record<string, unknown>)) if (typeof ami !== 'string' || !/^ami-[0-9a-f]{8,17}$/.test(ami)) fail(['nodeImages', node], `node ${node}: expected an AMI id (ami-…)`);
+    nodeImages = r.nodeImages as Record<string, string>;
+  }
+  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}) };
 }
 
 function checkEc2Shape(raw: unknown, fail: (path: (string | number)[], why: string) => never): Ec2Lock {
@@ -184,7 +197,8 @@ export function serializeLock(lock: SsmLock): string {
   );
   const paths = Object.fromEntries(sortedKeys(lock.paths).map((k) => [k, [...lock.paths[k]!].sort()]));
   const ec2 = lock.ec2 && { region: lock.ec2.region, instanceTypes: Object.fromEntries(sortedKeys(lock.ec2.instanceTypes).map((k) => [k, lock.ec2!.instanceTypes[k]])) };
-  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}) }, null, 2) + '\n';
+  const nodeImages = lock.nodeImages && Object.keys(lock.nodeImages).length > 0 ? Object.fromEntries(sortedKeys(lock.nodeImages).map((k) => [k, lock.nodeImages![k]])) : undefined;
+  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}) }, null, 2) + '\n';
 }
 
 export type SsmReference = { kind: 'name'; name: string; path: DocPath } | { kind: 'path'; name: string; path: DocPath };

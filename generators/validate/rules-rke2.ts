@@ -56,7 +56,17 @@ const rke2SettingsElsewhere: Rule = ({ input }, report) => {
     if (p.rke2) report('rke2-settings', ['nodePools', i, 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true });
   });
   const b = input.cluster.datastore.backup;
-  if (b?.retention !== undefined) report('rke2-settings', ['cluster', 'datastore', 'backup', 'retention'], 'backup.retention is only used by distribution rke2', { key: true, hint: 'on Talos, expire snapshots with an S3 lifecycle rule on the bucket' });
+  if (b?.retention !== undefined) report('rke2-settings', ['cluster', 'datastore', 'backup', 'retention'], 'backup.retention is only used by distribution rke2', { key: true, hint: 'on Talos, say how long the bucket keeps snapshots with backup.expireAfterDays' });
+};
+
+/** expireAfterDays is the lifecycle of Talos' snapshots; RKE2 prunes its own by count (retention). */
+const expireAfterDaysElsewhere: Rule = ({ input }, report) => {
+  const b = input.cluster.datastore.backup;
+  if (input.cluster.distribution !== 'talos' && b?.expireAfterDays !== undefined)
+    report('backup-expire-after-days', ['cluster', 'datastore', 'backup', 'expireAfterDays'], `backup.expireAfterDays is only used by distribution talos (its uploader never deletes snapshots); ${input.cluster.distribution} prunes its own`, {
+      key: true,
+      hint: 'use backup.retention (snapshots kept) instead',
+    });
 };
 
 const rke2Version: Rule = ({ input }, report) => {
@@ -103,4 +113,4 @@ const rke2Datastore: Rule = ({ input }, report) => {
     });
 };
 
-export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2SettingsElsewhere, rke2Version, rke2Datastore];
+export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2SettingsElsewhere, expireAfterDaysElsewhere, rke2Version, rke2Datastore];

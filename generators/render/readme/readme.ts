@@ -11,9 +11,10 @@ import { overviewSections } from './overview.js';
 import type { SectionProvider } from './sections.js';
 import { talosSections } from './talos.js';
 import { workloadSections } from './workloads.js';
+import { awsSections } from '../../infra/aws/readme.js';
 
 /** Section providers; domains (Talos, Argo CD, Flux, K3s, RKE2 …) add theirs here. */
-export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, ec2Sections, talosSections, k3sSections, rke2Sections, argoCdSections, fluxSections, workloadSections];
+export const SECTION_PROVIDERS: SectionProvider[] = [overviewSections, awsSections, ec2Sections, talosSections, k3sSections, rke2Sections, argoCdSections, fluxSections, workloadSections];
 
 export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = SECTION_PROVIDERS.flatMap((p) => p(model)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));

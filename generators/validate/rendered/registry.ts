@@ -16,6 +16,7 @@ import { kubernetesSchemaChecker } from './kubernetes.js';
 import { POLICY_FILE_CHECKERS, POLICY_TREE_CHECKERS } from './policies.js';
 import { placeholderChecker } from './placeholders.js';
 import { finding, type ParsedFile, type RenderedTree } from './tree.js';
+import { awsChecker } from '../../infra/aws/check.js';
 
 export interface FileChecker {
   name: string;
@@ -55,7 +56,7 @@ export function documentsChecker(name: string, pattern: RegExp, check: Documents
   };
 }
 
-export const FILE_CHECKERS: FileChecker[] = [kubernetesSchemaChecker, talosChecker, podSecurityChecker, ...POLICY_FILE_CHECKERS, placeholderChecker];
+export const FILE_CHECKERS: FileChecker[] = [kubernetesSchemaChecker, talosChecker, podSecurityChecker, awsChecker, ...POLICY_FILE_CHECKERS, placeholderChecker];
 
 export const TREE_CHECKERS: TreeChecker[] = [...POLICY_TREE_CHECKERS, gpuDevicePluginChecker, deterministicValues, fluxPolicies];
 
