@@ -4,7 +4,7 @@
  * change renders it; `--force` renders everything. Whatever is skipped, the tree is byte for byte
  * what a full render writes.
  */
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -254,6 +254,29 @@ describe('incremental check', () => {
     symlinkSync(copy, readme);
     expect(notRendered(await synth())).toBe(2);
     expect(lstatSync(readme).isFile()).toBe(true);
+  });
+
+  it('an edit made while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
+    await synth();
+    addEnv('alpha', envText('alpha', 2));
+    const readme = join(root, 'rendered', 'alpha', 'README.md');
+    let out = '';
+    // The writer's own calls, and an edit right after alpha's new tree is swapped in.
+    const io = {
+      writeFile: (path: string, content: string) => writeFileSync(path, content),
+      link: (from: string, to: string) => linkSync(from, to),
+      rename: (from: string, to: string) => {
+        renameSync(from, to);
+        if (to === join(root, 'rendered', 'alpha')) writeFileSync(readme, 'edited during the run\n');
+      },
+    };
+    expect(await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: (t) => (out += t), writerIo: io })).toBe(0);
+    expect(out).toMatch(/2 of 3 not rendered/);
+    expect(stateOf().environments.alpha!.stat).toBeUndefined();
+    expect(stateOf().environments.beta!.stat).toBe(treeStat(join(root, 'rendered'), 'beta'));
+    // The next run does not trust alpha's tree: it renders it again, and the edit is gone.
+    expect(notRendered(await synth())).toBe(2);
+    expect(readFileSync(readme, 'utf8')).not.toMatch(/edited during the run/);
   });
 
   it('verifyTree accepts exactly the tree of the recorded manifest', async () => {

@@ -54,9 +54,11 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
 
 /**
  * The state after a successful synth (its trees swapped in): rendered entries replaced, each with
- * the metadata signature of its tree only once the tree, as it now is, has been hashed against the
- * manifest written (something may have touched it while the run went on); skipped ones with the
- * signature they were verified by; unrequested ones kept; deleted environments dropped.
+ * the metadata signature of its tree only once the tree, as it now is, is known to be the one
+ * written (something may have touched it while the run went on): its signature is still the one the
+ * writer took when it knew the contents (StagedEnvironment.signature), or else every file is hashed
+ * against the manifest written; skipped ones with the signature they were verified by; unrequested
+ * ones kept; deleted environments dropped.
  */
 export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
   const { renderedRoot, state } = plan;
@@ -66,7 +68,7 @@ export function nextState(sources: SourceFiles, plan: RunPlan, rendered: Readonl
   for (const [name, entry] of plan.skipped) environments[name] = entry;
   for (const [name, entry] of rendered) {
     const { stat: _, ...rest } = entry;
-    const stat = treeMatches(renderedRoot, name, rest);
+    const stat = treeMatches(renderedRoot, name, entry);
     environments[name] = stat === undefined ? rest : { ...rest, stat };
   }
   return { ...state, environments };

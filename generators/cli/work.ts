@@ -61,7 +61,8 @@ export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
   const renderedRoot = join(ctx.root, RENDERED_DIR);
   if (ctx.mode === 'synth') {
     const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
-    return { ...base, staged, state: entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length) };
+    const state = entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length);
+    return { ...base, staged, state: staged.signature !== undefined ? { ...state, stat: staged.signature } : state };
   }
   return { ...base, ...compareTree(renderedRoot, name, files) };
 }
