@@ -193,6 +193,24 @@ describe('incremental synth across a hub', () => {
     addEnv('hub', readFileSync(join(FIXTURES, 'valid', 'hub.yaml'), 'utf8'));
   });
 
+  it('a fleet the run reads in its threads (nothing to skip) gives the outcomes of one read up front, in one thread or several', async () => {
+    await synth();
+    const sources = readEnvironmentSources(root);
+    const names = ['alpha', 'beta', 'fleet-a', 'fleet-b', 'gamma', 'hub'];
+    const upFront = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const };
+    const deferred = { ...upFront, fleet: new Map(), fleetPending: names };
+    const reference = await processEnvironments(names, upFront, 1);
+    expect(reference.outcomes.map((o) => [o.env, o.findings])).toStrictEqual(names.map((n) => [n, []]));
+    expect((await processEnvironments(names, deferred, 1)).outcomes).toStrictEqual(reference.outcomes);
+    const threads = await processEnvironments(names, deferred, 2, { recycleAfter: 2 });
+    expect(threads.threads).toBe(2);
+    expect(threads.outcomes).toStrictEqual(reference.outcomes);
+    expect(threads.workerTimes.load).toBeGreaterThan(0);
+    // Without the hub's entry, its managed environments would render as standalone ones: the fleet mattered.
+    const noHub = await processEnvironments(['fleet-a'], { ...upFront, fleet: new Map([...upFront.fleet].filter(([n]) => n !== 'hub')) }, 1);
+    expect(noHub.outcomes[0]!.findings).not.toStrictEqual([]);
+  });
+
   it('a change in what the hub manages renders the hub and the environments it manages or managed, nobody else', async () => {
     await synth();
     const hub = join(root, 'environments', 'hub.yaml');

@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   const names = selectOrFail(sources, requested);
   const plan = planRun(common.root, sources, names, Boolean(values.force));
   const { renderedRoot } = plan;
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator: plan.generator, mode: 'check' }, jobs);
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check' }, jobs);
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);

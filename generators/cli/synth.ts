@@ -106,7 +106,7 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   const { renderedRoot, generator } = plan;
   prepareStaging(renderedRoot);
   const injected = deps.render && deps.render !== renderEnvironment ? { render: deps.render } : {};
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs).catch((err: unknown) => {
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceFiles } from '../load/loader.js';
+import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { lockFile } from '../ssm/lock.js';
-import { fleetRelations, type FleetIndex } from '../model/fleet.js';
+import { fleetEntryOf, fleetRelations, type FleetEntry, type FleetIndex } from '../model/fleet.js';
+import { timed } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import type { FinalFile } from '../render/header.js';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
@@ -21,7 +22,10 @@ export type WorkMode = 'synth' | 'check';
 export interface WorkContext {
   root: string;
   sources: SourceFiles;
+  /** The fleet (all of it once the run has read the entries of `fleetPending`). */
   fleet: FleetIndex;
+  /** Environments whose fleet entries processEnvironments reads before anything renders (see RunPlan). */
+  fleetPending?: readonly string[];
   generator: string;
   mode: WorkMode;
   /** Tests inject these (then the run stays in the main thread). */
@@ -41,6 +45,24 @@ export interface EnvOutcome {
   files?: number;
   /** What the incremental state records for a successful render. */
   state?: EnvironmentState;
+}
+
+/**
+ * The fleet entries of `names` (null for one that does not parse), read as fleetIndex reads them.
+ * Each parse stays in the loader's cache, so rendering the environment soon after parses nothing.
+ */
+export function readFleetEntries(sources: SourceFiles, names: readonly string[]): [string, FleetEntry | null][] {
+  return timed('load', () => names.map((n) => [n, fleetEntryOf(resolveEnvironment(n, sources).env?.data) ?? null]));
+}
+
+/** The fleet with the entries read for `pending` added, in the order of fleetIndex (the environments' order). */
+export function completeFleet(all: readonly string[], known: FleetIndex, read: ReadonlyMap<string, FleetEntry | null>): FleetIndex {
+  const out = new Map<string, FleetEntry>();
+  for (const name of all) {
+    const entry = read.has(name) ? read.get(name) : known.get(name);
+    if (entry) out.set(name, entry);
+  }
+  return out;
 }
 
 export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {

@@ -63,10 +63,11 @@ export function listEnvironmentNames(sources: SourceFiles): string[] {
  * most of the cold cost of loading. The Document and its LineCounter are only read afterwards
  * (toJS, visits, positions), so sharing them is safe: every call still builds its own data,
  * origins and diagnostics. Bounded (least recently used goes), so 1000 environments do not stay in
- * memory.
+ * memory: 100, as many as a render thread renders before it retires (cli/jobs.ts), about 150 KB each
+ * for an environment like examples' prod.
  */
 const PARSED = new Map<string, { doc: Document; lineCounter: LineCounter }>();
-const PARSED_MAX = 64;
+const PARSED_MAX = 100;
 
 function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter } {
   const hit = PARSED.get(text);
