@@ -1,7 +1,8 @@
 /**
  * The scale benchmark: N synthetic environments rendered in memory through the real pipeline, timed
- * per environment, next to the floor — a bare `node` process serializing the same objects with
- * `yaml` (the rendered files parsed back to objects). Prints figures; asserts nothing about them.
+ * per environment, next to the floors — a bare `node` process serializing the same objects (the
+ * rendered files parsed back to objects) with the `yaml` package (the yaml floor) and with native
+ * JSON.stringify (the JSON floor). Prints figures; asserts nothing about them.
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -17,24 +18,32 @@ export interface BenchRow {
   renderMsPerEnv: number;
   /** Milliseconds per environment for yaml.stringify of the same objects in a bare node process. */
   floorMsPerEnv: number;
+  /** The same for JSON.stringify (two-space indent). */
+  jsonFloorMsPerEnv: number;
+  /** renderMsPerEnv / floorMsPerEnv (the yaml floor). */
   ratio: number;
 }
 
-/** The floor, measured in a child `node` (no tsx, no project code): yaml.stringify of each object. */
+/** The floors, measured in a child `node` (no tsx, no project code): yaml.stringify, then JSON.stringify, of each object. */
 const FLOOR_SCRIPT = `
 import { stringify } from 'yaml';
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const docs = JSON.parse(input);
-for (const d of docs.slice(0, 50)) stringify(d, { version: '1.1', lineWidth: 0 }); // warm-up
-const t0 = process.hrtime.bigint();
-for (const d of docs) stringify(d, { version: '1.1', lineWidth: 0 });
-process.stdout.write(String(Number(process.hrtime.bigint() - t0) / 1e6));
+const time = (fn) => {
+  for (const d of docs.slice(0, 50)) fn(d); // warm-up
+  const t0 = process.hrtime.bigint();
+  for (const d of docs) fn(d);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+const yaml = time((d) => stringify(d, { version: '1.1', lineWidth: 0 }));
+const json = time((d) => JSON.stringify(d, null, 2));
+process.stdout.write(JSON.stringify({ yaml, json }));
 `;
 
-export function floorMs(root: string, docs: unknown[]): number {
+export function floorMs(root: string, docs: unknown[]): { yaml: number; json: number } {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', FLOOR_SCRIPT], { cwd: root, input: JSON.stringify(docs), encoding: 'utf8', maxBuffer: 1 << 30 });
-  return Number(out);
+  return JSON.parse(out) as { yaml: number; json: number };
 }
 
 export function runBench(root: string, sources: ReadonlyMap<string, string>, n: number): BenchRow {
@@ -64,14 +73,14 @@ export function runBench(root: string, sources: ReadonlyMap<string, string>, n: 
   }
   const floor = floorMs(root, docs);
   const renderMsPerEnv = renderMs / n;
-  const floorMsPerEnv = floor / n;
-  return { environments: n, files, objects: docs.length, renderMsPerEnv, floorMsPerEnv, ratio: floorMsPerEnv > 0 ? renderMsPerEnv / floorMsPerEnv : Number.POSITIVE_INFINITY };
+  const floorMsPerEnv = floor.yaml / n;
+  return { environments: n, files, objects: docs.length, renderMsPerEnv, floorMsPerEnv, jsonFloorMsPerEnv: floor.json / n, ratio: floorMsPerEnv > 0 ? renderMsPerEnv / floorMsPerEnv : Number.POSITIVE_INFINITY };
 }
 
-export const BENCH_COLUMNS = ['environments', 'files', 'objects', 'render ms/env', 'floor ms/env', 'ratio'];
+export const BENCH_COLUMNS = ['environments', 'files', 'objects', 'render ms/env', 'JSON floor ms/env', 'yaml floor ms/env', 'ratio'];
 
 export function formatBench(rows: readonly BenchRow[]): string {
-  const table = [BENCH_COLUMNS, ...rows.map((r) => [String(r.environments), String(r.files), String(r.objects), r.renderMsPerEnv.toFixed(2), r.floorMsPerEnv.toFixed(3), `${r.ratio.toFixed(1)}×`])];
+  const table = [BENCH_COLUMNS, ...rows.map((r) => [String(r.environments), String(r.files), String(r.objects), r.renderMsPerEnv.toFixed(2), r.jsonFloorMsPerEnv.toFixed(3), r.floorMsPerEnv.toFixed(3), `${r.ratio.toFixed(2)}×`])];
   const widths = BENCH_COLUMNS.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n') + '\n';
 }
