@@ -52,7 +52,7 @@ export interface EnvOutcome {
  * Each parse stays in the loader's cache, so rendering the environment soon after parses nothing.
  */
 export function readFleetEntries(sources: SourceFiles, names: readonly string[]): [string, FleetEntry | null][] {
-  return timed('load', () => names.map((n) => [n, fleetEntryOf(resolveEnvironment(n, sources).env?.data) ?? null]));
+  return timed('load', () => names.map((n) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false }).env?.data) ?? null]));
 }
 
 /** The fleet with the entries read for `pending` added, in the order of fleetIndex (the environments' order). */

@@ -83,7 +83,12 @@ function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter
   return parsed;
 }
 
-export function parseFile(file: string, text: string): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+/** What to build besides the data: `origins: false` leaves the positions out (a reader of values only, such as the fleet index). */
+export interface ParseOptions {
+  origins?: boolean;
+}
+
+export function parseFile(file: string, text: string, opts: ParseOptions = {}): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
   const { doc, lineCounter } = parsedDocument(text);
   const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
@@ -133,7 +138,7 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
       hint: `add '${SCHEMA_COMMENT}' as the first line`,
     });
   }
-  return { parsed: { file, data, origins: collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+  return { parsed: { file, data, origins: opts.origins === false ? new Map() : collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
 }
 
 /** How many alias expansions a document may make (the yaml library's guard against alias bombs). */
@@ -187,8 +192,8 @@ function suggestEnvironment(name: string, sources: SourceFiles): { hint?: string
   return hint ? { hint } : {};
 }
 
-/** Parse an environment and its chain of bases and merge them. */
-export function resolveEnvironment(name: string, sources: SourceFiles): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
+/** Parse an environment and its chain of bases and merge them (without positions: `opts.origins` false). */
+export function resolveEnvironment(name: string, sources: SourceFiles, opts: ParseOptions = {}): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const chain: ParsedFile[] = [];
   const seen = new Set<string>();
@@ -209,7 +214,7 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
       });
       return { diagnostics };
     }
-    const { parsed, diagnostics: ds } = parseFile(file, text);
+    const { parsed, diagnostics: ds } = parseFile(file, text, opts);
     diagnostics.push(...ds);
     if (!parsed) return { diagnostics };
     chain.push(parsed);
@@ -230,7 +235,7 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
   let origins: OriginMap = new Map();
   for (const f of [...chain].reverse()) {
     data = mergeDeep(data, f.data);
-    origins = mergeOrigins(origins, f.origins);
+    if (opts.origins !== false) origins = mergeOrigins(origins, f.origins);
   }
   const own = chain[0]!;
   return {
