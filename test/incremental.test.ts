@@ -4,7 +4,7 @@
  * change renders it; `--force` renders everything. Whatever is skipped, the tree is byte for byte
  * what a full render writes.
  */
-import { cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -295,6 +295,24 @@ describe('incremental check', () => {
     // The next run does not trust alpha's tree: it renders it again, and the edit is gone.
     expect(notRendered(await synth())).toBe(2);
     expect(readFileSync(readme, 'utf8')).not.toMatch(/edited during the run/);
+  });
+
+  it('a file added while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
+    await synth();
+    addEnv('alpha', envText('alpha', 2));
+    const extra = join(root, 'rendered', 'alpha', 'notes.md');
+    const io = {
+      writeFile: (path: string, content: string) => writeFileSync(path, content),
+      link: (from: string, to: string) => linkSync(from, to),
+      rename: (from: string, to: string) => {
+        renameSync(from, to);
+        if (to === join(root, 'rendered', 'alpha')) writeFileSync(extra, 'added during the run\n');
+      },
+    };
+    expect(await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {}, writerIo: io })).toBe(0);
+    expect(notRendered(await synth())).toBe(2);
+    expect(existsSync(extra)).toBe(false);
+    expect(tree()).toStrictEqual(await fullRender());
   });
 
   it('verifyTree accepts exactly the tree of the recorded manifest', async () => {

@@ -66,11 +66,11 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
  * The state after a successful synth (its trees swapped in): rendered entries replaced, each with
  * the metadata signature of its tree only once the tree, as it now is, is known to be the one
  * written (something may have touched it while the run went on): its signature is still the one the
- * writer took when it knew the contents (StagedEnvironment.signature), or else every file is hashed
- * against the manifest written; skipped ones with the signature they were verified by; unrequested
+ * writer took when it knew the contents (StagedEnvironment.signature; `files`, the files it wrote, spare
+ * listing the directories), or else every file is hashed against the manifest written; skipped ones with the signature they were verified by; unrequested
  * ones kept; deleted environments dropped.
  */
-export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
+export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>, files: ReadonlyMap<string, readonly string[]> = new Map()): IncrementalState {
   const { renderedRoot, state } = plan;
   const existing = new Set(listEnvironmentNames(sources));
   const environments: Record<string, EnvironmentState> = {};
@@ -78,7 +78,7 @@ export function nextState(sources: SourceFiles, plan: RunPlan, rendered: Readonl
   for (const [name, entry] of plan.skipped) environments[name] = entry;
   for (const [name, entry] of rendered) {
     const { stat: _, ...rest } = entry;
-    const stat = treeMatches(renderedRoot, name, entry);
+    const stat = treeMatches(renderedRoot, name, entry, files.get(name));
     environments[name] = stat === undefined ? rest : { ...rest, stat };
   }
   return { ...state, environments };

@@ -129,7 +129,8 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
-  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))))));
+  const written = new Map(work.outcomes.flatMap((o) => (o.staged ? [[o.env, [...o.staged.result.written, ...o.staged.result.unchanged].sort()] as const] : [])));
+  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))), written)));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
   for (const r of out.results) {

@@ -107,10 +107,13 @@ export function treeStat(renderedRoot: string, env: string): string | undefined 
  * signature when that is unchanged (as git's index does), else by reading and hashing every file
  * against the manifest (verifyTree). Returns the signature to record, or undefined when it is not.
  */
-export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat'>): string | undefined {
-  const stat = treeStat(renderedRoot, env);
+export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat'>, files?: readonly string[]): string | undefined {
+  // (With the files the writer wrote, their signature: if the tree holds more, the next run's listing
+  // cannot match it, and verifies the tree.)
+  const stat = files && entry.stat !== undefined ? treeSignature(join(renderedRoot, env), files) : treeStat(renderedRoot, env);
   if (stat === undefined) return undefined;
   if (entry.stat === stat) return stat;
+  if (files) return treeMatches(renderedRoot, env, entry);
   return verifyTree(renderedRoot, env, entry.manifest) ? stat : undefined;
 }
 

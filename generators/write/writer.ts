@@ -60,13 +60,15 @@ export function listFiles(dir: string): string[] {
  * lstat per file, no reads): sha256 over each file's path, size, inode, ctime and mtime in
  * nanoseconds. Undefined when the tree is missing or holds anything but regular files and
  * directories. While it is unchanged, so are the files' contents (ctime changes with every write
- * and cannot be set back).
+ * and cannot be set back). With `files` (sorted as listFiles sorts), the signature of those files
+ * without listing the directories: the tree's own when they are all it holds, and one it can never
+ * match otherwise.
  */
-export function treeSignature(dir: string): string | undefined {
+export function treeSignature(dir: string, files?: readonly string[]): string | undefined {
   if (!existsSync(dir)) return undefined;
   try {
     const h = createHash('sha256');
-    for (const f of listFiles(dir)) {
+    for (const f of files ?? listFiles(dir)) {
       const s = lstatSync(join(dir, f), { bigint: true });
       if (!s.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
       h.update(`${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`);
@@ -120,9 +122,9 @@ export function planEnvironment(renderedRoot: string, env: string, rendered: rea
   return planFiles(renderedRoot, env, withManifest(env, rendered));
 }
 
-function planFiles(renderedRoot: string, env: string, files: readonly FinalFile[]): TreePlan {
+function planFiles(renderedRoot: string, env: string, files: readonly FinalFile[], listed?: readonly string[]): TreePlan {
   const dir = envDir(renderedRoot, env);
-  const existing = new Set(listFiles(dir));
+  const existing = new Set(listed ?? listFiles(dir));
   const stale: string[] = [];
   const missing: string[] = [];
   const unchanged: string[] = [];
@@ -212,8 +214,9 @@ export function stageEnvironment(renderedRoot: string, env: string, rendered: re
     checkEnvironment(renderedRoot, env, files);
     const dir = envDir(renderedRoot, env);
     // Signed before planFiles reads the files: an edit after the signature changes it.
-    const before = treeSignature(dir);
-    const plan = planFiles(renderedRoot, env, files);
+    const listed = listFiles(dir);
+    const before = listed.length > 0 ? treeSignature(dir, listed) : undefined;
+    const plan = planFiles(renderedRoot, env, files, listed);
     const result: WriteResult = { env, written: [...plan.stale, ...plan.missing].sort(), unchanged: plan.unchanged, removed: plan.extra };
     const changed = result.written.length > 0 || result.removed.length > 0;
     const manifestSha256 = sha256(files[files.length - 1]!.content);
@@ -246,7 +249,7 @@ export function stageEnvironment(renderedRoot: string, env: string, rendered: re
       rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
-    const signature = linked ? undefined : treeSignature(tmp);
+    const signature = linked ? undefined : treeSignature(tmp, files.map((f) => f.path).sort());
     return { env, result, changed, manifestSha256, ...(signature !== undefined ? { signature } : {}) };
   });
 }
