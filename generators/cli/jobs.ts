@@ -85,7 +85,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
   const all = listEnvironmentNames(ctx.sources);
   if (threads <= 1) {
     // Read last to first: the loader's cache then still holds the first environments to render.
-    const read = new Map(readFleetEntries(ctx.sources, [...pending].reverse()));
+    const read = new Map(readFleetEntries(ctx.sources, [...pending].reverse(), RECYCLE_AFTER));
     const full: WorkContext = pending.length === 0 ? ctx : { ...ctx, fleet: completeFleet(all, ctx.fleet, read), fleetPending: [] };
     return { outcomes: names.map((n) => processEnvironment(n, full)), workerTimes: zeroPhaseTimes(), threads: 1 };
   }
@@ -133,7 +133,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
         w.on('message', (m: FromWorker) => {
           if (m.type === 'ready') {
             if (complete) start();
-            else if (reads[slot]!.length > 0) w.postMessage({ type: 'fleet-read', names: [...reads[slot]!].reverse() });
+            else if (reads[slot]!.length > 0) w.postMessage({ type: 'fleet-read', names: [...reads[slot]!].reverse(), keep: recycleAfter });
             else waiting.add(slot);
           } else if (m.type === 'fleet-read') {
             for (const [n, e] of m.entries) read.set(n, e);
@@ -151,11 +151,13 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
             addPhaseTimes(times, m.times);
             workers.delete(w);
             slots.delete(slot);
-            void w.terminate();
-            running--;
-            // A worker retires after `recycleAfter` environments; a fresh one takes over what is left.
-            if (queues.some((q) => q.length > 0)) spawn(slot);
-            else if (running === 0) resolve();
+            // A worker retires after `recycleAfter` environments; a fresh one takes over what is left,
+            // once the old one is gone (and its heap with it: the two never add up).
+            w.terminate().then(() => {
+              running--;
+              if (queues.some((q) => q.length > 0)) spawn(slot);
+              else if (running === 0) resolve();
+            }, reject);
           } else {
             const err = new Error(m.message);
             if (m.stack) err.stack = m.stack;

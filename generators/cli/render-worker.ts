@@ -13,7 +13,7 @@ const data = workerData as { root: string; generator: string; mode: WorkMode; so
 const ctx: WorkContext = { root: data.root, generator: data.generator, mode: data.mode, sources: new Map(data.sources), fleet: new Map(data.fleet) };
 const port = parentPort!;
 
-port.on('message', (m: { type: 'env'; name: string } | { type: 'fleet-read'; names: string[] } | { type: 'fleet'; fleet: [string, FleetEntry][] } | { type: 'stop' }) => {
+port.on('message', (m: { type: 'env'; name: string } | { type: 'fleet-read'; names: string[]; keep: number } | { type: 'fleet'; fleet: [string, FleetEntry][] } | { type: 'stop' }) => {
   if (m.type === 'stop') {
     port.postMessage({ type: 'stopped', times: phaseTimes() });
     return;
@@ -23,7 +23,7 @@ port.on('message', (m: { type: 'env'; name: string } | { type: 'fleet-read'; nam
     return;
   }
   try {
-    if (m.type === 'fleet-read') port.postMessage({ type: 'fleet-read', entries: readFleetEntries(ctx.sources, m.names) });
+    if (m.type === 'fleet-read') port.postMessage({ type: 'fleet-read', entries: readFleetEntries(ctx.sources, m.names, m.keep) });
     else port.postMessage({ type: 'done', outcome: processEnvironment(m.name, ctx) });
   } catch (e) {
     const err = e as Error;

@@ -49,10 +49,11 @@ export interface EnvOutcome {
 
 /**
  * The fleet entries of `names` (null for one that does not parse), read as fleetIndex reads them.
- * Each parse stays in the loader's cache, so rendering the environment soon after parses nothing.
+ * The parses of the last `keep` stay in the loader's cache, so rendering those environments soon
+ * after parses nothing (the others are not kept: at 1000 environments they only grew the heap).
  */
-export function readFleetEntries(sources: SourceFiles, names: readonly string[]): [string, FleetEntry | null][] {
-  return timed('load', () => names.map((n) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false }).env?.data) ?? null]));
+export function readFleetEntries(sources: SourceFiles, names: readonly string[], keep = names.length): [string, FleetEntry | null][] {
+  return timed('load', () => names.map((n, i) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false, keep: i >= names.length - keep }).env?.data) ?? null]));
 }
 
 /** The fleet with the entries read for `pending` added, in the order of fleetIndex (the environments' order). */

@@ -69,7 +69,7 @@ export function listEnvironmentNames(sources: SourceFiles): string[] {
 const PARSED = new Map<string, { doc: Document; lineCounter: LineCounter }>();
 const PARSED_MAX = 100;
 
-function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter } {
+function parsedDocument(text: string, keep = true): { doc: Document; lineCounter: LineCounter } {
   const hit = PARSED.get(text);
   if (hit) {
     PARSED.delete(text);
@@ -78,18 +78,24 @@ function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter
   }
   const lineCounter = new LineCounter();
   const parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false }), lineCounter };
+  if (!keep) return parsed;
   PARSED.set(text, parsed);
   if (PARSED.size > PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
   return parsed;
 }
 
-/** What to build besides the data: `origins: false` leaves the positions out (a reader of values only, such as the fleet index). */
+/**
+ * What to build besides the data: `origins: false` leaves the positions out (a reader of values
+ * only, such as the fleet index). `keep: false` does not keep the parse of an environment's own file
+ * in the cache (one read now and not again soon: kept, it would only push out those that will be).
+ */
 export interface ParseOptions {
   origins?: boolean;
+  keep?: boolean;
 }
 
 export function parseFile(file: string, text: string, opts: ParseOptions = {}): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
-  const { doc, lineCounter } = parsedDocument(text);
+  const { doc, lineCounter } = parsedDocument(text, opts.keep !== false);
   const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const { line, col } = lineCounter.linePos(e.pos[0]);
@@ -214,7 +220,8 @@ export function resolveEnvironment(name: string, sources: SourceFiles, opts: Par
       });
       return { diagnostics };
     }
-    const { parsed, diagnostics: ds } = parseFile(file, text, opts);
+    // (Bases are kept whatever `keep` says: every environment extending them reads them again.)
+    const { parsed, diagnostics: ds } = parseFile(file, text, chain.length === 0 ? opts : { ...opts, keep: true });
     diagnostics.push(...ds);
     if (!parsed) return { diagnostics };
     chain.push(parsed);
