@@ -274,22 +274,26 @@ describe('incremental check', () => {
     expect(lstatSync(readme).isFile()).toBe(true);
   });
 
-  it('an edit made while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
+  /** alpha edited, then synth with the writer's own calls, and `touch` right after alpha's new tree is swapped in; its output. */
+  async function synthTouchingAlpha(touch: () => void): Promise<string> {
     await synth();
     addEnv('alpha', envText('alpha', 2));
-    const readme = join(root, 'rendered', 'alpha', 'README.md');
     let out = '';
-    // The writer's own calls, and an edit right after alpha's new tree is swapped in.
     const io = {
       writeFile: (path: string, content: string) => writeFileSync(path, content),
       link: (from: string, to: string) => linkSync(from, to),
       rename: (from: string, to: string) => {
         renameSync(from, to);
-        if (to === join(root, 'rendered', 'alpha')) writeFileSync(readme, 'edited during the run\n');
+        if (to === join(root, 'rendered', 'alpha')) touch();
       },
     };
     expect(await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: (t) => (out += t), writerIo: io })).toBe(0);
-    expect(out).toMatch(/2 of 3 not rendered/);
+    return out;
+  }
+
+  it('an edit made while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
+    const readme = join(root, 'rendered', 'alpha', 'README.md');
+    expect(await synthTouchingAlpha(() => writeFileSync(readme, 'edited during the run\n'))).toMatch(/2 of 3 not rendered/);
     expect(stateOf().environments.alpha!.stat).toBeUndefined();
     expect(stateOf().environments.beta!.stat).toBe(treeStat(join(root, 'rendered'), 'beta'));
     // The next run does not trust alpha's tree: it renders it again, and the edit is gone.
@@ -298,18 +302,8 @@ describe('incremental check', () => {
   });
 
   it('a file added while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
-    await synth();
-    addEnv('alpha', envText('alpha', 2));
     const extra = join(root, 'rendered', 'alpha', 'notes.md');
-    const io = {
-      writeFile: (path: string, content: string) => writeFileSync(path, content),
-      link: (from: string, to: string) => linkSync(from, to),
-      rename: (from: string, to: string) => {
-        renameSync(from, to);
-        if (to === join(root, 'rendered', 'alpha')) writeFileSync(extra, 'added during the run\n');
-      },
-    };
-    expect(await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {}, writerIo: io })).toBe(0);
+    await synthTouchingAlpha(() => writeFileSync(extra, 'added during the run\n'));
     expect(notRendered(await synth())).toBe(2);
     expect(existsSync(extra)).toBe(false);
     expect(tree()).toStrictEqual(await fullRender());
