@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseYamlStream } from '../lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
+import type { FinalFile } from '../render/header.js';
 import { syntheticEnvironment } from './synthetic.js';
 
 export interface BenchRow {
@@ -24,6 +25,9 @@ export interface BenchRow {
   ratio: number;
 }
 
+/** Passes of the in-memory row and of its floors; each reports its fastest. */
+export const REPEAT = 3;
+
 /** The floors, measured in a child `node` (no tsx, no project code): yaml.stringify, then JSON.stringify, of each object. */
 const FLOOR_SCRIPT = `
 import { stringify } from 'yaml';
@@ -32,9 +36,13 @@ for await (const chunk of process.stdin) input += chunk;
 const docs = JSON.parse(input);
 const time = (fn) => {
   for (const d of docs.slice(0, 50)) fn(d); // warm-up
-  const t0 = process.hrtime.bigint();
-  for (const d of docs) fn(d);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  let best = Infinity;
+  for (let pass = 0; pass < ${REPEAT}; pass++) {
+    const t0 = process.hrtime.bigint();
+    for (const d of docs) fn(d);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return best;
 };
 const yaml = time((d) => stringify(d, { version: '1.1', lineWidth: 0 }));
 const json = time((d) => JSON.stringify(d, null, 2));
@@ -60,13 +68,19 @@ export function runBench(root: string, sources: ReadonlyMap<string, string>, n: 
   renderEnvironment(prepareEnvironment(names[0]!, all).prepared!);
   const docs: unknown[] = [];
   let files = 0;
-  const t0 = performance.now();
-  const rendered = names.map((name) => {
-    const r = prepareEnvironment(name, all);
-    if (!r.prepared) throw new Error(`synthetic environment ${name} does not validate: ${r.diagnostics.map((d) => d.message).join('; ')}`);
-    return renderEnvironment(r.prepared);
-  });
-  const renderMs = performance.now() - t0;
+  // The fastest of REPEAT passes (the floors too): on a shared machine, a pass another process
+  // slowed down says nothing about this code.
+  let renderMs = Number.POSITIVE_INFINITY;
+  let rendered: FinalFile[][] = [];
+  for (let pass = 0; pass < REPEAT; pass++) {
+    const t0 = performance.now();
+    rendered = names.map((name) => {
+      const r = prepareEnvironment(name, all);
+      if (!r.prepared) throw new Error(`synthetic environment ${name} does not validate: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+      return renderEnvironment(r.prepared);
+    });
+    renderMs = Math.min(renderMs, performance.now() - t0);
+  }
   for (const fs of rendered) {
     files += fs.length;
     for (const f of fs) if (/\.ya?ml$/.test(f.path)) docs.push(...parseYamlStream(f.content));
