@@ -108,8 +108,8 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
   const outcomes: EnvOutcome[] = [];
   const times = zeroPhaseTimes();
   const workers = new Set<Worker>();
-  /** Per slot with a live worker: it, and what starts it rendering (sends it the fleet first if it lacks it). */
-  const slots = new Map<number, { worker: Worker; start: () => void }>();
+  /** Per slot with a live worker: what starts it rendering (sends it the fleet first if it lacks it). */
+  const starts = new Map<number, () => void>();
   const waiting = new Set<number>();
   try {
     await new Promise<void>((resolve, reject) => {
@@ -129,7 +129,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
           hasFleet = true;
           next();
         };
-        slots.set(slot, { worker: w, start });
+        starts.set(slot, start);
         w.on('message', (m: FromWorker) => {
           if (m.type === 'ready') {
             if (complete) start();
@@ -141,7 +141,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
             if (--readsLeft > 0) return;
             fleet = completeFleet(all, ctx.fleet, read);
             complete = true;
-            for (const s of waiting) slots.get(s)?.start();
+            for (const s of waiting) starts.get(s)?.();
             waiting.clear();
           } else if (m.type === 'done') {
             outcomes.push(m.outcome);
@@ -150,7 +150,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
           } else if (m.type === 'stopped') {
             addPhaseTimes(times, m.times);
             workers.delete(w);
-            slots.delete(slot);
+            starts.delete(slot);
             // A worker retires after `recycleAfter` environments; a fresh one takes over what is left,
             // once the old one is gone (and its heap with it: the two never add up).
             w.terminate().then(() => {
