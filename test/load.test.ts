@@ -27,6 +27,42 @@ describe('extends: maps merge deeply, lists replace', () => {
     expect(locate(env!, ['a', 'z'], true)).toStrictEqual({ file: 'environments/e.yaml', line: 6, col: 3 });
   });
 
+  it('without origins (what the fleet index reads): the same data, no positions', () => {
+    const sources = new Map([
+      ['environments/_base.yaml', `${HEAD}a:\n  x: 1\n  y: [1, 2]\nlist:\n  - { k: base }\n`],
+      ['environments/e.yaml', `${HEAD}name: e\nextends: _base\na:\n  y: [3]\n`],
+    ]);
+    const full = resolveEnvironment('e', sources);
+    const bare = resolveEnvironment('e', sources, { origins: false });
+    expect(bare.env!.data).toStrictEqual(full.env!.data);
+    expect(bare.env!.files).toStrictEqual(full.env!.files);
+    expect(bare.env!.origins.size).toBe(0);
+    expect(full.env!.origins.size).toBeGreaterThan(0);
+  });
+
+  it('merged positions: what an override replaces is forgotten, maps merge, at any depth', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.constantFrom('a', 'b'), fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 2 })))), { noNullPrototype: true }),
+        fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.constantFrom('a', 'b'), fc.integer())), { noNullPrototype: true }),
+        (base, own) => {
+          const sources = new Map([
+            ['environments/_base.yaml', `${HEAD}${JSON.stringify(base)}\n`],
+            ['environments/e.yaml', `${HEAD}${JSON.stringify({ ...own, extends: '_base' })}\n`],
+          ]);
+          const env = resolveEnvironment('e', sources).env!;
+          // Every value of the merged document has a position, in the file that wrote it.
+          const walk = (v: unknown, path: (string | number)[], from: unknown): void => {
+            const file = from === undefined ? 'environments/_base.yaml' : 'environments/e.yaml';
+            if (path.length > 0) expect(locate(env, path).file, path.join('/')).toBe(file);
+            if (v !== null && typeof v === 'object') for (const [k, c] of Object.entries(v)) walk(c, [...path, Array.isArray(v) ? Number(k) : k], from === undefined ? undefined : (from as Record<string, unknown>)[k]);
+          };
+          for (const [k, v] of Object.entries(env.data)) if (k !== 'extends') walk(v, [k], (own as Record<string, unknown>)[k]);
+        },
+      ),
+    );
+  });
+
   it('reports an extends cycle', () => {
     const sources = new Map([
       ['environments/_a.yaml', `${HEAD}extends: _b\n`],

@@ -56,7 +56,7 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
   const plan = planRun(common.root, sources, names, Boolean(values.force));
   const { renderedRoot } = plan;
   const report = progressReporter(plan.render);
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator: plan.generator, mode: 'check' }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check' }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);

@@ -126,7 +126,7 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   const report = progressReporter(plan.render);
   if (report && plan.skipped.size > 0) progress(`${plural(plan.skipped.size, 'environment')} unchanged since the last synth (trees verified), rendering ${plan.render.length}`);
   const onOutcome = report && ((o: EnvOutcome): void => report(outcomeProgress(o)));
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });
@@ -149,7 +149,8 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
-  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))))));
+  const written = new Map(work.outcomes.flatMap((o) => (o.staged ? [[o.env, [...o.staged.result.written, ...o.staged.result.unchanged].sort()] as const] : [])));
+  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))), written)));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
   for (const r of out.results) {

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceFiles } from '../load/loader.js';
+import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { lockFile } from '../ssm/lock.js';
-import { fleetRelations, type FleetIndex } from '../model/fleet.js';
+import { fleetEntryOf, fleetRelations, type FleetEntry, type FleetIndex } from '../model/fleet.js';
+import { timed } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import type { FinalFile } from '../render/header.js';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
@@ -23,7 +24,10 @@ export type WorkMode = 'synth' | 'check';
 export interface WorkContext {
   root: string;
   sources: SourceFiles;
+  /** The fleet (all of it once the run has read the entries of `fleetPending`). */
   fleet: FleetIndex;
+  /** Environments whose fleet entries processEnvironments reads before anything renders (see RunPlan). */
+  fleetPending?: readonly string[];
   generator: string;
   mode: WorkMode;
   /** Tests inject these (then the run stays in the main thread). */
@@ -46,6 +50,25 @@ export interface EnvOutcome {
   /** How long it took, and per phase (for the progress line). */
   ms: number;
   phases: PhaseTimes;
+}
+
+/**
+ * The fleet entries of `names` (null for one that does not parse), read as fleetIndex reads them.
+ * The parses of the last `keep` stay in the loader's cache, so rendering those environments soon
+ * after parses nothing (the others are not kept: at 1000 environments they only grew the heap).
+ */
+export function readFleetEntries(sources: SourceFiles, names: readonly string[], keep = names.length): [string, FleetEntry | null][] {
+  return timed('load', () => names.map((n, i) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false, keep: i >= names.length - keep }).env?.data) ?? null]));
+}
+
+/** The fleet with the entries read for `pending` added, in the order of fleetIndex (the environments' order). */
+export function completeFleet(all: readonly string[], known: FleetIndex, read: ReadonlyMap<string, FleetEntry | null>): FleetIndex {
+  const out = new Map<string, FleetEntry>();
+  for (const name of all) {
+    const entry = read.has(name) ? read.get(name) : known.get(name);
+    if (entry) out.set(name, entry);
+  }
+  return out;
 }
 
 export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
@@ -73,7 +96,8 @@ function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | '
   const renderedRoot = join(ctx.root, RENDERED_DIR);
   if (ctx.mode === 'synth') {
     const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
-    return { ...base, staged, state: entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length) };
+    const state = entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length);
+    return { ...base, staged, state: staged.signature !== undefined ? { ...state, stat: staged.signature } : state };
   }
   return { ...base, ...compareTree(renderedRoot, name, files) };
 }

@@ -64,12 +64,13 @@ export function listEnvironmentNames(sources: SourceFiles): string[] {
  * most of the cold cost of loading. The Document and its LineCounter are only read afterwards
  * (toJS, visits, positions), so sharing them is safe: every call still builds its own data,
  * origins and diagnostics. Bounded (least recently used goes), so 1000 environments do not stay in
- * memory.
+ * memory: 100, as many as a render thread renders before it retires (cli/jobs.ts), about 150 KB each
+ * for an environment like examples' prod.
  */
 const PARSED = new Map<string, { doc: Document; lineCounter: LineCounter }>();
-const PARSED_MAX = 64;
+const PARSED_MAX = 100;
 
-function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter } {
+function parsedDocument(text: string, keep = true): { doc: Document; lineCounter: LineCounter } {
   const hit = PARSED.get(text);
   if (hit) {
     PARSED.delete(text);
@@ -78,13 +79,24 @@ function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter
   }
   const lineCounter = new LineCounter();
   const parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false }), lineCounter };
+  if (!keep) return parsed;
   PARSED.set(text, parsed);
   if (PARSED.size > PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
   return parsed;
 }
 
-export function parseFile(file: string, text: string): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
-  const { doc, lineCounter } = parsedDocument(text);
+/**
+ * What to build besides the data: `origins: false` leaves the positions out (a reader of values
+ * only, such as the fleet index). `keep: false` does not keep the parse of an environment's own file
+ * in the cache (one read now and not again soon: kept, it would only push out those that will be).
+ */
+export interface ParseOptions {
+  origins?: boolean;
+  keep?: boolean;
+}
+
+export function parseFile(file: string, text: string, opts: ParseOptions = {}): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+  const { doc, lineCounter } = parsedDocument(text, opts.keep !== false);
   const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const { line, col } = lineCounter.linePos(e.pos[0]);
@@ -142,7 +154,7 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
       hint: `add '${SCHEMA_COMMENT}' as the first line`,
     });
   }
-  return { parsed: { file, data, origins: collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+  return { parsed: { file, data, origins: opts.origins === false ? new Map() : collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
 }
 
 const spaces = (n: number): string => `${n} space${n === 1 ? '' : 's'}`;
@@ -209,8 +221,8 @@ function suggestEnvironment(name: string, sources: SourceFiles): { hint?: string
   return hint ? { hint } : {};
 }
 
-/** Parse an environment and its chain of bases and merge them. */
-export function resolveEnvironment(name: string, sources: SourceFiles): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
+/** Parse an environment and its chain of bases and merge them (without positions: `opts.origins` false). */
+export function resolveEnvironment(name: string, sources: SourceFiles, opts: ParseOptions = {}): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const chain: ParsedFile[] = [];
   const seen = new Set<string>();
@@ -231,7 +243,8 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
       });
       return { diagnostics };
     }
-    const { parsed, diagnostics: ds } = parseFile(file, text);
+    // (Bases are kept whatever `keep` says: every environment extending them reads them again.)
+    const { parsed, diagnostics: ds } = parseFile(file, text, chain.length === 0 ? opts : { ...opts, keep: true });
     diagnostics.push(...ds);
     if (!parsed) return { diagnostics };
     chain.push(parsed);
@@ -252,7 +265,7 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
   let origins: OriginMap = new Map();
   for (const f of [...chain].reverse()) {
     data = mergeDeep(data, f.data);
-    origins = mergeOrigins(origins, f.origins);
+    if (opts.origins !== false) origins = mergeOrigins(origins, f.origins);
   }
   const own = chain[0]!;
   return {
