@@ -88,7 +88,7 @@ export function renderExamples(root: string): RenderedExample[] {
 }
 
 /** The names an environment's paths are made of, by what they name (most specific first). */
-function vocabulary(e: RenderedExample): [string, string[]][] {
+function vocabulary(e: RenderedExample, all: readonly RenderedExample[]): [string, string[]][] {
   const plan = deliveryPlan(e.model);
   return [
     ['node-or-pool', e.model.configTargets.map((t) => t.name)],
@@ -96,7 +96,8 @@ function vocabulary(e: RenderedExample): [string, string[]][] {
     ['unit', plan.map((u) => u.name)],
     ['namespace', [...new Set(plan.map((u) => u.namespace))]],
     ['tenant', [...TENANTS]],
-    ['managed-env', e.model.argocd.manages],
+    // Another environment's name in a path: the environments a hub manages.
+    ['managed-env', all.map((x) => x.env).filter((n) => n !== e.env)],
   ];
 }
 
@@ -149,7 +150,7 @@ export function layoutPatterns(examples: readonly RenderedExample[]): LayoutPatt
   const perFile: { env: string; candidates: string[] }[] = [];
   const count = new Map<string, number>();
   for (const e of examples) {
-    const vocab = vocabulary(e);
+    const vocab = vocabulary(e, examples);
     for (const f of e.files) {
       const candidates = fileCandidates(f.path, f.content, vocab);
       perFile.push({ env: e.env, candidates });
@@ -169,7 +170,7 @@ export function layoutPatterns(examples: readonly RenderedExample[]): LayoutPatt
   return [...patterns.values()].sort((a, b) => a.pattern.localeCompare(b.pattern));
 }
 
-/** Scalar settings of each model (`cluster.distribution=talos`), and which paths are set or non-empty. */
+/** Scalar settings of each model (`cluster.name=odp-dev`), and which paths are set or non-empty. */
 function settings(model: unknown): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (v: unknown, path: string, depth: number): void => {
@@ -188,7 +189,7 @@ function settings(model: unknown): Map<string, string> {
   return out;
 }
 
-/** When a pattern is rendered, in words: `cluster.distribution` is `talos`, or the examples that have it. */
+/** When a pattern is rendered, in words (`gitops` is `…`), or else the examples that have it. */
 export function condition(envs: readonly string[], examples: readonly RenderedExample[]): string {
   if (envs.length === examples.length) return 'every environment';
   const s = new Map(examples.map((e) => [e.env, settings(e.model)]));

@@ -9,7 +9,7 @@
  *   `severity` come from their positions or from an options object;
  * - an object literal with `rule` and `message` properties (a Diagnostic written out).
  *
- * Wrappers are followed: a function taking `rule` that builds `talos.${rule}` or passes `rule` on to
+ * Wrappers are followed: a function taking `rule` that builds `prefix.${rule}` or passes `rule` on to
  * another reporter gives its callers' ids that prefix and its own messages. An id built from a
  * parameter's field (`${spec.rule}-rendered`) is expanded with every object literal declared with
  * that parameter's type. What cannot be resolved statically stays a placeholder: `schema.‹keyword›`.
