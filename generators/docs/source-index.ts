@@ -1,7 +1,7 @@
 /**
  * The generator's own TypeScript sources, parsed (syntax only, no type checking) for the reference
  * pages that are read off the code: rule ids with their messages, the diff's JSON fields with their
- * doc comments. TypeScript (a dev dependency, installed by `npm ci`) is loaded on first use only.
+ * doc comments. TypeScript (a dependency: `npm run check` and `npm run docs` use it) is loaded on first use only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
