@@ -65,7 +65,7 @@ describe('rule ids read off the code', () => {
       ),
     ]);
     const ids = uses.map((u) => u.id);
-    expect(ids).toStrictEqual(['alpha-rendered', 'beta-rendered', 'docs.persist', 'schema.‹keyword›', 'schema.type']);
+    expect(ids).toStrictEqual(['alpha-rendered', 'beta-rendered', 'docs.persist', 'schema.type', 'schema.‹keyword›']);
     expect(uses.find((u) => u.id === 'alpha-rendered')!.messages).toStrictEqual(['a ‹product› config must be a map']);
     expect(uses.find((u) => u.id === 'docs.persist')!.hints).toStrictEqual(['remove it']);
   });

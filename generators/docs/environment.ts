@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { code, escapeText, fence, generatedPage, LINE_WIDTH, listItem, wrap, type Page } from './markdown.js';
+import { code, compareText, escapeText, fence, generatedPage, LINE_WIDTH, listItem, wrap, type Page } from './markdown.js';
 
 export interface SchemaNode {
   $ref?: string;
@@ -237,7 +237,7 @@ export function environmentPage(schemaRoot: SchemaNode, docs: readonly { file: s
   }
   body.push('## Value types', '');
   body.push(...wrap('The types fields refer to by name. A field of one of these types is described by it as well as by its own text.'), '');
-  for (const name of Object.keys(schema.defs).filter((n) => schema.isValueType(n)).sort((a, b) => a.localeCompare(b))) {
+  for (const name of Object.keys(schema.defs).filter((n) => schema.isValueType(n)).sort(compareText)) {
     const def = schema.defs[name]!;
     body.push(`### ${name}`, '');
     body.push(...listItem(`Type: ${schema.typeText({ ...def, $ref: undefined })}`));

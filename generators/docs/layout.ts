@@ -18,7 +18,7 @@ import { deliveryPlan } from '../plan/index.js';
 import { TENANTS } from '../plan/types.js';
 import { PROVENANCE_FILE } from '../render/header.js';
 import { parseYamlStream } from '../lib/yaml.js';
-import { code, escapeText, generatedPage, listItem, wrap, type Page } from './markdown.js';
+import { code, compareText, escapeText, generatedPage, listItem, wrap, type Page } from './markdown.js';
 
 /** Where the example environments are (a repository-shaped folder: environments/ only). */
 export const EXAMPLES_DIR = 'test/fixtures/examples';
@@ -167,7 +167,7 @@ export function layoutPatterns(examples: readonly RenderedExample[]): LayoutPatt
     p.files++;
     if (!p.envs.includes(f.env)) p.envs.push(f.env);
   }
-  return [...patterns.values()].sort((a, b) => a.pattern.localeCompare(b.pattern));
+  return [...patterns.values()].sort((a, b) => compareText(a.pattern, b.pattern));
 }
 
 /** Scalar settings of each model (`cluster.name=odp-dev`), and which paths are set or non-empty. */
@@ -207,7 +207,7 @@ export function condition(envs: readonly string[], examples: readonly RenderedEx
   // A setting is one every example has (what is set or not is said by the #set keys).
   const telling = [...keys].filter((k) => k.includes('#') || (distinct(k) < examples.length && examples.every((e) => s.get(e.env)!.has(k) && value(e.env, k).length <= 40)));
   // The fewest possible values first (a switch before a name), then the shallowest.
-  const ordered = telling.sort((a, b) => distinct(a) - distinct(b) || a.split('.').length - b.split('.').length || a.localeCompare(b));
+  const ordered = telling.sort((a, b) => distinct(a) - distinct(b) || a.split('.').length - b.split('.').length || compareText(a, b));
   const single: [string, string][] = [];
   for (const k of ordered) {
     const v = value(envs[0]!, k);

@@ -3,6 +3,9 @@
  * contents, prose wrapped at the docs' line width, escaping, code fences. Pure string functions.
  */
 
+/** Code-point order: the same on every machine, whatever its locale (localeCompare is not). */
+export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** No line of docs/ or README.md is longer than this (test/docs.test.ts). */
 export const LINE_WIDTH = 120;
 

@@ -15,7 +15,7 @@
  * that parameter's type. What cannot be resolved statically stays a placeholder: `schema.‹keyword›`.
  */
 import type * as TS from 'typescript';
-import { code, escapeText, generatedPage, headingText, listItem, slug, wrap, type Page } from './markdown.js';
+import { code, compareText, escapeText, generatedPage, headingText, listItem, slug, wrap, type Page } from './markdown.js';
 import { type SourceFile, typescript } from './source-index.js';
 
 export type RuleSeverity = 'error' | 'warning' | 'error or warning';
@@ -359,7 +359,7 @@ function dedupe(uses: RuleUse[]): RuleUse[] {
       seen.add(k);
       return true;
     })
-    .sort((a, b) => a.id.localeCompare(b.id) || a.file.localeCompare(b.file));
+    .sort((a, b) => compareText(a.id, b.id) || compareText(a.file, b.file));
 }
 
 /** The group a rule id is listed under: its first word (`workload-requests` → workload, `aws.spec` → aws). */

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type * as TS from 'typescript';
+import { compareText } from './markdown.js';
 
 let tsModule: typeof TS | undefined;
 export function typescript(): typeof TS {
@@ -25,7 +26,7 @@ export function parseSources(root: string, dir = 'generators', want: (path: stri
   const ts = typescript();
   const files: string[] = [];
   const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name))) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) files.push(p);
