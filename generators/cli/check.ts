@@ -1,7 +1,9 @@
 /**
  * `npm run check`: render in memory and compare with rendered/ (the CI gate); writes nothing.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkReference, REFERENCE_DIR } from '../docs/index.js';
+import { PROJECT_ROOT } from '../lib/project-root.js';
 import { readEnvironmentSources } from '../load/loader.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
@@ -24,6 +26,12 @@ inputs changed, or none: then the generator changed or the file was edited), and
 committed provenance manifest disagrees with the tree it describes. Then run npm run synth and
 commit. Writes nothing.
 
+In the generator's own repository (no --root elsewhere, no --env) it also renders the reference
+pages of docs/reference/ in memory and reports each one that is stale, missing or no longer
+generated (then run npm run docs and commit). They are rendered again only when the generator, the
+test fixtures they are made from or the pages changed since the last check that found them current
+(dist/.docs-state.json).
+
 An environment whose inputs, SSM lock and generator are unchanged since the last npm run synth on
 this machine (rendered/.odp-state.json, git-ignored) is not rendered again: its tree is verified
 file by file against the hashes in its manifest. A clean clone (CI) has no state: everything renders.
@@ -41,6 +49,12 @@ ${PROGRESS_HELP}
 check holds rendered/.odp-lock while it compares, like synth: it never sees a tree a running synth
 is swapping in (it waits for that run, then compares the tree as it left it; exit 3 when the
 other run still holds it after --wait).`;
+
+const DOCS_WHY = {
+  stale: 'generated from the sources, which changed since: npm run docs rewrites it',
+  missing: 'generated from the sources: npm run docs writes it',
+  extra: 'no longer generated: npm run docs removes it',
+} as const;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
@@ -71,17 +85,22 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
     for (const f of strays) lines.push(`extra    ${RENDERED_DIR}/${f}  (outside every environment's tree: synth writes only ${RENDERED_DIR}/<env>/)`);
   }
+  // The generated reference describes this generator: checked when the repository checked is the generator's own.
+  const docs = !requested && resolve(common.root) === resolve(PROJECT_ROOT) ? await checkReference(common.root) : undefined;
+  for (const f of docs?.findings ?? []) lines.push(`${f.status.padEnd(8)} ${f.path}  (${DOCS_WHY[f.status]})`);
   const skipped = plan.skipped.size > 0 ? ` (${plan.skipped.size} of ${names.length} verified against the last synth's manifests, not rendered; --force renders them)` : '';
   const what = `${plural(names.length, 'environment')}, ${plural(total, 'file')}`;
   writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: addPhaseTimes(phaseTimesSince(phasesAtStart), work.workerTimes), startupMs: started });
   if (lines.length > 0) {
-    const advice = lines.length > strays.length ? ['rendered/ is out of date: run npm run synth and commit the result.'] : [];
+    const docsFindings = docs?.findings.length ?? 0;
+    const advice = lines.length > strays.length + docsFindings ? ['rendered/ is out of date: run npm run synth and commit the result.'] : [];
+    if (docsFindings > 0) advice.push(`${REFERENCE_DIR}/ is out of date: run npm run docs and commit the result.`);
     if (strays.length > 0) advice.push(`Delete ${strays.length === 1 ? 'the file' : 'the files'} outside every environment's tree, or move ${strays.length === 1 ? 'it' : 'them'} out of rendered/ (synth never touches ${strays.length === 1 ? 'it' : 'them'}).`);
     process.stderr.write(`${lines.join('\n')}\n\n${advice.join('\n')}\n`);
     summary('check', `${what}: ${plural(lines.length, 'finding')}${skipped}`, started);
     throw new FindingsError('');
   }
-  summary('check', `${what}: rendered/ is up to date${skipped}`, started);
+  summary('check', `${what}: rendered/${docs ? ` and ${REFERENCE_DIR}/ are` : ' is'} up to date${skipped}`, started);
   return 0;
 }
 

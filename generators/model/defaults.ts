@@ -1,4 +1,4 @@
-/** Defaults applied when the environment does not say otherwise (documented in the README). */
+/** Defaults applied when the environment does not say otherwise (documented in docs/reference/environment.md). */
 export const DEFAULTS = {
   renderedPath: 'rendered',
   maxPods: 110,

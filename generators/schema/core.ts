@@ -584,7 +584,7 @@ export const CORE_SCHEMA: JsonSchema = {
         },
         "settings": {
           "type": "object",
-          "description": "Add-on specific settings (see the README's add-on catalog)."
+          "description": "Add-on specific settings (see the add-on catalog, docs/concepts/add-ons.md)."
         },
         "syncWave": {
           "type": "integer"
