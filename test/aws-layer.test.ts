@@ -163,6 +163,22 @@ describe('Must show: the API endpoint', () => {
     expect(record.Properties).toMatchObject({ Name: `${model.cluster.endpointHost}.`, Type: 'A', AliasTarget: { DNSName: { 'Fn::GetAtt': ['ApiLoadBalancer', 'DNSName'] } } });
   });
 
+  it('a hub in another VPC is admitted on the Kubernetes API port only, and the README says what is not created', () => {
+    const sources = exampleSources();
+    const key = [...sources.keys()].find((k) => k.endsWith('/dev.yaml'))!;
+    sources.set(key, `${sources.get(key)!}argocd:\n  manages: [dev-k3s]\n`);
+    const { model, doc, text } = rendered('dev-k3s', sources);
+    expect(model.fleet.hub).toMatchObject({ name: 'dev', vpcCidr: '10.10.0.0/16' });
+    const [, group] = resourcesOf(doc('aws/base.yaml'), 'AWS::EC2::SecurityGroup').find(([id]) => id === 'ApiLoadBalancerSecurityGroup')!;
+    const fromHub = (group.Properties.SecurityGroupIngress as Doc[]).filter((r) => r.CidrIp === '10.10.0.0/16');
+    expect(fromHub).toStrictEqual([{ IpProtocol: 'tcp', FromPort: model.cluster.endpointPort, ToPort: model.cluster.endpointPort, CidrIp: '10.10.0.0/16', Description: `${model.cluster.endpointPort}/tcp Kubernetes API from the hub dev` }]);
+    expect(text('README.md')).toContain('VPC peering or a transit gateway');
+    // Without a hub, only the own VPC.
+    const alone = rendered('dev-k3s').doc('aws/base.yaml');
+    const [, g] = resourcesOf(alone, 'AWS::EC2::SecurityGroup').find(([id]) => id === 'ApiLoadBalancerSecurityGroup')!;
+    expect((g.Properties.SecurityGroupIngress as Doc[]).every((r) => r.CidrIp === '10.11.0.0/16')).toBe(true);
+  });
+
   it('RKE2 (fixture): the supervisor port 9345 has its own listener and target group', () => {
     const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
     const base = rendered(name, sources).doc('aws/base.yaml');

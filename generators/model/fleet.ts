@@ -18,8 +18,8 @@ export interface FleetEntry {
   git: { repoURL?: string; targetRevision?: string };
   /** `cluster.name` (a managed cluster's name in the hub's engine: the destination of its delivery objects). */
   clusterName?: string;
-  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there). */
-  aws: { region?: string; accountId?: string };
+  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
+  aws: { region?: string; accountId?: string; vpcCidr?: string };
 }
 
 export type FleetIndex = ReadonlyMap<string, FleetEntry>;
@@ -45,7 +45,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     engineNamespace: typeof own.namespace === 'string' ? own.namespace : (engine?.addon.namespace ?? ''),
     git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
     clusterName: str(cluster.name),
-    aws: { region: str(aws.region), accountId: str(aws.accountId) },
+    aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined) },
   };
 }
 
@@ -87,7 +87,7 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
 export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined {
   for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
-    if (hub !== name && engineNamed(e.gitops)?.hubMode && e.manages.includes(name)) return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '' };
+    if (hub !== name && engineNamed(e.gitops)?.hubMode && e.manages.includes(name)) return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '', ...(e.aws.vpcCidr ? { vpcCidr: e.aws.vpcCidr } : {}) };
   }
   return undefined;
 }

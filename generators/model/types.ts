@@ -159,6 +159,8 @@ export interface ManagingHub {
   namespace: string;
   region: string;
   accountId: string;
+  /** The hub's VPC CIDR as its environment writes it (absent when it is an SSM reference): its engine calls this cluster's API from there. */
+  vpcCidr?: string;
 }
 
 export interface EnvironmentModel {

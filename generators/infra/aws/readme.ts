@@ -9,7 +9,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { AWS_DIR, awsPath, connectionCommand, deploymentFile, gitRepository, gitSyncStackCommand, STACK_FILES } from './deploy.js';
 import { awsPlan, type AwsPlan } from './plan.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
-import { MANAGED_POLICY_LIMIT } from './stacks.js';
+import { hubApiCidr, MANAGED_POLICY_LIMIT } from './stacks.js';
 
 export const AWS_SECTION_TITLE = 'AWS layer (CloudFormation)';
 export const PORTS_SECTION_TITLE = 'Node security groups';
@@ -117,7 +117,7 @@ function awsBody(p: AwsPlan): string {
     ? `The endpoint ${code(m.cluster.endpoint)}: an internal network load balancer ${code(p.names.loadBalancer)} in the control planes' subnets (cross-zone), one TCP listener and target group per port (${p.facts
         .endpointPorts(m)
         .map((e) => `${e.port} ${e.name}`)
-        .join(', ')}) with the control planes' addresses as IP targets and TCP health checks; its security group admits the VPC (${code(m.aws.vpc.cidr)}). DNS: a private hosted zone named exactly ${code(m.cluster.endpointHost)}, associated with VPC ${code(m.aws.vpc.id)}, with one alias record to the load balancer — it answers for that one name, so no other name of the parent domain is shadowed inside the VPC.`
+        .join(', ')}) with the control planes' addresses as IP targets and TCP health checks; its security group admits the VPC (${code(m.aws.vpc.cidr)})${hubApiCidr(m) ? ` and, on port ${m.cluster.endpointPort} only, the VPC of the hub ${code(m.fleet.hub!.name)} (${code(hubApiCidr(m)!)}), whose engine manages this cluster. The route between the two VPCs (VPC peering or a transit gateway, with routes both ways) and the hub's resolution of ${code(m.cluster.endpointHost)} (associate this private hosted zone with the hub's VPC, or register the cluster by address) are not created here: set them up before registering with the hub` : ''}. DNS: a private hosted zone named exactly ${code(m.cluster.endpointHost)}, associated with VPC ${code(m.aws.vpc.id)}, with one alias record to the load balancer — it answers for that one name, so no other name of the parent domain is shadowed inside the VPC.`
     : `The endpoint ${code(m.cluster.endpoint)} is an address, not a name: no load balancer or DNS record is created.`;
   const runbook = awsRunbookSteps(p)
     .map((s, i) => `${i + 1}. ${s.title}${s.note ? `. ${s.note}` : ''}\n\n${fence(s.title, s.lines)}`)

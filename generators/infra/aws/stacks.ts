@@ -228,7 +228,11 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
       GroupName: p.names.securityGroup['api-lb'],
       GroupDescription: `${m.cluster.name} API load balancer: the endpoint ports from the VPC (${m.aws.vpc.cidr})`,
       VpcId: m.aws.vpc.id,
-      SecurityGroupIngress: p.facts.endpointPorts(m).map((e) => ({ IpProtocol: 'tcp', FromPort: e.port, ToPort: e.port, CidrIp: m.aws.vpc.cidr, Description: `${e.port}/tcp ${e.name}` })),
+      SecurityGroupIngress: [
+        ...p.facts.endpointPorts(m).map((e) => ({ IpProtocol: 'tcp', FromPort: e.port, ToPort: e.port, CidrIp: m.aws.vpc.cidr, Description: `${e.port}/tcp ${e.name}` })),
+        // A hub in another VPC calls the Kubernetes API only (never a supervisor or join port).
+        ...(hubApiCidr(m) ? [{ IpProtocol: 'tcp', FromPort: m.cluster.endpointPort, ToPort: m.cluster.endpointPort, CidrIp: hubApiCidr(m), Description: `${m.cluster.endpointPort}/tcp Kubernetes API from the hub ${m.fleet.hub!.name}` }] : []),
+      ],
       Tags: tags(m, { Name: p.names.securityGroup['api-lb'] }),
     });
   for (const r of ingressRules(m)) {
@@ -245,6 +249,12 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
     });
   }
   return out;
+}
+
+/** The CIDR of the hub managing this environment from another VPC, which the API load balancer admits on the API port. */
+export function hubApiCidr(m: EnvironmentModel): string | undefined {
+  const cidr = m.fleet.hub?.vpcCidr;
+  return cidr && cidr !== m.aws.vpc.cidr ? cidr : undefined;
 }
 
 const peerId = (p: Peer): string => (p === 'controlplane' ? 'ControlPlane' : p === 'worker' ? 'Worker' : p === 'api-lb' ? 'ApiLoadBalancer' : 'Operators');
