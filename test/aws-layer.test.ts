@@ -179,6 +179,22 @@ describe('Must show: the API endpoint', () => {
     expect((g.Properties.SecurityGroupIngress as Doc[]).every((r) => r.CidrIp === '10.11.0.0/16')).toBe(true);
   });
 
+  it('operator networks (aws.vpc.operatorCidrs) reach the API port and the operator node ports, nothing else', () => {
+    const sources = exampleSources();
+    const key = [...sources.keys()].find((k) => k.endsWith('/dev.yaml'))!;
+    sources.set(key, sources.get(key)!.replace(/\n    cidr: 10\.10\.0\.0\/16\n/, '\n    cidr: 10.10.0.0/16\n    operatorCidrs: [10.200.0.0/16]\n'));
+    const { model, doc } = rendered('dev', sources);
+    expect(model.aws.vpc.operatorCidrs).toStrictEqual(['10.200.0.0/16']);
+    const base = doc('aws/base.yaml');
+    const [, group] = resourcesOf(base, 'AWS::EC2::SecurityGroup').find(([id]) => id === 'ApiLoadBalancerSecurityGroup')!;
+    expect((group.Properties.SecurityGroupIngress as Doc[]).filter((r) => r.CidrIp === '10.200.0.0/16').map((r) => r.FromPort)).toStrictEqual([model.cluster.endpointPort]);
+    // Node ports: exactly the rows whose peers include the operators, each also from the VPC.
+    const fromOperators = resourcesOf(base, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => r.Properties.CidrIp === '10.200.0.0/16');
+    const fromVpc = resourcesOf(base, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => r.Properties.CidrIp === model.aws.vpc.cidr);
+    expect(fromOperators.length).toBeGreaterThan(0);
+    expect(fromOperators.map(([id]) => id.replace(/Network1$/, '')).sort()).toStrictEqual(fromVpc.map(([id]) => id).sort());
+  });
+
   it('RKE2 (fixture): the supervisor port 9345 has its own listener and target group', () => {
     const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
     const base = rendered(name, sources).doc('aws/base.yaml');

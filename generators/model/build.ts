@@ -157,7 +157,7 @@ export function buildModel(
     aws: {
       region: input.aws.region,
       accountId: input.aws.accountId,
-      vpc: { id: input.aws.vpc.id, cidr: input.aws.vpc.cidr, subnets },
+      vpc: { id: input.aws.vpc.id, cidr: input.aws.vpc.cidr, operatorCidrs: [...(input.aws.vpc.operatorCidrs ?? [])].sort(), subnets },
       iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL },
       images: {},
       nodeImages: {},

@@ -82,7 +82,7 @@ export interface EnvironmentInput extends EngineInputs {
   aws: {
     region: string;
     accountId: string;
-    vpc: { id: string; cidr: string; subnets: SubnetInput[] };
+    vpc: { id: string; cidr: string; operatorCidrs?: string[]; subnets: SubnetInput[] };
     iam?: { mode?: 'instance-profile' | 'irsa'; issuerURL?: string };
   };
   cluster: {

@@ -174,7 +174,8 @@ export interface EnvironmentModel {
   aws: {
     region: string;
     accountId: string;
-    vpc: { id: string; cidr: string; subnets: Subnet[] };
+    /** `operatorCidrs`: networks outside the VPC admitted where operators are (sorted, [] by default). */
+    vpc: { id: string; cidr: string; operatorCidrs: string[]; subnets: Subnet[] };
     iam: { mode: 'instance-profile' | 'irsa'; issuerURL?: string };
     /** AMI ids by the SSM parameter naming them (node classes' images), from the lock; filled by the pipeline. */
     images: Record<string, string>;

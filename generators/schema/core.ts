@@ -114,6 +114,14 @@ export const CORE_SCHEMA: JsonSchema = {
             "cidr": {
               "$ref": "#/$defs/cidr"
             },
+            "operatorCidrs": {
+              "type": "array",
+              "uniqueItems": true,
+              "items": {
+                "$ref": "#/$defs/cidr"
+              },
+              "description": "Networks outside the VPC (a VPN, an office network over a transit gateway) from which operators reach the API load balancer and the node ports the distribution opens to operators (talosctl on Talos). The VPC CIDR is always admitted; 0.0.0.0/0 is refused. Default: none."
+            },
             "subnets": {
               "type": "array",
               "minItems": 1,

@@ -151,7 +151,7 @@ Then the nodes' own runbook (below) configures and bootstraps the cluster.`;
 
 function portsBody(m: EnvironmentModel, p: AwsPlan): string {
   const rows = ['| Port | Open on | From | Component | Why | Source |', '|---|---|---|---|---|---|'];
-  for (const r of portTable(m)) rows.push(`| ${portText(r)} | ${r.targets.map((t) => GROUP_TEXT[t]).join(', ')} | ${r.peers.map((x) => PEER_TEXT[x]).join(', ')} | ${cell(r.component)} | ${cell(r.purpose)} | ${cell(r.source)} |`);
+  for (const r of portTable(m)) rows.push(`| ${portText(r)} | ${r.targets.map((t) => GROUP_TEXT[t]).join(', ')} | ${r.peers.map((x) => (x === 'operators' && m.aws.vpc.operatorCidrs.length > 0 ? `operators (VPC CIDR, ${m.aws.vpc.operatorCidrs.join(', ')})` : PEER_TEXT[x])).join(', ')} | ${cell(r.component)} | ${cell(r.purpose)} | ${cell(r.source)} |`);
   return `Security groups ${Object.values(p.names.securityGroup).map(code).join(', ')} (base stack): each node's interface has exactly one of the node groups, tagged \`kubernetes.io/cluster/${m.cluster.name}\`. Every rule is its own \`AWS::EC2::SecurityGroupIngress\`, generated from this table — nothing else is open, and nothing from \`0.0.0.0/0\`:
 
 ${rows.join('\n')}

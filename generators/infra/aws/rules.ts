@@ -10,6 +10,7 @@
  * - `aws.image-unlocked` (warning): a node class whose AMI is not in the lock yet; the nodes stack's
  *   deployment file then lacks its parameter. `aws.image-id`: a locked value that is no AMI id.
  * - `aws.subnet-id` (warning): a subnet the stacks place nodes in, without an id.
+ * - `aws.operator-cidr`: an operator network wider than /8 (0.0.0.0/0 included) in aws.vpc.operatorCidrs.
  */
 import type { DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
@@ -61,6 +62,13 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
       if (other) at(path, 'error', 'aws.logical-id', `gives the CloudFormation logical id ${id}, as ${other.join('.')} does`, 'rename one of them: logical ids keep only letters and digits');
       else seen.set(id, path);
     }
+  });
+
+  // Operator networks: a private network each; the whole internet or a /0–/7 block is no operator network.
+  (env.data.aws as { vpc?: { operatorCidrs?: unknown[] } } | undefined)?.vpc?.operatorCidrs?.forEach((cidr, i) => {
+    const prefix = typeof cidr === 'string' ? Number(cidr.split('/')[1]) : NaN;
+    if (prefix < 8)
+      at(['aws', 'vpc', 'operatorCidrs', i], 'error', 'aws.operator-cidr', `operator network '${String(cidr)}' admits ${prefix === 0 ? 'the whole internet' : `a /${prefix} block`} to the API load balancer and the nodes' operator ports`, 'name the VPN or office network (e.g. 10.200.0.0/16); the nodes and the API are private');
   });
 
   // Subnets the stacks place something in are named by id (SubnetId, VPCZoneIdentifier, Subnets).

@@ -230,6 +230,8 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
       VpcId: m.aws.vpc.id,
       SecurityGroupIngress: [
         ...p.facts.endpointPorts(m).map((e) => ({ IpProtocol: 'tcp', FromPort: e.port, ToPort: e.port, CidrIp: m.aws.vpc.cidr, Description: `${e.port}/tcp ${e.name}` })),
+        // Operators outside the VPC: kubectl only (the API port).
+        ...m.aws.vpc.operatorCidrs.map((cidr) => ({ IpProtocol: 'tcp', FromPort: m.cluster.endpointPort, ToPort: m.cluster.endpointPort, CidrIp: cidr, Description: `${m.cluster.endpointPort}/tcp Kubernetes API from operators` })),
         // A hub in another VPC calls the Kubernetes API only (never a supervisor or join port).
         ...(hubApiCidr(m) ? [{ IpProtocol: 'tcp', FromPort: m.cluster.endpointPort, ToPort: m.cluster.endpointPort, CidrIp: hubApiCidr(m), Description: `${m.cluster.endpointPort}/tcp Kubernetes API from the hub ${m.fleet.hub!.name}` }] : []),
       ],
@@ -239,14 +241,16 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
     if (r.peer === 'api-lb' && !p.apiLoadBalancer) continue;
     const proto = r.row.protocol;
     const id = `Ingress${logicalId(GROUP_ID[r.target].replace(/SecurityGroup$/, ''))}From${logicalId(peerId(r.peer))}${logicalId(proto)}${r.row.from}${r.row.to !== r.row.from && proto !== 'icmp' ? `To${r.row.to}` : ''}`;
-    out[id] = resource('AWS::EC2::SecurityGroupIngress', {
-      GroupId: getAtt(GROUP_ID[r.target], 'GroupId'),
-      IpProtocol: proto,
-      FromPort: r.row.from,
-      ToPort: r.row.to,
-      ...(r.peer === 'operators' ? { CidrIp: m.aws.vpc.cidr } : { SourceSecurityGroupId: getAtt(GROUP_ID[r.peer], 'GroupId') }),
-      Description: `${portText(r.row)} ${r.row.component}`.slice(0, 255),
-    });
+    const rule = (source: { CidrIp: string } | { SourceSecurityGroupId: Value<string> }, description: string) =>
+      resource('AWS::EC2::SecurityGroupIngress', { GroupId: getAtt(GROUP_ID[r.target], 'GroupId'), IpProtocol: proto, FromPort: r.row.from, ToPort: r.row.to, ...source, Description: description.slice(0, 255) });
+    const text = `${portText(r.row)} ${r.row.component}`;
+    if (r.peer !== 'operators') {
+      out[id] = rule({ SourceSecurityGroupId: getAtt(GROUP_ID[r.peer], 'GroupId') }, text);
+      continue;
+    }
+    out[id] = rule({ CidrIp: m.aws.vpc.cidr }, text);
+    // Operators outside the VPC: one rule per network, numbered in the sorted order of aws.vpc.operatorCidrs.
+    m.aws.vpc.operatorCidrs.forEach((cidr, i) => (out[`${id}Network${i + 1}`] = rule({ CidrIp: cidr }, `${text} (operators ${cidr})`)));
   }
   return out;
 }
