@@ -57,6 +57,8 @@ const requests: Rule = ({ input }, report) =>
 /**
  * A memory quantity without a unit is bytes (Kubernetes' reading of `memory: 1024`): under 1 MiB no
  * container can run, so the unit was forgotten. Larger unit-less values are taken as the bytes they say.
+ * The suffix `m` is milli (k8s.io/apimachinery resource.Quantity: `m` = 10^-3), so `memory: 512m` is
+ * half a byte, which Kubernetes accepts and rounds up: always a slip for Mi or M.
  */
 const MIB = 2 ** 20;
 
@@ -64,6 +66,13 @@ const memoryUnit: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     for (const kind of ['requests', 'limits'] as const) {
       const v = w.resources?.[kind]?.memory;
+      const milli = v === undefined ? undefined : /^([0-9]+(?:\.[0-9]+)?)m$/.exec(v);
+      if (milli) {
+        report('workload-memory-unit', [...at, 'resources', kind, 'memory'], `memory ${v} is ${Number(milli[1]) / 1000} bytes: the suffix m is milli (thousandths), not mega`, {
+          hint: `write ${milli[1]}Mi (${milli[1]} MiB) or ${milli[1]}M (${milli[1]} megabytes)`,
+        });
+        continue;
+      }
       if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || parseQuantity(v)! >= MIB) continue;
       report('workload-memory-unit', [...at, 'resources', kind, 'memory'], `memory ${v} is ${v} bytes: Kubernetes reads a quantity without a unit as bytes, and no container runs in less than 1 MiB`, {
         hint: `add the unit: ${v}Mi (${v} MiB) or ${v}Gi`,
