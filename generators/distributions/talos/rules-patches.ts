@@ -27,6 +27,14 @@ const MANAGED: readonly { path: string[]; use: string }[] = [
   { path: ['cluster', 'controllerManager', 'image'], use: 'kubernetesVersion' },
   { path: ['cluster', 'scheduler', 'image'], use: 'kubernetesVersion' },
   { path: ['cluster', 'proxy', 'image'], use: 'kubernetesVersion' },
+  // Typed settings the rest of the platform reads too (the CNI add-on's values, the capacity rules,
+  // the subnet checks, CoreDNS): a patch would leave them saying one thing and the nodes another.
+  { path: ['cluster', 'network', 'cni'], use: 'cluster.network.cni' },
+  { path: ['cluster', 'network', 'podSubnets'], use: 'cluster.network.podCIDR' },
+  { path: ['cluster', 'network', 'serviceSubnets'], use: 'cluster.network.serviceCIDR' },
+  { path: ['cluster', 'network', 'dnsDomain'], use: 'cluster.network.dnsDomain' },
+  { path: ['cluster', 'proxy', 'disabled'], use: 'cluster.network.cni (Cilium replaces kube-proxy)' },
+  { path: ['machine', 'kubelet', 'extraConfig', 'maxPods'], use: 'the pool\'s maxPods (nodePools[].maxPods)' },
 ];
 
 /** Talos rules that patchShape checks on the patch itself. */
