@@ -59,6 +59,27 @@ function touches(doc: Obj, path: readonly string[]): string[] | undefined {
   return [...path];
 }
 
+/**
+ * `machine.files[].permissions` is a number (Talos MachineFile.FilePermissions, uint32 file mode).
+ * Environments are YAML 1.2, where \`644\` and \`0644\` are both the decimal 644 (only \`0o644\` is
+ * octal): the file would get mode 0o1204. A decimal whose digits are all octal and that is above
+ * 0o777 is such a slip; one at most 0o777 (\`444\`, \`400\`) may be meant either way (420 is 0o644),
+ * so it is a warning; above 0o7777 is no mode at all.
+ */
+function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return;
+  const octal = (n: number): string => `0o${n.toString(8)}`;
+  const digits = String(v);
+  const looksOctal = /^[0-7]{3,4}$/.test(digits);
+  if (v > 0o7777 && !looksOctal) return report('talos-patch-file-mode', path, `permissions ${v} is no file mode (at most 0o7777)`, { hint: 'write the mode in octal with the 0o prefix, e.g. 0o644' });
+  if (!looksOctal) return;
+  const meant = parseInt(digits, 8);
+  if (v > 0o777)
+    report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}, not ${octal(meant)}: YAML 1.2 reads 644 and 0644 as decimal`, { hint: `write ${octal(meant)} (or ${meant})` });
+  else
+    report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}; if ${octal(meant)} is meant, write it with the 0o prefix`, { hint: `write ${octal(meant)}, or ${octal(v)} to keep this mode`, severity: 'warning' });
+}
+
 const patchShape: Rule = ({ input }, report) => {
   // Another distribution's environment: its cluster.talos is refused by talosVersions; pools' here.
   if (input.cluster.distribution !== 'talos') {
@@ -93,6 +114,8 @@ const patchShape: Rule = ({ input }, report) => {
         if (list.includes(k.replace(/^--/, '')))
           report('talos-patch-denied-arg', [...at, ...path, k], `${component} flag '${k.replace(/^--/, '')}' is managed by Talos; Talos refuses it (extra arg "${k.replace(/^--/, '')}" is not allowed)`, { key: true, hint: `denied: ${list.join(', ')}` });
     };
+    const files = isObj(doc.machine) ? doc.machine.files : undefined;
+    if (Array.isArray(files)) files.forEach((f, i) => fileMode(isObj(f) ? f.permissions : undefined, [...at, 'machine', 'files', i, 'permissions'], report));
     denied(['cluster', 'apiServer', 'extraArgs'], APISERVER_DENIED_ARGS, 'kube-apiserver');
     denied(['machine', 'kubelet', 'extraArgs'], KUBELET_DENIED_ARGS, 'kubelet');
   }
