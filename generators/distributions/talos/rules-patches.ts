@@ -14,6 +14,7 @@ import { checkTalosDocuments } from './checks.js';
 import type { Rule } from '../../validate/rules.js';
 import type { EnvironmentInput } from '../../model/input.js';
 import { talosCluster, talosPool } from './model.js';
+import { TALOS_RELEASE_OF_FIELDS, TALOS_V1ALPHA1_FIELDS, talosFieldsOf } from './config-fields.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -80,6 +81,32 @@ function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void 
     report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}; if ${octal(meant)} is meant, write it with the 0o prefix`, { hint: `write ${octal(meant)}, or ${octal(v)} to keep this mode`, severity: 'warning' });
 }
 
+/**
+ * Fields of a v1alpha1 patch Talos does not know, in the sections config-fields.ts lists (Talos
+ * refuses the config when it loads it). The document's own keys keep their older message.
+ */
+function unknownFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void {
+  const walk = (v: unknown, section: string, path: (string | number)[]): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${section}[]`, [...path, i]));
+    if (!isObj(v)) return;
+    const fields = talosFieldsOf(section);
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$patch') continue;
+      if (fields && !fields.includes(k)) {
+        const where = section === '' ? 'a v1alpha1 patch' : `${section.replace(/\[\]$/, '[]')}`;
+        report('talos-patch', [...at, ...path, k], `unknown key '${k}' in ${where}; expected one of: ${fields.join(', ')}`, {
+          key: true,
+          hint: hintFor(k, [...fields]) ?? (section === '' ? 'a patch for another Talos document needs apiVersion and kind' : `Talos ${TALOS_RELEASE_OF_FIELDS} refuses fields it does not know`),
+        });
+        continue;
+      }
+      const next = section === '' ? k : `${section}.${k}`;
+      if (Object.keys(TALOS_V1ALPHA1_FIELDS).some((s) => s === next || s.startsWith(`${next}.`) || s.startsWith(`${next}[]`))) walk(x, next, [...path, k]);
+    }
+  };
+  walk(doc, '', []);
+}
+
 const patchShape: Rule = ({ input }, report) => {
   // Another distribution's environment: its cluster.talos is refused by talosVersions; pools' here.
   if (input.cluster.distribution !== 'talos') {
@@ -94,10 +121,7 @@ const patchShape: Rule = ({ input }, report) => {
         report('talos-patch', [...at, typeof doc.kind === 'string' ? 'kind' : 'apiVersion'], 'a patch for a Talos document other than v1alpha1 needs apiVersion and kind (and name for named documents)', { key: true, hint: 'e.g. apiVersion: v1alpha1, kind: ExtensionServiceConfig, name: …' });
       continue;
     }
-    const top = ['version', 'debug', 'persist', 'machine', 'cluster'];
-    for (const k of Object.keys(doc))
-      if (!top.includes(k))
-        report('talos-patch', [...at, k], `unknown key '${k}' in a v1alpha1 patch; expected one of: ${top.join(', ')}`, { key: true, hint: hintFor(k, top) ?? 'a patch for another Talos document needs apiVersion and kind' });
+    unknownFields(doc, at, report);
     for (const f of CONFIG_SECRET_FIELDS) {
       const hit = touches(doc, f.path);
       if (hit)
