@@ -80,6 +80,24 @@ const memoryUnit: Rule = ({ input }, report) =>
     }
   });
 
+/**
+ * A plain value in `env` under a name that says it is a secret (DB_PASSWORD, API_TOKEN …): `env`
+ * values are rendered into the Deployment in plain, in git; a secret goes in as { secret: /path }
+ * (an ExternalSecret from SSM). A value that is itself a reference to one (a file path, a URL
+ * without credentials, an SSM or ARN name) is left alone.
+ */
+const SECRET_NAME = /(^|_)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)(_|$)/i;
+const NAMES_A_SECRET = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^@\s]*$|arn:|\$\()/i;
+
+const plainSecrets: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    for (const [name, v] of Object.entries(w.env ?? {}))
+      if (typeof v === 'string' && v !== '' && SECRET_NAME.test(name) && !NAMES_A_SECRET.test(v))
+        report('workload-env-secret', [...at, 'env', name], `env ${name} looks like a secret written in plain: env values are rendered into the Deployment, in git`, {
+          hint: `store it as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)`,
+        });
+  });
+
 const kinds: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const kind = w.kind ?? 'deployment';
@@ -516,6 +534,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   imagePinned,
   requests,
   memoryUnit,
+  plainSecrets,
   kinds,
   ports,
   placement,
