@@ -73,6 +73,21 @@ ${CP}${gpuPool(1)}`,
     expect(d.spec.strategy).toStrictEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
   });
 
+  it('workloads sharing a GPU pool count together: room for one surge alone is no room when another workload takes it', () => {
+    const training = `  - name: training
+    image: ghcr.io/opendev/inference:0.9.1
+    replicas: 1
+    resources: { requests: { cpu: "2", memory: 8Gi } }
+    placement: { gpu: 1 }
+`;
+    // 3 GPUs: inference (2) alone would have room for its surge (1); with training (1) beside it, none is left.
+    const files = render('gpu-shared', `nodePools:\n${CP}${gpuPool(3)}${inference(2)}${training}`);
+    for (const w of ['inference', 'training']) expect(doc(files, `manifests/${w}/deployment-${w}.yaml`).spec.strategy.rollingUpdate, w).toStrictEqual({ maxSurge: 0, maxUnavailable: 1 });
+    // 5 GPUs: 3 taken, both surges (1 + 1) fit.
+    const roomy = render('gpu-shared-room', `nodePools:\n${CP}${gpuPool(5)}${inference(2)}${training}`);
+    expect(doc(roomy, 'manifests/inference/deployment-inference.yaml').spec.strategy.rollingUpdate).toStrictEqual({ maxSurge: '25%', maxUnavailable: '25%' });
+  });
+
   it('GPU count per node comes from the instance table', () => {
     const r = prepare('gpu-count', `nodePools:\n${CP}${gpuPool(1, 'g5.12xlarge')}${inference(4)}`);
     expect(r.prepared?.model.pools.find((p) => p.name === 'gpu')?.gpu).toStrictEqual({ vendor: 'nvidia', perNode: 4 });

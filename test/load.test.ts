@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { locate, mergeDeep, parseFile, resolveEnvironment } from '../generators/load/loader.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
-import { EXAMPLES } from './helpers.js';
+import { EXAMPLES, fixtureSources } from './helpers.js';
+import { prepareEnvironment } from '../generators/pipeline.js';
 import { cidrContains, cidrsOverlap, parseCidr, parseIpv4 } from '../generators/lib/cidr.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { formatPath } from '../generators/lib/paths.js';
@@ -156,5 +157,14 @@ describe('an indentation slip is said once, at the slipped line', () => {
     expect(errors.map(formatDiagnostic)).toStrictEqual([
       "environments/e.yaml:6:4  files.a: 'two' is indented 3 spaces, but the block it belongs to is indented 4 spaces ('one' on line 5)  (indent it 4 spaces, like 'one' on line 5: YAML reads indentation as structure, so the lines from here on cannot be read until it lines up)",
     ]);
+  });
+});
+
+describe('encodings', () => {
+  it('a UTF-8 byte order mark before the schema comment gives no schema-comment warning', () => {
+    const { sources } = fixtureSources('valid', 'bom.yaml');
+    expect(sources.get('environments/bom.yaml')!.charCodeAt(0)).toBe(0xfeff);
+    const r = prepareEnvironment('bom', sources);
+    expect(r.diagnostics.filter((d) => d.file === 'environments/bom.yaml')).toStrictEqual([]);
   });
 });

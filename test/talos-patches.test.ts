@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../generators/diff/diff.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { applyPatch } from '../generators/distributions/talos/patch.js';
+import { TALOS_RELEASE_OF_FIELDS, TALOS_V1ALPHA1_FIELDS } from '../generators/distributions/talos/config-fields.js';
 import { SHARED, sharedPath } from './helpers.js';
 import { diagnosticsOf, renderInline } from './support/inline-env.js';
 
@@ -132,7 +133,36 @@ describe('what a patch may not do, positioned at the patch', () => {
 
   it('unknown top-level keys of a v1alpha1 patch', () => {
     expect(patch('machin: { sysctls: { a: "1" } }')).toStrictEqual([
-      "environments/bad.yaml:7:9  cluster.talos.patches[0].machin: unknown key 'machin' in a v1alpha1 patch; expected one of: version, debug, persist, machine, cluster  (did you mean 'machine'?)",
+      "environments/bad.yaml:7:9  cluster.talos.patches[0].machin: unknown key 'machin' in a v1alpha1 patch; expected one of: cluster, debug, machine, version, persist  (did you mean 'machine'?)",
+    ]);
+  });
+});
+
+describe('the known-field table of Talos patches (distributions/talos/config-fields.ts)', () => {
+  it('names the schema\'s fields of each section it lists (optional upstream data)', (ctx) => {
+    const file = sharedPath('upstream', 'talos', 'v1.13', 'config.schema.json');
+    if (!file) return ctx.skip();
+    expect(TALOS_RELEASE_OF_FIELDS.startsWith('v1.13.')).toBe(true);
+    const defs = (JSON.parse(readFileSync(file, 'utf8')) as { $defs: Record<string, Obj> }).$defs;
+    const deref = (x: Obj): Obj => (x.$ref ? defs[String(x.$ref).split('/').pop()!]! : x);
+    const at = (section: string): Obj =>
+      section === ''
+        ? defs['v1alpha1.Config']!
+        : section.split('.').reduce<Obj>((cur, part) => {
+            const list = part.endsWith('[]');
+            const next = deref(cur.properties[list ? part.slice(0, -2) : part]);
+            return list ? deref(next.items) : next;
+          }, defs['v1alpha1.Config']!);
+    for (const [section, fields] of Object.entries(TALOS_V1ALPHA1_FIELDS)) {
+      const schema = at(section);
+      expect(schema.additionalProperties, section).toBe(false);
+      expect([...fields].sort(), section).toStrictEqual(Object.keys(schema.properties).sort());
+    }
+  });
+
+  it('refuses a misspelt field inside a section, with the fields it has', () => {
+    expect(diagnosticsOf('bad', 'cluster:\n  talos:\n    patches:\n      - machine: { kubelet: { extraConfg: { serializeImagePulls: false } } }\n')).toStrictEqual([
+      expect.stringMatching(/^environments\/bad\.yaml:7:31  cluster\.talos\.patches\[0\]\.machine\.kubelet\.extraConfg: unknown key 'extraConfg' in machine\.kubelet; expected one of: .*\(did you mean 'extraConfig'\?\)$/),
     ]);
   });
 });

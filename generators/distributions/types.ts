@@ -92,11 +92,6 @@ export interface DistributionReadme {
   datastore(model: EnvironmentModel): string;
   /** The overview's CNI cell (default: cluster.network.cni). */
   cni?(model: EnvironmentModel): string;
-  /**
-   * Why it cannot run Kine, for the README of a distribution that does (one Markdown bullet's text:
-   * continuation lines indented two spaces).
-   */
-  withoutKine?: string;
   /** What the nodes reach besides registries and AWS APIs (EC2 section), and what replaces it without internet egress. */
   egress?: { online: string; offline: string };
 }

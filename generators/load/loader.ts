@@ -96,6 +96,8 @@ export interface ParseOptions {
 }
 
 export function parseFile(file: string, text: string, opts: ParseOptions = {}): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+  const encoding = notUtf8(file, text);
+  if (encoding) return { diagnostics: [encoding] };
   const { doc, lineCounter } = parsedDocument(text, opts.keep !== false);
   const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
@@ -142,7 +144,8 @@ export function parseFile(file: string, text: string, opts: ParseOptions = {}): 
     diagnostics.push({ severity: 'error', rule: 'yaml.not-a-map', file, line: 1, col: 1, path: [], message: 'an environment file must be a YAML map' });
     return { diagnostics };
   }
-  if (!text.startsWith(SCHEMA_COMMENT)) {
+  // A UTF-8 byte order mark before the comment is still the comment (editors that write one show none).
+  if (!text.replace(/^\uFEFF/, '').startsWith(SCHEMA_COMMENT)) {
     diagnostics.push({
       severity: 'warning',
       rule: 'schema-comment',
@@ -155,6 +158,26 @@ export function parseFile(file: string, text: string, opts: ParseOptions = {}): 
     });
   }
   return { parsed: { file, data, origins: opts.origins === false ? new Map() : collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+}
+
+/**
+ * A file that is not UTF-8: read as UTF-8 (readEnvironmentSources), each byte sequence that is not
+ * valid UTF-8 became U+FFFD, the replacement character. Everything before the first one decoded
+ * as it was written, so its UTF-8 length is the byte offset of the first bad byte. (A file that
+ * holds U+FFFD itself is refused too: the character is never meant in an environment.)
+ */
+function notUtf8(file: string, text: string): Diagnostic | undefined {
+  const at = text.indexOf('\uFFFD');
+  if (at === -1) return undefined;
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  const col = at - before.lastIndexOf('\n');
+  const byte = new TextEncoder().encode(before).length;
+  return {
+    severity: 'error', rule: 'yaml.encoding', file, line, col, path: [],
+    message: `the file is not UTF-8: the byte at offset ${byte} (line ${line}, column ${col}) is not valid UTF-8 (or is U+FFFD, the replacement character)`,
+    hint: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8, or your editor\'s "save with encoding"); YAML files are UTF-8',
+  };
 }
 
 const spaces = (n: number): string => `${n} space${n === 1 ? '' : 's'}`;

@@ -95,6 +95,14 @@ class LockShapeError extends Error {
   }
 }
 
+/** What serializeLock writes for a time. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** A key synth never writes (a hand edit, or a lock of another tool): refused at the key's value. */
+function onlyKeys(o: Record<string, unknown>, at: (string | number)[], keys: readonly string[], what: string, fail: (path: (string | number)[], why: string) => never): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) fail([...at, k], `${what}: unknown key "${k}"; synth writes only ${keys.map((x) => `"${x}"`).join(', ')}`);
+}
+
 function checkLockShape(raw: unknown): SsmLock {
   const fail = (path: (string | number)[], why: string): never => {
     throw new LockShapeError(path, why);
@@ -102,13 +110,19 @@ function checkLockShape(raw: unknown): SsmLock {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail([], 'expected { "version": 1, "parameters": { … } }');
   const r = raw as Record<string, unknown>;
   if (r.version !== 1) fail(['version'], `unknown lock version ${JSON.stringify(r.version)}; expected 1`);
+  onlyKeys(r, [], ['version', 'parameters', 'paths', 'ec2', 'nodeImages'], 'the lock', fail);
   if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters)) fail(['parameters'], 'expected "parameters" to be a map of parameter name → { value, type, version, lastModified }');
   const parameters: Record<string, LockedParameter> = {};
   for (const [name, p] of Object.entries(r.parameters as Record<string, unknown>)) {
     const q = (p ?? {}) as Record<string, unknown>;
     if (typeof q.value !== 'string') fail(['parameters', name, ...('value' in q ? ['value'] : [])], `parameter ${name}: "value" must be a string`);
     if (q.type !== 'String' && q.type !== 'StringList') fail(['parameters', name, ...('type' in q ? ['type'] : [])], `parameter ${name}: type ${JSON.stringify(q.type)} may not be locked (only String and StringList; SecureStrings never enter the lock)`);
-    parameters[name] = { value: q.value as string, type: q.type as LockedParameter['type'], version: Number(q.version ?? 0), lastModified: String(q.lastModified ?? '') };
+    // SSM's Version is a positive integer (0: a placeholder of new-env), LastModifiedDate a timestamp,
+    // written as ISO 8601 ('' when SSM gave none: ssm/client.ts).
+    if (typeof q.version !== 'number' || !Number.isInteger(q.version) || q.version < 0) fail(['parameters', name, ...('version' in q ? ['version'] : [])], `parameter ${name}: "version" must be SSM's version number (an integer), not ${JSON.stringify(q.version)}`);
+    if (typeof q.lastModified !== 'string' || (q.lastModified !== '' && !ISO_TIME.test(q.lastModified))) fail(['parameters', name, ...('lastModified' in q ? ['lastModified'] : [])], `parameter ${name}: "lastModified" must be an ISO 8601 time such as "2026-11-20T09:00:00.000Z", not ${JSON.stringify(q.lastModified)}`);
+    onlyKeys(q, ['parameters', name], ['value', 'type', 'version', 'lastModified'], `parameter ${name}`, fail);
+    parameters[name] = { value: q.value as string, type: q.type as LockedParameter['type'], version: q.version as number, lastModified: q.lastModified as string };
   }
   const paths: Record<string, string[]> = {};
   if (r.paths !== undefined) {
@@ -135,10 +149,12 @@ function checkLockShape(raw: unknown): SsmLock {
 function checkEc2Shape(raw: unknown, fail: (path: (string | number)[], why: string) => never): Ec2Lock {
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (!isObj(raw) || typeof raw.region !== 'string' || !isObj(raw.instanceTypes)) return fail(['ec2'], 'expected "ec2" to be { "region": …, "instanceTypes": { type → facts } }');
+  onlyKeys(raw, ['ec2'], ['region', 'instanceTypes'], 'ec2', fail);
   const instanceTypes: Record<string, LockedInstanceType> = {};
   for (const [name, t] of Object.entries(raw.instanceTypes)) {
     if (!isObj(t) || typeof t.offered !== 'boolean') fail(['ec2', 'instanceTypes', name], `ec2 instance type ${name}: expected { "offered": true|false, … }`);
     const x = t as Record<string, unknown>;
+    onlyKeys(x, ['ec2', 'instanceTypes', name], ['offered', 'arch', 'vcpu', 'memoryMiB', 'gpus', 'gpuModel'], `ec2 instance type ${name}`, fail);
     if (x.offered === true && (!['amd64', 'arm64'].includes(x.arch as string) || typeof x.vcpu !== 'number' || typeof x.memoryMiB !== 'number' || typeof x.gpus !== 'number'))
       fail(['ec2', 'instanceTypes', name], `ec2 instance type ${name}: an offered type needs arch (amd64|arm64), vcpu, memoryMiB and gpus`);
     instanceTypes[name] = x.offered === true

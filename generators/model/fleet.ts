@@ -18,6 +18,8 @@ export interface FleetEntry {
   git: { repoURL?: string; targetRevision?: string };
   /** `cluster.name` (a managed cluster's name in the hub's engine: the destination of its delivery objects). */
   clusterName?: string;
+  /** `cluster.endpoint` when written as a URL (an `{ ssm }` reference is another account's value: left out). */
+  endpoint?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
   aws: { region?: string; accountId?: string; vpcCidr?: string };
 }
@@ -45,6 +47,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     engineNamespace: typeof own.namespace === 'string' ? own.namespace : (engine?.addon.namespace ?? ''),
     git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
     clusterName: str(cluster.name),
+    endpoint: str(cluster.endpoint),
     aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined) },
   };
 }

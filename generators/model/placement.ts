@@ -111,5 +111,37 @@ export function gpuBudget(pools: readonly PoolView[], pl: PlacementView, replica
   return { needed: replicas * gpu, surge: defaultSurge(replicas) * gpu, available: on.reduce((n, p) => n + p.size * p.gpus, 0), pools: on };
 }
 
+/** A GPU workload's demand, from the input (rules) or the model (renderer). */
+export interface GpuDemand {
+  name: string;
+  placement: PlacementView;
+  /** The most replicas it runs (peakReplicas). */
+  replicas: number;
+  /** Whether a rollout surges (a Deployment; a StatefulSet or CronJob replaces pods without surge). */
+  surges: boolean;
+}
+
+/**
+ * GPU demand and supply of the GPU workloads that share pools with `demands[i]`: every GPU workload
+ * one of whose pools it may land on too (itself included), against the GPUs of all their pools
+ * together. The scheduler places their pods on any of those pools, so what fits is the sum: one
+ * workload alone may fit while the ones beside it take the GPUs it counted on. `surge` is what
+ * their rollouts take at once with the default 25 % surge (an engine applies them in one sync).
+ */
+export function sharedGpuBudget(pools: readonly PoolView[], demands: readonly GpuDemand[], i: number): { needed: number; surge: number; available: number; pools: PoolView[]; sharers: number[] } {
+  const on = demands.map((d) => (d.placement.gpu ? eligiblePools(pools, d.placement) : []));
+  const mine = new Set(on[i]!.map((p) => p.name));
+  const sharers = demands.flatMap((_, j) => (on[j]!.some((p) => mine.has(p.name)) ? [j] : []));
+  const union = pools.filter((p) => sharers.some((j) => on[j]!.includes(p)));
+  const gpu = (j: number): number => demands[j]!.placement.gpu ?? 0;
+  return {
+    needed: sharers.reduce((n, j) => n + demands[j]!.replicas * gpu(j), 0),
+    surge: sharers.reduce((n, j) => n + (demands[j]!.surges ? defaultSurge(demands[j]!.replicas) * gpu(j) : 0), 0),
+    available: union.reduce((n, p) => n + p.size * p.gpus, 0),
+    pools: union,
+    sharers,
+  };
+}
+
 /** The most replicas a workload runs (the HPA's maximum when it scales). */
 export const peakReplicas = (replicas: number, autoscaling?: { maxReplicas: number }): number => Math.max(replicas, autoscaling?.maxReplicas ?? 0);

@@ -10,7 +10,7 @@ import { parseQuantity } from '../lib/quantity.js';
 import { DEFAULTS } from '../model/defaults.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { systemReserve } from '../model/instance-types.js';
-import { eligiblePools, gpuBudget, peakReplicas, placementOfInput, poolViewsOfInput, type PoolView } from '../model/placement.js';
+import { eligiblePools, gpuBudget, peakReplicas, placementOfInput, poolViewsOfInput, sharedGpuBudget, type PoolView } from '../model/placement.js';
 import { factsOf, type Rule } from './rules.js';
 
 /** What each DaemonSet pod on a node is assumed to request (README, Capacity). */
@@ -87,6 +87,30 @@ const gpuCapacity: Rule = (ctx, report) => {
   }
 };
 
+/**
+ * GPU workloads that share pools, together: each may fit alone (gpuCapacity) while their sum does
+ * not, and the pods beyond the GPUs stay Pending. Reported once, at the last of them in the file.
+ */
+const sharedGpuCapacity: Rule = (ctx, report) => {
+  const { input } = ctx;
+  const pools = poolViewsOfInput(input, factsOf(ctx));
+  const list = workloadsOf(input);
+  const demands = list.map(({ w, pl }) => ({ name: w.name, placement: pl, replicas: peakReplicas(w.replicas ?? (w.kind === 'cronjob' ? 1 : DEFAULTS.replicas), w.autoscaling), surges: (w.kind ?? 'deployment') === 'deployment' }));
+  list.forEach(({ w, at, pl }, i) => {
+    if (!pl.gpu) return;
+    const b = sharedGpuBudget(pools, demands, i);
+    if (b.sharers.length < 2 || b.sharers[b.sharers.length - 1] !== i || b.needed <= b.available) return;
+    // One that does not fit alone is gpuCapacity's finding.
+    if (b.sharers.some((j) => { const own = gpuBudget(pools, demands[j]!.placement, demands[j]!.replicas); return own.needed > own.available; })) return;
+    const each = b.sharers.map((j) => `${demands[j]!.name} ${demands[j]!.replicas} × ${demands[j]!.placement.gpu}`).join(', ');
+    const supply = b.pools.map((p) => `${p.name}: ${p.size} × ${p.gpus}`).join(', ');
+    const path: DocPath = w.autoscaling ? [...at, 'autoscaling', 'maxReplicas'] : w.replicas !== undefined ? [...at, 'replicas'] : [...at, 'placement', 'gpu'];
+    report('workload-gpu-capacity', path, `the GPU workloads sharing pools with '${w.name}' need ${b.needed} GPUs together (${each}), but those pools have ${b.available} (${supply})`, {
+      hint: `add GPU nodes, lower the replicas, or give the workloads pools of their own (placement.pool); rollouts surge by ${b.surge} more unless they roll without surge (the generator sets maxSurge 0 when there is no room)`,
+    });
+  });
+};
+
 const capacity: Rule = (ctx, report) => {
   const { input } = ctx;
   const pools = poolViewsOfInput(input, factsOf(ctx));
@@ -109,4 +133,4 @@ const capacity: Rule = (ctx, report) => {
   }
 };
 
-export const CAPACITY_RULES: readonly Rule[] = [requestFit, gpuCapacity, capacity];
+export const CAPACITY_RULES: readonly Rule[] = [requestFit, gpuCapacity, sharedGpuCapacity, capacity];

@@ -57,6 +57,8 @@ const requests: Rule = ({ input }, report) =>
 /**
  * A memory quantity without a unit is bytes (Kubernetes' reading of `memory: 1024`): under 1 MiB no
  * container can run, so the unit was forgotten. Larger unit-less values are taken as the bytes they say.
+ * The suffix `m` is milli (k8s.io/apimachinery resource.Quantity: `m` = 10^-3), so `memory: 512m` is
+ * half a byte, which Kubernetes accepts and rounds up: always a slip for Mi or M.
  */
 const MIB = 2 ** 20;
 
@@ -64,11 +66,36 @@ const memoryUnit: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     for (const kind of ['requests', 'limits'] as const) {
       const v = w.resources?.[kind]?.memory;
+      const milli = v === undefined ? undefined : /^([0-9]+(?:\.[0-9]+)?)m$/.exec(v);
+      if (milli) {
+        report('workload-memory-unit', [...at, 'resources', kind, 'memory'], `memory ${v} is ${Number(milli[1]) / 1000} bytes: the suffix m is milli (thousandths), not mega`, {
+          hint: `write ${milli[1]}Mi (${milli[1]} MiB) or ${milli[1]}M (${milli[1]} megabytes)`,
+        });
+        continue;
+      }
       if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || parseQuantity(v)! >= MIB) continue;
       report('workload-memory-unit', [...at, 'resources', kind, 'memory'], `memory ${v} is ${v} bytes: Kubernetes reads a quantity without a unit as bytes, and no container runs in less than 1 MiB`, {
         hint: `add the unit: ${v}Mi (${v} MiB) or ${v}Gi`,
       });
     }
+  });
+
+/**
+ * A plain value in `env` under a name that says it is a secret (DB_PASSWORD, API_TOKEN …): `env`
+ * values are rendered into the Deployment in plain, in git; a secret goes in as { secret: /path }
+ * (an ExternalSecret from SSM). A value that is itself a reference to one (a file path, a URL
+ * without credentials, an SSM or ARN name) is left alone.
+ */
+const SECRET_NAME = /(^|_)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)(_|$)/i;
+const NAMES_A_SECRET = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^@\s]*$|arn:|\$\()/i;
+
+const plainSecrets: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    for (const [name, v] of Object.entries(w.env ?? {}))
+      if (typeof v === 'string' && v !== '' && SECRET_NAME.test(name) && !NAMES_A_SECRET.test(v))
+        report('workload-env-secret', [...at, 'env', name], `env ${name} looks like a secret written in plain: env values are rendered into the Deployment, in git`, {
+          hint: `store it as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)`,
+        });
   });
 
 const kinds: Rule = ({ input }, report) =>
@@ -507,6 +534,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   imagePinned,
   requests,
   memoryUnit,
+  plainSecrets,
   kinds,
   ports,
   placement,

@@ -135,6 +135,8 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
   return undefined;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 function defName(schemaPath: string): string | undefined {
   const m = /#\/\$defs\/([A-Za-z]+)\/[a-zA-Z]+$/.exec(schemaPath);
   return m ? DEF_NAMES[m[1]!] : undefined;
@@ -153,6 +155,16 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
       return undefined; // the failing branch reports the real problem
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
+      if (e.schemaPath.startsWith('#/$defs/ssmRef/') && key === 'secret') {
+        const p = [...path, key];
+        return {
+          ...base,
+          ...at(p, true),
+          path: p,
+          message: 'a secret reference { secret } is not taken here: this value is written into the rendered files in plain, and an SSM SecureString never is',
+          hint: 'write { ssm: /path } for a non-secret String parameter (resolved from the lock), or the value itself; a secret goes where the schema takes { secret }',
+        };
+      }
       const allowed = Object.keys(parent?.properties ?? {});
       const p = [...path, key];
       return {
@@ -165,6 +177,8 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
     }
     case 'required': {
       const key = (e.params as { missingProperty: string }).missingProperty;
+      // { secret } where { ssm } is wanted: the additionalProperties finding says why.
+      if (e.schemaPath.startsWith('#/$defs/ssmRef/') && key === 'ssm' && isRecord(getAt(env.data, path)) && 'secret' in (getAt(env.data, path) as object)) return undefined;
       const allowed = allowedValues((parent as SchemaNode | undefined)?.properties?.[key]);
       return { ...base, ...at(path, true), path, message: `missing required key '${key}'${allowed ? ` (one of: ${allowed.join(', ')})` : ''}` };
     }
@@ -182,6 +196,14 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
     case 'type': {
       const expected = (e.params as { type: string }).type;
       const value = getAt(env.data, path);
+      if (e.schemaPath.startsWith('#/$defs/secretRef/') && typeof value !== 'object')
+        return {
+          ...base,
+          ...at(path),
+          path,
+          message: `expected a secret reference { secret: /ssm/parameter }, got a plain value: secrets are never written in the environment`,
+          hint: 'store the value as an SSM SecureString (aws ssm put-parameter --type SecureString) and write { secret: /odp/<env>/… } here; remove the value from git history if it was real',
+        };
       const hint = typeHint(value, expected, parent as SchemaNode | undefined, path[path.length - 1]);
       return { ...base, ...at(path), path, message: `expected ${expected}, got ${describe(value)}`, ...(hint ? { hint } : {}) };
     }

@@ -7,7 +7,6 @@ import { K3S_FLAGS_RELEASE } from './flags.js';
 import { litestreamReplicaUrl } from './litestream.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
-import { distributions } from '../registry.js';
 import { k3sCluster, k3sPool } from './model.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
@@ -95,12 +94,7 @@ sudo systemctl start k3s litestream
 Never run two servers against the same replica.
 `);
 
-// What the distributions without Kine say about it (Distribution.readme.withoutKine), from the registry.
-const limits = (): string => `- **Kine is K3s-only.**${distributions()
-  .flatMap((d) => d.readme.withoutKine ?? [])
-  .map((t) => ` ${t}`)
-  .join('')}
-- Upgrades: change \`cluster.k3sVersion\`, synth, and roll the nodes (servers first, one at a time;
+const limits = (): string => `- Upgrades: change \`cluster.k3sVersion\`, synth, and roll the nodes (servers first, one at a time;
   then agents), or run the installer of the new release on each node with the same config.
 - User-data runs once per instance: changing a config here means replacing (or re-provisioning) the
   node. Labels and taints apply only when a node registers.

@@ -71,6 +71,22 @@ export const TYPE_TEXT: Record<FlagType, string> = {
   list: 'a string or a list of strings',
 };
 
+/**
+ * The supervisor's string flags that take one of a few values, and where it refuses the others (a
+ * server that fails to start, or one that starts with a setting the user did not mean). Both
+ * distributions of the family pass these flags to the supervisor unchanged.
+ */
+export const SUPERVISOR_FLAG_VALUES: Readonly<Record<string, { values: readonly string[]; source: string }>> = {
+  // pkg/daemons/config/types.go EgressSelectorMode* constants; pkg/cli/server/server.go
+  // validateNetworkConfiguration: "invalid egress-selector-mode".
+  'egress-selector-mode': { values: ['agent', 'cluster', 'disabled', 'pod'], source: 'pkg/cli/server/server.go validateNetworkConfiguration' },
+  // pkg/secretsencrypt (AESCBCProvider, SecretBoxProvider); pkg/cli/server/server.go refuses any other
+  // ("unsupported secrets-encryption-provider").
+  'secrets-encryption-provider': { values: ['aescbc', 'secretbox'], source: 'pkg/cli/server/server.go (secretsencrypt.AESCBCProvider, SecretBoxProvider)' },
+  // pkg/etcd/s3: the minio client's bucket lookup (auto, dns, path); any other is an error at snapshot time.
+  'etcd-s3-bucket-lookup-type': { values: ['auto', 'dns', 'path'], source: 'pkg/etcd/s3 (minio.BucketLookupAuto, DNS, Path)' },
+};
+
 const aliasOf = (table: FlagTable, key: string): string | undefined => Object.entries(table).find(([, s]) => s.aliases?.includes(key))?.[0];
 
 /** Items of a list flag's value (a comma-separated string or a list). */
@@ -102,5 +118,10 @@ export function checkFlagIn(cat: FlagCatalog, role: NodeRole, key: string, value
     return { key, on: 'key', message: `'${key}' is not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: m ? `did you mean '${m}'?` : `see \`${cat.command} ${role} --help\`` };
   }
   if (!valueMatches(spec.type, value)) return { key, on: 'value', message: `'${key}' takes ${TYPE_TEXT[spec.type]}` };
+  const allowed = SUPERVISOR_FLAG_VALUES[key];
+  if (allowed && typeof value === 'string' && !allowed.values.includes(value)) {
+    const m = didYouMean(value, [...allowed.values]);
+    return { key, on: 'value', message: `${key} '${value}' is not one of the values ${cat.release} accepts: ${allowed.values.join(', ')}`, hint: m ? `did you mean '${m}'?` : `one of: ${allowed.values.join(', ')}` };
+  }
   return cat.valueCheck?.(role, key, value, didYouMean);
 }

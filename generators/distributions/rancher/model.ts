@@ -4,7 +4,6 @@
  */
 import type { EnvironmentInput, NodePoolInput } from '../../model/input.js';
 import type { EnvironmentModel, NodePool, SecretRef } from '../../model/types.js';
-import { distributions } from '../registry.js';
 import type { Distribution } from '../types.js';
 
 /** config.yaml keys and values (flag long name → value; lists become repeated flags). */
@@ -39,11 +38,6 @@ export interface RancherKeys {
 /** A distribution of this family: the Distribution with the descriptor it passes the shared code. */
 export interface RancherDistribution extends Distribution {
   readonly family: RancherKeys;
-}
-
-/** The product name of the family's supervisor (the registered member whose CLI the others wrap). */
-export function supervisorTitle(): string {
-  return distributions().find((d) => (d as Partial<RancherDistribution>).family?.supervisor)?.title ?? 'supervisor';
 }
 
 /** cluster.extension. */

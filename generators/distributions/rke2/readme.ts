@@ -4,7 +4,6 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
 import { roleOf } from '../rancher/config.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
-import { supervisorTitle } from '../rancher/model.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
 import { RKE2_FLAGS_RELEASE } from './flags.js';
@@ -29,7 +28,7 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
 - **CIS profile** (\`profile: cis\`, the value of this release): RKE2 refuses to start unless the kernel
   parameters of {{code paths.sysctl}} hold (written by the user-data, applied before start) and, on servers,
   the host user and group \`etcd\` exist (created by the boot script); it sets \`protect-kernel-defaults\`,
-  runs etcd as \`etcd\`, adds the audit log flags (log {{code paths.auditLog}}, policy {{code paths.auditPolicy}}:
+  {{#if etcd}}runs etcd as \`etcd\`, {{/if}}adds the audit log flags (log {{code paths.auditLog}}, policy {{code paths.auditPolicy}}:
   metadata of every request) and installs NetworkPolicies in \`kube-system\`, \`kube-public\` and \`default\`
   that admit only same-namespace traffic. The add-ons open what they need there: the API server to
   metrics-server (10250) and the AWS Load Balancer Controller webhook (9443), Prometheus from the
@@ -52,7 +51,7 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
   \`nvidia-container-runtime\` at start and adds the \`nvidia\` runtime; the pool's config makes it the
   default (\`default-runtime: nvidia\`). RKE2 ships and owns the \`nvidia\` RuntimeClass (its
   \`rke2-runtimeclasses\` chart), so the catalog renders none.
-{{/if}}- Config keys are checked against the flags of RKE2 {{code flagsRelease}}; {{upstream}} flags RKE2 dropped
+{{/if}}- Config keys are checked against the flags of RKE2 {{code flagsRelease}}; supervisor flags RKE2 dropped
   (\`cluster-init\`, \`flannel-*\`, …) are refused.
 `);
 
@@ -149,7 +148,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         version: rke2Cluster(m).version,
         flagsRelease: RKE2_FLAGS_RELEASE,
         engine: ctx.engine.title,
-        upstream: supervisorTitle(),
+        etcd: d.type === 'etcd',
         paths: RKE2_PATHS,
         bootScript: RKE2_BOOT_SCRIPT_PATH,
         disabled: RKE2_DISABLED_COMPONENTS,

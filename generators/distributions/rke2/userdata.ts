@@ -34,7 +34,8 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} '${t.name}' (environment ${m.name}).`, bootPrelude('odp-rke2-boot')];
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', 'sysctl --system >/dev/null', 'install -d -m 0700 /etc/rancher/rke2');
   if (role === 'server') {
-    lines.push('# CIS profile: etcd runs as the host user etcd (in /etc/passwd and /etc/group).', 'id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
+    // (On Kine no etcd runs; the CIS profile's check of the host user is the same.)
+    lines.push(d.type === 'etcd' ? '# CIS profile: etcd runs as the host user etcd (in /etc/passwd and /etc/group).' : '# CIS profile: RKE2 refuses to start a server unless the host user and group etcd exist.', 'id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
     lines.push(`ssm_secret ${shQuote(rke2Cluster(m).token.secret)} > ${RKE2_PATHS.token}`);
   }
   lines.push(`ssm_secret ${shQuote(rke2Cluster(m).agentToken.secret)} > ${RKE2_PATHS.agentToken}`);

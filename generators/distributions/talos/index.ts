@@ -53,9 +53,6 @@ export const talos: Distribution = {
     overviewName: () => 'Talos Linux',
     overviewRows: (m) => (talosCluster(m).version ? [{ label: 'Talos', value: talosCluster(m).version! }] : []),
     datastore,
-    withoutKine: `Talos cannot run Kine: it hard-codes kube-apiserver's \`--etcd-servers\`,
-  refuses overriding \`etcd-servers\` and the etcd TLS files in \`cluster.apiServer.extraArgs\`, and
-  always runs etcd. Environments on Talos use Talos-managed etcd with snapshots to S3.`,
     egress: {
       online: ' and Talos reaches its discovery service\n(`discovery.talos.dev:443`) and the Image Factory (`factory.talos.dev`) for upgrades',
       offline: ' and a self-hosted discovery service',

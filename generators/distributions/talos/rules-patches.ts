@@ -14,6 +14,7 @@ import { checkTalosDocuments } from './checks.js';
 import type { Rule } from '../../validate/rules.js';
 import type { EnvironmentInput } from '../../model/input.js';
 import { talosCluster, talosPool } from './model.js';
+import { TALOS_RELEASE_OF_FIELDS, TALOS_V1ALPHA1_FIELDS, talosFieldsOf } from './config-fields.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -27,6 +28,14 @@ const MANAGED: readonly { path: string[]; use: string }[] = [
   { path: ['cluster', 'controllerManager', 'image'], use: 'kubernetesVersion' },
   { path: ['cluster', 'scheduler', 'image'], use: 'kubernetesVersion' },
   { path: ['cluster', 'proxy', 'image'], use: 'kubernetesVersion' },
+  // Typed settings the rest of the platform reads too (the CNI add-on's values, the capacity rules,
+  // the subnet checks, CoreDNS): a patch would leave them saying one thing and the nodes another.
+  { path: ['cluster', 'network', 'cni'], use: 'cluster.network.cni' },
+  { path: ['cluster', 'network', 'podSubnets'], use: 'cluster.network.podCIDR' },
+  { path: ['cluster', 'network', 'serviceSubnets'], use: 'cluster.network.serviceCIDR' },
+  { path: ['cluster', 'network', 'dnsDomain'], use: 'cluster.network.dnsDomain' },
+  { path: ['cluster', 'proxy', 'disabled'], use: 'cluster.network.cni (Cilium replaces kube-proxy)' },
+  { path: ['machine', 'kubelet', 'extraConfig', 'maxPods'], use: 'the pool\'s maxPods (nodePools[].maxPods)' },
 ];
 
 /** Talos rules that patchShape checks on the patch itself. */
@@ -51,6 +60,53 @@ function touches(doc: Obj, path: readonly string[]): string[] | undefined {
   return [...path];
 }
 
+/**
+ * `machine.files[].permissions` is a number (Talos MachineFile.FilePermissions, uint32 file mode).
+ * Environments are YAML 1.2, where \`644\` and \`0644\` are both the decimal 644 (only \`0o644\` is
+ * octal): the file would get mode 0o1204. A decimal whose digits are all octal and that is above
+ * 0o777 is such a slip; one at most 0o777 (\`444\`, \`400\`) may be meant either way (420 is 0o644),
+ * so it is a warning; above 0o7777 is no mode at all.
+ */
+function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return;
+  const octal = (n: number): string => `0o${n.toString(8)}`;
+  const digits = String(v);
+  const looksOctal = /^[0-7]{3,4}$/.test(digits);
+  if (v > 0o7777 && !looksOctal) return report('talos-patch-file-mode', path, `permissions ${v} is no file mode (at most 0o7777)`, { hint: 'write the mode in octal with the 0o prefix, e.g. 0o644' });
+  if (!looksOctal) return;
+  const meant = parseInt(digits, 8);
+  if (v > 0o777)
+    report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}, not ${octal(meant)}: YAML 1.2 reads 644 and 0644 as decimal`, { hint: `write ${octal(meant)} (or ${meant})` });
+  else
+    report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}; if ${octal(meant)} is meant, write it with the 0o prefix`, { hint: `write ${octal(meant)}, or ${octal(v)} to keep this mode`, severity: 'warning' });
+}
+
+/**
+ * Fields of a v1alpha1 patch Talos does not know, in the sections config-fields.ts lists (Talos
+ * refuses the config when it loads it). The document's own keys keep their older message.
+ */
+function unknownFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void {
+  const walk = (v: unknown, section: string, path: (string | number)[]): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${section}[]`, [...path, i]));
+    if (!isObj(v)) return;
+    const fields = talosFieldsOf(section);
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$patch') continue;
+      if (fields && !fields.includes(k)) {
+        const where = section === '' ? 'a v1alpha1 patch' : `${section.replace(/\[\]$/, '[]')}`;
+        report('talos-patch', [...at, ...path, k], `unknown key '${k}' in ${where}; expected one of: ${fields.join(', ')}`, {
+          key: true,
+          hint: hintFor(k, [...fields]) ?? (section === '' ? 'a patch for another Talos document needs apiVersion and kind' : `Talos ${TALOS_RELEASE_OF_FIELDS} refuses fields it does not know`),
+        });
+        continue;
+      }
+      const next = section === '' ? k : `${section}.${k}`;
+      if (Object.keys(TALOS_V1ALPHA1_FIELDS).some((s) => s === next || s.startsWith(`${next}.`) || s.startsWith(`${next}[]`))) walk(x, next, [...path, k]);
+    }
+  };
+  walk(doc, '', []);
+}
+
 const patchShape: Rule = ({ input }, report) => {
   // Another distribution's environment: its cluster.talos is refused by talosVersions; pools' here.
   if (input.cluster.distribution !== 'talos') {
@@ -65,10 +121,7 @@ const patchShape: Rule = ({ input }, report) => {
         report('talos-patch', [...at, typeof doc.kind === 'string' ? 'kind' : 'apiVersion'], 'a patch for a Talos document other than v1alpha1 needs apiVersion and kind (and name for named documents)', { key: true, hint: 'e.g. apiVersion: v1alpha1, kind: ExtensionServiceConfig, name: …' });
       continue;
     }
-    const top = ['version', 'debug', 'persist', 'machine', 'cluster'];
-    for (const k of Object.keys(doc))
-      if (!top.includes(k))
-        report('talos-patch', [...at, k], `unknown key '${k}' in a v1alpha1 patch; expected one of: ${top.join(', ')}`, { key: true, hint: hintFor(k, top) ?? 'a patch for another Talos document needs apiVersion and kind' });
+    unknownFields(doc, at, report);
     for (const f of CONFIG_SECRET_FIELDS) {
       const hit = touches(doc, f.path);
       if (hit)
@@ -85,6 +138,8 @@ const patchShape: Rule = ({ input }, report) => {
         if (list.includes(k.replace(/^--/, '')))
           report('talos-patch-denied-arg', [...at, ...path, k], `${component} flag '${k.replace(/^--/, '')}' is managed by Talos; Talos refuses it (extra arg "${k.replace(/^--/, '')}" is not allowed)`, { key: true, hint: `denied: ${list.join(', ')}` });
     };
+    const files = isObj(doc.machine) ? doc.machine.files : undefined;
+    if (Array.isArray(files)) files.forEach((f, i) => fileMode(isObj(f) ? f.permissions : undefined, [...at, 'machine', 'files', i, 'permissions'], report));
     denied(['cluster', 'apiServer', 'extraArgs'], APISERVER_DENIED_ARGS, 'kube-apiserver');
     denied(['machine', 'kubelet', 'extraArgs'], KUBELET_DENIED_ARGS, 'kubelet');
   }

@@ -10,6 +10,17 @@ import type { Rule } from '../../validate/rules.js';
 /** The name Argo CD gives the cluster it runs in. */
 const IN_CLUSTER_NAME = 'in-cluster';
 
+/** An endpoint URL compared as Argo CD compares servers after parsing: scheme and host in lower case, no trailing slash. */
+function sameEndpoint(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url.toLowerCase().replace(/\/+$/, '');
+  }
+}
+
 const manages: Rule = ({ env, input, fleet }, report) => {
   const list = input.argocd?.manages;
   if (!list || !fleet) return;
@@ -29,6 +40,15 @@ const manages: Rule = ({ env, input, fleet }, report) => {
     // The hub's Argo CD knows each cluster by its cluster Secret's name (cluster.name), which the
     // Applications' destination.name selects; its own cluster is 'in-cluster'. Two clusters of one name
     // make destination.name ambiguous, and Argo CD refuses to deploy there.
+    // Argo CD knows a cluster by its API server URL too: its cluster Secrets are looked up by
+    // server (argo-cd util/db/cluster.go GetCluster(server)), so two environments on one endpoint are
+    // one cluster, and each would deploy over the other's objects.
+    const endpoint = sameEndpoint(entry.endpoint);
+    const twin = endpoint === undefined ? undefined : endpoint === sameEndpoint(fleet.get(env.name)?.endpoint) ? env.name : list.slice(0, i).find((t) => t !== target && sameEndpoint(fleet.get(t)?.endpoint) === endpoint);
+    if (twin !== undefined)
+      return report('argocd-managed-endpoint', path, `'${target}' has cluster.endpoint ${entry.endpoint}, as ${twin === env.name ? 'this hub does' : `'${twin}' does`}: two environments on one API server are one cluster, and each would apply its objects over the other's`, {
+        hint: `give ${target} the endpoint of its own cluster`,
+      });
     const name = entry.clusterName;
     const first = list.slice(0, i).find((t) => t !== target && fleet.get(t)?.clusterName === name);
     if (name === IN_CLUSTER_NAME || first !== undefined)

@@ -8,7 +8,7 @@ import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.
 import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
 import { FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, gitRef, THIRD_PARTY_SA } from './objects.js';
 import { fluxSteps, manifestFilesOf } from './render.js';
-import { engines, SYNC_POLICY_KEY } from '../registry.js';
+import { SYNC_POLICY_KEY } from '../registry.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
 {{code path}} from {{code ref}} of {{code repo}} {{sync}}. Each unit is one Flux Kustomization in
@@ -16,7 +16,7 @@ const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator 
 is a HelmRepository (or OCIRepository) and a HelmRelease pinned to the exact version, its values a ConfigMap
 generated from \`values/<name>.yaml\` (the file the bootstrap's helm reads too; its hash suffix makes a values
 change a HelmRelease change); extra manifests are a second Kustomization \`<name>-manifests\` that depends on
-the chart's. \`dependsOn\` takes the place of {{otherOrders}}: a Kustomization starts once those it depends on
+the chart's. \`dependsOn\` orders them: a Kustomization starts once those it depends on
 are Ready (\`wait: true\`: every object it applied is healthy; timeout 15m). Namespaces are objects with their
 Pod Security label, never pruned (\`kustomize.toolkit.fluxcd.io/prune: disabled\`).
 
@@ -102,11 +102,6 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
         path: `${m.renderedDir}/flux`,
         ref: gitRef(m.git.targetRevision),
         repo: m.git.repoURL,
-        // What dependsOn replaces: the other engines' orders, e.g. "<Title>'s sync waves".
-        otherOrders: engines()
-          .filter((e) => e.name !== m.gitops)
-          .map((e) => `${e.title}'s ${e.sync.orderName}`)
-          .join(' and '),
         syncKey: SYNC_POLICY_KEY,
         sync: m.sync.automated ? `(prune: ${m.sync.prune}, drift correction: ${m.sync.selfHeal ? 'on' : 'warn only'})` : 'but applies nothing until an operator resumes a Kustomization (manual sync)',
         namespace: FLUX_NAMESPACE,

@@ -18,7 +18,7 @@ import { cronFields } from '../../lib/cron.js';
 import { canonicalJson, sha256 } from '../../lib/hash.js';
 import type { InputPath } from '../../lib/paths.js';
 import { albSubnets, egressIpBlock } from '../../model/aws.js';
-import { GPU_TOLERATION, gpuBudget, nodeSelectorOf as placementSelector, peakReplicas, poolViewsOfModel } from '../../model/placement.js';
+import { GPU_TOLERATION, nodeSelectorOf as placementSelector, peakReplicas, poolViewsOfModel, sharedGpuBudget } from '../../model/placement.js';
 import type { EnvironmentModel, Probe, Workload } from '../../model/types.js';
 import {
   ALLOW_DNS_POLICY,
@@ -123,12 +123,13 @@ function nodeSelectorOf(model: EnvironmentModel, w: Workload): Record<string, st
 /**
  * A GPU Deployment rolls without surge (maxSurge 0, maxUnavailable 1: one pod at a time is replaced
  * in place) unless the GPU pools it may land on have room for the default 25 % surge: a surge pod
- * that needs a GPU no node has stays Pending and the rollout stalls. Sized for the HPA's maximum.
+ * that needs a GPU no node has stays Pending and the rollout stalls. Sized for the HPA's maximum,
+ * and for every GPU workload sharing those pools (their replicas, and their surges at once).
  */
 export function gpuRollout(model: EnvironmentModel, w: Workload): { maxSurge: number; maxUnavailable: number } | undefined {
   if (!w.placement.gpu || w.kind !== 'deployment') return undefined;
-  const replicas = peakReplicas(w.replicas, w.autoscaling);
-  const b = gpuBudget(poolViewsOfModel(model), w.placement, replicas);
+  const demands = model.workloads.map((x) => ({ name: x.name, placement: x.placement, replicas: peakReplicas(x.replicas, x.autoscaling), surges: x.kind === 'deployment' }));
+  const b = sharedGpuBudget(poolViewsOfModel(model), demands, model.workloads.indexOf(w));
   return b.available - b.needed >= b.surge ? undefined : { maxSurge: 0, maxUnavailable: 1 };
 }
 
