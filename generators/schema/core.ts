@@ -120,7 +120,7 @@ export const CORE_SCHEMA: JsonSchema = {
               "items": {
                 "$ref": "#/$defs/cidr"
               },
-              "description": "Networks outside the VPC (a VPN, an office network over a transit gateway) from which operators reach the API load balancer and the node ports the distribution opens to operators (talosctl on Talos). The VPC CIDR is always admitted; 0.0.0.0/0 is refused. Default: none."
+              "description": "Networks outside the VPC (a VPN, an office network over a transit gateway) from which operators reach the API load balancer and the node ports the distribution opens to operators (its node API, where operators call the nodes directly). The VPC CIDR is always admitted; a network wider than /8 (0.0.0.0/0 included) is refused. Default: none."
             },
             "subnets": {
               "type": "array",
