@@ -269,9 +269,12 @@ export function kindCounts(objects: readonly ObjectChange[]): string {
   return [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ×${n}`).join(', ');
 }
 
+/** A diff block in a list item; its fence longer than any backtick run inside (a README's own ``` blocks). */
 function fenced(lines: readonly string[], note?: string): string[] {
   if (lines.length === 0) return [];
-  return ['  ```diff', ...lines.map((l) => `  ${l}`), '  ```', ...(note ? [`  <sub>${note}</sub>`] : [])];
+  const longest = Math.max(2, ...lines.map((l) => Math.max(0, ...[...l.matchAll(/`+/g)].map((m) => m[0].length))));
+  const fence = '`'.repeat(longest + 1);
+  return [`  ${fence}diff`, ...lines.map((l) => `  ${l}`), `  ${fence}`, ...(note ? [`  <sub>${note}</sub>`] : [])];
 }
 
 function addedBody(env: string, o: ObjectChange): string[] {

@@ -160,8 +160,8 @@ const manual: LeadSection = {
       for (const a of e.aws ?? []) byStack.set(a.file, [...(byStack.get(a.file) ?? []), a]);
       for (const [file, list] of byStack) {
         const callouts = awsCallouts(list);
-        const shown = compact ? [] : callouts;
-        const rest = list.length - (compact ? 0 : callouts.length);
+        const shown = callouts;
+        const rest = list.filter((a) => awsCallouts([a]).length === 0).length;
         const others = rest > 0 ? [plural(rest, shown.length > 0 ? 'other resource change' : 'resource change')] : [];
         const what = [...shown, ...others].map((x) => s.text(x)).join('; ');
         const cmd = `sh rendered/${e.env}/aws/deploy.sh ${stackOf(file)}`;
