@@ -246,14 +246,15 @@ export const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replac
 const MD_STYLE: Style = { code, bold: (x) => `**${x}**`, text: escapeHtml };
 
 /**
- * How much of an environment's details the comment shows, from 0 (everything) to 3 (counts only);
+ * How much of an environment's details the comment shows, from 0 (everything) to 4 (counts only);
  * the comment raises the level of its largest environment until it fits the limit.
  *   0: field changes, text diffs, and the content of added and removed objects (collapsed);
  *   1: added and removed objects by name only (collapsed);
  *   2: at most FIELDS_SHOWN field lines per changed object and TEXT_LINES per text diff;
- *   3: counts by kind.
+ *   3: changed objects by name with their count of field changes (collapsed);
+ *   4: counts by kind.
  */
-export const DETAIL_LEVELS = 4;
+export const DETAIL_LEVELS = 5;
 /** Field lines per changed object at detail level 2. */
 export const FIELDS_SHOWN = 6;
 /** Lines of a text file's diff at detail level 2. */
@@ -305,7 +306,7 @@ const where = (o: ObjectChange): string => (o.status === 'moved' ? `${code(o.fro
 function objectsBlock(env: string, objects: readonly ObjectChange[], status: 'added' | 'removed', level: number): string[] {
   if (objects.length === 0) return [];
   const summary = `${MARKER[status].replace(/\*\*/g, '')} ${plural(objects.length, 'object')}: ${kindCounts(objects)}`;
-  if (level >= 3) return [`<sub>${escapeHtml(summary)}</sub>`, ''];
+  if (level >= 4) return [`<sub>${escapeHtml(summary)}</sub>`, ''];
   const out = ['<details>', `<summary>${escapeHtml(summary)}</summary>`, ''];
   for (const o of objects) out.push(`- ${MARKER[status]} **${o.label}** · ${where(o)}`, ...(level === 0 ? addedBody(env, o) : []));
   return [...out, '', '</details>', ''];
@@ -327,7 +328,7 @@ function envBlock(e: EnvDiff, open: boolean, level: number): string {
     for (const [k, n] of m) out.push(`| ${cell(k)} | ${n} |`);
     out.push('');
   }
-  if (level < 3) for (const item of distributions().flatMap((dist) => dist.diff.report.markdown(e))) out.push(...item);
+  if (level < 4) for (const item of distributions().flatMap((dist) => dist.diff.report.markdown(e))) out.push(...item);
   if (e.aws?.length) {
     if (level < 2) {
       const rows = ['| resource | change | what happens |', '|---|---|---|'];
@@ -336,7 +337,12 @@ function envBlock(e: EnvDiff, open: boolean, level: number): string {
     } else out.push(`**AWS impact:** ${awsSummary(e.aws)}`, '');
   }
   const changed = e.objects.filter((o) => o.status === 'changed' || o.status === 'moved');
-  if (level >= 3) {
+  if (level === 3 && e.renamed.length + changed.length > 0) {
+    out.push('<details>', `<summary>${escapeHtml(`${MARKER.changed.replace(/\*\*/g, '')} ${plural(changed.length, 'object')}: ${kindCounts(changed)}${e.renamed.length ? `; ${plural(e.renamed.length, 'file')} renamed` : ''}`)}</summary>`, '');
+    for (const r of e.renamed) out.push(`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`);
+    for (const o of changed) out.push(`- ${MARKER[o.status]} **${o.label}** · ${where(o)} · ${plural(o.fields.length || (o.hunks ?? []).filter((l) => /^[-+]/.test(l)).length, o.fields.length ? 'field change' : 'changed line')}`);
+    out.push('', `<sub>\`npm run diff -- --env ${e.env}\` shows every field</sub>`, '', '</details>', '');
+  } else if (level >= 4) {
     if (e.renamed.length + changed.length > 0) out.push(`<sub>${escapeHtml(`${MARKER.changed.replace(/\*\*/g, '')} ${plural(changed.length, 'object')}: ${kindCounts(changed)}${e.renamed.length ? `; ${plural(e.renamed.length, 'file')} renamed` : ''}`)} — \`npm run diff -- --env ${e.env}\` shows every field</sub>`, '');
   } else {
     const items: string[] = [];
@@ -344,7 +350,7 @@ function envBlock(e: EnvDiff, open: boolean, level: number): string {
     for (const o of changed) items.push(`- ${MARKER[o.status]} **${o.label}** · ${where(o)}`, ...changedBody(o, level));
     if (items.length > 0) out.push(...items, '');
   }
-  if (e.status === 'changed' || level < 3) {
+  if (e.status === 'changed' || level < 4) {
     out.push(...objectsBlock(e.env, e.objects.filter((o) => o.status === 'added'), 'added', level));
     out.push(...objectsBlock(e.env, e.objects.filter((o) => o.status === 'removed'), 'removed', level));
   }

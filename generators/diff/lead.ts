@@ -33,14 +33,14 @@ export interface ChartChange {
   /** Absent for a removed chart. */
   to?: string;
   namespace?: string;
-  /** The object installing it (`Application argocd/reloader`). */
+  /** The object installing it (its label in the diff, kind namespace/name). */
   object: string;
   /** A new major version (or a new minor of a 0.x chart, which semver lets break). */
   major: boolean;
 }
 
 export interface PermissionChange {
-  /** The object (`ClusterRole reloader`, `AppProject argocd/platform`). */
+  /** The object (its label in the diff: `ClusterRole reloader`). */
   object: string;
   change: 'added' | 'changed' | 'removed' | 'allows';
   /** For `allows`: the cluster-scoped kinds (`group/Kind`) newly allowed. */
