@@ -161,9 +161,11 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
   body.push(
     ...wrap(
       'The default, for a terminal: a title line (base → head), the counts over all environments, one count line per ' +
-        'environment, then per environment (`== env ==`) the impact sections the change has (what applying it to the ' +
-        'nodes takes, per distribution; what the AWS layer does), then one line per object: `+` added, `-` removed, `~` ' +
-        'changed with one line per field change (`~ path: old → new`), `→` moved or renamed.',
+        'environment, then *What changes in the cluster* (the same sections as the Markdown lead, below), the warnings ' +
+        'of `npm run validate` on the head, then per environment (`== env ==`) the impact sections the change has (what ' +
+        'applying it to the nodes takes, per distribution; what the AWS layer does), then one line per object: `+` ' +
+        'added, `-` removed, `~` changed with one line per field change (`~ path: old → new`; a text file such as the ' +
+        'README as a unified line diff), `→` moved or renamed.',
     ),
     '',
   );
@@ -172,9 +174,18 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
   body.push(
     ...wrap(
       'The pull-request comment CI posts and updates (`--format markdown`): the marker line the workflow finds its ' +
-        'comment by, a title, the counts and a table of the changed environments, then one collapsible `<details>` per ' +
-        'environment with its impact tables and one list item per object, the field changes (or the content of an added ' +
-        'or removed object) in a `diff` block GitHub colours. It is written for CommonMark as GitHub renders it.',
+        'comment by, a title and the counts, then **What changes in the cluster**: new namespaces, new cluster-scoped ' +
+        'permissions (ClusterRoles and bindings, CRDs, webhooks, kinds a tenant may newly manage), chart versions from → ' +
+        'to (major bumps flagged), the nodes in the order to run them (control planes one at a time, each gated on etcd ' +
+        'and the API being healthy, then workers, then once-per-cluster steps), AWS resources replaced or rolled, and ' +
+        'what GitOps does not apply (AWS stacks: instance types, DNS, load balancers; node configs) with the command ' +
+        'that does. Then the warnings of `npm run validate` on the head (rule ids), the table of the changed ' +
+        'environments, and one collapsible `<details>` per environment: its impact tables, one list item per changed ' +
+        'object with one line per changed field (`! path: old → new`) in a `diff` block GitHub colours, text files as a ' +
+        'unified line diff, and the added and removed objects (a new environment: counted by kind) only inside ' +
+        'collapsed blocks. It is written for CommonMark as GitHub renders it. To fit the comment limit it summarises ' +
+        'the largest environment\'s details level by level (`DETAIL_LEVELS`), never the lead. More lead sections (a plan ' +
+        'summary, a cost delta) are providers added after the built-in ones (`generators/diff/lead-sections.ts`).',
     ),
     '',
   );
