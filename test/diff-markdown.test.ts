@@ -9,7 +9,8 @@ import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import { diffTrees, type DiffContext } from '../generators/diff/diff.js';
 import { formatFieldPath } from '../generators/diff/fields.js';
-import { formatMarkdown, GITHUB_COMMENT_LIMIT, MARKER } from '../generators/diff/format.js';
+import { formatJson, formatMarkdown, formatText, GITHUB_COMMENT_LIMIT, MARKER } from '../generators/diff/format.js';
+import { leadSections, registerLeadSection, type LeadSection } from '../generators/diff/lead-sections.js';
 import { envContext } from '../generators/diff/sources.js';
 import { toYaml } from '../generators/lib/yaml.js';
 import { renderInline } from './support/inline-env.js';
@@ -444,5 +445,41 @@ describe('long values stay readable', () => {
     expect(lines[0]).toBe('! args:');
     expect(lines.filter((l) => l.includes('↪')).length).toBeGreaterThan(0);
     expect(lines.slice(lines.indexOf('! script:'))).toStrictEqual(['! script:', '      #!/bin/sh', '      set -eu', '-     echo old', '+     echo new', '      exit 0']);
+  });
+});
+
+describe('lead section providers and the JSON report', () => {
+  const base = new Map([['x/apps/a.yaml', toYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' }, data: { k: '1' } })]]);
+  const head = new Map([['x/apps/a.yaml', toYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' }, data: { k: '2' } })]]);
+  const d = diffTrees(base, head);
+
+  it('a section a caller adds (a plan summary, a cost delta) comes after the built-in ones, in both reports', () => {
+    const cost: LeadSection = { id: 'cost', title: 'Cost delta', items: (t, { style }) => [{ text: `${style.bold('+12 USD')} a month over ${t.envs.length} environment` }] };
+    const md = formatMarkdown(d, { ...ctx, leadSections: [cost] });
+    expect(leadOf(md)).toBe('#### What changes in the cluster\n\n**Cost delta**\n\n- **+12 USD** a month over 1 environment\n\n');
+    expect(formatText(d, { ...ctx, leadSections: [cost] })).toContain('\nWhat changes in the cluster:\n  Cost delta:\n    - +12 USD a month over 1 environment\n');
+    const off = registerLeadSection({ ...cost, id: 'registered', title: 'Registered' });
+    try {
+      expect(leadSections().map((s) => s.id)).toStrictEqual(['namespaces', 'permissions', 'charts', 'nodes', 'aws', 'not-gitops', 'registered']);
+    } finally {
+      off();
+    }
+  });
+
+  it('the JSON report keeps every earlier field and adds lead and hunks', () => {
+    const json = JSON.parse(formatJson(d, ctx)) as { envs: Record<string, unknown>[] };
+    expect(Object.keys(json)).toStrictEqual(['base', 'head', 'envs', 'totals']);
+    expect(Object.keys(json.envs[0]!)).toStrictEqual(['env', 'status', 'objects', 'renamed', 'talos', 'cluster', 'lead', 'counts']);
+    expect(json.envs[0]!.lead).toStrictEqual({ namespaces: [], permissions: [], charts: [] });
+  });
+
+  it('warnings: validate findings of the head with their rule ids, after the lead', () => {
+    const w = { severity: 'warning' as const, rule: 'addon.example', file: 'environments/x.yaml', line: 3, col: 5, path: ['addons'], message: 'an <example> finding' };
+    const md = formatMarkdown(d, { ...ctx, warnings: [w] });
+    const p = parse(md);
+    expectWellFormed(p, md);
+    expect(p.headings.slice(1, 3)).toStrictEqual(['What changes in the cluster', 'Warnings']);
+    expect(p.tables[0]).toStrictEqual({ head: ['rule', 'where', 'finding'], rows: [['`addon.example`', '`environments/x.yaml:3:5`', 'an &lt;example&gt; finding']] });
+    expect(formatText(d, { ...ctx, warnings: [w] })).toContain('Warnings (validate, head): 1\n  environments/x.yaml:3:5  addons: warning: an <example> finding [addon.example]');
   });
 });
