@@ -131,16 +131,17 @@ function textLead(d: TreeDiff, ctx: FormatContext): string[] {
       out.push(`    ${i.ordered ? `${++n}.` : '-'} ${i.group ? `${i.group}: ` : ''}${i.text}`);
     }
   }
-  if (ctx.warnings) {
-    out.push('', `Warnings (validate, head): ${ctx.warnings.length === 0 ? 'none' : ctx.warnings.length}`);
-    for (const w of ctx.warnings) out.push(`  ${formatDiagnostic(w)} [${w.rule}]`);
-  }
-  return out;
+  return [...out, ...textWarnings(ctx.warnings)];
+}
+
+function textWarnings(ws: readonly Diagnostic[] | undefined): string[] {
+  if (!ws) return [];
+  return ['', `Warnings (validate, head): ${ws.length === 0 ? 'none' : ws.length}`, ...ws.map((w) => `  ${formatDiagnostic(w)} [${w.rule}]`)];
 }
 
 export function formatText(d: TreeDiff, ctx: FormatContext): string {
   const out: string[] = [`Rendered diff ${ctx.base} → ${ctx.head}`];
-  if (d.envs.length === 0) return `${out[0]}\nNo changes to the rendered tree.\n`;
+  if (d.envs.length === 0) return [out[0], 'No changes to the rendered tree.', ...textWarnings(ctx.warnings)].join('\n') + '\n';
   const t = d.totals;
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
   for (const l of totalsLines(t)) out.push(`${l.label}: ${l.value}`);
@@ -396,7 +397,7 @@ function warningsMarkdown(ws: readonly Diagnostic[] | undefined): string[] {
 
 export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_COMMENT_LIMIT): string {
   const top = [COMMENT_MARKER, `### Rendered diff`, '', `${code(ctx.base)} → ${code(ctx.head)}`, ''];
-  if (d.envs.length === 0) return [...top, 'No changes to the rendered tree.', ''].join('\n');
+  if (d.envs.length === 0) return [...top, 'No changes to the rendered tree.', '', ...warningsMarkdown(ctx.warnings)].join('\n');
   const t = d.totals;
   top.push(`**${plural(d.envs.length, 'environment')} changed:** ${countsLine(t)}`, '');
   const counts: string[] = [];
