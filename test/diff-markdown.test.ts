@@ -483,3 +483,27 @@ describe('lead section providers and the JSON report', () => {
     expect(formatText(d, { ...ctx, warnings: [w] })).toContain('Warnings (validate, head): 1\n  environments/x.yaml:3:5  addons: warning: an <example> finding [addon.example]');
   });
 });
+
+describe('not applied by GitOps: DNS and a new load balancer', () => {
+  it('are named under their AWS stack with the command that deploys it', () => {
+    const base = new Map<string, string>();
+    const d = diffTrees(base, base);
+    const impact = (logicalId: string, type: string, name: string, change: 'added' | 'modified') => ({ file: 'aws/base.yaml', logicalId, type, name, change, properties: [], consequence: change === 'added' ? `new ${type} ${name}` : `${name}: updated in place` });
+    const env = {
+      env: 'x',
+      status: 'changed' as const,
+      objects: [],
+      renamed: [],
+      talos: [],
+      cluster: [],
+      aws: [impact('ApiRecord', 'AWS::Route53::RecordSet', 'api.x.internal', 'modified'), impact('ApiLoadBalancer', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'odp-x-api', 'added'), impact('Bucket', 'AWS::S3::Bucket', 'odp-x-etcd', 'modified')],
+      lead: { namespaces: [], permissions: [], charts: [] },
+      counts: { added: 0, removed: 0, changed: 0, moved: 0, fields: 0 },
+    };
+    const text = formatMarkdown({ ...d, envs: [env] }, ctx);
+    expectWellFormed(parse(text), text);
+    expect(leadOf(text)).toContain(
+      '- AWS stack `base` (aws/base.yaml): DNS RecordSet api.x.internal modified; new load balancer odp-x-api; 1 other resource change — CloudFormation applies it: Git sync after merge where it is on, else `sh rendered/x/aws/deploy.sh base`',
+    );
+  });
+});

@@ -23,7 +23,10 @@ Secret-shaped values are masked.
 
   --base REF      git revision whose rendered/ is the base
   --base ${WORKTREE}  (or --committed) rendered/ on disk as the base: what npm run synth would change
-  --format        text (default), markdown (a PR comment, at most 65536 characters) or json
+  --format        text (default), markdown (a PR comment, at most 65536 characters) or json;
+                  text and markdown lead with what changes in the cluster (namespaces, cluster-scoped
+                  permissions, chart versions, node steps in order, AWS replacements, what GitOps does
+                  not apply), then the warnings of validate on the head
   --env a,b       only these environments
 ${waitHelp(18)}
                   (only with --base ${WORKTREE}: then diff reads rendered/ under its lock, like check)
