@@ -34,7 +34,7 @@ export interface DiffSample {
 
 /**
  * The sample: in the first example environment that lists workloads in its own file, the first
- * workload's image tag is bumped and a copy of it is added as a new workload in the same namespace.
+ * workload's image tag is bumped and a copy of it is added as a new workload in a new namespace.
  */
 export function diffSample(root: string): DiffSample {
   const sources = readEnvironmentSources(join(root, EXAMPLES_DIR));
@@ -46,7 +46,8 @@ export function diffSample(root: string): DiffSample {
     if (!first || typeof first.image !== 'string' || !/\d+$/.test(first.image)) continue;
     const image = first.image.replace(/(\d+)$/, (n) => String(Number(n) + 1));
     const copyName = `${String(first.name)}-next`;
-    const copy: Record<string, unknown> = { name: copyName, namespace: first.namespace ?? first.name, image: first.image, resources: first.resources };
+    const namespace = `${String(first.namespace ?? first.name)}-next`;
+    const copy: Record<string, unknown> = { name: copyName, namespace, image: first.image, resources: first.resources };
     if (first.ports) copy.ports = first.ports;
     doc.setIn(['workloads', 0, 'image'], image);
     doc.addIn(['workloads'], doc.createNode(copy, { flow: true }));
@@ -59,7 +60,7 @@ export function diffSample(root: string): DiffSample {
     const ctx = { base: `${RENDERED_DIR}/ at main`, head: 'working tree (fresh render)' };
     return {
       env,
-      change: [`workloads[0].image (${String(first.name)}): ${first.image} → ${image}`, `a new workload ${copyName}: a copy of ${String(first.name)} in its namespace`],
+      change: [`workloads[0].image (${String(first.name)}): ${first.image} → ${image}`, `a new workload ${copyName}: a copy of ${String(first.name)} in a new namespace ${namespace}`],
       text: formatText(d, ctx),
       markdown: formatMarkdown(d, ctx),
       json: formatJson(d, ctx),
