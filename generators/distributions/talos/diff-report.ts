@@ -42,7 +42,7 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   const a = new Set(t.actions);
   if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
-  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? "\"$(yq '.machine.install.image' " + file + ')"'}`);
+  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`}`);
   if (!t.pool || out.length === 0) return out;
   // One loop over the pool's nodes, one node at a time (a command ending in a note keeps the note outside).
   const body = out.map((c) => c.replace(/ \(reboots\)$/, '')).join(' && ');
@@ -51,7 +51,7 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
 
 export function clusterCommand(s: ClusterStep): string {
   const via = s.via ?? `"$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')"`;
-  return `talosctl upgrade-k8s --nodes ${via} --to ${s.to ?? '"$(kubectl version -o json | jq -r .serverVersion.gitVersion)"'}`;
+  return `talosctl upgrade-k8s --nodes ${via} --to ${s.to ?? `"$(kubectl get nodes -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}')"`}`;
 }
 
 /** What happens to the node, in words, by headline. */
