@@ -45,7 +45,7 @@ describe('add-on override change in prod (sources A → B rendered in memory)', 
     expect(md.startsWith(COMMENT_MARKER)).toBe(true);
     expect(md).toContain('<summary><b>prod — ');
     expect(md).toContain('- ✏️ **changed** **values** · `values/kube-prometheus-stack.yaml`');
-    expect(md).toContain('  ```diff\n  - prometheus.prometheusSpec.retention: "15d"\n  + prometheus.prometheusSpec.retention: "30d"\n  ```');
+    expect(md).toContain('  ```diff\n  ! prometheus.prometheusSpec.retention: "15d" → "30d"\n  ```');
     expect(md).not.toContain('cert-manager.yaml');
   });
 
@@ -245,7 +245,7 @@ describe('objects, moves and secrets', () => {
 });
 
 describe('markdown size', () => {
-  it('fits one PR comment, with a note when details are left out', () => {
+  it('fits one PR comment by summarising: every changed object still named, in a collapsed list', () => {
     const base = new Map<string, string>();
     const head = new Map<string, string>();
     for (let i = 0; i < 400; i++) {
@@ -256,7 +256,9 @@ describe('markdown size', () => {
     expect(formatText(d, ctx).length).toBeGreaterThan(GITHUB_COMMENT_LIMIT);
     const md = formatMarkdown(d, ctx);
     expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
-    expect(md).toMatch(/left out to fit GitHub's 65536-character comment limit/);
+    expect(md).not.toContain('left out');
+    expect(md).toContain('<summary>✏️ changed 400 objects: Helm values ×400</summary>');
+    for (let i = 0; i < 400; i++) expect(md).toContain(`- ✏️ **changed** **values** · \`values/addon-${i}.yaml\` · 20 field changes\n`);
     expect(md.match(/<details( open)?>/g)!.length).toBe(md.match(/<\/details>/g)!.length);
     expect(md).toContain('| prod | 0 | 0 | 400 | 0 | 8000 | — |');
   });

@@ -16,6 +16,7 @@ import { didYouMean } from '../generators/lib/suggest.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { diffEnvironment, diffTrees } from '../generators/diff/diff.js';
 import { formatMarkdown, formatText } from '../generators/diff/format.js';
+import { envContext } from '../generators/diff/sources.js';
 import { fixtureSources, prepareExample, exampleSources, renderedExamples, renderExample, SHARED } from './helpers.js';
 
 const K3S_ENVS = ['dev-k3s', 'staging-k3s'];
@@ -180,6 +181,23 @@ describe('npm run diff on K3s nodes', () => {
     const d = diffEnvironment('dev-k3s', sqlite, head);
     expect(d?.objects.map((o) => o.file)).toStrictEqual(['k3s/litestream.yaml']);
     expect(d?.k3s).toBeUndefined();
+  });
+  it('the review comment leads with the servers one at a time, each gated on the node being Ready, then the workers', () => {
+    const prefixed = (m: Map<string, string>) => new Map([...m].map(([p, c]) => [`k3s-postgres/${p}`, c]));
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    sources.set(`environments/${name}.yaml`, sources.get(`environments/${name}.yaml`)!.replace('image-gc-high-threshold=80', 'image-gc-high-threshold=85'));
+    const head = prepareEnvironment(name, sources).prepared!;
+    const headFiles = new Map(renderEnvironment(head).map((f) => [f.path, f.content]));
+    // Every node's kubelet arguments: servers and workers restart.
+    const all = new Map([...headFiles].map(([p, c]) => [p, p.startsWith('k3s/') && !p.startsWith('k3s/userdata/') ? c.replace('streaming-connection-idle-timeout=5m', 'streaming-connection-idle-timeout=6m') : c]));
+    const d = diffTrees(prefixed(base), prefixed(all), new Map([[name, envContext(head.model)]]));
+    const md = formatMarkdown(d, { base: 'main', head: 'HEAD' });
+    const steps = md.split('\n').filter((l) => l.startsWith('1. '));
+    expect(steps.map((l) => /^1\. `([^`]+)` \((control plane|worker)\)/.exec(l)?.slice(1, 3).join(' '))).toStrictEqual(['cp-1 control plane', 'cp-2 control plane', 'cp-3 control plane', 'workers (pool) worker']);
+    expect(steps[0]).toContain('**service restarts with the new /etc/rancher/k3s/config.yaml**');
+    expect(steps[0]).toContain('`ssh 10.10.1.10 sudo systemctl restart k3s`');
+    expect(steps[0]).toContain('before the next: `kubectl wait node/cp-1 --for=condition=Ready --timeout=10m`');
+    expect(steps[3]).not.toContain('kubectl wait');
   });
   it('prints the impact in the text and Markdown reports', () => {
     const prefixed = (m: Map<string, string>) => new Map([...m].map(([p, c]) => [`k3s-postgres/${p}`, c]));

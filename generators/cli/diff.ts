@@ -3,6 +3,7 @@
  */
 import { distributions } from '../distributions/registry.js';
 import { diffTrees } from '../diff/diff.js';
+import { headFindings } from '../diff/findings.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
 import { UsageError } from '../validate/diagnostics.js';
@@ -22,7 +23,10 @@ Secret-shaped values are masked.
 
   --base REF      git revision whose rendered/ is the base
   --base ${WORKTREE}  (or --committed) rendered/ on disk as the base: what npm run synth would change
-  --format        text (default), markdown (a PR comment, at most 65536 characters) or json
+  --format        text (default), markdown (a PR comment, at most 65536 characters) or json;
+                  text and markdown lead with what changes in the cluster (namespaces, cluster-scoped
+                  permissions, chart versions, node steps in order, AWS replacements, what GitOps does
+                  not apply), then the warnings of validate on the head
   --env a,b       only these environments
 ${waitHelp(18)}
                   (only with --base ${WORKTREE}: then diff reads rendered/ under its lock, like check)
@@ -49,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   const { head, base } = useWorktree ? await withRenderedLock(common.root, 'diff', wait, read, { readOnly: true }) : read();
   const ctx = { base: useWorktree ? 'rendered/ (on disk)' : `rendered/ at ${baseRef.length === 40 ? baseRef.slice(0, 12) : baseRef}`, head: 'working tree (fresh render)' };
   const d = diffTrees(base, head.files, head.context);
-  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);
+  // The run's warnings lead the reports for people after the cluster changes (validate on the head, in memory).
+  const warnings = format === 'json' ? undefined : await headFindings(head.files, head.models, head.warnings, envs === undefined);
+  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, ...(warnings ? { warnings } : {}) }) : formatText(d, { ...ctx, ...(warnings ? { warnings } : {}) });
   process.stdout.write(out);
   const t = d.totals;
   const what = d.envs.length === 0 ? 'no change' : `${plural(d.envs.length, 'environment')} changed: ${t.added} added, ${t.removed} removed, ${t.changed} changed, ${t.moved} moved`;

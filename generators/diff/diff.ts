@@ -10,8 +10,9 @@
 import { PROVENANCE_FILE } from '../render/header.js';
 import { distributions, type DiffEntries, type DiffTotals } from '../distributions/registry.js';
 import { contentKey, splitFile, type DocKind, type RenderedDoc } from './documents.js';
-import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
+import { commonItems, deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
 import { awsImpacts, type AwsResourceImpact } from './aws-impact.js';
+import { envLead, type DocPair, type EnvLead } from './lead.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -32,6 +33,52 @@ export interface ObjectChange {
   value?: unknown;
   /** Text documents: lines removed and added. */
   lines?: { removed: string[]; added: string[] };
+  /**
+   * Text documents: the change as a unified line diff (values masked): `-`/`+` lines, ` ` context
+   * lines (up to CONTEXT_LINES around each change), `@@ line N` where a hunk starts (N: head line).
+   */
+  hunks?: string[];
+}
+
+/** Unchanged lines shown around each change of a text document. */
+export const CONTEXT_LINES = 2;
+/** Above this many line pairs to align, a text change is shown as all lines removed and added. */
+const MAX_LINE_PAIRS = 4_000_000;
+
+/** Unified line diff of two texts (see ObjectChange.hunks). */
+export function unifiedLines(a: readonly string[], b: readonly string[], context = CONTEXT_LINES): string[] {
+  let pre = 0;
+  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
+  let suf = 0;
+  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
+  const am = a.slice(pre, a.length - suf);
+  const bm = b.slice(pre, b.length - suf);
+  const anchors = am.length * bm.length <= MAX_LINE_PAIRS ? commonItems(am, bm) : [];
+  // Every line of both texts as an operation, in order.
+  const ops: { op: ' ' | '-' | '+'; text: string; line: number }[] = [];
+  for (let k = 0; k < pre; k++) ops.push({ op: ' ', text: a[k]!, line: k + 1 });
+  let i = 0;
+  let j = 0;
+  for (const [ai, bj] of [...anchors, [am.length, bm.length] as [number, number]]) {
+    for (; i < ai; i++) ops.push({ op: '-', text: am[i]!, line: pre + j + 1 });
+    for (; j < bj; j++) ops.push({ op: '+', text: bm[j]!, line: pre + j + 1 });
+    if (ai < am.length) ops.push({ op: ' ', text: am[ai]!, line: pre + bj + 1 });
+    i = ai + 1;
+    j = bj + 1;
+  }
+  for (let k = 0; k < suf; k++) ops.push({ op: ' ', text: b[b.length - suf + k]!, line: b.length - suf + k + 1 });
+  const keep = ops.map(() => false);
+  ops.forEach((o, k) => {
+    if (o.op === ' ') return;
+    for (let x = Math.max(0, k - context); x <= Math.min(ops.length - 1, k + context); x++) keep[x] = true;
+  });
+  const out: string[] = [];
+  for (let k = 0; k < ops.length; k++) {
+    if (!keep[k]) continue;
+    if (k === 0 || !keep[k - 1]) out.push(`@@ line ${ops[k]!.line}`);
+    out.push(`${ops[k]!.op} ${String(maskValue(ops[k]!.text))}`);
+  }
+  return out;
 }
 
 export interface EnvCounts {
@@ -50,6 +97,8 @@ export interface EnvDiffCore {
   renamed: { from: string; to: string }[];
   /** AWS layer: what each changed CloudFormation resource does (only present when a template or its parameters changed). */
   aws?: AwsResourceImpact[];
+  /** What changes in the cluster: new namespaces, cluster-scoped permissions, chart versions. */
+  lead: EnvLead;
   counts: EnvCounts;
 }
 
@@ -158,8 +207,10 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   const hDocs = collect(head, new Set([...same, ...renamedTo]), (p) => alias.get(p) ?? p);
 
   const objects: ObjectChange[] = [];
+  const pairs: DocPair[] = [];
   for (const [id, b] of bDocs) {
     const h = hDocs.get(id);
+    if (!h || !deepEqual(b.doc.value, h.doc.value)) pairs.push({ label: (h ?? b).doc.label, base: b.doc.value, ...(h ? { head: h.doc.value } : {}) });
     if (!h) {
       objects.push({ id, label: b.doc.label, kind: b.doc.kind, status: 'removed', file: b.file, fields: [], value: maskValue(b.doc.value) });
       continue;
@@ -171,12 +222,17 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
     }
     const change: ObjectChange = { id, label: h.doc.label, kind: h.doc.kind, status: moved ? 'moved' : 'changed', file: h.file, fields: [] };
     if (moved) change.from = b.file;
-    if (h.doc.kind === 'text') change.lines = lineChanges(b.doc.value as string[], h.doc.value as string[]);
+    if (h.doc.kind === 'text') {
+      change.lines = lineChanges(b.doc.value as string[], h.doc.value as string[]);
+      change.hunks = unifiedLines(b.doc.value as string[], h.doc.value as string[]);
+    }
     else change.fields = diffValues(b.doc.value, h.doc.value).map((c) => maskChange(c, h.doc.value));
     objects.push(change);
   }
   for (const [id, h] of hDocs) {
-    if (!bDocs.has(id)) objects.push({ id, label: h.doc.label, kind: h.doc.kind, status: 'added', file: h.file, fields: [], value: maskValue(h.doc.value) });
+    if (bDocs.has(id)) continue;
+    objects.push({ id, label: h.doc.label, kind: h.doc.kind, status: 'added', file: h.file, fields: [], value: maskValue(h.doc.value) });
+    pairs.push({ label: h.doc.label, head: h.doc.value });
   }
   objects.sort((x, y) => x.file.localeCompare(y.file) || x.label.localeCompare(y.label));
 
@@ -198,7 +254,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, ...entries, ...(aws.length > 0 ? { aws } : {}), counts } as EnvDiff;
+  return { env, status, objects, renamed, ...entries, ...(aws.length > 0 ? { aws } : {}), lead: envLead(pairs), counts } as EnvDiff;
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {

@@ -1,11 +1,17 @@
 /**
- * Rendering a TreeDiff for people (text, a PR comment in Markdown) and machines (JSON). Counts first,
- * details after; the Markdown has one collapsible <details> per environment (open when at most
- * three environments changed) and never exceeds GitHub's comment limit.
+ * Rendering a TreeDiff for people (text, a PR comment in Markdown) and machines (JSON).
+ *
+ * Both reports for people lead with "What changes in the cluster" (lead-sections.ts: new namespaces,
+ * cluster-scoped permissions, chart versions, nodes in order, AWS replacements, what GitOps does not
+ * apply), then the run's warnings (validate findings of the head, with rule ids), then per
+ * environment the semantic changes: one line per changed field grouped by object, text files as a
+ * unified line diff, added and removed objects (Markdown: only inside collapsed <details>).
  *
  * The Markdown is written for CommonMark as GitHub renders it: status markers are words and emoji,
  * never a leading `+`/`-` (which would open a nested list); field changes and the content of added
- * or removed objects are `-`/`+` lines in ```diff blocks, which GitHub colours.
+ * or removed objects are `-`/`+`/`!` lines in ```diff blocks, which GitHub colours. It stays under
+ * GitHub's comment limit by summarising the environments' details (collapsing and counting: see
+ * DETAIL_LEVELS), never by leaving anything out of the lead.
  */
 import { distributions } from '../distributions/registry.js';
 import { commonItems, formatFieldPath, type FieldChange } from './fields.js';
@@ -13,6 +19,8 @@ import type { EnvDiff, ObjectChange, TreeDiff } from './diff.js';
 import { toYaml } from '../lib/yaml.js';
 import { cell, code, plural } from './words.js';
 import { awsImpactLines, type AwsResourceImpact } from './aws-impact.js';
+import { leadContent, type LeadSection, type Style } from './lead-sections.js';
+import { formatDiagnostic, type Diagnostic } from '../validate/diagnostics.js';
 
 export { plural };
 
@@ -31,6 +39,10 @@ export const WRAP = 120;
 export interface FormatContext {
   base: string;
   head: string;
+  /** Validate findings of the head (environment rules and rendered checks), shown after the lead; undefined: not run. */
+  warnings?: readonly Diagnostic[];
+  /** Lead sections after the built-in ones (a plan summary, a cost delta), e.g. from another command's data. */
+  leadSections?: readonly LeadSection[];
 }
 
 const MAX_VALUE = 160;
@@ -83,17 +95,58 @@ function objectHeadline(o: ObjectChange): string {
 }
 
 function objectDetails(o: ObjectChange): string[] {
+  if (o.hunks) return o.hunks;
   if (o.lines) return [...o.lines.removed.map((l) => `- ${l}`), ...o.lines.added.map((l) => `+ ${l}`)];
   return o.fields.map(fieldLine);
 }
 
+const TEXT_STYLE: Style = { code: (x) => x, bold: (x) => x, text: (x) => x };
+
+/** Warnings shown one per line (Markdown: table rows); the rest are counted by rule. */
+export const WARNINGS_SHOWN = 30;
+
+/** `rule ×n` counts of diagnostics. */
+const byRule = (ws: readonly Diagnostic[]): string => {
+  const m = new Map<string, number>();
+  for (const w of ws) m.set(w.rule, (m.get(w.rule) ?? 0) + 1);
+  return [...m]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([r, n]) => `${r} ×${n}`)
+    .join(', ');
+};
+
+function textLead(d: TreeDiff, ctx: FormatContext): string[] {
+  const out = ['', 'What changes in the cluster:'];
+  const content = leadContent(d, { style: TEXT_STYLE, compact: false }, ctx.leadSections);
+  if (content.length === 0) out.push('  nothing at cluster level (no new namespace, permission, chart version, node step or AWS change)');
+  for (const { section, items } of content) {
+    out.push(`  ${section.title}:`);
+    let n = 0;
+    let group: string | undefined;
+    for (const i of items) {
+      if (i.group !== group) {
+        group = i.group;
+        n = 0;
+      }
+      out.push(`    ${i.ordered ? `${++n}.` : '-'} ${i.group ? `${i.group}: ` : ''}${i.text}`);
+    }
+  }
+  return [...out, ...textWarnings(ctx.warnings)];
+}
+
+function textWarnings(ws: readonly Diagnostic[] | undefined): string[] {
+  if (!ws) return [];
+  return ['', `Warnings (validate, head): ${ws.length === 0 ? 'none' : ws.length}`, ...ws.map((w) => `  ${formatDiagnostic(w)} [${w.rule}]`)];
+}
+
 export function formatText(d: TreeDiff, ctx: FormatContext): string {
   const out: string[] = [`Rendered diff ${ctx.base} → ${ctx.head}`];
-  if (d.envs.length === 0) return `${out[0]}\nNo changes to the rendered tree.\n`;
+  if (d.envs.length === 0) return [out[0], 'No changes to the rendered tree.', ...textWarnings(ctx.warnings)].join('\n') + '\n';
   const t = d.totals;
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
   for (const l of totalsLines(t)) out.push(`${l.label}: ${l.value}`);
   for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${envSummaries(e)}${awsEnvSummary(e)}`);
+  out.push(...textLead(d, ctx));
   for (const e of d.envs) {
     out.push('', `== ${e.env} ==`);
     for (const dist of distributions()) out.push(...dist.diff.report.text(e));
@@ -165,16 +218,21 @@ function lineDiff(a: readonly string[], b: readonly string[], indent: string): s
   return out;
 }
 
-/** One field change as diff lines: `- path: old` / `+ path: new`, or the path then its value lines. */
+/**
+ * One field change as diff lines. A scalar change is one line, `! path: old → new` (GitHub colours
+ * `!` lines as changed); an added or removed scalar `+ path: value` / `- path: value`; a long or
+ * multi-line value goes below its path with its lines diffed.
+ */
 export function fieldDiffLines(c: FieldChange): string[] {
   const p = formatFieldPath(c.path);
   const old = 'old' in c ? valueLines(c.old) : [];
   const neu = 'new' in c ? valueLines(c.new) : [];
   const oneLine = old.length <= 1 && neu.length <= 1 && isScalar(c.old) && isScalar(c.new);
-  if (oneLine && Math.max(...[...old, ...neu].map((l) => l.length)) + p.length + 4 <= WRAP) {
-    return [...old.map((l) => `- ${p}: ${l}`), ...neu.map((l) => `+ ${p}: ${l}`)];
+  if (oneLine) {
+    const line = c.op === 'changed' ? `! ${p}: ${old[0]} → ${neu[0]}` : c.op === 'added' ? `+ ${p}: ${neu[0]}` : `- ${p}: ${old[0]}`;
+    if (line.length <= WRAP) return [line];
   }
-  const head = c.op === 'added' ? `+ ${p}:` : c.op === 'removed' ? `- ${p}:` : `  ${p}:`;
+  const head = c.op === 'added' ? `+ ${p}:` : c.op === 'removed' ? `- ${p}:` : `! ${p}:`;
   return [head, ...lineDiff(old, neu, '    ')];
 }
 
@@ -183,74 +241,199 @@ function contentLines(o: ObjectChange): string[] {
   return toYaml(o.value).replace(/\n$/, '').split('\n');
 }
 
-function objectBody(env: string, o: ObjectChange): string[] {
-  let lines: string[];
-  let note: string | undefined;
-  if (o.status === 'added' || o.status === 'removed') {
-    const all = contentLines(o);
-    const max = o.kind === 'values' ? VALUES_LINES : OBJECT_LINES;
-    const sign = o.status === 'added' ? '+' : '-';
-    lines = all.slice(0, max).flatMap((l) => wrap(sign, l));
-    if (all.length > max) note = `… ${plural(all.length - max, 'more line')}: ${code(`rendered/${env}/${o.file}`)}`;
-  } else if (o.lines) {
-    lines = [...o.lines.removed.flatMap((l) => wrap('-', l)), ...o.lines.added.flatMap((l) => wrap('+', l))];
-  } else {
-    lines = o.fields.flatMap(fieldDiffLines);
+/** Markdown free text: no raw HTML (angle brackets, ampersands). */
+export const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const MD_STYLE: Style = { code, bold: (x) => `**${x}**`, text: escapeHtml };
+
+/**
+ * How much of an environment's details the comment shows, from 0 (everything) to 4 (counts only);
+ * the comment raises the level of its largest environment until it fits the limit.
+ *   0: field changes, text diffs, and the content of added and removed objects (collapsed);
+ *   1: added and removed objects by name only (collapsed);
+ *   2: at most FIELDS_SHOWN field lines per changed object and TEXT_LINES per text diff;
+ *   3: changed objects by name with their count of field changes (collapsed);
+ *   4: counts by kind.
+ */
+export const DETAIL_LEVELS = 5;
+/** Field lines per changed object at detail level 2. */
+export const FIELDS_SHOWN = 6;
+/** Lines of a text file's diff at detail level 2. */
+export const TEXT_LINES = 30;
+
+/** `Deployment ×2, Service ×1`, by the object kinds of a list. */
+export function kindCounts(objects: readonly ObjectChange[]): string {
+  const m = new Map<string, number>();
+  for (const o of objects) {
+    const k = o.kind === 'kubernetes' ? o.label.split(' ')[0]! : o.kind === 'text' ? 'text file' : o.kind === 'values' ? 'Helm values' : o.kind;
+    m.set(k, (m.get(k) ?? 0) + 1);
   }
-  if (lines.length === 0) return [];
-  return ['  ```diff', ...lines.map((l) => `  ${l}`), '  ```', ...(note ? [`  <sub>${note}</sub>`] : [])];
+  return [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ×${n}`).join(', ');
 }
 
-function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][]; tail: string[] } {
+/** A diff block in a list item; its fence longer than any backtick run inside (a README's own ``` blocks). */
+function fenced(lines: readonly string[], note?: string): string[] {
+  if (lines.length === 0) return [];
+  const longest = Math.max(2, ...lines.map((l) => Math.max(0, ...[...l.matchAll(/`+/g)].map((m) => m[0].length))));
+  const fence = '`'.repeat(longest + 1);
+  return [`  ${fence}diff`, ...lines.map((l) => `  ${l}`), `  ${fence}`, ...(note ? [`  <sub>${note}</sub>`] : [])];
+}
+
+function addedBody(env: string, o: ObjectChange): string[] {
+  const all = contentLines(o);
+  const max = o.kind === 'values' ? VALUES_LINES : OBJECT_LINES;
+  const sign = o.status === 'added' ? '+' : '-';
+  const note = all.length > max ? `… ${plural(all.length - max, 'more line')}: ${code(`rendered/${env}/${o.file}`)}` : undefined;
+  return fenced(all.slice(0, max).flatMap((l) => wrap(sign, l)), note);
+}
+
+function changedBody(o: ObjectChange, level: number): string[] {
+  let lines: string[];
+  let cap: number;
+  if (o.hunks || o.lines) {
+    lines = (o.hunks ?? [...o.lines!.removed.map((l) => `- ${l}`), ...o.lines!.added.map((l) => `+ ${l}`)]).flatMap((l) => (l.startsWith('@@') ? [l] : wrap(l[0]!, l.slice(2))));
+    cap = TEXT_LINES;
+  } else {
+    lines = o.fields.flatMap(fieldDiffLines);
+    cap = FIELDS_SHOWN;
+  }
+  if (level < 2 || lines.length <= cap) return fenced(lines);
+  return fenced(lines.slice(0, cap), `… ${plural(lines.length - cap, 'more line')} of ${plural(o.fields.length || lines.length, o.fields.length ? 'field change' : 'line')}: \`npm run diff\` shows them`);
+}
+
+const where = (o: ObjectChange): string => (o.status === 'moved' ? `${code(o.from!)} → ${code(o.file)}` : code(o.file));
+
+/** A collapsed block of the added (or removed) objects of an environment. */
+function objectsBlock(env: string, objects: readonly ObjectChange[], status: 'added' | 'removed', level: number): string[] {
+  if (objects.length === 0) return [];
+  const summary = `${MARKER[status].replace(/\*\*/g, '')} ${plural(objects.length, 'object')}: ${kindCounts(objects)}`;
+  if (level >= 4) return [`<sub>${escapeHtml(summary)}</sub>`, ''];
+  const out = ['<details>', `<summary>${escapeHtml(summary)}</summary>`, ''];
+  for (const o of objects) out.push(`- ${MARKER[status]} **${o.label}** · ${where(o)}`, ...(level === 0 ? addedBody(env, o) : []));
+  return [...out, '', '</details>', ''];
+}
+
+function envBlock(e: EnvDiff, open: boolean, level: number): string {
   const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${envSummaries(e)}`;
-  const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
-  const items = distributions().flatMap((dist) => dist.diff.report.markdown(e));
+  const out = [open ? '<details open>' : '<details>', `<summary><b>${escapeHtml(summary)}</b></summary>`, ''];
+  if (e.status !== 'changed') {
+    // A new (or removed) environment: what it holds, by kind, rather than every object.
+    const objs = e.objects.filter((o) => o.status === e.status);
+    const files = new Set(objs.map((o) => o.file)).size;
+    out.push(`**${plural(files, 'file')}, ${plural(objs.length, 'object')}** ${e.status === 'added' ? 'new' : 'removed'}:`, '', '| kind | objects |', '|---|---:|');
+    const m = new Map<string, number>();
+    for (const part of kindCounts(objs).split(', ').filter((x) => x !== '')) {
+      const i = part.lastIndexOf(' ×');
+      m.set(part.slice(0, i), Number(part.slice(i + 2)));
+    }
+    for (const [k, n] of m) out.push(`| ${cell(k)} | ${n} |`);
+    out.push('');
+  }
+  if (level < 4) for (const item of distributions().flatMap((dist) => dist.diff.report.markdown(e))) out.push(...item);
   if (e.aws?.length) {
-    const rows = ['| resource | change | what happens |', '|---|---|---|'];
-    for (const a of e.aws) rows.push(`| ${cell(code(`${a.logicalId}`))}${a.name !== a.logicalId ? ` ${cell(code(a.name))}` : ''}<br><sub>${cell(a.type)}</sub> | **${a.change}** | ${cell(a.consequence)} |`);
-    items.push([`**AWS impact** (${awsSummary(e.aws)})`, '', ...rows, '']);
+    if (level < 2) {
+      const rows = ['| resource | change | what happens |', '|---|---|---|'];
+      for (const a of e.aws) rows.push(`| ${cell(code(`${a.logicalId}`))}${a.name !== a.logicalId ? ` ${cell(code(a.name))}` : ''}<br><sub>${cell(a.type)}</sub> | **${a.change}** | ${cell(escapeHtml(a.consequence))} |`);
+      out.push(`**AWS impact** (${awsSummary(e.aws)})`, '', ...rows, '');
+    } else out.push(`**AWS impact:** ${awsSummary(e.aws)}`, '');
   }
-  for (const r of e.renamed) items.push([`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`]);
-  for (const o of e.objects) {
-    const where = o.status === 'moved' ? `${code(o.from!)} → ${code(o.file)}` : code(o.file);
-    items.push([`- ${MARKER[o.status]} **${o.label}** · ${where}`, ...objectBody(e.env, o)]);
+  const changed = e.objects.filter((o) => o.status === 'changed' || o.status === 'moved');
+  if (level === 3 && e.renamed.length + changed.length > 0) {
+    out.push('<details>', `<summary>${escapeHtml(`${MARKER.changed.replace(/\*\*/g, '')} ${plural(changed.length, 'object')}: ${kindCounts(changed)}${e.renamed.length ? `; ${plural(e.renamed.length, 'file')} renamed` : ''}`)}</summary>`, '');
+    for (const r of e.renamed) out.push(`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`);
+    for (const o of changed) out.push(`- ${MARKER[o.status]} **${o.label}** · ${where(o)} · ${plural(o.fields.length || (o.hunks ?? []).filter((l) => /^[-+]/.test(l)).length, o.fields.length ? 'field change' : 'changed line')}`);
+    out.push('', `<sub>\`npm run diff -- --env ${e.env}\` shows every field</sub>`, '', '</details>', '');
+  } else if (level >= 4) {
+    if (e.renamed.length + changed.length > 0) out.push(`<sub>${escapeHtml(`${MARKER.changed.replace(/\*\*/g, '')} ${plural(changed.length, 'object')}: ${kindCounts(changed)}${e.renamed.length ? `; ${plural(e.renamed.length, 'file')} renamed` : ''}`)} — \`npm run diff -- --env ${e.env}\` shows every field</sub>`, '');
+  } else {
+    const items: string[] = [];
+    for (const r of e.renamed) items.push(`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`);
+    for (const o of changed) items.push(`- ${MARKER[o.status]} **${o.label}** · ${where(o)}`, ...changedBody(o, level));
+    if (items.length > 0) out.push(...items, '');
   }
-  return { head, items, tail: ['', '</details>', ''] };
+  if (e.status === 'changed' || level < 4) {
+    out.push(...objectsBlock(e.env, e.objects.filter((o) => o.status === 'added'), 'added', level));
+    out.push(...objectsBlock(e.env, e.objects.filter((o) => o.status === 'removed'), 'removed', level));
+  }
+  out.push('</details>', '');
+  return out.join('\n') + '\n';
+}
+
+function leadMarkdown(d: TreeDiff, ctx: FormatContext, compact: boolean): string[] {
+  const out = ['#### What changes in the cluster', ''];
+  const content = leadContent(d, { style: MD_STYLE, compact }, ctx.leadSections);
+  if (content.length === 0) out.push('Nothing at cluster level: no new namespace, permission or chart version, no node step, no AWS change.', '');
+  for (const { section, items } of content) {
+    out.push(`**${section.title}**${section.note ? ` — ${escapeHtml(section.note)}` : ''}`, '');
+    let group: string | undefined;
+    let ordered: boolean | undefined;
+    for (const i of items) {
+      // A new list (blank line and a label) when the kind of list or its group changes.
+      if (i.group !== group || (i.ordered ?? false) !== ordered) {
+        if (ordered !== undefined) out.push('');
+        if (i.group !== undefined) out.push(`*${escapeHtml(i.group)}*`, '');
+        group = i.group;
+        ordered = i.ordered ?? false;
+      }
+      out.push(`${ordered ? '1.' : '-'} ${i.text}`);
+    }
+    out.push('');
+  }
+  return out;
+}
+
+function warningsMarkdown(ws: readonly Diagnostic[] | undefined): string[] {
+  if (!ws) return [];
+  const out = ['#### Warnings', ''];
+  if (ws.length === 0) return [...out, 'None: `npm run validate` finds nothing in the head.', ''];
+  out.push(`${plural(ws.length, 'finding')} of \`npm run validate\` in the head:`, '', '| rule | where | finding |', '|---|---|---|');
+  for (const w of ws.slice(0, WARNINGS_SHOWN)) {
+    const at = w.line === undefined ? w.file : `${w.file}:${w.line}:${w.col ?? 1}`;
+    out.push(`| ${cell(code(w.rule))} | ${cell(code(at))} | ${cell(escapeHtml(`${w.severity === 'error' ? 'error: ' : ''}${w.message}${w.hint ? ` (${w.hint})` : ''}`)).replace(/\n/g, ' ')} |`);
+  }
+  if (ws.length > WARNINGS_SHOWN) out.push('', `… and ${ws.length - WARNINGS_SHOWN} more: ${byRule(ws.slice(WARNINGS_SHOWN))} (\`npm run validate\` lists them).`);
+  return [...out, ''];
 }
 
 export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_COMMENT_LIMIT): string {
   const top = [COMMENT_MARKER, `### Rendered diff`, '', `${code(ctx.base)} → ${code(ctx.head)}`, ''];
-  if (d.envs.length === 0) return [...top, 'No changes to the rendered tree.', ''].join('\n');
+  if (d.envs.length === 0) return [...top, 'No changes to the rendered tree.', '', ...warningsMarkdown(ctx.warnings)].join('\n');
   const t = d.totals;
   top.push(`**${plural(d.envs.length, 'environment')} changed:** ${countsLine(t)}`, '');
-  for (const l of totalsLines(t)) top.push(`**${l.label}:** ${l.value}`, '');
+  const counts: string[] = [];
+  for (const l of totalsLines(t)) counts.push(`**${l.label}:** ${l.value}`, '');
   const columns = distributions().flatMap((dist) => dist.diff.report.column ?? []);
-  top.push(`| environment | added | removed | changed | moved | field changes |${columns.map((c) => ` ${c.title} |`).join('')}`, `|---|---:|---:|---:|---:|---:|${columns.map(() => '---|').join('')}`);
-  for (const e of d.envs) top.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} |${columns.map((c) => ` ${c.cell(e)} |`).join('')}`);
-  top.push('');
+  counts.push(`| environment | added | removed | changed | moved | field changes |${columns.map((c) => ` ${c.title} |`).join('')}`, `|---|---:|---:|---:|---:|---:|${columns.map(() => '---|').join('')}`);
+  for (const e of d.envs) counts.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} |${columns.map((c) => ` ${c.cell(e)} |`).join('')}`);
+  counts.push('');
 
-  const note = (n: number): string => `\n> ✂️ ${plural(n, 'change')} left out to fit GitHub's ${limit}-character comment limit: run \`npm run diff\` locally for the full diff.\n`;
-  const reserve = note(999999).length + 16;
   const open = d.envs.length <= OPEN_ENVIRONMENTS;
-  let text = top.join('\n') + '\n';
-  let left = 0;
-  for (const e of d.envs) {
-    const b = envBlock(e, open);
-    const head = b.head.join('\n') + '\n';
-    const close = b.tail.join('\n') + '\n';
-    if (left > 0 || text.length + head.length + close.length + reserve > limit) {
-      left += b.items.length;
-      continue;
-    }
-    text += head;
-    for (const item of b.items) {
-      const chunk = item.join('\n') + '\n';
-      if (left > 0 || text.length + chunk.length + close.length + reserve > limit) left++;
-      else text += chunk;
-    }
-    text += close;
+  const levels = d.envs.map(() => 0);
+  const blocks = d.envs.map((e) => envBlock(e, open, 0));
+  const heading = '#### Changes by environment\n\n';
+  const join = (lead: string[]): string => [...top, ...lead, ...warningsMarkdown(ctx.warnings), '#### Environments', '', ...counts].join('\n') + '\n' + heading + blocks.join('');
+  let lead = leadMarkdown(d, ctx, false);
+  let text = join(lead);
+  // Summarise: the largest environment's details one level shorter, until the comment fits.
+  while (text.length > limit) {
+    let k = -1;
+    for (let i = 0; i < blocks.length; i++) if (levels[i]! < DETAIL_LEVELS - 1 && (k === -1 || blocks[i]!.length > blocks[k]!.length)) k = i;
+    if (k === -1) break;
+    levels[k]!++;
+    blocks[k] = envBlock(d.envs[k]!, open, levels[k]!);
+    text = join(lead);
   }
-  if (left > 0) text += note(left);
+  if (text.length > limit) {
+    lead = leadMarkdown(d, ctx, true);
+    text = join(lead);
+  }
+  // Still too long (hundreds of environments): their details go, the lead and the table stay.
+  while (text.length > limit && blocks.some((b) => b !== '')) {
+    const k = blocks.findLastIndex((b) => b !== '');
+    blocks[k] = '';
+    const gone = blocks.filter((b) => b === '').length;
+    text = join(lead) + `\n> ✂️ The details of ${plural(gone, 'environment')} are left out to fit GitHub's ${limit}-character limit; every change is in the lead and the table above. \`npm run diff\` shows them.\n`;
+  }
   return text;
 }
 

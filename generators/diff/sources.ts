@@ -91,12 +91,13 @@ export function renderWorkingTree(
   root: string,
   envs?: string[],
   onEnvironment?: (e: { env: string; files: number; ms: number; phases: PhaseTimes }) => void,
-): { files: Map<string, string>; context: DiffContext } {
+): { files: Map<string, string>; context: DiffContext; warnings: Diagnostic[]; models: EnvironmentModel[] } {
   const sources = readEnvironmentSources(root);
   const names = selectOrFail(sources, envs);
   const diagnostics: Diagnostic[] = [];
   const files = new Map<string, string>();
   const context = new Map<string, EnvContext>();
+  const models: EnvironmentModel[] = [];
   for (const name of names) {
     const t0 = performance.now();
     const before = phaseTimes();
@@ -107,10 +108,11 @@ export function renderWorkingTree(
     const rendered = renderEnvironment(p);
     for (const f of rendered) files.set(`${p.name}/${f.path}`, f.content);
     context.set(p.name, envContext(p.model));
+    models.push(p.model);
     onEnvironment?.({ env: name, files: rendered.length, ms: performance.now() - t0, phases: phaseTimesSince(before) });
   }
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
-  return { files, context };
+  return { files, context, warnings: diagnostics, models };
 }
 
 /** Keep only the given environments' files. */

@@ -4,6 +4,7 @@
  */
 import type { AddonContext, CatalogEntry } from '../catalog/types.js';
 import type { EnvDiff, TreeDiff } from '../diff/diff.js';
+import type { Rollout } from '../diff/lead.js';
 import type { DocPath, InputPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput, NodePoolInput } from '../model/input.js';
@@ -158,6 +159,12 @@ export interface DistributionDiffReport {
   text(env: EnvDiff): string[];
   /** Its items of an environment's Markdown block (each a list of lines). */
   markdown(env: EnvDiff): string[][];
+  /**
+   * Its node steps for the review comment's lead ("What changes in the cluster"): every node (or
+   * pool) its impact lists, with what happens to it and its commands, and the once-per-cluster steps
+   * after them. The core orders them: control planes one at a time (each gated), then workers.
+   */
+  rollout?(env: EnvDiff): Rollout;
 }
 
 /** What it adds to the add-on catalog. */

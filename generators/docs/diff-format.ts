@@ -34,7 +34,7 @@ export interface DiffSample {
 
 /**
  * The sample: in the first example environment that lists workloads in its own file, the first
- * workload's image tag is bumped and a copy of it is added as a new workload in the same namespace.
+ * workload's image tag is bumped and a copy of it is added as a new workload in a new namespace.
  */
 export function diffSample(root: string): DiffSample {
   const sources = readEnvironmentSources(join(root, EXAMPLES_DIR));
@@ -46,7 +46,8 @@ export function diffSample(root: string): DiffSample {
     if (!first || typeof first.image !== 'string' || !/\d+$/.test(first.image)) continue;
     const image = first.image.replace(/(\d+)$/, (n) => String(Number(n) + 1));
     const copyName = `${String(first.name)}-next`;
-    const copy: Record<string, unknown> = { name: copyName, namespace: first.namespace ?? first.name, image: first.image, resources: first.resources };
+    const namespace = `${String(first.namespace ?? first.name)}-next`;
+    const copy: Record<string, unknown> = { name: copyName, namespace, image: first.image, resources: first.resources };
     if (first.ports) copy.ports = first.ports;
     doc.setIn(['workloads', 0, 'image'], image);
     doc.addIn(['workloads'], doc.createNode(copy, { flow: true }));
@@ -59,7 +60,7 @@ export function diffSample(root: string): DiffSample {
     const ctx = { base: `${RENDERED_DIR}/ at main`, head: 'working tree (fresh render)' };
     return {
       env,
-      change: [`workloads[0].image (${String(first.name)}): ${first.image} → ${image}`, `a new workload ${copyName}: a copy of ${String(first.name)} in its namespace`],
+      change: [`workloads[0].image (${String(first.name)}): ${first.image} → ${image}`, `a new workload ${copyName}: a copy of ${String(first.name)} in a new namespace ${namespace}`],
       text: formatText(d, ctx),
       markdown: formatMarkdown(d, ctx),
       json: formatJson(d, ctx),
@@ -161,9 +162,11 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
   body.push(
     ...wrap(
       'The default, for a terminal: a title line (base → head), the counts over all environments, one count line per ' +
-        'environment, then per environment (`== env ==`) the impact sections the change has (what applying it to the ' +
-        'nodes takes, per distribution; what the AWS layer does), then one line per object: `+` added, `-` removed, `~` ' +
-        'changed with one line per field change (`~ path: old → new`), `→` moved or renamed.',
+        'environment, then *What changes in the cluster* (the same sections as the Markdown lead, below), the warnings ' +
+        'of `npm run validate` on the head, then per environment (`== env ==`) the impact sections the change has (what ' +
+        'applying it to the nodes takes, per distribution; what the AWS layer does), then one line per object: `+` ' +
+        'added, `-` removed, `~` changed with one line per field change (`~ path: old → new`; a text file such as the ' +
+        'README as a unified line diff), `→` moved or renamed.',
     ),
     '',
   );
@@ -172,9 +175,18 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
   body.push(
     ...wrap(
       'The pull-request comment CI posts and updates (`--format markdown`): the marker line the workflow finds its ' +
-        'comment by, a title, the counts and a table of the changed environments, then one collapsible `<details>` per ' +
-        'environment with its impact tables and one list item per object, the field changes (or the content of an added ' +
-        'or removed object) in a `diff` block GitHub colours. It is written for CommonMark as GitHub renders it.',
+        'comment by, a title and the counts, then **What changes in the cluster**: new namespaces, new cluster-scoped ' +
+        'permissions (ClusterRoles and bindings, CRDs, webhooks, kinds a tenant may newly manage), chart versions from → ' +
+        'to (major bumps flagged), the nodes in the order to run them (control planes one at a time, each gated on etcd ' +
+        'and the API being healthy, then workers, then once-per-cluster steps), AWS resources replaced or rolled, and ' +
+        'what GitOps does not apply (AWS stacks: instance types, DNS, load balancers; node configs) with the command ' +
+        'that does. Then the warnings of `npm run validate` on the head (rule ids), the table of the changed ' +
+        'environments, and one collapsible `<details>` per environment: its impact tables, one list item per changed ' +
+        'object with one line per changed field (`! path: old → new`) in a `diff` block GitHub colours, text files as a ' +
+        'unified line diff, and the added and removed objects (a new environment: counted by kind) only inside ' +
+        'collapsed blocks. It is written for CommonMark as GitHub renders it. To fit the comment limit it summarises ' +
+        'the largest environment\'s details level by level (`DETAIL_LEVELS`), never the lead. More lead sections (a plan ' +
+        'summary, a cost delta) are providers added after the built-in ones (`generators/diff/lead-sections.ts`).',
     ),
     '',
   );

@@ -92,6 +92,27 @@ export interface EngineRules {
   guardedNamespace?(addon: string, ns: string): { message: string; hint: string };
 }
 
+/** A Helm chart one of its delivery objects installs (the review comment's chart versions). */
+export interface ChartRef {
+  chart: string;
+  version: string;
+  /** The namespace the release goes to, when the object says. */
+  namespace?: string;
+}
+
+/**
+ * What the review comment's lead (generators/diff/lead.ts) reads off its delivery objects; each
+ * member answers for its own objects (by apiVersion/kind) and with nothing for any other.
+ */
+export interface EngineReview {
+  /** The charts an object installs, each at its exact version. */
+  charts?(value: Record<string, unknown>): ChartRef[];
+  /** Namespaces it creates for an object (a sync option), besides Namespace objects. */
+  namespaces?(value: Record<string, unknown>): string[];
+  /** Cluster-scoped kinds (`group/Kind`) an object lets its units manage (a tenant's allow-list). */
+  clusterKinds?(value: Record<string, unknown>): string[];
+}
+
 export interface Engine {
   /** The `gitops` value, also its folder name. */
   readonly name: string;
@@ -126,4 +147,6 @@ export interface Engine {
   secretStoreNamespaces?(model: EnvironmentModel, own: string | undefined): string[];
   readonly rules: EngineRules;
   readonly checks: EngineChecks;
+  /** What the review comment's lead reads off its objects (charts, namespaces, cluster-scoped kinds). */
+  readonly review?: EngineReview;
 }

@@ -19,6 +19,8 @@ export const K3S_KEYS: RancherKeys = {
   title: 'K3s',
   versionKey: 'k3sVersion',
   supervisor: true,
+  // The units the user data starts (userdata.ts).
+  unit: (role) => (role === 'server' ? 'k3s' : 'k3s-agent'),
   // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
   fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
 };

@@ -17,6 +17,7 @@ import type { EnvDiff } from '../../diff/diff.js';
 import { code } from '../../diff/words.js';
 import { parseYamlStream } from '../../lib/yaml.js';
 import type { DistributionDiff } from '../types.js';
+import type { RolloutStep } from '../../diff/lead.js';
 import type { RancherKeys } from './model.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
@@ -37,6 +38,12 @@ const configPath = (keys: RancherKeys): string => `/etc/rancher/${keys.name}/con
 export interface NodeImpact {
   /** Config target: node name or auto-scaled pool. */
   node: string;
+  /** A server (control plane), from the head environment's model; absent when unknown. */
+  controlPlane?: boolean;
+  /** An auto-scaled pool (every instance of it), from the model. */
+  pool?: boolean;
+  /** The node's IP (fixed nodes), from the model. */
+  address?: string;
   status: 'added' | 'removed' | 'changed';
   headline: NodeAction | 'new node' | 'removed node';
   actions: NodeAction[];
@@ -91,12 +98,49 @@ export const nodeImpactLines = (keys: RancherKeys, i: NodeImpact): string[] => [
   ...i.reasons.map((r) => `    ${r.path}: ${r.action}`),
 ];
 
+/** What the impact knows of each config target from the head environment's model. */
+type Targets = Record<string, { controlPlane: boolean; pool: boolean; address?: string }>;
+
+/** Effect, disruption and commands of one node step for the review comment's lead. */
+function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep {
+  const cfg = configPath(keys);
+  const service = keys.unit(i.controlPlane === false ? 'agent' : 'server');
+  const host = i.address ?? i.node;
+  const restart = `ssh ${host} sudo systemctl restart ${service}`;
+  const effect: Record<NodeImpact['headline'], string> = {
+    rebuild: 'cluster rebuild (a setting fixed at creation changed)',
+    replace: 'replaced (new user data runs at first boot only)',
+    restart: `service restarts with the new ${cfg}`,
+    relabel: 'labels or taints change (kubectl)',
+    'new node': 'new node: joins with its user data',
+    'removed node': 'removed: drained and deleted',
+  };
+  const commands: string[] = [];
+  if (i.status === 'removed') commands.push(`kubectl drain ${i.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${i.node}`);
+  else if (i.actions.includes('restart')) commands.push(`scp rendered/${env}/${keys.name}/${i.node}.yaml ${host}:/tmp/config.yaml && ssh ${host} sudo install -m 600 /tmp/config.yaml ${cfg}`, restart);
+  if (i.actions.includes('relabel')) commands.push(`kubectl label node ${i.node} --overwrite KEY=VALUE and kubectl taint node ${i.node} KEY=VALUE:EFFECT, for each new node-label and node-taint of rendered/${env}/${keys.name}/${i.node}.yaml`);
+  if (i.actions.includes('replace')) commands.push(`terminate the instance of ${i.node}: the AWS layer launches a new one with the new user data`);
+  return {
+    node: i.node,
+    ...(i.pool ? { pool: true } : {}),
+    controlPlane: i.controlPlane ?? false,
+    effect: effect[i.headline],
+    disruptive: i.status === 'removed' || i.actions.some((a) => a !== 'relabel'),
+    commands,
+    // etcd and the API back before the next server: the node Ready again.
+    ...(i.controlPlane && i.status !== 'removed' ? { gate: `kubectl wait node/${i.node} --for=condition=Ready --timeout=10m` } : {}),
+  };
+}
+
 /** The diff part of a distribution of this family: per-node impact under its own key. */
 export function rancherDiff(keys: RancherKeys): DistributionDiff {
   const of = (e: EnvDiff): NodeImpact[] => (e as unknown as RancherDiffEntries<string>)[keys.name] ?? [];
   return {
-    impact: ({ base, head }) => {
-      const impacts = nodeImpacts(keys, base, head);
+    context: (m): Targets =>
+      Object.fromEntries(m.configTargets.map((t) => [t.name, { controlPlane: t.pool.role === 'controlplane', pool: !t.node, ...(t.node ? { address: t.node.ip } : {}) }])),
+    impact: ({ base, head }, context) => {
+      const targets = (context ?? {}) as Targets;
+      const impacts = nodeImpacts(keys, base, head).map((i) => (targets[i.node] ? { ...i, ...targets[i.node] } : i));
       return { entries: impacts.length > 0 ? { [keys.name]: impacts } : {}, nodes: impacts.length };
     },
     report: {
@@ -108,6 +152,7 @@ export function rancherDiff(keys: RancherKeys): DistributionDiff {
         for (const n of of(e)) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => nodeActionText(keys)[a]).join('; then ') || '—'} |`);
         return [[`**${keys.title} impact**`, '', ...rows, '']];
       },
+      rollout: (e) => ({ steps: of(e).map((i) => rolloutStep(keys, e.env, i)) }),
     },
   };
 }

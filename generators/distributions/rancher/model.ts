@@ -33,6 +33,8 @@ export interface RancherKeys {
   fixedAtCreation: readonly string[];
   /** Its CLI is the supervisor's as is (the other members vendor and wrap it). */
   supervisor?: boolean;
+  /** The systemd unit that runs it on a server or an agent (what a config change restarts). */
+  unit(role: 'server' | 'agent'): string;
 }
 
 /** A distribution of this family: the Distribution with the descriptor it passes the shared code. */

@@ -15,6 +15,8 @@ export interface Rke2PoolInput {
 }
 
 export const RKE2_KEYS: RancherKeys = {
+  // The units the user data enables (userdata.ts rke2Unit).
+  unit: (role) => `rke2-${role}`,
   name: 'rke2',
   title: 'RKE2',
   versionKey: 'rke2Version',

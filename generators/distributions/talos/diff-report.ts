@@ -5,6 +5,7 @@
 import type { EnvDiff, TreeDiff } from '../../diff/diff.js';
 import { cell, code, plural } from '../../diff/words.js';
 import type { DistributionDiff, DistributionDiffReport } from '../types.js';
+import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
 import { workDir } from './operations.js';
 
@@ -22,7 +23,13 @@ function talosSummary(t: readonly TalosImpact[]): string {
   return talosCounts(by);
 }
 
-const nodesArg = (t: TalosImpact): string => (t.pool ? `<each node of pool ${t.node}>` : t.address ?? t.node);
+/** The label every node of a pool carries (machineconfig.ts nodeLabels): how a pool's nodes are found. */
+const POOL_LABEL = 'node.opendev.dev/pool';
+/** A pool's nodes are `$NODE` inside a loop over their internal IPs (poolLoop); a fixed node is its IP. */
+const nodesArg = (t: TalosImpact): string => (t.pool ? '"$NODE"' : t.address ?? t.node);
+/** `for NODE in <the pool's node IPs>; do …; done`, from the pool label. */
+const poolLoop = (pool: string, body: string): string =>
+  `for NODE in $(kubectl get nodes -l ${POOL_LABEL}=${pool} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}'); do ${body}; done`;
 const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t.node}.yaml`;
 
 /** The commands one node (or pool) needs, in the order to run them; cluster steps are separate. */
@@ -35,13 +42,40 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   const a = new Set(t.actions);
   if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
-  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? '<machine.install.image>'}`);
-  if (t.pool && out.length > 0) out.push(`new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`);
-  return out;
+  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`}`);
+  if (!t.pool || out.length === 0) return out;
+  // One loop over the pool's nodes, one node at a time (a command ending in a note keeps the note outside).
+  const body = out.map((c) => c.replace(/ \(reboots\)$/, '')).join(' && ');
+  return [poolLoop(t.node, body), `new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`];
 }
 
 export function clusterCommand(s: ClusterStep): string {
-  return `talosctl upgrade-k8s --nodes ${s.via ?? '<a control plane>'} --to ${s.to ?? '<version>'}`;
+  const via = s.via ?? `"$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')"`;
+  return `talosctl upgrade-k8s --nodes ${via} --to ${s.to ?? `"$(kubectl get nodes -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}')"`}`;
+}
+
+/** What happens to the node, in words, by headline. */
+const EFFECT: Record<TalosImpact['headline'], { effect: string; disruptive: boolean }> = {
+  upgrade: { effect: 'upgrades Talos (installs the new image and reboots)', disruptive: true },
+  reboot: { effect: 'reboots (the config changes a field Talos cannot apply live)', disruptive: true },
+  'upgrade-k8s': { effect: 'Kubernetes components roll (upgrade-k8s; no reboot)', disruptive: false },
+  'sync-manifests': { effect: 'applied live; then the bootstrap manifests are synced', disruptive: false },
+  'no-reboot': { effect: 'applied live (no reboot)', disruptive: false },
+  'new node': { effect: 'new node: joins with its config', disruptive: false },
+  'removed node': { effect: 'removed: drained, deleted and reset', disruptive: true },
+  none: { effect: 'unchanged', disruptive: false },
+};
+
+/** The node steps of the review comment's lead: each node's commands; control planes gated on `talosctl health` (etcd, API). */
+function rollout(e: EnvDiff): Rollout {
+  const steps = e.talos.map((t): RolloutStep => {
+    const { effect, disruptive } = EFFECT[t.headline];
+    // talosctl health, run on a control plane, waits for etcd to be healthy and its members consistent
+    // (research/day2.md 10a: pkg/cluster/check/default.go).
+    const gate = t.controlPlane && !t.pool && t.status !== 'removed' ? `talosctl health --nodes ${t.address ?? t.node} --wait-timeout 10m` : undefined;
+    return { node: t.node, ...(t.pool ? { pool: true } : {}), controlPlane: t.controlPlane, effect, disruptive, commands: nodeCommands(e.env, t), ...(gate ? { gate } : {}) };
+  });
+  return { steps, after: e.cluster.map((s) => ({ what: clusterStepText(s), command: clusterCommand(s) })) };
 }
 
 function clusterStepText(s: ClusterStep): string {
@@ -95,6 +129,7 @@ export const TALOS_DIFF_REPORT: DistributionDiffReport = {
   column: { title: 'Talos', cell: (e) => talosSummary(e.talos) || '—' },
   text,
   markdown,
+  rollout,
 };
 
 export const TALOS_DIFF: DistributionDiff = {

@@ -2,6 +2,7 @@
  * Argo CD as an Engine (../types.ts): Applications and AppProjects from the delivery plan, the
  * bootstrap, hub mode, its README sections and tree checks. The one object the registry lists.
  */
+import { ARGOCD_REVIEW } from './review.js';
 import type { Engine } from '../types.js';
 import { argoCd } from './addons/argo-cd.js';
 import { ARGOCD_SCHEMA } from './schema.js';
@@ -23,6 +24,9 @@ export const argocd: Engine = {
     return argoCd;
   },
   hubMode: true,
+  get review() {
+    return ARGOCD_REVIEW;
+  },
   sync: {
     orderName: 'sync waves',
     order:

@@ -4,6 +4,7 @@
  * object the registry lists.
  */
 import { otherEngines } from '../registry.js';
+import { FLUX_REVIEW } from './review.js';
 import type { Engine } from '../types.js';
 import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
@@ -23,6 +24,9 @@ export const flux: Engine = {
     return fluxOperator;
   },
   hubMode: false,
+  get review() {
+    return FLUX_REVIEW;
+  },
   sync: {
     orderName: 'dependsOn',
     order: 'dependsOn: a Flux Kustomization starts once every Kustomization of the next lower order is Ready (wait: true: every object it applied is healthy)',

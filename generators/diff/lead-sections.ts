@@ -1,0 +1,190 @@
+/**
+ * The review comment's lead, "What changes in the cluster": a list of section providers, each turning
+ * the diff into a titled list of one-line items, written once for both the Markdown and the text
+ * report (a Style says how code, emphasis and free text are spelled). The built-in sections: new
+ * namespaces, new cluster-scoped permissions, chart versions, nodes in the order to run them, AWS
+ * resources replaced or rolled, and what GitOps does not apply with the step that does.
+ *
+ * More sections (a plan summary, a cost delta) come in through FormatContext.leadSections, after the
+ * built-in ones, or registerLeadSection. Items are never dropped to fit a size: with `compact` a
+ * section shortens each item (commands left to the environment's details) and keeps every item.
+ */
+import { distributions } from '../distributions/registry.js';
+import type { AwsResourceImpact } from './aws-impact.js';
+import type { EnvDiff, TreeDiff } from './diff.js';
+import { orderSteps, type RolloutStep } from './lead.js';
+import { plural } from './words.js';
+
+/** How the report spells inline parts. */
+export interface Style {
+  code(s: string): string;
+  bold(s: string): string;
+  /** Free text (Markdown: angle brackets and other HTML escaped). */
+  text(s: string): string;
+}
+
+export interface LeadItem {
+  text: string;
+  /** Items of one ordered run (node steps) are numbered in order. */
+  ordered?: boolean;
+  /** Ordered runs are numbered per group (the environment, when several changed). */
+  group?: string;
+}
+
+export interface LeadSectionContext {
+  style: Style;
+  /** Shorter items (same count): the comment would otherwise exceed its limit. */
+  compact: boolean;
+}
+
+export interface LeadSection {
+  /** Stable id (tests, and where a provider goes). */
+  id: string;
+  title: string;
+  /** One paragraph under the title when the section has items (how to read them). */
+  note?: string;
+  items(d: TreeDiff, ctx: LeadSectionContext): LeadItem[];
+}
+
+const registered: LeadSection[] = [];
+
+/** Add a lead section after the built-in ones until the returned function is called. */
+export function registerLeadSection(s: LeadSection): () => void {
+  registered.push(s);
+  return () => {
+    const i = registered.indexOf(s);
+    if (i !== -1) registered.splice(i, 1);
+  };
+}
+
+/** `**env** · ` before an item when several environments changed. */
+const envPrefix = (d: TreeDiff, e: EnvDiff, s: Style): string => (d.envs.length > 1 ? `${s.bold(s.text(e.env))} · ` : '');
+
+const namespaces: LeadSection = {
+  id: 'namespaces',
+  title: 'New namespaces',
+  items: (d, { style: s }) => d.envs.filter((e) => e.lead.namespaces.length > 0).map((e) => ({ text: envPrefix(d, e, s) + e.lead.namespaces.map((n) => s.code(n)).join(', ') })),
+};
+
+const permissions: LeadSection = {
+  id: 'permissions',
+  title: 'New cluster-scoped permissions',
+  note: 'RBAC, CRDs, admission webhooks and the cluster-scoped kinds a tenant may manage: what runs with cluster-wide power.',
+  items: (d, { style: s }) =>
+    d.envs.flatMap((e) =>
+      e.lead.permissions.map((p) => ({
+        text: envPrefix(d, e, s) + (p.change === 'allows' ? `${s.code(p.object)} now lets its tenant manage ${p.kinds!.map((k) => s.code(k)).join(', ')}` : `${s.code(p.object)} ${s.bold(p.change)}`),
+      })),
+    ),
+};
+
+const charts: LeadSection = {
+  id: 'charts',
+  title: 'Chart versions',
+  items: (d, { style: s }) =>
+    d.envs.flatMap((e) =>
+      e.lead.charts.map((c) => {
+        const what = c.from === undefined ? `${s.bold('new')} at ${s.code(c.to!)}` : c.to === undefined ? `${s.bold('removed')} (was ${s.code(c.from)})` : `${s.code(c.from)} → ${s.code(c.to)}`;
+        const major = c.major ? ` ⚠️ ${s.bold('major version')}: read the chart's upgrade notes` : '';
+        return { text: `${envPrefix(d, e, s)}${s.code(c.chart)} ${what}${major} ${s.text(`(${c.object}${c.namespace ? `, namespace ${c.namespace}` : ''})`)}` };
+      }),
+    ),
+};
+
+/** Every distribution's node steps of an environment, in order, and the steps after them. */
+export function envRollout(e: EnvDiff): { steps: RolloutStep[]; after: { what: string; command: string }[] } {
+  const parts = distributions().flatMap((dist) => (dist.diff.report.rollout ? [dist.diff.report.rollout(e)] : []));
+  return { steps: orderSteps(parts.flatMap((p) => p.steps)), after: parts.flatMap((p) => p.after ?? []) };
+}
+
+const nodes: LeadSection = {
+  id: 'nodes',
+  title: 'Nodes, in the order to run them',
+  note: 'Control planes one at a time: the next only once etcd and the API are healthy again (the command after each). Then the workers.',
+  items: (d, { style: s, compact }) =>
+    d.envs.flatMap((e) => {
+      const { steps, after } = envRollout(e);
+      const group = d.envs.length > 1 ? e.env : undefined;
+      const items: LeadItem[] = steps.map((t) => {
+        const who = `${s.code(t.pool ? `${t.node} (pool)` : t.node)} ${s.text(t.controlPlane ? '(control plane)' : '(worker)')}`;
+        const effect = t.disruptive ? s.bold(s.text(t.effect)) : s.text(t.effect);
+        const cmds = compact || t.commands.length === 0 ? '' : `: ${t.commands.map((c) => s.code(c)).join(', then ')}`;
+        const gate = t.gate ? `; before the next: ${compact ? s.text('etcd and the API healthy') : s.code(t.gate)}` : '';
+        return { ordered: true, group, text: `${who} — ${effect}${cmds}${gate}` };
+      });
+      for (const a of after) items.push({ ordered: true, group, text: `${s.text(`then, once for the cluster: ${a.what}`)}: ${s.code(a.command)}` });
+      return items;
+    }),
+};
+
+/** AWS changes that take a resource down or replace it: replacements, pool refreshes, stop/start. */
+export const awsDisruptive = (a: AwsResourceImpact): boolean =>
+  a.change === 'replaced' || (a.change === 'modified' && (a.properties.some((p) => p.replacement !== 'no') || /instance refresh/.test(a.consequence)));
+
+const aws: LeadSection = {
+  id: 'aws',
+  title: 'AWS resources replaced or rolled',
+  items: (d, { style: s, compact }) =>
+    d.envs.flatMap((e) =>
+      (e.aws ?? []).filter(awsDisruptive).map((a) => ({
+        text: `${envPrefix(d, e, s)}${s.code(a.logicalId)} ${s.text(`(${a.type})`)} ${s.bold(a.change)}${compact ? '' : `: ${s.text(a.consequence)}`}`,
+      })),
+    ),
+};
+
+/** `aws/nodes.yaml` → `nodes`. */
+const stackOf = (file: string): string => file.replace(/^aws\//, '').replace(/\.ya?ml$/, '');
+
+/** What a reviewer must know is not GitOps': instance types, DNS, load balancers, among an AWS stack's changes. */
+function awsCallouts(list: readonly AwsResourceImpact[]): string[] {
+  const out: string[] = [];
+  for (const a of list) {
+    const type = a.properties.find((p) => /(^|\.)InstanceType$/.test(p.path));
+    if (type) out.push(`instance type of ${a.name}: ${String(type.old ?? '(none)')} → ${String(type.new ?? '(none)')}`);
+    if (a.type.startsWith('AWS::Route53::')) out.push(`DNS ${a.type.replace('AWS::Route53::', '')} ${a.name} ${a.change}`);
+    if (a.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') out.push(`${a.change === 'added' ? 'new ' : ''}load balancer ${a.name}${a.change === 'added' ? '' : ` ${a.change}`}`);
+  }
+  return out;
+}
+
+const manual: LeadSection = {
+  id: 'not-gitops',
+  title: 'Not applied by GitOps',
+  note: 'The GitOps engine applies Kubernetes objects only. These take the step named.',
+  items: (d, { style: s, compact }) =>
+    d.envs.flatMap((e) => {
+      const items: LeadItem[] = [];
+      const p = envPrefix(d, e, s);
+      if (e.status === 'added') items.push({ text: `${p}${s.text('a new environment: create its AWS stacks, then bootstrap the nodes and the engine')} — ${s.code(`rendered/${e.env}/README.md`)}` });
+      const byStack = new Map<string, AwsResourceImpact[]>();
+      for (const a of e.aws ?? []) byStack.set(a.file, [...(byStack.get(a.file) ?? []), a]);
+      for (const [file, list] of byStack) {
+        const callouts = awsCallouts(list);
+        const shown = callouts;
+        const rest = list.filter((a) => awsCallouts([a]).length === 0).length;
+        const others = rest > 0 ? [plural(rest, shown.length > 0 ? 'other resource change' : 'resource change')] : [];
+        const what = [...shown, ...others].map((x) => s.text(x)).join('; ');
+        const cmd = `sh rendered/${e.env}/aws/deploy.sh ${stackOf(file)}`;
+        items.push({ text: `${p}AWS stack ${s.code(stackOf(file))} ${s.text(`(${file})`)}: ${what} — ${s.text('CloudFormation applies it: Git sync after merge where it is on, else')} ${s.code(cmd)}` });
+      }
+      const { steps } = envRollout(e);
+      if (steps.length > 0) {
+        const names = steps.map((t) => s.code(t.node));
+        items.push({ text: `${p}${s.text(`node configs of ${plural(steps.length, 'node')}`)} (${names.join(', ')}) — ${s.text('the node steps above, in order')}` });
+      }
+      return items;
+    }),
+};
+
+/** The built-in sections, in order. */
+export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [namespaces, permissions, charts, nodes, aws, manual];
+
+/** The sections of a report: the built-in ones, the registered ones, then the report's own. */
+export const leadSections = (extra: readonly LeadSection[] = []): LeadSection[] => [...BUILT_IN_LEAD_SECTIONS, ...registered, ...extra];
+
+/** The sections with items, for one report. */
+export function leadContent(d: TreeDiff, ctx: LeadSectionContext, extra: readonly LeadSection[] = []): { section: LeadSection; items: LeadItem[] }[] {
+  return leadSections(extra)
+    .map((section) => ({ section, items: section.items(d, ctx) }))
+    .filter((x) => x.items.length > 0);
+}
