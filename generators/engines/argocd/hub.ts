@@ -125,6 +125,7 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
       purpose: `Argo CD cluster Secret of managed environment ${managed} (bearer token and CA; the hub's ExternalSecret cluster-${managed} reads it)`,
       path: i >= 0 ? [...manages, i] : closestSection(env.data, manages),
       defaultName: false,
+      sensitivity: 'cluster-credential',
       create: `${siblingDir(m, managed)}/argocd/bootstrap/bootstrap.sh writes it (run with ${managed}'s kubeconfig and credentials for this hub's account; README of ${managed}, "Bootstrap and join the hub")`,
     };
   });
