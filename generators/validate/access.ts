@@ -204,7 +204,7 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
       else groups.set(key, { route: { ...r, position }, readers: [r.reader] });
     }
     for (const { route: r, readers } of groups.values()) {
-      const needs = p.needs.length > 0 ? p.needs.map(readerText).join(', ') : 'no pod';
+      const needs = p.needs.length > 0 ? `only ${p.needs.map(readerText).join(', ')}` : 'nothing in the cluster does';
       const who = readers.length === 1 ? readerText(readers[0]!) : `namespaces ${readers.map((x) => (x.kind === 'namespace' ? x.namespace : readerText(x))).join(', ')}`;
       // A node token the node role reads for its own boot, reached from a pool where the AWS
       // controllers need hop limit 2: the price of instance-profile credentials, a warning.
@@ -213,7 +213,7 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
         r.position.length > 0 ? r.position : p.path,
         bootToken ? 'warning' : 'error',
         'secret-access',
-        `${p.name} (${CLASS_TEXT[p.sensitivity]}: ${p.purpose}) is readable by ${who}, which ${readers.length === 1 ? 'does' : 'do'} not need it (only ${needs}): ${['…', ...r.steps.slice(1)].join(' → ')}`,
+        `${p.name} (${CLASS_TEXT[p.sensitivity]}: ${p.purpose}) is readable by ${who}, which ${readers.length === 1 ? 'does' : 'do'} not need it (${needs}): ${['…', ...r.steps.slice(1)].join(' → ')}`,
         hintFor(r),
       );
     }
@@ -237,7 +237,7 @@ function hintFor(r: Route): string {
   }
 }
 
-/** A component's tree: the first three segments (`/odp/dev/k3s/token` → `/odp/dev/k3s/`), else the directory. */
+/** A component's tree: the first three segments (`/odp/dev/grafana/admin-user` → `/odp/dev/grafana/`), else the directory. */
 const treeOf = (name: string): string => {
   const s = name.split('/');
   return s.length > 4 ? `${s.slice(0, 4).join('/')}/` : name.slice(0, name.lastIndexOf('/') + 1);
@@ -269,7 +269,7 @@ export function explainAccess(env: ResolvedEnvironment, m: EnvironmentModel, nam
   const lines = [`${m.name}: ${name}`];
   if (p) {
     lines.push(`  ${p.sensitivity ? `${CLASS_TEXT[p.sensitivity]}: ` : ''}${p.purpose}`);
-    if (p.sensitivity) lines.push(`  needed by: ${p.needs.length > 0 ? p.needs.map(readerText).join(', ') : 'no pod'}`);
+    if (p.sensitivity) lines.push(`  needed by: ${p.needs.length > 0 ? p.needs.map(readerText).join(', ') : 'nothing in the cluster'}`);
   } else lines.push('  not a parameter this environment depends on');
   const readers = g.identities.filter((i) => i.reads.some((x) => matches(x, name)));
   lines.push(`  identities that read it: ${readers.length > 0 ? readers.map((i) => i.label).join(', ') : 'none'}`);
