@@ -197,7 +197,7 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
     const groups = new Map<string, { route: Route; readers: Reader[] }>();
     for (const r of routesTo(g, p.name)) {
       if (p.needs.some((n) => sameReader(n, r.reader))) continue;
-      const position = r.route === 'store' ? (deps.find((d) => d.name === p.name && d.origin === 'explicit')?.path ?? r.position) : r.position;
+      const position = routePosition(r, deps, p.name);
       const key = `${formatPath(position)} ${r.steps.slice(1).join(' → ')}`;
       const found = groups.get(key);
       if (found) found.readers.push(r.reader);
@@ -220,6 +220,16 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
   }
   treeDiagnostics(env, m, at);
   return out;
+}
+
+/**
+ * Where a route is created: for a store, the reference that makes it serve the parameter (an explicit
+ * `{ secret }`, else the key that derives it, e.g. a hub's `manages` entry); else the route's own key.
+ */
+function routePosition(r: Route, deps: readonly SecretDependency[], name: string): DocPath {
+  if (r.route !== 'store') return r.position;
+  const own = deps.filter((d) => d.name === name);
+  return (own.find((d) => d.origin === 'explicit') ?? own[0])?.path ?? r.position;
 }
 
 function hintFor(r: Route): string {
@@ -266,6 +276,7 @@ export function explainAccess(env: ResolvedEnvironment, m: EnvironmentModel, nam
   const g = accessGraph(env, m);
   const p = g.parameters.find((x) => x.name === name);
   const routes = routesTo(g, name);
+  const deps = listSecretDependencies(env, m);
   const lines = [`${m.name}: ${name}`];
   if (p) {
     lines.push(`  ${p.sensitivity ? `${CLASS_TEXT[p.sensitivity]}: ` : ''}${p.purpose}`);
@@ -276,7 +287,8 @@ export function explainAccess(env: ResolvedEnvironment, m: EnvironmentModel, nam
   lines.push(routes.length > 0 ? '  routes:' : '  routes: none');
   for (const r of routes) {
     const denied = p?.sensitivity && !p.needs.some((n) => sameReader(n, r.reader));
-    lines.push(`    ${denied ? '✗' : '-'} ${r.steps.join(' → ')}  (created at ${formatPath(r.position) || 'the document'})`);
+    const at = routePosition(r, deps, name);
+    lines.push(`    ${denied ? '✗' : '-'} ${r.steps.join(' → ')}  (created at ${at.length > 0 ? formatPath(at) : 'the document'})`);
   }
   return `${lines.join('\n')}\n`;
 }
