@@ -15,13 +15,13 @@
  *   limit 2) can assume it too: the access graph (validate/access.ts) counts that route.
  */
 import type { EnvironmentModel } from '../model/types.js';
+import { partitionOf } from '../infra/aws/policy.js';
 import { irsaRoleArn } from './irsa.js';
 import { SSM_STORE, type DedicatedSecretStore } from './types.js';
 
 export type StoreAuth = { kind: 'web-identity'; roleArn: string; serviceAccount: string } | { kind: 'assumed'; roleArn: string };
 
-const partition = (region: string): string => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
-const roleArn = (m: EnvironmentModel, name: string): string => `arn:${partition(m.aws.region)}:iam::${m.aws.accountId}:role/${name}`;
+const roleArn = (m: EnvironmentModel, name: string): string => `arn:${partitionOf(m.aws.region)}:iam::${m.aws.accountId}:role/${name}`;
 
 /** The IAM role name of a store the AWS layer creates. */
 export const storeRoleName = (m: EnvironmentModel, store: string): string => `${m.cluster.name}-${store === SSM_STORE ? 'external-secrets' : store}`;
