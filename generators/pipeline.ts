@@ -20,6 +20,7 @@ import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
 import { placeholderWarnings, validateResolvedSsmValues, withoutPlaceholderFindings } from './validate/rules-ssm.js';
 import { awsModelDiagnostics } from './infra/aws/rules.js';
+import { accessDiagnostics } from './validate/access.js';
 import { lockedImages } from './infra/aws/images.js';
 
 export interface PreparedEnvironment {
@@ -85,7 +86,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));
   model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
   // What the AWS layer refuses needs the model (user data, derived names, images).
-  all.push(...awsModelDiagnostics(env, model));
+  all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();

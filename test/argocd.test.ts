@@ -546,7 +546,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
 
   it('the READMEs say what IAM the hub needs and who manages a managed environment', () => {
     const readme = (env: string) => files(env).find((f) => f.path === 'README.md')!.content;
-    expect(readme('hub')).toContain('`ssm:GetParameter` on\n`arn:aws:ssm:eu-west-1:111111111111:parameter/odp/hub/argocd/clusters/*` and `kms:Decrypt`');
+    expect(readme('hub')).toContain(
+      "through the ClusterSecretStore `argocd-cluster-registry`, which admits only Argo CD's namespace and reads with the\nrole `hub-argocd-cluster-registry` (the AWS layer creates it): `ssm:GetParameter` on\n`arn:aws:ssm:eu-west-1:111111111111:parameter/odp/hub/argocd/clusters/*` only",
+    );
     expect(readme('hub')).toContain('| fleet-a | `apps/cluster-fleet-a.yaml` |');
     expect(readme('fleet-a')).toContain('The Argo CD of `hub` (namespace `argocd`) manages this cluster');
     expect(readme('fleet-a')).not.toContain('Bootstrap Argo CD');

@@ -119,17 +119,19 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
     expect(errors(r)).toStrictEqual(["environments/eso-irsa.yaml:10:19  addons.external-secrets.settings.iamRoleArn: 'arn:aws:iam::111111111111:user/eso' is not an IAM role ARN  (expected arn:aws:iam::111111111111:role/<name>)"]);
   });
 
-  it('without a role, IRSA mode keeps the default credential chain and renders no ServiceAccount', () => {
+  it('without a role, IRSA mode starts from the default credential chain and assumes the store role the AWS layer creates; no ServiceAccount', () => {
     const plain = objects(render((t) => t.replace(/addons:[\s\S]*$/, '')), 'manifests/external-secrets/');
     expect(plain.map((o) => o.kind)).toStrictEqual(['ClusterSecretStore']);
-    expect(plain[0]!.spec!.provider).toStrictEqual({ aws: { service: 'ParameterStore', region: 'eu-west-1' } });
+    // external-secrets v2.9.0 providers/v1/aws/auth/auth.go lines 124-130: `role` is assumed with the controller's credentials.
+    expect(plain[0]!.spec!.provider).toStrictEqual({ aws: { service: 'ParameterStore', region: 'eu-west-1', role: 'arn:aws:iam::111111111111:role/fixture-external-secrets' } });
   });
 });
 
-describe('instance-profile environments are unchanged', () => {
-  it.each(['dev', 'staging', 'prod'])('%s: the store has no auth block and no ServiceAccount is rendered for ESO', (env) => {
+describe('instance-profile environments: the platform store assumes a role scoped to what it serves, never reads as the node', () => {
+  it.each(['staging', 'prod'])('%s: the store has no auth block, a role of its own and no ServiceAccount is rendered for ESO', (env) => {
     const eso = objects(renderExample(env), 'manifests/external-secrets/');
     expect(eso.map((o) => o.kind)).toStrictEqual(['ClusterSecretStore']);
-    expect(Object.keys(eso[0]!.spec!.provider.aws).sort()).toStrictEqual(['region', 'service']);
+    expect(Object.keys(eso[0]!.spec!.provider.aws).sort()).toStrictEqual(['region', 'role', 'service']);
+    expect(eso[0]!.spec!.provider.aws.role).toMatch(new RegExp(`:role/odp-${env}-external-secrets$`));
   });
 });

@@ -439,14 +439,15 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
 
   it("a hub: each managed cluster's config SecureString (what the hub's ExternalSecret reads) is checked by name and type", async () => {
     // alpha becomes the hub of beta (beta's cluster needs an endpoint of its own).
-    writeFileSync(join(root, 'environments', 'alpha.yaml'), `${envText('alpha')}argocd: { manages: [beta] }\n`);
+    // A hub reads its cluster registry with a web identity (IRSA; rule secret-access).
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), `${envText('alpha').replace('aws:\n', 'aws:\n  iam: { mode: irsa, issuerURL: https://oidc.alpha.example }\n')}argocd: { manages: [beta] }\n`);
     writeFileSync(join(root, 'environments', 'beta.yaml'), envText('beta').replace('  name: beta\n', '  name: beta\n  endpoint: https://api.beta.internal:6443\n'));
     const config = '/odp/alpha/argocd/clusters/beta/config';
     // Not written yet (beta has not run its bootstrap): a warning at beta's entry in argocd.manages, with the step.
     let r = await synth('--env', 'alpha', '--refresh-ssm');
     expect(r.error?.message).toBeUndefined();
     expect(out.join('')).toContain(
-      `environments/alpha.yaml:18:21  argocd.manages[0]: warning: Argo CD cluster Secret of managed environment beta (bearer token and CA; the hub's ExternalSecret cluster-beta reads it): SSM SecureString ${config} does not exist yet (environment alpha, account 111111111111, region eu-west-1)  (create it before it is needed: rendered/beta/argocd/bootstrap/bootstrap.sh writes it`,
+      `environments/alpha.yaml:19:21  argocd.manages[0]: warning: Argo CD cluster Secret of managed environment beta (bearer token and CA; the hub's ExternalSecret cluster-beta reads it): SSM SecureString ${config} does not exist yet (environment alpha, account 111111111111, region eu-west-1)  (create it before it is needed: rendered/beta/argocd/bootstrap/bootstrap.sh writes it`,
     );
     expect(out.join('')).toContain('alpha: 4 secret references verified (SecureString, values not read), 1 not created yet (warning above)');
     // Stored as a String: refused (the token would be plaintext at rest), its value never repeated.
@@ -454,7 +455,7 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
     out = [];
     r = await synth('--env', 'alpha', '--refresh-ssm');
     expect(r.code).toBe(3);
-    expect(r.error!.message).toContain(`environments/alpha.yaml:18:21  argocd.manages[0]: SSM parameter ${config} is a String, not a SecureString`);
+    expect(r.error!.message).toContain(`environments/alpha.yaml:19:21  argocd.manages[0]: SSM parameter ${config} is a String, not a SecureString`);
     expect(r.error!.message).not.toContain('PLAINTEXT');
     // A SecureString: verified, never decrypted, never locked.
     server.parameters.delete(config);

@@ -13,7 +13,7 @@ import { hasSecretEnv } from '../plan/workloads.js';
 import { distributionOf } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
 import { catalogEntry, catalogNames, isCatalogAddon, THIRD_PARTY_SYNC_WAVE } from './index.js';
-import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
+import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type DedicatedSecretStore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
   name: string;
@@ -89,13 +89,22 @@ function storeNamespaces(model: EnvironmentModel, enabled: readonly Enabled[]): 
     if (Object.keys(secretsOf(ctx, entry, o)).length > 0) namespaces.add(ctx.namespace);
   }
   for (const w of model.workloads) if (hasSecretEnv(w)) namespaces.add(w.namespace);
-  // What an engine's own ExternalSecrets need (in its add-on's namespace, when that add-on is on).
-  for (const e of engines()) {
-    const own = enabled.find((x) => x.name === e.addon.name);
-    for (const ns of e.secretStoreNamespaces?.(model, own ? contextOf(model, own.name, own.entry, own.o).namespace : undefined) ?? []) namespaces.add(ns);
-  }
+  // An engine's own ExternalSecrets read from its dedicated stores (storesOf), never from this one.
   return [...namespaces].sort();
 }
+
+/** The engines' dedicated stores (Engine.secretStores), each in its add-on's namespace when that add-on is on. */
+function storesOf(model: EnvironmentModel, enabled: readonly Enabled[]): DedicatedSecretStore[] {
+  if (!enabled.some((x) => x.name === 'external-secrets')) return [];
+  return engines().flatMap((e) => {
+    const own = enabled.find((x) => x.name === e.addon.name);
+    return e.secretStores?.(model, own ? contextOf(model, own.name, own.entry, own.o).namespace : undefined) ?? [];
+  });
+}
+
+/** The engines' dedicated secret stores of an environment (resolved with its add-ons). */
+export const dedicatedSecretStores = (model: EnvironmentModel): readonly DedicatedSecretStore[] => (resolveAddons(model), storesResolved.get(model) ?? []);
+const storesResolved = new WeakMap<EnvironmentModel, DedicatedSecretStore[]>();
 
 /**
  * Client-side apply stores the whole object in the kubectl.kubernetes.io/last-applied-configuration
@@ -109,8 +118,8 @@ function serverSideApply(entry: CatalogEntry | undefined, o: AddonOverride | und
   return o?.serverSideApply ?? true;
 }
 
-function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[]): ResolvedAddon {
-  const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces };
+function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[], dedicatedStores: readonly DedicatedSecretStore[]): ResolvedAddon {
+  const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces, dedicatedStores };
   const distribution = distributionOf(model);
   const { namespace } = ctx;
   // A catalog chart keeps its repository and name; the environment may try another version.
@@ -168,6 +177,8 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
     enabled.push({ name: o.name, entry: undefined, o });
   }
   const secretStoreNamespaces = storeNamespaces(model, enabled);
-  const out = enabled.map((e) => resolveOne(model, e, secretStoreNamespaces));
+  const stores = storesOf(model, enabled);
+  storesResolved.set(model, stores);
+  const out = enabled.map((e) => resolveOne(model, e, secretStoreNamespaces, stores));
   return out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name));
 }

@@ -35,6 +35,26 @@ export interface AddonContext {
    * sorted; the store admits exactly these. Computed once per environment by resolveAddons.
    */
   secretStoreNamespaces?: readonly string[];
+  /** The engines' dedicated stores (Engine.secretStores), resolved once per environment. */
+  dedicatedStores?: readonly DedicatedSecretStore[];
+}
+
+/**
+ * A ClusterSecretStore of its own for parameters that must not share the platform store's identity
+ * (a hub's cluster registry): it admits one namespace and reads only `parameters` (policy: `prefix`),
+ * with an IAM role of its own (catalog/secret-stores.ts).
+ */
+export interface DedicatedSecretStore {
+  /** The ClusterSecretStore's name; also its ServiceAccount's and the suffix of its IAM role's name. */
+  name: string;
+  /** The one namespace it admits. */
+  namespace: string;
+  /** The SSM parameters its ExternalSecrets read. */
+  parameters: string[];
+  /** The SSM name prefix its role may read (ends in `/*`). */
+  prefix: string;
+  /** Who reads through it, in words. */
+  who: string;
 }
 
 export interface CatalogEntry {

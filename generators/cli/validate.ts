@@ -15,10 +15,11 @@ import { formatReported, parseCommand, parseWait, plural, progressReporter, run,
 import { selectOrFail } from './prepare.js';
 import { readEnvironmentSources } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
+import { explainAccess } from '../validate/access.js';
 import { phaseTimes, phaseTimesSince } from '../lib/timing.js';
 import type { EnvironmentModel } from '../model/types.js';
 
-const HELP = `Usage: npm run validate [-- --env a,b]
+const HELP = `Usage: npm run validate [-- --env a,b] [--explain-access /ssm/name]
 
 One report over the environment files and the whole rendered tree:
   1. environment files: JSON Schema, then semantic rules;
@@ -39,8 +40,14 @@ ends with its rule id: acknowledge: [{ rule, path, reason }] in that file silenc
 matching no warning is an error). Exit 1 when there is an error;
 warnings alone exit 0.
 
+With --explain-access NAME, validate prints instead the access graph of one SSM parameter in every
+environment (of --env) that uses it: what it is, who needs it, the IAM identities that read it and
+every route to it (reader → store or IMDS → role → parameter; ✗ marks a reader that does not need a
+sensitive parameter), and where the environment file creates each route.
+
 Options:
   --env a,b                    only these environments
+  --explain-access NAME        the access graph of SSM parameter NAME (rule secret-access)
   --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version
 ${waitHelp(31)}
 
@@ -51,7 +58,8 @@ another run still holds it after --wait).`;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, 'explain-access': { type: 'string' }, ...WAIT_OPTION }, HELP);
+  if (typeof values['explain-access'] === 'string') return explain(common.root, splitList(values.env), values['explain-access']);
   const wait = parseWait(values.wait);
   return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started), { readOnly: true });
 }
@@ -120,6 +128,28 @@ async function validateAll(root: string, values: Record<string, unknown>, starte
   const warnings = findings.length - errors;
   summary('validate', `${plural(names.length, 'environment')}, ${plural(files.size, 'rendered file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${acknowledged > 0 ? ` (${acknowledged} acknowledged)` : ''}`, started);
   return errors > 0 ? 1 : 0;
+}
+
+/** --explain-access: the access graph of one parameter in every selected environment that uses it. */
+function explain(root: string, requested: string[] | undefined, name: string): number {
+  if (!name.startsWith('/')) throw new UsageError(`--explain-access: '${name}' is not an SSM parameter name (they start with /)`);
+  const sources = readEnvironmentSources(root);
+  let shown = 0;
+  let failed = 0;
+  for (const env of selectOrFail(sources, requested)) {
+    const r = prepareEnvironment(env, sources);
+    if (!r.prepared) {
+      failed++;
+      for (const d of sortDiagnostics(r.diagnostics.filter((x) => x.severity === 'error'))) process.stdout.write(formatReported(d) + '\n');
+      continue;
+    }
+    const text = explainAccess(r.prepared.resolved, r.prepared.model, name);
+    if (text.includes('\n  not a parameter this environment depends on\n') && text.includes('routes: none')) continue;
+    process.stdout.write(text);
+    shown++;
+  }
+  if (shown === 0 && failed === 0) process.stdout.write(`no environment${requested ? ` of ${requested.join(', ')}` : ''} uses or can read ${name}\n`);
+  return failed > 0 ? 1 : 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'validate');

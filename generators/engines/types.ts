@@ -2,7 +2,7 @@
  * The Engine interface: what a GitOps engine (one folder under generators/engines/) gives the core.
  * The core reaches engines only through ./registry.ts; nothing here names one.
  */
-import type { CatalogEntry } from '../catalog/types.js';
+import type { CatalogEntry, DedicatedSecretStore } from '../catalog/types.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
 import type { SecretDependency } from '../model/secrets.js';
@@ -141,10 +141,12 @@ export interface Engine {
    * credentials), positioned in the environment file: `--refresh-ssm` checks each by name and type.
    */
   secrets?(env: ResolvedEnvironment, model: EnvironmentModel): SecretDependency[];
-  /** Every SSM parameter its own ExternalSecrets read (the AWS layer lets External Secrets read exactly these and the rest). */
-  secretParameters?(model: EnvironmentModel): string[];
-  /** Namespaces its own ExternalSecrets read the ClusterSecretStore from (`own`: its add-on's namespace, when that add-on is on). */
-  secretStoreNamespaces?(model: EnvironmentModel, own: string | undefined): string[];
+  /**
+   * Stores of its own for what its own ExternalSecrets read (a hub's cluster registry): each admits
+   * only its namespace and reads with an identity of its own, never the platform store's (`own`: its
+   * add-on's namespace, when that add-on is on).
+   */
+  secretStores?(model: EnvironmentModel, own: string | undefined): DedicatedSecretStore[];
   readonly rules: EngineRules;
   readonly checks: EngineChecks;
   /** What the review comment's lead reads off its objects (charts, namespaces, cluster-scoped kinds). */

@@ -33,7 +33,19 @@ export interface SecretDependency {
   setting?: DocPath;
   /** Derived only: the step that creates it (a command). */
   create?: string;
+  /** What it unlocks, when it is one of the kinds the access graph guards (validate/access.ts). */
+  sensitivity?: SecretClass;
 }
+
+/**
+ * Secrets whose readers the access graph restricts to those that need them: a credential of another
+ * cluster (a hub's cluster registry), a token that joins a node or decrypts the cluster's secrets (a
+ * cluster token, a secrets bundle), the password of the cluster's own datastore.
+ */
+export type SecretClass = 'cluster-credential' | 'node-token' | 'datastore-password';
+
+/** `dep` marked as `sensitivity`. */
+export const sensitive = (dep: SecretDependency, sensitivity: SecretClass): SecretDependency => ({ ...dep, sensitivity });
 
 export const isSecretRef = (v: unknown): v is SecretRef =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as Record<string, unknown>).secret === 'string';

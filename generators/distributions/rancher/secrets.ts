@@ -3,7 +3,7 @@
  * tokens and, for Kine on PostgreSQL, the database password (names only; nothing is read here).
  */
 import type { ResolvedEnvironment } from '../../load/loader.js';
-import { derivedSecret, putSecureStringCommand, writesSecret, type SecretDependency } from '../../model/secrets.js';
+import { derivedSecret, putSecureStringCommand, sensitive, writesSecret, type SecretDependency } from '../../model/secrets.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 
@@ -13,14 +13,14 @@ export function rancherSecrets(keys: RancherKeys, title: string, env: ResolvedEn
   const token = c.token.secret;
   const agentToken = c.agentToken.secret;
   const out = [
-    derivedSecret(env, token, ['cluster', keys.name, 'token'], `${title} server token (read by the servers at first boot)`, putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), writesSecret(token)),
-    derivedSecret(env, agentToken, ['cluster', keys.name, 'agentToken'], `${title} agent token (read by every node at first boot)`, putSecureStringCommand(region, agentToken, '"$(openssl rand -hex 32)"'), writesSecret(agentToken)),
+    sensitive(derivedSecret(env, token, ['cluster', keys.name, 'token'], `${title} server token (read by the servers at first boot)`, putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), writesSecret(token)), 'node-token'),
+    sensitive(derivedSecret(env, agentToken, ['cluster', keys.name, 'agentToken'], `${title} agent token (read by every node at first boot)`, putSecureStringCommand(region, agentToken, '"$(openssl rand -hex 32)"'), writesSecret(agentToken)), 'node-token'),
   ];
   const d = m.cluster.datastore;
   if (d.type === 'kine-postgres') {
     const pw = d.postgres.password.secret;
     out.push(
-      derivedSecret(env, pw, ['cluster', 'datastore', 'postgres', 'password'], `Kine PostgreSQL password of role ${d.postgres.user} (read by the servers at first boot)`, putSecureStringCommand(region, pw, `'<password of PostgreSQL role ${d.postgres.user}>'`), writesSecret(pw)),
+      sensitive(derivedSecret(env, pw, ['cluster', 'datastore', 'postgres', 'password'], `Kine PostgreSQL password of role ${d.postgres.user} (read by the servers at first boot)`, putSecureStringCommand(region, pw, `'<password of PostgreSQL role ${d.postgres.user}>'`), writesSecret(pw)), 'datastore-password'),
     );
   }
   return out;

@@ -11,7 +11,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseYamlStream } from '../../lib/yaml.js';
 import type { ResolvedEnvironment } from '../../load/loader.js';
-import { derivedSecret, type SecretDependency } from '../../model/secrets.js';
+import { derivedSecret, sensitive, type SecretDependency } from '../../model/secrets.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { talosCluster } from './model.js';
 
@@ -284,5 +284,5 @@ export const TALOS_IMPORT_COMMAND = (env: string): string => `talosctl gen secre
 /** The SecureString a Talos environment depends on: its secrets bundle, read at apply time. */
 export function talosSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
   const b = talosCluster(m).secretsBundle;
-  return [derivedSecret(env, b.parameter, ['cluster', 'talos', 'secretsBundle', 'parameter'], 'Talos secrets bundle (read by npm run talos -- config at apply time)', TALOS_IMPORT_COMMAND(m.name), (v) => v === b.parameter)];
+  return [sensitive(derivedSecret(env, b.parameter, ['cluster', 'talos', 'secretsBundle', 'parameter'], 'Talos secrets bundle (read by npm run talos -- config at apply time)', TALOS_IMPORT_COMMAND(m.name), (v) => v === b.parameter), 'node-token')];
 }

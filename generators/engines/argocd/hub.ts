@@ -9,7 +9,7 @@
  *   (name, server, config) from SSM SecureStrings: the credentials are never rendered.
  */
 import { ExternalSecret } from '../../lib/k8s-objects.js';
-import { SSM_STORE } from '../../catalog/types.js';
+import type { DedicatedSecretStore } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
@@ -91,7 +91,7 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
     metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: { [SYNC_WAVE]: String(last) } },
     spec: {
       refreshInterval: '1h',
-      secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },
+      secretStoreRef: { kind: 'ClusterSecretStore', name: CLUSTER_REGISTRY_STORE },
       target: { name, creationPolicy: 'Owner', template: { metadata: { labels: { [CLUSTER_SECRET_LABEL]: 'cluster', [ENVIRONMENT_LABEL]: env } } } },
       data: (['config', 'name', 'server'] as const).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
     },
@@ -125,6 +125,7 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
       purpose: `Argo CD cluster Secret of managed environment ${managed} (bearer token and CA; the hub's ExternalSecret cluster-${managed} reads it)`,
       path: i >= 0 ? [...manages, i] : closestSection(env.data, manages),
       defaultName: false,
+      sensitivity: 'cluster-credential',
       create: `${siblingDir(m, managed)}/argocd/bootstrap/bootstrap.sh writes it (run with ${managed}'s kubeconfig and credentials for this hub's account; README of ${managed}, "Bootstrap and join the hub")`,
     };
   });
@@ -132,3 +133,14 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
 
 /** Every SSM parameter a hub's cluster ExternalSecrets read (name, server and config of each managed environment). */
 export const hubSecretParameters = (m: EnvironmentModel): string[] => m.fleet.manages.flatMap((env) => Object.values(clusterSecretParameters(m.name, env)));
+
+/**
+ * The hub's cluster registry store: the cluster Secrets' parameters carry bearer tokens of other
+ * accounts' clusters, so they are read through a ClusterSecretStore that admits only Argo CD's
+ * namespace, with a role that reads only `/odp/<hub>/argocd/clusters/*` (catalog/secret-stores.ts).
+ */
+export const CLUSTER_REGISTRY_STORE = 'argocd-cluster-registry';
+export const hubSecretStores = (m: EnvironmentModel, own: string | undefined): DedicatedSecretStore[] =>
+  m.fleet.manages.length > 0 && own !== undefined
+    ? [{ name: CLUSTER_REGISTRY_STORE, namespace: own, parameters: hubSecretParameters(m), prefix: `/odp/${m.name}/argocd/clusters/*`, who: "Argo CD's cluster registry (the hub's cluster Secrets)" }]
+    : [];

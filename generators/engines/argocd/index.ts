@@ -13,7 +13,7 @@ import { otherEngines, syncPolicyInput } from '../registry.js';
 import { manifestAnnotations, ROOT_APP } from './objects.js';
 import { renderArgoCdTree } from './render.js';
 import { FLEET_RULES } from './rules.js';
-import { hubClusterSecrets, hubSecretParameters } from './hub.js';
+import { hubClusterSecrets, hubSecretStores } from './hub.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -35,10 +35,9 @@ export const argocd: Engine = {
     tenants: 'one AppProject per tenant: source repositories, destination namespaces and cluster-scoped kinds of its Applications',
   },
   manifestAnnotations: (intent) => manifestAnnotations(intent),
-  // A hub's cluster Secrets (./hub.ts) are ExternalSecrets in Argo CD's namespace.
-  secretStoreNamespaces: (m, own) => (m.fleet.manages.length > 0 && own !== undefined ? [own] : []),
+  // A hub's cluster Secrets (./hub.ts) are ExternalSecrets in Argo CD's namespace, on a store of their own.
+  secretStores: (m, own) => hubSecretStores(m, own),
   secrets: (env, m) => hubClusterSecrets(env, m),
-  secretParameters: (m) => hubSecretParameters(m),
   render: (m) => renderArgoCdTree(m),
   readme: (m, ctx) => argoCdSections(m, ctx),
   text: {

@@ -206,6 +206,10 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
           sourceRepos: p.sourceRepos,
           destinations: p.namespaces.map((namespace) => ({ ...ctx.destination, namespace })),
           clusterResourceWhitelist: p.clusterResources.map(groupKind),
+          // Tenants never write a namespaced SecretStore: one without auth reads SSM with the External
+          // Secrets controller's identity (research/day2.md §14d). The catalog turns the kind off
+          // (processSecretStore: false, no CRD); this holds where an environment turns it back on.
+          ...(p.name === PLATFORM_PROJECT ? {} : { namespaceResourceBlacklist: [{ group: 'external-secrets.io', kind: 'SecretStore' }] }),
         },
       }),
   );

@@ -7,7 +7,8 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, siblingDir } from './hub.js';
+import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
@@ -261,9 +262,10 @@ function hubSection(m: EnvironmentModel): string {
     '|---|---|---|',
     ...rows,
     '',
-    `IAM: the External Secrets role of this environment needs \`ssm:GetParameter\` on`,
-    `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` and \`kms:Decrypt\` on the key of the`,
-    "config SecureStrings. Each config holds a bearer token of a ServiceAccount bound to cluster-admin on the managed cluster (and its CA);",
+    `IAM: the ExternalSecrets read through the ClusterSecretStore \`${CLUSTER_REGISTRY_STORE}\`, which admits only Argo CD's namespace and reads with the`,
+    `role \`${storeRoleName(m, CLUSTER_REGISTRY_STORE)}\` (the AWS layer creates it): \`ssm:GetParameter\` on`,
+    `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
+    "config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token of a ServiceAccount bound to cluster-admin on the managed cluster (and its CA);",
     "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
     'each managed API server (security groups and routing between the VPCs).',
   ].join('\n');

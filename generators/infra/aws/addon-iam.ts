@@ -21,8 +21,7 @@
  * - etcd-backup (its uploader's S3 client sends PutObject only: catalog/etcd-backup.ts) on the snapshot prefix.
  */
 import { resolveAddons } from '../../catalog/resolve.js';
-import { engineOf } from '../../engines/registry.js';
-import { str } from '../../catalog/types.js';
+import { str, type DedicatedSecretStore } from '../../catalog/types.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Statement } from './facts.js';
 import { arn, partitionOf, s3Put, ssmGet } from './policy.js';
@@ -146,14 +145,13 @@ export function ebsCsiStatements(m: EnvironmentModel): Statement[] {
   return out;
 }
 
-/** The SSM parameters the environment's ExternalSecrets read (add-ons, workloads, the engine's own: a hub's cluster registry). */
+/** The SSM parameters the platform store's ExternalSecrets read (add-ons, workloads; an engine's own read through its dedicated stores). */
 export function externalSecretParameters(m: EnvironmentModel): string[] {
   const names = new Set<string>();
   for (const a of resolveAddons(m))
     for (const o of a.manifests.filter((x) => x.kind === 'ExternalSecret'))
       for (const d of ((o.spec as { data?: { remoteRef: { key: string } }[] } | undefined)?.data ?? [])) names.add(d.remoteRef.key);
   for (const w of m.workloads) for (const v of Object.values(w.env)) if (typeof v === 'object') names.add(v.secret);
-  for (const n of engineOf(m).secretParameters?.(m) ?? []) names.add(n);
   return [...names].sort();
 }
 
@@ -161,6 +159,9 @@ export const externalSecretsStatements = (m: EnvironmentModel): Statement[] => {
   const names = externalSecretParameters(m);
   return names.length > 0 ? [{ ...ssmGet(m, names), Sid: 'ExternalSecretsRead' }] : [];
 };
+
+/** A dedicated store's role: its prefix only (ssmGet takes a name or a prefix ending in `/*`). */
+export const dedicatedStoreStatements = (m: EnvironmentModel, store: DedicatedSecretStore): Statement[] => [{ ...ssmGet(m, [store.prefix]), Sid: 'StoreRead' }];
 
 export function etcdBackupStatements(m: EnvironmentModel): Statement[] {
   const d = m.cluster.datastore;

@@ -3,15 +3,16 @@
  * may do, the IMDS hop limit of each pool, the images, the buckets and their keys, the IRSA roles.
  * The stacks (stacks.ts), the README section and the checks read this; nothing here renders.
  */
-import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from '../../catalog/irsa.js';
-import { resolveAddons } from '../../catalog/resolve.js';
+import { CHART_ADDON_IAM_ROLE } from '../../catalog/irsa.js';
+import { dedicatedSecretStores, resolveAddons } from '../../catalog/resolve.js';
+import { dedicatedStoreAuth, platformStoreAuth, storeRoleName, type StoreAuth } from '../../catalog/secret-stores.js';
 import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
-import { str } from '../../catalog/types.js';
+import { SSM_STORE, str } from '../../catalog/types.js';
 import { parseIpv4 } from '../../lib/cidr.js';
 import { untolerated } from '../../lib/scheduling.js';
 import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
 import { distributionOf } from '../../distributions/registry.js';
-import { cloudControllerStatements, ebsCsiStatements, etcdBackupStatements, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
+import { cloudControllerStatements, dedicatedStoreStatements, ebsCsiStatements, etcdBackupStatements, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
 import type { DistributionAwsFacts, ImageClass, ImageFacts, NodeGroup, Statement } from './facts.js';
 
 /** Node IAM roles: control planes, workers that run the AWS controllers, workers that cannot (tainted GPU pools). */
@@ -74,6 +75,21 @@ export interface IrsaRolePlan {
   statements: Statement[];
 }
 
+/**
+ * The role a secret store reads SSM with, when the node roles assume it (catalog/secret-stores.ts
+ * `assumed`): trusted by the node roles the External Secrets controller runs on. Web-identity store
+ * roles are IRSA roles (`irsa.roles`).
+ */
+export interface StoreRolePlan {
+  store: string;
+  arn: string;
+  name: string;
+  /** The node roles that may assume it (where the controller runs). */
+  from: NodeRoleKind[];
+  who: string;
+  statements: Statement[];
+}
+
 export interface AwsPlan {
   model: EnvironmentModel;
   facts: DistributionAwsFacts;
@@ -86,6 +102,8 @@ export interface AwsPlan {
   /** Whether the base stack creates the environment's KMS key (some bucket uses it). */
   environmentKey: boolean;
   irsa?: { issuer: string; issuerHostPath: string; roles: IrsaRolePlan[] };
+  /** Store roles the node roles assume (the web-identity ones are in `irsa.roles`). */
+  storeRoles: StoreRolePlan[];
   /** The endpoint is a DNS name: an API load balancer and a private hosted zone are created. */
   apiLoadBalancer: boolean;
   controlPlaneHopLimit: 1 | 2;
@@ -138,11 +156,26 @@ function credentialedControllers(m: EnvironmentModel): Grant[] {
   const out: Grant[] = [];
   if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
   if (enabled.has('aws-ebs-csi-driver')) out.push({ id: 'ebs-csi', who: 'aws-ebs-csi-driver (controller)', statements: ebsCsiStatements(m) });
-  if (enabled.has('external-secrets') && !irsaRoleArn(m, m.addons.find((a) => a.name === 'external-secrets')?.settings)) {
-    const s = externalSecretsStatements(m);
-    if (s.length > 0) out.push({ id: 'external-secrets', who: 'external-secrets (ClusterSecretStore with the node identity)', statements: s });
-  }
+  const assumed = storeAuths(m).filter((s) => s.auth.kind === 'assumed');
+  if (enabled.has('external-secrets') && assumed.length > 0)
+    out.push({
+      id: 'external-secrets',
+      who: `external-secrets (assumes the role of ${assumed.map((s) => `store ${s.store}`).join(', ')})`,
+      statements: [{ Sid: 'ExternalSecretsAssumeStoreRoles', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: assumed.map((s) => s.auth.roleArn).sort() }],
+    });
   return out;
+}
+
+/** Every ClusterSecretStore of the environment with its identity and what it may read. */
+export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAuth; who: string; statements: Statement[]; namespaces: readonly string[] }[] {
+  const eso = resolveAddons(m).find((a) => a.name === 'external-secrets');
+  if (!eso) return [];
+  const store = eso.manifests.find((o) => o.kind === 'ClusterSecretStore' && o.metadata.name === SSM_STORE);
+  const namespaces = ((store?.spec as { conditions?: { namespaces?: string[] }[] } | undefined)?.conditions ?? []).flatMap((c) => c.namespaces ?? []);
+  return [
+    { store: SSM_STORE, auth: platformStoreAuth(m, m.addons.find((a) => a.name === 'external-secrets')?.settings, ESO_SSM_SERVICE_ACCOUNT), who: 'external-secrets (the platform store)', statements: externalSecretsStatements(m), namespaces },
+    ...dedicatedSecretStores(m).map((d) => ({ store: d.name, auth: dedicatedStoreAuth(m, d), who: `external-secrets (store ${d.name}: ${d.who})`, statements: dedicatedStoreStatements(m, d), namespaces: [d.namespace] })),
+  ];
 }
 
 const isIp = (host: string): boolean => parseIpv4(host) !== undefined;
@@ -163,8 +196,7 @@ function irsaRoles(m: EnvironmentModel): IrsaRolePlan[] {
   const addons = resolveAddons(m);
   const add = (arn: string, namespace: string, serviceAccount: string, who: string, statements: Statement[]) => out.push({ arn, ...roleArnParts(arn), namespace, serviceAccount, who, statements });
   const eso = addons.find((a) => a.name === 'external-secrets');
-  const esoRole = eso && irsaRoleArn(m, m.addons.find((a) => a.name === 'external-secrets')?.settings);
-  if (eso && esoRole) add(esoRole, eso.namespace, ESO_SSM_SERVICE_ACCOUNT, 'external-secrets (ClusterSecretStore JWT auth)', externalSecretsStatements(m));
+  if (eso) for (const s of storeAuths(m)) if (s.auth.kind === 'web-identity') add(s.auth.roleArn, eso.namespace, s.auth.serviceAccount, `${s.who} (ClusterSecretStore JWT auth)`, s.statements);
   const backup = addons.find((a) => a.name === 'etcd-backup');
   const backupRole = backup && str(m.addons.find((a) => a.name === 'etcd-backup')?.settings[CHART_ADDON_IAM_ROLE]);
   if (backup && backupRole) add(backupRole, backup.namespace, 'etcd-backup', 'etcd-backup (snapshot uploads)', etcdBackupStatements(m));
@@ -237,6 +269,11 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   const importNeeded = pools.some((p) => p.image.registration?.needsImportBucket);
   const environmentKey = buckets.some((b) => !b.kmsKeyId) || importNeeded;
 
+  const runsEso = (r: NodeRolePlan): boolean => r.grants.some((g) => g.id === 'external-secrets');
+  const from = roles.filter(runsEso).map((r) => r.kind);
+  const storeRoles: StoreRolePlan[] = storeAuths(m).flatMap((s) =>
+    s.auth.kind === 'assumed' ? [{ store: s.store, arn: s.auth.roleArn, name: storeRoleName(m, s.store), from, who: s.who, statements: s.statements }] : [],
+  );
   const irsa = m.aws.iam.mode === 'irsa' && m.aws.iam.issuerURL ? { issuer: m.aws.iam.issuerURL.replace(/\/+$/, ''), issuerHostPath: issuerHostPath(m.aws.iam.issuerURL), roles: irsaRoles(m) } : undefined;
   return {
     model: m,
@@ -248,6 +285,7 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
     buckets,
     environmentKey,
     ...(irsa ? { irsa } : {}),
+    storeRoles,
     apiLoadBalancer: !isIp(m.cluster.endpointHost),
     controlPlaneHopLimit: cpHop,
     controlPlaneHopWhy: cpHopWhy,

@@ -279,6 +279,25 @@ function nodeRoles(p: AwsPlan): Record<string, Resource> {
 }
 
 export const irsaRoleLogicalId = (name: string): string => `Irsa${logicalId(name)}Role`;
+export const storeRoleLogicalId = (store: string): string => `Store${logicalId(store)}Role`;
+
+/**
+ * Secret stores' roles the node roles assume (catalog/secret-stores.ts): trusted by the node roles the
+ * External Secrets controller runs on, reading only what the store serves.
+ */
+function storeRoles(p: AwsPlan): Record<string, Resource> {
+  const out: Record<string, Resource> = {};
+  for (const r of p.storeRoles) {
+    const id = storeRoleLogicalId(r.store);
+    out[id] = resource('AWS::IAM::Role', {
+      RoleName: r.name,
+      Description: `${r.who}; assumed by the External Secrets controller with the ${r.from.join(', ')} node role`.slice(0, 1000),
+      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: r.from.map((k) => getAtt(ROLE_ID[k], 'Arn')) }, Action: 'sts:AssumeRole' }] },
+    });
+    if (r.statements.length > 0) Object.assign(out, managedPolicies(p, id, r.name, [{ id: 'read', who: r.who, statements: r.statements }]));
+  }
+  return out;
+}
 
 function irsaResources(p: AwsPlan): Record<string, Resource> {
   if (!p.irsa) return {};
@@ -386,6 +405,7 @@ export function baseTemplate(p: AwsPlan): Template {
     ...importResources(p),
     ...securityGroups(p),
     ...nodeRoles(p),
+    ...storeRoles(p),
     ...irsaResources(p),
     ...apiResources(p),
   };
@@ -401,6 +421,7 @@ export function baseTemplate(p: AwsPlan): Template {
     outputs.push(output(p, 'ApiLoadBalancerDnsName', 'DNS name of the API load balancer', getAtt('ApiLoadBalancer', 'DNSName')));
     outputs.push(output(p, 'ApiHostedZoneId', `Private hosted zone of ${m.cluster.endpointHost}`, ref('ApiHostedZone')));
   }
+  for (const r of p.storeRoles) outputs.push(output(p, `${storeRoleLogicalId(r.store)}Arn`, `IAM role of secret store ${r.store}`, getAtt(storeRoleLogicalId(r.store), 'Arn')));
   for (const r of p.irsa?.roles ?? []) outputs.push(output(p, `${irsaRoleLogicalId(r.name)}Arn`, `IRSA role of ${r.namespace}/${r.serviceAccount}`, getAtt(irsaRoleLogicalId(r.name), 'Arn')));
   return {
     AWSTemplateFormatVersion: '2010-09-09',

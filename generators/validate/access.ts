@@ -1,0 +1,294 @@
+/**
+ * The access graph of an environment: for every SSM parameter it uses, who can read it, and by which
+ * route. Pure: the model, its AWS plan (infra/aws/plan.ts) and its secret dependencies (model/secrets.ts).
+ *
+ * Identities are IAM roles with what their policies let them read (`ssm:GetParameter*` resources)
+ * and assume (`sts:AssumeRole`). Readers reach them by these routes:
+ *
+ * - **host**: host processes and host-network pods of a node wear the node's role (instance profile).
+ * - **IMDS**: pods on the pod network of a node whose IMDSv2 hop limit is 2 get the node's role too
+ *   (the token PUT response crosses one more hop to reach a pod; with hop limit 1 it does not:
+ *   research/day2.md §15a). Workload namespaces deny egress by default and never reach
+ *   169.254.169.254 (rule workload-egress-imds), so the readers are the add-on namespaces whose pods
+ *   may run there: every add-on on a pool without taints (they carry no tolerations), the add-ons the
+ *   distribution pins to the control planes, every add-on on control planes that take ordinary pods.
+ * - **store**: a ClusterSecretStore admits the namespaces of its `conditions` (external-secrets
+ *   v2.9.0 apis/externalsecrets/v1/secretstore_types.go lines 49-51, client_manager.go lines
+ *   227-278: any listed namespace may use it) and reads with its identity (catalog/secret-stores.ts).
+ * - **namespaced store**: with ESO's SecretStore reconciler on, a SecretStore without `auth` reads
+ *   with the controller's identity (providers/v1/aws/auth/auth.go lines 74-105), and the chart
+ *   aggregates `secretstores` into `edit` (templates/rbac.yaml lines 311-343): any namespace where
+ *   someone has `edit` reads what the controller's node role reads (research/day2.md §14c-d).
+ * - **assume**: a reader of a role that may `sts:AssumeRole` another reads what that one reads.
+ *
+ * Sensitive parameters (SecretDependency.sensitivity) are needed by: node tokens and datastore
+ * passwords, the nodes' own host processes (first boot); a cluster credential, the namespace of the
+ * dedicated store that serves it. Rule `secret-access` refuses a route from anyone else, positioned at
+ * the key that creates the route; rule `secret-tree` refuses a workload `{ secret }` under a platform
+ * component's tree.
+ */
+import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
+import { closestSection, listSecretDependencies, type SecretClass, type SecretDependency } from '../model/secrets.js';
+import { getAt, formatPath, type DocPath } from '../lib/paths.js';
+import { locate, type ResolvedEnvironment } from '../load/loader.js';
+import type { EnvironmentModel } from '../model/types.js';
+import { awsPlan, storeAuths, type NodeRoleKind } from '../infra/aws/plan.js';
+import type { Statement } from '../infra/aws/facts.js';
+import type { Diagnostic } from './diagnostics.js';
+
+export type Reader = { kind: 'host'; role: NodeRoleKind; nodes: string } | { kind: 'namespace'; namespace: string } | { kind: 'any-namespace' };
+
+export interface Identity {
+  /** The role's ARN (node roles: `node:<kind>`). */
+  id: string;
+  /** In words: `node role odp-dev-worker`, `role odp-dev-external-secrets`. */
+  label: string;
+  /** SSM names or patterns (`*` matches anything) its policies let it read. */
+  reads: string[];
+  /** Role ARNs it may assume. */
+  assumes: string[];
+}
+
+export interface Entry {
+  reader: Reader;
+  /** The steps from the reader to the identity, in words. */
+  via: string[];
+  identity: string;
+  route: 'host' | 'imds' | 'store' | 'namespaced-store';
+  /** Where the environment creates this route. */
+  position: DocPath;
+}
+
+export interface Route {
+  reader: Reader;
+  /** Reader → … → identity → parameter, in words. */
+  steps: string[];
+  /** The identity that reads the parameter (the last role of the chain). */
+  identity: string;
+  route: Entry['route'];
+  position: DocPath;
+  /** Whether the chain assumes a role. */
+  assumed: boolean;
+}
+
+export interface AccessGraph {
+  identities: Identity[];
+  entries: Entry[];
+  /** Every SSM parameter the environment depends on, once, with its sensitivity and who needs it. */
+  parameters: { name: string; sensitivity?: SecretClass; purpose: string; path: DocPath; needs: Reader[] }[];
+}
+
+const SSM_READ = /^ssm:(GetParameter|GetParameters|\*)$/;
+const parameterName = (arn: unknown): string | undefined => (typeof arn === 'string' ? /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.*)$/.exec(arn)?.[1] : undefined);
+const readsOf = (statements: readonly Statement[]): string[] =>
+  statements.filter((s) => s.Effect === 'Allow' && s.Action.some((a) => SSM_READ.test(a))).flatMap((s) => s.Resource.flatMap((r) => parameterName(r) ?? []));
+const assumesOf = (statements: readonly Statement[]): string[] =>
+  statements.filter((s) => s.Effect === 'Allow' && s.Action.includes('sts:AssumeRole')).flatMap((s) => s.Resource.filter((r): r is string => typeof r === 'string'));
+const matches = (pattern: string, name: string): boolean =>
+  pattern === name || new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+
+export const readerText = (r: Reader): string =>
+  r.kind === 'host' ? `host processes and host-network pods of the ${r.nodes}` : r.kind === 'namespace' ? `namespace ${r.namespace}` : 'any namespace where someone has edit';
+const sameReader = (a: Reader, b: Reader): boolean => readerText(a) === readerText(b);
+
+const graphs = new WeakMap<EnvironmentModel, AccessGraph>();
+
+/** The access graph of a model (once per model). */
+export function accessGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph {
+  const cached = graphs.get(m);
+  if (cached) return cached;
+  const g = buildGraph(env, m);
+  graphs.set(m, g);
+  return g;
+}
+
+function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph {
+  const plan = awsPlan(m, m.aws.images);
+  const identities: Identity[] = [];
+  const entries: Entry[] = [];
+  const nodeId = (k: NodeRoleKind): string => `node:${k}`;
+  const nodesOf = (k: NodeRoleKind): string => (k === 'controlplane' ? 'control planes' : k === 'gpu' ? 'GPU workers' : 'workers');
+
+  for (const r of plan.roles) {
+    const statements = r.grants.flatMap((x) => x.statements);
+    identities.push({ id: nodeId(r.kind), label: `node role ${r.name}`, reads: readsOf(statements), assumes: assumesOf(statements) });
+    const pool = plan.pools.findIndex((p) => p.role === r.kind);
+    entries.push({ reader: { kind: 'host', role: r.kind, nodes: nodesOf(r.kind) }, via: [], identity: nodeId(r.kind), route: 'host', position: pool >= 0 ? ['nodePools', pool] : [] });
+  }
+  for (const r of plan.storeRoles) identities.push({ id: r.arn, label: `role ${r.name}`, reads: readsOf(r.statements), assumes: [] });
+  for (const r of plan.irsa?.roles ?? []) identities.push({ id: r.arn, label: `role ${r.name} (web identity of ServiceAccount ${r.namespace}/${r.serviceAccount})`, reads: readsOf(r.statements), assumes: [] });
+
+  // IMDS: add-on pods on the pod network of nodes with hop limit 2.
+  const addons = resolveAddons(m);
+  const cpPods = new Set(plan.facts.controlPlanePodsWithNodeCredentials(m).map((who) => who.split(/[\s(]/)[0]));
+  const cpSchedulable = plan.facts.controlPlaneSchedulable(m);
+  plan.pools.forEach((p, i) => {
+    if (p.hopLimit < 2) return;
+    const onPool = addons.filter((a) => (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
+    for (const ns of [...new Set(onPool.map((a) => a.namespace))].sort())
+      entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`pod network of pool ${p.pool.name} (IMDS hop limit 2)`], identity: nodeId(p.role), route: 'imds', position: ['nodePools', i] });
+  });
+
+  // Stores: the namespaces their conditions admit, with the store's identity.
+  const eso = addons.find((a) => a.name === 'external-secrets');
+  for (const s of storeAuths(m)) {
+    // Refined per parameter (storePosition): the reference that makes the store serve it.
+    const position = closestSection(env.data, ['addons', 'external-secrets']);
+    for (const ns of s.namespaces)
+      entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`ClusterSecretStore ${s.store}`], identity: s.auth.roleArn, route: 'store', position });
+  }
+  // Namespaced SecretStores, unless the chart's reconciler is off.
+  if (eso && (eso.values?.processSecretStore ?? true) !== false) {
+    const controller = plan.roles.filter((r) => r.grants.some((x) => x.id === 'external-secrets'));
+    for (const r of controller.length > 0 ? controller : plan.roles.filter((x) => x.kind === 'worker'))
+      entries.push({
+        reader: { kind: 'any-namespace' },
+        via: ['a namespaced SecretStore without auth (processSecretStore on)', `the External Secrets controller on the ${nodesOf(r.kind)}`],
+        identity: nodeId(r.kind),
+        route: 'namespaced-store',
+        position: closestSection(env.data, ['addons', 'external-secrets', 'values', 'processSecretStore']),
+      });
+  }
+
+  // Parameters: the environment's dependencies (first mention), with who needs the sensitive ones.
+  const deps = new Map<string, SecretDependency>();
+  for (const d of listSecretDependencies(env, m)) if (!deps.has(d.name) || (d.sensitivity && !deps.get(d.name)!.sensitivity)) deps.set(d.name, d);
+  const parameters = [...deps.values()].map((d) => ({ name: d.name, sensitivity: d.sensitivity, purpose: d.purpose, path: d.path, needs: needsOf(d, m, identities, plan.roles.map((r) => r.kind), nodesOf) }));
+  return { identities, entries, parameters };
+}
+
+function needsOf(d: SecretDependency, m: EnvironmentModel, identities: Identity[], kinds: NodeRoleKind[], nodesOf: (k: NodeRoleKind) => string): Reader[] {
+  if (d.sensitivity === 'cluster-credential') return dedicatedSecretStores(m).filter((s) => s.parameters.includes(d.name)).map((s): Reader => ({ kind: 'namespace', namespace: s.namespace }));
+  // Node tokens and datastore passwords: the nodes whose role reads them for their own boot.
+  return kinds.filter((k) => identities.find((i) => i.id === `node:${k}`)?.reads.some((p) => matches(p, d.name))).map((k): Reader => ({ kind: 'host', role: k, nodes: nodesOf(k) }));
+}
+
+/** Every route to `name`: each reader, through the roles it wears or assumes, to an identity that reads it. */
+export function routesTo(g: AccessGraph, name: string): Route[] {
+  const byId = new Map(g.identities.map((i) => [i.id, i]));
+  const out: Route[] = [];
+  for (const e of g.entries) {
+    const walk = (id: string, steps: string[], seen: Set<string>, assumed: boolean): void => {
+      const idn = byId.get(id);
+      if (!idn || seen.has(id)) return;
+      const here = [...steps, idn.label];
+      if (idn.reads.some((p) => matches(p, name))) out.push({ reader: e.reader, steps: [readerText(e.reader), ...here, name], identity: idn.label, route: e.route, position: e.position, assumed });
+      for (const a of idn.assumes) walk(a, [...here, 'sts:AssumeRole'], new Set([...seen, id]), true);
+    };
+    walk(e.identity, e.via, new Set(), false);
+  }
+  return out;
+}
+
+const CLASS_TEXT: Record<SecretClass, string> = { 'cluster-credential': 'a cluster credential', 'node-token': 'a node token', 'datastore-password': 'a datastore password' };
+
+/** Rules `secret-access` and `secret-tree`. */
+export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string): void => {
+    const pos = locate(env, path);
+    out.push({ severity, rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint });
+  };
+  const g = accessGraph(env, m);
+  const deps = listSecretDependencies(env, m);
+  for (const p of g.parameters) {
+    if (!p.sensitivity) continue;
+    // One finding per route (position and chain), naming every reader that takes it.
+    const groups = new Map<string, { route: Route; readers: Reader[] }>();
+    for (const r of routesTo(g, p.name)) {
+      if (p.needs.some((n) => sameReader(n, r.reader))) continue;
+      const position = routePosition(r, deps, p.name);
+      const key = `${formatPath(position)} ${r.steps.slice(1).join(' → ')}`;
+      const found = groups.get(key);
+      if (found) found.readers.push(r.reader);
+      else groups.set(key, { route: { ...r, position }, readers: [r.reader] });
+    }
+    for (const { route: r, readers } of groups.values()) {
+      const needs = p.needs.length > 0 ? `only ${p.needs.map(readerText).join(', ')}` : 'nothing in the cluster does';
+      const who = readers.length === 1 ? readerText(readers[0]!) : `namespaces ${readers.map((x) => (x.kind === 'namespace' ? x.namespace : readerText(x))).join(', ')}`;
+      // A node token the node role reads for its own boot, reached from a pool where the AWS
+      // controllers need hop limit 2: the price of instance-profile credentials, a warning.
+      const bootToken = p.sensitivity === 'node-token' && r.route === 'imds' && !r.assumed && p.needs.length > 0;
+      at(
+        r.position.length > 0 ? r.position : p.path,
+        bootToken ? 'warning' : 'error',
+        'secret-access',
+        `${p.name} (${CLASS_TEXT[p.sensitivity]}: ${p.purpose}) is readable by ${who}, which ${readers.length === 1 ? 'does' : 'do'} not need it (${needs}): ${['…', ...r.steps.slice(1)].join(' → ')}`,
+        hintFor(r),
+      );
+    }
+  }
+  treeDiagnostics(env, m, at);
+  return out;
+}
+
+/**
+ * Where a route is created: for a store, the reference that makes it serve the parameter (an explicit
+ * `{ secret }`, else the key that derives it, e.g. a hub's `manages` entry); else the route's own key.
+ */
+function routePosition(r: Route, deps: readonly SecretDependency[], name: string): DocPath {
+  if (r.route !== 'store') return r.position;
+  const own = deps.filter((d) => d.name === name);
+  return (own.find((d) => d.origin === 'explicit') ?? own[0])?.path ?? r.position;
+}
+
+function hintFor(r: Route): string {
+  switch (r.route) {
+    case 'imds':
+      return r.assumed
+        ? "give the store a web identity (aws.iam.mode irsa): a role the node role assumes is readable by every pod that reaches IMDS there"
+        : "the node role reads it at boot and the AWS controllers need hop limit 2 on this pool; keep add-ons that need no AWS credentials off it, or acknowledge the warning with the reason";
+    case 'namespaced-store':
+      return 'remove processSecretStore (and crds.createSecretStore) from addons.external-secrets.values: namespaced SecretStores read with the controller\'s node role';
+    case 'store':
+      return 'a store must serve only what its namespaces need: read it through a dedicated store, or stop naming it in an ExternalSecret';
+    case 'host':
+      return 'a node role must not read what its nodes do not boot with: give the store that reads it a web identity (aws.iam.mode irsa)';
+  }
+}
+
+/** A component's tree: the first three segments (`/odp/dev/grafana/admin-user` → `/odp/dev/grafana/`), else the directory. */
+const treeOf = (name: string): string => {
+  const s = name.split('/');
+  return s.length > 4 ? `${s.slice(0, 4).join('/')}/` : name.slice(0, name.lastIndexOf('/') + 1);
+};
+
+/**
+ * `secret-tree`: a workload's `{ secret }` under the tree of a platform component (the directory of a
+ * parameter the distribution, an add-on or the engine reads): the platform store would then read it
+ * and every namespace it admits could turn it into a Secret.
+ */
+function treeDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel, at: (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string) => void): void {
+  const deps = listSecretDependencies(env, m);
+  const trees = new Map<string, SecretDependency>();
+  for (const d of deps) if (d.path[0] !== 'workloads' && !trees.has(treeOf(d.name))) trees.set(treeOf(d.name), d);
+  for (const d of deps) {
+    if (d.path[0] !== 'workloads') continue;
+    const owner = [...trees.entries()].find(([t]) => d.name.startsWith(t))?.[1];
+    if (!owner) continue;
+    const workload = getAt(env.data, ['workloads', d.path[1] as number, 'name']);
+    at(d.path, 'error', 'secret-tree', `${d.name} is under ${treeOf(owner.name)}, the tree of ${owner.purpose}: workload ${String(workload)} may not read it`, `store the workload's secret under its own tree (e.g. /odp/${m.name}/${String(workload)}/…)`);
+  }
+}
+
+/** `npm run validate -- --explain-access <name>`: the graph for one parameter, in words. */
+export function explainAccess(env: ResolvedEnvironment, m: EnvironmentModel, name: string): string {
+  const g = accessGraph(env, m);
+  const p = g.parameters.find((x) => x.name === name);
+  const routes = routesTo(g, name);
+  const deps = listSecretDependencies(env, m);
+  const lines = [`${m.name}: ${name}`];
+  if (p) {
+    lines.push(`  ${p.sensitivity ? `${CLASS_TEXT[p.sensitivity]}: ` : ''}${p.purpose}`);
+    if (p.sensitivity) lines.push(`  needed by: ${p.needs.length > 0 ? p.needs.map(readerText).join(', ') : 'nothing in the cluster'}`);
+  } else lines.push('  not a parameter this environment depends on');
+  const readers = g.identities.filter((i) => i.reads.some((x) => matches(x, name)));
+  lines.push(`  identities that read it: ${readers.length > 0 ? readers.map((i) => i.label).join(', ') : 'none'}`);
+  lines.push(routes.length > 0 ? '  routes:' : '  routes: none');
+  for (const r of routes) {
+    const denied = p?.sensitivity && !p.needs.some((n) => sameReader(n, r.reader));
+    const at = routePosition(r, deps, name);
+    lines.push(`    ${denied ? '✗' : '-'} ${r.steps.join(' → ')}  (created at ${at.length > 0 ? formatPath(at) : 'the document'})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
