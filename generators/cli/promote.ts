@@ -21,7 +21,7 @@ const HELP = `Usage: npm run promote -- --from A --to B [--only WHAT[,WHAT]] [--
 
 Move versions from environment A to environment B: B's environment file is edited in place (its
 comments and layout kept; only each version's value changes), moving only versions — Kubernetes,
-the distribution's release, chart versions pinned in addons.<name>.version, workload image tags —
+the distribution's release, chart versions pinned in addons.<name>.chart.version, workload image tags —
 never what is B's own (sizes, counts, endpoints, accounts, values, image repositories). Prints what
 moved and what stays different on purpose. Then run npm run synth and commit both.
 

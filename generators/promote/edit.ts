@@ -52,12 +52,15 @@ export function applyMoves(text: string, file: string, moves: readonly Move[]): 
       setScalar(doc, ['cluster', key], m.to!);
       applied.push(label);
     } else if (item.kind === 'chart') {
-      const path = ['addons', item.name!, 'version'];
+      const path = ['addons', item.name!, 'chart', 'version'];
       if (m.to === undefined) {
+        // Back to the catalog's pin: the pin goes, and the maps it leaves empty.
         structural = true;
         doc.deleteIn(path);
-        const addon = doc.getIn(['addons', item.name!], true);
-        if (isMap(addon) && addon.items.length === 0) doc.deleteIn(['addons', item.name!]);
+        for (const p of [path.slice(0, 3), path.slice(0, 2)]) {
+          const node = doc.getIn(p, true);
+          if (isMap(node) && node.items.length === 0) doc.deleteIn(p);
+        }
       } else setScalar(doc, path, m.to);
       applied.push(label);
     } else {

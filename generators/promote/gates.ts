@@ -18,13 +18,12 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
-/** 71h 55m, 2d 3h, 5m. */
+/** 71h 55m, 5m, 72h (in the unit soak windows are usually written in). */
 export function formatDuration(ms: number): string {
   const minutes = Math.max(0, Math.ceil(ms / 60_000));
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
+  const h = Math.floor(minutes / 60);
   const m = minutes % 60;
-  return [d ? `${d}d` : '', h ? `${h}h` : '', m || (!d && !h) ? `${m}m` : ''].filter(Boolean).join(' ');
+  return [h ? `${h}h` : '', m || !h ? `${m}m` : ''].filter(Boolean).join(' ');
 }
 
 const parseMoment = (s: string): Date => new Date(s.length === 10 ? `${s}T00:00:00Z` : s.replace(/Z$/, ':00Z'));

@@ -1,6 +1,6 @@
 /**
  * What promotion moves between environments: versions only — Kubernetes, the distribution's release
- * keys (its schema fragment's `release`), chart versions an environment pins (`addons.<name>.version`)
+ * keys (its schema fragment's `release`), chart versions an environment pins (`addons.<name>.chart.version`)
  * and workload image tags. Everything else in an environment is its own (sizes, counts, endpoints,
  * accounts, values) and never moves. Pure: read from merged environment documents.
  */
@@ -50,7 +50,7 @@ export function promotableItems(data: Record<string, unknown>): PromotableItem[]
   const addons = isRecord(data.addons) ? data.addons : {};
   for (const name of Object.keys(addons).sort()) {
     const a = addons[name];
-    if (isRecord(a) && a.enabled !== false) out.push({ id: `chart ${name}`, kind: 'chart', name, groups: ['charts', name], value: str(a.version) });
+    if (isRecord(a) && a.enabled !== false) out.push({ id: `chart ${name}`, kind: 'chart', name, groups: ['charts', name], value: isRecord(a.chart) ? str(a.chart.version) : undefined });
   }
   for (const w of Array.isArray(data.workloads) ? data.workloads : []) {
     if (isRecord(w) && typeof w.name === 'string' && typeof w.image === 'string') out.push({ id: `image ${w.name}`, kind: 'image', name: w.name, groups: ['images', w.name], value: imageVersion(w.image) });

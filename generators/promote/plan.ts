@@ -71,7 +71,7 @@ function ownSettings(a: Record<string, unknown>, b: Record<string, unknown>): st
   }
   // Add-on settings and workloads beyond their versions.
   const strip = (d: Record<string, unknown>): unknown => ({
-    addons: Object.fromEntries(Object.entries(isRecord(d.addons) ? d.addons : {}).map(([n, v]) => [n, isRecord(v) ? { ...v, version: undefined } : v])),
+    addons: Object.fromEntries(Object.entries(isRecord(d.addons) ? d.addons : {}).map(([n, v]) => [n, isRecord(v) ? { ...v, chart: isRecord(v.chart) && Object.keys(v.chart).some((k) => k !== 'version') ? { ...v.chart, version: undefined } : undefined } : v])),
     workloads: (Array.isArray(d.workloads) ? d.workloads : []).map((w) => (isRecord(w) ? { ...w, image: undefined } : w)),
   });
   const sa = strip(a) as { addons: Record<string, unknown>; workloads: unknown[] };
