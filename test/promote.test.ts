@@ -135,3 +135,12 @@ describe('promotion, pure parts', () => {
     expect(formatDuration(71 * H + 5 * 60_000)).toBe('71h 5m');
   });
 });
+
+describe('freeze windows as Argo CD sync windows', () => {
+  it('deny exactly the project\'s Applications in UTC, in Go durations; a date range becomes its yearly schedule', async () => {
+    const { syncWindows } = await import('../generators/engines/argocd/freeze.js');
+    const w = syncWindows([{ schedule: '0 16 * * 5', duration: '3d', reason: 'weekend' }, { start: '2026-12-21', end: '2027-01-04T06:30Z', reason: 'year end' }], ['root', 'api']);
+    expect(w[0]).toStrictEqual({ kind: 'deny', applications: ['root', 'api'], manualSync: true, timeZone: 'UTC', schedule: '0 16 * * 5', duration: '72h' });
+    expect(w[1]).toMatchObject({ schedule: '0 0 21 12 *', duration: '342h30m' });
+  });
+});

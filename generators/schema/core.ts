@@ -358,7 +358,7 @@ export const CORE_SCHEMA: JsonSchema = {
       }
     },
     "promotion": {
-      "description": "How versions reach this environment (npm run promote; docs/how-to/promote-and-plan.md): `from` names the environment they come from, `soak` how long they must have run there (measured from Git history: when that environment's rendered tree first carried them), `freeze` the windows in which nothing is promoted here. The fleet matrix (rendered/README.md) shows what this environment is behind `from` by.",
+      "description": "How versions reach this environment (npm run promote; docs/how-to/promote-between-environments.md): `from` names the environment they come from, `soak` how long they must have run there (measured from Git history: when that environment's rendered tree first carried them), `freeze` the windows in which nothing is promoted here. The fleet matrix (rendered/README.md) shows what this environment is behind `from` by.",
       "type": "object",
       "additionalProperties": false,
       "required": ["from"],

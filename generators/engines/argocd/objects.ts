@@ -3,6 +3,7 @@
  * cdk8s App per environment, charts without name hashes, explicit names.
  */
 import { Application, AppProject } from './kinds.js';
+import { syncWindows } from './freeze.js';
 import { deliveryPlan } from '../../plan/index.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
@@ -206,6 +207,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
           sourceRepos: p.sourceRepos,
           destinations: p.namespaces.map((namespace) => ({ ...ctx.destination, namespace })),
           clusterResourceWhitelist: p.clusterResources.map(groupKind),
+          ...(ctx.model.freeze.length > 0 ? { syncWindows: syncWindows(ctx.model.freeze, p.apps.map((a) => `${ctx.prefix}${a}`)) } : {}),
         },
       }),
   );
