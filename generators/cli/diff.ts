@@ -7,6 +7,8 @@ import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
 import { UsageError } from '../validate/diagnostics.js';
 import { listEnvironmentNames, readEnvironmentSources } from '../load/loader.js';
+import { planSummaries } from '../upgrade-plan/review.js';
+import { sourcesAt } from './plan.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]
@@ -49,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   const { head, base } = useWorktree ? await withRenderedLock(common.root, 'diff', wait, read, { readOnly: true }) : read();
   const ctx = { base: useWorktree ? 'rendered/ (on disk)' : `rendered/ at ${baseRef.length === 40 ? baseRef.slice(0, 12) : baseRef}`, head: 'working tree (fresh render)' };
   const d = diffTrees(base, head.files, head.context);
-  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);
+  // The review comment carries each changed environment's upgrade plan summary (against a git revision).
+  const notes = format === 'markdown' && !useWorktree ? planSummaries(sourcesAt(common.root, baseRef), readEnvironmentSources(common.root), d.envs.map((e) => e.env)) : [];
+  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, notes }) : formatText(d, ctx);
   process.stdout.write(out);
   const t = d.totals;
   const what = d.envs.length === 0 ? 'no change' : `${plural(d.envs.length, 'environment')} changed: ${t.added} added, ${t.removed} removed, ${t.changed} changed, ${t.moved} moved`;

@@ -31,6 +31,8 @@ export const WRAP = 120;
 export interface FormatContext {
   base: string;
   head: string;
+  /** Markdown blocks other modules add after the summary table (the upgrade plans' summaries). */
+  notes?: string[];
 }
 
 const MAX_VALUE = 160;
@@ -228,6 +230,7 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
   top.push(`| environment | added | removed | changed | moved | field changes |${columns.map((c) => ` ${c.title} |`).join('')}`, `|---|---:|---:|---:|---:|---:|${columns.map(() => '---|').join('')}`);
   for (const e of d.envs) top.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} |${columns.map((c) => ` ${c.cell(e)} |`).join('')}`);
   top.push('');
+  for (const n of ctx.notes ?? []) top.push(n, '');
 
   const note = (n: number): string => `\n> ✂️ ${plural(n, 'change')} left out to fit GitHub's ${limit}-character comment limit: run \`npm run diff\` locally for the full diff.\n`;
   const reserve = note(999999).length + 16;
