@@ -21,8 +21,9 @@ import { writeStats } from './stats.js';
 const HELP = `Usage: npm run check [-- --env a,b]
 
 Render the environments in memory and compare with rendered/ (the CI gate). Exit 1 listing stale,
-missing and extra files (with all environments: also trees of deleted environments and files
-directly under rendered/ that belong to no environment; and the fleet matrix rendered/README.md), each stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
+missing and extra files (with all environments: also trees of deleted environments, files directly
+under rendered/ that belong to no environment, and the fleet matrix rendered/README.md), each
+stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
 inputs changed, or none: then the generator changed or the file was edited), and every way a
 committed provenance manifest disagrees with the tree it describes. Then run npm run synth and
 commit. Writes nothing.

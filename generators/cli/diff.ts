@@ -8,7 +8,7 @@ import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, rend
 import { UsageError } from '../validate/diagnostics.js';
 import { listEnvironmentNames, readEnvironmentSources } from '../load/loader.js';
 import { planSummaries } from '../upgrade-plan/review.js';
-import { sourcesAt } from './plan.js';
+import { sourcesAt } from './git.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]

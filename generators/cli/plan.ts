@@ -2,9 +2,9 @@
  * `npm run plan`: the upgrade plan of the change to one environment, against a git revision (wiring
  * over generators/upgrade-plan/).
  */
-import { execFileSync } from 'node:child_process';
 import { defaultBase } from '../diff/sources.js';
-import { ENV_DIR, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
+import { readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
+import { git, sourcesAt } from './git.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
@@ -31,23 +31,7 @@ Options:
 
 Exit codes: 0 a plan without refused steps, 1 a step is refused, 2 invalid input or usage.`;
 
-function git(root: string, args: string[]): string | undefined {
-  try {
-    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
-  } catch {
-    return undefined;
-  }
-}
 
-/** The environment files at a revision (also read by npm run diff for the plans' summaries). */
-export function sourcesAt(root: string, ref: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const f of (git(root, ['ls-tree', '-r', '--name-only', ref, '--', `${ENV_DIR}/`]) ?? '').split('\n').filter(Boolean)) {
-    const text = git(root, ['show', `${ref}:${f}`]);
-    if (text !== undefined) out.set(f, text);
-  }
-  return out;
-}
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();

@@ -3,7 +3,6 @@
  * plan the moves, check the target's gates (source, freeze, soak — the soak from git history),
  * validate the edited file, and write it unless --dry-run.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFile, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
@@ -15,6 +14,7 @@ import { manifestPath, versionsAt } from '../promote/history.js';
 import { onlyWords, planPromotion, type Move } from '../promote/plan.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
+import { git } from './git.js';
 import { selectOrFail } from './prepare.js';
 
 const HELP = `Usage: npm run promote -- --from A --to B [--only WHAT[,WHAT]] [--dry-run] [--now ISO]
@@ -46,13 +46,6 @@ Options:
 Exit codes: 0 promoted (or nothing to promote; with --dry-run: the gates pass), 1 a gate refuses
 (naming the gate, the time left and the commit it measured from), 2 invalid input or usage.`;
 
-function git(root: string, args: string[]): string | undefined {
-  try {
-    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
-  } catch {
-    return undefined;
-  }
-}
 
 /** The source's history through git: commits of its provenance manifest, versions read at each (memoized). */
 function gitHistory(root: string, env: string): SourceHistory {

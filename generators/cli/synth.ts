@@ -24,8 +24,9 @@ import { parseCommand, parseWait, plural, printDiagnostics, progress, progressRe
 
 const HELP = `Usage: npm run synth [-- options]
 
-Render environments/<env>.yaml into rendered/<env>/. Offline and deterministic: SSM parameters come
-from the committed environments/<env>.ssm.lock.json.
+Render environments/<env>.yaml into rendered/<env>/, and the fleet matrix rendered/README.md (one
+row per environment: versions, engine, cost, promotion state). Offline and deterministic: SSM
+parameters come from the committed environments/<env>.ssm.lock.json.
 
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
