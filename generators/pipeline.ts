@@ -33,6 +33,8 @@ export interface PreparedEnvironment {
   ssmParameters: string[];
   /** Those of them whose locked value is still a placeholder of npm run new-env (lib/placeholder.ts). */
   ssmPlaceholders: string[];
+  /** Monthly on-demand cost (USD) of its pools from the lock's prices; undefined when a price is missing. */
+  monthlyCost?: number;
 }
 
 export interface PrepareResult {

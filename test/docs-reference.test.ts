@@ -18,7 +18,9 @@ import { extractRules, rulesPage } from '../generators/docs/rules.js';
 import type { SourceFile } from '../generators/docs/source-index.js';
 import { listEnvironmentNames, readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { RENDERED_DIR, writeEnvironment, writeFleetReadme } from '../generators/write/writer.js';
+import { preparedRow } from '../generators/fleet/prepared.js';
+import { renderFleetMatrix } from '../generators/fleet/matrix.js';
 import { EXAMPLES, ROOT } from './helpers.js';
 
 const source = (path: string, text: string): SourceFile => ({ path, sf: ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS) });
@@ -184,11 +186,14 @@ function scratchRepository(): string {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   cpSync(join(EXAMPLES, 'environments'), join(dir, 'environments'), { recursive: true });
   const sources = readEnvironmentSources(dir);
+  const rows = [];
   for (const name of listEnvironmentNames(sources)) {
     const r = prepareEnvironment(name, sources);
     if (!r.prepared) throw new Error(`${name} does not render`);
     writeEnvironment(join(dir, RENDERED_DIR), name, renderEnvironment(r.prepared));
+    rows.push(preparedRow(r.prepared));
   }
+  writeFleetReadme(join(dir, RENDERED_DIR), renderFleetMatrix(rows)); // the fleet matrix, as synth writes it
   return dir;
 }
 

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { listEnvironmentNames, readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../generators/pipeline.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
-import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { RENDERED_DIR, writeEnvironment, writeFleetReadme } from '../generators/write/writer.js';
+import { preparedRow } from '../generators/fleet/prepared.js';
+import { renderFleetMatrix } from '../generators/fleet/matrix.js';
 import { commandFiles } from '../generators/build/build.mjs';
 
 /**
@@ -43,11 +45,15 @@ export function exampleRoot(opts: { rendered?: boolean; extra?: Record<string, s
   for (const [file, text] of Object.entries(opts.extra ?? {})) writeFileSync(join(dir, 'environments', file), text);
   if (opts.rendered) {
     const sources = readEnvironmentSources(dir);
+    const rows = [];
     for (const name of listEnvironmentNames(sources)) {
       const r = prepareEnvironment(name, sources);
       if (!r.prepared) throw new Error(formatted(r).join('\n'));
       writeEnvironment(join(dir, RENDERED_DIR), name, renderEnvironment(r.prepared));
+      rows.push(preparedRow(r.prepared));
     }
+    // The fleet matrix, as synth writes it.
+    writeFleetReadme(join(dir, RENDERED_DIR), renderFleetMatrix(rows));
   }
   return dir;
 }

@@ -63,6 +63,8 @@ export interface CatalogEntry {
   description: string;
   /** The pinned chart; undefined for manifest-only add-ons. */
   chart?: ChartRef;
+  /** Where the chart's upgrade notes are (npm run plan links them when a new major version comes). */
+  upgradeNotes?: string;
   namespace: string;
   syncWave: number;
   /** Whether the add-on is on when the environment does not say `enabled`. */

@@ -9,7 +9,8 @@ import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
 import { DEFAULT_WAIT_SECONDS } from '../write/lock.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
-import { listFiles, listRenderedEnvironments, listStrayFiles, RENDERED_DIR } from '../write/writer.js';
+import { FLEET_README, listFiles, listRenderedEnvironments, listStrayFiles, readFleetReadme, RENDERED_DIR } from '../write/writer.js';
+import { fleetMatrix } from './fleet.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 import { outcomeProgress } from './work.js';
 import { planRun } from './incremental.js';
@@ -20,8 +21,9 @@ import { writeStats } from './stats.js';
 const HELP = `Usage: npm run check [-- --env a,b]
 
 Render the environments in memory and compare with rendered/ (the CI gate). Exit 1 listing stale,
-missing and extra files (with all environments: also trees of deleted environments and files
-directly under rendered/ that belong to no environment), each stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
+missing and extra files (with all environments: also trees of deleted environments, files directly
+under rendered/ that belong to no environment, and the fleet matrix rendered/README.md), each
+stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
 inputs changed, or none: then the generator changed or the file was edited), and every way a
 committed provenance manifest disagrees with the tree it describes. Then run npm run synth and
 commit. Writes nothing.
@@ -83,6 +85,11 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
   if (!requested) {
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e)))
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
+    const matrix = readFleetReadme(renderedRoot);
+    const expected = fleetMatrix(sources, work.outcomes, plan.state, plan.fleet);
+    total += 1;
+    if (matrix === undefined) lines.push(`missing  ${RENDERED_DIR}/${FLEET_README}  (the fleet matrix)`);
+    else if (matrix !== expected) lines.push(`stale    ${RENDERED_DIR}/${FLEET_README}  (the fleet matrix: an environment's versions, cost or promotion changed, or the file was edited)`);
     for (const f of strays) lines.push(`extra    ${RENDERED_DIR}/${f}  (outside every environment's tree: synth writes only ${RENDERED_DIR}/<env>/)`);
   }
   // The generated reference describes this generator: checked when the repository checked is the generator's own.

@@ -8,6 +8,8 @@ import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
 import { UsageError } from '../validate/diagnostics.js';
 import { listEnvironmentNames, readEnvironmentSources } from '../load/loader.js';
+import { planSummaries } from '../upgrade-plan/review.js';
+import { sourcesAt } from './git.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]
@@ -55,7 +57,9 @@ export async function main(argv: string[]): Promise<number> {
   const d = diffTrees(base, head.files, head.context);
   // The run's warnings lead the reports for people after the cluster changes (validate on the head, in memory).
   const warnings = format === 'json' ? undefined : await headFindings(head.files, head.models, head.warnings, envs === undefined);
-  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, ...(warnings ? { warnings } : {}) }) : formatText(d, { ...ctx, ...(warnings ? { warnings } : {}) });
+  // The review comment carries each changed environment's upgrade plan summary (against a git revision).
+  const notes = format === 'markdown' && !useWorktree ? planSummaries(sourcesAt(common.root, baseRef), readEnvironmentSources(common.root), d.envs.map((e) => e.env)) : [];
+  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, ...(warnings ? { warnings } : {}), notes }) : formatText(d, { ...ctx, ...(warnings ? { warnings } : {}) });
   process.stdout.write(out);
   const t = d.totals;
   const what = d.envs.length === 0 ? 'no change' : `${plural(d.envs.length, 'environment')} changed: ${t.added} added, ${t.removed} removed, ${t.changed} changed, ${t.moved} moved`;

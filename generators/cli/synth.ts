@@ -12,7 +12,8 @@ import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { createEc2Facts, type Ec2Facts } from '../ssm/ec2.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { commitStaged, discardStaged, listRenderedEnvironments, prepareStaging, recover, type WriterIo } from '../write/writer.js';
+import { commitStaged, discardStaged, FLEET_README, listRenderedEnvironments, prepareStaging, recover, writeFleetReadme, type WriterIo } from '../write/writer.js';
+import { fleetMatrix } from './fleet.js';
 import { writeState } from '../write/state.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
@@ -23,8 +24,9 @@ import { parseCommand, parseWait, plural, printDiagnostics, progress, progressRe
 
 const HELP = `Usage: npm run synth [-- options]
 
-Render environments/<env>.yaml into rendered/<env>/. Offline and deterministic: SSM parameters come
-from the committed environments/<env>.ssm.lock.json.
+Render environments/<env>.yaml into rendered/<env>/, and the fleet matrix rendered/README.md (one
+row per environment: versions, engine, cost, promotion state). Offline and deterministic: SSM
+parameters come from the committed environments/<env>.ssm.lock.json.
 
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
@@ -152,10 +154,13 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
+  // The fleet matrix (rendered/README.md), from every environment's row.
+  const matrixWritten = timed('write', () => writeFleetReadme(renderedRoot, fleetMatrix(sources, work.outcomes, plan.state, plan.fleet)));
+  if (matrixWritten) progress(`rendered/${FLEET_README} (fleet matrix) written`);
   const written = new Map(work.outcomes.flatMap((o) => (o.staged ? [[o.env, [...o.staged.result.written, ...o.staged.result.unchanged].sort()] as const] : [])));
   timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))), written)));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
-  const count = { written: 0, unchanged: 0, removed: 0 };
+  const count = matrixWritten ? { written: 1, unchanged: 0, removed: 0 } : { written: 0, unchanged: 1, removed: 0 };
   for (const r of out.results) {
     count.written += r.written.length;
     count.unchanged += r.unchanged.length;

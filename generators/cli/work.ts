@@ -11,6 +11,8 @@ import { lockFile } from '../load/ssm-lock.js';
 import { fleetEntryOf, fleetRelations, type FleetEntry, type FleetIndex } from '../model/fleet.js';
 import { timed } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
+import { preparedRow } from '../fleet/prepared.js';
+import type { FleetRow } from '../fleet/row.js';
 import type { FinalFile } from '../render/header.js';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
 import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
@@ -47,6 +49,8 @@ export interface EnvOutcome {
   files?: number;
   /** What the incremental state records for a successful render. */
   state?: EnvironmentState;
+  /** Its row of the fleet matrix (rendered/README.md). */
+  row?: FleetRow;
   /** How long it took, and per phase (for the progress line). */
   ms: number;
   phases: PhaseTimes;
@@ -83,6 +87,7 @@ function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | '
   const base = { env: name, diagnostics: r.diagnostics, acknowledged: r.acknowledged ?? 0 };
   if (!r.prepared || hasErrors(r.diagnostics)) return base;
   const files = (ctx.render ?? renderEnvironment)(r.prepared);
+  const row = preparedRow(r.prepared);
   const sources = hashSources(ctx.sources, [...r.prepared.resolved.files, lockFile(name)]);
   const entry = (manifest: string, count: number): EnvironmentState => ({
     key: environmentKey(ctx.generator, sources, fleetRelations(ctx.fleet, name)),
@@ -92,14 +97,15 @@ function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | '
     warnings: r.diagnostics,
     acknowledged: r.acknowledged ?? 0,
     files: count,
+    row,
   });
   const renderedRoot = join(ctx.root, RENDERED_DIR);
   if (ctx.mode === 'synth') {
     const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
     const state = entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length);
-    return { ...base, staged, state: staged.signature !== undefined ? { ...state, stat: staged.signature } : state };
+    return { ...base, row, staged, state: staged.signature !== undefined ? { ...state, stat: staged.signature } : state };
   }
-  return { ...base, ...compareTree(renderedRoot, name, files) };
+  return { ...base, row, ...compareTree(renderedRoot, name, files) };
 }
 
 /** check: how rendered/<env> differs from a fresh render, each stale file with why. */

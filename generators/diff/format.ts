@@ -43,6 +43,8 @@ export interface FormatContext {
   warnings?: readonly Diagnostic[];
   /** Lead sections after the built-in ones (a plan summary, a cost delta), e.g. from another command's data. */
   leadSections?: readonly LeadSection[];
+  /** Markdown blocks other modules add after the environments table (the upgrade plans' summaries). */
+  notes?: string[];
 }
 
 const MAX_VALUE = 160;
@@ -406,6 +408,7 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
   counts.push(`| environment | added | removed | changed | moved | field changes |${columns.map((c) => ` ${c.title} |`).join('')}`, `|---|---:|---:|---:|---:|---:|${columns.map(() => '---|').join('')}`);
   for (const e of d.envs) counts.push(`| ${e.env} | ${e.counts.added} | ${e.counts.removed} | ${e.counts.changed} | ${e.counts.moved} | ${e.counts.fields} |${columns.map((c) => ` ${c.cell(e)} |`).join('')}`);
   counts.push('');
+  for (const n of ctx.notes ?? []) counts.push(n, '');
 
   const open = d.envs.length <= OPEN_ENVIRONMENTS;
   const levels = d.envs.map(() => 0);

@@ -276,7 +276,10 @@ export function layoutPage(examples: readonly RenderedExample[], descriptions: R
       'What `npm run synth` writes for each environment into `rendered/<env>/`, derived from a render of the example ' +
         `environments (\`${EXAMPLES_DIR}\`): each path with the names in it replaced by what they name, when it is rendered ` +
         '(the setting that tells, found by comparing the examples that have it with those that do not), and what it is. ' +
-        `The lines come from \`${LAYOUT_DESCRIPTIONS}\`, which must describe exactly these patterns.`,
+        `The lines come from \`${LAYOUT_DESCRIPTIONS}\`, which must describe exactly these patterns. ` +
+        'Besides the trees, synth writes one file directly under `rendered/`: `rendered/README.md`, the fleet matrix ' +
+        '(one row per environment: distribution and release, Kubernetes, engine, every chart version, monthly cost, ' +
+        'promotion state), checked by `npm run check` like the trees.',
     ),
     '',
     ...wrap('Every file starts with a short static header comment: generated, from which environment files, how to regenerate. Names in the patterns:'),

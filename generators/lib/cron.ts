@@ -148,3 +148,18 @@ export function cronFields(schedule: string): [string, string, string, string, s
   const f = (CRON_DESCRIPTORS[schedule.trim()] ?? schedule).trim().split(/\s+/);
   return [f[0] ?? '*', f[1] ?? '*', f[2] ?? '*', f[3] ?? '*', f[4] ?? '*'];
 }
+
+/**
+ * Whether an accepted schedule fires at the minute of `at` (UTC), as robfig/cron decides: every field
+ * matches, except that when both day of month and day of week are restricted, either of them matching
+ * is enough.
+ */
+export function cronMatches(schedule: string, at: Date): boolean {
+  const [min, hour, dom, month, dow] = cronFields(schedule);
+  const has = (field: string, i: number, v: number): boolean => expand(field, CRON_FIELDS[i]!).has(v);
+  if (!has(min, 0, at.getUTCMinutes()) || !has(hour, 1, at.getUTCHours()) || !has(month, 3, at.getUTCMonth() + 1)) return false;
+  const star = (f: string): boolean => f.startsWith('*') || f.startsWith('?');
+  const domOk = has(dom, 2, at.getUTCDate());
+  const dowOk = has(dow, 4, at.getUTCDay());
+  return star(dom) || star(dow) ? domOk && dowOk : domOk || dowOk;
+}

@@ -216,5 +216,6 @@ export function buildModel(
         extraNamespaces: a.extraNamespaces ?? [],
       })),
     workloads: (input.workloads ?? []).map((w) => buildWorkload(w, input.cluster.name)),
+    freeze: (input.promotion?.freeze ?? []).map((w) => ({ ...w })),
   };
 }

@@ -101,7 +101,25 @@ export interface EnvironmentInput extends EngineInputs {
     plannedPods?: number;
   } & ClusterInputs;
   gitops?: string;
+  /** How versions reach this environment (generators/promote/). */
+  promotion?: PromotionInput;
   nodePools: NodePoolInput[];
   addons?: Record<string, AddonInput>;
   workloads?: WorkloadInput[];
+}
+
+/** `promotion`: where versions come from, how long they soak there, when nothing is promoted. */
+export interface PromotionInput {
+  from: string;
+  soak?: string;
+  freeze?: FreezeWindowInput[];
+}
+
+/** A freeze window: a cron schedule with a duration, or a date range; always with its reason. */
+export interface FreezeWindowInput {
+  schedule?: string;
+  duration?: string;
+  start?: string;
+  end?: string;
+  reason: string;
 }

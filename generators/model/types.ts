@@ -4,6 +4,7 @@
  * (cluster.extension, pools' extension). Renderers read only this. Plain data, no I/O.
  */
 
+import type { FreezeWindowInput } from './input.js';
 import type { InstanceTypeFacts } from './instance-types.js';
 
 /** Reference to an SSM SecureString: never read at synth, rendered as a reference. */
@@ -230,4 +231,6 @@ export interface EnvironmentModel {
   podCapacity: number;
   addons: AddonOverride[];
   workloads: Workload[];
+  /** `promotion.freeze`: windows in which nothing is promoted here (npm run promote refuses; an engine may also hold syncs). */
+  freeze: FreezeWindowInput[];
 }

@@ -365,6 +365,36 @@ export const CORE_SCHEMA: JsonSchema = {
         }
       }
     },
+    "promotion": {
+      "description": "How versions reach this environment (npm run promote; docs/how-to/promote-between-environments.md): `from` names the environment they come from, `soak` how long they must have run there (measured from Git history: when that environment's rendered tree first carried them), `freeze` the windows in which nothing is promoted here. The fleet matrix (rendered/README.md) shows what this environment is behind `from` by.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["from"],
+      "properties": {
+        "from": { "description": "The environment versions are promoted from (another environment's name).", "$ref": "#/$defs/dnsLabel" },
+        "soak": { "description": "How long a version must have run in `from` before it is promoted here: a number and a unit (m, h, d), e.g. 72h.", "type": "string", "pattern": "^[1-9][0-9]*(m|h|d)$" },
+        "freeze": {
+          "description": "Windows in which promotion to this environment is refused (each with its reason): a cron schedule and a duration (every Friday from 16:00 for 64h: `schedule: \"0 16 * * 5\"`, `duration: 64h`), or a date range (`start`, `end`: dates or UTC date-times, end exclusive).",
+          "type": "array",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["reason"],
+            "properties": {
+              "schedule": { "description": "When the window opens (five-field cron, UTC).", "$ref": "#/$defs/cron" },
+              "duration": { "description": "How long it stays open after each start: a number and a unit (m, h, d).", "type": "string", "pattern": "^[1-9][0-9]*(m|h|d)$" },
+              "start": { "description": "First moment of a date-range window (YYYY-MM-DD or YYYY-MM-DDTHH:MMZ, UTC).", "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}Z)?$" },
+              "end": { "description": "First moment after a date-range window (exclusive).", "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}Z)?$" },
+              "reason": { "description": "Why nothing is promoted then (printed with the refusal).", "type": "string", "minLength": 1 }
+            },
+            "oneOf": [
+              { "required": ["schedule", "duration"], "not": { "anyOf": [{ "required": ["start"] }, { "required": ["end"] }] } },
+              { "required": ["start", "end"], "not": { "anyOf": [{ "required": ["schedule"] }, { "required": ["duration"] }] } }
+            ]
+          }
+        }
+      }
+    },
     "nodePools": {
       "type": "array",
       "minItems": 1,

@@ -11,6 +11,7 @@ import { AWS_RULES } from './rules-aws.js';
 import { NETWORK_RULES } from './rules-network.js';
 import { CAPACITY_RULES } from './rules-capacity.js';
 import { NAME_RULES } from './rules-names.js';
+import { PROMOTION_RULES } from './rules-promotion.js';
 import { RULES, runRules, type Rule, type RuleContext } from './rules.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
@@ -35,6 +36,7 @@ export function allRules(): Rule[] {
     ...SUBNET_RULES,
     ...AWS_RULES,
     ...NAME_RULES,
+    ...PROMOTION_RULES,
     ...CAPACITY_RULES,
     ...engines().flatMap((e) => e.rules.fleet ?? []),
   ];

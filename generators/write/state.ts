@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../lib/hash.js';
 import { timed } from '../lib/timing.js';
 import type { FleetEntry } from '../model/fleet.js';
+import type { FleetRow } from '../fleet/row.js';
 import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { parseManifest, PROVENANCE_FILE } from './provenance.js';
@@ -33,6 +34,8 @@ export interface EnvironmentState {
   acknowledged: number;
   /** Files in the tree, the manifest included. */
   files: number;
+  /** Its row of the fleet matrix (reused while the environment is skipped). */
+  row?: FleetRow;
   /**
    * treeStat of the tree when it was last written or hashed in full: while the file list and every
    * file's size, inode, ctime and mtime are the same, its contents are (ctime cannot be set back).

@@ -13,6 +13,9 @@ import { createHash } from 'node:crypto';
 import { sha256 } from '../lib/hash.js';
 import { timed } from '../lib/timing.js';
 import { withManifest } from './provenance.js';
+import { FLEET_README } from '../fleet/matrix.js';
+
+export { FLEET_README };
 
 export const RENDERED_DIR = 'rendered';
 const TMP_PREFIX = '.odp-tmp-';
@@ -97,11 +100,32 @@ export function listStrayFiles(renderedRoot: string): string[] {
   if (!existsSync(renderedRoot)) return [];
   const out: string[] = [];
   for (const e of readdirSync(renderedRoot, { withFileTypes: true })) {
-    if (e.name.startsWith('.odp-')) continue;
+    if (e.name.startsWith('.odp-') || (e.name === FLEET_README && e.isFile())) continue;
     if (!e.isDirectory()) out.push(e.name);
     else if (!ENV_NAME.test(e.name)) out.push(...listFiles(join(renderedRoot, e.name)).map((f) => `${e.name}/${f}`));
   }
   return out.sort();
+}
+
+/**
+ * Write the fleet matrix, rendered/${FLEET_README} (the one file synth writes outside the environments'
+ * trees): beside it under a temporary name, then renamed over it, and only when its content changes.
+ * Returns whether it was written.
+ */
+export function writeFleetReadme(renderedRoot: string, content: string): boolean {
+  const abs = join(renderedRoot, FLEET_README);
+  if (sameContent(abs, content)) return false;
+  mkdirSync(renderedRoot, { recursive: true });
+  const tmp = join(renderedRoot, `${TMP_PREFIX}${FLEET_README}`);
+  writeFileSync(tmp, content);
+  renameSync(tmp, abs);
+  return true;
+}
+
+/** The fleet matrix as committed, or undefined. */
+export function readFleetReadme(renderedRoot: string): string | undefined {
+  const abs = join(renderedRoot, FLEET_README);
+  return existsSync(abs) && lstatSync(abs).isFile() ? readFileSync(abs, 'utf8') : undefined;
 }
 
 /** Finish or undo a swap that a killed run left half-done, and drop its temporary trees. */

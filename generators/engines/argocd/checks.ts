@@ -52,7 +52,7 @@ const pinnedCharts: FileChecker = {
 };
 
 
-/** No wildcard in AppProjects: source repos, destinations, resource allow-lists. */
+/** No wildcard in AppProjects: source repos, destinations, resource allow-lists, sync windows' targets. */
 const appProjectWildcards: FileChecker = {
   name: 'policy.appproject-wildcard',
   pattern: /\.ya?ml$/,
@@ -62,7 +62,9 @@ const appProjectWildcards: FileChecker = {
       const v = d.value;
       if (!isMap(v) || v.kind !== 'AppProject' || typeof v.apiVersion !== 'string' || groupOf(v.apiVersion) !== 'argoproj.io') continue;
       walk(v.spec, ['spec'], (x, path) => {
-        if (typeof x === 'string' && x.includes('*'))
+        // A sync window's cron schedule is not a glob (its applications, namespaces and clusters are).
+        const schedule = path.length === 4 && path[1] === 'syncWindows' && path[3] === 'schedule';
+        if (typeof x === 'string' && x.includes('*') && !schedule)
           out.push(finding(f, d, 'policy.appproject-wildcard', path, `wildcard '${x}' in AppProject ${String((v.metadata as { name?: unknown } | undefined)?.name)}`, { hint: 'list the exact repositories, destinations and resource kinds' }));
       });
     }

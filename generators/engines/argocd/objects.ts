@@ -3,6 +3,7 @@
  * cdk8s App per environment, charts without name hashes, explicit names.
  */
 import { Application, AppProject } from './kinds.js';
+import { syncWindows } from './freeze.js';
 import { deliveryPlan } from '../../plan/index.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
@@ -210,6 +211,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
           // Secrets controller's identity (research/day2.md §14d). The catalog turns the kind off
           // (processSecretStore: false, no CRD); this holds where an environment turns it back on.
           ...(p.name === PLATFORM_PROJECT ? {} : { namespaceResourceBlacklist: [{ group: 'external-secrets.io', kind: 'SecretStore' }] }),
+          ...(ctx.model.freeze.length > 0 ? { syncWindows: syncWindows(ctx.model.freeze, p.apps.map((a) => `${ctx.prefix}${a}`)) } : {}),
         },
       }),
   );

@@ -55,7 +55,7 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
     // (the platform project also on the Argo CD namespace, i.e. the argo-cd add-on).
     const members = specs.filter((s) => s.project === name);
     const inputs = members.every((s) => s.projectInputs ?? s.inputs)
-      ? uniquePaths([...members.flatMap((s) => s.projectInputs ?? s.inputs!), ...(name === PLATFORM_PROJECT ? [['addons', 'argo-cd'] as InputPath] : []), ...ARGO_INPUTS])
+      ? uniquePaths([...members.flatMap((s) => s.projectInputs ?? s.inputs!), ...(name === PLATFORM_PROJECT ? [['addons', 'argo-cd'] as InputPath] : []), ...ARGO_INPUTS, ['promotion', 'freeze']])
       : undefined;
     files.push({ path: appProjectPath(name), content: toYaml(project), inputs });
   });

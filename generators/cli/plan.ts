@@ -1,0 +1,61 @@
+/**
+ * `npm run plan`: the upgrade plan of the change to one environment, against a git revision (wiring
+ * over generators/upgrade-plan/).
+ */
+import { defaultBase } from '../diff/sources.js';
+import { readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
+import { git, sourcesAt } from './git.js';
+import { prepareEnvironment } from '../pipeline.js';
+import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
+import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
+import { parseCommand, plural, run, summary } from './common.js';
+import { selectOrFail } from './prepare.js';
+
+const HELP = `Usage: npm run plan -- --env E [--base REF]
+
+The ordered steps the change to environment E requires (the working tree against E's environment
+files at REF; default: the merge base with main, else origin/main, else HEAD), each with its gate and
+why it is safe or not:
+  - the distribution's release, then Kubernetes: one minor at a time (a jump of two minors, or a
+    downgrade, is refused, naming the version-skew rule), control planes before kubelets
+  - control planes one at a time, the datastore's quorum kept (a single control plane: the API is down)
+  - worker pools one node at a time: a PodDisruptionBudget that allows no disruption refuses; a pool of
+    one node its workloads are pinned to cannot be drained without downtime
+  - charts at a new major version, with the chart's upgrade notes
+
+Options:
+  --env E       the environment
+  --base REF    the git revision to compare with
+  --root DIR    the repository to work on (default: this one)
+  -h, --help    this help
+
+Exit codes: 0 a plan without refused steps, 1 a step is refused, 2 invalid input or usage.`;
+
+
+
+export async function main(argv: string[]): Promise<number> {
+  const started = performance.now();
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, base: { type: 'string' } }, HELP);
+  if (typeof values.env !== 'string') throw new UsageError(`--env is required\n\n${HELP}`);
+  const env = values.env;
+  const root = common.root;
+  const sources = readEnvironmentSources(root);
+  selectOrFail(sources, [env]);
+  const ref = typeof values.base === 'string' ? values.base : defaultBase(root);
+  if (!git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])) throw new UsageError(`--base ${ref}: not a git revision in ${root}`);
+  const head = prepareEnvironment(env, sources);
+  if (!head.prepared || hasErrors(head.diagnostics)) throw new InputError(head.diagnostics);
+  const base = resolveEnvironment(env, sourcesAt(root, ref)).env?.data;
+  const plan = upgradePlan(base, head.prepared.model, head.prepared.data);
+  process.stdout.write(`${base ? '' : `${env} has no environment file at ${ref}: a new environment, nothing to upgrade.\n`}${formatPlan(plan)}`);
+  const refused = plan.steps.filter((s) => s.verdict === 'refused').length;
+  const what = `${env} against ${ref.length === 40 ? ref.slice(0, 12) : ref}: ${plural(plan.steps.length, 'step')}`;
+  if (refused > 0) {
+    summary('plan', `${what}, ${refused} refused`, started, process.stderr);
+    throw new FindingsError('');
+  }
+  summary('plan', what, started);
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'plan');

@@ -1,0 +1,123 @@
+/**
+ * The upgrade plan of a change to one environment (npm run plan): the ordered steps it requires, each
+ * with its gate and why it is safe or not. Versions first (the distribution's release, then
+ * Kubernetes: one minor at a time, see ./skew.ts), then control planes one at a time (the datastore's
+ * quorum), then worker pools one node at a time (their PodDisruptionBudgets), then charts (a new
+ * major flagged). Pure: the base's merged document and the head's model in, steps out.
+ */
+import { resolveAddons } from '../catalog/resolve.js';
+import type { EnvironmentModel } from '../model/types.js';
+import { promotableItems } from '../promote/items.js';
+import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
+
+export interface PlanStep {
+  title: string;
+  gate: string;
+  /** safe: proceed; caution: proceed watching what the reason says; refused: the change must be split or fixed first. */
+  verdict: 'safe' | 'caution' | 'refused';
+  reason: string;
+}
+
+export interface UpgradePlan {
+  env: string;
+  steps: PlanStep[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Chart versions the base document pins (`addons.<name>.chart.version`). */
+function pinnedCharts(data: Record<string, unknown>): Map<string, string> {
+  return new Map(promotableItems(data).flatMap((i) => (i.kind === 'chart' && i.value ? [[i.name!, i.value] as const] : [])));
+}
+
+const major = (v: string): number | undefined => {
+  const m = /^v?(\d+)\./.exec(v);
+  return m ? Number(m[1]) : undefined;
+};
+
+export function upgradePlan(base: Record<string, unknown> | undefined, head: EnvironmentModel, headData: Record<string, unknown>, baseCharts?: ReadonlyMap<string, string>): UpgradePlan {
+  const steps: PlanStep[] = [];
+  const before = new Map(base ? promotableItems(base).map((i) => [i.id, i.value]) : []);
+  const after = new Map(promotableItems(headData).map((i) => [i.id, i.value]));
+  let nodesRoll = false;
+
+  // 1. The distribution's release (node OS or supervisor), before Kubernetes.
+  for (const [id, value] of after) {
+    if (!id.startsWith('cluster.') || before.get(id) === value || !base) continue;
+    nodesRoll = true;
+    steps.push({ title: `${id}: ${before.get(id) ?? '(unset)'} → ${value}`, gate: 'distribution release', verdict: 'caution', reason: 'every node is upgraded (control planes first, one at a time, then the pools, below); check the release notes and that the release supports the Kubernetes version' });
+  }
+
+  // 2. Kubernetes: one minor at a time, never down.
+  const k0 = before.get('kubernetes');
+  const k1 = after.get('kubernetes');
+  if (base && k0 && k1 && k0 !== k1) {
+    nodesRoll = true;
+    const m0 = minorOf(k0);
+    const m1 = minorOf(k1);
+    if (m0 === undefined || m1 === undefined) steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'caution', reason: 'a version the plan cannot read' });
+    else if (m1 < m0) steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'refused', reason: `downgrading a minor is not supported (${SKEW_SOURCE}): restore from a backup taken on 1.${m1} instead` });
+    else if (m1 - m0 > 1) steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'refused', reason: `two or more minors at once (1.${m0} → 1.${m1}): kube-apiserver instances may differ by at most one minor, so the control plane upgrades one minor at a time (${SKEW_SOURCE}); change to 1.${m0 + 1}.x first, roll it out, then 1.${m0 + 2}` });
+    else steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'safe', reason: m1 === m0 ? 'a patch release' : `one minor; control planes before kubelets (a kubelet may be up to ${KUBELET_MAX_SKEW} minors older than kube-apiserver, never newer: ${SKEW_SOURCE})` });
+  }
+
+  if (nodesRoll) {
+    // 3. Control planes one at a time, the datastore's quorum kept.
+    const cps = head.controlPlaneNodes;
+    const n = cps.length;
+    const quorum = Math.floor(n / 2) + 1;
+    cps.forEach((node, i) =>
+      steps.push({
+        title: `control plane ${i + 1}/${n}: ${node.name}`,
+        gate: 'quorum',
+        verdict: n === 1 ? 'caution' : 'safe',
+        reason:
+          n === 1
+            ? 'the only control plane: the API is down while it upgrades (workloads keep running); take a datastore snapshot first'
+            : `${n - 1} of ${n} members stay up, quorum is ${quorum}: wait until it is back and healthy (members and API ready) before the next`,
+      }),
+    );
+    // 4. Worker pools, one node at a time, drained under their PodDisruptionBudgets.
+    const workers = head.pools.filter((p) => p.role !== 'controlplane');
+    for (const p of workers) {
+      const size = p.count ?? p.nodes.length;
+      // Workloads that may run on this pool (its name or any pool; its architecture or any).
+      const here = head.workloads.filter((w) => (!w.placement.pool || w.placement.pool === p.name) && (w.placement.arch === 'any' || w.placement.arch === p.arch));
+      const blocking = here.filter((w) => (w.disruptionBudget?.minAvailable !== undefined && w.disruptionBudget.minAvailable >= w.replicas) || w.disruptionBudget?.maxUnavailable === 0);
+      const pinned = head.workloads.filter((w) => w.placement.pool === p.name);
+      if (blocking.length > 0) steps.push({ title: `pool ${p.name} (${size} nodes)`, gate: 'PodDisruptionBudget', verdict: 'refused', reason: `${blocking.map((w) => w.name).join(', ')}: a budget that allows no disruption (minAvailable ≥ replicas, or maxUnavailable 0) blocks every drain; lower it or add replicas first` });
+      else if (size <= 1 && pinned.length > 0) steps.push({ title: `pool ${p.name} (${size} node)`, gate: 'drain capacity', verdict: 'caution', reason: `a pool too small to drain: ${pinned.map((w) => w.name).join(', ')} run only here and are down while its node upgrades; add a node for the upgrade` });
+      else steps.push({ title: `pool ${p.name} (${size} node${size === 1 ? '' : 's'})`, gate: 'PodDisruptionBudget', verdict: 'safe', reason: 'one node at a time: cordon, drain (budgets allow it), upgrade, uncordon' });
+    }
+  }
+
+  // 5. Charts with a new major version.
+  const chartsBefore = baseCharts ?? (base ? pinnedCharts(base) : new Map<string, string>());
+  for (const a of resolveAddons(head)) {
+    const old = chartsBefore.get(a.name);
+    if (!a.chart || !old || old === a.chart.version) continue;
+    const m0 = major(old);
+    const m1 = major(a.chart.version);
+    const isMajor = m0 !== undefined && m1 !== undefined && m1 > m0;
+    steps.push({
+      title: `chart ${a.name} ${old} → ${a.chart.version}`,
+      gate: isMajor ? 'new major version' : 'chart version',
+      verdict: isMajor ? 'caution' : 'safe',
+      reason: isMajor ? `read the chart's upgrade notes for ${a.chart.version} (${a.catalog?.upgradeNotes ?? `no link in the catalog; chart repository ${a.chart.repoURL}`}) before merging: values or CRDs may have changed` : 'same major version',
+    });
+  }
+  return { env: head.name, steps };
+}
+
+export function formatPlan(p: UpgradePlan): string {
+  if (p.steps.length === 0) return `${p.env}: nothing to roll out (no version, node or chart change).\n`;
+  const mark = { safe: 'safe', caution: 'CAUTION', refused: 'REFUSED' } as const;
+  return `${p.env}: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'}, in order\n${p.steps.map((s, i) => `  ${i + 1}. ${s.title}\n     gate: ${s.gate} — ${mark[s.verdict]}: ${s.reason}`).join('\n')}\n`;
+}
+
+/** The plan's summary for the review comment: one line per refused or cautious step. */
+export function planSummaryMarkdown(p: UpgradePlan): string {
+  const notable = p.steps.filter((s) => s.verdict !== 'safe');
+  if (p.steps.length === 0) return '';
+  return `**Upgrade plan for \`${p.env}\`** (npm run plan -- --env ${p.env}): ${p.steps.length} steps${notable.length ? `; ${notable.length} need attention:` : ', all safe.'}\n${notable.map((s) => `- ${s.verdict === 'refused' ? '⛔' : '⚠️'} ${s.title} (${s.gate}): ${s.reason}`).join('\n')}\n`;
+}

@@ -1,0 +1,146 @@
+/**
+ * npm run promote on a scratch git repository built from the example fixtures (never environments/):
+ * a chart bump committed in staging moves into prod as that one version, comments and layout kept;
+ * soak: 72h refuses a promotion right after the bump, naming the gate, the time left and the commit
+ * measured from; --dry-run writes nothing; a freeze window refuses with its reason. Plus the pure parts:
+ * image tags, freeze windows (cron and date ranges), durations.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readEnvironmentSources } from '../generators/load/loader.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { applyMoves } from '../generators/promote/edit.js';
+import { formatDuration, openFreeze, parseDuration } from '../generators/promote/gates.js';
+import { imageVersion, withImageVersion } from '../generators/promote/items.js';
+import { planPromotion } from '../generators/promote/plan.js';
+import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { cli, EXAMPLES, formatted } from './helpers.js';
+
+const H = 3_600_000;
+const NOW = Date.UTC(2026, 11, 9, 12, 0); // a Wednesday
+const isoMinute = (ms: number): string => new Date(ms).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
+
+function git(root: string, args: string[], at?: number): string {
+  const date = at === undefined ? {} : { GIT_AUTHOR_DATE: new Date(at).toISOString(), GIT_COMMITTER_DATE: new Date(at).toISOString() };
+  const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...date } });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function render(root: string, names: string[]): void {
+  const sources = readEnvironmentSources(root);
+  for (const name of names) {
+    const r = prepareEnvironment(name, sources);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    writeEnvironment(join(root, RENDERED_DIR), name, renderEnvironment(r.prepared));
+  }
+}
+
+const PIN = (v: string): string => `addons:\n  cert-manager:\n    # the chart version this environment runs\n    chart: { version: ${v} }\n`;
+
+/** staging and prod level, prod with soak: 72h; committed 100 h before NOW; then cert-manager bumped in staging 1 h before NOW. */
+function scratch(prodPromotion = 'promotion:\n  from: staging\n  soak: 72h\n'): { root: string; bump: string } {
+  const root = mkdtempSync(join(tmpdir(), 'odp-promote-'));
+  const env = join(root, 'environments');
+  spawnSync('mkdir', ['-p', env]);
+  for (const f of ['_base.yaml', 'staging.yaml', 'staging.ssm.lock.json']) copyFileSync(join(EXAMPLES, 'environments', f), join(env, f));
+  copyFileSync(join(EXAMPLES, 'environments', 'staging.ssm.lock.json'), join(env, 'prod.ssm.lock.json'));
+  const staging = readFileSync(join(env, 'staging.yaml'), 'utf8');
+  writeFileSync(join(env, 'staging.yaml'), `${staging.trimEnd()}\n${PIN('v1.20.2')}`);
+  const prod = staging
+    .replace('name: staging', 'name: prod')
+    .replace('name: odp-staging', '# prod keeps its own name\n  name: odp-prod')
+    .replace('LOG_LEVEL: info', 'LOG_LEVEL: warn # prod logs less');
+  writeFileSync(join(env, 'prod.yaml'), `${prod.trimEnd()}\n${prodPromotion}${PIN('v1.20.2')}`);
+  render(root, ['staging', 'prod']);
+  git(root, ['init', '-q', '-b', 'main']);
+  git(root, ['add', '-A']);
+  git(root, ['commit', '-qm', 'level'], NOW - 100 * H);
+  writeFileSync(join(env, 'staging.yaml'), readFileSync(join(env, 'staging.yaml'), 'utf8').replace('version: v1.20.2', 'version: v1.21.2'));
+  render(root, ['staging']);
+  git(root, ['add', '-A']);
+  git(root, ['commit', '-qm', 'staging: cert-manager v1.21.2'], NOW - 1 * H);
+  return { root, bump: git(root, ['rev-parse', '--short=12', 'HEAD']) };
+}
+
+describe('npm run promote', () => {
+  let repo: { root: string; bump: string };
+  let prodBefore: string;
+  beforeAll(() => {
+    repo = scratch();
+    prodBefore = readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8');
+  });
+
+  it('refuses right after the bump with soak: 72h, naming the gate, the time left and the commit measured from', () => {
+    const r = cli('promote', repo.root, '--from', 'staging', '--to', 'prod', '--now', isoMinute(NOW));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('chart cert-manager: v1.20.2 → v1.21.2');
+    expect(r.stdout).toContain(`soak gate: chart cert-manager v1.21.2 has run in staging for 1h of 72h: 71h left (measured from commit ${repo.bump}`);
+    expect(readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8')).toBe(prodBefore);
+  });
+
+  it('--dry-run writes nothing, even when the gates pass', () => {
+    const r = cli('promote', repo.root, '--from', 'staging', '--to', 'prod', '--dry-run', '--now', isoMinute(NOW + 80 * H));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Gates pass. Dry run: environments/prod.yaml not written.');
+    expect(readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8')).toBe(prodBefore);
+  });
+
+  it('after the soak, changes only that version in prod.yaml, comments kept, and says what stays different', () => {
+    const r = cli('promote', repo.root, '--from', 'staging', '--to', 'prod', '--now', isoMinute(NOW + 80 * H));
+    expect(r.code).toBe(0);
+    const after = readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8');
+    expect(after).toBe(prodBefore.replace('chart: { version: v1.20.2 }', 'chart: { version: v1.21.2 }'));
+    expect(after).toContain('# prod keeps its own name');
+    expect(r.stdout).toMatch(/Stays different on purpose:[\s\S]*cluster\.name: prod's own[\s\S]*workloads\[api\] \(settings\): prod's own/);
+  });
+
+  it('a freeze window refuses with its reason and when it closes', () => {
+    const { root } = scratch('promotion:\n  from: staging\n  freeze:\n    - { start: 2026-12-08, end: 2026-12-10T06:00Z, reason: release week }\n');
+    const r = cli('promote', root, '--from', 'staging', '--to', 'prod', '--now', isoMinute(NOW));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('freeze gate: release week (window 2026-12-08 to 2026-12-10T06:00Z, open since 2026-12-08T00:00Z): 18h left, until 2026-12-10T06:00Z');
+    expect(cli('promote', root, '--from', 'dev', '--to', 'prod').code).toBe(2);
+  });
+});
+
+describe('promotion, pure parts', () => {
+  it('moves image tags and digests, keeping each environment\'s repository', () => {
+    expect(imageVersion('ghcr.io/o/api:2.7.0')).toBe('2.7.0');
+    expect(imageVersion('localhost:5000/api@sha256:ab')).toBe('@sha256:ab');
+    expect(imageVersion('localhost:5000/api')).toBe('');
+    expect(withImageVersion('mirror.example/o/api:2.7.0', '2.8.0')).toBe('mirror.example/o/api:2.8.0');
+    expect(withImageVersion('localhost:5000/api:1@sha256:aa', '@sha256:bb')).toBe('localhost:5000/api@sha256:bb');
+    const plan = planPromotion(
+      { cluster: { kubernetesVersion: '1.36.1' }, workloads: [{ name: 'api', image: 'ghcr.io/o/api:2.8.0', replicas: 2 }] },
+      { cluster: { kubernetesVersion: '1.36.1' }, workloads: [{ name: 'api', image: 'mirror/o/api:2.7.0', replicas: 5 }] },
+      ['images'],
+    );
+    expect(plan.moves.map((m) => `${m.item.id} ${m.from} → ${m.to}`)).toStrictEqual(['image api 2.7.0 → 2.8.0']);
+    expect(plan.ownSettings).toStrictEqual(['workloads[api] (settings)']);
+    const text = 'workloads:\n  # the API\n  - name: api\n    image: "mirror/o/api:2.7.0"   # pinned\n    replicas: 5\n';
+    expect(applyMoves(text, 'prod.yaml', plan.moves).text).toBe(text.replace('"mirror/o/api:2.7.0"', '"mirror/o/api:2.8.0"'));
+  });
+
+  it('opens a cron freeze window for its duration after each start, and a date range from start to end', () => {
+    const friday = [{ schedule: '0 16 * * 5', duration: '64h', reason: 'weekend' }];
+    expect(openFreeze(friday, new Date('2026-12-06T10:00:00Z'))?.closes.toISOString()).toBe('2026-12-07T08:00:00.000Z');
+    expect(openFreeze(friday, new Date('2026-12-07T08:00:00Z'))).toBeUndefined();
+    expect(openFreeze(friday, new Date('2026-12-04T15:59:00Z'))).toBeUndefined();
+    expect(openFreeze([{ start: '2026-12-21', end: '2027-01-04', reason: 'year end' }], new Date('2027-01-03T23:59:00Z'))?.window.reason).toBe('year end');
+    expect(parseDuration('72h')).toBe(72 * H);
+    expect(formatDuration(71 * H + 5 * 60_000)).toBe('71h 5m');
+  });
+});
+
+describe('freeze windows as Argo CD sync windows', () => {
+  it('deny exactly the project\'s Applications in UTC, in Go durations; a date range becomes its yearly schedule', async () => {
+    const { syncWindows } = await import('../generators/engines/argocd/freeze.js');
+    const w = syncWindows([{ schedule: '0 16 * * 5', duration: '3d', reason: 'weekend' }, { start: '2026-12-21', end: '2027-01-04T06:30Z', reason: 'year end' }], ['root', 'api']);
+    expect(w[0]).toStrictEqual({ kind: 'deny', applications: ['root', 'api'], manualSync: true, timeZone: 'UTC', schedule: '0 16 * * 5', duration: '72h' });
+    expect(w[1]).toMatchObject({ schedule: '0 0 21 12 *', duration: '342h30m' });
+  });
+});

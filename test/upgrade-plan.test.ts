@@ -1,0 +1,65 @@
+/**
+ * npm run plan on a scratch git repository built from the example fixtures: a Kubernetes minor bump
+ * lists the control planes one at a time before the worker pools; a two-minor jump is refused naming
+ * the skew rule; a budget that allows no disruption refuses the pool's drain; a new chart major is
+ * flagged.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { upgradePlan } from '../generators/upgrade-plan/plan.js';
+import { cli, EXAMPLES, prepareExample } from './helpers.js';
+
+function git(root: string, args: string[]): void {
+  const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+/** The examples committed with staging at `baseVersion`; the working tree as the examples have it (1.36.3 from _base). */
+function repo(baseVersion: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'odp-plan-'));
+  cpSync(join(EXAMPLES, 'environments'), join(root, 'environments'), { recursive: true });
+  const file = join(root, 'environments', 'staging.yaml');
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, text.replace('  name: odp-staging\n', `  name: odp-staging\n  kubernetesVersion: ${baseVersion}\n`));
+  git(root, ['init', '-q', '-b', 'main']);
+  git(root, ['add', '-A']);
+  git(root, ['commit', '-qm', 'base']);
+  writeFileSync(file, text);
+  return root;
+}
+
+describe('npm run plan', () => {
+  it('after a Kubernetes minor bump: control planes one at a time, then the worker pools', () => {
+    const r = cli('plan', repo('1.35.4'), '--env', 'staging', '--base', 'HEAD');
+    expect(r.code).toBe(0);
+    const titles = [...r.stdout.matchAll(/^\s+\d+\. (.*)$/gm)].map((m) => m[1]);
+    expect(titles).toStrictEqual(['Kubernetes 1.35.4 → 1.36.3', 'control plane 1/3: stg-cp-1', 'control plane 2/3: stg-cp-2', 'control plane 3/3: stg-cp-3', 'pool general-amd64 (2 nodes)', 'pool general-arm64 (2 nodes)']);
+    expect(r.stdout).toContain('2 of 3 members stay up, quorum is 2');
+  });
+
+  it('refuses a two-minor jump with the skew rule', () => {
+    const r = cli('plan', repo('1.34.2'), '--env', 'staging', '--base', 'HEAD');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('gate: version skew — REFUSED: two or more minors at once (1.34 → 1.36): kube-apiserver instances may differ by at most one minor');
+    expect(r.stdout).toContain('https://kubernetes.io/releases/version-skew-policy/');
+  });
+
+  it('puts the plan\'s summary in the review comment (npm run diff --format markdown)', () => {
+    const r = cli('diff', repo('1.34.2'), '--base', 'HEAD', '--format', 'markdown', '--env', 'staging');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('**Upgrade plan for `staging`** (npm run plan -- --env staging)');
+    expect(r.stdout).toContain('⛔ Kubernetes 1.34.2 → 1.36.3 (version skew): two or more minors at once');
+  });
+
+  it('refuses a drain no budget allows, and flags a chart\'s new major version', () => {
+    const p = prepareExample('staging').prepared!;
+    const model = { ...p.model, workloads: p.model.workloads.map((w) => (w.name === 'api' ? { ...w, disruptionBudget: { minAvailable: w.replicas } } : w)) };
+    const base = { ...p.data, cluster: { ...(p.data.cluster as object), kubernetesVersion: '1.35.1' }, addons: { 'cert-manager': { chart: { version: 'v0.16.0' } } } };
+    const plan = upgradePlan(base, model, p.data);
+    expect(plan.steps.find((s) => s.title.startsWith('pool general-amd64'))).toMatchObject({ verdict: 'refused', gate: 'PodDisruptionBudget' });
+    expect(plan.steps.find((s) => s.title.startsWith('chart cert-manager'))).toMatchObject({ verdict: 'caution', gate: 'new major version' });
+  });
+});
