@@ -3,9 +3,30 @@
  */
 import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8s-objects.js';
 import type { InputPath } from '../lib/paths.js';
-import { deliveryAnnotations } from '../plan/annotations.js';
 import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from './irsa.js';
-import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
+import { createsServices, crds, placementAt, valueAt } from './facts.js';
+import { cap } from '../plan/needs.js';
+import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+
+/**
+ * external-secrets chart 2.9.0 (external-secrets/external-secrets tag helm-chart-2.9.0): its CRDs
+ * are templates (installCRDs, values.yaml:56-79); the ValidatingWebhookConfigurations
+ * `secretstore-validate` and `externalsecret-validate` intercept CREATE, UPDATE and DELETE of
+ * SecretStores, ClusterSecretStores and ExternalSecrets with `failurePolicy: {{ .Values.webhook.failurePolicy }}`,
+ * default Fail (deploy/charts/external-secrets/templates/validatingwebhook.yaml:19-34, 70-85;
+ * values.yaml:509-510): none of them can be created until the webhook serves.
+ */
+const ESO_FACTS: ChartFacts = {
+  version: '2.9.0',
+  provides: (values) => [
+    ...(valueAt(values, 'installCRDs') === false ? [] : crds('external-secrets.io', ['ClusterExternalSecret', 'ClusterPushSecret', 'ClusterSecretStore', 'ExternalSecret', 'PushSecret', 'SecretStore'])),
+    ...(valueAt(values, 'webhook.create') !== false && valueAt(values, 'webhook.failurePolicy') !== 'Ignore'
+      ? ['ClusterSecretStore', 'ExternalSecret', 'SecretStore'].map((k) => cap.webhook('external-secrets.io', k))
+      : []),
+  ],
+  needs: () => [createsServices('external-secrets')],
+  pods: (values) => [placementAt(values, 'the controller')],
+};
 
 /**
  * With IRSA and settings.iamRoleArn: the ServiceAccount whose role the ClusterSecretStore assumes.
@@ -24,6 +45,7 @@ export const externalSecrets: CatalogEntry = {
   syncWave: -1,
   enabledByDefault: () => true,
   condition: 'always',
+  facts: ESO_FACTS,
   podSecurity: 'restricted',
   // The SecretStore and ClusterSecretStore CRDs (~349 KB as compact JSON) exceed the 262144-byte
   // last-applied annotation of client-side apply (external-secrets/external-secrets#5098, #5881).
@@ -50,11 +72,8 @@ export const externalSecrets: CatalogEntry = {
     const { model, namespace } = ctx;
     const roleArn = irsaRoleArn(model, ctx.settings);
     const store = new ClusterSecretStore({
-      metadata: {
-        name: SSM_STORE,
-        // The CRD comes with the chart in the same sync: apply the store after it.
-        annotations: deliveryAnnotations({ order: 1, crdLater: true }),
-      },
+      // After the chart that brings its CRD and webhook (the delivery graph orders it: plan/graph.ts).
+      metadata: { name: SSM_STORE },
       spec: {
         // Only the namespaces that hold one of the platform's ExternalSecrets may use the store
         // (without conditions, ESO serves every namespace). ESO matches each name against the

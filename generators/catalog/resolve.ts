@@ -8,7 +8,6 @@ import { ExternalSecret } from '../lib/k8s-objects.js';
 import { mergeDeep } from '../load/loader.js';
 import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';
-import { deliveryAnnotations } from '../plan/annotations.js';
 import { hasSecretEnv } from '../plan/workloads.js';
 import { distributionOf } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
@@ -45,8 +44,8 @@ const CATALOG_INPUTS: InputPath[] = [['aws'], ['cluster'], ['git'], ['name'], ['
 
 export function externalSecret(name: string, namespace: string, keys: Record<string, { secret: string }>): K8sObject {
   const es = new ExternalSecret({
-    // Before the objects of its unit that read the Secret.
-    metadata: { name, namespace, annotations: deliveryAnnotations({ order: -1 }) },
+    // Its order inside the unit comes from the delivery graph (render/delivery/render.ts).
+    metadata: { name, namespace },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },

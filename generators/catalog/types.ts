@@ -3,6 +3,23 @@ import type { AddonOverride, EnvironmentModel, SecretRef } from '../model/types.
 import type { InputPath } from '../lib/paths.js';
 import type { Rule } from '../validate/rules.js';
 import type { DeterminismRule } from './determinism.js';
+import type { Need, PodPlacement } from '../plan/needs.js';
+
+/**
+ * What a chart at its pinned version provides and needs (the delivery graph's facts, plan/graph.ts;
+ * the simulator reads them for the chart a rendered release names), as functions of the release's
+ * merged values (the rendered values file). Each fact cites the chart template it is read from.
+ */
+export interface ChartFacts {
+  /** The chart version the facts were read from: another version has no facts. */
+  version: string;
+  /** Capabilities (plan/needs.ts) the release provides once it is Ready. */
+  provides(values: Record<string, unknown>, namespace: string): string[];
+  /** What the release needs before its resources can become Ready. */
+  needs(values: Record<string, unknown>, namespace: string): Need[];
+  /** Where its pods run (tolerations, selectors), for the nodes present when it is installed. */
+  pods?(values: Record<string, unknown>): PodPlacement[];
+}
 
 /** A Helm chart pinned to an exact version. */
 export interface ChartRef {
@@ -95,6 +112,8 @@ export interface CatalogEntry {
   determinism?: readonly DeterminismRule[];
   /** Maps of its chart's values that take any key though values.yaml lists some (the chart passes them through verbatim). */
   openValuePaths?: readonly string[][];
+  /** What its chart provides and needs at the pinned version (the delivery graph's facts). */
+  facts?: ChartFacts;
 }
 
 /** Whether removing an add-on's delivery object removes what it installed (engine-neutral). */

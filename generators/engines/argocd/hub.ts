@@ -14,7 +14,7 @@ import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
-import { deliveryPlan } from '../../plan/index.js';
+import { appWaves } from './waves.js';
 
 export const FLEET_FILE = 'fleet.yaml';
 export const APPLICATION_SET_PATH = 'argocd/applicationset-fleet.yaml';
@@ -82,7 +82,7 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   // The last wave of the hub's root: until a managed cluster has run its bootstrap its parameters do
   // not exist and the ExternalSecret is Degraded, which fails the wave it is in; after every other wave,
   // the hub's own platform is synced by then.
-  const last = Math.max(0, ...deliveryPlan(ctx.model).map((u) => u.order)) + 1;
+  const last = appWaves(ctx.model).last;
   const es = new ExternalSecret({
     metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: { [SYNC_WAVE]: String(last) } },
     spec: {

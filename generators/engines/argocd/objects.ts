@@ -3,7 +3,7 @@
  * cdk8s App per environment, charts without name hashes, explicit names.
  */
 import { Application, AppProject } from './kinds.js';
-import { deliveryPlan } from '../../plan/index.js';
+import { appWaves } from './waves.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ManifestIntent } from '../../plan/annotations.js';
@@ -118,7 +118,18 @@ export function rootApplication(ctx: ArgoContext): Application {
   const paths = repoPaths(model);
   const git = { repoURL: model.git.repoURL, targetRevision: model.git.targetRevision };
   return new Application({
-    metadata: { name: ROOT_APP, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, finalizers: [RESOURCES_FINALIZER] },
+    metadata: {
+      name: ROOT_APP,
+      namespace: ctx.argoNamespace,
+      labels: { [ENVIRONMENT_LABEL]: model.name },
+      // The root is a sync task of its own operation (in argocd/, its own source): in the last wave,
+      // which is never waited on, its health (the aggregate of its children) gates nothing.
+      ...(model.sync.automated ? { annotations: { [SYNC_WAVE]: String(appWaves(model).last) } } : {}),
+      // No resources finalizer: deleting the root (kubectl delete) leaves its Applications and what they
+      // deployed. `argocd app delete root` still cascades: the CLI's --cascade defaults to true and the
+      // API server adds the finalizer itself (cmd/argocd/commands/app.go:1788-1789,
+      // server/application/application.go:1170-1183, argo-cd v3.4.4).
+    },
     spec: {
       project: PLATFORM_PROJECT,
       destination: { server: IN_CLUSTER, namespace: ctx.argoNamespace },
@@ -196,7 +207,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
   // Applications: an Application whose project does not exist yet has health Unknown, and a root
   // waiting for it would never reach the project's wave. So the projects go one wave before the first
   // Application. (A standalone environment's bootstrap applies them before its root exists.)
-  const first = Math.min(0, ...deliveryPlan(ctx.model).map((u) => u.order));
+  const first = appWaves(ctx.model).first;
   const annotations = ctx.model.fleet.hub ? { annotations: { [SYNC_WAVE]: String(first - 1) } } : {};
   return projectScopes(ctx, specs).map(
     (p) =>

@@ -54,13 +54,13 @@ export interface AppSpec {
 }
 
 
-/** The Application of one delivery unit: tenant → project, order → sync wave, deletion policy → finalizer. */
-export function appSpecOf(u: DeliveryUnit): AppSpec {
+/** The Application of one delivery unit: tenant → project, its layer in the delivery graph → sync wave, deletion policy → finalizer. */
+export function appSpecOf(u: DeliveryUnit, wave: number): AppSpec {
   return {
     name: u.name,
     project: u.tenant,
     namespace: u.namespace,
-    syncWave: u.order,
+    syncWave: wave,
     ...(u.chart ? { chart: u.chart.source } : {}),
     manifests: u.manifestsDir !== undefined,
     ...(u.serverSideApply ? { serverSideApply: true } : {}),

@@ -72,6 +72,8 @@ export const fluxPaths = {
   unit: (name: string) => `flux/units/${name}`,
 };
 export const manifestsUnitName = (name: string): string => `${name}-manifests`;
+/** The Kustomization of a chart's extra manifests the chart itself needs (applied before it). */
+export const prerequisitesUnitName = (name: string): string => `${name}-prerequisites`;
 
 /** Repository-relative path of an env-relative directory, as Flux's spec.path wants it. */
 export const repoPath = (m: EnvironmentModel, envRelative: string): string => `./${m.renderedDir}/${envRelative}`;
