@@ -9,6 +9,7 @@ import { loadKubernetesValidator } from '../validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
 import { checkRenderedTree, fileCheckers } from '../validate/rendered/registry.js';
 import { parseRenderedTree } from '../validate/rendered/tree.js';
+import { checkMotion } from '../validate/motion/index.js';
 import { distributionOf, distributions } from '../distributions/registry.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
@@ -58,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     checkers = checkers.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(openApi) : c));
   }
   findings.push(...(await checkRenderedTree(tree, checkers)));
+  // The first sync, simulated with each environment's engine (validate/motion/).
+  findings.push(...checkMotion(tree, models));
   // Checks of node configs that need the model (which target is a server, which an agent).
   for (const m of models) {
     const own = new Map([...files].filter(([p]) => p.startsWith(`${m.name}/`)).map(([p, c]) => [p.slice(m.name.length + 1), c]));

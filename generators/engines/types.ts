@@ -14,6 +14,7 @@ import type { FileChecker, TreeChecker } from '../validate/rendered/registry.js'
 import type { Diagnostic } from '../validate/diagnostics.js';
 import type { Rule } from '../validate/rules.js';
 import type { ParsedDoc, ParsedFile } from '../validate/rendered/tree.js';
+import type { EngineMotionResult, MotionContext, MotionRule } from '../validate/motion/context.js';
 
 /** Checks of the rendered tree an engine contributes (run over every environment's tree, like the core's). */
 export interface EngineChecks {
@@ -117,4 +118,12 @@ export interface Engine {
   secretStoreNamespaces?(model: EnvironmentModel, own: string | undefined): string[];
   readonly rules: EngineRules;
   readonly checks: EngineChecks;
+  /**
+   * Its first sync as the simulator runs it (validate/motion/): the units of one environment's
+   * rendered tree, each rule citing the upstream code it models; undefined when the tree holds none
+   * of its objects.
+   */
+  motion?(ctx: MotionContext): EngineMotionResult | undefined;
+  /** The rules its motion follows, by name (each with its id and upstream source). */
+  readonly motionRules?: Readonly<Record<string, MotionRule>>;
 }

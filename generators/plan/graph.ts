@@ -140,7 +140,14 @@ export function deliveryGraph(model: EnvironmentModel): DeliveryGraph {
       if (w) steps.push({ id: u.name, unit: u, part: 'main', ...workloadStep(w), manifests: [] });
     }
   }
-  const base = new Set<string>([...BUILTIN_NAMESPACES.map(cap.namespace), ...(distributionOf(model).facts.runtimeClasses ?? []).map(cap.runtimeClass)]);
+  // What exists before the engine applies anything: built-in namespaces, the distribution's own
+  // objects, and the namespaces the bootstrap's helm installs create.
+  const base = new Set<string>([
+    ...BUILTIN_NAMESPACES.map(cap.namespace),
+    ...(distributionOf(model).facts.runtimeClasses ?? []).map(cap.runtimeClass),
+    ...(distributionOf(model).facts.clusterCapabilities?.(model) ?? []),
+    ...plan.filter((u) => u.bootstrapOrder !== undefined).map((u) => cap.namespace(u.namespace)),
+  ]);
   const providers = new Map<string, string[]>();
   for (const s of steps) for (const p of s.provides) providers.set(p, [...(providers.get(p) ?? []), s.id]);
   const edges: GraphEdge[] = [];

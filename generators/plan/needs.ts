@@ -171,7 +171,7 @@ export function objectFacts(o: Obj, defaultNamespace: string): Facts {
     needs.push({ what: cap.webhook(group, kind), why: `${who}: created through its admission webhook`, mode: 'webhook' });
   }
   if (!clusterScoped && ns && !BUILTIN_NAMESPACES.includes(ns)) needs.push({ what: cap.namespace(ns), why: `${who}: metadata.namespace` });
-  switch (kind) {
+  switch (isBuiltinGroup(group) || group === 'external-secrets.io' ? kind : '') {
     case 'CustomResourceDefinition': {
       const names = isMap(spec.names) ? spec.names : {};
       if (str(spec.group) && str(names.kind)) provides.push(cap.crd(str(spec.group)!, str(names.kind)!));

@@ -46,7 +46,8 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'ApplicationSet',
-    metadata: { name: 'fleet', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name } },
+    // The last wave (with the root): nothing here needs the managed roots, so nothing waits for them.
+    metadata: { name: 'fleet', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, ...(model.sync.automated ? { annotations: { [SYNC_WAVE]: String(appWaves(model).last) } } : {}) },
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],

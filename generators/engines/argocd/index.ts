@@ -12,6 +12,7 @@ import { otherEngines, syncPolicyInput } from '../registry.js';
 import { manifestAnnotations, ROOT_APP } from './objects.js';
 import { renderArgoCdTree } from './render.js';
 import { FLEET_RULES } from './rules.js';
+import { ARGOCD_MOTION_RULES, argocdMotion } from './motion.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -33,6 +34,10 @@ export const argocd: Engine = {
   // A hub's cluster Secrets (./hub.ts) are ExternalSecrets in Argo CD's namespace.
   secretStoreNamespaces: (m, own) => (m.fleet.manages.length > 0 && own !== undefined ? [own] : []),
   render: (m) => renderArgoCdTree(m),
+  motion: (ctx) => argocdMotion(ctx),
+  get motionRules() {
+    return ARGOCD_MOTION_RULES;
+  },
   readme: (m, ctx) => argoCdSections(m, ctx),
   text: {
     workloadDelivery: 'Argo CD Application',

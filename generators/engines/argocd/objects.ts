@@ -22,6 +22,8 @@ export const PLATFORM_PROJECT: ProjectName = 'platform';
  */
 export const ENVIRONMENT_LABEL = 'odp.opendev.dev/environment';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+/** With manual syncs: the wave the runbook syncs an Application in (README, "Manual sync"). */
+export const MANUAL_WAVE = 'odp.opendev.dev/manual-sync-wave';
 const COMPARE_OPTIONS = 'argocd.argoproj.io/compare-options';
 const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 
@@ -90,7 +92,9 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
     // sync_context.go: a multi-step sync keeps a task running until Healthy or Degraded). With manual
     // syncs no child becomes Healthy until someone syncs it, so the root would wait forever: there the
     // root applies every Application at once and the runbook syncs them wave by wave.
-    ...(model.sync.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : {}),
+    // With manual syncs, the wave the runbook syncs it in (nothing in Argo CD reads it; the runbook and
+    // `npm run validate` do).
+    ...(model.sync.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : { [MANUAL_WAVE]: String(spec.syncWave) }),
     // Server-side apply alone diffs with the discontinued structured-merge diff (wrong for CRDs with
     // defaults); server-side diff (stable since Argo CD 3.1) dry-runs the apply instead.
     ...(spec.serverSideApply ? { [COMPARE_OPTIONS]: 'ServerSideDiff=true' } : {}),

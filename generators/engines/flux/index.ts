@@ -13,6 +13,7 @@ import { fluxPaths } from './objects.js';
 import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
+import { FLUX_MOTION_RULES, fluxMotion } from './motion.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -30,6 +31,10 @@ export const flux: Engine = {
     tenants: "the identity a Kustomization or HelmRelease impersonates: a ServiceAccount allowed only its tenant's namespaces and declared cluster kinds",
   },
   render: (m) => renderFluxTree(m),
+  motion: (ctx) => fluxMotion(ctx),
+  get motionRules() {
+    return FLUX_MOTION_RULES;
+  },
   readme: (m, ctx) => fluxSections(m, ctx),
   text: {
     workloadDelivery: 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)',

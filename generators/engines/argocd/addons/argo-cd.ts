@@ -1,7 +1,16 @@
 /**
  * Argo CD's own catalog add-on (data): the chart that installs it, then manages itself.
  */
-import { CRD, RBAC, type CatalogEntry } from '../../../catalog/types.js';
+import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
+import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
+
+/** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
+export const ARGO_CD_FACTS: ChartFacts = {
+  version: '10.1.1',
+  provides: () => crds('argoproj.io', ['AppProject', 'Application', 'ApplicationSet']),
+  needs: () => [createsServices('argo-cd')],
+  pods: (values) => [placementAt(values, 'Argo CD', 'global.')],
+};
 
 /**
  * Argo CD health of an Application (argo-cd v3.4.4 has none built in: resource_customizations/argoproj.io/
@@ -54,6 +63,7 @@ export const argoCd: CatalogEntry = {
   enabledByDefault: (m) => m.gitops === 'argocd' && !m.fleet.hub,
   condition: 'with gitops: argocd (the default), unless a hub manages the environment',
   podSecurity: 'baseline',
+  facts: ARGO_CD_FACTS,
   bootstrapOrder: 30,
   serverSideApply: true, // the ApplicationSet CRD (~1.4 MB) exceeds the client-side annotation limit
   // orphan: the GitOps engine: deleting its Application must not delete Argo CD (and with it every Application's controller).
