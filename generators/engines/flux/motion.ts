@@ -5,12 +5,13 @@
  * fluxcd/cli-utils v1.2.1: v1.2.2 is not in the snapshot). Each rule cites the code it models.
  */
 import { posix } from 'node:path';
-import { isMap, k8sIdentity } from '../../validate/rendered/tree.js';
+import { finding, isMap, k8sIdentity } from '../../validate/rendered/tree.js';
+import type { Diagnostic } from '../../validate/diagnostics.js';
 import { bootstrapReleases, chartFactsFor, objectItem, releaseItem, type EngineMotionResult, type MotionContext, type MotionRule, type SimItem, type SimUnit } from '../../validate/motion/context.js';
 import { cap } from '../../plan/needs.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { indexEnv, overlayFiles } from './checks.js';
-import { FLUX_NAMESPACE } from './objects.js';
+import { ESO_GROUP, FLUX_NAMESPACE } from './objects.js';
 
 export const FLUX_MOTION_RULES = {
   dependsOn: {
@@ -81,6 +82,7 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
   const kustomizations = ix.locs.filter((l) => l.v.kind === 'Kustomization' && String(l.v.apiVersion).startsWith('kustomize.toolkit.fluxcd.io/'));
   if (kustomizations.length === 0) return undefined;
   const units: SimUnit[] = [];
+  const findings: Diagnostic[] = [];
   const valuesOf = (dir: string): Record<string, unknown> => {
     const k = ix.files.get(`${dir}/kustomization.yaml`)?.docs[0]?.value;
     const gen = isMap(k) && Array.isArray(k.configMapGenerator) ? k.configMapGenerator.filter(isMap) : [];
@@ -128,10 +130,18 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
         const item = objectItem(o, ns);
         const group = id.apiVersion.includes('/') ? id.apiVersion.slice(0, id.apiVersion.lastIndexOf('/')) : '';
         // kstatus reads Ready conditions, but an object ESO has not reconciled yet has none and is Current at the first poll.
-        if (group === 'external-secrets.io' && !exprs.has(group)) item.healthyAtOnce = true;
+        if (group === ESO_GROUP && !exprs.has(group)) item.healthyAtOnce = true;
         items.push(item);
       }
     }
+    // wait: true over External Secrets objects without healthCheckExprs for their group: Ready at once, Secret or not.
+    const unjudged = items.filter((i) => i.healthyAtOnce && /^(ExternalSecret|ClusterSecretStore|SecretStore) /.test(i.label));
+    if (s.wait === true && unjudged.length > 0)
+      findings.push(
+        finding(l.file, l.doc, FLUX_MOTION_RULES.firstPoll.id, ['spec'], `Kustomization ${name} waits (wait: true) on ${unjudged.map((i) => i.label).join(', ')}, which kstatus counts Current at its first poll, before External Secrets has reconciled it (no status.observedGeneration): the unit is Ready whether or not the Secret exists, and its dependents start without it (${FLUX_MOTION_RULES.firstPoll.source})`, {
+          hint: `add spec.healthCheckExprs for ${ESO_GROUP} (Ready condition; ${FLUX_MOTION_RULES.healthCheckExprs.source}): npm run synth renders them`,
+        }),
+      );
     units.push({
       id: name,
       file: l.file,
@@ -150,5 +160,5 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
     const values = ctx.tree.files.find((f) => f.file === r.values)?.docs[0]?.value;
     base.push(cap.namespace(r.namespace), ...(chartFactsFor(r.chart, r.version)?.provides(isMap(values) ? values : {}, r.namespace) ?? []));
   }
-  return { units, base, findings: [] };
+  return { units, base, findings };
 }

@@ -12,7 +12,7 @@ import { distributionOf } from '../../distributions/registry.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { finding, type RenderedTree } from '../rendered/tree.js';
 import type { MotionContext } from './context.js';
-import { consumersOf, consumesDirectly, explain, simulate, type SimNode, type SimUnit } from './simulate.js';
+import { consumersOf, consumesDirectly, explain, simulate, upstreamOf, type SimNode, type SimUnit } from './simulate.js';
 
 const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
 
@@ -43,7 +43,16 @@ export interface MotionReport {
   env: string;
   engine: string;
   units: SimUnit[];
+  /** What exists before the engine applies anything. */
+  base: ReadonlySet<string>;
+  nodes: SimNode[];
   findings: Diagnostic[];
+}
+
+/** Containment: the units never applied when unit `id` fails (sorted), in a report's first sync. */
+export function failureBlocks(r: Pick<MotionReport, 'units' | 'base' | 'nodes'>, id: string): string[] {
+  const f = simulate(r.units, r.base, r.nodes, new Set([id]));
+  return r.units.filter((u) => u.id !== id && f.state.get(u.id) === 'pending').map((u) => u.id).sort();
 }
 
 /** Simulate one environment (undefined: no engine's objects in its tree). */
@@ -69,14 +78,29 @@ export function motionOf(tree: RenderedTree, env: string, model?: EnvironmentMod
     // Containment: with one unit failed, every unit that consumes nothing of it is still applied.
     const consumers = consumersOf(units, base);
     for (const x of units) {
-      if (r.state.get(x.id) !== 'ready') continue;
-      const f = simulate(units, base, nodes, new Set([x.id]));
-      const stranded = units.filter((u) => u.id !== x.id && r.state.get(u.id) !== 'pending' && f.state.get(u.id) === 'pending' && !consumers.get(x.id)!.has(u.id));
+      // An object without health (an AppProject) cannot fail its sync.
+      if (r.state.get(x.id) !== 'ready' || x.phases.flat().every((i) => i.label.startsWith('AppProject '))) continue;
+      const blocked = failureBlocks({ units, base, nodes }, x.id);
+      const stranded = units.filter((u) => blocked.includes(u.id) && r.state.get(u.id) !== 'pending' && !consumers.get(x.id)!.has(u.id));
       if (stranded.length === 0) continue;
       const rule = m.coupling ?? e.motionRules?.dependsOn;
       findings.push(
         at(x, 'motion.containment', `${e.title}: if ${x.id} fails, ${stranded.map((u) => u.id).join(', ')} ${stranded.length === 1 ? 'is' : 'are'} never applied although ${stranded.length === 1 ? 'it consumes' : 'they consume'} nothing of it (${rule ? `${rule.id}: ${rule.source}` : 'its gates'})`, 'warning', 'a unit waits only for what it needs (the delivery graph)'),
       );
+    }
+    // Webhook races: a unit creating objects through another unit's fail-closed webhook while the two
+    // run side by side (neither waits for the other): the webhook registers before it serves.
+    const behind = upstreamOf(units);
+    const owners = new Map<string, string>();
+    for (const u of units) for (const p of u.phases.flat().flatMap((i) => i.provides)) if (p.startsWith('webhook ')) owners.set(p, u.id);
+    for (const u of units) {
+      const raced = new Set<string>();
+      for (const n of u.phases.flat().flatMap((i) => i.needs)) {
+        const owner = n.mode === 'webhook' ? owners.get(n.what) : undefined;
+        if (!owner || owner === u.id || raced.has(owner) || behind.get(u.id)!.has(owner) || behind.get(owner)!.has(u.id)) continue;
+        raced.add(owner);
+        findings.push(at(u, 'motion.webhook-race', `${e.title} first sync: ${u.id} runs side by side with ${owner}, whose admission webhook fails closed on ${n.what.slice('webhook '.length).replace(/^\//, '')} (${n.why}): once registered and before its pods serve, every such create is refused`, 'error', `make ${u.id} wait for ${owner} (or ${owner} for ${u.id}): the delivery graph does (npm run synth)`));
+      }
     }
     // False edges: an explicit gate (not implied by waves) across which nothing is consumed.
     const byId = new Map(units.map((u) => [u.id, u]));
@@ -87,7 +111,7 @@ export function motionOf(tree: RenderedTree, env: string, model?: EnvironmentMod
         if (!consumesDirectly(u, target))
           findings.push(at(u, 'motion.false-edge', `${e.title}: ${u.id} waits for ${g.id} (${g.rule}) but needs nothing it provides: a failure of ${g.id} would hold it for nothing`, 'warning', 'drop the edge, or state the need it stands for'));
       }
-    return { env, engine: e.name, units, findings };
+    return { env, engine: e.name, units, base, nodes, findings };
   }
   return undefined;
 }

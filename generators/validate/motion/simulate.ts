@@ -75,6 +75,24 @@ export function providersOf(units: readonly SimUnit[]): Map<string, string[]> {
   return out;
 }
 
+/** Per unit, every unit it waits for, directly or through others. */
+export function upstreamOf(units: readonly SimUnit[]): Map<string, Set<string>> {
+  const byId = new Map(units.map((u) => [u.id, u]));
+  const out = new Map<string, Set<string>>();
+  for (const u of units) {
+    const seen = new Set<string>();
+    const stack = u.gates.map((g) => g.id);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      stack.push(...(byId.get(x)?.gates.map((g) => g.id) ?? []));
+    }
+    out.set(u.id, seen);
+  }
+  return out;
+}
+
 /** Whether some node tolerates and matches a pod placement. */
 export const schedulable = (p: PodPlacement, nodes: readonly SimNode[]): boolean =>
   nodes.some((n) => untolerated(p.tolerations, n.taints).length === 0 && nodeMatches(n.labels, p.nodeSelector, p.terms as never));
@@ -95,12 +113,17 @@ export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, n
   const webhookOwner = new Map<string, string>();
   const firstRound = new Map<SimItem, number>();
   for (const u of units) for (const i of u.phases.flat()) for (const p of i.provides) if (p.startsWith('webhook ')) webhookOwner.set(p, u.id);
-  /** A webhook need at apply time: fine while no webhook is registered, or once its unit serves (is Ready). */
+  const behind = upstreamOf(units);
+  /**
+   * A webhook need: met once its unit serves (is Ready), or when its unit cannot start before this
+   * one is Ready (it waits for it, directly or through others). Otherwise the two run side by side
+   * and the webhook registers while the consumer is creating objects through it: a race, unmet.
+   */
   const met = (n: Need, u: SimUnit): boolean => {
     if (n.mode === 'webhook') {
       const owner = webhookOwner.get(n.what);
       if (owner === undefined || owner === u.id || available.has(n.what)) return true;
-      return state.get(owner) === 'pending';
+      return behind.get(owner)!.has(u.id);
     }
     if (n.what === cap.podNetwork || n.what === cap.nodeInitialization) return true;
     return available.has(n.what);
@@ -171,7 +194,7 @@ export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, n
         if (!i.onUnmet.fail || firstRound.get(i) !== round || healthy.has(i)) continue;
         const unmet = i.needs.find((n) => !met(n, u));
         if (!unmet) continue;
-        failures.set(u.id, `${i.label} ${i.onUnmet.why} while ${unmet.what} did not exist`);
+        failures.set(u.id, `${i.label} ${i.onUnmet.why} while ${unmet.what} ${unmet.mode === 'webhook' ? 'was registered but not yet serving' : 'did not exist'}`);
         blocked.set(u.id, { item: i.label, need: unmet });
         state.set(u.id, 'failed');
         changed = true;
@@ -213,7 +236,7 @@ export function explain(id: string, units: readonly SimUnit[], r: SimResult, see
       if (!g) break;
       parts.push(`${parts.length === 0 ? cur : 'which'} waits for ${g.id} (${g.rule})`);
       if (visited.has(g.id)) {
-        parts.push(`which waits for ${cur}`);
+        parts[parts.length - 1] += ': a cycle, which nothing breaks';
         break;
       }
       cur = g.id;
