@@ -61,6 +61,10 @@ export const externalSecrets: CatalogEntry = {
   extraInputs: (m) => [['addons'], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
   values: () => ({
     installCRDs: true,
+    // The chart's CRDs are templates (chart 2.9.0 hack/helm.generate.sh), so helm uninstall deletes
+    // them, every ExternalSecret with them, and with creationPolicy Owner every Secret they made
+    // (ownerReference GC). Kept: crds.annotations (values.yaml:56-79, default {}) lands on each CRD.
+    crds: { annotations: { 'helm.sh/resource-policy': 'keep' } },
     serviceAccount: { name: ESO_CONTROLLER_SERVICE_ACCOUNT },
     // The chart's default (rbac.serviceAccountTokenCreate: true; templates/rbac.yaml at v2.9.0) lets
     // the controller mint tokens for every ServiceAccount in the cluster — anyone who can write a

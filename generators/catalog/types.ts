@@ -95,6 +95,12 @@ export interface CatalogEntry {
    */
   onDelete: OnDelete;
   /**
+   * Its Secrets (`secrets`) outlive it: the GitOps engine's own credentials, which the bootstrap
+   * creates before External Secrets runs. Their ExternalSecrets are never pruned and write the Secret
+   * without an ownerReference (creationPolicy Orphan).
+   */
+  secretsOutlive?: boolean;
+  /**
    * Its own IAM role: `irsa`, with aws.iam.mode irsa, from `settings.iamRoleArn` (./irsa.ts);
    * `node-role`: never (the setting is refused: only the EKS pod identity webhook would read it).
    */

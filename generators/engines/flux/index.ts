@@ -9,7 +9,7 @@ import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
-import { fluxPaths } from './objects.js';
+import { fluxPaths, PRUNE_ANNOTATION } from './objects.js';
 import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
@@ -30,6 +30,8 @@ export const flux: Engine = {
     cascade: "the Kustomization's prune: deleting it deletes what it applied",
     tenants: "the identity a Kustomization or HelmRelease impersonates: a ServiceAccount allowed only its tenant's namespaces and declared cluster kinds",
   },
+  // An object that stays when its unit goes is never pruned (kustomize-controller v1.9.1 kustomization_controller.go:1401-1416).
+  manifestAnnotations: (intent): Record<string, string> => (intent.keep ? { [PRUNE_ANNOTATION]: 'disabled' } : {}),
   render: (m) => renderFluxTree(m),
   motion: (ctx) => fluxMotion(ctx),
   get motionRules() {
