@@ -62,7 +62,7 @@ export function releaseItem(label: string, chart: string, version: string, value
 export function objectItem(o: Record<string, unknown>, namespace: string, extra: Partial<SimItem> = {}): SimItem {
   const f = objectFacts(o, namespace);
   const m = (o.metadata ?? {}) as { name?: string; namespace?: string };
-  // A CronJob is healthy once created (kstatus: always Current; Argo CD: no health check): its pods come with its schedule.
+  // A CronJob is healthy once created (no engine waits for its pods): they come with its schedule.
   if (o.kind === 'CronJob') extra = { healthyAtOnce: true, ...extra };
   return { label: `${String(o.kind)} ${m.namespace ?? (f.needs.some((n) => n.what.startsWith('Namespace ')) ? namespace : '')}${m.namespace || f.needs.some((n) => n.what.startsWith('Namespace ')) ? '/' : ''}${m.name ?? ''}`, ...f, onUnmet: { fail: false }, ...extra };
 }

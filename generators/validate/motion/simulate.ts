@@ -17,7 +17,7 @@ import type { ParsedDoc, ParsedFile } from '../rendered/tree.js';
 export const applyTimeNeed = (what: string): boolean => what.startsWith('CRD ') || what.startsWith('Namespace ') || what.startsWith('webhook ');
 
 export interface SimItem {
-  /** e.g. "ExternalSecret monitoring/grafana-admin", "HelmRelease flux-system/kube-prometheus-stack (chart kube-prometheus-stack 88.5.3)". */
+  /** e.g. "ExternalSecret monitoring/grafana-admin", "HelmRelease ns/kube-prometheus-stack (chart kube-prometheus-stack 88.5.3)". */
   label: string;
   provides: string[];
   needs: Need[];
