@@ -13,7 +13,7 @@ import { checkMotion, failureBlocks, motionOf, type MotionReport } from '../gene
 import { upstreamOf } from '../generators/validate/motion/simulate.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
-import { FIXTURES, prepareExample, renderedExamples } from './helpers.js';
+import { cli, FIXTURES, prepareExample, renderedExamples } from './helpers.js';
 
 const BAD = join(FIXTURES, 'motion-bad');
 const models = new Map<string, EnvironmentModel>();
@@ -93,5 +93,11 @@ describe('first-sync simulator', () => {
       f.set(p, f.get(p)!.replace('    - name: aws-load-balancer-controller\n', '    - name: aws-load-balancer-controller\n    - name: cert-manager\n'));
     }).units.find((u) => u.id === 'metrics-server')!.gates.map((g) => g.id);
     expect(after).toStrictEqual([...before, 'cert-manager']);
+  });
+
+  it('validate --env dev (a hub) reads the fleet files of the environments it manages without selecting them', () => {
+    const r = cli('validate', renderedExamples(), '--env', 'dev');
+    expect(r.stdout).not.toContain('matches no file in the rendered tree');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 });
