@@ -13,7 +13,7 @@ import { keepOnUnitDeletion } from '../plan/annotations.js';
 import { distributionOf } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
 import { catalogEntry, catalogNames, isCatalogAddon, THIRD_PARTY_SYNC_WAVE } from './index.js';
-import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
+import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type DriftIgnore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
   name: string;
@@ -28,6 +28,7 @@ export interface ResolvedAddon {
   manifests: K8sObject[];
   /** Server-side apply: a catalog chart that ships CRDs, a third-party chart unless it opts out. */
   serverSideApply: boolean;
+  driftIgnore: DriftIgnore[];
   clusterResources: string[];
   extraNamespaces: string[];
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
@@ -140,6 +141,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     values: chart ? (mergeDeep(mergeDeep(entry?.values?.(ctx) ?? {}, (entry && distribution.addons?.values?.[name]?.(ctx)) ?? {}), o?.values ?? {}) as Record<string, unknown>) : undefined,
     manifests,
     serverSideApply: serverSideApply(entry, o),
+    driftIgnore: entry?.driftIgnore ?? [],
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
     extraNamespaces: [...new Set([...(entry?.extraNamespaces?.(ctx) ?? []), ...(o?.extraNamespaces ?? [])])].sort(),
     // Every namespace the engine creates gets a Pod Security level; a third-party chart's defaults to

@@ -78,6 +78,11 @@ export interface CatalogEntry {
   settings?: Record<string, string>;
   /** Server-side apply; default: whether the chart ships CRDs (clusterResources has CRD). */
   serverSideApply?: boolean;
+  /**
+   * Fields of the chart's objects that something in the cluster mutates after the apply (an admission
+   * webhook), which the engine must not count as drift: JSON pointers per kind.
+   */
+  driftIgnore?: DriftIgnore[];
   /** Cluster-scoped kinds the add-on creates, `group/Kind` ('' for core). */
   clusterResources: string[];
   /** Namespaces the chart writes to besides its own. */
@@ -137,3 +142,13 @@ export const CONTROL_PLANE_TOLERATION = { key: 'node-role.kubernetes.io/control-
 export const SSM_STORE = 'aws-ssm-parameter-store';
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A field the engine ignores when it compares a chart's objects with the cluster. */
+export interface DriftIgnore {
+  group: string;
+  kind: string;
+  /** JSON pointers (RFC 6901). */
+  paths: string[];
+  /** Why, with the upstream source. */
+  why: string;
+}

@@ -112,6 +112,8 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
       project: `${ctx.prefix}${spec.project}`,
       destination: { ...ctx.destination, namespace: spec.namespace },
       sources,
+      // Fields something in the cluster sets after the apply (argo-cd v3.4.4 docs/user-guide/diffing.md: jsonPointers per group and kind).
+      ...(spec.driftIgnore ? { ignoreDifferences: spec.driftIgnore.map((d) => ({ group: d.group, kind: d.kind, jsonPointers: d.paths })) } : {}),
       syncPolicy: syncPolicy(ctx, options, spec.namespaceLabels),
     },
   });

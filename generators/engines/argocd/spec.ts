@@ -34,6 +34,8 @@ export interface AppSpec {
   manifests: boolean;
   /** Server-side apply (and server-side diff): every chart that ships CRDs, whose size the client-side annotation may not hold. */
   serverSideApply?: boolean;
+  /** Fields not counted as drift (spec.ignoreDifferences). */
+  driftIgnore?: DeliveryUnit['driftIgnore'];
   /** Cluster-scoped kinds the Application creates, as `group/Kind` ('' group for core). */
   clusterResources: string[];
   /** Extra namespaces the Application writes to besides its own. */
@@ -64,6 +66,7 @@ export function appSpecOf(u: DeliveryUnit, wave: number): AppSpec {
     ...(u.chart ? { chart: u.chart.source } : {}),
     manifests: u.manifestsDir !== undefined,
     ...(u.serverSideApply ? { serverSideApply: true } : {}),
+    ...(u.driftIgnore ? { driftIgnore: u.driftIgnore } : {}),
     ...(u.createNamespace ? {} : { createNamespace: false }),
     clusterResources: u.clusterResources,
     ...(u.extraNamespaces.length > 0 ? { extraNamespaces: u.extraNamespaces } : {}),

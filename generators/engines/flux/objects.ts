@@ -219,7 +219,12 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
         remediation: { retries: 3 },
       },
       // The sync policy's selfHeal: drift is corrected (enabled) or only reported (warn).
-      driftDetection: { mode: m.sync.selfHeal ? 'enabled' : 'warn' },
+      // ignore: fields something in the cluster sets after the install (helm-controller v1.6.1
+      // api/v2/helmrelease_types.go:303-341: JSON pointers, target selector).
+      driftDetection: {
+        mode: m.sync.selfHeal ? 'enabled' : 'warn',
+        ...(u.driftIgnore ? { ignore: u.driftIgnore.map((d) => ({ paths: d.paths, target: { group: d.group, kind: d.kind } })) } : {}),
+      },
       valuesFrom: [{ kind: 'ConfigMap', name: valuesConfigMap(u), valuesKey: 'values.yaml' }],
     },
   };
