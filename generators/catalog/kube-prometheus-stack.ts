@@ -62,7 +62,7 @@ export const kubePrometheusStack: CatalogEntry = {
   podSecurity: 'privileged', // node-exporter uses the host network, PID namespace and hostPath
   // The operator's PrometheusRule mutating webhook annotates every rule it admits (prometheus-operator
   // v0.93.0 pkg/admission/admission.go:43-44, 220-223); the engines' dry-run does not trigger it
-  // (fluxcd/helm-controller issue 643): without this rule every PrometheusRule shows as drifted.
+  // (helm-controller issue 643 of the GitOps toolkit): without this rule every PrometheusRule shows as drifted.
   driftIgnore: [{ group: 'monitoring.coreos.com', kind: 'PrometheusRule', paths: ['/metadata/annotations/prometheus-operator-validated'], why: 'set by the PrometheusRule admission webhook' }],
   serverSideApply: true, // the Prometheus and Alertmanager CRDs exceed the 256 KiB last-applied annotation
   // orphan: a cascade deletes Grafana's volume (a chart PVC; the gp3 class reclaims with Delete) and the operator serving other Applications' ServiceMonitors and PrometheusRules.
