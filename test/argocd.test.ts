@@ -41,7 +41,7 @@ describe('Argo CD objects of the example environments', () => {
     );
     const root = argo.find((o) => o.kind === 'Application')!;
     // No finalizer on the root: `argocd app delete root` must not delete every workload (issue 19).
-    expect(root.metadata.finalizers).toBeUndefined();
+    expect((root.metadata as { finalizers?: string[] }).finalizers).toBeUndefined();
     expect(root.spec!.sources.map((s: { path: string }) => s.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
     const apps = objectsOf(env, 'apps/').map((o) => o.obj.metadata.name).sort();
     const namespaces = [...new Set(model(env).workloads.map((w) => `namespace-${w.namespace}`))];
