@@ -77,7 +77,9 @@ export function motionOf(tree: RenderedTree, env: string, model?: EnvironmentMod
     }
     // Containment: with one unit failed, every unit that consumes nothing of it is still applied.
     const consumers = consumersOf(units, base);
-    for (const x of units) {
+    // An engine whose ordering couples every later step to each earlier one (waves: coupling set) cannot
+    // contain a failure; that is its documented semantics, not a finding per unit (failureBlocks() still says what is blocked).
+    for (const x of m.coupling ? [] : units) {
       // An object without health (an AppProject) cannot fail its sync.
       if (r.state.get(x.id) !== 'ready' || x.phases.flat().every((i) => i.label.startsWith('AppProject '))) continue;
       const blocked = failureBlocks({ units, base, nodes }, x.id);
