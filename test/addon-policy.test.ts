@@ -81,10 +81,11 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
     expect(apps.get(name)!.metadata.finalizers).toStrictEqual(EXPECTED[name] === 'cascade' ? ['resources-finalizer.argocd.argoproj.io'] : undefined);
   });
 
-  it('third-party charts and workloads cascade; the root Application too', () => {
+  it('third-party charts and workloads cascade; the root Application does not', () => {
     expect(apps.get('reloader')!.metadata.finalizers).toStrictEqual(['resources-finalizer.argocd.argoproj.io']);
     const root = objectsOf(files, 'argocd/application-root.yaml')[0]!;
-    expect(root.metadata.finalizers).toStrictEqual(['resources-finalizer.argocd.argoproj.io']);
+    // The root carries none: deleting it must not cascade to every Application (issue 19).
+    expect(root.metadata.finalizers).toBeUndefined();
   });
 });
 

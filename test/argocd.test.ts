@@ -40,7 +40,8 @@ describe('Argo CD objects of the example environments', () => {
       ['AppProject/platform', ...(thirdParty ? ['AppProject/third-party'] : []), 'AppProject/workloads', 'Application/root'].sort(),
     );
     const root = argo.find((o) => o.kind === 'Application')!;
-    expect(root.metadata).toMatchObject({ finalizers: ['resources-finalizer.argocd.argoproj.io'] });
+    // No finalizer on the root: `argocd app delete root` must not delete every workload (issue 19).
+    expect((root.metadata as { finalizers?: string[] }).finalizers).toBeUndefined();
     expect(root.spec!.sources.map((s: { path: string }) => s.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
     const apps = objectsOf(env, 'apps/').map((o) => o.obj.metadata.name).sort();
     const namespaces = [...new Set(model(env).workloads.map((w) => `namespace-${w.namespace}`))];
@@ -52,7 +53,8 @@ describe('Argo CD objects of the example environments', () => {
     expect(names('prod')).toContain('nvidia-device-plugin');
     expect(names('dev')).not.toContain('nvidia-device-plugin');
     const rc = objectsOf('prod', 'manifests/nvidia-device-plugin/').map((o) => o.obj);
-    expect(rc).toStrictEqual([{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'nvidia' }, handler: 'nvidia' }]);
+    // Before the chart naming it (a wave earlier inside its Application: the delivery graph).
+    expect(rc).toStrictEqual([{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'nvidia', annotations: { 'argocd.argoproj.io/sync-wave': '-1' } }, handler: 'nvidia' }]);
     const values = parseYamlStream(renderExample('prod').find((f) => f.path === 'values/nvidia-device-plugin.yaml')!.content)[0] as any;
     expect(values.runtimeClassName).toBe('nvidia');
     // One selector, the label the generator puts on GPU nodes only (not the pool's own labels).
@@ -153,7 +155,8 @@ describe('Argo CD objects of the example environments', () => {
     const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj as any);
     for (const a of apps) expect(a.metadata.labels, a.metadata.name).toStrictEqual({ 'odp.opendev.dev/environment': env });
     const waves = apps.filter((a) => a.metadata.annotations?.['argocd.argoproj.io/sync-wave'] !== undefined).length;
-    expect(waves).toBe(model(env).sync.automated ? apps.length - 1 : 0);
+    // Every Application, the root included (in the last wave of its own source, never waited on: issue 19).
+    expect(waves).toBe(model(env).sync.automated ? apps.length : 0);
   });
 
   it('prod (manual sync): the runbook syncs root, then every Application wave by wave, waiting for health', () => {
@@ -326,7 +329,8 @@ describe('Cilium and third-party charts (fixture)', () => {
       repoURL: 'https://stakater.github.io/stakater-charts', chart: 'reloader', targetRevision: '2.2.7',
       helm: { releaseName: 'reloader', valueFiles: ['$values/rendered/cilium-thirdparty/values/reloader.yaml'] },
     });
-    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('2');
+    // Its wave comes from the delivery graph: after the units that provide what it needs.
+    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('3');
     expect(doc('values/reloader.yaml')).toStrictEqual({ reloader: { watchGlobally: true } });
     expect(app.spec.project).toBe('third-party');
     expect(app.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
@@ -537,7 +541,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     const clusterSecrets = hubApps.filter((o) => o.kind === 'ExternalSecret');
     expect(clusterSecrets.map((o: any) => o.metadata.name).sort()).toStrictEqual(['cluster-fleet-a', 'cluster-fleet-b']);
     const others = hubApps.filter((o) => o.kind !== 'ExternalSecret');
-    for (const es of clusterSecrets) expect(wave(es)).toBeGreaterThan(Math.max(...others.map(wave)));
+    // In the last wave (with the root and the ApplicationSet), which is never waited on.
+    for (const es of clusterSecrets) expect(wave(es)).toBe(Math.max(...others.map(wave)));
     // Nothing the hub's bootstrap applies (argocd/) is of a kind whose CRD arrives later.
     expect(objs('hub', 'argocd/').filter((o) => o.kind === 'ExternalSecret')).toStrictEqual([]);
     const store = objs('hub', 'manifests/external-secrets/').find((o) => o.kind === 'ClusterSecretStore') as any;
@@ -566,7 +571,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     tree.files = tree.files.filter((f) => !(f.env === 'fleet-b' && f.path === 'fleet.yaml'));
     const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
     expect(errors).toStrictEqual([
-      "rendered/hub/argocd/applicationset-fleet.yaml:15:19  spec.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
+      "rendered/hub/argocd/applicationset-fleet.yaml:17:19  spec.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
     ]);
   });
 

@@ -2,7 +2,12 @@
  * Catalog entry (data): the AWS cloud controller manager, which initializes every node.
  */
 import { controlPlaneSelector } from './placement.js';
-import { CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry } from './types.js';
+import { placementAt } from './facts.js';
+import { cap } from '../plan/needs.js';
+import { CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry, type ChartFacts } from './types.js';
+
+/** aws-cloud-controller-manager 0.0.11: a DaemonSet placed by nodeSelector and tolerations (values.yaml:18 onwards); it lifts node.cloudprovider.kubernetes.io/uninitialized from every node. */
+const CCM_FACTS: ChartFacts = { version: '0.0.11', provides: () => [cap.nodeInitialization], needs: () => [], pods: (values) => [placementAt(values, 'the cloud controller')] };
 
 /**
  * Every distribution runs the kubelet with cloud-provider=external (and its own cloud controller off),
@@ -17,6 +22,7 @@ export const awsCloudControllerManager: CatalogEntry = {
   syncWave: -3,
   enabledByDefault: () => true,
   condition: 'always (every distribution runs an external cloud provider)',
+  facts: CCM_FACTS,
   bootstrapOrder: 20,
   // orphan: new nodes keep the uninitialized taint without it: nothing schedules on them.
   onDelete: 'orphan',

@@ -3,7 +3,16 @@
  */
 import { StorageClass } from '../lib/k8s-objects.js';
 import { IAM_ROLE_SETTING } from './irsa.js';
-import { RBAC, str, type CatalogEntry, type K8sObject } from './types.js';
+import { createsServices, placementAt, valueAt } from './facts.js';
+import { RBAC, str, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+
+/** aws-ebs-csi-driver 2.64.0: Services only for metrics (controller.enableMetrics, node.enableMetrics, default false: values.yaml:254, 382). */
+const EBS_FACTS: ChartFacts = {
+  version: '2.64.0',
+  provides: () => [],
+  needs: (values) => (valueAt(values, 'controller.enableMetrics') === true || valueAt(values, 'node.enableMetrics') === true ? [createsServices('aws-ebs-csi-driver')] : []),
+  pods: (values) => [placementAt(values, 'the controller', 'controller.')],
+};
 
 export const DEFAULT_STORAGE_CLASS = 'gp3';
 
@@ -15,6 +24,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
   syncWave: -1,
   enabledByDefault: () => true,
   condition: 'always',
+  facts: EBS_FACTS,
   // orphan: volumes stop attaching and the default StorageClass disappears; bound volumes' pods cannot move.
   onDelete: 'orphan',
   clusterResources: [...RBAC, 'storage.k8s.io/CSIDriver', 'storage.k8s.io/StorageClass'],

@@ -3,7 +3,40 @@
  */
 import { IAM_ROLE_SETTING } from './irsa.js';
 import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
-import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
+import { crds, placementAt, stringAt, valueAt } from './facts.js';
+import { cap } from '../plan/needs.js';
+import { CRD, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts } from './types.js';
+
+/**
+ * aws-load-balancer-controller chart 3.5.0 (kubernetes-sigs/aws-load-balancer-controller tag v3.5.0,
+ * helm/aws-load-balancer-controller):
+ * - `mservice.elbv2.k8s.aws` mutates every Service CREATE in every namespace with
+ *   serviceMutatorWebhookConfig.failurePolicy, default Fail, when enableServiceMutatorWebhook (default
+ *   true); only the controller's own Services are exempt (templates/webhook.yaml:104-145,
+ *   values.yaml:485-509): while the controller does not serve, no other Service can be created;
+ * - `vingress.elbv2.k8s.aws` validates every Ingress CREATE/UPDATE, ingressValdationFailurePolicy
+ *   default Fail (templates/webhook.yaml:308-355, values.yaml:230-242);
+ * - the IngressClass `alb` (createIngressClassResource, ingressClass; values.yaml:144, 172);
+ * - with enableCertManager its webhook certificate is a cert-manager Certificate and Issuer.
+ */
+const ALB_FACTS: ChartFacts = {
+  version: '3.5.0',
+  provides: (values) => [
+    ...crds('elbv2.k8s.aws', ['IngressClassParams', 'TargetGroupBinding']),
+    ...(valueAt(values, 'createIngressClassResource') !== false ? [cap.ingressClass(stringAt(values, 'ingressClass') ?? 'alb')] : []),
+    ...(valueAt(values, 'enableServiceMutatorWebhook') !== false && (stringAt(values, 'serviceMutatorWebhookConfig.failurePolicy') ?? 'Fail') === 'Fail' ? [cap.webhook('', 'Service')] : []),
+    ...(valueAt(values, 'webhookConfig.disableIngressValidation') !== true && (stringAt(values, 'webhookConfig.ingressValdationFailurePolicy') ?? 'Fail') === 'Fail' ? [cap.webhook('networking.k8s.io', 'Ingress')] : []),
+  ],
+  needs: (values) =>
+    valueAt(values, 'enableCertManager') === true
+      ? [
+          { what: cap.crd('cert-manager.io', 'Certificate'), why: 'values enableCertManager (its webhook certificate)' },
+          { what: cap.crd('cert-manager.io', 'Issuer'), why: 'values enableCertManager (its certificate issuer)' },
+          { what: cap.webhook('cert-manager.io', 'Certificate'), why: 'values enableCertManager', mode: 'webhook' },
+        ]
+      : [],
+  pods: (values) => [placementAt(values, 'the controller')],
+};
 
 export const awsLoadBalancerController: CatalogEntry = {
   name: 'aws-load-balancer-controller',
@@ -13,6 +46,7 @@ export const awsLoadBalancerController: CatalogEntry = {
   syncWave: 0,
   enabledByDefault: () => true,
   condition: 'always',
+  facts: ALB_FACTS,
   // orphan: without the controller the ALBs and NLBs it created are stranded, and the finalizers it put
   // on Ingresses and Services make deleting them hang.
   onDelete: 'orphan',

@@ -1,7 +1,11 @@
 /**
  * Catalog entry (data): Cilium, the CNI with kube-proxy replacement when cluster.network.cni is cilium.
  */
-import { RBAC, type CatalogEntry } from './types.js';
+import { cap } from '../plan/needs.js';
+import { RBAC, type CatalogEntry, type ChartFacts } from './types.js';
+
+/** Cilium 1.18.0 (no chart data under shared/upstream): the agent DaemonSet tolerates every taint (its values' `tolerations: [{operator: Exists}]`) and gives nodes their pod network. */
+const CILIUM_FACTS: ChartFacts = { version: '1.18.0', provides: () => [cap.podNetwork], needs: () => [], pods: () => [{ who: 'the Cilium agent', tolerations: [{ operator: 'Exists' }] }] };
 
 /**
  * Cilium as CNI with kube-proxy replacement: IPAM from Kubernetes, and the API server reached at the
@@ -22,6 +26,7 @@ export const cilium: CatalogEntry = {
   syncWave: -3,
   enabledByDefault: (m) => m.cluster.network.cni === 'cilium',
   condition: 'cluster.network.cni is cilium',
+  facts: CILIUM_FACTS,
   bootstrapOrder: 10,
   // orphan: the CNI: deleting it takes every pod's network, the engine's included.
   onDelete: 'orphan',

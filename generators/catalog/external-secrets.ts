@@ -3,11 +3,32 @@
  */
 import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8s-objects.js';
 import type { InputPath } from '../lib/paths.js';
-import { deliveryAnnotations } from '../plan/annotations.js';
 import { SYNC_POLICY_KEY } from '../engines/registry.js';
 import { CHART_ADDON_IAM_ROLE } from './irsa.js';
 import { dedicatedStoreAuth, platformStoreAuth, storeProviderAuth, type StoreAuth } from './secret-stores.js';
-import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type K8sObject } from './types.js';
+import { createsServices, crds, placementAt, valueAt } from './facts.js';
+import { cap } from '../plan/needs.js';
+import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+
+/**
+ * external-secrets chart 2.9.0 (external-secrets/external-secrets tag helm-chart-2.9.0): its CRDs
+ * are templates (installCRDs, values.yaml:56-79); the ValidatingWebhookConfigurations
+ * `secretstore-validate` and `externalsecret-validate` intercept CREATE, UPDATE and DELETE of
+ * SecretStores, ClusterSecretStores and ExternalSecrets with `failurePolicy: {{ .Values.webhook.failurePolicy }}`,
+ * default Fail (deploy/charts/external-secrets/templates/validatingwebhook.yaml:19-34, 70-85;
+ * values.yaml:509-510): none of them can be created until the webhook serves.
+ */
+const ESO_FACTS: ChartFacts = {
+  version: '2.9.0',
+  provides: (values) => [
+    ...(valueAt(values, 'installCRDs') === false ? [] : crds('external-secrets.io', ['ClusterExternalSecret', 'ClusterPushSecret', 'ClusterSecretStore', 'ExternalSecret', 'PushSecret', 'SecretStore'])),
+    ...(valueAt(values, 'webhook.create') !== false && valueAt(values, 'webhook.failurePolicy') !== 'Ignore'
+      ? ['ClusterSecretStore', 'ExternalSecret', 'SecretStore'].map((k) => cap.webhook('external-secrets.io', k))
+      : []),
+  ],
+  needs: () => [createsServices('external-secrets')],
+  pods: (values) => [placementAt(values, 'the controller')],
+};
 
 /**
  * With IRSA and settings.iamRoleArn: the ServiceAccount whose role the ClusterSecretStore assumes.
@@ -26,6 +47,7 @@ export const externalSecrets: CatalogEntry = {
   syncWave: -1,
   enabledByDefault: () => true,
   condition: 'always',
+  facts: ESO_FACTS,
   podSecurity: 'restricted',
   // The SecretStore and ClusterSecretStore CRDs (~349 KB as compact JSON) exceed the 262144-byte
   // last-applied annotation of client-side apply (external-secrets/external-secrets#5098, #5881).
@@ -49,7 +71,10 @@ export const externalSecrets: CatalogEntry = {
     // environment that needs them sets both back in addons.external-secrets.values (the access graph
     // then counts every namespace as a reader of what the controller's identity reads).
     processSecretStore: false,
-    crds: { createSecretStore: false },
+    // The chart's CRDs are templates (chart 2.9.0 hack/helm.generate.sh), so helm uninstall deletes
+    // them, every ExternalSecret with them, and with creationPolicy Owner every Secret they made
+    // (ownerReference GC). Kept: crds.annotations (values.yaml:56-79, default {}) lands on each CRD.
+    crds: { createSecretStore: false, annotations: { 'helm.sh/resource-policy': 'keep' } },
     serviceAccount: { name: ESO_CONTROLLER_SERVICE_ACCOUNT },
     // The chart's default (rbac.serviceAccountTokenCreate: true; templates/rbac.yaml at v2.9.0) lets
     // the controller mint tokens for every ServiceAccount in the cluster — anyone who can write a
@@ -75,11 +100,8 @@ export const externalSecrets: CatalogEntry = {
 
 function clusterStore(name: string, region: string, namespaces: string[], auth: StoreAuth, namespace: string): K8sObject {
   return new ClusterSecretStore({
-    metadata: {
-      name,
-      // The CRD comes with the chart in the same sync: apply the store after it.
-      annotations: deliveryAnnotations({ order: 1, crdLater: true }),
-    },
+    // After the chart that brings its CRD and webhook (the delivery graph orders it: plan/graph.ts).
+    metadata: { name },
     spec: {
       conditions: [{ namespaces }],
       provider: {

@@ -3,7 +3,9 @@
  */
 import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
 import { kubeSystemPolicies, monitoringIngressPolicy } from './network-policies.js';
-import { CRD, RBAC, WEBHOOKS, type CatalogEntry } from './types.js';
+import { createsServices, crds, placementAt, stringAt, valueAt } from './facts.js';
+import { cap, type Need } from '../plan/needs.js';
+import { CRD, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts } from './types.js';
 
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
 
@@ -13,6 +15,41 @@ const volumeClaim = (size: string) => ({
   },
 });
 
+/**
+ * kube-prometheus-stack 88.5.3 (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3):
+ * - CRDs monitoring.coreos.com (charts/crds, the prometheus-operator v0.93 CRDs);
+ * - the PrometheusRule webhooks fail open with the defaults (admissionWebhooks.failurePolicy "" and
+ *   patch.enabled true: templates/prometheus-operator/admission-webhooks/mutatingWebhookConfiguration.yaml:15-34,
+ *   values.yaml:2869-2875, 3127-3128), so they order nothing;
+ * - Grafana (subchart grafana 12.11.1, Chart.yaml:62-65) reads admin.existingSecret through a
+ *   secretKeyRef with no `optional` (grafana-community/helm-charts grafana-12.11.1
+ *   charts/grafana/templates/_pod.tpl:1420-1433) and creates no admin Secret then (templates/secret.yaml:1):
+ *   the Secret must exist before the chart's Deployment can start;
+ * - PVCs of the storage classes its values name; Services (the operator's, Grafana's, exporters').
+ */
+const KPS_FACTS: ChartFacts = {
+  version: '88.5.3',
+  provides: () => crds('monitoring.coreos.com', ['Alertmanager', 'AlertmanagerConfig', 'PodMonitor', 'Probe', 'Prometheus', 'PrometheusAgent', 'PrometheusRule', 'ScrapeConfig', 'ServiceMonitor', 'ThanosRuler']),
+  needs: (values, namespace) => {
+    const out: Need[] = [createsServices('kube-prometheus-stack')];
+    const grafana = valueAt(values, 'grafana.enabled') !== false;
+    const secret = stringAt(values, 'grafana.admin.existingSecret');
+    const env = (k: string) => valueAt(values, `grafana.env.${k}`) !== undefined;
+    if (grafana && secret && !env('GF_SECURITY_ADMIN_USER') && !env('GF_SECURITY_ADMIN_USER__FILE') && !env('GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION'))
+      out.push({ what: cap.secret(namespace, secret), why: 'values grafana.admin.existingSecret (Grafana\'s admin secretKeyRef, not optional)' });
+    for (const [path, what] of [
+      ['prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName', 'Prometheus volume'],
+      ['alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.storageClassName', 'Alertmanager volume'],
+      ['grafana.persistence.storageClassName', 'Grafana volume'],
+    ] as const) {
+      const sc = stringAt(values, path);
+      if (sc) out.push({ what: cap.storageClass(sc), why: `values ${path} (${what})` });
+    }
+    return out;
+  },
+  pods: (values) => [placementAt(values, 'the operator', 'prometheusOperator.'), placementAt(values, 'Grafana', 'grafana.')],
+};
+
 export const kubePrometheusStack: CatalogEntry = {
   name: 'kube-prometheus-stack',
   description: 'Prometheus Operator, Prometheus, Alertmanager and Grafana on EBS-backed volumes',
@@ -21,7 +58,12 @@ export const kubePrometheusStack: CatalogEntry = {
   syncWave: 1,
   enabledByDefault: () => true,
   condition: 'always',
+  facts: KPS_FACTS,
   podSecurity: 'privileged', // node-exporter uses the host network, PID namespace and hostPath
+  // The operator's PrometheusRule mutating webhook annotates every rule it admits (prometheus-operator
+  // v0.93.0 pkg/admission/admission.go:43-44, 220-223); the engines' dry-run does not trigger it
+  // (helm-controller issue 643 of the GitOps toolkit): without this rule every PrometheusRule shows as drifted.
+  driftIgnore: [{ group: 'monitoring.coreos.com', kind: 'PrometheusRule', paths: ['/metadata/annotations/prometheus-operator-validated'], why: 'set by the PrometheusRule admission webhook' }],
   serverSideApply: true, // the Prometheus and Alertmanager CRDs exceed the 256 KiB last-applied annotation
   // orphan: a cascade deletes Grafana's volume (a chart PVC; the gp3 class reclaims with Delete) and the operator serving other Applications' ServiceMonitors and PrometheusRules.
   onDelete: 'orphan',

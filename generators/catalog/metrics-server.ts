@@ -2,7 +2,11 @@
  * Catalog entry (data): metrics-server, resource metrics for HPAs and kubectl top.
  */
 import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
-import { RBAC, type CatalogEntry } from './types.js';
+import { createsServices, placementAt } from './facts.js';
+import { RBAC, type CatalogEntry, type ChartFacts } from './types.js';
+
+/** metrics-server 3.13.1: the Service behind its APIService (values.yaml `service`), placed by tolerations/nodeSelector (values.yaml:185-189, defaults empty). */
+const METRICS_SERVER_FACTS: ChartFacts = { version: '3.13.1', provides: () => [], needs: () => [createsServices('metrics-server')], pods: (values) => [placementAt(values, 'metrics-server')] };
 
 /**
  * metrics-server verifies the kubelets' serving certificates (no --kubelet-insecure-tls): they are
@@ -17,6 +21,7 @@ export const metricsServer: CatalogEntry = {
   syncWave: 0,
   enabledByDefault: () => true,
   condition: 'always',
+  facts: METRICS_SERVER_FACTS,
   // cascade: only resource metrics (HPA, kubectl top) stop; the APIService goes with it, so discovery stays clean.
   onDelete: 'cascade',
   clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],

@@ -4,7 +4,26 @@
 import { distributionOf } from '../distributions/registry.js';
 import { RuntimeClass } from '../lib/k8s-objects.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
-import { RBAC, type CatalogEntry, type K8sObject } from './types.js';
+import { placementAt, stringAt } from './facts.js';
+import { cap } from '../plan/needs.js';
+import { RBAC, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+
+/**
+ * nvidia-device-plugin 0.20.0 (NVIDIA/k8s-device-plugin tag v0.20.0, deployments/helm/nvidia-device-plugin):
+ * the DaemonSets name `runtimeClassName: {{ .Values.runtimeClassName }}` when set
+ * (templates/daemonset-device-plugin.yml:46-48; values.yaml:101, default null) and the chart never
+ * creates a RuntimeClass (README.md:104-113): admission refuses the pods until it exists. The plugin
+ * advertises nvidia.com/gpu on the nodes it runs on.
+ */
+const DEVICE_PLUGIN_FACTS: ChartFacts = {
+  version: '0.20.0',
+  provides: () => [cap.resource('nvidia.com/gpu')],
+  needs: (values) => {
+    const rc = stringAt(values, 'runtimeClassName');
+    return rc ? [{ what: cap.runtimeClass(rc), why: 'values runtimeClassName (the DaemonSet\'s pods)' }] : [];
+  },
+  pods: (values) => [placementAt(values, 'the device plugin', '', DEVICE_PLUGIN_CHART_DEFAULTS as never)],
+};
 
 export { GPU_PRESENT_LABEL };
 export const NVIDIA_RUNTIME_CLASS = 'nvidia';
@@ -47,6 +66,7 @@ export const nvidiaDevicePlugin: CatalogEntry = {
   syncWave: 0,
   enabledByDefault: (m) => m.hasGpu,
   condition: 'an NVIDIA GPU node pool exists',
+  facts: DEVICE_PLUGIN_FACTS,
   podSecurity: 'privileged', // the plugin mounts /var/lib/kubelet/device-plugins from the host
   // cascade: running GPU pods keep their devices; new ones wait until it is back.
   onDelete: 'cascade',

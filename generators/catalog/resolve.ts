@@ -8,12 +8,12 @@ import { ExternalSecret } from '../lib/k8s-objects.js';
 import { mergeDeep } from '../load/loader.js';
 import type { InputPath } from '../lib/paths.js';
 import type { AddonOverride, EnvironmentModel } from '../model/types.js';
-import { deliveryAnnotations } from '../plan/annotations.js';
 import { hasSecretEnv } from '../plan/workloads.js';
+import { keepOnUnitDeletion } from '../plan/annotations.js';
 import { distributionOf } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
 import { catalogEntry, catalogNames, isCatalogAddon, THIRD_PARTY_SYNC_WAVE } from './index.js';
-import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type DedicatedSecretStore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
+import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type DedicatedSecretStore, type DriftIgnore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
   name: string;
@@ -28,6 +28,7 @@ export interface ResolvedAddon {
   manifests: K8sObject[];
   /** Server-side apply: a catalog chart that ships CRDs, a third-party chart unless it opts out. */
   serverSideApply: boolean;
+  driftIgnore: DriftIgnore[];
   clusterResources: string[];
   extraNamespaces: string[];
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
@@ -43,14 +44,21 @@ export interface ResolvedAddon {
 /** Environment parts every catalog add-on may read (cluster identity, AWS, pools, Git). */
 const CATALOG_INPUTS: InputPath[] = [['aws'], ['cluster'], ['git'], ['name'], ['nodePools']];
 
-export function externalSecret(name: string, namespace: string, keys: Record<string, { secret: string }>): K8sObject {
+/**
+ * `keep` (an add-on whose deletion must orphan it: the GitOps engine's own, whose Secret the
+ * bootstrap creates first): the engine never prunes the ExternalSecret, and ESO writes the Secret
+ * without an ownerReference (creationPolicy Orphan: external-secrets v2.9.0
+ * apis/externalsecrets/v1/externalsecret_types.go), so deleting the ExternalSecret or ESO's CRDs
+ * leaves the repository credentials in place.
+ */
+export function externalSecret(name: string, namespace: string, keys: Record<string, { secret: string }>, keep?: Record<string, string>): K8sObject {
   const es = new ExternalSecret({
-    // Before the objects of its unit that read the Secret.
-    metadata: { name, namespace, annotations: deliveryAnnotations({ order: -1 }) },
+    // Its order inside the unit comes from the delivery graph (render/delivery/render.ts).
+    metadata: { name, namespace, ...(keep && Object.keys(keep).length > 0 ? { annotations: keep } : {}) },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },
-      target: { name, creationPolicy: 'Owner' },
+      target: { name, creationPolicy: keep ? 'Orphan' : 'Owner' },
       data: Object.entries(keys)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([secretKey, ref]) => ({ secretKey, remoteRef: { key: ref.secret } })),
@@ -129,7 +137,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     ...(entry?.manifests?.(ctx) ?? []),
     ...Object.entries(secrets)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([secretName, keys]) => externalSecret(secretName, namespace, keys)),
+      .map(([secretName, keys]) => externalSecret(secretName, namespace, keys, entry?.secretsOutlive ? keepOnUnitDeletion(model) : undefined)),
   ];
   return {
     name,
@@ -142,6 +150,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     values: chart ? (mergeDeep(mergeDeep(entry?.values?.(ctx) ?? {}, (entry && distribution.addons?.values?.[name]?.(ctx)) ?? {}), o?.values ?? {}) as Record<string, unknown>) : undefined,
     manifests,
     serverSideApply: serverSideApply(entry, o),
+    driftIgnore: entry?.driftIgnore ?? [],
     clusterResources: [...(entry?.clusterResources ?? []), ...(o?.clusterResources ?? [])],
     extraNamespaces: [...new Set([...(entry?.extraNamespaces?.(ctx) ?? []), ...(o?.extraNamespaces ?? [])])].sort(),
     // Every namespace the engine creates gets a Pod Security level; a third-party chart's defaults to

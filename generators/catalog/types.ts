@@ -3,6 +3,23 @@ import type { AddonOverride, EnvironmentModel, SecretRef } from '../model/types.
 import type { InputPath } from '../lib/paths.js';
 import type { Rule } from '../validate/rules.js';
 import type { DeterminismRule } from './determinism.js';
+import type { Need, PodPlacement } from '../plan/needs.js';
+
+/**
+ * What a chart at its pinned version provides and needs (the delivery graph's facts, plan/graph.ts;
+ * the simulator reads them for the chart a rendered release names), as functions of the release's
+ * merged values (the rendered values file). Each fact cites the chart template it is read from.
+ */
+export interface ChartFacts {
+  /** The chart version the facts were read from: another version has no facts. */
+  version: string;
+  /** Capabilities (plan/needs.ts) the release provides once it is Ready. */
+  provides(values: Record<string, unknown>, namespace: string): string[];
+  /** What the release needs before its resources can become Ready. */
+  needs(values: Record<string, unknown>, namespace: string): Need[];
+  /** Where its pods run (tolerations, selectors), for the nodes present when it is installed. */
+  pods?(values: Record<string, unknown>): PodPlacement[];
+}
 
 /** A Helm chart pinned to an exact version. */
 export interface ChartRef {
@@ -83,6 +100,11 @@ export interface CatalogEntry {
   settings?: Record<string, string>;
   /** Server-side apply; default: whether the chart ships CRDs (clusterResources has CRD). */
   serverSideApply?: boolean;
+  /**
+   * Fields of the chart's objects that something in the cluster mutates after the apply (an admission
+   * webhook), which the engine must not count as drift: JSON pointers per kind.
+   */
+  driftIgnore?: DriftIgnore[];
   /** Cluster-scoped kinds the add-on creates, `group/Kind` ('' for core). */
   clusterResources: string[];
   /** Namespaces the chart writes to besides its own. */
@@ -99,6 +121,12 @@ export interface CatalogEntry {
    * Required, so every entry decides (README "Deleting an add-on").
    */
   onDelete: OnDelete;
+  /**
+   * Its Secrets (`secrets`) outlive it: the GitOps engine's own credentials, which the bootstrap
+   * creates before External Secrets runs. Their ExternalSecrets are never pruned and write the Secret
+   * without an ownerReference (creationPolicy Orphan).
+   */
+  secretsOutlive?: boolean;
   /**
    * Its own IAM role: `irsa`, with aws.iam.mode irsa, from `settings.iamRoleArn` (./irsa.ts);
    * `node-role`: never (the setting is refused: only the EKS pod identity webhook would read it).
@@ -117,6 +145,8 @@ export interface CatalogEntry {
   determinism?: readonly DeterminismRule[];
   /** Maps of its chart's values that take any key though values.yaml lists some (the chart passes them through verbatim). */
   openValuePaths?: readonly string[][];
+  /** What its chart provides and needs at the pinned version (the delivery graph's facts). */
+  facts?: ChartFacts;
 }
 
 /** Whether removing an add-on's delivery object removes what it installed (engine-neutral). */
@@ -134,3 +164,13 @@ export const CONTROL_PLANE_TOLERATION = { key: 'node-role.kubernetes.io/control-
 export const SSM_STORE = 'aws-ssm-parameter-store';
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A field the engine ignores when it compares a chart's objects with the cluster. */
+export interface DriftIgnore {
+  group: string;
+  kind: string;
+  /** JSON pointers (RFC 6901). */
+  paths: string[];
+  /** Why, with the upstream source. */
+  why: string;
+}

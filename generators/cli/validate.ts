@@ -8,7 +8,8 @@ import { builtinSchemaNote } from '../validate/k8s-models.js';
 import { loadKubernetesValidator } from '../validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
 import { checkRenderedTree, fileCheckers, treeCheckers } from '../validate/rendered/registry.js';
-import { parseRenderedTree, type ParsedFile, type RenderedTree } from '../validate/rendered/tree.js';
+import { parseRenderedFile, parseRenderedTree, type ParsedFile, type RenderedTree } from '../validate/rendered/tree.js';
+import { checkMotion } from '../validate/motion/index.js';
 import { distributionOf, distributions } from '../distributions/registry.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { formatReported, parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
@@ -119,8 +120,13 @@ async function validateAll(root: string, values: Record<string, unknown>, starte
   }
   // Trees under rendered/ of environments that were not validated above (deleted ones, without --env).
   for (const env of [...new Set([...files.keys()].map(envOf))].filter((e) => !names.includes(e)).sort()) findings.push(...(await checkFiles(env)).found);
-  const tree: RenderedTree = { envs: [...new Set(parsed.map((f) => f.env))].sort(), files: parsed, kubernetesVersion: versions, subnets };
+  // A hub reads the fleet files of the environments it manages: with --env, those of environments not
+  // selected join the tree as they are on disk (read by the checks across the tree, not checked themselves).
+  const others = requested ? [...readRenderedDir(root)].filter(([p]) => !files.has(p) && p.endsWith('/fleet.yaml')).map(([p, c]) => parseRenderedFile(envOf(p), p.slice(envOf(p).length + 1), c)) : [];
+  const tree: RenderedTree = { envs: [...new Set(parsed.map((f) => f.env))].sort(), files: [...parsed, ...others], kubernetesVersion: versions, subnets };
   for (const c of treeCheckers()) findings.push(...c.check(tree));
+  // The first sync, simulated with each environment's engine (validate/motion/).
+  findings.push(...checkMotion(tree, models));
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatReported(d) + '\n');
   const note = typeof schemaDir === 'string' ? undefined : builtinSchemaNote(models.map((m) => ({ name: m.name, kubernetesVersion: m.cluster.kubernetesVersion })));
   if (note) process.stdout.write(note + '\n');

@@ -190,6 +190,12 @@ export interface DistributionFacts {
   applyTimeSecrets?: string;
   /** RuntimeClasses the distribution creates itself (an object may name them without one rendered, and none is rendered). */
   runtimeClasses?: readonly string[];
+  /**
+   * What else the cluster has before anything is applied, as delivery-graph capabilities
+   * (plan/needs.ts), e.g. a CRD the distribution serves itself: the graph and the first-sync
+   * simulator need no unit to provide them.
+   */
+  clusterCapabilities?(model: EnvironmentModel): string[];
   /** The value of the node-role.kubernetes.io/control-plane label on its control planes (nodeSelectors match it exactly). */
   controlPlaneLabel: string;
   /**

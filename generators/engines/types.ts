@@ -16,6 +16,7 @@ import type { FileChecker, TreeChecker } from '../validate/rendered/registry.js'
 import type { Diagnostic } from '../validate/diagnostics.js';
 import type { Rule } from '../validate/rules.js';
 import type { ParsedDoc, ParsedFile } from '../validate/rendered/tree.js';
+import type { EngineMotionResult, MotionContext, MotionRule } from '../validate/motion/context.js';
 
 /** Checks of the rendered tree an engine contributes (run over every environment's tree, like the core's). */
 export interface EngineChecks {
@@ -151,4 +152,12 @@ export interface Engine {
   readonly checks: EngineChecks;
   /** What the review comment's lead reads off its objects (charts, namespaces, cluster-scoped kinds). */
   readonly review?: EngineReview;
+  /**
+   * Its first sync as the simulator runs it (validate/motion/): the units of one environment's
+   * rendered tree, each rule citing the upstream code it models; undefined when the tree holds none
+   * of its objects.
+   */
+  motion?(ctx: MotionContext): EngineMotionResult | undefined;
+  /** The rules its motion follows, by name (each with its id and upstream source). */
+  readonly motionRules?: Readonly<Record<string, MotionRule>>;
 }

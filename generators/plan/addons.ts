@@ -16,6 +16,7 @@ export function addonUnit(a: ResolvedAddon): DeliveryUnit {
     chart: a.chart ? { releaseName: a.name, source: a.chart, valuesFile: valuesFile(a.name) } : undefined,
     manifestsDir: a.manifests.length > 0 ? manifestsDir(a.name) : undefined,
     serverSideApply: a.serverSideApply,
+    ...(a.driftIgnore.length > 0 ? { driftIgnore: a.driftIgnore } : {}),
     clusterResources: [...new Set(a.clusterResources)].sort(),
     extraNamespaces: a.extraNamespaces,
     podSecurity: a.podSecurity,

@@ -2,7 +2,8 @@
  * What an object inside a unit's manifests asks of the engine that applies it (its order within the
  * unit, applying it before its kind's CRD exists, staying when the unit goes), as annotations.
  */
-import { engines } from '../engines/registry.js';
+import { engineOf } from '../engines/registry.js';
+import type { EnvironmentModel } from '../model/types.js';
 
 /** What an object asks of the engine applying it. */
 export interface ManifestIntent {
@@ -14,9 +15,9 @@ export interface ManifestIntent {
   keep?: boolean;
 }
 
-/** Every registered engine's annotations for the intent (an engine ignores the others'). */
-export function deliveryAnnotations(intent: ManifestIntent): Record<string, string> {
-  return Object.assign({}, ...engines().map((e) => e.manifestAnnotations?.(intent) ?? {}));
+/** The environment's engine's annotations for the intent (no other engine's: an object carries only what its engine reads). */
+export function deliveryAnnotations(model: Pick<EnvironmentModel, 'gitops'>, intent: ManifestIntent): Record<string, string> {
+  return engineOf(model).manifestAnnotations?.(intent) ?? {};
 }
 
 /**
@@ -24,4 +25,4 @@ export function deliveryAnnotations(intent: ManifestIntent): Record<string, stri
  * object in it (PVCs, Secrets) with it, and its baseline policies guard whatever still runs there.
  * Deleting an emptied namespace is a deliberate `kubectl delete namespace`.
  */
-export const keepOnUnitDeletion = (): Record<string, string> => deliveryAnnotations({ keep: true });
+export const keepOnUnitDeletion = (model: Pick<EnvironmentModel, 'gitops'>): Record<string, string> => deliveryAnnotations(model, { keep: true });

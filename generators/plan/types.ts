@@ -6,6 +6,7 @@
  * folder behind the Engine interface that reads this plan.
  */
 import type { InputPath } from '../lib/paths.js';
+import type { DriftIgnore } from '../catalog/types.js';
 
 /**
  * Who a unit belongs to, and therefore what it may write. `platform`: the catalog add-ons (the only
@@ -62,6 +63,8 @@ export interface DeliveryUnit {
   manifestsDir?: string;
   /** Server-side apply: charts that ship CRDs, whose size the client-side annotation may not hold. */
   serverSideApply: boolean;
+  /** Fields the engine must not count as drift (catalog driftIgnore). */
+  driftIgnore?: DriftIgnore[];
   /** Cluster-scoped kinds the unit creates, `group/Kind` ('' group for core), sorted, unique. */
   clusterResources: string[];
   /** Namespaces the unit writes to besides its own. */

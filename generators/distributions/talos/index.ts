@@ -77,6 +77,8 @@ export const talos: Distribution = {
     controlPlaneLabel: '',
     // Talos deploys flannel and kube-proxy as DaemonSets (with cni none, Cilium replaces both).
     flannelPods: ['kube-flannel', 'kube-proxy'],
+    // Talos serves its own talos.dev ServiceAccount kind (Kubernetes Talos API access), which the etcd-backup add-on creates.
+    clusterCapabilities: () => ['CRD talos.dev/ServiceAccount'],
     // Talos' uploader never deletes: the bucket's lifecycle rule expires snapshots (cluster.datastore.backup.expireAfterDays).
     snapshotExpiry: 'say how long the bucket keeps snapshots with backup.expireAfterDays',
   },

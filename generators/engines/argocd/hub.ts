@@ -14,6 +14,7 @@ import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { appWaves } from './waves.js';
 import { deliveryPlan } from '../../plan/index.js';
 import { getAt, type DocPath } from '../../lib/paths.js';
 import type { ResolvedEnvironment } from '../../load/loader.js';
@@ -50,7 +51,8 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'ApplicationSet',
-    metadata: { name: 'fleet', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name } },
+    // The last wave (with the root): nothing here needs the managed roots, so nothing waits for them.
+    metadata: { name: 'fleet', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, ...(model.sync.automated ? { annotations: { [SYNC_WAVE]: String(appWaves(model).last) } } : {}) },
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],
@@ -86,7 +88,7 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   // The last wave of the hub's root: until a managed cluster has run its bootstrap its parameters do
   // not exist and the ExternalSecret is Degraded, which fails the wave it is in; after every other wave,
   // the hub's own platform is synced by then.
-  const last = Math.max(0, ...deliveryPlan(ctx.model).map((u) => u.order)) + 1;
+  const last = appWaves(ctx.model).last;
   const es = new ExternalSecret({
     metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: { [SYNC_WAVE]: String(last) } },
     spec: {

@@ -13,6 +13,7 @@ import { otherEngines, syncPolicyInput } from '../registry.js';
 import { manifestAnnotations, ROOT_APP } from './objects.js';
 import { renderArgoCdTree } from './render.js';
 import { FLEET_RULES } from './rules.js';
+import { ARGOCD_MOTION_RULES, argocdMotion } from './motion.js';
 import { hubClusterSecrets, hubSecretStores } from './hub.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
@@ -39,6 +40,10 @@ export const argocd: Engine = {
   secretStores: (m, own) => hubSecretStores(m, own),
   secrets: (env, m) => hubClusterSecrets(env, m),
   render: (m) => renderArgoCdTree(m),
+  motion: (ctx) => argocdMotion(ctx),
+  get motionRules() {
+    return ARGOCD_MOTION_RULES;
+  },
   readme: (m, ctx) => argoCdSections(m, ctx),
   text: {
     workloadDelivery: 'Argo CD Application',

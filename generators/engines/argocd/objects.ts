@@ -5,6 +5,7 @@
 import { Application, AppProject } from './kinds.js';
 import { syncWindows } from './freeze.js';
 import { deliveryPlan } from '../../plan/index.js';
+import { appWaves } from './waves.js';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ManifestIntent } from '../../plan/annotations.js';
@@ -23,6 +24,8 @@ export const PLATFORM_PROJECT: ProjectName = 'platform';
  */
 export const ENVIRONMENT_LABEL = 'odp.opendev.dev/environment';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+/** With manual syncs: the wave the runbook syncs an Application in (README, "Manual sync"). */
+export const MANUAL_WAVE = 'odp.opendev.dev/manual-sync-wave';
 const COMPARE_OPTIONS = 'argocd.argoproj.io/compare-options';
 const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 
@@ -91,7 +94,9 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
     // sync_context.go: a multi-step sync keeps a task running until Healthy or Degraded). With manual
     // syncs no child becomes Healthy until someone syncs it, so the root would wait forever: there the
     // root applies every Application at once and the runbook syncs them wave by wave.
-    ...(model.sync.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : {}),
+    // With manual syncs, the wave the runbook syncs it in (nothing in Argo CD reads it; the runbook and
+    // `npm run validate` do).
+    ...(model.sync.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : { [MANUAL_WAVE]: String(spec.syncWave) }),
     // Server-side apply alone diffs with the discontinued structured-merge diff (wrong for CRDs with
     // defaults); server-side diff (stable since Argo CD 3.1) dry-runs the apply instead.
     ...(spec.serverSideApply ? { [COMPARE_OPTIONS]: 'ServerSideDiff=true' } : {}),
@@ -109,6 +114,8 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
       project: `${ctx.prefix}${spec.project}`,
       destination: { ...ctx.destination, namespace: spec.namespace },
       sources,
+      // Fields something in the cluster sets after the apply (argo-cd v3.4.4 docs/user-guide/diffing.md: jsonPointers per group and kind).
+      ...(spec.driftIgnore ? { ignoreDifferences: spec.driftIgnore.map((d) => ({ group: d.group, kind: d.kind, jsonPointers: d.paths })) } : {}),
       syncPolicy: syncPolicy(ctx, options, spec.namespaceLabels),
     },
   });
@@ -119,7 +126,18 @@ export function rootApplication(ctx: ArgoContext): Application {
   const paths = repoPaths(model);
   const git = { repoURL: model.git.repoURL, targetRevision: model.git.targetRevision };
   return new Application({
-    metadata: { name: ROOT_APP, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, finalizers: [RESOURCES_FINALIZER] },
+    metadata: {
+      name: ROOT_APP,
+      namespace: ctx.argoNamespace,
+      labels: { [ENVIRONMENT_LABEL]: model.name },
+      // The root is a sync task of its own operation (in argocd/, its own source): in the last wave,
+      // which is never waited on, its health (the aggregate of its children) gates nothing.
+      ...(model.sync.automated ? { annotations: { [SYNC_WAVE]: String(appWaves(model).last) } } : {}),
+      // No resources finalizer: deleting the root (kubectl delete) leaves its Applications and what they
+      // deployed. `argocd app delete root` still cascades: the CLI's --cascade defaults to true and the
+      // API server adds the finalizer itself (cmd/argocd/commands/app.go:1788-1789,
+      // server/application/application.go:1170-1183, argo-cd v3.4.4).
+    },
     spec: {
       project: PLATFORM_PROJECT,
       destination: { server: IN_CLUSTER, namespace: ctx.argoNamespace },
@@ -197,7 +215,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
   // Applications: an Application whose project does not exist yet has health Unknown, and a root
   // waiting for it would never reach the project's wave. So the projects go one wave before the first
   // Application. (A standalone environment's bootstrap applies them before its root exists.)
-  const first = Math.min(0, ...deliveryPlan(ctx.model).map((u) => u.order));
+  const first = appWaves(ctx.model).first;
   const annotations = ctx.model.fleet.hub ? { annotations: { [SYNC_WAVE]: String(first - 1) } } : {};
   return projectScopes(ctx, specs).map(
     (p) =>

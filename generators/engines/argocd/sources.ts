@@ -4,8 +4,10 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { deliveryPlan, type UnitSource } from '../../plan/index.js';
+import { appWaves } from './waves.js';
 import { appSpecOf, type AppSpec } from './spec.js';
 
 export function allAppSpecs(model: EnvironmentModel, sources?: readonly UnitSource[]): AppSpec[] {
-  return deliveryPlan(model, sources).map(appSpecOf);
+  const waves = appWaves(model);
+  return deliveryPlan(model, sources).map((u) => appSpecOf(u, waves.app(u.name)));
 }

@@ -34,6 +34,8 @@ export interface AppSpec {
   manifests: boolean;
   /** Server-side apply (and server-side diff): every chart that ships CRDs, whose size the client-side annotation may not hold. */
   serverSideApply?: boolean;
+  /** Fields not counted as drift (spec.ignoreDifferences). */
+  driftIgnore?: DeliveryUnit['driftIgnore'];
   /** Cluster-scoped kinds the Application creates, as `group/Kind` ('' group for core). */
   clusterResources: string[];
   /** Extra namespaces the Application writes to besides its own. */
@@ -54,16 +56,17 @@ export interface AppSpec {
 }
 
 
-/** The Application of one delivery unit: tenant → project, order → sync wave, deletion policy → finalizer. */
-export function appSpecOf(u: DeliveryUnit): AppSpec {
+/** The Application of one delivery unit: tenant → project, its layer in the delivery graph → sync wave, deletion policy → finalizer. */
+export function appSpecOf(u: DeliveryUnit, wave: number): AppSpec {
   return {
     name: u.name,
     project: u.tenant,
     namespace: u.namespace,
-    syncWave: u.order,
+    syncWave: wave,
     ...(u.chart ? { chart: u.chart.source } : {}),
     manifests: u.manifestsDir !== undefined,
     ...(u.serverSideApply ? { serverSideApply: true } : {}),
+    ...(u.driftIgnore ? { driftIgnore: u.driftIgnore } : {}),
     ...(u.createNamespace ? {} : { createNamespace: false }),
     clusterResources: u.clusterResources,
     ...(u.extraNamespaces.length > 0 ? { extraNamespaces: u.extraNamespaces } : {}),

@@ -18,19 +18,36 @@ import { SYNC_POLICY_KEY } from '../registry.js';
 
 export const FLUX_BOOTSTRAP_PATH = 'flux/bootstrap/bootstrap.sh';
 
+/** Reads the repository's credentials first: a failure stops the script before it creates anything. */
+const CREDENTIALS = `# First, before anything is created: the repository's credentials, from SSM (never written to the repository).
+# Each value is read into a variable (a failed read stops the script here: set -e), checked non-empty, and handed to
+# kubectl as a file in a private directory: never on a command line, where ps would show it.
+umask 077
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+ssm() {
+  v=$(aws ssm get-parameter --region {{region}} --with-decryption --name "$1" --query Parameter.Value --output text) || { echo "bootstrap stopped: cannot read SSM parameter $1 (aws ssm get-parameter failed; nothing was created)" >&2; exit 1; }
+  [ -n "$v" ] && [ "$v" != None ] || { echo "bootstrap stopped: SSM parameter $1 is empty (nothing was created)" >&2; exit 1; }
+  printf '%s' "$v" >"$TMP/$2"
+}
+{{#each keys}}ssm {{parameter}} {{key}}
+{{/each}}`;
+
 const script = compileTemplate(`#!/bin/sh
 # Bootstrap Flux on a fresh {{env}} cluster ({{cluster}}) through the Flux Operator, then let Flux manage everything, itself included.
 # Run from anywhere with KUBECONFIG pointing at the cluster and AWS credentials that may read {{parameters}}:  sh {{self}}
-${BOOTSTRAP_PRELUDE}
+${BOOTSTRAP_PRELUDE.replace(/^(ROOT=.*\n)/m, (root) => `${root}\n${CREDENTIALS}\n`)}
 
-# The repository's credentials, from SSM (never written to the repository); External Secrets keeps them current later.
-ssm() { aws ssm get-parameter --region {{region}} --with-decryption --name "$1" --query Parameter.Value --output text; }
+# The repository Secret from the values read above; External Secrets keeps it current later.
 kubectl -n {{namespace}} create secret generic {{secret}} \\
-{{#each keys}}  --from-literal={{key}}="$(ssm {{parameter}})" \\
-{{/each}}  --dry-run=client -o yaml | kubectl apply --server-side --field-manager=flux-bootstrap -f -
+{{#each keys}}  --from-file={{key}}="$TMP/{{key}}" \\
+{{/each}}  --dry-run=client -o yaml >"$TMP/secret.yaml"
+# kubectl's own field manager: kustomize-controller takes over fields of a kubectl apply (kustomize-controller v1.9.1
+# internal/controller/kustomization_controller.go:894-927), so what the bootstrap applied becomes Flux's.
+kubectl apply --server-side -f "$TMP/secret.yaml"
 
 # The FluxInstance: the operator installs Flux {{version}} and syncs {{path}}; Flux takes over from here.
-kubectl apply --server-side --field-manager=flux-bootstrap -f "$ROOT/"{{instance}}
+kubectl apply --server-side -f "$ROOT/"{{instance}}
 kubectl -n {{namespace}} wait fluxinstance/{{name}} --for=condition=Ready --timeout=10m
 kubectl -n {{namespace}} get kustomizations.kustomize.toolkit.fluxcd.io
 `);

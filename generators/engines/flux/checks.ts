@@ -88,7 +88,7 @@ export function fluxInstanceErrors(o: Record<string, unknown>): SchemaError[] {
 
 const EXACT_VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/;
 
-interface Loc {
+export interface Loc {
   file: ParsedFile;
   doc: ParsedDoc;
   v: Record<string, unknown>;
@@ -110,7 +110,7 @@ function inEnv(env: string, repoPath: string): string | undefined {
   return p.startsWith(`${prefix}/`) ? p.slice(prefix.length + 1) : undefined;
 }
 
-interface EnvIndex {
+export interface EnvIndex {
   env: string;
   locs: Loc[];
   files: Map<string, ParsedFile>;
@@ -118,7 +118,7 @@ interface EnvIndex {
   objects: Set<string>;
 }
 
-function indexEnv(tree: RenderedTree, env: string): EnvIndex {
+export function indexEnv(tree: RenderedTree, env: string): EnvIndex {
   const files = new Map(tree.files.filter((f) => f.env === env).map((f) => [f.path, f]));
   const locs: Loc[] = [];
   for (const file of files.values()) for (const doc of file.docs) if (isMap(doc.value)) locs.push({ file, doc, v: doc.value });
@@ -140,7 +140,7 @@ function indexEnv(tree: RenderedTree, env: string): EnvIndex {
 const dirHasKustomization = (ix: EnvIndex, dir: string): boolean => ix.files.has(`${dir}/kustomization.yaml`);
 
 /** Files of the objects a kustomize directory delivers (resources, recursively). */
-function overlayFiles(ix: EnvIndex, dir: string, seen = new Set<string>()): string[] {
+export function overlayFiles(ix: EnvIndex, dir: string, seen = new Set<string>()): string[] {
   if (seen.has(dir)) return [];
   seen.add(dir);
   const k = ix.files.get(`${dir}/kustomization.yaml`)?.docs[0]?.value;

@@ -10,10 +10,11 @@ import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
-import { fluxPaths } from './objects.js';
+import { fluxPaths, PRUNE_ANNOTATION } from './objects.js';
 import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
+import { FLUX_MOTION_RULES, fluxMotion } from './motion.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -33,7 +34,13 @@ export const flux: Engine = {
     cascade: "the Kustomization's prune: deleting it deletes what it applied",
     tenants: "the identity a Kustomization or HelmRelease impersonates: a ServiceAccount allowed only its tenant's namespaces and declared cluster kinds",
   },
+  // An object that stays when its unit goes is never pruned (kustomize-controller v1.9.1 kustomization_controller.go:1401-1416).
+  manifestAnnotations: (intent): Record<string, string> => (intent.keep ? { [PRUNE_ANNOTATION]: 'disabled' } : {}),
   render: (m) => renderFluxTree(m),
+  motion: (ctx) => fluxMotion(ctx),
+  get motionRules() {
+    return FLUX_MOTION_RULES;
+  },
   readme: (m, ctx) => fluxSections(m, ctx),
   text: {
     workloadDelivery: 'Flux Kustomization (impersonating `tenant-<namespace>`, which may write its namespace only)',

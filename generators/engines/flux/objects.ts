@@ -72,6 +72,8 @@ export const fluxPaths = {
   unit: (name: string) => `flux/units/${name}`,
 };
 export const manifestsUnitName = (name: string): string => `${name}-manifests`;
+/** The Kustomization of a chart's extra manifests the chart itself needs (applied before it). */
+export const prerequisitesUnitName = (name: string): string => `${name}-prerequisites`;
 
 /** Repository-relative path of an env-relative directory, as Flux's spec.path wants it. */
 export const repoPath = (m: EnvironmentModel, envRelative: string): string => `./${m.renderedDir}/${envRelative}`;
@@ -108,10 +110,36 @@ export function fluxInstance(m: EnvironmentModel): K8sObject {
   };
 }
 
+/**
+ * Health of External Secrets objects under `wait: true`. kstatus alone counts them Current the moment
+ * they exist: they have no status.observedGeneration, and the first poll is immediate (fluxcd/cli-utils
+ * v1.2.1 pkg/kstatus/status/status.go:115-138, polling/engine/engine.go:157-168; ESO v2.9.0
+ * apis/externalsecrets/v1/externalsecret_types.go status has no observedGeneration). healthCheckExprs
+ * replace kstatus for the group (fluxcd/pkg runtime/v0.110.1 runtime/cel/status_evaluator.go:95-125;
+ * kustomize-controller >= v1.5.0): a missing status is an evaluation error, Unknown, so the wait goes on;
+ * Ready=True (and, for an ExternalSecret, synced at its current generation: syncedResourceVersion is
+ * "<generation>-<hash>") is Current; Ready=False fails the unit. research/sync-semantics.md F9.3-F9.5.
+ */
+export const ESO_HEALTH_EXPRS = [
+  {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ExternalSecret',
+    current: "status.conditions.exists(c, c.type == 'Ready' && c.status == 'True') && status.syncedResourceVersion.startsWith(string(metadata.generation) + '-')",
+    failed: "status.conditions.exists(c, c.type == 'Ready' && c.status == 'False')",
+  },
+  ...['ClusterSecretStore', 'SecretStore'].map((kind) => ({
+    apiVersion: 'external-secrets.io/v1',
+    kind,
+    current: "status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')",
+    failed: "status.conditions.exists(c, c.type == 'Ready' && c.status == 'False')",
+  })),
+];
+export const ESO_GROUP = 'external-secrets.io';
+
 /** Flux Kustomization (kustomize.toolkit.fluxcd.io/v1) of one directory under flux/units/. */
 export function kustomization(
   m: EnvironmentModel,
-  o: { name: string; dir: string; dependsOn: string[]; serviceAccountName?: string; keep?: boolean },
+  o: { name: string; dir: string; dependsOn: string[]; serviceAccountName?: string; keep?: boolean; applies?: readonly string[] },
 ): K8sObject {
   return {
     apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
@@ -125,6 +153,7 @@ export function kustomization(
       sourceRef: { kind: 'GitRepository', name: FLUX_SOURCE },
       prune: m.sync.prune,
       wait: true,
+      ...(o.applies?.some((v) => v.startsWith(`${ESO_GROUP}/`)) ? { healthCheckExprs: ESO_HEALTH_EXPRS } : {}),
       serviceAccountName: o.serviceAccountName ?? KUSTOMIZE_CONTROLLER,
       ...(o.dependsOn.length > 0 ? { dependsOn: o.dependsOn.map((name) => ({ name })) } : {}),
       // Manual sync (the sync policy's automated: false): nothing is applied until an operator resumes it.
@@ -190,7 +219,12 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
         remediation: { retries: 3 },
       },
       // The sync policy's selfHeal: drift is corrected (enabled) or only reported (warn).
-      driftDetection: { mode: m.sync.selfHeal ? 'enabled' : 'warn' },
+      // ignore: fields something in the cluster sets after the install (helm-controller v1.6.1
+      // api/v2/helmrelease_types.go:303-341: JSON pointers, target selector).
+      driftDetection: {
+        mode: m.sync.selfHeal ? 'enabled' : 'warn',
+        ...(u.driftIgnore ? { ignore: u.driftIgnore.map((d) => ({ paths: d.paths, target: { group: d.group, kind: d.kind } })) } : {}),
+      },
       valuesFrom: [{ kind: 'ConfigMap', name: valuesConfigMap(u), valuesKey: 'values.yaml' }],
     },
   };

@@ -8,7 +8,7 @@ import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.
 import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
 import { FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, gitRef, THIRD_PARTY_SA } from './objects.js';
 import { fluxSteps, manifestFilesOf } from './render.js';
-import { SYNC_POLICY_KEY } from '../registry.js';
+import { engines, SYNC_POLICY_KEY } from '../registry.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
 {{code path}} from {{code ref}} of {{code repo}} {{sync}}. Each unit is one Flux Kustomization in
@@ -89,7 +89,7 @@ then \`helm rollback RELEASE REVISION -n NAMESPACE\`; resume after the revert is
 
 export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeContext(m)): ReadmeSection[] {
   const plan = deliveryPlan(m);
-  const steps = fluxSteps(plan, manifestFilesOf(m));
+  const steps = fluxSteps(m, plan);
   const workloadInputs = m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath]);
   const inputs: InputPath[] = [['addons'], [SYNC_POLICY_KEY], ['cluster'], ['git'], ['gitops'], ['nodePools'], ...workloadInputs];
   const sections: ReadmeSection[] = [
@@ -109,8 +109,8 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
         thirdParty: THIRD_PARTY_SA,
         steps: steps.map((s) => ({
           name: s.name,
-          chart: s.unit?.chart && s.name === s.unit.name ? `${s.unit.chart.source.name} (${s.unit.chart.source.repoURL})` : 'manifests',
-          version: s.unit?.chart && s.name === s.unit.name ? s.unit.chart.source.version : '—',
+          chart: s.unit?.chart && s.part === 'main' ? `${s.unit.chart.source.name} (${s.unit.chart.source.repoURL})` : 'manifests',
+          version: s.unit?.chart && s.part === 'main' ? s.unit.chart.source.version : '—',
           namespace: s.unit?.namespace ?? FLUX_NAMESPACE,
           deps: s.dependsOn.join(', ') || '—',
         })),

@@ -23,6 +23,7 @@ import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { deliveryPlan } from '../../plan/index.js';
+import { deliveryGraph, NAMESPACES_STEP, type StepPart } from '../../plan/graph.js';
 import type { DeliveryUnit } from '../../plan/types.js';
 import type { RenderedFile, Renderer } from '../../render/types.js';
 import { renderDelivery } from '../../render/delivery/render.js';
@@ -38,6 +39,7 @@ import {
   KUSTOMIZE_CONFIG,
   kustomization,
   manifestsUnitName,
+  prerequisitesUnitName,
   namespaceAdmin,
   namespaceObject,
   PLATFORM_UNIT,
@@ -62,10 +64,16 @@ const UP = '../../..';
 export interface FluxStep {
   name: string;
   unit: DeliveryUnit | undefined;
+  /** Which step of its unit (plan/graph.ts). */
+  part: StepPart;
   dir: string;
   dependsOn: string[];
   serviceAccountName?: string;
   keep?: boolean;
+  /** File names (under manifests/<unit>/) of the unit's extra manifests this step applies. */
+  manifests: string[];
+  /** apiVersions of the extra manifests it applies (its health checks follow them). */
+  applies: string[];
 }
 
 /** The manifest files each unit delivers (env-relative), as the neutral renderers write them. */
@@ -79,39 +87,39 @@ export function manifestFilesOf(model: EnvironmentModel): Map<string, string[]> 
   return out;
 }
 
-/** The Kustomizations of a plan: dependsOn on every step of the next lower order (the order of the plan's units), manifests after their chart. */
-export function fluxSteps(plan: readonly DeliveryUnit[], manifests: ReadonlyMap<string, string[]>): FluxStep[] {
-  const steps: FluxStep[] = [{ name: PLATFORM_UNIT, unit: undefined, dir: fluxPaths.unit(PLATFORM_UNIT), dependsOn: [] }];
-  const orders = [...new Set(plan.map((u) => u.order))].sort((a, b) => a - b);
-  const byOrder = new Map<number, string[]>();
-  // The unit whose manifests hold the ClusterSecretStore: every ExternalSecret waits for it.
-  const storeStep = plan.find((u) => u.manifestsDir && (manifests.get(u.manifestsDir) ?? []).some((p) => p.includes('/clustersecretstore-')));
-  const storeName = storeStep ? (storeStep.chart ? manifestsUnitName(storeStep.name) : storeStep.name) : undefined;
-  const needsStore = (u: DeliveryUnit, name: string): boolean =>
-    storeName !== undefined && storeName !== name && (manifests.get(u.manifestsDir ?? '') ?? []).some((p) => p.includes('/externalsecret-'));
-  for (const order of orders) {
-    const previous = orders.filter((o) => o < order).at(-1);
-    const before = previous === undefined ? [PLATFORM_UNIT] : byOrder.get(previous)!;
-    const names: string[] = [];
-    for (const u of plan.filter((x) => x.order === order)) {
-      const identity = u.kind === 'workload' ? tenantServiceAccount(u.namespace) : undefined;
-      const keep = u.onDelete === 'orphan';
-      const manifestsStep = u.chart && u.manifestsDir ? manifestsUnitName(u.name) : undefined;
-      const main: FluxStep = { name: u.name, unit: u, dir: fluxPaths.unit(u.name), dependsOn: [...before], serviceAccountName: identity, keep };
-      steps.push(main);
-      names.push(u.name);
-      const holder = manifestsStep ? { name: manifestsStep, unit: u, dir: fluxPaths.unit(manifestsStep), dependsOn: [u.name], keep } : main;
-      if (manifestsStep) steps.push(holder);
-      const waits = needsStore(u, holder.name);
-      if (waits) holder.dependsOn.push(storeName!);
-      // Extra manifests that wait for a later unit's store (the Flux Operator's repository Secret)
-      // hold back no later order: counting them in would make the store wait for itself.
-      const later = waits && storeStep!.order > order;
-      if (manifestsStep && !later) names.push(manifestsStep);
-    }
-    byOrder.set(order, names);
+/**
+ * The Kustomizations of the delivery graph (plan/graph.ts): one per step (a chart's manifests the
+ * chart needs: `<unit>-prerequisites`; the chart: `<unit>`; its other manifests: `<unit>-manifests`),
+ * each depending on exactly the steps that provide what it needs. The graph's namespaces step is
+ * `platform-namespaces`, which also holds the third-party charts' identities.
+ */
+export function fluxSteps(model: EnvironmentModel, plan: readonly DeliveryUnit[] = deliveryPlan(model)): FluxStep[] {
+  const g = deliveryGraph(model);
+  const nameOf = (id: string): string => {
+    if (id === NAMESPACES_STEP) return PLATFORM_UNIT;
+    const s = g.steps.find((x) => x.id === id)!;
+    return s.part === 'before' ? prerequisitesUnitName(s.unit!.name) : s.part === 'after' ? manifestsUnitName(s.unit!.name) : s.unit!.name;
+  };
+  const steps: FluxStep[] = [];
+  for (const s of g.steps) {
+    const u = s.unit;
+    if (u && !plan.includes(u)) continue;
+    const name = nameOf(s.id);
+    const deps = g.edges.filter((e) => e.from === s.id).map((e) => nameOf(e.to));
+    // A third-party release impersonates the identity platform-namespaces creates in its namespace.
+    if (u?.tenant === 'third-party' && u.chart && s.part === 'main') deps.push(PLATFORM_UNIT);
+    steps.push({
+      name,
+      unit: u,
+      part: s.part,
+      dir: fluxPaths.unit(name),
+      dependsOn: [...new Set(deps)].filter((d) => d !== name).sort(),
+      serviceAccountName: u?.kind === 'workload' ? tenantServiceAccount(u.namespace) : undefined,
+      keep: u?.onDelete === 'orphan',
+      manifests: s.manifests.map((o) => manifestFileName(o)),
+      applies: s.part === 'main' && u?.chart ? [] : s.manifests.map((o) => o.apiVersion),
+    });
   }
-  for (const s of steps) s.dependsOn = [...new Set(s.dependsOn)].sort();
   return steps;
 }
 
@@ -141,7 +149,7 @@ const objectFile = (o: K8sObject, qualified = false): string =>
 export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[] = deliveryPlan(model)): RenderedFile[] {
   const files: RenderedFile[] = [];
   const manifests = manifestFilesOf(model);
-  const steps = fluxSteps(plan, manifests);
+  const steps = fluxSteps(model, plan);
   const unitInputs = (u: DeliveryUnit | undefined): RenderedFile['inputs'] => (u?.inputs ? uniquePaths([...u.inputs, ...fluxInputs()]) : undefined);
 
   const overlay = (dir: string, objects: K8sObject[], extra: Record<string, unknown>, inputs: RenderedFile['inputs'], resources: string[] = [], qualified = false): void => {
@@ -157,8 +165,7 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
       overlay(s.dir, platformObjects(plan), {}, undefined, [], true);
       continue;
     }
-    const isManifests = s.name !== u.name;
-    if (u.chart && !isManifests) {
+    if (u.chart && s.part === 'main') {
       const release = helmRelease(model, u);
       overlay(s.dir, [chartSource(u), release], {
         configMapGenerator: [{ name: valuesConfigMap(u), namespace: release.metadata.namespace, files: [`values.yaml=${relative(u.chart.valuesFile)}`] }],
@@ -176,7 +183,9 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
       // The shared Namespace file carries the keep markers of the engines that read one (plan/annotations.ts); Flux's is added here.
       extra.patches = [{ target: { kind: 'Namespace' }, patch: `- op: add\n  path: /metadata/annotations/${PRUNE_ANNOTATION.replace('/', '~1')}\n  value: disabled\n` }];
     }
-    overlay(s.dir, own, extra, unitInputs(u), (manifests.get(u.manifestsDir!) ?? []).map(relative));
+    // A chart's extra manifests are split between its steps; a manifests-only unit applies all of its files.
+    const applied = (manifests.get(u.manifestsDir!) ?? []).filter((f) => !u.chart || s.manifests.includes(f.slice(f.lastIndexOf('/') + 1)));
+    overlay(s.dir, own, extra, unitInputs(u), applied.map(relative));
   }
 
   files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: [...fluxInputs(), ['cluster', 'network']] });

@@ -368,7 +368,7 @@ function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void
 export function namespaceObjects(model: EnvironmentModel, namespace: string, members: readonly Workload[]): WorkloadObject[] {
   const c = new Collector(namespace);
   const inputs: InputPath[] = members.map((w) => workloadPath(w.name, 'namespace'));
-  const metadata = (name: string, labels: Record<string, string>) => ({ name, labels, annotations: keepOnUnitDeletion() });
+  const metadata = (name: string, labels: Record<string, string>) => ({ name, labels, annotations: keepOnUnitDeletion(model) });
   const pssVersion = `v${model.cluster.kubernetesMinor}`;
   const pss: Record<string, string> = {};
   for (const mode of ['enforce', 'audit', 'warn']) {

@@ -1,27 +1,58 @@
 /**
  * Argo CD's own catalog add-on (data): the chart that installs it, then manages itself.
  */
-import { CRD, RBAC, type CatalogEntry } from '../../../catalog/types.js';
+import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
+import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
+
+/** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
+export const ARGO_CD_FACTS: ChartFacts = {
+  version: '10.1.1',
+  provides: () => crds('argoproj.io', ['AppProject', 'Application', 'ApplicationSet']),
+  needs: () => [createsServices('argo-cd')],
+  pods: (values) => [placementAt(values, 'Argo CD', 'global.')],
+};
 
 /**
- * Argo CD health of an Application (removed from Argo CD's defaults in 1.8): without it the root
- * Application does not wait for one wave's Applications to be healthy before the next wave.
+ * Argo CD health of an Application (argo-cd v3.4.4 has none built in: resource_customizations/argoproj.io/
+ * has no Application/health.lua, and gitops-engine/pkg/health/health.go:104-152 covers no Application),
+ * so without it the root would not wait for one wave's Applications before the next. Stricter than the
+ * one docs/operator-manual/health.md:29-59 documents (which copies status.health and ignores the sync):
+ * a child whose last operation Failed or Errored is Degraded (the root's wave then fails instead of
+ * waiting: sync_context.go:538-554), and a child is Healthy only once it is Synced and Healthy.
  */
-const APPLICATION_HEALTH_LUA = [
+export const APPLICATION_HEALTH_LUA = [
   'hs = {}',
   'hs.status = "Progressing"',
-  'hs.message = ""',
-  'if obj.status ~= nil then',
-  '  if obj.status.health ~= nil then',
-  '    hs.status = obj.status.health.status',
-  '    if obj.status.health.message ~= nil then',
-  '      hs.message = obj.status.health.message',
-  '    end',
-  '  end',
+  'hs.message = "waiting for the first sync"',
+  'if obj.status == nil then',
+  '  return hs',
+  'end',
+  'local op = obj.status.operationState',
+  'if op ~= nil and (op.phase == "Failed" or op.phase == "Error") then',
+  '  hs.status = "Degraded"',
+  '  hs.message = op.message or ("last sync " .. op.phase)',
+  '  return hs',
+  'end',
+  'if obj.status.sync == nil or obj.status.sync.status ~= "Synced" then',
+  '  hs.message = "waiting to be Synced"',
+  '  return hs',
+  'end',
+  'if obj.status.health ~= nil and obj.status.health.status ~= nil then',
+  '  hs.status = obj.status.health.status',
+  '  hs.message = obj.status.health.message or ""',
   'end',
   'return hs',
   '',
 ].join('\n');
+
+/**
+ * A sync operation still waiting after this long is terminated and Failed (argo-cd v3.4.4
+ * controller/appcontroller.go:1460-1465; the default 0 never ends one:
+ * cmd/argocd-application-controller/commands/argocd_application_controller.go:276). A terminated
+ * operation is not retried (appcontroller.go:1537-1538): the failure shows instead of a sync Running
+ * forever; `argocd app sync` starts it again. An hour: longer than the root's first sync of every wave.
+ */
+export const SYNC_TIMEOUT_SECONDS = 3600;
 
 export const argoCd: CatalogEntry = {
   name: 'argo-cd',
@@ -32,6 +63,7 @@ export const argoCd: CatalogEntry = {
   enabledByDefault: (m) => m.gitops === 'argocd' && !m.fleet.hub,
   condition: 'with gitops: argocd (the default), unless a hub manages the environment',
   podSecurity: 'baseline',
+  facts: ARGO_CD_FACTS,
   bootstrapOrder: 30,
   serverSideApply: true, // the ApplicationSet CRD (~1.4 MB) exceeds the client-side annotation limit
   // orphan: the GitOps engine: deleting its Application must not delete Argo CD (and with it every Application's controller).
@@ -57,6 +89,13 @@ export const argoCd: CatalogEntry = {
     configs: {
       cm: {
         'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+      },
+      params: {
+        'controller.sync.timeout.seconds': String(SYNC_TIMEOUT_SECONDS),
+        // Explicit: the hub's ApplicationSet policy (create-update, never delete) holds whatever
+        // applicationsetcontroller.policy is set to; the default is `policy == ""` only
+        // (cmd/argocd-applicationset-controller/commands/applicationset_controller.go:283-284).
+        'applicationsetcontroller.enable.policy.override': 'true',
       },
     },
   }),

@@ -32,6 +32,8 @@ export const fluxOperator: CatalogEntry = {
   bootstrapOrder: 30,
   // orphan: the GitOps engine: deleting its own delivery must not uninstall Flux.
   onDelete: 'orphan',
+  // The bootstrap creates the repository credentials first; they must survive the ExternalSecret (ESO and its CRDs going, a prune).
+  secretsOutlive: true,
   clusterResources: [CRD, ...RBAC],
   // The repository's credentials for the FluxInstance's GitRepository (spec.sync.pullSecret; Git over
   // HTTPS: keys username and password). The bootstrap creates this Secret from the same SSM

@@ -6,6 +6,20 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 
+# First, before anything is created: the repository's credentials, from SSM (never written to the repository).
+# Each value is read into a variable (a failed read stops the script here: set -e), checked non-empty, and handed to
+# kubectl as a file in a private directory: never on a command line, where ps would show it.
+umask 077
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+ssm() {
+  v=$(aws ssm get-parameter --region 'eu-west-1' --with-decryption --name "$1" --query Parameter.Value --output text) || { echo "bootstrap stopped: cannot read SSM parameter $1 (aws ssm get-parameter failed; nothing was created)" >&2; exit 1; }
+  [ -n "$v" ] && [ "$v" != None ] || { echo "bootstrap stopped: SSM parameter $1 is empty (nothing was created)" >&2; exit 1; }
+  printf '%s' "$v" >"$TMP/$2"
+}
+ssm '/odp/staging-k3s/flux/git-password' password
+ssm '/odp/staging-k3s/flux/git-username' username
+
 # Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
 i=0
 until kubectl get --raw /readyz >/dev/null 2>&1; do
@@ -21,14 +35,16 @@ helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-mana
 helm upgrade --install 'flux-operator' 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' --version '0.49.0' \
   --namespace 'flux-system' --create-namespace --values "$ROOT/"'rendered/staging-k3s/values/flux-operator.yaml' --wait --timeout 10m
 
-# The repository's credentials, from SSM (never written to the repository); External Secrets keeps them current later.
-ssm() { aws ssm get-parameter --region 'eu-west-1' --with-decryption --name "$1" --query Parameter.Value --output text; }
+# The repository Secret from the values read above; External Secrets keeps it current later.
 kubectl -n 'flux-system' create secret generic 'flux-system' \
-  --from-literal=password="$(ssm '/odp/staging-k3s/flux/git-password')" \
-  --from-literal=username="$(ssm '/odp/staging-k3s/flux/git-username')" \
-  --dry-run=client -o yaml | kubectl apply --server-side --field-manager=flux-bootstrap -f -
+  --from-file=password="$TMP/password" \
+  --from-file=username="$TMP/username" \
+  --dry-run=client -o yaml >"$TMP/secret.yaml"
+# kubectl's own field manager: kustomize-controller takes over fields of a kubectl apply (kustomize-controller v1.9.1
+# internal/controller/kustomization_controller.go:894-927), so what the bootstrap applied becomes Flux's.
+kubectl apply --server-side -f "$TMP/secret.yaml"
 
 # The FluxInstance: the operator installs Flux 2.9.0 and syncs rendered/staging-k3s/flux; Flux takes over from here.
-kubectl apply --server-side --field-manager=flux-bootstrap -f "$ROOT/"'rendered/staging-k3s/flux/flux-instance.yaml'
+kubectl apply --server-side -f "$ROOT/"'rendered/staging-k3s/flux/flux-instance.yaml'
 kubectl -n 'flux-system' wait fluxinstance/flux --for=condition=Ready --timeout=10m
 kubectl -n 'flux-system' get kustomizations.kustomize.toolkit.fluxcd.io

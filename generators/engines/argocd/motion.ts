@@ -1,0 +1,205 @@
+/**
+ * Argo CD's first sync, as the simulator (validate/motion/) runs it: the root Application applies its
+ * children (Applications and other objects of its source directories) wave by wave; each child
+ * Application applies its chart and manifests wave by wave. Read as argoproj/argo-cd v3.4.4 behaves
+ * (gitops-engine in-tree at gitops-engine/). Each rule cites the code it models.
+ */
+import { posix } from 'node:path';
+import { cap } from '../../plan/needs.js';
+import { bootstrapReleases, chartFactsFor, objectItem, releaseItem, type EngineMotionResult, type MotionContext, type MotionRule, type SimItem, type SimUnit } from '../../validate/motion/context.js';
+import { finding, isMap, k8sIdentity, type ParsedDoc, type ParsedFile } from '../../validate/rendered/tree.js';
+import { inEnv } from '../../validate/rendered/policies.js';
+import { BOOTSTRAP_PATH } from './bootstrap.js';
+import { ARGO_CD_FACTS } from './addons/argo-cd.js';
+import { FLEET_FILE } from './hub.js';
+import { MANUAL_WAVE, ROOT_APP, SYNC_WAVE } from './objects.js';
+
+export const ARGOCD_MOTION_RULES = {
+  waves: {
+    id: 'motion.argocd.waves',
+    text: 'a sync applies one wave at a time and waits while a task of it runs; a task is done when its resource is Healthy or has no health check, fails when Degraded, and keeps waiting when Progressing, Suspended, Missing or Unknown',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:538-582',
+  },
+  failedWave: {
+    id: 'motion.argocd.failed-wave',
+    text: 'a task that completed unsuccessfully fails the operation: the later waves are never applied',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:619-625',
+  },
+  lastWave: {
+    id: 'motion.argocd.last-wave',
+    text: 'the last wave is never waited on: the operation succeeds once it is applied, even if its resources degrade later',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:644-649, 688-697',
+  },
+  waveOrder: {
+    id: 'motion.argocd.wave-annotation',
+    text: 'a resource\'s wave is argocd.argoproj.io/sync-wave (strconv.Atoi), else helm.sh/hook-weight, else 0',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/syncwaves/waves.go:12-21',
+  },
+  dryRun: {
+    id: 'motion.argocd.dry-run',
+    text: 'every task is dry-run first: a custom resource whose CRD is neither known nor in the same sync fails the whole operation, unless it carries SkipDryRunOnMissingResource=true',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1047-1068, 482-486',
+  },
+  appHealth: {
+    id: 'motion.argocd.application-health',
+    text: 'an Application has no built-in health: without a Lua override in argocd-cm its health is nil and a parent does not wait for it',
+    source: 'argoproj/argo-cd v3.4.4 util/lua/lua.go:169-204, gitops-engine/pkg/health/health.go:104-152',
+  },
+  rootSelf: {
+    id: 'motion.argocd.root-self',
+    text: 'a root Application in its own source is a task of its own sync, judged by its own health (the aggregate of its children): it is excluded from its aggregation but not from its waves',
+    source: 'argoproj/argo-cd v3.4.4 controller/sync.go:307-339, controller/health.go:50-54, controller/appcontroller.go:374-381',
+  },
+  missingProject: {
+    id: 'motion.argocd.missing-project',
+    text: 'an Application naming an AppProject that does not exist is Unknown: a parent\'s wave waits for it forever',
+    source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:2069-2074, 1784-1790',
+  },
+  externalSecretHealth: {
+    id: 'motion.argocd.external-secret-health',
+    text: 'an ExternalSecret is Degraded while ESO reports Ready=False (its store or its parameters missing), Healthy once Ready=True',
+    source: 'argoproj/argo-cd v3.4.4 resource_customizations/external-secrets.io/ExternalSecret/health.lua:1-20',
+  },
+} satisfies Record<string, MotionRule>;
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const annotations = (o: Obj): Record<string, string> => (isMap(o.metadata) && isMap(o.metadata.annotations) ? (o.metadata.annotations as Record<string, string>) : {});
+
+/** A resource's wave (waves.go:12-21): sync-wave, else helm.sh/hook-weight, else 0. */
+export function waveOf(o: Obj, manual = false): number {
+  for (const key of [...(manual ? [MANUAL_WAVE] : []), SYNC_WAVE, 'helm.sh/hook-weight']) {
+    const v = annotations(o)[key];
+    if (v !== undefined && /^[+-]?\d+$/.test(v.trim())) return Number(v);
+  }
+  return 0;
+}
+
+interface Child {
+  file: ParsedFile;
+  doc: ParsedDoc;
+  o: Obj;
+  wave: number;
+}
+
+const APPLICATION_LUA_KEY = 'resource.customizations.health.argoproj.io_Application';
+
+export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined {
+  const { env, files } = ctx;
+  const rootFile = files.get('argocd/application-root.yaml');
+  const fleet = files.get(FLEET_FILE);
+  if (!rootFile && !fleet) return undefined;
+  const findings: EngineMotionResult['findings'] = [];
+  const root = rootFile?.docs[0]?.value;
+  const rootSources = isMap(root) && isMap(root.spec) && Array.isArray(root.spec.sources) ? root.spec.sources.filter(isMap) : [];
+  const dirs = rootFile ? rootSources.flatMap((s) => (typeof s.path === 'string' ? [inEnv(env, s.path)] : [])).filter((d): d is string => d !== undefined) : ['apps', 'argocd'];
+  // Directory sources are not recursive by default: the files directly in each directory.
+  const automated = !rootFile || (isMap(root) && isMap(root.spec) && isMap(root.spec.syncPolicy) && root.spec.syncPolicy.automated !== undefined);
+  // With manual syncs the runbook syncs the Applications wave by wave, each once the previous is Healthy.
+  const children: Child[] = [];
+  for (const f of files.values())
+    if (dirs.includes(posix.dirname(f.path)) && f.path.endsWith('.yaml')) for (const d of f.docs) if (isMap(d.value) && k8sIdentity(d.value)) children.push({ file: f, doc: d, o: d.value, wave: waveOf(d.value, !automated) });
+  // Application health: the Lua override of this environment's Argo CD (a managed one's is the hub's, judged there).
+  const argoValues = files.get('values/argo-cd.yaml')?.docs[0]?.value;
+  const lua = isMap(argoValues) && isMap(argoValues.configs) && isMap(argoValues.configs.cm) ? str(argoValues.configs.cm[APPLICATION_LUA_KEY]) : undefined;
+  const appHealth = rootFile ? lua !== undefined : true;
+  const failsOnFailedOp = rootFile ? (lua ?? '').includes('operationState') : true;
+  const projects = new Set<string>();
+  for (const f of files.values()) if (f.path.startsWith('argocd/')) for (const d of f.docs) if (isMap(d.value) && d.value.kind === 'AppProject') projects.add(String((d.value.metadata as Obj).name));
+  const waves = [...new Set(children.map((c) => c.wave))].sort((a, b) => a - b);
+  const last = waves.at(-1) ?? 0;
+  const units: SimUnit[] = [];
+  const idOf = (c: Child): string => (c.o.kind === 'Application' ? String((c.o.metadata as Obj).name) : `${String(c.o.kind)} ${String((c.o.metadata as Obj).name)}`);
+  for (const c of children) {
+    const id = idOf(c);
+    // The root in its own source: a task of its own operation, judged by its own aggregate health.
+    if (c.o.kind === 'Application' && id === ROOT_APP) {
+      if (automated && appHealth && c.wave < last)
+        findings.push(
+          finding(c.file, c.doc, ARGOCD_MOTION_RULES.rootSelf.id, ['metadata', 'annotations'], `the root Application is in wave ${c.wave} of its own source, before the last wave ${last}: every later wave waits for the root's own health, the aggregate of its children, so one Degraded child stops them for good (${ARGOCD_MOTION_RULES.rootSelf.source}; ${ARGOCD_MOTION_RULES.failedWave.source})`, {
+            hint: `put the root in the last wave (${SYNC_WAVE}: "${last}"), which is never waited on (${ARGOCD_MOTION_RULES.lastWave.source}), or apply it only from the bootstrap`,
+          }),
+        );
+      continue;
+    }
+    const gates = children.filter((x) => x.wave < c.wave && idOf(x) !== ROOT_APP).map((x) => ({ id: idOf(x), rule: `wave ${x.wave} < ${c.wave}, ${ARGOCD_MOTION_RULES.waves.id}` }));
+    if (c.o.kind !== 'Application') {
+      const item = objectItem(c.o, String((c.o.metadata as Obj).namespace ?? 'default'));
+      if (c.o.kind === 'AppProject') item.provides.push(`AppProject ${String((c.o.metadata as Obj).name)}`);
+      if (c.o.kind === 'ExternalSecret') {
+        item.onUnmet = { fail: true, why: `is Degraded (${ARGOCD_MOTION_RULES.externalSecretHealth.id})` };
+        const tpl = isMap(c.o.spec) && isMap(c.o.spec.target) && isMap(c.o.spec.target.template) && isMap(c.o.spec.target.template.metadata) && isMap(c.o.spec.target.template.metadata.labels) ? c.o.spec.target.template.metadata.labels : {};
+        if (tpl['argocd.argoproj.io/secret-type'] === 'cluster') item.pendingUntil = `the SSM parameters its managed cluster's bootstrap writes (${String(tpl['odp.opendev.dev/environment'] ?? 'the managed environment')})`;
+      }
+      units.push({ id, file: c.file, doc: c.doc, gates, phases: [[item]], phasesWait: true, waitsForHealth: c.o.kind === 'ExternalSecret', phaseAtomic: true });
+      continue;
+    }
+    units.push({ id, file: c.file, doc: c.doc, gates, ...applicationPhases(ctx, c.o, projects, failsOnFailedOp), phasesWait: true, waitsForHealth: appHealth, phaseAtomic: true });
+  }
+  // A managed environment's Applications live in the hub's Argo CD, whose CRDs exist.
+  // A standalone environment's bootstrap applies argocd/ (its AppProjects) before the root syncs.
+  const base = [cap.namespace('argocd'), ...(rootFile ? [...projects].map((p) => `AppProject ${p}`) : ARGO_CD_FACTS.provides({}, 'argocd'))];
+  const script = files.get(BOOTSTRAP_PATH)?.content;
+  for (const r of script ? bootstrapReleases(script) : []) {
+    const values = ctx.tree.files.find((f) => f.file === r.values)?.docs[0]?.value;
+    base.push(cap.namespace(r.namespace), ...(chartFactsFor(r.chart, r.version)?.provides(isMap(values) ? values : {}, r.namespace) ?? []));
+  }
+  return { units, base, findings, coupling: ARGOCD_MOTION_RULES.failedWave };
+}
+
+/** The phases (waves) of one child Application: its chart's release and its manifests by their waves, and its project. */
+function applicationPhases(ctx: MotionContext, app: Obj, projects: ReadonlySet<string>, failsOnFailedOp: boolean): Pick<SimUnit, 'phases'> {
+  const spec = isMap(app.spec) ? app.spec : {};
+  const dest = isMap(spec.destination) ? str(spec.destination.namespace) ?? 'default' : 'default';
+  const sources = Array.isArray(spec.sources) ? spec.sources.filter(isMap) : isMap(spec.source) ? [spec.source] : [];
+  const options = isMap(spec.syncPolicy) && Array.isArray(spec.syncPolicy.syncOptions) ? spec.syncPolicy.syncOptions : [];
+  const byWave = new Map<number, SimItem[]>();
+  const add = (w: number, i: SimItem) => byWave.set(w, [...(byWave.get(w) ?? []), i]);
+  const fail = failsOnFailedOp ? ({ fail: true, why: `is Degraded and fails the Application's sync (${ARGOCD_MOTION_RULES.failedWave.id})` } as const) : ({ fail: false } as const);
+  const skipDryRun = new Set<SimItem>();
+  const refs = new Map(sources.filter((s) => typeof s.ref === 'string').map((s) => [String(s.ref), s]));
+  for (const s of sources) {
+    if (typeof s.chart === 'string') {
+      const helm = isMap(s.helm) ? s.helm : {};
+      let values: Record<string, unknown> = {};
+      for (const vf of Array.isArray(helm.valueFiles) ? helm.valueFiles : []) {
+        const m = typeof vf === 'string' ? /^\$([^/]+)\/(.+)$/.exec(vf) : null;
+        const v = m && refs.has(m[1]!) ? ctx.tree.files.find((f) => f.file === m[2])?.docs[0]?.value : undefined;
+        if (isMap(v)) values = { ...values, ...v };
+      }
+      add(0, releaseItem(`chart of Application ${String((app.metadata as Obj).name)}`, s.chart, String(s.targetRevision), values, dest, { fail: false }));
+    } else if (typeof s.path === 'string') {
+      const dir = inEnv(ctx.env, s.path);
+      for (const f of ctx.files.values())
+        if (dir !== undefined && posix.dirname(f.path) === dir && f.path.endsWith('.yaml'))
+          for (const d of f.docs) {
+            if (!isMap(d.value) || !k8sIdentity(d.value)) continue;
+            const o = d.value;
+            const item = objectItem(o, dest);
+            if (o.kind === 'ExternalSecret') item.onUnmet = fail;
+            // SkipDryRunOnMissingResource: its CRD is checked when it is applied, not at validation.
+            if ((annotations(o)['argocd.argoproj.io/sync-options'] ?? '').includes('SkipDryRunOnMissingResource=true')) skipDryRun.add(item);
+            add(waveOf(o), item);
+          }
+    }
+  }
+  // CreateNamespace=true: the destination namespace is created before the first wave.
+  const provided = options.includes('CreateNamespace=true') ? [cap.namespace(dest)] : [];
+  const waves = [...byWave.keys()].sort((a, b) => a - b);
+  const phases = waves.map((w) => byWave.get(w)!);
+  // Validation of every task before the first wave (dry-run): CRDs neither known nor in this sync refuse the operation.
+  const inSync = new Set(phases.flat().flatMap((i) => i.provides));
+  const crdNeeds = phases.flat().filter((i) => !skipDryRun.has(i)).flatMap((i) => i.needs.filter((n) => n.what.startsWith('CRD ') && !inSync.has(n.what)));
+  const project = str(spec.project) ?? 'default';
+  const gate: SimItem = {
+    label: `validation of Application ${String((app.metadata as Obj).name)}`,
+    provides: provided,
+    needs: crdNeeds.map((n) => ({ ...n, why: `${n.why}, validated before any wave (${ARGOCD_MOTION_RULES.dryRun.id})` })),
+    pods: [],
+    onUnmet: { fail: false },
+  };
+  // An Application of a missing AppProject is Unknown: a parent's wave waits for it forever.
+  gate.needs.push({ what: `AppProject ${project}`, why: `Application ${String((app.metadata as Obj).name)}: spec.project (${ARGOCD_MOTION_RULES.missingProject.id})` });
+  void projects;
+  return { phases: [[gate], ...phases] };
+}

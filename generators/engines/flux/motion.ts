@@ -1,0 +1,164 @@
+/**
+ * Flux's first sync, as the simulator (validate/motion/) runs it: one unit per Flux Kustomization
+ * of the rendered tree, read as kustomize-controller, helm-controller and kstatus behave at Flux 2.9.0
+ * (kustomize-controller v1.9.1, helm-controller v1.6.1, fluxcd/pkg ssa v0.76.1 / runtime v0.110.1,
+ * fluxcd/cli-utils v1.2.1: v1.2.2 is not in the snapshot). Each rule cites the code it models.
+ */
+import { posix } from 'node:path';
+import { finding, isMap, k8sIdentity } from '../../validate/rendered/tree.js';
+import type { Diagnostic } from '../../validate/diagnostics.js';
+import { bootstrapReleases, chartFactsFor, objectItem, releaseItem, type EngineMotionResult, type MotionContext, type MotionRule, type SimItem, type SimUnit } from '../../validate/motion/context.js';
+import { cap } from '../../plan/needs.js';
+import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
+import { indexEnv, overlayFiles } from './checks.js';
+import { ESO_GROUP, FLUX_NAMESPACE } from './objects.js';
+
+export const FLUX_MOTION_RULES = {
+  dependsOn: {
+    id: 'motion.flux.depends-on',
+    text: 'a Kustomization is applied once every Kustomization it dependsOn exists and is Ready (no cycle detection: a cycle waits forever, re-checked every 30 s)',
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:551-627, 257-262',
+  },
+  wait: {
+    id: 'motion.flux.wait',
+    text: 'with wait: true (or healthChecks) a Kustomization is Ready once every object it applied is Current; without, right after applying',
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1018-1021, 1037-1066',
+  },
+  firstPoll: {
+    id: 'motion.flux.kstatus-first-poll',
+    text: 'kstatus polls at once and counts an object without status conditions Current: an ExternalSecret ESO has not reconciled yet passes wait: true unless healthCheckExprs judge it',
+    source: 'fluxcd/cli-utils v1.2.1 pkg/kstatus/status/status.go:115-138, pkg/kstatus/polling/engine/engine.go:157-168',
+  },
+  healthCheckExprs: {
+    id: 'motion.flux.health-check-exprs',
+    text: 'healthCheckExprs for a group replace kstatus for its objects: current when the expression holds, InProgress otherwise (an error on a missing status counts Unknown, and the wait goes on)',
+    source: 'fluxcd/pkg runtime/v0.110.1 runtime/cel/status_evaluator.go:95-125',
+  },
+  stage: {
+    id: 'motion.flux.stage-dry-run',
+    text: 'every object of a stage is dry-run server-side (admission webhooks included) before any is applied: one refused object (no CRD yet, a webhook failing closed) blocks its whole stage',
+    source: 'fluxcd/pkg ssa/v0.76.1 ssa/manager_apply.go:252-332, 364-388',
+  },
+  helmStall: {
+    id: 'motion.flux.helm-install-stall',
+    text: 'a HelmRelease install that fails with the default strategy and no remediation retries stalls (RetriesExceeded, a terminal error): it is never retried, even once what it needed exists',
+    source: 'fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:471-513, internal/controller/helmrelease_controller.go:437-446',
+  },
+  prune: {
+    id: 'motion.flux.prune',
+    text: 'an object a Kustomization applies is its own (its labels) and is pruned when it leaves the tree, unless kustomize.toolkit.fluxcd.io/prune: disabled; one the cluster ships itself is then co-owned',
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1401-1416',
+  },
+} satisfies Record<string, MotionRule>;
+
+/** The CRDs the FluxInstance installs (Flux 2.9.0's controllers, ../shared/upstream/crds/flux/v2.9.0) before it syncs anything. */
+const FLUX_CRDS = [
+  ...['Bucket', 'GitRepository', 'HelmChart', 'HelmRepository', 'OCIRepository'].map((k) => cap.crd('source.toolkit.fluxcd.io', k)),
+  cap.crd('kustomize.toolkit.fluxcd.io', 'Kustomization'),
+  cap.crd('helm.toolkit.fluxcd.io', 'HelmRelease'),
+  ...['Alert', 'Provider', 'Receiver'].map((k) => cap.crd('notification.toolkit.fluxcd.io', k)),
+];
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const spec = (v: Obj): Obj => (isMap(v.spec) ? v.spec : {});
+
+/** The groups a Kustomization's healthCheckExprs judge (only the group of apiVersion is matched: runtime/cel/status_reader.go:47-50). */
+function exprGroups(k: Obj): Set<string> {
+  const list = Array.isArray(spec(k).healthCheckExprs) ? (spec(k).healthCheckExprs as unknown[]) : [];
+  return new Set(list.filter(isMap).map((e) => String(e.apiVersion ?? '').split('/')[0]!));
+}
+
+/** Whether a HelmRelease retries a failed install (RetryOnFailure, or remediation retries left). */
+function retries(hr: Obj): boolean {
+  const install = isMap(spec(hr).install) ? (spec(hr).install as Obj) : {};
+  const strategy = isMap(install.strategy) ? str(install.strategy.name) : undefined;
+  const remediation = isMap(install.remediation) ? install.remediation : {};
+  return strategy === 'RetryOnFailure' || (typeof remediation.retries === 'number' && remediation.retries !== 0);
+}
+
+export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
+  const ix = indexEnv(ctx.tree, ctx.env);
+  const kustomizations = ix.locs.filter((l) => l.v.kind === 'Kustomization' && String(l.v.apiVersion).startsWith('kustomize.toolkit.fluxcd.io/'));
+  if (kustomizations.length === 0) return undefined;
+  const units: SimUnit[] = [];
+  const findings: Diagnostic[] = [];
+  const valuesOf = (dir: string): Record<string, unknown> => {
+    const k = ix.files.get(`${dir}/kustomization.yaml`)?.docs[0]?.value;
+    const gen = isMap(k) && Array.isArray(k.configMapGenerator) ? k.configMapGenerator.filter(isMap) : [];
+    for (const g of gen)
+      for (const f of Array.isArray(g.files) ? g.files : []) {
+        if (typeof f !== 'string' || !f.startsWith('values.yaml=')) continue;
+        const v = ix.files.get(posix.normalize(posix.join(dir, f.slice('values.yaml='.length))))?.docs[0]?.value;
+        if (isMap(v)) return v;
+      }
+    return {};
+  };
+  for (const l of kustomizations) {
+    const k = l.v;
+    const name = String((k.metadata as Obj).name);
+    const s = spec(k);
+    const rel = typeof s.path === 'string' ? posix.normalize(s.path.replace(/^\.\//, '')).replace(new RegExp(`^rendered/${ctx.env}/`), '') : '';
+    const exprs = exprGroups(k);
+    const items: SimItem[] = [];
+    const sa = str(s.serviceAccountName);
+    if (sa && sa !== 'kustomize-controller') items.push({ label: `impersonation of ServiceAccount ${FLUX_NAMESPACE}/${sa}`, provides: [], needs: [{ what: cap.serviceAccount(FLUX_NAMESPACE, sa), why: `Kustomization ${name}: serviceAccountName` }], pods: [], onUnmet: { fail: false } });
+    for (const f of overlayFiles(ix, rel)) {
+      for (const d of ix.files.get(f)!.docs) {
+        const o = d.value;
+        const id = k8sIdentity(o);
+        if (!id || !isMap(o)) continue;
+        const ns = id.namespace ?? str(s.targetNamespace) ?? 'default';
+        if (id.kind === 'HelmRelease') {
+          const hs = spec(o);
+          const chartSpec = isMap(hs.chart) && isMap(hs.chart.spec) ? hs.chart.spec : undefined;
+          let chart = chartSpec ? str(chartSpec.chart) : undefined;
+          let version = chartSpec ? str(chartSpec.version) : undefined;
+          if (!chart && isMap(hs.chartRef)) {
+            const src = ix.locs.find((x) => x.v.kind === 'OCIRepository' && (x.v.metadata as Obj)?.name === (hs.chartRef as Obj).name);
+            const url = src ? str(spec(src.v).url) : undefined;
+            chart = url?.split('/').pop();
+            version = src && isMap(spec(src.v).ref) ? str((spec(src.v).ref as Obj).tag) : undefined;
+          }
+          const target = str(hs.targetNamespace) ?? ns;
+          const item = releaseItem(`HelmRelease ${ns}/${id.name}`, chart ?? '?', version ?? '?', valuesOf(rel), target, retries(o) ? { fail: false } : { fail: true, why: `stalls (${FLUX_MOTION_RULES.helmStall.id}: ${FLUX_MOTION_RULES.helmStall.source})` });
+          item.needs.push({ what: cap.namespace(target), why: `HelmRelease ${id.name}: targetNamespace` });
+          if (chart && version && !chartFactsFor(chart, version)) void 0;
+          items.push(item);
+          continue;
+        }
+        const item = objectItem(o, ns);
+        const group = id.apiVersion.includes('/') ? id.apiVersion.slice(0, id.apiVersion.lastIndexOf('/')) : '';
+        // kstatus reads Ready conditions, but an object ESO has not reconciled yet has none and is Current at the first poll.
+        if (group === ESO_GROUP && !exprs.has(group)) item.healthyAtOnce = true;
+        items.push(item);
+      }
+    }
+    // wait: true over External Secrets objects without healthCheckExprs for their group: Ready at once, Secret or not.
+    const unjudged = items.filter((i) => i.healthyAtOnce && /^(ExternalSecret|ClusterSecretStore|SecretStore) /.test(i.label));
+    if (s.wait === true && unjudged.length > 0)
+      findings.push(
+        finding(l.file, l.doc, FLUX_MOTION_RULES.firstPoll.id, ['spec'], `Kustomization ${name} waits (wait: true) on ${unjudged.map((i) => i.label).join(', ')}, which kstatus counts Current at its first poll, before External Secrets has reconciled it (no status.observedGeneration): the unit is Ready whether or not the Secret exists, and its dependents start without it (${FLUX_MOTION_RULES.firstPoll.source})`, {
+          hint: `add spec.healthCheckExprs for ${ESO_GROUP} (Ready condition; ${FLUX_MOTION_RULES.healthCheckExprs.source}): npm run synth renders them`,
+        }),
+      );
+    units.push({
+      id: name,
+      file: l.file,
+      doc: l.doc,
+      gates: (Array.isArray(s.dependsOn) ? s.dependsOn : []).filter(isMap).map((d) => ({ id: String(d.name), rule: `dependsOn, ${FLUX_MOTION_RULES.dependsOn.id}` })),
+      phases: [items],
+      phasesWait: true,
+      waitsForHealth: s.wait === true || (Array.isArray(s.healthChecks) && s.healthChecks.length > 0),
+      phaseAtomic: true,
+    });
+  }
+  // What the bootstrap installed before Flux ran: its namespace, the controllers' identities, its releases' capabilities.
+  const base = [cap.namespace(FLUX_NAMESPACE), cap.serviceAccount(FLUX_NAMESPACE, 'kustomize-controller'), cap.serviceAccount(FLUX_NAMESPACE, 'helm-controller'), ...FLUX_CRDS];
+  const script = ctx.files.get(FLUX_BOOTSTRAP_PATH)?.content;
+  for (const r of script ? bootstrapReleases(script) : []) {
+    const values = ctx.tree.files.find((f) => f.file === r.values)?.docs[0]?.value;
+    base.push(cap.namespace(r.namespace), ...(chartFactsFor(r.chart, r.version)?.provides(isMap(values) ? values : {}, r.namespace) ?? []));
+  }
+  return { units, base, findings };
+}

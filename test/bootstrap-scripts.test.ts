@@ -1,0 +1,80 @@
+/**
+ * Rendered bootstrap scripts run against stub binaries (aws, kubectl, helm on PATH) that behave as
+ * upstream does: the AWS CLI exits 254 with "An error occurred (…)" on stderr when a parameter cannot
+ * be read, and prints "None" for an empty --query result. A failing step stops the script with a
+ * non-zero exit and a clear message before it creates anything; no secret reaches a command line.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderedExamples } from './helpers.js';
+
+const SCRIPT = 'rendered/staging-k3s/flux/bootstrap/bootstrap.sh';
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A scratch copy of the rendered examples with stubs; `aws` and `helm` bodies decide what fails. */
+function run(o: { aws: string; helm?: string }): { code: number | null; stderr: string; calls: string[]; secret?: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'odp-bootstrap-'));
+  dirs.push(dir);
+  cpSync(join(renderedExamples(), 'rendered'), join(dir, 'repo', 'rendered'), { recursive: true });
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const log = join(dir, 'log');
+  const stub = (name: string, body: string) => {
+    writeFileSync(join(bin, name), `#!/bin/sh\necho "${name} $*" >>'${log}'\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  };
+  stub('aws', o.aws);
+  stub('helm', o.helm ?? 'exit 0');
+  // kubectl: the API answers; `create … --dry-run=client -o yaml` prints the Secret with the files' contents.
+  stub('kubectl', [
+    'case "$*" in',
+    `  *"create secret"*) for a in "$@"; do case "$a" in --from-file=*) f=\${a#--from-file=}; printf '%s=%s\\n' "\${f%%=*}" "$(cat "\${f#*=}")" >>'${join(dir, 'secret')}' ;; esac; done; echo 'kind: Secret' ;;`,
+    'esac',
+  ].join('\n'));
+  const r = spawnSync('sh', [join(dir, 'repo', SCRIPT)], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  return { code: r.status, stderr: r.stderr, calls, secret: existsSync(join(dir, 'secret')) ? readFileSync(join(dir, 'secret'), 'utf8') : undefined };
+}
+
+const creates = (calls: string[]) => calls.filter((c) => c.startsWith('helm ') || / (apply|create) /.test(c));
+
+describe('Flux bootstrap script against stub binaries', () => {
+  it('the script is valid sh', () => {
+    execFileSync('sh', ['-n', join(renderedExamples(), SCRIPT)]);
+  });
+
+  it('an SSM read that fails stops it at once, non-zero, with the parameter named, before anything is created', () => {
+    const r = run({ aws: `echo 'An error occurred (AccessDeniedException) when calling the GetParameter operation: not authorized' >&2; exit 254` });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('bootstrap stopped: cannot read SSM parameter /odp/staging-k3s/flux/git-password');
+    expect(creates(r.calls)).toStrictEqual([]);
+  });
+
+  it('an empty parameter (the CLI prints None) stops it before anything is created', () => {
+    const r = run({ aws: 'echo None' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('bootstrap stopped: SSM parameter /odp/staging-k3s/flux/git-password is empty');
+    expect(creates(r.calls)).toStrictEqual([]);
+  });
+
+  it('a failing helm install stops it before the Secret and the FluxInstance', () => {
+    const r = run({ aws: 'echo s3cr3t-value', helm: 'echo "Error: INSTALLATION FAILED: context deadline exceeded" >&2; exit 1' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('INSTALLATION FAILED');
+    expect(r.calls.filter((c) => c.startsWith('kubectl ') && / (apply|create) /.test(c))).toStrictEqual([]);
+  });
+
+  it('with every step succeeding: the Secret gets the values through files, none on a command line; kubectl keeps its own field manager', () => {
+    const r = run({ aws: 'case "$*" in *git-password*) echo s3cr3t-value ;; *) echo bot ;; esac' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.secret).toBe('password=s3cr3t-value\nusername=bot\n');
+    expect(r.calls.filter((c) => c.includes('s3cr3t'))).toStrictEqual([]);
+    // kustomize-controller takes over fields applied by the kubectl manager only (v1.9.1 kustomization_controller.go:894-927).
+    expect(r.calls.filter((c) => c.includes('--field-manager'))).toStrictEqual([]);
+  });
+});

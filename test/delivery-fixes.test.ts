@@ -1,0 +1,47 @@
+/**
+ * The rendered fixes of issue 19 that are not ordering (which the simulator tests cover,
+ * test/motion.test.ts): health of External Secrets objects under Flux, what must survive an
+ * uninstall or a prune, and the drift a chart's own webhook causes.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { renderExample } from './helpers.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+const docOf = (env: string, path: string): Obj => {
+  const f = renderExample(env).find((x) => x.path === path);
+  if (!f) throw new Error(`${env}: no ${path}`);
+  return parseYamlStream(f.content)[0];
+};
+
+describe('issue 19: health, survival and drift in the rendered tree', () => {
+  it('Flux: every Kustomization applying External Secrets objects judges them by their Ready condition (healthCheckExprs), the others do not', () => {
+    const files = renderExample('staging-k3s').filter((f) => f.path.startsWith('flux/kustomizations/'));
+    const withExprs = files.filter((f) => 'healthCheckExprs' in (parseYamlStream(f.content)[0] as Obj).spec).map((f) => f.path).sort();
+    expect(withExprs).toStrictEqual(['flux/kustomizations/external-secrets-manifests.yaml', 'flux/kustomizations/flux-operator-manifests.yaml', 'flux/kustomizations/kube-prometheus-stack-prerequisites.yaml']);
+    const exprs = docOf('staging-k3s', 'flux/kustomizations/kube-prometheus-stack-prerequisites.yaml').spec.healthCheckExprs as Obj[];
+    expect(exprs.map((e) => `${e.apiVersion} ${e.kind}`)).toStrictEqual(['external-secrets.io/v1 ExternalSecret', 'external-secrets.io/v1 ClusterSecretStore', 'external-secrets.io/v1 SecretStore']);
+    expect(exprs[0].current).toContain("c.type == 'Ready' && c.status == 'True'");
+    expect(exprs[0].failed).toContain("c.status == 'False'");
+  });
+
+  it('External Secrets CRDs are kept on uninstall (both engines)', () => {
+    for (const env of ['staging', 'staging-k3s']) expect(docOf(env, 'values/external-secrets.yaml').crds).toStrictEqual({ annotations: { 'helm.sh/resource-policy': 'keep' } });
+  });
+
+  it('Flux: the repository credential outlives its ExternalSecret (creationPolicy Orphan) and is never pruned', () => {
+    const es = docOf('staging-k3s', 'manifests/flux-operator/externalsecret-flux-system.yaml');
+    expect(es.spec.target.creationPolicy).toBe('Orphan');
+    expect(es.metadata.annotations).toStrictEqual({ 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
+    // Other add-ons' Secrets stay owned by their ExternalSecret.
+    expect(docOf('staging-k3s', 'manifests/kube-prometheus-stack/externalsecret-grafana-admin.yaml').spec.target.creationPolicy).toBe('Owner');
+  });
+
+  it('kube-prometheus-stack: the annotation its PrometheusRule webhook adds is not drift (Flux ignore, Argo CD ignoreDifferences)', () => {
+    const hr = docOf('staging-k3s', 'flux/units/kube-prometheus-stack/helmrelease-kube-prometheus-stack.yaml');
+    expect(hr.spec.driftDetection.ignore).toStrictEqual([{ paths: ['/metadata/annotations/prometheus-operator-validated'], target: { group: 'monitoring.coreos.com', kind: 'PrometheusRule' } }]);
+    const app = docOf('staging', 'apps/kube-prometheus-stack.yaml');
+    expect(app.spec.ignoreDifferences).toStrictEqual([{ group: 'monitoring.coreos.com', kind: 'PrometheusRule', jsonPointers: ['/metadata/annotations/prometheus-operator-validated'] }]);
+  });
+});
