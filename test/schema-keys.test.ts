@@ -131,6 +131,7 @@ const BY_KEY: Record<string, unknown[]> = {
   ssmPath: ['/odp/sample/'],
   configFiles: [{ '/etc/sample.conf': 'x' }],
   metricsPath: ['/other'],
+  operatorCidrs: [['10.200.0.0/16']],
   duration: ['12h'],
   start: ['2026-01-01'],
   end: ['2026-01-02T06:00Z'],
