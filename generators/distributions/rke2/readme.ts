@@ -4,6 +4,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
 import { roleOf } from '../rancher/config.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import { supervisorTitle } from '../rancher/model.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
@@ -111,7 +112,7 @@ as role {{code user}} (rke2-docs datastore/external.md). All {{servers}} servers
 
 TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; the boot script downloads
 the RDS CA bundle ({{code caUrl}}) there. The DSN with the URL-encoded password is assembled at boot from
-SSM and written only to the root-only {{code serverEnv}} (\`RKE2_DATASTORE_ENDPOINT\`).
+SSM and written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
 ${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
 database), then the other servers, then the worker pools. Back up the database (RDS snapshots).
@@ -181,7 +182,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 22,
       title: 'Datastore: Kine on PostgreSQL',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
-      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, serverEnv: RKE2_PATHS.serverEnv }),
+      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}` }),
     });
   sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni']], body: upgrades({ etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
   return sections;
