@@ -2,7 +2,7 @@
  * The pure pipeline: environment sources → diagnostics and a model → rendered files (in memory).
  * Commands wire it to the file system (load) and the writer.
  */
-import { listEnvironmentNames, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
+import { listEnvironmentNames, locate, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
 import { engineNamed } from './engines/registry.js';
 import { buildModel } from './model/build.js';
 import { fleetIndex, hubOf, type FleetIndex } from './model/fleet.js';
@@ -13,10 +13,14 @@ import type { EnvironmentModel } from './model/types.js';
 import { withHeader, type FinalFile } from './render/header.js';
 import { renderModel } from './render/index.js';
 import { lockFile, parseLock, resolveSsm } from './load/ssm-lock.js';
+import { normalizeQuantities } from './lib/quantity.js';
+import { getAt } from './lib/paths.js';
 import { applyAcknowledgements } from './validate/acknowledge.js';
 import { hasErrors, type Diagnostic } from './validate/diagnostics.js';
 import { validateResolved, validateSemantics, validateSemanticsDespite } from './validate/index.js';
-import { validateResolvedSsmValues } from './validate/rules-ssm.js';
+import { placeholderWarnings, validateResolvedSsmValues, withoutPlaceholderFindings } from './validate/rules-ssm.js';
+import { awsModelDiagnostics } from './infra/aws/rules.js';
+import { lockedImages } from './infra/aws/images.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -26,6 +30,8 @@ export interface PreparedEnvironment {
   model: EnvironmentModel;
   /** SSM parameters the environment uses. */
   ssmParameters: string[];
+  /** Those of them whose locked value is still a placeholder of npm run new-env (lib/placeholder.ts). */
+  ssmPlaceholders: string[];
 }
 
 export interface PrepareResult {
@@ -53,21 +59,37 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const ssm = resolveSsm(env, lock);
   // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
   if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
+  // Quantities written as YAML numbers become the strings Kubernetes reads the same way.
+  for (const path of normalizeQuantities(ssm.data)) {
+    const pos = locate(env, path);
+    ssm.diagnostics.push({ severity: 'error', rule: 'quantity', ...pos, path, message: `${String(getAt(ssm.data, path))} is written with an exponent, which environment quantities do not take`, hint: 'write it as a string such as 100m, 0.5 or 512Mi' });
+  }
   if (schemaErrors.length > 0) {
     // Report the semantic problems of the rest of the document in the same run.
-    const semantic = validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet });
+    const semantic = withoutPlaceholderFindings(validateSemanticsDespite(schemaErrors, env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet }), ssm);
     return { diagnostics: [...diagnostics, ...schemaErrors, ...lockDiags, ...ssm.diagnostics, ...semantic] };
   }
-  const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics];
+  const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics, ...placeholderWarnings(env, ssm)];
   if (hasErrors(all)) return { diagnostics: all };
   all.push(...validateResolvedSsmValues(env, ssm));
   if (hasErrors(all)) return { diagnostics: all };
   const input = ssm.data as unknown as EnvironmentInput;
-  all.push(...validateSemantics(env, input, { ec2: lock.ec2, fleet }));
+  all.push(...withoutPlaceholderFindings(validateSemantics(env, input, { ec2: lock.ec2, fleet }), ssm));
+  if (hasErrors(all)) {
+    const ack = applyAcknowledgements(env, input.acknowledge, all);
+    return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  }
+  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined));
+  // The AMIs of the node classes: SSM parameters the model names (not the document), locked by --refresh-ssm.
+  model.aws.images = lockedImages(model, lock);
+  model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));
+  model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
+  // What the AWS layer refuses needs the model (user data, derived names, images).
+  all.push(...awsModelDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
-  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined));
-  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
+  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
 /** Render one prepared environment: every renderer, each file with its header. */

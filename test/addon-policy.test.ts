@@ -166,16 +166,20 @@ describe('cluster.datastore.backup.kmsKeyId', () => {
 `;
   const KEY = 'arn:aws:kms:eu-west-1:111111111111:key/11111111-1111-1111-1111-111111111111';
 
-  it('the runbook sets the bucket default encryption to the key and names the KMS permissions', () => {
-    const readme = renderInline('kms', backup(`kmsKeyId: "${KEY}", `)).get('README.md')!;
-    expect(readme).toContain(
-      `aws s3api put-bucket-encryption --region eu-west-1 --bucket 'snapshots' --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"${KEY}"},"BucketKeyEnabled":true}]}'`,
-    );
-    expect(readme).toContain('The uploading role (the control-plane instance profile) needs `s3:PutObject` on the prefix and `kms:GenerateDataKey` and `kms:Decrypt` on the key');
+  it('the base stack encrypts the bucket with the key by default; the runbook says so and names the KMS permissions the uploader gets', () => {
+    const files = renderInline('kms', backup(`kmsKeyId: "${KEY}", `));
+    const readme = files.get('README.md')!;
+    expect(readme).toContain(`S3 encrypts them server-side with KMS key \`${KEY}\`: talos-backup sends no encryption header of its own, so the bucket's default encryption, which the base stack sets, applies to every upload.`);
+    expect(readme).toContain('The uploading role (the control-plane instance profile) has `s3:PutObject` on the prefix and `kms:GenerateDataKey` and `kms:Decrypt` on the key');
+    expect(files.get('aws/base.yaml')!).toContain(`KMSMasterKeyID: ${KEY}`);
   });
 
-  it('without a key there is no such step', () => {
-    expect(renderInline('no-kms', backup('')).get('README.md')).not.toContain('put-bucket-encryption');
+  it('without a key the environment key of the base stack encrypts the bucket', () => {
+    const files = renderInline('no-kms', backup(''));
+    expect(files.get('README.md')).toContain("S3 encrypts them server-side with the environment's KMS key");
+    const base = parseYamlStream(files.get('aws/base.yaml')!)[0] as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+    const bucket = Object.values(base.Resources).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.BucketName === 'snapshots')!;
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID).toStrictEqual({ 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] });
   });
 });
 

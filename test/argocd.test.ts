@@ -338,10 +338,11 @@ describe('Cilium and third-party charts (fixture)', () => {
 });
 
 describe('README: EC2 instances and subnets', () => {
-  it.each(['prod', 'dev-k3s'])('%s: the launch step asks for IMDSv2 hop limit 2; every subnet gets its load balancer tags', (env) => {
+  it.each(['prod', 'dev-k3s'])('%s: the IMDS paragraph points at the AWS layer, which sets the hop limits; every subnet gets its load balancer tags', (env) => {
     const r = prepareExample(env);
     const readme = renderEnvironment(r.prepared!).find((f) => f.path === 'README.md')!.content;
-    expect(readme.match(/HttpPutResponseHopLimit=2/g)!.length).toBeGreaterThanOrEqual(2);
+    expect(readme).toContain('**Instance metadata (IMDSv2).** The AWS layer (section *AWS layer*) launches every instance with\nIMDSv2 required');
+    expect(readme).toContain('## AWS layer (CloudFormation)');
     const m = r.prepared!.model;
     for (const s of m.aws.vpc.subnets)
       expect(readme).toContain(

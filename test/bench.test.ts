@@ -32,7 +32,8 @@ describe('bench', () => {
     expect(row.files).toBeGreaterThan(0);
     const text = formatBench([row]);
     expect(text.split('\n')[0]!.split(/\s{2,}/)).toStrictEqual(BENCH_COLUMNS);
-    expect(text.split('\n')[1]).toMatch(/^1\s+\d+\s+\d+\s+\d+\.\d{2}\s+\d+\.\d{3}\s+(\d+\.\d|Infinity)×$/);
+    expect(text.split('\n')[1]).toMatch(/^1\s+\d+\s+\d+\s+\d+\.\d{2}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+(\d+\.\d{2}|Infinity)×$/);
+    expect(row.jsonFloorMsPerEnv).toBeGreaterThan(0);
   });
 
   it('runs synth as a process on N synthetic environments, then on 1 changed of N, with peak memory, start-up and the split by phase', () => {
@@ -47,9 +48,11 @@ describe('bench', () => {
       expect(r.wallMs).toBeGreaterThan(r.startupMs);
       expect(r.times.render + r.times.serialize).toBeGreaterThan(0);
       expect(r.times.write).toBeGreaterThan(0);
+      expect(r.jsonFloorWallMs).toBeGreaterThan(0);
+      expect(r.floorWallMs).toBeGreaterThan(0);
     }
     const text = formatProcessBench(rows).split('\n');
     expect(text[0]!.split(/\s{2,}/)).toStrictEqual(PROCESS_COLUMNS);
-    expect(text[2]).toMatch(/^1 changed of 2\s+1\s+1\s+1\s+\d+\.\d{2}\s+\d+\s+\d+\.\d{2}\s+\d+\s+\d+\.\d{2}(\s+\d+){6}$/);
+    expect(text[2]).toMatch(/^1 changed of 2\s+1\s+1\s+1\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}×\s+\d+\s+\d+\s+\d+\.\d{2}(\s+\d+){6}$/);
   });
 });

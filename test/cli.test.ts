@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { listFiles } from '../generators/write/writer.js';
@@ -119,6 +119,28 @@ describe('check', () => {
     const r = cli('check', d);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('extra    rendered/dev/README.md  (no environments/dev.yaml)');
+  });
+});
+
+describe('check: files under rendered/ that belong to no environment', () => {
+  it('reports a stray file directly under rendered/ and a folder no environment can have; git-ignored .odp-* entries are left out', () => {
+    const d = scratch();
+    writeFileSync(join(d, 'rendered', 'notes.md'), '# not rendered\n');
+    mkdirSync(join(d, 'rendered', 'Prod'));
+    writeFileSync(join(d, 'rendered', 'Prod', 'app.yaml'), 'x: 1\n');
+    // What a killed run leaves (synth repairs it) and the incremental state: git-ignored, not the tree's.
+    mkdirSync(join(d, 'rendered', '.odp-tmp-dev-99999'));
+    writeFileSync(join(d, 'rendered', '.odp-tmp-dev-99999', 'README.md'), 'partial\n');
+    const r = cli('check', d);
+    expect(r.code).toBe(1);
+    const extra = r.stderr.split('\n').filter((l) => l.startsWith('extra'));
+    expect(extra).toStrictEqual([
+      "extra    rendered/Prod/app.yaml  (outside every environment's tree: synth writes only rendered/<env>/)",
+      "extra    rendered/notes.md  (outside every environment's tree: synth writes only rendered/<env>/)",
+    ]);
+    expect(r.stderr).toContain("Delete the files outside every environment's tree, or move them out of rendered/ (synth never touches them).");
+    expect(r.stderr).not.toContain('run npm run synth');
+    expect(r.stdout).toMatch(/^check: 5 environments, \d+ files: 2 findings/m);
   });
 });
 

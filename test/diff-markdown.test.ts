@@ -171,7 +171,7 @@ describe('details open or closed, Talos pools and nodes', () => {
     expect(p.html.filter((h) => h.startsWith('<details')).map((h) => h.split('\n')[0])).toStrictEqual(['<details>', '<details>', '<details>', '<details>']);
   });
 
-  it('a new auto-scaled pool is new launch template user data; new fixed nodes are counted in the plural', () => {
+  it('a new auto-scaled pool’s instances get their config from the join script; new fixed nodes are counted in the plural', () => {
     const base = render('pools', '');
     const head = render(
       'pools',
@@ -193,7 +193,7 @@ describe('details open or closed, Talos pools and nodes', () => {
     expectWellFormed(p, text);
     const rows = p.tables.find((t) => t.head[0] === 'node')!.rows.filter((r) => r[1] === '**new node**');
     expect(rows).toStrictEqual([
-      ['`batch (pool)`', '**new node**', '`new launch template user data (instances boot with it)`'],
+      ['`batch (pool)`', '**new node**', '`sh rendered/pools/aws/talos-join.sh batch (for each instance the pool launches)`'],
       ['`f-1`', '**new node**', '`talosctl apply-config --insecure --nodes 10.10.1.21 --file $HOME/.odp/pools/f-1.yaml`'],
       ['`f-2`', '**new node**', '`talosctl apply-config --insecure --nodes 10.10.1.22 --file $HOME/.odp/pools/f-2.yaml`'],
     ]);

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prepareEnvironment } from '../generators/pipeline.js';
+import { parse } from 'yaml';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { expectations, FIXTURES, fixtureSources, formatted } from './helpers.js';
 
 const invalid = readdirSync(join(FIXTURES, 'invalid')).filter((f) => f.endsWith('.yaml')).sort();
@@ -91,6 +92,22 @@ describe('addon-dependencies follows the GitOps engine', () => {
     expect(errorsOf('flux-off', 'gitops: flux\naddons:\n  flux-operator: { enabled: false }\n  external-secrets: { enabled: false }\n')).toStrictEqual([
       'environments/flux-off.yaml:6:29  addons.flux-operator.enabled: flux-operator cannot be disabled: it is the GitOps engine of this environment (it installs Flux, which delivers every add-on and workload)  (Flux manages this environment; remove enabled: false (or switch the engine with gitops: argocd))',
       'environments/flux-off.yaml:7:32  addons.external-secrets.enabled: external-secrets cannot be disabled: flux-operator (the repository credentials ExternalSecret); kube-prometheus-stack (the grafana-admin ExternalSecret) need it  (remove enabled: false, or remove what needs external-secrets first)',
+    ]);
+  });
+});
+
+describe('quantities written as YAML numbers (Kubernetes accepts them)', () => {
+  it('are rendered as the quantity strings Kubernetes reads the same way', () => {
+    const { name, sources } = fixtureSources('valid', 'quantity-numbers.yaml');
+    const r = prepareEnvironment(name, sources);
+    const deployment = renderEnvironment(r.prepared!).find((f) => /^manifests\/portal\/deployment-/.test(f.path))!;
+    const container = (parse(deployment.content) as { spec: { template: { spec: { containers: { resources: unknown }[] } } } }).spec.template.spec.containers[0]!;
+    expect(container.resources).toMatchObject({ requests: { cpu: '0.5', memory: '1073741824' }, limits: { cpu: '2' } });
+  });
+
+  it('a number no quantity string writes the same way is refused with the reason', () => {
+    expect(errorsOf('q-exp', 'workloads:\n  - { name: portal, image: ghcr.io/opendev/portal:1.4.2, resources: { requests: { cpu: 1e-7, memory: 128Mi } } }\n')).toStrictEqual([
+      'environments/q-exp.yaml:5:88  workloads[0].resources.requests.cpu: 1e-7 is written with an exponent, which environment quantities do not take  (write it as a string such as 100m, 0.5 or 512Mi)',
     ]);
   });
 });

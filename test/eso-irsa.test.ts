@@ -91,7 +91,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
   it("the environment's README says ESO uses its own role, not the instance profile", () => {
     const readme = files.find((f) => f.path === 'README.md')!.content;
-    expect(readme).toContain('The AWS Load Balancer\nController and the EBS CSI controller run in the pod network and get\nthe instance profile');
+    expect(readme).toContain("the AWS Load Balancer\nController and the EBS CSI controller get the instance profile's\ncredentials from IMDS");
     expect(readme).toContain(`External Secrets reads SSM with its own role\n(IRSA): the ClusterSecretStore's JWT auth names ServiceAccount \`external-secrets/ssm-reader\`, annotated with\n\`${ROLE}\``);
   });
 

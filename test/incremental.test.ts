@@ -4,7 +4,7 @@
  * change renders it; `--force` renders everything. Whatever is skipped, the tree is byte for byte
  * what a full render writes.
  */
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -177,7 +177,10 @@ describe('incremental synth', () => {
     const one = await processEnvironments(names, ctx, 1);
     const recycled = await processEnvironments(names, ctx, 2, { recycleAfter: 1 });
     expect(recycled.threads).toBe(2);
-    expect(recycled.outcomes).toStrictEqual(one.outcomes);
+    // The same outcomes but for their timings.
+    const untimed = (os: typeof one.outcomes) => os.map(({ ms: _ms, phases: _phases, ...o }) => o);
+    expect(untimed(recycled.outcomes)).toStrictEqual(untimed(one.outcomes));
+    expect(recycled.outcomes.every((o) => o.ms > 0 && o.phases.render > 0)).toBe(true);
     expect(one.outcomes.map((o) => [o.env, o.findings])).toStrictEqual(names.map((n) => [n, []]));
     expect(recycled.workerTimes.render).toBeGreaterThan(0);
   });
@@ -191,6 +194,26 @@ describe('incremental synth across a hub', () => {
   beforeEach(() => {
     for (const f of ['fleet-a', 'fleet-b']) addEnv(f, readFileSync(join(FIXTURES, 'valid', 'hub.fleet', `${f}.yaml`), 'utf8'));
     addEnv('hub', readFileSync(join(FIXTURES, 'valid', 'hub.yaml'), 'utf8'));
+  });
+
+  it('a fleet the run reads in its threads (nothing to skip) gives the outcomes of one read up front, in one thread or several', async () => {
+    await synth();
+    const sources = readEnvironmentSources(root);
+    const names = ['alpha', 'beta', 'fleet-a', 'fleet-b', 'gamma', 'hub'];
+    const upFront = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const };
+    const deferred = { ...upFront, fleet: new Map(), fleetPending: names };
+    // Outcomes without their timings (ms, phases), which differ from run to run.
+    const untimed = (os: Awaited<ReturnType<typeof processEnvironments>>['outcomes']) => os.map(({ ms: _ms, phases: _phases, ...o }) => o);
+    const reference = await processEnvironments(names, upFront, 1);
+    expect(reference.outcomes.map((o) => [o.env, o.findings])).toStrictEqual(names.map((n) => [n, []]));
+    expect(untimed((await processEnvironments(names, deferred, 1)).outcomes)).toStrictEqual(untimed(reference.outcomes));
+    const threads = await processEnvironments(names, deferred, 2, { recycleAfter: 2 });
+    expect(threads.threads).toBe(2);
+    expect(untimed(threads.outcomes)).toStrictEqual(untimed(reference.outcomes));
+    expect(threads.workerTimes.load).toBeGreaterThan(0);
+    // Without the hub's entry, its managed environments would render as standalone ones: the fleet mattered.
+    const noHub = await processEnvironments(['fleet-a'], { ...upFront, fleet: new Map([...upFront.fleet].filter(([n]) => n !== 'hub')) }, 1);
+    expect(noHub.outcomes[0]!.findings).not.toStrictEqual([]);
   });
 
   it('a change in what the hub manages renders the hub and the environments it manages or managed, nobody else', async () => {
@@ -254,6 +277,41 @@ describe('incremental check', () => {
     symlinkSync(copy, readme);
     expect(notRendered(await synth())).toBe(2);
     expect(lstatSync(readme).isFile()).toBe(true);
+  });
+
+  /** alpha edited, then synth with the writer's own calls, and `touch` right after alpha's new tree is swapped in; its output. */
+  async function synthTouchingAlpha(touch: () => void): Promise<string> {
+    await synth();
+    addEnv('alpha', envText('alpha', 2));
+    let out = '';
+    const io = {
+      writeFile: (path: string, content: string) => writeFileSync(path, content),
+      link: (from: string, to: string) => linkSync(from, to),
+      rename: (from: string, to: string) => {
+        renameSync(from, to);
+        if (to === join(root, 'rendered', 'alpha')) touch();
+      },
+    };
+    expect(await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: (t) => (out += t), writerIo: io })).toBe(0);
+    return out;
+  }
+
+  it('an edit made while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
+    const readme = join(root, 'rendered', 'alpha', 'README.md');
+    expect(await synthTouchingAlpha(() => writeFileSync(readme, 'edited during the run\n'))).toMatch(/2 of 3 not rendered/);
+    expect(stateOf().environments.alpha!.stat).toBeUndefined();
+    expect(stateOf().environments.beta!.stat).toBe(treeStat(join(root, 'rendered'), 'beta'));
+    // The next run does not trust alpha's tree: it renders it again, and the edit is gone.
+    expect(notRendered(await synth())).toBe(2);
+    expect(readFileSync(readme, 'utf8')).not.toMatch(/edited during the run/);
+  });
+
+  it('a file added while the run goes on, after the writer signed the tree it wrote, is not trusted', async () => {
+    const extra = join(root, 'rendered', 'alpha', 'notes.md');
+    await synthTouchingAlpha(() => writeFileSync(extra, 'added during the run\n'));
+    expect(notRendered(await synth())).toBe(2);
+    expect(existsSync(extra)).toBe(false);
+    expect(tree()).toStrictEqual(await fullRender());
   });
 
   it('verifyTree accepts exactly the tree of the recorded manifest', async () => {

@@ -1,6 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { locate, mergeDeep, resolveEnvironment } from '../generators/load/loader.js';
+import { locate, mergeDeep, parseFile, resolveEnvironment } from '../generators/load/loader.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { EXAMPLES } from './helpers.js';
 import { cidrContains, cidrsOverlap, parseCidr, parseIpv4 } from '../generators/lib/cidr.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { formatPath } from '../generators/lib/paths.js';
@@ -21,6 +25,42 @@ describe('extends: maps merge deeply, lists replace', () => {
     // The base's second list item is gone with the list it belonged to: the position falls back to the env's list.
     expect(locate(env!, ['list', 1, 'k'])).toStrictEqual({ file: 'environments/e.yaml', line: 8, col: 3 });
     expect(locate(env!, ['a', 'z'], true)).toStrictEqual({ file: 'environments/e.yaml', line: 6, col: 3 });
+  });
+
+  it('without origins (what the fleet index reads): the same data, no positions', () => {
+    const sources = new Map([
+      ['environments/_base.yaml', `${HEAD}a:\n  x: 1\n  y: [1, 2]\nlist:\n  - { k: base }\n`],
+      ['environments/e.yaml', `${HEAD}name: e\nextends: _base\na:\n  y: [3]\n`],
+    ]);
+    const full = resolveEnvironment('e', sources);
+    const bare = resolveEnvironment('e', sources, { origins: false });
+    expect(bare.env!.data).toStrictEqual(full.env!.data);
+    expect(bare.env!.files).toStrictEqual(full.env!.files);
+    expect(bare.env!.origins.size).toBe(0);
+    expect(full.env!.origins.size).toBeGreaterThan(0);
+  });
+
+  it('merged positions: what an override replaces is forgotten, maps merge, at any depth', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.constantFrom('a', 'b'), fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 2 })))), { noNullPrototype: true }),
+        fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.constantFrom('a', 'b'), fc.integer())), { noNullPrototype: true }),
+        (base, own) => {
+          const sources = new Map([
+            ['environments/_base.yaml', `${HEAD}${JSON.stringify(base)}\n`],
+            ['environments/e.yaml', `${HEAD}${JSON.stringify({ ...own, extends: '_base' })}\n`],
+          ]);
+          const env = resolveEnvironment('e', sources).env!;
+          // Every value of the merged document has a position, in the file that wrote it.
+          const walk = (v: unknown, path: (string | number)[], from: unknown): void => {
+            const file = from === undefined ? 'environments/_base.yaml' : 'environments/e.yaml';
+            if (path.length > 0) expect(locate(env, path).file, path.join('/')).toBe(file);
+            if (v !== null && typeof v === 'object') for (const [k, c] of Object.entries(v)) walk(c, [...path, Array.isArray(v) ? Number(k) : k], from === undefined ? undefined : (from as Record<string, unknown>)[k]);
+          };
+          for (const [k, v] of Object.entries(env.data)) if (k !== 'extends') walk(v, [k], (own as Record<string, unknown>)[k]);
+        },
+      ),
+    );
   });
 
   it('reports an extends cycle', () => {
@@ -84,5 +124,37 @@ describe('small helpers', () => {
     expect(formatPath(['nodePools', 2, 'instanceType'])).toBe('nodePools[2].instanceType');
     expect(formatPath(['addons', 'x', 'values', 'a.b'])).toBe('addons.x.values["a.b"]');
     expect(formatPath([])).toBe('(document)');
+  });
+});
+
+describe('an indentation slip is said once, at the slipped line', () => {
+  const examples = readdirSync(join(EXAMPLES, 'environments')).filter((f) => f.endsWith('.yaml')).sort();
+  it.each(examples)('%s: any one line moved by one space either still parses or gives exactly one yaml.indentation error at that line', (f) => {
+    const file = `environments/${f}`;
+    const lines = readFileSync(join(EXAMPLES, file), 'utf8').split('\n');
+    let slips = 0;
+    lines.forEach((line, i) => {
+      if (line.trim() === '' || line.trim().startsWith('#')) return;
+      for (const moved of [` ${line}`, ...(line.startsWith(' ') ? [line.slice(1)] : [])]) {
+        const text = [...lines.slice(0, i), moved, ...lines.slice(i + 1)].join('\n');
+        const errors = parseFile(file, text).diagnostics.filter((d) => d.severity === 'error');
+        if (errors.length === 0) continue;
+        slips++;
+        expect(errors.map((d) => `${d.rule} ${d.line}`), `line ${i + 1} moved: ${JSON.stringify(moved)}`).toStrictEqual([`yaml.indentation ${i + 1}`]);
+      }
+    });
+    expect(slips).toBeGreaterThan(10);
+  });
+
+  it('a tab in the indentation is named as such', () => {
+    const errors = parseFile('environments/e.yaml', `${HEAD}name: e\ncluster:\n\tname: x\n`).diagnostics;
+    expect(errors.map(formatDiagnostic)).toStrictEqual(['environments/e.yaml:4:1  (document): line 4 is indented with a tab: YAML indents with spaces only  (replace the tab with spaces, as many as the lines around it use)']);
+  });
+
+  it('a line that ends a block scalar too early', () => {
+    const errors = parseFile('environments/e.yaml', `${HEAD}name: e\nfiles:\n  a: |\n    one\n   two\n  b: 1\n`).diagnostics;
+    expect(errors.map(formatDiagnostic)).toStrictEqual([
+      "environments/e.yaml:6:4  files.a: 'two' is indented 3 spaces, but the block it belongs to is indented 4 spaces ('one' on line 5)  (indent it 4 spaces, like 'one' on line 5: YAML reads indentation as structure, so the lines from here on cannot be read until it lines up)",
+    ]);
   });
 });

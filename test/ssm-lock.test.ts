@@ -82,6 +82,8 @@ describe('refresh with a mocked client (no middleware)', () => {
     expect(ssm.commandCalls(GetParametersCommand).map((c) => [c.args[0].input.WithDecryption, [...c.args[0].input.Names!].sort()])).toStrictEqual([
       [false, ['/odp/fixture/api/endpoint', '/odp/fixture/api/nlb', '/odp/fixture/portal/role-arn']],
       [false, [...secure].sort()],
+      // The node class's AMI (generators/infra/aws/images.ts): locked like a { ssm } reference.
+      [false, ['/odp/images/talos/v1.13.9/amd64/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba']],
     ]);
     expect(r!.secrets).toStrictEqual({ verified: 4, pending: 0, warnings: [] });
     expect(r!.text).not.toMatch(/ciphertext|db-password|grafana|secrets-bundle/);

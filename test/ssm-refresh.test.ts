@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, type SynthDeps } from '../generators/cli/synth.js';
-import { readEnvironmentSources } from '../generators/load/loader.js';
+import { readEnvironmentSources, resolveEnvironment } from '../generators/load/loader.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { renderModel } from '../generators/render/index.js';
 import { createSsmClient } from '../generators/ssm/client.js';
-import { findSsmReferences, lockFile, parseLock } from '../generators/load/ssm-lock.js';
+import { findSsmReferences, lockFile, parseLock, placeholderLock, placeholderNames, serializeLock } from '../generators/load/ssm-lock.js';
 import { listFiles } from '../generators/write/writer.js';
 import { STATE_FILE } from '../generators/write/state.js';
 import { resolveInputPath } from '../generators/lib/paths.js';
@@ -50,7 +50,11 @@ const plaintext = (env: string, what: string) => `PLAINTEXT-${what}-${env}-must-
 /** The SecureStrings an environment of envText depends on: its { secret }, the Talos bundle, the Grafana admin (catalog). */
 const SECRETS = (env: string): string[] => [`/odp/${env}/secrets/portal-db-password`, `/odp/${env}/talos/secrets-bundle`, `/odp/${env}/grafana/admin-user`, `/odp/${env}/grafana/admin-password`];
 
+/** The AMI of the fixtures' Talos node class (v1.13.9, amd64, no extensions), account-wide. */
+const TALOS_IMAGE = '/odp/images/talos/v1.13.9/amd64/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba';
+
 function seed(server: FakeSsm): void {
+  server.put(TALOS_IMAGE, 'ami-0a1b2c3d4e5f60718');
   for (const env of ['alpha', 'beta']) {
     server.put(`/odp/${env}/network/vpc-id`, `vpc-0${env === 'alpha' ? 'a' : 'b'}000000000000001`);
     server.put(`/odp/${env}/backup/bucket`, `odp-${env}-etcd-backups`);
@@ -134,6 +138,7 @@ describe('the committed lock', () => {
       '/odp/alpha/portal/DATABASE_HOST',
       '/odp/alpha/portal/FEATURE_FLAGS',
       '/odp/alpha/portal/PUBLIC_URL',
+      TALOS_IMAGE,
     ]);
     expect(lock.parameters['/odp/alpha/backup/bucket']).toStrictEqual({ value: 'odp-alpha-etcd-backups', type: 'String', version: 1, lastModified: '2026-11-20T09:00:00.000Z' });
     expect(lock.paths).toStrictEqual({ '/odp/alpha/portal/': ['/odp/alpha/portal/DATABASE_HOST', '/odp/alpha/portal/FEATURE_FLAGS', '/odp/alpha/portal/PUBLIC_URL'] });
@@ -180,11 +185,13 @@ describe('--refresh-ssm', () => {
     expect(r.error?.message).toBeUndefined();
     expect(out.join('')).toBe(
       [
-        'environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, 1 change:',
+        'environments/alpha.ssm.lock.json (eu-west-1): 6 parameters, 1 change:',
         '  ~ /odp/alpha/backup/bucket: "odp-alpha-etcd-backups" → "odp-alpha-etcd-backups-v2" (v1 → v2, modified 2026-12-01T12:00:00.000Z)',
         'alpha: 4 secret references verified (SecureString, values not read)',
-        'environments/beta.ssm.lock.json (eu-west-1): 5 parameters, no value changed',
+        'alpha: 1 node image locked',
+        'environments/beta.ssm.lock.json (eu-west-1): 6 parameters, no value changed',
         'beta: 4 secret references verified (SecureString, values not read)',
+        'beta: 1 node image locked',
         '',
       ].join('\n'),
     );
@@ -204,12 +211,28 @@ describe('--refresh-ssm', () => {
     expect(changedFiles(after, snapshot())).toStrictEqual([]);
   });
 
+  it("replaces the placeholders new-env locked (before the account existed) with the parameters' values", async () => {
+    const sources = readEnvironmentSources(root);
+    const { env } = resolveEnvironment('alpha', sources);
+    writeFileSync(join(root, lockFile('alpha')), serializeLock(placeholderLock(findSsmReferences(env!.data))));
+    const before = prepareEnvironment('alpha', readEnvironmentSources(root));
+    expect(before.diagnostics.filter((d) => d.rule === 'ssm.placeholder')).toHaveLength(3);
+    expect((await synth('--env', 'alpha', '--refresh-ssm')).code).toBe(0);
+    expect(out.join('')).toContain('  ~ /odp/alpha/network/vpc-id: "odp-placeholder(/odp/alpha/network/vpc-id)" → "vpc-0a000000000000001" (v0 → v1');
+    const lock = parseLock(lockFile('alpha'), readFileSync(join(root, lockFile('alpha')), 'utf8')).lock;
+    expect(placeholderNames(lock)).toStrictEqual([]);
+    const after = prepareEnvironment('alpha', readEnvironmentSources(root));
+    expect(after.diagnostics.filter((d) => d.rule === 'ssm.placeholder')).toStrictEqual([]);
+    expect(mentioning(snapshot(), 'alpha', 'odp-placeholder')).toStrictEqual([]);
+  });
+
   it('--env refreshes only that environment; a parameter no rendered file uses changes only the lock', async () => {
     const before = snapshot();
     server.put('/odp/beta/network/vpc-id', 'vpc-0b000000000000002');
     server.put('/odp/alpha/network/vpc-id', 'vpc-0a000000000000002');
     expect((await synth('--env', 'beta', '--refresh-ssm')).code).toBe(0);
-    expect(server.requests.every((q) => JSON.stringify(q.body).includes('/odp/beta/'))).toBe(true);
+    // Only beta's parameters, and the account-wide image of its node class.
+    expect(server.requests.every((q) => JSON.stringify(q.body).includes('/odp/beta/') || JSON.stringify(q.body).includes(TALOS_IMAGE))).toBe(true);
     const shown = mentioning(snapshot(), 'beta', 'vpc-0b000000000000002');
     expect(shown.filter((f) => !filesUsing('beta', '/odp/beta/network/vpc-id').includes(f))).toStrictEqual([]);
     const manifest = filesUsing('beta', '/odp/beta/network/vpc-id').length > 0 ? [`rendered/beta/${PROVENANCE_FILE}`] : [];
@@ -218,7 +241,7 @@ describe('--refresh-ssm', () => {
 
   it('batches GetParameters, pages GetParametersByPath, never asks for decryption', async () => {
     expect((await synth('--refresh-ssm')).code).toBe(0);
-    expect(server.count('GetParameters')).toBe(4); // per environment: one batch of { ssm } names, one of SecureString names
+    expect(server.count('GetParameters')).toBe(6); // per environment: one batch of { ssm } names, one of SecureString names, one of node images
     expect(server.count('GetParametersByPath')).toBe(4); // 3 parameters, pages of 2, per environment
     expect(server.requests.every((q) => q.body.WithDecryption === false && q.signed)).toBe(true);
   });
@@ -226,7 +249,7 @@ describe('--refresh-ssm', () => {
   it('a throttled endpoint is retried until it recovers', async () => {
     server.fail('GetParameters', throttling, 2);
     expect((await synth('--refresh-ssm')).code).toBe(0);
-    expect(server.count('GetParameters')).toBe(6);
+    expect(server.count('GetParameters')).toBe(8);
   });
 });
 
@@ -254,7 +277,7 @@ describe('--refresh-ssm failures: one message, exit 3 (2 for a SecureString), no
         'Nothing was written: the SSM locks and rendered/ are unchanged.',
       ].join('\n'),
     );
-    expect(server.count('GetParameters')).toBe(5); // alpha twice ({ ssm } names, secrets), beta three attempts
+    expect(server.count('GetParameters')).toBe(6); // alpha three times ({ ssm } names, secrets, images), beta three attempts
   });
 
   it('a missing parameter and an empty path', async () => {
@@ -341,7 +364,7 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
     for (const name of SECRETS('alpha')) server.put(name, plaintext('alpha', `rotated-${name.split('/').pop()}`), 'SecureString', new Date(Date.UTC(2026, 11, 24)));
     const before = snapshot();
     expect((await synth('--env', 'alpha', '--refresh-ssm')).code).toBe(0);
-    expect(out.join('')).toBe(['environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, no value changed', 'alpha: 4 secret references verified (SecureString, values not read)', ''].join('\n'));
+    expect(out.join('')).toBe(['environments/alpha.ssm.lock.json (eu-west-1): 6 parameters, no value changed', 'alpha: 4 secret references verified (SecureString, values not read)', 'alpha: 1 node image locked', ''].join('\n'));
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatch(/^synth: 1 environment, (\d+) files: 0 written, \1 unchanged, 0 removed(; 1 of 1 not rendered: inputs, lock and generator unchanged, tree verified \(--force renders them\))? \(\d+\.\d s\)\n$/);
     // Rotating every secret (new values, new versions) changed no file.
@@ -391,12 +414,14 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
     expect(r.error?.message).toBeUndefined();
     expect(r.code).toBe(0);
     expect(out.join('').split('\n')).toStrictEqual([
-      'environments/alpha.ssm.lock.json (eu-west-1): 5 parameters, 1 change:',
+      'environments/alpha.ssm.lock.json (eu-west-1): 6 parameters, 1 change:',
       '  ~ /odp/alpha/backup/bucket: "odp-alpha-etcd-backups" → "odp-alpha-etcd-backups-v2" (v1 → v2, modified 2026-11-20T09:00:00.000Z)',
       'environments/alpha.yaml:7:1  cluster: warning: Talos secrets bundle (read by npm run talos -- config at apply time): SSM SecureString /odp/alpha/talos/secrets-bundle (the default name; cluster.talos.secretsBundle.parameter names another) does not exist yet (environment alpha, account 111111111111, region eu-west-1)  (create it before it is needed: talosctl gen secrets -o secrets.yaml, then npm run talos -- secrets import --env alpha --from secrets.yaml)',
       'alpha: 3 secret references verified (SecureString, values not read), 1 not created yet (warning above)',
-      'environments/beta.ssm.lock.json (eu-west-1): 5 parameters, no value changed',
+      'alpha: 1 node image locked',
+      'environments/beta.ssm.lock.json (eu-west-1): 6 parameters, no value changed',
       'beta: 4 secret references verified (SecureString, values not read)',
+      'beta: 1 node image locked',
       '',
     ]);
     expect(JSON.parse(readFileSync(join(root, lockFile('alpha')), 'utf8')).parameters['/odp/alpha/backup/bucket'].value).toBe('odp-alpha-etcd-backups-v2');
@@ -410,6 +435,36 @@ describe('--refresh-ssm verifies every SecureString the environment depends on, 
       'environments/alpha.yaml:9:40  cluster.talos.secretsBundle.parameter: warning: Talos secrets bundle (read by npm run talos -- config at apply time): SSM SecureString /odp/alpha/talos/bundle-v2 does not exist yet',
     );
     expect(out.join('')).toContain('alpha: 3 secret references verified (SecureString, values not read), 1 not created yet (warning above)');
+  });
+
+  it("a hub: each managed cluster's config SecureString (what the hub's ExternalSecret reads) is checked by name and type", async () => {
+    // alpha becomes the hub of beta (beta's cluster needs an endpoint of its own).
+    writeFileSync(join(root, 'environments', 'alpha.yaml'), `${envText('alpha')}argocd: { manages: [beta] }\n`);
+    writeFileSync(join(root, 'environments', 'beta.yaml'), envText('beta').replace('  name: beta\n', '  name: beta\n  endpoint: https://api.beta.internal:6443\n'));
+    const config = '/odp/alpha/argocd/clusters/beta/config';
+    // Not written yet (beta has not run its bootstrap): a warning at beta's entry in argocd.manages, with the step.
+    let r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.error?.message).toBeUndefined();
+    expect(out.join('')).toContain(
+      `environments/alpha.yaml:18:21  argocd.manages[0]: warning: Argo CD cluster Secret of managed environment beta (bearer token and CA; the hub's ExternalSecret cluster-beta reads it): SSM SecureString ${config} does not exist yet (environment alpha, account 111111111111, region eu-west-1)  (create it before it is needed: rendered/beta/argocd/bootstrap/bootstrap.sh writes it`,
+    );
+    expect(out.join('')).toContain('alpha: 4 secret references verified (SecureString, values not read), 1 not created yet (warning above)');
+    // Stored as a String: refused (the token would be plaintext at rest), its value never repeated.
+    server.put(config, 'PLAINTEXT-bearer-token-must-never-leak');
+    out = [];
+    r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.code).toBe(3);
+    expect(r.error!.message).toContain(`environments/alpha.yaml:18:21  argocd.manages[0]: SSM parameter ${config} is a String, not a SecureString`);
+    expect(r.error!.message).not.toContain('PLAINTEXT');
+    // A SecureString: verified, never decrypted, never locked.
+    server.parameters.delete(config);
+    server.put(config, plaintext('alpha', 'cluster-config'), 'SecureString');
+    out = [];
+    r = await synth('--env', 'alpha', '--refresh-ssm');
+    expect(r.code).toBe(0);
+    expect(out.join('')).toContain('alpha: 5 secret references verified (SecureString, values not read)');
+    expect(server.requests.every((q) => q.body.WithDecryption === false)).toBe(true);
+    expect(readFileSync(join(root, lockFile('alpha')), 'utf8')).not.toContain(config);
   });
 
   it('access denied on a SecureString names it at its reference; the hint asks for no kms:Decrypt', async () => {

@@ -97,6 +97,22 @@ describe('a toy distribution and a toy engine registered at run time', () => {
     expect(readme).toContain('| Datastore | etcd (toy-managed) |');
   });
 
+  it('the AWS layer renders its nodes from the toy distribution’s facts (Distribution.aws): image, ports, user data', () => {
+    const files = render(sources());
+    const doc = (p: string) => parseYamlStream(files.get(p)!)[0] as { Parameters: Record<string, { Description: string }>; Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+    const nodes = doc('aws/nodes.yaml');
+    // One image per class the toy names (one per arch), from its public parameter.
+    expect(nodes.Parameters.ImageArm64!.Description).toContain('SSM /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
+    // Its node config is the user data, of the fixed node and of the pool's launch template (instances join by themselves: no lifecycle hook).
+    expect(nodes.Resources.NodeCp1!.Properties.UserData).toStrictEqual({ 'Fn::Base64': expect.stringMatching(/^#toy\n[^]*node: cp-1\n/) });
+    expect(nodes.Resources.PoolWorkersLaunchTemplate!.Properties.LaunchTemplateData.UserData).toStrictEqual({ 'Fn::Base64': expect.stringContaining('greeting: hi') });
+    expect(nodes.Resources.PoolWorkersGroup!.Properties.LifecycleHookSpecificationList).toBeUndefined();
+    // Its ports are the security groups' rules, and no join script is rendered.
+    const ingress = Object.values(doc('aws/base.yaml').Resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress').map((r) => `${r.Properties.FromPort}/${r.Properties.IpProtocol}`);
+    expect(ingress).toEqual(expect.arrayContaining(['6443/tcp', '10250/tcp', '8472/udp']));
+    expect([...files.keys()].filter((p) => p.startsWith('aws/')).sort()).toStrictEqual(['aws/base.deployment.yaml', 'aws/base.yaml', 'aws/deploy.sh', 'aws/enable-git-sync.sh', 'aws/git-sync.yaml', 'aws/nodes.deployment.yaml', 'aws/nodes.yaml', 'aws/ssm-parameters.sh']);
+  });
+
   it('the diff asks the toy distribution for its node impact', () => {
     const prefixed = (m: Map<string, string>) => new Map([...m].map(([p, c]) => [`toy/${p}`, c]));
     const d = diffTrees(prefixed(render(sources())), prefixed(render(sources((t) => t.replace('welcome to the toy', 'goodbye')))));

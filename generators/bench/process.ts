@@ -3,9 +3,12 @@
  * template environment, see synthetic.ts) on disk, synth run on it as a child process — start-up,
  * imports, load, validate, model, render, serialize and write, worker threads included — timed from
  * outside, with the child's peak resident memory and its split of time by phase (ODP_STATS_FILE).
- * Next to it the floor: a bare `node` process that serializes the same objects with `yaml` and
- * writes them. Rows: N environments into an empty rendered/, and "1 changed of N" (one environment
- * edited after a synth, then synth again). Prints figures; asserts nothing about them.
+ * Next to it two floors, measured in the same run by a bare `node` process on the same documents
+ * (the rendered files, parsed back): each file serialized and written, at its path, into an empty
+ * folder — with native JSON.stringify (the JSON floor: about what creating the files costs on this
+ * disk) and with the `yaml` package's stringify (the yaml floor). Rows: N environments into an empty
+ * rendered/, and "1 changed of N" (one environment edited after a synth, then synth again). Prints
+ * figures; asserts nothing about them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,9 @@ export interface ProcessRow {
   times: PhaseTimes;
   /** From process start to the command's main: Node's start-up and the imports. */
   startupMs: number;
+  /** The JSON floor: node's start-up plus JSON.stringify and a write of every file into an empty folder. */
+  jsonFloorWallMs: number;
+  /** The yaml floor: the same with the `yaml` package's stringify. */
   floorWallMs: number;
   floorPeakRssBytes: number;
 }
@@ -37,25 +43,42 @@ export interface SynthCommand {
   args: string[];
 }
 
-/** The floor: bare node, yaml.stringify of every document of the given trees and a write of each file, one environment at a time. */
+/**
+ * The floors: bare node; every file of the given trees (YAML files parsed back to their documents,
+ * other files as text) written at its path below an empty folder, one environment after another,
+ * once serialized with JSON.stringify (two-space indent) and once with yaml.stringify; only the
+ * serializing and writing (directories included) are timed. Both folders are removed at the end.
+ */
 const FLOOR_SCRIPT = `
 import { parseAllDocuments, stringify } from 'yaml';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 const [dirs, out] = JSON.parse(process.env.ODP_FLOOR_ARGS);
-let ms = 0;
+const serializers = {
+  json: (ds) => JSON.stringify(ds.length === 1 ? ds[0] : ds, null, 2) + '\\n',
+  yaml: (ds) => ds.map((d) => stringify(d, { version: '1.1', lineWidth: 0 })).join('---\\n'),
+};
+const ms = { json: 0, yaml: 0 };
+rmSync(out, { recursive: true, force: true });
 for (const dir of dirs) {
   const files = [];
-  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else if (/\\.ya?ml$/.test(e.name)) files.push(p); } };
+  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else files.push(p); } };
   walk(dir);
-  const docs = files.map((f) => [relative(dir, f).replaceAll('/', '_'), parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS())]);
-  const t0 = process.hrtime.bigint();
-  mkdirSync(out, { recursive: true });
-  for (const [name, ds] of docs) writeFileSync(join(out, name), ds.map((d) => stringify(d, { version: '1.1', lineWidth: 0 })).join('---\\n'));
-  ms += Number(process.hrtime.bigint() - t0) / 1e6;
-  rmSync(out, { recursive: true, force: true });
+  const docs = files.map((f) => { const text = readFileSync(f, 'utf8'); return [relative(dir, f), /\\.ya?ml$/.test(f) ? parseAllDocuments(text).map((d) => d.toJS()) : text]; });
+  for (const kind of ['json', 'yaml']) {
+    const t0 = process.hrtime.bigint();
+    const made = new Set();
+    for (const [rel, content] of docs) {
+      const target = join(out, kind, basename(dir), rel);
+      const parent = dirname(target);
+      if (!made.has(parent)) { mkdirSync(parent, { recursive: true }); made.add(parent); }
+      writeFileSync(target, typeof content === 'string' ? content : serializers[kind](content));
+    }
+    ms[kind] += Number(process.hrtime.bigint() - t0) / 1e6;
+  }
 }
-process.stdout.write(JSON.stringify({ ms, rss: process.resourceUsage().maxRSS * 1024 }));
+rmSync(out, { recursive: true, force: true });
+process.stdout.write(JSON.stringify({ ...ms, rss: process.resourceUsage().maxRSS * 1024 }));
 `;
 
 /** Wall time of a bare `node` start (the floor's start-up). */
@@ -65,21 +88,27 @@ function nodeStartMs(): number {
   return performance.now() - t0;
 }
 
-function floor(projectRoot: string, repo: string, envs: readonly string[]): { wallMs: number; peakRssBytes: number } {
+function floor(projectRoot: string, repo: string, envs: readonly string[]): { jsonWallMs: number; wallMs: number; peakRssBytes: number } {
   const start = nodeStartMs();
   const args = JSON.stringify([envs.map((e) => join(repo, RENDERED_DIR, e)), join(repo, '.floor-out')]);
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', FLOOR_SCRIPT], { cwd: projectRoot, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ODP_FLOOR_ARGS: args } });
-  const r = JSON.parse(out) as { ms: number; rss: number };
-  return { wallMs: start + r.ms, peakRssBytes: r.rss };
+  const r = JSON.parse(out) as { json: number; yaml: number; rss: number };
+  return { jsonWallMs: start + r.json, wallMs: start + r.yaml, peakRssBytes: r.rss };
 }
 
-function runSynth(cmd: SynthCommand, repo: string, extra: string[] = []): Omit<ProcessRow, 'label' | 'environments' | 'floorWallMs' | 'floorPeakRssBytes'> {
+function runSynth(cmd: SynthCommand, repo: string, extra: string[] = [], progress = false): Omit<ProcessRow, 'label' | 'environments' | 'jsonFloorWallMs' | 'floorWallMs' | 'floorPeakRssBytes'> {
   const stats = join(repo, '.stats.json');
   rmSync(stats, { force: true });
   const t0 = performance.now();
-  const r = spawnSync(cmd.execPath, [...cmd.args, '--root', repo, ...extra], { encoding: 'utf8', env: { ...process.env, ODP_STATS_FILE: stats, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 1 << 26 });
+  // With progress (a terminal), synth's stderr is the terminal: its line per environment streams through.
+  const r = spawnSync(cmd.execPath, [...cmd.args, '--root', repo, ...extra], {
+    encoding: 'utf8',
+    env: { ...process.env, ODP_STATS_FILE: stats, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', progress ? 'inherit' : 'pipe'],
+  });
   const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`synth failed on the benchmark repository (exit ${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`synth failed on the benchmark repository (exit ${r.status})${r.stderr ? `:\n${r.stderr}` : ' (its messages are above)'}`);
   const s = JSON.parse(readFileSync(stats, 'utf8')) as { rendered: number; skipped: number; threads: number; times: PhaseTimes; peakRssBytes: number; startupMs: number };
   return { rendered: s.rendered, skipped: s.skipped, threads: s.threads, wallMs, peakRssBytes: s.peakRssBytes, startupMs: s.startupMs, times: { ...zeroPhaseTimes(), ...s.times } };
 }
@@ -101,21 +130,30 @@ export function benchRepository(templateData: Record<string, unknown>, n: number
  * Rows for each N: synth into an empty rendered/; then, for N = `changedOf`, one environment's
  * file edited and synth again. `jobs` is passed on as --jobs when set.
  */
-export function runProcessBench(projectRoot: string, cmd: SynthCommand, templateData: Record<string, unknown>, ns: readonly number[], opts: { changedOf?: number; jobs?: number; template: string; templateOctet: number }): ProcessRow[] {
+export function runProcessBench(
+  projectRoot: string,
+  cmd: SynthCommand,
+  templateData: Record<string, unknown>,
+  ns: readonly number[],
+  opts: { changedOf?: number; jobs?: number; template: string; templateOctet: number; /** Called before each synth run; synth's own progress streams through. */ onRun?: (label: string) => void },
+): ProcessRow[] {
+  const progress = opts.onRun !== undefined;
   const rows: ProcessRow[] = [];
   const extra = opts.jobs ? ['--jobs', String(opts.jobs)] : [];
   for (const n of ns) {
     const { repo, names } = benchRepository(templateData, n, opts.template, opts.templateOctet);
     try {
-      const cold = runSynth(cmd, repo, extra);
+      opts.onRun?.(`${n} environments, empty rendered/`);
+      const cold = runSynth(cmd, repo, extra, progress);
       const f = floor(projectRoot, repo, names);
-      rows.push({ label: `${n} environments, empty rendered/`, environments: n, ...cold, floorWallMs: f.wallMs, floorPeakRssBytes: f.peakRssBytes });
+      rows.push({ label: `${n} environments, empty rendered/`, environments: n, ...cold, jsonFloorWallMs: f.jsonWallMs, floorWallMs: f.wallMs, floorPeakRssBytes: f.peakRssBytes });
       if (n === opts.changedOf) {
         const file = join(repo, 'environments', `${names[0]}.yaml`);
         writeFileSync(file, readFileSync(file, 'utf8') + '\n# changed: one environment of the benchmark edited\n');
-        const changed = runSynth(cmd, repo, extra);
+        opts.onRun?.(`1 changed of ${n}`);
+        const changed = runSynth(cmd, repo, extra, progress);
         const f1 = floor(projectRoot, repo, [names[0]!]);
-        rows.push({ label: `1 changed of ${n}`, environments: n, ...changed, floorWallMs: f1.wallMs, floorPeakRssBytes: f1.peakRssBytes });
+        rows.push({ label: `1 changed of ${n}`, environments: n, ...changed, jsonFloorWallMs: f1.jsonWallMs, floorWallMs: f1.wallMs, floorPeakRssBytes: f1.peakRssBytes });
       }
     } finally {
       rmSync(repo, { recursive: true, force: true });
@@ -124,7 +162,7 @@ export function runProcessBench(projectRoot: string, cmd: SynthCommand, template
   return rows;
 }
 
-export const PROCESS_COLUMNS = ['run', 'rendered', 'skipped', 'threads', 'wall s', 'peak MB', 'floor s', 'floor MB', 'start s', ...PHASES.map((p) => `${p} %`)];
+export const PROCESS_COLUMNS = ['run', 'rendered', 'skipped', 'threads', 'wall s', 'JSON floor s', 'yaml floor s', 'wall/JSON', 'peak MB', 'floor MB', 'start s', ...PHASES.map((p) => `${p} %`)];
 
 const mb = (b: number): string => (b / (1 << 20)).toFixed(0);
 
@@ -133,7 +171,20 @@ export function formatProcessBench(rows: readonly ProcessRow[]): string {
     PROCESS_COLUMNS,
     ...rows.map((r) => {
       const total = PHASES.reduce((s, p) => s + r.times[p], 0);
-      return [r.label, String(r.rendered), String(r.skipped), String(r.threads), (r.wallMs / 1000).toFixed(2), mb(r.peakRssBytes), (r.floorWallMs / 1000).toFixed(2), mb(r.floorPeakRssBytes), (r.startupMs / 1000).toFixed(2), ...PHASES.map((p) => (total > 0 ? ((100 * r.times[p]) / total).toFixed(0) : '0'))];
+      return [
+        r.label,
+        String(r.rendered),
+        String(r.skipped),
+        String(r.threads),
+        (r.wallMs / 1000).toFixed(2),
+        (r.jsonFloorWallMs / 1000).toFixed(2),
+        (r.floorWallMs / 1000).toFixed(2),
+        `${(r.wallMs / r.jsonFloorWallMs).toFixed(2)}×`,
+        mb(r.peakRssBytes),
+        mb(r.floorPeakRssBytes),
+        (r.startupMs / 1000).toFixed(2),
+        ...PHASES.map((p) => (total > 0 ? ((100 * r.times[p]) / total).toFixed(0) : '0')),
+      ];
     }),
   ];
   const widths = PROCESS_COLUMNS.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

@@ -12,10 +12,12 @@ if (!command || !entries().includes(command)) {
   process.exit(2);
 }
 let entry;
+const started = performance.now();
 try {
   entry = await ensureBuilt(command);
 } catch (e) {
-  process.stderr.write(`build failed: ${e.message}\n`);
+  // The command's summary line still ends the run (as generators/cli/common.ts run() prints it).
+  process.stderr.write(`build failed: ${e.message}\n${command}: failed (exit 70): the build failed (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exit(70);
 }
 // The bundle checks process.argv[1] to know it is the command being run.

@@ -22,7 +22,13 @@ export const awsCloudControllerManager: CatalogEntry = {
   onDelete: 'orphan',
   clusterResources: RBAC,
   values: ({ model }) => ({
-    args: ['--v=2', '--cloud-provider=aws', '--configure-cloud-routes=false', `--cluster-name=${model.cluster.name}`],
+    // Only the node controllers (k8s.io/cloud-provider's known controllers are cloud-node,
+    // cloud-node-lifecycle, service and route): routes are not configured here, and LoadBalancer
+    // Services belong to the AWS Load Balancer Controller, whose service mutator webhook (chart 3.5.0
+    // enableServiceMutatorWebhook: true) sets their loadBalancerClass. So the control-plane role
+    // needs only the Describe actions of the AWS layer (infra/aws/addon-iam.ts), no ELB or security
+    // group writes.
+    args: ['--v=2', '--cloud-provider=aws', '--configure-cloud-routes=false', '--controllers=cloud-node,cloud-node-lifecycle', `--cluster-name=${model.cluster.name}`],
     // On the host network: it initializes nodes before any CNI-dependent path is trusted, and it
     // reaches the instance metadata service (credentials, instance data) in one hop.
     hostNetworking: true,

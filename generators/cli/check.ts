@@ -1,13 +1,17 @@
 /**
  * `npm run check`: render in memory and compare with rendered/ (the CI gate); writes nothing.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkReference, REFERENCE_DIR } from '../docs/index.js';
+import { PROJECT_ROOT } from '../lib/project-root.js';
 import { readEnvironmentSources } from '../load/loader.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { FindingsError, hasErrors, InputError } from '../validate/diagnostics.js';
+import { DEFAULT_WAIT_SECONDS } from '../write/lock.js';
 import { PROVENANCE_FILE } from '../write/provenance.js';
-import { listFiles, listRenderedEnvironments, RENDERED_DIR } from '../write/writer.js';
-import { parseCommand, plural, run, splitList, summary } from './common.js';
+import { listFiles, listRenderedEnvironments, listStrayFiles, RENDERED_DIR } from '../write/writer.js';
+import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
+import { outcomeProgress } from './work.js';
 import { planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { selectOrFail } from './prepare.js';
@@ -16,10 +20,17 @@ import { writeStats } from './stats.js';
 const HELP = `Usage: npm run check [-- --env a,b]
 
 Render the environments in memory and compare with rendered/ (the CI gate). Exit 1 listing stale,
-missing and extra files, each stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
+missing and extra files (with all environments: also trees of deleted environments and files
+directly under rendered/ that belong to no environment), each stale file with why (from rendered/<env>/${PROVENANCE_FILE}: which
 inputs changed, or none: then the generator changed or the file was edited), and every way a
 committed provenance manifest disagrees with the tree it describes. Then run npm run synth and
 commit. Writes nothing.
+
+In the generator's own repository (no --root elsewhere, no --env) it also renders the reference
+pages of docs/reference/ in memory and reports each one that is stale, missing or no longer
+generated (then run npm run docs and commit). They are rendered again only when the generator, the
+test fixtures they are made from or the pages changed since the last check that found them current
+(dist/.docs-state.json).
 
 An environment whose inputs, SSM lock and generator are unchanged since the last npm run synth on
 this machine (rendered/.odp-state.json, git-ignored) is not rendered again: its tree is verified
@@ -29,37 +40,68 @@ Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)
   --force      render every environment
-  --jobs N     render in N worker threads (default: the cores, from 40 environments to render)`;
+  --jobs N     render in N worker threads (default: the cores, from 40 environments to render)
+  --wait S     wait at most S seconds for another run that holds rendered/ (its lock,
+               rendered/.odp-lock; default ${DEFAULT_WAIT_SECONDS}; 0: refuse at once)
+
+${PROGRESS_HELP}
+
+check holds rendered/.odp-lock while it compares, like synth: it never sees a tree a running synth
+is swapping in (it waits for that run, then compares the tree as it left it; exit 3 when the
+other run still holds it after --wait).`;
+
+const DOCS_WHY = {
+  stale: 'generated from the sources, which changed since: npm run docs rewrites it',
+  missing: 'generated from the sources: npm run docs writes it',
+  extra: 'no longer generated: npm run docs removes it',
+} as const;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const phasesAtStart = phaseTimes();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
+  const wait = parseWait(values.wait);
+  return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, jobs, started, phasesAtStart), { readOnly: true });
+}
+
+async function compare(root: string, values: Record<string, unknown>, jobs: number | undefined, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
+  const common = { root };
   const requested = splitList(values.env);
   const sources = timed('load', () => readEnvironmentSources(common.root));
   const names = selectOrFail(sources, requested);
   const plan = planRun(common.root, sources, names, Boolean(values.force));
   const { renderedRoot } = plan;
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, generator: plan.generator, mode: 'check' }, jobs);
+  const report = progressReporter(plan.render);
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check' }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);
   let total = work.outcomes.reduce((n, o) => n + (o.files ?? 0), 0);
   for (const e of plan.skipped.values()) total += e.files;
-  if (!requested)
+  const strays = requested ? [] : listStrayFiles(renderedRoot);
+  if (!requested) {
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e)))
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
+    for (const f of strays) lines.push(`extra    ${RENDERED_DIR}/${f}  (outside every environment's tree: synth writes only ${RENDERED_DIR}/<env>/)`);
+  }
+  // The generated reference describes this generator: checked when the repository checked is the generator's own.
+  const docs = !requested && resolve(common.root) === resolve(PROJECT_ROOT) ? await checkReference(common.root) : undefined;
+  for (const f of docs?.findings ?? []) lines.push(`${f.status.padEnd(8)} ${f.path}  (${DOCS_WHY[f.status]})`);
   const skipped = plan.skipped.size > 0 ? ` (${plan.skipped.size} of ${names.length} verified against the last synth's manifests, not rendered; --force renders them)` : '';
   const what = `${plural(names.length, 'environment')}, ${plural(total, 'file')}`;
   writeStats({ rendered: plan.render.length, skipped: plan.skipped.size, threads: work.threads, times: addPhaseTimes(phaseTimesSince(phasesAtStart), work.workerTimes), startupMs: started });
   if (lines.length > 0) {
-    process.stderr.write(`${lines.join('\n')}\n\nrendered/ is out of date: run npm run synth and commit the result.\n`);
+    const docsFindings = docs?.findings.length ?? 0;
+    const advice = lines.length > strays.length + docsFindings ? ['rendered/ is out of date: run npm run synth and commit the result.'] : [];
+    if (docsFindings > 0) advice.push(`${REFERENCE_DIR}/ is out of date: run npm run docs and commit the result.`);
+    if (strays.length > 0) advice.push(`Delete ${strays.length === 1 ? 'the file' : 'the files'} outside every environment's tree, or move ${strays.length === 1 ? 'it' : 'them'} out of rendered/ (synth never touches ${strays.length === 1 ? 'it' : 'them'}).`);
+    process.stderr.write(`${lines.join('\n')}\n\n${advice.join('\n')}\n`);
     summary('check', `${what}: ${plural(lines.length, 'finding')}${skipped}`, started);
     throw new FindingsError('');
   }
-  summary('check', `${what}: rendered/ is up to date${skipped}`, started);
+  summary('check', `${what}: rendered/${docs ? ` and ${REFERENCE_DIR}/ are` : ' is'} up to date${skipped}`, started);
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'check');

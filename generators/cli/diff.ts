@@ -6,7 +6,8 @@ import { diffTrees } from '../diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, renderWorkingTree, WORKTREE } from '../diff/sources.js';
 import { UsageError } from '../validate/diagnostics.js';
-import { parseCommand, plural, run, splitList, summary } from './common.js';
+import { listEnvironmentNames, readEnvironmentSources } from '../load/loader.js';
+import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run diff [-- --base REF|${WORKTREE}] [--committed] [--format text|markdown|json] [--env a,b]
 
@@ -23,19 +24,29 @@ Secret-shaped values are masked.
   --base ${WORKTREE}  (or --committed) rendered/ on disk as the base: what npm run synth would change
   --format        text (default), markdown (a PR comment, at most 65536 characters) or json
   --env a,b       only these environments
-Exit 0 whether or not there are changes; 2 on invalid input.`;
+${waitHelp(18)}
+                  (only with --base ${WORKTREE}: then diff reads rendered/ under its lock, like check)
+${PROGRESS_HELP}
 
-async function main(argv: string[]): Promise<number> {
+Exit 0 whether or not there are changes; 2 on invalid input; 3 when another run still holds
+rendered/ after --wait.`;
+
+export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { base: { type: 'string' }, committed: { type: 'boolean' }, format: { type: 'string' }, env: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { base: { type: 'string' }, committed: { type: 'boolean' }, format: { type: 'string' }, env: { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const wait = parseWait(values.wait);
   const format = String(values.format ?? 'text');
   if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format ${format}: expected text, markdown or json\n\n${HELP}`);
   if (values.committed && values.base !== undefined && values.base !== WORKTREE) throw new UsageError('--committed and --base REF exclude each other');
   const envs = splitList(values.env);
   const useWorktree = values.committed === true || values.base === WORKTREE;
   const baseRef = useWorktree ? WORKTREE : typeof values.base === 'string' ? values.base : defaultBase(common.root);
-  const head = renderWorkingTree(common.root, envs);
-  const base = onlyEnvironments(useWorktree ? readRenderedDir(common.root) : readRenderedAtRef(common.root, baseRef), envs);
+  const read = (): { head: ReturnType<typeof renderWorkingTree>; base: Map<string, string> } => ({
+    head: renderWorkingTree(common.root, envs, progressReporter(envs ?? listEnvironmentNames(readEnvironmentSources(common.root)))),
+    base: onlyEnvironments(useWorktree ? readRenderedDir(common.root) : readRenderedAtRef(common.root, baseRef), envs),
+  });
+  // rendered/ on disk is read under its lock (never half-swapped by a running synth); a git revision needs none.
+  const { head, base } = useWorktree ? await withRenderedLock(common.root, 'diff', wait, read, { readOnly: true }) : read();
   const ctx = { base: useWorktree ? 'rendered/ (on disk)' : `rendered/ at ${baseRef.length === 40 ? baseRef.slice(0, 12) : baseRef}`, head: 'working tree (fresh render)' };
   const d = diffTrees(base, head.files, head.context);
   const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, ctx) : formatText(d, ctx);
@@ -47,4 +58,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'diff');

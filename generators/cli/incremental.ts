@@ -4,7 +4,8 @@
  * render under the same generator, from source files with the same contents and the same fleet
  * relations, and its tree still matches the manifest of that render file by file. `--force`
  * renders everything. Also reads the fleet, reusing the state's entries for unchanged files, so a
- * run that renders one environment of a hundred parses one.
+ * run that renders one environment of a hundred parses one (a run that renders them all leaves it
+ * to processEnvironments, which reads it in its threads).
  */
 import type { SourceFiles } from '../load/loader.js';
 import { listEnvironmentNames } from '../load/loader.js';
@@ -22,7 +23,14 @@ export interface RunPlan {
   generator: string;
   /** The state read (empty with --force). */
   state: IncrementalState;
+  /** The fleet, but for the entries of `fleetPending`. */
   fleet: FleetIndex;
+  /**
+   * Environments whose fleet entries are still to be read: all of them when nothing can be skipped
+   * (--force, or no state to trust), which processEnvironments reads in its worker threads, each
+   * parse then reused to render; none otherwise.
+   */
+  fleetPending: string[];
   /** Environments to render, in order. */
   render: string[];
   /** Environments skipped, with the state entry that vouches for their tree. */
@@ -39,26 +47,30 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
       const entry = state.environments[name];
       if (entry && sameSources(sources, entry.sources)) unchanged.set(name, entry);
     }
-    const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
     const render: string[] = [];
     const skipped = new Map<string, EnvironmentState>();
+    // Nothing to skip: no decision here needs the fleet, so its reading is left to the run.
+    if (unchanged.size === 0) return { renderedRoot, generator, state, fleet: new Map(), fleetPending: listEnvironmentNames(sources), render: [...names], skipped };
+    const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
     for (const name of names) {
       const entry = unchanged.get(name);
       const stat = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) ? treeMatches(renderedRoot, name, entry) : undefined;
       if (entry && stat !== undefined) skipped.set(name, { ...entry, stat });
       else render.push(name);
     }
-    return { renderedRoot, generator, state, fleet, render, skipped };
+    return { renderedRoot, generator, state, fleet, fleetPending: [], render, skipped };
   });
 }
 
 /**
  * The state after a successful synth (its trees swapped in): rendered entries replaced, each with
- * the metadata signature of its tree only once the tree, as it now is, has been hashed against the
- * manifest written (something may have touched it while the run went on); skipped ones with the
- * signature they were verified by; unrequested ones kept; deleted environments dropped.
+ * the metadata signature of its tree only once the tree, as it now is, is known to be the one
+ * written (something may have touched it while the run went on): its signature is still the one the
+ * writer took when it knew the contents (StagedEnvironment.signature; `files`, the files it wrote, spare
+ * listing the directories), or else every file is hashed against the manifest written; skipped ones with the signature they were verified by; unrequested
+ * ones kept; deleted environments dropped.
  */
-export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>): IncrementalState {
+export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>, files: ReadonlyMap<string, readonly string[]> = new Map()): IncrementalState {
   const { renderedRoot, state } = plan;
   const existing = new Set(listEnvironmentNames(sources));
   const environments: Record<string, EnvironmentState> = {};
@@ -66,7 +78,7 @@ export function nextState(sources: SourceFiles, plan: RunPlan, rendered: Readonl
   for (const [name, entry] of plan.skipped) environments[name] = entry;
   for (const [name, entry] of rendered) {
     const { stat: _, ...rest } = entry;
-    const stat = treeMatches(renderedRoot, name, rest);
+    const stat = treeMatches(renderedRoot, name, entry, files.get(name));
     environments[name] = stat === undefined ? rest : { ...rest, stat };
   }
   return { ...state, environments };

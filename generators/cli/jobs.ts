@@ -10,7 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addPhaseTimes, zeroPhaseTimes, type PhaseTimes } from '../lib/timing.js';
 import { UsageError } from '../validate/diagnostics.js';
-import { processEnvironment, type EnvOutcome, type WorkContext } from './work.js';
+import { listEnvironmentNames } from '../load/loader.js';
+import type { FleetEntry } from '../model/fleet.js';
+import { completeFleet, processEnvironment, readFleetEntries, type EnvOutcome, type WorkContext } from './work.js';
 
 /**
  * Environments a worker renders before it retires and a fresh one takes over: whatever a thread
@@ -57,43 +59,116 @@ function startWorker(ctx: WorkContext): Worker {
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: data });
 }
 
-export async function processEnvironments(names: readonly string[], ctx: WorkContext, jobs: number | undefined, opts: { recycleAfter?: number } = {}): Promise<WorkResult> {
+/** `items` in `n` contiguous shares of nearly equal length. */
+function shares<T>(items: readonly T[], n: number): T[][] {
+  return Array.from({ length: n }, (_, i) => items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)));
+}
+
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'fleet-read'; entries: [string, FleetEntry | null][] }
+  | { type: 'done'; outcome: EnvOutcome }
+  | { type: 'stopped'; times: PhaseTimes }
+  | { type: 'failed'; message: string; stack?: string };
+
+/**
+ * Process `names`. When `ctx.fleetPending` lists environments whose fleet entries are not read yet,
+ * they are read first: by the threads, each a share of them, before any renders (every environment
+ * validates against the whole fleet); each thread then renders the environments of its own share
+ * first, whose parses are still in its loader cache, and helps with the others' when done.
+ */
+export async function processEnvironments(
+  names: readonly string[],
+  ctx: WorkContext,
+  jobs: number | undefined,
+  opts: { recycleAfter?: number; /** Called as each environment finishes, in this thread (progress lines). */ onOutcome?: (o: EnvOutcome) => void } = {},
+): Promise<WorkResult> {
   const recycleAfter = opts.recycleAfter ?? RECYCLE_AFTER;
   const injected = ctx.render !== undefined || ctx.io !== undefined;
   const threads = injected ? 1 : threadsFor(names.length, jobs);
+  const pending = ctx.fleetPending ?? [];
+  const all = listEnvironmentNames(ctx.sources);
   if (threads <= 1) {
-    return { outcomes: names.map((n) => processEnvironment(n, ctx)), workerTimes: zeroPhaseTimes(), threads: 1 };
+    // Read last to first: the loader's cache then still holds the first environments to render.
+    const read = new Map(readFleetEntries(ctx.sources, [...pending].reverse(), RECYCLE_AFTER));
+    const full: WorkContext = pending.length === 0 ? ctx : { ...ctx, fleet: completeFleet(all, ctx.fleet, read), fleetPending: [] };
+    const outcomes = names.map((n) => {
+      const o = processEnvironment(n, full);
+      opts.onOutcome?.(o);
+      return o;
+    });
+    return { outcomes, workerTimes: zeroPhaseTimes(), threads: 1 };
   }
-  const queue = [...names];
+  // Each thread's share of the fleet to read, and its queue: the environments to render of its share
+  // first (all of `names` in shares when there is nothing to read).
+  const reads = pending.length > 0 ? shares(pending, threads) : Array.from({ length: threads }, (): string[] => []);
+  const toRender = new Set(names);
+  const queues = pending.length > 0 ? reads.map((share) => share.filter((n) => toRender.delete(n))) : shares(names, threads);
+  if (pending.length > 0) queues[0]!.push(...toRender); // (a name outside the fleet: its render reports it)
+  const take = (slot: number): string | undefined => {
+    const own = queues[slot]!;
+    if (own.length > 0) return own.shift();
+    const longest = queues.reduce((a, b) => (b.length > a.length ? b : a));
+    return longest.pop(); // the other queue's last: the least likely to be in its thread's cache
+  };
+  let fleet = ctx.fleet;
+  let complete = pending.length === 0;
+  const read = new Map<string, FleetEntry | null>();
+  let readsLeft = reads.filter((r) => r.length > 0).length;
   const outcomes: EnvOutcome[] = [];
   const times = zeroPhaseTimes();
   const workers = new Set<Worker>();
+  /** Per slot with a live worker: what starts it rendering (sends it the fleet first if it lacks it). */
+  const starts = new Map<number, () => void>();
+  const waiting = new Set<number>();
   try {
     await new Promise<void>((resolve, reject) => {
       let running = 0;
-      const spawn = (): void => {
-        const w = startWorker(ctx);
+      const spawn = (slot: number): void => {
+        const w = startWorker({ ...ctx, fleet });
+        let hasFleet = complete;
         workers.add(w);
         running++;
         let done = 0;
         const next = (): void => {
-          const name = done < recycleAfter ? queue.shift() : undefined;
+          const name = done < recycleAfter ? take(slot) : undefined;
           w.postMessage(name === undefined ? { type: 'stop' } : { type: 'env', name });
         };
-        w.on('message', (m: { type: 'ready' } | { type: 'done'; outcome: EnvOutcome } | { type: 'stopped'; times: PhaseTimes } | { type: 'failed'; message: string; stack?: string }) => {
-          if (m.type === 'ready') next();
-          else if (m.type === 'done') {
+        const start = (): void => {
+          if (!hasFleet) w.postMessage({ type: 'fleet', fleet: [...fleet] });
+          hasFleet = true;
+          next();
+        };
+        starts.set(slot, start);
+        w.on('message', (m: FromWorker) => {
+          if (m.type === 'ready') {
+            if (complete) start();
+            else if (reads[slot]!.length > 0) w.postMessage({ type: 'fleet-read', names: [...reads[slot]!].reverse(), keep: recycleAfter });
+            else waiting.add(slot);
+          } else if (m.type === 'fleet-read') {
+            for (const [n, e] of m.entries) read.set(n, e);
+            waiting.add(slot);
+            if (--readsLeft > 0) return;
+            fleet = completeFleet(all, ctx.fleet, read);
+            complete = true;
+            for (const s of waiting) starts.get(s)?.();
+            waiting.clear();
+          } else if (m.type === 'done') {
             outcomes.push(m.outcome);
+            opts.onOutcome?.(m.outcome);
             done++;
             next();
           } else if (m.type === 'stopped') {
             addPhaseTimes(times, m.times);
             workers.delete(w);
-            void w.terminate();
-            running--;
-            // A worker retires after `recycleAfter` environments; a fresh one takes over what is left.
-            if (queue.length > 0) spawn();
-            else if (running === 0) resolve();
+            starts.delete(slot);
+            // A worker retires after `recycleAfter` environments; a fresh one takes over what is left,
+            // once the old one is gone (and its heap with it: the two never add up).
+            w.terminate().then(() => {
+              running--;
+              if (queues.some((q) => q.length > 0)) spawn(slot);
+              else if (running === 0) resolve();
+            }, reject);
           } else {
             const err = new Error(m.message);
             if (m.stack) err.stack = m.stack;
@@ -105,7 +180,7 @@ export async function processEnvironments(names: readonly string[], ctx: WorkCon
           if (code !== 0 && workers.has(w)) reject(new Error(`a render worker exited with code ${code}`));
         });
       };
-      for (let i = 0; i < threads; i++) spawn();
+      for (let i = 0; i < threads; i++) spawn(i);
     });
   } finally {
     await Promise.all([...workers].map((w) => w.terminate()));

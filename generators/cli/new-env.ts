@@ -6,20 +6,34 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFile, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
-import { nameToken, scaffoldEnvironment, ScaffoldError } from '../scaffold/new-env.js';
-import { lockFile } from '../load/ssm-lock.js';
+import { nameToken, scaffoldEnvironment, ScaffoldError, sourceMentions } from '../scaffold/new-env.js';
+import { findSsmReferences, lockFile, parseLock, placeholderLock, serializeLock } from '../load/ssm-lock.js';
+import { formatPath } from '../lib/paths.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { parseCommand, printDiagnostics, run } from './common.js';
+import { parseCommand, plural, printDiagnostics, run, summary } from './common.js';
 import { selectOrFail } from './prepare.js';
 
-const HELP = `Usage: npm run new-env -- <name> --from <env> --account <12 digits> --cidr <vpc cidr> [--region R]
+/** The help text (a function: it lists how each registered distribution refuses placeholders). */
+const help = (): string => `Usage: npm run new-env -- <name> --from <env> --account <12 digits> --cidr <vpc cidr> [--region R]
 
 Writes environments/<name>.yaml from environments/<env>.yaml, comments kept: the name, cluster name
 and endpoint, SSM paths, hosts, node names, bucket names rewritten (the old name as a token becomes
 the new one); every address and subnet inside the old VPC CIDR re-based into --cidr; ARNs and zones
 in the new account and region; ACM certificates become { ssm: /odp/<name>/acm/<workload> }
-placeholders. Refuses to overwrite a file. Validates the result (with the source's SSM values
-standing in for the new environment's) before writing, then prints the next steps.
+references.
+
+Also writes environments/<name>.ssm.lock.json with a placeholder for every SSM parameter the file
+references, so that npm run synth renders the new environment offline, before its AWS account
+exists: a host name under odp-placeholder.invalid where a host or URL goes, else
+odp-placeholder:<parameter name> (version 0). AWS refuses them; npm run validate warns at each
+reference (rule ssm.placeholder) and at each rendered file carrying one (rendered.placeholder);
+${distributions()
+  .flatMap((d) => (d.checks.placeholders ? [`${d.title}: ${d.checks.placeholders.refusal}`] : []))
+  .join('; ')}; npm run synth -- --env <name> --refresh-ssm replaces them with the parameters' values.
+
+Then lists, with file:line:col, every value that still names the source environment (node names
+such as stg-cp-1, queue names, hosts, buckets …: whatever the rewrite could not tell apart), and the
+next steps. Refuses to overwrite a file; validates the result (with its placeholders) before writing.
 
   --from      the environment to copy
   --account   AWS account ID of the new environment
@@ -30,6 +44,8 @@ Exit 0 written; 2 invalid input or usage (nothing written).`;
 const NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
 export async function main(argv: string[]): Promise<number> {
+  const started = performance.now();
+  const HELP = help();
   const { values, positionals, common } = parseCommand(argv, { from: { type: 'string' }, account: { type: 'string' }, region: { type: 'string' }, cidr: { type: 'string' } }, HELP, true);
   const [name, ...rest] = positionals;
   if (!name || rest.length > 0) throw new UsageError(`expected one environment name\n\n${HELP}`);
@@ -57,48 +73,59 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 
-  // Validate with the source's SSM values under the new paths (the real ones come with the refresh).
+  // The lock: a placeholder for every SSM parameter the new file references (lib/placeholder.ts), so
+  // that it renders offline before its account exists; --refresh-ssm replaces them. An { ssmPath }
+  // gets the names the source's lock has below it, renamed.
+  const lockPath = lockFile(name);
+  if (existsSync(join(common.root, lockPath)) || sources.has(lockPath)) throw new UsageError(`${lockPath} exists already; new-env never overwrites (delete it, or choose another name)`);
   const next = new Map(sources);
   next.set(target, report.text);
   const token = nameToken(from);
-  const srcLock = sources.get(lockFile(from));
-  const params: string[] = [];
-  if (srcLock) {
-    // Parameter names and ssmPath prefixes under the new name; values stay the source's.
-    const rename = (v: unknown, isName: boolean): unknown =>
-      typeof v === 'string' ? (isName && v.startsWith('/') ? v.replace(token, name) : v) : Array.isArray(v) ? v.map((x) => rename(x, true)) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.startsWith('/') ? k.replace(token, name) : k, rename(x, k.startsWith('/') && Array.isArray(x))])) : v;
-    const lock = rename(JSON.parse(srcLock), false) as { parameters?: Record<string, unknown> };
-    const renamed: Record<string, unknown> = { ...(lock.parameters ?? {}) };
-    for (const c of report.certificates) renamed[c.parameter] = { value: `arn:aws:acm:${region ?? aws?.region ?? 'eu-west-1'}:${accountId}:certificate/00000000-0000-4000-8000-000000000000`, type: 'String', version: 1, lastModified: '1970-01-01T00:00:00.000Z' };
-    next.set(lockFile(name), JSON.stringify({ ...lock, parameters: renamed }));
-  }
+  const sourcePaths = parseLock(lockFile(from), sources.get(lockFile(from))).lock.paths;
+  const known = Object.fromEntries(Object.entries(sourcePaths).map(([prefix, names]) => [prefix.replace(token, name), names.map((n) => n.replace(token, name))]));
+  const resolved = resolveEnvironment(name, next);
+  if (!resolved.env) throw new InputError(resolved.diagnostics);
+  const lock = placeholderLock(findSsmReferences(resolved.env.data), known);
+  next.set(lockPath, serializeLock(lock));
   const r = prepareEnvironment(name, next);
-  const errors = r.diagnostics.filter((d) => d.severity === 'error' && d.rule !== 'ssm.unlocked');
-  if (hasErrors(errors)) {
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (hasErrors(errors) || !r.prepared) {
     process.stderr.write(`${target} would not validate; nothing written:\n`);
     printDiagnostics(errors);
     return 2;
   }
-  const placeholders = new Set(report.certificates.map((c) => c.parameter));
-  if (r.prepared) params.push(...r.prepared.ssmParameters.filter((p) => !placeholders.has(p)));
+  const mentions = sourceMentions(report.text, from);
 
   writeFileSync(join(common.root, target), report.text);
-  const model = r.prepared?.model;
+  writeFileSync(join(common.root, lockPath), serializeLock(lock));
+  const model = r.prepared.model;
+  const acct = `${accountId} (${model.aws.region})`;
+  const certificates = new Map(report.certificates.map((c) => [c.parameter, c.host]));
+  const placeholders = Object.keys(lock.parameters).length;
   const out = [
     `wrote ${target} from ${envFile(from)}: ${report.addresses} addresses re-based into ${values.cidr}, ${report.renamed} names, ${report.arns} ARNs rewritten${report.certificates.length ? `, ${report.certificates.length} certificate placeholders` : ''}`,
+    `wrote ${lockPath}: ${plural(placeholders, 'SSM placeholder')} (AWS refuses each; validate warns [ssm.placeholder] at each reference, and no node boots or applies with one, until the refresh replaces them)`,
     '',
+    ...(mentions.length > 0
+      ? [
+          `Values that still name ${from} (new-env rewrote the names it could tell apart; review these):`,
+          ...mentions.map((m) => `  ${target}:${m.line}:${m.col}  ${formatPath(m.path)}: ${m.key ? `the key ${m.value}` : m.value}`),
+          '',
+        ]
+      : []),
     'Next steps:',
-    `  1. In account ${accountId} (${region ?? aws?.region}), create the SSM parameters it references:`,
-    ...(params.length ? params.map((p) => `       ${p}  (String)`) : []),
-    ...report.certificates.map((c) => `       ${c.parameter}  (String: the ACM certificate ARN${c.host ? ` for ${c.host}` : ''})`),
+    `  1. Render it now, offline, and open the pull request: npm run synth -- --env ${name} (the placeholders show in rendered/${name}/ until step 3)`,
+    `  2. In account ${acct}, create the SSM parameters it references:`,
+    ...r.prepared.ssmParameters.map((p) => `       ${p}  (String${certificates.has(p) ? `: the ACM certificate ARN${certificates.get(p) ? ` for ${certificates.get(p)}` : ''}` : ''})`),
     ...report.secrets.map((p) => `       ${p}  (SecureString)`),
-    `  2. Lock their values and render: AWS_PROFILE=<profile of ${accountId}> npm run synth -- --env ${name} --refresh-ssm`,
-    // The cluster's own secrets, as its distribution creates them (the default distribution's when the file did not validate).
-    `  3. ${(model ? distributionOf(model) : distributions()[0]!).operations.newEnvironmentSecrets(name, model)}`,
-    `  4. Review environments/${name}.yaml (description, node names, sizes), then npm run validate -- --env ${name} and npm run diff`,
+    `  3. Lock their values in place of the placeholders: AWS_PROFILE=<profile of ${accountId}> npm run synth -- --env ${name} --refresh-ssm`,
+    // The cluster's own secrets, as its distribution creates them.
+    `  4. ${distributionOf(model).operations.newEnvironmentSecrets(name, model)}`,
+    `  5. Review ${target} (description, node names, sizes${mentions.length > 0 ? `, the values above` : ''}), then npm run validate -- --env ${name} and npm run diff`,
   ];
   process.stdout.write(out.join('\n') + '\n');
+  summary('new-env', `wrote ${target} and ${lockPath} (${plural(placeholders, 'placeholder')}); ${plural(mentions.length, 'value')} still name ${from}`, started);
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'new-env');

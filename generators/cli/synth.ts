@@ -17,8 +17,9 @@ import { writeState } from '../write/state.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
 import { parseJobs, processEnvironments } from './jobs.js';
+import { outcomeProgress, type EnvOutcome } from './work.js';
 import { writeStats } from './stats.js';
-import { parseCommand, plural, printDiagnostics, progress, run, splitList, summary } from './common.js';
+import { parseCommand, parseWait, plural, printDiagnostics, progress, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
 const HELP = `Usage: npm run synth [-- options]
 
@@ -48,13 +49,21 @@ Options:
                            rendered is rendered/.odp-state.json, git-ignored)
   --jobs N                 render in N worker threads (default: the machine's cores, when there are
                            at least 40 environments to render; --jobs 1: in this thread only)
+${waitHelp(27)}
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
   --debug                  stack traces for internal errors
   -h, --help               this help
 
+${PROGRESS_HELP}
+
+One run at a time: synth holds rendered/.odp-lock while it runs; a second run (an editor's
+run-on-save and a terminal) waits for it, then renders what is still out of date. A lock left by a
+killed run is taken over.
+
 Exit codes: 0 ok, 2 invalid environment or usage, 3 AWS failure (missing parameter or { secret },
-a secret stored as String, access denied, throttling, credentials, network, timeout).`;
+a secret stored as String, access denied, throttling, credentials, network, timeout), or another
+run still holding rendered/ after --wait.`;
 
 /** What the command needs from the outside world (tests pass their own). */
 export interface SynthDeps {
@@ -81,8 +90,9 @@ const defaultDeps = (): SynthDeps => ({
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
   const started = performance.now();
   const phasesAtStart = phaseTimes();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
+  const wait = parseWait(values.wait);
   const root = common.root;
   if (typeof values['print-resolved'] === 'string') {
     if (values['refresh-ssm']) throw new UsageError(`--print-resolved and --refresh-ssm do not go together\n\n${HELP}`);
@@ -94,6 +104,12 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
     summary('synth', `printed the resolved ${name}, wrote nothing`, started, process.stderr);
     return 0;
   }
+  // An unknown --env is a usage error before anything (rendered/ and its lock included) is touched.
+  if (values.env !== undefined) selectOrFail(readEnvironmentSources(root), splitList(values.env));
+  return withRenderedLock(root, 'synth', wait, () => render(root, values, jobs, deps, started, phasesAtStart));
+}
+
+async function render(root: string, values: Record<string, unknown>, jobs: number | undefined, deps: SynthDeps, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
   const requested = splitList(values.env);
   let sources: ReadonlyMap<string, string> = timed('load', () => readEnvironmentSources(root));
   let refreshed: EnvironmentRefresh[] = [];
@@ -109,7 +125,11 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   const { renderedRoot, generator } = plan;
   prepareStaging(renderedRoot);
   const injected = deps.render && deps.render !== renderEnvironment ? { render: deps.render } : {};
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs).catch((err: unknown) => {
+  // On a terminal: one line per environment as it is rendered and staged (from worker threads too).
+  const report = progressReporter(plan.render);
+  if (report && plan.skipped.size > 0) progress(`${plural(plan.skipped.size, 'environment')} unchanged since the last synth (trees verified), rendering ${plan.render.length}`);
+  const onOutcome = report && ((o: EnvOutcome): void => report(outcomeProgress(o)));
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });
@@ -132,14 +152,14 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
       for (const file of writeLocks(root, refreshed)) progress(`${file} written`);
     },
   });
-  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))))));
+  const written = new Map(work.outcomes.flatMap((o) => (o.staged ? [[o.env, [...o.staged.result.written, ...o.staged.result.unchanged].sort()] as const] : [])));
+  timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))), written)));
   if (refreshed.length > 0) deps.stdout(formatRefreshReport(refreshed));
   const count = { written: 0, unchanged: 0, removed: 0 };
   for (const r of out.results) {
     count.written += r.written.length;
     count.unchanged += r.unchanged.length;
     count.removed += r.removed.length;
-    progress(`${r.env}: ${r.written.length + r.unchanged.length} files, ${r.written.length} written, ${r.removed.length} removed`);
   }
   for (const e of plan.skipped.values()) count.unchanged += e.files;
   for (const r of out.removed) {
@@ -155,4 +175,5 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run((argv) => main(argv));
+if (import.meta.url === `file://${process.argv[1]}`) await run((argv) => main(argv), 'synth');
+

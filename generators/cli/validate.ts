@@ -7,12 +7,16 @@ import { existsSync } from 'node:fs';
 import { builtinSchemaNote } from '../validate/k8s-models.js';
 import { loadKubernetesValidator } from '../validate/kubernetes.js';
 import { kubernetesSchemaChecker, kubernetesSchemaCheckerWith } from '../validate/rendered/kubernetes.js';
-import { checkRenderedTree, fileCheckers } from '../validate/rendered/registry.js';
-import { parseRenderedTree } from '../validate/rendered/tree.js';
+import { checkRenderedTree, fileCheckers, treeCheckers } from '../validate/rendered/registry.js';
+import { parseRenderedTree, type ParsedFile, type RenderedTree } from '../validate/rendered/tree.js';
 import { distributionOf, distributions } from '../distributions/registry.js';
 import { RENDERED_DIR } from '../write/writer.js';
-import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
-import { prepareAll } from './prepare.js';
+import { formatReported, parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
+import { selectOrFail } from './prepare.js';
+import { readEnvironmentSources } from '../load/loader.js';
+import { prepareEnvironment } from '../pipeline.js';
+import { phaseTimes, phaseTimesSince } from '../lib/timing.js';
+import type { EnvironmentModel } from '../model/types.js';
 
 const HELP = `Usage: npm run validate [-- --env a,b]
 
@@ -37,18 +41,25 @@ warnings alone exit 0.
 
 Options:
   --env a,b                    only these environments
-  --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version`;
+  --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version
+${waitHelp(31)}
+
+${PROGRESS_HELP}
+
+validate holds rendered/.odp-lock while it reads the tree, like synth and check (exit 3 when
+another run still holds it after --wait).`;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const wait = parseWait(values.wait);
+  return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started), { readOnly: true });
+}
+
+async function validateAll(root: string, values: Record<string, unknown>, started: number): Promise<number> {
   const requested = splitList(values.env);
-  const { prepared, diagnostics, names, acknowledged } = prepareAll(common.root, requested);
-  const findings: Diagnostic[] = [...diagnostics];
-  const models = prepared.map((p) => p.model);
-  const versions = new Map(models.map((m) => [m.name, m.cluster.kubernetesVersion]));
-  const files = onlyEnvironments(readRenderedDir(common.root), requested);
-  const tree = parseRenderedTree(files, versions, new Map(models.map((m) => [m.name, m.aws.vpc.subnets])));
+  const sources = readEnvironmentSources(root);
+  const names = selectOrFail(sources, requested);
   const schemaDir = values['kubernetes-schemas'];
   let checkers = fileCheckers();
   if (typeof schemaDir === 'string') {
@@ -57,12 +68,51 @@ export async function main(argv: string[]): Promise<number> {
     if (openApi.kinds.size === 0) throw new UsageError(`--kubernetes-schemas: no OpenAPI v3 documents (*.json) in ${schemaDir}`);
     checkers = checkers.map((c) => (c === kubernetesSchemaChecker ? kubernetesSchemaCheckerWith(openApi) : c));
   }
-  findings.push(...(await checkRenderedTree(tree, checkers)));
-  // Checks of node configs that need the model (which target is a server, which an agent).
-  for (const m of models) {
-    const own = new Map([...files].filter(([p]) => p.startsWith(`${m.name}/`)).map(([p, c]) => [p.slice(m.name.length + 1), c]));
-    findings.push(...(distributionOf(m).checks.environment?.(m, own) ?? []));
+  const files = onlyEnvironments(readRenderedDir(root), requested);
+  const envOf = (p: string): string => p.slice(0, p.indexOf('/'));
+  const findings: Diagnostic[] = [];
+  const models: EnvironmentModel[] = [];
+  const versions = new Map<string, string>();
+  const subnets = new Map<string, EnvironmentModel['aws']['vpc']['subnets']>();
+  const parsed: ParsedFile[] = [];
+  let acknowledged = 0;
+  // One environment at a time, its file and then its rendered files (a line each on a terminal);
+  // then the checks across the whole tree.
+  const report = progressReporter(names);
+  const checkFiles = async (env: string, model?: EnvironmentModel): Promise<{ count: number; found: Diagnostic[] }> => {
+    const own = new Map([...files].filter(([p]) => envOf(p) === env));
+    const tree = parseRenderedTree(own, versions, subnets);
+    parsed.push(...tree.files);
+    const found = await checkRenderedTree(tree, checkers, []);
+    // Checks of node configs that need the model (which target is a server, which an agent).
+    if (model) {
+      const rel = new Map([...own].map(([p, c]) => [p.slice(env.length + 1), c]));
+      found.push(...(distributionOf(model).checks.environment?.(model, rel) ?? []));
+    }
+    return { count: own.size, found };
+  };
+  for (const name of names) {
+    const t0 = performance.now();
+    const before = phaseTimes();
+    const r = prepareEnvironment(name, sources);
+    acknowledged += r.acknowledged ?? 0;
+    const m = r.prepared?.model;
+    if (m) {
+      models.push(m);
+      versions.set(m.name, m.cluster.kubernetesVersion);
+      subnets.set(m.name, m.aws.vpc.subnets);
+    }
+    const t1 = performance.now();
+    const { count, found } = await checkFiles(name, m);
+    const own = [...r.diagnostics, ...found];
+    findings.push(...own);
+    const errors = own.filter((d) => d.severity === 'error').length;
+    report?.({ env: name, files: count, ms: performance.now() - t0, phases: { ...phaseTimesSince(before), 'rendered checks': performance.now() - t1 }, note: `${plural(errors, 'error')}, ${plural(own.length - errors, 'warning')}` });
   }
+  // Trees under rendered/ of environments that were not validated above (deleted ones, without --env).
+  for (const env of [...new Set([...files.keys()].map(envOf))].filter((e) => !names.includes(e)).sort()) findings.push(...(await checkFiles(env)).found);
+  const tree: RenderedTree = { envs: [...new Set(parsed.map((f) => f.env))].sort(), files: parsed, kubernetesVersion: versions, subnets };
+  for (const c of treeCheckers()) findings.push(...c.check(tree));
   for (const d of sortDiagnostics(findings)) process.stdout.write(formatReported(d) + '\n');
   const note = typeof schemaDir === 'string' ? undefined : builtinSchemaNote(models.map((m) => ({ name: m.name, kubernetesVersion: m.cluster.kubernetesVersion })));
   if (note) process.stdout.write(note + '\n');
@@ -72,4 +122,4 @@ export async function main(argv: string[]): Promise<number> {
   return errors > 0 ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'validate');

@@ -6,12 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceFiles } from '../load/loader.js';
+import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { lockFile } from '../load/ssm-lock.js';
-import { fleetRelations, type FleetIndex } from '../model/fleet.js';
+import { fleetEntryOf, fleetRelations, type FleetEntry, type FleetIndex } from '../model/fleet.js';
+import { timed } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../pipeline.js';
 import type { FinalFile } from '../render/header.js';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
+import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
+import { plural, type EnvProgress } from './common.js';
 import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
 import { environmentKey, hashSources, type EnvironmentState } from '../write/state.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
@@ -21,7 +24,10 @@ export type WorkMode = 'synth' | 'check';
 export interface WorkContext {
   root: string;
   sources: SourceFiles;
+  /** The fleet (all of it once the run has read the entries of `fleetPending`). */
   fleet: FleetIndex;
+  /** Environments whose fleet entries processEnvironments reads before anything renders (see RunPlan). */
+  fleetPending?: readonly string[];
   generator: string;
   mode: WorkMode;
   /** Tests inject these (then the run stays in the main thread). */
@@ -41,9 +47,38 @@ export interface EnvOutcome {
   files?: number;
   /** What the incremental state records for a successful render. */
   state?: EnvironmentState;
+  /** How long it took, and per phase (for the progress line). */
+  ms: number;
+  phases: PhaseTimes;
+}
+
+/**
+ * The fleet entries of `names` (null for one that does not parse), read as fleetIndex reads them.
+ * The parses of the last `keep` stay in the loader's cache, so rendering those environments soon
+ * after parses nothing (the others are not kept: at 1000 environments they only grew the heap).
+ */
+export function readFleetEntries(sources: SourceFiles, names: readonly string[], keep = names.length): [string, FleetEntry | null][] {
+  return timed('load', () => names.map((n, i) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false, keep: i >= names.length - keep }).env?.data) ?? null]));
+}
+
+/** The fleet with the entries read for `pending` added, in the order of fleetIndex (the environments' order). */
+export function completeFleet(all: readonly string[], known: FleetIndex, read: ReadonlyMap<string, FleetEntry | null>): FleetIndex {
+  const out = new Map<string, FleetEntry>();
+  for (const name of all) {
+    const entry = read.has(name) ? read.get(name) : known.get(name);
+    if (entry) out.set(name, entry);
+  }
+  return out;
 }
 
 export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
+  const started = performance.now();
+  const before = phaseTimes();
+  const outcome = processTimed(name, ctx);
+  return { ...outcome, ms: performance.now() - started, phases: phaseTimesSince(before) };
+}
+
+function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | 'phases'> {
   const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet });
   const base = { env: name, diagnostics: r.diagnostics, acknowledged: r.acknowledged ?? 0 };
   if (!r.prepared || hasErrors(r.diagnostics)) return base;
@@ -61,7 +96,8 @@ export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
   const renderedRoot = join(ctx.root, RENDERED_DIR);
   if (ctx.mode === 'synth') {
     const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
-    return { ...base, staged, state: entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length) };
+    const state = entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length);
+    return { ...base, staged, state: staged.signature !== undefined ? { ...state, stat: staged.signature } : state };
   }
   return { ...base, ...compareTree(renderedRoot, name, files) };
 }
@@ -83,4 +119,18 @@ export function compareTree(renderedRoot: string, env: string, files: readonly F
   for (const f of plan.extra) findings.push(`extra    ${RENDERED_DIR}/${env}/${f}`);
   if (own.size > 0) for (const d of manifestDisagreements(manifestText, own)) findings.push(`manifest ${RENDERED_DIR}/${env}/${PROVENANCE_FILE}: ${d}`);
   return { findings, files: files.length + 1 };
+}
+
+/** A synth or check outcome as its progress line: files, and what changed (or is wrong). */
+export function outcomeProgress(o: EnvOutcome): EnvProgress {
+  const errors = o.diagnostics.filter((d) => d.severity === 'error').length;
+  const base = { env: o.env, ms: o.ms, phases: o.phases };
+  if (errors > 0) return { ...base, files: 0, note: plural(errors, 'error') };
+  if (o.staged) {
+    const r = o.staged.result;
+    const changes = r.written.length + r.removed.length;
+    return { ...base, files: r.written.length + r.unchanged.length, note: changes === 0 ? 'unchanged' : `${changes} to write` };
+  }
+  const findings = o.findings?.length ?? 0;
+  return { ...base, files: o.files ?? 0, note: findings === 0 ? 'up to date' : plural(findings, 'finding') };
 }

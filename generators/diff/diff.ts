@@ -11,6 +11,7 @@ import { PROVENANCE_FILE } from '../render/header.js';
 import { distributions, type DiffEntries, type DiffTotals } from '../distributions/registry.js';
 import { contentKey, splitFile, type DocKind, type RenderedDoc } from './documents.js';
 import { deepEqual, diffValues, maskChange, maskValue, type FieldChange } from './fields.js';
+import { awsImpacts, type AwsResourceImpact } from './aws-impact.js';
 
 export type FileMap = ReadonlyMap<string, string>;
 
@@ -47,12 +48,15 @@ export interface EnvDiffCore {
   objects: ObjectChange[];
   /** Files renamed without a content change. */
   renamed: { from: string; to: string }[];
+  /** AWS layer: what each changed CloudFormation resource does (only present when a template or its parameters changed). */
+  aws?: AwsResourceImpact[];
   counts: EnvCounts;
 }
 
 /**
  * An environment's diff: the core's keys, each distribution's (Distribution.diff.impact: what
- * applying its changed node configs takes), then the counts; in this order in the JSON report.
+ * applying its changed node configs takes), the AWS layer's impact, then the counts; in this order
+ * in the JSON report.
  */
 export type EnvDiff = EnvDiffCore & DiffEntries;
 
@@ -185,6 +189,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
     Object.assign(entries, impact.entries);
     nodes += impact.nodes;
   }
+  const aws = awsImpacts(base, head);
   if (objects.length === 0 && renamed.length === 0 && nodes === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {
@@ -193,7 +198,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, ...entries, counts } as EnvDiff;
+  return { env, status, objects, renamed, ...entries, ...(aws.length > 0 ? { aws } : {}), counts } as EnvDiff;
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {

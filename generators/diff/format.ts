@@ -12,6 +12,7 @@ import { commonItems, formatFieldPath, type FieldChange } from './fields.js';
 import type { EnvDiff, ObjectChange, TreeDiff } from './diff.js';
 import { toYaml } from '../lib/yaml.js';
 import { cell, code, plural } from './words.js';
+import { awsImpactLines, type AwsResourceImpact } from './aws-impact.js';
 
 export { plural };
 
@@ -62,6 +63,18 @@ const envSummaries = (e: EnvDiff): string =>
 /** Each distribution's line after the totals. */
 const totalsLines = (t: TreeDiff['totals']): { label: string; value: string }[] => distributions().flatMap((d) => d.diff.report.totals?.(t) ?? []);
 
+/** `2 replaced, 1 modified`. */
+export function awsSummary(a: readonly AwsResourceImpact[]): string {
+  return (['replaced', 'removed', 'added', 'modified'] as const)
+    .map((k) => [k, a.filter((x) => x.change === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+}
+
+/** "; AWS: …" after an environment's counts, when its AWS layer changed. */
+const awsEnvSummary = (e: EnvDiff): string => (e.aws?.length ? `; AWS: ${awsSummary(e.aws)}` : '');
+
 const SIGN: Record<ObjectChange['status'], string> = { added: '+', removed: '-', changed: '~', moved: '→' };
 
 function objectHeadline(o: ObjectChange): string {
@@ -80,10 +93,14 @@ export function formatText(d: TreeDiff, ctx: FormatContext): string {
   const t = d.totals;
   out.push(`${plural(d.envs.length, 'environment')} changed: ${countsLine(t)}`);
   for (const l of totalsLines(t)) out.push(`${l.label}: ${l.value}`);
-  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${envSummaries(e)}`);
+  for (const e of d.envs) out.push(`  ${e.env}${e.status === 'changed' ? '' : ` (${e.status})`}: ${countsLine(e.counts)}${envSummaries(e)}${awsEnvSummary(e)}`);
   for (const e of d.envs) {
     out.push('', `== ${e.env} ==`);
     for (const dist of distributions()) out.push(...dist.diff.report.text(e));
+    if (e.aws?.length) {
+      out.push(`AWS impact: ${awsSummary(e.aws)}`);
+      for (const ai of e.aws) out.push(...awsImpactLines(ai).map((l) => `  ${l}`));
+    }
     for (const r of e.renamed) out.push(`→ ${r.from} → ${r.to} (renamed, content unchanged)`);
     for (const o of e.objects) {
       out.push(objectHeadline(o));
@@ -188,6 +205,11 @@ function envBlock(e: EnvDiff, open: boolean): { head: string[]; items: string[][
   const summary = `${e.env}${e.status === 'changed' ? '' : ` (${e.status})`} — ${countsLine(e.counts)}${envSummaries(e)}`;
   const head = [open ? '<details open>' : '<details>', `<summary><b>${summary}</b></summary>`, ''];
   const items = distributions().flatMap((dist) => dist.diff.report.markdown(e));
+  if (e.aws?.length) {
+    const rows = ['| resource | change | what happens |', '|---|---|---|'];
+    for (const a of e.aws) rows.push(`| ${cell(code(`${a.logicalId}`))}${a.name !== a.logicalId ? ` ${cell(code(a.name))}` : ''}<br><sub>${cell(a.type)}</sub> | **${a.change}** | ${cell(a.consequence)} |`);
+    items.push([`**AWS impact** (${awsSummary(e.aws)})`, '', ...rows, '']);
+  }
   for (const r of e.renamed) items.push([`- ${MARKER.renamed} ${code(r.from)} → ${code(r.to)} (content unchanged)`]);
   for (const o of e.objects) {
     const where = o.status === 'moved' ? `${code(o.from!)} → ${code(o.file)}` : code(o.file);

@@ -6,9 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
-import { prepareAll } from '../cli/prepare.js';
-import { renderEnvironment } from '../pipeline.js';
+import { hasErrors, InputError, UsageError, type Diagnostic } from '../validate/diagnostics.js';
+import { selectOrFail } from '../cli/prepare.js';
+import { readEnvironmentSources } from '../load/loader.js';
+import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
+import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { listFiles, RENDERED_DIR } from '../write/writer.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { distributions } from '../distributions/registry.js';
@@ -81,16 +83,33 @@ export function envContext(model: EnvironmentModel): EnvContext {
   return Object.fromEntries(distributions().flatMap((d) => (d.diff.context ? [[d.name, d.diff.context(model)]] : [])));
 }
 
-/** Every environment of the working tree rendered in memory; invalid input is an InputError. */
-export function renderWorkingTree(root: string, envs?: string[]): { files: Map<string, string>; context: DiffContext } {
-  const { prepared, diagnostics } = prepareAll(root, envs);
-  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
+/**
+ * Every environment of the working tree rendered in memory, one after the other (`onEnvironment`
+ * hears of each as it finishes: its files, time and time per phase); invalid input is an InputError.
+ */
+export function renderWorkingTree(
+  root: string,
+  envs?: string[],
+  onEnvironment?: (e: { env: string; files: number; ms: number; phases: PhaseTimes }) => void,
+): { files: Map<string, string>; context: DiffContext } {
+  const sources = readEnvironmentSources(root);
+  const names = selectOrFail(sources, envs);
+  const diagnostics: Diagnostic[] = [];
   const files = new Map<string, string>();
   const context = new Map<string, EnvContext>();
-  for (const p of prepared) {
-    for (const f of renderEnvironment(p)) files.set(`${p.name}/${f.path}`, f.content);
+  for (const name of names) {
+    const t0 = performance.now();
+    const before = phaseTimes();
+    const r = prepareEnvironment(name, sources);
+    diagnostics.push(...r.diagnostics);
+    const p = r.prepared;
+    if (!p || hasErrors(diagnostics)) continue;
+    const rendered = renderEnvironment(p);
+    for (const f of rendered) files.set(`${p.name}/${f.path}`, f.content);
     context.set(p.name, envContext(p.model));
+    onEnvironment?.({ env: name, files: rendered.length, ms: performance.now() - t0, phases: phaseTimesSince(before) });
   }
+  if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   return { files, context };
 }
 

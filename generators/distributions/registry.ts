@@ -9,11 +9,13 @@ import { rke2 } from './rke2/index.js';
 import type { Rke2ClusterInput, Rke2PoolInput } from './rke2/model.js';
 import { talos } from './talos/index.js';
 import type { TalosDiffEntries, TalosDiffTotals } from './talos/diff.js';
-import type { TalosClusterInput, TalosPoolInput } from './talos/model.js';
+import type { TalosBackupInput, TalosClusterInput, TalosPoolInput } from './talos/model.js';
 import type { Distribution } from './types.js';
 
 /** The `cluster` keys of the built-in distributions (their schema fragments), for EnvironmentInput. */
 export type ClusterInputs = TalosClusterInput & K3sClusterInput & Rke2ClusterInput;
+/** The `cluster.datastore.backup` keys of the built-in distributions, for EnvironmentInput. */
+export type BackupInputs = TalosBackupInput;
 /** The `nodePools[]` keys of the built-in distributions, for NodePoolInput. */
 export type PoolInputs = TalosPoolInput & K3sPoolInput & Rke2PoolInput;
 

@@ -11,6 +11,7 @@ import type { SecretDependency } from '../model/secrets.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
+import type { DistributionAwsFacts } from '../infra/aws/facts.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import type { IdentifierCheck } from '../validate/rules-aws.js';
 import type { Rule } from '../validate/rules.js';
@@ -52,6 +53,8 @@ export interface DistributionSchema {
   cluster: Record<string, JsonSchema>;
   /** `nodePools[]` properties after the core's: its pool settings. */
   pool: Record<string, JsonSchema>;
+  /** `cluster.datastore.backup` properties after the core's: its snapshot settings. */
+  backup?: Record<string, JsonSchema>;
   /** Definitions its parts refer to (`#/$defs/<name>`); two fragments may share one, identical. */
   defs?: Record<string, JsonSchema>;
   /**
@@ -112,6 +115,12 @@ export interface DistributionChecks {
   customResources?: Readonly<Record<string, (o: Record<string, unknown>) => SchemaError[]>>;
   /** What `npm run validate --help` says it checks, e.g. "<product> documents against the <product> rules". */
   help?: string;
+  /**
+   * How its nodes refuse the SSM placeholders of `npm run new-env` (lib/placeholder.ts): in words for
+   * `npm run new-env --help`, and, for one of its files (env-relative path), what keeps a placeholder
+   * in it from a node (the rendered.placeholder warning); undefined: not its file.
+   */
+  placeholders?: { refusal: string; guard(path: string): string | undefined };
 }
 
 /** One environment's two trees as the diff sees them (paths relative to rendered/<env>/). */
@@ -189,10 +198,10 @@ export interface DistributionFacts {
   /** The pods its own CNI (flannel) runs on every node, when cluster.network.cni is flannel (the capacity rules count them). */
   flannelPods?: readonly string[];
   /**
-   * Ports of the control planes that the API endpoint's load balancer forwards besides the API's own
-   * (cluster.endpoint), e.g. a supervisor every joining node registers at.
+   * How its environments say how long etcd snapshots are kept, when it keeps them by a setting of its
+   * own (for the hint at another distribution's retention setting), e.g. "say how long … with backup.<key>".
    */
-  endpointPorts?: readonly { port: number; protocol: 'tcp'; what: string }[];
+  snapshotExpiry?: string;
 }
 
 export interface Distribution {
@@ -213,6 +222,8 @@ export interface Distribution {
   render(model: EnvironmentModel): RenderedFile[];
   readonly readme: DistributionReadme;
   readonly facts: DistributionFacts;
+  /** What the AWS layer (generators/infra/aws/) needs to make its nodes exist: ports, images, IAM, user data, how pool instances join. */
+  readonly aws: DistributionAwsFacts;
   readonly addons?: DistributionAddons;
   readonly operations: DistributionOperations;
   readonly checks: DistributionChecks;

@@ -3,7 +3,9 @@
  * The core reaches engines only through ./registry.ts; nothing here names one.
  */
 import type { CatalogEntry } from '../catalog/types.js';
+import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
+import type { SecretDependency } from '../model/secrets.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ManifestIntent } from '../plan/annotations.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
@@ -113,6 +115,13 @@ export interface Engine {
    * (plan/annotations.ts): every registered engine's are written, an engine ignores the others'.
    */
   manifestAnnotations?(intent: ManifestIntent): Record<string, string>;
+  /**
+   * SecureStrings its own delivery objects read that the environment does not write (a hub's cluster
+   * credentials), positioned in the environment file: `--refresh-ssm` checks each by name and type.
+   */
+  secrets?(env: ResolvedEnvironment, model: EnvironmentModel): SecretDependency[];
+  /** Every SSM parameter its own ExternalSecrets read (the AWS layer lets External Secrets read exactly these and the rest). */
+  secretParameters?(model: EnvironmentModel): string[];
   /** Namespaces its own ExternalSecrets read the ClusterSecretStore from (`own`: its add-on's namespace, when that add-on is on). */
   secretStoreNamespaces?(model: EnvironmentModel, own: string | undefined): string[];
   readonly rules: EngineRules;

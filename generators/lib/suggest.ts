@@ -3,8 +3,8 @@
  */
 import { distance } from 'fastest-levenshtein';
 
-/** The closest candidate to `word`, if it is close enough to be a likely typo. */
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+/** The closest candidate to `word`, if it is close enough to be a likely typo (within `maxDistance` edits when given). */
+export function didYouMean(word: string, candidates: Iterable<string>, maxDistance?: number): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
   const lower = word.toLowerCase();
@@ -16,7 +16,7 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   if (best === undefined) return undefined;
-  const limit = Math.max(2, Math.floor(Math.max(word.length, best.length) / 3));
+  const limit = maxDistance ?? Math.max(2, Math.floor(Math.max(word.length, best.length) / 3));
   return bestScore <= limit ? best : undefined;
 }
 

@@ -3,6 +3,7 @@
  * quoting, key order, line width) is decided once.
  */
 import { timed } from './timing.js';
+import { plainEmitter } from './yaml-emit.js';
 import { Document, isMap, isScalar, parseAllDocuments, Scalar, visit, type Pair, type Tags, type ToStringOptions } from 'yaml';
 
 /** Keys written first, in this order; all other keys follow alphabetically. */
@@ -32,11 +33,37 @@ const withoutMergeTag = (tags: Tags): Tags => tags.filter((t) => typeof t === 's
 const DOC_OPTIONS = {
   // YAML 1.1 so that yes/on/no and date-like strings are quoted: Kubernetes, Helm and the node OS read 1.1.
   version: '1.1' as const,
+  // ...and the 1.2 core schema's tests too, so that what a 1.2 reader types differently is quoted as
+  // well. The one string the 1.1 tests leave plain and 1.2 core retypes is a 0o-octal: `0o17` is 15
+  // to a YAML 1.2 reader (go-yaml v3, which Kubernetes vendors as sigs.k8s.io/yaml/goyaml.v3:
+  // "Octals in the 0o777 format are supported though", its README). Only quoting changes.
+  compat: 'core',
   sortMapEntries: sortEntries,
   aliasDuplicateObjects: false,
   customTags: withoutMergeTag,
 };
 const STRING_OPTIONS: ToStringOptions = { lineWidth: 0, indentSeq: true };
+
+/**
+ * The strings a plain scalar must not be, read from the schema the `yaml` package writes with (and
+ * its compat schema): every default tag's test but the string tag's. One regular expression.
+ */
+function retypedTest(): RegExp {
+  const schema = new Document(null, DOC_OPTIONS).schema;
+  const tests = [...schema.tags, ...(schema.compat ?? [])].flatMap((t) => (t.default && t.tag !== 'tag:yaml.org,2002:str' && t.test ? [t.test] : []));
+  if (tests.some((t) => t.flags !== '')) throw new Error('a YAML schema test has flags; the emitter cannot combine it');
+  return new RegExp(tests.map((t) => `(?:${t.source})`).join('|'));
+}
+
+/** Plain data written without building a yaml Document (yaml-emit.ts); undefined for anything else. */
+export const emitPlainYaml = plainEmitter({ compareKeys, retyped: retypedTest(), quotedKeys: new Set(['<<']) });
+
+/** The `yaml` package's own serialization of one document (what emitPlainYaml matches byte for byte). */
+export function libraryYaml(value: unknown): string {
+  const doc = new Document(prune(value), DOC_OPTIONS);
+  quoteMergeKeys(doc);
+  return doc.toString(STRING_OPTIONS);
+}
 
 /** Drop `undefined` members so optional fields never appear as empty keys. */
 export function prune<T>(value: T): T {
@@ -53,11 +80,7 @@ export function prune<T>(value: T): T {
 
 /** One YAML document (no header, no leading `---`). */
 export function toYaml(value: unknown): string {
-  return timed('serialize', () => {
-    const doc = new Document(prune(value), DOC_OPTIONS);
-    quoteMergeKeys(doc);
-    return doc.toString(STRING_OPTIONS);
-  });
+  return timed('serialize', () => emitPlainYaml(value) ?? libraryYaml(value));
 }
 
 /**

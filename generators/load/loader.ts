@@ -8,6 +8,7 @@ import { isAlias, isNode, LineCounter, parseDocument, visit, type Document } fro
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import type { Diagnostic, SourcePos } from '../validate/diagnostics.js';
+import { findIndentSlip, type IndentSlip } from './indentation.js';
 import { collectOrigins, locateIn, mergeOrigins, type OriginMap } from './source.js';
 
 export const ENV_DIR = 'environments';
@@ -63,12 +64,13 @@ export function listEnvironmentNames(sources: SourceFiles): string[] {
  * most of the cold cost of loading. The Document and its LineCounter are only read afterwards
  * (toJS, visits, positions), so sharing them is safe: every call still builds its own data,
  * origins and diagnostics. Bounded (least recently used goes), so 1000 environments do not stay in
- * memory.
+ * memory: 100, as many as a render thread renders before it retires (cli/jobs.ts), about 150 KB each
+ * for an environment like examples' prod.
  */
 const PARSED = new Map<string, { doc: Document; lineCounter: LineCounter }>();
-const PARSED_MAX = 64;
+const PARSED_MAX = 100;
 
-function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter } {
+function parsedDocument(text: string, keep = true): { doc: Document; lineCounter: LineCounter } {
   const hit = PARSED.get(text);
   if (hit) {
     PARSED.delete(text);
@@ -77,13 +79,24 @@ function parsedDocument(text: string): { doc: Document; lineCounter: LineCounter
   }
   const lineCounter = new LineCounter();
   const parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false }), lineCounter };
+  if (!keep) return parsed;
   PARSED.set(text, parsed);
   if (PARSED.size > PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
   return parsed;
 }
 
-export function parseFile(file: string, text: string): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
-  const { doc, lineCounter } = parsedDocument(text);
+/**
+ * What to build besides the data: `origins: false` leaves the positions out (a reader of values
+ * only, such as the fleet index). `keep: false` does not keep the parse of an environment's own file
+ * in the cache (one read now and not again soon: kept, it would only push out those that will be).
+ */
+export interface ParseOptions {
+  origins?: boolean;
+  keep?: boolean;
+}
+
+export function parseFile(file: string, text: string, opts: ParseOptions = {}): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
+  const { doc, lineCounter } = parsedDocument(text, opts.keep !== false);
   const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const { line, col } = lineCounter.linePos(e.pos[0]);
@@ -98,6 +111,15 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
       message: duplicate ? 'duplicate key: a key may appear once in a map' : `YAML ${e.message.split('\n')[0]}`,
       hint: duplicate ? 'remove or merge the second occurrence' : undefined,
     });
+  }
+  // An indentation slip makes the parser report several errors around it (or further on, after
+  // comments): say once what is wrong, where the slip is.
+  const firstError = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+  if (firstError) {
+    const slip = findIndentSlip(text);
+    const errorLine = lineCounter.linePos(firstError.pos[0]).line;
+    const between = (a: number, b: number): number => text.split('\n').slice(Math.min(a, b), Math.max(a, b) - 1).filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
+    if (slip && (slip.line <= errorLine + 3 || between(errorLine, slip.line) <= 2)) return { diagnostics: [indentationDiagnostic(file, slip)] };
   }
   diagnostics.push(...tagErrors(file, text, doc, lineCounter));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
@@ -132,7 +154,20 @@ export function parseFile(file: string, text: string): { parsed?: ParsedFile; di
       hint: `add '${SCHEMA_COMMENT}' as the first line`,
     });
   }
-  return { parsed: { file, data, origins: collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+  return { parsed: { file, data, origins: opts.origins === false ? new Map() : collectOrigins(file, doc.contents, lineCounter) }, diagnostics };
+}
+
+const spaces = (n: number): string => `${n} space${n === 1 ? '' : 's'}`;
+
+function indentationDiagnostic(file: string, slip: IndentSlip): Diagnostic {
+  const at = { severity: 'error' as const, rule: 'yaml.indentation', file, line: slip.line, col: slip.col, path: slip.path };
+  if (slip.tab) return { ...at, message: `line ${slip.line} is indented with a tab: YAML indents with spaces only`, hint: 'replace the tab with spaces, as many as the lines around it use' };
+  const like = slip.sibling ? `'${slip.sibling.what}' on line ${slip.sibling.line}` : 'the lines around it';
+  return {
+    ...at,
+    message: `'${slip.what}' is indented ${spaces(slip.indent)}, but the block it belongs to is indented ${spaces(slip.expected)} (${like})`,
+    hint: `indent it ${spaces(slip.expected)}, like ${like}: YAML reads indentation as structure, so the lines from here on cannot be read until it lines up`,
+  };
 }
 
 /** How many alias expansions a document may make (the yaml library's guard against alias bombs). */
@@ -186,8 +221,8 @@ function suggestEnvironment(name: string, sources: SourceFiles): { hint?: string
   return hint ? { hint } : {};
 }
 
-/** Parse an environment and its chain of bases and merge them. */
-export function resolveEnvironment(name: string, sources: SourceFiles): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
+/** Parse an environment and its chain of bases and merge them (without positions: `opts.origins` false). */
+export function resolveEnvironment(name: string, sources: SourceFiles, opts: ParseOptions = {}): { env?: ResolvedEnvironment; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const chain: ParsedFile[] = [];
   const seen = new Set<string>();
@@ -208,7 +243,8 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
       });
       return { diagnostics };
     }
-    const { parsed, diagnostics: ds } = parseFile(file, text);
+    // (Bases are kept whatever `keep` says: every environment extending them reads them again.)
+    const { parsed, diagnostics: ds } = parseFile(file, text, chain.length === 0 ? opts : { ...opts, keep: true });
     diagnostics.push(...ds);
     if (!parsed) return { diagnostics };
     chain.push(parsed);
@@ -229,7 +265,7 @@ export function resolveEnvironment(name: string, sources: SourceFiles): { env?: 
   let origins: OriginMap = new Map();
   for (const f of [...chain].reverse()) {
     data = mergeDeep(data, f.data);
-    origins = mergeOrigins(origins, f.origins);
+    if (opts.origins !== false) origins = mergeOrigins(origins, f.origins);
   }
   const own = chain[0]!;
   return {

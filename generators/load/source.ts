@@ -51,15 +51,17 @@ export function collectOrigins(file: string, root: Node | null | undefined, lc: 
  * and scalars replace (so everything `under` had below a replaced value is forgotten).
  */
 export function mergeOrigins(under: OriginMap, over: OriginMap): OriginMap {
-  const out = new Map(under);
-  const pointers = [...over.keys()].sort((a, b) => a.length - b.length);
-  for (const p of pointers) {
-    const o = over.get(p)!;
-    if (!o.isMap) {
-      for (const k of [...out.keys()]) if (k.startsWith(p + '/')) out.delete(k);
-    }
-    out.set(p, o);
+  // Everything of `under` below a value `over` replaces goes: a pointer whose ancestor (each prefix
+  // ending before a '/') is one of those values. (In one pass: comparing every pair was quadratic.)
+  const replaced = new Set<string>();
+  for (const [p, o] of over) if (!o.isMap) replaced.add(p);
+  const out: OriginMap = new Map();
+  for (const [k, o] of under) {
+    let below = false;
+    for (let i = k.indexOf('/'); i !== -1 && !below; i = k.indexOf('/', i + 1)) below = replaced.has(k.slice(0, i));
+    if (!below) out.set(k, o);
   }
+  for (const p of [...over.keys()].sort((a, b) => a.length - b.length)) out.set(p, over.get(p)!);
   return out;
 }
 

@@ -12,6 +12,8 @@ import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from './loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
+import { didYouMean } from '../lib/suggest.js';
+import { genericPlaceholder, isPlaceholder, placeholderFor, PLACEHOLDER_DATE, PLACEHOLDER_VERSION } from '../lib/placeholder.js';
 
 export interface LockedParameter {
   value: string;
@@ -43,6 +45,13 @@ export interface SsmLock {
   /** `{ ssmPath }` prefixes → the parameter names found directly below them (sorted). */
   paths: Record<string, string[]>;
   ec2?: Ec2Lock;
+  /**
+   * The AMI each fixed node was created with (node name → AMI id), recorded by `--refresh-ssm` when
+   * the node is new and never changed by it afterwards: an instance's ImageId cannot change without
+   * replacing it, so a newer image of its class must not replace a running control plane. Delete a
+   * node's entry (and refresh) to replace that node with its class's current image.
+   */
+  nodeImages?: Record<string, string>;
 }
 
 export const lockFile = (env: string): string => `environments/${env}.ssm.lock.json`;
@@ -50,6 +59,31 @@ export const lockFile = (env: string): string => `environments/${env}.ssm.lock.j
 export const emptyLock = (): SsmLock => ({ version: 1, parameters: {}, paths: {} });
 
 export const REFRESH_COMMAND = (env: string): string => `npm run synth -- --env ${env} --refresh-ssm`;
+
+/**
+ * A lock of placeholders (lib/placeholder.ts) for every reference of a new environment whose AWS
+ * account does not exist yet: each `{ ssm }` gets a placeholder shaped for where it is used; each
+ * `{ ssmPath }` the names `known` lists for it (the source environment's, renamed) or one
+ * ODP_PLACEHOLDER, each a placeholder. `--refresh-ssm` replaces the whole lock with what SSM holds.
+ */
+export function placeholderLock(refs: readonly SsmReference[], known: Readonly<Record<string, readonly string[]>> = {}): SsmLock {
+  const lock = emptyLock();
+  const put = (name: string, value: string): void => {
+    lock.parameters[name] ??= { value, type: 'String', version: PLACEHOLDER_VERSION, lastModified: PLACEHOLDER_DATE };
+  };
+  for (const ref of refs) {
+    if (ref.kind === 'name') put(ref.name, placeholderFor(ref.name, ref.path));
+    else {
+      const names = known[ref.name]?.length ? [...known[ref.name]!] : [`${ref.name}ODP_PLACEHOLDER`];
+      for (const n of names) put(n, genericPlaceholder(n));
+      lock.paths[ref.name] = [...names].sort();
+    }
+  }
+  return lock;
+}
+
+/** The placeholder parameters of a lock (what `npm run new-env` wrote and no refresh replaced yet). */
+export const placeholderNames = (lock: SsmLock): string[] => Object.keys(lock.parameters).filter((n) => isPlaceholder(lock.parameters[n]!.value)).sort();
 
 /** A lock that is not what synth wrote: `path` is where in the lock (for the position). */
 class LockShapeError extends Error {
@@ -89,7 +123,13 @@ function checkLockShape(raw: unknown): SsmLock {
     }
   }
   const ec2 = r.ec2 === undefined ? undefined : checkEc2Shape(r.ec2, fail);
-  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}) };
+  let nodeImages: Record<string, string> | undefined;
+  if (r.nodeImages !== undefined) {
+    if (r.nodeImages === null || typeof r.nodeImages !== 'object' || Array.isArray(r.nodeImages)) fail(['nodeImages'], 'expected "nodeImages" to be a map of node name → AMI id');
+    for (const [node, ami] of Object.entries(r.nodeImages as Record<string, unknown>)) if (typeof ami !== 'string' || !/^ami-[0-9a-f]{8,17}$/.test(ami)) fail(['nodeImages', node], `node ${node}: expected an AMI id (ami-…)`);
+    nodeImages = r.nodeImages as Record<string, string>;
+  }
+  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}) };
 }
 
 function checkEc2Shape(raw: unknown, fail: (path: (string | number)[], why: string) => never): Ec2Lock {
@@ -157,7 +197,8 @@ export function serializeLock(lock: SsmLock): string {
   );
   const paths = Object.fromEntries(sortedKeys(lock.paths).map((k) => [k, [...lock.paths[k]!].sort()]));
   const ec2 = lock.ec2 && { region: lock.ec2.region, instanceTypes: Object.fromEntries(sortedKeys(lock.ec2.instanceTypes).map((k) => [k, lock.ec2!.instanceTypes[k]])) };
-  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}) }, null, 2) + '\n';
+  const nodeImages = lock.nodeImages && Object.keys(lock.nodeImages).length > 0 ? Object.fromEntries(sortedKeys(lock.nodeImages).map((k) => [k, lock.nodeImages![k]])) : undefined;
+  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}) }, null, 2) + '\n';
 }
 
 export type SsmReference = { kind: 'name'; name: string; path: DocPath } | { kind: 'path'; name: string; path: DocPath };
@@ -205,6 +246,8 @@ export interface SsmResolution {
   references: SsmReference[];
   /** Names of the SSM parameters the environment uses (through `ssm` or `ssmPath`), sorted. */
   used: string[];
+  /** The references whose locked value is a placeholder (new-env's, before the first refresh), and the parameters behind them. */
+  placeholders: { ref: SsmReference; names: string[] }[];
 }
 
 /**
@@ -215,13 +258,19 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
   const diagnostics: Diagnostic[] = [];
   const references = findSsmReferences(env.data);
   const used = new Set<string>();
+  const placeholders: SsmResolution['placeholders'] = [];
   for (const ref of references) {
     const names = ref.kind === 'name' ? (lock.parameters[ref.name] ? [ref.name] : undefined) : lock.paths[ref.name];
     if (names) {
       names.forEach((n) => used.add(n));
+      const held = names.filter((n) => isPlaceholder(lock.parameters[n]!.value));
+      if (held.length > 0) placeholders.push({ ref, names: held });
       continue;
     }
     const pos = locate(env, ref.path);
+    const refresh = `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`;
+    // A typo of a name the lock holds: a few edits away (parameter names are long; the last segment matters).
+    const close = didYouMean(ref.name, Object.keys(ref.kind === 'name' ? lock.parameters : lock.paths), Math.max(2, Math.floor(ref.name.length / 12)));
     diagnostics.push({
       severity: 'error',
       rule: 'ssm.unlocked',
@@ -230,13 +279,13 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
       col: pos.col,
       path: ref.path,
       message: `SSM ${ref.kind === 'name' ? 'parameter' : 'path'} ${ref.name} is not in ${lockFile(env.name)}`,
-      hint: `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`,
+      hint: close ? `did you mean ${close}? The lock has that one; if ${ref.name} is a new parameter, ${refresh}` : refresh,
     });
   }
   const data = replaceRefs(env.data, (ref) =>
     ref.kind === 'name' ? (lock.parameters[ref.name]?.value ?? `<unresolved ${ref.name}>`) : (pathValues(lock, ref.name) ?? {}),
   ) as Record<string, unknown>;
-  return { data, diagnostics, references, used: [...used].sort() };
+  return { data, diagnostics, references, used: [...used].sort(), placeholders };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -159,6 +159,9 @@ export function buildModel(
       accountId: input.aws.accountId,
       vpc: { id: input.aws.vpc.id, cidr: input.aws.vpc.cidr, subnets },
       iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL },
+      images: {},
+      nodeImages: {},
+      parameters: {},
     },
     cluster: {
       name: input.cluster.name,

@@ -1,4 +1,4 @@
-/** Defaults applied when the environment does not say otherwise (documented in the README). */
+/** Defaults applied when the environment does not say otherwise (documented in docs/reference/environment.md). */
 export const DEFAULTS = {
   renderedPath: 'rendered',
   maxPods: 110,
@@ -8,6 +8,8 @@ export const DEFAULTS = {
   backupSchedule: '0 */6 * * *',
   /** Snapshots kept (the distribution that uses backup.retention cites where its own default is 5). */
   etcdSnapshotRetention: 5,
+  /** Root volume of every node (GiB, gp3, encrypted). */
+  rootVolumeGiB: 100,
   postgresPort: 5432,
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
   litestreamVersion: 'v0.5.16',

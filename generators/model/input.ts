@@ -2,7 +2,7 @@
  * The shape of a resolved environment document once the JSON Schema has accepted it: the core's keys,
  * and each distribution's and engine's (their registries gather those).
  */
-import type { ClusterInputs, PoolInputs } from '../distributions/registry.js';
+import type { BackupInputs, ClusterInputs, PoolInputs } from '../distributions/registry.js';
 import type { EngineInputs } from '../engines/registry.js';
 import type { Arch, Probe, Role, SecretRef, Taint } from './types.js';
 
@@ -93,7 +93,7 @@ export interface EnvironmentInput extends EngineInputs {
     extraSANs?: string[];
     datastore: {
       type: 'etcd' | 'kine-postgres' | 'kine-sqlite';
-      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string; retention?: number };
+      backup?: { bucket: string; prefix?: string; schedule?: string; kmsKeyId?: string; ageRecipientPublicKey?: string; retention?: number } & BackupInputs;
       postgres?: { host: string; port?: number; database: string; user: string; password: SecretRef; caBundlePath?: string };
       litestream?: { bucket: string; prefix?: string; version?: string };
     };

@@ -183,7 +183,7 @@ export const GPU_FAMILIES: readonly string[] = Object.entries(INSTANCE_FAMILIES)
  * CSI node plugin, node exporter …). The numbers follow the EKS AMI's kube-reserved formula (CPU:
  * 6% of the first core, 1% of the second, 0.5% of cores 3–4, 0.25% above; memory: 255 MiB + 11 MiB per
  * pod the node may run) plus 100 MiB system-reserved and the kubelet's 100 MiB hard eviction threshold;
- * the DaemonSets' requests are added by the caller. Documented in the README (Capacity).
+ * the DaemonSets' requests are added by the caller. Documented in docs/concepts/validation.md (Instance types and capacity).
  */
 export function systemReserve(facts: InstanceTypeFacts, maxPods: number): { cpuMilli: number; memoryMiB: number } {
   const cores = facts.vcpu;

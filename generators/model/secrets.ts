@@ -16,6 +16,7 @@ import { getAt, type DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import { resolveAddons } from '../catalog/resolve.js';
 import { distributionOf } from '../distributions/registry.js';
+import { engineOf } from '../engines/registry.js';
 import type { EnvironmentModel, SecretRef } from './types.js';
 
 export interface SecretDependency {
@@ -46,7 +47,7 @@ function findSecretRefs(data: unknown, path: (string | number)[]): { name: strin
 }
 
 /** `path` if the environment writes a value there, else its closest written ancestor (the document at worst). */
-function closestSection(data: unknown, path: DocPath): DocPath {
+export function closestSection(data: unknown, path: DocPath): DocPath {
   for (let n = path.length; n > 0; n--) if (getAt(data, path.slice(0, n)) !== undefined) return path.slice(0, n);
   return [];
 }
@@ -101,8 +102,8 @@ function addonSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDepe
 
 /**
  * Every SecureString the environment depends on: the cluster's (its distribution's), the enabled
- * add-ons', then every other `{ secret: … }` of the document (workloads), in that order. One entry
- * per place that names it: a name used twice appears twice.
+ * add-ons', its engine's (a hub's cluster Secrets), then every other `{ secret: … }` of the document
+ * (workloads), in that order. One entry per place that names it: a name used twice appears twice.
  */
 export function listSecretDependencies(env: ResolvedEnvironment, model: EnvironmentModel): SecretDependency[] {
   // `cluster` and `addons` are covered above through the model: secrets of the other distribution
@@ -113,6 +114,7 @@ export function listSecretDependencies(env: ResolvedEnvironment, model: Environm
   return [
     ...distributionOf(model).secrets(env, model),
     ...addonSecrets(env, model),
+    ...(engineOf(model).secrets?.(env, model) ?? []),
     ...rest.map((r): SecretDependency => ({ name: r.name, origin: 'explicit', purpose: purposeOf(env, r.path), path: r.path, defaultName: false })),
   ];
 }

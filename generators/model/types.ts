@@ -174,6 +174,12 @@ export interface EnvironmentModel {
     accountId: string;
     vpc: { id: string; cidr: string; subnets: Subnet[] };
     iam: { mode: 'instance-profile' | 'irsa'; issuerURL?: string };
+    /** AMI ids by the SSM parameter naming them (node classes' images), from the lock; filled by the pipeline. */
+    images: Record<string, string>;
+    /** The AMI each fixed node was created with (node name → AMI id), from the lock; filled by the pipeline. */
+    nodeImages: Record<string, string>;
+    /** The non-secret SSM String parameters the environment references, with their locked values (name → value); filled by the pipeline. */
+    parameters: Record<string, string>;
   };
   cluster: {
     name: string;

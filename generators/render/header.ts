@@ -26,10 +26,28 @@ export interface FinalFile {
 
 export const PROVENANCE_FILE = '.provenance.json';
 
+/**
+ * The hash of each input path already computed, per environment document: the files of one
+ * environment read the same subtrees (`addons`, a workload, `cluster.name`) again and again, so each
+ * is serialized and hashed once per environment instead of once per file. Keyed by the document
+ * object itself, which renderers only read, and dropped with it.
+ */
+const HASHES = new WeakMap<object, Map<string, string>>();
+
 /** sha256 of each input's value (after SSM resolution); the whole document when `inputs` is omitted. */
 export function inputHashes(data: unknown, inputs: InputPath[] | undefined): Record<string, string> {
+  let memo = typeof data === 'object' && data !== null ? HASHES.get(data) : undefined;
+  if (!memo && typeof data === 'object' && data !== null) HASHES.set(data, (memo = new Map()));
   const out: Record<string, string> = {};
-  for (const p of inputs ?? [[]]) out[formatInputPath(p)] = sha256(canonicalJson(getInputAt(data, p) ?? null));
+  for (const p of inputs ?? [[]]) {
+    const key = formatInputPath(p);
+    let hash = memo?.get(key);
+    if (hash === undefined) {
+      hash = sha256(canonicalJson(getInputAt(data, p) ?? null));
+      memo?.set(key, hash);
+    }
+    out[key] = hash;
+  }
   return out;
 }
 

@@ -6,8 +6,9 @@ import { renderDelivery } from './delivery/render.js';
 import { renderReadme } from './readme/readme.js';
 import type { RenderedFile, Renderer } from './types.js';
 import { renderWorkloads } from './workloads/render.js';
+import { renderAws } from '../infra/aws/render.js';
 
-export const RENDERERS: readonly Renderer[] = [renderReadme, (m) => distributionOf(m).render(m), renderDelivery, (m) => engineOf(m).render(m), renderWorkloads];
+export const RENDERERS: readonly Renderer[] = [renderReadme, (m) => distributionOf(m).render(m), renderDelivery, (m) => engineOf(m).render(m), renderWorkloads, renderAws];
 
 export function renderModel(model: EnvironmentModel): RenderedFile[] {
   return RENDERERS.flatMap((r) => r(model));

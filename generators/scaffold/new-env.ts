@@ -11,8 +11,11 @@
  * - certificate ARNs become `{ ssm: /odp/<new>/acm/<workload> }` placeholders (an ACM certificate
  *   belongs to one account), which the SSM refresh then requires.
  */
-import { isMap, isPair, isScalar, isSeq, parseDocument, visit, type Scalar } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Scalar } from 'yaml';
+import type { DocPath } from '../lib/paths.js';
 import { cidrContains, parseCidr, parseIpv4 } from '../lib/cidr.js';
+import { distributions } from '../distributions/registry.js';
+import { engines } from '../engines/registry.js';
 
 export interface NewEnvOptions {
   name: string;
@@ -124,4 +127,86 @@ export function scaffoldEnvironment(source: string, oldVpcCidr: string, oldRegio
   }
   report.text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   return report;
+}
+
+/** A value of the new environment's file that still names the source environment. */
+export interface SourceMention {
+  line: number;
+  col: number;
+  path: DocPath;
+  value: string;
+  /** The mention is a map key (e.g. an environment variable's name), not a value. */
+  key: boolean;
+}
+
+/**
+ * Name parts that say what a cluster runs, not which environment it is (`staging-<distribution>` →
+ * only `staging` counts): every registered distribution's and engine's name and the words of its
+ * product name, and `hub`. A function: the registries are read when it is used.
+ */
+const productWords = (): Set<string> =>
+  new Set([...distributions(), ...engines()].flatMap((x) => [x.name, ...x.title.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3)]).concat('hub'));
+
+const isSubsequence = (t: string, p: string): boolean => {
+  let i = 0;
+  for (const c of p) if (c === t[i]) i++;
+  return i === t.length;
+};
+
+/**
+ * Whether a word names the environment part `p`: the part itself, a longer word it starts
+ * (`production` for prod), a word sharing its first four letters (`stage` for staging), or an
+ * abbreviation: at least three letters of it in order, with its first two and its last (`stg`, `prd`).
+ */
+export function namesPart(word: string, p: string): boolean {
+  const t = word.toLowerCase();
+  if (t === p) return true;
+  if (p.length >= 4 && t.startsWith(p)) return true;
+  let common = 0;
+  while (common < Math.min(t.length, p.length) && t[common] === p[common]) common++;
+  if (common >= 4 && t.length <= p.length + 2) return true;
+  return t.length >= 3 && t.length < p.length && t.slice(0, 2) === p.slice(0, 2) && t[t.length - 1] === p[p.length - 1] && isSubsequence(t, p);
+}
+
+/** Whether a text names environment `env`: its whole name as a token, or a word naming one of its distinctive parts. */
+export function namesEnvironment(text: string, env: string): boolean {
+  // A host name's last label (its top-level domain: portal.opendev.dev) names no environment.
+  const isTld = (index: number, length: number): boolean => text[index - 1] === '.' && /^(?:$|[:/])/.test(text.slice(index + length));
+  if ([...text.matchAll(nameToken(env))].some((m) => !isTld(m.index!, m[0].length))) return true;
+  const product = productWords();
+  const parts = env.split('-').filter((p) => p.length >= 2 && !product.has(p) && !/^[0-9]+$/.test(p));
+  // Words: split on punctuation and camelCase.
+  const words = [...text.matchAll(/[A-Za-z0-9]+/g)].filter((m) => !isTld(m.index!, m[0].length)).flatMap((m) => m[0].split(/(?<=[a-z0-9])(?=[A-Z])/));
+  return words.some((w) => parts.some((p) => namesPart(w, p)));
+}
+
+/**
+ * Every value (and key) of the new file that still names the source environment after the rewrite:
+ * node names, queue names, hosts, buckets, SSM paths new-env could not tell apart (`stg-cp-1`,
+ * `QUEUE_NAME: odp-staging-jobs`), with their positions. The description new-env wrote is left out.
+ */
+export function sourceMentions(text: string, from: string): SourceMention[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const out: SourceMention[] = [];
+  visit(doc, {
+    Scalar(_key, node: Scalar, ancestors) {
+      if (typeof node.value !== 'string' || !namesEnvironment(node.value, from)) return;
+      const path: (string | number)[] = [];
+      let isKey = false;
+      ancestors.forEach((a, i) => {
+        const child = ancestors[i + 1] ?? node;
+        if (isSeq(a)) path.push(a.items.indexOf(child as never));
+        else if (isPair(a)) {
+          if (a.key === child) isKey = true;
+          else if (isScalar(a.key)) path.push(String(a.key.value));
+        }
+      });
+      if (isKey) path.push(node.value);
+      if (path.length === 1 && path[0] === 'description') return;
+      const { line, col } = lineCounter.linePos(node.range?.[0] ?? 0);
+      out.push({ line, col, path, value: node.value, key: isKey });
+    },
+  });
+  return out;
 }

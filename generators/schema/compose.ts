@@ -67,6 +67,11 @@ export function composeEnvironmentSchema(ds: readonly Distribution[] = distribut
   type.enum = types;
   const note = (d: Distribution, path: string): string | undefined => d.schema.datastoreNotes?.[path];
   type.description = `${type.description as string} ${ds.map((d) => `${d.name}: ${d.datastores.map((t) => (note(d, `type.${t}`) ? `${t} (${note(d, `type.${t}`)})` : t)).join(', ')}`).join('; ')}.`;
+  // Each distribution's snapshot settings after the core's.
+  const backup = obj(datastore, 'backup');
+  const backupSettings: Obj = {};
+  for (const d of ds) merge(backupSettings, d.schema.backup, 'cluster.datastore.backup property');
+  backup.properties = insertAfter(obj(backup, 'properties'), undefined, backupSettings);
   const paths = [...new Set(ds.flatMap((d) => Object.keys(d.schema.datastoreNotes ?? {}).filter((p) => !p.startsWith('type.'))))];
   for (const path of paths) {
     const target = path.split('.').reduce<Obj>((o, k, i) => (i === 0 ? obj(datastore, k) : obj(o, 'properties', k)), datastore);

@@ -584,7 +584,7 @@ export const CORE_SCHEMA: JsonSchema = {
         },
         "settings": {
           "type": "object",
-          "description": "Add-on specific settings (see the README's add-on catalog)."
+          "description": "Add-on specific settings (see the add-on catalog, docs/concepts/add-ons.md)."
         },
         "syncWave": {
           "type": "integer"
@@ -673,8 +673,10 @@ export const CORE_SCHEMA: JsonSchema = {
       }
     },
     "quantity": {
-      "type": "string",
-      "pattern": "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+      "description": "A Kubernetes quantity: a string such as 250m, 512Mi or 2, or a plain number such as 0.5 or 2, which Kubernetes reads the same way (a number has no unit: cores for cpu, bytes for memory and size).",
+      "type": ["string", "number"],
+      "pattern": "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$",
+      "minimum": 0
     },
     "resources": {
       "type": "object",

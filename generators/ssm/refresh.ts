@@ -20,6 +20,8 @@ import { formatPath } from '../lib/paths.js';
 import { ExternalError, formatDiagnostic, hasErrors, InputError, sortDiagnostics, type Diagnostic } from '../validate/diagnostics.js';
 import { validateResolved } from '../validate/index.js';
 import { prepareEnvironment } from '../pipeline.js';
+import type { EnvironmentModel } from '../model/types.js';
+import { awsPlan } from '../infra/aws/plan.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
 import { Ec2RequestError, type Ec2Facts } from './ec2.js';
 import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from '../model/secrets.js';
@@ -53,6 +55,8 @@ export interface EnvironmentRefresh {
   changes: LockChange[];
   /** The SecureStrings checked; undefined when the environment does not build with the new lock (the render reports why). */
   secrets?: SecretCheck;
+  /** The node classes' AMI parameters: how many were locked, and a warning per one that does not exist yet. */
+  images?: { locked: number; missing: Diagnostic[] };
 }
 
 export interface SecretCheck {
@@ -152,7 +156,7 @@ async function checkSecrets(
   sources: SourceFiles,
   lock: SsmLock,
   asked: Asked[],
-): Promise<{ check: SecretCheck; problems: Diagnostic[]; found: FetchedParameter[] } | undefined> {
+): Promise<{ check: SecretCheck; problems: Diagnostic[]; found: FetchedParameter[]; model: EnvironmentModel } | undefined> {
   const withLock = new Map(sources);
   withLock.set(lockFile(t.env.name), serializeLock(lock));
   const { prepared } = prepareEnvironment(t.env.name, withLock);
@@ -189,10 +193,47 @@ async function checkSecrets(
   }
   const verified = names.filter((n) => byName.get(n)?.type === 'SecureString').length;
   const pending = new Set(deps.filter((d) => d.origin === 'derived' && !byName.has(d.name)).map((d) => d.name)).size;
-  return { check: { verified, pending, warnings: sortDiagnostics(warnings) }, problems, found };
+  return { check: { verified, pending, warnings: sortDiagnostics(warnings) }, problems, found, model: prepared.model };
 }
 
-async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, sources: SourceFiles): Promise<{ lock: SsmLock; problems: Diagnostic[]; secrets?: SecretCheck }> {
+/**
+ * Lock the AMI ids of the environment's node classes: SSM String parameters the AWS layer names (a
+ * vendor's public parameter, or the one an image registration script writes). One that does not
+ * exist yet is a warning at the first pool of its class, with the step that creates it.
+ */
+async function refreshImages(t: Target, client: SSMClient, m: EnvironmentModel, lock: SsmLock, previous: SsmLock): Promise<{ locked: number; missing: Diagnostic[]; found: FetchedParameter[] }> {
+  const plan = awsPlan(m);
+  const names = [...new Set(plan.images.map((i) => i.parameter))].sort();
+  if (names.length === 0) return { locked: 0, missing: [], found: [] };
+  const { found } = await getParameters(client, names);
+  const byName = new Map(found.map((p) => [p.name, p]));
+  const missing: Diagnostic[] = [];
+  let count = 0;
+  for (const img of plan.images) {
+    const p = byName.get(img.parameter);
+    if (p && p.type === 'String') {
+      lock.parameters[p.name] = locked(p);
+      count++;
+      continue;
+    }
+    const i = ((t.env.data.nodePools ?? []) as { name?: unknown }[]).findIndex((x) => x.name === plan.pools.find((q) => q.image.cls.name === img.cls.name)?.pool.name);
+    const path = ['nodePools', Math.max(i, 0), 'arch'];
+    const pos = locate(t.env, path);
+    const how = img.registration ? `register it first: sh ${m.renderedDir}/aws/images/${img.cls.name}.sh (after the base stack exists)` : `check the region ${t.region} offers it`;
+    missing.push({ severity: 'warning', rule: 'ssm.image-missing', file: pos.file, line: pos.line, col: pos.col, path, message: `no AMI for node class ${img.cls.name}: SSM parameter ${img.parameter} ${p ? `is a ${p.type}` : 'does not exist'} (account ${t.accountId}, region ${t.region})`, hint: how });
+  }
+  // Fixed nodes keep the AMI they were created with; a node without one gets its class's current image.
+  const pins: Record<string, string> = {};
+  for (const pp of plan.pools)
+    for (const n of pp.pool.nodes) {
+      const pin = previous.nodeImages?.[n.name] ?? lock.parameters[pp.image.parameter]?.value;
+      if (pin) pins[n.name] = pin;
+    }
+  if (Object.keys(pins).length > 0) lock.nodeImages = pins;
+  return { locked: count, missing, found };
+}
+
+async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, sources: SourceFiles): Promise<{ lock: SsmLock; problems: Diagnostic[]; secrets?: SecretCheck; images?: EnvironmentRefresh['images'] }> {
   const lock = emptyLock();
   const problems: Diagnostic[] = [];
   const where = `account ${t.accountId}, region ${t.region}`;
@@ -203,6 +244,7 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, s
   const seen: FetchedParameter[] = [];
   const asked = askedRefs(t.refs);
   let secrets: SecretCheck | undefined;
+  let images: EnvironmentRefresh['images'];
   try {
     const { found, missing } = await getParameters(client, names);
     seen.push(...found);
@@ -240,6 +282,8 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, s
         seen.push(...s.found);
         problems.push(...s.problems);
         secrets = s.check;
+        const img = await refreshImages(t, client, s.model, lock, parseLock(lockFile(t.env.name), sources.get(lockFile(t.env.name))).lock);
+        images = { locked: img.locked, missing: img.missing };
       }
     }
   } catch (e) {
@@ -258,7 +302,7 @@ async function refreshOne(t: Target, client: SSMClient, checkAccount: boolean, s
         hint: `use credentials for account ${t.accountId} (e.g. AWS_PROFILE=<its profile> ${REFRESH_COMMAND(t.env.name)})`,
       });
   }
-  return { lock, problems, ...(secrets ? { secrets } : {}) };
+  return { lock, problems, ...(secrets ? { secrets } : {}), ...(images ? { images } : {}) };
 }
 
 /** The EC2 facts of the environment's instance types, in its region; a failed request is an ExternalError naming the pools. */
@@ -312,7 +356,7 @@ export async function refreshLocks(sources: SourceFiles, names: readonly string[
       const before = sources.get(file);
       const previous = parseLock(file, before).lock;
       const text = serializeLock(r.lock);
-      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock), ...(r.secrets ? { secrets: r.secrets } : {}) });
+      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock), ...(r.secrets ? { secrets: r.secrets } : {}), ...(r.images ? { images: r.images } : {}) });
     }
   } finally {
     for (const c of clients.values()) c.destroy();
@@ -331,6 +375,7 @@ export function formatRefreshReport(results: readonly EnvironmentRefresh[]): str
     if (r.changes.length === 0) lines.push(`${head}, no value changed${r.fileChanged ? ' (versions or dates updated)' : ''}`);
     else lines.push(`${head}, ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}:`, ...r.changes.map(formatLockChange));
     if (r.secrets) lines.push(...formatSecretCheck(r.name, r.secrets));
+    if (r.images) lines.push(...r.images.missing.map(formatDiagnostic), `${r.name}: ${r.images.locked} node image${r.images.locked === 1 ? '' : 's'} locked${r.images.missing.length > 0 ? `, ${r.images.missing.length} missing (warning${r.images.missing.length === 1 ? '' : 's'} above)` : ''}`);
     if (r.lock.ec2) {
       const types = Object.entries(r.lock.ec2.instanceTypes);
       const missing = types.filter(([, x]) => !x.offered).map(([n]) => n);

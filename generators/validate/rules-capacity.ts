@@ -59,7 +59,7 @@ const requestFit: Rule = (ctx, report) => {
     const want = { cpu: req?.cpu === undefined ? undefined : parseQuantity(req.cpu), memory: req?.memory === undefined ? undefined : parseQuantity(req.memory) };
     const best = (k: 'cpuMilli' | 'memoryMiB') => on.reduce((x, y) => (y.a[k] > x.a[k] ? y : x));
     const where = (x: { p: PoolView }): string => `${x.p.name} (${x.p.instanceType})`;
-    const hint = 'allocatable = the instance type less the system reserve (kubelet, OS, eviction threshold) and the DaemonSet pods of the node (see the README, Capacity); lower the request or use a larger instance type';
+    const hint = 'allocatable = the instance type less the system reserve (kubelet, OS, eviction threshold) and the DaemonSet pods of the node (see docs/concepts/validation.md, Instance types and capacity); lower the request or use a larger instance type';
     if (want.cpu !== undefined && on.every((x) => want.cpu! * 1000 > x.a.cpuMilli)) {
       const b = best('cpuMilli');
       report('workload-request-fit', [...at, 'resources', 'requests', 'cpu'], `workload '${w.name}' requests cpu ${req!.cpu}, more than any node it may land on can give a pod (at most ${b.a.cpuMilli}m on ${where(b)})`, { hint });

@@ -5,16 +5,51 @@
  */
 import type { DocPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
-import { lockFile, type SsmResolution } from '../load/ssm-lock.js';
+import { lockFile, REFRESH_COMMAND, type SsmResolution } from '../load/ssm-lock.js';
+import { locate } from '../load/loader.js';
+import { getAt } from '../lib/paths.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { Rule } from './rules.js';
 import { validateSchema } from './schema.js';
 
 const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((s, i) => path[i] === s);
 
+/** Whether a finding is about a value a placeholder stands for (at or below its reference). */
+const atPlaceholder = (d: Diagnostic, res: SsmResolution): boolean => res.placeholders.some((p) => startsWith(d.path, p.ref.path));
+
+/**
+ * Errors about placeholder values left out: a placeholder is shaped so that nothing accepts it (see
+ * lib/placeholder.ts), and each one is a warning of its own (placeholderWarnings) until the refresh.
+ */
+export const withoutPlaceholderFindings = (ds: readonly Diagnostic[], res: SsmResolution): Diagnostic[] =>
+  res.placeholders.length === 0 ? [...ds] : ds.filter((d) => d.severity !== 'error' || !d.file.startsWith('environments/') || !atPlaceholder(d, res));
+
+/** One warning (ssm.placeholder) per reference whose locked value is a placeholder of npm run new-env. */
+export function placeholderWarnings(env: ResolvedEnvironment, res: SsmResolution): Diagnostic[] {
+  const aws = env.data.aws as { accountId?: unknown; region?: unknown } | undefined;
+  return res.placeholders.map(({ ref, names }) => {
+    const pos = locate(env, ref.path);
+    const value = getAt(res.data, ref.path);
+    const what =
+      ref.kind === 'name'
+        ? `SSM parameter ${ref.name} is still a placeholder of npm run new-env in ${lockFile(env.name)} ('${String(value)}' is rendered`
+        : `SSM path ${ref.name} still holds placeholders of npm run new-env in ${lockFile(env.name)} (${names.join(', ')}: rendered`;
+    return {
+      severity: 'warning',
+      rule: 'ssm.placeholder',
+      file: pos.file,
+      line: pos.line,
+      col: pos.col,
+      path: ref.path,
+      message: `${what}; AWS refuses it, and no node boots or applies a config with it)`,
+      hint: `create it in account ${String(aws?.accountId ?? '?')} (${String(aws?.region ?? '?')}), then ${REFRESH_COMMAND(env.name)}`,
+    };
+  });
+}
+
 /** Schema errors that a locked `{ ssm }` value causes, positioned at its reference. */
 export function validateResolvedSsmValues(env: ResolvedEnvironment, res: SsmResolution): Diagnostic[] {
-  const refs = res.references.filter((r) => r.kind === 'name');
+  const refs = res.references.filter((r) => r.kind === 'name' && !res.placeholders.some((p) => p.ref === r));
   if (refs.length === 0) return [];
   const out: Diagnostic[] = [];
   for (const d of validateSchema({ ...env, data: res.data })) {

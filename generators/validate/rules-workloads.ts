@@ -54,6 +54,23 @@ const requests: Rule = ({ input }, report) =>
     }
   });
 
+/**
+ * A memory quantity without a unit is bytes (Kubernetes' reading of `memory: 1024`): under 1 MiB no
+ * container can run, so the unit was forgotten. Larger unit-less values are taken as the bytes they say.
+ */
+const MIB = 2 ** 20;
+
+const memoryUnit: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) => {
+    for (const kind of ['requests', 'limits'] as const) {
+      const v = w.resources?.[kind]?.memory;
+      if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || parseQuantity(v)! >= MIB) continue;
+      report('workload-memory-unit', [...at, 'resources', kind, 'memory'], `memory ${v} is ${v} bytes: Kubernetes reads a quantity without a unit as bytes, and no container runs in less than 1 MiB`, {
+        hint: `add the unit: ${v}Mi (${v} MiB) or ${v}Gi`,
+      });
+    }
+  });
+
 const kinds: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const kind = w.kind ?? 'deployment';
@@ -489,6 +506,7 @@ const configFiles: Rule = ({ input }, report) =>
 export const WORKLOAD_RULES: readonly Rule[] = [
   imagePinned,
   requests,
+  memoryUnit,
   kinds,
   ports,
   placement,

@@ -89,6 +89,52 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
+
+let root: { text: string; schema: { $defs?: Record<string, SchemaNode> } } | undefined;
+/**
+ * A `#/$defs/…` reference of the environment schema, followed (the composed schema parsed once per
+ * composition, on the first message that needs it).
+ */
+function deref(s: SchemaNode | undefined): SchemaNode | undefined {
+  if (!s?.$ref?.startsWith('#/$defs/')) return s;
+  const text = environmentSchemaText();
+  if (root?.text !== text) root = { text, schema: JSON.parse(text) as { $defs?: Record<string, SchemaNode> } };
+  return deref(root.schema.$defs?.[s.$ref.slice('#/$defs/'.length)]);
+}
+
+const typesOf = (s: SchemaNode | undefined): string[] => (s?.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type]);
+
+/** The values a missing key may take, when the schema lists them. */
+function allowedValues(s: SchemaNode | undefined): string[] | undefined {
+  const d = deref(s);
+  if (Array.isArray(d?.enum)) return d.enum.map(String);
+  if (d?.const !== undefined) return [String(d.const)];
+  return undefined;
+}
+
+/** What to write instead, for a value of the wrong type that is a likely slip (quotes, a missing list). */
+function typeHint(value: unknown, expected: string, parent: SchemaNode | undefined, key: string | number | undefined): string | undefined {
+  const written = key === undefined || typeof key === 'number' ? '' : `${key}: `;
+  if (typeof value === 'string') {
+    if ((expected === 'integer' && /^-?[0-9]+$/.test(value)) || (expected === 'number' && /^-?[0-9]+(\.[0-9]+)?$/.test(value)) || (expected === 'boolean' && /^(true|false)$/.test(value)))
+      return `remove the quotes (${written}${value}): in quotes, YAML reads it as text`;
+  }
+  if ((typeof value === 'number' || typeof value === 'boolean') && expected === 'string') return `quote it (${written}"${String(value)}"): without quotes, YAML reads it as a ${typeof value}`;
+  if (expected === 'array' && value !== null && typeof value !== 'object') {
+    const items = deref(parent?.items);
+    const shown = typeof value === 'string' ? value : String(value);
+    if (items && typesOf(items).includes('object')) {
+      const props = items.properties ?? {};
+      const slot = (items.required ?? []).find((k) => typesOf(deref(props[k])).some((t) => t === typeof value || (t === 'integer' && Number.isInteger(value))));
+      const fields = (items.required ?? []).map((k) => `${k}: ${k === slot ? shown : '…'}`).join(', ');
+      return `write a list of maps: ${written}[{ ${fields} }]`;
+    }
+    return `write ${written}[${shown}]: a list, even of one item`;
+  }
+  return undefined;
+}
+
 function defName(schemaPath: string): string | undefined {
   const m = /#\/\$defs\/([A-Za-z]+)\/[a-zA-Z]+$/.exec(schemaPath);
   return m ? DEF_NAMES[m[1]!] : undefined;
@@ -119,7 +165,8 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
     }
     case 'required': {
       const key = (e.params as { missingProperty: string }).missingProperty;
-      return { ...base, ...at(path, true), path, message: `missing required key '${key}'` };
+      const allowed = allowedValues((parent as SchemaNode | undefined)?.properties?.[key]);
+      return { ...base, ...at(path, true), path, message: `missing required key '${key}'${allowed ? ` (one of: ${allowed.join(', ')})` : ''}` };
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
@@ -132,8 +179,12 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         hint: typeof value === 'string' ? hintFor(value, allowed) : undefined,
       };
     }
-    case 'type':
-      return { ...base, ...at(path), path, message: `expected ${(e.params as { type: string }).type}, got ${describe(getAt(env.data, path))}` };
+    case 'type': {
+      const expected = (e.params as { type: string }).type;
+      const value = getAt(env.data, path);
+      const hint = typeHint(value, expected, parent as SchemaNode | undefined, path[path.length - 1]);
+      return { ...base, ...at(path), path, message: `expected ${expected}, got ${describe(value)}`, ...(hint ? { hint } : {}) };
+    }
     case 'pattern': {
       const value = getAt(env.data, path);
       const name = defName(e.schemaPath);

@@ -7,7 +7,6 @@
  * A missing, corrupt or foreign state only means "render everything" (a clean clone, CI).
  */
 import { existsSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../lib/hash.js';
 import { timed } from '../lib/timing.js';
@@ -15,7 +14,7 @@ import type { FleetEntry } from '../model/fleet.js';
 import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { parseManifest, PROVENANCE_FILE } from './provenance.js';
-import { listFiles } from './writer.js';
+import { listFiles, treeSignature } from './writer.js';
 
 export const STATE_FILE = '.odp-state.json';
 const STATE_FORMAT = 1;
@@ -98,25 +97,9 @@ export function environmentKey(generator: string, sourceHashes: Record<string, s
 }
 
 
-/**
- * A signature of rendered/<env> from file metadata only (one readdir per directory and one lstat per
- * file, no reads): sha256 over each file's path, size, inode, ctime and mtime in nanoseconds.
- * Undefined when the tree is missing.
- */
+/** The metadata signature of rendered/<env> (the writer's treeSignature); undefined when the tree is missing. */
 export function treeStat(renderedRoot: string, env: string): string | undefined {
-  const dir = join(renderedRoot, env);
-  if (!existsSync(dir)) return undefined;
-  try {
-    const h = createHash('sha256');
-    for (const f of listFiles(dir)) {
-      const s = lstatSync(join(dir, f), { bigint: true });
-      if (!s.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
-      h.update(`${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`);
-    }
-    return h.digest('hex');
-  } catch {
-    return undefined;
-  }
+  return treeSignature(join(renderedRoot, env));
 }
 
 /**
@@ -124,10 +107,13 @@ export function treeStat(renderedRoot: string, env: string): string | undefined 
  * signature when that is unchanged (as git's index does), else by reading and hashing every file
  * against the manifest (verifyTree). Returns the signature to record, or undefined when it is not.
  */
-export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat'>): string | undefined {
-  const stat = treeStat(renderedRoot, env);
+export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat'>, files?: readonly string[]): string | undefined {
+  // (With the files the writer wrote, their signature: if the tree holds more, the next run's listing
+  // cannot match it, and verifies the tree.)
+  const stat = files && entry.stat !== undefined ? treeSignature(join(renderedRoot, env), files) : treeStat(renderedRoot, env);
   if (stat === undefined) return undefined;
   if (entry.stat === stat) return stat;
+  if (files) return treeMatches(renderedRoot, env, entry);
   return verifyTree(renderedRoot, env, entry.manifest) ? stat : undefined;
 }
 

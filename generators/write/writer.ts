@@ -9,6 +9,7 @@
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { FinalFile } from '../render/header.js';
+import { createHash } from 'node:crypto';
 import { sha256 } from '../lib/hash.js';
 import { timed } from '../lib/timing.js';
 import { withManifest } from './provenance.js';
@@ -54,6 +55,30 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/**
+ * A signature of the tree below `dir` from file metadata only (one readdir per directory and one
+ * lstat per file, no reads): sha256 over each file's path, size, inode, ctime and mtime in
+ * nanoseconds. Undefined when the tree is missing or holds anything but regular files and
+ * directories. While it is unchanged, so are the files' contents (ctime changes with every write
+ * and cannot be set back). With `files` (sorted as listFiles sorts), the signature of those files
+ * without listing the directories: the tree's own when they are all it holds, and one it can never
+ * match otherwise.
+ */
+export function treeSignature(dir: string, files?: readonly string[]): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  try {
+    const h = createHash('sha256');
+    for (const f of files ?? listFiles(dir)) {
+      const s = lstatSync(join(dir, f), { bigint: true });
+      if (!s.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
+      h.update(`${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`);
+    }
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Environments that have a tree under rendered/. */
 export function listRenderedEnvironments(renderedRoot: string): string[] {
   if (!existsSync(renderedRoot)) return [];
@@ -61,6 +86,22 @@ export function listRenderedEnvironments(renderedRoot: string): string[] {
     .filter((e) => e.isDirectory() && ENV_NAME.test(e.name))
     .map((e) => e.name)
     .sort();
+}
+
+/**
+ * Files under rendered/ outside every environment tree (relative to rendered/): files directly
+ * under it, and everything below a directory that cannot be an environment's. Leaves out the
+ * git-ignored `.odp-*` entries (the incremental state, the run lock, a killed run's staging trees).
+ */
+export function listStrayFiles(renderedRoot: string): string[] {
+  if (!existsSync(renderedRoot)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(renderedRoot, { withFileTypes: true })) {
+    if (e.name.startsWith('.odp-')) continue;
+    if (!e.isDirectory()) out.push(e.name);
+    else if (!ENV_NAME.test(e.name)) out.push(...listFiles(join(renderedRoot, e.name)).map((f) => `${e.name}/${f}`));
+  }
+  return out.sort();
 }
 
 /** Finish or undo a swap that a killed run left half-done, and drop its temporary trees. */
@@ -97,9 +138,9 @@ export function planEnvironment(renderedRoot: string, env: string, rendered: rea
   return planFiles(renderedRoot, env, withManifest(env, rendered));
 }
 
-function planFiles(renderedRoot: string, env: string, files: readonly FinalFile[]): TreePlan {
+function planFiles(renderedRoot: string, env: string, files: readonly FinalFile[], listed?: readonly string[]): TreePlan {
   const dir = envDir(renderedRoot, env);
-  const existing = new Set(listFiles(dir));
+  const existing = new Set(listed ?? listFiles(dir));
   const stale: string[] = [];
   const missing: string[] = [];
   const unchanged: string[] = [];
@@ -158,6 +199,13 @@ export interface StagedEnvironment {
   changed: boolean;
   /** sha256 of the manifest written (what the incremental state records). */
   manifestSha256: string;
+  /**
+   * treeSignature of the tree as it will be swapped in, when the writer knows its contents are
+   * exactly `files`: an unchanged tree signed before its files were read and compared (an edit after
+   * that changes the signature), or a tree whose every file the writer wrote itself. Undefined for a
+   * tree with files hard-linked from the old one (their contents were read before the links).
+   */
+  signature?: string;
 }
 
 const tmpOf = (renderedRoot: string, env: string): string => join(renderedRoot, `${TMP_PREFIX}${env}-${process.pid}`);
@@ -180,22 +228,32 @@ export function stageEnvironment(renderedRoot: string, env: string, rendered: re
   return timed('write', () => {
     const files = withManifest(env, rendered);
     checkEnvironment(renderedRoot, env, files);
-    const plan = planFiles(renderedRoot, env, files);
+    const dir = envDir(renderedRoot, env);
+    // Signed before planFiles reads the files: an edit after the signature changes it.
+    const listed = listFiles(dir);
+    const before = listed.length > 0 ? treeSignature(dir, listed) : undefined;
+    const plan = planFiles(renderedRoot, env, files, listed);
     const result: WriteResult = { env, written: [...plan.stale, ...plan.missing].sort(), unchanged: plan.unchanged, removed: plan.extra };
     const changed = result.written.length > 0 || result.removed.length > 0;
     const manifestSha256 = sha256(files[files.length - 1]!.content);
-    if (!changed) return { env, result, changed, manifestSha256 };
-    const dir = envDir(renderedRoot, env);
+    if (!changed) return { env, result, changed, manifestSha256, ...(before !== undefined ? { signature: before } : {}) };
     const tmp = tmpOf(renderedRoot, env);
     rmSync(tmp, { recursive: true, force: true });
+    let linked = false;
     try {
       const unchanged = new Set(plan.unchanged);
+      const made = new Set<string>();
       for (const f of files) {
         const target = safeJoin(tmp, f.path);
-        mkdirSync(dirname(target), { recursive: true });
+        const parent = dirname(target);
+        if (!made.has(parent)) {
+          mkdirSync(parent, { recursive: true });
+          made.add(parent);
+        }
         if (unchanged.has(f.path)) {
           try {
             io.link(safeJoin(dir, f.path), target);
+            linked = true;
             continue;
           } catch {
             // no hard links on this file system: fall through and write a copy
@@ -207,7 +265,8 @@ export function stageEnvironment(renderedRoot: string, env: string, rendered: re
       rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
-    return { env, result, changed, manifestSha256 };
+    const signature = linked ? undefined : treeSignature(tmp, files.map((f) => f.path).sort());
+    return { env, result, changed, manifestSha256, ...(signature !== undefined ? { signature } : {}) };
   });
 }
 

@@ -13,6 +13,8 @@ import { k3sSections } from './readme.js';
 import { configTargetNames, K3S_RULES, k3sDatastore, k3sVersionKey } from './rules.js';
 import { renderK3s } from './render.js';
 import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
+import { k3sAws } from './aws.js';
+import { rancherPlaceholders } from '../rancher/boot.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -47,9 +49,15 @@ export const k3s: RancherDistribution = {
     controlPlaneLabel: 'true',
     // No flannelPods: K3s runs flannel and kube-proxy inside the k3s process, not as pods.
   },
+  get aws() {
+    return k3sAws();
+  },
   checks: {
     environment: (m, files) => checkRenderedK3s(m, files),
     nodeConfigs: { pattern: /^k3s\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+    get placeholders() {
+      return rancherPlaceholders(K3S_KEYS);
+    },
   },
   get family() {
     return K3S_KEYS;

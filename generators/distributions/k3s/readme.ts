@@ -20,8 +20,8 @@ K3s release and starts it (boot script {{code bootScript}}).
 {{#each targets}}| {{name}} | {{role}} | {{pool}} | {{arch}} | {{code userdata}} |
 {{/each}}
 
-- Launch every instance with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`,
-  see *EC2 instances and subnets*): the add-ons read the instance profile's credentials from pods.
+- The AWS layer (section *AWS layer*) launches every instance with this user data, IMDSv2 required and
+  the hop limit each role needs: the add-ons read the instance profile's credentials from pods.
 - Servers: built-in cloud controller disabled (\`disable-cloud-controller\`), kubelets run with
   \`cloud-provider=external\`: the AWS cloud controller manager (a platform add-on) initialises nodes.
   Node names are the EC2 private DNS names, set at boot from the instance metadata.

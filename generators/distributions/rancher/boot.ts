@@ -6,11 +6,13 @@
 import type { Datastore } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { DEFAULTS } from '../../model/defaults.js';
+import { findPlaceholders } from '../../lib/placeholder.js';
+import type { RancherKeys } from './model.js';
 
 /** Where the boot script fetches the RDS CA bundle (kine-postgres). */
 export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
-/** EC2 limits raw user-data to 16 KB. */
-export const USER_DATA_LIMIT = 16384;
+/** EC2 limits raw user-data to 16 KB (the AWS layer's fact). */
+export { USER_DATA_LIMIT } from '../../infra/aws/template.js';
 
 /** POSIX shell single-quoting. */
 export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -29,7 +31,36 @@ export interface UserData {
   runcmd: string[][];
 }
 
-export const cloudConfigText = (data: UserData): string => `#cloud-config\n${toYaml(data)}`;
+export const cloudConfigText = (data: UserData): string => `#cloud-config\n${toYaml(guardPlaceholders(data))}`;
+
+/**
+ * A user-data that carries an SSM placeholder (npm run new-env's, until --refresh-ssm locks the
+ * real values; lib/placeholder.ts) refuses to boot: its boot script stops at its first command,
+ * before it reads a secret, installs or joins anything, and says why. cloud-init runs runcmd in its
+ * final stage, whose output goes to the instance console (canonical/cloud-init
+ * systemd/cloud-final.service.tmpl: StandardOutput=journal+console) and to
+ * /var/log/cloud-init-output.log: `aws ec2 get-console-output` shows the message. A user-data
+ * without placeholders is unchanged.
+ */
+export function guardPlaceholders(data: UserData): UserData {
+  const found = findPlaceholders(data.write_files.map((f) => f.content).join('\n'));
+  const script = data.runcmd[0]?.[0];
+  if (found.length === 0 || script === undefined) return data;
+  const message = `odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env (${found.join(', ')}), locked before the AWS account existed. Create the SSM parameters, run npm run synth -- --env <environment> --refresh-ssm, commit, and launch the node with the user data rendered then.`;
+  const guard = ['# SSM placeholders (npm run new-env) below: this node must not boot with them.', `echo ${shQuote(message)} >&2`, 'exit 1'];
+  const write_files = data.write_files.map((f) => {
+    if (f.path !== script) return f;
+    const [shebang, ...rest] = f.content.split('\n');
+    return { ...f, content: [shebang, ...guard, ...rest].join('\n') };
+  });
+  return { ...data, write_files };
+}
+
+/** How a member's nodes refuse placeholders (Distribution.checks.placeholders): their user data refuses to boot (guardPlaceholders). */
+export const rancherPlaceholders = (keys: Pick<RancherKeys, 'name' | 'title'>): { refusal: string; guard(path: string): string | undefined } => ({
+  refusal: 'user data carrying one refuses to boot',
+  guard: (path) => (path.startsWith(`${keys.name}/userdata/`) ? 'its boot script refuses to start the node' : path.startsWith(`${keys.name}/`) ? 'the user data that carries it refuses to boot' : undefined),
+});
 
 /** The shell prelude of a boot script; `tag` prefixes its log lines. */
 export const bootPrelude = (tag: string): string => `set -eu

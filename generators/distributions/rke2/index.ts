@@ -15,6 +15,8 @@ import { RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
 import { renderRke2 } from './render.js';
 import { SUPERVISOR_PORT } from './config.js';
 import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
+import { rke2Aws } from './aws.js';
+import { rancherPlaceholders } from '../rancher/boot.js';
 
 function datastore(m: EnvironmentModel): string {
   const d = m.cluster.datastore;
@@ -62,13 +64,16 @@ export const rke2: RancherDistribution = {
     // defaultNamespacePolicies; its extra kube-system policies open only RKE2's own charts: DNS on 53,
     // rke2-ingress-nginx, rke2-traefik, rke2-metrics-server, rke2-snapshot-validation-webhook).
     kubeSystemPolicies: true,
-    get endpointPorts() {
-      return [{ port: SUPERVISOR_PORT, protocol: 'tcp' as const, what: 'RKE2 supervisor: every joining node registers here' }];
-    },
+  },
+  get aws() {
+    return rke2Aws();
   },
   checks: {
     environment: (m, files) => checkRenderedRke2(m, files),
     nodeConfigs: { pattern: /^rke2\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
+    get placeholders() {
+      return rancherPlaceholders(RKE2_KEYS);
+    },
   },
   get family() {
     return RKE2_KEYS;

@@ -23,8 +23,8 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
 {{#each targets}}| {{name}} | {{role}} | {{pool}} | {{arch}} | {{code userdata}} |
 {{/each}}
 
-- Launch every instance with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`,
-  see *EC2 instances and subnets*). The load balancer behind {{code endpointHost}} forwards 6443 (API)
+- The AWS layer (section *AWS layer*) launches every instance with this user data, IMDSv2 required and
+  the hop limit each role needs. The load balancer behind {{code endpointHost}} forwards 6443 (API)
   **and {{supervisorPort}} (RKE2 supervisor)** to the servers: every joining node registers at {{code supervisor}}.
   The API certificate's SANs (\`tls-san\`) cover that name and the server IPs.
 - **CIS profile** (\`profile: cis\`, the value of this release): RKE2 refuses to start unless the kernel

@@ -58,10 +58,13 @@ const rke2SettingsElsewhere: Rule = ({ input }, report) => {
     if (p.rke2) report('rke2-settings', ['nodePools', i, 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true });
   });
   const b = input.cluster.datastore.backup;
-  if (b?.retention !== undefined) report('rke2-settings', ['cluster', 'datastore', 'backup', 'retention'], 'backup.retention is only used by distribution rke2', {
+  if (b?.retention !== undefined) {
+    const d = distributionNamed(input.cluster.distribution);
+    report('rke2-settings', ['cluster', 'datastore', 'backup', 'retention'], 'backup.retention is only used by distribution rke2', {
       key: true,
-      hint: `on ${distributionNamed(input.cluster.distribution)?.title ?? input.cluster.distribution}, expire snapshots with an S3 lifecycle rule on the bucket`,
+      hint: `on ${d?.title ?? input.cluster.distribution}, ${d?.facts.snapshotExpiry ?? 'expire snapshots with an S3 lifecycle rule on the bucket'}`,
     });
+  }
 };
 
 const rke2Version: Rule = ({ input }, report) => {

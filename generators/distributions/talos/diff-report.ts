@@ -29,14 +29,14 @@ const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t
 export function nodeCommands(env: string, t: TalosImpact): string[] {
   const n = nodesArg(t);
   const file = configFile(env, t);
-  if (t.status === 'added') return t.pool ? ['new launch template user data (instances boot with it)'] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
+  if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
   if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${t.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${t.node}`, `talosctl reset --nodes ${n}`];
   const out: string[] = [];
   const a = new Set(t.actions);
   if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
   if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? '<machine.install.image>'}`);
-  if (t.pool && out.length > 0) out.push('new launch template user data');
+  if (t.pool && out.length > 0) out.push(`new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`);
   return out;
 }
 

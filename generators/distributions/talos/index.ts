@@ -18,6 +18,7 @@ import { flannelNetworkPolicyEnforcer } from './release.js';
 import { commandsText } from './operations.js';
 import { renderTalos } from './render.js';
 import { talosSecrets } from './secrets.js';
+import { talosAws } from './aws.js';
 
 function datastore(m: EnvironmentModel): string {
   const d = m.cluster.datastore;
@@ -79,6 +80,11 @@ export const talos: Distribution = {
     controlPlaneLabel: '',
     // Talos deploys flannel and kube-proxy as DaemonSets (with cni none, Cilium replaces both).
     flannelPods: ['kube-flannel', 'kube-proxy'],
+    // Talos' uploader never deletes: the bucket's lifecycle rule expires snapshots (cluster.datastore.backup.expireAfterDays).
+    snapshotExpiry: 'say how long the bucket keeps snapshots with backup.expireAfterDays',
+  },
+  get aws() {
+    return talosAws;
   },
   checks: {
     get files() {
@@ -88,6 +94,11 @@ export const talos: Distribution = {
     notKubernetes: /^talos\//,
     customResources: { 'talos.dev/v1alpha1/ServiceAccount': (o) => talosServiceAccountErrors(o) },
     help: 'Talos documents against the Talos rules',
+    // commands/talos.ts refuses to materialize a config while the lock holds placeholders.
+    placeholders: {
+      refusal: 'npm run talos -- config refuses to materialize a config',
+      guard: (path) => (/^talos\//.test(path) ? 'npm run talos -- config refuses to materialize it for a node' : undefined),
+    },
   },
   get diff() {
     return TALOS_DIFF;

@@ -19,6 +19,11 @@ export interface TalosClusterInput {
   };
 }
 
+/** Its key of `cluster.datastore.backup`. */
+export interface TalosBackupInput {
+  expireAfterDays?: number;
+}
+
 export interface TalosPoolInput {
   talos?: { extensions?: string[]; patches?: Record<string, unknown>[] };
 }
@@ -51,6 +56,11 @@ export interface TalosCluster {
   secretsBundle: { parameter: string; kmsKeyId?: string };
   /** One Image Factory schematic each, sorted by name. */
   nodeClasses: NodeClass[];
+  /**
+   * Days the snapshot bucket keeps each etcd snapshot (`cluster.datastore.backup.expireAfterDays`,
+   * default 30), when snapshots go to S3: the uploader never deletes, the bucket's lifecycle rule does.
+   */
+  snapshotExpireAfterDays?: number;
 }
 
 /** A pool's extension in a Talos environment. */
@@ -65,6 +75,8 @@ export const TALOS_DEFAULTS = {
   installDisk: '/dev/xvda',
   nvidiaDriver: 'lts',
   secretsParameter: (env: string): string => `/odp/${env}/talos/secrets-bundle`,
+  /** Days the snapshot bucket keeps each snapshot (its lifecycle rule; talos-backup never deletes). */
+  snapshotExpireAfterDays: 30,
 } as const;
 
 export const talosCluster = (m: Pick<EnvironmentModel, 'cluster'>): TalosCluster => m.cluster.extension as TalosCluster;
@@ -84,6 +96,7 @@ export function nodeClassOf(pool: NodePoolInput): NodeClass {
 
 export function talosClusterModel(input: EnvironmentInput): TalosCluster {
   const t = input.cluster.talos ?? {};
+  const d = input.cluster.datastore;
   const classes = new Map(input.nodePools.map((p) => nodeClassOf(p)).map((c) => [c.name, c]));
   return {
     version: input.cluster.talosVersion,
@@ -97,6 +110,7 @@ export function talosClusterModel(input: EnvironmentInput): TalosCluster {
     nvidiaDriver: t.nvidiaDriver ?? TALOS_DEFAULTS.nvidiaDriver,
     secretsBundle: { parameter: t.secretsBundle?.parameter ?? TALOS_DEFAULTS.secretsParameter(input.name), kmsKeyId: t.secretsBundle?.kmsKeyId },
     nodeClasses: [...classes.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    ...(d.type === 'etcd' && d.backup ? { snapshotExpireAfterDays: d.backup.expireAfterDays ?? TALOS_DEFAULTS.snapshotExpireAfterDays } : {}),
   };
 }
 

@@ -52,10 +52,9 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
     return [
       {
         title: `${t.name}: launch (auto-scaled pool)`,
-        lines: [
-          materialize,
-          `# ${file} is the EC2 user data of the pool's launch template; new instances boot with it (no --insecure apply).`,
-        ],
+        // New pool instances boot in maintenance mode and wait under the launch lifecycle hook of the
+        // nodes stack; the join script applies the pool's config to each and lets it go InService.
+        lines: [`sh ${model.renderedDir}/aws/talos-join.sh ${t.name}`],
       },
       {
         title: `${t.name}: apply a changed config to running nodes`,

@@ -2,7 +2,6 @@
 import { nvidiaDevicePlugin } from '../../catalog/nvidia-device-plugin.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
 import { compileTemplate } from '../../lib/templates.js';
-import { shQuote } from '../../render/delivery/bootstrap.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { clusterSteps, setupSteps, targetSteps, workDir, type CommandStep } from './operations.js';
 import { classImages } from './nodeclass.js';
@@ -56,7 +55,7 @@ const runbook = compileTemplate(`Commands for any node: \`npm run talos -- comma
 ### First bootstrap
 
 1. Once per environment: \`talosctl gen secrets -o secrets.yaml\`, then \`npm run talos -- secrets import --env {{env}} --from secrets.yaml\`; delete the local file. Import refuses to replace an existing bundle without \`--force\`: new secrets lock everyone out of a running cluster.
-2. Register AMIs from the schematics' disk images (one per node class) and launch the instances with IMDSv2 and hop limit 2 (\`--metadata-options HttpTokens=required,HttpPutResponseHopLimit=2\`; see *EC2 instances and subnets*: AMIs registered from raw images default to hop limit 1, and pods then get no instance-profile credentials).
+2. The AWS layer (section *AWS layer*, its runbook) registers one AMI per node class from the schematics' disk images and launches the instances (IMDSv2, the hop limit each role needs). No instance gets user data: a Talos config holds the cluster's join secrets, so each node boots into maintenance mode and waits for its config, applied below.
 
 {{setup}}
 
@@ -64,11 +63,11 @@ const runbook = compileTemplate(`Commands for any node: \`npm run talos -- comma
 
 {{bootstrap}}
 
-Then apply every other node the same way (control planes before workers), then bootstrap the GitOps engine (below).
+Then apply every other node the same way (control planes before workers){{#if pools}}; the instances of the auto-scaled pools wait under a launch lifecycle hook until their pool's config is applied: {{#each pools}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}{{/if}}. Then bootstrap the GitOps engine (below).
 
 ### Adding a node
 
-Fixed node: add it to its pool in \`environments/{{env}}.yaml\`, \`npm run synth\`, review and commit, then materialize and apply it with \`--insecure\` (first apply). Control-plane nodes join etcd by themselves; keep the count odd. Auto-scaled pool: change \`count\`; new instances boot with the pool's config as user data.
+Fixed node: add it to its pool in \`environments/{{env}}.yaml\`, \`npm run synth\`, review and commit; once the nodes stack has created its instance, materialize and apply it with \`--insecure\` (first apply). Control-plane nodes join etcd by themselves; keep the count odd. Auto-scaled pool: change \`count\`; the new instances wait in maintenance mode until \`sh {{renderedDir}}/aws/talos-join.sh <pool>\` applies the pool's config (run it whenever the pool launches instances: scale-out, instance refresh, replacement).
 
 ### Upgrading Talos
 
@@ -84,24 +83,12 @@ Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range),
 
 ### etcd snapshot and restore
 
-{{#if backup}}The \`etcd-backup\` add-on uploads encrypted snapshots to {{code backup}} on \`{{schedule}}\`. {{/if}}{{#if kms}}S3 encrypts them server-side with KMS key {{code kms}}: talos-backup sends no encryption header of its own, so the bucket's default encryption applies to every upload. Set it once, and keep it:
-
-\`\`\`sh
-{{kmsCommand}}
-\`\`\`
-
-The uploading role ({{uploader}}) needs \`s3:PutObject\` on the prefix and \`kms:GenerateDataKey\` and \`kms:Decrypt\` on the key (snapshots over 10 MiB go up as multipart uploads, which need both).
+{{#if backup}}The \`etcd-backup\` add-on uploads encrypted snapshots to {{code backup}} on \`{{schedule}}\`; the bucket's lifecycle expires them after {{expireAfterDays}} days (\`cluster.datastore.backup.expireAfterDays\`). S3 encrypts them server-side with {{#if kms}}KMS key {{code kms}}{{else}}the environment's KMS key{{/if}}: talos-backup sends no encryption header of its own, so the bucket's default encryption, which the base stack sets, applies to every upload. The uploading role ({{uploader}}) has \`s3:PutObject\` on the prefix and \`kms:GenerateDataKey\` and \`kms:Decrypt\` on the key (snapshots over 10 MiB go up as multipart uploads, which need both).
 
 {{/if}}An ad-hoc snapshot, and the restore when etcd has lost quorum or all control planes are gone (the other members are wiped and rejoin):
 
 {{dr}}
 `);
-
-/** S3 default encryption (SSE-KMS with an S3 Bucket Key) of the snapshot bucket. */
-export function bucketEncryptionCommand(region: string, bucket: string, kmsKeyId: string): string {
-  const config = JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kmsKeyId }, BucketKeyEnabled: true }] });
-  return `aws s3api put-bucket-encryption --region ${region} --bucket ${shQuote(bucket)} --server-side-encryption-configuration ${shQuote(config)}`;
-}
 
 function fence(steps: CommandStep[]): string {
   return steps.map((s) => `\`\`\`sh\n# ${s.title}\n${s.lines.join('\n')}\n\`\`\``).join('\n\n');
@@ -196,7 +183,9 @@ export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCo
         backup: backup ? `s3://${backup.bucket}/${backup.prefix}` : false,
         schedule: backup?.schedule ?? '',
         kms: backup?.kmsKeyId ?? false,
-        kmsCommand: backup?.kmsKeyId ? bucketEncryptionCommand(m.aws.region, backup.bucket, backup.kmsKeyId) : '',
+        expireAfterDays: talosCluster(m).snapshotExpireAfterDays ?? '',
+        pools: m.pools.filter((p) => p.count !== undefined).map((p) => `sh ${m.renderedDir}/aws/talos-join.sh ${p.name}`),
+        renderedDir: m.renderedDir,
         uploader: backupRole ? `the etcd-backup IRSA role \`${backupRole}\`` : 'the control-plane instance profile',
       }),
     },

@@ -131,4 +131,14 @@ const nvidiaOpenModules: Rule = ({ input }, report) => {
   });
 };
 
-export const TALOS_RULES: readonly Rule[] = [deniedArgs, irsaIssuer, nvidiaOpenModules];
+/** expireAfterDays is the lifecycle of Talos' snapshots; the other distributions prune their own (retention). */
+const expireAfterDaysElsewhere: Rule = ({ input }, report) => {
+  const b = input.cluster.datastore.backup;
+  if (input.cluster.distribution !== 'talos' && b?.expireAfterDays !== undefined)
+    report('backup-expire-after-days', ['cluster', 'datastore', 'backup', 'expireAfterDays'], `backup.expireAfterDays is only used by distribution talos (its uploader never deletes snapshots); ${input.cluster.distribution} prunes its own`, {
+      key: true,
+      hint: 'use backup.retention (snapshots kept) instead',
+    });
+};
+
+export const TALOS_RULES: readonly Rule[] = [deniedArgs, irsaIssuer, nvidiaOpenModules, expireAfterDaysElsewhere];

@@ -95,6 +95,15 @@ export const TALOS_SCHEMA: DistributionSchema = {
       "uniqueItems": true
     },
   },
+  backup: {
+    expireAfterDays: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3650,
+      description:
+        "Talos only: days the snapshot bucket keeps each snapshot (default 30). The uploader never deletes, so the bucket's lifecycle rule (rendered/<env>/aws/base.yaml) expires snapshots below the prefix this many days after upload.",
+    },
+  },
   datastoreNotes: {
     'type.etcd': 'Talos-managed',
     backup: 'through the Talos API (the etcd-backup add-on: talos-backup, encrypted)',

@@ -15,6 +15,10 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
 import { deliveryPlan } from '../../plan/index.js';
+import { getAt, type DocPath } from '../../lib/paths.js';
+import type { ResolvedEnvironment } from '../../load/loader.js';
+import { closestSection, type SecretDependency } from '../../model/secrets.js';
+import { SYNC_POLICY_KEY } from '../registry.js';
 
 export const FLEET_FILE = 'fleet.yaml';
 export const APPLICATION_SET_PATH = 'argocd/applicationset-fleet.yaml';
@@ -102,3 +106,29 @@ export function hubFiles(ctx: ArgoContext): RenderedFile[] {
     ...ctx.model.fleet.manages.map((env) => ({ path: clusterSecretPath(env), content: toYaml(clusterSecret(ctx, env)), inputs })),
   ];
 }
+
+/**
+ * A hub's Argo CD cluster Secrets: per managed environment, the `config` SecureString (bearer token
+ * and CA) that the hub's ExternalSecret cluster-<env> reads, positioned at the environment's entry
+ * in `argocd.manages`. The managed environment's bootstrap script writes it (with the `name` and
+ * `server` Strings next to it) into the hub's account and region. `--refresh-ssm` checks it by name
+ * and type through listSecretDependencies (model/secrets.ts).
+ */
+export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
+  const manages: DocPath = [SYNC_POLICY_KEY, 'manages'];
+  const written = getAt(env.data, manages);
+  return m.fleet.manages.map((managed): SecretDependency => {
+    const i = Array.isArray(written) ? written.indexOf(managed) : -1;
+    return {
+      name: clusterSecretParameters(m.name, managed).config,
+      origin: 'derived',
+      purpose: `Argo CD cluster Secret of managed environment ${managed} (bearer token and CA; the hub's ExternalSecret cluster-${managed} reads it)`,
+      path: i >= 0 ? [...manages, i] : closestSection(env.data, manages),
+      defaultName: false,
+      create: `${siblingDir(m, managed)}/argocd/bootstrap/bootstrap.sh writes it (run with ${managed}'s kubeconfig and credentials for this hub's account; README of ${managed}, "Bootstrap and join the hub")`,
+    };
+  });
+}
+
+/** Every SSM parameter a hub's cluster ExternalSecrets read (name, server and config of each managed environment). */
+export const hubSecretParameters = (m: EnvironmentModel): string[] => m.fleet.manages.flatMap((env) => Object.values(clusterSecretParameters(m.name, env)));

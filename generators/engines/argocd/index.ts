@@ -12,6 +12,7 @@ import { otherEngines, syncPolicyInput } from '../registry.js';
 import { manifestAnnotations, ROOT_APP } from './objects.js';
 import { renderArgoCdTree } from './render.js';
 import { FLEET_RULES } from './rules.js';
+import { hubClusterSecrets, hubSecretParameters } from './hub.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -32,6 +33,8 @@ export const argocd: Engine = {
   manifestAnnotations: (intent) => manifestAnnotations(intent),
   // A hub's cluster Secrets (./hub.ts) are ExternalSecrets in Argo CD's namespace.
   secretStoreNamespaces: (m, own) => (m.fleet.manages.length > 0 && own !== undefined ? [own] : []),
+  secrets: (env, m) => hubClusterSecrets(env, m),
+  secretParameters: (m) => hubSecretParameters(m),
   render: (m) => renderArgoCdTree(m),
   readme: (m, ctx) => argoCdSections(m, ctx),
   text: {

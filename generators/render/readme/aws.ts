@@ -15,25 +15,19 @@ import type { ReadmeSection, SectionProvider } from './sections.js';
 
 export const EC2_SECTION_TITLE = 'EC2 instances and subnets';
 
-const body = compileTemplate(`**Instance metadata (IMDSv2): set the hop limit to 2 on every instance.** {{#if esoRole}}The AWS Load Balancer
+const body = compileTemplate(`**Instance metadata (IMDSv2).** The AWS layer (section *AWS layer*) launches every instance with
+IMDSv2 required and the hop limit each node role needs (its table gives it per node and pool): 2
+where a pod on the pod network uses the node's credentials — {{#if esoRole}}the AWS Load Balancer
 Controller{{#if etcdBackup}}, the EBS CSI controller, the etcd backup ({{backupProgram}}){{else}} and the EBS CSI controller{{/if}}{{else}}External Secrets, the AWS
-Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup ({{backupProgram}}){{/if}}{{/if}} run in the pod network and get
-the instance profile's credentials from IMDS; an IMDSv2 token response crosses one more network hop
-to reach a pod, so with the default hop limit of 1 (AMIs registered from raw disk images, as here,
-get it) they time out and fail without credentials.{{#if esoRole}} External Secrets reads SSM with its own role
+Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup ({{backupProgram}}){{/if}}{{/if}} get the instance profile's
+credentials from IMDS, and an IMDSv2 token response crosses one more network hop to reach a pod —,
+1 elsewhere.{{#if esoRole}} External Secrets reads SSM with its own role
 (IRSA): the ClusterSecretStore's JWT auth names ServiceAccount {{code esoServiceAccount}}, annotated with
 {{code esoRole}}; ESO requests that ServiceAccount's token and calls STS AssumeRoleWithWebIdentity itself.{{/if}}{{#if etcdBackupRole}}
-The etcd backup assumes {{code etcdBackupRole}} with its projected token (IRSA).{{/if}} Launch with
-
-\`\`\`sh
-aws ec2 run-instances … --metadata-options HttpTokens=required,HttpPutResponseHopLimit=2,HttpEndpoint=enabled
-\`\`\`
-
-(or \`MetadataOptions\` in the launch template of an auto-scaled pool; for a running instance:
-\`aws ec2 modify-instance-metadata-options --instance-id ID --http-put-response-hop-limit 2 --http-tokens required\`).
+The etcd backup assumes {{code etcdBackupRole}} with its projected token (IRSA).{{/if}}
 Workload pods cannot reach IMDS (their NetworkPolicies deny egress by default and except
-169.254.169.254 from any declared CIDR); add-on pods can, so the node role and the workers' user
-data are readable from every add-on namespace: keep the node roles minimal.
+169.254.169.254 from any declared CIDR); add-on pods on nodes with hop limit 2 can, so the node
+roles hold only what runs there (section *AWS layer*, IAM).
 
 **Subnets and load balancers.** Each Ingress names its ALB's subnets
 (\`alb.ingress.kubernetes.io/subnets\`): the subnets of its scheme's tier — public for
@@ -52,15 +46,8 @@ subnet discovery), but tag the subnets as shown all the same: a load balancer wi
 subnets (a \`Service\` of type \`LoadBalancer\`, from the controller or the AWS cloud controller
 manager) is placed by discovery, which goes by these tags.
 
-**Node security group.** ALBs reach pods through NodePorts on the nodes (target type \`instance\`),
-and the Load Balancer Controller opens those ports itself, on the security group of each node's
-network interface: the only one if it has one; if it has several, the one tagged
-\`kubernetes.io/cluster/{{cluster}}\` (\`owned\` or \`shared\`) — tag exactly one, or the
-controller cannot add the rules and the targets stay unhealthy.{{#if cilium}} Between the nodes (rules
-from the group to itself), Cilium {{cilium}} in its default tunnel mode (VXLAN, as rendered) needs
-\`8472/udp\` (VXLAN overlay), \`4240/tcp\` and ICMP echo (type 8, code 0: \`cilium-health\`), and
-\`4244/tcp\` (the Hubble server of each agent, for Hubble Relay); without 8472/udp pods on different
-nodes cannot reach each other.{{/if}}
+**Node security groups.** See *Node security groups*: the ports between the nodes, from the same
+table the templates are generated from.
 
 **Outbound access from private subnets.** The nodes live in private subnets and have no public
 addresses, yet they pull images from public registries (the charts' and the workloads': registry.k8s.io,
@@ -96,7 +83,6 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
         backupProgram: backupAddon?.catalog?.program ?? 'etcd-backup',
         egress: egress?.online ?? '',
         offlineEgress: egress?.offline ?? '',
-        cilium: resolveAddons(m).find((a) => a.name === 'cilium')?.chart?.version ?? false,
         etcdBackupRole: backup ? etcdBackupRole : undefined,
         vpc: m.aws.vpc.id,
         cluster: m.cluster.name,

@@ -83,7 +83,9 @@ class Collector {
   readonly chart: Cdk8s.Chart;
   private readonly items: { api: Cdk8s.ApiObject; inputs: InputPath[]; patches: Cdk8s.JsonPatch[] }[] = [];
   constructor(namespace: string) {
-    this.chart = new cdk8s.Chart(cdk8s.Testing.app(), 'workload', { namespace, disableResourceNameHashes: true });
+    // A bare App: nothing here calls app.synth(), so it never writes. (cdk8s.Testing.app() made a
+    // temporary directory, never removed, for every workload of every render.)
+    this.chart = new cdk8s.Chart(new cdk8s.App(), 'workload', { namespace, disableResourceNameHashes: true });
   }
   add(construct: Cdk8s.ApiObject | Kplus.Resource, inputs: InputPath[], patches: Cdk8s.JsonPatch[] = []): void {
     const api = construct instanceof cdk8s.ApiObject ? construct : cdk8s.ApiObject.of(construct);

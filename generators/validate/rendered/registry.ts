@@ -15,7 +15,9 @@ import { podSecurityChecker } from './domain.js';
 import { gpuDevicePluginChecker } from './gpu.js';
 import { kubernetesSchemaChecker } from './kubernetes.js';
 import { POLICY_FILE_CHECKERS, POLICY_TREE_CHECKERS } from './policies.js';
+import { placeholderChecker } from './placeholders.js';
 import { finding, type ParsedFile, type RenderedTree } from './tree.js';
+import { awsChecker } from '../../infra/aws/check.js';
 
 export interface FileChecker {
   name: string;
@@ -55,9 +57,12 @@ export function documentsChecker(name: string, pattern: RegExp, check: Documents
   };
 }
 
-/** Every file checker: the schema check, the distributions', the core policies, the engines'. */
+/**
+ * Every file checker: the schema check, the distributions', the core policies (the AWS layer's
+ * among them), the engines', then the placeholders of new environments.
+ */
 export function fileCheckers(): FileChecker[] {
-  return [kubernetesSchemaChecker, ...distributions().flatMap((d) => d.checks.files ?? []), podSecurityChecker, ...POLICY_FILE_CHECKERS, ...engines().flatMap((e) => e.checks.files ?? [])];
+  return [kubernetesSchemaChecker, ...distributions().flatMap((d) => d.checks.files ?? []), podSecurityChecker, awsChecker, ...POLICY_FILE_CHECKERS, ...engines().flatMap((e) => e.checks.files ?? []), placeholderChecker];
 }
 
 /** Every tree checker: the core policies, then the engines'. */

@@ -12,6 +12,7 @@ import { commandsText } from '../operations.js';
 import { issuerDocuments } from '../irsa.js';
 import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeSecretFile } from './lib/materialize.js';
 import { bundleToTalosYaml } from '../secrets.js';
+import { findPlaceholders } from '../../../lib/placeholder.js';
 import { hasErrors, InputError, UsageError } from '../../../validate/diagnostics.js';
 import { RENDERED_DIR } from '../../../write/writer.js';
 import { parseCommand, plural, printDiagnostics, run, summary } from '../../../cli/common.js';
@@ -31,10 +32,13 @@ Commands:
   config --env E --node N (--out FILE | --stdout)
         The committed rendered/<env>/talos/<N>.yaml with every secrets reference filled from SSM,
         written with mode 0600 outside the repository. N is a node, or a pool for auto-scaled pools.
+        Refused while the environment's SSM lock holds placeholders of npm run new-env (they would
+        reach the node): refresh it first (npm run synth -- --env E --refresh-ssm).
   irsa documents --env E --out-dir DIR
         The OIDC discovery documents of the IRSA issuer (aws.iam.issuerURL):
         DIR/.well-known/openid-configuration and DIR/keys.json, derived from the public half of
         the bundle's service-account key. Public: upload them to the issuer (S3/CloudFront).
+        Refused, like config, while the SSM lock holds placeholders.
   commands --env E [--node N]
         The talosctl commands for the environment (or one node): first apply, bootstrap, upgrade,
         upgrade-k8s, etcd snapshot and restore, kubeconfig.
@@ -49,6 +53,22 @@ function prepareOne(root: string, env: unknown): PreparedEnvironment {
   printDiagnostics(diagnostics);
   if (prepared[0].model.cluster.distribution !== 'talos') throw new UsageError(`environment ${env} is not a Talos cluster (distribution ${prepared[0].model.cluster.distribution})`);
   return prepared[0];
+}
+
+/**
+ * A config is never materialized, nor issuer documents published, while the environment's SSM lock
+ * holds placeholders of npm run new-env (lib/placeholder.ts): they would reach a node (the API
+ * endpoint, SANs) or the issuer. Names them, and which of them the committed file carries.
+ */
+function refusePlaceholders(p: PreparedEnvironment, what: string, text?: string): void {
+  if (p.ssmPlaceholders.length === 0) return;
+  const carried = text === undefined ? [] : findPlaceholders(text);
+  throw new UsageError(
+    [
+      `refusing to ${what}: environments/${p.name}.ssm.lock.json still holds placeholders of npm run new-env (${p.ssmPlaceholders.join(', ')})${carried.length > 0 ? `, and the config carries ${carried.join(', ')}` : ''}.`,
+      `Create the SSM parameters in account ${p.model.aws.accountId} (${p.model.aws.region}), then npm run synth -- --env ${p.name} --refresh-ssm, review and commit.`,
+    ].join('\n'),
+  );
 }
 
 function requireTarget(p: PreparedEnvironment, node: unknown): string {
@@ -121,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       const committed = existsSync(committedPath) ? readFileSync(committedPath, 'utf8') : undefined;
       if (committed !== fresh.content)
         throw new UsageError(`${RENDERED_DIR}/${p.name}/${rel} is ${committed === undefined ? 'missing' : 'out of date'}: run npm run synth -- --env ${p.name}, review and commit, then materialize`);
+      refusePlaceholders(p, `materialize ${p.name}/${node}`, committed);
       const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
       const text = materializeConfig(committed, bundle, `${p.name}/${node}`);
       if (values.stdout) process.stdout.write(text);
@@ -132,6 +153,7 @@ export async function main(argv: string[]): Promise<number> {
       const issuer = p.model.aws.iam.issuerURL;
       if (p.model.aws.iam.mode !== 'irsa' || !issuer) throw new UsageError(`environment ${p.name} does not use IRSA (aws.iam: { mode: irsa, issuerURL: … })`);
       if (typeof values['out-dir'] !== 'string') throw new UsageError('--out-dir DIR is required');
+      refusePlaceholders(p, `write the issuer documents of ${p.name}`, issuer);
       const bundle = await fetchBundle(createSsmClient(p.model.aws.region), p.model);
       const docs = issuerDocuments(issuer, bundle['certs.k8sserviceaccount.key']);
       const dir = values['out-dir'];
@@ -152,4 +174,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run(main);
+if (import.meta.url === `file://${process.argv[1]}`) await run(main, 'talos');

@@ -1,0 +1,235 @@
+/**
+ * What a change of the rendered AWS layer does in AWS, per resource: added, removed, modified in
+ * place, or replaced — from the CloudFormation update behaviour of each changed property
+ * (`causesReplacement` of the resource specification the templates are validated against:
+ * `yes` → replacement, `maybe` → it depends, explained in words, absent → in place) — and the
+ * consequence in words: a launch template's new version rolls its pools (instance refresh, N
+ * nodes); an instance's new image replaces it; its new type stops and starts it.
+ *
+ * Parameters count as properties: a value changed in a stack's deployment file (an AMI id) changes
+ * every property that `Ref`s it. Loads the specification only when an AWS template changed.
+ */
+import { parseYamlStream } from '../lib/yaml.js';
+import { cfnSpec, propertiesOf, type CfnSpec, type SpecProperty } from '../infra/aws/spec/spec.js';
+import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
+
+export type AwsChange = 'added' | 'removed' | 'modified' | 'replaced';
+
+export interface AwsPropertyChange {
+  /** Property path below Properties, e.g. `LaunchTemplateData.InstanceType`. */
+  path: string;
+  /** Update behaviour of the property: replacement yes/maybe, or in place. */
+  replacement: 'yes' | 'maybe' | 'no';
+  old?: unknown;
+  new?: unknown;
+}
+
+export interface AwsResourceImpact {
+  /** Template file, relative to rendered/<env>/ (aws/nodes.yaml). */
+  file: string;
+  logicalId: string;
+  type: string;
+  /** The name a reviewer knows it by (Name tag, role name, pool), when it has one. */
+  name: string;
+  change: AwsChange;
+  properties: AwsPropertyChange[];
+  /** What happens, in words. */
+  consequence: string;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const TEMPLATE = /^aws\/(?!.*\.deployment\.ya?ml$)[^/]+\.ya?ml$/;
+const DEPLOYMENT = /^aws\/([^/]+)\.deployment\.ya?ml$/;
+
+function parse(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v = parseYamlStream(text)[0];
+    return isMap(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `{ Ref: Param }` → `{ Ref: Param, value }` with the deployment file's value, so a new value is a change. */
+function bindParameters(v: unknown, params: Record<string, unknown>): unknown {
+  if (Array.isArray(v)) return v.map((x) => bindParameters(x, params));
+  if (!isMap(v)) return v;
+  if (typeof v.Ref === 'string' && Object.keys(v).length === 1 && v.Ref in params) return { Ref: v.Ref, value: params[v.Ref] };
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bindParameters(x, params)]));
+}
+
+/** The deployment file's parameters for a template (`aws/<stack>.deployment.yaml` → `aws/<stack>.yaml`). */
+function parametersFor(files: ReadonlyMap<string, string>, template: string): Record<string, unknown> {
+  for (const [path, text] of files) {
+    const m = DEPLOYMENT.exec(path);
+    if (!m) continue;
+    const d = parse(text);
+    if (d && typeof d['template-file-path'] === 'string' && d['template-file-path'].endsWith(`/${template}`)) return isMap(d.parameters) ? d.parameters : {};
+  }
+  return {};
+}
+
+const RANK = { no: 0, maybe: 1, yes: 2 } as const;
+
+/** The update behaviour of a changed path: the most disruptive `causesReplacement` along it. */
+function behaviour(spec: CfnSpec, props: Record<string, SpecProperty>, path: FieldPath): 'yes' | 'maybe' | 'no' {
+  let worst: 'yes' | 'maybe' | 'no' = 'no';
+  let level: Record<string, SpecProperty> | undefined = props;
+  for (const seg of path) {
+    if (typeof seg !== 'string') continue;
+    const p: SpecProperty | undefined = level?.[seg];
+    if (!p) break;
+    const r = p.causesReplacement === 'yes' ? 'yes' : p.causesReplacement === 'maybe' ? 'maybe' : 'no';
+    if (RANK[r] > RANK[worst]) worst = r;
+    let t = p.type;
+    while (t.type === 'array' || t.type === 'map') t = t.element;
+    level = propertiesOf(spec, t);
+  }
+  return worst;
+}
+
+const tagValue = (props: Record<string, unknown>, key: string): string | undefined => {
+  const tags = Array.isArray(props.Tags) ? props.Tags : [];
+  const t = tags.find((x) => isMap(x) && x.Key === key) as { Value?: unknown } | undefined;
+  return typeof t?.Value === 'string' ? t.Value : undefined;
+};
+
+function nameOf(id: string, r: Record<string, unknown>): string {
+  const p = isMap(r.Properties) ? r.Properties : {};
+  for (const k of ['RoleName', 'ManagedPolicyName', 'InstanceProfileName', 'AutoScalingGroupName', 'LaunchTemplateName', 'GroupName', 'BucketName', 'AliasName', 'Name']) if (typeof p[k] === 'string') return p[k] as string;
+  return tagValue(p, 'Name') ?? id;
+}
+
+const show = (v: unknown): string => {
+  if (isMap(v) && typeof v.Ref === 'string' && 'value' in v) return String(v.value);
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s === undefined ? '(absent)' : s.length > 60 ? `${s.slice(0, 59)}…` : s;
+};
+
+/**
+ * `maybe` in words, for the properties the AWS layer emits (from the specification's documentation
+ * of each: AWS::EC2::Instance InstanceType "When you change your EBS-backed instance type, instance
+ * restart or replacement behavior depends on the instance type compatibility…").
+ */
+const MAYBE: Record<string, string> = {
+  'AWS::EC2::Instance.InstanceType': 'CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible (another architecture, or an instance-store root)',
+  'AWS::EC2::Instance.UserData': 'CloudFormation stops and starts the instance; cloud-init runs user data once per instance, so the new user data takes effect only on a replacement (or by hand)',
+  'AWS::EC2::Instance.BlockDeviceMappings': 'a larger root volume is modified in place; another device or a smaller volume replaces the instance',
+  'AWS::EC2::Instance.SecurityGroupIds': 'in place for an instance in a VPC (its network interface takes the new groups)',
+  'AWS::EC2::Instance.EbsOptimized': 'CloudFormation stops and starts the instance',
+};
+
+function maybeText(type: string, path: string, spec: CfnSpec): string {
+  const top = path.split('.')[0]!;
+  const known = MAYBE[`${type}.${top}`];
+  if (known) return known;
+  const doc = spec.resource(type)?.properties[top]?.documentation ?? '';
+  const sentence = doc.split(/(?<=\.)\s+/).find((s) => /replace|interruption|restart|stop/i.test(s));
+  return sentence ? `it depends (specification: “${sentence.trim()}”)` : 'it depends on the values (CloudFormation decides at update time)';
+}
+
+function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; size: string }[]>, id: string): string {
+  const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${show(p.old)} → ${show(p.new)})` : ''}`).join(', ');
+  if (change === 'added') return `new ${type} ${name}`;
+  if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy Retain)' : ''}`;
+  if (type === 'AWS::EC2::LaunchTemplate') {
+    const rolled = pools.get(id) ?? [];
+    const what = `launch template version (${list(props)})`;
+    return rolled.length > 0 ? `${what} → instance refresh of ${rolled.map((r) => `pool ${r.pool}, ${r.size} node${r.size === '1' ? '' : 's'}`).join('; ')} (each replaced by a new instance from the new version)` : `${what} → new version; instances launched from now on use it`;
+  }
+  if (change === 'replaced') {
+    const why = props.filter((p) => p.replacement === 'yes').map((p) => p.path);
+    const data = type === 'AWS::S3::Bucket' ? ': a new, empty bucket (the old one is retained with its data)' : type === 'AWS::KMS::Key' ? ': a new key (the old one is retained; data encrypted with it still needs it)' : type === 'AWS::EC2::Instance' ? ': a new instance (new root disk; the node must rejoin)' : '';
+    return `${why.join(', ')} of ${name} → replacement${data}`;
+  }
+  const maybe = props.filter((p) => p.replacement === 'maybe');
+  if (maybe.length > 0) return maybe.map((p) => `${p.path} of ${name} (${show(p.old)} → ${show(p.new)}) → ${maybeText(type, p.path, spec)}`).join('; ');
+  return `${name}: ${list(props)} updated in place`;
+}
+
+/** Pools rolled by each launch template: the auto-scaling groups that use it, with their size. */
+function poolsByTemplate(resources: Record<string, unknown>): Map<string, { pool: string; size: string }[]> {
+  const out = new Map<string, { pool: string; size: string }[]>();
+  for (const r of Object.values(resources)) {
+    if (!isMap(r) || r.Type !== 'AWS::AutoScaling::AutoScalingGroup' || !isMap(r.Properties)) continue;
+    const lt = r.Properties.LaunchTemplate;
+    const ref = isMap(lt) && isMap(lt.LaunchTemplateId) ? lt.LaunchTemplateId.Ref : undefined;
+    if (typeof ref !== 'string') continue;
+    const tags = Array.isArray(r.Properties.Tags) ? r.Properties.Tags : [];
+    const pool = (tags.find((t) => isMap(t) && t.Key === 'odp:pool') as { Value?: string } | undefined)?.Value ?? String(r.Properties.AutoScalingGroupName ?? ref);
+    out.set(ref, [...(out.get(ref) ?? []), { pool, size: String(r.Properties.DesiredCapacity ?? r.Properties.MinSize ?? '?') }]);
+  }
+  return out;
+}
+
+/** AWS impact of one environment (paths relative to rendered/<env>/); empty when no template changed. */
+export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): AwsResourceImpact[] {
+  const templates = [...new Set([...base.keys(), ...head.keys()])].filter((p) => TEMPLATE.test(p)).sort();
+  const changed = templates.filter((t) => {
+    const dep = (files: ReadonlyMap<string, string>) => JSON.stringify(parametersFor(files, t.slice(4)));
+    return base.get(t) !== head.get(t) || dep(base) !== dep(head);
+  });
+  if (changed.length === 0) return [];
+  const spec = cfnSpec();
+  const out: AwsResourceImpact[] = [];
+  for (const file of changed) {
+    const bt = parse(base.get(file));
+    const ht = parse(head.get(file));
+    if ((bt && !isMap(bt.Resources)) || (ht && !isMap(ht.Resources))) continue;
+    const bres = bindParameters(bt?.Resources ?? {}, parametersFor(base, file.slice(4))) as Record<string, Record<string, unknown>>;
+    const hres = bindParameters(ht?.Resources ?? {}, parametersFor(head, file.slice(4))) as Record<string, Record<string, unknown>>;
+    const pools = poolsByTemplate(hres);
+    for (const id of [...new Set([...Object.keys(bres), ...Object.keys(hres)])].sort()) {
+      const b = bres[id];
+      const h = hres[id];
+      const r = (h ?? b)!;
+      const type = String(r.Type);
+      const name = nameOf(id, r);
+      if (!b || !h) {
+        const change: AwsChange = b ? 'removed' : 'added';
+        out.push({ file, logicalId: id, type, name, change, properties: [], consequence: consequence(type, name, change, [], spec, pools, id) });
+        continue;
+      }
+      if (deepEqual(b, h)) continue;
+      if (b.Type !== h.Type) {
+        out.push({ file, logicalId: id, type, name, change: 'replaced', properties: [{ path: 'Type', replacement: 'yes', old: b.Type, new: h.Type }], consequence: `${name}: type ${String(b.Type)} → ${type}: a new resource replaces the old one` });
+        continue;
+      }
+      const specProps = spec.resource(type)?.properties ?? {};
+      const props: AwsPropertyChange[] = [];
+      const bp = isMap(b.Properties) ? b.Properties : {};
+      const hp = isMap(h.Properties) ? h.Properties : {};
+      for (const c of diffValues(bp, hp)) {
+        // One entry per top-level property and nested path, with the worst behaviour along it.
+        const path = formatFieldPath(c.path);
+        const ref = c.path.findIndex((s) => s === 'value');
+        const shown = ref > 0 ? c.path.slice(0, ref) : c.path;
+        props.push({ path: ref > 0 ? formatFieldPath(shown) : path, replacement: behaviour(spec, specProps, shown), ...('old' in c ? { old: c.old } : {}), ...('new' in c ? { new: c.new } : {}) });
+      }
+      for (const attr of ['UpdatePolicy', 'DeletionPolicy', 'UpdateReplacePolicy', 'DependsOn'])
+        if (!deepEqual(b[attr], h[attr])) props.push({ path: attr, replacement: 'no', old: b[attr], new: h[attr] });
+      const change: AwsChange = props.some((p) => p.replacement === 'yes') ? 'replaced' : 'modified';
+      out.push({ file, logicalId: id, type, name, change, properties: props, consequence: consequence(type, name, change, props, spec, pools, id) });
+    }
+  }
+  // CloudFormation updates independent resources in parallel: several control planes stopped or
+  // replaced by one stack update are down together (etcd loses quorum, the API goes away).
+  const roleOf = (i: AwsResourceImpact): string | undefined => {
+    const r = parse(head.get(i.file))?.Resources as Record<string, { Properties?: Record<string, unknown> }> | undefined;
+    return tagValue(r?.[i.logicalId]?.Properties ?? {}, 'odp:role');
+  };
+  const disrupted = out.filter((i) => i.type === 'AWS::EC2::Instance' && (i.change === 'replaced' || i.properties.some((p) => p.replacement !== 'no')) && roleOf(i) === 'controlplane');
+  if (disrupted.length > 1)
+    for (const i of disrupted) i.consequence += `; with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update, which CloudFormation runs in parallel: they go down together (etcd quorum, the API) — change one control plane per merge`;
+  return out;
+}
+
+export const AWS_MARK: Record<AwsChange, string> = { added: '+', removed: '-', modified: '~', replaced: '!' };
+
+export const awsImpactLines = (i: AwsResourceImpact): string[] => [
+  `${AWS_MARK[i.change]} ${i.type} ${i.logicalId}${i.name !== i.logicalId ? ` (${i.name})` : ''}: ${i.change}  [${i.file}]`,
+  `    ${i.consequence}`,
+  ...i.properties.map((p) => `    ${p.path}: ${p.replacement === 'yes' ? 'replacement' : p.replacement === 'maybe' ? 'may interrupt or replace' : 'in place'}`),
+];

@@ -1,0 +1,50 @@
+/**
+ * K3s' facts for the AWS layer (Distribution.aws), through what this family shares (../rancher/aws.ts).
+ *
+ * AWS facts of K3s (the pinned release; docs = k3s-io/docs installation/requirements.md, "Inbound
+ * Rules for K3s Nodes").
+ *
+ * - Ports: 6443 on servers (agents → servers: "K3s supervisor and Kubernetes API Server"), 10250 on
+ *   every node ("Kubelet metrics"), 8472/udp between all nodes ("Required only for Flannel VXLAN").
+ *   2379-2380 only for embedded etcd, which this platform never runs on K3s (Kine, rule
+ *   k3s-datastore); WireGuard (51820/51821) and Spegel (5001) are not enabled.
+ * - Nodes join by themselves: the user data (k3s/userdata/<target>.yaml) reads the tokens from SSM
+ *   through the instance profile and runs the pinned installer, so a new pool instance needs nobody.
+ * - Agents are no datastore members (Kine): a terminated agent's Node is deleted by the AWS cloud
+ *   controller, and K3s removes the node's password Secret with it (docs architecture.md, "How Agent
+ *   Node Registration Works"): no termination lifecycle hook.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/facts.js';
+import { s3ReadWrite } from '../../infra/aws/policy.js';
+import { rancherAws } from '../rancher/aws.js';
+import { litestreamReplicaPath } from './litestream.js';
+import { K3S_KEYS } from './model.js';
+import { userDataText } from './userdata.js';
+
+const DOCS = 'k3s-io/docs:docs/installation/requirements.md (Inbound Rules for K3s Nodes)';
+
+const ports = (): PortRule[] => [
+  { protocol: 'tcp', from: 6443, to: 6443, peers: ['controlplane', 'worker'], targets: ['controlplane'], component: 'K3s supervisor and kube-apiserver', purpose: 'agents (and the servers’ own agents) register and reach the API on every server', source: DOCS },
+  { protocol: 'tcp', from: 10250, to: 10250, peers: ['controlplane', 'worker'], targets: ['controlplane', 'worker'], component: 'kubelet', purpose: 'kubelet metrics (metrics-server), logs and exec through the API server', source: DOCS },
+];
+
+/** Litestream replicates and restores the SQLite datastore with the servers' instance profile. */
+function serverNeeds(m: EnvironmentModel): HostNeed[] {
+  const d = m.cluster.datastore;
+  return d.type === 'kine-sqlite' ? [{ id: 'litestream', who: 'Litestream replicates and restores the SQLite datastore', statements: s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d)), source: 'distributions/k3s/litestream.ts' }] : [];
+}
+
+let facts: DistributionAwsFacts | undefined;
+
+/** K3s' AWS facts (made on first use: the shared module may still be loading when this one is). */
+export const k3sAws = (): DistributionAwsFacts =>
+  (facts ??= rancherAws(K3S_KEYS, {
+    ports,
+    flannel: { port: 8472, component: 'flannel (VXLAN)', source: DOCS },
+    endpointPorts: (m) => [{ port: m.cluster.endpointPort, name: 'api', purpose: 'K3s supervisor and Kubernetes API: agents register here first, kubectl and the hub use it', source: DOCS }],
+    joins: 'the user data installs K3s and joins with the agent token read from SSM at first boot: a new instance joins unattended',
+    poolTermination: 'agents are no datastore members (Kine); the AWS cloud controller deletes the Node of a terminated instance and K3s its node-password Secret with it',
+    serverNeeds,
+    userData: (m, t) => userDataText(m, t),
+  }));

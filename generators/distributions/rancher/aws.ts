@@ -1,0 +1,84 @@
+/**
+ * The AWS facts the distributions of this family share (Distribution.aws; the interface:
+ * generators/infra/aws/facts.ts), parameterized by each member's descriptor and what differs
+ * (its aws.ts passes both): the base AMIs, node image classes, servers schedulable until worker
+ * pools exist, pool instances that join by their user data, and the boot secrets its boot scripts read.
+ *
+ * Base AMIs: the members install on a general-purpose Linux by user data, from the public SSM
+ * parameters AWS publishes for vendor images, resolved into the lock by `--refresh-ssm` (so synth
+ * stays offline and a new image is a reviewed change of the lock, not a silent one).
+ *
+ * - Ubuntu Server 24.04 LTS (Canonical): `/aws/service/canonical/ubuntu/server/24.04/stable/current/<arch>/hvm/ebs-gp3/ami-id`
+ *   (Canonical, "Find Ubuntu images on AWS": the Parameter Store path scheme). The boot scripts use
+ *   cloud-init and snap (`snap install aws-cli`), which this image has.
+ * - GPU nodes: the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), NVIDIA driver and
+ *   nvidia-container-toolkit installed, which the boot scripts of this family require
+ *   (`/aws/service/deeplearning/ami/<x86_64|arm64>/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id`;
+ *   AWS DLAMI developer guide, "Finding the ID of a DLAMI": `/aws/service/deeplearning/ami/$architecture/$ami_type/latest/ami-id`).
+ */
+import type { ConfigTarget, EnvironmentModel, NodePool } from '../../model/types.js';
+import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention } from '../../infra/aws/facts.js';
+import { ssmGet } from '../../infra/aws/policy.js';
+import { rancherCluster, type RancherKeys } from './model.js';
+
+const DLAMI_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
+
+export function ubuntuImage(cls: ImageClass, product: string): ImageFacts {
+  if (cls.gpu === 'nvidia')
+    return {
+      rootDevice: '/dev/sda1',
+      parameter: `/aws/service/deeplearning/ami/${DLAMI_ARCH[cls.arch]}/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id`,
+      description: `AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04, ${cls.arch}): NVIDIA driver and container toolkit for ${product}`,
+    };
+  return { rootDevice: '/dev/sda1', parameter: `/aws/service/canonical/ubuntu/server/24.04/stable/current/${cls.arch}/hvm/ebs-gp3/ami-id`, description: `Ubuntu Server 24.04 LTS (Canonical, ${cls.arch}) for ${product}` };
+}
+
+/** Nodes of one arch and GPU driver boot the same image. */
+export const rancherImageClass = (pool: NodePool): ImageClass => (pool.gpu ? { name: `${pool.arch}-${pool.gpu.vendor}`, arch: pool.arch, gpu: pool.gpu.vendor } : { name: pool.arch, arch: pool.arch });
+
+/** What a member's AWS facts say of its own. */
+export interface RancherAwsSpec {
+  /** Ports of its own components. */
+  ports(m: EnvironmentModel): PortRule[];
+  flannel: DistributionAwsFacts['flannel'];
+  endpointPorts(m: EnvironmentModel): EndpointPort[];
+  /** How a new pool instance joins, in words. */
+  joins: string;
+  /** Why a terminated pool instance needs no lifecycle hook, in words. */
+  poolTermination: string;
+  /** Host processes of its servers calling AWS besides the boot script (a datastore replica, snapshots). */
+  serverNeeds(m: EnvironmentModel): HostNeed[];
+  snapshotRetention?(m: EnvironmentModel): SnapshotRetention;
+  /** The rendered user data of a target (raw). */
+  userData(m: EnvironmentModel, t: ConfigTarget): string;
+}
+
+/** The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password). */
+function bootSecrets(keys: RancherKeys, m: EnvironmentModel, role: 'controlplane' | 'worker'): HostNeed {
+  const c = rancherCluster(m);
+  const d = m.cluster.datastore;
+  const source = `distributions/${keys.name}/userdata.ts`;
+  if (role === 'worker') return { id: 'boot-secrets', who: 'the agent boot script reads the agent token', statements: [ssmGet(m, [c.agentToken.secret])], source };
+  const secrets = [c.token.secret, c.agentToken.secret, ...(d.type === 'kine-postgres' ? [d.postgres.password.secret] : [])];
+  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password)', statements: [ssmGet(m, secrets)], source };
+}
+
+export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): DistributionAwsFacts {
+  return {
+    ports: (m) => spec.ports(m),
+    flannel: spec.flannel,
+    endpointPorts: (m) => spec.endpointPorts(m),
+    imageClass: (_m, pool) => rancherImageClass(pool),
+    image: (_m, cls) => ubuntuImage(cls, keys.title),
+    // Servers are tainted only when worker pools exist (./config.ts nodeTaints).
+    controlPlaneSchedulable: (m) => !m.pools.some((p) => p.role === 'worker' && p.size > 0),
+    poolJoin: { kind: 'user-data', why: spec.joins },
+    poolTermination: { hook: false, why: spec.poolTermination },
+    ...(spec.snapshotRetention ? { snapshotRetention: (m: EnvironmentModel) => spec.snapshotRetention!(m) } : {}),
+    hostNeeds: (m, role) => (role === 'worker' ? [bootSecrets(keys, m, role)] : [bootSecrets(keys, m, role), ...spec.serverNeeds(m)]),
+    controlPlanePodsWithNodeCredentials: () => [],
+    userData: (m, t) => spec.userData(m, t),
+    userDataFile: (t) => `${keys.name}/userdata/${t.name}.yaml`,
+    fixedNodeConfig: `runs its user data at first boot (writes the config, reads the tokens from SSM, installs and starts ${keys.title})`,
+  };
+}

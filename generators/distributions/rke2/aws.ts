@@ -1,0 +1,69 @@
+/**
+ * RKE2's facts for the AWS layer (Distribution.aws), through what this family shares (../rancher/aws.ts).
+ *
+ * AWS facts of RKE2 (rancher/rke2 v1.35.7+rke2r1; docs = rancher/rke2-docs docs/install/requirements.md,
+ * "Inbound Network Rules" and "CNI Specific Inbound Network Rules").
+ *
+ * - Ports: 6443 and the supervisor 9345 on servers (all nodes → servers), 10250 on all nodes, etcd
+ *   2379 (client) and 2380 (peer) between servers with the embedded etcd. Left out: 2381 (etcd's
+ *   metrics and probes listen on 127.0.0.1 unless etcd-expose-metrics, which is off:
+ *   pkg/podtemplate/spec.go HealthPort 2381), the NodePort range (NodePorts are opened by the AWS Load
+ *   Balancer Controller from its own security group only), WireGuard (not enabled).
+ * - Canal (cni: canal): 8472/udp (flannel VXLAN) and 9099/tcp ("Canal CNI health checks") between all
+ *   nodes. With Cilium (cni: none) the Cilium rows of the CNI table apply instead.
+ * - Nodes join by themselves through the supervisor port of the endpoint (user data, tokens from SSM).
+ * - Agents are no etcd members: no termination lifecycle hook (the AWS cloud controller deletes the
+ *   Node of a terminated instance). Servers are fixed instances (rule controlplane-fixed); replacing
+ *   one is the runbook's member removal, not an auto-scaling event.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/facts.js';
+import { s3ReadWrite } from '../../infra/aws/policy.js';
+import { rancherAws } from '../rancher/aws.js';
+import { SUPERVISOR_PORT } from './config.js';
+import { RKE2_KEYS } from './model.js';
+import { rke2UserDataText } from './userdata.js';
+
+const DOCS = 'rancher/rke2-docs@9477b7b1:docs/install/requirements.md (Inbound Network Rules)';
+
+function ports(m: EnvironmentModel): PortRule[] {
+  const rules: PortRule[] = [
+    { protocol: 'tcp', from: 6443, to: 6443, peers: ['controlplane', 'worker'], targets: ['controlplane'], component: 'kube-apiserver', purpose: 'Kubernetes API (all RKE2 nodes → servers)', source: DOCS },
+    { protocol: 'tcp', from: SUPERVISOR_PORT, to: SUPERVISOR_PORT, peers: ['controlplane', 'worker'], targets: ['controlplane'], component: 'RKE2 supervisor', purpose: 'nodes register and fetch their config and certificates (all RKE2 nodes → servers)', source: DOCS },
+    { protocol: 'tcp', from: 10250, to: 10250, peers: ['controlplane', 'worker'], targets: ['controlplane', 'worker'], component: 'kubelet', purpose: 'kubelet metrics, logs and exec', source: DOCS },
+  ];
+  if (m.cluster.datastore.type === 'etcd')
+    rules.push({ protocol: 'tcp', from: 2379, to: 2380, peers: ['controlplane'], targets: ['controlplane'], component: 'etcd', purpose: 'etcd client (2379) and peer (2380) traffic between servers', source: DOCS });
+  if (m.cluster.network.cni === 'flannel')
+    rules.push({ protocol: 'tcp', from: 9099, to: 9099, peers: ['controlplane', 'worker'], targets: ['controlplane', 'worker'], component: 'Canal (calico-node)', purpose: 'Canal CNI health checks', source: `${DOCS}, Canal tab` });
+  return rules;
+}
+
+/** RKE2 uploads, lists, prunes and restores its etcd snapshots with the servers' instance profile (etcd-s3). */
+function serverNeeds(m: EnvironmentModel): HostNeed[] {
+  const d = m.cluster.datastore;
+  return d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix), source: 'rke2-docs datastore/backup_restore.md' }] : [];
+}
+
+let facts: DistributionAwsFacts | undefined;
+
+/** RKE2's AWS facts (made on first use: the shared module may still be loading when this one is). */
+export const rke2Aws = (): DistributionAwsFacts =>
+  (facts ??= rancherAws(RKE2_KEYS, {
+    ports,
+    flannel: { port: 8472, component: 'Canal (flannel VXLAN)', source: `${DOCS}, Canal tab` },
+    endpointPorts: (m) => [
+      { port: m.cluster.endpointPort, name: 'api', purpose: 'Kubernetes API (kubectl, the hub)', source: DOCS },
+      { port: SUPERVISOR_PORT, name: 'supervisor', purpose: 'RKE2 supervisor: joining servers and agents register through the endpoint', source: DOCS },
+    ],
+    joins: 'the user data installs RKE2 and joins through the supervisor port with the agent token read from SSM at first boot: a new instance joins unattended',
+    poolTermination: 'agents are no etcd members; the AWS cloud controller deletes the Node of a terminated instance',
+    serverNeeds,
+    // RKE2 prunes its own snapshots by count (etcd-snapshot-retention, etcd-s3-retention).
+    snapshotRetention: (m) => {
+      const d = m.cluster.datastore;
+      const kept = d.type === 'etcd' ? d.backup?.retention : undefined;
+      return { retention: `the writer keeps the newest ${kept} snapshots (cluster.datastore.backup.retention) and deletes older ones; deleted versions stay 7 days` };
+    },
+    userData: (m, t) => rke2UserDataText(m, t),
+  }));

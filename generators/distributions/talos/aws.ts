@@ -1,0 +1,187 @@
+/**
+ * Talos' facts for the AWS layer (Distribution.aws; the interface: generators/infra/aws/facts.ts),
+ * with the Talos scripts it renders under rendered/<env>/aws/: the image registration of each node
+ * class (images/<class>.sh) and the pool join (talos-join.sh).
+ *
+ * AWS facts of Talos (siderolabs/talos v1.12.11 and v1.13.9 agree on each; docs = siderolabs/docs 5debdd92).
+ *
+ * - Ports: the firewall Talos itself recommends, cmd/talosctl/cmd/mgmt/cluster/internal/firewallpatch/
+ *   firewallpatch.go: apid 50000 (control planes: from anywhere that runs talosctl; workers: within
+ *   the cluster), trustd 50001 and the API 6443 on control planes, etcd 2379-2380 between control
+ *   planes, the kubelet 10250 within the cluster. Port numbers: pkg/machinery/constants
+ *   (ApidPort, TrustdPort, EtcdClientPort, EtcdPeerPort, KubeletPort).
+ * - Flannel as Talos deploys it uses VXLAN port 4789, not flannel's Linux default 8472:
+ *   internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/flannel.go
+ *   (`netConf.Backend.Port = 4789`).
+ * - Configuration: on AWS Talos reads its machine config from the instance user data (the "platform"
+ *   source) or, with none, waits in maintenance mode for `talosctl apply-config --insecure`
+ *   (docs public/talos/v1.12/…/acquiring-machine-configuration: STATE → embedded → platform → inline
+ *   → maintenance). On AWS there is no config URL (`talos.config=` is read on the metal platform only).
+ *   The AWS layer never puts a config in user data: it carries the cluster's join secrets (and, on
+ *   control planes, the CA keys), which would then sit in launch-template versions and be readable
+ *   through IMDS. Every node, fixed or pooled, gets its config by the apply step in maintenance mode.
+ * - Images: Image Factory serves each schematic's AWS disk image (`aws-<arch>.raw.xz`); an AMI is made
+ *   from it by `ec2 import-snapshot` + `ec2 register-image` (docs …/cloud-platforms/aws.mdx,
+ *   "Create your own AMIs"), which is what aws/images/<class>.sh runs.
+ */
+import { shQuote } from '../../render/delivery/bootstrap.js';
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import { classImages } from './nodeclass.js';
+import { workDir } from './operations.js';
+import { resolveAddons } from '../../catalog/resolve.js';
+import { irsaRoleArn } from '../../catalog/irsa.js';
+import type { DistributionAwsFacts, ImageClass, ImageContext, ImageFacts, PortRule } from '../../infra/aws/facts.js';
+import { talosCluster, talosPool, type NodeClass } from './model.js';
+
+const FIREWALL = 'siderolabs/talos@v1.12.11:cmd/talosctl/cmd/mgmt/cluster/internal/firewallpatch/firewallpatch.go';
+
+/** The launch lifecycle hook that holds new pool instances until their config is applied. */
+export const TALOS_APPLY_HOOK = 'talos-apply';
+
+/**
+ * SSM parameter holding the AMI id of a node class at a Talos version (schematic and arch in the
+ * name). Account-wide, not per environment: an AMI belongs to the account and region, and every
+ * environment there with the same version and schematic boots the same image.
+ */
+export const talosImageParameter = (m: EnvironmentModel, cls: NodeClass): string => `/odp/images/talos/${talosCluster(m).version}/${cls.arch}/${classImages(m, cls).id}`;
+
+/** The AMI's name: version, schematic and arch, so one registration per image is found again. */
+export const talosImageName = (m: EnvironmentModel, cls: NodeClass): string => `talos-${talosCluster(m).version}-${classImages(m, cls).id}-${cls.arch}`;
+
+/** The node class of an image class (the AWS layer names it by the class's name). */
+const nodeClass = (m: EnvironmentModel, cls: ImageClass): NodeClass => talosCluster(m).nodeClasses.find((c) => c.name === cls.name)!;
+
+const EC2_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
+
+function registrationScript(m: EnvironmentModel, cls: NodeClass, ctx: ImageContext): string {
+  const img = classImages(m, cls);
+  const name = talosImageName(m, cls);
+  const q = shQuote;
+  return `#!/bin/sh
+# Register the AMI of Talos ${talosCluster(m).version} for node class ${cls.name} (schematic ${img.id}, ${cls.arch})
+# in ${m.aws.region}, account ${m.aws.accountId}, and record its id in SSM for npm run synth -- --refresh-ssm.
+# Idempotent: an AMI of the same name (version, schematic, arch) is reused.
+set -eu
+region=${q(m.aws.region)}
+name=${q(name)}
+parameter=${q(talosImageParameter(m, cls))}
+bucket=${q(ctx.importBucket)}
+ami=$(aws ec2 describe-images --region "$region" --owners self --filters "Name=name,Values=$name" --query 'Images[0].ImageId' --output text)
+if [ "$ami" = None ] || [ -z "$ami" ]; then
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
+  curl -sfL ${q(img.diskImage)} -o "$dir/disk.raw.xz"
+  xz -d "$dir/disk.raw.xz"
+  aws s3 cp --region "$region" "$dir/disk.raw" "s3://$bucket/$name.raw"
+  task=$(aws ec2 import-snapshot --region "$region" --role-name ${q(ctx.importRole)} --description "$name" --disk-container "Format=raw,UserBucket={S3Bucket=$bucket,S3Key=$name.raw}" --query ImportTaskId --output text)
+  aws ec2 wait snapshot-imported --region "$region" --import-task-ids "$task"
+  snapshot=$(aws ec2 describe-import-snapshot-tasks --region "$region" --import-task-ids "$task" --query 'ImportSnapshotTasks[0].SnapshotTaskDetail.SnapshotId' --output text)
+  ami=$(aws ec2 register-image --region "$region" --name "$name" --architecture ${EC2_ARCH[cls.arch]} --virtualization-type hvm --ena-support --imds-support v2.0 --root-device-name /dev/xvda --block-device-mappings "DeviceName=/dev/xvda,Ebs={DeleteOnTermination=true,SnapshotId=$snapshot,VolumeType=gp3}" --query ImageId --output text)
+  aws s3 rm --region "$region" "s3://$bucket/$name.raw"
+fi
+aws ssm put-parameter --region "$region" --type String --overwrite --name "$parameter" --value "$ami" >/dev/null
+echo "${cls.name}: $ami recorded in $parameter; next: npm run synth -- --env ${m.name} --refresh-ssm"
+`;
+}
+
+function joinScript(m: EnvironmentModel, names: { asg: (pool: EnvironmentModel['pools'][number]) => string; region: string }): { file: string; content: string } {
+  const pools = m.pools.filter((p) => p.count !== undefined);
+  const dir = workDir(m.name);
+  const cases = pools.map((p) => `  ${shQuote(p.name)}) asg=${shQuote(names.asg(p))} ;;`).join('\n');
+  const usage = pools.map((p) => p.name).join('|');
+  return {
+    file: 'talos-join.sh',
+    content: `#!/bin/sh
+# Give the new instances of an auto-scaled pool their Talos config: instances the pool launches
+# (scale-out, instance refresh, replacement of an unhealthy one) boot in maintenance mode and wait in
+# Pending:Wait under the launch lifecycle hook ${TALOS_APPLY_HOOK}; this applies the pool's config to each
+# (materialized from the secrets bundle in SSM, outside the repository) and lets it go InService.
+# Run from the repository root, with the environment's AWS credentials and network access to the nodes:
+#   sh ${m.renderedDir}/aws/talos-join.sh POOL
+set -eu
+region=${shQuote(names.region)}
+case "\${1:-}" in
+${cases}
+  *) echo "usage: $0 ${usage || '(no auto-scaled pool)'}" >&2; exit 2 ;;
+esac
+pool=$1
+dir="${dir}"
+mkdir -p -m 700 "$dir"
+npm run --silent talos -- config --env ${m.name} --node "$pool" --out "$dir/$pool.yaml"
+ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
+for id in $ids; do
+  ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
+  n=0
+  # The maintenance API answers once the instance has booted; a configured node refuses --insecure.
+  until talosctl apply-config --insecure --nodes "$ip" --file "$dir/$pool.yaml"; do
+    n=$((n + 1))
+    [ "$n" -lt 30 ] || { echo "talos-join: $id ($ip) did not accept the config" >&2; exit 1; }
+    sleep 10
+  done
+  aws autoscaling complete-lifecycle-action --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name ${TALOS_APPLY_HOOK} --instance-id "$id" --lifecycle-action-result CONTINUE
+  echo "talos-join: $pool $id ($ip) configured"
+done
+`,
+  };
+}
+
+const talosPorts = (): PortRule[] => [
+  { protocol: 'tcp', from: 50000, to: 50000, peers: ['operators', 'controlplane'], targets: ['controlplane'], component: 'Talos apid', purpose: 'talosctl (the operators), and apid of the other control planes proxying requests', source: FIREWALL },
+  {
+    protocol: 'tcp',
+    from: 50000,
+    to: 50000,
+    peers: ['operators', 'controlplane'],
+    targets: ['worker'],
+    component: 'Talos apid',
+    purpose: 'the control planes proxy talosctl requests to workers; the operators apply the first config in maintenance mode (talosctl apply-config --insecure)',
+    source: FIREWALL,
+  },
+  { protocol: 'tcp', from: 50001, to: 50001, peers: ['controlplane', 'worker'], targets: ['controlplane'], component: 'Talos trustd', purpose: 'nodes obtain their Talos API certificates from the control planes', source: FIREWALL },
+  { protocol: 'tcp', from: 6443, to: 6443, peers: ['controlplane', 'worker'], targets: ['controlplane'], component: 'kube-apiserver', purpose: 'kubelets and host-network components reach the API servers directly through KubePrism (localhost:7445)', source: FIREWALL },
+  { protocol: 'tcp', from: 2379, to: 2380, peers: ['controlplane'], targets: ['controlplane'], component: 'etcd', purpose: 'etcd client and peer traffic between the control planes', source: FIREWALL },
+  { protocol: 'tcp', from: 10250, to: 10250, peers: ['controlplane', 'worker'], targets: ['controlplane', 'worker'], component: 'kubelet', purpose: 'the API server (logs, exec) and metrics-server reach every kubelet', source: FIREWALL },
+];
+
+export const talosAws: DistributionAwsFacts = {
+  ports: talosPorts,
+  flannel: { port: 4789, component: 'flannel (VXLAN, as Talos deploys it)', source: 'siderolabs/talos@v1.12.11:internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/flannel.go' },
+  endpointPorts: (m) => [{ port: m.cluster.endpointPort, name: 'api', purpose: 'Kubernetes API (kubectl, the hub, the kubelets without KubePrism)', source: FIREWALL }],
+  // One image per Image Factory schematic: arch, GPU driver, and a pool's own system extensions.
+  imageClass: (_m, pool) => talosPool(pool).nodeClass,
+  image(m, c, ctx): ImageFacts {
+    const cls = nodeClass(m, c);
+    const img = classImages(m, cls);
+    return {
+      parameter: talosImageParameter(m, cls),
+      rootDevice: '/dev/xvda',
+      description: `Talos ${talosCluster(m).version}, Image Factory schematic ${img.id.slice(0, 12)} (${cls.arch}), registered from ${img.diskImage}`,
+      registration: { script: registrationScript(m, cls, ctx), needsImportBucket: true },
+    };
+  },
+  // Talos taints control planes unless cluster.allowSchedulingOnControlPlanes, which the generator never sets.
+  controlPlaneSchedulable: () => false,
+  poolJoin: {
+    kind: 'apply',
+    hookName: TALOS_APPLY_HOOK,
+    heartbeatSeconds: 7200,
+    why: 'a Talos config carries the cluster join secrets: it stays out of user data and launch templates (readable through IMDS and DescribeLaunchTemplateVersions); new pool instances wait in maintenance mode under a launch lifecycle hook until aws/talos-join.sh applies the pool config, so an instance refresh never retires old nodes before their replacements joined',
+    script: joinScript,
+  },
+  poolTermination: {
+    hook: false,
+    why: 'pools hold workers only, which are no etcd members; the AWS cloud controller deletes the Node of a terminated instance, and the discovery service forgets the member on its own (its entries expire)',
+  },
+  // The uploader never deletes: the bucket's lifecycle rule expires the snapshots.
+  snapshotRetention(m) {
+    const days = talosCluster(m).snapshotExpireAfterDays;
+    return { expireAfterDays: days, retention: `snapshots expire ${days} days after upload (cluster.datastore.backup.expireAfterDays; the uploader never deletes)` };
+  },
+  hostNeeds: () => [],
+  controlPlanePodsWithNodeCredentials(m) {
+    const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
+    return backup && !irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings) ? ['etcd-backup (talos-backup uploads snapshots with the instance profile)'] : [];
+  },
+  userData: (_m: EnvironmentModel, _t: ConfigTarget) => undefined,
+  fixedNodeConfig: 'boots in maintenance mode (no user data) and gets its config with `talosctl apply-config --insecure` (the Talos runbook)',
+};

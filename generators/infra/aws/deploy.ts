@@ -1,0 +1,267 @@
+/**
+ * How the stacks reach AWS: the CloudFormation Git sync deployment file of each stack
+ * (`template-file-path`, `parameters`, `tags`: AWS CloudFormation user guide, "Git sync" → "Stack
+ * deployment file"), the one-time stack with the Git sync and deployment roles, and the rendered
+ * scripts the runbook runs: `aws cloudformation deploy` (the plain alternative, also the first
+ * creation) and the `aws codeconnections` calls that turn Git sync on.
+ *
+ * Git sync (AWS CodeConnections `CreateSyncConfiguration`, sync type CFN_STACK_SYNC) updates a stack
+ * when its deployment file or template changes on the branch, with the sync role
+ * (`cloudformation.sync.codeconnections.amazonaws.com`); the stack's own service role (set at the
+ * first deploy) performs the resource changes.
+ */
+import { shQuote } from '../../render/delivery/bootstrap.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import type { Statement } from './facts.js';
+import type { AwsPlan } from './plan.js';
+import { partitionOf } from './policy.js';
+import { getAtt, ref, resource, type Template } from './template.js';
+
+export const AWS_DIR = 'aws';
+export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
+export const deploymentFile = (stack: 'base' | 'nodes'): string => `${stack}.deployment.yaml`;
+
+/** Repository-relative path of a file under rendered/<env>/aws/. */
+export const awsPath = (m: EnvironmentModel, file: string): string => `${m.renderedDir}/${AWS_DIR}/${file}`;
+
+export function stackTags(m: EnvironmentModel, stack: string): Record<string, string> {
+  return { 'odp:cluster': m.cluster.name, 'odp:environment': m.name, 'odp:stack': stack };
+}
+
+export interface DeploymentFile {
+  'template-file-path': string;
+  parameters?: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export function deploymentFileOf(p: AwsPlan, stack: 'base' | 'nodes'): DeploymentFile {
+  const m = p.model;
+  const parameters: Record<string, string> = {};
+  if (stack === 'nodes') {
+    for (const pp of p.pools) {
+      if (pp.pool.count !== undefined && pp.image.imageId) parameters[pp.image.parameterName] = pp.image.imageId;
+      for (const ni of pp.nodeImages) if (ni.imageId) parameters[ni.parameterName] = ni.imageId;
+    }
+  }
+  return { 'template-file-path': awsPath(m, STACK_FILES[stack]), ...(stack === 'nodes' ? { parameters } : {}), tags: stackTags(m, stack) };
+}
+
+/** Git provider, owner and repository of `git.repoURL`, for CodeConnections. */
+export function gitRepository(url: string): { provider: 'GitHub' | 'GitLab' | 'Bitbucket' | undefined; owner: string; repository: string } {
+  const u = new URL(url.replace(/^git@([^:]+):/, 'https://$1/'));
+  const parts = u.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').split('/');
+  const provider = u.hostname === 'github.com' ? 'GitHub' : u.hostname === 'gitlab.com' ? 'GitLab' : u.hostname === 'bitbucket.org' ? 'Bitbucket' : undefined;
+  return { provider, owner: parts.slice(0, -1).join('/'), repository: parts.at(-1) ?? '' };
+}
+
+/** The stack holding the deployment role (CloudFormation's service role for the environment's stacks) and the Git sync role. */
+export function gitSyncTemplate(p: AwsPlan): Template {
+  const m = p.model;
+  const part = partitionOf(m.aws.region);
+  const acct = m.aws.accountId;
+  const stackArns = [p.names.baseStack, p.names.nodesStack].map((s) => `arn:${part}:cloudformation:${m.aws.region}:${acct}:stack/${s}/*`);
+  const iam = (r: string) => `arn:${part}:iam::${acct}:${r}`;
+  const c = m.cluster.name;
+  const irsaRoles = (p.irsa?.roles ?? []).map((r) => iam(`role${r.path}${r.name}`));
+  const deployIam: Statement[] = [
+    {
+      Sid: 'Roles',
+      Effect: 'Allow',
+      Action: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'],
+      Resource: [iam(`role/${c}-*`), ...irsaRoles],
+    },
+    { Sid: 'PassNodeRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [iam(`role/${c}-*`)], Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
+    {
+      Sid: 'Policies',
+      Effect: 'Allow',
+      Action: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy', 'iam:UntagPolicy'],
+      Resource: [iam(`policy/${c}-*`)],
+    },
+    {
+      Sid: 'InstanceProfiles',
+      Effect: 'Allow',
+      Action: ['iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile', 'iam:UntagInstanceProfile'],
+      Resource: [iam(`instance-profile/${c}-*`)],
+    },
+  ];
+  if (p.irsa)
+    deployIam.push({
+      Sid: 'OidcProvider',
+      Effect: 'Allow',
+      Action: ['iam:CreateOpenIDConnectProvider', 'iam:DeleteOpenIDConnectProvider', 'iam:GetOpenIDConnectProvider', 'iam:TagOpenIDConnectProvider', 'iam:UntagOpenIDConnectProvider', 'iam:UpdateOpenIDConnectProviderThumbprint', 'iam:AddClientIDToOpenIDConnectProvider', 'iam:RemoveClientIDFromOpenIDConnectProvider'],
+      Resource: [iam(`oidc-provider/${p.irsa.issuerHostPath}`)],
+    });
+  const syncStatements: Statement[] = [
+    {
+      Sid: 'SyncToCloudFormation',
+      Effect: 'Allow',
+      Action: ['cloudformation:CreateChangeSet', 'cloudformation:DeleteChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks', 'cloudformation:ExecuteChangeSet', 'cloudformation:GetTemplate', 'cloudformation:ListChangeSets'],
+      Resource: stackArns,
+    },
+    { Sid: 'ReadTemplates', Effect: 'Allow', Action: ['cloudformation:ListStacks', 'cloudformation:ValidateTemplate'], Resource: ['*'] },
+    { Sid: 'PolicyForManagedRules', Effect: 'Allow', Action: ['events:PutRule', 'events:PutTargets'], Resource: [`arn:${part}:events:${m.aws.region}:${acct}:rule/*`], Condition: { StringEquals: { 'events:ManagedBy': ['cloudformation.sync.codeconnections.amazonaws.com'] } } },
+    { Sid: 'PolicyForDescribingRule', Effect: 'Allow', Action: ['events:DescribeRule'], Resource: ['*'] },
+    { Sid: 'PassDeployRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [getAtt('DeployRole', 'Arn')], Condition: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } } },
+  ];
+  const tags = Object.entries(stackTags(m, 'git-sync')).map(([Key, Value]) => ({ Key, Value }));
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `odp-gitops: the deployment role of ${p.names.baseStack} and ${p.names.nodesStack} and the role Git sync updates them with (environment ${m.name}). Deployed once by an administrator. Generated; do not edit.`,
+    Resources: {
+      // aws cloudformation deploy uploads templates here: CloudFormation takes at most 51,200 bytes
+      // inline (TemplateBody) and 1 MB from S3 (TemplateURL).
+      TemplateBucket: resource(
+        'AWS::S3::Bucket',
+        {
+          BucketName: p.names.templateBucket,
+          BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+          PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          LifecycleConfiguration: { Rules: [{ Id: 'expire-uploaded-templates', Status: 'Enabled', ExpirationInDays: 30 }] },
+        },
+      ),
+      TemplateBucketPolicy: resource('AWS::S3::BucketPolicy', {
+        Bucket: ref('TemplateBucket'),
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:${part}:s3:::${p.names.templateBucket}`, `arn:${part}:s3:::${p.names.templateBucket}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+        },
+      }),
+      DeployRole: resource('AWS::IAM::Role', {
+        RoleName: p.names.stackRole,
+        Description: `CloudFormation service role of ${p.names.baseStack} and ${p.names.nodesStack}: creates their resources (PowerUserAccess, IAM limited to ${c}-* names and the IRSA roles)`,
+        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudformation.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': acct } } }] },
+        ManagedPolicyArns: [`arn:${part}:iam::aws:policy/PowerUserAccess`],
+        Policies: [{ PolicyName: 'environment-iam', PolicyDocument: { Version: '2012-10-17', Statement: deployIam } }],
+        Tags: tags,
+      }),
+      SyncRole: resource('AWS::IAM::Role', {
+        RoleName: p.names.syncRole,
+        Description: `Git sync of ${p.names.baseStack} and ${p.names.nodesStack} from ${m.git.repoURL} (${m.git.targetRevision})`,
+        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudformation.sync.codeconnections.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        Policies: [{ PolicyName: 'git-sync', PolicyDocument: { Version: '2012-10-17', Statement: syncStatements } }],
+        Tags: tags,
+      }),
+    },
+    Outputs: {
+      DeployRoleArn: { Description: 'CloudFormation service role of the environment stacks', Value: getAtt('DeployRole', 'Arn') },
+      SyncRoleArn: { Description: 'Role Git sync assumes', Value: getAtt('SyncRole', 'Arn') },
+      DeployRoleName: { Description: 'Name of the deployment role', Value: ref('DeployRole') },
+      TemplateBucketName: { Description: 'Bucket aws cloudformation deploy uploads templates to', Value: ref('TemplateBucket') },
+    },
+  };
+}
+
+const q = shQuote;
+
+function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string): string {
+  const m = p.model;
+  const dep = deploymentFileOf(p, stack);
+  const params = Object.entries(dep.parameters ?? {}).map(([k, v]) => `${k}=${v}`);
+  const tagArgs = Object.entries(dep.tags).map(([k, v]) => `${k}=${v}`);
+  return [
+    `aws cloudformation deploy --region ${m.aws.region}`,
+    `--stack-name ${stack === 'base' ? p.names.baseStack : p.names.nodesStack}`,
+    `--template-file ${dep['template-file-path']}`,
+    `--role-arn ${role}`,
+    `--s3-bucket ${p.names.templateBucket} --s3-prefix ${stack}`,
+    '--capabilities CAPABILITY_NAMED_IAM',
+    '--no-fail-on-empty-changeset',
+    ...(params.length > 0 ? [`--parameter-overrides ${params.join(' ')}`] : []),
+    `--tags ${tagArgs.join(' ')}`,
+  ].join(' ');
+}
+
+/** The deployment role's ARN, read from the git-sync stack's outputs (shell). */
+const roleLookup = (p: AwsPlan, output: string): string =>
+  `$(aws cloudformation describe-stacks --region ${p.model.aws.region} --stack-name ${p.names.gitSyncStack} --query "Stacks[0].Outputs[?OutputKey=='${output}'].OutputValue" --output text)`;
+
+/** The one-time command that creates the git-sync stack (an administrator runs it). */
+export const gitSyncStackCommand = (p: AwsPlan): string =>
+  `aws cloudformation deploy --region ${p.model.aws.region} --stack-name ${p.names.gitSyncStack} --template-file ${awsPath(p.model, STACK_FILES.gitSync)} --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags ${Object.entries(stackTags(p.model, 'git-sync')).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+
+/** Exact `aws cloudformation deploy` lines (the plain alternative to Git sync, and the first creation). */
+export const deployCommands = (p: AwsPlan): { base: string; nodes: string } => ({ base: deployCommand(p, 'base', '"$role"'), nodes: deployCommand(p, 'nodes', '"$role"') });
+
+export function deployScript(p: AwsPlan): string {
+  const m = p.model;
+  const missing = p.images.filter((i) => !i.imageId).map((i) => `${i.parameterName} (${i.parameter})`);
+  const c = deployCommands(p);
+  return `#!/bin/sh
+# Deploy the AWS layer of ${m.name} with aws cloudformation deploy (the first creation of each stack,
+# and the alternative to Git sync). Each stack runs with the deployment role of ${p.names.gitSyncStack}.
+# Run from the repository root:  sh ${awsPath(m, 'deploy.sh')} base|nodes
+set -eu
+role=${roleLookup(p, 'DeployRoleArn')}
+[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
+case "\${1:-}" in
+  base)
+    ${c.base}
+    ;;
+  nodes)
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    ${c.nodes}\n`}    ;;
+  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+esac
+`;
+}
+
+export function enableGitSyncScript(p: AwsPlan): string {
+  const m = p.model;
+  const repo = gitRepository(m.git.repoURL);
+  const lines = [
+    '#!/bin/sh',
+    `# Turn on CloudFormation Git sync for ${p.names.baseStack} and ${p.names.nodesStack}: AWS then updates each stack`,
+    `# when its deployment file or template changes on ${m.git.targetRevision} of ${m.git.repoURL}.`,
+    '# Needs: the git-sync stack, both stacks deployed once (deploy.sh base, deploy.sh nodes), and an',
+    '# AVAILABLE CodeConnections connection to the Git provider (its ARN is the argument).',
+    `# Run from the repository root:  sh ${awsPath(m, 'enable-git-sync.sh')} CONNECTION_ARN`,
+    'set -eu',
+    'connection="${1:?usage: enable-git-sync.sh CONNECTION_ARN}"',
+    `region=${q(m.aws.region)}`,
+    `role=${roleLookup(p, 'SyncRoleArn')}`,
+    `link=$(aws codeconnections list-repository-links --region "$region" --query "RepositoryLinks[?OwnerId=='${repo.owner}' && RepositoryName=='${repo.repository}'] | [0].RepositoryLinkId" --output text)`,
+    'if [ -z "$link" ] || [ "$link" = None ]; then',
+    `  link=$(aws codeconnections create-repository-link --region "$region" --connection-arn "$connection" --owner-id ${q(repo.owner)} --repository-name ${q(repo.repository)} --query RepositoryLinkInfo.RepositoryLinkId --output text)`,
+    'fi',
+  ];
+  for (const stack of ['base', 'nodes'] as const) {
+    const name = stack === 'base' ? p.names.baseStack : p.names.nodesStack;
+    lines.push(
+      `if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name ${name} >/dev/null 2>&1; then`,
+      `  echo "git sync of ${name} is already configured"`,
+      'else',
+      `  aws codeconnections create-sync-configuration --region "$region" --branch ${q(m.git.targetRevision)} --config-file ${awsPath(m, deploymentFile(stack))} --repository-link-id "$link" --resource-name ${name} --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE`,
+      'fi',
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The one-time CodeConnections connection (its handshake with the Git provider is finished in the console). */
+export const connectionCommand = (p: AwsPlan): string => {
+  const repo = gitRepository(p.model.git.repoURL);
+  // Connection names: at most 32 characters.
+  const name = `odp-gitops-${repo.owner.replace(/[^A-Za-z0-9-]/g, '-')}`.slice(0, 32);
+  return `aws codeconnections create-connection --region ${p.model.aws.region} --provider-type ${repo.provider ?? 'GitHub'} --connection-name ${name}`;
+};
+
+/**
+ * The String parameters the environment references, created where missing with the values the lock
+ * holds (non-secret by construction: SecureStrings never enter the lock). In a new account this is
+ * the first step, so `--refresh-ssm` finds them; existing parameters are left as they are.
+ */
+export function ssmParametersScript(p: AwsPlan): string {
+  const m = p.model;
+  const lines = [
+    '#!/bin/sh',
+    `# Create the SSM String parameters environment ${m.name} references (from environments/${m.name}.ssm.lock.json), where missing.`,
+    '# Existing parameters are not changed. Run with the credentials of account ' + m.aws.accountId + '.',
+    'set -eu',
+    `region=${q(m.aws.region)}`,
+    'put() {',
+    '  if aws ssm get-parameter --region "$region" --name "$1" >/dev/null 2>&1; then echo "exists: $1"; else aws ssm put-parameter --region "$region" --type String --name "$1" --value "$2" >/dev/null && echo "created: $1"; fi',
+    '}',
+  ];
+  for (const [name, value] of Object.entries(m.aws.parameters).sort(([a], [b]) => a.localeCompare(b))) lines.push(`put ${q(name)} ${q(value)}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,159 @@
+/**
+ * What the AWS layer needs to know about a distribution (`Distribution.aws`): the ports its
+ * components listen on and who connects to them, the ports its load-balanced endpoint serves, the
+ * image class of each pool and the image its nodes boot, how a node of an auto-scaled pool gets its
+ * configuration, whether a node must leave the cluster before its instance terminates, which of its
+ * host processes call AWS and what they need, how its etcd snapshots expire, and the user data of
+ * each node. Each distribution implements it in its own folder (distributions/<name>/aws.ts); the
+ * rest of generators/infra/aws/ names no distribution. Every fact cites its upstream source.
+ */
+import type { Arch, ConfigTarget, EnvironmentModel, NodePool } from '../../model/types.js';
+
+/** A node security group: one per node role. */
+export type NodeGroup = 'controlplane' | 'worker';
+
+/**
+ * Who opens a connection: the nodes of a role, the operators' workstations (kubectl, the distribution's CLI;
+ * admitted from the VPC's CIDR: they reach the private subnets through a VPN, a peering or SSM port
+ * forwarding into the VPC), or the API load balancer (its own security group).
+ */
+export type Peer = NodeGroup | 'operators' | 'api-lb';
+
+export interface PortRule {
+  protocol: 'tcp' | 'udp' | 'icmp';
+  /** Port range (ICMP: type in `from`, code in `to`, -1 for any). */
+  from: number;
+  to: number;
+  /** Who connects. */
+  peers: readonly Peer[];
+  /** Where the port is open. */
+  targets: readonly NodeGroup[];
+  /** The component listening (`etcd`, `kubelet`, `<product> apid`). */
+  component: string;
+  /** Why the peers connect, in words. */
+  purpose: string;
+  /** Upstream source of the fact (repository@tag:path, or a documentation page). */
+  source: string;
+}
+
+/** A port the API load balancer forwards to the control planes. */
+export interface EndpointPort {
+  port: number;
+  /** Short name for resource names (`api`, `supervisor`). */
+  name: string;
+  purpose: string;
+  source: string;
+}
+
+/**
+ * Nodes that boot the same image: one AMI (a parameter of the nodes stack) each. The distribution
+ * decides the classes (arch and GPU driver at least; more where its images differ by pool).
+ */
+export interface ImageClass {
+  /** e.g. `amd64`, `arm64`, `amd64-nvidia`: the image's parameter and script names derive from it. */
+  name: string;
+  arch: Arch;
+  gpu?: 'nvidia';
+}
+
+/** Where the AMI of a node class comes from. */
+export interface ImageFacts {
+  /** The SSM String parameter holding the AMI id (locked by `--refresh-ssm`). */
+  parameter: string;
+  /** The AMI's root device (its block device mapping sizes and encrypts the root volume). */
+  rootDevice: string;
+  /** What the image is, in words. */
+  description: string;
+  /**
+   * A script (rendered as aws/images/<class>.sh) that builds the AMI and writes its id to
+   * `parameter`; undefined when the parameter is a public one (a vendor's).
+   */
+  registration?: { script: string; needsImportBucket: boolean };
+}
+
+/** Names the image registration needs from the AWS layer. */
+export interface ImageContext {
+  /** Bucket the disk image is uploaded to for `ec2 import-snapshot`. */
+  importBucket: string;
+  /** The VM Import service role `import-snapshot --role-name` uses. */
+  importRole: string;
+}
+
+/** How a node of an auto-scaled pool gets its configuration. */
+export type PoolJoin =
+  | { kind: 'user-data'; why: string }
+  | {
+      kind: 'apply';
+      /** Launch lifecycle hook holding new instances in Pending:Wait until the operator applied the config. */
+      hookName: string;
+      heartbeatSeconds: number;
+      why: string;
+      /** The script (rendered as aws/<file>) that applies the config to waiting instances and releases them. */
+      script: (m: EnvironmentModel, names: { asg: (pool: NodePool) => string; region: string }) => { file: string; content: string };
+    };
+
+/** An IAM statement in policy-document form (Resource always explicit). */
+export interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: Record<string, unknown>;
+  Action: string[];
+  /** ARNs, or intrinsics yielding one (a key or bucket of the same stack). */
+  Resource: unknown[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** A host process (not a pod) that calls AWS with the node's instance profile. */
+export interface HostNeed {
+  /** Short id (managed policy names): `boot-secrets`, `etcd-snapshots`. */
+  id: string;
+  /** What calls, in words (`the boot script reads the <product> tokens`). */
+  who: string;
+  statements: Statement[];
+  source: string;
+}
+
+/** The bucket of the etcd snapshots: how long the distribution's snapshots stay there. */
+export interface SnapshotRetention {
+  /** Days after which snapshots below the prefix expire (undefined: the writer prunes its own). */
+  expireAfterDays?: number;
+  /** Where the retention comes from, in words (README). */
+  retention: string;
+}
+
+export interface DistributionAwsFacts {
+  /** Ports of the distribution's own components (not the overlay network's). */
+  ports(m: EnvironmentModel): PortRule[];
+  /** The overlay port of flannel as this distribution deploys it (its VXLAN port differs per distribution). */
+  flannel: { port: number; component: string; source: string };
+  /** Ports the API load balancer serves (the API's, and a supervisor every joining node registers at). */
+  endpointPorts(m: EnvironmentModel): EndpointPort[];
+  /** The image class of a pool's nodes. */
+  imageClass(m: EnvironmentModel, pool: NodePool): ImageClass;
+  /** The AMI of an image class. */
+  image(m: EnvironmentModel, cls: ImageClass, ctx: ImageContext): ImageFacts;
+  /** Whether control-plane nodes take ordinary pods (no control-plane taint) in this environment. */
+  controlPlaneSchedulable(m: EnvironmentModel): boolean;
+  poolJoin: PoolJoin;
+  /**
+   * Whether an instance of an auto-scaled pool must leave the cluster (etcd membership, a
+   * registration the cluster does not clean up by itself) before it terminates, and why. Pools
+   * hold workers only (rule controlplane-fixed), so no pool member is an etcd member.
+   */
+  poolTermination: { hook: boolean; why: string };
+  /** How long its etcd snapshots stay in their bucket (cluster.datastore.backup), when it takes them to S3. */
+  snapshotRetention?(m: EnvironmentModel): SnapshotRetention;
+  /** Host processes calling AWS with the node's credentials, per node role. */
+  hostNeeds(m: EnvironmentModel, role: NodeGroup): HostNeed[];
+  /**
+   * Add-ons pinned to control-plane nodes that run on the pod network and use the node's
+   * credentials through IMDS (they need hop limit 2 there); empty when none.
+   */
+  controlPlanePodsWithNodeCredentials(m: EnvironmentModel): string[];
+  /** The EC2 user data of a config target (raw, before base64); undefined: the instance boots without. */
+  userData(m: EnvironmentModel, t: ConfigTarget): string | undefined;
+  /** Where the rendered user data of a target is (for messages), when there is one. */
+  userDataFile?(t: ConfigTarget): string;
+  /** How a fixed node gets its configuration, in words (README). */
+  fixedNodeConfig: string;
+}

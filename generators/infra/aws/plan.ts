@@ -1,0 +1,274 @@
+/**
+ * The AWS layer of one environment, decided once from the model: names, node roles and what each
+ * may do, the IMDS hop limit of each pool, the images, the buckets and their keys, the IRSA roles.
+ * The stacks (stacks.ts), the README section and the checks read this; nothing here renders.
+ */
+import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from '../../catalog/irsa.js';
+import { resolveAddons } from '../../catalog/resolve.js';
+import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
+import { str } from '../../catalog/types.js';
+import { parseIpv4 } from '../../lib/cidr.js';
+import { untolerated } from '../../lib/scheduling.js';
+import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
+import { distributionOf } from '../../distributions/registry.js';
+import { cloudControllerStatements, ebsCsiStatements, etcdBackupStatements, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
+import type { DistributionAwsFacts, ImageClass, ImageFacts, NodeGroup, Statement } from './facts.js';
+
+/** Node IAM roles: control planes, workers that run the AWS controllers, workers that cannot (tainted GPU pools). */
+export type NodeRoleKind = 'controlplane' | 'worker' | 'gpu';
+
+export interface NodeRolePlan {
+  kind: NodeRoleKind;
+  name: string;
+  /** What runs with this role's credentials, and what it may do. */
+  grants: Grant[];
+}
+
+/** Permissions of one component, rendered as one managed policy (chunked at IAM's size limit). */
+export interface Grant {
+  id: string;
+  who: string;
+  statements: Statement[];
+}
+
+export interface PoolPlan {
+  pool: NodePool;
+  group: NodeGroup;
+  role: NodeRoleKind;
+  hopLimit: 1 | 2;
+  /** Why this hop limit, in words. */
+  hopWhy: string;
+  image: ImageFacts & { cls: ImageClass; parameterName: string; imageId?: string };
+  /**
+   * The fixed nodes' images: each node its own parameter, holding the AMI it was created with (the
+   * lock's nodeImages), or its class's current image for a node not created yet.
+   */
+  nodeImages: { node: Node; parameterName: string; imageId?: string; pinned: boolean }[];
+  subnets: Subnet[];
+}
+
+export interface BucketPlan {
+  name: string;
+  /** What writes to it, in words. */
+  purpose: string;
+  prefix: string;
+  /** The environment's `kmsKeyId`, or undefined: the stack's environment key. */
+  kmsKeyId?: string;
+  /** Days after which objects below the prefix expire (undefined: the writer prunes). */
+  expireAfterDays?: number;
+  /** Days a deleted or overwritten object stays recoverable. */
+  noncurrentDays: number;
+  /** Where the retention comes from, in words. */
+  retention: string;
+}
+
+export interface IrsaRolePlan {
+  /** The ARN the rendered values reference. */
+  arn: string;
+  name: string;
+  path: string;
+  namespace: string;
+  serviceAccount: string;
+  /** Who uses it, in words. */
+  who: string;
+  statements: Statement[];
+}
+
+export interface AwsPlan {
+  model: EnvironmentModel;
+  facts: DistributionAwsFacts;
+  names: AwsNames;
+  roles: NodeRolePlan[];
+  pools: PoolPlan[];
+  /** Node classes in use, one image parameter each. */
+  images: PoolPlan['image'][];
+  buckets: BucketPlan[];
+  /** Whether the base stack creates the environment's KMS key (some bucket uses it). */
+  environmentKey: boolean;
+  irsa?: { issuer: string; issuerHostPath: string; roles: IrsaRolePlan[] };
+  /** The endpoint is a DNS name: an API load balancer and a private hosted zone are created. */
+  apiLoadBalancer: boolean;
+  controlPlaneHopLimit: 1 | 2;
+  controlPlaneHopWhy: string;
+}
+
+export interface AwsNames {
+  baseStack: string;
+  nodesStack: string;
+  gitSyncStack: string;
+  exportPrefix: string;
+  securityGroup: Record<NodeGroup | 'api-lb', string>;
+  role: (kind: NodeRoleKind) => string;
+  pool: (pool: NodePool) => string;
+  loadBalancer: string;
+  targetGroup: (port: number) => string;
+  keyAlias: string;
+  importBucket: string;
+  importRole: string;
+  stackRole: string;
+  syncRole: string;
+  /** Where `aws cloudformation deploy` uploads templates (inline template bodies stop at 51,200 bytes). */
+  templateBucket: string;
+}
+
+export function awsNames(m: EnvironmentModel): AwsNames {
+  const c = m.cluster.name;
+  return {
+    baseStack: `${c}-base`,
+    nodesStack: `${c}-nodes`,
+    gitSyncStack: `${c}-git-sync`,
+    exportPrefix: c,
+    securityGroup: { controlplane: `${c}-controlplane`, worker: `${c}-worker`, 'api-lb': `${c}-api-lb` },
+    role: (kind) => `${c}-${kind}`,
+    pool: (p) => `${c}-${p.name}`,
+    loadBalancer: `${c}-api`,
+    targetGroup: (port) => `${c}-${port}`,
+    keyAlias: `alias/${c}`,
+    importBucket: `${c}-images-${m.aws.accountId}`,
+    importRole: `${c}-vmimport`,
+    stackRole: `${c}-cfn-deploy`,
+    syncRole: `${c}-git-sync`,
+    templateBucket: `${c}-templates-${m.aws.accountId}`,
+  };
+}
+
+/** The add-ons that call AWS with the node's credentials from the pod network, and what each needs. */
+function credentialedControllers(m: EnvironmentModel): Grant[] {
+  const enabled = new Set(resolveAddons(m).map((a) => a.name));
+  const out: Grant[] = [];
+  if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
+  if (enabled.has('aws-ebs-csi-driver')) out.push({ id: 'ebs-csi', who: 'aws-ebs-csi-driver (controller)', statements: ebsCsiStatements(m) });
+  if (enabled.has('external-secrets') && !irsaRoleArn(m, m.addons.find((a) => a.name === 'external-secrets')?.settings)) {
+    const s = externalSecretsStatements(m);
+    if (s.length > 0) out.push({ id: 'external-secrets', who: 'external-secrets (ClusterSecretStore with the node identity)', statements: s });
+  }
+  return out;
+}
+
+const isIp = (host: string): boolean => parseIpv4(host) !== undefined;
+
+/** `https://oidc.example.com/x/` → `oidc.example.com/x` (how IAM names the provider and the condition keys). */
+export const issuerHostPath = (issuer: string): string => issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
+
+/** An IAM role ARN's name and path: `arn:aws:iam::1:role/a/b/name` → { path: '/a/b/', name }. */
+export function roleArnParts(arn: string): { name: string; path: string } {
+  const rest = arn.replace(/^arn:[^:]+:iam::\d{12}:role/, '');
+  const i = rest.lastIndexOf('/');
+  return { name: rest.slice(i + 1), path: rest.slice(0, i + 1) || '/' };
+}
+
+function irsaRoles(m: EnvironmentModel): IrsaRolePlan[] {
+  if (m.aws.iam.mode !== 'irsa') return [];
+  const out: IrsaRolePlan[] = [];
+  const addons = resolveAddons(m);
+  const add = (arn: string, namespace: string, serviceAccount: string, who: string, statements: Statement[]) => out.push({ arn, ...roleArnParts(arn), namespace, serviceAccount, who, statements });
+  const eso = addons.find((a) => a.name === 'external-secrets');
+  const esoRole = eso && irsaRoleArn(m, m.addons.find((a) => a.name === 'external-secrets')?.settings);
+  if (eso && esoRole) add(esoRole, eso.namespace, ESO_SSM_SERVICE_ACCOUNT, 'external-secrets (ClusterSecretStore JWT auth)', externalSecretsStatements(m));
+  const backup = addons.find((a) => a.name === 'etcd-backup');
+  const backupRole = backup && str(m.addons.find((a) => a.name === 'etcd-backup')?.settings[CHART_ADDON_IAM_ROLE]);
+  if (backup && backupRole) add(backupRole, backup.namespace, 'etcd-backup', 'etcd-backup (snapshot uploads)', etcdBackupStatements(m));
+  for (const w of m.workloads) if (w.serviceAccount.iamRoleArn) add(w.serviceAccount.iamRoleArn, w.namespace, w.name, `workload ${w.name} (its permissions are the team's: attach policies to this role)`, []);
+  return out;
+}
+
+const plans = new WeakMap<EnvironmentModel, { images: Readonly<Record<string, string>>; plan: AwsPlan }>();
+
+/** The plan of a model with its images (once per model: the rules, the README and the renderer share it). */
+export function awsPlan(m: EnvironmentModel, images: Readonly<Record<string, string>> = {}): AwsPlan {
+  const cached = plans.get(m);
+  if (cached && cached.images === images) return cached.plan;
+  const plan = buildPlan(m, images);
+  plans.set(m, { images, plan });
+  return plan;
+}
+
+function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>): AwsPlan {
+  const facts = distributionOf(m).aws;
+  const names = awsNames(m);
+  const controllers = credentialedControllers(m);
+  const cpPods = facts.controlPlanePodsWithNodeCredentials(m);
+  const cpSchedulable = facts.controlPlaneSchedulable(m);
+
+  // Control planes: the cloud controller (host network) always; their host processes; add-ons pinned
+  // there; and, when they take ordinary pods, the controllers.
+  const cpGrants: Grant[] = [{ id: 'cloud-controller', who: 'aws-cloud-controller-manager (host network)', statements: cloudControllerStatements() }];
+  for (const h of facts.hostNeeds(m, 'controlplane')) cpGrants.push({ id: h.id, who: h.who, statements: h.statements });
+  if (cpPods.length > 0) cpGrants.push({ id: 'etcd-snapshots', who: cpPods.join(', '), statements: etcdBackupStatements(m) });
+  if (cpSchedulable) cpGrants.push(...controllers);
+  const cpHop: 1 | 2 = cpPods.length > 0 || (cpSchedulable && controllers.length > 0) ? 2 : 1;
+  const cpHopWhy =
+    cpHop === 2
+      ? `pods on the pod network use the node's credentials here: ${[...cpPods, ...(cpSchedulable ? controllers.map((c) => c.who) : [])].join('; ')}`
+      : 'nothing on the pod network of the control planes needs the node credentials (the cloud controller runs on the host network; the AWS controllers cannot schedule here)';
+
+  const workerHost = facts.hostNeeds(m, 'worker');
+  const pools: PoolPlan[] = m.pools.map((p) => {
+    const group: NodeGroup = p.role === 'controlplane' ? 'controlplane' : 'worker';
+    // The controllers' Deployments carry no tolerations: a pool whose taints keep them off never runs them.
+    const runsControllers = group === 'worker' && controllers.length > 0 && untolerated([], p.taints).length === 0;
+    const role: NodeRoleKind = group === 'controlplane' ? 'controlplane' : p.gpu && !runsControllers ? 'gpu' : 'worker';
+    const hopLimit: 1 | 2 = group === 'controlplane' ? cpHop : runsControllers ? 2 : 1;
+    const hopWhy = group === 'controlplane' ? cpHopWhy : runsControllers ? `the AWS controllers can run here and use the node's credentials through IMDS (${controllers.map((c) => c.who).join(', ')})` : "the pool's taints keep the AWS controllers off: nothing on the pod network needs the node credentials";
+    const cls = facts.imageClass(m, p);
+    const img = facts.image(m, cls, { importBucket: names.importBucket, importRole: names.importRole });
+    const privateSubnets = m.aws.vpc.subnets.filter((s) => !s.public);
+    const subnets = p.count === undefined ? [] : p.subnet ? [p.subnet] : privateSubnets;
+    const classImage = images[img.parameter];
+    const nodeImages = p.nodes.map((n) => ({ node: n, parameterName: nodeImageParameterName(n), imageId: m.aws.nodeImages[n.name] ?? classImage, pinned: m.aws.nodeImages[n.name] !== undefined }));
+    return { pool: p, group, role, hopLimit, hopWhy, image: { ...img, cls, parameterName: imageParameterName(cls), imageId: classImage }, nodeImages, subnets };
+  });
+
+  const roles: NodeRolePlan[] = [{ kind: 'controlplane', name: names.role('controlplane'), grants: cpGrants }];
+  if (pools.some((p) => p.role === 'worker')) roles.push({ kind: 'worker', name: names.role('worker'), grants: [...workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })), ...controllers] });
+  if (pools.some((p) => p.role === 'gpu')) roles.push({ kind: 'gpu', name: names.role('gpu'), grants: workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })) });
+
+  const imagesByClass = new Map<string, PoolPlan['image']>();
+  for (const p of pools) imagesByClass.set(p.image.cls.name, p.image);
+
+  const d = m.cluster.datastore;
+  const buckets: BucketPlan[] = [];
+  if (d.type === 'etcd' && d.backup) {
+    const r = facts.snapshotRetention?.(m) ?? { retention: 'the distribution prunes its own snapshots; deleted versions stay 7 days' };
+    buckets.push({ name: d.backup.bucket, purpose: 'etcd snapshots', prefix: d.backup.prefix, kmsKeyId: d.backup.kmsKeyId, expireAfterDays: r.expireAfterDays, noncurrentDays: 7, retention: r.retention });
+  }
+  if (d.type === 'kine-sqlite')
+    buckets.push({ name: d.litestream.bucket, purpose: 'Litestream replica of the SQLite datastore', prefix: d.litestream.prefix, noncurrentDays: 7, retention: 'Litestream prunes its own snapshots and WAL segments (168h retention in its rendered config); deleted versions stay 7 days' });
+  const importNeeded = pools.some((p) => p.image.registration?.needsImportBucket);
+  const environmentKey = buckets.some((b) => !b.kmsKeyId) || importNeeded;
+
+  const irsa = m.aws.iam.mode === 'irsa' && m.aws.iam.issuerURL ? { issuer: m.aws.iam.issuerURL.replace(/\/+$/, ''), issuerHostPath: issuerHostPath(m.aws.iam.issuerURL), roles: irsaRoles(m) } : undefined;
+  return {
+    model: m,
+    facts,
+    names,
+    roles,
+    pools,
+    images: [...imagesByClass.values()].sort((a, b) => a.cls.name.localeCompare(b.cls.name)),
+    buckets,
+    environmentKey,
+    ...(irsa ? { irsa } : {}),
+    apiLoadBalancer: !isIp(m.cluster.endpointHost),
+    controlPlaneHopLimit: cpHop,
+    controlPlaneHopWhy: cpHopWhy,
+  };
+}
+
+/** The nodes stack's parameter for a node class's AMI: `ImageAmd64Nvidia`. */
+export const imageParameterName = (cls: ImageClass): string =>
+  `Image${cls.name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((s) => s[0]!.toUpperCase() + s.slice(1))
+    .join('')}`;
+
+/** The nodes stack's parameter for a fixed node's AMI: `NodeProdCp1Image`. */
+export const nodeImageParameterName = (n: Node): string =>
+  `Node${n.name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((s) => s[0]!.toUpperCase() + s.slice(1))
+    .join('')}Image`;
+
+/** Every SSM parameter holding an AMI id the environment's nodes stack needs (for `--refresh-ssm`). */
+export const imageParameters = (m: EnvironmentModel): string[] => [...new Set(awsPlan(m).images.map((i) => i.parameter))].sort();

@@ -1,0 +1,50 @@
+/**
+ * ARNs and IAM statements scoped to an environment: its SSM parameters, its buckets and prefixes,
+ * its KMS key. Pure data; the stacks and the distribution facts build policies from these.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import type { Statement } from './facts.js';
+
+/** The ARN partition of a region (aws, aws-cn, aws-us-gov). */
+export const partitionOf = (region: string): string => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+
+export const arn = (m: EnvironmentModel, service: string, resource: string, opts: { region?: boolean; account?: boolean } = {}): string =>
+  `arn:${partitionOf(m.aws.region)}:${service}:${opts.region === false ? '' : m.aws.region}:${opts.account === false ? '' : m.aws.accountId}:${resource}`;
+
+/** An SSM parameter (name with its leading slash) or a prefix ending in `/*`. */
+export const ssmParameterArn = (m: EnvironmentModel, name: string): string => arn(m, 'ssm', `parameter${name.startsWith('/') ? '' : '/'}${name}`);
+
+export const bucketArn = (m: EnvironmentModel, bucket: string): string => `arn:${partitionOf(m.aws.region)}:s3:::${bucket}`;
+
+/** Objects below a prefix (`a/b` → `arn:…:bucket/a/b/*`; empty prefix → the whole bucket). */
+export const objectsArn = (m: EnvironmentModel, bucket: string, prefix: string): string => {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return `${bucketArn(m, bucket)}/${p ? `${p}/` : ''}*`;
+};
+
+/** Read SecureStrings by name (decryption with the default aws/ssm key needs no KMS permission). */
+export const ssmGet = (m: EnvironmentModel, names: readonly string[]): Statement => ({
+  Effect: 'Allow',
+  Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+  Resource: [...new Set(names)].sort().map((n) => ssmParameterArn(m, n)),
+});
+
+/** Read, write, delete and list objects below a prefix (a datastore replica, snapshots the writer prunes itself). */
+export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string): Statement[] {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return [
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [objectsArn(m, bucket, prefix)] },
+    { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: [bucketArn(m, bucket)], ...(p ? { Condition: { StringLike: { 's3:prefix': [p, `${p}/*`] } } } : {}) },
+  ];
+}
+
+/** Upload below a prefix only (a snapshot uploader that never reads or deletes). */
+export const s3Put = (m: EnvironmentModel, bucket: string, prefix: string): Statement => ({ Effect: 'Allow', Action: ['s3:PutObject'], Resource: [objectsArn(m, bucket, prefix)] });
+
+/** Use a KMS key for S3 server-side encryption (multipart uploads need Decrypt too). */
+export const kmsForS3 = (m: EnvironmentModel, key: unknown, bucket: string): Statement => ({
+  Effect: 'Allow',
+  Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+  Resource: [key],
+  Condition: { StringEquals: { 'kms:ViaService': `s3.${m.aws.region}.amazonaws.com` }, StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${bucketArn(m, bucket)}*` } },
+});

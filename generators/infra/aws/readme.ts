@@ -1,0 +1,168 @@
+/**
+ * README sections of the AWS layer: what the stacks hold (nodes, roles, buckets, IRSA), the port
+ * table (ports.ts, the same rows the security groups are built from), and the runbook from an empty
+ * account with the VPC to running nodes — every step a rendered script or an exact command line
+ * (test/aws-runbook.test.ts walks them).
+ */
+import type { ReadmeSection } from '../../render/readme/sections.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { AWS_DIR, awsPath, connectionCommand, deploymentFile, gitRepository, gitSyncStackCommand, STACK_FILES } from './deploy.js';
+import { awsPlan, type AwsPlan } from './plan.js';
+import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
+import { MANAGED_POLICY_LIMIT } from './stacks.js';
+
+export const AWS_SECTION_TITLE = 'AWS layer (CloudFormation)';
+export const PORTS_SECTION_TITLE = 'Node security groups';
+
+const code = (s: string | number): string => `\`${String(s).replace(/`/g, '\\`')}\``;
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+const fence = (title: string, lines: string[]): string => ['```sh', `# ${title}`, ...lines, '```'].join('\n');
+
+/** The runbook's steps, in order: each a title and its shell lines (what the test walks). */
+export interface AwsStep {
+  title: string;
+  lines: string[];
+  /** Written-down steps that are not commands (a console click), shown before the lines. */
+  note?: string;
+}
+
+export function awsRunbookSteps(p: AwsPlan): AwsStep[] {
+  const m = p.model;
+  const steps: AwsStep[] = [
+    { title: `The SSM String parameters the environment references, where missing (values from the lock)`, lines: [`sh ${awsPath(m, 'ssm-parameters.sh')}`] },
+    { title: `Once, as an administrator: the deployment role, the Git sync role and the template bucket (stack ${p.names.gitSyncStack})`, lines: [gitSyncStackCommand(p)] },
+    { title: `Identity and network (stack ${p.names.baseStack})`, lines: [`sh ${awsPath(m, 'deploy.sh')} base`] },
+  ];
+  const registrations = p.images.filter((i) => i.registration);
+  steps.push({
+    title: registrations.length > 0 ? 'Images: register each node class’s AMI, then lock the AMI ids' : 'Images: lock the AMI ids of the node classes (public SSM parameters)',
+    lines: [...registrations.map((i) => `sh ${awsPath(m, `images/${i.cls.name}.sh`)}`), `npm run synth -- --env ${m.name} --refresh-ssm`, `git add environments/${m.name}.ssm.lock.json ${m.renderedDir} && git commit -m "${m.name}: lock the node images"`],
+  });
+  steps.push({ title: `Nodes (stack ${p.names.nodesStack})`, lines: [`sh ${awsPath(m, 'deploy.sh')} nodes`] });
+  const repo = gitRepository(m.git.repoURL);
+  steps.push({
+    title: 'Optional, once: Git sync (AWS updates both stacks when a merge changes their files)',
+    note: `The connection's handshake with ${repo.provider ?? 'the Git provider'} is finished in the console (Developer Tools → Settings → Connections → the pending connection → Update pending connection); its status must be Available before the second command.`,
+    lines: [connectionCommand(p), `sh ${awsPath(m, 'enable-git-sync.sh')} <the connection's ARN>`],
+  });
+  return steps;
+}
+
+function nodesTable(p: AwsPlan): string {
+  const m = p.model;
+  const rows = ['| Node / pool | Resource | Type | Address / size | Subnet | Image | IAM role | IMDS hop limit |', '|---|---|---|---|---|---|---|---|'];
+  for (const pp of p.pools) {
+    const img = `${code(pp.image.parameterName)}${pp.image.imageId ? ` = ${code(pp.image.imageId)}` : ' (not locked yet)'}`;
+    const role = p.roles.find((r) => r.kind === pp.role)!.name;
+    for (const ni of pp.nodeImages) {
+      const n = ni.node;
+      const nimg = `${code(ni.parameterName)}${ni.imageId ? ` = ${code(ni.imageId)}` : ' (not locked yet)'}${ni.pinned ? (ni.imageId !== pp.image.imageId && pp.image.imageId ? ` (pinned; class ${pp.image.cls.name} is now ${code(pp.image.imageId)})` : ' (pinned)') : ''}`;
+      rows.push(`| ${n.name} | instance | ${pp.pool.instanceType} | ${code(n.ip)} | ${n.subnet?.name ?? '—'} | ${nimg} | ${code(role)} | ${pp.hopLimit} |`);
+    }
+    if (pp.pool.count !== undefined)
+      rows.push(`| ${pp.pool.name} (pool) | launch template + auto-scaling group ${code(p.names.pool(pp.pool))} | ${pp.pool.instanceType} | ${pp.pool.count} | ${pp.subnets.map((s) => s.name).join(', ')} | ${img} | ${code(role)} | ${pp.hopLimit} |`);
+  }
+  const why = [...new Map(p.pools.map((pp) => [`${pp.group === 'controlplane' ? 'control planes' : `pool ${pp.pool.name}`}`, `${pp.hopLimit}: ${pp.hopWhy}`])).entries()].map(([k, v]) => `- ${k}: hop limit ${v}.`);
+  return [
+    rows.join('\n'),
+    '',
+    `IMDSv2 is required everywhere (\`HttpTokens: required\`). The hop limit is 1 where nothing on the pod network needs the node's credentials: an IMDSv2 token crosses one more hop to reach a pod, so with 1 only host processes and host-network pods (the cloud controller, ${m.cluster.distribution}'s own services) get credentials.`,
+    ...why,
+    '',
+    `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
+    `Every node boots ${p.facts.fixedNodeConfig.replace(/^boots /, '')}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
+    `Termination lifecycle hook: ${p.facts.poolTermination.hook ? 'yes' : 'none'} — ${p.facts.poolTermination.why}.`,
+    `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes); \`npm run diff\` names the pools and nodes a change replaces.`,
+  ].join('\n');
+}
+
+function iamTable(p: AwsPlan): string {
+  const rows = ['| Role | Runs with it | Managed policies |', '|---|---|---|'];
+  for (const r of p.roles) rows.push(`| ${code(r.name)} (instance profile of the same name) | ${r.kind === 'controlplane' ? 'control planes' : r.kind === 'gpu' ? 'GPU workers (their taints keep the AWS controllers off)' : 'workers'} | ${r.grants.map((g) => `${code(`${r.name}-${g.id}`)}: ${cell(g.who)}`).join('<br>') || 'none: nothing on these nodes calls AWS with their credentials'} |`);
+  const irsa = p.irsa
+    ? [
+        '',
+        `IRSA: OIDC provider ${code(p.irsa.issuer)} (audience \`sts.amazonaws.com\`; IAM fetches the issuer's certificate thumbprint itself). One role per ServiceAccount, assumable only with that ServiceAccount's token:`,
+        '',
+        '| Role ARN (as the rendered values reference it) | ServiceAccount | For |',
+        '|---|---|---|',
+        ...p.irsa.roles.map((r) => `| ${code(r.arn)} | ${code(`system:serviceaccount:${r.namespace}:${r.serviceAccount}`)} | ${cell(r.who)} |`),
+      ]
+    : [];
+  return [
+    rows.join('\n'),
+    '',
+    `Every write action names the resources of this environment's account and region (its SSM parameters, its buckets and key, the resources the controllers tag with the cluster's name); \`*\` remains only on read actions and on actions AWS cannot scope. Policies are split at IAM's ${MANAGED_POLICY_LIMIT}-character limit.`,
+    ...irsa,
+  ].join('\n');
+}
+
+function bucketsTable(p: AwsPlan): string {
+  if (p.buckets.length === 0) return '';
+  const rows = ['| Bucket | For | Encryption | Retention |', '|---|---|---|---|'];
+  for (const b of p.buckets) rows.push(`| ${code(b.name)} | ${b.purpose} | SSE-KMS, ${b.kmsKeyId ? code(b.kmsKeyId) : `the environment key ${code(p.names.keyAlias)}`} | ${cell(b.retention)} |`);
+  return [rows.join('\n'), '', 'Each: versioning on, public access blocked, objects owned by the bucket owner, a policy denying any request without TLS, incomplete multipart uploads aborted after a day. Buckets and the key are retained when the stack is deleted. A bucket that already exists must be imported into the stack (`aws cloudformation create-change-set --change-set-type IMPORT`) instead of created.'].join('\n');
+}
+
+function awsBody(p: AwsPlan): string {
+  const m = p.model;
+  const stacks = [
+    '| Stack | Template | Git sync deployment file | Holds |',
+    '|---|---|---|---|',
+    `| ${code(p.names.gitSyncStack)} | [${code(`${AWS_DIR}/${STACK_FILES.gitSync}`)}](${AWS_DIR}/${STACK_FILES.gitSync}) | — (an administrator deploys it once) | the deployment role (CloudFormation's service role of the two stacks below), the Git sync role, the template bucket |`,
+    `| ${code(p.names.baseStack)} | [${code(`${AWS_DIR}/${STACK_FILES.base}`)}](${AWS_DIR}/${STACK_FILES.base}) | ${code(`${AWS_DIR}/${deploymentFile('base')}`)} | ${p.environmentKey ? 'the environment key, ' : ''}buckets, node roles and instance profiles${p.irsa ? ', the OIDC provider and IRSA roles' : ''}, security groups${p.apiLoadBalancer ? `, the private API load balancer and the private hosted zone ${code(m.cluster.endpointHost)}` : ''} |`,
+    `| ${code(p.names.nodesStack)} | [${code(`${AWS_DIR}/${STACK_FILES.nodes}`)}](${AWS_DIR}/${STACK_FILES.nodes}) | ${code(`${AWS_DIR}/${deploymentFile('nodes')}`)} | the fixed nodes (instances with their addresses), the pools (launch templates and auto-scaling groups) |`,
+  ].join('\n');
+  const api = p.apiLoadBalancer
+    ? `The endpoint ${code(m.cluster.endpoint)}: an internal network load balancer ${code(p.names.loadBalancer)} in the control planes' subnets (cross-zone), one TCP listener and target group per port (${p.facts
+        .endpointPorts(m)
+        .map((e) => `${e.port} ${e.name}`)
+        .join(', ')}) with the control planes' addresses as IP targets and TCP health checks; its security group admits the VPC (${code(m.aws.vpc.cidr)}). DNS: a private hosted zone named exactly ${code(m.cluster.endpointHost)}, associated with VPC ${code(m.aws.vpc.id)}, with one alias record to the load balancer — it answers for that one name, so no other name of the parent domain is shadowed inside the VPC.`
+    : `The endpoint ${code(m.cluster.endpoint)} is an address, not a name: no load balancer or DNS record is created.`;
+  const runbook = awsRunbookSteps(p)
+    .map((s, i) => `${i + 1}. ${s.title}${s.note ? `. ${s.note}` : ''}\n\n${fence(s.title, s.lines)}`)
+    .join('\n\n');
+  return `Everything that makes the nodes exist, as CloudFormation derived from the same model as the node configs: existing VPC ${code(m.aws.vpc.id)} and subnets (from the SSM lock), created per environment in three stacks. Stacks export their outputs as ${code(`${p.names.exportPrefix}:<Name>`)}; the nodes stack reads the base stack's.
+
+${stacks}
+
+### Nodes
+
+${nodesTable(p)}
+
+### API endpoint
+
+${api}
+
+### IAM
+
+${iamTable(p)}
+
+${bucketsTable(p)}
+
+### Runbook: an empty account with the VPC → running nodes
+
+Run from the repository root with the account's credentials. The plain \`aws cloudformation deploy\` of \`deploy.sh\` creates the stacks (with the deployment role as their service role) and is the alternative to Git sync; once Git sync is on, a merged change of a stack's template or deployment file updates it.
+
+${runbook}
+
+Then the nodes' own runbook (below) configures and bootstraps the cluster.`;
+}
+
+function portsBody(m: EnvironmentModel, p: AwsPlan): string {
+  const rows = ['| Port | Open on | From | Component | Why | Source |', '|---|---|---|---|---|---|'];
+  for (const r of portTable(m)) rows.push(`| ${portText(r)} | ${r.targets.map((t) => GROUP_TEXT[t]).join(', ')} | ${r.peers.map((x) => PEER_TEXT[x]).join(', ')} | ${cell(r.component)} | ${cell(r.purpose)} | ${cell(r.source)} |`);
+  return `Security groups ${Object.values(p.names.securityGroup).map(code).join(', ')} (base stack): each node's interface has exactly one of the node groups, tagged \`kubernetes.io/cluster/${m.cluster.name}\`. Every rule is its own \`AWS::EC2::SecurityGroupIngress\`, generated from this table — nothing else is open, and nothing from \`0.0.0.0/0\`:
+
+${rows.join('\n')}
+
+NodePorts are not in the table: the AWS Load Balancer Controller opens exactly its target groups' NodePorts, from its own backend security group, on the tagged group (and, being separate resources, the template's rules never revoke them).`;
+}
+
+export function awsSections(m: EnvironmentModel): ReadmeSection[] {
+  const p = awsPlan(m, m.aws.images);
+  return [
+    { order: 18, title: AWS_SECTION_TITLE, inputs: [['aws'], ['cluster'], ['nodePools'], ['addons'], ['workloads'], ['git'], ['name']], body: awsBody(p) },
+    { order: 19.5, title: PORTS_SECTION_TITLE, inputs: [['aws', 'vpc'], ['cluster'], ['nodePools'], ['addons']], body: portsBody(m, p) },
+  ];
+}

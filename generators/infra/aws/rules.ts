@@ -1,0 +1,82 @@
+/**
+ * What the AWS layer refuses before anything is written, at the place in the environment file that
+ * causes it (it needs the model: user data, node classes, derived names):
+ *
+ * - `aws.user-data-size`: EC2 accepts at most 16 KB of user data before base64
+ *   (AWS::EC2::Instance.UserData, "User data is limited to 16 KB"): at the pool of the target.
+ * - `aws.name-length`: names AWS limits (load balancer and target group 32, IAM role 64, S3 bucket 63)
+ *   derived from cluster.name.
+ * - `aws.logical-id`: two nodes or pools whose names give the same CloudFormation logical id.
+ * - `aws.image-unlocked` (warning): a node class whose AMI is not in the lock yet; the nodes stack's
+ *   deployment file then lacks its parameter. `aws.image-id`: a locked value that is no AMI id.
+ * - `aws.subnet-id` (warning): a subnet the stacks place nodes in, without an id.
+ */
+import type { DocPath } from '../../lib/paths.js';
+import { locate, type ResolvedEnvironment } from '../../load/loader.js';
+import type { EnvironmentModel } from '../../model/types.js';
+import { USER_DATA_LIMIT } from './template.js';
+import type { Diagnostic } from '../../validate/diagnostics.js';
+import { awsPath } from './deploy.js';
+import { awsPlan } from './plan.js';
+import { lockFile } from '../../load/ssm-lock.js';
+import { groupLogicalId, nodeLogicalId } from './stacks.js';
+
+export const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
+
+export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string, key = false): void => {
+    const pos = locate(env, path, key);
+    out.push({ severity, rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint });
+  };
+  const poolIndex = (name: string): number => m.pools.findIndex((p) => p.name === name);
+  const p = awsPlan(m, m.aws.images);
+
+  for (const t of m.configTargets) {
+    const ud = p.facts.userData(m, t);
+    if (ud === undefined) continue;
+    const bytes = Buffer.byteLength(ud);
+    if (bytes > USER_DATA_LIMIT)
+      at(['nodePools', poolIndex(t.pool.name)], 'error', 'aws.user-data-size', `the user data of ${t.name} is ${bytes} bytes; EC2 accepts at most ${USER_DATA_LIMIT} (before base64)`, `shorten what it embeds (${p.facts.userDataFile?.(t) ?? 'the user data'}): fewer extra config keys, smaller files`);
+  }
+
+  const limits: [string, number, string][] = [
+    [p.names.loadBalancer, 32, 'load balancer'],
+    ...p.facts.endpointPorts(m).map((e): [string, number, string] => [p.names.targetGroup(e.port), 32, 'target group']),
+    ...p.roles.map((r): [string, number, string] => [r.name, 64, 'IAM role']),
+    [p.names.stackRole, 64, 'IAM role'],
+    ...(p.pools.some((x) => x.image.registration?.needsImportBucket) ? [[p.names.importBucket, 63, 'S3 bucket'] as [string, number, string]] : []),
+  ];
+  const over = limits.filter(([name, max]) => name.length > max);
+  if (over.length > 0) {
+    const fit = Math.min(...limits.map(([name, max]) => m.cluster.name.length - (name.length - max)));
+    at(['cluster', 'name'], 'error', 'aws.name-length', `cluster.name '${m.cluster.name}' is too long for the AWS names derived from it: ${over.map(([name, max, what]) => `${what} '${name}' (${name.length} characters, AWS allows ${max})`).join(', ')}`, `shorten cluster.name to at most ${fit} characters`);
+  }
+
+  const seen = new Map<string, DocPath>();
+  m.pools.forEach((pool, i) => {
+    const ids: [string, DocPath][] = [[groupLogicalId(pool), ['nodePools', i, 'name']], ...pool.nodes.map((n, j): [string, DocPath] => [nodeLogicalId(n), ['nodePools', i, 'nodes', j, 'name']])];
+    for (const [id, path] of ids) {
+      const other = seen.get(id);
+      if (other) at(path, 'error', 'aws.logical-id', `gives the CloudFormation logical id ${id}, as ${other.join('.')} does`, 'rename one of them: logical ids keep only letters and digits');
+      else seen.set(id, path);
+    }
+  });
+
+  // Subnets the stacks place something in are named by id (SubnetId, VPCZoneIdentifier, Subnets).
+  const used = new Set<string>([...m.nodes.flatMap((n) => (n.subnet ? [n.subnet.name] : [])), ...p.pools.flatMap((x) => x.subnets.map((s) => s.name))]);
+  m.aws.vpc.subnets.forEach((s, i) => {
+    if (used.has(s.name) && !s.id)
+      at(['aws', 'vpc', 'subnets', i], 'warning', 'aws.subnet-id', `subnet '${s.name}' has no id: the nodes stack places instances in it by id, and cannot be deployed without one`, `add id: subnet-… (or { ssm: /… }) to the subnet`);
+  });
+
+  for (const img of p.images) {
+    const i = p.pools.findIndex((x) => x.image.cls.name === img.cls.name);
+    const path: DocPath = ['nodePools', i, 'arch'];
+    if (img.imageId === undefined) {
+      const how = img.registration ? `register it: sh ${awsPath(m, `images/${img.cls.name}.sh`)}, then ` : '';
+      at(path, 'warning', 'aws.image-unlocked', `no AMI for node class ${img.cls.name} in ${lockFile(m.name)} (SSM ${img.parameter}): the nodes stack cannot be deployed yet`, `${how}npm run synth -- --env ${m.name} --refresh-ssm`);
+    } else if (!AMI_ID.test(img.imageId)) at(path, 'error', 'aws.image-id', `SSM ${img.parameter} holds '${img.imageId}', not an AMI id (ami-…)`, `fix the parameter in SSM and run npm run synth -- --env ${m.name} --refresh-ssm`);
+  }
+  return out;
+}

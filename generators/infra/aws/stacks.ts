@@ -1,0 +1,502 @@
+/**
+ * The environment's CloudFormation stacks, from the AWS plan (plan.ts). Split where lifecycles
+ * differ:
+ *
+ * - `<cluster>-base` (identity and network): the environment's KMS key, its buckets, the node roles
+ *   and instance profiles, the IRSA OIDC provider and roles, the node and load-balancer security
+ *   groups with every port of the port table (ports.ts), the private API load balancer and the
+ *   private hosted zone of the endpoint. Changes rarely; holds data (buckets, key: retained).
+ * - `<cluster>-nodes`: the fixed nodes as instances with their addresses, the auto-scaled pools as
+ *   launch templates and auto-scaling groups. Changes with every image, instance type or user data.
+ *
+ * The nodes stack reads the base stack's exports (`<cluster>:…`); the cluster layer and the
+ * runbooks read the same outputs. Pure: plan in, template objects out.
+ */
+import { DEFAULTS } from '../../model/defaults.js';
+import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
+import type { NodeGroup, Peer, Statement } from './facts.js';
+import { awsPlan, type AwsPlan, type BucketPlan, type Grant, type NodeRoleKind, type PoolPlan } from './plan.js';
+import { bucketArn, partitionOf } from './policy.js';
+import { ingressRules, portText } from './ports.js';
+import { base64, getAtt, importValue, logicalId, ref, resource, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
+import type { S3BucketRule } from './spec/cfn-types.js';
+
+/** IAM's limit for a managed policy document (characters, whitespace excluded). */
+export const MANAGED_POLICY_LIMIT = 6144;
+
+const GROUP_ID: Record<NodeGroup | 'api-lb', string> = { controlplane: 'ControlPlaneSecurityGroup', worker: 'WorkerSecurityGroup', 'api-lb': 'ApiLoadBalancerSecurityGroup' };
+const ROLE_ID: Record<NodeRoleKind, string> = { controlplane: 'ControlPlaneRole', worker: 'WorkerRole', gpu: 'GpuWorkerRole' };
+const PROFILE_ID: Record<NodeRoleKind, string> = { controlplane: 'ControlPlaneInstanceProfile', worker: 'WorkerInstanceProfile', gpu: 'GpuWorkerInstanceProfile' };
+
+/**
+ * Resource tags beyond the stack's: CloudFormation propagates the stack tags (odp:environment,
+ * odp:cluster, odp:stack: the deployment file's `tags`) to every resource that takes tags.
+ */
+const tags = (_m: EnvironmentModel, extra: Record<string, string> = {}): { Key: string; Value: string }[] =>
+  Object.entries(extra)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([Key, Value]) => ({ Key, Value }));
+
+/** Export names other stacks and the cluster layer read: `<cluster>:<Name>`. */
+export const exportName = (p: AwsPlan, name: string): string => `${p.names.exportPrefix}:${name}`;
+const output = (p: AwsPlan, name: string, description: string, value: unknown): [string, Output] => [name, { Description: description, Value: value, Export: { Name: exportName(p, name) } }];
+
+const policyDocument = (statements: Statement[]) => ({ Version: '2012-10-17', Statement: statements });
+
+/** Split statements into documents under IAM's managed-policy size limit. */
+export function chunkStatements(statements: Statement[], limit = MANAGED_POLICY_LIMIT - 200): Statement[][] {
+  const out: Statement[][] = [];
+  let cur: Statement[] = [];
+  let size = 0;
+  for (const s of statements) {
+    const n = JSON.stringify(s).length;
+    if (cur.length > 0 && size + n > limit) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(s);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** The key S3 encrypts a bucket with: the environment's `kmsKeyId`, or the stack's environment key. */
+function bucketKey(b: BucketPlan): Value<string> {
+  return b.kmsKeyId ?? getAtt('EnvironmentKey', 'Arn');
+}
+
+/** A KMS key reference as an IAM resource: ARN as is; `alias/x` and bare key ids qualified. */
+function kmsResource(m: EnvironmentModel, key: unknown): { resource: unknown; condition?: Record<string, Record<string, unknown>> } {
+  if (typeof key !== 'string') return { resource: key };
+  if (key.startsWith('arn:')) return { resource: key };
+  const base = `arn:${partitionOf(m.aws.region)}:kms:${m.aws.region}:${m.aws.accountId}`;
+  if (key.startsWith('alias/')) return { resource: `${base}:key/*`, condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key } } };
+  return { resource: `${base}:key/${key}` };
+}
+
+/** KMS statements for every bucket a grant's S3 statements touch (SSE-KMS needs GenerateDataKey/Decrypt). */
+function withBucketKeys(p: AwsPlan, statements: Statement[]): Statement[] {
+  const m = p.model;
+  const out = [...statements];
+  for (const b of p.buckets) {
+    const arn = bucketArn(m, b.name);
+    const touches = statements.some((s) => s.Action.some((a) => a.startsWith('s3:') && a !== 's3:ListBucket' && a !== 's3:GetBucketLocation') && s.Resource.some((r) => typeof r === 'string' && r.startsWith(`${arn}/`)));
+    if (!touches) continue;
+    const k = kmsResource(m, bucketKey(b));
+    out.push({
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: [k.resource],
+      Condition: { ...(k.condition ?? {}), StringEquals: { 'kms:ViaService': `s3.${m.aws.region}.amazonaws.com` } },
+    });
+  }
+  return out;
+}
+
+function managedPolicies(p: AwsPlan, roleId: string, roleName: string, grants: Grant[]): Record<string, Resource> {
+  const out: Record<string, Resource> = {};
+  for (const g of grants) {
+    const chunks = chunkStatements(withBucketKeys(p, g.statements));
+    chunks.forEach((statements, i) => {
+      const suffix = chunks.length > 1 ? `-${i + 1}` : '';
+      out[`${roleId}${logicalId(g.id)}Policy${suffix ? i + 1 : ''}`] = resource('AWS::IAM::ManagedPolicy', {
+        ManagedPolicyName: `${roleName}-${g.id}${suffix}`,
+        Roles: [ref(roleId)],
+        PolicyDocument: policyDocument(statements),
+      });
+    });
+  }
+  return out;
+}
+
+function keyResources(p: AwsPlan): Record<string, Resource> {
+  if (!p.environmentKey) return {};
+  const m = p.model;
+  return {
+    EnvironmentKey: resource(
+      'AWS::KMS::Key',
+      {
+        Description: `Environment ${m.name} (cluster ${m.cluster.name}): default encryption of its buckets`,
+        EnableKeyRotation: true,
+        PendingWindowInDays: 30,
+        KeyPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            // The account administers the key; IAM policies of the account's principals grant its use
+            // (the node and IRSA roles below name it), as with a key's default policy.
+            { Sid: 'AccountAdministration', Effect: 'Allow', Principal: { AWS: `arn:${partitionOf(m.aws.region)}:iam::${m.aws.accountId}:root` }, Action: 'kms:*', Resource: '*' },
+          ],
+        },
+      },
+      { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+    ),
+    EnvironmentKeyAlias: resource('AWS::KMS::Alias', { AliasName: p.names.keyAlias, TargetKeyId: ref('EnvironmentKey') }),
+  };
+}
+
+export const bucketLogicalId = (name: string): string => `Bucket${logicalId(name)}`;
+
+function bucketResources(p: AwsPlan, b: BucketPlan): Record<string, Resource> {
+  const m = p.model;
+  const id = bucketLogicalId(b.name);
+  const prefix = b.prefix.replace(/^\/+|\/+$/g, '');
+  const rules: S3BucketRule[] = [
+    { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    { Id: 'expire-noncurrent-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: b.noncurrentDays } },
+  ];
+  if (b.expireAfterDays !== undefined) rules.push({ Id: 'expire-snapshots', Status: 'Enabled', ...(prefix ? { Prefix: `${prefix}/` } : {}), ExpirationInDays: b.expireAfterDays });
+  return {
+    [id]: resource(
+      'AWS::S3::Bucket',
+      {
+        BucketName: b.name,
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: bucketKey(b) }, BucketKeyEnabled: true }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: { Rules: rules },
+        Tags: tags(m, { 'odp:purpose': b.purpose }),
+      },
+      { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+    ),
+    [`${id}Policy`]: resource('AWS::S3::BucketPolicy', {
+      Bucket: ref(id),
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'DenyInsecureTransport',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [bucketArn(m, b.name), `${bucketArn(m, b.name)}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    }),
+  };
+}
+
+/** The VM Import role and bucket image registration uses (only when a node class needs an imported AMI). */
+function importResources(p: AwsPlan): Record<string, Resource> {
+  if (!p.pools.some((x) => x.image.registration?.needsImportBucket)) return {};
+  const m = p.model;
+  const bucket: BucketPlan = { name: p.names.importBucket, purpose: 'disk images uploaded for ec2 import-snapshot (deleted after import)', prefix: '', expireAfterDays: 1, noncurrentDays: 1, retention: 'objects expire after a day' };
+  const part = partitionOf(m.aws.region);
+  return {
+    ...bucketResources(p, bucket),
+    ImageImportRole: resource('AWS::IAM::Role', {
+      RoleName: p.names.importRole,
+      Description: `VM Import service role of ${m.cluster.name}: ec2 import-snapshot reads the disk images of aws/images/*.sh`,
+      // The VM Import service role (AWS VM Import/Export user guide, "Required service role").
+      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'vmie.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:Externalid': 'vmimport' } } }] },
+      Policies: [
+        {
+          PolicyName: 'import-snapshot',
+          PolicyDocument: policyDocument([
+            { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: [bucketArn(m, bucket.name)] },
+            { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn(m, bucket.name)}/*`] },
+            { Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [getAtt('EnvironmentKey', 'Arn')] },
+            { Effect: 'Allow', Action: ['ec2:ModifySnapshotAttribute', 'ec2:CopySnapshot'], Resource: [`arn:${part}:ec2:${m.aws.region}::snapshot/*`] },
+            { Effect: 'Allow', Action: ['ec2:DescribeImportSnapshotTasks', 'ec2:DescribeSnapshots'], Resource: ['*'] },
+          ]),
+        },
+      ],
+    }),
+  };
+}
+
+function securityGroups(p: AwsPlan): Record<string, Resource> {
+  const m = p.model;
+  const out: Record<string, Resource> = {};
+  const groups: NodeGroup[] = p.pools.some((x) => x.group === 'worker') ? ['controlplane', 'worker'] : ['controlplane'];
+  const clusterTag = { [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' };
+  for (const g of groups)
+    out[GROUP_ID[g]] = resource('AWS::EC2::SecurityGroup', {
+      GroupName: p.names.securityGroup[g],
+      GroupDescription: `${m.cluster.name} ${g === 'controlplane' ? 'control-plane' : 'worker'} nodes: the ports of the port table (README, EC2 instances and subnets); NodePorts are opened by the AWS Load Balancer Controller`,
+      VpcId: m.aws.vpc.id,
+      // The one security group of each node's interface carries the cluster tag: the Load Balancer
+      // Controller adds its NodePort rules to it.
+      Tags: tags(m, { Name: p.names.securityGroup[g], ...clusterTag }),
+    });
+  if (p.apiLoadBalancer)
+    out[GROUP_ID['api-lb']] = resource('AWS::EC2::SecurityGroup', {
+      GroupName: p.names.securityGroup['api-lb'],
+      GroupDescription: `${m.cluster.name} API load balancer: the endpoint ports from the VPC (${m.aws.vpc.cidr})`,
+      VpcId: m.aws.vpc.id,
+      SecurityGroupIngress: p.facts.endpointPorts(m).map((e) => ({ IpProtocol: 'tcp', FromPort: e.port, ToPort: e.port, CidrIp: m.aws.vpc.cidr, Description: `${e.port}/tcp ${e.name}` })),
+      Tags: tags(m, { Name: p.names.securityGroup['api-lb'] }),
+    });
+  for (const r of ingressRules(m)) {
+    if (r.peer === 'api-lb' && !p.apiLoadBalancer) continue;
+    const proto = r.row.protocol;
+    const id = `Ingress${logicalId(GROUP_ID[r.target].replace(/SecurityGroup$/, ''))}From${logicalId(peerId(r.peer))}${logicalId(proto)}${r.row.from}${r.row.to !== r.row.from && proto !== 'icmp' ? `To${r.row.to}` : ''}`;
+    out[id] = resource('AWS::EC2::SecurityGroupIngress', {
+      GroupId: getAtt(GROUP_ID[r.target], 'GroupId'),
+      IpProtocol: proto,
+      FromPort: r.row.from,
+      ToPort: r.row.to,
+      ...(r.peer === 'operators' ? { CidrIp: m.aws.vpc.cidr } : { SourceSecurityGroupId: getAtt(GROUP_ID[r.peer], 'GroupId') }),
+      Description: `${portText(r.row)} ${r.row.component}`.slice(0, 255),
+    });
+  }
+  return out;
+}
+
+const peerId = (p: Peer): string => (p === 'controlplane' ? 'ControlPlane' : p === 'worker' ? 'Worker' : p === 'api-lb' ? 'ApiLoadBalancer' : 'Operators');
+
+function nodeRoles(p: AwsPlan): Record<string, Resource> {
+  const m = p.model;
+  const out: Record<string, Resource> = {};
+  for (const r of p.roles) {
+    out[ROLE_ID[r.kind]] = resource('AWS::IAM::Role', {
+      RoleName: r.name,
+      Description: `${m.cluster.name} ${r.kind === 'gpu' ? 'GPU worker' : r.kind === 'controlplane' ? 'control-plane' : 'worker'} nodes: ${r.grants.map((g) => g.who).join('; ')}`.slice(0, 1000),
+      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+    });
+    out[PROFILE_ID[r.kind]] = resource('AWS::IAM::InstanceProfile', { InstanceProfileName: r.name, Roles: [ref(ROLE_ID[r.kind])] });
+    Object.assign(out, managedPolicies(p, ROLE_ID[r.kind], r.name, r.grants));
+  }
+  return out;
+}
+
+export const irsaRoleLogicalId = (name: string): string => `Irsa${logicalId(name)}Role`;
+
+function irsaResources(p: AwsPlan): Record<string, Resource> {
+  if (!p.irsa) return {};
+  const m = p.model;
+  const out: Record<string, Resource> = {
+    OidcProvider: resource('AWS::IAM::OIDCProvider', { Url: p.irsa.issuer, ClientIdList: ['sts.amazonaws.com'] }),
+  };
+  for (const r of p.irsa.roles) {
+    const id = irsaRoleLogicalId(r.name);
+    out[id] = resource('AWS::IAM::Role', {
+      RoleName: r.name,
+      ...(r.path !== '/' ? { Path: r.path } : {}),
+      Description: `IRSA: ${r.who}; assumed by ServiceAccount ${r.namespace}/${r.serviceAccount} only`.slice(0, 1000),
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: ref('OidcProvider') },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: { StringEquals: { [`${p.irsa.issuerHostPath}:sub`]: `system:serviceaccount:${r.namespace}:${r.serviceAccount}`, [`${p.irsa.issuerHostPath}:aud`]: 'sts.amazonaws.com' } },
+          },
+        ],
+      },
+    });
+    // Policy names carry the cluster (they are unique per account; the role name is the environment's choice).
+    if (r.statements.length > 0) Object.assign(out, managedPolicies(p, id, `${m.cluster.name}-irsa-${r.name}`, [{ id: 'access', who: r.who, statements: r.statements }]));
+  }
+  return out;
+}
+
+/** Subnets for the API load balancer: one per zone of the control planes' subnets. */
+function loadBalancerSubnets(p: AwsPlan): Subnet[] {
+  const m = p.model;
+  const cps = m.controlPlaneNodes.map((n) => n.subnet).filter((s): s is Subnet => s !== undefined);
+  const candidates = cps.length > 0 ? cps : m.aws.vpc.subnets.filter((s) => !s.public);
+  const byZone = new Map<string, Subnet>();
+  for (const s of candidates) if (!byZone.has(s.zone)) byZone.set(s.zone, s);
+  return [...byZone.values()].sort((a, b) => a.zone.localeCompare(b.zone));
+}
+
+export const targetGroupLogicalId = (name: string): string => `${logicalId(name)}TargetGroup`;
+
+function apiResources(p: AwsPlan): Record<string, Resource> {
+  if (!p.apiLoadBalancer) return {};
+  const m = p.model;
+  const out: Record<string, Resource> = {
+    ApiLoadBalancer: resource('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Name: p.names.loadBalancer,
+      Type: 'network',
+      Scheme: 'internal',
+      IpAddressType: 'ipv4',
+      Subnets: loadBalancerSubnets(p).map((s) => s.id ?? s.name),
+      SecurityGroups: [getAtt(GROUP_ID['api-lb'], 'GroupId')],
+      LoadBalancerAttributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }],
+      Tags: tags(m, { Name: p.names.loadBalancer }),
+    }),
+  };
+  for (const e of p.facts.endpointPorts(m)) {
+    const tg = targetGroupLogicalId(e.name);
+    out[tg] = resource('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Name: p.names.targetGroup(e.port),
+      Protocol: 'TCP',
+      Port: e.port,
+      VpcId: m.aws.vpc.id,
+      // IP targets: the control planes' fixed addresses, so the network stack does not depend on the
+      // instances of the nodes stack; traffic comes from the load balancer's own addresses (client IP
+      // preservation is off for IP targets), which the node security group admits by group.
+      TargetType: 'ip',
+      Targets: m.controlPlaneNodes.map((n) => ({ Id: n.ip, Port: e.port })),
+      HealthCheckProtocol: 'TCP',
+      HealthCheckIntervalSeconds: 10,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
+    });
+    out[`${logicalId(e.name)}Listener`] = resource('AWS::ElasticLoadBalancingV2::Listener', {
+      LoadBalancerArn: ref('ApiLoadBalancer'),
+      Port: e.port,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(tg) }],
+    });
+  }
+  // A private zone named exactly the endpoint host, with one apex record: it answers for that name
+  // only, so no other name of a parent domain is shadowed inside the VPC.
+  out.ApiHostedZone = resource('AWS::Route53::HostedZone', {
+    Name: m.cluster.endpointHost,
+    VPCs: [{ VPCId: m.aws.vpc.id, VPCRegion: m.aws.region }],
+    HostedZoneConfig: { Comment: `${m.cluster.name}: the API endpoint ${m.cluster.endpoint}, private to VPC ${m.aws.vpc.id}` },
+  });
+  out.ApiRecord = resource('AWS::Route53::RecordSet', {
+    HostedZoneId: ref('ApiHostedZone'),
+    Name: `${m.cluster.endpointHost}.`,
+    Type: 'A',
+    AliasTarget: { DNSName: getAtt('ApiLoadBalancer', 'DNSName'), HostedZoneId: getAtt('ApiLoadBalancer', 'CanonicalHostedZoneID'), EvaluateTargetHealth: false },
+  });
+  return out;
+}
+
+export function baseTemplate(p: AwsPlan): Template {
+  const m = p.model;
+  const resources: Record<string, Resource> = {
+    ...keyResources(p),
+    ...Object.assign({}, ...p.buckets.map((b) => bucketResources(p, b))),
+    ...importResources(p),
+    ...securityGroups(p),
+    ...nodeRoles(p),
+    ...irsaResources(p),
+    ...apiResources(p),
+  };
+  const outputs: [string, Output][] = [];
+  for (const g of ['controlplane', 'worker', 'api-lb'] as const) if (resources[GROUP_ID[g]]) outputs.push(output(p, `${GROUP_ID[g]}Id`, `Security group of the ${g === 'api-lb' ? 'API load balancer' : `${g} nodes`}`, getAtt(GROUP_ID[g], 'GroupId')));
+  for (const r of p.roles) {
+    outputs.push(output(p, `${PROFILE_ID[r.kind]}Name`, `Instance profile of ${r.kind} nodes`, ref(PROFILE_ID[r.kind])));
+    outputs.push(output(p, `${ROLE_ID[r.kind]}Arn`, `IAM role of ${r.kind} nodes`, getAtt(ROLE_ID[r.kind], 'Arn')));
+  }
+  if (p.environmentKey) outputs.push(output(p, 'EnvironmentKeyArn', 'KMS key of the environment’s buckets', getAtt('EnvironmentKey', 'Arn')));
+  for (const b of p.buckets) outputs.push(output(p, `${bucketLogicalId(b.name)}Name`, `Bucket: ${b.purpose}`, ref(bucketLogicalId(b.name))));
+  if (p.apiLoadBalancer) {
+    outputs.push(output(p, 'ApiLoadBalancerDnsName', 'DNS name of the API load balancer', getAtt('ApiLoadBalancer', 'DNSName')));
+    outputs.push(output(p, 'ApiHostedZoneId', `Private hosted zone of ${m.cluster.endpointHost}`, ref('ApiHostedZone')));
+  }
+  for (const r of p.irsa?.roles ?? []) outputs.push(output(p, `${irsaRoleLogicalId(r.name)}Arn`, `IRSA role of ${r.namespace}/${r.serviceAccount}`, getAtt(irsaRoleLogicalId(r.name), 'Arn')));
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `odp-gitops: identity and network of environment ${m.name} (cluster ${m.cluster.name}, account ${m.aws.accountId}, ${m.aws.region}). Generated; do not edit.`,
+    Resources: resources,
+    Outputs: Object.fromEntries(outputs),
+  };
+}
+
+const metadataOptions = (hopLimit: number) => ({ HttpTokens: 'required' as const, HttpPutResponseHopLimit: hopLimit, HttpEndpoint: 'enabled' as const, InstanceMetadataTags: 'disabled' as const });
+
+const rootVolume = (pp: PoolPlan) => [{ DeviceName: pp.image.rootDevice, Ebs: { VolumeSize: DEFAULTS.rootVolumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } }];
+
+export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}`;
+export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;
+export const groupLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}Group`;
+
+export function nodesTemplate(p: AwsPlan): Template {
+  const m = p.model;
+  const resources: Record<string, Resource> = {};
+  const parameters: Record<string, Parameter> = {};
+  for (const img of p.images)
+    if (p.pools.some((pp) => pp.pool.count !== undefined && pp.image.cls.name === img.cls.name))
+      parameters[img.parameterName] = { Type: 'AWS::EC2::Image::Id', Description: `AMI of the pools of node class ${img.cls.name}: ${img.description} (SSM ${img.parameter}, locked by npm run synth -- --refresh-ssm)`.slice(0, 4000) };
+  for (const pp of p.pools)
+    for (const ni of pp.nodeImages)
+      parameters[ni.parameterName] = {
+        Type: 'AWS::EC2::Image::Id',
+        Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image`,
+      };
+  const sgOf = (pp: PoolPlan) => [importValue(exportName(p, `${GROUP_ID[pp.group]}Id`))];
+  const profileOf = (pp: PoolPlan) => importValue(exportName(p, `${PROFILE_ID[pp.role]}Name`));
+  const outputs: [string, Output][] = [];
+  for (const pp of p.pools) {
+    for (const n of pp.pool.nodes) {
+      const target = m.configTargets.find((t) => t.node?.name === n.name)!;
+      const ud = p.facts.userData(m, target);
+      const id = nodeLogicalId(n);
+      resources[id] = resource('AWS::EC2::Instance', {
+        ImageId: ref(pp.nodeImages.find((x) => x.node.name === n.name)!.parameterName),
+        InstanceType: pp.pool.instanceType,
+        SubnetId: n.subnet?.id ?? n.subnet?.name ?? '',
+        PrivateIpAddress: n.ip,
+        SecurityGroupIds: sgOf(pp),
+        IamInstanceProfile: profileOf(pp),
+        MetadataOptions: metadataOptions(pp.hopLimit),
+        BlockDeviceMappings: rootVolume(pp),
+        PropagateTagsToVolumeOnCreation: true,
+        ...(ud !== undefined ? { UserData: base64(ud) } : {}),
+        Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
+      });
+      outputs.push(output(p, `${id}InstanceId`, `Instance of node ${n.name} (${n.ip})`, ref(id)));
+    }
+    if (pp.pool.count === undefined) continue;
+    const lt = launchTemplateLogicalId(pp.pool);
+    const asg = groupLogicalId(pp.pool);
+    const target = m.configTargets.find((t) => !t.node && t.pool.name === pp.pool.name)!;
+    const ud = p.facts.userData(m, target);
+    const instanceTags = tags(m, { Name: p.names.pool(pp.pool), 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' });
+    resources[lt] = resource('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateName: p.names.pool(pp.pool),
+      VersionDescription: `${m.cluster.name} pool ${pp.pool.name}`,
+      LaunchTemplateData: {
+        ImageId: ref(pp.image.parameterName),
+        InstanceType: pp.pool.instanceType,
+        IamInstanceProfile: { Name: profileOf(pp) },
+        SecurityGroupIds: sgOf(pp),
+        MetadataOptions: metadataOptions(pp.hopLimit),
+        BlockDeviceMappings: rootVolume(pp),
+        ...(ud !== undefined ? { UserData: base64(ud) } : {}),
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: instanceTags },
+          { ResourceType: 'volume', Tags: instanceTags },
+        ],
+      },
+    });
+    const join = p.facts.poolJoin;
+    resources[asg] = resource(
+      'AWS::AutoScaling::AutoScalingGroup',
+      {
+        AutoScalingGroupName: p.names.pool(pp.pool),
+        MinSize: String(pp.pool.count),
+        MaxSize: String(pp.pool.count),
+        DesiredCapacity: String(pp.pool.count),
+        VPCZoneIdentifier: pp.subnets.map((s) => s.id ?? s.name),
+        LaunchTemplate: { LaunchTemplateId: ref(lt), Version: getAtt(lt, 'LatestVersionNumber') },
+        HealthCheckType: 'EC2',
+        HealthCheckGracePeriod: 300,
+        DefaultInstanceWarmup: 300,
+        // In the group itself, not a separate resource: the hook holds the first instances too.
+        ...(join.kind === 'apply'
+          ? { LifecycleHookSpecificationList: [{ LifecycleHookName: join.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: join.heartbeatSeconds, DefaultResult: 'ABANDON' }] }
+          : {}),
+        Tags: tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })),
+      },
+      {
+        // A new launch template version (image, instance type, user data, metadata options) rolls the
+        // pool: new instances first (max 200 %), an old one retires when its replacement is in service.
+        UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 300, SkipMatching: true } } },
+      },
+    );
+    outputs.push(output(p, `${asg}Name`, `Auto-scaling group of pool ${pp.pool.name}`, ref(asg)));
+  }
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `odp-gitops: nodes of environment ${m.name} (cluster ${m.cluster.name}): fixed nodes as instances, auto-scaled pools as launch templates and auto-scaling groups. Reads the exports of ${p.names.baseStack}. Generated; do not edit.`,
+    ...(Object.keys(parameters).length > 0 ? { Parameters: parameters } : {}),
+    Resources: resources,
+    Outputs: Object.fromEntries(outputs),
+  };
+}
+
+export { awsPlan };

@@ -1,0 +1,112 @@
+/**
+ * `npm run diff` on the AWS layer: per resource added, removed, modified or replaced, from the
+ * specification's update behaviour of each changed property, with the consequence in words; a
+ * changed instance type says which nodes stop and start and which pools are refreshed.
+ */
+import { describe, expect, it } from 'vitest';
+import { awsImpacts } from '../generators/diff/aws-impact.js';
+import { diffTrees } from '../generators/diff/diff.js';
+import { formatJson, formatMarkdown, formatText } from '../generators/diff/format.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { exampleSources } from './helpers.js';
+
+const ctx = { base: 'main', head: 'working tree' };
+
+function render(env: string, sources: Map<string, string>): Map<string, string> {
+  const r = prepareEnvironment(env, sources);
+  if (!r.prepared) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+function edited(env: string, edit: (text: string) => string, lock?: (l: Record<string, any>) => void): { base: Map<string, string>; head: Map<string, string> } {
+  const sources = exampleSources();
+  const base = render(env, sources);
+  const next = new Map(sources);
+  const file = `environments/${env}.yaml`;
+  const text = edit(sources.get(file)!);
+  next.set(file, text);
+  if (lock) {
+    const l = JSON.parse(sources.get(`environments/${env}.ssm.lock.json`)!);
+    lock(l);
+    next.set(`environments/${env}.ssm.lock.json`, JSON.stringify(l));
+  }
+  return { base, head: render(env, next) };
+}
+
+const prefixed = (env: string, m: Map<string, string>) => new Map([...m].map(([k, v]) => [`${env}/${k}`, v]));
+
+describe('AWS impact of a changed instance type', () => {
+  const { base, head } = edited('prod', (t) => t.replace('instanceType: m7g.2xlarge', 'instanceType: m7g.4xlarge').replace('instanceType: m7i.xlarge', 'instanceType: m7i.2xlarge'));
+  const impacts = awsImpacts(base, head);
+
+  it('a pool: its launch template gets a new version, which refreshes the pool’s nodes', () => {
+    const lt = impacts.find((i) => i.logicalId === 'PoolGeneralArm64LaunchTemplate')!;
+    expect(lt).toMatchObject({ type: 'AWS::EC2::LaunchTemplate', name: 'odp-prod-general-arm64', change: 'modified', properties: [{ path: 'LaunchTemplateData.InstanceType', replacement: 'no', old: 'm7g.2xlarge', new: 'm7g.4xlarge' }] });
+    expect(lt.consequence).toBe(
+      'launch template version (LaunchTemplateData.InstanceType (m7g.2xlarge → m7g.4xlarge)) → instance refresh of pool general-arm64, 2 nodes (each replaced by a new instance from the new version)',
+    );
+  });
+
+  it('fixed nodes: instance type is “maybe” in the specification — stop and start (EBS-backed), replacement when incompatible; three control planes at once are flagged', () => {
+    const cps = impacts.filter((i) => i.type === 'AWS::EC2::Instance');
+    expect(cps.map((i) => i.name)).toStrictEqual(['prod-cp-1', 'prod-cp-2', 'prod-cp-3']);
+    for (const i of cps) {
+      expect(i.properties).toStrictEqual([{ path: 'InstanceType', replacement: 'maybe', old: 'm7i.xlarge', new: 'm7i.2xlarge' }]);
+      expect(i.consequence).toContain(`InstanceType of ${i.name} (m7i.xlarge → m7i.2xlarge) → CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible`);
+      expect(i.consequence).toContain('with 2 other control planes in the same update, which CloudFormation runs in parallel: they go down together (etcd quorum, the API) — change one control plane per merge');
+    }
+    expect(impacts.length).toBe(4);
+  });
+
+  it('text, markdown and json carry it', () => {
+    const d = diffTrees(prefixed('prod', base), prefixed('prod', head));
+    const text = formatText(d, ctx);
+    expect(text).toMatch(/\n  prod: 0 added, 0 removed, 2 changed, 0 moved; \d+ field changes; AWS: 4 modified\n/);
+    expect(text).toContain('AWS impact: 4 modified\n  ~ AWS::EC2::Instance NodeProdCp1 (prod-cp-1): modified  [aws/nodes.yaml]\n      InstanceType of prod-cp-1');
+    expect(text).toContain('  ~ AWS::EC2::LaunchTemplate PoolGeneralArm64LaunchTemplate (odp-prod-general-arm64): modified  [aws/nodes.yaml]\n      launch template version');
+    const md = formatMarkdown(d, ctx);
+    expect(md).toContain('**AWS impact** (4 modified)');
+    expect(md).toContain('| `PoolGeneralArm64LaunchTemplate` `odp-prod-general-arm64`<br><sub>AWS::EC2::LaunchTemplate</sub> | **modified** | launch template version');
+    const json = JSON.parse(formatJson(d, ctx));
+    expect(json.envs[0].aws.map((a: { logicalId: string; change: string }) => `${a.logicalId}:${a.change}`)).toStrictEqual(['NodeProdCp1:modified', 'NodeProdCp2:modified', 'NodeProdCp3:modified', 'PoolGeneralArm64LaunchTemplate:modified']);
+  });
+});
+
+describe('AWS impact of images and replacements', () => {
+  it('a new class image refreshes the pools of that class; the fixed nodes keep theirs; a node whose pin changes is replaced', () => {
+    const { base, head } = edited(
+      'prod',
+      (t) => t,
+      (l) => {
+        const p = Object.keys(l.parameters).find((k) => k.includes('/amd64/3765'))!;
+        l.parameters[p].value = 'ami-0123456789abcdef0';
+        l.nodeImages['prod-cp-2'] = 'ami-0123456789abcdef0';
+      },
+    );
+    const impacts = awsImpacts(base, head);
+    const before = JSON.parse(exampleSources().get('environments/prod.ssm.lock.json')!).nodeImages['prod-cp-1'];
+    expect(impacts.map((i) => `${i.logicalId}:${i.change}`)).toStrictEqual(['NodeProdCp2:replaced', 'PoolGeneralAmd64LaunchTemplate:modified']);
+    expect(impacts[0]!.consequence).toBe('ImageId of prod-cp-2 → replacement: a new instance (new root disk; the node must rejoin)');
+    expect(impacts[1]!.consequence).toBe(`launch template version (LaunchTemplateData.ImageId (${before} → ami-0123456789abcdef0)) → instance refresh of pool general-amd64, 2 nodes (each replaced by a new instance from the new version)`);
+  });
+
+  it('a new pool, a removed node and a renamed bucket: added, removed, replaced (the old bucket retained)', () => {
+    const { base, head } = edited('dev-k3s', (t) =>
+      t
+        .replace(/\n  - name: general-arm64\n/, '\n  - name: batch\n    role: worker\n    arch: amd64\n    instanceType: m7i.large\n    subnet: private-a\n    count: 1\n  - name: general-arm64\n')
+        .replace('bucket: { ssm: /odp/dev-k3s/litestream/bucket }', 'bucket: odp-dev-k3s-litestream-2'),
+    );
+    const impacts = awsImpacts(base, head);
+    const by = (id: string) => impacts.find((i) => i.logicalId === id);
+    expect(by('PoolBatchLaunchTemplate')).toMatchObject({ change: 'added', consequence: 'new AWS::EC2::LaunchTemplate odp-dev-k3s-batch' });
+    expect(by('PoolBatchGroup')).toMatchObject({ change: 'added' });
+    expect(by('BucketOdpDevK3sLitestream')).toMatchObject({ change: 'removed', consequence: 'AWS::S3::Bucket odp-dev-k3s-litestream is deleted from the stack (retained in AWS: DeletionPolicy Retain)' });
+    expect(by('BucketOdpDevK3sLitestream2')).toMatchObject({ change: 'added' });
+  });
+
+  it('no template change, no AWS impact (and the specification is not needed)', () => {
+    const { base, head } = edited('prod', (t) => t.replace('replicas: 4\n    placement: { arch: arm64 }', 'replicas: 5\n    placement: { arch: arm64 }'));
+    expect(base).not.toStrictEqual(head);
+    expect(awsImpacts(base, head)).toStrictEqual([]);
+  });
+});

@@ -1,0 +1,425 @@
+/**
+ * The AWS layer (issue 20) on the example environments and fixtures: what every environment gets
+ * (templates, deployment files), what the issue's "Must show" asks of them (launch templates with
+ * IMDSv2, auto-scaling groups, instances with their addresses, the API load balancer and its DNS
+ * record, the ports between roles and nothing from 0.0.0.0/0, buckets, IRSA both sides), the
+ * refusals positioned in the environment file, and the layer's own boundaries (no distribution named
+ * in it: their facts live in their folders, Distribution.aws; no specification loaded by synth).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { awsPlan } from '../generators/infra/aws/plan.js';
+import { talosCluster } from '../generators/distributions/talos/model.js';
+import { ingressRules, portTable } from '../generators/infra/aws/ports.js';
+import { specLoaded } from '../generators/infra/aws/spec/spec.js';
+import { generateTypes, TYPES_FILE } from '../generators/infra/aws/spec/generate-types.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { exampleSources, fixtureSources, formatted, ROOT } from './helpers.js';
+
+type Doc = Record<string, any>;
+const EXAMPLES = ['dev', 'staging', 'prod', 'dev-k3s', 'staging-k3s'] as const;
+
+function rendered(name: string, sources = exampleSources()) {
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  const files = renderEnvironment(r.prepared);
+  const text = (p: string) => files.find((f) => f.path === p)?.content;
+  const doc = (p: string): Doc => parseYamlStream(text(p) ?? '')[0] as Doc;
+  return { model: r.prepared.model, files, text, doc };
+}
+
+const resourcesOf = (t: Doc, type: string): [string, Doc][] => Object.entries(t.Resources as Record<string, Doc>).filter(([, r]) => r.Type === type);
+
+// Must run first in this file: rendering pays for nothing of the specification.
+describe('synth stays light', () => {
+  it('rendering every example loads neither the CloudFormation specification nor the IAM data', () => {
+    for (const env of EXAMPLES) rendered(env);
+    expect(specLoaded()).toBe(false);
+  });
+});
+
+describe('every example renders its AWS layer', () => {
+  it.each(EXAMPLES)('%s: base, nodes and git-sync templates, a Git sync deployment file per synced stack, the scripts', (env) => {
+    const { files, doc, model } = rendered(env);
+    const aws = files.filter((f) => f.path.startsWith('aws/')).map((f) => f.path);
+    expect(aws).toEqual(expect.arrayContaining(['aws/base.yaml', 'aws/nodes.yaml', 'aws/git-sync.yaml', 'aws/base.deployment.yaml', 'aws/nodes.deployment.yaml', 'aws/deploy.sh', 'aws/enable-git-sync.sh']));
+    for (const stack of ['base', 'nodes']) {
+      const d = doc(`aws/${stack}.deployment.yaml`);
+      expect(d['template-file-path']).toBe(`rendered/${env}/aws/${stack}.yaml`);
+      expect(d.tags).toStrictEqual({ 'odp:cluster': model.cluster.name, 'odp:environment': env, 'odp:stack': stack });
+    }
+    // Every parameter of the nodes stack has its value in the deployment file (the examples' locks hold every image).
+    expect(Object.keys(doc('aws/nodes.deployment.yaml').parameters).sort()).toStrictEqual(Object.keys(doc('aws/nodes.yaml').Parameters).sort());
+  });
+
+  it('the rendered example templates validate against the CloudFormation specification, IAM data and the layer’s rules', async () => {
+    const files = new Map<string, string>();
+    for (const env of EXAMPLES) for (const f of rendered(env).files) if (f.path.startsWith('aws/')) files.set(`${env}/${f.path}`, f.content);
+    const findings = await checkRenderedTree(parseRenderedTree(files));
+    expect(findings.map(formatDiagnostic)).toStrictEqual([]);
+    expect(specLoaded()).toBe(true);
+  });
+
+  it('the generated resource types are current with the pinned specification', () => {
+    expect(readFileSync(TYPES_FILE, 'utf8')).toBe(generateTypes());
+  });
+});
+
+describe('Must show: nodes', () => {
+  it.each(EXAMPLES)('%s: each pool a launch template (IMDSv2 required) and an auto-scaling group; each fixed node an instance with its address', (env) => {
+    const { model, doc } = rendered(env);
+    const nodes = doc('aws/nodes.yaml');
+    const plan = awsPlan(model, model.aws.images);
+    const lts = resourcesOf(nodes, 'AWS::EC2::LaunchTemplate');
+    const asgs = resourcesOf(nodes, 'AWS::AutoScaling::AutoScalingGroup');
+    const instances = resourcesOf(nodes, 'AWS::EC2::Instance');
+    for (const p of model.pools.filter((x) => x.count !== undefined)) {
+      const [ltId, lt] = lts.find(([, r]) => r.Properties.LaunchTemplateName === `${model.cluster.name}-${p.name}`)!;
+      expect(lt.Properties.LaunchTemplateData.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
+      expect(lt.Properties.LaunchTemplateData.InstanceType).toBe(p.instanceType);
+      const [, asg] = asgs.find(([, r]) => r.Properties.AutoScalingGroupName === `${model.cluster.name}-${p.name}`)!;
+      expect(asg.Properties.LaunchTemplate).toStrictEqual({ LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } });
+      expect([asg.Properties.MinSize, asg.Properties.MaxSize, asg.Properties.DesiredCapacity]).toStrictEqual([String(p.count), String(p.count), String(p.count)]);
+      expect(asg.UpdatePolicy.AutoScalingInstanceRefresh).toMatchObject({ Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100 } });
+      expect(lt.Properties.LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit).toBe(plan.pools.find((x) => x.pool.name === p.name)!.hopLimit);
+    }
+    expect(lts.length).toBe(model.pools.filter((x) => x.count !== undefined).length);
+    for (const n of model.nodes) {
+      const found = instances.find(([, r]) => r.Properties.PrivateIpAddress === n.ip);
+      expect(found, n.name).toBeDefined();
+      const props = found![1].Properties;
+      expect(props.Tags).toContainEqual({ Key: 'Name', Value: n.name });
+      expect(props.SubnetId).toBe(n.subnet!.id);
+      expect(props.MetadataOptions.HttpTokens).toBe('required');
+    }
+    expect(instances.length).toBe(model.nodes.length);
+  });
+
+  it('K3s/RKE2 nodes boot with the rendered user data; Talos nodes with none (their configs hold the join secrets)', () => {
+    const k3s = rendered('staging-k3s');
+    for (const [, r] of resourcesOf(k3s.doc('aws/nodes.yaml'), 'AWS::EC2::Instance')) {
+      const name = r.Properties.Tags.find((t: Doc) => t.Key === 'Name').Value;
+      const file = k3s.files.find((f) => f.path === `k3s/userdata/${name}.yaml`)!.content;
+      // The rendered file carries the generated-file header after #cloud-config; the body is the same.
+      expect(file.replace(/^(#cloud-config\n)(#[^\n]*\n)+/, '$1')).toBe(r.Properties.UserData['Fn::Base64']);
+    }
+    const prod = rendered('prod').doc('aws/nodes.yaml');
+    for (const [, r] of [...resourcesOf(prod, 'AWS::EC2::Instance'), ...resourcesOf(prod, 'AWS::EC2::LaunchTemplate')]) expect(JSON.stringify(r)).not.toContain('UserData');
+  });
+
+  it('Talos pools hold new instances under a launch lifecycle hook until their config is applied; K3s pools join unattended', () => {
+    for (const [, asg] of resourcesOf(rendered('prod').doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup'))
+      expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: 'talos-apply', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 7200, DefaultResult: 'ABANDON' }]);
+    for (const [, asg] of resourcesOf(rendered('staging-k3s').doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup')) expect(asg.Properties.LifecycleHookSpecificationList).toBeUndefined();
+  });
+
+  it('IMDS hop limits by role: 1 on tainted GPU pools and on control planes without credentialed pods, 2 where the AWS controllers run', () => {
+    const prod = rendered('prod');
+    const plan = awsPlan(prod.model, prod.model.aws.images);
+    const hop = (pool: string) => plan.pools.find((p) => p.pool.name === pool)!.hopLimit;
+    // prod: the etcd backup runs on the control planes with the instance profile.
+    expect([hop('control-plane'), hop('general-amd64'), hop('general-arm64'), hop('gpu')]).toStrictEqual([2, 2, 2, 1]);
+    expect(plan.pools.find((p) => p.pool.name === 'gpu')!.role).toBe('gpu');
+    const k3s = rendered('staging-k3s');
+    const kp = awsPlan(k3s.model, k3s.model.aws.images);
+    // K3s servers are tainted (worker pools exist): nothing on their pod network needs credentials.
+    expect(kp.pools.filter((p) => p.group === 'controlplane').map((p) => p.hopLimit)).toStrictEqual([1]);
+    expect(kp.pools.find((p) => p.pool.gpu)!.hopLimit).toBe(1);
+  });
+
+  it('fixed nodes keep the AMI they were created with (lock nodeImages); pools use their class’s current image', () => {
+    const sources = exampleSources();
+    const lock = JSON.parse(sources.get('environments/prod.ssm.lock.json')!);
+    const classParam = Object.keys(lock.parameters).find((k) => k.includes('/amd64/3765'))!;
+    lock.parameters[classParam].value = 'ami-0123456789abcdef0';
+    sources.set('environments/prod.ssm.lock.json', JSON.stringify(lock));
+    const { doc } = rendered('prod', sources);
+    const params = doc('aws/nodes.deployment.yaml').parameters;
+    expect(params.ImageAmd64).toBe('ami-0123456789abcdef0');
+    expect(params.NodeProdCp1Image).toBe(lock.nodeImages['prod-cp-1']);
+    expect(params.NodeProdCp1Image).not.toBe('ami-0123456789abcdef0');
+  });
+});
+
+describe('Must show: the API endpoint', () => {
+  it.each(EXAMPLES)('%s: an internal network load balancer with a target group per endpoint port (control planes as IP targets) and a private DNS record', (env) => {
+    const { model, doc } = rendered(env);
+    const base = doc('aws/base.yaml');
+    const [, nlb] = resourcesOf(base, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0]!;
+    expect(nlb.Properties).toMatchObject({ Type: 'network', Scheme: 'internal' });
+    const tgs = resourcesOf(base, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    const ports = model.cluster.distribution === 'rke2' ? [6443, 9345] : [model.cluster.endpointPort];
+    expect(tgs.map(([, t]) => t.Properties.Port).sort()).toStrictEqual(ports);
+    for (const [, t] of tgs) expect(t.Properties.Targets).toStrictEqual(model.controlPlaneNodes.map((n) => ({ Id: n.ip, Port: t.Properties.Port })));
+    expect(resourcesOf(base, 'AWS::ElasticLoadBalancingV2::Listener').length).toBe(ports.length);
+    const [, zone] = resourcesOf(base, 'AWS::Route53::HostedZone')[0]!;
+    expect(zone.Properties).toMatchObject({ Name: model.cluster.endpointHost, VPCs: [{ VPCId: model.aws.vpc.id, VPCRegion: model.aws.region }] });
+    const [, record] = resourcesOf(base, 'AWS::Route53::RecordSet')[0]!;
+    expect(record.Properties).toMatchObject({ Name: `${model.cluster.endpointHost}.`, Type: 'A', AliasTarget: { DNSName: { 'Fn::GetAtt': ['ApiLoadBalancer', 'DNSName'] } } });
+  });
+
+  it('RKE2 (fixture): the supervisor port 9345 has its own listener and target group', () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const base = rendered(name, sources).doc('aws/base.yaml');
+    expect(resourcesOf(base, 'AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties.Port).sort()).toStrictEqual([6443, 9345]);
+  });
+});
+
+describe('Must show: security groups', () => {
+  /** The security-group matrix: (target group ← peer) → ports, from the template's ingress resources. */
+  function matrix(base: Doc): Map<string, string[]> {
+    const groups: Record<string, string> = { ControlPlaneSecurityGroup: 'controlplane', WorkerSecurityGroup: 'worker', ApiLoadBalancerSecurityGroup: 'api-lb' };
+    const out = new Map<string, string[]>();
+    for (const [, r] of resourcesOf(base, 'AWS::EC2::SecurityGroupIngress')) {
+      const p = r.Properties;
+      const to = groups[p.GroupId['Fn::GetAtt'][0]];
+      const from = p.CidrIp ? `cidr ${p.CidrIp}` : groups[p.SourceSecurityGroupId['Fn::GetAtt'][0]];
+      const key = `${to} <- ${from}`;
+      out.set(key, [...(out.get(key) ?? []), `${p.FromPort}${p.ToPort !== p.FromPort && p.IpProtocol !== 'icmp' ? `-${p.ToPort}` : ''}/${p.IpProtocol}`].sort());
+    }
+    return out;
+  }
+
+  it('prod (Talos, Cilium): exactly the ports between the right roles, from the port table', () => {
+    const base = rendered('prod').doc('aws/base.yaml');
+    expect(Object.fromEntries(matrix(base))).toStrictEqual({
+      'controlplane <- api-lb': ['6443/tcp'],
+      'controlplane <- cidr 10.30.0.0/16': ['50000/tcp'],
+      'controlplane <- controlplane': ['10250/tcp', '2379-2380/tcp', '4240/tcp', '4244/tcp', '50000/tcp', '50001/tcp', '6443/tcp', '8/icmp', '8472/udp', '9100/tcp'],
+      'controlplane <- worker': ['10250/tcp', '4240/tcp', '4244/tcp', '50001/tcp', '6443/tcp', '8/icmp', '8472/udp', '9100/tcp'],
+      'worker <- cidr 10.30.0.0/16': ['50000/tcp'],
+      'worker <- controlplane': ['10250/tcp', '4240/tcp', '4244/tcp', '50000/tcp', '8/icmp', '8472/udp', '9100/tcp'],
+      'worker <- worker': ['10250/tcp', '4240/tcp', '4244/tcp', '8/icmp', '8472/udp', '9100/tcp'],
+    });
+  });
+
+  it('staging-k3s (K3s, flannel): 6443 to the servers, flannel’s 8472/udp, no etcd, no Talos API', () => {
+    const m = matrix(rendered('staging-k3s').doc('aws/base.yaml'));
+    expect(m.get('controlplane <- worker')).toStrictEqual(['10250/tcp', '6443/tcp', '8472/udp', '9100/tcp']);
+    expect(m.get('worker <- controlplane')).toStrictEqual(['10250/tcp', '8472/udp', '9100/tcp']);
+    expect(m.has('controlplane <- cidr 10.20.0.0/16') || [...m.keys()].some((k) => k.includes('cidr') && !k.startsWith('api'))).toBe(false);
+  });
+
+  it('Talos flannel uses VXLAN 4789 (its own port), RKE2 Canal 8472 and 9099, RKE2 etcd 2379-2380 between servers', () => {
+    const dev = matrix(rendered('dev').doc('aws/base.yaml'));
+    expect(dev.get('worker <- worker')).toContain('4789/udp');
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const rke2 = matrix(rendered(name, sources).doc('aws/base.yaml'));
+    expect(rke2.get('controlplane <- worker')).toStrictEqual(['10250/tcp', '6443/tcp', '8472/udp', '9099/tcp', '9100/tcp', '9345/tcp']);
+    expect(rke2.get('controlplane <- controlplane')).toContain('2379-2380/tcp');
+  });
+
+  it.each(EXAMPLES)('%s: nothing from 0.0.0.0/0; every rule references the stack’s own groups; every row of the port table is a rule', (env) => {
+    const { model, doc } = rendered(env);
+    const base = doc('aws/base.yaml');
+    expect(JSON.stringify(base)).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
+    const groups = new Set(resourcesOf(base, 'AWS::EC2::SecurityGroup').map(([id]) => id));
+    for (const [, r] of resourcesOf(base, 'AWS::EC2::SecurityGroupIngress')) {
+      expect(groups.has(r.Properties.GroupId['Fn::GetAtt'][0])).toBe(true);
+      if (r.Properties.SourceSecurityGroupId) expect(groups.has(r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0])).toBe(true);
+      else expect(r.Properties.CidrIp).toBe(model.aws.vpc.cidr);
+    }
+    expect(resourcesOf(base, 'AWS::EC2::SecurityGroupIngress').length).toBe(ingressRules(model).length);
+    // The README's table lists the same rows the rules come from.
+    const readme = rendered(env).text('README.md')!;
+    for (const r of portTable(model)) expect(readme).toContain(`| ${r.component.replace(/\|/g, '\\|')} |`);
+  });
+});
+
+describe('Must show: buckets', () => {
+  it.each([
+    ['prod', 'odp-prod-etcd-backups'],
+    ['dev-k3s', 'odp-dev-k3s-litestream'],
+  ])('%s: the bucket the environment names is versioned, KMS-encrypted, public access blocked, TLS only, with a lifecycle', (env, bucket) => {
+    const { doc, model } = rendered(env);
+    const base = doc('aws/base.yaml');
+    const named = resourcesOf(base, 'AWS::S3::Bucket').find(([, b]) => b.Properties.BucketName === bucket);
+    expect(named, `bucket ${bucket} of ${env}`).toBeDefined();
+    const [id, b] = named!;
+    expect(b.Properties.VersioningConfiguration).toStrictEqual({ Status: 'Enabled' });
+    expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toStrictEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] } }, BucketKeyEnabled: true });
+    expect(b.Properties.PublicAccessBlockConfiguration).toStrictEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(b.DeletionPolicy).toBe('Retain');
+    const [, policy] = resourcesOf(base, 'AWS::S3::BucketPolicy').find(([, p]) => p.Properties.Bucket.Ref === id)!;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    const rules = b.Properties.LifecycleConfiguration.Rules;
+    expect(rules).toContainEqual({ Id: 'expire-noncurrent-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 7 } });
+    // Talos' snapshot expiry is its part of the model (cluster.datastore.backup.expireAfterDays, default 30).
+    const expire = model.cluster.distribution === 'talos' ? talosCluster(model).snapshotExpireAfterDays : undefined;
+    if (env === 'prod') expect(expire).toBe(30);
+    if (expire) expect(rules).toContainEqual({ Id: 'expire-snapshots', Status: 'Enabled', Prefix: 'etcd/odp-prod/', ExpirationInDays: expire });
+  });
+
+  it('the role that writes a bucket can use its key for exactly that bucket', () => {
+    const base = rendered('prod').doc('aws/base.yaml');
+    const [, policy] = resourcesOf(base, 'AWS::IAM::ManagedPolicy').find(([, p]) => p.Properties.ManagedPolicyName === 'odp-prod-controlplane-etcd-snapshots')!;
+    expect(policy.Properties.PolicyDocument.Statement).toStrictEqual([
+      { Sid: 'EtcdSnapshotUpload', Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::odp-prod-etcd-backups/etcd/odp-prod/*'] },
+      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: [{ 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] }], Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } },
+    ]);
+  });
+
+  it('Talos snapshots expire after backup.expireAfterDays; the field is refused on RKE2 (invalid/backup-expire-rke2.yaml)', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const base = rendered(name, sources).doc('aws/base.yaml');
+    const [, b] = resourcesOf(base, 'AWS::S3::Bucket').find(([, x]) => x.Properties.BucketName === 'odp-fixture-etcd')!;
+    expect(b.Properties.LifecycleConfiguration.Rules).toContainEqual({ Id: 'expire-snapshots', Status: 'Enabled', Prefix: 'etcd/fixture/', ExpirationInDays: 14 });
+  });
+});
+
+describe('Must show: IRSA, both sides', () => {
+  /** Every role ARN the rendered tree references, with the ServiceAccount that assumes it. */
+  function referencedRoles(files: { path: string; content: string }[]): { arn: string; namespace: string; serviceAccount: string }[] {
+    const out: { arn: string; namespace: string; serviceAccount: string }[] = [];
+    for (const f of files.filter((x) => /\.ya?ml$/.test(x.path) && !x.path.startsWith('aws/'))) {
+      for (const d of parseYamlStream(f.content) as Doc[]) {
+        if (d?.kind === 'ServiceAccount' && d.metadata?.annotations?.['eks.amazonaws.com/role-arn'])
+          out.push({ arn: d.metadata.annotations['eks.amazonaws.com/role-arn'], namespace: d.metadata.namespace, serviceAccount: d.metadata.name });
+        const spec = d?.spec?.jobTemplate?.spec?.template?.spec ?? d?.spec?.template?.spec;
+        for (const c of spec?.containers ?? [])
+          for (const e of c.env ?? []) if (e.name === 'AWS_ROLE_ARN') out.push({ arn: e.value, namespace: d.metadata.namespace, serviceAccount: spec.serviceAccountName });
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    ['valid', 'irsa-roles.yaml', 3],
+    ['valid', 'eso-irsa.yaml', 1],
+  ] as const)('%s/%s: every role ARN of the rendered values and annotations is created by the base stack, trusted only by its ServiceAccount', (dir, file, count) => {
+    const { name, sources } = fixtureSources(dir, file);
+    const { files, doc, model } = rendered(name, sources);
+    const refs = referencedRoles(files);
+    expect(new Set(refs.map((r) => r.arn)).size).toBe(count);
+    const base = doc('aws/base.yaml');
+    const roles = resourcesOf(base, 'AWS::IAM::Role');
+    const issuer = model.aws.iam.issuerURL!.replace(/^https:\/\//, '');
+    for (const ref of refs) {
+      const [, account, path] = /^arn:aws:iam::(\d{12}):role(\/.*)$/.exec(ref.arn)!;
+      expect(account).toBe(model.aws.accountId);
+      const roleName = path!.slice(path!.lastIndexOf('/') + 1);
+      const rolePath = path!.slice(0, path!.lastIndexOf('/') + 1);
+      const role = roles.find(([, r]) => r.Properties.RoleName === roleName && (r.Properties.Path ?? '/') === rolePath);
+      expect(role, ref.arn).toBeDefined();
+      expect(role![1].Properties.AssumeRolePolicyDocument.Statement).toStrictEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Federated: { Ref: 'OidcProvider' } },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${ref.namespace}:${ref.serviceAccount}`, [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+        },
+      ]);
+    }
+    const [, oidc] = resourcesOf(base, 'AWS::IAM::OIDCProvider')[0]!;
+    expect(oidc.Properties).toStrictEqual({ Url: model.aws.iam.issuerURL!.replace(/\/+$/, ''), ClientIdList: ['sts.amazonaws.com'] });
+  });
+
+  it('the External Secrets role reads exactly the SSM parameters of the environment’s ExternalSecrets; the node roles then read none of them', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const base = rendered(name, sources).doc('aws/base.yaml');
+    const policies = resourcesOf(base, 'AWS::IAM::ManagedPolicy');
+    const eso = policies.find(([, p]) => p.Properties.ManagedPolicyName === 'fixture-irsa-odp-fixture-eso-access')![1];
+    expect(eso.Properties.PolicyDocument.Statement[0].Resource).toStrictEqual(['arn:aws:ssm:eu-west-1:111111111111:parameter/odp/irsa-roles/grafana/admin-password', 'arn:aws:ssm:eu-west-1:111111111111:parameter/odp/irsa-roles/grafana/admin-user']);
+    expect(policies.filter(([, p]) => /fixture-(worker|controlplane)-external-secrets/.test(p.Properties.ManagedPolicyName))).toStrictEqual([]);
+  });
+});
+
+describe('IAM', () => {
+  it.each(EXAMPLES)('%s: node roles split by role, every write statement names resources (no * but where AWS allows nothing else)', (env) => {
+    const { doc, model } = rendered(env);
+    const base = doc('aws/base.yaml');
+    const names = resourcesOf(base, 'AWS::IAM::Role').map(([, r]) => r.Properties.RoleName);
+    expect(names).toEqual(expect.arrayContaining([`${model.cluster.name}-controlplane`]));
+    if (model.pools.some((p) => p.role === 'worker' && !p.gpu)) expect(names).toContain(`${model.cluster.name}-worker`);
+    for (const [, p] of resourcesOf(base, 'AWS::IAM::ManagedPolicy')) {
+      expect(JSON.stringify(p.Properties.PolicyDocument).length).toBeLessThanOrEqual(6144);
+      for (const s of p.Properties.PolicyDocument.Statement) for (const r of s.Resource) if (typeof r === 'string' && r !== '*') expect(r).toMatch(new RegExp(`^arn:aws:[a-z0-9-]+:(${model.aws.region})?:(${model.aws.accountId})?:`));
+    }
+  });
+
+  it('K3s: the servers read both tokens, the agents only the agent token', () => {
+    const { doc } = rendered('staging-k3s');
+    const base = doc('aws/base.yaml');
+    const policy = (n: string) => resourcesOf(base, 'AWS::IAM::ManagedPolicy').find(([, p]) => p.Properties.ManagedPolicyName === n)![1].Properties.PolicyDocument.Statement;
+    expect(policy('odp-staging-k3s-controlplane-boot-secrets')[0].Resource).toStrictEqual([
+      'arn:aws:ssm:eu-west-1:222222222222:parameter/odp/staging-k3s/k3s/agent-token',
+      'arn:aws:ssm:eu-west-1:222222222222:parameter/odp/staging-k3s/k3s/token',
+      'arn:aws:ssm:eu-west-1:222222222222:parameter/odp/staging-k3s/kine/password',
+    ]);
+    expect(policy('odp-staging-k3s-worker-boot-secrets')[0].Resource).toStrictEqual(['arn:aws:ssm:eu-west-1:222222222222:parameter/odp/staging-k3s/k3s/agent-token']);
+  });
+});
+
+describe('refusals positioned in the environment file', () => {
+  it('user data over 16 KB is refused at synth, at the pool of the node', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const text = sources.get(`environments/${name}.yaml`)!;
+    // 500 extra server arguments of ~60 bytes each push the servers' user data over 16 KB.
+    const args = Array.from({ length: 500 }, (_, i) => `        - audit-log-maxage=${String(i).padStart(40, '0')}`).join('\n');
+    const patched = text.replace('  datastore:\n    type: kine-postgres', `  k3s:\n    extraArgs:\n      kube-apiserver-arg:\n${args}\n  datastore:\n    type: kine-postgres`);
+    expect(patched).not.toBe(text);
+    sources.set(`environments/${name}.yaml`, patched);
+    const r = prepareEnvironment(name, sources);
+    expect(r.prepared).toBeUndefined();
+    const lines = formatted(r).filter((l) => l.includes('user data'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines[0]).toMatch(new RegExp(`^environments/${name}\\.yaml:\\d+:\\d+  nodePools\\[\\d+\\]: the user data of \\S+ is \\d+ bytes; EC2 accepts at most 16384 \\(before base64\\)`));
+  });
+
+  it('a node class without a locked AMI is a warning at its pool, with the step that creates it', () => {
+    const { name, sources } = fixtureSources('valid', 'minimal.yaml');
+    // The fixtures' lock holds the images of Talos v1.13.9; another version has none yet.
+    sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)}cluster: { talosVersion: v1.12.11 }\n`);
+    const r = prepareEnvironment(name, sources);
+    const w = formatted(r).filter((l) => l.includes('no AMI'));
+    expect(w).toStrictEqual([
+      expect.stringMatching(/^environments\/_fixture\.yaml:24:11  nodePools\[0\]\.arch: warning: no AMI for node class amd64 in environments\/minimal\.ssm\.lock\.json \(SSM \/odp\/images\/talos\/v1\.12\.11\/amd64\/[0-9a-f]{64}\): the nodes stack cannot be deployed yet  \(register it: sh rendered\/minimal\/aws\/images\/amd64\.sh, then npm run synth -- --env minimal --refresh-ssm\)$/),
+    ]);
+    expect(r.prepared).toBeDefined();
+  });
+
+  it('a subnet the nodes are placed in without an id is a warning at the subnet', () => {
+    const { name, sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)}aws:\n  vpc:\n    subnets:\n      - { name: private-a, cidr: 10.10.1.0/24, zone: eu-west-1a }\n`);
+    const r = prepareEnvironment(name, sources);
+    expect(formatted(r).filter((l) => l.includes('has no id'))).toStrictEqual([
+      "environments/minimal.yaml:7:9  aws.vpc.subnets[0]: warning: subnet 'private-a' has no id: the nodes stack places instances in it by id, and cannot be deployed without one  (add id: subnet-… (or { ssm: /… }) to the subnet)",
+    ]);
+  });
+
+  it('a cluster name too long for the load balancer is refused at cluster.name', () => {
+    const { name, sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)}cluster: { name: a-very-long-cluster-name-for-the-api }\n`);
+    const r = prepareEnvironment(name, sources);
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r)).toContain(
+      "environments/minimal.yaml:4:18  cluster.name: cluster.name 'a-very-long-cluster-name-for-the-api' is too long for the AWS names derived from it: load balancer 'a-very-long-cluster-name-for-the-api-api' (40 characters, AWS allows 32), target group 'a-very-long-cluster-name-for-the-api-6443' (41 characters, AWS allows 32)  (shorten cluster.name to at most 27 characters)",
+    );
+  });
+});
+
+describe('boundaries', () => {
+  // The distributions' AWS facts live in their own folders (Distribution.aws); test/structure.test.ts checks every name.
+  it('generators/infra/aws names no distribution', () => {
+    const dir = join(ROOT, 'generators', 'infra', 'aws');
+    const offenders: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts') && e.name !== 'cfn-types.ts') {
+          readFileSync(p, 'utf8')
+            .split('\n')
+            .forEach((l, i) => /\b(talos|k3s|rke2)\b/i.test(l) && offenders.push(`${p.slice(ROOT.length + 1)}:${i + 1}: ${l.trim()}`));
+        }
+      }
+    };
+    walk(dir);
+    expect(offenders).toStrictEqual([]);
+  });
+});

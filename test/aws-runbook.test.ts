@@ -1,0 +1,223 @@
+/**
+ * The prod runbook from an empty account with the VPC to `talosctl bootstrap`: every step of the
+ * AWS layer's runbook and of the Talos runbook's first bootstrap is a rendered script or an exact
+ * command line, and the rendered scripts do what they say, run against stub binaries that answer
+ * as the AWS CLI, curl, xz, npm and talosctl do.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderExample, ROOT } from './helpers.js';
+
+const files = renderExample('prod');
+const readme = files.find((f) => f.path === 'README.md')!.content;
+const rendered = new Set(files.map((f) => `rendered/prod/${f.path}`));
+const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+
+/** The section of the README under `## title`, up to the next `## `. */
+const section = (title: string): string => {
+  const start = readme.indexOf(`## ${title}\n`);
+  expect(start, title).toBeGreaterThanOrEqual(0);
+  const end = readme.indexOf('\n## ', start + 4);
+  return readme.slice(start, end === -1 ? undefined : end);
+};
+
+/** Shell lines of the fenced sh blocks, and commands in inline code of numbered steps, in order. */
+function steps(text: string): string[] {
+  const out: string[] = [];
+  const re = /```sh\n([\s\S]*?)```|^\d+\. (.*)$/gm;
+  for (const m of text.matchAll(re)) {
+    if (m[1] !== undefined) out.push(...m[1].split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')));
+    else for (const c of m[2]!.matchAll(/`([^`]+)`/g)) if (/^(npm|talosctl|aws|sh) /.test(c[1]!)) out.push(c[1]!);
+  }
+  return out;
+}
+
+/** Why a line is an executable, rendered step (or an error naming what is not). */
+function checkLine(line: string): string | undefined {
+  const words = line.split(/\s+/);
+  switch (words[0]) {
+    case 'sh':
+      return rendered.has(words[1]!) ? undefined : `script ${words[1]} is not rendered`;
+    case 'npm':
+      return words[1] === 'run' && scripts[words[2]!] ? undefined : `npm script ${words[2]} does not exist`;
+    case 'aws': {
+      const t = /--template-file (\S+)/.exec(line)?.[1];
+      if (t && !rendered.has(t)) return `template ${t} is not rendered`;
+      return /^aws (cloudformation deploy|codeconnections create-connection) /.test(line) ? undefined : `unexpected aws command: ${line}`;
+    }
+    case 'talosctl':
+    case 'mkdir':
+    case 'export':
+    case 'git':
+      return undefined;
+    default:
+      return `not a known command: ${line}`;
+  }
+}
+
+describe('prod runbook: an empty account with the VPC → talosctl bootstrap', () => {
+  const aws = steps(section('AWS layer (CloudFormation)').slice(section('AWS layer (CloudFormation)').indexOf('### Runbook')));
+  const talos = steps(section('Talos runbook').slice(0, section('Talos runbook').indexOf('### Adding a node')));
+
+  it('the AWS layer’s steps, in order: parameters, roles, base stack, images, lock, nodes, Git sync', () => {
+    expect(aws.map((l) => l.replace(/ .*/, (s) => s.split(' ').slice(0, 3).join(' ')))).toStrictEqual([
+      'sh rendered/prod/aws/ssm-parameters.sh',
+      'aws cloudformation deploy',
+      'sh rendered/prod/aws/deploy.sh base',
+      'sh rendered/prod/aws/images/amd64.sh',
+      'sh rendered/prod/aws/images/amd64-nvidia.sh',
+      'sh rendered/prod/aws/images/arm64.sh',
+      'npm run synth',
+      'git add environments/prod.ssm.lock.json',
+      'sh rendered/prod/aws/deploy.sh nodes',
+      'aws codeconnections create-connection',
+      'sh rendered/prod/aws/enable-git-sync.sh <the',
+    ]);
+  });
+
+  it('every step is a rendered script or an exact command, up to talosctl bootstrap', () => {
+    const walk = [...aws, ...talos];
+    const bootstrap = walk.findIndex((l) => l.startsWith('talosctl bootstrap --nodes 10.30.1.10'));
+    expect(bootstrap).toBeGreaterThan(aws.length);
+    const problems = walk.slice(0, bootstrap + 1).map(checkLine).filter((x): x is string => x !== undefined);
+    expect(problems).toStrictEqual([]);
+    // Before the bootstrap: the secrets bundle, the talosconfig, the first control plane's config.
+    const talosBefore = walk.slice(aws.length, bootstrap);
+    expect(talosBefore).toStrictEqual([
+      'talosctl gen secrets -o secrets.yaml',
+      'npm run talos -- secrets import --env prod --from secrets.yaml',
+      'mkdir -p -m 700 $HOME/.odp/prod',
+      'npm run talos -- secrets export --env prod --out $HOME/.odp/prod/secrets.yaml',
+      'talosctl gen config odp-prod https://api.prod.odp.internal:6443 --with-secrets $HOME/.odp/prod/secrets.yaml --output-types talosconfig -o $HOME/.odp/prod/talosconfig',
+      'export TALOSCONFIG=$HOME/.odp/prod/talosconfig',
+      'talosctl config endpoint 10.30.1.10 10.30.2.10 10.30.3.10',
+      'npm run talos -- config --env prod --node prod-cp-1 --out $HOME/.odp/prod/prod-cp-1.yaml',
+      'talosctl apply-config --insecure --nodes 10.30.1.10 --file $HOME/.odp/prod/prod-cp-1.yaml',
+    ]);
+  });
+
+  it('the only written-down step that is not a command is the Git provider’s handshake in the console, after which the connection’s ARN is the argument', () => {
+    const text = section('AWS layer (CloudFormation)');
+    expect(text).toContain('The connection\'s handshake with GitHub is finished in the console');
+    expect(aws.filter((l) => /<[^>]+>/.test(l))).toStrictEqual(["sh rendered/prod/aws/enable-git-sync.sh <the connection's ARN>"]);
+  });
+});
+
+describe('the rendered scripts, against stub binaries', () => {
+  let dir: string;
+  let bin: string;
+  let log: string;
+  let repo: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'odp-aws-run-'));
+    bin = join(dir, 'bin');
+    repo = join(dir, 'repo');
+    mkdirSync(bin);
+    for (const f of files) {
+      const p = join(repo, 'rendered', 'prod', f.path);
+      mkdirSync(join(p, '..'), { recursive: true });
+      writeFileSync(p, f.content);
+    }
+    log = join(dir, 'log');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\necho "${name} $*" >>"${log}"\n${body}\n`, { mode: 0o755 });
+  const run = (script: string, ...args: string[]) => {
+    writeFileSync(log, '');
+    const r = spawnSync('sh', [join('rendered/prod/aws', script), ...args], { cwd: repo, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: join(dir, 'home') }, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) };
+  };
+
+  it('ssm-parameters.sh creates the missing String parameters with their locked values, leaves existing ones', () => {
+    stub('aws', 'case "$*" in *"get-parameter"*"/odp/prod/network/vpc-id"*) exit 0 ;; *get-parameter*) exit 255 ;; esac');
+    const r = run('ssm-parameters.sh');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('exists: /odp/prod/network/vpc-id');
+    expect(r.calls).toContain('aws ssm put-parameter --region eu-west-1 --type String --name /odp/prod/backup/bucket --value odp-prod-etcd-backups');
+    expect(r.calls.filter((c) => c.includes('put-parameter') && c.includes('vpc-id'))).toStrictEqual([]);
+  });
+
+  it('deploy.sh deploys each stack with the deployment role of the git-sync stack, templates through its bucket, the AMIs of the lock', () => {
+    stub('aws', 'case "$*" in *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;; esac');
+    const base = run('deploy.sh', 'base');
+    expect(base.code).toBe(0);
+    expect(base.calls[1]).toBe(
+      'aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-base --template-file rendered/prod/aws/base.yaml --role-arn arn:aws:iam::333333333333:role/odp-prod-cfn-deploy --s3-bucket odp-prod-templates-333333333333 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-prod odp:environment=prod odp:stack=base',
+    );
+    const nodes = run('deploy.sh', 'nodes');
+    expect(nodes.calls[1]).toMatch(/--stack-name odp-prod-nodes --template-file rendered\/prod\/aws\/nodes\.yaml .* --parameter-overrides NodeProdCp1Image=ami-[0-9a-f]+ .*ImageAmd64=ami-[0-9a-f]+ ImageArm64=ami-[0-9a-f]+ NodeProdGpu1Image=ami-[0-9a-f]+ /);
+    stub('aws', 'case "$*" in *describe-stacks*) echo None ;; esac');
+    const missing = run('deploy.sh', 'base');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-git-sync');
+  });
+
+  it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {
+    stub('aws', ['case "$*" in', '  *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-git-sync ;;', '  *list-repository-links*) echo None ;;', '  *create-repository-link*) echo link-1 ;;', '  *get-sync-configuration*"odp-prod-base"*) exit 0 ;;', '  *get-sync-configuration*) exit 254 ;;', 'esac'].join('\n'));
+    const r = run('enable-git-sync.sh', 'arn:aws:codeconnections:eu-west-1:333333333333:connection/abc');
+    expect(r.code).toBe(0);
+    expect(r.calls).toContain("aws codeconnections create-repository-link --region eu-west-1 --connection-arn arn:aws:codeconnections:eu-west-1:333333333333:connection/abc --owner-id opendev --repository-name odp-gitops --query RepositoryLinkInfo.RepositoryLinkId --output text");
+    expect(r.stdout).toContain('git sync of odp-prod-base is already configured');
+    expect(r.calls.filter((c) => c.includes('create-sync-configuration'))).toStrictEqual([
+      'aws codeconnections create-sync-configuration --region eu-west-1 --branch main --config-file rendered/prod/aws/nodes.deployment.yaml --repository-link-id link-1 --resource-name odp-prod-nodes --role-arn arn:aws:iam::333333333333:role/odp-prod-git-sync --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE',
+    ]);
+    expect(run('enable-git-sync.sh').code).not.toBe(0);
+  });
+
+  it('images/amd64.sh registers the Image Factory disk image as an AMI once and records its id in SSM', () => {
+    stub('curl', 'while [ $# -gt 0 ]; do [ "$1" = -o ] && printf raw >"$2"; shift; done');
+    stub('xz', 'mv "$2" "${2%.xz}"');
+    stub(
+      'aws',
+      ['case "$*" in', '  *describe-images*) echo None ;;', '  *describe-import-snapshot-tasks*) echo snap-1 ;;', '  *import-snapshot*) echo import-snap-1 ;;', '  *register-image*) echo ami-0fedcba9876543210 ;;', 'esac'].join('\n'),
+    );
+    const r = run('images/amd64.sh');
+    expect(r.code).toBe(0);
+    const id = '376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba';
+    const name = `talos-v1.12.11-${id}-amd64`;
+    expect(r.calls.find((c) => c.startsWith('curl'))).toContain(`https://factory.talos.dev/image/${id}/v1.12.11/aws-amd64.raw.xz`);
+    expect(r.calls).toContain(`aws ec2 import-snapshot --region eu-west-1 --role-name odp-prod-vmimport --description ${name} --disk-container Format=raw,UserBucket={S3Bucket=odp-prod-images-333333333333,S3Key=${name}.raw} --query ImportTaskId --output text`);
+    expect(r.calls).toContain('aws ec2 wait snapshot-imported --region eu-west-1 --import-task-ids import-snap-1');
+    expect(r.calls.find((c) => c.includes('register-image'))).toContain(`--name ${name} --architecture x86_64 --virtualization-type hvm --ena-support --imds-support v2.0 --root-device-name /dev/xvda --block-device-mappings DeviceName=/dev/xvda,Ebs={DeleteOnTermination=true,SnapshotId=snap-1,VolumeType=gp3}`);
+    expect(r.calls.at(-1)).toBe(`aws ssm put-parameter --region eu-west-1 --type String --overwrite --name /odp/images/talos/v1.12.11/amd64/${id} --value ami-0fedcba9876543210`);
+    // Run again with the AMI registered: nothing is imported, the id is recorded.
+    stub('aws', 'case "$*" in *describe-images*) echo ami-0fedcba9876543210 ;; esac');
+    const again = run('images/amd64.sh');
+    expect(again.calls.filter((c) => /import-snapshot|register-image|curl/.test(c))).toStrictEqual([]);
+    expect(again.calls.at(-1)).toContain('--value ami-0fedcba9876543210');
+  });
+
+  it('talos-join.sh applies the pool’s config to each instance waiting under the hook, then lets it go InService', () => {
+    stub('npm', 'while [ $# -gt 0 ]; do [ "$1" = --out ] && printf cfg >"$2"; shift; done');
+    stub('aws', ['case "$*" in', '  *describe-auto-scaling-instances*) echo "i-1 i-2" ;;', '  *"--instance-ids i-1"*) echo 10.30.2.21 ;;', '  *"--instance-ids i-2"*) echo 10.30.2.22 ;;', 'esac'].join('\n'));
+    // The second instance's maintenance API answers on the second try.
+    stub('talosctl', `case "$*" in *10.30.2.22*) [ -f "${dir}/tried" ] || { touch "${dir}/tried"; exit 1; } ;; esac`);
+    writeFileSync(join(bin, 'sleep'), '#!/bin/sh\n', { mode: 0o755 });
+    const r = run('talos-join.sh', 'general-arm64');
+    expect(r.code).toBe(0);
+    expect(r.calls[0]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`);
+    expect(r.calls.filter((c) => c.startsWith('talosctl') || c.includes('complete-lifecycle-action'))).toStrictEqual([
+      `talosctl apply-config --insecure --nodes 10.30.2.21 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
+      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-1 --lifecycle-action-result CONTINUE',
+      `talosctl apply-config --insecure --nodes 10.30.2.22 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
+      `talosctl apply-config --insecure --nodes 10.30.2.22 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
+      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-2 --lifecycle-action-result CONTINUE',
+    ]);
+    expect(r.calls.find((c) => c.includes('describe-auto-scaling-instances'))).toContain("AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait'");
+    const bad = run('talos-join.sh', 'gpu');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('usage: rendered/prod/aws/talos-join.sh general-amd64|general-arm64');
+  });
+
+  it('every rendered shell script parses (sh -n)', () => {
+    for (const f of files.filter((x) => x.path.startsWith('aws/') && x.path.endsWith('.sh'))) {
+      const p = join(repo, 'rendered', 'prod', f.path);
+      expect(existsSync(p)).toBe(true);
+      execFileSync('sh', ['-n', p]);
+    }
+  });
+});
