@@ -19,7 +19,7 @@ const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosct
 export const sha256 = (content: string | Buffer): string => createHash('sha256').update(content).digest('hex');
 
 /** Absolute host paths of a script, moved under `root` (URLs and /dev, /proc, /tmp stay). */
-export const sandboxed = (text: string, root: string): string => text.replace(/(^|[\s'"=>(|;])\/(etc|var|usr|root|run|opt)\//gm, `$1${root}/$2/`);
+export const sandboxed = (text: string, root: string): string => text.replace(/(^|[\s'"=>(|;])\/(etc|var|usr|root|run|opt)(?=[/\s'";)]|$)/gm, `$1${root}/$2`);
 
 export interface RunResult {
   code: number | null;

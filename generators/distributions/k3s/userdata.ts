@@ -58,14 +58,19 @@ export function k3sInstallLines(dl: ReturnType<typeof k3sDownloads>, role: strin
   ];
 }
 
-/** The manual upgrade of a node to the environment's release (../rancher/manual-upgrade.ts): install.sh restarts K3s (its binary changed). */
+/**
+ * The manual upgrade of a node to the environment's release (../rancher/manual-upgrade.ts). install.sh
+ * restarts K3s only when the binary, unit or env file changed between its start and its end
+ * (get_installed_hashes before and after, research/day2.md §1): with INSTALL_K3S_SKIP_DOWNLOAD the new
+ * binary is in place before it starts, so it sees no change, and the script restarts the unit itself.
+ */
 export function k3sManualUpgrade(m: EnvironmentModel): string {
   const version = k3sCluster(m).version!;
   const arch = (a: 'amd64' | 'arm64') => {
     const dl = { installer: artifactOf(K3S_ARTIFACTS, 'k3s', version, 'install.sh'), binary: artifactOf(K3S_ARTIFACTS, 'k3s', version, a), litestream: undefined };
     return { needs: [dl.installer, dl.binary], install: k3sInstallLines(dl, '$ROLE', '') };
   };
-  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') } });
+  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: 'systemctl restart "$UNIT"' });
 }
 
 /** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */

@@ -35,4 +35,5 @@ case "$ARCH" in
     exit 1
     ;;
 esac
+systemctl restart "$UNIT"
 log "$ROLE $UNIT upgraded to v1.35.9+k3s1"
