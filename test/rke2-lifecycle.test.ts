@@ -91,7 +91,7 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(world.etcd()).toMatchObject({ clusters: 1 });
     expect(world.etcd().members.map((m) => m.nodeName).sort()).toStrictEqual(Object.values(SERVERS).map(host).sort());
     expect(world.nodeState(host(SERVERS['cp-1']))).toMatchObject({ caVerified: true });
-  });
+  }, 400_000);
 
   it('the first server replaced while SSM still holds the short token (publishing failed) joins the server that answers', () => {
     // A running cluster of cp-2 and cp-3 behind the endpoint; the SSM token was never replaced.
@@ -101,5 +101,5 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(r.code, r.stderr).toBe(0);
     expect(world.etcd()).toMatchObject({ clusters: 1 });
     expect(world.etcd().members).toHaveLength(3);
-  });
+  }, 120_000);
 });

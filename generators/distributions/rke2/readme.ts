@@ -80,12 +80,17 @@ snapshots are kept locally and {{backup.retention}} in S3. The bucket's default 
 (RKE2 has no server-side-encryption option for \`etcd-s3\`).{{else}}**No snapshots to S3 are configured**
 (add \`cluster.datastore.backup\`).{{/if}}
 
-**First server and joining.** Start {{first}} first: without a \`server\` key it initialises etcd.
-Then the other servers (their config has \`server: {{supervisor}}\`) one at a time, each after the
-previous one is Ready; then the worker pools (agents, same \`server\`, agent token). If {{first}} is
-ever replaced while the cluster runs, add \`server: {{supervisor}}\` to the config in the copy of its
-user-data you launch it with (before RKE2 starts): a first server without \`server\` would start a
-new, empty cluster.
+**First server and joining.** Every server's config has \`server: {{supervisor}}\`. At boot {{first}}
+bootstraps a new etcd only when SSM still holds the short token (no cluster has published its secure one)
+and nothing answers on the supervisor port of the endpoint; it then publishes RKE2's secure \`K10…\` tokens
+to SSM, and every other node waits for them, so it verifies the cluster CA before it sends credentials.
+Start {{first}} first, then the other servers one at a time, then the worker pools.
+
+**Replacing a server** (same name, same address): terminate the old instance, then run
+\`sh replace-server.sh <server>\` (beside this README) where kubectl reaches the cluster: it removes the
+old etcd member (annotation \`etcd.rke2.cattle.io/remove=true\`) and deletes the Node, because etcd refuses
+a second member with the node's name ("duplicate node name found"). Then launch the replacement with the
+server's user data: it joins the running cluster.
 
 On-demand snapshot: \`sudo rke2 etcd-snapshot save --name pre-change\` (uploaded like the scheduled ones).
 
