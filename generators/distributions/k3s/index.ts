@@ -16,6 +16,7 @@ import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 import { k3sAws } from './aws.js';
 import { rancherPlaceholders } from '../rancher/boot.js';
 
+import { systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 export const k3s: RancherDistribution = {
@@ -41,6 +42,12 @@ export const k3s: RancherDistribution = {
     sections: (m) => k3sSections(m),
     overviewName: () => 'K3s',
     datastore: (m) => kineDatastoreText('K3s', m.cluster.datastore),
+  },
+  addons: {
+    // The family's upgrade controller and Plans (one catalog entry each, shared by the members).
+    get entries() {
+      return [systemUpgradeController, systemUpgradePlans];
+    },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
   facts: {

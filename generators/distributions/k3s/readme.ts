@@ -1,4 +1,5 @@
 /** README sections of a K3s environment: what runs where, the SSM parameters, and the runbooks. */
+import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ReadmeSection } from '../../render/readme/sections.js';
@@ -96,15 +97,13 @@ Never run two servers against the same replica.
 `);
 
 // What the distributions without Kine say about it (Distribution.readme.withoutKine), from the registry.
-const limits = (): string => `- **Kine is K3s-only.**${distributions()
+const limits = (m: EnvironmentModel): string => `- **Kine is K3s-only.**${distributions()
   .flatMap((d) => d.readme.withoutKine ?? [])
   .map((t) => ` ${t}`)
   .join('')}
-- Upgrades: change \`cluster.k3sVersion\`, synth, and roll the nodes (servers first, one at a time;
-  then agents), or run the installer of the new release on each node with the same config.
 - User-data runs once per instance: changing a config here means replacing (or re-provisioning) the
   node. Labels and taints apply only when a node registers.
-`;
+${upgradeReadmeText(m)}`;
 
 export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
   if (m.cluster.distribution !== 'k3s') return [];
@@ -151,6 +150,6 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools']],
       body: sqlite({ first, db: K3S_PATHS.sqliteDb, config: K3S_PATHS.litestreamConfig, version: d.litestream.version, url: litestreamReplicaUrl(m, d) }),
     });
-  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [], body: limits() });
+  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [['cluster', 'k3sVersion'], ['addons']], body: limits(m) });
   return sections;
 }

@@ -24,6 +24,7 @@ function datastore(m: EnvironmentModel): string {
   return `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
 }
 
+import { systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 export const rke2: RancherDistribution = {
@@ -49,6 +50,12 @@ export const rke2: RancherDistribution = {
     overviewName: (m) => `RKE2 ${rke2Cluster(m).version ?? ''}, CIS profile`,
     datastore,
     cni: (m) => (m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni),
+  },
+  addons: {
+    // The family's upgrade controller and Plans (one catalog entry each, shared by the members).
+    get entries() {
+      return [systemUpgradeController, systemUpgradePlans];
+    },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('RKE2', m) },
   facts: {

@@ -1,4 +1,5 @@
 /** README sections of an RKE2 environment: what runs where, the SSM parameters, and the runbooks. */
+import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
@@ -123,12 +124,7 @@ ${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstr
 database), then the other servers, then the worker pools. Back up the database (RDS snapshots).
 `);
 
-const upgrades = compileTemplate(`- **Upgrades**: change \`cluster.rke2Version\` (one of the releases the generator lists) and
-  \`kubernetesVersion\`, synth, then on each server one at a time and afterwards each agent:
-  \`curl -sfL https://raw.githubusercontent.com/rancher/rke2/<version>/install.sh | sudo INSTALL_RKE2_VERSION=<version> INSTALL_RKE2_TYPE=<server|agent> INSTALL_RKE2_METHOD=tar sh -\`
-  and \`sudo systemctl restart rke2-server\` (\`rke2-agent\`); or replace the instances with the new
-  user-data, servers first. Skip no minor version. {{#if etcd}}Take an on-demand snapshot first.{{/if}}
-- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
+const upgrades = compileTemplate(`{{upgrade}}- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
   the new user-data) and restart the service. User-data runs once per instance. \`npm run diff\` says
   per node what a change takes. Labels and taints apply only when a node registers; a CNI change
   needs the cluster rebuilt.
@@ -189,6 +185,6 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
       body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}` }),
     });
-  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni']], body: upgrades({ etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
+  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
   return sections;
 }

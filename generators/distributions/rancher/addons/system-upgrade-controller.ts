@@ -249,3 +249,27 @@ export const systemUpgradePlans: CatalogEntry = {
   extraInputs: () => [['cluster'], ['nodePools']],
   manifests: ({ model, namespace }) => upgradePlans(model, namespace),
 };
+
+/** The README's upgrade paragraph of a member's environment: the Plans, and the manual fallback. */
+export function upgradeReadmeText(m: EnvironmentModel): string {
+  const keys = familyOf(m);
+  if (!keys?.upgrade) return '';
+  // On by default for the family; an environment may turn either off (addons.<name>.enabled: false).
+  const on = (name: string) => m.addons.find((a) => a.name === name)?.enabled !== false;
+  const plans = on(systemUpgradeController.name) && on(systemUpgradePlans.name);
+  const auto = plans
+    ? `- **Upgrades**: change \`cluster.${keys.versionKey}\` (and \`kubernetesVersion\`), synth, merge. The GitOps engine
+  updates the Plans \`${SERVER_PLAN}\` and \`${AGENT_PLAN}\` in \`${SUC_NAMESPACE}\` to that release; the
+  system-upgrade-controller ${SUC_VERSION} upgrades the servers one at a time, each cordoned, then the agents one at a
+  time (their \`prepare\` step waits until the server Plan is done). Backup: ${keys.upgrade.backup(m).text}.
+  Skip no minor version. Follow it with \`kubectl -n ${SUC_NAMESPACE} get plans,jobs\`. The upgrade image replaces the
+  binary and restarts the service; it never re-runs install.sh, and the node keeps its name and datastore
+  (config.yaml.d/10-node.yaml).
+`
+    : `- **Upgrades**: the system-upgrade-controller add-ons are off in this environment: upgrade by hand (below).
+`;
+  return `${auto}- **Manual fallback** (the controller cannot run): \`manual-upgrade.sh\` beside this README, as root on each server
+  one at a time (each Ready again before the next), then on each agent. It installs the pinned release with the pinned
+  install.sh, both checked against their recorded sha256, and restarts the service; node name and datastore stay.
+`;
+}
