@@ -18,7 +18,7 @@
  *   sysctl(8) (procps) `--system` reads /etc/sysctl.conf last.
  * - NVIDIA container toolkit config.toml: `accept-nvidia-visible-devices-as-volume-mounts = true`,
  *   `accept-nvidia-visible-devices-envvar-when-unprivileged = false` (the GPU Operator page of the
- *   RKE2 docs sets both with DEVICE_LIST_STRATEGY=volume-mounts: an unprivileged pod's
+ *   family's docs sets both with DEVICE_LIST_STRATEGY=volume-mounts: an unprivileged pod's
  *   NVIDIA_VISIBLE_DEVICES=all is then ignored; only devices the plugin allocated are mounted).
  */
 import { shQuote } from './boot.js';
