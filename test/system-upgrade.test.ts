@@ -31,7 +31,7 @@ describe('system-upgrade-controller Plans', () => {
       return;
     }
     const version = (m.cluster.extension as { version: string }).version;
-    const image = m.cluster.distribution === 'k3s' ? 'rancher/k3s-upgrade' : 'rancher/rke2-upgrade';
+    const image = `${m.cluster.distribution === 'k3s' ? 'rancher/k3s-upgrade' : 'rancher/rke2-upgrade'}:${version.replace('+', '-')}`;
     const server = plans.find((p) => p.metadata.name === 'server-plan')!;
     const agent = plans.find((p) => p.metadata.name === 'agent-plan')!;
     expect(server.spec).toMatchObject({ version, concurrency: 1, cordon: true, upgrade: { image }, serviceAccountName: 'system-upgrade' });
@@ -46,7 +46,7 @@ describe('system-upgrade-controller Plans', () => {
 
   it('K3s on SQLite: the server Plan upgrades only while Litestream runs; RKE2 on etcd: a snapshot first', () => {
     const k3s = plansOf(new Map(renderExample('dev-k3s').map((f) => [f.path, f.content]))).find((p) => p.metadata.name === 'server-plan')!;
-    expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade', command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] });
+    expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade:v1.35.9-k3s1', command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] });
     const rke2 = inlineSources(
       'rke2-upg',
       'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n',
@@ -55,7 +55,7 @@ describe('system-upgrade-controller Plans', () => {
     expect(formatted(r).filter((l) => / error /.test(l))).toStrictEqual([]);
     const plans = plansOf(new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content])));
     expect(plans.map((p) => p.metadata.name)).toStrictEqual(['server-plan']); // no agents, no agent Plan
-    expect(plans[0]!.spec.prepare).toStrictEqual({ image: 'rancher/rke2-upgrade', command: ['chroot', '/host'], args: ['/usr/local/bin/rke2', 'etcd-snapshot', 'save', '--name', 'pre-upgrade'] });
+    expect(plans[0]!.spec.prepare).toStrictEqual({ image: 'rancher/rke2-upgrade:v1.35.7-rke2r1', command: ['chroot', '/host'], args: ['/usr/local/bin/rke2', 'etcd-snapshot', 'save', '--name', 'pre-upgrade'] });
     expect(plans[0]!.spec.version).toBe('v1.35.7+rke2r1');
   });
 

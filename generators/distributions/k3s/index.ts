@@ -16,6 +16,8 @@ import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 import { k3sAws } from './aws.js';
 import { rancherPlaceholders } from '../rancher/boot.js';
 
+import { artifactRule } from '../rancher/artifacts.js';
+import { DEFAULTS } from '../../model/defaults.js';
 import { systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -32,7 +34,7 @@ export const k3s: RancherDistribution = {
     datastore: (ctx, report) => k3sDatastore(ctx, report),
     versions: (ctx, report) => k3sVersionKey(ctx, report),
     get cluster() {
-      return K3S_RULES;
+      return [...K3S_RULES, artifactRule(K3S_KEYS, 'k3s', { product: 'litestream', defaultVersion: DEFAULTS.litestreamVersion })];
     },
     names: (ctx, report) => configTargetNames(ctx, report),
   },

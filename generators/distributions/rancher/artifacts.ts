@@ -10,6 +10,7 @@
  * it, and refuse, with a console message naming the command that records it, to install anything
  * whose hash is not recorded (they fail closed). `npm run validate` warns (rule artifact-sha256).
  */
+import type { Rule } from '../../validate/rules.js';
 import { shQuote } from './boot.js';
 
 /** What a release provides a node: the installer script, and the binary or tarball per architecture. */
@@ -118,4 +119,30 @@ export function refuseUnpinned(needed: readonly (AssetRecord & { title: string; 
     say(`record the hashes (${RECORD_COMMAND}, needs network), run npm run synth, commit, and ${then}`),
     'exit 1',
   ];
+}
+
+/**
+ * Rule artifact-sha256 (a warning): the environment pins a release whose downloads have no recorded
+ * sha256, so its nodes refuse to install (they fail closed, above). Read from the input: the
+ * distribution's version key, the pools' architectures, and Litestream's release on kine-sqlite.
+ */
+export function artifactRule(keys: { title: string; versionKey: string; artifacts(): ArtifactFacts }, product: string, litestream?: { product: string; defaultVersion: string }): Rule {
+  return ({ input }, report) => {
+    const c = input.cluster as unknown as Record<string, unknown> & { datastore?: { type?: string; litestream?: { version?: string } } };
+    const version = c[keys.versionKey];
+    if (typeof version !== 'string') return;
+    const facts = keys.artifacts();
+    const arches = [...new Set((input.nodePools ?? []).map((p) => p.arch).filter((a): a is 'amd64' | 'arm64' => a === 'amd64' || a === 'arm64'))];
+    const missing = (p: string, v: string, ks: ArtifactKey[]) => ks.filter((k) => artifactOf(facts, p, v, k).sha256 === null);
+    const hint = `run ${RECORD_COMMAND} (needs network), then npm run synth`;
+    const gone = missing(product, version, ['install.sh', ...arches]);
+    if (gone.length > 0)
+      report('artifact-sha256', ['cluster', keys.versionKey], `no sha256 is recorded for ${gone.join(', ')} of ${keys.title} ${version}: its nodes refuse to install it`, { severity: 'warning', hint });
+    if (litestream && c.datastore?.type === 'kine-sqlite') {
+      const v = c.datastore.litestream?.version ?? litestream.defaultVersion;
+      const lgone = missing(litestream.product, v, arches);
+      if (lgone.length > 0)
+        report('artifact-sha256', ['cluster', 'datastore'], `no sha256 is recorded for the ${lgone.join(', ')} archive of Litestream ${v}: the server refuses to install it`, { severity: 'warning', hint });
+    }
+  };
 }

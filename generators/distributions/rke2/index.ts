@@ -24,6 +24,7 @@ function datastore(m: EnvironmentModel): string {
   return `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
 }
 
+import { artifactRule } from '../rancher/artifacts.js';
 import { systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -39,7 +40,7 @@ export const rke2: RancherDistribution = {
   rules: {
     versions: (ctx, report) => rke2VersionKey(ctx, report),
     get cluster() {
-      return RKE2_RULES;
+      return [...RKE2_RULES, artifactRule(RKE2_KEYS, 'rke2')];
     },
     foreignSetting: (key) => rke2ForeignSetting(key),
   },

@@ -7,7 +7,7 @@
  * Sources (rancher/system-upgrade-controller v0.20.1 = f1362a3f):
  * - manifests/system-upgrade-controller.yaml: Namespace `system-upgrade` (PSS privileged), SA
  *   `system-upgrade`, ConfigMap `default-controller-env`, the Deployment (control-plane affinity and
- *   tolerations, non-root 65534, host CA directories read-only). The manifest's image line is stale
+ *   tolerations, non-root 65534; its host CA directories are left out, see below). The manifest's image line is stale
  *   (v0.14.0); the release pins `rancher/system-upgrade-controller:<tag>` (scripts/package-controller).
  * - manifests/clusterrole.yaml, clusterrolebinding.yaml: the RBAC rendered here as is.
  * - pkg/upgrade/controller.go lines 147 and 184-194: the controller creates (and updates) the Plan CRD
@@ -64,7 +64,10 @@ export function upgradePlans(m: EnvironmentModel, namespace = SUC_NAMESPACE): K8
   const cpLabel = distributionOf(m).facts.controlPlaneLabel;
   const backup = keys.upgrade.backup(m);
   const plan = (name: string, spec: Record<string, unknown>): K8sObject => ({ apiVersion: 'upgrade.cattle.io/v1', kind: 'Plan', metadata: { name, namespace }, spec });
-  const common = { serviceAccountName: SUC_SERVICE_ACCOUNT, version, upgrade: { image: keys.upgrade.image } };
+  // The tag the controller would give a tag-less image (version with + → -: pkg/upgrade/plan/plan.go
+  // lines 97-98), written out: the image is pinned where the reviewer reads it.
+  const image = `${keys.upgrade.image}:${version.replace(/\+/g, '-')}`;
+  const common = { serviceAccountName: SUC_SERVICE_ACCOUNT, version, upgrade: { image } };
   const servers = m.pools.filter((p) => p.role === 'controlplane');
   const agents = m.pools.filter((p) => p.role === 'worker');
   const out = [
@@ -74,7 +77,7 @@ export function upgradePlans(m: EnvironmentModel, namespace = SUC_NAMESPACE): K8
       nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: [cpLabel] }] },
       tolerations: tolerations(m, servers, true),
       ...common,
-      ...(backup.prepare ? { prepare: { image: keys.upgrade.image, ...backup.prepare } } : {}),
+      ...(backup.prepare ? { prepare: { image, ...backup.prepare } } : {}),
     }),
   ];
   if (agents.length > 0)
@@ -87,7 +90,7 @@ export function upgradePlans(m: EnvironmentModel, namespace = SUC_NAMESPACE): K8
         ...common,
         // The upgrade image's prepare step waits until the server Plan applies to no node and every
         // control plane runs the Plan's version (the upgrade image's scripts/upgrade.sh prepare()).
-        prepare: { image: keys.upgrade.image, args: ['prepare', SERVER_PLAN] },
+        prepare: { image, args: ['prepare', SERVER_PLAN] },
       }),
     );
   return out;
@@ -187,20 +190,13 @@ function controllerObjects(m: EnvironmentModel, namespace: string): K8sObject[] 
                   { name: 'SYSTEM_UPGRADE_CONTROLLER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'SYSTEM_UPGRADE_CONTROLLER_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 ],
-                volumeMounts: [
-                  { name: 'etc-ssl', mountPath: '/etc/ssl', readOnly: true },
-                  { name: 'etc-pki', mountPath: '/etc/pki', readOnly: true },
-                  { name: 'etc-ca-certificates', mountPath: '/etc/ca-certificates', readOnly: true },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
+                // No host CA directories (the upstream manifest mounts them to fetch a Plan's `channel` over
+                // https): these Plans pin `version`, the controller talks only to the API server, and the
+                // pod stays within Pod Security Standards restricted.
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
               },
             ],
-            volumes: [
-              { name: 'etc-ssl', hostPath: { path: '/etc/ssl', type: 'DirectoryOrCreate' } },
-              { name: 'etc-pki', hostPath: { path: '/etc/pki', type: 'DirectoryOrCreate' } },
-              { name: 'etc-ca-certificates', hostPath: { path: '/etc/ca-certificates', type: 'DirectoryOrCreate' } },
-              { name: 'tmp', emptyDir: {} },
-            ],
+            volumes: [{ name: 'tmp', emptyDir: {} }],
           },
         },
       },
