@@ -52,6 +52,7 @@ export const archKey = (arch: Arch): ArtifactKey => arch;
 export const K3S_ARTIFACTS: ArtifactFacts = {
   products: [K3S_PRODUCT, LITESTREAM_PRODUCT],
   lock,
+  lockFile: 'generators/distributions/k3s/artifacts.lock.json',
   // The newest listed release of each K3s line, and the default Litestream release.
   pinned: () => [...Object.values(K3S_RELEASES).map((r) => ({ product: 'k3s', version: r.newest })), { product: 'litestream', version: DEFAULTS.litestreamVersion }],
 };

@@ -68,6 +68,8 @@ export interface ArtifactProduct {
 export interface ArtifactFacts {
   products: readonly ArtifactProduct[];
   lock: ArtifactLock;
+  /** The lock's file, repository-relative (the record command writes it). */
+  lockFile: string;
   /** Versions the generator pins itself (defaults, the newest listed releases): the lock must cover them (a test). */
   pinned(): { product: string; version: string }[];
 }

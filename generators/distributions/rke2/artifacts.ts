@@ -31,6 +31,7 @@ export const RKE2_PRODUCT: ArtifactProduct = {
 export const RKE2_ARTIFACTS: ArtifactFacts = {
   products: [RKE2_PRODUCT],
   lock,
+  lockFile: 'generators/distributions/rke2/artifacts.lock.json',
   // The newest listed release of each RKE2 line.
   pinned: () => Object.values(RKE2_RELEASES).map((r) => ({ product: 'rke2', version: r.at(-1)! })),
 };
