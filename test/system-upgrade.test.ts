@@ -11,6 +11,7 @@ import { prepareExample, renderExample } from './helpers.js';
 import { inlineSources } from './support/inline-env.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { formatted } from './helpers.js';
+import { planErrors } from '../generators/distributions/rancher/addons/system-upgrade-controller.js';
 
 const EXAMPLES = ['dev', 'dev-k3s', 'staging', 'staging-k3s', 'prod'] as const;
 
@@ -62,5 +63,14 @@ describe('system-upgrade-controller Plans', () => {
   it('turning the add-on on for Talos is refused at its position', () => {
     const r = prepareEnvironment('talos-suc', inlineSources('talos-suc', 'addons:\n  system-upgrade-controller: { enabled: true }\n'));
     expect(formatted(r).filter((l) => l.includes('system-upgrade-controller'))[0]).toMatch(/^environments\/talos-suc\.yaml:\d+:\d+ .*distribution talos has none/);
+  });
+
+  it('the Plan check refuses what the controller would ignore or reject (env instead of envs, no upgrade, version and channel)', () => {
+    const bad = { apiVersion: 'upgrade.cattle.io/v1', kind: 'Plan', metadata: { name: 'p' }, spec: { version: 'v1', channel: 'https://x', prepare: { image: 'i:1', env: [] } } };
+    expect(planErrors(bad).map((e) => `${e.path.join('.')}: ${e.message}`)).toStrictEqual([
+      'spec.upgrade: spec.upgrade is required',
+      'spec: a Plan names exactly one of version and channel',
+      "spec.prepare.env: unknown field 'env' of a Plan's container (it is envs)",
+    ]);
   });
 });

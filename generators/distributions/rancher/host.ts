@@ -74,6 +74,13 @@ export function sysctlAssertLines(values: Readonly<Record<string, string>>, ownF
   ];
 }
 
+/**
+ * The device plugin's side of the same choice (chart value `deviceListStrategy`, the plugin's
+ * DEVICE_LIST_STRATEGY): allocated GPUs are passed as volume mounts under /var/run/nvidia-container-devices,
+ * which the toolkit settings below accept while they ignore NVIDIA_VISIBLE_DEVICES of unprivileged pods.
+ */
+export const NVIDIA_DEVICE_PLUGIN_VALUES: Readonly<Record<string, unknown>> = { deviceListStrategy: 'volume-mounts' };
+
 /** The toolkit settings that leave the device plugin's volume mounts as the only device list. */
 export const NVIDIA_TOOLKIT_SETTINGS: Readonly<Record<string, string>> = {
   'accept-nvidia-visible-devices-as-volume-mounts': 'true',

@@ -269,3 +269,30 @@ export function upgradeReadmeText(m: EnvironmentModel): string {
   install.sh, both checked against their recorded sha256, and restarts the service; node name and datastore stay.
 `;
 }
+
+/**
+ * Strict check of `upgrade.cattle.io/v1 Plan` (no model package exists): the fields of PlanSpec and
+ * ContainerSpec at v0.20.1 (pkg/apis/upgrade.cattle.io/v1/types.go lines 46-91 and 115-125;
+ * research/day2.md §9a), `upgrade` required, exactly one of `version` and `channel`.
+ */
+const PLAN_SPEC = ['concurrency', 'jobActiveDeadlineSecs', 'nodeSelector', 'serviceAccountName', 'channel', 'version', 'secrets', 'tolerations', 'exclusive', 'window', 'prepare', 'upgrade', 'cordon', 'drain', 'imagePullSecrets', 'postCompleteDelay', 'priorityClassName', 'postCompleteLabels'];
+const CONTAINER_SPEC = ['image', 'command', 'args', 'envs', 'envFrom', 'volumes', 'securityContext'];
+type PlanError = { path: (string | number)[]; key: boolean; message: string };
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function planErrors(o: Record<string, unknown>): PlanError[] {
+  const errors: PlanError[] = [];
+  for (const k of Object.keys(o)) if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(k)) errors.push({ path: [k], key: true, message: `unknown field '${k}'` });
+  const spec = o.spec;
+  if (!isMap(spec)) return [...errors, { path: ['spec'], key: false, message: 'spec is required' }];
+  for (const k of Object.keys(spec)) if (!PLAN_SPEC.includes(k)) errors.push({ path: ['spec', k], key: true, message: `unknown field '${k}' of a Plan's spec${k === 'env' ? ' (containers take envs)' : ''}` });
+  if (!isMap(spec.upgrade)) errors.push({ path: ['spec', 'upgrade'], key: false, message: 'spec.upgrade is required' });
+  if ((spec.version === undefined) === (spec.channel === undefined)) errors.push({ path: ['spec'], key: false, message: 'a Plan names exactly one of version and channel' });
+  for (const c of ['prepare', 'upgrade'] as const) {
+    const v = spec[c];
+    if (!isMap(v)) continue;
+    for (const k of Object.keys(v)) if (!CONTAINER_SPEC.includes(k)) errors.push({ path: ['spec', c, k], key: true, message: `unknown field '${k}' of a Plan's container${k === 'env' ? ' (it is envs)' : ''}` });
+    if (typeof v.image !== 'string' || v.image === '') errors.push({ path: ['spec', c, 'image'], key: false, message: `spec.${c}.image is required` });
+  }
+  return errors;
+}
