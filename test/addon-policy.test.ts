@@ -47,6 +47,10 @@ addons:
 describe('deleting an add-on Application (catalog onDelete)', () => {
   const files = renderInline('all-addons', ALL_ADDONS);
   const apps = new Map(objectsOf(files, 'apps/').map((a) => [a.metadata.name, a]));
+  // The K3s/RKE2 family's upgrade add-ons run only there: rendered from an RKE2 environment.
+  const RANCHER_ONLY = ['system-upgrade-controller', 'system-upgrade-plans'];
+  const rke2 = renderInline('all-addons-rke2', 'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n');
+  for (const a of objectsOf(rke2, 'apps/')) if (RANCHER_ONLY.includes(a.metadata.name)) apps.set(a.metadata.name, a);
 
   /** Every catalog add-on but the other engine's (flux-operator is refused next to Argo CD: addon-engine). */
   const ARGO_ADDONS = catalogNames().filter((n) => n !== 'flux-operator');
@@ -70,6 +74,9 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
     'kubelet-csr-approver': 'orphan',
     'metrics-server': 'cascade',
     'nvidia-device-plugin': 'cascade',
+    // The controller and its Plans: nodes keep the release they run; the Plan CRD (the controller's) stays.
+    'system-upgrade-controller': 'cascade',
+    'system-upgrade-plans': 'cascade',
   };
 
   it('flux-operator, the other GitOps engine, is never deleted with its delivery either', () => {

@@ -75,6 +75,8 @@ describe('K3s renderer', () => {
     expect(server['kubelet-arg']).toContain('cloud-provider=external');
     expect(server['kube-apiserver-arg']).toContain('request-timeout=300s'); // cluster.k3s.extraArgs appended
     expect(parseYamlStream(f.get('k3s/litestream.yaml')!)[0]).toStrictEqual({
+      // Prometheus metrics on the server's address: the replication-stopped alert's source.
+      addr: '10.11.1.10:9095',
       dbs: [{ path: '/var/lib/rancher/k3s/server/db/state.db', replica: { type: 's3', bucket: 'odp-dev-k3s-litestream', path: 'k3s/odp-dev-k3s', region: 'eu-west-1', 'sync-interval': '1s' } }],
       snapshot: { interval: '24h', retention: '168h' },
     });
@@ -100,14 +102,17 @@ describe('K3s renderer', () => {
     expect(ccm('dev-k3s').hostNetworking).toBe(true);
   });
 
-  it('dev-k3s user-data restores the database before K3s starts, then starts Litestream', () => {
-    const script = bootScriptOf(files('dev-k3s').get('k3s/userdata/dev-k3s-server-1.yaml')!);
+  it('dev-k3s user-data restores the database before K3s starts (ExecStartPre drop-in), Litestream enabled before K3s starts', () => {
+    const ud = files('dev-k3s').get('k3s/userdata/dev-k3s-server-1.yaml')!;
+    const script = bootScriptOf(ud);
     const idx = (s: string) => script.indexOf(s);
-    const restore = idx('litestream restore -config /etc/litestream.yml -if-db-not-exists -if-replica-exists /var/lib/rancher/k3s/server/db/state.db');
-    expect(restore).toBeGreaterThan(-1);
-    expect(idx("INSTALL_K3S_VERSION='v1.35.9+k3s1' INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true")).toBeLessThan(restore);
-    expect(idx('systemctl start k3s')).toBeGreaterThan(restore);
-    expect(idx('systemctl enable --now litestream.service')).toBeGreaterThan(idx('systemctl start k3s'));
+    // The restore is K3s' ExecStartPre (every start until the node's database is settled), Litestream wanted with K3s.
+    expect(ud).toContain('ExecStartPre=/usr/local/sbin/odp-litestream-restore');
+    expect(ud).toContain('Wants=litestream.service');
+    expect(ud).toContain('-if-replica-exists -o "$tmp" "$DB"');
+    expect(idx('INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true')).toBeGreaterThan(-1);
+    expect(idx('systemctl enable litestream.service')).toBeGreaterThan(idx('INSTALL_K3S_SKIP_DOWNLOAD=true'));
+    expect(idx('systemctl start k3s')).toBeGreaterThan(idx('systemctl enable litestream.service'));
     expect(script).toContain('litestream-0.5.16-linux-x86_64.tar.gz');
     expect(script).toContain("ssm_secret '/odp/dev-k3s/k3s/token' > /etc/rancher/k3s/token");
   });
@@ -119,7 +124,10 @@ describe('K3s renderer', () => {
     expect(server['datastore-cafile']).toBe('/etc/ssl/certs/rds-global-bundle.pem');
     expect(server['server']).toBeUndefined();
     const script = bootScriptOf(f.get('k3s/userdata/stg-k3s-server-2.yaml')!);
-    expect(script).toContain('K3S_DATASTORE_ENDPOINT="postgres://k3s:$PGPASSWORD_ENC@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full"');
+    expect(script).toContain('DSN="postgres://k3s:$PGPASSWORD_ENC@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full"');
+    // Into the root-only config drop-in, never k3s.service.env (install.sh rewrites that: research/day2.md §1a).
+    expect(script).toContain(`printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/k3s/config.yaml.d/10-node.yaml`);
+    expect(script).not.toContain('K3S_DATASTORE_ENDPOINT');
     expect(script).toContain("PGPASSWORD=$(ssm_secret '/odp/staging-k3s/kine/password')");
     const gpu = parseYamlStream(f.get('k3s/gpu.yaml')!)[0] as Record<string, unknown>;
     expect(gpu['default-runtime']).toBe('nvidia');

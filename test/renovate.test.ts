@@ -60,7 +60,11 @@ const TALOS = manager('Talos:');
 const K8S_TALOS = manager('Kubernetes on Talos');
 const K3S = manager('K3s:');
 const K8S_K3S = manager('Kubernetes on K3s');
-const ENV_MANAGERS = [CHARTS, IMAGES, TALOS, K8S_TALOS, K3S, K8S_K3S];
+const RKE2 = manager('RKE2:');
+const K8S_RKE2 = manager('Kubernetes on RKE2');
+const LITESTREAM = manager('Litestream:');
+const ANNOTATED = manager('Pins in the generator');
+const ENV_MANAGERS = [CHARTS, IMAGES, TALOS, K8S_TALOS, K3S, K8S_K3S, RKE2, K8S_RKE2, LITESTREAM];
 
 describe('file patterns', () => {
   it('catalog modules and environment files are targeted; rendered/ never', () => {
@@ -120,6 +124,27 @@ describe('environment files (the fixtures, written like the team\'s environments
     const { text, doc } = fixture('valid/k3s-postgres.yaml');
     expect(extract(K3S, text)).toStrictEqual([{ depName: 'k3s-io/k3s', currentValue: doc.cluster.k3sVersion }]);
     expect(extract(TALOS, text)).toStrictEqual([]);
+  });
+
+  it('RKE2 and its Kubernetes version (issue 25: rke2Version was not extracted)', () => {
+    const { text, doc } = fixture('valid/rke2-etcd.yaml');
+    expect(extract(RKE2, text)).toStrictEqual([{ depName: 'rancher/rke2', currentValue: doc.cluster.rke2Version }]);
+    expect(extract(K8S_RKE2, text)).toStrictEqual([{ depName: 'kubernetes-rke2', currentValue: doc.cluster.kubernetesVersion }]);
+    expect(extract(K3S, text)).toStrictEqual([]);
+    expect(new RegExp(K8S_RKE2.extractVersionTemplate!).exec('v1.35.8+rke2r2')?.groups?.version).toBe('1.35.8');
+  });
+
+  it('a Litestream release pinned in an environment file', () => {
+    const text = 'cluster:\n  datastore: { type: kine-sqlite, litestream: { bucket: b, version: v0.5.16 } }\n';
+    expect(extract(LITESTREAM, text)).toStrictEqual([{ depName: 'benbjohnson/litestream', currentValue: 'v0.5.16' }]);
+  });
+
+  it('the annotated pins of the generator: system-upgrade-controller, its kubectl image, the default Litestream', () => {
+    const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
+    const suc = 'generators/distributions/rancher/addons/system-upgrade-controller.ts';
+    expect(targets(ANNOTATED, suc)).toBe(true);
+    const found = [...extract(ANNOTATED, read(suc)), ...extract(ANNOTATED, read('generators/model/defaults.ts'))].map((d) => `${d.depName}@${d.currentValue}`);
+    expect(found).toStrictEqual(['rancher/system-upgrade-controller@v0.20.1', 'rancher/kubectl@v1.30.3', 'benbjohnson/litestream@v0.5.16']);
   });
 
   it('third-party chart, with its repository', () => {

@@ -60,11 +60,13 @@ describe('RKE2 flag tables (v1.35.7+rke2r1)', () => {
 });
 
 describe('RKE2 configs', () => {
-  it('first server initializes etcd, the others join through the supervisor port; snapshots go to S3 without keys', () => {
+  it('every server joins through the supervisor port, the first one too (bootstrap is decided at boot); snapshots go to S3 without keys', () => {
     const { m, t } = target('rke2-etcd.yaml', 'cp-1');
     const first = rke2Config(m, t);
     const second = rke2Config(m, m.configTargets.find((x) => x.name === 'cp-2')!);
-    expect(first.server).toBeUndefined();
+    // A replaced first server must join, never start a second etcd (rke2-docs install/ha.md line 96:
+    // `server` is ignored once etcd data exists); the boot script bootstraps through a drop-in.
+    expect(first.server).toBe('https://api.fixture.internal:9345');
     expect(second.server).toBe('https://api.fixture.internal:9345');
     expect(first['tls-san']).toStrictEqual(['10.10.1.10', '10.10.1.11', '10.10.1.12', 'api.fixture.internal']);
     const { server: _s, 'node-ip': _a, ...rest1 } = first;
@@ -135,14 +137,16 @@ describe('RKE2 user-data', () => {
     const boot = bootScript(ud);
     for (const line of [
       `id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U`,
-      `ssm_secret '/odp/rke2-postgres/rke2/token' > /etc/rancher/rke2/token`,
+      `TOKEN=$(ssm_secret '/odp/rke2-postgres/rke2/token')`,
+      `printf '%s' "$TOKEN" > /etc/rancher/rke2/token`,
       `ssm_secret '/odp/rke2-postgres/rke2/agent-token' > /etc/rancher/rke2/agent-token`,
       `NODE_NAME=$(imds local-hostname)`,
       `PGPASSWORD=$(ssm_secret '/odp/fixture/kine/password')`,
       `DSN="postgres://rke2:$PGPASSWORD_ENC@kine.fixture.internal:5432/rke2?sslmode=verify-full"`,
-      `printf 'RKE2_DATASTORE_ENDPOINT=%s\\n' "$DSN" >> /etc/default/rke2-server`,
-      `curl -sfL 'https://raw.githubusercontent.com/rancher/rke2/v1.36.3%2Brke2r1/install.sh' -o /root/rke2-install.sh`,
-      `INSTALL_RKE2_VERSION='v1.36.3+rke2r1' INSTALL_RKE2_TYPE=server INSTALL_RKE2_METHOD=tar sh /root/rke2-install.sh`,
+      // Node name and DSN in the root-only drop-in no installer rewrites (research/day2.md "installers never write /etc/rancher").
+      `{ printf 'node-name: "%s"\\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/rke2/config.yaml.d/10-node.yaml`,
+      `fetch_verified 'https://raw.githubusercontent.com/rancher/rke2/v1.36.3%2Brke2r1/install.sh' /root/rke2-install.sh 42983c86d1da64a92061d83afb57630cedd69241989f1b0673f3db6c3d92ee6b`,
+      `INSTALL_RKE2_ARTIFACT_PATH=/root/rke2-artifacts INSTALL_RKE2_METHOD=tar INSTALL_RKE2_TYPE=server sh /root/rke2-install.sh`,
       'systemctl enable --now rke2-server.service',
     ])
       expect(boot.split('\n'), line).toContain(line);

@@ -39,7 +39,13 @@ function catalog(): Map<string, Contributed> {
   ];
   const entries = new Map<string, Contributed>();
   for (const c of all.sort((a, b) => (a.entry.name < b.entry.name ? -1 : a.entry.name > b.entry.name ? 1 : 0))) {
-    if (entries.has(c.entry.name)) throw new Error(`two catalog add-ons are named '${c.entry.name}'`);
+    const seen = entries.get(c.entry.name);
+    // The same entry contributed by several distributions (a family's shared add-on) is one entry.
+    if (seen && seen.entry === c.entry && seen.owner !== undefined && c.owner !== undefined) {
+      entries.set(c.entry.name, { entry: c.entry, owner: `${seen.owner}/${c.owner}` });
+      continue;
+    }
+    if (seen) throw new Error(`two catalog add-ons are named '${c.entry.name}'`);
     entries.set(c.entry.name, c);
   }
   cached = { of, entries };

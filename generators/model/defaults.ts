@@ -12,6 +12,7 @@ export const DEFAULTS = {
   rootVolumeGiB: 100,
   postgresPort: 5432,
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
+  // renovate: datasource=github-releases depName=benbjohnson/litestream
   litestreamVersion: 'v0.5.16',
   replicas: 2,
   metricsPath: '/metrics',

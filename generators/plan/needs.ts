@@ -41,6 +41,13 @@ export interface Facts {
   pods: PodPlacement[];
 }
 
+/**
+ * Annotation on a controller's Deployment listing the CRDs (`group/Kind`, comma-separated) the
+ * controller creates itself when it starts: what the delivery graph and the first-sync simulator
+ * count as provided once that Deployment is Ready.
+ */
+export const REGISTERS_CRDS = 'odp.opendev.dev/registers-crds';
+
 export const cap = {
   crd: (group: string, kind: string) => `CRD ${group}/${kind}`,
   webhook: (group: string, kind: string) => `webhook ${group}/${kind}`,
@@ -231,6 +238,13 @@ export function objectFacts(o: Obj, defaultNamespace: string): Facts {
         if (sc) needs.push({ what: cap.storageClass(sc), why: `${who}: volumeClaimTemplates storageClassName` });
       }
       break;
+  }
+  // A controller that registers its own CRDs at start-up says so on its workload (REGISTERS_CRDS):
+  // the kinds exist once the workload is Ready, and nothing renders those CRDs.
+  const registers = isMap(meta.annotations) ? str(meta.annotations[REGISTERS_CRDS]) : undefined;
+  for (const k of (registers ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const at = k.lastIndexOf('/');
+    if (at > 0) provides.push(cap.crd(k.slice(0, at), k.slice(at + 1)));
   }
   const pod = podSpecOf(o);
   if (pod) {

@@ -1,8 +1,8 @@
 /**
  * K3s config.yaml of one config target (a fixed node or an auto-scaled pool): servers are the
  * controlplane pools, agents the worker pools. Every key is a flag of the pinned K3s release
- * (flags.ts); nothing secret is in it (tokens are files written at boot from SSM, the Postgres DSN
- * is written at boot into the service's root-only environment file).
+ * (flags.ts); nothing secret is in it (tokens are files written at boot from SSM; the node name and
+ * the Postgres DSN are written at boot into a root-only drop-in, config.yaml.d/10-node.yaml).
  */
 import { GPU_PRESENT_LABEL } from '../../model/aws.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
@@ -61,8 +61,8 @@ function serverKeys(m: EnvironmentModel): K3sArgs {
   if (c.network.cni === 'cilium') Object.assign(keys, { 'disable-network-policy': true, 'disable-kube-proxy': true });
   const d = c.datastore;
   if (d.type === 'kine-sqlite') keys['datastore-endpoint'] = kineLitestreamEndpoint();
-  // kine-postgres: the DSN carries the password, so it is assembled at boot (K3S_DATASTORE_ENDPOINT
-  // in the root-only k3s.service.env). Kine maps datastore-cafile to sslrootcert.
+  // kine-postgres: the DSN carries the password, so it is assembled at boot into the root-only drop-in
+  // config.yaml.d/10-node.yaml (../rancher/host.ts). Kine maps datastore-cafile to sslrootcert.
   if (d.type === 'kine-postgres') keys['datastore-cafile'] = d.postgres.caBundlePath;
   return keys;
 }

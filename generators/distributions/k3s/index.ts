@@ -16,6 +16,10 @@ import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
 import { k3sAws } from './aws.js';
 import { rancherPlaceholders } from '../rancher/boot.js';
 
+import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
+import { artifactRule } from '../rancher/artifacts.js';
+import { DEFAULTS } from '../../model/defaults.js';
+import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 export const k3s: RancherDistribution = {
@@ -31,7 +35,7 @@ export const k3s: RancherDistribution = {
     datastore: (ctx, report) => k3sDatastore(ctx, report),
     versions: (ctx, report) => k3sVersionKey(ctx, report),
     get cluster() {
-      return K3S_RULES;
+      return [...K3S_RULES, artifactRule(K3S_KEYS, 'k3s', { product: 'litestream', defaultVersion: DEFAULTS.litestreamVersion })];
     },
     names: (ctx, report) => configTargetNames(ctx, report),
   },
@@ -42,9 +46,19 @@ export const k3s: RancherDistribution = {
     overviewName: () => 'K3s',
     datastore: (m) => kineDatastoreText('K3s', m.cluster.datastore),
   },
+  addons: {
+    // The family's upgrade controller and Plans (one catalog entry each, shared by the members).
+    get entries() {
+      return [systemUpgradeController, systemUpgradePlans];
+    },
+    values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
+  },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
   facts: {
     networkPolicyEnforcer: () => "K3s' embedded network policy controller (kube-router)",
+    // K3s deploys RuntimeClass nvidia itself (k3s-io/k3s manifests/runtimes.yaml, commit c77d0b85, the
+    // `runtimes` packaged component, not disabled here): the catalog renders none (one owner).
+    runtimeClasses: ['nvidia'],
     // K3s labels servers node-role.kubernetes.io/control-plane=true (pkg/server: `v != "true"` → set "true").
     controlPlaneLabel: 'true',
     // No flannelPods: K3s runs flannel and kube-proxy inside the k3s process, not as pods.
@@ -53,6 +67,7 @@ export const k3s: RancherDistribution = {
     return k3sAws();
   },
   checks: {
+    customResources: { 'upgrade.cattle.io/v1/Plan': (o) => planErrors(o) },
     environment: (m, files) => checkRenderedK3s(m, files),
     nodeConfigs: { pattern: /^k3s\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
     get placeholders() {

@@ -1,9 +1,9 @@
 /**
  * Litestream (v0.5 format) on the single kine-sqlite server: replicates K3s' SQLite database to
  * s3://<bucket>/<prefix> with the instance profile's credentials (AWS SDK default chain; no keys in
- * the file), and the pinned release's download URLs.
+ * the file), the restore hook K3s runs before it starts, and the units.
  */
-import type { Arch, EnvironmentModel } from '../../model/types.js';
+import type { EnvironmentModel } from '../../model/types.js';
 import { K3S_PATHS } from './config.js';
 
 type SqliteDatastore = Extract<EnvironmentModel['cluster']['datastore'], { type: 'kine-sqlite' }>;
@@ -23,18 +23,67 @@ export function litestreamConfig(m: EnvironmentModel, d: SqliteDatastore): objec
     ],
     // Daily snapshots kept a week: restore points for the last seven days.
     snapshot: { interval: '24h', retention: '168h' },
+    // Prometheus metrics on the server's address (the alert's source: ./addons/litestream-alerts.ts).
+    ...(m.controlPlaneNodes[0] ? { addr: `${m.controlPlaneNodes[0].ip}:${LITESTREAM_METRICS_PORT}` } : {}),
   };
 }
 
-/** goreleaser archive names of a Litestream release (`.Version` has no leading v). */
-export function litestreamDownload(version: string, arch: Arch): { archive: string; url: string; checksumsUrl: string } {
-  const v = version.replace(/^v/, '');
-  const archive = `litestream-${v}-linux-${arch === 'amd64' ? 'x86_64' : 'arm64'}.tar.gz`;
-  const base = `https://github.com/benbjohnson/litestream/releases/download/${version}`;
-  return { archive, url: `${base}/${archive}`, checksumsUrl: `${base}/checksums.txt` };
+/** The port Litestream serves its Prometheus metrics on (config `addr`), on the server's address. */
+export const LITESTREAM_METRICS_PORT = 9095;
+
+/** The restore hook K3s runs before it starts (ExecStartPre of the unit drop-in below). */
+export const LITESTREAM_RESTORE_PATH = '/usr/local/sbin/odp-litestream-restore';
+/** The unit drop-in that orders the restore before K3s and pulls Litestream in with it. */
+export const K3S_LITESTREAM_DROP_IN = '/etc/systemd/system/k3s.service.d/10-litestream.conf';
+/** Written once the node's database is settled (restored, or new with no replica): later starts keep it. */
+export const LITESTREAM_RESTORED_MARK = '/var/lib/rancher/k3s/server/db/.odp-restore-done';
+
+/**
+ * The restore hook (POSIX sh). `litestream restore -if-db-not-exists` only checks that the output path
+ * exists (cmd/litestream/restore.go lines 308-311: os.Stat), so an empty or half-written state.db left
+ * by a failed first boot would block the restore and K3s would start an empty cluster. The hook
+ * restores into a new file instead (`-o`, `-if-replica-exists`: no replica yet is a new cluster),
+ * moves whatever was there aside, and marks the node done; until the mark exists every K3s start
+ * (a retried first boot included) restores again.
+ */
+export function litestreamRestoreScript(): string {
+  const db = K3S_PATHS.sqliteDb;
+  return [
+    '#!/bin/sh',
+    "# odp-gitops: restore K3s' SQLite database from its Litestream replica before K3s starts (ExecStartPre).",
+    'set -eu',
+    'umask 077',
+    'log() { echo "odp-litestream-restore: $*" >&2; }',
+    `DB=${db}`,
+    `[ -e ${LITESTREAM_RESTORED_MARK} ] && exit 0`,
+    'install -d -m 0700 "${DB%/*}"',
+    'tmp="$DB.restoring"',
+    'rm -f "$tmp" "$tmp-wal" "$tmp-shm"',
+    `/usr/local/bin/litestream restore -config ${K3S_PATHS.litestreamConfig} -if-replica-exists -o "$tmp" "$DB"`,
+    'if [ -e "$tmp" ]; then',
+    '  now=$(date +%s)',
+    '  for f in "$DB" "$DB-wal" "$DB-shm"; do if [ -e "$f" ]; then mv "$f" "$f.before-restore-$now"; fi; done',
+    '  mv "$tmp" "$DB"',
+    '  log "restored $DB from the replica"',
+    'else',
+    '  log "no replica yet: K3s starts a new database"',
+    'fi',
+    `touch ${LITESTREAM_RESTORED_MARK}`,
+    '',
+  ].join('\n');
 }
 
-/** systemd unit for the tarball install (the .deb's unit, with our paths and ordering after k3s). */
+/** The k3s.service drop-in: restore first, and Litestream wanted with K3s (it orders itself after it). */
+export function k3sLitestreamDropIn(): string {
+  return ['[Unit]', 'Wants=litestream.service', '', '[Service]', `ExecStartPre=${LITESTREAM_RESTORE_PATH}`, ''].join('\n');
+}
+
+/**
+ * systemd unit for the tarball install (the .deb's unit, with our paths). After k3s.service: K3s is
+ * Type=notify, so Litestream starts once the restore is done and Kine has opened the database. Kine's
+ * litestream:// driver leaves every WAL checkpoint to Litestream: while it is stopped the WAL grows
+ * and nothing replicates, so it restarts always and an alert watches it (./addons/litestream-alerts.ts).
+ */
 export function litestreamUnit(): string {
   return [
     '[Unit]',

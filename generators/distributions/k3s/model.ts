@@ -3,6 +3,7 @@
  * of the model, the shape this family shares (../rancher/model.ts).
  */
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
+import { K3S_ARTIFACTS } from './artifacts.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
 export interface K3sClusterInput {
@@ -23,6 +24,20 @@ export const K3S_KEYS: RancherKeys = {
   unit: (role) => (role === 'server' ? 'k3s' : 'k3s-agent'),
   // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
   fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
+  artifacts: () => K3S_ARTIFACTS,
+  upgrade: {
+    // k3s-io/k3s-upgrade: replaces the binary and SIGTERMs K3s, which systemd restarts with the
+    // unchanged unit, env file and config (scripts/upgrade.sh upgrade()); install.sh never runs.
+    image: 'rancher/k3s-upgrade',
+    backup: (m) =>
+      m.cluster.datastore.type === 'kine-sqlite'
+        ? {
+            // Litestream is the backup (continuous, to S3): upgrade only while it runs, so the replica is current.
+            prepare: { command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] },
+            text: 'Litestream replicates the database to S3 continuously; the server Plan\'s prepare step refuses to upgrade while `litestream.service` is not active, so the replica is current',
+          }
+        : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },
+  },
 };
 
 export const k3sCluster = (m: Pick<EnvironmentModel, 'cluster'>): RancherCluster => rancherCluster(m);

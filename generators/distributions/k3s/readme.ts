@@ -1,4 +1,5 @@
 /** README sections of a K3s environment: what runs where, the SSM parameters, and the runbooks. */
+import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ReadmeSection } from '../../render/readme/sections.js';
@@ -94,11 +95,9 @@ sudo systemctl start k3s litestream
 Never run two servers against the same replica.
 `);
 
-const limits = (): string => `- Upgrades: change \`cluster.k3sVersion\`, synth, and roll the nodes (servers first, one at a time;
-  then agents), or run the installer of the new release on each node with the same config.
-- User-data runs once per instance: changing a config here means replacing (or re-provisioning) the
+const limits = (m: EnvironmentModel): string => `- User-data runs once per instance: changing a config here means replacing (or re-provisioning) the
   node. Labels and taints apply only when a node registers.
-`;
+${upgradeReadmeText(m)}`;
 
 export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
   if (m.cluster.distribution !== 'k3s') return [];
@@ -145,6 +144,6 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools']],
       body: sqlite({ first, db: K3S_PATHS.sqliteDb, config: K3S_PATHS.litestreamConfig, version: d.litestream.version, url: litestreamReplicaUrl(m, d) }),
     });
-  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [], body: limits() });
+  sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [['cluster', 'k3sVersion'], ['addons']], body: limits(m) });
   return sections;
 }

@@ -1,6 +1,7 @@
 /**
  * The K3s renderer: per config target a K3s config (`k3s/<target>.yaml`) and its EC2 user-data
- * (`k3s/userdata/<target>.yaml`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
+ * (`k3s/userdata/<target>.yaml`), the manual upgrade script (`k3s/manual-upgrade.sh`), and for
+ * kine-sqlite the Litestream config (`k3s/litestream.yaml`).
  * Other distributions' environments get nothing from it.
  */
 import type { InputPath } from '../../lib/paths.js';
@@ -9,7 +10,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { k3sConfig, roleOf } from './config.js';
 import { litestreamConfig } from './litestream.js';
-import { userDataText } from './userdata.js';
+import { k3sManualUpgrade, userDataText } from './userdata.js';
 
 export const K3S_DIR = 'k3s';
 
@@ -27,6 +28,7 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
     files.push({ path: `${K3S_DIR}/${t.name}.yaml`, content: toYaml(k3sConfig(m, t)), inputs });
     files.push({ path: `${K3S_DIR}/userdata/${t.name}.yaml`, content: userDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] });
   }
+  files.push({ path: `${K3S_DIR}/manual-upgrade.sh`, content: k3sManualUpgrade(m), inputs: [['name'], ['cluster', 'k3sVersion']] });
   const d = m.cluster.datastore;
   if (d.type === 'kine-sqlite') files.push({ path: `${K3S_DIR}/litestream.yaml`, content: toYaml(litestreamConfig(m, d)), inputs: [['aws', 'region'], ['cluster', 'name'], ['cluster', 'datastore']] });
   return files;

@@ -1,78 +1,111 @@
 /**
  * EC2 user-data (#cloud-config) of one K3s config target. cloud-init writes the files (config,
- * hardening files, Litestream config, boot script) and runs the boot script once, which:
- *   1. reads the cluster token(s) and, for Postgres, the database password from SSM through the
- *      instance profile (never from the rendered tree),
- *   2. installs the pinned K3s release without starting it,
- *   3. kine-sqlite: installs the pinned Litestream and restores the database from S3 if the node has
- *      none and a replica exists (`litestream restore -if-db-not-exists -if-replica-exists`),
- *   4. starts K3s (and then Litestream).
+ * hardening files, Litestream config, restore hook and units, boot script) and runs the boot script
+ * once, which:
+ *   0. refuses to install anything whose sha256 is not recorded (../rancher/artifacts.ts),
+ *   1. applies and asserts the kernel parameters protect-kernel-defaults needs,
+ *   2. reads the cluster token(s) and, for Postgres, the database password from SSM through the
+ *      instance profile (never from the rendered tree), and writes the node name and the datastore
+ *      endpoint into a root-only config drop-in (/etc/rancher/k3s/config.yaml.d/10-node.yaml):
+ *      install.sh deletes and rewrites k3s.service.env from its own environment on every run
+ *      (create_env_file), and a config key beats the environment, so a re-run cannot move the node
+ *      to another name or datastore,
+ *   3. downloads install.sh and the K3s binary of the pinned release, checks both against their
+ *      literal sha256, and runs install.sh with INSTALL_K3S_SKIP_DOWNLOAD (which then verifies
+ *      nothing itself) and no K3S_* variable,
+ *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
+ *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
+ *   5. starts K3s.
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
-import { bootPrelude, cloudConfigText, nodeNameLines, NVIDIA_RUNTIME_CHECK, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
+import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { admissionConfiguration, auditPolicy, k3sConfig, K3S_PATHS, KUBELET_SYSCTLS, roleOf } from './config.js';
-import { litestreamConfig, litestreamDownload, litestreamUnit } from './litestream.js';
-import { k3sCluster, k3sPool } from './model.js';
+import { K3S_ARTIFACTS } from './artifacts.js';
+import { K3S_LITESTREAM_DROP_IN, k3sLitestreamDropIn, litestreamConfig, litestreamRestoreScript, litestreamUnit, LITESTREAM_RESTORE_PATH } from './litestream.js';
+import { k3sCluster } from './model.js';
 
 export { RDS_CA_BUNDLE_URL, shQuote, USER_DATA_LIMIT } from '../rancher/boot.js';
 
 export const BOOT_SCRIPT_PATH = '/usr/local/sbin/odp-k3s-boot';
+const TAG = 'odp-k3s-boot';
 
-/** install.sh of the pinned release (so the installer is as pinned as the binary it installs). */
-export const k3sInstallScriptUrl = (version: string): string => `https://raw.githubusercontent.com/k3s-io/k3s/${encodeURIComponent(version)}/install.sh`;
+/** The systemd unit install.sh creates for a role (install.sh: SYSTEM_NAME k3s, or k3s-agent). */
+export const k3sUnit = (role: 'server' | 'agent'): string => (role === 'server' ? 'k3s' : 'k3s-agent');
 
-const PRELUDE = bootPrelude('odp-k3s-boot');
+/** What a target downloads: install.sh and the binary of its architecture, and Litestream on a kine-sqlite server. */
+export function k3sDownloads(m: EnvironmentModel, t: ConfigTarget) {
+  const version = k3sCluster(m).version!;
+  const d = m.cluster.datastore;
+  return {
+    installer: artifactOf(K3S_ARTIFACTS, 'k3s', version, 'install.sh'),
+    binary: artifactOf(K3S_ARTIFACTS, 'k3s', version, t.pool.arch),
+    litestream: roleOf(t) === 'server' && d.type === 'kine-sqlite' ? artifactOf(K3S_ARTIFACTS, 'litestream', d.litestream.version, t.pool.arch) : undefined,
+  };
+}
 
-/** The boot script (POSIX sh). Values are shell-quoted; nothing secret is in it. */
+/** Lines that install the verified binary and run the verified install.sh without downloading (and without K3S_* variables). */
+export function k3sInstallLines(dl: ReturnType<typeof k3sDownloads>, role: string, extra: string): string[] {
+  return [
+    fetchLine(dl.installer, '/root/k3s-install.sh'),
+    fetchLine(dl.binary, '/root/k3s.download'),
+    'install -m 0755 /root/k3s.download /usr/local/bin/k3s',
+    'rm -f /root/k3s.download',
+    `INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_EXEC=${role}${extra} sh /root/k3s-install.sh`,
+  ];
+}
+
+/**
+ * The manual upgrade of a node to the environment's release (../rancher/manual-upgrade.ts). install.sh
+ * restarts K3s only when the binary, unit or env file changed between its start and its end
+ * (get_installed_hashes before and after, research/day2.md §1): with INSTALL_K3S_SKIP_DOWNLOAD the new
+ * binary is in place before it starts, so it sees no change, and the script restarts the unit itself.
+ */
+export function k3sManualUpgrade(m: EnvironmentModel): string {
+  const version = k3sCluster(m).version!;
+  const arch = (a: 'amd64' | 'arm64') => {
+    const dl = { installer: artifactOf(K3S_ARTIFACTS, 'k3s', version, 'install.sh'), binary: artifactOf(K3S_ARTIFACTS, 'k3s', version, a), litestream: undefined };
+    return { needs: [dl.installer, dl.binary], install: k3sInstallLines(dl, '$ROLE', '') };
+  };
+  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: 'systemctl restart "$UNIT"' });
+}
+
+/** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
 export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const role = roleOf(t);
   const version = k3sCluster(m).version!;
   const d = m.cluster.datastore;
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of K3s ${version} ${role} '${t.name}' (environment ${m.name}).`, PRELUDE];
-  lines.push('sysctl --system >/dev/null', `install -d -m 0700 /etc/rancher/k3s`);
+  const dl = k3sDownloads(m, t);
+  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of K3s ${version} ${role} ${t.name} (environment ${m.name}).`];
+  lines.push(...refuseUnpinned([dl.installer, dl.binary, ...(dl.litestream ? [dl.litestream] : [])], TAG));
+  lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
     lines.push(`ssm_secret ${shQuote(k3sCluster(m).token.secret)} > ${K3S_PATHS.token}`);
   }
   lines.push(`ssm_secret ${shQuote(k3sCluster(m).agentToken.secret)} > ${K3S_PATHS.agentToken}`);
-  lines.push(...nodeNameLines('K3S_NODE_NAME'), 'export K3S_NODE_NAME');
-  if (role === 'server' && d.type === 'kine-postgres') {
-    const [fetchCa, chmodCa, ...dsn] = postgresEndpointLines(d.postgres, 'K3S_DATASTORE_ENDPOINT');
+  const postgres = role === 'server' && d.type === 'kine-postgres';
+  if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
+  lines.push(...identityDropInLines('k3s', postgres ? 'DSN' : undefined));
+  if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
+  lines.push(...k3sInstallLines(dl, role, ' INSTALL_K3S_SKIP_START=true'));
+  if (dl.litestream) {
     lines.push(
-      fetchCa!,
-      chmodCa!,
-      ...dsn.slice(0, -1),
-      '# install.sh copies K3S_* variables into the root-only /etc/systemd/system/k3s.service.env.',
-      dsn[dsn.length - 1]!,
-      'export K3S_DATASTORE_ENDPOINT',
+      `# Litestream ${dl.litestream.version}: verified, installed and enabled before K3s starts; K3s restores first (${LITESTREAM_RESTORE_PATH}).`,
+      fetchLine(dl.litestream, '/root/litestream.tar.gz'),
+      'tar -xzf /root/litestream.tar.gz -C /root litestream',
+      'install -m 0755 /root/litestream /usr/local/bin/litestream',
+      'rm -f /root/litestream /root/litestream.tar.gz',
+      'systemctl daemon-reload',
+      'systemctl enable litestream.service',
     );
   }
-  if (t.pool.gpu) lines.push(NVIDIA_RUNTIME_CHECK);
-  lines.push(
-    `curl -sfL ${shQuote(k3sInstallScriptUrl(version))} -o /root/k3s-install.sh`,
-    `INSTALL_K3S_VERSION=${shQuote(version)} INSTALL_K3S_EXEC=${role} INSTALL_K3S_SKIP_START=true sh /root/k3s-install.sh`,
-  );
-  if (role === 'server' && d.type === 'kine-sqlite') {
-    const dl = litestreamDownload(d.litestream.version, t.pool.arch);
-    lines.push(
-      `# Litestream ${d.litestream.version}: download, verify against the release's checksums, install.`,
-      'dir=$(mktemp -d)',
-      `curl -sfL ${shQuote(dl.url)} -o "$dir/${dl.archive}"`,
-      `curl -sfL ${shQuote(dl.checksumsUrl)} -o "$dir/checksums.txt"`,
-      `(cd "$dir" && grep ' ${dl.archive}$' checksums.txt | sha256sum -c -)`,
-      `tar -xzf "$dir/${dl.archive}" -C "$dir" litestream`,
-      'install -m 0755 "$dir/litestream" /usr/local/bin/litestream',
-      `install -d -m 0700 ${K3S_PATHS.sqliteDb.replace(/\/[^/]+$/, '')}`,
-      '# Restore before K3s starts: a new node gets the replicated database; a node that has one keeps it.',
-      `/usr/local/bin/litestream restore -config ${K3S_PATHS.litestreamConfig} -if-db-not-exists -if-replica-exists ${K3S_PATHS.sqliteDb}`,
-    );
-  }
-  lines.push(`systemctl start ${role === 'server' ? 'k3s' : 'k3s-agent'}`);
-  if (role === 'server') {
-    lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
-    if (d.type === 'kine-sqlite') lines.push('systemctl daemon-reload', 'systemctl enable --now litestream.service');
-  }
+  lines.push(`systemctl start ${k3sUnit(role)}`);
+  if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
   return lines.join('\n') + '\n';
 }
@@ -84,7 +117,12 @@ export function userData(m: EnvironmentModel, t: ConfigTarget): UserData {
   if (role === 'server') files.push(file(K3S_PATHS.psa, '0600', toYaml(admissionConfiguration())), file(K3S_PATHS.auditPolicy, '0600', toYaml(auditPolicy())));
   const d = m.cluster.datastore;
   if (role === 'server' && d.type === 'kine-sqlite')
-    files.push(file(K3S_PATHS.litestreamConfig, '0600', toYaml(litestreamConfig(m, d))), file('/etc/systemd/system/litestream.service', '0644', litestreamUnit()));
+    files.push(
+      file(K3S_PATHS.litestreamConfig, '0600', toYaml(litestreamConfig(m, d))),
+      file('/etc/systemd/system/litestream.service', '0644', litestreamUnit()),
+      file(LITESTREAM_RESTORE_PATH, '0700', litestreamRestoreScript()),
+      file(K3S_LITESTREAM_DROP_IN, '0644', k3sLitestreamDropIn()),
+    );
   files.push(file(BOOT_SCRIPT_PATH, '0700', bootScript(m, t)));
   return { write_files: files, runcmd: [[BOOT_SCRIPT_PATH]] };
 }

@@ -5,6 +5,7 @@
  */
 import type { Datastore } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
+import { DEFAULTS } from '../../model/defaults.js';
 import { findPlaceholders } from '../../lib/placeholder.js';
 import type { RancherKeys } from './model.js';
 
@@ -93,9 +94,15 @@ export const nodeNameLines = (variable: string): string[] => ['# The AWS cloud c
  * password read from SSM and percent-encoded (it never reaches the rendered tree), TLS verify-full.
  */
 export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], variable: string): string[] {
+  const ca = shQuote(pg.caBundlePath);
+  // The RDS bundle goes to the default path only: a caBundlePath the environment chose is its own
+  // CA file (on the AMI), never overwritten; the boot stops when it is missing.
+  const caLines =
+    pg.caBundlePath === DEFAULTS.rdsCaBundlePath
+      ? [`curl -sfL ${shQuote(RDS_CA_BUNDLE_URL)} -o ${ca}`, `chmod 0644 ${ca}`]
+      : [`[ -s ${ca} ] || { log ${shQuote(`caBundlePath ${pg.caBundlePath} is missing: put the database's CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle`)}; exit 1; }`];
   return [
-    `curl -sfL ${shQuote(RDS_CA_BUNDLE_URL)} -o ${shQuote(pg.caBundlePath)}`,
-    `chmod 0644 ${shQuote(pg.caBundlePath)}`,
+    ...caLines,
     `PGPASSWORD=$(ssm_secret ${shQuote(pg.password.secret)})`,
     'PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")',
     'unset PGPASSWORD',

@@ -5,6 +5,7 @@
 import type { EnvironmentInput, NodePoolInput } from '../../model/input.js';
 import type { EnvironmentModel, NodePool, SecretRef } from '../../model/types.js';
 import type { Distribution } from '../types.js';
+import type { ArtifactFacts } from './artifacts.js';
 
 /** config.yaml keys and values (flag long name → value; lists become repeated flags). */
 export type ConfigArgs = Record<string, string | number | boolean | string[]>;
@@ -35,6 +36,18 @@ export interface RancherKeys {
   supervisor?: boolean;
   /** The systemd unit that runs it on a server or an agent (what a config change restarts). */
   unit(role: 'server' | 'agent'): string;
+  /** What its nodes download, pinned by content (a function: read when used, never while modules load). */
+  artifacts(): ArtifactFacts;
+  /**
+   * Upgrades through the system-upgrade-controller (./addons/system-upgrade-controller.ts): the image
+   * whose `upgrade` replaces the binary and restarts the service (tag-less: the controller tags it
+   * with the Plan's version, + → -), and the datastore backup the server Plan takes first.
+   */
+  upgrade?: {
+    image: string;
+    /** The server Plan's `prepare` container (in the upgrade image, the host at /host) and what it does, in words. */
+    backup(m: EnvironmentModel): { prepare?: { command: string[]; args: string[] }; text: string };
+  };
 }
 
 /** A distribution of this family: the Distribution with the descriptor it passes the shared code. */

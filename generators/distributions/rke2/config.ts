@@ -1,8 +1,9 @@
 /**
  * RKE2 config.yaml of one config target (a fixed node or an auto-scaled pool): servers are the
  * controlplane pools, agents the worker pools. Every key is a flag of the pinned RKE2 release
- * (flags.ts); nothing secret is in it (tokens are files written at boot from SSM, the PostgreSQL DSN
- * goes at boot into the root-only /etc/default/rke2-server, S3 is reached with the instance profile).
+ * (flags.ts); nothing secret is in it (tokens are files written at boot from SSM; the node name and
+ * the PostgreSQL DSN go at boot into the root-only drop-in config.yaml.d/10-node.yaml; S3 is reached
+ * with the instance profile).
  *
  * Sources (rancher/rke2 v1.35.7+rke2r1 unless noted):
  * - supervisor port 9345, API 6443, embedded etcd unless datastore-endpoint: pkg/cli/defaults/defaults.go
@@ -21,7 +22,7 @@
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { ConfigArgs } from '../rancher/model.js';
-import { isFirstServer, mergeArgs, nodeKeys, roleOf } from '../rancher/config.js';
+import { mergeArgs, nodeKeys, roleOf } from '../rancher/config.js';
 import { rke2Cluster, rke2Pool } from './model.js';
 
 /** Host paths the config, the user-data and the runbook agree on. */
@@ -38,9 +39,9 @@ export const RKE2_PATHS = {
   sysctl: '/etc/sysctl.d/60-rke2-cis.conf',
   dataDir: '/var/lib/rancher/rke2',
   snapshots: '/var/lib/rancher/rke2/server/db/snapshots',
-  /** EnvironmentFile of the systemd units (bundle/lib/systemd/system/rke2-*.service: /etc/default/%N). */
-  serverEnv: '/etc/default/rke2-server',
-  agentEnv: '/etc/default/rke2-agent',
+  /** The secure (K10) tokens RKE2 writes once it runs (rke2-docs security/token.md lines 50, 66). */
+  secureToken: '/var/lib/rancher/rke2/server/token',
+  secureAgentToken: '/var/lib/rancher/rke2/server/agent-token',
   bin: '/usr/local/bin/rke2',
 } as const;
 
@@ -75,15 +76,18 @@ function etcdKeys(m: EnvironmentModel): ConfigArgs {
   return keys;
 }
 
-function serverKeys(m: EnvironmentModel, t: ConfigTarget): ConfigArgs {
+function serverKeys(m: EnvironmentModel): ConfigArgs {
   const c = m.cluster;
   const keys: ConfigArgs = {
     'token-file': RKE2_PATHS.token,
     'agent-token-file': RKE2_PATHS.agentToken,
   };
-  // Embedded etcd: the first server initializes it, the others join through the supervisor.
-  // Kine: every server talks to the database, none joins another.
-  if (c.datastore.type === 'etcd' && !isFirstServer(m, t)) keys.server = supervisorUrl(m);
+  // Embedded etcd: every server's config joins through the supervisor, the first one's too, so that
+  // a replaced first server joins the running cluster instead of starting a second one. Whether the
+  // first server bootstraps instead is decided at boot (./userdata.ts: no cluster, and the SSM token
+  // not yet the secure one). Once etcd data exists on disk, `server` is ignored (rke2-docs
+  // install/ha.md line 96). Kine: every server talks to the database, none joins another.
+  if (c.datastore.type === 'etcd') keys.server = supervisorUrl(m);
   Object.assign(keys, {
     'tls-san': c.certSANs,
     'cluster-cidr': c.network.podCIDR,
@@ -111,7 +115,7 @@ function serverKeys(m: EnvironmentModel, t: ConfigTarget): ConfigArgs {
 /** The config.yaml of one target, as data. */
 export function rke2Config(m: EnvironmentModel, t: ConfigTarget): ConfigArgs {
   const role = roleOf(t);
-  let keys: ConfigArgs = role === 'server' ? serverKeys(m, t) : { server: supervisorUrl(m), 'token-file': RKE2_PATHS.agentToken, profile: RKE2_PROFILE };
+  let keys: ConfigArgs = role === 'server' ? serverKeys(m) : { server: supervisorUrl(m), 'token-file': RKE2_PATHS.agentToken, profile: RKE2_PROFILE };
   keys = { ...keys, ...nodeKeys(m, t) };
   // NVIDIA: RKE2 finds nvidia-container-runtime at start and adds the `nvidia` containerd runtime
   // (its rke2-runtimeclasses chart owns the RuntimeClass); the default lets the device plugin and

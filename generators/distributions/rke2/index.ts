@@ -24,6 +24,9 @@ function datastore(m: EnvironmentModel): string {
   return `RKE2's embedded etcd${d.backup ? `, snapshots to \`s3://${d.backup.bucket}/${d.backup.prefix}\` on \`${d.backup.schedule}\` (${d.backup.retention} kept), with the instance profile` : ' (no backup configured)'}`;
 }
 
+import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
+import { artifactRule } from '../rancher/artifacts.js';
+import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 export const rke2: RancherDistribution = {
@@ -38,7 +41,7 @@ export const rke2: RancherDistribution = {
   rules: {
     versions: (ctx, report) => rke2VersionKey(ctx, report),
     get cluster() {
-      return RKE2_RULES;
+      return [...RKE2_RULES, artifactRule(RKE2_KEYS, 'rke2')];
     },
     foreignSetting: (key) => rke2ForeignSetting(key),
   },
@@ -49,6 +52,13 @@ export const rke2: RancherDistribution = {
     overviewName: (m) => `RKE2 ${rke2Cluster(m).version ?? ''}, CIS profile`,
     datastore,
     cni: (m) => (m.cluster.network.cni === 'flannel' ? 'flannel: RKE2 Canal' : m.cluster.network.cni),
+  },
+  addons: {
+    // The family's upgrade controller and Plans (one catalog entry each, shared by the members).
+    get entries() {
+      return [systemUpgradeController, systemUpgradePlans];
+    },
+    values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('RKE2', m) },
   facts: {
@@ -69,6 +79,7 @@ export const rke2: RancherDistribution = {
     return rke2Aws();
   },
   checks: {
+    customResources: { 'upgrade.cattle.io/v1/Plan': (o) => planErrors(o) },
     environment: (m, files) => checkRenderedRke2(m, files),
     nodeConfigs: { pattern: /^rke2\/[^/]+\.yaml$/, read: (f) => nodeConfigOf(f) },
     get placeholders() {

@@ -1,9 +1,11 @@
 /** README sections of an RKE2 environment: what runs where, the SSM parameters, and the runbooks. */
+import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
 import { roleOf } from '../rancher/config.js';
 import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
 import { RKE2_FLAGS_RELEASE } from './flags.js';
@@ -78,12 +80,17 @@ snapshots are kept locally and {{backup.retention}} in S3. The bucket's default 
 (RKE2 has no server-side-encryption option for \`etcd-s3\`).{{else}}**No snapshots to S3 are configured**
 (add \`cluster.datastore.backup\`).{{/if}}
 
-**First server and joining.** Start {{first}} first: without a \`server\` key it initialises etcd.
-Then the other servers (their config has \`server: {{supervisor}}\`) one at a time, each after the
-previous one is Ready; then the worker pools (agents, same \`server\`, agent token). If {{first}} is
-ever replaced while the cluster runs, add \`server: {{supervisor}}\` to the config in the copy of its
-user-data you launch it with (before RKE2 starts): a first server without \`server\` would start a
-new, empty cluster.
+**First server and joining.** Every server's config has \`server: {{supervisor}}\`. At boot {{first}}
+bootstraps a new etcd only when SSM still holds the short token (no cluster has published its secure one)
+and nothing answers on the supervisor port of the endpoint; it then publishes RKE2's secure \`K10…\` tokens
+to SSM, and every other node waits for them, so it verifies the cluster CA before it sends credentials.
+Start {{first}} first, then the other servers one at a time, then the worker pools.
+
+**Replacing a server** (same name, same address): terminate the old instance, then run
+\`sh replace-server.sh <server>\` (beside this README) where kubectl reaches the cluster: it removes the
+old etcd member (annotation \`etcd.rke2.cattle.io/remove=true\`) and deletes the Node, because etcd refuses
+a second member with the node's name ("duplicate node name found"). Then launch the replacement with the
+server's user data: it joins the running cluster.
 
 On-demand snapshot: \`sudo rke2 etcd-snapshot save --name pre-change\` (uploaded like the scheduled ones).
 
@@ -110,18 +117,13 @@ as role {{code user}} (rke2-docs datastore/external.md). All {{servers}} servers
 
 TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; the boot script downloads
 the RDS CA bundle ({{code caUrl}}) there. The DSN with the URL-encoded password is assembled at boot from
-SSM and written only to the root-only {{code serverEnv}} (\`RKE2_DATASTORE_ENDPOINT\`).
+SSM and written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
 ${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
 database), then the other servers, then the worker pools. Back up the database (RDS snapshots).
 `);
 
-const upgrades = compileTemplate(`- **Upgrades**: change \`cluster.rke2Version\` (one of the releases the generator lists) and
-  \`kubernetesVersion\`, synth, then on each server one at a time and afterwards each agent:
-  \`curl -sfL https://raw.githubusercontent.com/rancher/rke2/<version>/install.sh | sudo INSTALL_RKE2_VERSION=<version> INSTALL_RKE2_TYPE=<server|agent> INSTALL_RKE2_METHOD=tar sh -\`
-  and \`sudo systemctl restart rke2-server\` (\`rke2-agent\`); or replace the instances with the new
-  user-data, servers first. Skip no minor version. {{#if etcd}}Take an on-demand snapshot first.{{/if}}
-- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
+const upgrades = compileTemplate(`{{upgrade}}- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
   the new user-data) and restart the service. User-data runs once per instance. \`npm run diff\` says
   per node what a change takes. Labels and taints apply only when a node registers; a CNI change
   needs the cluster rebuilt.
@@ -180,8 +182,8 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 22,
       title: 'Datastore: Kine on PostgreSQL',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
-      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, serverEnv: RKE2_PATHS.serverEnv }),
+      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}` }),
     });
-  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni']], body: upgrades({ etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
+  sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
   return sections;
 }

@@ -1,6 +1,7 @@
 /**
  * The RKE2 renderer: per config target an RKE2 config (`rke2/<target>.yaml`) and its EC2 user-data
- * (`rke2/userdata/<target>.yaml`). Other distributions get nothing from it.
+ * (`rke2/userdata/<target>.yaml`), the manual upgrade script (`rke2/manual-upgrade.sh`) and, with
+ * embedded etcd, the server replacement runbook (`rke2/replace-server.sh`). Other distributions get nothing from it.
  */
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
@@ -8,7 +9,8 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { roleOf } from '../rancher/config.js';
 import type { RenderedFile } from '../../render/types.js';
 import { rke2Config } from './config.js';
-import { rke2UserDataText } from './userdata.js';
+import { replaceServerScript } from './runbooks.js';
+import { rke2ManualUpgrade, rke2UserDataText } from './userdata.js';
 
 export const RKE2_DIR = 'rke2';
 
@@ -20,11 +22,14 @@ function targetInputs(t: ConfigTarget): InputPath[] {
 
 export function renderRke2(m: EnvironmentModel): RenderedFile[] {
   if (m.cluster.distribution !== 'rke2') return [];
-  return m.configTargets.flatMap((t) => {
+  const files: RenderedFile[] = m.configTargets.flatMap((t) => {
     const inputs = targetInputs(t);
     return [
       { path: `${RKE2_DIR}/${t.name}.yaml`, content: toYaml(rke2Config(m, t)), inputs: [['aws', 'region'], ...inputs] },
       { path: `${RKE2_DIR}/userdata/${t.name}.yaml`, content: rke2UserDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] },
     ];
   });
+  files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
+  if (m.cluster.datastore.type === 'etcd') files.push({ path: `${RKE2_DIR}/replace-server.sh`, content: replaceServerScript(m), inputs: [['name'], ['nodePools']] });
+  return files;
 }

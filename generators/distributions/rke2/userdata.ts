@@ -2,55 +2,163 @@
  * EC2 user-data (#cloud-config) of one RKE2 config target. cloud-init writes the files (config,
  * CIS kernel parameters, Pod Security admission configuration, audit policy, boot script) and runs
  * the boot script once, which:
- *   1. applies the CIS kernel parameters and, on servers, creates the `etcd` user and group the
- *      CIS profile requires (rke2-docs security/hardening_guide.md "Etcd is configured properly"),
- *   2. reads the cluster token(s) and, for Kine on PostgreSQL, the database password from SSM through
- *      the instance profile (never from the rendered tree) and writes the node name (IMDSv2) and the
- *      DSN into the unit's root-only EnvironmentFile (/etc/default/rke2-server|agent),
- *   3. installs the pinned RKE2 release with the install.sh of that release (tarball method; the
- *      script verifies the tarball against the release's sha256sum-<arch>.txt), and starts it.
+ *   0. refuses to install anything whose sha256 is not recorded (../rancher/artifacts.ts),
+ *   1. applies and asserts the CIS kernel parameters and, on servers, creates the `etcd` user and
+ *      group the CIS profile requires (rke2-docs security/hardening_guide.md),
+ *   2. reads the tokens and, for Kine on PostgreSQL, the database password from SSM through the
+ *      instance profile, and writes the node name (IMDSv2) and the DSN into the root-only config
+ *      drop-in config.yaml.d/10-node.yaml (../rancher/host.ts),
+ *   3. decides bootstrap or join (embedded etcd, below), or waits for the secure token,
+ *   4. installs the pinned release: install.sh and the release tarball checked against their literal
+ *      sha256, the tarball handed to install.sh through INSTALL_RKE2_ARTIFACT_PATH with a checksum file
+ *      holding that literal hash (install.sh checks it again), INSTALL_RKE2_METHOD=tar (a host with
+ *      yum would default to the RPM method, which checks no tarball: install.sh lines 128-130),
+ *   5. starts RKE2 and, on the first server, publishes the secure (K10) tokens to SSM.
+ *
+ * Bootstrap or join (embedded etcd). Every server's config has `server:` (./config.ts). The first
+ * server of the environment bootstraps a new etcd only when all of these hold: its SSM token is still
+ * the short one (the marker: once the cluster runs, the first server replaces it with RKE2's secure
+ * token, `K10<CA hash>::server:<password>`, rke2-docs security/token.md lines 15-21 and 50), and
+ * nothing answers on the supervisor port of the endpoint (`/cacerts`). It then starts once with a
+ * drop-in `server: ""` (config.yaml.d is read after config.yaml; the last value wins; an empty join
+ * URL is no join), removed as soon as RKE2 runs: from then on etcd data exists and `server` is
+ * ignored (rke2-docs install/ha.md line 96). The marker alone would survive a load balancer that
+ * cannot reach the servers; the probe alone would split the cluster whenever the endpoint is down
+ * while the first server is replaced. Every other node joins only with the secure token, so it
+ * verifies the cluster CA before it sends credentials (token.md lines 25-30), waiting for it.
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
-import { bootPrelude, cloudConfigText, nodeNameLines, NVIDIA_RUNTIME_CHECK, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
-import { admissionConfiguration, auditPolicy, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
-import { rke2Config, RKE2_PATHS } from './config.js';
-import { rke2Cluster, rke2Pool } from './model.js';
+import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned, UNRECORDED } from '../rancher/artifacts.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
+import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
+import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
+import { RKE2_ARTIFACTS, rke2Tarball } from './artifacts.js';
+import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
+import { rke2Cluster } from './model.js';
 
 export const RKE2_BOOT_SCRIPT_PATH = '/usr/local/sbin/odp-rke2-boot';
-
-/** install.sh of the pinned release (so the installer is as pinned as the binary it installs). */
-export const rke2InstallScriptUrl = (version: string): string => `https://raw.githubusercontent.com/rancher/rke2/${encodeURIComponent(version)}/install.sh`;
+const TAG = 'odp-rke2-boot';
+/** The drop-in that makes the first server bootstrap (written only then, removed once RKE2 runs). */
+export const BOOTSTRAP_DROP_IN = '20-bootstrap.yaml';
+/** Where the verified tarball and its checksum file are handed to install.sh. */
+export const RKE2_ARTIFACT_DIR = '/root/rke2-artifacts';
+/** How long a joining node waits for the secure token (10 s polls). */
+const JOIN_WAIT_POLLS = 180;
 
 /** The systemd unit of a role (bundle/lib/systemd/system/rke2-server.service, rke2-agent.service). */
 export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
 
-/** The boot script (POSIX sh). Values are shell-quoted; nothing secret is in it. */
+/** What a target downloads: install.sh and the tarball of its architecture. */
+export function rke2Downloads(m: EnvironmentModel, t: ConfigTarget) {
+  const version = rke2Cluster(m).version!;
+  return { installer: artifactOf(RKE2_ARTIFACTS, 'rke2', version, 'install.sh'), tarball: artifactOf(RKE2_ARTIFACTS, 'rke2', version, t.pool.arch) };
+}
+
+/** Lines that install the verified release with install.sh from a local artifact directory. */
+export function rke2InstallLines(dl: ReturnType<typeof rke2Downloads>, arch: 'amd64' | 'arm64', role: string): string[] {
+  const tarball = rke2Tarball(arch);
+  return [
+    fetchLine(dl.installer, '/root/rke2-install.sh'),
+    `install -d -m 0700 ${RKE2_ARTIFACT_DIR}`,
+    fetchLine(dl.tarball, `${RKE2_ARTIFACT_DIR}/${tarball}`),
+    `printf '%s  %s\\n' ${dl.tarball.sha256 ?? UNRECORDED} ${tarball} > ${RKE2_ARTIFACT_DIR}/sha256sum-${arch}.txt`,
+    `INSTALL_RKE2_ARTIFACT_PATH=${RKE2_ARTIFACT_DIR} INSTALL_RKE2_METHOD=tar INSTALL_RKE2_TYPE=${role} sh /root/rke2-install.sh`,
+  ];
+}
+
+/** The manual upgrade of a node to the environment's release (../rancher/manual-upgrade.ts); install.sh does not restart RKE2. */
+export function rke2ManualUpgrade(m: EnvironmentModel): string {
+  const version = rke2Cluster(m).version!;
+  const arch = (a: 'amd64' | 'arm64') => {
+    const dl = { installer: artifactOf(RKE2_ARTIFACTS, 'rke2', version, 'install.sh'), tarball: artifactOf(RKE2_ARTIFACTS, 'rke2', version, a) };
+    return { needs: [dl.installer, dl.tarball], install: rke2InstallLines(dl, a, '$ROLE') };
+  };
+  return manualUpgradeScript(m, {
+    title: 'RKE2',
+    version,
+    units: { server: rke2Unit('server'), agent: rke2Unit('agent') },
+    unitPath: (u) => `/usr/local/lib/systemd/system/${u}.service`,
+    arch: { amd64: arch('amd64'), arm64: arch('arm64') },
+    restart: 'systemctl restart "$UNIT.service"',
+  });
+}
+
+/** Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`. */
+function waitForSecureToken(variable: string, param: string): string[] {
+  return [
+    `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
+    'n=0',
+    `until case "$${variable}" in K10*) true ;; *) false ;; esac; do`,
+    '  n=$((n + 1))',
+    `  [ "$n" -le ${JOIN_WAIT_POLLS} ] || { log ${shQuote(`no secure (K10) token in ${param} after ${JOIN_WAIT_POLLS / 6} minutes: the first server writes it once it runs (it needs ssm:PutParameter on it)`)}; exit 1; }`,
+    '  sleep 10',
+    `  ${variable}=$(ssm_secret ${shQuote(param)})`,
+    'done',
+  ];
+}
+
+/** Shell function publishing RKE2's secure token file to its SSM parameter, keeping the parameter's KMS key (the value never on a command line). */
+const PUBLISH = `# Replace a short token in SSM with RKE2's secure one (the file's content, never on a command line), same KMS key.
+publish_token() {
+  key=$(aws ssm describe-parameters --region "$REGION" --parameter-filters "Key=Name,Values=$1" --query 'Parameters[0].KeyId' --output text)
+  aws ssm put-parameter --region "$REGION" --name "$1" --type SecureString --key-id "$key" --overwrite --value "file://$2" >/dev/null
+  log "published the secure token to $1"
+}`;
+
+/** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
 export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const role = roleOf(t);
   const version = rke2Cluster(m).version!;
   const d = m.cluster.datastore;
-  const env = role === 'server' ? RKE2_PATHS.serverEnv : RKE2_PATHS.agentEnv;
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} '${t.name}' (environment ${m.name}).`, bootPrelude('odp-rke2-boot')];
-  lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', 'sysctl --system >/dev/null', 'install -d -m 0700 /etc/rancher/rke2');
-  if (role === 'server') {
+  const dl = rke2Downloads(m, t);
+  const token = rke2Cluster(m).token.secret;
+  const agentToken = rke2Cluster(m).agentToken.secret;
+  const first = role === 'server' && isFirstServer(m, t);
+  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} ${t.name} (environment ${m.name}).`];
+  lines.push(...refuseUnpinned([dl.installer, dl.tarball], TAG));
+  lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  if (first) lines.push(PUBLISH);
+  lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', ...sysctlAssertLines(KUBELET_SYSCTLS, RKE2_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/rke2');
+  if (role === 'server')
     // (On Kine no etcd runs; the CIS profile's check of the host user is the same.)
     lines.push(d.type === 'etcd' ? '# CIS profile: etcd runs as the host user etcd (in /etc/passwd and /etc/group).' : '# CIS profile: RKE2 refuses to start a server unless the host user and group etcd exist.', 'id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
-    lines.push(`ssm_secret ${shQuote(rke2Cluster(m).token.secret)} > ${RKE2_PATHS.token}`);
+  // The token this node joins with: servers the server token, agents the agent token.
+  const [variable, param] = role === 'server' ? ['TOKEN', token] : ['AGENT_TOKEN', agentToken];
+  lines.push(`${variable}=$(ssm_secret ${shQuote(param)})`);
+  const postgres = role === 'server' && d.type === 'kine-postgres';
+  if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
+  lines.push(...identityDropInLines('rke2', postgres ? 'DSN' : undefined));
+  const dropIn = `${configDropInDir('rke2')}/${BOOTSTRAP_DROP_IN}`;
+  if (first && d.type === 'etcd') {
+    const probe = `${supervisorUrl(m)}/cacerts`;
+    lines.push(
+      '# Bootstrap or join: bootstrap only with the short token in SSM (no cluster has published its secure one) and no server answering.',
+      'BOOTSTRAP=',
+      'case "$TOKEN" in',
+      `  K10*) log ${shQuote(`a cluster exists (secure token in SSM): joining through ${supervisorUrl(m)}`)} ;;`,
+      `  *) if curl -sk --max-time 10 -o /dev/null ${shQuote(probe)}; then log ${shQuote(`a server answers at ${supervisorUrl(m)}: joining (the short token does not pin the CA)`)};`,
+      `     else log 'no cluster yet: bootstrapping etcd'; BOOTSTRAP=1; printf 'server: ""\\n' > ${dropIn}; fi ;;`,
+      'esac',
+    );
+  } else if (!first) lines.push(...waitForSecureToken(variable, param));
+  lines.push(`printf '%s' "$${variable}" > ${role === 'server' ? RKE2_PATHS.token : RKE2_PATHS.agentToken}`);
+  if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
+  if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
+  lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the literal hash checked here.', ...rke2InstallLines(dl, t.pool.arch, role));
+  lines.push(`systemctl enable --now ${rke2Unit(role)}.service`);
+  if (first) {
+    if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);
+    lines.push(
+      '# The secure tokens let every other node verify the cluster CA (rke2-docs security/token.md).',
+      'case "$TOKEN" in K10*) ;; *)',
+      `  publish_token ${shQuote(token)} ${RKE2_PATHS.secureToken}`,
+      `  publish_token ${shQuote(agentToken)} ${RKE2_PATHS.secureAgentToken} ;;`,
+      'esac',
+    );
   }
-  lines.push(`ssm_secret ${shQuote(rke2Cluster(m).agentToken.secret)} > ${RKE2_PATHS.agentToken}`);
-  lines.push(...nodeNameLines('NODE_NAME'), `printf 'RKE2_NODE_NAME=%s\\n' "$NODE_NAME" > ${env}`);
-  if (role === 'server' && d.type === 'kine-postgres')
-    lines.push(...postgresEndpointLines(d.postgres, 'DSN'), `printf 'RKE2_DATASTORE_ENDPOINT=%s\\n' "$DSN" >> ${env}`, 'unset DSN PGPASSWORD_ENC');
-  lines.push(`chmod 0600 ${env}`);
-  if (t.pool.gpu) lines.push(NVIDIA_RUNTIME_CHECK);
-  lines.push(
-    `curl -sfL ${shQuote(rke2InstallScriptUrl(version))} -o /root/rke2-install.sh`,
-    '# install.sh downloads the release tarball and its sha256sum file and refuses a mismatch.',
-    `INSTALL_RKE2_VERSION=${shQuote(version)} INSTALL_RKE2_TYPE=${role} INSTALL_RKE2_METHOD=tar sh /root/rke2-install.sh`,
-    `systemctl enable --now ${rke2Unit(role)}.service`,
-    `log "RKE2 ${role} started"`,
-  );
+  lines.push(`log "RKE2 ${role} started"`);
   return lines.join('\n') + '\n';
 }
 

@@ -50,7 +50,7 @@ const hardening = compileTemplate(`Each default is written out in the configs, n
 {{#if irsa}}- **IRSA**: \`service-account-issuer\` is {{code issuer}}; tokens are signed with the bundle's RSA service-account key, whose public JWKS must be published at the issuer (\`npm run talos -- irsa documents --env {{env}} --out-dir DIR\` writes both documents). Replacing the bundle rotates that key and breaks IRSA.
 {{/if}}`);
 
-const runbook = compileTemplate(`Commands for any node: \`npm run talos -- commands --env {{env}} [--node N]\`. Materialized configs, the talosconfig and kubeconfig live in {{code dir}}, outside the repository (the \`config\` command refuses paths inside it).
+const runbook = compileTemplate(`Scripts per phase, safe to pipe to sh: \`npm run -s talos -- commands --env {{env}} <bootstrap|apply|upgrade|upgrade-k8s|restore>\`; every command for a node: \`npm run talos -- commands --env {{env}} [--node N]\`. Materialized configs, the talosconfig and kubeconfig live in {{code dir}}, outside the repository (the \`config\` command refuses paths inside it).
 
 ### First bootstrap
 
@@ -71,7 +71,7 @@ Fixed node: add it to its pool in \`environments/{{env}}.yaml\`, \`npm run synth
 
 ### Upgrading Talos
 
-Change \`cluster.talosVersion\`, synth, commit. Apply the new configs (\`machine.install.image\` changes immediately but does nothing by itself), then upgrade one node at a time, control planes first, waiting for health in between:
+Change \`cluster.talosVersion\`, synth, commit, then run the upgrade script: \`npm run -s talos -- commands --env {{env}} upgrade | sh\` (\`-s\`: npm's own banner must not reach the shell). It applies the new configs (\`machine.install.image\` changes immediately but does nothing by itself), then upgrades the control planes one at a time, each followed by a gate: etcd has a leader on every control plane (\`talosctl etcd members\`) and \`talosctl health\` passes through the first control plane (workers serve no health API; Talos 1.13's upgrade API does not check etcd quorum itself); then the workers one at a time, gated the same way. The script stops at the first failure. Its steps:
 
 {{upgrade}}
 
@@ -85,9 +85,11 @@ Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range),
 
 {{#if backup}}The \`etcd-backup\` add-on uploads encrypted snapshots to {{code backup}} on \`{{schedule}}\`; the bucket's lifecycle expires them after {{expireAfterDays}} days (\`cluster.datastore.backup.expireAfterDays\`). S3 encrypts them server-side with {{#if kms}}KMS key {{code kms}}{{else}}the environment's KMS key{{/if}}: talos-backup sends no encryption header of its own, so the bucket's default encryption, which the base stack sets, applies to every upload. The uploading role ({{uploader}}) has \`s3:PutObject\` on the prefix and \`kms:GenerateDataKey\` and \`kms:Decrypt\` on the key (snapshots over 10 MiB go up as multipart uploads, which need both).
 
-{{/if}}An ad-hoc snapshot, and the restore when etcd has lost quorum or all control planes are gone (the other members are wiped and rejoin):
+{{/if}}An ad-hoc snapshot:
 
 {{dr}}
+
+**Restore** when etcd has lost quorum or all control planes are gone (Talos disaster-recovery guide): \`npm run -s talos -- commands --env {{env}} restore | ODP_CONFIRM_RESTORE={{env}} SNAPSHOT=<file> sh\`. It re-creates every control plane named in \`REPLACED\` (new instances in maintenance mode get their config) and resets every other one, waits until etcd is \`Preparing\` on all of them, bootstraps the first from the snapshot and waits for every member and the cluster's health. For a \`db\` copied out of a data directory (\`talosctl cp /var/lib/etcd/member/snap/db\`) add \`SNAPSHOT_FROM_DB_COPY=1\` (\`--recover-skip-hash-check\`). Snapshots of the etcd-backup add-on are age-encrypted: decrypt first (\`age -d -i age-key.txt <file> > db.snapshot\`).
 `);
 
 function fence(steps: CommandStep[]): string {
@@ -179,7 +181,7 @@ export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCo
         bootstrap: fence(cluster.filter((s) => s.phase === 'bootstrap')),
         upgrade: fence(m.configTargets.flatMap((x) => targetSteps(m, x).filter((s) => s.title.endsWith('upgrade Talos')))),
         k8s: fence(cluster.filter((s) => s.phase === 'upgrade-k8s')),
-        dr: fence(cluster.filter((s) => s.phase === 'snapshot' || s.phase === 'restore')),
+        dr: fence(cluster.filter((s) => s.phase === 'snapshot')),
         backup: backup ? `s3://${backup.bucket}/${backup.prefix}` : false,
         schedule: backup?.schedule ?? '',
         kms: backup?.kmsKeyId ?? false,

@@ -9,6 +9,7 @@ import { renderEnvironment, type PreparedEnvironment } from '../../../pipeline.j
 import { talosConfigPath } from '../render.js';
 import { createSsmClient } from '../../../ssm/client.js';
 import { commandsText } from '../operations.js';
+import { runbookScript, type RunbookPhase } from '../runbook.js';
 import { issuerDocuments } from '../irsa.js';
 import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeSecretFile } from './lib/materialize.js';
 import { bundleToTalosYaml } from '../secrets.js';
@@ -39,9 +40,14 @@ Commands:
         DIR/.well-known/openid-configuration and DIR/keys.json, derived from the public half of
         the bundle's service-account key. Public: upload them to the issuer (S3/CloudFront).
         Refused, like config, while the SSM lock holds placeholders.
+  commands --env E <bootstrap|apply|upgrade|upgrade-k8s|restore>
+        The runbook's script of that phase, on stdout, safe to pipe to sh (summary on stderr):
+        bootstrap (first apply, etcd bootstrap, kubeconfig), apply (changed configs, gated),
+        upgrade (control planes one at a time, etcd healthy between, then workers), upgrade-k8s,
+        restore (destructive: needs ODP_CONFIRM_RESTORE=<env>; SNAPSHOT, REPLACED,
+        SNAPSHOT_FROM_DB_COPY=1 for a copied db).
   commands --env E [--node N]
-        The talosctl commands for the environment (or one node): first apply, bootstrap, upgrade,
-        upgrade-k8s, etcd snapshot and restore, kubeconfig.
+        Every talosctl command for the environment (or one node), as a reference list.
 
 Options: --root DIR (repository), --debug, -h/--help.
 Exit codes: 0 ok, 1 findings, 2 invalid input or usage, 3 AWS failure.`;
@@ -162,6 +168,16 @@ export async function main(argv: string[]): Promise<number> {
       writeFileSync(join(dir, 'keys.json'), JSON.stringify(docs.jwks, null, 2) + '\n');
       process.stderr.write(`wrote ${join(dir, '.well-known', 'openid-configuration')} and ${join(dir, 'keys.json')}; publish them at ${issuer}/.well-known/openid-configuration and ${issuer}/keys.json\n`);
       return done(`${p.name}: 2 files written to ${dir}`);
+    }
+    case 'commands bootstrap':
+    case 'commands apply':
+    case 'commands upgrade':
+    case 'commands upgrade-k8s':
+    case 'commands restore': {
+      const p = prepareOne(root, values.env);
+      const phase = positionals[1] as RunbookPhase;
+      process.stdout.write(runbookScript(p.model, phase));
+      return done(`${p.name}: ${phase} script (pipe it to sh)`, true);
     }
     case 'commands': {
       const p = prepareOne(root, values.env);

@@ -1,0 +1,55 @@
+/**
+ * The manual upgrade of one node (the fallback when the system-upgrade-controller's Plans cannot run):
+ * a rendered script per environment that installs the environment's pinned release with the pinned
+ * installer, both checked against their literal sha256, on the architecture it runs on. The node keeps
+ * its name and datastore: they live in the config drop-in (./host.ts), which no installer touches.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import { FETCH_VERIFIED, refuseUnpinned, type AssetRecord } from './artifacts.js';
+
+export interface ManualUpgrade {
+  /** Product name and release. */
+  title: string;
+  version: string;
+  /** The units of the roles: the script picks the role whose unit exists. */
+  units: { server: string; agent: string };
+  /** Where the unit of a role is (the role a node has is the unit that exists). */
+  unitPath(unit: string): string;
+  /** Per architecture: what it downloads, and the install lines (`$ROLE` is the role). */
+  arch: Record<'amd64' | 'arm64', { needs: (AssetRecord & { title: string; version: string })[]; install: string[] }>;
+  /** What restarts the service after the install, if the installer does not. */
+  restart?: string;
+}
+
+const TAG = 'odp-manual-upgrade';
+
+export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): string {
+  const branch = (arch: 'amd64' | 'arm64'): string[] => {
+    const refusal = refuseUnpinned(u.arch[arch].needs, TAG, 'run this script again');
+    return [`  ${arch})`, ...(refusal.length > 0 ? refusal : u.arch[arch].install).map((l) => `    ${l}`), '    ;;'];
+  };
+  return [
+    '#!/bin/sh',
+    `# odp-gitops: upgrade one ${u.title} node of environment ${m.name} to ${u.version} by hand, as root on the node`,
+    '# (servers one at a time, each Ready again before the next; then the agents). The fallback to the',
+    "# system-upgrade-controller's Plans: prefer those. Node name and datastore stay: they live in the",
+    '# config drop-in config.yaml.d/10-node.yaml, which the installer never rewrites.',
+    'set -eu',
+    'umask 077',
+    `log() { echo "${TAG}: $*" >&2; }`,
+    FETCH_VERIFIED,
+    `if [ -e ${u.unitPath(u.units.server)} ]; then ROLE=server; UNIT=${u.units.server}; elif [ -e ${u.unitPath(u.units.agent)} ]; then ROLE=agent; UNIT=${u.units.agent}; else log "no ${u.title} unit on this node"; exit 1; fi`,
+    'case "$(uname -m)" in',
+    '  x86_64|amd64) ARCH=amd64 ;;',
+    '  aarch64|arm64) ARCH=arm64 ;;',
+    '  *) log "unsupported architecture $(uname -m)"; exit 1 ;;',
+    'esac',
+    'case "$ARCH" in',
+    ...branch('amd64'),
+    ...branch('arm64'),
+    'esac',
+    ...(u.restart ? [u.restart] : []),
+    `log "$ROLE $UNIT upgraded to ${u.version}"`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,165 @@
+/**
+ * The Talos runbook as scripts, one per phase of a cluster's life (`npm run talos -- commands --env E
+ * <phase>`): POSIX sh, `set -eu`, safe to pipe to a shell, in the runbook's order. Pure.
+ *
+ * Sources (research/day2.md §10-11; Talos v1.12.11 / v1.13.9, siderolabs/docs 5debdd92):
+ * - `talosctl health` runs server-side on the one node given and needs that node's Kubeconfig API,
+ *   which only control planes serve ("… is only available on control plane nodes": v1.13.9
+ *   v1alpha1_cluster.go lines 34-37; v1.12.11 fails until the timeout): every gate names a control
+ *   plane, and checks the whole cluster from there (workers included: pkg/cluster/check/default.go).
+ * - `etcd members` asks the node's local etcd with WithRequireLeader (v1alpha1_server.go lines
+ *   1827-1840): it fails while that member sees no leader, a quorum gate; control planes only.
+ * - Talos 1.13's default upgrade API (LifecycleService.Upgrade) has no etcd quorum check (upgrade.go
+ *   lines 86-131; lifecycle.go): the script upgrades control planes one at a time and waits for etcd
+ *   and the cluster's health between them itself. `--preserve` would skip 1.12's check: never passed.
+ * - Disaster recovery (disaster-recovery.mdx, identical in 1.12 and 1.13): every control plane reset
+ *   (lines 93-103) or, when replaced, re-created from its config; all in etcd `Preparing` (lines
+ *   105-112) before `bootstrap --recover-from` (127-133), with `--recover-skip-hash-check` for a
+ *   `db` copied out of the data directory; the others join once the endpoint is up (line 147).
+ */
+import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import { readmeContext } from '../../render/readme/readme.js';
+import { clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
+import { classImages } from './nodeclass.js';
+import { talosPool } from './model.js';
+
+/** The phases, in the runbook's order. */
+export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
+export type RunbookPhase = (typeof RUNBOOK_PHASES)[number];
+
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Shell functions every script shares: polling with a deadline ($ODP_POLL seconds between tries). */
+const PRELUDE = (tag: string): string[] => [
+  'set -eu',
+  `log() { echo "${tag}: $*" >&2; }`,
+  '# Retry "$@" until it succeeds, at most $TRIES times, $ODP_POLL seconds apart.',
+  'TRIES=${ODP_TRIES:-60}',
+  'retry() { n=0; until "$@" >/dev/null 2>&1; do n=$((n + 1)); [ "$n" -lt "$TRIES" ] || { log "gave up waiting: $*"; return 1; }; sleep "${ODP_POLL:-10}"; done; }',
+];
+
+const linesOf = (steps: CommandStep[]): string[] => steps.flatMap((s) => [`# ${s.title}`, ...s.lines]);
+
+/** The materialized config of a target, outside the repository. */
+const materialize = (m: EnvironmentModel, t: ConfigTarget): string => `npm run talos -- config --env ${m.name} --node ${t.name} --out ${workDir(m.name)}/${t.name}.yaml`;
+
+/** A pool's node addresses, asked of the cluster. */
+const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l node.opendev.dev/pool=${t.pool.name} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
+
+/** The gate after any node's upgrade: etcd has a leader on every control plane, then the cluster's health through one. */
+function gateLines(m: EnvironmentModel): string[] {
+  const cps = m.controlPlaneNodes.map((n) => n.ip);
+  return [
+    `gate() {`,
+    ...cps.map((ip) => `  retry talosctl etcd members --nodes ${ip}`),
+    `  retry talosctl health --nodes ${cps[0]} --wait-timeout 10m`,
+    '}',
+  ];
+}
+
+function upgradeScript(m: EnvironmentModel): string[] {
+  const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane');
+  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane');
+  const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
+  const out = [...gateLines(m), '# New configs first: machine.install.image changes at once but does nothing by itself.'];
+  for (const t of [...cps, ...workers]) out.push(materialize(m, t));
+  for (const t of [...cps, ...workers])
+    out.push(t.node ? `talosctl apply-config --nodes ${t.node.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode auto` : `for n in ${poolNodes(t)}; do talosctl apply-config --nodes "$n" --file ${workDir(m.name)}/${t.name}.yaml --mode auto; done`);
+  out.push('gate', '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
+  for (const t of cps) out.push(`log ${q(`upgrading control plane ${t.name}`)}`, `talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}`, 'gate');
+  if (workers.length > 0) out.push('# Workers one at a time, each gated through a control plane (workers serve no health API).');
+  for (const t of workers)
+    out.push(
+      t.node
+        ? [`log ${q(`upgrading worker ${t.name}`)}`, `talosctl upgrade --nodes ${t.node.ip} --image ${image(t)}`, 'gate'].join('\n')
+        : `for n in ${poolNodes(t)}; do log "upgrading $n (pool ${t.pool.name})"; talosctl upgrade --nodes "$n" --image ${image(t)}; gate; done`,
+    );
+  out.push(`log ${q(`every node of ${m.name} upgraded`)}`);
+  return out;
+}
+
+function applyScript(m: EnvironmentModel): string[] {
+  const out = [...gateLines(m)];
+  for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
+    const file = `${workDir(m.name)}/${t.name}.yaml`;
+    out.push(`# ${t.name}`, materialize(m, t));
+    if (t.node) out.push(`talosctl apply-config --nodes ${t.node.ip} --file ${file} --dry-run`, `talosctl apply-config --nodes ${t.node.ip} --file ${file} --mode auto`, 'gate');
+    else out.push(`for n in ${poolNodes(t)}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; gate; done`);
+  }
+  return out;
+}
+
+function bootstrapScript(m: EnvironmentModel): string[] {
+  const steps = clusterSteps(m, readmeContext(m).engine).filter((s) => s.phase === 'bootstrap');
+  const fixed = [...m.configTargets.filter((t) => t.node && t.pool.role === 'controlplane'), ...m.configTargets.filter((t) => t.node && t.pool.role !== 'controlplane')];
+  const out = ['# First apply: the nodes wait in maintenance mode (control planes first).'];
+  for (const t of fixed) out.push(materialize(m, t), `talosctl apply-config --insecure --nodes ${t.node!.ip} --file ${workDir(m.name)}/${t.name}.yaml`);
+  out.push(...linesOf(steps));
+  const pools = m.configTargets.filter((t) => !t.node);
+  if (pools.length > 0) out.push('# Auto-scaled pools: their instances wait under the launch lifecycle hook.', ...pools.map((t) => `sh ${m.renderedDir}/aws/talos-join.sh ${t.name}`));
+  return out;
+}
+
+function restoreScript(m: EnvironmentModel): string[] {
+  const cps = m.configTargets.filter((t) => t.node && t.pool.role === 'controlplane');
+  const first = cps[0]!;
+  const dir = workDir(m.name);
+  return [
+    '# Destructive: wipes etcd on every control plane and restores the snapshot. Say so explicitly.',
+    `[ "\${ODP_CONFIRM_RESTORE:-}" = ${q(m.name)} ] || { log ${q(`refusing: set ODP_CONFIRM_RESTORE=${m.name} to wipe etcd of every control plane and restore SNAPSHOT`)}; exit 2; }`,
+    `SNAPSHOT=\${SNAPSHOT:-${dir}/db.snapshot}`,
+    '[ -s "$SNAPSHOT" ] || { log "no snapshot at $SNAPSHOT (talosctl etcd snapshot, or the etcd-backup add-on\'s upload decrypted with age -d)"; exit 2; }',
+    '# A db copied out of a data directory (talosctl cp /var/lib/etcd/member/snap/db) has no integrity hash.',
+    'SKIP_HASH=; [ "${SNAPSHOT_FROM_DB_COPY:-}" = 1 ] && SKIP_HASH=--recover-skip-hash-check',
+    '# Control planes replaced by new instances (names, space-separated): they boot in maintenance mode and get their config.',
+    'REPLACED=${REPLACED:-}',
+    'replaced() { case " $REPLACED " in *" $1 "*) return 0 ;; esac; return 1; }',
+    ...cps.flatMap((t) => [
+      `if replaced ${t.name}; then`,
+      `  ${materialize(m, t)}`,
+      `  talosctl apply-config --insecure --nodes ${t.node!.ip} --file ${dir}/${t.name}.yaml`,
+      'else',
+      `  talosctl reset --nodes ${t.node!.ip} --graceful=false --reboot --system-labels-to-wipe EPHEMERAL`,
+      'fi',
+    ]),
+    '# Every control plane must wait for bootstrap (etcd Preparing) before the restore.',
+    ...cps.map((t) => `retry sh -c ${q(`talosctl service etcd --nodes ${t.node!.ip} | grep -q 'STATE *Preparing'`)}`),
+    `talosctl bootstrap --nodes ${first.node!.ip} --recover-from "$SNAPSHOT" $SKIP_HASH`,
+    '# The other control planes join once the endpoint is up; then the whole cluster is checked through a control plane.',
+    ...cps.map((t) => `retry talosctl etcd members --nodes ${t.node!.ip}`),
+    `retry talosctl health --nodes ${first.node!.ip} --wait-timeout 15m`,
+    `log ${q(`etcd of ${m.name} restored on ${first.name}; ${cps.length} control planes healthy`)}`,
+  ];
+}
+
+function upgradeK8sScript(m: EnvironmentModel): string[] {
+  return linesOf(clusterSteps(m, readmeContext(m).engine).filter((s) => s.phase === 'upgrade-k8s'));
+}
+
+const BODY: Record<RunbookPhase, (m: EnvironmentModel) => string[]> = {
+  bootstrap: bootstrapScript,
+  apply: applyScript,
+  upgrade: upgradeScript,
+  'upgrade-k8s': upgradeK8sScript,
+  restore: restoreScript,
+};
+
+const TITLE: Record<RunbookPhase, string> = {
+  bootstrap: 'first apply of every fixed node, etcd bootstrap, kubeconfig',
+  apply: 'apply changed configs, control planes first, each gated through a control plane',
+  upgrade: 'upgrade Talos, control planes one at a time with etcd healthy between, then workers',
+  'upgrade-k8s': 'upgrade Kubernetes (talosctl upgrade-k8s through the first control plane)',
+  restore: 'disaster recovery: restore etcd from a snapshot on every control plane',
+};
+
+/** The script of one phase (POSIX sh). */
+export function runbookScript(m: EnvironmentModel, phase: RunbookPhase): string {
+  return [
+    '#!/bin/sh',
+    `# odp-gitops: ${TITLE[phase]} — environment ${m.name}. Run from the repository root.`,
+    ...PRELUDE(`odp-talos-${phase}`),
+    ...linesOf(setupSteps(m)),
+    ...BODY[phase](m),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,105 @@
+/**
+ * RKE2 servers on embedded etcd in motion: the rendered user data booted on simulated nodes
+ * (test/support/node-sandbox.ts) with an upstream-faithful install.sh and an etcd that refuses a
+ * duplicate member name (the supervisor's pkg/etcd/etcd.go join(): "duplicate node name found") and
+ * starts a NEW cluster when a server has neither etcd data nor a join URL. Invariants: one etcd
+ * cluster whatever is replaced, every joining node verifies the CA (K10 token), and the replacement
+ * of the first server joins the running cluster once the runbook removed its old member.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+import { serveRelease } from './support/artifacts.js';
+import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
+import { World } from './support/node-sandbox.js';
+
+const VERSION = 'v1.35.7+rke2r1';
+const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
+const host = (ip: string): string => `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal`;
+const SERVERS = { 'cp-1': '10.10.1.10', 'cp-2': '10.10.1.11', 'cp-3': '10.10.1.12' } as const;
+
+function rendered(): Map<string, string> {
+  const { sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+  const r = prepareEnvironment('rke2-etcd', sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () => {
+  let world: World;
+  let restore: () => void;
+  let files: Map<string, string>;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults(CIS);
+    world.ssm('/odp/rke2-etcd/rke2/token', 'short-server-token');
+    world.ssm('/odp/rke2-etcd/rke2/agent-token', 'short-agent-token');
+    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
+    // Rendered with the served artifacts' hashes in the lock.
+    files = rendered();
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+
+  const boot = (name: keyof typeof SERVERS) => world.node(host(SERVERS[name]), SERVERS[name]).boot(files.get(`rke2/userdata/${name}.yaml`)!);
+
+  it('every server config joins through the supervisor, the first one\'s too', () => {
+    for (const name of Object.keys(SERVERS)) expect(files.get(`rke2/${name}.yaml`)).toContain('\nserver: https://api.fixture.internal:9345\n');
+  });
+
+  it('one cluster: the first server bootstraps, publishes the secure tokens, the others join verifying the CA; its replacement joins after the runbook', () => {
+    const first = boot('cp-1');
+    expect(first.stderr).toContain('no cluster yet: bootstrapping etcd');
+    expect(first.code).toBe(0);
+    // The secure tokens replace the short ones, with the parameter's KMS key.
+    expect(world.ssm('/odp/rke2-etcd/rke2/token')).toMatch(/^K10[0-9a-f]{64}::server:short-server-token\n?$/);
+    expect(world.ssm('/odp/rke2-etcd/rke2/agent-token')).toMatch(/^K10[0-9a-f]{64}::node:short-agent-token\n?$/);
+    expect(world.ssmKey('/odp/rke2-etcd/rke2/token')).toBe('alias/odp-test');
+    // The bootstrap drop-in is gone: later starts follow config.yaml's server: (ignored once etcd data exists).
+    expect(world.node(host(SERVERS['cp-1']), SERVERS['cp-1']).exists('/etc/rancher/rke2/config.yaml.d/20-bootstrap.yaml')).toBe(false);
+
+    for (const name of ['cp-2', 'cp-3'] as const) {
+      const r = boot(name);
+      expect(r.code, r.stderr).toBe(0);
+      expect(world.nodeState(host(SERVERS[name]))).toMatchObject({ caVerified: true, nodeName: host(SERVERS[name]) });
+    }
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    expect(world.etcd().members.map((m) => m.nodeName)).toStrictEqual(Object.values(SERVERS).map(host));
+
+    // cp-1's instance is terminated; its replacement has a fresh disk and the same user data and name.
+    const cp1 = world.node(host(SERVERS['cp-1']), SERVERS['cp-1']);
+    rmSync(cp1.root, { recursive: true, force: true });
+    const early = boot('cp-1');
+    // Without the runbook's first step etcd refuses the name (and no second cluster is started).
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toContain('duplicate node name found');
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+
+    const runbook = world.runScript(files.get('rke2/replace-server.sh')!.replace('#!/bin/sh\n', '#!/bin/sh\nset -- cp-1\n'));
+    expect(runbook.stderr).toContain('launch the replacement of cp-1 now');
+    expect(runbook.code).toBe(0);
+    expect(world.etcd().members.map((m) => m.nodeName)).not.toContain(host(SERVERS['cp-1']));
+
+    rmSync(cp1.root, { recursive: true, force: true });
+    const replaced = boot('cp-1');
+    expect(replaced.stderr).toContain('a cluster exists (secure token in SSM): joining');
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    expect(world.etcd().members.map((m) => m.nodeName).sort()).toStrictEqual(Object.values(SERVERS).map(host).sort());
+    expect(world.nodeState(host(SERVERS['cp-1']))).toMatchObject({ caVerified: true });
+  }, 400_000);
+
+  it('the first server replaced while SSM still holds the short token (publishing failed) joins the server that answers', () => {
+    // A running cluster of cp-2 and cp-3 behind the endpoint; the SSM token was never replaced.
+    world.runScript(`cat > "$WORLD/etcd.json" <<'EOF'\n${JSON.stringify({ clusters: 1, ca: '1', members: [{ name: 'm2', nodeName: host(SERVERS['cp-2']), ip: SERVERS['cp-2'] }, { name: 'm3', nodeName: host(SERVERS['cp-3']), ip: SERVERS['cp-3'] }] })}\nEOF\n`);
+    const r = boot('cp-1');
+    expect(r.stderr).toContain('a server answers at https://api.fixture.internal:9345: joining');
+    expect(r.code, r.stderr).toBe(0);
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    expect(world.etcd().members).toHaveLength(3);
+  }, 120_000);
+});

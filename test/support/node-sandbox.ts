@@ -1,0 +1,153 @@
+/**
+ * A simulated fleet of EC2 nodes for running the rendered boot and runbook scripts: each node is a
+ * directory standing in for its root filesystem (absolute paths in the scripts are rewritten into
+ * it), and the commands the scripts call that touch the world (curl, aws, systemctl, sysctl, kubectl,
+ * talosctl …) are the stubs of ./node-stubs.mjs, sharing one world directory (SSM parameters, the
+ * download server, the etcd cluster, the Talos nodes). The installers are upstream-faithful stubs
+ * (./installers.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+
+const STUBS = join(import.meta.dirname, 'node-stubs.mjs');
+const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosctl', 'snap', 'useradd', 'nvidia-ctk', 'nvidia-container-runtime', 'npm'];
+
+export const sha256 = (content: string | Buffer): string => createHash('sha256').update(content).digest('hex');
+
+/** Absolute host paths of a script, moved under `root` (URLs and /dev, /proc, /tmp stay). */
+export const sandboxed = (text: string, root: string): string => text.replace(/(^|[\s'"=>(|;])\/(etc|var|usr|root|run|opt)(?=[/\s'";)]|$)/gm, `$1${root}/$2`);
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class World {
+  readonly dir = mkdtempSync(join(tmpdir(), 'odp-world-'));
+  readonly bin = join(this.dir, 'bin');
+  private served = 0;
+
+  constructor() {
+    mkdirSync(this.bin);
+    for (const c of STUB_COMMANDS) symlinkSync(STUBS, join(this.bin, c));
+    chmodSync(STUBS, 0o755);
+    writeFileSync(join(this.dir, 'calls.log'), '');
+  }
+
+  private json<T>(file: string, fallback: T): T {
+    const p = join(this.dir, file);
+    return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as T) : fallback;
+  }
+  private writeJson(file: string, v: unknown): void {
+    writeFileSync(join(this.dir, file), JSON.stringify(v, null, 2));
+  }
+
+  /** Serve `content` at `url`; its sha256. */
+  serve(url: string, content: string | Buffer): string {
+    const file = join(this.dir, `served-${this.served++}`);
+    writeFileSync(file, content);
+    this.writeJson('urls.json', { ...this.json<Record<string, string>>('urls.json', {}), [url]: file });
+    return sha256(content);
+  }
+
+  ssm(name: string, value?: string): string | undefined {
+    const all = this.json<Record<string, { value: string; keyId: string }>>('ssm.json', {});
+    if (value !== undefined) this.writeJson('ssm.json', { ...all, [name]: { value, keyId: 'alias/odp-test' } });
+    return all[name]?.value ?? value;
+  }
+  ssmKey = (name: string): string | undefined => this.json<Record<string, { keyId: string }>>('ssm.json', {})[name]?.keyId;
+
+  /** Baseline kernel parameters of every node (before sysctl --system applies its files). */
+  sysctlDefaults(values: Record<string, string>): void {
+    this.writeJson('sysctl-defaults.json', values);
+  }
+
+  /** Whether the API endpoint's load balancer reaches the servers (the supervisor probe). */
+  endpoint(up: boolean): void {
+    this.writeJson('endpoint.json', { up });
+  }
+
+  etcd = (): { clusters: number; ca?: string; members: { name: string; nodeName: string; ip: string }[] } => this.json('etcd.json', { clusters: 0, members: [] });
+  nodeState = (host: string): Record<string, unknown> | undefined => this.json(`nodes/${host}.json`, undefined);
+  talos = <T>(): T => this.json('talos.json', undefined as T);
+  setTalos(v: unknown): void {
+    this.writeJson('talos.json', v);
+  }
+  calls = (): string[] => readFileSync(join(this.dir, 'calls.log'), 'utf8').split('\n').filter(Boolean);
+
+  node(hostname: string, ip: string, arch: 'amd64' | 'arm64' = 'amd64'): NodeBox {
+    return new NodeBox(this, hostname, ip, arch);
+  }
+
+  /** Run a script (not a node's: an operator's shell) with the stubs first on PATH. */
+  runScript(text: string, env: Record<string, string> = {}, cwd = this.dir): RunResult {
+    const file = join(this.dir, `script-${this.served++}.sh`);
+    writeFileSync(file, text);
+    const r = spawnSync('sh', [file], { cwd, encoding: 'utf8', env: { ...process.env, PATH: `${this.bin}:${process.env.PATH}`, WORLD: this.dir, SANDBOX: this.dir, ...env }, timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class NodeBox {
+  readonly root: string;
+
+  constructor(
+    readonly world: World,
+    readonly hostname: string,
+    readonly ip: string,
+    readonly arch: 'amd64' | 'arm64',
+  ) {
+    this.root = join(world.dir, 'nodes-root', hostname);
+    // What a fresh AMI has.
+    for (const d of ['/etc/ssl/certs', '/etc/sysctl.d', '/etc/systemd/system', '/usr/local/bin', '/usr/local/sbin', '/usr/lib/sysctl.d', '/root', '/run']) mkdirSync(join(this.root, d), { recursive: true });
+  }
+
+  path = (p: string): string => join(this.root, p);
+  read = (p: string): string => readFileSync(this.path(p), 'utf8');
+  exists = (p: string): boolean => existsSync(this.path(p));
+
+  write(p: string, content: string, mode = 0o644): void {
+    const abs = this.path(p);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, (mode & 0o111) !== 0 ? sandboxed(content, this.root) : content, { mode });
+    chmodSync(abs, mode);
+  }
+
+  /** What cloud-init does with `write_files` of a #cloud-config document; the commands of `runcmd`. */
+  writeUserData(text: string): string[] {
+    const data = parse(text) as { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][] };
+    for (const f of data.write_files) this.write(f.path, f.content, parseInt(f.permissions, 8));
+    return data.runcmd.map((c) => c[0]!);
+  }
+
+  /** Run a script file of the node (or a script text) as root would, on this node. */
+  run(pathOrText: string, env: Record<string, string> = {}): RunResult {
+    let file = pathOrText;
+    if (pathOrText.includes('\n')) {
+      file = '/root/.odp-test-script.sh';
+      this.write(file, pathOrText, 0o700);
+    }
+    const r = spawnSync('sh', [this.path(file)], {
+      cwd: this.root,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${this.world.bin}:${process.env.PATH}`, SANDBOX: this.root, WORLD: this.world.dir, NODE_HOSTNAME: this.hostname, NODE_IP: this.ip, STUB_ARCH: this.arch, ...env },
+      timeout: 60_000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr.split(this.root).join('') };
+  }
+
+  /** Boot: cloud-init's write_files and runcmd. */
+  boot(userData: string): RunResult {
+    const [cmd] = this.writeUserData(userData);
+    return this.run(cmd!);
+  }
+}

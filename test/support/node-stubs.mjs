@@ -1,0 +1,421 @@
+#!/usr/bin/env node
+/**
+ * Stub binaries of a simulated EC2 node and its cluster, for tests that run the rendered boot and
+ * runbook scripts (test/support/node-sandbox.ts links each command name to this file). They behave
+ * as upstream does where the scripts depend on it:
+ *
+ * - curl: IMDSv2 (token, local-hostname, placement/region), downloads served from the world's URL
+ *   table (-o), the supervisor's /cacerts answering only while a server runs; -f semantics (exit 22).
+ * - aws: ssm get-parameter / describe-parameters / put-parameter (`file://` values) on the world's
+ *   parameter table.
+ * - sysctl: `--system` applies the sandbox's sysctl.d files with sysctl.d(5)'s precedence (sorted by
+ *   name across /etc, /run, /usr/local/lib, /usr/lib; an earlier directory masks a same-named file)
+ *   and then /etc/sysctl.conf (sysctl(8)); `-n key` prints the applied value.
+ * - systemctl: start/restart/enable --now of the distribution's units run the simulated service:
+ *   a unit's drop-ins' ExecStartPre first (a failure fails the start), then the supervisor's
+ *   configuration as the real one resolves it: the unit's EnvironmentFile= lines in order (a later
+ *   assignment wins), then config.yaml and config.yaml.d/*.yaml alphabetically (the last value
+ *   wins), config beating the environment (configfilearg + urfave/cli). Embedded etcd as the
+ *   family's etcd code does it: existing data restarts the member; a join URL joins (refusing a node
+ *   name an existing member has: "duplicate node name found"), checking a K10 token's CA hash; no
+ *   join URL starts a NEW cluster (counted: two means a split). Kine: the datastore endpoint, with
+ *   its default SQLite when none is set.
+ * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer).
+ * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
+ *   ("… is only available on control plane nodes"), `etcd status|members` likewise and fails while
+ *   the node's etcd is down, `upgrade` reboots a node (its etcd is down until health/etcd is asked
+ *   after the reboot), `bootstrap` refuses unless etcd is Preparing, `--recover-from` restores.
+ * - everything else named here (snap, useradd, nvidia-*): recorded, exit 0.
+ *
+ * Environment: SANDBOX (the node's root), WORLD (the shared state), NODE_HOSTNAME, NODE_IP.
+ */
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { parse } from 'yaml';
+
+const cmd = basename(process.argv[1]);
+const args = process.argv.slice(2);
+const SANDBOX = process.env.SANDBOX;
+const WORLD = process.env.WORLD;
+const HOST = process.env.NODE_HOSTNAME ?? 'node';
+const at = (p) => join(SANDBOX, p);
+const w = (p) => join(WORLD, p);
+const readJson = (p, d) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : d);
+const writeJson = (p, v) => {
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, JSON.stringify(v, null, 2));
+};
+const fail = (code, msg) => {
+  if (msg) process.stderr.write(`${cmd}: ${msg}\n`);
+  process.exit(code);
+};
+appendFileSync(w('calls.log'), `${HOST} ${cmd} ${args.join(' ')}\n`);
+
+/** The value after a flag (`--name X` or `--name=X`). */
+const opt = (name) => {
+  const i = args.indexOf(name);
+  if (i !== -1) return args[i + 1];
+  const eq = args.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+};
+
+// ---------------------------------------------------------------- curl
+function curl() {
+  const url = args.find((a) => /^https?:\/\//.test(a));
+  const out = opt('-o');
+  const body = (text) => (out ? writeFileSync(out, text) : process.stdout.write(text));
+  if (url === 'http://169.254.169.254/latest/api/token') return body('imds-token');
+  const md = /^http:\/\/169\.254\.169\.254\/latest\/meta-data\/(.+)$/.exec(url ?? '');
+  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'placement/region' ? 'eu-west-1' : fail(22));
+  if (/:9345\/cacerts$/.test(url)) {
+    const etcd = readJson(w('etcd.json'), undefined);
+    const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;
+    return up ? body(`ca-of-cluster-${etcd.ca}\n`) : fail(7, `Failed to connect to ${url}`);
+  }
+  const urls = readJson(w('urls.json'), {});
+  const file = urls[url];
+  if (!file) fail(22, `The requested URL returned error: 404 (${url})`);
+  if (!out) return process.stdout.write(readFileSync(file));
+  copyFileSync(file, out);
+}
+
+// ---------------------------------------------------------------- aws
+function aws() {
+  const ssm = readJson(w('ssm.json'), {});
+  const [service, op] = args;
+  if (service !== 'ssm') fail(1, `unexpected aws ${service}`);
+  if (op === 'get-parameter') {
+    const p = ssm[opt('--name')];
+    if (!p) fail(254, `ParameterNotFound: ${opt('--name')}`);
+    return process.stdout.write(`${p.value}\n`);
+  }
+  if (op === 'describe-parameters') {
+    const name = /Values=(.+)$/.exec(opt('--parameter-filters') ?? '')?.[1];
+    return process.stdout.write(`${ssm[name]?.keyId ?? 'None'}\n`);
+  }
+  if (op === 'put-parameter') {
+    const name = opt('--name');
+    let value = opt('--value');
+    if (value.startsWith('file://')) value = readFileSync(value.slice('file://'.length), 'utf8');
+    if (ssm[name] && !args.includes('--overwrite')) fail(254, 'ParameterAlreadyExists');
+    ssm[name] = { value, keyId: opt('--key-id') ?? ssm[name]?.keyId ?? 'alias/aws/ssm' };
+    writeJson(w('ssm.json'), ssm);
+    return;
+  }
+  fail(1, `unexpected aws ssm ${op}`);
+}
+
+// ---------------------------------------------------------------- sysctl
+const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d'];
+function sysctl() {
+  const state = at('.sysctl.json');
+  if (args[0] === '--system') {
+    const byName = new Map();
+    for (const d of SYSCTL_DIRS) {
+      if (!existsSync(at(d))) continue;
+      for (const f of readdirSync(at(d)).filter((x) => x.endsWith('.conf')).sort()) if (!byName.has(f)) byName.set(f, join(at(d), f));
+    }
+    const files = [...byName.keys()].sort().map((k) => byName.get(k));
+    if (existsSync(at('/etc/sysctl.conf'))) files.push(at('/etc/sysctl.conf'));
+    const values = readJson(w('sysctl-defaults.json'), {});
+    for (const f of files)
+      for (const line of readFileSync(f, 'utf8').split('\n')) {
+        const m = /^\s*-?([a-z0-9_.]+)\s*=\s*(.*?)\s*$/.exec(line);
+        if (m) values[m[1]] = m[2];
+      }
+    return writeJson(state, values);
+  }
+  if (args[0] === '-n') {
+    const v = readJson(state, {})[args[1]];
+    if (v === undefined) fail(255, `cannot stat /proc/sys/${args[1].replace(/\./g, '/')}`);
+    return process.stdout.write(`${v}\n`);
+  }
+  fail(1, 'unexpected sysctl call');
+}
+
+// ---------------------------------------------------------------- systemd and the supervisor
+/** The environment a unit's EnvironmentFile= lines give, in order (later assignments win). */
+function unitEnvironment(unitText, unit) {
+  const env = {};
+  for (const m of unitText.matchAll(/^EnvironmentFile=-?(.+)$/gm)) {
+    const file = at(m[1].replace('%N', unit));
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const kv = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+      if (kv) env[kv[1]] = kv[2].replace(/^(['"])(.*)\1$/, '$2');
+    }
+  }
+  return env;
+}
+
+/** config.yaml, then config.yaml.d/*.yaml alphabetically; the last value wins. */
+function configOf(name) {
+  const base = at(`/etc/rancher/${name}/config.yaml`);
+  const files = [base, ...(existsSync(`${base}.d`) ? readdirSync(`${base}.d`).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(`${base}.d`, f)) : [])];
+  const out = {};
+  for (const f of files) if (existsSync(f)) Object.assign(out, parse(readFileSync(f, 'utf8')) ?? {});
+  return out;
+}
+
+/** The unit file of a service (systemd's search: /etc first, then /usr/local/lib). */
+function unitFile(unit) {
+  for (const d of ['/etc/systemd/system', '/usr/local/lib/systemd/system']) if (existsSync(at(`${d}/${unit}.service`))) return at(`${d}/${unit}.service`);
+  return undefined;
+}
+
+function runExecStartPre(unit) {
+  const dir = at(`/etc/systemd/system/${unit}.service.d`);
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.conf')).sort())
+    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/^ExecStartPre=(-?)(\S+)$/gm)) {
+      const r = spawnSync('sh', [at(m[2])], { stdio: 'inherit', env: process.env });
+      if (r.status !== 0 && m[1] !== '-') fail(1, `Job for ${unit}.service failed: ExecStartPre ${m[2]} exited ${r.status}`);
+    }
+}
+
+const caHash = (ca) => createHash('sha256').update(`ca-of-cluster-${ca}\n`).digest('hex');
+
+/** Start one of the family's services as the supervisor would, and record what it runs as. */
+function startService(unit) {
+  const file = unitFile(unit);
+  if (!file) fail(5, `Unit ${unit}.service not found.`);
+  runExecStartPre(unit);
+  const name = unit.startsWith('rke2') ? 'rke2' : 'k3s';
+  const prefix = name.toUpperCase();
+  const env = unitEnvironment(readFileSync(file, 'utf8'), unit);
+  const cfg = configOf(name);
+  const pick = (key) => cfg[key] ?? env[`${prefix}_${key.toUpperCase().replace(/-/g, '_')}`];
+  const server = unit === 'k3s' || unit === 'rke2-server';
+  const state = { unit, nodeName: pick('node-name') ?? HOST, server };
+  const tokenFile = pick('token-file');
+  const token = tokenFile && existsSync(at(tokenFile)) ? readFileSync(at(tokenFile), 'utf8').trim() : pick('token');
+  if (server && (pick('datastore-endpoint') !== undefined || name === 'k3s')) {
+    state.datastore = pick('datastore-endpoint') ?? `sqlite:///var/lib/rancher/${name}/server/db/state.db`;
+    mkdirSync(at(`/var/lib/rancher/${name}/server/tls`), { recursive: true });
+    writeFileSync(at(`/var/lib/rancher/${name}/server/tls/server-ca.crt`), 'ca');
+  } else if (name === 'k3s') {
+    state.joined = pick('server');
+  } else {
+    const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
+    const nameFile = at(`/var/lib/rancher/${name}/server/db/etcd/name`);
+    const join = pick('server');
+    const checkToken = () => {
+      if (!token) fail(1, 'no token');
+      if (token.startsWith('K10')) {
+        const hash = token.slice(3, token.indexOf('::'));
+        if (hash !== caHash(etcd.ca)) fail(1, `token CA hash does not match the Cluster CA certificate hash: ${hash} != ${caHash(etcd.ca)}`);
+        state.caVerified = true;
+      } else state.caVerified = false;
+    };
+    if (!server) {
+      if (!join || etcd.members.length === 0) fail(1, 'agent: no server to join');
+      checkToken();
+      state.joined = join;
+    } else if (existsSync(nameFile)) {
+      state.member = readFileSync(nameFile, 'utf8');
+    } else if (join) {
+      if (etcd.members.length === 0) fail(1, `etcd join: no server answers at ${join}`);
+      checkToken();
+      if (etcd.members.some((m) => m.nodeName === state.nodeName)) fail(1, 'ETCD join failed: duplicate node name found, please use a unique name for this node');
+      state.member = `${state.nodeName}-${createHash('sha1').update(`${HOST}${Date.now()}`).digest('hex').slice(0, 8)}`;
+      etcd.members.push({ name: state.member, nodeName: state.nodeName, ip: process.env.NODE_IP });
+    } else {
+      // No etcd data and no join URL: a new single-member cluster.
+      etcd.clusters += 1;
+      etcd.ca = `${etcd.clusters}`;
+      state.member = `${state.nodeName}-00000000`;
+      etcd.members = [{ name: state.member, nodeName: state.nodeName, ip: process.env.NODE_IP }];
+    }
+    if (server) {
+      mkdirSync(dirname(nameFile), { recursive: true });
+      writeFileSync(nameFile, state.member);
+      const password = (token ?? '').includes('::') ? token.slice(token.indexOf('::') + 2).replace(/^server:/, '') : token;
+      writeFileSync(at(`/var/lib/rancher/${name}/server/token`), `K10${caHash(etcd.ca)}::server:${password}\n`);
+      const agentFile = pick('agent-token-file');
+      const agent = agentFile && existsSync(at(agentFile)) ? readFileSync(at(agentFile), 'utf8').trim() : password;
+      writeFileSync(at(`/var/lib/rancher/${name}/server/agent-token`), `K10${caHash(etcd.ca)}::node:${agent.includes('::') ? agent.slice(agent.indexOf('::') + 2).replace(/^node:/, '') : agent}\n`);
+    }
+    writeJson(w('etcd.json'), etcd);
+  }
+  writeJson(w(`nodes/${HOST}.json`), { ...state, starts: (readJson(w(`nodes/${HOST}.json`), {}).starts ?? 0) + 1 });
+}
+
+function systemctl() {
+  const verb = args[0];
+  const units = args.slice(1).filter((a) => !a.startsWith('-')).map((u) => basename(u).replace(/\.service$/, ''));
+  const enabled = readJson(at('.enabled.json'), []);
+  const family = (u) => /^(k3s|k3s-agent|rke2-server|rke2-agent)$/.test(u);
+  if (verb === 'daemon-reload' || verb === 'disable') return;
+  if (verb === 'is-active') return process.exit(readJson(at('.active.json'), []).includes(units[0]) ? 0 : 3);
+  if (verb === 'enable') {
+    writeJson(at('.enabled.json'), [...new Set([...enabled, ...units])]);
+    if (!args.includes('--now')) return;
+  }
+  if (['start', 'restart', 'enable'].includes(verb)) {
+    for (const u of units) {
+      if (family(u)) startService(u);
+      const active = readJson(at('.active.json'), []);
+      writeJson(at('.active.json'), [...new Set([...active, u])]);
+    }
+    return;
+  }
+  if (verb === 'stop') {
+    writeJson(at('.active.json'), readJson(at('.active.json'), []).filter((u) => !units.includes(u)));
+    return;
+  }
+  fail(1, `unexpected systemctl ${verb}`);
+}
+
+// ---------------------------------------------------------------- kubectl (the family's managed etcd controller)
+function kubectl() {
+  const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
+  const removed = readJson(w('removed.json'), {});
+  const nodes = () => [...etcd.members.map((m) => [m.nodeName, m.ip]), ...Object.entries(removed).map(([n, ip]) => [n, ip])];
+  if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').startsWith('jsonpath=')) return process.stdout.write(nodes().map(([n, ip]) => `${n} ${ip}\n`).join(''));
+  if (args[0] === 'annotate' && args[1] === 'node' && args[3] === 'etcd.rke2.cattle.io/remove=true') {
+    // The managed etcd controller: RemovePeer of the node's member, then removed-node-name.
+    const m = etcd.members.find((x) => x.nodeName === args[2]);
+    if (!m && !removed[args[2]]) fail(1, `Error from server (NotFound): nodes "${args[2]}" not found`);
+    if (m) {
+      etcd.members = etcd.members.filter((x) => x !== m);
+      removed[args[2]] = m.ip;
+      writeJson(w('etcd.json'), etcd);
+      writeJson(w('removed.json'), removed);
+    }
+    return process.stdout.write(`node/${args[2]} annotated\n`);
+  }
+  if (args[0] === 'get' && args[1] === 'node' && (opt('-o') ?? '').includes('removed-node-name')) return process.stdout.write(removed[args[2]] ? args[2] : '');
+  if (args[0] === 'delete' && args[1] === 'node') {
+    if (etcd.members.some((m) => m.nodeName === args[2])) {
+      // Deleting the Node removes the member too (the controller's onRemove).
+      etcd.members = etcd.members.filter((m) => m.nodeName !== args[2]);
+      writeJson(w('etcd.json'), etcd);
+    } else if (!removed[args[2]]) fail(1, `Error from server (NotFound): nodes "${args[2]}" not found`);
+    delete removed[args[2]];
+    writeJson(w('removed.json'), removed);
+    return process.stdout.write(`node "${args[2]}" deleted\n`);
+  }
+  // Talos worker gates: `kubectl wait --for=condition=Ready node/<name>`, `get nodes -o jsonpath` of workers.
+  const talos = readJson(w('talos.json'), undefined);
+  if (talos && args[0] === 'wait') {
+    const node = args.find((a) => a.startsWith('node/'))?.slice(5);
+    const n = Object.values(talos.nodes).find((x) => x.name === node);
+    if (!n || n.down) fail(1, `timed out waiting for the condition on nodes/${node}`);
+    return process.stdout.write(`node/${node} condition met\n`);
+  }
+  fail(1, `unexpected kubectl ${args.join(' ')}`);
+}
+
+// ---------------------------------------------------------------- talosctl
+function talosctl() {
+  const t = readJson(w('talos.json'));
+  const nodes = (opt('--nodes') ?? opt('-n') ?? '').split(',').filter(Boolean);
+  const sub = args.filter((a, i) => !a.startsWith('-') && !['--nodes', '-n', '--image', '--file', '--mode', '--wait-timeout', '--to', '--recover-from', '--control-plane-nodes', '--worker-nodes', '--system-labels-to-wipe', '--endpoints', '-e', '--insecure'].includes(args[i - 1]));
+  const verb = sub.slice(0, 2).join(' ');
+  const node = (ip) => t.nodes[ip] ?? fail(1, `rpc error: code = Unavailable desc = connection refused (${ip})`);
+  const save = () => writeJson(w('talos.json'), t);
+  const cpOnly = (ip, api) => {
+    if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
+  };
+  // A node that was rebooted comes back when asked again (its etcd rejoins once it is up).
+  const wake = (ip) => {
+    const n = node(ip);
+    if (n.down) {
+      n.down -= 1;
+      if (n.down === 0 && n.role === 'controlplane' && n.etcd === 'Down') n.etcd = 'Running';
+      save();
+    }
+    return n;
+  };
+  if (args.includes('--insecure') && sub[0] === 'apply-config') {
+    const n = node(nodes[0]);
+    if (!n.maintenance) fail(1, 'rpc error: code = Unauthenticated: the node is not in maintenance mode');
+    n.maintenance = false;
+    n.etcd = n.role === 'controlplane' ? 'Preparing' : undefined;
+    n.applied = (n.applied ?? 0) + 1;
+    save();
+    return;
+  }
+  for (const ip of nodes) if (node(ip).maintenance) fail(1, `rpc error: code = Unavailable (${ip} is in maintenance mode)`);
+  switch (verb.split(' ')[0]) {
+    case 'health': {
+      if (nodes.length !== 1) fail(1, 'command "health" is not supported with multiple nodes');
+      cpOnly(nodes[0], 'cluster health check');
+      // Time passes while health waits: every rebooting node gets closer to being back.
+      for (const ip of Object.keys(t.nodes)) wake(ip);
+      const cps = (opt('--control-plane-nodes') ?? '').split(',').filter(Boolean);
+      const bad = Object.entries(t.nodes).filter(([ip, n]) => n.down || (n.role === 'controlplane' && n.etcd !== 'Running') || (cps.length > 0 && n.role === 'controlplane' && !cps.includes(ip)));
+      if (bad.length > 0) fail(1, `waiting for etcd members / nodes ready: ${bad.map(([ip]) => ip).join(', ')}`);
+      t.healthChecks = [...(t.healthChecks ?? []), nodes[0]];
+      save();
+      return process.stdout.write('all checks passed\n');
+    }
+    case 'etcd': {
+      for (const ip of nodes) {
+        cpOnly(ip, sub[1] === 'members' ? 'member list' : sub[1] === 'snapshot' ? 'etcd snapshot' : 'etcd status');
+        const n = wake(ip);
+        if (n.etcd !== 'Running') fail(1, `rpc error: etcdserver: no leader (${ip})`);
+      }
+      if (sub[1] === 'snapshot') writeFileSync(sub[2], 'snapshot');
+      t.etcdChecks = [...(t.etcdChecks ?? []), ...nodes];
+      save();
+      return;
+    }
+    case 'upgrade': {
+      const n = node(nodes[0]);
+      if (n.role === 'controlplane' && Object.values(t.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.etcd !== 'Running')))
+        t.unsafe = [...(t.unsafe ?? []), nodes[0]];
+      n.version = opt('--image');
+      n.down = 2;
+      if (n.role === 'controlplane') n.etcd = 'Down';
+      t.upgraded = [...(t.upgraded ?? []), nodes[0]];
+      save();
+      return;
+    }
+    case 'service': {
+      const n = node(nodes[0]);
+      return process.stdout.write(`NODE ${nodes[0]}\nID etcd\nSTATE ${n.etcd ?? 'Finished'}\n`);
+    }
+    case 'reset': {
+      const n = node(nodes[0]);
+      n.etcd = n.role === 'controlplane' ? 'Preparing' : undefined;
+      t.resets = [...(t.resets ?? []), nodes[0]];
+      save();
+      return;
+    }
+    case 'bootstrap': {
+      const n = node(nodes[0]);
+      cpOnly(nodes[0], 'bootstrap');
+      if (n.etcd !== 'Preparing') fail(1, 'rpc error: code = FailedPrecondition desc = etcd service is not ready for recovery yet');
+      const from = opt('--recover-from');
+      if (from && !existsSync(from)) fail(1, `open ${from}: no such file or directory`);
+      t.bootstraps = [...(t.bootstraps ?? []), { node: nodes[0], from: from ?? null, skipHashCheck: args.includes('--recover-skip-hash-check') }];
+      // The recovered member runs; the others join once the endpoint is up (disaster-recovery.mdx line 147).
+      for (const x of Object.values(t.nodes)) if (x.role === 'controlplane' && x.etcd === 'Preparing') x.etcd = 'Running';
+      save();
+      return;
+    }
+    case 'cp':
+      writeFileSync(sub[2], 'db');
+      return;
+    case 'get':
+      return process.stdout.write(`${node(nodes[0]).role === 'controlplane' ? 'controlplane' : 'worker'}\n`);
+    default:
+      t.other = [...(t.other ?? []), args.join(' ')];
+      save();
+  }
+}
+
+const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl };
+if (stubs[cmd]) stubs[cmd]();
+else if (cmd === 'nvidia-ctk') {
+  const file = at('/etc/nvidia-container-runtime/config.toml');
+  mkdirSync(dirname(file), { recursive: true });
+  const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? [a] : []));
+  appendFileSync(file, sets.map((s) => `${s.replace('=', ' = ')}\n`).join(''));
+}
+// snap, useradd, nvidia-container-runtime, modprobe: nothing to simulate.
+void chmodSync;
+void rmSync;

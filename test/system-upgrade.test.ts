@@ -1,0 +1,76 @@
+/**
+ * Upgrades of the K3s and RKE2 environments through Rancher's system-upgrade-controller: the
+ * controller and the two Plans are catalog add-ons of the family, rendered for every such example
+ * environment with the release it pins (research/day2.md "system-upgrade-controller v0.20.1" and
+ * the distributions' upgrades/automated.md: server Plan concurrency 1 + cordon on the control planes,
+ * agent Plan whose prepare `prepare server-plan` waits for it); Talos renders none.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { prepareExample, renderExample } from './helpers.js';
+import { inlineSources } from './support/inline-env.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { formatted } from './helpers.js';
+import { planErrors } from '../generators/distributions/rancher/addons/system-upgrade-controller.js';
+
+const EXAMPLES = ['dev', 'dev-k3s', 'staging', 'staging-k3s', 'prod'] as const;
+
+type Plan = { metadata: { name: string; namespace: string }; spec: Record<string, unknown> & { version: string; prepare?: { image: string; args: string[]; command?: string[] }; upgrade: { image: string } } };
+
+const plansOf = (files: Map<string, string>): Plan[] =>
+  [...files].filter(([p]) => p.startsWith('manifests/system-upgrade-plans/')).map(([, t]) => parseYamlStream(t)[0] as Plan);
+
+describe('system-upgrade-controller Plans', () => {
+  it.each(EXAMPLES)('%s: Plans for the family at the pinned release, none for others', (env) => {
+    const r = prepareExample(env);
+    const m = r.prepared!.model;
+    const files = new Map(renderExample(env).map((f) => [f.path, f.content]));
+    const plans = plansOf(files);
+    if (m.cluster.distribution === 'talos') {
+      expect(plans).toStrictEqual([]);
+      expect([...files.keys()].some((p) => p.includes('system-upgrade'))).toBe(false);
+      return;
+    }
+    const version = (m.cluster.extension as { version: string }).version;
+    const image = `${m.cluster.distribution === 'k3s' ? 'rancher/k3s-upgrade' : 'rancher/rke2-upgrade'}:${version.replace('+', '-')}`;
+    const server = plans.find((p) => p.metadata.name === 'server-plan')!;
+    const agent = plans.find((p) => p.metadata.name === 'agent-plan')!;
+    expect(server.spec).toMatchObject({ version, concurrency: 1, cordon: true, upgrade: { image }, serviceAccountName: 'system-upgrade' });
+    expect(server.spec.nodeSelector).toStrictEqual({ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: ['true'] }] });
+    expect(agent.spec).toMatchObject({ version, concurrency: 1, cordon: true, prepare: { image, args: ['prepare', 'server-plan'] } });
+    expect(agent.spec.nodeSelector).toStrictEqual({ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] });
+    // Controller before Plans (it creates the Plan CRD when it starts: pkg/upgrade/controller.go lines 184-194).
+    const readme = files.get('README.md')!;
+    expect(readme).toContain('`manual-upgrade.sh` beside this README');
+    expect(files.has(`${m.cluster.distribution}/manual-upgrade.sh`)).toBe(true);
+  });
+
+  it('K3s on SQLite: the server Plan upgrades only while Litestream runs; RKE2 on etcd: a snapshot first', () => {
+    const k3s = plansOf(new Map(renderExample('dev-k3s').map((f) => [f.path, f.content]))).find((p) => p.metadata.name === 'server-plan')!;
+    expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade:v1.35.9-k3s1', command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] });
+    const rke2 = inlineSources(
+      'rke2-upg',
+      'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n',
+    );
+    const r = prepareEnvironment('rke2-upg', rke2);
+    expect(formatted(r).filter((l) => / error /.test(l))).toStrictEqual([]);
+    const plans = plansOf(new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content])));
+    expect(plans.map((p) => p.metadata.name)).toStrictEqual(['server-plan']); // no agents, no agent Plan
+    expect(plans[0]!.spec.prepare).toStrictEqual({ image: 'rancher/rke2-upgrade:v1.35.7-rke2r1', command: ['chroot', '/host'], args: ['/usr/local/bin/rke2', 'etcd-snapshot', 'save', '--name', 'pre-upgrade'] });
+    expect(plans[0]!.spec.version).toBe('v1.35.7+rke2r1');
+  });
+
+  it('turning the add-on on for Talos is refused at its position', () => {
+    const r = prepareEnvironment('talos-suc', inlineSources('talos-suc', 'addons:\n  system-upgrade-controller: { enabled: true }\n'));
+    expect(formatted(r).filter((l) => l.includes('system-upgrade-controller'))[0]).toMatch(/^environments\/talos-suc\.yaml:\d+:\d+ .*distribution talos has none/);
+  });
+
+  it('the Plan check refuses what the controller would ignore or reject (env instead of envs, no upgrade, version and channel)', () => {
+    const bad = { apiVersion: 'upgrade.cattle.io/v1', kind: 'Plan', metadata: { name: 'p' }, spec: { version: 'v1', channel: 'https://x', prepare: { image: 'i:1', env: [] } } };
+    expect(planErrors(bad).map((e) => `${e.path.join('.')}: ${e.message}`)).toStrictEqual([
+      'spec.upgrade: spec.upgrade is required',
+      'spec: a Plan names exactly one of version and channel',
+      "spec.prepare.env: unknown field 'env' of a Plan's container (it is envs)",
+    ]);
+  });
+});

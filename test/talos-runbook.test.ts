@@ -1,0 +1,117 @@
+/**
+ * The Talos runbook scripts (`npm run talos -- commands --env E <phase>`) executed against a stub
+ * fleet whose talosctl behaves as Talos does (test/support/node-stubs.mjs; research/day2.md §10-11):
+ * `health` and `etcd members` refused on workers ("… is only available on control plane nodes"),
+ * etcd without a leader while a control plane reboots, `bootstrap` refused unless etcd is Preparing.
+ * Invariants: control planes upgraded one at a time with etcd healthy on every member between them;
+ * every gate names a control plane; the restore resets or re-creates every control plane, waits for
+ * all of them, and is refused without the explicit confirmation.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RUNBOOK_PHASES, runbookScript } from '../generators/distributions/talos/runbook.js';
+import { cli, prepareExample, renderedExamples } from './helpers.js';
+import { prepareInline } from './support/inline-env.js';
+import { World } from './support/node-sandbox.js';
+
+const CPS = ['10.10.1.10', '10.10.1.11', '10.10.1.12'];
+const WORKER = '10.10.1.20';
+const model = () => {
+  const r = prepareInline(
+    'talos-rb',
+    'nodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }, { name: cp-3, ip: 10.10.1.12 }] }\n  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, nodes: [{ name: w-1, ip: 10.10.1.20 }] }\n',
+  );
+  if (!r.prepared) throw new Error(JSON.stringify(r.diagnostics));
+  return r.prepared.model;
+};
+
+type TalosState = { nodes: Record<string, { name: string; role: string; etcd?: string; down?: number; maintenance?: boolean }>; upgraded?: string[]; unsafe?: string[]; healthChecks?: string[]; etcdChecks?: string[]; resets?: string[]; bootstraps?: { node: string; from: string; skipHashCheck: boolean }[] };
+
+describe('Talos runbook scripts', () => {
+  let world: World;
+  beforeEach(() => {
+    world = new World();
+    world.setTalos({
+      nodes: {
+        ...Object.fromEntries(CPS.map((ip, i) => [ip, { name: `cp-${i + 1}`, role: 'controlplane', etcd: 'Running' }])),
+        [WORKER]: { name: 'w-1', role: 'worker' },
+      },
+    });
+  });
+  afterEach(() => world.cleanup());
+  const run = (script: string, env: Record<string, string> = {}) => world.runScript(script, { HOME: world.dir, ODP_POLL: '0', ODP_TRIES: '5', ...env });
+
+  it.each(RUNBOOK_PHASES)('%s: a POSIX sh script that parses (sh -n) and stops at the first failure', (phase) => {
+    const text = runbookScript(model(), phase);
+    expect(text.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(text).toContain('\nset -eu\n');
+    const r = spawnSync('sh', ['-n'], { input: text, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('upgrade: control planes one at a time, etcd healthy on every member between, workers gated through a control plane', () => {
+    const r = run(runbookScript(model(), 'upgrade'));
+    expect(r.stderr).toContain('every node of talos-rb upgraded');
+    expect(r.code).toBe(0);
+    const t = world.talos<TalosState>();
+    expect(t.upgraded).toStrictEqual([...CPS, WORKER]);
+    // No control plane was upgraded while another one's etcd was down (Talos 1.13's upgrade API does not check).
+    expect(t.unsafe).toBeUndefined();
+    // Every gate asked a control plane; the worker's health API (refused) was never used.
+    expect(new Set(t.healthChecks)).toStrictEqual(new Set([CPS[0]]));
+    expect(t.etcdChecks!.every((ip) => CPS.includes(ip))).toBe(true);
+    expect(Object.values(t.nodes).every((n) => !n.down)).toBe(true);
+  });
+
+  it('a gate on a worker would fail: the stub refuses the health API there, as Talos 1.13 does', () => {
+    const r = run(`set -e\ntalosctl health --nodes ${WORKER} --wait-timeout 1m\n`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('cluster health check is only available on control plane nodes');
+  });
+
+  it('restore: refused without confirmation; then every control plane reset or re-created, all Preparing, recovered from the snapshot', () => {
+    const script = runbookScript(model(), 'restore');
+    const refused = run(script);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing: set ODP_CONFIRM_RESTORE=talos-rb');
+    expect(world.talos<TalosState>().resets).toBeUndefined();
+
+    const snapshot = join(world.dir, 'db.snapshot');
+    writeFileSync(snapshot, 'snapshot');
+    // cp-2 is a replacement instance: it waits in maintenance mode for its config.
+    const t = world.talos<TalosState>();
+    t.nodes[CPS[1]!] = { name: 'cp-2', role: 'controlplane', maintenance: true };
+    for (const ip of [CPS[0]!, CPS[2]!]) t.nodes[ip]!.etcd = 'Down';
+    world.setTalos(t);
+    const r = run(script, { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot, REPLACED: 'cp-2' });
+    expect(r.stderr).toContain('etcd of talos-rb restored on cp-1; 3 control planes healthy');
+    expect(r.code).toBe(0);
+    const after = world.talos<TalosState>();
+    expect(after.resets).toStrictEqual([CPS[0], CPS[2]]);
+    expect(after.bootstraps).toStrictEqual([{ node: CPS[0], from: snapshot, skipHashCheck: false }]);
+    expect(CPS.every((ip) => after.nodes[ip]!.etcd === 'Running')).toBe(true);
+  });
+
+  it('restore from a db copied out of the data directory skips the hash check', () => {
+    const snapshot = join(world.dir, 'db');
+    writeFileSync(snapshot, 'db');
+    const r = run(runbookScript(model(), 'restore'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot, SNAPSHOT_FROM_DB_COPY: '1' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(world.talos<TalosState>().bootstraps).toStrictEqual([{ node: CPS[0], from: snapshot, skipHashCheck: true }]);
+  });
+
+  it('npm run talos -- commands --env prod <phase>: only the script on stdout, the summary on stderr, and it parses', () => {
+    expect(prepareExample('prod').prepared).toBeDefined();
+    const root = renderedExamples();
+    for (const phase of ['bootstrap', 'upgrade'] as const) {
+      const r = cli('talos', root, 'commands', '--env', 'prod', phase);
+      expect(r.code).toBe(0);
+      expect(r.stdout.startsWith('#!/bin/sh\n')).toBe(true);
+      expect(r.stderr).toContain(`prod: ${phase} script`);
+      expect(spawnSync('sh', ['-n'], { input: r.stdout }).status).toBe(0);
+    }
+  }, 120_000);
+});
