@@ -27,7 +27,7 @@ describe('issue 19: health, survival and drift in the rendered tree', () => {
   });
 
   it('External Secrets CRDs are kept on uninstall (both engines)', () => {
-    for (const env of ['staging', 'staging-k3s']) expect(docOf(env, 'values/external-secrets.yaml').crds).toStrictEqual({ annotations: { 'helm.sh/resource-policy': 'keep' } });
+    for (const env of ['staging', 'staging-k3s']) expect(docOf(env, 'values/external-secrets.yaml').crds).toStrictEqual({ createSecretStore: false, annotations: { 'helm.sh/resource-policy': 'keep' } });
   });
 
   it('Flux: the repository credential outlives its ExternalSecret (creationPolicy Orphan) and is never pruned', () => {
