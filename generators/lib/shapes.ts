@@ -4,26 +4,25 @@
  * shape at its position, and the renderers call `shellValue` before they quote it (defence in depth:
  * a value that passed neither cannot reach a script). Every value is also single-quoted (`shQuote`).
  *
+ * S3 bucket names and ARNs have their checks in validate/rules-aws.ts (rules s3-bucket-name,
+ * iam-role-arn, acm-certificate-arn, kms-key: positioned the same way, lock values included), whose
+ * alphabets hold no shell metacharacter; no ARN from an environment is interpolated into a script.
+ *
  * Sources of the shapes:
  * - host: RFC 1123 host names (labels of letters, digits and `-`, ≤ 63 chars, ≤ 253 in all) or an
  *   IPv4 address in dotted decimal; a URL, a DSN or `host:port` is not a host.
- * - bucket: Amazon S3 general purpose bucket naming rules (docs.aws.amazon.com/AmazonS3/latest/
- *   userguide/bucketnamingrules.html): 3-63 chars of lowercase letters, digits, `.` and `-`, begins
- *   and ends with a letter or digit, no `..`, not an IP address, not prefixed `xn--`, `sthree-`,
- *   `amzn-s3-demo-`, not suffixed `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`.
  * - path: an absolute path of `[A-Za-z0-9._/-]`, no `..` segment.
  * - ssm-name: an SSM parameter name with a leading `/`, letters, digits and `_.-/` (SSM's own
  *   alphabet is `a-zA-Z0-9_.-/`; AWS Systems Manager User Guide, "Requirements for parameter names").
  * - database: a PostgreSQL identifier that needs no quoting (lowercase letter or `_` first, then
  *   lowercase letters, digits, `_`; at most 63 bytes: NAMEDATALEN - 1).
- * - arn: `arn:<partition>:<service>:<region>:<account>:<resource>` of `[A-Za-z0-9_.:/+=,@-]`.
  * - url: a URL (or scp-like `git@host:path`) of RFC 3986's unreserved characters and `:/@%+=,`
  *   (no shell metacharacter, quote, `?`, `#` or white space).
  * - git-ref: a branch, tag or commit as git check-ref-format(1) allows it, restricted to
  *   `[A-Za-z0-9._/-]` (no `..`, no leading `-` or `/`, no trailing `/`, `.` or `.lock`).
  */
 
-export type ShapeName = 'host' | 'bucket' | 'path' | 'ssm-name' | 'database' | 'arn' | 'url' | 'git-ref';
+export type ShapeName = 'host' | 'path' | 'ssm-name' | 'database' | 'url' | 'git-ref';
 
 export interface Shape {
   /** What the value must be, in the words of an error message. */
@@ -67,16 +66,6 @@ export const SHAPES: Readonly<Record<ShapeName, Shape>> = {
       return bad === undefined ? undefined : `'${bad}' is not a DNS label (letters, digits and '-', not first or last, at most 63)`;
     }),
   },
-  bucket: {
-    expected: 'an S3 bucket name (3-63 lowercase letters, digits, . and -, starting and ending with a letter or digit)',
-    problem: withMeta((v) => {
-      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v)) return 'it breaks the S3 bucket naming rules';
-      if (v.includes('..')) return "a bucket name has no '..'";
-      if (IPV4.test(v)) return 'a bucket name is not an IP address';
-      if (/^(xn--|sthree-|amzn-s3-demo-)/.test(v) || /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(v)) return 'it uses a prefix or suffix S3 reserves';
-      return undefined;
-    }),
-  },
   path: {
     expected: 'an absolute path of letters, digits, . _ / -',
     problem: withMeta((v) => {
@@ -93,10 +82,6 @@ export const SHAPES: Readonly<Record<ShapeName, Shape>> = {
   database: {
     expected: 'a PostgreSQL identifier (a lowercase letter or _, then lowercase letters, digits, _; at most 63)',
     problem: withMeta((v) => (/^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : 'it is not an unquoted PostgreSQL identifier')),
-  },
-  arn: {
-    expected: 'an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)',
-    problem: withMeta((v) => (/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:[A-Za-z0-9_.:/+=,@-]+$/.test(v) ? undefined : 'it is not an ARN')),
   },
   url: {
     expected: 'a URL of letters, digits and - . _ ~ : / @ % + = ,',

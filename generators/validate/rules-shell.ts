@@ -1,8 +1,9 @@
 /**
- * Values that reach root's boot scripts (K3s/RKE2 user data) and the scripts rendered beside them
- * have their field's shape (lib/shapes.ts), whether the environment file holds them or the SSM lock
+ * Values that reach root's boot scripts (the user data of the distributions that boot from a
+ * script) and the scripts rendered beside them have their field's shape (lib/shapes.ts), whether the environment file holds them or the SSM lock
  * does (`{ ssm: /name }`: the error is positioned at the reference and names the lock file's entry).
- * The renderers single-quote every one of them as well.
+ * The renderers single-quote every one of them as well. S3 bucket names (Litestream's, the etcd
+ * backup's) are checked by rule s3-bucket-name (rules-aws.ts), whose alphabet has no metacharacter.
  */
 import { getAt, type DocPath } from '../lib/paths.js';
 import { SHAPES, shapeProblem, type ShapeName } from '../lib/shapes.js';
@@ -17,8 +18,6 @@ export const SHELL_FIELDS: readonly { path: DocPath; shape: ShapeName; reaches: 
   { path: ['cluster', 'datastore', 'postgres', 'user'], shape: 'database', reaches: 'the Kine DSN the boot script assembles' },
   { path: ['cluster', 'datastore', 'postgres', 'caBundlePath'], shape: 'path', reaches: 'the boot script (the CA bundle it checks or downloads)' },
   { path: ['cluster', 'datastore', 'postgres', 'password', 'secret'], shape: 'ssm-name', reaches: 'the boot script (the SSM parameter it reads)' },
-  { path: ['cluster', 'datastore', 'backup', 'bucket'], shape: 'bucket', reaches: 'the node configuration and the AWS layer' },
-  { path: ['cluster', 'datastore', 'litestream', 'bucket'], shape: 'bucket', reaches: "Litestream's configuration and the AWS layer" },
   { path: ['git', 'repoURL'], shape: 'url', reaches: "the AWS layer's scripts (enable-git-sync.sh) and the engines' bootstrap" },
   { path: ['git', 'targetRevision'], shape: 'git-ref', reaches: "the AWS layer's scripts (enable-git-sync.sh)" },
 ];
