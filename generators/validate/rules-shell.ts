@@ -1,7 +1,8 @@
 /**
  * Values that reach root's boot scripts (the user data of the distributions that boot from a
- * script) and the scripts rendered beside them have their field's shape (lib/shapes.ts), whether the environment file holds them or the SSM lock
- * does (`{ ssm: /name }`: the error is positioned at the reference and names the lock file's entry).
+ * script) and the scripts rendered beside them have their field's shape (lib/shapes.ts), whether
+ * the environment file holds them or the SSM lock does (`{ ssm: /name }`: the error is positioned
+ * at the reference and names the lock file's entry).
  * The renderers single-quote every one of them as well. S3 bucket names (Litestream's, the etcd
  * backup's) are checked by rule s3-bucket-name (rules-aws.ts), whose alphabet has no metacharacter.
  */
