@@ -44,7 +44,7 @@ function checkLine(line: string): string | undefined {
     case 'npm':
       return words[1] === 'run' && scripts[words[2]!] ? undefined : `npm script ${words[2]} does not exist`;
     case 'aws': {
-      const t = /--template-file (\S+)/.exec(line)?.[1];
+      const t = /--template-file '?([^'\s]+)'?/.exec(line)?.[1];
       if (t && !rendered.has(t)) return `template ${t} is not rendered`;
       return /^aws (cloudformation deploy|codeconnections create-connection) /.test(line) ? undefined : `unexpected aws command: ${line}`;
     }
@@ -153,7 +153,7 @@ describe('the rendered scripts, against stub binaries', () => {
     stub('aws', 'case "$*" in *describe-stacks*) echo None ;; esac');
     const missing = run('deploy.sh', 'base');
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-git-sync');
+    expect(missing.stderr).toContain("deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync'");
   });
 
   it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {

@@ -124,7 +124,7 @@ describe('K3s renderer', () => {
     expect(server['datastore-cafile']).toBe('/etc/ssl/certs/rds-global-bundle.pem');
     expect(server['server']).toBeUndefined();
     const script = bootScriptOf(f.get('k3s/userdata/stg-k3s-server-2.yaml')!);
-    expect(script).toContain('DSN="postgres://k3s:$PGPASSWORD_ENC@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full"');
+    expect(script).toContain(`DSN='postgres://k3s:'"$PGPASSWORD_ENC"'@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full'`);
     // Into the root-only config drop-in, never k3s.service.env (install.sh rewrites that: research/day2.md §1a).
     expect(script).toContain(`printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/k3s/config.yaml.d/10-node.yaml`);
     expect(script).not.toContain('K3S_DATASTORE_ENDPOINT');

@@ -142,7 +142,7 @@ describe('RKE2 user-data', () => {
       `ssm_secret '/odp/rke2-postgres/rke2/agent-token' > /etc/rancher/rke2/agent-token`,
       `NODE_NAME=$(imds local-hostname)`,
       `PGPASSWORD=$(ssm_secret '/odp/fixture/kine/password')`,
-      `DSN="postgres://rke2:$PGPASSWORD_ENC@kine.fixture.internal:5432/rke2?sslmode=verify-full"`,
+      `DSN='postgres://rke2:'"$PGPASSWORD_ENC"'@kine.fixture.internal:5432/rke2?sslmode=verify-full'`,
       // Node name and DSN in the root-only drop-in no installer rewrites (research/day2.md "installers never write /etc/rancher").
       `{ printf 'node-name: "%s"\\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/rke2/config.yaml.d/10-node.yaml`,
       `fetch_verified 'https://raw.githubusercontent.com/rancher/rke2/v1.36.3%2Brke2r1/install.sh' /root/rke2-install.sh 42983c86d1da64a92061d83afb57630cedd69241989f1b0673f3db6c3d92ee6b`,

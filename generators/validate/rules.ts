@@ -2,6 +2,7 @@
  * Semantic rules: what the JSON Schema cannot say. Each rule reads the schema-valid environment and
  * returns positioned diagnostics; all rules run, so every problem is reported at once.
  */
+import { shellShapes } from './rules-shell.js';
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr } from '../lib/cidr.js';
 import type { DocPath } from '../lib/paths.js';
@@ -251,7 +252,7 @@ const addons: Rule = ({ input }, report) => {
     report('addon-cilium', ['addons', 'cilium', 'enabled'], 'cilium is enabled but cluster.network.cni is flannel', { hint: 'set cluster.network.cni: cilium' });
 };
 
-export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons];
+export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCount, controlPlane, datastore, versions, instanceTypes, cidrs, nodeAddresses, iam, addons, shellShapes];
 
 /**
  * Run the rules. `tolerant` is for a document the schema rejected: a rule that trips over a

@@ -19,6 +19,7 @@
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
+import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
@@ -85,9 +86,9 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
-    lines.push(`ssm_secret ${shQuote(k3sCluster(m).token.secret)} > ${K3S_PATHS.token}`);
+    lines.push(`ssm_secret ${shQuote(shellValue('ssm-name', k3sCluster(m).token.secret, 'cluster.k3s.token.secret'))} > ${K3S_PATHS.token}`);
   }
-  lines.push(`ssm_secret ${shQuote(k3sCluster(m).agentToken.secret)} > ${K3S_PATHS.agentToken}`);
+  lines.push(`ssm_secret ${shQuote(shellValue('ssm-name', k3sCluster(m).agentToken.secret, 'cluster.k3s.agentToken.secret'))} > ${K3S_PATHS.agentToken}`);
   const postgres = role === 'server' && d.type === 'kine-postgres';
   if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
   lines.push(...identityDropInLines('k3s', postgres ? 'DSN' : undefined));

@@ -7,6 +7,7 @@ import type { Datastore } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { findPlaceholders } from '../../lib/placeholder.js';
+import { shellValue } from '../../lib/shapes.js';
 import type { RancherKeys } from './model.js';
 
 /** Where the boot script fetches the RDS CA bundle (kine-postgres). */
@@ -14,8 +15,9 @@ export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/globa
 /** EC2 limits raw user-data to 16 KB (the AWS layer's fact). */
 export { USER_DATA_LIMIT } from '../../infra/aws/template.js';
 
-/** POSIX shell single-quoting. */
-export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** POSIX shell single-quoting (the one implementation: render/delivery/bootstrap.ts). */
+export { shQuote } from '../../render/delivery/bootstrap.js';
+import { shQuote } from '../../render/delivery/bootstrap.js';
 
 export interface WriteFile {
   path: string;
@@ -94,7 +96,7 @@ export const nodeNameLines = (variable: string): string[] => ['# The AWS cloud c
  * password read from SSM and percent-encoded (it never reaches the rendered tree), TLS verify-full.
  */
 export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], variable: string): string[] {
-  const ca = shQuote(pg.caBundlePath);
+  const ca = shQuote(shellValue('path', pg.caBundlePath, 'postgres.caBundlePath'));
   // The RDS bundle goes to the default path only: a caBundlePath the environment chose is its own
   // CA file (on the AMI), never overwritten; the boot stops when it is missing.
   const caLines =
@@ -103,10 +105,11 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
       : [`[ -s ${ca} ] || { log ${shQuote(`caBundlePath ${pg.caBundlePath} is missing: put the database's CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle`)}; exit 1; }`];
   return [
     ...caLines,
-    `PGPASSWORD=$(ssm_secret ${shQuote(pg.password.secret)})`,
+    `PGPASSWORD=$(ssm_secret ${shQuote(shellValue('ssm-name', pg.password.secret, 'postgres.password.secret'))})`,
     'PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")',
     'unset PGPASSWORD',
-    `${variable}="postgres://${pg.user}:$PGPASSWORD_ENC@${pg.host}:${pg.port}/${pg.database}?sslmode=verify-full"`,
+    // Every value validated to its shape (rule shell-shape) and single-quoted; only the encoded password is expanded.
+    `${variable}=${shQuote(`postgres://${shellValue('database', pg.user, 'postgres.user')}:`)}"$PGPASSWORD_ENC"${shQuote(`@${shellValue('host', pg.host, 'postgres.host')}:${Number(pg.port)}/${shellValue('database', pg.database, 'postgres.database')}?sslmode=verify-full`)}`,
   ];
 }
 

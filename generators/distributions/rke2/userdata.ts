@@ -29,6 +29,7 @@
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
+import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned, UNRECORDED } from '../rancher/artifacts.js';
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
@@ -113,8 +114,8 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const version = rke2Cluster(m).version!;
   const d = m.cluster.datastore;
   const dl = rke2Downloads(m, t);
-  const token = rke2Cluster(m).token.secret;
-  const agentToken = rke2Cluster(m).agentToken.secret;
+  const token = shellValue('ssm-name', rke2Cluster(m).token.secret, 'cluster.rke2.token.secret');
+  const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
   const first = role === 'server' && isFirstServer(m, t);
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} ${t.name} (environment ${m.name}).`];
   lines.push(...refuseUnpinned([dl.installer, dl.tarball], TAG));

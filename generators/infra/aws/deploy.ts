@@ -11,6 +11,7 @@
  * first deploy) performs the resource changes.
  */
 import { shQuote } from '../../render/delivery/bootstrap.js';
+import { shellValue } from '../../lib/shapes.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Statement } from './facts.js';
 import type { AwsPlan } from './plan.js';
@@ -157,14 +158,14 @@ const q = shQuote;
 function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string): string {
   const m = p.model;
   const dep = deploymentFileOf(p, stack);
-  const params = Object.entries(dep.parameters ?? {}).map(([k, v]) => `${k}=${v}`);
-  const tagArgs = Object.entries(dep.tags).map(([k, v]) => `${k}=${v}`);
+  const params = Object.entries(dep.parameters ?? {}).map(([k, v]) => q(`${k}=${v}`));
+  const tagArgs = Object.entries(dep.tags).map(([k, v]) => q(`${k}=${v}`));
   return [
-    `aws cloudformation deploy --region ${m.aws.region}`,
-    `--stack-name ${stack === 'base' ? p.names.baseStack : p.names.nodesStack}`,
-    `--template-file ${dep['template-file-path']}`,
+    `aws cloudformation deploy --region ${q(m.aws.region)}`,
+    `--stack-name ${q(stack === 'base' ? p.names.baseStack : p.names.nodesStack)}`,
+    `--template-file ${q(dep['template-file-path'])}`,
     `--role-arn ${role}`,
-    `--s3-bucket ${p.names.templateBucket} --s3-prefix ${stack}`,
+    `--s3-bucket ${q(p.names.templateBucket)} --s3-prefix ${stack}`,
     '--capabilities CAPABILITY_NAMED_IAM',
     '--no-fail-on-empty-changeset',
     ...(params.length > 0 ? [`--parameter-overrides ${params.join(' ')}`] : []),
@@ -174,11 +175,11 @@ function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string): strin
 
 /** The deployment role's ARN, read from the git-sync stack's outputs (shell). */
 const roleLookup = (p: AwsPlan, output: string): string =>
-  `$(aws cloudformation describe-stacks --region ${p.model.aws.region} --stack-name ${p.names.gitSyncStack} --query "Stacks[0].Outputs[?OutputKey=='${output}'].OutputValue" --output text)`;
+  `$(aws cloudformation describe-stacks --region ${q(p.model.aws.region)} --stack-name ${q(p.names.gitSyncStack)} --query "Stacks[0].Outputs[?OutputKey=='${output}'].OutputValue" --output text)`;
 
 /** The one-time command that creates the git-sync stack (an administrator runs it). */
 export const gitSyncStackCommand = (p: AwsPlan): string =>
-  `aws cloudformation deploy --region ${p.model.aws.region} --stack-name ${p.names.gitSyncStack} --template-file ${awsPath(p.model, STACK_FILES.gitSync)} --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags ${Object.entries(stackTags(p.model, 'git-sync')).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+  `aws cloudformation deploy --region ${q(p.model.aws.region)} --stack-name ${q(p.names.gitSyncStack)} --template-file ${q(awsPath(p.model, STACK_FILES.gitSync))} --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags ${Object.entries(stackTags(p.model, 'git-sync')).map(([k, v]) => q(`${k}=${v}`)).join(' ')}`;
 
 /** Exact `aws cloudformation deploy` lines (the plain alternative to Git sync, and the first creation). */
 export const deployCommands = (p: AwsPlan): { base: string; nodes: string } => ({ base: deployCommand(p, 'base', '"$role"'), nodes: deployCommand(p, 'nodes', '"$role"') });
@@ -211,7 +212,7 @@ export function enableGitSyncScript(p: AwsPlan): string {
   const lines = [
     '#!/bin/sh',
     `# Turn on CloudFormation Git sync for ${p.names.baseStack} and ${p.names.nodesStack}: AWS then updates each stack`,
-    `# when its deployment file or template changes on ${m.git.targetRevision} of ${m.git.repoURL}.`,
+    `# when its deployment file or template changes on ${shellValue('git-ref', m.git.targetRevision, 'git.targetRevision')} of ${shellValue('url', m.git.repoURL, 'git.repoURL')}.`,
     '# Needs: the git-sync stack, both stacks deployed once (deploy.sh base, deploy.sh nodes), and an',
     '# AVAILABLE CodeConnections connection to the Git provider (its ARN is the argument).',
     `# Run from the repository root:  sh ${awsPath(m, 'enable-git-sync.sh')} CONNECTION_ARN`,
@@ -219,7 +220,7 @@ export function enableGitSyncScript(p: AwsPlan): string {
     'connection="${1:?usage: enable-git-sync.sh CONNECTION_ARN}"',
     `region=${q(m.aws.region)}`,
     `role=${roleLookup(p, 'SyncRoleArn')}`,
-    `link=$(aws codeconnections list-repository-links --region "$region" --query "RepositoryLinks[?OwnerId=='${repo.owner}' && RepositoryName=='${repo.repository}'] | [0].RepositoryLinkId" --output text)`,
+    `link=$(aws codeconnections list-repository-links --region "$region" --query ${q(`RepositoryLinks[?OwnerId=='${repo.owner}' && RepositoryName=='${repo.repository}'] | [0].RepositoryLinkId`)} --output text)`,
     'if [ -z "$link" ] || [ "$link" = None ]; then',
     `  link=$(aws codeconnections create-repository-link --region "$region" --connection-arn "$connection" --owner-id ${q(repo.owner)} --repository-name ${q(repo.repository)} --query RepositoryLinkInfo.RepositoryLinkId --output text)`,
     'fi',
@@ -227,10 +228,10 @@ export function enableGitSyncScript(p: AwsPlan): string {
   for (const stack of ['base', 'nodes'] as const) {
     const name = stack === 'base' ? p.names.baseStack : p.names.nodesStack;
     lines.push(
-      `if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name ${name} >/dev/null 2>&1; then`,
-      `  echo "git sync of ${name} is already configured"`,
+      `if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name ${q(name)} >/dev/null 2>&1; then`,
+      `  echo ${q(`git sync of ${name} is already configured`)}`,
       'else',
-      `  aws codeconnections create-sync-configuration --region "$region" --branch ${q(m.git.targetRevision)} --config-file ${awsPath(m, deploymentFile(stack))} --repository-link-id "$link" --resource-name ${name} --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE`,
+      `  aws codeconnections create-sync-configuration --region "$region" --branch ${q(m.git.targetRevision)} --config-file ${q(awsPath(m, deploymentFile(stack)))} --repository-link-id "$link" --resource-name ${q(name)} --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE`,
       'fi',
     );
   }
@@ -242,7 +243,7 @@ export const connectionCommand = (p: AwsPlan): string => {
   const repo = gitRepository(p.model.git.repoURL);
   // Connection names: at most 32 characters.
   const name = `odp-gitops-${repo.owner.replace(/[^A-Za-z0-9-]/g, '-')}`.slice(0, 32);
-  return `aws codeconnections create-connection --region ${p.model.aws.region} --provider-type ${repo.provider ?? 'GitHub'} --connection-name ${name}`;
+  return `aws codeconnections create-connection --region ${q(p.model.aws.region)} --provider-type ${repo.provider ?? 'GitHub'} --connection-name ${q(name)}`;
 };
 
 /**

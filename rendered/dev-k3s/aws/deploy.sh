@@ -5,14 +5,14 @@
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-dev-k3s-git-sync.
 # Run from the repository root:  sh rendered/dev-k3s/aws/deploy.sh base|nodes
 set -eu
-role=$(aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-dev-k3s-git-sync --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
-[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-k3s-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-k3s-git-sync --template-file rendered/dev-k3s/aws/git-sync.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-dev-k3s odp:environment=dev-k3s odp:stack=git-sync" >&2; exit 1; }
+role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
+[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-k3s-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-git-sync' --template-file 'rendered/dev-k3s/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=git-sync'" >&2; exit 1; }
 case "${1:-}" in
   base)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-k3s-base --template-file rendered/dev-k3s/aws/base.yaml --role-arn "$role" --s3-bucket odp-dev-k3s-templates-111111111111 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-dev-k3s odp:environment=dev-k3s odp:stack=base
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-base' --template-file 'rendered/dev-k3s/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=base'
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-k3s-nodes --template-file rendered/dev-k3s/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-dev-k3s-templates-111111111111 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeDevK3sServer1Image=ami-b0846da3f1f583658 ImageAmd64=ami-b0846da3f1f583658 ImageArm64=ami-1d92c719f849268b0 --tags odp:cluster=odp-dev-k3s odp:environment=dev-k3s odp:stack=nodes
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --template-file 'rendered/dev-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevK3sServer1Image=ami-b0846da3f1f583658' 'ImageAmd64=ami-b0846da3f1f583658' 'ImageArm64=ami-1d92c719f849268b0' --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=nodes'
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

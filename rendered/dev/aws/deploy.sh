@@ -5,14 +5,14 @@
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-dev-git-sync.
 # Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes
 set -eu
-role=$(aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-dev-git-sync --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
-[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-git-sync --template-file rendered/dev/aws/git-sync.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-dev odp:environment=dev odp:stack=git-sync" >&2; exit 1; }
+role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
+[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --template-file 'rendered/dev/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=git-sync'" >&2; exit 1; }
 case "${1:-}" in
   base)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-base --template-file rendered/dev/aws/base.yaml --role-arn "$role" --s3-bucket odp-dev-templates-111111111111 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-dev odp:environment=dev odp:stack=base
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base'
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-dev-nodes --template-file rendered/dev/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-dev-templates-111111111111 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeDevCp1Image=ami-e790788d93ea9b881 ImageAmd64=ami-e790788d93ea9b881 --tags odp:cluster=odp-dev odp:environment=dev odp:stack=nodes
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

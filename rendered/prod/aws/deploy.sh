@@ -5,14 +5,14 @@
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-prod-git-sync.
 # Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes
 set -eu
-role=$(aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-git-sync --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
-[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-git-sync --template-file rendered/prod/aws/git-sync.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-prod odp:environment=prod odp:stack=git-sync" >&2; exit 1; }
+role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
+[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --template-file 'rendered/prod/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=git-sync'" >&2; exit 1; }
 case "${1:-}" in
   base)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-base --template-file rendered/prod/aws/base.yaml --role-arn "$role" --s3-bucket odp-prod-templates-333333333333 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-prod odp:environment=prod odp:stack=base
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-base' --template-file 'rendered/prod/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=base'
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes --template-file rendered/prod/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-prod-templates-333333333333 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeProdCp1Image=ami-f5432c1b67122365b NodeProdCp2Image=ami-f5432c1b67122365b NodeProdCp3Image=ami-f5432c1b67122365b ImageAmd64=ami-f5432c1b67122365b ImageArm64=ami-f041b68a5d6bd03da NodeProdGpu1Image=ami-5c501cf1b1e8ca464 --tags odp:cluster=odp-prod odp:environment=prod odp:stack=nodes
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-nodes' --template-file 'rendered/prod/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeProdCp1Image=ami-f5432c1b67122365b' 'NodeProdCp2Image=ami-f5432c1b67122365b' 'NodeProdCp3Image=ami-f5432c1b67122365b' 'ImageAmd64=ami-f5432c1b67122365b' 'ImageArm64=ami-f041b68a5d6bd03da' 'NodeProdGpu1Image=ami-5c501cf1b1e8ca464' --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=nodes'
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

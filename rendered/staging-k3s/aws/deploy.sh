@@ -5,14 +5,14 @@
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-staging-k3s-git-sync.
 # Run from the repository root:  sh rendered/staging-k3s/aws/deploy.sh base|nodes
 set -eu
-role=$(aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-staging-k3s-git-sync --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
-[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-staging-k3s-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-k3s-git-sync --template-file rendered/staging-k3s/aws/git-sync.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-staging-k3s odp:environment=staging-k3s odp:stack=git-sync" >&2; exit 1; }
+role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-k3s-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
+[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-staging-k3s-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-k3s-git-sync' --template-file 'rendered/staging-k3s/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-staging-k3s' 'odp:environment=staging-k3s' 'odp:stack=git-sync'" >&2; exit 1; }
 case "${1:-}" in
   base)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-k3s-base --template-file rendered/staging-k3s/aws/base.yaml --role-arn "$role" --s3-bucket odp-staging-k3s-templates-222222222222 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-staging-k3s odp:environment=staging-k3s odp:stack=base
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-k3s-base' --template-file 'rendered/staging-k3s/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-staging-k3s-templates-222222222222' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-staging-k3s' 'odp:environment=staging-k3s' 'odp:stack=base'
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-k3s-nodes --template-file rendered/staging-k3s/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-staging-k3s-templates-222222222222 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeStgK3sServer1Image=ami-0042b4df60a7694d4 NodeStgK3sServer2Image=ami-0042b4df60a7694d4 NodeStgK3sServer3Image=ami-0042b4df60a7694d4 ImageAmd64=ami-0042b4df60a7694d4 ImageArm64=ami-eff63af6cc3c26930 ImageAmd64Nvidia=ami-f619f27d6871239d0 --tags odp:cluster=odp-staging-k3s odp:environment=staging-k3s odp:stack=nodes
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-k3s-nodes' --template-file 'rendered/staging-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-staging-k3s-templates-222222222222' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeStgK3sServer1Image=ami-0042b4df60a7694d4' 'NodeStgK3sServer2Image=ami-0042b4df60a7694d4' 'NodeStgK3sServer3Image=ami-0042b4df60a7694d4' 'ImageAmd64=ami-0042b4df60a7694d4' 'ImageArm64=ami-eff63af6cc3c26930' 'ImageAmd64Nvidia=ami-f619f27d6871239d0' --tags 'odp:cluster=odp-staging-k3s' 'odp:environment=staging-k3s' 'odp:stack=nodes'
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac

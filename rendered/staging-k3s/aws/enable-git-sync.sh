@@ -9,18 +9,18 @@
 set -eu
 connection="${1:?usage: enable-git-sync.sh CONNECTION_ARN}"
 region='eu-west-1'
-role=$(aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-staging-k3s-git-sync --query "Stacks[0].Outputs[?OutputKey=='SyncRoleArn'].OutputValue" --output text)
-link=$(aws codeconnections list-repository-links --region "$region" --query "RepositoryLinks[?OwnerId=='opendev' && RepositoryName=='odp-gitops'] | [0].RepositoryLinkId" --output text)
+role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-k3s-git-sync' --query "Stacks[0].Outputs[?OutputKey=='SyncRoleArn'].OutputValue" --output text)
+link=$(aws codeconnections list-repository-links --region "$region" --query 'RepositoryLinks[?OwnerId=='\''opendev'\'' && RepositoryName=='\''odp-gitops'\''] | [0].RepositoryLinkId' --output text)
 if [ -z "$link" ] || [ "$link" = None ]; then
   link=$(aws codeconnections create-repository-link --region "$region" --connection-arn "$connection" --owner-id 'opendev' --repository-name 'odp-gitops' --query RepositoryLinkInfo.RepositoryLinkId --output text)
 fi
-if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name odp-staging-k3s-base >/dev/null 2>&1; then
-  echo "git sync of odp-staging-k3s-base is already configured"
+if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name 'odp-staging-k3s-base' >/dev/null 2>&1; then
+  echo 'git sync of odp-staging-k3s-base is already configured'
 else
-  aws codeconnections create-sync-configuration --region "$region" --branch 'main' --config-file rendered/staging-k3s/aws/base.deployment.yaml --repository-link-id "$link" --resource-name odp-staging-k3s-base --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE
+  aws codeconnections create-sync-configuration --region "$region" --branch 'main' --config-file 'rendered/staging-k3s/aws/base.deployment.yaml' --repository-link-id "$link" --resource-name 'odp-staging-k3s-base' --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE
 fi
-if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name odp-staging-k3s-nodes >/dev/null 2>&1; then
-  echo "git sync of odp-staging-k3s-nodes is already configured"
+if aws codeconnections get-sync-configuration --region "$region" --sync-type CFN_STACK_SYNC --resource-name 'odp-staging-k3s-nodes' >/dev/null 2>&1; then
+  echo 'git sync of odp-staging-k3s-nodes is already configured'
 else
-  aws codeconnections create-sync-configuration --region "$region" --branch 'main' --config-file rendered/staging-k3s/aws/nodes.deployment.yaml --repository-link-id "$link" --resource-name odp-staging-k3s-nodes --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE
+  aws codeconnections create-sync-configuration --region "$region" --branch 'main' --config-file 'rendered/staging-k3s/aws/nodes.deployment.yaml' --repository-link-id "$link" --resource-name 'odp-staging-k3s-nodes' --role-arn "$role" --sync-type CFN_STACK_SYNC --publish-deployment-status ENABLED --trigger-resource-update-on FILE_CHANGE
 fi

@@ -5,14 +5,14 @@
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-staging-git-sync.
 # Run from the repository root:  sh rendered/staging/aws/deploy.sh base|nodes
 set -eu
-role=$(aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-staging-git-sync --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
-[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-staging-git-sync not found: run aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-git-sync --template-file rendered/staging/aws/git-sync.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-staging odp:environment=staging odp:stack=git-sync" >&2; exit 1; }
+role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
+[ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-staging-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-git-sync' --template-file 'rendered/staging/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-staging' 'odp:environment=staging' 'odp:stack=git-sync'" >&2; exit 1; }
 case "${1:-}" in
   base)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-base --template-file rendered/staging/aws/base.yaml --role-arn "$role" --s3-bucket odp-staging-templates-222222222222 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-staging odp:environment=staging odp:stack=base
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-base' --template-file 'rendered/staging/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-staging-templates-222222222222' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-staging' 'odp:environment=staging' 'odp:stack=base'
     ;;
   nodes)
-    aws cloudformation deploy --region eu-west-1 --stack-name odp-staging-nodes --template-file rendered/staging/aws/nodes.yaml --role-arn "$role" --s3-bucket odp-staging-templates-222222222222 --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides NodeStgCp1Image=ami-8a2674efe9ee3aff4 NodeStgCp2Image=ami-8a2674efe9ee3aff4 NodeStgCp3Image=ami-8a2674efe9ee3aff4 ImageAmd64=ami-8a2674efe9ee3aff4 ImageArm64=ami-d1930eac7af3b440e --tags odp:cluster=odp-staging odp:environment=staging odp:stack=nodes
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-nodes' --template-file 'rendered/staging/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-staging-templates-222222222222' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeStgCp1Image=ami-8a2674efe9ee3aff4' 'NodeStgCp2Image=ami-8a2674efe9ee3aff4' 'NodeStgCp3Image=ami-8a2674efe9ee3aff4' 'ImageAmd64=ami-8a2674efe9ee3aff4' 'ImageArm64=ami-d1930eac7af3b440e' --tags 'odp:cluster=odp-staging' 'odp:environment=staging' 'odp:stack=nodes'
     ;;
   *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
 esac
