@@ -362,6 +362,17 @@ describe('Must show: IRSA, both sides', () => {
 });
 
 describe('IAM', () => {
+  it('RKE2: the servers may replace the two tokens in SSM with the secure ones the first server publishes (the other nodes wait for them)', () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const { doc, files } = rendered(name, sources);
+    const [, policy] = resourcesOf(doc('aws/base.yaml'), 'AWS::IAM::ManagedPolicy').find(([id]) => id === 'ControlPlaneRoleTokenPublishPolicy')!;
+    expect(policy.Properties.Roles).toStrictEqual([{ Ref: 'ControlPlaneRole' }]);
+    const put = (policy.Properties.PolicyDocument.Statement as Doc[]).find((st) => st.Action.includes('ssm:PutParameter'))!;
+    const boot = files.filter((f) => f.path.startsWith('rke2/userdata/')).map((f) => f.content).join('\n');
+    for (const arn of put.Resource as string[]) expect(boot).toContain(`publish_token '${arn.replace(/^arn:[^:]+:ssm:[^:]+:\d+:parameter/, '')}'`);
+    expect(put.Resource).toHaveLength(2);
+  });
+
   it.each(EXAMPLES)('%s: node roles split by role, every write statement names resources (no * but where AWS allows nothing else)', (env) => {
     const { doc, model } = rendered(env);
     const base = doc('aws/base.yaml');

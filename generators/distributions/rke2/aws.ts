@@ -18,10 +18,10 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/facts.js';
-import { s3ReadWrite } from '../../infra/aws/policy.js';
+import { s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
 import { SUPERVISOR_PORT } from './config.js';
-import { RKE2_KEYS } from './model.js';
+import { RKE2_KEYS, rke2Cluster } from './model.js';
 import { rke2UserDataText } from './userdata.js';
 
 const DOCS = 'rancher/rke2-docs@9477b7b1:docs/install/requirements.md (Inbound Network Rules)';
@@ -42,7 +42,22 @@ function ports(m: EnvironmentModel): PortRule[] {
 /** RKE2 uploads, lists, prunes and restores its etcd snapshots with the servers' instance profile (etcd-s3). */
 function serverNeeds(m: EnvironmentModel): HostNeed[] {
   const d = m.cluster.datastore;
-  return d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix), source: 'rke2-docs datastore/backup_restore.md' }] : [];
+  const c = rke2Cluster(m);
+  // The first server replaces the short tokens in SSM with RKE2's secure (K10…) ones, keeping each
+  // parameter's KMS key (./userdata.ts publish_token: describe-parameters, then put-parameter); every
+  // other node waits for them, so without this grant no second node ever joins. Every server's role
+  // has it (the role is per node group); only the first server's boot script writes.
+  const publish: HostNeed = {
+    id: 'token-publish',
+    who: 'the first server publishes the secure tokens to SSM',
+    statements: [
+      { Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [...new Set([c.token.secret, c.agentToken.secret])].sort().map((n) => ssmParameterArn(m, n)) },
+      // DescribeParameters has no resource-level permissions (Service Authorization Reference, SSM).
+      { Effect: 'Allow', Action: ['ssm:DescribeParameters'], Resource: ['*'] },
+    ],
+    source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
+  };
+  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix), source: 'rke2-docs datastore/backup_restore.md' }] : [])];
 }
 
 let facts: DistributionAwsFacts | undefined;
