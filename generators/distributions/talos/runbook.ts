@@ -18,6 +18,7 @@
  *   `db` copied out of the data directory; the others join once the endpoint is up (line 147).
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
+import { shQuote } from '../../render/delivery/bootstrap.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import { clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
 import { classImages } from './nodeclass.js';
@@ -27,7 +28,7 @@ import { talosPool } from './model.js';
 export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
 export type RunbookPhase = (typeof RUNBOOK_PHASES)[number];
 
-const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const q = shQuote;
 
 /** Shell functions every script shares: polling with a deadline ($ODP_POLL seconds between tries). */
 const PRELUDE = (tag: string): string[] => [
