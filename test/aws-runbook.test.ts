@@ -9,6 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ssmParametersScript } from '../generators/infra/aws/deploy.js';
+import type { AwsPlan } from '../generators/infra/aws/plan.js';
+import { genericPlaceholder } from '../generators/lib/placeholder.js';
 import { renderExample, ROOT } from './helpers.js';
 
 const files = renderExample('prod');
@@ -139,6 +142,18 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(r.stdout).toContain('exists: /odp/prod/network/vpc-id');
     expect(r.calls).toContain('aws ssm put-parameter --region eu-west-1 --type String --name /odp/prod/backup/bucket --value odp-prod-etcd-backups');
     expect(r.calls.filter((c) => c.includes('put-parameter') && c.includes('vpc-id'))).toStrictEqual([]);
+  });
+
+  it('ssm-parameters.sh never puts a placeholder of new-env into SSM: it stops naming the parameter when it is missing', () => {
+    const m = { name: 'prod', aws: { accountId: '333333333333', region: 'eu-west-1', parameters: { '/odp/prod/backup/bucket': 'odp-prod-etcd-backups', '/odp/prod/network/vpc-id': genericPlaceholder('/odp/prod/network/vpc-id') } } };
+    writeFileSync(join(repo, 'rendered/prod/aws/ssm-parameters-held.sh'), ssmParametersScript({ model: m } as unknown as AwsPlan));
+    stub('aws', 'case "$*" in *get-parameter*) exit 255 ;; esac');
+    const r = run('ssm-parameters-held.sh');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("missing: /odp/prod/network/vpc-id (the lock holds only new-env's placeholder: put its real value, then npm run synth -- --env prod --refresh-ssm)");
+    expect(r.calls.filter((c) => c.includes('put-parameter'))).toStrictEqual(['aws ssm put-parameter --region eu-west-1 --type String --name /odp/prod/backup/bucket --value odp-prod-etcd-backups']);
+    stub('aws', 'exit 0');
+    expect(run('ssm-parameters-held.sh').code).toBe(0);
   });
 
   it('deploy.sh deploys each stack with the deployment role of the git-sync stack, templates through its bucket, the AMIs of the lock', () => {

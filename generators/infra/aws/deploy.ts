@@ -11,6 +11,7 @@
  * first deploy) performs the resource changes.
  */
 import { shQuote } from '../../render/delivery/bootstrap.js';
+import { isPlaceholder } from '../../lib/placeholder.js';
 import { shellValue } from '../../lib/shapes.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Statement } from './facts.js';
@@ -263,6 +264,19 @@ export function ssmParametersScript(p: AwsPlan): string {
     '  if aws ssm get-parameter --region "$region" --name "$1" >/dev/null 2>&1; then echo "exists: $1"; else aws ssm put-parameter --region "$region" --type String --name "$1" --value "$2" >/dev/null && echo "created: $1"; fi',
     '}',
   ];
-  for (const [name, value] of Object.entries(m.aws.parameters).sort(([a], [b]) => a.localeCompare(b))) lines.push(`put ${q(name)} ${q(value)}`);
+  const entries = Object.entries(m.aws.parameters).sort(([a], [b]) => a.localeCompare(b));
+  // A value new-env left as a placeholder (lib/placeholder.ts) must never reach SSM: the script only
+  // checks that such a parameter exists and stops, naming it, when it does not.
+  const held = entries.filter(([, value]) => isPlaceholder(value));
+  if (held.length > 0) {
+    lines.push(
+      'missing=0',
+      'need() {',
+      `  if aws ssm get-parameter --region "$region" --name "$1" >/dev/null 2>&1; then echo "exists: $1"; else echo "missing: $1 (the lock holds only new-env's placeholder: put its real value, then npm run synth -- --env ${m.name} --refresh-ssm)" >&2; missing=1; fi`,
+      '}',
+    );
+  }
+  for (const [name, value] of entries) lines.push(isPlaceholder(value) ? `need ${q(name)}` : `put ${q(name)} ${q(value)}`);
+  if (held.length > 0) lines.push('[ "$missing" = 0 ] || exit 1');
   return lines.join('\n') + '\n';
 }
