@@ -15,6 +15,7 @@ import { listFiles } from '../generators/write/writer.js';
 import { processEnvironments } from '../generators/cli/jobs.js';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { fleetIndex } from '../generators/model/fleet.js';
+import { InputError } from '../generators/validate/diagnostics.js';
 import { FIXTURES } from './helpers.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -133,6 +134,19 @@ describe('incremental synth', () => {
     expect(out).toContain('trees of delta removed');
     expect(readdirSync(join(root, 'rendered')).filter((e) => !e.startsWith('.') && e !== 'README.md')).toStrictEqual(['alpha', 'beta', 'gamma']);
     expect(Object.keys(stateOf().environments).sort()).toStrictEqual(['alpha', 'beta', 'gamma']);
+  });
+
+  it('deleting the environment another promotes from renders that one again, which then refuses its promotion.from', async () => {
+    addEnv('beta', envText('beta', 1, 'promotion: { from: gamma }\n'));
+    await synth();
+    addEnv('delta');
+    // An environment that is not the promotion source changes nobody else.
+    expect(notRendered(await synth())).toBe(3);
+    rmSync(join(root, 'environments', 'gamma.yaml'));
+    rmSync(join(root, 'environments', 'gamma.ssm.lock.json'));
+    const failure = (await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} }).catch((e: unknown) => e)) as InputError;
+    expect(failure).toBeInstanceOf(InputError);
+    expect(failure.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.file, d.rule, d.message])).toStrictEqual([['environments/beta.yaml', 'promotion-from', 'no environment gamma']]);
   });
 
   it('a state made by another generator, or a corrupt one, renders everything', async () => {
