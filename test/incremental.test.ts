@@ -282,6 +282,30 @@ describe('incremental check', () => {
     expect(notRendered(await synth())).toBe(3);
   });
 
+  it('the signature covers the layout recorded with it: a file or a directory added below the tree, at any depth, is found without listing it', async () => {
+    await synth();
+    const first = tree();
+    const dir = join(root, 'rendered', 'alpha');
+    expect(stateOf().environments.alpha!.layout).toStrictEqual(listFiles(dir));
+    const sub = listFiles(dir).find((f) => f.split('/').length >= 3)!;
+    const deep = join(dir, sub.slice(0, sub.lastIndexOf('/')));
+    const cases: [() => void, number][] = [
+      [() => writeFileSync(join(deep, 'stray.yaml'), 'a: 1\n'), 2],
+      [() => { mkdirSync(join(dir, 'new')); writeFileSync(join(dir, 'new', 'x.yaml'), 'a: 1\n'); }, 2],
+      // An empty directory is no file of the tree: its parent changed, so the files are hashed, and they match.
+      [() => mkdirSync(join(deep, 'empty')), 3],
+    ];
+    for (const [add, skipped] of cases) {
+      const before = stateOf().environments.alpha!.stat;
+      add();
+      expect(notRendered(await synth())).toBe(skipped);
+      expect(stateOf().environments.alpha!.layout).toStrictEqual(listFiles(dir));
+      expect(stateOf().environments.alpha!.stat).not.toBe(before);
+      expect(notRendered(await synth())).toBe(3);
+    }
+    expect(tree()).toStrictEqual(first);
+  });
+
   it('a file replaced by a symlink to the same content is not the tree the writer wrote', async () => {
     await synth();
     const readme = join(root, 'rendered', 'alpha', 'README.md');
