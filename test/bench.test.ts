@@ -49,10 +49,12 @@ describe('bench', () => {
       expect(r.times.render + r.times.serialize).toBeGreaterThan(0);
       expect(r.times.write).toBeGreaterThan(0);
       expect(r.jsonFloorWallMs).toBeGreaterThan(0);
+      expect(r.cpuMs).toBeGreaterThan(0);
+      expect(r.jsonFloorCpuMs).toBeGreaterThan(0);
       expect(r.floorWallMs).toBeGreaterThan(0);
     }
     const text = formatProcessBench(rows).split('\n');
     expect(text[0]!.split(/\s{2,}/)).toStrictEqual(PROCESS_COLUMNS);
-    expect(text[2]).toMatch(/^1 changed of 2\s+1\s+1\s+1\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}×\s+\d+\s+\d+\s+\d+\.\d{2}(\s+\d+){6}$/);
+    expect(text[2]).toMatch(/^1 changed of 2\s+1\s+1\s+1\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}×\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{2}×\s+\d+\s+\d+\s+\d+\.\d{2}(\s+\d+){6}$/);
   });
 });

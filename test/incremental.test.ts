@@ -15,6 +15,7 @@ import { listFiles } from '../generators/write/writer.js';
 import { processEnvironments } from '../generators/cli/jobs.js';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { fleetIndex } from '../generators/model/fleet.js';
+import { InputError } from '../generators/validate/diagnostics.js';
 import { FIXTURES } from './helpers.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -133,6 +134,19 @@ describe('incremental synth', () => {
     expect(out).toContain('trees of delta removed');
     expect(readdirSync(join(root, 'rendered')).filter((e) => !e.startsWith('.') && e !== 'README.md')).toStrictEqual(['alpha', 'beta', 'gamma']);
     expect(Object.keys(stateOf().environments).sort()).toStrictEqual(['alpha', 'beta', 'gamma']);
+  });
+
+  it('deleting the environment another promotes from renders that one again, which then refuses its promotion.from', async () => {
+    addEnv('beta', envText('beta', 1, 'promotion: { from: gamma }\n'));
+    await synth();
+    addEnv('delta');
+    // An environment that is not the promotion source changes nobody else.
+    expect(notRendered(await synth())).toBe(3);
+    rmSync(join(root, 'environments', 'gamma.yaml'));
+    rmSync(join(root, 'environments', 'gamma.ssm.lock.json'));
+    const failure = (await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} }).catch((e: unknown) => e)) as InputError;
+    expect(failure).toBeInstanceOf(InputError);
+    expect(failure.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.file, d.rule, d.message])).toStrictEqual([['environments/beta.yaml', 'promotion-from', 'no environment gamma']]);
   });
 
   it('a state made by another generator, or a corrupt one, renders everything', async () => {
@@ -266,6 +280,30 @@ describe('incremental check', () => {
     const readme = join(root, 'rendered', 'beta', 'README.md');
     writeFileSync(readme, readFileSync(readme));
     expect(notRendered(await synth())).toBe(3);
+  });
+
+  it('the signature covers the layout recorded with it: a file or a directory added below the tree, at any depth, is found without listing it', async () => {
+    await synth();
+    const first = tree();
+    const dir = join(root, 'rendered', 'alpha');
+    expect(stateOf().environments.alpha!.layout).toStrictEqual(listFiles(dir));
+    const sub = listFiles(dir).find((f) => f.split('/').length >= 3)!;
+    const deep = join(dir, sub.slice(0, sub.lastIndexOf('/')));
+    const cases: [() => void, number][] = [
+      [() => writeFileSync(join(deep, 'stray.yaml'), 'a: 1\n'), 2],
+      [() => { mkdirSync(join(dir, 'new')); writeFileSync(join(dir, 'new', 'x.yaml'), 'a: 1\n'); }, 2],
+      // An empty directory is no file of the tree: its parent changed, so the files are hashed, and they match.
+      [() => mkdirSync(join(deep, 'empty')), 3],
+    ];
+    for (const [add, skipped] of cases) {
+      const before = stateOf().environments.alpha!.stat;
+      add();
+      expect(notRendered(await synth())).toBe(skipped);
+      expect(stateOf().environments.alpha!.layout).toStrictEqual(listFiles(dir));
+      expect(stateOf().environments.alpha!.stat).not.toBe(before);
+      expect(notRendered(await synth())).toBe(3);
+    }
+    expect(tree()).toStrictEqual(first);
   });
 
   it('a file replaced by a symlink to the same content is not the tree the writer wrote', async () => {

@@ -2,11 +2,11 @@
  * The whole-process benchmark: a scratch repository of N synthetic environments (copies of a
  * template environment, see synthetic.ts) on disk, synth run on it as a child process — start-up,
  * imports, load, validate, model, render, serialize and write, worker threads included — timed from
- * outside, with the child's peak resident memory and its split of time by phase (ODP_STATS_FILE).
+ * outside, with the child's CPU time, peak resident memory and split of time by phase (ODP_STATS_FILE).
  * Next to it two floors, measured in the same run by a bare `node` process on the same documents
  * (the rendered files, parsed back): each file serialized and written, at its path, into an empty
  * folder — with native JSON.stringify (the JSON floor: about what creating the files costs on this
- * disk) and with the `yaml` package's stringify (the yaml floor). Rows: N environments into an empty
+ * disk; its CPU time too) and with the `yaml` package's stringify (the yaml floor). Rows: N environments into an empty
  * rendered/, and "1 changed of N" (one environment edited after a synth, then synth again). Prints
  * figures; asserts nothing about them.
  */
@@ -25,6 +25,8 @@ export interface ProcessRow {
   skipped: number;
   threads: number;
   wallMs: number;
+  /** CPU time of the synth process (user and system, every thread): steadier than wall time on a shared machine. */
+  cpuMs: number;
   peakRssBytes: number;
   /** Time per phase, summed over threads. */
   times: PhaseTimes;
@@ -32,6 +34,8 @@ export interface ProcessRow {
   startupMs: number;
   /** The JSON floor: node's start-up plus JSON.stringify and a write of every file into an empty folder. */
   jsonFloorWallMs: number;
+  /** The JSON floor's CPU time (user and system) serializing and writing. */
+  jsonFloorCpuMs: number;
   /** The yaml floor: the same with the `yaml` package's stringify. */
   floorWallMs: number;
   floorPeakRssBytes: number;
@@ -59,6 +63,7 @@ const serializers = {
   yaml: (ds) => ds.map((d) => stringify(d, { version: '1.1', lineWidth: 0 })).join('---\\n'),
 };
 const ms = { json: 0, yaml: 0 };
+const cpu = { json: 0, yaml: 0 };
 rmSync(out, { recursive: true, force: true });
 for (const dir of dirs) {
   const files = [];
@@ -67,6 +72,7 @@ for (const dir of dirs) {
   const docs = files.map((f) => { const text = readFileSync(f, 'utf8'); return [relative(dir, f), /\\.ya?ml$/.test(f) ? parseAllDocuments(text).map((d) => d.toJS()) : text]; });
   for (const kind of ['json', 'yaml']) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     const made = new Set();
     for (const [rel, content] of docs) {
       const target = join(out, kind, basename(dir), rel);
@@ -75,10 +81,12 @@ for (const dir of dirs) {
       writeFileSync(target, typeof content === 'string' ? content : serializers[kind](content));
     }
     ms[kind] += Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    cpu[kind] += (c.user + c.system) / 1000;
   }
 }
 rmSync(out, { recursive: true, force: true });
-process.stdout.write(JSON.stringify({ ...ms, rss: process.resourceUsage().maxRSS * 1024 }));
+process.stdout.write(JSON.stringify({ ...ms, jsonCpu: cpu.json, rss: process.resourceUsage().maxRSS * 1024 }));
 `;
 
 /** Wall time of a bare `node` start (the floor's start-up). */
@@ -88,15 +96,15 @@ function nodeStartMs(): number {
   return performance.now() - t0;
 }
 
-function floor(projectRoot: string, repo: string, envs: readonly string[]): { jsonWallMs: number; wallMs: number; peakRssBytes: number } {
+function floor(projectRoot: string, repo: string, envs: readonly string[]): { jsonWallMs: number; jsonCpuMs: number; wallMs: number; peakRssBytes: number } {
   const start = nodeStartMs();
   const args = JSON.stringify([envs.map((e) => join(repo, RENDERED_DIR, e)), join(repo, '.floor-out')]);
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', FLOOR_SCRIPT], { cwd: projectRoot, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ODP_FLOOR_ARGS: args } });
-  const r = JSON.parse(out) as { json: number; yaml: number; rss: number };
-  return { jsonWallMs: start + r.json, wallMs: start + r.yaml, peakRssBytes: r.rss };
+  const r = JSON.parse(out) as { json: number; jsonCpu: number; yaml: number; rss: number };
+  return { jsonWallMs: start + r.json, jsonCpuMs: r.jsonCpu, wallMs: start + r.yaml, peakRssBytes: r.rss };
 }
 
-function runSynth(cmd: SynthCommand, repo: string, extra: string[] = [], progress = false): Omit<ProcessRow, 'label' | 'environments' | 'jsonFloorWallMs' | 'floorWallMs' | 'floorPeakRssBytes'> {
+function runSynth(cmd: SynthCommand, repo: string, extra: string[] = [], progress = false): Omit<ProcessRow, 'label' | 'environments' | 'jsonFloorWallMs' | 'jsonFloorCpuMs' | 'floorWallMs' | 'floorPeakRssBytes'> {
   const stats = join(repo, '.stats.json');
   rmSync(stats, { force: true });
   const t0 = performance.now();
@@ -109,8 +117,8 @@ function runSynth(cmd: SynthCommand, repo: string, extra: string[] = [], progres
   });
   const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`synth failed on the benchmark repository (exit ${r.status})${r.stderr ? `:\n${r.stderr}` : ' (its messages are above)'}`);
-  const s = JSON.parse(readFileSync(stats, 'utf8')) as { rendered: number; skipped: number; threads: number; times: PhaseTimes; peakRssBytes: number; startupMs: number };
-  return { rendered: s.rendered, skipped: s.skipped, threads: s.threads, wallMs, peakRssBytes: s.peakRssBytes, startupMs: s.startupMs, times: { ...zeroPhaseTimes(), ...s.times } };
+  const s = JSON.parse(readFileSync(stats, 'utf8')) as { rendered: number; skipped: number; threads: number; times: PhaseTimes; peakRssBytes: number; cpuMs: number; startupMs: number };
+  return { rendered: s.rendered, skipped: s.skipped, threads: s.threads, wallMs, cpuMs: s.cpuMs, peakRssBytes: s.peakRssBytes, startupMs: s.startupMs, times: { ...zeroPhaseTimes(), ...s.times } };
 }
 
 /** A scratch repository with `n` synthetic copies of the template environment's resolved document. */
@@ -146,14 +154,14 @@ export function runProcessBench(
       opts.onRun?.(`${n} environments, empty rendered/`);
       const cold = runSynth(cmd, repo, extra, progress);
       const f = floor(projectRoot, repo, names);
-      rows.push({ label: `${n} environments, empty rendered/`, environments: n, ...cold, jsonFloorWallMs: f.jsonWallMs, floorWallMs: f.wallMs, floorPeakRssBytes: f.peakRssBytes });
+      rows.push({ label: `${n} environments, empty rendered/`, environments: n, ...cold, jsonFloorWallMs: f.jsonWallMs, jsonFloorCpuMs: f.jsonCpuMs, floorWallMs: f.wallMs, floorPeakRssBytes: f.peakRssBytes });
       if (n === opts.changedOf) {
         const file = join(repo, 'environments', `${names[0]}.yaml`);
         writeFileSync(file, readFileSync(file, 'utf8') + '\n# changed: one environment of the benchmark edited\n');
         opts.onRun?.(`1 changed of ${n}`);
         const changed = runSynth(cmd, repo, extra, progress);
         const f1 = floor(projectRoot, repo, [names[0]!]);
-        rows.push({ label: `1 changed of ${n}`, environments: n, ...changed, jsonFloorWallMs: f1.jsonWallMs, floorWallMs: f1.wallMs, floorPeakRssBytes: f1.peakRssBytes });
+        rows.push({ label: `1 changed of ${n}`, environments: n, ...changed, jsonFloorWallMs: f1.jsonWallMs, jsonFloorCpuMs: f1.jsonCpuMs, floorWallMs: f1.wallMs, floorPeakRssBytes: f1.peakRssBytes });
       }
     } finally {
       rmSync(repo, { recursive: true, force: true });
@@ -162,7 +170,7 @@ export function runProcessBench(
   return rows;
 }
 
-export const PROCESS_COLUMNS = ['run', 'rendered', 'skipped', 'threads', 'wall s', 'JSON floor s', 'yaml floor s', 'wall/JSON', 'peak MB', 'floor MB', 'start s', ...PHASES.map((p) => `${p} %`)];
+export const PROCESS_COLUMNS = ['run', 'rendered', 'skipped', 'threads', 'wall s', 'JSON floor s', 'yaml floor s', 'wall/JSON', 'CPU s', 'JSON floor CPU s', 'CPU/JSON', 'peak MB', 'floor MB', 'start s', ...PHASES.map((p) => `${p} %`)];
 
 const mb = (b: number): string => (b / (1 << 20)).toFixed(0);
 
@@ -180,6 +188,9 @@ export function formatProcessBench(rows: readonly ProcessRow[]): string {
         (r.jsonFloorWallMs / 1000).toFixed(2),
         (r.floorWallMs / 1000).toFixed(2),
         `${(r.wallMs / r.jsonFloorWallMs).toFixed(2)}×`,
+        (r.cpuMs / 1000).toFixed(2),
+        (r.jsonFloorCpuMs / 1000).toFixed(2),
+        `${(r.cpuMs / r.jsonFloorCpuMs).toFixed(2)}×`,
         mb(r.peakRssBytes),
         mb(r.floorPeakRssBytes),
         (r.startupMs / 1000).toFixed(2),

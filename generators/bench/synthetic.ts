@@ -22,5 +22,9 @@ export function syntheticEnvironment(prodData: Record<string, unknown>, i: numbe
   const data = JSON.parse(json) as Record<string, unknown>;
   delete data.extends;
   data.name = name;
+  // The template's `promotion.from` names an environment the benchmark does not have: the first copy
+  // promotes from nowhere, every other one from the first (as a fleet of prods behind one staging).
+  if (i === 1) delete data.promotion;
+  else if (typeof data.promotion === 'object' && data.promotion !== null) (data.promotion as Record<string, unknown>).from = 'bench-1';
   return { name, text: `${SCHEMA_COMMENT}\n${toYaml(data)}` };
 }

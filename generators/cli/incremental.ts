@@ -54,8 +54,8 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
     const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
     for (const name of names) {
       const entry = unchanged.get(name);
-      const stat = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) ? treeMatches(renderedRoot, name, entry) : undefined;
-      if (entry && stat !== undefined) skipped.set(name, { ...entry, stat });
+      const tree = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) ? treeMatches(renderedRoot, name, entry) : undefined;
+      if (entry && tree) skipped.set(name, { ...entry, ...tree });
       else render.push(name);
     }
     return { renderedRoot, generator, state, fleet, fleetPending: [], render, skipped };
@@ -77,9 +77,10 @@ export function nextState(sources: SourceFiles, plan: RunPlan, rendered: Readonl
   for (const [name, entry] of Object.entries(state.environments)) if (existing.has(name)) environments[name] = entry;
   for (const [name, entry] of plan.skipped) environments[name] = entry;
   for (const [name, entry] of rendered) {
-    const { stat: _, ...rest } = entry;
-    const stat = treeMatches(renderedRoot, name, entry, files.get(name));
-    environments[name] = stat === undefined ? rest : { ...rest, stat };
+    const { stat: _, layout: _l, ...rest } = entry;
+    const written = files.get(name);
+    const tree = treeMatches(renderedRoot, name, written ? { ...entry, layout: [...written] } : entry);
+    environments[name] = tree ? { ...rest, ...tree } : rest;
   }
   return { ...state, environments };
 }

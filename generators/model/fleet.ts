@@ -22,6 +22,8 @@ export interface FleetEntry {
   endpoint?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
   aws: { region?: string; accountId?: string; vpcCidr?: string };
+  /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet). */
+  promotionFrom?: string;
 }
 
 export type FleetIndex = ReadonlyMap<string, FleetEntry>;
@@ -49,6 +51,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     clusterName: str(cluster.name),
     endpoint: str(cluster.endpoint),
     aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined) },
+    ...(isRecord(data.promotion) && typeof data.promotion.from === 'string' ? { promotionFrom: data.promotion.from } : {}),
   };
 }
 
@@ -71,10 +74,11 @@ export function fleetIndex(sources: SourceFiles, known?: (name: string) => Fleet
 }
 
 /**
- * Everything of the fleet that can change how `name` validates and renders: its hub, and for each
+ * Everything of the fleet that can change how `name` validates and renders: its hub, for each
  * environment it manages that environment's entry and the other hubs claiming it (whole entries, so a
- * rule comparing any of their fields is covered). Environments
- * outside these relations do not affect it (adding one re-renders nobody).
+ * rule comparing any of their fields is covered), and whether the environment its `promotion.from`
+ * names exists (rules-promotion.ts). Environments outside these relations do not affect it (adding
+ * one re-renders nobody; adding or deleting the one it promotes from re-renders it).
  */
 export function fleetRelations(fleet: FleetIndex, name: string): unknown {
   const self = fleet.get(name);
@@ -84,7 +88,8 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
     claimedBy: [...fleet].filter(([n, e]) => n !== name && e.manages.includes(t)).map(([n]) => n).sort(),
   }));
   const hub = hubOf(fleet, name);
-  return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets };
+  const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom) };
+  return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets, promotion };
 }
 
 /** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */

@@ -37,10 +37,13 @@ export interface EnvironmentState {
   /** Its row of the fleet matrix (reused while the environment is skipped). */
   row?: FleetRow;
   /**
-   * treeStat of the tree when it was last written or hashed in full: while the file list and every
-   * file's size, inode, ctime and mtime are the same, its contents are (ctime cannot be set back).
+   * treeStat of the tree when it was last written or hashed in full: while every directory's inode,
+   * mtime and ctime and every file's size, inode, ctime and mtime are the same, its entries and
+   * contents are (ctime cannot be set back; see the writer's treeSignature).
    */
   stat?: string;
+  /** The tree's files (sorted, the manifest included) that `stat` was taken over: checking it lists no directory. */
+  layout?: string[];
 }
 
 export interface IncrementalState {
@@ -107,17 +110,19 @@ export function treeStat(renderedRoot: string, env: string): string | undefined 
 
 /**
  * Whether rendered/<env> is still the tree an environment's state entry describes: by its metadata
- * signature when that is unchanged (as git's index does), else by reading and hashing every file
- * against the manifest (verifyTree). Returns the signature to record, or undefined when it is not.
+ * signature when that is unchanged (as git's index does), first over the layout recorded with it (an
+ * lstat per file and per directory, no listing), then over the tree listed again; else by reading
+ * and hashing every file against the manifest (verifyTree). Returns the signature to record and the
+ * layout it covers, or undefined when the tree is not the entry's.
  */
-export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat'>, files?: readonly string[]): string | undefined {
-  // (With the files the writer wrote, their signature: if the tree holds more, the next run's listing
-  // cannot match it, and verifies the tree.)
-  const stat = files && entry.stat !== undefined ? treeSignature(join(renderedRoot, env), files) : treeStat(renderedRoot, env);
+export function treeMatches(renderedRoot: string, env: string, entry: Pick<EnvironmentState, 'manifest' | 'stat' | 'layout'>): { stat: string; layout: string[] } | undefined {
+  const dir = join(renderedRoot, env);
+  if (entry.stat !== undefined && entry.layout && treeSignature(dir, entry.layout) === entry.stat) return { stat: entry.stat, layout: entry.layout };
+  // Signed before verifyTree reads the files: an edit after the signature changes it.
+  const layout = listFiles(dir);
+  const stat = treeSignature(dir, layout);
   if (stat === undefined) return undefined;
-  if (entry.stat === stat) return stat;
-  if (files) return treeMatches(renderedRoot, env, entry);
-  return verifyTree(renderedRoot, env, entry.manifest) ? stat : undefined;
+  return entry.stat === stat || verifyTree(renderedRoot, env, entry.manifest) ? { stat, layout } : undefined;
 }
 
 /**

@@ -59,19 +59,30 @@ export function listFiles(dir: string): string[] {
 }
 
 /**
- * A signature of the tree below `dir` from file metadata only (one readdir per directory and one
- * lstat per file, no reads): sha256 over each file's path, size, inode, ctime and mtime in
- * nanoseconds. Undefined when the tree is missing or holds anything but regular files and
- * directories. While it is unchanged, so are the files' contents (ctime changes with every write
- * and cannot be set back). With `files` (sorted as listFiles sorts), the signature of those files
- * without listing the directories: the tree's own when they are all it holds, and one it can never
- * match otherwise.
+ * A signature of the tree below `dir` from file metadata only (one lstat per file and per directory
+ * holding one, no reads): sha256 over each directory's path, inode, mtime and ctime, and each file's
+ * path, size, inode, ctime and mtime, in nanoseconds. Undefined when the tree is missing or holds
+ * anything but regular files and directories. While it is unchanged, so are the files' contents
+ * (ctime changes with every write and cannot be set back) and the entries of every directory
+ * (creating, removing or renaming an entry updates its directory's mtime and ctime, POSIX open,
+ * unlink, rename, mkdir). The tree's own directory counts by inode and mtime only: the swap renames
+ * it, which updates its ctime alone. `files` (sorted as listFiles sorts): the tree's listing when
+ * known (the files the writer wrote, or the listing recorded with a signature), which spares listing
+ * the directories; a file added since that listing changed the directory it was added to.
  */
 export function treeSignature(dir: string, files?: readonly string[]): string | undefined {
   if (!existsSync(dir)) return undefined;
   try {
     const h = createHash('sha256');
-    for (const f of files ?? listFiles(dir)) {
+    const list = files ?? listFiles(dir);
+    const dirs = new Set<string>(['']);
+    for (const f of list) for (let i = f.indexOf('/'); i !== -1; i = f.indexOf('/', i + 1)) dirs.add(f.slice(0, i));
+    for (const d of [...dirs].sort()) {
+      const s = lstatSync(d === '' ? dir : join(dir, d), { bigint: true });
+      if (!s.isDirectory()) return undefined;
+      h.update(`${d}/\0${s.ino}\0${s.mtimeNs}\0${d === '' ? '' : s.ctimeNs}\n`);
+    }
+    for (const f of list) {
       const s = lstatSync(join(dir, f), { bigint: true });
       if (!s.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
       h.update(`${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`);
