@@ -119,8 +119,8 @@ describe('cost in the environment README and the fleet matrix (offline: the lock
     const p = prepared(fixturePriceLock('eu-west-1'));
     expect(p.monthlyCost).toBeCloseTo(cp + workers, 6);
     const s = section(readmeOf(p));
-    expect(s).toContain('| cp | `m7i.large` | 1 | $0.1/h | 1 × 100 GiB gp3 at $0.08/GB-month | $81 |');
-    expect(s).toContain('| workers | `m7i.xlarge` | 1 | $0.2/h | 1 × 100 GiB gp3 at $0.08/GB-month | $154 |');
+    expect(s).toContain('| cp | `m7i.large` | 1 | $0.1/h | 1 × 100 GiB gp3 ($0.08/GB-month) | $81 |');
+    expect(s).toContain('| workers | `m7i.xlarge` | 1 | $0.2/h | 1 × 100 GiB gp3 ($0.08/GB-month) | $154 |');
     expect(s).toContain('| **Total** | | 2 | | | **$235/month** |');
     expect(s).toContain('region `eu-west-1`, USD, published 2026-11-01, effective 2026-10-01, fetched 2026-12-01; locked in `environments/priced.ssm.lock.json`');
     expect(renderFleetMatrix([preparedRow(p)])).toContain('| $235/month |');
@@ -130,7 +130,7 @@ describe('cost in the environment README and the fleet matrix (offline: the lock
     const p = prepared(fixturePriceLock('eu-west-1', ['m7i.large']));
     expect(p.monthlyCost).toBeUndefined();
     const s = section(readmeOf(p));
-    expect(s).toContain('| workers | `m7i.xlarge` | 1 | no price locked | 1 × 100 GiB gp3 at $0.08/GB-month | no price locked |');
+    expect(s).toContain('| workers | `m7i.xlarge` | 1 | no price locked | 1 × 100 GiB gp3 ($0.08/GB-month) | no price locked |');
     expect(s).toContain('**no price locked (run npm run synth -- --env priced --refresh-ssm)**');
     expect(s).toContain('Not locked: `m7i.xlarge` — run `npm run synth -- --env priced --refresh-ssm`.');
     expect(renderFleetMatrix([preparedRow(p)])).toContain('| no price locked |');

@@ -41,7 +41,7 @@ export function costSections(m: EnvironmentModel): ReadmeSection[] {
           instanceType: p.instanceType,
           size: p.size,
           hourly: p.hourly ? `$${shortUsd(p.hourly.usd)}/h` : none,
-          volumes: `${p.size} × ${p.volumeGiB} GiB ${p.volumeType} at ${p.volume ? `$${shortUsd(p.volume.usd)}/GB-month` : none}`,
+          volumes: `${p.size} × ${p.volumeGiB} GiB ${p.volumeType} (${p.volume ? `$${shortUsd(p.volume.usd)}/GB-month` : none})`,
           monthly: p.monthly !== undefined ? formatUsd(p.monthly) : none,
         })),
         nodes: cost.pools.reduce((n, p) => n + p.size, 0),
