@@ -22,12 +22,7 @@ import { fixturePriceLock, withPrices } from './support/price-fixtures.js';
 import { cli, EXAMPLES } from './helpers.js';
 
 const POOLS = (workerType: string, workers: number) => `nodePools:
-  - name: cp
-    role: controlplane
-    arch: amd64
-    instanceType: m7i.large
-    subnet: private-a
-    nodes: [{ name: cp-1, ip: 10.10.1.10 }]
+  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }
   - { name: general-amd64, role: worker, arch: amd64, instanceType: ${workerType}, subnet: private-a, count: ${workers} }
 `;
 

@@ -195,12 +195,22 @@ cluster: { name: alpha }
     expect(Object.keys(prices.instances)).toStrictEqual(['m7i.large', 'm7i.xlarge']);
     expect(prices).toMatchObject({ region: 'eu-west-1', currency: 'USD', volumes: { gp3: { usd: FIXTURE_GP3 } } });
     expect(out.join('')).toContain('alpha: 3 on-demand prices locked from the AWS Price List (eu-west-1, USD, published 2026-11-01, fetched ');
+    expect(out.join('')).toContain('  + price m7i.xlarge: 0.2000000000 USD/Hrs (effective 2026-10-01T00:00:00.000Z)\n');
     expect(readFileSync(join(root, 'rendered', 'alpha', 'README.md'), 'utf8')).toContain('| **Total** | | 2 | | | **$235/month** |');
     expect(readFileSync(join(root, 'rendered', 'README.md'), 'utf8')).toContain('| $235/month |');
     // The same prices again: the lock's text (fetchedAt included) does not change.
     const before = lockText();
     expect((await synth('--refresh-ssm')).code).toBe(0);
     expect(lockText()).toBe(before);
+    expect(out.join('')).not.toContain('~ price');
+    // A new price: the report says old → new, and the date moves.
+    stub.restore();
+    stub = stubPricing(fixtureCatalogue().map((p) => (p.attributes.instanceType === 'm7i.xlarge' ? { ...p, usd: '0.2100000000' } : p)));
+    out = [];
+    expect((await synth('--refresh-ssm')).code).toBe(0);
+    expect(out.join('')).toContain('  ~ price m7i.xlarge: 0.2000000000 → 0.2100000000 USD/Hrs (effective 2026-10-01T00:00:00.000Z)\n');
+    expect(JSON.parse(lockText()).prices.fetchedAt).not.toBe(JSON.parse(before).prices.fetchedAt);
+    writeFileSync(join(root, 'environments', 'alpha.ssm.lock.json'), before);
     // Offline synth (no Price List) renders the same.
     stub.restore();
     stub = undefined;

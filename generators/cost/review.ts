@@ -7,14 +7,14 @@
  * says so; no delta is computed from it. Pure: the two sides' environment files in.
  */
 import { envPrefix, type LeadItem, type LeadSection, type Style } from '../diff/lead-sections.js';
-import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
+import { envFile, resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { lockFile, parseLock, REFRESH_COMMAND, resolveSsm } from '../load/ssm-lock.js';
 import { poolSize } from '../model/build.js';
 import { COST_SCOPE, environmentCost, formatDelta, formatUsd, pricesFor, shortUsd, type EnvironmentCost, type PoolCost, type PoolShape } from './estimate.js';
 
 /** One side of the change: the environment's pools and what its lock prices them at (undefined: no such environment). */
 export function costOf(env: string, sources: SourceFiles): EnvironmentCost | undefined {
-  if (!sources.has(`environments/${env}.yaml`)) return undefined;
+  if (!sources.has(envFile(env))) return undefined;
   const resolved = resolveEnvironment(env, sources).env;
   if (!resolved) return undefined;
   const { lock } = parseLock(lockFile(env), sources.get(lockFile(env)));
@@ -89,7 +89,11 @@ export function costLeadSection(base: SourceFiles, head: SourceFiles): LeadSecti
     items: (d, { style: s }) =>
       d.envs.flatMap((e) => {
         const prefix = envPrefix(d, e, s);
-        return costItems(e.env, costOf(e.env, base), costOf(e.env, head), s).map((i) => ({ ...i, text: prefix + i.text }));
+        const before = costOf(e.env, base);
+        const after = costOf(e.env, head);
+        // A side whose file is there but does not resolve (a base written for another schema) is not priced: no "pool removed" lines.
+        if ((before === undefined && base.has(envFile(e.env))) || (after === undefined && head.has(envFile(e.env)))) return [];
+        return costItems(e.env, before, after, s).map((i) => ({ ...i, text: prefix + i.text }));
       }),
   };
 }

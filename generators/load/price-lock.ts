@@ -85,3 +85,20 @@ export function samePrices(a: PriceLock | undefined, b: PriceLock | undefined): 
   const strip = (p: PriceLock): string => JSON.stringify({ ...serializablePrices(p), fetchedAt: '' });
   return strip(a) === strip(b);
 }
+
+/** What a refresh changed in the prices, one line each (`~ price m7i.xlarge: 0.2 → 0.21 USD/Hrs (effective …)`), sorted. */
+export function formatPriceChanges(before: PriceLock | undefined, after: PriceLock | undefined): string[] {
+  const lines: string[] = [];
+  for (const key of ['instances', 'volumes'] as const) {
+    const was = before?.[key] ?? {};
+    const now = after?.[key] ?? {};
+    for (const name of [...new Set([...Object.keys(was), ...Object.keys(now)])].sort()) {
+      const a = was[name];
+      const b = now[name];
+      if (a && b && a.usd !== b.usd) lines.push(`  ~ price ${name}: ${a.usd} → ${b.usd} USD/${b.unit} (effective ${b.effectiveDate})`);
+      else if (b && !a) lines.push(`  + price ${name}: ${b.usd} USD/${b.unit} (effective ${b.effectiveDate})`);
+      else if (a && !b) lines.push(`  - price ${name} (was ${a.usd} USD/${a.unit}; no longer used or not found)`);
+    }
+  }
+  return lines;
+}

@@ -26,7 +26,7 @@ import { getParameters, getParametersByPath, SsmRequestError, type FetchedParame
 import { Ec2RequestError, type Ec2Facts } from './ec2.js';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import { fetchPrices, PRICING_REGION, PricingRequestError } from './pricing.js';
-import { samePrices } from '../load/price-lock.js';
+import { formatPriceChanges, samePrices } from '../load/price-lock.js';
 import { DEFAULTS } from '../model/defaults.js';
 import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from '../model/secrets.js';
 import { diffLocks, emptyLock, type Ec2Lock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from '../load/ssm-lock.js';
@@ -424,7 +424,7 @@ export function formatRefreshReport(results: readonly EnvironmentRefresh[]): str
       const count = Object.keys(p.instances).length + Object.keys(p.volumes).length;
       const published = [...new Set([...Object.values(p.instances), ...Object.values(p.volumes)].map((x) => x.publicationDate.slice(0, 10)))].sort();
       lines.push(`${r.name}: ${count} on-demand price${count === 1 ? '' : 's'} locked from the AWS Price List (${p.region}, USD${published.length ? `, published ${published.join(', ')}` : ''}, fetched ${p.fetchedAt})`);
-      lines.push(...r.pricesMissing.map((m) => `  warning: no price locked for ${m}`));
+      lines.push(...formatPriceChanges(r.previous.prices, p), ...r.pricesMissing.map((m) => `  warning: no price locked for ${m}`));
     }
   }
   return lines.join('\n') + '\n';
