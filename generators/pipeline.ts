@@ -22,6 +22,7 @@ import { placeholderWarnings, validateResolvedSsmValues, withoutPlaceholderFindi
 import { awsModelDiagnostics } from './infra/aws/rules.js';
 import { accessDiagnostics } from './validate/access.js';
 import { lockedImages } from './infra/aws/images.js';
+import { environmentCost, pricesFor } from './cost/estimate.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -86,13 +87,16 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   // The AMIs of the node classes: SSM parameters the model names (not the document), locked by --refresh-ssm.
   model.aws.images = lockedImages(model, lock);
   model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));
+  const prices = pricesFor(lock.prices, model.aws.region);
+  if (prices) model.aws.prices = prices;
   model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
   // What the AWS layer refuses needs the model (user data, derived names, images).
   all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
-  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  const monthlyCost = environmentCost(model.pools, model.aws.prices).total;
+  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders, ...(monthlyCost !== undefined ? { monthlyCost } : {}) }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
 /** Render one prepared environment: every renderer, each file with its header. */

@@ -34,7 +34,7 @@ describe('fleet matrix', () => {
     expect(md).toContain('behind `staging` by `a 1.0.0 → 1.1.0`, `api 2.0.0 → 2.1.0`');
     expect(renderFleetMatrix([row({ env: 'prod', promotionFrom: 'staging' }), row({ env: 'staging' })])).toContain('level with `staging`');
     expect(renderFleetMatrix([row({ env: 'prod', promotionFrom: 'gone' })])).toContain('from `gone`: no such environment');
-    expect(renderFleetMatrix([row({ env: 'prod', monthlyCost: 1234.4 })])).toContain('| $1,234 |');
+    expect(renderFleetMatrix([row({ env: 'prod', monthlyCost: 1234.4 })])).toContain('| $1,234/month |');
   });
 
   it('is written only when its content changes, and is not a stray file', () => {

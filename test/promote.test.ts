@@ -89,6 +89,16 @@ describe('npm run promote', () => {
     expect(readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8')).toBe(prodBefore);
   });
 
+  it('--status: what prod is behind staging by, since when staging carries it (the soak gate\'s measure); writes nothing', () => {
+    const r = cli('promote', repo.root, '--status', '--now', isoMinute(NOW));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`prod ← staging (soak 72h):\n  behind staging by 1 version:\n    chart cert-manager: v1.20.2 → v1.21.2 — in staging since commit ${repo.bump} (${isoMinute(NOW - H)}, 1h ago); soak: 71h left\n`);
+    expect(r.stdout).toContain('Without promotion.from: staging.');
+    expect(cli('promote', repo.root, '--status', '--now', isoMinute(NOW + 80 * H)).stdout).toContain('81h ago); soak passed');
+    expect(readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8')).toBe(prodBefore);
+    expect(cli('promote', repo.root, '--status', '--to', 'prod').code).toBe(2);
+  });
+
   it('after the soak, changes only that version in prod.yaml, comments kept, and says what stays different', () => {
     const r = cli('promote', repo.root, '--from', 'staging', '--to', 'prod', '--now', isoMinute(NOW + 80 * H));
     expect(r.code).toBe(0);
@@ -104,6 +114,7 @@ describe('npm run promote', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('freeze gate: release week (window 2026-12-08 to 2026-12-10T06:00Z, open since 2026-12-08T00:00Z): 18h left, until 2026-12-10T06:00Z');
     expect(cli('promote', root, '--from', 'dev', '--to', 'prod').code).toBe(2);
+    expect(cli('promote', root, '--status', '--now', isoMinute(NOW)).stdout).toContain('  freeze open: release week, until 2026-12-10T06:00Z (18h left)');
   });
 });
 

@@ -9,6 +9,7 @@ import { defaultBase, onlyEnvironments, readRenderedAtRef, readRenderedDir, rend
 import { UsageError } from '../validate/diagnostics.js';
 import { listEnvironmentNames, readEnvironmentSources } from '../load/loader.js';
 import { planSummaries } from '../upgrade-plan/review.js';
+import { costLeadSection } from '../cost/review.js';
 import { sourcesAt } from './git.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 
@@ -28,7 +29,8 @@ Secret-shaped values are masked.
   --format        text (default), markdown (a PR comment, at most 65536 characters) or json;
                   text and markdown lead with what changes in the cluster (namespaces, cluster-scoped
                   permissions, chart versions, node steps in order, AWS replacements, what GitOps does
-                  not apply), then the warnings of validate on the head
+                  not apply, and against a git revision the monthly cost delta of each pool, priced
+                  from each side's lock), then the warnings of validate on the head
   --env a,b       only these environments
 ${waitHelp(18)}
                   (only with --base ${WORKTREE}: then diff reads rendered/ under its lock, like check)
@@ -57,9 +59,12 @@ export async function main(argv: string[]): Promise<number> {
   const d = diffTrees(base, head.files, head.context);
   // The run's warnings lead the reports for people after the cluster changes (validate on the head, in memory).
   const warnings = format === 'json' ? undefined : await headFindings(head.files, head.models, head.warnings, envs === undefined);
-  // The review comment carries each changed environment's upgrade plan summary (against a git revision).
-  const notes = format === 'markdown' && !useWorktree ? planSummaries(sourcesAt(common.root, baseRef), readEnvironmentSources(common.root), d.envs.map((e) => e.env)) : [];
-  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, ...(warnings ? { warnings } : {}), notes }) : formatText(d, { ...ctx, ...(warnings ? { warnings } : {}) });
+  // Against a git revision: the environment files on both sides, for the upgrade plans' summaries
+  // (the review comment) and the cost delta, each side priced from its own lock.
+  const sides = useWorktree || format === 'json' ? undefined : { base: sourcesAt(common.root, baseRef), head: readEnvironmentSources(common.root) };
+  const notes = format === 'markdown' && sides ? planSummaries(sides.base, sides.head, d.envs.map((e) => e.env)) : [];
+  const leadSections = sides ? [costLeadSection(sides.base, sides.head)] : [];
+  const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, ...(warnings ? { warnings } : {}), notes, leadSections }) : formatText(d, { ...ctx, ...(warnings ? { warnings } : {}), leadSections });
   process.stdout.write(out);
   const t = d.totals;
   const what = d.envs.length === 0 ? 'no change' : `${plural(d.envs.length, 'environment')} changed: ${t.added} added, ${t.removed} removed, ${t.changed} changed, ${t.moved} moved`;

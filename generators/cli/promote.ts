@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envFile, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
+import { envFile, listEnvironmentNames, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import type { PromotionInput } from '../model/input.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { applyMoves } from '../promote/edit.js';
@@ -16,8 +16,10 @@ import { FindingsError, hasErrors, InputError, UsageError } from '../validate/di
 import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
 import { git } from './git.js';
 import { selectOrFail } from './prepare.js';
+import { promotionStatus } from '../promote/status.js';
 
 const HELP = `Usage: npm run promote -- --from A --to B [--only WHAT[,WHAT]] [--dry-run] [--now ISO]
+       npm run promote -- --status [--now ISO]
 
 Move versions from environment A to environment B: B's environment file is edited in place (its
 comments and layout kept; only each version's value changes), moving only versions — Kubernetes,
@@ -33,7 +35,12 @@ Gates, from B's promotion: block (schema: promotion):
            (and the environment files it names) carried that version
   valid    B must still validate with the versions moved
 
+--status prints, for every environment with a promotion.from, the versions it is behind its source
+by and since when the source has carried each (the soak gate's measure, from git history), the soak
+left and an open freeze window; it writes nothing and exits 0.
+
 Options:
+  --status          the promotion state of every environment (see above)
   --from A          the environment versions come from
   --to B            the environment whose file is edited
   --only WHAT       only these: charts, images, kubernetes, distribution (or the distribution's name),
@@ -69,8 +76,23 @@ const show = (v: string | undefined): string => v ?? 'the catalog pin';
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, 'dry-run': { type: 'boolean' }, now: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { status: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, 'dry-run': { type: 'boolean' }, now: { type: 'string' } }, HELP);
   const root = common.root;
+  if (values.status === true) {
+    if (values.from !== undefined || values.to !== undefined || values.only !== undefined || values['dry-run'] !== undefined) throw new UsageError(`--status takes no --from, --to, --only or --dry-run\n\n${HELP}`);
+    const now = typeof values.now === 'string' ? new Date(values.now) : new Date();
+    if (Number.isNaN(now.getTime())) throw new UsageError(`--now ${String(values.now)}: not a date-time (e.g. 2026-12-07T09:00Z)`);
+    const sources = readEnvironmentSources(root);
+    const envs = listEnvironmentNames(sources).flatMap((env) => {
+      const data = resolveEnvironment(env, sources).env?.data;
+      return data ? [{ env, data }] : [];
+    });
+    const histories = new Map<string, SourceHistory>();
+    const historyOf = (env: string): SourceHistory => histories.get(env) ?? histories.set(env, gitHistory(root, env)).get(env)!;
+    process.stdout.write(promotionStatus(envs, historyOf, now));
+    summary('promote', `status of ${plural(envs.length, 'environment')}, nothing written`, started, process.stderr);
+    return 0;
+  }
   if (typeof values.from !== 'string' || typeof values.to !== 'string') throw new UsageError(`--from and --to are required\n\n${HELP}`);
   const from = values.from;
   const to = values.to;

@@ -10,6 +10,8 @@ import type { FinalFile } from '../render/header.js';
 import { toYaml } from '../lib/yaml.js';
 import { createSsmClient, ssmEndpointOverride } from '../ssm/client.js';
 import { createEc2Facts, type Ec2Facts } from '../ssm/ec2.js';
+import type { PricingClient } from '@aws-sdk/client-pricing';
+import { createPricingClient } from '../ssm/pricing.js';
 import { formatRefreshReport, refreshLocks, withLocks, writeLocks, type EnvironmentRefresh } from '../ssm/refresh.js';
 import { hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { commitStaged, discardStaged, FLEET_README, listRenderedEnvironments, prepareStaging, recover, writeFleetReadme, type WriterIo } from '../write/writer.js';
@@ -41,6 +43,11 @@ Options:
                            And asks EC2 which of the pools' instance types are offered in the region
                            and their sizes (DescribeInstanceTypeOfferings, DescribeInstanceTypes;
                            AWS_ENDPOINT_URL_EC2 for another endpoint), locked in the same file.
+                           And locks the on-demand prices of those instance types and of the root
+                           volumes' EBS type in the region, dated, from the AWS Price List
+                           (GetProducts at its us-east-1 endpoint; AWS_ENDPOINT_URL_PRICING for
+                           another): the cost in rendered/<env>/README.md, the fleet matrix and
+                           npm run diff comes from them.
                            Nothing is written (locks or rendered/) unless every fetch, every
                            render and every write of every environment succeeds.
                            Refresh environments of different accounts one at a time with --env.
@@ -79,6 +86,8 @@ export interface SynthDeps {
   writerIo?: WriterIo;
   /** EC2 facts per region for the refresh (instance type offerings and sizes); without it the lock gets no ec2 section. */
   ec2?: (region: string) => Promise<Ec2Facts>;
+  /** The Price List client for the refresh (on-demand prices into the lock); without it the lock gets no prices section. */
+  pricing?: () => PricingClient;
 }
 
 const defaultDeps = (): SynthDeps => ({
@@ -87,6 +96,7 @@ const defaultDeps = (): SynthDeps => ({
   stdout: (text) => process.stdout.write(text),
   render: renderEnvironment,
   ec2: (region) => createEc2Facts(region),
+  pricing: () => createPricingClient(),
 });
 
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
@@ -117,7 +127,7 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   let refreshed: EnvironmentRefresh[] = [];
   if (values['refresh-ssm']) {
     // 1. Fetch everything for every requested environment (throws before anything is written).
-    refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount, ...(deps.ec2 ? { ec2: deps.ec2 } : {}) });
+    refreshed = await refreshLocks(sources, selectOrFail(sources, requested), { client: deps.ssmClient, checkAccount: deps.checkAccount, ...(deps.ec2 ? { ec2: deps.ec2 } : {}), ...(deps.pricing ? { pricing: deps.pricing } : {}) });
     sources = withLocks(sources, refreshed);
   }
   // 2. Render and stage each environment that changed (verify the others against their manifests):

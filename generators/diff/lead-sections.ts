@@ -5,8 +5,8 @@
  * namespaces, new cluster-scoped permissions, chart versions, nodes in the order to run them, AWS
  * resources replaced or rolled, and what GitOps does not apply with the step that does.
  *
- * More sections (a plan summary, a cost delta) come in through FormatContext.leadSections, after the
- * built-in ones, or registerLeadSection. Items are never dropped to fit a size: with `compact` a
+ * More sections come in through FormatContext.leadSections, after the built-in ones (npm run diff
+ * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. Items are never dropped to fit a size: with `compact` a
  * section shortens each item (commands left to the environment's details) and keeps every item.
  */
 import { distributions } from '../distributions/registry.js';
@@ -58,7 +58,7 @@ export function registerLeadSection(s: LeadSection): () => void {
 }
 
 /** `**env** · ` before an item when several environments changed. */
-const envPrefix = (d: TreeDiff, e: EnvDiff, s: Style): string => (d.envs.length > 1 ? `${s.bold(s.text(e.env))} · ` : '');
+export const envPrefix = (d: TreeDiff, e: EnvDiff, s: Style): string => (d.envs.length > 1 ? `${s.bold(s.text(e.env))} · ` : '');
 
 const namespaces: LeadSection = {
   id: 'namespaces',

@@ -185,8 +185,11 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
         'object with one line per changed field (`! path: old → new`) in a `diff` block GitHub colours, text files as a ' +
         'unified line diff, and the added and removed objects (a new environment: counted by kind) only inside ' +
         'collapsed blocks. It is written for CommonMark as GitHub renders it. To fit the comment limit it summarises ' +
-        'the largest environment\'s details level by level (`DETAIL_LEVELS`), never the lead. More lead sections (a plan ' +
-        'summary, a cost delta) are providers added after the built-in ones (`generators/diff/lead-sections.ts`).',
+        'the largest environment\'s details level by level (`DETAIL_LEVELS`), never the lead. Against a git revision ' +
+        'the lead ends with **Monthly cost (on-demand)**: one line per node pool whose cost changes ' +
+        '(`+$584/month: general-amd64 m7i.xlarge → m7i.2xlarge × 4`), then the total, each side priced from its own ' +
+        'lock; a price missing on either side is said, never guessed. More lead sections are providers added after ' +
+        'the built-in ones (`generators/diff/lead-sections.ts`).',
     ),
     '',
   );

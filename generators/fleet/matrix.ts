@@ -10,15 +10,12 @@
  */
 import { GENERATOR_NAME } from '../version.js';
 import { versionsBehind, type FleetRow } from './row.js';
+import { formatUsd } from '../cost/estimate.js';
 
 export const FLEET_README = 'README.md';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 const code = (s: string): string => `\`${s}\``;
-
-export function formatMonthly(usd: number): string {
-  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: 0 })}`;
-}
 
 export function promotionCell(row: FleetRow, byName: ReadonlyMap<string, FleetRow>): string {
   if (!row.promotionFrom) return '—';
@@ -50,7 +47,7 @@ export function renderFleetMatrix(rows: readonly FleetRow[]): string {
   ];
   for (const r of sorted) {
     const dist = [r.distribution, ...r.releases.map((x) => code(x.value))].join(' ');
-    const cost = r.monthlyCost === undefined ? 'no price locked' : formatMonthly(r.monthlyCost);
+    const cost = r.monthlyCost === undefined ? 'no price locked' : `${formatUsd(r.monthlyCost)}/month`;
     const cells = [`[${r.env}](${r.env}/README.md)`, dist, code(r.kubernetes), r.engine, ...charts.map((c) => (r.charts[c] ? code(r.charts[c]) : '—')), cost, promotionCell(r, byName)];
     lines.push(`| ${cells.map(cell).join(' | ')} |`);
   }

@@ -14,6 +14,7 @@ import { locate, type ResolvedEnvironment } from './loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { didYouMean } from '../lib/suggest.js';
 import { genericPlaceholder, isPlaceholder, placeholderFor, PLACEHOLDER_DATE, PLACEHOLDER_VERSION } from '../lib/placeholder.js';
+import { checkPriceShape, serializablePrices, type PriceLock } from './price-lock.js';
 
 export interface LockedParameter {
   value: string;
@@ -52,6 +53,8 @@ export interface SsmLock {
    * node's entry (and refresh) to replace that node with its class's current image.
    */
   nodeImages?: Record<string, string>;
+  /** On-demand prices of the environment's instance and volume types (./price-lock.ts), locked by `--refresh-ssm`. */
+  prices?: PriceLock;
 }
 
 export const lockFile = (env: string): string => `environments/${env}.ssm.lock.json`;
@@ -110,7 +113,7 @@ function checkLockShape(raw: unknown): SsmLock {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail([], 'expected { "version": 1, "parameters": { … } }');
   const r = raw as Record<string, unknown>;
   if (r.version !== 1) fail(['version'], `unknown lock version ${JSON.stringify(r.version)}; expected 1`);
-  onlyKeys(r, [], ['version', 'parameters', 'paths', 'ec2', 'nodeImages'], 'the lock', fail);
+  onlyKeys(r, [], ['version', 'parameters', 'paths', 'ec2', 'nodeImages', 'prices'], 'the lock', fail);
   if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters)) fail(['parameters'], 'expected "parameters" to be a map of parameter name → { value, type, version, lastModified }');
   const parameters: Record<string, LockedParameter> = {};
   for (const [name, p] of Object.entries(r.parameters as Record<string, unknown>)) {
@@ -143,7 +146,8 @@ function checkLockShape(raw: unknown): SsmLock {
     for (const [node, ami] of Object.entries(r.nodeImages as Record<string, unknown>)) if (typeof ami !== 'string' || !/^ami-[0-9a-f]{8,17}$/.test(ami)) fail(['nodeImages', node], `node ${node}: expected an AMI id (ami-…)`);
     nodeImages = r.nodeImages as Record<string, string>;
   }
-  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}) };
+  const prices = r.prices === undefined ? undefined : checkPriceShape(r.prices, fail);
+  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}), ...(prices ? { prices } : {}) };
 }
 
 function checkEc2Shape(raw: unknown, fail: (path: (string | number)[], why: string) => never): Ec2Lock {
@@ -214,7 +218,7 @@ export function serializeLock(lock: SsmLock): string {
   const paths = Object.fromEntries(sortedKeys(lock.paths).map((k) => [k, [...lock.paths[k]!].sort()]));
   const ec2 = lock.ec2 && { region: lock.ec2.region, instanceTypes: Object.fromEntries(sortedKeys(lock.ec2.instanceTypes).map((k) => [k, lock.ec2!.instanceTypes[k]])) };
   const nodeImages = lock.nodeImages && Object.keys(lock.nodeImages).length > 0 ? Object.fromEntries(sortedKeys(lock.nodeImages).map((k) => [k, lock.nodeImages![k]])) : undefined;
-  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}) }, null, 2) + '\n';
+  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}), ...(lock.prices ? { prices: serializablePrices(lock.prices) } : {}) }, null, 2) + '\n';
 }
 
 export type SsmReference = { kind: 'name'; name: string; path: DocPath } | { kind: 'path'; name: string; path: DocPath };

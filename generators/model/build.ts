@@ -42,10 +42,13 @@ function buildPool(p: NodePoolInput, input: EnvironmentInput, d: Distribution, s
     gpu: p.gpu ? { vendor: p.gpu.vendor, perNode: p.gpu.perNode ?? facts?.gpus ?? 1 } : undefined,
     nodes,
     count: p.nodes ? undefined : p.count,
-    size: p.nodes ? nodes.length : (p.count ?? 0),
+    size: poolSize(p),
     extension: d.model.pool(p, input),
   };
 }
+
+/** Nodes a pool runs: its fixed nodes, else its auto-scaled count (also read from the document alone: cost/review.ts). */
+export const poolSize = (p: { nodes?: readonly unknown[]; count?: number }): number => (p.nodes ? p.nodes.length : (p.count ?? 0));
 
 function buildDatastore(d: EnvironmentInput['cluster']['datastore']): Datastore {
   switch (d.type) {

@@ -10,6 +10,8 @@ export const DEFAULTS = {
   etcdSnapshotRetention: 5,
   /** Root volume of every node (GiB, gp3, encrypted). */
   rootVolumeGiB: 100,
+  /** Its EBS volume type (the AWS layer's root volumes; priced by --refresh-ssm). */
+  rootVolumeType: 'gp3',
   postgresPort: 5432,
   rdsCaBundlePath: '/etc/ssl/certs/rds-global-bundle.pem',
   // renovate: datasource=github-releases depName=benbjohnson/litestream

@@ -4,6 +4,7 @@
  * (cluster.extension, pools' extension). Renderers read only this. Plain data, no I/O.
  */
 
+import type { PriceLock } from '../load/price-lock.js';
 import type { FreezeWindowInput } from './input.js';
 import type { InstanceTypeFacts } from './instance-types.js';
 
@@ -184,6 +185,8 @@ export interface EnvironmentModel {
     nodeImages: Record<string, string>;
     /** The non-secret SSM String parameters the environment references, with their locked values (name → value); filled by the pipeline. */
     parameters: Record<string, string>;
+    /** On-demand prices of the pools' instance types and root volume type in the region, from the lock; filled by the pipeline (undefined: none locked). */
+    prices?: PriceLock;
   };
   cluster: {
     name: string;

@@ -24,6 +24,10 @@ import type { EnvironmentModel } from '../model/types.js';
 import { awsPlan } from '../infra/aws/plan.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
 import { Ec2RequestError, type Ec2Facts } from './ec2.js';
+import type { PricingClient } from '@aws-sdk/client-pricing';
+import { fetchPrices, PRICING_REGION, PricingRequestError } from './pricing.js';
+import { formatPriceChanges, samePrices } from '../load/price-lock.js';
+import { DEFAULTS } from '../model/defaults.js';
 import { listSecretDependencies, putSecureStringCommand, type SecretDependency } from '../model/secrets.js';
 import { diffLocks, emptyLock, type Ec2Lock, findSsmReferences, formatLockChange, lockFile, parseLock, REFRESH_COMMAND, serializeLock, type LockChange, type LockedParameter, type SsmLock, type SsmReference } from '../load/ssm-lock.js';
 
@@ -41,6 +45,12 @@ export interface RefreshOptions {
    * their sizes (the lock's `ec2` section); the offline rules check the pools against them.
    */
   ec2?: (region: string) => Promise<Ec2Facts>;
+  /**
+   * The Price List client (created once per run, at the first environment). When set, the refresh
+   * also locks the on-demand prices of the environment's instance types and root volume type (the
+   * lock's `prices` section: ./pricing.ts).
+   */
+  pricing?: () => PricingClient;
 }
 
 export interface EnvironmentRefresh {
@@ -57,6 +67,8 @@ export interface EnvironmentRefresh {
   secrets?: SecretCheck;
   /** The node classes' AMI parameters: how many were locked, and a warning per one that does not exist yet. */
   images?: { locked: number; missing: Diagnostic[] };
+  /** The prices asked and not locked (one line each), when prices were refreshed. */
+  pricesMissing?: string[];
 }
 
 export interface SecretCheck {
@@ -327,6 +339,24 @@ async function refreshInstanceTypes(t: Target, ec2: Ec2Facts): Promise<Ec2Lock> 
   }
 }
 
+/** The on-demand prices of the environment's instance types and root volume type; the previous date is kept while no price changed. */
+async function refreshPrices(t: Target, client: PricingClient, previous: SsmLock): Promise<{ prices: NonNullable<SsmLock['prices']>; missing: string[] }> {
+  const types = ((t.env.data.nodePools ?? []) as { instanceType?: unknown }[]).flatMap((p) => (typeof p.instanceType === 'string' ? [p.instanceType] : []));
+  try {
+    const r = await fetchPrices(client, t.region, types, [DEFAULTS.rootVolumeType]);
+    return { prices: samePrices(previous.prices, r.prices) ? previous.prices! : r.prices, missing: r.missing };
+  } catch (e) {
+    if (!(e instanceof PricingRequestError)) throw e;
+    throw new ExternalError(
+      [
+        `Price List refresh failed for environment ${t.env.name} (prices for region ${t.region}, asked at the Price List endpoint in ${PRICING_REGION}): ${e.message}`,
+        `  hint: the credentials need pricing:GetProducts (read-only, no resource); AWS_ENDPOINT_URL_PRICING points the client elsewhere`,
+        NOTHING_WRITTEN,
+      ].join('\n'),
+    );
+  }
+}
+
 /**
  * Fetch every referenced parameter of the named environments and return their new locks. Throws
  * InputError (environment invalid), ExternalError (an SSM request failed) or SsmRefreshError
@@ -345,6 +375,7 @@ export async function refreshLocks(sources: SourceFiles, names: readonly string[
     if (!c) ec2Clients.set(region, (c = await opts.ec2!(region)));
     return c;
   };
+  let pricing: PricingClient | undefined;
   const out: EnvironmentRefresh[] = [];
   const problems: Diagnostic[] = [];
   try {
@@ -355,12 +386,19 @@ export async function refreshLocks(sources: SourceFiles, names: readonly string[
       const file = lockFile(t.env.name);
       const before = sources.get(file);
       const previous = parseLock(file, before).lock;
+      let pricesMissing: string[] | undefined;
+      if (opts.pricing) {
+        const p = await refreshPrices(t, (pricing ??= opts.pricing()), previous);
+        r.lock.prices = p.prices;
+        pricesMissing = p.missing;
+      }
       const text = serializeLock(r.lock);
-      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock), ...(r.secrets ? { secrets: r.secrets } : {}), ...(r.images ? { images: r.images } : {}) });
+      out.push({ name: t.env.name, region: t.region, previous, lock: r.lock, text, fileChanged: before !== text, changes: diffLocks(previous, r.lock), ...(r.secrets ? { secrets: r.secrets } : {}), ...(r.images ? { images: r.images } : {}), ...(pricesMissing ? { pricesMissing } : {}) });
     }
   } finally {
     for (const c of clients.values()) c.destroy();
     for (const c of ec2Clients.values()) c.destroy();
+    pricing?.destroy();
   }
   if (problems.length > 0) throw new SsmRefreshError(problems);
   return out;
@@ -380,6 +418,13 @@ export function formatRefreshReport(results: readonly EnvironmentRefresh[]): str
       const types = Object.entries(r.lock.ec2.instanceTypes);
       const missing = types.filter(([, x]) => !x.offered).map(([n]) => n);
       lines.push(`${r.name}: ${types.length} instance type${types.length === 1 ? '' : 's'} locked from EC2 (${r.lock.ec2.region})${missing.length ? `; not offered there: ${missing.join(', ')}` : ''}`);
+    }
+    if (r.lock.prices && r.pricesMissing) {
+      const p = r.lock.prices;
+      const count = Object.keys(p.instances).length + Object.keys(p.volumes).length;
+      const published = [...new Set([...Object.values(p.instances), ...Object.values(p.volumes)].map((x) => x.publicationDate.slice(0, 10)))].sort();
+      lines.push(`${r.name}: ${count} on-demand price${count === 1 ? '' : 's'} locked from the AWS Price List (${p.region}, USD${published.length ? `, published ${published.join(', ')}` : ''}, fetched ${p.fetchedAt})`);
+      lines.push(...formatPriceChanges(r.previous.prices, p), ...r.pricesMissing.map((m) => `  warning: no price locked for ${m}`));
     }
   }
   return lines.join('\n') + '\n';

@@ -433,7 +433,7 @@ export function baseTemplate(p: AwsPlan): Template {
 
 const metadataOptions = (hopLimit: number) => ({ HttpTokens: 'required' as const, HttpPutResponseHopLimit: hopLimit, HttpEndpoint: 'enabled' as const, InstanceMetadataTags: 'disabled' as const });
 
-const rootVolume = (pp: PoolPlan) => [{ DeviceName: pp.image.rootDevice, Ebs: { VolumeSize: DEFAULTS.rootVolumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } }];
+const rootVolume = (pp: PoolPlan) => [{ DeviceName: pp.image.rootDevice, Ebs: { VolumeSize: DEFAULTS.rootVolumeGiB, VolumeType: DEFAULTS.rootVolumeType, Encrypted: true, DeleteOnTermination: true } }];
 
 export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}`;
 export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;

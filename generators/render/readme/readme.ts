@@ -6,6 +6,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../types.js';
 import { ec2Sections } from './aws.js';
 import { overviewSections } from './overview.js';
+import { costSections } from './cost.js';
 import type { ReadmeContext, SectionProvider } from './sections.js';
 import { workloadSections } from './workloads.js';
 import { awsSections } from '../../infra/aws/readme.js';
@@ -14,7 +15,7 @@ import { awsSections } from '../../infra/aws/readme.js';
  * Section providers: the core's (the AWS layer's among them), the environment's distribution's and
  * its engine's. In a function: the distributions' and engines' modules import this one's importers.
  */
-export const sectionProviders = (): SectionProvider[] => [overviewSections, awsSections, ec2Sections, (m, ctx) => distributionOf(m).readme.sections(m, ctx), (m, ctx) => engineOf(m).readme(m, ctx), workloadSections];
+export const sectionProviders = (): SectionProvider[] => [overviewSections, costSections, awsSections, ec2Sections, (m, ctx) => distributionOf(m).readme.sections(m, ctx), (m, ctx) => engineOf(m).readme(m, ctx), workloadSections];
 
 /** What the sections may say of the environment's distribution and engine. */
 export function readmeContext(model: EnvironmentModel): ReadmeContext {
