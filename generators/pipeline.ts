@@ -22,6 +22,7 @@ import { placeholderWarnings, validateResolvedSsmValues, withoutPlaceholderFindi
 import { awsModelDiagnostics } from './infra/aws/rules.js';
 import { accessDiagnostics } from './validate/access.js';
 import { lockedImages } from './infra/aws/images.js';
+import { kubeVersionDiagnostics } from './validate/chart-kube-version.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -88,7 +89,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));
   model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
   // What the AWS layer refuses needs the model (user data, derived names, images).
-  all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model));
+  all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model), ...kubeVersionDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
