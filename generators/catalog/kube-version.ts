@@ -1,8 +1,8 @@
 /**
  * Charts' `kubeVersion` constraints (Chart.yaml): Helm refuses to render a chart for a Kubernetes
  * version outside it ("chart requires kubeVersion: … which is incompatible with Kubernetes …",
- * helm/helm pkg/action/install.go / pkg/chartutil), and so do Argo CD's repo server and Flux's
- * helm-controller, which template through Helm's library. The catalog records the constraint of each
+ * helm/helm pkg/action/install.go / pkg/chartutil), and so do both GitOps engines, which template
+ * through Helm's library. The catalog records the constraint of each
  * pinned chart (CatalogEntry.chartKubeVersion); validation and the upgrade plan refuse a Kubernetes
  * version outside it. Pure.
  *

@@ -50,7 +50,7 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
   const releaseKey = Object.keys(dist?.schema.release ?? {}).map((k) => `cluster.${k}`)[0];
   const r0 = releaseKey ? before.get(releaseKey) : undefined;
   const r1 = releaseKey ? after.get(releaseKey) : undefined;
-  // A release that ships its Kubernetes (K3s, RKE2): the skew applies to the release's Kubernetes.
+  // A release that ships its Kubernetes (DistributionUpgrade.kubernetesOf): the skew applies to the release's Kubernetes.
   const k0 = (r0 && matrix?.kubernetesOf?.(r0)) ?? before.get('kubernetes');
   const k1 = (r1 && matrix?.kubernetesOf?.(r1)) ?? after.get('kubernetes');
   const releaseChanged = !!base && !!r1 && r0 !== r1;
@@ -95,7 +95,7 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
     const pair = unsupported(r1, after.get('kubernetes'));
     if (releaseStep) steps.push(releaseStep.verdict !== 'refused' && pair ? refuse(releaseStep, pair) : releaseStep);
     if (kubeStep) {
-      // K3s/RKE2: the release is the Kubernetes version, its pair is checked with the release step.
+      // A release that ships its Kubernetes: its pair is checked with the release step.
       const why = matrix?.kubernetesOf ? undefined : unsupported(r1 ?? r0, k1);
       steps.push(kubeStep.verdict !== 'refused' && why ? refuse(kubeStep, why) : kubeStep);
     }

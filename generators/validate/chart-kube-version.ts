@@ -1,6 +1,6 @@
 /**
  * A Kubernetes version outside an enabled chart's `kubeVersion` (catalog/kube-version.ts): Helm, and
- * with it Argo CD and Flux, refuses to render that chart, so the add-on never syncs. Needs the model
+ * with it the GitOps engine, refuses to render that chart, so the add-on never syncs. Needs the model
  * (which add-ons are on, at which chart version).
  */
 import { kubeVersionProblems } from '../catalog/kube-version.js';

@@ -1,8 +1,8 @@
 /**
- * The support matrix of the K3s / RKE2 family for the upgrade plan: a release ships exactly one
- * Kubernetes version (`v1.35.9+k3s1` is Kubernetes 1.35.9, `v1.35.7+rke2r1` is 1.35.7: the release tag
- * is the Kubernetes tag plus the build suffix), so the matrix is the release table itself; the skew
- * policy then applies to the release's Kubernetes version.
+ * The support matrix of this family for the upgrade plan: a release ships exactly one Kubernetes
+ * version (the release tag is the Kubernetes tag plus a build suffix: `v1.35.7+<build>` is Kubernetes
+ * 1.35.7), so the matrix is each distribution's release table itself; the skew policy then applies to
+ * the release's Kubernetes version.
  */
 import type { DistributionUpgrade } from '../types.js';
 

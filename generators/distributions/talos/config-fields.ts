@@ -106,6 +106,28 @@ export const TALOS_V1ALPHA1_FIELDS: FieldTable = {
   'machine.udev': { rules: L },
 };
 
+/** block.EncryptionSpec (block/encryption.go), the `encryption` of the volume documents. */
+const ENCRYPTION = {
+  encryption: { blockSize: I, cipher: S, keySize: I, keys: L, options: L, provider: S },
+  'encryption.keys[]': { kms: M, lockToState: B, nodeID: S, slot: I, static: M, tpm: M },
+  'encryption.keys[].kms': { endpoint: S },
+  'encryption.keys[].static': { passphrase: S },
+  'encryption.keys[].tpm': { checkSecurebootStatusOnEnroll: B, options: M },
+  'encryption.keys[].tpm.options': { pcrs: L },
+} as const;
+
+/** block.ProvisioningSpec (block/volume_config.go), the `provisioning` of the volume documents. */
+const PROVISIONING = {
+  provisioning: { diskSelector: M, grow: B, maxSize: S, minSize: S },
+  'provisioning.diskSelector': { match: S },
+} as const;
+
+/** network.AddressConfig and RouteConfig (network/link.go CommonLinkConfig), in every link document. */
+const LINK_ADDRESSES = {
+  'addresses[]': { address: S, routePriority: I },
+  'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+} as const;
+
 /** The other documents a patch may add or change, by kind: section path ('' the document) → field → value type. apiVersion and kind are checked apart. */
 export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
   // network/blackhole_route.go
@@ -119,14 +141,12 @@ export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
       links: L, lpInterval: I, miimon: I, minLinks: I, missedMax: I, mtu: I, multicast: B, name: S, nsIp6Targets: L,
       numPeerNotif: I, packetsPerSlave: I, peerNotifDelay: I, primaryReselect: S, resendIGMP: I, routes: L, tlbLogicalLb: I,
       up: B, updelay: I, useCarrier: B, xmitHashPolicy: S },
-    'addresses[]': { address: S, routePriority: I },
-    'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+    ...LINK_ADDRESSES,
   },
   // network/bridge.go
   BridgeConfig: {
     '': { addresses: L, hardwareAddr: S, links: L, mtu: I, multicast: B, name: S, routes: L, stp: M, up: B, vlan: M },
-    'addresses[]': { address: S, routePriority: I },
-    'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+    ...LINK_ADDRESSES,
     stp: { enabled: B },
     vlan: { filtering: B },
   },
@@ -141,8 +161,7 @@ export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
   // network/dummy.go
   DummyLinkConfig: {
     '': { addresses: L, hardwareAddr: S, mtu: I, multicast: B, name: S, routes: L, up: B },
-    'addresses[]': { address: S, routePriority: I },
-    'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+    ...LINK_ADDRESSES,
   },
   // runtime/environment.go
   EnvironmentConfig: {
@@ -217,8 +236,7 @@ export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
   // network/link.go
   LinkConfig: {
     '': { addresses: L, mtu: I, multicast: B, name: S, routes: L, up: B },
-    'addresses[]': { address: S, routePriority: I },
-    'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+    ...LINK_ADDRESSES,
   },
   // network/default_action_config.go
   NetworkDefaultActionConfig: {
@@ -241,14 +259,8 @@ export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
   // block/raw_volume_config.go
   RawVolumeConfig: {
     '': { encryption: M, name: S, provisioning: M },
-    encryption: { blockSize: I, cipher: S, keySize: I, keys: L, options: L, provider: S },
-    'encryption.keys[]': { kms: M, lockToState: B, nodeID: S, slot: I, static: M, tpm: M },
-    'encryption.keys[].kms': { endpoint: S },
-    'encryption.keys[].static': { passphrase: S },
-    'encryption.keys[].tpm': { checkSecurebootStatusOnEnroll: B, options: M },
-    'encryption.keys[].tpm.options': { pcrs: L },
-    provisioning: { diskSelector: M, grow: B, maxSize: S, minSize: S },
-    'provisioning.diskSelector': { match: S },
+    ...ENCRYPTION,
+    ...PROVISIONING,
   },
   // cri/registry_auth.go
   RegistryAuthConfig: {
@@ -284,14 +296,8 @@ export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
   // block/swap_volume_config.go
   SwapVolumeConfig: {
     '': { encryption: M, name: S, provisioning: M },
-    encryption: { blockSize: I, cipher: S, keySize: I, keys: L, options: L, provider: S },
-    'encryption.keys[]': { kms: M, lockToState: B, nodeID: S, slot: I, static: M, tpm: M },
-    'encryption.keys[].kms': { endpoint: S },
-    'encryption.keys[].static': { passphrase: S },
-    'encryption.keys[].tpm': { checkSecurebootStatusOnEnroll: B, options: M },
-    'encryption.keys[].tpm.options': { pcrs: L },
-    provisioning: { diskSelector: M, grow: B, maxSize: S, minSize: S },
-    'provisioning.diskSelector': { match: S },
+    ...ENCRYPTION,
+    ...PROVISIONING,
   },
   // network/tcp_probe.go
   TCPProbeConfig: {
@@ -310,41 +316,27 @@ export const TALOS_DOCUMENT_FIELDS: Readonly<Record<string, FieldTable>> = {
   // block/user_volume_config.go
   UserVolumeConfig: {
     '': { encryption: M, filesystem: M, mount: M, name: S, provisioning: M, volumeType: S },
-    encryption: { blockSize: I, cipher: S, keySize: I, keys: L, options: L, provider: S },
-    'encryption.keys[]': { kms: M, lockToState: B, nodeID: S, slot: I, static: M, tpm: M },
-    'encryption.keys[].kms': { endpoint: S },
-    'encryption.keys[].static': { passphrase: S },
-    'encryption.keys[].tpm': { checkSecurebootStatusOnEnroll: B, options: M },
-    'encryption.keys[].tpm.options': { pcrs: L },
+    ...ENCRYPTION,
     filesystem: { projectQuotaSupport: B, type: S },
     mount: { disableAccessTime: B, secure: B },
-    provisioning: { diskSelector: M, grow: B, maxSize: S, minSize: S },
-    'provisioning.diskSelector': { match: S },
+    ...PROVISIONING,
   },
   // network/vlan.go
   VLANConfig: {
     '': { addresses: L, mtu: I, multicast: B, name: S, parent: S, routes: L, up: B, vlanID: I, vlanMode: S },
-    'addresses[]': { address: S, routePriority: I },
-    'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+    ...LINK_ADDRESSES,
   },
   // network/vrf.go
   VRFConfig: {
     '': { addresses: L, hardwareAddr: S, links: L, mtu: I, multicast: B, name: S, routes: L, table: S, up: B },
-    'addresses[]': { address: S, routePriority: I },
-    'routes[]': { destination: S, gateway: S, metric: I, mtu: I, source: S, table: S },
+    ...LINK_ADDRESSES,
   },
   // block/volume_config.go
   VolumeConfig: {
     '': { encryption: M, mount: M, name: S, provisioning: M },
-    encryption: { blockSize: I, cipher: S, keySize: I, keys: L, options: L, provider: S },
-    'encryption.keys[]': { kms: M, lockToState: B, nodeID: S, slot: I, static: M, tpm: M },
-    'encryption.keys[].kms': { endpoint: S },
-    'encryption.keys[].static': { passphrase: S },
-    'encryption.keys[].tpm': { checkSecurebootStatusOnEnroll: B, options: M },
-    'encryption.keys[].tpm.options': { pcrs: L },
+    ...ENCRYPTION,
     mount: { secure: B },
-    provisioning: { diskSelector: M, grow: B, maxSize: S, minSize: S },
-    'provisioning.diskSelector': { match: S },
+    ...PROVISIONING,
   },
   // runtime/watchdog_timer.go
   WatchdogTimerConfig: {
