@@ -42,3 +42,13 @@ describe('RKE2 control-plane pod settings (pkg/podtemplate/config.go)', () => {
     expect(rke2('control-plane-probe-configuration', ['etcd-liveness-timeout-seconds=-1'])).toMatch(/is not a non-negative integer/);
   });
 });
+
+describe('cluster.extraSANs: bare DNS names or IP addresses (they become tls-san / certSANs)', () => {
+  it('accepts names, wildcards and IPs; refuses URLs, ports and paths with the bare name', async () => {
+    const { sanProblem } = await import('../generators/validate/rules-sans.js');
+    for (const ok of ['api.example.com', '*.apps.example.com', '10.0.0.10', '2001:db8::10', 'localhost']) expect(sanProblem(ok)).toBeUndefined();
+    expect(sanProblem('https://api.example.com')).toBe("write the bare name 'api.example.com'");
+    expect(sanProblem('api.example.com:6443')).toBe("write the bare name 'api.example.com'");
+    expect(sanProblem('api example')).toMatch(/^a DNS name/);
+  });
+});
