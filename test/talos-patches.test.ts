@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../generators/diff/diff.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { applyPatch } from '../generators/distributions/talos/patch.js';
-import { TALOS_RELEASE_OF_FIELDS, TALOS_V1ALPHA1_FIELDS } from '../generators/distributions/talos/config-fields.js';
+import { TALOS_DOCUMENT_FIELDS, TALOS_RELEASE_OF_FIELDS, TALOS_SCHEMA_KIND_NAMES, TALOS_V1ALPHA1_FIELDS } from '../generators/distributions/talos/config-fields.js';
 import { SHARED, sharedPath } from './helpers.js';
-import { diagnosticsOf, renderInline } from './support/inline-env.js';
+import { diagnosticsOf, prepareInline, renderInline } from './support/inline-env.js';
 
 type Obj = Record<string, any>;
+const patchDiag = (body: string): string[] => diagnosticsOf('bad', `cluster:\n  talos:\n    patches:\n      - ${body}\n`);
 const v1 = (extra: Obj = {}) => ({ version: 'v1alpha1', machine: { type: 'worker', sysctls: { a: '1' }, kubelet: { extraArgs: { x: '1' } }, certSANs: ['a'] }, cluster: { network: { podSubnets: ['10.244.0.0/16'] } }, ...extra });
 
 describe('strategic merge as Talos does it (configpatcher/strategic.go, merge/merge.go)', () => {
@@ -102,7 +103,7 @@ describe('patches and extensions in an environment', () => {
 });
 
 describe('what a patch may not do, positioned at the patch', () => {
-  const patch = (body: string) => diagnosticsOf('bad', `cluster:\n  talos:\n    patches:\n      - ${body}\n`);
+  const patch = (...bodies: string[]) => diagnosticsOf('bad', `cluster:\n  talos:\n    patches:\n${bodies.map((b) => `      - ${b}\n`).join('')}`);
 
   it('secret reference fields', () => {
     expect(patch('machine: { token: abc.def }')).toStrictEqual([
@@ -123,12 +124,30 @@ describe('what a patch may not do, positioned at the patch', () => {
   });
 
   it('a merge the types forbid, and a merged config Talos refuses', () => {
+    // The field table refuses a list for a map first; the merge does not say it again.
     expect(patch('machine: { kubelet: [a] }')).toStrictEqual([
-      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.kubelet: cannot merge into cp-1's config: the config has a map at machine\.kubelet, the patch a list/),
+      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.kubelet: kubelet in machine takes a map, not a list: Talos v1\.13\.9 refuses the config when it decodes it$/),
+    ]);
+    // A free map (extraConfig) is not typed by the table: the merge still finds the clash.
+    expect(patch('machine: { kubelet: { extraConfig: { maxParallelImagePulls: [1] } } }', 'machine: { kubelet: { extraConfig: { maxParallelImagePulls: 2 } } }')).toStrictEqual([
+      expect.stringMatching(/^environments\/bad\.yaml:8:\d+  cluster\.talos\.patches\[1\]\.machine\.kubelet\.extraConfig\.maxParallelImagePulls: cannot merge into cp-1's config: the config has a list at machine\.kubelet\.extraConfig\.maxParallelImagePulls, the patch a number/),
     ]);
     expect(patch('machine: { features: { hostDNS: { enabled: false, forwardKubeDNSToHost: true } } }')).toStrictEqual([
       expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.features\.hostDNS\.forwardKubeDNSToHost: after this patch, cp-1's config is refused: machine\.features\.hostDNS\.forwardKubeDNSToHost: forwardKubeDNSToHost requires hostDNS\.enabled/),
     ]);
+  });
+
+  it('file modes: a plausible decimal mode is taken, one plausible only read as octal refused, neither warns', () => {
+    const mode = (m: number) => patch(`machine: { files: [{ path: /var/etc/x, content: y, op: create, permissions: ${m} }] }`);
+    expect(mode(420)).toStrictEqual([]); // 0o644
+    expect(mode(256)).toStrictEqual([]); // 0o400
+    expect(mode(0o644)).toStrictEqual([]); // written 0o644
+    expect(mode(444)).toStrictEqual([expect.stringMatching(/permissions 444 is the decimal number 444, mode 0o674 \(0o674 is no mode a file is given on purpose\), not 0o444: .*\(write 0o444 \(or 292\); to keep 0o674, write it in octal\)$/)]);
+    expect(mode(400)).toStrictEqual([expect.stringMatching(/permissions 400 is the decimal number 400, mode 0o620 .*not 0o400/)]);
+    expect(mode(640)).toStrictEqual([expect.stringMatching(/permissions 640 is the decimal number 640, mode 0o1200, not 0o640: YAML 1\.2 reads 644 and 0644 as decimal  \(write 0o640 \(or 416\)\)$/)]);
+    // 123: 0o173 as written, 0o123 read as octal: plausible neither way, a warning only.
+    const w = prepareInline('bad', `cluster:\n  talos:\n    patches:\n      - machine: { files: [{ path: /var/etc/x, content: y, op: create, permissions: 123 }] }\n`);
+    expect(w.diagnostics.filter((d) => d.rule === 'talos-patch-file-mode').map((d) => d.severity)).toStrictEqual(['warning']);
   });
 
   it('unknown top-level keys of a v1alpha1 patch', () => {
@@ -139,24 +158,61 @@ describe('what a patch may not do, positioned at the patch', () => {
 });
 
 describe('the known-field table of Talos patches (distributions/talos/config-fields.ts)', () => {
-  it('names the schema\'s fields of each section it lists (optional upstream data)', (ctx) => {
+  type Def = Obj;
+  /** The table's value type of a schema property (the reading config-fields.ts documents). */
+  const typeOf = (defs: Record<string, Def>, v: Def): string => {
+    if (v.$ref) return Object.keys(defs[String(v.$ref).split('/').pop()!]!.properties).length ? 'map' : 'scalar';
+    if (v.type === 'array') return 'list';
+    if (v.type === 'object') return v.properties ? 'any' : 'map';
+    return ({ string: 'scalar', integer: 'int', boolean: 'bool' } as Record<string, string>)[v.type] ?? (v.enum ? 'scalar' : '?');
+  };
+  /** Every section reachable from a definition, as config-fields.ts keys them, with its fields' types. */
+  const sectionsOf = (defs: Record<string, Def>, root: string): Record<string, Record<string, string>> => {
+    const out: Record<string, Record<string, string>> = {};
+    const walk = (name: string, path: string): void => {
+      const def = defs[name]!;
+      expect(def.additionalProperties, `${root} ${path}`).toBe(false);
+      out[path] = {};
+      for (const [k, v] of Object.entries(def.properties as Record<string, Def>)) {
+        out[path]![k] = typeOf(defs, v);
+        const at = path === '' ? k : `${path}.${k}`;
+        const ref = v.$ref ?? (v.type === 'array' ? v.items?.$ref : undefined);
+        if (ref && Object.keys(defs[String(ref).split('/').pop()!]!.properties).length) walk(String(ref).split('/').pop()!, v.$ref ? at : `${at}[]`);
+      }
+    };
+    walk(root, '');
+    return out;
+  };
+  const schema = (): { defs: Record<string, Def>; kinds: Record<string, string> } | undefined => {
     const file = sharedPath('upstream', 'talos', 'v1.13', 'config.schema.json');
-    if (!file) return ctx.skip();
+    if (!file) return undefined;
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { $defs: Record<string, Def>; oneOf: { $ref: string }[] };
+    const kinds = Object.fromEntries(json.oneOf.map((r) => r.$ref.split('/').pop()!).filter((n) => n !== 'v1alpha1.Config').map((n) => [json.$defs[n]!.properties.kind.enum[0] as string, n]));
+    return { defs: json.$defs, kinds };
+  };
+
+  it('lists every section of the v1alpha1 document with the schema\'s fields and types (optional upstream data)', (ctx) => {
+    const s = schema();
+    if (!s) return ctx.skip();
     expect(TALOS_RELEASE_OF_FIELDS.startsWith('v1.13.')).toBe(true);
-    const defs = (JSON.parse(readFileSync(file, 'utf8')) as { $defs: Record<string, Obj> }).$defs;
-    const deref = (x: Obj): Obj => (x.$ref ? defs[String(x.$ref).split('/').pop()!]! : x);
-    const at = (section: string): Obj =>
-      section === ''
-        ? defs['v1alpha1.Config']!
-        : section.split('.').reduce<Obj>((cur, part) => {
-            const list = part.endsWith('[]');
-            const next = deref(cur.properties[list ? part.slice(0, -2) : part]);
-            return list ? deref(next.items) : next;
-          }, defs['v1alpha1.Config']!);
-    for (const [section, fields] of Object.entries(TALOS_V1ALPHA1_FIELDS)) {
-      const schema = at(section);
-      expect(schema.additionalProperties, section).toBe(false);
-      expect([...fields].sort(), section).toStrictEqual(Object.keys(schema.properties).sort());
+    const want = sectionsOf(s.defs, 'v1alpha1.Config');
+    // Routing-rule actions and acceptedCAs decode their own way: the table says `any` where the schema's type is not what YAML takes.
+    expect(TALOS_V1ALPHA1_FIELDS).toStrictEqual(want);
+  });
+
+  it('lists every other document kind with the schema\'s sections, fields and types (optional upstream data)', (ctx) => {
+    const s = schema();
+    if (!s) return ctx.skip();
+    const schemaName = (kind: string): string => TALOS_SCHEMA_KIND_NAMES[kind] ?? kind;
+    // ImageVerificationConfig is registered at v1.13.9 but missing from the published schema (SOURCES.md).
+    const ours = Object.keys(TALOS_DOCUMENT_FIELDS).filter((k) => k !== 'ImageVerificationConfig');
+    expect(ours.map(schemaName).sort()).toStrictEqual(Object.keys(s.kinds).sort());
+    for (const kind of ours) {
+      const want = sectionsOf(s.defs, s.kinds[schemaName(kind)]!);
+      delete want['']!.apiVersion;
+      delete want['']!.kind;
+      if (kind === 'RoutingRuleConfig') want['']!.action = 'scalar'; // nethelpers.RoutingRuleAction decodes a name (routing_rule.go)
+      expect(TALOS_DOCUMENT_FIELDS[kind], kind).toStrictEqual(want);
     }
   });
 
@@ -164,5 +220,39 @@ describe('the known-field table of Talos patches (distributions/talos/config-fie
     expect(diagnosticsOf('bad', 'cluster:\n  talos:\n    patches:\n      - machine: { kubelet: { extraConfg: { serializeImagePulls: false } } }\n')).toStrictEqual([
       expect.stringMatching(/^environments\/bad\.yaml:7:31  cluster\.talos\.patches\[0\]\.machine\.kubelet\.extraConfg: unknown key 'extraConfg' in machine\.kubelet; expected one of: .*\(did you mean 'extraConfig'\?\)$/),
     ]);
+  });
+
+  it('refuses a misspelt field deep in a section the short table did not have, and in list items', () => {
+    expect(patchDiag('machine: { features: { kubePrism: { enabeld: true } } }')).toStrictEqual([
+      expect.stringMatching(/machine\.features\.kubePrism\.enabeld: unknown key 'enabeld' in machine\.features\.kubePrism; expected one of: enabled, port  \(did you mean 'enabled'\?\)$/),
+    ]);
+    expect(patchDiag('cluster: { inlineManifests: [{ name: x, content: y }] }')).toStrictEqual([
+      expect.stringMatching(/cluster\.inlineManifests\[0\]\.content: unknown key 'content' in cluster\.inlineManifests\[\]; expected one of: contents, name  \(did you mean 'contents'\?\)$/),
+    ]);
+  });
+
+  it('refuses a value of the wrong type, with the fix', () => {
+    expect(patchDiag('machine: { features: { kubePrism: { enabled: "true", port: "7445" } } }')).toStrictEqual([
+      expect.stringMatching(/kubePrism\.enabled: enabled in machine\.features\.kubePrism takes true or false \(unquoted\), not the string "true": .*  \(remove the quotes\)$/),
+      expect.stringMatching(/kubePrism\.port: port in machine\.features\.kubePrism takes an integer, not the string "7445": .*  \(remove the quotes\)$/),
+    ]);
+    expect(patchDiag('machine: { certSANs: api.example.com }')).toStrictEqual([
+      expect.stringMatching(/machine\.certSANs: certSANs in machine takes a list, not the string "api\.example\.com": .*  \(write \["api\.example\.com"\]\)$/),
+    ]);
+  });
+
+  it('checks the other document kinds: the kind, its apiVersion, its fields and types', () => {
+    expect(patchDiag('{ apiVersion: v1alpha1, kind: KubeSpanConfg, enabled: true }')).toStrictEqual([
+      expect.stringMatching(/patches\[0\]\.kind: kind 'KubeSpanConfg' is not a Talos v1\.13\.9 config document  \(did you mean 'KubeSpanConfig'\?\)$/),
+    ]);
+    expect(patchDiag('{ apiVersion: v1alpha2, kind: KubeSpanConfig, enabled: true, harvestExtraEndpoint: true }')).toStrictEqual([
+      expect.stringMatching(/patches\[0\]\.apiVersion: KubeSpanConfig documents are apiVersion v1alpha1, not "v1alpha2"  \(write apiVersion: v1alpha1\)$/),
+      expect.stringMatching(/patches\[0\]\.harvestExtraEndpoint: unknown key 'harvestExtraEndpoint' in the KubeSpanConfig document; expected one of: .*\(did you mean 'harvestExtraEndpoints'\?\)$/),
+    ]);
+    expect(patchDiag('{ apiVersion: v1alpha1, kind: ExtensionServiceConfig, name: x, environment: A=1, configFiles: [{ content: y, mountpath: /etc/x }] }')).toStrictEqual([
+      expect.stringMatching(/patches\[0\]\.environment: environment in the ExtensionServiceConfig document takes a list/),
+      expect.stringMatching(/patches\[0\]\.configFiles\[0\]\.mountpath: unknown key 'mountpath' in ExtensionServiceConfig configFiles\[\]; .*\(did you mean 'mountPath'\?\)$/),
+    ]);
+    expect(patchDiag('{ apiVersion: v1alpha1, kind: NetworkDefaultActionConfig, ingress: block }')).toStrictEqual([]);
   });
 });

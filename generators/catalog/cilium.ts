@@ -22,6 +22,7 @@ export const cilium: CatalogEntry = {
   name: 'cilium',
   description: 'Cilium CNI with kube-proxy replacement',
   chart: { repoURL: 'https://helm.cilium.io/', name: 'cilium', version: '1.18.0' },
+  upgradeNotes: 'https://docs.cilium.io/en/stable/operations/upgrade/',
   namespace: 'kube-system',
   syncWave: -3,
   enabledByDefault: (m) => m.cluster.network.cni === 'cilium',

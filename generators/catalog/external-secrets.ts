@@ -43,6 +43,7 @@ export const externalSecrets: CatalogEntry = {
   name: 'external-secrets',
   description: 'External Secrets Operator and a ClusterSecretStore for SSM Parameter Store in the environment\'s region',
   chart: { repoURL: 'https://charts.external-secrets.io', name: 'external-secrets', version: '2.9.0' },
+  chartKubeVersion: { constraint: '>= 1.19.0-0', source: 'external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at helm-chart-2.9.0' },
   namespace: 'external-secrets',
   syncWave: -1,
   enabledByDefault: () => true,

@@ -17,6 +17,7 @@ export const metricsServer: CatalogEntry = {
   name: 'metrics-server',
   description: 'metrics-server (resource metrics for HPA and kubectl top), verifying kubelet serving certificates',
   chart: { repoURL: 'https://kubernetes-sigs.github.io/metrics-server/', name: 'metrics-server', version: '3.13.1' },
+  chartKubeVersion: { constraint: null, source: 'kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml at metrics-server-helm-chart-3.13.1: no kubeVersion' },
   namespace: 'kube-system',
   syncWave: 0,
   enabledByDefault: () => true,

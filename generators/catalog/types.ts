@@ -82,6 +82,12 @@ export interface CatalogEntry {
   chart?: ChartRef;
   /** Where the chart's upgrade notes are (npm run plan links them when a new major version comes). */
   upgradeNotes?: string;
+  /**
+   * The pinned chart's `kubeVersion` constraint, read from its Chart.yaml at chart.version (`source`
+   * names the file and tag); `constraint: null` when that Chart.yaml declares none. Helm refuses to
+   * render the chart for a Kubernetes outside it (catalog/kube-version.ts); not set: not recorded.
+   */
+  chartKubeVersion?: { constraint: string | null; source: string };
   namespace: string;
   syncWave: number;
   /** Whether the add-on is on when the environment does not say `enabled`. */

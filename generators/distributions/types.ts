@@ -212,6 +212,21 @@ export interface DistributionFacts {
   snapshotExpiry?: string;
 }
 
+/**
+ * Its support matrix, as the upgrade plan (generators/upgrade-plan/) reads it: which releases it lists
+ * and which Kubernetes versions each runs, with the source the plan names when it refuses a pair.
+ */
+export interface DistributionUpgrade {
+  /** Where the matrix comes from (named in the plan's refusals). */
+  source: string;
+  /** Why `release` is not a release the project lists, or undefined when it is. */
+  unlisted(release: string): string | undefined;
+  /** Why `release` does not run Kubernetes `kubernetes`, or undefined when it does. */
+  unsupported(release: string, kubernetes: string): string | undefined;
+  /** The Kubernetes version a release ships, when each release ships exactly one (the skew policy then applies to the release itself). */
+  kubernetesOf?(release: string): string | undefined;
+}
+
 export interface Distribution {
   /** The `cluster.distribution` value, also its folder name and that of its files under rendered/<env>/. */
   readonly name: string;
@@ -236,4 +251,6 @@ export interface Distribution {
   readonly operations: DistributionOperations;
   readonly checks: DistributionChecks;
   readonly diff: DistributionDiff;
+  /** Its support matrix for the upgrade plan (none: the plan checks Kubernetes' own skew only). */
+  readonly upgrade?: DistributionUpgrade;
 }

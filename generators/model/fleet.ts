@@ -20,6 +20,8 @@ export interface FleetEntry {
   clusterName?: string;
   /** `cluster.endpoint` when written as a URL (an `{ ssm }` reference is another account's value: left out). */
   endpoint?: string;
+  /** The SSM parameter `cluster.endpoint` names when written as `{ ssm: <name> }` (in the environment's account and region). */
+  endpointParameter?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
   aws: { region?: string; accountId?: string; vpcCidr?: string };
   /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet). */
@@ -50,6 +52,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
     clusterName: str(cluster.name),
     endpoint: str(cluster.endpoint),
+    endpointParameter: isRecord(cluster.endpoint) ? str(cluster.endpoint.ssm) : undefined,
     aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined) },
     ...(isRecord(data.promotion) && typeof data.promotion.from === 'string' ? { promotionFrom: data.promotion.from } : {}),
   };

@@ -9,6 +9,8 @@ import { resolveAddons } from '../catalog/resolve.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { promotableItems } from '../promote/items.js';
 import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
+import { kubeVersionProblems } from '../catalog/kube-version.js';
+import { distributionNamed } from '../distributions/registry.js';
 
 export interface PlanStep {
   title: string;
@@ -41,25 +43,68 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
   const after = new Map(promotableItems(headData).map((i) => [i.id, i.value]));
   let nodesRoll = false;
 
-  // 1. The distribution's release (node OS or supervisor), before Kubernetes.
-  for (const [id, value] of after) {
-    if (!id.startsWith('cluster.') || before.get(id) === value || !base) continue;
+  // 1–2. The distribution's release (node OS or supervisor) and Kubernetes, each against the
+  // distribution's support matrix; ordered so that every pair on the way is supported.
+  const dist = distributionNamed(head.cluster.distribution);
+  const matrix = dist?.upgrade;
+  const releaseKey = Object.keys(dist?.schema.release ?? {}).map((k) => `cluster.${k}`)[0];
+  const r0 = releaseKey ? before.get(releaseKey) : undefined;
+  const r1 = releaseKey ? after.get(releaseKey) : undefined;
+  // A release that ships its Kubernetes (DistributionUpgrade.kubernetesOf): the skew applies to the release's Kubernetes.
+  const k0 = (r0 && matrix?.kubernetesOf?.(r0)) ?? before.get('kubernetes');
+  const k1 = (r1 && matrix?.kubernetesOf?.(r1)) ?? after.get('kubernetes');
+  const releaseChanged = !!base && !!r1 && r0 !== r1;
+  const kubeChanged = !!base && !!k0 && !!k1 && k0 !== k1;
+  const source = matrix ? ` (${matrix.source})` : '';
+  let releaseStep: PlanStep | undefined;
+  let kubeStep: PlanStep | undefined;
+  if (releaseChanged) {
     nodesRoll = true;
-    steps.push({ title: `${id}: ${before.get(id) ?? '(unset)'} → ${value}`, gate: 'distribution release', verdict: 'caution', reason: 'every node is upgraded (control planes first, one at a time, then the pools, below); check the release notes and that the release supports the Kubernetes version' });
+    const unlisted = matrix?.unlisted(r1!);
+    releaseStep = unlisted
+      ? { title: `${releaseKey}: ${r0 ?? '(unset)'} → ${r1}`, gate: 'release table', verdict: 'refused', reason: `${unlisted}${source}` }
+      : { title: `${releaseKey}: ${r0 ?? '(unset)'} → ${r1}`, gate: 'distribution release', verdict: 'caution', reason: 'every node is upgraded (control planes first, one at a time, then the pools, below); check the release notes' };
+  }
+  for (const [id, value] of after) {
+    if (!id.startsWith('cluster.') || id === releaseKey || before.get(id) === value || !base) continue;
+    nodesRoll = true;
+    steps.push({ title: `${id}: ${before.get(id) ?? '(unset)'} → ${value}`, gate: 'distribution release', verdict: 'caution', reason: 'every node is upgraded (control planes first, one at a time, then the pools, below); check the release notes' });
+  }
+  if (kubeChanged) {
+    nodesRoll = true;
+    const shipped = r1 && matrix?.kubernetesOf?.(r1) ? ` (shipped by ${r1})` : '';
+    const title = `Kubernetes ${k0} → ${k1}${shipped}`;
+    const m0 = minorOf(k0!);
+    const m1 = minorOf(k1!);
+    if (m0 === undefined || m1 === undefined) kubeStep = { title, gate: 'version skew', verdict: 'caution', reason: 'a version the plan cannot read' };
+    else if (m1 < m0) kubeStep = { title, gate: 'version skew', verdict: 'refused', reason: `downgrading a minor is not supported (${SKEW_SOURCE}): restore from a backup taken on 1.${m1} instead` };
+    else if (m1 - m0 > 1) kubeStep = { title, gate: 'version skew', verdict: 'refused', reason: `two or more minors at once (1.${m0} → 1.${m1}): kube-apiserver instances may differ by at most one minor, so the control plane upgrades one minor at a time (${SKEW_SOURCE}); change to 1.${m0 + 1}.x first, roll it out, then 1.${m0 + 2}` };
+    else kubeStep = { title, gate: 'version skew', verdict: 'safe', reason: m1 === m0 ? 'a patch release' : `one minor; control planes before kubelets (a kubelet may be up to ${KUBELET_MAX_SKEW} minors older than kube-apiserver, never newer: ${SKEW_SOURCE})` };
+  }
+  // The support matrix: every (release, Kubernetes) pair the rollout passes through.
+  const unsupported = (r: string | undefined, k: string | undefined): string | undefined => (matrix && r && k ? matrix.unsupported(r, k) : undefined);
+  const refuse = (step: PlanStep, why: string): PlanStep => ({ ...step, gate: 'support matrix', verdict: 'refused', reason: `${why}${source}` });
+  if (releaseStep && kubeStep && !matrix?.kubernetesOf && releaseStep.verdict !== 'refused' && kubeStep.verdict !== 'refused') {
+    // Two steps: release first (the default) or Kubernetes first, whichever passes a supported pair.
+    const releaseFirst = unsupported(r1, k0);
+    const kubeFirst = unsupported(r0, k1);
+    if (!releaseFirst) steps.push(releaseStep, kubeStep);
+    else if (!kubeFirst) steps.push(kubeStep, { ...releaseStep, reason: `after Kubernetes: ${releaseFirst}, so the release waits for Kubernetes ${k1}; ${releaseStep.reason}` });
+    else steps.push(refuse(releaseStep, `neither order keeps a supported pair: ${releaseFirst}; ${kubeFirst}. Split the change: move to a release that runs both Kubernetes versions first`), kubeStep);
+  } else {
+    const pair = unsupported(r1, after.get('kubernetes'));
+    if (releaseStep) steps.push(releaseStep.verdict !== 'refused' && pair ? refuse(releaseStep, pair) : releaseStep);
+    if (kubeStep) {
+      // A release that ships its Kubernetes: its pair is checked with the release step.
+      const why = matrix?.kubernetesOf ? undefined : unsupported(r1 ?? r0, k1);
+      steps.push(kubeStep.verdict !== 'refused' && why ? refuse(kubeStep, why) : kubeStep);
+    }
   }
 
-  // 2. Kubernetes: one minor at a time, never down.
-  const k0 = before.get('kubernetes');
-  const k1 = after.get('kubernetes');
-  if (base && k0 && k1 && k0 !== k1) {
-    nodesRoll = true;
-    const m0 = minorOf(k0);
-    const m1 = minorOf(k1);
-    if (m0 === undefined || m1 === undefined) steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'caution', reason: 'a version the plan cannot read' });
-    else if (m1 < m0) steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'refused', reason: `downgrading a minor is not supported (${SKEW_SOURCE}): restore from a backup taken on 1.${m1} instead` });
-    else if (m1 - m0 > 1) steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'refused', reason: `two or more minors at once (1.${m0} → 1.${m1}): kube-apiserver instances may differ by at most one minor, so the control plane upgrades one minor at a time (${SKEW_SOURCE}); change to 1.${m0 + 1}.x first, roll it out, then 1.${m0 + 2}` });
-    else steps.push({ title: `Kubernetes ${k0} → ${k1}`, gate: 'version skew', verdict: 'safe', reason: m1 === m0 ? 'a patch release' : `one minor; control planes before kubelets (a kubelet may be up to ${KUBELET_MAX_SKEW} minors older than kube-apiserver, never newer: ${SKEW_SOURCE})` });
-  }
+  // Charts whose pinned kubeVersion does not admit the new Kubernetes (Helm refuses to render them).
+  if (kubeChanged)
+    for (const p of kubeVersionProblems(head, k1!))
+      steps.push({ title: `chart ${p.chart} ${p.version} on Kubernetes ${k1}`, gate: 'chart kubeVersion', verdict: 'refused', reason: `the chart admits '${p.constraint}' (${p.source}): Helm refuses to render it, so add-on ${p.addon} stops syncing; move to a chart version that admits ${k1} first` });
 
   if (nodesRoll) {
     // 3. Control planes one at a time, the datastore's quorum kept.

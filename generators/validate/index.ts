@@ -13,6 +13,7 @@ import { CAPACITY_RULES } from './rules-capacity.js';
 import { NAME_RULES } from './rules-names.js';
 import { PROMOTION_RULES } from './rules-promotion.js';
 import { RULES, runRules, type Rule, type RuleContext } from './rules.js';
+import { SAN_RULES } from './rules-sans.js';
 import { SSM_RULES } from './rules-ssm.js';
 import { SUBNET_RULES } from './rules-subnets.js';
 import { WORKLOAD_RULES } from './rules-workloads.js';
@@ -33,6 +34,7 @@ export function allRules(): Rule[] {
     ...ADDON_DEPENDENCY_RULES,
     ...WORKLOAD_RULES,
     ...NETWORK_RULES,
+    ...SAN_RULES,
     ...SUBNET_RULES,
     ...AWS_RULES,
     ...NAME_RULES,

@@ -18,10 +18,19 @@ import { rancherPlaceholders } from '../rancher/boot.js';
 
 import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
 import { artifactRule } from '../rancher/artifacts.js';
+import { rancherUpgrade } from '../rancher/upgrade.js';
+import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
+/** The release table as the upgrade plan reads it (./releases.ts). */
+const k3sUpgrade = rancherUpgrade('K3s', 'the K3s release table (generators/distributions/k3s/releases.ts, from k3s-io/k3s releases and k3s-io/docs release notes)', (release) => {
+  const problem = k3sReleaseProblem(release);
+  if (!problem) return undefined;
+  return problem.newest ? `K3s ${release} is not a release this generator lists (the newest listed release of its line is ${problem.newest})` : `K3s ${release} is not on a line this generator lists (${Object.keys(K3S_RELEASES).map((m) => `v${m}`).join(', ')})`;
+});
+
 export const k3s: RancherDistribution = {
   name: 'k3s',
   title: 'K3s',
@@ -54,6 +63,7 @@ export const k3s: RancherDistribution = {
     values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
+  upgrade: k3sUpgrade,
   facts: {
     networkPolicyEnforcer: () => "K3s' embedded network policy controller (kube-router)",
     // K3s deploys RuntimeClass nvidia itself (k3s-io/k3s manifests/runtimes.yaml, commit c77d0b85, the

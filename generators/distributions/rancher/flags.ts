@@ -87,6 +87,48 @@ export const SUPERVISOR_FLAG_VALUES: Readonly<Record<string, { values: readonly 
   'etcd-s3-bucket-lookup-type': { values: ['auto', 'dns', 'path'], source: 'pkg/etcd/s3 (minio.BucketLookupAuto, DNS, Path)' },
 };
 
+/**
+ * kube-proxy's modes on Linux, the value of a `proxy-mode=` item of `kube-proxy-arg`: kubernetes
+ * pkg/proxy/apis/config/validation/validation.go validateProxyModeLinux accepts iptables, ipvs,
+ * nftables (NFTablesProxyMode, on by default since 1.31, GA in 1.33) or blank; kube-proxy exits on
+ * any other, and no Service is routed on that node.
+ */
+export const KUBE_PROXY_MODES = ['iptables', 'ipvs', 'nftables'] as const;
+
+const isIPv4 = (s: string): boolean => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);
+const isIPv6 = (s: string): boolean => /^[0-9a-fA-F:]+$/.test(s) && s.includes(':') && (s.match(/::/g) ?? []).length <= 1 && s.split(':').every((g) => g.length <= 4);
+
+/**
+ * Value shapes the supervisor refuses when it starts (both distributions pass these flags to it
+ * unchanged): a `proxy-mode` kube-proxy does not have; a `service-node-port-range` that
+ * k8s.io/apimachinery util/net ParsePortRange cannot read ("N-M", "N+offset" or one port, 1–65535,
+ * pkg/cli/server/server.go: "invalid port range"); node IPs that are not IP addresses
+ * (pkg/util ParseStringSliceToIPs: "invalid ip format").
+ */
+function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMean: DidYouMean): FlagIssue | undefined {
+  if (key === 'kube-proxy-arg') {
+    for (const item of listItems(value)) {
+      const m = /^(?:--)?proxy-mode=(.*)$/.exec(item.trim());
+      if (m && m[1] !== '' && !(KUBE_PROXY_MODES as readonly string[]).includes(m[1]!)) {
+        const dm = didYouMean(m[1]!, [...KUBE_PROXY_MODES]);
+        return { key, on: 'value', message: `kube-proxy has no proxy-mode '${m[1]}' on Linux (kube-proxy exits; ${cat.release} passes the argument unchanged)`, hint: dm ? `did you mean '${dm}'?` : `one of: ${KUBE_PROXY_MODES.join(', ')}` };
+      }
+    }
+  }
+  if (key === 'service-node-port-range' && typeof value === 'string') {
+    const m = /^(\d+)(?:([-+])(\d+))?$/.exec(value.trim());
+    const lo = m ? Number(m[1]) : NaN;
+    const hi = !m ? NaN : m[2] === '+' ? lo + Number(m[3]) : m[2] ? Number(m[3]) : lo;
+    if (!m || lo < 1 || hi > 65535 || hi < lo)
+      return { key, on: 'value', message: `service-node-port-range '${value}' is not a port range (${cat.release} refuses to start: invalid port range)`, hint: 'write it as low-high within 1-65535, e.g. 30000-32767' };
+  }
+  if (key === 'node-ip' || key === 'node-external-ip') {
+    const bad = listItems(value).find((i) => !isIPv4(i.trim()) && !isIPv6(i.trim()));
+    if (bad !== undefined) return { key, on: 'value', message: `'${bad}' is not an IP address (${cat.release} refuses to start: invalid ip format)`, hint: 'one IPv4 address, or an IPv4 and an IPv6 address for dual stack' };
+  }
+  return undefined;
+}
+
 const aliasOf = (table: FlagTable, key: string): string | undefined => Object.entries(table).find(([, s]) => s.aliases?.includes(key))?.[0];
 
 /** Items of a list flag's value (a comma-separated string or a list). */
@@ -123,5 +165,5 @@ export function checkFlagIn(cat: FlagCatalog, role: NodeRole, key: string, value
     const m = didYouMean(value, [...allowed.values]);
     return { key, on: 'value', message: `${key} '${value}' is not one of the values ${cat.release} accepts: ${allowed.values.join(', ')}`, hint: m ? `did you mean '${m}'?` : `one of: ${allowed.values.join(', ')}` };
   }
-  return cat.valueCheck?.(role, key, value, didYouMean);
+  return supervisorShape(cat, key, value, didYouMean) ?? cat.valueCheck?.(role, key, value, didYouMean);
 }

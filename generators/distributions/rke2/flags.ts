@@ -13,6 +13,7 @@
  */
 import { checkFlagIn, checkListItems, listItems, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
 import type { NodeRole } from '../rancher/config.js';
+import { parseQuantity } from '../../lib/quantity.js';
 import { SUPERVISOR_FLAGS } from '../rancher/supervisor-flags.js';
 
 /** The RKE2 release these tables describe. */
@@ -102,6 +103,37 @@ export const RKE2_CNI_ITEMS = ['none', 'multus', 'calico', 'canal', 'cilium', 'f
 export const RKE2_INGRESS_ITEMS = ['none', 'ingress-nginx', 'traefik'] as const;
 /** `profile` values (pkg/rke2/rke2.go ProfileCIS, ProfileETCD; profile_linux.go validateProfile). */
 export const RKE2_PROFILES = ['cis', 'etcd'] as const;
+
+/**
+ * Items of `control-plane-resource-requests` / `-limits` and `control-plane-probe-configuration`
+ * (v1.35.7+rke2r1 pkg/podtemplate/config.go parseControlPlaneResources / parseControlPlaneProbeConfs,
+ * names from pkg/podtemplate/types.go): `<component>-<cpu|memory>=<quantity>` and
+ * `<component>-<liveness|readiness|startup>-<setting>=<integer ≥ 0>`, comma-separated. RKE2 refuses
+ * to start on an item without `=` or a probe value that is not a non-negative integer, silently
+ * ignores a name it does not look up (a typo leaves the default), and only logs a quantity it cannot
+ * parse (podtemplate.go: the request is dropped).
+ */
+const CP_COMPONENTS = ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'kube-proxy', 'etcd', 'cloud-controller-manager'];
+export const RKE2_RESOURCE_ITEMS: readonly string[] = CP_COMPONENTS.flatMap((c) => ['cpu', 'memory'].map((r) => `${c}-${r}`));
+export const RKE2_PROBE_ITEMS: readonly string[] = CP_COMPONENTS.flatMap((c) =>
+  ['liveness', 'readiness', 'startup'].flatMap((p) => ['initial-delay-seconds', 'timeout-seconds', 'failure-threshold', 'period-seconds'].map((s) => `${c}-${p}-${s}`)),
+);
+
+function controlPlaneItems(key: string, value: unknown, didYouMean: (w: string, c: string[]) => string | undefined): FlagIssue | undefined {
+  const probes = key === 'control-plane-probe-configuration';
+  const names = probes ? RKE2_PROBE_ITEMS : RKE2_RESOURCE_ITEMS;
+  for (const item of listItems(value).flatMap((v) => v.split(','))) {
+    const [name, val] = item.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (val === undefined) return { key, on: 'value', message: `'${item}' has no value (RKE2 refuses to start: incorrectly formatted ${probes ? 'control probe config' : 'control plane resource request'})`, hint: probes ? 'write <component>-<probe>-<setting>=<seconds or count>, e.g. kube-apiserver-startup-failure-threshold=30' : 'write <component>-<cpu|memory>=<quantity>, e.g. kube-apiserver-cpu=500m' };
+    if (!names.includes(name)) {
+      const m = didYouMean(name, [...names]);
+      return { key, on: 'value', message: `'${name}' is not a name RKE2 looks up in ${key}: it ignores the item and keeps the default`, hint: m ? `did you mean '${m}'?` : probes ? 'names are <component>-<liveness|readiness|startup>-<initial-delay-seconds|timeout-seconds|failure-threshold|period-seconds>' : 'names are <component>-cpu and <component>-memory' };
+    }
+    if (probes ? !/^\d+$/.test(val) : parseQuantity(val) === undefined)
+      return { key, on: 'value', message: probes ? `'${val}' is not a non-negative integer (RKE2 refuses to start: invalid control plane probe config value)` : `'${val}' is not a Kubernetes quantity (RKE2 logs the error and drops the ${key.endsWith('limits') ? 'limit' : 'request'})`, hint: probes ? 'write a whole number of seconds or a count' : 'e.g. 500m or 512Mi' };
+  }
+  return undefined;
+}
 
 /**
  * Supervisor flags RKE2 dropped (dropFlag in server.go/agent.go), refused with what to do instead. RKE2
@@ -210,6 +242,7 @@ export const RKE2_CATALOG: FlagCatalog = {
       if (items.includes('multus') && items[0] !== 'multus') return { key, on: 'value', message: 'multus must be the first cni value', hint: 'RKE2 takes multus only as the first of two values' };
       return checkListItems(key, value, RKE2_CNI_ITEMS, 'a CNI RKE2 deploys', didYouMean);
     }
+    if (key === 'control-plane-resource-requests' || key === 'control-plane-resource-limits' || key === 'control-plane-probe-configuration') return controlPlaneItems(key, value, didYouMean);
     if (key === 'ingress-controller') return checkListItems(key, value, RKE2_INGRESS_ITEMS, 'an ingress controller RKE2 deploys', didYouMean);
     if (key === 'profile' && !(RKE2_PROFILES as readonly string[]).includes(value as string))
       return { key, on: 'value', message: `profile '${String(value)}' is not an RKE2 ${RKE2_FLAGS_RELEASE} profile`, hint: `one of: ${RKE2_PROFILES.join(', ')} (cis-1.23 and cis-1.6 are older releases' names)` };

@@ -11,7 +11,7 @@ import { rancherClusterModel, rancherPoolModel, type RancherDistribution } from 
 import { RKE2_KEYS, rke2Cluster } from './model.js';
 import { checkRenderedRke2 } from './check.js';
 import { rke2Sections } from './readme.js';
-import { RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
+import { RKE2_RELEASES, RKE2_RULES, rke2ForeignSetting, rke2VersionKey } from './rules.js';
 import { renderRke2 } from './render.js';
 import { SUPERVISOR_PORT } from './config.js';
 import { rancherSecrets, rancherSetupSecrets } from '../rancher/secrets.js';
@@ -26,9 +26,17 @@ function datastore(m: EnvironmentModel): string {
 
 import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
 import { artifactRule } from '../rancher/artifacts.js';
+import { rancherUpgrade } from '../rancher/upgrade.js';
 import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
+/** The release table as the upgrade plan reads it (./rules.ts RKE2_RELEASES). */
+const rke2Upgrade = rancherUpgrade('RKE2', 'the RKE2 release table (generators/distributions/rke2/rules.ts RKE2_RELEASES, from rancher/rke2 release tags)', (release) => {
+  const line = RKE2_RELEASES[release.slice(1).split('.').slice(0, 2).join('.')];
+  if (line?.includes(release)) return undefined;
+  return line ? `RKE2 ${release} is not a release this generator lists (its line: ${line.join(', ')})` : `RKE2 ${release} is not on a line this generator lists (${Object.keys(RKE2_RELEASES).map((m) => `v${m}`).join(', ')})`;
+});
+
 export const rke2: RancherDistribution = {
   name: 'rke2',
   title: 'RKE2',
@@ -61,6 +69,7 @@ export const rke2: RancherDistribution = {
     values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('RKE2', m) },
+  upgrade: rke2Upgrade,
   facts: {
     // RKE2 renders cni: canal for flannel (flannel VXLAN with Calico's policy engine, RKE2's default).
     networkPolicyEnforcer: () => "Canal (Calico's policy engine along with flannel), RKE2's default CNI",

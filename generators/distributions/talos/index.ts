@@ -19,6 +19,7 @@ import { commandsText } from './operations.js';
 import { renderTalos } from './render.js';
 import { talosSecrets } from './secrets.js';
 import { talosAws } from './aws.js';
+import { talosUpgrade } from './upgrade.js';
 
 function datastore(m: EnvironmentModel): string {
   const d = m.cluster.datastore;
@@ -68,6 +69,9 @@ export const talos: Distribution = {
   operations: {
     commands: (m, target) => commandsText(m, target),
     newEnvironmentSecrets: (name) => `Talos secrets: talosctl gen secrets -o secrets.yaml && npm run talos -- secrets import --env ${name} --from secrets.yaml   (then delete secrets.yaml)`,
+  },
+  get upgrade() {
+    return talosUpgrade;
   },
   facts: {
     networkPolicyEnforcer: (m) => flannelNetworkPolicyEnforcer(talosCluster(m).minor),

@@ -18,7 +18,13 @@ export interface TalosRelease {
   nvidiaSysctls: Record<string, string>;
   /** role.All of pkg/machinery/role. */
   roles: readonly string[];
-  /** Kubernetes minors this Talos minor supports (Talos support matrix). */
+  /**
+   * Kubernetes minors this Talos minor supports: T@v1.13.9:pkg/machinery/compatibility/talos1<minor>/
+   * talos1<minor>.go MinimumKubernetesVersion / MaximumKubernetesVersion (1.12: 1.30.0, 1.35.99; 1.13:
+   * 1.31.0, 1.36.99), which `talosctl upgrade-k8s` and the config validation enforce
+   * (compatibility/kubernetes_version.go SupportedWith: "too old/too new to be used with Talos"); the
+   * support matrix pages say the same (TALOS_SUPPORT_MATRIX).
+   */
   kubernetes: { min: string; max: string };
   /** Extension versions Image Factory resolves for this Talos release (E@tag:nvidia-gpu/vars.yaml), for the README. */
   nvidia: { lts: string; production: string; toolkit: string };
@@ -37,6 +43,9 @@ export interface TalosRelease {
    */
   manifestSyncPrunes: boolean;
 }
+
+/** The support matrix page of the newest listed minor (docs.siderolabs.com; talos.dev/v1.12/introduction/support-matrix before). */
+export const TALOS_SUPPORT_MATRIX = 'https://docs.siderolabs.com/talos/v1.13/getting-started/support-matrix';
 
 const ROLES_112 = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:impersonator'];
 

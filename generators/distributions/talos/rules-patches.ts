@@ -14,7 +14,7 @@ import { checkTalosDocuments } from './checks.js';
 import type { Rule } from '../../validate/rules.js';
 import type { EnvironmentInput } from '../../model/input.js';
 import { talosCluster, talosPool } from './model.js';
-import { TALOS_RELEASE_OF_FIELDS, TALOS_V1ALPHA1_FIELDS, talosFieldsOf } from './config-fields.js';
+import { type FieldTable, TALOS_DOCUMENT_FIELDS, TALOS_RELEASE_OF_FIELDS, TALOS_TYPE_TEXT, TALOS_V1ALPHA1_FIELDS, talosFieldsOf, type TalosFieldType, talosValueMatches } from './config-fields.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -61,11 +61,24 @@ function touches(doc: Obj, path: readonly string[]): string[] | undefined {
 }
 
 /**
+ * A mode someone would write on purpose: no special bits, each of owner, group and other read-only,
+ * read-execute, read-write or everything (or nothing), and other ⊆ group ⊆ owner (0o644, 0o640,
+ * 0o400, 0o755 …; not 0o674 or 0o620).
+ */
+function plausibleMode(mode: number): boolean {
+  if (mode > 0o777) return false;
+  const [u, g, o] = [(mode >> 6) & 7, (mode >> 3) & 7, mode & 7];
+  return [u, g, o].every((t) => [0, 4, 5, 6, 7].includes(t)) && (g & ~u) === 0 && (o & ~g) === 0;
+}
+
+/**
  * `machine.files[].permissions` is a number (Talos MachineFile.FilePermissions, uint32 file mode).
  * Environments are YAML 1.2, where \`644\` and \`0644\` are both the decimal 644 (only \`0o644\` is
- * octal): the file would get mode 0o1204. A decimal whose digits are all octal and that is above
- * 0o777 is such a slip; one at most 0o777 (\`444\`, \`400\`) may be meant either way (420 is 0o644),
- * so it is a warning; above 0o7777 is no mode at all.
+ * octal): the file would get mode 0o1204. A decimal whose digits are all octal is refused when it is
+ * above 0o777 (644 → 0o1204: sticky and odd bits), and at most 0o777 when it is no plausible mode
+ * while its digits read as octal are one (444 → 0o674, meant 0o444); one that is a plausible mode as
+ * it stands (420 = 0o644, 256 = 0o400) is taken as written; one plausible neither way only warns.
+ * Above 0o7777 is no mode at all.
  */
 function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void {
   if (typeof v !== 'number' || !Number.isInteger(v)) return;
@@ -77,34 +90,91 @@ function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void 
   const meant = parseInt(digits, 8);
   if (v > 0o777)
     report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}, not ${octal(meant)}: YAML 1.2 reads 644 and 0644 as decimal`, { hint: `write ${octal(meant)} (or ${meant})` });
+  else if (plausibleMode(v)) return;
+  else if (plausibleMode(meant))
+    report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)} (${octal(v)} is no mode a file is given on purpose), not ${octal(meant)}: YAML 1.2 reads ${digits} as decimal`, { hint: `write ${octal(meant)} (or ${meant}); to keep ${octal(v)}, write it in octal` });
   else
     report('talos-patch-file-mode', path, `permissions ${digits} is the decimal number ${v}, mode ${octal(v)}; if ${octal(meant)} is meant, write it with the 0o prefix`, { hint: `write ${octal(meant)}, or ${octal(v)} to keep this mode`, severity: 'warning' });
 }
 
 /**
- * Fields of a v1alpha1 patch Talos does not know, in the sections config-fields.ts lists (Talos
- * refuses the config when it loads it). The document's own keys keep their older message.
+ * Fields of a patch document Talos does not know, and values of the wrong shape, in every section of
+ * the document's kind (config-fields.ts; Talos refuses both when it loads the config). The v1alpha1
+ * document's own keys keep their older message; free maps (extraArgs, sysctls …) are not walked.
  */
-function unknownFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void {
+function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (section: string) => Readonly<Record<string, TalosFieldType>> | undefined, label: (section: string) => string, report: Parameters<Rule>[1]): void {
   const walk = (v: unknown, section: string, path: (string | number)[]): void => {
     if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${section}[]`, [...path, i]));
-    if (!isObj(v)) return;
-    const fields = talosFieldsOf(section);
+    if (!isObj(v) || v.$patch === 'delete') return;
+    const fields = fieldsOf(section);
+    if (!fields) return;
+    const names = Object.keys(fields);
     for (const [k, x] of Object.entries(v)) {
       if (k === '$patch') continue;
-      if (fields && !fields.includes(k)) {
-        const where = section === '' ? 'a v1alpha1 patch' : `${section.replace(/\[\]$/, '[]')}`;
-        report('talos-patch', [...at, ...path, k], `unknown key '${k}' in ${where}; expected one of: ${fields.join(', ')}`, {
+      const type = fields[k];
+      if (type === undefined) {
+        report('talos-patch', [...at, ...path, k], `unknown key '${k}' in ${label(section)}; expected one of: ${names.join(', ')}`, {
           key: true,
-          hint: hintFor(k, [...fields]) ?? (section === '' ? 'a patch for another Talos document needs apiVersion and kind' : `Talos ${TALOS_RELEASE_OF_FIELDS} refuses fields it does not know`),
+          hint: hintFor(k, names) ?? (section === '' && table === TALOS_V1ALPHA1_FIELDS ? 'a patch for another Talos document needs apiVersion and kind' : `Talos ${TALOS_RELEASE_OF_FIELDS} refuses fields it does not know`),
         });
         continue;
       }
+      if (!talosValueMatches(type, x)) {
+        const hint = type === 'int' && typeof x === 'string' && /^-?\d+$/.test(x) ? 'remove the quotes' : type === 'bool' && (x === 'true' || x === 'false') ? 'remove the quotes' : type === 'list' && !isObj(x) ? `write [${JSON.stringify(x)}]` : undefined;
+        report('talos-patch-type', [...at, ...path, k], `${k} in ${label(section)} takes ${TALOS_TYPE_TEXT[type]}, not ${describe(x)}: Talos ${TALOS_RELEASE_OF_FIELDS} refuses the config when it decodes it`, { hint });
+        continue;
+      }
       const next = section === '' ? k : `${section}.${k}`;
-      if (Object.keys(TALOS_V1ALPHA1_FIELDS).some((s) => s === next || s.startsWith(`${next}.`) || s.startsWith(`${next}[]`))) walk(x, next, [...path, k]);
+      if (table[next] || table[`${next}[]`]) walk(x, next, [...path, k]);
     }
   };
   walk(doc, '', []);
+}
+
+const describe = (v: unknown): string => (Array.isArray(v) ? 'a list' : isObj(v) ? 'a map' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${typeof v} ${String(v)}`);
+
+/**
+ * Whether the value at `path` inside a patch document has a type its field does not take (patchShape
+ * reports it there; a merge conflict it causes would say the same thing again).
+ */
+function wrongType(doc: unknown, path: readonly (string | number)[]): boolean {
+  if (!isObj(doc)) return false;
+  const table = doc.kind === undefined ? TALOS_V1ALPHA1_FIELDS : TALOS_DOCUMENT_FIELDS[String(doc.kind)];
+  if (!table) return false;
+  let section = '';
+  let v: unknown = doc;
+  for (let i = 0; i < path.length; i++) {
+    const k = path[i]!;
+    if (typeof k === 'number') {
+      section = `${section}[]`;
+      v = Array.isArray(v) ? v[k] : undefined;
+      continue;
+    }
+    const type = (doc.kind === undefined ? talosFieldsOf(section) : table[section])?.[k];
+    v = isObj(v) ? v[k] : undefined;
+    if (type === undefined) return false;
+    if (!talosValueMatches(type, v)) return true;
+    section = section === '' ? k : `${section}.${k}`;
+  }
+  return false;
+}
+
+/** A v1alpha1 patch: its sections as talosFieldsOf lists them (nodoc fields included). */
+const v1alpha1Fields = (doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void =>
+  checkFields(doc, at, TALOS_V1ALPHA1_FIELDS, talosFieldsOf, (s) => (s === '' ? 'a v1alpha1 patch' : s), report);
+
+/** A patch for another document: a kind Talos registers, apiVersion v1alpha1, then its fields. */
+function documentFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void {
+  const kind = String(doc.kind);
+  const table = TALOS_DOCUMENT_FIELDS[kind];
+  const kinds = Object.keys(TALOS_DOCUMENT_FIELDS);
+  if (!table) {
+    report('talos-patch', [...at, 'kind'], `kind '${kind}' is not a Talos ${TALOS_RELEASE_OF_FIELDS} config document`, { hint: hintFor(kind, kinds) ?? `one of: ${kinds.join(', ')}` });
+    return;
+  }
+  if (doc.apiVersion !== 'v1alpha1') report('talos-patch', [...at, 'apiVersion'], `${kind} documents are apiVersion v1alpha1, not ${JSON.stringify(doc.apiVersion)}`, { hint: 'write apiVersion: v1alpha1' });
+  const { apiVersion: _a, kind: _k, ...rest } = doc;
+  checkFields(rest, at, table, (s) => table[s], (s) => (s === '' ? `the ${kind} document` : `${kind} ${s}`), report);
 }
 
 const patchShape: Rule = ({ input }, report) => {
@@ -119,9 +189,10 @@ const patchShape: Rule = ({ input }, report) => {
     if (doc.kind !== undefined) {
       if (typeof doc.kind !== 'string' || typeof doc.apiVersion !== 'string')
         report('talos-patch', [...at, typeof doc.kind === 'string' ? 'kind' : 'apiVersion'], 'a patch for a Talos document other than v1alpha1 needs apiVersion and kind (and name for named documents)', { key: true, hint: 'e.g. apiVersion: v1alpha1, kind: ExtensionServiceConfig, name: …' });
+      else documentFields(doc, at, report);
       continue;
     }
-    unknownFields(doc, at, report);
+    v1alpha1Fields(doc, at, report);
     for (const f of CONFIG_SECRET_FIELDS) {
       const hit = touches(doc, f.path);
       if (hit)
@@ -174,7 +245,7 @@ const patchedConfigs: Rule = ({ env, input }, report) => {
       } catch (e) {
         if (!(e instanceof PatchConflict)) throw e;
         const key = `${p.source.join('.')}|${e.at.join('.')}`;
-        if (!seen.has(key)) report('talos-patch', [...p.source, ...e.at.slice(1)] as DocPath, `cannot merge into ${t.name}'s config: ${e.message}`, { hint: 'Talos merges maps into maps and lists into lists' });
+        if (!seen.has(key) && !wrongType(p.docs[Number(e.at[0])], e.at.slice(1))) report('talos-patch', [...p.source, ...e.at.slice(1)] as DocPath, `cannot merge into ${t.name}'s config: ${e.message}`, { hint: 'Talos merges maps into maps and lists into lists' });
         seen.add(key);
         failed = true;
         break;

@@ -4,7 +4,7 @@
  * Argo CD environment renders; a managed environment has no Argo CD of its own, so it cannot be a hub.
  */
 import { hintFor } from '../../lib/suggest.js';
-import { hubOf } from '../../model/fleet.js';
+import { type FleetEntry, hubOf } from '../../model/fleet.js';
 import type { Rule } from '../../validate/rules.js';
 
 /** The name Argo CD gives the cluster it runs in. */
@@ -20,6 +20,20 @@ function sameEndpoint(url: string | undefined): string | undefined {
     return url.toLowerCase().replace(/\/+$/, '');
   }
 }
+
+/**
+ * What identifies a fleet entry's API server: its URL as Argo CD compares it, or the SSM parameter it
+ * names (one parameter, in one account and region, holds one value: two environments naming it are on
+ * one endpoint, whatever the value is).
+ */
+function endpointKey(e: FleetEntry | undefined): string | undefined {
+  if (e?.endpoint !== undefined) return sameEndpoint(e.endpoint);
+  if (e?.endpointParameter !== undefined) return `ssm:${e.aws.accountId ?? ''}:${e.aws.region ?? ''}:${e.endpointParameter}`;
+  return undefined;
+}
+
+/** The endpoint as the message shows it. */
+const endpointText = (e: FleetEntry): string => e.endpoint ?? `{ ssm: ${e.endpointParameter} }`;
 
 const manages: Rule = ({ env, input, fleet }, report) => {
   const list = input.argocd?.manages;
@@ -43,11 +57,12 @@ const manages: Rule = ({ env, input, fleet }, report) => {
     // Argo CD knows a cluster by its API server URL too: its cluster Secrets are looked up by
     // server (argo-cd util/db/cluster.go GetCluster(server)), so two environments on one endpoint are
     // one cluster, and each would deploy over the other's objects.
-    const endpoint = sameEndpoint(entry.endpoint);
-    const twin = endpoint === undefined ? undefined : endpoint === sameEndpoint(fleet.get(env.name)?.endpoint) ? env.name : list.slice(0, i).find((t) => t !== target && sameEndpoint(fleet.get(t)?.endpoint) === endpoint);
+    // An endpoint read from SSM is one when both name the same parameter of one account and region.
+    const endpoint = endpointKey(entry);
+    const twin = endpoint === undefined ? undefined : endpoint === endpointKey(fleet.get(env.name)) ? env.name : list.slice(0, i).find((t) => t !== target && endpointKey(fleet.get(t)) === endpoint);
     if (twin !== undefined)
-      return report('argocd-managed-endpoint', path, `'${target}' has cluster.endpoint ${entry.endpoint}, as ${twin === env.name ? 'this hub does' : `'${twin}' does`}: two environments on one API server are one cluster, and each would apply its objects over the other's`, {
-        hint: `give ${target} the endpoint of its own cluster`,
+      return report('argocd-managed-endpoint', path, `'${target}' has cluster.endpoint ${endpointText(entry)}, as ${twin === env.name ? 'this hub does' : `'${twin}' does`}: two environments on one API server are one cluster, and each would apply its objects over the other's`, {
+        hint: entry.endpoint === undefined ? `give ${target} the SSM parameter of its own cluster's endpoint` : `give ${target} the endpoint of its own cluster`,
       });
     const name = entry.clusterName;
     const first = list.slice(0, i).find((t) => t !== target && fleet.get(t)?.clusterName === name);

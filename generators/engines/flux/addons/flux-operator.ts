@@ -24,6 +24,7 @@ export const fluxOperator: CatalogEntry = {
   name: 'flux-operator',
   description: 'Flux Operator, installing Flux from the FluxInstance and managed by Flux after the bootstrap (same chart, same values file)',
   chart: { repoURL: 'oci://ghcr.io/controlplaneio-fluxcd/charts', name: 'flux-operator', version: '0.49.0' },
+  chartKubeVersion: { constraint: '>=1.22.0-0', source: 'controlplaneio-fluxcd/charts charts/flux-operator/Chart.yaml at fc87d3b (chart 0.49.0)' },
   namespace: 'flux-system',
   syncWave: -2,
   enabledByDefault: (m) => m.gitops === 'flux',

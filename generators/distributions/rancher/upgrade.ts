@@ -1,0 +1,20 @@
+/**
+ * The support matrix of this family for the upgrade plan: a release ships exactly one Kubernetes
+ * version (the release tag is the Kubernetes tag plus a build suffix: `v1.35.7+<build>` is Kubernetes
+ * 1.35.7), so the matrix is each distribution's release table itself; the skew policy then applies to
+ * the release's Kubernetes version.
+ */
+import type { DistributionUpgrade } from '../types.js';
+
+export function rancherUpgrade(product: string, source: string, unlisted: (release: string) => string | undefined): DistributionUpgrade {
+  const kubernetesOf = (release: string): string | undefined => /^v(\d+\.\d+\.\d+)\+[a-z0-9]+$/.exec(release)?.[1];
+  return {
+    source,
+    unlisted,
+    kubernetesOf,
+    unsupported(release, kubernetes) {
+      const k = kubernetesOf(release);
+      return k !== undefined && k !== kubernetes.replace(/^v/, '') ? `${product} ${release} ships Kubernetes ${k}, not ${kubernetes}` : undefined;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Enumerated and shaped K3s/RKE2 flag values (distributions/rancher/flags.ts, rke2/flags.ts): what the
+ * supervisor or RKE2 accepts passes, what it refuses or silently ignores is refused with the fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkFlag } from '../generators/distributions/k3s/flags.js';
+import { checkRke2Flag } from '../generators/distributions/rke2/flags.js';
+import { didYouMean } from '../generators/lib/suggest.js';
+
+const k3s = (key: string, value: unknown) => checkFlag('server', key, value, (w, c) => didYouMean(w, c))?.message;
+const rke2 = (key: string, value: unknown) => checkRke2Flag('server', key, value, (w, c) => didYouMean(w, c))?.message;
+
+describe('supervisor flags (both distributions)', () => {
+  it('kube-proxy-arg proxy-mode: iptables, ipvs, nftables or blank', () => {
+    for (const ok of [['proxy-mode=nftables'], 'proxy-mode=ipvs,ipvs-scheduler=rr', ['--proxy-mode=iptables'], ['proxy-mode='], ['metrics-bind-address=0.0.0.0:10249']]) expect(k3s('kube-proxy-arg', ok)).toBeUndefined();
+    expect(rke2('kube-proxy-arg', ['proxy-mode=userspace'])).toMatch(/^kube-proxy has no proxy-mode 'userspace' on Linux/);
+  });
+
+  it('service-node-port-range: low-high, low+offset or one port, within 1-65535', () => {
+    for (const ok of ['30000-32767', '30000+2767', '30000']) expect(k3s('service-node-port-range', ok)).toBeUndefined();
+    for (const bad of ['32767-30000', '0-100', '30000-70000', 'high']) expect(k3s('service-node-port-range', bad)).toMatch(/is not a port range/);
+  });
+
+  it('node-ip and node-external-ip: IPv4 or IPv6 addresses', () => {
+    expect(k3s('node-ip', '10.0.0.5,2001:db8::5')).toBeUndefined();
+    expect(k3s('node-external-ip', ['203.0.113.7'])).toBeUndefined();
+    expect(k3s('node-ip', 'ip-10-0-0-5')).toMatch(/^'ip-10-0-0-5' is not an IP address/);
+  });
+});
+
+describe('RKE2 control-plane pod settings (pkg/podtemplate/config.go)', () => {
+  it('resources: <component>-<cpu|memory>=<quantity>', () => {
+    expect(rke2('control-plane-resource-requests', ['kube-apiserver-cpu=500m,kube-apiserver-memory=1Gi', 'etcd-memory=2Gi'])).toBeUndefined();
+    expect(rke2('control-plane-resource-limits', ['kube-scheduler-cpu'])).toMatch(/^'kube-scheduler-cpu' has no value \(RKE2 refuses to start/);
+    expect(rke2('control-plane-resource-limits', ['kube-scheduler-memory=lots'])).toMatch(/^'lots' is not a Kubernetes quantity \(RKE2 logs the error and drops the limit\)/);
+    expect(rke2('control-plane-resource-requests', ['apiserver-cpu=1'])).toMatch(/^'apiserver-cpu' is not a name RKE2 looks up/);
+  });
+
+  it('probes: <component>-<probe>-<setting>=<integer ≥ 0>', () => {
+    expect(rke2('control-plane-probe-configuration', ['etcd-liveness-timeout-seconds=30', 'kube-apiserver-startup-failure-threshold=40'])).toBeUndefined();
+    expect(rke2('control-plane-probe-configuration', ['etcd-liveness-timeout=30'])).toMatch(/^'etcd-liveness-timeout' is not a name RKE2 looks up .*/);
+    expect(rke2('control-plane-probe-configuration', ['etcd-liveness-timeout-seconds=-1'])).toMatch(/is not a non-negative integer/);
+  });
+});
+
+describe('cluster.extraSANs: bare DNS names or IP addresses (they become tls-san / certSANs)', () => {
+  it('accepts names, wildcards and IPs; refuses URLs, ports and paths with the bare name', async () => {
+    const { sanProblem } = await import('../generators/validate/rules-sans.js');
+    for (const ok of ['api.example.com', '*.apps.example.com', '10.0.0.10', '2001:db8::10', 'localhost']) expect(sanProblem(ok)).toBeUndefined();
+    expect(sanProblem('https://api.example.com')).toBe("write the bare name 'api.example.com'");
+    expect(sanProblem('api.example.com:6443')).toBe("write the bare name 'api.example.com'");
+    expect(sanProblem('api example')).toMatch(/^a DNS name/);
+  });
+});
