@@ -1,4 +1,5 @@
 /** README sections of an RKE2 environment: what runs where, the SSM parameters, and the runbooks. */
+import { nodeSubnetCidrs } from '../../catalog/network-policies.js';
 import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
@@ -32,9 +33,12 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
   the host user and group \`etcd\` exist (created by the boot script); it sets \`protect-kernel-defaults\`,
   {{#if etcd}}runs etcd as \`etcd\`, {{/if}}adds the audit log flags (log {{code paths.auditLog}}, policy {{code paths.auditPolicy}}:
   metadata of every request) and installs NetworkPolicies in \`kube-system\`, \`kube-public\` and \`default\`
-  that admit only same-namespace traffic. The add-ons open what they need there: the API server to
-  metrics-server (10250) and the AWS Load Balancer Controller webhook (9443), Prometheus from the
-  monitoring namespace (\`odp-allow-*\` policies in their Applications).
+  that admit only same-namespace traffic. The API server reaches metrics-server (10250) and the AWS Load
+  Balancer Controller webhook (9443) from the nodes only: {{#if cilium}}\`odp-allow-*\` policies admit the node subnets
+  ({{join nodeSubnets ", "}}; Cilium's \`policyCIDRMatchMode: nodes\` lets an ipBlock match nodes){{else}}RKE2's own
+  \`rke2-flannel-host-networking\` policy admits every node's flannel address (Canal), so no add-on policy opens
+  them{{/if}}; a pod's own node is always admitted. Prometheus enters from the monitoring namespace
+  (\`odp-allow-prometheus-scrape\`).
 - **Pod Security** \`restricted\` everywhere ({{code paths.psa}}), exempt: \`kube-system\` only (RKE2's
   own default also exempts \`compliance-operator-system\` and \`tigera-operator\`, which this platform
   does not run); add-on namespaces that need more carry their own PSS labels. EventRateLimit is on.
@@ -145,7 +149,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
     {
       order: 20,
       title: 'RKE2 nodes',
-      inputs: [['cluster'], ['nodePools']],
+      inputs: [['cluster'], ['nodePools'], ['aws', 'vpc']],
       body: nodes({
         version: rke2Cluster(m).version,
         flagsRelease: RKE2_FLAGS_RELEASE,
@@ -158,6 +162,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         supervisorPort: SUPERVISOR_PORT,
         supervisor: supervisorUrl(m),
         cilium,
+        nodeSubnets: nodeSubnetCidrs(m),
         cni: rke2Cni(m),
         gpu: m.hasGpu,
         targets: m.configTargets.map((t) => ({ name: t.name, role: roleOf(t), pool: t.pool.name, arch: t.pool.arch, userdata: `rke2/userdata/${t.name}.yaml` })),
