@@ -189,6 +189,12 @@ describe('add-ons on RKE2', () => {
     const ccm = files.find((f) => f.path === 'values/aws-cloud-controller-manager.yaml')!.content;
     expect(ccm).toContain('node-role.kubernetes.io/control-plane: "true"');
   });
+  it('on PostgreSQL the README says what RKE2 supports, and where the CA bundle comes from', () => {
+    const readme = renderEnvironment(prepared('rke2-postgres.yaml')).find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain("**Support status**: RKE2's docs no longer call external datastores experimental");
+    expect(readme).toContain('*External DB Backups (Experimental)*');
+    expect(readme).toMatch(/the boot script downloads the RDS CA bundle \(`[^`]+`\) there at every boot|that file is the environment's own \(`postgres\.caBundlePath`\): the boot script never downloads anything over it/);
+  });
   it('with Cilium the API server is admitted from the node subnets only, and Cilium matches nodes by CIDR', () => {
     const docs = odpPolicies('rke2-postgres.yaml');
     expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}`).sort()).toStrictEqual([

@@ -8,7 +8,9 @@ import { K3S_FLAGS_RELEASE } from './flags.js';
 import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PATH, LITESTREAM_RESTORED_MARK, litestreamReplicaUrl } from './litestream.js';
 import { litestreamAlertRules, litestreamScraped } from './addons/litestream-alerts.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
-import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
+import { DEFAULTS } from '../../model/defaults.js';
 import { k3sCluster, k3sPool } from './model.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
@@ -62,9 +64,8 @@ role {{code user}}. All {{servers}} servers are peers on that database (no embed
 agents join through {{code endpoint}}.
 
 TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\` (Kine passes it as
-\`sslrootcert\`); the boot script downloads the RDS CA bundle ({{code caUrl}}) there. The DSN with the
-password is assembled at boot from SSM and written only to the root-only
-\`/etc/systemd/system/k3s.service.env\` (\`K3S_DATASTORE_ENDPOINT\`); the password is URL-encoded.
+\`sslrootcert\`); {{caText}}. The DSN with the password (URL-encoded) is assembled at boot from SSM and
+written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
 ${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
 database), then the other servers, then the worker pools.
@@ -141,7 +142,15 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       order: 22,
       title: 'Datastore: Kine on PostgreSQL',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
-      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, endpoint: m.cluster.endpoint, caUrl: RDS_CA_BUNDLE_URL }),
+      body: postgres({
+        ...d.postgres,
+        password: d.postgres.password.secret,
+        servers: m.controlPlaneNodes.length,
+        first,
+        endpoint: m.cluster.endpoint,
+        caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
+        dropIn: `${configDropInDir('k3s')}/${NODE_DROP_IN}`,
+      }),
     });
   if (d.type === 'kine-sqlite')
     sections.push({
