@@ -67,7 +67,7 @@ function etcdKeys(m: EnvironmentModel): ConfigArgs {
     'etcd-snapshot-schedule-cron': b.schedule,
     // Per server: each server snapshots on the schedule and prunes only its own snapshots, named
     // etcd-snapshot-<node>-<timestamp> (rke2-docs@9477b7b1 docs/datastore/backup_restore.md line 24;
-    // k3s-io/k3s pkg/etcd/snapshot.go snapshotRetention, by that name prefix): S3 keeps up to
+    // the supervisor's pkg/etcd/snapshot.go snapshotRetention, by that name prefix): S3 keeps up to
     // retention × servers.
     'etcd-snapshot-retention': b.retention,
     'etcd-s3': true,

@@ -123,7 +123,7 @@ as role {{code user}} (rke2-docs datastore/external.md). All {{servers}} servers
 
 **Support status**: RKE2's docs no longer call external datastores experimental (the warning was removed
 in June 2025), but their backup and restore section is still titled *External DB Backups (Experimental)*,
-and RKE2 officially supports embedded etcd: back up the database with RDS snapshots, and keep the token.
+and the datastore RKE2 officially supports is its embedded one: back up the database with RDS snapshots, and keep the token.
 
 TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; {{caText}}. The DSN with the URL-encoded password is assembled at boot from
 SSM and written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
