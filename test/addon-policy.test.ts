@@ -49,6 +49,9 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
   const apps = new Map(objectsOf(files, 'apps/').map((a) => [a.metadata.name, a]));
   // The K3s/RKE2 family's upgrade add-ons run only there: rendered from an RKE2 environment.
   const RANCHER_ONLY = ['system-upgrade-controller', 'system-upgrade-plans'];
+  // The Litestream alerts exist only on Kine + SQLite: rendered from such an environment.
+  const sqlite = renderInline('all-addons-sqlite', 'cluster:\n  distribution: k3s\n  talosVersion: null\n  k3sVersion: v1.35.2+k3s1\n  datastore: { type: kine-sqlite, litestream: { bucket: odp-fixture-litestream } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n');
+  for (const a of objectsOf(sqlite, 'apps/')) if (a.metadata.name === 'litestream-alerts') apps.set(a.metadata.name, a);
   const rke2 = renderInline('all-addons-rke2', 'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n');
   for (const a of objectsOf(rke2, 'apps/')) if (RANCHER_ONLY.includes(a.metadata.name)) apps.set(a.metadata.name, a);
 
@@ -77,6 +80,8 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
     // The controller and its Plans: nodes keep the release they run; the Plan CRD (the controller's) stays.
     'system-upgrade-controller': 'cascade',
     'system-upgrade-plans': 'cascade',
+    // Only the scrape and the alerts go; Litestream keeps replicating.
+    'litestream-alerts': 'cascade',
   };
 
   it('flux-operator, the other GitOps engine, is never deleted with its delivery either', () => {

@@ -86,6 +86,23 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     expect(world.nodeState(HOST)).toMatchObject({ nodeName: HOST, datastore: DSN, starts: 2 });
   });
 
+  it('a caBundlePath of its own is never overwritten by the RDS bundle, and a missing one stops the boot', () => {
+    const { sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const text = sources.get('environments/k3s-postgres.yaml')!.replace('password: { secret: /odp/fixture/kine/password } }', 'password: { secret: /odp/fixture/kine/password }, caBundlePath: /etc/ssl/certs/corp-db-ca.pem }');
+    expect(text).toContain('caBundlePath: /etc/ssl/certs/corp-db-ca.pem');
+    sources.set('environments/k3s-postgres.yaml', text);
+    const userData = rendered(sources, 'k3s-postgres').get('k3s/userdata/cp-1.yaml')!;
+    const missing = node.boot(userData);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('caBundlePath /etc/ssl/certs/corp-db-ca.pem is missing: put the database\'s CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle');
+    node.write('/etc/ssl/certs/corp-db-ca.pem', 'corp-ca\n');
+    const r = node.boot(userData);
+    expect(r.code).toBe(0);
+    expect(node.read('/etc/ssl/certs/corp-db-ca.pem')).toBe('corp-ca\n');
+    expect(world.calls().some((c) => c.includes(RDS_CA_BUNDLE_URL))).toBe(false);
+    expect(node.read('/etc/rancher/k3s/config.yaml')).toContain('datastore-cafile: /etc/ssl/certs/corp-db-ca.pem');
+  });
+
   it('a download that does not have the recorded sha256 is refused before it is used', () => {
     world.serve('https://github.com/k3s-io/k3s/releases/download/v1.35.2%2Bk3s1/k3s', '#!/bin/sh\necho tampered\n');
     const r = node.boot(postgresFiles().get('k3s/userdata/cp-1.yaml')!);

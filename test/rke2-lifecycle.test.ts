@@ -47,6 +47,16 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
 
   const boot = (name: keyof typeof SERVERS) => world.node(host(SERVERS[name]), SERVERS[name]).boot(files.get(`rke2/userdata/${name}.yaml`)!);
 
+  it('CIS kernel parameters: /etc/sysctl.conf (read last by sysctl --system) overriding the CIS file stops the boot and is named', () => {
+    const node = world.node(host(SERVERS['cp-1']), SERVERS['cp-1']);
+    node.write('/etc/sysctl.conf', 'kernel.panic_on_oops = 0\n');
+    const r = node.boot(files.get('rke2/userdata/cp-1.yaml')!);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('odp-rke2-boot: kernel parameter kernel.panic_on_oops is 0, not 1: /etc/sysctl.conf overrides /etc/sysctl.d/60-rke2-cis.conf');
+    // Asserted before anything is downloaded or installed: the last thing the node ran was the check.
+    expect(world.calls().at(-1)).toBe(`${host(SERVERS['cp-1'])} sysctl -n kernel.panic_on_oops`);
+  });
+
   it('every server config joins through the supervisor, the first one\'s too', () => {
     for (const name of Object.keys(SERVERS)) expect(files.get(`rke2/${name}.yaml`)).toContain('\nserver: https://api.fixture.internal:9345\n');
   });

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffEnvironment, diffTrees } from '../generators/diff/diff.js';
 import { formatText } from '../generators/diff/format.js';
+import { nodeSubnetCidrs } from '../generators/catalog/network-policies.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -174,24 +175,45 @@ describe('RKE2 user-data', () => {
 });
 
 describe('add-ons on RKE2', () => {
-  it('select control planes by the value true, render no nvidia RuntimeClass, open kube-system for the API server and Prometheus', () => {
+  const odpPolicies = (file: string) =>
+    renderEnvironment(prepared(file))
+      .filter((f) => f.path.includes('networkpolicy-odp-allow'))
+      .map((f) => parseYamlStream(f.content)[0] as { metadata: { name: string; namespace: string }; spec: Record<string, unknown> });
+  it('select control planes by the value true, render no nvidia RuntimeClass; on Canal RKE2\'s own policy admits the API server, Prometheus is opened', () => {
     const files = renderEnvironment(prepared('rke2-etcd.yaml'));
     const paths = files.map((f) => f.path);
     expect(paths.some((p) => /runtimeclass/i.test(p))).toBe(false);
-    const policies = files.filter((f) => f.path.includes('networkpolicy-odp-allow'));
-    const docs = policies.map((f) => parseYamlStream(f.content)[0] as { metadata: { name: string; namespace: string }; spec: Record<string, unknown> });
+    // rke2-flannel-host-networking (CIS + Canal) admits every node's flannel address on every port: no
+    // add-on policy opens 9443 or 10250 (to every pod or otherwise).
+    expect(odpPolicies('rke2-etcd.yaml').map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toStrictEqual(['kube-system/odp-allow-prometheus-scrape']);
+    const ccm = files.find((f) => f.path === 'values/aws-cloud-controller-manager.yaml')!.content;
+    expect(ccm).toContain('node-role.kubernetes.io/control-plane: "true"');
+  });
+  it('on PostgreSQL the README says what RKE2 supports, and where the CA bundle comes from', () => {
+    const readme = renderEnvironment(prepared('rke2-postgres.yaml')).find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain("**Support status**: RKE2's docs no longer call external datastores experimental");
+    expect(readme).toContain('*External DB Backups (Experimental)*');
+    expect(readme).toMatch(/the boot script downloads the RDS CA bundle \(`[^`]+`\) there at every boot|that file is the environment's own \(`postgres\.caBundlePath`\): the boot script never downloads anything over it/);
+  });
+  it('with Cilium the API server is admitted from the node subnets only, and Cilium matches nodes by CIDR', () => {
+    const docs = odpPolicies('rke2-postgres.yaml');
     expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}`).sort()).toStrictEqual([
       'kube-system/odp-allow-aws-load-balancer-webhook',
       'kube-system/odp-allow-metrics-server',
       'kube-system/odp-allow-prometheus-scrape',
     ]);
+    const m = modelOf('rke2-postgres.yaml');
+    const from = nodeSubnetCidrs(m).map((cidr) => ({ ipBlock: { cidr } }));
+    expect(from.length).toBeGreaterThan(0);
+    expect(from.every((f) => f.ipBlock.cidr !== '0.0.0.0/0')).toBe(true);
     expect(docs.find((d) => d.metadata.name === 'odp-allow-metrics-server')!.spec).toStrictEqual({
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'metrics-server' } },
       policyTypes: ['Ingress'],
-      ingress: [{ ports: [{ protocol: 'TCP', port: 10250 }] }],
+      ingress: [{ from, ports: [{ protocol: 'TCP', port: 10250 }] }],
     });
-    const ccm = files.find((f) => f.path === 'values/aws-cloud-controller-manager.yaml')!.content;
-    expect(ccm).toContain('node-role.kubernetes.io/control-plane: "true"');
+    expect(docs.find((d) => d.metadata.name === 'odp-allow-aws-load-balancer-webhook')!.spec).toMatchObject({ ingress: [{ from, ports: [{ protocol: 'TCP', port: 9443 }] }] });
+    const cilium = renderEnvironment(prepared('rke2-postgres.yaml')).find((f) => f.path === 'values/cilium.yaml')!.content;
+    expect(cilium).toContain('policyCIDRMatchMode: nodes');
   });
   it.runIf(existsSync(join(SHARED, 'tools', 'secret-scan.mjs')))('the whole rendered tree passes the shared secret scan', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rke2-'));

@@ -2,7 +2,7 @@
  * Catalog entry (data): the AWS Load Balancer Controller (ALBs for the workloads' ingresses).
  */
 import { IAM_ROLE_SETTING } from './irsa.js';
-import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
+import { apiServerIngressPolicy } from './network-policies.js';
 import { crds, placementAt, stringAt, valueAt } from './facts.js';
 import { cap } from '../plan/needs.js';
 import { CRD, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts } from './types.js';
@@ -66,5 +66,5 @@ export const awsLoadBalancerController: CatalogEntry = {
     enableCertManager: true,
   }),
   // kube-system restricted: the API server calls the controller's webhooks on 9443 (chart 3.5.0 webhookBindPort default).
-  manifests: ({ model }) => (kubeSystemPolicies(model) ? [apiServerIngressPolicy('odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443])] : []),
+  manifests: ({ model }) => apiServerIngressPolicy(model, 'odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443]),
 };

@@ -1,7 +1,7 @@
 /**
  * Catalog entry (data): metrics-server, resource metrics for HPAs and kubectl top.
  */
-import { apiServerIngressPolicy, kubeSystemPolicies } from './network-policies.js';
+import { apiServerIngressPolicy } from './network-policies.js';
 import { createsServices, placementAt } from './facts.js';
 import { RBAC, type CatalogEntry, type ChartFacts } from './types.js';
 
@@ -27,5 +27,5 @@ export const metricsServer: CatalogEntry = {
   onDelete: 'cascade',
   clusterResources: [...RBAC, 'apiregistration.k8s.io/APIService'],
   // kube-system restricted: the API server reaches the aggregated metrics API on the pod's port 10250 (chart 3.13.1 containerPort).
-  manifests: ({ model }) => (kubeSystemPolicies(model) ? [apiServerIngressPolicy('odp-allow-metrics-server', { 'app.kubernetes.io/name': 'metrics-server' }, [10250])] : []),
+  manifests: ({ model }) => apiServerIngressPolicy(model, 'odp-allow-metrics-server', { 'app.kubernetes.io/name': 'metrics-server' }, [10250]),
 };

@@ -203,6 +203,12 @@ export interface DistributionFacts {
    * same namespace): add-ons the API server or Prometheus reach there then render policies opening them.
    */
   kubeSystemPolicies?: boolean;
+  /**
+   * With kubeSystemPolicies: when its own policies already admit the nodes' host network into
+   * kube-system (the API server's webhook and aggregated-API calls), which policy does, in words; the
+   * add-ons then render none for the API server. Undefined: they admit the node subnets themselves.
+   */
+  kubeSystemNodeIngress?(model: EnvironmentModel): string | undefined;
   /** The pods its own CNI (flannel) runs on every node, when cluster.network.cni is flannel (the capacity rules count them). */
   flannelPods?: readonly string[];
   /**

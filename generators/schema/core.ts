@@ -251,7 +251,7 @@ export const CORE_SCHEMA: JsonSchema = {
                   "type": "integer",
                   "minimum": 1,
                   "maximum": 1000,
-                  "description": "Snapshots kept locally and in S3 (default 5)."
+                  "description": "Snapshots kept locally and in S3 (default 5), per server: every server takes and prunes its own snapshots (their names carry its node name), so S3 holds up to this many times the number of servers."
                 }
               }
             },
@@ -286,7 +286,8 @@ export const CORE_SCHEMA: JsonSchema = {
                 },
                 "caBundlePath": {
                   "type": "string",
-                  "pattern": "^/"
+                  "pattern": "^/",
+                  "description": "The CA bundle the nodes verify the database with (datastore-cafile; default /etc/ssl/certs/rds-global-bundle.pem, where the boot script downloads the RDS global bundle at every boot). Any other path is the environment's own file: never overwritten, and the boot stops when it is missing or empty (put it on the AMI)."
                 }
               }
             },

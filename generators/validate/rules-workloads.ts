@@ -236,7 +236,11 @@ export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-node-lease
 function addonNamespaces(input: EnvironmentInput): Map<string, string> {
   const out = new Map<string, string>();
   const addons = input.addons ?? {};
-  for (const name of catalogNames()) if (addons[name]?.enabled !== false) out.set(addons[name]?.namespace ?? catalogEntry(name).namespace, name);
+  // Add-ons sharing a namespace (a chart and the manifests beside it): the first in catalog order owns it.
+  for (const name of catalogNames()) {
+    const ns = addons[name]?.namespace ?? catalogEntry(name).namespace;
+    if (addons[name]?.enabled !== false && !out.has(ns)) out.set(ns, name);
+  }
   for (const [name, a] of Object.entries(addons)) if (!isCatalogAddon(name) && a.enabled !== false && a.chart) out.set(a.namespace ?? name, name);
   return out;
 }

@@ -15,18 +15,29 @@
  *   Node Registration Works"): no termination lifecycle hook.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/facts.js';
+import type { DistributionAwsFacts, HostNeed, NodeGroup, PortRule } from '../../infra/aws/facts.js';
 import { s3ReadWrite } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
-import { litestreamReplicaPath } from './litestream.js';
+import { litestreamScraped } from './addons/litestream-alerts.js';
+import { LITESTREAM_METRICS_PORT, litestreamReplicaPath } from './litestream.js';
 import { K3S_KEYS } from './model.js';
 import { userDataText } from './userdata.js';
 
 const DOCS = 'k3s-io/docs:docs/installation/requirements.md (Inbound Rules for K3s Nodes)';
 
-const ports = (): PortRule[] => [
+/**
+ * The nodes Prometheus runs on: kube-prometheus-stack sets no placement, and the servers are tainted
+ * once worker pools exist (../rancher/config.ts nodeTaints), so the workers then, the servers otherwise.
+ */
+const prometheusNodes = (m: EnvironmentModel): NodeGroup[] => (m.pools.some((p) => p.role === 'worker' && p.size > 0) ? ['worker'] : ['controlplane']);
+
+const ports = (m: EnvironmentModel): PortRule[] => [
   { protocol: 'tcp', from: 6443, to: 6443, peers: ['controlplane', 'worker'], targets: ['controlplane'], component: 'K3s supervisor and kube-apiserver', purpose: 'agents (and the servers’ own agents) register and reach the API on every server', source: DOCS },
   { protocol: 'tcp', from: 10250, to: 10250, peers: ['controlplane', 'worker'], targets: ['controlplane', 'worker'], component: 'kubelet', purpose: 'kubelet metrics (metrics-server), logs and exec through the API server', source: DOCS },
+  // Only from where Prometheus runs, and only when it scrapes (./addons/litestream-alerts.ts).
+  ...(litestreamScraped(m)
+    ? [{ protocol: 'tcp', from: LITESTREAM_METRICS_PORT, to: LITESTREAM_METRICS_PORT, peers: prometheusNodes(m), targets: ['controlplane'], component: 'Litestream metrics (systemd unit on the server)', purpose: 'Prometheus scrapes Litestream for the replication alerts (litestream-alerts)', source: 'benbjohnson/litestream v0.5.16 cmd/litestream/main.go (config addr); distributions/k3s/litestream.ts' } satisfies PortRule]
+    : []),
 ];
 
 /** Litestream replicates and restores the SQLite datastore with the servers' instance profile. */

@@ -22,6 +22,7 @@ import { rancherUpgrade } from '../rancher/upgrade.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
+import { litestreamAlerts } from './addons/litestream-alerts.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 /** The release table as the upgrade plan reads it (./releases.ts). */
@@ -56,9 +57,10 @@ export const k3s: RancherDistribution = {
     datastore: (m) => kineDatastoreText('K3s', m.cluster.datastore),
   },
   addons: {
-    // The family's upgrade controller and Plans (one catalog entry each, shared by the members).
+    // The family's upgrade controller and Plans (one catalog entry each, shared by the members), and
+    // the Litestream scrape and alerts of kine-sqlite environments.
     get entries() {
-      return [systemUpgradeController, systemUpgradePlans];
+      return [systemUpgradeController, systemUpgradePlans, litestreamAlerts];
     },
     values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
   },

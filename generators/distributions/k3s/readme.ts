@@ -5,9 +5,12 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { ReadmeSection } from '../../render/readme/sections.js';
 import { K3S_DISABLED_COMPONENTS, K3S_PATHS, roleOf } from './config.js';
 import { K3S_FLAGS_RELEASE } from './flags.js';
-import { litestreamReplicaUrl } from './litestream.js';
+import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PATH, LITESTREAM_RESTORED_MARK, litestreamReplicaUrl } from './litestream.js';
+import { litestreamAlertRules, litestreamScraped } from './addons/litestream-alerts.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
-import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
+import { DEFAULTS } from '../../model/defaults.js';
 import { k3sCluster, k3sPool } from './model.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
@@ -61,9 +64,8 @@ role {{code user}}. All {{servers}} servers are peers on that database (no embed
 agents join through {{code endpoint}}.
 
 TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\` (Kine passes it as
-\`sslrootcert\`); the boot script downloads the RDS CA bundle ({{code caUrl}}) there. The DSN with the
-password is assembled at boot from SSM and written only to the root-only
-\`/etc/systemd/system/k3s.service.env\` (\`K3S_DATASTORE_ENDPOINT\`); the password is URL-encoded.
+\`sslrootcert\`); {{caText}}. The DSN with the password (URL-encoded) is assembled at boot from SSM and
+written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
 ${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
 database), then the other servers, then the worker pools.
@@ -76,14 +78,19 @@ the database continuously to {{code url}} with the instance profile's credential
 {{code config}}, rendered as \`k3s/litestream.yaml\`). SQLite means exactly one server: for several
 servers use \`kine-postgres\`.
 
-Restore runs in the user-data before K3s starts:
+Restore runs before K3s starts, in K3s' unit (\`ExecStartPre={{restoreHook}}\`, drop-in {{code dropIn}}):
+it restores the replica into a new file (\`litestream restore -if-replica-exists -o …\`), moves whatever was at
+{{code db}} aside and marks the node done ({{code mark}}), so a replacement server (same token in SSM) comes back
+with the replicated state, a retried first boot restores again, and a new cluster (no replica yet) starts empty.
 
-\`\`\`sh
-litestream restore -config {{config}} -if-db-not-exists -if-replica-exists {{db}}
-\`\`\`
+**Replication is watched**{{#if alerts}}: Prometheus scrapes Litestream on the server (\`:{{port}}\`, ScrapeConfig
+\`litestream\` in \`monitoring\`, the node security group admits it from the nodes Prometheus runs on) and the
+PrometheusRule \`litestream-alerts\` fires: {{#each alerts}}\`{{this}}\`{{#unless @last}}, {{/unless}}{{/each}}. Kine
+checkpoints nothing itself: while Litestream is stopped the WAL grows without bound and nothing reaches S3.{{else}}
+**not**: the \`litestream-alerts\` add-on is off (or kube-prometheus-stack is), so a stopped Litestream (no
+replication, a WAL that grows without bound) goes unnoticed.{{/if}}
 
-so a replacement server (same token in SSM) comes back with the replicated state; a new cluster
-(no replica yet) starts empty. To restore by hand (e.g. to a point in time):
+To restore by hand (e.g. to a point in time):
 
 \`\`\`sh
 sudo systemctl stop litestream k3s
@@ -135,14 +142,33 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       order: 22,
       title: 'Datastore: Kine on PostgreSQL',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
-      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, endpoint: m.cluster.endpoint, caUrl: RDS_CA_BUNDLE_URL }),
+      body: postgres({
+        ...d.postgres,
+        password: d.postgres.password.secret,
+        servers: m.controlPlaneNodes.length,
+        first,
+        endpoint: m.cluster.endpoint,
+        caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
+        dropIn: `${configDropInDir('k3s')}/${NODE_DROP_IN}`,
+      }),
     });
   if (d.type === 'kine-sqlite')
     sections.push({
       order: 22,
       title: 'Datastore: Kine on SQLite, Litestream to S3',
-      inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools']],
-      body: sqlite({ first, db: K3S_PATHS.sqliteDb, config: K3S_PATHS.litestreamConfig, version: d.litestream.version, url: litestreamReplicaUrl(m, d) }),
+      inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools'], ['addons']],
+      body: sqlite({
+        first,
+        db: K3S_PATHS.sqliteDb,
+        config: K3S_PATHS.litestreamConfig,
+        version: d.litestream.version,
+        url: litestreamReplicaUrl(m, d),
+        restoreHook: LITESTREAM_RESTORE_PATH,
+        dropIn: K3S_LITESTREAM_DROP_IN,
+        mark: LITESTREAM_RESTORED_MARK,
+        port: LITESTREAM_METRICS_PORT,
+        alerts: litestreamScraped(m) ? litestreamAlertRules().map((r) => r.alert) : false,
+      }),
     });
   sections.push({ order: 23, title: 'K3s limits and upgrades', inputs: [['cluster', 'k3sVersion'], ['addons']], body: limits(m) });
   return sections;

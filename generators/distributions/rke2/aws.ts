@@ -78,7 +78,8 @@ export const rke2Aws = (): DistributionAwsFacts =>
     snapshotRetention: (m) => {
       const d = m.cluster.datastore;
       const kept = d.type === 'etcd' ? d.backup?.retention : undefined;
-      return { retention: `the writer keeps the newest ${kept} snapshots (cluster.datastore.backup.retention) and deletes older ones; deleted versions stay 7 days` };
+      // Per server: each server prunes only its own snapshots (./config.ts etcdKeys).
+      return { retention: `each server keeps its newest ${kept} snapshots (cluster.datastore.backup.retention, per server: up to ${(kept ?? 0) * m.controlPlaneNodes.length} in all) and deletes older ones; deleted versions stay 7 days` };
     },
     userData: (m, t) => rke2UserDataText(m, t),
   }));

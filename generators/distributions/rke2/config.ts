@@ -65,6 +65,10 @@ function etcdKeys(m: EnvironmentModel): ConfigArgs {
   const b = d.backup;
   const keys: ConfigArgs = {
     'etcd-snapshot-schedule-cron': b.schedule,
+    // Per server: each server snapshots on the schedule and prunes only its own snapshots, named
+    // etcd-snapshot-<node>-<timestamp> (rke2-docs@9477b7b1 docs/datastore/backup_restore.md line 24;
+    // the supervisor's pkg/etcd/snapshot.go snapshotRetention, by that name prefix): S3 keeps up to
+    // retention × servers.
     'etcd-snapshot-retention': b.retention,
     'etcd-s3': true,
     'etcd-s3-bucket': b.bucket,

@@ -66,7 +66,15 @@ export const rke2: RancherDistribution = {
     get entries() {
       return [systemUpgradeController, systemUpgradePlans];
     },
-    values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
+    values: {
+      'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES,
+      // Without it Cilium's CIDR selectors match no node: "By default, CIDR-based selectors do not match
+      // in-cluster entities (pods or nodes) … configure Cilium with --policy-cidr-match-mode=nodes or the
+      // equivalent Helm value policyCIDRMatchMode: nodes" (cilium/cilium Documentation/security/policy/
+      // language.rst, "Selecting nodes with CIDR / ipBlock"): the add-ons' kube-system policies admit the
+      // API server by the node subnets (catalog/network-policies.ts apiServerIngressPolicy).
+      cilium: () => ({ policyCIDRMatchMode: 'nodes' }),
+    },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('RKE2', m) },
   upgrade: rke2Upgrade,
@@ -83,6 +91,12 @@ export const rke2: RancherDistribution = {
     // defaultNamespacePolicies; its extra kube-system policies open only RKE2's own charts: DNS on 53,
     // rke2-ingress-nginx, rke2-traefik, rke2-metrics-server, rke2-snapshot-validation-webhook).
     kubeSystemPolicies: true,
+    // With Canal the CIS profile also runs RKE2's cisnetworkpolicy controller (pkg/rke2/rke2.go lines
+    // 79-84: profile cis and cni canal; with cni none it removes the policy), which keeps
+    // `rke2-flannel-host-networking` in kube-system, default and kube-public: every pod, every port, from
+    // each flannel node's address (the first address of its pod CIDR, /32: the source of host-network
+    // traffic leaving through flannel.1; pkg/controllers/cisnetworkpolicy/controller.go lines 105-166).
+    kubeSystemNodeIngress: (m) => (m.cluster.network.cni === 'flannel' ? "RKE2's rke2-flannel-host-networking policy (CIS profile, Canal) admits every node's flannel address" : undefined),
   },
   get aws() {
     return rke2Aws();

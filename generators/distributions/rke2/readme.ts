@@ -1,10 +1,12 @@
 /** README sections of an RKE2 environment: what runs where, the SSM parameters, and the runbooks. */
+import { nodeSubnetCidrs } from '../../catalog/network-policies.js';
 import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
+import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
-import { POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
@@ -32,9 +34,12 @@ release's \`sha256sum-<arch>.txt\`) and starts \`rke2-server\` or \`rke2-agent\`
   the host user and group \`etcd\` exist (created by the boot script); it sets \`protect-kernel-defaults\`,
   {{#if etcd}}runs etcd as \`etcd\`, {{/if}}adds the audit log flags (log {{code paths.auditLog}}, policy {{code paths.auditPolicy}}:
   metadata of every request) and installs NetworkPolicies in \`kube-system\`, \`kube-public\` and \`default\`
-  that admit only same-namespace traffic. The add-ons open what they need there: the API server to
-  metrics-server (10250) and the AWS Load Balancer Controller webhook (9443), Prometheus from the
-  monitoring namespace (\`odp-allow-*\` policies in their Applications).
+  that admit only same-namespace traffic. The API server reaches metrics-server (10250) and the AWS Load
+  Balancer Controller webhook (9443) from the nodes only: {{#if cilium}}\`odp-allow-*\` policies admit the node subnets
+  ({{join nodeSubnets ", "}}; Cilium's \`policyCIDRMatchMode: nodes\` lets an ipBlock match nodes){{else}}RKE2's own
+  \`rke2-flannel-host-networking\` policy admits every node's flannel address (Canal), so no add-on policy opens
+  them{{/if}}; a pod's own node is always admitted. Prometheus enters from the monitoring namespace
+  (\`odp-allow-prometheus-scrape\`).
 - **Pod Security** \`restricted\` everywhere ({{code paths.psa}}), exempt: \`kube-system\` only (RKE2's
   own default also exempts \`compliance-operator-system\` and \`tigera-operator\`, which this platform
   does not run); add-on namespaces that need more carry their own PSS labels. EventRateLimit is on.
@@ -75,8 +80,9 @@ datastore needs the same token.
 
 const etcd = compileTemplate(`Embedded etcd on the {{servers}} servers (odd, so a majority survives a failure).
 {{#if backup}}RKE2 snapshots etcd on {{code backup.schedule}} into {{code snapshots}} and uploads each
-snapshot to {{code s3}} (region {{code region}}) with the instance profile's credentials; {{backup.retention}}
-snapshots are kept locally and {{backup.retention}} in S3. The bucket's default encryption applies
+snapshot to {{code s3}} (region {{code region}}) with the instance profile's credentials. Retention is **per
+server**: every server takes its own snapshots (named \`etcd-snapshot-<node>-<time>\`) and keeps its newest
+{{backup.retention}} locally and {{backup.retention}} in S3, so the bucket holds up to {{inS3}}. The bucket's default encryption applies
 (RKE2 has no server-side-encryption option for \`etcd-s3\`).{{else}}**No snapshots to S3 are configured**
 (add \`cluster.datastore.backup\`).{{/if}}
 
@@ -115,8 +121,11 @@ const postgres = compileTemplate(`Kine (embedded in RKE2) stores the cluster sta
 as role {{code user}} (rke2-docs datastore/external.md). All {{servers}} servers are peers on that database
 (no etcd, no \`server\` key on servers); agents join through {{code supervisor}}.
 
-TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; the boot script downloads
-the RDS CA bundle ({{code caUrl}}) there. The DSN with the URL-encoded password is assembled at boot from
+**Support status**: RKE2's docs no longer call external datastores experimental (the warning was removed
+in June 2025), but their backup and restore section is still titled *External DB Backups (Experimental)*,
+and the datastore RKE2 officially supports is its embedded one: back up the database with RDS snapshots, and keep the token.
+
+TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; {{caText}}. The DSN with the URL-encoded password is assembled at boot from
 SSM and written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
 ${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
@@ -145,7 +154,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
     {
       order: 20,
       title: 'RKE2 nodes',
-      inputs: [['cluster'], ['nodePools']],
+      inputs: [['cluster'], ['nodePools'], ['aws', 'vpc']],
       body: nodes({
         version: rke2Cluster(m).version,
         flagsRelease: RKE2_FLAGS_RELEASE,
@@ -158,6 +167,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         supervisorPort: SUPERVISOR_PORT,
         supervisor: supervisorUrl(m),
         cilium,
+        nodeSubnets: nodeSubnetCidrs(m),
         cni: rke2Cni(m),
         gpu: m.hasGpu,
         targets: m.configTargets.map((t) => ({ name: t.name, role: roleOf(t), pool: t.pool.name, arch: t.pool.arch, userdata: `rke2/userdata/${t.name}.yaml` })),
@@ -175,14 +185,22 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 22,
       title: 'Datastore: embedded etcd, snapshots to S3',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['aws', 'region'], ['nodePools']],
-      body: etcd({ servers: m.controlPlaneNodes.length, backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret }),
+      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret }),
     });
   if (d.type === 'kine-postgres')
     sections.push({
       order: 22,
       title: 'Datastore: Kine on PostgreSQL',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']],
-      body: postgres({ ...d.postgres, password: d.postgres.password.secret, servers: m.controlPlaneNodes.length, first, supervisor: supervisorUrl(m), caUrl: RDS_CA_BUNDLE_URL, dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}` }),
+      body: postgres({
+        ...d.postgres,
+        password: d.postgres.password.secret,
+        servers: m.controlPlaneNodes.length,
+        first,
+        supervisor: supervisorUrl(m),
+        caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
+        dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}`,
+      }),
     });
   sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
   return sections;

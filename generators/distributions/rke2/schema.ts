@@ -45,8 +45,12 @@ export const RKE2_SCHEMA: DistributionSchema = {
   defs: CONFIG_ARGS_SCHEMA,
   datastoreNotes: {
     'type.etcd': 'embedded, with snapshots to S3',
+    // rancher/rke2-docs c7cda232 (2025-06-03, "Remove kine as experimental") removed the warning from
+    // docs/datastore/external.md; docs/datastore/backup_restore.md line 368 still reads "External DB
+    // Backups (Experimental)".
+    'type.kine-postgres': "an external datastore, which RKE2's docs no longer call experimental, though their external-DB backup section still is; RKE2 officially supports embedded etcd",
     backup: 'its own etcd-s3 snapshots through the instance profile',
     'backup.kmsKeyId': "refused, since RKE2's etcd-s3 has no server-side-encryption option (the bucket's default encryption applies)",
-    'backup.retention': "etcd-snapshot-retention and etcd-s3-retention (5 is RKE2's own default); the only distribution that uses it",
+    'backup.retention': "etcd-snapshot-retention and etcd-s3-retention (5 is RKE2's own default), applied by each server to its own snapshots; the only distribution that uses it",
   },
 };

@@ -97,7 +97,7 @@ token Secret {{code tokenSecret}}: the identity the hub's Argo CD signs in as.
 ### 2. Register the cluster with the hub
 
 The script then writes the fields of the hub's Argo CD cluster Secret as SSM parameters (account {{code account}}, region
-{{code region}}); the hub's ExternalSecret \`cluster-{{env}}\` (\`{{hubDir}}/argocd/cluster-{{env}}.yaml\`) turns them into the Secret
+{{code region}}); the hub's ExternalSecret \`cluster-{{env}}\` (\`{{hubDir}}/{{clusterSecretFile}}\`) turns them into the Secret
 \`cluster-{{env}}\` labelled \`argocd.argoproj.io/secret-type: cluster\`:
 
 | SSM parameter | Type | Value |
@@ -222,6 +222,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     ns: ctx.argoNamespace,
     dir: m.renderedDir,
     hubDir: siblingDir(m, hub.name),
+    clusterSecretFile: clusterSecretPath(m.name),
     repo: m.git.repoURL,
     revision: m.git.targetRevision,
     env: m.name,
