@@ -413,8 +413,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
   it('a managed Talos cluster with Cilium: the talosctl commands run the bootstrap script it renders', () => {
     const r = prepareEnvironment('fleet-b', sources);
     const step = clusterSteps(r.prepared!.model).find((s) => s.lines.some((l) => l.startsWith('sh ')))!;
-    expect(step.title).toContain("Cilium, the cloud controller and the hub's access (hub manages this cluster)");
-    expect(step.lines[0]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh');
+    expect(step.title).toContain("Cilium and the cloud controller, right away");
+    expect(step.title).toContain("the hub's access (hub manages this cluster) once workers have joined");
+    expect(step.lines[0]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh nodes');
   });
 
   it('the managed bootstrap gives the hub a ServiceAccount with a long-lived token, then writes the cluster Secret\'s fields to the hub\'s SSM parameters (run with stub kubectl, helm and aws)', () => {

@@ -1,4 +1,5 @@
 /** README sections of environments delivered by Flux: what Flux applies, bootstrap, pause, roll back. */
+import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/bootstrap.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
@@ -61,6 +62,8 @@ sh {{script}}
 It installs, with helm and the same chart versions and values files the HelmReleases use:
 {{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
 {{/each}}
+
+${BOOTSTRAP_WAIT_NOTE}
 
 then creates the Secret {{code secret}} in {{code namespace}} (the repository's credentials) from those SSM
 parameters, and applies \`flux/flux-instance.yaml\`. The Flux Operator installs Flux, which syncs \`flux/\` and

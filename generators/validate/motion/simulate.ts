@@ -10,7 +10,7 @@
  * that consumes nothing of it is still applied; a gate with nothing consumed across it (a false edge).
  */
 import { cap, type Need, type PodPlacement } from '../../plan/needs.js';
-import { nodeMatches, untolerated, type Taint } from '../../lib/scheduling.js';
+import { placeable, type PoolNode } from '../../plan/nodes.js';
 import type { ParsedDoc, ParsedFile } from '../rendered/tree.js';
 
 /** Needs checked when an object is applied (the API server refuses it otherwise); the others when it becomes healthy. */
@@ -50,11 +50,7 @@ export interface SimUnit {
   phaseAtomic: boolean;
 }
 
-export interface SimNode {
-  name: string;
-  taints: Taint[];
-  labels: Record<string, string>;
-}
+export type SimNode = PoolNode;
 
 export type UnitState = 'pending' | 'applied' | 'ready' | 'failed';
 
@@ -94,8 +90,7 @@ export function upstreamOf(units: readonly SimUnit[]): Map<string, Set<string>> 
 }
 
 /** Whether some node tolerates and matches a pod placement. */
-export const schedulable = (p: PodPlacement, nodes: readonly SimNode[]): boolean =>
-  nodes.some((n) => untolerated(p.tolerations, n.taints).length === 0 && nodeMatches(n.labels, p.nodeSelector, p.terms as never));
+export const schedulable = (p: PodPlacement, nodes: readonly SimNode[]): boolean => nodes.some((n) => placeable(p, n));
 
 /**
  * Run the units to a fixpoint. `base`: what exists before anything (built-in namespaces, the
