@@ -85,8 +85,9 @@ kubectl -n {{namespace}} annotate fluxinstance flux fluxcd.controlplane.io/recon
 
 Revert the change in Git (a pull request reverting the commit; rendered files are regenerated with
 \`npm run synth\`): Flux applies the previous state like any change. A HelmRelease whose upgrade fails is rolled
-back by helm-controller itself (\`upgrade.remediation.retries: 3\`, then the last successful release); \`flux get
-helmreleases -A\` shows it. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
+back by helm-controller itself (\`upgrade.remediation.retries: 3\`, then the last successful release), except a chart
+owning CRDs, which is never rolled back or uninstalled (\`strategy: RetryOnFailure\`: retried every 5 minutes until it
+succeeds); \`flux get helmreleases -A\` shows it. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
 then \`helm rollback RELEASE REVISION -n NAMESPACE\`; resume after the revert is merged.
 `);
 
