@@ -43,6 +43,18 @@ describe('issue 19: health, survival and drift in the rendered tree', () => {
     }
   });
 
+  it('Argo CD: an Application adopting a release the bootstrap installed with helm migrates helm\'s fields (the CSA-migration annotation, only effective with ServerSideApply=true); no other has it', () => {
+    const MIGRATION = 'argocd.argoproj.io/client-side-apply-migration-manager';
+    for (const [env, adopted] of [['prod', ['argo-cd', 'aws-cloud-controller-manager', 'cilium']], ['staging', ['argo-cd', 'aws-cloud-controller-manager']]] as const) {
+      const apps = renderExample(env).filter((f) => f.path.startsWith('apps/')).map((f) => parseYamlStream(f.content)[0] as Obj);
+      expect(apps.filter((a) => a.metadata.annotations?.[MIGRATION] !== undefined).map((a) => a.metadata.name).sort(), env).toStrictEqual([...adopted]);
+      for (const a of apps.filter((x) => adopted.includes(x.metadata.name))) {
+        expect(a.metadata.annotations[MIGRATION]).toBe('helm');
+        expect(a.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+      }
+    }
+  });
+
   it('External Secrets CRDs are kept on uninstall (both engines)', () => {
     for (const env of ['staging', 'staging-k3s']) expect(docOf(env, 'values/external-secrets.yaml').crds).toStrictEqual({ createSecretStore: false, annotations: { 'helm.sh/resource-policy': 'keep' } });
   });
