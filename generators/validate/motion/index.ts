@@ -39,11 +39,13 @@ export function failureBlocks(r: Pick<MotionReport, 'units' | 'base' | 'nodes'>,
 /** Simulate one environment (undefined: no engine's objects in its tree). */
 export function motionOf(tree: RenderedTree, env: string, model?: EnvironmentModel): MotionReport | undefined {
   const files = new Map(tree.files.filter((f) => f.env === env).map((f) => [f.path, f]));
-  const ctx: MotionContext = { tree, env, model, files };
+  // What the cluster has before anything is applied: built-in namespaces, the distribution's own objects.
+  const cluster = [...BUILTIN_NAMESPACES.map(cap.namespace), ...(model ? [...(distributionOf(model).facts.runtimeClasses ?? []).map(cap.runtimeClass), ...(distributionOf(model).facts.clusterCapabilities?.(model) ?? [])] : [])];
+  const ctx: MotionContext = { tree, env, model, files, cluster: new Set(cluster) };
   for (const e of engines()) {
     const m = e.motion?.(ctx);
     if (!m) continue;
-    const base = new Set<string>([...BUILTIN_NAMESPACES.map(cap.namespace), ...m.base, ...(model ? [...(distributionOf(model).facts.runtimeClasses ?? []).map(cap.runtimeClass), ...(distributionOf(model).facts.clusterCapabilities?.(model) ?? [])] : [])]);
+    const base = new Set<string>([...cluster, ...m.base]);
     const nodes = nodesOf(model);
     const units = m.units;
     const findings: Diagnostic[] = [...m.findings];
