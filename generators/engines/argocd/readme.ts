@@ -1,5 +1,5 @@
 /** README sections of the Argo CD area: the add-ons table and the bootstrap runbook. */
-import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/bootstrap.js';
+import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/prelude.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';

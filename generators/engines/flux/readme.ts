@@ -1,5 +1,5 @@
 /** README sections of environments delivered by Flux: what Flux applies, bootstrap, pause, roll back. */
-import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/bootstrap.js';
+import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/prelude.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';

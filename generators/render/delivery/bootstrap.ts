@@ -2,7 +2,7 @@
  * What every engine's bootstrap script shares: wait for the API server, then install the plan's
  * bootstrap units with helm from the same chart versions and values files the engine uses later.
  */
-export { BOOTSTRAP_PRELUDE } from './prelude.js';
+export { BOOTSTRAP_PRELUDE, BOOTSTRAP_WAIT_NOTE } from './prelude.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { deliveryGraph } from '../../plan/graph.js';
 import type { PodPlacement } from '../../plan/needs.js';
@@ -13,16 +13,6 @@ import { bootstrapUnits, isOciChart, type DeliveryUnit } from '../../plan/types.
 export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
-
-/**
- * The README's words on the bootstrap's wait for workers (the engine's pods stay off control planes:
- * the bootstrap is split rather than tolerating the control-plane taint).
- */
-export const BOOTSTRAP_WAIT_NOTE = `The engine's own release does not tolerate the control-plane taint (\`node-role.kubernetes.io/control-plane:NoSchedule\`,
-set once workers exist): the script first waits, up to 20 minutes, for a Ready node whose NoSchedule and NoExecute
-taints its pods tolerate, and stops with the pools that must join instead of letting \`helm --wait\` time out.
-\`sh <script> nodes\` installs only the releases before it (what nodes need to become Ready: the CNI, the cloud
-controller) and stops; run it before workers join, then the whole script.`;
 
 /** helm's chart argument: `NAME --repo URL` for a Helm repository, `oci://…/NAME` for an OCI chart. */
 function chartArgs(u: DeliveryUnit & { chart: NonNullable<DeliveryUnit['chart']> }): { chart: string; repo?: string } {

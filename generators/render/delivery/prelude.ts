@@ -4,9 +4,9 @@
  * install per bootstrap unit (Handlebars, context { steps, nodesPhase }).
  *
  * Releases whose pods cannot run on control planes (tainted `node-role.kubernetes.io/control-plane:
- * NoSchedule` once workers exist; Argo CD, the Flux Operator) wait first, up to 20 minutes, for a
+ * NoSchedule` once workers exist; the engines' own releases) wait first, up to 20 minutes, for a
  * Ready node whose NoSchedule/NoExecute taints they all tolerate and whose labels match their node
- * selector: `helm --wait` would otherwise time out while no worker has joined (Talos with Cilium:
+ * selector: `helm --wait` would otherwise time out while no worker has joined (a distribution whose
  * workers join after the CNI) and `set -e` would stop the script before the engine's own objects.
  * `sh bootstrap.sh nodes` installs only the releases before the first such one (the CNI, the cloud
  * controller: what nodes need to become Ready) and stops: the runbook runs it before workers join,
@@ -54,3 +54,13 @@ helm upgrade --install {{release}} {{chart}}{{#if repo}} --repo {{repo}}{{/if}} 
 {{/each}}{{#unless waits}}
 [ "$PHASE" = all ] || { echo "phase nodes done: {{nodesPhase}} installed"; exit 0; }
 {{/unless}}`;
+
+/**
+ * The README's words on the bootstrap's wait for workers (the engine's pods stay off control planes:
+ * the bootstrap is split rather than tolerating the control-plane taint).
+ */
+export const BOOTSTRAP_WAIT_NOTE = `The engine's own release does not tolerate the control-plane taint (\`node-role.kubernetes.io/control-plane:NoSchedule\`,
+set once workers exist): the script first waits, up to 20 minutes, for a Ready node whose NoSchedule and NoExecute
+taints its pods tolerate, and stops with the pools that must join instead of letting \`helm --wait\` time out.
+\`sh <script> nodes\` installs only the releases before it (what nodes need to become Ready: the CNI, the cloud
+controller) and stops; run it before workers join, then the whole script.`;

@@ -31,7 +31,7 @@ export interface SimItem {
   onUnmet: { fail: false } | { fail: true; why: string };
   /**
    * With `onUnmet.fail`: how many more rounds the engine retries the failed attempt before giving up
-   * (Argo CD's syncPolicy.retry.limit; Infinity: forever). A round stands for one attempt: what a
+   * (an engine's sync retry limit; Infinity: forever). A round stands for one attempt: what a
    * unit applied side by side provides within that many rounds arrives in time. Default 0.
    */
   retries?: number;
