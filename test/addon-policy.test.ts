@@ -214,3 +214,30 @@ describe('Helm values types (schemas/charts/*.keys.json types)', () => {
     expect(wrongTypes({ a: null }, types)).toStrictEqual([]);
   });
 });
+
+/** Issue 19 item 6: a third-party chart that declares no cluster-scoped kinds gets a warning saying what its engine refuses. */
+describe('third-party charts without clusterResources', () => {
+  const chart = '  reloader:\n    chart: { repoURL: https://stakater.github.io/stakater-charts, name: reloader, version: 2.2.7 }\n';
+  // formatted() drops the rule id: the message names it (rule addon-cluster-resources).
+  const warnings = (name: string, b: string): string[] => formatted(prepareEnvironment(name, inlineSources(name, b))).filter((l) => l.includes('declares no clusterResources'));
+
+  it('Argo CD: a positioned warning naming what the AppProject refuses, with how to list the chart\'s kinds', () => {
+    const [w, ...rest] = warnings('no-kinds', `addons:\n${chart}`);
+    expect(rest).toStrictEqual([]);
+    const d = prepareEnvironment('no-kinds', inlineSources('no-kinds', `addons:\n${chart}`)).diagnostics.filter((x) => x.rule === 'addon-cluster-resources');
+    expect(d.map((x) => [x.severity, x.path.join('.')])).toStrictEqual([['warning', 'addons.reloader.chart']]);
+    expect(w).toMatch(/^environments\/no-kinds\.yaml:6:5 {2}addons\.reloader\.chart: warning: reloader declares no clusterResources: if chart reloader 2\.2\.7 renders any cluster-scoped object, Argo CD refuses to sync/);
+    expect(w).toContain("the AppProject third-party whitelists exactly the declared kinds ('resource … is not permitted in project third-party')");
+    expect(w).toContain("helm template reloader reloader --repo https://stakater.github.io/stakater-charts --version 2.2.7 --values <its values> | yq -N '.apiVersion + \" \" + .kind' | sort -u");
+  });
+
+  it('Flux: the same warning in the words of the flux-third-party identity', () => {
+    const [w] = warnings('no-kinds-flux', `gitops: flux\naddons:\n${chart}`);
+    expect(w).toContain("its HelmRelease, impersonating flux-third-party (a ClusterRole for exactly the declared kinds), cannot create its cluster-scoped objects");
+  });
+
+  it('none once the kinds are declared, and none for a catalog add-on', () => {
+    expect(warnings('kinds', `addons:\n${chart}    clusterResources: [rbac.authorization.k8s.io/ClusterRole]\n`)).toStrictEqual([]);
+    expect(warnings('catalog', 'addons:\n  metrics-server: { enabled: true }\n')).toStrictEqual([]);
+  });
+});

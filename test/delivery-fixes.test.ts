@@ -26,6 +26,35 @@ describe('issue 19: health, survival and drift in the rendered tree', () => {
     expect(exprs[0].failed).toContain("c.status == 'False'");
   });
 
+  it('Flux: a chart owning CRDs retries a failed install or upgrade (RetryOnFailure, no remediation: no uninstall, no rollback); the others keep 3 remediated retries', () => {
+    const releases = renderExample('staging-k3s').filter((f) => /^flux\/units\/[^/]+\/helmrelease-/.test(f.path)).map((f) => parseYamlStream(f.content)[0] as Obj);
+    const retry = { name: 'RetryOnFailure', retryInterval: '5m' };
+    const byStrategy = (s: 'retry' | 'remediate') => releases.filter((r) => (s === 'retry') === (r.spec.install.strategy !== undefined)).map((r) => r.metadata.name).sort();
+    expect(byStrategy('retry')).toStrictEqual(['aws-load-balancer-controller', 'cert-manager', 'external-secrets', 'flux-operator', 'kube-prometheus-stack']);
+    for (const r of releases) {
+      const ownsCrds = r.spec.install.crds === 'Create';
+      for (const action of ['install', 'upgrade']) {
+        if (ownsCrds) {
+          expect(r.spec[action].strategy, `${r.metadata.name} ${action}`).toStrictEqual(retry);
+          // The CRD's rule: remediation would be ignored under RetryOnFailure (atomic_release.go:471-513); none is rendered.
+          expect(r.spec[action].remediation).toBeUndefined();
+        } else expect(r.spec[action], `${r.metadata.name} ${action}`).toMatchObject({ remediation: { retries: 3 } });
+      }
+    }
+  });
+
+  it('Argo CD: an Application adopting a release the bootstrap installed with helm migrates helm\'s fields (the CSA-migration annotation, only effective with ServerSideApply=true); no other has it', () => {
+    const MIGRATION = 'argocd.argoproj.io/client-side-apply-migration-manager';
+    for (const [env, adopted] of [['prod', ['argo-cd', 'aws-cloud-controller-manager', 'cilium']], ['staging', ['argo-cd', 'aws-cloud-controller-manager']]] as const) {
+      const apps = renderExample(env).filter((f) => f.path.startsWith('apps/')).map((f) => parseYamlStream(f.content)[0] as Obj);
+      expect(apps.filter((a) => a.metadata.annotations?.[MIGRATION] !== undefined).map((a) => a.metadata.name).sort(), env).toStrictEqual([...adopted]);
+      for (const a of apps.filter((x) => adopted.includes(x.metadata.name))) {
+        expect(a.metadata.annotations[MIGRATION]).toBe('helm');
+        expect(a.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+      }
+    }
+  });
+
   it('External Secrets CRDs are kept on uninstall (both engines)', () => {
     for (const env of ['staging', 'staging-k3s']) expect(docOf(env, 'values/external-secrets.yaml').crds).toStrictEqual({ createSecretStore: false, annotations: { 'helm.sh/resource-policy': 'keep' } });
   });

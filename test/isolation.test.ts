@@ -78,14 +78,14 @@ describe('a new environment in the repository does not concern the suite', () =>
       },
     });
     const synth = cli('synth', root);
-    expect(synth.code).toBe(0);
+    expect(synth.code, synth.stdout + synth.stderr).toBe(0);
     expect(synth.stderr).toMatch(/^environments\/team-new\.yaml:\d+:\d+  addons\.reloader\.values: warning: values of chart reloader 2\.2\.7 are not checked.*\[addon-values-unchecked\]$/m);
     expect(synth.stdout).toMatch(/^synth: 6 environments, \d+ files: \d+ written, 0 unchanged, 0 removed \(\d+\.\d s\)$/m);
     const check = cli('check', root);
-    expect(check.code).toBe(0);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toMatch(/^check: 6 environments, \d+ files: rendered\/ is up to date/m);
     const validate = cli('validate', root);
-    expect(validate.code).toBe(0);
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
     expect(validate.stdout).toMatch(/^validate: 6 environments, \d+ rendered files: 0 errors, [1-9]\d* warnings?(?: \(\d+ acknowledged\))? \(\d+\.\d s\)$/m);
   }, 300_000);
 });

@@ -10,7 +10,9 @@ import { parse } from 'yaml';
 import { readRenderedDir } from '../generators/diff/sources.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkMotion, failureBlocks, motionOf, type MotionReport } from '../generators/validate/motion/index.js';
-import { upstreamOf } from '../generators/validate/motion/simulate.js';
+import { simulate, upstreamOf, type SimUnit } from '../generators/validate/motion/simulate.js';
+import { ARGOCD_MOTION_RULES, argocdMotion, hookPhaseOf, retriesOf, waveOf } from '../generators/engines/argocd/motion.js';
+import { FLUX_MOTION_RULES } from '../generators/engines/flux/motion.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { cli, FIXTURES, prepareExample, renderedExamples } from './helpers.js';
@@ -99,5 +101,171 @@ describe('first-sync simulator', () => {
     const r = cli('validate', renderedExamples(), '--env', 'dev');
     expect(r.stdout).not.toContain('matches no file in the rendered tree');
     expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+});
+
+/**
+ * Every engine-semantics rule of the simulator has its own test here (or a motion-bad fixture that
+ * expects a finding of it): the last test checks that none is left out.
+ */
+describe('engine rules, one test each', () => {
+  const edit = (file: string, from: string, to: string) => (f: Map<string, string>) => {
+    const text = f.get(file);
+    expect(text, file).toContain(from);
+    f.set(file, text!.replace(from, to));
+  };
+  const unit = (r: MotionReport, id: string) => r.units.find((u) => u.id === id)!;
+  const items = (r: MotionReport, id: string) => unit(r, id).phases.flat();
+  const WIDGET = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: monitoring\n---\n';
+  const covered = new Set<string>();
+  const rule = (id: string, title: string, fn: () => void) => {
+    covered.add(id);
+    it(`${id}: ${title}`, fn);
+  };
+
+  rule(ARGOCD_MOTION_RULES.waves.id, 'an Application waits for every Application of a lower wave, none of its own or a higher one', () => {
+    const r = report('dev');
+    const api = unit(r, 'api');
+    expect(api.gates.length).toBeGreaterThan(3);
+    for (const g of api.gates) expect(g.rule).toMatch(/^wave -?\d+ < \d+, motion\.argocd\.waves$/);
+    expect(unit(r, 'cert-manager').gates.map((g) => g.id)).not.toContain('api');
+  });
+
+  rule(ARGOCD_MOTION_RULES.failedWave.id, 'waves couple every later wave to each earlier one: a failed Application blocks all later ones (the engine\'s coupling rule)', () => {
+    const r = report('dev');
+    expect(argocdMotion({ tree: parseRenderedTree(files()), env: 'dev', files: new Map(parseRenderedTree(files()).files.filter((f) => f.env === 'dev').map((f) => [f.path, f])) })!.coupling).toBe(ARGOCD_MOTION_RULES.failedWave);
+    expect(failureBlocks(r, 'cert-manager')).toContain('api');
+  });
+
+  rule(ARGOCD_MOTION_RULES.lastWave.id, 'the root in the last wave of its own source is not waited on: no finding; in an earlier wave the hint says so', () => {
+    expect(report('dev').findings.filter((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)).toStrictEqual([]);
+    const f = report('dev', edit('dev/argocd/application-root.yaml', 'sync-wave: "4"', 'sync-wave: "1"')).findings.find((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)!;
+    expect(f.hint).toContain(ARGOCD_MOTION_RULES.lastWave.source);
+  });
+
+  rule(ARGOCD_MOTION_RULES.waveOrder.id, 'sync-wave (strconv.Atoi), else helm.sh/hook-weight, else 0', () => {
+    const o = (a: Record<string, string>) => ({ kind: 'ConfigMap', metadata: { name: 'x', annotations: a } });
+    expect(waveOf(o({ 'argocd.argoproj.io/sync-wave': '-2', 'helm.sh/hook-weight': '5' }))).toBe(-2);
+    expect(waveOf(o({ 'argocd.argoproj.io/sync-wave': '+3' }))).toBe(3);
+    expect(waveOf(o({ 'argocd.argoproj.io/sync-wave': 'x', 'helm.sh/hook-weight': '5' }))).toBe(5);
+    expect(waveOf(o({}))).toBe(0);
+  });
+
+  rule(ARGOCD_MOTION_RULES.dryRun.id, 'a custom resource whose CRD nothing provides refuses the whole Application before any wave', () => {
+    const r = report('dev', edit('dev/manifests/kube-prometheus-stack/externalsecret-grafana-admin.yaml', 'apiVersion: external-secrets.io/v1\n', `${WIDGET}apiVersion: external-secrets.io/v1\n`));
+    const f = r.findings.find((d) => d.rule === 'motion.never-ready' && d.message.includes('kube-prometheus-stack never becomes Ready'))!;
+    expect(f.message).toContain('needs CRD example.com/Widget (Widget monitoring/w: kind Widget, validated before any wave (motion.argocd.dry-run)), which nothing provides');
+  });
+
+  rule(ARGOCD_MOTION_RULES.appHealth.id, 'without the Lua Application health in argocd-cm the root does not wait for an Application', () => {
+    expect(unit(report('dev'), 'api').waitsForHealth).toBe(true);
+    const r = report('dev', edit('dev/values/argo-cd.yaml', 'resource.customizations.health.argoproj.io_Application:', 'resource.customizations.health.argoproj.io_Removed:'));
+    expect(unit(r, 'api').waitsForHealth).toBe(false);
+  });
+
+  rule(ARGOCD_MOTION_RULES.rootSelf.id, 'the root in an early wave of its own source: an error at its annotations (motion-bad/root-self.yaml has the message)', () => {
+    const f = report('dev', edit('dev/argocd/application-root.yaml', 'sync-wave: "4"', 'sync-wave: "0"')).findings.find((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)!;
+    expect([f.severity, f.path]).toStrictEqual(['error', ['metadata', 'annotations']]);
+  });
+
+  rule(ARGOCD_MOTION_RULES.missingProject.id, 'an Application of an AppProject that does not exist never becomes Ready, and the later waves wait', () => {
+    const r = report('dev', edit('dev/apps/api.yaml', 'project: workloads', 'project: nowhere'));
+    expect(r.findings.find((d) => d.message.startsWith('Argo CD first sync: api never becomes Ready'))!.message).toContain('needs AppProject nowhere (Application api: spec.project (motion.argocd.missing-project)), which nothing provides');
+  });
+
+  rule(ARGOCD_MOTION_RULES.externalSecretHealth.id, 'a hub\'s cluster ExternalSecret is Degraded (fails) while its parameters are missing, expectedly pending until the managed bootstrap writes them', () => {
+    const cluster = ['apiVersion: external-secrets.io/v1', 'kind: ExternalSecret', 'metadata:', '  name: cluster-x', '  namespace: argocd', 'spec:', '  secretStoreRef: { kind: ClusterSecretStore, name: aws-ssm-parameter-store }', '  target:', '    name: cluster-x', '    template:', '      metadata:', '        labels: { argocd.argoproj.io/secret-type: cluster, odp.opendev.dev/environment: x }', ''].join('\n');
+    const es = report('dev', (f) => f.set('dev/apps/cluster-x.yaml', cluster)).units.flatMap((u) => u.phases.flat()).filter((i) => i.label.startsWith('ExternalSecret') && i.pendingUntil !== undefined);
+    expect(es.map((i) => i.label)).toStrictEqual(['ExternalSecret argocd/cluster-x']);
+    for (const i of es) {
+      expect(i.onUnmet).toStrictEqual({ fail: true, why: 'is Degraded (motion.argocd.external-secret-health)' });
+      expect(i.pendingUntil).toContain('the SSM parameters its managed cluster\'s bootstrap writes');
+    }
+  });
+
+  rule(ARGOCD_MOTION_RULES.hooks.id, 'a PreSync hook runs before the Application\'s first Sync wave (a never-synced hook: motion-bad/hook-never-synced.yaml)', () => {
+    const r = report('dev', edit('dev/manifests/kube-prometheus-stack/externalsecret-grafana-admin.yaml', '    argocd.argoproj.io/sync-wave: "-1"', '    argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: "5"'));
+    const phases = unit(r, 'kube-prometheus-stack').phases;
+    // [validation], [the PreSync hook, although its wave is 5], [the chart, wave 0]
+    expect(phases[1]!.map((i) => i.label)).toStrictEqual(['ExternalSecret monitoring/grafana-admin (PreSync hook)']);
+    expect(phases[2]!.map((i) => i.label)[0]).toMatch(/^chart of Application kube-prometheus-stack/);
+    expect(r.findings.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    expect(hookPhaseOf({ metadata: { annotations: { 'helm.sh/hook': 'post-install,post-upgrade' } } })).toStrictEqual({ phase: 'PostSync', type: 'post-install,post-upgrade', deletedOnSuccess: false });
+    expect(hookPhaseOf({ metadata: { annotations: { 'helm.sh/hook': 'crd-install' } } })).toBeUndefined();
+    expect(hookPhaseOf({ metadata: { annotations: { 'argocd.argoproj.io/hook': 'Skip' } } })?.phase).toBe('never');
+  });
+
+  rule(ARGOCD_MOTION_RULES.hookDeletePolicy.id, 'HookSucceeded (or helm\'s hook-succeeded) deletes the hook once it succeeds; BeforeHookCreation, the default, keeps it (the finding: motion-bad/hook-delete-policy.yaml)', () => {
+    expect(hookPhaseOf({ metadata: { annotations: { 'helm.sh/hook': 'pre-install', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } } })).toStrictEqual({ phase: 'PreSync', type: 'pre-install', deletedOnSuccess: true });
+    expect(hookPhaseOf({ metadata: { annotations: { 'argocd.argoproj.io/hook': 'Sync' } } })?.deletedOnSuccess).toBe(false);
+  });
+
+  rule(ARGOCD_MOTION_RULES.retry.id, 'a failed attempt is retried retry.limit times (default 5 when automated, none when manual, negative forever): a provider ready within them is in time', () => {
+    expect(retriesOf({ spec: { syncPolicy: {} } }, true)).toBe(5);
+    expect(retriesOf({ spec: { syncPolicy: {} } }, false)).toBe(0);
+    expect(retriesOf({ spec: { syncPolicy: { retry: { limit: 2 } } } }, false)).toBe(2);
+    expect(retriesOf({ spec: { syncPolicy: { retry: { limit: -1 } } } }, true)).toBe(Number.POSITIVE_INFINITY);
+    // The rendered Applications retry 5 times: their failing items carry it.
+    expect(items(report('dev'), 'kube-prometheus-stack').find((i) => i.label.startsWith('ExternalSecret'))!.retries).toBe(5);
+    // The driver: B's Secret appears two rounds after A tried; A fails without retries and converges with 2.
+    const mk = (retries: number): SimUnit[] => [
+      { id: 'A', gates: [], phases: [[{ label: 'ExternalSecret a', provides: [], needs: [{ what: 'Secret s', why: 'test' }], pods: [], onUnmet: { fail: true, why: 'is Degraded' }, retries }]], phasesWait: true, waitsForHealth: true, phaseAtomic: true },
+      { id: 'B0', gates: [], phases: [[{ label: 'ConfigMap b0', provides: ['x'], needs: [], pods: [], onUnmet: { fail: false } }]], phasesWait: true, waitsForHealth: true, phaseAtomic: true },
+      { id: 'B', gates: [{ id: 'B0', rule: 'test' }], phases: [[{ label: 'Secret s', provides: ['Secret s'], needs: [], pods: [], onUnmet: { fail: false } }]], phasesWait: true, waitsForHealth: true, phaseAtomic: true },
+    ];
+    expect(simulate(mk(0), new Set(), [{ name: 'n', taints: [], labels: {} }]).state.get('A')).toBe('failed');
+    expect(simulate(mk(2), new Set(), [{ name: 'n', taints: [], labels: {} }]).state.get('A')).toBe('ready');
+  });
+
+  rule(FLUX_MOTION_RULES.dependsOn.id, 'a Kustomization is applied once every dependsOn is Ready (the chain: motion-bad/grafana-admin-deadlock.yaml)', () => {
+    const r = report('staging-k3s');
+    expect(unit(r, 'metrics-server').gates).toContainEqual({ id: 'aws-load-balancer-controller', rule: 'dependsOn, motion.flux.depends-on' });
+  });
+
+  rule(FLUX_MOTION_RULES.wait.id, 'wait: true makes a Kustomization Ready only once what it applied is Current; without, at once', () => {
+    expect(unit(report('staging-k3s'), 'metrics-server').waitsForHealth).toBe(true);
+    expect(unit(report('staging-k3s', edit('staging-k3s/flux/kustomizations/metrics-server.yaml', '  wait: true\n', '')), 'metrics-server').waitsForHealth).toBe(false);
+  });
+
+  rule(FLUX_MOTION_RULES.firstPoll.id, 'External Secrets objects without healthCheckExprs count Current at the first poll (the finding: motion-bad/eso-health.yaml)', () => {
+    const r = report('staging-k3s', edit('staging-k3s/flux/kustomizations/kube-prometheus-stack-prerequisites.yaml', '  healthCheckExprs:\n', '  healthCheckExprsRemoved:\n'));
+    expect(items(r, 'kube-prometheus-stack-prerequisites').find((i) => i.label.startsWith('ExternalSecret'))!.healthyAtOnce).toBe(true);
+  });
+
+  rule(FLUX_MOTION_RULES.healthCheckExprs.id, 'healthCheckExprs for external-secrets.io judge its objects: not Current until their Ready condition', () => {
+    expect(items(report('staging-k3s'), 'kube-prometheus-stack-prerequisites').find((i) => i.label.startsWith('ExternalSecret'))!.healthyAtOnce).toBeUndefined();
+  });
+
+  rule(FLUX_MOTION_RULES.stage.id, 'one object refused at the dry run (its CRD missing) blocks every object of its stage', () => {
+    const r = report('staging-k3s', edit('staging-k3s/flux/units/platform-namespaces/namespace-monitoring.yaml', 'apiVersion: v1\nkind: Namespace\n', `${WIDGET}apiVersion: v1\nkind: Namespace\n`));
+    expect(r.findings.find((d) => d.message.startsWith('Flux first sync: platform-namespaces never becomes Ready'))!.message).toContain('needs CRD example.com/Widget');
+    // The Namespaces of the same stage are not applied: what waits for them is never applied.
+    expect(r.findings.some((d) => d.rule === 'motion.never-applied' && d.message.includes('waits for platform-namespaces (dependsOn, motion.flux.depends-on)'))).toBe(true);
+  });
+
+  rule(FLUX_MOTION_RULES.helmStall.id, 'a HelmRelease without RetryOnFailure or remediation retries stalls on a failed install (onUnmet fail, citing helm-controller)', () => {
+    const release = (r: MotionReport) => items(r, 'metrics-server').find((i) => i.label.startsWith('HelmRelease'))!;
+    expect(release(report('staging-k3s')).onUnmet).toStrictEqual({ fail: false });
+    const r = report('staging-k3s', edit('staging-k3s/flux/units/metrics-server/helmrelease-metrics-server.yaml', '    remediation:\n      retries: 3\n', ''));
+    expect(release(r).onUnmet).toStrictEqual({ fail: true, why: `stalls (motion.flux.helm-install-stall: ${FLUX_MOTION_RULES.helmStall.source})` });
+  });
+
+  rule(FLUX_MOTION_RULES.prune.id, 'an object the cluster ships, applied by a pruning unit, is reported; with prune: disabled it is not (the finding: motion-bad/prune-cluster-object.yaml)', () => {
+    const runtimeClass = 'apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\n  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\nhandler: nvidia\n---\n';
+    const r = report('staging-k3s', edit('staging-k3s/flux/units/platform-namespaces/namespace-monitoring.yaml', 'apiVersion: v1\nkind: Namespace\n', `${runtimeClass}apiVersion: v1\nkind: Namespace\n`));
+    expect(r.findings.filter((d) => d.rule === FLUX_MOTION_RULES.prune.id)).toStrictEqual([]);
+  });
+
+  rule(FLUX_MOTION_RULES.pruneUnit.id, 'the rendered Namespaces are kept when their unit goes (prune: disabled): no finding (without: motion-bad/prune-unit.yaml)', () => {
+    expect(report('staging-k3s').findings.filter((d) => d.rule === FLUX_MOTION_RULES.pruneUnit.id)).toStrictEqual([]);
+  });
+
+  it('every rule of both engines has its test above or a motion-bad fixture expecting it', () => {
+    const fixtures = readdirSync(BAD).filter((f) => f.endsWith('.yaml')).flatMap((f) => (parse(readFileSync(join(BAD, f), 'utf8')) as BadCase).expect.map((x) => x.rule));
+    // The driver's own findings (validate/motion/index.ts) are each expected by a fixture.
+    const all = [...Object.values(ARGOCD_MOTION_RULES), ...Object.values(FLUX_MOTION_RULES)].map((r) => r.id).concat(['motion.never-applied', 'motion.never-ready', 'motion.containment', 'motion.webhook-race', 'motion.false-edge']);
+    expect(all.filter((id) => !covered.has(id) && !fixtures.includes(id))).toStrictEqual([]);
+    // Each cites an upstream file and line.
+    for (const r of [...Object.values(ARGOCD_MOTION_RULES), ...Object.values(FLUX_MOTION_RULES)]) expect(r.source, r.id).toMatch(/^\S+\/\S+ v?\S+ \S+\.(go|lua):\d+/);
   });
 });

@@ -48,6 +48,8 @@ export interface EngineText {
   unitFile(name: string): string;
   /** Which namespaces it creates, as the add-on namespace rule says it. */
   createsNamespaces: string;
+  /** What it does with a cluster-scoped object of a third-party chart whose kind the add-on does not declare (clusterResources). */
+  refusesClusterKinds: string;
   /** Its client-side apply (whose last-applied annotation limits an object's size), when it applies so. */
   clientSideApply?: string;
 }

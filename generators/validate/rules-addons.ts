@@ -202,6 +202,25 @@ const addonNamespaces: Rule = ({ input }, report) => {
  * Enabling another engine too would run two controllers applying the same add-ons and workloads,
  * each undoing the other's changes.
  */
+/**
+ * A third-party chart declares the cluster-scoped kinds it creates (clusterResources), which its
+ * tenant may then create. Without them the tenant may create none: most charts ship at least a
+ * ClusterRole. Not an error (a chart may create only namespaced objects), a warning at the chart.
+ */
+const addonClusterResources: Rule = ({ input }, report) => {
+  const engine = engineNamed(input.gitops) ?? engines()[0]!;
+  for (const [name, a] of Object.entries(input.addons ?? {})) {
+    if (isCatalogAddon(name) || !a.chart || a.enabled === false || (a.clusterResources ?? []).length > 0) continue;
+    const chart = effectiveChart(name, a);
+    const what = chart ? `chart ${chart.name} ${chart.version}` : 'its chart';
+    report('addon-cluster-resources', ['addons', name, 'chart'], `${name} declares no clusterResources: if ${what} renders any cluster-scoped object, ${engine.text.refusesClusterKinds}`, {
+      severity: 'warning',
+      hint: `list the kinds it renders: helm template ${name} ${chart ? `${chart.name} --repo ${chart.repoURL} --version ${chart.version}` : '<chart>'} --values <its values> | yq -N '.apiVersion + " " + .kind' | sort -u; those kubectl api-resources --namespaced=false lists (or CRDs of scope Cluster) go in clusterResources as group/Kind ('/Kind' for the core group); acknowledge the warning if it renders none`,
+      key: true,
+    });
+  }
+};
+
 const addonEngine: Rule = ({ input }, report) => {
   const engine = input.gitops ?? engines()[0]!.name;
   const title = engineNamed(engine)?.title ?? engine;
@@ -214,4 +233,4 @@ const addonEngine: Rule = ({ input }, report) => {
   }
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonEngine];
+export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonClusterResources, addonEngine];

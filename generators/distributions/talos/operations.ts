@@ -111,9 +111,10 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
     ...(cniByBootstrap
       ? [
           {
-            title: `Cilium, the cloud controller and ${model.fleet.hub ? `the hub's access (${model.fleet.hub.name} manages this cluster)` : engine.title}, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes)`,
+            // `nodes`: only the releases nodes need to become Ready; the engine's pods wait for workers (BOOTSTRAP_PRELUDE).
+            title: `Cilium and the cloud controller, right away (no CNI yet: nodes stay NotReady, and Talos reboots a node still waiting after 10 minutes); ${model.fleet.hub ? `the hub's access (${model.fleet.hub.name} manages this cluster)` : engine.title} once workers have joined`,
             phase: 'bootstrap' as const,
-            lines: [`sh ${model.renderedDir}/${engine.bootstrapScript}`, health],
+            lines: [`sh ${model.renderedDir}/${engine.bootstrapScript} nodes`, health],
           },
         ]
       : []),

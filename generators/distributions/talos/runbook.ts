@@ -98,6 +98,8 @@ function bootstrapScript(m: EnvironmentModel): string[] {
   out.push(...linesOf(steps));
   const pools = m.configTargets.filter((t) => !t.node);
   if (pools.length > 0) out.push('# Auto-scaled pools: their instances wait under the launch lifecycle hook.', ...pools.map((t) => `sh ${m.renderedDir}/aws/talos-join.sh ${t.name}`));
+  // The whole bootstrap once workers join: its engine release waits (bounded) for a node its pods can run on.
+  if (m.cluster.network.cni === 'cilium') out.push('# Workers joining: the GitOps engine (its release waits up to 20 minutes for a Ready node it can run on).', `sh ${m.renderedDir}/${readmeContext(m).engine.bootstrapScript}`);
   return out;
 }
 

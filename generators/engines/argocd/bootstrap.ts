@@ -7,7 +7,8 @@
  */
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import { helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import { BOOTSTRAP_PRELUDE } from '../../render/delivery/prelude.js';
 import type { DeliveryUnit } from '../../plan/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { repoPaths } from './objects.js';
@@ -29,13 +30,13 @@ kubectl -n {{argoNamespace}} get applications.argoproj.io
 export function renderBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
   const argo = plan.find((u) => u.name === 'argo-cd');
   if (!argo) return [];
-  const steps = helmSteps(model, plan);
+  const prelude = helmSteps(model, plan);
   const paths = repoPaths(model);
   const content = script({
     env: model.name,
     cluster: model.cluster.name,
     self: `${model.renderedDir}/${BOOTSTRAP_PATH}`,
-    steps,
+    ...prelude,
     argocd: shQuote(`${paths.argocd}/`),
     argoNamespace: shQuote(argo.namespace),
   });

@@ -52,6 +52,8 @@ export const argocd: Engine = {
     unitShort: 'Application',
     unitFile: (name) => `apps/${name}.yaml`,
     createsNamespaces: "Argo CD creates only an Application's own namespace",
+    // argo-cd v3.4.4: a kind missing from the AppProject's clusterResourceWhitelist fails the sync (docs/user-guide/projects.md).
+    refusesClusterKinds: "Argo CD refuses to sync its cluster-scoped objects (ClusterRole, ClusterRoleBinding, CustomResourceDefinition, webhook configurations …): the AppProject third-party whitelists exactly the declared kinds ('resource … is not permitted in project third-party'), and the whole sync fails",
     clientSideApply: "Argo CD's client-side apply",
   },
   get bootstrapScript() {

@@ -17,7 +17,8 @@ import { compileTemplate } from '../../lib/templates.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { DeliveryUnit } from '../../plan/types.js';
-import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import { helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import { BOOTSTRAP_PRELUDE } from '../../render/delivery/prelude.js';
 import type { RenderedFile } from '../../render/types.js';
 import { clusterSecretParameters } from './hub.js';
 
@@ -87,7 +88,7 @@ export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly D
     account: hub.accountId,
     prefix: `/odp/${hub.name}/argocd/clusters/${model.name}/`,
     self: `${model.renderedDir}/argocd/bootstrap/bootstrap.sh`,
-    steps: helmSteps(model, plan),
+    ...helmSteps(model, plan),
     access: shQuote(`${model.renderedDir}/${HUB_ACCESS_PATH}`),
     namespace: shQuote(HUB_ACCESS.namespace),
     accessName: `${HUB_ACCESS.namespace}/${HUB_ACCESS.serviceAccount}`,

@@ -55,6 +55,21 @@ export const ARGOCD_MOTION_RULES = {
     text: 'an Application naming an AppProject that does not exist is Unknown: a parent\'s wave waits for it forever',
     source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:2069-2074, 1784-1790',
   },
+  hooks: {
+    id: 'motion.argocd.hooks',
+    text: 'a resource annotated argocd.argoproj.io/hook (or helm.sh/hook, except crd-install) is a hook: PreSync hooks run before every Sync wave, PostSync hooks after the last; helm pre-install/pre-upgrade map to PreSync, post-install/post-upgrade to PostSync; Skip and every other Helm hook type (test, pre-delete …) are never synced; a hook is always waited on, Degraded or Unknown fails it',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/sync_phase.go:10-28, gitops-engine/pkg/sync/hook/helm/hook.go:5-9, gitops-engine/pkg/sync/hook/helm/type.go:27-32, gitops-engine/pkg/sync/sync_tasks.go:15-20, gitops-engine/pkg/sync/sync_context.go:350-373, 558-582',
+  },
+  hookDeletePolicy: {
+    id: 'motion.argocd.hook-delete-policy',
+    text: 'a hook with delete policy HookSucceeded (helm.sh/hook-delete-policy: hook-succeeded) is deleted once it succeeds: what it created is gone for every later wave; the default, BeforeHookCreation, keeps it until the next sync',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/hook/delete_policy.go:12-24, gitops-engine/pkg/sync/sync_context.go:619-625',
+  },
+  retry: {
+    id: 'motion.argocd.retry',
+    text: 'an automated sync that fails is retried spec.syncPolicy.retry.limit times (default 5; negative: forever) with backoff duration × factor^n capped at maxDuration (default 5 s × 2, 3 min); then never again for the same revision; a manual sync retries only when asked',
+    source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:2231-2245, 2251-2262, pkg/apis/application/v1alpha1/types.go:1555-1562',
+  },
   externalSecretHealth: {
     id: 'motion.argocd.external-secret-health',
     text: 'an ExternalSecret is Degraded while ESO reports Ready=False (its store or its parameters missing), Healthy once Ready=True',
@@ -73,6 +88,35 @@ export function waveOf(o: Obj, manual = false): number {
     if (v !== undefined && /^[+-]?\d+$/.test(v.trim())) return Number(v);
   }
   return 0;
+}
+
+/** Argo CD's hook phases in sync order (sync_tasks.go:15-20); SyncFail runs only after a failed sync. */
+const HOOK_PHASES = ['PreSync', 'Sync', 'PostSync'] as const;
+const HELM_HOOK_PHASE: Record<string, 'PreSync' | 'PostSync'> = { 'pre-install': 'PreSync', 'pre-upgrade': 'PreSync', 'post-install': 'PostSync', 'post-upgrade': 'PostSync' };
+
+/**
+ * A resource's hook phase (sync_phase.go:10-28): undefined for a plain resource (Sync phase, no hook),
+ * 'never' for a hook a successful first sync never applies (Skip, SyncFail only, Helm test/delete/rollback hooks).
+ */
+export function hookPhaseOf(o: Obj): { phase: (typeof HOOK_PHASES)[number] | 'never'; type: string; deletedOnSuccess: boolean } | undefined {
+  const a = annotations(o);
+  const argo = a['argocd.argoproj.io/hook'];
+  const helm = a['helm.sh/hook'];
+  if (argo === undefined && (helm === undefined || helm === 'crd-install')) return undefined;
+  const types = (argo ?? helm!).split(',').map((t) => t.trim());
+  const phases = argo !== undefined ? types.filter((t): t is (typeof HOOK_PHASES)[number] => (HOOK_PHASES as readonly string[]).includes(t)) : types.flatMap((t) => (HELM_HOOK_PHASE[t] ? [HELM_HOOK_PHASE[t]] : []));
+  const policies = (a['argocd.argoproj.io/hook-delete-policy'] ?? a['helm.sh/hook-delete-policy'] ?? '').split(',').map((p) => p.trim());
+  const deletedOnSuccess = policies.includes('HookSucceeded') || policies.includes('hook-succeeded');
+  // Skip alone: not synced at all (hook.Skip); several phases: the first one it appears in.
+  if (types.includes('Skip') || phases.length === 0) return { phase: 'never', type: types.join(','), deletedOnSuccess };
+  return { phase: [...phases].sort((x, y) => HOOK_PHASES.indexOf(x) - HOOK_PHASES.indexOf(y))[0]!, type: types.join(','), deletedOnSuccess };
+}
+
+/** The retries of an Application's automated sync (appcontroller.go:2231-2245): retry.limit, default 5, negative forever; manual: none unless set. */
+export function retriesOf(app: Obj, automated: boolean): number {
+  const policy = isMap(app.spec) && isMap(app.spec.syncPolicy) ? app.spec.syncPolicy : {};
+  const limit = isMap(policy.retry) && typeof policy.retry.limit === 'number' ? policy.retry.limit : automated ? 5 : 0;
+  return limit < 0 ? Number.POSITIVE_INFINITY : limit;
 }
 
 interface Child {
@@ -134,7 +178,9 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
       units.push({ id, file: c.file, doc: c.doc, gates, phases: [[item]], phasesWait: true, waitsForHealth: c.o.kind === 'ExternalSecret', phaseAtomic: true });
       continue;
     }
-    units.push({ id, file: c.file, doc: c.doc, gates, ...applicationPhases(ctx, c.o, projects, failsOnFailedOp), phasesWait: true, waitsForHealth: appHealth, phaseAtomic: true });
+    const app = applicationPhases(ctx, c.o, projects, failsOnFailedOp, automated);
+    findings.push(...app.findings);
+    units.push({ id, file: c.file, doc: c.doc, gates, phases: app.phases, phasesWait: true, waitsForHealth: appHealth, phaseAtomic: true });
   }
   // A managed environment's Applications live in the hub's Argo CD, whose CRDs exist.
   // A standalone environment's bootstrap applies argocd/ (its AppProjects) before the root syncs.
@@ -148,14 +194,22 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
 }
 
 /** The phases (waves) of one child Application: its chart's release and its manifests by their waves, and its project. */
-function applicationPhases(ctx: MotionContext, app: Obj, projects: ReadonlySet<string>, failsOnFailedOp: boolean): Pick<SimUnit, 'phases'> {
+function applicationPhases(ctx: MotionContext, app: Obj, projects: ReadonlySet<string>, failsOnFailedOp: boolean, automated: boolean): Pick<SimUnit, 'phases'> & { findings: EngineMotionResult['findings'] } {
+  const findings: EngineMotionResult['findings'] = [];
+  const appName = String((app.metadata as Obj).name);
+  // A failed sync is retried (motion.argocd.retry): an item failing on an unmet need gets that many more rounds.
+  const retries = retriesOf(app, automated);
+  /** Hooks deleted once they succeed: their provides vanish after their phase. */
+  const transient: { item: SimItem; file: ParsedFile; doc: ParsedDoc; label: string; key: number }[] = [];
   const spec = isMap(app.spec) ? app.spec : {};
   const dest = isMap(spec.destination) ? str(spec.destination.namespace) ?? 'default' : 'default';
   const sources = Array.isArray(spec.sources) ? spec.sources.filter(isMap) : isMap(spec.source) ? [spec.source] : [];
   const options = isMap(spec.syncPolicy) && Array.isArray(spec.syncPolicy.syncOptions) ? spec.syncPolicy.syncOptions : [];
+  // Keyed by phase then wave (sync_tasks.go:80-110): PreSync waves, then Sync waves, then PostSync waves.
   const byWave = new Map<number, SimItem[]>();
+  const PHASE_SPAN = 1_000_000;
   const add = (w: number, i: SimItem) => byWave.set(w, [...(byWave.get(w) ?? []), i]);
-  const fail = failsOnFailedOp ? ({ fail: true, why: `is Degraded and fails the Application's sync (${ARGOCD_MOTION_RULES.failedWave.id})` } as const) : ({ fail: false } as const);
+  const fail = failsOnFailedOp ? ({ fail: true, why: `is Degraded and fails the Application's sync (${ARGOCD_MOTION_RULES.failedWave.id}${retries > 0 ? `, retried ${retries === Number.POSITIVE_INFINITY ? 'forever' : `${retries} times`}: ${ARGOCD_MOTION_RULES.retry.id}` : ''})` } as const) : ({ fail: false } as const);
   const skipDryRun = new Set<SimItem>();
   const refs = new Map(sources.filter((s) => typeof s.ref === 'string').map((s) => [String(s.ref), s]));
   for (const s of sources) {
@@ -177,9 +231,21 @@ function applicationPhases(ctx: MotionContext, app: Obj, projects: ReadonlySet<s
             const o = d.value;
             const item = objectItem(o, dest);
             if (o.kind === 'ExternalSecret') item.onUnmet = fail;
+            if (item.onUnmet.fail) item.retries = retries;
             // SkipDryRunOnMissingResource: its CRD is checked when it is applied, not at validation.
             if ((annotations(o)['argocd.argoproj.io/sync-options'] ?? '').includes('SkipDryRunOnMissingResource=true')) skipDryRun.add(item);
-            add(waveOf(o), item);
+            const hook = hookPhaseOf(o);
+            if (hook?.phase === 'never') {
+              findings.push(finding(f, d, ARGOCD_MOTION_RULES.hooks.id, ['metadata', 'annotations'], `${item.label} in Application ${appName} is a hook of type ${hook.type}: a sync never applies it (${ARGOCD_MOTION_RULES.hooks.source})`, { severity: 'warning', hint: 'drop the hook annotation to sync it as a resource, or use PreSync, Sync or PostSync' }));
+              continue;
+            }
+            const key = (hook ? HOOK_PHASES.indexOf(hook.phase as (typeof HOOK_PHASES)[number]) - 1 : 0) * PHASE_SPAN + waveOf(o);
+            if (hook) {
+              item.label = `${item.label} (${hook.phase} hook)`;
+              // A hook is waited on even in the last wave (sync_context.go:558-582): its phase is a step like a wave.
+              if (hook.deletedOnSuccess) transient.push({ item, file: f, doc: d, label: item.label, key });
+            }
+            add(key, item);
           }
     }
   }
@@ -201,5 +267,18 @@ function applicationPhases(ctx: MotionContext, app: Obj, projects: ReadonlySet<s
   // An Application of a missing AppProject is Unknown: a parent's wave waits for it forever.
   gate.needs.push({ what: `AppProject ${project}`, why: `Application ${String((app.metadata as Obj).name)}: spec.project (${ARGOCD_MOTION_RULES.missingProject.id})` });
   void projects;
-  return { phases: [[gate], ...phases] };
+  // A hook deleted once it succeeds provides nothing to the later waves (nor to other Applications): who needs it loses it.
+  for (const t of transient) {
+    const gone = t.item.provides.filter((p) => !p.startsWith('CRD '));
+    const later = phases.flat().filter((i) => i !== t.item && i.needs.some((n) => gone.includes(n.what)) && waves[phases.findIndex((ph) => ph.includes(i))]! > t.key);
+    t.item.provides = t.item.provides.filter((p) => !gone.includes(p));
+    if (later.length > 0 || gone.length > 0)
+      findings.push(
+        finding(t.file, t.doc, ARGOCD_MOTION_RULES.hookDeletePolicy.id, ['metadata', 'annotations'], `${t.label} in Application ${appName} is deleted once it succeeds (HookSucceeded): ${gone.join(', ')} ${later.length > 0 ? `is gone before ${later.map((i) => i.label).join(', ')}, which need${later.length === 1 ? 's' : ''} it` : 'exists only while the hook runs'} (${ARGOCD_MOTION_RULES.hookDeletePolicy.source})`, {
+          severity: later.length > 0 ? 'error' : 'warning',
+          hint: 'keep it (hook-delete-policy BeforeHookCreation, the default) or make it a plain resource',
+        }),
+      );
+  }
+  return { phases: [[gate], ...phases], findings };
 }

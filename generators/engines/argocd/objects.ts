@@ -27,6 +27,19 @@ export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 /** With manual syncs: the wave the runbook syncs an Application in (README, "Manual sync"). */
 export const MANUAL_WAVE = 'odp.opendev.dev/manual-sync-wave';
 const COMPARE_OPTIONS = 'argocd.argoproj.io/compare-options';
+
+/**
+ * An Application adopting a release the bootstrap installed with `helm upgrade --install`: the fields
+ * Helm 3 wrote (client-side, operation Update, manager = the binary's name: helm/helm pkg/kube/client.go
+ * getManagedFieldsManager, filepath.Base(os.Args[0])) are handed to Argo CD's server-side apply manager
+ * `argocd-controller` before its first apply, so a field later dropped from Git is removed instead of
+ * staying owned by `helm`. argo-cd v3.4.4: the annotation on the Application names the manager to migrate
+ * (common/common.go:218-219, controller/sync.go:246-250; since v3.1.0), and the migration runs only with
+ * ServerSideApply=true (gitops-engine/pkg/sync/sync_context.go:1390-1397; only managedFields entries
+ * with operation Update: :1292-1297). Hence server-side apply for every adopted release. Helm 4 applies
+ * server-side (operation Apply): nothing to migrate, Argo CD forces the conflicts.
+ */
+export const HELM_MIGRATION = { annotation: 'argocd.argoproj.io/client-side-apply-migration-manager', manager: 'helm' } as const;
 const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 
 /**
@@ -88,7 +101,8 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
   }
   if (spec.manifests) sources.push({ ...git, path: paths.manifests(spec.name) });
   if (sources.length === 0) throw new Error(`Application '${spec.name}' has neither a chart nor manifests`);
-  const options = [...(spec.createNamespace === false ? [] : ['CreateNamespace=true']), ...(spec.serverSideApply ? ['ServerSideApply=true'] : [])];
+  const ssa = spec.serverSideApply === true || spec.adoptsHelmRelease === true;
+  const options = [...(spec.createNamespace === false ? [] : ['CreateNamespace=true']), ...(ssa ? ['ServerSideApply=true'] : [])];
   const annotations: Record<string, string> = {
     // The root applies Applications wave by wave and waits for each wave to be Healthy (gitops-engine
     // sync_context.go: a multi-step sync keeps a task running until Healthy or Degraded). With manual
@@ -99,7 +113,8 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
     ...(model.sync.automated ? { [SYNC_WAVE]: String(spec.syncWave) } : { [MANUAL_WAVE]: String(spec.syncWave) }),
     // Server-side apply alone diffs with the discontinued structured-merge diff (wrong for CRDs with
     // defaults); server-side diff (stable since Argo CD 3.1) dry-runs the apply instead.
-    ...(spec.serverSideApply ? { [COMPARE_OPTIONS]: 'ServerSideDiff=true' } : {}),
+    ...(ssa ? { [COMPARE_OPTIONS]: 'ServerSideDiff=true' } : {}),
+    ...(spec.adoptsHelmRelease ? { [HELM_MIGRATION.annotation]: HELM_MIGRATION.manager } : {}),
   };
   return new Application({
     metadata: {

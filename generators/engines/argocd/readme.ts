@@ -1,4 +1,5 @@
 /** README sections of the Argo CD area: the add-ons table and the bootstrap runbook. */
+import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/prelude.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
@@ -33,6 +34,8 @@ sh {{script}}
 It installs, with helm and the same chart versions and values files the Applications use:
 {{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
 {{/each}}
+
+${BOOTSTRAP_WAIT_NOTE}
 
 then applies \`{{argocd}}/\` (the AppProjects and the root Application). From then on Argo CD manages
 itself (the \`argo-cd\` Application renders the same chart with the same values, so it adopts the

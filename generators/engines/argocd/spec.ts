@@ -53,6 +53,8 @@ export interface AppSpec {
   projectInputs?: InputPath[];
   /** Let Argo CD create the destination namespace (default true); false when the Application ships its Namespace. */
   createNamespace?: boolean;
+  /** The bootstrap script installs the release with helm first: the Application adopts it (objects.ts HELM_MIGRATION). */
+  adoptsHelmRelease?: boolean;
 }
 
 
@@ -74,5 +76,6 @@ export function appSpecOf(u: DeliveryUnit, wave: number): AppSpec {
     onDelete: u.onDelete,
     ...(u.inputs ? { inputs: u.inputs } : {}),
     ...(u.tenantInputs ? { projectInputs: u.tenantInputs } : {}),
+    ...(u.bootstrapOrder !== undefined && u.chart ? { adoptsHelmRelease: true } : {}),
   };
 }

@@ -11,7 +11,8 @@ import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { DeliveryUnit } from '../../plan/types.js';
-import { BOOTSTRAP_PRELUDE, helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import { helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
+import { BOOTSTRAP_PRELUDE } from '../../render/delivery/prelude.js';
 import type { RenderedFile } from '../../render/types.js';
 import { FLUX_INSTANCE, FLUX_NAMESPACE, FLUX_VERSION, GIT_SECRET } from './objects.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
@@ -62,14 +63,14 @@ export function gitCredentialParameters(model: EnvironmentModel): { key: string;
 
 export function renderFluxBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
   if (!plan.some((u) => u.name === 'flux-operator')) return [];
-  const steps = helmSteps(model, plan);
+  const prelude = helmSteps(model, plan);
   const keys = gitCredentialParameters(model).map((k) => ({ key: k.key, parameter: shQuote(k.parameter) }));
   const content = script({
     env: model.name,
     cluster: model.cluster.name,
     self: `${model.renderedDir}/${FLUX_BOOTSTRAP_PATH}`,
     parameters: keys.map((k) => k.parameter).join(', '),
-    steps,
+    ...prelude,
     region: shQuote(model.aws.region),
     namespace: shQuote(FLUX_NAMESPACE),
     secret: shQuote(GIT_SECRET),

@@ -49,6 +49,7 @@ export const flux: Engine = {
     unitShort: 'Kustomization',
     unitFile: (name) => fluxPaths.kustomization(name),
     createsNamespaces: "Flux creates only the namespaces of the add-ons it installs",
+    refusesClusterKinds: "its HelmRelease, impersonating flux-third-party (a ClusterRole for exactly the declared kinds), cannot create its cluster-scoped objects (ClusterRole, ClusterRoleBinding, CustomResourceDefinition, webhook configurations …): the install fails 'forbidden'",
   },
   get bootstrapScript() {
     return FLUX_BOOTSTRAP_PATH;

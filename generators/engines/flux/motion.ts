@@ -5,7 +5,7 @@
  * fluxcd/cli-utils v1.2.1: v1.2.2 is not in the snapshot). Each rule cites the code it models.
  */
 import { posix } from 'node:path';
-import { finding, isMap, k8sIdentity } from '../../validate/rendered/tree.js';
+import { finding, isMap, k8sIdentity, type ParsedDoc, type ParsedFile } from '../../validate/rendered/tree.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
 import { bootstrapReleases, chartFactsFor, objectItem, releaseItem, type EngineMotionResult, type MotionContext, type MotionRule, type SimItem, type SimUnit } from '../../validate/motion/context.js';
 import { cap } from '../../plan/needs.js';
@@ -46,8 +46,13 @@ export const FLUX_MOTION_RULES = {
   },
   prune: {
     id: 'motion.flux.prune',
-    text: 'an object a Kustomization applies is its own (its labels) and is pruned when it leaves the tree, unless kustomize.toolkit.fluxcd.io/prune: disabled; one the cluster ships itself is then co-owned',
-    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1401-1416',
+    text: 'an object a Kustomization applies is its own (its labels) and is pruned when it leaves the tree, unless kustomize.toolkit.fluxcd.io/prune: disabled; one the cluster ships itself is then co-owned, and removing it from Git deletes the cluster\'s own',
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:492-509, 1401-1416',
+  },
+  pruneUnit: {
+    id: 'motion.flux.prune-unit',
+    text: 'deleting a Kustomization (removed from the tree) prunes its whole inventory when deletionPolicy is Delete or WaitForTermination, or MirrorPrune (the default) with prune: true: a CRD or Namespace it applies goes, and with it every object of other units that lives in it',
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1157-1176, 1401-1416',
   },
 } satisfies Record<string, MotionRule>;
 
@@ -69,6 +74,14 @@ function exprGroups(k: Obj): Set<string> {
   return new Set(list.filter(isMap).map((e) => String(e.apiVersion ?? '').split('/')[0]!));
 }
 
+/** Prune exclusions (kustomization_controller.go:1401-1416; label or annotation, case-insensitive: ssa/utils/meta.go:61-70). */
+function pruneDisabled(o: Obj): boolean {
+  const m = isMap(o.metadata) ? o.metadata : {};
+  const marks = { ...(isMap(m.labels) ? m.labels : {}), ...(isMap(m.annotations) ? m.annotations : {}) } as Record<string, unknown>;
+  const is = (k: string, v: string) => String(marks[`kustomize.toolkit.fluxcd.io/${k}`] ?? '').toLowerCase() === v;
+  return is('prune', 'disabled') || is('reconcile', 'disabled') || is('ssa', 'ignore');
+}
+
 /** Whether a HelmRelease retries a failed install (RetryOnFailure, or remediation retries left). */
 function retries(hr: Obj): boolean {
   const install = isMap(spec(hr).install) ? (spec(hr).install as Obj) : {};
@@ -83,6 +96,8 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
   if (kustomizations.length === 0) return undefined;
   const units: SimUnit[] = [];
   const findings: Diagnostic[] = [];
+  /** CRDs and Namespaces a unit's deletion prunes (motion.flux.prune-unit). */
+  const pruneOnDelete: { unit: string; file: ParsedFile; doc: ParsedDoc; provides: string[] }[] = [];
   const valuesOf = (dir: string): Record<string, unknown> => {
     const k = ix.files.get(`${dir}/kustomization.yaml`)?.docs[0]?.value;
     const gen = isMap(k) && Array.isArray(k.configMapGenerator) ? k.configMapGenerator.filter(isMap) : [];
@@ -142,6 +157,25 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
           hint: `add spec.healthCheckExprs for ${ESO_GROUP} (Ready condition; ${FLUX_MOTION_RULES.healthCheckExprs.source}): npm run synth renders them`,
         }),
       );
+    // Prune (motion.flux.prune): an object the cluster had before, now owned by this unit, goes when it leaves the tree.
+    const prunes = s.prune === true;
+    const deletionPrunes = ['Delete', 'WaitForTermination'].includes(String(s.deletionPolicy)) || ((s.deletionPolicy ?? 'MirrorPrune') === 'MirrorPrune' && prunes);
+    for (const f of overlayFiles(ix, rel))
+      for (const d of ix.files.get(f)!.docs) {
+        const o = d.value;
+        const id = k8sIdentity(o);
+        if (!id || !isMap(o) || pruneDisabled(o)) continue;
+        const provided = objectItem(o, id.namespace ?? str(s.targetNamespace) ?? 'default').provides;
+        const shipped = provided.filter((p) => ctx.cluster?.has(p));
+        if (prunes && shipped.length > 0)
+          findings.push(
+            finding(ix.files.get(f)!, d, FLUX_MOTION_RULES.prune.id, ['metadata'], `Kustomization ${name} (prune: true) takes over ${shipped.join(', ')}, which the cluster ships itself: removing it from ${f} deletes the cluster's own (${FLUX_MOTION_RULES.prune.source})`, {
+              severity: 'warning',
+              hint: 'drop it from the tree (the cluster has it), or annotate it kustomize.toolkit.fluxcd.io/prune: disabled',
+            }),
+          );
+        if (deletionPrunes && (id.kind === 'CustomResourceDefinition' || id.kind === 'Namespace')) pruneOnDelete.push({ unit: name, file: ix.files.get(f)!, doc: d, provides: provided.filter((p) => !ctx.cluster?.has(p)) });
+      }
     units.push({
       id: name,
       file: l.file,
@@ -152,6 +186,17 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
       waitsForHealth: s.wait === true || (Array.isArray(s.healthChecks) && s.healthChecks.length > 0),
       phaseAtomic: true,
     });
+  }
+  // A unit whose deletion prunes a CRD or Namespace that other units' objects need: they go with it.
+  for (const p of pruneOnDelete) {
+    const users = units.filter((u) => u.id !== p.unit && u.phases.flat().some((i) => i.needs.some((n) => p.provides.includes(n.what)))).map((u) => u.id);
+    if (users.length === 0) continue;
+    findings.push(
+      finding(p.file, p.doc, FLUX_MOTION_RULES.pruneUnit.id, ['metadata'], `deleting Kustomization ${p.unit} (prune: true, deletionPolicy MirrorPrune or Delete) deletes ${p.provides.join(', ')}, which ${users.join(', ')} ${users.length === 1 ? 'needs' : 'need'}: their objects go with it (${FLUX_MOTION_RULES.pruneUnit.source})`, {
+        severity: 'warning',
+        hint: 'annotate it kustomize.toolkit.fluxcd.io/prune: disabled (it then outlives the unit), or set the unit\'s deletionPolicy: Orphan',
+      }),
+    );
   }
   // What the bootstrap installed before Flux ran: its namespace, the controllers' identities, its releases' capabilities.
   const base = [cap.namespace(FLUX_NAMESPACE), cap.serviceAccount(FLUX_NAMESPACE, 'kustomize-controller'), cap.serviceAccount(FLUX_NAMESPACE, 'helm-controller'), ...FLUX_CRDS];

@@ -64,6 +64,8 @@ const INTERVAL = '10m';
 const RETRY_INTERVAL = '2m';
 /** 15 minutes, as long as the runbooks wait for an add-on: long enough for a chart's rollout. */
 const TIMEOUT = '15m';
+/** How often a failed release with the RetryOnFailure strategy is retried (helm-controller's default: 5m). */
+const HELM_RETRY_INTERVAL = '5m';
 
 /** Env-relative directories under flux/. */
 export const fluxPaths = {
@@ -188,6 +190,20 @@ export function chartSource(u: DeliveryUnit): K8sObject {
   return { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata, spec: { interval: INTERVAL, url: c.repoURL } };
 }
 
+/**
+ * What helm-controller does when an install or upgrade fails. A chart owning CRDs: `RetryOnFailure`
+ * (helm-controller v1.6.1 api/v2/helmrelease_types.go:544-548, 650-661, 1061-1071; since v1.4.0 = Flux
+ * v2.7.0, commit 0325b55; the pinned Flux FLUX_VERSION ships v1.6.1, and every Flux the operator could
+ * fall back to embeds >= v2.7.0): the failed release is retried as an upgrade every `retryInterval`, with
+ * no remediation (internal/reconcile/atomic_release.go:471-513), because the remediations would take the
+ * CRDs with them: an install is remediated by uninstalling, which deletes CRDs in the chart's templates
+ * and every custom resource of them; a rollback does not roll CRDs back. Other charts: 3 remediated
+ * retries (install: uninstall between attempts; upgrade: rollback), then Stalled until Git changes.
+ */
+function failureHandling(ownsCrds: boolean): Record<string, unknown> {
+  return ownsCrds ? { strategy: { name: 'RetryOnFailure', retryInterval: HELM_RETRY_INTERVAL } } : { remediation: { retries: 3 } };
+}
+
 export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
   const c = u.chart!.source;
   const namespace = releaseNamespace(u);
@@ -211,12 +227,12 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
         // CRDs from the chart's crds/ are created on install and replaced on upgrade (applied whole, like the chart's other objects).
         ...(crds ? { crds: 'Create' } : {}),
         ...(u.serverSideApply ? { serverSideApply: true } : {}),
-        remediation: { retries: 3 },
+        ...failureHandling(crds),
       },
       upgrade: {
         ...(crds ? { crds: 'CreateReplace' } : {}),
         ...(u.serverSideApply ? { serverSideApply: 'enabled' } : {}),
-        remediation: { retries: 3 },
+        ...failureHandling(crds),
       },
       // The sync policy's selfHeal: drift is corrected (enabled) or only reported (warn).
       // ignore: fields something in the cluster sets after the install (helm-controller v1.6.1

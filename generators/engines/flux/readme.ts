@@ -1,4 +1,5 @@
 /** README sections of environments delivered by Flux: what Flux applies, bootstrap, pause, roll back. */
+import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/prelude.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
@@ -62,6 +63,8 @@ It installs, with helm and the same chart versions and values files the HelmRele
 {{#each steps}}- **{{name}}** {{code version}} into {{code namespace}}
 {{/each}}
 
+${BOOTSTRAP_WAIT_NOTE}
+
 then creates the Secret {{code secret}} in {{code namespace}} (the repository's credentials) from those SSM
 parameters, and applies \`flux/flux-instance.yaml\`. The Flux Operator installs Flux, which syncs \`flux/\` and
 takes over: the \`flux-operator\` HelmRelease adopts the operator's release (same release name and namespace),
@@ -82,8 +85,9 @@ kubectl -n {{namespace}} annotate fluxinstance flux fluxcd.controlplane.io/recon
 
 Revert the change in Git (a pull request reverting the commit; rendered files are regenerated with
 \`npm run synth\`): Flux applies the previous state like any change. A HelmRelease whose upgrade fails is rolled
-back by helm-controller itself (\`upgrade.remediation.retries: 3\`, then the last successful release); \`flux get
-helmreleases -A\` shows it. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
+back by helm-controller itself (\`upgrade.remediation.retries: 3\`, then the last successful release), except a chart
+owning CRDs, which is never rolled back or uninstalled (\`strategy: RetryOnFailure\`: retried every 5 minutes until it
+succeeds); \`flux get helmreleases -A\` shows it. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
 then \`helm rollback RELEASE REVISION -n NAMESPACE\`; resume after the revert is merged.
 `);
 

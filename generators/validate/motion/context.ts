@@ -28,6 +28,8 @@ export interface MotionContext {
   model?: EnvironmentModel;
   /** Files of this environment by env-relative path. */
   files: ReadonlyMap<string, ParsedFile>;
+  /** Capabilities the cluster has before anything is applied (built-in namespaces, the distribution's own objects). */
+  cluster?: ReadonlySet<string>;
 }
 
 export interface EngineMotionResult {

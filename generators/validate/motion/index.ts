@@ -9,32 +9,13 @@ import { engines } from '../../engines/registry.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { BUILTIN_NAMESPACES, cap } from '../../plan/needs.js';
 import { distributionOf } from '../../distributions/registry.js';
+import { nodesOf } from '../../plan/nodes.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { finding, type RenderedTree } from '../rendered/tree.js';
 import type { MotionContext } from './context.js';
 import { consumersOf, consumesDirectly, explain, simulate, upstreamOf, type SimNode, type SimUnit } from './simulate.js';
 
-const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
-
-/** The environment's nodes once every pool has joined (the bootstrap's last step). */
-export function nodesOf(model: EnvironmentModel | undefined): SimNode[] {
-  if (!model) return [{ name: 'any', taints: [], labels: {} }];
-  const workers = model.pools.some((p) => p.role === 'worker' && p.size > 0);
-  return model.pools
-    .filter((p) => p.size > 0)
-    .map((p) => ({
-      name: p.name,
-      labels: {
-        ...p.labels,
-        'kubernetes.io/arch': p.arch,
-        'kubernetes.io/os': 'linux',
-        ...(p.gpu ? { 'nvidia.com/gpu.present': 'true' } : {}),
-        ...(p.role === 'controlplane' ? { 'node-role.kubernetes.io/control-plane': distributionOf(model).facts.controlPlaneLabel } : {}),
-      },
-      // Control planes are tainted where workers exist (every distribution here taints them then).
-      taints: [...p.taints, ...(p.role === 'controlplane' && workers && !p.taints.some((t) => t.key === CONTROL_PLANE_TAINT.key) ? [CONTROL_PLANE_TAINT] : [])],
-    }));
-}
+export { nodesOf };
 
 const at = (u: SimUnit, rule: string, message: string, severity: 'error' | 'warning', hint?: string): Diagnostic =>
   u.file ? finding(u.file, u.doc, rule, ['metadata', 'name'], message, { severity, hint }) : { severity, rule, file: u.id, path: [], message, hint };
@@ -58,11 +39,13 @@ export function failureBlocks(r: Pick<MotionReport, 'units' | 'base' | 'nodes'>,
 /** Simulate one environment (undefined: no engine's objects in its tree). */
 export function motionOf(tree: RenderedTree, env: string, model?: EnvironmentModel): MotionReport | undefined {
   const files = new Map(tree.files.filter((f) => f.env === env).map((f) => [f.path, f]));
-  const ctx: MotionContext = { tree, env, model, files };
+  // What the cluster has before anything is applied: built-in namespaces, the distribution's own objects.
+  const cluster = [...BUILTIN_NAMESPACES.map(cap.namespace), ...(model ? [...(distributionOf(model).facts.runtimeClasses ?? []).map(cap.runtimeClass), ...(distributionOf(model).facts.clusterCapabilities?.(model) ?? [])] : [])];
+  const ctx: MotionContext = { tree, env, model, files, cluster: new Set(cluster) };
   for (const e of engines()) {
     const m = e.motion?.(ctx);
     if (!m) continue;
-    const base = new Set<string>([...BUILTIN_NAMESPACES.map(cap.namespace), ...m.base, ...(model ? [...(distributionOf(model).facts.runtimeClasses ?? []).map(cap.runtimeClass), ...(distributionOf(model).facts.clusterCapabilities?.(model) ?? [])] : [])]);
+    const base = new Set<string>([...cluster, ...m.base]);
     const nodes = nodesOf(model);
     const units = m.units;
     const findings: Diagnostic[] = [...m.findings];

@@ -10,7 +10,7 @@
  * that consumes nothing of it is still applied; a gate with nothing consumed across it (a false edge).
  */
 import { cap, type Need, type PodPlacement } from '../../plan/needs.js';
-import { nodeMatches, untolerated, type Taint } from '../../lib/scheduling.js';
+import { placeable, type PoolNode } from '../../plan/nodes.js';
 import type { ParsedDoc, ParsedFile } from '../rendered/tree.js';
 
 /** Needs checked when an object is applied (the API server refuses it otherwise); the others when it becomes healthy. */
@@ -29,6 +29,12 @@ export interface SimItem {
   healthyAtOnce?: boolean;
   /** What an unmet need does when the item is applied: it waits (retried), or it fails for good (and why, citing the engine). */
   onUnmet: { fail: false } | { fail: true; why: string };
+  /**
+   * With `onUnmet.fail`: how many more rounds the engine retries the failed attempt before giving up
+   * (an engine's sync retry limit; Infinity: forever). A round stands for one attempt: what a
+   * unit applied side by side provides within that many rounds arrives in time. Default 0.
+   */
+  retries?: number;
   /** The item needs something no first sync provides (e.g. parameters a later bootstrap writes): it stays unhealthy, expectedly. */
   pendingUntil?: string;
 }
@@ -50,11 +56,7 @@ export interface SimUnit {
   phaseAtomic: boolean;
 }
 
-export interface SimNode {
-  name: string;
-  taints: Taint[];
-  labels: Record<string, string>;
-}
+export type SimNode = PoolNode;
 
 export type UnitState = 'pending' | 'applied' | 'ready' | 'failed';
 
@@ -94,8 +96,7 @@ export function upstreamOf(units: readonly SimUnit[]): Map<string, Set<string>> 
 }
 
 /** Whether some node tolerates and matches a pod placement. */
-export const schedulable = (p: PodPlacement, nodes: readonly SimNode[]): boolean =>
-  nodes.some((n) => untolerated(p.tolerations, n.taints).length === 0 && nodeMatches(n.labels, p.nodeSelector, p.terms as never));
+export const schedulable = (p: PodPlacement, nodes: readonly SimNode[]): boolean => nodes.some((n) => placeable(p, n));
 
 /**
  * Run the units to a fixpoint. `base`: what exists before anything (built-in namespaces, the
@@ -191,9 +192,16 @@ export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, n
     for (const u of units) {
       if (state.get(u.id) !== 'applied') continue;
       for (const i of u.phases.flat()) {
-        if (!i.onUnmet.fail || firstRound.get(i) !== round || healthy.has(i)) continue;
+        if (!i.onUnmet.fail || healthy.has(i) || firstRound.get(i) === undefined) continue;
         const unmet = i.needs.find((n) => !met(n, u));
         if (!unmet) continue;
+        // Retries left: the next attempt comes (a finite budget keeps the rounds going until it is spent).
+        const last = firstRound.get(i)! + (i.retries ?? 0);
+        if (round < last) {
+          if (Number.isFinite(last)) changed = true;
+          continue;
+        }
+        if (round !== last) continue;
         failures.set(u.id, `${i.label} ${i.onUnmet.why} while ${unmet.what} ${unmet.mode === 'webhook' ? 'was registered but not yet serving' : 'did not exist'}`);
         blocked.set(u.id, { item: i.label, need: unmet });
         state.set(u.id, 'failed');

@@ -4,6 +4,11 @@
 # Bootstrap Argo CD on a fresh dev cluster (odp-dev), then let it manage everything, itself included.
 # Run from anywhere with KUBECONFIG pointing at the cluster:  sh rendered/dev/argocd/bootstrap/bootstrap.sh
 set -eu
+PHASE=${1:-all}
+case "$PHASE" in
+  all | nodes) ;;
+  *) echo "usage: sh $0 [nodes]   (nodes: only aws-cloud-controller-manager, before workers join)" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 
 # Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
@@ -13,9 +18,25 @@ until kubectl get --raw /readyz >/dev/null 2>&1; do
   sleep 5
 done
 
+# The name of a Ready node (selector $1) whose NoSchedule and NoExecute taints all have a key in $2 (space-separated).
+schedulable_node() {
+  kubectl get nodes ${1:+-l "$1"} -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{range .spec.taints[*]}{.key}:{.effect}{" "}{end}{"\n"}{end}' 2>/dev/null |
+    awk -F '\t' -v tolerated=" $2 " '$2 == "True" { ok = 1; n = split($3, t, " "); for (j = 1; j <= n; j++) { k = t[j]; e = k; sub(/:[^:]*$/, "", k); sub(/^.*:/, "", e); if ((e == "NoSchedule" || e == "NoExecute") && index(tolerated, " " k " ") == 0) ok = 0 } if (ok) { print $1; exit } }'
+}
+
 # AWS cloud controller manager (node initialization, zones, provider IDs) on control-plane nodes
 helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-manager' --repo 'https://kubernetes.github.io/cloud-provider-aws' --version '0.0.11' \
   --namespace 'kube-system' --create-namespace --values "$ROOT/"'rendered/dev/values/aws-cloud-controller-manager.yaml' --wait --timeout 10m
+
+[ "$PHASE" = all ] || { echo "phase nodes done: aws-cloud-controller-manager installed; once the workers have joined run: sh $0"; exit 0; }
+
+# The pods of argo-cd (Argo CD) tolerate no node-role.kubernetes.io/control-plane:NoSchedule (control planes):
+# wait up to 20 minutes for a Ready node they can run on (pool general must have joined).
+i=0
+until [ -n "$(schedulable_node '' '')" ]; do
+  i=$((i + 1)); [ "$i" -le 120 ] || { echo "bootstrap stopped before argo-cd: no Ready node argo-cd can run on after 20 minutes (pool general must have joined; kubectl get nodes)" >&2; exit 1; }
+  sleep 10
+done
 
 # Argo CD, managing itself after the bootstrap (same chart, same values file)
 helm upgrade --install 'argo-cd' 'argo-cd' --repo 'https://argoproj.github.io/argo-helm' --version '10.1.1' \

@@ -4,6 +4,11 @@
 # Bootstrap Flux on a fresh staging-k3s cluster (odp-staging-k3s) through the Flux Operator, then let Flux manage everything, itself included.
 # Run from anywhere with KUBECONFIG pointing at the cluster and AWS credentials that may read '/odp/staging-k3s/flux/git-password', '/odp/staging-k3s/flux/git-username':  sh rendered/staging-k3s/flux/bootstrap/bootstrap.sh
 set -eu
+PHASE=${1:-all}
+case "$PHASE" in
+  all | nodes) ;;
+  *) echo "usage: sh $0 [nodes]   (nodes: only aws-cloud-controller-manager, before workers join)" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 
 # First, before anything is created: the repository's credentials, from SSM (never written to the repository).
@@ -27,9 +32,25 @@ until kubectl get --raw /readyz >/dev/null 2>&1; do
   sleep 5
 done
 
+# The name of a Ready node (selector $1) whose NoSchedule and NoExecute taints all have a key in $2 (space-separated).
+schedulable_node() {
+  kubectl get nodes ${1:+-l "$1"} -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{range .spec.taints[*]}{.key}:{.effect}{" "}{end}{"\n"}{end}' 2>/dev/null |
+    awk -F '\t' -v tolerated=" $2 " '$2 == "True" { ok = 1; n = split($3, t, " "); for (j = 1; j <= n; j++) { k = t[j]; e = k; sub(/:[^:]*$/, "", k); sub(/^.*:/, "", e); if ((e == "NoSchedule" || e == "NoExecute") && index(tolerated, " " k " ") == 0) ok = 0 } if (ok) { print $1; exit } }'
+}
+
 # AWS cloud controller manager (node initialization, zones, provider IDs) on control-plane nodes
 helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-manager' --repo 'https://kubernetes.github.io/cloud-provider-aws' --version '0.0.11' \
   --namespace 'kube-system' --create-namespace --values "$ROOT/"'rendered/staging-k3s/values/aws-cloud-controller-manager.yaml' --wait --timeout 10m
+
+[ "$PHASE" = all ] || { echo "phase nodes done: aws-cloud-controller-manager installed; once the workers have joined run: sh $0"; exit 0; }
+
+# The pods of flux-operator tolerate no node-role.kubernetes.io/control-plane:NoSchedule (control planes):
+# wait up to 20 minutes for a Ready node they can run on (pools general-amd64, general-arm64 must have joined).
+i=0
+until [ -n "$(schedulable_node '' '')" ]; do
+  i=$((i + 1)); [ "$i" -le 120 ] || { echo "bootstrap stopped before flux-operator: no Ready node flux-operator can run on after 20 minutes (pools general-amd64, general-arm64 must have joined; kubectl get nodes)" >&2; exit 1; }
+  sleep 10
+done
 
 # Flux Operator, installing Flux from the FluxInstance and managed by Flux after the bootstrap (same chart, same values file)
 helm upgrade --install 'flux-operator' 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' --version '0.49.0' \

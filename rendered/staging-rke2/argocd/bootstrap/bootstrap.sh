@@ -7,6 +7,11 @@
 # of account 111111111111 that may write /odp/dev/argocd/clusters/staging-rke2/*:  sh rendered/staging-rke2/argocd/bootstrap/bootstrap.sh
 command -v aws >/dev/null 2>&1 || { echo "the AWS CLI is needed to register the cluster with the hub dev" >&2; exit 1; }
 set -eu
+PHASE=${1:-all}
+case "$PHASE" in
+  all | nodes) ;;
+  *) echo "usage: sh $0 [nodes]   (nodes: only aws-cloud-controller-manager, before workers join)" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 
 # Right after the cluster's bootstrap the API server may not answer yet: wait up to 10 minutes.
@@ -19,6 +24,8 @@ done
 # AWS cloud controller manager (node initialization, zones, provider IDs) on control-plane nodes
 helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-manager' --repo 'https://kubernetes.github.io/cloud-provider-aws' --version '0.0.11' \
   --namespace 'kube-system' --create-namespace --values "$ROOT/"'rendered/staging-rke2/values/aws-cloud-controller-manager.yaml' --wait --timeout 10m
+
+[ "$PHASE" = all ] || { echo "phase nodes done: aws-cloud-controller-manager installed"; exit 0; }
 
 # The identity the hub's Argo CD uses here: ServiceAccount kube-system/argocd-manager (cluster-admin) and its token Secret.
 kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"'rendered/staging-rke2/argocd/bootstrap/hub-access.yaml'
