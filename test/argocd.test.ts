@@ -381,7 +381,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(spec.generators).toStrictEqual([
       { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
     ]);
-    expect(spec.template.spec.project).toBe('platform');
+    expect(spec.template.spec.project).toBe('fleet');
     expect(spec.template.metadata.name).toBe('{{.environment}}-root');
     expect(spec.template.spec.sources.map((s: any) => s.path)).toStrictEqual(['{{.path.path}}/apps', '{{.path.path}}/argocd']);
   });

@@ -69,7 +69,7 @@ export const argocd: Engine = {
       hint: `Argo CD manages this environment; remove enabled: false (or switch the engine with ${otherEngines('argocd')})`,
     }),
     // A hub reads its managed clusters' credentials through ExternalSecrets (./hub.ts).
-    needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
+    needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length + (syncPolicyInput(input)?.decommission ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
     get reservedNames() {
       return { [ROOT_APP]: { what: 'the root Application (app of apps)', where: "in Argo CD's namespace" } };
     },

@@ -126,6 +126,11 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
     if (c.o.kind !== 'Application') {
       const item = objectItem(c.o, String((c.o.metadata as Obj).namespace ?? 'default'));
       if (c.o.kind === 'AppProject') item.provides.push(`AppProject ${String((c.o.metadata as Obj).name)}`);
+      // A hub's ApplicationSet generates the managed roots in its template's project: without it each root is Unknown (missing project).
+      if (c.o.kind === 'ApplicationSet') {
+        const t = isMap(c.o.spec) && isMap(c.o.spec.template) && isMap(c.o.spec.template.spec) ? c.o.spec.template.spec : {};
+        item.needs.push({ what: `AppProject ${str(t.project) ?? 'default'}`, why: `ApplicationSet ${String((c.o.metadata as Obj).name)}: the roots it generates name it (spec.template.spec.project; ${ARGOCD_MOTION_RULES.missingProject.id})` });
+      }
       if (c.o.kind === 'ExternalSecret') {
         item.onUnmet = { fail: true, why: `is Degraded (${ARGOCD_MOTION_RULES.externalSecretHealth.id})` };
         const tpl = isMap(c.o.spec) && isMap(c.o.spec.target) && isMap(c.o.spec.target.template) && isMap(c.o.spec.target.template.metadata) && isMap(c.o.spec.target.template.metadata.labels) ? c.o.spec.target.template.metadata.labels : {};

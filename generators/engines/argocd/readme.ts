@@ -255,8 +255,10 @@ function hubSection(m: EnvironmentModel): string {
   });
   return [
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ')}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
-    "Application from its `rendered/<env>/fleet.yaml` (project `platform`, never templated; deleting the ApplicationSet keeps the",
-    'Applications and their resources; it only creates and updates Applications).',
+    "Application from its `rendered/<env>/fleet.yaml`, in the AppProject `fleet` (never templated): this repository, the namespace",
+    `\`${argoContext(m).argoNamespace}\` of this cluster, the kinds Application and AppProject only (no cluster-scoped kind), so a managed environment's`,
+    'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: deleting it, or',
+    'removing an environment from `argocd.manages`, leaves the roots in place and syncing (see *Decommission a managed environment*).',
     '',
     '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters (name, server: String; config: SecureString) |',
     '|---|---|---|',
