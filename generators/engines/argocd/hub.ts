@@ -86,6 +86,7 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
       // Deleting the ApplicationSet (or an environment leaving it) must not uninstall a cluster; the
       // controller only creates and updates Applications, it never deletes one.
       syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' },
+      ...(model.fleet.rollingSync ? { strategy: rollingSync(model) } : {}),
       template: {
         metadata: { name: '{{.environment}}-root', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: '{{.environment}}' } },
         spec: {
@@ -98,11 +99,39 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
             { ...git, path: '{{.path.path}}/argocd' },
           ],
           syncPolicy: {
-            ...(a.automated ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
+            // With RollingSync the ApplicationSet controller syncs the roots itself and strips automated sync from them.
+            ...(a.automated && !model.fleet.rollingSync ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
             retry: RETRY,
           },
         },
       },
+    },
+  };
+}
+
+/**
+ * RollingSync (argocd.rollingSync, opt-in): one step per stage of the managed environments' promotion
+ * chain (model/fleet.ts promotionStages: an environment promoted from another managed one comes after it),
+ * each selecting its roots by the environment label the template sets — computed here, so a fleet file
+ * cannot choose its own stage. Upstream (argoproj/argo-cd v3.4.4; sync-semantics.md A5.4): active only with
+ * applicationsetcontroller.enable.progressive.syncs and non-empty steps
+ * (applicationset/controllers/applicationset_controller.go:1112-1120, 1613-1616); the controller removes
+ * automated sync from the generated Applications and syncs them itself (:1264-1270); a step is done when
+ * every Application of it is Healthy and Synced.
+ */
+export function rollingSync(model: EnvironmentModel): Record<string, unknown> {
+  const byStage = new Map<number, string[]>();
+  for (const env of model.fleet.manages) {
+    const s = model.fleet.stages[env] ?? 0;
+    byStage.set(s, [...(byStage.get(s) ?? []), env]);
+  }
+  const maxUpdate = model.fleet.rollingSync?.maxUpdate;
+  return {
+    type: 'RollingSync',
+    rollingSync: {
+      steps: [...byStage.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, envs]) => ({ matchExpressions: [{ key: ENVIRONMENT_LABEL, operator: 'In', values: [...envs].sort() }], ...(maxUpdate !== undefined ? { maxUpdate } : {}) })),
     },
   };
 }

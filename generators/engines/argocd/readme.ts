@@ -10,7 +10,7 @@ import { argoContext } from './render.js';
 import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, siblingDir } from './hub.js';
 import { DECOMMISSION_PATH, decommissionOrder, decommissionScript } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
-import { HUB_ACCESS, HUB_ACCESS_PATH } from './managed.js';
+import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 import { readmeContext } from '../../render/readme/readme.js';
@@ -92,8 +92,14 @@ hub's first sync adopts these releases instead of fighting them:
 {{#each steps}}- **{{name}}** {{code version}} into {{code namespace}} (Application {{code app}})
 {{/each}}
 
-then applies \`{{access}}\`: the ServiceAccount {{code serviceAccount}}, bound to \`cluster-admin\`, and its long-lived
-token Secret {{code tokenSecret}}: the identity the hub's Argo CD signs in as.
+then applies \`{{access}}\`: the ServiceAccount {{code serviceAccount}}, the identity the hub's Argo CD signs in as. It is
+not bound to \`cluster-admin\` but to what this environment's AppProjects allow: the ClusterRole {{code clusterRole}} reads
+every kind (Argo CD's cluster cache lists and watches every kind the API serves, and a forbidden list fails the whole
+cache: argo-cd v3.4.4 \`gitops-engine/pkg/cache/cluster.go:1094-1110\`) and writes only the cluster-scoped kinds of the
+projects ({{clusterKinds}}){{#if rbac}}, with \`bind\` and \`escalate\` on roles, which the charts' own RBAC needs (an
+identity that writes RBAC can grant itself more: the AppProjects stay the boundary){{/if}}; every namespaced kind only in
+the projects' destination namespaces ({{namespaces}}: a RoleBinding each to {{code namespacedRole}}; the file creates
+those namespaces, with the Pod Security level the Application sets).
 
 ### 2. Register the cluster with the hub
 
@@ -115,8 +121,11 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 \`\`\`
 
 Bearer token and CA, because \`awsAuthConfig\` (\`argocd-k8s-auth aws\`) issues EKS tokens, which a {{product}} API server
-does not accept. To rotate the token, delete the Secret {{code tokenSecret}} and run the script again (it writes new
-parameters), then refresh the ExternalSecret as below. To unregister, follow *Leave the hub* below.
+does not accept. The token is short-lived, not a legacy token Secret: \`{{register}}\` (run by the bootstrap) mints it with
+\`kubectl create token\` (TokenRequest) valid {{days}} days and writes the parameters. **Rotate it** by running that script
+again, with this cluster's kubeconfig and the same AWS credentials, every {{rotateDays}} days (a token that expires
+disconnects the hub from this cluster: its Applications show the cluster as failed); refresh the ExternalSecret as below.
+Nothing runs the rotation for you: it needs write access to the hub's account, which nothing in this cluster has. To unregister, follow *Leave the hub* below.
 
 ### 3. Network
 
@@ -227,6 +236,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
 function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['fleet']['hub']>, specs: readonly AppSpec[], readme: ReadmeContext): string {
   const ctx = argoContext(m);
   const p = clusterSecretParameters(hub.name, m.name);
+  const access = hubAccessScope(ctx, specs);
   return managedRunbook({
     hub: hub.name,
     ns: ctx.argoNamespace,
@@ -246,7 +256,14 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
     access: `${m.renderedDir}/${HUB_ACCESS_PATH}`,
     serviceAccount: `${HUB_ACCESS.namespace}/${HUB_ACCESS.serviceAccount}`,
-    tokenSecret: `${HUB_ACCESS.namespace}/${HUB_ACCESS.tokenSecret}`,
+    clusterRole: HUB_ACCESS.clusterRole,
+    namespacedRole: HUB_ACCESS.namespacedRole,
+    clusterKinds: access.clusterResources.map((k) => `\`${kindName(k)}\``).join(', ') || 'none',
+    rbac: access.clusterResources.some((k) => k.startsWith('rbac.authorization.k8s.io/')),
+    namespaces: access.namespaces.map((n) => `\`${n.name}\``).join(', '),
+    register: `${m.renderedDir}/${HUB_REGISTER_PATH}`,
+    days: HUB_TOKEN_DAYS,
+    rotateDays: HUB_TOKEN_DAYS / 3,
     steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: `${ctx.prefix}${u.name}` })),
     nameParameter: p.name,
     serverParameter: p.server,
@@ -280,7 +297,8 @@ function hubSection(m: EnvironmentModel): string {
     `IAM: the ExternalSecrets read through the ClusterSecretStore \`${CLUSTER_REGISTRY_STORE}\`, which admits only Argo CD's namespace and reads with the`,
     `role \`${storeRoleName(m, CLUSTER_REGISTRY_STORE)}\` (the AWS layer creates it): \`ssm:GetParameter\` on`,
     `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
-    "config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token of a ServiceAccount bound to cluster-admin on the managed cluster (and its CA);",
+    `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
+    "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
     "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
     'each managed API server (security groups and routing between the VPCs).',
   ].join('\n');

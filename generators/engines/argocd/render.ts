@@ -18,7 +18,7 @@ import { renderBootstrap } from './bootstrap.js';
 import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
 import { clusterSecretParameters, fleetFile, hubFiles, registered } from './hub.js';
 import { renderDecommission } from './decommission.js';
-import { HUB_ACCESS_PATH, renderManagedBootstrap } from './managed.js';
+import { HUB_ACCESS_PATH, hubAccessScope, renderManagedBootstrap } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 
@@ -74,5 +74,6 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
 export const renderArgoCdTree: Renderer = (model) => {
   if (model.gitops !== 'argocd') return [];
   const plan = deliveryPlan(model);
-  return [...renderArgoCd(model, allAppSpecs(model)), ...(model.fleet.hub ? renderManagedBootstrap(model, plan) : renderBootstrap(model, plan))];
+  const specs = allAppSpecs(model);
+  return [...renderArgoCd(model, specs), ...(model.fleet.hub ? renderManagedBootstrap(model, plan, hubAccessScope(argoContext(model), specs)) : renderBootstrap(model, plan))];
 };
