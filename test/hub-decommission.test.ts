@@ -17,6 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
+import { resolveEnvironment } from '../generators/load/loader.js';
+import { upgradePlan } from '../generators/upgrade-plan/plan.js';
 
 const FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 const ENV = 'fleet-b';
@@ -233,5 +235,27 @@ describe('the hub while an environment is let go (argocd.decommission)', () => {
     const section = readme.slice(readme.indexOf('## Decommission a managed environment'));
     expect(section).toContain('sh rendered/fleet-b/argocd/decommission.sh keep');
     expect(section).toContain('sh rendered/fleet-b/argocd/decommission.sh delete');
+  });
+});
+
+describe('npm run plan on a hub: an environment leaves in two commits, with its script between', () => {
+  const withHub = (text: string) => new Map(sources).set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', text));
+  const plan = (base: Map<string, string>, head: Map<string, string>) => {
+    const h = prepareEnvironment('hub', head);
+    if (!h.prepared) throw new Error(formatted(h).join('\n'));
+    return upgradePlan(resolveEnvironment('hub', base).env!.data, h.prepared.model, h.prepared.data).steps.filter((s) => s.gate.startsWith('decommission'));
+  };
+  const managed = withHub('manages: [fleet-a, fleet-b]');
+  const leaving = withHub('manages: [fleet-a]\n  decommission: [fleet-b]');
+  const gone = withHub('manages: [fleet-a]');
+
+  it('refuses removing it from argocd.manages in one step, naming the root that would stay', () => {
+    expect(plan(managed, gone)).toStrictEqual([expect.objectContaining({ title: 'fleet-b leaves argocd.manages', verdict: 'refused', reason: expect.stringContaining('the ApplicationSet (create-update) never deletes fleet-b-root') })]);
+  });
+
+  it('the first commit says which script to run once the hub synced; the second, what to check before merging', () => {
+    expect(plan(managed, leaving)).toStrictEqual([expect.objectContaining({ title: 'fleet-b: argocd.manages → argocd.decommission', verdict: 'caution', reason: expect.stringContaining('run `sh rendered/fleet-b/argocd/decommission.sh keep` or `delete`') })]);
+    expect(plan(leaving, gone)).toStrictEqual([expect.objectContaining({ title: 'fleet-b leaves argocd.decommission', verdict: 'caution', reason: expect.stringContaining('`kubectl -n argocd get applications -l odp.opendev.dev/environment=fleet-b` on hub lists nothing') })]);
+    expect(plan(managed, managed)).toStrictEqual([]);
   });
 });

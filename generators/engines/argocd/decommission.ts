@@ -32,6 +32,9 @@ import { shQuote } from '../../render/delivery/bootstrap.js';
 import { FLEET_FILE, APPLICATION_SET_NAME, siblingDir } from './hub.js';
 import { ENVIRONMENT_LABEL, projectScopes, RESOURCES_FINALIZER, type ArgoContext } from './objects.js';
 import type { AppSpec } from './spec.js';
+import type { PlanStep } from '../../upgrade-plan/plan.js';
+import { SYNC_POLICY_KEY } from '../registry.js';
+import { argoCdNamespace } from './render.js';
 
 export const DECOMMISSION_PATH = 'argocd/decommission.sh';
 /** The root the hub's ApplicationSet creates for a managed environment. */
@@ -165,3 +168,46 @@ export function renderDecommission(ctx: ArgoContext, specs: readonly AppSpec[], 
 
 /** Where the hub's README points: the script of each environment it lets go or manages. */
 export const decommissionScript = (hub: EnvironmentModel, env: string): string => `${siblingDir(hub, env)}/${DECOMMISSION_PATH}`;
+
+const listAt = (data: Record<string, unknown> | undefined, key: string): string[] => {
+  const sync = data?.[SYNC_POLICY_KEY];
+  const v = typeof sync === 'object' && sync !== null ? (sync as Record<string, unknown>)[key] : undefined;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+};
+
+/**
+ * `npm run plan` on a hub: an environment leaving `manages` must pass through `decommission`, with its
+ * script run in between. Leaving in one step is refused (the ApplicationSet never deletes the root, which
+ * keeps syncing: applicationset_controller.go:153-163, 355-357); each of the two steps says what to run and check.
+ */
+export function fleetPlanSteps(base: Record<string, unknown> | undefined, head: EnvironmentModel): PlanStep[] {
+  if (!base) return [];
+  const wasManaged = listAt(base, 'manages');
+  const wasLeaving = listAt(base, 'decommission');
+  const steps: PlanStep[] = [];
+  const script = (env: string) => decommissionScript(head, env);
+  for (const env of wasManaged.filter((e) => !head.fleet.manages.includes(e))) {
+    if (head.fleet.decommission.includes(env))
+      steps.push({
+        title: `${env}: argocd.manages → argocd.decommission`,
+        gate: 'decommission',
+        verdict: 'caution',
+        reason: `once ${head.name} synced this commit (its ApplicationSet no longer generates ${managedRoot(env)}), run \`sh ${script(env)} keep\` or \`delete\` with ${head.name}'s kubeconfig; then remove ${env} from argocd.decommission`,
+      });
+    else
+      steps.push({
+        title: `${env} leaves argocd.manages`,
+        gate: 'decommission',
+        verdict: 'refused',
+        reason: `in one step: the ApplicationSet (create-update) never deletes ${managedRoot(env)}, which keeps syncing rendered/${env}/apps and argocd, and ${env}, no longer managed, renders its own root and Applications there, which that root would sync into ${head.name}'s Argo CD; move ${env} to argocd.decommission first and run \`sh ${script(env)}\` (README of ${head.name}, "Decommission a managed environment")`,
+      });
+  }
+  for (const env of wasLeaving.filter((e) => !head.fleet.decommission.includes(e) && !head.fleet.manages.includes(e)))
+    steps.push({
+      title: `${env} leaves argocd.decommission`,
+      gate: 'decommission script ran',
+      verdict: 'caution',
+      reason: `merge only once \`sh ${script(env)}\` finished: \`kubectl -n ${argoCdNamespace(head)} get applications -l ${ENVIRONMENT_LABEL}=${env}\` on ${head.name} lists nothing; this commit prunes the cluster Secret ${clusterSecretName(env)}, after which a cascading deletion deletes nothing`,
+    });
+  return steps;
+}
