@@ -143,6 +143,7 @@ describe('RollingSync (argocd.rollingSync, opt-in): the hub rolls its managed en
     expect(set.spec.template.metadata.labels['odp.opendev.dev/environment']).toBe('{{.environment}}');
     expect(set.spec.template.spec.syncPolicy.automated).toBeUndefined();
     expect(doc(hub, 'values/argo-cd.yaml').configs.params['applicationsetcontroller.enable.progressive.syncs']).toBe('true');
+    expect(hub.find((f) => f.path === 'README.md')!.content).toContain('stage 1: `fleet-a` (1 at a time); stage 2: `fleet-b` (1 at a time)');
   });
 
   it('environments without a chain between them share one step', () => {

@@ -7,7 +7,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { DECOMMISSION_PATH, decommissionOrder, decommissionScript } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
@@ -289,6 +289,14 @@ function hubSection(m: EnvironmentModel): string {
     `\`${argoContext(m).argoNamespace}\` of this cluster, the kinds Application and AppProject only (no cluster-scoped kind), so a managed environment's`,
     'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: deleting it, or',
     'removing an environment from `argocd.manages`, leaves the roots in place and syncing (see *Decommission a managed environment*).',
+    ...(m.fleet.rollingSync
+      ? [
+          '',
+          `The roots roll in stages (\`argocd.rollingSync\`: RollingSync, \`applicationsetcontroller.enable.progressive.syncs\`): ${rollingStages(m)}; the`,
+          'ApplicationSet controller syncs them (they have no automated sync), a stage once the previous one is Healthy and Synced. It gates',
+          'changes to the Applications (chart versions, sources); values files and manifests reach every environment at once.',
+        ]
+      : []),
     '',
     '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters (name, server: String; config: SecureString) |',
     '|---|---|---|',
@@ -340,4 +348,10 @@ function decommissionSection(m: EnvironmentModel): string {
 export function decommissionKinds(m: EnvironmentModel): { deleted: string[]; kept: string[] } {
   const steps = decommissionOrder(argoContext(m), allAppSpecs(m));
   return { deleted: steps.filter((s) => s.cascades).map((s) => s.app), kept: steps.filter((s) => !s.cascades).map((s) => s.app) };
+}
+
+/** The RollingSync stages, in order, as text. */
+function rollingStages(m: EnvironmentModel): string {
+  const steps = (rollingSync(m).rollingSync as { steps: { matchExpressions: { values: string[] }[]; maxUpdate?: unknown }[] }).steps;
+  return steps.map((st, i) => `stage ${i + 1}: ${st.matchExpressions[0]!.values.map((e) => `\`${e}\``).join(', ')}${st.maxUpdate !== undefined ? ` (${String(st.maxUpdate)} at a time)` : ''}`).join('; ');
 }
