@@ -20,6 +20,11 @@
  *   server/application/application.go:1170-1183), so the script uses kubectl and sets each
  *   Application's finalizers itself: the mode is explicit, whatever the live objects carry.
  *   Non-cascading and cascading deletion with kubectl: docs/user-guide/app_deletion.md.
+ * - Deleting the ApplicationSet (a hub whose last managed environment moves to `decommission` renders none)
+ *   may or may not delete the roots: it has no finalizer unless a reverse progressive deletion is set
+ *   (applicationset_controller.go:188-195), so Kubernetes' garbage collector may follow the roots'
+ *   ownerReferences before the controller removes them (:153-163). The script works either way: without
+ *   a root, nothing re-creates the Applications it deletes.
  * - A cascading deletion needs the destination cluster: when its cluster Secret is gone the finalizer
  *   is dropped and nothing is deleted (applicationset_controller.go:857-872,
  *   removeFinalizerOnInvalidDestination). The script checks the Secret before a `delete` run, and the hub

@@ -287,8 +287,10 @@ function hubSection(m: EnvironmentModel): string {
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
     "Application from its `rendered/<env>/fleet.yaml`, in the AppProject `fleet` (never templated): this repository, the namespace",
     `\`${argoContext(m).argoNamespace}\` of this cluster, the kinds Application and AppProject only (no cluster-scoped kind), so a managed environment's`,
-    'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: deleting it, or',
-    'removing an environment from `argocd.manages`, leaves the roots in place and syncing (see *Decommission a managed environment*).',
+    'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: removing an',
+    'environment from `argocd.manages` leaves its root in place and syncing (see *Decommission a managed environment*). Deleting',
+    "the ApplicationSet may leave the roots or not (Kubernetes' garbage collector follows their ownerReferences unless the",
+    'controller removes them first); their Applications stay and keep syncing either way.',
     ...(m.fleet.rollingSync
       ? [
           '',
