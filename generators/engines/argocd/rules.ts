@@ -95,4 +95,10 @@ const managedGit: Rule = ({ env, input, fleet }, report) => {
     });
 };
 
-export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit];
+/** RollingSync rolls a hub's managed environments: without any, the key would only switch on the controller's progressive syncs. */
+const rollingSyncHub: Rule = ({ input }, report) => {
+  if (input.argocd?.rollingSync && (input.argocd.manages ?? []).length === 0)
+    report('argocd-rolling-sync-hub', ['argocd', 'rollingSync'], 'argocd.rollingSync rolls the environments this hub manages, and it manages none', { hint: 'remove argocd.rollingSync, or list the managed environments in argocd.manages' });
+};
+
+export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit, rollingSyncHub];
