@@ -383,7 +383,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(spec.generators).toStrictEqual([
       { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
     ]);
-    expect(spec.template.spec.project).toBe('platform');
+    expect(spec.template.spec.project).toBe('fleet');
     expect(spec.template.metadata.name).toBe('{{.environment}}-root');
     expect(spec.template.spec.sources.map((s: any) => s.path)).toStrictEqual(['{{.path.path}}/apps', '{{.path.path}}/argocd']);
   });
@@ -392,7 +392,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(doc('fleet-a', 'fleet.yaml')).toStrictEqual({ environment: 'fleet-a', cluster: { name: 'fleet-a', server: 'https://api.fleet-a.internal:6443' }, renderedDir: 'rendered/fleet-a' });
     const paths = files('fleet-a').map((f) => f.path);
     expect(paths.filter((p) => p.includes('argo-cd') || p === 'argocd/application-root.yaml')).toStrictEqual([]);
-    expect(paths.filter((p) => p.startsWith('argocd/bootstrap/')).sort()).toStrictEqual(['argocd/bootstrap/bootstrap.sh', 'argocd/bootstrap/hub-access.yaml']);
+    expect(paths.filter((p) => p.startsWith('argocd/bootstrap/')).sort()).toStrictEqual(['argocd/bootstrap/bootstrap.sh', 'argocd/bootstrap/hub-access.yaml', 'argocd/bootstrap/register.sh']);
     expect(files('hub').map((f) => f.path)).not.toContain('fleet.yaml');
   });
 
@@ -420,7 +420,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(step.lines[0]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh nodes');
   });
 
-  it('the managed bootstrap gives the hub a ServiceAccount with a long-lived token, then writes the cluster Secret\'s fields to the hub\'s SSM parameters (run with stub kubectl, helm and aws)', () => {
+  it('the managed bootstrap gives the hub a ServiceAccount and a TokenRequest token with a lifetime, then writes the cluster Secret\'s fields to the hub\'s SSM parameters (run with stub kubectl, helm and aws)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'odp-managed-'));
     try {
       const bin = join(dir, 'bin');
@@ -433,12 +433,12 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       const log = join(dir, 'log');
       const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
       stub('helm', `echo "helm $*" >>${log}`);
-      // The token Secret as the token controller fills it: data.token and data.ca.crt, base64.
+      // kubectl create token prints the token (TokenRequest); the kube-root-ca.crt ConfigMap holds the CA's PEM.
       stub('kubectl', [
         `echo "kubectl $*" >>${log}`,
         'case "$*" in',
-        `  *'{.data.token}'*) printf '%s' "$(printf 'eyJ.tok.en' | base64)" ;;`,
-        `  *'{.data.ca\\.crt}'*) printf '%s' "$(printf 'PEM' | base64)" ;;`,
+        `  *'create token argocd-manager --duration=2160h'*) printf 'eyJ.tok.en' ;;`,
+        `  *'get configmap kube-root-ca.crt'*) printf 'PEM' ;;`,
         'esac',
       ].join('\n'));
       stub('aws', [`echo "aws $*" >>${log}`, 'while [ $# -gt 0 ]; do case "$1" in --name) n=$2 ;; --type) t=$2 ;; --value) v=$2 ;; esac; shift; done', `{ echo "== $n $t"; cat "\${v#file://}"; echo; } >>${join(dir, 'ssm')}`].join('\n'));
@@ -461,12 +461,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    // The identity it applies: a ServiceAccount bound to cluster-admin and its token Secret (no data: the cluster fills it).
+    // The identity it applies: no cluster-admin and no token Secret (hub-identity.test.ts checks the roles).
     const access = parseYamlStream(files('fleet-b').find((f) => f.path === 'argocd/bootstrap/hub-access.yaml')!.content) as any[];
-    expect(access.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['ServiceAccount/argocd-manager', 'ClusterRoleBinding/argocd-manager-role-binding', 'Secret/argocd-manager-token']);
-    expect([access[1].roleRef.name, access[1].subjects, access[2].type, access[2].metadata.annotations, access[2].data]).toStrictEqual([
-      'cluster-admin', [{ kind: 'ServiceAccount', name: 'argocd-manager', namespace: 'kube-system' }], 'kubernetes.io/service-account-token', { 'kubernetes.io/service-account.name': 'argocd-manager' }, undefined,
-    ]);
+    expect(access.filter((o) => o.kind === 'Secret' || o.roleRef?.name === 'cluster-admin')).toStrictEqual([]);
   });
 
   it('the managed runbook: bootstrap, the SSM parameters with the cluster Secret config, network, and the checks on the hub', () => {

@@ -135,6 +135,7 @@ const BY_KEY: Record<string, unknown[]> = {
   duration: ['12h'],
   start: ['2026-01-01'],
   end: ['2026-01-02T06:00Z'],
+  maxUpdate: [1, '50%'],
 };
 
 function candidates(leaf: Leaf, current: unknown): unknown[] {

@@ -2,6 +2,7 @@
  * The Engine interface: what a GitOps engine (one folder under generators/engines/) gives the core.
  * The core reaches engines only through ./registry.ts; nothing here names one.
  */
+import type { PlanStep } from '../upgrade-plan/plan.js';
 import type { CatalogEntry, DedicatedSecretStore } from '../catalog/types.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
@@ -125,6 +126,11 @@ export interface Engine {
   readonly addon: CatalogEntry;
   /** Whether it manages other environments' clusters (hub mode: `manages` in the sync policy section). */
   readonly hubMode: boolean;
+  /**
+   * Steps of `npm run plan` its own semantics require (a hub letting an environment go), from the
+   * environment's merged document at the base and its model now. Pure.
+   */
+  planSteps?(base: Record<string, unknown> | undefined, head: EnvironmentModel): PlanStep[];
   /** Its files under rendered/<env>/ (delivery objects and bootstrap). Pure. */
   render(model: EnvironmentModel): RenderedFile[];
   /** Its README sections (delivery, bootstrap runbook). */

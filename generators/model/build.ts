@@ -138,6 +138,7 @@ export function buildModel(
   sourceFiles: string[],
   factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts,
   hub?: ManagingHub,
+  stages: Record<string, number> = {},
 ): EnvironmentModel {
   const d = distributionNamed(input.cluster.distribution);
   if (!d) throw new Error(`no distribution '${input.cluster.distribution}' is registered`);
@@ -193,6 +194,9 @@ export function buildModel(
     },
     fleet: {
       manages: [...(sync?.manages ?? [])].sort(),
+      decommission: [...(sync?.decommission ?? [])].sort(),
+      stages,
+      ...(sync?.rollingSync ? { rollingSync: { ...(sync.rollingSync.maxUpdate !== undefined ? { maxUpdate: sync.rollingSync.maxUpdate } : {}) } } : {}),
       ...(hub ? { hub } : {}),
     },
     pools,

@@ -12,6 +12,8 @@ export interface FleetEntry {
   gitops: string;
   /** `manages` of the sync policy section, as written. */
   manages: string[];
+  /** `decommission` of the sync policy section, as written: environments being let go. */
+  decommission: string[];
   /** The namespace of the engine's own add-on (the environment's override, or the catalog's). */
   engineNamespace: string;
   /** `git` as written (a hub's ApplicationSet reads its managed environments from there). */
@@ -24,7 +26,7 @@ export interface FleetEntry {
   endpointParameter?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
   aws: { region?: string; accountId?: string; vpcCidr?: string };
-  /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet). */
+  /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet; a hub orders its managed environments' rollout by it). */
   promotionFrom?: string;
 }
 
@@ -48,6 +50,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
   return {
     gitops: typeof data.gitops === 'string' ? data.gitops : (engine?.name ?? ''),
     manages: Array.isArray(sync.manages) ? sync.manages.filter((x): x is string => typeof x === 'string') : [],
+    decommission: Array.isArray(sync.decommission) ? sync.decommission.filter((x): x is string => typeof x === 'string') : [],
     engineNamespace: typeof own.namespace === 'string' ? own.namespace : (engine?.addon.namespace ?? ''),
     git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
     clusterName: str(cluster.name),
@@ -85,20 +88,42 @@ export function fleetIndex(sources: SourceFiles, known?: (name: string) => Fleet
  */
 export function fleetRelations(fleet: FleetIndex, name: string): unknown {
   const self = fleet.get(name);
-  const targets = (self?.manages ?? []).map((t) => ({
+  const targets = [...(self?.manages ?? []), ...(self?.decommission ?? [])].map((t) => ({
     name: t,
     entry: fleet.get(t) ?? null,
-    claimedBy: [...fleet].filter(([n, e]) => n !== name && e.manages.includes(t)).map(([n]) => n).sort(),
+    claimedBy: [...fleet].filter(([n, e]) => n !== name && (e.manages.includes(t) || e.decommission.includes(t))).map(([n]) => n).sort(),
   }));
   const hub = hubOf(fleet, name);
   const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom) };
   return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets, promotion };
 }
 
-/** The hub managing an environment (the first, by name, when several claim it: a rule refuses that). */
+/**
+ * The hub managing an environment (the first, by name, when several claim it: a rule refuses that).
+ * An environment in a hub's `decommission` list still has that hub (`leaving`): it renders as managed
+ * until its decommission script ran and it leaves the list.
+ */
 export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined {
   for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
-    if (hub !== name && engineNamed(e.gitops)?.hubMode && e.manages.includes(name)) return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '', ...(e.aws.vpcCidr ? { vpcCidr: e.aws.vpcCidr } : {}) };
+    const leaving = !e.manages.includes(name) && e.decommission.includes(name);
+    if (hub !== name && engineNamed(e.gitops)?.hubMode && (e.manages.includes(name) || leaving))
+      return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '', ...(e.aws.vpcCidr ? { vpcCidr: e.aws.vpcCidr } : {}), ...(leaving ? { leaving: true } : {}) };
   }
   return undefined;
+}
+
+/**
+ * Each environment a hub manages, with its stage in their promotion chain: 0 when its `promotion.from`
+ * is not among them, else one more than that environment's (a cycle stops at the environments already seen).
+ */
+export function promotionStages(fleet: FleetIndex, manages: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const stage = (env: string, seen: Set<string>): number => {
+    if (out[env] !== undefined) return out[env]!;
+    const from = fleet.get(env)?.promotionFrom;
+    const s = from !== undefined && manages.includes(from) && !seen.has(from) ? stage(from, new Set([...seen, env])) + 1 : 0;
+    return s;
+  };
+  for (const env of manages) out[env] = stage(env, new Set([env]));
+  return out;
 }

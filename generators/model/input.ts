@@ -70,6 +70,10 @@ export interface SyncPolicyInput {
   selfHeal?: boolean;
   /** Hub mode: the environments this environment's engine manages. */
   manages?: string[];
+  /** Hub mode: environments being let go (no longer generated, still registered until their decommission script ran). */
+  decommission?: string[];
+  /** Hub mode: roll the managed environments' roots in stages of their promotion chain (opt-in). */
+  rollingSync?: { maxUpdate?: number | string };
 }
 
 export interface EnvironmentInput extends EngineInputs {

@@ -163,6 +163,8 @@ export interface ManagingHub {
   accountId: string;
   /** The hub's VPC CIDR as its environment writes it (absent when it is an SSM reference): its engine calls this cluster's API from there. */
   vpcCidr?: string;
+  /** The hub is letting this environment go (its `decommission` list): no longer generated, still registered. */
+  leaving?: boolean;
 }
 
 export interface EnvironmentModel {
@@ -219,6 +221,12 @@ export interface EnvironmentModel {
   fleet: {
     /** The environments this environment's engine manages (sorted; empty: not a hub). */
     manages: string[];
+    /** Environments the hub is letting go (sorted): out of its generator, still registered until decommissioned. */
+    decommission: string[];
+    /** Roll the managed environments in stages of their promotion chain (opt-in). */
+    rollingSync?: { maxUpdate?: number | string };
+    /** Per environment it manages, its stage in their promotion chain (model/fleet.ts promotionStages). */
+    stages: Record<string, number>;
     /** Set when a hub manages this environment: the hub's name, its engine's namespace, and the AWS region and account holding its SSM parameters. */
     hub?: ManagingHub;
   };

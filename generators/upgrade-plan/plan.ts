@@ -6,6 +6,7 @@
  * major flagged). Pure: the base's merged document and the head's model in, steps out.
  */
 import { resolveAddons } from '../catalog/resolve.js';
+import { engineNamed } from '../engines/registry.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { promotableItems } from '../promote/items.js';
 import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
@@ -151,6 +152,8 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
       reason: isMajor ? `read the chart's upgrade notes for ${a.chart.version} (${a.catalog?.upgradeNotes ?? `no link in the catalog; chart repository ${a.chart.repoURL}`}) before merging: values or CRDs may have changed` : 'same major version',
     });
   }
+  // 6. What the engine's own semantics require (a hub letting a managed environment go).
+  steps.push(...(engineNamed(head.gitops)?.planSteps?.(base, head) ?? []));
   return { env: head.name, steps };
 }
 

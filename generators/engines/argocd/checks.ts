@@ -227,6 +227,23 @@ const applicationProjects: TreeChecker = {
         if (isMap(v) && v.kind === 'AppProject' && typeof v.apiVersion === 'string' && groupOf(v.apiVersion) === 'argoproj.io') projects.set(nameOf(v), loc);
       }
       const deploysTo = new Map<string, Set<string>>();
+      // An ApplicationSet's template is an Application of its project too (the hub's roots: project fleet, Argo CD's namespace).
+      for (const loc of docs) {
+        const v = loc.doc.value;
+        if (!isMap(v) || v.kind !== 'ApplicationSet' || !isMap(v.spec) || !isMap(v.spec.template) || !isMap(v.spec.template.spec)) continue;
+        const t = v.spec.template.spec;
+        const projectName = typeof t.project === 'string' ? t.project : 'default';
+        const dest = isMap(t.destination) && typeof t.destination.namespace === 'string' ? t.destination.namespace : undefined;
+        const project = projects.get(projectName);
+        if (!project) {
+          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'template', 'spec', 'project'], `ApplicationSet ${nameOf(v)} generates Applications of AppProject '${projectName}', which is not rendered in this environment`, { hint: `AppProjects here: ${[...projects.keys()].sort().join(', ') || 'none'}` }));
+          continue;
+        }
+        const pspec = isMap((project.doc.value as Record<string, unknown>).spec) ? ((project.doc.value as Record<string, unknown>).spec as Record<string, unknown>) : {};
+        if (dest !== undefined && !allows(new Set(stringsAt(pspec.destinations, 'namespace')), dest))
+          out.push(finding(loc.file, loc.doc, 'policy.application-project', ['spec', 'template', 'spec', 'destination', 'namespace'], `AppProject ${projectName} does not allow namespace '${dest}' (ApplicationSet ${nameOf(v)})`, { hint: `its destinations: ${stringsAt(pspec.destinations, 'namespace').sort().join(', ')}` }));
+        if (dest !== undefined) (deploysTo.get(projectName) ?? deploysTo.set(projectName, new Set()).get(projectName)!).add(dest);
+      }
       for (const loc of docs) {
         const app = loc.doc.value;
         if (!isApplication(app)) continue;

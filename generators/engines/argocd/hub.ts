@@ -3,7 +3,7 @@
  *
  * - Every managed environment renders rendered/<env>/fleet.yaml (environment, cluster name, API
  *   server, its rendered directory): the hub's ApplicationSet reads those files with a git files generator and
- *   creates each one's root Application (in the hub's platform project, never templated), which syncs
+ *   creates each one's root Application (in the hub's `fleet` project, never templated), which syncs
  *   the environment's Applications and AppProjects into the hub's Argo CD namespace.
  * - The hub renders, per managed environment, an ExternalSecret creating the Argo CD cluster Secret
  *   (name, server, config) from SSM SecureStrings: the credentials are never rendered.
@@ -13,7 +13,8 @@ import type { DedicatedSecretStore } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, PLATFORM_PROJECT, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { AppProject } from './kinds.js';
 import { appWaves } from './waves.js';
 import { deliveryPlan } from '../../plan/index.js';
 import { getAt, type DocPath } from '../../lib/paths.js';
@@ -22,7 +23,32 @@ import { closestSection, type SecretDependency } from '../../model/secrets.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
 
 export const FLEET_FILE = 'fleet.yaml';
-export const APPLICATION_SET_PATH = 'argocd/applicationset-fleet.yaml';
+/**
+ * The AppProject of the managed environments' roots: they sync only Applications and AppProjects
+ * (rendered/<env>/apps and argocd), into Argo CD's namespace of the hub's own cluster. A fleet file
+ * cannot choose another project (the template's project is a literal), so a managed environment's
+ * tree can write nothing else through its root — no cluster-scoped kind, no Secret, no workload.
+ */
+export const FLEET_PROJECT = 'fleet';
+export const FLEET_PROJECT_PATH = `argocd/appproject-${FLEET_PROJECT}.yaml`;
+/**
+ * What the roots may write: an empty clusterResourceWhitelist allows no cluster-scoped kind, a
+ * non-empty namespaceResourceWhitelist allows only the kinds it lists (argo-cd v3.4.4
+ * docs/user-guide/projects.md, "Configuring Global Projects" / resource whitelists;
+ * pkg/apis/application/v1alpha1/app_project_types.go IsGroupKindPermitted).
+ */
+export const FLEET_KINDS = [
+  { group: 'argoproj.io', kind: 'Application' },
+  { group: 'argoproj.io', kind: 'AppProject' },
+] as const;
+export const APPLICATION_SET_NAME = 'fleet';
+export const APPLICATION_SET_PATH = `argocd/applicationset-${APPLICATION_SET_NAME}.yaml`;
+/**
+ * The environments a hub has a cluster Secret for: those it manages and those it is letting go
+ * (`decommission`: no longer generated, but their Applications still need the cluster until the
+ * decommission script removed them).
+ */
+export const registered = (m: EnvironmentModel): string[] => [...new Set([...m.fleet.manages, ...m.fleet.decommission])].sort();
 /**
  * In apps/, which only the root syncs: the hub's bootstrap applies argocd/ before External Secrets'
  * CRDs exist, and kubectl would fail on the kind.
@@ -52,7 +78,7 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'ApplicationSet',
     // The last wave (with the root): nothing here needs the managed roots, so nothing waits for them.
-    metadata: { name: 'fleet', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, ...(model.sync.automated ? { annotations: { [SYNC_WAVE]: String(appWaves(model).last) } } : {}) },
+    metadata: { name: APPLICATION_SET_NAME, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: model.name }, ...(model.sync.automated ? { annotations: { [SYNC_WAVE]: String(appWaves(model).last) } } : {}) },
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],
@@ -60,11 +86,12 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
       // Deleting the ApplicationSet (or an environment leaving it) must not uninstall a cluster; the
       // controller only creates and updates Applications, it never deletes one.
       syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' },
+      ...(model.fleet.rollingSync ? { strategy: rollingSync(model) } : {}),
       template: {
         metadata: { name: '{{.environment}}-root', namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: '{{.environment}}' } },
         spec: {
           // A literal: a templated project would let a fleet file choose its own permissions.
-          project: PLATFORM_PROJECT,
+          project: FLEET_PROJECT,
           destination: { server: IN_CLUSTER, namespace: ctx.argoNamespace },
           sources: [
             // .path.path: the directory of the fleet file (the git files generator's own key), so a file cannot point elsewhere.
@@ -72,11 +99,39 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
             { ...git, path: '{{.path.path}}/argocd' },
           ],
           syncPolicy: {
-            ...(a.automated ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
+            // With RollingSync the ApplicationSet controller syncs the roots itself and strips automated sync from them.
+            ...(a.automated && !model.fleet.rollingSync ? { automated: { prune: a.prune, selfHeal: a.selfHeal } } : {}),
             retry: RETRY,
           },
         },
       },
+    },
+  };
+}
+
+/**
+ * RollingSync (argocd.rollingSync, opt-in): one step per stage of the managed environments' promotion
+ * chain (model/fleet.ts promotionStages: an environment promoted from another managed one comes after it),
+ * each selecting its roots by the environment label the template sets — computed here, so a fleet file
+ * cannot choose its own stage. Upstream (argoproj/argo-cd v3.4.4; sync-semantics.md A5.4): active only with
+ * applicationsetcontroller.enable.progressive.syncs and non-empty steps
+ * (applicationset/controllers/applicationset_controller.go:1112-1120, 1613-1616); the controller removes
+ * automated sync from the generated Applications and syncs them itself (:1264-1270); a step is done when
+ * every Application of it is Healthy and Synced.
+ */
+export function rollingSync(model: EnvironmentModel): Record<string, unknown> {
+  const byStage = new Map<number, string[]>();
+  for (const env of model.fleet.manages) {
+    const s = model.fleet.stages[env] ?? 0;
+    byStage.set(s, [...(byStage.get(s) ?? []), env]);
+  }
+  const maxUpdate = model.fleet.rollingSync?.maxUpdate;
+  return {
+    type: 'RollingSync',
+    rollingSync: {
+      steps: [...byStage.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, envs]) => ({ matchExpressions: [{ key: ENVIRONMENT_LABEL, operator: 'In', values: [...envs].sort() }], ...(maxUpdate !== undefined ? { maxUpdate } : {}) })),
     },
   };
 }
@@ -101,11 +156,26 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   return es.toJSON() as unknown as Record<string, unknown>;
 }
 
+/** The `fleet` AppProject (FLEET_PROJECT): this repository, Argo CD's namespace in the hub's own cluster, Applications and AppProjects only. */
+export function fleetProject(ctx: ArgoContext): AppProject {
+  return new AppProject({
+    metadata: { name: FLEET_PROJECT, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name } },
+    spec: {
+      sourceRepos: [ctx.model.git.repoURL],
+      destinations: [{ server: IN_CLUSTER, namespace: ctx.argoNamespace }],
+      clusterResourceWhitelist: [],
+      namespaceResourceWhitelist: FLEET_KINDS.map((k) => ({ ...k })),
+    },
+  });
+}
+
 export function hubFiles(ctx: ArgoContext): RenderedFile[] {
   const inputs = [['argocd'], ['git'], ['name'], ['addons', 'argo-cd']] as RenderedFile['inputs'];
   return [
-    { path: APPLICATION_SET_PATH, content: toYaml(applicationSet(ctx)), inputs },
-    ...ctx.model.fleet.manages.map((env) => ({ path: clusterSecretPath(env), content: toYaml(clusterSecret(ctx, env)), inputs })),
+    // With only environments being let go, no ApplicationSet: deleting it keeps their roots (create-update), which their scripts remove.
+    ...(ctx.model.fleet.manages.length > 0 ? [{ path: APPLICATION_SET_PATH, content: toYaml(applicationSet(ctx)), inputs }] : []),
+    { path: FLEET_PROJECT_PATH, content: toYaml(fleetProject(ctx).toJSON()), inputs },
+    ...registered(ctx.model).map((env) => ({ path: clusterSecretPath(env), content: toYaml(clusterSecret(ctx, env)), inputs })),
   ];
 }
 
@@ -119,13 +189,16 @@ export function hubFiles(ctx: ArgoContext): RenderedFile[] {
 export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
   const manages: DocPath = [SYNC_POLICY_KEY, 'manages'];
   const written = getAt(env.data, manages);
-  return m.fleet.manages.map((managed): SecretDependency => {
+  const leaving: DocPath = [SYNC_POLICY_KEY, 'decommission'];
+  const writtenLeaving = getAt(env.data, leaving);
+  return registered(m).map((managed): SecretDependency => {
     const i = Array.isArray(written) ? written.indexOf(managed) : -1;
+    const j = Array.isArray(writtenLeaving) ? writtenLeaving.indexOf(managed) : -1;
     return {
       name: clusterSecretParameters(m.name, managed).config,
       origin: 'derived',
       purpose: `Argo CD cluster Secret of managed environment ${managed} (bearer token and CA; the hub's ExternalSecret cluster-${managed} reads it)`,
-      path: i >= 0 ? [...manages, i] : closestSection(env.data, manages),
+      path: i >= 0 ? [...manages, i] : j >= 0 ? [...leaving, j] : closestSection(env.data, manages),
       defaultName: false,
       sensitivity: 'cluster-credential',
       create: `${siblingDir(m, managed)}/argocd/bootstrap/bootstrap.sh writes it (run with ${managed}'s kubeconfig and credentials for this hub's account; README of ${managed}, "Bootstrap and join the hub")`,
@@ -134,7 +207,7 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
 }
 
 /** Every SSM parameter a hub's cluster ExternalSecrets read (name, server and config of each managed environment). */
-export const hubSecretParameters = (m: EnvironmentModel): string[] => m.fleet.manages.flatMap((env) => Object.values(clusterSecretParameters(m.name, env)));
+export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).flatMap((env) => Object.values(clusterSecretParameters(m.name, env)));
 
 /**
  * The hub's cluster registry store: the cluster Secrets' parameters carry bearer tokens of other
@@ -143,6 +216,6 @@ export const hubSecretParameters = (m: EnvironmentModel): string[] => m.fleet.ma
  */
 export const CLUSTER_REGISTRY_STORE = 'argocd-cluster-registry';
 export const hubSecretStores = (m: EnvironmentModel, own: string | undefined): DedicatedSecretStore[] =>
-  m.fleet.manages.length > 0 && own !== undefined
+  registered(m).length > 0 && own !== undefined
     ? [{ name: CLUSTER_REGISTRY_STORE, namespace: own, parameters: hubSecretParameters(m), prefix: `/odp/${m.name}/argocd/clusters/*`, who: "Argo CD's cluster registry (the hub's cluster Secrets)" }]
     : [];

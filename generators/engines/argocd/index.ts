@@ -15,6 +15,7 @@ import { renderArgoCdTree } from './render.js';
 import { FLEET_RULES } from './rules.js';
 import { ARGOCD_MOTION_RULES, argocdMotion } from './motion.js';
 import { hubClusterSecrets, hubSecretStores } from './hub.js';
+import { fleetPlanSteps } from './decommission.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -25,6 +26,7 @@ export const argocd: Engine = {
     return argoCd;
   },
   hubMode: true,
+  planSteps: (base, head) => fleetPlanSteps(base, head),
   get review() {
     return ARGOCD_REVIEW;
   },
@@ -71,7 +73,7 @@ export const argocd: Engine = {
       hint: `Argo CD manages this environment; remove enabled: false (or switch the engine with ${otherEngines('argocd')})`,
     }),
     // A hub reads its managed clusters' credentials through ExternalSecrets (./hub.ts).
-    needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
+    needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length + (syncPolicyInput(input)?.decommission ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
     get reservedNames() {
       return { [ROOT_APP]: { what: 'the root Application (app of apps)', where: "in Argo CD's namespace" } };
     },

@@ -21,24 +21,94 @@ import { helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
 import { BOOTSTRAP_PRELUDE } from '../../render/delivery/prelude.js';
 import type { RenderedFile } from '../../render/types.js';
 import { clusterSecretParameters } from './hub.js';
+import { projectScopes, type ArgoContext } from './objects.js';
+import type { AppSpec } from './spec.js';
 
 export const HUB_ACCESS_PATH = 'argocd/bootstrap/hub-access.yaml';
-/** The ServiceAccount the hub's Argo CD signs in as (the name `argocd cluster add` uses), and its token Secret. */
-export const HUB_ACCESS = { namespace: 'kube-system', serviceAccount: 'argocd-manager', binding: 'argocd-manager-role-binding', tokenSecret: 'argocd-manager-token' } as const;
+export const HUB_REGISTER_PATH = 'argocd/bootstrap/register.sh';
+/** The ServiceAccount the hub's Argo CD signs in as (the name `argocd cluster add` uses), its ClusterRoles and their bindings. */
+export const HUB_ACCESS = {
+  namespace: 'kube-system',
+  serviceAccount: 'argocd-manager',
+  clusterRole: 'argocd-manager',
+  binding: 'argocd-manager-role-binding',
+  namespacedRole: 'argocd-manager-namespaced',
+  namespacedBinding: 'argocd-manager',
+} as const;
+/**
+ * Lifetime of the hub's token (TokenRequest, `kubectl create token --duration`): register.sh mints a new one
+ * and writes it to the hub's SSM parameter; run it again before this runs out (the README says when).
+ * The API server may cap it lower (--service-account-max-token-expiration).
+ */
+export const HUB_TOKEN_DAYS = 90;
 
-/** ServiceAccount, its cluster-admin binding, and its long-lived token Secret (filled in by the cluster's token controller; no data here). */
-export function hubAccessObjects(): Record<string, unknown>[] {
-  const { namespace, serviceAccount, binding, tokenSecret } = HUB_ACCESS;
+/**
+ * Resource names of cluster-scoped kinds whose plural is not the kind in lower case plus s/es
+ * (aws-load-balancer-controller v3.5.0 config/crd/bases/elbv2.k8s.aws_ingressclassparams.yaml: plural ingressclassparams).
+ */
+const IRREGULAR_PLURALS: Record<string, string> = { IngressClassParams: 'ingressclassparams' };
+export const resourceOf = (kind: string): string => IRREGULAR_PLURALS[kind] ?? (/(s|x|ch|sh)$/.test(kind.toLowerCase()) ? `${kind.toLowerCase()}es` : /[^aeiou]y$/.test(kind.toLowerCase()) ? `${kind.toLowerCase().slice(0, -1)}ies` : `${kind.toLowerCase()}s`);
+
+export interface HubAccessScope {
+  /** Cluster-scoped kinds the environment's AppProjects allow (clusterResourceWhitelist), as `group/Kind`. */
+  clusterResources: string[];
+  /** Destination namespaces of its AppProjects, with the Pod Security level Argo CD would label a namespace it creates with. */
+  namespaces: { name: string; podSecurity?: string }[];
+}
+
+/** Namespaces that exist in every cluster: the hub gets a RoleBinding there, no Namespace object. */
+const BUILT_IN_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+const WRITE = ['create', 'update', 'patch', 'delete'];
+
+/**
+ * The hub's identity on the managed cluster: not cluster-admin, but what the environment's AppProjects let
+ * its Applications do (argo-cd checks each object against the project before applying it; the cluster
+ * then checks it against this identity):
+ * - read (get, list, watch) on every resource: Argo CD's cluster cache lists and watches every kind the
+ *   API server serves, and by default a forbidden list fails the whole cache, i.e. every Application on
+ *   the cluster (argoproj/argo-cd v3.4.4 gitops-engine/pkg/cache/cluster.go:1094-1110, "failed to load
+ *   initial state of resource"; only `resource.respectRBAC` drops forbidden kinds instead:
+ *   docs/operator-manual/declarative-setup.md:1387-1400, cluster.go:679-692, 948-951);
+ * - write on the cluster-scoped kinds of the AppProjects' clusterResourceWhitelist, nothing else
+ *   cluster-wide (no nodes, certificate approvals, persistent volumes, impersonation);
+ * - `escalate` and `bind` on roles and cluster roles when the projects allow RBAC kinds: the charts' own
+ *   roles grant permissions this identity does not hold, which the API server otherwise refuses
+ *   (Kubernetes RBAC privilege-escalation prevention) — an identity that may write RBAC can grant itself
+ *   more, so the AppProjects stay the boundary that matters;
+ * - write on every namespaced kind, but only in the projects' destination namespaces (a RoleBinding each
+ *   to the ClusterRole argocd-manager-namespaced; the namespaces are created here, with the Pod Security
+ *   label the Application would set, since a RoleBinding needs its namespace).
+ * No token Secret: register.sh mints a TokenRequest token with a lifetime (HUB_TOKEN_DAYS).
+ */
+export function hubAccessObjects(scope: HubAccessScope): Record<string, unknown>[] {
+  const { namespace, serviceAccount, clusterRole, binding, namespacedRole, namespacedBinding } = HUB_ACCESS;
+  const byGroup = new Map<string, string[]>();
+  for (const gk of scope.clusterResources) {
+    const i = gk.lastIndexOf('/');
+    const group = gk.slice(0, i);
+    byGroup.set(group, [...(byGroup.get(group) ?? []), resourceOf(gk.slice(i + 1))]);
+  }
+  const rbac = scope.clusterResources.some((gk) => gk.startsWith('rbac.authorization.k8s.io/'));
+  const subject = [{ kind: 'ServiceAccount', name: serviceAccount, namespace }];
+  const rbacRef = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceAccount, namespace } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: binding },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
+      kind: 'ClusterRole',
+      metadata: { name: clusterRole },
+      rules: [
+        { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+        ...[...byGroup].sort(([a], [b]) => a.localeCompare(b)).map(([group, resources]) => ({ apiGroups: [group], resources: [...new Set(resources)].sort(), verbs: WRITE })),
+        ...(rbac ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'roles'], verbs: ['bind', 'escalate'] }] : []),
+      ],
     },
-    { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: tokenSecret, namespace, annotations: { 'kubernetes.io/service-account.name': serviceAccount } } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: binding }, roleRef: rbacRef(clusterRole), subjects: subject },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: namespacedRole }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
+    ...scope.namespaces
+      .filter((n) => !BUILT_IN_NAMESPACES.has(n.name))
+      .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n.name, ...(n.podSecurity ? { labels: { 'pod-security.kubernetes.io/enforce': n.podSecurity } } : {}) } })),
+    ...scope.namespaces.map((n) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: namespacedBinding, namespace: n.name }, roleRef: rbacRef(namespacedRole), subjects: subject })),
   ];
 }
 
@@ -52,49 +122,83 @@ const script = (vars: Parameters<ReturnType<typeof compileTemplate>>[0]): string
 command -v aws >/dev/null 2>&1 || { echo "the AWS CLI is needed to register the cluster with the hub {{hub}}" >&2; exit 1; }
 ${BOOTSTRAP_PRELUDE}
 
-# The identity the hub's Argo CD uses here: ServiceAccount {{accessName}} (cluster-admin) and its token Secret.
+# The identity the hub's Argo CD uses here: ServiceAccount {{accessName}}, bound to what {{env}}'s AppProjects allow
+# (ClusterRole {{clusterRole}}; every namespaced kind in their destination namespaces only), and those namespaces.
 kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"{{access}}
-token() { kubectl -n {{namespace}} get secret {{tokenSecret}} -o "jsonpath={.data.$1}"; }
-i=0
-until [ -n "$(token token)" ]; do
-  i=$((i + 1)); [ "$i" -le 60 ] || { echo "the token controller did not fill Secret {{tokenName}} within 2 minutes" >&2; exit 1; }
-  sleep 2
-done
 
-# Register with the hub: the Argo CD cluster Secret's fields as SSM parameters in {{regionName}}; the hub's ExternalSecret
-# cluster-{{env}} turns them into its cluster Secret. Values go through a private file, never the command line.
+# Register with the hub: a token with a lifetime, and the cluster Secret's fields in the hub's SSM parameters.
+sh "$ROOT/"{{register}}
+`))(vars);
+
+let compiledRegister: ReturnType<typeof compileTemplate> | undefined;
+const register = (vars: Parameters<ReturnType<typeof compileTemplate>>[0]): string => (compiledRegister ??= compileTemplate(`#!/bin/sh
+# Register {{cluster}} with the hub {{hub}}, or rotate the hub's token: mint a token of {{accessName}} valid {{days}} days
+# (TokenRequest: kubectl create token), and write the Argo CD cluster Secret's fields as SSM parameters in {{regionName}}; the
+# hub's ExternalSecret cluster-{{env}} turns them into its cluster Secret within an hour. Run with KUBECONFIG pointing at this
+# cluster and AWS credentials of account {{account}} that may write {{prefix}}*:  sh {{self}}
+# Rotation: run it again every {{rotateDays}} days (the token expires after {{days}}); the previous token stays valid until it expires.
+set -eu
+command -v aws >/dev/null 2>&1 || { echo "the AWS CLI is needed to register the cluster with the hub {{hub}}" >&2; exit 1; }
 umask 077
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# Values go through private files, never a command line.
+kubectl -n {{namespace}} create token {{serviceAccount}} --duration={{hours}}h >"$TMP/token"
+[ -s "$TMP/token" ] || { echo "kubectl create token returned no token for {{accessName}}" >&2; exit 1; }
+kubectl -n {{namespace}} get configmap kube-root-ca.crt -o 'jsonpath={.data.ca\\.crt}' >"$TMP/ca.crt"
+[ -s "$TMP/ca.crt" ] || { echo "ConfigMap {{namespace}}/kube-root-ca.crt holds no ca.crt" >&2; exit 1; }
 put() { printf '%s' "$3" >"$TMP/value"; aws ssm put-parameter --region {{region}} --name "$1" --type "$2" --overwrite --value "file://$TMP/value" >/dev/null; }
 put {{nameParameter}} String {{clusterName}}
 put {{serverParameter}} String {{server}}
 put {{configParameter}} SecureString "{
-  \\"bearerToken\\": \\"$(token token | base64 -d)\\",
-  \\"tlsClientConfig\\": { \\"insecure\\": false, \\"caData\\": \\"$(token 'ca\\.crt')\\" }
+  \\"bearerToken\\": \\"$(cat "$TMP/token")\\",
+  \\"tlsClientConfig\\": { \\"insecure\\": false, \\"caData\\": \\"$(base64 <"$TMP/ca.crt" | tr -d '\\n')\\" }
 }"
-echo "registered {{cluster}} with the hub {{hub}}: its ExternalSecret cluster-{{env}} picks the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
+echo "registered {{cluster}} with the hub {{hub}} (token valid {{days}} days: run this again within {{rotateDays}}); its ExternalSecret cluster-{{env}} picks"
+echo "the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
 echo "  kubectl -n {{hubNamespace}} annotate externalsecret cluster-{{env}} force-sync=\\$(date +%s) --overwrite"
 `))(vars);
 
-export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[]): RenderedFile[] {
+/** What the hub may do on a managed cluster: its AppProjects' cluster-scoped kinds and destination namespaces (with their Pod Security levels). */
+export function hubAccessScope(ctx: ArgoContext, specs: readonly AppSpec[]): HubAccessScope {
+  const projects = projectScopes(ctx, specs);
+  const level = new Map(specs.flatMap((s) => (s.namespaceLabels?.['pod-security.kubernetes.io/enforce'] ? [[s.namespace, s.namespaceLabels['pod-security.kubernetes.io/enforce']] as const] : [])));
+  const names = [...new Set(projects.flatMap((p) => p.namespaces))].sort();
+  return {
+    clusterResources: [...new Set(projects.flatMap((p) => p.clusterResources))].sort(),
+    namespaces: names.map((name) => ({ name, ...(level.get(name) ? { podSecurity: level.get(name) } : {}) })),
+  };
+}
+
+export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly DeliveryUnit[], scope: HubAccessScope): RenderedFile[] {
   const hub = model.fleet.hub;
   if (!hub) return [];
   const p = clusterSecretParameters(hub.name, model.name);
-  const content = script({
+  const common = {
     env: model.name,
     cluster: model.cluster.name,
     hub: hub.name,
     account: hub.accountId,
     prefix: `/odp/${hub.name}/argocd/clusters/${model.name}/`,
+    accessName: `${HUB_ACCESS.namespace}/${HUB_ACCESS.serviceAccount}`,
+  };
+  const content = script({
+    ...common,
     self: `${model.renderedDir}/argocd/bootstrap/bootstrap.sh`,
     ...helmSteps(model, plan),
     access: shQuote(`${model.renderedDir}/${HUB_ACCESS_PATH}`),
+    register: shQuote(`${model.renderedDir}/${HUB_REGISTER_PATH}`),
+    clusterRole: HUB_ACCESS.clusterRole,
+  });
+  const registerScript = register({
+    ...common,
+    self: `${model.renderedDir}/${HUB_REGISTER_PATH}`,
+    days: HUB_TOKEN_DAYS,
+    rotateDays: HUB_TOKEN_DAYS / 3,
+    hours: HUB_TOKEN_DAYS * 24,
     namespace: shQuote(HUB_ACCESS.namespace),
-    accessName: `${HUB_ACCESS.namespace}/${HUB_ACCESS.serviceAccount}`,
-    tokenName: `${HUB_ACCESS.namespace}/${HUB_ACCESS.tokenSecret}`,
+    serviceAccount: shQuote(HUB_ACCESS.serviceAccount),
     regionName: hub.region,
-    tokenSecret: shQuote(HUB_ACCESS.tokenSecret),
     region: shQuote(hub.region),
     nameParameter: shQuote(p.name),
     serverParameter: shQuote(p.server),
@@ -106,6 +210,7 @@ export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly D
   const inputs: RenderedFile['inputs'] = [['addons'], ['argocd'], ['aws'], ['cluster'], ['git'], ['name'], ['nodePools']];
   return [
     { path: 'argocd/bootstrap/bootstrap.sh', content, inputs },
-    { path: HUB_ACCESS_PATH, content: hubAccessObjects().map((o) => toYaml(o)).join('---\n'), inputs: [['argocd']] },
+    { path: HUB_REGISTER_PATH, content: registerScript, inputs: [['argocd'], ['cluster'], ['name']] },
+    { path: HUB_ACCESS_PATH, content: hubAccessObjects(scope).map((o) => toYaml(o)).join('---\n'), inputs: [['addons'], ['argocd'], ['workloads']] },
   ];
 }

@@ -170,12 +170,19 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
     if (c.o.kind !== 'Application') {
       const item = objectItem(c.o, String((c.o.metadata as Obj).namespace ?? 'default'));
       if (c.o.kind === 'AppProject') item.provides.push(`AppProject ${String((c.o.metadata as Obj).name)}`);
+      // A hub's ApplicationSet generates the managed roots in its template's project: without it the controller refuses
+      // them ("application references project … which does not exist", applicationset_controller.go:596-610) and its
+      // health is Degraded (resource_customizations/argoproj.io/ApplicationSet/health.lua:1-10, ErrorOccurred).
+      if (c.o.kind === 'ApplicationSet') {
+        const t = isMap(c.o.spec) && isMap(c.o.spec.template) && isMap(c.o.spec.template.spec) ? c.o.spec.template.spec : {};
+        item.needs.push({ what: `AppProject ${str(t.project) ?? 'default'}`, why: `ApplicationSet ${String((c.o.metadata as Obj).name)}: the roots it generates name it (spec.template.spec.project; ${ARGOCD_MOTION_RULES.missingProject.id})` });
+      }
       if (c.o.kind === 'ExternalSecret') {
         item.onUnmet = { fail: true, why: `is Degraded (${ARGOCD_MOTION_RULES.externalSecretHealth.id})` };
         const tpl = isMap(c.o.spec) && isMap(c.o.spec.target) && isMap(c.o.spec.target.template) && isMap(c.o.spec.target.template.metadata) && isMap(c.o.spec.target.template.metadata.labels) ? c.o.spec.target.template.metadata.labels : {};
         if (tpl['argocd.argoproj.io/secret-type'] === 'cluster') item.pendingUntil = `the SSM parameters its managed cluster's bootstrap writes (${String(tpl['odp.opendev.dev/environment'] ?? 'the managed environment')})`;
       }
-      units.push({ id, file: c.file, doc: c.doc, gates, phases: [[item]], phasesWait: true, waitsForHealth: c.o.kind === 'ExternalSecret', phaseAtomic: true });
+      units.push({ id, file: c.file, doc: c.doc, gates, phases: [[item]], phasesWait: true, waitsForHealth: c.o.kind === 'ExternalSecret' || c.o.kind === 'ApplicationSet', phaseAtomic: true });
       continue;
     }
     const app = applicationPhases(ctx, c.o, projects, failsOnFailedOp, automated);

@@ -215,7 +215,8 @@ export function projectScopes(ctx: ArgoContext, specs: readonly AppSpec[]): Proj
     return [
       {
         name,
-        description: DESCRIPTIONS[name],
+        // A hub's managed roots are in its `fleet` project (hub.ts), which writes Applications and AppProjects there too.
+        description: name === PLATFORM_PROJECT && model.fleet.manages.length > 0 ? "The root Application and the catalog add-ons; with the `fleet` project (the managed environments' roots: Applications and AppProjects only), the only project that writes to the Argo CD namespace" : DESCRIPTIONS[name],
         apps: [...(platform ? [ROOT_APP] : []), ...members.map((s) => s.name)],
         sourceRepos: [model.git.repoURL, ...[...repos].sort()],
         namespaces: [...namespaces].sort(),

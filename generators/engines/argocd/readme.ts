@@ -8,9 +8,10 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { DECOMMISSION_PATH, decommissionOrder, decommissionScript } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
-import { HUB_ACCESS, HUB_ACCESS_PATH } from './managed.js';
+import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 import { readmeContext } from '../../render/readme/readme.js';
@@ -94,8 +95,14 @@ hub's first sync adopts these releases instead of fighting them:
 {{#each steps}}- **{{name}}** {{code version}} into {{code namespace}} (Application {{code app}})
 {{/each}}
 
-then applies \`{{access}}\`: the ServiceAccount {{code serviceAccount}}, bound to \`cluster-admin\`, and its long-lived
-token Secret {{code tokenSecret}}: the identity the hub's Argo CD signs in as.
+then applies \`{{access}}\`: the ServiceAccount {{code serviceAccount}}, the identity the hub's Argo CD signs in as. It is
+not bound to \`cluster-admin\` but to what this environment's AppProjects allow: the ClusterRole {{code clusterRole}} reads
+every kind (Argo CD's cluster cache lists and watches every kind the API serves, and a forbidden list fails the whole
+cache: argo-cd v3.4.4 \`gitops-engine/pkg/cache/cluster.go:1094-1110\`) and writes only the cluster-scoped kinds of the
+projects ({{clusterKinds}}){{#if rbac}}, with \`bind\` and \`escalate\` on roles, which the charts' own RBAC needs (an
+identity that writes RBAC can grant itself more: the AppProjects stay the boundary){{/if}}; every namespaced kind only in
+the projects' destination namespaces ({{namespaces}}: a RoleBinding each to {{code namespacedRole}}; the file creates
+those namespaces, with the Pod Security level the Application sets).
 
 ### 2. Register the cluster with the hub
 
@@ -117,9 +124,11 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 \`\`\`
 
 Bearer token and CA, because \`awsAuthConfig\` (\`argocd-k8s-auth aws\`) issues EKS tokens, which a {{product}} API server
-does not accept. To rotate the token, delete the Secret {{code tokenSecret}} and run the script again (it writes new
-parameters), then refresh the ExternalSecret as below. To unregister, delete the three parameters after removing
-\`{{env}}\` from \`argocd.manages\` of \`{{hub}}\`.
+does not accept. The token is short-lived, not a legacy token Secret: \`{{register}}\` (run by the bootstrap) mints it with
+\`kubectl create token\` (TokenRequest) valid {{days}} days and writes the parameters. **Rotate it** by running that script
+again, with this cluster's kubeconfig and the same AWS credentials, every {{rotateDays}} days (a token that expires
+disconnects the hub from this cluster: its Applications show the cluster as failed); refresh the ExternalSecret as below.
+Nothing runs the rotation for you: it needs write access to the hub's account, which nothing in this cluster has. To unregister, follow *Leave the hub* below.
 
 ### 3. Network
 
@@ -152,6 +161,13 @@ argocd app wait {{apps}} --health --timeout 900
 token; \`Unknown\` until an Application deploys there).
 The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` then
 {{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
+
+### 5. Leave the hub
+
+The hub's README, *Decommission a managed environment*, is the runbook: {{code env}} moves to \`argocd.decommission\` of
+\`{{hub}}\`, then, with the hub's kubeconfig, \`sh {{decommission}} keep\` (everything deployed here stays, unmanaged) or
+\`sh {{decommission}} delete\`, which deletes what these Applications deployed: {{deleted}}; and leaves running what these
+deployed (rendered without the resources finalizer): {{kept}}.
 `);
 
 const kindName = (gk: string): string => (gk.startsWith('/') ? gk.slice(1) : gk);
@@ -212,7 +228,10 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
     });
   if (m.fleet.hub)
     sections.push({ order: 41, title: `Bootstrap and join the hub \`${m.fleet.hub.name}\``, inputs: [['addons'], ['argocd'], ['cluster'], ['git'], ['name'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])], body: managedSection(m, m.fleet.hub, specs, ctx) });
-  if (m.fleet.manages.length > 0) sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
+  if (registered(m).length > 0) {
+    sections.push({ order: 42, title: 'Hub mode', inputs: [['argocd'], ['addons', 'argo-cd'], ['aws'], ['cluster'], ['name']], body: hubSection(m) });
+    sections.push({ order: 43, title: 'Decommission a managed environment', inputs: [['argocd'], ['addons', 'argo-cd'], ['name']], body: decommissionSection(m) });
+  }
   return sections;
 }
 
@@ -220,6 +239,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
 function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['fleet']['hub']>, specs: readonly AppSpec[], readme: ReadmeContext): string {
   const ctx = argoContext(m);
   const p = clusterSecretParameters(hub.name, m.name);
+  const access = hubAccessScope(ctx, specs);
   return managedRunbook({
     hub: hub.name,
     ns: ctx.argoNamespace,
@@ -240,7 +260,14 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     script: `${m.renderedDir}/${BOOTSTRAP_PATH}`,
     access: `${m.renderedDir}/${HUB_ACCESS_PATH}`,
     serviceAccount: `${HUB_ACCESS.namespace}/${HUB_ACCESS.serviceAccount}`,
-    tokenSecret: `${HUB_ACCESS.namespace}/${HUB_ACCESS.tokenSecret}`,
+    clusterRole: HUB_ACCESS.clusterRole,
+    namespacedRole: HUB_ACCESS.namespacedRole,
+    clusterKinds: access.clusterResources.map((k) => `\`${kindName(k)}\``).join(', ') || 'none',
+    rbac: access.clusterResources.some((k) => k.startsWith('rbac.authorization.k8s.io/')),
+    namespaces: access.namespaces.map((n) => `\`${n.name}\``).join(', '),
+    register: `${m.renderedDir}/${HUB_REGISTER_PATH}`,
+    days: HUB_TOKEN_DAYS,
+    rotateDays: HUB_TOKEN_DAYS / 3,
     steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: `${ctx.prefix}${u.name}` })),
     nameParameter: p.name,
     serverParameter: p.server,
@@ -248,19 +275,34 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     manual: !m.sync.automated,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => `${ctx.prefix}${a}`).join(' ') })),
     label: ENVIRONMENT_LABEL,
+    decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
+    deleted: decommissionKinds(m).deleted.map((a) => `\`${a}\``).join(', ') || 'none',
+    kept: decommissionKinds(m).kept.map((a) => `\`${a}\``).join(', ') || 'none',
   });
 }
 
 /** The hub's ApplicationSet and cluster Secrets. */
 function hubSection(m: EnvironmentModel): string {
-  const rows = m.fleet.manages.map((env) => {
+  const rows = registered(m).map((env) => {
     const p = clusterSecretParameters(m.name, env);
     return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.name}\`, \`${p.server}\`, \`${p.config}\` |`;
   });
   return [
-    `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ')}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
-    "Application from its `rendered/<env>/fleet.yaml` (project `platform`, never templated; deleting the ApplicationSet keeps the",
-    'Applications and their resources; it only creates and updates Applications).',
+    `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
+    "Application from its `rendered/<env>/fleet.yaml`, in the AppProject `fleet` (never templated): this repository, the namespace",
+    `\`${argoContext(m).argoNamespace}\` of this cluster, the kinds Application and AppProject only (no cluster-scoped kind), so a managed environment's`,
+    'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: removing an',
+    'environment from `argocd.manages` leaves its root in place and syncing (see *Decommission a managed environment*). Deleting',
+    "the ApplicationSet may leave the roots or not (Kubernetes' garbage collector follows their ownerReferences unless the",
+    'controller removes them first); their Applications stay and keep syncing either way.',
+    ...(m.fleet.rollingSync
+      ? [
+          '',
+          `The roots roll in stages (\`argocd.rollingSync\`: RollingSync, \`applicationsetcontroller.enable.progressive.syncs\`): ${rollingStages(m)}; the`,
+          'ApplicationSet controller syncs them (they have no automated sync), a stage once the previous one is Healthy and Synced. It gates',
+          'changes to the Applications (chart versions, sources); values files and manifests reach every environment at once.',
+        ]
+      : []),
     '',
     '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters (name, server: String; config: SecureString) |',
     '|---|---|---|',
@@ -269,8 +311,53 @@ function hubSection(m: EnvironmentModel): string {
     `IAM: the ExternalSecrets read through the ClusterSecretStore \`${CLUSTER_REGISTRY_STORE}\`, which admits only Argo CD's namespace and reads with the`,
     `role \`${storeRoleName(m, CLUSTER_REGISTRY_STORE)}\` (the AWS layer creates it): \`ssm:GetParameter\` on`,
     `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
-    "config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token of a ServiceAccount bound to cluster-admin on the managed cluster (and its CA);",
+    `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
+    "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
     "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
     'each managed API server (security groups and routing between the VPCs).',
   ].join('\n');
+}
+
+/** How a hub lets a managed environment go: two commits with the environment's decommission script between them. */
+function decommissionSection(m: EnvironmentModel): string {
+  const ns = argoContext(m).argoNamespace;
+  const rows = registered(m).map((env) => `| \`${env}\`${m.fleet.decommission.includes(env) ? ' (in `argocd.decommission`)' : ''} | \`sh ${decommissionScript(m, env)} keep\` | \`sh ${decommissionScript(m, env)} delete\` |`);
+  return [
+    "An environment leaves this hub in two commits with its script in between, never by removing it from `argocd.manages`",
+    "alone. The ApplicationSet's policy is `create-update`: it never deletes a root, neither when an environment stops being",
+    'generated nor when the ApplicationSet itself is deleted (argo-cd v3.4.4',
+    '`applicationset/controllers/applicationset_controller.go:153-163, 355-357`). The root `<env>-root` would stay, syncing',
+    'automatically, re-creating every Application deleted under it; and the environment, no longer managed, renders an Argo CD',
+    `of its own, whose root and Applications that orphaned root would then sync into \`${ns}\` here.`,
+    '',
+    "1. Move the environment from `argocd.manages` to `argocd.decommission` in this environment's file; synth, merge, and let",
+    `   this hub sync. The ApplicationSet stops generating \`<env>-root\`, so it no longer restores it (a generated`,
+    "   Application follows the template); the hub keeps the cluster Secret `cluster-<env>`, which a cascading deletion needs",
+    '   (without it Argo CD drops the finalizers and deletes nothing).',
+    "2. With this hub's kubeconfig, run the environment's script with the mode chosen explicitly. It turns the root's",
+    '   automated sync off, deletes the Applications highest sync wave first (each gone before the next), checks that none',
+    '   of the environment is left, deletes its AppProjects, then the root; it stops at the first failure (`set -eu`).',
+    "   - `keep`: every Application loses its finalizer first: everything deployed on the cluster stays, unmanaged.",
+    '   - `delete`: Applications rendered with `resources-finalizer.argocd.argoproj.io` delete what they deployed',
+    "     (foreground, highest wave first); those rendered without it (add-ons whose catalog `onDelete` is `orphan`: the",
+    "     cluster's own infrastructure) are removed and leave it running. The managed environment's README lists which.",
+    '3. Remove the environment from `argocd.decommission`; synth, merge. The hub prunes its ExternalSecret and cluster Secret;',
+    "   then delete the SSM parameters and the hub's identity on the cluster (the script prints both commands).",
+    '',
+    '| Environment | Let go, workloads kept | Delete what the hub deployed |',
+    '|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** A managed environment's Applications by what its decommission script's `delete` mode does to their resources. */
+export function decommissionKinds(m: EnvironmentModel): { deleted: string[]; kept: string[] } {
+  const steps = decommissionOrder(argoContext(m), allAppSpecs(m));
+  return { deleted: steps.filter((s) => s.cascades).map((s) => s.app), kept: steps.filter((s) => !s.cascades).map((s) => s.app) };
+}
+
+/** The RollingSync stages, in order, as text. */
+function rollingStages(m: EnvironmentModel): string {
+  const steps = (rollingSync(m).rollingSync as { steps: { matchExpressions: { values: string[] }[]; maxUpdate?: unknown }[] }).steps;
+  return steps.map((st, i) => `stage ${i + 1}: ${st.matchExpressions[0]!.values.map((e) => `\`${e}\``).join(', ')}${st.maxUpdate !== undefined ? ` (${String(st.maxUpdate)} at a time)` : ''}`).join('; ');
 }

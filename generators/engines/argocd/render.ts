@@ -16,8 +16,9 @@ import { deliveryPlan } from '../../plan/index.js';
 import type { RenderedFile, Renderer } from '../../render/types.js';
 import { renderBootstrap } from './bootstrap.js';
 import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
-import { fleetFile, hubFiles } from './hub.js';
-import { renderManagedBootstrap } from './managed.js';
+import { clusterSecretParameters, fleetFile, hubFiles, registered } from './hub.js';
+import { renderDecommission } from './decommission.js';
+import { HUB_ACCESS_PATH, hubAccessScope, renderManagedBootstrap } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 
@@ -60,14 +61,19 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
     files.push({ path: appProjectPath(name), content: toYaml(project), inputs });
   });
   // A managed environment's root Application is created by the hub's ApplicationSet from fleet.yaml.
-  if (model.fleet.hub) files.push(fleetFile(model));
+  if (model.fleet.hub) {
+    const hub = model.fleet.hub;
+    files.push(fleetFile(model));
+    files.push(renderDecommission(ctx, specs, { hub: hub.name, hubFile: `the environment file of ${hub.name}`, region: hub.region, parameters: Object.values(clusterSecretParameters(hub.name, model.name)), access: `${model.renderedDir}/${HUB_ACCESS_PATH}` }));
+  }
   else files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
-  if (model.fleet.manages.length > 0) files.push(...hubFiles(ctx));
+  if (registered(model).length > 0) files.push(...hubFiles(ctx));
   return files;
 }
 
 export const renderArgoCdTree: Renderer = (model) => {
   if (model.gitops !== 'argocd') return [];
   const plan = deliveryPlan(model);
-  return [...renderArgoCd(model, allAppSpecs(model)), ...(model.fleet.hub ? renderManagedBootstrap(model, plan) : renderBootstrap(model, plan))];
+  const specs = allAppSpecs(model);
+  return [...renderArgoCd(model, specs), ...(model.fleet.hub ? renderManagedBootstrap(model, plan, hubAccessScope(argoContext(model), specs)) : renderBootstrap(model, plan))];
 };

@@ -36,20 +36,28 @@ function endpointKey(e: FleetEntry | undefined): string | undefined {
 const endpointText = (e: FleetEntry): string => e.endpoint ?? `{ ssm: ${e.endpointParameter} }`;
 
 const manages: Rule = ({ env, input, fleet }, report) => {
-  const list = input.argocd?.manages;
-  if (!list || !fleet) return;
+  const managed = input.argocd?.manages ?? [];
+  const leaving = input.argocd?.decommission ?? [];
+  if ((managed.length === 0 && leaving.length === 0) || !fleet) return;
   if ((input.gitops ?? 'argocd') !== 'argocd') {
-    report('argocd-manages-engine', ['argocd', 'manages'], `only an environment with gitops: argocd can be a hub (this one uses ${input.gitops})`, { hint: 'remove argocd.manages, or set gitops: argocd' });
+    report('argocd-manages-engine', ['argocd', managed.length > 0 ? 'manages' : 'decommission'], `only an environment with gitops: argocd can be a hub (this one uses ${input.gitops})`, { hint: 'remove argocd.manages, or set gitops: argocd' });
     return;
   }
+  // An environment being let go still has its root, Applications and cluster Secret on the hub: the same checks hold until it leaves.
+  const list = [...managed, ...leaving];
   list.forEach((target, i) => {
-    const path = ['argocd', 'manages', i];
+    const path = i < managed.length ? ['argocd', 'manages', i] : ['argocd', 'decommission', i - managed.length];
     const entry = fleet.get(target);
+    // In both lists: the ApplicationSet would keep generating its root (and restoring its automated sync), so the decommission script could not stop it.
+    if (i >= managed.length && managed.includes(target))
+      return report('argocd-decommission-managed', path, `'${target}' is in both argocd.manages and argocd.decommission: the ApplicationSet keeps generating its root ${target}-root and puts back the automated sync its decommission script turns off`, {
+        hint: `remove ${target} from argocd.manages (it stays registered while in argocd.decommission), synth, let the hub sync, then run rendered/${target}/argocd/decommission.sh`,
+      });
     if (target === env.name) return report('argocd-manages-self', path, `'${target}' is this environment: a hub does not manage itself`, { hint: 'list the other environments its Argo CD manages' });
     if (!entry) return report('argocd-manages-unknown', path, `no environment named '${target}'`, { hint: hintFor(target, [...fleet.keys()].filter((n) => n !== env.name)) ?? `environments: ${[...fleet.keys()].join(', ')}` });
     if (entry.gitops !== 'argocd') return report('argocd-manages-engine', path, `'${target}' uses gitops: ${entry.gitops}; a hub manages Argo CD environments only`, { hint: `set gitops: argocd in ${target}, or remove it here` });
     if (entry.manages.length > 0) return report('argocd-manages-hub', path, `'${target}' is itself a hub (it manages ${entry.manages.join(', ')}); a managed environment has no Argo CD of its own`, { hint: `manage ${entry.manages.join(', ')} from here directly, or drop argocd.manages in ${target}` });
-    const other = [...fleet].filter(([n, e]) => n !== env.name && n !== target && e.manages.includes(target)).map(([n]) => n);
+    const other = [...fleet].filter(([n, e]) => n !== env.name && n !== target && (e.manages.includes(target) || e.decommission.includes(target))).map(([n]) => n);
     if (other.length > 0) return report('argocd-manages-twice', path, `'${target}' is also managed by ${other.join(', ')}; one hub per environment`, { hint: 'keep it in one hub' });
     // The hub's Argo CD knows each cluster by its cluster Secret's name (cluster.name), which the
     // Applications' destination.name selects; its own cluster is 'in-cluster'. Two clusters of one name
@@ -102,4 +110,10 @@ const managedGit: Rule = ({ env, input, fleet }, report) => {
     });
 };
 
-export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit];
+/** RollingSync rolls a hub's managed environments: without any, the key would only switch on the controller's progressive syncs. */
+const rollingSyncHub: Rule = ({ input }, report) => {
+  if (input.argocd?.rollingSync && (input.argocd.manages ?? []).length === 0)
+    report('argocd-rolling-sync-hub', ['argocd', 'rollingSync'], 'argocd.rollingSync rolls the environments this hub manages, and it manages none', { hint: 'remove argocd.rollingSync, or list the managed environments in argocd.manages' });
+};
+
+export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit, rollingSyncHub];

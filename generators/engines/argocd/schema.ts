@@ -14,5 +14,28 @@ export const ARGOCD_SCHEMA: EngineSchema = {
     "items": {
       "type": "string"
     }
+  },
+  decommission: {
+    "type": "array",
+    "uniqueItems": true,
+    "minItems": 1,
+    "description": "Hub mode: managed environments being let go. An environment moves here from manages: the ApplicationSet stops generating its root (which it never deletes), the hub keeps its cluster Secret, and it still renders as managed, so rendered/<env>/argocd/decommission.sh can remove its Applications before its root (README of the hub, \"Decommission a managed environment\"). Remove it from this list once the script ran.",
+    "items": {
+      "type": "string"
+    }
+  },
+  rollingSync: {
+    "type": "object",
+    "additionalProperties": false,
+    "description": "Hub mode, opt-in: the ApplicationSet rolls the managed environments' roots in stages of their promotion chain (promotion.from among the managed environments; Argo CD progressive sync, RollingSync). The ApplicationSet controller then syncs the roots itself (their automated sync is removed) and each stage waits for the previous one to be Healthy and Synced; the hub's Argo CD gets applicationsetcontroller.enable.progressive.syncs. It gates changes to the Applications (chart versions, sources), not to values files or manifests, which the Applications read directly.",
+    "properties": {
+      "maxUpdate": {
+        "description": "Roots of one stage synced at a time: a number, or a percentage such as \"50%\" (default: the whole stage).",
+        "oneOf": [
+          { "type": "integer", "minimum": 1 },
+          { "type": "string", "pattern": "^[1-9][0-9]?%$|^100%$" }
+        ]
+      }
+    }
   } },
 };

@@ -27,6 +27,6 @@ export function appWaves(model: EnvironmentModel): AppWaves {
   const values = [...layers.values()];
   const store = g.steps.find((s) => s.provides.includes(cap.clusterSecretStore(SSM_STORE)))?.unit?.name;
   // The hub's cluster ExternalSecrets need the store: their wave comes after its unit's.
-  const last = Math.max(0, ...values, ...(model.fleet.manages.length > 0 && store !== undefined ? [layers.get(store)! + 1] : []));
+  const last = Math.max(0, ...values, ...(model.fleet.manages.length + model.fleet.decommission.length > 0 && store !== undefined ? [layers.get(store)! + 1] : []));
   return { app: (u) => layers.get(u) ?? 0, first: Math.min(0, ...values), last };
 }

@@ -85,7 +85,7 @@ export const argoCd: CatalogEntry = {
   ],
   // The chart passes these maps into argocd-cm, argocd-cmd-params-cm and argocd-rbac-cm verbatim: any key.
   openValuePaths: [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
-  values: () => ({
+  values: ({ model }) => ({
     crds: { install: true, keep: true },
     dex: { enabled: false },
     configs: {
@@ -98,6 +98,10 @@ export const argoCd: CatalogEntry = {
         // applicationsetcontroller.policy is set to; the default is `policy == ""` only
         // (cmd/argocd-applicationset-controller/commands/applicationset_controller.go:283-284).
         'applicationsetcontroller.enable.policy.override': 'true',
+        // A hub rolling its managed environments in stages (argocd.rollingSync): off by default, and the
+        // ApplicationSet's RollingSync strategy is ignored without it
+        // (cmd/argocd-applicationset-controller/commands/applicationset_controller.go:292).
+        ...(model.fleet.rollingSync ? { 'applicationsetcontroller.enable.progressive.syncs': 'true' } : {}),
       },
     },
   }),

@@ -27,26 +27,9 @@ helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-mana
 
 [ "$PHASE" = all ] || { echo "phase nodes done: aws-cloud-controller-manager installed"; exit 0; }
 
-# The identity the hub's Argo CD uses here: ServiceAccount kube-system/argocd-manager (cluster-admin) and its token Secret.
+# The identity the hub's Argo CD uses here: ServiceAccount kube-system/argocd-manager, bound to what dev-k3s's AppProjects allow
+# (ClusterRole argocd-manager; every namespaced kind in their destination namespaces only), and those namespaces.
 kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"'rendered/dev-k3s/argocd/bootstrap/hub-access.yaml'
-token() { kubectl -n 'kube-system' get secret 'argocd-manager-token' -o "jsonpath={.data.$1}"; }
-i=0
-until [ -n "$(token token)" ]; do
-  i=$((i + 1)); [ "$i" -le 60 ] || { echo "the token controller did not fill Secret kube-system/argocd-manager-token within 2 minutes" >&2; exit 1; }
-  sleep 2
-done
 
-# Register with the hub: the Argo CD cluster Secret's fields as SSM parameters in eu-west-1; the hub's ExternalSecret
-# cluster-dev-k3s turns them into its cluster Secret. Values go through a private file, never the command line.
-umask 077
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-put() { printf '%s' "$3" >"$TMP/value"; aws ssm put-parameter --region 'eu-west-1' --name "$1" --type "$2" --overwrite --value "file://$TMP/value" >/dev/null; }
-put '/odp/dev/argocd/clusters/dev-k3s/name' String 'odp-dev-k3s'
-put '/odp/dev/argocd/clusters/dev-k3s/server' String 'https://api.dev-k3s.odp.internal:6443'
-put '/odp/dev/argocd/clusters/dev-k3s/config' SecureString "{
-  \"bearerToken\": \"$(token token | base64 -d)\",
-  \"tlsClientConfig\": { \"insecure\": false, \"caData\": \"$(token 'ca\.crt')\" }
-}"
-echo "registered odp-dev-k3s with the hub dev: its ExternalSecret cluster-dev-k3s picks the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
-echo "  kubectl -n 'argocd' annotate externalsecret cluster-dev-k3s force-sync=\$(date +%s) --overwrite"
+# Register with the hub: a token with a lifetime, and the cluster Secret's fields in the hub's SSM parameters.
+sh "$ROOT/"'rendered/dev-k3s/argocd/bootstrap/register.sh'

@@ -1,0 +1,155 @@
+/**
+ * Hub mode (fixture valid/hub.yaml managing fleet-a and fleet-b): the roots' `fleet` AppProject, the hub's
+ * identity on the managed clusters (issue 25: not cluster-admin), and RollingSync by promotion stage (issue 21).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { resourceOf } from '../generators/engines/argocd/managed.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { checkMotion } from '../generators/validate/motion/index.js';
+import { fixtureSources, formatted } from './helpers.js';
+
+const { sources } = fixtureSources('valid', 'hub.yaml');
+const render = (env: string, src = sources) => {
+  const r = prepareEnvironment(env, src);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return renderEnvironment(r.prepared);
+};
+const docs = (files: ReturnType<typeof render>, prefix: string) => files.filter((f) => f.path.startsWith(prefix) && f.path.endsWith('.yaml')).flatMap((f) => parseYamlStream(f.content) as any[]);
+const doc = (files: ReturnType<typeof render>, path: string) => parseYamlStream(files.find((f) => f.path === path)!.content)[0] as any;
+
+describe('the fleet AppProject of the managed roots', () => {
+  const hub = render('hub');
+
+  it('allows Applications and AppProjects only, in Argo CD\'s namespace of the hub\'s cluster, from this repository; the ApplicationSet uses it', () => {
+    const p = doc(hub, 'argocd/appproject-fleet.yaml');
+    expect(p.spec).toStrictEqual({
+      clusterResourceWhitelist: [],
+      destinations: [{ namespace: 'argocd', server: 'https://kubernetes.default.svc' }],
+      namespaceResourceWhitelist: [
+        { group: 'argoproj.io', kind: 'Application' },
+        { group: 'argoproj.io', kind: 'AppProject' },
+      ],
+      sourceRepos: ['https://github.com/opendev/odp-gitops.git'],
+    });
+    expect(doc(hub, 'argocd/applicationset-fleet.yaml').spec.template.spec.project).toBe('fleet');
+    // What the roots sync (rendered/<env>/apps and argocd) holds only those kinds.
+    for (const env of ['fleet-a', 'fleet-b']) {
+      const files = render(env);
+      expect([...new Set([...docs(files, 'apps/'), ...docs(files, 'argocd/appproject-')].map((o) => `${o.apiVersion.split('/')[0]}/${o.kind}`))].sort()).toStrictEqual(['argoproj.io/AppProject', 'argoproj.io/Application']);
+    }
+  });
+
+  it('the ApplicationSet policy override is explicit in the hub\'s Argo CD values', () => {
+    const values = doc(hub, 'values/argo-cd.yaml');
+    expect(values.configs.params['applicationsetcontroller.enable.policy.override']).toBe('true');
+  });
+
+  it('validate refuses an ApplicationSet whose roots\' AppProject is not rendered, and the first-sync simulator names it', async () => {
+    const all = new Map([
+      ...hub.filter((f) => f.path !== 'argocd/appproject-fleet.yaml').map((f) => [`hub/${f.path}`, f.content] as [string, string]),
+      ...['fleet-a', 'fleet-b'].flatMap((e) => render(e).map((f) => [`${e}/${f.path}`, f.content] as [string, string])),
+    ]);
+    const tree = parseRenderedTree(all);
+    const out = (await checkRenderedTree(tree)).map(formatDiagnostic);
+    expect(out.filter((l) => l.includes('ApplicationSet fleet generates'))).toStrictEqual([
+      expect.stringContaining("spec.template.spec.project: ApplicationSet fleet generates Applications of AppProject 'fleet', which is not rendered in this environment"),
+    ]);
+    const r = prepareEnvironment('hub', sources);
+    const motion = checkMotion(tree, [r.prepared!.model]).map(formatDiagnostic);
+    expect(motion.some((l) => l.includes('AppProject fleet'))).toBe(true);
+    // With the project, neither complains.
+    const good = parseRenderedTree(new Map([...all, ['hub/argocd/appproject-fleet.yaml', hub.find((f) => f.path === 'argocd/appproject-fleet.yaml')!.content]]));
+    expect(checkMotion(good, [r.prepared!.model]).map(formatDiagnostic).filter((l) => l.includes('AppProject fleet'))).toStrictEqual([]);
+  });
+});
+
+describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.yaml)', () => {
+  it.each(['fleet-a', 'fleet-b'])('%s: not cluster-admin; writes exactly the cluster-scoped kinds its AppProjects allow, every namespaced kind only in their destination namespaces', (env) => {
+    const files = render(env);
+    const access = docs(files, 'argocd/bootstrap/hub-access.yaml');
+    const projects = docs(files, 'argocd/appproject-');
+    expect(access.filter((o) => o.roleRef?.name === 'cluster-admin' || o.kind === 'Secret')).toStrictEqual([]);
+    const role = access.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'argocd-manager');
+    // Read everything: Argo CD's cluster cache lists and watches every kind (a forbidden list fails the cache).
+    expect(role.rules[0]).toStrictEqual({ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] });
+    const written = role.rules.slice(1).filter((r: any) => r.verbs.includes('create')).flatMap((r: any) => r.resources.map((x: string) => `${r.apiGroups[0]}/${x}`)).sort();
+    const allowed = [...new Set(projects.flatMap((p) => p.spec.clusterResourceWhitelist.map((k: any) => `${k.group}/${resourceOf(k.kind)}`)))].sort();
+    expect(written).toStrictEqual(allowed);
+    expect(written).not.toContain('/nodes');
+    // No wildcard write cluster-wide.
+    expect(role.rules.slice(1).every((r: any) => !r.resources.includes('*') && !r.apiGroups.includes('*'))).toBe(true);
+    const binding = access.find((o) => o.kind === 'ClusterRoleBinding');
+    expect([binding.roleRef.name, binding.subjects]).toStrictEqual(['argocd-manager', [{ kind: 'ServiceAccount', name: 'argocd-manager', namespace: 'kube-system' }]]);
+    // Namespaced writes: a RoleBinding in each destination namespace of the projects, none elsewhere.
+    const namespaces = [...new Set(projects.flatMap((p) => p.spec.destinations.map((d: any) => d.namespace)))].sort();
+    const bindings = access.filter((o) => o.kind === 'RoleBinding');
+    expect(bindings.map((b) => b.metadata.namespace).sort()).toStrictEqual(namespaces);
+    expect(new Set(bindings.map((b) => b.roleRef.name))).toStrictEqual(new Set(['argocd-manager-namespaced']));
+    // The namespaces a RoleBinding needs exist first (kube-system always does), labelled as the Application would.
+    expect(access.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort()).toStrictEqual(namespaces.filter((n) => n !== 'kube-system'));
+    const apps = docs(files, 'apps/');
+    for (const ns of access.filter((o) => o.kind === 'Namespace')) {
+      const app = apps.find((a) => a.spec.destination.namespace === ns.metadata.name && a.spec.syncPolicy.managedNamespaceMetadata);
+      if (app) expect(ns.metadata.labels).toStrictEqual(app.spec.syncPolicy.managedNamespaceMetadata.labels);
+    }
+  });
+
+  it('resource names of kinds: regular plurals and the one irregular CRD', () => {
+    expect(['CustomResourceDefinition', 'IngressClass', 'StorageClass', 'IngressClassParams', 'APIService', 'Namespace', 'PriorityClass'].map(resourceOf)).toStrictEqual([
+      'customresourcedefinitions', 'ingressclasses', 'storageclasses', 'ingressclassparams', 'apiservices', 'namespaces', 'priorityclasses',
+    ]);
+  });
+
+  it('register.sh mints a TokenRequest token with a lifetime and states the rotation', () => {
+    const script = render('fleet-b').find((f) => f.path === 'argocd/bootstrap/register.sh')!.content;
+    expect(script).toContain("kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h >\"$TMP/token\"");
+    expect(script).toContain('# Rotation: run it again every 30 days (the token expires after 90)');
+    expect(script).toMatch(/^set -eu$/m);
+    const readme = render('fleet-b').find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain('**Rotate it** by running that script');
+    expect(readme).not.toContain('bound to `cluster-admin`,');
+  });
+});
+
+describe('RollingSync (argocd.rollingSync, opt-in): the hub rolls its managed environments by promotion stage', () => {
+  const staged = new Map(sources);
+  staged.set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a, fleet-b]\n  rollingSync: { maxUpdate: 1 }'));
+  staged.set('environments/fleet-b.yaml', `${sources.get('environments/fleet-b.yaml')!}\npromotion:\n  from: fleet-a\n`);
+
+  it('off by default: no strategy, the roots sync automatically, no progressive-sync flag', () => {
+    const hub = render('hub');
+    const set = doc(hub, 'argocd/applicationset-fleet.yaml');
+    expect(set.spec.strategy).toBeUndefined();
+    expect(set.spec.template.spec.syncPolicy.automated).toStrictEqual({ prune: true, selfHeal: true });
+    expect(doc(hub, 'values/argo-cd.yaml').configs.params['applicationsetcontroller.enable.progressive.syncs']).toBeUndefined();
+  });
+
+  it('on: one step per promotion stage (fleet-b is promoted from fleet-a), selected by the environment label, maxUpdate; the controller flag; the roots without automated sync', () => {
+    const hub = render('hub', staged);
+    const set = doc(hub, 'argocd/applicationset-fleet.yaml');
+    expect(set.spec.strategy).toStrictEqual({
+      type: 'RollingSync',
+      rollingSync: {
+        steps: [
+          { matchExpressions: [{ key: 'odp.opendev.dev/environment', operator: 'In', values: ['fleet-a'] }], maxUpdate: 1 },
+          { matchExpressions: [{ key: 'odp.opendev.dev/environment', operator: 'In', values: ['fleet-b'] }], maxUpdate: 1 },
+        ],
+      },
+    });
+    expect(set.spec.template.metadata.labels['odp.opendev.dev/environment']).toBe('{{.environment}}');
+    expect(set.spec.template.spec.syncPolicy.automated).toBeUndefined();
+    expect(doc(hub, 'values/argo-cd.yaml').configs.params['applicationsetcontroller.enable.progressive.syncs']).toBe('true');
+    expect(hub.find((f) => f.path === 'README.md')!.content).toContain('stage 1: `fleet-a` (1 at a time); stage 2: `fleet-b` (1 at a time)');
+  });
+
+  it('environments without a chain between them share one step', () => {
+    const flat = new Map(staged);
+    flat.set('environments/fleet-b.yaml', sources.get('environments/fleet-b.yaml')!);
+    const steps = doc(render('hub', flat), 'argocd/applicationset-fleet.yaml').spec.strategy.rollingSync.steps;
+    expect(steps.map((s: any) => s.matchExpressions[0].values)).toStrictEqual([['fleet-a', 'fleet-b']]);
+  });
+});
