@@ -122,6 +122,15 @@ function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMe
     if (!m || lo < 1 || hi > 65535 || hi < lo)
       return { key, on: 'value', message: `service-node-port-range '${value}' is not a port range (${cat.release} refuses to start: invalid port range)`, hint: 'write it as low-high within 1-65535, e.g. 30000-32767' };
   }
+  // pkg/cli/server/server.go writeKubeConfig: strconv.ParseInt(KubeConfigMode, 8, 0); a value that does not
+  // parse is only logged ("failed to set … to mode"), and the admin kubeconfig keeps the mode it was written with.
+  // The file holds the cluster-admin client key: bits for others make it readable by every local user.
+  if (key === 'write-kubeconfig-mode' && typeof value === 'string') {
+    if (!/^0?[0-7]{3}$/.test(value.trim()))
+      return { key, on: 'value', message: `write-kubeconfig-mode '${value}' is not an octal file mode (${cat.release} parses it with base 8, only logs the error and leaves the admin kubeconfig's mode as it was)`, hint: 'an octal mode such as 0600 (owner only) or 0640 (its group may read)' };
+    if ((parseInt(value.trim(), 8) & 0o007) !== 0)
+      return { key, on: 'value', message: `write-kubeconfig-mode '${value}' lets every local user read or change the admin kubeconfig (it holds the cluster-admin client key)`, hint: 'keep 0600 (owner only), or 0640 to let only its group read it' };
+  }
   if (key === 'node-ip' || key === 'node-external-ip') {
     const bad = listItems(value).find((i) => !isIPv4(i.trim()) && !isIPv6(i.trim()));
     if (bad !== undefined) return { key, on: 'value', message: `'${bad}' is not an IP address (${cat.release} refuses to start: invalid ip format)`, hint: 'one IPv4 address, or an IPv4 and an IPv6 address for dual stack' };
