@@ -74,6 +74,7 @@ export const flux: Engine = {
       'kustomize.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
       'helm.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
       'source.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
+      'notification.toolkit.fluxcd.io': '@kubernetes-models/flux-cd',
     },
     customResources: { 'fluxcd.controlplane.io/v1/FluxInstance': (o) => fluxInstanceErrors(o) },
   },

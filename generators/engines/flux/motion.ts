@@ -56,13 +56,25 @@ export const FLUX_MOTION_RULES = {
   },
 } satisfies Record<string, MotionRule>;
 
-/** The CRDs the FluxInstance installs (Flux 2.9.0's controllers, ../shared/upstream/crds/flux/v2.9.0) before it syncs anything. */
-const FLUX_CRDS = [
-  ...['Bucket', 'GitRepository', 'HelmChart', 'HelmRepository', 'OCIRepository'].map((k) => cap.crd('source.toolkit.fluxcd.io', k)),
-  cap.crd('kustomize.toolkit.fluxcd.io', 'Kustomization'),
-  cap.crd('helm.toolkit.fluxcd.io', 'HelmRelease'),
-  ...['Alert', 'Provider', 'Receiver'].map((k) => cap.crd('notification.toolkit.fluxcd.io', k)),
-];
+/**
+ * The CRDs the FluxInstance installs (Flux 2.9.0's controllers, ../shared/upstream/crds/flux/v2.9.0)
+ * before it syncs anything, per component it lists (each component's manifest carries its CRDs:
+ * flux-operator v0.58.1 config/data/flux/v2.9.0/<component>.yaml); the operator applies and waits
+ * for them before the sync Kustomization runs (O12.8: internal/controller/fluxinstance_controller.go:567-579).
+ */
+const FLUX_COMPONENT_CRDS: Record<string, string[]> = {
+  'source-controller': ['Bucket', 'GitRepository', 'HelmChart', 'HelmRepository', 'OCIRepository'].map((k) => cap.crd('source.toolkit.fluxcd.io', k)),
+  'kustomize-controller': [cap.crd('kustomize.toolkit.fluxcd.io', 'Kustomization')],
+  'helm-controller': [cap.crd('helm.toolkit.fluxcd.io', 'HelmRelease')],
+  'notification-controller': ['Alert', 'Provider', 'Receiver'].map((k) => cap.crd('notification.toolkit.fluxcd.io', k)),
+};
+/** The rendered FluxInstance's components (env-relative flux/flux-instance.yaml); all four when it cannot be read. */
+function fluxCrds(ctx: MotionContext): string[] {
+  const fi = ctx.files.get(FLUX_INSTANCE_PATH)?.docs[0]?.value;
+  const listed = isMap(fi) && isMap(fi.spec) && Array.isArray(fi.spec.components) ? fi.spec.components.map(String) : Object.keys(FLUX_COMPONENT_CRDS);
+  return listed.flatMap((c) => FLUX_COMPONENT_CRDS[c] ?? []);
+}
+const FLUX_INSTANCE_PATH = 'flux/flux-instance.yaml';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -199,7 +211,7 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
     );
   }
   // What the bootstrap installed before Flux ran: its namespace, the controllers' identities, its releases' capabilities.
-  const base = [cap.namespace(FLUX_NAMESPACE), cap.serviceAccount(FLUX_NAMESPACE, 'kustomize-controller'), cap.serviceAccount(FLUX_NAMESPACE, 'helm-controller'), ...FLUX_CRDS];
+  const base = [cap.namespace(FLUX_NAMESPACE), cap.serviceAccount(FLUX_NAMESPACE, 'kustomize-controller'), cap.serviceAccount(FLUX_NAMESPACE, 'helm-controller'), ...fluxCrds(ctx)];
   const script = ctx.files.get(FLUX_BOOTSTRAP_PATH)?.content;
   for (const r of script ? bootstrapReleases(script) : []) {
     const values = ctx.tree.files.find((f) => f.file === r.values)?.docs[0]?.value;

@@ -21,26 +21,31 @@
  *   bound to its namespace only (the workload tenant's scope).
  * No object refers to another namespace's object.
  */
-import { GIT_CREDENTIALS_SECRET } from './addons/flux-operator.js';
+import { FLUX_OPERATOR_VERSION, GIT_CREDENTIALS_SECRET } from './addons/flux-operator.js';
 import type { K8sObject } from '../../catalog/types.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
 
 /**
  * The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0;
- * fluxcd/flux2 tag v2.9.0, 2026-06-30). The pinned operator (./addons/flux-operator.ts, v0.49.0)
- * embeds Flux only up to v2.8.7 (flux-operator v0.49.0 config/data/flux/); it finds v2.9.0 in the
- * distribution artifact below, which carries every version the newest operator vendored
- * (config/data/flux/ keeps them all: v0.53.0, the first operator with v2.9.0, through v0.58.1).
- * Without the artifact this pin does not install.
+ * fluxcd/flux2 tag v2.9.0, 2026-06-30). The pinned operator (./addons/flux-operator.ts, v0.58.1)
+ * embeds it (flux-operator v0.58.1 config/data/flux/v2.9.0/) and, since v0.54.0, only elects versions
+ * it embeds, also from an artifact (commit 79a3905, internal/builder/semver.go:90 MatchVersionWithEmbedded).
  */
 export const FLUX_VERSION = '2.9.0';
 /** The oldest Kubernetes minor FLUX_VERSION supports (fluxcd/flux2 v2.9.0 cmd/flux/check.go kubernetesConstraints ">=1.33.0-0"). */
 export const FLUX_KUBERNETES_MIN = '1.33';
 /** Where the Flux controllers pull their images from (FluxInstance spec.distribution.registry; the upstream distribution). */
 export const FLUX_REGISTRY = 'ghcr.io/fluxcd';
-/** The operator's distribution manifests (spec.distribution.artifact, pattern ^oci://.*$): Flux releases newer than the operator build. */
-export const FLUX_ARTIFACT = 'oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests';
+/**
+ * The operator's distribution manifests (spec.distribution.artifact, pattern ^oci://.*$), pinned to the
+ * pinned operator's release tag. Each release pushes `flux-operator-manifests:<tag>` and then re-tags
+ * it `latest` (flux-operator v0.58.1 .github/workflows/release.yaml:143-153): `:latest`, which a URL
+ * without a tag means (crane.Pull, internal/builder/pull.go:19-22), moves with every release, and the
+ * operator re-checks its digest every 10m (fluxinstance_artifact_controller.go:82-101). With the tag,
+ * image-digest updates come only with an operator upgrade, reviewed in the pull request.
+ */
+export const FLUX_ARTIFACT = `oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v${FLUX_OPERATOR_VERSION}`;
 export const FLUX_NAMESPACE = 'flux-system';
 /** The FluxInstance: the operator reconciles exactly one, named flux. */
 export const FLUX_INSTANCE = 'flux';
@@ -48,8 +53,18 @@ export const FLUX_INSTANCE = 'flux';
 export const FLUX_SOURCE = FLUX_NAMESPACE;
 /** Secret with the repository's credentials (username/password for Git over HTTPS), from SSM (./addons/flux-operator.ts). */
 export const GIT_SECRET = GIT_CREDENTIALS_SECRET;
-/** Controllers the platform needs: sources, kustomize overlays, Helm releases (spec.components enum). */
-export const FLUX_COMPONENTS = ['source-controller', 'kustomize-controller', 'helm-controller'];
+/**
+ * Controllers the platform needs: sources, kustomize overlays, Helm releases, and notifications (the
+ * Alert to Alertmanager, fluxAlerts below) (spec.components enum, api/v1/fluxinstance_types.go:119).
+ * notification-controller needs operator >= v0.53.0 with Flux 2.9: before it, the operator's patch of
+ * the Alert/Receiver CRDs writes /spec/versions/1, which Flux 2.9's single-version CRDs lack, and the
+ * build fails (v0.49.0 internal/builder/templates.go:411-426; v0.58.1 :469-481 guards it).
+ */
+export const FLUX_COMPONENTS = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'];
+/** The Kustomization delivering the Provider and Alert (fluxAlerts), with no dependency: it reports the first sync too. */
+export const ALERTS_UNIT = 'flux-alerts';
+/** The Provider's name (flux-system). */
+export const ALERTMANAGER_PROVIDER = 'alertmanager';
 /** The Kustomization delivering the add-ons' namespaces and tenant identities, before every add-on. */
 export const PLATFORM_UNIT = 'platform-namespaces';
 /** Label kustomize-controller reads to never prune (delete) an object (kustomize-controller docs, "Prune"). */
@@ -110,6 +125,52 @@ export function fluxInstance(m: EnvironmentModel): K8sObject {
       },
     },
   };
+}
+
+/** Where Alertmanager listens: kube-prometheus-stack's Service and port. */
+export interface AlertmanagerTarget {
+  /** The chart's release name (the Service is `<fullname>-alertmanager`, fullname = release name when it contains the chart name). */
+  release: string;
+  namespace: string;
+}
+
+/**
+ * Provider (type alertmanager) and Alert (error events of every Kustomization and HelmRelease in
+ * flux-system) for the environments with kube-prometheus-stack. notification-controller posts each
+ * event as a firing alert labelled alertname=Flux<Kind><Reason>, severity, reason, kind, name,
+ * namespace (fluxcd/notification-controller v1.9.1 docs/spec/v1beta3/providers.md:961-1023; Provider
+ * and Alert are v1beta3 in Flux 2.9, api/v1beta3/provider_types.go:54,66).
+ * Service: kube-prometheus-stack 88.5.3 templates/alertmanager/service.yaml:6,44 (`<fullname>-alertmanager`,
+ * port values alertmanager.service.port 9093, plain HTTP) and _helpers.tpl:14-25 (fullname).
+ * Namespace: everything lives in flux-system. `multitenant: true` gives notification-controller
+ * --no-cross-namespace-refs (flux-operator v0.58.1 internal/builder/profiles.go, O12.7 of the research
+ * notes): an Alert sees only its own namespace's objects and Provider, so third-party HelmReleases (in
+ * their own namespaces) and workloads' own objects are not covered by this Alert.
+ */
+export function fluxAlerts(m: EnvironmentModel, am: AlertmanagerTarget): K8sObject[] {
+  const release = am.release.slice(0, 26).replace(/-+$/, '');
+  const host = `${release}-alertmanager.${am.namespace}.svc.${m.cluster.network.dnsDomain}`;
+  return [
+    {
+      apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+      kind: 'Provider',
+      metadata: { name: ALERTMANAGER_PROVIDER, namespace: FLUX_NAMESPACE },
+      spec: { type: 'alertmanager', address: `http://${host}:9093/api/v2/alerts/` },
+    },
+    {
+      apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+      kind: 'Alert',
+      metadata: { name: 'flux-errors', namespace: FLUX_NAMESPACE },
+      spec: {
+        providerRef: { name: ALERTMANAGER_PROVIDER },
+        eventSeverity: 'error',
+        eventSources: [
+          { kind: 'Kustomization', name: '*' },
+          { kind: 'HelmRelease', name: '*' },
+        ],
+      },
+    },
+  ];
 }
 
 /**

@@ -10,6 +10,7 @@
  *                                    ConfigMap generated from ../../../values/<unit>.yaml (the SAME
  *                                    file every engine and the bootstrap's helm -f read), namespaces,
  *                                    tenant identities, or the unit's manifests/<unit>/ files
+ *   flux/units/flux-alerts/          Provider and Alert to kube-prometheus-stack's Alertmanager (when enabled)
  *   flux/bootstrap/bootstrap.sh      helm installs, repository Secret from SSM, FluxInstance
  *
  * Overlays reach values/ and manifests/ by relative path: kustomize-controller builds with
@@ -32,7 +33,9 @@ import { renderFluxBootstrap } from './bootstrap.js';
 import {
   chartSource,
   clusterKinds,
+  ALERTS_UNIT,
   FLUX_NAMESPACE,
+  fluxAlerts,
   fluxInstance,
   fluxPaths,
   helmRelease,
@@ -50,6 +53,7 @@ import {
   valuesConfigMap,
 } from './objects.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
+import { kubePrometheusStack } from '../../catalog/kube-prometheus-stack.js';
 
 /** Inputs of every Flux file: the sync policy, the repository, the engine, the name (a function: the registry loads this module). */
 const fluxInputs = (): NonNullable<RenderedFile['inputs']> => [[SYNC_POLICY_KEY], ['git'], ['gitops'], ['name']];
@@ -188,10 +192,21 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
     overlay(s.dir, own, extra, unitInputs(u), applied.map(relative));
   }
 
+  // Flux's error events to Alertmanager, where kube-prometheus-stack runs: no dependsOn (the CRDs come
+  // with the FluxInstance's notification-controller, before the root syncs), so it also reports the first sync.
+  const alertmanager = plan.find((u) => u.kind === 'addon' && u.name === kubePrometheusStack.name && u.chart);
+  const names = steps.map((s) => s.name);
+  if (alertmanager) {
+    const step = { name: ALERTS_UNIT, dir: fluxPaths.unit(ALERTS_UNIT), dependsOn: [] };
+    const inputs = uniquePaths([...(alertmanager.inputs ?? []), ...fluxInputs(), ['cluster', 'network']]);
+    files.push({ path: fluxPaths.kustomization(ALERTS_UNIT), content: toYaml(kustomization(model, step)), inputs });
+    overlay(step.dir, fluxAlerts(model, { release: alertmanager.chart!.releaseName, namespace: alertmanager.namespace }), {}, inputs);
+    names.push(ALERTS_UNIT);
+  }
   files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: [...fluxInputs(), ['cluster', 'network']] });
   files.push({
     path: `${fluxPaths.root}/kustomization.yaml`,
-    content: kustomizeFile({ resources: ['flux-instance.yaml', ...steps.map((s) => fluxPaths.kustomization(s.name).slice(`${fluxPaths.root}/`.length))] }),
+    content: kustomizeFile({ resources: ['flux-instance.yaml', ...names.map((n) => fluxPaths.kustomization(n).slice(`${fluxPaths.root}/`.length))] }),
   });
   return files;
 }

@@ -12,19 +12,28 @@ export const GIT_CREDENTIALS_SECRET = 'flux-system';
  * controllers; afterwards the `flux-operator` HelmRelease (same chart, same values file, release name
  * flux-operator) adopts the bootstrap's release, so Flux manages its own operator.
  *
- * Chart: ghcr.io/controlplaneio-fluxcd/charts/flux-operator 0.49.0 (../shared/upstream/charts/
- * flux-operator/0.49.0/Chart.yaml: version 0.49.0, appVersion v0.49.0), served from an OCI registry
- * only. values.yaml `installCRDs: true` (default): the chart installs the FluxInstance CRD, hence
- * server-side apply like every CRD-shipping chart. Operator v0.49.0 (2026-05-12) embeds the Flux
- * distributions up to v2.8.7 (its config/data/flux/); the pinned Flux 2.9.0 (../objects.ts
- * FLUX_VERSION) comes from the FluxInstance's distribution.artifact. v0.53.0 is the first operator
- * that embeds 2.9.0.
+ * Chart: ghcr.io/controlplaneio-fluxcd/charts/flux-operator 0.58.1 (chart version = operator tag; the
+ * chart is published from controlplaneio-fluxcd/charts, whose snapshot here ends at 0.49.0), served
+ * from an OCI registry only. Operator v0.58.1 (tag b3b3602, 2026-08-19) embeds the Flux distributions
+ * v2.2.3 … v2.9.4 (its config/data/flux/, incl. v2.9.0, the pinned ../objects.ts FLUX_VERSION), has
+ * "fix electing versions beyond supported" (commit 79a3905, first in v0.54.0: the version is elected
+ * among the embedded ones only, internal/controller/fluxinstance_controller.go:330-342) and the
+ * notification-controller CRD patch that fits Flux 2.9's single-version Alert/Receiver CRDs
+ * (internal/builder/templates.go:469-481, since v0.53.0). Its CRDs are ../shared/upstream/crds/
+ * flux-operator/v0.58.1. Values set below, unchanged since 0.49.0 (../shared/upstream/charts/
+ * flux-operator/0.49.0/values.yaml): `installCRDs` (default true; the chart installs the FluxInstance
+ * CRD, hence server-side apply like every CRD-shipping chart) and `web.enabled`; both still documented
+ * at v0.58.1 (flux-operator docs/web/web-standalone.md:19-24 `web.enabled: false`, :29 and :69
+ * `installCRDs`). No key table for 0.58.1 is committed (schemas/charts/): the chart data is not in the
+ * snapshot, so `validate` does not check this entry's values against the chart.
  */
+export const FLUX_OPERATOR_VERSION = '0.58.1';
+
 export const fluxOperator: CatalogEntry = {
   name: 'flux-operator',
   description: 'Flux Operator, installing Flux from the FluxInstance and managed by Flux after the bootstrap (same chart, same values file)',
-  chart: { repoURL: 'oci://ghcr.io/controlplaneio-fluxcd/charts', name: 'flux-operator', version: '0.49.0' },
-  chartKubeVersion: { constraint: '>=1.22.0-0', source: 'controlplaneio-fluxcd/charts charts/flux-operator/Chart.yaml at fc87d3b (chart 0.49.0)' },
+  chart: { repoURL: 'oci://ghcr.io/controlplaneio-fluxcd/charts', name: 'flux-operator', version: FLUX_OPERATOR_VERSION },
+  chartKubeVersion: { constraint: '>=1.22.0-0', source: 'controlplaneio-fluxcd/charts charts/flux-operator/Chart.yaml at fc87d3b (chart 0.49.0; the 0.58.1 Chart.yaml is not in the snapshot)' },
   namespace: 'flux-system',
   syncWave: -2,
   enabledByDefault: (m) => m.gitops === 'flux',

@@ -53,7 +53,7 @@ until [ -n "$(schedulable_node '' '')" ]; do
 done
 
 # Flux Operator, installing Flux from the FluxInstance and managed by Flux after the bootstrap (same chart, same values file)
-helm upgrade --install 'flux-operator' 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' --version '0.49.0' \
+helm upgrade --install 'flux-operator' 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' --version '0.58.1' \
   --namespace 'flux-system' --create-namespace --values "$ROOT/"'rendered/staging-k3s/values/flux-operator.yaml' --wait --timeout 10m
 
 # The repository Secret from the values read above; External Secrets keeps it current later.
