@@ -72,8 +72,8 @@ interface Delivered {
   manifests: string[];
 }
 
-/** The engines' own add-ons, the only units that differ between them. */
-const ENGINE_UNITS = new Set(['argo-cd', 'flux-operator']);
+/** The engines' own units (add-ons and Flux's Alert unit), the only units that differ between them. */
+const ENGINE_UNITS = new Set(['argo-cd', 'flux-operator', 'flux-alerts']);
 
 function argoDelivery(env: string, files: Files): Map<string, Delivered> {
   const out = new Map<string, Delivered>();
@@ -172,15 +172,50 @@ describe('Flux engine (fixture environment)', () => {
   it('the FluxInstance pins Flux exactly, locks multitenancy down and syncs rendered/<env>/flux; no credentials in the tree', () => {
     const fi = docs(flux, 'flux/flux-instance.yaml')[0]!.obj;
     expect(fi.spec.distribution.version).toBe('2.9.0');
-    // Operator 0.49.0 embeds Flux up to 2.8.7 (flux-operator v0.49.0 config/data/flux/): 2.9.0 installs only from the artifact.
-    expect(fi.spec.distribution.artifact).toBe('oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests');
+    // Operator v0.58.1 embeds Flux 2.9.0 (flux-operator v0.58.1 config/data/flux/v2.9.0/) and elects only embedded
+    // versions (commit 79a3905, v0.54.0); the artifact is pinned to its release tag, never the mutable :latest
+    // (v0.58.1 .github/workflows/release.yaml:143-153 re-tags every release latest).
+    expect(fi.spec.distribution.artifact).toBe('oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v0.58.1');
+    // notification-controller: the Alert to Alertmanager; its CRD patch needs operator >= 0.53.0 with Flux 2.9 (templates.go:469-481).
+    expect(fi.spec.components).toStrictEqual(['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller']);
     expect(fi.spec.cluster.multitenant).toBe(true);
     expect(fi.spec.sync).toStrictEqual({ kind: 'GitRepository', url: 'https://github.com/opendev/odp-gitops.git', ref: 'refs/heads/main', path: './rendered/shop/flux', pullSecret: 'flux-system', interval: '5m' });
     const es = docs(flux, 'manifests/flux-operator/')[0]!.obj;
     expect(es.kind).toBe('ExternalSecret');
     expect(es.spec.target.name).toBe('flux-system');
     expect(flux.get('flux/bootstrap/bootstrap.sh')).toContain("aws ssm get-parameter --region 'eu-west-1' --with-decryption");
-    expect(flux.get('flux/bootstrap/bootstrap.sh')).toContain("helm upgrade --install 'flux-operator' 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' --version '0.49.0'");
+    expect(flux.get('flux/bootstrap/bootstrap.sh')).toContain("helm upgrade --install 'flux-operator' 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' --version '0.58.1'");
+    // The artifact's tag is the operator's: one pin, two places.
+    expect(fi.spec.distribution.artifact.endsWith(`:v${/--version '([^']+)'/.exec(flux.get('flux/bootstrap/bootstrap.sh')!.split("'flux-operator'")[1]!)![1]}`)).toBe(true);
+  });
+
+  it('Flux errors go to Alertmanager: a Provider and an Alert in flux-system, in a unit that waits for nothing', () => {
+    const alerts = docs(flux, 'flux/units/flux-alerts/').map((d) => d.obj).filter((o) => o.kind !== 'Kustomization');
+    expect(alerts.sort((a, b) => b.kind.localeCompare(a.kind))).toStrictEqual([
+      {
+        apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+        kind: 'Provider',
+        metadata: { name: 'alertmanager', namespace: 'flux-system' },
+        // kube-prometheus-stack 88.5.3 templates/alertmanager/service.yaml:6,44: <fullname>-alertmanager, port 9093.
+        spec: { type: 'alertmanager', address: 'http://kube-prometheus-stack-alertmanager.monitoring.svc.cluster.local:9093/api/v2/alerts/' },
+      },
+      {
+        apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+        kind: 'Alert',
+        metadata: { name: 'flux-errors', namespace: 'flux-system' },
+        spec: { providerRef: { name: 'alertmanager' }, eventSeverity: 'error', eventSources: [{ kind: 'Kustomization', name: '*' }, { kind: 'HelmRelease', name: '*' }] },
+      },
+    ]);
+    const k = docs(flux, 'flux/kustomizations/flux-alerts.yaml')[0]!.obj;
+    expect(k.spec.dependsOn).toBeUndefined();
+    expect(parseYamlStream(flux.get('flux/kustomization.yaml')!)[0]).toMatchObject({ resources: expect.arrayContaining(['kustomizations/flux-alerts.yaml']) });
+    // Without kube-prometheus-stack there is no Alertmanager: no Provider, no unit.
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/shop.yaml', withEngine(fixtureText().replace('addons:\n', 'addons:\n  kube-prometheus-stack: { enabled: false }\n'), 'flux'));
+    sources.set('environments/shop.ssm.lock.json', sources.get('environments/_fixture.ssm.lock.json')!);
+    const without = renderOf('shop', sources);
+    expect([...without.keys()].filter((p) => p.includes('flux-alerts'))).toStrictEqual([]);
+    expect(without.get('flux/kustomization.yaml')).not.toContain('flux-alerts');
   });
 
   it('values reach the HelmRelease through a hashed ConfigMap generated from the same values file', () => {
@@ -306,6 +341,6 @@ describe.skipIf(!HAS_FLUX_CRDS)('rendered Flux objects against the upstream CRDs
     const crd = parseYamlStream(readFileSync(join(CRDS, 'flux-operator', 'v0.58.1', 'fluxcd.controlplane.io_fluxinstances.yaml'), 'utf8'))[0] as Obj;
     const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
     for (const part of ['distribution', 'cluster', 'sync']) expect(Object.keys(spec.properties[part].properties), part).toEqual(expect.arrayContaining(Object.keys(docs(renderFixture('flux'), 'flux/flux-instance.yaml')[0]!.obj.spec[part])));
-    expect(spec.properties.components.items.enum).toEqual(expect.arrayContaining(['source-controller', 'kustomize-controller', 'helm-controller']));
+    expect(spec.properties.components.items.enum).toEqual(expect.arrayContaining(['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller']));
   });
 });
