@@ -7,8 +7,8 @@ import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
-import { FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, gitRef, THIRD_PARTY_SA } from './objects.js';
-import { fluxSteps, manifestFilesOf } from './render.js';
+import { ALERTS_UNIT, FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, fluxAlerts, gitRef, THIRD_PARTY_SA } from './objects.js';
+import { alertmanagerUnit, fluxSteps, manifestFilesOf } from './render.js';
 import { engines, SYNC_POLICY_KEY } from '../registry.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
@@ -25,6 +25,17 @@ Multitenancy lockdown (\`cluster.multitenant: true\`): no object refers to anoth
 as the Flux controllers; third-party charts' HelmReleases impersonate {{code thirdParty}} in their namespace (that
 namespace and their declared cluster kinds only); workloads' Kustomizations impersonate \`tenant-<namespace>\` (their
 namespace only).
+{{#if alerts}}
+
+Alerts: notification-controller sends every **error** event of the Kustomizations and HelmReleases in
+{{code namespace}} (all Kustomizations and the platform add-ons' HelmReleases) to Alertmanager at
+{{code alerts.address}}
+(Provider {{code alerts.provider}}, Alert {{code alerts.alert}}, Kustomization {{code alerts.unit}}, which depends on nothing,
+so it reports the first sync too). Each event arrives as a firing alert named \`Flux<Kind><Reason>\` with labels
+\`kind\`, \`name\`, \`namespace\`, \`reason\`, \`severity\`, and no end time: it resolves after Alertmanager's
+\`resolve_timeout\`. Under the lockdown an Alert sees only its own namespace: third-party charts' HelmReleases (in
+their namespaces) and workloads' own Flux objects are not covered; \`flux get all -A\` shows them.
+{{/if}}
 
 | Kustomization | Chart | Version | Namespace | Depends on |
 |---|---|---|---|---|
@@ -118,8 +129,9 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
           namespace: s.unit?.namespace ?? FLUX_NAMESPACE,
           deps: s.dependsOn.join(', ') || '—',
         })),
+        alerts: alertsReadme(m, plan),
         manual: !m.sync.automated,
-        orderNames: steps.map((s) => s.name),
+        orderNames: [...(alertmanagerUnit(plan) ? [ALERTS_UNIT] : []), ...steps.map((s) => s.name)],
       }),
     },
   ];
@@ -141,4 +153,12 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
     });
   }
   return sections;
+}
+
+/** What the README says about the flux-alerts unit (render.ts), or undefined without Alertmanager. */
+function alertsReadme(m: EnvironmentModel, plan: ReturnType<typeof deliveryPlan>): { address: string; provider: string; alert: string; unit: string } | undefined {
+  const am = alertmanagerUnit(plan);
+  if (!am) return undefined;
+  const [provider, alert] = fluxAlerts(m, { release: am.chart!.releaseName, namespace: am.namespace });
+  return { address: String((provider!.spec as Record<string, unknown>).address), provider: provider!.metadata.name, alert: alert!.metadata.name, unit: ALERTS_UNIT };
 }

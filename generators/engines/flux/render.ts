@@ -150,6 +150,10 @@ function platformObjects(plan: readonly DeliveryUnit[]): K8sObject[] {
 const objectFile = (o: K8sObject, qualified = false): string =>
   qualified && o.metadata.namespace ? manifestFileName({ kind: o.kind, metadata: { name: `${o.metadata.namespace}-${o.metadata.name}` } }) : manifestFileName(o);
 
+/** The unit whose Alertmanager receives Flux's error events (kube-prometheus-stack's chart), if the plan has it. */
+export const alertmanagerUnit = (plan: readonly DeliveryUnit[]): DeliveryUnit | undefined =>
+  plan.find((u) => u.kind === 'addon' && u.name === kubePrometheusStack.name && u.chart !== undefined);
+
 export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[] = deliveryPlan(model)): RenderedFile[] {
   const files: RenderedFile[] = [];
   const manifests = manifestFilesOf(model);
@@ -194,7 +198,7 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
 
   // Flux's error events to Alertmanager, where kube-prometheus-stack runs: no dependsOn (the CRDs come
   // with the FluxInstance's notification-controller, before the root syncs), so it also reports the first sync.
-  const alertmanager = plan.find((u) => u.kind === 'addon' && u.name === kubePrometheusStack.name && u.chart);
+  const alertmanager = alertmanagerUnit(plan);
   const names = steps.map((s) => s.name);
   if (alertmanager) {
     const step = { name: ALERTS_UNIT, dir: fluxPaths.unit(ALERTS_UNIT), dependsOn: [] };
