@@ -47,11 +47,20 @@ describe('rendered-tree validation', () => {
       "rendered/fix/values/cilium.yaml:7:15  hubble.tls.auto.method: \"helm\" lets chart cilium 1.18.0 render templates/_helpers.tpl (cilium.ca.setup), templates/cilium-ca-secret.yaml, templates/hubble/tls-helm/*.yaml with lookup/genCA/genSignedCert, whose output changes on every render (permanently OutOfSync under Argo CD); expected \"cronJob\" or \"certmanager\"  (hubble.tls.auto.method: cronJob",
     ],
     'duplicate-objects': ['rendered/fix/manifests/portal/service-portal.yaml:4:9  metadata.name: Service portal/portal is also rendered in rendered/fix/manifests/portal/service-portal-copy.yaml'],
-    'flux-cross-namespace': ["rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:19:20  spec.chart.spec.sourceRef.namespace: HelmRelease flux-system/podinfo: chart sourceRef refers to namespace 'podinfo'"],
+    'flux-cross-namespace': [
+      "rendered/fixflux/flux/units/podinfo-manifests/alert-flux-errors.yaml:15:18  spec.eventSources[1].namespace: Alert flux-system/flux-errors: eventSources[1] refers to namespace 'podinfo'",
+      "rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:19:20  spec.chart.spec.sourceRef.namespace: HelmRelease flux-system/podinfo: chart sourceRef refers to namespace 'podinfo'",
+    ],
     'flux-duplicate-objects': ['rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:4:9  metadata.name: HelmRelease flux-system/podinfo is delivered by Flux Kustomizations flux-system/podinfo-manifests and flux-system/podinfo'],
     'flux-paths': ["rendered/fixflux/flux/kustomizations/podinfo.yaml:8:9  spec.path: Kustomization podinfo: path './rendered/fixflux/talos' lies outside rendered/fixflux/flux/"],
-    'flux-pinned-charts': ["rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:15:16  spec.chart.spec.version: HelmRelease podinfo: chart 'podinfo' is not pinned to an exact version ('6.x')"],
-    'flux-references': ["rendered/fixflux/flux/kustomizations/podinfo-manifests.yaml:16:13  spec.dependsOn[0].name: Kustomization flux-system/podinfo-manifests: dependsOn Kustomization 'podinf' is not rendered in namespace 'flux-system' of this environment"],
+    'flux-pinned-charts': [
+      "rendered/fixflux/flux/flux-instance.yaml:10:15  spec.distribution.artifact: FluxInstance flux: manifests artifact 'oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests' is not pinned (no tag: :latest), so it moves with every operator release",
+      "rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:15:16  spec.chart.spec.version: HelmRelease podinfo: chart 'podinfo' is not pinned to an exact version ('6.x')",
+    ],
+    'flux-references': [
+      "rendered/fixflux/flux/units/podinfo-manifests/alert-flux-errors.yaml:8:11  spec.providerRef.name: Alert flux-system/flux-errors: providerRef Provider 'alertmanger' is not rendered in namespace 'flux-system' of this environment",
+      "rendered/fixflux/flux/kustomizations/podinfo-manifests.yaml:16:13  spec.dependsOn[0].name: Kustomization flux-system/podinfo-manifests: dependsOn Kustomization 'podinf' is not rendered in namespace 'flux-system' of this environment",
+    ],
     'k8s-schema-flux': [
       "rendered/fixflux/flux/flux-instance.yaml:16:5  spec.cluster.multiTenant: FluxInstance flux: unknown field 'multiTenant' (not in the fluxcd.controlplane.io/v1 FluxInstance schema)",
       "rendered/fixflux/flux/units/podinfo/helmrelease-podinfo.yaml:19:3  spec.valueFrom: HelmRelease podinfo: unknown field 'valueFrom' (not in the helm.toolkit.fluxcd.io/v2 HelmRelease schema)",
