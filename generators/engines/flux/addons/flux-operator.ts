@@ -26,13 +26,12 @@ export const GIT_CREDENTIALS_SECRET = 'flux-system';
  * at v0.58.1 (flux-operator docs/web/web-standalone.md:19-24 `web.enabled: false`, :29 and :69
  * `installCRDs`). No key table for 0.58.1 is committed (schemas/charts/): the chart data is not in the
  * snapshot, so `validate` does not check this entry's values against the chart.
+ * The version is written literally in `chart` (Renovate's catalog regex reads it there) and exported from it.
  */
-export const FLUX_OPERATOR_VERSION = '0.58.1';
-
 export const fluxOperator: CatalogEntry = {
   name: 'flux-operator',
   description: 'Flux Operator, installing Flux from the FluxInstance and managed by Flux after the bootstrap (same chart, same values file)',
-  chart: { repoURL: 'oci://ghcr.io/controlplaneio-fluxcd/charts', name: 'flux-operator', version: FLUX_OPERATOR_VERSION },
+  chart: { repoURL: 'oci://ghcr.io/controlplaneio-fluxcd/charts', name: 'flux-operator', version: '0.58.1' },
   chartKubeVersion: { constraint: '>=1.22.0-0', source: 'controlplaneio-fluxcd/charts charts/flux-operator/Chart.yaml at fc87d3b (chart 0.49.0; the 0.58.1 Chart.yaml is not in the snapshot)' },
   namespace: 'flux-system',
   syncWave: -2,
@@ -58,3 +57,6 @@ export const fluxOperator: CatalogEntry = {
     web: { enabled: false },
   }),
 };
+
+/** The operator's release (its chart and manifests artifact share the version). */
+export const FLUX_OPERATOR_VERSION: string = fluxOperator.chart!.version;
