@@ -4,7 +4,7 @@ import { GetParametersByPathCommand, GetParametersCommand, SSMClient } from '@aw
 import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { diffLocks, formatLockChange, parseLock, serializeLock, type SsmLock } from '../generators/load/ssm-lock.js';
-import { refreshLocks } from '../generators/ssm/refresh.js';
+import { formatRefreshReport, refreshLocks } from '../generators/ssm/refresh.js';
 import { fixtureSources } from './helpers.js';
 
 const param = (value: string, version = 1) => ({ value, type: 'String' as const, version, lastModified: '2026-11-20T09:00:00.000Z' });
@@ -90,5 +90,13 @@ describe('refresh with a mocked client (no middleware)', () => {
     expect(r!.secrets).toStrictEqual({ verified: 4, pending: 0, warnings: [] });
     expect(r!.text).not.toMatch(/ciphertext|db-password|grafana|secrets-bundle/);
     ssm.restore();
+  });
+});
+
+describe('refresh report', () => {
+  it('says when the SecureStrings and node images were not checked (the environment does not build with the new lock)', () => {
+    const lock: SsmLock = { version: 1, parameters: {}, paths: {} };
+    const text = formatRefreshReport([{ name: 'fixture', region: 'eu-west-1', previous: lock, lock, text: '', fileChanged: false, changes: [] }]);
+    expect(text).toContain('fixture: SecureStrings and node images not checked: the environment does not build with the refreshed lock (npm run synth -- --env fixture says why)');
   });
 });

@@ -413,6 +413,7 @@ export function formatRefreshReport(results: readonly EnvironmentRefresh[]): str
     if (r.changes.length === 0) lines.push(`${head}, no value changed${r.fileChanged ? ' (versions or dates updated)' : ''}`);
     else lines.push(`${head}, ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}:`, ...r.changes.map(formatLockChange));
     if (r.secrets) lines.push(...formatSecretCheck(r.name, r.secrets));
+    else lines.push(`${r.name}: SecureStrings and node images not checked: the environment does not build with the refreshed lock (npm run synth -- --env ${r.name} says why)`);
     if (r.images) lines.push(...r.images.missing.map(formatDiagnostic), `${r.name}: ${r.images.locked} node image${r.images.locked === 1 ? '' : 's'} locked${r.images.missing.length > 0 ? `, ${r.images.missing.length} missing (warning${r.images.missing.length === 1 ? '' : 's'} above)` : ''}`);
     if (r.lock.ec2) {
       const types = Object.entries(r.lock.ec2.instanceTypes);
