@@ -15,6 +15,7 @@ import { generatorFingerprint } from '../lib/fingerprint.js';
 import { BUILD_DIR } from '../lib/project-root.js';
 import { cliPage, helpText, npmScripts } from './cli.js';
 import { diffFormatPage, diffSample, formatConstants, jsonFields } from './diff-format.js';
+import { enginesPage } from './engines.js';
 import { environmentPage, fixtureDocuments, type SchemaNode } from './environment.js';
 import { EXAMPLES_DIR, LAYOUT_DESCRIPTIONS, layoutPage, readLayoutDescriptions, renderExamples, VALID_DIR } from './layout.js';
 import { generatedPage, listItem, wrap, type Page } from './markdown.js';
@@ -39,6 +40,7 @@ export async function generateReference(root: string): Promise<Page[]> {
     rulesPage(extractRules(sources)),
     layoutPage(examples, readLayoutDescriptions(root)),
     nodePortsPage(examples),
+    enginesPage(),
     diffFormatPage(diffSample(root), jsonFields(sources), formatConstants(sources)),
     cliPage(scripts, new Map(await helps)),
   ];

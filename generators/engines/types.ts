@@ -72,7 +72,7 @@ export interface EngineSchema {
 export interface EngineSync {
   /** What its way of ordering units is called in text, e.g. "sync waves". */
   orderName: string;
-  /** How a unit's order (DeliveryUnit.order) is expressed and waited on. */
+  /** How a unit's order (DeliveryUnit.order) is expressed and waited on (after orderName, in docs/reference/engines.md). */
   order: string;
   /** How a unit's `cascade` deletion policy is carried out. */
   cascade: string;

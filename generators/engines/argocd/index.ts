@@ -33,7 +33,7 @@ export const argocd: Engine = {
   sync: {
     orderName: 'sync waves',
     order:
-      "sync waves: the root Application applies the Applications wave by wave (argocd.argoproj.io/sync-wave), each wave once the lower ones are Healthy (gitops-engine sync_context.go); with manual syncs there are no waves and the runbook syncs them in order",
+      "the root Application applies the Applications wave by wave (argocd.argoproj.io/sync-wave), each wave once the lower ones are Healthy (gitops-engine sync_context.go); with manual syncs there are no waves and the runbook syncs them in order",
     cascade: 'the resources finalizer (resources-finalizer.argocd.argoproj.io): deleting the Application deletes what it applied',
     tenants: 'one AppProject per tenant: source repositories, destination namespaces and cluster-scoped kinds of its Applications',
   },

@@ -30,7 +30,7 @@ export const flux: Engine = {
   },
   sync: {
     orderName: 'dependsOn',
-    order: 'dependsOn: a Flux Kustomization starts once every Kustomization of the next lower order is Ready (wait: true: every object it applied is healthy)',
+    order: 'a Flux Kustomization starts once every Kustomization of the next lower order is Ready (wait: true: every object it applied is healthy)',
     cascade: "the Kustomization's prune: deleting it deletes what it applied",
     tenants: "the identity a Kustomization or HelmRelease impersonates: a ServiceAccount allowed only its tenant's namespaces and declared cluster kinds",
   },
