@@ -81,7 +81,8 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...withoutPlaceholderFindings(validateSemantics(env, input, { ec2: lock.ec2, fleet }), ssm));
   if (hasErrors(all)) {
-    const ack = applyAcknowledgements(env, input.acknowledge, all);
+    // The rules that need the model (AWS layer, access, chart kubeVersion) did not run: their warnings were not looked for.
+    const ack = applyAcknowledgements(env, input.acknowledge, all, false);
     return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   }
   const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined, promotionStages(fleet, syncPolicyInput(input)?.manages ?? [])));

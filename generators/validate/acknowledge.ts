@@ -3,7 +3,10 @@
  * the warning of that rule at that document path, so CI logs show only new warnings. An
  * acknowledgement that matches no warning of the run is refused (with the closest warning as
  * "did you mean"), so one that went stale (the warning was fixed, the path moved) surfaces
- * instead of hiding the next warning there. Errors cannot be acknowledged.
+ * instead of hiding the next warning there. Errors cannot be acknowledged. When an error stopped the
+ * run before every rule ran (`complete: false`: the rules that need the model did not run), an
+ * acknowledgement matching nothing is not reported: its warning may simply not have been looked for,
+ * and an error about it would only hide the real one (one naming an error is still refused).
  */
 import { formatPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
@@ -18,8 +21,8 @@ export interface Acknowledgement {
 
 const key = (rule: string, path: string): string => `${rule} at ${path}`;
 
-/** The diagnostics without the acknowledged warnings, plus an error per acknowledgement matching none. */
-export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly Acknowledgement[] | undefined, diagnostics: readonly Diagnostic[]): { diagnostics: Diagnostic[]; acknowledged: number } {
+/** The diagnostics without the acknowledged warnings, plus (when every rule ran) an error per acknowledgement matching none. */
+export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly Acknowledgement[] | undefined, diagnostics: readonly Diagnostic[], complete = true): { diagnostics: Diagnostic[]; acknowledged: number } {
   if (!acks || acks.length === 0) return { diagnostics: [...diagnostics], acknowledged: 0 };
   const wanted = new Map(acks.map((a, i) => [key(a.rule, a.path), i]));
   const used = new Set<number>();
@@ -33,8 +36,9 @@ export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly A
   const errors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => key(d.rule, formatPath(d.path))));
   acks.forEach((a, i) => {
     if (used.has(i)) return;
-    const pos = locate(env, ['acknowledge', i, 'path']);
     const k = key(a.rule, a.path);
+    if (!complete && !errors.has(k)) return;
+    const pos = locate(env, ['acknowledge', i, 'path']);
     const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
     kept.push({ severity: 'error', rule: 'acknowledge-unmatched', file: pos.file, line: pos.line, col: pos.col, path: ['acknowledge', i, 'path'], message: `acknowledges no warning: there is no ${a.rule} warning at ${a.path}`, hint });
   });
