@@ -106,6 +106,13 @@ describe('capacity warning', () => {
     expect(warnings('cap-ok', `cluster: { plannedPods: 212 }\nnodePools:\n${CP}${gpuPool(3)}`)).toStrictEqual([]);
   });
 
+  it('names a pool without nodes as such, not as tainted', () => {
+    // idle: count 0 (scaled to zero), no taints: it holds no pod, and is not a tainted pool.
+    expect(warnings('cap-idle', `cluster: { plannedPods: 250 }\nnodePools:\n${CP}${gpuPool(3)}  - { name: idle, role: worker, arch: arm64, instanceType: m7g.large, subnet: private-a, count: 0 }\n`)).toStrictEqual([
+      'environments/cap-idle.yaml:6:3  nodePools: warning: capacity for workloads is 212 pods (Σ nodes × (maxPods − DaemonSet pods per node) over workers; tainted pools gpu and pools without nodes idle left out), below the 250 planned pods  (add worker nodes, raise maxPods, or set cluster.plannedPods)',
+    ]);
+  });
+
   it('warns when a placed workload has more pods than its pools hold', () => {
     expect(warnings('cap-gpu', `nodePools:\n${CP}  - { name: small, role: worker, arch: arm64, instanceType: m7g.large, subnet: private-a, count: 1, maxPods: 10 }\nworkloads:\n  - { name: api, image: ghcr.io/opendev/api:1.0.0, replicas: 8, resources: { requests: { cpu: 100m, memory: 128Mi } }, placement: { arch: arm64 } }\n`)).toStrictEqual([
       "environments/cap-gpu.yaml:14:131  workloads[0].placement: warning: workload 'api' runs up to 8 pods, but the pools it may land on (small) hold 6  (add nodes to those pools or widen the placement)",

@@ -117,9 +117,13 @@ const capacity: Rule = (ctx, report) => {
   const planned = input.cluster.plannedPods ?? DEFAULTS.plannedPods;
   const general = eligiblePools(pools, { arch: 'any' });
   const cap = general.reduce((n, p) => n + podSlots(input, p), 0);
-  const left = pools.filter((p) => p.role === 'worker' && !general.includes(p)).map((p) => p.name);
+  // Left out: pools without nodes (count 0) and pools whose taints or labels keep ordinary pods off.
+  const left = pools.filter((p) => p.role === 'worker' && !general.includes(p));
+  const empty = left.filter((p) => p.size === 0).map((p) => p.name);
+  const kept = left.filter((p) => p.size > 0).map((p) => p.name);
+  const leftText = [kept.length ? `tainted pools ${kept.join(', ')}` : '', empty.length ? `pools without nodes ${empty.join(', ')}` : ''].filter(Boolean).join(' and ');
   if (cap < planned)
-    report('capacity', ['nodePools'], `capacity for workloads is ${cap} pods (Σ nodes × (maxPods − DaemonSet pods per node) over ${general.map((p) => p.name).join(', ') || 'no pool'}${left.length ? `; tainted pools ${left.join(', ')} left out` : ''}), below the ${planned} planned pods`, {
+    report('capacity', ['nodePools'], `capacity for workloads is ${cap} pods (Σ nodes × (maxPods − DaemonSet pods per node) over ${general.map((p) => p.name).join(', ') || 'no pool'}${leftText ? `; ${leftText} left out` : ''}), below the ${planned} planned pods`, {
       severity: 'warning',
       hint: 'add worker nodes, raise maxPods, or set cluster.plannedPods',
     });
