@@ -186,6 +186,28 @@ describe('(a) golden: a chart bump plus a new workload', () => {
   });
 });
 
+describe('workloads whose pods are replaced', () => {
+  const base = render('rollout', WORKLOAD);
+  const head = render('rollout', WORKLOAD.replace('portal:1.4.2', 'portal:1.5.0').replace('replicas: 2', 'replicas: 2\n    env: { LOG_LEVEL: debug }'));
+  const d = diffTrees(base.files, head.files, head.context);
+  const text = formatMarkdown(d, ctx);
+  const p = parse(text);
+
+  it('the lead names the workload, its image from → to and counts the rest of its pod template change', () => {
+    expectWellFormed(p, text);
+    expect(d.envs[0]!.lead.rollouts).toStrictEqual([
+      { object: 'Deployment opendev/portal', kind: 'Deployment', images: [{ container: 'portal', from: 'ghcr.io/opendev/portal:1.4.2', to: 'ghcr.io/opendev/portal:1.5.0' }], otherChanges: 1 },
+    ]);
+    expect(leadOf(text)).toContain('Workloads whose pods are replaced');
+    expect(leadItems(p)).toContain('`Deployment opendev/portal`: `portal` `ghcr.io/opendev/portal:1.4.2` → `ghcr.io/opendev/portal:1.5.0`; 1 other pod template change');
+  });
+
+  it('a change outside the pod template (replicas) replaces no pod', () => {
+    const scaled = render('rollout', WORKLOAD.replace('replicas: 2', 'replicas: 3'));
+    expect(diffTrees(base.files, scaled.files, scaled.context).envs[0]!.lead.rollouts).toStrictEqual([]);
+  });
+});
+
 /** Three control planes, a fixed worker and an auto-scaled pool, at a Talos and Kubernetes version. */
 const CLUSTER = (talos: string, kubernetes: string, cpType = 'm7i.large') => `cluster: { talosVersion: ${talos}, kubernetesVersion: ${kubernetes} }
 nodePools:
@@ -460,7 +482,7 @@ describe('lead section providers and the JSON report', () => {
     expect(formatText(d, { ...ctx, leadSections: [cost] })).toContain('\nWhat changes in the cluster:\n  Cost delta:\n    - +12 USD a month over 1 environment\n');
     const off = registerLeadSection({ ...cost, id: 'registered', title: 'Registered' });
     try {
-      expect(leadSections().map((s) => s.id)).toStrictEqual(['namespaces', 'permissions', 'charts', 'nodes', 'aws', 'not-gitops', 'registered']);
+      expect(leadSections().map((s) => s.id)).toStrictEqual(['namespaces', 'permissions', 'charts', 'rollouts', 'nodes', 'aws', 'not-gitops', 'registered']);
     } finally {
       off();
     }
@@ -470,7 +492,7 @@ describe('lead section providers and the JSON report', () => {
     const json = JSON.parse(formatJson(d, ctx)) as { envs: Record<string, unknown>[] };
     expect(Object.keys(json)).toStrictEqual(['base', 'head', 'envs', 'totals']);
     expect(Object.keys(json.envs[0]!)).toStrictEqual(['env', 'status', 'objects', 'renamed', 'talos', 'cluster', 'lead', 'counts']);
-    expect(json.envs[0]!.lead).toStrictEqual({ namespaces: [], permissions: [], charts: [] });
+    expect(json.envs[0]!.lead).toStrictEqual({ namespaces: [], permissions: [], charts: [], rollouts: [] });
   });
 
   it('warnings: validate findings of the head with their rule ids, after the lead', () => {
@@ -497,7 +519,7 @@ describe('not applied by GitOps: DNS and a new load balancer', () => {
       talos: [],
       cluster: [],
       aws: [impact('ApiRecord', 'AWS::Route53::RecordSet', 'api.x.internal', 'modified'), impact('ApiLoadBalancer', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'odp-x-api', 'added'), impact('Bucket', 'AWS::S3::Bucket', 'odp-x-etcd', 'modified')],
-      lead: { namespaces: [], permissions: [], charts: [] },
+      lead: { namespaces: [], permissions: [], charts: [], rollouts: [] },
       counts: { added: 0, removed: 0, changed: 0, moved: 0, fields: 0 },
     };
     const text = formatMarkdown({ ...d, envs: [env] }, ctx);

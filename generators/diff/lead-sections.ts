@@ -2,8 +2,9 @@
  * The review comment's lead, "What changes in the cluster": a list of section providers, each turning
  * the diff into a titled list of one-line items, written once for both the Markdown and the text
  * report (a Style says how code, emphasis and free text are spelled). The built-in sections: new
- * namespaces, new cluster-scoped permissions, chart versions, nodes in the order to run them, AWS
- * resources replaced or rolled, and what GitOps does not apply with the step that does.
+ * namespaces, new cluster-scoped permissions, chart versions, workloads whose pods are replaced, nodes
+ * in the order to run them, AWS resources replaced or rolled, and what GitOps does not apply with the
+ * step that does.
  *
  * More sections come in through FormatContext.leadSections, after the built-in ones (npm run diff
  * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. Items are never dropped to fit a size: with `compact` a
@@ -87,6 +88,20 @@ const charts: LeadSection = {
         const what = c.from === undefined ? `${s.bold('new')} at ${s.code(c.to!)}` : c.to === undefined ? `${s.bold('removed')} (was ${s.code(c.from)})` : `${s.code(c.from)} → ${s.code(c.to)}`;
         const major = c.major ? ` ⚠️ ${s.bold('major version')}: read the chart's upgrade notes` : '';
         return { text: `${envPrefix(d, e, s)}${s.code(c.chart)} ${what}${major} ${s.text(`(${c.object}${c.namespace ? `, namespace ${c.namespace}` : ''})`)}` };
+      }),
+    ),
+};
+
+const rollouts: LeadSection = {
+  id: 'rollouts',
+  title: 'Workloads whose pods are replaced',
+  note: 'Their pod template changed: the controller replaces the pods by its update strategy (a CronJob: at its next run).',
+  items: (d, { style: s }) =>
+    d.envs.flatMap((e) =>
+      e.lead.rollouts.map((r) => {
+        const images = r.images.map((i) => `${s.code(i.container)} ${s.code(i.from)} → ${s.code(i.to)}`);
+        const rest = r.otherChanges > 0 ? [s.text(plural(r.otherChanges, r.images.length > 0 ? 'other pod template change' : 'pod template change'))] : [];
+        return { text: `${envPrefix(d, e, s)}${s.code(r.object)}: ${[...images, ...rest].join('; ')}` };
       }),
     ),
 };
@@ -177,7 +192,7 @@ const manual: LeadSection = {
 };
 
 /** The built-in sections, in order. */
-export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [namespaces, permissions, charts, nodes, aws, manual];
+export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [namespaces, permissions, charts, rollouts, nodes, aws, manual];
 
 /** The sections of a report: the built-in ones, the registered ones, then the report's own. */
 export const leadSections = (extra: readonly LeadSection[] = []): LeadSection[] => [...BUILT_IN_LEAD_SECTIONS, ...registered, ...extra];

@@ -47,6 +47,29 @@ export interface PermissionChange {
   kinds?: string[];
 }
 
+/** A container's image from → to in a pod template. */
+export interface ImageChange {
+  container: string;
+  from: string;
+  to: string;
+}
+
+/**
+ * A workload object whose pod template changed: its pods are replaced (a Deployment, StatefulSet or
+ * DaemonSet rolls them by its update strategy; a CronJob's next Job runs the new template). Objects
+ * added or removed are not rollouts.
+ */
+export interface WorkloadRollout {
+  /** The object (its label in the diff: `Deployment opendev/portal`). */
+  object: string;
+  /** Deployment, StatefulSet, DaemonSet or CronJob. */
+  kind: string;
+  /** Containers (and init containers) whose image changed. */
+  images: ImageChange[];
+  /** Changed fields of the pod template besides those images (env, config checksums, resources …). */
+  otherChanges: number;
+}
+
 /** The lead facts of one environment (JSON: `envs[].lead`). */
 export interface EnvLead {
   /** Namespaces created by this change. */
@@ -55,6 +78,8 @@ export interface EnvLead {
   permissions: PermissionChange[];
   /** Chart versions from → to. */
   charts: ChartChange[];
+  /** Workloads whose pods are replaced (pod template changed), with their image changes. */
+  rollouts: WorkloadRollout[];
 }
 
 /** One node's step, as a distribution reports it (Distribution.diff.report.rollout). */
@@ -113,6 +138,49 @@ const namespacesOf = (v: unknown): string[] => {
 };
 const clusterKindsOf = (v: unknown): string[] => (isMap(v) ? ask((e) => e.review?.clusterKinds?.(v)) : []);
 
+/** Kinds whose pod template, where it lives: a change replaces their pods. */
+const POD_TEMPLATE_AT: Readonly<Record<string, readonly string[]>> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+const at = (v: unknown, path: readonly string[]): unknown => path.reduce<unknown>((o, k) => (isMap(o) ? o[k] : undefined), v);
+
+/** `name → image` of a pod template's containers and init containers. */
+function imagesOf(template: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const key of ['initContainers', 'containers']) {
+    const list = at(template, ['spec', key]);
+    if (!Array.isArray(list)) continue;
+    for (const c of list) if (isMap(c) && typeof c.name === 'string' && typeof c.image === 'string') out.set(c.name, c.image);
+  }
+  return out;
+}
+
+/** Leaf paths whose values differ between two plain values (a count: the size of the rest of the change). */
+function changedLeaves(a: unknown, b: unknown): number {
+  if (isMap(a) && isMap(b)) return [...new Set([...Object.keys(a), ...Object.keys(b)])].reduce((n, k) => n + changedLeaves(a[k], b[k]), 0);
+  if (Array.isArray(a) && Array.isArray(b)) return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => changedLeaves(a[i], b[i])).reduce((x, y) => x + y, 0);
+  return JSON.stringify(a) === JSON.stringify(b) ? 0 : 1;
+}
+
+/** The pod template change of a workload object present on both sides, if any. */
+function rolloutOf(p: DocPair): WorkloadRollout | undefined {
+  const kind = kindOf(p.head);
+  const path = kind ? POD_TEMPLATE_AT[kind] : undefined;
+  if (!path || p.base === undefined || kindOf(p.base) !== kind) return undefined;
+  const before = at(p.base, path);
+  const after = at(p.head, path);
+  if (JSON.stringify(before) === JSON.stringify(after)) return undefined;
+  const was = imagesOf(before);
+  const now = imagesOf(after);
+  const images = [...now].filter(([c, img]) => was.has(c) && was.get(c) !== img).map(([container, to]) => ({ container, from: was.get(container)!, to }));
+  // The image fields themselves are counted in `images`, not again in the rest.
+  return { object: p.label, kind: kind!, images, otherChanges: Math.max(0, changedLeaves(before, after) - images.length) };
+}
+
 /** The lead facts of one environment's changed documents. */
 export function envLead(pairs: readonly DocPair[]): EnvLead {
   const before = new Set(pairs.flatMap((p) => namespacesOf(p.base)));
@@ -138,11 +206,12 @@ export function envLead(pairs: readonly DocPair[]): EnvLead {
   }
   charts.sort((x, y) => x.chart.localeCompare(y.chart) || x.object.localeCompare(y.object));
   permissions.sort((x, y) => x.object.localeCompare(y.object));
-  return { namespaces, permissions, charts };
+  const rollouts = pairs.flatMap((p) => rolloutOf(p) ?? []).sort((x, y) => x.object.localeCompare(y.object));
+  return { namespaces, permissions, charts, rollouts };
 }
 
 /** Whether the lead has anything to say. */
-export const leadEmpty = (l: EnvLead | undefined): boolean => !l || (l.namespaces.length === 0 && l.permissions.length === 0 && l.charts.length === 0);
+export const leadEmpty = (l: EnvLead | undefined): boolean => !l || (l.namespaces.length === 0 && l.permissions.length === 0 && l.charts.length === 0 && l.rollouts.length === 0);
 
 /**
  * Node steps in the order to run them: control planes first, one at a time (each gated on etcd and
