@@ -172,7 +172,7 @@ function credentialedControllers(m: EnvironmentModel): Grant[] {
  * namespace's ExternalSecrets read; the one role of settings.iamRoleArn reads what all of them read),
  * then the engines' dedicated stores.
  */
-export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAuth; who: string; statements: Statement[]; namespaces: readonly string[] }[] {
+export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAuth; who: string; statements: Statement[]; namespaces: readonly string[]; shared?: true }[] {
   const eso = resolveAddons(m).find((a) => a.name === 'external-secrets');
   if (!eso) return [];
   const settings = m.addons.find((a) => a.name === 'external-secrets')?.settings;
@@ -185,7 +185,7 @@ export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAut
     const auth = platformStoreAuth(m, settings, ESO_SSM_SERVICE_ACCOUNT, ns);
     const shared = auth.kind === 'web-identity' && auth.serviceAccount === ESO_SSM_SERVICE_ACCOUNT;
     const who = shared ? 'external-secrets (the stores of every namespace: settings.iamRoleArn)' : `external-secrets (store ${o.metadata.name}: namespace ${ns})`;
-    return [{ store: o.metadata.name, auth, who, statements: externalSecretsStatements(m, shared ? all : (byNs.get(ns) ?? [])), namespaces: admitted(o) }];
+    return [{ store: o.metadata.name, auth, who, statements: externalSecretsStatements(m, shared ? all : (byNs.get(ns) ?? [])), namespaces: admitted(o), ...(shared ? { shared: true as const } : {}) }];
   });
   return [
     ...platform,
