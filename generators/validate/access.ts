@@ -252,7 +252,8 @@ function storeDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel, g: Acce
       else groups.set(key, { position, shared: r.shared === true, ns: r.reader.namespace, store: r.steps[1]!, identity: r.identity, names: [p.name] });
     }
   }
-  for (const x of groups.values()) {
+  for (const x of [...groups.values()].sort((a, b) => a.ns.localeCompare(b.ns))) {
+    x.names.sort();
     const names = x.names.length > 3 ? `${x.names.slice(0, 3).join(', ')} and ${x.names.length - 3} more` : x.names.join(', ');
     at(
       x.position,
