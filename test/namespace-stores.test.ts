@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { fitRoleName, storeRoleName } from '../generators/catalog/secret-stores.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
+import { deliveryGraph } from '../generators/plan/graph.js';
+import { cap } from '../generators/plan/needs.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { accessGraph, explainAccess, routesTo } from '../generators/validate/access.js';
 import { fixtureSources, formatted } from './helpers.js';
@@ -164,5 +166,37 @@ describe('role names fit IAM', () => {
     expect(role.name).toBe(storeRoleName(r.prepared!.model, `aws-ssm-parameter-store-${ns}`));
     expect(role.name).toHaveLength(64);
     expect(role.arn).toBe(ROLE(role.name));
+  });
+});
+
+describe('motion: first sync order and deleting a namespace', () => {
+  it("each store is applied after ESO's chart (CRDs, webhook) and before the ExternalSecrets that name it", () => {
+    const r = prepared();
+    const g = deliveryGraph(r.prepared!.model);
+    for (const [ns, consumer] of [['qa', 'web'], ['shop', 'shop'], ['monitoring', 'kube-prometheus-stack']] as const) {
+      const what = cap.clusterSecretStore(`aws-ssm-parameter-store-${ns}`);
+      const provider = g.steps.find((s) => s.provides.includes(what))!;
+      expect(provider.unit!.name).toBe('external-secrets');
+      // The store's own step waits for the chart's CRD and webhook (plan/graph.ts orders extra manifests after the chart).
+      expect(provider.part).not.toBe('before');
+      const edges = g.edges.filter((e) => e.what === what);
+      expect(edges.map((e) => [e.from.split('/')[0], e.to])).toContainEqual([consumer, provider.id]);
+    }
+    expect(g.unresolved).toStrictEqual([]);
+  });
+
+  it("removing a namespace's last secret removes its store and its role from the rendered tree (Argo CD and Flux prune it)", () => {
+    // Argo CD: the external-secrets Application syncs with automated prune (rendered apps/external-secrets.yaml);
+    // Flux: Kustomization prune: true deletes what left the inventory (fluxcd/kustomize-controller
+    // internal/controller/kustomization_controller.go:492-509, research/sync-semantics.md F11.1).
+    // CloudFormation deletes a role that leaves the template.
+    const before = renderEnvironment(prepared().prepared!);
+    const after = renderEnvironment(prepared((t) => t.replace(/ {2}- name: shop\n[\s\S]*$/, '')).prepared!);
+    const stores = (fs: typeof before) => fs.filter((f) => f.path.startsWith('manifests/external-secrets/clustersecretstore-')).map((f) => f.path);
+    expect(stores(before)).toContain('manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-shop.yaml');
+    expect(stores(after)).toStrictEqual(stores(before).filter((p) => !p.endsWith('-shop.yaml')));
+    const base = (fs: typeof before) => fs.find((f) => f.path === 'aws/base.yaml')!.content;
+    expect(base(before)).toContain('fixture-external-secrets-shop');
+    expect(base(after)).not.toContain('fixture-external-secrets-shop');
   });
 });
