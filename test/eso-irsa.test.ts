@@ -111,7 +111,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
   it('a values override renaming the controller\'s ServiceAccount (the Role binds it by name) is refused', () => {
     const r = prepare((t) => `${t}    values: { serviceAccount: { name: eso } }\n`);
-    expect(errors(r)).toStrictEqual([expect.stringMatching(/^environments\/eso-irsa\.yaml:11:\d+  addons\.external-secrets\.values\.serviceAccount\.name: the Role that lets the controller request ssm-reader's tokens is bound to ServiceAccount external-secrets/)]);
+    expect(errors(r)).toStrictEqual([expect.stringMatching(/^environments\/eso-irsa\.yaml:11:\d+  addons\.external-secrets\.values\.serviceAccount\.name: the Roles that let the controller request the tokens of the stores' ServiceAccounts \(ssm-reader-<namespace>, ssm-reader\) are bound to ServiceAccount external-secrets/)]);
   });
 
   it('a value that is not an IAM role ARN is refused', () => {

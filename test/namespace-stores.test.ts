@@ -111,6 +111,13 @@ describe('per-namespace stores with aws.iam.mode irsa', () => {
     const g = accessGraph(r.prepared!.resolved, r.prepared!.model);
     expect(routesTo(g, GRAFANA).map((x) => x.steps[0])).toStrictEqual(['namespace monitoring']);
   });
+
+  it("renaming ESO's controller ServiceAccount is refused without settings.iamRoleArn too (every store's token Role binds it)", () => {
+    const bad = prepare((t) => `${IRSA(t)}addons:\n  external-secrets:\n    values: { serviceAccount: { name: eso } }\n`);
+    expect(formatted(bad).filter((l) => !l.includes(': warning: '))).toStrictEqual([
+      expect.stringMatching(/addons\.external-secrets\.values\.serviceAccount\.name: the Roles that let the controller request the tokens of the stores' ServiceAccounts/),
+    ]);
+  });
 });
 
 describe('one user-named role for every store (settings.iamRoleArn): the gap re-opens, a warning says so', () => {

@@ -140,15 +140,15 @@ const addonIrsa: Rule = (ctx, report) => {
       if (problem) report('addon-irsa', at, problem.problem, { hint: problem.hint });
     }
   }
-  // The store's JWT auth needs ESO's controller (by its rendered name) and its ClusterRole.
+  // With IRSA every store's JWT auth (catalog/secret-stores.ts) needs ESO's controller (by its rendered name) and its ClusterRole.
   const eso = input.addons?.['external-secrets'];
   const values = eso?.values as { rbac?: Record<string, unknown>; serviceAccount?: Record<string, unknown> } | undefined;
-  if (irsa && eso?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined) {
+  if (irsa && eso?.enabled !== false) {
     if (values?.rbac?.create === false)
       report('addon-irsa', ['addons', 'external-secrets', 'values', 'rbac', 'create'], `the ClusterSecretStore's JWT auth needs the controller's RBAC, which this value removes`, { hint: 'remove it' });
     for (const key of ['name', 'create'] as const)
       if (values?.serviceAccount?.[key] !== undefined)
-        report('addon-irsa', ['addons', 'external-secrets', 'values', 'serviceAccount', key], `the Role that lets the controller request ${ESO_SSM_SERVICE_ACCOUNT}'s tokens is bound to ServiceAccount ${ESO_CONTROLLER_SERVICE_ACCOUNT}; this value changes the controller's ServiceAccount`, {
+        report('addon-irsa', ['addons', 'external-secrets', 'values', 'serviceAccount', key], `the Roles that let the controller request the tokens of the stores' ServiceAccounts (${ESO_SSM_SERVICE_ACCOUNT}-<namespace>, ${ESO_SSM_SERVICE_ACCOUNT}) are bound to ServiceAccount ${ESO_CONTROLLER_SERVICE_ACCOUNT}; this value changes the controller's ServiceAccount`, {
           hint: 'remove it',
         });
   }
