@@ -74,8 +74,10 @@ describe('hub: the cluster registry', () => {
     expect(routesTo(g, '/odp/hub/argocd/clusters/fleet-a/config').map((r) => r.steps.join(' → '))).toStrictEqual([
       'namespace argocd → ClusterSecretStore argocd-cluster-registry → role hub-argocd-cluster-registry (web identity of ServiceAccount external-secrets/argocd-cluster-registry) → /odp/hub/argocd/clusters/fleet-a/config',
     ]);
-    // The platform store no longer admits Argo CD's namespace for the cluster Secrets.
-    expect(g.entries.filter((e) => e.route === 'store' && e.via[0] === 'ClusterSecretStore aws-ssm-parameter-store').map((e) => readerText(e.reader))).toStrictEqual(['namespace monitoring']);
+    // The platform stores admit one namespace each, and none is Argo CD's for the cluster Secrets.
+    expect(g.entries.filter((e) => e.route === 'store' && e.via[0]!.startsWith('ClusterSecretStore aws-ssm-parameter-store')).map((e) => `${e.via[0]}: ${readerText(e.reader)}`)).toStrictEqual([
+      'ClusterSecretStore aws-ssm-parameter-store-monitoring: namespace monitoring',
+    ]);
   });
 
   it('--explain-access prints what the parameter is, who needs it, the identities and every route', () => {

@@ -14,7 +14,7 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
 const K8S_SCHEMAS = join(SHARED, 'upstream', 'kubernetes', '1.34');
 const ESO_STORE_CRD = join(SHARED, 'upstream', 'crds', 'external-secrets', 'v2.9.0', 'external-secrets.io_clustersecretstores.yaml');
 const ROLE = 'arn:aws:iam::111111111111:role/odp-fixture-eso';
-const STORE_FILE = 'manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store.yaml';
+const STORE_FILE = 'manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-monitoring.yaml';
 
 /** The eso-irsa fixture (aws.iam.mode irsa, addons.external-secrets.settings.iamRoleArn), with one edit. */
 function prepare(edit: (text: string) => string = (t) => t) {
@@ -38,7 +38,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
   const sa = eso.find((o) => o.kind === 'ServiceAccount')!;
 
   it('renders ServiceAccount ssm-reader carrying the role, with no token mounted', () => {
-    expect(eso.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['ClusterSecretStore/aws-ssm-parameter-store', 'Role/ssm-reader-token', 'RoleBinding/ssm-reader-token', 'ServiceAccount/ssm-reader']);
+    expect(eso.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual(['ClusterSecretStore/aws-ssm-parameter-store-monitoring', 'Role/ssm-reader-token', 'RoleBinding/ssm-reader-token', 'ServiceAccount/ssm-reader']);
     expect(sa).toStrictEqual({
       apiVersion: 'v1',
       kind: 'ServiceAccount',
@@ -111,7 +111,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
   it('a values override renaming the controller\'s ServiceAccount (the Role binds it by name) is refused', () => {
     const r = prepare((t) => `${t}    values: { serviceAccount: { name: eso } }\n`);
-    expect(errors(r)).toStrictEqual([expect.stringMatching(/^environments\/eso-irsa\.yaml:11:\d+  addons\.external-secrets\.values\.serviceAccount\.name: the Role that lets the controller request ssm-reader's tokens is bound to ServiceAccount external-secrets/)]);
+    expect(errors(r)).toStrictEqual([expect.stringMatching(/^environments\/eso-irsa\.yaml:11:\d+  addons\.external-secrets\.values\.serviceAccount\.name: the Roles that let the controller request the tokens of the stores' ServiceAccounts \(ssm-reader-<namespace>, ssm-reader\) are bound to ServiceAccount external-secrets/)]);
   });
 
   it('a value that is not an IAM role ARN is refused', () => {
@@ -119,19 +119,31 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
     expect(errors(r)).toStrictEqual(["environments/eso-irsa.yaml:10:19  addons.external-secrets.settings.iamRoleArn: 'arn:aws:iam::111111111111:user/eso' is not an IAM role ARN  (expected arn:aws:iam::111111111111:role/<name>)"]);
   });
 
-  it('without a role, IRSA mode starts from the default credential chain and assumes the store role the AWS layer creates; no ServiceAccount', () => {
+  it("without a role, each namespace's store has a web identity of its own: ServiceAccount ssm-reader-<ns>, role <cluster>-external-secrets-<ns>", () => {
     const plain = objects(render((t) => t.replace(/addons:[\s\S]*$/, '')), 'manifests/external-secrets/');
-    expect(plain.map((o) => o.kind)).toStrictEqual(['ClusterSecretStore']);
-    // external-secrets v2.9.0 providers/v1/aws/auth/auth.go lines 124-130: `role` is assumed with the controller's credentials.
-    expect(plain[0]!.spec!.provider).toStrictEqual({ aws: { service: 'ParameterStore', region: 'eu-west-1', role: 'arn:aws:iam::111111111111:role/fixture-external-secrets' } });
+    expect(plain.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual([
+      'ClusterSecretStore/aws-ssm-parameter-store-monitoring',
+      'Role/ssm-reader-monitoring-token',
+      'RoleBinding/ssm-reader-monitoring-token',
+      'ServiceAccount/ssm-reader-monitoring',
+    ]);
+    // external-secrets v2.9.0 providers/v1/aws/auth/auth.go: the JWT auth reads the ServiceAccount's role-arn annotation.
+    expect(plain.find((o) => o.kind === 'ServiceAccount')!.metadata.annotations).toStrictEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111111111111:role/fixture-external-secrets-monitoring' });
+    expect(plain.find((o) => o.kind === 'ClusterSecretStore')!.spec!.provider).toStrictEqual({
+      aws: { service: 'ParameterStore', region: 'eu-west-1', auth: { jwt: { serviceAccountRef: { name: 'ssm-reader-monitoring', namespace: 'external-secrets' } } } },
+    });
   });
 });
 
 describe('instance-profile environments: the platform store assumes a role scoped to what it serves, never reads as the node', () => {
-  it.each(['staging', 'prod'])('%s: the store has no auth block, a role of its own and no ServiceAccount is rendered for ESO', (env) => {
+  it.each(['staging', 'prod'])("%s: each namespace's store has no auth block, a role of its own and no ServiceAccount is rendered for ESO", (env) => {
     const eso = objects(renderExample(env), 'manifests/external-secrets/');
-    expect(eso.map((o) => o.kind)).toStrictEqual(['ClusterSecretStore']);
-    expect(Object.keys(eso[0]!.spec!.provider.aws).sort()).toStrictEqual(['region', 'role', 'service']);
-    expect(eso[0]!.spec!.provider.aws.role).toMatch(new RegExp(`:role/odp-${env}-external-secrets$`));
+    expect(new Set(eso.map((o) => o.kind))).toStrictEqual(new Set(['ClusterSecretStore']));
+    expect(eso.length).toBeGreaterThan(1);
+    for (const s of eso) {
+      const ns = s.spec!.conditions[0].namespaces[0];
+      expect(Object.keys(s.spec!.provider.aws).sort()).toStrictEqual(['region', 'role', 'service']);
+      expect(s.spec!.provider.aws.role).toMatch(new RegExp(`:role/odp-${env}-external-secrets-${ns}$`));
+    }
   });
 });

@@ -125,9 +125,17 @@ function fluxDelivery(env: string, files: Files): Map<string, Delivered> {
   return out;
 }
 
-const withoutEngine = <T,>(m: Map<string, T>): Map<string, T> => new Map([...m].filter(([k]) => !ENGINE_UNITS.has(k)).sort(([a], [b]) => a.localeCompare(b)));
+/** Without the engines' own units, and without the store of an engine's namespace (Flux reads its Git credentials through flux-system's). */
+const ENGINE_STORE = /\/clustersecretstore-aws-ssm-parameter-store-(flux-system|argocd)\.yaml$/;
+const withoutEngine = <T,>(m: Map<string, T>): Map<string, T> =>
+  new Map(
+    [...m]
+      .filter(([k]) => !ENGINE_UNITS.has(k))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, v && typeof v === 'object' && Array.isArray((v as { manifests?: unknown }).manifests) ? ({ ...v, manifests: (v as unknown as { manifests: string[] }).manifests.filter((p) => !ENGINE_STORE.test(p)) } as T) : v]),
+  );
 
-/** values/ and manifests/ files outside the engines' own units; the ClusterSecretStore compared apart (Flux adds flux-system to it). */
+/** values/ and manifests/ files outside the engines' own units; the ClusterSecretStores compared apart (Flux has one for flux-system). */
 function sharedFiles(files: Files): Map<string, string> {
   return new Map(
     [...files]

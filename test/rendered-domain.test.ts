@@ -56,7 +56,15 @@ describe('cross-references between areas', () => {
       docs[0].spec.secretStoreRef.name = 'aws-parameter-store';
     });
     expect(store).toStrictEqual([
-      expect.stringMatching(/^rendered\/prod\/manifests\/api\/externalsecret-api-env\.yaml:\d+:\d+  spec\.secretStoreRef\.name: ClusterSecretStore 'aws-parameter-store' is not rendered in this environment  \(ClusterSecretStore objects here: aws-ssm-parameter-store\)$/),
+      expect.stringMatching(/^rendered\/prod\/manifests\/api\/externalsecret-api-env\.yaml:\d+:\d+  spec\.secretStoreRef\.name: ClusterSecretStore 'aws-parameter-store' is not rendered in this environment  \(ClusterSecretStore objects here: aws-ssm-parameter-store-monitoring, aws-ssm-parameter-store-opendev\)$/),
+    ]);
+    // Another namespace's store: rendered, but its conditions do not admit opendev (ESO refuses it:
+    // external-secrets v2.9.0 pkg/controllers/secretstore/client_manager.go:132, 227-278).
+    const other = await findingsAfter('manifests/api/externalsecret-api-env.yaml', (docs) => {
+      docs[0].spec.secretStoreRef.name = 'aws-ssm-parameter-store-monitoring';
+    });
+    expect(other).toStrictEqual([
+      "rendered/prod/manifests/api/externalsecret-api-env.yaml:21:11  spec.secretStoreRef.name: ClusterSecretStore 'aws-ssm-parameter-store-monitoring' does not admit namespace 'opendev' (its conditions: monitoring): ESO refuses the ExternalSecret  (name the store of its namespace, aws-ssm-parameter-store-opendev)",
     ]);
     const sc = await findingsAfter('manifests/inference/statefulset-inference.yaml', (docs) => {
       docs[0].spec.volumeClaimTemplates[0].spec.storageClassName = 'gp3-encrypted';

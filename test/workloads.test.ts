@@ -186,11 +186,11 @@ describe('workload manifests', () => {
     expect(worker.containers[0].resources).toStrictEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } });
   });
 
-  it('secrets from SSM become an ExternalSecret on the aws-ssm-parameter-store ClusterSecretStore, never values', () => {
+  it("secrets from SSM become an ExternalSecret on its namespace's ClusterSecretStore, never values", () => {
     const api = objectsOf('prod').flatMap((f) => f.objects).find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'api-env')!;
     expect(api.spec).toStrictEqual({
       refreshInterval: '1h',
-      secretStoreRef: { kind: 'ClusterSecretStore', name: 'aws-ssm-parameter-store' },
+      secretStoreRef: { kind: 'ClusterSecretStore', name: `aws-ssm-parameter-store-${api.metadata.namespace}` },
       target: { name: 'api-env', creationPolicy: 'Owner' },
       data: [
         { secretKey: 'DATABASE_URL', remoteRef: { key: '/odp/prod/api/database-url' } },
@@ -293,18 +293,25 @@ describe('workload manifests', () => {
     expect(ingressOf(tcp).metadata.annotations['alb.ingress.kubernetes.io/healthcheck-path']).toBeUndefined();
   });
 
-  it.each(ENVS)('%s: the ClusterSecretStore admits exactly the namespaces holding an ExternalSecret', (env) => {
+  it.each(ENVS)('%s: one ClusterSecretStore per namespace holding an ExternalSecret, admitting that namespace only', (env) => {
     const files = renderExample(env);
-    const store = parseYamlStream(files.find((f) => f.path === 'manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store.yaml')!.content)[0] as Record<string, any>;
+    const stores = files
+      .filter((f) => f.path.startsWith('manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-'))
+      .map((f) => parseYamlStream(f.content)[0] as Record<string, any>);
     const holders = new Set<string>();
     for (const f of files.filter((x) => x.path.startsWith('manifests/'))) {
-      for (const o of parseYamlStream(f.content) as Record<string, any>[]) if (o.kind === 'ExternalSecret') holders.add(o.metadata.namespace);
+      for (const o of parseYamlStream(f.content) as Record<string, any>[])
+        if (o.kind === 'ExternalSecret' && o.spec.secretStoreRef.name.startsWith('aws-ssm-parameter-store')) {
+          holders.add(o.metadata.namespace);
+          // Every ExternalSecret names its own namespace's store.
+          expect(o.spec.secretStoreRef).toStrictEqual({ kind: 'ClusterSecretStore', name: `aws-ssm-parameter-store-${o.metadata.namespace}` });
+        }
     }
-    expect(holders.size).toBeGreaterThan(0);
-    expect(store.spec.conditions).toStrictEqual([{ namespaces: [...holders].sort() }]);
+    expect(holders.size).toBeGreaterThan(1);
+    expect(stores.map((s) => [s.metadata.name, s.spec.conditions])).toStrictEqual([...holders].sort().map((ns) => [`aws-ssm-parameter-store-${ns}`, [{ namespaces: [ns] }]]));
     if (existsSync(ESO_STORE_CRD)) {
       const v = loadKubernetesValidator(K8S_SCHEMAS, [ESO_STORE_CRD]);
-      expect(v.validate(store).map((i) => formatKubeIssue('store', i))).toStrictEqual([]);
+      for (const store of stores) expect(v.validate(store).map((i) => formatKubeIssue('store', i))).toStrictEqual([]);
     }
   });
 

@@ -5,10 +5,10 @@ import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8
 import type { InputPath } from '../lib/paths.js';
 import { SYNC_POLICY_KEY } from '../engines/registry.js';
 import { CHART_ADDON_IAM_ROLE } from './irsa.js';
-import { dedicatedStoreAuth, platformStoreAuth, storeProviderAuth, type StoreAuth } from './secret-stores.js';
+import { dedicatedStoreAuth, namespaceStoreName, platformStoreAuth, storeProviderAuth, type StoreAuth } from './secret-stores.js';
 import { createsServices, crds, placementAt, valueAt } from './facts.js';
 import { cap } from '../plan/needs.js';
-import { CRD, RBAC, SSM_STORE, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+import { CRD, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
 
 /**
  * external-secrets chart 2.9.0 (external-secrets/external-secrets tag helm-chart-2.9.0): its CRDs
@@ -31,8 +31,9 @@ const ESO_FACTS: ChartFacts = {
 };
 
 /**
- * With IRSA and settings.iamRoleArn: the ServiceAccount whose role the ClusterSecretStore assumes.
- * No pod runs as it (no token is mounted); ESO's controller requests its tokens (TokenRequest).
+ * With IRSA: the ServiceAccount whose role a namespace's ClusterSecretStore assumes, `ssm-reader-<ns>`
+ * (one per store), or `ssm-reader` itself for the one role settings.iamRoleArn names. No pod runs as
+ * it (no token is mounted); ESO's controller requests its tokens (TokenRequest).
  */
 export const ESO_SSM_SERVICE_ACCOUNT = 'ssm-reader';
 /** The controller's own ServiceAccount, named explicitly (the chart's default is its fullname). */
@@ -41,7 +42,7 @@ const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 export const externalSecrets: CatalogEntry = {
   name: 'external-secrets',
-  description: 'External Secrets Operator and a ClusterSecretStore for SSM Parameter Store in the environment\'s region',
+  description: 'External Secrets Operator and a ClusterSecretStore for SSM Parameter Store per namespace that reads secrets',
   chart: { repoURL: 'https://charts.external-secrets.io', name: 'external-secrets', version: '2.9.0' },
   chartKubeVersion: { constraint: '>= 1.19.0-0', source: 'external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at helm-chart-2.9.0' },
   namespace: 'external-secrets',
@@ -58,7 +59,7 @@ export const externalSecrets: CatalogEntry = {
   clusterResources: [CRD, ...RBAC, ...WEBHOOKS, 'external-secrets.io/ClusterSecretStore'],
   iamRole: 'irsa',
   settings: {
-    [CHART_ADDON_IAM_ROLE]: `IAM role ARN for the store's SSM reads (aws.iam.mode irsa only): annotates ServiceAccount ${ESO_SSM_SERVICE_ACCOUNT}, which the store's JWT auth names`,
+    [CHART_ADDON_IAM_ROLE]: `one IAM role ARN for every namespace's store (aws.iam.mode irsa only; annotates ServiceAccount ${ESO_SSM_SERVICE_ACCOUNT}): it reads what all of them read, so each namespace can read the others' secrets (rule secret-access warns); without it each store has a role of its own`,
   },
   // The store's namespace conditions follow every add-on's secrets and every workload's `{ secret }` variables.
   extraInputs: (m) => [['addons'], [SYNC_POLICY_KEY], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
@@ -85,11 +86,21 @@ export const externalSecrets: CatalogEntry = {
   }),
   manifests: (ctx) => {
     const { model, namespace } = ctx;
-    const auth = platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT);
-    // Only the namespaces that hold one of the platform's ExternalSecrets may use the store (without
-    // conditions, ESO serves every namespace). ESO matches each name against the namespace's
-    // kubernetes.io/metadata.name label; a condition naming no namespace admits none.
-    const out: K8sObject[] = [...identityObjects(auth, namespace), clusterStore(SSM_STORE, model.aws.region, [...(ctx.secretStoreNamespaces ?? [])], auth, namespace)];
+    // One store per namespace holding one of the platform's ExternalSecrets, admitting that namespace
+    // only (without conditions, ESO serves every namespace; it matches each name against the
+    // namespace's kubernetes.io/metadata.name label: external-secrets v2.9.0
+    // pkg/controllers/secretstore/client_manager.go:227-278), reading with a role scoped to what that
+    // namespace's ExternalSecrets read (infra/aws/plan.ts storeAuths). A ClusterSecretStore is
+    // cluster-scoped: no tenant may write one (its kind is in no tenant's cluster-scoped list).
+    const out: K8sObject[] = [];
+    const accounts = new Set<string>();
+    for (const ns of ctx.secretStoreNamespaces ?? []) {
+      const auth = platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns);
+      // With one user-named role (settings.iamRoleArn) every store shares its ServiceAccount.
+      if (auth.kind === 'web-identity' && !accounts.has(auth.serviceAccount)) out.push(...identityObjects(auth, namespace));
+      if (auth.kind === 'web-identity') accounts.add(auth.serviceAccount);
+      out.push(clusterStore(namespaceStoreName(ns), model.aws.region, [ns], auth, namespace));
+    }
     // Stores of the engines' own (a hub's cluster registry): one namespace each, a role of their own.
     for (const d of ctx.dedicatedStores ?? []) {
       const a = dedicatedStoreAuth(model, d);

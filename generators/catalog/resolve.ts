@@ -13,7 +13,8 @@ import { keepOnUnitDeletion } from '../plan/annotations.js';
 import { distributionOf } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
 import { catalogEntry, catalogNames, isCatalogAddon, THIRD_PARTY_SYNC_WAVE } from './index.js';
-import { CRD, SSM_STORE, type AddonContext, type CatalogEntry, type ChartRef, type DedicatedSecretStore, type DriftIgnore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
+import { namespaceStoreName } from './secret-stores.js';
+import { CRD, type AddonContext, type CatalogEntry, type ChartRef, type DedicatedSecretStore, type DriftIgnore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
   name: string;
@@ -57,7 +58,7 @@ export function externalSecret(name: string, namespace: string, keys: Record<str
     metadata: { name, namespace, ...(keep && Object.keys(keep).length > 0 ? { annotations: keep } : {}) },
     spec: {
       refreshInterval: '1h',
-      secretStoreRef: { kind: 'ClusterSecretStore', name: SSM_STORE },
+      secretStoreRef: { kind: 'ClusterSecretStore', name: namespaceStoreName(namespace) },
       target: { name, creationPolicy: keep ? 'Orphan' : 'Owner' },
       data: Object.entries(keys)
         .sort(([a], [b]) => a.localeCompare(b))

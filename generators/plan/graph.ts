@@ -24,7 +24,8 @@ import type { EnvironmentModel, Workload } from '../model/types.js';
 import { deliveryPlan } from './index.js';
 import { BUILTIN_NAMESPACES, cap, objectFacts, type Need, type PodPlacement } from './needs.js';
 import type { DeliveryUnit } from './types.js';
-import { CLUSTER_SECRET_STORE, GPU_RESOURCE, GPU_RUNTIME_CLASS, STORAGE_CLASS } from './workload-constants.js';
+import { namespaceStoreName } from '../catalog/secret-stores.js';
+import { GPU_RESOURCE, GPU_RUNTIME_CLASS, STORAGE_CLASS } from './workload-constants.js';
 import { envSecretName, hasSecretEnv, servesTraffic } from './workloads.js';
 
 export type StepPart = 'before' | 'main' | 'after';
@@ -76,7 +77,7 @@ function workloadStep(w: Workload): { provides: string[]; needs: Need[]; pods: P
     needs.push(
       { what: cap.crd('external-secrets.io', 'ExternalSecret'), why: `${who}: ExternalSecret ${envSecretName(w)}` },
       { what: cap.webhook('external-secrets.io', 'ExternalSecret'), why: `${who}: ExternalSecret ${envSecretName(w)}`, mode: 'webhook' },
-      { what: cap.clusterSecretStore(CLUSTER_SECRET_STORE), why: `${who}: ExternalSecret ${envSecretName(w)} secretStoreRef` },
+      { what: cap.clusterSecretStore(namespaceStoreName(ns)), why: `${who}: ExternalSecret ${envSecretName(w)} secretStoreRef` },
     );
   }
   if (servesTraffic(w)) needs.push({ what: cap.webhook('', 'Service'), why: `${who}: Service ${w.name}`, mode: 'webhook' });

@@ -1,14 +1,11 @@
 /**
- * Names the workload manifests share with other parts of the platform. The ClusterSecretStore and
- * the StorageClass are created by the add-ons (external-secrets, aws-ebs-csi-driver) under exactly
- * these names.
+ * Names the workload manifests share with other parts of the platform. The StorageClass is created
+ * by the add-on aws-ebs-csi-driver under exactly this name; a namespace's ClusterSecretStore by
+ * external-secrets (catalog/secret-stores.ts namespaceStoreName).
  */
 
 import { DEFAULT_STORAGE_CLASS } from '../catalog/aws-ebs-csi-driver.js';
-import { SSM_STORE } from '../catalog/types.js';
 
-/** external-secrets ClusterSecretStore reading SSM Parameter Store (created by the external-secrets add-on). */
-export const CLUSTER_SECRET_STORE = SSM_STORE;
 /** EBS CSI StorageClass: gp3, encrypted (created by the aws-ebs-csi-driver add-on). */
 export const STORAGE_CLASS = DEFAULT_STORAGE_CLASS;
 /** Namespace of kube-prometheus-stack: its Prometheus scrapes the workloads' metrics ports. */

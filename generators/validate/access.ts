@@ -15,6 +15,9 @@
  * - **store**: a ClusterSecretStore admits the namespaces of its `conditions` (external-secrets
  *   v2.9.0 apis/externalsecrets/v1/secretstore_types.go lines 49-51, client_manager.go lines
  *   227-278: any listed namespace may use it) and reads with its identity (catalog/secret-stores.ts).
+ *   The platform's stores admit one namespace each, with a role reading what that namespace's
+ *   ExternalSecrets read; a namespace reaching any other parameter through a store is refused
+ *   (storeDiagnostics), a warning where the user chose one role for all (settings.iamRoleArn).
  * - **namespaced store**: with ESO's SecretStore reconciler on, a SecretStore without `auth` reads
  *   with the controller's identity (providers/v1/aws/auth/auth.go lines 74-105), and the chart
  *   aggregates `secretstores` into `edit` (templates/rbac.yaml lines 311-343): any namespace where
@@ -34,6 +37,7 @@ import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { awsPlan, storeAuths, type NodeRoleKind } from '../infra/aws/plan.js';
 import type { Statement } from '../infra/aws/facts.js';
+import { externalSecretParametersByNamespace } from '../infra/aws/addon-iam.js';
 import type { Diagnostic } from './diagnostics.js';
 
 export type Reader = { kind: 'host'; role: NodeRoleKind; nodes: string } | { kind: 'namespace'; namespace: string } | { kind: 'any-namespace' };
@@ -57,6 +61,8 @@ export interface Entry {
   route: 'host' | 'imds' | 'store' | 'namespaced-store';
   /** Where the environment creates this route. */
   position: DocPath;
+  /** A store reading with the one role every namespace's store shares (settings.iamRoleArn). */
+  shared?: true;
 }
 
 export interface Route {
@@ -69,6 +75,7 @@ export interface Route {
   position: DocPath;
   /** Whether the chain assumes a role. */
   assumed: boolean;
+  shared?: true;
 }
 
 export interface AccessGraph {
@@ -132,10 +139,11 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   // Stores: the namespaces their conditions admit, with the store's identity.
   const eso = addons.find((a) => a.name === 'external-secrets');
   for (const s of storeAuths(m)) {
-    // Refined per parameter (storePosition): the reference that makes the store serve it.
-    const position = closestSection(env.data, ['addons', 'external-secrets']);
+    // Refined per parameter (routePosition): the reference that makes the store serve it; a role
+    // shared by every namespace's store is created by settings.iamRoleArn.
+    const position = closestSection(env.data, ['addons', 'external-secrets', ...(s.shared ? ['settings', 'iamRoleArn'] : [])]);
     for (const ns of s.namespaces)
-      entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`ClusterSecretStore ${s.store}`], identity: s.auth.roleArn, route: 'store', position });
+      entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`ClusterSecretStore ${s.store}`], identity: s.auth.roleArn, route: 'store', position, ...(s.shared ? { shared: true as const } : {}) });
   }
   // Namespaced SecretStores, unless the chart's reconciler is off.
   if (eso && (eso.values?.processSecretStore ?? true) !== false) {
@@ -172,7 +180,7 @@ export function routesTo(g: AccessGraph, name: string): Route[] {
       const idn = byId.get(id);
       if (!idn || seen.has(id)) return;
       const here = [...steps, idn.label];
-      if (idn.reads.some((p) => matches(p, name))) out.push({ reader: e.reader, steps: [readerText(e.reader), ...here, name], identity: idn.label, route: e.route, position: e.position, assumed });
+      if (idn.reads.some((p) => matches(p, name))) out.push({ reader: e.reader, steps: [readerText(e.reader), ...here, name], identity: idn.label, route: e.route, position: e.position, assumed, ...(e.shared ? { shared: e.shared } : {}) });
       for (const a of idn.assumes) walk(a, [...here, 'sts:AssumeRole'], new Set([...seen, id]), true);
     };
     walk(e.identity, e.via, new Set(), false);
@@ -218,7 +226,53 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
       );
     }
   }
+  storeDiagnostics(env, m, g, deps, at);
   treeDiagnostics(env, m, at);
+  return out;
+}
+
+/**
+ * The store route of every parameter: a namespace whose ClusterSecretStore reaches a parameter none of
+ * its ExternalSecrets reads (external-secrets v2.9.0 pkg/controllers/secretstore/client_manager.go:227-278:
+ * a store admits its `conditions` namespaces, which may then name any key its role reads) — an error
+ * at the reference that makes the store read it; a warning at settings.iamRoleArn when it is the one
+ * role every namespace's store shares (the user chose it). Sensitive parameters are judged above.
+ */
+function storeDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel, g: AccessGraph, deps: readonly SecretDependency[], at: (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string) => void): void {
+  const reads = readsByNamespace(m);
+  const groups = new Map<string, { position: DocPath; shared: boolean; ns: string; store: string; identity: string; names: string[] }>();
+  for (const p of g.parameters) {
+    if (p.sensitivity) continue;
+    for (const r of routesTo(g, p.name)) {
+      if (r.route !== 'store' || r.reader.kind !== 'namespace' || reads.get(r.reader.namespace)?.has(p.name)) continue;
+      const position = r.shared ? r.position : routePosition(r, deps, p.name);
+      const key = `${formatPath(position)} ${r.reader.namespace} ${r.identity}`;
+      const found = groups.get(key);
+      if (found) found.names.push(p.name);
+      else groups.set(key, { position, shared: r.shared === true, ns: r.reader.namespace, store: r.steps[1]!, identity: r.identity, names: [p.name] });
+    }
+  }
+  for (const x of [...groups.values()].sort((a, b) => a.ns.localeCompare(b.ns))) {
+    x.names.sort();
+    const names = x.names.length > 3 ? `${x.names.slice(0, 3).join(', ')} and ${x.names.length - 3} more` : x.names.join(', ');
+    at(
+      x.position,
+      x.shared ? 'warning' : 'error',
+      'secret-access',
+      `namespace ${x.ns} can read ${names} through ${x.store} (${x.identity}), which none of its ExternalSecrets reads${x.shared ? ': settings.iamRoleArn is one role for every namespace\'s store, so it reads every namespace\'s secrets' : ''}`,
+      x.shared
+        ? `remove addons.external-secrets.settings.iamRoleArn: each namespace's store then reads with a role of its own (${m.cluster.name}-external-secrets-<namespace>, created by the AWS layer), or acknowledge the warning with the reason`
+        : 'a store must serve only what its namespace reads: read it through the namespace that needs it',
+    );
+  }
+}
+
+/** What each namespace's ExternalSecrets read: the platform stores' (by namespace) and the engines' dedicated stores'. */
+function readsByNamespace(m: EnvironmentModel): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (ns: string, names: readonly string[]): void => void names.forEach((n) => (out.get(ns) ?? out.set(ns, new Set()).get(ns)!).add(n));
+  for (const [ns, names] of externalSecretParametersByNamespace(m)) add(ns, names);
+  for (const s of dedicatedSecretStores(m)) add(s.namespace, s.parameters);
   return out;
 }
 

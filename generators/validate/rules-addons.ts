@@ -140,15 +140,15 @@ const addonIrsa: Rule = (ctx, report) => {
       if (problem) report('addon-irsa', at, problem.problem, { hint: problem.hint });
     }
   }
-  // The store's JWT auth needs ESO's controller (by its rendered name) and its ClusterRole.
+  // With IRSA every store's JWT auth (catalog/secret-stores.ts) needs ESO's controller (by its rendered name) and its ClusterRole.
   const eso = input.addons?.['external-secrets'];
   const values = eso?.values as { rbac?: Record<string, unknown>; serviceAccount?: Record<string, unknown> } | undefined;
-  if (irsa && eso?.settings?.[CHART_ADDON_IAM_ROLE] !== undefined) {
+  if (irsa && eso?.enabled !== false) {
     if (values?.rbac?.create === false)
       report('addon-irsa', ['addons', 'external-secrets', 'values', 'rbac', 'create'], `the ClusterSecretStore's JWT auth needs the controller's RBAC, which this value removes`, { hint: 'remove it' });
     for (const key of ['name', 'create'] as const)
       if (values?.serviceAccount?.[key] !== undefined)
-        report('addon-irsa', ['addons', 'external-secrets', 'values', 'serviceAccount', key], `the Role that lets the controller request ${ESO_SSM_SERVICE_ACCOUNT}'s tokens is bound to ServiceAccount ${ESO_CONTROLLER_SERVICE_ACCOUNT}; this value changes the controller's ServiceAccount`, {
+        report('addon-irsa', ['addons', 'external-secrets', 'values', 'serviceAccount', key], `the Roles that let the controller request the tokens of the stores' ServiceAccounts (${ESO_SSM_SERVICE_ACCOUNT}-<namespace>, ${ESO_SSM_SERVICE_ACCOUNT}) are bound to ServiceAccount ${ESO_CONTROLLER_SERVICE_ACCOUNT}; this value changes the controller's ServiceAccount`, {
           hint: 'remove it',
         });
   }
@@ -210,6 +210,17 @@ const addonNamespaces: Rule = ({ input }, report) => {
 const addonClusterResources: Rule = ({ input }, report) => {
   const engine = engineNamed(input.gitops) ?? engines()[0]!;
   for (const [name, a] of Object.entries(input.addons ?? {})) {
+    // A tenant that may write a ClusterSecretStore names its own namespaces in its conditions and any
+    // role the controller may assume (external-secrets v2.9.0 client_manager.go:227-278; a store
+    // without auth reads with the controller's credentials, providers/v1/aws/auth/auth.go:74-130):
+    // it would read every namespace's secrets. Only the platform's own stores exist.
+    if (!isCatalogAddon(name))
+      (a.clusterResources ?? []).forEach((kind, i) => {
+        if (kind === 'external-secrets.io/ClusterSecretStore')
+          report('addon-secret-store', ['addons', name, 'clusterResources', i], `${name} may not create ClusterSecretStores: a store names the namespaces it admits and the role it reads with, so its tenant could read every namespace's secrets`, {
+            hint: "remove it; the chart's ExternalSecrets read through the platform's store of their namespace (add the parameters as the add-on's secrets)",
+          });
+      });
     if (isCatalogAddon(name) || !a.chart || a.enabled === false || (a.clusterResources ?? []).length > 0) continue;
     const chart = effectiveChart(name, a);
     const what = chart ? `chart ${chart.name} ${chart.version}` : 'its chart';

@@ -8,9 +8,9 @@
  * operation, controller/sync.go:307-339, unlike its health aggregation, controller/health.go:50-54).
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { SSM_STORE } from '../../catalog/types.js';
 import { cap } from '../../plan/needs.js';
 import { deliveryGraph, unitLayers } from '../../plan/graph.js';
+import { CLUSTER_REGISTRY_STORE } from './hub.js';
 
 export interface AppWaves {
   /** The wave of a unit's Application. */
@@ -25,7 +25,7 @@ export function appWaves(model: EnvironmentModel): AppWaves {
   const g = deliveryGraph(model);
   const layers = unitLayers(g);
   const values = [...layers.values()];
-  const store = g.steps.find((s) => s.provides.includes(cap.clusterSecretStore(SSM_STORE)))?.unit?.name;
+  const store = g.steps.find((s) => s.provides.includes(cap.clusterSecretStore(CLUSTER_REGISTRY_STORE)))?.unit?.name;
   // The hub's cluster ExternalSecrets need the store: their wave comes after its unit's.
   const last = Math.max(0, ...values, ...(model.fleet.manages.length + model.fleet.decommission.length > 0 && store !== undefined ? [layers.get(store)! + 1] : []));
   return { app: (u) => layers.get(u) ?? 0, first: Math.min(0, ...values), last };

@@ -16,11 +16,13 @@
  * - aws-ebs-csi-driver controller (kubernetes-sigs/aws-ebs-csi-driver docs/example-iam-policy.json):
  *   the same statements, region and account filled in; KMS grants on the StorageClass key when the
  *   add-on names one (settings.kmsKeyId).
- * - external-secrets: ssm:GetParameter(s) on exactly the parameters the environment's ExternalSecrets
- *   read (ClusterSecretStore aws-ssm-parameter-store: remoteRef.key of each data item).
+ * - external-secrets: per namespace, ssm:GetParameter(s) on exactly the parameters that namespace's
+ *   ExternalSecrets read (its ClusterSecretStore aws-ssm-parameter-store-<ns>: remoteRef.key of each
+ *   data item).
  * - etcd-backup (its uploader's S3 client sends PutObject only: catalog/etcd-backup.ts) on the snapshot prefix.
  */
 import { resolveAddons } from '../../catalog/resolve.js';
+import { namespaceStoreName } from '../../catalog/secret-stores.js';
 import { str, type DedicatedSecretStore } from '../../catalog/types.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Statement } from './facts.js';
@@ -145,20 +147,23 @@ export function ebsCsiStatements(m: EnvironmentModel): Statement[] {
   return out;
 }
 
-/** The SSM parameters the platform store's ExternalSecrets read (add-ons, workloads; an engine's own read through its dedicated stores). */
-export function externalSecretParameters(m: EnvironmentModel): string[] {
-  const names = new Set<string>();
+/**
+ * The SSM parameters the platform stores' ExternalSecrets read, by the namespace of the ExternalSecret
+ * (add-ons, workloads; an engine's own read through its dedicated stores): what each namespace's
+ * store serves.
+ */
+export function externalSecretParametersByNamespace(m: EnvironmentModel): Map<string, string[]> {
+  const byNs = new Map<string, Set<string>>();
+  const add = (ns: string, name: string): void => void (byNs.get(ns) ?? byNs.set(ns, new Set()).get(ns)!).add(name);
   for (const a of resolveAddons(m))
-    for (const o of a.manifests.filter((x) => x.kind === 'ExternalSecret'))
-      for (const d of ((o.spec as { data?: { remoteRef: { key: string } }[] } | undefined)?.data ?? [])) names.add(d.remoteRef.key);
-  for (const w of m.workloads) for (const v of Object.values(w.env)) if (typeof v === 'object') names.add(v.secret);
-  return [...names].sort();
+    for (const o of a.manifests.filter((x) => x.kind === 'ExternalSecret' && (x.spec as { secretStoreRef?: { name?: string } } | undefined)?.secretStoreRef?.name === namespaceStoreName(x.metadata.namespace ?? a.namespace)))
+      for (const d of ((o.spec as { data?: { remoteRef: { key: string } }[] } | undefined)?.data ?? [])) add(o.metadata.namespace ?? a.namespace, d.remoteRef.key);
+  for (const w of m.workloads) for (const v of Object.values(w.env)) if (typeof v === 'object') add(w.namespace, v.secret);
+  return new Map([...byNs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([ns, names]) => [ns, [...names].sort()]));
 }
 
-export const externalSecretsStatements = (m: EnvironmentModel): Statement[] => {
-  const names = externalSecretParameters(m);
-  return names.length > 0 ? [{ ...ssmGet(m, names), Sid: 'ExternalSecretsRead' }] : [];
-};
+/** ssm:GetParameter(s) on `names` (none when empty). */
+export const externalSecretsStatements = (m: EnvironmentModel, names: readonly string[]): Statement[] => (names.length > 0 ? [{ ...ssmGet(m, names), Sid: 'ExternalSecretsRead' }] : []);
 
 /** A dedicated store's role: its prefix only (ssmGet takes a name or a prefix ending in `/*`). */
 export const dedicatedStoreStatements = (m: EnvironmentModel, store: DedicatedSecretStore): Statement[] => [{ ...ssmGet(m, [store.prefix]), Sid: 'StoreRead' }];

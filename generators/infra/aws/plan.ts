@@ -5,14 +5,14 @@
  */
 import { CHART_ADDON_IAM_ROLE } from '../../catalog/irsa.js';
 import { dedicatedSecretStores, resolveAddons } from '../../catalog/resolve.js';
-import { dedicatedStoreAuth, platformStoreAuth, storeRoleName, type StoreAuth } from '../../catalog/secret-stores.js';
+import { dedicatedStoreAuth, platformStoreAuth, storeNamespace, storeRoleName, type StoreAuth } from '../../catalog/secret-stores.js';
 import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
-import { SSM_STORE, str } from '../../catalog/types.js';
+import { str, type K8sObject } from '../../catalog/types.js';
 import { parseIpv4 } from '../../lib/cidr.js';
 import { untolerated } from '../../lib/scheduling.js';
 import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
 import { distributionOf } from '../../distributions/registry.js';
-import { cloudControllerStatements, dedicatedStoreStatements, ebsCsiStatements, etcdBackupStatements, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
+import { cloudControllerStatements, dedicatedStoreStatements, ebsCsiStatements, etcdBackupStatements, externalSecretParametersByNamespace, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
 import type { DistributionAwsFacts, ImageClass, ImageFacts, NodeGroup, Statement } from './facts.js';
 
 /** Node IAM roles: control planes, workers that run the AWS controllers, workers that cannot (tainted GPU pools). */
@@ -166,14 +166,29 @@ function credentialedControllers(m: EnvironmentModel): Grant[] {
   return out;
 }
 
-/** Every ClusterSecretStore of the environment with its identity and what it may read. */
-export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAuth; who: string; statements: Statement[]; namespaces: readonly string[] }[] {
+/**
+ * Every ClusterSecretStore of the environment with its identity, what it may read and the namespaces
+ * its conditions admit: one per namespace holding a platform ExternalSecret (its role reads what that
+ * namespace's ExternalSecrets read; the one role of settings.iamRoleArn reads what all of them read),
+ * then the engines' dedicated stores.
+ */
+export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAuth; who: string; statements: Statement[]; namespaces: readonly string[]; shared?: true }[] {
   const eso = resolveAddons(m).find((a) => a.name === 'external-secrets');
   if (!eso) return [];
-  const store = eso.manifests.find((o) => o.kind === 'ClusterSecretStore' && o.metadata.name === SSM_STORE);
-  const namespaces = ((store?.spec as { conditions?: { namespaces?: string[] }[] } | undefined)?.conditions ?? []).flatMap((c) => c.namespaces ?? []);
+  const settings = m.addons.find((a) => a.name === 'external-secrets')?.settings;
+  const byNs = externalSecretParametersByNamespace(m);
+  const all = [...new Set([...byNs.values()].flat())];
+  const admitted = (o: K8sObject): string[] => ((o.spec as { conditions?: { namespaces?: string[] }[] } | undefined)?.conditions ?? []).flatMap((c) => c.namespaces ?? []);
+  const platform = eso.manifests.flatMap((o) => {
+    const ns = o.kind === 'ClusterSecretStore' ? storeNamespace(o.metadata.name) : undefined;
+    if (ns === undefined) return [];
+    const auth = platformStoreAuth(m, settings, ESO_SSM_SERVICE_ACCOUNT, ns);
+    const shared = auth.kind === 'web-identity' && auth.serviceAccount === ESO_SSM_SERVICE_ACCOUNT;
+    const who = shared ? 'external-secrets (the stores of every namespace: settings.iamRoleArn)' : `external-secrets (store ${o.metadata.name}: namespace ${ns})`;
+    return [{ store: o.metadata.name, auth, who, statements: externalSecretsStatements(m, shared ? all : (byNs.get(ns) ?? [])), namespaces: admitted(o), ...(shared ? { shared: true as const } : {}) }];
+  });
   return [
-    { store: SSM_STORE, auth: platformStoreAuth(m, m.addons.find((a) => a.name === 'external-secrets')?.settings, ESO_SSM_SERVICE_ACCOUNT), who: 'external-secrets (the platform store)', statements: externalSecretsStatements(m), namespaces },
+    ...platform,
     ...dedicatedSecretStores(m).map((d) => ({ store: d.name, auth: dedicatedStoreAuth(m, d), who: `external-secrets (store ${d.name}: ${d.who})`, statements: dedicatedStoreStatements(m, d), namespaces: [d.namespace] })),
   ];
 }
@@ -196,7 +211,14 @@ function irsaRoles(m: EnvironmentModel): IrsaRolePlan[] {
   const addons = resolveAddons(m);
   const add = (arn: string, namespace: string, serviceAccount: string, who: string, statements: Statement[]) => out.push({ arn, ...roleArnParts(arn), namespace, serviceAccount, who, statements });
   const eso = addons.find((a) => a.name === 'external-secrets');
-  if (eso) for (const s of storeAuths(m)) if (s.auth.kind === 'web-identity') add(s.auth.roleArn, eso.namespace, s.auth.serviceAccount, `${s.who} (ClusterSecretStore JWT auth)`, s.statements);
+  // One role per ARN: the stores sharing settings.iamRoleArn share its role (and its statements).
+  const arns = new Set<string>();
+  if (eso)
+    for (const s of storeAuths(m))
+      if (s.auth.kind === 'web-identity' && !arns.has(s.auth.roleArn)) {
+        arns.add(s.auth.roleArn);
+        add(s.auth.roleArn, eso.namespace, s.auth.serviceAccount, `${s.who} (ClusterSecretStore JWT auth)`, s.statements);
+      }
   const backup = addons.find((a) => a.name === 'etcd-backup');
   const backupRole = backup && str(m.addons.find((a) => a.name === 'etcd-backup')?.settings[CHART_ADDON_IAM_ROLE]);
   if (backup && backupRole) add(backupRole, backup.namespace, 'etcd-backup', 'etcd-backup (snapshot uploads)', etcdBackupStatements(m));

@@ -17,13 +17,18 @@ export const EC2_SECTION_TITLE = 'EC2 instances and subnets';
 
 const body = compileTemplate(`**Instance metadata (IMDSv2).** The AWS layer (section *AWS layer*) launches every instance with
 IMDSv2 required and the hop limit each node role needs (its table gives it per node and pool): 2
-where a pod on the pod network uses the node's credentials — {{#if esoRole}}the AWS Load Balancer
+where a pod on the pod network uses the node's credentials — {{#if esoIrsa}}the AWS Load Balancer
 Controller{{#if etcdBackup}}, the EBS CSI controller, the etcd backup ({{backupProgram}}){{else}} and the EBS CSI controller{{/if}}{{else}}External Secrets, the AWS
 Load Balancer Controller, the EBS CSI controller{{#if etcdBackup}}, the etcd backup ({{backupProgram}}){{/if}}{{/if}} get the instance profile's
 credentials from IMDS, and an IMDSv2 token response crosses one more network hop to reach a pod —,
 1 elsewhere.{{#if esoRole}} External Secrets reads SSM with its own role
 (IRSA): the ClusterSecretStore's JWT auth names ServiceAccount {{code esoServiceAccount}}, annotated with
-{{code esoRole}}; ESO requests that ServiceAccount's token and calls STS AssumeRoleWithWebIdentity itself.{{/if}}{{#if etcdBackupRole}}
+{{code esoRole}}; ESO requests that ServiceAccount's token and calls STS AssumeRoleWithWebIdentity itself.
+Every namespace's store shares that one role, so each can read the others' secrets (\`settings.iamRoleArn\`).{{else}}{{#if esoIrsa}}
+External Secrets reads SSM with roles of its own (IRSA): each namespace's ClusterSecretStore names
+ServiceAccount \`{{esoServiceAccount}}-<namespace>\`, annotated with the role
+\`{{cluster}}-external-secrets-<namespace>\` that reads only that namespace's parameters; ESO requests that
+ServiceAccount's token and calls STS AssumeRoleWithWebIdentity itself.{{/if}}{{/if}}{{#if etcdBackupRole}}
 The etcd backup assumes {{code etcdBackupRole}} with its projected token (IRSA).{{/if}}
 Workload pods cannot reach IMDS (their NetworkPolicies deny egress by default and except
 169.254.169.254 from any declared CIDR); add-on pods on nodes with hop limit 2 can, so the node
@@ -74,9 +79,11 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
     {
       order: 19,
       title: EC2_SECTION_TITLE,
-      inputs: [['aws', 'vpc'], ['cluster', 'name'], ['cluster', 'datastore'], ['cluster', 'distribution'], ['cluster', 'network'], ['addons'], ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
+      inputs: [['aws', 'vpc'], ['aws', 'iam'], ['cluster', 'name'], ['cluster', 'datastore'], ['cluster', 'distribution'], ['cluster', 'network'], ['addons'], ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
       body: body({
         esoRole,
+        // With IRSA every store has a web identity (catalog/secret-stores.ts): ESO needs no node credentials.
+        esoIrsa: m.aws.iam.mode === 'irsa' && resolveAddons(m).some((a) => a.name === 'external-secrets'),
         esoServiceAccount: `${resolveAddons(m).find((a) => a.name === 'external-secrets')?.namespace ?? 'external-secrets'}/${ESO_SSM_SERVICE_ACCOUNT}`,
         etcdBackup: backup && !etcdBackupRole,
         etcdBackupAny: backup,

@@ -1,7 +1,8 @@
 /** README section: the environment's workloads (where they run, how they are reached). */
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { CLUSTER_SECRET_STORE, STORAGE_CLASS } from '../../plan/workload-constants.js';
+import { STORAGE_CLASS } from '../../plan/workload-constants.js';
+import { namespaceStoreName } from '../../catalog/secret-stores.js';
 import type { ReadmeSection } from './sections.js';
 import { distributions, distributionOf } from '../../distributions/registry.js';
 import { engineOf } from '../../engines/registry.js';
@@ -9,7 +10,7 @@ import { engineOf } from '../../engines/registry.js';
 const table = compileTemplate(`Each workload is one {{delivery}} delivering \`manifests/<workload>/\`. Namespaces enforce Pod
 Security Standards \`restricted\` and deny all traffic except DNS and what each workload declares
 (NetworkPolicies \`default-deny\`, \`allow-dns\` and one per workload), enforced by {{enforcer}}.
-Secrets come from SSM Parameter Store through the ClusterSecretStore {{code store}}; volumes use the
+Secrets come from SSM Parameter Store through the namespace's own ClusterSecretStore {{code store}}; volumes use the
 StorageClass {{code storageClass}}.
 
 | Workload | Namespace | Kind | Image | Placement | Reached at |
@@ -46,7 +47,7 @@ export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
         // The network-policy-enforcement rule refuses workloads where nothing enforces them.
         enforcer: networkPolicyEnforcer(m) ?? 'nothing (refused by validation)',
         delivery: engineOf(m).text.workloadDelivery,
-        store: CLUSTER_SECRET_STORE,
+        store: namespaceStoreName('<namespace>'),
         storageClass: STORAGE_CLASS,
         workloads: workloads.map((w) => ({
           name: w.name,

@@ -20,9 +20,9 @@ import type { InputPath } from '../../lib/paths.js';
 import { albSubnets, egressIpBlock } from '../../model/aws.js';
 import { GPU_TOLERATION, nodeSelectorOf as placementSelector, peakReplicas, poolViewsOfModel, sharedGpuBudget } from '../../model/placement.js';
 import type { EnvironmentModel, Probe, Workload } from '../../model/types.js';
+import { namespaceStoreName } from '../../catalog/secret-stores.js';
 import {
   ALLOW_DNS_POLICY,
-  CLUSTER_SECRET_STORE,
   DEFAULT_DENY_POLICY,
   GPU_RESOURCE,
   GPU_RUNTIME_CLASS,
@@ -512,7 +512,7 @@ export function workloadObjects(model: EnvironmentModel, w: Workload): WorkloadO
         metadata: { name: envSecretName(w), labels: objectLabels(w) },
         spec: {
           refreshInterval: '1h',
-          secretStoreRef: { kind: 'ClusterSecretStore', name: CLUSTER_SECRET_STORE },
+          secretStoreRef: { kind: 'ClusterSecretStore', name: namespaceStoreName(w.namespace) },
           target: { name: envSecretName(w), creationPolicy: 'Owner' },
           data: secretEnv.map(([key, ref]) => ({ secretKey: key, remoteRef: { key: ref.secret } })),
         },

@@ -240,6 +240,18 @@ function storeServiceAccount(loc: Located, spec: Record<string, unknown>, servic
     out.push(finding(loc.file, loc.doc, 'policy.references', [...path, 'name'], `ServiceAccount '${ref.namespace}/${ref.name}' is not rendered in this environment`, { hint: `ServiceAccounts here: ${[...serviceAccounts].sort().join(', ') || 'none'}` }));
 }
 
+/** The namespaces a ClusterSecretStore's `conditions` admit by name; undefined when it admits by selector or regex too (not judged) or has none (every namespace). */
+function storeAdmits(store: Record<string, unknown>): readonly string[] | undefined {
+  const conditions = isMap(store.spec) ? store.spec.conditions : undefined;
+  if (!Array.isArray(conditions) || conditions.length === 0) return undefined;
+  const names: string[] = [];
+  for (const c of conditions) {
+    if (!isMap(c) || c.namespaceSelector !== undefined || c.namespaceRegexes !== undefined || !Array.isArray(c.namespaces)) return undefined;
+    names.push(...c.namespaces.map(String));
+  }
+  return names;
+}
+
 const crossReferences: TreeChecker = {
   name: 'policy.references',
   check(tree) {
@@ -249,10 +261,12 @@ const crossReferences: TreeChecker = {
       const defined = new Map<string, Set<string>>();
       // Core ServiceAccounts by namespace/name (a distribution's ServiceAccount kind of another group is another object).
       const serviceAccounts = new Set<string>();
+      const admits = new Map<string, readonly string[] | undefined>();
       for (const { doc } of docs) {
         const id = k8sIdentity(doc.value);
         if (id) (defined.get(id.kind) ?? defined.set(id.kind, new Set()).get(id.kind)!).add(id.name);
         if (id?.apiVersion === 'v1' && id.kind === 'ServiceAccount') serviceAccounts.add(`${id.namespace ?? ''}/${id.name}`);
+        if (id?.kind === 'ClusterSecretStore' && isMap(doc.value)) admits.set(id.name, storeAdmits(doc.value));
       }
       // A distribution that creates RuntimeClasses itself (its node configs are in this tree).
       for (const d of distributions())
@@ -268,8 +282,14 @@ const crossReferences: TreeChecker = {
         const id = k8sIdentity(v);
         if (!id || !isMap(v)) continue;
         const spec = isMap(v.spec) ? v.spec : {};
-        if (id.kind === 'ExternalSecret' && isMap(spec.secretStoreRef) && spec.secretStoreRef.kind === 'ClusterSecretStore')
+        if (id.kind === 'ExternalSecret' && isMap(spec.secretStoreRef) && spec.secretStoreRef.kind === 'ClusterSecretStore') {
           need(loc, 'ClusterSecretStore', spec.secretStoreRef.name, ['spec', 'secretStoreRef', 'name'], 'ClusterSecretStore');
+          // ESO refuses a store whose conditions do not admit the ExternalSecret's namespace
+          // (external-secrets v2.9.0 pkg/controllers/secretstore/client_manager.go:132, 227-278).
+          const admitted = admits.get(String(spec.secretStoreRef.name));
+          if (admitted && id.namespace && !admitted.includes(id.namespace))
+            out.push(finding(loc.file, loc.doc, 'policy.references', ['spec', 'secretStoreRef', 'name'], `ClusterSecretStore '${String(spec.secretStoreRef.name)}' does not admit namespace '${id.namespace}' (its conditions: ${admitted.join(', ') || 'none'}): ESO refuses the ExternalSecret`, { hint: `name the store of its namespace${admits.has(`aws-ssm-parameter-store-${id.namespace}`) ? `, aws-ssm-parameter-store-${id.namespace}` : ''}` }));
+        }
         if (id.kind === 'ClusterSecretStore') storeServiceAccount(loc, spec, serviceAccounts, out);
         if (id.kind === 'PersistentVolumeClaim') need(loc, 'StorageClass', spec.storageClassName, ['spec', 'storageClassName'], 'StorageClass');
         if (id.kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates))
