@@ -55,7 +55,7 @@ export const kubePrometheusStack: CatalogEntry = {
   description: 'Prometheus Operator, Prometheus, Alertmanager and Grafana on EBS-backed volumes',
   chart: { repoURL: 'https://prometheus-community.github.io/helm-charts', name: 'kube-prometheus-stack', version: '88.5.3' },
   upgradeNotes: 'https://github.com/prometheus-community/helm-charts/blob/main/charts/kube-prometheus-stack/UPGRADE.md',
-  chartKubeVersion: { constraint: '>=1.25.0-0', source: 'prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml at kube-prometheus-stack-88.5.3' },
+  chartKubeVersions: { '88.5.3': { constraint: '>=1.25.0-0', source: 'prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml at kube-prometheus-stack-88.5.3' } },
   namespace: 'monitoring',
   syncWave: 1,
   enabledByDefault: () => true,

@@ -2,7 +2,8 @@
  * `npm run plan`: the upgrade plan of the change to one environment, against a git revision (wiring
  * over generators/upgrade-plan/).
  */
-import { defaultBase } from '../diff/sources.js';
+import { defaultBase, onlyEnvironments, readRenderedAtRef } from '../diff/sources.js';
+import { baseChartVersions } from '../upgrade-plan/base-charts.js';
 import { readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import { git, sourcesAt } from './git.js';
 import { prepareEnvironment } from '../pipeline.js';
@@ -21,7 +22,9 @@ why it is safe or not:
   - control planes one at a time, the datastore's quorum kept (a single control plane: the API is down)
   - worker pools one node at a time: a PodDisruptionBudget that allows no disruption refuses; a pool of
     one node its workloads are pinned to cannot be drained without downtime
-  - charts at a new major version, with the chart's upgrade notes
+  - chart version changes (an environment's pin, or the catalog's: read off rendered/ at REF), a new
+    major with the chart's upgrade notes; a chart whose kubeVersion refuses the Kubernetes version, or
+    whose kubeVersion at that version is not recorded (a caution, never a guess)
 
 Options:
   --env E       the environment
@@ -46,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
   const head = prepareEnvironment(env, sources);
   if (!head.prepared || hasErrors(head.diagnostics)) throw new InputError(head.diagnostics);
   const base = resolveEnvironment(env, sourcesAt(root, ref)).env?.data;
-  const plan = upgradePlan(base, head.prepared.model, head.prepared.data);
+  // The charts the base ran, read off its rendered tree: a change of the catalog's pin shows too.
+  const baseCharts = base ? baseChartVersions(env, base, onlyEnvironments(readRenderedAtRef(root, ref), [env]), head.prepared.model) : undefined;
+  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts);
   process.stdout.write(`${base ? '' : `${env} has no environment file at ${ref}: a new environment, nothing to upgrade.\n`}${formatPlan(plan)}`);
   const refused = plan.steps.filter((s) => s.verdict === 'refused').length;
   const what = `${env} against ${ref.length === 40 ? ref.slice(0, 12) : ref}: ${plural(plan.steps.length, 'step')}`;

@@ -6,13 +6,16 @@
 import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { planSummaryMarkdown, upgradePlan } from './plan.js';
+import { baseChartVersions } from './base-charts.js';
 
-export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readonly string[]): string[] {
+/** `baseRendered`: rendered/ at the base (paths `<env>/…`), whose charts show a change of the catalog's pin. */
+export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readonly string[], baseRendered?: ReadonlyMap<string, string>): string[] {
   return envs.flatMap((env) => {
     const before = resolveEnvironment(env, base).env?.data;
     const after = prepareEnvironment(env, head).prepared;
     if (!before || !after) return [];
-    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data));
+    const baseCharts = baseRendered ? baseChartVersions(env, before, baseRendered, after.model) : undefined;
+    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts));
     return text ? [text.trimEnd()] : [];
   });
 }
