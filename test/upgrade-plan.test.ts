@@ -33,18 +33,18 @@ function repo(baseVersion: string): string {
 }
 
 /**
- * The examples and staging's rendered tree committed as the base, cert-manager's delivery object there
- * at chart `was` (what a catalog pinning `was` rendered; no environment pins cert-manager); the working
- * tree is the same, with the catalog at v1.21.1.
+ * The examples and `env`'s rendered tree committed as the base, `file` there with `from` replaced by
+ * `to` (what an older catalog or engine pin rendered; no environment pins it); the working tree is the
+ * same, with the current pins.
  */
-function repoWithCatalogPin(was: string): string {
+function repoWithRendered(env: string, file: string, from: string, to: string): string {
   const root = mkdtempSync(join(tmpdir(), 'odp-plan-'));
   cpSync(join(EXAMPLES, 'environments'), join(root, 'environments'), { recursive: true });
   let rewritten = 0;
-  for (const f of renderExample('staging')) {
-    const out = join(root, 'rendered', 'staging', f.path);
+  for (const f of renderExample(env)) {
+    const out = join(root, 'rendered', env, f.path);
     mkdirSync(dirname(out), { recursive: true });
-    const content = f.path === 'apps/cert-manager.yaml' ? f.content.replace('targetRevision: v1.21.1', `targetRevision: ${was}`) : f.content;
+    const content = f.path === file ? f.content.replace(from, to) : f.content;
     if (content !== f.content) rewritten++;
     writeFileSync(out, content);
   }
@@ -54,6 +54,7 @@ function repoWithCatalogPin(was: string): string {
   git(root, ['commit', '-qm', 'base']);
   return root;
 }
+const repoWithCatalogPin = (was: string): string => repoWithRendered('staging', 'apps/cert-manager.yaml', 'targetRevision: v1.21.1', `targetRevision: ${was}`);
 
 describe('npm run plan', () => {
   it('after a Kubernetes minor bump: control planes one at a time, then the worker pools', () => {
@@ -97,5 +98,11 @@ describe('npm run plan', () => {
     const review = cli('diff', root, '--base', 'HEAD', '--format', 'markdown', '--env', 'staging');
     expect(review.code).toBe(0);
     expect(review.stdout).toContain('**Upgrade plan for `staging`** (npm run plan -- --env staging): 1 steps; 1 need attention:\n- ⚠️ chart cert-manager v0.16.0 → v1.21.1 (new major version)');
+  });
+
+  it('sees a change of the engine\'s own release (the base\'s FluxInstance against the head\'s render)', () => {
+    const r = cli('plan', repoWithRendered('staging-k3s', 'flux/flux-instance.yaml', 'version: 2.9.0', 'version: 2.8.3'), '--env', 'staging-k3s', '--base', 'HEAD');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("1. Flux 2.8.3 → 2.9.0\n     gate: engine release — CAUTION: the GitOps engine upgrades its own controllers to 2.9.0 when this syncs; read Flux's release notes for 2.9.0");
   });
 });

@@ -34,7 +34,18 @@ const major = (v: string): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-export function upgradePlan(base: Record<string, unknown> | undefined, head: EnvironmentModel, headData: Record<string, unknown>, baseCharts?: ReadonlyMap<string, string>): UpgradePlan {
+/**
+ * `baseCharts`: add-on → chart version the base ran (base-charts.ts baseChartVersions; default: the
+ * base document's pins). `engine`: the engine's own releases at the base and in the head
+ * (base-charts.ts engineVersions), when the caller read both trees.
+ */
+export function upgradePlan(
+  base: Record<string, unknown> | undefined,
+  head: EnvironmentModel,
+  headData: Record<string, unknown>,
+  baseCharts?: ReadonlyMap<string, string>,
+  engine?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
+): UpgradePlan {
   const steps: PlanStep[] = [];
   const before = new Map(base ? promotableItems(base).map((i) => [i.id, i.value]) : []);
   const after = new Map(promotableItems(headData).map((i) => [i.id, i.value]));
@@ -159,7 +170,13 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
       steps.push({ title, gate: 'chart kubeVersion', verdict: v.verdict, reason: isMajor ? `${v.reason}; a new major version: ${majorReason}` : v.reason });
     } else steps.push({ title, gate: isMajor ? 'new major version' : 'chart version', verdict: isMajor ? 'caution' : 'safe', reason: isMajor ? majorReason : 'same major version' });
   }
-  // 6. What the engine's own semantics require (a hub letting a managed environment go).
+  // 6. The engine's own release (besides its chart): it upgrades itself in place.
+  for (const [name, version] of engine?.head ?? []) {
+    const old = engine?.base.get(name);
+    if (base && old && old !== version)
+      steps.push({ title: `${name} ${old} → ${version}`, gate: 'engine release', verdict: 'caution', reason: `the GitOps engine upgrades its own controllers to ${version} when this syncs; read ${name}'s release notes for ${version} (deprecated or removed APIs) before merging` });
+  }
+  // 7. What the engine's own semantics require (a hub letting a managed environment go).
   steps.push(...(engineNamed(head.gitops)?.planSteps?.(base, head) ?? []));
   return { env: head.name, steps };
 }
