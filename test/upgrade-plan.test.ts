@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { upgradePlan } from '../generators/upgrade-plan/plan.js';
+import { baseChartVersions } from '../generators/upgrade-plan/base-charts.js';
 import { cli, EXAMPLES, prepareExample, renderExample } from './helpers.js';
 
 function git(root: string, args: string[]): void {
@@ -104,5 +105,17 @@ describe('npm run plan', () => {
     const r = cli('plan', repoWithRendered('staging-k3s', 'flux/flux-instance.yaml', 'version: 2.9.0', 'version: 2.8.3'), '--env', 'staging-k3s', '--base', 'HEAD');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("1. Flux 2.8.3 → 2.9.0\n     gate: engine release — CAUTION: the GitOps engine upgrades its own controllers to 2.9.0 when this syncs; read Flux's release notes for 2.9.0");
+  });
+
+  it('the base\'s charts: its rendered tree wins over its document\'s pins, which fill in where there is no tree', () => {
+    const p = prepareExample('staging').prepared!;
+    const data = { ...p.data, addons: { 'cert-manager': { chart: { version: 'v1.20.2' } } } };
+    expect(baseChartVersions('staging', data, new Map(), p.model)).toStrictEqual(new Map([['cert-manager', 'v1.20.2']]));
+    const tree = new Map(renderExample('staging').map((f) => [`staging/${f.path}`, f.content.replace('targetRevision: v1.21.1', 'targetRevision: v1.19.4')]));
+    const ran = baseChartVersions('staging', data, tree, p.model);
+    expect(ran.get('cert-manager')).toBe('v1.19.4');
+    expect(ran.get('external-secrets')).toBe('2.9.0');
+    // Another environment's files are not read.
+    expect(baseChartVersions('prod', {}, tree, p.model)).toStrictEqual(new Map());
   });
 });
