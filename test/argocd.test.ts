@@ -18,7 +18,7 @@ import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { clusterSteps } from '../generators/distributions/talos/operations.js';
 import { argoCdSections } from '../generators/engines/argocd/readme.js';
-import { fixtureSources, formatted, prepareExample, renderExample, ROOT, SHARED, sharedPath } from './helpers.js';
+import { exampleSources, fixtureSources, formatted, prepareExample, renderExample, ROOT, SHARED, sharedPath } from './helpers.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
 const ENVS = ['dev', 'staging', 'prod'] as const;
@@ -466,6 +466,22 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(access.filter((o) => o.kind === 'Secret' || o.roleRef?.name === 'cluster-admin')).toStrictEqual([]);
   });
 
+  it('the managed runbook\'s Network step, hub in another VPC: its CIDR is admitted on the API load balancer\'s group, as the AWS layer renders it', () => {
+    // The examples with dev (10.10.0.0/16) managing dev-k3s (10.11.0.0/16).
+    const sources = exampleSources();
+    sources.set('environments/dev.yaml', `${sources.get('environments/dev.yaml')}argocd:\n  manages: [dev-k3s]\n`);
+    const r = prepareEnvironment('dev-k3s', sources);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    const files = renderEnvironment(r.prepared!);
+    const readme = files.find((f) => f.path === 'README.md')!.content;
+    const hubCidr = /and, on that port only, from the hub's VPC \(`([0-9./]+)`, the hub's `aws\.vpc\.cidr`\)/.exec(readme)?.[1];
+    expect(hubCidr).toBe('10.10.0.0/16');
+    expect(readme).toContain('Not created by the AWS layer: the route between the two VPCs');
+    const base = parseYamlStream(files.find((f) => f.path === 'aws/base.yaml')!.content)[0] as any;
+    const lbGroup = Object.values(base.Resources as Record<string, any>).find((r) => r.Type === 'AWS::EC2::SecurityGroup' && /API load balancer/.test(r.Properties.GroupDescription));
+    expect(lbGroup.Properties.SecurityGroupIngress).toContainEqual(expect.objectContaining({ FromPort: 6443, ToPort: 6443, CidrIp: hubCidr }));
+  });
+
   it('the managed runbook: bootstrap, the SSM parameters with the cluster Secret config, network, and the checks on the hub', () => {
     const readme = files('fleet-b').find((f) => f.path === 'README.md')!.content;
     const section = readme.slice(readme.indexOf('## Bootstrap and join the hub `hub`'));
@@ -481,7 +497,15 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(Object.keys(config)).toStrictEqual(['bearerToken', 'tlsClientConfig']);
     expect(Object.keys(config.tlsClientConfig)).toStrictEqual(['insecure', 'caData']);
     expect(config.tlsClientConfig.insecure).toBe(false);
-    expect(section).toContain('must allow TCP 6443 from the hub\'s nodes');
+    // The Network step says what the AWS layer opens (infra/aws/stacks.ts): the API load balancer's group admits
+    // the VPC (the hub's nodes here: the same VPC) on the API port, and the control planes admit the load balancer.
+    const vpc = /its security group admits TCP 6443 from this\nVPC \(`([0-9./]+)`\)/.exec(section)?.[1];
+    expect(vpc).toBeDefined();
+    expect(section).toContain('The hub runs in this VPC, which the load balancer admits and where `api.fleet-b.internal` resolves.');
+    const base = parseYamlStream(files('fleet-b').find((f) => f.path === 'aws/base.yaml')!.content)[0] as any;
+    const lbGroup = Object.values(base.Resources as Record<string, any>).find((r) => r.Type === 'AWS::EC2::SecurityGroup' && /API load balancer/.test(r.Properties.GroupDescription));
+    expect(lbGroup.Properties.SecurityGroupIngress).toContainEqual(expect.objectContaining({ FromPort: 6443, ToPort: 6443, CidrIp: vpc }));
+    expect(section).toContain('so nothing is opened on the\ncontrol planes for the hub');
     expect(fences[2]![1].trim().split('\n')).toStrictEqual([
       'kubectl -n argocd annotate externalsecret cluster-fleet-b force-sync=$(date +%s) --overwrite',
       'kubectl -n argocd wait externalsecret/cluster-fleet-b --for=condition=Ready --timeout=5m',

@@ -115,6 +115,17 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
   });
 });
 
+/*
+ * Checked against Argo CD's progressive-sync docs (argoproj/argo-cd v3.4.4
+ * docs/operator-manual/applicationset/Progressive-Syncs.md): enabled by
+ * `applicationsetcontroller.enable.progressive.syncs: "true"` in argocd-cmd-params-cm (:19-25; argo-helm
+ * argo-cd-10.1.1 charts/argo-cd/templates/argocd-applicationset/deployment.yaml:160 reads that key from
+ * configs.params); `type: RollingSync` with steps of `matchExpressions` over the generated Applications'
+ * labels (:53-60, the example :160-215 labels them from the template as here), each step waiting for every
+ * Application of the previous one to be Healthy (:62), `maxUpdate` an integer or a percentage (:63);
+ * autosync removed from the generated Applications (:65); an Application no step selects is never
+ * synced (:68), so every managed environment is in a step (stage 0 without a chain).
+ */
 describe('RollingSync (argocd.rollingSync, opt-in): the hub rolls its managed environments by promotion stage', () => {
   const staged = new Map(sources);
   staged.set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a, fleet-b]\n  rollingSync: { maxUpdate: 1 }'));
@@ -151,5 +162,12 @@ describe('RollingSync (argocd.rollingSync, opt-in): the hub rolls its managed en
     flat.set('environments/fleet-b.yaml', sources.get('environments/fleet-b.yaml')!);
     const steps = doc(render('hub', flat), 'argocd/applicationset-fleet.yaml').spec.strategy.rollingSync.steps;
     expect(steps.map((s: any) => s.matchExpressions[0].values)).toStrictEqual([['fleet-a', 'fleet-b']]);
+  });
+
+  it('every managed environment is selected by exactly one step (an unselected Application is never synced: Progressive-Syncs.md:68)', () => {
+    const set = doc(render('hub', staged), 'argocd/applicationset-fleet.yaml');
+    const selected = set.spec.strategy.rollingSync.steps.flatMap((s: any) => s.matchExpressions.flatMap((e: any) => (e.operator === 'In' ? e.values : [])));
+    expect([...selected].sort()).toStrictEqual(['fleet-a', 'fleet-b']);
+    expect(set.spec.template.metadata.labels).toHaveProperty(['odp.opendev.dev/environment']);
   });
 });

@@ -18,7 +18,7 @@ export const awsCloudControllerManager: CatalogEntry = {
   name: 'aws-cloud-controller-manager',
   description: 'AWS cloud controller manager (node initialization, zones, provider IDs) on control-plane nodes',
   chart: { repoURL: 'https://kubernetes.github.io/cloud-provider-aws', name: 'aws-cloud-controller-manager', version: '0.0.11' },
-  chartKubeVersion: { constraint: null, source: 'kubernetes/cloud-provider-aws charts/aws-cloud-controller-manager/Chart.yaml at helm-chart-aws-cloud-controller-manager-0.0.11: no kubeVersion' },
+  chartKubeVersions: { '0.0.11': { constraint: null, source: 'kubernetes/cloud-provider-aws charts/aws-cloud-controller-manager/Chart.yaml at helm-chart-aws-cloud-controller-manager-0.0.11: no kubeVersion' } },
   namespace: 'kube-system',
   syncWave: -3,
   enabledByDefault: () => true,

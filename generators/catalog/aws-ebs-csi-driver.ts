@@ -21,7 +21,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
   description: 'EBS CSI driver and the encrypted gp3 default StorageClass',
   chart: { repoURL: 'https://kubernetes-sigs.github.io/aws-ebs-csi-driver', name: 'aws-ebs-csi-driver', version: '2.64.0' },
   upgradeNotes: 'https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/charts/aws-ebs-csi-driver/CHANGELOG.md',
-  chartKubeVersion: { constraint: '>=1.17.0-0', source: 'kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/Chart.yaml at helm-chart-aws-ebs-csi-driver-2.64.0' },
+  chartKubeVersions: { '2.64.0': { constraint: '>=1.17.0-0', source: 'kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/Chart.yaml at helm-chart-aws-ebs-csi-driver-2.64.0' } },
   namespace: 'kube-system',
   syncWave: -1,
   enabledByDefault: () => true,

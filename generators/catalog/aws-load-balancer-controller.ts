@@ -43,7 +43,7 @@ export const awsLoadBalancerController: CatalogEntry = {
   description: 'AWS Load Balancer Controller (ALB Ingress, NLB Services)',
   chart: { repoURL: 'https://aws.github.io/eks-charts', name: 'aws-load-balancer-controller', version: '3.5.0' },
   upgradeNotes: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/main/helm/aws-load-balancer-controller/README.md',
-  chartKubeVersion: { constraint: null, source: 'aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml at 5239609 (chart 3.5.0): no kubeVersion' },
+  chartKubeVersions: { '3.5.0': { constraint: null, source: 'aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml at 5239609 (chart 3.5.0): no kubeVersion' } },
   namespace: 'kube-system',
   syncWave: 0,
   enabledByDefault: () => true,

@@ -27,7 +27,7 @@ export const certManager: CatalogEntry = {
   // The classic Helm repository still serves every release; the chart version carries a leading v.
   chart: { repoURL: 'https://charts.jetstack.io', name: 'cert-manager', version: 'v1.21.1' },
   upgradeNotes: 'https://cert-manager.io/docs/installation/upgrade/',
-  chartKubeVersion: { constraint: '>= 1.22.0-0', source: 'cert-manager/cert-manager deploy/charts/cert-manager/Chart.yaml at v1.21.1' },
+  chartKubeVersions: { 'v1.21.1': { constraint: '>= 1.22.0-0', source: 'cert-manager/cert-manager deploy/charts/cert-manager/Chart.yaml at v1.21.1' } },
   namespace: 'cert-manager',
   syncWave: -1,
   enabledByDefault: () => true,

@@ -2,7 +2,7 @@
  * Catalog entry (data): Cilium, the CNI with kube-proxy replacement when cluster.network.cni is cilium.
  */
 import { cap } from '../plan/needs.js';
-import { RBAC, type CatalogEntry, type ChartFacts } from './types.js';
+import { kubeVersionOf, RBAC, type CatalogEntry, type ChartFacts } from './types.js';
 
 /** Cilium 1.18.0 (no chart data under shared/upstream): the agent DaemonSet tolerates every taint (its values' `tolerations: [{operator: Exists}]`) and gives nodes their pod network. */
 const CILIUM_FACTS: ChartFacts = { version: '1.18.0', provides: () => [cap.podNetwork], needs: () => [], pods: () => [{ who: 'the Cilium agent', tolerations: [{ operator: 'Exists' }] }] };
@@ -23,6 +23,15 @@ export const cilium: CatalogEntry = {
   description: 'Cilium CNI with kube-proxy replacement',
   chart: { repoURL: 'https://helm.cilium.io/', name: 'cilium', version: '1.18.0' },
   upgradeNotes: 'https://docs.cilium.io/en/stable/operations/upgrade/',
+  // cilium/charts (helm.cilium.io's repository) at 009b5e9 (2026-08-03): cilium-1.18.0.tgz (added in
+  // 04fc170, from cilium/cilium 274205f) Chart.yaml:94 `kubeVersion: '>= 1.21.0-0'`; index.yaml lists
+  // the same constraint for every 1.18.x and 1.19.x release it holds.
+  chartKubeVersions: {
+    ...kubeVersionOf(
+      ['1.18.0', '1.18.1', '1.18.2', '1.18.3', '1.18.4', '1.18.5', '1.18.6', '1.18.7', '1.18.8', '1.18.9', '1.18.10', '1.18.11', '1.18.12', '1.19.0', '1.19.1', '1.19.2', '1.19.3', '1.19.4', '1.19.5', '1.19.6'],
+      { constraint: '>= 1.21.0-0', source: 'cilium/charts index.yaml at 009b5e9 (1.18.0: cilium-1.18.0.tgz Chart.yaml:94)' },
+    ),
+  },
   namespace: 'kube-system',
   syncWave: -3,
   enabledByDefault: (m) => m.cluster.network.cni === 'cilium',

@@ -8,7 +8,7 @@ import { CHART_ADDON_IAM_ROLE } from './irsa.js';
 import { dedicatedStoreAuth, namespaceStoreName, platformStoreAuth, storeProviderAuth, type StoreAuth } from './secret-stores.js';
 import { createsServices, crds, placementAt, valueAt } from './facts.js';
 import { cap } from '../plan/needs.js';
-import { CRD, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+import { CRD, kubeVersionOf, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
 
 /**
  * external-secrets chart 2.9.0 (external-secrets/external-secrets tag helm-chart-2.9.0): its CRDs
@@ -44,7 +44,14 @@ export const externalSecrets: CatalogEntry = {
   name: 'external-secrets',
   description: 'External Secrets Operator and a ClusterSecretStore for SSM Parameter Store per namespace that reads secrets',
   chart: { repoURL: 'https://charts.external-secrets.io', name: 'external-secrets', version: '2.9.0' },
-  chartKubeVersion: { constraint: '>= 1.19.0-0', source: 'external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at helm-chart-2.9.0' },
+  // Stability and support, "Upgrading" (docs/introduction/stability-support.md:55-61 at helm-chart-2.9.0):
+  // read the release notes, one minor at a time.
+  upgradeNotes: 'https://external-secrets.io/latest/introduction/stability-support/#upgrading',
+  // deploy/charts/external-secrets/Chart.yaml at each helm-chart-<version> tag (1.0.0 … 2.9.0): `kubeVersion: ">= 1.19.0-0"`.
+  chartKubeVersions: kubeVersionOf(
+    ['1.0.0', '1.1.0', '1.1.1', '1.2.0', '1.2.1', '1.3.1', '1.3.2', '2.0.0', '2.0.1', '2.1.0', '2.2.0', '2.3.0', '2.4.0', '2.4.1', '2.5.0', '2.6.0', '2.7.0', '2.8.0', '2.9.0'],
+    { constraint: '>= 1.19.0-0', source: 'external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at helm-chart-<version> (2.9.0: cc5bfbc)' },
+  ),
   namespace: 'external-secrets',
   syncWave: -1,
   enabledByDefault: () => true,

@@ -5,7 +5,7 @@ import { DEFAULT_STORAGE_CLASS } from './aws-ebs-csi-driver.js';
 import { kubeSystemPolicies, monitoringIngressPolicy } from './network-policies.js';
 import { createsServices, crds, placementAt, stringAt, valueAt } from './facts.js';
 import { cap, type Need } from '../plan/needs.js';
-import { CRD, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts } from './types.js';
+import { CRD, kubeVersionOf, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts } from './types.js';
 
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
 
@@ -55,7 +55,11 @@ export const kubePrometheusStack: CatalogEntry = {
   description: 'Prometheus Operator, Prometheus, Alertmanager and Grafana on EBS-backed volumes',
   chart: { repoURL: 'https://prometheus-community.github.io/helm-charts', name: 'kube-prometheus-stack', version: '88.5.3' },
   upgradeNotes: 'https://github.com/prometheus-community/helm-charts/blob/main/charts/kube-prometheus-stack/UPGRADE.md',
-  chartKubeVersion: { constraint: '>=1.25.0-0', source: 'prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml at kube-prometheus-stack-88.5.3' },
+  // charts/kube-prometheus-stack/Chart.yaml at each kube-prometheus-stack-<version> tag (88.0.0 … 88.5.3): `kubeVersion: ">=1.25.0-0"`.
+  chartKubeVersions: kubeVersionOf(
+    ['88.0.0', '88.0.1', '88.1.0', '88.1.1', '88.1.2', '88.1.3', '88.1.4', '88.1.5', '88.1.6', '88.2.0', '88.3.0', '88.4.0', '88.5.0', '88.5.1', '88.5.2', '88.5.3'],
+    { constraint: '>=1.25.0-0', source: 'prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml at kube-prometheus-stack-<version> (88.5.3: ea930ba)' },
+  ),
   namespace: 'monitoring',
   syncWave: 1,
   enabledByDefault: () => true,

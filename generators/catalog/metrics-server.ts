@@ -3,7 +3,7 @@
  */
 import { apiServerIngressPolicy } from './network-policies.js';
 import { createsServices, placementAt } from './facts.js';
-import { RBAC, type CatalogEntry, type ChartFacts } from './types.js';
+import { kubeVersionOf, RBAC, type CatalogEntry, type ChartFacts } from './types.js';
 
 /** metrics-server 3.13.1: the Service behind its APIService (values.yaml `service`), placed by tolerations/nodeSelector (values.yaml:185-189, defaults empty). */
 const METRICS_SERVER_FACTS: ChartFacts = { version: '3.13.1', provides: () => [], needs: () => [createsServices('metrics-server')], pods: (values) => [placementAt(values, 'metrics-server')] };
@@ -17,7 +17,13 @@ export const metricsServer: CatalogEntry = {
   name: 'metrics-server',
   description: 'metrics-server (resource metrics for HPA and kubectl top), verifying kubelet serving certificates',
   chart: { repoURL: 'https://kubernetes-sigs.github.io/metrics-server/', name: 'metrics-server', version: '3.13.1' },
-  chartKubeVersion: { constraint: null, source: 'kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml at metrics-server-helm-chart-3.13.1: no kubeVersion' },
+  // The chart's changelog (charts/metrics-server/CHANGELOG.md at metrics-server-helm-chart-3.13.1, 842dcc8; Keep a Changelog, "Changed"/"Removed" per release).
+  upgradeNotes: 'https://github.com/kubernetes-sigs/metrics-server/blob/master/charts/metrics-server/CHANGELOG.md',
+  // charts/metrics-server/Chart.yaml at each metrics-server-helm-chart-<version> tag (3.10.0 … 3.13.1): no kubeVersion.
+  chartKubeVersions: kubeVersionOf(
+    ['3.10.0', '3.11.0', '3.12.0', '3.12.1', '3.12.2', '3.13.0', '3.13.1'],
+    { constraint: null, source: 'kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml at metrics-server-helm-chart-<version> (3.13.1: 842dcc8): no kubeVersion' },
+  ),
   namespace: 'kube-system',
   syncWave: 0,
   enabledByDefault: () => true,

@@ -62,7 +62,7 @@ export const nvidiaDevicePlugin: CatalogEntry = {
   name: 'nvidia-device-plugin',
   description: 'NVIDIA device plugin (nvidia.com/gpu resources) and the `nvidia` RuntimeClass, on GPU nodes only',
   chart: { repoURL: 'https://nvidia.github.io/k8s-device-plugin', name: 'nvidia-device-plugin', version: '0.20.0' },
-  chartKubeVersion: { constraint: '>= 1.10.0-0', source: 'NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/Chart.yaml at v0.20.0' },
+  chartKubeVersions: { '0.20.0': { constraint: '>= 1.10.0-0', source: 'NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/Chart.yaml at v0.20.0' } },
   namespace: 'nvidia-device-plugin',
   syncWave: 0,
   enabledByDefault: (m) => m.hasGpu,

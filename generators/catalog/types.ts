@@ -74,6 +74,15 @@ export interface DedicatedSecretStore {
   who: string;
 }
 
+/** One chart version's `kubeVersion` (CatalogEntry.chartKubeVersions). */
+export interface ChartKubeVersion {
+  constraint: string | null;
+  source: string;
+}
+
+/** The same recorded `kubeVersion` for several chart versions (read from one index listing them all). */
+export const kubeVersionOf = (versions: readonly string[], record: ChartKubeVersion): Record<string, ChartKubeVersion> => Object.fromEntries(versions.map((v) => [v, record]));
+
 export interface CatalogEntry {
   name: string;
   /** One line for the README. */
@@ -83,11 +92,14 @@ export interface CatalogEntry {
   /** Where the chart's upgrade notes are (npm run plan links them when a new major version comes). */
   upgradeNotes?: string;
   /**
-   * The pinned chart's `kubeVersion` constraint, read from its Chart.yaml at chart.version (`source`
-   * names the file and tag); `constraint: null` when that Chart.yaml declares none. Helm refuses to
-   * render the chart for a Kubernetes outside it (catalog/kube-version.ts); not set: not recorded.
+   * The chart's `kubeVersion` constraint per chart version, each read from that version's Chart.yaml
+   * (`source` names the file and tag or commit); `constraint: null` when that Chart.yaml declares none.
+   * Helm refuses to render the chart for a Kubernetes outside it (catalog/kube-version.ts). The pin
+   * (chart.version) must be listed (test/upgrade-matrix.test.ts); other versions are those an
+   * environment may pin (`addons.<name>.chart.version`). A version not listed is not known: validate
+   * and the plan warn, never guess.
    */
-  chartKubeVersion?: { constraint: string | null; source: string };
+  chartKubeVersions?: Readonly<Record<string, ChartKubeVersion>>;
   namespace: string;
   syncWave: number;
   /** Whether the add-on is on when the environment does not say `enabled`. */

@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   // Against a git revision: the environment files on both sides, for the upgrade plans' summaries
   // (the review comment) and the cost delta, each side priced from its own lock.
   const sides = useWorktree || format === 'json' ? undefined : { base: sourcesAt(common.root, baseRef), head: readEnvironmentSources(common.root) };
-  const notes = format === 'markdown' && sides ? planSummaries(sides.base, sides.head, d.envs.map((e) => e.env)) : [];
+  const notes = format === 'markdown' && sides ? planSummaries(sides.base, sides.head, d.envs.map((e) => e.env), { base, head: head.files }) : [];
   const leadSections = sides ? [costLeadSection(sides.base, sides.head)] : [];
   const out = format === 'json' ? formatJson(d, ctx) : format === 'markdown' ? formatMarkdown(d, { ...ctx, ...(warnings ? { warnings } : {}), notes, leadSections }) : formatText(d, { ...ctx, ...(warnings ? { warnings } : {}), leadSections });
   process.stdout.write(out);

@@ -2,10 +2,11 @@
  * `npm run plan`: the upgrade plan of the change to one environment, against a git revision (wiring
  * over generators/upgrade-plan/).
  */
-import { defaultBase } from '../diff/sources.js';
+import { defaultBase, onlyEnvironments, readRenderedAtRef } from '../diff/sources.js';
+import { baseChartVersions, engineVersions } from '../upgrade-plan/base-charts.js';
 import { readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import { git, sourcesAt } from './git.js';
-import { prepareEnvironment } from '../pipeline.js';
+import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { parseCommand, plural, run, summary } from './common.js';
@@ -21,7 +22,10 @@ why it is safe or not:
   - control planes one at a time, the datastore's quorum kept (a single control plane: the API is down)
   - worker pools one node at a time: a PodDisruptionBudget that allows no disruption refuses; a pool of
     one node its workloads are pinned to cannot be drained without downtime
-  - charts at a new major version, with the chart's upgrade notes
+  - chart version changes (an environment's pin, or the catalog's: read off rendered/ at REF), a new
+    major with the chart's upgrade notes; a chart whose kubeVersion refuses the Kubernetes version, or
+    whose kubeVersion at that version is not recorded (a caution, never a guess)
+  - the GitOps engine's own release (besides its chart) when it changes
 
 Options:
   --env E       the environment
@@ -46,7 +50,13 @@ export async function main(argv: string[]): Promise<number> {
   const head = prepareEnvironment(env, sources);
   if (!head.prepared || hasErrors(head.diagnostics)) throw new InputError(head.diagnostics);
   const base = resolveEnvironment(env, sourcesAt(root, ref)).env?.data;
-  const plan = upgradePlan(base, head.prepared.model, head.prepared.data);
+  // The charts the base ran, read off its rendered tree: a change of the catalog's pin shows too.
+  const baseTree = base ? onlyEnvironments(readRenderedAtRef(root, ref), [env]) : undefined;
+  const baseCharts = base && baseTree ? baseChartVersions(env, base, baseTree, head.prepared.model) : undefined;
+  // The engine's own releases: the base's tree against the head's fresh render.
+  const headTree = new Map(renderEnvironment(head.prepared).map((f) => [`${env}/${f.path}`, f.content]));
+  const engine = baseTree ? { base: engineVersions(env, baseTree), head: engineVersions(env, headTree) } : undefined;
+  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine);
   process.stdout.write(`${base ? '' : `${env} has no environment file at ${ref}: a new environment, nothing to upgrade.\n`}${formatPlan(plan)}`);
   const refused = plan.steps.filter((s) => s.verdict === 'refused').length;
   const what = `${env} against ${ref.length === 40 ? ref.slice(0, 12) : ref}: ${plural(plan.steps.length, 'step')}`;

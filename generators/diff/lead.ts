@@ -130,7 +130,10 @@ export function isMajorBump(from: string, to: string): boolean {
 }
 
 const ask = <T>(f: (e: ReturnType<typeof engines>[number]) => T[] | undefined): T[] => engines().flatMap((e) => f(e) ?? []);
-const chartsOf = (v: unknown): ChartRef[] => (isMap(v) ? ask((e) => e.review?.charts?.(v)) : []);
+/** The engine releases a delivery object pins besides charts (EngineReview.versions). */
+export const versionsOf = (v: unknown): { name: string; version: string }[] => (isMap(v) ? ask((e) => e.review?.versions?.(v)) : []);
+/** The charts a delivery object installs, as its engine reads them (EngineReview.charts). */
+export const chartsOf = (v: unknown): ChartRef[] => (isMap(v) ? ask((e) => e.review?.charts?.(v)) : []);
 const namespacesOf = (v: unknown): string[] => {
   if (!isMap(v)) return [];
   const own = kindOf(v) === 'Namespace' && v.apiVersion === 'v1' && nameOf(v) ? [nameOf(v)!] : [];

@@ -111,6 +111,8 @@ export interface ChartRef {
 export interface EngineReview {
   /** The charts an object installs, each at its exact version. */
   charts?(value: Record<string, unknown>): ChartRef[];
+  /** Releases of its own an object pins besides charts (the engine's distribution), each named for people (npm run plan compares them). */
+  versions?(value: Record<string, unknown>): { name: string; version: string }[];
   /** Namespaces it creates for an object (a sync option), besides Namespace objects. */
   namespaces?(value: Record<string, unknown>): string[];
   /** Cluster-scoped kinds (`group/Kind`) an object lets its units manage (a tenant's allow-list). */

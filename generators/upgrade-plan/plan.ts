@@ -9,8 +9,9 @@ import { resolveAddons } from '../catalog/resolve.js';
 import { engineNamed } from '../engines/registry.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { promotableItems } from '../promote/items.js';
+import { pinnedCharts } from './base-charts.js';
 import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
-import { kubeVersionProblems } from '../catalog/kube-version.js';
+import { knownVersionsText, kubeVersionProblems, unknownKubeVersionHint, type KubeVersionProblem } from '../catalog/kube-version.js';
 import { distributionNamed } from '../distributions/registry.js';
 
 export interface PlanStep {
@@ -28,17 +29,23 @@ export interface UpgradePlan {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Chart versions the base document pins (`addons.<name>.chart.version`). */
-function pinnedCharts(data: Record<string, unknown>): Map<string, string> {
-  return new Map(promotableItems(data).flatMap((i) => (i.kind === 'chart' && i.value ? [[i.name!, i.value] as const] : [])));
-}
-
 const major = (v: string): number | undefined => {
   const m = /^v?(\d+)\./.exec(v);
   return m ? Number(m[1]) : undefined;
 };
 
-export function upgradePlan(base: Record<string, unknown> | undefined, head: EnvironmentModel, headData: Record<string, unknown>, baseCharts?: ReadonlyMap<string, string>): UpgradePlan {
+/**
+ * `baseCharts`: add-on → chart version the base ran (base-charts.ts baseChartVersions; default: the
+ * base document's pins). `engine`: the engine's own releases at the base and in the head
+ * (base-charts.ts engineVersions), when the caller read both trees.
+ */
+export function upgradePlan(
+  base: Record<string, unknown> | undefined,
+  head: EnvironmentModel,
+  headData: Record<string, unknown>,
+  baseCharts?: ReadonlyMap<string, string>,
+  engine?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
+): UpgradePlan {
   const steps: PlanStep[] = [];
   const before = new Map(base ? promotableItems(base).map((i) => [i.id, i.value]) : []);
   const after = new Map(promotableItems(headData).map((i) => [i.id, i.value]));
@@ -102,10 +109,20 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
     }
   }
 
-  // Charts whose pinned kubeVersion does not admit the new Kubernetes (Helm refuses to render them).
+  // Charts whose kubeVersion, at the version the head runs, does not admit the Kubernetes it runs
+  // on (Helm refuses to render them), or is not recorded: with the chart's own step when it changes
+  // (below), else as a step of their own when Kubernetes changes.
+  const chartsBefore = baseCharts ?? (base ? pinnedCharts(base) : new Map<string, string>());
+  const chartChanged = (addon: string, version: string): boolean => !!base && chartsBefore.has(addon) && chartsBefore.get(addon) !== version;
+  const targetKube = kubeChanged ? k1! : head.cluster.kubernetesVersion;
+  const kubeProblems = new Map(kubeVersionProblems(head, targetKube).map((p) => [p.addon, p]));
+  const kubeVerdict = (p: KubeVersionProblem): Pick<PlanStep, 'verdict' | 'reason'> =>
+    p.kind === 'outside'
+      ? { verdict: 'refused', reason: `the chart admits '${p.constraint}' (${p.source}): Helm refuses to render it on Kubernetes ${targetKube}, so add-on ${p.addon} stops syncing; move to a chart version that admits ${targetKube} first` }
+      : { verdict: 'caution', reason: `its kubeVersion at ${p.version} is not known (the catalog records ${knownVersionsText(p.known ?? [])}), so whether Helm renders it on Kubernetes ${targetKube} is not checked: ${unknownKubeVersionHint(p)}` };
   if (kubeChanged)
-    for (const p of kubeVersionProblems(head, k1!))
-      steps.push({ title: `chart ${p.chart} ${p.version} on Kubernetes ${k1}`, gate: 'chart kubeVersion', verdict: 'refused', reason: `the chart admits '${p.constraint}' (${p.source}): Helm refuses to render it, so add-on ${p.addon} stops syncing; move to a chart version that admits ${k1} first` });
+    for (const p of kubeProblems.values())
+      if (!chartChanged(p.addon, p.version)) steps.push({ title: `chart ${p.chart} ${p.version} on Kubernetes ${k1}`, gate: 'chart kubeVersion', ...kubeVerdict(p) });
 
   if (nodesRoll) {
     // 3. Control planes one at a time, the datastore's quorum kept.
@@ -137,22 +154,29 @@ export function upgradePlan(base: Record<string, unknown> | undefined, head: Env
     }
   }
 
-  // 5. Charts with a new major version.
-  const chartsBefore = baseCharts ?? (base ? pinnedCharts(base) : new Map<string, string>());
+  // 5. Charts at another version (the environment's pin or the catalog's, as the base's rendered tree
+  // ran them when the caller read it): a new major flagged, a kubeVersion that refuses flagged.
   for (const a of resolveAddons(head)) {
     const old = chartsBefore.get(a.name);
-    if (!a.chart || !old || old === a.chart.version) continue;
+    if (!a.chart || !old || !chartChanged(a.name, a.chart.version)) continue;
     const m0 = major(old);
     const m1 = major(a.chart.version);
     const isMajor = m0 !== undefined && m1 !== undefined && m1 > m0;
-    steps.push({
-      title: `chart ${a.name} ${old} → ${a.chart.version}`,
-      gate: isMajor ? 'new major version' : 'chart version',
-      verdict: isMajor ? 'caution' : 'safe',
-      reason: isMajor ? `read the chart's upgrade notes for ${a.chart.version} (${a.catalog?.upgradeNotes ?? `no link in the catalog; chart repository ${a.chart.repoURL}`}) before merging: values or CRDs may have changed` : 'same major version',
-    });
+    const title = `chart ${a.name} ${old} → ${a.chart.version}`;
+    const p = kubeProblems.get(a.name);
+    const majorReason = `read the chart's upgrade notes for ${a.chart.version} (${a.catalog?.upgradeNotes ?? `no link in the catalog; chart repository ${a.chart.repoURL}`}) before merging: values or CRDs may have changed`;
+    if (p) {
+      const v = kubeVerdict(p);
+      steps.push({ title, gate: 'chart kubeVersion', verdict: v.verdict, reason: isMajor ? `${v.reason}; a new major version: ${majorReason}` : v.reason });
+    } else steps.push({ title, gate: isMajor ? 'new major version' : 'chart version', verdict: isMajor ? 'caution' : 'safe', reason: isMajor ? majorReason : 'same major version' });
   }
-  // 6. What the engine's own semantics require (a hub letting a managed environment go).
+  // 6. The engine's own release (besides its chart): it upgrades itself in place.
+  for (const [name, version] of engine?.head ?? []) {
+    const old = engine?.base.get(name);
+    if (base && old && old !== version)
+      steps.push({ title: `${name} ${old} → ${version}`, gate: 'engine release', verdict: 'caution', reason: `the GitOps engine upgrades its own controllers to ${version} when this syncs; read ${name}'s release notes for ${version} (deprecated or removed APIs) before merging` });
+  }
+  // 7. What the engine's own semantics require (a hub letting a managed environment go).
   steps.push(...(engineNamed(head.gitops)?.planSteps?.(base, head) ?? []));
   return { env: head.name, steps };
 }

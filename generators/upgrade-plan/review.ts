@@ -6,13 +6,20 @@
 import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { planSummaryMarkdown, upgradePlan } from './plan.js';
+import { baseChartVersions, engineVersions } from './base-charts.js';
 
-export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readonly string[]): string[] {
+/**
+ * `rendered`: rendered/ at the base and the head's render (paths `<env>/…`), whose charts show a change
+ * of the catalog's pin and whose engine objects a change of the engine's own release.
+ */
+export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readonly string[], rendered?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> }): string[] {
   return envs.flatMap((env) => {
     const before = resolveEnvironment(env, base).env?.data;
     const after = prepareEnvironment(env, head).prepared;
     if (!before || !after) return [];
-    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data));
+    const baseCharts = rendered ? baseChartVersions(env, before, rendered.base, after.model) : undefined;
+    const engine = rendered ? { base: engineVersions(env, rendered.base), head: engineVersions(env, rendered.head) } : undefined;
+    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine));
     return text ? [text.trimEnd()] : [];
   });
 }

@@ -2,6 +2,8 @@
 import { BOOTSTRAP_WAIT_NOTE } from '../../render/delivery/prelude.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { compileTemplate } from '../../lib/templates.js';
+import { hubApiCidr } from '../../infra/aws/stacks.js';
+import { apiLoadBalancerOf } from '../../infra/aws/plan.js';
 import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
@@ -133,10 +135,24 @@ Nothing runs the rotation for you: it needs write access to the hub's account, w
 ### 3. Network
 
 The hub's Argo CD (application controller, server and ApplicationSet controller) connects from the hub's nodes to
-{{code endpoint}}: the security group of this cluster's control-plane nodes must allow TCP {{port}} from the hub's nodes,
-the hub's VPC must be routed to this one (peering or a transit gateway) unless they are the same, {{code host}} must
-resolve there (a private hosted zone associated with the hub's VPC), and the API server certificate must be valid for
-that name (\`caData\` is checked against it; \`insecure\` stays false).
+{{code endpoint}}.
+{{#if apiLoadBalancer}}
+That name is this cluster's API load balancer (README, *AWS layer*): its security group admits TCP {{port}} from this
+VPC ({{code vpcCidr}}){{#if hubCidr}} and, on that port only, from the hub's VPC ({{code hubCidr}}, the hub's \`aws.vpc.cidr\`){{/if}};
+the control planes' security group admits the API port from the load balancer's group, so nothing is opened on the
+control planes for the hub.
+{{#if hubCidr}}
+Not created by the AWS layer: the route between the two VPCs (peering or a transit gateway, routes both ways) and the
+hub's resolution of {{code host}} (associate this cluster's private hosted zone with the hub's VPC).
+{{else}}
+The hub runs in this VPC, which the load balancer admits and where {{code host}} resolves.
+{{/if}}
+{{else}}
+That is an address, not a name: the AWS layer creates no API load balancer and admits the hub nowhere. Allow TCP
+{{port}} from the hub's nodes in the control planes' security group yourself, and route the hub's VPC to this one
+(peering or a transit gateway) unless they are the same.
+{{/if}}
+The API server certificate must be valid for that name (\`caData\` is checked against it; \`insecure\` stays false).
 
 ### 4. Check on the hub
 
@@ -253,6 +269,11 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     endpoint: m.cluster.endpoint,
     host: m.cluster.endpointHost,
     port: m.cluster.endpointPort,
+    // What the AWS layer opens for the hub (infra/aws/stacks.ts securityGroups): the API load balancer's
+    // group admits the hub's VPC on the API port; no load balancer (an address endpoint): nothing.
+    apiLoadBalancer: apiLoadBalancerOf(m),
+    vpcCidr: m.aws.vpc.cidr,
+    hubCidr: hubApiCidr(m) ?? '',
     clusterReady: readme.distribution.clusterReady,
     product: readme.distribution.title,
     account: hub.accountId,
@@ -314,7 +335,8 @@ function hubSection(m: EnvironmentModel): string {
     `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
     "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
     "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
-    'each managed API server (security groups and routing between the VPCs).',
+    "each managed API server: a managed environment's AWS layer admits this hub's VPC on its API load balancer's port (an endpoint",
+    'given as an address has no load balancer: its README says what to open); the routing between the VPCs is not created.',
   ].join('\n');
 }
 

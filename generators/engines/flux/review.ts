@@ -24,4 +24,9 @@ export const FLUX_REVIEW: EngineReview = {
     }
     return [];
   },
+  // The Flux distribution the FluxInstance pins (spec.distribution.version; objects.ts FLUX_VERSION): the operator upgrades the controllers to it.
+  versions: (v) => {
+    const d = isKind(v, 'fluxcd.controlplane.io', 'FluxInstance') && isMap(spec(v).distribution) ? (spec(v).distribution as Record<string, unknown>) : undefined;
+    return d && typeof d.version === 'string' ? [{ name: 'Flux', version: d.version }] : [];
+  },
 };

@@ -195,6 +195,9 @@ export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAut
 
 const isIp = (host: string): boolean => parseIpv4(host) !== undefined;
 
+/** Whether the AWS layer fronts the API with a load balancer: an endpoint given as a name (an address has none). */
+export const apiLoadBalancerOf = (m: EnvironmentModel): boolean => !isIp(m.cluster.endpointHost);
+
 /** `https://oidc.example.com/x/` → `oidc.example.com/x` (how IAM names the provider and the condition keys). */
 export const issuerHostPath = (issuer: string): string => issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
 
@@ -308,7 +311,7 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
     environmentKey,
     ...(irsa ? { irsa } : {}),
     storeRoles,
-    apiLoadBalancer: !isIp(m.cluster.endpointHost),
+    apiLoadBalancer: apiLoadBalancerOf(m),
     controlPlaneHopLimit: cpHop,
     controlPlaneHopWhy: cpHopWhy,
   };

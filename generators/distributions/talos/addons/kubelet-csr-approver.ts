@@ -1,7 +1,7 @@
 /**
  * Talos' add-on (catalog data): approves the kubelet serving-certificate CSRs of rotate-server-certificates.
  */
-import { RBAC, type CatalogEntry } from '../../../catalog/types.js';
+import { kubeVersionOf, RBAC, type CatalogEntry } from '../../../catalog/types.js';
 
 /** Escape a string for use inside a Go (RE2) regular expression. */
 const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -15,6 +15,14 @@ export const kubeletCsrApprover: CatalogEntry = {
   name: 'kubelet-csr-approver',
   description: 'Approves kubelet serving-certificate CSRs whose names and IPs belong to this VPC (so metrics-server can verify kubelets)',
   chart: { repoURL: 'https://postfinance.github.io/kubelet-csr-approver', name: 'kubelet-csr-approver', version: '1.2.14' },
+  // No kubeVersion: the published chart's Chart.yaml (postfinance/kubelet-csr-approver gh-pages at
+  // af7b829, kubelet-csr-approver-1.2.14.tgz) has none, nor has charts/kubelet-csr-approver/Chart.yaml
+  // at tag v1.2.14 (its version is a placeholder the release sets); gh-pages index.yaml lists none
+  // for any 1.2.x release.
+  chartKubeVersions: kubeVersionOf(
+    ['1.2.0', '1.2.1', '1.2.2', '1.2.3', '1.2.4', '1.2.5', '1.2.6', '1.2.7', '1.2.8', '1.2.10', '1.2.11', '1.2.12', '1.2.13', '1.2.14'],
+    { constraint: null, source: 'postfinance/kubelet-csr-approver gh-pages index.yaml at af7b829 (1.2.14: kubelet-csr-approver-1.2.14.tgz Chart.yaml): no kubeVersion' },
+  ),
   namespace: 'kube-system',
   syncWave: -2,
   enabledByDefault: (m) => m.cluster.distribution === 'talos',

@@ -59,7 +59,7 @@ export const argoCd: CatalogEntry = {
   description: 'Argo CD, managing itself after the bootstrap (same chart, same values file)',
   chart: { repoURL: 'https://argoproj.github.io/argo-helm', name: 'argo-cd', version: '10.1.1' },
   upgradeNotes: 'https://github.com/argoproj/argo-helm/blob/main/charts/argo-cd/README.md#changelog',
-  chartKubeVersion: { constraint: '>=1.25.0-0', source: 'argoproj/argo-helm charts/argo-cd/Chart.yaml at argo-cd-10.1.1' },
+  chartKubeVersions: { '10.1.1': { constraint: '>=1.25.0-0', source: 'argoproj/argo-helm charts/argo-cd/Chart.yaml at argo-cd-10.1.1' } },
   namespace: 'argocd',
   syncWave: -2,
   enabledByDefault: (m) => m.gitops === 'argocd' && !m.fleet.hub,

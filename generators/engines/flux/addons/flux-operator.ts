@@ -32,7 +32,13 @@ export const fluxOperator: CatalogEntry = {
   name: 'flux-operator',
   description: 'Flux Operator, installing Flux from the FluxInstance and managed by Flux after the bootstrap (same chart, same values file)',
   chart: { repoURL: 'oci://ghcr.io/controlplaneio-fluxcd/charts', name: 'flux-operator', version: '0.58.1' },
-  chartKubeVersion: { constraint: '>=1.22.0-0', source: 'controlplaneio-fluxcd/charts charts/flux-operator/Chart.yaml at fc87d3b (chart 0.49.0; the 0.58.1 Chart.yaml is not in the snapshot)' },
+  // 0.58.1's Chart.yaml is in no snapshot here (controlplaneio-fluxcd/charts ends at 0.49.0, fc87d3b;
+  // flux-operator's own tree at v0.58.1 has no chart): its record repeats 0.49.0's, which every
+  // flux-operator chart from 0.2.0 to 0.49.0 on that repository's main declares, and says so.
+  chartKubeVersions: {
+    '0.49.0': { constraint: '>=1.22.0-0', source: 'controlplaneio-fluxcd/charts charts/flux-operator/Chart.yaml at fc87d3b (chart 0.49.0)' },
+    '0.58.1': { constraint: '>=1.22.0-0', source: "0.49.0's Chart.yaml (controlplaneio-fluxcd/charts at fc87d3b); 0.58.1's is not in the snapshot" },
+  },
   namespace: 'flux-system',
   syncWave: -2,
   enabledByDefault: (m) => m.gitops === 'flux',
