@@ -98,7 +98,7 @@ describe('npm run plan', () => {
     expect(major.stdout).toContain('chart cert-manager v0.16.0 → v1.21.1\n     gate: new major version — CAUTION: read the chart\'s upgrade notes for v1.21.1 (https://cert-manager.io/docs/installation/upgrade/)');
     const review = cli('diff', root, '--base', 'HEAD', '--format', 'markdown', '--env', 'staging');
     expect(review.code).toBe(0);
-    expect(review.stdout).toContain('**Upgrade plan for `staging`** (npm run plan -- --env staging): 1 steps; 1 need attention:\n- ⚠️ chart cert-manager v0.16.0 → v1.21.1 (new major version)');
+    expect(review.stdout).toContain('**Upgrade plan for `staging`** (npm run plan -- --env staging): 1 step; 1 needs attention:\n- ⚠️ chart cert-manager v0.16.0 → v1.21.1 (new major version)');
   });
 
   it('sees a change of the engine\'s own release (the base\'s FluxInstance against the head\'s render)', () => {

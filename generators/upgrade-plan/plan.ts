@@ -13,6 +13,7 @@ import { pinnedCharts } from './base-charts.js';
 import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
 import { knownVersionsText, kubeVersionProblems, unknownKubeVersionHint, type KubeVersionProblem } from '../catalog/kube-version.js';
 import { distributionNamed } from '../distributions/registry.js';
+import { plural } from '../diff/words.js';
 
 export interface PlanStep {
   title: string;
@@ -191,5 +192,5 @@ export function formatPlan(p: UpgradePlan): string {
 export function planSummaryMarkdown(p: UpgradePlan): string {
   const notable = p.steps.filter((s) => s.verdict !== 'safe');
   if (p.steps.length === 0) return '';
-  return `**Upgrade plan for \`${p.env}\`** (npm run plan -- --env ${p.env}): ${p.steps.length} steps${notable.length ? `; ${notable.length} need attention:` : ', all safe.'}\n${notable.map((s) => `- ${s.verdict === 'refused' ? '⛔' : '⚠️'} ${s.title} (${s.gate}): ${s.reason}`).join('\n')}\n`;
+  return `**Upgrade plan for \`${p.env}\`** (npm run plan -- --env ${p.env}): ${plural(p.steps.length, 'step')}${notable.length ? `; ${notable.length} need${notable.length === 1 ? 's' : ''} attention:` : ', all safe.'}\n${notable.map((s) => `- ${s.verdict === 'refused' ? '⛔' : '⚠️'} ${s.title} (${s.gate}): ${s.reason}`).join('\n')}\n`;
 }
