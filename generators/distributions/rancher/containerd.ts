@@ -1,0 +1,215 @@
+/**
+ * What the embedded containerd of this family accepts for the two agent flags that pick a piece of it,
+ * `snapshotter` and `default-runtime`, per distribution and release line, with the source of each fact;
+ * and the rule that refuses a value no node of a pool can run. One table, read by the rule below (the
+ * renderer writes `default-runtime: nvidia` on GPU pools itself and never writes `snapshotter`).
+ *
+ * Neither value is checked by the supervisor when it reads config.yaml: it copies both into the
+ * containerd config it writes, and containerd's CRI plugin fails to load when the name does not resolve
+ * (the node's kubelet then never finds a runtime and the node never becomes Ready):
+ * - snapshotter: the supervisor's agent checks only overlayfs, fuse-overlayfs and stargz against the
+ *   filesystem (k3s-io/k3s pkg/agent/config/config_linux.go applyContainerdOSSpecificConfig: `switch
+ *   nodeConfig.AgentConfig.Snapshotter { case "overlayfs" … case "fuse-overlayfs" … case "stargz" … }`,
+ *   no default branch); another name reaches containerd, whose CRI plugin then fails: "failed to create
+ *   CRI service: failed to find snapshotter" (containerd log quoted in k3s-io/k3s#66, 2020-12-30).
+ * - default-runtime: written as the CRI plugin's `default_runtime_name`; containerd refuses a name with no
+ *   runtime entry ("no corresponding runtime configured in `containerd.runtimes` for `containerd`
+ *   `default_runtime_name = …`", containerd internal/cri/config/config.go ValidateRuntimeConfig), and the
+ *   supervisor writes runtime entries only for runc and the runtimes it detected on the node
+ *   (pkg/agent/containerd/runtimes.go findContainerRuntimes: crun, nvidia, nvidia-experimental and the
+ *   WebAssembly shims lunatic, slight, spin, wws, wasmedge, wasmer, wasmtime, each only when its binary is
+ *   found in the listed directories).
+ *
+ * The environment cannot bring its own containerd template (config.toml.tmpl): the schema has no key for
+ * one and the boot scripts write none, so both sets are closed here. A pool whose config sets
+ * `container-runtime-endpoint` runs an external CRI instead of the embedded containerd: the supervisor
+ * then ignores both flags for containerd (config_linux.go runs the snapshotter checks only without it),
+ * so the rule leaves such a pool alone.
+ */
+import type { EnvironmentInput } from '../../model/input.js';
+import type { DocPath } from '../../lib/paths.js';
+import { didYouMean } from '../../lib/suggest.js';
+import type { Reporter, Rule } from '../../validate/rules.js';
+import type { ConfigArgs, RancherClusterSettingsInput, RancherPoolSettingsInput } from './model.js';
+
+/** One distribution's containerd facts for the release lines listed. */
+export interface ContainerdFacts {
+  /** Product name in messages. */
+  title: string;
+  /** Kubernetes minors (release lines) the facts were read for. */
+  lines: readonly string[];
+  /** Snapshotter plugins its containerd registers, with where that is read. */
+  snapshotters: readonly string[];
+  snapshotterSource: string;
+  /** Registered names the facts could not confirm at every listed release (name → why): a warning, not an error. */
+  snapshottersUnverified: Readonly<Record<string, string>>;
+}
+
+/**
+ * Snapshotters registered but unusable on this project's nodes, and why. The nodes boot the Ubuntu
+ * 24.04 AMI (GPU pools the Ubuntu 22.04 Deep Learning AMI, ./aws.ts) from one EBS root volume with ext4,
+ * and the boot scripts mount no other filesystem and write no containerd plugin configuration.
+ * containerd docs/snapshotters/README.md: "btrfs: … Needs the plugin root … to be mounted as btrfs";
+ * "zfs: … Needs the plugin root … to be mounted as ZFS"; devmapper needs a thin pool named in the
+ * plugin's configuration (docs/snapshotters/devmapper.md) and blockfile a scratch file
+ * (docs/snapshotters/blockfile.md). k3s-io/k3s#7710 (v1.25.11-rc1 on ext4) shows exactly that:
+ * `ctr plugin ls` lists btrfs and zfs as `skip`, devmapper as `error`.
+ */
+export const SNAPSHOTTER_PLATFORM: Readonly<Record<string, string>> = {
+  btrfs: 'needs containerd\'s plugin root on a btrfs filesystem; the nodes\' root volume is ext4 and nothing mounts btrfs there',
+  zfs: 'needs containerd\'s plugin root on a ZFS dataset; the node images have no ZFS pool and nothing mounts one there',
+  devmapper: 'needs a device-mapper thin pool named in containerd\'s plugin configuration, which the generated config does not have',
+  blockfile: 'needs a scratch file named in containerd\'s plugin configuration, which the generated config does not have',
+};
+
+/**
+ * K3s v1.34–v1.36: the embedded containerd (containerd v2) registers the plugins of pkg/containerd/
+ * builtins_linux.go (k3s-io/k3s, the containerd-v2 version of the file): blockfile, btrfs, devmapper,
+ * native, overlayfs (containerd v2 plugins/snapshots/…), fuse-overlayfs (containerd/fuse-overlayfs-
+ * snapshotter/v2), stargz (containerd/stargz-snapshotter service/plugin) and zfs (containerd/zfs/v2).
+ * zfs: present from the June 2023 releases on (v1.27.3, v1.26.6, v1.25.11: k3s-io/k3s#7661 re-enabled
+ * aufs/devmapper/zfs, unintentionally dropped in May 2023, #7660/#7710); aufs left with containerd v2.
+ * erofs (a containerd 2.1 built-in, cmd/containerd/builtins/builtins_linux.go) is not in the K3s file
+ * read here, so it is reported as unverified.
+ */
+export const K3S_CONTAINERD: ContainerdFacts = {
+  title: 'K3s',
+  lines: ['1.34', '1.35', '1.36'],
+  snapshotters: ['overlayfs', 'native', 'fuse-overlayfs', 'stargz', 'btrfs', 'devmapper', 'blockfile', 'zfs'],
+  snapshotterSource: 'k3s-io/k3s pkg/containerd/builtins_linux.go (containerd v2 builtins)',
+  snapshottersUnverified: { erofs: 'containerd 2.1+ registers it, the K3s builtins file read for these releases does not' },
+};
+
+/**
+ * RKE2 v1.34–v1.36: the agent is the supervisor's code (rancher/rke2 go.mod pins k3s-io/k3s on the same
+ * line, e.g. v1.35.7+rke2r1: v1.35.7-0.20260720191031-7464a828f03e), but containerd is a separate binary
+ * from rancher/hardened-containerd (rancher/rke2 Dockerfile:150, v2.2.6-k3s1 at v1.35.7+rke2r1), built
+ * from containerd's own cmd/containerd: builtins_linux.go registers blockfile, erofs, native and
+ * overlayfs, btrfs_linux.go / devmapper_linux.go / zfs_linux.go the filesystem ones (containerd/containerd
+ * cmd/containerd/builtins/). Whether that fork's build adds fuse-overlayfs and stargz cannot be read
+ * here (its source is not in the index): both are reported as unverified, never refused nor promised.
+ */
+export const RKE2_CONTAINERD: ContainerdFacts = {
+  title: 'RKE2',
+  lines: ['1.34', '1.35', '1.36'],
+  snapshotters: ['overlayfs', 'native', 'btrfs', 'devmapper', 'blockfile', 'zfs', 'erofs'],
+  snapshotterSource: 'rancher/rke2 Dockerfile:150 (hardened-containerd) and containerd/containerd cmd/containerd/builtins/',
+  snapshottersUnverified: {
+    'fuse-overlayfs': 'the supervisor\'s embedded containerd registers it; RKE2\'s separate containerd build could not be read',
+    stargz: 'the supervisor\'s embedded containerd registers it; RKE2\'s separate containerd build could not be read',
+  },
+};
+
+/**
+ * Runtime names the supervisor can write into containerd's config on these lines (both distributions:
+ * RKE2 runs the supervisor's agent code), with the binary it looks for (pkg/agent/containerd/runtimes.go
+ * findCRunContainerRuntime, findNvidiaContainerRuntimes, findWasiRuntimes). runc is always there.
+ * `nvidia-cdi` (binary nvidia-container-runtime.cdi) is in some versions of the file and not others, so
+ * it is unverified.
+ */
+export const CONTAINERD_RUNTIMES: Readonly<Record<string, { binary: string; gpu?: true; unverified?: string }>> = {
+  runc: { binary: 'runc' },
+  crun: { binary: 'crun' },
+  nvidia: { binary: 'nvidia-container-runtime', gpu: true },
+  'nvidia-experimental': { binary: 'nvidia-container-runtime-experimental', gpu: true, unverified: 'the NVIDIA toolkit on the GPU AMI may not ship nvidia-container-runtime-experimental' },
+  'nvidia-cdi': { binary: 'nvidia-container-runtime.cdi', gpu: true, unverified: 'detected by some versions of runtimes.go only' },
+  lunatic: { binary: 'containerd-shim-lunatic-v1' },
+  slight: { binary: 'containerd-shim-slight-v1' },
+  spin: { binary: 'containerd-shim-spin-v1' },
+  wws: { binary: 'containerd-shim-wws-v1' },
+  wasmedge: { binary: 'containerd-shim-wasmedge-v1' },
+  wasmer: { binary: 'containerd-shim-wasmer-v1' },
+  wasmtime: { binary: 'containerd-shim-wasmtime-v1' },
+};
+
+interface Target {
+  pool: string;
+  gpu: boolean;
+  args: ConfigArgs;
+  /** Where each key is set (the pool's own args win over the cluster's). */
+  at: (key: string) => DocPath;
+}
+
+type Settings = { cluster?: RancherClusterSettingsInput; pool: (i: number) => RancherPoolSettingsInput | undefined };
+
+/** The merged config args of each pool, as the renderer merges them (cluster args on servers, then the pool's). */
+function targets(input: EnvironmentInput, name: string, s: Settings): Target[] {
+  return input.nodePools.map((p, i) => {
+    const own = s.pool(i)?.extraArgs ?? {};
+    const cluster = p.role === 'controlplane' ? (s.cluster?.extraArgs ?? {}) : {};
+    return {
+      pool: p.name,
+      gpu: p.gpu !== undefined,
+      args: { ...cluster, ...own },
+      at: (key: string): DocPath => (key in own ? ['nodePools', i, name, 'extraArgs', key] : ['cluster', name, 'extraArgs', key]),
+    };
+  });
+}
+
+function checkSnapshotter(report: Reporter, facts: ContainerdFacts, release: string, t: Target, value: string, reported: Set<string>): void {
+  const at = t.at('snapshotter');
+  const once = (msg: string, f: () => void): void => {
+    const k = `${at.join('.')}|${msg}`;
+    if (!reported.has(k)) { reported.add(k); f(); }
+  };
+  if (facts.snapshottersUnverified[value] !== undefined)
+    return once(value, () => report('containerd-snapshotter', at, `snapshotter '${value}' on ${facts.title} ${release} is not verified: ${facts.snapshottersUnverified[value]}`, { severity: 'warning', hint: `verified: ${facts.snapshotters.join(', ')}; overlayfs is the default` }));
+  if (!facts.snapshotters.includes(value)) {
+    const m = didYouMean(value, [...facts.snapshotters]);
+    return once(value, () => report('containerd-snapshotter', at, `snapshotter '${value}' is not a snapshotter ${facts.title} ${release}'s containerd has (its CRI plugin fails to load and the node never becomes Ready; ${facts.snapshotterSource})`, { hint: m ? `did you mean '${m}'? one of: ${facts.snapshotters.join(', ')}` : `one of: ${facts.snapshotters.join(', ')}` }));
+  }
+  const unfit = SNAPSHOTTER_PLATFORM[value];
+  if (unfit !== undefined)
+    once(`${value}|${t.pool}`, () => report('containerd-snapshotter', at, `snapshotter '${value}' cannot run on the nodes of pool '${t.pool}': it ${unfit} (containerd skips the plugin and its CRI plugin fails to load)`, { hint: 'use overlayfs (the default) or native' }));
+}
+
+function checkRuntime(report: Reporter, facts: ContainerdFacts, release: string, t: Target, value: string, reported: Set<string>): void {
+  const at = t.at('default-runtime');
+  const once = (k: string, f: () => void): void => {
+    const key = `${at.join('.')}|${k}`;
+    if (!reported.has(key)) { reported.add(key); f(); }
+  };
+  const known = Object.keys(CONTAINERD_RUNTIMES);
+  const rt = CONTAINERD_RUNTIMES[value];
+  if (!rt) {
+    const m = didYouMean(value, known);
+    return once(value, () => report('containerd-default-runtime', at, `default-runtime '${value}' is not a runtime ${facts.title} ${release} ever configures (containerd refuses a default_runtime_name without a runtime entry and the node never becomes Ready; pkg/agent/containerd/runtimes.go)`, { hint: m ? `did you mean '${m}'? one of: ${known.join(', ')}` : `one of: ${known.join(', ')}` }));
+  }
+  if (value === 'runc') return;
+  if (rt.gpu && !t.gpu)
+    return once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}', which has no GPU: its nodes boot the plain Ubuntu AMI without the NVIDIA container toolkit, so ${facts.title} finds no ${rt.binary} and configures no '${value}' runtime (the node never becomes Ready)`, { hint: 'remove default-runtime, or declare gpu: { vendor: nvidia } on the pool (GPU pools get default-runtime nvidia already)' }));
+  if (rt.gpu && rt.unverified)
+    return once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}' is not verified: ${rt.unverified}`, { severity: 'warning', hint: 'nvidia (the generator\'s choice for GPU pools) is' }));
+  if (!rt.gpu)
+    once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}': no node image of this project has ${rt.binary} and the boot script installs none, so ${facts.title} configures no '${value}' runtime (the node never becomes Ready)`, { hint: 'remove default-runtime (runc is the default)' }));
+}
+
+/**
+ * The rule for one distribution: `snapshotter` and `default-runtime` in cluster.<name>.extraArgs (every
+ * controlplane pool) and nodePools[].<name>.extraArgs, against the facts of its release line; a release
+ * line the facts do not list gets one warning and no guess.
+ */
+export function containerdRule(name: string, versionKey: string, facts: ContainerdFacts, settings: (input: EnvironmentInput) => Settings): Rule {
+  return ({ input }, report) => {
+    if (input.cluster.distribution !== name) return;
+    const release = (input.cluster as unknown as Record<string, unknown>)[versionKey];
+    if (typeof release !== 'string') return;
+    const ts = targets(input, name, settings(input)).filter((t) => (t.args.snapshotter !== undefined || t.args['default-runtime'] !== undefined) && t.args['container-runtime-endpoint'] === undefined);
+    if (!ts.length) return;
+    const line = release.slice(1).split('.').slice(0, 2).join('.');
+    if (!facts.lines.includes(line)) {
+      const hint = `covered: ${facts.lines.map((l) => `v${l}`).join(', ')}; add the line's facts after reading its sources`;
+      const first = (key: string): Target | undefined => ts.find((t) => t.args[key] !== undefined);
+      const s = first('snapshotter');
+      const r = first('default-runtime');
+      if (s) report('containerd-snapshotter', s.at('snapshotter'), `${facts.title} ${release}: the containerd facts (generators/distributions/rancher/containerd.ts) do not cover v${line}, so snapshotter is not checked`, { severity: 'warning', hint });
+      if (r) report('containerd-default-runtime', r.at('default-runtime'), `${facts.title} ${release}: the containerd facts (generators/distributions/rancher/containerd.ts) do not cover v${line}, so default-runtime is not checked`, { severity: 'warning', hint });
+      return;
+    }
+    const reported = new Set<string>();
+    for (const t of ts) {
+      if (typeof t.args.snapshotter === 'string') checkSnapshotter(report, facts, release, t, t.args.snapshotter, reported);
+      if (typeof t.args['default-runtime'] === 'string') checkRuntime(report, facts, release, t, t.args['default-runtime'], reported);
+    }
+  };
+}
