@@ -10,7 +10,8 @@ import { distributionsRunning } from '../registry.js';
 import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
-import { containerdRule, K3S_CONTAINERD } from '../rancher/containerd.js';
+import { containerdRule } from '../rancher/containerd.js';
+import { K3S_CONTAINERD } from './containerd.js';
 import { reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
 
 /** K3s minors whose flag tables ./flags.ts holds (their releases: ./releases.ts). */

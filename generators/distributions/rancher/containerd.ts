@@ -8,10 +8,10 @@
  * containerd config it writes, and containerd's CRI plugin fails to load when the name does not resolve
  * (the node's kubelet then never finds a runtime and the node never becomes Ready):
  * - snapshotter: the supervisor's agent checks only overlayfs, fuse-overlayfs and stargz against the
- *   filesystem (k3s-io/k3s pkg/agent/config/config_linux.go applyContainerdOSSpecificConfig: `switch
+ *   filesystem (the supervisor's pkg/agent/config/config_linux.go applyContainerdOSSpecificConfig: `switch
  *   nodeConfig.AgentConfig.Snapshotter { case "overlayfs" … case "fuse-overlayfs" … case "stargz" … }`,
  *   no default branch); another name reaches containerd, whose CRI plugin then fails: "failed to create
- *   CRI service: failed to find snapshotter" (containerd log quoted in k3s-io/k3s#66, 2020-12-30).
+ *   CRI service: failed to find snapshotter" (containerd log quoted in the supervisor's issue #66, 2020-12-30).
  * - default-runtime: written as the CRI plugin's `default_runtime_name`; containerd refuses a name with no
  *   runtime entry ("no corresponding runtime configured in `containerd.runtimes` for `containerd`
  *   `default_runtime_name = …`", containerd internal/cri/config/config.go ValidateRuntimeConfig), and the
@@ -52,7 +52,7 @@ export interface ContainerdFacts {
  * containerd docs/snapshotters/README.md: "btrfs: … Needs the plugin root … to be mounted as btrfs";
  * "zfs: … Needs the plugin root … to be mounted as ZFS"; devmapper needs a thin pool named in the
  * plugin's configuration (docs/snapshotters/devmapper.md) and blockfile a scratch file
- * (docs/snapshotters/blockfile.md). k3s-io/k3s#7710 (v1.25.11-rc1 on ext4) shows exactly that:
+ * (docs/snapshotters/blockfile.md). The supervisor's issue #7710 (its v1.25.11-rc1 on ext4) shows exactly that:
  * `ctr plugin ls` lists btrfs and zfs as `skip`, devmapper as `error`.
  */
 export const SNAPSHOTTER_PLATFORM: Readonly<Record<string, string>> = {
@@ -63,46 +63,8 @@ export const SNAPSHOTTER_PLATFORM: Readonly<Record<string, string>> = {
 };
 
 /**
- * K3s v1.34–v1.36: the embedded containerd (containerd v2) registers the plugins of pkg/containerd/
- * builtins_linux.go (k3s-io/k3s, the containerd-v2 version of the file): blockfile, btrfs, devmapper,
- * native, overlayfs (containerd v2 plugins/snapshots/…), fuse-overlayfs (containerd/fuse-overlayfs-
- * snapshotter/v2), stargz (containerd/stargz-snapshotter service/plugin) and zfs (containerd/zfs/v2).
- * zfs: present from the June 2023 releases on (v1.27.3, v1.26.6, v1.25.11: k3s-io/k3s#7661 re-enabled
- * aufs/devmapper/zfs, unintentionally dropped in May 2023, #7660/#7710); aufs left with containerd v2.
- * erofs (a containerd 2.1 built-in, cmd/containerd/builtins/builtins_linux.go) is not in the K3s file
- * read here, so it is reported as unverified.
- */
-export const K3S_CONTAINERD: ContainerdFacts = {
-  title: 'K3s',
-  lines: ['1.34', '1.35', '1.36'],
-  snapshotters: ['overlayfs', 'native', 'fuse-overlayfs', 'stargz', 'btrfs', 'devmapper', 'blockfile', 'zfs'],
-  snapshotterSource: 'k3s-io/k3s pkg/containerd/builtins_linux.go (containerd v2 builtins)',
-  snapshottersUnverified: { erofs: 'containerd 2.1+ registers it, the K3s builtins file read for these releases does not' },
-};
-
-/**
- * RKE2 v1.34–v1.36: the agent is the supervisor's code (rancher/rke2 go.mod pins k3s-io/k3s on the same
- * line, e.g. v1.35.7+rke2r1: v1.35.7-0.20260720191031-7464a828f03e), but containerd is a separate binary
- * from rancher/hardened-containerd (rancher/rke2 Dockerfile:150, v2.2.6-k3s1 at v1.35.7+rke2r1), built
- * from containerd's own cmd/containerd: builtins_linux.go registers blockfile, erofs, native and
- * overlayfs, btrfs_linux.go / devmapper_linux.go / zfs_linux.go the filesystem ones (containerd/containerd
- * cmd/containerd/builtins/). Whether that fork's build adds fuse-overlayfs and stargz cannot be read
- * here (its source is not in the index): both are reported as unverified, never refused nor promised.
- */
-export const RKE2_CONTAINERD: ContainerdFacts = {
-  title: 'RKE2',
-  lines: ['1.34', '1.35', '1.36'],
-  snapshotters: ['overlayfs', 'native', 'btrfs', 'devmapper', 'blockfile', 'zfs', 'erofs'],
-  snapshotterSource: 'rancher/rke2 Dockerfile:150 (hardened-containerd) and containerd/containerd cmd/containerd/builtins/',
-  snapshottersUnverified: {
-    'fuse-overlayfs': 'the supervisor\'s embedded containerd registers it; RKE2\'s separate containerd build could not be read',
-    stargz: 'the supervisor\'s embedded containerd registers it; RKE2\'s separate containerd build could not be read',
-  },
-};
-
-/**
- * Runtime names the supervisor can write into containerd's config on these lines (both distributions:
- * RKE2 runs the supervisor's agent code), with the binary it looks for (pkg/agent/containerd/runtimes.go
+ * Runtime names the supervisor can write into containerd's config on these lines (every member of
+ * the family runs the supervisor's agent code), with the binary it looks for (pkg/agent/containerd/runtimes.go
  * findCRunContainerRuntime, findNvidiaContainerRuntimes, findWasiRuntimes). runc is always there.
  * `nvidia-cdi` (binary nvidia-container-runtime.cdi) is in some versions of the file and not others, so
  * it is unverified.
@@ -179,7 +141,7 @@ function checkRuntime(report: Reporter, facts: ContainerdFacts, release: string,
   if (rt.gpu && !t.gpu)
     return once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}', which has no GPU: its nodes boot the plain Ubuntu AMI without the NVIDIA container toolkit, so ${facts.title} finds no ${rt.binary} and configures no '${value}' runtime (the node never becomes Ready)`, { hint: 'remove default-runtime, or declare gpu: { vendor: nvidia } on the pool (GPU pools get default-runtime nvidia already)' }));
   if (rt.gpu && rt.unverified)
-    return once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}' is not verified: ${rt.unverified}`, { severity: 'warning', hint: 'nvidia (the generator\'s choice for GPU pools) is' }));
+    return once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}' is not verified: ${rt.unverified}`, { severity: 'warning', hint: 'nvidia is verified: the generator sets it on GPU pools, whose AMI has nvidia-container-runtime' }));
   if (!rt.gpu)
     once(`${value}|${t.pool}`, () => report('containerd-default-runtime', at, `default-runtime '${value}' on pool '${t.pool}': no node image of this project has ${rt.binary} and the boot script installs none, so ${facts.title} configures no '${value}' runtime (the node never becomes Ready)`, { hint: 'remove default-runtime (runc is the default)' }));
 }

@@ -12,7 +12,8 @@ import { distributionNamed, distributionsRunning } from '../registry.js';
 import type { ConfigArgs } from '../rancher/model.js';
 import type { NodeRole } from '../rancher/config.js';
 import { checkRke2Flag, RKE2_CLUSTER_WIDE_KEYS, RKE2_MANAGED_KEYS } from './flags.js';
-import { containerdRule, RKE2_CONTAINERD } from '../rancher/containerd.js';
+import { containerdRule } from '../rancher/containerd.js';
+import { RKE2_CONTAINERD } from './containerd.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule } from '../../validate/rules.js';
 
 /**

@@ -11,7 +11,7 @@ import { applyPatch, PatchConflict } from './patch.js';
 import { APISERVER_DENIED_ARGS, KUBELET_DENIED_ARGS } from './release.js';
 import { CONFIG_SECRET_FIELDS } from './secrets.js';
 import { checkTalosDocuments } from './checks.js';
-import type { Rule } from '../../validate/rules.js';
+import type { Reporter, Rule } from '../../validate/rules.js';
 import type { EnvironmentInput } from '../../model/input.js';
 import { talosCluster, talosPool } from './model.js';
 import { talosValueAccepted, type TalosEnum, talosValuesOf } from './config-values.js';
@@ -81,7 +81,7 @@ function plausibleMode(mode: number): boolean {
  * it stands (420 = 0o644, 256 = 0o400) is taken as written; one plausible neither way only warns.
  * Above 0o7777 is no mode at all.
  */
-function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void {
+function fileMode(v: unknown, path: DocPath, report: Reporter): void {
   if (typeof v !== 'number' || !Number.isInteger(v)) return;
   const octal = (n: number): string => `0o${n.toString(8)}`;
   const digits = String(v);
@@ -103,7 +103,7 @@ function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void 
  * the document's kind (config-fields.ts; Talos refuses both when it loads the config). The v1alpha1
  * document's own keys keep their older message; free maps (extraArgs, sysctls …) are not walked.
  */
-function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (section: string) => Readonly<Record<string, TalosFieldType>> | undefined, label: (section: string) => string, report: Parameters<Rule>[1], valuesOf: (section: string, field: string) => TalosEnum | undefined): void {
+function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (section: string) => Readonly<Record<string, TalosFieldType>> | undefined, label: (section: string) => string, report: Reporter, valuesOf: (section: string, field: string) => TalosEnum | undefined): void {
   const walk = (v: unknown, section: string, path: (string | number)[]): void => {
     if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${section}[]`, [...path, i]));
     if (!isObj(v) || v.$patch === 'delete') return;
@@ -168,11 +168,11 @@ function wrongType(doc: unknown, path: readonly (string | number)[]): boolean {
 }
 
 /** A v1alpha1 patch: its sections as talosFieldsOf lists them (nodoc fields included). */
-const v1alpha1Fields = (doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void =>
+const v1alpha1Fields = (doc: Obj, at: DocPath, report: Reporter): void =>
   checkFields(doc, at, TALOS_V1ALPHA1_FIELDS, talosFieldsOf, (s) => (s === '' ? 'a v1alpha1 patch' : s), report, (s, f) => talosValuesOf('', s, f));
 
 /** A patch for another document: a kind Talos registers, apiVersion v1alpha1, then its fields. */
-function documentFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void {
+function documentFields(doc: Obj, at: DocPath, report: Reporter): void {
   const kind = String(doc.kind);
   const table = TALOS_DOCUMENT_FIELDS[kind];
   const kinds = Object.keys(TALOS_DOCUMENT_FIELDS);
