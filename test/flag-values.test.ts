@@ -83,6 +83,18 @@ describe('snapshotter and default-runtime (distributions/rancher/containerd.ts)'
     expect(run('k3s', 'v1.35.9+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'stargz' } }])).toStrictEqual([]);
   });
 
+  it('platform fit: nix needs Nix on the node (refused on every line), fuse-overlayfs its binary (warned)', () => {
+    expect(run('k3s', 'v1.34.2+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'nix' } }])).toStrictEqual([
+      ['error', 'nodePools.1.k3s.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'nix' cannot run on the nodes of pool 'w': it needs Nix \(nix-store in PATH\)/)],
+    ]);
+    expect(run('rke2', 'v1.36.3+rke2r1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'btrfs' } }])).toStrictEqual([
+      ['error', 'nodePools.1.rke2.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'btrfs' cannot run on the nodes of pool 'w': it needs containerd's plugin root on a btrfs filesystem/)],
+    ]);
+    expect(run('k3s', 'v1.36.3+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'fuse-overlayfs' } }])).toStrictEqual([
+      ['warning', 'nodePools.1.k3s.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'fuse-overlayfs' on pool 'w' needs the fuse-overlayfs binary on the node/)],
+    ]);
+  });
+
   it('a release line the facts do not cover: one warning each, no guess', () => {
     expect(run('k3s', 'v1.37.0+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'zfs', 'default-runtime': 'crun' } }])).toStrictEqual([
       ['warning', 'nodePools.1.k3s.extraArgs.snapshotter', expect.stringMatching(/do not cover v1\.37, so snapshotter is not checked$/)],

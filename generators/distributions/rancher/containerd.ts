@@ -53,13 +53,17 @@ export interface ContainerdFacts {
  * "zfs: … Needs the plugin root … to be mounted as ZFS"; devmapper needs a thin pool named in the
  * plugin's configuration (docs/snapshotters/devmapper.md) and blockfile a scratch file
  * (docs/snapshotters/blockfile.md). The supervisor's issue #7710 (its v1.25.11-rc1 on ext4) shows exactly that:
- * `ctr plugin ls` lists btrfs and zfs as `skip`, devmapper as `error`.
+ * `ctr plugin ls` lists btrfs and zfs as `skip`, devmapper as `error`. A value here is refused on every
+ * release line, whether or not that release registers the plugin: either way the nodes cannot run it.
  */
 export const SNAPSHOTTER_PLATFORM: Readonly<Record<string, string>> = {
-  btrfs: 'needs containerd\'s plugin root on a btrfs filesystem; the nodes\' root volume is ext4 and nothing mounts btrfs there',
-  zfs: 'needs containerd\'s plugin root on a ZFS dataset; the node images have no ZFS pool and nothing mounts one there',
-  devmapper: 'needs a device-mapper thin pool named in containerd\'s plugin configuration, which the generated config does not have',
-  blockfile: 'needs a scratch file named in containerd\'s plugin configuration, which the generated config does not have',
+  btrfs: 'needs containerd\'s plugin root on a btrfs filesystem; the nodes\' root volume is ext4 and nothing mounts btrfs there; containerd skips the plugin and its CRI plugin fails to load',
+  zfs: 'needs containerd\'s plugin root on a ZFS dataset; the node images have no ZFS pool and nothing mounts one there; containerd skips the plugin and its CRI plugin fails to load',
+  devmapper: 'needs a device-mapper thin pool named in containerd\'s plugin configuration, which the generated config does not have; the plugin fails and the CRI plugin with it',
+  blockfile: 'needs a scratch file named in containerd\'s plugin configuration, which the generated config does not have; the plugin fails and the CRI plugin with it',
+  // The supervisor refuses to start without nix-store in PATH (pkg/containerd/utility_linux.go NixSupported:
+  // "nix-store not found in PATH"), and a release without the plugin leaves containerd without it.
+  nix: 'needs Nix (nix-store in PATH) on the node, which the node images do not have; the supervisor refuses to start',
 };
 
 /**
@@ -82,6 +86,16 @@ export const CONTAINERD_RUNTIMES: Readonly<Record<string, { binary: string; gpu?
   wasmedge: { binary: 'containerd-shim-wasmedge-v1' },
   wasmer: { binary: 'containerd-shim-wasmer-v1' },
   wasmtime: { binary: 'containerd-shim-wasmtime-v1' },
+};
+
+/**
+ * Snapshotters that need a helper binary the boot scripts do not install and whose absence from the
+ * node images this table cannot prove: a warning. fuse-overlayfs: the supervisor's start check calls
+ * fuse-overlayfs-snapshotter's Supported, which looks the binary up (`exec.LookPath`, "fuse-overlayfs not
+ * installed") and the supervisor then refuses to start.
+ */
+export const SNAPSHOTTER_NEEDS: Readonly<Record<string, string>> = {
+  'fuse-overlayfs': 'needs the fuse-overlayfs binary on the node (the supervisor refuses to start without it: "fuse-overlayfs not installed"), and the boot scripts install none',
 };
 
 interface Target {
@@ -114,15 +128,19 @@ function checkSnapshotter(report: Reporter, facts: ContainerdFacts, release: str
     const k = `${at.join('.')}|${msg}`;
     if (!reported.has(k)) { reported.add(k); f(); }
   };
+  const unfit = SNAPSHOTTER_PLATFORM[value];
+  if (unfit !== undefined)
+    return once(`${value}|${t.pool}`, () => report('containerd-snapshotter', at, `snapshotter '${value}' cannot run on the nodes of pool '${t.pool}': it ${unfit}`, { hint: 'use overlayfs (the default) or native' }));
+  const needs = SNAPSHOTTER_NEEDS[value];
+  if (needs !== undefined && facts.snapshotters.includes(value))
+    return once(`${value}|${t.pool}`, () => report('containerd-snapshotter', at, `snapshotter '${value}' on pool '${t.pool}' ${needs}`, { severity: 'warning', hint: 'install it on the node image, or use overlayfs (the default)' }));
   if (facts.snapshottersUnverified[value] !== undefined)
     return once(value, () => report('containerd-snapshotter', at, `snapshotter '${value}' on ${facts.title} ${release} is not verified: ${facts.snapshottersUnverified[value]}`, { severity: 'warning', hint: `verified: ${facts.snapshotters.join(', ')}; overlayfs is the default` }));
   if (!facts.snapshotters.includes(value)) {
-    const m = didYouMean(value, [...facts.snapshotters]);
-    return once(value, () => report('containerd-snapshotter', at, `snapshotter '${value}' is not a snapshotter ${facts.title} ${release}'s containerd has (its CRI plugin fails to load and the node never becomes Ready; ${facts.snapshotterSource})`, { hint: m ? `did you mean '${m}'? one of: ${facts.snapshotters.join(', ')}` : `one of: ${facts.snapshotters.join(', ')}` }));
+    const usable = facts.snapshotters.filter((v) => SNAPSHOTTER_PLATFORM[v] === undefined);
+    const m = didYouMean(value, usable);
+    once(value, () => report('containerd-snapshotter', at, `snapshotter '${value}' is not a snapshotter ${facts.title} ${release}'s containerd has (its CRI plugin fails to load and the node never becomes Ready; ${facts.snapshotterSource})`, { hint: m ? `did you mean '${m}'? usable on these nodes: ${usable.join(', ')}` : `usable on these nodes: ${usable.join(', ')}` }));
   }
-  const unfit = SNAPSHOTTER_PLATFORM[value];
-  if (unfit !== undefined)
-    once(`${value}|${t.pool}`, () => report('containerd-snapshotter', at, `snapshotter '${value}' cannot run on the nodes of pool '${t.pool}': it ${unfit} (containerd skips the plugin and its CRI plugin fails to load)`, { hint: 'use overlayfs (the default) or native' }));
 }
 
 function checkRuntime(report: Reporter, facts: ContainerdFacts, release: string, t: Target, value: string, reported: Set<string>): void {
