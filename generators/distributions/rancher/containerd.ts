@@ -5,8 +5,10 @@
  * renderer writes `default-runtime: nvidia` on GPU pools itself and never writes `snapshotter`).
  *
  * Neither value is checked by the supervisor when it reads config.yaml: it copies both into the
- * containerd config it writes, and containerd's CRI plugin fails to load when the name does not resolve
- * (the node's kubelet then never finds a runtime and the node never becomes Ready):
+ * containerd config it writes (pkg/agent/templates, the config.toml template: `snapshotter = "{{
+ * .NodeConfig.AgentConfig.Snapshotter }}"` and `default_runtime_name` from the agent's DefaultRuntime),
+ * and containerd's CRI plugin fails to load when the name does not resolve (the node's kubelet then
+ * never finds a runtime and the node never becomes Ready):
  * - snapshotter: the supervisor's agent checks only overlayfs, fuse-overlayfs and stargz against the
  *   filesystem (the supervisor's pkg/agent/config/config_linux.go applyContainerdOSSpecificConfig: `switch
  *   nodeConfig.AgentConfig.Snapshotter { case "overlayfs" … case "fuse-overlayfs" … case "stargz" … }`,
@@ -70,15 +72,17 @@ export const SNAPSHOTTER_PLATFORM: Readonly<Record<string, string>> = {
  * Runtime names the supervisor can write into containerd's config on these lines (every member of
  * the family runs the supervisor's agent code), with the binary it looks for (pkg/agent/containerd/runtimes.go
  * findCRunContainerRuntime, findNvidiaContainerRuntimes, findWasiRuntimes). runc is always there.
- * `nvidia-cdi` (binary nvidia-container-runtime.cdi) is in some versions of the file and not others, so
- * it is unverified.
+ * `nvidia-cdi` (binary nvidia-container-runtime.cdi) was added by the supervisor's pull request #11065
+ * (merged Oct 2024, before every line listed); the runtimes.go version read here predates it. Both
+ * nvidia-experimental and nvidia-cdi are warned on GPU pools: that the GPU AMI has their binaries is not
+ * confirmed here.
  */
 export const CONTAINERD_RUNTIMES: Readonly<Record<string, { binary: string; gpu?: true; unverified?: string }>> = {
   runc: { binary: 'runc' },
   crun: { binary: 'crun' },
   nvidia: { binary: 'nvidia-container-runtime', gpu: true },
   'nvidia-experimental': { binary: 'nvidia-container-runtime-experimental', gpu: true, unverified: 'the NVIDIA toolkit on the GPU AMI may not ship nvidia-container-runtime-experimental' },
-  'nvidia-cdi': { binary: 'nvidia-container-runtime.cdi', gpu: true, unverified: 'detected by some versions of runtimes.go only' },
+  'nvidia-cdi': { binary: 'nvidia-container-runtime.cdi', gpu: true, unverified: 'the supervisor detects it (its pull request #11065, Oct 2024), but whether the GPU AMI\'s toolkit ships nvidia-container-runtime.cdi, and whether the device plugin\'s volume-mounts device list works through CDI, is not confirmed here' },
   lunatic: { binary: 'containerd-shim-lunatic-v1' },
   slight: { binary: 'containerd-shim-slight-v1' },
   spin: { binary: 'containerd-shim-spin-v1' },
