@@ -281,7 +281,7 @@ describe('the known-field table of Talos patches (distributions/talos/config-fie
     for (const [kind, root] of Object.entries(roots)) for (const [key, e] of Object.entries(enums(root))) want[`${kind}|${key}`] = e;
     const ours: Record<string, readonly string[]> = {};
     for (const [kind, sections] of Object.entries(TALOS_FIELD_VALUES))
-      for (const [section, fields] of Object.entries(sections)) for (const [field, e] of Object.entries(fields)) ours[`${kind}|${section}|${field}`] = e.schema ?? e.values;
+      for (const [section, fields] of Object.entries(sections)) for (const [field, e] of Object.entries(fields)) if (!e.notInSchema) ours[`${kind}|${section}|${field}`] = e.schema ?? e.values;
     const left = Object.entries(TALOS_ENUMS_NOT_CHECKED).flatMap(([kind, m]) => Object.keys(m).map((f) => `${kind}|${f.includes('.') ? f.slice(0, f.lastIndexOf('.')) : ''}|${f.slice(f.lastIndexOf('.') + 1)}`));
     for (const k of left) delete want[k];
     expect(Object.keys(want).length).toBeGreaterThan(20);
@@ -297,6 +297,13 @@ describe('the known-field table of Talos patches (distributions/talos/config-fie
     // machine.files[].op is compared as written (a plain Go string, switch in the boot task).
     expect(patchDiag('machine: { files: [{ path: /var/etc/x, content: y, permissions: 0o644, op: Create }] }')).toStrictEqual([
       expect.stringMatching(/machine\.files\[0\]\.op: op 'Create' in machine\.files\[\] is not one of the values Talos v1\.13\.9 accepts: create, append, overwrite  \(did you mean 'create'\?\)$/),
+    ]);
+  });
+
+  it('a field Talos checks without a schema enum: the node address sort algorithm', () => {
+    expect(patchDiag('machine: { features: { nodeAddressSortAlgorithm: V2 } }')).toStrictEqual([]);
+    expect(patchDiag('machine: { features: { nodeAddressSortAlgorithm: v3 } }')).toStrictEqual([
+      expect.stringMatching(/nodeAddressSortAlgorithm: nodeAddressSortAlgorithm 'v3' in machine\.features is not one of the values Talos v1\.13\.9 accepts: v1, v2/),
     ]);
   });
 

@@ -27,6 +27,8 @@ export interface TalosEnum {
   schema?: readonly string[];
   /** Talos does not refuse another value where we can read it: a warning with this reason, not an error. */
   warn?: string;
+  /** Talos refuses other values, but the schema gives the field no enum. */
+  notInSchema?: true;
 }
 
 const NET = 'pkg/machinery/nethelpers/arpalltargets_enumer.go';
@@ -60,6 +62,11 @@ export const TALOS_FIELD_VALUES: Readonly<Record<string, Readonly<Record<string,
     'machine.files[]': { op: { values: ['create', 'append', 'overwrite'], source: 'internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer_tasks.go:571-598' } },
     // LoggingConfig.Validate: "unknown logging format" (v1alpha1/v1alpha1_logging.go:41-46).
     'machine.logging.destinations[]': { format: { values: ['json_lines'], source: 'pkg/machinery/config/types/v1alpha1/v1alpha1_logging.go:41-46' } },
+    // Validate: nethelpers.AddressSortAlgorithmString, "invalid node address sort algorithm"
+    // (v1alpha1_validation.go:348-352; the names: nethelpers/arpalltargets_enumer.go:324).
+    // (kubernetesTalosAPIAccess.allowedRoles, checked the same way at v1alpha1_validation.go:341-345, is
+    // the rendered-config rule talos-role's, per Talos minor: ./checks.ts, reported at the patch.)
+    'machine.features': { nodeAddressSortAlgorithm: { values: ['v1', 'v2'], source: 'pkg/machinery/config/types/v1alpha1/v1alpha1_validation.go:348-352', anyCase: true, notInSchema: true } },
   },
   BondConfig: {
     '': {
