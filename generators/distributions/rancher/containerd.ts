@@ -9,8 +9,8 @@
  * .NodeConfig.AgentConfig.Snapshotter }}"` and `default_runtime_name` from the agent's DefaultRuntime),
  * and containerd's CRI plugin fails to load when the name does not resolve (the node's kubelet then
  * never finds a runtime and the node never becomes Ready):
- * - snapshotter: the supervisor's agent checks only overlayfs, fuse-overlayfs and stargz against the
- *   filesystem (the supervisor's pkg/agent/config/config_linux.go applyContainerdOSSpecificConfig: `switch
+ * - snapshotter: the supervisor's agent checks only overlayfs, fuse-overlayfs and stargz (and nix, on
+ *   releases that have it) against the node (the supervisor's pkg/agent/config/config_linux.go applyContainerdOSSpecificConfig: `switch
  *   nodeConfig.AgentConfig.Snapshotter { case "overlayfs" … case "fuse-overlayfs" … case "stargz" … }`,
  *   no default branch); another name reaches containerd, whose CRI plugin then fails: "failed to create
  *   CRI service: failed to find snapshotter" (containerd log quoted in the supervisor's issue #66, 2020-12-30).
