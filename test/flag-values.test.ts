@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { checkFlag } from '../generators/distributions/k3s/flags.js';
 import { checkRke2Flag } from '../generators/distributions/rke2/flags.js';
 import { didYouMean } from '../generators/lib/suggest.js';
+import { containerdRule } from '../generators/distributions/rancher/containerd.js';
+import { K3S_CONTAINERD } from '../generators/distributions/k3s/containerd.js';
+import { RKE2_CONTAINERD } from '../generators/distributions/rke2/containerd.js';
 
 const k3s = (key: string, value: unknown) => checkFlag('server', key, value, (w, c) => didYouMean(w, c))?.message;
 const rke2 = (key: string, value: unknown) => checkRke2Flag('server', key, value, (w, c) => didYouMean(w, c))?.message;
@@ -50,5 +53,59 @@ describe('cluster.extraSANs: bare DNS names or IP addresses (they become tls-san
     expect(sanProblem('https://api.example.com')).toBe("write the bare name 'api.example.com'");
     expect(sanProblem('api.example.com:6443')).toBe("write the bare name 'api.example.com'");
     expect(sanProblem('api example')).toMatch(/^a DNS name/);
+  });
+});
+
+describe('snapshotter and default-runtime (distributions/rancher/containerd.ts)', () => {
+  type Pool = { name: string; role: string; gpu?: object; args?: Record<string, unknown> };
+  /** The rule's findings for one environment of `name` at `version`: [severity, path, message]. */
+  const run = (name: 'k3s' | 'rke2', version: string, pools: Pool[], cluster: Record<string, unknown> = {}) => {
+    const facts = name === 'k3s' ? K3S_CONTAINERD : RKE2_CONTAINERD;
+    const rule = containerdRule(name, `${name}Version`, facts, (input) => ({ cluster: (input.cluster as any)[name], pool: (i) => (input.nodePools[i] as any)[name] }));
+    const input = { cluster: { distribution: name, [`${name}Version`]: version, [name]: { extraArgs: cluster } }, nodePools: pools.map((p) => ({ name: p.name, role: p.role, gpu: p.gpu, [name]: p.args && { extraArgs: p.args } })) };
+    const out: [string, string, string][] = [];
+    rule({ input } as any, (_rule, path, message, opts) => out.push([opts?.severity ?? 'error', path.join('.'), message]));
+    return out;
+  };
+  const cp: Pool = { name: 'cp', role: 'controlplane' };
+
+  it('accepts the default values and the ones the nodes can run', () => {
+    expect(run('k3s', 'v1.35.9+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'native', 'default-runtime': 'runc' } }], { snapshotter: 'overlayfs' })).toStrictEqual([]);
+    expect(run('rke2', 'v1.36.3+rke2r1', [cp, { name: 'gpu', role: 'worker', gpu: { vendor: 'nvidia' }, args: { 'default-runtime': 'nvidia' } }])).toStrictEqual([]);
+  });
+
+  it('warns where the facts cannot say: a snapshotter RKE2\'s separate containerd may lack, nvidia-experimental on a GPU pool', () => {
+    expect(run('rke2', 'v1.35.7+rke2r1', [cp, { name: 'gpu', role: 'worker', gpu: { vendor: 'nvidia' }, args: { snapshotter: 'stargz', 'default-runtime': 'nvidia-experimental' } }])).toStrictEqual([
+      ['warning', 'nodePools.1.rke2.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'stargz' on RKE2 v1\.35\.7\+rke2r1 is not verified: /)],
+      ['warning', 'nodePools.1.rke2.extraArgs.default-runtime', expect.stringMatching(/^default-runtime 'nvidia-experimental' on pool 'gpu' is not verified/)],
+    ]);
+    // K3s' own containerd registers stargz (pkg/containerd/builtins_linux.go).
+    expect(run('k3s', 'v1.35.9+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'stargz' } }])).toStrictEqual([]);
+  });
+
+  it('platform fit: nix needs Nix on the node (refused on every line), fuse-overlayfs its binary (warned)', () => {
+    expect(run('k3s', 'v1.34.2+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'nix' } }])).toStrictEqual([
+      ['error', 'nodePools.1.k3s.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'nix' cannot run on the nodes of pool 'w': it needs Nix \(nix-store in PATH\)/)],
+    ]);
+    expect(run('rke2', 'v1.36.3+rke2r1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'btrfs' } }])).toStrictEqual([
+      ['error', 'nodePools.1.rke2.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'btrfs' cannot run on the nodes of pool 'w': it needs containerd's plugin root on a btrfs filesystem/)],
+    ]);
+    expect(run('k3s', 'v1.36.3+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'fuse-overlayfs' } }])).toStrictEqual([
+      ['warning', 'nodePools.1.k3s.extraArgs.snapshotter', expect.stringMatching(/^snapshotter 'fuse-overlayfs' on pool 'w' needs the fuse-overlayfs binary on the node/)],
+    ]);
+  });
+
+  it('a release line the facts do not cover: one warning each, no guess', () => {
+    expect(run('k3s', 'v1.37.0+k3s1', [cp, { name: 'w', role: 'worker', args: { snapshotter: 'zfs', 'default-runtime': 'crun' } }])).toStrictEqual([
+      ['warning', 'nodePools.1.k3s.extraArgs.snapshotter', expect.stringMatching(/do not cover v1\.37, so snapshotter is not checked$/)],
+      ['warning', 'nodePools.1.k3s.extraArgs.default-runtime', expect.stringMatching(/do not cover v1\.37, so default-runtime is not checked$/)],
+    ]);
+  });
+
+  it('cluster-wide args are checked on every controlplane pool; an external CRI leaves the pool alone', () => {
+    const pools: Pool[] = [cp, { name: 'cp-gpu', role: 'controlplane', gpu: { vendor: 'nvidia' } }, { name: 'ext', role: 'controlplane', args: { 'container-runtime-endpoint': '/run/crio/crio.sock' } }];
+    expect(run('k3s', 'v1.36.3+k3s1', pools, { 'default-runtime': 'nvidia' })).toStrictEqual([
+      ['error', 'cluster.k3s.extraArgs.default-runtime', expect.stringMatching(/^default-runtime 'nvidia' on pool 'cp', which has no GPU/)],
+    ]);
   });
 });

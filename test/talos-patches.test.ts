@@ -9,6 +9,7 @@ import { diffTrees } from '../generators/diff/diff.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { applyPatch } from '../generators/distributions/talos/patch.js';
 import { TALOS_DOCUMENT_FIELDS, TALOS_RELEASE_OF_FIELDS, TALOS_SCHEMA_KIND_NAMES, TALOS_V1ALPHA1_FIELDS } from '../generators/distributions/talos/config-fields.js';
+import { TALOS_ENUMS_NOT_CHECKED, TALOS_FIELD_VALUES } from '../generators/distributions/talos/config-values.js';
 import { SHARED, sharedPath } from './helpers.js';
 import { diagnosticsOf, prepareInline, renderInline } from './support/inline-env.js';
 
@@ -254,5 +255,64 @@ describe('the known-field table of Talos patches (distributions/talos/config-fie
       expect.stringMatching(/patches\[0\]\.configFiles\[0\]\.mountpath: unknown key 'mountpath' in ExtensionServiceConfig configFiles\[\]; .*\(did you mean 'mountPath'\?\)$/),
     ]);
     expect(patchDiag('{ apiVersion: v1alpha1, kind: NetworkDefaultActionConfig, ingress: block }')).toStrictEqual([]);
+  });
+
+  it('knows the values of every field the schema gives an enum, or says why it leaves one (optional upstream data)', (ctx) => {
+    const s = schema();
+    if (!s) return ctx.skip();
+    /** kind ('' for v1alpha1) → 'section|field' → the schema's enum, sections keyed as config-fields.ts keys them. */
+    const enums = (root: string): Record<string, string[]> => {
+      const out: Record<string, string[]> = {};
+      const walk = (name: string, path: string): void => {
+        for (const [k, v] of Object.entries(s.defs[name]!.properties as Record<string, Def>)) {
+          const e = v.enum ?? v.items?.enum;
+          if (e && !(path === '' && (k === 'apiVersion' || k === 'kind'))) out[`${path}|${k}`] = e;
+          const at = path === '' ? k : `${path}.${k}`;
+          const ref = v.$ref ?? (v.type === 'array' ? v.items?.$ref : undefined);
+          if (ref) walk(String(ref).split('/').pop()!, v.$ref ? at : `${at}[]`);
+        }
+      };
+      walk(root, '');
+      return out;
+    };
+    const schemaName = (kind: string): string => TALOS_SCHEMA_KIND_NAMES[kind] ?? kind;
+    const roots: Record<string, string> = { '': 'v1alpha1.Config', ...Object.fromEntries(Object.keys(TALOS_DOCUMENT_FIELDS).filter((k) => s.kinds[schemaName(k)]).map((k) => [k, s.kinds[schemaName(k)]!])) };
+    const want: Record<string, string[]> = {};
+    for (const [kind, root] of Object.entries(roots)) for (const [key, e] of Object.entries(enums(root))) want[`${kind}|${key}`] = e;
+    const ours: Record<string, readonly string[]> = {};
+    for (const [kind, sections] of Object.entries(TALOS_FIELD_VALUES))
+      for (const [section, fields] of Object.entries(sections)) for (const [field, e] of Object.entries(fields)) if (!e.notInSchema) ours[`${kind}|${section}|${field}`] = e.schema ?? e.values;
+    const left = Object.entries(TALOS_ENUMS_NOT_CHECKED).flatMap(([kind, m]) => Object.keys(m).map((f) => `${kind}|${f.includes('.') ? f.slice(0, f.lastIndexOf('.')) : ''}|${f.slice(f.lastIndexOf('.') + 1)}`));
+    for (const k of left) delete want[k];
+    expect(Object.keys(want).length).toBeGreaterThan(20);
+    expect(ours).toStrictEqual(want);
+  });
+
+  it('refuses a value outside a field\'s values at its position, case as the Talos decoder reads it', () => {
+    expect(patchDiag('{ apiVersion: v1alpha1, kind: BondConfig, name: bond0, links: [eth0], bondMode: 802.3ab }')).toStrictEqual([
+      "environments/bad.yaml:7:89  cluster.talos.patches[0].bondMode: bondMode '802.3ab' in the BondConfig document is not one of the values Talos v1.13.9 accepts: balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb  (did you mean '802.3ad'?)",
+    ]);
+    // nethelpers' generated decoders lower-case the name before the second lookup (BondModeString).
+    expect(patchDiag('{ apiVersion: v1alpha1, kind: BondConfig, name: bond0, links: [eth0], bondMode: Active-Backup }')).toStrictEqual([]);
+    // machine.files[].op is compared as written (a plain Go string, switch in the boot task).
+    expect(patchDiag('machine: { files: [{ path: /var/etc/x, content: y, permissions: 0o644, op: Create }] }')).toStrictEqual([
+      expect.stringMatching(/machine\.files\[0\]\.op: op 'Create' in machine\.files\[\] is not one of the values Talos v1\.13\.9 accepts: create, append, overwrite  \(did you mean 'create'\?\)$/),
+    ]);
+  });
+
+  it('a field Talos checks without a schema enum: the node address sort algorithm', () => {
+    expect(patchDiag('machine: { features: { nodeAddressSortAlgorithm: V2 } }')).toStrictEqual([]);
+    expect(patchDiag('machine: { features: { nodeAddressSortAlgorithm: v3 } }')).toStrictEqual([
+      expect.stringMatching(/nodeAddressSortAlgorithm: nodeAddressSortAlgorithm 'v3' in machine\.features is not one of the values Talos v1\.13\.9 accepts: v1, v2/),
+    ]);
+  });
+
+  it('only warns where Talos checks the value later than this table can read (the LUKS cipher)', () => {
+    const body = '{ apiVersion: v1alpha1, kind: VolumeConfig, name: EPHEMERAL, encryption: { provider: luks2, cipher: aes-cbc, keys: [{ slot: 0, nodeID: {} }] } }';
+    const r = prepareInline('bad', `cluster:\n  talos:\n    patches:\n      - ${body}\n`);
+    const d = r.diagnostics.filter((x) => x.rule === 'talos-patch-value');
+    expect(d.map((x) => [x.severity, x.message])).toStrictEqual([
+      ['warning', expect.stringMatching(/^cipher 'aes-cbc' in VolumeConfig encryption is none of the values Talos v1\.13\.9 documents \(aes-xts-plain64, /)],
+    ]);
   });
 });

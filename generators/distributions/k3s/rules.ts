@@ -10,6 +10,8 @@ import { distributionsRunning } from '../registry.js';
 import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
+import { containerdRule } from '../rancher/containerd.js';
+import { K3S_CONTAINERD } from './containerd.js';
 import { reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
 
 /** K3s minors whose flag tables ./flags.ts holds (their releases: ./releases.ts). */
@@ -79,7 +81,10 @@ const k3sVersions: Rule = ({ input }, report) => {
     });
 };
 
-export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsElsewhere, k3sVersions];
+/** snapshotter and default-runtime against what K3s' containerd has (../rancher/containerd.ts). */
+const k3sContainerd: Rule = containerdRule('k3s', 'k3sVersion', K3S_CONTAINERD, (input) => ({ cluster: input.cluster.k3s, pool: (i) => input.nodePools[i]!.k3s }));
+
+export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsElsewhere, k3sVersions, k3sContainerd];
 
 /** The k3s target runs Kine, not etcd. */
 export const k3sDatastore: Rule = ({ input }, report) => {

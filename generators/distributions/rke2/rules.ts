@@ -12,6 +12,8 @@ import { distributionNamed, distributionsRunning } from '../registry.js';
 import type { ConfigArgs } from '../rancher/model.js';
 import type { NodeRole } from '../rancher/config.js';
 import { checkRke2Flag, RKE2_CLUSTER_WIDE_KEYS, RKE2_MANAGED_KEYS } from './flags.js';
+import { containerdRule } from '../rancher/containerd.js';
+import { RKE2_CONTAINERD } from './containerd.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule } from '../../validate/rules.js';
 
 /**
@@ -111,7 +113,10 @@ const rke2Datastore: Rule = ({ input }, report) => {
     });
 };
 
-export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2SettingsElsewhere, rke2Version, rke2Datastore];
+/** snapshotter and default-runtime against what RKE2's containerd has (../rancher/containerd.ts). */
+const rke2Containerd: Rule = containerdRule('rke2', 'rke2Version', RKE2_CONTAINERD, (input) => ({ cluster: input.cluster.rke2, pool: (i) => input.nodePools[i]!.rke2 }));
+
+export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2SettingsElsewhere, rke2Version, rke2Datastore, rke2Containerd];
 
 /** rke2Version in another distribution's environment (rke2Version itself: rke2Version above). */
 export const rke2VersionKey: Rule = (ctx, report) => {

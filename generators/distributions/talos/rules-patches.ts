@@ -11,9 +11,10 @@ import { applyPatch, PatchConflict } from './patch.js';
 import { APISERVER_DENIED_ARGS, KUBELET_DENIED_ARGS } from './release.js';
 import { CONFIG_SECRET_FIELDS } from './secrets.js';
 import { checkTalosDocuments } from './checks.js';
-import type { Rule } from '../../validate/rules.js';
+import type { Reporter, Rule } from '../../validate/rules.js';
 import type { EnvironmentInput } from '../../model/input.js';
 import { talosCluster, talosPool } from './model.js';
+import { talosValueAccepted, type TalosEnum, talosValuesOf } from './config-values.js';
 import { type FieldTable, TALOS_DOCUMENT_FIELDS, TALOS_RELEASE_OF_FIELDS, TALOS_TYPE_TEXT, TALOS_V1ALPHA1_FIELDS, talosFieldsOf, type TalosFieldType, talosValueMatches } from './config-fields.js';
 
 type Obj = Record<string, unknown>;
@@ -80,7 +81,7 @@ function plausibleMode(mode: number): boolean {
  * it stands (420 = 0o644, 256 = 0o400) is taken as written; one plausible neither way only warns.
  * Above 0o7777 is no mode at all.
  */
-function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void {
+function fileMode(v: unknown, path: DocPath, report: Reporter): void {
   if (typeof v !== 'number' || !Number.isInteger(v)) return;
   const octal = (n: number): string => `0o${n.toString(8)}`;
   const digits = String(v);
@@ -102,7 +103,7 @@ function fileMode(v: unknown, path: DocPath, report: Parameters<Rule>[1]): void 
  * the document's kind (config-fields.ts; Talos refuses both when it loads the config). The v1alpha1
  * document's own keys keep their older message; free maps (extraArgs, sysctls …) are not walked.
  */
-function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (section: string) => Readonly<Record<string, TalosFieldType>> | undefined, label: (section: string) => string, report: Parameters<Rule>[1]): void {
+function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (section: string) => Readonly<Record<string, TalosFieldType>> | undefined, label: (section: string) => string, report: Reporter, valuesOf: (section: string, field: string) => TalosEnum | undefined): void {
   const walk = (v: unknown, section: string, path: (string | number)[]): void => {
     if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${section}[]`, [...path, i]));
     if (!isObj(v) || v.$patch === 'delete') return;
@@ -122,6 +123,13 @@ function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (sectio
       if (!talosValueMatches(type, x)) {
         const hint = type === 'int' && typeof x === 'string' && /^-?\d+$/.test(x) ? 'remove the quotes' : type === 'bool' && (x === 'true' || x === 'false') ? 'remove the quotes' : type === 'list' && !isObj(x) ? `write [${JSON.stringify(x)}]` : undefined;
         report('talos-patch-type', [...at, ...path, k], `${k} in ${label(section)} takes ${TALOS_TYPE_TEXT[type]}, not ${describe(x)}: Talos ${TALOS_RELEASE_OF_FIELDS} refuses the config when it decodes it`, { hint });
+        continue;
+      }
+      const allowed = valuesOf(section, k);
+      if (allowed && !talosValueAccepted(allowed, x)) {
+        const hint = hintFor(String(x), [...allowed.values]);
+        if (allowed.warn) report('talos-patch-value', [...at, ...path, k], `${k} '${String(x)}' in ${label(section)} is none of the values Talos ${TALOS_RELEASE_OF_FIELDS} documents (${allowed.values.join(', ')}); ${allowed.warn}`, { hint, severity: 'warning' });
+        else report('talos-patch-value', [...at, ...path, k], `${k} '${String(x)}' in ${label(section)} is not one of the values Talos ${TALOS_RELEASE_OF_FIELDS} accepts: ${allowed.values.join(', ')}`, { hint });
         continue;
       }
       const next = section === '' ? k : `${section}.${k}`;
@@ -160,11 +168,11 @@ function wrongType(doc: unknown, path: readonly (string | number)[]): boolean {
 }
 
 /** A v1alpha1 patch: its sections as talosFieldsOf lists them (nodoc fields included). */
-const v1alpha1Fields = (doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void =>
-  checkFields(doc, at, TALOS_V1ALPHA1_FIELDS, talosFieldsOf, (s) => (s === '' ? 'a v1alpha1 patch' : s), report);
+const v1alpha1Fields = (doc: Obj, at: DocPath, report: Reporter): void =>
+  checkFields(doc, at, TALOS_V1ALPHA1_FIELDS, talosFieldsOf, (s) => (s === '' ? 'a v1alpha1 patch' : s), report, (s, f) => talosValuesOf('', s, f));
 
 /** A patch for another document: a kind Talos registers, apiVersion v1alpha1, then its fields. */
-function documentFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): void {
+function documentFields(doc: Obj, at: DocPath, report: Reporter): void {
   const kind = String(doc.kind);
   const table = TALOS_DOCUMENT_FIELDS[kind];
   const kinds = Object.keys(TALOS_DOCUMENT_FIELDS);
@@ -174,7 +182,7 @@ function documentFields(doc: Obj, at: DocPath, report: Parameters<Rule>[1]): voi
   }
   if (doc.apiVersion !== 'v1alpha1') report('talos-patch', [...at, 'apiVersion'], `${kind} documents are apiVersion v1alpha1, not ${JSON.stringify(doc.apiVersion)}`, { hint: 'write apiVersion: v1alpha1' });
   const { apiVersion: _a, kind: _k, ...rest } = doc;
-  checkFields(rest, at, table, (s) => table[s], (s) => (s === '' ? `the ${kind} document` : `${kind} ${s}`), report);
+  checkFields(rest, at, table, (s) => table[s], (s) => (s === '' ? `the ${kind} document` : `${kind} ${s}`), report, (s, f) => talosValuesOf(kind, s, f));
 }
 
 const patchShape: Rule = ({ input }, report) => {
