@@ -50,6 +50,17 @@ describe('rendered-tree checkers of the domains', () => {
   });
 });
 
+describe("a StatefulSet's governing Service", () => {
+  it('selects the pods of its StatefulSet (no cdk8s address label the pods do not carry)', () => {
+    const files = new Map(renderExample('prod').map((f) => [f.path, f.content]));
+    const [set] = parseYamlStream(files.get('manifests/inference/statefulset-inference.yaml')!) as any[];
+    const [svc] = parseYamlStream(files.get(`manifests/inference/service-${set.spec.serviceName}.yaml`)!) as any[];
+    expect(svc.spec.clusterIP).toBe('None');
+    expect(svc.spec.selector).toStrictEqual({ 'app.kubernetes.io/name': 'inference' });
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(set.spec.template.metadata.labels[k]).toBe(v);
+  });
+});
+
 describe('cross-references between areas', () => {
   it('an ExternalSecret naming a store, a claim naming a StorageClass and a pod naming a RuntimeClass that are not rendered', async () => {
     const store = await findingsAfter('manifests/api/externalsecret-api-env.yaml', (docs) => {

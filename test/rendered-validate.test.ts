@@ -82,6 +82,8 @@ describe('rendered-tree validation', () => {
     'pinned-charts': ["rendered/fix/apps/cert-manager.yaml:11:23  spec.sources[0].targetRevision: chart 'cert-manager' is not pinned to an exact version ('v1.19.*')"],
     'pinned-images': ["rendered/fix/manifests/portal/deployment-portal.yaml:21:18  spec.template.spec.containers[0].image: image 'ghcr.io/opendev/portal:latest' uses the tag latest"],
     'pss-labels': ['rendered/fix/manifests/portal/namespace-portal.yaml:4:3  metadata.labels: Namespace portal has no valid pod-security.kubernetes.io/enforce label'],
+    // A selector label the pods do not carry (cdk8s-plus' address label on a StatefulSet's governing Service).
+    'service-selectors': ["rendered/fix/manifests/portal/service-portal.yaml:8:5  spec.selector: Service portal/portal selects no pod rendered in namespace 'portal' (selector app.kubernetes.io/name=portal, cdk8s.io/metadata.addr=workload-statefulset-c8826968): it would have no endpoints"],
     references: ["rendered/fix/manifests/portal/externalsecret-portal-db.yaml:10:11  spec.secretStoreRef.name: ClusterSecretStore 'aws-ssm-store' is not rendered in this environment"],
     // The AWS layer (generators/infra/aws/check.ts): the CloudFormation specification, IAM data, references, security groups, IMDS, deployment files.
     'aws-spec': [

@@ -281,7 +281,11 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
       ports: w.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
     });
     service.selectLabel(NAME_LABEL, w.name);
-    c.add(service, [workloadPath(w.name, 'namespace'), workloadPath(w.name, 'ports'), workloadPath(w.name, 'kind')]);
+    // cdk8s-plus' StatefulSet selects its pods on the Service it is given (cdk8s-plus-28 2.5.6
+    // statefulset.ts: `this.service.select(this)`), adding its cdk8s.io/metadata.addr label to the
+    // Service's selector; the pods do not carry it (podPatches removes it from the template), so the
+    // Service would select no pod and the StatefulSet's pods get no DNS records. NAME_LABEL only.
+    c.add(service, [workloadPath(w.name, 'namespace'), workloadPath(w.name, 'ports'), workloadPath(w.name, 'kind')], [cdk8s.JsonPatch.remove('/spec/selector/cdk8s.io~1metadata.addr')]);
     const set = new kplus.StatefulSet(c.chart, 'statefulset', { ...props, service, replicas: w.replicas, podManagementPolicy: kplus.PodManagementPolicy.ORDERED_READY });
     set.select(kplus.LabelSelector.of({ labels: selectorLabels(w) }));
     c.add(set, [...inputs, ...replicaInputs], [

@@ -304,5 +304,50 @@ const crossReferences: TreeChecker = {
   },
 };
 
+/** The labels of a workload object's pod template (a CronJob's under its jobTemplate; a Pod's own). */
+function podTemplateLabels(kind: string, v: Record<string, unknown>): Record<string, unknown> | undefined {
+  const spec = isMap(v.spec) ? v.spec : {};
+  const template = kind === 'Pod' ? v : kind === 'CronJob' ? (spec.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template : spec.template;
+  const metadata = isMap(template) && isMap(template.metadata) ? template.metadata : undefined;
+  return metadata && isMap(metadata.labels) ? metadata.labels : {};
+}
+
+/**
+ * A Service with a selector, rendered beside pods of its own (the same manifests/<app>/ folder),
+ * must select some pod template of its namespace: the endpoints controller gives a Service the pods
+ * whose labels include every selector pair (Kubernetes Service `spec.selector`), so one that matches
+ * none has no endpoints — for a StatefulSet's governing Service, its pods also get no DNS records.
+ * Services of charts (values/) and of folders without pods (they front something else) are not judged.
+ */
+const serviceSelectors: TreeChecker = {
+  name: 'policy.service-selectors',
+  check(tree) {
+    const out: Diagnostic[] = [];
+    for (const env of tree.envs) {
+      const docs = envDocs(tree, env).filter((l) => l.file.path.startsWith('manifests/'));
+      const folderOf = (path: string): string => path.split('/').slice(0, 2).join('/');
+      const pods: { namespace: string; folder: string; labels: Record<string, unknown> }[] = [];
+      for (const { file, doc } of docs) {
+        const id = k8sIdentity(doc.value);
+        if (!id || !WORKLOAD_KINDS.has(id.kind) || !isMap(doc.value)) continue;
+        const labels = podTemplateLabels(id.kind, doc.value);
+        if (labels) pods.push({ namespace: id.namespace ?? 'default', folder: folderOf(file.path), labels });
+      }
+      for (const loc of docs) {
+        const v = loc.doc.value;
+        const id = k8sIdentity(v);
+        if (!id || id.kind !== 'Service' || id.apiVersion !== 'v1' || !isMap(v) || !isMap(v.spec) || !isMap(v.spec.selector)) continue;
+        const selector = v.spec.selector;
+        if (Object.keys(selector).length === 0 || !pods.some((p) => p.folder === folderOf(loc.file.path))) continue;
+        const ns = id.namespace ?? 'default';
+        if (pods.some((p) => p.namespace === ns && Object.entries(selector).every(([k, val]) => p.labels[k] === val))) continue;
+        const pairs = Object.entries(selector).map(([k, val]) => `${k}=${String(val)}`).join(', ');
+        out.push(finding(loc.file, loc.doc, 'policy.service-selectors', ['spec', 'selector'], `Service ${ns}/${id.name} selects no pod rendered in namespace '${ns}' (selector ${pairs}): it would have no endpoints`, { hint: "select labels the pod template carries (the workload's app.kubernetes.io/name)" }));
+      }
+    }
+    return out;
+  },
+};
+
 export const nameOf = (v: Record<string, unknown>): string => String((v.metadata as { name?: unknown } | undefined)?.name);
-export const POLICY_TREE_CHECKERS: TreeChecker[] = [pssNamespaces, crossReferences];
+export const POLICY_TREE_CHECKERS: TreeChecker[] = [pssNamespaces, crossReferences, serviceSelectors];
