@@ -170,6 +170,10 @@ export const CORE_SCHEMA: JsonSchema = {
             "issuerURL": {
               "$ref": "#/$defs/stringOrSsm",
               "description": "IRSA: public OIDC issuer URL (S3 bucket or CloudFront) serving the service-account discovery documents."
+            },
+            "controllersPool": {
+              "$ref": "#/$defs/dnsLabel",
+              "description": "The worker pool that runs the add-ons calling AWS with the node's credentials (AWS Load Balancer Controller, EBS CSI controller, External Secrets when it assumes store roles). Default: the control planes. Only that pool gets IMDS hop limit 2 and their permissions; every other worker pool gets hop limit 1. The pool needs labels to select it by; its taints are tolerated. Required where the control planes' role reads boot secrets (a node token, a datastore password) and worker pools exist."
             }
           }
         }

@@ -8,10 +8,14 @@
  * - **host**: host processes and host-network pods of a node wear the node's role (instance profile).
  * - **IMDS**: pods on the pod network of a node whose IMDSv2 hop limit is 2 get the node's role too
  *   (the token PUT response crosses one more hop to reach a pod; with hop limit 1 it does not:
- *   research/day2.md §15a). Workload namespaces deny egress by default and never reach
- *   169.254.169.254 (rule workload-egress-imds), so the readers are the add-on namespaces whose pods
- *   may run there: every add-on on a pool without taints (they carry no tolerations), the add-ons the
- *   distribution pins to the control planes, every add-on on control planes that take ordinary pods.
+ *   research/day2.md §15a). Only the place that runs the credentialed controllers (the control
+ *   planes, or the pool named by aws.iam.controllersPool: catalog/placement.ts) and control planes
+ *   with add-ons of the distribution pinned there have hop limit 2. Workload namespaces deny egress
+ *   by default and never reach 169.254.169.254 (rule workload-egress-imds), so the readers are the
+ *   add-on namespaces whose pods may run there: the controllers pinned there, the add-ons the
+ *   distribution pins to the control planes, every add-on on control planes that take ordinary pods
+ *   and on an untainted controllers pool (add-ons carry no tolerations; the DaemonSets that tolerate
+ *   every taint, the EBS CSI node plugin, are in kube-system with the controllers).
  * - **store**: a ClusterSecretStore admits the namespaces of its `conditions` (external-secrets
  *   v2.9.0 apis/externalsecrets/v1/secretstore_types.go lines 49-51, client_manager.go lines
  *   227-278: any listed namespace may use it) and reads with its identity (catalog/secret-stores.ts).
@@ -107,7 +111,7 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   const identities: Identity[] = [];
   const entries: Entry[] = [];
   const nodeId = (k: NodeRoleKind): string => `node:${k}`;
-  const nodesOf = (k: NodeRoleKind): string => (k === 'controlplane' ? 'control planes' : k === 'gpu' ? 'GPU workers' : 'workers');
+  const nodesOf = (k: NodeRoleKind): string => (k === 'controlplane' ? 'control planes' : k === 'controllers' ? `workers of pool ${m.aws.iam.controllersPool}` : k === 'gpu' ? 'GPU workers' : 'workers');
 
   for (const r of plan.roles) {
     const statements = r.grants.flatMap((x) => x.statements);
@@ -122,9 +126,11 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   const addons = resolveAddons(m);
   const cpPods = new Set(plan.facts.controlPlanePodsWithNodeCredentials(m).map((who) => who.split(/[\s(]/)[0]));
   const cpSchedulable = plan.facts.controlPlaneSchedulable(m);
+  const pinned = (k: NodeRoleKind): Set<string> => new Set(plan.roles.filter((r) => r.kind === k).flatMap((r) => r.grants.flatMap((g) => g.addon ?? [])));
   plan.pools.forEach((p, i) => {
     if (p.hopLimit < 2) return;
-    const onPool = addons.filter((a) => (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
+    const here = pinned(p.role);
+    const onPool = addons.filter((a) => here.has(a.name) || (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
     for (const ns of [...new Set(onPool.map((a) => a.namespace))].sort())
       entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`pod network of pool ${p.pool.name} (IMDS hop limit 2)`], identity: nodeId(p.role), route: 'imds', position: ['nodePools', i] });
   });
@@ -207,14 +213,15 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
       const needs = p.needs.length > 0 ? `only ${p.needs.map(readerText).join(', ')}` : 'nothing in the cluster does';
       const who = readers.length === 1 ? readerText(readers[0]!) : `namespaces ${readers.map((x) => (x.kind === 'namespace' ? x.namespace : readerText(x))).join(', ')}`;
       // A node token the node role reads for its own boot, reached from a pool where the AWS
-      // controllers need hop limit 2: the price of instance-profile credentials, a warning.
-      const bootToken = p.sensitivity === 'node-token' && r.route === 'imds' && !r.assumed && p.needs.length > 0;
+      // controllers need hop limit 2: the price of instance-profile credentials, a warning; an
+      // error on control planes (a server token) when a worker pool could run them instead.
+      const bootToken = p.sensitivity === 'node-token' && r.route === 'imds' && !r.assumed && p.needs.length > 0 && !movable(m, r);
       at(
         r.position.length > 0 ? r.position : p.path,
         bootToken ? 'warning' : 'error',
         'secret-access',
         `${p.name} (${CLASS_TEXT[p.sensitivity]}: ${p.purpose}) is readable by ${who}, which ${readers.length === 1 ? 'does' : 'do'} not need it (${needs}): ${['…', ...r.steps.slice(1)].join(' → ')}`,
-        hintFor(r),
+        hintFor(r, movable(m, r)),
       );
     }
   }
@@ -232,12 +239,21 @@ function routePosition(r: Route, deps: readonly SecretDependency[], name: string
   return (own.find((d) => d.origin === 'explicit') ?? own[0])?.path ?? r.position;
 }
 
-function hintFor(r: Route): string {
+/**
+ * Whether an IMDS route reaches the control planes' role while a worker pool exists that could run
+ * the AWS controllers instead (aws.iam.controllersPool).
+ */
+const movable = (m: EnvironmentModel, r: Route): boolean =>
+  r.route === 'imds' && r.position[0] === 'nodePools' && m.pools[r.position[1] as number]?.role === 'controlplane' && m.pools.some((p) => p.role === 'worker' && p.size > 0);
+
+function hintFor(r: Route, onControlPlanes = false): string {
   switch (r.route) {
     case 'imds':
       return r.assumed
         ? "give the store a web identity (aws.iam.mode irsa): a role the node role assumes is readable by every pod that reaches IMDS there"
-        : "the node role reads it at boot and the AWS controllers need hop limit 2 on this pool; keep add-ons that need no AWS credentials off it, or acknowledge the warning with the reason";
+        : onControlPlanes
+          ? 'the control planes read it at boot and the AWS controllers would give them hop limit 2: name the worker pool that runs the controllers in aws.iam.controllersPool (a small pool with labels, tainted so only they run there)'
+          : 'the node role reads it at boot and the AWS controllers need hop limit 2 on this pool (aws.iam.controllersPool); taint the pool so that only they run there, or acknowledge the warning with the reason';
     case 'namespaced-store':
       return 'remove processSecretStore (and crds.createSecretStore) from addons.external-secrets.values: namespaced SecretStores read with the controller\'s node role';
     case 'store':
