@@ -54,7 +54,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
   iamRole: 'node-role',
   settings: { ...IAM_ROLE_SETTING, kmsKeyId: 'KMS key ARN for volume encryption (default: the account\'s aws/ebs key)' },
   values: (ctx) => {
-    const { nodeSelector, tolerations } = controllersPlacement(ctx.model);
+    const pin = controllersPlacement(ctx.model);
     return {
       controller: {
         region: ctx.model.aws.region,
@@ -62,8 +62,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
         // The controller calls EC2 with the node's credentials: pinned to the one place that has them
         // (catalog/placement.ts controllersHost). Chart 2.64.0 values.yaml:271 controller.nodeSelector;
         // :316-321 controller.tolerations, whose defaults a list here replaces, so they are kept.
-        nodeSelector,
-        tolerations: [...EBS_CONTROLLER_TOLERATIONS, ...tolerations],
+        ...(pin ? { nodeSelector: pin.nodeSelector, tolerations: [...EBS_CONTROLLER_TOLERATIONS, ...pin.tolerations] } : {}),
       },
       node: { tolerateAllTaints: true, metadataSources: EBS_NODE_METADATA_SOURCES },
     };

@@ -68,7 +68,7 @@ export const awsLoadBalancerController: CatalogEntry = {
     // It calls AWS with the node's credentials (IMDS): pinned to the one place that has them, hop
     // limit 2 and its permissions (catalog/placement.ts controllersHost). Chart 3.5.0 values.yaml:78
     // nodeSelector and :80 tolerations apply to the controller Deployment.
-    ...controllersPlacement(ctx.model),
+    ...(controllersPlacement(ctx.model) ?? {}),
   }),
   // kube-system restricted: the API server calls the controller's webhooks on 9443 (chart 3.5.0 webhookBindPort default).
   manifests: ({ model }) => apiServerIngressPolicy(model, 'odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443]),

@@ -88,7 +88,7 @@ export const externalSecrets: CatalogEntry = {
     // identity for every store it needs none and runs anywhere. Chart 2.9.0 values.yaml:439
     // nodeSelector and :441 tolerations are the controller's (webhook.* and certController.* are
     // their own, :563 and :800).
-    ...(assumesStoreRoles(ctx) ? controllersPlacement(ctx.model) : {}),
+    ...((assumesStoreRoles(ctx) && controllersPlacement(ctx.model)) || {}),
   }),
   manifests: (ctx) => {
     const { model, namespace } = ctx;

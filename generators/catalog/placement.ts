@@ -16,17 +16,30 @@ export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string
 
 /**
  * Where the credentialed controllers run (infra/aws/plan.ts credentialedControllers: the AWS Load
- * Balancer Controller, the EBS CSI controller, External Secrets when it assumes store roles): the
- * worker pool named by `aws.iam.controllersPool`, else the control planes. Only that place gets IMDS
- * hop limit 2 and their permissions; a pool named but missing or not a worker pool (refused by rule
- * aws-controllers-pool) falls back to the control planes.
+ * Balancer Controller, the EBS CSI controller, External Secrets when it assumes store roles). Only
+ * that place gets IMDS hop limit 2 and their permissions:
+ * - `pool`: the worker pool named by `aws.iam.controllersPool`;
+ * - `controlplane` (the default): the control planes, tainted where workers exist on every
+ *   distribution here, so only what tolerates that taint shares their pod network;
+ * - `unpinned`: the control planes' role reads boot secrets (a node token, a datastore password:
+ *   the distribution's hostNeeds) and worker pools exist. Pods on the control planes' pod network
+ *   would read those through IMDS at hop limit 2 (rule secret-access refuses it), so without a named
+ *   pool the controllers stay where they ran before: any untainted worker, hop limit 2 on each.
+ * A pool named but missing or not a worker pool (refused by rule aws-controllers-pool) counts as unnamed.
  */
-export type ControllersHost = { kind: 'controlplane' } | { kind: 'pool'; pool: NodePool };
+export type ControllersHost = { kind: 'controlplane' } | { kind: 'pool'; pool: NodePool } | { kind: 'unpinned'; why: string };
+
+const SSM_READ = /^ssm:(GetParameter|GetParameters|\*)$/;
 
 export function controllersHost(m: EnvironmentModel): ControllersHost {
   const name = m.aws.iam.controllersPool;
   const pool = name === undefined ? undefined : m.pools.find((p) => p.name === name && p.role === 'worker');
-  return pool ? { kind: 'pool', pool } : { kind: 'controlplane' };
+  if (pool) return { kind: 'pool', pool };
+  const secrets = distributionOf(m)
+    .aws.hostNeeds(m, 'controlplane')
+    .filter((h) => h.statements.some((s) => s.Effect === 'Allow' && s.Action.some((a) => SSM_READ.test(a))));
+  if (secrets.length > 0 && m.pools.some((p) => p.role === 'worker' && p.size > 0)) return { kind: 'unpinned', why: `the control planes' role holds boot secrets (${secrets.map((h) => h.who).join('; ')})` };
+  return { kind: 'controlplane' };
 }
 
 /** The toleration of one taint (exactly its key, value and effect). */
@@ -37,8 +50,9 @@ export const tolerationOf = (t: Taint): Toleration => (t.value !== undefined ? {
  * and a toleration of each of its taints; or the control planes' label and taint (the control-plane
  * taint where the distribution sets it, and the control-plane pools' own taints).
  */
-export function controllersPlacement(m: EnvironmentModel): { nodeSelector: Record<string, string>; tolerations: Toleration[] } {
+export function controllersPlacement(m: EnvironmentModel): { nodeSelector: Record<string, string>; tolerations: Toleration[] } | undefined {
   const h = controllersHost(m);
+  if (h.kind === 'unpinned') return undefined;
   if (h.kind === 'pool') return { nodeSelector: { ...h.pool.labels }, tolerations: h.pool.taints.map(tolerationOf) };
   const own = m.pools.filter((p) => p.role === 'controlplane').flatMap((p) => p.taints.filter((t) => t.key !== CONTROL_PLANE_TOLERATION.key));
   const seen = new Set<string>();

@@ -213,15 +213,14 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
       const needs = p.needs.length > 0 ? `only ${p.needs.map(readerText).join(', ')}` : 'nothing in the cluster does';
       const who = readers.length === 1 ? readerText(readers[0]!) : `namespaces ${readers.map((x) => (x.kind === 'namespace' ? x.namespace : readerText(x))).join(', ')}`;
       // A node token the node role reads for its own boot, reached from a pool where the AWS
-      // controllers need hop limit 2: the price of instance-profile credentials, a warning; an
-      // error on control planes (a server token) when a worker pool could run them instead.
-      const bootToken = p.sensitivity === 'node-token' && r.route === 'imds' && !r.assumed && p.needs.length > 0 && !movable(m, r);
+      // controllers need hop limit 2: the price of instance-profile credentials, a warning.
+      const bootToken = p.sensitivity === 'node-token' && r.route === 'imds' && !r.assumed && p.needs.length > 0;
       at(
         r.position.length > 0 ? r.position : p.path,
         bootToken ? 'warning' : 'error',
         'secret-access',
         `${p.name} (${CLASS_TEXT[p.sensitivity]}: ${p.purpose}) is readable by ${who}, which ${readers.length === 1 ? 'does' : 'do'} not need it (${needs}): ${['…', ...r.steps.slice(1)].join(' → ')}`,
-        hintFor(r, movable(m, r)),
+        hintFor(r),
       );
     }
   }
@@ -239,21 +238,12 @@ function routePosition(r: Route, deps: readonly SecretDependency[], name: string
   return (own.find((d) => d.origin === 'explicit') ?? own[0])?.path ?? r.position;
 }
 
-/**
- * Whether an IMDS route reaches the control planes' role while a worker pool exists that could run
- * the AWS controllers instead (aws.iam.controllersPool).
- */
-const movable = (m: EnvironmentModel, r: Route): boolean =>
-  r.route === 'imds' && r.position[0] === 'nodePools' && m.pools[r.position[1] as number]?.role === 'controlplane' && m.pools.some((p) => p.role === 'worker' && p.size > 0);
-
-function hintFor(r: Route, onControlPlanes = false): string {
+function hintFor(r: Route): string {
   switch (r.route) {
     case 'imds':
       return r.assumed
         ? "give the store a web identity (aws.iam.mode irsa): a role the node role assumes is readable by every pod that reaches IMDS there"
-        : onControlPlanes
-          ? 'the control planes read it at boot and the AWS controllers would give them hop limit 2: name the worker pool that runs the controllers in aws.iam.controllersPool (a small pool with labels, tainted so only they run there)'
-          : 'the node role reads it at boot and the AWS controllers need hop limit 2 on this pool (aws.iam.controllersPool); taint the pool so that only they run there, or acknowledge the warning with the reason';
+        : 'the node role reads it at boot and the AWS controllers need hop limit 2 on this pool: name one worker pool for them in aws.iam.controllersPool (the others get hop limit 1) and taint it so that only they run there, or acknowledge the warning with the reason';
     case 'namespaced-store':
       return 'remove processSecretStore (and crds.createSecretStore) from addons.external-secrets.values: namespaced SecretStores read with the controller\'s node role';
     case 'store':

@@ -10,6 +10,7 @@ import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
 import { SSM_STORE, str } from '../../catalog/types.js';
 import { parseIpv4 } from '../../lib/cidr.js';
 import { controllersHost } from '../../catalog/placement.js';
+import { untolerated } from '../../lib/scheduling.js';
 import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
 import { distributionOf } from '../../distributions/registry.js';
 import { cloudControllerStatements, dedicatedStoreStatements, ebsCsiStatements, etcdBackupStatements, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
@@ -238,6 +239,8 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   const host = controllersHost(m);
   const onControlPlanes = host.kind === 'controlplane' && controllers.length > 0;
   const hostPool = host.kind === 'pool' && controllers.length > 0 ? host.pool.name : undefined;
+  // Not pinned (catalog/placement.ts): they may run on any worker pool whose taints do not keep them off.
+  const unpinned = host.kind === 'unpinned' && controllers.length > 0;
   const who = controllers.map((c) => c.who).join(', ');
 
   // Control planes: the cloud controller (host network) always; their host processes; add-ons pinned
@@ -247,7 +250,13 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   if (cpPods.length > 0) cpGrants.push({ id: 'etcd-snapshots', who: cpPods.join(', '), statements: etcdBackupStatements(m) });
   if (onControlPlanes) cpGrants.push(...controllers);
   const cpHop: 1 | 2 = cpPods.length > 0 || onControlPlanes ? 2 : 1;
-  const elsewhere = hostPool ? `the AWS controllers run on pool ${hostPool} (aws.iam.controllersPool)` : controllers.length > 0 ? 'the AWS controllers run on the control planes' : 'no add-on calls AWS with the node credentials';
+  const elsewhere = hostPool
+    ? `the AWS controllers run on pool ${hostPool} (aws.iam.controllersPool)`
+    : unpinned
+      ? `the AWS controllers run on untainted workers: ${host.kind === 'unpinned' ? host.why : ''}`
+      : controllers.length > 0
+        ? 'the AWS controllers run on the control planes'
+        : 'no add-on calls AWS with the node credentials';
   const cpHopWhy =
     cpHop === 2
       ? `pods on the pod network use the node's credentials here: ${[...cpPods, ...(onControlPlanes ? controllers.map((c) => c.who) : [])].join('; ')}`
@@ -258,20 +267,28 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   const hostNode = hostPool === undefined ? undefined : m.pools.find((p) => p.name === hostPool);
   // The role with the controllers' permissions: the control planes', the host pool's own kind when no
   // other pool shares it, else a role of its own.
+  // Unpinned, the worker role has them and every worker pool they can land on uses it.
   const hostKind: NodeRoleKind | undefined = onControlPlanes
     ? 'controlplane'
-    : hostNode && (m.pools.some((p) => p !== hostNode && natural(p) === natural(hostNode)) ? 'controllers' : natural(hostNode));
+    : unpinned
+      ? 'worker'
+      : hostNode && (m.pools.some((p) => p !== hostNode && natural(p) === natural(hostNode)) ? 'controllers' : natural(hostNode));
   const pools: PoolPlan[] = m.pools.map((p) => {
     const group: NodeGroup = p.role === 'controlplane' ? 'controlplane' : 'worker';
-    const runsControllers = group === 'worker' && p.name === hostPool;
+    // Unpinned, their Deployments carry no tolerations: a pool whose taints keep them off never runs them.
+    const runsControllers = group === 'worker' && (unpinned ? untolerated([], p.taints).length === 0 : p.name === hostPool);
     const role: NodeRoleKind = runsControllers ? hostKind! : natural(p);
     const hopLimit: 1 | 2 = group === 'controlplane' ? cpHop : runsControllers ? 2 : 1;
     const hopWhy =
       group === 'controlplane'
         ? cpHopWhy
         : runsControllers
-          ? `the AWS controllers run here (aws.iam.controllersPool) and use the node's credentials through IMDS (${who})`
-          : `nothing on the pod network needs the node credentials: ${elsewhere}`;
+          ? unpinned
+            ? `the AWS controllers can run here and use the node's credentials through IMDS (${who}); they are not pinned because ${host.kind === 'unpinned' ? host.why : ''}: name one pool in aws.iam.controllersPool to give the others hop limit 1`
+            : `the AWS controllers run here (aws.iam.controllersPool) and use the node's credentials through IMDS (${who})`
+          : unpinned
+            ? "the pool's taints keep the AWS controllers off: nothing on the pod network needs the node credentials"
+            : `nothing on the pod network needs the node credentials: ${elsewhere}`;
     const cls = facts.imageClass(m, p);
     const img = facts.image(m, cls, { importBucket: names.importBucket, importRole: names.importRole });
     const privateSubnets = m.aws.vpc.subnets.filter((s) => !s.public);
