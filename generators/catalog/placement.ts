@@ -29,7 +29,8 @@ export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string
  */
 export type ControllersHost = { kind: 'controlplane' } | { kind: 'pool'; pool: NodePool } | { kind: 'unpinned'; why: string };
 
-const SSM_READ = /^ssm:(GetParameter|GetParameters|\*)$/;
+/** IAM actions that read an SSM parameter's value (the access graph reads the same). */
+export const SSM_READ = /^ssm:(GetParameter|GetParameters|\*)$/;
 
 export function controllersHost(m: EnvironmentModel): ControllersHost {
   const name = m.aws.iam.controllersPool;

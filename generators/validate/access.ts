@@ -32,6 +32,7 @@
  * component's tree.
  */
 import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
+import { SSM_READ } from '../catalog/placement.js';
 import { closestSection, listSecretDependencies, type SecretClass, type SecretDependency } from '../model/secrets.js';
 import { getAt, formatPath, type DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
@@ -82,7 +83,6 @@ export interface AccessGraph {
   parameters: { name: string; sensitivity?: SecretClass; purpose: string; path: DocPath; needs: Reader[] }[];
 }
 
-const SSM_READ = /^ssm:(GetParameter|GetParameters|\*)$/;
 const parameterName = (arn: unknown): string | undefined => (typeof arn === 'string' ? /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.*)$/.exec(arn)?.[1] : undefined);
 const readsOf = (statements: readonly Statement[]): string[] =>
   statements.filter((s) => s.Effect === 'Allow' && s.Action.some((a) => SSM_READ.test(a))).flatMap((s) => s.Resource.flatMap((r) => parameterName(r) ?? []));
