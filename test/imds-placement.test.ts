@@ -207,3 +207,23 @@ describe('K3s and RKE2: the servers read the tokens (and a Kine password) at boo
     expect(formatted(k3s).find((l) => l.includes('/odp/fixture/kine/password') && !l.includes(': warning: '))).toMatch(/pod network of pool cp \(IMDS hop limit 2\)/);
   });
 });
+
+describe('rule addon-controllers-placement: the environment cannot move a credentialed controller by its values', () => {
+  const errors = (file: string, patch: (t: string) => string) => {
+    const { name, sources } = fixtureSources('valid', file);
+    sources.set(`environments/${name}.yaml`, patch(sources.get(`environments/${name}.yaml`)!));
+    return formatted(prepareEnvironment(name, sources)).filter((l) => l.includes('values.nodeSelector') && !l.includes(': warning: '));
+  };
+  const esoSelector = (t: string) =>
+    t.includes('  external-secrets:\n') ? t.replace('  external-secrets:\n', '  external-secrets:\n    values: { nodeSelector: { kubernetes.io/os: linux } }\n') : `${t}\naddons:\n  external-secrets:\n    values: { nodeSelector: { kubernetes.io/os: linux } }\n`;
+
+  it('External Secrets assuming a store role with node credentials: refused at the key', () => {
+    expect(errors('minimal.yaml', esoSelector)).toStrictEqual([
+      "environments/minimal.yaml:7:29  addons.external-secrets.values.nodeSelector: external-secrets calls AWS with the node's credentials: its nodeSelector is set by the generator, to the one place with IMDS hop limit 2 and its permissions  (remove it here; to move the AWS controllers to a worker pool, set aws.iam.controllersPool (docs/concepts/hardening.md))",
+    ]);
+  });
+
+  it('External Secrets with its own role (irsa, iamRoleArn): its placement is free', () => {
+    expect(errors('eso-irsa.yaml', esoSelector)).toStrictEqual([]);
+  });
+});

@@ -60,3 +60,17 @@ export function controllersPlacement(m: EnvironmentModel): { nodeSelector: Recor
   const extra = own.map(tolerationOf).filter((t) => !seen.has(JSON.stringify(t)) && seen.add(JSON.stringify(t)));
   return { nodeSelector: controlPlaneSelector(m), tolerations: [{ ...CONTROL_PLANE_TOLERATION }, ...extra] };
 }
+
+/**
+ * The values keys that place a credentialed controller (set by the catalog from controllersHost), per
+ * add-on: an environment's own value there would move it off the only place with hop limit 2 and its
+ * permissions (rule addon-controllers-placement). EBS: `node.metadataSources` too (IMDS answers no
+ * node-plugin pod at hop limit 1). The charts' keys: aws-load-balancer-controller 3.5.0 values.yaml
+ * :78-83, aws-ebs-csi-driver 2.64.0 :212 (controller.affinity), :271, :316, :439, external-secrets
+ * 2.9.0 :439-445.
+ */
+export const CONTROLLER_PLACEMENT_KEYS: Readonly<Record<string, readonly string[]>> = {
+  'aws-load-balancer-controller': ['nodeSelector', 'tolerations', 'affinity.nodeAffinity'],
+  'aws-ebs-csi-driver': ['controller.nodeSelector', 'controller.tolerations', 'controller.affinity.nodeAffinity', 'node.metadataSources'],
+  'external-secrets': ['nodeSelector', 'tolerations', 'affinity.nodeAffinity'],
+};
