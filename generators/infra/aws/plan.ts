@@ -165,7 +165,7 @@ export function awsNames(m: EnvironmentModel): AwsNames {
  * External Secrets assumes its stores' roles by web identity and drops out, the other two stay (no
  * pod identity webhook: catalog/irsa.ts).
  */
-export function credentialedControllers(m: EnvironmentModel): Grant[] {
+function credentialedControllers(m: EnvironmentModel): Grant[] {
   const enabled = new Set(resolveAddons(m).map((a) => a.name));
   const out: Grant[] = [];
   if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', addon: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
