@@ -104,12 +104,14 @@ describe('npm run validate -- --explain-access', () => {
     expect(lines.slice(0, 4)).toStrictEqual([
       'dev-k3s: /odp/dev-k3s/k3s/agent-token',
       '  a node token: K3s agent token (read by every node at first boot)',
-      '  needed by: host processes and host-network pods of the control planes, host processes and host-network pods of the workers',
-      '  identities that read it: node role odp-dev-k3s-controlplane, node role odp-dev-k3s-worker',
+      '  needed by: host processes and host-network pods of the control planes, host processes and host-network pods of the workers, host processes and host-network pods of the workers of pool general',
+      '  identities that read it: node role odp-dev-k3s-controlplane, node role odp-dev-k3s-worker, node role odp-dev-k3s-controllers',
     ]);
+    // The AWS controllers run on pool general (aws.iam.controllersPool): only its pod network reaches IMDS.
     expect(lines).toContain(
-      '    ✗ namespace monitoring → pod network of pool general (IMDS hop limit 2) → node role odp-dev-k3s-worker → /odp/dev-k3s/k3s/agent-token  (created at nodePools[1])',
+      '    ✗ namespace monitoring → pod network of pool general (IMDS hop limit 2) → node role odp-dev-k3s-controllers → /odp/dev-k3s/k3s/agent-token  (created at nodePools[1])',
     );
+    expect(lines.filter((l) => l.includes('general-arm64') || l.includes('nodePools[2]') && l.includes('✗'))).toStrictEqual([]);
     expect(lines).toContain('    - host processes and host-network pods of the control planes → node role odp-dev-k3s-controlplane → /odp/dev-k3s/k3s/agent-token  (created at nodePools[0])');
     // Only the environment that uses it.
     expect(lines.filter((l) => /^\S+: \//.test(l))).toStrictEqual(['dev-k3s: /odp/dev-k3s/k3s/agent-token']);

@@ -110,3 +110,27 @@ describe('AWS impact of images and replacements', () => {
     expect(awsImpacts(base, head)).toStrictEqual([]);
   });
 });
+
+describe('AWS impact of moving the AWS controllers (aws.iam.controllersPool)', () => {
+  // prod (Talos) runs them on the control planes; naming general-arm64 moves them and their hop limit 2 there.
+  const { base, head } = edited('prod', (t) => t.replace(/\naws:\n/, '\naws:\n  iam: { controllersPool: general-arm64 }\n'));
+  const impacts = awsImpacts(base, head);
+
+  it('the named pool rolls (hop limit 1 → 2 and its own instance profile); the control planes keep 2 (etcd backup): no instance changes', () => {
+    const lt = impacts.find((i) => i.logicalId === 'PoolGeneralArm64LaunchTemplate')!;
+    expect(lt.properties.map((p) => [p.path, p.old, p.new])).toContainEqual(['LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit', 1, 2]);
+    expect(lt.consequence).toMatch(/→ instance refresh of pool general-arm64, 2 nodes/);
+    expect(impacts.filter((i) => i.type === 'AWS::EC2::Instance')).toStrictEqual([]);
+    // The controllers' statements leave the control-plane role for the pool's own role.
+    expect(impacts.filter((i) => i.type === 'AWS::IAM::ManagedPolicy').map((i) => `${i.name}:${i.change}`)).toEqual(
+      expect.arrayContaining(['odp-prod-controlplane-ebs-csi:removed', 'odp-prod-controllers-ebs-csi:added']),
+    );
+  });
+
+  it('the review comment leads with the roll', () => {
+    const md = formatMarkdown(diffTrees(prefixed('prod', base), prefixed('prod', head)), ctx);
+    const lead = md.slice(0, md.indexOf('#### Environments'));
+    expect(lead).toContain('**AWS resources replaced or rolled**');
+    expect(lead).toMatch(/`PoolGeneralArm64LaunchTemplate` \(AWS::EC2::LaunchTemplate\) \*\*modified\*\*: launch template version \([^\n]*HttpPutResponseHopLimit \(1 → 2\)[^\n]*→ instance refresh of pool general-arm64, 2 nodes/);
+  });
+});

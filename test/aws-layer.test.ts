@@ -118,18 +118,22 @@ describe('Must show: nodes', () => {
     for (const [, asg] of resourcesOf(rendered('staging-k3s').doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup')) expect(asg.Properties.LifecycleHookSpecificationList).toBeUndefined();
   });
 
-  it('IMDS hop limits by role: 1 on tainted GPU pools and on control planes without credentialed pods, 2 where the AWS controllers run', () => {
+  it('IMDS hop limits by role: 2 only where the AWS controllers are pinned (and where Talos backs up etcd), 1 elsewhere', () => {
     const prod = rendered('prod');
     const plan = awsPlan(prod.model, prod.model.aws.images);
     const hop = (pool: string) => plan.pools.find((p) => p.pool.name === pool)!.hopLimit;
-    // prod: the etcd backup runs on the control planes with the instance profile.
-    expect([hop('control-plane'), hop('general-amd64'), hop('general-arm64'), hop('gpu')]).toStrictEqual([2, 2, 2, 1]);
+    // prod (Talos): the controllers and the etcd backup run on the control planes; no worker pool needs IMDS.
+    expect([hop('control-plane'), hop('general-amd64'), hop('general-arm64'), hop('gpu')]).toStrictEqual([2, 1, 1, 1]);
     expect(plan.pools.find((p) => p.pool.name === 'gpu')!.role).toBe('gpu');
     const k3s = rendered('staging-k3s');
     const kp = awsPlan(k3s.model, k3s.model.aws.images);
-    // K3s servers are tainted (worker pools exist): nothing on their pod network needs credentials.
-    expect(kp.pools.filter((p) => p.group === 'controlplane').map((p) => p.hopLimit)).toStrictEqual([1]);
-    expect(kp.pools.find((p) => p.pool.gpu)!.hopLimit).toBe(1);
+    // staging-k3s names general-amd64 (aws.iam.controllersPool): the servers and the other pools get 1.
+    expect(kp.pools.map((p) => [p.pool.name, p.hopLimit, p.role])).toStrictEqual([
+      ['server', 1, 'controlplane'],
+      ['general-amd64', 2, 'controllers'],
+      ['general-arm64', 1, 'worker'],
+      ['gpu', 1, 'gpu'],
+    ]);
   });
 
   it('fixed nodes keep the AMI they were created with (lock nodeImages); pools use their class’s current image', () => {

@@ -42,9 +42,9 @@ function readByRenderedTree(p: PreparedEnvironment): Set<string> {
 describe('listSecretDependencies', () => {
   it('K3s on Postgres with default token names: tokens at the cluster section, the password at its reference, Grafana and the Flux repository credentials at the document', () => {
     expect(listed(prepared('staging-k3s'))).toStrictEqual([
-      'derived /odp/staging-k3s/k3s/token environments/staging-k3s.yaml:15:1 cluster (default name)',
-      'derived /odp/staging-k3s/k3s/agent-token environments/staging-k3s.yaml:15:1 cluster (default name)',
-      'derived /odp/staging-k3s/kine/password environments/staging-k3s.yaml:30:17 cluster.datastore.postgres.password',
+      'derived /odp/staging-k3s/k3s/token environments/staging-k3s.yaml:18:1 cluster (default name)',
+      'derived /odp/staging-k3s/k3s/agent-token environments/staging-k3s.yaml:18:1 cluster (default name)',
+      'derived /odp/staging-k3s/kine/password environments/staging-k3s.yaml:33:17 cluster.datastore.postgres.password',
       'derived /odp/staging-k3s/flux/git-password environments/staging-k3s.yaml:2:1 (document) (default name)',
       'derived /odp/staging-k3s/flux/git-username environments/staging-k3s.yaml:2:1 (document) (default name)',
       'derived /odp/staging-k3s/grafana/admin-password environments/staging-k3s.yaml:2:1 (document) (default name)',
@@ -54,8 +54,8 @@ describe('listSecretDependencies', () => {
 
   it('K3s tokens named in the file are positioned at their references; no Postgres password on SQLite', () => {
     expect(listed(prepared('dev-k3s')).slice(0, 2)).toStrictEqual([
-      'derived /odp/dev-k3s/k3s/token environments/dev-k3s.yaml:28:12 cluster.k3s.token',
-      'derived /odp/dev-k3s/k3s/agent-token environments/dev-k3s.yaml:29:17 cluster.k3s.agentToken',
+      'derived /odp/dev-k3s/k3s/token environments/dev-k3s.yaml:31:12 cluster.k3s.token',
+      'derived /odp/dev-k3s/k3s/agent-token environments/dev-k3s.yaml:32:17 cluster.k3s.agentToken',
     ]);
     expect(listed(prepared('dev-k3s')).some((l) => l.includes('kine'))).toBe(false);
   });

@@ -3,6 +3,7 @@
  */
 import { StorageClass } from '../lib/k8s-objects.js';
 import { IAM_ROLE_SETTING } from './irsa.js';
+import { controllersPlacement } from './placement.js';
 import { createsServices, placementAt, valueAt } from './facts.js';
 import { RBAC, str, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
 
@@ -15,6 +16,26 @@ const EBS_FACTS: ChartFacts = {
 };
 
 export const DEFAULT_STORAGE_CLASS = 'gp3';
+
+/** Chart 2.64.0 values.yaml:316-321: the controller's default tolerations. */
+const EBS_CONTROLLER_TOLERATIONS = [
+  { key: 'CriticalAddonsOnly', operator: 'Exists' },
+  { effect: 'NoExecute', operator: 'Exists', tolerationSeconds: 300 },
+];
+
+/**
+ * The node DaemonSet runs on every node (tolerateAllTaints) on the pod network (node.hostNetwork
+ * default false, values.yaml:455) and needs the instance id, type, region and zone. Its default
+ * sources are `imds,kubernetes` (pkg/cloud/metadata/metadata.go:56 at helm-chart-aws-ebs-csi-driver-2.64.0
+ * = 9767d852): on a hop-limit-1 node IMDSv2 answers no pod, so it reads the Node instead —
+ * spec.providerID and the node.kubernetes.io/instance-type and topology.kubernetes.io/region|zone
+ * labels the AWS cloud controller sets (pkg/cloud/metadata/k8s.go:107-210; docs/install.md
+ * "Kubernetes Metadata"). `node.metadataSources` (values.yaml:439) becomes `--metadata-sources`
+ * (templates/_node.tpl:86-87). The same source everywhere: no node plugin touches IMDS. It counts
+ * one ENI and the root volume when computing the attach limit (docs/install.md), which matches the
+ * nodes here (one interface, one root volume).
+ */
+export const EBS_NODE_METADATA_SOURCES = 'kubernetes';
 
 export const awsEbsCsiDriver: CatalogEntry = {
   name: 'aws-ebs-csi-driver',
@@ -32,13 +53,20 @@ export const awsEbsCsiDriver: CatalogEntry = {
   clusterResources: [...RBAC, 'storage.k8s.io/CSIDriver', 'storage.k8s.io/StorageClass'],
   iamRole: 'node-role',
   settings: { ...IAM_ROLE_SETTING, kmsKeyId: 'KMS key ARN for volume encryption (default: the account\'s aws/ebs key)' },
-  values: (ctx) => ({
-    controller: {
-      region: ctx.model.aws.region,
-      k8sTagClusterId: ctx.model.cluster.name,
-    },
-    node: { tolerateAllTaints: true },
-  }),
+  values: (ctx) => {
+    const pin = controllersPlacement(ctx.model);
+    return {
+      controller: {
+        region: ctx.model.aws.region,
+        k8sTagClusterId: ctx.model.cluster.name,
+        // The controller calls EC2 with the node's credentials: pinned to the one place that has them
+        // (catalog/placement.ts controllersHost). Chart 2.64.0 values.yaml:271 controller.nodeSelector;
+        // :316-321 controller.tolerations, whose defaults a list here replaces, so they are kept.
+        ...(pin ? { nodeSelector: pin.nodeSelector, tolerations: [...EBS_CONTROLLER_TOLERATIONS, ...pin.tolerations] } : {}),
+      },
+      node: { tolerateAllTaints: true, metadataSources: EBS_NODE_METADATA_SOURCES },
+    };
+  },
   manifests: (ctx) => {
     const kmsKeyId = str(ctx.settings.kmsKeyId);
     const sc = new StorageClass({

@@ -2,6 +2,7 @@
  * Catalog entry (data): the AWS Load Balancer Controller (ALBs for the workloads' ingresses).
  */
 import { IAM_ROLE_SETTING } from './irsa.js';
+import { controllersPlacement } from './placement.js';
 import { apiServerIngressPolicy } from './network-policies.js';
 import { crds, placementAt, stringAt, valueAt } from './facts.js';
 import { cap } from '../plan/needs.js';
@@ -64,6 +65,10 @@ export const awsLoadBalancerController: CatalogEntry = {
     // the certificate changes on every refresh: always OutOfSync, and self-heal rotates it
     // (kubernetes-sigs/aws-load-balancer-controller#1828). cert-manager (wave -1) issues it instead.
     enableCertManager: true,
+    // It calls AWS with the node's credentials (IMDS): pinned to the one place that has them, hop
+    // limit 2 and its permissions (catalog/placement.ts controllersHost). Chart 3.5.0 values.yaml:78
+    // nodeSelector and :80 tolerations apply to the controller Deployment.
+    ...(controllersPlacement(ctx.model) ?? {}),
   }),
   // kube-system restricted: the API server calls the controller's webhooks on 9443 (chart 3.5.0 webhookBindPort default).
   manifests: ({ model }) => apiServerIngressPolicy(model, 'odp-allow-aws-load-balancer-webhook', { 'app.kubernetes.io/name': 'aws-load-balancer-controller' }, [9443]),

@@ -5,10 +5,11 @@ import { ClusterSecretStore, Role, RoleBinding, ServiceAccount } from '../lib/k8
 import type { InputPath } from '../lib/paths.js';
 import { SYNC_POLICY_KEY } from '../engines/registry.js';
 import { CHART_ADDON_IAM_ROLE } from './irsa.js';
+import { controllersPlacement } from './placement.js';
 import { dedicatedStoreAuth, namespaceStoreName, platformStoreAuth, storeProviderAuth, type StoreAuth } from './secret-stores.js';
 import { createsServices, crds, placementAt, valueAt } from './facts.js';
 import { cap } from '../plan/needs.js';
-import { CRD, kubeVersionOf, RBAC, WEBHOOKS, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
+import { CRD, kubeVersionOf, RBAC, WEBHOOKS, type AddonContext, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
 
 /**
  * external-secrets chart 2.9.0 (external-secrets/external-secrets tag helm-chart-2.9.0): its CRDs
@@ -70,7 +71,7 @@ export const externalSecrets: CatalogEntry = {
   },
   // The store's namespace conditions follow every add-on's secrets and every workload's `{ secret }` variables.
   extraInputs: (m) => [['addons'], [SYNC_POLICY_KEY], ...[...m.workloads].sort((a, b) => a.name.localeCompare(b.name)).flatMap((w): InputPath[] => [['workloads', { name: w.name }, 'namespace'], ['workloads', { name: w.name }, 'env']])],
-  values: () => ({
+  values: (ctx) => ({
     installCRDs: true,
     // Namespaced SecretStores off (chart 2.9.0 values.yaml lines 64-65 and 151): the chart aggregates
     // `secretstores` into `edit` (templates/rbac.yaml lines 311-343), and a store without `auth` reads
@@ -90,6 +91,12 @@ export const externalSecrets: CatalogEntry = {
     // SecretStore could borrow any workload's identity. Off; with IRSA a Role grants exactly the
     // one token the ClusterSecretStore needs (manifests below).
     rbac: { serviceAccountTokenCreate: false },
+    // A store whose role the controller assumes with the node's credentials (IMDS) pins the
+    // controller to the one place that has them (catalog/placement.ts controllersHost); with web
+    // identity for every store it needs none and runs anywhere. Chart 2.9.0 values.yaml:439
+    // nodeSelector and :441 tolerations are the controller's (webhook.* and certController.* are
+    // their own, :563 and :800).
+    ...((assumesStoreRoles(ctx) && controllersPlacement(ctx.model)) || {}),
   }),
   manifests: (ctx) => {
     const { model, namespace } = ctx;
@@ -116,6 +123,10 @@ export const externalSecrets: CatalogEntry = {
     return out;
   },
 };
+
+/** Whether the controller assumes some store's role with the node's credentials (infra/aws/plan.ts storeAuths). */
+export const assumesStoreRoles = (ctx: Pick<AddonContext, 'model' | 'settings' | 'dedicatedStores' | 'secretStoreNamespaces'>): boolean =>
+  [...(ctx.secretStoreNamespaces ?? []).map((ns) => platformStoreAuth(ctx.model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns)), ...(ctx.dedicatedStores ?? []).map((d) => dedicatedStoreAuth(ctx.model, d))].some((a) => a.kind === 'assumed');
 
 function clusterStore(name: string, region: string, namespaces: string[], auth: StoreAuth, namespace: string): K8sObject {
   return new ClusterSecretStore({

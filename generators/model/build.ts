@@ -162,7 +162,7 @@ export function buildModel(
       region: input.aws.region,
       accountId: input.aws.accountId,
       vpc: { id: input.aws.vpc.id, cidr: input.aws.vpc.cidr, operatorCidrs: [...(input.aws.vpc.operatorCidrs ?? [])].sort(), subnets },
-      iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL },
+      iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL, ...(input.aws.iam?.controllersPool ? { controllersPool: input.aws.iam.controllersPool } : {}) },
       images: {},
       nodeImages: {},
       parameters: {},

@@ -87,7 +87,7 @@ export interface EnvironmentInput extends EngineInputs {
     region: string;
     accountId: string;
     vpc: { id: string; cidr: string; operatorCidrs?: string[]; subnets: SubnetInput[] };
-    iam?: { mode?: 'instance-profile' | 'irsa'; issuerURL?: string };
+    iam?: { mode?: 'instance-profile' | 'irsa'; issuerURL?: string; controllersPool?: string };
   };
   cluster: {
     name: string;

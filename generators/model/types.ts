@@ -180,7 +180,8 @@ export interface EnvironmentModel {
     accountId: string;
     /** `operatorCidrs`: networks outside the VPC admitted where operators are (sorted, [] by default). */
     vpc: { id: string; cidr: string; operatorCidrs: string[]; subnets: Subnet[] };
-    iam: { mode: 'instance-profile' | 'irsa'; issuerURL?: string };
+    /** `controllersPool`: the worker pool running the AWS controllers (undefined: the control planes). */
+    iam: { mode: 'instance-profile' | 'irsa'; issuerURL?: string; controllersPool?: string };
     /** AMI ids by the SSM parameter naming them (node classes' images), from the lock; filled by the pipeline. */
     images: Record<string, string>;
     /** The AMI each fixed node was created with (node name → AMI id), from the lock; filled by the pipeline. */

@@ -170,6 +170,10 @@ export const CORE_SCHEMA: JsonSchema = {
             "issuerURL": {
               "$ref": "#/$defs/stringOrSsm",
               "description": "IRSA: public OIDC issuer URL (S3 bucket or CloudFront) serving the service-account discovery documents."
+            },
+            "controllersPool": {
+              "$ref": "#/$defs/dnsLabel",
+              "description": "The worker pool that runs the add-ons calling AWS with the node's credentials (AWS Load Balancer Controller, EBS CSI controller, External Secrets when it assumes store roles). Default: the control planes. Only that pool gets IMDS hop limit 2 and their permissions; every other worker pool gets hop limit 1. The pool needs nodes and labels to select it by; its taints are tolerated. Where the control planes' role reads secrets at boot (node tokens, a datastore password) and worker pools exist, the default is no pinning: the controllers may run on any untainted worker, each with hop limit 2."
             }
           }
         }

@@ -8,10 +8,14 @@
  * - **host**: host processes and host-network pods of a node wear the node's role (instance profile).
  * - **IMDS**: pods on the pod network of a node whose IMDSv2 hop limit is 2 get the node's role too
  *   (the token PUT response crosses one more hop to reach a pod; with hop limit 1 it does not:
- *   research/day2.md §15a). Workload namespaces deny egress by default and never reach
- *   169.254.169.254 (rule workload-egress-imds), so the readers are the add-on namespaces whose pods
- *   may run there: every add-on on a pool without taints (they carry no tolerations), the add-ons the
- *   distribution pins to the control planes, every add-on on control planes that take ordinary pods.
+ *   research/day2.md §15a). Only the place that runs the credentialed controllers (the control
+ *   planes, or the pool named by aws.iam.controllersPool: catalog/placement.ts) and control planes
+ *   with add-ons of the distribution pinned there have hop limit 2. Workload namespaces deny egress
+ *   by default and never reach 169.254.169.254 (rule workload-egress-imds), so the readers are the
+ *   add-on namespaces whose pods may run there: the controllers pinned there, the add-ons the
+ *   distribution pins to the control planes, every add-on on control planes that take ordinary pods
+ *   and on an untainted controllers pool (add-ons carry no tolerations; the DaemonSets that tolerate
+ *   every taint, the EBS CSI node plugin, are in kube-system with the controllers).
  * - **store**: a ClusterSecretStore admits the namespaces of its `conditions` (external-secrets
  *   v2.9.0 apis/externalsecrets/v1/secretstore_types.go lines 49-51, client_manager.go lines
  *   227-278: any listed namespace may use it) and reads with its identity (catalog/secret-stores.ts).
@@ -31,6 +35,7 @@
  * component's tree.
  */
 import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
+import { SSM_READ } from '../catalog/placement.js';
 import { closestSection, listSecretDependencies, type SecretClass, type SecretDependency } from '../model/secrets.js';
 import { getAt, formatPath, type DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
@@ -85,7 +90,6 @@ export interface AccessGraph {
   parameters: { name: string; sensitivity?: SecretClass; purpose: string; path: DocPath; needs: Reader[] }[];
 }
 
-const SSM_READ = /^ssm:(GetParameter|GetParameters|\*)$/;
 const parameterName = (arn: unknown): string | undefined => (typeof arn === 'string' ? /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.*)$/.exec(arn)?.[1] : undefined);
 const readsOf = (statements: readonly Statement[]): string[] =>
   statements.filter((s) => s.Effect === 'Allow' && s.Action.some((a) => SSM_READ.test(a))).flatMap((s) => s.Resource.flatMap((r) => parameterName(r) ?? []));
@@ -114,7 +118,7 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   const identities: Identity[] = [];
   const entries: Entry[] = [];
   const nodeId = (k: NodeRoleKind): string => `node:${k}`;
-  const nodesOf = (k: NodeRoleKind): string => (k === 'controlplane' ? 'control planes' : k === 'gpu' ? 'GPU workers' : 'workers');
+  const nodesOf = (k: NodeRoleKind): string => (k === 'controlplane' ? 'control planes' : k === 'controllers' ? `workers of pool ${m.aws.iam.controllersPool}` : k === 'gpu' ? 'GPU workers' : 'workers');
 
   for (const r of plan.roles) {
     const statements = r.grants.flatMap((x) => x.statements);
@@ -129,9 +133,11 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   const addons = resolveAddons(m);
   const cpPods = new Set(plan.facts.controlPlanePodsWithNodeCredentials(m).map((who) => who.split(/[\s(]/)[0]));
   const cpSchedulable = plan.facts.controlPlaneSchedulable(m);
+  const pinned = (k: NodeRoleKind): Set<string> => new Set(plan.roles.filter((r) => r.kind === k).flatMap((r) => r.grants.flatMap((g) => g.addon ?? [])));
   plan.pools.forEach((p, i) => {
     if (p.hopLimit < 2) return;
-    const onPool = addons.filter((a) => (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
+    const here = pinned(p.role);
+    const onPool = addons.filter((a) => here.has(a.name) || (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
     for (const ns of [...new Set(onPool.map((a) => a.namespace))].sort())
       entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`pod network of pool ${p.pool.name} (IMDS hop limit 2)`], identity: nodeId(p.role), route: 'imds', position: ['nodePools', i] });
   });
@@ -291,7 +297,7 @@ function hintFor(r: Route): string {
     case 'imds':
       return r.assumed
         ? "give the store a web identity (aws.iam.mode irsa): a role the node role assumes is readable by every pod that reaches IMDS there"
-        : "the node role reads it at boot and the AWS controllers need hop limit 2 on this pool; keep add-ons that need no AWS credentials off it, or acknowledge the warning with the reason";
+        : 'the node role reads it at boot and the AWS controllers need hop limit 2 on this pool: name one worker pool for them in aws.iam.controllersPool (the others get hop limit 1) and taint it so that only they run there, or acknowledge the warning with the reason';
     case 'namespaced-store':
       return 'remove processSecretStore (and crds.createSecretStore) from addons.external-secrets.values: namespaced SecretStores read with the controller\'s node role';
     case 'store':

@@ -7,6 +7,7 @@ import { determinismViolations, valueAt } from '../catalog/determinism.js';
 import { catalogEntries, catalogEntry, catalogNames, irsaAddons, isCatalogAddon, nodeRoleAddons } from '../catalog/index.js';
 import { ESO_CONTROLLER_SERVICE_ACCOUNT, ESO_SSM_SERVICE_ACCOUNT } from '../catalog/external-secrets.js';
 import { CHART_ADDON_IAM_ROLE } from '../catalog/irsa.js';
+import { CONTROLLER_PLACEMENT_KEYS } from '../catalog/placement.js';
 import { checkRoleArn } from './rules-aws.js';
 import { engineNamed, engines } from '../engines/registry.js';
 import { hintFor } from '../lib/suggest.js';
@@ -244,4 +245,31 @@ const addonEngine: Rule = ({ input }, report) => {
   }
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonClusterResources, addonEngine];
+/**
+ * `addon-controllers-placement`: the placement of an add-on that calls AWS with the node's credentials
+ * is the generator's (catalog/placement.ts): its values pin it to the one place with IMDS hop limit 2
+ * and its permissions. External Secrets only while a store's role is assumed with node credentials
+ * (not with aws.iam.mode irsa and its own iamRoleArn).
+ */
+const addonControllersPlacement: Rule = ({ input }, report) => {
+  for (const [name, keys] of Object.entries(CONTROLLER_PLACEMENT_KEYS)) {
+    const a = input.addons?.[name];
+    if (!a?.values) continue;
+    if (name === 'external-secrets' && input.aws.iam?.mode === 'irsa' && a.settings?.[CHART_ADDON_IAM_ROLE] !== undefined) continue;
+    for (const key of keys) {
+      const path = key.split('.');
+      if (valueAt(a.values, path) === undefined) continue;
+      const metadata = key === 'node.metadataSources';
+      report(
+        'addon-controllers-placement',
+        ['addons', name, 'values', ...path],
+        metadata
+          ? `${name} ${key} is set by the generator to kubernetes: the node plugin runs on every node, and IMDS answers no pod on a node with hop limit 1`
+          : `${name} calls AWS with the node's credentials: its ${key} is set by the generator, to the one place with IMDS hop limit 2 and its permissions`,
+        { hint: metadata ? 'remove it here' : 'remove it here; to move the AWS controllers to a worker pool, set aws.iam.controllersPool (docs/concepts/hardening.md)' },
+      );
+    }
+  }
+};
+
+export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonClusterResources, addonEngine, addonControllersPlacement];

@@ -216,4 +216,26 @@ const nodePlacement: Rule = ({ input }, report) => {
   });
 };
 
-export const AWS_RULES: readonly Rule[] = [region, identifiers, cidrSizes, nodePlacement];
+/**
+ * `aws.iam.controllersPool`: the worker pool that runs the credentialed controllers (catalog/placement.ts).
+ * Their values select its nodes by the pool's labels (a nodeSelector; nodes carry a pool's labels from
+ * registration) and tolerate each of its taints exactly, so every taint is tolerated and none refused;
+ * the pool must exist, be a worker pool, have nodes and have labels.
+ */
+const controllersPool: Rule = ({ input }, report) => {
+  const name = input.aws.iam?.controllersPool;
+  if (name === undefined) return;
+  const at: DocPath = ['aws', 'iam', 'controllersPool'];
+  const workers = input.nodePools.filter((p) => p.role === 'worker').map((p) => p.name);
+  const pool = input.nodePools.find((p) => p.name === name);
+  const why = 'the AWS Load Balancer Controller, the EBS CSI controller and External Secrets (when it assumes store roles) run there with the node credentials';
+  if (!pool) report('aws-controllers-pool', at, `no node pool named '${name}'`, { hint: hintFor(name, workers) ?? `worker pools: ${workers.join(', ') || 'none'}; ${why}` });
+  else if (pool.role !== 'worker')
+    report('aws-controllers-pool', at, `pool '${name}' is a control-plane pool`, { hint: 'the control planes are the default: remove aws.iam.controllersPool to run the AWS controllers there, or name a worker pool' });
+  else if ((pool.nodes ? pool.nodes.length : (pool.count ?? 0)) === 0)
+    report('aws-controllers-pool', at, `pool '${name}' has no nodes: ${why}, and would stay Pending`, { hint: 'give the pool nodes (count ≥ 1), or name another worker pool' });
+  else if (Object.keys(pool.labels ?? {}).length === 0)
+    report('aws-controllers-pool', at, `pool '${name}' has no labels to select its nodes by`, { hint: `add labels: { node.opendev.dev/pool: ${name} } to the pool (the controllers' nodeSelector)` });
+};
+
+export const AWS_RULES: readonly Rule[] = [region, identifiers, cidrSizes, nodePlacement, controllersPool];

@@ -9,14 +9,21 @@ import { dedicatedStoreAuth, platformStoreAuth, storeNamespace, storeRoleName, t
 import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
 import { str, type K8sObject } from '../../catalog/types.js';
 import { parseIpv4 } from '../../lib/cidr.js';
+import { controllersHost } from '../../catalog/placement.js';
 import { untolerated } from '../../lib/scheduling.js';
 import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
 import { distributionOf } from '../../distributions/registry.js';
 import { cloudControllerStatements, dedicatedStoreStatements, ebsCsiStatements, etcdBackupStatements, externalSecretParametersByNamespace, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
 import type { DistributionAwsFacts, ImageClass, ImageFacts, NodeGroup, Statement } from './facts.js';
 
-/** Node IAM roles: control planes, workers that run the AWS controllers, workers that cannot (tainted GPU pools). */
-export type NodeRoleKind = 'controlplane' | 'worker' | 'gpu';
+/**
+ * Node IAM roles: control planes; workers; GPU workers; and the pool named by
+ * `aws.iam.controllersPool`, which runs the credentialed controllers, when another pool would share
+ * its role (else its own kind's role takes their permissions). Kinds stay as they were where they can:
+ * a nodes stack imports each kind's instance profile from the base stack, and CloudFormation refuses
+ * to remove an export another stack still imports.
+ */
+export type NodeRoleKind = 'controlplane' | 'worker' | 'gpu' | 'controllers';
 
 export interface NodeRolePlan {
   kind: NodeRoleKind;
@@ -29,6 +36,8 @@ export interface NodeRolePlan {
 export interface Grant {
   id: string;
   who: string;
+  /** The add-on whose pods use it from the pod network (the credentialed controllers). */
+  addon?: string;
   statements: Statement[];
 }
 
@@ -150,16 +159,22 @@ export function awsNames(m: EnvironmentModel): AwsNames {
   };
 }
 
-/** The add-ons that call AWS with the node's credentials from the pod network, and what each needs. */
+/**
+ * The add-ons that call AWS with the node's credentials from the pod network, and what each needs.
+ * Their values pin them to one place (catalog/placement.ts controllersHost); with `aws.iam.mode: irsa`
+ * External Secrets assumes its stores' roles by web identity and drops out, the other two stay (no
+ * pod identity webhook: catalog/irsa.ts).
+ */
 function credentialedControllers(m: EnvironmentModel): Grant[] {
   const enabled = new Set(resolveAddons(m).map((a) => a.name));
   const out: Grant[] = [];
-  if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
-  if (enabled.has('aws-ebs-csi-driver')) out.push({ id: 'ebs-csi', who: 'aws-ebs-csi-driver (controller)', statements: ebsCsiStatements(m) });
+  if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', addon: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
+  if (enabled.has('aws-ebs-csi-driver')) out.push({ id: 'ebs-csi', who: 'aws-ebs-csi-driver (controller)', addon: 'aws-ebs-csi-driver', statements: ebsCsiStatements(m) });
   const assumed = storeAuths(m).filter((s) => s.auth.kind === 'assumed');
   if (enabled.has('external-secrets') && assumed.length > 0)
     out.push({
       id: 'external-secrets',
+      addon: 'external-secrets',
       who: `external-secrets (assumes the role of ${assumed.map((s) => `store ${s.store}`).join(', ')})`,
       statements: [{ Sid: 'ExternalSecretsAssumeStoreRoles', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: assumed.map((s) => s.auth.roleArn).sort() }],
     });
@@ -245,28 +260,60 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   const names = awsNames(m);
   const controllers = credentialedControllers(m);
   const cpPods = facts.controlPlanePodsWithNodeCredentials(m);
-  const cpSchedulable = facts.controlPlaneSchedulable(m);
+  // The controllers are pinned (nodeSelector and tolerations in their values) to one place.
+  const host = controllersHost(m);
+  const onControlPlanes = host.kind === 'controlplane' && controllers.length > 0;
+  const hostPool = host.kind === 'pool' && controllers.length > 0 ? host.pool.name : undefined;
+  // Not pinned (catalog/placement.ts): they may run on any worker pool whose taints do not keep them off.
+  const unpinned = host.kind === 'unpinned' && controllers.length > 0;
+  const who = controllers.map((c) => c.who).join(', ');
 
   // Control planes: the cloud controller (host network) always; their host processes; add-ons pinned
-  // there; and, when they take ordinary pods, the controllers.
+  // there; and the controllers unless a worker pool runs them.
   const cpGrants: Grant[] = [{ id: 'cloud-controller', who: 'aws-cloud-controller-manager (host network)', statements: cloudControllerStatements() }];
   for (const h of facts.hostNeeds(m, 'controlplane')) cpGrants.push({ id: h.id, who: h.who, statements: h.statements });
   if (cpPods.length > 0) cpGrants.push({ id: 'etcd-snapshots', who: cpPods.join(', '), statements: etcdBackupStatements(m) });
-  if (cpSchedulable) cpGrants.push(...controllers);
-  const cpHop: 1 | 2 = cpPods.length > 0 || (cpSchedulable && controllers.length > 0) ? 2 : 1;
+  if (onControlPlanes) cpGrants.push(...controllers);
+  const cpHop: 1 | 2 = cpPods.length > 0 || onControlPlanes ? 2 : 1;
+  const elsewhere = hostPool
+    ? `the AWS controllers run on pool ${hostPool} (aws.iam.controllersPool)`
+    : unpinned
+      ? `the AWS controllers run on untainted workers: ${host.kind === 'unpinned' ? host.why : ''}`
+      : controllers.length > 0
+        ? 'the AWS controllers run on the control planes'
+        : 'no add-on calls AWS with the node credentials';
   const cpHopWhy =
     cpHop === 2
-      ? `pods on the pod network use the node's credentials here: ${[...cpPods, ...(cpSchedulable ? controllers.map((c) => c.who) : [])].join('; ')}`
-      : 'nothing on the pod network of the control planes needs the node credentials (the cloud controller runs on the host network; the AWS controllers cannot schedule here)';
+      ? `pods on the pod network use the node's credentials here: ${[...cpPods, ...(onControlPlanes ? controllers.map((c) => c.who) : [])].join('; ')}`
+      : `nothing on the pod network of the control planes needs the node credentials (the cloud controller runs on the host network; ${elsewhere})`;
 
   const workerHost = facts.hostNeeds(m, 'worker');
+  const natural = (p: NodePool): NodeRoleKind => (p.role === 'controlplane' ? 'controlplane' : p.gpu ? 'gpu' : 'worker');
+  const hostNode = hostPool === undefined ? undefined : m.pools.find((p) => p.name === hostPool);
+  // The role with the controllers' permissions: the control planes', the host pool's own kind when no
+  // other pool shares it, else a role of its own.
+  // Unpinned, the worker role has them and every worker pool they can land on uses it.
+  const hostKind: NodeRoleKind | undefined = onControlPlanes
+    ? 'controlplane'
+    : unpinned
+      ? 'worker'
+      : hostNode && (m.pools.some((p) => p !== hostNode && natural(p) === natural(hostNode)) ? 'controllers' : natural(hostNode));
   const pools: PoolPlan[] = m.pools.map((p) => {
     const group: NodeGroup = p.role === 'controlplane' ? 'controlplane' : 'worker';
-    // The controllers' Deployments carry no tolerations: a pool whose taints keep them off never runs them.
-    const runsControllers = group === 'worker' && controllers.length > 0 && untolerated([], p.taints).length === 0;
-    const role: NodeRoleKind = group === 'controlplane' ? 'controlplane' : p.gpu && !runsControllers ? 'gpu' : 'worker';
+    // Unpinned, their Deployments carry no tolerations: a pool whose taints keep them off never runs them.
+    const runsControllers = group === 'worker' && (unpinned ? untolerated([], p.taints).length === 0 : p.name === hostPool);
+    const role: NodeRoleKind = runsControllers ? hostKind! : natural(p);
     const hopLimit: 1 | 2 = group === 'controlplane' ? cpHop : runsControllers ? 2 : 1;
-    const hopWhy = group === 'controlplane' ? cpHopWhy : runsControllers ? `the AWS controllers can run here and use the node's credentials through IMDS (${controllers.map((c) => c.who).join(', ')})` : "the pool's taints keep the AWS controllers off: nothing on the pod network needs the node credentials";
+    const hopWhy =
+      group === 'controlplane'
+        ? cpHopWhy
+        : runsControllers
+          ? unpinned
+            ? `the AWS controllers can run here and use the node's credentials through IMDS (${who}); they are not pinned because ${host.kind === 'unpinned' ? host.why : ''}: name one pool in aws.iam.controllersPool to give the others hop limit 1`
+            : `the AWS controllers run here (aws.iam.controllersPool) and use the node's credentials through IMDS (${who})`
+          : unpinned
+            ? "the pool's taints keep the AWS controllers off: nothing on the pod network needs the node credentials"
+            : `nothing on the pod network needs the node credentials: ${elsewhere}`;
     const cls = facts.imageClass(m, p);
     const img = facts.image(m, cls, { importBucket: names.importBucket, importRole: names.importRole });
     const privateSubnets = m.aws.vpc.subnets.filter((s) => !s.public);
@@ -277,8 +324,9 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   });
 
   const roles: NodeRolePlan[] = [{ kind: 'controlplane', name: names.role('controlplane'), grants: cpGrants }];
-  if (pools.some((p) => p.role === 'worker')) roles.push({ kind: 'worker', name: names.role('worker'), grants: [...workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })), ...controllers] });
-  if (pools.some((p) => p.role === 'gpu')) roles.push({ kind: 'gpu', name: names.role('gpu'), grants: workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })) });
+  for (const kind of ['worker', 'gpu', 'controllers'] as const)
+    if (pools.some((p) => p.role === kind))
+      roles.push({ kind, name: names.role(kind), grants: [...workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })), ...(kind === hostKind ? controllers : [])] });
 
   const imagesByClass = new Map<string, PoolPlan['image']>();
   for (const p of pools) imagesByClass.set(p.image.cls.name, p.image);

@@ -8,6 +8,7 @@ import type { ReadmeSection } from '../../render/readme/sections.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { AWS_DIR, awsPath, connectionCommand, deploymentFile, gitRepository, gitSyncStackCommand, STACK_FILES } from './deploy.js';
 import { awsPlan, type AwsPlan } from './plan.js';
+import { controllersHost } from '../../catalog/placement.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
 import { hubApiCidr, MANAGED_POLICY_LIMIT } from './stacks.js';
 
@@ -48,6 +49,13 @@ export function awsRunbookSteps(p: AwsPlan): AwsStep[] {
   return steps;
 }
 
+/** Where the credentialed controllers run, in words (catalog/placement.ts controllersHost). */
+function pinnedText(p: AwsPlan): string {
+  const h = controllersHost(p.model);
+  if (h.kind === 'unpinned') return `are not pinned: ${h.why}, so they stay off the control planes and may run on any untainted worker pool, each with hop limit 2 and their permissions; name one worker pool in \`aws.iam.controllersPool\` to pin them there and give every other pool hop limit 1.`;
+  return `are pinned by nodeSelector and tolerations to one place, ${h.kind === 'pool' ? `pool ${h.pool.name} (\`aws.iam.controllersPool\`)` : 'the control planes (set `aws.iam.controllersPool` to name a worker pool instead)'}: only it gets hop limit 2 and their permissions.`;
+}
+
 function nodesTable(p: AwsPlan): string {
   const m = p.model;
   const rows = ['| Node / pool | Resource | Type | Address / size | Subnet | Image | IAM role | IMDS hop limit |', '|---|---|---|---|---|---|---|---|'];
@@ -66,7 +74,7 @@ function nodesTable(p: AwsPlan): string {
   return [
     rows.join('\n'),
     '',
-    `IMDSv2 is required everywhere (\`HttpTokens: required\`). The hop limit is 1 where nothing on the pod network needs the node's credentials: an IMDSv2 token crosses one more hop to reach a pod, so with 1 only host processes and host-network pods (the cloud controller, ${m.cluster.distribution}'s own services) get credentials.`,
+    `IMDSv2 is required everywhere (\`HttpTokens: required\`). The hop limit is 1 where nothing on the pod network needs the node's credentials: an IMDSv2 token crosses one more hop to reach a pod, so with 1 only host processes and host-network pods (the cloud controller, ${m.cluster.distribution}'s own services) get credentials. The add-ons that call AWS with the node's credentials from the pod network (the AWS Load Balancer Controller, the EBS CSI controller, External Secrets when it assumes store roles) ${pinnedText(p)} The EBS CSI node plugin, on every node, reads the instance id and zone from the Node object (\`node.metadataSources: kubernetes\`), not from IMDS. Changing a hop limit is in place for an instance (\`ModifyInstanceMetadataOptions\`, no interruption) and a new launch template version for a pool, which rolls it (below).`,
     ...why,
     '',
     `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
@@ -78,7 +86,7 @@ function nodesTable(p: AwsPlan): string {
 
 function iamTable(p: AwsPlan): string {
   const rows = ['| Role | Runs with it | Managed policies |', '|---|---|---|'];
-  for (const r of p.roles) rows.push(`| ${code(r.name)} (instance profile of the same name) | ${r.kind === 'controlplane' ? 'control planes' : r.kind === 'gpu' ? 'GPU workers (their taints keep the AWS controllers off)' : 'workers'} | ${r.grants.map((g) => `${code(`${r.name}-${g.id}`)}: ${cell(g.who)}`).join('<br>') || 'none: nothing on these nodes calls AWS with their credentials'} |`);
+  for (const r of p.roles) rows.push(`| ${code(r.name)} (instance profile of the same name) | ${r.kind === 'controlplane' ? 'control planes' : r.kind === 'controllers' ? `workers of pool ${p.model.aws.iam.controllersPool} (aws.iam.controllersPool: the AWS controllers run there)` : r.kind === 'gpu' ? 'GPU workers' : 'workers'} | ${r.grants.map((g) => `${code(`${r.name}-${g.id}`)}: ${cell(g.who)}`).join('<br>') || 'none: nothing on these nodes calls AWS with their credentials'} |`);
   const irsa = p.irsa
     ? [
         '',

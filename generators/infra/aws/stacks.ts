@@ -25,8 +25,8 @@ import type { S3BucketRule } from './spec/cfn-types.js';
 export const MANAGED_POLICY_LIMIT = 6144;
 
 const GROUP_ID: Record<NodeGroup | 'api-lb', string> = { controlplane: 'ControlPlaneSecurityGroup', worker: 'WorkerSecurityGroup', 'api-lb': 'ApiLoadBalancerSecurityGroup' };
-const ROLE_ID: Record<NodeRoleKind, string> = { controlplane: 'ControlPlaneRole', worker: 'WorkerRole', gpu: 'GpuWorkerRole' };
-const PROFILE_ID: Record<NodeRoleKind, string> = { controlplane: 'ControlPlaneInstanceProfile', worker: 'WorkerInstanceProfile', gpu: 'GpuWorkerInstanceProfile' };
+const ROLE_ID: Record<NodeRoleKind, string> = { controlplane: 'ControlPlaneRole', worker: 'WorkerRole', gpu: 'GpuWorkerRole', controllers: 'ControllersRole' };
+const PROFILE_ID: Record<NodeRoleKind, string> = { controlplane: 'ControlPlaneInstanceProfile', worker: 'WorkerInstanceProfile', gpu: 'GpuWorkerInstanceProfile', controllers: 'ControllersInstanceProfile' };
 
 /**
  * Resource tags beyond the stack's: CloudFormation propagates the stack tags (odp:environment,
@@ -269,7 +269,7 @@ function nodeRoles(p: AwsPlan): Record<string, Resource> {
   for (const r of p.roles) {
     out[ROLE_ID[r.kind]] = resource('AWS::IAM::Role', {
       RoleName: r.name,
-      Description: `${m.cluster.name} ${r.kind === 'gpu' ? 'GPU worker' : r.kind === 'controlplane' ? 'control-plane' : 'worker'} nodes: ${r.grants.map((g) => g.who).join('; ')}`.slice(0, 1000),
+      Description: `${m.cluster.name} ${r.kind === 'controllers' ? `pool ${m.aws.iam.controllersPool ?? ''} worker` : r.kind === 'gpu' ? 'GPU worker' : r.kind === 'controlplane' ? 'control-plane' : 'worker'} nodes: ${r.grants.map((g) => g.who).join('; ')}`.slice(0, 1000),
       AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
     });
     out[PROFILE_ID[r.kind]] = resource('AWS::IAM::InstanceProfile', { InstanceProfileName: r.name, Roles: [ref(ROLE_ID[r.kind])] });
