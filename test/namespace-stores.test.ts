@@ -64,11 +64,13 @@ describe('per-namespace stores (node roles assume each store role)', () => {
     ]);
     const assume = plan.roles.flatMap((x) => x.grants).find((g) => g.id === 'external-secrets')!.statements[0]!;
     expect(assume.Resource).toStrictEqual(plan.storeRoles.map((s) => s.arn));
-    // The AWS layer creates each, trusted by those node roles only.
+    // The AWS layer creates each, trusted by those node roles only: on Talos the controllers, ESO among them,
+    // run on the control planes (infra/aws/plan.ts controllers placement), so the control planes' role.
+    expect(plan.roles.filter((x) => x.grants.some((g) => g.id === 'external-secrets')).map((x) => x.kind)).toStrictEqual(['controlplane']);
     const base = parseYamlStream(files.find((f) => f.path === 'aws/base.yaml')!.content)[0] as { Resources: Record<string, any> };
     const roles = Object.values(base.Resources).filter((x) => x.Type === 'AWS::IAM::Role' && /external-secrets-/.test(x.Properties.RoleName));
     expect(roles.map((x) => x.Properties.RoleName)).toStrictEqual(plan.storeRoles.map((s) => s.name));
-    for (const x of roles) expect(x.Properties.AssumeRolePolicyDocument.Statement).toStrictEqual([{ Effect: 'Allow', Principal: { AWS: [{ 'Fn::GetAtt': ['WorkerRole', 'Arn'] }] }, Action: 'sts:AssumeRole' }]);
+    for (const x of roles) expect(x.Properties.AssumeRolePolicyDocument.Statement).toStrictEqual([{ Effect: 'Allow', Principal: { AWS: [{ 'Fn::GetAtt': ['ControlPlaneRole', 'Arn'] }] }, Action: 'sts:AssumeRole' }]);
   });
 
   it("the route from qa to Grafana's password is gone: only monitoring's store reaches it", () => {
