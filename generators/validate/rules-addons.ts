@@ -208,6 +208,13 @@ const addonNamespaces: Rule = ({ input }, report) => {
  * tenant may then create. Without them the tenant may create none: most charts ship at least a
  * ClusterRole. Not an error (a chart may create only namespaced objects), a warning at the chart.
  */
+/** External Secrets kinds a third-party chart's tenant may not create, each with why. */
+const SECRET_STORE_KINDS: Readonly<Record<string, string>> = {
+  'external-secrets.io/ClusterSecretStore': "a store names the namespaces it admits and the role it reads with, so its tenant could read every namespace's secrets",
+  'external-secrets.io/ClusterExternalSecret': "it writes Secrets of its choosing, from each namespace's own store, into every namespace its selectors match",
+  'external-secrets.io/ClusterPushSecret': 'it reads the Secrets of every namespace its selectors match and pushes them to a store',
+};
+
 const addonClusterResources: Rule = ({ input }, report) => {
   const engine = engineNamed(input.gitops) ?? engines()[0]!;
   for (const [name, a] of Object.entries(input.addons ?? {})) {
@@ -215,10 +222,16 @@ const addonClusterResources: Rule = ({ input }, report) => {
     // role the controller may assume (external-secrets v2.9.0 client_manager.go:227-278; a store
     // without auth reads with the controller's credentials, providers/v1/aws/auth/auth.go:74-130):
     // it would read every namespace's secrets. Only the platform's own stores exist.
+    // The same holds for the kinds that act across namespaces through those stores: a ClusterExternalSecret
+    // writes an ExternalSecret (and so a Secret, with the template and name it chooses) into every
+    // namespace its selectors match, with that namespace's store; a ClusterPushSecret reads Secrets of
+    // the namespaces it selects and pushes them to a store (external-secrets apis/externalsecrets: v1
+    // ClusterExternalSecretSpec and v1alpha1 ClusterPushSecretSpec, each with namespaceSelectors).
     if (!isCatalogAddon(name))
       (a.clusterResources ?? []).forEach((kind, i) => {
-        if (kind === 'external-secrets.io/ClusterSecretStore')
-          report('addon-secret-store', ['addons', name, 'clusterResources', i], `${name} may not create ClusterSecretStores: a store names the namespaces it admits and the role it reads with, so its tenant could read every namespace's secrets`, {
+        const why = SECRET_STORE_KINDS[kind];
+        if (why)
+          report('addon-secret-store', ['addons', name, 'clusterResources', i], `${name} may not create ${kind.split('/')[1]}s: ${why}`, {
             hint: "remove it; the chart's ExternalSecrets read through the platform's store of their namespace (add the parameters as the add-on's secrets)",
           });
       });
