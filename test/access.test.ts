@@ -117,6 +117,15 @@ describe('npm run validate -- --explain-access', () => {
     expect(lines.filter((l) => /^\S+: \//.test(l))).toStrictEqual(['dev-k3s: /odp/dev-k3s/k3s/agent-token']);
   });
 
+  it("says when a store reads a catalog default the environment file never writes (no position to name)", () => {
+    const r = cli('validate', renderedExamples(), '--explain-access', '/odp/dev-k3s/grafana/admin-password');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toContain(
+      '    - namespace monitoring → ClusterSecretStore aws-ssm-parameter-store-monitoring → role odp-dev-k3s-external-secrets-monitoring → /odp/dev-k3s/grafana/admin-password  (a default of add-on kube-prometheus-stack: Secret monitoring/grafana-admin key admin-password (ExternalSecret), not written in the environment file)',
+    );
+    expect(r.stdout).not.toContain('created at the document');
+  });
+
   it('refuses a name that is not an SSM parameter name', () => {
     const r = cli('validate', renderedExamples(), '--explain-access', 'k3s/token');
     expect(r.code).not.toBe(0);

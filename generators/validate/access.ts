@@ -348,7 +348,10 @@ export function explainAccess(env: ResolvedEnvironment, m: EnvironmentModel, nam
   for (const r of routes) {
     const denied = p?.sensitivity && !p.needs.some((n) => sameReader(n, r.reader));
     const at = routePosition(r, deps, name);
-    lines.push(`    ${denied ? '✗' : '-'} ${r.steps.join(' → ')}  (created at ${at.length > 0 ? formatPath(at) : 'the document'})`);
+    // A store route to a default name the file never writes (a catalog add-on's secret): say so, and where another name goes.
+    const dep = r.route === 'store' ? deps.find((d) => d.name === name && d.defaultName) : undefined;
+    const where = dep ? `a default of ${dep.purpose}, not written in the environment file${dep.setting ? `; another name goes at ${formatPath(dep.setting)}` : ''}` : `created at ${at.length > 0 ? formatPath(at) : 'the document'}`;
+    lines.push(`    ${denied ? '✗' : '-'} ${r.steps.join(' → ')}  (${where})`);
   }
   return `${lines.join('\n')}\n`;
 }
