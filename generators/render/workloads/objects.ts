@@ -282,7 +282,7 @@ function controller(model: EnvironmentModel, w: Workload, c: Collector): void {
     });
     service.selectLabel(NAME_LABEL, w.name);
     // cdk8s-plus' StatefulSet selects its pods on the Service it is given (cdk8s-plus-28 2.5.6
-    // statefulset.ts: `this.service.select(this)`), adding its cdk8s.io/metadata.addr label to the
+    // lib/stateful-set.js:68: `this.service.select(this)`), adding its cdk8s.io/metadata.addr label to the
     // Service's selector; the pods do not carry it (podPatches removes it from the template), so the
     // Service would select no pod and the StatefulSet's pods get no DNS records. NAME_LABEL only.
     c.add(service, [workloadPath(w.name, 'namespace'), workloadPath(w.name, 'ports'), workloadPath(w.name, 'kind')], [cdk8s.JsonPatch.remove('/spec/selector/cdk8s.io~1metadata.addr')]);
