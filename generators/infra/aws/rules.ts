@@ -6,13 +6,14 @@
  *   (AWS::EC2::Instance.UserData, "User data is limited to 16 KB"): at the pool of the target.
  * - `aws.name-length`: names AWS limits (load balancer and target group 32, IAM role 64, S3 bucket 63)
  *   derived from cluster.name.
- * - `aws.logical-id`: two nodes or pools whose names give the same CloudFormation logical id.
+ * - `aws.logical-id`: two names whose CloudFormation logical ids are one (pools, nodes and their AMI parameters,
+ *   buckets, secret-store roles by namespace, IRSA roles: logical-ids.ts), at the later name.
  * - `aws.image-unlocked` (warning): a node class whose AMI is not in the lock yet; the nodes stack's
  *   deployment file then lacks its parameter. `aws.image-id`: a locked value that is no AMI id.
  * - `aws.subnet-id` (warning): a subnet the stacks place nodes in, without an id.
  * - `aws.operator-cidr`: an operator network wider than /8 (0.0.0.0/0 included) in aws.vpc.operatorCidrs.
  */
-import type { DocPath } from '../../lib/paths.js';
+import { formatPath, type DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { USER_DATA_LIMIT } from './template.js';
@@ -20,7 +21,7 @@ import type { Diagnostic } from '../../validate/diagnostics.js';
 import { awsPath } from './deploy.js';
 import { awsPlan } from './plan.js';
 import { lockFile } from '../../load/ssm-lock.js';
-import { groupLogicalId, nodeLogicalId } from './stacks.js';
+import { namedLogicalIds } from './logical-ids.js';
 
 export const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 
@@ -54,15 +55,16 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
     at(['cluster', 'name'], 'error', 'aws.name-length', `cluster.name '${m.cluster.name}' is too long for the AWS names derived from it: ${over.map(([name, max, what]) => `${what} '${name}' (${name.length} characters, AWS allows ${max})`).join(', ')}`, `shorten cluster.name to at most ${fit} characters`);
   }
 
-  const seen = new Map<string, DocPath>();
-  m.pools.forEach((pool, i) => {
-    const ids: [string, DocPath][] = [[groupLogicalId(pool), ['nodePools', i, 'name']], ...pool.nodes.map((n, j): [string, DocPath] => [nodeLogicalId(n), ['nodePools', i, 'nodes', j, 'name']])];
-    for (const [id, path] of ids) {
-      const other = seen.get(id);
-      if (other) at(path, 'error', 'aws.logical-id', `gives the CloudFormation logical id ${id}, as ${other.join('.')} does`, 'rename one of them: logical ids keep only letters and digits');
-      else seen.set(id, path);
-    }
-  });
+  // Names giving one logical id, reported at the later of the two in the file (logical-ids.ts lists every kind).
+  const named = namedLogicalIds(m, p, env.data).map((x) => ({ ...x, pos: locate(env, x.path) }));
+  named.sort((x, y) => x.pos.file.localeCompare(y.pos.file) || x.pos.line - y.pos.line || x.pos.col - y.pos.col);
+  const seen = new Map<string, (typeof named)[number]>();
+  for (const x of named) {
+    const other = seen.get(x.id);
+    if (!other) seen.set(x.id, x);
+    else if (other.name !== x.name || other.what !== x.what)
+      at(x.path, 'error', 'aws.logical-id', `${x.what} '${x.name}' gives the CloudFormation logical id ${x.id}, as ${other.what} '${other.name}' (${formatPath(other.path)}, line ${other.pos.line}) does: one would replace the other in the stack`, `rename one of them: logical ids keep only letters and digits and capitalise each part (a-1b and a1b both give A1b)`);
+  }
 
   // Operator networks: a private network each; the whole internet or a /0–/7 block is no operator network.
   (env.data.aws as { vpc?: { operatorCidrs?: unknown[] } } | undefined)?.vpc?.operatorCidrs?.forEach((cidr, i) => {

@@ -18,7 +18,7 @@ import type { NodeGroup, Peer, Statement } from './facts.js';
 import { awsPlan, type AwsPlan, type BucketPlan, type Grant, type NodeRoleKind, type PoolPlan } from './plan.js';
 import { bucketArn, partitionOf } from './policy.js';
 import { ingressRules, portText } from './ports.js';
-import { base64, getAtt, importValue, logicalId, ref, resource, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
+import { assertDisjoint, base64, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 import type { S3BucketRule } from './spec/cfn-types.js';
 
 /** IAM's limit for a managed policy document (characters, whitespace excluded). */
@@ -42,6 +42,11 @@ export const exportName = (p: AwsPlan, name: string): string => `${p.names.expor
 const output = (p: AwsPlan, name: string, description: string, value: unknown): [string, Output] => [name, { Description: description, Value: value, Export: { Name: exportName(p, name) } }];
 
 const policyDocument = (statements: Statement[]) => ({ Version: '2012-10-17', Statement: statements });
+
+/** Every entry of `part` into `into`, through put (an id taken twice throws). */
+const putAll = (into: Record<string, Resource>, part: Record<string, Resource>): void => {
+  for (const [id, r] of Object.entries(part)) put(into, id, r);
+};
 
 /** Split statements into documents under IAM's managed-policy size limit. */
 export function chunkStatements(statements: Statement[], limit = MANAGED_POLICY_LIMIT - 200): Statement[][] {
@@ -101,11 +106,11 @@ function managedPolicies(p: AwsPlan, roleId: string, roleName: string, grants: G
     const chunks = chunkStatements(withBucketKeys(p, g.statements));
     chunks.forEach((statements, i) => {
       const suffix = chunks.length > 1 ? `-${i + 1}` : '';
-      out[`${roleId}${logicalId(g.id)}Policy${suffix ? i + 1 : ''}`] = resource('AWS::IAM::ManagedPolicy', {
+      put(out, `${roleId}${logicalId(g.id)}Policy${suffix ? i + 1 : ''}`, resource('AWS::IAM::ManagedPolicy', {
         ManagedPolicyName: `${roleName}-${g.id}${suffix}`,
         Roles: [ref(roleId)],
         PolicyDocument: policyDocument(statements),
-      });
+      }));
     });
   }
   return out;
@@ -215,16 +220,16 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
   const groups: NodeGroup[] = p.pools.some((x) => x.group === 'worker') ? ['controlplane', 'worker'] : ['controlplane'];
   const clusterTag = { [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' };
   for (const g of groups)
-    out[GROUP_ID[g]] = resource('AWS::EC2::SecurityGroup', {
+    put(out, GROUP_ID[g], resource('AWS::EC2::SecurityGroup', {
       GroupName: p.names.securityGroup[g],
       GroupDescription: `${m.cluster.name} ${g === 'controlplane' ? 'control-plane' : 'worker'} nodes: the ports of the port table (README, EC2 instances and subnets); NodePorts are opened by the AWS Load Balancer Controller`,
       VpcId: m.aws.vpc.id,
       // The one security group of each node's interface carries the cluster tag: the Load Balancer
       // Controller adds its NodePort rules to it.
       Tags: tags(m, { Name: p.names.securityGroup[g], ...clusterTag }),
-    });
+    }));
   if (p.apiLoadBalancer)
-    out[GROUP_ID['api-lb']] = resource('AWS::EC2::SecurityGroup', {
+    put(out, GROUP_ID['api-lb'], resource('AWS::EC2::SecurityGroup', {
       GroupName: p.names.securityGroup['api-lb'],
       GroupDescription: `${m.cluster.name} API load balancer: the endpoint ports from the VPC (${m.aws.vpc.cidr})`,
       VpcId: m.aws.vpc.id,
@@ -236,7 +241,7 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
         ...(hubApiCidr(m) ? [{ IpProtocol: 'tcp', FromPort: m.cluster.endpointPort, ToPort: m.cluster.endpointPort, CidrIp: hubApiCidr(m), Description: `${m.cluster.endpointPort}/tcp Kubernetes API from the hub ${m.fleet.hub!.name}` }] : []),
       ],
       Tags: tags(m, { Name: p.names.securityGroup['api-lb'] }),
-    });
+    }));
   for (const r of ingressRules(m)) {
     if (r.peer === 'api-lb' && !p.apiLoadBalancer) continue;
     const proto = r.row.protocol;
@@ -245,12 +250,12 @@ function securityGroups(p: AwsPlan): Record<string, Resource> {
       resource('AWS::EC2::SecurityGroupIngress', { GroupId: getAtt(GROUP_ID[r.target], 'GroupId'), IpProtocol: proto, FromPort: r.row.from, ToPort: r.row.to, ...source, Description: description.slice(0, 255) });
     const text = `${portText(r.row)} ${r.row.component}`;
     if (r.peer !== 'operators') {
-      out[id] = rule({ SourceSecurityGroupId: getAtt(GROUP_ID[r.peer], 'GroupId') }, text);
+      put(out, id, rule({ SourceSecurityGroupId: getAtt(GROUP_ID[r.peer], 'GroupId') }, text));
       continue;
     }
-    out[id] = rule({ CidrIp: m.aws.vpc.cidr }, text);
+    put(out, id, rule({ CidrIp: m.aws.vpc.cidr }, text));
     // Operators outside the VPC: one rule per network, numbered in the sorted order of aws.vpc.operatorCidrs.
-    m.aws.vpc.operatorCidrs.forEach((cidr, i) => (out[`${id}Network${i + 1}`] = rule({ CidrIp: cidr }, `${text} (operators ${cidr})`)));
+    m.aws.vpc.operatorCidrs.forEach((cidr, i) => put(out, `${id}Network${i + 1}`, rule({ CidrIp: cidr }, `${text} (operators ${cidr})`)));
   }
   return out;
 }
@@ -267,13 +272,13 @@ function nodeRoles(p: AwsPlan): Record<string, Resource> {
   const m = p.model;
   const out: Record<string, Resource> = {};
   for (const r of p.roles) {
-    out[ROLE_ID[r.kind]] = resource('AWS::IAM::Role', {
+    put(out, ROLE_ID[r.kind], resource('AWS::IAM::Role', {
       RoleName: r.name,
       Description: `${m.cluster.name} ${r.kind === 'controllers' ? `pool ${m.aws.iam.controllersPool ?? ''} worker` : r.kind === 'gpu' ? 'GPU worker' : r.kind === 'controlplane' ? 'control-plane' : 'worker'} nodes: ${r.grants.map((g) => g.who).join('; ')}`.slice(0, 1000),
       AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
-    });
-    out[PROFILE_ID[r.kind]] = resource('AWS::IAM::InstanceProfile', { InstanceProfileName: r.name, Roles: [ref(ROLE_ID[r.kind])] });
-    Object.assign(out, managedPolicies(p, ROLE_ID[r.kind], r.name, r.grants));
+    }));
+    put(out, PROFILE_ID[r.kind], resource('AWS::IAM::InstanceProfile', { InstanceProfileName: r.name, Roles: [ref(ROLE_ID[r.kind])] }));
+    putAll(out, managedPolicies(p, ROLE_ID[r.kind], r.name, r.grants));
   }
   return out;
 }
@@ -289,12 +294,12 @@ function storeRoles(p: AwsPlan): Record<string, Resource> {
   const out: Record<string, Resource> = {};
   for (const r of p.storeRoles) {
     const id = storeRoleLogicalId(r.store);
-    out[id] = resource('AWS::IAM::Role', {
+    put(out, id, resource('AWS::IAM::Role', {
       RoleName: r.name,
       Description: `${r.who}; assumed by the External Secrets controller with the ${r.from.join(', ')} node role`.slice(0, 1000),
       AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: r.from.map((k) => getAtt(ROLE_ID[k], 'Arn')) }, Action: 'sts:AssumeRole' }] },
-    });
-    if (r.statements.length > 0) Object.assign(out, managedPolicies(p, id, r.name, [{ id: 'read', who: r.who, statements: r.statements }]));
+    }));
+    if (r.statements.length > 0) putAll(out, managedPolicies(p, id, r.name, [{ id: 'read', who: r.who, statements: r.statements }]));
   }
   return out;
 }
@@ -307,7 +312,7 @@ function irsaResources(p: AwsPlan): Record<string, Resource> {
   };
   for (const r of p.irsa.roles) {
     const id = irsaRoleLogicalId(r.name);
-    out[id] = resource('AWS::IAM::Role', {
+    put(out, id, resource('AWS::IAM::Role', {
       RoleName: r.name,
       ...(r.path !== '/' ? { Path: r.path } : {}),
       Description: `IRSA: ${r.who}; assumed by ServiceAccount ${r.namespace}/${r.serviceAccount} only`.slice(0, 1000),
@@ -322,9 +327,9 @@ function irsaResources(p: AwsPlan): Record<string, Resource> {
           },
         ],
       },
-    });
+    }));
     // Policy names carry the cluster (they are unique per account; the role name is the environment's choice).
-    if (r.statements.length > 0) Object.assign(out, managedPolicies(p, id, `${m.cluster.name}-irsa-${r.name}`, [{ id: 'access', who: r.who, statements: r.statements }]));
+    if (r.statements.length > 0) putAll(out, managedPolicies(p, id, `${m.cluster.name}-irsa-${r.name}`, [{ id: 'access', who: r.who, statements: r.statements }]));
   }
   return out;
 }
@@ -358,7 +363,7 @@ function apiResources(p: AwsPlan): Record<string, Resource> {
   };
   for (const e of p.facts.endpointPorts(m)) {
     const tg = targetGroupLogicalId(e.name);
-    out[tg] = resource('AWS::ElasticLoadBalancingV2::TargetGroup', {
+    put(out, tg, resource('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Name: p.names.targetGroup(e.port),
       Protocol: 'TCP',
       Port: e.port,
@@ -373,42 +378,33 @@ function apiResources(p: AwsPlan): Record<string, Resource> {
       HealthyThresholdCount: 2,
       UnhealthyThresholdCount: 2,
       TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
-    });
-    out[`${logicalId(e.name)}Listener`] = resource('AWS::ElasticLoadBalancingV2::Listener', {
+    }));
+    put(out, `${logicalId(e.name)}Listener`, resource('AWS::ElasticLoadBalancingV2::Listener', {
       LoadBalancerArn: ref('ApiLoadBalancer'),
       Port: e.port,
       Protocol: 'TCP',
       DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(tg) }],
-    });
+    }));
   }
   // A private zone named exactly the endpoint host, with one apex record: it answers for that name
   // only, so no other name of a parent domain is shadowed inside the VPC.
-  out.ApiHostedZone = resource('AWS::Route53::HostedZone', {
+  put(out, 'ApiHostedZone', resource('AWS::Route53::HostedZone', {
     Name: m.cluster.endpointHost,
     VPCs: [{ VPCId: m.aws.vpc.id, VPCRegion: m.aws.region }],
     HostedZoneConfig: { Comment: `${m.cluster.name}: the API endpoint ${m.cluster.endpoint}, private to VPC ${m.aws.vpc.id}` },
-  });
-  out.ApiRecord = resource('AWS::Route53::RecordSet', {
+  }));
+  put(out, 'ApiRecord', resource('AWS::Route53::RecordSet', {
     HostedZoneId: ref('ApiHostedZone'),
     Name: `${m.cluster.endpointHost}.`,
     Type: 'A',
     AliasTarget: { DNSName: getAtt('ApiLoadBalancer', 'DNSName'), HostedZoneId: getAtt('ApiLoadBalancer', 'CanonicalHostedZoneID'), EvaluateTargetHealth: false },
-  });
+  }));
   return out;
 }
 
 export function baseTemplate(p: AwsPlan): Template {
   const m = p.model;
-  const resources: Record<string, Resource> = {
-    ...keyResources(p),
-    ...Object.assign({}, ...p.buckets.map((b) => bucketResources(p, b))),
-    ...importResources(p),
-    ...securityGroups(p),
-    ...nodeRoles(p),
-    ...storeRoles(p),
-    ...irsaResources(p),
-    ...apiResources(p),
-  };
+  const resources = merged<Resource>([keyResources(p), ...p.buckets.map((b) => bucketResources(p, b)), importResources(p), securityGroups(p), nodeRoles(p), storeRoles(p), irsaResources(p), apiResources(p)]);
   const outputs: [string, Output][] = [];
   for (const g of ['controlplane', 'worker', 'api-lb'] as const) if (resources[GROUP_ID[g]]) outputs.push(output(p, `${GROUP_ID[g]}Id`, `Security group of the ${g === 'api-lb' ? 'API load balancer' : `${g} nodes`}`, getAtt(GROUP_ID[g], 'GroupId')));
   for (const r of p.roles) {
@@ -427,7 +423,7 @@ export function baseTemplate(p: AwsPlan): Template {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `odp-gitops: identity and network of environment ${m.name} (cluster ${m.cluster.name}, account ${m.aws.accountId}, ${m.aws.region}). Generated; do not edit.`,
     Resources: resources,
-    Outputs: Object.fromEntries(outputs),
+    Outputs: uniqueRecord(outputs),
   };
 }
 
@@ -445,13 +441,13 @@ export function nodesTemplate(p: AwsPlan): Template {
   const parameters: Record<string, Parameter> = {};
   for (const img of p.images)
     if (p.pools.some((pp) => pp.pool.count !== undefined && pp.image.cls.name === img.cls.name))
-      parameters[img.parameterName] = { Type: 'AWS::EC2::Image::Id', Description: `AMI of the pools of node class ${img.cls.name}: ${img.description} (SSM ${img.parameter}, locked by npm run synth -- --refresh-ssm)`.slice(0, 4000) };
+      put(parameters, img.parameterName, { Type: 'AWS::EC2::Image::Id', Description: `AMI of the pools of node class ${img.cls.name}: ${img.description} (SSM ${img.parameter}, locked by npm run synth -- --refresh-ssm)`.slice(0, 4000) }, 'parameter');
   for (const pp of p.pools)
     for (const ni of pp.nodeImages)
-      parameters[ni.parameterName] = {
+      put(parameters, ni.parameterName, {
         Type: 'AWS::EC2::Image::Id',
         Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image`,
-      };
+      }, 'parameter');
   const sgOf = (pp: PoolPlan) => [importValue(exportName(p, `${GROUP_ID[pp.group]}Id`))];
   const profileOf = (pp: PoolPlan) => importValue(exportName(p, `${PROFILE_ID[pp.role]}Name`));
   const outputs: [string, Output][] = [];
@@ -460,7 +456,7 @@ export function nodesTemplate(p: AwsPlan): Template {
       const target = m.configTargets.find((t) => t.node?.name === n.name)!;
       const ud = p.facts.userData(m, target);
       const id = nodeLogicalId(n);
-      resources[id] = resource('AWS::EC2::Instance', {
+      put(resources, id, resource('AWS::EC2::Instance', {
         ImageId: ref(pp.nodeImages.find((x) => x.node.name === n.name)!.parameterName),
         InstanceType: pp.pool.instanceType,
         SubnetId: n.subnet?.id ?? n.subnet?.name ?? '',
@@ -472,7 +468,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         PropagateTagsToVolumeOnCreation: true,
         ...(ud !== undefined ? { UserData: base64(ud) } : {}),
         Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
-      });
+      }));
       outputs.push(output(p, `${id}InstanceId`, `Instance of node ${n.name} (${n.ip})`, ref(id)));
     }
     if (pp.pool.count === undefined) continue;
@@ -481,7 +477,7 @@ export function nodesTemplate(p: AwsPlan): Template {
     const target = m.configTargets.find((t) => !t.node && t.pool.name === pp.pool.name)!;
     const ud = p.facts.userData(m, target);
     const instanceTags = tags(m, { Name: p.names.pool(pp.pool), 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' });
-    resources[lt] = resource('AWS::EC2::LaunchTemplate', {
+    put(resources, lt, resource('AWS::EC2::LaunchTemplate', {
       LaunchTemplateName: p.names.pool(pp.pool),
       VersionDescription: `${m.cluster.name} pool ${pp.pool.name}`,
       LaunchTemplateData: {
@@ -497,9 +493,9 @@ export function nodesTemplate(p: AwsPlan): Template {
           { ResourceType: 'volume', Tags: instanceTags },
         ],
       },
-    });
+    }));
     const join = p.facts.poolJoin;
-    resources[asg] = resource(
+    put(resources, asg, resource(
       'AWS::AutoScaling::AutoScalingGroup',
       {
         AutoScalingGroupName: p.names.pool(pp.pool),
@@ -522,15 +518,16 @@ export function nodesTemplate(p: AwsPlan): Template {
         // pool: new instances first (max 200 %), an old one retires when its replacement is in service.
         UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 300, SkipMatching: true } } },
       },
-    );
+    ));
     outputs.push(output(p, `${asg}Name`, `Auto-scaling group of pool ${pp.pool.name}`, ref(asg)));
   }
+  assertDisjoint(parameters, resources);
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `odp-gitops: nodes of environment ${m.name} (cluster ${m.cluster.name}): fixed nodes as instances, auto-scaled pools as launch templates and auto-scaling groups. Reads the exports of ${p.names.baseStack}. Generated; do not edit.`,
     ...(Object.keys(parameters).length > 0 ? { Parameters: parameters } : {}),
     Resources: resources,
-    Outputs: Object.fromEntries(outputs),
+    Outputs: uniqueRecord(outputs),
   };
 }
 

@@ -99,3 +99,30 @@ export function referencedIds(value: unknown, out = new Set<string>()): Set<stri
   }
   return out;
 }
+
+/**
+ * Sets `into[id]`, refusing an id already taken. Resources, parameters and outputs are keyed by logical id and
+ * CloudFormation requires logical names "alphanumeric (A-Za-z0-9) and unique within the template" (User Guide,
+ * resources-section-structure.html, "Logical ID"); in a JavaScript object a second value under one id would silently replace the first resource. Users' names
+ * that give one id are refused before anything is written (rule `aws.logical-id`, rules.ts); reaching this is a
+ * programming error, thrown.
+ */
+export function put<T>(into: Record<string, T>, id: string, value: T, what = 'resource'): void {
+  if (Object.hasOwn(into, id)) throw new Error(`CloudFormation ${what} logical id ${id} is taken twice: the second would replace the first (a logical id derived from a name the rule aws.logical-id does not check)`);
+  into[id] = value;
+}
+
+/** Every entry of `parts` in one record, through put (an id in two parts throws). */
+export function merged<T>(parts: Record<string, T>[], what = 'resource'): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const part of parts) for (const [id, value] of Object.entries(part)) put(out, id, value, what);
+  return out;
+}
+
+/** Outputs (or any entries) as a record, through put. */
+export const uniqueRecord = <T>(entries: [string, T][], what = 'output'): Record<string, T> => merged(entries.map(([id, value]) => ({ [id]: value })), what);
+
+/** Parameters and resources share one namespace (a `Ref` names either): refuses an id in both. */
+export function assertDisjoint(parameters: Record<string, unknown>, resources: Record<string, unknown>): void {
+  for (const id of Object.keys(parameters)) if (Object.hasOwn(resources, id)) throw new Error(`CloudFormation logical id ${id} names both a parameter and a resource (a Ref could not tell them apart)`);
+}
