@@ -8,6 +8,7 @@ import { readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
 import { git, sourcesAt } from './git.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
+import { roleChanges } from '../upgrade-plan/roles.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { parseCommand, plural, run, summary } from './common.js';
 import { selectOrFail } from './prepare.js';
@@ -26,6 +27,9 @@ why it is safe or not:
     major with the chart's upgrade notes; a chart whose kubeVersion refuses the Kubernetes version, or
     whose kubeVersion at that version is not recorded (a caution, never a guess)
   - the GitOps engine's own release (besides its chart) when it changes
+  - IAM roles the AWS base stack creates or deletes while objects name them (secret stores, IRSA
+    ServiceAccounts; read off rendered/ at REF and the fresh render): roles added → update the stack
+    first, then merge; roles removed → merge, wait for the sync, then update the stack
 
 Options:
   --env E       the environment
@@ -56,7 +60,9 @@ export async function main(argv: string[]): Promise<number> {
   // The engine's own releases: the base's tree against the head's fresh render.
   const headTree = new Map(renderEnvironment(head.prepared).map((f) => [`${env}/${f.path}`, f.content]));
   const engine = baseTree ? { base: engineVersions(env, baseTree), head: engineVersions(env, headTree) } : undefined;
-  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine);
+  // IAM roles the base stack adds or removes while objects name them: the stack before or after the merge.
+  const roles = baseTree ? roleChanges(env, baseTree, headTree) : undefined;
+  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine, roles);
   process.stdout.write(`${base ? '' : `${env} has no environment file at ${ref}: a new environment, nothing to upgrade.\n`}${formatPlan(plan)}`);
   const refused = plan.steps.filter((s) => s.verdict === 'refused').length;
   const what = `${env} against ${ref.length === 40 ? ref.slice(0, 12) : ref}: ${plural(plan.steps.length, 'step')}`;

@@ -3,7 +3,8 @@
  * with its gate and why it is safe or not. Versions first (the distribution's release, then
  * Kubernetes: one minor at a time, see ./skew.ts), then control planes one at a time (the datastore's
  * quorum), then worker pools one node at a time (their PodDisruptionBudgets), then charts (a new
- * major flagged). Pure: the base's merged document and the head's model in, steps out.
+ * major flagged); IAM roles the AWS base stack adds or removes while objects name them ordered against the merge
+ * (./roles.ts). Pure: the base's merged document and the head's model in, steps out.
  */
 import { resolveAddons } from '../catalog/resolve.js';
 import { engineNamed } from '../engines/registry.js';
@@ -14,6 +15,7 @@ import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
 import { knownVersionsText, kubeVersionProblems, unknownKubeVersionHint, type KubeVersionProblem } from '../catalog/kube-version.js';
 import { distributionNamed } from '../distributions/registry.js';
 import { plural } from '../diff/words.js';
+import { roleSteps, type RoleChanges } from './roles.js';
 
 export interface PlanStep {
   title: string;
@@ -36,6 +38,8 @@ const major = (v: string): number | undefined => {
 };
 
 /**
+ * `roles`: IAM roles the change adds to or removes from the AWS base stack while objects name them (roles.ts
+ * roleChanges, read off both trees): their step comes first (stack before merge) or last (stack after the sync).
  * `baseCharts`: add-on → chart version the base ran (base-charts.ts baseChartVersions; default: the
  * base document's pins). `engine`: the engine's own releases at the base and in the head
  * (base-charts.ts engineVersions), when the caller read both trees.
@@ -46,6 +50,7 @@ export function upgradePlan(
   headData: Record<string, unknown>,
   baseCharts?: ReadonlyMap<string, string>,
   engine?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
+  roles?: RoleChanges,
 ): UpgradePlan {
   const steps: PlanStep[] = [];
   const before = new Map(base ? promotableItems(base).map((i) => [i.id, i.value]) : []);
@@ -179,7 +184,9 @@ export function upgradePlan(
   }
   // 7. What the engine's own semantics require (a hub letting a managed environment go).
   steps.push(...(engineNamed(head.gitops)?.planSteps?.(base, head) ?? []));
-  return { env: head.name, steps };
+  // 0 and 8. IAM roles the objects name, created or deleted by the AWS base stack: which goes first (./roles.ts).
+  const order = roleSteps(head.name, roles);
+  return { env: head.name, steps: [...order.before, ...steps, ...order.after] };
 }
 
 export function formatPlan(p: UpgradePlan): string {

@@ -7,6 +7,7 @@ import { resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { prepareEnvironment } from '../pipeline.js';
 import { planSummaryMarkdown, upgradePlan } from './plan.js';
 import { baseChartVersions, engineVersions } from './base-charts.js';
+import { roleChanges } from './roles.js';
 
 /**
  * `rendered`: rendered/ at the base and the head's render (paths `<env>/…`), whose charts show a change
@@ -19,7 +20,8 @@ export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readon
     if (!before || !after) return [];
     const baseCharts = rendered ? baseChartVersions(env, before, rendered.base, after.model) : undefined;
     const engine = rendered ? { base: engineVersions(env, rendered.base), head: engineVersions(env, rendered.head) } : undefined;
-    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine));
+    const roles = rendered ? roleChanges(env, rendered.base, rendered.head) : undefined;
+    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine, roles));
     return text ? [text.trimEnd()] : [];
   });
 }
