@@ -54,7 +54,6 @@ export function namedLogicalIds(m: EnvironmentModel, p: AwsPlan, data: Record<st
     const a = resolveAddons(m).find((x) => x.namespace === ns);
     return a ? ['addons', a.name, 'namespace'] : ['cluster', 'name'];
   };
-  const stores = storeAuths(m);
   const storePath = (store: string): DocPath => {
     const ns = storeNamespace(store);
     return ns !== undefined ? namespacePath(ns) : ['cluster', 'name'];
@@ -73,7 +72,7 @@ export function namedLogicalIds(m: EnvironmentModel, p: AwsPlan, data: Record<st
   });
   setting('etcd-backup', CHART_ADDON_IAM_ROLE);
   setting('external-secrets', 'iamRoleArn');
-  for (const s of stores) if (!arnPaths.has(s.auth.roleArn)) arnPaths.set(s.auth.roleArn, storePath(s.store));
+  if (p.irsa?.roles.length) for (const s of storeAuths(m)) if (!arnPaths.has(s.auth.roleArn)) arnPaths.set(s.auth.roleArn, storePath(s.store));
   for (const r of p.irsa?.roles ?? []) out.push({ id: irsaRoleLogicalId(r.name), name: r.name, what: 'IRSA role', path: arnPaths.get(r.arn) ?? ['aws', 'iam'] });
   return out;
 }
