@@ -78,6 +78,16 @@ describe('the safe order between the AWS base stack and the merge', () => {
     expect(p.steps[0]!.reason).toMatch(/^no order is safe: .*Split the change if you can/);
   });
 
+  it('from the one shared store role to a role per namespace (the base rendered by an older generator): split or back to back', () => {
+    // The base tree as the shared role rendered it: every store named odp-roles-external-secrets, the stack created it.
+    const shared = new Map([...tree(BASE)].map(([path, text]) => [path, text.replace(/odp-roles-external-secrets-(qa|monitoring)\b/g, 'odp-roles-external-secrets')]));
+    const c = roleChanges('roles', shared, tree(BASE));
+    expect(c.removed.map((x) => x.role)).toStrictEqual(['odp-roles-external-secrets']);
+    expect(c.added.map((x) => x.role)).toStrictEqual(['odp-roles-external-secrets-monitoring', 'odp-roles-external-secrets-qa']);
+    const steps = upgradePlan(undefined, prepareEnvironment('roles', sourcesOf(BASE)).prepared!.model, {}, undefined, undefined, c).steps;
+    expect(steps.map((x) => x.gate)).toStrictEqual(['AWS base stack and merge']);
+  });
+
   it('IRSA: the ServiceAccount annotation names the new role; the review comment carries the step', () => {
     const from = `${BASE}${IRSA}`;
     const to = `${HEAD}${IRSA}`;
