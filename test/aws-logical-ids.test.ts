@@ -74,7 +74,8 @@ describe('the template builder refuses an id taken twice (a programming error)',
     expect(() => put(out, 'A', 2)).toThrow(/logical id A is taken twice/);
     expect(out.A).toBe(1);
     expect(() => merged([{ A: 1 }, { B: 2 }, { A: 3 }])).toThrow(/logical id A is taken twice/);
-    expect(() => assertDisjoint({ NodeXImage: 1 }, { NodeXImage: 2 })).toThrow(/names both a parameter and a resource/);
+    expect(() => assertDisjoint({ parameter: { NodeXImage: 1 }, resource: { NodeXImage: 2 } })).toThrow(/NodeXImage is in two sections of the template: parameter and resource/);
+    expect(() => assertDisjoint({ resource: { NodeXInstanceId: 1 }, output: { NodeXInstanceId: 2 } })).toThrow(/NodeXInstanceId is in two sections of the template: resource and output/);
   });
 
   it('a plan whose names the rule did not check cannot render a stack that loses a resource', () => {

@@ -6,12 +6,13 @@
  * before anything is written, and the template builder (template.ts `put`) throws on any other id taken twice.
  *
  * Kinds (each a prefix/suffix the others cannot produce, so only two names of one kind can clash, except a node's
- * AMI parameter `Node<X>Image`, which shares the nodes stack's `Ref` namespace with the node `Node<X>`):
+ * AMI parameter `Node<X>Image` and its output `Node<X>InstanceId`, which share the template's one namespace of
+ * logical ids with a node `Node<Y>`):
  * pools (`Pool<X>Group`, `Pool<X>LaunchTemplate`), fixed nodes (`Node<X>`) and their AMI parameters,
  * buckets (`Bucket<X>`), secret-store roles (`Store<X>Role`, X from the store's namespace), IRSA roles
  * (`Irsa<X>Role`, X the role name of an ARN the environment gives, or of a store's derived role). Their managed
- * policies (`<role id><grant>Policy`), outputs (`<id>Arn`, `<id>Name`, `<id>InstanceId`) and launch templates
- * follow their resource's id, so checking the resource ids checks them too.
+ * policies (`<role id><grant>Policy`), the other outputs (`<id>Arn`, `<id>Name`) and launch templates follow their
+ * resource's id with a suffix no other kind ends with, so checking the resource ids checks them too.
  */
 import type { DocPath } from '../../lib/paths.js';
 import { resolveAddons } from '../../catalog/resolve.js';
@@ -40,6 +41,7 @@ export function namedLogicalIds(m: EnvironmentModel, p: AwsPlan, data: Record<st
     pool.nodes.forEach((n, j) => {
       out.push({ id: nodeLogicalId(n), name: n.name, what: 'node', path: ['nodePools', i, 'nodes', j, 'name'] });
       out.push({ id: nodeImageParameterName(n), name: n.name, what: 'AMI parameter of node', path: ['nodePools', i, 'nodes', j, 'name'] });
+      out.push({ id: `${nodeLogicalId(n)}InstanceId`, name: n.name, what: 'instance-id output of node', path: ['nodePools', i, 'nodes', j, 'name'] });
     });
   });
   const d = m.cluster.datastore;

@@ -63,7 +63,7 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
     const other = seen.get(x.id);
     if (!other) seen.set(x.id, x);
     else if (other.name !== x.name || other.what !== x.what)
-      at(x.path, 'error', 'aws.logical-id', `${x.what} '${x.name}' gives the CloudFormation logical id ${x.id}, as ${other.what} '${other.name}' (${formatPath(other.path)}, line ${other.pos.line}) does: one would replace the other in the stack`, `rename one of them: logical ids keep only letters and digits and capitalise each part (a-1b and a1b both give A1b)`);
+      at(x.path, 'error', 'aws.logical-id', `${x.what} '${x.name}' gives the CloudFormation logical id ${x.id}, as ${other.what} '${other.name}' (${formatPath(other.path)}, line ${other.pos.line}) does: a stack template holds each logical id once`, `rename one of them: logical ids keep only letters and digits and capitalise each part (a-1b and a1b both give A1b)`);
   }
 
   // Operator networks: a private network each; the whole internet or a /0–/7 block is no operator network.

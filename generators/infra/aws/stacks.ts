@@ -419,11 +419,13 @@ export function baseTemplate(p: AwsPlan): Template {
   }
   for (const r of p.storeRoles) outputs.push(output(p, `${storeRoleLogicalId(r.store)}Arn`, `IAM role of secret store ${r.store}`, getAtt(storeRoleLogicalId(r.store), 'Arn')));
   for (const r of p.irsa?.roles ?? []) outputs.push(output(p, `${irsaRoleLogicalId(r.name)}Arn`, `IRSA role of ${r.namespace}/${r.serviceAccount}`, getAtt(irsaRoleLogicalId(r.name), 'Arn')));
+  const outputRecord = uniqueRecord(outputs);
+  assertDisjoint({ resource: resources, output: outputRecord });
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `odp-gitops: identity and network of environment ${m.name} (cluster ${m.cluster.name}, account ${m.aws.accountId}, ${m.aws.region}). Generated; do not edit.`,
     Resources: resources,
-    Outputs: uniqueRecord(outputs),
+    Outputs: outputRecord,
   };
 }
 
@@ -521,13 +523,14 @@ export function nodesTemplate(p: AwsPlan): Template {
     ));
     outputs.push(output(p, `${asg}Name`, `Auto-scaling group of pool ${pp.pool.name}`, ref(asg)));
   }
-  assertDisjoint(parameters, resources);
+  const outputRecord = uniqueRecord(outputs);
+  assertDisjoint({ parameter: parameters, resource: resources, output: outputRecord });
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `odp-gitops: nodes of environment ${m.name} (cluster ${m.cluster.name}): fixed nodes as instances, auto-scaled pools as launch templates and auto-scaling groups. Reads the exports of ${p.names.baseStack}. Generated; do not edit.`,
     ...(Object.keys(parameters).length > 0 ? { Parameters: parameters } : {}),
     Resources: resources,
-    Outputs: uniqueRecord(outputs),
+    Outputs: outputRecord,
   };
 }
 

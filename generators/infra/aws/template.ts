@@ -122,7 +122,17 @@ export function merged<T>(parts: Record<string, T>[], what = 'resource'): Record
 /** Outputs (or any entries) as a record, through put. */
 export const uniqueRecord = <T>(entries: [string, T][], what = 'output'): Record<string, T> => merged(entries.map(([id, value]) => ({ [id]: value })), what);
 
-/** Parameters and resources share one namespace (a `Ref` names either): refuses an id in both. */
-export function assertDisjoint(parameters: Record<string, unknown>, resources: Record<string, unknown>): void {
-  for (const id of Object.keys(parameters)) if (Object.hasOwn(resources, id)) throw new Error(`CloudFormation logical id ${id} names both a parameter and a resource (a Ref could not tell them apart)`);
+/**
+ * A template's sections share one namespace of logical ids ("unique within the template": User Guide,
+ * outputs-section-structure.html and resources-section-structure.html; a `Ref` names a parameter or a resource):
+ * throws on an id in two sections. `sections`: section name (for the message) → its entries.
+ */
+export function assertDisjoint(sections: Record<string, Record<string, unknown>>): void {
+  const seen = new Map<string, string>();
+  for (const [section, entries] of Object.entries(sections))
+    for (const id of Object.keys(entries)) {
+      const other = seen.get(id);
+      if (other !== undefined) throw new Error(`CloudFormation logical id ${id} is in two sections of the template: ${other} and ${section}`);
+      seen.set(id, section);
+    }
 }
