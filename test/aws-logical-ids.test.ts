@@ -7,11 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
-import { baseTemplate, groupLogicalId, irsaRoleLogicalId, nodesTemplate, storeRoleLogicalId } from '../generators/infra/aws/stacks.js';
+import { baseTemplate, groupLogicalId, irsaRoleLogicalId, nodeLogicalId, nodesTemplate, storeRoleLogicalId } from '../generators/infra/aws/stacks.js';
 import { assertDisjoint, merged, put } from '../generators/infra/aws/template.js';
 import { roleArnParts } from '../generators/infra/aws/plan.js';
 import { namespaceStoreName } from '../generators/catalog/secret-stores.js';
-import type { NodePool } from '../generators/model/types.js';
+import type { Node, NodePool } from '../generators/model/types.js';
 import { fixtureSources } from './helpers.js';
 
 const prepare = (name: string, body: string) => {
@@ -52,6 +52,17 @@ describe('rule aws.logical-id: distinct names never share an id unreported', () 
         expect(rulesOf(r)).toStrictEqual(same ? ['aws.logical-id'] : []);
       }),
       { numRuns: 25, examples: [[['gpu-1x', 'gpu1x']]] },
+    );
+  });
+
+  it('fixed nodes (Node<name>, its AMI parameter and output)', () => {
+    fc.assert(
+      fc.property(namePair, ([a, b]) => {
+        const r = prepare('p', `nodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n  - { name: edge, role: worker, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: ${a}, ip: 10.10.1.20 }, { name: ${b}, ip: 10.10.1.21 }] }\n`);
+        const same = nodeLogicalId({ name: a } as Node) === nodeLogicalId({ name: b } as Node);
+        expect(rulesOf(r)).toStrictEqual(same ? ['aws.logical-id'] : []);
+      }),
+      { numRuns: 25, examples: [[['w-1a', 'w1a']]] },
     );
   });
 
