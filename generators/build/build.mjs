@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { templatesPlugin } from './templates.mjs';
 
 /** The build directory below the project root (gitignored; generators/lib/project-root.ts names it too). */
 export const BUILD_DIR = 'dist';
@@ -161,6 +162,8 @@ export async function build(root = ROOT, { log = (line) => process.stderr.write(
       // whose `// generators/…` comments say which source each part comes from.
       metafile: true,
       logLevel: 'silent',
+      // The Handlebars templates precompiled into the bundles (templates.mjs).
+      plugins: [templatesPlugin()],
     });
     const conflicts = mainGuardConflicts(result.metafile, root);
     if (conflicts.length > 0) throw new Error(conflicts.join('\n'));

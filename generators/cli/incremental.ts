@@ -64,11 +64,10 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
 
 /**
  * The state after a successful synth (its trees swapped in): rendered entries replaced, each with
- * the metadata signature of its tree only once the tree, as it now is, is known to be the one
- * written (something may have touched it while the run went on): its signature is still the one the
- * writer took when it knew the contents (StagedEnvironment.signature; `files`, the files it wrote, spare
- * listing the directories), or else every file is hashed against the manifest written; skipped ones with the signature they were verified by; unrequested
- * ones kept; deleted environments dropped.
+ * the metadata signature the writer took when it knew the tree's contents (StagedEnvironment.signature,
+ * with `files`, the files it wrote, as the layout), or, without one, the tree's signature now once
+ * every file is known to match the manifest written; skipped ones with the signature they were
+ * verified by; unrequested ones kept; deleted environments dropped.
  */
 export function nextState(sources: SourceFiles, plan: RunPlan, rendered: ReadonlyMap<string, EnvironmentState>, files: ReadonlyMap<string, readonly string[]> = new Map()): IncrementalState {
   const { renderedRoot, state } = plan;
@@ -79,6 +78,15 @@ export function nextState(sources: SourceFiles, plan: RunPlan, rendered: Readonl
   for (const [name, entry] of rendered) {
     const { stat: _, layout: _l, ...rest } = entry;
     const written = files.get(name);
+    // The writer's signature is recorded as it is, not re-taken here (an lstat of every file of every
+    // tree, in this thread after all the others finished: 0.15 s of 100 environments' 4 s, issue 23).
+    // Nothing is lost: a tree touched between the writer's signature and now no longer matches it at
+    // the next run, which then hashes the files against the manifest (treeMatches) and renders the
+    // environment again if any differs. Without a signature (hard-linked files) the tree is signed now.
+    if (entry.stat !== undefined && written) {
+      environments[name] = { ...rest, stat: entry.stat, layout: [...written] };
+      continue;
+    }
     const tree = treeMatches(renderedRoot, name, written ? { ...entry, layout: [...written] } : entry);
     environments[name] = tree ? { ...rest, ...tree } : rest;
   }

@@ -100,7 +100,9 @@ export async function processEnvironments(
     return { outcomes, workerTimes: zeroPhaseTimes(), threads: 1 };
   }
   // Each thread's share of the fleet to read, and its queue: the environments to render of its share
-  // first (all of `names` in shares when there is nothing to read).
+  // first (all of `names` in shares when there is nothing to read). Slot 0 is this thread: it renders
+  // too (its modules are loaded already, while a worker's start-up costs about 0.25 s of CPU before
+  // its first environment; issue 23), so `threads` threads are this one and threads - 1 workers.
   const reads = pending.length > 0 ? shares(pending, threads) : Array.from({ length: threads }, (): string[] => []);
   const toRender = new Set(names);
   const queues = pending.length > 0 ? reads.map((share) => share.filter((n) => toRender.delete(n))) : shares(names, threads);
@@ -121,23 +123,48 @@ export async function processEnvironments(
   /** Per slot with a live worker: what starts it rendering (sends it the fleet first if it lacks it). */
   const starts = new Map<number, () => void>();
   const waiting = new Set<number>();
+  const finish = (o: EnvOutcome): void => {
+    outcomes.push(o);
+    opts.onOutcome?.(o);
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       let running = 0;
+      let mainDone = false;
+      const settle = (): void => {
+        if (running === 0 && mainDone && queues.every((q) => q.length === 0)) resolve();
+      };
+      /** Every fleet entry read: the fleet is complete, and every thread waiting for it starts. */
+      const readDone = (): void => {
+        if (--readsLeft > 0) return;
+        fleet = completeFleet(all, ctx.fleet, read);
+        complete = true;
+        for (const s of waiting) starts.get(s)?.();
+        waiting.clear();
+      };
       const spawn = (slot: number): void => {
         const w = startWorker({ ...ctx, fleet });
         let hasFleet = complete;
         workers.add(w);
         running++;
-        let done = 0;
-        const next = (): void => {
-          const name = done < recycleAfter ? take(slot) : undefined;
-          w.postMessage(name === undefined ? { type: 'stop' } : { type: 'env', name });
+        let sent = 0;
+        let inFlight = 0;
+        // Two environments in flight: the next is already in the worker's queue while this thread
+        // renders its own and does not answer.
+        const fill = (): void => {
+          while (inFlight < 2 && sent < recycleAfter) {
+            const name = take(slot);
+            if (name === undefined) break;
+            w.postMessage({ type: 'env', name });
+            sent++;
+            inFlight++;
+          }
+          if (inFlight === 0) w.postMessage({ type: 'stop' });
         };
         const start = (): void => {
           if (!hasFleet) w.postMessage({ type: 'fleet', fleet: [...fleet] });
           hasFleet = true;
-          next();
+          fill();
         };
         starts.set(slot, start);
         w.on('message', (m: FromWorker) => {
@@ -148,16 +175,11 @@ export async function processEnvironments(
           } else if (m.type === 'fleet-read') {
             for (const [n, e] of m.entries) read.set(n, e);
             waiting.add(slot);
-            if (--readsLeft > 0) return;
-            fleet = completeFleet(all, ctx.fleet, read);
-            complete = true;
-            for (const s of waiting) starts.get(s)?.();
-            waiting.clear();
+            readDone();
           } else if (m.type === 'done') {
-            outcomes.push(m.outcome);
-            opts.onOutcome?.(m.outcome);
-            done++;
-            next();
+            finish(m.outcome);
+            inFlight--;
+            fill();
           } else if (m.type === 'stopped') {
             addPhaseTimes(times, m.times);
             workers.delete(w);
@@ -167,7 +189,7 @@ export async function processEnvironments(
             w.terminate().then(() => {
               running--;
               if (queues.some((q) => q.length > 0)) spawn(slot);
-              else if (running === 0) resolve();
+              else settle();
             }, reject);
           } else {
             const err = new Error(m.message);
@@ -180,7 +202,29 @@ export async function processEnvironments(
           if (code !== 0 && workers.has(w)) reject(new Error(`a render worker exited with code ${code}`));
         });
       };
-      for (let i = 0; i < threads; i++) spawn(i);
+      /**
+       * This thread's share: its fleet entries, then environments until the queues are empty or it
+       * rendered `recycleAfter` (what it keeps is not bounded by recycling; the workers take the rest).
+       * It yields between environments, so the workers' messages are answered.
+       */
+      const renderHere = async (): Promise<void> => {
+        if (reads[0]!.length > 0) {
+          for (const [n, e] of readFleetEntries(ctx.sources, [...reads[0]!].reverse(), recycleAfter)) read.set(n, e);
+          readDone();
+        }
+        while (!complete) await new Promise<void>((r) => waiting.add(0) && starts.set(0, r));
+        const full: WorkContext = { ...ctx, fleet, fleetPending: [] };
+        for (let done = 0; done < recycleAfter; done++) {
+          const name = take(0);
+          if (name === undefined) break;
+          finish(processEnvironment(name, full));
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        mainDone = true;
+        settle();
+      };
+      for (let i = 1; i < threads; i++) spawn(i);
+      renderHere().catch(reject);
     });
   } finally {
     await Promise.all([...workers].map((w) => w.terminate()));

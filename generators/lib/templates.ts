@@ -9,11 +9,11 @@ import { yamlInline } from './yaml.js';
 
 /** Loaded when the first template renders (see lazy.ts); a run that renders nothing never loads it. */
 const Handlebars = lazyModule<typeof HandlebarsType>('handlebars');
-let engine: typeof HandlebarsType | undefined;
+/** Handlebars' runtime alone (no compiler): what a precompiled template needs. */
+const HandlebarsRuntime = lazyModule<typeof HandlebarsType>('handlebars/runtime');
 
-function handlebars(): typeof HandlebarsType {
-  if (engine) return engine;
-  const e = Handlebars.create();
+/** `yaml`, `code`, `join` and `eq`, registered on an environment (the full one or the runtime). */
+function withHelpers(e: typeof HandlebarsType): typeof HandlebarsType {
   e.registerHelper('yaml', (value: unknown, options: unknown) => {
     if (options === undefined || value === undefined) throw new Error('the yaml helper needs a defined value');
     return yamlInline(value);
@@ -28,15 +28,25 @@ function handlebars(): typeof HandlebarsType {
     return values.join(typeof sep === 'string' ? sep : ', ');
   });
   e.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  return (engine = e);
+  return e;
 }
+
+let engine: typeof HandlebarsType | undefined;
+const handlebars = (): typeof HandlebarsType => (engine ??= withHelpers(Handlebars.create()));
+let runtime: typeof HandlebarsType | undefined;
+const handlebarsRuntime = (): typeof HandlebarsType => (runtime ??= withHelpers(HandlebarsRuntime.create()));
 
 export type Template = (context: object) => string;
 
-export function compileTemplate(source: string): Template {
+/**
+ * A template from its source. The bundles pass the source's precompiled spec as well (the build's
+ * generators/build/templates.mjs, compiled with the same options): then nothing is compiled at run
+ * time. Without it (tsx, vitest, a call the build does not recognise) it compiles at its first use.
+ */
+export function compileTemplate(source: string, precompiled?: TemplateSpecification): Template {
   let t: HandlebarsTemplateDelegate | undefined;
   return (context) => {
-    t ??= handlebars().compile(source, { noEscape: true, strict: true });
+    t ??= precompiled ? handlebarsRuntime().template(precompiled) : handlebars().compile(source, { noEscape: true, strict: true });
     const out = t(context);
     if (/\{\{|\}\}/.test(out)) throw new Error('template output still contains {{ or }}');
     return out;

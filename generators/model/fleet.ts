@@ -99,12 +99,27 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
 }
 
 /**
+ * The fleet's hubs (environments whose engine runs in hub mode), sorted by name: once per fleet, not
+ * once per call (hubOf runs for every environment: sorting the whole fleet each time made 1000
+ * environments' runs quadratic, issue 23). Fleets are not changed once built (a changed size is
+ * sorted again all the same).
+ */
+const HUBS = new WeakMap<FleetIndex, { size: number; hubs: [string, FleetEntry][] }>();
+function hubsByName(fleet: FleetIndex): [string, FleetEntry][] {
+  const hit = HUBS.get(fleet);
+  if (hit && hit.size === fleet.size) return hit.hubs;
+  const hubs = [...fleet].filter(([, e]) => engineNamed(e.gitops)?.hubMode).sort(([a], [b]) => a.localeCompare(b));
+  HUBS.set(fleet, { size: fleet.size, hubs });
+  return hubs;
+}
+
+/**
  * The hub managing an environment (the first, by name, when several claim it: a rule refuses that).
  * An environment in a hub's `decommission` list still has that hub (`leaving`): it renders as managed
  * until its decommission script ran and it leaves the list.
  */
 export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined {
-  for (const [hub, e] of [...fleet].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [hub, e] of hubsByName(fleet)) {
     const leaving = !e.manages.includes(name) && e.decommission.includes(name);
     if (hub !== name && engineNamed(e.gitops)?.hubMode && (e.manages.includes(name) || leaving))
       return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '', ...(e.aws.vpcCidr ? { vpcCidr: e.aws.vpcCidr } : {}), ...(leaving ? { leaving: true } : {}) };

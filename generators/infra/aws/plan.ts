@@ -382,4 +382,10 @@ export const nodeImageParameterName = (n: Node): string =>
     .join('')}Image`;
 
 /** Every SSM parameter holding an AMI id the environment's nodes stack needs (for `--refresh-ssm`). */
-export const imageParameters = (m: EnvironmentModel): string[] => [...new Set(awsPlan(m).images.map((i) => i.parameter))].sort();
+export const imageParameters = (m: EnvironmentModel): string[] => {
+  // The pools' images as buildPlan makes them, without the rest of the plan (the model here is the
+  // one before its images are locked: a whole plan of it was built for this list alone, issue 23).
+  const facts = distributionOf(m).aws;
+  const names = awsNames(m);
+  return [...new Set(m.pools.map((p) => facts.image(m, facts.imageClass(m, p), { importBucket: names.importBucket, importRole: names.importRole }).parameter))].sort();
+};
