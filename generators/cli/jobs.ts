@@ -128,9 +128,15 @@ export async function processEnvironments(
     opts.onOutcome?.(o);
   };
   try {
-    await new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve, rejectRun) => {
       let running = 0;
       let mainDone = false;
+      // Once the run failed, this thread's loop stages nothing more (the caller removes what was staged).
+      let failed = false;
+      const reject = (err: unknown): void => {
+        failed = true;
+        rejectRun(err);
+      };
       const settle = (): void => {
         if (running === 0 && mainDone && queues.every((q) => q.length === 0)) resolve();
       };
@@ -212,9 +218,9 @@ export async function processEnvironments(
           for (const [n, e] of readFleetEntries(ctx.sources, [...reads[0]!].reverse(), recycleAfter)) read.set(n, e);
           readDone();
         }
-        while (!complete) await new Promise<void>((r) => waiting.add(0) && starts.set(0, r));
+        while (!complete && !failed) await new Promise<void>((r) => waiting.add(0) && starts.set(0, r));
         const full: WorkContext = { ...ctx, fleet, fleetPending: [] };
-        for (let done = 0; done < recycleAfter; done++) {
+        for (let done = 0; done < recycleAfter && !failed; done++) {
           const name = take(0);
           if (name === undefined) break;
           finish(processEnvironment(name, full));
