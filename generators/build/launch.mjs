@@ -3,17 +3,9 @@
  * any source changed since the last build (generators/build/build.mjs; content hashes, about 15 ms
  * to check), then runs dist/<command>.js in this process with the remaining arguments.
  */
-import module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ensureBuilt, entries } from './build.mjs';
 
-// Node 22.1+: V8's compiled code of the bundles and their packages (cdk8s, yaml, …) is kept on disk
-// and reused at the next start (about a third of a small run's start-up); Node 20 has no such cache.
-// Worker threads inherit it through NODE_COMPILE_CACHE (read at each thread's start).
-if (typeof module.enableCompileCache === 'function' && !process.env.NODE_DISABLE_COMPILE_CACHE) {
-  const r = module.enableCompileCache();
-  if (r?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = r.directory;
-}
 const [command, ...args] = process.argv.slice(2);
 if (!command || !entries().includes(command)) {
   process.stderr.write(`usage: node generators/build/launch.mjs <command> [args]; commands: ${entries().join(', ')}\n`);
