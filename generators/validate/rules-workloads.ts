@@ -10,7 +10,7 @@ import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
-import { reservedNames } from './rules-names.js';
+import { addonUnitNames, reservedNames } from './rules-names.js';
 import type { Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
@@ -252,6 +252,7 @@ const workloadNames: Rule = ({ input }, report) => {
   const taken = addonNamespaces(input);
   const engine = (engineNamed(input.gitops) ?? engines()[0]!).text;
   const reserved = reservedNames();
+  const units = addonUnitNames([...catalogNames(), ...thirdParty]);
   each(input.workloads, (w, at) => {
     if (RESERVED_WORKLOAD_NAMES.includes(w.name))
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of a namespace-wide NetworkPolicy`, { hint: `reserved: ${RESERVED_WORKLOAD_NAMES.join(', ')}` });
@@ -265,6 +266,11 @@ const workloadNames: Rule = ({ input }, report) => {
       });
     const own = reserved.get(w.name);
     if (own) report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${own.what} ${own.where}`, { hint: 'rename the workload' });
+    const unit = units.get(w.name);
+    if (unit)
+      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${unit.what} ${unit.where}`, {
+        hint: 'rename the workload: the names of add-ons\' units are reserved under every engine, for catalog add-ons even when not enabled here',
+      });
     const ns = w.namespace ?? w.name;
     const nsPath: DocPath = w.namespace === undefined ? [...at, 'name'] : [...at, 'namespace'];
     if (w.namespace === undefined && (isCatalogAddon(w.name) || thirdParty.includes(w.name))) return; // reported above
