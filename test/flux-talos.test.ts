@@ -38,3 +38,22 @@ describe('flux-talos: the first sync', () => {
     expect((parse(f.content) as { spec: { dependsOn?: unknown[] } }).spec.dependsOn).toBeUndefined();
   });
 });
+
+describe('flux-talos: an add-on Secret replaced by name', () => {
+  const withAddons = (yaml: string) => {
+    const s = new Map(sources);
+    s.set('environments/flux-talos.yaml', `${s.get('environments/flux-talos.yaml')}addons:\n${yaml}`);
+    return formatted(prepareEnvironment(name, s)).filter((l) => !l.includes(': warning: '));
+  };
+  it('with every key of the add-on’s own Secret is accepted', () => {
+    expect(withAddons('  kube-prometheus-stack:\n    secrets:\n      grafana-admin:\n        admin-user: { secret: /odp/flux-talos/grafana/user }\n        admin-password: { secret: /odp/flux-talos/grafana/password }\n')).toStrictEqual([]);
+  });
+  it('without one of them is refused at the Secret’s name (Grafana’s admin.userKey would be missing)', () => {
+    expect(withAddons('  kube-prometheus-stack:\n    secrets:\n      grafana-admin:\n        admin-password: { secret: /odp/flux-talos/grafana/password }\n')).toStrictEqual([
+      expect.stringMatching(/^environments\/flux-talos\.yaml:\d+:7 {2}addons\.kube-prometheus-stack\.secrets\.grafana-admin: 'grafana-admin' replaces the Secret grafana-admin that add-on kube-prometheus-stack delivers itself, without its key 'admin-user'/),
+    ]);
+  });
+  it('a Secret of another name adds one', () => {
+    expect(withAddons('  kube-prometheus-stack:\n    secrets:\n      grafana-smtp:\n        password: { secret: /odp/flux-talos/grafana/smtp }\n')).toStrictEqual([]);
+  });
+});
