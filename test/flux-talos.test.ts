@@ -57,3 +57,20 @@ describe('flux-talos: an add-on Secret replaced by name', () => {
     expect(withAddons('  kube-prometheus-stack:\n    secrets:\n      grafana-smtp:\n        password: { secret: /odp/flux-talos/grafana/smtp }\n')).toStrictEqual([]);
   });
 });
+
+describe('flux-talos: image references', () => {
+  const withImage = (image: string) => {
+    const s = new Map(sources);
+    s.set('environments/flux-talos.yaml', s.get('environments/flux-talos.yaml')!.replace('ghcr.io/opendev/api:2.7.0', image));
+    return formatted(prepareEnvironment(name, s)).filter((l) => !l.includes(': warning: '));
+  };
+  // The runtime pulls by the digest and never resolves the tag (containerd core/remotes/docker/resolver.go,
+  // dockerResolver.Resolve); the rendered check policy.pinned-images accepts it too. It was refused with
+  // "uses the tag 'latest', which changes under the same name", whose hint asked for the digest it has.
+  it('a digest pins the image even with the tag latest', () => {
+    expect(withImage(`ghcr.io/opendev/api:latest@sha256:${'a'.repeat(64)}`)).toStrictEqual([]);
+  });
+  it('the tag latest without a digest is refused', () => {
+    expect(withImage('ghcr.io/opendev/api:latest')).toStrictEqual([expect.stringContaining("uses the tag 'latest', which changes under the same name")]);
+  });
+});
