@@ -5,10 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { formatDiagnostic } from '../generators/validate/diagnostics.js';
-import { checkMotion } from '../generators/validate/motion/index.js';
-import { checkRenderedTree, treeCheckers } from '../generators/validate/rendered/registry.js';
-import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted } from './helpers.js';
 
 const { name, sources } = fixtureSources('valid', 'flux-talos.yaml');
@@ -25,17 +21,9 @@ describe('flux-talos: the first sync', () => {
     expect(formatted(prepared).filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
   });
 
-  // What npm run validate runs on the rendered tree (motion included). Its workloads' Kustomizations applied their
-  // ExternalSecrets with wait: true and no healthCheckExprs: kstatus counts an ExternalSecret Current at the first poll
-  // (fluxcd/cli-utils v1.2.1 pkg/kstatus/status/status.go:115-138), so api and inference were Ready before their Secrets.
-  it('passes the rendered-tree checks (validate) without errors', async () => {
-    const tree = parseRenderedTree(new Map(files.map((f) => [`${name}/${f.path}`, f.content])));
-    // As generators/cli/validate.ts runs them: the file checks, the tree checks, then the first sync simulated.
-    const found = [...(await checkRenderedTree(tree)), ...treeCheckers().flatMap((c) => c.check(tree)), ...checkMotion(tree, [prepared.prepared!.model])];
-    const errors = found.filter((d) => d.severity === 'error').map(formatDiagnostic);
-    expect(errors).toStrictEqual([]);
-  });
-
+  // Its rendered tree passes validate's checks (first sync included): test/valid-rendered.test.ts. Its workloads'
+  // Kustomizations applied their ExternalSecrets with wait: true and no healthCheckExprs: kstatus counts an
+  // ExternalSecret Current at the first poll (fluxcd/cli-utils v1.2.1 pkg/kstatus/status/status.go:115-138).
   it('a workload with Secrets from SSM waits for its ExternalSecret to be Ready (healthCheckExprs)', () => {
     for (const unit of ['api', 'inference']) {
       const k = parse(files.find((x) => x.path === `flux/kustomizations/${unit}.yaml`)!.content) as { spec: { healthCheckExprs?: { apiVersion: string; kind: string }[] } };
