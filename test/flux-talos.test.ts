@@ -84,3 +84,19 @@ describe('flux-talos: image references', () => {
     expect(withImage('ghcr.io/opendev/api:latest')).toStrictEqual([expect.stringContaining("uses the tag 'latest', which changes under the same name")]);
   });
 });
+
+describe('flux-talos: an object rendered twice, as validate reports it', () => {
+  it('is reported in Flux words only (the Argo CD check, which named "no Application" twice, skips a tree without Applications)', async () => {
+    const { checkRenderedTree } = await import('../generators/validate/rendered/registry.js');
+    const { parseRenderedTree } = await import('../generators/validate/rendered/tree.js');
+    const { formatDiagnostic } = await import('../generators/validate/diagnostics.js');
+    const tree = new Map(files.map((f) => [`${name}/${f.path}`, f.content]));
+    // A copy of the api workload's ExternalSecret among inference's manifests, in inference's overlay.
+    tree.set(`${name}/manifests/inference/externalsecret-api-env.yaml`, tree.get(`${name}/manifests/api/externalsecret-api-env.yaml`)!);
+    const overlay = `${name}/flux/units/inference/kustomization.yaml`;
+    tree.set(overlay, tree.get(overlay)!.replace('resources:\n', 'resources:\n  - ../../../manifests/inference/externalsecret-api-env.yaml\n'));
+    const found = (await checkRenderedTree(parseRenderedTree(tree))).filter((d) => d.rule.includes('duplicate') || d.message.includes('fighting')).map(formatDiagnostic);
+    expect(found.some((l) => l.includes('Application'))).toBe(false);
+    expect(found.some((l) => l.includes('ExternalSecret apps/api-env is delivered by Flux Kustomizations flux-system/api and flux-system/inference'))).toBe(true);
+  });
+});
