@@ -223,6 +223,27 @@ describe('the rendered scripts, against stub binaries', () => {
       'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-2 --lifecycle-action-result CONTINUE',
     ]);
     expect(r.calls.find((c) => c.includes('describe-auto-scaling-instances'))).toContain("AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait'");
+    // Run again after a run that stopped between the apply and the lifecycle action: the configured node refuses
+    // --insecure (Talos v1.13.9 internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135) and
+    // answers the runbook's talosconfig, so only the lifecycle action is left; without that answer it gives up.
+    stub('aws', ['case "$*" in', '  *describe-auto-scaling-instances*) echo i-3 ;;', '  *"--instance-ids i-3"*) echo 10.30.2.23 ;;', 'esac'].join('\n'));
+    stub('talosctl', 'case "$*" in *apply-config*) exit 1 ;; *"--talosconfig"*" version"*) exit 0 ;; esac; exit 1');
+    mkdirSync(join(dir, 'home', '.odp', 'prod'), { recursive: true });
+    writeFileSync(join(dir, 'home', '.odp', 'prod', 'talosconfig'), 'context: prod\n');
+    const again = run('talos-join.sh', 'general-arm64');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('talos-join: general-arm64 i-3 (10.30.2.23) already has its config');
+    expect(again.calls.filter((c) => c.startsWith('talosctl') || c.includes('complete-lifecycle-action'))).toStrictEqual([
+      `talosctl apply-config --insecure --nodes 10.30.2.23 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
+      `talosctl --talosconfig ${join(dir, 'home')}/.odp/prod/talosconfig --nodes 10.30.2.23 version`,
+      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-3 --lifecycle-action-result CONTINUE',
+    ]);
+    stub('talosctl', 'exit 1');
+    const stuck = run('talos-join.sh', 'general-arm64');
+    expect(stuck.code).toBe(1);
+    expect(stuck.stderr).toContain('talos-join: i-3 (10.30.2.23) did not accept the config');
+    expect(stuck.calls.filter((c) => c.includes('complete-lifecycle-action'))).toStrictEqual([]);
+    rmSync(join(dir, 'home', '.odp', 'prod', 'talosconfig'));
     const bad = run('talos-join.sh', 'gpu');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('usage: rendered/prod/aws/talos-join.sh general-amd64|general-arm64');

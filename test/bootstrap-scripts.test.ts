@@ -23,7 +23,7 @@ const READY_WORKER = 'worker-1\tTrue\t';
  * `nodes` is what `kubectl get nodes` prints (name, Ready status, `key:Effect ` taints; tab-separated
  * lines), one answer per call (the last repeats). `sleep` returns at once.
  */
-function run(o: { aws?: string; helm?: string; nodes?: string[]; script?: string; args?: string[] }): { code: number | null; stdout: string; stderr: string; calls: string[]; secret?: string } {
+function run(o: { aws?: string; helm?: string; nodes?: string[]; script?: string; args?: string[]; existingSecret?: boolean }): { code: number | null; stdout: string; stderr: string; calls: string[]; secret?: string } {
   const dir = mkdtempSync(join(tmpdir(), 'odp-bootstrap-'));
   dirs.push(dir);
   cpSync(join(renderedExamples(), 'rendered'), join(dir, 'repo', 'rendered'), { recursive: true });
@@ -36,6 +36,7 @@ function run(o: { aws?: string; helm?: string; nodes?: string[]; script?: string
   };
   stub('aws', o.aws ?? 'exit 0');
   stub('sleep', 'exit 0');
+  if (o.existingSecret) writeFileSync(join(dir, 'existing'), '');
   const answers = o.nodes ?? [READY_WORKER];
   answers.forEach((a, i) => writeFileSync(join(dir, `nodes.${i}`), a.replace(/\\t/g, '\t') + '\n'));
   const count = join(dir, 'count');
@@ -44,6 +45,9 @@ function run(o: { aws?: string; helm?: string; nodes?: string[]; script?: string
   stub('kubectl', [
     'case "$*" in',
     `  "get nodes"*) n=$(cat '${count}' 2>/dev/null || echo 0); f='${dir}/nodes.'$n; [ -f "$f" ] || f='${dir}/nodes.${answers.length - 1}'; echo $((n + 1)) >'${count}'; cat "$f" ;;`,
+    // A re-run: the Secret exists, its data owned by External Secrets' manager with another value (rotated in SSM):
+    // server-side apply refuses unless conflicts are forced (as the API server answers: 409 Conflict).
+    `  *"apply --server-side -f"*secret.yaml*) if [ -f '${join(dir, 'existing')}' ]; then echo 'error: Apply failed with 1 conflict: conflict with "externalsecrets.external-secrets.io/flux-system" using v1: .data.password' >&2; exit 1; fi ;;`,
     `  *"create secret"*) for a in "$@"; do case "$a" in --from-file=*) f=\${a#--from-file=}; printf '%s=%s\\n' "\${f%%=*}" "$(cat "\${f#*=}")" >>'${join(dir, 'secret')}' ;; esac; done; echo 'kind: Secret' ;;`,
     'esac',
   ].join('\n'));
@@ -88,6 +92,14 @@ describe('Flux bootstrap script against stub binaries', () => {
     expect(r.calls.filter((c) => c.includes('s3cr3t'))).toStrictEqual([]);
     // kustomize-controller takes over fields applied by the kubectl manager only (v1.9.1 kustomization_controller.go:894-927).
     expect(r.calls.filter((c) => c.includes('--field-manager'))).toStrictEqual([]);
+  });
+
+  it('run again after the git password was rotated in SSM: the Secret apply forces the conflict with External Secrets and the script goes on', () => {
+    const r = run({ aws: 'case "$*" in *git-password*) echo rotated-value ;; *) echo bot ;; esac', existingSecret: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.calls.filter((c) => c.includes('secret.yaml'))).toStrictEqual([expect.stringMatching(/^kubectl apply --server-side --force-conflicts -f .*\/secret\.yaml$/)]);
+    expect(r.calls.some((c) => c.includes('flux-instance.yaml'))).toBe(true);
   });
 });
 

@@ -83,6 +83,27 @@ const contextOf = (model: EnvironmentModel, name: string, entry: CatalogEntry | 
   override: o,
 });
 
+/**
+ * Secrets an environment's `addons.<name>.secrets` replaces by name (secretsOf) without every key of the add-on's own
+ * Secret of that name: the chart reads those keys (e.g. Grafana's admin.userKey), so the Secret would lack one.
+ */
+export function replacedSecretsMissingKeys(model: EnvironmentModel): { addon: string; secret: string; missing: string[]; keys: string[] }[] {
+  const out: { addon: string; secret: string; missing: string[]; keys: string[] }[] = [];
+  for (const o of model.addons) {
+    if (!isCatalogAddon(o.name) || !o.secrets) continue;
+    const entry = catalogEntry(o.name);
+    if (!isEnabled(entry, model, o)) continue;
+    const own = entry.secrets?.(contextOf(model, o.name, entry, o)) ?? {};
+    for (const [secret, keys] of Object.entries(o.secrets)) {
+      const base = own[secret];
+      if (!base) continue;
+      const missing = Object.keys(base).filter((k) => !(k in (keys ?? {})));
+      if (missing.length > 0) out.push({ addon: o.name, secret, missing: missing.sort(), keys: Object.keys(base).sort() });
+    }
+  }
+  return out;
+}
+
 /** An enabled add-on before resolution: its name, catalog entry (none for third-party charts), override. */
 type Enabled = { name: string; entry: CatalogEntry | undefined; o: AddonOverride | undefined };
 

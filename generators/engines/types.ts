@@ -92,6 +92,11 @@ export interface EngineRules {
   needs?(input: EnvironmentInput): { addon: string; who: string }[];
   /** Names it reserves for its own objects in every environment (an add-on or workload may not take them). */
   reservedNames?: Readonly<Record<string, { what: string; where: string }>>;
+  /**
+   * The names of the further units it delivers add-on `addon` in besides the add-on's own (e.g. its manifests
+   * after its chart), reserved like reservedNames for every catalog add-on and every add-on an environment declares.
+   */
+  addonUnitNames?(addon: string): { name: string; what: string; where: string }[];
   /** Why no add-on may write to its namespace `ns` (checked in every environment), when it guards it. */
   guardedNamespace?(addon: string, ns: string): { message: string; hint: string };
 }

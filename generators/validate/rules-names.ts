@@ -3,6 +3,7 @@
  * their position, before a renderer or the writer meets them. (Workload names, namespaces, pools,
  * nodes and add-ons are DNS labels by the schema; these are the free-form names left.)
  */
+import { catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { distributions } from '../distributions/registry.js';
 import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
 import { engineNamed, engines } from '../engines/registry.js';
@@ -52,8 +53,10 @@ const addonNames: Rule = ({ input }, report) => {
   const namespaceApps = new Set((input.workloads ?? []).map((w) => namespaceAppName(w.namespace ?? w.name)));
   const reserved = reservedNames();
   const unit = (engineNamed(input.gitops) ?? engines()[0]!).text.unit;
-  for (const name of Object.keys(input.addons ?? {})) {
-    const taken = reserved.get(name);
+  const declared = Object.keys(input.addons ?? {});
+  const units = addonUnitNames([...catalogNames(), ...declared.filter((n) => !isCatalogAddon(n))]);
+  for (const name of declared) {
+    const taken = reserved.get(name) ?? units.get(name);
     if (taken) report('addon-reserved-name', ['addons', name], `'${name}' is the name of ${taken.what}`, { hint: 'give the add-on another name', key: true });
     if (namespaceApps.has(name))
       report('addon-reserved-name', ['addons', name], `'${name}' is the name of the ${unit} of workload namespace '${name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
@@ -71,6 +74,16 @@ const distributionNames: Rule = (ctx, report) => {
 /** Names the engines reserve for their own objects, in every environment (Engine.rules.reservedNames). */
 export function reservedNames(): Map<string, { what: string; where: string }> {
   return new Map(engines().flatMap((e) => Object.entries(e.rules.reservedNames ?? {})));
+}
+
+/**
+ * The names of the further units the engines deliver each of `addons` in (Engine.rules.addonUnitNames), reserved in
+ * every environment like reservedNames: switching engines must not turn a valid name into a clash.
+ */
+export function addonUnitNames(addons: Iterable<string>): Map<string, { what: string; where: string }> {
+  const out = new Map<string, { what: string; where: string }>();
+  for (const addon of addons) for (const e of engines()) for (const u of e.rules.addonUnitNames?.(addon) ?? []) if (!out.has(u.name)) out.set(u.name, { what: u.what, where: u.where });
+  return out;
 }
 
 export const NAME_RULES: readonly Rule[] = [addonSecretNames, poolLabels, addonNames, distributionNames];

@@ -10,7 +10,7 @@ import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
-import { reservedNames } from './rules-names.js';
+import { addonUnitNames, reservedNames } from './rules-names.js';
 import type { Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
@@ -28,7 +28,10 @@ export function imageTag(image: string): { tag?: string; digest?: string } {
 const imagePinned: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const { tag, digest } = imageTag(w.image);
-    if (tag === 'latest')
+    // With a digest the runtime pulls by digest and never resolves the tag (containerd core/remotes/docker/resolver.go
+    // at 0064878, dockerResolver.Resolve: a reference with a digest asks manifests/<digest>), as the rendered check
+    // policy.pinned-images accepts it (rendered/policies.ts): ':latest@sha256:…' is pinned.
+    if (tag === 'latest' && digest === undefined)
       report('workload-image-pinned', [...at, 'image'], `image '${w.image}' uses the tag 'latest', which changes under the same name`, {
         hint: 'pin a release tag (e.g. :1.4.2) or a digest (@sha256:…) so that a render always means the same image',
       });
@@ -252,6 +255,7 @@ const workloadNames: Rule = ({ input }, report) => {
   const taken = addonNamespaces(input);
   const engine = (engineNamed(input.gitops) ?? engines()[0]!).text;
   const reserved = reservedNames();
+  const units = addonUnitNames([...catalogNames(), ...thirdParty]);
   each(input.workloads, (w, at) => {
     if (RESERVED_WORKLOAD_NAMES.includes(w.name))
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of a namespace-wide NetworkPolicy`, { hint: `reserved: ${RESERVED_WORKLOAD_NAMES.join(', ')}` });
@@ -265,6 +269,11 @@ const workloadNames: Rule = ({ input }, report) => {
       });
     const own = reserved.get(w.name);
     if (own) report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${own.what} ${own.where}`, { hint: 'rename the workload' });
+    const unit = units.get(w.name);
+    if (unit)
+      report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${unit.what} ${unit.where}`, {
+        hint: 'rename the workload: the names of add-ons\' units are reserved under every engine, for catalog add-ons even when not enabled here',
+      });
     const ns = w.namespace ?? w.name;
     const nsPath: DocPath = w.namespace === undefined ? [...at, 'name'] : [...at, 'namespace'];
     if (w.namespace === undefined && (isCatalogAddon(w.name) || thirdParty.includes(w.name))) return; // reported above

@@ -176,6 +176,8 @@ const noDuplicateObjects: TreeChecker = {
           }
         }
       }
+      // A tree without Applications is another engine's, which says itself who applies an object twice.
+      if (appDirs.length === 0) continue;
       const owners = (path: string): string[] => appDirs.filter((a) => a.dir === '' || path.startsWith(`${a.dir}/`)).map((a) => a.app);
       for (const loc of envDocs(tree, env)) {
         if (!loc.file.path.startsWith('manifests/') && !loc.file.path.startsWith('argocd/') && !loc.file.path.startsWith('apps/')) continue;

@@ -10,7 +10,7 @@ import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
-import { fluxPaths, PRUNE_ANNOTATION } from './objects.js';
+import { ALERTS_UNIT, fluxPaths, manifestsUnitName, PLATFORM_UNIT, prerequisitesUnitName, PRUNE_ANNOTATION } from './objects.js';
 import { fluxSections } from './readme.js';
 import { renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
@@ -65,6 +65,18 @@ export const flux: Engine = {
     }),
     // Flux reads this repository with credentials an ExternalSecret keeps current (./addons/flux-operator.ts).
     needs: () => [{ addon: 'external-secrets', who: 'flux-operator (the repository credentials ExternalSecret)' }],
+    // Every unit is a Kustomization flux-system/<name> and a file flux/kustomizations/<name>.yaml (render.ts): a
+    // workload or add-on of the same name would be a second object and file of that name.
+    get reservedNames() {
+      return {
+        [PLATFORM_UNIT]: { what: "the Flux Kustomization of the add-ons' Namespaces and tenant identities", where: `(${fluxPaths.kustomization(PLATFORM_UNIT)})` },
+        [ALERTS_UNIT]: { what: 'the Flux Kustomization of the alerts to Alertmanager', where: `(${fluxPaths.kustomization(ALERTS_UNIT)})` },
+      };
+    },
+    addonUnitNames: (addon) => [
+      { name: prerequisitesUnitName(addon), what: `the Flux Kustomization of the prerequisites of add-on ${addon} (applied before its chart)`, where: `(${fluxPaths.kustomization(prerequisitesUnitName(addon))})` },
+      { name: manifestsUnitName(addon), what: `the Flux Kustomization of the manifests of add-on ${addon} (applied after its chart)`, where: `(${fluxPaths.kustomization(manifestsUnitName(addon))})` },
+    ],
   },
   checks: {
     get tree() {

@@ -26,6 +26,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { deliveryPlan } from '../../plan/index.js';
 import { deliveryGraph, NAMESPACES_STEP, type StepPart } from '../../plan/graph.js';
 import type { DeliveryUnit } from '../../plan/types.js';
+import { hasSecretEnv } from '../../plan/workloads.js';
 import type { RenderedFile, Renderer } from '../../render/types.js';
 import { renderDelivery } from '../../render/delivery/render.js';
 import { renderWorkloads } from '../../render/workloads/render.js';
@@ -34,6 +35,7 @@ import {
   chartSource,
   clusterKinds,
   ALERTS_UNIT,
+  ESO_GROUP,
   FLUX_NAMESPACE,
   fluxAlerts,
   fluxInstance,
@@ -92,6 +94,17 @@ export function manifestFilesOf(model: EnvironmentModel): Map<string, string[]> 
 }
 
 /**
+ * apiVersions a workload unit applies that its health checks follow: the ExternalSecret of its `{ secret }` variables
+ * (render/workloads: one per workload with one), which kstatus would count Current before External Secrets reconciles
+ * it (the rendered check motion.flux refuses a wait without healthCheckExprs for it). The graph's steps carry no
+ * workload objects (they are rendered by render/workloads).
+ */
+const workloadApplies = (model: EnvironmentModel, u: DeliveryUnit | undefined): string[] => {
+  const w = u?.kind === 'workload' ? model.workloads.find((x) => x.name === u.name) : undefined;
+  return w && hasSecretEnv(w) ? [`${ESO_GROUP}/v1`] : [];
+};
+
+/**
  * The Kustomizations of the delivery graph (plan/graph.ts): one per step (a chart's manifests the
  * chart needs: `<unit>-prerequisites`; the chart: `<unit>`; its other manifests: `<unit>-manifests`),
  * each depending on exactly the steps that provide what it needs. The graph's namespaces step is
@@ -121,7 +134,7 @@ export function fluxSteps(model: EnvironmentModel, plan: readonly DeliveryUnit[]
       serviceAccountName: u?.kind === 'workload' ? tenantServiceAccount(u.namespace) : undefined,
       keep: u?.onDelete === 'orphan',
       manifests: s.manifests.map((o) => manifestFileName(o)),
-      applies: s.part === 'main' && u?.chart ? [] : s.manifests.map((o) => o.apiVersion),
+      applies: s.part === 'main' && u?.chart ? [] : [...s.manifests.map((o) => o.apiVersion), ...workloadApplies(model, u)],
     });
   }
   return steps;

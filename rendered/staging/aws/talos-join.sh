@@ -22,8 +22,15 @@ ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query
 for id in $ids; do
   ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
   n=0
-  # The maintenance API answers once the instance has booted; a configured node refuses --insecure.
+  # The maintenance API answers once the instance has booted. A node that already has its config (a run that
+  # stopped after applying it, before the lifecycle action) refuses --insecure: its API then verifies client
+  # certificates (Talos v1.13.9 internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135), so
+  # it answers the runbook's talosconfig instead, and only the lifecycle action is left.
   until talosctl apply-config --insecure --nodes "$ip" --file "$dir/$pool.yaml"; do
+    if [ -f "$dir/talosconfig" ] && talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" version >/dev/null 2>&1; then
+      echo "talos-join: $pool $id ($ip) already has its config"
+      break
+    fi
     n=$((n + 1))
     [ "$n" -lt 30 ] || { echo "talos-join: $id ($ip) did not accept the config" >&2; exit 1; }
     sleep 10

@@ -1,10 +1,26 @@
 /**
  * Talos' add-on (catalog data): approves the kubelet serving-certificate CSRs of rotate-server-certificates.
  */
-import { kubeVersionOf, RBAC, type CatalogEntry } from '../../../catalog/types.js';
+import { createsServices, placementAt, valueAt } from '../../../catalog/facts.js';
+import { kubeVersionOf, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
 
 /** Escape a string for use inside a Go (RE2) regular expression. */
 const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * kubelet-csr-approver 1.2.14 (postfinance/kubelet-csr-approver tag v1.2.14, charts/kubelet-csr-approver): a metrics
+ * Service unless metrics.enable is false (values.yaml:41-42 `enable: true`, templates/service.yaml:1), so it is applied
+ * after a fail-closed Service webhook serves (the AWS Load Balancer Controller's); its Deployment is placed by
+ * nodeSelector/tolerations (templates/deployment.yaml:108-121), whose defaults tolerate the control planes
+ * (values.yaml:93-98).
+ */
+const KUBELET_CSR_APPROVER_FACTS: ChartFacts = {
+  version: '1.2.14',
+  provides: () => [],
+  needs: (values) => (valueAt(values, 'metrics.enable') === false ? [] : [createsServices('kubelet-csr-approver')]),
+  pods: (values) =>
+    [placementAt(values, 'kubelet-csr-approver', '', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Equal', effect: 'NoSchedule' }] })],
+};
 
 /**
  * Approves the kubelet serving-certificate CSRs that Talos' rotate-server-certificates produces,
@@ -30,6 +46,7 @@ export const kubeletCsrApprover: CatalogEntry = {
   // orphan: kubelets of new nodes get no serving certificate: kubectl logs/exec and metrics-server fail on them.
   onDelete: 'orphan',
   clusterResources: RBAC,
+  facts: KUBELET_CSR_APPROVER_FACTS,
   values: ({ model }) => {
     const domain = model.aws.region === 'us-east-1' ? 'ec2.internal' : `${model.aws.region}.compute.internal`;
     return {

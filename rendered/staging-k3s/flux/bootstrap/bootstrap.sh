@@ -63,7 +63,10 @@ kubectl -n 'flux-system' create secret generic 'flux-system' \
   --dry-run=client -o yaml >"$TMP/secret.yaml"
 # kubectl's own field manager: kustomize-controller takes over fields of a kubectl apply (kustomize-controller v1.9.1
 # internal/controller/kustomization_controller.go:894-927), so what the bootstrap applied becomes Flux's.
-kubectl apply --server-side -f "$TMP/secret.yaml"
+# --force-conflicts: on a re-run External Secrets owns the data (it writes the Secret with Update under its own field
+# manager: external-secrets v2.9.0 pkg/controllers/externalsecret/externalsecret_controller.go:988,1010), and a value
+# rotated in SSM since its last refresh conflicts; the value just read is the one it writes next.
+kubectl apply --server-side --force-conflicts -f "$TMP/secret.yaml"
 
 # The FluxInstance: the operator installs Flux 2.9.0 and syncs rendered/staging-k3s/flux; Flux takes over from here.
 kubectl apply --server-side -f "$ROOT/"'rendered/staging-k3s/flux/flux-instance.yaml'
