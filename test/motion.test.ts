@@ -82,8 +82,10 @@ describe('first-sync simulator', () => {
     const r = report('staging-k3s');
     // A GPU node without drivers: the device plugin never becomes Ready; nothing else waits for it.
     expect(failureBlocks(r, 'nvidia-device-plugin')).toStrictEqual([]);
-    // An unreachable SSM: the store fails; what reads Secrets through it is blocked, nothing else.
-    expect(failureBlocks(r, 'external-secrets-manifests')).toStrictEqual(['flux-operator-manifests', 'kube-prometheus-stack', 'kube-prometheus-stack-prerequisites']);
+    // A store that is not Ready (its role missing or not assumable): what reads Secrets through it is
+    // blocked, nothing else, not even what reads through another namespace's store (one unit per store).
+    expect(failureBlocks(r, 'external-secrets-store-monitoring')).toStrictEqual(['kube-prometheus-stack', 'kube-prometheus-stack-prerequisites']);
+    expect(failureBlocks(r, 'external-secrets-store-flux-system')).toStrictEqual(['flux-operator-manifests']);
     // Every unit with no need on the failed one is still applied (no containment finding on the examples).
     expect(r.findings.filter((d) => d.rule === 'motion.containment')).toStrictEqual([]);
   });

@@ -41,7 +41,7 @@ const SHARED = (t: string) => `${IRSA(t)}addons:\n  external-secrets:\n    setti
 describe('per-namespace stores (node roles assume each store role)', () => {
   const r = prepared();
   const files = renderEnvironment(r.prepared!);
-  const eso = objects(files, 'manifests/external-secrets/');
+  const eso = objects(files, 'manifests/external-secrets');
   const plan = awsPlan(r.prepared!.model, r.prepared!.model.aws.images);
 
   it('renders one ClusterSecretStore per consumer namespace, each admitting that namespace only, with a role of its own', () => {
@@ -89,7 +89,7 @@ describe('per-namespace stores (node roles assume each store role)', () => {
 describe('per-namespace stores with aws.iam.mode irsa', () => {
   const r = prepared(IRSA);
   const files = renderEnvironment(r.prepared!);
-  const eso = objects(files, 'manifests/external-secrets/');
+  const eso = objects(files, 'manifests/external-secrets');
   const plan = awsPlan(r.prepared!.model, r.prepared!.model.aws.images);
 
   it('each store authenticates as ServiceAccount ssm-reader-<ns>, annotated with its own role; the controller may request only those tokens', () => {
@@ -127,7 +127,7 @@ describe('one user-named role for every store (settings.iamRoleArn): the gap re-
 
   it('every store shares ServiceAccount ssm-reader and the role, which reads every namespace’s parameters', () => {
     const files = renderEnvironment(r.prepared!);
-    const eso = objects(files, 'manifests/external-secrets/');
+    const eso = objects(files, 'manifests/external-secrets');
     expect(eso.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name)).toStrictEqual(['ssm-reader']);
     expect(new Set(eso.filter((o) => o.kind === 'ClusterSecretStore').map((o) => o.spec!.provider.aws.auth.jwt.serviceAccountRef.name))).toStrictEqual(new Set(['ssm-reader']));
     const plan = awsPlan(r.prepared!.model, r.prepared!.model.aws.images);
@@ -185,9 +185,9 @@ describe('motion: first sync order and deleting a namespace', () => {
     for (const [ns, consumer] of [['qa', 'web'], ['shop', 'shop'], ['monitoring', 'kube-prometheus-stack']] as const) {
       const what = cap.clusterSecretStore(`aws-ssm-parameter-store-${ns}`);
       const provider = g.steps.find((s) => s.provides.includes(what))!;
-      expect(provider.unit!.name).toBe('external-secrets');
-      // The store's own step waits for the chart's CRD and webhook (plan/graph.ts orders extra manifests after the chart).
-      expect(provider.part).not.toBe('before');
+      // A unit of its own (test/store-containment.test.ts), waiting for the chart's CRD and webhook.
+      expect(provider.unit!.name).toBe(`external-secrets-store-${ns}`);
+      expect(g.edges.filter((e) => e.from === provider.id).map((e) => e.to)).toContain('external-secrets');
       const edges = g.edges.filter((e) => e.what === what);
       expect(edges.map((e) => [e.from.split('/')[0], e.to])).toContainEqual([consumer, provider.id]);
     }
@@ -195,14 +195,17 @@ describe('motion: first sync order and deleting a namespace', () => {
   });
 
   it("removing a namespace's last secret removes its store and its role from the rendered tree (Argo CD and Flux prune it)", () => {
-    // Argo CD: the external-secrets Application syncs with automated prune (rendered apps/external-secrets.yaml);
-    // Flux: Kustomization prune: true deletes what left the inventory (fluxcd/kustomize-controller
-    // internal/controller/kustomization_controller.go:492-509, research/sync-semantics.md F11.1).
+    // The store's unit goes: Argo CD's root prunes its Application, whose resources finalizer deletes the
+    // store (rendered apps/external-secrets-store-<ns>.yaml); Flux's root Kustomization prunes the store's
+    // Kustomization, which deletes its inventory (prune: true, no deletionPolicy Orphan;
+    // fluxcd/kustomize-controller internal/controller/kustomization_controller.go:492-509, research/sync-semantics.md F11.1).
     // CloudFormation deletes a role that leaves the template.
     const before = renderEnvironment(prepared().prepared!);
     const after = renderEnvironment(prepared((t) => t.replace(/ {2}- name: shop\n[\s\S]*$/, '')).prepared!);
-    const stores = (fs: typeof before) => fs.filter((f) => f.path.startsWith('manifests/external-secrets/clustersecretstore-')).map((f) => f.path);
-    expect(stores(before)).toContain('manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-shop.yaml');
+    const stores = (fs: typeof before) => fs.filter((f) => /^manifests\/external-secrets[^/]*\/clustersecretstore-/.test(f.path)).map((f) => f.path);
+    expect(stores(before)).toContain('manifests/external-secrets-store-shop/clustersecretstore-aws-ssm-parameter-store-shop.yaml');
+    expect(before.map((f) => f.path)).toContain('apps/external-secrets-store-shop.yaml');
+    expect(after.map((f) => f.path).filter((x) => x.includes('external-secrets-store-shop'))).toStrictEqual([]);
     expect(stores(after)).toStrictEqual(stores(before).filter((p) => !p.endsWith('-shop.yaml')));
     const base = (fs: typeof before) => fs.find((f) => f.path === 'aws/base.yaml')!.content;
     expect(base(before)).toContain('fixture-external-secrets-shop');

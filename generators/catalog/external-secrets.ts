@@ -98,23 +98,34 @@ export const externalSecrets: CatalogEntry = {
     // their own, :563 and :800).
     ...((assumesStoreRoles(ctx) && controllersPlacement(ctx.model)) || {}),
   }),
+  // One store per namespace holding one of the platform's ExternalSecrets, admitting that namespace
+  // only (without conditions, ESO serves every namespace; it matches each name against the
+  // namespace's kubernetes.io/metadata.name label: external-secrets v2.9.0
+  // pkg/controllers/secretstore/client_manager.go:227-278), reading with a role scoped to what that
+  // namespace's ExternalSecrets read (infra/aws/plan.ts storeAuths). A ClusterSecretStore is
+  // cluster-scoped: no tenant may write one (its kind is in no tenant's cluster-scoped list).
+  // Each store is a unit of its own, `external-secrets-store-<ns>` (with its own ServiceAccount under
+  // IRSA): a store that is not Ready (its role not yet created, or not assumable) holds back only the
+  // units of its namespace, never another namespace's (plan/graph.ts).
+  parts: (ctx) => {
+    const { model, namespace } = ctx;
+    return (ctx.secretStoreNamespaces ?? []).map((ns) => {
+      const auth = platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns);
+      return {
+        suffix: `store-${ns}`,
+        description: `ClusterSecretStore ${namespaceStoreName(ns)}: SSM Parameter Store for namespace ${ns}`,
+        // With one user-named role (settings.iamRoleArn) every store shares its ServiceAccount: the add-on's own.
+        manifests: [...(sharedIdentity(auth) ? [] : identityObjects(auth, namespace)), clusterStore(namespaceStoreName(ns), model.aws.region, [ns], auth, namespace)],
+        clusterResources: ['external-secrets.io/ClusterSecretStore'],
+      };
+    });
+  },
   manifests: (ctx) => {
     const { model, namespace } = ctx;
-    // One store per namespace holding one of the platform's ExternalSecrets, admitting that namespace
-    // only (without conditions, ESO serves every namespace; it matches each name against the
-    // namespace's kubernetes.io/metadata.name label: external-secrets v2.9.0
-    // pkg/controllers/secretstore/client_manager.go:227-278), reading with a role scoped to what that
-    // namespace's ExternalSecrets read (infra/aws/plan.ts storeAuths). A ClusterSecretStore is
-    // cluster-scoped: no tenant may write one (its kind is in no tenant's cluster-scoped list).
     const out: K8sObject[] = [];
-    const accounts = new Set<string>();
-    for (const ns of ctx.secretStoreNamespaces ?? []) {
-      const auth = platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns);
-      // With one user-named role (settings.iamRoleArn) every store shares its ServiceAccount.
-      if (auth.kind === 'web-identity' && !accounts.has(auth.serviceAccount)) out.push(...identityObjects(auth, namespace));
-      if (auth.kind === 'web-identity') accounts.add(auth.serviceAccount);
-      out.push(clusterStore(namespaceStoreName(ns), model.aws.region, [ns], auth, namespace));
-    }
+    // The one ServiceAccount every namespace's store uses with settings.iamRoleArn.
+    const shared = (ctx.secretStoreNamespaces ?? []).map((ns) => platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns)).find(sharedIdentity);
+    if (shared) out.push(...identityObjects(shared, namespace));
     // Stores of the engines' own (a hub's cluster registry): one namespace each, a role of their own.
     for (const d of ctx.dedicatedStores ?? []) {
       const a = dedicatedStoreAuth(model, d);
@@ -123,6 +134,9 @@ export const externalSecrets: CatalogEntry = {
     return out;
   },
 };
+
+/** Whether a platform store reads through the one ServiceAccount shared by every namespace's store (settings.iamRoleArn). */
+const sharedIdentity = (auth: StoreAuth): boolean => auth.kind === 'web-identity' && auth.serviceAccount === ESO_SSM_SERVICE_ACCOUNT;
 
 /** Whether the controller assumes some store's role with the node's credentials (infra/aws/plan.ts storeAuths). */
 export const assumesStoreRoles = (ctx: Pick<AddonContext, 'model' | 'settings' | 'dedicatedStores' | 'secretStoreNamespaces'>): boolean =>

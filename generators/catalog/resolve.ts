@@ -40,6 +40,8 @@ export interface ResolvedAddon {
   inputs: InputPath[];
   /** Further paths its extra manifests (not its values or Application) derive from. */
   manifestInputs: InputPath[];
+  /** A part of that add-on delivered by a unit of its own (CatalogEntry.parts): its namespace is the add-on's. */
+  partOf?: string;
 }
 
 /** Environment parts every catalog add-on may read (cluster identity, AWS, pools, Git). */
@@ -148,7 +150,29 @@ function serverSideApply(entry: CatalogEntry | undefined, o: AddonOverride | und
   return o?.serverSideApply ?? true;
 }
 
-function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secretStoreNamespaces: readonly string[], dedicatedStores: readonly DedicatedSecretStore[]): ResolvedAddon {
+/** An add-on's parts (CatalogEntry.parts), each a manifests-only add-on `<add-on>-<suffix>` in the add-on's namespace. */
+function partsOf(a: ResolvedAddon, ctx: AddonContext): ResolvedAddon[] {
+  return (a.catalog?.parts?.(ctx) ?? []).map((p) => ({
+    name: `${a.name}-${p.suffix}`,
+    description: p.description,
+    catalog: a.catalog,
+    namespace: a.namespace,
+    syncWave: a.syncWave,
+    manifests: p.manifests,
+    serverSideApply: false,
+    driftIgnore: [],
+    clusterResources: p.clusterResources,
+    extraNamespaces: [],
+    // Deleting the part's unit (its namespace's last consumer gone) deletes what it delivered.
+    onDelete: 'cascade',
+    inputs: a.inputs,
+    manifestInputs: a.manifestInputs,
+    partOf: a.name,
+  }));
+}
+
+function resolveOne(model: EnvironmentModel, e: Enabled, secretStoreNamespaces: readonly string[], dedicatedStores: readonly DedicatedSecretStore[]): ResolvedAddon[] {
+  const { name, entry, o } = e;
   const ctx: AddonContext = { ...contextOf(model, name, entry, o), secretStoreNamespaces, dedicatedStores };
   const distribution = distributionOf(model);
   const { namespace } = ctx;
@@ -161,7 +185,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([secretName, keys]) => externalSecret(secretName, namespace, keys, entry?.secretsOutlive ? keepOnUnitDeletion(model) : undefined)),
   ];
-  return {
+  const a: ResolvedAddon = {
     name,
     description: entry ? `${entry.description}${distribution.addons?.notes?.[name] ?? ''}` : `third-party chart ${chart?.name ?? name}`,
     catalog: entry,
@@ -183,6 +207,7 @@ function resolveOne(model: EnvironmentModel, { name, entry, o }: Enabled, secret
     inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
     manifestInputs: entry?.extraInputs?.(model) ?? [],
   };
+  return [a, ...partsOf(a, ctx)];
 }
 
 /** Every enabled add-on of the environment, ordered by sync wave, then name. */
@@ -210,6 +235,6 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
   const secretStoreNamespaces = storeNamespaces(model, enabled);
   const stores = storesOf(model, enabled);
   storesResolved.set(model, stores);
-  const out = enabled.map((e) => resolveOne(model, e, secretStoreNamespaces, stores));
+  const out = enabled.flatMap((e) => resolveOne(model, e, secretStoreNamespaces, stores));
   return out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name));
 }

@@ -83,6 +83,16 @@ export interface ChartKubeVersion {
 /** The same recorded `kubeVersion` for several chart versions (read from one index listing them all). */
 export const kubeVersionOf = (versions: readonly string[], record: ChartKubeVersion): Record<string, ChartKubeVersion> => Object.fromEntries(versions.map((v) => [v, record]));
 
+/** A part of an add-on delivered by a unit of its own (CatalogEntry.parts). */
+export interface AddonPart {
+  /** The unit is `<add-on>-<suffix>`. */
+  suffix: string;
+  description: string;
+  manifests: K8sObject[];
+  /** Cluster-scoped kinds its manifests create, `group/Kind`. */
+  clusterResources: string[];
+}
+
 export interface CatalogEntry {
   name: string;
   /** One line for the README. */
@@ -110,6 +120,13 @@ export interface CatalogEntry {
   values?: (ctx: AddonContext) => Record<string, unknown>;
   /** Extra manifests the add-on needs (StorageClass, ClusterSecretStore, CronJob …). */
   manifests?: (ctx: AddonContext) => K8sObject[];
+  /**
+   * Manifests delivered by units of their own, `<add-on>-<suffix>`, each applied and judged apart from
+   * the add-on and from one another (plan/graph.ts orders each after what it needs and before only its
+   * consumers): a ClusterSecretStore per consumer namespace, so one store that is not Ready holds back
+   * only that namespace's consumers. Each part's cluster-scoped kinds are listed in `clusterResources`.
+   */
+  parts?: (ctx: AddonContext) => AddonPart[];
   /** Secrets the add-on always needs (the environment's `secrets` add to or replace them by name). */
   secrets?: (ctx: AddonContext) => SecretSpec;
   /** Environment paths the add-on reads besides its own `addons.<name>` and the cluster basics. */

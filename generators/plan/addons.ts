@@ -20,7 +20,8 @@ export function addonUnit(a: ResolvedAddon): DeliveryUnit {
     clusterResources: [...new Set(a.clusterResources)].sort(),
     extraNamespaces: a.extraNamespaces,
     podSecurity: a.podSecurity,
-    createNamespace: true,
+    // A part of an add-on (CatalogEntry.parts) lands in the namespace its add-on's unit creates.
+    createNamespace: a.partOf === undefined,
     onDelete: a.onDelete,
     bootstrapOrder: a.bootstrapOrder,
     inputs: a.inputs,

@@ -51,6 +51,8 @@ export interface GraphEdge {
   /** The capability, and why the waiting step needs it. */
   what: string;
   why: string;
+  /** The waiting step retries until it is provided (Need.retried). */
+  retried?: true;
 }
 
 export interface DeliveryGraph {
@@ -77,7 +79,7 @@ function workloadStep(w: Workload): { provides: string[]; needs: Need[]; pods: P
     needs.push(
       { what: cap.crd('external-secrets.io', 'ExternalSecret'), why: `${who}: ExternalSecret ${envSecretName(w)}` },
       { what: cap.webhook('external-secrets.io', 'ExternalSecret'), why: `${who}: ExternalSecret ${envSecretName(w)}`, mode: 'webhook' },
-      { what: cap.clusterSecretStore(namespaceStoreName(ns)), why: `${who}: ExternalSecret ${envSecretName(w)} secretStoreRef` },
+      { what: cap.clusterSecretStore(namespaceStoreName(ns)), why: `${who}: ExternalSecret ${envSecretName(w)} secretStoreRef`, retried: true },
     );
   }
   if (servesTraffic(w)) needs.push({ what: cap.webhook('', 'Service'), why: `${who}: Service ${w.name}`, mode: 'webhook' });
@@ -164,7 +166,7 @@ export function deliveryGraph(model: EnvironmentModel): DeliveryGraph {
   const add = (from: string, to: string, n: Need): void => {
     if (after.get(from)!.has(to)) return;
     after.get(from)!.add(to);
-    edges.push({ from, to, what: n.what, why: n.why });
+    edges.push({ from, to, what: n.what, why: n.why, ...(n.retried ? { retried: true as const } : {}) });
   };
   for (const webhooks of [false, true])
     for (const s of steps)
@@ -217,16 +219,22 @@ export function findCycle(g: DeliveryGraph): string[] | undefined {
  * Units in layers (for an engine ordering by layers): a unit's layer is as late as its consumers allow (a unit
  * nothing waits for is in the last layer, which an engine need not wait on), every unit after those
  * it waits for. Edges between steps of one unit are the engine's to order inside the unit.
+ *
+ * A unit whose every consumer retries until it is there (edges `retried` only) shares the layer of its
+ * latest consumer instead of coming one before it: an engine waiting for a whole layer before the next
+ * would otherwise make every unit of the next layer wait for it, each namespace's workloads for every
+ * other namespace's secret store. Its own consumers wait for it by retrying (Need.retried).
  */
 export function unitLayers(g: DeliveryGraph): Map<string, number> {
   const namespaceOwner = (what: string): string | undefined => g.steps.find((s) => s.unit?.createNamespace && s.part === 'main' && cap.namespace(s.unit.namespace) === what)?.unit?.name;
   const unitOf = (id: string, what?: string): string | undefined => (id === NAMESPACES_STEP && what ? namespaceOwner(what) : g.steps.find((s) => s.id === id)?.unit?.name);
   const units = [...new Set(g.steps.flatMap((s) => (s.unit ? [s.unit.name] : [])))];
-  const consumers = new Map<string, Set<string>>(units.map((u) => [u, new Set<string>()]));
+  const consumers = new Map<string, Map<string, boolean>>(units.map((u) => [u, new Map<string, boolean>()]));
   for (const e of g.edges) {
     const a = unitOf(e.from);
     const b = unitOf(e.to, e.what);
-    if (a && b && a !== b) consumers.get(b)!.add(a);
+    // true: `a` waits for `b` (some edge between them is not retried).
+    if (a && b && a !== b) consumers.get(b)!.set(a, consumers.get(b)!.get(a) === true || !e.retried);
   }
   const height = new Map<string, number>();
   const visiting = new Set<string>();
@@ -234,7 +242,7 @@ export function unitLayers(g: DeliveryGraph): Map<string, number> {
     if (height.has(u)) return height.get(u)!;
     if (visiting.has(u)) throw new Error(`the delivery graph has a cycle through unit ${u}: its steps wait for each other across units`);
     visiting.add(u);
-    const v = Math.max(-1, ...[...consumers.get(u)!].map(h)) + 1;
+    const v = Math.max(0, ...[...consumers.get(u)!].map(([c, waits]) => h(c) + (waits ? 1 : 0)));
     visiting.delete(u);
     height.set(u, v);
     return v;

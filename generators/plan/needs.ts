@@ -23,6 +23,14 @@ export interface Need {
    * applied before the webhook exists (its provider depends on it) or after the webhook serves.
    */
   mode?: 'webhook';
+  /**
+   * The consumer's controller keeps retrying until the capability is there, and nothing of the consumer
+   * is refused meanwhile (an ExternalSecret whose store is missing or not Ready: ESO marks it failed and
+   * requeues it, external-secrets v2.9.0 pkg/controllers/externalsecret/externalsecret_controller.go:417-421,
+   * skipping a store that does not exist yet, :1146-1151). Still ordered (an edge), but an engine that
+   * orders by layers (unitLayers) may apply the provider in its consumer's own layer.
+   */
+  retried?: true;
 }
 
 /** Where pods may run: a need of schedulable nodes. */
@@ -222,7 +230,7 @@ export function objectFacts(o: Obj, defaultNamespace: string): Facts {
       const policy = str(target.creationPolicy) ?? 'Owner';
       if (policy === 'Owner' || policy === 'Orphan') provides.push(cap.secret(ns, str(target.name) ?? name));
       const ref = isMap(spec.secretStoreRef) ? spec.secretStoreRef : {};
-      if (str(ref.name)) needs.push({ what: ref.kind === 'SecretStore' ? `SecretStore ${ns}/${String(ref.name)}` : cap.clusterSecretStore(String(ref.name)), why: `${who}: secretStoreRef` });
+      if (str(ref.name)) needs.push({ what: ref.kind === 'SecretStore' ? `SecretStore ${ns}/${String(ref.name)}` : cap.clusterSecretStore(String(ref.name)), why: `${who}: secretStoreRef`, retried: true });
       break;
     }
     case 'ClusterSecretStore': {

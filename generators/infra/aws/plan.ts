@@ -194,7 +194,8 @@ export function storeAuths(m: EnvironmentModel): { store: string; auth: StoreAut
   const byNs = externalSecretParametersByNamespace(m);
   const all = [...new Set([...byNs.values()].flat())];
   const admitted = (o: K8sObject): string[] => ((o.spec as { conditions?: { namespaces?: string[] }[] } | undefined)?.conditions ?? []).flatMap((c) => c.namespaces ?? []);
-  const platform = eso.manifests.flatMap((o) => {
+  // The platform stores are the add-on's parts (one unit per store: catalog/external-secrets.ts).
+  const platform = resolveAddons(m).filter((a) => a === eso || a.partOf === eso.name).flatMap((a) => a.manifests).flatMap((o) => {
     const ns = o.kind === 'ClusterSecretStore' ? storeNamespace(o.metadata.name) : undefined;
     if (ns === undefined) return [];
     const auth = platformStoreAuth(m, settings, ESO_SSM_SERVICE_ACCOUNT, ns);
