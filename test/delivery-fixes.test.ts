@@ -19,7 +19,7 @@ describe('issue 19: health, survival and drift in the rendered tree', () => {
   it('Flux: every Kustomization applying External Secrets objects judges them by their Ready condition (healthCheckExprs), the others do not', () => {
     const files = renderExample('staging-k3s').filter((f) => f.path.startsWith('flux/kustomizations/'));
     const withExprs = files.filter((f) => 'healthCheckExprs' in (parseYamlStream(f.content)[0] as Obj).spec).map((f) => f.path).sort();
-    expect(withExprs).toStrictEqual(['flux/kustomizations/external-secrets-manifests.yaml', 'flux/kustomizations/flux-operator-manifests.yaml', 'flux/kustomizations/kube-prometheus-stack-prerequisites.yaml']);
+    expect(withExprs).toStrictEqual(['flux/kustomizations/external-secrets-store-flux-system.yaml', 'flux/kustomizations/external-secrets-store-monitoring.yaml', 'flux/kustomizations/flux-operator-manifests.yaml', 'flux/kustomizations/kube-prometheus-stack-prerequisites.yaml']);
     const exprs = docOf('staging-k3s', 'flux/kustomizations/kube-prometheus-stack-prerequisites.yaml').spec.healthCheckExprs as Obj[];
     expect(exprs.map((e) => `${e.apiVersion} ${e.kind}`)).toStrictEqual(['external-secrets.io/v1 ExternalSecret', 'external-secrets.io/v1 ClusterSecretStore', 'external-secrets.io/v1 SecretStore']);
     expect(exprs[0].current).toContain("c.type == 'Ready' && c.status == 'True'");

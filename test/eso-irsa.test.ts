@@ -14,7 +14,7 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
 const K8S_SCHEMAS = join(SHARED, 'upstream', 'kubernetes', '1.34');
 const ESO_STORE_CRD = join(SHARED, 'upstream', 'crds', 'external-secrets', 'v2.9.0', 'external-secrets.io_clustersecretstores.yaml');
 const ROLE = 'arn:aws:iam::111111111111:role/odp-fixture-eso';
-const STORE_FILE = 'manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-monitoring.yaml';
+const STORE_FILE = 'manifests/external-secrets-store-monitoring/clustersecretstore-aws-ssm-parameter-store-monitoring.yaml';
 
 /** The eso-irsa fixture (aws.iam.mode irsa, addons.external-secrets.settings.iamRoleArn), with one edit. */
 function prepare(edit: (text: string) => string = (t) => t) {
@@ -33,7 +33,7 @@ const objects = (files: { path: string; content: string }[], prefix: string): Ob
 
 describe('External Secrets with IRSA: the store assumes its own role through JWT auth', () => {
   const files = render();
-  const eso = objects(files, 'manifests/external-secrets/');
+  const eso = objects(files, 'manifests/external-secrets');
   const store = eso.find((o) => o.kind === 'ClusterSecretStore')!;
   const sa = eso.find((o) => o.kind === 'ServiceAccount')!;
 
@@ -120,7 +120,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
   });
 
   it("without a role, each namespace's store has a web identity of its own: ServiceAccount ssm-reader-<ns>, role <cluster>-external-secrets-<ns>", () => {
-    const plain = objects(render((t) => t.replace(/addons:[\s\S]*$/, '')), 'manifests/external-secrets/');
+    const plain = objects(render((t) => t.replace(/addons:[\s\S]*$/, '')), 'manifests/external-secrets');
     expect(plain.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toStrictEqual([
       'ClusterSecretStore/aws-ssm-parameter-store-monitoring',
       'Role/ssm-reader-monitoring-token',
@@ -137,7 +137,7 @@ describe('External Secrets with IRSA: the store assumes its own role through JWT
 
 describe('instance-profile environments: the platform store assumes a role scoped to what it serves, never reads as the node', () => {
   it.each(['staging', 'prod'])("%s: each namespace's store has no auth block, a role of its own and no ServiceAccount is rendered for ESO", (env) => {
-    const eso = objects(renderExample(env), 'manifests/external-secrets/');
+    const eso = objects(renderExample(env), 'manifests/external-secrets');
     expect(new Set(eso.map((o) => o.kind))).toStrictEqual(new Set(['ClusterSecretStore']));
     expect(eso.length).toBeGreaterThan(1);
     for (const s of eso) {

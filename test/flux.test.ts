@@ -127,10 +127,12 @@ function fluxDelivery(env: string, files: Files): Map<string, Delivered> {
 
 /** Without the engines' own units, and without the store of an engine's namespace (Flux reads its Git credentials through flux-system's). */
 const ENGINE_STORE = /\/clustersecretstore-aws-ssm-parameter-store-(flux-system|argocd)\.yaml$/;
+/** The unit of that store (one unit per store: catalog/external-secrets.ts parts). */
+const ENGINE_STORE_UNIT = /^external-secrets-store-(flux-system|argocd)$/;
 const withoutEngine = <T,>(m: Map<string, T>): Map<string, T> =>
   new Map(
     [...m]
-      .filter(([k]) => !ENGINE_UNITS.has(k))
+      .filter(([k]) => !ENGINE_UNITS.has(k) && !ENGINE_STORE_UNIT.test(k))
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => [k, v && typeof v === 'object' && Array.isArray((v as { manifests?: unknown }).manifests) ? ({ ...v, manifests: (v as unknown as { manifests: string[] }).manifests.filter((p) => !ENGINE_STORE.test(p)) } as T) : v]),
   );
@@ -252,7 +254,10 @@ describe('Flux engine (fixture environment)', () => {
     expect(ks.get('platform-namespaces')).toStrictEqual([]);
     // Cilium needs nothing another unit provides (it brings the pod network itself).
     expect(ks.get('cilium')).toStrictEqual([]);
-    expect(ks.get('external-secrets-manifests')).toStrictEqual(['external-secrets']);
+    // Each namespace's store is a unit of its own after the chart (CRDs, webhook); its consumers wait for it alone.
+    expect(ks.get('external-secrets-store-flux-system')).toStrictEqual(['external-secrets']);
+    expect(ks.get('external-secrets-store-monitoring')).toStrictEqual(['external-secrets']);
+    expect([...ks].filter(([, deps]) => deps.includes('external-secrets-store-flux-system')).map(([k]) => k)).toStrictEqual(['flux-operator-manifests']);
     // web's Services pass the AWS Load Balancer Controller's fail-closed Service webhook: it waits for it.
     expect(ks.get('web')).toStrictEqual(['aws-load-balancer-controller', 'namespace-shop']);
     for (const [name, deps] of ks) for (const d of deps) expect(ks.has(d), `${name} → ${d}`).toBe(true);

@@ -42,7 +42,7 @@ describe('roles read off the rendered trees', () => {
   it('the base stack creates each store role; the store names it', () => {
     const t = tree(HEAD);
     expect([...stackRoles('roles', t)].filter((r) => r.includes('external-secrets'))).toStrictEqual(['odp-roles-external-secrets-monitoring', 'odp-roles-external-secrets-qa', 'odp-roles-external-secrets-shop']);
-    expect(referencedRoles('roles', t).get('odp-roles-external-secrets-shop')).toStrictEqual(['roles/manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-shop.yaml']);
+    expect(referencedRoles('roles', t).get('odp-roles-external-secrets-shop')).toStrictEqual(['roles/manifests/external-secrets-store-shop/clustersecretstore-aws-ssm-parameter-store-shop.yaml']);
   });
 
   it('no role added or removed: no ordering step', () => {
@@ -55,7 +55,7 @@ describe('the safe order between the AWS base stack and the merge', () => {
   it('a role added: the stack first, then merge (the first step)', () => {
     const p = plan(BASE, HEAD);
     expect(p.steps[0]).toMatchObject({ title: 'before merging: update the AWS base stack, which creates IAM role odp-roles-external-secrets-shop', gate: 'AWS base stack first', verdict: 'caution' });
-    expect(p.steps[0]!.reason).toContain('odp-roles-external-secrets-shop (manifests/external-secrets/clustersecretstore-aws-ssm-parameter-store-shop.yaml)');
+    expect(p.steps[0]!.reason).toContain('odp-roles-external-secrets-shop (manifests/external-secrets-store-shop/clustersecretstore-aws-ssm-parameter-store-shop.yaml)');
     expect(p.steps[0]!.reason).toContain('sh rendered/roles/aws/deploy.sh base');
     expect(p.steps[0]!.reason).toContain('not Ready (InvalidProviderConfig)');
     expect(p.steps[0]!.reason).toContain('With Git sync the stack is updated by the merge itself');

@@ -107,12 +107,13 @@ export const externalSecrets: CatalogEntry = {
   // Each store is a unit of its own, `external-secrets-store-<ns>` (with its own ServiceAccount under
   // IRSA): a store that is not Ready (its role not yet created, or not assumable) holds back only the
   // units of its namespace, never another namespace's (plan/graph.ts).
+  partsPrefix: 'store-',
   parts: (ctx) => {
     const { model, namespace } = ctx;
     return (ctx.secretStoreNamespaces ?? []).map((ns) => {
       const auth = platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns);
       return {
-        suffix: `store-${ns}`,
+        suffix: `${externalSecrets.partsPrefix}${ns}`,
         description: `ClusterSecretStore ${namespaceStoreName(ns)}: SSM Parameter Store for namespace ${ns}`,
         // With one user-named role (settings.iamRoleArn) every store shares its ServiceAccount: the add-on's own.
         manifests: [...(sharedIdentity(auth) ? [] : identityObjects(auth, namespace)), clusterStore(namespaceStoreName(ns), model.aws.region, [ns], auth, namespace)],

@@ -127,6 +127,11 @@ export interface CatalogEntry {
    * only that namespace's consumers. Each part's cluster-scoped kinds are listed in `clusterResources`.
    */
   parts?: (ctx: AddonContext) => AddonPart[];
+  /**
+   * What every part's suffix starts with: unit names `<add-on>-<partsPrefix>…` are reserved for the parts
+   * in every environment (a workload or add-on of such a name is refused: validate/rules-names.ts).
+   */
+  partsPrefix?: string;
   /** Secrets the add-on always needs (the environment's `secrets` add to or replace them by name). */
   secrets?: (ctx: AddonContext) => SecretSpec;
   /** Environment paths the add-on reads besides its own `addons.<name>` and the cluster basics. */

@@ -3,7 +3,7 @@
  * their position, before a renderer or the writer meets them. (Workload names, namespaces, pools,
  * nodes and add-ons are DNS labels by the schema; these are the free-form names left.)
  */
-import { catalogNames, isCatalogAddon } from '../catalog/index.js';
+import { catalogEntries, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { distributions } from '../distributions/registry.js';
 import { dataKeyProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from '../lib/k8s-names.js';
 import { engineNamed, engines } from '../engines/registry.js';
@@ -56,7 +56,7 @@ const addonNames: Rule = ({ input }, report) => {
   const declared = Object.keys(input.addons ?? {});
   const units = addonUnitNames([...catalogNames(), ...declared.filter((n) => !isCatalogAddon(n))]);
   for (const name of declared) {
-    const taken = reserved.get(name) ?? units.get(name);
+    const taken = reserved.get(name) ?? units.get(name) ?? partUnitName(name);
     if (taken) report('addon-reserved-name', ['addons', name], `'${name}' is the name of ${taken.what}`, { hint: 'give the add-on another name', key: true });
     if (namespaceApps.has(name))
       report('addon-reserved-name', ['addons', name], `'${name}' is the name of the ${unit} of workload namespace '${name.slice(NAMESPACE_APP_PREFIX.length)}'`, {
@@ -70,6 +70,12 @@ const addonNames: Rule = ({ input }, report) => {
 const distributionNames: Rule = (ctx, report) => {
   for (const d of distributions()) d.rules.names?.(ctx, report);
 };
+
+/** A name of the kind an add-on's parts take (`<add-on>-<partsPrefix>…`, CatalogEntry.parts), reserved in every environment. */
+export function partUnitName(name: string): { what: string } | undefined {
+  const e = catalogEntries().find((x) => x.partsPrefix !== undefined && name.startsWith(`${x.name}-${x.partsPrefix}`));
+  return e ? { what: `a unit of add-on ${e.name}'s own (its units ${e.name}-${e.partsPrefix}<…>, one per part: a ClusterSecretStore per namespace)` } : undefined;
+}
 
 /** Names the engines reserve for their own objects, in every environment (Engine.rules.reservedNames). */
 export function reservedNames(): Map<string, { what: string; where: string }> {

@@ -10,7 +10,7 @@ import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
-import { addonUnitNames, reservedNames } from './rules-names.js';
+import { addonUnitNames, partUnitName, reservedNames } from './rules-names.js';
 import type { Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
@@ -269,6 +269,8 @@ const workloadNames: Rule = ({ input }, report) => {
       });
     const own = reserved.get(w.name);
     if (own) report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${own.what} ${own.where}`, { hint: 'rename the workload' });
+    const part = partUnitName(w.name);
+    if (part) report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${part.what}`, { hint: 'rename the workload: these names are reserved in every environment' });
     const unit = units.get(w.name);
     if (unit)
       report('workload-reserved-name', [...at, 'name'], `'${w.name}' is the name of ${unit.what} ${unit.where}`, {
