@@ -141,7 +141,7 @@ describe('engine rules, one test each', () => {
 
   rule(ARGOCD_MOTION_RULES.lastWave.id, 'the root in the last wave of its own source is not waited on: no finding; in an earlier wave the hint says so', () => {
     expect(report('dev').findings.filter((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)).toStrictEqual([]);
-    const f = report('dev', edit('dev/argocd/application-root.yaml', 'sync-wave: "4"', 'sync-wave: "1"')).findings.find((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)!;
+    const f = report('dev', edit('dev/argocd/application-root.yaml', 'sync-wave: "5"', 'sync-wave: "1"')).findings.find((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)!;
     expect(f.hint).toContain(ARGOCD_MOTION_RULES.lastWave.source);
   });
 
@@ -166,7 +166,7 @@ describe('engine rules, one test each', () => {
   });
 
   rule(ARGOCD_MOTION_RULES.rootSelf.id, 'the root in an early wave of its own source: an error at its annotations (motion-bad/root-self.yaml has the message)', () => {
-    const f = report('dev', edit('dev/argocd/application-root.yaml', 'sync-wave: "4"', 'sync-wave: "0"')).findings.find((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)!;
+    const f = report('dev', edit('dev/argocd/application-root.yaml', 'sync-wave: "5"', 'sync-wave: "0"')).findings.find((d) => d.rule === ARGOCD_MOTION_RULES.rootSelf.id)!;
     expect([f.severity, f.path]).toStrictEqual(['error', ['metadata', 'annotations']]);
   });
 

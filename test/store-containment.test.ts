@@ -77,7 +77,18 @@ describe('the delivery graph: each namespace waits for its own store only', () =
     }
     // Still after the chart that brings the CRD and webhook.
     expect(layers.get('external-secrets')!).toBeLessThan(layers.get(STORE('qa'))!);
+    // Nothing waits for kube-prometheus-stack here (no workload has a metricsPort): its store shares its layer too.
     expect(layers.get(STORE('monitoring'))).toBe(layers.get('kube-prometheus-stack'));
+  });
+
+  it('a consumer something waits for keeps its store one layer before it (its sync retries are limited)', () => {
+    // web's metricsPort needs kube-prometheus-stack's ServiceMonitor CRD. An Argo CD Application gives up after
+    // syncPolicy.retry.limit attempts (argo-cd controller/appcontroller.go:2231-2245, research/sync-semantics.md).
+    const metrics = prepared((t) => t.replace('    ports: [{ name: http, port: 8080 }]\n    env:\n      API_TOKEN', '    ports: [{ name: http, port: 8080 }]\n    metricsPort: http\n    env:\n      API_TOKEN'));
+    const layers = unitLayers(deliveryGraph(metrics.r.prepared!.model));
+    expect(layers.get('kube-prometheus-stack')!).toBeLessThan(layers.get('web')!);
+    expect(layers.get(STORE('monitoring'))).toBe(layers.get('kube-prometheus-stack')! - 1);
+    expect(layers.get(STORE('qa'))).toBe(layers.get('web'));
   });
 });
 

@@ -220,10 +220,13 @@ export function findCycle(g: DeliveryGraph): string[] | undefined {
  * nothing waits for is in the last layer, which an engine need not wait on), every unit after those
  * it waits for. Edges between steps of one unit are the engine's to order inside the unit.
  *
- * A unit whose every consumer retries until it is there (edges `retried` only) shares the layer of its
- * latest consumer instead of coming one before it: an engine waiting for a whole layer before the next
- * would otherwise make every unit of the next layer wait for it, each namespace's workloads for every
- * other namespace's secret store. Its own consumers wait for it by retrying (Need.retried).
+ * A unit whose consumers are all in the last layer and all retry until it is there (edges `retried`
+ * only) shares that last layer with them instead of coming one before it: an engine waiting for a whole
+ * layer before the next would otherwise make every unit of the last layer wait for it, each namespace's
+ * workloads for every other namespace's secret store. Its consumers wait for it by retrying
+ * (Need.retried), for as long as it takes, since nothing waits for them. A consumer something else
+ * waits for keeps its provider one layer before it: its engine may give up retrying (a sync retry
+ * limit, research/sync-semantics.md), and the layers after it wait for it anyway.
  */
 export function unitLayers(g: DeliveryGraph): Map<string, number> {
   const namespaceOwner = (what: string): string | undefined => g.steps.find((s) => s.unit?.createNamespace && s.part === 'main' && cap.namespace(s.unit.namespace) === what)?.unit?.name;
@@ -242,7 +245,7 @@ export function unitLayers(g: DeliveryGraph): Map<string, number> {
     if (height.has(u)) return height.get(u)!;
     if (visiting.has(u)) throw new Error(`the delivery graph has a cycle through unit ${u}: its steps wait for each other across units`);
     visiting.add(u);
-    const v = Math.max(0, ...[...consumers.get(u)!].map(([c, waits]) => h(c) + (waits ? 1 : 0)));
+    const v = Math.max(0, ...[...consumers.get(u)!].map(([c, waits]) => (waits || h(c) > 0 ? h(c) + 1 : 0)));
     visiting.delete(u);
     height.set(u, v);
     return v;

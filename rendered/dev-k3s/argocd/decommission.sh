@@ -45,14 +45,14 @@ remove() { # name, finalizers (JSON list)
   echo "deleting Application $1 ($MODE)"
   kubectl -n "$NS" delete application "$1" --wait=true --timeout=15m
 }
-remove 'dev-k3s-aws-cloud-controller-manager' null   # wave 4: rendered without the finalizer, its resources stay in either mode
-if [ "$MODE" = delete ]; then remove 'dev-k3s-litestream-alerts' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-litestream-alerts' null; fi   # wave 4
-if [ "$MODE" = delete ]; then remove 'dev-k3s-metrics-server' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-metrics-server' null; fi   # wave 4
-if [ "$MODE" = delete ]; then remove 'dev-k3s-system-upgrade-plans' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-system-upgrade-plans' null; fi   # wave 4
+remove 'dev-k3s-aws-cloud-controller-manager' null   # wave 5: rendered without the finalizer, its resources stay in either mode
+if [ "$MODE" = delete ]; then remove 'dev-k3s-litestream-alerts' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-litestream-alerts' null; fi   # wave 5
+if [ "$MODE" = delete ]; then remove 'dev-k3s-metrics-server' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-metrics-server' null; fi   # wave 5
+if [ "$MODE" = delete ]; then remove 'dev-k3s-system-upgrade-plans' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-system-upgrade-plans' null; fi   # wave 5
+remove 'dev-k3s-kube-prometheus-stack' null   # wave 4: rendered without the finalizer, its resources stay in either mode
+if [ "$MODE" = delete ]; then remove 'dev-k3s-system-upgrade-controller' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-system-upgrade-controller' null; fi   # wave 4
+remove 'dev-k3s-aws-ebs-csi-driver' null   # wave 3: rendered without the finalizer, its resources stay in either mode
 if [ "$MODE" = delete ]; then remove 'dev-k3s-external-secrets-store-monitoring' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-external-secrets-store-monitoring' null; fi   # wave 3
-remove 'dev-k3s-kube-prometheus-stack' null   # wave 3: rendered without the finalizer, its resources stay in either mode
-if [ "$MODE" = delete ]; then remove 'dev-k3s-system-upgrade-controller' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-system-upgrade-controller' null; fi   # wave 3
-remove 'dev-k3s-aws-ebs-csi-driver' null   # wave 2: rendered without the finalizer, its resources stay in either mode
 remove 'dev-k3s-external-secrets' null   # wave 2: rendered without the finalizer, its resources stay in either mode
 remove 'dev-k3s-aws-load-balancer-controller' null   # wave 1: rendered without the finalizer, its resources stay in either mode
 remove 'dev-k3s-cert-manager' null   # wave 0: rendered without the finalizer, its resources stay in either mode
