@@ -160,13 +160,14 @@ describe('workload manifests', () => {
   });
 
   it('AppSpecs: one Application per workload namespace carries the Namespace; one per workload, a wave later', () => {
-    // Waves from the delivery graph (issue 19): the namespace in the layer after what it needs, each workload one later.
+    // Waves from the delivery graph (issue 19): the namespace in the layer after what it needs, each workload one later
+    // (and Grafana's store one wave before kube-prometheus-stack, whose ServiceMonitor CRD the workloads need).
     const specs = workloadAppSpecs(prepareExample('dev').prepared!.model);
     expect(specs.map(({ inputs: _i, projectInputs: _p, ...rest }) => rest)).toStrictEqual([
-      { name: 'api', project: 'workloads', namespace: 'opendev', syncWave: 4, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
-      { name: 'namespace-opendev', project: 'workloads', namespace: 'opendev', syncWave: 3, manifests: true, createNamespace: false, clusterResources: ['/Namespace'], onDelete: 'cascade' },
-      { name: 'nightly-maintenance', project: 'workloads', namespace: 'opendev', syncWave: 4, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
-      { name: 'portal', project: 'workloads', namespace: 'opendev', syncWave: 4, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
+      { name: 'api', project: 'workloads', namespace: 'opendev', syncWave: 5, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
+      { name: 'namespace-opendev', project: 'workloads', namespace: 'opendev', syncWave: 4, manifests: true, createNamespace: false, clusterResources: ['/Namespace'], onDelete: 'cascade' },
+      { name: 'nightly-maintenance', project: 'workloads', namespace: 'opendev', syncWave: 5, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
+      { name: 'portal', project: 'workloads', namespace: 'opendev', syncWave: 5, manifests: true, createNamespace: false, clusterResources: [], onDelete: 'cascade' },
     ]);
     // A workload's Application derives from its own namespace only; the namespace's from its members'.
     const ns = (name: string) => ['workloads', { name }, 'namespace'];
