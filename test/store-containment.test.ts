@@ -22,8 +22,8 @@
  *   Application; the workloads' stores share their consumers' wave instead.
  * - ESO retries an ExternalSecret whose store is missing or not Ready: it marks it failed and returns
  *   the error (requeued with backoff; external-secrets v2.9.0
- *   pkg/controllers/externalsecret/externalsecret_controller.go:417-421), skipping the check of a store
- *   that does not exist yet (:1146-1151). That is why a store may share its consumers' wave.
+ *   pkg/controllers/externalsecret/externalsecret_controller.go:417-420), skipping the check of a store
+ *   that does not exist yet (shouldSkipUnmanagedStore, :1144-1151). That is why a store may share its consumers' wave.
  */
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';

@@ -26,9 +26,10 @@ export interface Need {
   /**
    * The consumer's controller keeps retrying until the capability is there, and nothing of the consumer
    * is refused meanwhile (an ExternalSecret whose store is missing or not Ready: ESO marks it failed and
-   * requeues it, external-secrets v2.9.0 pkg/controllers/externalsecret/externalsecret_controller.go:417-421,
-   * skipping a store that does not exist yet, :1146-1151). Still ordered (an edge), but an engine that
-   * orders by layers (unitLayers) may apply the provider in its consumer's own layer.
+   * requeues it, external-secrets v2.9.0 pkg/controllers/externalsecret/externalsecret_controller.go:417-420;
+   * shouldSkipUnmanagedStore skips a store that does not exist yet, :1144-1151). Still ordered (an edge),
+   * but an engine that orders by layers (unitLayers) may apply the provider in its consumer's own layer
+   * when nothing waits for that consumer.
    */
   retried?: true;
 }
