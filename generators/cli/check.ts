@@ -42,7 +42,8 @@ Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)
   --force      render every environment
-  --jobs N     render in N worker threads (default: the cores, from 40 environments to render)
+  --jobs N     render in N threads, this one and N-1 workers (default: the cores, from 40
+               environments to render)
   --wait S     wait at most S seconds for another run that holds rendered/ (its lock,
                rendered/.odp-lock; default ${DEFAULT_WAIT_SECONDS}; 0: refuse at once)
 

@@ -1,8 +1,8 @@
 /**
- * Run processEnvironment over many environments: in the main thread, or in N worker threads
- * (render-worker.ts) that each take the next environment when done with one. Workers pay a start-up
- * (loading the generator's modules again), so the default (`--jobs` unset) uses them only when
- * there are enough environments to render; `--jobs 1` never does.
+ * Run processEnvironment over many environments: in the main thread alone, or in N threads — the
+ * main thread and N - 1 worker threads (render-worker.ts) — each taking the next environment when
+ * done with one. Workers pay a start-up (loading the generator's modules again), so the default
+ * (`--jobs` unset) uses them only when there are enough environments to render; `--jobs 1` never does.
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';

@@ -56,8 +56,9 @@ Options:
                            again: their trees are verified, file by file, against the hashes in
                            rendered/<env>/.provenance.json; the record of what the last synth
                            rendered is rendered/.odp-state.json, git-ignored)
-  --jobs N                 render in N worker threads (default: the machine's cores, when there are
-                           at least 40 environments to render; --jobs 1: in this thread only)
+  --jobs N                 render in N threads, this one and N-1 workers (default: the machine's
+                           cores, when there are at least 40 environments to render; --jobs 1: in
+                           this thread only)
 ${waitHelp(27)}
   --print-resolved <env>   print the environment merged with its bases, and exit
   --root DIR               the repository to work on (default: this one)
