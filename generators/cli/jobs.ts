@@ -120,7 +120,7 @@ export async function processEnvironments(
   const outcomes: EnvOutcome[] = [];
   const times = zeroPhaseTimes();
   const workers = new Set<Worker>();
-  /** Per slot with a live worker: what starts it rendering (sends it the fleet first if it lacks it). */
+  /** Per slot with a live thread: what starts it rendering (a worker: sends it the fleet first if it lacks it). */
   const starts = new Map<number, () => void>();
   const waiting = new Set<number>();
   const finish = (o: EnvOutcome): void => {

@@ -20,7 +20,7 @@ import { storeNamespace } from '../../catalog/secret-stores.js';
 import { CHART_ADDON_IAM_ROLE } from '../../catalog/irsa.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { storeAuths, nodeImageParameterName, type AwsPlan } from './plan.js';
-import { bucketLogicalId, groupLogicalId, irsaRoleLogicalId, nodeLogicalId, storeRoleLogicalId } from './stacks.js';
+import { bucketLogicalId, groupLogicalId, irsaRoleLogicalId, nodeInstanceOutputId, nodeLogicalId, storeRoleLogicalId } from './stacks.js';
 
 export interface NamedLogicalId {
   id: string;
@@ -41,7 +41,7 @@ export function namedLogicalIds(m: EnvironmentModel, p: AwsPlan, data: Record<st
     pool.nodes.forEach((n, j) => {
       out.push({ id: nodeLogicalId(n), name: n.name, what: 'node', path: ['nodePools', i, 'nodes', j, 'name'] });
       out.push({ id: nodeImageParameterName(n), name: n.name, what: 'AMI parameter of node', path: ['nodePools', i, 'nodes', j, 'name'] });
-      out.push({ id: `${nodeLogicalId(n)}InstanceId`, name: n.name, what: 'instance-id output of node', path: ['nodePools', i, 'nodes', j, 'name'] });
+      out.push({ id: nodeInstanceOutputId(n), name: n.name, what: 'instance-id output of node', path: ['nodePools', i, 'nodes', j, 'name'] });
     });
   });
   const d = m.cluster.datastore;

@@ -256,6 +256,12 @@ export function awsPlan(m: EnvironmentModel, images: Readonly<Record<string, str
   return plan;
 }
 
+/** A pool's image class and image (what buildPlan and imageParameters read). */
+function poolImage(m: EnvironmentModel, p: NodePool, facts: AwsPlan['facts'], names: AwsPlan['names']) {
+  const cls = facts.imageClass(m, p);
+  return { cls, img: facts.image(m, cls, { importBucket: names.importBucket, importRole: names.importRole }) };
+}
+
 function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>): AwsPlan {
   const facts = distributionOf(m).aws;
   const names = awsNames(m);
@@ -315,8 +321,7 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
           : unpinned
             ? "the pool's taints keep the AWS controllers off: nothing on the pod network needs the node credentials"
             : `nothing on the pod network needs the node credentials: ${elsewhere}`;
-    const cls = facts.imageClass(m, p);
-    const img = facts.image(m, cls, { importBucket: names.importBucket, importRole: names.importRole });
+    const { cls, img } = poolImage(m, p, facts, names);
     const privateSubnets = m.aws.vpc.subnets.filter((s) => !s.public);
     const subnets = p.count === undefined ? [] : p.subnet ? [p.subnet] : privateSubnets;
     const classImage = images[img.parameter];
@@ -384,9 +389,9 @@ export const nodeImageParameterName = (n: Node): string =>
 
 /** Every SSM parameter holding an AMI id the environment's nodes stack needs (for `--refresh-ssm`). */
 export const imageParameters = (m: EnvironmentModel): string[] => {
-  // The pools' images as buildPlan makes them, without the rest of the plan (the model here is the
-  // one before its images are locked: a whole plan of it was built for this list alone, issue 23).
+  // Without the rest of the plan: the model here is the one before its images are locked, and a
+  // whole plan of it was built for this list alone (issue 23).
   const facts = distributionOf(m).aws;
   const names = awsNames(m);
-  return [...new Set(m.pools.map((p) => facts.image(m, facts.imageClass(m, p), { importBucket: names.importBucket, importRole: names.importRole }).parameter))].sort();
+  return [...new Set(m.pools.map((p) => poolImage(m, p, facts, names).img.parameter))].sort();
 };

@@ -434,6 +434,8 @@ const metadataOptions = (hopLimit: number) => ({ HttpTokens: 'required' as const
 const rootVolume = (pp: PoolPlan) => [{ DeviceName: pp.image.rootDevice, Ebs: { VolumeSize: DEFAULTS.rootVolumeGiB, VolumeType: DEFAULTS.rootVolumeType, Encrypted: true, DeleteOnTermination: true } }];
 
 export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}`;
+/** The nodes stack's output holding a fixed node's instance id. */
+export const nodeInstanceOutputId = (n: Node): string => `${nodeLogicalId(n)}InstanceId`;
 export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;
 export const groupLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}Group`;
 
@@ -471,7 +473,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         ...(ud !== undefined ? { UserData: base64(ud) } : {}),
         Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
       }));
-      outputs.push(output(p, `${id}InstanceId`, `Instance of node ${n.name} (${n.ip})`, ref(id)));
+      outputs.push(output(p, nodeInstanceOutputId(n), `Instance of node ${n.name} (${n.ip})`, ref(id)));
     }
     if (pp.pool.count === undefined) continue;
     const lt = launchTemplateLogicalId(pp.pool);
