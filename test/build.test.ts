@@ -14,7 +14,8 @@ import { resolveEnvironment } from '../generators/load/loader.js';
 import { compileEnvironmentValidator, ENVIRONMENT_SCHEMA_PATH, environmentValidatorCode, loadPrecompiledValidator, precompiledName, validateSchema } from '../generators/validate/schema.js';
 import { findProjectRoot } from '../generators/lib/project-root.js';
 import { environmentSchemaText } from '../generators/schema/compose.js';
-import { FIXTURES, fixtureSources, ROOT } from './helpers.js';
+import { exampleRoot, FIXTURES, fixtureSources, ROOT } from './helpers.js';
+import { VENDOR_BUNDLES } from '../generators/build/build.mjs';
 
 const COMMANDS = ['synth', 'check', 'validate', 'diff', 'talos', 'bench', 'new-env'];
 
@@ -63,6 +64,36 @@ describe('build and launcher', () => {
     const schemaText = readFileSync(join(dir, 'schemas', 'environment.schema.json'), 'utf8');
     expect(readdirSync(join(dir, 'dist', 'ajv'))).toStrictEqual([precompiledName(schemaText)]);
     expect(existsSync(join(dir, 'dist', '.stamp'))).toBe(true);
+    expect(readdirSync(join(dir, 'dist', 'vendor')).sort()).toStrictEqual(Object.keys(VENDOR_BUNDLES).map((v) => `${v}.cjs`).sort());
+  });
+
+  it('the built commands render what the sources render, loading cdk8s, cdk8s-plus, handlebars and yaml from the vendored bundles, not node_modules', () => {
+    // A run from the sources (in process) against a run of the bundle, on the examples.
+    const fromSources = exampleRoot({ rendered: true });
+    const fromBundle = exampleRoot();
+    // Every module CommonJS loads from node_modules, written out by a preload hook.
+    const loaded = join(fromBundle, 'loaded.txt');
+    const hook = join(fromBundle, 'hook.cjs');
+    writeFileSync(hook, `const M = require('node:module'); const fs = require('node:fs'); const orig = M._load;
+M._load = function (request, parent, isMain) { const r = orig.apply(this, arguments); try { const f = M._resolveFilename(request, parent, isMain); if (f.includes('/node_modules/')) fs.appendFileSync(${JSON.stringify(loaded)}, f + '\\n'); } catch {} return r; };\n`);
+    const r = node(dir, '--require', hook, join(dir, 'dist', 'synth.js'), '--root', fromBundle, '--jobs', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const files = (root: string): string[] => readdirSync(join(root, 'rendered'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== '.odp-state.json').map((e) => join(e.parentPath, e.name).slice(root.length)).sort();
+    expect(files(fromBundle)).toStrictEqual(files(fromSources));
+    for (const f of files(fromSources)) expect(readFileSync(join(fromBundle, f), 'utf8'), f).toBe(readFileSync(join(fromSources, f), 'utf8'));
+    const fromNodeModules = existsSync(loaded) ? readFileSync(loaded, 'utf8') : '';
+    for (const pkg of ['cdk8s', 'cdk8s-plus-28', 'constructs', 'handlebars', 'yaml']) expect(fromNodeModules, pkg).not.toMatch(new RegExp(`/node_modules/${pkg}/`));
+    // Without the vendored bundles the commands still run, from the packages (what a test run of the sources does).
+    rmSync(join(dir, 'dist', 'vendor', 'cdk8s.cjs'));
+    rmSync(loaded, { force: true });
+    const again = node(dir, '--require', hook, join(dir, 'dist', 'synth.js'), '--root', fromBundle, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(loaded, 'utf8')).toMatch(/\/node_modules\/cdk8s-plus-28\//);
+    // The launcher rebuilds a missing vendored bundle.
+    expect(launch(dir, 'synth', '--help').stderr).toContain('build: dist/vendor/cdk8s.cjs is missing; rebuilding');
+    expect(existsSync(join(dir, 'dist', 'vendor', 'cdk8s.cjs'))).toBe(true);
+    rmSync(fromSources, { recursive: true, force: true });
+    rmSync(fromBundle, { recursive: true, force: true });
   });
 
   it('runs the bundle without rebuilding when nothing changed, rebuilds when a source changed, so an edit takes effect', () => {

@@ -8,3 +8,6 @@ export declare function entries(root?: string): string[];
 export declare function staleReason(root?: string): string | undefined;
 export declare function build(root?: string, options?: { log?: (line: string) => void }): Promise<void>;
 export declare function ensureBuilt(command: string, root?: string, options?: { log?: (line: string) => void }): Promise<string>;
+export declare const VENDOR_BUNDLES: Record<string, Record<string, string>>;
+export declare const BUNDLED_PACKAGES: string[];
+export declare function vendorSource(name: string): string;

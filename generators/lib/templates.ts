@@ -4,13 +4,18 @@
  * scalar or flow collection, so no value can inject structure.
  */
 import type HandlebarsType from 'handlebars';
-import { lazyModule } from './lazy.js';
+import { lazyValue, vendoredModules } from './lazy.js';
 import { yamlInline } from './yaml.js';
 
-/** Loaded when the first template renders (see lazy.ts); a run that renders nothing never loads it. */
-const Handlebars = lazyModule<typeof HandlebarsType>('handlebars');
+/**
+ * Loaded when the first template renders (see lazy.ts; the built commands load the build's vendored
+ * bundle, VENDOR_BUNDLES in build/build.mjs); a run that renders nothing never loads it.
+ */
+const full = vendoredModules<{ handlebars: typeof HandlebarsType }>('handlebars', { handlebars: 'handlebars' });
+const Handlebars = lazyValue(() => full().handlebars);
 /** Handlebars' runtime alone (no compiler): what a precompiled template needs. */
-const HandlebarsRuntime = lazyModule<typeof HandlebarsType>('handlebars/runtime');
+const runtimeOnly = vendoredModules<{ runtime: typeof HandlebarsType }>('handlebars-runtime', { runtime: 'handlebars/runtime' });
+const HandlebarsRuntime = lazyValue(() => runtimeOnly().runtime);
 
 /** `yaml`, `code`, `join` and `eq`, registered on an environment (the full one or the runtime). */
 function withHelpers(e: typeof HandlebarsType): typeof HandlebarsType {

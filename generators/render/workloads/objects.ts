@@ -13,7 +13,7 @@
  */
 import type * as Cdk8s from 'cdk8s';
 import type * as Kplus from 'cdk8s-plus-28';
-import { lazyModule } from '../../lib/lazy.js';
+import { lazyValue, vendoredModules } from '../../lib/lazy.js';
 import { cronFields } from '../../lib/cron.js';
 import { canonicalJson, sha256 } from '../../lib/hash.js';
 import type { InputPath } from '../../lib/paths.js';
@@ -55,9 +55,13 @@ import {
 } from './plan.js';
 
 
-/** Loaded when the first workload renders (see lib/lazy.ts). */
-const cdk8s = lazyModule<typeof Cdk8s>('cdk8s');
-const kplus = lazyModule<typeof Kplus>('cdk8s-plus-28');
+/**
+ * Loaded when the first workload renders (see lib/lazy.ts), from the build's vendored bundle when
+ * running the built commands (VENDOR_BUNDLES in generators/build/build.mjs names the same packages).
+ */
+const libs = vendoredModules<{ cdk8s: typeof Cdk8s; kplus: typeof Kplus }>('cdk8s', { cdk8s: 'cdk8s', kplus: 'cdk8s-plus-28' });
+const cdk8s = lazyValue(() => libs().cdk8s);
+const kplus = lazyValue(() => libs().kplus);
 export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
 
 /** One rendered object and the document paths it derives from. */
