@@ -9,6 +9,7 @@ import type { EnvironmentInput } from '../model/input.js';
 import type { SecretDependency } from '../model/secrets.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ManifestIntent } from '../plan/annotations.js';
+import type { DeliveryUnit } from '../plan/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
 import type { JsonSchema } from '../schema/compose.js';
@@ -80,6 +81,24 @@ export interface EngineSync {
   tenants: string;
 }
 
+/** The name of one of its delivery objects (EngineRules.unitNames). */
+export interface UnitObjectName {
+  /** The object's name, as its renderer names it. */
+  name: string;
+  /** The unit of the delivery plan it delivers (or a step of). */
+  unit: DeliveryUnit;
+}
+
+/** The names of its delivery objects of one environment, and the longest such a name may be. */
+export interface UnitNames {
+  names: UnitObjectName[];
+  /** What the objects are, e.g. "Application". */
+  object: string;
+  max: number;
+  /** Who refuses a longer name and why, with the upstream source. */
+  why: string;
+}
+
 /** Its environment rules, at fixed places among the core rules (see DistributionRules); they run for every environment. */
 export interface EngineRules {
   /** After the distributions' version rules. */
@@ -97,6 +116,12 @@ export interface EngineRules {
    * after its chart), reserved like reservedNames for every catalog add-on and every add-on an environment declares.
    */
   addonUnitNames?(addon: string): { name: string; what: string; where: string }[];
+  /**
+   * The names of its delivery objects of an environment's units, from the very functions its renderer names them
+   * with, and the limit a consumer puts on them (validate/unit-names.ts refuses a longer one at the name in the
+   * environment file it is derived from).
+   */
+  unitNames?(model: EnvironmentModel): UnitNames;
   /** Why no add-on may write to its namespace `ns` (checked in every environment), when it guards it. */
   guardedNamespace?(addon: string, ns: string): { message: string; hint: string };
 }

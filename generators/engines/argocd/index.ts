@@ -10,8 +10,9 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
 import { argoCdSections } from './readme.js';
 import { otherEngines, syncPolicyInput } from '../registry.js';
-import { manifestAnnotations, ROOT_APP } from './objects.js';
-import { renderArgoCdTree } from './render.js';
+import { APPLICATION_NAME, applicationName, manifestAnnotations, ROOT_APP } from './objects.js';
+import { argoContext, renderArgoCdTree } from './render.js';
+import { deliveryPlan } from '../../plan/index.js';
 import { FLEET_RULES } from './rules.js';
 import { ARGOCD_MOTION_RULES, argocdMotion } from './motion.js';
 import { hubClusterSecrets, hubSecretStores } from './hub.js';
@@ -74,6 +75,11 @@ export const argocd: Engine = {
     }),
     // A hub reads its managed clusters' credentials through ExternalSecrets (./hub.ts).
     needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length + (syncPolicyInput(input)?.decommission ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
+    // Each unit's Application, as objects.ts names it.
+    unitNames: (m) => {
+      const ctx = argoContext(m);
+      return { names: deliveryPlan(m).map((u) => ({ name: applicationName(ctx, u.name), unit: u })), object: 'Argo CD Application', ...APPLICATION_NAME };
+    },
     get reservedNames() {
       return { [ROOT_APP]: { what: 'the root Application (app of apps)', where: "in Argo CD's namespace" } };
     },

@@ -10,9 +10,9 @@ import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
-import { ALERTS_UNIT, fluxPaths, manifestsUnitName, PLATFORM_UNIT, prerequisitesUnitName, PRUNE_ANNOTATION } from './objects.js';
+import { ALERTS_UNIT, FLUX_UNIT_NAME, fluxPaths, manifestsUnitName, PLATFORM_UNIT, prerequisitesUnitName, PRUNE_ANNOTATION } from './objects.js';
 import { fluxSections } from './readme.js';
-import { renderFluxTree } from './render.js';
+import { fluxSteps, renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
 import { FLUX_MOTION_RULES, fluxMotion } from './motion.js';
 
@@ -73,6 +73,12 @@ export const flux: Engine = {
         [ALERTS_UNIT]: { what: 'the Flux Kustomization of the alerts to Alertmanager', where: `(${fluxPaths.kustomization(ALERTS_UNIT)})` },
       };
     },
+    // Each step's Kustomization (and a chart's HelmRelease, named like its unit) as render.ts names it.
+    unitNames: (m) => ({
+      names: fluxSteps(m).flatMap((s) => (s.unit ? [{ name: s.name, unit: s.unit }] : [])),
+      object: 'Flux Kustomization',
+      ...FLUX_UNIT_NAME,
+    }),
     addonUnitNames: (addon) => [
       { name: prerequisitesUnitName(addon), what: `the Flux Kustomization of the prerequisites of add-on ${addon} (applied before its chart)`, where: `(${fluxPaths.kustomization(prerequisitesUnitName(addon))})` },
       { name: manifestsUnitName(addon), what: `the Flux Kustomization of the manifests of add-on ${addon} (applied after its chart)`, where: `(${fluxPaths.kustomization(manifestsUnitName(addon))})` },
