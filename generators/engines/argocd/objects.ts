@@ -264,7 +264,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
           // Secrets controller's identity (research/day2.md §14d). The catalog turns the kind off
           // (processSecretStore: false, no CRD); this holds where an environment turns it back on.
           ...(p.name === PLATFORM_PROJECT ? {} : { namespaceResourceBlacklist: [{ group: 'external-secrets.io', kind: 'SecretStore' }] }),
-          ...(ctx.model.freeze.length > 0 ? { syncWindows: syncWindows(ctx.model.freeze, p.apps.map((a) => `${ctx.prefix}${a}`)) } : {}),
+          ...(ctx.model.freeze.length > 0 ? { syncWindows: syncWindows(ctx.model.freeze, p.apps.map((a) => applicationName(ctx, a))) } : {}),
         },
       }),
   );
