@@ -7,9 +7,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { fixtureSources, formatted } from './helpers.js';
+import { FIXTURES, fixtureSources, formatted } from './helpers.js';
 
 type Result = { errors: string[]; files?: Map<string, string> };
 
@@ -72,6 +74,15 @@ describe('unit-name-length: the engine says the limit of its delivery object nam
     const name = label(55, 'r');
     const r = prepare('names', `gitops: flux\nworkloads:\n  - name: ${name}\n    image: ghcr.io/opendev/reports:1.0.0\n    resources: { requests: { cpu: 100m, memory: 128Mi } }\n`);
     expect(r.errors).toStrictEqual([expect.stringMatching(new RegExp(`^environments/names\\.yaml:\\d+:\\d+  workloads\\[0\\]\\.name: namespace '${name}' gives the Flux Kustomization 'namespace-${name}' \\(65 characters\\)`))]);
+  });
+
+  it.each(['k3s-postgres', 'rke2-postgres', 'flux-talos'])('on every distribution: %s under Flux with a 41-character secret namespace', (fixture) => {
+    const ns = label(41);
+    const body = readFileSync(join(FIXTURES, 'valid', `${fixture}.yaml`), 'utf8')
+      .replace(/^(name|extends|gitops): .*\n/gm, '')
+      .replace(/^workloads:\n/m, `${workload(ns, true)}`);
+    const r = prepare('names', `gitops: flux\n${body}${body.includes('workloads:') ? '' : workload(ns, true)}`);
+    expect(r.errors).toStrictEqual([expect.stringContaining(`namespace '${ns}' gives the Flux Kustomization 'external-secrets-store-${ns}' (64 characters); at most 63`)]);
   });
 
   it('property: refused exactly when a Flux unit name would pass 63 characters, under either engine', () => {
