@@ -89,14 +89,15 @@ export interface UnitObjectName {
   unit: DeliveryUnit;
 }
 
-/** The names of its delivery objects of one environment, and the longest such a name may be. */
+/** How it names its delivery objects, and the longest such a name may be. */
 export interface UnitNames {
-  names: UnitObjectName[];
-  /** What the objects are, e.g. "Application". */
+  /** What the objects are, e.g. "<Title> Application". */
   object: string;
   max: number;
-  /** Who refuses a longer name and why, with the upstream source. */
+  /** Who refuses a longer name and why (its module cites the upstream source). */
   why: string;
+  /** The names of its objects of one environment's units, from the very functions its renderer names them with. */
+  names(model: EnvironmentModel): UnitObjectName[];
 }
 
 /** Its environment rules, at fixed places among the core rules (see DistributionRules); they run for every environment. */
@@ -117,11 +118,10 @@ export interface EngineRules {
    */
   addonUnitNames?(addon: string): { name: string; what: string; where: string }[];
   /**
-   * The names of its delivery objects of an environment's units, from the very functions its renderer names them
-   * with, and the limit a consumer puts on them (validate/unit-names.ts refuses a longer one at the name in the
-   * environment file it is derived from).
+   * The names of its delivery objects of an environment's units and the limit a consumer puts on them
+   * (validate/unit-names.ts refuses a longer one at the name in the environment file it is derived from).
    */
-  unitNames?(model: EnvironmentModel): UnitNames;
+  unitNames?: UnitNames;
   /** Why no add-on may write to its namespace `ns` (checked in every environment), when it guards it. */
   guardedNamespace?(addon: string, ns: string): { message: string; hint: string };
 }

@@ -39,8 +39,15 @@ function namespaceSource(doc: Doc, ns: string): NameSource | undefined {
   return addon === undefined ? undefined : { path: ['addons', addon, 'namespace'], key: false, what: 'namespace', value: ns };
 }
 
-/** The name in the environment file a unit's name is derived from (undefined: none the user wrote, e.g. a catalog add-on's). */
-function unitSource(doc: Doc, partNamespaces: ReadonlyMap<string, string>, u: DeliveryUnit): NameSource | undefined {
+/**
+ * The name in the environment file a unit's name is derived from; a unit none the user wrote names (a catalog add-on's,
+ * whose names are the catalog's) is reported at the document, never skipped.
+ */
+function unitSource(doc: Doc, partNamespaces: ReadonlyMap<string, string>, u: DeliveryUnit): NameSource {
+  return writtenSource(doc, partNamespaces, u) ?? { path: [], key: false, what: 'add-on', value: u.name };
+}
+
+function writtenSource(doc: Doc, partNamespaces: ReadonlyMap<string, string>, u: DeliveryUnit): NameSource | undefined {
   if (u.kind === 'workload') {
     const i = (Array.isArray(doc.workloads) ? doc.workloads : []).findIndex((w) => w?.name === u.name);
     return i === -1 ? undefined : { path: ['workloads', i, 'name'], key: false, what: 'workload', value: u.name };
@@ -61,13 +68,12 @@ export function unitNameDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
   const partNamespaces = new Map(resolveAddons(m).flatMap((a) => (a.partForNamespace !== undefined ? [[a.name, a.partForNamespace] as const] : [])));
 
   // Every name of the engine's objects over its limit, grouped by the name it derives from (one finding each).
-  const limits = engineOf(m).rules.unitNames?.(m);
+  const limits = engineOf(m).rules.unitNames;
   if (limits) {
     const over = new Map<string, { source: NameSource; names: string[]; fit: number }>();
-    for (const { name, unit } of limits.names) {
+    for (const { name, unit } of limits.names(m)) {
       if (name.length <= limits.max) continue;
       const source = unitSource(doc, partNamespaces, unit);
-      if (!source) continue;
       const key = formatPath(source.path);
       const entry = over.get(key) ?? over.set(key, { source, names: [], fit: source.value.length }).get(key)!;
       entry.names.push(name);
@@ -82,7 +88,6 @@ export function unitNameDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
   for (const u of deliveryPlan(m)) {
     if (!u.chart || u.chart.releaseName.length <= HELM_RELEASE_NAME_MAX) continue;
     const source = unitSource(doc, partNamespaces, u);
-    if (!source) continue;
     at(
       'helm-release-name',
       source,

@@ -4,6 +4,7 @@
  */
 import { ARGOCD_REVIEW } from './review.js';
 import type { Engine } from '../types.js';
+import type { EnvironmentModel } from '../../model/types.js';
 import { argoCd } from './addons/argo-cd.js';
 import { ARGOCD_SCHEMA } from './schema.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
@@ -76,9 +77,8 @@ export const argocd: Engine = {
     // A hub reads its managed clusters' credentials through ExternalSecrets (./hub.ts).
     needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length + (syncPolicyInput(input)?.decommission ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
     // Each unit's Application, as objects.ts names it.
-    unitNames: (m) => {
-      const ctx = argoContext(m);
-      return { names: deliveryPlan(m).map((u) => ({ name: applicationName(ctx, u.name), unit: u })), object: 'Argo CD Application', ...APPLICATION_NAME };
+    get unitNames() {
+      return { object: 'Argo CD Application', ...APPLICATION_NAME, names: (m: EnvironmentModel) => deliveryPlan(m).map((u) => ({ name: applicationName(argoContext(m), u.name), unit: u })) };
     },
     get reservedNames() {
       return { [ROOT_APP]: { what: 'the root Application (app of apps)', where: "in Argo CD's namespace" } };

@@ -6,6 +6,7 @@
 import { otherEngines } from '../registry.js';
 import { FLUX_REVIEW } from './review.js';
 import type { Engine } from '../types.js';
+import type { EnvironmentModel } from '../../model/types.js';
 import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
@@ -74,11 +75,9 @@ export const flux: Engine = {
       };
     },
     // Each step's Kustomization (and a chart's HelmRelease, named like its unit) as render.ts names it.
-    unitNames: (m) => ({
-      names: fluxSteps(m).flatMap((s) => (s.unit ? [{ name: s.name, unit: s.unit }] : [])),
-      object: 'Flux Kustomization',
-      ...FLUX_UNIT_NAME,
-    }),
+    get unitNames() {
+      return { object: 'Flux Kustomization', ...FLUX_UNIT_NAME, names: (m: EnvironmentModel) => fluxSteps(m).flatMap((s) => (s.unit ? [{ name: s.name, unit: s.unit }] : [])) };
+    },
     addonUnitNames: (addon) => [
       { name: prerequisitesUnitName(addon), what: `the Flux Kustomization of the prerequisites of add-on ${addon} (applied before its chart)`, where: `(${fluxPaths.kustomization(prerequisitesUnitName(addon))})` },
       { name: manifestsUnitName(addon), what: `the Flux Kustomization of the manifests of add-on ${addon} (applied after its chart)`, where: `(${fluxPaths.kustomization(manifestsUnitName(addon))})` },
