@@ -294,8 +294,9 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
       timeout: TIMEOUT,
       ...chart,
       // Set, so never the default `<targetNamespace>-<name>` (helm-controller v1.6.1 api/v2/helmrelease_types.go:1550-1558
-      // GetReleaseName), which could pass Helm's 53 characters; this one is checked (HELM_RELEASE_NAME_MAX, and the
-      // CRD's MaxLength=53 at :82).
+      // GetReleaseName), which helm-controller would shorten past 53 characters to 40 and a hash (internal/release/name.go:35-49
+      // ShortenName, internal/action/install.go:88): a release other than the bootstrap's and the other engines'. The
+      // CRD refuses a spec.releaseName over 53 (:82 MaxLength=53); rule helm-release-name refuses it first (HELM_RELEASE_NAME_MAX).
       releaseName: u.chart!.releaseName,
       targetNamespace: u.namespace,
       storageNamespace: u.namespace,
