@@ -85,6 +85,17 @@ describe('unit-name-length: the engine says the limit of its delivery object nam
     expect(r.errors).toStrictEqual([expect.stringContaining(`namespace '${ns}' gives the Flux Kustomization 'external-secrets-store-${ns}' (64 characters); at most 63`)]);
   });
 
+  it("Flux: an add-on's secrets give its namespace a store unit: refused at addons.<name>.namespace", () => {
+    const ns = label(45);
+    const r = prepare(
+      'names',
+      `gitops: flux\naddons:\n  reports:\n    namespace: ${ns}\n    clusterResources: []\n    chart: { repoURL: https://charts.example.com, name: reports, version: 1.0.0 }\n    secrets:\n      reports-token:\n        token: { secret: /odp/names/reports/token }\n`,
+    );
+    expect(r.errors).toStrictEqual([
+      expect.stringMatching(new RegExp(`^environments/names\\.yaml:\\d+:\\d+  addons\\.reports\\.namespace: namespace '${ns}' gives the Flux Kustomization 'external-secrets-store-${ns}' \\(68 characters\\); at most 63: .*\\(shorten the namespace to at most 40 characters\\)$`)),
+    ]);
+  });
+
   it('property: refused exactly when a Flux unit name would pass 63 characters, under either engine', () => {
     fc.assert(
       fc.property(fc.integer({ min: 30, max: 63 }), fc.boolean(), fc.constantFrom('flux', 'argocd'), (n, secret, engine) => {
