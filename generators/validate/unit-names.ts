@@ -74,7 +74,7 @@ export function unitNameDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
     for (const { name, unit } of limits.names(m)) {
       if (name.length <= limits.max) continue;
       const source = unitSource(doc, partNamespaces, unit);
-      const key = formatPath(source.path);
+      const key = `${formatPath(source.path)} ${source.value}`;
       const entry = over.get(key) ?? over.set(key, { source, names: [], fit: source.value.length }).get(key)!;
       entry.names.push(name);
       entry.fit = Math.min(entry.fit, limits.max - (name.length - source.value.length));
