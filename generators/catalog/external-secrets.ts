@@ -114,6 +114,7 @@ export const externalSecrets: CatalogEntry = {
       const auth = platformStoreAuth(model, ctx.settings, ESO_SSM_SERVICE_ACCOUNT, ns);
       return {
         suffix: `${externalSecrets.partsPrefix}${ns}`,
+        forNamespace: ns,
         description: `ClusterSecretStore ${namespaceStoreName(ns)}: SSM Parameter Store for namespace ${ns}`,
         // With one user-named role (settings.iamRoleArn) every store shares its ServiceAccount: the add-on's own.
         manifests: [...(sharedIdentity(auth) ? [] : identityObjects(auth, namespace)), clusterStore(namespaceStoreName(ns), model.aws.region, [ns], auth, namespace)],

@@ -42,6 +42,8 @@ export interface ResolvedAddon {
   manifestInputs: InputPath[];
   /** A part of that add-on delivered by a unit of its own (CatalogEntry.parts): its namespace is the add-on's. */
   partOf?: string;
+  /** The namespace a part's name is derived from (AddonPart.forNamespace). */
+  partForNamespace?: string;
 }
 
 /** Environment parts every catalog add-on may read (cluster identity, AWS, pools, Git). */
@@ -168,6 +170,7 @@ function partsOf(a: ResolvedAddon, ctx: AddonContext): ResolvedAddon[] {
     inputs: a.inputs,
     manifestInputs: a.manifestInputs,
     partOf: a.name,
+    ...(p.forNamespace !== undefined ? { partForNamespace: p.forNamespace } : {}),
   }));
 }
 

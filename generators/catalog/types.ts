@@ -91,6 +91,8 @@ export interface AddonPart {
   manifests: K8sObject[];
   /** Cluster-scoped kinds its manifests create, `group/Kind`. */
   clusterResources: string[];
+  /** The namespace its suffix is derived from, when it is one part per namespace (where a too long unit name is reported). */
+  forNamespace?: string;
 }
 
 export interface CatalogEntry {

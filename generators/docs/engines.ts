@@ -23,6 +23,9 @@ export function enginesPage(): Page {
           : '**Hub mode**: no: every environment runs its own instance.',
       ),
       ...listItem(`**Bootstrap**: ${code(`rendered/<env>/${e.bootstrapScript}`)} installs it once; it then manages itself.`),
+      ...(e.rules.unitNames
+        ? listItem(`**Unit names**: ${escapeText(e.rules.unitNames.object)} names take at most ${e.rules.unitNames.max} characters: ${escapeText(e.rules.unitNames.why)} (rule ${code('unit-name-length')}).`)
+        : []),
       '',
     );
   }

@@ -9,6 +9,7 @@ import type { EnvironmentInput } from '../model/input.js';
 import type { SecretDependency } from '../model/secrets.js';
 import type { EnvironmentModel } from '../model/types.js';
 import type { ManifestIntent } from '../plan/annotations.js';
+import type { DeliveryUnit } from '../plan/types.js';
 import type { ReadmeContext, ReadmeSection } from '../render/readme/sections.js';
 import type { RenderedFile } from '../render/types.js';
 import type { JsonSchema } from '../schema/compose.js';
@@ -80,6 +81,25 @@ export interface EngineSync {
   tenants: string;
 }
 
+/** The name of one of its delivery objects (EngineRules.unitNames). */
+export interface UnitObjectName {
+  /** The object's name, as its renderer names it. */
+  name: string;
+  /** The unit of the delivery plan it delivers (or a step of). */
+  unit: DeliveryUnit;
+}
+
+/** How it names its delivery objects, and the longest such a name may be. */
+export interface UnitNames {
+  /** What the objects are, e.g. "<Title> Application". */
+  object: string;
+  max: number;
+  /** Who refuses a longer name and why (its module cites the upstream source). */
+  why: string;
+  /** The names of its objects of one environment's units, from the very functions its renderer names them with. */
+  names(model: EnvironmentModel): UnitObjectName[];
+}
+
 /** Its environment rules, at fixed places among the core rules (see DistributionRules); they run for every environment. */
 export interface EngineRules {
   /** After the distributions' version rules. */
@@ -97,6 +117,11 @@ export interface EngineRules {
    * after its chart), reserved like reservedNames for every catalog add-on and every add-on an environment declares.
    */
   addonUnitNames?(addon: string): { name: string; what: string; where: string }[];
+  /**
+   * The names of its delivery objects of an environment's units and the limit a consumer puts on them
+   * (validate/unit-names.ts refuses a longer one at the name in the environment file it is derived from).
+   */
+  unitNames?: UnitNames;
   /** Why no add-on may write to its namespace `ns` (checked in every environment), when it guards it. */
   guardedNamespace?(addon: string, ns: string): { message: string; hint: string };
 }

@@ -36,6 +36,14 @@ export const isOciChart = (c: ChartSource): boolean => c.repoURL.startsWith('oci
  */
 export type DeletionPolicy = 'cascade' | 'orphan';
 
+/**
+ * The longest Helm release name: 53 characters (helm/helm pkg/chartutil/validate_name.go:50 maxReleaseNameLen,
+ * ValidateReleaseName :68-77, which pkg/action/install.go availableName calls before its dry-run return: `helm
+ * install`, `upgrade --install` and `helm template` all refuse a longer name). Every engine installs a unit's chart
+ * under chart.releaseName, as the bootstrap does; each engine's folder cites how.
+ */
+export const HELM_RELEASE_NAME_MAX = 53;
+
 export interface DeliveryUnit {
   /** Unique per environment: the name of the engine's object for it, and the rendered directory names. */
   name: string;

@@ -318,6 +318,11 @@ const objectCollisions: Rule = ({ input }, report) => {
 
 /** Kubernetes limits on the names the renderer derives from a workload's name. */
 export const CRONJOB_NAME_MAX = 52;
+/**
+ * A StatefulSet's pods carry the label controller-revision-hash: <name>-<hash> (the ControllerRevision's name:
+ * kubernetes pkg/controller/history/controller_history.go ControllerRevisionName, `prefix-hash`; the hash is
+ * rand.SafeEncodeString of a 32-bit FNV sum, HashControllerRevision: up to 10 characters), a label value of at most 63.
+ */
 export const STATEFULSET_NAME_MAX = 52;
 export const INGRESS_GROUP_MAX = 63;
 

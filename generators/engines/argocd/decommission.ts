@@ -35,7 +35,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { shQuote } from '../../render/delivery/bootstrap.js';
 import { FLEET_FILE, APPLICATION_SET_NAME, siblingDir } from './hub.js';
-import { ENVIRONMENT_LABEL, projectScopes, RESOURCES_FINALIZER, type ArgoContext } from './objects.js';
+import { applicationName, ENVIRONMENT_LABEL, projectScopes, RESOURCES_FINALIZER, type ArgoContext } from './objects.js';
 import type { AppSpec } from './spec.js';
 import type { PlanStep } from '../../upgrade-plan/plan.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
@@ -58,7 +58,7 @@ export interface DecommissionStep {
 /** The managed environment's Applications, in the order the script deletes them: highest wave first, then by name. */
 export function decommissionOrder(ctx: ArgoContext, specs: readonly AppSpec[]): DecommissionStep[] {
   return specs
-    .map((s) => ({ app: `${ctx.prefix}${s.name}`, wave: s.syncWave, cascades: s.onDelete !== 'orphan' }))
+    .map((s) => ({ app: applicationName(ctx, s.name), wave: s.syncWave, cascades: s.onDelete !== 'orphan' }))
     .sort((a, b) => b.wave - a.wave || a.app.localeCompare(b.app));
 }
 

@@ -4,14 +4,16 @@
  */
 import { ARGOCD_REVIEW } from './review.js';
 import type { Engine } from '../types.js';
+import type { EnvironmentModel } from '../../model/types.js';
 import { argoCd } from './addons/argo-cd.js';
 import { ARGOCD_SCHEMA } from './schema.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { applicationNamespaceLevel, ARGOCD_FILE_CHECKERS, ARGOCD_TREE_CHECKERS } from './checks.js';
 import { argoCdSections } from './readme.js';
 import { otherEngines, syncPolicyInput } from '../registry.js';
-import { manifestAnnotations, ROOT_APP } from './objects.js';
-import { renderArgoCdTree } from './render.js';
+import { APPLICATION_NAME, applicationName, manifestAnnotations, ROOT_APP } from './objects.js';
+import { argoContext, renderArgoCdTree } from './render.js';
+import { deliveryPlan } from '../../plan/index.js';
 import { FLEET_RULES } from './rules.js';
 import { ARGOCD_MOTION_RULES, argocdMotion } from './motion.js';
 import { hubClusterSecrets, hubSecretStores } from './hub.js';
@@ -74,6 +76,10 @@ export const argocd: Engine = {
     }),
     // A hub reads its managed clusters' credentials through ExternalSecrets (./hub.ts).
     needs: (input) => ((syncPolicyInput(input)?.manages ?? []).length + (syncPolicyInput(input)?.decommission ?? []).length > 0 ? [{ addon: 'external-secrets', who: "the managed clusters' Argo CD cluster Secrets (argocd.manages: one ExternalSecret each)" }] : []),
+    // Each unit's Application, as objects.ts names it.
+    get unitNames() {
+      return { object: 'Argo CD Application', ...APPLICATION_NAME, names: (m: EnvironmentModel) => deliveryPlan(m).map((u) => ({ name: applicationName(argoContext(m), u.name), unit: u })) };
+    },
     get reservedNames() {
       return { [ROOT_APP]: { what: 'the root Application (app of apps)', where: "in Argo CD's namespace" } };
     },

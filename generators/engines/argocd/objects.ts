@@ -10,6 +10,7 @@ import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alph
 import type { EnvironmentModel } from '../../model/types.js';
 import type { ManifestIntent } from '../../plan/annotations.js';
 import { PROJECTS, type AppSpec, type ProjectName } from './spec.js';
+import { DNS1123_SUBDOMAIN_MAX } from '../../lib/k8s-names.js';
 
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
 export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
@@ -70,6 +71,21 @@ export interface ArgoContext {
   destination: { server: string } | { name: string };
 }
 
+/** The name of the Application of unit `name` (prefixed when a hub manages the environment). */
+export const applicationName = (ctx: Pick<ArgoContext, 'prefix'>, name: string): string => `${ctx.prefix}${name}`;
+
+/**
+ * The longest Application name: an object name's 253 characters (a DNS subdomain; the Application CRD adds no limit).
+ * No label carries it: Argo CD 3 tracks what an Application applies by the annotation argocd.argoproj.io/tracking-id
+ * unless argocd-cm sets application.resourceTrackingMethod (argo-cd v3.4.4 util/settings/settings.go:869-878: the
+ * annotation when unset; util/argo/resource_tracking.go:170-190: the app-instance label only with `label` or
+ * `annotation+label`), which this repository never sets. A release keeps its own name (helm.releaseName, below).
+ */
+export const APPLICATION_NAME = {
+  max: DNS1123_SUBDOMAIN_MAX,
+  why: 'an Application name is an object name (a DNS subdomain of at most 253 characters); Argo CD tracks what it applies by annotation, so the name is no label value',
+} as const;
+
 /** The hub's cluster Secret names the cluster after the environment's cluster.name (fleet.yaml). */
 export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] => (m.fleet.hub ? { name: m.cluster.name } : { server: IN_CLUSTER });
 
@@ -95,6 +111,9 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
       repoURL: spec.chart.repoURL,
       chart: spec.chart.name,
       targetRevision: spec.chart.version,
+      // The release keeps the unit's name, never the (prefixed) Application's: the repo server runs `helm template
+      // --name-template <releaseName>` (argo-cd v3.4.4 reposerver/repository/repository.go:1230-1231, util/helm/cmd.go:412),
+      // and Helm refuses a name over 53 characters (plan/types.ts HELM_RELEASE_NAME_MAX).
       helm: { releaseName: spec.name, valueFiles: [`$${VALUES_REF}/${paths.values(spec.name)}`] },
     });
     sources.push({ ...git, ref: VALUES_REF });
@@ -118,7 +137,7 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
   };
   return new Application({
     metadata: {
-      name: `${ctx.prefix}${spec.name}`,
+      name: applicationName(ctx, spec.name),
       namespace: ctx.argoNamespace,
       labels: { [ENVIRONMENT_LABEL]: model.name },
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
@@ -245,7 +264,7 @@ export function appProjects(ctx: ArgoContext, specs: readonly AppSpec[]): AppPro
           // Secrets controller's identity (research/day2.md §14d). The catalog turns the kind off
           // (processSecretStore: false, no CRD); this holds where an environment turns it back on.
           ...(p.name === PLATFORM_PROJECT ? {} : { namespaceResourceBlacklist: [{ group: 'external-secrets.io', kind: 'SecretStore' }] }),
-          ...(ctx.model.freeze.length > 0 ? { syncWindows: syncWindows(ctx.model.freeze, p.apps.map((a) => `${ctx.prefix}${a}`)) } : {}),
+          ...(ctx.model.freeze.length > 0 ? { syncWindows: syncWindows(ctx.model.freeze, p.apps.map((a) => applicationName(ctx, a))) } : {}),
         },
       }),
   );

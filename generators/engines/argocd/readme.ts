@@ -8,7 +8,7 @@ import type { InputPath } from '../../lib/paths.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
-import { ENVIRONMENT_LABEL, projectScopes } from './objects.js';
+import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
 import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { DECOMMISSION_PATH, decommissionOrder, decommissionScript } from './decommission.js';
@@ -216,7 +216,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         argo: specs.some((s) => s.name === 'argo-cd'),
         sync: m.sync.automated ? `automatically (prune: ${m.sync.prune}, self-heal: ${m.sync.selfHeal})` : 'manually (no automated sync)',
         apps: specs.map((s) => ({
-          name: `${argoContext(m).prefix}${s.name}`,
+          name: applicationName(argoContext(m), s.name),
           chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
           version: s.chart ? s.chart.version : '—',
           namespace: s.namespace,
@@ -289,12 +289,12 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     register: `${m.renderedDir}/${HUB_REGISTER_PATH}`,
     days: HUB_TOKEN_DAYS,
     rotateDays: HUB_TOKEN_DAYS / 3,
-    steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: `${ctx.prefix}${u.name}` })),
+    steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: applicationName(ctx, u.name) })),
     nameParameter: p.name,
     serverParameter: p.server,
     configParameter: p.config,
     manual: !m.sync.automated,
-    waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => `${ctx.prefix}${a}`).join(' ') })),
+    waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
     decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
     deleted: decommissionKinds(m).deleted.map((a) => `\`${a}\``).join(', ') || 'none',

@@ -6,13 +6,14 @@
 import { otherEngines } from '../registry.js';
 import { FLUX_REVIEW } from './review.js';
 import type { Engine } from '../types.js';
+import type { EnvironmentModel } from '../../model/types.js';
 import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
-import { ALERTS_UNIT, fluxPaths, manifestsUnitName, PLATFORM_UNIT, prerequisitesUnitName, PRUNE_ANNOTATION } from './objects.js';
+import { ALERTS_UNIT, FLUX_UNIT_NAME, fluxPaths, manifestsUnitName, PLATFORM_UNIT, prerequisitesUnitName, PRUNE_ANNOTATION } from './objects.js';
 import { fluxSections } from './readme.js';
-import { renderFluxTree } from './render.js';
+import { fluxSteps, renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
 import { FLUX_MOTION_RULES, fluxMotion } from './motion.js';
 
@@ -72,6 +73,10 @@ export const flux: Engine = {
         [PLATFORM_UNIT]: { what: "the Flux Kustomization of the add-ons' Namespaces and tenant identities", where: `(${fluxPaths.kustomization(PLATFORM_UNIT)})` },
         [ALERTS_UNIT]: { what: 'the Flux Kustomization of the alerts to Alertmanager', where: `(${fluxPaths.kustomization(ALERTS_UNIT)})` },
       };
+    },
+    // Each step's Kustomization (and a chart's HelmRelease, named like its unit) as render.ts names it.
+    get unitNames() {
+      return { object: 'Flux Kustomization', ...FLUX_UNIT_NAME, names: (m: EnvironmentModel) => fluxSteps(m).flatMap((s) => (s.unit ? [{ name: s.name, unit: s.unit }] : [])) };
     },
     addonUnitNames: (addon) => [
       { name: prerequisitesUnitName(addon), what: `the Flux Kustomization of the prerequisites of add-on ${addon} (applied before its chart)`, where: `(${fluxPaths.kustomization(prerequisitesUnitName(addon))})` },

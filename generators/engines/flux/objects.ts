@@ -23,6 +23,7 @@
  */
 import { FLUX_OPERATOR_VERSION, GIT_CREDENTIALS_SECRET } from './addons/flux-operator.js';
 import type { K8sObject } from '../../catalog/types.js';
+import { LABEL_VALUE_MAX } from '../../lib/k8s-names.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
 
@@ -89,6 +90,18 @@ export const fluxPaths = {
   unit: (name: string) => `flux/units/${name}`,
 };
 export const manifestsUnitName = (name: string): string => `${name}-manifests`;
+/**
+ * The longest name of a Kustomization or HelmRelease here: a label value's 63 characters. kustomize-controller labels
+ * every object a Kustomization applies `kustomize.toolkit.fluxcd.io/name: <Kustomization name>` (v1.9.1
+ * internal/controller/kustomization_controller.go:462, fluxcd/pkg ssa/v0.76.1 ssa/manager.go:66-79 SetOwnerLabels),
+ * helm-controller every object of a release `helm.toolkit.fluxcd.io/name: <HelmRelease name>` (v1.6.1
+ * internal/postrender/build.go:48, common_renderer.go:78-83 originLabels), and the API server refuses a label value
+ * over 63 characters (k8s.io/apimachinery pkg/util/validation IsValidLabelValue, LabelValueMaxLength).
+ */
+export const FLUX_UNIT_NAME = {
+  max: LABEL_VALUE_MAX,
+  why: 'kustomize-controller labels every object it applies kustomize.toolkit.fluxcd.io/name: <Kustomization name> (helm-controller: helm.toolkit.fluxcd.io/name: <HelmRelease name>), and the API server refuses a label value over 63 characters',
+} as const;
 /** The Kustomization of a chart's extra manifests the chart itself needs (applied before it). */
 export const prerequisitesUnitName = (name: string): string => `${name}-prerequisites`;
 
@@ -280,6 +293,10 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
       interval: INTERVAL,
       timeout: TIMEOUT,
       ...chart,
+      // Set, so never the default `<targetNamespace>-<name>` (helm-controller v1.6.1 api/v2/helmrelease_types.go:1550-1558
+      // GetReleaseName), which helm-controller would shorten past 53 characters to 40 and a hash (internal/release/name.go:35-49
+      // ShortenName, internal/action/install.go:88): a release other than the bootstrap's and the other engines'. The
+      // CRD refuses a spec.releaseName over 53 (:82 MaxLength=53); rule helm-release-name refuses it first (HELM_RELEASE_NAME_MAX).
       releaseName: u.chart!.releaseName,
       targetNamespace: u.namespace,
       storageNamespace: u.namespace,
