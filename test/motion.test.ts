@@ -248,7 +248,7 @@ describe('engine rules, one test each', () => {
   rule(FLUX_MOTION_RULES.helmStall.id, 'a HelmRelease install stalls once its remediation retries are spent (none: at the first failure); RetryOnFailure retries forever (onUnmet, citing helm-controller)', () => {
     const release = (r: MotionReport, unit = 'metrics-server') => items(r, unit).find((i) => i.label.startsWith('HelmRelease'))!;
     // remediation.retries: 3 — three remediated retries, then RetriesExhausted → ErrExceededMaxRetries, a terminal
-    // error (helm-controller v1.6.1 internal/reconcile/atomic_release.go:505-509).
+    // error (helm-controller v1.6.1 internal/reconcile/atomic_release.go:509-513, Stalled RetriesExceeded at :204-207).
     const three = release(report('staging-k3s'));
     expect(three.onUnmet).toStrictEqual({ fail: true, why: `stalls after 3 remediated retries (motion.flux.helm-install-stall: ${FLUX_MOTION_RULES.helmStall.source})` });
     expect(three.retries).toBe(3);

@@ -98,7 +98,7 @@ function pruneDisabled(o: Obj): boolean {
  * How a HelmRelease's failed install is retried: `forever` (the RetryOnFailure strategy, or negative remediation
  * retries: "a negative integer equals to unlimited retries", api/v2/helmrelease_types.go:698), or that many
  * remediated retries, after which it stalls
- * (RetriesExhausted → ErrExceededMaxRetries, fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:505-509).
+ * (RetriesExhausted → ErrExceededMaxRetries, fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:509-513, Stalled RetriesExceeded at :204-207).
  */
 function retries(hr: Obj): number {
   const install = isMap(spec(hr).install) ? (spec(hr).install as Obj) : {};
