@@ -86,7 +86,7 @@ export const rke2: RancherDistribution = {
     // takeOwnership); nvidia is the one the platform uses.
     runtimeClasses: ['nvidia'],
     // The kubelet serving certificate comes from the supervisor, signed by the server CA, before the kubelet starts
-    // (RKE2 runs the k3s agent: pkg/agent/config/config.go getServingCert, /v1-<program>/serving-kubelet.crt).
+    // (the family's shared agent code: pkg/agent/config/config.go getServingCert, /v1-<program>/serving-kubelet.crt).
     clusterCapabilities: () => [cap.kubeletServingCertificates],
     // Servers carry node-role.kubernetes.io/control-plane=true (the supervisor code of this family sets it).
     controlPlaneLabel: 'true',
