@@ -16,12 +16,15 @@ import { kubeVersionOf, RBAC, type CatalogEntry, type ChartFacts } from './types
  * cluster CA: a distribution that gives them at boot lists `kubelet serving certificates` among its cluster
  * capabilities; one whose kubelets request them by CSR brings the approver that provides it (the edge
  * metrics-server → approver: without it metrics-server installs side by side with the approver, its release
- * waits on a Deployment that cannot be Ready and may spend its remediation retries, then stall).
+ * waits on a Deployment that cannot be Ready and may spend its remediation retries, then stall). Nothing of it
+ * is refused meanwhile and it keeps trying: it scrapes every --metric-resolution (15s, values.yaml:99; the
+ * ticker of server.go runScrape, :114-127) and the kubelet keeps probing /readyz, so it turns Ready by itself
+ * once the certificates exist (Need.retried: an engine ordering by layers may keep the approver in its layer).
  */
 const METRICS_SERVER_FACTS: ChartFacts = {
   version: '3.13.1',
   provides: () => [],
-  needs: () => [createsServices('metrics-server'), { what: cap.kubeletServingCertificates, why: 'chart metrics-server: its readiness (/readyz metric-storage-ready) needs a kubelet scraped over verified TLS' }],
+  needs: () => [createsServices('metrics-server'), { what: cap.kubeletServingCertificates, why: 'chart metrics-server: its readiness (/readyz metric-storage-ready) needs a kubelet scraped over verified TLS', retried: true }],
   pods: (values) => [placementAt(values, 'metrics-server')],
 };
 
