@@ -215,7 +215,7 @@ describe('the rendered scripts, against stub binaries', () => {
    * condition as Talos mirrors it (v1.13.9 internal/app/machined/pkg/controllers/k8s/node_status.go:231-247):
    * `true` once the address is not listed in `notready`.
    */
-  function joinStubs(instances: Record<string, string>) {
+  function joinStubs(instances: Record<string, string>, gone: string[] = []) {
     const state = join(dir, 'asg');
     writeFileSync(state, '');
     for (const f of ['unreachable', 'notready', 'configured']) writeFileSync(join(dir, f), '');
@@ -224,6 +224,8 @@ describe('the rendered scripts, against stub binaries', () => {
       'aws',
       [
         'case "$*" in',
+        // An instance the hook no longer holds (abandoned, terminated): the heartbeat is refused.
+        ...gone.map((id) => `  *record-lifecycle-action-heartbeat*"--instance-id ${id}") echo "ValidationError: No active Lifecycle Action found with instance ID ${id}" >&2; exit 254 ;;`),
         `  *describe-auto-scaling-instances*) for i in ${Object.keys(instances).join(' ')}; do grep -qx "$i" "${state}" || printf '%s ' "$i"; done; echo ;;`,
         `  *complete-lifecycle-action*) prev=; for a in "$@"; do [ "$prev" = --instance-id ] && echo "$a" >>"${state}"; prev=$a; done ;;`,
         ...Object.entries(instances).map(([id, ip]) => `  *"--instance-ids ${id}"*) echo ${ip} ;;`),
@@ -277,13 +279,18 @@ describe('the rendered scripts, against stub binaries', () => {
       complete('i-2'),
     ]);
     expect(r.stdout).toContain('talos-join: general-arm64 i-2 (10.30.2.22) configured, Node Ready');
+    // Each instance gets a fresh hook timeout when its turn comes (record-lifecycle-action-heartbeat), before its apply.
+    const hb = (id: string) => `aws autoscaling record-lifecycle-action-heartbeat --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id ${id}`;
+    expect(r.calls.filter((c) => c.includes('record-lifecycle-action-heartbeat'))).toStrictEqual([hb('i-1'), hb('i-2')]);
+    expect(r.calls.indexOf(hb('i-2'))).toBeLessThan(r.calls.indexOf(`talosctl apply-config --insecure --nodes 10.30.2.22 --file ${cfg()}`));
     // Nothing is left waiting: a run now does nothing.
     expect(steps(run('talos-join.sh', 'general-arm64').calls)).toStrictEqual([]);
   });
 
   it('talos-join.sh: one failing instance does not stop the others; each failure names its instance; exit 1; a re-run retries only those', () => {
-    // i-1 has no address yet (None), i-2's API is unreachable, i-3's Node never becomes Ready, i-4 joins.
-    const s = joinStubs({ 'i-1': 'None', 'i-2': '10.30.2.22', 'i-3': '10.30.2.23', 'i-4': '10.30.2.24' });
+    // i-1 has no address yet (None), i-2's API is unreachable, i-3's Node never becomes Ready, i-4 joins, i-5 is no
+    // longer held by the hook when its turn comes.
+    const s = joinStubs({ 'i-1': 'None', 'i-2': '10.30.2.22', 'i-3': '10.30.2.23', 'i-4': '10.30.2.24', 'i-5': '10.30.2.25' }, ['i-5']);
     s.list('unreachable', '10.30.2.22');
     s.list('notready', '10.30.2.23');
     const r = run('talos-join.sh', 'general-arm64');
@@ -291,7 +298,9 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(r.stderr).toContain('talos-join: general-arm64 i-1: no private IPv4 address (None)');
     expect(r.stderr).toContain('talos-join: general-arm64 i-2 (10.30.2.22) did not accept the config');
     expect(r.stderr).toContain('talos-join: general-arm64 i-3 (10.30.2.23) has its config, but its Node is not Ready after 10 minutes');
-    expect(r.stderr).toContain('talos-join: general-arm64: not joined: i-1 i-2 i-3 (still in Pending:Wait: run sh rendered/prod/aws/talos-join.sh general-arm64 again to retry them)');
+    expect(r.stderr).toContain('talos-join: general-arm64 i-5: no longer waiting under the hook talos-apply');
+    expect(r.stderr).toContain('talos-join: general-arm64: not joined: i-1 i-2 i-3 i-5 (still in Pending:Wait: run sh rendered/prod/aws/talos-join.sh general-arm64 again to retry them)');
+    expect(r.calls.filter((c) => c.includes('10.30.2.25'))).toStrictEqual([]);
     // Only i-4 went InService; the others were neither let go (an unconfigured node InService) nor abandoned.
     expect(r.calls.filter((c) => c.includes('complete-lifecycle-action'))).toStrictEqual([complete('i-4')]);
     expect(r.calls.filter((c) => c.includes('ABANDON'))).toStrictEqual([]);
@@ -302,7 +311,8 @@ describe('the rendered scripts, against stub binaries', () => {
     // config: it refuses --insecure and answers the talosconfig, and only the wait and the action are left.
     s.list('unreachable');
     s.list('notready');
-    writeFileSync(join(bin, 'aws'), readFileSync(join(bin, 'aws'), 'utf8').replace('echo None', 'echo 10.30.2.21'), { mode: 0o755 });
+    // i-5 is gone from the group (the hook abandoned it): the group no longer lists it.
+    writeFileSync(join(bin, 'aws'), readFileSync(join(bin, 'aws'), 'utf8').replace('echo None', 'echo 10.30.2.21').replace(' i-5; do', '; do'), { mode: 0o755 });
     const again = run('talos-join.sh', 'general-arm64');
     expect(again.code).toBe(0);
     expect(again.calls.filter((c) => c.startsWith('talosctl apply-config')).map((c) => c.split(' ')[4])).toStrictEqual(['10.30.2.21', '10.30.2.22', '10.30.2.23']);

@@ -32,6 +32,9 @@ ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query
 # called as join "$id" || ...: each step says what happens when it fails).
 join() {
   id=$1
+  # A fresh timeout for the instance handled now (RecordLifecycleActionHeartbeat "extends the timeout by the length
+  # of time defined" by the hook, AWS API reference): a long run never reaches an instance the hook has given up on.
+  aws autoscaling record-lifecycle-action-heartbeat --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name talos-apply --instance-id "$id" || { echo "talos-join: $pool $id: no longer waiting under the hook talos-apply" >&2; return 1; }
   ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text) || { echo "talos-join: $pool $id: its address could not be read" >&2; return 1; }
   case "$ip" in
     ''|*[!0-9.]*) echo "talos-join: $pool $id: no private IPv4 address ($ip)" >&2; return 1 ;;
