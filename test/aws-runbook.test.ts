@@ -206,44 +206,128 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(again.calls.at(-1)).toContain('--value ami-0fedcba9876543210');
   });
 
-  it('talos-join.sh applies the pool’s config to each instance waiting under the hook, then lets it go InService', () => {
+  /**
+   * Stubs that behave as upstream does. aws: an auto-scaling group whose instances leave Pending:Wait once their
+   * lifecycle action is completed (describe-auto-scaling-instances lists only those still waiting). talosctl:
+   * `apply-config --insecure` reaches the maintenance API of an instance unless its address is listed in
+   * `unreachable`; a configured node refuses --insecure and answers the talosconfig (Talos v1.13.9
+   * api_service_config.go:108-135); `get nodestatus -o jsonpath={.spec.nodeReady}` prints the Node's Ready
+   * condition as Talos mirrors it (v1.13.9 internal/app/machined/pkg/controllers/k8s/node_status.go:231-247):
+   * `true` once the address is not listed in `notready`.
+   */
+  function joinStubs(instances: Record<string, string>, gone: string[] = []) {
+    const state = join(dir, 'asg');
+    writeFileSync(state, '');
+    for (const f of ['unreachable', 'notready', 'configured']) writeFileSync(join(dir, f), '');
     stub('npm', 'while [ $# -gt 0 ]; do [ "$1" = --out ] && printf cfg >"$2"; shift; done');
-    stub('aws', ['case "$*" in', '  *describe-auto-scaling-instances*) echo "i-1 i-2" ;;', '  *"--instance-ids i-1"*) echo 10.30.2.21 ;;', '  *"--instance-ids i-2"*) echo 10.30.2.22 ;;', 'esac'].join('\n'));
-    // The second instance's maintenance API answers on the second try.
-    stub('talosctl', `case "$*" in *10.30.2.22*) [ -f "${dir}/tried" ] || { touch "${dir}/tried"; exit 1; } ;; esac`);
+    stub(
+      'aws',
+      [
+        'case "$*" in',
+        // An instance the hook no longer holds (abandoned, terminated): the heartbeat is refused.
+        ...gone.map((id) => `  *record-lifecycle-action-heartbeat*"--instance-id ${id}") echo "ValidationError: No active Lifecycle Action found with instance ID ${id}" >&2; exit 254 ;;`),
+        `  *describe-auto-scaling-instances*) for i in ${Object.keys(instances).join(' ')}; do grep -qx "$i" "${state}" || printf '%s ' "$i"; done; echo ;;`,
+        `  *complete-lifecycle-action*) prev=; for a in "$@"; do [ "$prev" = --instance-id ] && echo "$a" >>"${state}"; prev=$a; done ;;`,
+        ...Object.entries(instances).map(([id, ip]) => `  *"--instance-ids ${id}"*) echo ${ip} ;;`),
+        'esac',
+      ].join('\n'),
+    );
+    stub(
+      'talosctl',
+      [
+        'ip=; prev=; for a in "$@"; do [ "$prev" = --nodes ] && ip=$a; prev=$a; done',
+        'case "$*" in',
+        `  *"apply-config --insecure"*) grep -qx "$ip" "${join(dir, 'unreachable')}" && exit 1; grep -qx "$ip" "${join(dir, 'configured')}" && exit 1; echo "$ip" >>"${join(dir, 'configured')}" ;;`,
+        `  *"--talosconfig"*" version"*) grep -qx "$ip" "${join(dir, 'configured')}" || exit 1 ;;`,
+        `  *"get nodestatus -o jsonpath={.spec.nodeReady}"*) grep -qx "$ip" "${join(dir, 'notready')}" && echo false || echo true ;;`,
+        '  *) exit 1 ;;',
+        'esac',
+      ].join('\n'),
+    );
     writeFileSync(join(bin, 'sleep'), '#!/bin/sh\n', { mode: 0o755 });
-    const r = run('talos-join.sh', 'general-arm64');
-    expect(r.code).toBe(0);
-    expect(r.calls[0]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`);
-    expect(r.calls.filter((c) => c.startsWith('talosctl') || c.includes('complete-lifecycle-action'))).toStrictEqual([
-      `talosctl apply-config --insecure --nodes 10.30.2.21 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
-      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-1 --lifecycle-action-result CONTINUE',
-      `talosctl apply-config --insecure --nodes 10.30.2.22 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
-      `talosctl apply-config --insecure --nodes 10.30.2.22 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
-      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-2 --lifecycle-action-result CONTINUE',
-    ]);
-    expect(r.calls.find((c) => c.includes('describe-auto-scaling-instances'))).toContain("AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait'");
-    // Run again after a run that stopped between the apply and the lifecycle action: the configured node refuses
-    // --insecure (Talos v1.13.9 internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135) and
-    // answers the runbook's talosconfig, so only the lifecycle action is left; without that answer it gives up.
-    stub('aws', ['case "$*" in', '  *describe-auto-scaling-instances*) echo i-3 ;;', '  *"--instance-ids i-3"*) echo 10.30.2.23 ;;', 'esac'].join('\n'));
-    stub('talosctl', 'case "$*" in *apply-config*) exit 1 ;; *"--talosconfig"*" version"*) exit 0 ;; esac; exit 1');
     mkdirSync(join(dir, 'home', '.odp', 'prod'), { recursive: true });
     writeFileSync(join(dir, 'home', '.odp', 'prod', 'talosconfig'), 'context: prod\n');
+    return { state, list: (f: string, ...ips: string[]) => writeFileSync(join(dir, f), ips.map((x) => `${x}\n`).join('')) };
+  }
+  const cfg = () => `${join(dir, 'home')}/.odp/prod/general-arm64.yaml`;
+  const tc = () => `${join(dir, 'home')}/.odp/prod/talosconfig`;
+  const complete = (id: string) => `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id ${id} --lifecycle-action-result CONTINUE`;
+  const steps = (calls: string[]) => calls.filter((c) => c.startsWith('talosctl') || c.includes('complete-lifecycle-action'));
+
+  it('talos-join.sh applies the pool’s config to each waiting instance, waits for its Node to be Ready, then lets it go InService', () => {
+    const s = joinStubs({ 'i-1': '10.30.2.21', 'i-2': '10.30.2.22' });
+    // i-2's maintenance API answers on the second try (the first sleep); its Node is Ready at the second poll.
+    writeFileSync(join(bin, 'sleep'), `#!/bin/sh\nif [ -f "${dir}/slept" ]; then : >"${dir}/notready"; else : >"${dir}/unreachable"; touch "${dir}/slept"; fi\n`, { mode: 0o755 });
+    rmSync(join(dir, 'slept'), { force: true });
+    s.list('unreachable', '10.30.2.22');
+    s.list('notready', '10.30.2.22');
+    const r = run('talos-join.sh', 'general-arm64');
+    expect(r.code).toBe(0);
+    expect(r.calls[0]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${cfg()}`);
+    expect(r.calls.find((c) => c.includes('describe-auto-scaling-instances'))).toContain("AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait'");
+    const ready = (ip: string) => `talosctl --talosconfig ${tc()} --nodes ${ip} get nodestatus -o jsonpath={.spec.nodeReady}`;
+    expect(steps(r.calls)).toStrictEqual([
+      `talosctl apply-config --insecure --nodes 10.30.2.21 --file ${cfg()}`,
+      ready('10.30.2.21'),
+      complete('i-1'),
+      `talosctl apply-config --insecure --nodes 10.30.2.22 --file ${cfg()}`,
+      // Not configured yet either: the talosconfig gets no answer, so it waits and applies again.
+      `talosctl --talosconfig ${tc()} --nodes 10.30.2.22 version`,
+      `talosctl apply-config --insecure --nodes 10.30.2.22 --file ${cfg()}`,
+      ready('10.30.2.22'),
+      ready('10.30.2.22'),
+      complete('i-2'),
+    ]);
+    expect(r.stdout).toContain('talos-join: general-arm64 i-2 (10.30.2.22) configured, Node Ready');
+    // Each instance gets a fresh hook timeout when its turn comes (record-lifecycle-action-heartbeat), before its apply.
+    const hb = (id: string) => `aws autoscaling record-lifecycle-action-heartbeat --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id ${id}`;
+    expect(r.calls.filter((c) => c.includes('record-lifecycle-action-heartbeat'))).toStrictEqual([hb('i-1'), hb('i-2')]);
+    expect(r.calls.indexOf(hb('i-2'))).toBeLessThan(r.calls.indexOf(`talosctl apply-config --insecure --nodes 10.30.2.22 --file ${cfg()}`));
+    // Nothing is left waiting: a run now does nothing.
+    expect(steps(run('talos-join.sh', 'general-arm64').calls)).toStrictEqual([]);
+  });
+
+  it('talos-join.sh: one failing instance does not stop the others; each failure names its instance; exit 1; a re-run retries only those', () => {
+    // i-1 has no address yet (None), i-2's API is unreachable, i-3's Node never becomes Ready, i-4 joins, i-5 is no
+    // longer held by the hook when its turn comes.
+    const s = joinStubs({ 'i-1': 'None', 'i-2': '10.30.2.22', 'i-3': '10.30.2.23', 'i-4': '10.30.2.24', 'i-5': '10.30.2.25' }, ['i-5']);
+    s.list('unreachable', '10.30.2.22');
+    s.list('notready', '10.30.2.23');
+    const r = run('talos-join.sh', 'general-arm64');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('talos-join: general-arm64 i-1: no private IPv4 address (None)');
+    expect(r.stderr).toContain('talos-join: general-arm64 i-2 (10.30.2.22) did not accept the config');
+    expect(r.stderr).toContain('talos-join: general-arm64 i-3 (10.30.2.23) has its config, but its Node is not Ready after 10 minutes');
+    expect(r.stderr).toContain('talos-join: general-arm64 i-5: no longer waiting under the hook talos-apply');
+    expect(r.stderr).toContain('talos-join: general-arm64: not joined: i-1 i-2 i-3 i-5 (still in Pending:Wait: run sh rendered/prod/aws/talos-join.sh general-arm64 again to retry them)');
+    expect(r.calls.filter((c) => c.includes('10.30.2.25'))).toStrictEqual([]);
+    // Only i-4 went InService; the others were neither let go (an unconfigured node InService) nor abandoned.
+    expect(r.calls.filter((c) => c.includes('complete-lifecycle-action'))).toStrictEqual([complete('i-4')]);
+    expect(r.calls.filter((c) => c.includes('ABANDON'))).toStrictEqual([]);
+    // Bounded waits: 30 attempts at the maintenance API, 60 polls of the Node.
+    expect(r.calls.filter((c) => c.startsWith('talosctl apply-config') && c.includes('10.30.2.22'))).toHaveLength(30);
+    expect(r.calls.filter((c) => c.includes('get nodestatus') && c.includes('10.30.2.23'))).toHaveLength(60);
+    // The causes fixed, a re-run lists only i-1, i-2 and i-3 (i-4 is InService) and joins them. i-3 has its
+    // config: it refuses --insecure and answers the talosconfig, and only the wait and the action are left.
+    s.list('unreachable');
+    s.list('notready');
+    // i-5 is gone from the group (the hook abandoned it): the group no longer lists it.
+    writeFileSync(join(bin, 'aws'), readFileSync(join(bin, 'aws'), 'utf8').replace('echo None', 'echo 10.30.2.21').replace(' i-5; do', '; do'), { mode: 0o755 });
     const again = run('talos-join.sh', 'general-arm64');
     expect(again.code).toBe(0);
+    expect(again.calls.filter((c) => c.startsWith('talosctl apply-config')).map((c) => c.split(' ')[4])).toStrictEqual(['10.30.2.21', '10.30.2.22', '10.30.2.23']);
     expect(again.stdout).toContain('talos-join: general-arm64 i-3 (10.30.2.23) already has its config');
-    expect(again.calls.filter((c) => c.startsWith('talosctl') || c.includes('complete-lifecycle-action'))).toStrictEqual([
-      `talosctl apply-config --insecure --nodes 10.30.2.23 --file ${join(dir, 'home')}/.odp/prod/general-arm64.yaml`,
-      `talosctl --talosconfig ${join(dir, 'home')}/.odp/prod/talosconfig --nodes 10.30.2.23 version`,
-      'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id i-3 --lifecycle-action-result CONTINUE',
-    ]);
-    stub('talosctl', 'exit 1');
-    const stuck = run('talos-join.sh', 'general-arm64');
-    expect(stuck.code).toBe(1);
-    expect(stuck.stderr).toContain('talos-join: i-3 (10.30.2.23) did not accept the config');
-    expect(stuck.calls.filter((c) => c.includes('complete-lifecycle-action'))).toStrictEqual([]);
+    expect(again.calls.filter((c) => c.includes('complete-lifecycle-action'))).toStrictEqual([complete('i-1'), complete('i-2'), complete('i-3')]);
+    expect(readFileSync(s.state, 'utf8').trim().split('\n')).toStrictEqual(['i-4', 'i-1', 'i-2', 'i-3']);
+  });
+
+  it('talos-join.sh refuses to start without the runbook\'s talosconfig or with a pool that is not auto-scaled', () => {
+    joinStubs({ 'i-1': '10.30.2.21' });
     rmSync(join(dir, 'home', '.odp', 'prod', 'talosconfig'));
+    const missing = run('talos-join.sh', 'general-arm64');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`talos-join: ${join(dir, 'home')}/.odp/prod/talosconfig is missing: run the runbook's setup (Talos client configuration) first`);
+    expect(missing.calls).toStrictEqual([]);
     const bad = run('talos-join.sh', 'gpu');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('usage: rendered/prod/aws/talos-join.sh general-amd64|general-arm64');

@@ -143,8 +143,9 @@ function sharedFiles(files: Files): Map<string, string> {
     [...files]
       .filter(([p]) => /^(values|manifests)\//.test(p) && ![...ENGINE_UNITS].some((u) => p === `values/${u}.yaml` || p.startsWith(`manifests/${u}/`)) && !p.includes('/clustersecretstore-'))
       .sort(([a], [b]) => a.localeCompare(b))
-      // Each object carries only its own engine's annotations (plan/annotations.ts): compared without them.
-      .map(([p, c]) => [p, c.replace(/^ {2}annotations:\n(?: {4}(?:argocd\.argoproj\.io|kustomize\.toolkit\.fluxcd\.io)\/[^\n]*\n)+/gm, '')]),
+      // Each object carries only its own engine's annotations (plan/annotations.ts): compared without them (beside
+      // others, e.g. the StorageClass's default-class annotation and Argo CD's resource wave).
+      .map(([p, c]) => [p, c.replace(/^ {4}(?:argocd\.argoproj\.io|kustomize\.toolkit\.fluxcd\.io)\/[^\n]*\n/gm, '').replace(/^ {2}annotations:\n(?! {4})/gm, '')]),
   );
 }
 

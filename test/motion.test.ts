@@ -245,11 +245,20 @@ describe('engine rules, one test each', () => {
     expect(r.findings.some((d) => d.rule === 'motion.never-applied' && d.message.includes('waits for platform-namespaces (dependsOn, motion.flux.depends-on)'))).toBe(true);
   });
 
-  rule(FLUX_MOTION_RULES.helmStall.id, 'a HelmRelease without RetryOnFailure or remediation retries stalls on a failed install (onUnmet fail, citing helm-controller)', () => {
-    const release = (r: MotionReport) => items(r, 'metrics-server').find((i) => i.label.startsWith('HelmRelease'))!;
-    expect(release(report('staging-k3s')).onUnmet).toStrictEqual({ fail: false });
+  rule(FLUX_MOTION_RULES.helmStall.id, 'a HelmRelease install stalls once its remediation retries are spent (none: at the first failure); RetryOnFailure retries forever (onUnmet, citing helm-controller)', () => {
+    const release = (r: MotionReport, unit = 'metrics-server') => items(r, unit).find((i) => i.label.startsWith('HelmRelease'))!;
+    // remediation.retries: 3 — three remediated retries, then RetriesExhausted → ErrExceededMaxRetries, a terminal
+    // error (helm-controller v1.6.1 internal/reconcile/atomic_release.go:509-513, Stalled RetriesExceeded at :204-207).
+    const three = release(report('staging-k3s'));
+    expect(three.onUnmet).toStrictEqual({ fail: true, why: `stalls after 3 remediated retries (motion.flux.helm-install-stall: ${FLUX_MOTION_RULES.helmStall.source})` });
+    expect(three.retries).toBe(3);
     const r = report('staging-k3s', edit('staging-k3s/flux/units/metrics-server/helmrelease-metrics-server.yaml', '    remediation:\n      retries: 3\n', ''));
     expect(release(r).onUnmet).toStrictEqual({ fail: true, why: `stalls (motion.flux.helm-install-stall: ${FLUX_MOTION_RULES.helmStall.source})` });
+    expect(release(r).retries).toBeUndefined();
+    // Negative retries: unlimited (helm-controller v1.6.1 api/v2/helmrelease_types.go:698); RetryOnFailure (a chart owning CRDs): forever.
+    const unlimited = report('staging-k3s', edit('staging-k3s/flux/units/metrics-server/helmrelease-metrics-server.yaml', '    remediation:\n      retries: 3\n', '    remediation:\n      retries: -1\n'));
+    expect(release(unlimited).onUnmet).toStrictEqual({ fail: false });
+    expect(release(report('staging-k3s'), 'kube-prometheus-stack').onUnmet).toStrictEqual({ fail: false });
   });
 
   rule(FLUX_MOTION_RULES.prune.id, 'an object the cluster ships, applied by a pruning unit, is reported; with prune: disabled it is not (the finding: motion-bad/prune-cluster-object.yaml)', () => {

@@ -5,17 +5,28 @@ import { StorageClass } from '../lib/k8s-objects.js';
 import { IAM_ROLE_SETTING } from './irsa.js';
 import { controllersPlacement } from './placement.js';
 import { createsServices, placementAt, valueAt } from './facts.js';
+import { cap } from '../plan/needs.js';
 import { RBAC, str, type CatalogEntry, type ChartFacts, type K8sObject } from './types.js';
 
-/** aws-ebs-csi-driver 2.64.0: Services only for metrics (controller.enableMetrics, node.enableMetrics, default false: values.yaml:254, 382). */
+/**
+ * aws-ebs-csi-driver 2.64.0 (helm-chart-aws-ebs-csi-driver-2.64.0 = 9767d852): Services only for metrics
+ * (controller.enableMetrics, node.enableMetrics, default false: values.yaml:254, 382). Once Ready it provisions
+ * volumes for StorageClasses naming `ebs.csi.aws.com` (templates/csidriver.yaml:3-5, the CSIDriver's name): the
+ * controller Deployment runs the csi-provisioner sidecar beside the plugin (templates/controller.yaml:3, 73,
+ * 216). Before that a claim of such a class stays Pending (with WaitForFirstConsumer, once its pod is scheduled),
+ * so the StorageClass is provided to its consumers after the chart (plan/needs.ts `provisioner`).
+ */
 const EBS_FACTS: ChartFacts = {
   version: '2.64.0',
-  provides: () => [],
+  provides: () => [cap.provisioner(EBS_PROVISIONER)],
   needs: (values) => (valueAt(values, 'controller.enableMetrics') === true || valueAt(values, 'node.enableMetrics') === true ? [createsServices('aws-ebs-csi-driver')] : []),
   pods: (values) => [placementAt(values, 'the controller', 'controller.')],
 };
 
 export const DEFAULT_STORAGE_CLASS = 'gp3';
+
+/** The driver's name, its StorageClasses' provisioner (chart 2.64.0 templates/csidriver.yaml:5). */
+const EBS_PROVISIONER = 'ebs.csi.aws.com';
 
 /** Chart 2.64.0 values.yaml:316-321: the controller's default tolerations. */
 const EBS_CONTROLLER_TOLERATIONS = [
@@ -71,7 +82,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
     const kmsKeyId = str(ctx.settings.kmsKeyId);
     const sc = new StorageClass({
       metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-      provisioner: 'ebs.csi.aws.com',
+      provisioner: EBS_PROVISIONER,
       parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4', ...(kmsKeyId ? { kmsKeyId } : {}) },
       reclaimPolicy: 'Delete',
       volumeBindingMode: 'WaitForFirstConsumer',

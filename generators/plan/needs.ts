@@ -9,6 +9,10 @@
  *   Secret <ns>/<name>, ConfigMap <ns>/<name>, ServiceAccount <ns>/<name>, Namespace <name>
  *   RuntimeClass <name>, StorageClass <name>, IngressClass <name>, ClusterSecretStore <name>
  *   resource <name>               an extended resource nodes advertise (a device plugin's)
+ *   provisioner <name>            a volume provisioner serves claims of a StorageClass naming it (a CSI
+ *                                 driver's controller is running): a StorageClass is usable only then
+ *   kubelet serving certificates  kubelets serve TLS with certificates signed by the cluster CA (what
+ *                                 metrics-server verifies); given at boot or by an approver of their CSRs
  *   pod network, node initialization   what a CNI and a cloud controller give every node
  */
 import type { Toleration } from '../lib/scheduling.js';
@@ -69,6 +73,8 @@ export const cap = {
   ingressClass: (name: string) => `IngressClass ${name}`,
   clusterSecretStore: (name: string) => `ClusterSecretStore ${name}`,
   resource: (name: string) => `resource ${name}`,
+  provisioner: (name: string) => `provisioner ${name}`,
+  kubeletServingCertificates: 'kubelet serving certificates',
   podNetwork: 'pod network',
   nodeInitialization: 'node initialization',
 };
@@ -209,7 +215,12 @@ export function objectFacts(o: Obj, defaultNamespace: string): Facts {
       provides.push(cap.runtimeClass(name));
       break;
     case 'StorageClass':
+      // A claim of the class binds only once its provisioner runs (WaitForFirstConsumer or not): the
+      // class is provided, to what mounts its claims, once that provisioner is (plan/graph.ts orders it
+      // after the provisioner's unit). A StorageClass has no status: it is healthy once applied
+      // (validate/motion/context.ts objectItem).
       provides.push(cap.storageClass(name));
+      if (str(o.provisioner)) needs.push({ what: cap.provisioner(str(o.provisioner)!), why: `${who}: provisioner` });
       break;
     case 'IngressClass':
       provides.push(cap.ingressClass(name));

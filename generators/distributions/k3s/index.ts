@@ -2,6 +2,7 @@
  * K3s as a Distribution (../types.ts): config and user data per node, Litestream for kine-sqlite, its
  * rules, checks and README sections, with what it shares with its family in ../rancher/. The one object the registry lists.
  */
+import { cap } from '../../plan/needs.js';
 import { nodeConfigOf } from '../rancher/check.js';
 import { rancherDiff } from '../rancher/impact.js';
 import { kineDatastoreText } from '../rancher/readme.js';
@@ -71,6 +72,9 @@ export const k3s: RancherDistribution = {
     // K3s deploys RuntimeClass nvidia itself (k3s-io/k3s manifests/runtimes.yaml, commit c77d0b85, the
     // `runtimes` packaged component, not disabled here): the catalog renders none (one owner).
     runtimeClasses: ['nvidia'],
+    // Each agent fetches its kubelet serving certificate, signed by the cluster's server CA, from the supervisor
+    // before the kubelet starts (k3s-io/k3s pkg/agent/config/config.go getServingCert: /v1-k3s/serving-kubelet.crt).
+    clusterCapabilities: () => [cap.kubeletServingCertificates],
     // K3s labels servers node-role.kubernetes.io/control-plane=true (pkg/server: `v != "true"` → set "true").
     controlPlaneLabel: 'true',
     // No flannelPods: K3s runs flannel and kube-proxy inside the k3s process, not as pods.

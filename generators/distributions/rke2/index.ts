@@ -2,6 +2,7 @@
  * RKE2 as a Distribution (../types.ts): CIS-profile config and user data per node, its rules, checks
  * and README sections, with what it shares with its family in ../rancher/. The one object the registry lists.
  */
+import { cap } from '../../plan/needs.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { nodeConfigOf } from '../rancher/check.js';
 import { rancherDiff } from '../rancher/impact.js';
@@ -84,6 +85,9 @@ export const rke2: RancherDistribution = {
     // The rke2-runtimeclasses chart creates them (rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml,
     // takeOwnership); nvidia is the one the platform uses.
     runtimeClasses: ['nvidia'],
+    // The kubelet serving certificate comes from the supervisor, signed by the server CA, before the kubelet starts
+    // (the family's shared agent code: pkg/agent/config/config.go getServingCert, /v1-<program>/serving-kubelet.crt).
+    clusterCapabilities: () => [cap.kubeletServingCertificates],
     // Servers carry node-role.kubernetes.io/control-plane=true (the supervisor code of this family sets it).
     controlPlaneLabel: 'true',
     // The CIS profile (always on here) puts default-network-policy into kube-system, kube-public and

@@ -38,6 +38,9 @@ const FIREWALL = 'siderolabs/talos@v1.12.11:cmd/talosctl/cmd/mgmt/cluster/intern
 /** The launch lifecycle hook that holds new pool instances until their config is applied. */
 export const TALOS_APPLY_HOOK = 'talos-apply';
 
+/** How long the hook holds an instance nobody let go (its DefaultResult, ABANDON, then terminates it). */
+const HEARTBEAT_SECONDS = 7200;
+
 /**
  * SSM parameter holding the AMI id of a node class at a Talos version (schematic and arch in the
  * name). Account-wide, not per environment: an AMI belongs to the account and region, and every
@@ -85,6 +88,7 @@ echo "${cls.name}: $ami recorded in $parameter; next: npm run synth -- --env ${m
 }
 
 function joinScript(m: EnvironmentModel, names: { asg: (pool: EnvironmentModel['pools'][number]) => string; region: string }): { file: string; content: string } {
+  const heartbeatSeconds = HEARTBEAT_SECONDS;
   const pools = m.pools.filter((p) => p.count !== undefined);
   const dir = workDir(m.name);
   const cases = pools.map((p) => `  ${shQuote(p.name)}) asg=${shQuote(names.asg(p))} ;;`).join('\n');
@@ -95,8 +99,15 @@ function joinScript(m: EnvironmentModel, names: { asg: (pool: EnvironmentModel['
 # Give the new instances of an auto-scaled pool their Talos config: instances the pool launches
 # (scale-out, instance refresh, replacement of an unhealthy one) boot in maintenance mode and wait in
 # Pending:Wait under the launch lifecycle hook ${TALOS_APPLY_HOOK}; this applies the pool's config to each
-# (materialized from the secrets bundle in SSM, outside the repository) and lets it go InService.
-# Run from the repository root, with the environment's AWS credentials and network access to the nodes:
+# (materialized from the secrets bundle in SSM, outside the repository), waits for its Node to be Ready and
+# only then lets it go InService: an instance refresh retires an old instance once its replacement is InService
+# and warmed up, whether or not the replacement's Node is Ready.
+# Each instance is handled on its own: a failure is reported with the instance id and the others go on; the
+# script exits 1 at the end if any failed. A failed instance stays in Pending:Wait: run the script again to
+# retry it (the instances already let go are no longer listed). Unattended, the hook times out after
+# ${heartbeatSeconds} s and ABANDONs it: the group terminates it and launches a replacement, which waits for the next run.
+# Run from the repository root, after the runbook's setup (its talosconfig), with the environment's AWS
+# credentials and network access to the nodes:
 #   sh ${m.renderedDir}/aws/talos-join.sh POOL
 set -eu
 region=${shQuote(names.region)}
@@ -106,28 +117,56 @@ ${cases}
 esac
 pool=$1
 dir="${dir}"
+[ -f "$dir/talosconfig" ] || { echo "talos-join: $dir/talosconfig is missing: run the runbook's setup (Talos client configuration) first" >&2; exit 2; }
 mkdir -p -m 700 "$dir"
 npm run --silent talos -- config --env ${m.name} --node "$pool" --out "$dir/$pool.yaml"
 ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
-for id in $ids; do
-  ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
+
+# One instance; every failure returns 1 with a message naming it (set -e does not apply inside a function
+# called as join "$id" || ...: each step says what happens when it fails).
+join() {
+  id=$1
+  # A fresh timeout for the instance handled now (RecordLifecycleActionHeartbeat "extends the timeout by the length
+  # of time defined" by the hook, AWS API reference): a long run never reaches an instance the hook has given up on.
+  aws autoscaling record-lifecycle-action-heartbeat --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name ${TALOS_APPLY_HOOK} --instance-id "$id" || { echo "talos-join: $pool $id: no longer waiting under the hook ${TALOS_APPLY_HOOK}" >&2; return 1; }
+  ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text) || { echo "talos-join: $pool $id: its address could not be read" >&2; return 1; }
+  case "$ip" in
+    ''|*[!0-9.]*) echo "talos-join: $pool $id: no private IPv4 address ($ip)" >&2; return 1 ;;
+  esac
   n=0
   # The maintenance API answers once the instance has booted. A node that already has its config (a run that
   # stopped after applying it, before the lifecycle action) refuses --insecure: its API then verifies client
   # certificates (Talos v1.13.9 internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135), so
-  # it answers the runbook's talosconfig instead, and only the lifecycle action is left.
+  # it answers the runbook's talosconfig instead, and only the wait and the lifecycle action are left.
   until talosctl apply-config --insecure --nodes "$ip" --file "$dir/$pool.yaml"; do
-    if [ -f "$dir/talosconfig" ] && talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" version >/dev/null 2>&1; then
+    if talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" version >/dev/null 2>&1; then
       echo "talos-join: $pool $id ($ip) already has its config"
       break
     fi
     n=$((n + 1))
-    [ "$n" -lt 30 ] || { echo "talos-join: $id ($ip) did not accept the config" >&2; exit 1; }
+    [ "$n" -lt 30 ] || { echo "talos-join: $pool $id ($ip) did not accept the config" >&2; return 1; }
     sleep 10
   done
-  aws autoscaling complete-lifecycle-action --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name ${TALOS_APPLY_HOOK} --instance-id "$id" --lifecycle-action-result CONTINUE
-  echo "talos-join: $pool $id ($ip) configured"
+  # Talos mirrors its Node's Ready condition into the NodeStatus resource (v1.13.9
+  # internal/app/machined/pkg/controllers/k8s/node_status.go:231-247; v1.12.11 has it too).
+  n=0
+  until [ "$(talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" get nodestatus -o jsonpath='{.spec.nodeReady}' 2>/dev/null)" = true ]; do
+    n=$((n + 1))
+    [ "$n" -lt 60 ] || { echo "talos-join: $pool $id ($ip) has its config, but its Node is not Ready after 10 minutes" >&2; return 1; }
+    sleep 10
+  done
+  aws autoscaling complete-lifecycle-action --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name ${TALOS_APPLY_HOOK} --instance-id "$id" --lifecycle-action-result CONTINUE || { echo "talos-join: $pool $id ($ip): the lifecycle action could not be completed" >&2; return 1; }
+  echo "talos-join: $pool $id ($ip) configured, Node Ready"
+}
+
+failed=
+for id in $ids; do
+  join "$id" || failed="$failed $id"
 done
+if [ -n "$failed" ]; then
+  echo "talos-join: $pool: not joined:$failed (still in Pending:Wait: run sh ${m.renderedDir}/aws/talos-join.sh $pool again to retry them)" >&2
+  exit 1
+fi
 `,
   };
 }
@@ -171,8 +210,8 @@ export const talosAws: DistributionAwsFacts = {
   poolJoin: {
     kind: 'apply',
     hookName: TALOS_APPLY_HOOK,
-    heartbeatSeconds: 7200,
-    why: 'a Talos config carries the cluster join secrets: it stays out of user data and launch templates (readable through IMDS and DescribeLaunchTemplateVersions); new pool instances wait in maintenance mode under a launch lifecycle hook until aws/talos-join.sh applies the pool config, so an instance refresh never retires old nodes before their replacements joined',
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    why: 'a Talos config carries the cluster join secrets: it stays out of user data and launch templates (readable through IMDS and DescribeLaunchTemplateVersions); new pool instances wait in maintenance mode under a launch lifecycle hook until aws/talos-join.sh applies the pool config and their Node is Ready, so an instance refresh never retires old nodes before their replacements are Ready Nodes',
     script: joinScript,
   },
   poolTermination: {

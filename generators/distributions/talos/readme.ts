@@ -67,7 +67,7 @@ Then apply every other node the same way (control planes before workers){{#if po
 
 ### Adding a node
 
-Fixed node: add it to its pool in \`environments/{{env}}.yaml\`, \`npm run synth\`, review and commit; once the nodes stack has created its instance, materialize and apply it with \`--insecure\` (first apply). Control-plane nodes join etcd by themselves; keep the count odd. Auto-scaled pool: change \`count\`; the new instances wait in maintenance mode until \`sh {{renderedDir}}/aws/talos-join.sh <pool>\` applies the pool's config (run it whenever the pool launches instances: scale-out, instance refresh, replacement).
+Fixed node: add it to its pool in \`environments/{{env}}.yaml\`, \`npm run synth\`, review and commit; once the nodes stack has created its instance, materialize and apply it with \`--insecure\` (first apply). Control-plane nodes join etcd by themselves; keep the count odd. Auto-scaled pool: change \`count\`; the new instances wait in maintenance mode until \`sh {{renderedDir}}/aws/talos-join.sh <pool>\` applies the pool's config and lets each go once its Node is Ready (run it whenever the pool launches instances: scale-out, instance refresh, replacement; it names each instance it could not join and exits 1: run it again to retry those).
 
 ### Upgrading Talos
 

@@ -41,7 +41,7 @@ export const FLUX_MOTION_RULES = {
   },
   helmStall: {
     id: 'motion.flux.helm-install-stall',
-    text: 'a HelmRelease install that fails with the default strategy and no remediation retries stalls (RetriesExceeded, a terminal error): it is never retried, even once what it needed exists',
+    text: 'a HelmRelease install that fails with the default strategy stalls once its remediation retries (default none) are spent (RetriesExceeded, a terminal error): it is never retried again, even once what it needed exists; RetryOnFailure retries forever',
     source: 'fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:471-513, internal/controller/helmrelease_controller.go:437-446',
   },
   prune: {
@@ -94,12 +94,19 @@ function pruneDisabled(o: Obj): boolean {
   return is('prune', 'disabled') || is('reconcile', 'disabled') || is('ssa', 'ignore');
 }
 
-/** Whether a HelmRelease retries a failed install (RetryOnFailure, or remediation retries left). */
-function retries(hr: Obj): boolean {
+/**
+ * How a HelmRelease's failed install is retried: `forever` (the RetryOnFailure strategy, or negative remediation
+ * retries: "a negative integer equals to unlimited retries", api/v2/helmrelease_types.go:698), or that many
+ * remediated retries, after which it stalls
+ * (RetriesExhausted → ErrExceededMaxRetries, fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:509-513, Stalled RetriesExceeded at :204-207).
+ */
+function retries(hr: Obj): number {
   const install = isMap(spec(hr).install) ? (spec(hr).install as Obj) : {};
   const strategy = isMap(install.strategy) ? str(install.strategy.name) : undefined;
   const remediation = isMap(install.remediation) ? install.remediation : {};
-  return strategy === 'RetryOnFailure' || (typeof remediation.retries === 'number' && remediation.retries !== 0);
+  if (strategy === 'RetryOnFailure') return Number.POSITIVE_INFINITY;
+  const n = typeof remediation.retries === 'number' ? remediation.retries : 0;
+  return n < 0 ? Number.POSITIVE_INFINITY : n;
 }
 
 export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
@@ -148,7 +155,9 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
             version = src && isMap(spec(src.v).ref) ? str((spec(src.v).ref as Obj).tag) : undefined;
           }
           const target = str(hs.targetNamespace) ?? ns;
-          const item = releaseItem(`HelmRelease ${ns}/${id.name}`, chart ?? '?', version ?? '?', valuesOf(rel), target, retries(o) ? { fail: false } : { fail: true, why: `stalls (${FLUX_MOTION_RULES.helmStall.id}: ${FLUX_MOTION_RULES.helmStall.source})` });
+          const n = retries(o);
+          const item = releaseItem(`HelmRelease ${ns}/${id.name}`, chart ?? '?', version ?? '?', valuesOf(rel), target, n === Number.POSITIVE_INFINITY ? { fail: false } : { fail: true, why: `stalls${n > 0 ? ` after ${n} remediated retries` : ''} (${FLUX_MOTION_RULES.helmStall.id}: ${FLUX_MOTION_RULES.helmStall.source})` });
+          if (n > 0 && n !== Number.POSITIVE_INFINITY) item.retries = n;
           item.needs.push({ what: cap.namespace(target), why: `HelmRelease ${id.name}: targetNamespace` });
           if (chart && version && !chartFactsFor(chart, version)) void 0;
           items.push(item);

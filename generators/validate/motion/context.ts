@@ -66,6 +66,10 @@ export function objectItem(o: Record<string, unknown>, namespace: string, extra:
   const m = (o.metadata ?? {}) as { name?: string; namespace?: string };
   // A CronJob is healthy once created (no engine waits for its pods): they come with its schedule.
   if (o.kind === 'CronJob') extra = { healthyAtOnce: true, ...extra };
+  // A StorageClass has no status and no health rule of its own: every engine counts it healthy once applied
+  // (research/sync-semantics.md F9.2 rule 6, A2.1); it provides its class only once its provisioner runs
+  // (plan/needs.ts).
+  if (o.kind === 'StorageClass') extra = { healthyAtOnce: true, ...extra };
   return { label: `${String(o.kind)} ${m.namespace ?? (f.needs.some((n) => n.what.startsWith('Namespace ')) ? namespace : '')}${m.namespace || f.needs.some((n) => n.what.startsWith('Namespace ')) ? '/' : ''}${m.name ?? ''}`, ...f, onUnmet: { fail: false }, ...extra };
 }
 

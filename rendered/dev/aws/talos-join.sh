@@ -4,8 +4,15 @@
 # Give the new instances of an auto-scaled pool their Talos config: instances the pool launches
 # (scale-out, instance refresh, replacement of an unhealthy one) boot in maintenance mode and wait in
 # Pending:Wait under the launch lifecycle hook talos-apply; this applies the pool's config to each
-# (materialized from the secrets bundle in SSM, outside the repository) and lets it go InService.
-# Run from the repository root, with the environment's AWS credentials and network access to the nodes:
+# (materialized from the secrets bundle in SSM, outside the repository), waits for its Node to be Ready and
+# only then lets it go InService: an instance refresh retires an old instance once its replacement is InService
+# and warmed up, whether or not the replacement's Node is Ready.
+# Each instance is handled on its own: a failure is reported with the instance id and the others go on; the
+# script exits 1 at the end if any failed. A failed instance stays in Pending:Wait: run the script again to
+# retry it (the instances already let go are no longer listed). Unattended, the hook times out after
+# 7200 s and ABANDONs it: the group terminates it and launches a replacement, which waits for the next run.
+# Run from the repository root, after the runbook's setup (its talosconfig), with the environment's AWS
+# credentials and network access to the nodes:
 #   sh rendered/dev/aws/talos-join.sh POOL
 set -eu
 region='eu-west-1'
@@ -15,25 +22,53 @@ case "${1:-}" in
 esac
 pool=$1
 dir="$HOME/.odp/dev"
+[ -f "$dir/talosconfig" ] || { echo "talos-join: $dir/talosconfig is missing: run the runbook's setup (Talos client configuration) first" >&2; exit 2; }
 mkdir -p -m 700 "$dir"
 npm run --silent talos -- config --env dev --node "$pool" --out "$dir/$pool.yaml"
 ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
-for id in $ids; do
-  ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
+
+# One instance; every failure returns 1 with a message naming it (set -e does not apply inside a function
+# called as join "$id" || ...: each step says what happens when it fails).
+join() {
+  id=$1
+  # A fresh timeout for the instance handled now (RecordLifecycleActionHeartbeat "extends the timeout by the length
+  # of time defined" by the hook, AWS API reference): a long run never reaches an instance the hook has given up on.
+  aws autoscaling record-lifecycle-action-heartbeat --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name talos-apply --instance-id "$id" || { echo "talos-join: $pool $id: no longer waiting under the hook talos-apply" >&2; return 1; }
+  ip=$(aws ec2 describe-instances --region "$region" --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text) || { echo "talos-join: $pool $id: its address could not be read" >&2; return 1; }
+  case "$ip" in
+    ''|*[!0-9.]*) echo "talos-join: $pool $id: no private IPv4 address ($ip)" >&2; return 1 ;;
+  esac
   n=0
   # The maintenance API answers once the instance has booted. A node that already has its config (a run that
   # stopped after applying it, before the lifecycle action) refuses --insecure: its API then verifies client
   # certificates (Talos v1.13.9 internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135), so
-  # it answers the runbook's talosconfig instead, and only the lifecycle action is left.
+  # it answers the runbook's talosconfig instead, and only the wait and the lifecycle action are left.
   until talosctl apply-config --insecure --nodes "$ip" --file "$dir/$pool.yaml"; do
-    if [ -f "$dir/talosconfig" ] && talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" version >/dev/null 2>&1; then
+    if talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" version >/dev/null 2>&1; then
       echo "talos-join: $pool $id ($ip) already has its config"
       break
     fi
     n=$((n + 1))
-    [ "$n" -lt 30 ] || { echo "talos-join: $id ($ip) did not accept the config" >&2; exit 1; }
+    [ "$n" -lt 30 ] || { echo "talos-join: $pool $id ($ip) did not accept the config" >&2; return 1; }
     sleep 10
   done
-  aws autoscaling complete-lifecycle-action --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name talos-apply --instance-id "$id" --lifecycle-action-result CONTINUE
-  echo "talos-join: $pool $id ($ip) configured"
+  # Talos mirrors its Node's Ready condition into the NodeStatus resource (v1.13.9
+  # internal/app/machined/pkg/controllers/k8s/node_status.go:231-247; v1.12.11 has it too).
+  n=0
+  until [ "$(talosctl --talosconfig "$dir/talosconfig" --nodes "$ip" get nodestatus -o jsonpath='{.spec.nodeReady}' 2>/dev/null)" = true ]; do
+    n=$((n + 1))
+    [ "$n" -lt 60 ] || { echo "talos-join: $pool $id ($ip) has its config, but its Node is not Ready after 10 minutes" >&2; return 1; }
+    sleep 10
+  done
+  aws autoscaling complete-lifecycle-action --region "$region" --auto-scaling-group-name "$asg" --lifecycle-hook-name talos-apply --instance-id "$id" --lifecycle-action-result CONTINUE || { echo "talos-join: $pool $id ($ip): the lifecycle action could not be completed" >&2; return 1; }
+  echo "talos-join: $pool $id ($ip) configured, Node Ready"
+}
+
+failed=
+for id in $ids; do
+  join "$id" || failed="$failed $id"
 done
+if [ -n "$failed" ]; then
+  echo "talos-join: $pool: not joined:$failed (still in Pending:Wait: run sh rendered/dev/aws/talos-join.sh $pool again to retry them)" >&2
+  exit 1
+fi

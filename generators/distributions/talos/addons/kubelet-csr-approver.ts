@@ -2,6 +2,7 @@
  * Talos' add-on (catalog data): approves the kubelet serving-certificate CSRs of rotate-server-certificates.
  */
 import { createsServices, placementAt, valueAt } from '../../../catalog/facts.js';
+import { cap } from '../../../plan/needs.js';
 import { kubeVersionOf, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
 
 /** Escape a string for use inside a Go (RE2) regular expression. */
@@ -16,7 +17,11 @@ const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  */
 const KUBELET_CSR_APPROVER_FACTS: ChartFacts = {
   version: '1.2.14',
-  provides: () => [],
+  // Talos kubelets request their serving certificates by CSR (machineconfig.ts rotate-server-certificates) and
+  // serve no TLS until one is approved: what metrics-server needs (catalog/metrics-server.ts) exists once the
+  // approver runs (a controller-runtime controller `For` CertificateSigningRequests: the ones pending before it started too,
+  // postfinance/kubelet-csr-approver v1.2.14 internal/controller/csr_controller.go:86, 214-217).
+  provides: () => [cap.kubeletServingCertificates],
   needs: (values) => (valueAt(values, 'metrics.enable') === false ? [] : [createsServices('kubelet-csr-approver')]),
   pods: (values) =>
     [placementAt(values, 'kubelet-csr-approver', '', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Equal', effect: 'NoSchedule' }] })],
