@@ -1,0 +1,70 @@
+/**
+ * The valid fixture rke2-flux (RKE2 under Flux, Kine on PostgreSQL with the host from SSM, three servers, amd64,
+ * Graviton and a tainted GPU pool, Cilium) booted as cloud-init runs its user data (test/support/node-sandbox.ts):
+ * the DSN is assembled at boot from SSM and lands only in the root-only drop-in, and a failed download of the RDS
+ * CA bundle stops the boot with its name (set -e alone would stop it without a word; user data runs once per
+ * instance, canonical/cloud-init@0167c1b9 cloudinit/config/cc_runcmd.py:60, cc_scripts_user.py:34).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { RDS_CA_BUNDLE_URL } from '../generators/distributions/rancher/boot.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+import { serveRelease } from './support/artifacts.js';
+import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
+import { World } from './support/node-sandbox.js';
+
+const VERSION = 'v1.36.3+rke2r1';
+const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
+const HOST = 'ip-10-10-1-11.eu-west-1.compute.internal';
+// The host comes from the fixture's lock (/odp/rke2-flux/kine/host); the password from SSM at boot, percent-encoded.
+const DSN = 'postgres://rke2:%70%40%73%73%2f%77%3a%72%64@odp-rke2-flux-kine.cluster-c0ffee000000.eu-west-1.rds.amazonaws.com:5432/rke2?sslmode=verify-full';
+
+function rendered(): Map<string, string> {
+  const { sources } = fixtureSources('valid', 'rke2-flux.yaml');
+  const r = prepareEnvironment('rke2-flux', sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
+  let world: World;
+  let restore: () => void;
+  let files: Map<string, string>;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults(CIS);
+    // A joining server: the first one has published the secure token already.
+    world.ssm('/odp/rke2-flux/rke2/token', `K10${'a'.repeat(64)}::server:short-server-token`);
+    world.ssm('/odp/rke2-flux/rke2/agent-token', `K10${'a'.repeat(64)}::node:short-agent-token`);
+    world.ssm('/odp/rke2-flux/kine/password', 'p@ss/w:rd');
+    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
+    files = rendered();
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+
+  it('the DSN is assembled at boot and written only to the root-only drop-in; nothing secret is rendered', () => {
+    world.serve(RDS_CA_BUNDLE_URL, 'rds-ca\n');
+    const node = world.node(HOST, '10.10.1.11');
+    const r = node.boot(files.get('rke2/userdata/server-2.yaml')!);
+    expect(r.code, r.stderr).toBe(0);
+    expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', nodeName: HOST, datastore: DSN });
+    expect(node.read('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toBe(`node-name: "${HOST}"\ndatastore-endpoint: "${DSN}"\n`);
+    expect(node.read('/etc/ssl/certs/rds-global-bundle.pem')).toBe('rds-ca\n');
+    for (const [path, content] of files) expect(content, path).not.toContain('p@ss');
+  });
+
+  it('a failed download of the RDS CA bundle stops the boot with its name, before any secret is read or anything installed', () => {
+    const node = world.node(HOST, '10.10.1.11');
+    const r = node.boot(files.get('rke2/userdata/server-2.yaml')!);
+    expect(r.code).toBe(1);
+    // (The stub's curl prints its error even with -s, which the real one does not without -S: the boot's own line is the last.)
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(`odp-rke2-boot: cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}`);
+    expect(world.calls().some((c) => c.includes('/odp/rke2-flux/kine/password'))).toBe(false);
+    expect(world.calls().some((c) => c.includes('install.sh'))).toBe(false);
+    expect(node.exists('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toBe(false);
+  });
+});
