@@ -14,14 +14,21 @@ import { serveRelease } from './support/artifacts.js';
 import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
 import { World } from './support/node-sandbox.js';
 
+const OLD = 'v1.36.2+rke2r1';
+
 const VERSION = 'v1.36.3+rke2r1';
 const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
 const HOST = 'ip-10-10-1-11.eu-west-1.compute.internal';
 // The host comes from the fixture's lock (/odp/rke2-flux/kine/host); the password from SSM at boot, percent-encoded.
 const DSN = 'postgres://rke2:%70%40%73%73%2f%77%3a%72%64@odp-rke2-flux-kine.cluster-c0ffee000000.eu-west-1.rds.amazonaws.com:5432/rke2?sslmode=verify-full';
 
-function rendered(): Map<string, string> {
+function rendered(version?: string): Map<string, string> {
   const { sources } = fixtureSources('valid', 'rke2-flux.yaml');
+  if (version) {
+    const text = sources.get('environments/rke2-flux.yaml')!.replace(`rke2Version: ${VERSION}\n  kubernetesVersion: 1.36.3`, `rke2Version: ${version}\n  kubernetesVersion: ${version.slice(1, version.indexOf('+'))}`);
+    expect(text).toContain(`rke2Version: ${version}`);
+    sources.set('environments/rke2-flux.yaml', text);
+  }
   const r = prepareEnvironment('rke2-flux', sources);
   if (!r.prepared) throw new Error(formatted(r).join('\n'));
   return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
@@ -29,7 +36,7 @@ function rendered(): Map<string, string> {
 
 describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
   let world: World;
-  let restore: () => void;
+  let restore: (() => void)[];
   let files: Map<string, string>;
   beforeEach(() => {
     world = new World();
@@ -38,11 +45,11 @@ describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
     world.ssm('/odp/rke2-flux/rke2/token', `K10${'a'.repeat(64)}::server:short-server-token`);
     world.ssm('/odp/rke2-flux/rke2/agent-token', `K10${'a'.repeat(64)}::node:short-agent-token`);
     world.ssm('/odp/rke2-flux/kine/password', 'p@ss/w:rd');
-    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
+    restore = [serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) })];
     files = rendered();
   });
   afterEach(() => {
-    restore();
+    restore.forEach((r) => r());
     world.cleanup();
   });
 
@@ -66,5 +73,21 @@ describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
     expect(world.calls().some((c) => c.includes('/odp/rke2-flux/kine/password'))).toBe(false);
     expect(world.calls().some((c) => c.includes('install.sh'))).toBe(false);
     expect(node.exists('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toBe(false);
+  });
+
+  it('the runbook\'s manual upgrade (rendered/<env>/rke2/manual-upgrade.sh) installs the verified release; the server keeps name and datastore', () => {
+    world.serve(RDS_CA_BUNDLE_URL, 'rds-ca\n');
+    // Booted on the release before, then the manual upgrade rendered for the pinned one.
+    restore.push(serveRelease(world, RKE2_ARTIFACTS, 'rke2', OLD, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(OLD) }));
+    const node = world.node(HOST, '10.10.1.11');
+    const boot = node.boot(rendered(OLD).get('rke2/userdata/server-2.yaml')!);
+    expect(boot.code, boot.stderr).toBe(0);
+    expect(node.read('/usr/local/bin/rke2')).toContain(OLD);
+    const upgrade = files.get('rke2/manual-upgrade.sh')!;
+    const r = node.run(upgrade);
+    expect(r.stderr).toContain(`odp-manual-upgrade: server rke2-server upgraded to ${VERSION}`);
+    expect(r.code).toBe(0);
+    expect(node.read('/usr/local/bin/rke2')).toContain(VERSION);
+    expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', nodeName: HOST, datastore: DSN, starts: 2 });
   });
 });
