@@ -10,6 +10,15 @@ import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { RDS_CA_BUNDLE_URL } from '../generators/distributions/rancher/boot.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
+
+/** The diagnostics of the fixture with `from` replaced by `to` (the typical mistakes of a user editing it). */
+function edited(from: string, to: string): string[] {
+  const { sources } = fixtureSources('valid', 'rke2-flux.yaml');
+  const text = sources.get('environments/rke2-flux.yaml')!;
+  expect(text).toContain(from);
+  sources.set('environments/rke2-flux.yaml', text.replace(from, to));
+  return formatted(prepareEnvironment('rke2-flux', sources)).filter((l) => !l.includes('no sha256 is recorded'));
+}
 import { serveRelease } from './support/artifacts.js';
 import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
 import { World } from './support/node-sandbox.js';
@@ -89,5 +98,28 @@ describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
     expect(r.code).toBe(0);
     expect(node.read('/usr/local/bin/rke2')).toContain(VERSION);
     expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', nodeName: HOST, datastore: DSN, starts: 2 });
+  });
+});
+
+describe('rke2-flux: typical mistakes are refused at file:line:col before anything is written', () => {
+  const GPU_TAINT = '    taints:\n      - { key: nvidia.com/gpu, value: "present", effect: NoSchedule }\n';
+  it.each([
+    ['a label indented as a pool key', '    labels:\n      node.opendev.dev/pool: general-arm64', '    labels:\n    node.opendev.dev/pool: general-arm64', [/^environments\/rke2-flux\.yaml:\d+:5 {2}nodePools\[2\]\["node\.opendev\.dev\/pool"\]: unknown key 'node\.opendev\.dev\/pool'; expected one of: name, role/, /^environments\/rke2-flux\.yaml:\d+:12 {2}nodePools\[2\]\.labels: expected object, got null/]],
+    ['a misspelt key', 'disruptionBudget: { minAvailable: 1 }', 'disruptionBuget: { minAvailable: 1 }', /^environments\/rke2-flux\.yaml:\d+:5 {2}workloads\[0\]\.disruptionBuget: unknown key 'disruptionBuget'.*did you mean 'disruptionBudget'/],
+    ['a Graviton type in the x86 pool', 'instanceType: m7i.xlarge', 'instanceType: m7g.xlarge', /^environments\/rke2-flux\.yaml:\d+:11 {2}nodePools\[1\]\.arch: amd64 does not match instance type m7g\.xlarge, which is arm64/],
+    ['the GPU pool tainted with a key GPU workloads do not tolerate', GPU_TAINT, '    taints:\n      - { key: gpu, value: "true", effect: NoSchedule }\n', /^environments\/rke2-flux\.yaml:\d+:36 {2}workloads\[1\]\.placement\.gpu: workload 'inference' can land on no node: gpu \(nodePools\[3\]\.taints: gpu=true:NoSchedule\)/],
+    ['the datastore password written in clear', 'password: { secret: /odp/rke2-flux/kine/password }', 'password: hunter2', /^environments\/rke2-flux\.yaml:\d+:17 {2}cluster\.datastore\.postgres\.password: expected a secret reference/],
+    ['a URL as the datastore host', 'host: { ssm: /odp/rke2-flux/kine/host }', 'host: postgres://db.example.internal:5432/rke2', /^environments\/rke2-flux\.yaml:\d+:13 {2}cluster\.datastore\.postgres\.host: .* is not a DNS name or an IPv4 address/],
+    ['an RKE2 version with a dash', 'rke2Version: v1.36.3+rke2r1', 'rke2Version: v1.36.3-rke2r1', /^environments\/rke2-flux\.yaml:\d+:16 {2}cluster\.rke2Version: 'v1\.36\.3-rke2r1' is not of the form/],
+    ['an RKE2 release that does not exist', 'rke2Version: v1.36.3+rke2r1', 'rke2Version: v1.36.9+rke2r1', /^environments\/rke2-flux\.yaml:\d+:16 {2}cluster\.rke2Version: v1\.36\.9\+rke2r1 is not an RKE2 release this generator lists/],
+  ] as [string, string, string, RegExp | RegExp[]][])('%s', (_what, from, to, messages) => {
+    const lines = edited(from, to);
+    expect(lines.filter((l) => !l.includes(': warning: '))).toStrictEqual([messages].flat().map((m) => expect.stringMatching(m)));
+  });
+
+  it('a GPU pool without the nvidia.com/gpu taint is rendered, with a warning at its gpu key', () => {
+    expect(edited('    taints:\n      - { key: nvidia.com/gpu, value: "present", effect: NoSchedule }\n', '')).toStrictEqual([
+      "environments/rke2-flux.yaml:55:10  nodePools[3].gpu: warning: GPU pool 'gpu' has no nvidia.com/gpu taint: pods that need no GPU (add-ons, workloads without placement.gpu) may land on its nodes and take the CPU and memory GPU pods need  (add taints: [{ key: nvidia.com/gpu, value: present, effect: NoSchedule }]: GPU workloads and the device plugin tolerate it)",
+    ]);
   });
 });
