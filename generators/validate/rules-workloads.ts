@@ -556,8 +556,8 @@ const taintText = (t: Taint): string => `${t.key}${t.value !== undefined ? `=${t
  * with another key (gpu=true:NoSchedule) offers GPUs that no GPU workload may use. The pods stay
  * Pending (the scheduler's TaintToleration filter refuses a node with an untolerated NoSchedule or NoExecute
  * taint as UnschedulableAndUnresolvable: kubernetes pkg/scheduler/framework/plugins/tainttoleration/
- * taint_toleration.go:54-77 at 007f7ae7), and the workload's unit never becomes healthy: under Flux
- * its Kustomization fails its wait after spec.timeout and holds back what depends on it. Reported only
+ * taint_toleration.go:54-77 at 007f7ae7), and the workload's delivery unit never becomes healthy: the engine
+ * reports it failed after its timeout and holds back what depends on it. Reported only
  * when some pool matches the workload apart from its taints (the other placement rules say why none does).
  */
 const placementTaints: Rule = ({ input }, report) => {
