@@ -99,7 +99,29 @@ describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
     expect(node.read('/usr/local/bin/rke2')).toContain(VERSION);
     expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', nodeName: HOST, datastore: DSN, starts: 2 });
   });
+  it('after a password rotation, the runbook\'s datastore-password.sh gives the server the new DSN and restarts it', () => {
+    world.serve(RDS_CA_BUNDLE_URL, 'rds-ca\n');
+    const node = world.node(HOST, '10.10.1.11');
+    expect(node.boot(files.get('rke2/userdata/server-2.yaml')!).code).toBe(0);
+    // ALTER ROLE … PASSWORD, then the new one in SSM: the drop-in still holds the first boot's.
+    world.ssm('/odp/rke2-flux/kine/password', 'n3w&pass');
+    expect(node.read('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toContain(DSN);
+    const r = node.run(files.get('rke2/datastore-password.sh')!);
+    expect(r.stderr).toContain('odp-datastore-password: rke2-server restarted with the password in /odp/rke2-flux/kine/password');
+    expect(r.code).toBe(0);
+    const fresh = DSN.replace('%70%40%73%73%2f%77%3a%72%64', '%6e%33%77%26%70%61%73%73');
+    expect(node.read('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toBe(`node-name: "${HOST}"\ndatastore-endpoint: "${fresh}"\n`);
+    expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', nodeName: HOST, datastore: fresh, starts: 2 });
+  });
+
+  it('datastore-password.sh refuses to run on an agent', () => {
+    const node = world.node('ip-10-10-1-50.eu-west-1.compute.internal', '10.10.1.50');
+    const r = node.run(files.get('rke2/datastore-password.sh')!);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('odp-datastore-password: no RKE2 server unit (/usr/local/lib/systemd/system/rke2-server.service) on this node: run this on the servers');
+  });
 });
+
 
 describe('rke2-flux: typical mistakes are refused at file:line:col before anything is written', () => {
   const GPU_TAINT = '    taints:\n      - { key: nvidia.com/gpu, value: "present", effect: NoSchedule }\n';

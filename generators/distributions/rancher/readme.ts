@@ -27,6 +27,11 @@ Kine creates its table (\`kine\`) and indexes itself and must own them (its migr
 Pre-creating the database avoids giving the role CREATEDB. Kine needs prepared statements: put no
 PgBouncer in transaction mode in between.
 
+Password rotation: a server reads the password once, at its first boot (user data runs once per instance). Change it
+with \`ALTER ROLE {{user}} PASSWORD '…'\`, put the new one in \`{{password}}\`, then run {{rotate}} as root on each server,
+one at a time (a copy on the node): it reads the parameter again, rewrites the drop-in and restarts the server. Until a
+server has run it, its open connections stay and new ones fail.
+
 `;
 
 /** The overview's datastore cell for Kine (the distribution embeds it), `title` naming the distribution. */

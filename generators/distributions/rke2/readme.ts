@@ -7,6 +7,7 @@ import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DIR } from './render.js';
@@ -201,6 +202,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         supervisor: supervisorUrl(m),
         caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
         dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}`,
+        rotate: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
       }),
     });
   sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
