@@ -86,6 +86,18 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     expect(world.nodeState(HOST)).toMatchObject({ nodeName: HOST, datastore: DSN, starts: 2 });
   });
 
+  it('after a password rotation, the runbook\'s datastore-password.sh gives the server the new DSN and restarts K3s', () => {
+    const files = postgresFiles();
+    expect(node.boot(files.get('k3s/userdata/cp-1.yaml')!).code).toBe(0);
+    world.ssm('/odp/fixture/kine/password', 'n3w&pass');
+    const r = node.run(files.get('k3s/datastore-password.sh')!);
+    expect(r.stderr).toContain('odp-datastore-password: k3s restarted with the password in /odp/fixture/kine/password');
+    expect(r.code).toBe(0);
+    const fresh = DSN.replace('%70%40%73%73%2f%77%3a%72%64', '%6e%33%77%26%70%61%73%73');
+    expect(node.read('/etc/rancher/k3s/config.yaml.d/10-node.yaml')).toBe(`node-name: "${HOST}"\ndatastore-endpoint: "${fresh}"\n`);
+    expect(world.nodeState(HOST)).toMatchObject({ unit: 'k3s', nodeName: HOST, datastore: fresh, starts: 2 });
+  });
+
   it('a caBundlePath of its own is never overwritten by the RDS bundle, and a missing one stops the boot', () => {
     const { sources } = fixtureSources('valid', 'k3s-postgres.yaml');
     const text = sources.get('environments/k3s-postgres.yaml')!.replace('password: { secret: /odp/fixture/kine/password } }', 'password: { secret: /odp/fixture/kine/password }, caBundlePath: /etc/ssl/certs/corp-db-ca.pem }');

@@ -193,7 +193,7 @@ describe('add-ons on RKE2', () => {
     const readme = renderEnvironment(prepared('rke2-postgres.yaml')).find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain("**Support status**: RKE2's docs no longer call external datastores experimental");
     expect(readme).toContain('*External DB Backups (Experimental)*');
-    expect(readme).toMatch(/the boot script downloads the RDS CA bundle \(`[^`]+`\) there at every boot|that file is the environment's own \(`postgres\.caBundlePath`\): the boot script never downloads anything over it/);
+    expect(readme).toMatch(/the boot script downloads the RDS CA bundle \(`[^`]+`\) there at the instance's first boot|that file is the environment's own \(`postgres\.caBundlePath`\): the boot script never downloads anything over it/);
   });
   it('with Cilium the API server is admitted from the node subnets only, and Cilium matches nodes by CIDR', () => {
     const docs = odpPolicies('rke2-postgres.yaml');

@@ -291,7 +291,7 @@ export const CORE_SCHEMA: JsonSchema = {
                 "caBundlePath": {
                   "type": "string",
                   "pattern": "^/",
-                  "description": "The CA bundle the nodes verify the database with (datastore-cafile; default /etc/ssl/certs/rds-global-bundle.pem, where the boot script downloads the RDS global bundle at every boot). Any other path is the environment's own file: never overwritten, and the boot stops when it is missing or empty (put it on the AMI)."
+                  "description": "The CA bundle the nodes verify the database with (datastore-cafile; default /etc/ssl/certs/rds-global-bundle.pem, where the boot script downloads the RDS global bundle at the instance's first boot: user data runs once per instance). Any other path is the environment's own file: never overwritten, and the boot stops when it is missing or empty (put it on the AMI)."
                 }
               }
             },

@@ -5,7 +5,9 @@ import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem } from '../lib/
 import type { DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
+import { untolerated, type Taint } from '../lib/scheduling.js';
 import { DEFAULTS } from '../model/defaults.js';
+import { eligiblePools, GPU_TOLERATION, placementOfInput, poolViewsOfInput, tolerationsOf } from '../model/placement.js';
 import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
@@ -550,6 +552,40 @@ const configFiles: Rule = ({ input }, report) =>
       });
   });
 
+const taintText = (t: Taint): string => `${t.key}${t.value !== undefined ? `=${t.value}` : ''}:${t.effect}`;
+
+/**
+ * Pods that no pool admits because of its taints. The renderer gives a pod one toleration at most,
+ * nvidia.com/gpu:NoSchedule for GPU workloads (model/placement.ts tolerationsOf); the device plugin, by
+ * contrast, tolerates every GPU pool's taints (catalog/nvidia-device-plugin.ts), so a GPU pool tainted
+ * with another key (gpu=true:NoSchedule) offers GPUs that no GPU workload may use. The pods stay
+ * Pending (the scheduler's TaintToleration filter refuses a node with an untolerated NoSchedule or NoExecute
+ * taint as UnschedulableAndUnresolvable: kubernetes pkg/scheduler/framework/plugins/tainttoleration/
+ * taint_toleration.go:54-77 at 007f7ae7), and the workload's delivery unit never becomes healthy: the engine
+ * reports it failed after its timeout and holds back what depends on it. Reported only
+ * when some pool matches the workload apart from its taints (the other placement rules say why none does).
+ */
+const placementTaints: Rule = ({ input }, report) => {
+  const pools = poolViewsOfInput(input);
+  each(input.workloads, (w, at) => {
+    const pl = placementOfInput(w);
+    if (eligiblePools(pools, pl).length > 0) return;
+    const tolerations = tolerationsOf(pl);
+    const blocked = eligiblePools(pools.map((p) => ({ ...p, taints: [] })), pl).map((p) => {
+      const i = input.nodePools.findIndex((x) => x.name === p.name);
+      return `${p.name} (nodePools[${i}].taints: ${untolerated(tolerations, pools[i]!.taints).map(taintText).join(', ')})`;
+    });
+    if (blocked.length === 0) return;
+    const path: DocPath = w.placement?.pool !== undefined ? [...at, 'placement', 'pool'] : w.placement?.gpu !== undefined ? [...at, 'placement', 'gpu'] : w.placement ? [...at, 'placement'] : [...at, 'name'];
+    const tolerated = tolerations.length > 0 ? `only ${taintText({ key: GPU_TOLERATION.key!, effect: GPU_TOLERATION.effect! })} (any value; GPU workloads)` : 'no taint';
+    report('workload-pool-taint', path, `workload '${w.name}' can land on no node: ${blocked.join('; ')} ${blocked.length === 1 ? 'keeps' : 'keep'} its pods off, and they tolerate ${tolerated}`, {
+      hint: pl.gpu
+        ? `taint GPU pools with the key ${GPU_TOLERATION.key} (effect NoSchedule, e.g. ${GPU_TOLERATION.key}=present:NoSchedule), the taint GPU workloads and the device plugin tolerate`
+        : 'workloads tolerate no taint: remove it from the pool, or place the workload on an untainted pool (placement.pool / arch)',
+    });
+  });
+};
+
 export const WORKLOAD_RULES: readonly Rule[] = [
   imagePinned,
   requests,
@@ -558,6 +594,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   kinds,
   ports,
   placement,
+  placementTaints,
   serviceAccounts,
   network,
   workloadNames,

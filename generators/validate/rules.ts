@@ -10,6 +10,7 @@ import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
 import { factsWithLock, GPU_FAMILIES, INSTANCE_TYPES, type InstanceTypeFacts, type LockedFacts } from '../model/instance-types.js';
+import { GPU_RESOURCE } from '../model/placement.js';
 import type { EnvironmentInput } from '../model/input.js';
 import type { FleetIndex } from '../model/fleet.js';
 import { minorOf } from '../model/build.js';
@@ -163,6 +164,14 @@ const instanceTypes: Rule = (ctx, report) => {
     if (!p.gpu && facts.gpus > 0)
       report('gpu-instance-family', ['nodePools', i, 'instanceType'], `${p.instanceType} has an NVIDIA GPU but pool '${p.name}' declares no gpu, so it gets no driver`, { severity: 'warning', hint: 'add gpu: { vendor: nvidia }' });
     if (p.gpu && p.role === 'controlplane') report('gpu-instance-family', ['nodePools', i, 'gpu'], 'GPU pools must be workers', { key: true });
+    // Without the taint NVIDIA's charts expect (k8s-device-plugin values.yaml:93-100 at 00f2a02c tolerates
+    // nvidia.com/gpu:NoSchedule), nothing keeps pods that need no GPU off the pool: add-ons and workloads placed
+    // anywhere land there and take the CPU and memory the GPU pods need. Not wrong, so a warning.
+    if (p.gpu && p.role === 'worker' && !(p.taints ?? []).some((t) => t.key === GPU_RESOURCE && (t.effect === 'NoSchedule' || t.effect === 'NoExecute')))
+      report('gpu-pool-taint', ['nodePools', i, 'gpu'], `GPU pool '${p.name}' has no ${GPU_RESOURCE} taint: pods that need no GPU (add-ons, workloads without placement.gpu) may land on its nodes and take the CPU and memory GPU pods need`, {
+        severity: 'warning',
+        hint: `add taints: [{ key: ${GPU_RESOURCE}, value: present, effect: NoSchedule }]: GPU workloads and the device plugin tolerate it`,
+      });
     if (!p.gpu && p.labels?.[GPU_PRESENT_LABEL] !== undefined)
       report('gpu-label', ['nodePools', i, 'labels', GPU_PRESENT_LABEL], `pool '${p.name}' has no GPU but carries ${GPU_PRESENT_LABEL}, which makes the NVIDIA device plugin run (and fail) on its nodes`, {
         hint: `remove the label: the generator sets ${GPU_PRESENT_LABEL}=true on GPU pools only`,

@@ -9,6 +9,8 @@ import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PAT
 import { litestreamAlertRules, litestreamScraped } from './addons/litestream-alerts.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
+import { K3S_DIR } from './render.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { k3sCluster, k3sPool } from './model.js';
@@ -150,6 +152,7 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         endpoint: m.cluster.endpoint,
         caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
         dropIn: `${configDropInDir('k3s')}/${NODE_DROP_IN}`,
+        rotate: `\`${m.renderedDir}/${K3S_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
       }),
     });
   if (d.type === 'kine-sqlite')

@@ -10,7 +10,8 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { k3sConfig, roleOf } from './config.js';
 import { litestreamConfig } from './litestream.js';
-import { k3sManualUpgrade, userDataText } from './userdata.js';
+import { k3sManualUpgrade, k3sUnit, userDataText } from './userdata.js';
+import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
 
 export const K3S_DIR = 'k3s';
 
@@ -29,6 +30,8 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
     files.push({ path: `${K3S_DIR}/userdata/${t.name}.yaml`, content: userDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] });
   }
   files.push({ path: `${K3S_DIR}/manual-upgrade.sh`, content: k3sManualUpgrade(m), inputs: [['name'], ['cluster', 'k3sVersion']] });
+  const password = datastorePasswordScript(m, { name: K3S_DIR, title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service` });
+  if (password) files.push({ path: `${K3S_DIR}/${DATASTORE_PASSWORD_SCRIPT}`, content: password, inputs: [['name'], ['cluster', 'datastore']] });
   const d = m.cluster.datastore;
   if (d.type === 'kine-sqlite') files.push({ path: `${K3S_DIR}/litestream.yaml`, content: toYaml(litestreamConfig(m, d)), inputs: [['aws', 'region'], ['cluster', 'name'], ['cluster', 'datastore']] });
   return files;

@@ -101,7 +101,13 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
   // CA file (on the AMI), never overwritten; the boot stops when it is missing.
   const caLines =
     pg.caBundlePath === DEFAULTS.rdsCaBundlePath
-      ? [`curl -sfL ${shQuote(RDS_CA_BUNDLE_URL)} -o ${ca}`, `chmod 0644 ${ca}`]
+      ? [
+          // Retried like every other download, and named when it fails: curl -s alone would stop the boot (set -e)
+          // without a word in the console log. User data runs once per instance (canonical/cloud-init@0167c1b9
+          // cloudinit/config/cc_runcmd.py:39-41,60 and cc_scripts_user.py:34: PER_INSTANCE): the node keeps this bundle.
+          `curl -sfL --retry 5 ${shQuote(RDS_CA_BUNDLE_URL)} -o ${ca} || { log ${shQuote(`cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}`)}; exit 1; }`,
+          `chmod 0644 ${ca}`,
+        ]
       : [`[ -s ${ca} ] || { log ${shQuote(`caBundlePath ${pg.caBundlePath} is missing: put the database's CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle`)}; exit 1; }`];
   return [
     ...caLines,

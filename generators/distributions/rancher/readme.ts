@@ -4,11 +4,12 @@ import type { Datastore } from '../../model/types.js';
 /** Template source (needs user, database, password): the database prerequisites of Kine on PostgreSQL. */
 /**
  * Where the DSN's CA bundle comes from (../rancher/boot.ts postgresEndpointLines): the default path gets the
- * RDS bundle at every boot; any other caBundlePath is the environment's own file, never overwritten.
+ * RDS bundle at the instance's first boot (user data runs once per instance); any other caBundlePath is the
+ * environment's own file, never overwritten.
  */
 export function caBundleText(caBundlePath: string, rdsDefault: string, rdsUrl: string): string {
   return caBundlePath === rdsDefault
-    ? `the boot script downloads the RDS CA bundle (\`${rdsUrl}\`) there at every boot`
+    ? `the boot script downloads the RDS CA bundle (\`${rdsUrl}\`) there at the instance's first boot (user data runs once per instance: a node keeps that bundle; after RDS adds a CA, replace the nodes or fetch the bundle again and restart the service)`
     : `that file is the environment's own (\`postgres.caBundlePath\`): the boot script never downloads anything over it and stops when it is missing or empty, so put it on the AMI (or remove \`caBundlePath\` to use the RDS bundle)`;
 }
 
@@ -25,6 +26,11 @@ CREATE DATABASE {{database}} OWNER {{user}};
 Kine creates its table (\`kine\`) and indexes itself and must own them (its migrations ALTER them).
 Pre-creating the database avoids giving the role CREATEDB. Kine needs prepared statements: put no
 PgBouncer in transaction mode in between.
+
+Password rotation: a server reads the password once, at its first boot (user data runs once per instance). Change it
+with \`ALTER ROLE {{user}} PASSWORD '…'\`, put the new one in \`{{password}}\`, then run {{rotate}} as root on each server,
+one at a time (a copy on the node): it reads the parameter again, rewrites the drop-in and restarts the server. Until a
+server has run it, its open connections stay and new ones fail.
 
 `;
 

@@ -7,8 +7,10 @@ import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
+import { RKE2_DIR } from './render.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
 import { RKE2_FLAGS_RELEASE } from './flags.js';
 import { RKE2_BOOT_SCRIPT_PATH } from './userdata.js';
@@ -93,7 +95,7 @@ to SSM, and every other node waits for them, so it verifies the cluster CA befor
 Start {{first}} first, then the other servers one at a time, then the worker pools.
 
 **Replacing a server** (same name, same address): terminate the old instance, then run
-\`sh replace-server.sh <server>\` (beside this README) where kubectl reaches the cluster: it removes the
+\`sh {{replaceServer}} <server>\` from the repository root where kubectl reaches the cluster: it removes the
 old etcd member (annotation \`etcd.rke2.cattle.io/remove=true\`) and deletes the Node, because etcd refuses
 a second member with the node's name ("duplicate node name found"). Then launch the replacement with the
 server's user data: it joins the running cluster.
@@ -185,7 +187,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 22,
       title: 'Datastore: embedded etcd, snapshots to S3',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['aws', 'region'], ['nodePools']],
-      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret }),
+      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret, replaceServer: `${m.renderedDir}/${RKE2_DIR}/replace-server.sh` }),
     });
   if (d.type === 'kine-postgres')
     sections.push({
@@ -200,6 +202,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         supervisor: supervisorUrl(m),
         caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
         dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}`,
+        rotate: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
       }),
     });
   sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });

@@ -1,16 +1,18 @@
 /**
  * The RKE2 renderer: per config target an RKE2 config (`rke2/<target>.yaml`) and its EC2 user-data
  * (`rke2/userdata/<target>.yaml`), the manual upgrade script (`rke2/manual-upgrade.sh`) and, with
- * embedded etcd, the server replacement runbook (`rke2/replace-server.sh`). Other distributions get nothing from it.
+ * embedded etcd, the server replacement runbook (`rke2/replace-server.sh`); on Kine PostgreSQL the password refresh
+ * after a rotation (`rke2/datastore-password.sh`). Other distributions get nothing from it.
  */
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { roleOf } from '../rancher/config.js';
+import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
 import type { RenderedFile } from '../../render/types.js';
 import { rke2Config } from './config.js';
 import { replaceServerScript } from './runbooks.js';
-import { rke2ManualUpgrade, rke2UserDataText } from './userdata.js';
+import { rke2ManualUpgrade, rke2Unit, rke2UserDataText } from './userdata.js';
 
 export const RKE2_DIR = 'rke2';
 
@@ -30,6 +32,8 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
     ];
   });
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
+  const password = datastorePasswordScript(m, { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` });
+  if (password) files.push({ path: `${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}`, content: password, inputs: [['name'], ['cluster', 'datastore']] });
   if (m.cluster.datastore.type === 'etcd') files.push({ path: `${RKE2_DIR}/replace-server.sh`, content: replaceServerScript(m), inputs: [['name'], ['nodePools']] });
   return files;
 }

@@ -266,7 +266,7 @@ export function upgradeReadmeText(m: EnvironmentModel): string {
 `
     : `- **Upgrades**: the system-upgrade-controller add-ons are off in this environment: upgrade by hand (below).
 `;
-  return `${auto}- **Manual fallback** (the controller cannot run): \`manual-upgrade.sh\` beside this README, as root on each server
+  return `${auto}- **Manual fallback** (the controller cannot run): \`${m.renderedDir}/${m.cluster.distribution}/manual-upgrade.sh\` (a copy on the node), as root on each server
   one at a time (each Ready again before the next), then on each agent. It installs the pinned release with the pinned
   install.sh, both checked against their recorded sha256, and restarts the service; node name and datastore stay.
 `;

@@ -1,0 +1,42 @@
+/**
+ * After a rotation of the Kine PostgreSQL password: the DSN in a server's config drop-in keeps the password of
+ * the instance's first boot, because user data runs once per instance (canonical/cloud-init@0167c1b9
+ * cloudinit/config/cc_runcmd.py:60, cc_scripts_user.py:34: PER_INSTANCE), and Kine opens its connections
+ * with that DSN at every start. This rendered runbook step, run as root on each server one at a time, reads
+ * the password from SSM again, fetches the CA bundle again, rewrites the drop-in with the boot script's own
+ * lines (./boot.ts postgresEndpointLines, ./host.ts identityDropInLines) and restarts the server.
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import { bootPrelude, postgresEndpointLines, shQuote } from './boot.js';
+import { identityDropInLines } from './host.js';
+
+export const DATASTORE_PASSWORD_SCRIPT = 'datastore-password.sh';
+const TAG = 'odp-datastore-password';
+
+export interface ServerUnit {
+  /** The family member's name: its directory under /etc/rancher. */
+  name: string;
+  title: string;
+  /** The server's systemd unit and where its unit file is. */
+  unit: string;
+  unitPath: string;
+}
+
+/** The script, for an environment on Kine PostgreSQL; undefined otherwise. */
+export function datastorePasswordScript(m: EnvironmentModel, s: ServerUnit): string | undefined {
+  const d = m.cluster.datastore;
+  if (d.type !== 'kine-postgres') return undefined;
+  return [
+    '#!/bin/sh',
+    `# odp-gitops: after the password of PostgreSQL role ${d.postgres.user} changed (ALTER ROLE, then the SSM parameter`,
+    `# ${d.postgres.password.secret}), as root on each ${s.title} server of environment ${m.name}, one at a time: the`,
+    '# server reads the password again from SSM, rewrites its datastore drop-in and restarts (user data ran once).',
+    bootPrelude(TAG).trimEnd(),
+    `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers`)}; exit 1; }`,
+    ...postgresEndpointLines(d.postgres, 'DSN'),
+    ...identityDropInLines(s.name, 'DSN'),
+    `systemctl restart ${s.unit}.service`,
+    `log ${shQuote(`${s.unit} restarted with the password in ${d.postgres.password.secret}`)}`,
+    '',
+  ].join('\n');
+}
