@@ -12,7 +12,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPage } from '../generators/docs/cli.js';
 import { defaultOf, environmentPage, exampleAt, type SchemaNode } from '../generators/docs/environment.js';
-import { layoutPage, LayoutDescriptionError, readLayoutDescriptions, renderExamples } from '../generators/docs/layout.js';
+import { layoutPage, LayoutDescriptionError, readLayoutDescriptions, renderExamples, type LayoutDescription } from '../generators/docs/layout.js';
 import { code, fence, hardWrap, wrap } from '../generators/docs/markdown.js';
 import { extractRules, rulesPage } from '../generators/docs/rules.js';
 import type { SourceFile } from '../generators/docs/source-index.js';
@@ -121,7 +121,7 @@ describe('environment fields from the schema', () => {
 
 describe('the rendered layout from a render of the examples', () => {
   let examples: ReturnType<typeof renderExamples>;
-  let descriptions: Map<string, string>;
+  let descriptions: Map<string, LayoutDescription>;
   beforeAll(() => {
     examples = renderExamples(ROOT);
     descriptions = readLayoutDescriptions(ROOT);
@@ -138,9 +138,20 @@ describe('the rendered layout from a render of the examples', () => {
     const missing = new Map(descriptions);
     missing.delete('values/<unit>.yaml');
     expect(() => layoutPage(examples, missing)).toThrow(/no description for values\/<unit>\.yaml/);
-    const extra = new Map(descriptions).set('nothing/<here>.yaml', 'a path no render produces');
+    const extra = new Map(descriptions).set('nothing/<here>.yaml', { text: 'a path no render produces' });
     expect(() => layoutPage(examples, extra)).toThrow(LayoutDescriptionError);
     expect(() => layoutPage(examples, extra)).toThrow(/no rendered path matches nothing\/<here>\.yaml/);
+  });
+
+  it('a declared condition is printed, and refused when it does not hold exactly in the examples having the pattern', () => {
+    // Inferred, replace-server.sh once read "when cluster.kubernetesVersion is 1.35.7" (the only RKE2 etcd example's version).
+    const page = layoutPage(examples, descriptions).content;
+    expect(page).toContain('`rendered/<env>/rke2/replace-server.sh` (when `cluster.distribution` is `rke2` and `cluster.datastore.type` is\n  `etcd`)');
+    const declared = descriptions.get('rke2/replace-server.sh')!;
+    expect(declared.when).toStrictEqual({ 'cluster.distribution': 'rke2', 'cluster.datastore.type': 'etcd' });
+    const stale = new Map(descriptions).set('rke2/replace-server.sh', { ...declared, when: { 'cluster.distribution': 'rke2' } });
+    expect(() => layoutPage(examples, stale)).toThrow(LayoutDescriptionError);
+    expect(() => layoutPage(examples, stale)).toThrow(/rke2\/replace-server\.sh: its declared condition is not when it is rendered: .*\(has not, the condition holds\)/);
   });
 });
 

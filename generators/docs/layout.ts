@@ -192,20 +192,43 @@ function settings(model: unknown): Map<string, string> {
   return out;
 }
 
-/** When a pattern is rendered, in words (`gitops` is `…`), or else the examples that have it. */
+/** A setting's value in an example (settings(): `#set` / `#non-empty` keys are `false` when absent). */
+const settingValue = (s: ReadonlyMap<string, string>, key: string): string => s.get(key) ?? (key.includes('#') ? 'false' : '(unset)');
+
+/** A setting and its value, in words. The model's `fleet` is read from the sync policy section of the environment file: name the key written. */
+function say(modelKey: string, v: string): string {
+  const key = modelKey.replace(/^fleet\./, `${SYNC_POLICY_KEY}.`);
+  if (key.endsWith('#set')) return `${code(key.slice(0, -4))} is ${v === 'true' ? 'set' : 'not set'}`;
+  if (key.endsWith('#non-empty')) return `${code(key.slice(0, -10))} is ${v === 'true' ? 'not empty' : 'empty'}`;
+  return `${code(key)} is ${code(v)}`;
+}
+
+/**
+ * A condition declared in the descriptions file (`when`: settings and their values, all of which hold), in words; or
+ * why it does not say which examples have the pattern (the examples that disagree), so a declaration cannot go stale.
+ */
+export function declaredCondition(when: Readonly<Record<string, string>>, envs: readonly string[], examples: readonly RenderedExample[]): { text: string } | { wrong: string[] } {
+  const wrong = examples.filter((e) => {
+    const s = settings(e.model);
+    const holds = Object.entries(when).every(([k, v]) => settingValue(s, k) === v);
+    return holds !== envs.includes(e.env);
+  });
+  if (wrong.length > 0) return { wrong: wrong.map((e) => `${e.env} (${envs.includes(e.env) ? 'has it, the condition does not hold' : 'has not, the condition holds'})`) };
+  return { text: `when ${Object.entries(when).map(([k, v]) => say(k, v)).join(' and ')}` };
+}
+
+/**
+ * When a pattern is rendered, in words (`gitops` is `…`), or else the examples that have it: the one setting, or the
+ * pair of settings, that holds exactly in the examples having it. Inferred, so it can name a coincidence of the
+ * examples (a version pinned only where a file appears): such patterns declare their condition (`when` in the
+ * descriptions file), which is checked against the examples instead.
+ */
 export function condition(envs: readonly string[], examples: readonly RenderedExample[]): string {
   if (envs.length === examples.length) return 'every environment';
   const s = new Map(examples.map((e) => [e.env, settings(e.model)]));
   const keys = new Set([...s.values()].flatMap((m) => [...m.keys()]));
-  const value = (env: string, key: string): string => s.get(env)!.get(key) ?? (key.includes('#') ? 'false' : '(unset)');
+  const value = (env: string, key: string): string => settingValue(s.get(env)!, key);
   const matches = (key: string, v: string): boolean => examples.every((e) => (value(e.env, key) === v) === envs.includes(e.env));
-  // The model's `fleet` is read from the sync policy section of the environment file: name the key written.
-  const say = (modelKey: string, v: string): string => {
-    const key = modelKey.replace(/^fleet\./, `${SYNC_POLICY_KEY}.`);
-    if (key.endsWith('#set')) return `${code(key.slice(0, -4))} is ${v === 'true' ? 'set' : 'not set'}`;
-    if (key.endsWith('#non-empty')) return `${code(key.slice(0, -10))} is ${v === 'true' ? 'not empty' : 'empty'}`;
-    return `${code(key)} is ${code(v)}`;
-  };
   // A pair when no single setting tells.
   // A setting every example spells differently (a name, a description) tells nothing about a kind of environment.
   const distinct = (k: string): number => new Set(examples.map((e) => value(e.env, k))).size;
@@ -228,10 +251,28 @@ export function condition(envs: readonly string[], examples: readonly RenderedEx
   return `in the examples ${envs.map(code).join(', ')}`;
 }
 
-/** The hand-written descriptions, pattern → one line. */
-export function readLayoutDescriptions(root: string): Map<string, string> {
+/** A pattern's hand-written description, and the condition it is rendered under when declared (see declaredCondition). */
+export interface LayoutDescription {
+  text: string;
+  when?: Record<string, string>;
+}
+
+/**
+ * The hand-written descriptions, pattern → one line, or `{ text, when }` where `when` declares the settings (as the
+ * page names them: `cluster.datastore.type`, `cluster.datastore.postgres#set`) under which the pattern is rendered.
+ */
+export function readLayoutDescriptions(root: string): Map<string, LayoutDescription> {
   const data = parse(readFileSync(join(root, LAYOUT_DESCRIPTIONS), 'utf8')) as Record<string, unknown>;
-  return new Map(Object.entries(data ?? {}).map(([k, v]) => [k, String(v)]));
+  return new Map(
+    Object.entries(data ?? {}).map(([k, v]) => {
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const o = v as { text?: unknown; when?: unknown };
+        const when = typeof o.when === 'object' && o.when !== null ? Object.fromEntries(Object.entries(o.when).map(([a, b]) => [a, String(b)])) : undefined;
+        return [k, { text: String(o.text), ...(when ? { when } : {}) }];
+      }
+      return [k, { text: String(v) }];
+    }),
+  );
 }
 
 /** Exit 1 (like findings): the descriptions file is out of step with the rendered layout. */
@@ -240,7 +281,7 @@ export class LayoutDescriptionError extends Error {
 }
 
 /** docs/reference/rendered-layout.md. Throws when a pattern has no description or a description no pattern. */
-export function layoutPage(examples: readonly RenderedExample[], descriptions: ReadonlyMap<string, string>): Page {
+export function layoutPage(examples: readonly RenderedExample[], descriptions: ReadonlyMap<string, LayoutDescription>): Page {
   const patterns = layoutPatterns(examples);
   const missing = patterns.filter((p) => !descriptions.has(p.pattern)).map((p) => p.pattern);
   const unused = [...descriptions.keys()].filter((k) => !patterns.some((p) => p.pattern === k));
@@ -252,12 +293,24 @@ export function layoutPage(examples: readonly RenderedExample[], descriptions: R
         ...unused.map((u) => `  no rendered path matches ${u}`),
       ].join('\n'),
     );
+  const conditions = new Map<string, string>();
+  const wrong: string[] = [];
+  for (const p of patterns) {
+    const when = descriptions.get(p.pattern)!.when;
+    if (!when) conditions.set(p.pattern, condition(p.envs, examples));
+    else {
+      const c = declaredCondition(when, p.envs, examples);
+      if ('text' in c) conditions.set(p.pattern, c.text);
+      else wrong.push(`  ${p.pattern}: its declared condition is not when it is rendered: ${c.wrong.join(', ')}`);
+    }
+  }
+  if (wrong.length > 0) throw new LayoutDescriptionError([`${LAYOUT_DESCRIPTIONS}:`, ...wrong].join('\n'));
   const body: string[] = [];
   const dirs = [...new Set(patterns.map((p) => (p.pattern.includes('/') ? p.pattern.slice(0, p.pattern.indexOf('/')) : '')))];
   for (const d of dirs) {
     body.push(d === '' ? '## Top level' : `## ${d}/`, '');
     for (const p of patterns.filter((x) => (x.pattern.includes('/') ? x.pattern.slice(0, x.pattern.indexOf('/')) : '') === d)) {
-      body.push(...listItem(`${code(`rendered/<env>/${p.pattern}`)} (${condition(p.envs, examples)}): ${escapeText(descriptions.get(p.pattern)!)}`));
+      body.push(...listItem(`${code(`rendered/<env>/${p.pattern}`)} (${conditions.get(p.pattern)!}): ${escapeText(descriptions.get(p.pattern)!.text)}`));
     }
     body.push('');
   }
@@ -275,7 +328,8 @@ export function layoutPage(examples: readonly RenderedExample[], descriptions: R
     ...wrap(
       'What `npm run synth` writes for each environment into `rendered/<env>/`, derived from a render of the example ' +
         `environments (\`${EXAMPLES_DIR}\`): each path with the names in it replaced by what they name, when it is rendered ` +
-        '(the setting that tells, found by comparing the examples that have it with those that do not), and what it is. ' +
+        '(the setting that tells, found by comparing the examples that have it with those that do not, or declared and ' +
+        'checked against them), and what it is. ' +
         `The lines come from \`${LAYOUT_DESCRIPTIONS}\`, which must describe exactly these patterns. ` +
         'Besides the trees, synth writes one file directly under `rendered/`: `rendered/README.md`, the fleet matrix ' +
         '(one row per environment: distribution and release, Kubernetes, engine, every chart version, monthly cost, ' +
