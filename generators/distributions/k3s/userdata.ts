@@ -23,6 +23,7 @@ import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
+import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { admissionConfiguration, auditPolicy, k3sConfig, K3S_PATHS, KUBELET_SYSCTLS, roleOf } from './config.js';
 import { K3S_ARTIFACTS } from './artifacts.js';
@@ -81,6 +82,9 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const d = m.cluster.datastore;
   const dl = k3sDownloads(m, t);
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of K3s ${version} ${role} ${t.name} (environment ${m.name}).`];
+  // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
+  const join = poolJoinLines(m, t, TAG, `${k3sUnit(role)}.service`);
+  lines.push(...join.head);
   lines.push(...refuseUnpinned([dl.installer, dl.binary, ...(dl.litestream ? [dl.litestream] : [])], TAG));
   lines.push(bootPrelude(TAG), FETCH_VERIFIED);
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
@@ -108,6 +112,7 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   lines.push(`systemctl start ${k3sUnit(role)}`);
   if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
+  lines.push(...join.done);
   return lines.join('\n') + '\n';
 }
 

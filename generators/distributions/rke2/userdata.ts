@@ -34,6 +34,7 @@ import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned, UNRECORDED } fro
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
+import { poolJoinLines } from '../rancher/pool-join.js';
 import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { RKE2_ARTIFACTS, rke2Tarball } from './artifacts.js';
 import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
@@ -118,6 +119,9 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
   const first = role === 'server' && isFirstServer(m, t);
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} ${t.name} (environment ${m.name}).`];
+  // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
+  const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`);
+  lines.push(...join.head);
   lines.push(...refuseUnpinned([dl.installer, dl.tarball], TAG));
   lines.push(bootPrelude(TAG), FETCH_VERIFIED);
   if (first) lines.push(PUBLISH);
@@ -160,6 +164,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
     );
   }
   lines.push(`log "RKE2 ${role} started"`);
+  lines.push(...join.done);
   return lines.join('\n') + '\n';
 }
 

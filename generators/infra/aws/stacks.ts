@@ -512,7 +512,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         HealthCheckGracePeriod: 300,
         DefaultInstanceWarmup: 300,
         // In the group itself, not a separate resource: the hook holds the first instances too.
-        ...(join.kind === 'apply'
+        ...(join.kind !== 'user-data'
           ? { LifecycleHookSpecificationList: [{ LifecycleHookName: join.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: join.heartbeatSeconds, DefaultResult: 'ABANDON' }] }
           : {}),
         Tags: tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })),
