@@ -519,7 +519,8 @@ export function nodesTemplate(p: AwsPlan): Template {
       },
       {
         // A new launch template version (image, instance type, user data, metadata options) rolls the
-        // pool: new instances first (max 200 %), an old one retires when its replacement is in service.
+        // pool: new instances first (max 200 %), an old one retires when its replacement is in service
+        // (with a launch hook: once the replacement joined the cluster, PoolJoin in ./facts.ts).
         UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 300, SkipMatching: true } } },
       },
     ));
