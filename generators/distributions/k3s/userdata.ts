@@ -16,6 +16,14 @@
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
  *   5. starts K3s.
+ *
+ * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
+ * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
+ * install.sh create_systemd_service_file; setup_env: SYSTEMD_TYPE=notify unless INSTALL_K3S_TYPE), and the agent sends READY=1 only
+ * after it validated the token, opened the tunnel, saw the API server ready and its Node registered
+ * (k3s-io/k3s@0097157b pkg/agent/run.go: Run → createProxyAndValidateToken; run → setupTunnelAndRunAgent,
+ * `<-executor.APIServerReadyChan()`, startNetwork → configureNode (waits for the Node of this name), then
+ * `systemd.SdNotify(true, "READY=1\n")`).
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';

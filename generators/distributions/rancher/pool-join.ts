@@ -4,16 +4,11 @@
  * Pending:Wait, so an instance refresh counts it neither healthy nor in service, and retires no old
  * instance for it, until its own boot script completes the hook:
  *
- * - CONTINUE once the agent's systemd unit has started. Both units are Type=notify with
- *   TimeoutStartSec=0 (rancher/rke2 bundle/lib/systemd/system/rke2-agent.service lines 11 and 21; K3s
- *   install.sh create_systemd_service_file, SYSTEMD_TYPE=notify unless INSTALL_K3S_TYPE), so
- *   `systemctl start` returns only after READY=1, and the agent sends READY=1 only after it validated
- *   the token against the supervisor, fetched its config, opened the tunnel, saw the API server ready
- *   and found its own Node object registered (k3s-io/k3s@0097157b pkg/agent/run.go: Run →
- *   createProxyAndValidateToken, run → setupTunnelAndRunAgent, then `<-executor.APIServerReadyChan()`,
- *   startNetwork → configureNode (UntilWithSync on the Node named like this node), and only then
- *   `systemd.SdNotify(true, "READY=1\n")`; RKE2 runs the same agent code). That is what the boot can
- *   observe without cluster credentials: the Node exists. Ready (CNI) is not awaited.
+ * - CONTINUE once the agent's systemd unit has started. Its unit is Type=notify with no start timeout,
+ *   so `systemctl start` returns only after the agent's READY=1, which the family's supervisor sends only
+ *   after it validated the token, opened the tunnel, saw the API server ready and found its own Node
+ *   object registered (each member's userdata.ts cites its unit file and the supervisor's source). That
+ *   is what the boot can observe without cluster credentials: the Node exists; Ready (CNI) is not awaited.
  * - ABANDON from an EXIT trap when the boot script fails (exit code kept): the group terminates the
  *   instance and launches another; a refresh whose new instances fail stops replacing and rolls back
  *   instead of replacing every working node with a dead one.
@@ -40,10 +35,9 @@ import { shQuote } from './boot.js';
 export const POOL_JOIN_HOOK = 'node-joined';
 /**
  * How long the hook waits for the boot script (AWS: 30 to 7200 s). The boot installs the aws CLI,
- * downloads and verifies the release (the RKE2 tarball is hundreds of MB), waits for the secure token
- * (RKE2 agents) and starts the agent, which pulls its runtime images before READY=1 (RKE2: the
- * runtime image and kube-proxy): 30 minutes is several times a normal boot and still lets a refresh
- * stop within the hour when instances never join.
+ * downloads and verifies the release (a tarball of hundreds of MB on one member), may wait for a
+ * secure join token, and starts the agent, which pulls its runtime images before READY=1: 30 minutes
+ * is several times a normal boot and still lets a refresh stop within the hour when instances never join.
  */
 export const POOL_JOIN_HEARTBEAT_SECONDS = 1800;
 /** Written after CONTINUE: this instance has left the hook. */

@@ -26,6 +26,12 @@
  * cannot reach the servers; the probe alone would split the cluster whenever the endpoint is down
  * while the first server is replaced. Every other node joins only with the secure token, so it
  * verifies the cluster CA before it sends credentials (token.md lines 25-30), waiting for it.
+ *
+ * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl enable
+ * --now rke2-agent` returns: the unit is Type=notify with TimeoutStartSec=0 (rancher/rke2@6ce1a801
+ * bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
+ * supervisor agent (pkg/agent/run.go, cited beside the other member's boot script), which sends READY=1
+ * only after the token validated, the tunnel opened, the API server is ready and its Node is registered.
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
