@@ -112,7 +112,8 @@ function aws() {
  * EC2 Auto Scaling's launch lifecycle actions (world: lifecycle.json, instance id → { group, hook, state }).
  * CompleteLifecycleAction of an instance not waiting under that group's hook is the service's
  * ValidationError "No active Lifecycle Action found with instance ID …"; the aws CLI exits 254 when the
- * service returns an error (AWS CLI v2 user guide, "Command line return codes").
+ * service returns an error (AWS CLI v2 user guide, "Command line return codes",
+ * https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html: 254), 252 on an invalid parameter value.
  */
 function autoscaling(op) {
   if (op !== 'complete-lifecycle-action') fail(1, `unexpected aws autoscaling ${op}`);

@@ -18,7 +18,11 @@
  * The instance learns its group and hook from its user data (the group's name is fixed:
  * AutoScalingGroupName in the nodes stack); the instance id from IMDSv2 (hop limit 1 suffices: the
  * boot script runs on the host). Instance tags in IMDS (`aws:autoscaling:groupName`) would need
- * InstanceMetadataTags, which the launch templates keep disabled.
+ * InstanceMetadataTags, which the launch templates keep disabled (EC2 API reference,
+ * LaunchTemplateInstanceMetadataOptions: instanceMetadataTags, default disabled). The pattern is AWS's
+ * own (EC2 Auto Scaling user guide, "Tutorial: Configure user data to retrieve the target lifecycle state
+ * through instance metadata": a user data script completes the launch hook, with
+ * autoscaling:CompleteLifecycleAction on `arn:aws:autoscaling:…:autoScalingGroup:*:autoScalingGroupName/<group>`).
  *
  * Re-runs: cloud-init runs the user data once per instance (canonical/cloud-init@0167c1b9
  * cloudinit/config/cc_scripts_user.py:34: PER_INSTANCE), so a reboot sends nothing. A manual re-run
