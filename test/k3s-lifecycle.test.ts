@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { K3S_ARTIFACTS } from '../generators/distributions/k3s/artifacts.js';
 import { RDS_CA_BUNDLE_URL } from '../generators/distributions/rancher/boot.js';
+import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
@@ -152,8 +153,11 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     sources.set('environments/k3s-postgres.yaml', text);
     const files = rendered(sources, 'k3s-postgres');
     const gpu = world.node('ip-10-10-1-99.eu-west-1.compute.internal', '10.10.1.99');
+    // A pool instance: it waits under its launch lifecycle hook (test/pool-join.test.ts) and releases itself.
+    world.launching(gpu.instanceId, 'fixture-workers', POOL_JOIN_HOOK);
     const r = gpu.boot(files.get('k3s/userdata/workers.yaml')!);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
+    expect(world.lifecycle()[gpu.instanceId]).toMatchObject({ state: 'InService', result: 'CONTINUE' });
     expect(gpu.read('/etc/nvidia-container-runtime/config.toml')).toBe('accept-nvidia-visible-devices-as-volume-mounts = true\naccept-nvidia-visible-devices-envvar-when-unprivileged = false\n');
     expect(world.nodeState('ip-10-10-1-99.eu-west-1.compute.internal')).toMatchObject({ unit: 'k3s-agent', nodeName: 'ip-10-10-1-99.eu-west-1.compute.internal' });
   });

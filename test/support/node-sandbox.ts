@@ -78,10 +78,15 @@ export class World {
   setTalos(v: unknown): void {
     this.writeJson('talos.json', v);
   }
+  /** An instance of an auto-scaled group waiting under its launch lifecycle hook (Pending:Wait). */
+  launching(instanceId: string, group: string, hook: string): void {
+    this.writeJson('lifecycle.json', { ...this.lifecycle(), [instanceId]: { group, hook, state: 'Pending:Wait' } });
+  }
+  lifecycle = (): Record<string, { group: string; hook: string; state: string; result?: string }> => this.json('lifecycle.json', {});
   calls = (): string[] => readFileSync(join(this.dir, 'calls.log'), 'utf8').split('\n').filter(Boolean);
 
-  node(hostname: string, ip: string, arch: 'amd64' | 'arm64' = 'amd64'): NodeBox {
-    return new NodeBox(this, hostname, ip, arch);
+  node(hostname: string, ip: string, arch: 'amd64' | 'arm64' = 'amd64', instanceId = `i-${sha256(hostname).slice(0, 17)}`): NodeBox {
+    return new NodeBox(this, hostname, ip, arch, instanceId);
   }
 
   /** Run a script (not a node's: an operator's shell) with the stubs first on PATH. */
@@ -105,6 +110,7 @@ export class NodeBox {
     readonly hostname: string,
     readonly ip: string,
     readonly arch: 'amd64' | 'arm64',
+    readonly instanceId = `i-${sha256(hostname).slice(0, 17)}`,
   ) {
     this.root = join(world.dir, 'nodes-root', hostname);
     // What a fresh AMI has.
@@ -139,7 +145,7 @@ export class NodeBox {
     const r = spawnSync('sh', [this.path(file)], {
       cwd: this.root,
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${this.world.bin}:${process.env.PATH}`, SANDBOX: this.root, WORLD: this.world.dir, NODE_HOSTNAME: this.hostname, NODE_IP: this.ip, STUB_ARCH: this.arch, ...env },
+      env: { ...process.env, PATH: `${this.world.bin}:${process.env.PATH}`, SANDBOX: this.root, WORLD: this.world.dir, NODE_HOSTNAME: this.hostname, NODE_IP: this.ip, NODE_INSTANCE_ID: this.instanceId, STUB_ARCH: this.arch, ...env },
       timeout: 60_000,
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr.split(this.root).join('') };

@@ -68,7 +68,7 @@ function curl() {
   const body = (text) => (out ? writeFileSync(out, text) : process.stdout.write(text));
   if (url === 'http://169.254.169.254/latest/api/token') return body('imds-token');
   const md = /^http:\/\/169\.254\.169\.254\/latest\/meta-data\/(.+)$/.exec(url ?? '');
-  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'placement/region' ? 'eu-west-1' : fail(22));
+  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
   if (/:9345\/cacerts$/.test(url)) {
     const etcd = readJson(w('etcd.json'), undefined);
     const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;
@@ -85,6 +85,7 @@ function curl() {
 function aws() {
   const ssm = readJson(w('ssm.json'), {});
   const [service, op] = args;
+  if (service === 'autoscaling') return autoscaling(op);
   if (service !== 'ssm') fail(1, `unexpected aws ${service}`);
   if (op === 'get-parameter') {
     const p = ssm[opt('--name')];
@@ -105,6 +106,26 @@ function aws() {
     return;
   }
   fail(1, `unexpected aws ssm ${op}`);
+}
+
+/**
+ * EC2 Auto Scaling's launch lifecycle actions (world: lifecycle.json, instance id → { group, hook, state }).
+ * CompleteLifecycleAction of an instance not waiting under that group's hook is the service's
+ * ValidationError "No active Lifecycle Action found with instance ID …"; the aws CLI exits 254 when the
+ * service returns an error (AWS CLI v2 user guide, "Command line return codes",
+ * https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html: 254), 252 on an invalid parameter value.
+ */
+function autoscaling(op) {
+  if (op !== 'complete-lifecycle-action') fail(1, `unexpected aws autoscaling ${op}`);
+  const all = readJson(w('lifecycle.json'), {});
+  const id = opt('--instance-id');
+  const a = all[id];
+  const result = opt('--lifecycle-action-result');
+  if (!['CONTINUE', 'ABANDON'].includes(result)) fail(252, `invalid --lifecycle-action-result ${result}`);
+  if (!a || a.state !== 'Pending:Wait' || a.group !== opt('--auto-scaling-group-name') || a.hook !== opt('--lifecycle-hook-name'))
+    fail(254, `An error occurred (ValidationError) when calling the CompleteLifecycleAction operation: No active Lifecycle Action found with instance ID ${id}`);
+  all[id] = { ...a, state: result === 'CONTINUE' ? 'InService' : 'Terminating', result };
+  writeJson(w('lifecycle.json'), all);
 }
 
 // ---------------------------------------------------------------- sysctl

@@ -16,6 +16,14 @@
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
  *   5. starts K3s.
+ *
+ * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
+ * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
+ * install.sh create_systemd_service_file; setup_env: SYSTEMD_TYPE=notify unless INSTALL_K3S_TYPE), and the agent sends READY=1 only
+ * after it validated the token, opened the tunnel, saw the API server ready and its Node registered
+ * (k3s-io/k3s@0097157b pkg/agent/run.go: Run → createProxyAndValidateToken; run → setupTunnelAndRunAgent,
+ * `<-executor.APIServerReadyChan()`, startNetwork → configureNode (waits for the Node of this name), then
+ * `systemd.SdNotify(true, "READY=1\n")`).
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
@@ -23,6 +31,7 @@ import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
+import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { admissionConfiguration, auditPolicy, k3sConfig, K3S_PATHS, KUBELET_SYSCTLS, roleOf } from './config.js';
 import { K3S_ARTIFACTS } from './artifacts.js';
@@ -81,6 +90,9 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const d = m.cluster.datastore;
   const dl = k3sDownloads(m, t);
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of K3s ${version} ${role} ${t.name} (environment ${m.name}).`];
+  // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
+  const join = poolJoinLines(m, t, TAG, `${k3sUnit(role)}.service`);
+  lines.push(...join.head);
   lines.push(...refuseUnpinned([dl.installer, dl.binary, ...(dl.litestream ? [dl.litestream] : [])], TAG));
   lines.push(bootPrelude(TAG), FETCH_VERIFIED);
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
@@ -108,6 +120,7 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   lines.push(`systemctl start ${k3sUnit(role)}`);
   if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
+  lines.push(...join.done);
   return lines.join('\n') + '\n';
 }
 

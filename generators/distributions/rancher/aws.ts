@@ -20,6 +20,7 @@ import type { ConfigTarget, EnvironmentModel, NodePool } from '../../model/types
 import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention } from '../../infra/aws/facts.js';
 import { ssmGet } from '../../infra/aws/policy.js';
 import { rancherCluster, type RancherKeys } from './model.js';
+import { rancherPoolJoin } from './pool-join.js';
 
 const DLAMI_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
 
@@ -72,7 +73,7 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     image: (_m, cls) => ubuntuImage(cls, keys.title),
     // Servers are tainted only when worker pools exist (./config.ts nodeTaints).
     controlPlaneSchedulable: (m) => !m.pools.some((p) => p.role === 'worker' && p.size > 0),
-    poolJoin: { kind: 'user-data', why: spec.joins },
+    poolJoin: rancherPoolJoin(keys.title, spec.joins),
     poolTermination: { hook: false, why: spec.poolTermination },
     ...(spec.snapshotRetention ? { snapshotRetention: (m: EnvironmentModel) => spec.snapshotRetention!(m) } : {}),
     hostNeeds: (m, role) => (role === 'worker' ? [bootSecrets(keys, m, role)] : [bootSecrets(keys, m, role), ...spec.serverNeeds(m)]),

@@ -26,6 +26,12 @@
  * cannot reach the servers; the probe alone would split the cluster whenever the endpoint is down
  * while the first server is replaced. Every other node joins only with the secure token, so it
  * verifies the cluster CA before it sends credentials (token.md lines 25-30), waiting for it.
+ *
+ * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl enable
+ * --now rke2-agent` returns: the unit is Type=notify with TimeoutStartSec=0 (rancher/rke2@6ce1a801
+ * bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
+ * supervisor agent (pkg/agent/run.go, cited beside the other member's boot script), which sends READY=1
+ * only after the token validated, the tunnel opened, the API server is ready and its Node is registered.
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
@@ -34,6 +40,7 @@ import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned, UNRECORDED } fro
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
+import { poolJoinLines } from '../rancher/pool-join.js';
 import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { RKE2_ARTIFACTS, rke2Tarball } from './artifacts.js';
 import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
@@ -118,6 +125,9 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
   const first = role === 'server' && isFirstServer(m, t);
   const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} ${t.name} (environment ${m.name}).`];
+  // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
+  const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`);
+  lines.push(...join.head);
   lines.push(...refuseUnpinned([dl.installer, dl.tarball], TAG));
   lines.push(bootPrelude(TAG), FETCH_VERIFIED);
   if (first) lines.push(PUBLISH);
@@ -160,6 +170,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
     );
   }
   lines.push(`log "RKE2 ${role} started"`);
+  lines.push(...join.done);
   return lines.join('\n') + '\n';
 }
 

@@ -83,6 +83,16 @@ export interface ImageContext {
 export type PoolJoin =
   | { kind: 'user-data'; why: string }
   | {
+      kind: 'boot';
+      /**
+       * Launch lifecycle hook (DefaultResult ABANDON) holding a new instance in Pending:Wait until its own
+       * boot script completes it: CONTINUE once the node joined, ABANDON when the boot fails.
+       */
+      hookName: string;
+      heartbeatSeconds: number;
+      why: string;
+    }
+  | {
       kind: 'apply';
       /** Launch lifecycle hook holding new instances in Pending:Wait until the operator applied the config. */
       hookName: string;

@@ -15,6 +15,7 @@ import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types
 import { distributionOf } from '../../distributions/registry.js';
 import { cloudControllerStatements, dedicatedStoreStatements, ebsCsiStatements, etcdBackupStatements, externalSecretParametersByNamespace, externalSecretsStatements, loadBalancerControllerStatements } from './addon-iam.js';
 import type { DistributionAwsFacts, ImageClass, ImageFacts, NodeGroup, Statement } from './facts.js';
+import { autoScalingGroupArn, poolGroupName } from './policy.js';
 
 /**
  * Node IAM roles: control planes; workers; GPU workers; and the pool named by
@@ -147,7 +148,7 @@ export function awsNames(m: EnvironmentModel): AwsNames {
     exportPrefix: c,
     securityGroup: { controlplane: `${c}-controlplane`, worker: `${c}-worker`, 'api-lb': `${c}-api-lb` },
     role: (kind) => `${c}-${kind}`,
-    pool: (p) => `${c}-${p.name}`,
+    pool: (p) => poolGroupName(m, p),
     loadBalancer: `${c}-api`,
     targetGroup: (port) => `${c}-${port}`,
     keyAlias: `alias/${c}`,
@@ -257,6 +258,19 @@ export function awsPlan(m: EnvironmentModel, images: Readonly<Record<string, str
 }
 
 /** A pool's image class and image (what buildPlan and imageParameters read). */
+/**
+ * A pool whose instances complete their own launch lifecycle hook (PoolJoin kind 'boot'): its role may
+ * complete lifecycle actions of the groups of the pools using that role, and of no other group
+ * (CompleteLifecycleAction is scoped to the autoScalingGroup resource: ./policy.ts autoScalingGroupArn).
+ * Pools of one role kind share the role, so a node can complete its sibling pools' actions too.
+ */
+function poolJoinGrant(m: EnvironmentModel, facts: DistributionAwsFacts, pools: readonly { pool: NodePool }[]): Grant[] {
+  const join = facts.poolJoin;
+  const groups = pools.filter((p) => p.pool.count !== undefined).map((p) => poolGroupName(m, p.pool));
+  if (join.kind !== 'boot' || groups.length === 0) return [];
+  return [{ id: 'pool-join', who: `the boot script completes the launch lifecycle hook ${join.hookName} of its instance`, statements: [{ Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction'], Resource: groups.sort().map((g) => autoScalingGroupArn(m, g)) }] }];
+}
+
 function poolImage(m: EnvironmentModel, p: NodePool, facts: AwsPlan['facts'], names: AwsPlan['names']) {
   const cls = facts.imageClass(m, p);
   return { cls, img: facts.image(m, cls, { importBucket: names.importBucket, importRole: names.importRole }) };
@@ -332,7 +346,7 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
   const roles: NodeRolePlan[] = [{ kind: 'controlplane', name: names.role('controlplane'), grants: cpGrants }];
   for (const kind of ['worker', 'gpu', 'controllers'] as const)
     if (pools.some((p) => p.role === kind))
-      roles.push({ kind, name: names.role(kind), grants: [...workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })), ...(kind === hostKind ? controllers : [])] });
+      roles.push({ kind, name: names.role(kind), grants: [...workerHost.map((h) => ({ id: h.id, who: h.who, statements: h.statements })), ...poolJoinGrant(m, facts, pools.filter((p) => p.role === kind)), ...(kind === hostKind ? controllers : [])] });
 
   const imagesByClass = new Map<string, PoolPlan['image']>();
   for (const p of pools) imagesByClass.set(p.image.cls.name, p.image);

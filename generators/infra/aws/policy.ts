@@ -11,6 +11,17 @@ export const partitionOf = (region: string): string => (region.startsWith('cn-')
 export const arn = (m: EnvironmentModel, service: string, resource: string, opts: { region?: boolean; account?: boolean } = {}): string =>
   `arn:${partitionOf(m.aws.region)}:${service}:${opts.region === false ? '' : m.aws.region}:${opts.account === false ? '' : m.aws.accountId}:${resource}`;
 
+/** The auto-scaling group of an auto-scaled pool (AutoScalingGroupName in the nodes stack; the boot scripts name it too). */
+export const poolGroupName = (m: EnvironmentModel, pool: { name: string }): string => `${m.cluster.name}-${pool.name}`;
+
+/**
+ * An auto-scaling group by name. autoscaling:CompleteLifecycleAction takes this resource type
+ * (AWS Service Authorization Reference, "Actions, resources, and condition keys for Amazon EC2 Auto
+ * Scaling": CompleteLifecycleAction → autoScalingGroup*, ARN
+ * `arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}`).
+ */
+export const autoScalingGroupArn = (m: EnvironmentModel, name: string): string => arn(m, 'autoscaling', `autoScalingGroup:*:autoScalingGroupName/${name}`);
+
 /** An SSM parameter (name with its leading slash) or a prefix ending in `/*`. */
 export const ssmParameterArn = (m: EnvironmentModel, name: string): string => arn(m, 'ssm', `parameter${name.startsWith('/') ? '' : '/'}${name}`);
 

@@ -512,14 +512,15 @@ export function nodesTemplate(p: AwsPlan): Template {
         HealthCheckGracePeriod: 300,
         DefaultInstanceWarmup: 300,
         // In the group itself, not a separate resource: the hook holds the first instances too.
-        ...(join.kind === 'apply'
+        ...(join.kind !== 'user-data'
           ? { LifecycleHookSpecificationList: [{ LifecycleHookName: join.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: join.heartbeatSeconds, DefaultResult: 'ABANDON' }] }
           : {}),
         Tags: tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })),
       },
       {
         // A new launch template version (image, instance type, user data, metadata options) rolls the
-        // pool: new instances first (max 200 %), an old one retires when its replacement is in service.
+        // pool: new instances first (max 200 %), an old one retires when its replacement is in service
+        // (with a launch hook: once the replacement joined the cluster, PoolJoin in ./facts.ts).
         UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 300, SkipMatching: true } } },
       },
     ));

@@ -1,0 +1,160 @@
+/**
+ * K3s and RKE2 pool instances leave their launch lifecycle hook themselves
+ * (generators/distributions/rancher/pool-join.ts): the rendered pool user data booted on simulated
+ * nodes (test/support/node-sandbox.ts) whose aws stub answers CompleteLifecycleAction as EC2 Auto
+ * Scaling does (one completion per waiting instance, ValidationError and exit 254 otherwise). A boot
+ * that works releases the instance with CONTINUE after the agent's unit started; one that fails
+ * sends ABANDON from its EXIT trap and keeps its exit code; a re-run sends nothing. The template
+ * holds every pool instance under the hook, and the node role may complete its own groups' actions only.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { K3S_ARTIFACTS } from '../generators/distributions/k3s/artifacts.js';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+import { serveRelease } from './support/artifacts.js';
+import { K3S_INSTALL_STUB, RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
+import { sha256, World } from './support/node-sandbox.js';
+
+const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
+const HOST = 'ip-10-10-2-20.eu-west-1.compute.internal';
+const ID = 'i-0123456789abcdef0';
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function rendered(fixture: string, name: string): Map<string, string> {
+  const { sources } = fixtureSources('valid', `${fixture}.yaml`);
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+const CASES = [
+  {
+    title: 'K3s',
+    fixture: 'k3s-postgres',
+    cluster: 'fixture',
+    dir: 'k3s',
+    tag: 'odp-k3s-boot',
+    unit: 'k3s-agent',
+    setup(world: World): () => void {
+      world.ssm('/odp/k3s-postgres/k3s/agent-token', 'agent-secret');
+      return serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.2+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.2+k3s1\n' });
+    },
+    tamper: (world: World) => world.serve('https://github.com/k3s-io/k3s/releases/download/v1.35.2%2Bk3s1/k3s', '#!/bin/sh\necho tampered\n'),
+  },
+  {
+    title: 'RKE2',
+    fixture: 'rke2-etcd',
+    cluster: 'fixture',
+    dir: 'rke2',
+    tag: 'odp-rke2-boot',
+    unit: 'rke2-agent',
+    setup(world: World): () => void {
+      // A running cluster: its first server has published the secure tokens.
+      const ca = sha256('ca-of-cluster-1\n');
+      world.ssm('/odp/rke2-etcd/rke2/token', `K10${ca}::server:short-server-token`);
+      world.ssm('/odp/rke2-etcd/rke2/agent-token', `K10${ca}::node:short-agent-token`);
+      world.runScript(`cat > "$WORLD/etcd.json" <<'EOF'\n${JSON.stringify({ clusters: 1, ca: '1', members: [{ name: 'm1', nodeName: 'cp-1', ip: '10.10.1.10' }] })}\nEOF\n`);
+      return serveRelease(world, RKE2_ARTIFACTS, 'rke2', 'v1.35.7+rke2r1', { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball('v1.35.7+rke2r1') });
+    },
+    tamper: (world: World) => world.serve('https://github.com/rancher/rke2/releases/download/v1.35.7%2Brke2r1/rke2.linux-amd64.tar.gz', 'tampered'),
+  },
+] as const;
+
+describe.each(CASES)('$title pool instances complete their launch lifecycle hook', (c) => {
+  let world: World;
+  let restore: () => void;
+  let files: Map<string, string>;
+  const group = `${c.cluster}-workers`;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults(CIS);
+    restore = c.setup(world);
+    files = rendered(c.fixture, c.fixture);
+    world.launching(ID, group, POOL_JOIN_HOOK);
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+  const completions = () => world.calls().filter((x) => x.includes('complete-lifecycle-action'));
+  const complete = (result: string) => `${HOST} aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name ${group} --lifecycle-hook-name ${POOL_JOIN_HOOK} --instance-id ${ID} --lifecycle-action-result ${result}`;
+
+  it('the template holds every pool instance under the hook (ABANDON by default) and the node role completes only its own groups', () => {
+    const nodes = parseYamlStream(files.get('aws/nodes.yaml')!)[0] as Doc;
+    const asg = nodes.Resources.PoolWorkersGroup as Doc;
+    expect(asg.Properties.AutoScalingGroupName).toBe(group);
+    expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: POOL_JOIN_HOOK, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' }]);
+    const base = parseYamlStream(files.get('aws/base.yaml')!)[0] as Doc;
+    const grants = Object.values(base.Resources as Record<string, Doc>)
+      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+      .flatMap((r) => (r.Properties.PolicyDocument.Statement as Doc[]).filter((st) => st.Action.includes('autoscaling:CompleteLifecycleAction')).map((st) => ({ roles: r.Properties.Roles as unknown[], st })));
+    expect(grants.length).toBeGreaterThan(0);
+    for (const { st } of grants) {
+      expect(st).toMatchObject({ Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction'] });
+      expect(st.Condition).toBeUndefined();
+      // Named groups of this environment's pools only: never a wildcard group name.
+      for (const r of st.Resource as string[]) expect(r).toMatch(new RegExp(`^arn:aws:autoscaling:eu-west-1:\\d{12}:autoScalingGroup:\\*:autoScalingGroupName/${c.cluster}-[a-z0-9-]+$`));
+    }
+    // The worker role completes its own pool's group, and no group of a pool with another role (rke2-etcd's gpu pool).
+    const worker = grants.find((g) => JSON.stringify(g.roles) === JSON.stringify([{ Ref: 'WorkerRole' }]))!;
+    expect(worker.st.Resource).toStrictEqual([`arn:aws:autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/${group}`]);
+    // Fixed nodes complete nothing: their boot scripts carry no hook.
+    expect(files.get(`${c.dir}/userdata/cp-1.yaml`)).not.toContain('complete-lifecycle-action');
+  });
+
+  it('a boot that works releases the instance with CONTINUE once the agent started; a re-run (or a reboot) sends nothing', () => {
+    const node = world.node(HOST, '10.10.2.20', 'amd64', ID);
+    const r = node.boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${c.tag}: released from the lifecycle hook ${POOL_JOIN_HOOK}: the instance goes InService`);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'InService', result: 'CONTINUE' });
+    expect(completions()).toStrictEqual([complete('CONTINUE')]);
+    // CONTINUE only after the unit started (systemctl start returns after READY=1).
+    const calls = world.calls();
+    expect(calls.findIndex((x) => x.includes('complete-lifecycle-action'))).toBeGreaterThan(calls.findIndex((x) => new RegExp(`systemctl (enable --now |start )${c.unit}`).test(x)));
+    expect(world.nodeState(HOST)).toMatchObject({ unit: c.unit });
+
+    // cloud-init runs the user data once per instance: a reboot runs nothing. A manual re-run of the
+    // script: AWS would refuse a second completion (exit 254); the marker keeps the script from sending one.
+    const again = node.run(c.dir === 'k3s' ? '/usr/local/sbin/odp-k3s-boot' : '/usr/local/sbin/odp-rke2-boot');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`${c.tag}: this instance already left the lifecycle hook ${POOL_JOIN_HOOK}`);
+    expect(completions()).toStrictEqual([complete('CONTINUE')]);
+  });
+
+  it('a failed boot (a download without the recorded sha256) sends ABANDON from its exit trap and keeps its exit code', () => {
+    c.tamper(world);
+    const node = world.node(HOST, '10.10.2.20', 'amd64', ID);
+    const r = node.boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('does not have the recorded sha256');
+    expect(r.stderr).toContain(`${c.tag}: boot failed (exit 1): abandoning this instance (lifecycle hook ${POOL_JOIN_HOOK} of ${group})`);
+    expect(completions()).toStrictEqual([complete('ABANDON')]);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating', result: 'ABANDON' });
+    expect(node.exists('/var/lib/odp-gitops/pool-joined')).toBe(false);
+  });
+
+  it('a release without a recorded sha256 (refused before the prelude) is abandoned too', () => {
+    restore();
+    restore = () => {};
+    const unpinned = rendered(c.fixture, c.fixture).get(`${c.dir}/userdata/workers.yaml`)!;
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(unpinned);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no sha256 is recorded');
+    expect(completions()).toStrictEqual([complete('ABANDON')]);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating' });
+  });
+
+  it('an instance no longer waiting (its hook timed out): the CONTINUE refused by AWS fails the boot, and the trap\'s ABANDON is refused too', () => {
+    world.runScript(`rm -f "$WORLD/lifecycle.json"`);
+    const node = world.node(HOST, '10.10.2.20', 'amd64', ID);
+    const r = node.boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No active Lifecycle Action found with instance ID');
+    expect(r.stderr).toContain(`${c.tag}: could not complete the lifecycle hook ${POOL_JOIN_HOOK} of ${group} with CONTINUE`);
+    expect(completions()).toStrictEqual([complete('CONTINUE'), complete('ABANDON')]);
+  });
+});
