@@ -172,9 +172,9 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
   it.each(DRAINED)('%s: the base stack has the SSE queue, its policy for EventBridge and the five rules to it', (name) => {
     const e = rendered(name);
     const base = e.doc('aws/base.yaml');
-    const [[, queue]] = resourcesOf(base, 'AWS::SQS::Queue');
+    const queue = resourcesOf(base, 'AWS::SQS::Queue')[0]![1];
     expect(queue.Properties).toStrictEqual({ QueueName: `${e.model.cluster.name}-node-termination`, MessageRetentionPeriod: 300, SqsManagedSseEnabled: true });
-    const [[, policy]] = resourcesOf(base, 'AWS::SQS::QueuePolicy');
+    const policy = resourcesOf(base, 'AWS::SQS::QueuePolicy')[0]![1];
     expect(policy.Properties.PolicyDocument.Statement).toStrictEqual([{ Effect: 'Allow', Principal: { Service: ['events.amazonaws.com', 'sqs.amazonaws.com'] }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['NodeDrainQueue', 'Arn'] } }]);
     const rules = resourcesOf(base, 'AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toStrictEqual(['AWS Health Event', 'EC2 Instance Rebalance Recommendation', 'EC2 Instance State-change Notification', 'EC2 Instance-terminate Lifecycle Action', 'EC2 Spot Instance Interruption Warning']);
@@ -213,6 +213,17 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     expect(grant.statements.find((s) => s.Sid === 'NthQueue')!.Resource).toStrictEqual([`arn:aws:sqs:${e.model.aws.region}:${e.model.aws.accountId}:${c}-node-termination`]);
   });
 
+  it.each(DRAINED)('%s: the README says how nodes are drained, with the hook, the queue, the tag and the limits', (name) => {
+    const e = rendered(name);
+    const readme = e.text('README.md')!;
+    const c = e.model.cluster.name;
+    expect(readme).toContain(`waits in \`Terminating:Wait\` under the hook \`node-drain\` (\`EC2_INSTANCE_TERMINATING\`, 300 s, then CONTINUE)`);
+    expect(readme).toContain(`SQS queue \`${c}-node-termination\``);
+    expect(readme).toContain(`instances tagged \`aws-node-termination-handler/${c}\``);
+    expect(readme).toContain('a budget never blocks a termination for longer');
+    expect(readme).toContain('Until the handler runs (the first deploy, before the engine has synced it) or while it is down, terminations wait the 300 s and go on undrained');
+  });
+
   it('disabling the handler (addons.aws-node-termination-handler.enabled: false) removes the hook, the tag, the queue, the rules and the grant', () => {
     const sources = exampleSources();
     const file = [...sources.keys()].find((k) => k.endsWith('/staging-k3s.yaml'))!;
@@ -227,6 +238,7 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
       expect(JSON.stringify(asg.Properties.Tags)).not.toContain('aws-node-termination-handler');
     }
     expect(awsPlan(e.model, e.model.aws.images).roles.flatMap((r) => r.grants.map((g) => g.id))).not.toContain('node-termination-handler');
+    expect(e.text('README.md')).toContain('Draining: none. `addons.aws-node-termination-handler` is disabled');
   });
 });
 

@@ -31,7 +31,6 @@ import { placementAt } from './facts.js';
 import { RBAC, type CatalogEntry, type ChartFacts } from './types.js';
 import type { EnvironmentModel } from '../model/types.js';
 
-export const NTH_CHART_VERSION = '0.27.6';
 
 /** The pools whose instances an auto-scaling group terminates (fixed nodes are EC2 instances of their own). */
 export const autoScaledPools = (m: EnvironmentModel) => m.pools.filter((p) => p.count !== undefined);
@@ -48,7 +47,7 @@ export const NODE_TERMINATION = {
 };
 
 const NTH_FACTS: ChartFacts = {
-  version: NTH_CHART_VERSION,
+  version: '0.27.6',
   provides: () => [],
   needs: () => [],
   pods: (values) => [placementAt(values, 'the handler')],
@@ -57,9 +56,9 @@ const NTH_FACTS: ChartFacts = {
 export const awsNodeTerminationHandler: CatalogEntry = {
   name: 'aws-node-termination-handler',
   description: 'AWS Node Termination Handler (Queue Processor): cordons and drains a pool instance before EC2 terminates it',
-  chart: { repoURL: 'oci://public.ecr.aws/aws-ec2/helm', name: 'aws-node-termination-handler', version: NTH_CHART_VERSION },
+  chart: { repoURL: 'oci://public.ecr.aws/aws-ec2/helm', name: 'aws-node-termination-handler', version: '0.27.6' },
   upgradeNotes: 'https://github.com/aws/aws-node-termination-handler/releases',
-  chartKubeVersions: { [NTH_CHART_VERSION]: { constraint: '>= 1.16-0', source: 'aws/aws-node-termination-handler config/helm/aws-node-termination-handler/Chart.yaml at v1.25.6 (77ca841)' } },
+  chartKubeVersions: { '0.27.6': { constraint: '>= 1.16-0', source: 'aws/aws-node-termination-handler config/helm/aws-node-termination-handler/Chart.yaml at v1.25.6 (77ca841)' } },
   namespace: 'kube-system',
   syncWave: 0,
   enabledByDefault: (m) => autoScaledPools(m).length > 0,
