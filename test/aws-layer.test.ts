@@ -203,7 +203,8 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     expect([values.nodeSelector, values.tolerations]).toStrictEqual([alb.nodeSelector, alb.tolerations]);
     const delivery = engine === 'apps' ? e.text('apps/aws-node-termination-handler.yaml')! : e.files.filter((f) => f.path.startsWith('flux/units/aws-node-termination-handler/')).map((f) => f.content).join('\n');
     expect(delivery).toContain('0.27.6');
-    expect(delivery).toContain('public.ecr.aws/aws-ec2/helm');
+    // Argo CD: Helm over OCI only without the scheme (engines/argocd/objects.ts argoChartRepo); Flux: an OCIRepository of the chart.
+    expect(delivery).toContain(engine === 'apps' ? 'repoURL: public.ecr.aws/aws-ec2/helm\n' : 'url: oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler\n');
     const plan = awsPlan(e.model, e.model.aws.images);
     const holders = plan.roles.filter((r) => r.grants.some((g) => g.id === 'node-termination-handler'));
     expect(holders.length).toBe(1);
