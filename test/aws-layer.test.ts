@@ -156,6 +156,7 @@ describe('Must show: nodes', () => {
  * (aws/aws-node-termination-handler v1.25.6 README.md:300-495; infra/aws/drain.ts cites each part).
  */
 describe('Must show: pool instances are drained before EC2 terminates them', () => {
+  // Talos and K3s (RKE2: below); Argo CD and Flux.
   const DRAINED = [['prod', 'apps'], ['staging-k3s', 'flux'], ['dev-k3s', 'apps']] as const;
   it.each(DRAINED)('%s: every pool group has the TERMINATING hook (CONTINUE after 300 s) and propagates the handler tag', (name) => {
     const e = rendered(name);
@@ -223,6 +224,17 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     expect(readme).toContain(`instances tagged \`aws-node-termination-handler/${c}\``);
     expect(readme).toContain('a budget never blocks a termination for longer');
     expect(readme).toContain('Until the handler runs (the first deploy, before the engine has synced it) or while it is down, terminations wait the 300 s and go on undrained');
+  });
+
+  it('RKE2 (valid/rke2-etcd.yaml): the same hook, tag, queue and handler', () => {
+    const f = fixtureSources('valid', 'rke2-etcd.yaml');
+    const e = rendered(f.name, f.sources);
+    expect(e.model.cluster.distribution).toBe('rke2');
+    const asgs = resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup');
+    expect(asgs.length).toBeGreaterThan(0);
+    for (const [, asg] of asgs) expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: 'node-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' }]);
+    expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::Events::Rule').length).toBe(5);
+    expect(parseYamlStream(e.text('values/aws-node-termination-handler.yaml')!)[0]).toMatchObject({ enableSqsTerminationDraining: true, managedTag: `aws-node-termination-handler/${e.model.cluster.name}` });
   });
 
   it('disabling the handler (addons.aws-node-termination-handler.enabled: false) removes the hook, the tag, the queue, the rules and the grant', () => {

@@ -21,7 +21,8 @@
  *   completed (CONTINUE) only after a drain that succeeded (pkg/interruptionevent/draincordon/handler.go:112-124,
  *   the PostDrainTask of pkg/monitor/sqsevent/asg-lifecycle-event.go:104-115); a drain that a PDB holds
  *   past that timeout fails, the message stays in the queue and comes back after its visibility timeout
- *   (sqs-monitor.go:300-318) for another drain, until the hook's heartbeat timeout lets EC2 go on
+ *   (sqs-monitor.go:300-318) for another drain (the failed event was removed from the store, so the same event id
+ *   is taken again: pkg/interruptioneventstore/interruption-event-store.go:57-75), until the hook's heartbeat timeout lets EC2 go on
  *   (DefaultResult CONTINUE, infra/aws/drain.ts).
  * - Deployment placement: nodeSelector/tolerations (templates/deployment.yaml:208-220), priorityClassName
  *   system-cluster-critical by default (values.yaml:173).
