@@ -68,6 +68,8 @@ describe('deleting an add-on Application (catalog onDelete)', () => {
     'aws-cloud-controller-manager': 'orphan',
     'aws-ebs-csi-driver': 'orphan',
     'aws-load-balancer-controller': 'orphan',
+    // Terminations then wait for the TERMINATING hook's timeout and go on undrained, as before it was added.
+    'aws-node-termination-handler': 'cascade',
     'cert-manager': 'orphan',
     cilium: 'orphan',
     'etcd-backup': 'cascade',

@@ -114,11 +114,14 @@ describe('Must show: nodes', () => {
 
   it('Talos pools hold new instances under a launch lifecycle hook until their config is applied; K3s pools until their boot script releases them', () => {
     for (const [, asg] of resourcesOf(rendered('prod').doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup'))
-      expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: 'talos-apply', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 7200, DefaultResult: 'ABANDON' }]);
+      expect(asg.Properties.LifecycleHookSpecificationList[0]).toStrictEqual({ LifecycleHookName: 'talos-apply', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 7200, DefaultResult: 'ABANDON' });
     const groups = resourcesOf(rendered('staging-k3s').doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup');
     expect(groups.length).toBeGreaterThan(0);
-    for (const [, asg] of groups)
-      expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: 'node-joined', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' }]);
+    for (const [, asg] of groups) {
+      expect(asg.Properties.LifecycleHookSpecificationList[0]).toStrictEqual({ LifecycleHookName: 'node-joined', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' });
+      // Beside it, the drain's termination hook (drain.ts).
+      expect(asg.Properties.LifecycleHookSpecificationList.map((h: Doc) => h.LifecycleTransition)).toStrictEqual(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']);
+    }
   });
 
   it('IMDS hop limits by role: 2 only where the AWS controllers are pinned (and where Talos backs up etcd), 1 elsewhere', () => {
@@ -150,6 +153,110 @@ describe('Must show: nodes', () => {
     expect(params.ImageAmd64).toBe('ami-0123456789abcdef0');
     expect(params.NodeProdCp1Image).toBe(lock.nodeImages['prod-cp-1']);
     expect(params.NodeProdCp1Image).not.toBe('ami-0123456789abcdef0');
+  });
+});
+
+/**
+ * Draining before termination: the AWS Node Termination Handler's Queue Processor setup
+ * (aws/aws-node-termination-handler v1.25.6 README.md:300-495; infra/aws/drain.ts cites each part).
+ */
+describe('Must show: pool instances are drained before EC2 terminates them', () => {
+  // Talos and K3s (RKE2: below); Argo CD and Flux.
+  const DRAINED = [['prod', 'apps'], ['staging-k3s', 'flux'], ['dev-k3s', 'apps']] as const;
+  it.each(DRAINED)('%s: every pool group has the TERMINATING hook (CONTINUE after 300 s) and propagates the handler tag', (name) => {
+    const e = rendered(name);
+    const asgs = resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup');
+    expect(asgs.length).toBe(e.model.pools.filter((p) => p.count !== undefined).length);
+    for (const [, asg] of asgs) {
+      // README.md:375-379: --lifecycle-transition=autoscaling:EC2_INSTANCE_TERMINATING --default-result=CONTINUE --heartbeat-timeout=300
+      expect(asg.Properties.LifecycleHookSpecificationList).toContainEqual({ LifecycleHookName: 'node-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' });
+      // README.md:396-404: the tag propagated from the group to its instances (sqs-monitor.go:433-441 reads the instance's tags).
+      expect(asg.Properties.Tags).toContainEqual({ Key: `aws-node-termination-handler/${e.model.cluster.name}`, Value: 'owned', PropagateAtLaunch: true });
+    }
+  });
+
+  it.each(DRAINED)('%s: the base stack has the SSE queue, its policy for EventBridge and the five rules to it', (name) => {
+    const e = rendered(name);
+    const base = e.doc('aws/base.yaml');
+    const queue = resourcesOf(base, 'AWS::SQS::Queue')[0]![1];
+    expect(queue.Properties).toStrictEqual({ QueueName: `${e.model.cluster.name}-node-termination`, MessageRetentionPeriod: 300, SqsManagedSseEnabled: true });
+    const policy = resourcesOf(base, 'AWS::SQS::QueuePolicy')[0]![1];
+    expect(policy.Properties.PolicyDocument.Statement).toStrictEqual([{ Effect: 'Allow', Principal: { Service: ['events.amazonaws.com', 'sqs.amazonaws.com'] }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['NodeDrainQueue', 'Arn'] } }]);
+    const rules = resourcesOf(base, 'AWS::Events::Rule').map(([, r]) => r.Properties);
+    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toStrictEqual(['AWS Health Event', 'EC2 Instance Rebalance Recommendation', 'EC2 Instance State-change Notification', 'EC2 Instance-terminate Lifecycle Action', 'EC2 Spot Instance Interruption Warning']);
+    for (const r of rules) expect(r.Targets).toStrictEqual([{ Id: 'queue', Arn: { 'Fn::GetAtt': ['NodeDrainQueue', 'Arn'] } }]);
+    // Only this cluster's groups' terminations; launch actions stay the distribution's (README.md:500-528).
+    const groups = resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup').map(([, a]) => a.Properties.AutoScalingGroupName).sort();
+    expect(rules.find((r) => r.EventPattern.source[0] === 'aws.autoscaling')!.EventPattern.detail.AutoScalingGroupName.sort()).toStrictEqual(groups);
+    expect(JSON.stringify(rules)).not.toContain('launch Lifecycle');
+  });
+
+  it.each(DRAINED)('%s: the handler renders in Queue Processor mode, pinned with the credentialed controllers, whose node role holds its permissions', (name, engine) => {
+    const e = rendered(name);
+    const values = parseYamlStream(e.text('values/aws-node-termination-handler.yaml')!)[0] as Doc;
+    const c = e.model.cluster.name;
+    expect(values).toMatchObject({
+      enableSqsTerminationDraining: true,
+      queueURL: `https://sqs.${e.model.aws.region}.amazonaws.com/${e.model.aws.accountId}/${c}-node-termination`,
+      awsRegion: e.model.aws.region,
+      checkTagBeforeDraining: true,
+      managedTag: `aws-node-termination-handler/${c}`,
+      useProviderId: true,
+      nodeTerminationGracePeriod: 120,
+    });
+    // The same place as the AWS Load Balancer Controller (the only one with hop limit 2 and the grants).
+    const alb = parseYamlStream(e.text('values/aws-load-balancer-controller.yaml')!)[0] as Doc;
+    expect([values.nodeSelector, values.tolerations]).toStrictEqual([alb.nodeSelector, alb.tolerations]);
+    const delivery = engine === 'apps' ? e.text('apps/aws-node-termination-handler.yaml')! : e.files.filter((f) => f.path.startsWith('flux/units/aws-node-termination-handler/')).map((f) => f.content).join('\n');
+    expect(delivery).toContain('0.27.6');
+    // Argo CD: Helm over OCI only without the scheme (engines/argocd/objects.ts argoChartRepo); Flux: an OCIRepository of the chart.
+    expect(delivery).toContain(engine === 'apps' ? 'repoURL: public.ecr.aws/aws-ec2/helm\n' : 'url: oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler\n');
+    const plan = awsPlan(e.model, e.model.aws.images);
+    const holders = plan.roles.filter((r) => r.grants.some((g) => g.id === 'node-termination-handler'));
+    expect(holders.length).toBe(1);
+    const grant = holders[0]!.grants.find((g) => g.id === 'node-termination-handler')!;
+    // README.md:476-495, writes narrowed to the queue and this cluster's groups.
+    expect(grant.statements.flatMap((s) => s.Action).sort()).toStrictEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeTags', 'ec2:DescribeInstances', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']);
+    expect(grant.statements.find((s) => s.Sid === 'NthQueue')!.Resource).toStrictEqual([`arn:aws:sqs:${e.model.aws.region}:${e.model.aws.accountId}:${c}-node-termination`]);
+  });
+
+  it.each(DRAINED)('%s: the README says how nodes are drained, with the hook, the queue, the tag and the limits', (name) => {
+    const e = rendered(name);
+    const readme = e.text('README.md')!;
+    const c = e.model.cluster.name;
+    expect(readme).toContain(`waits in \`Terminating:Wait\` under the hook \`node-drain\` (\`EC2_INSTANCE_TERMINATING\`, 300 s, then CONTINUE)`);
+    expect(readme).toContain(`SQS queue \`${c}-node-termination\``);
+    expect(readme).toContain(`instances tagged \`aws-node-termination-handler/${c}\``);
+    expect(readme).toContain('a budget never blocks a termination for longer');
+    expect(readme).toContain('Until the handler runs (the first deploy, before the engine has synced it) or while it is down, terminations wait the 300 s and go on undrained');
+  });
+
+  it('RKE2 (valid/rke2-etcd.yaml): the same hook, tag, queue and handler', () => {
+    const f = fixtureSources('valid', 'rke2-etcd.yaml');
+    const e = rendered(f.name, f.sources);
+    expect(e.model.cluster.distribution).toBe('rke2');
+    const asgs = resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup');
+    expect(asgs.length).toBeGreaterThan(0);
+    for (const [, asg] of asgs) expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: 'node-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' }]);
+    expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::Events::Rule').length).toBe(5);
+    expect(parseYamlStream(e.text('values/aws-node-termination-handler.yaml')!)[0]).toMatchObject({ enableSqsTerminationDraining: true, managedTag: `aws-node-termination-handler/${e.model.cluster.name}` });
+  });
+
+  it('disabling the handler (addons.aws-node-termination-handler.enabled: false) removes the hook, the tag, the queue, the rules and the grant', () => {
+    const sources = exampleSources();
+    const file = [...sources.keys()].find((k) => k.endsWith('/staging-k3s.yaml'))!;
+    const text = sources.get(file)!;
+    const patched = /^addons:\n/m.test(text) ? text.replace(/^addons:\n/m, 'addons:\n  aws-node-termination-handler:\n    enabled: false\n') : `${text}\naddons:\n  aws-node-termination-handler:\n    enabled: false\n`;
+    const e = rendered('staging-k3s', new Map([...sources, [file, patched]]));
+    expect(e.text('values/aws-node-termination-handler.yaml')).toBeUndefined();
+    expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::SQS::Queue')).toStrictEqual([]);
+    expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::Events::Rule')).toStrictEqual([]);
+    for (const [, asg] of resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup')) {
+      expect(asg.Properties.LifecycleHookSpecificationList).toBeUndefined();
+      expect(JSON.stringify(asg.Properties.Tags)).not.toContain('aws-node-termination-handler');
+    }
+    expect(awsPlan(e.model, e.model.aws.images).roles.flatMap((r) => r.grants.map((g) => g.id))).not.toContain('node-termination-handler');
+    expect(e.text('README.md')).toContain('Draining: none. `addons.aws-node-termination-handler` is disabled');
   });
 });
 

@@ -81,8 +81,9 @@ function argoDelivery(env: string, files: Files): Map<string, Delivered> {
   for (const { obj } of docs(files, 'apps/')) {
     const d: Delivered = { manifests: [] };
     for (const s of obj.spec.sources as Obj[]) {
+      // Argo CD sources an oci:// chart without the scheme (engines/argocd/objects.ts argoChartRepo).
       if (s.chart)
-        d.chart = { repo: s.repoURL, name: s.chart, version: s.targetRevision, release: s.helm.releaseName, values: (s.helm.valueFiles[0] as string).replace(`$values/${prefix}`, '') };
+        d.chart = { repo: /^[a-z]+:\/\//.test(s.repoURL) ? s.repoURL : `oci://${s.repoURL}`, name: s.chart, version: s.targetRevision, release: s.helm.releaseName, values: (s.helm.valueFiles[0] as string).replace(`$values/${prefix}`, '') };
       else if (s.path) {
         const dir = (s.path as string).slice(prefix.length);
         d.manifests = [...files.keys()].filter((p) => p.startsWith(`${dir}/`)).sort();

@@ -126,7 +126,7 @@ describe('K3s and RKE2: the servers read the tokens (and a Kine password) at boo
       ['general-arm64', 1, 'worker'],
       ['gpu', 1, 'gpu'],
     ]);
-    expect(grantsOf(k3s.plan, 'controllers')).toStrictEqual(['boot-secrets', ...LBC, 'external-secrets']);
+    expect(grantsOf(k3s.plan, 'controllers')).toStrictEqual(['boot-secrets', ...LBC, 'node-termination-handler', 'external-secrets']);
     expect(grantsOf(k3s.plan, 'worker')).toStrictEqual(['boot-secrets']);
     expect(grantsOf(k3s.plan, 'controlplane')).not.toContain('ebs-csi');
     const sel = { 'node.opendev.dev/pool': 'general-amd64' };

@@ -103,10 +103,11 @@ describe('a toy distribution and a toy engine registered at run time', () => {
     const nodes = doc('aws/nodes.yaml');
     // One image per class the toy names (one per arch), from its public parameter.
     expect(nodes.Parameters.ImageArm64!.Description).toContain('SSM /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
-    // Its node config is the user data, of the fixed node and of the pool's launch template (instances join by themselves: no lifecycle hook).
+    // Its node config is the user data, of the fixed node and of the pool's launch template (instances join by themselves: no
+    // launch lifecycle hook; the one hook is the core's drain before termination, infra/aws/drain.ts, whatever the distribution).
     expect(nodes.Resources.NodeCp1!.Properties.UserData).toStrictEqual({ 'Fn::Base64': expect.stringMatching(/^#toy\n[^]*node: cp-1\n/) });
     expect(nodes.Resources.PoolWorkersLaunchTemplate!.Properties.LaunchTemplateData.UserData).toStrictEqual({ 'Fn::Base64': expect.stringContaining('greeting: hi') });
-    expect(nodes.Resources.PoolWorkersGroup!.Properties.LifecycleHookSpecificationList).toBeUndefined();
+    expect(nodes.Resources.PoolWorkersGroup!.Properties.LifecycleHookSpecificationList.map((h: { LifecycleTransition: string }) => h.LifecycleTransition)).toStrictEqual(['autoscaling:EC2_INSTANCE_TERMINATING']);
     // Its ports are the security groups' rules, and no join script is rendered.
     const ingress = Object.values(doc('aws/base.yaml').Resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress').map((r) => `${r.Properties.FromPort}/${r.Properties.IpProtocol}`);
     expect(ingress).toEqual(expect.arrayContaining(['6443/tcp', '10250/tcp', '8472/udp']));

@@ -89,6 +89,18 @@ describe('npm run plan', () => {
     expect(plan.steps.find((s) => s.title.startsWith('chart cert-manager'))).toMatchObject({ verdict: 'caution', gate: 'new major version' });
   });
 
+  it('says how an instance refresh of an auto-scaled pool drains: through the Node Termination Handler, or not at all when it is disabled', () => {
+    const p = prepareExample('staging').prepared!;
+    const base = { ...p.data, cluster: { ...(p.data.cluster as object), kubernetesVersion: '1.35.1' } };
+    const scaled = p.model.pools.filter((x) => x.role !== 'controlplane' && x.count !== undefined);
+    expect(scaled.length).toBeGreaterThan(0);
+    const on = upgradePlan(base, p.model, p.data);
+    for (const x of scaled)
+      expect(on.steps.find((s) => s.title.startsWith(`pool ${x.name} `))!.reason).toContain('drains each old instance through the eviction API too (budgets hold), by the AWS Node Termination Handler under the group\'s EC2_INSTANCE_TERMINATING hook, for at most its 300 s');
+    const off = upgradePlan(base, { ...p.model, addons: [...p.model.addons.filter((a) => a.name !== 'aws-node-termination-handler'), { name: 'aws-node-termination-handler', enabled: false, values: {}, settings: {}, secrets: {}, clusterResources: [], extraNamespaces: [] }] }, p.data);
+    for (const x of scaled) expect(off.steps.find((s) => s.title.startsWith(`pool ${x.name} `))!.reason).toContain('an instance refresh of the pool terminates old instances without a drain (aws-node-termination-handler is disabled)');
+  });
+
   it('sees a change of the catalog\'s pin (read off rendered/ at the base), in the plan and the review comment', () => {
     const minor = cli('plan', repoWithCatalogPin('v1.20.2'), '--env', 'staging', '--base', 'HEAD');
     expect(minor.code).toBe(0);

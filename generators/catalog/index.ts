@@ -7,6 +7,7 @@ import { engines } from '../engines/registry.js';
 import { awsCloudControllerManager } from './aws-cloud-controller-manager.js';
 import { awsEbsCsiDriver } from './aws-ebs-csi-driver.js';
 import { awsLoadBalancerController } from './aws-load-balancer-controller.js';
+import { awsNodeTerminationHandler } from './aws-node-termination-handler.js';
 import { certManager } from './cert-manager.js';
 import { cilium } from './cilium.js';
 import { externalSecrets } from './external-secrets.js';
@@ -16,7 +17,7 @@ import { nvidiaDevicePlugin } from './nvidia-device-plugin.js';
 import type { CatalogEntry } from './types.js';
 
 /** The core's entries: what every environment may run, whatever its distribution and engine. */
-const CORE = (): CatalogEntry[] => [awsCloudControllerManager, awsEbsCsiDriver, awsLoadBalancerController, certManager, cilium, externalSecrets, kubePrometheusStack, metricsServer, nvidiaDevicePlugin];
+const CORE = (): CatalogEntry[] => [awsCloudControllerManager, awsEbsCsiDriver, awsLoadBalancerController, awsNodeTerminationHandler, certManager, cilium, externalSecrets, kubePrometheusStack, metricsServer, nvidiaDevicePlugin];
 
 /** Who contributes an entry that is not the core's: a distribution's or an engine's title. */
 interface Contributed {

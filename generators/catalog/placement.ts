@@ -16,7 +16,8 @@ export const controlPlaneSelector = (m: EnvironmentModel): Record<string, string
 
 /**
  * Where the credentialed controllers run (infra/aws/plan.ts credentialedControllers: the AWS Load
- * Balancer Controller, the EBS CSI controller, External Secrets when it assumes store roles). Only
+ * Balancer Controller, the EBS CSI controller, the Node Termination Handler, External Secrets when it
+ * assumes store roles). Only
  * that place gets IMDS hop limit 2 and their permissions:
  * - `pool`: the worker pool named by `aws.iam.controllersPool`;
  * - `controlplane` (the default): the control planes, tainted where workers exist on every
@@ -71,6 +72,8 @@ export function controllersPlacement(m: EnvironmentModel): { nodeSelector: Recor
  */
 export const CONTROLLER_PLACEMENT_KEYS: Readonly<Record<string, readonly string[]>> = {
   'aws-load-balancer-controller': ['nodeSelector', 'tolerations', 'affinity.nodeAffinity'],
+  // aws-node-termination-handler 0.27.6 values.yaml:49-53 (templates/deployment.yaml:208-220).
+  'aws-node-termination-handler': ['nodeSelector', 'tolerations', 'affinity.nodeAffinity'],
   'aws-ebs-csi-driver': ['controller.nodeSelector', 'controller.tolerations', 'controller.affinity.nodeAffinity', 'node.metadataSources'],
   'external-secrets': ['nodeSelector', 'tolerations', 'affinity.nodeAffinity'],
 };

@@ -6,6 +6,7 @@
  * major flagged); IAM roles the AWS base stack adds or removes while objects name them ordered against the merge
  * (./roles.ts). Pure: the base's merged document and the head's model in, steps out.
  */
+import { drainsPools, TERMINATING_HOOK } from '../infra/aws/drain.js';
 import { resolveAddons } from '../catalog/resolve.js';
 import { engineNamed } from '../engines/registry.js';
 import type { EnvironmentModel } from '../model/types.js';
@@ -148,6 +149,7 @@ export function upgradePlan(
     );
     // 4. Worker pools, one node at a time, drained under their PodDisruptionBudgets.
     const workers = head.pools.filter((p) => p.role !== 'controlplane');
+    const drains = drainsPools(head);
     for (const p of workers) {
       const size = p.count ?? p.nodes.length;
       // Workloads that may run on this pool (its name or any pool; its architecture or any).
@@ -156,7 +158,7 @@ export function upgradePlan(
       const pinned = head.workloads.filter((w) => w.placement.pool === p.name);
       if (blocking.length > 0) steps.push({ title: `pool ${p.name} (${size} nodes)`, gate: 'PodDisruptionBudget', verdict: 'refused', reason: `${blocking.map((w) => w.name).join(', ')}: a budget that allows no disruption (minAvailable ≥ replicas, or maxUnavailable 0) blocks every drain; lower it or add replicas first` });
       else if (size <= 1 && pinned.length > 0) steps.push({ title: `pool ${p.name} (${size} node)`, gate: 'drain capacity', verdict: 'caution', reason: `a pool too small to drain: ${pinned.map((w) => w.name).join(', ')} run only here and are down while its node upgrades; add a node for the upgrade` });
-      else steps.push({ title: `pool ${p.name} (${size} node${size === 1 ? '' : 's'})`, gate: 'PodDisruptionBudget', verdict: 'safe', reason: 'one node at a time: cordon, drain (budgets allow it), upgrade, uncordon' });
+      else steps.push({ title: `pool ${p.name} (${size} node${size === 1 ? '' : 's'})`, gate: 'PodDisruptionBudget', verdict: 'safe', reason: `one node at a time: cordon, drain (budgets allow it), upgrade, uncordon${p.count === undefined ? '' : drains ? `; an instance refresh of the pool (new image, instance type or user data) drains each old instance through the eviction API too (budgets hold), by the AWS Node Termination Handler under the group's EC2_INSTANCE_TERMINATING hook, for at most its ${TERMINATING_HOOK.heartbeatSeconds} s` : '; an instance refresh of the pool terminates old instances without a drain (aws-node-termination-handler is disabled)'}` });
     }
   }
 

@@ -101,6 +101,15 @@ function syncPolicy(ctx: ArgoContext, options: string[], namespaceLabels?: Recor
   };
 }
 
+/**
+ * An Application source's repoURL for a chart: an `oci://` registry without its scheme. Argo CD treats a chart
+ * source as Helm over OCI only when its repoURL has no host once parsed, i.e. no scheme (argo-cd v3.4.4
+ * util/helm/client.go:438-446 IsHelmOciRepo, pkg/apis/application/v1alpha1/types.go:333-339 IsHelmOci,
+ * reposerver/repository/repository.go:2832); `oci://host/path` with `chart` would be fetched as a classic
+ * repository's index.yaml (util/helm/client.go getIndexURL).
+ */
+export const argoChartRepo = (repoURL: string): string => repoURL.replace(/^oci:\/\//, '');
+
 export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
   const { model } = ctx;
   const paths = repoPaths(model);
@@ -108,7 +117,7 @@ export function applicationFor(ctx: ArgoContext, spec: AppSpec): Application {
   const sources: NonNullable<IApplication['spec']['sources']> = [];
   if (spec.chart) {
     sources.push({
-      repoURL: spec.chart.repoURL,
+      repoURL: argoChartRepo(spec.chart.repoURL),
       chart: spec.chart.name,
       targetRevision: spec.chart.version,
       // The release keeps the unit's name, never the (prefixed) Application's: the repo server runs `helm template
@@ -226,7 +235,7 @@ export function projectScopes(ctx: ArgoContext, specs: readonly AppSpec[]): Proj
     const platform = name === PLATFORM_PROJECT && !model.fleet.hub;
     if (members.length === 0 && name === PLATFORM_PROJECT && model.fleet.hub) return [];
     if (members.length === 0 && !platform) return [];
-    const repos = new Set<string>(members.flatMap((s) => (s.chart ? [s.chart.repoURL] : [])));
+    const repos = new Set<string>(members.flatMap((s) => (s.chart ? [argoChartRepo(s.chart.repoURL)] : [])));
     repos.delete(model.git.repoURL);
     const namespaces = new Set<string>([...(platform ? [ctx.argoNamespace] : []), ...members.flatMap((s) => [s.namespace, ...(s.extraNamespaces ?? [])])]);
     // CreateNamespace=true creates the destination Namespace: Argo CD checks that kind against the project.

@@ -10,6 +10,8 @@ import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
 import { str, type K8sObject } from '../../catalog/types.js';
 import { parseIpv4 } from '../../lib/cidr.js';
 import { controllersHost } from '../../catalog/placement.js';
+import { autoScaledPools } from '../../catalog/aws-node-termination-handler.js';
+import { drainsPools, terminationHandlerStatements } from './drain.js';
 import { untolerated } from '../../lib/scheduling.js';
 import type { EnvironmentModel, Node, NodePool, Subnet } from '../../model/types.js';
 import { distributionOf } from '../../distributions/registry.js';
@@ -171,6 +173,11 @@ function credentialedControllers(m: EnvironmentModel): Grant[] {
   const out: Grant[] = [];
   if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', addon: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
   if (enabled.has('aws-ebs-csi-driver')) out.push({ id: 'ebs-csi', who: 'aws-ebs-csi-driver (controller)', addon: 'aws-ebs-csi-driver', statements: ebsCsiStatements(m) });
+  // The Node Termination Handler (./drain.ts): the queue, completing its groups' lifecycle actions.
+  if (drainsPools(m)) {
+    const names = awsNames(m);
+    out.push({ id: 'node-termination-handler', who: 'aws-node-termination-handler', addon: 'aws-node-termination-handler', statements: terminationHandlerStatements(m, autoScaledPools(m).map((p) => names.pool(p))) });
+  }
   const assumed = storeAuths(m).filter((s) => s.auth.kind === 'assumed');
   if (enabled.has('external-secrets') && assumed.length > 0)
     out.push({

@@ -11,6 +11,8 @@ import { awsPlan, type AwsPlan } from './plan.js';
 import { controllersHost } from '../../catalog/placement.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
 import { hubApiCidr, MANAGED_POLICY_LIMIT } from './stacks.js';
+import { drainsPools, TERMINATING_HOOK } from './drain.js';
+import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 
 export const AWS_SECTION_TITLE = 'AWS layer (CloudFormation)';
 export const PORTS_SECTION_TITLE = 'Node security groups';
@@ -74,13 +76,28 @@ function nodesTable(p: AwsPlan): string {
   return [
     rows.join('\n'),
     '',
-    `IMDSv2 is required everywhere (\`HttpTokens: required\`). The hop limit is 1 where nothing on the pod network needs the node's credentials: an IMDSv2 token crosses one more hop to reach a pod, so with 1 only host processes and host-network pods (the cloud controller, ${m.cluster.distribution}'s own services) get credentials. The add-ons that call AWS with the node's credentials from the pod network (the AWS Load Balancer Controller, the EBS CSI controller, External Secrets when it assumes store roles) ${pinnedText(p)} The EBS CSI node plugin, on every node, reads the instance id and zone from the Node object (\`node.metadataSources: kubernetes\`), not from IMDS. Changing a hop limit is in place for an instance (\`ModifyInstanceMetadataOptions\`, no interruption) and a new launch template version for a pool, which rolls it (below).`,
+    `IMDSv2 is required everywhere (\`HttpTokens: required\`). The hop limit is 1 where nothing on the pod network needs the node's credentials: an IMDSv2 token crosses one more hop to reach a pod, so with 1 only host processes and host-network pods (the cloud controller, ${m.cluster.distribution}'s own services) get credentials. The add-ons that call AWS with the node's credentials from the pod network (the AWS Load Balancer Controller, the EBS CSI controller, the Node Termination Handler, External Secrets when it assumes store roles) ${pinnedText(p)} The EBS CSI node plugin, on every node, reads the instance id and zone from the Node object (\`node.metadataSources: kubernetes\`), not from IMDS. Changing a hop limit is in place for an instance (\`ModifyInstanceMetadataOptions\`, no interruption) and a new launch template version for a pool, which rolls it (below).`,
     ...why,
     '',
     `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
     `Every node boots ${p.facts.fixedNodeConfig.replace(/^boots /, '')}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
-    `Termination lifecycle hook: ${p.facts.poolTermination.hook ? 'yes' : 'none'} — ${p.facts.poolTermination.why}.`,
-    `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes${p.facts.poolJoin.kind === 'user-data' ? ', in service meaning running: the group checks EC2 health only' : `, and in service only once it joined the cluster: the launch lifecycle hook \`${p.facts.poolJoin.hookName}\` holds it until then, and a replacement that cannot join is terminated, never counted`}); \`npm run diff\` names the pools and nodes a change replaces.`,
+    `Leaving the cluster: ${p.facts.poolTermination.hook ? 'a termination lifecycle hook' : 'nothing to do before termination'} — ${p.facts.poolTermination.why}.`,
+    ...[drainText(p)].filter((t) => t !== ''),
+    `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes${p.facts.poolJoin.kind === 'user-data' ? ', in service meaning running: the group checks EC2 health only' : `, and in service only once it joined the cluster: the launch lifecycle hook \`${p.facts.poolJoin.hookName}\` holds it until then, and a replacement that cannot join is terminated, never counted`}, and the old one goes through the termination hook above); \`npm run diff\` names the pools and nodes a change replaces.`,
+  ].join('\n');
+}
+
+/** How a pool instance's Node is drained before EC2 terminates it (./drain.ts, catalog/aws-node-termination-handler.ts). */
+function drainText(p: AwsPlan): string {
+  const m = p.model;
+  if (!p.pools.some((pp) => pp.pool.count !== undefined)) return '';
+  if (!drainsPools(m)) return 'Draining: none. `addons.aws-node-termination-handler` is disabled: an auto-scaling group terminates its instances (instance refresh, scale-in, Spot interruption, an operator\'s terminate) without cordoning or draining their Nodes, and PodDisruptionBudgets are not consulted.';
+  const h = TERMINATING_HOOK;
+  // An untagged instance's event is dropped and its message deleted, the action never completed (NTH v1.25.6
+  // pkg/monitor/sqsevent/sqs-monitor.go:266-269, 283-289): the hook's timeout decides.
+  return [
+    `Draining: every instance a pool's auto-scaling group terminates — an instance refresh after a launch-template change, scale-in, a Spot interruption or rebalance the group acts on, \`aws autoscaling terminate-instance-in-auto-scaling-group\` — waits in \`Terminating:Wait\` under the hook ${code(h.name)} (\`EC2_INSTANCE_TERMINATING\`, ${h.heartbeatSeconds} s, then ${h.defaultResult}). EventBridge sends the event to the SQS queue ${code(NODE_TERMINATION.queueName(m))}; the AWS Node Termination Handler (add-on \`aws-node-termination-handler\`, Queue Processor mode, on the controllers' node role) cordons the instance's Node and evicts its pods through the eviction API, so PodDisruptionBudgets hold, then completes the action and EC2 terminates the instance. It also drains on Spot interruption warnings, rebalance recommendations, state changes and scheduled events of instances tagged ${code(NODE_TERMINATION.managedTag(m))} (the groups propagate it at launch).`,
+    `Limits: a drain the budgets hold longer than ${NODE_TERMINATION.drainSeconds} s fails and is retried from the queue, but the hook lets EC2 go on after ${h.heartbeatSeconds} s: a budget never blocks a termination for longer. Until the handler runs (the first deploy, before the engine has synced it) or while it is down, terminations wait the ${h.heartbeatSeconds} s and go on undrained. Instances launched before the tag existed carry none: the handler drops their events, so their terminations too wait the ${h.heartbeatSeconds} s and go on undrained, until a roll has replaced them (or tag them once with \`aws ec2 create-tags\`); fixed nodes (EC2 instances outside the groups) are never drained by it.`,
   ].join('\n');
 }
 

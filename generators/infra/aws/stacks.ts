@@ -18,6 +18,8 @@ import type { NodeGroup, Peer, Statement } from './facts.js';
 import { awsPlan, type AwsPlan, type BucketPlan, type Grant, type NodeRoleKind, type PoolPlan } from './plan.js';
 import { bucketArn, partitionOf } from './policy.js';
 import { ingressRules, portText } from './ports.js';
+import { drainResources, drainsPools, TERMINATING_HOOK } from './drain.js';
+import { autoScaledPools, NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { assertDisjoint, base64, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 import type { S3BucketRule } from './spec/cfn-types.js';
 
@@ -404,7 +406,8 @@ function apiResources(p: AwsPlan): Record<string, Resource> {
 
 export function baseTemplate(p: AwsPlan): Template {
   const m = p.model;
-  const resources = merged<Resource>([keyResources(p), ...p.buckets.map((b) => bucketResources(p, b)), importResources(p), securityGroups(p), nodeRoles(p), storeRoles(p), irsaResources(p), apiResources(p)]);
+  const drained = drainsPools(m) ? [drainResources(m, autoScaledPools(m).map((pool) => p.names.pool(pool)))] : [];
+  const resources = merged<Resource>([keyResources(p), ...p.buckets.map((b) => bucketResources(p, b)), importResources(p), securityGroups(p), nodeRoles(p), storeRoles(p), irsaResources(p), apiResources(p), ...drained]);
   const outputs: [string, Output][] = [];
   for (const g of ['controlplane', 'worker', 'api-lb'] as const) if (resources[GROUP_ID[g]]) outputs.push(output(p, `${GROUP_ID[g]}Id`, `Security group of the ${g === 'api-lb' ? 'API load balancer' : `${g} nodes`}`, getAtt(GROUP_ID[g], 'GroupId')));
   for (const r of p.roles) {
@@ -499,6 +502,12 @@ export function nodesTemplate(p: AwsPlan): Template {
       },
     }));
     const join = p.facts.poolJoin;
+    const drain = drainsPools(m);
+    const hooks = [
+      ...(join.kind !== 'user-data' ? [{ LifecycleHookName: join.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: join.heartbeatSeconds, DefaultResult: 'ABANDON' }] : []),
+      // Every termination waits for the handler's drain, at most the heartbeat timeout (./drain.ts).
+      ...(drain ? [{ LifecycleHookName: TERMINATING_HOOK.name, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: TERMINATING_HOOK.heartbeatSeconds, DefaultResult: TERMINATING_HOOK.defaultResult }] : []),
+    ];
     put(resources, asg, resource(
       'AWS::AutoScaling::AutoScalingGroup',
       {
@@ -512,15 +521,15 @@ export function nodesTemplate(p: AwsPlan): Template {
         HealthCheckGracePeriod: 300,
         DefaultInstanceWarmup: 300,
         // In the group itself, not a separate resource: the hook holds the first instances too.
-        ...(join.kind !== 'user-data'
-          ? { LifecycleHookSpecificationList: [{ LifecycleHookName: join.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: join.heartbeatSeconds, DefaultResult: 'ABANDON' }] }
-          : {}),
-        Tags: tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })),
+        ...(hooks.length > 0 ? { LifecycleHookSpecificationList: hooks } : {}),
+        // The handler acts only on instances with its tag (./drain.ts): propagated to each instance at launch.
+        Tags: [...tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })), ...(drain ? [{ Key: NODE_TERMINATION.managedTag(m), Value: 'owned', PropagateAtLaunch: true }] : [])],
       },
       {
         // A new launch template version (image, instance type, user data, metadata options) rolls the
         // pool: new instances first (max 200 %), an old one retires when its replacement is in service
-        // (with a launch hook: once the replacement joined the cluster, PoolJoin in ./facts.ts).
+        // (with a launch hook: once the replacement joined the cluster, PoolJoin in ./facts.ts), through
+        // the TERMINATING hook: drained by the Node Termination Handler first (./drain.ts).
         UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 300, SkipMatching: true } } },
       },
     ));

@@ -46,6 +46,7 @@ remove() { # name, finalizers (JSON list)
   kubectl -n "$NS" delete application "$1" --wait=true --timeout=15m
 }
 remove 'dev-k3s-aws-cloud-controller-manager' null   # wave 5: rendered without the finalizer, its resources stay in either mode
+if [ "$MODE" = delete ]; then remove 'dev-k3s-aws-node-termination-handler' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-aws-node-termination-handler' null; fi   # wave 5
 if [ "$MODE" = delete ]; then remove 'dev-k3s-litestream-alerts' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-litestream-alerts' null; fi   # wave 5
 if [ "$MODE" = delete ]; then remove 'dev-k3s-metrics-server' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-metrics-server' null; fi   # wave 5
 if [ "$MODE" = delete ]; then remove 'dev-k3s-system-upgrade-plans' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'dev-k3s-system-upgrade-plans' null; fi   # wave 5

@@ -46,6 +46,7 @@ remove() { # name, finalizers (JSON list)
   kubectl -n "$NS" delete application "$1" --wait=true --timeout=15m
 }
 remove 'staging-rke2-aws-cloud-controller-manager' null   # wave 3: rendered without the finalizer, its resources stay in either mode
+if [ "$MODE" = delete ]; then remove 'staging-rke2-aws-node-termination-handler' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'staging-rke2-aws-node-termination-handler' null; fi   # wave 3
 if [ "$MODE" = delete ]; then remove 'staging-rke2-external-secrets-store-monitoring' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'staging-rke2-external-secrets-store-monitoring' null; fi   # wave 3
 remove 'staging-rke2-kube-prometheus-stack' null   # wave 3: rendered without the finalizer, its resources stay in either mode
 if [ "$MODE" = delete ]; then remove 'staging-rke2-metrics-server' '["resources-finalizer.argocd.argoproj.io"]'; else remove 'staging-rke2-metrics-server' null; fi   # wave 3

@@ -195,6 +195,19 @@ export interface ElasticLoadBalancingV2TargetGroupProps {
   VpcId?: Value<string>;
 }
 
+/** AWS::Events::Rule */
+export interface EventsRuleProps {
+  Description?: Value<string>;
+  EventBusName?: Value<string>;
+  EventPattern?: Value<string | Record<string, unknown>>;
+  Name?: Value<string>;
+  RoleArn?: Value<string>;
+  ScheduleExpression?: Value<string>;
+  State?: Value<"DISABLED" | "ENABLED" | "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS">;
+  Tags?: Value<Value<CfnTag>[]>;
+  Targets?: Value<Value<EventsRuleTarget>[]>;
+}
+
 /** AWS::IAM::InstanceProfile */
 export interface IAMInstanceProfileProps {
   InstanceProfileName?: Value<string>;
@@ -319,6 +332,32 @@ export interface S3BucketProps {
 export interface S3BucketPolicyProps {
   Bucket: Value<string>;
   PolicyDocument: Value<Record<string, unknown> | string>;
+}
+
+/** AWS::SQS::Queue */
+export interface SQSQueueProps {
+  ContentBasedDeduplication?: Value<boolean>;
+  DeduplicationScope?: Value<string>;
+  DelaySeconds?: Value<number>;
+  FifoQueue?: Value<boolean>;
+  FifoThroughputLimit?: Value<string>;
+  KmsDataKeyReusePeriodSeconds?: Value<number>;
+  KmsMasterKeyId?: Value<string>;
+  MaximumMessageSize?: Value<number>;
+  MessageRetentionPeriod?: Value<number>;
+  QueueName?: Value<string>;
+  ReceiveMessageWaitTimeSeconds?: Value<number>;
+  RedriveAllowPolicy?: Value<Record<string, unknown> | string>;
+  RedrivePolicy?: Value<Record<string, unknown> | string>;
+  SqsManagedSseEnabled?: Value<boolean>;
+  Tags?: Value<Value<CfnTag>[]>;
+  VisibilityTimeout?: Value<number>;
+}
+
+/** AWS::SQS::QueuePolicy */
+export interface SQSQueuePolicyProps {
+  PolicyDocument: Value<Record<string, unknown> | string>;
+  Queues: Value<Value<string>[]>;
 }
 
 export interface AutoScalingAutoScalingGroupAcceleratorCountRequest {
@@ -1084,6 +1123,144 @@ export interface ElasticLoadBalancingV2TargetGroupTargetGroupAttribute {
   Value?: Value<string>;
 }
 
+export interface EventsRuleAppSyncParameters {
+  GraphQLOperation: Value<string>;
+}
+
+export interface EventsRuleAwsVpcConfiguration {
+  AssignPublicIp?: Value<string>;
+  SecurityGroups?: Value<Value<string>[]>;
+  Subnets: Value<Value<string>[]>;
+}
+
+export interface EventsRuleBatchArrayProperties {
+  Size?: Value<number>;
+}
+
+export interface EventsRuleBatchParameters {
+  ArrayProperties?: Value<EventsRuleBatchArrayProperties>;
+  JobDefinition: Value<string>;
+  JobName: Value<string>;
+  RetryStrategy?: Value<EventsRuleBatchRetryStrategy>;
+}
+
+export interface EventsRuleBatchRetryStrategy {
+  Attempts?: Value<number>;
+}
+
+export interface EventsRuleCapacityProviderStrategyItem {
+  Base?: Value<number>;
+  CapacityProvider: Value<string>;
+  Weight?: Value<number>;
+}
+
+export interface EventsRuleDeadLetterConfig {
+  Arn?: Value<string>;
+}
+
+export interface EventsRuleEcsParameters {
+  CapacityProviderStrategy?: Value<Value<EventsRuleCapacityProviderStrategyItem>[]>;
+  EnableECSManagedTags?: Value<boolean>;
+  EnableExecuteCommand?: Value<boolean>;
+  Group?: Value<string>;
+  LaunchType?: Value<string>;
+  NetworkConfiguration?: Value<EventsRuleNetworkConfiguration>;
+  PlacementConstraints?: Value<Value<EventsRulePlacementConstraint>[]>;
+  PlacementStrategies?: Value<Value<EventsRulePlacementStrategy>[]>;
+  PlatformVersion?: Value<string>;
+  PropagateTags?: Value<string>;
+  ReferenceId?: Value<string>;
+  TagList?: Value<Value<CfnTag>[]>;
+  TaskCount?: Value<number>;
+  TaskDefinitionArn: Value<string>;
+}
+
+export interface EventsRuleHttpParameters {
+  HeaderParameters?: Value<Record<string, Value<string>>>;
+  PathParameterValues?: Value<Value<string>[]>;
+  QueryStringParameters?: Value<Record<string, Value<string>>>;
+}
+
+export interface EventsRuleInputTransformer {
+  InputPathsMap?: Value<Record<string, Value<string>>>;
+  InputTemplate: Value<string>;
+}
+
+export interface EventsRuleKinesisParameters {
+  PartitionKeyPath: Value<string>;
+}
+
+export interface EventsRuleNetworkConfiguration {
+  AwsVpcConfiguration?: Value<EventsRuleAwsVpcConfiguration>;
+}
+
+export interface EventsRulePlacementConstraint {
+  Expression?: Value<string>;
+  Type?: Value<string>;
+}
+
+export interface EventsRulePlacementStrategy {
+  Field?: Value<string>;
+  Type?: Value<string>;
+}
+
+export interface EventsRuleRedshiftDataParameters {
+  Database: Value<string>;
+  DbUser?: Value<string>;
+  SecretManagerArn?: Value<string>;
+  Sql?: Value<string>;
+  Sqls?: Value<Value<string>[]>;
+  StatementName?: Value<string>;
+  WithEvent?: Value<boolean>;
+}
+
+export interface EventsRuleRetryPolicy {
+  MaximumEventAgeInSeconds?: Value<number>;
+  MaximumRetryAttempts?: Value<number>;
+}
+
+export interface EventsRuleRunCommandParameters {
+  RunCommandTargets: Value<Value<EventsRuleRunCommandTarget>[]>;
+}
+
+export interface EventsRuleRunCommandTarget {
+  Key: Value<string>;
+  Values: Value<Value<string>[]>;
+}
+
+export interface EventsRuleSageMakerPipelineParameter {
+  Name: Value<string>;
+  Value: Value<string>;
+}
+
+export interface EventsRuleSageMakerPipelineParameters {
+  PipelineParameterList?: Value<Value<EventsRuleSageMakerPipelineParameter>[]>;
+}
+
+export interface EventsRuleSqsParameters {
+  MessageGroupId: Value<string>;
+}
+
+export interface EventsRuleTarget {
+  AppSyncParameters?: Value<EventsRuleAppSyncParameters>;
+  Arn: Value<string>;
+  BatchParameters?: Value<EventsRuleBatchParameters>;
+  DeadLetterConfig?: Value<EventsRuleDeadLetterConfig>;
+  EcsParameters?: Value<EventsRuleEcsParameters>;
+  HttpParameters?: Value<EventsRuleHttpParameters>;
+  Id: Value<string>;
+  Input?: Value<string>;
+  InputPath?: Value<string>;
+  InputTransformer?: Value<EventsRuleInputTransformer>;
+  KinesisParameters?: Value<EventsRuleKinesisParameters>;
+  RedshiftDataParameters?: Value<EventsRuleRedshiftDataParameters>;
+  RetryPolicy?: Value<EventsRuleRetryPolicy>;
+  RoleArn?: Value<string>;
+  RunCommandParameters?: Value<EventsRuleRunCommandParameters>;
+  SageMakerPipelineParameters?: Value<EventsRuleSageMakerPipelineParameters>;
+  SqsParameters?: Value<EventsRuleSqsParameters>;
+}
+
 export interface IAMRolePolicy {
   PolicyDocument: Value<string | Record<string, unknown>>;
   PolicyName: Value<string>;
@@ -1537,6 +1714,7 @@ export interface CfnResourceProps {
   'AWS::ElasticLoadBalancingV2::Listener': ElasticLoadBalancingV2ListenerProps;
   'AWS::ElasticLoadBalancingV2::LoadBalancer': ElasticLoadBalancingV2LoadBalancerProps;
   'AWS::ElasticLoadBalancingV2::TargetGroup': ElasticLoadBalancingV2TargetGroupProps;
+  'AWS::Events::Rule': EventsRuleProps;
   'AWS::IAM::InstanceProfile': IAMInstanceProfileProps;
   'AWS::IAM::ManagedPolicy': IAMManagedPolicyProps;
   'AWS::IAM::OIDCProvider': IAMOIDCProviderProps;
@@ -1547,4 +1725,6 @@ export interface CfnResourceProps {
   'AWS::Route53::RecordSet': Route53RecordSetProps;
   'AWS::S3::Bucket': S3BucketProps;
   'AWS::S3::BucketPolicy': S3BucketPolicyProps;
+  'AWS::SQS::Queue': SQSQueueProps;
+  'AWS::SQS::QueuePolicy': SQSQueuePolicyProps;
 }

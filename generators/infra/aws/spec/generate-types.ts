@@ -24,6 +24,7 @@ export const EMITTED_TYPES = [
   'AWS::ElasticLoadBalancingV2::Listener',
   'AWS::ElasticLoadBalancingV2::LoadBalancer',
   'AWS::ElasticLoadBalancingV2::TargetGroup',
+  'AWS::Events::Rule',
   'AWS::IAM::InstanceProfile',
   'AWS::IAM::ManagedPolicy',
   'AWS::IAM::OIDCProvider',
@@ -34,6 +35,8 @@ export const EMITTED_TYPES = [
   'AWS::Route53::RecordSet',
   'AWS::S3::Bucket',
   'AWS::S3::BucketPolicy',
+  'AWS::SQS::Queue',
+  'AWS::SQS::QueuePolicy',
 ] as const;
 
 const ident = (type: string): string => type.replace(/^AWS::/, '').replace(/::/g, '');
