@@ -164,6 +164,6 @@ export interface DistributionAwsFacts {
   userData(m: EnvironmentModel, t: ConfigTarget): string | undefined;
   /** Where the rendered user data of a target is (for messages), when there is one. */
   userDataFile?(t: ConfigTarget): string;
-  /** How a fixed node gets its configuration, in words (README). */
+  /** How a fixed node gets its configuration, in words, after "Every node" (README). */
   fixedNodeConfig: string;
 }

@@ -80,7 +80,7 @@ function nodesTable(p: AwsPlan): string {
     ...why,
     '',
     `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
-    `Every node boots ${p.facts.fixedNodeConfig.replace(/^boots /, '')}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
+    `Every node ${p.facts.fixedNodeConfig}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
     `Leaving the cluster: ${p.facts.poolTermination.hook ? 'a termination lifecycle hook' : 'nothing to do before termination'} — ${p.facts.poolTermination.why}.`,
     ...[drainText(p)].filter((t) => t !== ''),
     `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes${p.facts.poolJoin.kind === 'user-data' ? ', in service meaning running: the group checks EC2 health only' : `, and in service only once it joined the cluster: the launch lifecycle hook \`${p.facts.poolJoin.hookName}\` holds it until then, and a replacement that cannot join is terminated, never counted`}, and the old one goes through the termination hook above); \`npm run diff\` names the pools and nodes a change replaces.`,
