@@ -237,7 +237,8 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     expect(e.model.cluster.distribution).toBe('rke2');
     const asgs = resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup');
     expect(asgs.length).toBeGreaterThan(0);
-    for (const [, asg] of asgs) expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: 'node-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' }]);
+    // Beside the launch hook its pool-join kind holds new instances with (node-joined: test/pool-join.test.ts).
+    for (const [, asg] of asgs) expect(asg.Properties.LifecycleHookSpecificationList.filter((h: Doc) => h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING')).toStrictEqual([{ LifecycleHookName: 'node-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' }]);
     expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::Events::Rule').length).toBe(5);
     expect(parseYamlStream(e.text('values/aws-node-termination-handler.yaml')!)[0]).toMatchObject({ enableSqsTerminationDraining: true, managedTag: `aws-node-termination-handler/${e.model.cluster.name}` });
   });
@@ -252,7 +253,8 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::SQS::Queue')).toStrictEqual([]);
     expect(resourcesOf(e.doc('aws/base.yaml'), 'AWS::Events::Rule')).toStrictEqual([]);
     for (const [, asg] of resourcesOf(e.doc('aws/nodes.yaml'), 'AWS::AutoScaling::AutoScalingGroup')) {
-      expect(asg.Properties.LifecycleHookSpecificationList).toBeUndefined();
+      // Only the launch hook is left (node-joined, test/pool-join.test.ts): no termination hook.
+      expect(asg.Properties.LifecycleHookSpecificationList.map((h: Doc) => h.LifecycleTransition)).toStrictEqual(['autoscaling:EC2_INSTANCE_LAUNCHING']);
       expect(JSON.stringify(asg.Properties.Tags)).not.toContain('aws-node-termination-handler');
     }
     expect(awsPlan(e.model, e.model.aws.images).roles.flatMap((r) => r.grants.map((g) => g.id))).not.toContain('node-termination-handler');

@@ -126,8 +126,8 @@ describe('K3s and RKE2: the servers read the tokens (and a Kine password) at boo
       ['general-arm64', 1, 'worker'],
       ['gpu', 1, 'gpu'],
     ]);
-    expect(grantsOf(k3s.plan, 'controllers')).toStrictEqual(['boot-secrets', ...LBC, 'node-termination-handler', 'external-secrets']);
-    expect(grantsOf(k3s.plan, 'worker')).toStrictEqual(['boot-secrets']);
+    expect(grantsOf(k3s.plan, 'controllers')).toStrictEqual(['boot-secrets', 'pool-join', ...LBC, 'node-termination-handler', 'external-secrets']);
+    expect(grantsOf(k3s.plan, 'worker')).toStrictEqual(['boot-secrets', 'pool-join']);
     expect(grantsOf(k3s.plan, 'controlplane')).not.toContain('ebs-csi');
     const sel = { 'node.opendev.dev/pool': 'general-amd64' };
     expect(k3s.values('aws-load-balancer-controller')).toMatchObject({ nodeSelector: sel, tolerations: [] });

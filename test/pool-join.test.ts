@@ -86,10 +86,15 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
     const nodes = parseYamlStream(files.get('aws/nodes.yaml')!)[0] as Doc;
     const asg = nodes.Resources.PoolWorkersGroup as Doc;
     expect(asg.Properties.AutoScalingGroupName).toBe(group);
-    expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([{ LifecycleHookName: POOL_JOIN_HOOK, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' }]);
+    // The launch hook, beside the drain's termination hook (infra/aws/drain.ts).
+    expect(asg.Properties.LifecycleHookSpecificationList).toStrictEqual([
+      { LifecycleHookName: POOL_JOIN_HOOK, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' },
+      { LifecycleHookName: 'node-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' },
+    ]);
     const base = parseYamlStream(files.get('aws/base.yaml')!)[0] as Doc;
     const grants = Object.values(base.Resources as Record<string, Doc>)
-      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+      // The pool-join policies (the drain's handler has a CompleteLifecycleAction grant of its own: infra/aws/drain.ts).
+      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && String(r.Properties.ManagedPolicyName).endsWith('-pool-join'))
       .flatMap((r) => (r.Properties.PolicyDocument.Statement as Doc[]).filter((st) => st.Action.includes('autoscaling:CompleteLifecycleAction')).map((st) => ({ roles: r.Properties.Roles as unknown[], st })));
     expect(grants.length).toBeGreaterThan(0);
     for (const { st } of grants) {
