@@ -107,7 +107,10 @@ function iamTable(p: AwsPlan): string {
   const irsa = p.irsa
     ? [
         '',
-        `IRSA: OIDC provider ${code(p.irsa.issuer)} (audience \`sts.amazonaws.com\`; IAM fetches the issuer's certificate thumbprint itself). One role per ServiceAccount, assumable only with that ServiceAccount's token:`,
+        // IAM CreateOpenIDConnectProvider: ThumbprintList is optional; without it IAM retrieves the top intermediate
+        // CA thumbprint of the IdP's server certificate (API reference, ThumbprintList). For JWKS hosted on S3, AWS
+        // verifies through its library of trusted root CAs (UpdateOpenIDConnectProviderThumbprint, note).
+        `IRSA: OIDC provider ${code(p.irsa.issuer)} (audience \`sts.amazonaws.com\`; no thumbprint given: IAM reads the issuer host's certificate when the base stack creates the provider, so that host must answer HTTPS by then — an S3 bucket's endpoint always does; a CloudFront distribution must exist first). One role per ServiceAccount, assumable only with that ServiceAccount's token:`,
         '',
         '| Role ARN (as the rendered values reference it) | ServiceAccount | For |',
         '|---|---|---|',
