@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssmParametersScript } from '../generators/infra/aws/deploy.js';
 import type { AwsPlan } from '../generators/infra/aws/plan.js';
 import { genericPlaceholder } from '../generators/lib/placeholder.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
 import { renderExample, ROOT } from './helpers.js';
 
 const files = renderExample('prod');
@@ -169,6 +170,29 @@ describe('the rendered scripts, against stub binaries', () => {
     const missing = run('deploy.sh', 'base');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync'");
+  });
+
+  it('deploy.sh drain-tags tags the pools\' running instances with the drain handler\'s tag, once per instance, and refuses what is no instance id', () => {
+    stub('aws', ['case "$*" in', '  *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;;', '  *describe-auto-scaling-groups*odp-prod-general-amd64*) printf "i-0abc123\\ti-0def456\\n" ;;', '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+    const r = run('deploy.sh', 'drain-tags');
+    expect(r.code, r.stderr).toBe(0);
+    const groups = r.calls.filter((c) => c.includes('describe-auto-scaling-groups')).map((c) => /--auto-scaling-group-names (\S+)/.exec(c)![1]);
+    expect(groups).toStrictEqual(['odp-prod-general-amd64', 'odp-prod-general-arm64']);
+    expect(r.calls.filter((c) => c.includes('create-tags'))).toStrictEqual([
+      'aws ec2 create-tags --region eu-west-1 --resources i-0abc123 --tags Key=aws-node-termination-handler/odp-prod,Value=owned',
+      'aws ec2 create-tags --region eu-west-1 --resources i-0def456 --tags Key=aws-node-termination-handler/odp-prod,Value=owned',
+    ]);
+    expect(r.stdout).toContain('tagged i-0abc123 (odp-prod-general-amd64)');
+    // The tag is the one the groups propagate at launch and the handler acts on (its values).
+    const nodes = parseYamlStream(files.find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as { Resources: Record<string, { Type: string; Properties: { Tags?: { Key: string; Value: string }[] } }> };
+    const propagated = Object.values(nodes.Resources).filter((x) => x.Type === 'AWS::AutoScaling::AutoScalingGroup').map((x) => x.Properties.Tags!.find((t) => t.Key.startsWith('aws-node-termination-handler/')));
+    expect(propagated.every((t) => t?.Key === 'aws-node-termination-handler/odp-prod' && t.Value === 'owned')).toBe(true);
+    stub('aws', ['case "$*" in', '  *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;;', '  *describe-auto-scaling-groups*) echo "i-0abc;reboot" ;;', 'esac'].join('\n'));
+    const bad = run('deploy.sh', 'drain-tags');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('deploy: not an instance id in group odp-prod-general-amd64: i-0abc;reboot');
+    expect(bad.calls.filter((c) => c.includes('create-tags'))).toStrictEqual([]);
+    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags');
   });
 
   it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {

@@ -40,6 +40,8 @@ export const autoScaledPools = (m: EnvironmentModel) => m.pools.filter((p) => p.
 export const NODE_TERMINATION = {
   /** The instance tag the handler acts on: per cluster (values.yaml:194 managedTag). */
   managedTag: (m: EnvironmentModel): string => `aws-node-termination-handler/${m.cluster.name}`,
+  /** Its value on the instances (the handler checks the key: values.yaml:188-194). */
+  managedTagValue: 'owned',
   queueName: (m: EnvironmentModel): string => `${m.cluster.name}-node-termination`,
   /** SQS queue URLs: https://sqs.<region>.<dns suffix>/<account>/<name> (not secret). */
   queueUrl: (m: EnvironmentModel): string => `https://sqs.${m.aws.region}.${m.aws.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/${m.aws.accountId}/${NODE_TERMINATION.queueName(m)}`,

@@ -18,6 +18,8 @@ import type { Statement } from './facts.js';
 import type { AwsPlan } from './plan.js';
 import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
+import { drainsPools } from './drain.js';
+import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -202,8 +204,38 @@ case "\${1:-}" in
     ;;
   nodes)
 ${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    ${c.nodes}\n`}    ;;
-  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+${drainTagsCase(p)}  *) echo "usage: $0 base|nodes${drainsPools(m) ? '|drain-tags' : ''}" >&2; exit 2 ;;
 esac
+`;
+}
+
+/**
+ * \`deploy.sh drain-tags\`: tags the pools' running instances with the Node Termination Handler's tag,
+ * once, for instances launched before their group propagated it (the handler drops an untagged
+ * instance's events, NTH v1.25.6 pkg/monitor/sqsevent/sqs-monitor.go:266-269, so its termination would
+ * go on undrained after the hook's timeout). Idempotent (create-tags overwrites the same value); each
+ * id is checked to be an instance id before it reaches the command line. Empty without a drain.
+ */
+function drainTagsCase(p: AwsPlan): string {
+  const m = p.model;
+  if (!drainsPools(m)) return '';
+  const region = q(m.aws.region);
+  const groups = p.pools.filter((pp) => pp.pool.count !== undefined).map((pp) => q(p.names.pool(pp.pool)));
+  return `  drain-tags)
+    for g in ${groups.join(' ')}; do
+      ids=$(aws autoscaling describe-auto-scaling-groups --region ${region} --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+      for id in $ids; do
+        case "$id" in
+          None) continue ;;
+          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+          i-*) ;;
+          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        esac
+        aws ec2 create-tags --region ${region} --resources "$id" --tags ${q(`Key=${NODE_TERMINATION.managedTag(m)},Value=${NODE_TERMINATION.managedTagValue}`)}
+        echo "tagged $id ($g)"
+      done
+    done
+    ;;
 `;
 }
 

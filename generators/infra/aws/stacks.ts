@@ -523,7 +523,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         // In the group itself, not a separate resource: the hook holds the first instances too.
         ...(hooks.length > 0 ? { LifecycleHookSpecificationList: hooks } : {}),
         // The handler acts only on instances with its tag (./drain.ts): propagated to each instance at launch.
-        Tags: [...tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })), ...(drain ? [{ Key: NODE_TERMINATION.managedTag(m), Value: 'owned', PropagateAtLaunch: true }] : [])],
+        Tags: [...tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })), ...(drain ? [{ Key: NODE_TERMINATION.managedTag(m), Value: NODE_TERMINATION.managedTagValue, PropagateAtLaunch: true }] : [])],
       },
       {
         // A new launch template version (image, instance type, user data, metadata options) rolls the

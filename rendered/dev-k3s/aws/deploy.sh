@@ -14,5 +14,20 @@ case "${1:-}" in
   nodes)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --template-file 'rendered/dev-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevK3sServer1Image=ami-b0846da3f1f583658' 'ImageAmd64=ami-b0846da3f1f583658' 'ImageArm64=ami-1d92c719f849268b0' --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=nodes'
     ;;
-  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+  drain-tags)
+    for g in 'odp-dev-k3s-general' 'odp-dev-k3s-general-arm64'; do
+      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+      for id in $ids; do
+        case "$id" in
+          None) continue ;;
+          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+          i-*) ;;
+          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        esac
+        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-dev-k3s,Value=owned'
+        echo "tagged $id ($g)"
+      done
+    done
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac

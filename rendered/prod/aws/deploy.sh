@@ -14,5 +14,20 @@ case "${1:-}" in
   nodes)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-nodes' --template-file 'rendered/prod/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeProdCp1Image=ami-f5432c1b67122365b' 'NodeProdCp2Image=ami-f5432c1b67122365b' 'NodeProdCp3Image=ami-f5432c1b67122365b' 'ImageAmd64=ami-f5432c1b67122365b' 'ImageArm64=ami-f041b68a5d6bd03da' 'NodeProdGpu1Image=ami-5c501cf1b1e8ca464' --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=nodes'
     ;;
-  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+  drain-tags)
+    for g in 'odp-prod-general-amd64' 'odp-prod-general-arm64'; do
+      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+      for id in $ids; do
+        case "$id" in
+          None) continue ;;
+          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+          i-*) ;;
+          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        esac
+        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-prod,Value=owned'
+        echo "tagged $id ($g)"
+      done
+    done
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac

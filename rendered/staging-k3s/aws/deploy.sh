@@ -14,5 +14,20 @@ case "${1:-}" in
   nodes)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-k3s-nodes' --template-file 'rendered/staging-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-staging-k3s-templates-222222222222' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeStgK3sServer1Image=ami-0042b4df60a7694d4' 'NodeStgK3sServer2Image=ami-0042b4df60a7694d4' 'NodeStgK3sServer3Image=ami-0042b4df60a7694d4' 'ImageAmd64=ami-0042b4df60a7694d4' 'ImageArm64=ami-eff63af6cc3c26930' 'ImageAmd64Nvidia=ami-f619f27d6871239d0' --tags 'odp:cluster=odp-staging-k3s' 'odp:environment=staging-k3s' 'odp:stack=nodes'
     ;;
-  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+  drain-tags)
+    for g in 'odp-staging-k3s-general-amd64' 'odp-staging-k3s-general-arm64' 'odp-staging-k3s-gpu'; do
+      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+      for id in $ids; do
+        case "$id" in
+          None) continue ;;
+          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+          i-*) ;;
+          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        esac
+        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-staging-k3s,Value=owned'
+        echo "tagged $id ($g)"
+      done
+    done
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac

@@ -14,5 +14,20 @@ case "${1:-}" in
   nodes)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --template-file 'rendered/staging-rke2/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-staging-rke2-templates-222222222222' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeStgRke2Server1Image=ami-0042b4df60a7694d4' 'NodeStgRke2Server2Image=ami-0042b4df60a7694d4' 'NodeStgRke2Server3Image=ami-0042b4df60a7694d4' 'ImageAmd64=ami-0042b4df60a7694d4' 'ImageArm64=ami-eff63af6cc3c26930' 'ImageAmd64Nvidia=ami-f619f27d6871239d0' --tags 'odp:cluster=odp-staging-rke2' 'odp:environment=staging-rke2' 'odp:stack=nodes'
     ;;
-  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+  drain-tags)
+    for g in 'odp-staging-rke2-general-amd64' 'odp-staging-rke2-general-arm64' 'odp-staging-rke2-gpu'; do
+      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+      for id in $ids; do
+        case "$id" in
+          None) continue ;;
+          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+          i-*) ;;
+          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        esac
+        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-staging-rke2,Value=owned'
+        echo "tagged $id ($g)"
+      done
+    done
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac

@@ -14,5 +14,20 @@ case "${1:-}" in
   nodes)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-nodes' --template-file 'rendered/staging/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-staging-templates-222222222222' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeStgCp1Image=ami-8a2674efe9ee3aff4' 'NodeStgCp2Image=ami-8a2674efe9ee3aff4' 'NodeStgCp3Image=ami-8a2674efe9ee3aff4' 'ImageAmd64=ami-8a2674efe9ee3aff4' 'ImageArm64=ami-d1930eac7af3b440e' --tags 'odp:cluster=odp-staging' 'odp:environment=staging' 'odp:stack=nodes'
     ;;
-  *) echo "usage: $0 base|nodes" >&2; exit 2 ;;
+  drain-tags)
+    for g in 'odp-staging-general-amd64' 'odp-staging-general-arm64'; do
+      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+      for id in $ids; do
+        case "$id" in
+          None) continue ;;
+          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+          i-*) ;;
+          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        esac
+        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-staging,Value=owned'
+        echo "tagged $id ($g)"
+      done
+    done
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac
