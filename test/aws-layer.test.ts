@@ -181,7 +181,20 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     const queue = resourcesOf(base, 'AWS::SQS::Queue')[0]![1];
     expect(queue.Properties).toStrictEqual({ QueueName: `${e.model.cluster.name}-node-termination`, MessageRetentionPeriod: 300, SqsManagedSseEnabled: true });
     const policy = resourcesOf(base, 'AWS::SQS::QueuePolicy')[0]![1];
-    expect(policy.Properties.PolicyDocument.Statement).toStrictEqual([{ Effect: 'Allow', Principal: { Service: ['events.amazonaws.com', 'sqs.amazonaws.com'] }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['NodeDrainQueue', 'Arn'] } }]);
+    // Only EventBridge, and only this stack's five rules (ArnEquals aws:SourceArn, as the EventBridge User Guide's
+    // "Amazon SQS permissions" policy has it; infra/aws/drain.ts queuePolicyStatement): no confused deputy, no
+    // sqs.amazonaws.com (NTH README.md:326-345 names it; nothing here sends as it).
+    const ruleIds = resourcesOf(base, 'AWS::Events::Rule').map(([id]) => id);
+    expect(ruleIds).toHaveLength(5);
+    const [statement, ...more] = policy.Properties.PolicyDocument.Statement;
+    expect(more).toStrictEqual([]);
+    const { Condition, ...rest } = statement;
+    expect(rest).toStrictEqual({ Sid: 'NodeDrainRulesOnly', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['NodeDrainQueue', 'Arn'] } });
+    expect(Object.keys(Condition)).toStrictEqual(['ArnEquals']);
+    expect(Object.keys(Condition.ArnEquals)).toStrictEqual(['aws:SourceArn']);
+    expect(Condition.ArnEquals['aws:SourceArn']).toHaveLength(ruleIds.length);
+    expect(Condition.ArnEquals['aws:SourceArn']).toEqual(expect.arrayContaining(ruleIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))));
+    expect(JSON.stringify(base)).not.toContain('sqs.amazonaws.com');
     const rules = resourcesOf(base, 'AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toStrictEqual(['AWS Health Event', 'EC2 Instance Rebalance Recommendation', 'EC2 Instance State-change Notification', 'EC2 Instance-terminate Lifecycle Action', 'EC2 Spot Instance Interruption Warning']);
     for (const r of rules) expect(r.Targets).toStrictEqual([{ Id: 'queue', Arn: { 'Fn::GetAtt': ['NodeDrainQueue', 'Arn'] } }]);

@@ -3,8 +3,9 @@
  * Handler in Queue Processor mode (catalog/aws-node-termination-handler.ts), as its README lists it
  * (aws/aws-node-termination-handler v1.25.6 README.md:300-495, "Infrastructure Setup"):
  * 1. an SQS queue, server-side encrypted by SQS (SqsManagedSseEnabled, README.md:350-365: SSE-KMS with an
- *    AWS managed key cannot be used, EventBridge could not write), whose policy lets events.amazonaws.com
- *    and sqs.amazonaws.com send to it (README.md:326-345), messages kept 300 s (README.md:352);
+ *    AWS managed key cannot be used, EventBridge could not write), messages kept 300 s (README.md:352), whose
+ *    policy lets only this stack's five rules send to it (`queuePolicyStatement`, below; README.md:326-345
+ *    lets the two services send with no condition);
  * 2. an `autoscaling:EC2_INSTANCE_TERMINATING` hook on each pool's group, DefaultResult CONTINUE,
  *    HeartbeatTimeout 300 (README.md:371-380): every termination the group makes — an instance refresh
  *    after a launch-template change, scale-in, an operator's terminate-instance-in-auto-scaling-group, a
@@ -54,16 +55,49 @@ export function drainRules(groupNames: readonly string[]): { id: string; descrip
   ];
 }
 
+/**
+ * Who may write into the queue. The handler cordons and drains whatever Node a message names (when the
+ * instance carries this cluster's tag), so the queue's writers are as sensitive as its reader:
+ * - Only `events.amazonaws.com`. NTH's README sample (v1.25.6 README.md:326-345, docs/cfn-template.yaml
+ *   QueuePolicy; both since the Queue Processor's first commit 9f9ac2d, with no reason given) also names
+ *   `sqs.amazonaws.com`, but no SQS feature used here sends as that principal: EventBridge delivers to an
+ *   SQS target under the queue's resource-based policy for `events.amazonaws.com` (EventBridge User Guide,
+ *   "Using resource-based policies for Amazon EventBridge", "Amazon SQS permissions":
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions),
+ *   and lifecycle notifications sent by Auto Scaling straight to SQS (not used: the hooks have no
+ *   NotificationTargetARN) go through an IAM service role, not a service principal (README.md:361).
+ * - `ArnEquals aws:SourceArn` = the rules' ARNs (Fn::GetAtt <Rule>.Arn: the rules carry generated names,
+ *   `arn:<partition>:events:<region>:<account>:rule/<name>`), the condition the same AWS page puts on an
+ *   EventBridge target's policy, and the cross-service confused-deputy guidance asks for (IAM User Guide,
+ *   "The confused deputy problem", https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html;
+ *   global condition keys aws:SourceArn/aws:SourceAccount,
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn).
+ *   Without it any EventBridge rule — another stack's, or another account's bus forwarding to this queue's
+ *   ARN — could write events that make the handler drain this cluster's Nodes. aws:SourceAccount adds
+ *   nothing here: a rule ARN names its account.
+ */
+export function queuePolicyStatement(ruleIds: readonly string[]): Record<string, unknown> {
+  return {
+    Sid: 'NodeDrainRulesOnly',
+    Effect: 'Allow',
+    Principal: { Service: 'events.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: getAtt('NodeDrainQueue', 'Arn'),
+    Condition: { ArnEquals: { 'aws:SourceArn': ruleIds.map((id) => getAtt(id, 'Arn')) } },
+  };
+}
+
 /** The queue, its policy and the rules (base stack). */
 export function drainResources(m: EnvironmentModel, groupNames: readonly string[]): Record<string, Resource> {
+  const rules = drainRules(groupNames);
   const out: Record<string, Resource> = {
     NodeDrainQueue: resource('AWS::SQS::Queue', { QueueName: NODE_TERMINATION.queueName(m), MessageRetentionPeriod: 300, SqsManagedSseEnabled: true }),
     NodeDrainQueuePolicy: resource('AWS::SQS::QueuePolicy', {
       Queues: [ref('NodeDrainQueue')],
-      PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: ['events.amazonaws.com', 'sqs.amazonaws.com'] }, Action: 'sqs:SendMessage', Resource: getAtt('NodeDrainQueue', 'Arn') }] },
+      PolicyDocument: { Version: '2012-10-17', Statement: [queuePolicyStatement(rules.map((r) => r.id))] },
     }),
   };
-  for (const r of drainRules(groupNames))
+  for (const r of rules)
     out[r.id] = resource('AWS::Events::Rule', { Description: `${m.cluster.name}: ${r.description}, to the node termination handler's queue`, State: 'ENABLED', EventPattern: r.pattern, Targets: [{ Id: 'queue', Arn: getAtt('NodeDrainQueue', 'Arn') }] });
   return out;
 }
