@@ -12,6 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
+import { drainsPools } from '../generators/infra/aws/drain.js';
+import { baseTemplate, nodesTemplate } from '../generators/infra/aws/stacks.js';
+import { deployScript } from '../generators/infra/aws/deploy.js';
 import { talosCluster } from '../generators/distributions/talos/model.js';
 import { ingressRules, portTable } from '../generators/infra/aws/ports.js';
 import { specLoaded } from '../generators/infra/aws/spec/spec.js';
@@ -272,6 +275,24 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     }
     expect(awsPlan(e.model, e.model.aws.images).roles.flatMap((r) => r.grants.map((g) => g.id))).not.toContain('node-termination-handler');
     expect(e.text('README.md')).toContain('Draining: none. `addons.aws-node-termination-handler` is disabled');
+    expect(awsPlan(e.model, e.model.aws.images).drainsPools).toBe(false);
+  });
+
+  it('the drain decision is made once per plan (AwsPlan.drainsPools): the stacks and deploy.sh follow the plan, not the model', () => {
+    const e = rendered('staging-k3s');
+    const plan = awsPlan(e.model, e.model.aws.images);
+    expect(plan.drainsPools).toBe(drainsPools(e.model));
+    expect(plan.drainsPools).toBe(true);
+    // The same model, the decision flipped in the plan only: every consumer reads the field.
+    const off = { ...plan, drainsPools: false };
+    expect(resourcesOf(baseTemplate(off) as Doc, 'AWS::SQS::Queue')).toStrictEqual([]);
+    expect(resourcesOf(baseTemplate(plan) as Doc, 'AWS::SQS::Queue')).toHaveLength(1);
+    for (const [, asg] of resourcesOf(nodesTemplate(off) as Doc, 'AWS::AutoScaling::AutoScalingGroup')) {
+      expect(asg.Properties.LifecycleHookSpecificationList.map((h: Doc) => h.LifecycleHookName)).not.toContain('node-drain');
+      expect(JSON.stringify(asg.Properties.Tags)).not.toContain('aws-node-termination-handler');
+    }
+    expect(deployScript(off)).not.toContain('drain-tags');
+    expect(deployScript(plan)).toContain('drain-tags)');
   });
 });
 

@@ -18,7 +18,6 @@ import type { Statement } from './facts.js';
 import type { AwsPlan } from './plan.js';
 import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
-import { drainsPools } from './drain.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 
 export const AWS_DIR = 'aws';
@@ -204,7 +203,7 @@ case "\${1:-}" in
     ;;
   nodes)
 ${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    ${c.nodes}\n`}    ;;
-${drainTagsCase(p)}  *) echo "usage: $0 base|nodes${drainsPools(m) ? '|drain-tags' : ''}" >&2; exit 2 ;;
+${drainTagsCase(p)}  *) echo "usage: $0 base|nodes${p.drainsPools ? '|drain-tags' : ''}" >&2; exit 2 ;;
 esac
 `;
 }
@@ -218,7 +217,7 @@ esac
  */
 function drainTagsCase(p: AwsPlan): string {
   const m = p.model;
-  if (!drainsPools(m)) return '';
+  if (!p.drainsPools) return '';
   const region = q(m.aws.region);
   const groups = p.pools.filter((pp) => pp.pool.count !== undefined).map((pp) => q(p.names.pool(pp.pool)));
   return `  drain-tags)

@@ -30,7 +30,11 @@ import { getAtt, ref, resource, type Resource } from './template.js';
 /** The EC2_INSTANCE_TERMINATING hook's name and NTH's recommended timeout and result (README.md:375-379). */
 export const TERMINATING_HOOK = { name: 'node-drain', heartbeatSeconds: 300, defaultResult: 'CONTINUE' as const };
 
-/** Whether terminations are drained: the handler is enabled (it is by default where an auto-scaled pool exists). */
+/**
+ * Whether terminations are drained: the handler is enabled (it is by default where an auto-scaled pool
+ * exists). Resolves the add-ons: the AWS layer reads it once per plan (`AwsPlan.drainsPools`, plan.ts);
+ * callers holding only a model (the upgrade plan compares two) call it once per model.
+ */
 export const drainsPools = (m: EnvironmentModel): boolean => autoScaledPools(m).length > 0 && resolveAddons(m).some((a) => a.name === 'aws-node-termination-handler');
 
 export const queueArn = (m: EnvironmentModel): string => arn(m, 'sqs', NODE_TERMINATION.queueName(m));

@@ -120,6 +120,12 @@ export interface AwsPlan {
   apiLoadBalancer: boolean;
   controlPlaneHopLimit: 1 | 2;
   controlPlaneHopWhy: string;
+  /**
+   * Whether the pools' terminations are drained (./drain.ts drainsPools, resolved once per plan): the
+   * base stack's queue and rules, the groups' TERMINATING hook and tag, the handler's grant, the README
+   * and deploy.sh drain-tags all read it.
+   */
+  drainsPools: boolean;
 }
 
 export interface AwsNames {
@@ -168,13 +174,13 @@ export function awsNames(m: EnvironmentModel): AwsNames {
  * External Secrets assumes its stores' roles by web identity and drops out, the other two stay (no
  * pod identity webhook: catalog/irsa.ts).
  */
-function credentialedControllers(m: EnvironmentModel): Grant[] {
+function credentialedControllers(m: EnvironmentModel, drains: boolean): Grant[] {
   const enabled = new Set(resolveAddons(m).map((a) => a.name));
   const out: Grant[] = [];
   if (enabled.has('aws-load-balancer-controller')) out.push({ id: 'load-balancer-controller', who: 'aws-load-balancer-controller', addon: 'aws-load-balancer-controller', statements: loadBalancerControllerStatements(m) });
   if (enabled.has('aws-ebs-csi-driver')) out.push({ id: 'ebs-csi', who: 'aws-ebs-csi-driver (controller)', addon: 'aws-ebs-csi-driver', statements: ebsCsiStatements(m) });
   // The Node Termination Handler (./drain.ts): the queue, completing its groups' lifecycle actions.
-  if (drainsPools(m)) {
+  if (drains) {
     const names = awsNames(m);
     out.push({ id: 'node-termination-handler', who: 'aws-node-termination-handler', addon: 'aws-node-termination-handler', statements: terminationHandlerStatements(m, autoScaledPools(m).map((p) => names.pool(p))) });
   }
@@ -286,7 +292,8 @@ function poolImage(m: EnvironmentModel, p: NodePool, facts: AwsPlan['facts'], na
 function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>): AwsPlan {
   const facts = distributionOf(m).aws;
   const names = awsNames(m);
-  const controllers = credentialedControllers(m);
+  const drains = drainsPools(m);
+  const controllers = credentialedControllers(m, drains);
   const cpPods = facts.controlPlanePodsWithNodeCredentials(m);
   // The controllers are pinned (nodeSelector and tolerations in their values) to one place.
   const host = controllersHost(m);
@@ -389,6 +396,7 @@ function buildPlan(m: EnvironmentModel, images: Readonly<Record<string, string>>
     apiLoadBalancer: apiLoadBalancerOf(m),
     controlPlaneHopLimit: cpHop,
     controlPlaneHopWhy: cpHopWhy,
+    drainsPools: drains,
   };
 }
 

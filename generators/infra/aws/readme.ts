@@ -11,7 +11,7 @@ import { awsPlan, type AwsPlan } from './plan.js';
 import { controllersHost } from '../../catalog/placement.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
 import { hubApiCidr, MANAGED_POLICY_LIMIT } from './stacks.js';
-import { drainsPools, TERMINATING_HOOK } from './drain.js';
+import { TERMINATING_HOOK } from './drain.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 
 export const AWS_SECTION_TITLE = 'AWS layer (CloudFormation)';
@@ -91,7 +91,7 @@ function nodesTable(p: AwsPlan): string {
 function drainText(p: AwsPlan): string {
   const m = p.model;
   if (!p.pools.some((pp) => pp.pool.count !== undefined)) return '';
-  if (!drainsPools(m)) return 'Draining: none. `addons.aws-node-termination-handler` is disabled: an auto-scaling group terminates its instances (instance refresh, scale-in, Spot interruption, an operator\'s terminate) without cordoning or draining their Nodes, and PodDisruptionBudgets are not consulted.';
+  if (!p.drainsPools) return 'Draining: none. `addons.aws-node-termination-handler` is disabled: an auto-scaling group terminates its instances (instance refresh, scale-in, Spot interruption, an operator\'s terminate) without cordoning or draining their Nodes, and PodDisruptionBudgets are not consulted.';
   const h = TERMINATING_HOOK;
   // An untagged instance's event is dropped and its message deleted, the action never completed (NTH v1.25.6
   // pkg/monitor/sqsevent/sqs-monitor.go:266-269, 283-289): the hook's timeout decides.

@@ -18,7 +18,7 @@ import type { NodeGroup, Peer, Statement } from './facts.js';
 import { awsPlan, type AwsPlan, type BucketPlan, type Grant, type NodeRoleKind, type PoolPlan } from './plan.js';
 import { bucketArn, partitionOf } from './policy.js';
 import { ingressRules, portText } from './ports.js';
-import { drainResources, drainsPools, TERMINATING_HOOK } from './drain.js';
+import { drainResources, TERMINATING_HOOK } from './drain.js';
 import { autoScaledPools, NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { assertDisjoint, base64, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 import type { S3BucketRule } from './spec/cfn-types.js';
@@ -406,7 +406,7 @@ function apiResources(p: AwsPlan): Record<string, Resource> {
 
 export function baseTemplate(p: AwsPlan): Template {
   const m = p.model;
-  const drained = drainsPools(m) ? [drainResources(m, autoScaledPools(m).map((pool) => p.names.pool(pool)))] : [];
+  const drained = p.drainsPools ? [drainResources(m, autoScaledPools(m).map((pool) => p.names.pool(pool)))] : [];
   const resources = merged<Resource>([keyResources(p), ...p.buckets.map((b) => bucketResources(p, b)), importResources(p), securityGroups(p), nodeRoles(p), storeRoles(p), irsaResources(p), apiResources(p), ...drained]);
   const outputs: [string, Output][] = [];
   for (const g of ['controlplane', 'worker', 'api-lb'] as const) if (resources[GROUP_ID[g]]) outputs.push(output(p, `${GROUP_ID[g]}Id`, `Security group of the ${g === 'api-lb' ? 'API load balancer' : `${g} nodes`}`, getAtt(GROUP_ID[g], 'GroupId')));
@@ -502,11 +502,10 @@ export function nodesTemplate(p: AwsPlan): Template {
       },
     }));
     const join = p.facts.poolJoin;
-    const drain = drainsPools(m);
     const hooks = [
       ...(join.kind !== 'user-data' ? [{ LifecycleHookName: join.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: join.heartbeatSeconds, DefaultResult: 'ABANDON' }] : []),
       // Every termination waits for the handler's drain, at most the heartbeat timeout (./drain.ts).
-      ...(drain ? [{ LifecycleHookName: TERMINATING_HOOK.name, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: TERMINATING_HOOK.heartbeatSeconds, DefaultResult: TERMINATING_HOOK.defaultResult }] : []),
+      ...(p.drainsPools ? [{ LifecycleHookName: TERMINATING_HOOK.name, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: TERMINATING_HOOK.heartbeatSeconds, DefaultResult: TERMINATING_HOOK.defaultResult }] : []),
     ];
     put(resources, asg, resource(
       'AWS::AutoScaling::AutoScalingGroup',
@@ -523,7 +522,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         // In the group itself, not a separate resource: the hook holds the first instances too.
         ...(hooks.length > 0 ? { LifecycleHookSpecificationList: hooks } : {}),
         // The handler acts only on instances with its tag (./drain.ts): propagated to each instance at launch.
-        Tags: [...tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })), ...(drain ? [{ Key: NODE_TERMINATION.managedTag(m), Value: NODE_TERMINATION.managedTagValue, PropagateAtLaunch: true }] : [])],
+        Tags: [...tags(m, { 'odp:pool': pp.pool.name }).map((t) => ({ ...t, PropagateAtLaunch: false })), ...(p.drainsPools ? [{ Key: NODE_TERMINATION.managedTag(m), Value: NODE_TERMINATION.managedTagValue, PropagateAtLaunch: true }] : [])],
       },
       {
         // A new launch template version (image, instance type, user data, metadata options) rolls the
