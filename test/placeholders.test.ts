@@ -140,6 +140,26 @@ describe.each([
     expect(agent.content).toBe(cleanAgent.content);
     expect(agent.content).not.toContain('refusing to boot');
   });
+
+  it('a pool instance\'s boot script refuses after arming its EXIT trap: the refusal abandons its launch lifecycle hook at once', () => {
+    // The endpoint (the agents' server URL) as a placeholder: the pool's user data carries it.
+    const { name, sources } = withPlaceholders(fixture, (t) => t.replace(/^cluster:\n/m, 'cluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n'));
+    const files = new Map(renderEnvironment(prepareEnvironment(name, sources).prepared!).map((f) => [f.path, f.content]));
+    const pool = bootScriptOf(files.get(`${dir}/userdata/workers.yaml`)!);
+    const lines = pool.content.split('\n');
+    // The guard right after the trap (rancher/boot.ts EXIT_TRAP_LINE); before it only definitions, nothing runs.
+    expect(lines[lines.indexOf('trap abandon_on_failure EXIT') + 2]).toMatch(/^echo 'odp-gitops: refusing to boot: /);
+    const run = runBootScript(pool.content);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env \(https:\/\/odp-fixture-api-endpoint\.odp-placeholder\.invalid:\d+\)/);
+    expect(run.stderr).toContain('boot failed (exit 1): abandoning this instance (lifecycle hook node-joined of fixture-workers)');
+    // Only the hook's completion ran (IMDSv2 for the instance id and region, then ABANDON): no secret read, nothing installed.
+    const calls = run.calls.trim().split('\n');
+    expect(calls.filter((x) => !x.startsWith('curl -sf '))).toStrictEqual([
+      'aws autoscaling complete-lifecycle-action --region  --auto-scaling-group-name fixture-workers --lifecycle-hook-name node-joined --instance-id  --lifecycle-action-result ABANDON',
+    ]);
+    expect(calls.filter((x) => x.startsWith('curl -sf ')).every((x) => x.includes('http://169.254.169.254/latest/'))).toBe(true);
+  });
 });
 
 describe('npm run talos -- config refuses while the lock holds placeholders', () => {

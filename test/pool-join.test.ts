@@ -13,6 +13,8 @@ import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { resolveEnvironment } from '../generators/load/loader.js';
+import { findSsmReferences, lockFile, placeholderLock, serializeLock } from '../generators/load/ssm-lock.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
 import { K3S_INSTALL_STUB, RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
@@ -23,8 +25,9 @@ const HOST = 'ip-10-10-2-20.eu-west-1.compute.internal';
 const ID = 'i-0123456789abcdef0';
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function rendered(fixture: string, name: string): Map<string, string> {
+function rendered(fixture: string, name: string, edit?: (sources: Map<string, string>) => void): Map<string, string> {
   const { sources } = fixtureSources('valid', `${fixture}.yaml`);
+  edit?.(sources);
   const r = prepareEnvironment(name, sources);
   if (!r.prepared) throw new Error(formatted(r).join('\n'));
   return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
@@ -151,6 +154,27 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
     expect(r.stderr).toContain('no sha256 is recorded');
     expect(completions()).toStrictEqual([complete('ABANDON')]);
     expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating' });
+  });
+
+  it('user data carrying an SSM placeholder (npm run new-env) refuses to boot and abandons the instance at once (not after the hook\'s 1800 s)', () => {
+    // The endpoint as an SSM reference whose lock holds npm run new-env's placeholder: the agents' server URL carries it.
+    const placeholder = rendered(c.fixture, c.fixture, (sources) => {
+      const file = `environments/${c.fixture}.yaml`;
+      sources.set(file, sources.get(file)!.replace(/^cluster:\n/m, 'cluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n'));
+      const { env } = resolveEnvironment(c.fixture, sources);
+      sources.set(lockFile(c.fixture), serializeLock(placeholderLock(findSsmReferences(env!.data))));
+    }).get(`${c.dir}/userdata/workers.yaml`)!;
+    expect(placeholder).toContain('odp-fixture-api-endpoint.odp-placeholder.invalid');
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(placeholder);
+    // The exit code and the message of the refusal (rancher/boot.ts guardPlaceholders), then the trap's ABANDON.
+    expect(r.code).toBe(1);
+    // The refusal first, unchanged (the agents' port: K3s 6443, RKE2's supervisor 9345), then the trap's line.
+    expect(r.stderr.split('\n')[0]).toMatch(/^odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env \(https:\/\/odp-fixture-api-endpoint\.odp-placeholder\.invalid:(6443|9345)\), locked before the AWS account existed\. /);
+    expect(r.stderr).toContain(`${c.tag}: boot failed (exit 1): abandoning this instance (lifecycle hook ${POOL_JOIN_HOOK} of ${group})`);
+    expect(completions()).toStrictEqual([complete('ABANDON')]);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating', result: 'ABANDON' });
+    // Nothing else ran: no secret read, no download, no unit.
+    expect(world.calls().filter((x) => !x.includes('complete-lifecycle-action') && !/ curl .*169\.254\.169\.254/.test(x))).toStrictEqual([]);
   });
 
   it('an instance no longer waiting (its hook timed out): the CONTINUE refused by AWS fails the boot, and the trap\'s ABANDON is refused too', () => {

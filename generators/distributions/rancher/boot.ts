@@ -36,6 +36,13 @@ export interface UserData {
 export const cloudConfigText = (data: UserData): string => `#cloud-config\n${toYaml(guardPlaceholders(data))}`;
 
 /**
+ * The line arming a boot script's EXIT trap (a pool instance's: ./pool-join.ts, which answers its
+ * launch lifecycle hook with ABANDON when the script exits non-zero). Anything that stops a boot on
+ * purpose goes after it, so the trap reports the stop at once.
+ */
+export const EXIT_TRAP_LINE = 'trap abandon_on_failure EXIT';
+
+/**
  * A user-data that carries an SSM placeholder (npm run new-env's, until --refresh-ssm locks the
  * real values; lib/placeholder.ts) refuses to boot: its boot script stops at its first command,
  * before it reads a secret, installs or joins anything, and says why. cloud-init runs runcmd in its
@@ -43,6 +50,11 @@ export const cloudConfigText = (data: UserData): string => `#cloud-config\n${toY
  * systemd/cloud-final.service.tmpl: StandardOutput=journal+console) and to
  * /var/log/cloud-init-output.log: `aws ec2 get-console-output` shows the message. A user-data
  * without placeholders is unchanged.
+ *
+ * A pool instance's script first defines its launch-hook functions and arms the EXIT trap
+ * (EXIT_TRAP_LINE; nothing of that runs a command): the guard goes right after the trap, so the refusal
+ * (exit 1, its message kept) also abandons the instance at once instead of after the hook's
+ * heartbeat timeout. Elsewhere it goes right after the shebang.
  */
 export function guardPlaceholders(data: UserData): UserData {
   const found = findPlaceholders(data.write_files.map((f) => f.content).join('\n'));
@@ -52,8 +64,9 @@ export function guardPlaceholders(data: UserData): UserData {
   const guard = ['# SSM placeholders (npm run new-env) below: this node must not boot with them.', `echo ${shQuote(message)} >&2`, 'exit 1'];
   const write_files = data.write_files.map((f) => {
     if (f.path !== script) return f;
-    const [shebang, ...rest] = f.content.split('\n');
-    return { ...f, content: [shebang, ...guard, ...rest].join('\n') };
+    const lines = f.content.split('\n');
+    const at = lines.indexOf(EXIT_TRAP_LINE) + 1 || 1;
+    return { ...f, content: [...lines.slice(0, at), ...guard, ...lines.slice(at)].join('\n') };
   });
   return { ...data, write_files };
 }

@@ -12,8 +12,9 @@
  * - ABANDON from an EXIT trap when the boot script fails (exit code kept): the group terminates the
  *   instance and launches another; a refresh whose new instances fail stops replacing and rolls back
  *   instead of replacing every working node with a dead one.
- * - Nothing within the heartbeat timeout (a boot that hangs, user data refusing to boot because of
- *   placeholders, which stops before the trap is set): the hook's DefaultResult, ABANDON.
+ *   User data refusing to boot because it carries SSM placeholders stops right after the trap is set
+ *   (./boot.ts guardPlaceholders, EXIT_TRAP_LINE): abandoned at once too.
+ * - Nothing within the heartbeat timeout (a boot that hangs): the hook's DefaultResult, ABANDON.
  *
  * The instance learns its group and hook from its user data (the group's name is fixed:
  * AutoScalingGroupName in the nodes stack); the instance id from IMDSv2 (hop limit 1 suffices: the
@@ -33,7 +34,7 @@
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { PoolJoin } from '../../infra/aws/facts.js';
 import { poolGroupName } from '../../infra/aws/policy.js';
-import { shQuote } from './boot.js';
+import { EXIT_TRAP_LINE, shQuote } from './boot.js';
 
 /** The launch lifecycle hook of the family's auto-scaled pools. */
 export const POOL_JOIN_HOOK = 'node-joined';
@@ -90,7 +91,7 @@ export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string,
     '  fi',
     '  exit "$rc"',
     '}',
-    'trap abandon_on_failure EXIT',
+    EXIT_TRAP_LINE,
   ];
   const done = [
     '# Joined: release the instance from the lifecycle hook (once; a re-run of this script sends nothing).',
