@@ -292,6 +292,8 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
       expect(JSON.stringify(asg.Properties.Tags)).not.toContain('aws-node-termination-handler');
     }
     expect(deployScript(off)).not.toContain('drain-tags');
+    expect(deployScript(off)).not.toContain('drain_tags');
+    expect(deployScript(off)).not.toContain('nodes_stack_exists');
     expect(deployScript(plan)).toContain('drain-tags)');
   });
 });

@@ -165,7 +165,7 @@ describe('the rendered scripts, against stub binaries', () => {
       'aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-base --template-file rendered/prod/aws/base.yaml --role-arn arn:aws:iam::333333333333:role/odp-prod-cfn-deploy --s3-bucket odp-prod-templates-333333333333 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-prod odp:environment=prod odp:stack=base',
     );
     const nodes = run('deploy.sh', 'nodes');
-    expect(nodes.calls[1]).toMatch(/--stack-name odp-prod-nodes --template-file rendered\/prod\/aws\/nodes\.yaml .* --parameter-overrides NodeProdCp1Image=ami-[0-9a-f]+ .*ImageAmd64=ami-[0-9a-f]+ ImageArm64=ami-[0-9a-f]+ NodeProdGpu1Image=ami-[0-9a-f]+ /);
+    expect(nodes.calls.find((c) => c.startsWith('aws cloudformation deploy'))).toMatch(/--stack-name odp-prod-nodes --template-file rendered\/prod\/aws\/nodes\.yaml .* --parameter-overrides NodeProdCp1Image=ami-[0-9a-f]+ .*ImageAmd64=ami-[0-9a-f]+ ImageArm64=ami-[0-9a-f]+ NodeProdGpu1Image=ami-[0-9a-f]+ /);
     stub('aws', 'case "$*" in *describe-stacks*) echo None ;; esac');
     const missing = run('deploy.sh', 'base');
     expect(missing.code).toBe(1);
@@ -193,6 +193,41 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(bad.stderr).toContain('deploy: not an instance id in group odp-prod-general-amd64: i-0abc;reboot');
     expect(bad.calls.filter((c) => c.includes('create-tags'))).toStrictEqual([]);
     expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags');
+  });
+
+  // AWS CLI v2 on a stack never created: ValidationError on stderr, exit code 254 (service errors).
+  const NO_NODES_STACK = '  *describe-stacks*odp-prod-nodes*) echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id odp-prod-nodes does not exist" >&2; exit 254 ;;';
+  const GIT_SYNC = '  *describe-stacks*odp-prod-git-sync*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;;';
+
+  it('deploy.sh nodes tags the running pool instances before it updates an existing nodes stack (an update that brings the hook and replaces them drains them too); idempotent', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo UPDATE_COMPLETE ;;', '  *describe-auto-scaling-groups*odp-prod-general-amd64*) printf "i-0abc123\\ti-0def456\\n" ;;', '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+    const first = run('deploy.sh', 'nodes');
+    expect(first.code, first.stderr).toBe(0);
+    const kinds = first.calls.map((c) => (/^aws (\S+ \S+)/.exec(c) ?? [])[1]);
+    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', 'cloudformation deploy']);
+    expect(first.calls[1]).toBe("aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query Stacks[0].StackStatus --output text");
+    const tags = first.calls.filter((c) => c.includes('create-tags'));
+    expect(tags).toStrictEqual([
+      'aws ec2 create-tags --region eu-west-1 --resources i-0abc123 --tags Key=aws-node-termination-handler/odp-prod,Value=owned',
+      'aws ec2 create-tags --region eu-west-1 --resources i-0def456 --tags Key=aws-node-termination-handler/odp-prod,Value=owned',
+    ]);
+    // Again (the tags are there now: create-tags overwrites the same value): the same calls, the same result.
+    const again = run('deploy.sh', 'nodes');
+    expect(again.code).toBe(0);
+    expect(again.calls).toStrictEqual(first.calls);
+  });
+
+  it('deploy.sh nodes: no drain tags before the nodes stack exists (its instances launch tagged); any other describe-stacks failure stops before the deploy', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, NO_NODES_STACK, '  *describe-auto-scaling-groups*) echo i-0abc123 ;;', 'esac'].join('\n'));
+    const created = run('deploy.sh', 'nodes');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.calls.filter((c) => c.includes('describe-auto-scaling-groups') || c.includes('create-tags'))).toStrictEqual([]);
+    expect(created.calls.at(-1)).toMatch(/^aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes /);
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "An error occurred (ExpiredToken) when calling the DescribeStacks operation: The security token included in the request is expired" >&2; exit 254 ;;', 'esac'].join('\n'));
+    const expired = run('deploy.sh', 'nodes');
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toContain('deploy: cannot read stack odp-prod-nodes: An error occurred (ExpiredToken)');
+    expect(expired.calls.filter((c) => c.includes('cloudformation deploy'))).toStrictEqual([]);
   });
 
   it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {

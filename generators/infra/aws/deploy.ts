@@ -193,16 +193,16 @@ export function deployScript(p: AwsPlan): string {
   return `#!/bin/sh
 # Deploy the AWS layer of ${m.name} with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of ${p.names.gitSyncStack}.
-# Run from the repository root:  sh ${awsPath(m, 'deploy.sh')} base|nodes
+# Run from the repository root:  sh ${awsPath(m, 'deploy.sh')} base|nodes${p.drainsPools ? '|drain-tags' : ''}
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-case "\${1:-}" in
+${drainTagsFunctions(p)}case "\${1:-}" in
   base)
     ${c.base}
     ;;
   nodes)
-${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    ${c.nodes}\n`}    ;;
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}    ${c.nodes}\n`}    ;;
 ${drainTagsCase(p)}  *) echo "usage: $0 base|nodes${p.drainsPools ? '|drain-tags' : ''}" >&2; exit 2 ;;
 esac
 `;
@@ -210,31 +210,64 @@ esac
 
 /**
  * \`deploy.sh drain-tags\`: tags the pools' running instances with the Node Termination Handler's tag,
- * once, for instances launched before their group propagated it (the handler drops an untagged
- * instance's events, NTH v1.25.6 pkg/monitor/sqsevent/sqs-monitor.go:266-269, so its termination would
- * go on undrained after the hook's timeout). Idempotent (create-tags overwrites the same value); each
- * id is checked to be an instance id before it reaches the command line. Empty without a drain.
+ * for instances launched before their group propagated it (the handler drops an untagged instance's
+ * events, NTH v1.25.6 pkg/monitor/sqsevent/sqs-monitor.go:266-269 and 433-441, so its termination
+ * would go on undrained after the hook's timeout). Idempotent (create-tags overwrites the same value);
+ * each id is checked to be an instance id before it reaches the command line. Empty without a drain.
  */
 function drainTagsCase(p: AwsPlan): string {
-  const m = p.model;
   if (!p.drainsPools) return '';
+  return `  drain-tags)
+    drain_tags
+    ;;
+`;
+}
+
+/**
+ * The shell functions of the drain tags: \`drain_tags\` (the loop over the pools' groups) and
+ * \`nodes_stack_exists\` (describe-stacks answers ValidationError "Stack with id <name> does not exist"
+ * for a stack never created; any other failure stops the script). Empty without a drain.
+ */
+function drainTagsFunctions(p: AwsPlan): string {
+  if (!p.drainsPools) return '';
+  const m = p.model;
   const region = q(m.aws.region);
   const groups = p.pools.filter((pp) => pp.pool.count !== undefined).map((pp) => q(p.names.pool(pp.pool)));
-  return `  drain-tags)
-    for g in ${groups.join(' ')}; do
-      ids=$(aws autoscaling describe-auto-scaling-groups --region ${region} --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
-      for id in $ids; do
-        case "$id" in
-          None) continue ;;
-          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-          i-*) ;;
-          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-        esac
-        aws ec2 create-tags --region ${region} --resources "$id" --tags ${q(`Key=${NODE_TERMINATION.managedTag(m)},Value=${NODE_TERMINATION.managedTagValue}`)}
-        echo "tagged $id ($g)"
-      done
+  return `# Tag the pools' running instances with the drain handler's tag (${NODE_TERMINATION.managedTag(m)}): the handler drops
+# the events of an untagged instance, whose termination then goes on undrained after the hook's timeout.
+drain_tags() {
+  for g in ${groups.join(' ')}; do
+    ids=$(aws autoscaling describe-auto-scaling-groups --region ${region} --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+    for id in $ids; do
+      case "$id" in
+        None) continue ;;
+        i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        i-*) ;;
+        *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+      esac
+      aws ec2 create-tags --region ${region} --resources "$id" --tags ${q(`Key=${NODE_TERMINATION.managedTag(m)},Value=${NODE_TERMINATION.managedTagValue}`)}
+      echo "tagged $id ($g)"
     done
-    ;;
+  done
+}
+nodes_stack_exists() {
+  if out=$(aws cloudformation describe-stacks --region ${region} --stack-name ${q(p.names.nodesStack)} --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
+  case "$out" in *'does not exist'*) return 1 ;; esac
+  echo "deploy: cannot read stack ${p.names.nodesStack}: $out" >&2
+  exit 1
+}
+`;
+}
+
+/**
+ * Before the nodes stack update: the running instances tagged first, so that an update bringing the
+ * TERMINATING hook and a new launch template (which replaces every instance) drains the old ones too.
+ * Only when the stack exists (its first creation launches instances with the tag).
+ */
+function drainTagsFirst(p: AwsPlan): string {
+  if (!p.drainsPools) return '';
+  return `    # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
+    if nodes_stack_exists; then drain_tags; fi
 `;
 }
 

@@ -3,31 +3,44 @@
 # Regenerate: npm run synth -- --env dev   (inputs and their hashes: rendered/dev/.provenance.json)
 # Deploy the AWS layer of dev with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-dev-git-sync.
-# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes
+# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --template-file 'rendered/dev/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=git-sync'" >&2; exit 1; }
+# Tag the pools' running instances with the drain handler's tag (aws-node-termination-handler/odp-dev): the handler drops
+# the events of an untagged instance, whose termination then goes on undrained after the hook's timeout.
+drain_tags() {
+  for g in 'odp-dev-general'; do
+    ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+    for id in $ids; do
+      case "$id" in
+        None) continue ;;
+        i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        i-*) ;;
+        *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+      esac
+      aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-dev,Value=owned'
+      echo "tagged $id ($g)"
+    done
+  done
+}
+nodes_stack_exists() {
+  if out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
+  case "$out" in *'does not exist'*) return 1 ;; esac
+  echo "deploy: cannot read stack odp-dev-nodes: $out" >&2
+  exit 1
+}
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base'
     ;;
   nodes)
+    # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
+    if nodes_stack_exists; then drain_tags; fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
     ;;
   drain-tags)
-    for g in 'odp-dev-general'; do
-      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
-      for id in $ids; do
-        case "$id" in
-          None) continue ;;
-          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-          i-*) ;;
-          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-        esac
-        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-dev,Value=owned'
-        echo "tagged $id ($g)"
-      done
-    done
+    drain_tags
     ;;
   *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac

@@ -3,31 +3,44 @@
 # Regenerate: npm run synth -- --env prod   (inputs and their hashes: rendered/prod/.provenance.json)
 # Deploy the AWS layer of prod with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-prod-git-sync.
-# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes
+# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --template-file 'rendered/prod/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=git-sync'" >&2; exit 1; }
+# Tag the pools' running instances with the drain handler's tag (aws-node-termination-handler/odp-prod): the handler drops
+# the events of an untagged instance, whose termination then goes on undrained after the hook's timeout.
+drain_tags() {
+  for g in 'odp-prod-general-amd64' 'odp-prod-general-arm64'; do
+    ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
+    for id in $ids; do
+      case "$id" in
+        None) continue ;;
+        i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+        i-*) ;;
+        *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
+      esac
+      aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-prod,Value=owned'
+      echo "tagged $id ($g)"
+    done
+  done
+}
+nodes_stack_exists() {
+  if out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-nodes' --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
+  case "$out" in *'does not exist'*) return 1 ;; esac
+  echo "deploy: cannot read stack odp-prod-nodes: $out" >&2
+  exit 1
+}
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-base' --template-file 'rendered/prod/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=base'
     ;;
   nodes)
+    # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
+    if nodes_stack_exists; then drain_tags; fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-nodes' --template-file 'rendered/prod/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeProdCp1Image=ami-f5432c1b67122365b' 'NodeProdCp2Image=ami-f5432c1b67122365b' 'NodeProdCp3Image=ami-f5432c1b67122365b' 'ImageAmd64=ami-f5432c1b67122365b' 'ImageArm64=ami-f041b68a5d6bd03da' 'NodeProdGpu1Image=ami-5c501cf1b1e8ca464' --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=nodes'
     ;;
   drain-tags)
-    for g in 'odp-prod-general-amd64' 'odp-prod-general-arm64'; do
-      ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
-      for id in $ids; do
-        case "$id" in
-          None) continue ;;
-          i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-          i-*) ;;
-          *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-        esac
-        aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-prod,Value=owned'
-        echo "tagged $id ($g)"
-      done
-    done
+    drain_tags
     ;;
   *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
 esac
