@@ -9,6 +9,7 @@ import { git, sourcesAt } from './git.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
 import { roleChanges } from '../upgrade-plan/roles.js';
+import { untaggedGroups } from '../upgrade-plan/drain-tags.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { parseCommand, plural, run, summary } from './common.js';
 import { selectOrFail } from './prepare.js';
@@ -18,6 +19,9 @@ const HELP = `Usage: npm run plan -- --env E [--base REF]
 The ordered steps the change to environment E requires (the working tree against E's environment
 files at REF; default: the merge base with main, else origin/main, else HEAD), each with its gate and
 why it is safe or not:
+  - first, pool groups the change gives the drain handler's hook and tag while their running instances
+    carry no tag (read off rendered/ at REF and the fresh render): tag them before merging
+    (deploy.sh drain-tags), or each is terminated undrained, at once when the change replaces them
   - the distribution's release, then Kubernetes: one minor at a time (a jump of two minors, or a
     downgrade, is refused, naming the version-skew rule), control planes before kubelets
   - control planes one at a time, the datastore's quorum kept (a single control plane: the API is down)
@@ -62,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
   const engine = baseTree ? { base: engineVersions(env, baseTree), head: engineVersions(env, headTree) } : undefined;
   // IAM roles the base stack adds or removes while objects name them: the stack before or after the merge.
   const roles = baseTree ? roleChanges(env, baseTree, headTree) : undefined;
-  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine, roles);
+  // Pool instances the change leaves without the drain handler's tag: tag them before merging.
+  const untagged = baseTree ? untaggedGroups(head.prepared.model, baseTree, headTree) : undefined;
+  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine, roles, untagged);
   process.stdout.write(`${base ? '' : `${env} has no environment file at ${ref}: a new environment, nothing to upgrade.\n`}${formatPlan(plan)}`);
   const refused = plan.steps.filter((s) => s.verdict === 'refused').length;
   const what = `${env} against ${ref.length === 40 ? ref.slice(0, 12) : ref}: ${plural(plan.steps.length, 'step')}`;

@@ -17,6 +17,7 @@ import { knownVersionsText, kubeVersionProblems, unknownKubeVersionHint, type Ku
 import { distributionNamed } from '../distributions/registry.js';
 import { plural } from '../diff/words.js';
 import { roleSteps, type RoleChanges } from './roles.js';
+import { drainTagSteps, type UntaggedGroup } from './drain-tags.js';
 
 export interface PlanStep {
   title: string;
@@ -43,7 +44,9 @@ const major = (v: string): number | undefined => {
  * roleChanges, read off both trees): their step comes first (stack before merge) or last (stack after the sync).
  * `baseCharts`: add-on → chart version the base ran (base-charts.ts baseChartVersions; default: the
  * base document's pins). `engine`: the engine's own releases at the base and in the head
- * (base-charts.ts engineVersions), when the caller read both trees.
+ * (base-charts.ts engineVersions), when the caller read both trees. `untagged`: pool groups whose running
+ * instances the change leaves without the drain handler's tag (drain-tags.ts untaggedGroups, read off both
+ * trees): its step comes first of all.
  */
 export function upgradePlan(
   base: Record<string, unknown> | undefined,
@@ -52,6 +55,7 @@ export function upgradePlan(
   baseCharts?: ReadonlyMap<string, string>,
   engine?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
   roles?: RoleChanges,
+  untagged?: readonly UntaggedGroup[],
 ): UpgradePlan {
   const steps: PlanStep[] = [];
   const before = new Map(base ? promotableItems(base).map((i) => [i.id, i.value]) : []);
@@ -188,7 +192,8 @@ export function upgradePlan(
   steps.push(...(engineNamed(head.gitops)?.planSteps?.(base, head) ?? []));
   // 0 and 8. IAM roles the objects name, created or deleted by the AWS base stack: which goes first (./roles.ts).
   const order = roleSteps(head.name, roles);
-  return { env: head.name, steps: [...order.before, ...steps, ...order.after] };
+  // First: running pool instances the change leaves without the drain handler's tag (./drain-tags.ts).
+  return { env: head.name, steps: [...drainTagSteps(head, untagged), ...order.before, ...steps, ...order.after] };
 }
 
 export function formatPlan(p: UpgradePlan): string {

@@ -8,6 +8,7 @@ import { prepareEnvironment } from '../pipeline.js';
 import { planSummaryMarkdown, upgradePlan } from './plan.js';
 import { baseChartVersions, engineVersions } from './base-charts.js';
 import { roleChanges } from './roles.js';
+import { untaggedGroups } from './drain-tags.js';
 
 /**
  * `rendered`: rendered/ at the base and the head's render (paths `<env>/…`), whose charts show a change
@@ -21,7 +22,8 @@ export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readon
     const baseCharts = rendered ? baseChartVersions(env, before, rendered.base, after.model) : undefined;
     const engine = rendered ? { base: engineVersions(env, rendered.base), head: engineVersions(env, rendered.head) } : undefined;
     const roles = rendered ? roleChanges(env, rendered.base, rendered.head) : undefined;
-    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine, roles));
+    const untagged = rendered ? untaggedGroups(after.model, rendered.base, rendered.head) : undefined;
+    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine, roles, untagged));
     return text ? [text.trimEnd()] : [];
   });
 }
