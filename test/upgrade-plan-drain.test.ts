@@ -42,6 +42,12 @@ describe('pool instances a change leaves without the drain handler\'s tag', () =
   it('read off the two nodes stacks: the groups gaining the hook and the propagated tag, and whether the change replaces their instances', () => {
     expect(untaggedGroups(model(ORIGINAL), tree(NO_DRAIN), tree(ORIGINAL))).toStrictEqual([{ group: 'fixture-workers', rolls: false }]);
     expect(untaggedGroups(model(bigger(ORIGINAL)), tree(NO_DRAIN), tree(bigger(ORIGINAL)))).toStrictEqual([{ group: 'fixture-workers', rolls: true }]);
+    // Another AMI (the lock's, a parameter of the nodes stack: its deployment file) replaces the instances too.
+    const head = tree(ORIGINAL);
+    const deployment = head.get(`${ENV}/aws/nodes.deployment.yaml`)!;
+    expect(deployment).toMatch(/\n {2}ImageAmd64: ami-[0-9a-f]+\n/);
+    head.set(`${ENV}/aws/nodes.deployment.yaml`, deployment.replace(/(\n {2}ImageAmd64: )ami-[0-9a-f]+\n/, '$1ami-0123456789abcdef0\n'));
+    expect(untaggedGroups(model(ORIGINAL), tree(NO_DRAIN), head)).toStrictEqual([{ group: 'fixture-workers', rolls: true }]);
     // The base's groups propagated the tag already (their instances launched since carry it), or the head drops the hook: nothing.
     expect(untaggedGroups(model(bigger(ORIGINAL)), tree(ORIGINAL), tree(bigger(ORIGINAL)))).toStrictEqual([]);
     expect(untaggedGroups(model(NO_DRAIN), tree(ORIGINAL), tree(NO_DRAIN))).toStrictEqual([]);
