@@ -11,7 +11,17 @@
  *    after a launch-template change, scale-in, an operator's terminate-instance-in-auto-scaling-group, a
  *    Spot interruption or rebalance the group acts on — waits in Terminating:Wait until the handler has
  *    drained the Node and completed the action, or until the timeout, when the group goes on;
- * 3. the instance tag the handler checks (README.md:396-410: propagated from the group at launch);
+ * 3. the instance tag the handler checks (README.md:396-410: propagated from the group at launch). Instances
+ *    running before their group propagated it are tagged by `deploy.sh drain-tags`, which `deploy.sh nodes`
+ *    runs first (deploy.ts); `npm run plan` names a change leaving them untagged (upgrade-plan/drain-tags.ts).
+ *    Not the `kubernetes.io/cluster/<cluster>` key every pool instance already carries, which would need no
+ *    tagging: the fixed nodes, control planes included, carry it too, and the handler would cordon and drain
+ *    them on the account-wide events — on an AWS Health scheduled change at once
+ *    (pkg/monitor/sqsevent/scheduled-change-event.go:95), never uncordoning in Queue Processor mode (its
+ *    uncordon after a reboot runs only with IMDS: cmd/node-termination-handler.go:138,169-181). Nor
+ *    `checkTagBeforeDraining: false`: the same for fixed nodes, and every other instance's event in the
+ *    account would fail at finding its Node (useProviderId: internal/common/handler.go:35-45,
+ *    pkg/node/node.go:425-450) and come back from the queue instead of being dropped (sqs-monitor.go:266-269);
  * 4. EventBridge rules to the queue: the group's terminate lifecycle action, Spot interruption warnings,
  *    rebalance recommendations, instance state changes, AWS Health scheduled changes (README.md:425-466).
  *    The lifecycle rule names this cluster's groups only; launch actions are not routed (the LAUNCHING hook
