@@ -16,6 +16,8 @@ import { findProjectRoot } from '../generators/lib/project-root.js';
 import { environmentSchemaText } from '../generators/schema/compose.js';
 import { exampleRoot, FIXTURES, fixtureSources, ROOT } from './helpers.js';
 import { VENDOR_BUNDLES } from '../generators/build/build.mjs';
+import { compileCacheDir } from '../generators/build/compile-cache.mjs';
+import module from 'node:module';
 
 const COMMANDS = ['synth', 'check', 'validate', 'diff', 'talos', 'bench', 'new-env'];
 
@@ -199,5 +201,48 @@ describe('the precompiled environment validator', () => {
     }
     expect(withErrors).toBeGreaterThanOrEqual(mistakes.length + 1 + 2);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("V8's compile cache (generators/build/compile-cache.mjs)", () => {
+  const withCache = { enableCompileCache: () => undefined };
+  it('goes to node_modules/.cache/odp-gitops/v8 where Node has it (>= 22.8), else to the folder the user set', () => {
+    expect(compileCacheDir('/p', {}, withCache)).toBe(join('/p', 'node_modules', '.cache', 'odp-gitops', 'v8'));
+    expect(compileCacheDir('/p', { NODE_COMPILE_CACHE: '/elsewhere' }, withCache)).toBe('/elsewhere');
+  });
+  it('is off on a Node without it (20) and when the user turned it off', () => {
+    expect(compileCacheDir('/p', {}, {})).toBeUndefined();
+    expect(compileCacheDir('/p', { NODE_DISABLE_COMPILE_CACHE: '1' }, withCache)).toBeUndefined();
+  });
+  it('the launcher turns it on for its thread and the worker threads it starts (Node >= 22.8), and leaves Node 20 as it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odp-ccache-'));
+    try {
+      // What the launcher does, then a worker thread reporting its own cache folder.
+      const script = `
+        import module from 'node:module';
+        import { Worker } from 'node:worker_threads';
+        import { enableCompileCache } from ${JSON.stringify(join(ROOT, 'generators/build/compile-cache.mjs'))};
+        const set = enableCompileCache(${JSON.stringify(dir)});
+        const main = module.getCompileCacheDir?.();
+        const w = new Worker("Promise.all([import('node:module'), import('node:worker_threads')]).then(([m, t]) => t.parentPort.postMessage(m.default.getCompileCacheDir?.() ?? null));", { eval: true });
+        w.on('message', (worker) => { process.stdout.write(JSON.stringify({ set: set ?? null, main: main ?? null, worker })); w.terminate(); });
+      `;
+      const env = { ...process.env };
+      delete env.NODE_COMPILE_CACHE;
+      delete env.NODE_DISABLE_COMPILE_CACHE;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
+      expect(r.stderr).toBe('');
+      const seen = JSON.parse(r.stdout) as { set: string | null; main: string | null; worker: string | null };
+      const expected = join(dir, 'node_modules', '.cache', 'odp-gitops', 'v8');
+      if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+        expect(seen.set).toBe(expected);
+        expect(seen.main?.startsWith(expected)).toBe(true);
+        expect(seen.worker?.startsWith(expected)).toBe(true);
+      } else {
+        expect(seen).toEqual({ set: null, main: null, worker: null });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,8 @@
  * to check), then runs dist/<command>.js in this process with the remaining arguments.
  */
 import { pathToFileURL } from 'node:url';
-import { ensureBuilt, entries } from './build.mjs';
+import { ensureBuilt, entries, ROOT } from './build.mjs';
+import { enableCompileCache } from './compile-cache.mjs';
 
 const [command, ...args] = process.argv.slice(2);
 if (!command || !entries().includes(command)) {
@@ -20,6 +21,8 @@ try {
   process.stderr.write(`build failed: ${e.message}\n${command}: failed (exit 70): the build failed (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exit(70);
 }
+// V8's code cache for the bundle and its threads (Node >= 22.8; compile-cache.mjs).
+enableCompileCache(ROOT);
 // The bundle checks process.argv[1] to know it is the command being run.
 process.argv = [process.argv[0], entry, ...args];
 await import(pathToFileURL(entry).href);
