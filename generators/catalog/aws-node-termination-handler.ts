@@ -10,7 +10,11 @@
  *   EC2_INSTANCE_TERMINATING hook, the tag) is infra/aws/drain.ts;
  * - it acts only on instances carrying `managedTag` (values.yaml:188-194; pkg/monitor/sqsevent/sqs-monitor.go:433-441
  *   reads the instance's tags, :266-269 drops and deletes the message of an untagged one). The tag is
- *   per cluster here, so two clusters' handlers in one account never drain each other's nodes;
+ *   per cluster here and only the pools' groups propagate it: the account-wide rules bring every
+ *   instance's events to each cluster's queue, and the tag drops the other clusters' at once (without
+ *   it a foreign instance's Node is not found by provider ID and the message is retried, handler.go:35-45)
+ *   and keeps the fixed nodes out (infra/aws/drain.ts says why the cluster's own
+ *   kubernetes.io/cluster key would not: scheduled changes would cordon the control planes for good);
  * - `useProviderId` (values.yaml:197): the Node is found by spec.providerID (`aws:///<az>/<instance>`,
  *   sqs-monitor.go:419-421; pkg/interruptionevent/internal/common/handler.go:35-45), which the AWS cloud
  *   controller manager sets on every distribution, instead of by the instance's private DNS name, which
