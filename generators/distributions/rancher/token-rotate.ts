@@ -1,0 +1,180 @@
+/**
+ * The runbook step that rotates the server token of a K3s or RKE2 cluster (`<name>/rotate-token.sh`), run as root
+ * on the servers, on every datastore the family offers here (Kine on PostgreSQL, K3s Kine on SQLite/Litestream,
+ * RKE2 embedded etcd). Upstream behaviour it relies on (k3s-io/k3s, the supervisor both members run; RKE2 vendors it):
+ *
+ * - `<name> token rotate` (pkg/cli/token/token.go Rotate, serverAccess): authenticates to the local supervisor
+ *   (default https://127.0.0.1:6443 on K3s, :9345 on RKE2: rke2-docs@9477b7b1 docs/security/token.md:152) with the
+ *   token of `<data-dir>/server/token` as user `server`, and PUTs /v1-<name>/token. Without --new-token the server
+ *   makes the new one (util.Random(16)); the new token never appears on a command line.
+ * - The server (pkg/server/handlers/token.go@b462a5f7 tokenRotate, lines 68-113): sets the new password of user
+ *   `server` in its passwd file (88), changes user `node` only when no agent token is configured (93: ours always is,
+ *   agent-token-file on every server, ../k3s/config.ts, ../rke2/config.ts: agents are untouched), rewrites
+ *   `<data-dir>/server/token` as `K10<CA hash>::server:<new>` (103-104), re-encrypts the bootstrap data in the
+ *   datastore under the new token's key and deletes the old key (108: pkg/cluster/storage.go RotateBootstrapToken →
+ *   migrateTokens → doMigrateToken, decrypt with the old, create the new key, delete the old), then saves its own
+ *   bootstrap data under the new token (112). The running server keeps serving with the new token (111).
+ * - A server (re)started with the old token then finds only the new key: getBootstrapKeyFromStorage returns
+ *   "bootstrap data already found and encrypted with different token" and the server does not start (storage.go).
+ *   So this server's token-file gets the new token before anything can restart it, and every other server must be
+ *   given the new token before its next start (rke2-docs docs/security/token.md:146: "After running the command on a
+ *   single server, all servers and agents that used the original token should be restarted with the new token. The
+ *   original token will be invalidated and cannot be used to join any new servers or agents").
+ * - Agents join with the agent token (agent-token-file), which the rotation leaves (token.go:93): nothing to do for
+ *   agents, and new pool instances (agents) join through the whole rotation.
+ *
+ * Order: the cluster first, SSM after. Rotating first never leaves a node unable to restart: if the rotation fails,
+ * SSM and every token file still hold the token the cluster accepts. If SSM were written first and the rotation then
+ * failed, a server booting meanwhile would take a token the datastore cannot decrypt with. After a successful
+ * rotation the new token is in this server's token-file (root-only) before SSM is written; if writing SSM fails, a
+ * re-run publishes it without rotating again. Between the rotation and `follow` on a server, that server runs on
+ * (its process keeps its bootstrap data) but must not restart; a server launched in the seconds before SSM is
+ * written reads the old token and fails to start (relaunch it).
+ *
+ * SSM keeps each member's format: RKE2's parameter holds the secure K10 token (its boot publishes it and joining
+ * nodes wait for the K10 prefix, ../rke2/userdata.ts); K3s' holds the short password (`openssl rand -hex 32`).
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import { shellValue } from '../../lib/shapes.js';
+import { bootPrelude, shQuote } from './boot.js';
+import { rancherCluster } from './model.js';
+
+export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
+const TAG = 'odp-rotate-token';
+
+/**
+ * The first release of each line with `<name> token rotate`. RKE2: rke2-docs@13f732fb docs/security/token.md:146-147
+ * (Version Gate: "Available as of 2023-11 releases (v1.28.3+rke2r2, v1.27.7+rke2r2, v1.26.10+rke2r2,
+ * v1.25.15+rke2r2)"; rancher/rke2#4866/#4869-#4871 bump K3s for it). K3s: k3s-io/k3s#8265 and its backports
+ * #8576-#8578 (merged 2023-10-09), first released in the October 2023 patches listed here (the release-notes page was
+ * not read); every later minor line has it.
+ */
+export const TOKEN_ROTATE_SINCE: Readonly<Record<'k3s' | 'rke2', { lines: Readonly<Record<string, string>>; laterMinors: number; source: string }>> = {
+  k3s: { lines: { '1.25': 'v1.25.15+k3s1', '1.26': 'v1.26.10+k3s1', '1.27': 'v1.27.7+k3s1', '1.28': 'v1.28.3+k3s1' }, laterMinors: 29, source: 'k3s-io/k3s#8265, backports #8576-#8578' },
+  rke2: { lines: { '1.25': 'v1.25.15+rke2r2', '1.26': 'v1.26.10+rke2r2', '1.27': 'v1.27.7+rke2r2', '1.28': 'v1.28.3+rke2r2' }, laterMinors: 29, source: 'rke2-docs docs/security/token.md (Version Gate, 2023-11 releases)' },
+};
+
+const parse = (v: string): number[] | undefined => {
+  const m = /^v1\.(\d+)\.(\d+)\+(?:k3s|rke2r)(\d+)$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+};
+
+/** Undefined when `version` has `token rotate`; otherwise why not (the runbook says it). */
+export function tokenRotateUnsupported(name: 'k3s' | 'rke2', version: string | undefined): string | undefined {
+  const facts = TOKEN_ROTATE_SINCE[name];
+  const v = version ? parse(version) : undefined;
+  if (!v) return `the release ${version ?? '(none)'} is not one this step can compare`;
+  if (v[0]! >= facts.laterMinors) return undefined;
+  const first = facts.lines[`1.${v[0]}`];
+  const f = first ? parse(first)! : undefined;
+  if (f && (v[1]! > f[1]! || (v[1] === f[1] && v[2]! >= f[2]!))) return undefined;
+  return `${version} has no \`${name} token rotate\` (first in ${first ?? `v1.${facts.laterMinors}`}: ${facts.source})`;
+}
+
+export interface TokenRotateSpec {
+  /** The family member: its CLI, its /etc/rancher/<name> and /var/lib/rancher/<name>. */
+  name: 'k3s' | 'rke2';
+  title: string;
+  /** The server's systemd unit and where its unit file is. */
+  unit: string;
+  unitPath: string;
+  /** The server binary. */
+  bin: string;
+  /** The token-file of the servers' config (written at first boot from SSM). */
+  tokenFile: string;
+  /** SSM and the token-file hold the secure K10 token (RKE2) or the short password (K3s). */
+  secureInSsm: boolean;
+}
+
+/** The script of one environment, or undefined with the reason when its release has no `token rotate`. */
+export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { script?: string; unsupported?: string } {
+  const c = rancherCluster(m);
+  const unsupported = tokenRotateUnsupported(s.name, c.version);
+  if (unsupported) return { unsupported };
+  const param = shellValue('ssm-name', c.token.secret, `cluster.${s.name}.token.secret`);
+  const secure = `/var/lib/rancher/${s.name}/server/token`;
+  const servers = m.controlPlaneNodes.map((n) => n.name).join(', ');
+  const script = [
+    '#!/bin/sh',
+    `# odp-gitops: rotate the ${s.title} server token of environment ${m.name} (SSM parameter ${param}), as root:`,
+    `#   sh ${TOKEN_ROTATE_SCRIPT} rotate   on ONE server: ${s.name} token rotate re-encrypts the bootstrap data with a new token;`,
+    '#                            this server\'s token-file gets it, then SSM (only once the rotation succeeded; a re-run',
+    '#                            after a failed SSM write publishes it without rotating again)',
+    `#   sh ${TOKEN_ROTATE_SCRIPT} follow   then on every other server, one at a time: token-file from SSM, restart`,
+    '# Agents join with the agent token, which the rotation leaves: nothing to do on agents.',
+    bootPrelude(TAG).trimEnd(),
+    `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers (agents keep their agent token)`)}; exit 1; }`,
+    `PARAM=${shQuote(param)}`,
+    `TOKEN_FILE=${s.tokenFile}`,
+    `SECURE=${secure}`,
+    '# Present from the start of a rotation on this server until its token is in SSM: only this server may then publish.',
+    `MARK=/var/lib/rancher/${s.name}/server/odp-token-unpublished`,
+    '# The password of a token: K10<CA hash>::server:<password> (secure) or <password> (short).',
+    'password() { case "$1" in K10*::server:*) printf \'%s\' "${1#*::server:}" ;; *) printf \'%s\' "$1" ;; esac; }',
+    '# Tokens are data, never code; still, only the shapes the servers write and openssl rand -hex makes pass.',
+    'shape() { case "$2" in ""|*[!A-Za-z0-9._:-]*) log "$1 holds no token (empty, or characters beyond A-Z a-z 0-9 . _ : -)"; exit 1 ;; esac; }',
+    '# Write a root-only file atomically (umask 077), without a trailing newline, as the boot script does.',
+    'put_file() { printf \'%s\' "$2" > "$1.new" && chmod 0600 "$1.new" && mv -f "$1.new" "$1"; }',
+    '# The token-file\'s content to SSM (never on a command line), keeping the parameter\'s KMS key.',
+    'publish() {',
+    '  key=$(aws ssm describe-parameters --region "$REGION" --parameter-filters "Key=Name,Values=$PARAM" --query \'Parameters[0].KeyId\' --output text)',
+    '  aws ssm put-parameter --region "$REGION" --name "$PARAM" --type SecureString --key-id "$key" --overwrite --value "file://$TOKEN_FILE" >/dev/null \\',
+    `    || { log ${shQuote(`writing ${param} failed: the cluster and this server's token-file hold the new token; run sh ${TOKEN_ROTATE_SCRIPT} rotate again here (it publishes without rotating)`)}; exit 1; }`,
+    '  log "published the new token to $PARAM"',
+    '}',
+    'IN_SSM=$(ssm_secret "$PARAM")',
+    'shape "SSM parameter $PARAM" "$IN_SSM"',
+    'ON_NODE=$(cat "$TOKEN_FILE")',
+    'shape "$TOKEN_FILE" "$ON_NODE"',
+    'case "${1:-}" in',
+    'follow)',
+    '  if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi',
+    '  put_file "$TOKEN_FILE" "$IN_SSM"',
+    `  systemctl restart ${s.unit}.service`,
+    `  log ${shQuote(`${s.unit} restarted with the token in ${param}`)}`,
+    '  ;;',
+    'rotate)',
+    '  RUNNING=$(cat "$SECURE")',
+    '  shape "$SECURE" "$RUNNING"',
+    '  if [ "$(password "$ON_NODE")" != "$(password "$IN_SSM")" ]; then',
+    '    # Resume: this server rotated (marked; its token-file and running token agree) but SSM was not written. Without',
+    '    # the mark, a server that has not followed yet looks the same: it must never publish its old token.',
+    `    [ -e "$MARK" ] && [ "$(password "$ON_NODE")" = "$(password "$RUNNING")" ] || { log ${shQuote(`${s.tokenFile} differs from ${param} and from the running token: another server rotated; run sh ${TOKEN_ROTATE_SCRIPT} follow here`)}; exit 1; }`,
+    '    log "this server rotated the token before but $PARAM was not written: publishing it"',
+    '  else',
+    `    log ${shQuote(`rotating the server token (${s.name} token rotate; the server makes the new token)`)}`,
+    '    : > "$MARK"',
+    `    ${s.bin} token rotate >&2 || { rm -f "$MARK"; log ${shQuote(`${s.name} token rotate failed: ${param} and ${s.tokenFile} are untouched and the cluster keeps its token (journalctl -u ${s.unit})`)}; exit 1; }`,
+    '    NEW=$(cat "$SECURE")',
+    '    shape "$SECURE" "$NEW"',
+    `    [ "$(password "$NEW")" != "$(password "$ON_NODE")" ] || { log ${shQuote(`${secure} still holds the old token after ${s.name} token rotate: ${param} untouched`)}; exit 1; }`,
+    '    # Before anything restarts this server: with the old token it could not start (bootstrap data re-encrypted).',
+    s.secureInSsm ? '    put_file "$TOKEN_FILE" "$NEW"' : '    put_file "$TOKEN_FILE" "$(password "$NEW")"',
+    '  fi',
+    '  publish',
+    '  rm -f "$MARK"',
+    `  log ${shQuote(`next, on every other server of ${servers}, one at a time: sh ${TOKEN_ROTATE_SCRIPT} follow`)}`,
+    '  ;;',
+    `*) log ${shQuote(`usage: sh ${TOKEN_ROTATE_SCRIPT} rotate (on one server), then sh ${TOKEN_ROTATE_SCRIPT} follow (on each other server)`)}; exit 2 ;;`,
+    'esac',
+    '',
+  ].join('\n');
+  return { script };
+}
+
+/** The README's paragraph on rotating the server token (the runbook step, or why the release has none). */
+export function tokenRotationText(m: EnvironmentModel, s: Pick<TokenRotateSpec, 'name' | 'title'>, rotate: { script?: string; unsupported?: string }): string {
+  const param = rancherCluster(m).token.secret;
+  const path = `\`${m.renderedDir}/${s.name}/${TOKEN_ROTATE_SCRIPT}\``;
+  if (!rotate.script) return `Server token rotation: not rendered, ${rotate.unsupported}; upgrade first.\n`;
+  return `Server token rotation (after a leak: anyone reaching the supervisor port can join a server with it, and it
+decrypts the bootstrap data in the datastore): copy ${path} to the servers and run, as
+root, \`sh ${TOKEN_ROTATE_SCRIPT} rotate\` on ONE server (\`${s.name} token rotate\` re-encrypts the bootstrap data with a token
+the server makes; that server's token-file gets it, and \`${param}\` only once the rotation succeeded; a re-run
+after a failed SSM write publishes without rotating again), then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server,
+one at a time (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not
+restart: with the old token it cannot decrypt the bootstrap data and does not start. Agents and new pool instances
+join with the agent token, which the rotation leaves. Keep the old token with the datastore backups taken before:
+restoring one needs it.
+`;
+}

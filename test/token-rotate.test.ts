@@ -1,0 +1,207 @@
+/**
+ * The runbook's server token rotation (rendered/<env>/<k3s|rke2>/rotate-token.sh, generators/distributions/rancher/
+ * token-rotate.ts) executed on simulated servers (test/support/node-sandbox.ts) of every datastore the family offers
+ * here: K3s Kine on PostgreSQL and on SQLite/Litestream, RKE2 Kine on PostgreSQL and embedded etcd. The stubs behave as
+ * upstream does (test/support/node-stubs.mjs): `token rotate` makes the new token, rewrites
+ * <data-dir>/server/token as K10<CA hash>::server:<new> and re-encrypts the bootstrap data under it
+ * (k3s-io/k3s pkg/server/handlers/token.go@b462a5f7:68-113, pkg/cluster/storage.go RotateBootstrapToken); a server
+ * then starts only with the new token ("bootstrap data already found and encrypted with different token",
+ * storage.go getBootstrapKeyFromStorage).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { tokenRotateUnsupported, tokenRotationText } from '../generators/distributions/rancher/token-rotate.js';
+import { fixtureSources, formatted, renderExample } from './helpers.js';
+import { World, type NodeBox } from './support/node-sandbox.js';
+
+interface Setup {
+  title: string;
+  files: () => Map<string, string>;
+  name: 'k3s' | 'rke2';
+  unit: string;
+  unitPath: string;
+  servers: number;
+  /** Extra server state: the Kine DSN drop-in of RKE2 (K3s' config names its datastore itself), an etcd member. */
+  prepare?: (node: NodeBox) => void;
+}
+
+const fixture = (file: string) => (): Map<string, string> => {
+  const { name, sources } = fixtureSources('valid', file);
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+};
+
+const SETUPS: Setup[] = [
+  { title: 'K3s, Kine on PostgreSQL', files: fixture('k3s-postgres.yaml'), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 3 },
+  { title: 'K3s, Kine on SQLite with Litestream (one server)', files: () => new Map(renderExample('dev-k3s').map((f) => [f.path, f.content])), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 1 },
+  {
+    title: 'RKE2, Kine on PostgreSQL',
+    files: fixture('rke2-postgres.yaml'),
+    name: 'rke2',
+    unit: 'rke2-server',
+    unitPath: '/usr/local/lib/systemd/system/rke2-server.service',
+    servers: 3,
+    prepare: (n) => n.write('/etc/rancher/rke2/config.yaml.d/10-node.yaml', `node-name: "${n.hostname}"\ndatastore-endpoint: "postgres://rke2:x@db:5432/rke2?sslmode=verify-full"\n`, 0o600),
+  },
+  {
+    title: 'RKE2, embedded etcd',
+    files: fixture('rke2-etcd.yaml'),
+    name: 'rke2',
+    unit: 'rke2-server',
+    unitPath: '/usr/local/lib/systemd/system/rke2-server.service',
+    servers: 3,
+    prepare: (n) => n.write('/var/lib/rancher/rke2/server/db/etcd/name', `${n.hostname}-0000000${n.ip.slice(-1)}`),
+  },
+];
+
+const HASH = 'c'.repeat(64);
+const OLD = 'a1b2'.repeat(16);
+const password = (t: string): string => (t.includes('::') ? t.slice(t.indexOf('::') + 2).replace(/^server:/, '') : t);
+
+describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
+  let world: World;
+  let files: Map<string, string>;
+  let script: string;
+  let param: string;
+  const tokenFile = `/etc/rancher/${s.name}/token`;
+  // RKE2 keeps the secure token in SSM (its first server publishes it), K3s the short one.
+  const oldValue = s.name === 'rke2' ? `K10${HASH}::server:${OLD}` : OLD;
+
+  beforeEach(() => {
+    world = new World();
+    files = s.files();
+    script = files.get(`${s.name}/rotate-token.sh`)!;
+    expect(script, 'rendered').toBeDefined();
+    param = /^PARAM='([^']+)'$/m.exec(script)![1]!;
+    world.ssm(param, oldValue);
+    world.bootstrapKey({ password: OLD, ca: '1' });
+  });
+  afterEach(() => world.cleanup());
+
+  /** A running server of the cluster, as its first boot left it (token-file from SSM, config with token-file). */
+  function server(i: number): NodeBox {
+    const node = world.node(`ip-10-10-1-1${i}.eu-west-1.compute.internal`, `10.10.1.1${i}`);
+    const config = [...files].find(([p, c]) => new RegExp(`^${s.name}/[^/]+\\.yaml$`).test(p) && c.includes('agent-token-file'))![1];
+    node.write(`/etc/rancher/${s.name}/config.yaml`, config, 0o600);
+    node.write(tokenFile, oldValue, 0o600);
+    node.write(`/etc/rancher/${s.name}/agent-token`, 'agent-token-unchanged', 0o600);
+    node.write(s.unitPath, `[Service]\nExecStart=/usr/local/bin/${s.name} server\n`);
+    s.prepare?.(node);
+    node.stubBinary(`/usr/local/bin/${s.name}`);
+    node.write('/root/rotate-token.sh', script, 0o700);
+    expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
+    return node;
+  }
+  const run = (node: NodeBox, mode: string) => node.run(`#!/bin/sh\nsh /root/rotate-token.sh ${mode}\n`);
+  const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1);
+
+  it('rotate on one server: the cluster first, then the token-file and SSM; every other server follows; nothing secret is printed', () => {
+    const nodes = Array.from({ length: s.servers }, (_, i) => server(i));
+    const [first, ...others] = nodes;
+    const r = run(first!, 'rotate');
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = world.ssm(param)!;
+    expect(password(fresh)).not.toBe(OLD);
+    // SSM keeps the member's format and the parameter's KMS key.
+    if (s.name === 'rke2') expect(fresh).toMatch(new RegExp(`^K10[0-9a-f]{64}::server:[0-9a-f]{32}$`));
+    else expect(fresh).toMatch(/^[0-9a-f]{32}$/);
+    expect(world.ssmKey(param)).toBe('alias/odp-test');
+    expect(first!.read(tokenFile)).toBe(fresh);
+    expect(world.bootstrapKey()!.password).toBe(password(fresh));
+    expect(first!.read(`/etc/rancher/${s.name}/agent-token`)).toBe('agent-token-unchanged');
+    expect(r.stderr).toContain(`odp-rotate-token: published the new token to ${param}`);
+    expect(lastLine(r.stderr)).toMatch(/^odp-rotate-token: next, on every other server of .+, one at a time: sh rotate-token\.sh follow$/);
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.toContain(OLD);
+      expect(out).not.toContain(password(fresh));
+    }
+    // The rotating server restarts with its new token-file.
+    expect(first!.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`).code).toBe(0);
+    for (const other of others) {
+      // Before it follows, a server restarted with the old token cannot decrypt the bootstrap data (upstream's refusal).
+      const early = other.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain('bootstrap data already found and encrypted with different token');
+      // rotate on a server that has not followed is refused (it would rotate a second time).
+      const wrong = run(other, 'rotate');
+      expect(wrong.code).toBe(1);
+      expect(lastLine(wrong.stderr)).toBe(`odp-rotate-token: ${tokenFile} differs from ${param} and from the running token: another server rotated; run sh rotate-token.sh follow here`);
+      const f = run(other, 'follow');
+      expect(f.code, f.stderr).toBe(0);
+      expect(lastLine(f.stderr)).toBe(`odp-rotate-token: ${s.unit} restarted with the token in ${param}`);
+      expect(other.read(tokenFile)).toBe(fresh);
+      expect(f.stdout + f.stderr).not.toContain(password(fresh));
+    }
+    // follow again (or on the server that rotated): nothing to do, no restart.
+    const again = run(first!, 'follow');
+    expect(again.code).toBe(0);
+    expect(lastLine(again.stderr)).toBe(`odp-rotate-token: ${tokenFile} holds the token in ${param} already: nothing to do`);
+    expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
+  });
+
+  it('a failing rotation leaves SSM and the token-file untouched, exits non-zero and says so', () => {
+    const node = server(0);
+    world.tokenRotateFails('etcdserver: request timed out');
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('500 Internal Server Error: etcdserver: request timed out');
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: ${s.name} token rotate failed: ${param} and ${tokenFile} are untouched and the cluster keeps its token (journalctl -u ${s.unit})`);
+    expect(world.ssm(param)).toBe(oldValue);
+    expect(node.read(tokenFile)).toBe(oldValue);
+    expect(world.bootstrapKey()!.password).toBe(OLD);
+    expect(world.calls().some((c) => c.includes('put-parameter'))).toBe(false);
+  });
+
+  it('a re-run after a failed SSM write publishes the token of the first run without rotating again', () => {
+    const node = server(0);
+    world.ssmDenied([param]);
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: writing ${param} failed: the cluster and this server's token-file hold the new token; run sh rotate-token.sh rotate again here (it publishes without rotating)`);
+    expect(world.ssm(param)).toBe(oldValue);
+    const onNode = node.read(tokenFile);
+    expect(password(onNode)).toBe(world.bootstrapKey()!.password);
+    // The server can restart meanwhile: its token-file has the new token.
+    expect(node.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`).code).toBe(0);
+    world.ssmDenied([]);
+    const again = run(node, 'rotate');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`odp-rotate-token: this server rotated the token before but ${param} was not written: publishing it`);
+    expect(world.ssm(param)).toBe(onNode);
+    expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
+  });
+
+  it('refuses on an agent, and without a mode', () => {
+    const agent = world.node('ip-10-10-1-50.eu-west-1.compute.internal', '10.10.1.50');
+    agent.write('/root/rotate-token.sh', script, 0o700);
+    const r = run(agent, 'rotate');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: no ${s.name === 'k3s' ? 'K3s' : 'RKE2'} server unit (${s.unitPath}) on this node: run this on the servers (agents keep their agent token)`);
+    const bare = run(server(0), '');
+    expect(bare.code).toBe(2);
+    expect(lastLine(bare.stderr)).toBe('odp-rotate-token: usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server)');
+  });
+});
+
+describe('token rotation: the release decides', () => {
+  it('the first releases with token rotate (rke2-docs security/token.md Version Gate; k3s-io/k3s#8265 backports)', () => {
+    expect(tokenRotateUnsupported('rke2', 'v1.28.3+rke2r2')).toBeUndefined();
+    expect(tokenRotateUnsupported('rke2', 'v1.28.3+rke2r1')).toBe('v1.28.3+rke2r1 has no `rke2 token rotate` (first in v1.28.3+rke2r2: rke2-docs docs/security/token.md (Version Gate, 2023-11 releases))');
+    expect(tokenRotateUnsupported('rke2', 'v1.35.7+rke2r1')).toBeUndefined();
+    expect(tokenRotateUnsupported('k3s', 'v1.27.6+k3s1')).toMatch(/^v1\.27\.6\+k3s1 has no `k3s token rotate` \(first in v1\.27\.7\+k3s1/);
+    expect(tokenRotateUnsupported('k3s', 'v1.24.17+k3s1')).toMatch(/first in v1\.29/);
+    expect(tokenRotateUnsupported('k3s', 'v1.34.1+k3s1')).toBeUndefined();
+  });
+
+  it('an environment on a release without it gets no script; its README says why', () => {
+    const files = fixture('k3s-postgres.yaml')();
+    expect(files.has('k3s/rotate-token.sh')).toBe(true);
+    const readme = [...files].find(([p]) => p === 'README.md')![1];
+    expect(readme).toContain('`sh rotate-token.sh rotate` on ONE server');
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const r = prepareEnvironment(name, sources);
+    const m = r.prepared!.model;
+    expect(tokenRotationText(m, { name: 'k3s', title: 'K3s' }, { unsupported: 'v1.27.6+k3s1 has no `k3s token rotate`' })).toBe('Server token rotation: not rendered, v1.27.6+k3s1 has no `k3s token rotate`; upgrade first.\n');
+  });
+});
