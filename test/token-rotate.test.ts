@@ -11,6 +11,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { tokenRotateUnsupported, tokenRotationText } from '../generators/distributions/rancher/token-rotate.js';
+import { K3S_TOKEN_ROTATE_SINCE } from '../generators/distributions/k3s/token-rotate.js';
+import { RKE2_TOKEN_ROTATE_SINCE } from '../generators/distributions/rke2/token-rotate.js';
 import { fixtureSources, formatted, renderExample } from './helpers.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
 
@@ -186,12 +188,12 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
 
 describe('token rotation: the release decides', () => {
   it('the first releases with token rotate (rke2-docs security/token.md Version Gate; k3s-io/k3s#8265 backports)', () => {
-    expect(tokenRotateUnsupported('rke2', 'v1.28.3+rke2r2')).toBeUndefined();
-    expect(tokenRotateUnsupported('rke2', 'v1.28.3+rke2r1')).toBe('v1.28.3+rke2r1 has no `rke2 token rotate` (first in v1.28.3+rke2r2: rke2-docs docs/security/token.md (Version Gate, 2023-11 releases))');
-    expect(tokenRotateUnsupported('rke2', 'v1.35.7+rke2r1')).toBeUndefined();
-    expect(tokenRotateUnsupported('k3s', 'v1.27.6+k3s1')).toMatch(/^v1\.27\.6\+k3s1 has no `k3s token rotate` \(first in v1\.27\.7\+k3s1/);
-    expect(tokenRotateUnsupported('k3s', 'v1.24.17+k3s1')).toMatch(/first in v1\.29/);
-    expect(tokenRotateUnsupported('k3s', 'v1.34.1+k3s1')).toBeUndefined();
+    expect(tokenRotateUnsupported('rke2', RKE2_TOKEN_ROTATE_SINCE, 'v1.28.3+rke2r2')).toBeUndefined();
+    expect(tokenRotateUnsupported('rke2', RKE2_TOKEN_ROTATE_SINCE, 'v1.28.3+rke2r1')).toBe('v1.28.3+rke2r1 has no `rke2 token rotate` (first in v1.28.3+rke2r2: rke2-docs docs/security/token.md (Version Gate, 2023-11 releases))');
+    expect(tokenRotateUnsupported('rke2', RKE2_TOKEN_ROTATE_SINCE, 'v1.35.7+rke2r1')).toBeUndefined();
+    expect(tokenRotateUnsupported('k3s', K3S_TOKEN_ROTATE_SINCE, 'v1.27.6+k3s1')).toMatch(/^v1\.27\.6\+k3s1 has no `k3s token rotate` \(first in v1\.27\.7\+k3s1/);
+    expect(tokenRotateUnsupported('k3s', K3S_TOKEN_ROTATE_SINCE, 'v1.24.17+k3s1')).toMatch(/first in v1\.29/);
+    expect(tokenRotateUnsupported('k3s', K3S_TOKEN_ROTATE_SINCE, 'v1.34.1+k3s1')).toBeUndefined();
   });
 
   it('an environment on a release without it gets no script; its README says why', () => {

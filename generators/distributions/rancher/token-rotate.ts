@@ -1,38 +1,31 @@
 /**
- * The runbook step that rotates the server token of a K3s or RKE2 cluster (`<name>/rotate-token.sh`), run as root
- * on the servers, on every datastore the family offers here (Kine on PostgreSQL, K3s Kine on SQLite/Litestream,
- * RKE2 embedded etcd). Upstream behaviour it relies on (k3s-io/k3s, the supervisor both members run; RKE2 vendors it):
+ * The runbook step that rotates the server token of a cluster of this family (`<name>/rotate-token.sh`), run as root
+ * on the servers, on every datastore the family offers here (Kine on PostgreSQL, Kine on SQLite/Litestream, embedded
+ * etcd). What the shared supervisor does (cited file:line in each member's token-rotate.ts, which passes its facts):
  *
- * - `<name> token rotate` (pkg/cli/token/token.go Rotate, serverAccess): authenticates to the local supervisor
- *   (default https://127.0.0.1:6443 on K3s, :9345 on RKE2: rke2-docs@9477b7b1 docs/security/token.md:152) with the
- *   token of `<data-dir>/server/token` as user `server`, and PUTs /v1-<name>/token. Without --new-token the server
- *   makes the new one (util.Random(16)); the new token never appears on a command line.
- * - The server (pkg/server/handlers/token.go@b462a5f7 tokenRotate, lines 68-113): sets the new password of user
- *   `server` in its passwd file (88), changes user `node` only when no agent token is configured (93: ours always is,
- *   agent-token-file on every server, ../k3s/config.ts, ../rke2/config.ts: agents are untouched), rewrites
- *   `<data-dir>/server/token` as `K10<CA hash>::server:<new>` (103-104), re-encrypts the bootstrap data in the
- *   datastore under the new token's key and deletes the old key (108: pkg/cluster/storage.go RotateBootstrapToken →
- *   migrateTokens → doMigrateToken, decrypt with the old, create the new key, delete the old), then saves its own
- *   bootstrap data under the new token (112). The running server keeps serving with the new token (111).
- * - A server (re)started with the old token then finds only the new key: getBootstrapKeyFromStorage returns
- *   "bootstrap data already found and encrypted with different token" and the server does not start (storage.go).
- *   So this server's token-file gets the new token before anything can restart it, and every other server must be
- *   given the new token before its next start (rke2-docs docs/security/token.md:146: "After running the command on a
- *   single server, all servers and agents that used the original token should be restarted with the new token. The
- *   original token will be invalidated and cannot be used to join any new servers or agents").
- * - Agents join with the agent token (agent-token-file), which the rotation leaves (token.go:93): nothing to do for
- *   agents, and new pool instances (agents) join through the whole rotation.
+ * - `<name> token rotate` authenticates to the local supervisor with the token of `<data-dir>/server/token` as user
+ *   `server`. Without --new-token the server makes the new token: no token ever appears on a command line.
+ * - The server sets the new password of user `server`, leaves user `node` (the agent token) when an agent token is
+ *   configured (ours always is: agent-token-file on every server), rewrites `<data-dir>/server/token` as
+ *   `K10<CA hash>::server:<new>`, re-encrypts the bootstrap data in the datastore under the new token's key, deletes
+ *   the old key, and keeps serving with the new token.
+ * - A server (re)started with the old token finds only the new key ("bootstrap data already found and encrypted with
+ *   different token") and does not start. So this server's token-file gets the new token before anything can
+ *   restart it, and every other server must get it before its next start (`follow`).
+ * - Agents join with the agent token, which the rotation leaves: nothing to do on agents, and new pool instances
+ *   (agents) join through the whole rotation.
  *
- * Order: the cluster first, SSM after. Rotating first never leaves a node unable to restart: if the rotation fails,
- * SSM and every token file still hold the token the cluster accepts. If SSM were written first and the rotation then
- * failed, a server booting meanwhile would take a token the datastore cannot decrypt with. After a successful
- * rotation the new token is in this server's token-file (root-only) before SSM is written; if writing SSM fails, a
- * re-run publishes it without rotating again. Between the rotation and `follow` on a server, that server runs on
- * (its process keeps its bootstrap data) but must not restart; a server launched in the seconds before SSM is
- * written reads the old token and fails to start (relaunch it).
+ * Order: the cluster first, SSM after. If the rotation fails, SSM and every token-file still hold the token the
+ * cluster accepts. Were SSM written first and the rotation then failed, a server booting meanwhile would take a token
+ * the datastore cannot be decrypted with. After a successful rotation the new token is in this server's root-only
+ * token-file before SSM is written; if writing SSM fails, a re-run on this server publishes it without rotating again
+ * (a mark file, present from the start of a rotation until SSM has the token, tells this server from one that has
+ * not followed yet: both hold a token-file that differs from SSM and matches their running token). Between the
+ * rotation and `follow` a server runs on (its process keeps its bootstrap data) but must not restart; a server
+ * launched in the seconds before SSM is written reads the old token and does not start (relaunch it).
  *
- * SSM keeps each member's format: RKE2's parameter holds the secure K10 token (its boot publishes it and joining
- * nodes wait for the K10 prefix, ../rke2/userdata.ts); K3s' holds the short password (`openssl rand -hex 32`).
+ * SSM keeps each member's format (`secureInSsm`): the secure K10 token where the first server publishes it and joining
+ * nodes wait for it, the short password otherwise.
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
@@ -42,38 +35,29 @@ import { rancherCluster } from './model.js';
 export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
 const TAG = 'odp-rotate-token';
 
-/**
- * The first release of each line with `<name> token rotate`. RKE2: rke2-docs@13f732fb docs/security/token.md:146-147
- * (Version Gate: "Available as of 2023-11 releases (v1.28.3+rke2r2, v1.27.7+rke2r2, v1.26.10+rke2r2,
- * v1.25.15+rke2r2)"; rancher/rke2#4866/#4869-#4871 bump K3s for it). K3s: k3s-io/k3s#8265 and its backports
- * #8576-#8578 (merged 2023-10-09), first released in the October 2023 patches listed here (the release-notes page was
- * not read); every later minor line has it.
- */
-export const TOKEN_ROTATE_SINCE: Readonly<Record<'k3s' | 'rke2', { lines: Readonly<Record<string, string>>; laterMinors: number; source: string }>> = {
-  k3s: { lines: { '1.25': 'v1.25.15+k3s1', '1.26': 'v1.26.10+k3s1', '1.27': 'v1.27.7+k3s1', '1.28': 'v1.28.3+k3s1' }, laterMinors: 29, source: 'k3s-io/k3s#8265, backports #8576-#8578' },
-  rke2: { lines: { '1.25': 'v1.25.15+rke2r2', '1.26': 'v1.26.10+rke2r2', '1.27': 'v1.27.7+rke2r2', '1.28': 'v1.28.3+rke2r2' }, laterMinors: 29, source: 'rke2-docs docs/security/token.md (Version Gate, 2023-11 releases)' },
-};
+/** The first release of each minor line with `<name> token rotate` (every later minor has it), with the source. */
+export interface TokenRotateSince {
+  lines: Readonly<Record<string, string>>;
+  laterMinors: number;
+  source: string;
+  /** [minor, patch, build] of a release name, undefined when it is none. */
+  parse(version: string): number[] | undefined;
+}
 
-const parse = (v: string): number[] | undefined => {
-  const m = /^v1\.(\d+)\.(\d+)\+(?:k3s|rke2r)(\d+)$/.exec(v);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-};
-
-/** Undefined when `version` has `token rotate`; otherwise why not (the runbook says it). */
-export function tokenRotateUnsupported(name: 'k3s' | 'rke2', version: string | undefined): string | undefined {
-  const facts = TOKEN_ROTATE_SINCE[name];
-  const v = version ? parse(version) : undefined;
+/** Undefined when `version` has `token rotate`; otherwise why not (the README says it). */
+export function tokenRotateUnsupported(name: string, since: TokenRotateSince, version: string | undefined): string | undefined {
+  const v = version ? since.parse(version) : undefined;
   if (!v) return `the release ${version ?? '(none)'} is not one this step can compare`;
-  if (v[0]! >= facts.laterMinors) return undefined;
-  const first = facts.lines[`1.${v[0]}`];
-  const f = first ? parse(first)! : undefined;
+  if (v[0]! >= since.laterMinors) return undefined;
+  const first = since.lines[`1.${v[0]}`];
+  const f = first ? since.parse(first) : undefined;
   if (f && (v[1]! > f[1]! || (v[1] === f[1] && v[2]! >= f[2]!))) return undefined;
-  return `${version} has no \`${name} token rotate\` (first in ${first ?? `v1.${facts.laterMinors}`}: ${facts.source})`;
+  return `${version} has no \`${name} token rotate\` (first in ${first ?? `v1.${since.laterMinors}`}: ${since.source})`;
 }
 
 export interface TokenRotateSpec {
   /** The family member: its CLI, its /etc/rancher/<name> and /var/lib/rancher/<name>. */
-  name: 'k3s' | 'rke2';
+  name: string;
   title: string;
   /** The server's systemd unit and where its unit file is. */
   unit: string;
@@ -82,14 +66,15 @@ export interface TokenRotateSpec {
   bin: string;
   /** The token-file of the servers' config (written at first boot from SSM). */
   tokenFile: string;
-  /** SSM and the token-file hold the secure K10 token (RKE2) or the short password (K3s). */
+  /** SSM and the token-file hold the secure K10 token (its first server publishes it) or the short password. */
   secureInSsm: boolean;
+  since: TokenRotateSince;
 }
 
 /** The script of one environment, or undefined with the reason when its release has no `token rotate`. */
 export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { script?: string; unsupported?: string } {
   const c = rancherCluster(m);
-  const unsupported = tokenRotateUnsupported(s.name, c.version);
+  const unsupported = tokenRotateUnsupported(s.name, s.since, c.version);
   if (unsupported) return { unsupported };
   const param = shellValue('ssm-name', c.token.secret, `cluster.${s.name}.token.secret`);
   const secure = `/var/lib/rancher/${s.name}/server/token`;

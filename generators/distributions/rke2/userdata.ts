@@ -24,8 +24,14 @@
  * URL is no join), removed as soon as RKE2 runs: from then on etcd data exists and `server` is
  * ignored (rke2-docs install/ha.md line 96). The marker alone would survive a load balancer that
  * cannot reach the servers; the probe alone would split the cluster whenever the endpoint is down
- * while the first server is replaced. Every other node joins only with the secure token, so it
- * verifies the cluster CA before it sends credentials (token.md lines 25-30), waiting for it.
+ * while the first server is replaced. Every other node waits for the secure token. A node that joins through the
+ * supervisor (agents; servers on embedded etcd) then verifies the cluster CA before it sends credentials (token.md
+ * lines 25-30: the CA hash is checked only by a node contacting a server URL, the shared supervisor's
+ * pkg/clientaccess/token.go validateCAHash). A Kine server joins no supervisor (no `server:`, ./config.ts) and sends its token to nobody: it
+ * derives the key of the bootstrap data in the database from the token's password (pkg/cluster/storage.go
+ * storageBootstrap, util.NormalizeToken), and only its own agent checks the hash, against its own supervisor,
+ * whose CA came from that data. For it the wait only orders the boot: the first server has written the bootstrap
+ * data (and published the token) before another server starts.
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl enable
  * --now rke2-agent` returns: the unit is Type=notify with TimeoutStartSec=0 (rancher/rke2@6ce1a801
@@ -93,10 +99,15 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
   });
 }
 
-/** Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`. */
-function waitForSecureToken(variable: string, param: string): string[] {
+/**
+ * Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`; `kine`: a Kine
+ * server, which joins no supervisor (the header above says what the wait gives each).
+ */
+function waitForSecureToken(variable: string, param: string, kine: boolean): string[] {
   return [
-    `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
+    kine
+      ? '# Wait for the secure token: the first server publishes it once the bootstrap data is in the database (no CA check here: this server joins no supervisor).'
+      : `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
     'n=0',
     `until case "$${variable}" in K10*) true ;; *) false ;; esac; do`,
     '  n=$((n + 1))',
@@ -153,7 +164,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
       `     else log 'no cluster yet: bootstrapping etcd'; BOOTSTRAP=1; printf 'server: ""\\n' > ${dropIn}; fi ;;`,
       'esac',
     );
-  } else if (!first) lines.push(...waitForSecureToken(variable, param));
+  } else if (!first) lines.push(...waitForSecureToken(variable, param, role === 'server' && d.type === 'kine-postgres'));
   lines.push(`printf '%s' "$${variable}" > ${role === 'server' ? RKE2_PATHS.token : RKE2_PATHS.agentToken}`);
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
