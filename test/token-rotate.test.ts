@@ -23,6 +23,8 @@ interface Setup {
   unit: string;
   unitPath: string;
   servers: number;
+  /** The servers' subnet (their fixed addresses are <net>.10, .11, …). */
+  net?: string;
   /** Extra server state: the Kine DSN drop-in of RKE2 (K3s' config names its datastore itself), an etcd member. */
   prepare?: (node: NodeBox) => void;
 }
@@ -36,7 +38,7 @@ const fixture = (file: string) => (): Map<string, string> => {
 
 const SETUPS: Setup[] = [
   { title: 'K3s, Kine on PostgreSQL', files: fixture('k3s-postgres.yaml'), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 3 },
-  { title: 'K3s, Kine on SQLite with Litestream (one server)', files: () => new Map(renderExample('dev-k3s').map((f) => [f.path, f.content])), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 1 },
+  { title: 'K3s, Kine on SQLite with Litestream (one server)', files: () => new Map(renderExample('dev-k3s').map((f) => [f.path, f.content])), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 1, net: '10.11.1' },
   {
     title: 'RKE2, Kine on PostgreSQL',
     files: fixture('rke2-postgres.yaml'),
@@ -83,7 +85,8 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
 
   /** A running server of the cluster, as its first boot left it (token-file from SSM, config with token-file). */
   function server(i: number): NodeBox {
-    const node = world.node(`ip-10-10-1-1${i}.eu-west-1.compute.internal`, `10.10.1.1${i}`);
+    const net = s.net ?? '10.10.1';
+    const node = world.node(`ip-${net.replace(/\./g, '-')}-1${i}.eu-west-1.compute.internal`, `${net}.1${i}`);
     const config = [...files].find(([p, c]) => new RegExp(`^${s.name}/[^/]+\\.yaml$`).test(p) && c.includes('agent-token-file'))![1];
     node.write(`/etc/rancher/${s.name}/config.yaml`, config, 0o600);
     node.write(tokenFile, oldValue, 0o600);
@@ -113,7 +116,10 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     expect(world.bootstrapKey()!.password).toBe(password(fresh));
     expect(first!.read(`/etc/rancher/${s.name}/agent-token`)).toBe('agent-token-unchanged');
     expect(r.stderr).toContain(`odp-rotate-token: published the new token to ${param}`);
-    expect(lastLine(r.stderr)).toMatch(/^odp-rotate-token: next, on every other server of .+, one at a time: sh rotate-token\.sh follow$/);
+    // The exact next command for every other server, by name and address (the fixture's servers are 10.10.1.1x).
+    const next = r.stderr.split('\n').filter((l) => l.includes('next, one server at a time'));
+    expect(next).toHaveLength(s.servers - 1);
+    for (const l of next) expect(l).toMatch(/^odp-rotate-token: next, one server at a time, as root on \S+ \(10\.1[01]\.1\.1[1-9]\): sh rotate-token\.sh follow$/);
     for (const out of [r.stdout, r.stderr]) {
       expect(out).not.toContain(OLD);
       expect(out).not.toContain(password(fresh));

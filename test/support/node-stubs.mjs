@@ -70,7 +70,7 @@ function curl() {
   const body = (text) => (out ? writeFileSync(out, text) : process.stdout.write(text));
   if (url === 'http://169.254.169.254/latest/api/token') return body('imds-token');
   const md = /^http:\/\/169\.254\.169\.254\/latest\/meta-data\/(.+)$/.exec(url ?? '');
-  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
+  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'local-ipv4' ? (process.env.NODE_IP ?? fail(22)) : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
   if (/:9345\/cacerts$/.test(url)) {
     const etcd = readJson(w('etcd.json'), undefined);
     const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;

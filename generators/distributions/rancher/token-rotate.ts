@@ -78,7 +78,8 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
   if (unsupported) return { unsupported };
   const param = shellValue('ssm-name', c.token.secret, `cluster.${s.name}.token.secret`);
   const secure = `/var/lib/rancher/${s.name}/server/token`;
-  const servers = m.controlPlaneNodes.map((n) => n.name).join(', ');
+  // Fixed servers: name and address, each single-quoted (names and addresses are validated by the schema).
+  const servers = m.controlPlaneNodes.map((n) => shQuote(`${n.name} ${n.ip}`)).join(' ');
   const script = [
     '#!/bin/sh',
     `# odp-gitops: rotate the ${s.title} server token of environment ${m.name} (SSM parameter ${param}), as root:`,
@@ -138,7 +139,11 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     '  fi',
     '  publish',
     '  rm -f "$MARK"',
-    `  log ${shQuote(`next, on every other server of ${servers}, one at a time: sh ${TOKEN_ROTATE_SCRIPT} follow`)}`,
+    '  # The next command on each other server (this one is known by its address).',
+    '  SELF=$(imds local-ipv4)',
+    `  for s in ${servers}; do`,
+    '    [ "${s#* }" = "$SELF" ] || log "next, one server at a time, as root on ${s% *} (${s#* }): sh rotate-token.sh follow"',
+    '  done',
     '  ;;',
     `*) log ${shQuote(`usage: sh ${TOKEN_ROTATE_SCRIPT} rotate (on one server), then sh ${TOKEN_ROTATE_SCRIPT} follow (on each other server)`)}; exit 2 ;;`,
     'esac',

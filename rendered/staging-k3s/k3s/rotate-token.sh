@@ -78,7 +78,11 @@ rotate)
   fi
   publish
   rm -f "$MARK"
-  log 'next, on every other server of stg-k3s-server-1, stg-k3s-server-2, stg-k3s-server-3, one at a time: sh rotate-token.sh follow'
+  # The next command on each other server (this one is known by its address).
+  SELF=$(imds local-ipv4)
+  for s in 'stg-k3s-server-1 10.21.1.10' 'stg-k3s-server-2 10.21.2.10' 'stg-k3s-server-3 10.21.3.10'; do
+    [ "${s#* }" = "$SELF" ] || log "next, one server at a time, as root on ${s% *} (${s#* }): sh rotate-token.sh follow"
+  done
   ;;
 *) log 'usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server)'; exit 2 ;;
 esac

@@ -78,7 +78,11 @@ rotate)
   fi
   publish
   rm -f "$MARK"
-  log 'next, on every other server of stg-rke2-server-1, stg-rke2-server-2, stg-rke2-server-3, one at a time: sh rotate-token.sh follow'
+  # The next command on each other server (this one is known by its address).
+  SELF=$(imds local-ipv4)
+  for s in 'stg-rke2-server-1 10.22.1.10' 'stg-rke2-server-2 10.22.2.10' 'stg-rke2-server-3 10.22.3.10'; do
+    [ "${s#* }" = "$SELF" ] || log "next, one server at a time, as root on ${s% *} (${s#* }): sh rotate-token.sh follow"
+  done
   ;;
 *) log 'usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server)'; exit 2 ;;
 esac
