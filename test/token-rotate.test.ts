@@ -9,6 +9,11 @@
  * storage.go getBootstrapKeyFromStorage).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
+import { serveRelease } from './support/artifacts.js';
+import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { tokenRotateUnsupported, tokenRotationText } from '../generators/distributions/rancher/token-rotate.js';
 import { K3S_TOKEN_ROTATE_SINCE } from '../generators/distributions/k3s/token-rotate.js';
@@ -212,4 +217,78 @@ describe('token rotation: the release decides', () => {
     const m = r.prepared!.model;
     expect(tokenRotationText(m, { name: 'k3s', title: 'K3s' }, { unsupported: 'v1.27.6+k3s1 has no `k3s token rotate`' })).toBe('Server token rotation: not rendered, v1.27.6+k3s1 has no `k3s token rotate`; upgrade first.\n');
   });
+});
+
+describe('rotate-token.sh in motion: RKE2 on embedded etcd booted from its user data', () => {
+  const VERSION = 'v1.35.7+rke2r1';
+  const SERVERS = { 'cp-1': '10.10.1.10', 'cp-2': '10.10.1.11', 'cp-3': '10.10.1.12' } as const;
+  const host = (ip: string): string => `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal`;
+  const PARAM = '/odp/rke2-etcd/rke2/token';
+  let world: World;
+  let restore: () => void;
+  let files: Map<string, string>;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults({ 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' });
+    world.ssm(PARAM, 'short-server-token');
+    world.ssm('/odp/rke2-etcd/rke2/agent-token', 'short-agent-token');
+    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
+    files = fixture('rke2-etcd.yaml')();
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+  const node = (name: keyof typeof SERVERS) => world.node(host(SERVERS[name]), SERVERS[name]);
+  const run = (n: NodeBox, mode: string) => {
+    n.write('/root/rotate-token.sh', files.get('rke2/rotate-token.sh')!, 0o700);
+    n.stubBinary('/usr/local/bin/rke2');
+    return n.run(`#!/bin/sh\nsh /root/rotate-token.sh ${mode}\n`);
+  };
+
+  it('rotated on a joined server, followed by the others; a pool instance joins during the window, a replaced server after it', () => {
+    for (const name of Object.keys(SERVERS) as (keyof typeof SERVERS)[]) expect(node(name).boot(files.get(`rke2/userdata/${name}.yaml`)!).code).toBe(0);
+    // From here the datastore's bootstrap data is encrypted under the cluster's token (the stubs check every start).
+    world.bootstrapKey({ password: 'short-server-token', ca: String(world.etcd().ca) });
+    const published = world.ssm(PARAM)!.trim();
+    expect(published).toMatch(/^K10[0-9a-f]{64}::server:short-server-token$/);
+
+    const r = run(node('cp-2'), 'rotate');
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = world.ssm(PARAM)!;
+    // Same CA hash (the CA does not change), new password; SSM keeps the secure format joining nodes wait for.
+    expect(fresh.slice(0, fresh.indexOf('::'))).toBe(published.slice(0, published.indexOf('::')));
+    expect(password(fresh)).not.toBe('short-server-token');
+    expect(r.stderr).toContain('as root on cp-1 (10.10.1.10): sh rotate-token.sh follow');
+    expect(r.stderr).toContain('as root on cp-3 (10.10.1.12): sh rotate-token.sh follow');
+    expect(r.stderr).not.toContain('on cp-2 (');
+
+    // A pool instance launched before the other servers followed: it joins with the agent token, which is unchanged.
+    const agent = world.node('ip-10-10-1-99.eu-west-1.compute.internal', '10.10.1.99');
+    world.launching(agent.instanceId, 'fixture-workers', POOL_JOIN_HOOK);
+    const joined = agent.boot(files.get('rke2/userdata/workers.yaml')!);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(world.lifecycle()[agent.instanceId]).toMatchObject({ state: 'InService', result: 'CONTINUE' });
+    expect(world.nodeState(agent.hostname)).toMatchObject({ unit: 'rke2-agent', caVerified: true });
+
+    // The first server (its token-file still holds the short token of its first boot) and cp-3 follow.
+    for (const name of ['cp-1', 'cp-3'] as const) {
+      const f = run(node(name), 'follow');
+      expect(f.code, f.stderr).toBe(0);
+      expect(node(name).read('/etc/rancher/rke2/token')).toBe(fresh);
+    }
+
+    // cp-3 replaced: its member removed by the runbook, the replacement boots from the same user data with the new
+    // token from SSM (the secure one it waits for) and joins the one cluster.
+    rmSync(node('cp-3').root, { recursive: true, force: true });
+    const removed = world.runScript(files.get('rke2/replace-server.sh')!.replace('#!/bin/sh\n', '#!/bin/sh\nset -- cp-3\n'));
+    expect(removed.code, removed.stderr).toBe(0);
+    rmSync(node('cp-3').root, { recursive: true, force: true });
+    const replaced = node('cp-3').boot(files.get('rke2/userdata/cp-3.yaml')!);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(node('cp-3').read('/etc/rancher/rke2/token')).toBe(fresh);
+    expect(world.nodeState(host(SERVERS['cp-3']))).toMatchObject({ caVerified: true });
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    expect(world.etcd().members).toHaveLength(3);
+  }, 400_000);
 });

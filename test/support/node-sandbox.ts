@@ -144,6 +144,7 @@ export class NodeBox {
   /** Put the stub binary `name` of ./node-stubs.mjs at `p` on this node (e.g. the server CLI's `token rotate`). */
   stubBinary(p: string): void {
     mkdirSync(dirname(this.path(p)), { recursive: true });
+    rmSync(this.path(p), { force: true });
     symlinkSync(STUBS, this.path(p));
   }
 
