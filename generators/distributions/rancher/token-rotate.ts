@@ -161,10 +161,10 @@ export function tokenRotationText(m: EnvironmentModel, s: Pick<TokenRotateSpec, 
 decrypts the bootstrap data in the datastore): copy ${path} to the servers and run, as
 root, \`sh ${TOKEN_ROTATE_SCRIPT} rotate\` on ONE server (\`${s.name} token rotate\` re-encrypts the bootstrap data with a token
 the server makes; that server's token-file gets it, and \`${param}\` only once the rotation succeeded; a re-run
-after a failed SSM write publishes without rotating again), then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server,
-one at a time (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not
+after a failed SSM write publishes without rotating again), then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server
+(\`rotate\` names each, with its address), one at a time (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not
 restart: with the old token it cannot decrypt the bootstrap data and does not start. Agents and new pool instances
 join with the agent token, which the rotation leaves. Keep the old token with the datastore backups taken before:
-restoring one needs it.
+restoring one needs it (SSM keeps it as the parameter's previous version: \`aws ssm get-parameter-history\`).
 `;
 }
