@@ -164,7 +164,7 @@ the server makes; that server's token-file gets it, and \`${param}\` only once t
 after a failed SSM write publishes without rotating again), then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server
 (\`rotate\` names each, with its address), one at a time (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not
 restart: with the old token it cannot decrypt the bootstrap data and does not start. Agents and new pool instances
-join with the agent token, which the rotation leaves. Keep the old token with the datastore backups taken before:
+join with the agent token, which the rotation leaves (this step does not rotate the agent token). Keep the old token with the datastore backups taken before:
 restoring one needs it (SSM keeps it as the parameter's previous version: \`aws ssm get-parameter-history\`).
 `;
 }
