@@ -100,14 +100,14 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
 }
 
 /**
- * Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`; `kine`: a Kine
- * server, which joins no supervisor (the header above says what the wait gives each).
+ * Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`. The comment they
+ * carry is exact for nodes joining through the supervisor; on a Kine server the wait only orders the boot (the header
+ * above). It is left as is there: a changed line is changed user data, which replaces (or stops and starts) every
+ * such running server for a comment.
  */
-function waitForSecureToken(variable: string, param: string, kine: boolean): string[] {
+function waitForSecureToken(variable: string, param: string): string[] {
   return [
-    kine
-      ? '# Wait for the secure token: the first server publishes it once the bootstrap data is in the database (no CA check here: this server joins no supervisor).'
-      : `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
+    `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
     'n=0',
     `until case "$${variable}" in K10*) true ;; *) false ;; esac; do`,
     '  n=$((n + 1))',
@@ -164,7 +164,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
       `     else log 'no cluster yet: bootstrapping etcd'; BOOTSTRAP=1; printf 'server: ""\\n' > ${dropIn}; fi ;;`,
       'esac',
     );
-  } else if (!first) lines.push(...waitForSecureToken(variable, param, role === 'server' && d.type === 'kine-postgres'));
+  } else if (!first) lines.push(...waitForSecureToken(variable, param));
   lines.push(`printf '%s' "$${variable}" > ${role === 'server' ? RKE2_PATHS.token : RKE2_PATHS.agentToken}`);
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
