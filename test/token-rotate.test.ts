@@ -10,6 +10,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
+import { parse } from 'yaml';
 import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
 import { serveRelease } from './support/artifacts.js';
@@ -194,6 +195,21 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     const bare = run(server(0), '');
     expect(bare.code).toBe(2);
     expect(lastLine(bare.stderr)).toBe('odp-rotate-token: usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server)');
+  });
+});
+
+describe('token rotation: who may write the new token', () => {
+  it('a K3s server role may write the server token parameter (only it) and read parameters\' KMS keys; agents may not', () => {
+    const files = fixture('k3s-postgres.yaml')();
+    const base = parse(files.get('aws/base.yaml')!) as { Resources: Record<string, { Type: string; Properties: { ManagedPolicyName?: string; PolicyDocument?: { Statement: { Action: string[]; Resource: string[] }[] } } }> };
+    const policies = Object.values(base.Resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    const writes = policies.filter((p) => p.Properties.PolicyDocument!.Statement.some((st) => st.Action.includes('ssm:PutParameter')));
+    expect(writes.map((p) => p.Properties.ManagedPolicyName)).toStrictEqual([expect.stringMatching(/-controlplane-token-rotate$/)]);
+    const put = writes[0]!.Properties.PolicyDocument!.Statement.find((st) => st.Action.includes('ssm:PutParameter'))!;
+    const param = /^PARAM='([^']+)'$/m.exec(files.get('k3s/rotate-token.sh')!)![1]!;
+    expect(put.Resource).toStrictEqual([expect.stringMatching(new RegExp(`:parameter${param.replace(/\//g, '\\/')}$`))]);
+    // publish() keeps the parameter's KMS key: describe-parameters, which has no resource-level permissions.
+    expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:DescribeParameters'], Resource: ['*'] }));
   });
 });
 
