@@ -42,9 +42,9 @@ shape() { case "$2" in ""|*[!A-Za-z0-9._:-]*) log "$1 holds no token (empty, or 
 put_file() { printf '%s' "$2" > "$1.new" && chmod 0600 "$1.new" && mv -f "$1.new" "$1"; }
 # The token-file's content to SSM (never on a command line), keeping the parameter's KMS key.
 publish() {
-  key=$(aws ssm describe-parameters --region "$REGION" --parameter-filters "Key=Name,Values=$PARAM" --query 'Parameters[0].KeyId' --output text)
-  aws ssm put-parameter --region "$REGION" --name "$PARAM" --type SecureString --key-id "$key" --overwrite --value "file://$TOKEN_FILE" >/dev/null \
-    || { log 'writing /odp/dev-k3s/k3s/token failed: the cluster and this server'\''s token-file hold the new token; run sh rotate-token.sh rotate again here (it publishes without rotating)'; exit 1; }
+  unpublished() { log 'writing /odp/dev-k3s/k3s/token failed: the cluster and this server'\''s token-file hold the new token; run sh rotate-token.sh rotate again here (it publishes without rotating)'; exit 1; }
+  key=$(aws ssm describe-parameters --region "$REGION" --parameter-filters "Key=Name,Values=$PARAM" --query 'Parameters[0].KeyId' --output text) || unpublished
+  aws ssm put-parameter --region "$REGION" --name "$PARAM" --type SecureString --key-id "$key" --overwrite --value "file://$TOKEN_FILE" >/dev/null || unpublished
   log "published the new token to $PARAM"
 }
 IN_SSM=$(ssm_secret "$PARAM")
@@ -79,7 +79,7 @@ rotate)
   publish
   rm -f "$MARK"
   # The next command on each other server (this one is known by its address).
-  SELF=$(imds local-ipv4)
+  SELF=$(imds local-ipv4 || true)
   for s in 'dev-k3s-server-1 10.11.1.10'; do
     [ "${s#* }" = "$SELF" ] || log "next, one server at a time, as root on ${s% *} (${s#* }): sh rotate-token.sh follow"
   done
