@@ -67,6 +67,19 @@ export class World {
     this.writeJson('sysctl-defaults.json', values);
   }
 
+  /** The datastore's bootstrap data: the password of the token it is encrypted under, and the cluster CA. */
+  bootstrapKey(v?: { password: string; ca: string }): { password: string; ca: string } | undefined {
+    if (v) this.writeJson('bootstrap.json', v);
+    return this.json('bootstrap.json', undefined);
+  }
+  /** Make `token rotate` fail on the server side (a datastore error), or SSM deny writes of these parameters. */
+  tokenRotateFails(message: string): void {
+    this.writeJson('token-rotate-fails.json', { message });
+  }
+  ssmDenied(names: string[]): void {
+    this.writeJson('ssm-denied.json', names);
+  }
+
   /** Whether the API endpoint's load balancer reaches the servers (the supervisor probe). */
   endpoint(up: boolean): void {
     this.writeJson('endpoint.json', { up });
@@ -126,6 +139,13 @@ export class NodeBox {
     mkdirSync(dirname(abs), { recursive: true });
     writeFileSync(abs, (mode & 0o111) !== 0 ? sandboxed(content, this.root) : content, { mode });
     chmodSync(abs, mode);
+  }
+
+  /** Put the stub binary `name` of ./node-stubs.mjs at `p` on this node (e.g. the server CLI's `token rotate`). */
+  stubBinary(p: string): void {
+    mkdirSync(dirname(this.path(p)), { recursive: true });
+    rmSync(this.path(p), { force: true });
+    symlinkSync(STUBS, this.path(p));
   }
 
   /** What cloud-init does with `write_files` of a #cloud-config document; the commands of `runcmd`. */

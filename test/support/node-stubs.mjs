@@ -21,6 +21,8 @@
  *   join URL starts a NEW cluster (counted: two means a split). Kine: the datastore endpoint, with
  *   its default SQLite when none is set.
  * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer).
+ * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
+ *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
  *   ("… is only available on control plane nodes"), `etcd status|members` likewise and fails while
  *   the node's etcd is down, `upgrade` reboots a node (its etcd is down until health/etcd is asked
@@ -68,7 +70,7 @@ function curl() {
   const body = (text) => (out ? writeFileSync(out, text) : process.stdout.write(text));
   if (url === 'http://169.254.169.254/latest/api/token') return body('imds-token');
   const md = /^http:\/\/169\.254\.169\.254\/latest\/meta-data\/(.+)$/.exec(url ?? '');
-  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
+  if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'local-ipv4' ? (process.env.NODE_IP ?? fail(22)) : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
   if (/:9345\/cacerts$/.test(url)) {
     const etcd = readJson(w('etcd.json'), undefined);
     const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;
@@ -98,6 +100,8 @@ function aws() {
   }
   if (op === 'put-parameter') {
     const name = opt('--name');
+    // A denied write (a role without ssm:PutParameter on it): the service's AccessDeniedException, exit 254.
+    if (readJson(w('ssm-denied.json'), []).includes(name)) fail(254, `An error occurred (AccessDeniedException) when calling the PutParameter operation: not authorized to perform ssm:PutParameter on ${name}`);
     let value = opt('--value');
     if (value.startsWith('file://')) value = readFileSync(value.slice('file://'.length), 'utf8');
     if (ssm[name] && !args.includes('--overwrite')) fail(254, 'ParameterAlreadyExists');
@@ -197,6 +201,36 @@ function runExecStartPre(unit) {
 }
 
 const caHash = (ca) => createHash('sha256').update(`ca-of-cluster-${ca}\n`).digest('hex');
+/** The password of a token: `K10<hash>::server:<password>` or the short form (clientaccess.ParseToken / NormalizeToken). */
+const tokenPassword = (t) => ((t ?? '').includes('::') ? t.slice(t.indexOf('::') + 2).replace(/^server:/, '') : t);
+
+/**
+ * `<k3s|rke2> token rotate` (k3s-io/k3s pkg/cli/token/token.go Rotate, pkg/server/handlers/token.go tokenRotate): the
+ * CLI authenticates to the local running server with `<data-dir>/server/token`; the server makes a new token
+ * (util.Random(16): 32 hex digits), rewrites that file as K10<CA hash>::server:<new>, re-encrypts the bootstrap data
+ * under the new token and deletes the old key. The agent token (agent-token-file set) is untouched. A failure of the
+ * datastore (world: token-rotate-fails.json) is the server's 500, the CLI's non-zero exit.
+ */
+function tokenCli() {
+  const name = cmd;
+  if (args[0] !== 'token' || args[1] !== 'rotate') fail(1, `unexpected ${name} ${args.join(' ')}`);
+  process.stdout.write('\x1b[33mWARNING\x1b[0m: Recommended to keep a record of the old token. If restoring from a snapshot, you must use the token associated with that snapshot.\n');
+  const unit = name === 'rke2' ? 'rke2-server' : 'k3s';
+  const file = at(`/var/lib/rancher/${name}/server/token`);
+  if (!existsSync(file)) fail(1, `open /var/lib/rancher/${name}/server/token: no such file or directory`);
+  if (!readJson(at('.active.json'), []).includes(unit)) fail(1, `Put "https://127.0.0.1:${name === 'rke2' ? 9345 : 6443}/v1-${name}/token": dial tcp 127.0.0.1: connect: connection refused`);
+  const bootstrap = readJson(w('bootstrap.json'), undefined);
+  const old = readFileSync(file, 'utf8').trim();
+  if (!bootstrap || tokenPassword(old) !== bootstrap.password) fail(1, 'token rotate: 401 Unauthorized');
+  const failure = readJson(w('token-rotate-fails.json'), undefined);
+  if (failure) fail(1, `token rotate: 500 Internal Server Error: ${failure.message}`);
+  const fresh = createHash('sha256').update(`${old}${Date.now()}${Math.random()}`).digest('hex').slice(0, 32);
+  // The CA does not change: the file keeps its CA hash.
+  const hash = old.startsWith('K10') ? old.slice(3, old.indexOf('::')) : caHash(bootstrap.ca);
+  writeFileSync(file, `K10${hash}::server:${fresh}\n`);
+  writeJson(w('bootstrap.json'), { ...bootstrap, password: fresh });
+  process.stdout.write(`Token rotated, restart ${name} nodes with new token\n`);
+}
 
 /** Start one of the family's services as the supervisor would, and record what it runs as. */
 function startService(unit) {
@@ -212,6 +246,15 @@ function startService(unit) {
   const state = { unit, nodeName: pick('node-name') ?? HOST, server };
   const tokenFile = pick('token-file');
   const token = tokenFile && existsSync(at(tokenFile)) ? readFileSync(at(tokenFile), 'utf8').trim() : pick('token');
+  const bootstrap = readJson(w('bootstrap.json'), undefined);
+  if (server && bootstrap) {
+    // The datastore's bootstrap data, encrypted under a key derived from the token's password: a server started
+    // with another token finds only that key (k3s-io/k3s pkg/cluster/storage.go getBootstrapKeyFromStorage).
+    if (tokenPassword(token) !== bootstrap.password) fail(1, 'bootstrap data already found and encrypted with different token');
+    mkdirSync(at(`/var/lib/rancher/${name}/server`), { recursive: true });
+    // At every start the server writes its token file in secure format (pkg/server/server.go, WriteToken).
+    writeFileSync(at(`/var/lib/rancher/${name}/server/token`), `K10${caHash(bootstrap.ca)}::server:${bootstrap.password}\n`);
+  }
   if (server && (pick('datastore-endpoint') !== undefined || name === 'k3s')) {
     state.datastore = pick('datastore-endpoint') ?? `sqlite:///var/lib/rancher/${name}/server/db/state.db`;
     mkdirSync(at(`/var/lib/rancher/${name}/server/tls`), { recursive: true });
@@ -429,7 +472,7 @@ function talosctl() {
   }
 }
 
-const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl };
+const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl, k3s: tokenCli, rke2: tokenCli };
 if (stubs[cmd]) stubs[cmd]();
 else if (cmd === 'nvidia-ctk') {
   const file = at('/etc/nvidia-container-runtime/config.toml');

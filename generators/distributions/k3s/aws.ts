@@ -16,11 +16,11 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { DistributionAwsFacts, HostNeed, NodeGroup, PortRule } from '../../infra/aws/facts.js';
-import { s3ReadWrite } from '../../infra/aws/policy.js';
+import { s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
 import { litestreamScraped } from './addons/litestream-alerts.js';
 import { LITESTREAM_METRICS_PORT, litestreamReplicaPath } from './litestream.js';
-import { K3S_KEYS } from './model.js';
+import { k3sCluster, K3S_KEYS } from './model.js';
 import { userDataText } from './userdata.js';
 
 const DOCS = 'k3s-io/docs:docs/installation/requirements.md (Inbound Rules for K3s Nodes)';
@@ -43,7 +43,19 @@ const ports = (m: EnvironmentModel): PortRule[] => [
 /** Litestream replicates and restores the SQLite datastore with the servers' instance profile. */
 function serverNeeds(m: EnvironmentModel): HostNeed[] {
   const d = m.cluster.datastore;
-  return d.type === 'kine-sqlite' ? [{ id: 'litestream', who: 'Litestream replicates and restores the SQLite datastore', statements: s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d)), source: 'distributions/k3s/litestream.ts' }] : [];
+  // The runbook's token rotation (k3s/rotate-token.sh, ../rancher/token-rotate.ts) writes the new server token to
+  // SSM from the server that rotated it, keeping the parameter's KMS key (describe-parameters, then put-parameter).
+  const rotate: HostNeed = {
+    id: 'token-rotate',
+    who: 'the runbook\'s token rotation writes the new server token to SSM',
+    statements: [
+      { Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [ssmParameterArn(m, k3sCluster(m).token.secret)] },
+      // DescribeParameters has no resource-level permissions (Service Authorization Reference, SSM).
+      { Effect: 'Allow', Action: ['ssm:DescribeParameters'], Resource: ['*'] },
+    ],
+    source: 'distributions/rancher/token-rotate.ts',
+  };
+  return [rotate, ...(d.type === 'kine-sqlite' ? [{ id: 'litestream', who: 'Litestream replicates and restores the SQLite datastore', statements: s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d)), source: 'distributions/k3s/litestream.ts' }] : [])];
 }
 
 let facts: DistributionAwsFacts | undefined;

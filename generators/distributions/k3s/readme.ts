@@ -10,6 +10,8 @@ import { litestreamAlertRules, litestreamScraped } from './addons/litestream-ale
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
+import { tokenRotationText } from '../rancher/token-rotate.js';
+import { k3sTokenRotate } from './token-rotate.js';
 import { K3S_DIR } from './render.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import { DEFAULTS } from '../../model/defaults.js';
@@ -130,13 +132,13 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
     {
       order: 21,
       title: 'K3s secrets (SSM)',
-      inputs: [['name'], ['cluster', 'k3s'], ['cluster', 'datastore']],
-      body: secrets({
+      inputs: [['name'], ['cluster', 'k3s'], ['cluster', 'datastore'], ['cluster', 'k3sVersion']],
+      body: `${secrets({
         token: k3sCluster(m).token.secret,
         agentToken: k3sCluster(m).agentToken.secret,
         pg: d.type === 'kine-postgres' ? d.postgres : false,
         sqlite: d.type === 'kine-sqlite' ? { url: litestreamReplicaUrl(m, d) } : false,
-      }),
+      })}\n${tokenRotationText(m, { name: 'k3s', title: 'K3s' }, k3sTokenRotate(m))}`,
     },
   ];
   if (d.type === 'kine-postgres')

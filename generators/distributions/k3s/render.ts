@@ -1,6 +1,6 @@
 /**
  * The K3s renderer: per config target a K3s config (`k3s/<target>.yaml`) and its EC2 user-data
- * (`k3s/userdata/<target>.yaml`), the manual upgrade script (`k3s/manual-upgrade.sh`), and for
+ * (`k3s/userdata/<target>.yaml`), the manual upgrade script (`k3s/manual-upgrade.sh`), the server token rotation (`k3s/rotate-token.sh`), and for
  * kine-sqlite the Litestream config (`k3s/litestream.yaml`).
  * Other distributions' environments get nothing from it.
  */
@@ -12,6 +12,8 @@ import { k3sConfig, roleOf } from './config.js';
 import { litestreamConfig } from './litestream.js';
 import { k3sManualUpgrade, k3sUnit, userDataText } from './userdata.js';
 import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
+import { TOKEN_ROTATE_SCRIPT } from '../rancher/token-rotate.js';
+import { k3sTokenRotate } from './token-rotate.js';
 
 export const K3S_DIR = 'k3s';
 
@@ -32,6 +34,8 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
   files.push({ path: `${K3S_DIR}/manual-upgrade.sh`, content: k3sManualUpgrade(m), inputs: [['name'], ['cluster', 'k3sVersion']] });
   const password = datastorePasswordScript(m, { name: K3S_DIR, title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service` });
   if (password) files.push({ path: `${K3S_DIR}/${DATASTORE_PASSWORD_SCRIPT}`, content: password, inputs: [['name'], ['cluster', 'datastore']] });
+  const rotate = k3sTokenRotate(m).script;
+  if (rotate) files.push({ path: `${K3S_DIR}/${TOKEN_ROTATE_SCRIPT}`, content: rotate, inputs: [['name'], ['cluster', 'k3sVersion'], ['cluster', 'k3s'], ['nodePools']] });
   const d = m.cluster.datastore;
   if (d.type === 'kine-sqlite') files.push({ path: `${K3S_DIR}/litestream.yaml`, content: toYaml(litestreamConfig(m, d)), inputs: [['aws', 'region'], ['cluster', 'name'], ['cluster', 'datastore']] });
   return files;

@@ -8,6 +8,8 @@ import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
+import { tokenRotationText } from '../rancher/token-rotate.js';
+import { rke2TokenRotate } from './token-rotate.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DIR } from './render.js';
@@ -178,8 +180,8 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
     {
       order: 21,
       title: 'RKE2 secrets (SSM)',
-      inputs: [['name'], ['cluster', 'rke2'], ['cluster', 'datastore']],
-      body: secrets({ token: rke2Cluster(m).token.secret, agentToken: rke2Cluster(m).agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 }),
+      inputs: [['name'], ['cluster', 'rke2'], ['cluster', 'datastore'], ['cluster', 'rke2Version']],
+      body: `${secrets({ token: rke2Cluster(m).token.secret, agentToken: rke2Cluster(m).agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 })}\n${tokenRotationText(m, { name: 'rke2', title: 'RKE2' }, rke2TokenRotate(m))}`,
     },
   ];
   if (d.type === 'etcd')

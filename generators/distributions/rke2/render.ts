@@ -1,6 +1,6 @@
 /**
  * The RKE2 renderer: per config target an RKE2 config (`rke2/<target>.yaml`) and its EC2 user-data
- * (`rke2/userdata/<target>.yaml`), the manual upgrade script (`rke2/manual-upgrade.sh`) and, with
+ * (`rke2/userdata/<target>.yaml`), the manual upgrade script (`rke2/manual-upgrade.sh`), the server token rotation (`rke2/rotate-token.sh`) and, with
  * embedded etcd, the server replacement runbook (`rke2/replace-server.sh`); on Kine PostgreSQL the password refresh
  * after a rotation (`rke2/datastore-password.sh`). Other distributions get nothing from it.
  */
@@ -9,6 +9,8 @@ import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { roleOf } from '../rancher/config.js';
 import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
+import { TOKEN_ROTATE_SCRIPT } from '../rancher/token-rotate.js';
+import { rke2TokenRotate } from './token-rotate.js';
 import type { RenderedFile } from '../../render/types.js';
 import { rke2Config } from './config.js';
 import { replaceServerScript } from './runbooks.js';
@@ -34,6 +36,8 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
   const password = datastorePasswordScript(m, { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` });
   if (password) files.push({ path: `${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}`, content: password, inputs: [['name'], ['cluster', 'datastore']] });
+  const rotate = rke2TokenRotate(m).script;
+  if (rotate) files.push({ path: `${RKE2_DIR}/${TOKEN_ROTATE_SCRIPT}`, content: rotate, inputs: [['name'], ['cluster', 'rke2Version'], ['cluster', 'rke2'], ['nodePools']] });
   if (m.cluster.datastore.type === 'etcd') files.push({ path: `${RKE2_DIR}/replace-server.sh`, content: replaceServerScript(m), inputs: [['name'], ['nodePools']] });
   return files;
 }

@@ -24,8 +24,14 @@
  * URL is no join), removed as soon as RKE2 runs: from then on etcd data exists and `server` is
  * ignored (rke2-docs install/ha.md line 96). The marker alone would survive a load balancer that
  * cannot reach the servers; the probe alone would split the cluster whenever the endpoint is down
- * while the first server is replaced. Every other node joins only with the secure token, so it
- * verifies the cluster CA before it sends credentials (token.md lines 25-30), waiting for it.
+ * while the first server is replaced. Every other node waits for the secure token. A node that joins through the
+ * supervisor (agents; servers on embedded etcd) then verifies the cluster CA before it sends credentials (token.md
+ * lines 25-30: the CA hash is checked only by a node contacting a server URL, the shared supervisor's
+ * pkg/clientaccess/token.go validateCAHash). A Kine server joins no supervisor (no `server:`, ./config.ts) and sends its token to nobody: it
+ * derives the key of the bootstrap data in the database from the token's password (pkg/cluster/storage.go
+ * storageBootstrap, util.NormalizeToken), and only its own agent checks the hash, against its own supervisor,
+ * whose CA came from that data. For it the wait only orders the boot: the first server has written the bootstrap
+ * data (and published the token) before another server starts.
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl enable
  * --now rke2-agent` returns: the unit is Type=notify with TimeoutStartSec=0 (rancher/rke2@6ce1a801
@@ -93,7 +99,12 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
   });
 }
 
-/** Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`. */
+/**
+ * Shell lines that wait until `$var` holds the secure token, re-reading the SSM parameter `param`. The comment they
+ * carry is exact for nodes joining through the supervisor; on a Kine server the wait only orders the boot (the header
+ * above). It is left as is there: a changed line is changed user data, which replaces (or stops and starts) every
+ * such running server for a comment.
+ */
 function waitForSecureToken(variable: string, param: string): string[] {
   return [
     `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,

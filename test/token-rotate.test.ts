@@ -1,0 +1,310 @@
+/**
+ * The runbook's server token rotation (rendered/<env>/<k3s|rke2>/rotate-token.sh, generators/distributions/rancher/
+ * token-rotate.ts) executed on simulated servers (test/support/node-sandbox.ts) of every datastore the family offers
+ * here: K3s Kine on PostgreSQL and on SQLite/Litestream, RKE2 Kine on PostgreSQL and embedded etcd. The stubs behave as
+ * upstream does (test/support/node-stubs.mjs): `token rotate` makes the new token, rewrites
+ * <data-dir>/server/token as K10<CA hash>::server:<new> and re-encrypts the bootstrap data under it
+ * (k3s-io/k3s pkg/server/handlers/token.go@b462a5f7:68-113, pkg/cluster/storage.go RotateBootstrapToken); a server
+ * then starts only with the new token ("bootstrap data already found and encrypted with different token",
+ * storage.go getBootstrapKeyFromStorage).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { parse } from 'yaml';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
+import { serveRelease } from './support/artifacts.js';
+import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { tokenRotateUnsupported, tokenRotationText } from '../generators/distributions/rancher/token-rotate.js';
+import { K3S_TOKEN_ROTATE_SINCE } from '../generators/distributions/k3s/token-rotate.js';
+import { RKE2_TOKEN_ROTATE_SINCE } from '../generators/distributions/rke2/token-rotate.js';
+import { fixtureSources, formatted, renderExample } from './helpers.js';
+import { World, type NodeBox } from './support/node-sandbox.js';
+
+interface Setup {
+  title: string;
+  files: () => Map<string, string>;
+  name: 'k3s' | 'rke2';
+  unit: string;
+  unitPath: string;
+  servers: number;
+  /** The servers' subnet (their fixed addresses are <net>.10, .11, …). */
+  net?: string;
+  /** Extra server state: the Kine DSN drop-in of RKE2 (K3s' config names its datastore itself), an etcd member. */
+  prepare?: (node: NodeBox) => void;
+}
+
+const fixture = (file: string) => (): Map<string, string> => {
+  const { name, sources } = fixtureSources('valid', file);
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+};
+
+const SETUPS: Setup[] = [
+  { title: 'K3s, Kine on PostgreSQL', files: fixture('k3s-postgres.yaml'), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 3 },
+  { title: 'K3s, Kine on SQLite with Litestream (one server)', files: () => new Map(renderExample('dev-k3s').map((f) => [f.path, f.content])), name: 'k3s', unit: 'k3s', unitPath: '/etc/systemd/system/k3s.service', servers: 1, net: '10.11.1' },
+  {
+    title: 'RKE2, Kine on PostgreSQL',
+    files: fixture('rke2-postgres.yaml'),
+    name: 'rke2',
+    unit: 'rke2-server',
+    unitPath: '/usr/local/lib/systemd/system/rke2-server.service',
+    servers: 3,
+    prepare: (n) => n.write('/etc/rancher/rke2/config.yaml.d/10-node.yaml', `node-name: "${n.hostname}"\ndatastore-endpoint: "postgres://rke2:x@db:5432/rke2?sslmode=verify-full"\n`, 0o600),
+  },
+  {
+    title: 'RKE2, embedded etcd',
+    files: fixture('rke2-etcd.yaml'),
+    name: 'rke2',
+    unit: 'rke2-server',
+    unitPath: '/usr/local/lib/systemd/system/rke2-server.service',
+    servers: 3,
+    prepare: (n) => n.write('/var/lib/rancher/rke2/server/db/etcd/name', `${n.hostname}-0000000${n.ip.slice(-1)}`),
+  },
+];
+
+const HASH = 'c'.repeat(64);
+const OLD = 'a1b2'.repeat(16);
+const password = (t: string): string => (t.includes('::') ? t.slice(t.indexOf('::') + 2).replace(/^server:/, '') : t);
+
+describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
+  let world: World;
+  let files: Map<string, string>;
+  let script: string;
+  let param: string;
+  const tokenFile = `/etc/rancher/${s.name}/token`;
+  // RKE2 keeps the secure token in SSM (its first server publishes it), K3s the short one.
+  const oldValue = s.name === 'rke2' ? `K10${HASH}::server:${OLD}` : OLD;
+
+  beforeEach(() => {
+    world = new World();
+    files = s.files();
+    script = files.get(`${s.name}/rotate-token.sh`)!;
+    expect(script, 'rendered').toBeDefined();
+    param = /^PARAM='([^']+)'$/m.exec(script)![1]!;
+    world.ssm(param, oldValue);
+    world.bootstrapKey({ password: OLD, ca: '1' });
+  });
+  afterEach(() => world.cleanup());
+
+  /** A running server of the cluster, as its first boot left it (token-file from SSM, config with token-file). */
+  function server(i: number): NodeBox {
+    const net = s.net ?? '10.10.1';
+    const node = world.node(`ip-${net.replace(/\./g, '-')}-1${i}.eu-west-1.compute.internal`, `${net}.1${i}`);
+    const config = [...files].find(([p, c]) => new RegExp(`^${s.name}/[^/]+\\.yaml$`).test(p) && c.includes('agent-token-file'))![1];
+    node.write(`/etc/rancher/${s.name}/config.yaml`, config, 0o600);
+    node.write(tokenFile, oldValue, 0o600);
+    node.write(`/etc/rancher/${s.name}/agent-token`, 'agent-token-unchanged', 0o600);
+    node.write(s.unitPath, `[Service]\nExecStart=/usr/local/bin/${s.name} server\n`);
+    s.prepare?.(node);
+    node.stubBinary(`/usr/local/bin/${s.name}`);
+    node.write('/root/rotate-token.sh', script, 0o700);
+    expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
+    return node;
+  }
+  const run = (node: NodeBox, mode: string) => node.run(`#!/bin/sh\nsh /root/rotate-token.sh ${mode}\n`);
+  const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1);
+
+  it('rotate on one server: the cluster first, then the token-file and SSM; every other server follows; nothing secret is printed', () => {
+    const nodes = Array.from({ length: s.servers }, (_, i) => server(i));
+    const [first, ...others] = nodes;
+    const r = run(first!, 'rotate');
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = world.ssm(param)!;
+    expect(password(fresh)).not.toBe(OLD);
+    // SSM keeps the member's format and the parameter's KMS key.
+    if (s.name === 'rke2') expect(fresh).toMatch(new RegExp(`^K10[0-9a-f]{64}::server:[0-9a-f]{32}$`));
+    else expect(fresh).toMatch(/^[0-9a-f]{32}$/);
+    expect(world.ssmKey(param)).toBe('alias/odp-test');
+    expect(first!.read(tokenFile)).toBe(fresh);
+    expect(world.bootstrapKey()!.password).toBe(password(fresh));
+    expect(first!.read(`/etc/rancher/${s.name}/agent-token`)).toBe('agent-token-unchanged');
+    expect(r.stderr).toContain(`odp-rotate-token: published the new token to ${param}`);
+    // The exact next command for every other server, by name and address (the fixture's servers are 10.10.1.1x).
+    const next = r.stderr.split('\n').filter((l) => l.includes('next, one server at a time'));
+    expect(next).toHaveLength(s.servers - 1);
+    for (const l of next) expect(l).toMatch(/^odp-rotate-token: next, one server at a time, as root on \S+ \(10\.1[01]\.1\.1[1-9]\): sh rotate-token\.sh follow$/);
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.toContain(OLD);
+      expect(out).not.toContain(password(fresh));
+    }
+    // The rotating server restarts with its new token-file.
+    expect(first!.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`).code).toBe(0);
+    for (const other of others) {
+      // Before it follows, a server restarted with the old token cannot decrypt the bootstrap data (upstream's refusal).
+      const early = other.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain('bootstrap data already found and encrypted with different token');
+      // rotate on a server that has not followed is refused (it would rotate a second time).
+      const wrong = run(other, 'rotate');
+      expect(wrong.code).toBe(1);
+      expect(lastLine(wrong.stderr)).toBe(`odp-rotate-token: ${tokenFile} differs from ${param} and from the running token: another server rotated; run sh rotate-token.sh follow here`);
+      const f = run(other, 'follow');
+      expect(f.code, f.stderr).toBe(0);
+      expect(lastLine(f.stderr)).toBe(`odp-rotate-token: ${s.unit} restarted with the token in ${param}`);
+      expect(other.read(tokenFile)).toBe(fresh);
+      expect(f.stdout + f.stderr).not.toContain(password(fresh));
+    }
+    // follow again (or on the server that rotated): nothing to do, no restart.
+    const again = run(first!, 'follow');
+    expect(again.code).toBe(0);
+    expect(lastLine(again.stderr)).toBe(`odp-rotate-token: ${tokenFile} holds the token in ${param} already: nothing to do`);
+    expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
+  });
+
+  it('a failing rotation leaves SSM and the token-file untouched, exits non-zero and says so', () => {
+    const node = server(0);
+    world.tokenRotateFails('etcdserver: request timed out');
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('500 Internal Server Error: etcdserver: request timed out');
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: ${s.name} token rotate failed: ${param} and ${tokenFile} are untouched and the cluster keeps its token (journalctl -u ${s.unit})`);
+    expect(world.ssm(param)).toBe(oldValue);
+    expect(node.read(tokenFile)).toBe(oldValue);
+    expect(world.bootstrapKey()!.password).toBe(OLD);
+    expect(world.calls().some((c) => c.includes('put-parameter'))).toBe(false);
+  });
+
+  it('a re-run after a failed SSM write publishes the token of the first run without rotating again', () => {
+    const node = server(0);
+    world.ssmDenied([param]);
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: writing ${param} failed: the cluster and this server's token-file hold the new token; run sh rotate-token.sh rotate again here (it publishes without rotating)`);
+    expect(world.ssm(param)).toBe(oldValue);
+    const onNode = node.read(tokenFile);
+    expect(password(onNode)).toBe(world.bootstrapKey()!.password);
+    // The server can restart meanwhile: its token-file has the new token.
+    expect(node.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`).code).toBe(0);
+    world.ssmDenied([]);
+    const again = run(node, 'rotate');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`odp-rotate-token: this server rotated the token before but ${param} was not written: publishing it`);
+    expect(world.ssm(param)).toBe(onNode);
+    expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
+  });
+
+  it('refuses on an agent, and without a mode', () => {
+    const agent = world.node('ip-10-10-1-50.eu-west-1.compute.internal', '10.10.1.50');
+    agent.write('/root/rotate-token.sh', script, 0o700);
+    const r = run(agent, 'rotate');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: no ${s.name === 'k3s' ? 'K3s' : 'RKE2'} server unit (${s.unitPath}) on this node: run this on the servers (agents keep their agent token)`);
+    const bare = run(server(0), '');
+    expect(bare.code).toBe(2);
+    expect(lastLine(bare.stderr)).toBe('odp-rotate-token: usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server)');
+  });
+});
+
+describe('token rotation: who may write the new token', () => {
+  it('a K3s server role may write the server token parameter (only it) and read parameters\' KMS keys; agents may not', () => {
+    const files = fixture('k3s-postgres.yaml')();
+    const base = parse(files.get('aws/base.yaml')!) as { Resources: Record<string, { Type: string; Properties: { ManagedPolicyName?: string; PolicyDocument?: { Statement: { Action: string[]; Resource: string[] }[] } } }> };
+    const policies = Object.values(base.Resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    const writes = policies.filter((p) => p.Properties.PolicyDocument!.Statement.some((st) => st.Action.includes('ssm:PutParameter')));
+    expect(writes.map((p) => p.Properties.ManagedPolicyName)).toStrictEqual([expect.stringMatching(/-controlplane-token-rotate$/)]);
+    const put = writes[0]!.Properties.PolicyDocument!.Statement.find((st) => st.Action.includes('ssm:PutParameter'))!;
+    const param = /^PARAM='([^']+)'$/m.exec(files.get('k3s/rotate-token.sh')!)![1]!;
+    expect(put.Resource).toStrictEqual([expect.stringMatching(new RegExp(`:parameter${param.replace(/\//g, '\\/')}$`))]);
+    // publish() keeps the parameter's KMS key: describe-parameters, which has no resource-level permissions.
+    expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:DescribeParameters'], Resource: ['*'] }));
+  });
+});
+
+describe('token rotation: the release decides', () => {
+  it('the first releases with token rotate (rke2-docs security/token.md Version Gate; k3s-io/k3s#8265 backports)', () => {
+    expect(tokenRotateUnsupported('rke2', RKE2_TOKEN_ROTATE_SINCE, 'v1.28.3+rke2r2')).toBeUndefined();
+    expect(tokenRotateUnsupported('rke2', RKE2_TOKEN_ROTATE_SINCE, 'v1.28.3+rke2r1')).toBe('v1.28.3+rke2r1 has no `rke2 token rotate` (first in v1.28.3+rke2r2: rke2-docs docs/security/token.md (Version Gate, 2023-11 releases))');
+    expect(tokenRotateUnsupported('rke2', RKE2_TOKEN_ROTATE_SINCE, 'v1.35.7+rke2r1')).toBeUndefined();
+    expect(tokenRotateUnsupported('k3s', K3S_TOKEN_ROTATE_SINCE, 'v1.27.6+k3s1')).toMatch(/^v1\.27\.6\+k3s1 has no `k3s token rotate` \(first in v1\.27\.7\+k3s1/);
+    expect(tokenRotateUnsupported('k3s', K3S_TOKEN_ROTATE_SINCE, 'v1.24.17+k3s1')).toMatch(/first in v1\.29/);
+    expect(tokenRotateUnsupported('k3s', K3S_TOKEN_ROTATE_SINCE, 'v1.34.1+k3s1')).toBeUndefined();
+  });
+
+  it('an environment on a release without it gets no script; its README says why', () => {
+    const files = fixture('k3s-postgres.yaml')();
+    expect(files.has('k3s/rotate-token.sh')).toBe(true);
+    const readme = [...files].find(([p]) => p === 'README.md')![1];
+    expect(readme).toContain('`sh rotate-token.sh rotate` on ONE server');
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const r = prepareEnvironment(name, sources);
+    const m = r.prepared!.model;
+    expect(tokenRotationText(m, { name: 'k3s', title: 'K3s' }, { unsupported: 'v1.27.6+k3s1 has no `k3s token rotate`' })).toBe('Server token rotation: not rendered, v1.27.6+k3s1 has no `k3s token rotate`; upgrade first.\n');
+  });
+});
+
+describe('rotate-token.sh in motion: RKE2 on embedded etcd booted from its user data', () => {
+  const VERSION = 'v1.35.7+rke2r1';
+  const SERVERS = { 'cp-1': '10.10.1.10', 'cp-2': '10.10.1.11', 'cp-3': '10.10.1.12' } as const;
+  const host = (ip: string): string => `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal`;
+  const PARAM = '/odp/rke2-etcd/rke2/token';
+  let world: World;
+  let restore: () => void;
+  let files: Map<string, string>;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults({ 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' });
+    world.ssm(PARAM, 'short-server-token');
+    world.ssm('/odp/rke2-etcd/rke2/agent-token', 'short-agent-token');
+    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
+    files = fixture('rke2-etcd.yaml')();
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+  const node = (name: keyof typeof SERVERS) => world.node(host(SERVERS[name]), SERVERS[name]);
+  const run = (n: NodeBox, mode: string) => {
+    n.write('/root/rotate-token.sh', files.get('rke2/rotate-token.sh')!, 0o700);
+    n.stubBinary('/usr/local/bin/rke2');
+    return n.run(`#!/bin/sh\nsh /root/rotate-token.sh ${mode}\n`);
+  };
+
+  it('rotated on a joined server, followed by the others; a pool instance joins during the window, a replaced server after it', () => {
+    for (const name of Object.keys(SERVERS) as (keyof typeof SERVERS)[]) expect(node(name).boot(files.get(`rke2/userdata/${name}.yaml`)!).code).toBe(0);
+    // From here the datastore's bootstrap data is encrypted under the cluster's token (the stubs check every start).
+    world.bootstrapKey({ password: 'short-server-token', ca: String(world.etcd().ca) });
+    const published = world.ssm(PARAM)!.trim();
+    expect(published).toMatch(/^K10[0-9a-f]{64}::server:short-server-token$/);
+
+    const r = run(node('cp-2'), 'rotate');
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = world.ssm(PARAM)!;
+    // Same CA hash (the CA does not change), new password; SSM keeps the secure format joining nodes wait for.
+    expect(fresh.slice(0, fresh.indexOf('::'))).toBe(published.slice(0, published.indexOf('::')));
+    expect(password(fresh)).not.toBe('short-server-token');
+    expect(r.stderr).toContain('as root on cp-1 (10.10.1.10): sh rotate-token.sh follow');
+    expect(r.stderr).toContain('as root on cp-3 (10.10.1.12): sh rotate-token.sh follow');
+    expect(r.stderr).not.toContain('on cp-2 (');
+
+    // A pool instance launched before the other servers followed: it joins with the agent token, which is unchanged.
+    const agent = world.node('ip-10-10-1-99.eu-west-1.compute.internal', '10.10.1.99');
+    world.launching(agent.instanceId, 'fixture-workers', POOL_JOIN_HOOK);
+    const joined = agent.boot(files.get('rke2/userdata/workers.yaml')!);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(world.lifecycle()[agent.instanceId]).toMatchObject({ state: 'InService', result: 'CONTINUE' });
+    expect(world.nodeState(agent.hostname)).toMatchObject({ unit: 'rke2-agent', caVerified: true });
+
+    // The first server (its token-file still holds the short token of its first boot) and cp-3 follow.
+    for (const name of ['cp-1', 'cp-3'] as const) {
+      const f = run(node(name), 'follow');
+      expect(f.code, f.stderr).toBe(0);
+      expect(node(name).read('/etc/rancher/rke2/token')).toBe(fresh);
+    }
+
+    // cp-3 replaced: its member removed by the runbook, the replacement boots from the same user data with the new
+    // token from SSM (the secure one it waits for) and joins the one cluster.
+    rmSync(node('cp-3').root, { recursive: true, force: true });
+    const removed = world.runScript(files.get('rke2/replace-server.sh')!.replace('#!/bin/sh\n', '#!/bin/sh\nset -- cp-3\n'));
+    expect(removed.code, removed.stderr).toBe(0);
+    rmSync(node('cp-3').root, { recursive: true, force: true });
+    const replaced = node('cp-3').boot(files.get('rke2/userdata/cp-3.yaml')!);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(node('cp-3').read('/etc/rancher/rke2/token')).toBe(fresh);
+    expect(world.nodeState(host(SERVERS['cp-3']))).toMatchObject({ caVerified: true });
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    expect(world.etcd().members).toHaveLength(3);
+  }, 400_000);
+});
