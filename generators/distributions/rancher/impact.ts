@@ -119,7 +119,16 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   if (i.status === 'removed') commands.push(`kubectl drain ${i.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${i.node}`);
   else if (i.actions.includes('restart')) commands.push(`scp rendered/${env}/${keys.name}/${i.node}.yaml ${host}:/tmp/config.yaml && ssh ${host} sudo install -m 600 /tmp/config.yaml ${cfg}`, restart);
   if (i.actions.includes('relabel')) commands.push(`kubectl label node ${i.node} --overwrite KEY=VALUE and kubectl taint node ${i.node} KEY=VALUE:EFFECT, for each new node-label and node-taint of rendered/${env}/${keys.name}/${i.node}.yaml`);
-  if (i.actions.includes('replace')) commands.push(`terminate the instance of ${i.node}: the AWS layer launches a new one with the new user data`);
+  // A pool's new user data is a new launch template version, which the nodes stack update rolls through an instance
+  // refresh (AutoScalingInstanceRefresh). A fixed node is an AWS::EC2::Instance: CloudFormation stops and starts it
+  // with the new user data (UserData: "Some interruptions"), which cloud-init does not run again (once per instance,
+  // diff/aws-impact.ts), and nothing relaunches a fixed instance that was terminated by hand.
+  if (i.actions.includes('replace'))
+    commands.push(
+      i.pool
+        ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new user data)`
+        : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}); do not terminate the instance — the AWS layer does not relaunch a fixed node`,
+    );
   return {
     node: i.node,
     ...(i.pool ? { pool: true } : {}),

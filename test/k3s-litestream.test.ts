@@ -1,0 +1,50 @@
+/**
+ * The K3s + Argo CD + Kine SQLite/Litestream fixture (valid/k3s-litestream.yaml) in motion: what `npm run diff` tells
+ * the operator to do with the nodes when their user data changes. The fixed server is an AWS::EC2::Instance:
+ * CloudFormation stops and starts it with the new user data, which cloud-init does not run again (once per
+ * instance: canonical/cloud-init cc_runcmd.py, cc_scripts_user.py PER_INSTANCE; AWS EC2 User Guide "Work with
+ * instance user data": "the updated user data is not run"), and nothing relaunches it once terminated. A pool's
+ * user data is a launch template version, which the nodes stack update rolls (instance refresh).
+ */
+import { describe, expect, it } from 'vitest';
+import { diffTrees, type DiffContext } from '../generators/diff/diff.js';
+import { formatText } from '../generators/diff/format.js';
+import { envContext } from '../generators/diff/sources.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+
+const { name, sources } = fixtureSources('valid', 'k3s-litestream.yaml');
+const FILE = `environments/${name}.yaml`;
+
+function render(edit: (text: string) => string = (t) => t): { files: Map<string, string>; context: DiffContext } {
+  const next = new Map(sources);
+  next.set(FILE, edit(sources.get(FILE)!));
+  const r = prepareEnvironment(name, next);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return { files: new Map(renderEnvironment(r.prepared).map((f) => [`${name}/${f.path}`, f.content])), context: new Map([[name, envContext(r.prepared.model)]]) };
+}
+
+/** The numbered node steps of the diff's lead ("Nodes, in the order to run them"). */
+function nodeSteps(edit: (text: string) => string): string[] {
+  const base = render();
+  const head = render(edit);
+  const text = formatText(diffTrees(base.files, head.files, head.context), { base: 'main', head: 'HEAD' });
+  return text.split('\n').filter((l) => /^ {4}\d+\. /.test(l));
+}
+
+describe('k3s-litestream: node steps of a user data change', () => {
+  // A new SSM name for the agent token changes every node's boot script (user data only, no config key).
+  const steps = nodeSteps((t) => t.replace('  k3sVersion: v1.35.9+k3s1\n', '  k3sVersion: v1.35.9+k3s1\n  k3s: { agentToken: { secret: /odp/k3s-litestream/k3s/agent-token-2 } }\n'));
+
+  it('the fixed server: stopped and started by the nodes stack, the change made by hand; never "terminate, the AWS layer relaunches it"', () => {
+    const server = steps.find((l) => l.includes('1. server-1'));
+    expect(server).toContain('the nodes stack update stops and starts server-1 with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh 10.10.1.10)');
+    expect(server).toContain('do not terminate the instance — the AWS layer does not relaunch a fixed node');
+    expect(steps.join('\n')).not.toContain('the AWS layer launches a new one');
+  });
+
+  it('the pools: rolled by the nodes stack update (instance refresh), nothing by hand', () => {
+    for (const pool of ['general-amd64', 'general-arm64'])
+      expect(steps.find((l) => l.includes(`. ${pool} `))).toContain(`nothing by hand: the nodes stack update rolls pool ${pool} (instance refresh: each instance is replaced by one that boots with the new user data)`);
+  });
+});
