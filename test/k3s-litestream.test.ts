@@ -48,3 +48,30 @@ describe('k3s-litestream: node steps of a user data change', () => {
       expect(steps.find((l) => l.includes(`. ${pool} `))).toContain(`nothing by hand: the nodes stack update rolls pool ${pool} (instance refresh: each instance is replaced by one that boots with the new user data)`);
   });
 });
+
+describe('k3s-litestream: moving the Litestream replica', () => {
+  // The replica's place is where a new server restores the cluster from (litestream restore -if-replica-exists
+  // exits 0 on an empty place: v0.5.16 cmd/litestream/restore.go:145-149, replica.go:1622-1623).
+  const steps = nodeSteps((t) => t.replace('prefix: k3s/fixture }', 'prefix: k3s/fixture-v2 }'));
+  const from = 's3://odp-fixture-litestream/k3s/fixture';
+  const to = 's3://odp-fixture-litestream/k3s/fixture-v2';
+
+  it('is a setting fixed at creation, with the steps that keep the cluster: copy the replica, then point the running Litestream at it', () => {
+    expect(steps).toHaveLength(1);
+    const [server] = steps;
+    expect(server).toContain('1. server-1 (control plane) — cluster rebuild (a setting fixed at creation changed): ');
+    expect(server).toContain(`the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, starts an empty cluster;`);
+    expect(server).toContain(`after the base stack update: aws s3 sync ${from}/ ${to}/, then on the server: set bucket and path in /etc/litestream.yml to ${to} and systemctl restart litestream`);
+  });
+
+  it('other Litestream settings of the user data are no rebuild (snapshot retention is edited in place or replaced)', () => {
+    const base = render();
+    const head = render();
+    // The same replica with another retention: only the user data differs.
+    const ud = `${name}/k3s/userdata/server-1.yaml`;
+    head.files.set(ud, head.files.get(ud)!.replace('retention: 168h', 'retention: 72h'));
+    const text = formatText(diffTrees(base.files, head.files, head.context), { base: 'main', head: 'HEAD' });
+    expect(text).not.toContain('cluster rebuild');
+    expect(text).toContain('1. server-1 (control plane) — replaced (new user data runs at first boot only)');
+  });
+});

@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { K3S_ARTIFACTS } from './artifacts.js';
+import { LITESTREAM_REPLICA_FIXED } from './litestream.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
 export interface K3sClusterInput {
@@ -25,6 +26,8 @@ export const K3S_KEYS: RancherKeys = {
   // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
   fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
   artifacts: () => K3S_ARTIFACTS,
+  // Kine SQLite: the Litestream replica is where a new server restores the cluster from.
+  fixedFiles: () => [LITESTREAM_REPLICA_FIXED],
   upgrade: {
     // k3s-io/k3s-upgrade: replaces the binary and SIGTERMs K3s, which systemd restarts with the
     // unchanged unit, env file and config (scripts/upgrade.sh upgrade()); install.sh never runs.
