@@ -6,10 +6,15 @@
  * instance user data": "the updated user data is not run"), and nothing relaunches it once terminated. A pool's
  * user data is a launch template version, which the nodes stack update rolls (instance refresh).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffTrees, type DiffContext } from '../generators/diff/diff.js';
 import { formatText } from '../generators/diff/format.js';
 import { envContext } from '../generators/diff/sources.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
 
@@ -73,5 +78,42 @@ describe('k3s-litestream: moving the Litestream replica', () => {
     const text = formatText(diffTrees(base.files, head.files, head.context), { base: 'main', head: 'HEAD' });
     expect(text).not.toContain('cluster rebuild');
     expect(text).toContain('1. server-1 (control plane) — replaced (new user data runs at first boot only)');
+  });
+});
+
+describe('k3s-litestream: the server Plan refuses to upgrade while Litestream is stopped', () => {
+  /**
+   * A stub systemctl that answers as systemd's does (systemd/systemd@004c571b src/shared/verbs.c): is-active is
+   * VERB_ONLINE_ONLY, and when running_in_chroot_or_offline() holds it logs "Running in chroot, ignoring command
+   * 'is-active'" and exits 0 without asking the manager; $SYSTEMD_OFFLINE, when set, decides that before any chroot
+   * detection. Here the chroot is always detected (the prepare step is `chroot /host`); online, the unit's state
+   * decides: 0 when active, 3 otherwise (systemctl(1), is-active).
+   */
+  const STUB = [
+    '#!/bin/sh',
+    'case "${SYSTEMD_OFFLINE:-}" in 0|no|false) offline=0 ;; 1|yes|true) offline=1 ;; *) offline=1 ;; esac',
+    'if [ "$offline" = 1 ]; then echo "Running in chroot, ignoring command \'$1\'" >&2; exit 0; fi',
+    '[ "$1" = is-active ] || exit 1',
+    'state=$(cat "$STATE")',
+    '[ "$state" = active ] && exit 0',
+    'exit 3',
+    '',
+  ].join('\n');
+
+  function prepare(state: 'active' | 'inactive'): number | null {
+    const dir = mkdtempSync(join(tmpdir(), 'odp-suc-prepare-'));
+    writeFileSync(join(dir, 'systemctl'), STUB, { mode: 0o755 });
+    writeFileSync(join(dir, 'state'), state);
+    const plan = parseYamlStream(render().files.get(`${name}/manifests/system-upgrade-plans/plan-server-plan.yaml`)!)[0] as { spec: { prepare: { command: string[]; args: string[] } } };
+    // What `chroot /host` then runs: the Plan's args, on the host's PATH (the stub's directory first).
+    expect(plan.spec.prepare.command).toStrictEqual(['chroot', '/host']);
+    const [cmd, ...args] = plan.spec.prepare.args;
+    const r = spawnSync(cmd!, args, { env: { PATH: `${dir}:/usr/bin:/bin`, STATE: join(dir, 'state') }, encoding: 'utf8' });
+    return r.status;
+  }
+
+  it('a stopped Litestream fails the prepare step (the Job retries; no upgrade), a running one lets it go on', () => {
+    expect(prepare('inactive')).toBe(3);
+    expect(prepare('active')).toBe(0);
   });
 });

@@ -36,7 +36,12 @@ export const K3S_KEYS: RancherKeys = {
       m.cluster.datastore.type === 'kine-sqlite'
         ? {
             // Litestream is the backup (continuous, to S3): upgrade only while it runs, so the replica is current.
-            prepare: { command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] },
+            // SYSTEMD_OFFLINE=0: systemctl answers is-active (VERB_ONLINE_ONLY in systemctl's verb table) with success
+            // and "Running in chroot, ignoring command" when it takes itself for chrooted (systemd/systemd@004c571b
+            // src/shared/verbs.c _dispatch_verb), and this prepare step is `chroot /host` in an unprivileged container
+            // (system-upgrade-controller v0.20.1 pkg/upgrade/job/job.go:328-336: no securityContext of its own);
+            // the variable is read before any chroot detection (verbs.c:18-28 running_in_chroot_or_offline).
+            prepare: { command: ['chroot', '/host'], args: ['/usr/bin/env', 'SYSTEMD_OFFLINE=0', 'systemctl', 'is-active', '--quiet', 'litestream.service'] },
             text: 'Litestream replicates the database to S3 continuously; the server Plan\'s prepare step refuses to upgrade while `litestream.service` is not active, so the replica is current',
           }
         : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },
