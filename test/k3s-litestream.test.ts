@@ -117,3 +117,31 @@ describe('k3s-litestream: the server Plan refuses to upgrade while Litestream is
     expect(prepare('active')).toBe(0);
   });
 });
+
+describe('k3s-litestream: typical mistakes are refused at file:line:col before anything is written', () => {
+  const F = `environments/${name}.yaml`;
+  // Each: the edit, and the diagnostic the user sees first (position, document path, message).
+  const MISTAKES: [string, string, string, string][] = [
+    ['indentation', '    litestream: {', '   litestream: {', `${F}:17:4  cluster.datastore: 'litestream' is indented 3 spaces, but the block it belongs to is indented 4 spaces`],
+    ['a key typo', 'prefix: k3s/fixture }', 'prefx: k3s/fixture }', `${F}:17:51  cluster.datastore.litestream.prefx: unknown key 'prefx'; expected one of: bucket, prefix, version  (did you mean 'prefix'?)`],
+    ['two servers with SQLite', '      - { name: server-1, ip: 10.10.1.10 }', '      - { name: server-1, ip: 10.10.1.10 }\n      - { name: server-2, ip: 10.10.1.11 }', `${F}:26:7  nodePools[0].nodes: kine-sqlite needs exactly one server node; this environment has 2`],
+    ['a bucket given as a URL', 'bucket: odp-fixture-litestream,', 'bucket: s3://odp-fixture-litestream,', `${F}:17:27  cluster.datastore.litestream.bucket: 's3://odp-fixture-litestream' is not a valid S3 bucket name: give the bare bucket name  (use 'odp-fixture-litestream'`],
+    ['a prefix given as a URL', 'prefix: k3s/fixture }', 'prefix: s3://odp-fixture-litestream/k3s/fixture }', `${F}:17:59  cluster.datastore.litestream.prefix: 's3://odp-fixture-litestream/k3s/fixture' is not an S3 key prefix: give the folder inside the bucket only  (use 'k3s/fixture'`],
+    ['a region for the replica (it is the environment\'s)', 'prefix: k3s/fixture }', 'prefix: k3s/fixture, region: us-east-1 }', `${F}:17:72  cluster.datastore.litestream.region: unknown key 'region'; expected one of: bucket, prefix, version`],
+    ['a Graviton type in an x86 pool', '    instanceType: m7i.xlarge\n    subnet: private-a\n    count: 2', '    instanceType: m7g.xlarge\n    subnet: private-a\n    count: 2', `${F}:29:11  nodePools[1].arch: amd64 does not match instance type m7g.xlarge, which is arm64  (m7g.xlarge is a Graviton (arm64) type; set arch: arm64)`],
+    ['a CronJob schedule with four fields', 'schedule: "15 3 * * *"', 'schedule: "15 3 * *"', `${F}:65:15  workloads[1].schedule: schedule '15 3 * *': 4 fields, expected 5`],
+    ['a CronJob minute out of range', 'schedule: "15 3 * * *"', 'schedule: "61 3 * * *"', `${F}:65:15  workloads[1].schedule: schedule '61 3 * * *': minute 61 is above 59`],
+    ['a K3s version with - for +', 'k3sVersion: v1.35.9+k3s1', 'k3sVersion: v1.35.9-k3s1', `${F}:13:15  cluster.k3sVersion: 'v1.35.9-k3s1' is not of the form ^v1\\.[0-9]+\\.[0-9]+\\+k3s[0-9]+$`],
+    ['an RKE2 release as K3s version', 'k3sVersion: v1.35.9+k3s1', 'k3sVersion: v1.35.9+rke2r1', `${F}:13:15  cluster.k3sVersion: 'v1.35.9+rke2r1' is not of the form`],
+    ['a K3s release of another Kubernetes', 'kubernetesVersion: 1.35.9', 'kubernetesVersion: 1.36.3', `${F}:13:15  cluster.k3sVersion: K3s v1.35.9+k3s1 ships Kubernetes 1.35.9, not kubernetesVersion 1.36.3`],
+  ];
+
+  it.each(MISTAKES)('%s', (_what, from, to, expected) => {
+    const text = sources.get(FILE)!;
+    expect(text).toContain(from);
+    const r = prepareEnvironment(name, new Map([...sources, [FILE, text.replace(from, to)]]));
+    expect(r.prepared).toBeUndefined();
+    const errors = formatted(r).filter((l) => !l.includes(': warning: '));
+    expect(errors[0]).toContain(expected);
+  });
+});
