@@ -117,7 +117,7 @@ export const checkBucketName: IdentifierCheck = (v) => {
  * `c.Path + "/" + …`): a URL given here becomes a folder named `s3:` inside the bucket.
  */
 export const checkS3Prefix: IdentifierCheck = (v) => {
-  const bad = (why: string, hint: string = "a prefix is folder names of letters, digits and ! - _ . * ' ( ) separated by /, e.g. k3s/odp-dev"): { problem: string; hint: string } => ({ problem: `'${v}' is not an S3 key prefix: ${why}`, hint });
+  const bad = (why: string, hint: string = "a prefix is folder names of letters, digits and ! - _ . * ' ( ) separated by /, e.g. backups/odp-dev"): { problem: string; hint: string } => ({ problem: `'${v}' is not an S3 key prefix: ${why}`, hint });
   const url = /^(s3:\/\/|arn:[^:]*:s3:::)([^/]*)\/?(.*)$/.exec(v);
   if (url) return bad('give the folder inside the bucket only', url[3] ? `use '${url[3].replace(/\/+$/, '')}' (the bucket, ${url[2]}, goes into the bucket setting)` : `leave it out (the bucket, ${url[2]}, goes into the bucket setting)`);
   const chars = [...new Set(v.match(/[^A-Za-z0-9!_.*'()/-]/g) ?? [])];
