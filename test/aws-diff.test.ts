@@ -8,7 +8,7 @@ import { awsImpacts } from '../generators/diff/aws-impact.js';
 import { diffTrees } from '../generators/diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../generators/diff/format.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { exampleSources } from './helpers.js';
+import { exampleSources, fixtureSources } from './helpers.js';
 
 const ctx = { base: 'main', head: 'working tree' };
 
@@ -132,5 +132,21 @@ describe('AWS impact of moving the AWS controllers (aws.iam.controllersPool)', (
     const lead = md.slice(0, md.indexOf('#### Environments'));
     expect(lead).toContain('**AWS resources replaced or rolled**');
     expect(lead).toMatch(/`PoolGeneralArm64LaunchTemplate` \(AWS::EC2::LaunchTemplate\) \*\*modified\*\*: launch template version \([^\n]*HttpPutResponseHopLimit \(1 → 2\)[^\n]*→ instance refresh of pool general-arm64, 2 nodes/);
+  });
+});
+
+describe('AWS impact of a fixed node’s changed user data', () => {
+  // A changed Litestream prefix changes the kine-sqlite server's user data (its litestream.yml).
+  const { name, sources } = fixtureSources('valid', 'k3s-litestream.yaml');
+  const file = `environments/${name}.yaml`;
+  const base = render(name, sources);
+  const head = render(name, new Map([...sources, [file, sources.get(file)!.replace('prefix: k3s/fixture }', 'prefix: k3s/fixture-v2 }')]]));
+
+  it('says what CloudFormation does with it (stop and start; the new user data does not run), also for the property path UserData["Fn::Base64"]', () => {
+    const server = awsImpacts(base, head).find((i) => i.logicalId === 'NodeServer1');
+    expect(server?.change).toBe('modified');
+    expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData["Fn::Base64"]', 'maybe']]);
+    expect(server?.consequence).toContain('→ CloudFormation stops and starts the instance; cloud-init runs user data once per instance');
+    expect(server?.consequence).not.toContain('it depends on the values');
   });
 });

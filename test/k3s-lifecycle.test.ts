@@ -207,6 +207,23 @@ describe('K3s on Kine SQLite: Litestream restores before K3s starts', () => {
     expect(node.read('/var/lib/rancher/k3s/server/db/state.db')).toBe('replicated-state');
   });
 
+  it('the manual upgrade of the server refuses while Litestream is stopped (as the server Plan does), and upgrades once it runs', () => {
+    expect(node.boot(userData).code).toBe(0);
+    restore.push(serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.3+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.3+k3s1\n', arm64: 'arm' }));
+    const next = SQLITE.replace('k3sVersion: v1.35.2+k3s1', 'k3sVersion: v1.35.3+k3s1\n  kubernetesVersion: 1.35.3');
+    const script = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${next}`), 'sqlite').get('k3s/manual-upgrade.sh')!;
+    node.run('systemctl stop litestream\n');
+    const stopped = node.run(script);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('odp-manual-upgrade: litestream.service is not active: the S3 replica is not current; start it (systemctl start litestream) and run this script again');
+    expect(node.read('/usr/local/bin/k3s')).not.toContain('v1.35.3+k3s1');
+    node.run('systemctl start litestream\n');
+    const r = node.run(script);
+    expect(r.stderr).toContain('server k3s upgraded to v1.35.3+k3s1');
+    expect(r.code).toBe(0);
+    expect(node.read('/usr/local/bin/k3s')).toContain('v1.35.3+k3s1');
+  });
+
   it('no replica yet: a new cluster starts with a new database', () => {
     const r = node.boot(userData);
     expect(r.stderr).toContain('K3s server started');

@@ -47,7 +47,7 @@ describe('system-upgrade-controller Plans', () => {
 
   it('K3s on SQLite: the server Plan upgrades only while Litestream runs; RKE2 on etcd: a snapshot first', () => {
     const k3s = plansOf(new Map(renderExample('dev-k3s').map((f) => [f.path, f.content]))).find((p) => p.metadata.name === 'server-plan')!;
-    expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade:v1.35.9-k3s1', command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] });
+    expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade:v1.35.9-k3s1', command: ['chroot', '/host'], args: ['/usr/bin/env', 'SYSTEMD_OFFLINE=0', 'systemctl', 'is-active', '--quiet', 'litestream.service'] });
     const rke2 = inlineSources(
       'rke2-upg',
       'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n',

@@ -122,7 +122,8 @@ const MAYBE: Record<string, string> = {
 };
 
 function maybeText(type: string, path: string, spec: CfnSpec): string {
-  const top = path.split('.')[0]!;
+  // The property is the path's first segment: `UserData["Fn::Base64"]` is UserData, `Tags[0].Value` is Tags.
+  const top = path.split(/[.[]/)[0]!;
   const known = MAYBE[`${type}.${top}`];
   if (known) return known;
   const doc = spec.resource(type)?.properties[top]?.documentation ?? '';

@@ -109,6 +109,25 @@ export const checkBucketName: IdentifierCheck = (v) => {
   return undefined;
 };
 
+/**
+ * An S3 key prefix (the backup or replica folder in its bucket): the prefix only, of S3's safe characters
+ * (AWS S3 User Guide, "Naming Amazon S3 objects" (userguide/object-keys.html), "Object key naming guidelines":
+ * letters, digits and ! - _ . * ' ( ), with / as the delimiter), no empty, `.` or `..` segment. The tools write it
+ * verbatim into object keys and into the IAM policy's resource ARNs (Litestream v0.5.16 s3/replica_client.go:650
+ * `c.Path + "/" + …`): a URL given here becomes a folder named `s3:` inside the bucket.
+ */
+export const checkS3Prefix: IdentifierCheck = (v) => {
+  const bad = (why: string, hint: string = "a prefix is folder names of letters, digits and ! - _ . * ' ( ) separated by /, e.g. backups/odp-dev"): { problem: string; hint: string } => ({ problem: `'${v}' is not an S3 key prefix: ${why}`, hint });
+  const url = /^(s3:\/\/|arn:[^:]*:s3:::)([^/]*)\/?(.*)$/.exec(v);
+  if (url) return bad('give the folder inside the bucket only', url[3] ? `use '${url[3].replace(/\/+$/, '')}' (the bucket, ${url[2]}, goes into the bucket setting)` : `leave it out (the bucket, ${url[2]}, goes into the bucket setting)`);
+  const chars = [...new Set(v.match(/[^A-Za-z0-9!_.*'()/-]/g) ?? [])];
+  if (chars.length > 0) return bad(`${chars.map((c) => (c === ' ' ? 'a space' : `'${c}'`)).join(', ')} ${chars.length === 1 ? 'is' : 'are'} not among S3's safe characters`);
+  const segments = v.replace(/^\/+|\/+$/g, '').split('/');
+  if (segments.some((x) => x === '')) return bad('it has an empty folder (//)');
+  if (segments.some((x) => x === '.' || x === '..')) return bad("it has a '.' or '..' folder: S3 keeps it literally, it is no relative path");
+  return undefined;
+};
+
 /** The IRSA issuer: an https URL with no query, fragment or credentials (OIDC discovery, IAM OIDC providers). */
 export const checkIssuerUrl: IdentifierCheck = (v) => {
   let u: URL;
@@ -158,6 +177,8 @@ const identifiers: Rule = ({ env, input }, report) => {
   const d = input.cluster.datastore;
   at('s3-bucket-name', ['cluster', 'datastore', 'backup', 'bucket'], d.backup?.bucket, checkBucketName);
   at('s3-bucket-name', ['cluster', 'datastore', 'litestream', 'bucket'], d.litestream?.bucket, checkBucketName);
+  at('s3-prefix', ['cluster', 'datastore', 'backup', 'prefix'], d.backup?.prefix, checkS3Prefix);
+  at('s3-prefix', ['cluster', 'datastore', 'litestream', 'prefix'], d.litestream?.prefix, checkS3Prefix);
   at('kms-key', ['cluster', 'datastore', 'backup', 'kmsKeyId'], d.backup?.kmsKeyId, kmsKeyCheck(false));
   for (const x of distributions()) for (const i of x.rules.identifiers?.(input) ?? []) at(i.rule, i.path, i.value, i.check);
   // The EBS CSI driver's StorageClass parameter kmsKeyId is "the full ARN of the key".

@@ -5,6 +5,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { K3S_PATHS } from './config.js';
+import type { FixedFile } from '../rancher/model.js';
 
 type SqliteDatastore = Extract<EnvironmentModel['cluster']['datastore'], { type: 'kine-sqlite' }>;
 
@@ -101,3 +102,26 @@ export function litestreamUnit(): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The replica's place (bucket and path) is the cluster's for good: a server that boots restores from it before K3s
+ * starts, and `-if-replica-exists` (restore.go:145-149 at v0.5.16) exits 0 when nothing is there (no LTX file:
+ * replica.go:1622-1623 ErrTxNotAvailable), so a server that boots with a new place and nothing at it starts an empty
+ * cluster. And the running server keeps its own litestream.yml (user data runs once per instance) while the base
+ * stack's policy grants only the new place: its replication stops at that stack update. Moving the replica is
+ * therefore done by hand: copy it, then point the running server's Litestream at the copy.
+ */
+export const LITESTREAM_REPLICA_FIXED: FixedFile = {
+  file: K3S_PATHS.litestreamConfig,
+  what: 'litestream replica',
+  value: (doc) => {
+    const dbs = (doc as { dbs?: { replica?: { bucket?: string; path?: string } }[] } | undefined)?.dbs ?? [];
+    const r = dbs[0]?.replica;
+    return r?.bucket === undefined ? undefined : `s3://${r.bucket}/${r.path ?? ''}`;
+  },
+  steps: (from, to) => [
+    `the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, starts an empty cluster; the running server keeps its ${K3S_PATHS.litestreamConfig}, and the base stack's policy grants only ${to}: its replication stops at that update)`,
+    `after the base stack update: aws s3 sync ${from}/ ${to}/`,
+    `on the server: set bucket and path in ${K3S_PATHS.litestreamConfig} to ${to} and systemctl restart litestream (it ships what the database wrote since); check that the newest files under ${to}/ are recent (aws s3 ls --recursive ${to}/ | sort | tail -3)`,
+  ],
+};

@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { K3S_ARTIFACTS } from './artifacts.js';
+import { LITESTREAM_REPLICA_FIXED } from './litestream.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
 export interface K3sClusterInput {
@@ -25,6 +26,8 @@ export const K3S_KEYS: RancherKeys = {
   // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
   fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
   artifacts: () => K3S_ARTIFACTS,
+  // Kine SQLite: the Litestream replica is where a new server restores the cluster from.
+  fixedFiles: () => [LITESTREAM_REPLICA_FIXED],
   upgrade: {
     // k3s-io/k3s-upgrade: replaces the binary and SIGTERMs K3s, which systemd restarts with the
     // unchanged unit, env file and config (scripts/upgrade.sh upgrade()); install.sh never runs.
@@ -33,7 +36,12 @@ export const K3S_KEYS: RancherKeys = {
       m.cluster.datastore.type === 'kine-sqlite'
         ? {
             // Litestream is the backup (continuous, to S3): upgrade only while it runs, so the replica is current.
-            prepare: { command: ['chroot', '/host'], args: ['systemctl', 'is-active', '--quiet', 'litestream.service'] },
+            // SYSTEMD_OFFLINE=0: systemctl answers is-active (VERB_ONLINE_ONLY in systemctl's verb table) with success
+            // and "Running in chroot, ignoring command" when it takes itself for chrooted (systemd/systemd@004c571b
+            // src/shared/verbs.c _dispatch_verb), and this prepare step is `chroot /host` in an unprivileged container
+            // (system-upgrade-controller v0.20.1 pkg/upgrade/job/job.go:328-336: no securityContext of its own);
+            // the variable is read before any chroot detection (verbs.c:18-28 running_in_chroot_or_offline).
+            prepare: { command: ['chroot', '/host'], args: ['/usr/bin/env', 'SYSTEMD_OFFLINE=0', 'systemctl', 'is-active', '--quiet', 'litestream.service'] },
             text: 'Litestream replicates the database to S3 continuously; the server Plan\'s prepare step refuses to upgrade while `litestream.service` is not active, so the replica is current',
           }
         : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },

@@ -103,7 +103,10 @@ sudo litestream restore -config {{config}} [-timestamp 2026-01-02T03:04:05Z] {{d
 sudo systemctl start k3s litestream
 \`\`\`
 
-Never run two servers against the same replica.
+Never run two servers against the same replica. Its place ({{code url}}) is the cluster's for good: a server that
+boots with another place and nothing there starts an empty cluster, and the running server keeps its own config (user
+data runs once) while the base stack's policy follows the new place. \`npm run diff\` gives the steps that move it
+(copy the replica after the base stack update, then point the running server's Litestream at the copy).
 `);
 
 const limits = (m: EnvironmentModel): string => `- User-data runs once per instance: changing a config here means replacing (or re-provisioning) the

@@ -80,7 +80,13 @@ export function k3sManualUpgrade(m: EnvironmentModel): string {
     const dl = { installer: artifactOf(K3S_ARTIFACTS, 'k3s', version, 'install.sh'), binary: artifactOf(K3S_ARTIFACTS, 'k3s', version, a), litestream: undefined };
     return { needs: [dl.installer, dl.binary], install: k3sInstallLines(dl, '$ROLE', '') };
   };
-  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: 'systemctl restart "$UNIT"' });
+  // Kine SQLite: as the server Plan's prepare step (./model.ts upgrade.backup), only while Litestream replicates, so the
+  // replica is current when the new release first opens the database.
+  const preflight =
+    m.cluster.datastore.type === 'kine-sqlite'
+      ? [`if [ "$ROLE" = server ] && ! systemctl is-active --quiet litestream.service; then log ${shQuote('litestream.service is not active: the S3 replica is not current; start it (systemctl start litestream) and run this script again')}; exit 1; fi`]
+      : [];
+  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: 'systemctl restart "$UNIT"', preflight });
 }
 
 /** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */

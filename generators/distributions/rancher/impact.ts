@@ -18,7 +18,7 @@ import { code } from '../../diff/words.js';
 import { parseYamlStream } from '../../lib/yaml.js';
 import type { DistributionDiff } from '../types.js';
 import type { RolloutStep } from '../../diff/lead.js';
-import type { RancherKeys } from './model.js';
+import type { FixedFile, RancherKeys } from './model.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
 export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', 'restart', 'relabel'];
@@ -47,7 +47,7 @@ export interface NodeImpact {
   status: 'added' | 'removed' | 'changed';
   headline: NodeAction | 'new node' | 'removed node';
   actions: NodeAction[];
-  reasons: { path: string; action: NodeAction }[];
+  reasons: { path: string; action: NodeAction; steps?: string[] }[];
 }
 
 /** The key a distribution of this family adds to an environment's diff (only when a node changed). */
@@ -62,6 +62,14 @@ function userDataRest(text: string | undefined, configPath: string): string {
   return JSON.stringify({ ...data, write_files: (data.write_files ?? []).filter((f) => f.path !== configPath) });
 }
 
+/** The value a fixed file of the user data holds (undefined when the user data does not write that file). */
+function fileValue(text: string | undefined, f: FixedFile): string | undefined {
+  if (text === undefined) return undefined;
+  const data = (parseYamlStream(text)[0] ?? {}) as { write_files?: { path: string; content?: string }[] };
+  const file = (data.write_files ?? []).find((w) => w.path === f.file);
+  return file?.content === undefined ? undefined : f.value(parseYamlStream(file.content)[0]);
+}
+
 /** Impact of one target's changes. */
 export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): NodeImpact | undefined {
   const cfg = `${keys.name}/${node}.yaml`;
@@ -74,6 +82,11 @@ export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<st
   for (const key of [...new Set([...Object.keys(b), ...Object.keys(h)])].sort()) {
     if (JSON.stringify(b[key]) === JSON.stringify(h[key])) continue;
     reasons.push({ path: key, action: keys.fixedAtCreation.includes(key) ? 'rebuild' : RELABEL_KEYS.includes(key) ? 'relabel' : 'restart' });
+  }
+  for (const f of keys.fixedFiles?.() ?? []) {
+    const from = fileValue(base.get(ud), f);
+    const to = fileValue(head.get(ud), f);
+    if (from !== undefined && to !== undefined && from !== to) reasons.push({ path: f.what, action: 'rebuild', steps: f.steps(from, to) });
   }
   if (userDataRest(base.get(ud), configPath(keys)) !== userDataRest(head.get(ud), configPath(keys))) reasons.push({ path: 'user-data', action: 'replace' });
   if (reasons.length === 0) return undefined;
@@ -116,10 +129,20 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
     'removed node': 'removed: drained and deleted',
   };
   const commands: string[] = [];
+  commands.push(...i.reasons.flatMap((r) => r.steps ?? []));
   if (i.status === 'removed') commands.push(`kubectl drain ${i.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${i.node}`);
   else if (i.actions.includes('restart')) commands.push(`scp rendered/${env}/${keys.name}/${i.node}.yaml ${host}:/tmp/config.yaml && ssh ${host} sudo install -m 600 /tmp/config.yaml ${cfg}`, restart);
   if (i.actions.includes('relabel')) commands.push(`kubectl label node ${i.node} --overwrite KEY=VALUE and kubectl taint node ${i.node} KEY=VALUE:EFFECT, for each new node-label and node-taint of rendered/${env}/${keys.name}/${i.node}.yaml`);
-  if (i.actions.includes('replace')) commands.push(`terminate the instance of ${i.node}: the AWS layer launches a new one with the new user data`);
+  // A pool's new user data is a new launch template version, which the nodes stack update rolls through an instance
+  // refresh (AutoScalingInstanceRefresh). A fixed node is an AWS::EC2::Instance: CloudFormation stops and starts it
+  // with the new user data (UserData: "Some interruptions"), which cloud-init does not run again (once per instance,
+  // diff/aws-impact.ts), and nothing relaunches a fixed instance that was terminated by hand.
+  if (i.actions.includes('replace'))
+    commands.push(
+      i.pool
+        ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new user data)`
+        : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}); do not terminate the instance — the AWS layer does not relaunch a fixed node`,
+    );
   return {
     node: i.node,
     ...(i.pool ? { pool: true } : {}),

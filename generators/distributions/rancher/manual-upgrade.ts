@@ -19,6 +19,8 @@ export interface ManualUpgrade {
   arch: Record<'amd64' | 'arm64', { needs: (AssetRecord & { title: string; version: string })[]; install: string[] }>;
   /** What restarts the service after the install, if the installer does not. */
   restart?: string;
+  /** Checks before anything is installed (`$ROLE` is known): each exits 1 with a message when the node must not be upgraded now. */
+  preflight?: string[];
 }
 
 const TAG = 'odp-manual-upgrade';
@@ -39,6 +41,7 @@ export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): stri
     `log() { echo "${TAG}: $*" >&2; }`,
     FETCH_VERIFIED,
     `if [ -e ${u.unitPath(u.units.server)} ]; then ROLE=server; UNIT=${u.units.server}; elif [ -e ${u.unitPath(u.units.agent)} ]; then ROLE=agent; UNIT=${u.units.agent}; else log "no ${u.title} unit on this node"; exit 1; fi`,
+    ...(u.preflight ?? []),
     'case "$(uname -m)" in',
     '  x86_64|amd64) ARCH=amd64 ;;',
     '  aarch64|arm64) ARCH=arm64 ;;',

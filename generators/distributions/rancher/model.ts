@@ -22,6 +22,17 @@ export interface RancherPoolSettingsInput {
   extraArgs?: ConfigArgs;
 }
 
+/** A value in a file of the user data that is the cluster's for good (RancherKeys.fixedFiles). */
+export interface FixedFile {
+  /** The path the user data writes it to. */
+  file: string;
+  /** What it is, in the diff's reasons. */
+  what: string;
+  value(doc: unknown): string | undefined;
+  /** What to do instead of replacing the node, from the old and the new value. */
+  steps(from: string, to: string): string[];
+}
+
 /** What differs between the distributions of this family in the shared code: the descriptor each passes in. */
 export interface RancherKeys {
   /** `cluster.distribution`, the key of its settings (cluster.<name>, nodePools[].<name>), its SSM paths and its rendered folder. */
@@ -32,6 +43,12 @@ export interface RancherKeys {
   versionKey: string;
   /** config.yaml keys fixed when the cluster is created (CNI, CIDRs, DNS, datastore): changing one needs the cluster rebuilt. */
   fixedAtCreation: readonly string[];
+  /**
+   * Files the user data writes whose given value is, like fixedAtCreation, the cluster's for good: a change is a
+   * rebuild, and `steps` says what to do instead (from the old and new value, shown as text). A function: read when
+   * used, never while modules load.
+   */
+  fixedFiles?(): readonly FixedFile[];
   /** Its CLI is the supervisor's as is (the other members vendor and wrap it). */
   supervisor?: boolean;
   /** The systemd unit that runs it on a server or an agent (what a config change restarts). */
