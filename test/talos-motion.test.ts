@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { targetSteps } from '../generators/distributions/talos/operations.js';
 import { runbookScript } from '../generators/distributions/talos/runbook.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
@@ -161,5 +162,16 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(f.instances['i-new-general-amd64-0']!.state).toBe('Pending:Wait');
     // One replacement joined and let one old instance go; the other old one still serves.
     expect(Object.values(f.instances).filter((i) => i.group === 'pools-general-amd64' && i.state === 'InService').length).toBe(2);
+  });
+
+  it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {
+    setFleet(fleet(false));
+    const { model } = rendered();
+    const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
+    const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: upgrade Talos')!;
+    expect(step.lines[1]).toBe('talosctl health --nodes 10.10.1.10 --wait-timeout 10m');
+    const r = run(['set -e', ...step.lines].join('\n'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
   });
 });

@@ -89,7 +89,8 @@ function talosctl() {
       return;
     case 'health': {
       cpOnly(ips[0], 'cluster health check');
-      wake();
+      // --wait-timeout: health waits (a reboot takes less than its 10 minutes).
+      for (let i = 0; i < 5; i++) wake();
       save();
       const bad = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && (n.down || (n.role === 'controlplane' && n.etcd !== 'Running')));
       if (bad.length > 0) fail(1, `waiting for nodes: ${bad.map(([ip]) => ip).join(', ')}`);

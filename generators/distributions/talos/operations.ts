@@ -70,6 +70,10 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
     ];
   }
   const ip = t.node.ip;
+  // `talosctl health` is refused on a worker ("… is only available on control plane nodes": T@v1.13.9
+  // v1alpha1_cluster.go:34-37; v1.12.11 fails until the timeout): a worker's upgrade is checked through the first
+  // control plane, which checks the whole cluster, workers included (pkg/cluster/check/default.go).
+  const healthVia = t.pool.role === 'controlplane' ? ip : (model.controlPlaneNodes[0]?.ip ?? ip);
   return [
     {
       title: `${t.name}: first apply (node in maintenance mode)`,
@@ -85,7 +89,7 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
     },
     {
       title: `${t.name}: upgrade Talos`,
-      lines: [`talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer}`, `talosctl health --nodes ${ip} --wait-timeout 10m`],
+      lines: [`talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer}`, `talosctl health --nodes ${healthVia} --wait-timeout 10m`],
     },
   ];
 }
