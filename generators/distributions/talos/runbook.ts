@@ -22,7 +22,7 @@ import { shQuote } from '../../render/delivery/bootstrap.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import { clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
 import { classImages } from './nodeclass.js';
-import { talosCluster, talosPool } from './model.js';
+import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 
 /** The phases, in the runbook's order. */
 export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
@@ -45,7 +45,7 @@ const linesOf = (steps: CommandStep[]): string[] => steps.flatMap((s) => [`# ${s
 const materialize = (m: EnvironmentModel, t: ConfigTarget): string => `npm run talos -- config --env ${m.name} --node ${t.name} --out ${workDir(m.name)}/${t.name}.yaml`;
 
 /** A pool's node addresses, asked of the cluster. */
-const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l node.opendev.dev/pool=${t.pool.name} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
+const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l ${POOL_NODE_LABEL}=${t.pool.name} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
 
 /** The gate after any node's upgrade: etcd has a leader on every control plane, then the cluster's health through one. */
 function gateLines(m: EnvironmentModel): string[] {
@@ -84,7 +84,7 @@ function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] 
     '  k=0',
     '  while :; do',
     `    sh ${m.renderedDir}/aws/talos-join.sh "$1" || { log "pool $1: the instances named above did not join; fix them, then run this script again"; return 1; }`,
-    `    images=$(kubectl get nodes -l node.opendev.dev/pool="$1" -o jsonpath='{range .items[*]}{.status.nodeInfo.osImage}{"\\n"}{end}') || { log "pool $1: kubectl get nodes failed"; return 1; }`,
+    `    images=$(kubectl get nodes -l ${POOL_NODE_LABEL}="$1" -o jsonpath='{range .items[*]}{.status.nodeInfo.osImage}{"\\n"}{end}') || { log "pool $1: kubectl get nodes failed"; return 1; }`,
     `    if ! printf '%s\\n' "$images" | grep -v '^$' | grep -qvxF ${q(`Talos (${version})`)}; then log "pool $1: every Node runs Talos ${version}"; return 0; fi`,
     '    k=$((k + 1))',
     `    [ "$k" -lt "$POOL_TRIES" ] || { log "pool $1: Nodes still run another Talos version: has the nodes stack update (with the AMI of ${version}) started the instance refresh? aws autoscaling describe-instance-refreshes tells"; return 1; }`,
