@@ -40,6 +40,8 @@ function rendered() {
 
 interface Fleet {
   version: string;
+  /** The API servers' Kubernetes version. */
+  api: string;
   nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string }>;
   instances: Record<string, { group: string; ip: string; state: string; old?: boolean }>;
   events?: string[];
@@ -50,7 +52,7 @@ interface Fleet {
 /** The cluster at the old version, both pools' old instances InService, and (merged) their replacements waiting. */
 function fleet(replacements: boolean): Fleet {
   const os = `Talos (${OLD})`;
-  const f: Fleet = { version: NEW, nodes: {}, instances: {} };
+  const f: Fleet = { version: NEW, api: '1.35.2', nodes: {}, instances: {} };
   ['10.10.1.10', '10.10.1.11', '10.10.1.12'].forEach((ip, i) => (f.nodes[ip] = { name: `cp-${i + 1}`, role: 'controlplane', pool: 'cp', os, etcd: 'Running' }));
   f.nodes['10.10.1.50'] = { name: 'gpu-1', role: 'worker', pool: 'gpu', os };
   const pools = [['general-amd64', 20], ['general-arm64', 30]] as const;
@@ -173,5 +175,28 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const r = run(['set -e', ...step.lines].join('\n'));
     expect(r.code, r.stderr).toBe(0);
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
+  });
+
+  it.each([
+    ['1.34.5', "the API server runs Kubernetes 1.34, the pool's config kubelet 1.35.2: run the upgrade-k8s script first (npm run -s talos -- commands --env talos-argocd-pools upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy"],
+    ['1.36.1', "the API server runs Kubernetes 1.36, the pool's config kubelet 1.35.2: this checkout is behind the cluster; update it"],
+  ])('kubernetesVersion merged but upgrade-k8s not run (API server %s): talos-join.sh joins nothing, the instances keep waiting; after it, they join', (api, message) => {
+    const f0 = fleet(true);
+    f0.api = api;
+    setFleet(f0);
+    mkdirSync(join(home, '.odp', ENV), { recursive: true });
+    writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
+    const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`talos-join: ${message}`);
+    expect(calls().filter((c) => c.startsWith('talosctl') || c.includes('lifecycle-action'))).toStrictEqual([]);
+    expect(state().instances['i-new-general-arm64-0']!.state).toBe('Pending:Wait');
+    // The cluster at the config's minor (upgrade-k8s ran; or the checkout updated): the same run joins them.
+    const f1 = state();
+    f1.api = '1.35.2';
+    setFleet(f1);
+    const again = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+    expect(again.code, again.stderr).toBe(0);
+    expect(state().instances['i-new-general-arm64-0']!.state).toBe('InService');
   });
 });

@@ -11,7 +11,7 @@
  *   available on control plane nodes": v1alpha1_cluster.go:34-37) and failing while a node reboots or etcd has
  *   no leader; `upgrade` reboots the node into the image's version (down for two asks), its etcd down meanwhile;
  *   `get nodestatus` answers the Node's Ready condition (controllers/k8s/node_status.go:231-247).
- * - kubectl get nodes -l node.opendev.dev/pool=P: the registered Nodes of P (instances out of maintenance mode),
+ * - kubectl get --raw /version: the API server's version (fleet.api). kubectl get nodes -l node.opendev.dev/pool=P: the registered Nodes of P (instances out of maintenance mode),
  *   their InternalIP or their osImage, "Talos (<tag>)" (pkg/machinery/version/osrelease.go:15-27).
  * - aws autoscaling: describe-auto-scaling-instances (the `--query` of talos-join.sh), record-lifecycle-action-
  *   heartbeat and complete-lifecycle-action only for an instance in Pending:Wait under that group's hook (else
@@ -112,6 +112,8 @@ function talosctl() {
 }
 
 function kubectl() {
+  // The API server's version (k8s.io/apimachinery pkg/version Info: gitVersion), pretty-printed as kubectl does.
+  if (args.join(' ') === 'get --raw /version') return process.stdout.write(`{\n  "major": "1",\n  "minor": "${f.api.split('.')[1]}",\n  "gitVersion": "v${f.api}"\n}\n`);
   const pool = /^node\.opendev\.dev\/pool=(.+)$/.exec(opt('-l') ?? '')?.[1];
   const jsonpath = opt('-o') ?? '';
   if (args[0] !== 'get' || args[1] !== 'nodes' || !pool) fail(1, `unexpected kubectl ${args.join(' ')}`);

@@ -77,7 +77,7 @@ Change \`cluster.talosVersion\`, synth{{#if pools}}: every config's install imag
 
 ### Upgrading Kubernetes
 
-Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range), synth, commit, then run \`upgrade-k8s\` once: it rolls the five images node by node and updates the bootstrap manifests, which applying the configs alone would not.
+Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range), synth, commit, then run \`upgrade-k8s\` once: it rolls the five images node by node and updates the bootstrap manifests, which applying the configs alone would not.{{#if pools}} Run it right after the merge: the pools' configs carry the new kubelet, and a kubelet must never be newer than the API server (Kubernetes' version skew policy), so \`talos-join.sh\` joins no new instance while the API server runs another minor than the configs (the instances wait under the launch hook; it names the step to run).{{/if}}
 
 {{k8s}}
 
