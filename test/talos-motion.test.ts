@@ -199,4 +199,33 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(again.code, again.stderr).toBe(0);
     expect(state().instances['i-new-general-arm64-0']!.state).toBe('InService');
   });
+
+  // The typical mistakes, in a copy of the fixture: each refused at file:line:col before anything is written.
+  it.each([
+    [
+      'a Talos the pinned Kubernetes is too new for',
+      (t: string) => t.replace(`talosVersion: ${NEW}\n  kubernetesVersion: 1.35.2`, 'talosVersion: v1.12.11\n  kubernetesVersion: 1.36.3'),
+      `environments/${ENV}.yaml:10:22  cluster.kubernetesVersion: Kubernetes 1.36.3 is not supported by Talos v1.12.11  (Talos 1.12 supports Kubernetes 1.30 to 1.35)`,
+    ],
+    [
+      'a kubernetesVersion two minors ahead',
+      (t: string) => t.replace('kubernetesVersion: 1.35.2', 'kubernetesVersion: 1.37.1'),
+      `environments/${ENV}.yaml:10:22  cluster.kubernetesVersion: Kubernetes 1.37.1 is not supported by Talos ${NEW}  (Talos 1.13 supports Kubernetes 1.31 to 1.36)`,
+    ],
+    [
+      'a pool without count and without nodes',
+      (t: string) => t.replace('    count: 2\n    labels:\n      node.opendev.dev/pool: general-arm64', '    labels:\n      node.opendev.dev/pool: general-arm64'),
+      `environments/${ENV}.yaml:29:5  nodePools[2]: pool 'general-arm64' gives neither nodes nor count  (add nodes: [{ name, ip }] or count: N)`,
+    ],
+    [
+      'an arm64 type in an amd64 pool',
+      (t: string) => t.replace('instanceType: m7i.xlarge', 'instanceType: m7g.xlarge'),
+      `environments/${ENV}.yaml:23:11  nodePools[1].arch: amd64 does not match instance type m7g.xlarge, which is arm64  (m7g.xlarge is a Graviton (arm64) type; set arch: arm64)`,
+    ],
+  ])('refused: %s', (_title, edit, message) => {
+    const r = prepared(edit);
+    expect(r.prepared).toBeUndefined();
+    const errors = formatted(r).filter((d) => !d.includes(': warning: '));
+    expect(errors).toStrictEqual([message]);
+  });
 });
