@@ -164,6 +164,14 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(f.instances['i-new-general-amd64-0']!.state).toBe('Pending:Wait');
     // One replacement joined and let one old instance go; the other old one still serves.
     expect(Object.values(f.instances).filter((i) => i.group === 'pools-general-amd64' && i.state === 'InService').length).toBe(2);
+    // Fixed (the instance has its address now), the script again: the nodes already at the version are not upgraded again.
+    f.instances['i-new-general-amd64-0']!.ip = '10.10.1.25';
+    setFleet(f);
+    const again = run(runbookScript(rendered().model, 'upgrade'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`odp-talos-upgrade: control plane cp-1 already runs Talos ${NEW}`);
+    expect(state().events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
+    expect(Object.values(state().nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
   });
 
   it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {

@@ -116,6 +116,9 @@ function kubectl() {
   if (args.join(' ') === 'get --raw /version') return process.stdout.write(`{\n  "major": "1",\n  "minor": "${f.api.split('.')[1]}",\n  "gitVersion": "v${f.api}"\n}\n`);
   const pool = /^node\.opendev\.dev\/pool=(.+)$/.exec(opt('-l') ?? '')?.[1];
   const jsonpath = opt('-o') ?? '';
+  // Every registered Node: "<InternalIP> <osImage>".
+  if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP') && jsonpath.includes('osImage'))
+    return process.stdout.write(Object.entries(f.nodes).filter(([, n]) => !n.maintenance).map(([ip, n]) => `${ip} ${n.os}\n`).join(''));
   if (args[0] !== 'get' || args[1] !== 'nodes' || !pool) fail(1, `unexpected kubectl ${args.join(' ')}`);
   const nodes = Object.entries(f.nodes).filter(([, n]) => n.pool === pool && !n.maintenance);
   if (jsonpath.includes('osImage')) return process.stdout.write(nodes.map(([, n]) => `${n.os}\n`).join(''));

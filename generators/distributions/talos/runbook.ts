@@ -103,10 +103,18 @@ function upgradeScript(m: EnvironmentModel): string[] {
   const out = [...gateLines(m), '# New configs first: machine.install.image changes at once but does nothing by itself.'];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
   for (const t of [...cps, ...workers]) out.push(`talosctl apply-config --nodes ${t.node!.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode auto`);
-  out.push('gate', '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
-  for (const t of cps) out.push(`log ${q(`upgrading control plane ${t.name}`)}`, `talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}`, 'gate');
+  const version = talosCluster(m).version;
+  out.push(
+    'gate',
+    `# A node whose Node already reports osImage "Talos (${version})" is not upgraded again (a re-run after a failure).`,
+    `current() { kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address} {.status.nodeInfo.osImage}{"\\n"}{end}' | grep -qxF "$1 Talos (${version})"; }`,
+    '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.',
+  );
+  const upgradeNode = (t: ConfigTarget, what: string) =>
+    `if current ${t.node!.ip}; then log ${q(`${what} ${t.name} already runs Talos ${version}`)}; else log ${q(`upgrading ${what} ${t.name}`)}; talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}; gate; fi`;
+  for (const t of cps) out.push(upgradeNode(t, 'control plane'));
   if (workers.length > 0) out.push('# Fixed workers one at a time, each gated through a control plane (workers serve no health API).');
-  for (const t of workers) out.push(`log ${q(`upgrading worker ${t.name}`)}`, `talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}`, 'gate');
+  for (const t of workers) out.push(upgradeNode(t, 'worker'));
   out.push(...poolUpgradeLines(m, pools));
   out.push(`log ${q(`every node of ${m.name} upgraded`)}`);
   return out;
