@@ -11,8 +11,9 @@
 # script exits 1 at the end if any failed. A failed instance stays in Pending:Wait: run the script again to
 # retry it (the instances already let go are no longer listed). Unattended, the hook times out after
 # 7200 s and ABANDONs it: the group terminates it and launches a replacement, which waits for the next run.
-# Run from the repository root, after the runbook's setup (its talosconfig), with the environment's AWS
-# credentials and network access to the nodes:
+# Run from the repository root, after the runbook's setup (its talosconfig), with KUBECONFIG set (the runbook's
+# kubeconfig step: the API server's version is checked first), the environment's AWS credentials and network
+# access to the nodes:
 #   sh rendered/staging/aws/talos-join.sh POOL
 set -eu
 region='eu-west-1'
