@@ -304,6 +304,8 @@ describe('the rendered scripts, against stub binaries', () => {
       ].join('\n'),
     );
     writeFileSync(join(bin, 'sleep'), '#!/bin/sh\n', { mode: 0o755 });
+    // The API server's /version (prod's kubernetesVersion 1.35.4): talos-join.sh checks the kubelet skew (test/talos-motion.test.ts).
+    stub('kubectl', `[ "$*" = 'get --raw /version' ] || exit 1\nprintf '{\\n  "major": "1",\\n  "minor": "35",\\n  "gitVersion": "v1.35.4"\\n}\\n'`);
     mkdirSync(join(dir, 'home', '.odp', 'prod'), { recursive: true });
     writeFileSync(join(dir, 'home', '.odp', 'prod', 'talosconfig'), 'context: prod\n');
     return { state, list: (f: string, ...ips: string[]) => writeFileSync(join(dir, f), ips.map((x) => `${x}\n`).join('')) };

@@ -32,6 +32,10 @@ import { resolveAddons } from '../../catalog/resolve.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
 import type { DistributionAwsFacts, ImageClass, ImageContext, ImageFacts, PortRule } from '../../infra/aws/facts.js';
 import { talosCluster, talosPool, type NodeClass } from './model.js';
+import { SKEW_SOURCE } from '../../upgrade-plan/skew.js';
+
+/** "1.35" of kubernetesVersion 1.35.2. */
+const kubernetesMinor = (m: EnvironmentModel): string => m.cluster.kubernetesVersion.split('.').slice(0, 2).join('.');
 
 const FIREWALL = 'siderolabs/talos@v1.12.11:cmd/talosctl/cmd/mgmt/cluster/internal/firewallpatch/firewallpatch.go';
 
@@ -106,8 +110,9 @@ function joinScript(m: EnvironmentModel, names: { asg: (pool: EnvironmentModel['
 # script exits 1 at the end if any failed. A failed instance stays in Pending:Wait: run the script again to
 # retry it (the instances already let go are no longer listed). Unattended, the hook times out after
 # ${heartbeatSeconds} s and ABANDONs it: the group terminates it and launches a replacement, which waits for the next run.
-# Run from the repository root, after the runbook's setup (its talosconfig), with the environment's AWS
-# credentials and network access to the nodes:
+# Run from the repository root, after the runbook's setup (its talosconfig), with KUBECONFIG set (the runbook's
+# kubeconfig step: the API server's version is checked first), the environment's AWS credentials and network
+# access to the nodes:
 #   sh ${m.renderedDir}/aws/talos-join.sh POOL
 set -eu
 region=${shQuote(names.region)}
@@ -121,6 +126,25 @@ dir="${dir}"
 mkdir -p -m 700 "$dir"
 npm run --silent talos -- config --env ${m.name} --node "$pool" --out "$dir/$pool.yaml"
 ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
+[ -n "$(echo $ids)" ] || exit 0
+
+# The pool's config carries kubelet v${m.cluster.kubernetesVersion}; a kubelet must never be newer than kube-apiserver (Kubernetes'
+# version skew policy, ${SKEW_SOURCE}). Between the merge of a kubernetesVersion bump and talosctl upgrade-k8s
+# (which upgrades the API servers first) a new instance would run a newer kubelet; a checkout behind the cluster an
+# older one, left behind by the next upgrade-k8s. Either way: join nothing until the API server runs this minor.
+api=$(kubectl get --raw /version) || { echo "talos-join: kubectl cannot ask the API server its version (KUBECONFIG: the runbook's kubeconfig step)" >&2; exit 2; }
+api=$(printf '%s\\n' "$api" | sed -n 's/.*"gitVersion": *"v\\([0-9]*\\)\\.\\([0-9]*\\)\\..*/\\1.\\2/p')
+case "$api" in
+  ${kubernetesMinor(m)}) ;;
+  '') echo "talos-join: the API server did not say its version" >&2; exit 2 ;;
+  *)
+    if [ "\${api#1.}" -lt ${kubernetesMinor(m).slice(2)} ]; then
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet ${m.cluster.kubernetesVersion}: run the upgrade-k8s script first (npm run -s talos -- commands --env ${m.name} upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
+    else
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet ${m.cluster.kubernetesVersion}: this checkout is behind the cluster; update it" >&2
+    fi
+    exit 2 ;;
+esac
 
 # One instance; every failure returns 1 with a message naming it (set -e does not apply inside a function
 # called as join "$id" || ...: each step says what happens when it fails).

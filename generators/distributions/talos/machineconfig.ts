@@ -11,7 +11,7 @@ import { applyPatch } from './patch.js';
 import { CONTROL_PLANE_ONLY } from './checks.js';
 import { ETCD_BACKUP_NAMESPACE, KUBEPRISM_PORT, talosCniConfig, talosRelease } from './release.js';
 import { secretRef, type BundlePath } from './secrets.js';
-import { talosCluster, talosPool } from './model.js';
+import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 
 type Doc = Record<string, unknown>;
 
@@ -77,7 +77,7 @@ export function nodeLabels(model: EnvironmentModel, target: ConfigTarget): Recor
   const subnet = target.node?.subnet ?? pool.subnet;
   return {
     ...(pool.role === 'controlplane' ? { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } : {}),
-    'node.opendev.dev/pool': pool.name,
+    [POOL_NODE_LABEL]: pool.name,
     ...(subnet ? { 'topology.kubernetes.io/region': model.aws.region, 'topology.kubernetes.io/zone': subnet.zone } : {}),
     ...pool.labels,
     // The label the nvidia-device-plugin DaemonSet selects (catalog/nvidia-device-plugin.ts); set last so no pool label overrides it.

@@ -79,6 +79,9 @@ export const TALOS_DEFAULTS = {
   snapshotExpireAfterDays: 30,
 } as const;
 
+/** The label a pool's Nodes carry with the pool's name (nodeLabels), by which the runbook finds them (rule talos-pool-label). */
+export const POOL_NODE_LABEL = 'node.opendev.dev/pool';
+
 export const talosCluster = (m: Pick<EnvironmentModel, 'cluster'>): TalosCluster => m.cluster.extension as TalosCluster;
 export const talosPool = (p: NodePool): TalosPool => p.extension as TalosPool;
 

@@ -45,7 +45,6 @@ export function setupSteps(model: EnvironmentModel): CommandStep[] {
 export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandStep[] {
   const dir = workDir(model.name);
   const file = `${dir}/${t.name}.yaml`;
-  const installer = classImages(model, talosPool(t.pool).nodeClass).installer;
   const materialize = `npm run talos -- config --env ${model.name} --node ${t.name} --out ${file}`;
   if (!t.node) {
     const nodes = poolNodesExpr(model, t);
@@ -61,12 +60,20 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
         lines: [materialize, `for n in ${nodes}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; done`],
       },
       {
+        // Never in place: the new version's AMI in the launch template replaces the pool (runbook.ts poolUpgradeLines).
         title: `${t.name}: upgrade Talos`,
-        lines: [`for n in ${nodes}; do talosctl upgrade --nodes "$n" --image ${installer} && talosctl health --nodes "$n" --wait-timeout 10m; done`],
+        lines: [
+          '# the nodes stack update (new AMI) replaces the instances through an instance refresh; join the replacements',
+          `sh ${model.renderedDir}/aws/talos-join.sh ${t.name}`,
+        ],
       },
     ];
   }
   const ip = t.node.ip;
+  // `talosctl health` is refused on a worker ("… is only available on control plane nodes": T@v1.13.9
+  // v1alpha1_cluster.go:34-37; v1.12.11 fails until the timeout): a worker's upgrade is checked through the first
+  // control plane, which checks the whole cluster, workers included (pkg/cluster/check/default.go).
+  const healthVia = t.pool.role === 'controlplane' ? ip : (model.controlPlaneNodes[0]?.ip ?? ip);
   return [
     {
       title: `${t.name}: first apply (node in maintenance mode)`,
@@ -82,7 +89,7 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
     },
     {
       title: `${t.name}: upgrade Talos`,
-      lines: [`talosctl upgrade --nodes ${ip} --image ${installer}`, `talosctl health --nodes ${ip} --wait-timeout 10m`],
+      lines: [`talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer}`, `talosctl health --nodes ${healthVia} --wait-timeout 10m`],
     },
   ];
 }

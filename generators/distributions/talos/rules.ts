@@ -2,6 +2,7 @@
 import type { DocPath } from '../../lib/paths.js';
 import { parseInstanceType } from '../../model/aws.js';
 import { minorOf } from '../../model/build.js';
+import { POOL_NODE_LABEL } from './model.js';
 import { distributionsRunning } from '../registry.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import type { EnvironmentInput } from '../../model/input.js';
@@ -131,6 +132,24 @@ const nvidiaOpenModules: Rule = ({ input }, report) => {
   });
 };
 
+/**
+ * A pool's Nodes are found by the label node.opendev.dev/pool = its name (machineconfig.ts nodeLabels sets it; a
+ * pool's own labels come after): the runbook's apply and upgrade scripts and their README steps apply a pool's
+ * config to, and wait for, the Nodes `kubectl get nodes -l node.opendev.dev/pool=<pool>` lists. Another value
+ * would leave the pool's Nodes out (never configured, an upgrade waiting for ever) or, shared with another
+ * pool, apply one pool's config (its installer image, taints) to the other's Nodes.
+ */
+const poolLabel: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'talos') return;
+  input.nodePools.forEach((p, i) => {
+    const value = p.labels?.[POOL_NODE_LABEL];
+    if (value !== undefined && value !== p.name)
+      report('talos-pool-label', ['nodePools', i, 'labels', POOL_NODE_LABEL], `${POOL_NODE_LABEL} is '${String(value)}', not the pool's name '${p.name}': the Talos runbook finds a pool's Nodes by this label`, {
+        hint: `remove it (the generator sets ${POOL_NODE_LABEL}: ${p.name}) or set it to ${p.name}; select several pools with a label of your own`,
+      });
+  });
+};
+
 /** expireAfterDays is the lifecycle of Talos' snapshots; the other distributions prune their own (retention). */
 const expireAfterDaysElsewhere: Rule = ({ input }, report) => {
   const b = input.cluster.datastore.backup;
@@ -141,4 +160,4 @@ const expireAfterDaysElsewhere: Rule = ({ input }, report) => {
     });
 };
 
-export const TALOS_RULES: readonly Rule[] = [deniedArgs, irsaIssuer, nvidiaOpenModules, expireAfterDaysElsewhere];
+export const TALOS_RULES: readonly Rule[] = [deniedArgs, irsaIssuer, nvidiaOpenModules, poolLabel, expireAfterDaysElsewhere];

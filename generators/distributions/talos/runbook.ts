@@ -22,7 +22,7 @@ import { shQuote } from '../../render/delivery/bootstrap.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import { clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
 import { classImages } from './nodeclass.js';
-import { talosPool } from './model.js';
+import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 
 /** The phases, in the runbook's order. */
 export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
@@ -45,7 +45,7 @@ const linesOf = (steps: CommandStep[]): string[] => steps.flatMap((s) => [`# ${s
 const materialize = (m: EnvironmentModel, t: ConfigTarget): string => `npm run talos -- config --env ${m.name} --node ${t.name} --out ${workDir(m.name)}/${t.name}.yaml`;
 
 /** A pool's node addresses, asked of the cluster. */
-const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l node.opendev.dev/pool=${t.pool.name} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
+const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l ${POOL_NODE_LABEL}=${t.pool.name} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
 
 /** The gate after any node's upgrade: etcd has a leader on every control plane, then the cluster's health through one. */
 function gateLines(m: EnvironmentModel): string[] {
@@ -58,23 +58,64 @@ function gateLines(m: EnvironmentModel): string[] {
   ];
 }
 
+/**
+ * An auto-scaled pool during a Talos upgrade. Never upgraded in place: the nodes stack update that comes with
+ * the new version (at the merge with Git sync, or deploy.sh nodes) points its launch template at the new AMI
+ * (`/odp/images/talos/<version>/…`), and CloudFormation's AutoScalingInstanceRefresh replaces every instance
+ * (200 % maximum healthy: the replacements first). The replacements boot the new version in maintenance mode and
+ * wait under the launch hook for talos-join.sh; the refresh terminates an old instance only once its replacement
+ * is InService (through the termination hook's drain). An in-place `talosctl upgrade` of an old instance would be
+ * lost work at best, and a reboot under a drain or a termination at worst. Done when every Node of the pool runs
+ * the version: Talos' os-release PRETTY_NAME is "Talos (<tag>)" (T@v1.13.9:pkg/machinery/version/osrelease.go:15-27
+ * OSReleaseFor(Name, Tag), constants.OSReleaseTemplate), which the kubelet reports as the Node's osImage; an
+ * old instance's Node goes when the cloud controller sees it terminated.
+ */
+function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] {
+  if (pools.length === 0) return [];
+  const version = talosCluster(m).version;
+  return [
+    '# Auto-scaled pools: never upgraded in place. The nodes stack update that comes with this version (the merge, with',
+    '# Git sync; or deploy.sh nodes) points their launch templates at its AMI and starts an instance refresh: the',
+    '# replacements boot it in maintenance mode and wait under the launch hook until talos-join.sh applies their config;',
+    '# the refresh retires each old instance (drained) once its replacement is InService. Done when every Node of the',
+    `# pool reports osImage "Talos (${version})" (Talos' os-release PRETTY_NAME).`,
+    'POOL_TRIES=${ODP_POOL_TRIES:-180}',
+    'refresh_pool() {',
+    '  k=0',
+    '  while :; do',
+    `    sh ${m.renderedDir}/aws/talos-join.sh "$1" || { log "pool $1: the instances named above did not join; fix them, then run this script again"; return 1; }`,
+    `    images=$(kubectl get nodes -l ${POOL_NODE_LABEL}="$1" -o jsonpath='{range .items[*]}{.status.nodeInfo.osImage}{"\\n"}{end}') || { log "pool $1: kubectl get nodes failed"; return 1; }`,
+    `    if ! printf '%s\\n' "$images" | grep -v '^$' | grep -qvxF ${q(`Talos (${version})`)}; then log "pool $1: every Node runs Talos ${version}"; return 0; fi`,
+    '    k=$((k + 1))',
+    `    [ "$k" -lt "$POOL_TRIES" ] || { log "pool $1: Nodes still run another Talos version: has the nodes stack update (with the AMI of ${version}) started the instance refresh? aws autoscaling describe-instance-refreshes tells"; return 1; }`,
+    '    sleep "${ODP_POLL:-10}"',
+    '  done',
+    '}',
+    ...pools.flatMap((t) => [`log ${q(`pool ${t.name}: joining the instance refresh's replacements (Talos ${version})`)}`, `refresh_pool ${t.name}`, 'gate']),
+  ];
+}
+
 function upgradeScript(m: EnvironmentModel): string[] {
   const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane');
-  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane');
+  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node);
+  const pools = m.configTargets.filter((t) => !t.node);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
   const out = [...gateLines(m), '# New configs first: machine.install.image changes at once but does nothing by itself.'];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
-  for (const t of [...cps, ...workers])
-    out.push(t.node ? `talosctl apply-config --nodes ${t.node.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode auto` : `for n in ${poolNodes(t)}; do talosctl apply-config --nodes "$n" --file ${workDir(m.name)}/${t.name}.yaml --mode auto; done`);
-  out.push('gate', '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
-  for (const t of cps) out.push(`log ${q(`upgrading control plane ${t.name}`)}`, `talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}`, 'gate');
-  if (workers.length > 0) out.push('# Workers one at a time, each gated through a control plane (workers serve no health API).');
-  for (const t of workers)
-    out.push(
-      t.node
-        ? [`log ${q(`upgrading worker ${t.name}`)}`, `talosctl upgrade --nodes ${t.node.ip} --image ${image(t)}`, 'gate'].join('\n')
-        : `for n in ${poolNodes(t)}; do log "upgrading $n (pool ${t.pool.name})"; talosctl upgrade --nodes "$n" --image ${image(t)}; gate; done`,
-    );
+  for (const t of [...cps, ...workers]) out.push(`talosctl apply-config --nodes ${t.node!.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode auto`);
+  const version = talosCluster(m).version;
+  out.push(
+    'gate',
+    `# A node whose Node already reports osImage "Talos (${version})" is not upgraded again (a re-run after a failure).`,
+    `current() { kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address} {.status.nodeInfo.osImage}{"\\n"}{end}' | grep -qxF "$1 Talos (${version})"; }`,
+    '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.',
+  );
+  const upgradeNode = (t: ConfigTarget, what: string) =>
+    `if current ${t.node!.ip}; then log ${q(`${what} ${t.name} already runs Talos ${version}`)}; else log ${q(`upgrading ${what} ${t.name}`)}; talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}; gate; fi`;
+  for (const t of cps) out.push(upgradeNode(t, 'control plane'));
+  if (workers.length > 0) out.push('# Fixed workers one at a time, each gated through a control plane (workers serve no health API).');
+  for (const t of workers) out.push(upgradeNode(t, 'worker'));
+  out.push(...poolUpgradeLines(m, pools));
   out.push(`log ${q(`every node of ${m.name} upgraded`)}`);
   return out;
 }
@@ -150,7 +191,7 @@ const BODY: Record<RunbookPhase, (m: EnvironmentModel) => string[]> = {
 const TITLE: Record<RunbookPhase, string> = {
   bootstrap: 'first apply of every fixed node, etcd bootstrap, kubeconfig',
   apply: 'apply changed configs, control planes first, each gated through a control plane',
-  upgrade: 'upgrade Talos, control planes one at a time with etcd healthy between, then workers',
+  upgrade: 'upgrade Talos, control planes one at a time with etcd healthy between, then fixed workers; pools through their instance refresh',
   'upgrade-k8s': 'upgrade Kubernetes (talosctl upgrade-k8s through the first control plane)',
   restore: 'disaster recovery: restore etcd from a snapshot on every control plane',
 };

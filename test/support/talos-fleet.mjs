@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/**
+ * Stub binaries of a Talos cluster on EC2 Auto Scaling in motion, for tests that run the Talos runbook
+ * scripts and aws/talos-join.sh together (test/talos-motion.test.ts links talosctl, kubectl, aws, npm and
+ * sleep to this file). State: $FLEET/fleet.json; every call is appended to $FLEET/calls.log. They behave as
+ * upstream does where the scripts depend on it:
+ *
+ * - talosctl (Talos v1.13.9): `apply-config --insecure` only in maintenance mode (a configured node's API
+ *   verifies client certificates: internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135);
+ *   an unreachable address is "connection refused"; `health` and `etcd members` refused on workers ("… is only
+ *   available on control plane nodes": v1alpha1_cluster.go:34-37) and failing while a node reboots or etcd has
+ *   no leader; `upgrade` reboots the node into the image's version (down for two asks), its etcd down meanwhile;
+ *   `get nodestatus` answers the Node's Ready condition (controllers/k8s/node_status.go:231-247).
+ * - kubectl get --raw /version: the API server's version (fleet.api). kubectl get nodes -l node.opendev.dev/pool=P: the registered Nodes of P (instances out of maintenance mode),
+ *   their InternalIP or their osImage, "Talos (<tag>)" (pkg/machinery/version/osrelease.go:15-27).
+ * - aws autoscaling: describe-auto-scaling-instances (the `--query` of talos-join.sh), record-lifecycle-action-
+ *   heartbeat and complete-lifecycle-action only for an instance in Pending:Wait under that group's hook (else
+ *   ValidationError, exit 254: AWS CLI v2 return codes); the instance refresh (MinHealthyPercentage 100,
+ *   MaxHealthyPercentage 200: the replacements launched first) terminates one old instance of the group each
+ *   time a replacement goes InService; a terminated instance's Node is deleted (the cloud controller).
+ *   ec2 describe-instances: the instance's private address.
+ * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const cmd = basename(process.argv[1]);
+const args = process.argv.slice(2);
+const FLEET = process.env.FLEET;
+const file = join(FLEET, 'fleet.json');
+const f = JSON.parse(readFileSync(file, 'utf8'));
+const save = () => writeFileSync(file, JSON.stringify(f, null, 2));
+appendFileSync(join(FLEET, 'calls.log'), `${cmd} ${args.join(' ')}\n`);
+const fail = (code, msg) => {
+  if (msg) process.stderr.write(`${cmd}: ${msg}\n`);
+  process.exit(code);
+};
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
+const event = (e) => {
+  f.events = [...(f.events ?? []), e];
+};
+const write = (path, text) => {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+};
+
+function talosctl() {
+  const ips = (opt('--nodes') ?? '').split(',').filter(Boolean);
+  const verb = args.find((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets'].includes(args[i - 1]));
+  const node = (ip) => f.nodes[ip] ?? fail(1, `rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
+  const cpOnly = (ip, api) => {
+    if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
+  };
+  // Time passes while a node is asked: a rebooting node comes back (its etcd rejoins).
+  const wake = () => {
+    for (const n of Object.values(f.nodes))
+      if (n.down) {
+        n.down -= 1;
+        if (n.down === 0 && n.role === 'controlplane') n.etcd = 'Running';
+      }
+  };
+  if (verb === 'gen') return write(opt('-o'), 'talosconfig\n');
+  if (verb === 'config') return;
+  if (verb === 'apply-config' && args.includes('--insecure')) {
+    const n = node(ips[0]);
+    if (!n.maintenance) fail(1, 'rpc error: code = Unavailable desc = connection error: tls: certificate required');
+    n.maintenance = false;
+    n.config = readFileSync(opt('--file'), 'utf8');
+    event(`join ${n.instance}`);
+    return save();
+  }
+  for (const ip of ips) if (node(ip).maintenance) fail(1, `rpc error: code = Unavailable desc = ${ip} is in maintenance mode`);
+  switch (verb) {
+    case 'version':
+      return process.stdout.write(`Tag: ${node(ips[0]).os}\n`);
+    case 'get':
+      return process.stdout.write(node(ips[0]).down ? 'false' : 'true');
+    case 'apply-config':
+      node(ips[0]).config = readFileSync(opt('--file'), 'utf8');
+      return save();
+    case 'etcd':
+      for (const ip of ips) cpOnly(ip, 'member list');
+      wake();
+      save();
+      if (ips.some((ip) => node(ip).etcd !== 'Running')) fail(1, 'rpc error: etcdserver: no leader');
+      return;
+    case 'health': {
+      cpOnly(ips[0], 'cluster health check');
+      // --wait-timeout: health waits (a reboot takes less than its 10 minutes).
+      for (let i = 0; i < 5; i++) wake();
+      save();
+      const bad = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && (n.down || (n.role === 'controlplane' && n.etcd !== 'Running')));
+      if (bad.length > 0) fail(1, `waiting for nodes: ${bad.map(([ip]) => ip).join(', ')}`);
+      return process.stdout.write('all checks passed\n');
+    }
+    case 'upgrade': {
+      const n = node(ips[0]);
+      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
+      const tag = /:(v[0-9.]+)$/.exec(opt('--image'))?.[1];
+      n.os = `Talos (${tag})`;
+      n.down = 2;
+      if (n.role === 'controlplane') n.etcd = 'Down';
+      event(`upgrade ${n.name}`);
+      return save();
+    }
+    default:
+      fail(1, `unexpected talosctl ${args.join(' ')}`);
+  }
+}
+
+function kubectl() {
+  // The API server's version (k8s.io/apimachinery pkg/version Info: gitVersion), pretty-printed as kubectl does.
+  if (args.join(' ') === 'get --raw /version') return process.stdout.write(`{\n  "major": "1",\n  "minor": "${f.api.split('.')[1]}",\n  "gitVersion": "v${f.api}"\n}\n`);
+  const pool = /^node\.opendev\.dev\/pool=(.+)$/.exec(opt('-l') ?? '')?.[1];
+  const jsonpath = opt('-o') ?? '';
+  // Every registered Node: "<InternalIP> <osImage>".
+  if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP') && jsonpath.includes('osImage'))
+    return process.stdout.write(Object.entries(f.nodes).filter(([, n]) => !n.maintenance).map(([ip, n]) => `${ip} ${n.os}\n`).join(''));
+  if (args[0] !== 'get' || args[1] !== 'nodes' || !pool) fail(1, `unexpected kubectl ${args.join(' ')}`);
+  const nodes = Object.entries(f.nodes).filter(([, n]) => n.pool === pool && !n.maintenance);
+  if (jsonpath.includes('osImage')) return process.stdout.write(nodes.map(([, n]) => `${n.os}\n`).join(''));
+  if (jsonpath.includes('InternalIP')) return process.stdout.write(nodes.map(([ip]) => ip).join(' '));
+  fail(1, `unexpected kubectl ${args.join(' ')}`);
+}
+
+function aws() {
+  const [service, op] = args;
+  const id = opt('--instance-id') ?? opt('--instance-ids');
+  const inst = f.instances[id];
+  const waiting = () => inst && inst.state === 'Pending:Wait' && inst.group === opt('--auto-scaling-group-name') && opt('--lifecycle-hook-name') === 'talos-apply';
+  const noAction = (api) => fail(254, `An error occurred (ValidationError) when calling the ${api} operation: No active Lifecycle Action found with instance ID ${id}`);
+  if (service === 'ec2' && op === 'describe-instances') return process.stdout.write(`${inst?.ip ?? 'None'}\n`);
+  if (service !== 'autoscaling') fail(1, `unexpected aws ${args.join(' ')}`);
+  if (op === 'describe-auto-scaling-instances') {
+    const q = /AutoScalingGroupName=='([^']+)' && LifecycleState=='([^']+)'/.exec(opt('--query'));
+    if (!q) fail(252, `unexpected query ${opt('--query')}`);
+    return process.stdout.write(`${Object.entries(f.instances).filter(([, i]) => i.group === q[1] && i.state === q[2]).map(([k]) => k).join('\t')}\n`);
+  }
+  if (op === 'record-lifecycle-action-heartbeat') return waiting() ? undefined : noAction('RecordLifecycleActionHeartbeat');
+  if (op === 'complete-lifecycle-action') {
+    if (!waiting()) noAction('CompleteLifecycleAction');
+    inst.state = 'InService';
+    event(`inservice ${id}`);
+    // The instance refresh: a replacement InService (and warmed up) lets one old instance go (drained, terminated).
+    const old = Object.entries(f.instances).find(([, i]) => i.group === inst.group && i.state === 'InService' && i.old);
+    if (old) {
+      old[1].state = 'Terminated';
+      const [ip, n] = Object.entries(f.nodes).find(([, x]) => x.instance === old[0]);
+      if (n.down) f.terminatedWhileRebooting = [...(f.terminatedWhileRebooting ?? []), n.name];
+      delete f.nodes[ip];
+      event(`terminate ${old[0]}`);
+    }
+    return save();
+  }
+  fail(1, `unexpected aws autoscaling ${op}`);
+}
+
+function npm() {
+  const out = opt('--out');
+  if (!out) fail(1, `unexpected npm ${args.join(' ')}`);
+  write(out, `${args.includes('--node') ? `config of ${opt('--node')} (${f.version})` : 'secrets'}\n`);
+}
+
+const stubs = { talosctl, kubectl, aws, npm, sleep: () => undefined };
+if (!stubs[cmd]) fail(127, `no stub ${cmd}`);
+stubs[cmd]();
+void existsSync;

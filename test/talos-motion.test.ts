@@ -1,0 +1,239 @@
+/**
+ * Talos + Argo CD with auto-scaled pools in motion (fixture test/fixtures/valid/talos-argocd-pools.yaml: three
+ * control planes, a fixed GPU node, an amd64 and a Graviton pool with `count`). The rendered runbook scripts and
+ * aws/talos-join.sh run together against stubs that behave as talosctl, kubectl and EC2 Auto Scaling do
+ * (test/support/talos-fleet.mjs, each behaviour cited there).
+ *
+ * A `cluster.talosVersion` bump changes every machine config's install image and the AMI parameter
+ * (`/odp/images/talos/<version>/…`) of the pools' launch templates: the nodes stack update (at the merge, with Git
+ * sync) starts each pool's instance refresh (UpdatePolicy AutoScalingInstanceRefresh, 200 % maximum healthy:
+ * the replacements first), whose replacements boot the new version in maintenance mode under the launch hook
+ * talos-apply. The upgrade script must join them, never upgrade the old instances in place (the refresh
+ * terminates them), and finish only when every Node of a pool runs the new version.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { targetSteps } from '../generators/distributions/talos/operations.js';
+import { runbookScript } from '../generators/distributions/talos/runbook.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { fixtureSources, formatted, ROOT } from './helpers.js';
+
+const ENV = 'talos-argocd-pools';
+const OLD = 'v1.13.8';
+const NEW = 'v1.13.9';
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function prepared(edit: (text: string) => string = (t) => t) {
+  const { sources } = fixtureSources('valid', `${ENV}.yaml`);
+  sources.set(`environments/${ENV}.yaml`, edit(sources.get(`environments/${ENV}.yaml`)!));
+  return prepareEnvironment(ENV, sources);
+}
+function rendered() {
+  const r = prepared();
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return { model: r.prepared.model, files: new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content])) };
+}
+
+interface Fleet {
+  version: string;
+  /** The API servers' Kubernetes version. */
+  api: string;
+  nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string }>;
+  instances: Record<string, { group: string; ip: string; state: string; old?: boolean }>;
+  events?: string[];
+  unsafe?: string[];
+  terminatedWhileRebooting?: string[];
+}
+
+/** The cluster at the old version, both pools' old instances InService, and (merged) their replacements waiting. */
+function fleet(replacements: boolean): Fleet {
+  const os = `Talos (${OLD})`;
+  const f: Fleet = { version: NEW, api: '1.35.2', nodes: {}, instances: {} };
+  ['10.10.1.10', '10.10.1.11', '10.10.1.12'].forEach((ip, i) => (f.nodes[ip] = { name: `cp-${i + 1}`, role: 'controlplane', pool: 'cp', os, etcd: 'Running' }));
+  f.nodes['10.10.1.50'] = { name: 'gpu-1', role: 'worker', pool: 'gpu', os };
+  const pools = [['general-amd64', 20], ['general-arm64', 30]] as const;
+  for (const [pool, base] of pools) {
+    for (let i = 0; i < 2; i++) {
+      const old = `i-old-${pool}-${i}`;
+      f.instances[old] = { group: `pools-${pool}`, ip: `10.10.1.${base + i}`, state: 'InService', old: true };
+      f.nodes[`10.10.1.${base + i}`] = { name: old, role: 'worker', pool, os, instance: old };
+      if (replacements) {
+        const id = `i-new-${pool}-${i}`;
+        f.instances[id] = { group: `pools-${pool}`, ip: `10.10.1.${base + 5 + i}`, state: 'Pending:Wait' };
+        f.nodes[`10.10.1.${base + 5 + i}`] = { name: id, role: 'worker', pool, os: `Talos (${NEW})`, instance: id, maintenance: true };
+      }
+    }
+  }
+  return f;
+}
+
+describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () => {
+  let dir: string;
+  let repo: string;
+  let home: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'odp-talos-motion-'));
+    repo = join(dir, 'repo');
+    home = join(dir, 'home');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const c of ['talosctl', 'kubectl', 'aws', 'npm', 'sleep']) symlinkSync(join(ROOT, 'test', 'support', 'talos-fleet.mjs'), join(bin, c));
+    const { files } = rendered();
+    mkdirSync(join(repo, 'rendered', ENV, 'aws'), { recursive: true });
+    writeFileSync(join(repo, 'rendered', ENV, 'aws', 'talos-join.sh'), files.get('aws/talos-join.sh')!);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const setFleet = (f: Fleet) => writeFileSync(join(dir, 'fleet.json'), JSON.stringify(f));
+  const state = (): Fleet => JSON.parse(readFileSync(join(dir, 'fleet.json'), 'utf8'));
+  const calls = () => readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n');
+  const run = (script: string, env: Record<string, string> = {}) => {
+    const r = spawnSync('sh', ['-c', script], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, HOME: home, FLEET: dir, ODP_POLL: '0', ODP_TRIES: '5', ...env },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('the bump changes the install image of every config and the AMI parameter of both pools (a new launch template: a refresh)', () => {
+    const before = prepared((t) => t.replace(`talosVersion: ${NEW}`, `talosVersion: ${OLD}`));
+    expect(before.prepared).toBeDefined();
+    // No AMI of the old version in the fixtures' lock: the nodes stack is not deployable, said at synth (a warning).
+    expect(formatted(before).filter((d) => d.includes(`no AMI for node class`)).length).toBe(3);
+    const { files } = rendered();
+    const nodes = parseYamlStream(files.get('aws/nodes.yaml')!)[0] as Doc;
+    for (const pool of ['GeneralAmd64', 'GeneralArm64']) {
+      expect(nodes.Resources[`Pool${pool}Group`].UpdatePolicy.AutoScalingInstanceRefresh.Preferences).toMatchObject({ MinHealthyPercentage: 100, MaxHealthyPercentage: 200 });
+      expect(nodes.Resources[`Pool${pool}Group`].Properties.LifecycleHookSpecificationList[0]).toMatchObject({ LifecycleHookName: 'talos-apply', DefaultResult: 'ABANDON' });
+    }
+    expect(nodes.Parameters.ImageAmd64.Description).toContain(`/odp/images/talos/${NEW}/amd64/`);
+    expect(files.get('talos/general-arm64.yaml')).toContain(`:${NEW}`);
+    // The README says the order: AMIs locked before the merge, the script right after it, pools never upgraded in place.
+    const readme = files.get('README.md')!;
+    const section = readme.slice(readme.indexOf('### Upgrading Talos'), readme.indexOf('### Upgrading Kubernetes'));
+    expect(section).toContain('Before the merge, register the new version\'s AMIs and lock them');
+    expect(section).toContain('the pools are never upgraded in place');
+    expect(section).not.toMatch(/kubectl get nodes -l node\.opendev\.dev\/pool=general-(amd|arm)64[^\n]*talosctl upgrade/);
+    expect(section).toContain(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+  });
+
+  it('after the merge: control planes one at a time, the fixed GPU node in place, the pools only through the refresh (joined, never upgraded in place)', () => {
+    setFleet(fleet(true));
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.stderr).toContain(`odp-talos-upgrade: every node of ${ENV} upgraded`);
+    expect(r.code).toBe(0);
+    const f = state();
+    // In place: the control planes, one at a time (etcd healthy on the others), then the fixed worker. No pool instance.
+    expect(f.events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
+    expect(f.unsafe).toBeUndefined();
+    // The replacements joined after every fixed node was upgraded; each InService let one old instance go.
+    const events = f.events!;
+    expect(events.findIndex((e) => e.startsWith('join '))).toBeGreaterThan(events.indexOf('upgrade gpu-1'));
+    expect(Object.entries(f.instances).filter(([, i]) => i.state === 'Terminated').map(([k]) => k).sort()).toStrictEqual(['i-old-general-amd64-0', 'i-old-general-amd64-1', 'i-old-general-arm64-0', 'i-old-general-arm64-1']);
+    expect(Object.entries(f.instances).filter(([, i]) => i.state === 'InService').map(([k]) => k).sort()).toStrictEqual(['i-new-general-amd64-0', 'i-new-general-amd64-1', 'i-new-general-arm64-0', 'i-new-general-arm64-1']);
+    expect(f.terminatedWhileRebooting).toBeUndefined();
+    // Every Node runs the new version; each replacement got its own pool's config.
+    expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
+    expect(f.nodes['10.10.1.35']!.config).toBe(`config of general-arm64 (${NEW})\n`);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade')).every((c) => /--nodes 10\.10\.1\.(10|11|12|50) /.test(c))).toBe(true);
+  });
+
+  it('before the nodes stack update (the refresh not started: no AMI locked, or not merged yet): nothing upgraded in place, the script stops naming the pool', () => {
+    setFleet(fleet(false));
+    const r = run(runbookScript(rendered().model, 'upgrade'), { ODP_POOL_TRIES: '2' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`odp-talos-upgrade: pool general-amd64: Nodes still run another Talos version: has the nodes stack update (with the AMI of ${NEW}) started the instance refresh?`);
+    const f = state();
+    expect(f.events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
+    expect(Object.values(f.instances).every((i) => i.state === 'InService')).toBe(true);
+  });
+
+  it('a replacement that cannot join: the script stops, the old instances keep serving (the refresh retires none)', () => {
+    const f0 = fleet(true);
+    f0.instances['i-new-general-amd64-0']!.ip = 'None'; // no private address (EC2 answers None)
+    setFleet(f0);
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('talos-join: general-amd64 i-new-general-amd64-0: no private IPv4 address (None)');
+    expect(r.stderr).toContain('odp-talos-upgrade: pool general-amd64: the instances named above did not join; fix them, then run this script again');
+    const f = state();
+    expect(f.instances['i-new-general-amd64-0']!.state).toBe('Pending:Wait');
+    // One replacement joined and let one old instance go; the other old one still serves.
+    expect(Object.values(f.instances).filter((i) => i.group === 'pools-general-amd64' && i.state === 'InService').length).toBe(2);
+    // Fixed (the instance has its address now), the script again: the nodes already at the version are not upgraded again.
+    f.instances['i-new-general-amd64-0']!.ip = '10.10.1.25';
+    setFleet(f);
+    const again = run(runbookScript(rendered().model, 'upgrade'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`odp-talos-upgrade: control plane cp-1 already runs Talos ${NEW}`);
+    expect(state().events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
+    expect(Object.values(state().nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
+  });
+
+  it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {
+    setFleet(fleet(false));
+    const { model } = rendered();
+    const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
+    const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: upgrade Talos')!;
+    expect(step.lines[1]).toBe('talosctl health --nodes 10.10.1.10 --wait-timeout 10m');
+    const r = run(['set -e', ...step.lines].join('\n'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
+  });
+
+  it.each([
+    ['1.34.5', "the API server runs Kubernetes 1.34, the pool's config kubelet 1.35.2: run the upgrade-k8s script first (npm run -s talos -- commands --env talos-argocd-pools upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy"],
+    ['1.36.1', "the API server runs Kubernetes 1.36, the pool's config kubelet 1.35.2: this checkout is behind the cluster; update it"],
+  ])('kubernetesVersion merged but upgrade-k8s not run (API server %s): talos-join.sh joins nothing, the instances keep waiting; after it, they join', (api, message) => {
+    const f0 = fleet(true);
+    f0.api = api;
+    setFleet(f0);
+    mkdirSync(join(home, '.odp', ENV), { recursive: true });
+    writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
+    const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`talos-join: ${message}`);
+    expect(calls().filter((c) => c.startsWith('talosctl') || c.includes('lifecycle-action'))).toStrictEqual([]);
+    expect(state().instances['i-new-general-arm64-0']!.state).toBe('Pending:Wait');
+    // The cluster at the config's minor (upgrade-k8s ran; or the checkout updated): the same run joins them.
+    const f1 = state();
+    f1.api = '1.35.2';
+    setFleet(f1);
+    const again = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+    expect(again.code, again.stderr).toBe(0);
+    expect(state().instances['i-new-general-arm64-0']!.state).toBe('InService');
+  });
+
+  // The typical mistakes, in a copy of the fixture: each refused at file:line:col before anything is written.
+  it.each([
+    [
+      'a Talos the pinned Kubernetes is too new for',
+      (t: string) => t.replace(`talosVersion: ${NEW}\n  kubernetesVersion: 1.35.2`, 'talosVersion: v1.12.11\n  kubernetesVersion: 1.36.3'),
+      `environments/${ENV}.yaml:10:22  cluster.kubernetesVersion: Kubernetes 1.36.3 is not supported by Talos v1.12.11  (Talos 1.12 supports Kubernetes 1.30 to 1.35)`,
+    ],
+    [
+      'a kubernetesVersion two minors ahead',
+      (t: string) => t.replace('kubernetesVersion: 1.35.2', 'kubernetesVersion: 1.37.1'),
+      `environments/${ENV}.yaml:10:22  cluster.kubernetesVersion: Kubernetes 1.37.1 is not supported by Talos ${NEW}  (Talos 1.13 supports Kubernetes 1.31 to 1.36)`,
+    ],
+    [
+      'a pool without count and without nodes',
+      (t: string) => t.replace('    count: 2\n    labels:\n      node.opendev.dev/pool: general-arm64', '    labels:\n      node.opendev.dev/pool: general-arm64'),
+      `environments/${ENV}.yaml:29:5  nodePools[2]: pool 'general-arm64' gives neither nodes nor count  (add nodes: [{ name, ip }] or count: N)`,
+    ],
+    [
+      'an arm64 type in an amd64 pool',
+      (t: string) => t.replace('instanceType: m7i.xlarge', 'instanceType: m7g.xlarge'),
+      `environments/${ENV}.yaml:23:11  nodePools[1].arch: amd64 does not match instance type m7g.xlarge, which is arm64  (m7g.xlarge is a Graviton (arm64) type; set arch: arm64)`,
+    ],
+  ])('refused: %s', (_title, edit, message) => {
+    const r = prepared(edit);
+    expect(r.prepared).toBeUndefined();
+    const errors = formatted(r).filter((d) => !d.includes(': warning: '));
+    expect(errors).toStrictEqual([message]);
+  });
+});
