@@ -95,6 +95,21 @@ describe('K3s renderer', () => {
     expect([server['disable-network-policy'], server['disable-kube-proxy'], server['flannel-backend']]).toStrictEqual([true, true, 'none']);
   });
 
+  it('with Cilium, its values put the CNI plugin and config where K3s\'s containerd reads them without flannel (rancher/cni.ts); Talos\' values name none', () => {
+    // flannel-backend none leaves the agent's CNIBinDir/CNIConfDir empty (k3s pkg/agent/config/config.go,
+    // `if !nodeConfig.NoFlannel`), so containerd keeps /opt/cni/bin and /etc/cni/net.d (generators/distributions/rancher/cni.ts).
+    const sources = exampleSources();
+    sources.set('environments/dev-k3s.yaml', sources.get('environments/dev-k3s.yaml')!.replace(/^cluster:\n/m, 'cluster:\n  network: { cni: cilium }\n'));
+    const r = prepareEnvironment('dev-k3s', sources);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    const values = parseYamlStream(renderEnvironment(r.prepared!).find((f) => f.path === 'values/cilium.yaml')!.content)[0] as Record<string, unknown>;
+    expect(values.cni).toStrictEqual({ binPath: '/opt/cni/bin', confPath: '/etc/cni/net.d' });
+    expect(values).toMatchObject({ kubeProxyReplacement: true, ipam: { mode: 'kubernetes' } });
+    const prod = parseYamlStream(renderExample('prod').find((f) => f.path === 'values/cilium.yaml')!.content)[0] as Record<string, unknown>;
+    expect(prod.cni).toBeUndefined();
+    expect(prod).toMatchObject({ k8sServiceHost: 'localhost', k8sServicePort: 7445, cgroup: { autoMount: { enabled: false }, hostRoot: '/sys/fs/cgroup' } });
+  });
+
   it('the cloud controller selects servers by the label value K3s sets ("true"; Talos: "")', () => {
     const ccm = (env: string) => parseYamlStream(files(env).get('values/aws-cloud-controller-manager.yaml')!)[0] as Record<string, unknown>;
     for (const env of K3S_ENVS) expect(ccm(env).nodeSelector).toStrictEqual({ 'node-role.kubernetes.io/control-plane': 'true' });

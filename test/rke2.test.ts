@@ -214,6 +214,8 @@ describe('add-ons on RKE2', () => {
     expect(docs.find((d) => d.metadata.name === 'odp-allow-aws-load-balancer-webhook')!.spec).toMatchObject({ ingress: [{ from, ports: [{ protocol: 'TCP', port: 9443 }] }] });
     const cilium = renderEnvironment(prepared('rke2-postgres.yaml')).find((f) => f.path === 'values/cilium.yaml')!.content;
     expect(cilium).toContain('policyCIDRMatchMode: nodes');
+    // cni none: RKE2's agent runs without flannel, so containerd reads its default CNI directories (generators/distributions/rancher/cni.ts).
+    expect((parseYamlStream(cilium)[0] as Record<string, unknown>).cni).toStrictEqual({ binPath: '/opt/cni/bin', confPath: '/etc/cni/net.d' });
   });
   it.runIf(existsSync(join(SHARED, 'tools', 'secret-scan.mjs')))('the whole rendered tree passes the shared secret scan', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rke2-'));

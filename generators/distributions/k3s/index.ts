@@ -18,6 +18,7 @@ import { k3sAws } from './aws.js';
 import { rancherPlaceholders } from '../rancher/boot.js';
 
 import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
+import { ciliumCniValues } from '../rancher/cni.js';
 import { artifactRule } from '../rancher/artifacts.js';
 import { rancherUpgrade } from '../rancher/upgrade.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
@@ -63,7 +64,17 @@ export const k3s: RancherDistribution = {
     get entries() {
       return [systemUpgradeController, systemUpgradePlans, litestreamAlerts];
     },
-    values: { 'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES },
+    values: {
+      'nvidia-device-plugin': () => NVIDIA_DEVICE_PLUGIN_VALUES,
+      // flannel-backend none (config.ts): containerd reads its default CNI directories (../rancher/cni.ts).
+      // The /var/lib/rancher/k3s/data/cni and …/agent/etc/cni/net.d some reports name are the flannel case:
+      // since k3s-io/k3s#10868 (static CNI bin dir, 2024-09; cmd/k3s/main.go puts data/cni first in PATH)
+      // `filepath.Dir(hostLocal)` is data/cni — set only `if !nodeConfig.NoFlannel` (k3d-io/k3d#1572 is a
+      // flannel node; onedr0p/cluster-template#1402 a template of its own). docs.cilium.io "Installation
+      // Using K3s": `--flannel-backend=none --disable-network-policy`, then an install with no CNI paths;
+      // docs.k3s.io "Basic Network Options" (custom CNI) reads the CNI's config in /etc/cni/net.d.
+      cilium: () => ciliumCniValues(),
+    },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
   upgrade: k3sUpgrade,

@@ -29,6 +29,7 @@ import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
 import { artifactRule } from '../rancher/artifacts.js';
 import { rancherUpgrade } from '../rancher/upgrade.js';
 import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
+import { ciliumCniValues } from '../rancher/cni.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 /** The release table as the upgrade plan reads it (./rules.ts RKE2_RELEASES). */
@@ -74,7 +75,10 @@ export const rke2: RancherDistribution = {
       // equivalent Helm value policyCIDRMatchMode: nodes" (cilium/cilium Documentation/security/policy/
       // language.rst, "Selecting nodes with CIDR / ipBlock"): the add-ons' kube-system policies admit the
       // API server by the node subnets (catalog/network-policies.ts apiServerIngressPolicy).
-      cilium: () => ({ policyCIDRMatchMode: 'nodes' }),
+      // cni none (config.ts rke2Cni): the catalog's upstream Cilium chart, not RKE2's packaged rke2-cilium.
+      // RKE2 never runs the supervisor's flannel (every CNI is a chart; flannel-backend is refused,
+      // flags.ts), so its containerd reads the default CNI directories (../rancher/cni.ts).
+      cilium: () => ({ policyCIDRMatchMode: 'nodes', ...ciliumCniValues() }),
     },
   },
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('RKE2', m) },
