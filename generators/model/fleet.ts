@@ -94,7 +94,7 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
     claimedBy: [...fleet].filter(([n, e]) => n !== name && (e.manages.includes(t) || e.decommission.includes(t))).map(([n]) => n).sort(),
   }));
   const hub = hubOf(fleet, name);
-  const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom) };
+  const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom), chain: promotionChain(fleet, name) };
   return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets, promotion };
 }
 
@@ -125,6 +125,21 @@ export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined 
       return { name: hub, namespace: e.engineNamespace, region: e.aws.region ?? '', accountId: e.aws.accountId ?? '', ...(e.aws.vpcCidr ? { vpcCidr: e.aws.vpcCidr } : {}), ...(leaving ? { leaving: true } : {}) };
   }
   return undefined;
+}
+
+/**
+ * The environments `promotion.from` leads through from `name` (not included), in order, until one without
+ * `promotion.from`, one not in the fleet, or one already passed (a cycle: the list then ends with that one).
+ */
+export function promotionChain(fleet: FleetIndex, name: string): string[] {
+  const seen = new Set([name]);
+  const out: string[] = [];
+  for (let from = fleet.get(name)?.promotionFrom; from !== undefined; from = fleet.get(from)?.promotionFrom) {
+    out.push(from);
+    if (seen.has(from)) break;
+    seen.add(from);
+  }
+  return out;
 }
 
 /**
