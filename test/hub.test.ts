@@ -2,6 +2,10 @@
  * Hub mode (fixture valid/hub.yaml managing fleet-a and fleet-b): the roots' `fleet` AppProject, the hub's
  * identity on the managed clusters (issue 25: not cluster-admin), and RollingSync by promotion stage (issue 21).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -112,6 +116,37 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
     const readme = render('fleet-b').find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain('**Rotate it** by running that script');
     expect(readme).not.toContain('bound to `cluster-admin`,');
+  });
+});
+
+describe('a managed cluster registered after its root\'s first sync timed out (README, "Check on the hub")', () => {
+  /*
+   * An Application whose destination cluster has no Secret has sync and health Unknown (argo-cd v3.4.4
+   * controller/appcontroller.go:1784-1789); the hub's Application health reads that as Progressing, so the root's
+   * first wave waits; after controller.sync.timeout.seconds the operation is terminated (:1460-1465), not retried
+   * (:1538), and auto-sync skips the commit whose sync failed (:2251-2262). The check restarts it only then.
+   */
+  const readme = render('fleet-a').find((f) => f.path === 'README.md')!.content;
+  const line = readme.split('\n').find((l) => l.includes('operationState.phase'))!;
+  const run = (phase: string): string[] => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-check-'));
+    try {
+      const log = join(dir, 'log');
+      writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >>'${log}'\nprintf '%s' '${phase}'\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'argocd'), `#!/bin/sh\necho "argocd $*" >>'${log}'\n`, { mode: 0o755 });
+      execFileSync('sh', ['-eu', '-c', line], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      return readFileSync(log, 'utf8').trim().split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  it('the README says why the root waits, with the upstream lines', () => {
+    expect(readme).toContain('so the root\'s first sync waits at\nits first wave; an hour later (`controller.sync.timeout.seconds`) it is terminated');
+  });
+  it('a Failed root is synced again; Succeeded, Running or no operation yet: nothing is started (and the line succeeds under set -e)', () => {
+    const get = "kubectl -n argocd get application fleet-a-root -o jsonpath={.status.operationState.phase}";
+    expect(run('Failed')).toStrictEqual([get, 'argocd app sync fleet-a-root --async']);
+    for (const phase of ['Succeeded', 'Running', '']) expect(run(phase)).toStrictEqual([get]);
   });
 });
 
