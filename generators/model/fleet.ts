@@ -24,8 +24,8 @@ export interface FleetEntry {
   endpoint?: string;
   /** The SSM parameter `cluster.endpoint` names when written as `{ ssm: <name> }` (in the environment's account and region). */
   endpointParameter?: string;
-  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
-  aws: { region?: string; accountId?: string; vpcCidr?: string };
+  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), `aws.vpc.cidr` (its engine reaches the managed APIs from there) and `aws.vpc.id` as written. */
+  aws: { region?: string; accountId?: string; vpcCidr?: string; vpcId?: string };
   /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet; a hub orders its managed environments' rollout by it). */
   promotionFrom?: string;
 }
@@ -56,7 +56,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     clusterName: str(cluster.name),
     endpoint: str(cluster.endpoint),
     endpointParameter: isRecord(cluster.endpoint) ? str(cluster.endpoint.ssm) : undefined,
-    aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined) },
+    aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined), vpcId: str(isRecord(aws.vpc) ? aws.vpc.id : undefined) },
     ...(isRecord(data.promotion) && typeof data.promotion.from === 'string' ? { promotionFrom: data.promotion.from } : {}),
   };
 }
