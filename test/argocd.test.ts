@@ -512,6 +512,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       'argocd cluster get https://api.fleet-b.internal:6443',
       "kubectl -n argocd get applicationset fleet -o jsonpath='{.status.conditions}'",
       'kubectl -n argocd get application fleet-b-root',
+      '# registered more than an hour after the hub synced the commit listing fleet-b: that first sync was terminated; start it again',
+      `[ "$(kubectl -n argocd get application fleet-b-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync fleet-b-root --async`,
       'argocd app wait fleet-b-root --sync --health --timeout 900',
       'argocd app list -l odp.opendev.dev/environment=fleet-b',
     ]);
