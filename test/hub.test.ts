@@ -52,6 +52,19 @@ describe('the fleet AppProject of the managed roots', () => {
     expect(values.configs.params['applicationsetcontroller.enable.policy.override']).toBe('true');
   });
 
+  it('the cluster ExternalSecrets skip the root\'s dry run (External Secrets\' CRDs come with a child Application), and the simulator refuses them without it', () => {
+    // argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1047-1068 (a CRD counts only among the sync's own objects,
+    // hasCRDOfGroupKind :1491-1498), :482-486 (one invalid task fails the whole operation).
+    const es = doc(hub, 'apps/cluster-fleet-a.yaml');
+    expect(es.metadata.annotations).toStrictEqual({ 'argocd.argoproj.io/sync-wave': '3', 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' });
+    const model = prepareEnvironment('hub', sources).prepared!.model;
+    const tree = (files: typeof hub) => parseRenderedTree(new Map(files.map((f) => [`hub/${f.path}`, f.content] as [string, string])));
+    const dryRun = (files: typeof hub) => checkMotion(tree(files), [model]).map(formatDiagnostic).filter((l) => l.includes('motion.argocd.dry-run') || l.includes('validated with the root'));
+    expect(dryRun(hub)).toStrictEqual([]);
+    const stripped = hub.map((f) => (f.path.startsWith('apps/cluster-') ? { ...f, content: f.content.replace(/^\s+argocd\.argoproj\.io\/sync-options: .*\n/m, '') } : f));
+    expect(dryRun(stripped)).toStrictEqual(['fleet-a', 'fleet-b'].map((e) => expect.stringContaining(`ExternalSecret cluster-${e} is validated with the root's other objects before its first wave, but its CRD`)));
+  });
+
   it('validate refuses an ApplicationSet whose roots\' AppProject is not rendered, and the first-sync simulator names it', async () => {
     const all = new Map([
       ...hub.filter((f) => f.path !== 'argocd/appproject-fleet.yaml').map((f) => [`hub/${f.path}`, f.content] as [string, string]),
