@@ -65,6 +65,18 @@ describe('the fleet AppProject of the managed roots', () => {
     expect(dryRun(stripped)).toStrictEqual(['fleet-a', 'fleet-b'].map((e) => expect.stringContaining(`ExternalSecret cluster-${e} is validated with the root's other objects before its first wave, but its CRD`)));
   });
 
+  it('the cluster Secrets pin name and server from the managed files: only the config (and an { ssm } endpoint) comes from SSM', () => {
+    // Whoever may write a managed cluster's parameters could otherwise name another cluster or the hub itself: a
+    // cluster Secret with server https://kubernetes.default.svc replaces the hub's in-cluster connection (argo-cd v3.4.4
+    // util/db/cluster.go:87-98).
+    expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: '{{ .config }}' });
+    const fromSsm = new Map(sources);
+    fromSsm.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', 'endpoint: { ssm: /odp/fixture/api/endpoint }'));
+    const es = doc(render('hub', fromSsm), 'apps/cluster-fleet-a.yaml');
+    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: '{{ .server }}', config: '{{ .config }}' });
+    expect(es.spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config', 'name', 'server']);
+  });
+
   it('validate refuses an ApplicationSet whose roots\' AppProject is not rendered, and the first-sync simulator names it', async () => {
     const all = new Map([
       ...hub.filter((f) => f.path !== 'argocd/appproject-fleet.yaml').map((f) => [`hub/${f.path}`, f.content] as [string, string]),

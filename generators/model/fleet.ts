@@ -157,3 +157,8 @@ export function promotionStages(fleet: FleetIndex, manages: readonly string[]): 
   for (const env of manages) out[env] = stage(env, new Set([env]));
   return out;
 }
+
+/** cluster.name and the literal cluster.endpoint of each environment a hub registers (an `{ ssm }` endpoint is another account's value: left out). */
+export function fleetClusters(fleet: FleetIndex, envs: readonly string[]): Record<string, { name?: string; server?: string }> {
+  return Object.fromEntries(envs.map((env) => [env, { ...(fleet.get(env)?.clusterName !== undefined ? { name: fleet.get(env)!.clusterName } : {}), ...(fleet.get(env)?.endpoint !== undefined ? { server: fleet.get(env)!.endpoint } : {}) }]));
+}

@@ -149,12 +149,25 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   // applies in an earlier wave, and a CRD counts only when it is among the root's own objects (argo-cd v3.4.4
   // gitops-engine/pkg/sync/sync_context.go:1047-1068, hasCRDOfGroupKind :1491-1498). Without it the root's whole
   // operation fails ("one or more synchronization tasks are not valid", :482-486) on every retry: nothing is applied.
+  const pinned = ctx.model.fleet.clusters[env] ?? {};
   const es = new ExternalSecret({
     metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: manifestAnnotations({ order: last, crdLater: true }) },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: CLUSTER_REGISTRY_STORE },
-      target: { name, creationPolicy: 'Owner', template: { metadata: { labels: { [CLUSTER_SECRET_LABEL]: 'cluster', [ENVIRONMENT_LABEL]: env } } } },
+      target: {
+        name,
+        creationPolicy: 'Owner',
+        template: {
+          metadata: { labels: { [CLUSTER_SECRET_LABEL]: 'cluster', [ENVIRONMENT_LABEL]: env } },
+          // name and server pinned from the managed environment's file where it is known: whoever may write the
+          // parameters (the managed cluster's operator) could otherwise name another cluster, or the hub itself —
+          // a cluster Secret whose server is https://kubernetes.default.svc replaces the hub's own in-cluster
+          // connection (argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters), which the hub's root and Applications use.
+          // Only the config (token and CA) comes from SSM, and an endpoint written as { ssm }.
+          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: '{{ .config }}' },
+        },
+      },
       data: (['config', 'name', 'server'] as const).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
     },
   });
