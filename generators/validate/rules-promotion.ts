@@ -16,7 +16,7 @@ const promotion: Rule = ({ input, fleet }, report) => {
   else if (fleet && fleet.size > 0 && !fleet.has(p.from)) report('promotion-from', ['promotion', 'from'], `no environment ${p.from}`, { hint: `one of ${[...fleet.keys()].filter((n) => n !== input.name).join(', ')}` });
   else if (fleet) {
     // A cycle has no first stage: promote's source gate always finds a source, and a hub's RollingSync stages
-    // (model/fleet.ts promotionStages) would depend on the order of argocd.manages.
+    // (model/fleet.ts promotionStages) would depend on the order of the hub's list of managed environments.
     const chain = promotionChain(fleet, input.name);
     if (chain.at(-1) === input.name)
       report('promotion-cycle', ['promotion', 'from'], `promotion.from goes round in a cycle: ${[input.name, ...chain].join(' ← ')}`, {
