@@ -5,7 +5,7 @@
 import { listEnvironmentNames, locate, resolveEnvironment, type ResolvedEnvironment, type SourceFiles } from './load/loader.js';
 import { engineNamed, syncPolicyInput } from './engines/registry.js';
 import { buildModel } from './model/build.js';
-import { fleetIndex, hubOf, promotionStages, type FleetIndex } from './model/fleet.js';
+import { fleetClusters, fleetIndex, hubOf, promotionStages, type FleetIndex } from './model/fleet.js';
 import { timed } from './lib/timing.js';
 import { factsWithLock } from './model/instance-types.js';
 import type { EnvironmentInput } from './model/input.js';
@@ -87,7 +87,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
     const ack = applyAcknowledgements(env, input.acknowledge, all, false);
     return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   }
-  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined, promotionStages(fleet, syncPolicyInput(input)?.manages ?? [])));
+  const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined, promotionStages(fleet, syncPolicyInput(input)?.manages ?? []), fleetClusters(fleet, [...(syncPolicyInput(input)?.manages ?? []), ...(syncPolicyInput(input)?.decommission ?? [])])));
   // The AMIs of the node classes: SSM parameters the model names (not the document), locked by --refresh-ssm.
   model.aws.images = lockedImages(model, lock);
   model.aws.parameters = Object.fromEntries(ssm.used.filter((n) => lock.parameters[n]?.type === 'String').map((n) => [n, lock.parameters[n]!.value]));

@@ -512,6 +512,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       'argocd cluster get https://api.fleet-b.internal:6443',
       "kubectl -n argocd get applicationset fleet -o jsonpath='{.status.conditions}'",
       'kubectl -n argocd get application fleet-b-root',
+      '# registered more than an hour after the hub synced the commit listing fleet-b: that first sync was terminated; start it again',
+      `[ "$(kubectl -n argocd get application fleet-b-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync fleet-b-root --async`,
       'argocd app wait fleet-b-root --sync --health --timeout 900',
       'argocd app list -l odp.opendev.dev/environment=fleet-b',
     ]);
@@ -545,7 +547,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
 
   it('the hub creates each managed cluster\'s Argo CD cluster Secret from SSM with an ExternalSecret', () => {
     const es = doc('hub', 'apps/cluster-fleet-b.yaml');
-    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } } } });
+    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } }, data: { name: 'fleet-b', server: 'https://api.fleet-b.internal:6443', config: '{{ .config }}' } } });
     expect(es.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toStrictEqual([
       ['config', '/odp/hub/argocd/clusters/fleet-b/config'],
       ['name', '/odp/hub/argocd/clusters/fleet-b/name'],

@@ -6,7 +6,7 @@
  * - a root with automated sync re-creates the Applications of its source that are missing (self-heal);
  * - an Application with resources-finalizer.argocd.argoproj.io deletes its resources before it goes,
  *   one without is removed and leaves them (types.go:3359-3361, appcontroller.go:1262-1299); with its
- *   cluster Secret gone the finalizer is dropped and nothing is deleted (applicationset_controller.go:857-872);
+ *   cluster Secret gone the finalizer is dropped and nothing is deleted (controller/appcontroller.go:1214-1226);
  * - an Application that exists keeps its resources in the cluster (it keeps syncing).
  */
 import { execFileSync, spawnSync } from 'node:child_process';

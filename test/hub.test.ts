@@ -2,6 +2,10 @@
  * Hub mode (fixture valid/hub.yaml managing fleet-a and fleet-b): the roots' `fleet` AppProject, the hub's
  * identity on the managed clusters (issue 25: not cluster-admin), and RollingSync by promotion stage (issue 21).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -46,6 +50,31 @@ describe('the fleet AppProject of the managed roots', () => {
   it('the ApplicationSet policy override is explicit in the hub\'s Argo CD values', () => {
     const values = doc(hub, 'values/argo-cd.yaml');
     expect(values.configs.params['applicationsetcontroller.enable.policy.override']).toBe('true');
+  });
+
+  it('the cluster ExternalSecrets skip the root\'s dry run (External Secrets\' CRDs come with a child Application), and the simulator refuses them without it', () => {
+    // argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1047-1068 (a CRD counts only among the sync's own objects,
+    // hasCRDOfGroupKind :1491-1498), :482-486 (one invalid task fails the whole operation).
+    const es = doc(hub, 'apps/cluster-fleet-a.yaml');
+    expect(es.metadata.annotations).toStrictEqual({ 'argocd.argoproj.io/sync-wave': '3', 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' });
+    const model = prepareEnvironment('hub', sources).prepared!.model;
+    const tree = (files: typeof hub) => parseRenderedTree(new Map(files.map((f) => [`hub/${f.path}`, f.content] as [string, string])));
+    const dryRun = (files: typeof hub) => checkMotion(tree(files), [model]).map(formatDiagnostic).filter((l) => l.includes('motion.argocd.dry-run') || l.includes('validated with the root'));
+    expect(dryRun(hub)).toStrictEqual([]);
+    const stripped = hub.map((f) => (f.path.startsWith('apps/cluster-') ? { ...f, content: f.content.replace(/^\s+argocd\.argoproj\.io\/sync-options: .*\n/m, '') } : f));
+    expect(dryRun(stripped)).toStrictEqual(['fleet-a', 'fleet-b'].map((e) => expect.stringContaining(`ExternalSecret cluster-${e} is validated with the root's other objects before its first wave, but its CRD`)));
+  });
+
+  it('the cluster Secrets pin name and server from the managed files: only the config (and an { ssm } endpoint) comes from SSM', () => {
+    // Whoever may write a managed cluster's parameters could otherwise name another cluster or the hub itself: a
+    // cluster Secret with server https://kubernetes.default.svc replaces the hub's in-cluster connection (argo-cd v3.4.4
+    // util/db/cluster.go:87-98).
+    expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: '{{ .config }}' });
+    const fromSsm = new Map(sources);
+    fromSsm.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', 'endpoint: { ssm: /odp/fixture/api/endpoint }'));
+    const es = doc(render('hub', fromSsm), 'apps/cluster-fleet-a.yaml');
+    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: '{{ .server }}', config: '{{ .config }}' });
+    expect(es.spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config', 'name', 'server']);
   });
 
   it('validate refuses an ApplicationSet whose roots\' AppProject is not rendered, and the first-sync simulator names it', async () => {
@@ -112,6 +141,37 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
     const readme = render('fleet-b').find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain('**Rotate it** by running that script');
     expect(readme).not.toContain('bound to `cluster-admin`,');
+  });
+});
+
+describe('a managed cluster registered after its root\'s first sync timed out (README, "Check on the hub")', () => {
+  /*
+   * An Application whose destination cluster has no Secret has sync and health Unknown (argo-cd v3.4.4
+   * controller/appcontroller.go:1784-1789); the hub's Application health reads that as Progressing, so the root's
+   * first wave waits; after controller.sync.timeout.seconds the operation is terminated (:1460-1465), not retried
+   * (:1538), and auto-sync skips the commit whose sync failed (:2251-2262). The check restarts it only then.
+   */
+  const readme = render('fleet-a').find((f) => f.path === 'README.md')!.content;
+  const line = readme.split('\n').find((l) => l.includes('operationState.phase'))!;
+  const run = (phase: string): string[] => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-check-'));
+    try {
+      const log = join(dir, 'log');
+      writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >>'${log}'\nprintf '%s' '${phase}'\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'argocd'), `#!/bin/sh\necho "argocd $*" >>'${log}'\n`, { mode: 0o755 });
+      execFileSync('sh', ['-eu', '-c', line], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      return readFileSync(log, 'utf8').trim().split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  it('the README says why the root waits, with the upstream lines', () => {
+    expect(readme).toContain('so the root\'s first sync waits at\nits first wave; an hour later (`controller.sync.timeout.seconds`) it is terminated');
+  });
+  it('a Failed root is synced again; Succeeded, Running or no operation yet: nothing is started (and the line succeeds under set -e)', () => {
+    const get = "kubectl -n argocd get application fleet-a-root -o jsonpath={.status.operationState.phase}";
+    expect(run('Failed')).toStrictEqual([get, 'argocd app sync fleet-a-root --async']);
+    for (const phase of ['Succeeded', 'Running', '']) expect(run(phase)).toStrictEqual([get]);
   });
 });
 

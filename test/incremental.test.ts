@@ -149,6 +149,21 @@ describe('incremental synth', () => {
     expect(failure.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.file, d.rule, d.message])).toStrictEqual([['environments/beta.yaml', 'promotion-from', 'no environment gamma']]);
   });
 
+  it('closing a promotion.from cycle validates every environment on it again, not only the edited one (rule promotion-cycle)', async () => {
+    addEnv('alpha', envText('alpha', 1, 'promotion: { from: beta }\n'));
+    addEnv('beta', envText('beta', 1, 'promotion: { from: gamma }\n'));
+    await synth();
+    // alpha's own file and its relation to beta ({ from, exists }) are unchanged: only the chain beyond beta changed.
+    addEnv('gamma', envText('gamma', 2, 'promotion: { from: alpha }\n'));
+    const failure = (await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} }).catch((e: unknown) => e)) as InputError;
+    expect(failure).toBeInstanceOf(InputError);
+    expect(failure.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.file, d.rule, d.message]).sort()).toStrictEqual([
+      ['environments/alpha.yaml', 'promotion-cycle', 'promotion.from goes round in a cycle: alpha ← beta ← gamma ← alpha'],
+      ['environments/beta.yaml', 'promotion-cycle', 'promotion.from goes round in a cycle: beta ← gamma ← alpha ← beta'],
+      ['environments/gamma.yaml', 'promotion-cycle', 'promotion.from goes round in a cycle: gamma ← alpha ← beta ← gamma'],
+    ]);
+  });
+
   it('a state made by another generator, or a corrupt one, renders everything', async () => {
     await synth();
     const file = join(root, 'rendered', STATE_FILE);

@@ -139,6 +139,7 @@ export function buildModel(
   factsOf: (t: string) => InstanceTypeFacts | undefined = instanceTypeFacts,
   hub?: ManagingHub,
   stages: Record<string, number> = {},
+  clusters: Record<string, { name?: string; server?: string }> = {},
 ): EnvironmentModel {
   const d = distributionNamed(input.cluster.distribution);
   if (!d) throw new Error(`no distribution '${input.cluster.distribution}' is registered`);
@@ -196,6 +197,7 @@ export function buildModel(
       manages: [...(sync?.manages ?? [])].sort(),
       decommission: [...(sync?.decommission ?? [])].sort(),
       stages,
+      clusters,
       ...(sync?.rollingSync ? { rollingSync: { ...(sync.rollingSync.maxUpdate !== undefined ? { maxUpdate: sync.rollingSync.maxUpdate } : {}) } } : {}),
       ...(hub ? { hub } : {}),
     },

@@ -24,8 +24,8 @@ export interface FleetEntry {
   endpoint?: string;
   /** The SSM parameter `cluster.endpoint` names when written as `{ ssm: <name> }` (in the environment's account and region). */
   endpointParameter?: string;
-  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), and `aws.vpc.cidr` (its engine reaches the managed APIs from there). */
-  aws: { region?: string; accountId?: string; vpcCidr?: string };
+  /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), `aws.vpc.cidr` (its engine reaches the managed APIs from there) and `aws.vpc.id` as written. */
+  aws: { region?: string; accountId?: string; vpcCidr?: string; vpcId?: string };
   /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet; a hub orders its managed environments' rollout by it). */
   promotionFrom?: string;
 }
@@ -56,7 +56,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     clusterName: str(cluster.name),
     endpoint: str(cluster.endpoint),
     endpointParameter: isRecord(cluster.endpoint) ? str(cluster.endpoint.ssm) : undefined,
-    aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined) },
+    aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined), vpcId: str(isRecord(aws.vpc) ? aws.vpc.id : undefined) },
     ...(isRecord(data.promotion) && typeof data.promotion.from === 'string' ? { promotionFrom: data.promotion.from } : {}),
   };
 }
@@ -94,7 +94,7 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
     claimedBy: [...fleet].filter(([n, e]) => n !== name && (e.manages.includes(t) || e.decommission.includes(t))).map(([n]) => n).sort(),
   }));
   const hub = hubOf(fleet, name);
-  const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom) };
+  const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom), chain: promotionChain(fleet, name) };
   return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets, promotion };
 }
 
@@ -128,6 +128,21 @@ export function hubOf(fleet: FleetIndex, name: string): ManagingHub | undefined 
 }
 
 /**
+ * The environments `promotion.from` leads through from `name` (not included), in order, until one without
+ * `promotion.from`, one not in the fleet, or one already passed (a cycle: the list then ends with that one).
+ */
+export function promotionChain(fleet: FleetIndex, name: string): string[] {
+  const seen = new Set([name]);
+  const out: string[] = [];
+  for (let from = fleet.get(name)?.promotionFrom; from !== undefined; from = fleet.get(from)?.promotionFrom) {
+    out.push(from);
+    if (seen.has(from)) break;
+    seen.add(from);
+  }
+  return out;
+}
+
+/**
  * Each environment a hub manages, with its stage in their promotion chain: 0 when its `promotion.from`
  * is not among them, else one more than that environment's (a cycle stops at the environments already seen).
  */
@@ -141,4 +156,9 @@ export function promotionStages(fleet: FleetIndex, manages: readonly string[]): 
   };
   for (const env of manages) out[env] = stage(env, new Set([env]));
   return out;
+}
+
+/** cluster.name and the literal cluster.endpoint of each environment a hub registers (an `{ ssm }` endpoint is another account's value: left out). */
+export function fleetClusters(fleet: FleetIndex, envs: readonly string[]): Record<string, { name?: string; server?: string }> {
+  return Object.fromEntries(envs.map((env) => [env, { ...(fleet.get(env)?.clusterName !== undefined ? { name: fleet.get(env)!.clusterName } : {}), ...(fleet.get(env)?.endpoint !== undefined ? { server: fleet.get(env)!.endpoint } : {}) }]));
 }

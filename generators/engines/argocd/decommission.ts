@@ -26,8 +26,10 @@
  *   ownerReferences before the controller removes them (:153-163). The script works either way: without
  *   a root, nothing re-creates the Applications it deletes.
  * - A cascading deletion needs the destination cluster: when its cluster Secret is gone the finalizer
- *   is dropped and nothing is deleted (applicationset_controller.go:857-872,
- *   removeFinalizerOnInvalidDestination). The script checks the Secret before a `delete` run, and the hub
+ *   is dropped and nothing is deleted: the application controller's finalizeApplicationDeletion removes the
+ *   finalizers of an Application whose destination cluster it cannot find and lets it go (controller/appcontroller.go:1214-1226;
+ *   the ApplicationSet controller does the same for its own Applications, the roots: applicationset_controller.go:857-872,
+ *   removeFinalizerOnInvalidDestination). Nothing is stuck, everything is orphaned. The script checks the Secret before a `delete` run, and the hub
  *   keeps rendering it while the environment is in `decommission`.
  */
 import { compileTemplate } from '../../lib/templates.js';

@@ -13,7 +13,7 @@ import type { DedicatedSecretStore } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, manifestAnnotations, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
 import { AppProject } from './kinds.js';
 import { appWaves } from './waves.js';
 import { deliveryPlan } from '../../plan/index.js';
@@ -144,12 +144,30 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   // not exist and the ExternalSecret is Degraded, which fails the wave it is in; after every other wave,
   // the hub's own platform is synced by then.
   const last = appWaves(ctx.model).last;
+  // SkipDryRunOnMissingResource: the root validates every task before its first wave, and on the hub's first sync
+  // External Secrets' CRDs do not exist yet: they come with the external-secrets Application, which the root itself
+  // applies in an earlier wave, and a CRD counts only when it is among the root's own objects (argo-cd v3.4.4
+  // gitops-engine/pkg/sync/sync_context.go:1047-1068, hasCRDOfGroupKind :1491-1498). Without it the root's whole
+  // operation fails ("one or more synchronization tasks are not valid", :482-486) on every retry: nothing is applied.
+  const pinned = ctx.model.fleet.clusters[env] ?? {};
   const es = new ExternalSecret({
-    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: { [SYNC_WAVE]: String(last) } },
+    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: manifestAnnotations({ order: last, crdLater: true }) },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: CLUSTER_REGISTRY_STORE },
-      target: { name, creationPolicy: 'Owner', template: { metadata: { labels: { [CLUSTER_SECRET_LABEL]: 'cluster', [ENVIRONMENT_LABEL]: env } } } },
+      target: {
+        name,
+        creationPolicy: 'Owner',
+        template: {
+          metadata: { labels: { [CLUSTER_SECRET_LABEL]: 'cluster', [ENVIRONMENT_LABEL]: env } },
+          // name and server pinned from the managed environment's file where it is known: whoever may write the
+          // parameters (the managed cluster's operator) could otherwise name another cluster, or the hub itself —
+          // a cluster Secret whose server is https://kubernetes.default.svc replaces the hub's own in-cluster
+          // connection (argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters), which the hub's root and Applications use.
+          // Only the config (token and CA) comes from SSM, and an endpoint written as { ssm }.
+          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: '{{ .config }}' },
+        },
+      },
       data: (['config', 'name', 'server'] as const).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
     },
   });

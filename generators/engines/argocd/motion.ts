@@ -197,6 +197,19 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
     const values = ctx.tree.files.find((f) => f.file === r.values)?.docs[0]?.value;
     base.push(cap.namespace(r.namespace), ...(chartFactsFor(r.chart, r.version)?.provides(isMap(values) ? values : {}, r.namespace) ?? []));
   }
+  // The root's own dry run: its direct objects are validated before its first wave, and a CRD counts only when it
+  // exists already or is among the root's own objects — not when an Application the root applies brings it.
+  const own = new Set([...base, ...children.flatMap((c) => (c.o.kind === 'Application' ? [] : objectItem(c.o, 'default').provides))]);
+  for (const c of children) {
+    if (c.o.kind === 'Application' || (annotations(c.o)['argocd.argoproj.io/sync-options'] ?? '').includes('SkipDryRunOnMissingResource=true')) continue;
+    const missing = objectItem(c.o, String((c.o.metadata as Obj).namespace ?? 'default')).needs.filter((n) => n.what.startsWith('CRD ') && !own.has(n.what));
+    if (missing.length > 0)
+      findings.push(
+        finding(c.file, c.doc, ARGOCD_MOTION_RULES.dryRun.id, ['metadata', 'annotations'], `${idOf(c)} is validated with the root's other objects before its first wave, but its ${missing.map((n) => n.what).join(', ')} comes with an Application the root applies, not with the root's own objects: the root's whole operation fails on every retry and applies nothing (${ARGOCD_MOTION_RULES.dryRun.source})`, {
+          hint: 'annotate it argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true, in a wave after the Application bringing the CRD',
+        }),
+      );
+  }
   return { units, base, findings, coupling: ARGOCD_MOTION_RULES.failedWave };
 }
 

@@ -81,7 +81,11 @@ const managedRunbook = compileTemplate(`The Argo CD of \`{{hub}}\` (namespace \`
 \`fleet\` reads \`{{dir}}/fleet.yaml\` from {{repo}} at \`{{revision}}\` and creates the root Application \`{{env}}-root\`, which
 syncs the Applications (\`{{env}}-<add-on>\`) and AppProjects (\`{{env}}-<project>\`) into the hub's \`{{ns}}\` namespace; they
 deploy to this cluster by name (\`destination.name: {{cluster}}\`), through the hub's Argo CD cluster Secret \`cluster-{{env}}\`.
-Until that Secret exists, the hub reports their destination as unknown (\"there are no clusters with this name\") and retries.
+Until that Secret exists, the hub reports their destination as unknown (\"there are no clusters with this name\"): their
+sync and health are Unknown (argo-cd v3.4.4 \`controller/appcontroller.go:1784-1789\`){{#unless manual}}, so the root's first sync waits at
+its first wave; an hour later (\`controller.sync.timeout.seconds\`) it is terminated, and Argo CD retries neither a terminated
+sync (\`appcontroller.go:1460-1465, 1538\`) nor, automatically, a commit whose sync failed (\`:2251-2262\`): registered later
+than that, the root waits for the next commit, or for the sync that *Check on the hub* (below) starts{{/unless}}.
 
 ### 1. Bootstrap the cluster
 
@@ -169,7 +173,9 @@ kubectl -n {{ns}} get application {{env}}-root
 # wave {{wave}}
 argocd app sync {{apps}}
 argocd app wait {{apps}} --health --timeout 900
-{{/each}}{{else}}argocd app wait {{env}}-root --sync --health --timeout 900
+{{/each}}{{else}}# registered more than an hour after the hub synced the commit listing {{env}}: that first sync was terminated; start it again
+[ "$(kubectl -n {{ns}} get application {{env}}-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync {{env}}-root --async
+argocd app wait {{env}}-root --sync --health --timeout 900
 {{/if}}argocd app list -l {{label}}={{env}}
 \`\`\`
 

@@ -3,6 +3,7 @@
  * ApplicationSet reads each managed environment's rendered/<env>/fleet.yaml, which only an existing
  * Argo CD environment renders; a managed environment has no Argo CD of its own, so it cannot be a hub.
  */
+import { cidrsOverlap, parseCidr } from '../../lib/cidr.js';
 import { hintFor } from '../../lib/suggest.js';
 import { type FleetEntry, hubOf } from '../../model/fleet.js';
 import type { Rule } from '../../validate/rules.js';
@@ -77,6 +78,18 @@ const manages: Rule = ({ env, input, fleet }, report) => {
     if (name === IN_CLUSTER_NAME || first !== undefined)
       report('argocd-managed-cluster-name', path, `'${target}' has cluster.name '${name}', ${first !== undefined ? `as '${first}' does` : "the name of the hub's own cluster in Argo CD"}: its Applications' destination.name would match two clusters`, {
         hint: `give ${target} its own cluster.name`,
+      });
+    // The hub reaches a managed API server in another VPC through peering or a transit gateway, which route by
+    // address: VPCs whose IPv4 ranges overlap cannot be peered (AWS, "Create a VPC peering connection",
+    // prerequisites: the connection goes to `failed`), and a VPC's local route covers its whole range, so no
+    // route to the other VPC could take the overlap. The AWS layer would also take an equal range for the same VPC
+    // (infra/aws/stacks.ts hubApiCidr: nothing admitted for the hub, the README saying it runs in that VPC).
+    const hubAws = fleet.get(env.name)?.aws;
+    const differ = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a !== b;
+    const [own, theirs] = [parseCidr(hubAws?.vpcCidr ?? ''), parseCidr(entry.aws.vpcCidr ?? '')];
+    if ((differ(hubAws?.vpcId, entry.aws.vpcId) || differ(hubAws?.region, entry.aws.region)) && own && theirs && cidrsOverlap(own, theirs))
+      report('argocd-managed-vpc', path, `'${target}' runs in VPC ${entry.aws.vpcId ?? '(from SSM)'} (${entry.aws.region ?? '?'}, ${entry.aws.vpcCidr}), this hub in VPC ${hubAws?.vpcId ?? '(from SSM)'} (${hubAws?.region ?? '?'}, ${hubAws?.vpcCidr}): the address ranges overlap, so no peering or transit gateway can route the hub to ${target}'s API server`, {
+        hint: `give one of the two VPCs a range of its own (aws.vpc.cidr), or run ${target} in this hub's VPC`,
       });
   });
 };
