@@ -16,7 +16,7 @@
  *   (`/aws/service/deeplearning/ami/<x86_64|arm64>/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id`;
  *   AWS DLAMI developer guide, "Finding the ID of a DLAMI": `/aws/service/deeplearning/ami/$architecture/$ami_type/latest/ami-id`).
  */
-import type { ConfigTarget, EnvironmentModel, NodePool } from '../../model/types.js';
+import type { ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
 import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention } from '../../infra/aws/facts.js';
 import { ssmGet } from '../../infra/aws/policy.js';
 import { rancherCluster, type RancherKeys } from './model.js';
@@ -52,7 +52,19 @@ export interface RancherAwsSpec {
   snapshotRetention?(m: EnvironmentModel): SnapshotRetention;
   /** The rendered user data of a target (raw). */
   userData(m: EnvironmentModel, t: ConfigTarget): string;
+  /** The datastore side of replacing a lost server, before its replacement boots (the Node step is shared). */
+  replaceServer(m: EnvironmentModel, n: Node): string;
 }
+
+/**
+ * The old Node goes before the new instance boots: the replacement registers under the same name (the EC2 private
+ * DNS name of the same address), and a kubelet finding its Node already there keeps that object, whose
+ * spec.providerID (the old instance) cannot be changed; the cloud controller deletes a Node whose instance is gone
+ * only while it is not Ready, which the new kubelet may win (kubernetes/cloud-provider
+ * controllers/nodelifecycle/node_lifecycle_controller.go MonitorNodes).
+ */
+export const deleteOldNode = (n: Node): string =>
+  `delete its old Node (\`kubectl delete node <name>\`, the Node whose InternalIP is ${n.ip}) if it is still there, so the new instance registers afresh under the same name`;
 
 /** The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password). */
 function bootSecrets(keys: RancherKeys, m: EnvironmentModel, role: 'controlplane' | 'worker'): HostNeed {
@@ -80,6 +92,10 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     controlPlanePodsWithNodeCredentials: () => [],
     userData: (m, t) => spec.userData(m, t),
     userDataFile: (t) => `${keys.name}/userdata/${t.name}.yaml`,
+    replaceNode: (m, n) =>
+      n.role === 'controlplane'
+        ? `${spec.replaceServer(m, n)}; ${deleteOldNode(n)}. The new instance runs the server's user data at its first boot and joins by itself`
+        : `${deleteOldNode(n)}. The new instance runs the agent's user data at its first boot and joins by itself`,
     fixedNodeConfig: `runs its user data at first boot (writes the config, reads the tokens from SSM, installs and starts ${keys.title})`,
   };
 }

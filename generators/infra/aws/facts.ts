@@ -7,7 +7,7 @@
  * each node. Each distribution implements it in its own folder (distributions/<name>/aws.ts); the
  * rest of generators/infra/aws/ names no distribution. Every fact cites its upstream source.
  */
-import type { Arch, ConfigTarget, EnvironmentModel, NodePool } from '../../model/types.js';
+import type { Arch, ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
 
 /** A node security group: one per node role. */
 export type NodeGroup = 'controlplane' | 'worker';
@@ -166,4 +166,10 @@ export interface DistributionAwsFacts {
   userDataFile?(t: ConfigTarget): string;
   /** How a fixed node gets its configuration, in words, after "Every node" (README). */
   fixedNodeConfig: string;
+  /**
+   * The cluster side of replacing a lost fixed node (README, "Replacing a lost fixed node"), in words: what runs
+   * after the old instance is terminated and before \`replacement\` is raised (datastore membership, the old
+   * Node object), and what the new instance needs once it exists.
+   */
+  replaceNode(m: EnvironmentModel, n: Node): string;
 }
