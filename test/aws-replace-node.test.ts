@@ -80,3 +80,28 @@ describe('the README\'s replacement step', () => {
     expect(s.indexOf('2. The cluster side')).toBeLessThan(s.indexOf('3. Raise'));
   });
 });
+
+describe('each distribution\'s cluster side (DistributionAwsFacts.replaceNode)', () => {
+  const factsOf = (file: string) => {
+    const { name, sources } = fixtureSources('valid', file);
+    const r = prepareEnvironment(name, sources);
+    expect(errors(r)).toStrictEqual([]);
+    const p = awsPlan(r.prepared!.model);
+    const node = (role: string) => p.pools.flatMap((pp) => pp.pool.nodes).find((n) => n.role === role);
+    return { p, node, text: (role: string) => p.facts.replaceNode(p.model, node(role)!) };
+  };
+
+  it('RKE2 on embedded etcd: a server runs replace-server.sh first (its etcd member), then the Node goes', () => {
+    const f = factsOf('rke2-etcd.yaml');
+    const cp = f.node('controlplane')!;
+    expect(f.text('controlplane')).toContain(`\`sh ${f.p.model.renderedDir}/rke2/replace-server.sh ${cp.name}\``);
+    expect(f.text('controlplane')).toContain(`the Node whose InternalIP is ${cp.ip}`);
+  });
+
+  it('RKE2 and K3s on Kine PostgreSQL: nothing to remove from the datastore; K3s on SQLite restores the Litestream replica', () => {
+    expect(factsOf('rke2-postgres.yaml').text('controlplane')).toMatch(/^the datastore is the Kine PostgreSQL database.*: nothing to remove; delete its old Node/);
+    expect(factsOf('k3s-postgres.yaml').text('controlplane')).toMatch(/^the datastore is the Kine PostgreSQL database.*: nothing to remove; delete its old Node/);
+    const sqlite = renderExample('dev-k3s').find((f) => f.path === 'README.md')!.content;
+    expect(sqlite).toMatch(/: the new server restores the Litestream replica before K3s starts .*the old instance must be terminated first/);
+  });
+});
