@@ -19,6 +19,7 @@
 import type { ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
 import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention } from '../../infra/aws/facts.js';
 import { ssmGet } from '../../infra/aws/policy.js';
+import { deleteOldNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
 
@@ -55,19 +56,6 @@ export interface RancherAwsSpec {
   /** The datastore side of replacing a lost server, before its replacement boots (the Node step is shared). */
   replaceServer(m: EnvironmentModel, n: Node): string;
 }
-
-/**
- * The old Node goes before the new instance boots: the replacement registers under the same name (the EC2 private
- * DNS name of the same address), and a kubelet finding its Node already there keeps that object, reconciling only
- * labels and annotations, so spec.providerID still names the old instance (kubernetes/kubernetes
- * pkg/kubelet/kubelet_node_status.go tryRegisterWithAPIServer, the AlreadyExists branch). The cloud controller
- * deletes a Node whose instance is gone only while it is not Ready (kubernetes/cloud-provider@9cbe875
- * controllers/nodelifecycle/node_lifecycle_controller.go:152-158 skips a Ready Node, 160-188 deletes a NotReady one
- * whose instance no longer exists), a race the new kubelet may win: the runbook deletes the Node itself.
- * Shared by every distribution's text through the same words (Talos: ../talos/aws.ts).
- */
-export const deleteOldNode = (n: Node): string =>
-  `delete its old Node (\`kubectl delete node <name>\`, the Node whose InternalIP is ${n.ip}) if it is still there, so the new instance registers afresh under the same name`;
 
 /** The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password). */
 function bootSecrets(keys: RancherKeys, m: EnvironmentModel, role: 'controlplane' | 'worker'): HostNeed {

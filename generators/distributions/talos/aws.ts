@@ -31,6 +31,7 @@ import { workDir } from './operations.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
 import type { DistributionAwsFacts, ImageClass, ImageContext, ImageFacts, PortRule } from '../../infra/aws/facts.js';
+import { deleteOldNode } from '../../infra/aws/facts.js';
 import { talosCluster, talosPool, type NodeClass } from './model.js';
 
 const FIREWALL = 'siderolabs/talos@v1.12.11:cmd/talosctl/cmd/mgmt/cluster/internal/firewallpatch/firewallpatch.go';
@@ -227,7 +228,7 @@ export const talosAws: DistributionAwsFacts = {
   // The node's name is its EC2 private DNS name (the IMDS hostname wins, ./machineconfig.ts), so the replacement
   // registers under the old name; a control plane's etcd member must go first, or the new one cannot join.
   replaceNode: (m, n) =>
-    `${n.role === 'controlplane' ? "remove its etcd member from a healthy control plane (\`talosctl -n <healthy control plane> etcd members\` gives the member's id, then \`talosctl -n <healthy control plane> etcd remove-member <id>\`; keep the others' quorum); " : ''}delete its old Node (\`kubectl delete node <name>\`, the Node whose InternalIP is ${n.ip}) if it is still there. The new instance boots in maintenance mode: materialize and apply its config with \`--insecure\` (first apply), as when adding a node${n.role === 'controlplane' ? '; it then joins etcd by itself' : ''}`,
+    `${n.role === 'controlplane' ? "remove its etcd member from a healthy control plane (\`talosctl -n <healthy control plane> etcd members\` gives the member's id, then \`talosctl -n <healthy control plane> etcd remove-member <id>\`; keep the others' quorum); " : ''}${deleteOldNode(n)}. The new instance boots in maintenance mode: materialize and apply its config with \`--insecure\` (first apply), as when adding a node${n.role === 'controlplane' ? '; it then joins etcd by itself' : ''}`,
   controlPlanePodsWithNodeCredentials(m) {
     const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
     return backup && !irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings) ? ['etcd-backup (talos-backup uploads snapshots with the instance profile)'] : [];
