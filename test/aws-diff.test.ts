@@ -150,3 +150,17 @@ describe('AWS impact of a fixed node’s changed user data', () => {
     expect(server?.consequence).not.toContain('it depends on the values');
   });
 });
+
+describe('AWS impact of a raised nodes[].replacement', () => {
+  const { base, head } = edited('prod', (t) => t.replace('{ name: prod-cp-1, ip: 10.30.1.10, subnet: private-a }', '{ name: prod-cp-1, ip: 10.30.1.10, subnet: private-a, replacement: 1 }'));
+  const impacts = awsImpacts(base, head);
+
+  it('one replacement of the node under its new logical id (not an instance added and one deleted), telling to terminate the old one first', () => {
+    expect(impacts.map((i) => [i.logicalId, i.change])).toStrictEqual([['NodeProdCp1R1', 'replaced']]);
+    const [i] = impacts;
+    expect(i!.properties).toStrictEqual([{ path: '(logical id)', replacement: 'yes', old: 'NodeProdCp1', new: 'NodeProdCp1R1' }]);
+    expect(i!.consequence).toContain('node prod-cp-1: replacement');
+    expect(i!.consequence).toContain('then the old resource NodeProdCp1 is deleted');
+    expect(i!.consequence).toContain('run aws/deploy.sh terminate-node prod-cp-1 before merging');
+  });
+});

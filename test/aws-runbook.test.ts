@@ -230,6 +230,56 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(expired.calls.filter((c) => c.includes('cloudformation deploy'))).toStrictEqual([]);
   });
 
+  // deploy.sh terminate-node: the first step of replacing a lost fixed node (generators/infra/aws/deploy.ts
+  // terminateNodeFunction). The stub answers as the AWS CLI does: the output's value as text, DescribeInstances'
+  // InvalidInstanceID.NotFound on stderr with exit 254 for an id EC2 no longer knows.
+  const OUTPUT = `  *describe-stacks*odp-prod-nodes*"OutputKey=='NodeProdCp1InstanceId'"*) echo i-0abc123 ;;`;
+  it('deploy.sh terminate-node terminates the node\'s instance (its id from the nodes stack\'s output) and waits until it is terminated', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*i-0abc123*) echo running ;;', 'esac'].join('\n'));
+    const r = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(r.code).toBe(0);
+    expect(r.calls.slice(1).map((c) => c.split(' --region')[0])).toStrictEqual(['aws cloudformation describe-stacks', 'aws ec2 describe-instances', 'aws ec2 terminate-instances', 'aws ec2 wait instance-terminated']);
+    expect(r.calls[3]).toBe('aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0abc123');
+    expect(r.stdout).toBe('terminated i-0abc123 (prod-cp-1)\n');
+  });
+
+  it('deploy.sh terminate-node leaves an instance already terminated or unknown to EC2 alone, and waits for one shutting down', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*) echo terminated ;;', 'esac'].join('\n'));
+    const done = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(done.code).toBe(0);
+    expect(done.calls.some((c) => c.includes('terminate-instances') || c.includes(' wait '))).toBe(false);
+    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, `  *describe-instances*) echo "An error occurred (InvalidInstanceID.NotFound) when calling the DescribeInstances operation: The instance ID 'i-0abc123' does not exist" >&2; exit 254 ;;`, 'esac'].join('\n'));
+    const gone = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(gone.code).toBe(0);
+    expect(gone.stdout).toBe('instance i-0abc123 of node prod-cp-1 is gone: nothing to terminate\n');
+    expect(gone.calls.some((c) => c.includes('terminate-instances'))).toBe(false);
+    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*) echo shutting-down ;;', 'esac'].join('\n'));
+    const stopping = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(stopping.code).toBe(0);
+    expect(stopping.calls.some((c) => c.includes('terminate-instances'))).toBe(false);
+    expect(stopping.calls.at(-1)).toBe('aws ec2 wait instance-terminated --region eu-west-1 --instance-ids i-0abc123');
+  });
+
+  it('deploy.sh terminate-node refuses an unknown node, a missing output and what is no instance id; any other DescribeInstances failure stops it', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, 'esac'].join('\n'));
+    const unknown = run('deploy.sh', 'terminate-node', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^usage: deploy\.sh terminate-node <node>; nodes: prod-cp-1, /);
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo None ;;', 'esac'].join('\n'));
+    const none = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('deploy: no instance of node prod-cp-1 in stack odp-prod-nodes: None\n');
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "i-0abc;reboot" ;;', 'esac'].join('\n'));
+    const bad = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(bad.code).toBe(1);
+    expect(bad.calls.some((c) => c.includes('ec2'))).toBe(false);
+    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*) echo "An error occurred (ExpiredToken) when calling the DescribeInstances operation" >&2; exit 254 ;;', 'esac'].join('\n'));
+    const expired = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toContain('deploy: cannot read instance i-0abc123 of node prod-cp-1: An error occurred (ExpiredToken)');
+    expect(expired.calls.some((c) => c.includes('terminate-instances'))).toBe(false);
+  });
+
   it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {
     stub('aws', ['case "$*" in', '  *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-git-sync ;;', '  *list-repository-links*) echo None ;;', '  *create-repository-link*) echo link-1 ;;', '  *get-sync-configuration*"odp-prod-base"*) exit 0 ;;', '  *get-sync-configuration*) exit 254 ;;', 'esac'].join('\n'));
     const r = run('enable-git-sync.sh', 'arn:aws:codeconnections:eu-west-1:333333333333:connection/abc');

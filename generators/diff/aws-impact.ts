@@ -215,6 +215,7 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
       out.push({ file, logicalId: id, type, name, change, properties: props, consequence: consequence(type, name, change, props, spec, pools, id) });
     }
   }
+  foldRenamedInstances(out);
   // CloudFormation updates independent resources in parallel: several control planes stopped or
   // replaced by one stack update are down together (etcd loses quorum, the API goes away).
   const roleOf = (i: AwsResourceImpact): string | undefined => {
@@ -225,6 +226,25 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
   if (disrupted.length > 1)
     for (const i of disrupted) i.consequence += `; with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update, which CloudFormation runs in parallel: they go down together (etcd quorum, the API) — change one control plane per merge`;
   return out;
+}
+
+/**
+ * A fixed node whose \`replacement\` was raised: its instance resource is renamed (infra/aws/stacks.ts nodeLogicalId),
+ * which the item list would show as one instance added and one deleted. Folded into one replacement under the new
+ * id: CloudFormation creates the new instance during the update and deletes the old resource in its cleanup (AWS
+ * CloudFormation user guide, "Understand update behaviors of stack resources").
+ */
+function foldRenamedInstances(out: AwsResourceImpact[]): void {
+  const isInstance = (i: AwsResourceImpact, c: AwsChange) => i.type === 'AWS::EC2::Instance' && i.change === c;
+  for (const added of out.filter((i) => isInstance(i, 'added'))) {
+    const k = out.findIndex((i) => isInstance(i, 'removed') && i.file === added.file && i.name === added.name && i.name !== i.logicalId);
+    if (k < 0) continue;
+    const removed = out[k]!;
+    added.change = 'replaced';
+    added.properties = [{ path: '(logical id)', replacement: 'yes', old: removed.logicalId, new: added.logicalId }];
+    added.consequence = `node ${added.name}: replacement (its \`replacement\` was raised): a new instance with the same address, then the old resource ${removed.logicalId} is deleted; EC2 refuses the address while the old instance still holds it (the update then rolls back): run aws/deploy.sh terminate-node ${added.name} before merging; the new node must join the cluster (the README's replacement step)`;
+    out.splice(k, 1);
+  }
 }
 
 export const AWS_MARK: Record<AwsChange, string> = { added: '+', removed: '-', modified: '~', replaced: '!' };

@@ -27,6 +27,7 @@ function buildPool(p: NodePoolInput, input: EnvironmentInput, d: Distribution, s
     pool: p.name,
     role: p.role,
     subnet: n.subnet ? subnetByName.get(n.subnet) : poolSubnet,
+    ...(n.replacement !== undefined ? { replacement: n.replacement } : {}),
   }));
   return {
     name: p.name,

@@ -7,7 +7,7 @@ import type { EngineInputs } from '../engines/registry.js';
 import type { Arch, Probe, Role, SecretRef, Taint } from './types.js';
 
 export interface SubnetInput { name: string; id?: string; cidr: string; zone: string; public?: boolean }
-export interface NodeInput { name: string; ip: string; subnet?: string }
+export interface NodeInput { name: string; ip: string; subnet?: string; replacement?: number }
 export interface NodePoolInput extends PoolInputs {
   name: string;
   role: Role;

@@ -61,6 +61,8 @@ export interface Node {
   pool: string;
   role: Role;
   subnet?: Subnet;
+  /** nodePools[].nodes[].replacement: the instance's generation (part of its logical id); absent for the first. */
+  replacement?: number;
 }
 
 /**

@@ -605,6 +605,12 @@ export const CORE_SCHEMA: JsonSchema = {
               },
               "subnet": {
                 "$ref": "#/$defs/dnsLabel"
+              },
+              "replacement": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 999,
+                "description": "Replaces a lost node's instance: raise it by one (absent counts as 0) once the old instance is terminated, and the nodes stack creates a new instance with the same name, address and user data (the number is part of the instance's logical id, so the change is a reviewed merge that Git sync or deploy.sh nodes applies). Follow the AWS runbook's replacement step: the cluster-side step of the distribution comes first. Default: none."
               }
             }
           }

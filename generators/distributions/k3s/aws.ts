@@ -70,4 +70,9 @@ export const k3sAws = (): DistributionAwsFacts =>
     poolTermination: 'agents are no datastore members (Kine); the AWS cloud controller deletes the Node of a terminated instance and K3s its node-password Secret with it',
     serverNeeds,
     userData: (m, t) => userDataText(m, t),
+    // The restore runs in K3s' unit before it starts (./litestream.ts, ./readme.ts "Restore runs before K3s starts").
+    replaceServer: (m) =>
+      m.cluster.datastore.type === 'kine-sqlite'
+        ? 'the new server restores the Litestream replica before K3s starts and comes back with the replicated state; the old instance must be terminated first (two servers must never replicate to one replica)'
+        : 'the datastore is the Kine PostgreSQL database, which the new server reads as the old one did: nothing to remove',
   }));

@@ -16,9 +16,10 @@
  *   (`/aws/service/deeplearning/ami/<x86_64|arm64>/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id`;
  *   AWS DLAMI developer guide, "Finding the ID of a DLAMI": `/aws/service/deeplearning/ami/$architecture/$ami_type/latest/ami-id`).
  */
-import type { ConfigTarget, EnvironmentModel, NodePool } from '../../model/types.js';
+import type { ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
 import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention } from '../../infra/aws/facts.js';
 import { ssmGet } from '../../infra/aws/policy.js';
+import { deleteOldNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
 
@@ -52,6 +53,8 @@ export interface RancherAwsSpec {
   snapshotRetention?(m: EnvironmentModel): SnapshotRetention;
   /** The rendered user data of a target (raw). */
   userData(m: EnvironmentModel, t: ConfigTarget): string;
+  /** The datastore side of replacing a lost server, before its replacement boots (the Node step is shared). */
+  replaceServer(m: EnvironmentModel, n: Node): string;
 }
 
 /** The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password). */
@@ -80,6 +83,10 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     controlPlanePodsWithNodeCredentials: () => [],
     userData: (m, t) => spec.userData(m, t),
     userDataFile: (t) => `${keys.name}/userdata/${t.name}.yaml`,
+    replaceNode: (m, n) =>
+      n.role === 'controlplane'
+        ? `${spec.replaceServer(m, n)}; ${deleteOldNode(n)}. The new instance runs the server's user data at its first boot and joins by itself`
+        : `${deleteOldNode(n)}. The new instance runs the agent's user data at its first boot and joins by itself`,
     fixedNodeConfig: `runs its user data at first boot (writes the config, reads the tokens from SSM, installs and starts ${keys.title})`,
   };
 }

@@ -21,6 +21,7 @@ import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/f
 import { s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
 import { SUPERVISOR_PORT } from './config.js';
+import { RKE2_DIR } from './render.js';
 import { RKE2_KEYS, rke2Cluster } from './model.js';
 import { rke2UserDataText } from './userdata.js';
 
@@ -82,4 +83,9 @@ export const rke2Aws = (): DistributionAwsFacts =>
       return { retention: `each server keeps its newest ${kept} snapshots (cluster.datastore.backup.retention, per server: up to ${(kept ?? 0) * m.controlPlaneNodes.length} in all) and deletes older ones; deleted versions stay 7 days` };
     },
     userData: (m, t) => rke2UserDataText(m, t),
+    // Embedded etcd refuses a second member with the node's name (./runbooks.ts replaceServerScript).
+    replaceServer: (m, n) =>
+      m.cluster.datastore.type === 'etcd'
+        ? `remove its etcd member: \`sh ${m.renderedDir}/${RKE2_DIR}/replace-server.sh ${n.name}\` where kubectl reaches the cluster (it annotates the old Node for removal and deletes it)`
+        : 'the datastore is the Kine PostgreSQL database, which the new server reads as the old one did: nothing to remove',
   }));

@@ -99,8 +99,8 @@ Start {{first}} first, then the other servers one at a time, then the worker poo
 **Replacing a server** (same name, same address): terminate the old instance, then run
 \`sh {{replaceServer}} <server>\` from the repository root where kubectl reaches the cluster: it removes the
 old etcd member (annotation \`etcd.rke2.cattle.io/remove=true\`) and deletes the Node, because etcd refuses
-a second member with the node's name ("duplicate node name found"). Then launch the replacement with the
-server's user data: it joins the running cluster.
+a second member with the node's name ("duplicate node name found"). Then raise the server's \`replacement\`
+(AWS layer, "Replacing a lost fixed node"): its new instance runs the server's user data and joins the running cluster.
 
 On-demand snapshot: \`sudo rke2 etcd-snapshot save --name pre-change\` (uploaded like the scheduled ones).
 

@@ -31,6 +31,7 @@ import { workDir } from './operations.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
 import type { DistributionAwsFacts, ImageClass, ImageContext, ImageFacts, PortRule } from '../../infra/aws/facts.js';
+import { deleteOldNode } from '../../infra/aws/facts.js';
 import { talosCluster, talosPool, type NodeClass } from './model.js';
 import { SKEW_SOURCE } from '../../upgrade-plan/skew.js';
 
@@ -248,6 +249,10 @@ export const talosAws: DistributionAwsFacts = {
     return { expireAfterDays: days, retention: `snapshots expire ${days} days after upload (cluster.datastore.backup.expireAfterDays; the uploader never deletes)` };
   },
   hostNeeds: () => [],
+  // The node's name is its EC2 private DNS name (the IMDS hostname wins, ./machineconfig.ts), so the replacement
+  // registers under the old name; a control plane's etcd member must go first, or the new one cannot join.
+  replaceNode: (m, n) =>
+    `${n.role === 'controlplane' ? "remove its etcd member from a healthy control plane (\`talosctl -n <healthy control plane> etcd members\` gives the member's id, then \`talosctl -n <healthy control plane> etcd remove-member <id>\`; keep the others' quorum); " : ''}${deleteOldNode(n)}. The new instance boots in maintenance mode: materialize and apply its config with \`--insecure\` (first apply), as when adding a node${n.role === 'controlplane' ? '; it then joins etcd by itself' : ''}`,
   controlPlanePodsWithNodeCredentials(m) {
     const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
     return backup && !irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings) ? ['etcd-backup (talos-backup uploads snapshots with the instance profile)'] : [];

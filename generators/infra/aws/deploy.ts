@@ -19,6 +19,7 @@ import type { AwsPlan } from './plan.js';
 import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
+import { nodeInstanceOutputId } from './stacks.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -193,18 +194,69 @@ export function deployScript(p: AwsPlan): string {
   return `#!/bin/sh
 # Deploy the AWS layer of ${m.name} with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of ${p.names.gitSyncStack}.
-# Run from the repository root:  sh ${awsPath(m, 'deploy.sh')} base|nodes${p.drainsPools ? '|drain-tags' : ''}
+# Run from the repository root:  sh ${awsPath(m, 'deploy.sh')} ${usage(p)}
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${drainTagsFunctions(p)}case "\${1:-}" in
+${drainTagsFunctions(p)}${terminateNodeFunction(p)}case "\${1:-}" in
   base)
     ${c.base}
     ;;
   nodes)
 ${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}    ${c.nodes}\n`}    ;;
-${drainTagsCase(p)}  *) echo "usage: $0 base|nodes${p.drainsPools ? '|drain-tags' : ''}" >&2; exit 2 ;;
+${drainTagsCase(p)}${terminateNodeCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
+`;
+}
+
+const fixedNodes = (p: AwsPlan) => p.pools.flatMap((pp) => pp.pool.nodes);
+const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>' : ''}`;
+
+function terminateNodeCase(p: AwsPlan): string {
+  if (fixedNodes(p).length === 0) return '';
+  return `  terminate-node)
+    terminate_node "\${2:-}"
+    ;;
+`;
+}
+
+/**
+ * \`deploy.sh terminate-node <node>\`: the first step of replacing a lost fixed node (readme.ts replaceText).
+ * The instance id comes from the nodes stack's output (stacks.ts nodeInstanceOutputId) and is checked to be
+ * one before it reaches the command line. DescribeInstances answers InvalidInstanceID.NotFound for an id it
+ * no longer knows (a terminated instance stays visible for about an hour, state \`terminated\`; AWS EC2 API
+ * reference, DescribeInstances); both mean nothing is left to terminate. Otherwise TerminateInstances, then
+ * \`aws ec2 wait instance-terminated\`, so the address is free before the replacement is merged.
+ */
+function terminateNodeFunction(p: AwsPlan): string {
+  const nodes = fixedNodes(p);
+  if (nodes.length === 0) return '';
+  const region = q(p.model.aws.region);
+  return `# Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
+terminate_node() {
+  case "$1" in
+${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))} ;;`).join('\n')}
+    *) echo ${q(`usage: deploy.sh terminate-node <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2 ;;
+  esac
+  id=$(aws cloudformation describe-stacks --region ${region} --stack-name ${q(p.names.nodesStack)} --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
+  case "$id" in
+    i- | i-*[!0-9a-f]*) echo "deploy: not an instance id for node $1: $id" >&2; exit 1 ;;
+    i-*) ;;
+    *) echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}: $id" >&2; exit 1 ;;
+  esac
+  if ! state=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+    case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
+    echo "deploy: cannot read instance $id of node $1: $state" >&2
+    exit 1
+  fi
+  case "$state" in
+    terminated) echo "instance $id of node $1 is terminated already"; return 0 ;;
+    shutting-down) ;;
+    *) aws ec2 terminate-instances --region ${region} --instance-ids "$id" >/dev/null ;;
+  esac
+  aws ec2 wait instance-terminated --region ${region} --instance-ids "$id"
+  echo "terminated $id ($1)"
+}
 `;
 }
 

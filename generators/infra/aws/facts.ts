@@ -7,7 +7,7 @@
  * each node. Each distribution implements it in its own folder (distributions/<name>/aws.ts); the
  * rest of generators/infra/aws/ names no distribution. Every fact cites its upstream source.
  */
-import type { Arch, ConfigTarget, EnvironmentModel, NodePool } from '../../model/types.js';
+import type { Arch, ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
 
 /** A node security group: one per node role. */
 export type NodeGroup = 'controlplane' | 'worker';
@@ -166,4 +166,22 @@ export interface DistributionAwsFacts {
   userDataFile?(t: ConfigTarget): string;
   /** How a fixed node gets its configuration, in words, after "Every node" (README). */
   fixedNodeConfig: string;
+  /**
+   * The cluster side of replacing a lost fixed node (README, "Replacing a lost fixed node"), in words: what runs
+   * after the old instance is terminated and before \`replacement\` is raised (datastore membership, the old
+   * Node object), and what the new instance needs once it exists.
+   */
+  replaceNode(m: EnvironmentModel, n: Node): string;
 }
+
+/**
+ * The old Node goes before the new instance boots: the replacement registers under the same name (the EC2 private
+ * DNS name of the same address), and a kubelet finding its Node already there keeps that object, reconciling only
+ * labels and annotations, so spec.providerID still names the old instance (kubernetes/kubernetes
+ * pkg/kubelet/kubelet_node_status.go tryRegisterWithAPIServer, the AlreadyExists branch). The cloud controller
+ * deletes a Node whose instance is gone only while it is not Ready (kubernetes/cloud-provider@9cbe875
+ * controllers/nodelifecycle/node_lifecycle_controller.go:152-158 skips a Ready Node, 160-188 deletes a NotReady one
+ * whose instance no longer exists), a race the new kubelet may win: the runbook deletes the Node itself.
+ */
+export const deleteOldNode = (n: Node): string =>
+  `delete its old Node (\`kubectl delete node <name>\`, the Node whose InternalIP is ${n.ip}) if it is still there, so the new instance registers afresh under the same name`;

@@ -8,8 +8,8 @@
  * Kinds (each a prefix/suffix the others cannot produce, so only two names of one kind can clash, except a node's
  * AMI parameter `Node<X>Image` and its output `Node<X>InstanceId`, which share the template's one namespace of
  * logical ids with a node `Node<Y>`):
- * pools (`Pool<X>Group`, `Pool<X>LaunchTemplate`), fixed nodes (`Node<X>`) and their AMI parameters,
- * buckets (`Bucket<X>`), secret-store roles (`Store<X>Role`, X from the store's namespace), IRSA roles
+ * pools (`Pool<X>Group`, `Pool<X>LaunchTemplate`), fixed nodes (`Node<X>`; `Node<X>R<n>` once replaced) and their
+ * AMI parameters, buckets (`Bucket<X>`), secret-store roles (`Store<X>Role`, X from the store's namespace), IRSA roles
  * (`Irsa<X>Role`, X the role name of an ARN the environment gives, or of a store's derived role). Their managed
  * policies (`<role id><grant>Policy`), the other outputs (`<id>Arn`, `<id>Name`) and launch templates follow their
  * resource's id with a suffix no other kind ends with, so checking the resource ids checks them too.

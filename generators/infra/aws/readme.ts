@@ -10,7 +10,7 @@ import { AWS_DIR, awsPath, connectionCommand, deploymentFile, gitRepository, git
 import { awsPlan, type AwsPlan } from './plan.js';
 import { controllersHost } from '../../catalog/placement.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
-import { hubApiCidr, MANAGED_POLICY_LIMIT } from './stacks.js';
+import { hubApiCidr, MANAGED_POLICY_LIMIT, nodeLogicalId } from './stacks.js';
 import { TERMINATING_HOOK } from './drain.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 
@@ -80,10 +80,32 @@ function nodesTable(p: AwsPlan): string {
     ...why,
     '',
     `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
+    ...[replaceText(p)].filter((t) => t !== ''),
     `Every node ${p.facts.fixedNodeConfig}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
     `Leaving the cluster: ${p.facts.poolTermination.hook ? 'a termination lifecycle hook' : 'nothing to do before termination'} — ${p.facts.poolTermination.why}.`,
     ...[drainText(p)].filter((t) => t !== ''),
     `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes${p.facts.poolJoin.kind === 'user-data' ? ', in service meaning running: the group checks EC2 health only' : `, and in service only once it joined the cluster: the launch lifecycle hook \`${p.facts.poolJoin.hookName}\` holds it until then, and a replacement that cannot join is terminated, never counted`}, and the old one goes through the termination hook above); \`npm run diff\` names the pools and nodes a change replaces.`,
+  ].join('\n');
+}
+
+/**
+ * Replacing a lost fixed node: the generation in the instance's logical id (stacks.ts nodeLogicalId) is raised
+ * in the environment file, a reviewed change Git sync applies like any other; the distribution names the
+ * cluster side (facts.replaceNode). Empty without fixed nodes.
+ */
+function replaceText(p: AwsPlan): string {
+  const m = p.model;
+  const nodes = p.pools.flatMap((pp) => pp.pool.nodes);
+  if (nodes.length === 0) return '';
+  const example = nodes[0]!;
+  return [
+    `**Replacing a lost fixed node** (its instance terminated, or broken beyond a reboot): a plain redeploy changes nothing (the stack still holds the old instance's id), and the image lock replaces a node only when its image changed. One node per merge:`,
+    '',
+    `1. If its instance still exists, terminate it: \`sh ${awsPath(m, 'deploy.sh')} terminate-node <node>\` (reads the instance id from the nodes stack's output, terminates the instance and waits until it is terminated; an instance already gone is left as it is). Its network interface and root volume go with it (both delete on termination), which frees the node's address.`,
+    `2. The cluster side, before the new instance boots:`,
+    ...nodes.map((n) => `   - ${code(n.name)}: ${p.facts.replaceNode(m, n)}.`),
+    `3. Raise the node's \`replacement\` by one in \`environments/${m.name}.yaml\` (\`nodePools[].nodes[].replacement\`, absent counts as 0), \`npm run synth\`, review and merge (Git sync updates the nodes stack; without it \`sh ${awsPath(m, 'deploy.sh')} nodes\`). The number is part of the instance's logical id (${code(example.name)} → ${code(`${nodeLogicalId({ ...example, replacement: undefined })}R1`)}): CloudFormation creates a new instance with the same name, address, subnet, instance profile, pinned AMI and user data, then deletes the old resource in the update's cleanup (terminating an instance that is already terminated succeeds). While the old instance still holds the address, EC2 refuses the new one and the update rolls back, changing nothing.`,
+    '',
   ].join('\n');
 }
 

@@ -436,9 +436,20 @@ const metadataOptions = (hopLimit: number) => ({ HttpTokens: 'required' as const
 
 const rootVolume = (pp: PoolPlan) => [{ DeviceName: pp.image.rootDevice, Ebs: { VolumeSize: DEFAULTS.rootVolumeGiB, VolumeType: DEFAULTS.rootVolumeType, Encrypted: true, DeleteOnTermination: true } }];
 
-export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}`;
-/** The nodes stack's output holding a fixed node's instance id. */
-export const nodeInstanceOutputId = (n: Node): string => `${nodeLogicalId(n)}InstanceId`;
+/**
+ * A fixed node's instance: `Node<X>`, then `Node<X>R<n>` once `replacement: n` is set. A new logical id is a
+ * new resource: the update creates it and deletes the old one in its cleanup phase, after the new instance
+ * exists (AWS CloudFormation user guide, "Understand update behaviors of stack resources" → Replacement:
+ * "creates the replacement resource first … and then deletes the old resource"). No property of the instance
+ * changes, so nothing else is replaced; tags never force a replacement (AWS::EC2::Instance `Tags`: "Update
+ * requires: No interruption"), which is why the generation is in the id. The new instance takes the same
+ * PrivateIpAddress, which EC2 refuses while the old instance's network interface holds it: the runbook
+ * terminates the old instance first (a terminated instance's primary interface is deleted with it), and a
+ * still-running one makes the update fail and roll back, the old instance untouched.
+ */
+export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}${n.replacement ? `R${n.replacement}` : ''}`;
+/** The nodes stack's output holding a fixed node's instance id (the same across replacements). */
+export const nodeInstanceOutputId = (n: Node): string => `Node${logicalId(n.name)}InstanceId`;
 export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;
 export const groupLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}Group`;
 

@@ -3,7 +3,7 @@
 # Regenerate: npm run synth -- --env dev   (inputs and their hashes: rendered/dev/.provenance.json)
 # Deploy the AWS layer of dev with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-dev-git-sync.
-# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags
+# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --template-file 'rendered/dev/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=git-sync'" >&2; exit 1; }
@@ -30,6 +30,31 @@ nodes_stack_exists() {
   echo "deploy: cannot read stack odp-dev-nodes: $out" >&2
   exit 1
 }
+# Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
+terminate_node() {
+  case "$1" in
+    'dev-cp-1') out='NodeDevCp1InstanceId' ;;
+    *) echo 'usage: deploy.sh terminate-node <node>; nodes: dev-cp-1' >&2; exit 2 ;;
+  esac
+  id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
+  case "$id" in
+    i- | i-*[!0-9a-f]*) echo "deploy: not an instance id for node $1: $id" >&2; exit 1 ;;
+    i-*) ;;
+    *) echo "deploy: no instance of node $1 in stack odp-dev-nodes: $id" >&2; exit 1 ;;
+  esac
+  if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+    case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
+    echo "deploy: cannot read instance $id of node $1: $state" >&2
+    exit 1
+  fi
+  case "$state" in
+    terminated) echo "instance $id of node $1 is terminated already"; return 0 ;;
+    shutting-down) ;;
+    *) aws ec2 terminate-instances --region 'eu-west-1' --instance-ids "$id" >/dev/null ;;
+  esac
+  aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
+  echo "terminated $id ($1)"
+}
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base'
@@ -42,5 +67,8 @@ case "${1:-}" in
   drain-tags)
     drain_tags
     ;;
-  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
+  terminate-node)
+    terminate_node "${2:-}"
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>" >&2; exit 2 ;;
 esac

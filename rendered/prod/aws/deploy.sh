@@ -3,7 +3,7 @@
 # Regenerate: npm run synth -- --env prod   (inputs and their hashes: rendered/prod/.provenance.json)
 # Deploy the AWS layer of prod with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-prod-git-sync.
-# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags
+# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --template-file 'rendered/prod/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=git-sync'" >&2; exit 1; }
@@ -30,6 +30,34 @@ nodes_stack_exists() {
   echo "deploy: cannot read stack odp-prod-nodes: $out" >&2
   exit 1
 }
+# Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
+terminate_node() {
+  case "$1" in
+    'prod-cp-1') out='NodeProdCp1InstanceId' ;;
+    'prod-cp-2') out='NodeProdCp2InstanceId' ;;
+    'prod-cp-3') out='NodeProdCp3InstanceId' ;;
+    'prod-gpu-1') out='NodeProdGpu1InstanceId' ;;
+    *) echo 'usage: deploy.sh terminate-node <node>; nodes: prod-cp-1, prod-cp-2, prod-cp-3, prod-gpu-1' >&2; exit 2 ;;
+  esac
+  id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-nodes' --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
+  case "$id" in
+    i- | i-*[!0-9a-f]*) echo "deploy: not an instance id for node $1: $id" >&2; exit 1 ;;
+    i-*) ;;
+    *) echo "deploy: no instance of node $1 in stack odp-prod-nodes: $id" >&2; exit 1 ;;
+  esac
+  if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+    case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
+    echo "deploy: cannot read instance $id of node $1: $state" >&2
+    exit 1
+  fi
+  case "$state" in
+    terminated) echo "instance $id of node $1 is terminated already"; return 0 ;;
+    shutting-down) ;;
+    *) aws ec2 terminate-instances --region 'eu-west-1' --instance-ids "$id" >/dev/null ;;
+  esac
+  aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
+  echo "terminated $id ($1)"
+}
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-base' --template-file 'rendered/prod/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=base'
@@ -42,5 +70,8 @@ case "${1:-}" in
   drain-tags)
     drain_tags
     ;;
-  *) echo "usage: $0 base|nodes|drain-tags" >&2; exit 2 ;;
+  terminate-node)
+    terminate_node "${2:-}"
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>" >&2; exit 2 ;;
 esac

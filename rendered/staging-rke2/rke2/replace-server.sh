@@ -4,7 +4,8 @@
 # odp-gitops: replace an RKE2 server of environment staging-rke2 (embedded etcd). Run where kubectl reaches the
 # cluster, after the old instance is terminated (it must not run again), before its replacement boots:
 #   sh replace-server.sh <server>
-# then launch the replacement with rke2/userdata/<server>.yaml: its config joins through the supervisor.
+# then raise the server's replacement in environments/staging-rke2.yaml (README: Replacing a lost fixed node):
+# its new instance runs rke2/userdata/<server>.yaml and joins through the supervisor.
 set -eu
 log() { echo "odp-replace-server: $*" >&2; }
 case "${1:-}" in
