@@ -186,8 +186,8 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
   });
 
   it.each([
-    ['1.34.5', "the API server runs Kubernetes 1.34, the pool's config kubelet 1.35.2: run the upgrade-k8s script first (npm run -s talos -- commands --env talos-argocd-pools upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy"],
-    ['1.36.1', "the API server runs Kubernetes 1.36, the pool's config kubelet 1.35.2: this checkout is behind the cluster; update it"],
+    ['1.34.5', "the API server runs Kubernetes 1.34, the pool's config kubelet 1.35: run the upgrade-k8s script first (npm run -s talos -- commands --env talos-argocd-pools upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy"],
+    ['1.36.1', "the API server runs Kubernetes 1.36, the pool's config kubelet 1.35: this checkout is behind the cluster; update it"],
   ])('kubernetesVersion merged but upgrade-k8s not run (API server %s): talos-join.sh joins nothing, the instances keep waiting; after it, they join', (api, message) => {
     const f0 = fleet(true);
     f0.api = api;

@@ -136,12 +136,13 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   // A pool's new user data is a new launch template version, which the nodes stack update rolls through an instance
   // refresh (AutoScalingInstanceRefresh). A fixed node is an AWS::EC2::Instance: CloudFormation stops and starts it
   // with the new user data (UserData: "Some interruptions"), which cloud-init does not run again (once per instance,
-  // diff/aws-impact.ts), and nothing relaunches a fixed instance that was terminated by hand.
+  // diff/aws-impact.ts), and nothing relaunches a fixed instance that was terminated by hand, except a raised
+  // nodes[].replacement (a new logical id: infra/aws/stacks.ts), the README's replacement runbook.
   if (i.actions.includes('replace'))
     commands.push(
       i.pool
         ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new user data)`
-        : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}); do not terminate the instance — the AWS layer does not relaunch a fixed node`,
+        : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}), or replace the node with a reviewed change (README "Replacing a lost fixed node": deploy.sh terminate-node ${i.node}, its cluster-side step, then raise nodes[].replacement); do not terminate the instance otherwise — nothing else relaunches a fixed node`,
     );
   return {
     node: i.node,

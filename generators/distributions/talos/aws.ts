@@ -129,7 +129,7 @@ npm run --silent talos -- config --env ${m.name} --node "$pool" --out "$dir/$poo
 ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
 [ -n "$(echo $ids)" ] || exit 0
 
-# The pool's config carries kubelet v${m.cluster.kubernetesVersion}; a kubelet must never be newer than kube-apiserver (Kubernetes'
+# The pool's config carries a ${kubernetesMinor(m)} kubelet; a kubelet must never be newer than kube-apiserver (Kubernetes'
 # version skew policy, ${SKEW_SOURCE}). Between the merge of a kubernetesVersion bump and talosctl upgrade-k8s
 # (which upgrades the API servers first) a new instance would run a newer kubelet; a checkout behind the cluster an
 # older one, left behind by the next upgrade-k8s. Either way: join nothing until the API server runs this minor.
@@ -140,9 +140,9 @@ case "$api" in
   '') echo "talos-join: the API server did not say its version" >&2; exit 2 ;;
   *)
     if [ "\${api#1.}" -lt ${kubernetesMinor(m).slice(2)} ]; then
-      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet ${m.cluster.kubernetesVersion}: run the upgrade-k8s script first (npm run -s talos -- commands --env ${m.name} upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet ${kubernetesMinor(m)}: run the upgrade-k8s script first (npm run -s talos -- commands --env ${m.name} upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
     else
-      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet ${m.cluster.kubernetesVersion}: this checkout is behind the cluster; update it" >&2
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet ${kubernetesMinor(m)}: this checkout is behind the cluster; update it" >&2
     fi
     exit 2 ;;
 esac

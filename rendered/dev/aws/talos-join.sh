@@ -29,7 +29,7 @@ npm run --silent talos -- config --env dev --node "$pool" --out "$dir/$pool.yaml
 ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
 [ -n "$(echo $ids)" ] || exit 0
 
-# The pool's config carries kubelet v1.36.3; a kubelet must never be newer than kube-apiserver (Kubernetes'
+# The pool's config carries a 1.36 kubelet; a kubelet must never be newer than kube-apiserver (Kubernetes'
 # version skew policy, https://kubernetes.io/releases/version-skew-policy/). Between the merge of a kubernetesVersion bump and talosctl upgrade-k8s
 # (which upgrades the API servers first) a new instance would run a newer kubelet; a checkout behind the cluster an
 # older one, left behind by the next upgrade-k8s. Either way: join nothing until the API server runs this minor.
@@ -40,9 +40,9 @@ case "$api" in
   '') echo "talos-join: the API server did not say its version" >&2; exit 2 ;;
   *)
     if [ "${api#1.}" -lt 36 ]; then
-      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.36.3: run the upgrade-k8s script first (npm run -s talos -- commands --env dev upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.36: run the upgrade-k8s script first (npm run -s talos -- commands --env dev upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
     else
-      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.36.3: this checkout is behind the cluster; update it" >&2
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.36: this checkout is behind the cluster; update it" >&2
     fi
     exit 2 ;;
 esac

@@ -30,7 +30,7 @@ npm run --silent talos -- config --env prod --node "$pool" --out "$dir/$pool.yam
 ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
 [ -n "$(echo $ids)" ] || exit 0
 
-# The pool's config carries kubelet v1.35.4; a kubelet must never be newer than kube-apiserver (Kubernetes'
+# The pool's config carries a 1.35 kubelet; a kubelet must never be newer than kube-apiserver (Kubernetes'
 # version skew policy, https://kubernetes.io/releases/version-skew-policy/). Between the merge of a kubernetesVersion bump and talosctl upgrade-k8s
 # (which upgrades the API servers first) a new instance would run a newer kubelet; a checkout behind the cluster an
 # older one, left behind by the next upgrade-k8s. Either way: join nothing until the API server runs this minor.
@@ -41,9 +41,9 @@ case "$api" in
   '') echo "talos-join: the API server did not say its version" >&2; exit 2 ;;
   *)
     if [ "${api#1.}" -lt 35 ]; then
-      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.35.4: run the upgrade-k8s script first (npm run -s talos -- commands --env prod upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.35: run the upgrade-k8s script first (npm run -s talos -- commands --env prod upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy" >&2
     else
-      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.35.4: this checkout is behind the cluster; update it" >&2
+      echo "talos-join: the API server runs Kubernetes $api, the pool's config kubelet 1.35: this checkout is behind the cluster; update it" >&2
     fi
     exit 2 ;;
 esac
