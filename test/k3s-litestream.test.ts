@@ -81,6 +81,26 @@ describe('k3s-litestream: moving the Litestream replica', () => {
   });
 });
 
+describe('k3s-litestream: the replica marker\'s grants (the restore hook, distributions/k3s/litestream.ts)', () => {
+  // S3 answers a GET of a missing key with 404 NoSuchKey only for a caller allowed to list it, else 403 AccessDenied
+  // (S3 API reference, GetObject, "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html):
+  // the hook tells "no marker" from a fault by NoSuchKey, so the role may list exactly the marker's key.
+  type Res = Record<string, { Type: string; Properties: { ManagedPolicyName?: string; Roles?: { Ref: string }[]; PolicyDocument?: { Statement: { Action: string[]; Resource: string[]; Condition?: unknown }[] } } }>;
+  const base = (): Res => (parseYamlStream(render().files.get(`${name}/aws/base.yaml`)!)[0] as { Resources: Res }).Resources;
+  const marker = 'arn:aws:s3:::odp-fixture-litestream/.odp/k3s/fixture/replica';
+
+  it('the control-plane role gets and puts the marker object and lists exactly its key; no other role does', () => {
+    const policies = Object.values(base()).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    const holders = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('.odp/k3s/fixture/replica'));
+    expect(holders.map((p) => p.Properties.Roles)).toStrictEqual([[{ Ref: 'ControlPlaneRole' }]]);
+    const statements = holders[0]!.Properties.PolicyDocument!.Statement;
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [marker] });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::odp-fixture-litestream'], Condition: { StringEquals: { 's3:prefix': ['.odp/k3s/fixture/replica'] } } });
+    // Never a delete: only an operator resets the marker (the README's command).
+    expect(JSON.stringify(statements.filter((x) => x.Resource.includes(marker)))).not.toContain('s3:DeleteObject');
+  });
+});
+
 describe('k3s-litestream: the server Plan refuses to upgrade while Litestream is stopped', () => {
   /**
    * A stub systemctl that answers as systemd's does (systemd/systemd@004c571b src/shared/verbs.c): is-active is
