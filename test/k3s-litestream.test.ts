@@ -65,8 +65,13 @@ describe('k3s-litestream: moving the Litestream replica', () => {
     expect(steps).toHaveLength(1);
     const [server] = steps;
     expect(server).toContain('1. server-1 (control plane) — cluster rebuild (a setting fixed at creation changed): ');
-    expect(server).toContain(`the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, starts an empty cluster;`);
+    expect(server).toContain(`the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, refuses to start K3s (the replica marker names the old place);`);
     expect(server).toContain(`after the base stack update: aws s3 sync ${from}/ ${to}/, then on the server: set bucket and path in /etc/litestream.yml to ${to} and systemctl restart litestream`);
+  });
+
+  it('a bucket change says the new bucket has no marker: a server booting with nothing there starts an empty cluster', () => {
+    const [server] = nodeSteps((t) => t.replace('bucket: odp-fixture-litestream,', 'bucket: odp-fixture-litestream-2,'));
+    expect(server).toContain(`the Litestream replica moves from ${from} to s3://odp-fixture-litestream-2/k3s/fixture (a server booting with this user data restores from s3://odp-fixture-litestream-2/k3s/fixture and, with nothing there, starts an empty cluster (the new bucket has no replica marker);`);
   });
 
   it('other Litestream settings of the user data are no rebuild (snapshot retention is edited in place or replaced)', () => {

@@ -163,6 +163,8 @@ export function litestreamUnit(): string {
  * stack's policy grants only the new place: its replication stops at that stack update. Moving the replica is
  * therefore done by hand: copy it, then point the running server's Litestream at the copy.
  */
+const bucketOf = (url: string): string => url.replace(/^s3:\/\//, '').split('/')[0]!;
+
 export const LITESTREAM_REPLICA_FIXED: FixedFile = {
   file: K3S_PATHS.litestreamConfig,
   what: 'litestream replica',
@@ -172,7 +174,7 @@ export const LITESTREAM_REPLICA_FIXED: FixedFile = {
     return r?.bucket === undefined ? undefined : `s3://${r.bucket}/${r.path ?? ''}`;
   },
   steps: (from, to) => [
-    `the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, starts an empty cluster; the running server keeps its ${K3S_PATHS.litestreamConfig}, and the base stack's policy grants only ${to}: its replication stops at that update)`,
+    `the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, ${bucketOf(from) === bucketOf(to) ? 'refuses to start K3s (the replica marker names the old place)' : 'starts an empty cluster (the new bucket has no replica marker)'}; the running server keeps its ${K3S_PATHS.litestreamConfig}, and the base stack's policy grants only ${to}: its replication stops at that update)`,
     `after the base stack update: aws s3 sync ${from}/ ${to}/`,
     `on the server: set bucket and path in ${K3S_PATHS.litestreamConfig} to ${to} and systemctl restart litestream (it ships what the database wrote since); check that the newest files under ${to}/ are recent (aws s3 ls --recursive ${to}/ | sort | tail -3)`,
   ],
