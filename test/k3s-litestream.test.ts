@@ -106,6 +106,17 @@ describe('k3s-litestream: the replica marker\'s grants (the restore hook, distri
   });
 });
 
+describe('k3s-litestream: the restore hook quotes what reaches the shell', () => {
+  it('a prefix of S3\'s safe characters (quote, parentheses, star, bang) reaches the hook unchanged', () => {
+    const prefix = "k3s/it's(1)!*";
+    const ud = parseYamlStream(render((t) => t.replace('prefix: k3s/fixture }', `prefix: "${prefix}" }`)).files.get(`${name}/k3s/userdata/server-1.yaml`)!)[0] as { write_files: { path: string; content: string }[] };
+    const hook = ud.write_files.find((f) => f.path === '/usr/local/sbin/odp-litestream-restore')!.content;
+    const line = hook.split('\n').find((l) => l.startsWith('REGION='))!;
+    const r = spawnSync('sh', ['-c', `${line}\nprintf '%s|%s|%s|%s' "$REGION" "$BUCKET" "$MARKER" "$REPLICA"`], { encoding: 'utf8' });
+    expect(r.stdout).toBe(`eu-west-1|odp-fixture-litestream|.odp/k3s/fixture/replica|${prefix}`);
+  });
+});
+
 describe('k3s-litestream: the server Plan refuses to upgrade while Litestream is stopped', () => {
   /**
    * A stub systemctl that answers as systemd's does (systemd/systemd@004c571b src/shared/verbs.c): is-active is

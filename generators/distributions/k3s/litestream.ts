@@ -50,7 +50,8 @@ export const litestreamMarkerReset = (m: EnvironmentModel, d: SqliteDatastore): 
 const SHAPES: [string, RegExp][] = [
   ['region', /^[a-z]{2}(-[a-z]+)+-\d$/],
   ['bucket', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/],
-  ['key', /^[A-Za-z0-9._][A-Za-z0-9._\/-]*$/],
+  // S3's safe characters (rule s3-prefix, generators/validate/rules-aws.ts): no '$', '`', '"' or '\\' reaches the hook.
+  ['key', /^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$/],
 ];
 function checked(values: Record<string, string>): void {
   for (const [what, re] of SHAPES)
