@@ -224,16 +224,99 @@ describe('K3s on Kine SQLite: Litestream restores before K3s starts', () => {
     expect(node.read('/usr/local/bin/k3s')).toContain('v1.35.3+k3s1');
   });
 
-  it('no replica yet: a new cluster starts with a new database', () => {
+  it('no replica yet: a new cluster starts with a new database, and the first start writes the replica marker', () => {
     const r = node.boot(userData);
     expect(r.stderr).toContain('K3s server started');
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('odp-litestream-restore: no replica yet: K3s starts a new database');
+    expect(r.stderr).toContain(`odp-litestream-restore: replica marker s3://${BUCKET}/${MARKER} set to k3s/fixture`);
+    expect(readMarker(world)).toBe('k3s/fixture');
+  });
+
+  // A replacement server: the same user data on a new instance (its disk empty), after the first one wrote the marker.
+  describe('the replica marker: a replacement server never starts an empty cluster by accident', () => {
+    let next: NodeBox;
+    beforeEach(() => {
+      expect(node.boot(userData).code).toBe(0);
+      next = world.node('ip-10-10-1-11.eu-west-1.compute.internal', '10.10.1.11');
+    });
+    const started = (b: NodeBox): boolean => world.nodeState(b.hostname) !== undefined;
+
+    it('with the replica present it restores and keeps the marker (no write)', () => {
+      writeReplica(world, 'replicated-state');
+      const r = next.boot(userData);
+      expect(r.code, r.stderr).toBe(0);
+      expect(next.read('/var/lib/rancher/k3s/server/db/state.db')).toBe('replicated-state');
+      expect(readMarker(world)).toBe('k3s/fixture');
+      expect(world.calls().filter((c) => c.startsWith(`${next.hostname} aws s3api put-object`))).toStrictEqual([]);
+    });
+
+    it('with no replica it refuses: K3s does not start, and the message gives the deliberate reset', () => {
+      const r = next.boot(userData);
+      expect(r.code).not.toBe(0);
+      expect(started(next)).toBe(false);
+      expect(r.stderr).toContain(`odp-litestream-restore: refusing to start K3s: the replica at s3://${BUCKET}/k3s/fixture vanished (the marker s3://${BUCKET}/${MARKER} says this cluster replicates there), and K3s would start an EMPTY cluster.`);
+      expect(r.stderr).toContain(`to start an empty cluster on purpose: aws s3api delete-object --region 'eu-west-1' --bucket '${BUCKET}' --key '${MARKER}'`);
+      expect(next.exists('/var/lib/rancher/k3s/server/db/.odp-restore-done')).toBe(false);
+    });
+
+    it('the README\'s reset command (deleting the marker) lets the replacement start a new cluster', () => {
+      expect(next.boot(userData).code).not.toBe(0);
+      const readme = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${SQLITE}`), 'sqlite').get('README.md')!;
+      const reset = /```sh\n(aws s3api delete-object [^\n]+)\n```/.exec(readme)?.[1];
+      expect(reset).toBe(`aws s3api delete-object --region 'eu-west-1' --bucket '${BUCKET}' --key '${MARKER}'`);
+      expect(world.runScript(`${reset}\n`).code).toBe(0);
+      expect(readMarker(world)).toBeUndefined();
+      const r = next.boot(userData);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('odp-litestream-restore: no replica yet: K3s starts a new database');
+      expect(started(next)).toBe(true);
+      expect(readMarker(world)).toBe('k3s/fixture');
+    });
+
+    it('a changed prefix refuses with the copy to make, then restores from the copy and moves the marker', () => {
+      writeReplica(world, 'replicated-state');
+      const moved = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${SQLITE.replace('bucket: odp-fixture-litestream }', 'bucket: odp-fixture-litestream, prefix: k3s/fixture-v2 }')}`), 'sqlite').get('k3s/userdata/cp-1.yaml')!;
+      const r = next.boot(moved);
+      expect(r.code).not.toBe(0);
+      expect(started(next)).toBe(false);
+      const sync = `aws s3 sync s3://${BUCKET}/k3s/fixture/ s3://${BUCKET}/k3s/fixture-v2/`;
+      expect(r.stderr).toContain(`odp-litestream-restore: refusing to start K3s: the replica moved from s3://${BUCKET}/k3s/fixture to s3://${BUCKET}/k3s/fixture-v2 and nothing is there yet: ${sync}, then systemctl restart k3s`);
+      expect(world.runScript(`${sync}\n`).code).toBe(0);
+      const again = next.boot(moved);
+      expect(again.code, again.stderr).toBe(0);
+      expect(next.read('/var/lib/rancher/k3s/server/db/state.db')).toBe('replicated-state');
+      expect(readMarker(world)).toBe('k3s/fixture-v2');
+    });
+
+    it('a network error reading the marker refuses (exit 255 of the AWS CLI), as does AccessDenied', () => {
+      world.runScript(`echo true > "$WORLD/s3-down.json"\n`);
+      const down = next.boot(userData);
+      expect(down.code).not.toBe(0);
+      expect(started(next)).toBe(false);
+      expect(down.stderr).toContain('Could not connect to the endpoint URL: "https://s3.eu-west-1.amazonaws.com/"');
+      expect(down.stderr).toContain(`odp-litestream-restore: cannot read the replica marker s3://${BUCKET}/${MARKER}: refusing to start K3s`);
+      // A role without s3:ListBucket on the key: S3 answers a missing key with AccessDenied, never NoSuchKey.
+      world.runScript(`rm "$WORLD/s3-down.json"; echo true > "$WORLD/s3-nolist.json"; rm -r "$WORLD/s3/${BUCKET}/.odp"\n`);
+      const denied = fresh(world).boot(userData);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toContain('An error occurred (AccessDenied) when calling the GetObject operation: Access Denied');
+      expect(readMarker(world)).toBeUndefined();
+    });
   });
 });
 
+const BUCKET = 'odp-fixture-litestream';
+const MARKER = '.odp/k3s/fixture/replica';
+const fresh = (world: World): NodeBox => world.node('ip-10-10-1-12.eu-west-1.compute.internal', '10.10.1.12');
+
+/** The replica in S3 at the fixture's default path (the stand-in's restore copies it). */
 function writeReplica(world: World, content: string): void {
-  world.runScript(`printf '%s' '${content}' > "$WORLD/replica.db"\n`);
+  world.runScript(`mkdir -p "$WORLD/s3/${BUCKET}/k3s/fixture" && printf '%s' '${content}' > "$WORLD/s3/${BUCKET}/k3s/fixture/replica.db"\n`);
+}
+function readMarker(world: World): string | undefined {
+  const r = world.runScript(`cat "$WORLD/s3/${BUCKET}/${MARKER}" 2>/dev/null || echo '<none>'\n`);
+  return r.stdout === '<none>\n' ? undefined : r.stdout;
 }
 
 function statMode(node: NodeBox, p: string): number {

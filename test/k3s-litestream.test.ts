@@ -66,8 +66,13 @@ describe('k3s-litestream: moving the Litestream replica', () => {
     expect(steps).toHaveLength(1);
     const [server] = steps;
     expect(server).toContain('1. server-1 (control plane) — cluster rebuild (a setting fixed at creation changed): ');
-    expect(server).toContain(`the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, starts an empty cluster;`);
+    expect(server).toContain(`the Litestream replica moves from ${from} to ${to} (a server booting with this user data restores from ${to} and, with nothing there, refuses to start K3s (the replica marker names the old place);`);
     expect(server).toContain(`after the base stack update: aws s3 sync ${from}/ ${to}/, then on the server: set bucket and path in /etc/litestream.yml to ${to} and systemctl restart litestream`);
+  });
+
+  it('a bucket change says the new bucket has no marker: a server booting with nothing there starts an empty cluster', () => {
+    const [server] = nodeSteps((t) => t.replace('bucket: odp-fixture-litestream,', 'bucket: odp-fixture-litestream-2,'));
+    expect(server).toContain(`the Litestream replica moves from ${from} to s3://odp-fixture-litestream-2/k3s/fixture (a server booting with this user data restores from s3://odp-fixture-litestream-2/k3s/fixture and, with nothing there, starts an empty cluster (the new bucket has no replica marker);`);
   });
 
   it('other Litestream settings of the user data are no rebuild (snapshot retention is edited in place or replaced)', () => {
@@ -79,6 +84,37 @@ describe('k3s-litestream: moving the Litestream replica', () => {
     const text = formatText(diffTrees(base.files, head.files, head.context), { base: 'main', head: 'HEAD' });
     expect(text).not.toContain('cluster rebuild');
     expect(text).toContain('1. server-1 (control plane) — replaced (new user data runs at first boot only)');
+  });
+});
+
+describe('k3s-litestream: the replica marker\'s grants (the restore hook, distributions/k3s/litestream.ts)', () => {
+  // S3 answers a GET of a missing key with 404 NoSuchKey only for a caller allowed to list it, else 403 AccessDenied
+  // (S3 API reference, GetObject, "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html):
+  // the hook tells "no marker" from a fault by NoSuchKey, so the role may list exactly the marker's key.
+  type Res = Record<string, { Type: string; Properties: { ManagedPolicyName?: string; Roles?: { Ref: string }[]; PolicyDocument?: { Statement: { Action: string[]; Resource: string[]; Condition?: unknown }[] } } }>;
+  const base = (): Res => (parseYamlStream(render().files.get(`${name}/aws/base.yaml`)!)[0] as { Resources: Res }).Resources;
+  const marker = 'arn:aws:s3:::odp-fixture-litestream/.odp/k3s/fixture/replica';
+
+  it('the control-plane role gets and puts the marker object and lists exactly its key; no other role does', () => {
+    const policies = Object.values(base()).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    const holders = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('.odp/k3s/fixture/replica'));
+    expect(holders.map((p) => p.Properties.Roles)).toStrictEqual([[{ Ref: 'ControlPlaneRole' }]]);
+    const statements = holders[0]!.Properties.PolicyDocument!.Statement;
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [marker] });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::odp-fixture-litestream'], Condition: { StringEquals: { 's3:prefix': ['.odp/k3s/fixture/replica'] } } });
+    // Never a delete: only an operator resets the marker (the README's command).
+    expect(JSON.stringify(statements.filter((x) => x.Resource.includes(marker)))).not.toContain('s3:DeleteObject');
+  });
+});
+
+describe('k3s-litestream: the restore hook quotes what reaches the shell', () => {
+  it('a prefix of S3\'s safe characters (quote, parentheses, star, bang) reaches the hook unchanged', () => {
+    const prefix = "k3s/it's(1)!*";
+    const ud = parseYamlStream(render((t) => t.replace('prefix: k3s/fixture }', `prefix: "${prefix}" }`)).files.get(`${name}/k3s/userdata/server-1.yaml`)!)[0] as { write_files: { path: string; content: string }[] };
+    const hook = ud.write_files.find((f) => f.path === '/usr/local/sbin/odp-litestream-restore')!.content;
+    const line = hook.split('\n').find((l) => l.startsWith('REGION='))!;
+    const r = spawnSync('sh', ['-c', `${line}\nprintf '%s|%s|%s|%s' "$REGION" "$BUCKET" "$MARKER" "$REPLICA"`], { encoding: 'utf8' });
+    expect(r.stdout).toBe(`eu-west-1|odp-fixture-litestream|.odp/k3s/fixture/replica|${prefix}`);
   });
 });
 

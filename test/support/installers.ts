@@ -120,7 +120,7 @@ export function rke2Tarball(version: string): Buffer {
   });
 }
 
-/** A Litestream release archive: the `litestream` binary, whose restore copies the world's replica (if any) to -o. */
+/** A Litestream release archive: the `litestream` binary, whose restore copies the world's replica at the config's bucket/path (if any) to -o. */
 export function litestreamTarball(): Buffer {
   return tarball({
     litestream: {
@@ -128,12 +128,15 @@ export function litestreamTarball(): Buffer {
       content: `#!/bin/sh
 # Stand-in for litestream: restore [-config F] [-if-replica-exists] [-if-db-not-exists] [-o OUT] DB
 [ "$1" = restore ] || exit 0
-shift; out=; ifreplica=; ifnodb=
-while [ $# -gt 1 ]; do case "$1" in -config) shift ;; -o) out=$2; shift ;; -if-replica-exists) ifreplica=1 ;; -if-db-not-exists) ifnodb=1 ;; esac; shift; done
+shift; out=; ifreplica=; ifnodb=; cfg=/etc/litestream.yml
+while [ $# -gt 1 ]; do case "$1" in -config) cfg=$2; shift ;; -o) out=$2; shift ;; -if-replica-exists) ifreplica=1 ;; -if-db-not-exists) ifnodb=1 ;; esac; shift; done
 db=$1; out=\${out:-$db}
+# The replica named by the config (replica bucket and path): the world's S3 tree, s3/<bucket>/<path>/replica.db.
+at=$(awk '/bucket:/ { b = $2 } b != "" && /^ *path:/ && !p { p = $2 } END { print b "/" p }' "$(if [ -e "$cfg" ]; then echo "$cfg"; else echo "$SANDBOX$cfg"; fi)")
+replica="$WORLD/s3/$at/replica.db"
 if [ -n "$ifnodb" ] && [ -e "$out" ]; then echo "database already exists, skipping" >&2; exit 0; fi
-if [ ! -e "$WORLD/replica.db" ]; then [ -n "$ifreplica" ] && { echo "no matching backups found" >&2; exit 0; }; echo "no backups" >&2; exit 1; fi
-cp "$WORLD/replica.db" "$out"
+if [ ! -e "$replica" ]; then [ -n "$ifreplica" ] && { echo "no matching backups found" >&2; exit 0; }; echo "no backups" >&2; exit 1; fi
+cp "$replica" "$out"
 `,
     },
   });

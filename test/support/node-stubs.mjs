@@ -88,6 +88,7 @@ function aws() {
   const ssm = readJson(w('ssm.json'), {});
   const [service, op] = args;
   if (service === 'autoscaling') return autoscaling(op);
+  if (service === 's3api' || service === 's3') return s3(service, op);
   if (service !== 'ssm') fail(1, `unexpected aws ${service}`);
   if (op === 'get-parameter') {
     const p = ssm[opt('--name')];
@@ -110,6 +111,44 @@ function aws() {
     return;
   }
   fail(1, `unexpected aws ssm ${op}`);
+}
+
+/**
+ * S3 on the world's tree (world: s3/<bucket>/<key>). As the AWS CLI v2 answers: a service error exits 254 with
+ * "An error occurred (<Code>) when calling the <Op> operation: <message>" (AWS CLI user guide, "Command line return
+ * codes"); a GET of a missing key is NoSuchKey only for a caller allowed to list it, AccessDenied otherwise (S3 API
+ * reference, GetObject, "Permissions"; world: s3-nolist.json true); a connection failure exits 255 (world:
+ * s3-down.json true: 'Could not connect to the endpoint URL').
+ */
+function s3(service, op) {
+  const o = (k) => opt(k);
+  const region = o('--region') ?? 'us-east-1';
+  if (readJson(w('s3-down.json'), false)) fail(255, `\nCould not connect to the endpoint URL: "https://s3.${region}.amazonaws.com/"`);
+  const file = (b, k) => w(`s3/${b}/${k}`);
+  const err = (code, name, msg) => fail(254, `\nAn error occurred (${code}) when calling the ${name} operation: ${msg}`);
+  if (service === 's3' && op === 'sync') {
+    const [from, to] = args.slice(2).filter((a) => a.startsWith('s3://')).map((u) => w(`s3/${u.slice(5)}`));
+    if (!existsSync(from)) return;
+    const copy = (a, b) => {
+      mkdirSync(b, { recursive: true });
+      for (const e of readdirSync(a, { withFileTypes: true })) e.isDirectory() ? copy(join(a, e.name), join(b, e.name)) : copyFileSync(join(a, e.name), join(b, e.name));
+    };
+    return copy(from, to);
+  }
+  const [b, k] = [o('--bucket'), o('--key')];
+  if (op === 'get-object') {
+    const out = args[args.length - 1];
+    if (!existsSync(file(b, k))) return readJson(w('s3-nolist.json'), false) ? err('AccessDenied', 'GetObject', 'Access Denied') : err('NoSuchKey', 'GetObject', 'The specified key does not exist.');
+    copyFileSync(file(b, k), out);
+    return process.stdout.write('{\n    "AcceptRanges": "bytes",\n    "ContentLength": 1\n}\n');
+  }
+  if (op === 'put-object') {
+    mkdirSync(dirname(file(b, k)), { recursive: true });
+    copyFileSync(o('--body'), file(b, k));
+    return process.stdout.write('{\n    "ETag": "\\"etag\\""\n}\n');
+  }
+  if (op === 'delete-object') return rmSync(file(b, k), { force: true });
+  fail(252, `unexpected aws ${service} ${op}`);
 }
 
 /**

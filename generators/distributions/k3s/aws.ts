@@ -15,11 +15,11 @@
  *   Node Registration Works"): no termination lifecycle hook.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import type { DistributionAwsFacts, HostNeed, NodeGroup, PortRule } from '../../infra/aws/facts.js';
-import { s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
+import type { DistributionAwsFacts, HostNeed, NodeGroup, PortRule, Statement } from '../../infra/aws/facts.js';
+import { bucketArn, s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
 import { litestreamScraped } from './addons/litestream-alerts.js';
-import { LITESTREAM_METRICS_PORT, litestreamReplicaPath } from './litestream.js';
+import { LITESTREAM_METRICS_PORT, litestreamMarkerKey, litestreamReplicaPath } from './litestream.js';
 import { k3sCluster, K3S_KEYS } from './model.js';
 import { userDataText } from './userdata.js';
 
@@ -55,7 +55,18 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'distributions/rancher/token-rotate.ts',
   };
-  return [rotate, ...(d.type === 'kine-sqlite' ? [{ id: 'litestream', who: 'Litestream replicates and restores the SQLite datastore', statements: s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d)), source: 'distributions/k3s/litestream.ts' }] : [])];
+  if (d.type !== 'kine-sqlite') return [rotate];
+  const key = litestreamMarkerKey(m);
+  // The restore hook's replica marker (./litestream.ts litestreamRestoreScript): read and write that one object, and
+  // list exactly its key, without which S3 answers a GET of a missing key with 403 AccessDenied instead of 404
+  // NoSuchKey (S3 API reference, GetObject, "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+  const marker: Statement[] = [
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucketArn(m, d.litestream.bucket)}/${key}`] },
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn(m, d.litestream.bucket)], Condition: { StringEquals: { 's3:prefix': [key] } } },
+  ];
+  // One policy with Litestream's own (a role holds at most 10 managed policies by default: IAM quotas).
+  const who = 'Litestream replicates and restores the SQLite datastore; its restore hook reads and writes the replica marker';
+  return [rotate, { id: 'litestream', who, statements: [...s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d)), ...marker], source: 'distributions/k3s/litestream.ts' }];
 }
 
 let facts: DistributionAwsFacts | undefined;

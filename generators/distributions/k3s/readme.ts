@@ -5,7 +5,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { ReadmeSection } from '../../render/readme/sections.js';
 import { K3S_DISABLED_COMPONENTS, K3S_PATHS, roleOf } from './config.js';
 import { K3S_FLAGS_RELEASE } from './flags.js';
-import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PATH, LITESTREAM_RESTORED_MARK, litestreamReplicaUrl } from './litestream.js';
+import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PATH, LITESTREAM_RESTORED_MARK, litestreamMarkerKey, litestreamMarkerReset, litestreamReplicaUrl } from './litestream.js';
 import { litestreamAlertRules, litestreamScraped } from './addons/litestream-alerts.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
@@ -86,6 +86,25 @@ Restore runs before K3s starts, in K3s' unit (\`ExecStartPre={{restoreHook}}\`, 
 it restores the replica into a new file (\`litestream restore -if-replica-exists -o …\`), moves whatever was at
 {{code db}} aside and marks the node done ({{code mark}}), so a replacement server (same token in SSM) comes back
 with the replicated state, a retried first boot restores again, and a new cluster (no replica yet) starts empty.
+
+**A missing replica is refused, not started empty.** \`litestream restore -if-replica-exists\` succeeds when there
+is no replica, so the hook keeps a marker object holding the replica path:
+{{code marker}}. The first start writes it (the hook runs before K3s and cannot wait for the first replication).
+Later a server with no replica and a marker refuses to start K3s: "the replica … vanished" when the marker names
+{{code url}}, "the replica moved" with the \`aws s3 sync\` to run when it names another path (a restore from the new path then adopts the copy). Any
+error reading the marker other than NoSuchKey (network, permissions) refuses too. The servers' role may read and
+write that object and list exactly its key (S3 answers AccessDenied, not NoSuchKey, for a missing key otherwise).
+
+To start a NEW, EMPTY cluster on purpose (the old state is given up), or when the first server was lost before its
+first replication (its replacement refuses: the marker exists, the replica never did), delete the marker, then
+restart k3s on the server (or let the replacement boot again):
+
+\`\`\`sh
+{{reset}}
+\`\`\`
+
+A change of **bucket** still slips past the marker: the new bucket has none, so a server booting with it starts
+empty. \`npm run diff\` reports the replica's place as a setting fixed at creation; follow its steps.
 
 **Replication is watched**{{#if alerts}}: Prometheus scrapes Litestream on the server (\`:{{port}}\`, ScrapeConfig
 \`litestream\` in \`monitoring\`, the node security group admits it from the nodes Prometheus runs on) and the
@@ -174,6 +193,8 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         restoreHook: LITESTREAM_RESTORE_PATH,
         dropIn: K3S_LITESTREAM_DROP_IN,
         mark: LITESTREAM_RESTORED_MARK,
+        marker: `s3://${d.litestream.bucket}/${litestreamMarkerKey(m)}`,
+        reset: litestreamMarkerReset(m, d),
         port: LITESTREAM_METRICS_PORT,
         alerts: litestreamScraped(m) ? litestreamAlertRules().map((r) => r.alert) : false,
       }),

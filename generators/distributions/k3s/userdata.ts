@@ -140,7 +140,7 @@ export function userData(m: EnvironmentModel, t: ConfigTarget): UserData {
     files.push(
       file(K3S_PATHS.litestreamConfig, '0600', toYaml(litestreamConfig(m, d))),
       file('/etc/systemd/system/litestream.service', '0644', litestreamUnit()),
-      file(LITESTREAM_RESTORE_PATH, '0700', litestreamRestoreScript()),
+      file(LITESTREAM_RESTORE_PATH, '0700', litestreamRestoreScript(m, d)),
       file(K3S_LITESTREAM_DROP_IN, '0644', k3sLitestreamDropIn()),
     );
   files.push(file(BOOT_SCRIPT_PATH, '0700', bootScript(m, t)));
