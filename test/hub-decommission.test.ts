@@ -56,6 +56,7 @@ const kubeconfig = argv.includes('--kubeconfig') ? argv[argv.indexOf('--kubeconf
 const args = argv.filter((a, i, all) => a !== '-n' && all[i - 1] !== '-n' && a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
 const out = (x) => process.stdout.write(x);
 const done = (code) => { fs.writeFileSync(file, JSON.stringify(s)); process.exit(code); };
+if (s.hubDown && !kubeconfig) { process.stderr.write('Unable to connect to the server'); done(1); }
 reconcile();
 const [verb, kind, name] = args;
 const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
@@ -119,7 +120,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   const projects = files.filter((f) => f.path.startsWith('argocd/appproject-')).map((f) => (parseYamlStream(f.content)[0] as any).metadata.name as string);
   const root = `${ENV}-root`;
 
-  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean } = {}, direct?: string[]): Run {
+  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean } = {}, direct?: string[]): Run {
     const dir = mkdtempSync(join(tmpdir(), 'odp-decommission-'));
     try {
       const repo = join(dir, 'repo');
@@ -141,6 +142,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
         fleetFile: `rendered/${ENV}/fleet.yaml`,
         appsetFiles: setup.appsetFiles === undefined ? ['rendered/fleet-a/fleet.yaml'] : setup.appsetFiles,
         clusterSecret: setup.clusterSecret ?? true,
+        hubDown: setup.hubDown ?? false,
         externalSecret: setup.externalSecret ?? setup.clusterSecret ?? true,
         desired,
         desiredProjects: projects,
@@ -243,6 +245,10 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
       [{ gone: true, clusterSecret: false, externalSecret: true }, "the hub still has the ExternalSecret or cluster Secret 'cluster-fleet-b'"],
       [{ gone: true, clusterSecret: false, kubeconfig: false }, "set MANAGED_KUBECONFIG to the path of fleet-b's kubeconfig"],
     ];
+    // A kubectl that fails (the hub unreachable) is not "nothing left": the script stops there.
+    const failing = run(['forget'], { gone: true, clusterSecret: false, hubDown: true });
+    expect(failing.status).toBe(1);
+    expect(failing.state.log).toStrictEqual([]);
     for (const [setup, message] of cases) {
       const r = run(['forget'], setup);
       expect(r.status).toBe(1);

@@ -87,11 +87,16 @@ esac
 NS={{ns}}
 
 # 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
+# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
+# instead of reading as "nothing left".
 if [ "$MODE" = forget ]; then
-  if [ -n "$(kubectl -n "$NS" get applications -l {{selector}} -o name)" ]; then
+  apps=$(kubectl -n "$NS" get applications -l {{selector}} -o name)
+  if [ -n "$apps" ]; then
     echo "Applications of {{env}} are still on the hub: run sh {{self}} keep or delete first" >&2; exit 1
   fi
-  if [ -n "$(kubectl -n "$NS" get externalsecret {{clusterSecret}} --ignore-not-found -o name)$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)" ]; then
+  es=$(kubectl -n "$NS" get externalsecret {{clusterSecret}} --ignore-not-found -o name)
+  secret=$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)
+  if [ -n "$es$secret" ]; then
     echo "the hub still has the ExternalSecret or cluster Secret {{clusterSecret}}: remove {{env}} from argocd.decommission in {{hubFile}}, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
   fi
   [ -f {{access}} ] || { echo "{{access}} is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }

@@ -21,11 +21,16 @@ esac
 NS='argocd'
 
 # 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
+# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
+# instead of reading as "nothing left".
 if [ "$MODE" = forget ]; then
-  if [ -n "$(kubectl -n "$NS" get applications -l 'odp.opendev.dev/environment=dev-k3s' -o name)" ]; then
+  apps=$(kubectl -n "$NS" get applications -l 'odp.opendev.dev/environment=dev-k3s' -o name)
+  if [ -n "$apps" ]; then
     echo "Applications of dev-k3s are still on the hub: run sh rendered/dev-k3s/argocd/decommission.sh keep or delete first" >&2; exit 1
   fi
-  if [ -n "$(kubectl -n "$NS" get externalsecret 'cluster-dev-k3s' --ignore-not-found -o name)$(kubectl -n "$NS" get secret 'cluster-dev-k3s' --ignore-not-found -o name)" ]; then
+  es=$(kubectl -n "$NS" get externalsecret 'cluster-dev-k3s' --ignore-not-found -o name)
+  secret=$(kubectl -n "$NS" get secret 'cluster-dev-k3s' --ignore-not-found -o name)
+  if [ -n "$es$secret" ]; then
     echo "the hub still has the ExternalSecret or cluster Secret 'cluster-dev-k3s': remove dev-k3s from argocd.decommission in the environment file of dev, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
   fi
   [ -f 'rendered/dev-k3s/argocd/bootstrap/hub-access.yaml' ] || { echo "'rendered/dev-k3s/argocd/bootstrap/hub-access.yaml' is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }
