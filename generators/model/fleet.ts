@@ -173,8 +173,8 @@ export function promotionStages(fleet: FleetIndex, manages: readonly string[]): 
 
 /**
  * cluster.name and cluster.endpoint of each environment a hub registers: the endpoint as written, or, written as
- * `{ ssm }`, its value in that environment's SSM lock (unlocked: left out, and rule argocd-managed-endpoint-unlocked
- * refuses the hub, so the Secret's server never comes from the parameter itself).
+ * `{ ssm }`, its value in that environment's SSM lock (unlocked: left out, and the hub engine's fleet rules
+ * refuse the hub, so the Secret's server never comes from the parameter itself).
  */
 export function fleetClusters(fleet: FleetIndex, envs: readonly string[]): Record<string, { name?: string; server?: string }> {
   return Object.fromEntries(
