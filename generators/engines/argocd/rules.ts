@@ -98,7 +98,7 @@ const manages: Rule = ({ env, input, fleet }, report) => {
       });
     const server = entry.endpoint ?? entry.endpointLocked;
     if (server !== undefined && isInCluster(server))
-      return report('argocd-managed-in-cluster', path, `'${target}' has cluster.endpoint ${server}${entry.endpoint === undefined ? ` (the value of ${entry.endpointParameter} in environments/${target}.ssm.lock.json)` : ''}, the address of the hub's own cluster from inside it: its cluster Secret would replace the hub's in-cluster connection (argo-cd v3.4.4 util/db/cluster.go:87-98)`, {
+      return report('argocd-managed-in-cluster', path, `'${target}' has cluster.endpoint ${server}${entry.endpoint === undefined ? ` (the value of ${entry.endpointParameter} in environments/${target}.ssm.lock.json)` : ''}, the address of the hub's own cluster from inside it: its cluster Secret would point the hub's Argo CD at its own cluster (and one whose server is exactly https://kubernetes.default.svc replaces the hub's in-cluster connection: argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters)`, {
         hint: `give ${target} the endpoint of its own API server`,
       });
     const name = entry.clusterName;
