@@ -51,14 +51,24 @@ function reconcile() {
   // Every Application keeps syncing its resources.
   for (const [name, a] of Object.entries(s.apps)) for (const r of a.resources || []) if (!s.cluster.includes(r)) { s.cluster.push(r); log(name + ' synced ' + r); }
 }
-const args = process.argv.slice(2).filter((a, i, all) => a !== '-n' && all[i - 1] !== '-n');
+const argv = process.argv.slice(2);
+const kubeconfig = argv.includes('--kubeconfig') ? argv[argv.indexOf('--kubeconfig') + 1] : undefined;
+const args = argv.filter((a, i, all) => a !== '-n' && all[i - 1] !== '-n' && a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
 const out = (x) => process.stdout.write(x);
 const done = (code) => { fs.writeFileSync(file, JSON.stringify(s)); process.exit(code); };
+if (s.hubDown && !kubeconfig) { process.stderr.write('Unable to connect to the server'); done(1); }
 reconcile();
 const [verb, kind, name] = args;
 const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
 if (verb === 'get' && kind === 'applicationset') { if (s.appsetFiles) out(s.appsetFiles.join(' ')); done(0); }
 if (verb === 'get' && kind === 'secret') { if (s.clusterSecret) out('secret/' + name); done(0); }
+if (verb === 'get' && kind === 'externalsecret') { if (s.externalSecret) out('externalsecret.external-secrets.io/' + name); done(0); }
+// The managed cluster (its kubeconfig): deleting the hub's identity there.
+if (verb === 'delete' && kind === '-f') {
+  if (!kubeconfig) { process.stderr.write('stub kubectl: delete -f on the hub'); done(1); }
+  if (!fs.existsSync(name)) { process.stderr.write('error: the path "' + name + '" does not exist'); done(1); }
+  log('deleted -f ' + name + ' on ' + kubeconfig); done(0);
+}
 if (verb === 'get' && kind === 'application') {
   const a = s.apps[name];
   if (opt('-o') === 'name') { if (a) out('application.argoproj.io/' + name); else if (!args.includes('--ignore-not-found')) { process.stderr.write('NotFound'); done(1); } done(0); }
@@ -87,6 +97,14 @@ if (verb === 'delete' && kind === 'appproject') { s.projects = s.projects.filter
 process.stderr.write('stub kubectl: unexpected ' + args.join(' ')); done(1);
 `;
 
+const AWS_STUB = String.raw`
+const fs = require('fs');
+const file = process.env.STUB_STATE;
+const s = JSON.parse(fs.readFileSync(file, 'utf8'));
+s.log.push('aws ' + process.argv.slice(2).join(' '));
+fs.writeFileSync(file, JSON.stringify(s));
+`;
+
 interface Run {
   status: number | null;
   stderr: string;
@@ -102,7 +120,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   const projects = files.filter((f) => f.path.startsWith('argocd/appproject-')).map((f) => (parseYamlStream(f.content)[0] as any).metadata.name as string);
   const root = `${ENV}-root`;
 
-  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; rootAutomated?: boolean; gone?: boolean } = {}, direct?: string[]): Run {
+  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean } = {}, direct?: string[]): Run {
     const dir = mkdtempSync(join(tmpdir(), 'odp-decommission-'));
     try {
       const repo = join(dir, 'repo');
@@ -113,6 +131,9 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
       const bin = join(dir, 'bin');
       mkdirSync(bin);
       writeFileSync(join(bin, 'kubectl'), `#!${process.execPath}\n${STUB}`, { mode: 0o755 });
+      // The stub aws CLI: records the call (ssm delete-parameters deletes what exists and succeeds).
+      writeFileSync(join(bin, 'aws'), `#!${process.execPath}\n${AWS_STUB}`, { mode: 0o755 });
+      writeFileSync(join(dir, 'managed.kubeconfig'), 'apiVersion: v1\nkind: Config\n');
       // The cluster: one resource per Application; every Application live with its rendered finalizers.
       const desired = Object.fromEntries(apps.map((a) => [a.name, { finalizers: a.cascades ? [FINALIZER] : [], resources: [`${a.name}/resource`] }]));
       const state = {
@@ -121,6 +142,8 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
         fleetFile: `rendered/${ENV}/fleet.yaml`,
         appsetFiles: setup.appsetFiles === undefined ? ['rendered/fleet-a/fleet.yaml'] : setup.appsetFiles,
         clusterSecret: setup.clusterSecret ?? true,
+        hubDown: setup.hubDown ?? false,
+        externalSecret: setup.externalSecret ?? setup.clusterSecret ?? true,
         desired,
         desiredProjects: projects,
         apps: setup.gone ? {} : { [root]: { finalizers: [], automated: setup.rootAutomated ?? true, env: ENV }, ...Object.fromEntries(Object.entries(desired).map(([n, a]) => [n, { ...a, automated: true, env: ENV }])) },
@@ -130,10 +153,12 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
       };
       const stateFile = join(dir, 'state.json');
       writeFileSync(stateFile, JSON.stringify(state));
-      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_STATE: stateFile };
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_STATE: stateFile, ...(setup.kubeconfig === false ? {} : { MANAGED_KUBECONFIG: join(dir, 'managed.kubeconfig') }) };
+      if (setup.kubeconfig === false) delete env.MANAGED_KUBECONFIG;
+      // Run from the repository's root, as the README says (`sh rendered/<env>/argocd/decommission.sh …`).
       const r = direct
         ? spawnSync(join(bin, 'kubectl'), direct, { env, encoding: 'utf8' })
-        : spawnSync('sh', [join(repo, `rendered/${ENV}/argocd/decommission.sh`), ...mode], { env, encoding: 'utf8' });
+        : spawnSync('sh', [`rendered/${ENV}/argocd/decommission.sh`, ...mode], { env, encoding: 'utf8', cwd: repo });
       return { status: r.status, stderr: r.stderr, state: JSON.parse(readFileSync(stateFile, 'utf8')) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -199,8 +224,36 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
     for (const args of [[], ['cascade']]) {
       const r = run(args);
       expect(r.status).toBe(2);
-      expect(r.stderr).toContain('keep|delete');
+      expect(r.stderr).toContain('keep|delete|forget');
       expect(r.state.log).toStrictEqual([]);
+    }
+  });
+
+  it('forget, once the hub pruned the cluster Secret: deletes its SSM parameters in the hub\'s account, then the hub\'s identity with the managed kubeconfig', () => {
+    const r = run(['forget'], { gone: true, clusterSecret: false });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.state.log).toStrictEqual([
+      `aws ssm delete-parameters --region eu-west-1 --names /odp/hub/argocd/clusters/${ENV}/name /odp/hub/argocd/clusters/${ENV}/server /odp/hub/argocd/clusters/${ENV}/config`,
+      expect.stringMatching(new RegExp(`^deleted -f rendered/${ENV}/argocd/bootstrap/hub-access\\.yaml on /.*/managed\\.kubeconfig$`)),
+    ]);
+  });
+
+  it('forget refuses, before deleting anything, while Applications remain, while the hub has the ExternalSecret or Secret, or without the managed kubeconfig', () => {
+    const cases: [Parameters<typeof run>[1], string][] = [
+      [{ clusterSecret: false }, 'Applications of fleet-b are still on the hub: run sh rendered/fleet-b/argocd/decommission.sh keep or delete first'],
+      [{ gone: true }, "the hub still has the ExternalSecret or cluster Secret 'cluster-fleet-b'"],
+      [{ gone: true, clusterSecret: false, externalSecret: true }, "the hub still has the ExternalSecret or cluster Secret 'cluster-fleet-b'"],
+      [{ gone: true, clusterSecret: false, kubeconfig: false }, "set MANAGED_KUBECONFIG to the path of fleet-b's kubeconfig"],
+    ];
+    // A kubectl that fails (the hub unreachable) is not "nothing left": the script stops there.
+    const failing = run(['forget'], { gone: true, clusterSecret: false, hubDown: true });
+    expect(failing.status).toBe(1);
+    expect(failing.state.log).toStrictEqual([]);
+    for (const [setup, message] of cases) {
+      const r = run(['forget'], setup);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(r.state.log.filter((l) => l.startsWith('aws ') || l.startsWith('deleted -f'))).toStrictEqual([]);
     }
   });
 
@@ -235,6 +288,7 @@ describe('the hub while an environment is let go (argocd.decommission)', () => {
     const section = readme.slice(readme.indexOf('## Decommission a managed environment'));
     expect(section).toContain('sh rendered/fleet-b/argocd/decommission.sh keep');
     expect(section).toContain('sh rendered/fleet-b/argocd/decommission.sh delete');
+    expect(section).toContain("`MANAGED_KUBECONFIG=<the environment's kubeconfig> sh <script> forget`");
   });
 });
 

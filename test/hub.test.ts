@@ -72,9 +72,45 @@ describe('the fleet AppProject of the managed roots', () => {
     expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: '{{ .config }}' });
     const fromSsm = new Map(sources);
     fromSsm.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', 'endpoint: { ssm: /odp/fixture/api/endpoint }'));
+    // An { ssm } endpoint is pinned to its value in the managed environment's lock (test/fixtures/_fixture.ssm.lock.json),
+    // not read from the parameter when the ExternalSecret refreshes.
     const es = doc(render('hub', fromSsm), 'apps/cluster-fleet-a.yaml');
-    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: '{{ .server }}', config: '{{ .config }}' });
+    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fixture.internal:6443', config: '{{ .config }}' });
     expect(es.spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config', 'name', 'server']);
+  });
+
+  it('an { ssm } endpoint not locked in the managed environment\'s lock refuses the hub at its manages entry, naming the refresh', () => {
+    const unlocked = new Map(sources);
+    unlocked.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', 'endpoint: { ssm: /odp/fleet-a/api/endpoint }'));
+    const r = prepareEnvironment('hub', unlocked);
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r).filter((l) => l.includes('argocd-managed-endpoint-unlocked') || l.includes('not locked in environments/fleet-a'))).toStrictEqual([
+      expect.stringMatching(/^environments\/hub\.yaml:\d+:\d+ {2}argocd\.manages\[0\]: 'fleet-a' has cluster\.endpoint \{ ssm: \/odp\/fleet-a\/api\/endpoint \}, which is not locked in environments\/fleet-a\.ssm\.lock\.json.*\(run npm run synth -- --env fleet-a --refresh-ssm and commit the lock it writes\)$/),
+    ]);
+    // Locked: pinned like a literal (a new Map: the fleet index is cached per sources object).
+    const locked = new Map(unlocked);
+    const lock = JSON.parse(locked.get('environments/fleet-a.ssm.lock.json')!);
+    lock.parameters['/odp/fleet-a/api/endpoint'] = { value: 'https://api.fleet-a.from-ssm.internal:6443', type: 'String', version: 1, lastModified: '2026-11-20T09:00:00.000Z' };
+    locked.set('environments/fleet-a.ssm.lock.json', JSON.stringify(lock));
+    expect(doc(render('hub', locked), 'apps/cluster-fleet-a.yaml').spec.target.template.data.server).toBe('https://api.fleet-a.from-ssm.internal:6443');
+  });
+
+  it('a managed endpoint naming the in-cluster API server (written or locked) is refused: its Secret would replace the hub\'s own cluster', () => {
+    // argo-cd v3.4.4 util/db/cluster.go:87-98: a cluster Secret whose server is https://kubernetes.default.svc replaces the in-cluster one.
+    const lockedTo = (value: string, endpoint = '{ ssm: /odp/fleet-a/api/endpoint }') => {
+      const src = new Map(sources);
+      src.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', `endpoint: ${endpoint}`));
+      const lock = JSON.parse(src.get('environments/fleet-a.ssm.lock.json')!);
+      lock.parameters['/odp/fleet-a/api/endpoint'] = { value, type: 'String', version: 2, lastModified: '2026-11-20T09:00:00.000Z' };
+      src.set('environments/fleet-a.ssm.lock.json', JSON.stringify(lock));
+      return formatted(prepareEnvironment('hub', src)).filter((l) => l.includes('the address of the hub\'s own cluster'));
+    };
+    expect(lockedTo('https://kubernetes.default.svc')).toStrictEqual([
+      expect.stringContaining("argocd.manages[0]: 'fleet-a' has cluster.endpoint https://kubernetes.default.svc (the value of /odp/fleet-a/api/endpoint in environments/fleet-a.ssm.lock.json), the address of the hub's own cluster"),
+    ]);
+    expect(lockedTo('https://kubernetes.default.svc.cluster.local:443/')).toHaveLength(1);
+    expect(lockedTo('https://x', 'https://KUBERNETES.default.svc')).toStrictEqual([expect.stringContaining("'fleet-a' has cluster.endpoint https://KUBERNETES.default.svc, the address")]);
+    expect(lockedTo('https://kubernetes.example.com:6443')).toStrictEqual([]);
   });
 
   it('validate refuses an ApplicationSet whose roots\' AppProject is not rendered, and the first-sync simulator names it', async () => {

@@ -62,7 +62,7 @@ export interface EnvOutcome {
  * after parses nothing (the others are not kept: at 1000 environments they only grew the heap).
  */
 export function readFleetEntries(sources: SourceFiles, names: readonly string[], keep = names.length): [string, FleetEntry | null][] {
-  return timed('load', () => names.map((n, i) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false, keep: i >= names.length - keep }).env?.data) ?? null]));
+  return timed('load', () => names.map((n, i) => [n, fleetEntryOf(resolveEnvironment(n, sources, { origins: false, keep: i >= names.length - keep }).env?.data, sources.get(lockFile(n))) ?? null]));
 }
 
 /** The fleet with the entries read for `pending` added, in the order of fleetIndex (the environments' order). */

@@ -6,6 +6,7 @@
  */
 import { engineNamed, SYNC_POLICY_KEY } from '../engines/registry.js';
 import { listEnvironmentNames, resolveEnvironment, type SourceFiles } from '../load/loader.js';
+import { lockFile, parseLock } from '../load/ssm-lock.js';
 import type { ManagingHub } from './types.js';
 
 export interface FleetEntry {
@@ -24,6 +25,11 @@ export interface FleetEntry {
   endpoint?: string;
   /** The SSM parameter `cluster.endpoint` names when written as `{ ssm: <name> }` (in the environment's account and region). */
   endpointParameter?: string;
+  /**
+   * That parameter's value in the environment's SSM lock (environments/<env>.ssm.lock.json), when locked: the
+   * value reviewers saw and a hub pins in its cluster Secret (absent when the parameter is not locked).
+   */
+  endpointLocked?: string;
   /** `aws.region` and `aws.accountId` (a hub's SSM parameters live there), `aws.vpc.cidr` (its engine reaches the managed APIs from there) and `aws.vpc.id` as written. */
   aws: { region?: string; accountId?: string; vpcCidr?: string; vpcId?: string };
   /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet; a hub orders its managed environments' rollout by it). */
@@ -36,8 +42,11 @@ const indexes = new WeakMap<SourceFiles, FleetIndex>();
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** One environment's part of the fleet, read from its merged document (undefined when it does not parse). */
-export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEntry | undefined {
+/**
+ * One environment's part of the fleet, read from its merged document (undefined when it does not parse)
+ * and, for an endpoint written as `{ ssm }`, its SSM lock's text (`lockText`: sources.get(lockFile(name))).
+ */
+export function fleetEntryOf(data: Record<string, unknown> | undefined, lockText?: string): FleetEntry | undefined {
   if (!data) return undefined;
   const sync = isRecord(data[SYNC_POLICY_KEY]) ? data[SYNC_POLICY_KEY] : {};
   const addons = isRecord(data.addons) ? data.addons : {};
@@ -47,6 +56,9 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
   const cluster = isRecord(data.cluster) ? data.cluster : {};
   const aws = isRecord(data.aws) ? data.aws : {};
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const endpointParameter = isRecord(cluster.endpoint) ? str(cluster.endpoint.ssm) : undefined;
+  // Parsed only for an { ssm } endpoint (the lock is one of the environment's sources: a changed lock is a changed entry).
+  const locked = endpointParameter !== undefined && lockText !== undefined ? parseLock('', lockText).lock.parameters[endpointParameter] : undefined;
   return {
     gitops: typeof data.gitops === 'string' ? data.gitops : (engine?.name ?? ''),
     manages: Array.isArray(sync.manages) ? sync.manages.filter((x): x is string => typeof x === 'string') : [],
@@ -55,7 +67,8 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined): FleetEn
     git: { repoURL: str(git.repoURL), targetRevision: str(git.targetRevision) },
     clusterName: str(cluster.name),
     endpoint: str(cluster.endpoint),
-    endpointParameter: isRecord(cluster.endpoint) ? str(cluster.endpoint.ssm) : undefined,
+    endpointParameter,
+    ...(locked?.type === 'String' ? { endpointLocked: locked.value } : {}),
     aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined), vpcId: str(isRecord(aws.vpc) ? aws.vpc.id : undefined) },
     ...(isRecord(data.promotion) && typeof data.promotion.from === 'string' ? { promotionFrom: data.promotion.from } : {}),
   };
@@ -72,7 +85,7 @@ export function fleetIndex(sources: SourceFiles, known?: (name: string) => Fleet
   const out = new Map<string, FleetEntry>();
   for (const name of listEnvironmentNames(sources)) {
     const prior = known?.(name);
-    const entry = prior === undefined ? fleetEntryOf(resolveEnvironment(name, sources).env?.data) : (prior ?? undefined);
+    const entry = prior === undefined ? fleetEntryOf(resolveEnvironment(name, sources).env?.data, sources.get(lockFile(name))) : (prior ?? undefined);
     if (entry) out.set(name, entry);
   }
   if (!known) indexes.set(sources, out);
@@ -158,7 +171,17 @@ export function promotionStages(fleet: FleetIndex, manages: readonly string[]): 
   return out;
 }
 
-/** cluster.name and the literal cluster.endpoint of each environment a hub registers (an `{ ssm }` endpoint is another account's value: left out). */
+/**
+ * cluster.name and cluster.endpoint of each environment a hub registers: the endpoint as written, or, written as
+ * `{ ssm }`, its value in that environment's SSM lock (unlocked: left out, and the hub engine's fleet rules
+ * refuse the hub, so the Secret's server never comes from the parameter itself).
+ */
 export function fleetClusters(fleet: FleetIndex, envs: readonly string[]): Record<string, { name?: string; server?: string }> {
-  return Object.fromEntries(envs.map((env) => [env, { ...(fleet.get(env)?.clusterName !== undefined ? { name: fleet.get(env)!.clusterName } : {}), ...(fleet.get(env)?.endpoint !== undefined ? { server: fleet.get(env)!.endpoint } : {}) }]));
+  return Object.fromEntries(
+    envs.map((env) => {
+      const e = fleet.get(env);
+      const server = e?.endpoint ?? e?.endpointLocked;
+      return [env, { ...(e?.clusterName !== undefined ? { name: e.clusterName } : {}), ...(server !== undefined ? { server } : {}) }];
+    }),
+  );
 }

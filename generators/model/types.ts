@@ -230,7 +230,7 @@ export interface EnvironmentModel {
     rollingSync?: { maxUpdate?: number | string };
     /** Per environment it manages, its stage in their promotion chain (model/fleet.ts promotionStages). */
     stages: Record<string, number>;
-    /** Per environment it manages or lets go: its cluster.name and, when written as a URL, its cluster.endpoint (the hub pins them in its cluster Secrets). */
+    /** Per environment it manages or lets go: its cluster.name and its cluster.endpoint (written as a URL, or an { ssm } endpoint's locked value: the hub pins them in its cluster Secrets). */
     clusters: Record<string, { name?: string; server?: string }>;
     /** Set when a hub manages this environment: the hub's name, its engine's namespace, and the AWS region and account holding its SSM parameters. */
     hub?: ManagingHub;

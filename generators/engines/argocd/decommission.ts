@@ -74,13 +74,38 @@ const script = (vars: Record<string, unknown>): string =>
 #                        everything deployed on {{cluster}} stays, unmanaged
 #   sh {{self}} delete   Applications rendered with the resources finalizer delete what they deployed first;
 #                        those rendered without it (the cluster's own infrastructure) are removed and leave it running
+# Then remove {{env}} from argocd.decommission, merge, let the hub sync (it prunes the ExternalSecret and cluster Secret
+# {{clusterSecret}}), and, from the repository's root:
+#   MANAGED_KUBECONFIG=<{{env}}'s kubeconfig> sh {{self}} forget
+#                        deletes the cluster Secret's SSM parameters in the hub's account and the hub's identity on {{cluster}}
 set -eu
 MODE=\${1:-}
 case "$MODE" in
-  keep | delete) ;;
-  *) echo "usage: sh {{self}} keep|delete (keep: leave {{env}}'s workloads running; delete: delete what the cascading Applications deployed)" >&2; exit 2 ;;
+  keep | delete | forget) ;;
+  *) echo "usage: sh {{self}} keep|delete|forget (keep: leave {{env}}'s workloads running; delete: delete what the cascading Applications deployed; forget, once the hub pruned {{clusterSecret}}: delete its parameters and the hub's identity on {{cluster}})" >&2; exit 2 ;;
 esac
 NS={{ns}}
+
+# 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
+# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
+# instead of reading as "nothing left".
+if [ "$MODE" = forget ]; then
+  apps=$(kubectl -n "$NS" get applications -l {{selector}} -o name)
+  if [ -n "$apps" ]; then
+    echo "Applications of {{env}} are still on the hub: run sh {{self}} keep or delete first" >&2; exit 1
+  fi
+  es=$(kubectl -n "$NS" get externalsecret {{clusterSecret}} --ignore-not-found -o name)
+  secret=$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)
+  if [ -n "$es$secret" ]; then
+    echo "the hub still has the ExternalSecret or cluster Secret {{clusterSecret}}: remove {{env}} from argocd.decommission in {{hubFile}}, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
+  fi
+  [ -f {{access}} ] || { echo "{{access}} is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }
+  [ -n "\${MANAGED_KUBECONFIG:-}" ] && [ -f "$MANAGED_KUBECONFIG" ] || { echo "set MANAGED_KUBECONFIG to the path of {{env}}'s kubeconfig (the hub's identity is deleted there)" >&2; exit 1; }
+  aws ssm delete-parameters --region {{region}} --names {{parameters}}
+  kubectl --kubeconfig "$MANAGED_KUBECONFIG" delete -f {{access}} --ignore-not-found
+  echo "the hub {{hub}}'s parameters and identity of {{env}} are deleted"
+  exit 0
+fi
 
 # 1. The hub's ApplicationSet no longer generates {{root}}: while it does, it re-creates the root and puts its automated sync back.
 generated=$(kubectl -n "$NS" get applicationset {{appset}} --ignore-not-found -o 'jsonpath={.spec.generators[*].git.files[*].path}')
@@ -134,10 +159,14 @@ if [ -n "$(kubectl -n "$NS" get application {{root}} --ignore-not-found -o name)
 fi
 
 echo "the hub {{hub}} no longer manages {{env}} ($MODE). Next: remove {{env}} from argocd.decommission in {{hubFile}}, synth and merge"
-echo "(the hub prunes its ExternalSecret and cluster Secret {{clusterSecret}}); then delete its parameters in the hub's account:"
-echo "  aws ssm delete-parameters --region {{region}} --names {{parameters}}"
-echo "and, with {{env}}'s kubeconfig, the hub's identity there: kubectl delete -f {{access}}"
+echo "(the hub prunes its ExternalSecret and cluster Secret {{clusterSecret}}); once it synced, from the repository's root:"
+echo "  MANAGED_KUBECONFIG=<{{env}}'s kubeconfig> sh {{self}} forget"
 `))(vars);
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** SSM parameter names: a path of letters, digits and _.-/ (AWS: "Creating Systems Manager parameters", naming constraints). */
+const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
+const RENDERED_PATH = /^[A-Za-z0-9_.\-/]+$/;
 
 export interface DecommissionFacts {
   hub: string;
@@ -151,6 +180,10 @@ export interface DecommissionFacts {
 export function renderDecommission(ctx: ArgoContext, specs: readonly AppSpec[], facts: DecommissionFacts): RenderedFile {
   const m: EnvironmentModel = ctx.model;
   const steps = decommissionOrder(ctx, specs);
+  // Values reaching the shell are quoted below and their shape checked here (the schema admits no other; a renderer invariant).
+  if (!AWS_REGION.test(facts.region)) throw new Error(`decommission.sh: region '${facts.region}' is not an AWS region name`);
+  for (const p of facts.parameters) if (!SSM_PARAMETER.test(p)) throw new Error(`decommission.sh: '${p}' is not an SSM parameter name`);
+  if (!RENDERED_PATH.test(facts.access)) throw new Error(`decommission.sh: '${facts.access}' is not a rendered path`);
   const content = script({
     hub: facts.hub,
     env: m.name,
@@ -214,7 +247,7 @@ export function fleetPlanSteps(base: Record<string, unknown> | undefined, head: 
       title: `${env} leaves argocd.decommission`,
       gate: 'decommission script ran',
       verdict: 'caution',
-      reason: `merge only once \`sh ${script(env)}\` finished: \`kubectl -n ${argoCdNamespace(head)} get applications -l ${ENVIRONMENT_LABEL}=${env}\` on ${head.name} lists nothing; this commit prunes the cluster Secret ${clusterSecretName(env)}, after which a cascading deletion deletes nothing`,
+      reason: `merge only once \`sh ${script(env)}\` finished: \`kubectl -n ${argoCdNamespace(head)} get applications -l ${ENVIRONMENT_LABEL}=${env}\` on ${head.name} lists nothing; this commit prunes the cluster Secret ${clusterSecretName(env)}, after which a cascading deletion deletes nothing; once ${head.name} synced it, run \`MANAGED_KUBECONFIG=<${env}'s kubeconfig> sh ${script(env)} forget\` (deletes its SSM parameters and the hub's identity on ${env})`,
     });
   return steps;
 }

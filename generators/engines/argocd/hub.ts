@@ -164,7 +164,8 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
           // parameters (the managed cluster's operator) could otherwise name another cluster, or the hub itself —
           // a cluster Secret whose server is https://kubernetes.default.svc replaces the hub's own in-cluster
           // connection (argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters), which the hub's root and Applications use.
-          // Only the config (token and CA) comes from SSM, and an endpoint written as { ssm }.
+          // Only the config (token and CA) comes from SSM: an endpoint written as { ssm } is pinned to its value in the
+          // managed environment's lock (model/fleet.ts fleetClusters; unlocked, rule argocd-managed-endpoint-unlocked refuses the hub).
           data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: '{{ .config }}' },
         },
       },

@@ -5,6 +5,7 @@
  */
 import { cidrsOverlap, parseCidr } from '../../lib/cidr.js';
 import { hintFor } from '../../lib/suggest.js';
+import { REFRESH_COMMAND } from '../../load/ssm-lock.js';
 import { type FleetEntry, hubOf } from '../../model/fleet.js';
 import type { Rule } from '../../validate/rules.js';
 
@@ -20,6 +21,20 @@ function sameEndpoint(url: string | undefined): string | undefined {
   } catch {
     return url.toLowerCase().replace(/\/+$/, '');
   }
+}
+
+/**
+ * Whether an endpoint is the in-cluster API server (kubernetes.default.svc, with or without the namespace
+ * suffix, or the kubernetes Service's cluster DNS name): the server of Argo CD's own cluster (objects.ts IN_CLUSTER).
+ */
+function isInCluster(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    host = url.toLowerCase();
+  }
+  return /^kubernetes(\.default(\.svc(\.cluster\.local)?)?)?\.?$/.test(host);
 }
 
 /**
@@ -72,6 +87,19 @@ const manages: Rule = ({ env, input, fleet }, report) => {
     if (twin !== undefined)
       return report('argocd-managed-endpoint', path, `'${target}' has cluster.endpoint ${endpointText(entry)}, as ${twin === env.name ? 'this hub does' : `'${twin}' does`}: two environments on one API server are one cluster, and each would apply its objects over the other's`, {
         hint: entry.endpoint === undefined ? `give ${target} the SSM parameter of its own cluster's endpoint` : `give ${target} the endpoint of its own cluster`,
+      });
+    // The hub's cluster Secret pins its server (hub.ts clusterSecret): an { ssm } endpoint is pinned to the value in
+    // the managed environment's SSM lock, never read from the parameter at sync time — whoever may write that
+    // parameter could set it to https://kubernetes.default.svc (or another cluster), and a cluster Secret of that
+    // server replaces the hub's own in-cluster connection (argo-cd v3.4.4 util/db/cluster.go:87-98). Not locked: refused.
+    if (entry.endpointParameter !== undefined && entry.endpoint === undefined && entry.endpointLocked === undefined)
+      return report('argocd-managed-endpoint-unlocked', path, `'${target}' has cluster.endpoint { ssm: ${entry.endpointParameter} }, which is not locked in environments/${target}.ssm.lock.json: this hub pins its cluster Secret's server to the locked value, and will not let the parameter set it (a parameter set to https://kubernetes.default.svc would replace the hub's own cluster)`, {
+        hint: `run ${REFRESH_COMMAND(target)} and commit the lock it writes`,
+      });
+    const server = entry.endpoint ?? entry.endpointLocked;
+    if (server !== undefined && isInCluster(server))
+      return report('argocd-managed-in-cluster', path, `'${target}' has cluster.endpoint ${server}${entry.endpoint === undefined ? ` (the value of ${entry.endpointParameter} in environments/${target}.ssm.lock.json)` : ''}, the address of the hub's own cluster from inside it: its cluster Secret would point the hub's Argo CD at its own cluster (and one whose server is exactly https://kubernetes.default.svc replaces the hub's in-cluster connection: argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters)`, {
+        hint: `give ${target} the endpoint of its own API server`,
       });
     const name = entry.clusterName;
     const first = list.slice(0, i).find((t) => t !== target && fleet.get(t)?.clusterName === name);

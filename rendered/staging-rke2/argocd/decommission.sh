@@ -8,13 +8,38 @@
 #                        everything deployed on odp-staging-rke2 stays, unmanaged
 #   sh rendered/staging-rke2/argocd/decommission.sh delete   Applications rendered with the resources finalizer delete what they deployed first;
 #                        those rendered without it (the cluster's own infrastructure) are removed and leave it running
+# Then remove staging-rke2 from argocd.decommission, merge, let the hub sync (it prunes the ExternalSecret and cluster Secret
+# 'cluster-staging-rke2'), and, from the repository's root:
+#   MANAGED_KUBECONFIG=<staging-rke2's kubeconfig> sh rendered/staging-rke2/argocd/decommission.sh forget
+#                        deletes the cluster Secret's SSM parameters in the hub's account and the hub's identity on odp-staging-rke2
 set -eu
 MODE=${1:-}
 case "$MODE" in
-  keep | delete) ;;
-  *) echo "usage: sh rendered/staging-rke2/argocd/decommission.sh keep|delete (keep: leave staging-rke2's workloads running; delete: delete what the cascading Applications deployed)" >&2; exit 2 ;;
+  keep | delete | forget) ;;
+  *) echo "usage: sh rendered/staging-rke2/argocd/decommission.sh keep|delete|forget (keep: leave staging-rke2's workloads running; delete: delete what the cascading Applications deployed; forget, once the hub pruned 'cluster-staging-rke2': delete its parameters and the hub's identity on odp-staging-rke2)" >&2; exit 2 ;;
 esac
 NS='argocd'
+
+# 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
+# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
+# instead of reading as "nothing left".
+if [ "$MODE" = forget ]; then
+  apps=$(kubectl -n "$NS" get applications -l 'odp.opendev.dev/environment=staging-rke2' -o name)
+  if [ -n "$apps" ]; then
+    echo "Applications of staging-rke2 are still on the hub: run sh rendered/staging-rke2/argocd/decommission.sh keep or delete first" >&2; exit 1
+  fi
+  es=$(kubectl -n "$NS" get externalsecret 'cluster-staging-rke2' --ignore-not-found -o name)
+  secret=$(kubectl -n "$NS" get secret 'cluster-staging-rke2' --ignore-not-found -o name)
+  if [ -n "$es$secret" ]; then
+    echo "the hub still has the ExternalSecret or cluster Secret 'cluster-staging-rke2': remove staging-rke2 from argocd.decommission in the environment file of dev, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
+  fi
+  [ -f 'rendered/staging-rke2/argocd/bootstrap/hub-access.yaml' ] || { echo "'rendered/staging-rke2/argocd/bootstrap/hub-access.yaml' is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }
+  [ -n "${MANAGED_KUBECONFIG:-}" ] && [ -f "$MANAGED_KUBECONFIG" ] || { echo "set MANAGED_KUBECONFIG to the path of staging-rke2's kubeconfig (the hub's identity is deleted there)" >&2; exit 1; }
+  aws ssm delete-parameters --region 'eu-west-1' --names '/odp/dev/argocd/clusters/staging-rke2/name' '/odp/dev/argocd/clusters/staging-rke2/server' '/odp/dev/argocd/clusters/staging-rke2/config'
+  kubectl --kubeconfig "$MANAGED_KUBECONFIG" delete -f 'rendered/staging-rke2/argocd/bootstrap/hub-access.yaml' --ignore-not-found
+  echo "the hub dev's parameters and identity of staging-rke2 are deleted"
+  exit 0
+fi
 
 # 1. The hub's ApplicationSet no longer generates 'staging-rke2-root': while it does, it re-creates the root and puts its automated sync back.
 generated=$(kubectl -n "$NS" get applicationset 'fleet' --ignore-not-found -o 'jsonpath={.spec.generators[*].git.files[*].path}')
@@ -73,6 +98,5 @@ if [ -n "$(kubectl -n "$NS" get application 'staging-rke2-root' --ignore-not-fou
 fi
 
 echo "the hub dev no longer manages staging-rke2 ($MODE). Next: remove staging-rke2 from argocd.decommission in the environment file of dev, synth and merge"
-echo "(the hub prunes its ExternalSecret and cluster Secret 'cluster-staging-rke2'); then delete its parameters in the hub's account:"
-echo "  aws ssm delete-parameters --region 'eu-west-1' --names '/odp/dev/argocd/clusters/staging-rke2/name' '/odp/dev/argocd/clusters/staging-rke2/server' '/odp/dev/argocd/clusters/staging-rke2/config'"
-echo "and, with staging-rke2's kubeconfig, the hub's identity there: kubectl delete -f 'rendered/staging-rke2/argocd/bootstrap/hub-access.yaml'"
+echo "(the hub prunes its ExternalSecret and cluster Secret 'cluster-staging-rke2'); once it synced, from the repository's root:"
+echo "  MANAGED_KUBECONFIG=<staging-rke2's kubeconfig> sh rendered/staging-rke2/argocd/decommission.sh forget"
