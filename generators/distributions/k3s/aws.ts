@@ -58,11 +58,16 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
   if (d.type !== 'kine-sqlite') return [rotate];
   const key = litestreamMarkerKey(m);
   // The restore hook's replica marker (./litestream.ts litestreamRestoreScript): read and write that one object, and
-  // list exactly its key, without which S3 answers a GET of a missing key with 403 AccessDenied instead of 404
-  // NoSuchKey (S3 API reference, GetObject, "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+  // list the bucket, without which S3 answers a GET of a missing key with 403 AccessDenied instead of 404 NoSuchKey
+  // (S3 API reference, GetObject, "Permissions": "If you have the s3:ListBucket permission on the bucket, Amazon S3
+  // returns ... 404": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html). Unconditional on purpose: a
+  // GetObject request carries no s3:prefix, so a ListBucket narrowed by an s3:prefix condition may not count for that
+  // check, and the hook refuses on AccessDenied — every first boot would refuse. The bucket is the environment's
+  // Litestream bucket (the base stack creates it for the replica alone): listing shows the replica's and the marker's
+  // key names to a role that already reads and writes them.
   const marker: Statement[] = [
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucketArn(m, d.litestream.bucket)}/${key}`] },
-    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn(m, d.litestream.bucket)], Condition: { StringEquals: { 's3:prefix': [key] } } },
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn(m, d.litestream.bucket)] },
   ];
   // One policy with Litestream's own (a role holds at most 10 managed policies by default: IAM quotas).
   const who = 'Litestream replicates and restores the SQLite datastore; its restore hook reads and writes the replica marker';

@@ -93,7 +93,7 @@ is no replica, so the hook keeps a marker object holding the replica path:
 Later a server with no replica and a marker refuses to start K3s: "the replica … vanished" when the marker names
 {{code url}}, "the replica moved" with the \`aws s3 sync\` to run when it names another path (a restore from the new path then adopts the copy). Any
 error reading the marker other than NoSuchKey (network, permissions) refuses too. The servers' role may read and
-write that object and list exactly its key (S3 answers AccessDenied, not NoSuchKey, for a missing key otherwise).
+write that object and list the Litestream bucket (S3 answers AccessDenied, not NoSuchKey, for a missing key otherwise).
 
 To start a NEW, EMPTY cluster on purpose (the old state is given up), or when the first server was lost before its
 first replication (its replacement refuses: the marker exists, the replica never did), delete the marker, then
