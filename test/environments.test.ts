@@ -75,7 +75,7 @@ nodePools:
     );
     expect(errors).toStrictEqual([
       "environments/sibling.yaml:11:42  nodePools[1].arch: 'amd46' is not allowed; expected one of: amd64, arm64  (did you mean 'amd64'?)",
-      "environments/sibling.yaml:10:31  nodePools[0].nodes[0].ip: 10.10.9.10 is not inside subnet 'private-a' (10.10.1.0/24)",
+      "environments/sibling.yaml:10:31  nodePools[0].nodes[0].ip: 10.10.9.10 is not inside subnet 'private-a' (10.10.1.0/24)  (pick an address of 10.10.1.0/24 from 10.10.1.4 to 10.10.1.254 (AWS reserves the first four and the last))",
     ]);
   });
 

@@ -38,7 +38,8 @@ describe('flag tables', () => {
     expect(checkFlag('server', 'tls-sans', ['a'], dym)).toStrictEqual({ key: 'tls-sans', on: 'key', message: "'tls-sans' is not a k3s server flag (K3s v1.35.9+k3s1)", hint: "did you mean 'tls-san'?" });
     expect(checkFlag('agent', 't', 'x', dym)?.message).toBe("'t' is the short alias of 'token'");
     expect(checkFlag('agent', 'cluster-cidr', '10.0.0.0/16', dym)?.message).toBe("'cluster-cidr' is a k3s server flag, not a k3s agent flag (K3s v1.35.9+k3s1)");
-    expect(checkFlag('server', 'https-listen-port', '6443', dym)?.message).toBe("'https-listen-port' takes an integer");
+    expect(checkFlag('server', 'https-listen-port', '6443', dym)).toMatchObject({ message: `'https-listen-port' takes an integer, not "6443"`, hint: 'remove the quotes' });
+    expect(checkFlag('server', 'https-listen-port', 'six', dym)).toMatchObject({ message: `'https-listen-port' takes an integer, not "six"`, hint: 'write https-listen-port: 10' });
     expect(checkFlag('server', 'disable', ['traefk'], dym)?.hint).toBe("did you mean 'traefik'?");
     expect(checkFlag('server', 'etcd-s3-timeout', '5m', dym)).toBeUndefined();
   });

@@ -127,7 +127,7 @@ describe('what a patch may not do, positioned at the patch', () => {
   it('a merge the types forbid, and a merged config Talos refuses', () => {
     // The field table refuses a list for a map first; the merge does not say it again.
     expect(patch('machine: { kubelet: [a] }')).toStrictEqual([
-      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.kubelet: kubelet in machine takes a map, not a list: Talos v1\.13\.9 refuses the config when it decodes it$/),
+      expect.stringMatching(/^environments\/bad\.yaml:7:\d+  cluster\.talos\.patches\[0\]\.machine\.kubelet: kubelet in machine takes a map, not a list: Talos v1\.13\.9 refuses the config when it decodes it  \(write a map \(the Talos v1\.13\.9 configuration reference describes kubelet\)\)$/),
     ]);
     // A free map (extraConfig) is not typed by the table: the merge still finds the clash.
     expect(patch('machine: { kubelet: { extraConfig: { maxParallelImagePulls: [1] } } }', 'machine: { kubelet: { extraConfig: { maxParallelImagePulls: 2 } } }')).toStrictEqual([

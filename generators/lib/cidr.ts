@@ -43,3 +43,23 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 export function cidrInside(inner: Cidr, outer: Cidr): boolean {
   return inner.bits >= outer.bits && cidrContains(outer, inner.base);
 }
+
+export function formatIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The number of addresses in a CIDR block. */
+export const cidrSize = (c: Cidr): number => 2 ** (32 - c.bits);
+
+/**
+ * The addresses of a subnet an EC2 instance may take: AWS reserves the first four (network address,
+ * VPC router, DNS, future use) and the last (broadcast) of every subnet CIDR block. Source: Amazon VPC
+ * User Guide, "Subnet CIDR blocks" ("The first four IP addresses and the last IP address in each subnet
+ * CIDR block are not available for your use, and they cannot be assigned to a resource, such as an EC2
+ * instance"). Undefined for a block of five addresses or fewer (AWS allows /16 to /28 anyway).
+ */
+export function usableRange(c: Cidr): { first: number; last: number } | undefined {
+  const size = cidrSize(c);
+  if (size <= 5) return undefined;
+  return { first: c.base + 4, last: c.base + size - 2 };
+}

@@ -95,6 +95,27 @@ export interface ParseOptions {
   keep?: boolean;
 }
 
+/**
+ * What to do about a YAML syntax error, by the `yaml` library's error code (yaml 2.x
+ * `src/errors.ts` ErrorCode). The position is where the parser gave up, which can be after the mistake.
+ */
+function yamlSyntaxHint(code: string): string {
+  switch (code) {
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+      return 'check the indentation and the closing bracket, brace or quote of the value that starts here or on the lines above';
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces: YAML does not allow tabs for indentation';
+    case 'MULTILINE_IMPLICIT_KEY':
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return 'a key must fit on one line and be followed by ": "; check for a missing colon or an unclosed quote above';
+    case 'BAD_SCALAR_START':
+      return "quote the value: a plain value cannot start with this character (e.g. '@' or '`')";
+    default:
+      return 'check the syntax at and just before this position: indentation, ": " after keys, closing quotes and brackets';
+  }
+}
+
 export function parseFile(file: string, text: string, opts: ParseOptions = {}): { parsed?: ParsedFile; diagnostics: Diagnostic[] } {
   const encoding = notUtf8(file, text);
   if (encoding) return { diagnostics: [encoding] };
@@ -111,7 +132,7 @@ export function parseFile(file: string, text: string, opts: ParseOptions = {}): 
       col,
       path: [],
       message: duplicate ? 'duplicate key: a key may appear once in a map' : `YAML ${e.message.split('\n')[0]}`,
-      hint: duplicate ? 'remove or merge the second occurrence' : undefined,
+      hint: duplicate ? 'remove or merge the second occurrence' : yamlSyntaxHint(e.code),
     });
   }
   // An indentation slip makes the parser report several errors around it (or further on, after

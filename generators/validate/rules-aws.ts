@@ -4,7 +4,7 @@
  * that came from the lock is reported at its `{ ssm: … }` reference, naming the parameter.
  */
 import { distributions } from '../distributions/registry.js';
-import { cidrContains, parseCidr, parseIpv4 } from '../lib/cidr.js';
+import { cidrContains, formatIpv4, parseCidr, parseIpv4 } from '../lib/cidr.js';
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
@@ -200,8 +200,6 @@ const cidrSizes: Rule = ({ input }, report) => {
   input.aws.vpc.subnets.forEach((s, i) => check(['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}'`, s.cidr));
 };
 
-const ipText = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-
 /**
  * AWS reserves five addresses of every subnet: the network address, +1 (VPC router), +2 (DNS),
  * +3 (future use) and the last (broadcast). Nodes run only in private subnets, as the README
@@ -231,7 +229,7 @@ const nodePlacement: Rule = ({ input }, report) => {
       const reserved = offset === 0 ? 'the network address' : offset === 1 ? 'the VPC router' : offset === 2 ? 'the Amazon DNS server' : offset === 3 ? 'reserved by AWS for future use' : offset === size - 1 ? 'the broadcast address' : undefined;
       if (reserved)
         report('node-ip-reserved', [...path, 'ip'], `${n.ip} is ${reserved} of subnet '${s.name}' (${s.cidr}); AWS reserves the first four and the last address of every subnet`, {
-          hint: `use an address from ${ipText(c.base + 4)} to ${ipText(c.base + size - 2)}`,
+          hint: `use an address from ${formatIpv4(c.base + 4)} to ${formatIpv4(c.base + size - 2)}`,
         });
     });
   });

@@ -25,7 +25,7 @@ const promotion: Rule = ({ input, fleet }, report) => {
   }
   (p.freeze ?? []).forEach((w, i) => {
     const problem = w.schedule !== undefined ? cronProblem(w.schedule) : undefined;
-    if (problem) report('promotion-freeze', ['promotion', 'freeze', i, 'schedule'], `schedule '${w.schedule}': ${problem.message}`, problem.hint ? { hint: problem.hint } : {});
+    if (problem) report('promotion-freeze', ['promotion', 'freeze', i, 'schedule'], `schedule '${w.schedule}': ${problem.message}`, { hint: problem.hint ?? 'five fields (minute hour day-of-month month day-of-week), or a date range start/end in ISO 8601' });
     if (w.start !== undefined && w.end !== undefined && moment(w.end) <= moment(w.start)) report('promotion-freeze', ['promotion', 'freeze', i, 'end'], `the window ends (${w.end}) before it starts (${w.start})`, { hint: 'end is exclusive and after start' });
   });
 };

@@ -107,7 +107,7 @@ const kinds: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const kind = w.kind ?? 'deployment';
     if (kind === 'cronjob' && !w.schedule) report('workload-kind', at, `cronjob '${w.name}' needs a schedule`, { hint: 'add schedule: "30 2 * * *" (UTC)', key: true });
-    if (kind !== 'cronjob' && w.schedule) report('workload-kind', [...at, 'schedule'], `schedule is only used by kind cronjob, not ${kind}`, { key: true });
+    if (kind !== 'cronjob' && w.schedule) report('workload-kind', [...at, 'schedule'], `schedule is only used by kind cronjob, not ${kind}`, { key: true, hint: 'remove schedule, or set kind: cronjob' });
     if (kind === 'cronjob') {
       for (const f of ['ingress', 'autoscaling', 'disruptionBudget', 'volumes', 'replicas'] as const)
         if (w[f] !== undefined) report('workload-kind', [...at, f], `a cronjob has no ${f}`, { hint: 'batch work runs one pod per schedule; use kind deployment or statefulset for a service', key: true });
@@ -131,7 +131,7 @@ const kinds: Rule = ({ input }, report) =>
       });
     const pdb = w.disruptionBudget;
     if (pdb && pdb.minAvailable !== undefined && pdb.maxUnavailable !== undefined)
-      report('workload-kind', [...at, 'disruptionBudget'], 'give minAvailable or maxUnavailable, not both', { key: true });
+      report('workload-kind', [...at, 'disruptionBudget'], 'give minAvailable or maxUnavailable, not both', { key: true, hint: 'a PodDisruptionBudget takes one of them; keep the one you mean and remove the other' });
   });
 
 const ports: Rule = ({ input }, report) =>
@@ -147,13 +147,13 @@ const ports: Rule = ({ input }, report) =>
     for (const probe of ['liveness', 'readiness'] as const) {
       const p = w[probe];
       if (!p) continue;
-      if ((p.httpGet !== undefined) === (p.tcp === true)) report('workload-port-ref', [...at, probe], `${probe} needs exactly one of httpGet: /path or tcp: true`, { key: true });
+      if ((p.httpGet !== undefined) === (p.tcp === true)) report('workload-port-ref', [...at, probe], `${probe} needs exactly one of httpGet: /path or tcp: true`, { key: true, hint: `e.g. ${probe}: { port: http, httpGet: /healthz } or ${probe}: { port: http, tcp: true }` });
       if (p.port === undefined && names.length === 0) report('workload-port-ref', [...at, probe], `${probe} has no port: the workload declares none`, { hint: 'set port: N on the probe or declare ports', key: true });
     }
     const seen = new Set<string>();
     const numbers = new Map<string, string>();
     (w.ports ?? []).forEach((p, j) => {
-      if (seen.has(p.name)) report('workload-port-ref', [...at, 'ports', j, 'name'], `port name '${p.name}' is used twice`);
+      if (seen.has(p.name)) report('workload-port-ref', [...at, 'ports', j, 'name'], `port name '${p.name}' is used twice`, { hint: 'give each port its own name: probes, the Service and network rules refer to ports by name' });
       seen.add(p.name);
       const number = `${p.port}/${p.protocol ?? 'TCP'}`;
       const first = numbers.get(number);
@@ -185,7 +185,7 @@ const placement: Rule = ({ input }, report) => {
         const most = Math.max(...gpuPools.map((p) => p.gpu?.perNode ?? 1));
         if (pl.gpu > most) report('workload-gpu-pool', [...at, 'placement', 'gpu'], `${pl.gpu} GPUs per pod, but GPU nodes here have at most ${most}`, { hint: 'a pod cannot span nodes' });
         if (arch !== 'any' && !gpuPools.some((p) => p.arch === arch))
-          report('workload-gpu-pool', [...at, 'placement', 'arch'], `no ${arch} GPU pool (GPU pools: ${gpuPools.map((p) => `${p.name} (${p.arch})`).join(', ')})`);
+          report('workload-gpu-pool', [...at, 'placement', 'arch'], `no ${arch} GPU pool (GPU pools: ${gpuPools.map((p) => `${p.name} (${p.arch})`).join(', ')})`, { hint: `set placement.arch to the arch of a GPU pool (or any), or add an ${arch} pool with gpu: { vendor: nvidia }` });
       }
     }
     if (pl.pool !== undefined) {
@@ -194,7 +194,7 @@ const placement: Rule = ({ input }, report) => {
       else if (pool.role !== 'worker') report('workload-pool-ref', [...at, 'placement', 'pool'], `pool '${pl.pool}' is a control-plane pool`, { hint: 'workloads run on worker pools' });
       else if (Object.keys(pool.labels ?? {}).length === 0)
         report('workload-pool-ref', [...at, 'placement', 'pool'], `pool '${pl.pool}' has no labels to select its nodes by`, { hint: `add labels: { node.opendev.dev/pool: ${pl.pool} } to the pool` });
-      else if (arch !== 'any' && pool.arch !== arch) report('workload-pool-ref', [...at, 'placement', 'pool'], `pool '${pl.pool}' is ${pool.arch}, but the workload asks for ${arch}`);
+      else if (arch !== 'any' && pool.arch !== arch) report('workload-pool-ref', [...at, 'placement', 'pool'], `pool '${pl.pool}' is ${pool.arch}, but the workload asks for ${arch}`, { hint: `set placement.arch: ${pool.arch} (or any), or name a ${arch} pool` });
     }
   });
 };
@@ -219,7 +219,7 @@ const network: Rule = ({ input }, report) => {
     });
     (w.network?.egressTo ?? []).forEach((to, j) => {
       const path: DocPath = [...at, 'network', 'egressTo', j];
-      if ((to.workload === undefined) === (to.cidr === undefined)) report('workload-network-ref', path, 'give exactly one of workload or cidr');
+      if ((to.workload === undefined) === (to.cidr === undefined)) report('workload-network-ref', path, 'give exactly one of workload or cidr', { hint: 'workload: <name> for a workload of this environment, cidr: <a.b.c.d/n> for addresses outside the cluster' });
       if (to.workload !== undefined) {
         const peer = byName.get(to.workload);
         if (!peer) report('workload-network-ref', [...path, 'workload'], `no workload named '${to.workload}'`, { hint: hintFor(to.workload, names) });
@@ -424,7 +424,7 @@ const ingresses: Rule = ({ input }, report) => {
     if (!ing || (w.kind ?? 'deployment') === 'cronjob') return;
     const problem = ingressHostProblem(ing.host);
     if (problem) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host}' ${problem}`, { hint: "a lower-case DNS name such as portal.example.com, or '*.example.com'" });
-    else if (ing.host.length > ALB_HOST_MAX) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host.slice(0, 24)}…' is ${ing.host.length} characters; an ALB host condition takes at most ${ALB_HOST_MAX}`);
+    else if (ing.host.length > ALB_HOST_MAX) report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host.slice(0, 24)}…' is ${ing.host.length} characters; an ALB host condition takes at most ${ALB_HOST_MAX}`, { hint: `use a host name of at most ${ALB_HOST_MAX} characters` });
     else if (!/\.[a-z]+$/.test(ing.host))
       report('ingress-host', [...at, 'ingress', 'host'], `host '${ing.host}' has no dot or ends in a label that is not all letters; an ALB host condition needs both`, { hint: 'use a fully qualified name such as portal.example.com' });
     const path = ing.path ?? '/';

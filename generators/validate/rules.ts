@@ -4,8 +4,8 @@
  */
 import { shellShapes } from './rules-shell.js';
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
-import { cidrContains, cidrInside, cidrsOverlap, parseCidr, parseIpv4, type Cidr } from '../lib/cidr.js';
-import type { DocPath } from '../lib/paths.js';
+import { cidrContains, cidrInside, cidrsOverlap, formatIpv4, parseCidr, parseIpv4, usableRange, type Cidr } from '../lib/cidr.js';
+import { formatPath, type DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { GPU_PRESENT_LABEL } from '../model/aws.js';
@@ -32,7 +32,12 @@ export const factsOf = (ctx: RuleContext): ((t: string) => InstanceTypeFacts | u
   factsWithLock(ctx.ec2 && ctx.ec2.region === ctx.input.aws.region ? ctx.ec2.instanceTypes : undefined);
 
 export type Rule = (ctx: RuleContext, report: Reporter) => void;
-export type Reporter = (rule: string, path: DocPath, message: string, opts?: { hint?: string; severity?: Severity; key?: boolean }) => void;
+/**
+ * Every finding says what to do (house rule: an error names file:line:col, the path, the value, what
+ * was expected and a hint), so `hint` must be given; `undefined` only where a rule computes it and may
+ * have none (test/hints.test.ts checks the invalid fixtures' errors all carry one).
+ */
+export type Reporter = (rule: string, path: DocPath, message: string, opts: { hint: string | undefined; severity?: Severity; key?: boolean }) => void;
 
 /** The minor number of a version (1.35.2 → 35). */
 export const minorNumber = (v: string): number => Number(minorOf(v).split('.')[1]);
@@ -50,34 +55,42 @@ export function reportForeignSetting(ctx: RuleContext, report: Reporter, key: st
   report('distribution-version', ['cluster', key], words.message, { key: true, hint: words.hint });
 }
 
-function duplicates<T>(items: readonly T[], key: (t: T) => string): number[] {
-  const seen = new Set<string>();
-  const out: number[] = [];
+/** Each later occurrence of a key, with the index of its first occurrence. */
+function duplicates<T>(items: readonly T[], key: (t: T) => string): Array<[first: number, i: number]> {
+  const seen = new Map<string, number>();
+  const out: Array<[number, number]> = [];
   items.forEach((it, i) => {
     const k = key(it);
-    if (seen.has(k)) out.push(i);
-    seen.add(k);
+    const first = seen.get(k);
+    if (first !== undefined) out.push([first, i]);
+    else seen.set(k, i);
   });
   return out;
 }
+
 
 const nameMatchesFile: Rule = ({ env, input }, report) => {
   if (input.name !== env.name) report('name-matches-file', ['name'], `'${input.name}' differs from the file name '${env.name}'`, { hint: `set name: ${env.name}` });
 };
 
 const uniqueNames: Rule = ({ input }, report) => {
-  for (const i of duplicates(input.nodePools, (p) => p.name)) report('unique-names', ['nodePools', i, 'name'], `node pool '${input.nodePools[i]!.name}' is declared twice`);
+  for (const [first, i] of duplicates(input.nodePools, (p) => p.name))
+    report('unique-names', ['nodePools', i, 'name'], `node pool '${input.nodePools[i]!.name}' is declared twice`, { hint: `nodePools[${first}] has this name already: rename one (pool names name config files, launch templates and labels)` });
   const nodes = input.nodePools.flatMap((p, pi) => (p.nodes ?? []).map((n, ni) => ({ n, path: ['nodePools', pi, 'nodes', ni] as DocPath })));
   const poolNames = new Set(input.nodePools.map((p) => p.name));
-  for (const i of duplicates(nodes, (x) => x.n.name)) report('unique-names', [...nodes[i]!.path, 'name'], `node '${nodes[i]!.n.name}' is declared twice`);
+  for (const [first, i] of duplicates(nodes, (x) => x.n.name))
+    report('unique-names', [...nodes[i]!.path, 'name'], `node '${nodes[i]!.n.name}' is declared twice`, { hint: `${formatPath(nodes[first]!.path)} has this name already: rename one (a node's name is its hostname and its config file's name)` });
   for (const x of nodes) {
-    if (poolNames.has(x.n.name)) report('unique-names', [...x.path, 'name'], `node '${x.n.name}' has the name of a node pool; config files are named after both`);
+    if (poolNames.has(x.n.name)) report('unique-names', [...x.path, 'name'], `node '${x.n.name}' has the name of a node pool; config files are named after both`, { hint: `rename the node or the pool, e.g. ${x.n.name}-1` });
   }
-  for (const i of duplicates(nodes, (x) => x.n.ip)) report('unique-names', [...nodes[i]!.path, 'ip'], `IP ${nodes[i]!.n.ip} is used by two nodes`);
+  for (const [first, i] of duplicates(nodes, (x) => x.n.ip))
+    report('unique-names', [...nodes[i]!.path, 'ip'], `IP ${nodes[i]!.n.ip} is used by two nodes`, { hint: `${formatPath(nodes[first]!.path)} (${nodes[first]!.n.name}) has this address already: give each node its own` });
   const workloads = input.workloads ?? [];
-  for (const i of duplicates(workloads, (w) => w.name)) report('unique-names', ['workloads', i, 'name'], `workload '${workloads[i]!.name}' is declared twice`);
+  for (const [first, i] of duplicates(workloads, (w) => w.name))
+    report('unique-names', ['workloads', i, 'name'], `workload '${workloads[i]!.name}' is declared twice`, { hint: `workloads[${first}] has this name already: rename one (it names the workload's objects and its namespace's)` });
   const subnets = input.aws.vpc.subnets;
-  for (const i of duplicates(subnets, (s) => s.name)) report('unique-names', ['aws', 'vpc', 'subnets', i, 'name'], `subnet '${subnets[i]!.name}' is declared twice`);
+  for (const [first, i] of duplicates(subnets, (s) => s.name))
+    report('unique-names', ['aws', 'vpc', 'subnets', i, 'name'], `subnet '${subnets[i]!.name}' is declared twice`, { hint: `aws.vpc.subnets[${first}] has this name already: rename one (pools and nodes refer to subnets by name)` });
 };
 
 const nodesOrCount: Rule = ({ input }, report) => {
@@ -114,11 +127,11 @@ const datastore: Rule = (ctx, report) => {
   const c = ctx.input.cluster;
   const d = c.datastore;
   for (const x of distributions()) x.rules.datastore?.(ctx, report);
-  if (d.type === 'kine-postgres' && !d.postgres) report('datastore-settings', ['cluster', 'datastore'], 'kine-postgres needs postgres: { host, database, user, password: { secret: … } }', { key: true });
-  if (d.type === 'kine-sqlite' && !d.litestream) report('datastore-settings', ['cluster', 'datastore'], 'kine-sqlite needs litestream: { bucket } to replicate the SQLite database to S3', { key: true });
-  if (d.type !== 'kine-postgres' && d.postgres) report('datastore-settings', ['cluster', 'datastore', 'postgres'], `postgres settings are only used by kine-postgres, not ${d.type}`, { key: true });
-  if (d.type !== 'kine-sqlite' && d.litestream) report('datastore-settings', ['cluster', 'datastore', 'litestream'], `litestream settings are only used by kine-sqlite, not ${d.type}`, { key: true });
-  if (d.type !== 'etcd' && d.backup) report('datastore-settings', ['cluster', 'datastore', 'backup'], `backup configures etcd snapshots; ${d.type} is backed up by its own database`, { key: true });
+  if (d.type === 'kine-postgres' && !d.postgres) report('datastore-settings', ['cluster', 'datastore'], 'kine-postgres needs postgres: { host, database, user, password: { secret: … } }', { key: true, hint: 'add cluster.datastore.postgres; the password is the name of an SSM SecureString, read by the servers at boot' });
+  if (d.type === 'kine-sqlite' && !d.litestream) report('datastore-settings', ['cluster', 'datastore'], 'kine-sqlite needs litestream: { bucket } to replicate the SQLite database to S3', { key: true, hint: 'add cluster.datastore.litestream: { bucket: <name> or { ssm: <parameter> } }: without a replica a lost server loses the cluster' });
+  if (d.type !== 'kine-postgres' && d.postgres) report('datastore-settings', ['cluster', 'datastore', 'postgres'], `postgres settings are only used by kine-postgres, not ${d.type}`, { key: true, hint: `remove postgres, or set datastore.type: kine-postgres; ${inheritedHint('postgres')}` });
+  if (d.type !== 'kine-sqlite' && d.litestream) report('datastore-settings', ['cluster', 'datastore', 'litestream'], `litestream settings are only used by kine-sqlite, not ${d.type}`, { key: true, hint: `remove litestream, or set datastore.type: kine-sqlite; ${inheritedHint('litestream')}` });
+  if (d.type !== 'etcd' && d.backup) report('datastore-settings', ['cluster', 'datastore', 'backup'], `backup configures etcd snapshots; ${d.type} is backed up by its own database`, { key: true, hint: `remove backup (${d.type === 'kine-sqlite' ? 'Litestream replicates the SQLite database to S3' : 'back up the PostgreSQL database where it runs'}); ${inheritedHint('backup')}` });
   // Not where the distribution runs no etcd at all: its datastore rule refuses etcd there.
   if (d.type === 'etcd' && !d.backup && (distributionNamed(c.distribution)?.datastores.includes('etcd') ?? true))
     report('etcd-backup', ['cluster', 'datastore'], 'etcd has no backup: snapshots to S3 are the only way back after losing the control plane', { severity: 'warning', hint: 'add backup: { bucket: … }' });
@@ -163,7 +176,7 @@ const instanceTypes: Rule = (ctx, report) => {
       });
     if (!p.gpu && facts.gpus > 0)
       report('gpu-instance-family', ['nodePools', i, 'instanceType'], `${p.instanceType} has an NVIDIA GPU but pool '${p.name}' declares no gpu, so it gets no driver`, { severity: 'warning', hint: 'add gpu: { vendor: nvidia }' });
-    if (p.gpu && p.role === 'controlplane') report('gpu-instance-family', ['nodePools', i, 'gpu'], 'GPU pools must be workers', { key: true });
+    if (p.gpu && p.role === 'controlplane') report('gpu-instance-family', ['nodePools', i, 'gpu'], 'GPU pools must be workers', { key: true, hint: 'move the GPU instances to a pool with role: worker, and remove gpu here' });
     // Without the taint NVIDIA's charts expect (k8s-device-plugin values.yaml:93-100 at 00f2a02c tolerates
     // nvidia.com/gpu:NoSchedule), nothing keeps pods that need no GPU off the pool: add-ons and workloads placed
     // anywhere land there and take the CPU and memory the GPU pods need. Not wrong, so a warning.
@@ -190,14 +203,14 @@ const cidrs: Rule = ({ input }, report) => {
   const vpc = parsed(['aws', 'vpc', 'cidr'], input.aws.vpc.cidr);
   const pod = parsed(['cluster', 'network', 'podCIDR'], input.cluster.network.podCIDR);
   const svc = parsed(['cluster', 'network', 'serviceCIDR'], input.cluster.network.serviceCIDR);
-  if (pod && svc && cidrsOverlap(pod, svc)) report('cidr-overlap', ['cluster', 'network', 'serviceCIDR'], `service CIDR ${svc.text} overlaps pod CIDR ${pod.text}`);
+  if (pod && svc && cidrsOverlap(pod, svc)) report('cidr-overlap', ['cluster', 'network', 'serviceCIDR'], `service CIDR ${svc.text} overlaps pod CIDR ${pod.text}`, { hint: 'Service and Pod addresses must be disjoint ranges, e.g. podCIDR 10.244.0.0/16 and serviceCIDR 10.96.0.0/12' });
   if (vpc && pod && cidrsOverlap(vpc, pod)) report('cidr-overlap', ['cluster', 'network', 'podCIDR'], `pod CIDR ${pod.text} overlaps VPC CIDR ${vpc.text}`, { hint: 'pod addresses must not collide with node addresses' });
-  if (vpc && svc && cidrsOverlap(vpc, svc)) report('cidr-overlap', ['cluster', 'network', 'serviceCIDR'], `service CIDR ${svc.text} overlaps VPC CIDR ${vpc.text}`);
+  if (vpc && svc && cidrsOverlap(vpc, svc)) report('cidr-overlap', ['cluster', 'network', 'serviceCIDR'], `service CIDR ${svc.text} overlaps VPC CIDR ${vpc.text}`, { hint: 'Service addresses must not collide with node addresses; choose a range outside the VPC' });
   const subnets = input.aws.vpc.subnets.map((s, i) => ({ s, i, c: parsed(['aws', 'vpc', 'subnets', i, 'cidr'], s.cidr) }));
   for (const { s, i, c } of subnets) {
-    if (c && vpc && !cidrInside(c, vpc)) report('cidr-subnet', ['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}' ${c.text} is not inside VPC ${vpc.text}`);
-    if (!s.zone.startsWith(input.aws.region)) report('subnet-zone', ['aws', 'vpc', 'subnets', i, 'zone'], `zone ${s.zone} is not in region ${input.aws.region}`);
-    for (const o of subnets) if (o.i < i && c && o.c && cidrsOverlap(c, o.c)) report('cidr-overlap', ['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}' ${c.text} overlaps subnet '${o.s.name}' ${o.c.text}`);
+    if (c && vpc && !cidrInside(c, vpc)) report('cidr-subnet', ['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}' ${c.text} is not inside VPC ${vpc.text}`, { hint: 'copy the subnet\'s CIDR from the VPC console or `aws ec2 describe-subnets`; a subnet is always inside its VPC\'s range' });
+    if (!s.zone.startsWith(input.aws.region)) report('subnet-zone', ['aws', 'vpc', 'subnets', i, 'zone'], `zone ${s.zone} is not in region ${input.aws.region}`, { hint: `zones of ${input.aws.region} are named ${input.aws.region}a, ${input.aws.region}b, …; check the subnet's zone or aws.region` });
+    for (const o of subnets) if (o.i < i && c && o.c && cidrsOverlap(c, o.c)) report('cidr-overlap', ['aws', 'vpc', 'subnets', i, 'cidr'], `subnet '${s.name}' ${c.text} overlaps subnet '${o.s.name}' ${o.c.text}`, { hint: 'subnets of one VPC never overlap: check the CIDRs against `aws ec2 describe-subnets`' });
   }
 };
 
@@ -211,22 +224,31 @@ const nodeAddresses: Rule = ({ input }, report) => {
       const path: DocPath = ['nodePools', pi, 'nodes', ni];
       const ip = parseIpv4(n.ip);
       if (ip === undefined) {
-        report('node-ip', [...path, 'ip'], `'${n.ip}' is not a valid IPv4 address`);
+        report('node-ip', [...path, 'ip'], `'${n.ip}' is not a valid IPv4 address`, { hint: 'four decimal octets 0–255 without leading zeros, e.g. 10.10.1.10' });
         return;
       }
       const subnetName = n.subnet ?? p.subnet;
       if (n.subnet && !subnets.has(n.subnet)) report('subnet-ref', [...path, 'subnet'], `no subnet named '${n.subnet}' in aws.vpc.subnets`, { hint: hintFor(n.subnet, names) ?? `known: ${names.join(', ')}` });
       const subnet = subnetName ? subnets.get(subnetName) : undefined;
       const sc = subnet ? parseCidr(subnet.cidr) : undefined;
-      if (subnet && sc && !cidrContains(sc, ip)) report('node-ip-subnet', [...path, 'ip'], `${n.ip} is not inside subnet '${subnet.name}' (${subnet.cidr})`);
-      else if (!subnetName && vpc && !cidrContains(vpc, ip)) report('node-ip-subnet', [...path, 'ip'], `${n.ip} is not inside the VPC (${input.aws.vpc.cidr})`);
-      if (!subnetName) report('node-subnet', [...path], `node '${n.name}' has no subnet (set subnet on the node or its pool)`, { severity: 'warning' });
+      if (subnet && sc && !cidrContains(sc, ip)) {
+        const holder = input.aws.vpc.subnets.find((s) => s !== subnet && parseCidr(s.cidr) !== undefined && cidrContains(parseCidr(s.cidr)!, ip));
+        report('node-ip-subnet', [...path, 'ip'], `${n.ip} is not inside subnet '${subnet.name}' (${subnet.cidr})`, {
+          hint: holder ? `${n.ip} is in subnet '${holder.name}': set subnet: ${holder.name} on the node, or pick an address of ${subnet.cidr}` : `pick an address of ${subnet.cidr}${usableHint(sc)}`,
+        });
+      } else if (!subnetName && vpc && !cidrContains(vpc, ip)) report('node-ip-subnet', [...path, 'ip'], `${n.ip} is not inside the VPC (${input.aws.vpc.cidr})`, { hint: 'pick an address of one of aws.vpc.subnets and set subnet on the node or its pool' });
+      if (!subnetName) report('node-subnet', [...path], `node '${n.name}' has no subnet`, { severity: 'warning', hint: 'set subnet on the node or its pool: the AWS layer places the instance there' });
     });
   });
 };
 
+const usableHint = (c: Cidr): string => {
+  const r = usableRange(c);
+  return r ? ` from ${formatIpv4(r.first)} to ${formatIpv4(r.last)} (AWS reserves the first four and the last)` : '';
+};
+
 const iam: Rule = ({ input }, report) => {
-  if (input.aws.iam?.mode === 'irsa' && !input.aws.iam.issuerURL) report('irsa-issuer', ['aws', 'iam'], 'IRSA needs issuerURL: the public OIDC issuer serving the service-account discovery documents', { key: true });
+  if (input.aws.iam?.mode === 'irsa' && !input.aws.iam.issuerURL) report('irsa-issuer', ['aws', 'iam'], 'IRSA needs issuerURL: the public OIDC issuer serving the service-account discovery documents', { key: true, hint: 'add aws.iam.issuerURL: https://<bucket or domain serving /.well-known/openid-configuration>, or use mode: instance-profile' });
 };
 
 const addons: Rule = ({ input }, report) => {
@@ -269,7 +291,7 @@ export const RULES: readonly Rule[] = [nameMatchesFile, uniqueNames, nodesOrCoun
  */
 export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES, tolerant = false): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const report: Reporter = (rule, path, message, opts = {}) => {
+  const report: Reporter = (rule, path, message, opts) => {
     const pos = locate(ctx.env, path, opts.key ?? false);
     out.push({ severity: opts.severity ?? 'error', rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint: opts.hint });
   };

@@ -180,7 +180,13 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
       // { secret } where { ssm } is wanted: the additionalProperties finding says why.
       if (e.schemaPath.startsWith('#/$defs/ssmRef/') && key === 'ssm' && isRecord(getAt(env.data, path)) && 'secret' in (getAt(env.data, path) as object)) return undefined;
       const allowed = allowedValues((parent as SchemaNode | undefined)?.properties?.[key]);
-      return { ...base, ...at(path, true), path, message: `missing required key '${key}'${allowed ? ` (one of: ${allowed.join(', ')})` : ''}` };
+      return {
+        ...base,
+        ...at(path, true),
+        path,
+        message: `missing required key '${key}'${allowed ? ` (one of: ${allowed.join(', ')})` : ''}`,
+        hint: allowed ? `add ${key}: ${allowed[0]} (or ${allowed.slice(1).join(', ') || 'nothing else'})` : `add ${key}: here; docs/reference/environment.md describes it`,
+      };
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);

@@ -12,7 +12,7 @@ import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
 import { containerdRule } from '../rancher/containerd.js';
 import { K3S_CONTAINERD } from './containerd.js';
-import { reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
+import { inheritedHint, reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
 
 /** K3s minors whose flag tables ./flags.ts holds (their releases: ./releases.ts). */
 export const K3S_SUPPORTED_MINORS: readonly string[] = Object.keys(K3S_RELEASES);
@@ -41,9 +41,9 @@ const k3sExtraArgs: Rule = ({ input }: RuleContext, report) => {
 
 const k3sSettingsElsewhere: Rule = ({ input }, report) => {
   if (input.cluster.distribution === 'k3s') return;
-  if (input.cluster.k3s) report('k3s-settings', ['cluster', 'k3s'], 'k3s settings are only used by distribution k3s', { key: true });
+  if (input.cluster.k3s) report('k3s-settings', ['cluster', 'k3s'], 'k3s settings are only used by distribution k3s', { key: true, hint: `remove it, or set cluster.distribution: k3s; ${inheritedHint('k3s')}` });
   input.nodePools.forEach((p, i) => {
-    if (p.k3s) report('k3s-settings', ['nodePools', i, 'k3s'], 'k3s settings are only used by distribution k3s', { key: true });
+    if (p.k3s) report('k3s-settings', ['nodePools', i, 'k3s'], 'k3s settings are only used by distribution k3s', { key: true, hint: `remove it, or set cluster.distribution: k3s; ${inheritedHint('k3s')}` });
   });
 };
 
@@ -104,7 +104,7 @@ export const k3sVersionKey: Rule = (ctx, report) => {
     if (c.k3sVersion !== undefined) reportForeignSetting(ctx, report, 'k3sVersion', { message: 'k3sVersion is only used by distribution k3s' });
     return;
   }
-  if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true });
+  if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true, hint: 'add cluster.k3sVersion: a K3s release tag (vX.Y.Z+k3sN) whose Kubernetes minor the catalog supports' });
   else if (c.k3sVersion.slice(1).split('+')[0] !== c.kubernetesVersion)
     report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} ships Kubernetes ${c.k3sVersion.slice(1).split('+')[0]}, not kubernetesVersion ${c.kubernetesVersion}`, { hint: 'a K3s release pins its Kubernetes version; make them agree' });
 };

@@ -63,6 +63,8 @@ export function valueMatches(type: FlagType, value: unknown): boolean {
   }
 }
 
+const TYPE_EXAMPLE: Record<FlagType, string> = { bool: 'true', int: '10', duration: '10m', string: 'value', list: '[a, b]' };
+
 export const TYPE_TEXT: Record<FlagType, string> = {
   bool: 'true or false',
   int: 'an integer',
@@ -164,11 +166,14 @@ export function checkFlagIn(cat: FlagCatalog, role: NodeRole, key: string, value
     const alias = aliasOf(cat.tables[role], key);
     if (alias) return { key, on: 'key', message: `'${key}' is the short alias of '${alias}'`, hint: `write the long name '${alias}'` };
     if (cat.tables[other][key])
-      return { key, on: 'key', message: `'${key}' is ${cat.article} ${cat.command} ${other} flag, not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: role === 'agent' ? cat.serverHint : undefined };
+      return { key, on: 'key', message: `'${key}' is ${cat.article} ${cat.command} ${other} flag, not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: role === 'agent' ? cat.serverHint : `set it in the extraArgs of a worker pool (the ${other}s' ${cat.command} ${other} flags)` };
     const m = didYouMean(key, Object.keys(cat.tables[role]));
     return { key, on: 'key', message: `'${key}' is not ${cat.article} ${cat.command} ${role} flag (${cat.release})`, hint: m ? `did you mean '${m}'?` : `see \`${cat.command} ${role} --help\`` };
   }
-  if (!valueMatches(spec.type, value)) return { key, on: 'value', message: `'${key}' takes ${TYPE_TEXT[spec.type]}` };
+  if (!valueMatches(spec.type, value)) {
+    const quoted = typeof value === 'string' && ((spec.type === 'bool' && /^(true|false)$/.test(value)) || (spec.type === 'int' && /^-?[0-9]+$/.test(value)));
+    return { key, on: 'value', message: `'${key}' takes ${TYPE_TEXT[spec.type]}, not ${JSON.stringify(value)}`, hint: quoted ? 'remove the quotes' : `write ${key}: ${TYPE_EXAMPLE[spec.type]}` };
+  }
   const allowed = SUPERVISOR_FLAG_VALUES[key];
   if (allowed && typeof value === 'string' && !allowed.values.includes(value)) {
     const m = didYouMean(value, [...allowed.values]);

@@ -55,9 +55,9 @@ const rke2ExtraArgs: Rule = ({ input }, report) => {
 
 const rke2SettingsElsewhere: Rule = ({ input }, report) => {
   if (input.cluster.distribution === 'rke2') return;
-  if (input.cluster.rke2) report('rke2-settings', ['cluster', 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true });
+  if (input.cluster.rke2) report('rke2-settings', ['cluster', 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true, hint: `remove it, or set cluster.distribution: rke2; ${inheritedHint('rke2')}` });
   input.nodePools.forEach((p, i) => {
-    if (p.rke2) report('rke2-settings', ['nodePools', i, 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true });
+    if (p.rke2) report('rke2-settings', ['nodePools', i, 'rke2'], 'rke2 settings are only used by distribution rke2', { key: true, hint: `remove it, or set cluster.distribution: rke2; ${inheritedHint('rke2')}` });
   });
   const b = input.cluster.datastore.backup;
   if (b?.retention !== undefined) {
@@ -73,7 +73,7 @@ const rke2Version: Rule = ({ input }, report) => {
   const c = input.cluster;
   if (c.distribution !== 'rke2') return;
   if (!c.rke2Version) {
-    report('rke2-version', ['cluster'], `distribution rke2 needs rke2Version (e.g. ${RKE2_RELEASES['1.35']!.at(-1)})`, { key: true });
+    report('rke2-version', ['cluster'], `distribution rke2 needs rke2Version (e.g. ${RKE2_RELEASES['1.35']!.at(-1)})`, { key: true, hint: 'add cluster.rke2Version: an RKE2 release tag (vX.Y.Z+rke2rN) whose Kubernetes minor the catalog supports' });
     return;
   }
   const minor = minorOf(c.rke2Version);

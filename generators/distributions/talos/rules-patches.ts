@@ -121,13 +121,13 @@ function checkFields(doc: Obj, at: DocPath, table: FieldTable, fieldsOf: (sectio
         continue;
       }
       if (!talosValueMatches(type, x)) {
-        const hint = type === 'int' && typeof x === 'string' && /^-?\d+$/.test(x) ? 'remove the quotes' : type === 'bool' && (x === 'true' || x === 'false') ? 'remove the quotes' : type === 'list' && !isObj(x) ? `write [${JSON.stringify(x)}]` : undefined;
+        const hint = type === 'int' && typeof x === 'string' && /^-?\d+$/.test(x) ? 'remove the quotes' : type === 'bool' && (x === 'true' || x === 'false') ? 'remove the quotes' : type === 'list' && !isObj(x) ? `write [${JSON.stringify(x)}]` : `write ${TALOS_TYPE_TEXT[type]} (the Talos ${TALOS_RELEASE_OF_FIELDS} configuration reference describes ${k})`;
         report('talos-patch-type', [...at, ...path, k], `${k} in ${label(section)} takes ${TALOS_TYPE_TEXT[type]}, not ${describe(x)}: Talos ${TALOS_RELEASE_OF_FIELDS} refuses the config when it decodes it`, { hint });
         continue;
       }
       const allowed = valuesOf(section, k);
       if (allowed && !talosValueAccepted(allowed, x)) {
-        const hint = hintFor(String(x), [...allowed.values]);
+        const hint = hintFor(String(x), [...allowed.values]) ?? `use one of: ${allowed.values.join(', ')}`;
         if (allowed.warn) report('talos-patch-value', [...at, ...path, k], `${k} '${String(x)}' in ${label(section)} is none of the values Talos ${TALOS_RELEASE_OF_FIELDS} documents (${allowed.values.join(', ')}); ${allowed.warn}`, { hint, severity: 'warning' });
         else report('talos-patch-value', [...at, ...path, k], `${k} '${String(x)}' in ${label(section)} is not one of the values Talos ${TALOS_RELEASE_OF_FIELDS} accepts: ${allowed.values.join(', ')}`, { hint });
         continue;
@@ -189,7 +189,7 @@ const patchShape: Rule = ({ input }, report) => {
   // Another distribution's environment: its cluster.talos is refused by talosVersions; pools' here.
   if (input.cluster.distribution !== 'talos') {
     input.nodePools.forEach((p, i) => {
-      if (p.talos) report('talos-patch', ['nodePools', i, 'talos'], 'talos settings are only used by distribution talos', { key: true });
+      if (p.talos) report('talos-patch', ['nodePools', i, 'talos'], 'talos settings are only used by distribution talos', { key: true, hint: "remove it, or set cluster.distribution: talos; if a base sets it, remove it here with `talos: null`" });
     });
     return;
   }

@@ -39,7 +39,7 @@ export const talosVersions: Rule = (ctx, report) => {
     return;
   }
   if (!c.talosVersion) {
-    report('talos-version', ['cluster'], 'distribution talos needs talosVersion (e.g. v1.13.9)', { key: true });
+    report('talos-version', ['cluster'], 'distribution talos needs talosVersion (e.g. v1.13.9)', { key: true, hint: 'add cluster.talosVersion: a Talos release tag (vX.Y.Z) the catalog knows' });
   } else {
     const minor = minorOf(c.talosVersion);
     const range = TALOS_KUBERNETES_SUPPORT[minor];
@@ -106,7 +106,7 @@ const deniedArgs: Rule = ({ input }, report) => {
           hint: `Talos sets it from the machine config and the secrets bundle; remove it. Denied: ${denied.join(', ')}`,
         });
       else if (k !== bare)
-        report('talos-denied-extra-arg', ['cluster', 'talos', field, k] as DocPath, `write the flag without dashes: '${bare}'`, { key: true });
+        report('talos-denied-extra-arg', ['cluster', 'talos', field, k] as DocPath, `write the flag without dashes: '${bare}'`, { key: true, hint: `rename the key to '${bare}': Talos adds the dashes itself` });
     }
   };
   check('apiServerExtraArgs', APISERVER_DENIED_ARGS, 'kube-apiserver');
