@@ -99,7 +99,9 @@ export interface ParseOptions {
  * What to do about a YAML syntax error, by the `yaml` library's error code (yaml 2.x
  * `src/errors.ts` ErrorCode). The position is where the parser gave up, which can be after the mistake.
  */
-function yamlSyntaxHint(code: string): string {
+function yamlSyntaxHint(code: string, message: string): string {
+  // Inside { … } or [ … ] a plain value ends at , [ ] { }: `path: nodePools[1]` opens a list.
+  if (/flow/i.test(message)) return 'inside { … } or [ … ], quote a value that contains [ ] { } or a comma (e.g. path: "nodePools[1]"), and close every bracket and brace';
   switch (code) {
     case 'BAD_INDENT':
     case 'MISSING_CHAR':
@@ -132,7 +134,7 @@ export function parseFile(file: string, text: string, opts: ParseOptions = {}): 
       col,
       path: [],
       message: duplicate ? 'duplicate key: a key may appear once in a map' : `YAML ${e.message.split('\n')[0]}`,
-      hint: duplicate ? 'remove or merge the second occurrence' : yamlSyntaxHint(e.code),
+      hint: duplicate ? 'remove or merge the second occurrence' : yamlSyntaxHint(e.code, e.message),
     });
   }
   // An indentation slip makes the parser report several errors around it (or further on, after

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { fromPointer, getAt } from '../lib/paths.js';
+import { fromPointer, getAt, type DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { environmentSchemaText } from '../schema/compose.js';
@@ -88,6 +88,10 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   return String(value);
 }
+
+/** A document path as the reference page's headings name it: `nodePools[].nodes[].ip` (the top level: `the top level`). */
+const referenceSection = (path: DocPath): string =>
+  path.length === 0 ? 'the top level' : path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
 
 type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
 
@@ -172,7 +176,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(p, true),
         path: p,
         message: `unknown key '${key}'; expected one of: ${allowed.join(', ')}`,
-        hint: hintFor(key, allowed),
+        hint: hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
       };
     }
     case 'required': {
@@ -185,7 +189,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path, true),
         path,
         message: `missing required key '${key}'${allowed ? ` (one of: ${allowed.join(', ')})` : ''}`,
-        hint: allowed ? `add ${key}: ${allowed[0]} (or ${allowed.slice(1).join(', ') || 'nothing else'})` : `add ${key}: here; docs/reference/environment.md describes it`,
+        hint: allowed ? `add ${key}: ${allowed[0]} (or ${allowed.slice(1).join(', ') || 'nothing else'})` : `add ${key}: here; docs/reference/environment.md describes ${referenceSection([...path, key])}`,
       };
     }
     case 'enum': {
