@@ -56,13 +56,19 @@ const kubeconfig = argv.includes('--kubeconfig') ? argv[argv.indexOf('--kubeconf
 const args = argv.filter((a, i, all) => a !== '-n' && all[i - 1] !== '-n' && a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
 const out = (x) => process.stdout.write(x);
 const done = (code) => { fs.writeFileSync(file, JSON.stringify(s)); process.exit(code); };
-if (s.hubDown && !kubeconfig) { process.stderr.write('Unable to connect to the server'); done(1); }
+// As kubectl reports them (exit 1, pkg/cmd/util/helpers.go:54): no connection, or RBAC refusing the read.
+if (s.hubDown && !kubeconfig) { process.stderr.write('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n'); done(1); }
 reconcile();
 const [verb, kind, name] = args;
 const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
+const plural = { secret: 'secrets', externalsecret: 'externalsecrets.external-secrets.io', application: 'applications.argoproj.io' }[kind] || kind;
+if (verb === 'get' && (s.forbidden || []).includes(kind)) { process.stderr.write('Error from server (Forbidden): ' + plural + ' "' + name + '" is forbidden: User "ops" cannot get resource "' + plural.split('.')[0] + '" in API group "" in the namespace "argocd"\n'); done(1); }
+// kubectl get NAME: NotFound is exit 1 with this message, unless --ignore-not-found, which prints nothing and exits 0
+// (pkg/cmd/get/get.go:483-485, 631-635).
+const absent = () => { if (args.includes('--ignore-not-found')) done(0); process.stderr.write('Error from server (NotFound): ' + plural + ' "' + name + '" not found\n'); done(1); };
 if (verb === 'get' && kind === 'applicationset') { if (s.appsetFiles) out(s.appsetFiles.join(' ')); done(0); }
-if (verb === 'get' && kind === 'secret') { if (s.clusterSecret) out('secret/' + name); done(0); }
-if (verb === 'get' && kind === 'externalsecret') { if (s.externalSecret) out('externalsecret.external-secrets.io/' + name); done(0); }
+if (verb === 'get' && kind === 'secret') { if (!s.clusterSecret) absent(); out('secret/' + name); done(0); }
+if (verb === 'get' && kind === 'externalsecret') { if (!s.externalSecret) absent(); out('externalsecret.external-secrets.io/' + name); done(0); }
 // The managed cluster (its kubeconfig): deleting the hub's identity there.
 if (verb === 'delete' && kind === '-f') {
   if (!kubeconfig) { process.stderr.write('stub kubectl: delete -f on the hub'); done(1); }
@@ -71,8 +77,8 @@ if (verb === 'delete' && kind === '-f') {
 }
 if (verb === 'get' && kind === 'application') {
   const a = s.apps[name];
-  if (opt('-o') === 'name') { if (a) out('application.argoproj.io/' + name); else if (!args.includes('--ignore-not-found')) { process.stderr.write('NotFound'); done(1); } done(0); }
-  if (!a) { process.stderr.write('NotFound'); done(1); }
+  if (!a) absent();
+  if (opt('-o') === 'name') { out('application.argoproj.io/' + name); done(0); }
   out('Succeeded'); done(0);
 }
 if (verb === 'get' && kind === 'applications') {
@@ -120,7 +126,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   const projects = files.filter((f) => f.path.startsWith('argocd/appproject-')).map((f) => (parseYamlStream(f.content)[0] as any).metadata.name as string);
   const root = `${ENV}-root`;
 
-  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean } = {}, direct?: string[]): Run {
+  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean; forbidden?: string[] } = {}, direct?: string[]): Run {
     const dir = mkdtempSync(join(tmpdir(), 'odp-decommission-'));
     try {
       const repo = join(dir, 'repo');
@@ -143,6 +149,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
         appsetFiles: setup.appsetFiles === undefined ? ['rendered/fleet-a/fleet.yaml'] : setup.appsetFiles,
         clusterSecret: setup.clusterSecret ?? true,
         hubDown: setup.hubDown ?? false,
+        forbidden: setup.forbidden ?? [],
         externalSecret: setup.externalSecret ?? setup.clusterSecret ?? true,
         desired,
         desiredProjects: projects,
@@ -218,6 +225,28 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
     expect(r.stderr).toContain(`the hub's cluster Secret 'cluster-${ENV}' is missing`);
     expect(r.state.log).toStrictEqual([]);
     expect(run(['keep'], { clusterSecret: false }).status).toBe(0);
+  });
+
+  it('delete tells a missing Secret (NotFound) from a kubectl that cannot read it (forbidden, the hub unreachable): only the first is "missing"', () => {
+    // A real kubectl stops here: NotFound with --ignore-not-found prints nothing (exit 0); Forbidden or no connection exit 1.
+    for (const setup of [{ forbidden: ['secret'] }, { hubDown: true }]) {
+      const r = run(['delete'], setup);
+      expect(r.status).toBe(1);
+      expect(r.stderr).not.toContain('is missing');
+      expect(r.state.log).toStrictEqual([]);
+    }
+    const forbidden = run(['delete'], { forbidden: ['secret'] });
+    expect(forbidden.stderr).toContain('Error from server (Forbidden): secrets "cluster-fleet-b" is forbidden');
+    expect(forbidden.stderr).toContain("cannot read secret cluster-fleet-b on the hub (kubectl failed above): check the hub's kubeconfig and access");
+    // An Application lookup that fails mid-run stops the script instead of skipping the Application as gone.
+    const apps = run(['keep'], { forbidden: ['application'] });
+    expect(apps.status).toBe(1);
+    expect(apps.stderr).toContain('cannot read application');
+    expect(apps.state.log).toStrictEqual([]);
+    // forget: a forbidden read of the ExternalSecret is not "pruned".
+    const forget = run(['forget'], { gone: true, clusterSecret: false, externalSecret: false, forbidden: ['externalsecret'] });
+    expect(forget.status).toBe(1);
+    expect(forget.state.log).toStrictEqual([]);
   });
 
   it('the mode is explicit: no argument or another word exits 2 with the usage', () => {

@@ -86,17 +86,23 @@ case "$MODE" in
 esac
 NS={{ns}}
 
+# Whether an object is on the hub. With --ignore-not-found, kubectl get prints nothing and exits 0 for NotFound only
+# (kubernetes/kubectl pkg/cmd/get/get.go:483-485, 631-635); any other failure (the API unreachable, forbidden, another
+# kubeconfig) exits 1 (pkg/cmd/util/helpers.go:54) and stops the script here instead of reading as "not there".
+found() { # kind, name
+  out=$(kubectl -n "$NS" get "$1" "$2" --ignore-not-found -o name) || { echo "cannot read $1 $2 on the hub (kubectl failed above): check the hub's kubeconfig and access, then run this again" >&2; exit 1; }
+  [ -n "$out" ]
+}
+
 # 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
-# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
-# instead of reading as "nothing left".
+# Each lookup is an assignment or found (above), so that a failing kubectl (another kubeconfig, no connection) stops the
+# script instead of reading as "nothing left".
 if [ "$MODE" = forget ]; then
   apps=$(kubectl -n "$NS" get applications -l {{selector}} -o name)
   if [ -n "$apps" ]; then
     echo "Applications of {{env}} are still on the hub: run sh {{self}} keep or delete first" >&2; exit 1
   fi
-  es=$(kubectl -n "$NS" get externalsecret {{clusterSecret}} --ignore-not-found -o name)
-  secret=$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)
-  if [ -n "$es$secret" ]; then
+  if found externalsecret {{clusterSecret}} || found secret {{clusterSecret}}; then
     echo "the hub still has the ExternalSecret or cluster Secret {{clusterSecret}}: remove {{env}} from argocd.decommission in {{hubFile}}, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
   fi
   [ -f {{access}} ] || { echo "{{access}} is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }
@@ -114,13 +120,13 @@ case " $generated " in
 esac
 
 # 2. A cascading deletion needs the cluster: without its cluster Secret, Argo CD drops the finalizers and deletes nothing.
-if [ "$MODE" = delete ] && [ -z "$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)" ]; then
+if [ "$MODE" = delete ] && ! found secret {{clusterSecret}}; then
   echo "the hub's cluster Secret {{clusterSecret}} is missing: Argo CD cannot delete anything on {{cluster}}; keep {{env}} in argocd.decommission until it is back (its ExternalSecret {{clusterSecret}}), or run with keep" >&2
   exit 1
 fi
 
 # 3. Stop the root: without automated sync it no longer re-creates the Applications deleted below.
-if [ -n "$(kubectl -n "$NS" get application {{root}} --ignore-not-found -o name)" ]; then
+if found application {{root}}; then
   kubectl -n "$NS" patch application {{root}} --type merge -p '{"spec": {"syncPolicy": {"automated": null} } }'
   i=0
   while [ "$(kubectl -n "$NS" get application {{root}} -o 'jsonpath={.status.operationState.phase}')" = Running ]; do
@@ -131,7 +137,7 @@ fi
 
 # 4. The Applications, highest sync wave first (the order Argo CD's own cascade takes), each gone before the next.
 remove() { # name, finalizers (JSON list)
-  [ -n "$(kubectl -n "$NS" get application "$1" --ignore-not-found -o name)" ] || return 0
+  found application "$1" || return 0
   kubectl -n "$NS" patch application "$1" --type merge -p "{\\"metadata\\": {\\"finalizers\\": $2} }"
   echo "deleting Application $1 ($MODE)"
   kubectl -n "$NS" delete application "$1" --wait=true --timeout=15m
@@ -143,7 +149,8 @@ remove() { # name, finalizers (JSON list)
 {{/each}}
 
 # 5. Nothing of {{env}} left but its root: an Application this script does not know means the hub runs another commit.
-left=$(kubectl -n "$NS" get applications -l {{selector}} -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}' | grep -vx {{root}} || true)
+names=$(kubectl -n "$NS" get applications -l {{selector}} -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}')
+left=$(printf '%s\\n' "$names" | grep -vx {{root}} || true)
 if [ -n "$left" ]; then
   echo "Applications of {{env}} this script does not know are still on the hub: $(echo $left); regenerate it from the commit the hub synced (npm run synth) and run it again" >&2
   exit 1
@@ -153,7 +160,7 @@ fi
 {{#each projects}}
 kubectl -n "$NS" delete appproject {{this}} --ignore-not-found --wait=true --timeout=5m
 {{/each}}
-if [ -n "$(kubectl -n "$NS" get application {{root}} --ignore-not-found -o name)" ]; then
+if found application {{root}}; then
   kubectl -n "$NS" patch application {{root}} --type merge -p '{"metadata": {"finalizers": null} }'
   kubectl -n "$NS" delete application {{root}} --wait=true --timeout=5m
 fi

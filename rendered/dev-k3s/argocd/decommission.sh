@@ -20,17 +20,23 @@ case "$MODE" in
 esac
 NS='argocd'
 
+# Whether an object is on the hub. With --ignore-not-found, kubectl get prints nothing and exits 0 for NotFound only
+# (kubernetes/kubectl pkg/cmd/get/get.go:483-485, 631-635); any other failure (the API unreachable, forbidden, another
+# kubeconfig) exits 1 (pkg/cmd/util/helpers.go:54) and stops the script here instead of reading as "not there".
+found() { # kind, name
+  out=$(kubectl -n "$NS" get "$1" "$2" --ignore-not-found -o name) || { echo "cannot read $1 $2 on the hub (kubectl failed above): check the hub's kubeconfig and access, then run this again" >&2; exit 1; }
+  [ -n "$out" ]
+}
+
 # 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
-# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
-# instead of reading as "nothing left".
+# Each lookup is an assignment or found (above), so that a failing kubectl (another kubeconfig, no connection) stops the
+# script instead of reading as "nothing left".
 if [ "$MODE" = forget ]; then
   apps=$(kubectl -n "$NS" get applications -l 'odp.opendev.dev/environment=dev-k3s' -o name)
   if [ -n "$apps" ]; then
     echo "Applications of dev-k3s are still on the hub: run sh rendered/dev-k3s/argocd/decommission.sh keep or delete first" >&2; exit 1
   fi
-  es=$(kubectl -n "$NS" get externalsecret 'cluster-dev-k3s' --ignore-not-found -o name)
-  secret=$(kubectl -n "$NS" get secret 'cluster-dev-k3s' --ignore-not-found -o name)
-  if [ -n "$es$secret" ]; then
+  if found externalsecret 'cluster-dev-k3s' || found secret 'cluster-dev-k3s'; then
     echo "the hub still has the ExternalSecret or cluster Secret 'cluster-dev-k3s': remove dev-k3s from argocd.decommission in the environment file of dev, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
   fi
   [ -f 'rendered/dev-k3s/argocd/bootstrap/hub-access.yaml' ] || { echo "'rendered/dev-k3s/argocd/bootstrap/hub-access.yaml' is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }
@@ -48,13 +54,13 @@ case " $generated " in
 esac
 
 # 2. A cascading deletion needs the cluster: without its cluster Secret, Argo CD drops the finalizers and deletes nothing.
-if [ "$MODE" = delete ] && [ -z "$(kubectl -n "$NS" get secret 'cluster-dev-k3s' --ignore-not-found -o name)" ]; then
+if [ "$MODE" = delete ] && ! found secret 'cluster-dev-k3s'; then
   echo "the hub's cluster Secret 'cluster-dev-k3s' is missing: Argo CD cannot delete anything on odp-dev-k3s; keep dev-k3s in argocd.decommission until it is back (its ExternalSecret 'cluster-dev-k3s'), or run with keep" >&2
   exit 1
 fi
 
 # 3. Stop the root: without automated sync it no longer re-creates the Applications deleted below.
-if [ -n "$(kubectl -n "$NS" get application 'dev-k3s-root' --ignore-not-found -o name)" ]; then
+if found application 'dev-k3s-root'; then
   kubectl -n "$NS" patch application 'dev-k3s-root' --type merge -p '{"spec": {"syncPolicy": {"automated": null} } }'
   i=0
   while [ "$(kubectl -n "$NS" get application 'dev-k3s-root' -o 'jsonpath={.status.operationState.phase}')" = Running ]; do
@@ -65,7 +71,7 @@ fi
 
 # 4. The Applications, highest sync wave first (the order Argo CD's own cascade takes), each gone before the next.
 remove() { # name, finalizers (JSON list)
-  [ -n "$(kubectl -n "$NS" get application "$1" --ignore-not-found -o name)" ] || return 0
+  found application "$1" || return 0
   kubectl -n "$NS" patch application "$1" --type merge -p "{\"metadata\": {\"finalizers\": $2} }"
   echo "deleting Application $1 ($MODE)"
   kubectl -n "$NS" delete application "$1" --wait=true --timeout=15m
@@ -84,7 +90,8 @@ remove 'dev-k3s-aws-load-balancer-controller' null   # wave 1: rendered without 
 remove 'dev-k3s-cert-manager' null   # wave 0: rendered without the finalizer, its resources stay in either mode
 
 # 5. Nothing of dev-k3s left but its root: an Application this script does not know means the hub runs another commit.
-left=$(kubectl -n "$NS" get applications -l 'odp.opendev.dev/environment=dev-k3s' -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}' | grep -vx 'dev-k3s-root' || true)
+names=$(kubectl -n "$NS" get applications -l 'odp.opendev.dev/environment=dev-k3s' -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}')
+left=$(printf '%s\n' "$names" | grep -vx 'dev-k3s-root' || true)
 if [ -n "$left" ]; then
   echo "Applications of dev-k3s this script does not know are still on the hub: $(echo $left); regenerate it from the commit the hub synced (npm run synth) and run it again" >&2
   exit 1
@@ -92,7 +99,7 @@ fi
 
 # 6. The AppProjects, then the root (rendered without the finalizer; cleared in case someone added it).
 kubectl -n "$NS" delete appproject 'dev-k3s-platform' --ignore-not-found --wait=true --timeout=5m
-if [ -n "$(kubectl -n "$NS" get application 'dev-k3s-root' --ignore-not-found -o name)" ]; then
+if found application 'dev-k3s-root'; then
   kubectl -n "$NS" patch application 'dev-k3s-root' --type merge -p '{"metadata": {"finalizers": null} }'
   kubectl -n "$NS" delete application 'dev-k3s-root' --wait=true --timeout=5m
 fi
