@@ -297,6 +297,30 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   });
 });
 
+describe(`the managed README's *Leave the hub* and decommission.sh render one list of steps (${ENV})`, () => {
+  const files = renderedFiles(ENV);
+  const readme = files.find((f) => f.path === 'README.md')!.content;
+  const section = readme.slice(readme.indexOf('### 5. Leave the hub'));
+  const script = files.find((f) => f.path === 'argocd/decommission.sh')!.content;
+  // The README's runs (`command`: …) and the script header's (#      command) — in order.
+  const readmeRuns = [...section.matchAll(/^ {3}- `([^`]+)`: /gm)].map((x) => x[1]);
+  const scriptRuns = [...script.matchAll(/^# {6}(\S.*)$/gm)].map((x) => x[1]);
+  const modes = script.match(/^ {2}([a-z |]+)\) ;;$/m)![1]!.split(' | ');
+
+  it('the README lists every mode the script has, forget included, with the same commands in the same order', () => {
+    expect(readmeRuns).toStrictEqual(scriptRuns);
+    expect(readmeRuns.map((c) => c!.split(' ').at(-1))).toStrictEqual(modes);
+    expect(readmeRuns).toContain(`MANAGED_KUBECONFIG=<${ENV}'s kubeconfig> sh rendered/${ENV}/argocd/decommission.sh forget`);
+  });
+
+  it('the steps between the runs (the two commits of the hub) are the same text, numbered alike', () => {
+    const readmeSteps = [...section.matchAll(/^(\d)\. (.*?)[.:]$/gm)].map((x) => `${x[1]} ${x[2]!.toLowerCase()}`);
+    const scriptSteps = [...script.slice(0, script.indexOf('\nset -eu\n')).matchAll(/^# (\d)\. (.*?):?$/gm)].map((x) => `${x[1]} ${x[2]!.toLowerCase()}`);
+    expect(readmeSteps).toHaveLength(4);
+    expect(readmeSteps).toStrictEqual(scriptSteps);
+  });
+});
+
 describe('the hub while an environment is let go (argocd.decommission)', () => {
   const leaving = new Map(sources);
   leaving.set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a]\n  decommission: [fleet-b]'));

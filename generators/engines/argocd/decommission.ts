@@ -64,20 +64,61 @@ export function decommissionOrder(ctx: ArgoContext, specs: readonly AppSpec[]): 
     .sort((a, b) => b.wave - a.wave || a.app.localeCompare(b.app));
 }
 
+/** How the script and the README name the hub's environment file. */
+export const hubFileOf = (hub: string): string => `the environment file of ${hub}`;
+
+/** A mode of decommission.sh. */
+export type DecommissionMode = 'keep' | 'delete' | 'forget';
+
+/** One step of letting a managed environment go: a change to the hub's file, or a run of the script (one of its modes). */
+export interface LeaveStep {
+  /** What to do, in words (no newline). */
+  what: string;
+  /** The script's runs this step offers (one of them), with what each does. */
+  runs: { mode: DecommissionMode; command: string; does: string }[];
+}
+
+/**
+ * The steps of letting a managed environment go, in order: the one list that the script's header and the managed
+ * README's *Leave the hub* both render, so they cannot disagree (test/hub-decommission.test.ts compares them).
+ */
+export function leaveSteps(f: { env: string; cluster: string; self: string; hubFile: string; clusterSecret: string }): LeaveStep[] {
+  return [
+    { what: `move ${f.env} from argocd.manages to argocd.decommission in ${f.hubFile}; synth, merge, and let the hub sync that commit (its ApplicationSet stops generating ${managedRoot(f.env)})`, runs: [] },
+    {
+      what: "with the hub's kubeconfig, run one of",
+      runs: [
+        { mode: 'keep', command: `sh ${f.self} keep`, does: `the hub lets go: every Application is removed without its resources (no finalizer); everything deployed on ${f.cluster} stays, unmanaged` },
+        { mode: 'delete', command: `sh ${f.self} delete`, does: "Applications rendered with the resources finalizer delete what they deployed first; those rendered without it (the cluster's own infrastructure) are removed and leave it running" },
+      ],
+    },
+    { what: `remove ${f.env} from argocd.decommission in ${f.hubFile}; synth, merge, and let the hub sync (it prunes the ExternalSecret and cluster Secret ${f.clusterSecret})`, runs: [] },
+    {
+      what: "from the repository's root, run",
+      runs: [
+        {
+          mode: 'forget',
+          command: `MANAGED_KUBECONFIG=<${f.env}'s kubeconfig> sh ${f.self} forget`,
+          does: `deletes the cluster Secret's SSM parameters in the hub's account and the hub's identity on ${f.cluster} (refuses while Applications of ${f.env}, or the ExternalSecret or Secret ${f.clusterSecret}, remain on the hub)`,
+        },
+      ],
+    },
+  ];
+}
+
 let compiled: ReturnType<typeof compileTemplate> | undefined;
 const script = (vars: Record<string, unknown>): string =>
   (compiled ??= compileTemplate(`#!/bin/sh
 # The hub {{hub}} lets go of {{env}}: delete {{env}}'s Applications (highest sync wave first), its AppProjects, then its
-# root {{root}}, so nothing of {{env}} keeps syncing from the hub. Run with the hub's kubeconfig, after {{env}} moved from
-# argocd.manages to argocd.decommission in the hub's environment file and the hub synced that commit:
-#   sh {{self}} keep     the hub lets go: every Application is removed without its resources (no finalizer);
-#                        everything deployed on {{cluster}} stays, unmanaged
-#   sh {{self}} delete   Applications rendered with the resources finalizer delete what they deployed first;
-#                        those rendered without it (the cluster's own infrastructure) are removed and leave it running
-# Then remove {{env}} from argocd.decommission, merge, let the hub sync (it prunes the ExternalSecret and cluster Secret
-# {{clusterSecret}}), and, from the repository's root:
-#   MANAGED_KUBECONFIG=<{{env}}'s kubeconfig> sh {{self}} forget
-#                        deletes the cluster Secret's SSM parameters in the hub's account and the hub's identity on {{cluster}}
+# root {{root}}, so nothing of {{env}} keeps syncing from the hub, and at last the hub's parameters and identity of {{env}}.
+# The steps (this script runs the modes; each refuses to run before the step ahead of it is done):
+{{#each leave}}
+# {{n}}. {{what}}{{#if runs.length}}:{{/if}}
+{{#each runs}}
+#      {{command}}
+#        {{does}}
+{{/each}}
+{{/each}}
 set -eu
 MODE=\${1:-}
 case "$MODE" in
@@ -191,11 +232,13 @@ export function renderDecommission(ctx: ArgoContext, specs: readonly AppSpec[], 
   if (!AWS_REGION.test(facts.region)) throw new Error(`decommission.sh: region '${facts.region}' is not an AWS region name`);
   for (const p of facts.parameters) if (!SSM_PARAMETER.test(p)) throw new Error(`decommission.sh: '${p}' is not an SSM parameter name`);
   if (!RENDERED_PATH.test(facts.access)) throw new Error(`decommission.sh: '${facts.access}' is not a rendered path`);
+  const self = `${m.renderedDir}/${DECOMMISSION_PATH}`;
   const content = script({
+    leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self, hubFile: facts.hubFile, clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({ ...s, n: i + 1 })),
     hub: facts.hub,
     env: m.name,
     cluster: m.cluster.name,
-    self: `${m.renderedDir}/${DECOMMISSION_PATH}`,
+    self,
     ns: shQuote(ctx.argoNamespace),
     root: shQuote(managedRoot(m.name)),
     appset: shQuote(APPLICATION_SET_NAME),

@@ -11,7 +11,7 @@ import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
 import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
-import { DECOMMISSION_PATH, decommissionOrder, decommissionScript } from './decommission.js';
+import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -186,10 +186,18 @@ The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{
 
 ### 5. Leave the hub
 
-The hub's README, *Decommission a managed environment*, is the runbook: {{code env}} moves to \`argocd.decommission\` of
-\`{{hub}}\`, then, with the hub's kubeconfig, \`sh {{decommission}} keep\` (everything deployed here stays, unmanaged) or
-\`sh {{decommission}} delete\`, which deletes what these Applications deployed: {{deleted}}; and leaves running what these
-deployed (rendered without the resources finalizer): {{kept}}.
+The hub's README, *Decommission a managed environment*, explains each step; \`{{decommission}}\` runs them, each mode
+refusing to start before the step ahead of it is done:
+
+{{#each leave}}
+{{n}}. {{capitalized}}{{#if runs.length}}:{{else}}.{{/if}}
+{{#each runs}}
+   - {{code command}}: {{does}}.
+{{/each}}
+{{/each}}
+
+\`delete\` deletes what these Applications deployed: {{deleted}}; and leaves running what these deployed (rendered without
+the resources finalizer): {{kept}}.
 `);
 
 const kindName = (gk: string): string => (gk.startsWith('/') ? gk.slice(1) : gk);
@@ -303,6 +311,11 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
     decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
+    leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self: `${m.renderedDir}/${DECOMMISSION_PATH}`, hubFile: hubFileOf(hub.name), clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({
+      ...s,
+      n: i + 1,
+      capitalized: s.what.charAt(0).toUpperCase() + s.what.slice(1),
+    })),
     deleted: decommissionKinds(m).deleted.map((a) => `\`${a}\``).join(', ') || 'none',
     kept: decommissionKinds(m).kept.map((a) => `\`${a}\``).join(', ') || 'none',
   });
