@@ -550,8 +550,6 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } }, data: { name: 'fleet-b', server: 'https://api.fleet-b.internal:6443', config: '{{ .config }}' } } });
     expect(es.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toStrictEqual([
       ['config', '/odp/hub/argocd/clusters/fleet-b/config'],
-      ['name', '/odp/hub/argocd/clusters/fleet-b/name'],
-      ['server', '/odp/hub/argocd/clusters/fleet-b/server'],
     ]);
   });
 

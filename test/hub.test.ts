@@ -76,7 +76,14 @@ describe('the fleet AppProject of the managed roots', () => {
     // not read from the parameter when the ExternalSecret refreshes.
     const es = doc(render('hub', fromSsm), 'apps/cluster-fleet-a.yaml');
     expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fixture.internal:6443', config: '{{ .config }}' });
-    expect(es.spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config', 'name', 'server']);
+    // Only what the template reads is fetched: the pinned name and server parameters are not.
+    expect(es.spec.data).toStrictEqual([{ secretKey: 'config', remoteRef: { key: '/odp/hub/argocd/clusters/fleet-a/config' } }]);
+    expect(doc(hub, 'apps/cluster-fleet-b.yaml').spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config']);
+    // Every key the template names is fetched or pinned, and every fetched key is used.
+    for (const e of [es, doc(hub, 'apps/cluster-fleet-b.yaml')]) {
+      const used = Object.values(e.spec.target.template.data as Record<string, string>).flatMap((v) => [...v.matchAll(/\{\{ \.(\w+) \}\}/g)].map((x) => x[1]));
+      expect(e.spec.data.map((d: any) => d.secretKey).sort()).toStrictEqual([...new Set(used)].sort());
+    }
   });
 
   it('an { ssm } endpoint not locked in the managed environment\'s lock refuses the hub at its manages entry, naming the refresh', () => {

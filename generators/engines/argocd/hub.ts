@@ -136,6 +136,15 @@ export function rollingSync(model: EnvironmentModel): Record<string, unknown> {
   };
 }
 
+/**
+ * The fields of a managed cluster's Secret its ExternalSecret fetches from SSM: the config (bearer token and CA) always,
+ * name and server only where the managed file does not pin them (model/fleet.ts fleetClusters: a valid hub pins both).
+ */
+export const fetchedFields = (m: EnvironmentModel, env: string): ('config' | 'name' | 'server')[] => {
+  const pinned = m.fleet.clusters[env] ?? {};
+  return ['config', ...(pinned.name === undefined ? (['name'] as const) : []), ...(pinned.server === undefined ? (['server'] as const) : [])];
+};
+
 /** The ExternalSecret creating a managed cluster's Argo CD cluster Secret from SSM. */
 export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unknown> {
   const name = `cluster-${env}`;
@@ -169,7 +178,8 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
           data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: '{{ .config }}' },
         },
       },
-      data: (['config', 'name', 'server'] as const).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
+      // Only what the template reads: a pinned name or server is not fetched (its parameter is neither needed nor read).
+      data: fetchedFields(ctx.model, env).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
     },
   });
   return es.toJSON() as unknown as Record<string, unknown>;
@@ -225,8 +235,8 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
   });
 }
 
-/** Every SSM parameter a hub's cluster ExternalSecrets read (name, server and config of each managed environment). */
-export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).flatMap((env) => Object.values(clusterSecretParameters(m.name, env)));
+/** Every SSM parameter a hub's cluster ExternalSecrets read (of each managed environment, what fetchedFields names). */
+export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).flatMap((env) => fetchedFields(m, env).map((k) => clusterSecretParameters(m.name, env)[k]));
 
 /**
  * The hub's cluster registry store: the cluster Secrets' parameters carry bearer tokens of other

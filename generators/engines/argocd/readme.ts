@@ -10,7 +10,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
@@ -118,9 +118,9 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 
 | SSM parameter | Type | Value |
 |---|---|---|
-| {{code nameParameter}} | String | {{code cluster}}: the name the Applications' \`destination.name\` refers to |
-| {{code serverParameter}} | String | {{code endpoint}}: this cluster's API server (\`cluster.endpoint\`) |
-| {{code configParameter}} | SecureString | the cluster Secret's \`config\` (Argo CD declarative setup), below |
+| {{code nameParameter}} | String | {{code cluster}}: the name the Applications' \`destination.name\` refers to (not read by the hub, which pins it from this file) |
+| {{code serverParameter}} | String | {{code endpoint}}: this cluster's API server (\`cluster.endpoint\`; not read by the hub, which pins it) |
+| {{code configParameter}} | SecureString | the cluster Secret's \`config\` (Argo CD declarative setup), below: the one parameter the hub reads |
 
 \`\`\`json
 {
@@ -325,7 +325,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
 function hubSection(m: EnvironmentModel): string {
   const rows = registered(m).map((env) => {
     const p = clusterSecretParameters(m.name, env);
-    return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.name}\`, \`${p.server}\`, \`${p.config}\` |`;
+    return `| ${env} | \`${clusterSecretPath(env)}\` | ${fetchedFields(m, env).map((k) => `\`${p[k]}\``).join(', ')} |`;
   });
   return [
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
@@ -344,7 +344,7 @@ function hubSection(m: EnvironmentModel): string {
         ]
       : []),
     '',
-    '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters (name, server: String; config: SecureString) |',
+    '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters it reads (config: SecureString; name and server are pinned from the managed file) |',
     '|---|---|---|',
     ...rows,
     '',
@@ -353,7 +353,7 @@ function hubSection(m: EnvironmentModel): string {
     `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
     `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
     "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
-    "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
+    "the managed environment's bootstrap script writes it (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
     "each managed API server: a managed environment's AWS layer admits this hub's VPC on its API load balancer's port (an endpoint",
     'given as an address has no load balancer: its README says what to open); the routing between the VPCs is not created.',
   ].join('\n');
