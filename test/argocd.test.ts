@@ -380,8 +380,16 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(sets.map((o) => o.metadata.name)).toStrictEqual(['fleet']);
     const spec = (sets[0] as any).spec;
     expect([spec.goTemplate, spec.goTemplateOptions, spec.syncPolicy]).toStrictEqual([true, ['missingkey=error'], { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' }]);
+    // A root per fleet file whose cluster Secret exists (hub.ts ROOT_WHEN_REGISTERED; walked in test/hub.test.ts).
     expect(spec.generators).toStrictEqual([
-      { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
+      {
+        matrix: {
+          generators: [
+            { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
+            { clusters: { selector: { matchLabels: { 'odp.opendev.dev/environment': '{{.path.basename}}' } } } },
+          ],
+        },
+      },
     ]);
     expect(spec.template.spec.project).toBe('fleet');
     expect(spec.template.metadata.name).toBe('{{.environment}}-root');
@@ -511,8 +519,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       'kubectl -n argocd wait externalsecret/cluster-fleet-b --for=condition=Ready --timeout=5m',
       'argocd cluster get https://api.fleet-b.internal:6443',
       "kubectl -n argocd get applicationset fleet -o jsonpath='{.status.conditions}'",
-      'kubectl -n argocd get application fleet-b-root',
-      '# registered more than an hour after the hub synced the commit listing fleet-b: that first sync was terminated; start it again',
+      '# the ApplicationSet creates the root once the Secret exists (kubectl wait --for=create: kubectl 1.31 or later)',
+      'kubectl -n argocd wait application/fleet-b-root --for=create --timeout=2m',
+      '# the hub could not reach this cluster for an hour after the root appeared: that first sync was terminated; start it again',
       `[ "$(kubectl -n argocd get application fleet-b-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync fleet-b-root --async`,
       'argocd app wait fleet-b-root --sync --health --timeout 900',
       'argocd app list -l odp.opendev.dev/environment=fleet-b',
@@ -595,7 +604,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     tree.files = tree.files.filter((f) => !(f.env === 'fleet-b' && f.path === 'fleet.yaml'));
     const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
     expect(errors).toStrictEqual([
-      "rendered/hub/argocd/applicationset-fleet.yaml:17:19  spec.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
+      "rendered/hub/argocd/applicationset-fleet.yaml:19:25  spec.generators[0].matrix.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
     ]);
   });
 

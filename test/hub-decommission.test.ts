@@ -66,7 +66,18 @@ if (verb === 'get' && (s.forbidden || []).includes(kind)) { process.stderr.write
 // kubectl get NAME: NotFound is exit 1 with this message, unless --ignore-not-found, which prints nothing and exits 0
 // (pkg/cmd/get/get.go:483-485, 631-635).
 const absent = () => { if (args.includes('--ignore-not-found')) done(0); process.stderr.write('Error from server (NotFound): ' + plural + ' "' + name + '" not found\n'); done(1); };
-if (verb === 'get' && kind === 'applicationset') { if (s.appsetFiles) out(s.appsetFiles.join(' ')); done(0); }
+// The ApplicationSet as the hub renders it (a matrix of the git files generator and a cluster generator), read with
+// kubectl's JSONPath: each {…} of the template evaluated, [*] over every item, the results joined by spaces.
+if (verb === 'get' && kind === 'applicationset') {
+  if (!s.appsetFiles) absent();
+  const set = { spec: { generators: [{ matrix: { generators: [{ git: { files: s.appsetFiles.map((path) => ({ path })) } }, { clusters: {} }] } }] } };
+  const evaluate = (expr) => expr.split('.').filter(Boolean).reduce((xs, seg) => {
+    const [key, star] = [seg.replace('[*]', ''), seg.endsWith('[*]')];
+    return xs.flatMap((x) => (x && typeof x === 'object' && key in x ? (star ? x[key] : [x[key]]) : []));
+  }, [set]);
+  out(opt('-o').replace(/^jsonpath=/, '').replace(/\{([^}]*)\}/g, (_, expr) => evaluate(expr).join(' ')));
+  done(0);
+}
 if (verb === 'get' && kind === 'secret') { if (!s.clusterSecret) absent(); out('secret/' + name); done(0); }
 if (verb === 'get' && kind === 'externalsecret') { if (!s.externalSecret) absent(); out('externalsecret.external-secrets.io/' + name); done(0); }
 // The managed cluster (its kubeconfig): deleting the hub's identity there.
@@ -328,7 +339,7 @@ describe('the hub while an environment is let go (argocd.decommission)', () => {
   const doc = (p: string) => parseYamlStream(hub.find((f) => f.path === p)!.content)[0] as any;
 
   it('the ApplicationSet no longer generates it, the hub keeps its cluster Secret, and it still renders as managed', () => {
-    expect(doc('argocd/applicationset-fleet.yaml').spec.generators[0].git.files).toStrictEqual([{ path: 'rendered/fleet-a/fleet.yaml' }]);
+    expect(doc('argocd/applicationset-fleet.yaml').spec.generators[0].matrix.generators[0].git.files).toStrictEqual([{ path: 'rendered/fleet-a/fleet.yaml' }]);
     expect(hub.map((f) => f.path).filter((p) => p.startsWith('apps/cluster-')).sort()).toStrictEqual(['apps/cluster-fleet-a.yaml', 'apps/cluster-fleet-b.yaml']);
     const managed = renderedFiles('fleet-b', leaving).map((f) => f.path);
     expect(managed).toContain('fleet.yaml');

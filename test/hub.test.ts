@@ -15,6 +15,7 @@ import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkMotion } from '../generators/validate/motion/index.js';
 import { fixtureSources, formatted } from './helpers.js';
+import { generateApplications, secretOf } from './support/applicationset.js';
 
 const { sources } = fixtureSources('valid', 'hub.yaml');
 const render = (env: string, src = sources) => {
@@ -187,9 +188,84 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
   });
 });
 
-describe('a managed cluster registered after its root\'s first sync timed out (README, "Check on the hub")', () => {
+/*
+ * The hub's first sync with 0, 1 and all managed clusters registered, the ApplicationSet evaluated as argo-cd v3.4.4's
+ * controller does (test/support/applicationset.ts; hub.ts ROOT_WHEN_REGISTERED):
+ * - the hub's root syncs its waves; the cluster ExternalSecrets (last wave, never waited on) are Ready only for the
+ *   clusters whose bootstrap wrote the config parameter: External Secrets creates the Secret then, not before;
+ * - the ApplicationSet (last wave) yields a root for a fleet file only while a cluster Secret labelled with that
+ *   environment exists; with none it generates nothing and is Healthy (ResourcesUpToDate), so nothing waits;
+ * - a cluster registered later: its Secret appears, the controller requeues the ApplicationSet
+ *   (clustereventhandler.go:53-100) and the root is created then, its first sync starting with its cluster known.
+ * So no generated root ever has an Application whose destination cluster the hub does not know.
+ */
+describe('the ApplicationSet generates a managed root only once its cluster is registered (the hub\'s first sync with 0, 1 and every cluster registered)', () => {
+  const hub = render('hub');
+  const set = doc(hub, 'argocd/applicationset-fleet.yaml');
+  const managed = ['fleet-a', 'fleet-b'];
+  const trees = new Map(managed.map((e) => [e, render(e)]));
+  const repo = new Map([...trees].flatMap(([e, files]) => files.map((f) => [`rendered/${e}/${f.path}`, f.content] as [string, string])));
+  // The Secret External Secrets creates for a registered cluster, from the hub's rendered ExternalSecret.
+  const secret = (env: string) => secretOf(doc(hub, `apps/cluster-${env}.yaml`), { config: '{"bearerToken":"t","tlsClientConfig":{"insecure":false,"caData":"Y2E="}}' });
+  const generate = (registered: string[], files = repo) => generateApplications(set, files, registered.map(secret));
+
+  it.each([[[]], [['fleet-a']], [['fleet-b']], [['fleet-a', 'fleet-b']]])('registered %j: a root for exactly those, each as the template says', (registered: string[]) => {
+    const roots = generate(registered);
+    expect(roots.map((r) => r.metadata.name)).toStrictEqual(registered.map((e) => `${e}-root`));
+    for (const [i, env] of registered.entries()) {
+      expect(roots[i]!.metadata.labels).toStrictEqual({ 'odp.opendev.dev/environment': env });
+      expect(roots[i]!.spec.project).toBe('fleet');
+      expect(roots[i]!.spec.destination).toStrictEqual({ server: 'https://kubernetes.default.svc', namespace: 'argocd' });
+      expect(roots[i]!.spec.sources.map((x: any) => x.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
+    }
+  });
+
+  it('no generated root syncs an Application whose destination cluster the hub does not know', () => {
+    for (const registered of [[], ['fleet-a'], ['fleet-b'], managed]) {
+      const known = new Set(registered.map((e) => secret(e).data.name));
+      const destinations = generate(registered).flatMap((root) => {
+        const env = root.metadata.labels['odp.opendev.dev/environment'] as string;
+        return docs(trees.get(env)!, 'apps/').filter((o) => o.kind === 'Application').map((a) => a.spec.destination.name as string);
+      });
+      expect(destinations.filter((d) => !known.has(d))).toStrictEqual([]);
+      expect(destinations.length > 0).toBe(registered.length > 0);
+    }
+    // Before this change (a git files generator alone) every fleet file yielded its root, registered or not.
+    const plain = { ...set, spec: { ...set.spec, generators: [set.spec.generators[0].matrix.generators[0]] } };
+    expect(generateApplications(plain, repo, []).map((r) => r.metadata.name)).toStrictEqual(['fleet-a-root', 'fleet-b-root']);
+  });
+
+  it('the selector is the fleet file\'s directory, not a value the file chooses; other cluster Secrets and the in-cluster entry never match', () => {
+    expect(set.spec.generators[0].matrix.generators[1]).toStrictEqual({ clusters: { selector: { matchLabels: { 'odp.opendev.dev/environment': '{{.path.basename}}' } } } });
+    // fleet-a's file claiming to be fleet-b: fleet-b's Secret still generates only from rendered/fleet-b.
+    const spoofed = new Map(repo).set('rendered/fleet-a/fleet.yaml', repo.get('rendered/fleet-a/fleet.yaml')!.replace('environment: fleet-a', 'environment: fleet-b'));
+    expect(generate(['fleet-b'], spoofed).map((r) => r.spec.sources[0].path)).toStrictEqual(['rendered/fleet-b/apps']);
+    // A cluster Secret of something else in Argo CD's namespace (no environment label) generates nothing.
+    const other = { metadata: { name: 'other', namespace: 'argocd', labels: { 'argocd.argoproj.io/secret-type': 'cluster' } }, data: { name: 'other', server: 'https://other:6443' } };
+    expect(generateApplications(set, repo, [other])).toStrictEqual([]);
+  });
+
+  it('the roots keep their RollingSync stage label, and each stage selects the generated roots of its environments', () => {
+    const staged = new Map(sources);
+    staged.set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a, fleet-b]\n  rollingSync: { maxUpdate: 1 }'));
+    staged.set('environments/fleet-b.yaml', `${sources.get('environments/fleet-b.yaml')!}\npromotion:\n  from: fleet-a\n`);
+    const rolling = doc(render('hub', staged), 'argocd/applicationset-fleet.yaml');
+    const roots = generateApplications(rolling, repo, managed.map(secret));
+    const steps = rolling.spec.strategy.rollingSync.steps as any[];
+    expect(roots.map((r) => steps.findIndex((st) => st.matchExpressions.every((m: any) => m.values.includes(r.metadata.labels[m.key]))))).toStrictEqual([0, 1]);
+  });
+
+  it('the hub\'s own first sync is unchanged: the ApplicationSet stays in the last wave, which nothing waits for', () => {
+    expect(set.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe(doc(hub, 'apps/cluster-fleet-a.yaml').metadata.annotations['argocd.argoproj.io/sync-wave']);
+    const model = prepareEnvironment('hub', sources).prepared!.model;
+    const tree = parseRenderedTree(new Map(hub.map((f) => [`hub/${f.path}`, f.content] as [string, string])));
+    expect(checkMotion(tree, [model]).map(formatDiagnostic).filter((l) => l.includes('ApplicationSet'))).toStrictEqual([]);
+  });
+});
+
+describe('a managed root whose first sync timed out before the hub reached the cluster (README, "Check on the hub")', () => {
   /*
-   * An Application whose destination cluster has no Secret has sync and health Unknown (argo-cd v3.4.4
+   * An Application whose destination cluster the hub cannot reach (network, certificate) has sync and health Unknown (argo-cd v3.4.4
    * controller/appcontroller.go:1784-1789); the hub's Application health reads that as Progressing, so the root's
    * first wave waits; after controller.sync.timeout.seconds the operation is terminated (:1460-1465), not retried
    * (:1538), and auto-sync skips the commit whose sync failed (:2251-2262). The check restarts it only then.
@@ -209,7 +285,8 @@ describe('a managed cluster registered after its root\'s first sync timed out (R
     }
   };
   it('the README says why the root waits, with the upstream lines', () => {
-    expect(readme).toContain('so the root\'s first sync waits at\nits first wave; an hour later (`controller.sync.timeout.seconds`) it is terminated');
+    expect(readme).toContain('The ApplicationSet creates `fleet-a-root` only once that Secret exists, i.e. once this cluster is registered (step 2)');
+    expect(readme).toContain('Once the root exists, its first sync waits at its first wave until the\nhub reaches this API server; an hour later (`controller.sync.timeout.seconds`) it is terminated');
   });
   it('a Failed root is synced again; Succeeded, Running or no operation yet: nothing is started (and the line succeeds under set -e)', () => {
     const get = "kubectl -n argocd get application fleet-a-root -o jsonpath={.status.operationState.phase}";

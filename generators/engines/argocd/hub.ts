@@ -70,6 +70,41 @@ export function fleetFile(m: EnvironmentModel): RenderedFile {
   return { path: FLEET_FILE, content: toYaml(doc), inputs: [['name'], ['cluster', 'name'], ['cluster', 'endpoint'], ['argocd']] };
 }
 
+/**
+ * The cluster generator's label value: the directory of the fleet file (rendered/<env>), which is the environment's
+ * name. From the git files generator's `path` parameter, which the generator sets after copying the file's keys, so a
+ * fleet file cannot choose another environment's cluster (argo-cd v3.4.4 applicationset/generators/git.go:243-257).
+ */
+export const REGISTERED_SELECTOR_VALUE = '{{.path.basename}}';
+
+/**
+ * Why the ApplicationSet is a matrix (argoproj/argo-cd v3.4.4): a managed environment's root is generated only once the
+ * hub has its cluster Secret, i.e. once the environment's bootstrap registered it (register.sh writes the SSM
+ * parameters, the hub's ExternalSecret cluster-<env> creates the Secret labelled with the environment). Before, the
+ * root's Applications would name a cluster the hub does not know: their sync and health Unknown
+ * (controller/appcontroller.go:1784-1789), the root's first sync waiting at its first wave until the sync timeout.
+ * - matrix.go:48-80: the second generator is evaluated once per element of the first, with that element's parameters,
+ *   and each pair is merged (go templates: the first generator's parameters win, :60-68); no element of the second,
+ *   no Application for that element; an empty parameter list is no error (only a generator that yields no result
+ *   list at all is, :114-116);
+ * - generator_spec_processor.go:56-68, 175-186: the second generator's fields are rendered as templates with the
+ *   first's parameters (documented: docs/operator-manual/applicationset/Generators-Matrix.md:111-160, this very
+ *   git files + cluster selector pairing);
+ * - cluster.go:58-60, 165-187: with a non-empty selector the in-cluster entry is never yielded, and only Secrets in
+ *   Argo CD's namespace labelled argocd.argoproj.io/secret-type=cluster and matching the selector are;
+ * - clustereventhandler.go:31-45, 53-100: creating, changing or deleting a cluster Secret requeues every
+ *   ApplicationSet with a cluster generator, nested in a matrix too: the root appears as soon as the Secret does;
+ * - applicationset_controller.go:400-410: with nothing generated the ApplicationSet is ResourcesUpToDate, i.e.
+ *   Healthy (resource_customizations/argoproj.io/ApplicationSet/health.lua), so the hub's own sync is not held;
+ * - a Secret removed later generates nothing for that environment, but applicationsSync create-update never deletes
+ *   the root (applicationset_controller.go:153-163, 355-357): it stays, as any root leaving the generator does.
+ */
+export const ROOT_WHEN_REGISTERED = {
+  id: 'argocd.applicationset.root-when-registered',
+  text: "a matrix of the git files generator and a cluster generator whose selector is rendered from the file's parameters yields a file's element only while a cluster Secret matches, and is re-evaluated when a cluster Secret appears",
+  source: 'argoproj/argo-cd v3.4.4 applicationset/generators/matrix.go:48-80, cluster.go:58-60, 165-187, generator_spec_processor.go:56-68, controllers/clustereventhandler.go:53-100',
+} as const;
+
 export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
   const { model } = ctx;
   const a = { ...model.sync, manages: model.fleet.manages };
@@ -82,7 +117,18 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],
-      generators: [{ git: { repoURL: model.git.repoURL, revision: model.git.targetRevision, files: a.manages.map((env) => ({ path: `${siblingDir(model, env)}/${FLEET_FILE}` })) } }],
+      generators: [
+        {
+          // A root only once its cluster is registered (ROOT_WHEN_REGISTERED): each fleet file (git files generator) times
+          // the cluster Secrets labelled with its environment (cluster generator, its selector templated from the first).
+          matrix: {
+            generators: [
+              { git: { repoURL: model.git.repoURL, revision: model.git.targetRevision, files: a.manages.map((env) => ({ path: `${siblingDir(model, env)}/${FLEET_FILE}` })) } },
+              { clusters: { selector: { matchLabels: { [ENVIRONMENT_LABEL]: REGISTERED_SELECTOR_VALUE } } } },
+            ],
+          },
+        },
+      ],
       // Deleting the ApplicationSet (or an environment leaving it) must not uninstall a cluster; the
       // controller only creates and updates Applications, it never deletes one.
       syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' },

@@ -10,7 +10,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
@@ -81,11 +81,15 @@ const managedRunbook = compileTemplate(`The Argo CD of \`{{hub}}\` (namespace \`
 \`fleet\` reads \`{{dir}}/fleet.yaml\` from {{repo}} at \`{{revision}}\` and creates the root Application \`{{env}}-root\`, which
 syncs the Applications (\`{{env}}-<add-on>\`) and AppProjects (\`{{env}}-<project>\`) into the hub's \`{{ns}}\` namespace; they
 deploy to this cluster by name (\`destination.name: {{cluster}}\`), through the hub's Argo CD cluster Secret \`cluster-{{env}}\`.
-Until that Secret exists, the hub reports their destination as unknown (\"there are no clusters with this name\"): their
-sync and health are Unknown (argo-cd v3.4.4 \`controller/appcontroller.go:1784-1789\`){{#unless manual}}, so the root's first sync waits at
-its first wave; an hour later (\`controller.sync.timeout.seconds\`) it is terminated, and Argo CD retries neither a terminated
-sync (\`appcontroller.go:1460-1465, 1538\`) nor, automatically, a commit whose sync failed (\`:2251-2262\`): registered later
-than that, the root waits for the next commit, or for the sync that *Check on the hub* (below) starts{{/unless}}.
+The ApplicationSet creates \`{{env}}-root\` only once that Secret exists, i.e. once this cluster is registered (step 2): it
+pairs each fleet file with the cluster Secrets labelled with its environment ({{registeredSource}}), and
+a new cluster Secret makes the controller generate again at once. Before, the hub has no root for this environment, and no
+Application that would name a cluster it does not know (their sync and health would be Unknown, argo-cd v3.4.4
+\`controller/appcontroller.go:1784-1789\`).{{#unless manual}} Once the root exists, its first sync waits at its first wave until the
+hub reaches this API server; an hour later (\`controller.sync.timeout.seconds\`) it is terminated, and Argo CD retries neither a
+terminated sync (\`appcontroller.go:1460-1465, 1538\`) nor, automatically, a commit whose sync failed (\`:2251-2262\`): if the
+network or certificate (step 3) took longer than that, the root waits for the next commit, or for the sync that *Check on the hub*
+(below) starts.{{/unless}}
 
 ### 1. Bootstrap the cluster
 
@@ -167,13 +171,14 @@ kubectl -n {{ns}} annotate externalsecret cluster-{{env}} force-sync=$(date +%s)
 kubectl -n {{ns}} wait externalsecret/cluster-{{env}} --for=condition=Ready --timeout=5m
 argocd cluster get {{endpoint}}
 kubectl -n {{ns}} get applicationset fleet -o jsonpath='{.status.conditions}'
-kubectl -n {{ns}} get application {{env}}-root
+# the ApplicationSet creates the root once the Secret exists (kubectl wait --for=create: kubectl 1.31 or later)
+kubectl -n {{ns}} wait application/{{env}}-root --for=create --timeout=2m
 {{#if manual}}argocd app sync {{env}}-root
 {{#each waves}}
 # wave {{wave}}
 argocd app sync {{apps}}
 argocd app wait {{apps}} --health --timeout 900
-{{/each}}{{else}}# registered more than an hour after the hub synced the commit listing {{env}}: that first sync was terminated; start it again
+{{/each}}{{else}}# the hub could not reach this cluster for an hour after the root appeared: that first sync was terminated; start it again
 [ "$(kubectl -n {{ns}} get application {{env}}-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync {{env}}-root --async
 argocd app wait {{env}}-root --sync --health --timeout 900
 {{/if}}argocd app list -l {{label}}={{env}}
@@ -181,7 +186,8 @@ argocd app wait {{env}}-root --sync --health --timeout 900
 
 \`argocd cluster get\` shows the connection state (\`Successful\` once the hub's controller reached the API server with the
 token; \`Unknown\` until an Application deploys there).
-The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` then
+The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` exists once the ExternalSecret is
+Ready (no root while \`kubectl -n {{ns}} get secret cluster-{{env}}\` finds nothing: register the cluster, step 2), then
 {{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
 
 ### 5. Leave the hub
@@ -310,6 +316,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     manual: !m.sync.automated,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
+    registeredSource: ROOT_WHEN_REGISTERED.source.replace('argoproj/argo-cd v3.4.4 ', 'argo-cd v3.4.4 '),
     decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
     leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self: `${m.renderedDir}/${DECOMMISSION_PATH}`, hubFile: hubFileOf(hub.name), clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({
       ...s,
@@ -329,7 +336,8 @@ function hubSection(m: EnvironmentModel): string {
   });
   return [
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
-    "Application from its `rendered/<env>/fleet.yaml`, in the AppProject `fleet` (never templated): this repository, the namespace",
+    "Application from its `rendered/<env>/fleet.yaml` once this hub has its cluster Secret (a matrix with a cluster generator: no root,",
+    "and so no Application naming an unknown cluster, before the environment's bootstrap registered it), in the AppProject `fleet` (never templated): this repository, the namespace",
     `\`${argoContext(m).argoNamespace}\` of this cluster, the kinds Application and AppProject only (no cluster-scoped kind), so a managed environment's`,
     'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: removing an',
     'environment from `argocd.manages` leaves its root in place and syncing (see *Decommission a managed environment*). Deleting',

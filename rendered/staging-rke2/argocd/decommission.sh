@@ -50,7 +50,8 @@ if [ "$MODE" = forget ]; then
 fi
 
 # 1. The hub's ApplicationSet no longer generates 'staging-rke2-root': while it does, it re-creates the root and puts its automated sync back.
-generated=$(kubectl -n "$NS" get applicationset 'fleet' --ignore-not-found -o 'jsonpath={.spec.generators[*].git.files[*].path}')
+# The fleet files sit in the matrix (hub.ts applicationSet); a git generator at the top is read too (a hub rendered before it).
+generated=$(kubectl -n "$NS" get applicationset 'fleet' --ignore-not-found -o 'jsonpath={.spec.generators[*].matrix.generators[*].git.files[*].path} {.spec.generators[*].git.files[*].path}')
 case " $generated " in
   *" "'rendered/staging-rke2/fleet.yaml'" "*) echo "the ApplicationSet 'fleet' still generates 'staging-rke2-root' from 'rendered/staging-rke2/fleet.yaml': move staging-rke2 from argocd.manages to argocd.decommission in the environment file of dev, synth, merge, let the hub sync, then run this again" >&2; exit 1 ;;
 esac
