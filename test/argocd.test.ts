@@ -445,7 +445,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       stub('kubectl', [
         `echo "kubectl $*" >>${log}`,
         'case "$*" in',
-        `  *'create token argocd-manager --duration=2160h'*) printf 'eyJ.tok.en' ;;`,
+        // -o jsonpath: the TokenRequest's status.expirationTimestamp (UTC, RFC 3339), a newline, its token.
+        `  *'create token argocd-manager --duration=2160h -o jsonpath={.status.expirationTimestamp}'*) printf '2027-03-07T03:00:00Z\\neyJ.tok.en' ;;`,
         `  *'get configmap kube-root-ca.crt'*) printf 'PEM' ;;`,
         'esac',
       ].join('\n'));
@@ -463,7 +464,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       expect(Object.keys(written)).toStrictEqual(['/odp/hub/argocd/clusters/fleet-b/name String', '/odp/hub/argocd/clusters/fleet-b/server String', '/odp/hub/argocd/clusters/fleet-b/config SecureString']);
       expect(written['/odp/hub/argocd/clusters/fleet-b/name String']).toBe('fleet-b');
       expect(written['/odp/hub/argocd/clusters/fleet-b/server String']).toBe('https://api.fleet-b.internal:6443');
-      expect(JSON.parse(written['/odp/hub/argocd/clusters/fleet-b/config SecureString']!)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') } });
+      expect(JSON.parse(written['/odp/hub/argocd/clusters/fleet-b/config SecureString']!)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') }, expiresAt: '2027-03-07T03:00:00Z' });
       // No credential on a command line: values go through a file.
       expect(calls.filter((c) => c.includes('eyJ'))).toStrictEqual([]);
     } finally {
@@ -556,7 +557,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
 
   it('the hub creates each managed cluster\'s Argo CD cluster Secret from SSM with an ExternalSecret', () => {
     const es = doc('hub', 'apps/cluster-fleet-b.yaml');
-    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } }, data: { name: 'fleet-b', server: 'https://api.fleet-b.internal:6443', config: '{{ .config }}' } } });
+    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } }, data: { name: 'fleet-b', server: 'https://api.fleet-b.internal:6443', config: expect.stringMatching(/\{\{ \.config \}\}$/) } } });
     expect(es.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toStrictEqual([
       ['config', '/odp/hub/argocd/clusters/fleet-b/config'],
     ]);

@@ -2,8 +2,8 @@
  * Hub mode (fixture valid/hub.yaml managing fleet-a and fleet-b): the roots' `fleet` AppProject, the hub's
  * identity on the managed clusters (issue 25: not cluster-admin), and RollingSync by promotion stage (issue 21).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkMotion } from '../generators/validate/motion/index.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { generateApplications, secretOf } from './support/applicationset.js';
+import { executeGoTemplate } from './support/go-template.js';
 
 const { sources } = fixtureSources('valid', 'hub.yaml');
 const render = (env: string, src = sources) => {
@@ -70,13 +71,14 @@ describe('the fleet AppProject of the managed roots', () => {
     // Whoever may write a managed cluster's parameters could otherwise name another cluster or the hub itself: a
     // cluster Secret with server https://kubernetes.default.svc replaces the hub's in-cluster connection (argo-cd v3.4.4
     // util/db/cluster.go:87-98).
-    expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: '{{ .config }}' });
+    // config: the parameter verbatim, behind the token's expiry check (hub.ts expiryCheck, tested below).
+    expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: expect.stringMatching(/^\{\{ \$c := fromJson \.config \}\}.*\{\{ \.config \}\}$/) });
     const fromSsm = new Map(sources);
     fromSsm.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', 'endpoint: { ssm: /odp/fixture/api/endpoint }'));
     // An { ssm } endpoint is pinned to its value in the managed environment's lock (test/fixtures/_fixture.ssm.lock.json),
     // not read from the parameter when the ExternalSecret refreshes.
     const es = doc(render('hub', fromSsm), 'apps/cluster-fleet-a.yaml');
-    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fixture.internal:6443', config: '{{ .config }}' });
+    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fixture.internal:6443', config: expect.stringMatching(/\{\{ \.config \}\}$/) });
     // Only what the template reads is fetched: the pinned name and server parameters are not.
     expect(es.spec.data).toStrictEqual([{ secretKey: 'config', remoteRef: { key: '/odp/hub/argocd/clusters/fleet-a/config' } }]);
     expect(doc(hub, 'apps/cluster-fleet-b.yaml').spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config']);
@@ -179,7 +181,7 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
 
   it('register.sh mints a TokenRequest token with a lifetime and states the rotation', () => {
     const script = render('fleet-b').find((f) => f.path === 'argocd/bootstrap/register.sh')!.content;
-    expect(script).toContain("kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h >\"$TMP/token\"");
+    expect(script).toContain("kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h -o 'jsonpath={.status.expirationTimestamp}{\"\\n\"}{.status.token}' >\"$TMP/issued\"");
     expect(script).toContain('# Rotation: run it again every 30 days (the token expires after 90)');
     expect(script).toMatch(/^set -eu$/m);
     const readme = render('fleet-b').find((f) => f.path === 'README.md')!.content;
@@ -260,6 +262,71 @@ describe('the ApplicationSet generates a managed root only once its cluster is r
     const model = prepareEnvironment('hub', sources).prepared!.model;
     const tree = parseRenderedTree(new Map(hub.map((f) => [`hub/${f.path}`, f.content] as [string, string])));
     expect(checkMotion(tree, [model]).map(formatDiagnostic).filter((l) => l.includes('ApplicationSet'))).toStrictEqual([]);
+  });
+});
+
+/*
+ * The hub's token of a managed cluster expires (register.sh mints it for 90 days): 14 days before, the hub's ExternalSecret
+ * cluster-<env> fails its template, so External Secrets keeps the Secret (the token still works) and marks the
+ * ExternalSecret Ready=False with the message (external-secrets v2.9.0 externalsecret_controller.go:460-498, 580-583);
+ * Argo CD shows it Degraded. The template runs here through test/support/go-template.ts (ESO's functions, hub.ts expiryCheck).
+ */
+describe('the hub sees a managed cluster\'s token expire (register.sh stores its expiry, the ExternalSecret checks it)', () => {
+  const hub = render('hub');
+  const template = doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data.config as string;
+  const now = new Date('2027-01-10T12:00:00Z');
+  const config = (expiresAt?: unknown) => JSON.stringify({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: 'UEVN' }, ...(expiresAt === undefined ? {} : { expiresAt }) });
+  const run = (c: string) => executeGoTemplate(template, { config: c }, now);
+
+  it('more than 14 days left: the config passes through verbatim', () => {
+    for (const at of ['2027-01-24T12:00:00Z', '2027-04-10T12:00:00Z']) expect(run(config(at))).toBe(config(at));
+  });
+
+  it('14 days or less, or expired: the template fails with the message naming register.sh (the ExternalSecret turns not Ready)', () => {
+    for (const at of ['2027-01-24T11:59:59Z', '2027-01-20T00:00:00Z', '2026-12-01T00:00:00Z'])
+      expect(() => run(config(at))).toThrow("the hub's token for fleet-a expires within 14 days (expiresAt in its config): run rendered/fleet-a/argocd/bootstrap/register.sh with fleet-a's kubeconfig to rotate it");
+  });
+
+  it('a config without expiresAt (registered before it), not a string, or not JSON passes unchecked', () => {
+    for (const c of [config(), config(1767225600), 'not json', '[1]']) expect(run(c)).toBe(c);
+  });
+
+  it('register.sh stores the expiry the API server granted (TokenRequest status.expirationTimestamp) in the config, and refuses a missing one', () => {
+    const script = render('fleet-a').find((f) => f.path === 'argocd/bootstrap/register.sh')!.content;
+    const dir = mkdtempSync(join(tmpdir(), 'hub-register-'));
+    try {
+      const go = (issued: string) => {
+        writeFileSync(join(dir, 'kubectl'), `#!/bin/sh
+case "$*" in
+  *'create token argocd-manager --duration=2160h -o jsonpath={.status.expirationTimestamp}'*'{.status.token}') printf '%s' '${issued}' ;;
+  *'get configmap kube-root-ca.crt'*) printf 'PEM' ;;
+  *) echo "unexpected kubectl $*" >&2; exit 1 ;;
+esac
+`, { mode: 0o755 });
+        writeFileSync(join(dir, 'aws'), `#!/bin/sh
+while [ $# -gt 0 ]; do case "$1" in --name) n=$2 ;; --value) v=$2 ;; esac; shift; done
+case "$n" in */config) cp "\${v#file://}" '${join(dir, 'config')}' ;; esac
+`, { mode: 0o755 });
+        rmSync(join(dir, 'config'), { force: true });
+        return spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+      };
+      const ok = go('2027-04-10T12:00:00Z\neyJ.tok.en');
+      expect(ok.status, ok.stderr).toBe(0);
+      const written = readFileSync(join(dir, 'config'), 'utf8');
+      expect(JSON.parse(written)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') }, expiresAt: '2027-04-10T12:00:00Z' });
+      expect(ok.stdout).toContain('token valid until 2027-04-10T12:00:00Z');
+      // What it wrote passes the hub's check today, and fails it 14 days before that date.
+      expect(executeGoTemplate(template, { config: written }, now)).toBe(written);
+      expect(() => executeGoTemplate(template, { config: written }, new Date('2027-03-28T00:00:00Z'))).toThrow('expires within 14 days');
+      for (const bad of ['\neyJ.tok.en', '2027-04-10 12:00:00\neyJ.tok.en', '2027-04-10T12:00:00+02:00\neyJ.tok.en']) {
+        const r = go(bad);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('kubectl create token returned no expiry in UTC');
+        expect(existsSync(join(dir, 'config'))).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

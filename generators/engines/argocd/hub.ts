@@ -23,6 +23,8 @@ import { closestSection, type SecretDependency } from '../../model/secrets.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
 
 export const FLEET_FILE = 'fleet.yaml';
+/** A managed environment's registration script (rendered by managed.ts), relative to its rendered directory. */
+export const HUB_REGISTER_SCRIPT = 'argocd/bootstrap/register.sh';
 /**
  * The AppProject of the managed environments' roots: they sync only Applications and AppProjects
  * (rendered/<env>/apps and argocd), into Argo CD's namespace of the hub's own cluster. A fleet file
@@ -191,6 +193,32 @@ export const fetchedFields = (m: EnvironmentModel, env: string): ('config' | 'na
   return ['config', ...(pinned.name === undefined ? (['name'] as const) : []), ...(pinned.server === undefined ? (['server'] as const) : [])];
 };
 
+/** Days before the hub's token of a managed cluster expires that its ExternalSecret turns not Ready (expiryCheck). */
+export const HUB_TOKEN_WARNING_DAYS = 14;
+
+/**
+ * The cluster Secret's `config`, passed through verbatim, behind a check of the token's expiry that the hub can see:
+ * register.sh stores the TokenRequest's `status.expirationTimestamp` (UTC, RFC 3339) as `expiresAt` in the config; from
+ * HUB_TOKEN_WARNING_DAYS before it, the template fails, so External Secrets keeps the Secret as it is (the token still
+ * works) and marks the ExternalSecret Ready=False, reason SecretSyncedError, with this message; Argo CD shows it Degraded
+ * (argo-cd v3.4.4 resource_customizations/external-secrets.io/ExternalSecret/health.lua), and so the hub's root.
+ * Upstream (external-secrets v2.9.0): the template runs at every refresh (refreshInterval), inside the Secret's mutation:
+ * an error stops the update and marks the ExternalSecret failed (pkg/controllers/externalsecret/externalsecret_controller.go
+ * :460-498, 519-535, 580-583, updateSecret :947-965); its functions (runtime/template/v2/sprig/functions.go):
+ * fromJson (json.Unmarshal, nil on an error: defaults.go:70-79), kindIs, hasKey, get, now (time.Now), dateModify
+ * (time.ParseDuration: date.go:45-51), dateInZone (:20-44), fail (:278). The two times compare as text: both UTC,
+ * fixed width. A config without expiresAt (a registration before it) or not JSON passes unchecked.
+ * Why not a PrometheusRule: kube-state-metrics exports a Secret's annotations as label values only (kube_secret_annotations,
+ * value 1), which PromQL cannot compare with time(), and its custom-resource metrics read only CRD-served kinds (a group is
+ * required: kube-state-metrics internal/discovery/discovery.go:188-194); External Secrets' own metric of this condition
+ * (externalsecret_status_condition) is not scraped here (its chart's serviceMonitor.enabled defaults to false).
+ */
+export function expiryCheck(env: string, register: string): string {
+  const message = `the hub's token for ${env} expires within ${HUB_TOKEN_WARNING_DAYS} days (expiresAt in its config): run ${register} with ${env}'s kubeconfig to rotate it`;
+  const limit = `(dateInZone "2006-01-02T15:04:05Z" (now | dateModify "+${HUB_TOKEN_WARNING_DAYS * 24}h") "UTC")`;
+  return `{{ $c := fromJson .config }}{{ if kindIs "map" $c }}{{ if hasKey $c "expiresAt" }}{{ if kindIs "string" (get $c "expiresAt") }}{{ if lt (get $c "expiresAt") ${limit} }}{{ fail ${JSON.stringify(message)} }}{{ end }}{{ end }}{{ end }}{{ end }}{{ .config }}`;
+}
+
 /** The ExternalSecret creating a managed cluster's Argo CD cluster Secret from SSM. */
 export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unknown> {
   const name = `cluster-${env}`;
@@ -221,7 +249,7 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
           // connection (argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters), which the hub's root and Applications use.
           // Only the config (token and CA) comes from SSM: an endpoint written as { ssm } is pinned to its value in the
           // managed environment's lock (model/fleet.ts fleetClusters; unlocked, rule argocd-managed-endpoint-unlocked refuses the hub).
-          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: '{{ .config }}' },
+          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: expiryCheck(env, `${siblingDir(ctx.model, env)}/${HUB_REGISTER_SCRIPT}`) },
         },
       },
       // Only what the template reads: a pinned name or server is not fetched (its parameter is neither needed nor read).

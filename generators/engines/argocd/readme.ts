@@ -10,7 +10,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
@@ -139,6 +139,12 @@ does not accept. The token is short-lived, not a legacy token Secret: \`{{regist
 again, with this cluster's kubeconfig and the same AWS credentials, every {{rotateDays}} days (a token that expires
 disconnects the hub from this cluster: its Applications show the cluster as failed); refresh the ExternalSecret as below.
 Nothing runs the rotation for you: it needs write access to the hub's account, which nothing in this cluster has. To unregister, follow *Leave the hub* below.
+
+**What to watch on the hub:** the script stores the token's expiry (as the API server granted it) as \`expiresAt\` in the
+config; {{warnDays}} days before it, the hub's ExternalSecret \`cluster-{{env}}\` turns not Ready (reason \`SecretSyncedError\`,
+message "the hub's token for {{env}} expires within {{warnDays}} days … run \`{{register}}\`"), which Argo CD shows as Degraded on the
+hub's root; the cluster Secret is kept as it is meanwhile, and the token works until it expires. No Prometheus alert is
+rendered for it: alert on the hub's root or that ExternalSecret's health (\`kubectl -n {{ns}} get externalsecret cluster-{{env}}\`).
 
 ### 3. Network
 
@@ -309,6 +315,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     register: `${m.renderedDir}/${HUB_REGISTER_PATH}`,
     days: HUB_TOKEN_DAYS,
     rotateDays: HUB_TOKEN_DAYS / 3,
+    warnDays: HUB_TOKEN_WARNING_DAYS,
     steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: applicationName(ctx, u.name) })),
     nameParameter: p.name,
     serverParameter: p.server,
@@ -361,6 +368,7 @@ function hubSection(m: EnvironmentModel): string {
     `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
     `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
     "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
+    `${HUB_TOKEN_WARNING_DAYS} days before a token expires (\`expiresAt\` in its config) its ExternalSecret turns not Ready, naming the managed environment's \`register.sh\`;`,
     "the managed environment's bootstrap script writes it (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
     "each managed API server: a managed environment's AWS layer admits this hub's VPC on its API load balancer's port (an endpoint",
     'given as an address has no load balancer: its README says what to open); the routing between the VPCs is not created.',
