@@ -503,7 +503,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(fences.map(([lang]) => lang)).toStrictEqual(['sh', 'json', 'sh']);
     expect(fences[0]![1]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh\n');
     const config = JSON.parse(fences[1]![1]);
-    expect(Object.keys(config)).toStrictEqual(['bearerToken', 'tlsClientConfig']);
+    expect(Object.keys(config)).toStrictEqual(['bearerToken', 'tlsClientConfig', 'expiresAt']);
     expect(Object.keys(config.tlsClientConfig)).toStrictEqual(['insecure', 'caData']);
     expect(config.tlsClientConfig.insecure).toBe(false);
     // The Network step says what the AWS layer opens (infra/aws/stacks.ts): the API load balancer's group admits

@@ -129,7 +129,8 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 \`\`\`json
 {
   "bearerToken": "<the token of {{serviceAccount}}, decoded>",
-  "tlsClientConfig": { "insecure": false, "caData": "<the cluster CA: base64 of its PEM, as the token Secret's ca.crt holds it>" }
+  "tlsClientConfig": { "insecure": false, "caData": "<the cluster CA: base64 of its PEM, as the token Secret's ca.crt holds it>" },
+  "expiresAt": "<the token's expiry as the API server granted it, UTC, e.g. 2027-03-07T03:00:00Z: the hub checks it>"
 }
 \`\`\`
 
