@@ -380,8 +380,16 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(sets.map((o) => o.metadata.name)).toStrictEqual(['fleet']);
     const spec = (sets[0] as any).spec;
     expect([spec.goTemplate, spec.goTemplateOptions, spec.syncPolicy]).toStrictEqual([true, ['missingkey=error'], { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' }]);
+    // A root per fleet file whose cluster Secret exists (hub.ts ROOT_WHEN_REGISTERED; walked in test/hub.test.ts).
     expect(spec.generators).toStrictEqual([
-      { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
+      {
+        matrix: {
+          generators: [
+            { git: { repoURL: 'https://github.com/opendev/odp-gitops.git', revision: 'main', files: [{ path: 'rendered/fleet-a/fleet.yaml' }, { path: 'rendered/fleet-b/fleet.yaml' }] } },
+            { clusters: { selector: { matchLabels: { 'odp.opendev.dev/environment': '{{.path.basename}}' } } } },
+          ],
+        },
+      },
     ]);
     expect(spec.template.spec.project).toBe('fleet');
     expect(spec.template.metadata.name).toBe('{{.environment}}-root');
@@ -437,7 +445,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       stub('kubectl', [
         `echo "kubectl $*" >>${log}`,
         'case "$*" in',
-        `  *'create token argocd-manager --duration=2160h'*) printf 'eyJ.tok.en' ;;`,
+        // -o jsonpath: the TokenRequest's status.expirationTimestamp (UTC, RFC 3339), a newline, its token.
+        `  *'create token argocd-manager --duration=2160h -o jsonpath={.status.expirationTimestamp}'*) printf '2027-03-07T03:00:00Z\\neyJ.tok.en' ;;`,
         `  *'get configmap kube-root-ca.crt'*) printf 'PEM' ;;`,
         'esac',
       ].join('\n'));
@@ -455,7 +464,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       expect(Object.keys(written)).toStrictEqual(['/odp/hub/argocd/clusters/fleet-b/name String', '/odp/hub/argocd/clusters/fleet-b/server String', '/odp/hub/argocd/clusters/fleet-b/config SecureString']);
       expect(written['/odp/hub/argocd/clusters/fleet-b/name String']).toBe('fleet-b');
       expect(written['/odp/hub/argocd/clusters/fleet-b/server String']).toBe('https://api.fleet-b.internal:6443');
-      expect(JSON.parse(written['/odp/hub/argocd/clusters/fleet-b/config SecureString']!)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') } });
+      expect(JSON.parse(written['/odp/hub/argocd/clusters/fleet-b/config SecureString']!)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') }, expiresAt: '2027-03-07T03:00:00Z' });
       // No credential on a command line: values go through a file.
       expect(calls.filter((c) => c.includes('eyJ'))).toStrictEqual([]);
     } finally {
@@ -494,7 +503,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     expect(fences.map(([lang]) => lang)).toStrictEqual(['sh', 'json', 'sh']);
     expect(fences[0]![1]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh\n');
     const config = JSON.parse(fences[1]![1]);
-    expect(Object.keys(config)).toStrictEqual(['bearerToken', 'tlsClientConfig']);
+    expect(Object.keys(config)).toStrictEqual(['bearerToken', 'tlsClientConfig', 'expiresAt']);
     expect(Object.keys(config.tlsClientConfig)).toStrictEqual(['insecure', 'caData']);
     expect(config.tlsClientConfig.insecure).toBe(false);
     // The Network step says what the AWS layer opens (infra/aws/stacks.ts): the API load balancer's group admits
@@ -511,8 +520,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
       'kubectl -n argocd wait externalsecret/cluster-fleet-b --for=condition=Ready --timeout=5m',
       'argocd cluster get https://api.fleet-b.internal:6443',
       "kubectl -n argocd get applicationset fleet -o jsonpath='{.status.conditions}'",
-      'kubectl -n argocd get application fleet-b-root',
-      '# registered more than an hour after the hub synced the commit listing fleet-b: that first sync was terminated; start it again',
+      '# the ApplicationSet creates the root once the Secret exists (kubectl wait --for=create: kubectl 1.31 or later)',
+      'kubectl -n argocd wait application/fleet-b-root --for=create --timeout=2m',
+      '# the hub could not reach this cluster for an hour after the root appeared: that first sync was terminated; start it again',
       `[ "$(kubectl -n argocd get application fleet-b-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync fleet-b-root --async`,
       'argocd app wait fleet-b-root --sync --health --timeout 900',
       'argocd app list -l odp.opendev.dev/environment=fleet-b',
@@ -547,11 +557,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
 
   it('the hub creates each managed cluster\'s Argo CD cluster Secret from SSM with an ExternalSecret', () => {
     const es = doc('hub', 'apps/cluster-fleet-b.yaml');
-    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } }, data: { name: 'fleet-b', server: 'https://api.fleet-b.internal:6443', config: '{{ .config }}' } } });
+    expect(es.spec.target).toStrictEqual({ name: 'cluster-fleet-b', creationPolicy: 'Owner', template: { metadata: { labels: { 'argocd.argoproj.io/secret-type': 'cluster', 'odp.opendev.dev/environment': 'fleet-b' } }, data: { name: 'fleet-b', server: 'https://api.fleet-b.internal:6443', config: expect.stringMatching(/\{\{ \.config \}\}$/) } } });
     expect(es.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toStrictEqual([
       ['config', '/odp/hub/argocd/clusters/fleet-b/config'],
-      ['name', '/odp/hub/argocd/clusters/fleet-b/name'],
-      ['server', '/odp/hub/argocd/clusters/fleet-b/server'],
     ]);
   });
 
@@ -597,7 +605,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     tree.files = tree.files.filter((f) => !(f.env === 'fleet-b' && f.path === 'fleet.yaml'));
     const errors = (await checkRenderedTree(tree)).filter((d) => d.severity === 'error').map((d) => `${formatDiagnostic(d)}  [${d.rule}]`);
     expect(errors).toStrictEqual([
-      "rendered/hub/argocd/applicationset-fleet.yaml:17:19  spec.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
+      "rendered/hub/argocd/applicationset-fleet.yaml:19:25  spec.generators[0].matrix.generators[0].git.files[1].path: ApplicationSet fleet: git files generator path 'rendered/fleet-b/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fleet-a/fleet.yaml'?)  [policy.applicationset-files]",
     ]);
   });
 

@@ -56,13 +56,30 @@ const kubeconfig = argv.includes('--kubeconfig') ? argv[argv.indexOf('--kubeconf
 const args = argv.filter((a, i, all) => a !== '-n' && all[i - 1] !== '-n' && a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
 const out = (x) => process.stdout.write(x);
 const done = (code) => { fs.writeFileSync(file, JSON.stringify(s)); process.exit(code); };
-if (s.hubDown && !kubeconfig) { process.stderr.write('Unable to connect to the server'); done(1); }
+// As kubectl reports them (exit 1, pkg/cmd/util/helpers.go:54): no connection, or RBAC refusing the read.
+if (s.hubDown && !kubeconfig) { process.stderr.write('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n'); done(1); }
 reconcile();
 const [verb, kind, name] = args;
 const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
-if (verb === 'get' && kind === 'applicationset') { if (s.appsetFiles) out(s.appsetFiles.join(' ')); done(0); }
-if (verb === 'get' && kind === 'secret') { if (s.clusterSecret) out('secret/' + name); done(0); }
-if (verb === 'get' && kind === 'externalsecret') { if (s.externalSecret) out('externalsecret.external-secrets.io/' + name); done(0); }
+const plural = { secret: 'secrets', externalsecret: 'externalsecrets.external-secrets.io', application: 'applications.argoproj.io' }[kind] || kind;
+if (verb === 'get' && (s.forbidden || []).includes(kind)) { process.stderr.write('Error from server (Forbidden): ' + plural + ' "' + name + '" is forbidden: User "ops" cannot get resource "' + plural.split('.')[0] + '" in API group "" in the namespace "argocd"\n'); done(1); }
+// kubectl get NAME: NotFound is exit 1 with this message, unless --ignore-not-found, which prints nothing and exits 0
+// (pkg/cmd/get/get.go:483-485, 631-635).
+const absent = () => { if (args.includes('--ignore-not-found')) done(0); process.stderr.write('Error from server (NotFound): ' + plural + ' "' + name + '" not found\n'); done(1); };
+// The ApplicationSet as the hub renders it (a matrix of the git files generator and a cluster generator), read with
+// kubectl's JSONPath: each {…} of the template evaluated, [*] over every item, the results joined by spaces.
+if (verb === 'get' && kind === 'applicationset') {
+  if (!s.appsetFiles) absent();
+  const set = { spec: { generators: [{ matrix: { generators: [{ git: { files: s.appsetFiles.map((path) => ({ path })) } }, { clusters: {} }] } }] } };
+  const evaluate = (expr) => expr.split('.').filter(Boolean).reduce((xs, seg) => {
+    const [key, star] = [seg.replace('[*]', ''), seg.endsWith('[*]')];
+    return xs.flatMap((x) => (x && typeof x === 'object' && key in x ? (star ? x[key] : [x[key]]) : []));
+  }, [set]);
+  out(opt('-o').replace(/^jsonpath=/, '').replace(/\{([^}]*)\}/g, (_, expr) => evaluate(expr).join(' ')));
+  done(0);
+}
+if (verb === 'get' && kind === 'secret') { if (!s.clusterSecret) absent(); out('secret/' + name); done(0); }
+if (verb === 'get' && kind === 'externalsecret') { if (!s.externalSecret) absent(); out('externalsecret.external-secrets.io/' + name); done(0); }
 // The managed cluster (its kubeconfig): deleting the hub's identity there.
 if (verb === 'delete' && kind === '-f') {
   if (!kubeconfig) { process.stderr.write('stub kubectl: delete -f on the hub'); done(1); }
@@ -71,8 +88,8 @@ if (verb === 'delete' && kind === '-f') {
 }
 if (verb === 'get' && kind === 'application') {
   const a = s.apps[name];
-  if (opt('-o') === 'name') { if (a) out('application.argoproj.io/' + name); else if (!args.includes('--ignore-not-found')) { process.stderr.write('NotFound'); done(1); } done(0); }
-  if (!a) { process.stderr.write('NotFound'); done(1); }
+  if (!a) absent();
+  if (opt('-o') === 'name') { out('application.argoproj.io/' + name); done(0); }
   out('Succeeded'); done(0);
 }
 if (verb === 'get' && kind === 'applications') {
@@ -120,7 +137,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   const projects = files.filter((f) => f.path.startsWith('argocd/appproject-')).map((f) => (parseYamlStream(f.content)[0] as any).metadata.name as string);
   const root = `${ENV}-root`;
 
-  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean } = {}, direct?: string[]): Run {
+  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean; forbidden?: string[] } = {}, direct?: string[]): Run {
     const dir = mkdtempSync(join(tmpdir(), 'odp-decommission-'));
     try {
       const repo = join(dir, 'repo');
@@ -143,6 +160,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
         appsetFiles: setup.appsetFiles === undefined ? ['rendered/fleet-a/fleet.yaml'] : setup.appsetFiles,
         clusterSecret: setup.clusterSecret ?? true,
         hubDown: setup.hubDown ?? false,
+        forbidden: setup.forbidden ?? [],
         externalSecret: setup.externalSecret ?? setup.clusterSecret ?? true,
         desired,
         desiredProjects: projects,
@@ -220,6 +238,28 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
     expect(run(['keep'], { clusterSecret: false }).status).toBe(0);
   });
 
+  it('delete tells a missing Secret (NotFound) from a kubectl that cannot read it (forbidden, the hub unreachable): only the first is "missing"', () => {
+    // A real kubectl stops here: NotFound with --ignore-not-found prints nothing (exit 0); Forbidden or no connection exit 1.
+    for (const setup of [{ forbidden: ['secret'] }, { hubDown: true }]) {
+      const r = run(['delete'], setup);
+      expect(r.status).toBe(1);
+      expect(r.stderr).not.toContain('is missing');
+      expect(r.state.log).toStrictEqual([]);
+    }
+    const forbidden = run(['delete'], { forbidden: ['secret'] });
+    expect(forbidden.stderr).toContain('Error from server (Forbidden): secrets "cluster-fleet-b" is forbidden');
+    expect(forbidden.stderr).toContain("cannot read secret cluster-fleet-b on the hub (kubectl failed above): check the hub's kubeconfig and access");
+    // An Application lookup that fails mid-run stops the script instead of skipping the Application as gone.
+    const apps = run(['keep'], { forbidden: ['application'] });
+    expect(apps.status).toBe(1);
+    expect(apps.stderr).toContain('cannot read application');
+    expect(apps.state.log).toStrictEqual([]);
+    // forget: a forbidden read of the ExternalSecret is not "pruned".
+    const forget = run(['forget'], { gone: true, clusterSecret: false, externalSecret: false, forbidden: ['externalsecret'] });
+    expect(forget.status).toBe(1);
+    expect(forget.state.log).toStrictEqual([]);
+  });
+
   it('the mode is explicit: no argument or another word exits 2 with the usage', () => {
     for (const args of [[], ['cascade']]) {
       const r = run(args);
@@ -268,6 +308,30 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   });
 });
 
+describe(`the managed README's *Leave the hub* and decommission.sh render one list of steps (${ENV})`, () => {
+  const files = renderedFiles(ENV);
+  const readme = files.find((f) => f.path === 'README.md')!.content;
+  const section = readme.slice(readme.indexOf('### 5. Leave the hub'));
+  const script = files.find((f) => f.path === 'argocd/decommission.sh')!.content;
+  // The README's runs (`command`: …) and the script header's (#      command) — in order.
+  const readmeRuns = [...section.matchAll(/^ {3}- `([^`]+)`: /gm)].map((x) => x[1]);
+  const scriptRuns = [...script.matchAll(/^# {6}(\S.*)$/gm)].map((x) => x[1]);
+  const modes = script.match(/^ {2}([a-z |]+)\) ;;$/m)![1]!.split(' | ');
+
+  it('the README lists every mode the script has, forget included, with the same commands in the same order', () => {
+    expect(readmeRuns).toStrictEqual(scriptRuns);
+    expect(readmeRuns.map((c) => c!.split(' ').at(-1))).toStrictEqual(modes);
+    expect(readmeRuns).toContain(`MANAGED_KUBECONFIG=<${ENV}'s kubeconfig> sh rendered/${ENV}/argocd/decommission.sh forget`);
+  });
+
+  it('the steps between the runs (the two commits of the hub) are the same text, numbered alike', () => {
+    const readmeSteps = [...section.matchAll(/^(\d)\. (.*?)[.:]$/gm)].map((x) => `${x[1]} ${x[2]!.toLowerCase()}`);
+    const scriptSteps = [...script.slice(0, script.indexOf('\nset -eu\n')).matchAll(/^# (\d)\. (.*?):?$/gm)].map((x) => `${x[1]} ${x[2]!.toLowerCase()}`);
+    expect(readmeSteps).toHaveLength(4);
+    expect(readmeSteps).toStrictEqual(scriptSteps);
+  });
+});
+
 describe('the hub while an environment is let go (argocd.decommission)', () => {
   const leaving = new Map(sources);
   leaving.set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a]\n  decommission: [fleet-b]'));
@@ -275,7 +339,7 @@ describe('the hub while an environment is let go (argocd.decommission)', () => {
   const doc = (p: string) => parseYamlStream(hub.find((f) => f.path === p)!.content)[0] as any;
 
   it('the ApplicationSet no longer generates it, the hub keeps its cluster Secret, and it still renders as managed', () => {
-    expect(doc('argocd/applicationset-fleet.yaml').spec.generators[0].git.files).toStrictEqual([{ path: 'rendered/fleet-a/fleet.yaml' }]);
+    expect(doc('argocd/applicationset-fleet.yaml').spec.generators[0].matrix.generators[0].git.files).toStrictEqual([{ path: 'rendered/fleet-a/fleet.yaml' }]);
     expect(hub.map((f) => f.path).filter((p) => p.startsWith('apps/cluster-')).sort()).toStrictEqual(['apps/cluster-fleet-a.yaml', 'apps/cluster-fleet-b.yaml']);
     const managed = renderedFiles('fleet-b', leaving).map((f) => f.path);
     expect(managed).toContain('fleet.yaml');

@@ -2,8 +2,8 @@
  * Hub mode (fixture valid/hub.yaml managing fleet-a and fleet-b): the roots' `fleet` AppProject, the hub's
  * identity on the managed clusters (issue 25: not cluster-admin), and RollingSync by promotion stage (issue 21).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { checkMotion } from '../generators/validate/motion/index.js';
 import { fixtureSources, formatted } from './helpers.js';
+import { generateApplications, secretOf } from './support/applicationset.js';
+import { executeGoTemplate } from './support/go-template.js';
 
 const { sources } = fixtureSources('valid', 'hub.yaml');
 const render = (env: string, src = sources) => {
@@ -69,14 +71,22 @@ describe('the fleet AppProject of the managed roots', () => {
     // Whoever may write a managed cluster's parameters could otherwise name another cluster or the hub itself: a
     // cluster Secret with server https://kubernetes.default.svc replaces the hub's in-cluster connection (argo-cd v3.4.4
     // util/db/cluster.go:87-98).
-    expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: '{{ .config }}' });
+    // config: the parameter verbatim, behind the token's expiry check (hub.ts expiryCheck, tested below).
+    expect(doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fleet-a.internal:6443', config: expect.stringMatching(/^\{\{ \$c := fromJson \.config \}\}.*\{\{ \.config \}\}$/) });
     const fromSsm = new Map(sources);
     fromSsm.set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('endpoint: https://api.fleet-a.internal:6443', 'endpoint: { ssm: /odp/fixture/api/endpoint }'));
     // An { ssm } endpoint is pinned to its value in the managed environment's lock (test/fixtures/_fixture.ssm.lock.json),
     // not read from the parameter when the ExternalSecret refreshes.
     const es = doc(render('hub', fromSsm), 'apps/cluster-fleet-a.yaml');
-    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fixture.internal:6443', config: '{{ .config }}' });
-    expect(es.spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config', 'name', 'server']);
+    expect(es.spec.target.template.data).toStrictEqual({ name: 'fleet-a', server: 'https://api.fixture.internal:6443', config: expect.stringMatching(/\{\{ \.config \}\}$/) });
+    // Only what the template reads is fetched: the pinned name and server parameters are not.
+    expect(es.spec.data).toStrictEqual([{ secretKey: 'config', remoteRef: { key: '/odp/hub/argocd/clusters/fleet-a/config' } }]);
+    expect(doc(hub, 'apps/cluster-fleet-b.yaml').spec.data.map((d: any) => d.secretKey)).toStrictEqual(['config']);
+    // Every key the template names is fetched or pinned, and every fetched key is used.
+    for (const e of [es, doc(hub, 'apps/cluster-fleet-b.yaml')]) {
+      const used = Object.values(e.spec.target.template.data as Record<string, string>).flatMap((v) => [...v.matchAll(/\{\{ \.(\w+) \}\}/g)].map((x) => x[1]));
+      expect(e.spec.data.map((d: any) => d.secretKey).sort()).toStrictEqual([...new Set(used)].sort());
+    }
   });
 
   it('an { ssm } endpoint not locked in the managed environment\'s lock refuses the hub at its manages entry, naming the refresh', () => {
@@ -171,7 +181,7 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
 
   it('register.sh mints a TokenRequest token with a lifetime and states the rotation', () => {
     const script = render('fleet-b').find((f) => f.path === 'argocd/bootstrap/register.sh')!.content;
-    expect(script).toContain("kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h >\"$TMP/token\"");
+    expect(script).toContain("kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h -o 'jsonpath={.status.expirationTimestamp}{\"\\n\"}{.status.token}' >\"$TMP/issued\"");
     expect(script).toContain('# Rotation: run it again every 30 days (the token expires after 90)');
     expect(script).toMatch(/^set -eu$/m);
     const readme = render('fleet-b').find((f) => f.path === 'README.md')!.content;
@@ -180,9 +190,149 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
   });
 });
 
-describe('a managed cluster registered after its root\'s first sync timed out (README, "Check on the hub")', () => {
+/*
+ * The hub's first sync with 0, 1 and all managed clusters registered, the ApplicationSet evaluated as argo-cd v3.4.4's
+ * controller does (test/support/applicationset.ts; hub.ts ROOT_WHEN_REGISTERED):
+ * - the hub's root syncs its waves; the cluster ExternalSecrets (last wave, never waited on) are Ready only for the
+ *   clusters whose bootstrap wrote the config parameter: External Secrets creates the Secret then, not before;
+ * - the ApplicationSet (last wave) yields a root for a fleet file only while a cluster Secret labelled with that
+ *   environment exists; with none it generates nothing and is Healthy (ResourcesUpToDate), so nothing waits;
+ * - a cluster registered later: its Secret appears, the controller requeues the ApplicationSet
+ *   (clustereventhandler.go:53-100) and the root is created then, its first sync starting with its cluster known.
+ * So no generated root ever has an Application whose destination cluster the hub does not know.
+ */
+describe('the ApplicationSet generates a managed root only once its cluster is registered (the hub\'s first sync with 0, 1 and every cluster registered)', () => {
+  const hub = render('hub');
+  const set = doc(hub, 'argocd/applicationset-fleet.yaml');
+  const managed = ['fleet-a', 'fleet-b'];
+  const trees = new Map(managed.map((e) => [e, render(e)]));
+  const repo = new Map([...trees].flatMap(([e, files]) => files.map((f) => [`rendered/${e}/${f.path}`, f.content] as [string, string])));
+  // The Secret External Secrets creates for a registered cluster, from the hub's rendered ExternalSecret.
+  const secret = (env: string) => secretOf(doc(hub, `apps/cluster-${env}.yaml`), { config: '{"bearerToken":"t","tlsClientConfig":{"insecure":false,"caData":"Y2E="}}' });
+  const generate = (registered: string[], files = repo) => generateApplications(set, files, registered.map(secret));
+
+  it.each([[[]], [['fleet-a']], [['fleet-b']], [['fleet-a', 'fleet-b']]])('registered %j: a root for exactly those, each as the template says', (registered: string[]) => {
+    const roots = generate(registered);
+    expect(roots.map((r) => r.metadata.name)).toStrictEqual(registered.map((e) => `${e}-root`));
+    for (const [i, env] of registered.entries()) {
+      expect(roots[i]!.metadata.labels).toStrictEqual({ 'odp.opendev.dev/environment': env });
+      expect(roots[i]!.spec.project).toBe('fleet');
+      expect(roots[i]!.spec.destination).toStrictEqual({ server: 'https://kubernetes.default.svc', namespace: 'argocd' });
+      expect(roots[i]!.spec.sources.map((x: any) => x.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
+    }
+  });
+
+  it('no generated root syncs an Application whose destination cluster the hub does not know', () => {
+    for (const registered of [[], ['fleet-a'], ['fleet-b'], managed]) {
+      const known = new Set(registered.map((e) => secret(e).data.name));
+      const destinations = generate(registered).flatMap((root) => {
+        const env = root.metadata.labels['odp.opendev.dev/environment'] as string;
+        return docs(trees.get(env)!, 'apps/').filter((o) => o.kind === 'Application').map((a) => a.spec.destination.name as string);
+      });
+      expect(destinations.filter((d) => !known.has(d))).toStrictEqual([]);
+      expect(destinations.length > 0).toBe(registered.length > 0);
+    }
+    // Before this change (a git files generator alone) every fleet file yielded its root, registered or not.
+    const plain = { ...set, spec: { ...set.spec, generators: [set.spec.generators[0].matrix.generators[0]] } };
+    expect(generateApplications(plain, repo, []).map((r) => r.metadata.name)).toStrictEqual(['fleet-a-root', 'fleet-b-root']);
+  });
+
+  it('the selector is the fleet file\'s directory, not a value the file chooses; other cluster Secrets and the in-cluster entry never match', () => {
+    expect(set.spec.generators[0].matrix.generators[1]).toStrictEqual({ clusters: { selector: { matchLabels: { 'odp.opendev.dev/environment': '{{.path.basename}}' } } } });
+    // fleet-a's file claiming to be fleet-b: fleet-b's Secret still generates only from rendered/fleet-b.
+    const spoofed = new Map(repo).set('rendered/fleet-a/fleet.yaml', repo.get('rendered/fleet-a/fleet.yaml')!.replace('environment: fleet-a', 'environment: fleet-b'));
+    expect(generate(['fleet-b'], spoofed).map((r) => r.spec.sources[0].path)).toStrictEqual(['rendered/fleet-b/apps']);
+    // A cluster Secret of something else in Argo CD's namespace (no environment label) generates nothing.
+    const other = { metadata: { name: 'other', namespace: 'argocd', labels: { 'argocd.argoproj.io/secret-type': 'cluster' } }, data: { name: 'other', server: 'https://other:6443' } };
+    expect(generateApplications(set, repo, [other])).toStrictEqual([]);
+  });
+
+  it('the roots keep their RollingSync stage label, and each stage selects the generated roots of its environments', () => {
+    const staged = new Map(sources);
+    staged.set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace('manages: [fleet-a, fleet-b]', 'manages: [fleet-a, fleet-b]\n  rollingSync: { maxUpdate: 1 }'));
+    staged.set('environments/fleet-b.yaml', `${sources.get('environments/fleet-b.yaml')!}\npromotion:\n  from: fleet-a\n`);
+    const rolling = doc(render('hub', staged), 'argocd/applicationset-fleet.yaml');
+    const roots = generateApplications(rolling, repo, managed.map(secret));
+    const steps = rolling.spec.strategy.rollingSync.steps as any[];
+    expect(roots.map((r) => steps.findIndex((st) => st.matchExpressions.every((m: any) => m.values.includes(r.metadata.labels[m.key]))))).toStrictEqual([0, 1]);
+  });
+
+  it('the hub\'s own first sync is unchanged: the ApplicationSet stays in the last wave, which nothing waits for', () => {
+    expect(set.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe(doc(hub, 'apps/cluster-fleet-a.yaml').metadata.annotations['argocd.argoproj.io/sync-wave']);
+    const model = prepareEnvironment('hub', sources).prepared!.model;
+    const tree = parseRenderedTree(new Map(hub.map((f) => [`hub/${f.path}`, f.content] as [string, string])));
+    expect(checkMotion(tree, [model]).map(formatDiagnostic).filter((l) => l.includes('ApplicationSet'))).toStrictEqual([]);
+  });
+});
+
+/*
+ * The hub's token of a managed cluster expires (register.sh mints it for 90 days): 14 days before, the hub's ExternalSecret
+ * cluster-<env> fails its template, so External Secrets keeps the Secret (the token still works) and marks the
+ * ExternalSecret Ready=False with the message (external-secrets v2.9.0 externalsecret_controller.go:460-498, 580-583);
+ * Argo CD shows it Degraded. The template runs here through test/support/go-template.ts (ESO's functions, hub.ts expiryCheck).
+ */
+describe('the hub sees a managed cluster\'s token expire (register.sh stores its expiry, the ExternalSecret checks it)', () => {
+  const hub = render('hub');
+  const template = doc(hub, 'apps/cluster-fleet-a.yaml').spec.target.template.data.config as string;
+  const now = new Date('2027-01-10T12:00:00Z');
+  const config = (expiresAt?: unknown) => JSON.stringify({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: 'UEVN' }, ...(expiresAt === undefined ? {} : { expiresAt }) });
+  const run = (c: string) => executeGoTemplate(template, { config: c }, now);
+
+  it('more than 14 days left: the config passes through verbatim', () => {
+    for (const at of ['2027-01-24T12:00:00Z', '2027-04-10T12:00:00Z']) expect(run(config(at))).toBe(config(at));
+  });
+
+  it('14 days or less, or expired: the template fails with the message naming register.sh (the ExternalSecret turns not Ready)', () => {
+    for (const at of ['2027-01-24T11:59:59Z', '2027-01-20T00:00:00Z', '2026-12-01T00:00:00Z'])
+      expect(() => run(config(at))).toThrow("the hub's token for fleet-a expires within 14 days (expiresAt in its config): run rendered/fleet-a/argocd/bootstrap/register.sh with fleet-a's kubeconfig to rotate it");
+  });
+
+  it('a config without expiresAt (registered before it), not a string, or not JSON passes unchecked', () => {
+    for (const c of [config(), config(1767225600), 'not json', '[1]']) expect(run(c)).toBe(c);
+  });
+
+  it('register.sh stores the expiry the API server granted (TokenRequest status.expirationTimestamp) in the config, and refuses a missing one', () => {
+    const script = render('fleet-a').find((f) => f.path === 'argocd/bootstrap/register.sh')!.content;
+    const dir = mkdtempSync(join(tmpdir(), 'hub-register-'));
+    try {
+      const go = (issued: string) => {
+        writeFileSync(join(dir, 'kubectl'), `#!/bin/sh
+case "$*" in
+  *'create token argocd-manager --duration=2160h -o jsonpath={.status.expirationTimestamp}'*'{.status.token}') printf '%s' '${issued}' ;;
+  *'get configmap kube-root-ca.crt'*) printf 'PEM' ;;
+  *) echo "unexpected kubectl $*" >&2; exit 1 ;;
+esac
+`, { mode: 0o755 });
+        writeFileSync(join(dir, 'aws'), `#!/bin/sh
+while [ $# -gt 0 ]; do case "$1" in --name) n=$2 ;; --value) v=$2 ;; esac; shift; done
+case "$n" in */config) cp "\${v#file://}" '${join(dir, 'config')}' ;; esac
+`, { mode: 0o755 });
+        rmSync(join(dir, 'config'), { force: true });
+        return spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+      };
+      const ok = go('2027-04-10T12:00:00Z\neyJ.tok.en');
+      expect(ok.status, ok.stderr).toBe(0);
+      const written = readFileSync(join(dir, 'config'), 'utf8');
+      expect(JSON.parse(written)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') }, expiresAt: '2027-04-10T12:00:00Z' });
+      expect(ok.stdout).toContain('token valid until 2027-04-10T12:00:00Z');
+      // What it wrote passes the hub's check today, and fails it 14 days before that date.
+      expect(executeGoTemplate(template, { config: written }, now)).toBe(written);
+      expect(() => executeGoTemplate(template, { config: written }, new Date('2027-03-28T00:00:00Z'))).toThrow('expires within 14 days');
+      for (const bad of ['\neyJ.tok.en', '2027-04-10 12:00:00\neyJ.tok.en', '2027-04-10T12:00:00+02:00\neyJ.tok.en']) {
+        const r = go(bad);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('kubectl create token returned no expiry in UTC');
+        expect(existsSync(join(dir, 'config'))).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a managed root whose first sync timed out before the hub reached the cluster (README, "Check on the hub")', () => {
   /*
-   * An Application whose destination cluster has no Secret has sync and health Unknown (argo-cd v3.4.4
+   * An Application whose destination cluster the hub cannot reach (network, certificate) has sync and health Unknown (argo-cd v3.4.4
    * controller/appcontroller.go:1784-1789); the hub's Application health reads that as Progressing, so the root's
    * first wave waits; after controller.sync.timeout.seconds the operation is terminated (:1460-1465), not retried
    * (:1538), and auto-sync skips the commit whose sync failed (:2251-2262). The check restarts it only then.
@@ -202,7 +352,8 @@ describe('a managed cluster registered after its root\'s first sync timed out (R
     }
   };
   it('the README says why the root waits, with the upstream lines', () => {
-    expect(readme).toContain('so the root\'s first sync waits at\nits first wave; an hour later (`controller.sync.timeout.seconds`) it is terminated');
+    expect(readme).toContain('The ApplicationSet creates `fleet-a-root` only once that Secret exists, i.e. once this cluster is registered (step 2)');
+    expect(readme).toContain('Once the root exists, its first sync waits at its first wave until the\nhub reaches this API server; an hour later (`controller.sync.timeout.seconds`) it is terminated');
   });
   it('a Failed root is synced again; Succeeded, Running or no operation yet: nothing is started (and the line succeeds under set -e)', () => {
     const get = "kubectl -n argocd get application fleet-a-root -o jsonpath={.status.operationState.phase}";

@@ -33,7 +33,7 @@ describe('rendered-tree validation', () => {
       "rendered/fix/manifests/portal/configmap-argocd-cm.yaml:6:14  metadata.namespace: Application portal (AppProject fix) would write to namespace 'argocd', which its project does not allow",
     ],
     'applicationset-files': [
-      "rendered/fix/argocd/applicationset-fleet.yaml:15:19  spec.generators[0].git.files[0].path: ApplicationSet fleet: git files generator path 'rendered/fixmanagd/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fixmanaged/fleet.yaml'?)",
+      "rendered/fix/argocd/applicationset-fleet.yaml:17:25  spec.generators[0].matrix.generators[0].git.files[0].path: ApplicationSet fleet: git files generator path 'rendered/fixmanagd/fleet.yaml' matches no file in the rendered tree, so it generates no Application  (did you mean 'rendered/fixmanaged/fleet.yaml'?)",
     ],
     'application-paths': ["rendered/fix/apps/portal.yaml:11:11  spec.source.path: source path 'rendered/fix/manifests/portl' does not exist in the rendered tree"],
     'appproject-wildcard': ["rendered/fix/argocd/appproject.yaml:10:7  spec.sourceRepos[1]: wildcard '*' in AppProject fix"],

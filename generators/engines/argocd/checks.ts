@@ -134,8 +134,17 @@ const applicationSetFiles: TreeChecker = {
       for (const { file, doc } of envDocs(tree, env)) {
         const v = doc.value;
         if (!isMap(v) || v.kind !== 'ApplicationSet' || typeof v.apiVersion !== 'string' || groupOf(v.apiVersion) !== 'argoproj.io') continue;
-        const generators = isMap(v.spec) && Array.isArray(v.spec.generators) ? v.spec.generators : [];
-        generators.forEach((g, gi) => {
+        // Every generator with its document path, a matrix's (or merge's) children included.
+        const all: { g: unknown; at: (string | number)[] }[] = [];
+        const walk = (list: unknown, at: (string | number)[]): void => {
+          if (!Array.isArray(list)) return;
+          list.forEach((g, i) => {
+            all.push({ g, at: [...at, i] });
+            for (const nest of ['matrix', 'merge'] as const) if (isMap(g) && isMap(g[nest])) walk(g[nest].generators, [...at, i, nest, 'generators']);
+          });
+        };
+        walk(isMap(v.spec) ? v.spec.generators : undefined, ['spec', 'generators']);
+        all.forEach(({ g, at }) => {
           const files = isMap(g) && isMap(g.git) && Array.isArray(g.git.files) ? g.git.files : [];
           files.forEach((f, fi) => {
             if (!isMap(f) || typeof f.path !== 'string') return;
@@ -144,7 +153,7 @@ const applicationSetFiles: TreeChecker = {
             if (allFiles.some((x) => re.test(x))) return;
             const near = allFiles.filter((x) => x.endsWith(`/${p.split('/').pop()}`));
             out.push(
-              finding(file, doc, 'policy.applicationset-files', ['spec', 'generators', gi, 'git', 'files', fi, 'path'], `ApplicationSet ${nameOf(v)}: git files generator path '${f.path}' matches no file in the rendered tree, so it generates no Application`, {
+              finding(file, doc, 'policy.applicationset-files', [...at, 'git', 'files', fi, 'path'], `ApplicationSet ${nameOf(v)}: git files generator path '${f.path}' matches no file in the rendered tree, so it generates no Application`, {
                 hint: hintFor(p, near) ?? 'npm run synth writes rendered/<env>/fleet.yaml for every environment a hub manages',
               }),
             );

@@ -64,20 +64,61 @@ export function decommissionOrder(ctx: ArgoContext, specs: readonly AppSpec[]): 
     .sort((a, b) => b.wave - a.wave || a.app.localeCompare(b.app));
 }
 
+/** How the script and the README name the hub's environment file. */
+export const hubFileOf = (hub: string): string => `the environment file of ${hub}`;
+
+/** A mode of decommission.sh. */
+export type DecommissionMode = 'keep' | 'delete' | 'forget';
+
+/** One step of letting a managed environment go: a change to the hub's file, or a run of the script (one of its modes). */
+export interface LeaveStep {
+  /** What to do, in words (no newline). */
+  what: string;
+  /** The script's runs this step offers (one of them), with what each does. */
+  runs: { mode: DecommissionMode; command: string; does: string }[];
+}
+
+/**
+ * The steps of letting a managed environment go, in order: the one list that the script's header and the managed
+ * README's *Leave the hub* both render, so they cannot disagree (test/hub-decommission.test.ts compares them).
+ */
+export function leaveSteps(f: { env: string; cluster: string; self: string; hubFile: string; clusterSecret: string }): LeaveStep[] {
+  return [
+    { what: `move ${f.env} from argocd.manages to argocd.decommission in ${f.hubFile}; synth, merge, and let the hub sync that commit (its ApplicationSet stops generating ${managedRoot(f.env)})`, runs: [] },
+    {
+      what: "with the hub's kubeconfig, run one of",
+      runs: [
+        { mode: 'keep', command: `sh ${f.self} keep`, does: `the hub lets go: every Application is removed without its resources (no finalizer); everything deployed on ${f.cluster} stays, unmanaged` },
+        { mode: 'delete', command: `sh ${f.self} delete`, does: "Applications rendered with the resources finalizer delete what they deployed first; those rendered without it (the cluster's own infrastructure) are removed and leave it running" },
+      ],
+    },
+    { what: `remove ${f.env} from argocd.decommission in ${f.hubFile}; synth, merge, and let the hub sync (it prunes the ExternalSecret and cluster Secret ${f.clusterSecret})`, runs: [] },
+    {
+      what: "from the repository's root, run",
+      runs: [
+        {
+          mode: 'forget',
+          command: `MANAGED_KUBECONFIG=<${f.env}'s kubeconfig> sh ${f.self} forget`,
+          does: `deletes the cluster Secret's SSM parameters in the hub's account and the hub's identity on ${f.cluster} (refuses while Applications of ${f.env}, or the ExternalSecret or Secret ${f.clusterSecret}, remain on the hub)`,
+        },
+      ],
+    },
+  ];
+}
+
 let compiled: ReturnType<typeof compileTemplate> | undefined;
 const script = (vars: Record<string, unknown>): string =>
   (compiled ??= compileTemplate(`#!/bin/sh
 # The hub {{hub}} lets go of {{env}}: delete {{env}}'s Applications (highest sync wave first), its AppProjects, then its
-# root {{root}}, so nothing of {{env}} keeps syncing from the hub. Run with the hub's kubeconfig, after {{env}} moved from
-# argocd.manages to argocd.decommission in the hub's environment file and the hub synced that commit:
-#   sh {{self}} keep     the hub lets go: every Application is removed without its resources (no finalizer);
-#                        everything deployed on {{cluster}} stays, unmanaged
-#   sh {{self}} delete   Applications rendered with the resources finalizer delete what they deployed first;
-#                        those rendered without it (the cluster's own infrastructure) are removed and leave it running
-# Then remove {{env}} from argocd.decommission, merge, let the hub sync (it prunes the ExternalSecret and cluster Secret
-# {{clusterSecret}}), and, from the repository's root:
-#   MANAGED_KUBECONFIG=<{{env}}'s kubeconfig> sh {{self}} forget
-#                        deletes the cluster Secret's SSM parameters in the hub's account and the hub's identity on {{cluster}}
+# root {{root}}, so nothing of {{env}} keeps syncing from the hub, and at last the hub's parameters and identity of {{env}}.
+# The steps (this script runs the modes; each refuses to run before the step ahead of it is done):
+{{#each leave}}
+# {{n}}. {{what}}{{#if runs.length}}:{{/if}}
+{{#each runs}}
+#      {{command}}
+#        {{does}}
+{{/each}}
+{{/each}}
 set -eu
 MODE=\${1:-}
 case "$MODE" in
@@ -86,17 +127,23 @@ case "$MODE" in
 esac
 NS={{ns}}
 
+# Whether an object is on the hub. With --ignore-not-found, kubectl get prints nothing and exits 0 for NotFound only
+# (kubernetes/kubectl pkg/cmd/get/get.go:483-485, 631-635); any other failure (the API unreachable, forbidden, another
+# kubeconfig) exits 1 (pkg/cmd/util/helpers.go:54) and stops the script here instead of reading as "not there".
+found() { # kind, name
+  out=$(kubectl -n "$NS" get "$1" "$2" --ignore-not-found -o name) || { echo "cannot read $1 $2 on the hub (kubectl failed above): check the hub's kubeconfig and access, then run this again" >&2; exit 1; }
+  [ -n "$out" ]
+}
+
 # 7. forget: only once keep or delete finished and the hub pruned the cluster Secret; each check before anything is deleted.
-# Each lookup is an assignment, so that a failing kubectl (another kubeconfig, no connection) stops the script (set -e)
-# instead of reading as "nothing left".
+# Each lookup is an assignment or found (above), so that a failing kubectl (another kubeconfig, no connection) stops the
+# script instead of reading as "nothing left".
 if [ "$MODE" = forget ]; then
   apps=$(kubectl -n "$NS" get applications -l {{selector}} -o name)
   if [ -n "$apps" ]; then
     echo "Applications of {{env}} are still on the hub: run sh {{self}} keep or delete first" >&2; exit 1
   fi
-  es=$(kubectl -n "$NS" get externalsecret {{clusterSecret}} --ignore-not-found -o name)
-  secret=$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)
-  if [ -n "$es$secret" ]; then
+  if found externalsecret {{clusterSecret}} || found secret {{clusterSecret}}; then
     echo "the hub still has the ExternalSecret or cluster Secret {{clusterSecret}}: remove {{env}} from argocd.decommission in {{hubFile}}, synth, merge, let the hub sync (it prunes them), then run this again" >&2; exit 1
   fi
   [ -f {{access}} ] || { echo "{{access}} is not here: run this from the repository's root, at the commit that rendered it" >&2; exit 1; }
@@ -108,19 +155,20 @@ if [ "$MODE" = forget ]; then
 fi
 
 # 1. The hub's ApplicationSet no longer generates {{root}}: while it does, it re-creates the root and puts its automated sync back.
-generated=$(kubectl -n "$NS" get applicationset {{appset}} --ignore-not-found -o 'jsonpath={.spec.generators[*].git.files[*].path}')
+# The fleet files sit in the matrix (hub.ts applicationSet); a git generator at the top is read too (a hub rendered before it).
+generated=$(kubectl -n "$NS" get applicationset {{appset}} --ignore-not-found -o 'jsonpath={.spec.generators[*].matrix.generators[*].git.files[*].path} {.spec.generators[*].git.files[*].path}')
 case " $generated " in
   *" "{{fleetFile}}" "*) echo "the ApplicationSet {{appset}} still generates {{root}} from {{fleetFile}}: move {{env}} from argocd.manages to argocd.decommission in {{hubFile}}, synth, merge, let the hub sync, then run this again" >&2; exit 1 ;;
 esac
 
 # 2. A cascading deletion needs the cluster: without its cluster Secret, Argo CD drops the finalizers and deletes nothing.
-if [ "$MODE" = delete ] && [ -z "$(kubectl -n "$NS" get secret {{clusterSecret}} --ignore-not-found -o name)" ]; then
+if [ "$MODE" = delete ] && ! found secret {{clusterSecret}}; then
   echo "the hub's cluster Secret {{clusterSecret}} is missing: Argo CD cannot delete anything on {{cluster}}; keep {{env}} in argocd.decommission until it is back (its ExternalSecret {{clusterSecret}}), or run with keep" >&2
   exit 1
 fi
 
 # 3. Stop the root: without automated sync it no longer re-creates the Applications deleted below.
-if [ -n "$(kubectl -n "$NS" get application {{root}} --ignore-not-found -o name)" ]; then
+if found application {{root}}; then
   kubectl -n "$NS" patch application {{root}} --type merge -p '{"spec": {"syncPolicy": {"automated": null} } }'
   i=0
   while [ "$(kubectl -n "$NS" get application {{root}} -o 'jsonpath={.status.operationState.phase}')" = Running ]; do
@@ -131,7 +179,7 @@ fi
 
 # 4. The Applications, highest sync wave first (the order Argo CD's own cascade takes), each gone before the next.
 remove() { # name, finalizers (JSON list)
-  [ -n "$(kubectl -n "$NS" get application "$1" --ignore-not-found -o name)" ] || return 0
+  found application "$1" || return 0
   kubectl -n "$NS" patch application "$1" --type merge -p "{\\"metadata\\": {\\"finalizers\\": $2} }"
   echo "deleting Application $1 ($MODE)"
   kubectl -n "$NS" delete application "$1" --wait=true --timeout=15m
@@ -143,7 +191,8 @@ remove() { # name, finalizers (JSON list)
 {{/each}}
 
 # 5. Nothing of {{env}} left but its root: an Application this script does not know means the hub runs another commit.
-left=$(kubectl -n "$NS" get applications -l {{selector}} -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}' | grep -vx {{root}} || true)
+names=$(kubectl -n "$NS" get applications -l {{selector}} -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}')
+left=$(printf '%s\\n' "$names" | grep -vx {{root}} || true)
 if [ -n "$left" ]; then
   echo "Applications of {{env}} this script does not know are still on the hub: $(echo $left); regenerate it from the commit the hub synced (npm run synth) and run it again" >&2
   exit 1
@@ -153,7 +202,7 @@ fi
 {{#each projects}}
 kubectl -n "$NS" delete appproject {{this}} --ignore-not-found --wait=true --timeout=5m
 {{/each}}
-if [ -n "$(kubectl -n "$NS" get application {{root}} --ignore-not-found -o name)" ]; then
+if found application {{root}}; then
   kubectl -n "$NS" patch application {{root}} --type merge -p '{"metadata": {"finalizers": null} }'
   kubectl -n "$NS" delete application {{root}} --wait=true --timeout=5m
 fi
@@ -184,11 +233,13 @@ export function renderDecommission(ctx: ArgoContext, specs: readonly AppSpec[], 
   if (!AWS_REGION.test(facts.region)) throw new Error(`decommission.sh: region '${facts.region}' is not an AWS region name`);
   for (const p of facts.parameters) if (!SSM_PARAMETER.test(p)) throw new Error(`decommission.sh: '${p}' is not an SSM parameter name`);
   if (!RENDERED_PATH.test(facts.access)) throw new Error(`decommission.sh: '${facts.access}' is not a rendered path`);
+  const self = `${m.renderedDir}/${DECOMMISSION_PATH}`;
   const content = script({
+    leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self, hubFile: facts.hubFile, clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({ ...s, n: i + 1 })),
     hub: facts.hub,
     env: m.name,
     cluster: m.cluster.name,
-    self: `${m.renderedDir}/${DECOMMISSION_PATH}`,
+    self,
     ns: shQuote(ctx.argoNamespace),
     root: shQuote(managedRoot(m.name)),
     appset: shQuote(APPLICATION_SET_NAME),

@@ -23,6 +23,8 @@ import { closestSection, type SecretDependency } from '../../model/secrets.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
 
 export const FLEET_FILE = 'fleet.yaml';
+/** A managed environment's registration script (rendered by managed.ts), relative to its rendered directory. */
+export const HUB_REGISTER_SCRIPT = 'argocd/bootstrap/register.sh';
 /**
  * The AppProject of the managed environments' roots: they sync only Applications and AppProjects
  * (rendered/<env>/apps and argocd), into Argo CD's namespace of the hub's own cluster. A fleet file
@@ -70,6 +72,41 @@ export function fleetFile(m: EnvironmentModel): RenderedFile {
   return { path: FLEET_FILE, content: toYaml(doc), inputs: [['name'], ['cluster', 'name'], ['cluster', 'endpoint'], ['argocd']] };
 }
 
+/**
+ * The cluster generator's label value: the directory of the fleet file (rendered/<env>), which is the environment's
+ * name. From the git files generator's `path` parameter, which the generator sets after copying the file's keys, so a
+ * fleet file cannot choose another environment's cluster (argo-cd v3.4.4 applicationset/generators/git.go:243-257).
+ */
+export const REGISTERED_SELECTOR_VALUE = '{{.path.basename}}';
+
+/**
+ * Why the ApplicationSet is a matrix (argoproj/argo-cd v3.4.4): a managed environment's root is generated only once the
+ * hub has its cluster Secret, i.e. once the environment's bootstrap registered it (register.sh writes the SSM
+ * parameters, the hub's ExternalSecret cluster-<env> creates the Secret labelled with the environment). Before, the
+ * root's Applications would name a cluster the hub does not know: their sync and health Unknown
+ * (controller/appcontroller.go:1784-1789), the root's first sync waiting at its first wave until the sync timeout.
+ * - matrix.go:48-80: the second generator is evaluated once per element of the first, with that element's parameters,
+ *   and each pair is merged (go templates: the first generator's parameters win, :60-68); no element of the second,
+ *   no Application for that element; an empty parameter list is no error (only a generator that yields no result
+ *   list at all is, :114-116);
+ * - generator_spec_processor.go:56-68, 175-186: the second generator's fields are rendered as templates with the
+ *   first's parameters (documented: docs/operator-manual/applicationset/Generators-Matrix.md:111-160, this very
+ *   git files + cluster selector pairing);
+ * - cluster.go:58-60, 165-187: with a non-empty selector the in-cluster entry is never yielded, and only Secrets in
+ *   Argo CD's namespace labelled argocd.argoproj.io/secret-type=cluster and matching the selector are;
+ * - clustereventhandler.go:31-45, 53-100: creating, changing or deleting a cluster Secret requeues every
+ *   ApplicationSet with a cluster generator, nested in a matrix too: the root appears as soon as the Secret does;
+ * - applicationset_controller.go:400-410: with nothing generated the ApplicationSet is ResourcesUpToDate, i.e.
+ *   Healthy (resource_customizations/argoproj.io/ApplicationSet/health.lua), so the hub's own sync is not held;
+ * - a Secret removed later generates nothing for that environment, but applicationsSync create-update never deletes
+ *   the root (applicationset_controller.go:153-163, 355-357): it stays, as any root leaving the generator does.
+ */
+export const ROOT_WHEN_REGISTERED = {
+  id: 'argocd.applicationset.root-when-registered',
+  text: "a matrix of the git files generator and a cluster generator whose selector is rendered from the file's parameters yields a file's element only while a cluster Secret matches, and is re-evaluated when a cluster Secret appears",
+  source: 'argoproj/argo-cd v3.4.4 applicationset/generators/matrix.go:48-80, cluster.go:58-60, 165-187, generator_spec_processor.go:56-68, controllers/clustereventhandler.go:53-100',
+} as const;
+
 export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
   const { model } = ctx;
   const a = { ...model.sync, manages: model.fleet.manages };
@@ -82,7 +119,18 @@ export function applicationSet(ctx: ArgoContext): Record<string, unknown> {
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],
-      generators: [{ git: { repoURL: model.git.repoURL, revision: model.git.targetRevision, files: a.manages.map((env) => ({ path: `${siblingDir(model, env)}/${FLEET_FILE}` })) } }],
+      generators: [
+        {
+          // A root only once its cluster is registered (ROOT_WHEN_REGISTERED): each fleet file (git files generator) times
+          // the cluster Secrets labelled with its environment (cluster generator, its selector templated from the first).
+          matrix: {
+            generators: [
+              { git: { repoURL: model.git.repoURL, revision: model.git.targetRevision, files: a.manages.map((env) => ({ path: `${siblingDir(model, env)}/${FLEET_FILE}` })) } },
+              { clusters: { selector: { matchLabels: { [ENVIRONMENT_LABEL]: REGISTERED_SELECTOR_VALUE } } } },
+            ],
+          },
+        },
+      ],
       // Deleting the ApplicationSet (or an environment leaving it) must not uninstall a cluster; the
       // controller only creates and updates Applications, it never deletes one.
       syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: 'create-update' },
@@ -136,6 +184,41 @@ export function rollingSync(model: EnvironmentModel): Record<string, unknown> {
   };
 }
 
+/**
+ * The fields of a managed cluster's Secret its ExternalSecret fetches from SSM: the config (bearer token and CA) always,
+ * name and server only where the managed file does not pin them (model/fleet.ts fleetClusters: a valid hub pins both).
+ */
+export const fetchedFields = (m: EnvironmentModel, env: string): ('config' | 'name' | 'server')[] => {
+  const pinned = m.fleet.clusters[env] ?? {};
+  return ['config', ...(pinned.name === undefined ? (['name'] as const) : []), ...(pinned.server === undefined ? (['server'] as const) : [])];
+};
+
+/** Days before the hub's token of a managed cluster expires that its ExternalSecret turns not Ready (expiryCheck). */
+export const HUB_TOKEN_WARNING_DAYS = 14;
+
+/**
+ * The cluster Secret's `config`, passed through verbatim, behind a check of the token's expiry that the hub can see:
+ * register.sh stores the TokenRequest's `status.expirationTimestamp` (UTC, RFC 3339) as `expiresAt` in the config; from
+ * HUB_TOKEN_WARNING_DAYS before it, the template fails, so External Secrets keeps the Secret as it is (the token still
+ * works) and marks the ExternalSecret Ready=False, reason SecretSyncedError, with this message; Argo CD shows it Degraded
+ * (argo-cd v3.4.4 resource_customizations/external-secrets.io/ExternalSecret/health.lua), and so the hub's root.
+ * Upstream (external-secrets v2.9.0): the template runs at every refresh (refreshInterval), inside the Secret's mutation:
+ * an error stops the update and marks the ExternalSecret failed (pkg/controllers/externalsecret/externalsecret_controller.go
+ * :460-498, 519-535, 580-583, updateSecret :947-965); its functions (runtime/template/v2/sprig/functions.go):
+ * fromJson (json.Unmarshal, nil on an error: defaults.go:70-79), kindIs, hasKey, get, now (time.Now), dateModify
+ * (time.ParseDuration: date.go:45-51), dateInZone (:20-44), fail (:278). The two times compare as text: both UTC,
+ * fixed width. A config without expiresAt (a registration before it) or not JSON passes unchecked.
+ * Why not a PrometheusRule: kube-state-metrics exports a Secret's annotations as label values only (kube_secret_annotations,
+ * value 1), which PromQL cannot compare with time(), and its custom-resource metrics read only CRD-served kinds (a group is
+ * required: kube-state-metrics internal/discovery/discovery.go:188-194); External Secrets' own metric of this condition
+ * (externalsecret_status_condition) is not scraped here (its chart's serviceMonitor.enabled defaults to false).
+ */
+export function expiryCheck(env: string, register: string): string {
+  const message = `the hub's token for ${env} expires within ${HUB_TOKEN_WARNING_DAYS} days (expiresAt in its config): run ${register} with ${env}'s kubeconfig to rotate it`;
+  const limit = `(dateInZone "2006-01-02T15:04:05Z" (now | dateModify "+${HUB_TOKEN_WARNING_DAYS * 24}h") "UTC")`;
+  return `{{ $c := fromJson .config }}{{ if kindIs "map" $c }}{{ if hasKey $c "expiresAt" }}{{ if kindIs "string" (get $c "expiresAt") }}{{ if lt (get $c "expiresAt") ${limit} }}{{ fail ${JSON.stringify(message)} }}{{ end }}{{ end }}{{ end }}{{ end }}{{ .config }}`;
+}
+
 /** The ExternalSecret creating a managed cluster's Argo CD cluster Secret from SSM. */
 export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unknown> {
   const name = `cluster-${env}`;
@@ -166,10 +249,11 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
           // connection (argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters), which the hub's root and Applications use.
           // Only the config (token and CA) comes from SSM: an endpoint written as { ssm } is pinned to its value in the
           // managed environment's lock (model/fleet.ts fleetClusters; unlocked, rule argocd-managed-endpoint-unlocked refuses the hub).
-          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: '{{ .config }}' },
+          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: expiryCheck(env, `${siblingDir(ctx.model, env)}/${HUB_REGISTER_SCRIPT}`) },
         },
       },
-      data: (['config', 'name', 'server'] as const).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
+      // Only what the template reads: a pinned name or server is not fetched (its parameter is neither needed nor read).
+      data: fetchedFields(ctx.model, env).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
     },
   });
   return es.toJSON() as unknown as Record<string, unknown>;
@@ -225,8 +309,8 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
   });
 }
 
-/** Every SSM parameter a hub's cluster ExternalSecrets read (name, server and config of each managed environment). */
-export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).flatMap((env) => Object.values(clusterSecretParameters(m.name, env)));
+/** Every SSM parameter a hub's cluster ExternalSecrets read (of each managed environment, what fetchedFields names). */
+export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).flatMap((env) => fetchedFields(m, env).map((k) => clusterSecretParameters(m.name, env)[k]));
 
 /**
  * The hub's cluster registry store: the cluster Secrets' parameters carry bearer tokens of other

@@ -20,12 +20,12 @@ import type { DeliveryUnit } from '../../plan/types.js';
 import { helmSteps, shQuote } from '../../render/delivery/bootstrap.js';
 import { BOOTSTRAP_PRELUDE } from '../../render/delivery/prelude.js';
 import type { RenderedFile } from '../../render/types.js';
-import { clusterSecretParameters } from './hub.js';
+import { clusterSecretParameters, HUB_REGISTER_SCRIPT, HUB_TOKEN_WARNING_DAYS } from './hub.js';
 import { projectScopes, type ArgoContext } from './objects.js';
 import type { AppSpec } from './spec.js';
 
 export const HUB_ACCESS_PATH = 'argocd/bootstrap/hub-access.yaml';
-export const HUB_REGISTER_PATH = 'argocd/bootstrap/register.sh';
+export const HUB_REGISTER_PATH = HUB_REGISTER_SCRIPT;
 /** The ServiceAccount the hub's Argo CD signs in as (the name `argocd cluster add` uses), its ClusterRoles and their bindings. */
 export const HUB_ACCESS = {
   namespace: 'kube-system',
@@ -143,18 +143,30 @@ umask 077
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # Values go through private files, never a command line.
-kubectl -n {{namespace}} create token {{serviceAccount}} --duration={{hours}}h >"$TMP/token"
+# The TokenRequest's expiry as the API server granted it (it may cap the duration: --service-account-max-token-expiration),
+# then the token (kubectl create token -o: kubernetes/kubectl pkg/cmd/create/create_token.go:182-188, 263).
+kubectl -n {{namespace}} create token {{serviceAccount}} --duration={{hours}}h -o 'jsonpath={.status.expirationTimestamp}{"\\n"}{.status.token}' >"$TMP/issued"
+sed -n 2p "$TMP/issued" >"$TMP/token"
 [ -s "$TMP/token" ] || { echo "kubectl create token returned no token for {{accessName}}" >&2; exit 1; }
+expires=$(sed -n 1p "$TMP/issued")
+# metav1.Time is written in UTC, RFC 3339 (apimachinery pkg/apis/meta/v1/time.go MarshalJSON): the hub compares it as text.
+case "$expires" in
+  [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z) ;;
+  *) echo "kubectl create token returned no expiry in UTC (got '$expires')" >&2; exit 1 ;;
+esac
 kubectl -n {{namespace}} get configmap kube-root-ca.crt -o 'jsonpath={.data.ca\\.crt}' >"$TMP/ca.crt"
 [ -s "$TMP/ca.crt" ] || { echo "ConfigMap {{namespace}}/kube-root-ca.crt holds no ca.crt" >&2; exit 1; }
 put() { printf '%s' "$3" >"$TMP/value"; aws ssm put-parameter --region {{region}} --name "$1" --type "$2" --overwrite --value "file://$TMP/value" >/dev/null; }
 put {{nameParameter}} String {{clusterName}}
 put {{serverParameter}} String {{server}}
+# expiresAt: not read by Argo CD (it unmarshals the config into its ClusterConfig, which has no such field: argo-cd v3.4.4
+# util/db/cluster.go:420); the hub's ExternalSecret cluster-{{env}} turns not Ready {{warnDays}} days before it.
 put {{configParameter}} SecureString "{
   \\"bearerToken\\": \\"$(cat "$TMP/token")\\",
-  \\"tlsClientConfig\\": { \\"insecure\\": false, \\"caData\\": \\"$(base64 <"$TMP/ca.crt" | tr -d '\\n')\\" }
+  \\"tlsClientConfig\\": { \\"insecure\\": false, \\"caData\\": \\"$(base64 <"$TMP/ca.crt" | tr -d '\\n')\\" },
+  \\"expiresAt\\": \\"$expires\\"
 }"
-echo "registered {{cluster}} with the hub {{hub}} (token valid {{days}} days: run this again within {{rotateDays}}); its ExternalSecret cluster-{{env}} picks"
+echo "registered {{cluster}} with the hub {{hub}} (token valid until $expires: run this again within {{rotateDays}} days); its ExternalSecret cluster-{{env}} picks"
 echo "the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
 echo "  kubectl -n {{hubNamespace}} annotate externalsecret cluster-{{env}} force-sync=\\$(date +%s) --overwrite"
 `))(vars);
@@ -196,6 +208,7 @@ export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly D
     days: HUB_TOKEN_DAYS,
     rotateDays: HUB_TOKEN_DAYS / 3,
     hours: HUB_TOKEN_DAYS * 24,
+    warnDays: HUB_TOKEN_WARNING_DAYS,
     namespace: shQuote(HUB_ACCESS.namespace),
     serviceAccount: shQuote(HUB_ACCESS.serviceAccount),
     regionName: hub.region,

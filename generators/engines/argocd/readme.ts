@@ -10,8 +10,8 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
-import { DECOMMISSION_PATH, decommissionOrder, decommissionScript } from './decommission.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -81,11 +81,15 @@ const managedRunbook = compileTemplate(`The Argo CD of \`{{hub}}\` (namespace \`
 \`fleet\` reads \`{{dir}}/fleet.yaml\` from {{repo}} at \`{{revision}}\` and creates the root Application \`{{env}}-root\`, which
 syncs the Applications (\`{{env}}-<add-on>\`) and AppProjects (\`{{env}}-<project>\`) into the hub's \`{{ns}}\` namespace; they
 deploy to this cluster by name (\`destination.name: {{cluster}}\`), through the hub's Argo CD cluster Secret \`cluster-{{env}}\`.
-Until that Secret exists, the hub reports their destination as unknown (\"there are no clusters with this name\"): their
-sync and health are Unknown (argo-cd v3.4.4 \`controller/appcontroller.go:1784-1789\`){{#unless manual}}, so the root's first sync waits at
-its first wave; an hour later (\`controller.sync.timeout.seconds\`) it is terminated, and Argo CD retries neither a terminated
-sync (\`appcontroller.go:1460-1465, 1538\`) nor, automatically, a commit whose sync failed (\`:2251-2262\`): registered later
-than that, the root waits for the next commit, or for the sync that *Check on the hub* (below) starts{{/unless}}.
+The ApplicationSet creates \`{{env}}-root\` only once that Secret exists, i.e. once this cluster is registered (step 2): it
+pairs each fleet file with the cluster Secrets labelled with its environment ({{registeredSource}}), and
+a new cluster Secret makes the controller generate again at once. Before, the hub has no root for this environment, and no
+Application that would name a cluster it does not know (their sync and health would be Unknown, argo-cd v3.4.4
+\`controller/appcontroller.go:1784-1789\`).{{#unless manual}} Once the root exists, its first sync waits at its first wave until the
+hub reaches this API server; an hour later (\`controller.sync.timeout.seconds\`) it is terminated, and Argo CD retries neither a
+terminated sync (\`appcontroller.go:1460-1465, 1538\`) nor, automatically, a commit whose sync failed (\`:2251-2262\`): if the
+network or certificate (step 3) took longer than that, the root waits for the next commit, or for the sync that *Check on the hub*
+(below) starts.{{/unless}}
 
 ### 1. Bootstrap the cluster
 
@@ -118,14 +122,15 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 
 | SSM parameter | Type | Value |
 |---|---|---|
-| {{code nameParameter}} | String | {{code cluster}}: the name the Applications' \`destination.name\` refers to |
-| {{code serverParameter}} | String | {{code endpoint}}: this cluster's API server (\`cluster.endpoint\`) |
-| {{code configParameter}} | SecureString | the cluster Secret's \`config\` (Argo CD declarative setup), below |
+| {{code nameParameter}} | String | {{code cluster}}: the name the Applications' \`destination.name\` refers to (not read by the hub, which pins it from this file) |
+| {{code serverParameter}} | String | {{code endpoint}}: this cluster's API server (\`cluster.endpoint\`; not read by the hub, which pins it) |
+| {{code configParameter}} | SecureString | the cluster Secret's \`config\` (Argo CD declarative setup), below: the one parameter the hub reads |
 
 \`\`\`json
 {
   "bearerToken": "<the token of {{serviceAccount}}, decoded>",
-  "tlsClientConfig": { "insecure": false, "caData": "<the cluster CA: base64 of its PEM, as the token Secret's ca.crt holds it>" }
+  "tlsClientConfig": { "insecure": false, "caData": "<the cluster CA: base64 of its PEM, as the token Secret's ca.crt holds it>" },
+  "expiresAt": "<the token's expiry as the API server granted it, UTC, e.g. 2027-03-07T03:00:00Z: the hub checks it>"
 }
 \`\`\`
 
@@ -135,6 +140,12 @@ does not accept. The token is short-lived, not a legacy token Secret: \`{{regist
 again, with this cluster's kubeconfig and the same AWS credentials, every {{rotateDays}} days (a token that expires
 disconnects the hub from this cluster: its Applications show the cluster as failed); refresh the ExternalSecret as below.
 Nothing runs the rotation for you: it needs write access to the hub's account, which nothing in this cluster has. To unregister, follow *Leave the hub* below.
+
+**What to watch on the hub:** the script stores the token's expiry (as the API server granted it) as \`expiresAt\` in the
+config; {{warnDays}} days before it, the hub's ExternalSecret \`cluster-{{env}}\` turns not Ready (reason \`SecretSyncedError\`,
+message "the hub's token for {{env}} expires within {{warnDays}} days … run \`{{register}}\`"), which Argo CD shows as Degraded on the
+hub's root; the cluster Secret is kept as it is meanwhile, and the token works until it expires. No Prometheus alert is
+rendered for it: alert on the hub's root or that ExternalSecret's health (\`kubectl -n {{ns}} get externalsecret cluster-{{env}}\`).
 
 ### 3. Network
 
@@ -167,13 +178,14 @@ kubectl -n {{ns}} annotate externalsecret cluster-{{env}} force-sync=$(date +%s)
 kubectl -n {{ns}} wait externalsecret/cluster-{{env}} --for=condition=Ready --timeout=5m
 argocd cluster get {{endpoint}}
 kubectl -n {{ns}} get applicationset fleet -o jsonpath='{.status.conditions}'
-kubectl -n {{ns}} get application {{env}}-root
+# the ApplicationSet creates the root once the Secret exists (kubectl wait --for=create: kubectl 1.31 or later)
+kubectl -n {{ns}} wait application/{{env}}-root --for=create --timeout=2m
 {{#if manual}}argocd app sync {{env}}-root
 {{#each waves}}
 # wave {{wave}}
 argocd app sync {{apps}}
 argocd app wait {{apps}} --health --timeout 900
-{{/each}}{{else}}# registered more than an hour after the hub synced the commit listing {{env}}: that first sync was terminated; start it again
+{{/each}}{{else}}# the hub could not reach this cluster for an hour after the root appeared: that first sync was terminated; start it again
 [ "$(kubectl -n {{ns}} get application {{env}}-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync {{env}}-root --async
 argocd app wait {{env}}-root --sync --health --timeout 900
 {{/if}}argocd app list -l {{label}}={{env}}
@@ -181,15 +193,24 @@ argocd app wait {{env}}-root --sync --health --timeout 900
 
 \`argocd cluster get\` shows the connection state (\`Successful\` once the hub's controller reached the API server with the
 token; \`Unknown\` until an Application deploys there).
-The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` then
+The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` exists once the ExternalSecret is
+Ready (no root while \`kubectl -n {{ns}} get secret cluster-{{env}}\` finds nothing: register the cluster, step 2), then
 {{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
 
 ### 5. Leave the hub
 
-The hub's README, *Decommission a managed environment*, is the runbook: {{code env}} moves to \`argocd.decommission\` of
-\`{{hub}}\`, then, with the hub's kubeconfig, \`sh {{decommission}} keep\` (everything deployed here stays, unmanaged) or
-\`sh {{decommission}} delete\`, which deletes what these Applications deployed: {{deleted}}; and leaves running what these
-deployed (rendered without the resources finalizer): {{kept}}.
+The hub's README, *Decommission a managed environment*, explains each step; \`{{decommission}}\` runs them, each mode
+refusing to start before the step ahead of it is done:
+
+{{#each leave}}
+{{n}}. {{capitalized}}{{#if runs.length}}:{{else}}.{{/if}}
+{{#each runs}}
+   - {{code command}}: {{does}}.
+{{/each}}
+{{/each}}
+
+\`delete\` deletes what these Applications deployed: {{deleted}}; and leaves running what these deployed (rendered without
+the resources finalizer): {{kept}}.
 `);
 
 const kindName = (gk: string): string => (gk.startsWith('/') ? gk.slice(1) : gk);
@@ -295,6 +316,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     register: `${m.renderedDir}/${HUB_REGISTER_PATH}`,
     days: HUB_TOKEN_DAYS,
     rotateDays: HUB_TOKEN_DAYS / 3,
+    warnDays: HUB_TOKEN_WARNING_DAYS,
     steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: applicationName(ctx, u.name) })),
     nameParameter: p.name,
     serverParameter: p.server,
@@ -302,7 +324,13 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     manual: !m.sync.automated,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
+    registeredSource: ROOT_WHEN_REGISTERED.source.replace('argoproj/argo-cd v3.4.4 ', 'argo-cd v3.4.4 '),
     decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
+    leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self: `${m.renderedDir}/${DECOMMISSION_PATH}`, hubFile: hubFileOf(hub.name), clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({
+      ...s,
+      n: i + 1,
+      capitalized: s.what.charAt(0).toUpperCase() + s.what.slice(1),
+    })),
     deleted: decommissionKinds(m).deleted.map((a) => `\`${a}\``).join(', ') || 'none',
     kept: decommissionKinds(m).kept.map((a) => `\`${a}\``).join(', ') || 'none',
   });
@@ -312,11 +340,12 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
 function hubSection(m: EnvironmentModel): string {
   const rows = registered(m).map((env) => {
     const p = clusterSecretParameters(m.name, env);
-    return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.name}\`, \`${p.server}\`, \`${p.config}\` |`;
+    return `| ${env} | \`${clusterSecretPath(env)}\` | ${fetchedFields(m, env).map((k) => `\`${p[k]}\``).join(', ')} |`;
   });
   return [
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
-    "Application from its `rendered/<env>/fleet.yaml`, in the AppProject `fleet` (never templated): this repository, the namespace",
+    "Application from its `rendered/<env>/fleet.yaml` once this hub has its cluster Secret (a matrix with a cluster generator: no root,",
+    "and so no Application naming an unknown cluster, before the environment's bootstrap registered it), in the AppProject `fleet` (never templated): this repository, the namespace",
     `\`${argoContext(m).argoNamespace}\` of this cluster, the kinds Application and AppProject only (no cluster-scoped kind), so a managed environment's`,
     'tree can write nothing else through its root. The ApplicationSet only creates and updates Applications: removing an',
     'environment from `argocd.manages` leaves its root in place and syncing (see *Decommission a managed environment*). Deleting',
@@ -331,7 +360,7 @@ function hubSection(m: EnvironmentModel): string {
         ]
       : []),
     '',
-    '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters (name, server: String; config: SecureString) |',
+    '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters it reads (config: SecureString; name and server are pinned from the managed file) |',
     '|---|---|---|',
     ...rows,
     '',
@@ -340,7 +369,8 @@ function hubSection(m: EnvironmentModel): string {
     `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
     `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
     "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
-    "the managed environment's bootstrap script writes all three (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
+    `${HUB_TOKEN_WARNING_DAYS} days before a token expires (\`expiresAt\` in its config) its ExternalSecret turns not Ready, naming the managed environment's \`register.sh\`;`,
+    "the managed environment's bootstrap script writes it (its README, *Bootstrap and join the hub*). The hub's nodes must reach",
     "each managed API server: a managed environment's AWS layer admits this hub's VPC on its API load balancer's port (an endpoint",
     'given as an address has no load balancer: its README says what to open); the routing between the VPCs is not created.',
   ].join('\n');

@@ -12,17 +12,29 @@ umask 077
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # Values go through private files, never a command line.
-kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h >"$TMP/token"
+# The TokenRequest's expiry as the API server granted it (it may cap the duration: --service-account-max-token-expiration),
+# then the token (kubectl create token -o: kubernetes/kubectl pkg/cmd/create/create_token.go:182-188, 263).
+kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h -o 'jsonpath={.status.expirationTimestamp}{"\n"}{.status.token}' >"$TMP/issued"
+sed -n 2p "$TMP/issued" >"$TMP/token"
 [ -s "$TMP/token" ] || { echo "kubectl create token returned no token for kube-system/argocd-manager" >&2; exit 1; }
+expires=$(sed -n 1p "$TMP/issued")
+# metav1.Time is written in UTC, RFC 3339 (apimachinery pkg/apis/meta/v1/time.go MarshalJSON): the hub compares it as text.
+case "$expires" in
+  [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z) ;;
+  *) echo "kubectl create token returned no expiry in UTC (got '$expires')" >&2; exit 1 ;;
+esac
 kubectl -n 'kube-system' get configmap kube-root-ca.crt -o 'jsonpath={.data.ca\.crt}' >"$TMP/ca.crt"
 [ -s "$TMP/ca.crt" ] || { echo "ConfigMap 'kube-system'/kube-root-ca.crt holds no ca.crt" >&2; exit 1; }
 put() { printf '%s' "$3" >"$TMP/value"; aws ssm put-parameter --region 'eu-west-1' --name "$1" --type "$2" --overwrite --value "file://$TMP/value" >/dev/null; }
 put '/odp/dev/argocd/clusters/dev-k3s/name' String 'odp-dev-k3s'
 put '/odp/dev/argocd/clusters/dev-k3s/server' String 'https://api.dev-k3s.odp.internal:6443'
+# expiresAt: not read by Argo CD (it unmarshals the config into its ClusterConfig, which has no such field: argo-cd v3.4.4
+# util/db/cluster.go:420); the hub's ExternalSecret cluster-dev-k3s turns not Ready 14 days before it.
 put '/odp/dev/argocd/clusters/dev-k3s/config' SecureString "{
   \"bearerToken\": \"$(cat "$TMP/token")\",
-  \"tlsClientConfig\": { \"insecure\": false, \"caData\": \"$(base64 <"$TMP/ca.crt" | tr -d '\n')\" }
+  \"tlsClientConfig\": { \"insecure\": false, \"caData\": \"$(base64 <"$TMP/ca.crt" | tr -d '\n')\" },
+  \"expiresAt\": \"$expires\"
 }"
-echo "registered odp-dev-k3s with the hub dev (token valid 90 days: run this again within 30); its ExternalSecret cluster-dev-k3s picks"
+echo "registered odp-dev-k3s with the hub dev (token valid until $expires: run this again within 30 days); its ExternalSecret cluster-dev-k3s picks"
 echo "the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
 echo "  kubectl -n 'argocd' annotate externalsecret cluster-dev-k3s force-sync=\$(date +%s) --overwrite"
