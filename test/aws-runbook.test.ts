@@ -272,12 +272,30 @@ describe('the rendered scripts, against stub binaries', () => {
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "i-0abc;reboot" ;;', 'esac'].join('\n'));
     const bad = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('deploy: not an instance id of node prod-cp-1: i-0abc;reboot\n');
     expect(bad.calls.some((c) => c.includes('ec2'))).toBe(false);
     stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*) echo "An error occurred (ExpiredToken) when calling the DescribeInstances operation" >&2; exit 254 ;;', 'esac'].join('\n'));
     const expired = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(expired.code).toBe(1);
     expect(expired.stderr).toContain('deploy: cannot read instance i-0abc123 of node prod-cp-1: An error occurred (ExpiredToken)');
     expect(expired.calls.some((c) => c.includes('terminate-instances'))).toBe(false);
+  });
+
+  // One shape check for both paths (deploy.ts instanceIdFunction): defined once, called by drain_tags and
+  // terminate_node, and each refuses the same bad ids through it, naming its source.
+  it('deploy.sh checks an instance id\'s shape in one function, which drain-tags and terminate-node both go through', () => {
+    const script = files.find((f) => f.path === 'aws/deploy.sh')!.content;
+    expect(script.match(/^require_instance_id\(\) \{$/gm)).toHaveLength(1);
+    expect(script.match(/require_instance_id "\$id"/g)).toHaveLength(2);
+    expect(script.match(/not an instance id/g)).toHaveLength(1);
+    for (const id of ['i-', 'i-0ABC123', 'i-0abc;id', 'x-0abc123', '--i-0abc']) {
+      stub('aws', ['case "$*" in', GIT_SYNC, `  *describe-stacks*odp-prod-nodes*) echo ${JSON.stringify(id)} ;;`, `  *describe-auto-scaling-groups*odp-prod-general-amd64*) echo ${JSON.stringify(id)} ;;`, '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+      const drain = run('deploy.sh', 'drain-tags');
+      expect([drain.code, drain.stderr], id).toStrictEqual([1, `deploy: not an instance id in group odp-prod-general-amd64: ${id}\n`]);
+      const term = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+      expect([term.code, term.stderr], id).toStrictEqual([1, `deploy: not an instance id of node prod-cp-1: ${id}\n`]);
+      expect([...drain.calls, ...term.calls].filter((c) => / ec2 /.test(c)), id).toStrictEqual([]);
+    }
   });
 
   it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {
