@@ -392,8 +392,9 @@ describe('the rendered scripts, against stub binaries', () => {
     s.list('notready', '10.30.2.22');
     const r = run('talos-join.sh', 'general-arm64');
     expect(r.code).toBe(0);
-    expect(r.calls[0]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${cfg()}`);
-    expect(r.calls.find((c) => c.includes('describe-auto-scaling-instances'))).toContain("AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait'");
+    // The waiting instances are listed first; the config is materialized only because some wait.
+    expect(r.calls[0]).toContain("describe-auto-scaling-instances --region eu-west-1 --query AutoScalingInstances[?AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait']");
+    expect(r.calls[1]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${cfg()}`);
     const ready = (ip: string) => `talosctl --talosconfig ${tc()} --nodes ${ip} get nodestatus -o jsonpath={.spec.nodeReady}`;
     expect(steps(r.calls)).toStrictEqual([
       `talosctl apply-config --insecure --nodes 10.30.2.21 --file ${cfg()}`,
@@ -412,8 +413,10 @@ describe('the rendered scripts, against stub binaries', () => {
     const hb = (id: string) => `aws autoscaling record-lifecycle-action-heartbeat --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id ${id}`;
     expect(r.calls.filter((c) => c.includes('record-lifecycle-action-heartbeat'))).toStrictEqual([hb('i-1'), hb('i-2')]);
     expect(r.calls.indexOf(hb('i-2'))).toBeLessThan(r.calls.indexOf(`talosctl apply-config --insecure --nodes 10.30.2.22 --file ${cfg()}`));
-    // Nothing is left waiting: a run now does nothing.
-    expect(steps(run('talos-join.sh', 'general-arm64').calls)).toStrictEqual([]);
+    // Nothing is left waiting: a run now does nothing, and materializes no config.
+    const idle = run('talos-join.sh', 'general-arm64');
+    expect(steps(idle.calls)).toStrictEqual([]);
+    expect(idle.calls.filter((c) => c.startsWith('npm '))).toStrictEqual([]);
   });
 
   it('talos-join.sh: one failing instance does not stop the others; each failure names its instance; exit 1; a re-run retries only those', () => {
