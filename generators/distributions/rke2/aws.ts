@@ -58,7 +58,7 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
   };
-  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix), source: 'rke2-docs datastore/backup_restore.md' }] : [])];
+  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix, { locate: true }), source: 'rke2-docs datastore/backup_restore.md' }] : [])];
 }
 
 let facts: DistributionAwsFacts | undefined;
