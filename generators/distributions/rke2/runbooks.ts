@@ -17,7 +17,8 @@
  * pkg/executor/staticpod/staticpod.go:426-436 mounts the server's etcd TLS files and sets HostNetwork; the files are
  * <data-dir>/server/tls/etcd/server-ca.crt, server-client.crt and server-client.key: k3s-io/k3s
  * pkg/daemons/control/deps/deps.go, ETCDServerCA, ServerETCDCert, ServerETCDKey), the image's etcdctl with its
- * default endpoint 127.0.0.1:2379. \`member list -w json --hex\` prints the IDs in hex, as \`member remove\` takes them
+ * default endpoint 127.0.0.1:2379 (the image is FROM scratch with etcd and etcdctl in /usr/local/bin, no shell:
+ * rancher/image-build-etcd a79bac37 Dockerfile, etcd v3.6.6-k3s1; so etcdctl is exec'd directly, never through sh -c). \`member list -w json --hex\` prints the IDs in hex, as \`member remove\` takes them
  * (etcd-io/etcd etcdctl/ctlv3/command/printer_json.go printMemberListWithHexJSON; member_command.go ParseUint(…, 16, 64)),
  * one object per member with its peerURLs; the server's member is the one whose peer URL is https://<its IP>:2380
  * (the supervisor's member peer URL, k3s-io/k3s pkg/etcd/etcd.go peerURL). A member left behind is removed, and
