@@ -101,7 +101,7 @@ describe('each distribution\'s cluster side (DistributionAwsFacts.replaceNode)',
   it('RKE2 and K3s on Kine PostgreSQL: nothing to remove from the datastore; K3s on SQLite restores the Litestream replica', () => {
     expect(factsOf('rke2-postgres.yaml').text('controlplane')).toMatch(/^the datastore is the Kine PostgreSQL database.*: nothing to remove; delete its old Node/);
     // RKE2 on Kine: no etcd member, so the etcd step is skipped, said so, and its script is not rendered.
-    expect(factsOf('rke2-postgres.yaml').text('controlplane')).toContain('there is no etcd member, so the etcd step (replace-server.sh, rendered for embedded etcd only) is skipped');
+    expect(factsOf('rke2-postgres.yaml').text('controlplane')).toContain('it has no member to remove, so the member step (replace-server.sh) is skipped and not rendered');
     const kine = fixtureSources('valid', 'rke2-postgres.yaml');
     const prepared = prepareEnvironment(kine.name, kine.sources).prepared!;
     expect(renderEnvironment(prepared).map((f) => f.path).filter((p) => p.includes('replace-server'))).toStrictEqual([]);

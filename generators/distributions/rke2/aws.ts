@@ -87,5 +87,5 @@ export const rke2Aws = (): DistributionAwsFacts =>
     replaceServer: (m, n) =>
       m.cluster.datastore.type === 'etcd'
         ? `remove its etcd member: \`sh ${m.renderedDir}/${RKE2_DIR}/replace-server.sh ${n.name}\` where kubectl reaches the cluster (it annotates the old Node for removal and deletes it, then removes a member etcd still lists at the server's address, through etcdctl in a running etcd pod of another server)`
-        : 'the datastore is the Kine PostgreSQL database, which the new server reads as the old one did; there is no etcd member, so the etcd step (replace-server.sh, rendered for embedded etcd only) is skipped: nothing to remove',
+        : 'the datastore is the Kine PostgreSQL database, which the new server reads as the old one did; it has no member to remove, so the member step (replace-server.sh) is skipped and not rendered: nothing to remove',
   }));

@@ -15,13 +15,13 @@
  * instance) while its member remains, and the controller removes members only for Nodes. etcdctl runs in a running
  * etcd static pod of another server (pod label component=etcd, host network: rancher/rke2 v1.35.7+rke2r1 382a8b31
  * pkg/executor/staticpod/staticpod.go:426-436 mounts the server's etcd TLS files and sets HostNetwork; the files are
- * <data-dir>/server/tls/etcd/server-ca.crt, server-client.crt and server-client.key: k3s-io/k3s
+ * <data-dir>/server/tls/etcd/server-ca.crt, server-client.crt and server-client.key: the supervisor's
  * pkg/daemons/control/deps/deps.go, ETCDServerCA, ServerETCDCert, ServerETCDKey), the image's etcdctl with its
  * default endpoint 127.0.0.1:2379 (the image is FROM scratch with etcd and etcdctl in /usr/local/bin, no shell:
- * rancher/image-build-etcd a79bac37 Dockerfile, etcd v3.6.6-k3s1; so etcdctl is exec'd directly, never through sh -c). \`member list -w json --hex\` prints the IDs in hex, as \`member remove\` takes them
+ * rancher/image-build-etcd a79bac37 Dockerfile, etcd v3.6.6 as the supervisor forks it; so etcdctl is exec'd directly, never through sh -c). \`member list -w json --hex\` prints the IDs in hex, as \`member remove\` takes them
  * (etcd-io/etcd etcdctl/ctlv3/command/printer_json.go printMemberListWithHexJSON; member_command.go ParseUint(…, 16, 64)),
  * one object per member with its peerURLs; the server's member is the one whose peer URL is https://<its IP>:2380
- * (the supervisor's member peer URL, k3s-io/k3s pkg/etcd/etcd.go peerURL). A member left behind is removed, and
+ * (the member peer URL, the supervisor's pkg/etcd/etcd.go peerURL). A member left behind is removed, and
  * the script reports success only once no member has that address.
  */
 import type { EnvironmentModel } from '../../model/types.js';
