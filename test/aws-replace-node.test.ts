@@ -5,7 +5,7 @@
  * of stack resources"); the instance-id output keeps its name; the README names each distribution's cluster side.
  */
 import { describe, expect, it } from 'vitest';
-import { prepareEnvironment } from '../generators/pipeline.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
 import { nodesTemplate } from '../generators/infra/aws/stacks.js';
 import { fixtureSources, renderExample } from './helpers.js';
@@ -100,6 +100,11 @@ describe('each distribution\'s cluster side (DistributionAwsFacts.replaceNode)',
 
   it('RKE2 and K3s on Kine PostgreSQL: nothing to remove from the datastore; K3s on SQLite restores the Litestream replica', () => {
     expect(factsOf('rke2-postgres.yaml').text('controlplane')).toMatch(/^the datastore is the Kine PostgreSQL database.*: nothing to remove; delete its old Node/);
+    // RKE2 on Kine: no etcd member, so the etcd step is skipped, said so, and its script is not rendered.
+    expect(factsOf('rke2-postgres.yaml').text('controlplane')).toContain('it has no member to remove, so the member step (replace-server.sh) is skipped and not rendered');
+    const kine = fixtureSources('valid', 'rke2-postgres.yaml');
+    const prepared = prepareEnvironment(kine.name, kine.sources).prepared!;
+    expect(renderEnvironment(prepared).map((f) => f.path).filter((p) => p.includes('replace-server'))).toStrictEqual([]);
     expect(factsOf('k3s-postgres.yaml').text('controlplane')).toMatch(/^the datastore is the Kine PostgreSQL database.*: nothing to remove; delete its old Node/);
     const sqlite = renderExample('dev-k3s').find((f) => f.path === 'README.md')!.content;
     expect(sqlite).toMatch(/: the new server restores the Litestream replica before K3s starts .*the old instance must be terminated first/);

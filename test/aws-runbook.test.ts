@@ -272,12 +272,30 @@ describe('the rendered scripts, against stub binaries', () => {
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "i-0abc;reboot" ;;', 'esac'].join('\n'));
     const bad = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('deploy: not an instance id of node prod-cp-1: i-0abc;reboot\n');
     expect(bad.calls.some((c) => c.includes('ec2'))).toBe(false);
     stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*) echo "An error occurred (ExpiredToken) when calling the DescribeInstances operation" >&2; exit 254 ;;', 'esac'].join('\n'));
     const expired = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(expired.code).toBe(1);
     expect(expired.stderr).toContain('deploy: cannot read instance i-0abc123 of node prod-cp-1: An error occurred (ExpiredToken)');
     expect(expired.calls.some((c) => c.includes('terminate-instances'))).toBe(false);
+  });
+
+  // One shape check for both paths (deploy.ts instanceIdFunction): defined once, called by drain_tags and
+  // terminate_node, and each refuses the same bad ids through it, naming its source.
+  it('deploy.sh checks an instance id\'s shape in one function, which drain-tags and terminate-node both go through', () => {
+    const script = files.find((f) => f.path === 'aws/deploy.sh')!.content;
+    expect(script.match(/^require_instance_id\(\) \{$/gm)).toHaveLength(1);
+    expect(script.match(/require_instance_id "\$id"/g)).toHaveLength(2);
+    expect(script.match(/not an instance id/g)).toHaveLength(1);
+    for (const id of ['i-', 'i-0ABC123', 'i-0abc;id', 'x-0abc123', '--i-0abc']) {
+      stub('aws', ['case "$*" in', GIT_SYNC, `  *describe-stacks*odp-prod-nodes*) echo ${JSON.stringify(id)} ;;`, `  *describe-auto-scaling-groups*odp-prod-general-amd64*) echo ${JSON.stringify(id)} ;;`, '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+      const drain = run('deploy.sh', 'drain-tags');
+      expect([drain.code, drain.stderr], id).toStrictEqual([1, `deploy: not an instance id in group odp-prod-general-amd64: ${id}\n`]);
+      const term = run('deploy.sh', 'terminate-node', 'prod-cp-1');
+      expect([term.code, term.stderr], id).toStrictEqual([1, `deploy: not an instance id of node prod-cp-1: ${id}\n`]);
+      expect([...drain.calls, ...term.calls].filter((c) => / ec2 /.test(c)), id).toStrictEqual([]);
+    }
   });
 
   it('enable-git-sync.sh links the repository once and configures Git sync of both stacks from their deployment files', () => {
@@ -374,8 +392,9 @@ describe('the rendered scripts, against stub binaries', () => {
     s.list('notready', '10.30.2.22');
     const r = run('talos-join.sh', 'general-arm64');
     expect(r.code).toBe(0);
-    expect(r.calls[0]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${cfg()}`);
-    expect(r.calls.find((c) => c.includes('describe-auto-scaling-instances'))).toContain("AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait'");
+    // The waiting instances are listed first; the config is materialized only because some wait.
+    expect(r.calls[0]).toContain("describe-auto-scaling-instances --region eu-west-1 --query AutoScalingInstances[?AutoScalingGroupName=='odp-prod-general-arm64' && LifecycleState=='Pending:Wait']");
+    expect(r.calls[1]).toBe(`npm run --silent talos -- config --env prod --node general-arm64 --out ${cfg()}`);
     const ready = (ip: string) => `talosctl --talosconfig ${tc()} --nodes ${ip} get nodestatus -o jsonpath={.spec.nodeReady}`;
     expect(steps(r.calls)).toStrictEqual([
       `talosctl apply-config --insecure --nodes 10.30.2.21 --file ${cfg()}`,
@@ -394,8 +413,10 @@ describe('the rendered scripts, against stub binaries', () => {
     const hb = (id: string) => `aws autoscaling record-lifecycle-action-heartbeat --region eu-west-1 --auto-scaling-group-name odp-prod-general-arm64 --lifecycle-hook-name talos-apply --instance-id ${id}`;
     expect(r.calls.filter((c) => c.includes('record-lifecycle-action-heartbeat'))).toStrictEqual([hb('i-1'), hb('i-2')]);
     expect(r.calls.indexOf(hb('i-2'))).toBeLessThan(r.calls.indexOf(`talosctl apply-config --insecure --nodes 10.30.2.22 --file ${cfg()}`));
-    // Nothing is left waiting: a run now does nothing.
-    expect(steps(run('talos-join.sh', 'general-arm64').calls)).toStrictEqual([]);
+    // Nothing is left waiting: a run now does nothing, and materializes no config.
+    const idle = run('talos-join.sh', 'general-arm64');
+    expect(steps(idle.calls)).toStrictEqual([]);
+    expect(idle.calls.filter((c) => c.startsWith('npm '))).toStrictEqual([]);
   });
 
   it('talos-join.sh: one failing instance does not stop the others; each failure names its instance; exit 1; a re-run retries only those', () => {

@@ -88,9 +88,10 @@ describe('k3s-litestream: moving the Litestream replica', () => {
 });
 
 describe('k3s-litestream: the replica marker\'s grants (the restore hook, distributions/k3s/litestream.ts)', () => {
-  // S3 answers a GET of a missing key with 404 NoSuchKey only for a caller allowed to list it, else 403 AccessDenied
-  // (S3 API reference, GetObject, "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html):
-  // the hook tells "no marker" from a fault by NoSuchKey, so the role may list exactly the marker's key.
+  // S3 answers a GET of a missing key with 404 NoSuchKey only for a caller allowed to list the bucket ("If you don't
+  // have the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403": S3 API reference, GetObject,
+  // Permissions, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): the hook tells "no marker" from
+  // a fault by NoSuchKey, so the role lists the Litestream bucket; the replica's ListBucket is that one grant.
   type Res = Record<string, { Type: string; Properties: { ManagedPolicyName?: string; Roles?: { Ref: string }[]; PolicyDocument?: { Statement: { Action: string[]; Resource: string[]; Condition?: unknown }[] } } }>;
   const base = (): Res => (parseYamlStream(render().files.get(`${name}/aws/base.yaml`)!)[0] as { Resources: Res }).Resources;
   const marker = 'arn:aws:s3:::odp-fixture-litestream/.odp/k3s/fixture/replica';
@@ -101,7 +102,13 @@ describe('k3s-litestream: the replica marker\'s grants (the restore hook, distri
     expect(holders.map((p) => p.Properties.Roles)).toStrictEqual([[{ Ref: 'ControlPlaneRole' }]]);
     const statements = holders[0]!.Properties.PolicyDocument!.Statement;
     expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [marker] });
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::odp-fixture-litestream'] });
+    // One ListBucket grant on the bucket, unconditional (the replica's, widened: a GetObject carries no s3:prefix).
+    const lists = statements.filter((x) => x.Action.includes('s3:ListBucket'));
+    expect(lists).toStrictEqual([{ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::odp-fixture-litestream'] }]);
+    // No GetBucketLocation: Litestream asks it only for a replica without a region (litestream v0.5.16
+    // s3/replica_client.go:345-357), and its config names the region.
+    expect(JSON.stringify(statements)).not.toContain('s3:GetBucketLocation');
+    expect(render().files.get(`${name}/k3s/userdata/server-1.yaml`)).toMatch(/^ +region: eu-west-1$/m);
     // Never a delete: only an operator resets the marker (the README's command).
     expect(JSON.stringify(statements.filter((x) => x.Resource.includes(marker)))).not.toContain('s3:DeleteObject');
   });

@@ -103,6 +103,47 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(world.nodeState(host(SERVERS['cp-1']))).toMatchObject({ caVerified: true });
   }, 400_000);
 
+  // replace-server.sh asks etcd itself (runbooks.ts): a Node gone while its member stays (deleted by hand, or by the
+  // cloud controller for the terminated instance) is no success until the member is removed through etcdctl in a
+  // running etcd static pod of another server (the stub answers as etcdctl does: hex JSON member list, member remove).
+  const members = (list: { name: string; ip: string; node?: boolean }[]) =>
+    world.runScript(`cat > "$WORLD/etcd.json" <<'EOF'\n${JSON.stringify({ clusters: 1, ca: '1', members: list.map((m) => ({ ...m, nodeName: host(m.ip) })) })}\nEOF\n`);
+  const replace = (server: string) => world.runScript(files.get('rke2/replace-server.sh')!.replace('#!/bin/sh\n', `#!/bin/sh\nset -- ${server}\n`));
+  it('replace-server.sh: the Node gone, its etcd member left behind: the member is removed through etcdctl before it reports success', () => {
+    members([{ name: 'cp1-aaaa', ip: SERVERS['cp-1'], node: false }, { name: 'cp2-bbbb', ip: SERVERS['cp-2'] }, { name: 'cp3-cccc', ip: SERVERS['cp-3'] }]);
+    const r = replace('cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`odp-replace-server: no node has address ${SERVERS['cp-1']}: checking etcd for a member left behind`);
+    expect(r.stderr).toMatch(new RegExp(`odp-replace-server: etcd member [0-9a-f]+ still has the address ${SERVERS['cp-1'].replace(/\./g, '\\.')}: removing it`));
+    expect(r.stderr).toMatch(/Member [0-9a-f]+ removed from cluster cdf818194e3a8c32/);
+    expect(r.stderr).toContain('launch the replacement of cp-1 now');
+    expect(world.etcd().members.map((m) => m.name)).toStrictEqual(['cp2-bbbb', 'cp3-cccc']);
+    // Run again: nothing is left, nothing is removed, still success.
+    const again = replace('cp-1');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('removing it');
+    expect(world.etcd().members).toHaveLength(2);
+  });
+
+  it('replace-server.sh: no member, or the Node present (the controller removes its member), succeeds; no running etcd pod elsewhere stops it', () => {
+    members([{ name: 'cp2-bbbb', ip: SERVERS['cp-2'] }, { name: 'cp3-cccc', ip: SERVERS['cp-3'] }]);
+    const none = replace('cp-1');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).not.toContain('removing it');
+    // The Node present: the annotation's controller removes the member, the etcd check finds none left.
+    members([{ name: 'cp1-aaaa', ip: SERVERS['cp-1'] }, { name: 'cp2-bbbb', ip: SERVERS['cp-2'] }, { name: 'cp3-cccc', ip: SERVERS['cp-3'] }]);
+    const annotated = replace('cp-1');
+    expect(annotated.code, annotated.stderr).toBe(0);
+    expect(annotated.stderr).toContain(`removing the etcd member of ${host(SERVERS['cp-1'])}`);
+    expect(world.etcd().members.map((m) => m.name)).toStrictEqual(['cp2-bbbb', 'cp3-cccc']);
+    // Only the replaced server's etcd pod (the others' Nodes gone): no other server to ask, no success.
+    members([{ name: 'cp1-aaaa', ip: SERVERS['cp-1'], node: false }, { name: 'cp2-bbbb', ip: SERVERS['cp-2'], node: false }]);
+    const alone = replace('cp-1');
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain('no running etcd pod on another server: cannot check the etcd members');
+    expect(alone.stderr).not.toContain('launch the replacement');
+  });
+
   it('the first server replaced while SSM still holds the short token (publishing failed) joins the server that answers', () => {
     // A running cluster of cp-2 and cp-3 behind the endpoint; the SSM token was never replaced.
     world.runScript(`cat > "$WORLD/etcd.json" <<'EOF'\n${JSON.stringify({ clusters: 1, ca: '1', members: [{ name: 'm2', nodeName: host(SERVERS['cp-2']), ip: SERVERS['cp-2'] }, { name: 'm3', nodeName: host(SERVERS['cp-3']), ip: SERVERS['cp-3'] }] })}\nEOF\n`);

@@ -11,6 +11,7 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { SHAPES, shapeProblem, shellValue, type ShapeName } from '../generators/lib/shapes.js';
 import { SHELL_FIELDS } from '../generators/validate/rules-shell.js';
+import { usedFunctions } from '../generators/lib/shell-functions.js';
 import { exampleSources, fixtureSources } from './helpers.js';
 
 const METAS = [';', '$(id)', '`id`', "'", '"', ' ', '\n', '&&', '|', '>', '\\', '${HOME}'];
@@ -217,6 +218,47 @@ describe('rendered scripts', () => {
         n++;
       }
     expect(n).toBeGreaterThan(10);
+  });
+
+  // No dead code in a runbook script: the shared preludes are composed by use (lib/shell-functions.ts), so every
+  // function a rendered .sh script defines is called in it (outside comments and its own definition line).
+  it('every shell function a rendered runbook script defines is called in it', () => {
+    const fixtures = ['rke2-etcd.yaml', 'rke2-postgres.yaml', 'k3s-postgres.yaml', 'k3s-litestream.yaml', 'rke2-flux.yaml'].map((f) => fixtureSources('valid', f));
+    const trees = [...['dev', 'dev-k3s', 'staging-k3s', 'staging', 'prod'].map((env) => rendered(env)), ...fixtures.map((f) => rendered(f.name, f.sources))];
+    const dead: string[] = [];
+    let defined = 0;
+    for (const files of trees)
+      for (const f of files.filter((x) => x.path.endsWith('.sh'))) {
+        const lines = f.content.split('\n').filter((l) => !/^\s*#/.test(l));
+        for (const [, name] of f.content.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\(\) *\{/gm)) {
+          defined++;
+          const word = new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_(]|$)`);
+          const called = lines.some((l) => word.test(l.replace(new RegExp(`^\\s*${name}\\(\\) *\\{`), '')));
+          if (!called) dead.push(`${f.path}: ${name}`);
+        }
+      }
+    expect(defined).toBeGreaterThan(20);
+    expect(dead).toStrictEqual([]);
+  });
+
+  it('the prelude carries only what a script uses: the rotation script has no urlencode, the datastore-password script (Kine DSN) has it', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const files = rendered(name, sources);
+    const text = (path: string) => files.find((f) => f.path === path)!.content;
+    expect(text('k3s/rotate-token.sh')).not.toContain('urlencode');
+    expect(text('k3s/rotate-token.sh')).toMatch(/^ssm_secret\(\) \{$/m);
+    expect(text('k3s/datastore-password.sh')).toMatch(/^urlencode\(\) \{/m);
+    expect(text('k3s/datastore-password.sh')).toContain('PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")');
+  });
+
+  it('usedFunctions keeps a function called only through another kept one, in definition order, and ignores comments', () => {
+    const defs = [
+      { name: 'log', text: 'log() { echo "$*" >&2; }' },
+      { name: 'get', text: 'get() { log "get $1"; }' },
+      { name: 'unused', text: '# log and get are not called here\nunused() { :; }' },
+    ];
+    expect(usedFunctions(defs, 'x=$(get a)')).toStrictEqual([defs[0]!.text, defs[1]!.text]);
+    expect(usedFunctions(defs, '# get\necho unused_thing getter')).toStrictEqual([]);
   });
 
   it('the Kine DSN quotes every value; only the encoded password is expanded', () => {

@@ -43,7 +43,7 @@ interface Fleet {
   /** The API servers' Kubernetes version. */
   api: string;
   nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string }>;
-  instances: Record<string, { group: string; ip: string; state: string; old?: boolean }>;
+  instances: Record<string, { group: string; ip: string; state: string; old?: boolean; bootsAfter?: number }>;
   events?: string[];
   unsafe?: string[];
   terminatedWhileRebooting?: string[];
@@ -84,7 +84,8 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     for (const c of ['talosctl', 'kubectl', 'aws', 'npm', 'sleep']) symlinkSync(join(ROOT, 'test', 'support', 'talos-fleet.mjs'), join(bin, c));
     const { files } = rendered();
     mkdirSync(join(repo, 'rendered', ENV, 'aws'), { recursive: true });
-    writeFileSync(join(repo, 'rendered', ENV, 'aws', 'talos-join.sh'), files.get('aws/talos-join.sh')!);
+    // A probe after the shebang logs each run of talos-join.sh (with its arguments) with the stubs' calls.
+    writeFileSync(join(repo, 'rendered', ENV, 'aws', 'talos-join.sh'), files.get('aws/talos-join.sh')!.replace('\n', '\necho "talos-join.sh $*" >>"$FLEET/calls.log"\n'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const setFleet = (f: Fleet) => writeFileSync(join(dir, 'fleet.json'), JSON.stringify(f));
@@ -142,6 +143,36 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(calls().filter((c) => c.startsWith('talosctl upgrade')).every((c) => /--nodes 10\.10\.1\.(10|11|12|50) /.test(c))).toBe(true);
   });
 
+  // refresh_pool (talos/runbook.ts poolUpgradeLines) runs talos-join.sh once when a pool's refresh starts, then
+  // again only when a poll finds replacements waiting under the launch hook: each run materializes the pool's config.
+  const configs = (pool: string) => calls().filter((c) => c.startsWith(`npm run --silent talos -- config --env ${ENV} --node ${pool} `)).length;
+  const joins = () => calls().filter((c) => c.startsWith('talos-join.sh ')).map((c) => c.slice('talos-join.sh '.length));
+  it('a replacement still booting at the first look: the pool is joined again once it waits, not at every poll', () => {
+    const f0 = fleet(true);
+    Object.assign(f0.instances['i-new-general-amd64-1']!, { state: 'Pending', bootsAfter: 3 });
+    setFleet(f0);
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
+    const events = f.events!.filter((e) => /i-new-general-amd64/.test(e));
+    expect(events).toStrictEqual(['join i-new-general-amd64-0', 'inservice i-new-general-amd64-0', 'waiting i-new-general-amd64-1', 'join i-new-general-amd64-1', 'inservice i-new-general-amd64-1']);
+    // Three polls saw old Nodes, the third one finding the booted replacement: two joins, two materializations.
+    expect(joins()).toStrictEqual(['general-amd64', 'general-amd64 waiting', 'general-amd64 waiting', 'general-amd64 waiting', 'general-amd64', 'general-arm64']);
+    expect(configs('general-amd64')).toBe(2);
+    expect(configs('general-arm64')).toBe(1);
+  });
+
+  it('talos-join.sh POOL waiting prints the ids waiting under the hook and changes nothing (no talosconfig needed)', () => {
+    setFleet(fleet(true));
+    const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64 waiting`);
+    expect([r.code, r.stdout, r.stderr]).toStrictEqual([0, 'i-new-general-arm64-0 i-new-general-arm64-1\n', '']);
+    expect(calls()).toStrictEqual(['talos-join.sh general-arm64 waiting', `aws autoscaling describe-auto-scaling-instances --region eu-west-1 --query AutoScalingInstances[?AutoScalingGroupName=='pools-general-arm64' && LifecycleState=='Pending:Wait'].InstanceId --output text`]);
+    const none = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64 nope`);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('[waiting]');
+  });
+
   it('before the nodes stack update (the refresh not started: no AMI locked, or not merged yet): nothing upgraded in place, the script stops naming the pool', () => {
     setFleet(fleet(false));
     const r = run(runbookScript(rendered().model, 'upgrade'), { ODP_POOL_TRIES: '2' });
@@ -150,6 +181,9 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const f = state();
     expect(f.events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
     expect(Object.values(f.instances).every((i) => i.state === 'InService')).toBe(true);
+    // Nothing ever waited: talos-join.sh ran once (it materializes nothing then), the polls only listed the group.
+    expect(joins()).toStrictEqual(['general-amd64', 'general-amd64 waiting']); // ODP_POOL_TRIES=2: two polls
+    expect(configs('general-amd64')).toBe(0);
   });
 
   it('a replacement that cannot join: the script stops, the old instances keep serving (the refresh retires none)', () => {

@@ -20,7 +20,14 @@
  *   name an existing member has: "duplicate node name found"), checking a K10 token's CA hash; no
  *   join URL starts a NEW cluster (counted: two means a split). Kine: the datastore endpoint, with
  *   its default SQLite when none is set.
- * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer).
+ * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer). A member may
+ *   outlive its Node (`node: false` in etcd.json: the Node deleted by hand or by the cloud controller).
+ * - kubectl -n kube-system get pods -l component=etcd: the etcd static pods (etcd-<node>, host network: hostIP is
+ *   the server's address) of the members whose Node exists; `exec <pod> -- etcdctl` with the server's etcd client
+ *   TLS files (else a TLS failure, as etcd with client-cert-auth answers): `member list -w json --hex` in
+ *   etcdctl's hex JSON shape (etcd-io/etcd etcdctl/ctlv3/command/printer_json.go printMemberListWithHexJSON: IDs
+ *   as hex strings, peerURLs https://<ip>:2380), `member remove <hex id>` ("Member <id> removed from cluster
+ *   <cluster id>", or "Error: etcdserver: member not found", exit 1).
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
  *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
@@ -375,7 +382,34 @@ function systemctl() {
 function kubectl() {
   const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
   const removed = readJson(w('removed.json'), {});
-  const nodes = () => [...etcd.members.map((m) => [m.nodeName, m.ip]), ...Object.entries(removed).map(([n, ip]) => [n, ip])];
+  const nodes = () => [...etcd.members.filter((m) => m.node !== false).map((m) => [m.nodeName, m.ip]), ...Object.entries(removed).map(([n, ip]) => [n, ip])];
+  // etcd's member IDs (uint64, printed in hex without leading zeros) and the static pods of the servers.
+  const memberId = (m) => createHash('sha1').update(m.name).digest('hex').slice(0, 16).replace(/^0+/, '');
+  const pods = () => etcd.members.filter((m) => m.node !== false).map((m) => [`etcd-${m.nodeName}`, m.ip]);
+  if (args.slice(0, 5).join(' ') === '-n kube-system get pods -l' && args[5] === 'component=etcd') return process.stdout.write(pods().map(([p, ip]) => `${p} ${ip}\n`).join(''));
+  if (args.slice(0, 3).join(' ') === '-n kube-system exec') {
+    const pod = args[3];
+    if (!pods().some(([p]) => p === pod)) fail(1, `Error from server (NotFound): pods "${pod}" not found`);
+    const ctl = args.slice(args.indexOf('--') + 1);
+    const tls = (flag) => ctl[ctl.indexOf(flag) + 1];
+    if (ctl[0] !== 'etcdctl') fail(1, `unexpected exec ${ctl.join(' ')}`);
+    if (tls('--cacert') !== '/var/lib/rancher/rke2/server/tls/etcd/server-ca.crt' || tls('--cert') !== '/var/lib/rancher/rke2/server/tls/etcd/server-client.crt' || tls('--key') !== '/var/lib/rancher/rke2/server/tls/etcd/server-client.key')
+      fail(1, '{"level":"warn","msg":"retrying of unary invoker failed","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection error: desc = \\"transport: authentication handshake failed: remote error: tls: certificate required\\""}\nError: context deadline exceeded');
+    const verb = ctl.filter((a, i) => !a.startsWith('-') && !ctl[i - 1]?.startsWith('--c') && ctl[i - 1] !== '--key' && ctl[i - 1] !== '-w').slice(1);
+    const cluster = 'cdf818194e3a8c32';
+    if (verb[0] === 'member' && verb[1] === 'list' && ctl.includes('--hex') && ctl[ctl.indexOf('-w') + 1] === 'json') {
+      const members = etcd.members.map((m) => `{"ID":"${memberId(m)}","name":"${m.name}","peerURLs":["https://${m.ip}:2380"],"clientURLS":["https://${m.ip}:2379"]}`);
+      return process.stdout.write(`{"header":{"cluster_id":"${cluster}","member_id":"${memberId(etcd.members[0])}","raft_term":"2"},"members":[${members.join(',')}]}\n`);
+    }
+    if (verb[0] === 'member' && verb[1] === 'remove') {
+      const m = etcd.members.find((x) => memberId(x) === verb[2]);
+      if (!m) fail(1, 'Error: etcdserver: member not found');
+      etcd.members = etcd.members.filter((x) => x !== m);
+      writeJson(w('etcd.json'), etcd);
+      return process.stdout.write(`Member ${verb[2]} removed from cluster ${cluster}\n`);
+    }
+    fail(1, `unexpected etcdctl ${ctl.join(' ')}`);
+  }
   if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').startsWith('jsonpath=')) return process.stdout.write(nodes().map(([n, ip]) => `${n} ${ip}\n`).join(''));
   if (args[0] === 'annotate' && args[1] === 'node' && args[3] === 'etcd.rke2.cattle.io/remove=true') {
     // The managed etcd controller: RemovePeer of the node's member, then removed-node-name.

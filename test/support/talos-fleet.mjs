@@ -19,7 +19,9 @@
  *   MaxHealthyPercentage 200: the replacements launched first) terminates one old instance of the group each
  *   time a replacement goes InService; a terminated instance's Node is deleted (the cloud controller).
  *   ec2 describe-instances: the instance's private address.
- * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once.
+ * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
+ *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
+ *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -137,6 +139,8 @@ function aws() {
   if (op === 'describe-auto-scaling-instances') {
     const q = /AutoScalingGroupName=='([^']+)' && LifecycleState=='([^']+)'/.exec(opt('--query'));
     if (!q) fail(252, `unexpected query ${opt('--query')}`);
+    f.listed = { ...f.listed, [q[1]]: true };
+    save();
     return process.stdout.write(`${Object.entries(f.instances).filter(([, i]) => i.group === q[1] && i.state === q[2]).map(([k]) => k).join('\t')}\n`);
   }
   if (op === 'record-lifecycle-action-heartbeat') return waiting() ? undefined : noAction('RecordLifecycleActionHeartbeat');
@@ -164,7 +168,16 @@ function npm() {
   write(out, `${args.includes('--node') ? `config of ${opt('--node')} (${f.version})` : 'secrets'}\n`);
 }
 
-const stubs = { talosctl, kubectl, aws, npm, sleep: () => undefined };
+function sleep() {
+  for (const [id, i] of Object.entries(f.instances))
+    if (i.state === 'Pending' && f.listed?.[i.group] && --i.bootsAfter <= 0) {
+      i.state = 'Pending:Wait';
+      event(`waiting ${id}`);
+    }
+  save();
+}
+
+const stubs = { talosctl, kubectl, aws, npm, sleep };
 if (!stubs[cmd]) fail(127, `no stub ${cmd}`);
 stubs[cmd]();
 void existsSync;

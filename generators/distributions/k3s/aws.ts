@@ -56,22 +56,20 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     source: 'distributions/rancher/token-rotate.ts',
   };
   if (d.type !== 'kine-sqlite') return [rotate];
-  const key = litestreamMarkerKey(m);
-  // The restore hook's replica marker (./litestream.ts litestreamRestoreScript): read and write that one object, and
-  // list the bucket, without which S3 answers a GET of a missing key with 403 AccessDenied instead of 404 NoSuchKey
-  // (S3 API reference, GetObject, "Permissions": "If you have the s3:ListBucket permission on the bucket, Amazon S3
-  // returns ... 404": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html). Unconditional on purpose: a
-  // GetObject request carries no s3:prefix, so a ListBucket narrowed by an s3:prefix condition may not count for that
-  // check, and the hook refuses on AccessDenied — every first boot would refuse. The bucket is the environment's
-  // Litestream bucket (the base stack creates it for the replica alone): listing shows the replica's and the marker's
-  // key names to a role that already reads and writes them.
-  const marker: Statement[] = [
-    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucketArn(m, d.litestream.bucket)}/${key}`] },
-    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn(m, d.litestream.bucket)] },
-  ];
+  // The restore hook's replica marker (./litestream.ts litestreamRestoreScript): read and write that one object.
+  // Its check needs S3's 404 NoSuchKey for a missing marker, which S3 answers only with ListBucket on the bucket
+  // ("If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403": S3 API reference,
+  // GetObject, Permissions, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html);
+  // a GetObject carries no s3:prefix, so the replica's prefix-narrowed grant is widened to the bucket instead of a
+  // second ListBucket statement beside it (\`listBucket: 'whole'\`). The bucket is the environment's Litestream
+  // bucket (the base stack creates it for the replica alone): listing shows the replica's and the marker's key names
+  // to a role that already reads and writes them. No GetBucketLocation: Litestream asks it only for a replica
+  // without a region (benbjohnson/litestream v0.5.16 6d61ef5d s3/replica_client.go:345-357 Init, findBucketRegion
+  // :577-620; cmd/litestream/main.go:1446,1621 pass the config's region to the client), and ./litestream.ts litestreamConfig sets the region; replicate and restore both read that config.
+  const marker: Statement = { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucketArn(m, d.litestream.bucket)}/${litestreamMarkerKey(m)}`] };
   // One policy with Litestream's own (a role holds at most 10 managed policies by default: IAM quotas).
   const who = 'Litestream replicates and restores the SQLite datastore; its restore hook reads and writes the replica marker';
-  return [rotate, { id: 'litestream', who, statements: [...s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d)), ...marker], source: 'distributions/k3s/litestream.ts' }];
+  return [rotate, { id: 'litestream', who, statements: [...s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d), { locate: false, listBucket: 'whole' }), marker], source: 'distributions/k3s/litestream.ts' }];
 }
 
 let facts: DistributionAwsFacts | undefined;

@@ -59,7 +59,8 @@ const secrets = compileTemplate(`Create these SSM parameters before the first bo
 
 The instance profile of every node needs \`ssm:GetParameter\` on these parameters (and \`kms:Decrypt\`
 on a customer-managed key){{#if sqlite}}; the server's also needs \`s3:GetObject\`, \`s3:PutObject\`,
-\`s3:DeleteObject\` and \`s3:ListBucket\` on {{code sqlite.url}}{{/if}}. Keep the token: servers
+\`s3:DeleteObject\` on {{code sqlite.url}} and \`s3:ListBucket\` on {{code sqlite.bucket}} (the whole bucket: the replica
+marker's check needs it){{/if}}. Keep the token: servers
 encrypt their bootstrap data (CA keys) with it, so a restored datastore needs the same token.
 `);
 
@@ -159,7 +160,7 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         token: k3sCluster(m).token.secret,
         agentToken: k3sCluster(m).agentToken.secret,
         pg: d.type === 'kine-postgres' ? d.postgres : false,
-        sqlite: d.type === 'kine-sqlite' ? { url: litestreamReplicaUrl(m, d) } : false,
+        sqlite: d.type === 'kine-sqlite' ? { url: litestreamReplicaUrl(m, d), bucket: `s3://${d.litestream.bucket}` } : false,
       })}\n${tokenRotationText(m, { name: 'k3s', title: 'K3s' }, k3sTokenRotate(m))}`,
     },
   ];

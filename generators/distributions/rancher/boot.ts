@@ -9,6 +9,7 @@ import { DEFAULTS } from '../../model/defaults.js';
 import { findPlaceholders } from '../../lib/placeholder.js';
 import { shellValue } from '../../lib/shapes.js';
 import type { RancherKeys } from './model.js';
+import { usedFunctions, type ShellFunction } from '../../lib/shell-functions.js';
 
 /** Where the boot script fetches the RDS CA bundle (kine-postgres). */
 export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
@@ -77,15 +78,19 @@ export const rancherPlaceholders = (keys: Pick<RancherKeys, 'name' | 'title'>): 
   guard: (path) => (path.startsWith(`${keys.name}/userdata/`) ? 'its boot script refuses to start the node' : path.startsWith(`${keys.name}/`) ? 'the user data that carries it refuses to boot' : undefined),
 });
 
-/** The shell prelude of a boot script; `tag` prefixes its log lines. */
-export const bootPrelude = (tag: string): string => `set -eu
-umask 077
-log() { echo "${tag}: $*" >&2; }
-imds() {
+/** The prelude's shell functions (`tag` prefixes the log lines). */
+const preludeFunctions = (tag: string): ShellFunction[] => [
+  { name: 'log', text: `log() { echo "${tag}: $*" >&2; }` },
+  {
+    name: 'imds',
+    text: `imds() {
   t=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
   curl -sf -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
-}
-# Read an SSM SecureString through the instance profile; retry while its credentials arrive.
+}`,
+  },
+  {
+    name: 'ssm_secret',
+    text: `# Read an SSM SecureString through the instance profile; retry while its credentials arrive.
 ssm_secret() {
   n=0
   until v=$(aws ssm get-parameter --region "$REGION" --with-decryption --name "$1" --query Parameter.Value --output text); do
@@ -94,12 +99,33 @@ ssm_secret() {
     sleep 10
   done
   printf '%s' "$v"
-}
-# Percent-encode every byte (safe in any part of a URL).
-urlencode() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \\n' | sed 's/../%&/g'; }
-REGION=$(imds placement/region)
+}`,
+  },
+  { name: 'urlencode', text: `# Percent-encode every byte (safe in any part of a URL).
+urlencode() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \\n' | sed 's/../%&/g'; }` },
+];
+
+const PRELUDE_TAIL = `REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 `;
+
+/**
+ * The shell prelude of a boot script; \`tag\` prefixes its log lines. With \`body\` (the rest of the script),
+ * only the functions it uses (lib/shell-functions.ts: a runbook script carries no dead code); without,
+ * all of them: the user data's boot scripts keep the prelude they were rendered with, since a fixed node's
+ * changed user data asks for its replacement (nodes[].replacement) for no behaviour.
+ */
+export const bootPrelude = (tag: string, body?: string): string => {
+  const defs = preludeFunctions(tag);
+  const functions = body === undefined ? defs.map((d) => d.text) : usedFunctions(defs, `${body}\n${PRELUDE_TAIL}`);
+  return `set -eu
+umask 077
+${functions.join('\n')}
+${PRELUDE_TAIL}`;
+};
+
+/** A runbook script run on a node: its header lines, the prelude with the functions \`body\` uses, then \`body\`. */
+export const bootScriptOf = (tag: string, head: readonly string[], body: readonly string[]): string => [...head, bootPrelude(tag, body.join('\n')).trimEnd(), ...body].join('\n');
 
 /** Shell lines setting `variable` to the node name the AWS cloud controller manager expects (IMDSv2). */
 export const nodeNameLines = (variable: string): string[] => ['# The AWS cloud controller manager finds instances by their private DNS name.', `${variable}=$(imds local-hostname)`];

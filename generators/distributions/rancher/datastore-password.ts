@@ -7,7 +7,7 @@
  * lines (./boot.ts postgresEndpointLines, ./host.ts identityDropInLines) and restarts the server.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootPrelude, postgresEndpointLines, shQuote } from './boot.js';
+import { bootScriptOf, postgresEndpointLines, shQuote } from './boot.js';
 import { identityDropInLines } from './host.js';
 
 export const DATASTORE_PASSWORD_SCRIPT = 'datastore-password.sh';
@@ -26,17 +26,19 @@ export interface ServerUnit {
 export function datastorePasswordScript(m: EnvironmentModel, s: ServerUnit): string | undefined {
   const d = m.cluster.datastore;
   if (d.type !== 'kine-postgres') return undefined;
-  return [
+  const head = [
     '#!/bin/sh',
     `# odp-gitops: after the password of PostgreSQL role ${d.postgres.user} changed (ALTER ROLE, then the SSM parameter`,
     `# ${d.postgres.password.secret}), as root on each ${s.title} server of environment ${m.name}, one at a time: the`,
     '# server reads the password again from SSM, rewrites its datastore drop-in and restarts (user data ran once).',
-    bootPrelude(TAG).trimEnd(),
+  ];
+  const body = [
     `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers`)}; exit 1; }`,
     ...postgresEndpointLines(d.postgres, 'DSN'),
     ...identityDropInLines(s.name, 'DSN'),
     `systemctl restart ${s.unit}.service`,
     `log ${shQuote(`${s.unit} restarted with the password in ${d.postgres.password.secret}`)}`,
     '',
-  ].join('\n');
+  ];
+  return bootScriptOf(TAG, head, body);
 }

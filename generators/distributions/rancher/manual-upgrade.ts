@@ -5,6 +5,7 @@
  * its name and datastore: they live in the config drop-in (./host.ts), which no installer touches.
  */
 import type { EnvironmentModel } from '../../model/types.js';
+import { usedFunctions } from '../../lib/shell-functions.js';
 import { FETCH_VERIFIED, refuseUnpinned, type AssetRecord } from './artifacts.js';
 
 export interface ManualUpgrade {
@@ -30,7 +31,7 @@ export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): stri
     const refusal = refuseUnpinned(u.arch[arch].needs, TAG, 'run this script again');
     return [`  ${arch})`, ...(refusal.length > 0 ? refusal : u.arch[arch].install).map((l) => `    ${l}`), '    ;;'];
   };
-  return [
+  const head = [
     '#!/bin/sh',
     `# odp-gitops: upgrade one ${u.title} node of environment ${m.name} to ${u.version} by hand, as root on the node`,
     '# (servers one at a time, each Ready again before the next; then the agents). The fallback to the',
@@ -38,8 +39,8 @@ export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): stri
     '# config drop-in config.yaml.d/10-node.yaml, which the installer never rewrites.',
     'set -eu',
     'umask 077',
-    `log() { echo "${TAG}: $*" >&2; }`,
-    FETCH_VERIFIED,
+  ];
+  const body = [
     `if [ -e ${u.unitPath(u.units.server)} ]; then ROLE=server; UNIT=${u.units.server}; elif [ -e ${u.unitPath(u.units.agent)} ]; then ROLE=agent; UNIT=${u.units.agent}; else log "no ${u.title} unit on this node"; exit 1; fi`,
     ...(u.preflight ?? []),
     'case "$(uname -m)" in',
@@ -54,5 +55,8 @@ export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): stri
     ...(u.restart ? [u.restart] : []),
     `log "$ROLE $UNIT upgraded to ${u.version}"`,
     '',
-  ].join('\n');
+  ];
+  // fetch_verified only where a branch downloads (none while no sha256 is recorded: each branch refuses).
+  const functions = usedFunctions([{ name: 'log', text: `log() { echo "${TAG}: $*" >&2; }` }, { name: 'fetch_verified', text: FETCH_VERIFIED }], body.join('\n'));
+  return [...head, ...functions, ...body].join('\n');
 }

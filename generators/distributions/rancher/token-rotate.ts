@@ -29,7 +29,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
-import { bootPrelude, shQuote } from './boot.js';
+import { bootScriptOf, shQuote } from './boot.js';
 import { rancherCluster } from './model.js';
 
 export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
@@ -80,7 +80,7 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
   const secure = `/var/lib/rancher/${s.name}/server/token`;
   // Fixed servers: name and address, each single-quoted (names and addresses are validated by the schema).
   const servers = m.controlPlaneNodes.map((n) => shQuote(`${n.name} ${n.ip}`)).join(' ');
-  const script = [
+  const head = [
     '#!/bin/sh',
     `# odp-gitops: rotate the ${s.title} server token of environment ${m.name} (SSM parameter ${param}), as root:`,
     `#   sh ${TOKEN_ROTATE_SCRIPT} rotate   on ONE server: ${s.name} token rotate re-encrypts the bootstrap data with a new token;`,
@@ -88,7 +88,8 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     '#                            after a failed SSM write publishes it without rotating again)',
     `#   sh ${TOKEN_ROTATE_SCRIPT} follow   then on every other server, one at a time: token-file from SSM, restart`,
     '# Agents join with the agent token, which the rotation leaves: nothing to do on agents.',
-    bootPrelude(TAG).trimEnd(),
+  ];
+  const body = [
     `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers (agents keep their agent token)`)}; exit 1; }`,
     `PARAM=${shQuote(param)}`,
     `TOKEN_FILE=${s.tokenFile}`,
@@ -148,7 +149,8 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     `*) log ${shQuote(`usage: sh ${TOKEN_ROTATE_SCRIPT} rotate (on one server), then sh ${TOKEN_ROTATE_SCRIPT} follow (on each other server)`)}; exit 2 ;;`,
     'esac',
     '',
-  ].join('\n');
+  ];
+  const script = bootScriptOf(TAG, head, body);
   return { script };
 }
 

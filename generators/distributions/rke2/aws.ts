@@ -58,7 +58,7 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
   };
-  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix), source: 'rke2-docs datastore/backup_restore.md' }] : [])];
+  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix, { locate: true }), source: 'rke2-docs datastore/backup_restore.md' }] : [])];
 }
 
 let facts: DistributionAwsFacts | undefined;
@@ -86,6 +86,6 @@ export const rke2Aws = (): DistributionAwsFacts =>
     // Embedded etcd refuses a second member with the node's name (./runbooks.ts replaceServerScript).
     replaceServer: (m, n) =>
       m.cluster.datastore.type === 'etcd'
-        ? `remove its etcd member: \`sh ${m.renderedDir}/${RKE2_DIR}/replace-server.sh ${n.name}\` where kubectl reaches the cluster (it annotates the old Node for removal and deletes it)`
-        : 'the datastore is the Kine PostgreSQL database, which the new server reads as the old one did: nothing to remove',
+        ? `remove its etcd member: \`sh ${m.renderedDir}/${RKE2_DIR}/replace-server.sh ${n.name}\` where kubectl reaches the cluster (it annotates the old Node for removal and deletes it, then removes a member etcd still lists at the server's address, through etcdctl in a running etcd pod of another server)`
+        : 'the datastore is the Kine PostgreSQL database, which the new server reads as the old one did; it has no member to remove, so the member step (replace-server.sh) is skipped and not rendered: nothing to remove',
   }));

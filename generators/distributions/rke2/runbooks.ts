@@ -10,12 +10,31 @@
  * `etcd.rke2.cattle.io/removed-node-name` (pkg/etcd/member_controller.go; RemovePeer matches member name
  * and peer IP; rancher/cluster-api-provider-rke2 v0.25.0 pkg/rke2/workload_cluster_etcd.go lines 33-35,
  * 61, 90-114 use the same protocol), after which the Node object is deleted.
+ *
+ * Then the script asks etcd itself: the Node may be gone (deleted by hand, or by the cloud controller for a terminated
+ * instance) while its member remains, and the controller removes members only for Nodes. etcdctl runs in a running
+ * etcd static pod of another server (pod label component=etcd, host network: rancher/rke2 v1.35.7+rke2r1 382a8b31
+ * pkg/executor/staticpod/staticpod.go:426-436 mounts the server's etcd TLS files and sets HostNetwork; the files are
+ * <data-dir>/server/tls/etcd/server-ca.crt, server-client.crt and server-client.key: the supervisor's
+ * pkg/daemons/control/deps/deps.go, ETCDServerCA, ServerETCDCert, ServerETCDKey), the image's etcdctl with its
+ * default endpoint 127.0.0.1:2379 (the image is FROM scratch with etcd and etcdctl in /usr/local/bin, no shell:
+ * rancher/image-build-etcd a79bac37 Dockerfile, etcd v3.6.6 as the supervisor forks it; so etcdctl is exec'd directly, never through sh -c). \`member list -w json --hex\` prints the IDs in hex, as \`member remove\` takes them
+ * (etcd-io/etcd etcdctl/ctlv3/command/printer_json.go printMemberListWithHexJSON; member_command.go ParseUint(…, 16, 64)),
+ * one object per member with its peerURLs; the server's member is the one whose peer URL is https://<its IP>:2380
+ * (the member peer URL, the supervisor's pkg/etcd/etcd.go peerURL). A member left behind is removed, and
+ * the script reports success only once no member has that address.
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { shQuote } from '../rancher/boot.js';
 
 export const ETCD_REMOVE_ANNOTATION = 'etcd.rke2.cattle.io/remove';
 export const ETCD_REMOVED_ANNOTATION = 'etcd.rke2.cattle.io/removed-node-name';
+/** The etcd static pod's TLS client files (the server's data dir, /var/lib/rancher/rke2). */
+export const ETCD_CLIENT_TLS = {
+  cacert: '/var/lib/rancher/rke2/server/tls/etcd/server-ca.crt',
+  cert: '/var/lib/rancher/rke2/server/tls/etcd/server-client.crt',
+  key: '/var/lib/rancher/rke2/server/tls/etcd/server-client.key',
+} as const;
 
 /** The replacement runbook of one environment's servers (embedded etcd only). */
 export function replaceServerScript(m: EnvironmentModel): string {
@@ -36,17 +55,36 @@ export function replaceServerScript(m: EnvironmentModel): string {
     'esac',
     '# The Node of that address (its name is the EC2 private DNS name the replacement registers again).',
     `NODE=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk -v ip="$IP" '$2 == ip {print $1}')`,
-    'if [ -z "$NODE" ]; then log "no node has address $IP: nothing to remove (its member is gone already)"; exit 0; fi',
-    `log "removing the etcd member of $NODE ($IP)"`,
-    `kubectl annotate node "$NODE" ${ETCD_REMOVE_ANNOTATION}=true --overwrite`,
-    'n=0',
-    `until [ -n "$(kubectl get node "$NODE" -o jsonpath='{.metadata.annotations.${jsonEscaped}}')" ]; do`,
-    '  n=$((n + 1))',
-    '  [ "$n" -le 60 ] || { log "the etcd member of $NODE was not removed within 5 minutes: is a majority of the servers up?"; exit 1; }',
-    '  sleep 5',
-    'done',
-    'kubectl delete node "$NODE"',
-    'log "member removed and node deleted: launch the replacement of $1 now"',
+    'if [ -z "$NODE" ]; then',
+    '  log "no node has address $IP: checking etcd for a member left behind"',
+    'else',
+    `  log "removing the etcd member of $NODE ($IP)"`,
+    `  kubectl annotate node "$NODE" ${ETCD_REMOVE_ANNOTATION}=true --overwrite`,
+    '  n=0',
+    `  until [ -n "$(kubectl get node "$NODE" -o jsonpath='{.metadata.annotations.${jsonEscaped}}')" ]; do`,
+    '    n=$((n + 1))',
+    '    [ "$n" -le 60 ] || { log "the etcd member of $NODE was not removed within 5 minutes: is a majority of the servers up?"; exit 1; }',
+    '    sleep 5',
+    '  done',
+    '  kubectl delete node "$NODE"',
+    'fi',
+    '# etcd itself, through etcdctl in a running etcd static pod of another server: a Node can be gone while its member stays.',
+    `POD=$(kubectl -n kube-system get pods -l component=etcd --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.hostIP}{"\\n"}{end}' | awk -v ip="$IP" '$2 != ip {print $1; exit}')`,
+    '[ -n "$POD" ] || { log "no running etcd pod on another server: cannot check the etcd members; is a majority of the servers up?"; exit 1; }',
+    `etcd_ctl() { kubectl -n kube-system exec "$POD" -- etcdctl --cacert ${ETCD_CLIENT_TLS.cacert} --cert ${ETCD_CLIENT_TLS.cert} --key ${ETCD_CLIENT_TLS.key} "$@"; }`,
+    '# The hex ID of the member whose peer URL is the server\'s address (one JSON object per member after splitting at "{").',
+    'member_at_ip() {',
+    '  list=$(etcd_ctl member list -w json --hex) || { log "etcdctl member list failed in $POD"; return 1; }',
+    `  printf '%s\\n' "$list" | tr '{' '\\n' | grep -F "\\"https://$IP:2380\\"" | sed -n 's/^"ID":"\\([0-9a-f][0-9a-f]*\\)".*/\\1/p'`,
+    '}',
+    'ID=$(member_at_ip) || exit 1',
+    'if [ -n "$ID" ]; then',
+    '  log "etcd member $ID still has the address $IP: removing it"',
+    '  etcd_ctl member remove "$ID" >&2 || { log "etcdctl member remove $ID failed in $POD"; exit 1; }',
+    '  ID=$(member_at_ip) || exit 1',
+    '  [ -z "$ID" ] || { log "etcd member $ID still has the address $IP after its removal"; exit 1; }',
+    'fi',
+    'log "no etcd member and no node with address $IP: launch the replacement of $1 now"',
     '',
   ].join('\n');
 }

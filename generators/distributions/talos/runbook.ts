@@ -73,6 +73,7 @@ function gateLines(m: EnvironmentModel): string[] {
 function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] {
   if (pools.length === 0) return [];
   const version = talosCluster(m).version;
+  const join = `${m.renderedDir}/aws/talos-join.sh`;
   return [
     '# Auto-scaled pools: never upgraded in place. The nodes stack update that comes with this version (the merge, with',
     '# Git sync; or deploy.sh nodes) points their launch templates at its AMI and starts an instance refresh: the',
@@ -82,13 +83,16 @@ function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] 
     'POOL_TRIES=${ODP_POOL_TRIES:-180}',
     'refresh_pool() {',
     '  k=0',
+    '  join=yes',
     '  while :; do',
-    `    sh ${m.renderedDir}/aws/talos-join.sh "$1" || { log "pool $1: the instances named above did not join; fix them, then run this script again"; return 1; }`,
+    `    if [ -n "$join" ]; then sh ${join} "$1" || { log "pool $1: the instances named above did not join; fix them, then run this script again"; return 1; }; fi`,
     `    images=$(kubectl get nodes -l ${POOL_NODE_LABEL}="$1" -o jsonpath='{range .items[*]}{.status.nodeInfo.osImage}{"\\n"}{end}') || { log "pool $1: kubectl get nodes failed"; return 1; }`,
     `    if ! printf '%s\\n' "$images" | grep -v '^$' | grep -qvxF ${q(`Talos (${version})`)}; then log "pool $1: every Node runs Talos ${version}"; return 0; fi`,
     '    k=$((k + 1))',
     `    [ "$k" -lt "$POOL_TRIES" ] || { log "pool $1: Nodes still run another Talos version: has the nodes stack update (with the AMI of ${version}) started the instance refresh? aws autoscaling describe-instance-refreshes tells"; return 1; }`,
     '    sleep "${ODP_POLL:-10}"',
+    '    # talos-join.sh again only when replacements wait under the launch hook (it materializes the config each run).',
+    `    join=$(sh ${join} "$1" waiting) || { log "pool $1: its instances waiting under the launch hook could not be listed"; return 1; }`,
     '  done',
     '}',
     ...pools.flatMap((t) => [`log ${q(`pool ${t.name}: joining the instance refresh's replacements (Talos ${version})`)}`, `refresh_pool ${t.name}`, 'gate']),

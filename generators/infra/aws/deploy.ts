@@ -198,7 +198,7 @@ export function deployScript(p: AwsPlan): string {
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${drainTagsFunctions(p)}${terminateNodeFunction(p)}case "\${1:-}" in
+${instanceIdFunction(p)}${drainTagsFunctions(p)}${terminateNodeFunction(p)}case "\${1:-}" in
   base)
     ${c.base}
     ;;
@@ -222,7 +222,7 @@ function terminateNodeCase(p: AwsPlan): string {
 
 /**
  * \`deploy.sh terminate-node <node>\`: the first step of replacing a lost fixed node (readme.ts replaceText).
- * The instance id comes from the nodes stack's output (stacks.ts nodeInstanceOutputId) and is checked to be
+ * The instance id comes from the nodes stack's output (stacks.ts nodeInstanceOutputId) is checked (require_instance_id) to be
  * one before it reaches the command line. DescribeInstances answers InvalidInstanceID.NotFound for an id it
  * no longer knows (a terminated instance stays visible for about an hour, state \`terminated\`; AWS EC2 API
  * reference, DescribeInstances); both mean nothing is left to terminate. Otherwise TerminateInstances, then
@@ -240,10 +240,9 @@ ${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))} ;;`).joi
   esac
   id=$(aws cloudformation describe-stacks --region ${region} --stack-name ${q(p.names.nodesStack)} --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
   case "$id" in
-    i- | i-*[!0-9a-f]*) echo "deploy: not an instance id for node $1: $id" >&2; exit 1 ;;
-    i-*) ;;
-    *) echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}: $id" >&2; exit 1 ;;
+    '' | None) echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}: $id" >&2; exit 1 ;;
   esac
+  require_instance_id "$id" "of node $1"
   if ! state=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
     case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
     echo "deploy: cannot read instance $id of node $1: $state" >&2
@@ -261,11 +260,31 @@ ${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))} ;;`).joi
 }
 
 /**
+ * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\` and
+ * \`terminate_node\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2
+ * API reference, Instance.InstanceId); anything else stops the script, naming where the value came from
+ * (its second argument). Emitted only when one of them is.
+ */
+function instanceIdFunction(p: AwsPlan): string {
+  if (!p.drainsPools && fixedNodes(p).length === 0) return '';
+  return `# Stop unless $1 is an EC2 instance id (i- and hex digits) before it reaches a command line; $2 names its source.
+require_instance_id() {
+  case "$1" in
+    i- | i-*[!0-9a-f]*) ;;
+    i-*) return 0 ;;
+  esac
+  echo "deploy: not an instance id $2: $1" >&2
+  exit 1
+}
+`;
+}
+
+/**
  * \`deploy.sh drain-tags\`: tags the pools' running instances with the Node Termination Handler's tag,
  * for instances launched before their group propagated it (the handler drops an untagged instance's
  * events, NTH v1.25.6 pkg/monitor/sqsevent/sqs-monitor.go:266-269 and 433-441, so its termination
  * would go on undrained after the hook's timeout). Idempotent (create-tags overwrites the same value);
- * each id is checked to be an instance id before it reaches the command line. Empty without a drain.
+ * each id is checked to be an instance id (require_instance_id) before it reaches the command line. Empty without a drain.
  */
 function drainTagsCase(p: AwsPlan): string {
   if (!p.drainsPools) return '';
@@ -291,12 +310,8 @@ drain_tags() {
   for g in ${groups.join(' ')}; do
     ids=$(aws autoscaling describe-auto-scaling-groups --region ${region} --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
     for id in $ids; do
-      case "$id" in
-        None) continue ;;
-        i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-        i-*) ;;
-        *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-      esac
+      if [ "$id" = None ]; then continue; fi
+      require_instance_id "$id" "in group $g"
       aws ec2 create-tags --region ${region} --resources "$id" --tags ${q(`Key=${NODE_TERMINATION.managedTag(m)},Value=${NODE_TERMINATION.managedTagValue}`)}
       echo "tagged $id ($g)"
     done

@@ -40,12 +40,24 @@ export const ssmGet = (m: EnvironmentModel, names: readonly string[]): Statement
   Resource: [...new Set(names)].sort().map((n) => ssmParameterArn(m, n)),
 });
 
-/** Read, write, delete and list objects below a prefix (a datastore replica, snapshots the writer prunes itself). */
-export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string): Statement[] {
+/**
+ * Read, write, delete and list objects below a prefix (a datastore replica, snapshots the writer prunes itself).
+ * ListBucket is narrowed to the prefix (\`s3:prefix\` is the ListObjects request's prefix parameter); with
+ * \`listBucket: 'whole'\` it is granted on the whole bucket instead, for a client that also GETs keys which may be
+ * missing (S3 API reference, GetObject, Permissions: "If you don't have the s3:ListBucket permission, Amazon S3
+ * returns an HTTP status code 403" for a missing key, 404 with it:
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html; a GetObject request carries no s3:prefix, so
+ * a narrowed grant is not assumed to count): one ListBucket grant per bucket either way. GetBucketLocation is
+ * a bucket-level request that carries no s3:prefix either: only unconditional, and only for a client that asks
+ * it (\`locate\`).
+ */
+export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string, opts: { locate: boolean; listBucket?: 'prefix' | 'whole' }): Statement[] {
   const p = prefix.replace(/^\/+|\/+$/g, '');
+  const narrowed = p !== '' && opts.listBucket !== 'whole';
   return [
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [objectsArn(m, bucket, prefix)] },
-    { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: [bucketArn(m, bucket)], ...(p ? { Condition: { StringLike: { 's3:prefix': [p, `${p}/*`] } } } : {}) },
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn(m, bucket)], ...(narrowed ? { Condition: { StringLike: { 's3:prefix': [p, `${p}/*`] } } } : {}) },
+    ...(opts.locate ? [{ Effect: 'Allow' as const, Action: ['s3:GetBucketLocation'], Resource: [bucketArn(m, bucket)] }] : []),
   ];
 }
 

@@ -15,19 +15,30 @@
 # kubeconfig step: the API server's version is checked first), the environment's AWS credentials and network
 # access to the nodes:
 #   sh rendered/dev/aws/talos-join.sh POOL
+# With a second argument `waiting`, it only prints the ids of the pool's instances waiting under the hook (none:
+# an empty line) and changes nothing: the upgrade script asks it between its polls.
 set -eu
 region='eu-west-1'
+usage() { echo "usage: $0 general [waiting]" >&2; exit 2; }
 case "${1:-}" in
   'general') asg='odp-dev-general' ;;
-  *) echo "usage: $0 general" >&2; exit 2 ;;
+  *) usage ;;
 esac
 pool=$1
+# The pool's instances waiting under the hook (text output: ids separated by tabs).
+pending() { aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text; }
+case "${2:-}" in
+  '') ;;
+  waiting) ids=$(pending); echo $ids; exit 0 ;;
+  *) usage ;;
+esac
 dir="$HOME/.odp/dev"
 [ -f "$dir/talosconfig" ] || { echo "talos-join: $dir/talosconfig is missing: run the runbook's setup (Talos client configuration) first" >&2; exit 2; }
 mkdir -p -m 700 "$dir"
-npm run --silent talos -- config --env dev --node "$pool" --out "$dir/$pool.yaml"
-ids=$(aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text)
+ids=$(pending)
 [ -n "$(echo $ids)" ] || exit 0
+# The config is materialized only when an instance waits for it.
+npm run --silent talos -- config --env dev --node "$pool" --out "$dir/$pool.yaml"
 
 # The pool's config carries a 1.36 kubelet; a kubelet must never be newer than kube-apiserver (Kubernetes'
 # version skew policy, https://kubernetes.io/releases/version-skew-policy/). Between the merge of a kubernetesVersion bump and talosctl upgrade-k8s

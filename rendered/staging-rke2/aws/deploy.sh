@@ -7,18 +7,23 @@
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-rke2-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-staging-rke2-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-rke2-git-sync' --template-file 'rendered/staging-rke2/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-staging-rke2' 'odp:environment=staging-rke2' 'odp:stack=git-sync'" >&2; exit 1; }
+# Stop unless $1 is an EC2 instance id (i- and hex digits) before it reaches a command line; $2 names its source.
+require_instance_id() {
+  case "$1" in
+    i- | i-*[!0-9a-f]*) ;;
+    i-*) return 0 ;;
+  esac
+  echo "deploy: not an instance id $2: $1" >&2
+  exit 1
+}
 # Tag the pools' running instances with the drain handler's tag (aws-node-termination-handler/odp-staging-rke2): the handler drops
 # the events of an untagged instance, whose termination then goes on undrained after the hook's timeout.
 drain_tags() {
   for g in 'odp-staging-rke2-general-amd64' 'odp-staging-rke2-general-arm64' 'odp-staging-rke2-gpu'; do
     ids=$(aws autoscaling describe-auto-scaling-groups --region 'eu-west-1' --auto-scaling-group-names "$g" --query 'AutoScalingGroups[].Instances[].InstanceId' --output text)
     for id in $ids; do
-      case "$id" in
-        None) continue ;;
-        i- | i-*[!0-9a-f]*) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-        i-*) ;;
-        *) echo "deploy: not an instance id in group $g: $id" >&2; exit 1 ;;
-      esac
+      if [ "$id" = None ]; then continue; fi
+      require_instance_id "$id" "in group $g"
       aws ec2 create-tags --region 'eu-west-1' --resources "$id" --tags 'Key=aws-node-termination-handler/odp-staging-rke2,Value=owned'
       echo "tagged $id ($g)"
     done
@@ -40,10 +45,9 @@ terminate_node() {
   esac
   id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
   case "$id" in
-    i- | i-*[!0-9a-f]*) echo "deploy: not an instance id for node $1: $id" >&2; exit 1 ;;
-    i-*) ;;
-    *) echo "deploy: no instance of node $1 in stack odp-staging-rke2-nodes: $id" >&2; exit 1 ;;
+    '' | None) echo "deploy: no instance of node $1 in stack odp-staging-rke2-nodes: $id" >&2; exit 1 ;;
   esac
+  require_instance_id "$id" "of node $1"
   if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
     case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
     echo "deploy: cannot read instance $id of node $1: $state" >&2

@@ -8,11 +8,6 @@
 set -eu
 umask 077
 log() { echo "odp-manual-upgrade: $*" >&2; }
-# Download $1 to $2 and check it against the literal sha256 $3 before anything uses it.
-fetch_verified() {
-  curl -sfL --retry 5 -o "$2" "$1" || { log "cannot download $1"; exit 1; }
-  printf '%s  %s\n' "$3" "$2" | sha256sum -c - >/dev/null 2>&1 || { rm -f "$2"; log "$1 does not have the recorded sha256 $3: refusing to use it"; exit 1; }
-}
 if [ -e /usr/local/lib/systemd/system/rke2-server.service ]; then ROLE=server; UNIT=rke2-server; elif [ -e /usr/local/lib/systemd/system/rke2-agent.service ]; then ROLE=agent; UNIT=rke2-agent; else log "no RKE2 unit on this node"; exit 1; fi
 case "$(uname -m)" in
   x86_64|amd64) ARCH=amd64 ;;

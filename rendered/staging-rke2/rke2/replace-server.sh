@@ -16,14 +16,33 @@ case "${1:-}" in
 esac
 # The Node of that address (its name is the EC2 private DNS name the replacement registers again).
 NODE=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v ip="$IP" '$2 == ip {print $1}')
-if [ -z "$NODE" ]; then log "no node has address $IP: nothing to remove (its member is gone already)"; exit 0; fi
-log "removing the etcd member of $NODE ($IP)"
-kubectl annotate node "$NODE" etcd.rke2.cattle.io/remove=true --overwrite
-n=0
-until [ -n "$(kubectl get node "$NODE" -o jsonpath='{.metadata.annotations.etcd\.rke2\.cattle\.io/removed-node-name}')" ]; do
-  n=$((n + 1))
-  [ "$n" -le 60 ] || { log "the etcd member of $NODE was not removed within 5 minutes: is a majority of the servers up?"; exit 1; }
-  sleep 5
-done
-kubectl delete node "$NODE"
-log "member removed and node deleted: launch the replacement of $1 now"
+if [ -z "$NODE" ]; then
+  log "no node has address $IP: checking etcd for a member left behind"
+else
+  log "removing the etcd member of $NODE ($IP)"
+  kubectl annotate node "$NODE" etcd.rke2.cattle.io/remove=true --overwrite
+  n=0
+  until [ -n "$(kubectl get node "$NODE" -o jsonpath='{.metadata.annotations.etcd\.rke2\.cattle\.io/removed-node-name}')" ]; do
+    n=$((n + 1))
+    [ "$n" -le 60 ] || { log "the etcd member of $NODE was not removed within 5 minutes: is a majority of the servers up?"; exit 1; }
+    sleep 5
+  done
+  kubectl delete node "$NODE"
+fi
+# etcd itself, through etcdctl in a running etcd static pod of another server: a Node can be gone while its member stays.
+POD=$(kubectl -n kube-system get pods -l component=etcd --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.hostIP}{"\n"}{end}' | awk -v ip="$IP" '$2 != ip {print $1; exit}')
+[ -n "$POD" ] || { log "no running etcd pod on another server: cannot check the etcd members; is a majority of the servers up?"; exit 1; }
+etcd_ctl() { kubectl -n kube-system exec "$POD" -- etcdctl --cacert /var/lib/rancher/rke2/server/tls/etcd/server-ca.crt --cert /var/lib/rancher/rke2/server/tls/etcd/server-client.crt --key /var/lib/rancher/rke2/server/tls/etcd/server-client.key "$@"; }
+# The hex ID of the member whose peer URL is the server's address (one JSON object per member after splitting at "{").
+member_at_ip() {
+  list=$(etcd_ctl member list -w json --hex) || { log "etcdctl member list failed in $POD"; return 1; }
+  printf '%s\n' "$list" | tr '{' '\n' | grep -F "\"https://$IP:2380\"" | sed -n 's/^"ID":"\([0-9a-f][0-9a-f]*\)".*/\1/p'
+}
+ID=$(member_at_ip) || exit 1
+if [ -n "$ID" ]; then
+  log "etcd member $ID still has the address $IP: removing it"
+  etcd_ctl member remove "$ID" >&2 || { log "etcdctl member remove $ID failed in $POD"; exit 1; }
+  ID=$(member_at_ip) || exit 1
+  [ -z "$ID" ] || { log "etcd member $ID still has the address $IP after its removal"; exit 1; }
+fi
+log "no etcd member and no node with address $IP: launch the replacement of $1 now"

@@ -24,8 +24,6 @@ ssm_secret() {
   done
   printf '%s' "$v"
 }
-# Percent-encode every byte (safe in any part of a URL).
-urlencode() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g'; }
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 [ -e /usr/local/lib/systemd/system/rke2-server.service ] || { log 'no RKE2 server unit (/usr/local/lib/systemd/system/rke2-server.service) on this node: run this on the servers (agents keep their agent token)'; exit 1; }
