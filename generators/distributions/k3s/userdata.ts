@@ -15,7 +15,9 @@
  *      nothing itself) and no K3S_* variable,
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
- *   5. starts K3s.
+ *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
+ *      (../rancher/boot.ts serverStartLines: the unit's TimeoutStartSec=0 and Restart=always would make systemctl
+ *      wait for ever, e.g. while PostgreSQL is unreachable or refuses the password).
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
  * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
@@ -29,7 +31,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, postgresStartCauses, serverStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
@@ -123,8 +125,12 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
       'systemctl enable litestream.service',
     );
   }
-  lines.push(`systemctl start ${k3sUnit(role)}`);
-  if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
+  if (role === 'server') {
+    // Bounded and named (../rancher/boot.ts serverStartLines): K3s keeps trying; a re-run of this script finishes the boot.
+    const causes = d.type === 'kine-postgres' ? `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})` : 'it exits before it is ready';
+    lines.push(...serverStartLines('start', k3sUnit(role), `${causes}: journalctl -u ${k3sUnit(role)}. systemd keeps restarting it; once the cause is fixed, run ${BOOT_SCRIPT_PATH} again`));
+    lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
+  } else lines.push(`systemctl start ${k3sUnit(role)}`);
   lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);
   return lines.join('\n') + '\n';
