@@ -28,17 +28,20 @@ const SERVERS = [
 const CAUSES = 'PostgreSQL kine.fixture.internal:5432 unreachable, the password of role k3s (/odp/fixture/kine/password) refused, or the bootstrap data in database k3s encrypted with another server token';
 const BOOT_STOP = `odp-k3s-boot: k3s is not ready after ${SERVICE_READY_SECONDS} s: it exits until it can use its datastore (${CAUSES}): journalctl -u k3s. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-k3s-boot again`;
 
-const files = (() => {
-  let cache: Map<string, string> | undefined;
-  return () => {
-    if (cache) return cache;
-    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
-    const r = prepareEnvironment(name, sources);
-    if (!r.prepared) throw new Error(formatted(r).join('\n'));
-    cache = new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-    return cache;
-  };
-})();
+const cache = new Map<string, Map<string, string>>();
+/** The fixture's rendered files, at its release or (a bump) at `version`. */
+const files = (version = 'v1.35.2+k3s1'): Map<string, string> => {
+  const hit = cache.get(version);
+  if (hit) return hit;
+  const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+  const file = `environments/${name}.yaml`;
+  sources.set(file, sources.get(file)!.replace('k3sVersion: v1.35.2+k3s1', `k3sVersion: ${version}\n  kubernetesVersion: ${version.slice(1, version.indexOf('+'))}`));
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  const out = new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+  cache.set(version, out);
+  return out;
+};
 const mode = (node: NodeBox, p: string): number => statSync(node.path(p)).mode & 0o777;
 const lastLine = (stderr: string): string | undefined => stderr.trim().split('\n').at(-1);
 
@@ -149,5 +152,28 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     const again = node.run(files().get('k3s/datastore-password.sh')!);
     expect(again.code, again.stderr).toBe(0);
     expect(lastLine(again.stderr)).toBe('odp-datastore-password: k3s restarted with the password in /odp/fixture/kine/password');
+  });
+
+  it('manual-upgrade.sh on a server whose new release cannot reach PostgreSQL stops the round there, with the cause (it waited for ever in systemctl restart)', () => {
+    expect(boot(0).r.code).toBe(0);
+    const node = world.node(SERVERS[0][1], SERVERS[0][2]);
+    const bump = serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.3+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.3+k3s1\n', arm64: 'arm' });
+    try {
+      world.postgres({ ...DB, up: false });
+      const r = node.run(files('v1.35.3+k3s1').get('k3s/manual-upgrade.sh')!);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Failed to ping database connection');
+      expect(lastLine(r.stderr)).toBe(
+        `odp-manual-upgrade: K3s v1.35.3+k3s1 is not ready after ${SERVICE_READY_SECONDS} s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent; a server on Kine PostgreSQL also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again`,
+      );
+      expect(node.read('/usr/local/bin/k3s')).toContain('v1.35.3+k3s1');
+      // The database back: the same script brings the server up on the new release.
+      world.postgres(DB);
+      const again = node.run(files('v1.35.3+k3s1').get('k3s/manual-upgrade.sh')!);
+      expect(again.code, again.stderr).toBe(0);
+      expect(lastLine(again.stderr)).toBe('odp-manual-upgrade: server k3s upgraded to v1.35.3+k3s1');
+    } finally {
+      bump();
+    }
   });
 });

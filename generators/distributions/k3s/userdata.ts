@@ -16,7 +16,7 @@
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
  *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
- *      (../rancher/boot.ts serverStartLines: the unit's TimeoutStartSec=0 and Restart=always would make systemctl
+ *      (../rancher/boot.ts boundedStartLines: the unit's TimeoutStartSec=0 and Restart=always would make systemctl
  *      wait for ever, e.g. while PostgreSQL is unreachable or refuses the password).
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
@@ -31,7 +31,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, postgresStartCauses, serverStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
@@ -88,7 +88,7 @@ export function k3sManualUpgrade(m: EnvironmentModel): string {
     m.cluster.datastore.type === 'kine-sqlite'
       ? [`if [ "$ROLE" = server ] && ! systemctl is-active --quiet litestream.service; then log ${shQuote('litestream.service is not active: the S3 replica is not current; start it (systemctl start litestream) and run this script again')}; exit 1; fi`]
       : [];
-  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: 'systemctl restart "$UNIT"', preflight });
+  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: '"$UNIT"', preflight });
 }
 
 /** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
@@ -126,9 +126,9 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
     );
   }
   if (role === 'server') {
-    // Bounded and named (../rancher/boot.ts serverStartLines): K3s keeps trying; a re-run of this script finishes the boot.
+    // Bounded and named (../rancher/boot.ts boundedStartLines): K3s keeps trying; a re-run of this script finishes the boot.
     const causes = d.type === 'kine-postgres' ? `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})` : 'it exits before it is ready';
-    lines.push(...serverStartLines('start', k3sUnit(role), `${causes}: journalctl -u ${k3sUnit(role)}. systemd keeps restarting it; once the cause is fixed, run ${BOOT_SCRIPT_PATH} again`));
+    lines.push(...boundedStartLines('start', k3sUnit(role), `${causes}: journalctl -u ${k3sUnit(role)}. systemd keeps restarting it; once the cause is fixed, run ${BOOT_SCRIPT_PATH} again`));
     lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   } else lines.push(`systemctl start ${k3sUnit(role)}`);
   lines.push(`log "K3s ${role} started"`);

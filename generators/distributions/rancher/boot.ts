@@ -133,25 +133,26 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
 }
 
 /**
- * How long a script waits for the family's server to report ready. `systemctl start|restart` returns once the unit
- * sends READY=1 (Type=notify), and the servers' units have TimeoutStartSec=0 and Restart=always (k3s-io/k3s@0136cf25
+ * How long a script waits for one of the family's services to report ready. `systemctl start|restart` returns once
+ * the unit sends READY=1 (Type=notify), and the units have TimeoutStartSec=0 and Restart=always (k3s-io/k3s@0136cf25
  * install.sh create_systemd_service_file; rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-server.service lines 11
- * and 21): a server that exits before it is ready (its datastore unreachable, its password refused, bootstrap data
- * under another token) is restarted every 5 s while the start job stays pending, and systemctl waits for ever without
- * a word (systemd/systemd#33890). 900 s gives Kine its 300 one-second pings of the database per attempt twice over
- * (k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175). `timeout` kills only systemctl: the job stays queued
- * and the server keeps trying.
+ * and 21): a service that exits before it is ready (a server's datastore unreachable, its password refused, bootstrap
+ * data under another token; a release that does not start) is restarted every 5 s while the start job stays pending,
+ * and systemctl waits for ever without a word (systemd/systemd#33890). 900 s gives Kine its 300 one-second pings of
+ * the database per attempt twice over (k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175). `timeout` kills
+ * only systemctl: the job stays queued and the service keeps trying.
  */
 export const SERVICE_READY_SECONDS = 900;
 
 /**
- * Shell lines that `verb` (start or restart) the server `unit` and, when it is not ready within SERVICE_READY_SECONDS,
- * stop the script saying `why` (what keeps it from starting and what to do).
+ * Shell lines that `verb` (start or restart) `unit` (a name, or a quoted shell expression such as "$UNIT") and, when
+ * it is not ready within SERVICE_READY_SECONDS, stop the script saying `name` is not ready and `why` (what keeps it from
+ * starting and what to do).
  */
-export function serverStartLines(verb: 'start' | 'restart', unit: string, why: string): string[] {
+export function boundedStartLines(verb: 'start' | 'restart', unit: string, why: string, name: string = unit): string[] {
   return [
-    `# Bounded: systemctl waits for ever while the server exits and systemd restarts it (TimeoutStartSec=0, Restart=always).`,
-    `timeout ${SERVICE_READY_SECONDS} systemctl ${verb} ${unit} || { rc=$?; if [ "$rc" -eq 124 ]; then log ${shQuote(`${unit} is not ready after ${SERVICE_READY_SECONDS} s: ${why}`)}; else log "systemctl ${verb} ${unit} failed (exit $rc): journalctl -u ${unit}"; fi; exit 1; }`,
+    `# Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).`,
+    `timeout ${SERVICE_READY_SECONDS} systemctl ${verb} ${unit} || { rc=$?; if [ "$rc" -eq 124 ]; then log ${shQuote(`${name} is not ready after ${SERVICE_READY_SECONDS} s: ${why}`)}; else log ${shQuote(`systemctl ${verb} of ${name} failed`)}" (exit $rc)"; fi; exit 1; }`,
   ];
 }
 

@@ -5,10 +5,10 @@
  * with that DSN at every start. This rendered runbook step, run as root on each server one at a time, reads
  * the password from SSM again, fetches the CA bundle again, rewrites the drop-in with the boot script's own
  * lines (./boot.ts postgresEndpointLines, ./host.ts identityDropInLines) and restarts the server, within
- * SERVICE_READY_SECONDS (./boot.ts serverStartLines): a password the database refuses stops it with the cause.
+ * SERVICE_READY_SECONDS (./boot.ts boundedStartLines): a password the database refuses stops it with the cause.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootPrelude, postgresEndpointLines, postgresStartCauses, serverStartLines, shQuote } from './boot.js';
+import { bootPrelude, postgresEndpointLines, postgresStartCauses, boundedStartLines, shQuote } from './boot.js';
 import { identityDropInLines } from './host.js';
 
 export const DATASTORE_PASSWORD_SCRIPT = 'datastore-password.sh';
@@ -37,7 +37,7 @@ export function datastorePasswordScript(m: EnvironmentModel, s: ServerUnit): str
     ...postgresEndpointLines(d.postgres, 'DSN'),
     ...identityDropInLines(s.name, 'DSN'),
     // A password the database refuses (SSM changed before ALTER ROLE, or a typo) keeps the server down: said, not waited on for ever.
-    ...serverStartLines('restart', `${s.unit}.service`, `${postgresStartCauses(d.postgres)}: journalctl -u ${s.unit}. This server is down: ALTER ROLE ${d.postgres.user} must have the password now in ${d.postgres.password.secret}; fix that and run this script again here before any other server`),
+    ...boundedStartLines('restart', `${s.unit}.service`, `${postgresStartCauses(d.postgres)}: journalctl -u ${s.unit}. This server is down: ALTER ROLE ${d.postgres.user} must have the password now in ${d.postgres.password.secret}; fix that and run this script again here before any other server`),
     `log ${shQuote(`${s.unit} restarted with the password in ${d.postgres.password.secret}`)}`,
     '',
   ].join('\n');
