@@ -176,4 +176,29 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
       bump();
     }
   });
+
+  it('rotate-token.sh with Kine: the rotation re-encrypts the bootstrap data in the database; follow with a token the cluster does not hold stops with the cause (it waited for ever)', () => {
+    const booted = SERVERS.map((_, i) => boot(i));
+    for (const { r } of booted) expect(r.code, r.stderr).toBe(0);
+    const [first, second, third] = booted.map((b) => b.node);
+    const script = files().get('k3s/rotate-token.sh')!;
+    // The K3s CLI's `token rotate` (the stub of the server side: new token, bootstrap data re-encrypted under it).
+    first!.stubBinary('/usr/local/bin/k3s');
+    const r = first!.run(`${script.replace(/^#!\/bin\/sh\n/, '#!/bin/sh\nset -- rotate\n')}`);
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = world.ssm('/odp/k3s-postgres/k3s/token')!;
+    expect(world.bootstrapKey()!.password).toBe(fresh);
+    // The third server follows as the runbook says.
+    const ok = third!.run(script.replace(/^#!\/bin\/sh\n/, '#!/bin/sh\nset -- follow\n'));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(world.nodeState(booted[2]!.host)).toMatchObject({ starts: 2 });
+    // Someone overwrote the parameter meanwhile: the second server's follow restarts it with a token the database does not know.
+    world.ssm('/odp/k3s-postgres/k3s/token', 'not-the-cluster-token');
+    const bad = second!.run(script.replace(/^#!\/bin\/sh\n/, '#!/bin/sh\nset -- follow\n'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('bootstrap data already found and encrypted with different token');
+    expect(lastLine(bad.stderr)).toBe(
+      `odp-rotate-token: k3s is not ready after ${SERVICE_READY_SECONDS} s: it exits and systemd keeps restarting it (journalctl -u k3s): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check /odp/k3s-postgres/k3s/token against the server that rotated. This server is down until it starts`,
+    );
+  });
 });
