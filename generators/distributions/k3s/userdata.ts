@@ -16,8 +16,15 @@
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
  *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
- *      (../rancher/boot.ts boundedStartLines: the unit's TimeoutStartSec=0 and Restart=always would make systemctl
- *      wait for ever, e.g. while PostgreSQL is unreachable or refuses the password).
+ *      (../rancher/boot.ts boundedStartLines). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
+ *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
+ *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
+ *      refused password; bootstrap data under another token: pkg/cluster/storage.go getBootstrapKeyFromStorage) is
+ *      restarted while `systemctl start` waits for ever without a word (systemd/systemd#33890).
+ *
+ * Servers on Kine PostgreSQL boot together: each has the token before K3s starts, so K3s's lock on the bootstrap key
+ * orders them (pkg/cluster/storage.go storageBootstrap: the first creates the key empty, generates the CA and fills it;
+ * the others wait and start on that CA; k3s-io/k3s#7215, the fix of #7185). Without a token K3s skips the lock.
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
  * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25

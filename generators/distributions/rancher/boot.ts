@@ -134,12 +134,11 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
 
 /**
  * How long a script waits for one of the family's services to report ready. `systemctl start|restart` returns once
- * the unit sends READY=1 (Type=notify), and the units have TimeoutStartSec=0 and Restart=always (k3s-io/k3s@0136cf25
- * install.sh create_systemd_service_file; rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-server.service lines 11
- * and 21): a service that exits before it is ready (a server's datastore unreachable, its password refused, bootstrap
+ * the unit sends READY=1 (Type=notify), and the units have TimeoutStartSec=0 and Restart=always (each member's unit
+ * files, cited beside its boot script: ../<member>/userdata.ts): a service that exits before it is ready (a server's datastore unreachable, its password refused, bootstrap
  * data under another token; a release that does not start) is restarted every 5 s while the start job stays pending,
  * and systemctl waits for ever without a word (systemd/systemd#33890). 900 s gives Kine its 300 one-second pings of
- * the database per attempt twice over (k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175). `timeout` kills
+ * the database per attempt twice over (Kine@caf32704 pkg/drivers/generic/generic.go:163-175, OpenDB). `timeout` kills
  * only systemctl: the job stays queued and the service keeps trying.
  */
 export const SERVICE_READY_SECONDS = 900;
