@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 
 const STUBS = join(import.meta.dirname, 'node-stubs.mjs');
-const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosctl', 'snap', 'useradd', 'nvidia-ctk', 'nvidia-container-runtime', 'npm'];
+const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosctl', 'snap', 'useradd', 'nvidia-ctk', 'nvidia-container-runtime', 'npm', 'timeout'];
 
 export const sha256 = (content: string | Buffer): string => createHash('sha256').update(content).digest('hex');
 
@@ -78,6 +78,15 @@ export class World {
   }
   ssmDenied(names: string[]): void {
     this.writeJson('ssm-denied.json', names);
+  }
+
+  /** The Kine PostgreSQL database the servers' DSNs must reach (host, role and password; `up: false`: unreachable). */
+  postgres(db: { host: string; port?: number; user: string; password: string; up: boolean }): void {
+    this.writeJson('postgres.json', db);
+  }
+  /** `sleep` returns at once on every node (a retry loop runs to its end without waiting). */
+  instantSleep(): void {
+    if (!existsSync(join(this.bin, 'sleep'))) symlinkSync(STUBS, join(this.bin, 'sleep'));
   }
 
   /** Whether the API endpoint's load balancer reaches the servers (the supervisor probe). */

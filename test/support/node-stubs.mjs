@@ -20,6 +20,15 @@
  *   name an existing member has: "duplicate node name found"), checking a K10 token's CA hash; no
  *   join URL starts a NEW cluster (counted: two means a split). Kine: the datastore endpoint, with
  *   its default SQLite when none is set.
+ *   A PostgreSQL DSN (world: postgres.json) reaches the database only when it is up, at its host and port, and with the
+ *   role's password; the first server to use an empty database writes the bootstrap data there under its token's
+ *   password (k3s-io/k3s pkg/cluster/storage.go storageBootstrap locks the key, Save fills it: one CA for all), and a
+ *   later server with another token is refused. A supervisor that cannot start (no database, refused password,
+ *   bootstrap data under another token) exits, and its unit (Type=notify, TimeoutStartSec=0, Restart=always:
+ *   k3s-io/k3s install.sh create_systemd_service_file) is restarted for ever while `systemctl start|restart` waits
+ *   for READY=1 (systemd/systemd#33890): under `timeout` (world: STUB_DEADLINE) the command is killed (exit 124);
+ *   without one, the stub says it would never return and exits 1. Either way the unit is not active.
+ * - timeout DURATION CMD…: runs CMD with the deadline known to the stubs (coreutils' exit 124 when it expires).
  * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer). A member may
  *   outlive its Node (`node: false` in etcd.json: the Node deleted by hand or by the cloud controller).
  * - kubectl -n kube-system get pods -l component=etcd: the etcd static pods (etcd-<node>, host network: hostIP is
@@ -34,6 +43,7 @@
  *   ("… is only available on control plane nodes"), `etcd status|members` likewise and fails while
  *   the node's etcd is down, `upgrade` reboots a node (its etcd is down until health/etcd is asked
  *   after the reboot), `bootstrap` refuses unless etcd is Preparing, `--recover-from` restores.
+ * - sleep (linked only when a test asks: World.instantSleep): returns at once, so a retry loop runs to its end.
  * - everything else named here (snap, useradd, nvidia-*): recorded, exit 0.
  *
  * Environment: SANDBOX (the node's root), WORLD (the shared state), NODE_HOSTNAME, NODE_IP.
@@ -246,6 +256,30 @@ function runExecStartPre(unit) {
     }
 }
 
+/**
+ * A supervisor that exits before READY=1: systemd restarts it (Restart=always, RestartSec=5s) and the start job stays
+ * pending (TimeoutStartSec=0). `why` is what its journal says.
+ */
+function neverReady(unit, why) {
+  process.stderr.write(`${unit}: ${why}\n`);
+  writeJson(at('.active.json'), readJson(at('.active.json'), []).filter((u) => u !== unit));
+  if (process.env.STUB_DEADLINE) process.exit(124);
+  fail(1, `the start job of ${unit}.service never finishes (the service exits and Restart=always starts it again; Type=notify, TimeoutStartSec=0): a real systemctl would wait for ever here`);
+}
+
+/** Kine's connection to a postgres:// DSN against the world's database (postgres.json), as pgx reports a failure. */
+function postgresError(dsn) {
+  const db = readJson(w('postgres.json'), undefined);
+  if (!db) return undefined;
+  const u = new URL(dsn);
+  const where = `host=${u.hostname} user=${decodeURIComponent(u.username)} database=${u.pathname.slice(1)}`;
+  if (!db.up || u.hostname !== db.host || Number(u.port || 5432) !== (db.port ?? 5432))
+    return `level=error msg="Failed to ping database connection: failed to connect to \`${where}\`: dial error (dial tcp ${u.hostname}:${u.port || 5432}: connect: connection timed out)"`;
+  if (decodeURIComponent(u.username) !== db.user || decodeURIComponent(u.password) !== db.password)
+    return `level=error msg="Failed to ping database connection: failed to connect to \`${where}\`: server error (FATAL: password authentication failed for user \"${decodeURIComponent(u.username)}\" (SQLSTATE 28P01))"`;
+  return undefined;
+}
+
 const caHash = (ca) => createHash('sha256').update(`ca-of-cluster-${ca}\n`).digest('hex');
 /** The password of a token: `K10<hash>::server:<password>` or the short form (clientaccess.ParseToken / NormalizeToken). */
 const tokenPassword = (t) => ((t ?? '').includes('::') ? t.slice(t.indexOf('::') + 2).replace(/^server:/, '') : t);
@@ -292,11 +326,20 @@ function startService(unit) {
   const state = { unit, nodeName: pick('node-name') ?? HOST, server };
   const tokenFile = pick('token-file');
   const token = tokenFile && existsSync(at(tokenFile)) ? readFileSync(at(tokenFile), 'utf8').trim() : pick('token');
+  const dsn = pick('datastore-endpoint');
+  const postgres = server && typeof dsn === 'string' && dsn.startsWith('postgres://');
+  if (postgres) {
+    const error = postgresError(dsn);
+    if (error) neverReady(unit, error);
+    // An empty database: this server takes the bootstrap key and writes its new CA there, under its token.
+    if (!readJson(w('bootstrap.json'), undefined) && token) writeJson(w('bootstrap.json'), { password: tokenPassword(token), ca: `kine-${HOST}`, by: HOST });
+  }
   const bootstrap = readJson(w('bootstrap.json'), undefined);
   if (server && bootstrap) {
     // The datastore's bootstrap data, encrypted under a key derived from the token's password: a server started
     // with another token finds only that key (k3s-io/k3s pkg/cluster/storage.go getBootstrapKeyFromStorage).
-    if (tokenPassword(token) !== bootstrap.password) fail(1, 'bootstrap data already found and encrypted with different token');
+    if (tokenPassword(token) !== bootstrap.password) neverReady(unit, 'level=fatal msg="Error: starting kubernetes: preparing server: bootstrap data already found and encrypted with different token"');
+    state.ca = bootstrap.ca;
     mkdirSync(at(`/var/lib/rancher/${name}/server`), { recursive: true });
     // At every start the server writes its token file in secure format (pkg/server/server.go, WriteToken).
     writeFileSync(at(`/var/lib/rancher/${name}/server/token`), `K10${caHash(bootstrap.ca)}::server:${bootstrap.password}\n`);
@@ -545,7 +588,15 @@ function talosctl() {
   }
 }
 
-const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl, k3s: tokenCli, rke2: tokenCli };
+/** coreutils timeout: the command runs with its deadline known to the stubs; 124 when the deadline expires. */
+function timeout() {
+  const i = args.findIndex((a) => !a.startsWith('-'));
+  const [duration, command, ...rest] = args.slice(i);
+  const r = spawnSync(command, rest, { stdio: 'inherit', env: { ...process.env, STUB_DEADLINE: duration } });
+  process.exit(r.status ?? 1);
+}
+
+const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl, timeout, sleep: () => undefined, k3s: tokenCli, rke2: tokenCli };
 if (stubs[cmd]) stubs[cmd]();
 else if (cmd === 'nvidia-ctk') {
   const file = at('/etc/nvidia-container-runtime/config.toml');

@@ -9,6 +9,7 @@ import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PAT
 import { litestreamAlertRules, litestreamScraped } from './addons/litestream-alerts.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
+import { SERVICE_READY_SECONDS } from '../rancher/boot.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
 import { tokenRotationText } from '../rancher/token-rotate.js';
 import { k3sTokenRotate } from './token-rotate.js';
@@ -72,8 +73,13 @@ TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}
 \`sslrootcert\`); {{caText}}. The DSN with the password (URL-encoded) is assembled at boot from SSM and
 written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
-${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
-database), then the other servers, then the worker pools.
+${POSTGRES_PREREQUISITES}Bootstrap: the servers boot together (none is told to go first) and K3s orders them: each has the server
+token before it starts, so the first to reach the empty database takes the bootstrap key as a lock and writes the
+bootstrap data (CA keys, encrypted with the token); the others wait for it and start on that CA (k3s-io/k3s#7215). A
+server whose token is not that one is refused. Each boot waits at most {{readySeconds}} s for K3s; a server that cannot
+start (PostgreSQL unreachable, the password refused, another token) stops its boot with the cause in the console
+(\`aws ec2 get-console-output\`) while systemd keeps retrying; once fixed, run {{code bootScript}} again as root.
+Agents join once a server answers.
 `);
 
 const sqlite = compileTemplate(`Kine stores the cluster state in SQLite on the single server {{first}} ({{code db}}), through Kine's
@@ -173,8 +179,9 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         ...d.postgres,
         password: d.postgres.password.secret,
         servers: m.controlPlaneNodes.length,
-        first,
         endpoint: m.cluster.endpoint,
+        readySeconds: SERVICE_READY_SECONDS,
+        bootScript: BOOT_SCRIPT_PATH,
         caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
         dropIn: `${configDropInDir('k3s')}/${NODE_DROP_IN}`,
         rotate: `\`${m.renderedDir}/${K3S_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,

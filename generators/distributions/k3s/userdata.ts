@@ -15,7 +15,16 @@
  *      nothing itself) and no K3S_* variable,
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
- *   5. starts K3s.
+ *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
+ *      (../rancher/boot.ts boundedStartLines). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
+ *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
+ *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
+ *      refused password; bootstrap data under another token: pkg/cluster/storage.go getBootstrapKeyFromStorage) is
+ *      restarted while `systemctl start` waits for ever without a word (systemd/systemd#33890).
+ *
+ * Servers on Kine PostgreSQL boot together: each has the token before K3s starts, so K3s's lock on the bootstrap key
+ * orders them (pkg/cluster/storage.go storageBootstrap: the first creates the key empty, generates the CA and fills it;
+ * the others wait and start on that CA; k3s-io/k3s#7215, the fix of #7185). Without a token K3s skips the lock.
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
  * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
@@ -29,7 +38,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
@@ -86,7 +95,7 @@ export function k3sManualUpgrade(m: EnvironmentModel): string {
     m.cluster.datastore.type === 'kine-sqlite'
       ? [`if [ "$ROLE" = server ] && ! systemctl is-active --quiet litestream.service; then log ${shQuote('litestream.service is not active: the S3 replica is not current; start it (systemctl start litestream) and run this script again')}; exit 1; fi`]
       : [];
-  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: 'systemctl restart "$UNIT"', preflight });
+  return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: '"$UNIT"', preflight });
 }
 
 /** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
@@ -123,8 +132,12 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
       'systemctl enable litestream.service',
     );
   }
-  lines.push(`systemctl start ${k3sUnit(role)}`);
-  if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
+  if (role === 'server') {
+    // Bounded and named (../rancher/boot.ts boundedStartLines): K3s keeps trying; a re-run of this script finishes the boot.
+    const causes = d.type === 'kine-postgres' ? `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})` : 'it exits before it is ready';
+    lines.push(...boundedStartLines('start', k3sUnit(role), `${causes}: journalctl -u ${k3sUnit(role)}. systemd keeps restarting it; once the cause is fixed, run ${BOOT_SCRIPT_PATH} again`));
+    lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
+  } else lines.push(`systemctl start ${k3sUnit(role)}`);
   lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);
   return lines.join('\n') + '\n';

@@ -158,6 +158,33 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
   ];
 }
 
+/**
+ * How long a script waits for one of the family's services to report ready. `systemctl start|restart` returns once
+ * the unit sends READY=1 (Type=notify), and the units have TimeoutStartSec=0 and Restart=always (each member's unit
+ * files, cited beside its boot script: ../<member>/userdata.ts): a service that exits before it is ready (a server's datastore unreachable, its password refused, bootstrap
+ * data under another token; a release that does not start) is restarted every 5 s while the start job stays pending,
+ * and systemctl waits for ever without a word (systemd/systemd#33890). 900 s gives Kine its 300 one-second pings of
+ * the database per attempt twice over (Kine@caf32704 pkg/drivers/generic/generic.go:163-175, OpenDB). `timeout` kills
+ * only systemctl: the job stays queued and the service keeps trying.
+ */
+export const SERVICE_READY_SECONDS = 900;
+
+/**
+ * Shell lines that `verb` (start or restart) `unit` (a name, or a quoted shell expression such as "$UNIT") and, when
+ * it is not ready within SERVICE_READY_SECONDS, stop the script saying `name` is not ready and `why` (what keeps it from
+ * starting and what to do).
+ */
+export function boundedStartLines(verb: 'start' | 'restart', unit: string, why: string, name: string = unit): string[] {
+  return [
+    `# Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).`,
+    `timeout ${SERVICE_READY_SECONDS} systemctl ${verb} ${unit} || { rc=$?; if [ "$rc" -eq 124 ]; then log ${shQuote(`${name} is not ready after ${SERVICE_READY_SECONDS} s: ${why}`)}; else log ${shQuote(`systemctl ${verb} of ${name} failed`)}" (exit $rc)"; fi; exit 1; }`,
+  ];
+}
+
+/** What keeps a server on Kine PostgreSQL from starting, for serverStartLines' message. */
+export const postgresStartCauses = (pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres']): string =>
+  `PostgreSQL ${pg.host}:${Number(pg.port)} unreachable, the password of role ${pg.user} (${pg.password.secret}) refused, or the bootstrap data in database ${pg.database} encrypted with another server token`;
+
 /** GPU nodes need the NVIDIA container runtime on the host (the GPU AMI has driver and toolkit). */
 export const NVIDIA_RUNTIME_CHECK = 'command -v nvidia-container-runtime >/dev/null 2>&1 || { log "nvidia-container-runtime not found: use the NVIDIA GPU AMI (driver + container toolkit)"; exit 1; }';
 

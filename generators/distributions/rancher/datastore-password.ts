@@ -4,10 +4,11 @@
  * cloudinit/config/cc_runcmd.py:60, cc_scripts_user.py:34: PER_INSTANCE), and Kine opens its connections
  * with that DSN at every start. This rendered runbook step, run as root on each server one at a time, reads
  * the password from SSM again, fetches the CA bundle again, rewrites the drop-in with the boot script's own
- * lines (./boot.ts postgresEndpointLines, ./host.ts identityDropInLines) and restarts the server.
+ * lines (./boot.ts postgresEndpointLines, ./host.ts identityDropInLines) and restarts the server, within
+ * SERVICE_READY_SECONDS (./boot.ts boundedStartLines): a password the database refuses stops it with the cause.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootScriptOf, postgresEndpointLines, shQuote } from './boot.js';
+import { bootScriptOf, boundedStartLines, postgresEndpointLines, postgresStartCauses, shQuote } from './boot.js';
 import { identityDropInLines } from './host.js';
 
 export const DATASTORE_PASSWORD_SCRIPT = 'datastore-password.sh';
@@ -36,7 +37,8 @@ export function datastorePasswordScript(m: EnvironmentModel, s: ServerUnit): str
     `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers`)}; exit 1; }`,
     ...postgresEndpointLines(d.postgres, 'DSN'),
     ...identityDropInLines(s.name, 'DSN'),
-    `systemctl restart ${s.unit}.service`,
+    // A password the database refuses (SSM changed before ALTER ROLE, or a typo) keeps the server down: said, not waited on for ever.
+    ...boundedStartLines('restart', `${s.unit}.service`, `${postgresStartCauses(d.postgres)}: journalctl -u ${s.unit}. This server is down: ALTER ROLE ${d.postgres.user} must have the password now in ${d.postgres.password.secret}; fix that and run this script again here before any other server`),
     `log ${shQuote(`${s.unit} restarted with the password in ${d.postgres.password.secret}`)}`,
     '',
   ];

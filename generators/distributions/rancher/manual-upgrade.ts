@@ -7,6 +7,7 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import { usedFunctions } from '../../lib/shell-functions.js';
 import { FETCH_VERIFIED, refuseUnpinned, type AssetRecord } from './artifacts.js';
+import { boundedStartLines } from './boot.js';
 
 export interface ManualUpgrade {
   /** Product name and release. */
@@ -18,7 +19,7 @@ export interface ManualUpgrade {
   unitPath(unit: string): string;
   /** Per architecture: what it downloads, and the install lines (`$ROLE` is the role). */
   arch: Record<'amd64' | 'arm64', { needs: (AssetRecord & { title: string; version: string })[]; install: string[] }>;
-  /** What restarts the service after the install, if the installer does not. */
+  /** The unit to restart after the install (a quoted shell expression of $UNIT), if the installer does not. */
   restart?: string;
   /** Checks before anything is installed (`$ROLE` is known): each exits 1 with a message when the node must not be upgraded now. */
   preflight?: string[];
@@ -52,7 +53,8 @@ export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): stri
     ...branch('amd64'),
     ...branch('arm64'),
     'esac',
-    ...(u.restart ? [u.restart] : []),
+    // Bounded (./boot.ts boundedStartLines): a release that does not start stops the round here, before another node.
+    ...(u.restart ? boundedStartLines('restart', u.restart, `it exits and systemd keeps restarting it (journalctl -u ${u.units.server}, or ${u.units.agent} on an agent; a server on Kine PostgreSQL also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again`, `${u.title} ${u.version}`) : []),
     `log "$ROLE $UNIT upgraded to ${u.version}"`,
     '',
   ];

@@ -29,7 +29,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
-import { bootScriptOf, shQuote } from './boot.js';
+import { bootScriptOf, boundedStartLines, shQuote } from './boot.js';
 import { rancherCluster } from './model.js';
 
 export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
@@ -117,7 +117,7 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     'follow)',
     '  if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi',
     '  put_file "$TOKEN_FILE" "$IN_SSM"',
-    `  systemctl restart ${s.unit}.service`,
+    ...boundedStartLines('restart', `${s.unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${s.unit}): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check ${param} against the server that rotated. This server is down until it starts`, s.unit).map((l) => `  ${l}`),
     `  log ${shQuote(`${s.unit} restarted with the token in ${param}`)}`,
     '  ;;',
     'rotate)',

@@ -95,7 +95,7 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
     units: { server: rke2Unit('server'), agent: rke2Unit('agent') },
     unitPath: (u) => `/usr/local/lib/systemd/system/${u}.service`,
     arch: { amd64: arch('amd64'), arm64: arch('arm64') },
-    restart: 'systemctl restart "$UNIT.service"',
+    restart: '"$UNIT.service"',
   });
 }
 

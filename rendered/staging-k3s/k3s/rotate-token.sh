@@ -53,7 +53,8 @@ case "${1:-}" in
 follow)
   if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi
   put_file "$TOKEN_FILE" "$IN_SSM"
-  systemctl restart k3s.service
+  # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
+  timeout 900 systemctl restart k3s.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'k3s is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check /odp/staging-k3s/k3s/token against the server that rotated. This server is down until it starts'; else log 'systemctl restart of k3s failed'" (exit $rc)"; fi; exit 1; }
   log 'k3s restarted with the token in /odp/staging-k3s/k3s/token'
   ;;
 rotate)
