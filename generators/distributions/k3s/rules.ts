@@ -83,7 +83,8 @@ const k3sVersions: Rule = ({ input }, report) => {
 };
 
 /**
- * Packaged components the environment may not disable (`disable` in a server's extraArgs): those no add-on replaces.
+ * Packaged components the environment may not disable (`disable`, `disable-network-policy`, `disable-kube-proxy` in a
+ * server's extraArgs): those nothing replaces.
  * The generator disables the ones the catalog replaces itself (./config.ts K3S_DISABLED_COMPONENTS); of the others,
  * - coredns is the cluster's DNS: k3s-io/k3s manifests/coredns.yaml (Service kube-dns at the cluster DNS address the
  *   kubelets hand to pods); the catalog has no DNS add-on;
@@ -111,9 +112,26 @@ const k3sDisable: Rule = ({ input }, report) => {
         });
     });
   };
+  // With flannel nothing replaces K3s' own kube-proxy and network policy controller (Cilium does, and ./config.ts turns
+  // both off with it): docs.k3s.io "Basic Network Options" (--disable-network-policy with another policy engine only).
+  const flannel = (input.cluster.network?.cni ?? 'flannel') === 'flannel';
+  const switches = (args: Record<string, unknown> | undefined, at: DocPath) => {
+    if (!flannel) return;
+    if (args?.['disable-network-policy'] === true)
+      report('k3s-disable', [...at, 'disable-network-policy'], "disable-network-policy turns off K3s' network policy controller (kube-router), the only NetworkPolicy enforcer with flannel: every rendered NetworkPolicy (the workloads' default-deny, the GitOps engine's own) would be accepted and never enforced", {
+        hint: 'remove it; with cluster.network.cni: cilium, Cilium enforces the policies and K3s\' controller is turned off by the generator',
+      });
+    if (args?.['disable-kube-proxy'] === true)
+      report('k3s-disable', [...at, 'disable-kube-proxy'], "disable-kube-proxy turns off kube-proxy, which nothing replaces with flannel: no Service address would route (the kubernetes Service of the API server, kube-dns, every add-on's webhook)", {
+        hint: 'remove it; with cluster.network.cni: cilium, Cilium replaces kube-proxy and the generator turns it off',
+      });
+  };
   check(input.cluster.k3s?.extraArgs?.disable, ['cluster', 'k3s', 'extraArgs', 'disable']);
+  switches(input.cluster.k3s?.extraArgs, ['cluster', 'k3s', 'extraArgs']);
   input.nodePools.forEach((p, i) => {
-    if (p.role === 'controlplane') check(p.k3s?.extraArgs?.disable, ['nodePools', i, 'k3s', 'extraArgs', 'disable']);
+    if (p.role !== 'controlplane') return;
+    check(p.k3s?.extraArgs?.disable, ['nodePools', i, 'k3s', 'extraArgs', 'disable']);
+    switches(p.k3s?.extraArgs, ['nodePools', i, 'k3s', 'extraArgs']);
   });
 };
 
