@@ -9,6 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { bootstrapReleases } from '../generators/validate/motion/context.js';
 import { failureBlocks, motionOf } from '../generators/validate/motion/index.js';
+import { upgradePlan } from '../generators/upgrade-plan/plan.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted } from './helpers.js';
 
@@ -100,5 +101,41 @@ describe('k3s-flux: node upgrades delivered by Flux', () => {
     expect(agent.tolerations.map((t) => t.key)).toContain('nvidia.com/gpu');
     // Both Plans are in one unit, applied together after the controller (which creates the Plan CRD at start).
     expect(files.get('flux/units/system-upgrade-plans/kustomization.yaml')).toMatch(/plan-agent-plan\.yaml[\s\S]*plan-server-plan\.yaml/);
+  });
+});
+
+describe('k3s-flux: the upgrade plan of a release bump says what the merge does to the nodes stack', () => {
+  // The release (and its sha256) is in every node's user data: the same merge updates the AWS nodes stack, which stops
+  // and starts each fixed server (UserData: "Some interruptions"; cloud-init does not run it again) and refreshes each
+  // pool, whose new instances boot the new release, possibly before the server Plan is done.
+  const at = (release: string) => {
+    const src = new Map(sources);
+    const text = src.get(`environments/${name}.yaml`)!.replace('k3sVersion: v1.35.9+k3s1\n  kubernetesVersion: 1.35.9', `k3sVersion: ${release}\n  kubernetesVersion: ${release.slice(1, release.indexOf('+'))}`);
+    expect(text).toContain(release);
+    src.set(`environments/${name}.yaml`, text);
+    return prepareEnvironment(name, src).prepared!;
+  };
+  const plan = (from: string, to: string) => {
+    const h = at(to);
+    return upgradePlan(at(from).data as Record<string, unknown>, h.model, h.data as Record<string, unknown>);
+  };
+
+  it('a minor bump: a caution step before the control planes, naming the fixed servers, the refreshed pools and the order', () => {
+    const p = plan('v1.35.9+k3s1', 'v1.36.3+k3s1');
+    const i = p.steps.findIndex((s) => s.gate === 'nodes stack');
+    expect(i).toBeGreaterThan(-1);
+    expect(i).toBeLessThan(p.steps.findIndex((s) => s.title.startsWith('control plane 1/')));
+    const step = p.steps[i]!;
+    expect(step.verdict).toBe('caution');
+    expect(step.reason).toContain('server-1');
+    expect(step.reason).toContain('general-amd64, general-arm64, gpu');
+    expect(step.reason).toContain('newer than the API server');
+  });
+
+  it('a patch bump: the same step, without the kubelet skew; no release change: none', () => {
+    const step = plan('v1.36.0+k3s1', 'v1.36.3+k3s1').steps.find((s) => s.gate === 'nodes stack');
+    expect(step?.verdict).toBe('caution');
+    expect(step?.reason).not.toContain('newer than the API server');
+    expect(plan('v1.36.3+k3s1', 'v1.36.3+k3s1').steps.find((s) => s.gate === 'nodes stack')).toBeUndefined();
   });
 });
