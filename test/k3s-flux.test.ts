@@ -43,6 +43,13 @@ describe('k3s-flux: arrival and K3s packaged components', () => {
     expect((objects('flux/units/aws-cloud-controller-manager/helmrelease-aws-cloud-controller-manager.yaml')[0]!.spec!.chart as { spec: { version: string } }).spec.version).toBe('0.0.11');
   });
 
+  it('the README says where the bootstrap kubeconfig is: k3s.yaml on a server, pointed at the endpoint', () => {
+    // K3s writes /etc/rancher/k3s/k3s.yaml with server https://127.0.0.1:6443 (docs.k3s.io "Cluster Access").
+    const readme = files.get('README.md')!;
+    expect(readme).toContain('`/etc/rancher/k3s/k3s.yaml`');
+    expect(readme).toContain(`set \`server:\`\n  to \`${prepared.prepared!.model.cluster.endpoint}\``);
+  });
+
   it('each packaged component K3s disables is replaced by a rendered add-on; the ones it keeps have no second owner', () => {
     const server = parse(files.get('k3s/server-1.yaml')!) as { disable: string[]; 'disable-cloud-controller': boolean; 'disable-network-policy'?: boolean; 'disable-kube-proxy'?: boolean };
     expect(server.disable).toStrictEqual(['local-storage', 'metrics-server', 'servicelb', 'traefik']);
