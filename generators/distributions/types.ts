@@ -231,6 +231,12 @@ export interface DistributionUpgrade {
   unsupported(release: string, kubernetes: string): string | undefined;
   /** The Kubernetes version a release ships, when each release ships exactly one (the skew policy then applies to the release itself). */
   kubernetesOf?(release: string): string | undefined;
+  /**
+   * Set when every node's user data carries the release (its downloads and their sha256): a release bump then also
+   * changes the AWS nodes stack, whose update stops and starts each fixed node and refreshes each pool. `inPlace`:
+   * what upgrades the running nodes instead, and how to see it done, in words.
+   */
+  releaseInUserData?: { inPlace: string; done: string };
 }
 
 export interface Distribution {

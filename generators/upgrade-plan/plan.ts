@@ -135,6 +135,31 @@ export function upgradePlan(
     for (const p of kubeProblems.values())
       if (!chartChanged(p.addon, p.version)) steps.push({ title: `chart ${p.chart} ${p.version} on Kubernetes ${k1}`, gate: 'chart kubeVersion', ...kubeVerdict(p) });
 
+  // The release rides in every node's user data (DistributionUpgrade.releaseInUserData): the merge also updates the AWS
+  // nodes stack. A fixed node's new UserData is a stop and start (CloudFormation "Some interruptions"; cloud-init does
+  // not run it again), all fixed nodes in one parallel update; a pool's new launch template version is an instance
+  // refresh, whose instances boot the new release whether or not the servers run it yet.
+  // (Not while a step above refuses the change: it is split first.)
+  const inUserData = releaseChanged && !steps.some((s) => s.verdict === 'refused') ? matrix?.releaseInUserData : undefined;
+  if (inUserData) {
+    const fixed = head.pools.flatMap((p) => p.nodes.map((n) => n.name));
+    const pools = head.pools.filter((p) => p.count !== undefined).map((p) => p.name);
+    const m0 = minorOf(k0 ?? '');
+    const m1 = minorOf(k1 ?? '');
+    const newer = m0 !== undefined && m1 !== undefined && m1 > m0;
+    steps.push({
+      title: `nodes stack: every node's user data names ${r1}`,
+      gate: 'nodes stack',
+      verdict: 'caution',
+      reason: [
+        `${inUserData.inPlace}, but the same merge changes the AWS nodes stack`,
+        fixed.length > 0 ? `: its update stops and starts ${fixed.length === 1 ? 'the fixed node' : `all ${fixed.length} fixed nodes together`} (${fixed.join(', ')}; the new user data does not run again)` : '',
+        pools.length > 0 ? `${fixed.length > 0 ? ', and' : ':'} refreshes pool${pools.length === 1 ? '' : 's'} ${pools.join(', ')}, whose new instances boot ${r1}${newer ? ` even while the servers still run ${r0}: kubelets newer than the API server, which the skew policy forbids (${SKEW_SOURCE})` : ''}` : '',
+        `. With Git sync on, that update starts at the merge; without it, update the nodes stack only once ${inUserData.done}, and expect the servers' stop and start as an outage of the API`,
+      ].join(''),
+    });
+  }
+
   if (nodesRoll) {
     // 3. Control planes one at a time, the datastore's quorum kept.
     const cps = head.controlPlaneNodes;

@@ -19,7 +19,7 @@ const on = (addons: Addons, name: string): boolean => !disabled(addons, name);
 function dependents(input: EnvironmentInput, managed: boolean): Record<string, string[]> {
   const addons = input.addons ?? {};
   const workloads = input.workloads ?? [];
-  const needs: Record<string, string[]> = { ...Object.fromEntries(engines().map((e) => [e.addon.name, []])), 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [] };
+  const needs: Record<string, string[]> = { ...Object.fromEntries(engines().map((e) => [e.addon.name, []])), 'cert-manager': [], 'external-secrets': [], 'aws-ebs-csi-driver': [], 'metrics-server': [] };
   // The GitOps engine of this environment (gitops): every add-on and workload is delivered through it.
   const engine = engineNamed(input.gitops);
   // A managed environment's engine is its hub's: it installs none of its own.
@@ -38,6 +38,12 @@ function dependents(input: EnvironmentInput, managed: boolean): Record<string, s
   // The gp3 StorageClass: workloads' volumes and the monitoring stack's volume claims.
   for (const w of workloads) if ((w.volumes ?? []).length > 0) needs['aws-ebs-csi-driver']!.push(`workload ${w.name} (volumes on StorageClass gp3)`);
   if (on(addons, 'kube-prometheus-stack')) needs['aws-ebs-csi-driver']!.push('kube-prometheus-stack (Prometheus, Alertmanager and Grafana volumes on StorageClass gp3)');
+  // The resource metrics API: an HPA on CPU utilization reads it (kubernetes/kubernetes
+  // pkg/controller/podautoscaler/metrics/client.go resourceMetricsClient, metrics.k8s.io/v1beta1 PodMetrics),
+  // and only metrics-server serves it: no distribution keeps a bundled one (each disables its own where the
+  // catalog's replaces it), so without the add-on the HPA reports FailedGetResourceMetric and never scales.
+  for (const w of workloads)
+    if (w.autoscaling) needs['metrics-server']!.push(`workload ${w.name} (autoscaling: its HorizontalPodAutoscaler reads the pods' CPU from the resource metrics API, metrics.k8s.io, which metrics-server serves)`);
   return needs;
 }
 

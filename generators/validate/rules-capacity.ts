@@ -12,6 +12,7 @@ import type { EnvironmentInput } from '../model/input.js';
 import { systemReserve } from '../model/instance-types.js';
 import { eligiblePools, gpuBudget, peakReplicas, placementOfInput, poolViewsOfInput, sharedGpuBudget, type PoolView } from '../model/placement.js';
 import { factsOf, type Rule } from './rules.js';
+import { CONTROL_PLANE_TAINT } from '../plan/nodes.js';
 
 /** What each DaemonSet pod on a node is assumed to request (README, Capacity). */
 export const DAEMONSET_POD_RESERVE = { cpuMilli: 50, memoryMiB: 100 };
@@ -137,4 +138,21 @@ const capacity: Rule = (ctx, report) => {
   }
 };
 
-export const CAPACITY_RULES: readonly Rule[] = [requestFit, gpuCapacity, sharedGpuCapacity, capacity];
+/**
+ * `untainted-pool`: once workers exist the control planes are tainted (every distribution's renderer; the bootstrap
+ * scripts wait for a node the engine's pods tolerate), so a pod that tolerates no taint needs a worker pool without
+ * NoSchedule/NoExecute taints. The GitOps engine's controllers tolerate none (their charts' defaults), nor do most
+ * add-ons' controllers: with every worker pool tainted they stay Pending (kubernetes pkg/scheduler/framework/plugins/
+ * tainttoleration/taint_toleration.go:54-77 at 007f7ae7), the bootstrap stops after its wait, and nothing is delivered.
+ */
+const untaintedPool: Rule = (ctx, report) => {
+  const pools = poolViewsOfInput(ctx.input, factsOf(ctx));
+  const workers = pools.filter((p) => p.role === 'worker' && p.size > 0);
+  if (workers.length === 0 || eligiblePools(pools, { arch: 'any' }).length > 0) return;
+  const taints = workers.map((p) => `${p.name}: ${p.taints.filter((t) => t.effect !== 'PreferNoSchedule').map((t) => `${t.key}${t.value !== undefined ? `=${t.value}` : ''}:${t.effect}`).join(', ')}`);
+  report('untainted-pool', ['nodePools'], `no node takes a pod that tolerates no taint: every worker pool is tainted (${taints.join('; ')}), and the control planes carry ${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect} once workers exist; the GitOps engine's controllers and most add-ons' tolerate neither, so they would run nowhere (the bootstrap waits for such a node, then stops)`, {
+    hint: 'add a worker pool without NoSchedule or NoExecute taints',
+  });
+};
+
+export const CAPACITY_RULES: readonly Rule[] = [requestFit, gpuCapacity, sharedGpuCapacity, capacity, untaintedPool];

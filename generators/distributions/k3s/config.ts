@@ -16,6 +16,8 @@ export { CONTROL_PLANE_TAINT } from '../rancher/config.js';
 /** Host paths the config, the user-data and the runbook agree on. */
 export const K3S_PATHS = {
   config: '/etc/rancher/k3s/config.yaml',
+  /** Where K3s writes the admin kubeconfig (k3s server --write-kubeconfig default; server https://127.0.0.1:6443). */
+  kubeconfig: '/etc/rancher/k3s/k3s.yaml',
   token: '/etc/rancher/k3s/token',
   agentToken: '/etc/rancher/k3s/agent-token',
   psa: '/var/lib/rancher/k3s/server/psa.yaml',

@@ -39,6 +39,9 @@ K3s release and starts it (boot script {{code bootScript}}).
   {{code paths.sysctl}}), Pod Security \`restricted\` by default ({{code paths.psa}}; \`kube-system\`
   exempt; add-on namespaces that need more carry their own PSS labels), EventRateLimit, audit log
   {{code paths.auditLog}} with policy {{code paths.auditPolicy}}.
+- Kubeconfig (the GitOps engine's bootstrap needs one): K3s writes it on each server to {{code paths.kubeconfig}},
+  root only (\`write-kubeconfig-mode: "0600"\`), with \`server: https://127.0.0.1:6443\`; copy it and set \`server:\`
+  to {{code endpoint}} (a name in the servers' \`tls-san\`).
 - Servers are tainted \`node-role.kubernetes.io/control-plane:NoSchedule\` when workers exist; K3s
   labels them \`node-role.kubernetes.io/control-plane=true\` (value \`true\`, not empty: chart
   nodeSelectors must match it).
@@ -154,6 +157,7 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         paths: K3S_PATHS,
         bootScript: BOOT_SCRIPT_PATH,
         disabled: K3S_DISABLED_COMPONENTS,
+        endpoint: m.cluster.endpoint,
         gpu: m.hasGpu,
         targets: m.configTargets.map((t) => ({ name: t.name, role: roleOf(t), pool: t.pool.name, arch: t.pool.arch, userdata: `k3s/userdata/${t.name}.yaml` })),
       }),

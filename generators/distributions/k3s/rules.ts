@@ -11,6 +11,7 @@ import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
 import { containerdRule } from '../rancher/containerd.js';
+import { listItems } from '../rancher/flags.js';
 import { K3S_CONTAINERD } from './containerd.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
 
@@ -81,10 +82,63 @@ const k3sVersions: Rule = ({ input }, report) => {
     });
 };
 
+/**
+ * Packaged components the environment may not disable (`disable`, `disable-network-policy`, `disable-kube-proxy` in a
+ * server's extraArgs): those nothing replaces.
+ * The generator disables the ones the catalog replaces itself (./config.ts K3S_DISABLED_COMPONENTS); of the others,
+ * - coredns is the cluster's DNS: k3s-io/k3s manifests/coredns.yaml (Service kube-dns at the cluster DNS address the
+ *   kubelets hand to pods); the catalog has no DNS add-on;
+ * - runtimes deploys the RuntimeClass nvidia (manifests/runtimes.yaml @c77d0b85) that the NVIDIA device plugin runs
+ *   with (../rancher/host.ts NVIDIA_DEVICE_PLUGIN_VALUES runtimeClassName) and that the catalog does not render on K3s
+ *   (./index.ts facts.runtimeClasses: one owner); the RuntimeClass admission plugin refuses a pod naming a missing one.
+ * A disabled component is removed from the server's manifests directory and its objects deleted (pkg/deploy/controller.go
+ * listFilesIn: "Disabled files are not just skipped, but actively deleted"), on a running cluster too.
+ */
+const k3sDisable: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'k3s') return;
+  const gpuPool = input.nodePools.find((p) => p.gpu);
+  const check = (value: unknown, at: DocPath) => {
+    if (value === undefined || (typeof value !== 'string' && !Array.isArray(value))) return;
+    listItems(value).forEach((raw, i) => {
+      const item = String(raw).trim();
+      const where: DocPath = Array.isArray(value) ? [...at, i] : at;
+      if (item === 'coredns')
+        report('k3s-disable', where, "'coredns' disables K3s' CoreDNS, the cluster's DNS (Service kube-dns at the address the kubelets give every pod), and no add-on replaces it: no pod could resolve a name (the GitOps engine its Git host, External Secrets the SSM endpoint, workloads each other's Services)", {
+          hint: 'remove coredns from disable; K3s keeps CoreDNS as its one owner',
+        });
+      if (item === 'runtimes' && gpuPool)
+        report('k3s-disable', where, `'runtimes' disables the RuntimeClasses K3s deploys, among them nvidia, which the GPU pool ${gpuPool.name} needs (nvidia-device-plugin runs with runtimeClassName: nvidia, and the catalog renders none on K3s, whose own is the one owner): the API server refuses every such pod (RuntimeClass "nvidia" not found)`, {
+          hint: 'remove runtimes from disable',
+        });
+    });
+  };
+  // With flannel nothing replaces K3s' own kube-proxy and network policy controller (Cilium does, and ./config.ts turns
+  // both off with it): docs.k3s.io "Basic Network Options" (--disable-network-policy with another policy engine only).
+  const flannel = (input.cluster.network?.cni ?? 'flannel') === 'flannel';
+  const switches = (args: Record<string, unknown> | undefined, at: DocPath) => {
+    if (!flannel) return;
+    if (args?.['disable-network-policy'] === true)
+      report('k3s-disable', [...at, 'disable-network-policy'], "disable-network-policy turns off K3s' network policy controller (kube-router), the only NetworkPolicy enforcer with flannel: every rendered NetworkPolicy (the workloads' default-deny, the GitOps engine's own) would be accepted and never enforced", {
+        hint: 'remove it; with cluster.network.cni: cilium, Cilium enforces the policies and K3s\' controller is turned off by the generator',
+      });
+    if (args?.['disable-kube-proxy'] === true)
+      report('k3s-disable', [...at, 'disable-kube-proxy'], "disable-kube-proxy turns off kube-proxy, which nothing replaces with flannel: no Service address would route (the kubernetes Service of the API server, kube-dns, every add-on's webhook)", {
+        hint: 'remove it; with cluster.network.cni: cilium, Cilium replaces kube-proxy and the generator turns it off',
+      });
+  };
+  check(input.cluster.k3s?.extraArgs?.disable, ['cluster', 'k3s', 'extraArgs', 'disable']);
+  switches(input.cluster.k3s?.extraArgs, ['cluster', 'k3s', 'extraArgs']);
+  input.nodePools.forEach((p, i) => {
+    if (p.role !== 'controlplane') return;
+    check(p.k3s?.extraArgs?.disable, ['nodePools', i, 'k3s', 'extraArgs', 'disable']);
+    switches(p.k3s?.extraArgs, ['nodePools', i, 'k3s', 'extraArgs']);
+  });
+};
+
 /** snapshotter and default-runtime against what K3s' containerd has (../rancher/containerd.ts). */
 const k3sContainerd: Rule = containerdRule('k3s', 'k3sVersion', K3S_CONTAINERD, (input) => ({ cluster: input.cluster.k3s, pool: (i) => input.nodePools[i]!.k3s }));
 
-export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sSettingsElsewhere, k3sVersions, k3sContainerd];
+export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sDisable, k3sSettingsElsewhere, k3sVersions, k3sContainerd];
 
 /** The k3s target runs Kine, not etcd. */
 export const k3sDatastore: Rule = ({ input }, report) => {

@@ -12,6 +12,9 @@ export function rancherUpgrade(product: string, source: string, unlisted: (relea
     source,
     unlisted,
     kubernetesOf,
+    // The boot script downloads the pinned release and checks its sha256 (./boot.ts), so a bump rewrites every node's
+    // user data; the running nodes are upgraded in place by the system-upgrade-controller's Plans (./addons/).
+    releaseInUserData: { inPlace: `the system-upgrade-controller's Plans upgrade the running ${product} nodes in place`, done: 'kubectl -n system-upgrade get plans shows both Plans done' },
     unsupported(release, kubernetes) {
       const k = kubernetesOf(release);
       return k !== undefined && k !== kubernetes.replace(/^v/, '') ? `${product} ${release} ships Kubernetes ${k}, not ${kubernetes}` : undefined;
