@@ -25,6 +25,7 @@
  *   --cluster-reset-restore-path=X` restores X (from the etcd-s3 bucket of the config, or a local path) as a new
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
  * - aws s3 ls: the keys under a prefix of the world's tree.
+ * - curl https://<ip>:2379/health: etcd's health of that member (down: refused; no quorum up: "false").
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
  *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
@@ -75,6 +76,17 @@ function curl() {
   if (url === 'http://169.254.169.254/latest/api/token') return body('imds-token');
   const md = /^http:\/\/169\.254\.169\.254\/latest\/meta-data\/(.+)$/.exec(url ?? '');
   if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'local-ipv4' ? (process.env.NODE_IP ?? fail(22)) : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
+  // etcd's /health on a member's client port (etcd server/etcdserver/api/etcdhttp/health.go): refused while the member
+  // is down, "health":"false" without a quorum of members up, "true" otherwise; only with a client certificate.
+  const health = /^https:\/\/([0-9.]+):2379\/health$/.exec(url ?? '');
+  if (health) {
+    if (!args.includes('--cert') || !args.includes('--key')) fail(56, 'OpenSSL SSL_read: tls: certificate required');
+    const etcd = readJson(w('etcd.json'), { members: [] });
+    const member = etcd.members.find((m) => m.ip === health[1]);
+    if (!member || member.down) fail(7, `Failed to connect to ${health[1]} port 2379: Connection refused`);
+    const up = etcd.members.filter((m) => !m.down).length;
+    return body(up * 2 > etcd.members.length ? '{"health":"true","reason":""}' : '{"health":"false","reason":"RAFT NO LEADER"}');
+  }
   if (/:9345\/cacerts$/.test(url)) {
     const etcd = readJson(w('etcd.json'), undefined);
     const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;
@@ -294,6 +306,11 @@ function etcdSnapshot(name) {
   const unit = name === 'rke2' ? 'rke2-server' : 'k3s';
   if (!readJson(at('.active.json'), []).includes(unit)) fail(1, `Post "https://127.0.0.1:${name === 'rke2' ? 9345 : 6443}/db/snapshot": dial tcp 127.0.0.1: connect: connection refused`);
   const etcd = readJson(w('etcd.json'), { members: [] });
+  if (args[1] === 'save') {
+    const snap = `${opt('--name') ?? 'on-demand'}-${HOST}-${Math.floor(Date.now() / 1000)}`;
+    writeJson(w('etcd.json'), { ...etcd, snapshots: [...(etcd.snapshots ?? []), snap] });
+    return process.stderr.write(`Snapshot ${snap} saved.\n`);
+  }
   process.stdout.write(`Name Location Size Created\n${(etcd.snapshots ?? []).map((x) => `${x} s3://${x} 1 2026-12-07T00:00:00Z`).join('\n')}\n`);
 }
 
