@@ -1,7 +1,8 @@
 /**
  * The RKE2 server Plan on embedded etcd cannot take a second server down while another one's etcd is not back: its
  * prepare step (rendered in the Plan, executed here on a simulated server as the controller's Job runs it: chroot into
- * the host, host network) waits until the etcd of every server answers /health, then takes the pre-upgrade snapshot.
+ * the host, host network) waits until every server's Node and etcd static pod are Ready (asked with the node's own
+ * kubectl and admin kubeconfig), then takes the pre-upgrade snapshot.
  *
  * Why (sources in generators/distributions/rke2/model.ts ETCD_UPGRADE_GATE): the upgrade Job ends as soon as rke2 is
  * SIGTERMed (rancher/rke2-upgrade scripts/upgrade.sh upgrade()), and the system-upgrade-controller v0.20.1 then labels
@@ -43,6 +44,7 @@ describe('RKE2 server Plan on embedded etcd: no second server goes down while an
     // cp-2, the next server of the Plan: its RKE2 runs (the snapshot asks it).
     cp2 = world.node(host(SERVERS[1]!), SERVERS[1]!);
     cp2.stubBinary('/usr/local/bin/rke2');
+    cp2.stubBinary('/var/lib/rancher/rke2/bin/kubectl');
     cp2.write('/.active.json', JSON.stringify(['rke2-server']));
   });
   afterEach(() => world.cleanup());
@@ -50,6 +52,12 @@ describe('RKE2 server Plan on embedded etcd: no second server goes down while an
   const members = (down: string[]) =>
     writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', members: SERVERS.map((ip, i) => ({ name: `m${i}`, nodeName: host(ip), ip, ...(down.includes(ip) ? { down: true } : {}) })) }));
   const run = () => cp2.run(`#!/bin/sh\n${prepare}\n`);
+  /** The gate gives up after 120 checks 5 s apart (10 minutes); run with 3 checks (each spawns the stubs). */
+  const runShort = () => {
+    expect(prepare).toContain('[ "$n" -lt 120 ] ||');
+    expect(prepare).toContain('    sleep 5\n');
+    return cp2.run(`#!/bin/sh\n${prepare.replace('[ "$n" -lt 120 ]', '[ "$n" -lt 3 ]')}\n`);
+  };
 
   it('the controller waits after each server (postCompleteDelay) before the gate looks', () => {
     expect(serverPlan('rke2-etcd').spec.postCompleteDelay).toBe('5m');
@@ -63,17 +71,30 @@ describe('RKE2 server Plan on embedded etcd: no second server goes down while an
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Snapshot pre-upgrade-ip-10-10-1-11\.eu-west-1\.compute\.internal-\d+ saved\./);
     const calls = world.calls();
-    for (const ip of SERVERS) expect(calls).toContainEqual(expect.stringMatching(new RegExp(`curl .*--cert \\S+/tls/etcd/client\\.crt .*https://${ip.replace(/\./g, '\\.')}:2379/health$`)));
+    for (const ip of SERVERS) {
+      expect(calls).toContain(`${host(SERVERS[1]!)} kubectl get node ${host(ip)} -o jsonpath={.status.conditions[?(@.type=="Ready")].status}`);
+      expect(calls).toContain(`${host(SERVERS[1]!)} kubectl -n kube-system get pod etcd-${host(ip)} -o jsonpath={.status.conditions[?(@.type=="Ready")].status}`);
+    }
     expect(calls.at(-1)).toBe(`${host(SERVERS[1]!)} rke2 etcd-snapshot save --name pre-upgrade`);
   });
 
   it('the previous server\'s etcd still down (restarting after its Job): this server\'s Job fails, nothing is touched', () => {
     members([SERVERS[0]!]);
-    const r = run();
+    const r = runShort();
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n').at(-1)).toBe('odp-upgrade-gate: the etcd of 10.10.1.10 is not healthy after 10 minutes: this server is not upgraded (a second server down would lose the quorum)');
+    expect(r.stderr.trim()).toBe('odp-upgrade-gate: the server 10.10.1.10 or its etcd is not Ready after 10 minutes: this server is not upgraded (a second server down would lose the etcd quorum)');
     expect(world.calls().some((c) => c.includes('etcd-snapshot'))).toBe(false);
-    // It asked 120 times, 5 s apart (10 minutes), then gave up.
-    expect(world.calls().filter((c) => c.includes('https://10.10.1.10:2379/health'))).toHaveLength(120);
+    // It asked at each check, then gave up.
+    expect(world.calls().filter((c) => c.includes(`get node ${host(SERVERS[0]!)} `))).toHaveLength(3);
+    // cp-3 is never asked about while cp-1 is not back: the servers are checked in order.
+    expect(world.calls().some((c) => c.includes(`etcd-${host(SERVERS[2]!)}`))).toBe(false);
+  });
+
+  it('the etcd quorum already lost (two servers down): the API server cannot answer, nothing is touched', () => {
+    members([SERVERS[0]!, SERVERS[2]!]);
+    const r = runShort();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('odp-upgrade-gate: the server 10.10.1.10 or its etcd is not Ready after 10 minutes');
+    expect(world.calls().some((c) => c.includes('etcd-snapshot'))).toBe(false);
   });
 });

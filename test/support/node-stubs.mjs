@@ -25,7 +25,8 @@
  *   --cluster-reset-restore-path=X` restores X (from the etcd-s3 bucket of the config, or a local path) as a new
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
  * - aws s3 ls: the keys under a prefix of the world's tree.
- * - curl https://<ip>:2379/health: etcd's health of that member (down: refused; no quorum up: "false").
+ * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
+ *   every read fails once half the members are down (the API server's reads need the etcd quorum).
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
  *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
@@ -76,17 +77,6 @@ function curl() {
   if (url === 'http://169.254.169.254/latest/api/token') return body('imds-token');
   const md = /^http:\/\/169\.254\.169\.254\/latest\/meta-data\/(.+)$/.exec(url ?? '');
   if (md) return body(md[1] === 'local-hostname' ? HOST : md[1] === 'local-ipv4' ? (process.env.NODE_IP ?? fail(22)) : md[1] === 'placement/region' ? 'eu-west-1' : md[1] === 'instance-id' ? (process.env.NODE_INSTANCE_ID ?? fail(22)) : fail(22));
-  // etcd's /health on a member's client port (etcd server/etcdserver/api/etcdhttp/health.go): refused while the member
-  // is down, "health":"false" without a quorum of members up, "true" otherwise; only with a client certificate.
-  const health = /^https:\/\/([0-9.]+):2379\/health$/.exec(url ?? '');
-  if (health) {
-    if (!args.includes('--cert') || !args.includes('--key')) fail(56, 'OpenSSL SSL_read: tls: certificate required');
-    const etcd = readJson(w('etcd.json'), { members: [] });
-    const member = etcd.members.find((m) => m.ip === health[1]);
-    if (!member || member.down) fail(7, `Failed to connect to ${health[1]} port 2379: Connection refused`);
-    const up = etcd.members.filter((m) => !m.down).length;
-    return body(up * 2 > etcd.members.length ? '{"health":"true","reason":""}' : '{"health":"false","reason":"RAFT NO LEADER"}');
-  }
   if (/:9345\/cacerts$/.test(url)) {
     const etcd = readJson(w('etcd.json'), undefined);
     const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;
@@ -464,6 +454,15 @@ function kubectl() {
   const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
   const removed = readJson(w('removed.json'), {});
   const nodes = () => [...etcd.members.map((m) => [m.nodeName, m.ip]), ...Object.entries(removed).map(([n, ip]) => [n, ip])];
+  const down = etcd.members.filter((m) => m.down).length;
+  if (down > 0 && down * 2 >= etcd.members.length && args.includes('get')) fail(1, 'Error from server: etcdserver: request timed out');
+  const gi = args.indexOf('get');
+  if (gi !== -1 && ['node', 'pod'].includes(args[gi + 1]) && (opt('-o') ?? '').includes('@.type=="Ready"')) {
+    const name = args[gi + 2];
+    const m = etcd.members.find((x) => x.nodeName === (args[gi + 1] === 'pod' ? name.replace(/^etcd-/, '') : name));
+    if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
+    return process.stdout.write(m.down ? 'False' : 'True');
+  }
   if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').startsWith('jsonpath=')) return process.stdout.write(nodes().map(([n, ip]) => `${n} ${ip}\n`).join(''));
   if (args[0] === 'annotate' && args[1] === 'node' && args[3] === 'etcd.rke2.cattle.io/remove=true') {
     // The managed etcd controller: RemovePeer of the node's member, then removed-node-name.
