@@ -78,7 +78,8 @@ const secrets = compileTemplate(`Create these SSM parameters before the first bo
 
 The instance profile of every node needs \`ssm:GetParameter\` on these parameters (and \`kms:Decrypt\`
 on a customer-managed key){{#if s3}}; the servers' also needs \`s3:PutObject\`, \`s3:GetObject\`,
-\`s3:DeleteObject\` and \`s3:ListBucket\` on {{code s3}} (etcd snapshots; no access keys anywhere){{/if}}.
+\`s3:DeleteObject\` on {{code s3}} and \`s3:ListBucket\` on its whole bucket (etcd snapshots; no access keys anywhere: RKE2
+first checks the bucket exists, a HEAD request that carries no prefix){{/if}}.
 Keep the token: servers encrypt their bootstrap data (CA keys) with it, so a restored snapshot or
 datastore needs the same token.
 `);

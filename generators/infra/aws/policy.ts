@@ -40,12 +40,18 @@ export const ssmGet = (m: EnvironmentModel, names: readonly string[]): Statement
   Resource: [...new Set(names)].sort().map((n) => ssmParameterArn(m, n)),
 });
 
-/** Read, write, delete and list objects below a prefix (a datastore replica, snapshots the writer prunes itself). */
-export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string): Statement[] {
+/**
+ * Read, write, delete and list objects below a prefix (a datastore replica, snapshots the writer prunes itself).
+ * `bucketChecks`: the client also asks about the bucket itself — HeadBucket (allowed by s3:ListBucket: S3 API reference,
+ * HeadBucket, "Permissions") and GetBucketLocation carry no s3:prefix, so a grant narrowed by an s3:prefix condition never
+ * covers them (IAM condition keys absent from the request do not match: IAM User Guide, "Condition keys that aren't
+ * present"); those grants are then on the whole bucket (key names only: objects stay below the prefix).
+ */
+export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string, opts: { bucketChecks?: boolean } = {}): Statement[] {
   const p = prefix.replace(/^\/+|\/+$/g, '');
   return [
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [objectsArn(m, bucket, prefix)] },
-    { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: [bucketArn(m, bucket)], ...(p ? { Condition: { StringLike: { 's3:prefix': [p, `${p}/*`] } } } : {}) },
+    { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: [bucketArn(m, bucket)], ...(p && !opts.bucketChecks ? { Condition: { StringLike: { 's3:prefix': [p, `${p}/*`] } } } : {}) },
   ];
 }
 
