@@ -31,7 +31,8 @@ export interface Rke2PoolInput {
  * - So the prepare container (privileged, the host at /host, host network: job.go:200-201, the prepare init container
  *   329-346) first waits until every server's Node is Ready and its etcd static pod (`etcd-<node>` in kube-system,
  *   labels component=etcd: rancher/rke2@6ce1a801 pkg/podtemplate/podtemplate.go:63-69) is Ready, asking the local API
- *   server with the node's admin kubeconfig (a read that needs the etcd quorum). The etcd pod has a startup probe on
+ *   server with the node's admin kubeconfig (a read that needs the etcd quorum; kubectl in /var/lib/rancher/rke2/bin,
+ *   the kubeconfig /etc/rancher/rke2/rke2.yaml: rke2-docs@9477b7b1 docs/cluster_access.md:6,11). The etcd pod has a startup probe on
  *   /health (pkg/podtemplate/spec.go:64-84, port 2381, loopback only), so it is Ready only once that etcd runs; etcd's
  *   own /health is not reachable from another node (2379 serves gRPC only once listen-client-http-urls is set, the
  *   supervisor's pkg/etcd/etcd.go listenClientHTTPURLs; 2381 listens on loopback, listenMetricsURLs). After
