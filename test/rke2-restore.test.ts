@@ -74,6 +74,12 @@ describe('RKE2 embedded etcd: restore from an S3 snapshot with rke2/restore-etcd
       node(name).stubBinary('/usr/local/bin/rke2');
     }
     const ca = world.etcd().ca;
+    // Nothing in the bucket yet: `aws s3 ls` exits 1 on an empty prefix; list says so and still lists the node's own.
+    node('cp-1').write('/var/lib/rancher/rke2/server/db/snapshots/etcd-snapshot-local-1', 'x');
+    const empty = step('cp-1', 'list');
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stderr).toContain('nothing listed in s3://odp-fixture-etcd/etcd/fixture/ (no snapshot there yet, or the error above)');
+    expect(empty.stdout).toContain('etcd-snapshot-local-1');
     // A scheduled snapshot of cp-2 in the bucket, taken under the token the servers hold (its bootstrap data opens with it).
     const bucket = join(world.dir, 's3/odp-fixture-etcd/etcd/fixture');
     mkdirSync(bucket, { recursive: true });

@@ -24,7 +24,7 @@
  * - rke2 `etcd-snapshot …` asks the running local server (refused once it is stopped); `server --cluster-reset
  *   --cluster-reset-restore-path=X` restores X (from the etcd-s3 bucket of the config, or a local path) as a new
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
- * - aws s3 ls: the keys under a prefix of the world's tree.
+ * - aws s3 ls: the keys under a prefix of the world's tree (none: exit 1, as the CLI does).
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
  *   every read fails once half the members are down (the API server's reads need the etcd quorum).
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
@@ -144,9 +144,10 @@ function s3(service, op) {
   if (service === 's3' && op === 'ls') {
     const url = args.find((a) => a.startsWith('s3://'));
     const dir = w(`s3/${url.slice(5)}`);
-    if (!existsSync(dir)) return;
-    for (const f of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort())
-      process.stdout.write(`2026-12-07 00:00:00 ${String(readFileSync(join(dir, f)).length).padStart(10)} ${f}\n`);
+    const keys = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort() : [];
+    // A prefix with no key: nothing printed, exit 1 (aws/aws-cli#1008 "return 1 if there are no common prefixes nor objects").
+    if (keys.length === 0) process.exit(1);
+    for (const f of keys) process.stdout.write(`2026-12-07 00:00:00 ${String(readFileSync(join(dir, f)).length).padStart(10)} ${f}\n`);
     return;
   }
   const [b, k] = [o('--bucket'), o('--key')];

@@ -53,7 +53,8 @@ export function restoreEtcdScript(m: EnvironmentModel): string | undefined {
     `stopped() { ! systemctl is-active --quiet ${unit}.service; }`,
     'case "${1:-}" in',
     'list)',
-    s3 ? `  aws s3 ls --region "$REGION" ${shQuote(s3)}` : `  log ${shQuote("no snapshots go to S3 (cluster.datastore.backup): only this server's own")}`,
+    // `aws s3 ls` of a prefix with no key exits 1 (aws/aws-cli#1008, #5544): said, and the local list still follows.
+    s3 ? `  aws s3 ls --region "$REGION" ${shQuote(s3)} || log ${shQuote(`nothing listed in ${s3} (no snapshot there yet, or the error above)`)}` : `  log ${shQuote("no snapshots go to S3 (cluster.datastore.backup): only this server's own")}`,
     `  ls -1 ${RKE2_PATHS.snapshots} 2>/dev/null || log ${shQuote(`no local snapshots in ${RKE2_PATHS.snapshots}`)}`,
     '  ;;',
     'stop)',

@@ -34,7 +34,7 @@ command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 stopped() { ! systemctl is-active --quiet rke2-server.service; }
 case "${1:-}" in
 list)
-  aws s3 ls --region "$REGION" 's3://odp-staging-rke2-etcd-snapshots/etcd/odp-staging-rke2/'
+  aws s3 ls --region "$REGION" 's3://odp-staging-rke2-etcd-snapshots/etcd/odp-staging-rke2/' || log 'nothing listed in s3://odp-staging-rke2-etcd-snapshots/etcd/odp-staging-rke2/ (no snapshot there yet, or the error above)'
   ls -1 /var/lib/rancher/rke2/server/db/snapshots 2>/dev/null || log 'no local snapshots in /var/lib/rancher/rke2/server/db/snapshots'
   ;;
 stop)
