@@ -9,44 +9,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
-import { serveRelease } from './support/artifacts.js';
-import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
-import { World, type NodeBox } from './support/node-sandbox.js';
+import type { NodeBox, World } from './support/node-sandbox.js';
+import { ec2Host as host, RKE2_ETCD_SERVERS as SERVERS, rke2EtcdWorld, type Rke2EtcdServer as Server } from './support/rke2-etcd-world.js';
 
-const VERSION = 'v1.35.7+rke2r1';
-const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
-const host = (ip: string): string => `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal`;
-const SERVERS = { 'cp-1': '10.10.1.10', 'cp-2': '10.10.1.11', 'cp-3': '10.10.1.12' } as const;
-type Server = keyof typeof SERVERS;
 const SNAPSHOT = `etcd-snapshot-${host(SERVERS['cp-2'])}-1765065600.zip`;
 const DB = '/var/lib/rancher/rke2/server/db';
 
-function rendered(): Map<string, string> {
-  const { sources } = fixtureSources('valid', 'rke2-etcd.yaml');
-  const r = prepareEnvironment('rke2-etcd', sources);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-}
-
 describe('RKE2 embedded etcd: restore from an S3 snapshot with rke2/restore-etcd.sh', () => {
   let world: World;
-  let restore: () => void;
   let files: Map<string, string>;
+  let done: () => void;
   beforeEach(() => {
-    world = new World();
-    world.sysctlDefaults(CIS);
-    world.ssm('/odp/rke2-etcd/rke2/token', 'short-server-token');
-    world.ssm('/odp/rke2-etcd/rke2/agent-token', 'short-agent-token');
-    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
-    files = rendered();
+    ({ world, files, done } = rke2EtcdWorld());
   });
-  afterEach(() => {
-    restore();
-    world.cleanup();
-  });
+  afterEach(() => done());
 
   const node = (name: Server): NodeBox => world.node(host(SERVERS[name]), SERVERS[name]);
   /** The runbook as an operator runs it on a server: `sh restore-etcd.sh <args>`. */

@@ -17,9 +17,9 @@ import { parse } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
+import { ec2Host as host, RKE2_ETCD_SERVERS } from './support/rke2-etcd-world.js';
 
-const host = (ip: string): string => `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal`;
-const SERVERS = ['10.10.1.10', '10.10.1.11', '10.10.1.12'];
+const SERVERS = Object.values(RKE2_ETCD_SERVERS);
 
 function serverPlan(fixture: string): { spec: { prepare?: { command: string[]; args: string[] }; postCompleteDelay?: string } } {
   const { sources } = fixtureSources('valid', `${fixture}.yaml`);
