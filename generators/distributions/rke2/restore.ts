@@ -17,6 +17,10 @@
  * - A peer that starts with its old database is not a member of the reset cluster (the restored member is alone,
  *   pkg/etcd/etcd.go Reset()/Test(): "this server is a not a member of the etcd cluster"); hence `rejoin` moves
  *   `<data-dir>/server/db` away first (kept, not deleted: the docs' "Backup and delete").
+ * - `systemctl stop` leaves the static pods' containers running (KillMode=process); RKE2 terminates the old etcd and
+ *   API server pods itself on a cluster reset and on a server whose etcd name file is gone, i.e. after `rejoin` moved
+ *   the database (rancher/rke2@6ce1a801 pkg/executor/staticpod/cleanup.go:40-45, pkg/rke2/rke2_linux.go:89-92): no
+ *   killall step is needed, as the docs have none.
  * - `rejoin` refuses while nothing answers on the supervisor port of the endpoint: run on the restored server
  *   itself, or before it runs, it would throw away the only copy of the restored data.
  * - The snapshot's bootstrap data is encrypted under the server token it was taken with (lines 280-300 "Restoring To
