@@ -8,42 +8,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { fixtureSources, formatted } from './helpers.js';
-import { serveRelease } from './support/artifacts.js';
-import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
-import { World } from './support/node-sandbox.js';
-
-const VERSION = 'v1.35.7+rke2r1';
-const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
-const host = (ip: string): string => `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal`;
-const SERVERS = { 'cp-1': '10.10.1.10', 'cp-2': '10.10.1.11', 'cp-3': '10.10.1.12' } as const;
-
-function rendered(): Map<string, string> {
-  const { sources } = fixtureSources('valid', 'rke2-etcd.yaml');
-  const r = prepareEnvironment('rke2-etcd', sources);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-}
+import { ec2Host as host, RKE2_ETCD_SERVERS as SERVERS, rke2EtcdWorld } from './support/rke2-etcd-world.js';
+import type { World } from './support/node-sandbox.js';
 
 describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () => {
   let world: World;
-  let restore: () => void;
   let files: Map<string, string>;
+  let done: () => void;
   beforeEach(() => {
-    world = new World();
-    world.sysctlDefaults(CIS);
-    world.ssm('/odp/rke2-etcd/rke2/token', 'short-server-token');
-    world.ssm('/odp/rke2-etcd/rke2/agent-token', 'short-agent-token');
-    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
-    // Rendered with the served artifacts' hashes in the lock.
-    files = rendered();
+    ({ world, files, done } = rke2EtcdWorld());
   });
-  afterEach(() => {
-    restore();
-    world.cleanup();
-  });
+  afterEach(() => done());
 
   const boot = (name: keyof typeof SERVERS) => world.node(host(SERVERS[name]), SERVERS[name]).boot(files.get(`rke2/userdata/${name}.yaml`)!);
 

@@ -56,7 +56,9 @@ describe('system-upgrade-controller Plans', () => {
     expect(formatted(r).filter((l) => / error /.test(l))).toStrictEqual([]);
     const plans = plansOf(new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content])));
     expect(plans.map((p) => p.metadata.name)).toStrictEqual(['server-plan']); // no agents, no agent Plan
-    expect(plans[0]!.spec.prepare).toStrictEqual({ image: 'rancher/rke2-upgrade:v1.35.7-rke2r1', command: ['chroot', '/host'], args: ['/usr/local/bin/rke2', 'etcd-snapshot', 'save', '--name', 'pre-upgrade'] });
+    // The etcd gate first, then the snapshot (executed in test/rke2-upgrade-gate.test.ts).
+    expect(plans[0]!.spec.prepare).toMatchObject({ image: 'rancher/rke2-upgrade:v1.35.7-rke2r1', command: ['chroot', '/host'], args: ['sh', '-c', expect.stringMatching(/\nexec \/usr\/local\/bin\/rke2 etcd-snapshot save --name pre-upgrade$/)] });
+    expect(plans[0]!.spec.postCompleteDelay).toBe('5m');
     expect(plans[0]!.spec.version).toBe('v1.35.7+rke2r1');
   });
 

@@ -37,6 +37,12 @@
  *   etcdctl's hex JSON shape (etcd-io/etcd etcdctl/ctlv3/command/printer_json.go printMemberListWithHexJSON: IDs
  *   as hex strings, peerURLs https://<ip>:2380), `member remove <hex id>` ("Member <id> removed from cluster
  *   <cluster id>", or "Error: etcdserver: member not found", exit 1).
+ * - rke2 `etcd-snapshot …` asks the running local server (refused once it is stopped); `server --cluster-reset
+ *   --cluster-reset-restore-path=X` restores X (from the etcd-s3 bucket of the config, or a local path) as a new
+ *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
+ * - aws s3 ls: the keys under a prefix of the world's tree (none: exit 1, as the CLI does).
+ * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
+ *   every read fails once half the members are down (the API server's reads need the etcd quorum).
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
  *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
@@ -151,6 +157,15 @@ function s3(service, op) {
       for (const e of readdirSync(a, { withFileTypes: true })) e.isDirectory() ? copy(join(a, e.name), join(b, e.name)) : copyFileSync(join(a, e.name), join(b, e.name));
     };
     return copy(from, to);
+  }
+  if (service === 's3' && op === 'ls') {
+    const url = args.find((a) => a.startsWith('s3://'));
+    const dir = w(`s3/${url.slice(5)}`);
+    const keys = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort() : [];
+    // A prefix with no key: nothing printed, exit 1 (aws/aws-cli#1008 "return 1 if there are no common prefixes nor objects").
+    if (keys.length === 0) process.exit(1);
+    for (const f of keys) process.stdout.write(`2026-12-07 00:00:00 ${String(readFileSync(join(dir, f)).length).padStart(10)} ${f}\n`);
+    return;
   }
   const [b, k] = [o('--bucket'), o('--key')];
   if (op === 'get-object') {
@@ -293,6 +308,8 @@ const tokenPassword = (t) => ((t ?? '').includes('::') ? t.slice(t.indexOf('::')
  */
 function tokenCli() {
   const name = cmd;
+  if (args[0] === 'server' && args.includes('--cluster-reset')) return clusterReset(name);
+  if (args[0] === 'etcd-snapshot') return etcdSnapshot(name);
   if (args[0] !== 'token' || args[1] !== 'rotate') fail(1, `unexpected ${name} ${args.join(' ')}`);
   process.stdout.write('\x1b[33mWARNING\x1b[0m: Recommended to keep a record of the old token. If restoring from a snapshot, you must use the token associated with that snapshot.\n');
   const unit = name === 'rke2' ? 'rke2-server' : 'k3s';
@@ -311,6 +328,63 @@ function tokenCli() {
   writeJson(w('bootstrap.json'), { ...bootstrap, password: fresh });
   process.stdout.write(`Token rotated, restart ${name} nodes with new token\n`);
 }
+
+/**
+ * `<name> etcd-snapshot ls|save|…`: the CLI posts the operation to the running server's /db/snapshot (k3s-io/k3s
+ * pkg/cli/etcdsnapshot/etcd_snapshot.go list()/save(): info.Post("/db/snapshot"); --etcd-server defaults to the local
+ * server, pkg/cli/cmds/etcd_snapshot.go). With the local server stopped the request is refused.
+ */
+function etcdSnapshot(name) {
+  const unit = name === 'rke2' ? 'rke2-server' : 'k3s';
+  if (!readJson(at('.active.json'), []).includes(unit)) fail(1, `Post "https://127.0.0.1:${name === 'rke2' ? 9345 : 6443}/db/snapshot": dial tcp 127.0.0.1: connect: connection refused`);
+  const etcd = readJson(w('etcd.json'), { members: [] });
+  if (args[1] === 'save') {
+    const snap = `${opt('--name') ?? 'on-demand'}-${HOST}-${Math.floor(Date.now() / 1000)}`;
+    writeJson(w('etcd.json'), { ...etcd, snapshots: [...(etcd.snapshots ?? []), snap] });
+    return process.stderr.write(`Snapshot ${snap} saved.\n`);
+  }
+  process.stdout.write(`Name Location Size Created\n${(etcd.snapshots ?? []).map((x) => `${x} s3://${x} 1 2026-12-07T00:00:00Z`).join('\n')}\n`);
+}
+
+/**
+ * `<name> server --cluster-reset [--cluster-reset-restore-path=X]` (k3s-io/k3s pkg/etcd/etcd.go Reset(); rke2-docs
+ * datastore/backup_restore.md "Restoring Snapshots"): with etcd-s3 in the config the snapshot X (a file name) is
+ * downloaded from the bucket's folder, else X is a local path; the snapshot's bootstrap data opens only with the token
+ * it was taken under; the old database moves to db/etcd-old-<time>; etcd restarts as a NEW single-member cluster of this
+ * node under a new member name (setName(true)), reset-flag is written, and the process exits 0 with its message. A
+ * server already running holds the ports: the second process fails.
+ */
+function clusterReset(name) {
+  const unit = name === 'rke2' ? 'rke2-server' : 'k3s';
+  if (readJson(at('.active.json'), []).includes(unit)) fail(1, 'listen tcp 127.0.0.1:9345: bind: address already in use');
+  const cfg = configOf(name);
+  const path = opt('--cluster-reset-restore-path');
+  const s3 = cfg['etcd-s3'] === true && !args.includes('--etcd-s3=false');
+  let snapshot;
+  if (path) {
+    const file = s3 ? w(`s3/${cfg['etcd-s3-bucket']}/${String(cfg['etcd-s3-folder'] ?? '').replace(/^\/+|\/+$/g, '')}/${path}`) : at(path);
+    if (!existsSync(file)) fail(1, s3 ? `failed to download ${path} from S3: The specified key does not exist.` : `etcd: snapshot path does not exist: ${path}`);
+    snapshot = JSON.parse(readFileSync(file, 'utf8'));
+  }
+  const tokenFile = cfg['token-file'];
+  const token = tokenFile && existsSync(at(tokenFile)) ? readFileSync(at(tokenFile), 'utf8').trim() : cfg.token;
+  if (snapshot?.password !== undefined && tokenPassword(token) !== snapshot.password) fail(1, 'bootstrap data already found and encrypted with different token');
+  const db = at(`/var/lib/rancher/${name}/server/db`);
+  if (existsSync(join(db, 'etcd'))) copyDir(join(db, 'etcd'), join(db, `etcd-old-${Date.now()}`)), rmSync(join(db, 'etcd'), { recursive: true, force: true });
+  const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
+  const nodeName = cfg['node-name'] ?? HOST;
+  const member = `${nodeName}-${createHash('sha1').update(`${HOST}${Date.now()}reset`).digest('hex').slice(0, 8)}`;
+  mkdirSync(join(db, 'etcd'), { recursive: true });
+  writeFileSync(join(db, 'etcd', 'name'), member);
+  writeFileSync(join(db, 'reset-flag'), '');
+  writeJson(w('etcd.json'), { ...etcd, ca: snapshot?.ca ?? etcd.ca, members: [{ name: member, nodeName, ip: process.env.NODE_IP }], reset: true, restoredFrom: path ?? null, data: snapshot?.data ?? etcd.data });
+  process.stderr.write('Managed etcd cluster membership has been reset, restart without --cluster-reset flag now. Backup and delete ${datadir}/server/db on each peer etcd server and rejoin the nodes\n');
+}
+
+const copyDir = (a, b) => {
+  mkdirSync(b, { recursive: true });
+  for (const e of readdirSync(a, { withFileTypes: true })) e.isDirectory() ? copyDir(join(a, e.name), join(b, e.name)) : copyFileSync(join(a, e.name), join(b, e.name));
+};
 
 /** Start one of the family's services as the supervisor would, and record what it runs as. */
 function startService(unit) {
@@ -368,6 +442,11 @@ function startService(unit) {
       state.joined = join;
     } else if (existsSync(nameFile)) {
       state.member = readFileSync(nameFile, 'utf8');
+      // After a cluster reset a peer's old database names a member the reset cluster no longer has (pkg/etcd/etcd.go Test()).
+      if (etcd.reset && !etcd.members.some((m) => m.name === state.member))
+        fail(1, `this server is a not a member of the etcd cluster. Found [${etcd.members.map((m) => `${m.name}=https://${m.ip}:2380`).join(' ')}], expect: ${state.member}=${process.env.NODE_IP}`);
+      // A normal start deletes the reset flag (backup_restore.md: "This file is deleted when RKE2 starts normally").
+      rmSync(at(`/var/lib/rancher/${name}/server/db/reset-flag`), { force: true });
     } else if (join) {
       if (etcd.members.length === 0) fail(1, `etcd join: no server answers at ${join}`);
       checkToken();
@@ -426,6 +505,15 @@ function kubectl() {
   const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
   const removed = readJson(w('removed.json'), {});
   const nodes = () => [...etcd.members.filter((m) => m.node !== false).map((m) => [m.nodeName, m.ip]), ...Object.entries(removed).map(([n, ip]) => [n, ip])];
+  const down = etcd.members.filter((m) => m.down).length;
+  if (down > 0 && down * 2 >= etcd.members.length && args.includes('get')) fail(1, 'Error from server: etcdserver: request timed out');
+  const gi = args.indexOf('get');
+  if (gi !== -1 && ['node', 'pod'].includes(args[gi + 1]) && (opt('-o') ?? '').includes('@.type=="Ready"')) {
+    const name = args[gi + 2];
+    const m = etcd.members.find((x) => x.nodeName === (args[gi + 1] === 'pod' ? name.replace(/^etcd-/, '') : name));
+    if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
+    return process.stdout.write(m.down ? 'False' : 'True');
+  }
   // etcd's member IDs (uint64, printed in hex without leading zeros) and the static pods of the servers.
   const memberId = (m) => createHash('sha1').update(m.name).digest('hex').slice(0, 16).replace(/^0+/, '');
   const pods = () => etcd.members.filter((m) => m.node !== false).map((m) => [`etcd-${m.nodeName}`, m.ip]);

@@ -63,7 +63,7 @@ export interface RancherKeys {
   upgrade?: {
     image: string;
     /** The server Plan's `prepare` container (in the upgrade image, the host at /host) and what it does, in words. */
-    backup(m: EnvironmentModel): { prepare?: { command: string[]; args: string[] }; text: string };
+    backup(m: EnvironmentModel): { prepare?: { command: string[]; args: string[] }; text: string; postCompleteDelay?: string };
   };
 }
 

@@ -58,7 +58,10 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
   };
-  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix, { locate: true }), source: 'rke2-docs datastore/backup_restore.md' }] : [])];
+  // The supervisor's S3 client first checks the bucket exists (pkg/etcd/s3/s3.go GetClient: minio BucketExists, a HEAD
+  // of the bucket; an error is "failed to test for existence of bucket" and no snapshot is uploaded, listed or restored
+  // from S3): a HEAD carries no s3:prefix, so ListBucket is on the whole snapshot bucket (listBucket: 'whole').
+  return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix, { locate: true, listBucket: 'whole' }), source: 'rke2-docs datastore/backup_restore.md; the supervisor\'s pkg/etcd/s3/s3.go (BucketExists)' }] : [])];
 }
 
 let facts: DistributionAwsFacts | undefined;

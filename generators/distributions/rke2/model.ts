@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { RKE2_ARTIFACTS } from './artifacts.js';
+import { shQuote } from '../rancher/boot.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
 export interface Rke2ClusterInput {
@@ -13,6 +14,62 @@ export interface Rke2ClusterInput {
 
 export interface Rke2PoolInput {
   rke2?: RancherPoolSettingsInput;
+}
+
+/**
+ * The server Plan's gate on embedded etcd: no server is upgraded while another one is not back with its etcd.
+ *
+ * - The upgrade Job ends as soon as the binary is replaced and rke2 (with its containerd and kubelet) is SIGTERMed
+ *   (rancher/rke2-upgrade@f76c6e05 scripts/upgrade.sh upgrade(): replace_binary, kill_rke2_process; systemd restarts it,
+ *   rancher/rke2 bundle/lib/systemd/system/rke2-server.service Restart=always RestartSec=5s).
+ * - The controller then labels the node done and creates the next node's Job at once (rancher/system-upgrade-controller
+ *   v0.20.1 pkg/upgrade/handle_batch.go:103-135, the node label set once PostCompleteDelay elapsed; pkg/upgrade/plan/plan.go
+ *   SelectConcurrentNodes: every node without the latest hash is a candidate): nothing waits for the restarted server.
+ *   With concurrency 1 a second server could thus restart while the first one's etcd is still down (its static pod
+ *   replaced by the restarted kubelet, the new image pulled), or after the first never came back: two of three
+ *   members down, quorum lost.
+ * - So the prepare container (privileged, the host at /host, host network: job.go:200-201, the prepare init container
+ *   329-346) first waits until every server's Node is Ready and its etcd static pod (`etcd-<node>` in kube-system,
+ *   labels component=etcd: rancher/rke2@6ce1a801 pkg/podtemplate/podtemplate.go:63-69) is Ready, asking the local API
+ *   server with the node's admin kubeconfig (a read that needs the etcd quorum; kubectl in /var/lib/rancher/rke2/bin,
+ *   the kubeconfig /etc/rancher/rke2/rke2.yaml: rke2-docs@9477b7b1 docs/cluster_access.md:6,11). The etcd pod has a startup probe on
+ *   /health (pkg/podtemplate/spec.go:64-84, port 2381, loopback only), so it is Ready only once that etcd runs; etcd's
+ *   own /health is not reachable from another node (2379 serves gRPC only once listen-client-http-urls is set, the
+ *   supervisor's pkg/etcd/etcd.go listenClientHTTPURLs; 2381 listens on loopback, listenMetricsURLs). After
+ *   `tries` × `interval` s the Job fails and this server is not touched (the controller retries the Job).
+ * - postCompleteDelay (types.go:85 "Time after a Job for one Node is complete before a new Job will be created for the
+ *   next Node") gives the restarted server time first: right after the Job ends, its kubelet is gone but the Node and
+ *   the etcd pod still read Ready until the node lifecycle controller's grace period has passed (and the old etcd
+ *   container, whose shim outlives containerd, still runs).
+ */
+export const ETCD_UPGRADE_GATE = { postCompleteDelay: '5m', tries: 120, interval: 5, kubectl: '/var/lib/rancher/rke2/bin/kubectl', kubeconfig: '/etc/rancher/rke2/rke2.yaml' } as const;
+
+/** The server Plan's prepare script on embedded etcd: every server and its etcd back, then the pre-upgrade snapshot. */
+export function etcdUpgradeGate(m: EnvironmentModel): string {
+  const g = ETCD_UPGRADE_GATE;
+  const ips = m.controlPlaneNodes.map((n) => shQuote(n.ip)).join(' ');
+  const ready = (what: string) => `-o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'` + what;
+  return [
+    'set -eu',
+    `export KUBECONFIG=${g.kubeconfig}`,
+    `K=${g.kubectl}`,
+    '# The Node of an address, Ready, and its etcd pod Ready.',
+    'back() {',
+    `  node=$($K get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk -v ip="$1" '$2 == ip {print $1}')`,
+    '  [ -n "$node" ] || return 1',
+    `  [ "$($K get node "$node" ${ready(')" = True ] || return 1')}`,
+    `  [ "$($K -n kube-system get pod "etcd-$node" ${ready(')" = True ]')}`,
+    '}',
+    `for ip in ${ips}; do`,
+    '  n=0',
+    '  until back "$ip"; do',
+    '    n=$((n + 1))',
+    `    [ "$n" -lt ${g.tries} ] || { echo "odp-upgrade-gate: the server $ip or its etcd is not Ready after ${(g.tries * g.interval) / 60} minutes: this server is not upgraded (a second server down would lose the etcd quorum)" >&2; exit 1; }`,
+    `    sleep ${g.interval}`,
+    '  done',
+    'done',
+    'exec /usr/local/bin/rke2 etcd-snapshot save --name pre-upgrade',
+  ].join('\n');
 }
 
 export const RKE2_KEYS: RancherKeys = {
@@ -30,9 +87,9 @@ export const RKE2_KEYS: RancherKeys = {
     backup: (m) =>
       m.cluster.datastore.type === 'etcd'
         ? {
-            // An on-demand snapshot with the node's own config (S3 settings included), before the node upgrades.
-            prepare: { command: ['chroot', '/host'], args: ['/usr/local/bin/rke2', 'etcd-snapshot', 'save', '--name', 'pre-upgrade'] },
-            text: `each server takes an on-demand etcd snapshot first (\`rke2 etcd-snapshot save --name pre-upgrade\` in the server Plan's prepare step${m.cluster.datastore.backup ? ', uploaded to S3 like the scheduled ones' : ', kept on the node: no S3 backup is configured'})`,
+            prepare: { command: ['chroot', '/host'], args: ['sh', '-c', etcdUpgradeGate(m)] },
+            postCompleteDelay: ETCD_UPGRADE_GATE.postCompleteDelay,
+            text: `each server waits until every server's Node and etcd pod are Ready (the server the previous Job restarted is back, so no two are down together), then takes an on-demand etcd snapshot (\`rke2 etcd-snapshot save --name pre-upgrade\` in the server Plan's prepare step${m.cluster.datastore.backup ? ', uploaded to S3 like the scheduled ones' : ', kept on the node: no S3 backup is configured'}); the controller waits ${ETCD_UPGRADE_GATE.postCompleteDelay} after each server's Job before the next one (postCompleteDelay), time for the restarted server to replace its etcd`,
           }
         : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },
   },

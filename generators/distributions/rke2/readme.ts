@@ -13,6 +13,7 @@ import { rke2TokenRotate } from './token-rotate.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 import { RKE2_DIR } from './render.js';
+import { RESTORE_SCRIPT } from './restore.js';
 import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervisorUrl } from './config.js';
 import { RKE2_FLAGS_RELEASE } from './flags.js';
 import { RKE2_BOOT_SCRIPT_PATH } from './userdata.js';
@@ -77,7 +78,8 @@ const secrets = compileTemplate(`Create these SSM parameters before the first bo
 
 The instance profile of every node needs \`ssm:GetParameter\` on these parameters (and \`kms:Decrypt\`
 on a customer-managed key){{#if s3}}; the servers' also needs \`s3:PutObject\`, \`s3:GetObject\`,
-\`s3:DeleteObject\` and \`s3:ListBucket\` on {{code s3}} (etcd snapshots; no access keys anywhere){{/if}}.
+\`s3:DeleteObject\` on {{code s3}} and \`s3:ListBucket\` on its whole bucket (etcd snapshots; no access keys anywhere: RKE2
+first checks the bucket exists, a HEAD request that carries no prefix){{/if}}.
 Keep the token: servers encrypt their bootstrap data (CA keys) with it, so a restored snapshot or
 datastore needs the same token.
 `);
@@ -104,20 +106,20 @@ a second member with the node's name ("duplicate node name found"). Then raise t
 
 On-demand snapshot: \`sudo rke2 etcd-snapshot save --name pre-change\` (uploaded like the scheduled ones).
 
-**Restore from S3** (\`cluster-reset\`; rke2-docs datastore/backup_restore.md):
+**Restore from a snapshot** (\`cluster-reset\`; rke2-docs datastore/backup_restore.md, Multiple Servers): copy
+\`{{restore}}\` to the servers and run it as root, step by step:
 
 \`\`\`sh
-# on every server
-sudo systemctl stop rke2-server
-# on {{first}}: the S3 settings come from its config.yaml; give only the snapshot's file name
-sudo rke2 etcd-snapshot ls                      # pick a snapshot
-sudo rke2 server --cluster-reset --cluster-reset-restore-path=<snapshot-file-name>
-sudo systemctl start rke2-server
-# on the other servers: move the old database away, then rejoin
-sudo mv {{dataDir}}/server/db {{dataDir}}/server/db.old-$(date +%s)
-sudo systemctl start rke2-server
+sh restore-etcd.sh list              # on any server: {{#if backup}}the snapshots in {{s3}} and {{/if}}this server's own (works while RKE2 is stopped)
+sh restore-etcd.sh stop              # on EVERY server
+sh restore-etcd.sh restore <name>    # on ONE server: rke2 server --cluster-reset --cluster-reset-restore-path=<name>, then start
+sh restore-etcd.sh rejoin            # on each other server, one at a time: moves {{dataDir}}/server/db away, starts RKE2
 \`\`\`
 
+List before anything else: \`rke2 etcd-snapshot ls\` asks the running server, so once RKE2 is stopped everywhere it
+only fails; \`list\` reads the bucket{{#if backup}} with the instance profile{{/if}}. The other servers must not start
+on their old database: they are no members of the reset cluster, so \`rejoin\` moves it away (kept) and refuses
+while nothing answers at {{code supervisor}} (run on the restored server, it would throw the restored data away).
 The restored cluster needs the token it was created with ({{code token}}).
 `);
 
@@ -189,7 +191,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 22,
       title: 'Datastore: embedded etcd, snapshots to S3',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['aws', 'region'], ['nodePools']],
-      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret, replaceServer: `${m.renderedDir}/${RKE2_DIR}/replace-server.sh` }),
+      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret, replaceServer: `${m.renderedDir}/${RKE2_DIR}/replace-server.sh`, restore: `${m.renderedDir}/${RKE2_DIR}/${RESTORE_SCRIPT}` }),
     });
   if (d.type === 'kine-postgres')
     sections.push({

@@ -1,7 +1,8 @@
 /**
  * The RKE2 renderer: per config target an RKE2 config (`rke2/<target>.yaml`) and its EC2 user-data
  * (`rke2/userdata/<target>.yaml`), the manual upgrade script (`rke2/manual-upgrade.sh`), the server token rotation (`rke2/rotate-token.sh`) and, with
- * embedded etcd, the server replacement runbook (`rke2/replace-server.sh`); on Kine PostgreSQL the password refresh
+ * embedded etcd, the server replacement runbook (`rke2/replace-server.sh`) and the restore from a snapshot
+ * (`rke2/restore-etcd.sh`); on Kine PostgreSQL the password refresh
  * after a rotation (`rke2/datastore-password.sh`). Other distributions get nothing from it.
  */
 import type { InputPath } from '../../lib/paths.js';
@@ -14,6 +15,7 @@ import { rke2TokenRotate } from './token-rotate.js';
 import type { RenderedFile } from '../../render/types.js';
 import { rke2Config } from './config.js';
 import { replaceServerScript } from './runbooks.js';
+import { RESTORE_SCRIPT, restoreEtcdScript } from './restore.js';
 import { rke2ManualUpgrade, rke2Unit, rke2UserDataText } from './userdata.js';
 
 export const RKE2_DIR = 'rke2';
@@ -39,5 +41,7 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
   const rotate = rke2TokenRotate(m).script;
   if (rotate) files.push({ path: `${RKE2_DIR}/${TOKEN_ROTATE_SCRIPT}`, content: rotate, inputs: [['name'], ['cluster', 'rke2Version'], ['cluster', 'rke2'], ['nodePools']] });
   if (m.cluster.datastore.type === 'etcd') files.push({ path: `${RKE2_DIR}/replace-server.sh`, content: replaceServerScript(m), inputs: [['name'], ['nodePools']] });
+  const restore = restoreEtcdScript(m);
+  if (restore) files.push({ path: `${RKE2_DIR}/${RESTORE_SCRIPT}`, content: restore, inputs: [['name'], ['cluster', 'datastore'], ['cluster', 'endpoint'], ['nodePools']] });
   return files;
 }

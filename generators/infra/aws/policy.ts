@@ -47,7 +47,10 @@ export const ssmGet = (m: EnvironmentModel, names: readonly string[]): Statement
  * missing (S3 API reference, GetObject, Permissions: "If you don't have the s3:ListBucket permission, Amazon S3
  * returns an HTTP status code 403" for a missing key, 404 with it:
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html; a GetObject request carries no s3:prefix, so
- * a narrowed grant is not assumed to count): one ListBucket grant per bucket either way. GetBucketLocation is
+ * a narrowed grant is not assumed to count), or for a client that checks the bucket first with HeadBucket (allowed by
+ * s3:ListBucket: S3 API reference, HeadBucket, "Permissions"; a HEAD of the bucket carries no s3:prefix, and IAM
+ * condition keys absent from the request do not match: IAM User Guide, "Condition keys that aren't present"): one
+ * ListBucket grant per bucket either way (key names only: objects stay below the prefix). GetBucketLocation is
  * a bucket-level request that carries no s3:prefix either: only unconditional, and only for a client that asks
  * it (\`locate\`).
  */

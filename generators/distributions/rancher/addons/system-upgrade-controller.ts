@@ -79,6 +79,7 @@ export function upgradePlans(m: EnvironmentModel, namespace = SUC_NAMESPACE): K8
       tolerations: tolerations(m, servers, true),
       ...common,
       ...(backup.prepare ? { prepare: { image, ...backup.prepare } } : {}),
+      ...(backup.postCompleteDelay ? { postCompleteDelay: backup.postCompleteDelay } : {}),
     }),
   ];
   if (agents.length > 0)
