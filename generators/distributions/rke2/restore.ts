@@ -27,7 +27,7 @@
  *   New Hosts"; security section): the token-file must hold that token.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootPrelude, shQuote } from '../rancher/boot.js';
+import { bootScriptOf, boundedStartLines, shQuote } from '../rancher/boot.js';
 import { RKE2_PATHS, supervisorUrl } from './config.js';
 import { rke2Unit } from './userdata.js';
 
@@ -42,7 +42,7 @@ export function restoreEtcdScript(m: EnvironmentModel): string | undefined {
   const db = `${RKE2_PATHS.dataDir}/server/db`;
   const s3 = d.backup ? `s3://${d.backup.bucket}/${d.backup.prefix.replace(/^\/+|\/+$/g, '')}/` : undefined;
   const names = m.controlPlaneNodes.map((n) => `${n.name} (${n.ip})`).join(', ');
-  return [
+  const head = [
     '#!/bin/sh',
     `# odp-gitops: restore the embedded etcd of environment ${m.name} from a snapshot (rke2-docs datastore/backup_restore.md),`,
     `# as root on its servers (${names}), in this order:`,
@@ -52,7 +52,8 @@ export function restoreEtcdScript(m: EnvironmentModel): string | undefined {
     `#   sh ${RESTORE_SCRIPT} rejoin            on each other server, one at a time: old database moved away, RKE2 started`,
     '# The snapshot needs the server token it was taken with in the token-file (a rotation since: take the old one from',
     '# the SSM parameter\'s history). Agents need nothing: they reconnect once the servers are back.',
-    bootPrelude(TAG).trimEnd(),
+  ];
+  const body = [
     `[ -e /usr/local/lib/systemd/system/${unit}.service ] || { log 'no RKE2 server unit on this node: run this on the servers'; exit 1; }`,
     `stopped() { ! systemctl is-active --quiet ${unit}.service; }`,
     'case "${1:-}" in',
@@ -73,18 +74,19 @@ export function restoreEtcdScript(m: EnvironmentModel): string | undefined {
       ? `  log "restoring $SNAP from "${shQuote(`${s3} (the etcd-s3 settings of ${RKE2_PATHS.config})`)}`
       : `  log "restoring ${RKE2_PATHS.snapshots}/$SNAP"; SNAP=${RKE2_PATHS.snapshots}/$SNAP`,
     `  ${RKE2_PATHS.bin} server --cluster-reset --cluster-reset-restore-path="$SNAP" >&2 || { log ${shQuote(`the cluster reset failed (above); ${db} is as RKE2 left it (the old database in etcd-old-<time>); nothing was started`)}; exit 1; }`,
-    `  systemctl start ${unit}.service`,
+    ...boundedStartLines('start', `${unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${unit}): the restored snapshot needs the server token it was taken with in the token-file`).map((l) => `  ${l}`),
     `  log ${shQuote(`restored and started; now on each other server, one at a time: sh ${RESTORE_SCRIPT} rejoin`)}`,
     '  ;;',
     'rejoin)',
     `  stopped || { log ${shQuote(`${unit} runs on this server: on the restored server never; on another one: sh ${RESTORE_SCRIPT} stop first`)}; exit 1; }`,
     `  curl -sk --max-time 10 -o /dev/null ${shQuote(`${supervisorUrl(m)}/cacerts`)} || { log ${shQuote(`nothing answers at ${supervisorUrl(m)}: restore on one server first (sh ${RESTORE_SCRIPT} restore <snapshot>); this database is left as it is`)}; exit 1; }`,
     `  if [ -d ${db} ]; then OLD=${db}.old-$(date +%s); mv ${db} "$OLD"; log "moved the old database to $OLD"; fi`,
-    `  systemctl start ${unit}.service`,
+    ...boundedStartLines('start', `${unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${unit}): check that the restored server is up and that this server's token-file holds the token the snapshot was taken with`).map((l) => `  ${l}`),
     `  log ${shQuote(`${unit} started: joined the restored cluster`)}`,
     '  ;;',
     `*) log ${shQuote(`usage: sh ${RESTORE_SCRIPT} list | stop | restore <snapshot> | rejoin`)}; exit 2 ;;`,
     'esac',
     '',
-  ].join('\n');
+  ];
+  return bootScriptOf(TAG, head, body);
 }

@@ -16,18 +16,6 @@ imds() {
   t=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
   curl -sf -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
 }
-# Read an SSM SecureString through the instance profile; retry while its credentials arrive.
-ssm_secret() {
-  n=0
-  until v=$(aws ssm get-parameter --region "$REGION" --with-decryption --name "$1" --query Parameter.Value --output text); do
-    n=$((n + 1))
-    [ "$n" -lt 30 ] || { log "cannot read SSM parameter $1"; exit 1; }
-    sleep 10
-  done
-  printf '%s' "$v"
-}
-# Percent-encode every byte (safe in any part of a URL).
-urlencode() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g'; }
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 [ -e /usr/local/lib/systemd/system/rke2-server.service ] || { log 'no RKE2 server unit on this node: run this on the servers'; exit 1; }
@@ -47,14 +35,16 @@ restore)
   stopped || { log 'rke2-server runs on this server: stop it on every server first (sh restore-etcd.sh stop)'; exit 1; }
   log "restoring $SNAP from "'s3://odp-staging-rke2-etcd-snapshots/etcd/odp-staging-rke2/ (the etcd-s3 settings of /etc/rancher/rke2/config.yaml)'
   /usr/local/bin/rke2 server --cluster-reset --cluster-reset-restore-path="$SNAP" >&2 || { log 'the cluster reset failed (above); /var/lib/rancher/rke2/server/db is as RKE2 left it (the old database in etcd-old-<time>); nothing was started'; exit 1; }
-  systemctl start rke2-server.service
+  # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
+  timeout 900 systemctl start rke2-server.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'rke2-server.service is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server): the restored snapshot needs the server token it was taken with in the token-file'; else log 'systemctl start of rke2-server.service failed'" (exit $rc)"; fi; exit 1; }
   log 'restored and started; now on each other server, one at a time: sh restore-etcd.sh rejoin'
   ;;
 rejoin)
   stopped || { log 'rke2-server runs on this server: on the restored server never; on another one: sh restore-etcd.sh stop first'; exit 1; }
   curl -sk --max-time 10 -o /dev/null 'https://api.staging-rke2.odp.internal:9345/cacerts' || { log 'nothing answers at https://api.staging-rke2.odp.internal:9345: restore on one server first (sh restore-etcd.sh restore <snapshot>); this database is left as it is'; exit 1; }
   if [ -d /var/lib/rancher/rke2/server/db ]; then OLD=/var/lib/rancher/rke2/server/db.old-$(date +%s); mv /var/lib/rancher/rke2/server/db "$OLD"; log "moved the old database to $OLD"; fi
-  systemctl start rke2-server.service
+  # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
+  timeout 900 systemctl start rke2-server.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'rke2-server.service is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server): check that the restored server is up and that this server'\''s token-file holds the token the snapshot was taken with'; else log 'systemctl start of rke2-server.service failed'" (exit $rc)"; fi; exit 1; }
   log 'rke2-server started: joined the restored cluster'
   ;;
 *) log 'usage: sh restore-etcd.sh list | stop | restore <snapshot> | rejoin'; exit 2 ;;
