@@ -85,6 +85,15 @@ describe('the hub alerts on a managed root not Synced and Healthy for an hour', 
     expect(fired(minutes(120, quiet)).every((f) => f.length === 0)).toBe(true);
   });
 
+  it('the hub README names the alert and its files; the managed README\'s hub check, which the runbook points at, explains it', () => {
+    const readme = hub.find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain(`Alert: \`rendered/hub/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for 1h`);
+    expect(readme).toContain(`ServiceMonitor \`rendered/hub/${FLEET_METRICS_PATH}\``);
+    const managed = render('fleet-a').find((f) => f.path === 'README.md')!.content;
+    const check = managed.slice(managed.indexOf('### 4. Check on the hub'), managed.indexOf('### 5. Leave the hub'));
+    expect(check).toContain(`The hub's alert \`${FLEET_ALERT}\` (environment \`fleet-a\`; rendered where the hub runs kube-prometheus-stack) points here:`);
+  });
+
   it('the ServiceMonitor and PrometheusRule pass the prometheus-operator schemas', async () => {
     for (const o of [monitor, rule]) expect(await validateObject(o), o.kind).toStrictEqual([]);
   });

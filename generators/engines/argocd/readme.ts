@@ -13,6 +13,7 @@ import { argoContext } from './render.js';
 import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
+import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
@@ -202,6 +203,10 @@ The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{
 Ready (no root while \`kubectl -n {{ns}} get secret cluster-{{env}}\` finds nothing: register the cluster, step 2), then
 {{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
 
+The hub's alert \`{{fleetAlert}}\` (environment \`{{env}}\`; rendered where the hub runs kube-prometheus-stack) points here:
+\`{{env}}-root\` has not been Synced and Healthy for {{fleetWindow}}. \`argocd app get {{env}}-root\` says which; with the hub's
+\`argocd.rollingSync\`, an OutOfSync root may only be waiting for an earlier stage's environment, which fires too.
+
 ### 5. Leave the hub
 
 The hub's README, *Decommission a managed environment*, explains each step; \`{{decommission}}\` runs them, each mode
@@ -328,6 +333,8 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     manual: !m.sync.automated,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
+    fleetAlert: FLEET_ALERT,
+    fleetWindow: FLEET_ALERT_WINDOW,
     registeredSource: ROOT_WHEN_REGISTERED.source.replace('argoproj/argo-cd v3.4.4 ', 'argo-cd v3.4.4 '),
     decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
     leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self: `${m.renderedDir}/${DECOMMISSION_PATH}`, hubFile: hubFileOf(hub.name), clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({
@@ -361,6 +368,15 @@ function hubSection(m: EnvironmentModel): string {
           `The roots roll in stages (\`argocd.rollingSync\`: RollingSync, \`applicationsetcontroller.enable.progressive.syncs\`): ${rollingStages(m)}; the`,
           'ApplicationSet controller syncs them (they have no automated sync), a stage once the previous one is Healthy and Synced. It gates',
           'changes to the Applications (chart versions, sources); values files and manifests reach every environment at once.',
+        ]
+      : []),
+    ...(fleetAlerts(m)
+      ? [
+          '',
+          `Alert: \`${m.renderedDir}/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for ${FLEET_ALERT_WINDOW}, labelled with its`,
+          "environment (a stalled RollingSync stage fires with the environments waiting behind it); the runbook is that environment's README,",
+          '*Check on the hub*. It reads `argocd_app_info`, which the controller serves here (`controller.metrics.enabled`) and the',
+          `ServiceMonitor \`${m.renderedDir}/apps/fleet-metrics.yaml\` has Prometheus scrape.`,
         ]
       : []),
     '',
