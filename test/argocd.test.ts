@@ -450,6 +450,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
         `  *'get configmap kube-root-ca.crt'*) printf 'PEM' ;;`,
         'esac',
       ].join('\n'));
+      // The clock register.sh reads (date -u +FORMAT): fixed, so the test does not depend on today.
+      stub('date', `[ "$*" = '-u +%Y-%m-%dT%H:%M:%SZ' ] && { echo 2026-12-07T03:00:00Z; exit 0; }; exec /bin/date "$@"`);
       stub('aws', [`echo "aws $*" >>${log}`, 'while [ $# -gt 0 ]; do case "$1" in --name) n=$2 ;; --type) t=$2 ;; --value) v=$2 ;; esac; shift; done', `{ echo "== $n $t"; cat "\${v#file://}"; echo; } >>${join(dir, 'ssm')}`].join('\n'));
       execFileSync('sh', [join(repo, 'rendered/fleet-b/argocd/bootstrap/bootstrap.sh')], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: 'pipe' });
       const calls = readFileSync(log, 'utf8').split('\n');
@@ -461,9 +463,8 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
           return [head, rest.join('\n').trim()];
         }),
       );
-      expect(Object.keys(written)).toStrictEqual(['/odp/hub/argocd/clusters/fleet-b/name String', '/odp/hub/argocd/clusters/fleet-b/server String', '/odp/hub/argocd/clusters/fleet-b/config SecureString']);
-      expect(written['/odp/hub/argocd/clusters/fleet-b/name String']).toBe('fleet-b');
-      expect(written['/odp/hub/argocd/clusters/fleet-b/server String']).toBe('https://api.fleet-b.internal:6443');
+      // Only the config: the hub pins name and server from the managed file (the name and server parameters are not written).
+      expect(Object.keys(written)).toStrictEqual(['/odp/hub/argocd/clusters/fleet-b/config SecureString']);
       expect(JSON.parse(written['/odp/hub/argocd/clusters/fleet-b/config SecureString']!)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') }, expiresAt: '2027-03-07T03:00:00Z' });
       // No credential on a command line: values go through a file.
       expect(calls.filter((c) => c.includes('eyJ'))).toStrictEqual([]);
@@ -496,9 +497,9 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     const section = readme.slice(readme.indexOf('## Bootstrap and join the hub `hub`'));
     expect(section).toContain('- **cilium** `1.18.');
     expect(section).toContain('(Application `fleet-b-aws-cloud-controller-manager`)');
-    expect(section).toContain('| `/odp/hub/argocd/clusters/fleet-b/name` | String | `fleet-b`:');
-    expect(section).toContain('| `/odp/hub/argocd/clusters/fleet-b/server` | String | `https://api.fleet-b.internal:6443`:');
     expect(section).toContain('| `/odp/hub/argocd/clusters/fleet-b/config` | SecureString |');
+    expect(section).not.toContain('| `/odp/hub/argocd/clusters/fleet-b/name` |');
+    expect(section).toContain('A registration made before that also wrote `/odp/hub/argocd/clusters/fleet-b/name` and\n`/odp/hub/argocd/clusters/fleet-b/server`: nothing reads them; *Leave the hub* deletes them with the config.');
     const fences = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]!] as const);
     expect(fences.map(([lang]) => lang)).toStrictEqual(['sh', 'json', 'sh']);
     expect(fences[0]![1]).toBe('sh rendered/fleet-b/argocd/bootstrap/bootstrap.sh\n');

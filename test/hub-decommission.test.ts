@@ -90,6 +90,9 @@ if (verb === 'get' && kind === 'application') {
   const a = s.apps[name];
   if (!a) absent();
   if (opt('-o') === 'name') { out('application.argoproj.io/' + name); done(0); }
+  // The root's operationState.phase: the phases given, one a read, then Succeeded; or the read fails as kubectl does.
+  if (s.phaseFails) { process.stderr.write('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n'); done(1); }
+  if ((s.phases || []).length > 0) { const p = s.phases.shift(); log('phase ' + p); out(p); done(0); }
   out('Succeeded'); done(0);
 }
 if (verb === 'get' && kind === 'applications') {
@@ -137,7 +140,7 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   const projects = files.filter((f) => f.path.startsWith('argocd/appproject-')).map((f) => (parseYamlStream(f.content)[0] as any).metadata.name as string);
   const root = `${ENV}-root`;
 
-  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean; forbidden?: string[] } = {}, direct?: string[]): Run {
+  function run(mode: string[], setup: { appsetFiles?: string[] | null; clusterSecret?: boolean; externalSecret?: boolean; rootAutomated?: boolean; gone?: boolean; kubeconfig?: boolean; hubDown?: boolean; forbidden?: string[]; phases?: string[]; phaseFails?: boolean } = {}, direct?: string[]): Run {
     const dir = mkdtempSync(join(tmpdir(), 'odp-decommission-'));
     try {
       const repo = join(dir, 'repo');
@@ -150,6 +153,8 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
       writeFileSync(join(bin, 'kubectl'), `#!${process.execPath}\n${STUB}`, { mode: 0o755 });
       // The stub aws CLI: records the call (ssm delete-parameters deletes what exists and succeeds).
       writeFileSync(join(bin, 'aws'), `#!${process.execPath}\n${AWS_STUB}`, { mode: 0o755 });
+      // No waiting in a test: the wait loop's sleep returns at once.
+      writeFileSync(join(bin, 'sleep'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
       writeFileSync(join(dir, 'managed.kubeconfig'), 'apiVersion: v1\nkind: Config\n');
       // The cluster: one resource per Application; every Application live with its rendered finalizers.
       const desired = Object.fromEntries(apps.map((a) => [a.name, { finalizers: a.cascades ? [FINALIZER] : [], resources: [`${a.name}/resource`] }]));
@@ -161,6 +166,8 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
         clusterSecret: setup.clusterSecret ?? true,
         hubDown: setup.hubDown ?? false,
         forbidden: setup.forbidden ?? [],
+        phases: setup.phases ?? [],
+        phaseFails: setup.phaseFails ?? false,
         externalSecret: setup.externalSecret ?? setup.clusterSecret ?? true,
         desired,
         desiredProjects: projects,
@@ -238,6 +245,21 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
     expect(run(['keep'], { clusterSecret: false }).status).toBe(0);
   });
 
+  it('step 3 waits while the root\'s sync is Running, and a kubectl that cannot read its phase stops the script (not "not Running")', () => {
+    // Running twice, then Succeeded: the Applications go only after the wait.
+    const waited = run(['keep'], { phases: ['Running', 'Running'] });
+    expect(waited.status, waited.stderr).toBe(0);
+    const log = waited.state.log;
+    expect(log.slice(0, 3)).toStrictEqual([`automated off ${root}`, 'phase Running', 'phase Running']);
+    expect(deletions(log).length).toBe(apps.length + 1);
+    // The phase read fails (the hub drops the connection after the patch): before, the loop read that as "not Running" and went on deleting.
+    const failing = run(['keep'], { phaseFails: true });
+    expect(failing.status).toBe(1);
+    expect(failing.stderr).toContain('The connection to the server 127.0.0.1:6443 was refused');
+    expect(failing.stderr).toContain(`cannot read application ${root} on the hub (kubectl failed above)`);
+    expect(failing.state.log).toStrictEqual([`automated off ${root}`]);
+  });
+
   it('delete tells a missing Secret (NotFound) from a kubectl that cannot read it (forbidden, the hub unreachable): only the first is "missing"', () => {
     // A real kubectl stops here: NotFound with --ignore-not-found prints nothing (exit 0); Forbidden or no connection exit 1.
     for (const setup of [{ forbidden: ['secret'] }, { hubDown: true }]) {
@@ -272,6 +294,8 @@ describe(`decommission.sh of a managed environment (fixture hub managing ${ENV})
   it('forget, once the hub pruned the cluster Secret: deletes its SSM parameters in the hub\'s account, then the hub\'s identity with the managed kubeconfig', () => {
     const r = run(['forget'], { gone: true, clusterSecret: false });
     expect(r.status, r.stderr).toBe(0);
+    // name and server too: register.sh no longer writes them, but registrations before it did (nothing reads them); deleting
+    // a parameter that does not exist is no error for delete-parameters (it lists it under InvalidParameters).
     expect(r.state.log).toStrictEqual([
       `aws ssm delete-parameters --region eu-west-1 --names /odp/hub/argocd/clusters/${ENV}/name /odp/hub/argocd/clusters/${ENV}/server /odp/hub/argocd/clusters/${ENV}/config`,
       expect.stringMatching(new RegExp(`^deleted -f rendered/${ENV}/argocd/bootstrap/hub-access\\.yaml on /.*/managed\\.kubeconfig$`)),

@@ -182,10 +182,16 @@ describe('the hub\'s identity on a managed cluster (argocd/bootstrap/hub-access.
   it('register.sh mints a TokenRequest token with a lifetime and states the rotation', () => {
     const script = render('fleet-b').find((f) => f.path === 'argocd/bootstrap/register.sh')!.content;
     expect(script).toContain("kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h -o 'jsonpath={.status.expirationTimestamp}{\"\\n\"}{.status.token}' >\"$TMP/issued\"");
-    expect(script).toContain('# Rotation: run it again every 30 days (the token expires after 90)');
+    // The rotation advice comes from the expiry the API server granted, not from the 90 days asked (hub.test.ts, below).
+    expect(script).toContain('# Rotation: it prints the expiry the API server granted and by when to run it again (14 days before that expiry');
+    expect(script).not.toMatch(/every \d+ days/);
+    // Only the config parameter is written; the name and server parameters of older registrations are named, not written.
+    expect(script.split('\n').filter((l) => l.startsWith('put '))).toStrictEqual([expect.stringMatching(/^put '\/odp\/hub\/argocd\/clusters\/fleet-b\/config' SecureString /)]);
     expect(script).toMatch(/^set -eu$/m);
     const readme = render('fleet-b').find((f) => f.path === 'README.md')!.content;
-    expect(readme).toContain('**Rotate it** by running that script');
+    expect(readme).toContain('**Rotate it** by running that script again by then');
+    expect(readme).toContain('the script prints the expiry it granted and by when to run\nit again (14 days before that expiry');
+    expect(readme).not.toContain('every 30 days');
     expect(readme).not.toContain('bound to `cluster-admin`,');
   });
 });
@@ -305,8 +311,15 @@ esac
 `, { mode: 0o755 });
         writeFileSync(join(dir, 'aws'), `#!/bin/sh
 while [ $# -gt 0 ]; do case "$1" in --name) n=$2 ;; --value) v=$2 ;; esac; shift; done
+echo "$n" >>'${join(dir, 'names')}'
 case "$n" in */config) cp "\${v#file://}" '${join(dir, 'config')}' ;; esac
 `, { mode: 0o755 });
+        // register.sh's clock (date -u +FORMAT), fixed at the test's now.
+        writeFileSync(join(dir, 'date'), `#!/bin/sh
+[ "$*" = '-u +%Y-%m-%dT%H:%M:%SZ' ] && { echo ${now.toISOString().replace('.000Z', 'Z')}; exit 0; }
+exec /bin/date "$@"
+`, { mode: 0o755 });
+        rmSync(join(dir, 'names'), { force: true });
         rmSync(join(dir, 'config'), { force: true });
         return spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
       };
@@ -314,7 +327,25 @@ case "$n" in */config) cp "\${v#file://}" '${join(dir, 'config')}' ;; esac
       expect(ok.status, ok.stderr).toBe(0);
       const written = readFileSync(join(dir, 'config'), 'utf8');
       expect(JSON.parse(written)).toStrictEqual({ bearerToken: 'eyJ.tok.en', tlsClientConfig: { insecure: false, caData: Buffer.from('PEM').toString('base64') }, expiresAt: '2027-04-10T12:00:00Z' });
-      expect(ok.stdout).toContain('token valid until 2027-04-10T12:00:00Z');
+      expect(ok.stdout).toContain('the token is valid until 2027-04-10T12:00:00Z (as the API server granted it)');
+      // 2027-01-10T12:00:00Z to 2027-04-10T12:00:00Z is 90 days: run again within 90 - 14 days.
+      expect(ok.stdout).toContain('within 76 days (the hub\'s ExternalSecret cluster-fleet-a warns from 14 days before the expiry)');
+      expect(readFileSync(join(dir, 'names'), 'utf8')).toBe('/odp/hub/argocd/clusters/fleet-a/config\n');
+      // An API server capping the lifetime (--service-account-max-token-expiration): the advice follows what it granted.
+      const capped = go('2027-02-09T12:00:00Z\neyJ.tok.en');
+      expect(capped.status, capped.stderr).toBe(0);
+      expect(capped.stdout).toContain('valid until 2027-02-09T12:00:00Z');
+      expect(capped.stdout).toContain('within 16 days');
+      // Granted 14 days or less: the hub's template would fail on it at once (the Secret never created or replaced): refused, nothing written.
+      for (const short of ['2027-01-24T12:00:00Z', '2027-01-24T11:59:59Z', '2027-01-11T12:00:00Z']) {
+        const r = go(`${short}\neyJ.tok.en`);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`the API server granted a token valid until ${short} only (less than 14 days`);
+        expect(existsSync(join(dir, 'config'))).toBe(false);
+        expect(existsSync(join(dir, 'names'))).toBe(false);
+      }
+      // What the hub's template does with such a config: it fails (a second under 14 days; at exactly 14 it fails a refresh later).
+      expect(() => executeGoTemplate(template, { config: config('2027-01-24T11:59:59Z') }, now)).toThrow('expires within 14 days');
       // What it wrote passes the hub's check today, and fails it 14 days before that date.
       expect(executeGoTemplate(template, { config: written }, now)).toBe(written);
       expect(() => executeGoTemplate(template, { config: written }, new Date('2027-03-28T00:00:00Z'))).toThrow('expires within 14 days');

@@ -56,7 +56,12 @@ export const registered = (m: EnvironmentModel): string[] => [...new Set([...m.f
  * CRDs exist, and kubectl would fail on the kind.
  */
 export const clusterSecretPath = (env: string): string => `apps/cluster-${env}.yaml`;
-/** SSM SecureStrings (under the hub's prefix, which its External Secrets role reads) of a managed cluster's Argo CD cluster Secret. */
+/**
+ * SSM parameters (under the hub's prefix, which its External Secrets role reads) of a managed cluster's Argo CD cluster Secret:
+ * register.sh writes only `config` (SecureString). `name` and `server` (String) were written by registrations before the hub
+ * pinned both from the managed file (fetchedFields): nothing writes or reads them now, and decommission.sh forget still deletes
+ * all three, so that an older registration leaves nothing behind.
+ */
 export const clusterSecretParameters = (hub: string, env: string): { name: string; server: string; config: string } => ({
   name: `/odp/${hub}/argocd/clusters/${env}/name`,
   server: `/odp/${hub}/argocd/clusters/${env}/server`,
@@ -186,7 +191,8 @@ export function rollingSync(model: EnvironmentModel): Record<string, unknown> {
 
 /**
  * The fields of a managed cluster's Secret its ExternalSecret fetches from SSM: the config (bearer token and CA) always,
- * name and server only where the managed file does not pin them (model/fleet.ts fleetClusters: a valid hub pins both).
+ * name and server only where the managed file does not pin them (model/fleet.ts fleetClusters: a valid hub pins both, and
+ * register.sh no longer writes them, so this fallback is never rendered for a hub that passes validation).
  */
 export const fetchedFields = (m: EnvironmentModel, env: string): ('config' | 'name' | 'server')[] => {
   const pinned = m.fleet.clusters[env] ?? {};

@@ -6,7 +6,7 @@
  * installs them with helm from the same chart versions, release names and values files as the hub's
  * Applications (`<env>-<add-on>`, helm.releaseName `<add-on>`), so the hub's first sync adopts them;
  * then it creates the identity the hub signs in as (hub-access.yaml) and writes the Argo CD cluster
- * Secret's fields to the hub's SSM parameters, which the hub's ExternalSecret `cluster-<env>` reads.
+ * Secret's config to the hub's SSM parameter, which the hub's ExternalSecret `cluster-<env>` reads.
  *
  * The cluster Secret's `config` is a bearer token with the cluster CA (Argo CD declarative setup,
  * "Clusters": `bearerToken`, `tlsClientConfig.caData` = base64 PEM, `insecure: false`):
@@ -36,9 +36,10 @@ export const HUB_ACCESS = {
   namespacedBinding: 'argocd-manager',
 } as const;
 /**
- * Lifetime of the hub's token (TokenRequest, `kubectl create token --duration`): register.sh mints a new one
- * and writes it to the hub's SSM parameter; run it again before this runs out (the README says when).
- * The API server may cap it lower (--service-account-max-token-expiration).
+ * Lifetime register.sh asks for the hub's token (TokenRequest, `kubectl create token --duration`). The API server may
+ * grant less (--service-account-max-token-expiration): register.sh reads the expiry it granted (status.expirationTimestamp),
+ * stores it, prints it and derives from it by when to run again (HUB_TOKEN_WARNING_DAYS before it), and refuses a
+ * grant within HUB_TOKEN_WARNING_DAYS (the hub's template would fail on it).
  */
 export const HUB_TOKEN_DAYS = 90;
 
@@ -126,17 +127,18 @@ ${BOOTSTRAP_PRELUDE}
 # (ClusterRole {{clusterRole}}; every namespaced kind in their destination namespaces only), and those namespaces.
 kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"{{access}}
 
-# Register with the hub: a token with a lifetime, and the cluster Secret's fields in the hub's SSM parameters.
+# Register with the hub: a token with a lifetime, and the cluster Secret's config in the hub's SSM parameter.
 sh "$ROOT/"{{register}}
 `))(vars);
 
 let compiledRegister: ReturnType<typeof compileTemplate> | undefined;
 const register = (vars: Parameters<ReturnType<typeof compileTemplate>>[0]): string => (compiledRegister ??= compileTemplate(`#!/bin/sh
-# Register {{cluster}} with the hub {{hub}}, or rotate the hub's token: mint a token of {{accessName}} valid {{days}} days
-# (TokenRequest: kubectl create token), and write the Argo CD cluster Secret's fields as SSM parameters in {{regionName}}; the
-# hub's ExternalSecret cluster-{{env}} turns them into its cluster Secret within an hour. Run with KUBECONFIG pointing at this
-# cluster and AWS credentials of account {{account}} that may write {{prefix}}*:  sh {{self}}
-# Rotation: run it again every {{rotateDays}} days (the token expires after {{days}}); the previous token stays valid until it expires.
+# Register {{cluster}} with the hub {{hub}}, or rotate the hub's token: mint a token of {{accessName}}, asking for {{days}} days
+# (TokenRequest: kubectl create token; the API server may grant less), and write the Argo CD cluster Secret's config as the SSM
+# parameter {{configName}} in {{regionName}}; the hub's ExternalSecret cluster-{{env}} turns it into its cluster Secret within an hour.
+# Run with KUBECONFIG pointing at this cluster and AWS credentials of account {{account}} that may write {{prefix}}*:  sh {{self}}
+# Rotation: it prints the expiry the API server granted and by when to run it again ({{warnDays}} days before that expiry, when
+# the hub starts warning); the previous token stays valid until it expires.
 set -eu
 command -v aws >/dev/null 2>&1 || { echo "the AWS CLI is needed to register the cluster with the hub {{hub}}" >&2; exit 1; }
 umask 077
@@ -154,11 +156,27 @@ case "$expires" in
   [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z) ;;
   *) echo "kubectl create token returned no expiry in UTC (got '$expires')" >&2; exit 1 ;;
 esac
+# Days from now to the expiry, in shell arithmetic on the two UTC times (date -u +FORMAT is POSIX; date -d is not):
+# days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil), then seconds.
+epoch() { # YYYY-MM-DDTHH:MM:SSZ (checked above)
+  set -- $(printf '%s\\n' "$1" | sed 's/[-T:Z]/ /g; s/ 0\\([0-9]\\)/ \\1/g')
+  y=$1; [ "$2" -gt 2 ] || y=$((y - 1))
+  era=$((y / 400)); yoe=$((y - era * 400)); doy=$(((153 * (($2 + 9) % 12) + 2) / 5 + $3 - 1))
+  echo $(((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 86400 + $4 * 3600 + $5 * 60 + $6))
+}
+left=$(($(epoch "$expires") - $(epoch "$(date -u +%Y-%m-%dT%H:%M:%SZ)")))
+rotate=$(((left - {{warnSeconds}}) / 86400))
+# The hub's ExternalSecret fails its template from {{warnDays}} days before the expiry (hub.ts expiryCheck): a token granted for
+# less would never become (or replace) the cluster Secret. The API server caps the lifetime with --service-account-max-token-expiration.
+if [ "$left" -le {{warnSeconds}} ]; then
+  echo "the API server granted a token valid until $expires only (less than {{warnDays}} days: its --service-account-max-token-expiration caps it); the hub refuses a token that close to expiry, so nothing was written" >&2
+  exit 1
+fi
 kubectl -n {{namespace}} get configmap kube-root-ca.crt -o 'jsonpath={.data.ca\\.crt}' >"$TMP/ca.crt"
 [ -s "$TMP/ca.crt" ] || { echo "ConfigMap {{namespace}}/kube-root-ca.crt holds no ca.crt" >&2; exit 1; }
 put() { printf '%s' "$3" >"$TMP/value"; aws ssm put-parameter --region {{region}} --name "$1" --type "$2" --overwrite --value "file://$TMP/value" >/dev/null; }
-put {{nameParameter}} String {{clusterName}}
-put {{serverParameter}} String {{server}}
+# Only the config: the hub pins the cluster Secret's name and server from this environment's file. (Registrations before this
+# also wrote {{legacy}}: nothing reads them; decommission.sh forget deletes them.)
 # expiresAt: not read by Argo CD (it unmarshals the config into its ClusterConfig, which has no such field: argo-cd v3.4.4
 # util/db/cluster.go:420); the hub's ExternalSecret cluster-{{env}} turns not Ready {{warnDays}} days before it.
 put {{configParameter}} SecureString "{
@@ -166,8 +184,9 @@ put {{configParameter}} SecureString "{
   \\"tlsClientConfig\\": { \\"insecure\\": false, \\"caData\\": \\"$(base64 <"$TMP/ca.crt" | tr -d '\\n')\\" },
   \\"expiresAt\\": \\"$expires\\"
 }"
-echo "registered {{cluster}} with the hub {{hub}} (token valid until $expires: run this again within {{rotateDays}} days); its ExternalSecret cluster-{{env}} picks"
-echo "the parameters up within an hour; to refresh now, with the hub's kubeconfig:"
+echo "registered {{cluster}} with the hub {{hub}}: the token is valid until $expires (as the API server granted it); run this again"
+echo "within $rotate days (the hub's ExternalSecret cluster-{{env}} warns from {{warnDays}} days before the expiry). It picks the config up"
+echo "within an hour; to refresh now, with the hub's kubeconfig:"
 echo "  kubectl -n {{hubNamespace}} annotate externalsecret cluster-{{env}} force-sync=\\$(date +%s) --overwrite"
 `))(vars);
 
@@ -206,18 +225,16 @@ export function renderManagedBootstrap(model: EnvironmentModel, plan: readonly D
     ...common,
     self: `${model.renderedDir}/${HUB_REGISTER_PATH}`,
     days: HUB_TOKEN_DAYS,
-    rotateDays: HUB_TOKEN_DAYS / 3,
     hours: HUB_TOKEN_DAYS * 24,
     warnDays: HUB_TOKEN_WARNING_DAYS,
+    warnSeconds: HUB_TOKEN_WARNING_DAYS * 86400,
     namespace: shQuote(HUB_ACCESS.namespace),
     serviceAccount: shQuote(HUB_ACCESS.serviceAccount),
     regionName: hub.region,
     region: shQuote(hub.region),
-    nameParameter: shQuote(p.name),
-    serverParameter: shQuote(p.server),
     configParameter: shQuote(p.config),
-    clusterName: shQuote(model.cluster.name),
-    server: shQuote(model.cluster.endpoint),
+    configName: p.config,
+    legacy: `${p.name} and ${p.server}`,
     hubNamespace: shQuote(hub.namespace),
   });
   const inputs: RenderedFile['inputs'] = [['addons'], ['argocd'], ['aws'], ['cluster'], ['git'], ['name'], ['nodePools']];

@@ -13,6 +13,7 @@ import { argoContext } from './render.js';
 import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
+import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
@@ -122,9 +123,11 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 
 | SSM parameter | Type | Value |
 |---|---|---|
-| {{code nameParameter}} | String | {{code cluster}}: the name the Applications' \`destination.name\` refers to (not read by the hub, which pins it from this file) |
-| {{code serverParameter}} | String | {{code endpoint}}: this cluster's API server (\`cluster.endpoint\`; not read by the hub, which pins it) |
 | {{code configParameter}} | SecureString | the cluster Secret's \`config\` (Argo CD declarative setup), below: the one parameter the hub reads |
+
+The Secret's \`name\` ({{code cluster}}, what the Applications' \`destination.name\` refers to) and \`server\` ({{code endpoint}})
+are pinned by the hub from this environment's file. A registration made before that also wrote {{code nameParameter}} and
+{{code serverParameter}}: nothing reads them; *Leave the hub* deletes them with the config.
 
 \`\`\`json
 {
@@ -136,9 +139,12 @@ The script then writes the fields of the hub's Argo CD cluster Secret as SSM par
 
 Bearer token and CA, because \`awsAuthConfig\` (\`argocd-k8s-auth aws\`) issues EKS tokens, which a {{product}} API server
 does not accept. The token is short-lived, not a legacy token Secret: \`{{register}}\` (run by the bootstrap) mints it with
-\`kubectl create token\` (TokenRequest) valid {{days}} days and writes the parameters. **Rotate it** by running that script
-again, with this cluster's kubeconfig and the same AWS credentials, every {{rotateDays}} days (a token that expires
-disconnects the hub from this cluster: its Applications show the cluster as failed); refresh the ExternalSecret as below.
+\`kubectl create token\` (TokenRequest), asking for {{days}} days, and writes the parameter. The API server may grant less
+(its \`--service-account-max-token-expiration\` caps the lifetime): the script prints the expiry it granted and by when to run
+it again ({{warnDays}} days before that expiry, when the hub starts warning), and refuses a token granted for {{warnDays}} days or
+less (the hub would not take it). **Rotate it** by running that script again by then, with this cluster's kubeconfig and the
+same AWS credentials (a token that expires disconnects the hub from this cluster: its Applications show the cluster as
+failed); refresh the ExternalSecret as below.
 Nothing runs the rotation for you: it needs write access to the hub's account, which nothing in this cluster has. To unregister, follow *Leave the hub* below.
 
 **What to watch on the hub:** the script stores the token's expiry (as the API server granted it) as \`expiresAt\` in the
@@ -196,6 +202,10 @@ token; \`Unknown\` until an Application deploys there).
 The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` exists once the ExternalSecret is
 Ready (no root while \`kubectl -n {{ns}} get secret cluster-{{env}}\` finds nothing: register the cluster, step 2), then
 {{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
+
+The hub's alert \`{{fleetAlert}}\` (environment \`{{env}}\`; rendered where the hub runs kube-prometheus-stack) points here:
+\`{{env}}-root\` has not been Synced and Healthy for {{fleetWindow}}. \`argocd app get {{env}}-root\` says which; with the hub's
+\`argocd.rollingSync\`, an OutOfSync root may only be waiting for an earlier stage's environment, which fires too.
 
 ### 5. Leave the hub
 
@@ -315,7 +325,6 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     namespaces: access.namespaces.map((n) => `\`${n.name}\``).join(', '),
     register: `${m.renderedDir}/${HUB_REGISTER_PATH}`,
     days: HUB_TOKEN_DAYS,
-    rotateDays: HUB_TOKEN_DAYS / 3,
     warnDays: HUB_TOKEN_WARNING_DAYS,
     steps: bootstrapUnits(deliveryPlan(m)).map((u) => ({ name: u.name, version: u.chart.source.version, namespace: u.namespace, app: applicationName(ctx, u.name) })),
     nameParameter: p.name,
@@ -324,6 +333,8 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     manual: !m.sync.automated,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
+    fleetAlert: FLEET_ALERT,
+    fleetWindow: FLEET_ALERT_WINDOW,
     registeredSource: ROOT_WHEN_REGISTERED.source.replace('argoproj/argo-cd v3.4.4 ', 'argo-cd v3.4.4 '),
     decommission: `${m.renderedDir}/${DECOMMISSION_PATH}`,
     leave: leaveSteps({ env: m.name, cluster: m.cluster.name, self: `${m.renderedDir}/${DECOMMISSION_PATH}`, hubFile: hubFileOf(hub.name), clusterSecret: clusterSecretName(m.name) }).map((s, i) => ({
@@ -359,6 +370,15 @@ function hubSection(m: EnvironmentModel): string {
           'changes to the Applications (chart versions, sources); values files and manifests reach every environment at once.',
         ]
       : []),
+    ...(fleetAlerts(m)
+      ? [
+          '',
+          `Alert: \`${m.renderedDir}/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for ${FLEET_ALERT_WINDOW}, labelled with its`,
+          "environment (a stalled RollingSync stage fires with the environments waiting behind it); the runbook is that environment's README,",
+          '*Check on the hub*. It reads `argocd_app_info`, which the controller serves here (`controller.metrics.enabled`) and the',
+          `ServiceMonitor \`${m.renderedDir}/apps/fleet-metrics.yaml\` has Prometheus scrape.`,
+        ]
+      : []),
     '',
     '| Managed environment | Cluster Secret (ExternalSecret) | SSM parameters it reads (config: SecureString; name and server are pinned from the managed file) |',
     '|---|---|---|',
@@ -367,7 +387,7 @@ function hubSection(m: EnvironmentModel): string {
     `IAM: the ExternalSecrets read through the ClusterSecretStore \`${CLUSTER_REGISTRY_STORE}\`, which admits only Argo CD's namespace and reads with the`,
     `role \`${storeRoleName(m, CLUSTER_REGISTRY_STORE)}\` (the AWS layer creates it): \`ssm:GetParameter\` on`,
     `\`arn:aws:ssm:${m.aws.region}:${m.aws.accountId}:parameter/odp/${m.name}/argocd/clusters/*\` only (add \`kms:Decrypt\` on the key of the`,
-    `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days) of a ServiceAccount bound to what the`,
+    `config SecureStrings if it is not the default aws/ssm key). Each config holds a bearer token (TokenRequest, ${HUB_TOKEN_DAYS} days asked, the API server may grant less) of a ServiceAccount bound to what the`,
     "managed environment's AppProjects allow, not cluster-admin (its README, *Bootstrap and join the hub*), and its CA;",
     `${HUB_TOKEN_WARNING_DAYS} days before a token expires (\`expiresAt\` in its config) its ExternalSecret turns not Ready, naming the managed environment's \`register.sh\`;`,
     "the managed environment's bootstrap script writes it (its README, *Bootstrap and join the hub*). The hub's nodes must reach",

@@ -17,6 +17,7 @@ import type { RenderedFile, Renderer } from '../../render/types.js';
 import { renderBootstrap } from './bootstrap.js';
 import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
 import { clusterSecretParameters, fleetFile, hubFiles, registered } from './hub.js';
+import { fleetAlertFiles } from './fleet-alerts.js';
 import { hubFileOf, renderDecommission } from './decommission.js';
 import { HUB_ACCESS_PATH, hubAccessScope, renderManagedBootstrap } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -67,7 +68,7 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
     files.push(renderDecommission(ctx, specs, { hub: hub.name, hubFile: hubFileOf(hub.name), region: hub.region, parameters: Object.values(clusterSecretParameters(hub.name, model.name)), access: `${model.renderedDir}/${HUB_ACCESS_PATH}` }));
   }
   else files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
-  if (registered(model).length > 0) files.push(...hubFiles(ctx));
+  if (registered(model).length > 0) files.push(...hubFiles(ctx), ...fleetAlertFiles(ctx));
   return files;
 }
 

@@ -25,8 +25,12 @@ NS='argocd'
 # Whether an object is on the hub. With --ignore-not-found, kubectl get prints nothing and exits 0 for NotFound only
 # (kubernetes/kubectl pkg/cmd/get/get.go:483-485, 631-635); any other failure (the API unreachable, forbidden, another
 # kubeconfig) exits 1 (pkg/cmd/util/helpers.go:54) and stops the script here instead of reading as "not there".
+# hubget sets $out to what kubectl prints of an object (empty when NotFound), or stops; found says whether it exists.
+hubget() { # kind, name, output format
+  out=$(kubectl -n "$NS" get "$1" "$2" --ignore-not-found -o "$3") || { echo "cannot read $1 $2 on the hub (kubectl failed above): check the hub's kubeconfig and access, then run this again" >&2; exit 1; }
+}
 found() { # kind, name
-  out=$(kubectl -n "$NS" get "$1" "$2" --ignore-not-found -o name) || { echo "cannot read $1 $2 on the hub (kubectl failed above): check the hub's kubeconfig and access, then run this again" >&2; exit 1; }
+  hubget "$1" "$2" name
   [ -n "$out" ]
 }
 
@@ -65,8 +69,9 @@ fi
 # 3. Stop the root: without automated sync it no longer re-creates the Applications deleted below.
 if found application 'dev-k3s-root'; then
   kubectl -n "$NS" patch application 'dev-k3s-root' --type merge -p '{"spec": {"syncPolicy": {"automated": null} } }'
+  # Its running sync, if any, finishes first. A kubectl that cannot read stops here (hubget), not taken for "not Running".
   i=0
-  while [ "$(kubectl -n "$NS" get application 'dev-k3s-root' -o 'jsonpath={.status.operationState.phase}')" = Running ]; do
+  while hubget application 'dev-k3s-root' 'jsonpath={.status.operationState.phase}' && [ "$out" = Running ]; do
     i=$((i + 1)); [ "$i" -le 60 ] || { echo "'dev-k3s-root' is still syncing after 5 minutes: terminate it (argocd app terminate-op 'dev-k3s-root') and run this again" >&2; exit 1; }
     sleep 5
   done

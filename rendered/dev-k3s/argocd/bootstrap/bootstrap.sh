@@ -31,5 +31,5 @@ helm upgrade --install 'aws-cloud-controller-manager' 'aws-cloud-controller-mana
 # (ClusterRole argocd-manager; every namespaced kind in their destination namespaces only), and those namespaces.
 kubectl apply --server-side --field-manager=argocd-bootstrap -f "$ROOT/"'rendered/dev-k3s/argocd/bootstrap/hub-access.yaml'
 
-# Register with the hub: a token with a lifetime, and the cluster Secret's fields in the hub's SSM parameters.
+# Register with the hub: a token with a lifetime, and the cluster Secret's config in the hub's SSM parameter.
 sh "$ROOT/"'rendered/dev-k3s/argocd/bootstrap/register.sh'

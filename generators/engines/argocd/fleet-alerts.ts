@@ -1,0 +1,112 @@
+/**
+ * A hub's alert on its managed environments: a root (an Application of the ApplicationSet, project `fleet`) not Synced
+ * or not Healthy for FLEET_ALERT_WINDOW. That is what a stalled RollingSync stage looks like (the ApplicationSet
+ * controller moves to the next step only once every root of a step is Healthy and Synced: argo-cd v3.4.4
+ * applicationset/controllers/applicationset_controller.go:997-1044, 1066-1109), and a root whose sync failed or waits on
+ * an unreachable cluster (Unknown).
+ *
+ * What can fire: Argo CD's application controller exports argocd_app_info (ARGOCD_APP_INFO), but the argo-cd chart 10.1.1
+ * does not serve it by default (values.yaml controller.metrics.enabled: false, serviceMonitor.enabled: false, lines
+ * 1029-1054). So, on a hub with kube-prometheus-stack:
+ * - the argo-cd values turn on controller.metrics (the Service `<release>-application-controller-metrics`, port
+ *   http-metrics: argo-helm charts/argo-cd/templates/argocd-application-controller/metrics.yaml);
+ * - the ServiceMonitor is rendered here, in the hub's apps/, not by the chart (serviceMonitor.enabled): the chart would put a
+ *   monitoring.coreos.com kind into the argo-cd release, which the hub's bootstrap installs with helm before
+ *   kube-prometheus-stack's CRDs exist (helm fails on the unknown kind) and which the root syncs at argo-cd's wave, before
+ *   kube-prometheus-stack's. Here it sits in the root's last wave with SkipDryRunOnMissingResource, as the cluster
+ *   ExternalSecrets do (hub.ts clusterSecret). It selects the chart's metrics Service by the labels the chart gives it
+ *   (argo-helm charts/argo-cd/templates/_common.tpl argo-cd.selectorLabels: name `<nameOverride argocd>-metrics`,
+ *   instance the release, component the controller's name `application-controller`, values.yaml:6, 763).
+ * - kube-prometheus-stack's Prometheus selects every ServiceMonitor and rule (catalog/kube-prometheus-stack.ts:
+ *   *SelectorNilUsesHelmValues false; the namespace selectors default to all namespaces).
+ */
+import type { EnvironmentModel } from '../../model/types.js';
+import type { RenderedFile } from '../../render/types.js';
+import { toYaml } from '../../lib/yaml.js';
+import { appWaves } from './waves.js';
+import { ENVIRONMENT_LABEL, manifestAnnotations, type ArgoContext } from './objects.js';
+import { FLEET_PROJECT, siblingDir } from './hub.js';
+
+const KPS = 'kube-prometheus-stack';
+/** The argo-cd add-on's Helm release name (its Application's helm.releaseName: the add-on's name). */
+const ARGO_CD_RELEASE = 'argo-cd';
+export const FLEET_METRICS_PATH = 'apps/fleet-metrics.yaml';
+export const FLEET_ALERTS_PATH = 'apps/fleet-alerts.yaml';
+export const FLEET_ALERT = 'FleetEnvironmentNotSyncedHealthy';
+/** How long a managed root may be not Synced or not Healthy: a RollingSync stage's roots normally sync within it, and a root's sync is terminated after an hour (addons/argo-cd.ts SYNC_TIMEOUT_SECONDS). */
+export const FLEET_ALERT_WINDOW = '1h';
+
+/**
+ * The metric the rule reads, as argo-cd v3.4.4 exports it (controller/metrics/metrics.go): labels :60, 65-69 (namespace, name,
+ * project, then autosync_enabled, repo, dest_server, dest_namespace, sync_status, health_status, operation); values :423-451
+ * (always 1; an empty sync or health status is reported as Unknown; operation is "sync" while a sync runs, "delete" while deleted).
+ */
+export const ARGOCD_APP_INFO = {
+  name: 'argocd_app_info',
+  labels: ['namespace', 'name', 'project', 'autosync_enabled', 'repo', 'dest_server', 'dest_namespace', 'sync_status', 'health_status', 'operation'],
+  source: 'argoproj/argo-cd v3.4.4 controller/metrics/metrics.go:60, 65-69, 423-451',
+} as const;
+
+/** Whether a hub renders the alert: it manages environments and runs kube-prometheus-stack (enabled by default). */
+export const fleetAlerts = (m: EnvironmentModel): boolean => m.fleet.manages.length > 0 && (m.addons.find((a) => a.name === KPS)?.enabled ?? true);
+
+/** What the argo-cd values add for it: the controller's metrics Service only (the ServiceMonitor is rendered here). */
+export const fleetMetricsValues = (m: EnvironmentModel): Record<string, unknown> => (fleetAlerts(m) ? { controller: { metrics: { enabled: true } } } : {});
+export const fleetMetricsInputs = [['addons', KPS]] as const;
+
+/**
+ * One series per managed root that is not Synced or not Healthy, labelled with its environment. `max by (name, project)`
+ * drops the labels that change while it stays so (sync_status, health_status, operation), so `for` keeps counting across
+ * them; the environment is the root's name without `-root` (the ApplicationSet's template names it `<environment>-root`).
+ */
+export function fleetAlertExpr(): string {
+  const root = `${ARGOCD_APP_INFO.name}{project="${FLEET_PROJECT}", name=~".+-root"`;
+  return `label_replace(max by (name, project) (${root}, sync_status!="Synced"} or ${root}, health_status!="Healthy"}), "environment", "$1", "name", "(.+)-root")`;
+}
+
+export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
+  const m = ctx.model;
+  if (!fleetAlerts(m)) return [];
+  const inputs = [['argocd'], ['name'], ['addons', KPS], ['addons', 'argo-cd']] as RenderedFile['inputs'];
+  const annotations = manifestAnnotations({ order: appWaves(m).last, crdLater: true });
+  const labels = { [ENVIRONMENT_LABEL]: m.name };
+  const serviceMonitor = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: 'argocd-application-controller', namespace: ctx.argoNamespace, labels, annotations },
+    spec: {
+      endpoints: [{ port: 'http-metrics', path: '/metrics', interval: '30s' }],
+      namespaceSelector: { matchNames: [ctx.argoNamespace] },
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'argocd-metrics', 'app.kubernetes.io/instance': ARGO_CD_RELEASE, 'app.kubernetes.io/component': 'application-controller' } },
+    },
+  };
+  const rule = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: 'fleet-alerts', namespace: ctx.argoNamespace, labels, annotations },
+    spec: {
+      groups: [
+        {
+          name: 'fleet',
+          rules: [
+            {
+              alert: FLEET_ALERT,
+              expr: fleetAlertExpr(),
+              for: FLEET_ALERT_WINDOW,
+              labels: { severity: 'warning' },
+              annotations: {
+                summary: `The hub ${m.name}'s root of {{ $labels.environment }} has not been Synced and Healthy for ${FLEET_ALERT_WINDOW}`,
+                description: `{{ $labels.name }} (project ${FLEET_PROJECT}) on the hub ${m.name} is OutOfSync, or not Healthy (Progressing, Degraded, Missing or Unknown: the hub cannot reach the cluster), for over ${FLEET_ALERT_WINDOW}. With argocd.rollingSync its stage holds every later stage until it is Synced and Healthy. kubectl -n ${ctx.argoNamespace} get application {{ $labels.name }}`,
+                runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Check on the hub"`,
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
+  return [
+    { path: FLEET_METRICS_PATH, content: toYaml(serviceMonitor), inputs },
+    { path: FLEET_ALERTS_PATH, content: toYaml(rule), inputs },
+  ];
+}

@@ -1,0 +1,110 @@
+/**
+ * The hub's alert on a managed environment's root not Synced or not Healthy for an hour (a stalled RollingSync stage):
+ * the metric it reads is served (the argo-cd values turn the controller's metrics on) and scraped (the ServiceMonitor
+ * selects the chart's metrics Service), its expression is evaluated on sample series of argocd_app_info as argo-cd v3.4.4
+ * exports them (controller/metrics/metrics.go:65-69, 423-451) through test/support/promql.ts, and both objects pass the
+ * prometheus-operator models' schemas.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseYamlStream } from '../generators/lib/yaml.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { ARGOCD_APP_INFO, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_METRICS_PATH } from '../generators/engines/argocd/fleet-alerts.js';
+import { validateObject } from '../generators/validate/k8s-models.js';
+import { fixtureSources, formatted } from './helpers.js';
+import { firing, type Sample } from './support/promql.js';
+
+const { sources } = fixtureSources('valid', 'hub.yaml');
+const render = (env: string, src = sources) => {
+  const r = prepareEnvironment(env, src);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return renderEnvironment(r.prepared);
+};
+const doc = (files: ReturnType<typeof render>, path: string) => parseYamlStream(files.find((f) => f.path === path)!.content)[0] as any;
+
+describe('the hub alerts on a managed root not Synced and Healthy for an hour', () => {
+  const hub = render('hub');
+  const rule = doc(hub, FLEET_ALERTS_PATH);
+  const alert = rule.spec.groups[0].rules[0];
+  const monitor = doc(hub, FLEET_METRICS_PATH);
+  const values = doc(hub, 'values/argo-cd.yaml');
+
+  it('the controller serves its metrics (off in the argo-cd chart 10.1.1 by default) and the ServiceMonitor selects that Service', () => {
+    expect(values.controller).toStrictEqual({ metrics: { enabled: true } });
+    // The chart's metrics Service: labels argo-cd.labels with name "metrics", component the controller's name; port http-metrics.
+    expect(monitor.spec.selector.matchLabels).toStrictEqual({ 'app.kubernetes.io/name': 'argocd-metrics', 'app.kubernetes.io/instance': 'argo-cd', 'app.kubernetes.io/component': 'application-controller' });
+    expect(monitor.spec.endpoints).toStrictEqual([{ port: 'http-metrics', path: '/metrics', interval: '30s' }]);
+    expect(monitor.spec.namespaceSelector).toStrictEqual({ matchNames: ['argocd'] });
+    // Applied by the root's last wave, skipping the dry run while kube-prometheus-stack's CRDs do not exist yet (as the cluster ExternalSecrets).
+    const es = doc(hub, 'apps/cluster-fleet-a.yaml');
+    for (const o of [monitor, rule]) expect(o.metadata.annotations).toStrictEqual(es.metadata.annotations);
+    // Not the chart's ServiceMonitor: the bootstrap's helm install of argo-cd runs before the monitoring CRDs exist.
+    expect(values.controller.metrics.serviceMonitor).toBeUndefined();
+  });
+
+  it('reads only argocd_app_info and the labels argo-cd v3.4.4 gives it', () => {
+    const names = alert.expr.match(/\b[a-z_]+(?=\{)/g) as string[];
+    expect(new Set(names)).toStrictEqual(new Set([ARGOCD_APP_INFO.name]));
+    for (const sel of alert.expr.match(/\{[^}]*\}/g) as string[]) for (const [, label] of sel.matchAll(/([a-z_]+)(?:=~|!=|=)"/g)) expect(ARGOCD_APP_INFO.labels).toContain(label);
+    for (const label of [...(alert.expr.match(/by \(([^)]*)\)/)![1]!.split(',')).map((s: string) => s.trim()), 'name']) expect(ARGOCD_APP_INFO.labels).toContain(label);
+    expect(alert.for).toBe(FLEET_ALERT_WINDOW);
+    expect(alert.annotations.runbook).toBe('rendered/{{ $labels.environment }}/README.md, "Check on the hub"');
+    // The managed README has that section.
+    expect(render('fleet-a').find((f) => f.path === 'README.md')!.content).toMatch(/^### \d\. Check on the hub$/m);
+  });
+
+  // argocd_app_info of one Application at one instant (value 1), labels as collectApps sets them.
+  const app = (name: string, project: string, sync: string, health: string, operation = ''): Sample => ({
+    labels: { __name__: 'argocd_app_info', namespace: 'argocd', name, project, autosync_enabled: 'false', repo: 'https://github.com/opendev/odp-gitops', dest_server: 'https://kubernetes.default.svc', dest_namespace: 'argocd', sync_status: sync, health_status: health, operation, job: 'argo-cd-argocd-application-controller-metrics' },
+    value: 1,
+  });
+  const minutes = (n: number, series: () => Sample[]) => Array.from({ length: n }, series);
+  const fired = (timeline: Sample[][]) => firing(alert.expr, 60, timeline);
+  const envs = (labels: Record<string, string>[]) => labels.map((l) => l.environment).sort();
+
+  it('fires after an hour for a stalled RollingSync stage, naming each environment: the Degraded one and the one waiting behind it', () => {
+    const stalled = () => [app('fleet-a-root', 'fleet', 'Synced', 'Degraded'), app('fleet-b-root', 'fleet', 'OutOfSync', 'Healthy'), app('platform-root', 'platform', 'OutOfSync', 'Progressing')];
+    const out = fired(minutes(61, stalled));
+    expect(out[59]).toStrictEqual([]);
+    expect(envs(out[60]!)).toStrictEqual(['fleet-a', 'fleet-b']);
+    expect(out[60]).toContainEqual({ name: 'fleet-a-root', project: 'fleet', environment: 'fleet-a' });
+  });
+
+  it('keeps counting while the root changes state (OutOfSync, then a sync running, then Progressing) and resets once it is Synced and Healthy', () => {
+    const timeline = [
+      ...minutes(20, () => [app('fleet-a-root', 'fleet', 'OutOfSync', 'Healthy')]),
+      ...minutes(20, () => [app('fleet-a-root', 'fleet', 'OutOfSync', 'Progressing', 'sync')]),
+      ...minutes(21, () => [app('fleet-a-root', 'fleet', 'Synced', 'Unknown')]),
+    ];
+    expect(envs(fired(timeline)[60]!)).toStrictEqual(['fleet-a']);
+    const recovered = [...minutes(50, () => [app('fleet-a-root', 'fleet', 'OutOfSync', 'Healthy')]), ...minutes(1, () => [app('fleet-a-root', 'fleet', 'Synced', 'Healthy')]), ...minutes(59, () => [app('fleet-a-root', 'fleet', 'OutOfSync', 'Healthy')])];
+    expect(fired(recovered).every((f) => f.length === 0)).toBe(true);
+  });
+
+  it('stays quiet for Synced and Healthy roots, and for Applications outside the fleet project or not a root', () => {
+    const quiet = () => [app('fleet-a-root', 'fleet', 'Synced', 'Healthy'), app('fleet-a-cilium', 'fleet-a-platform', 'OutOfSync', 'Degraded'), app('hub-root', 'platform', 'OutOfSync', 'Degraded')];
+    expect(fired(minutes(120, quiet)).every((f) => f.length === 0)).toBe(true);
+  });
+
+  it('the hub README names the alert and its files; the managed README\'s hub check, which the runbook points at, explains it', () => {
+    const readme = hub.find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain(`Alert: \`rendered/hub/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for 1h`);
+    expect(readme).toContain(`ServiceMonitor \`rendered/hub/${FLEET_METRICS_PATH}\``);
+    const managed = render('fleet-a').find((f) => f.path === 'README.md')!.content;
+    const check = managed.slice(managed.indexOf('### 4. Check on the hub'), managed.indexOf('### 5. Leave the hub'));
+    expect(check).toContain(`The hub's alert \`${FLEET_ALERT}\` (environment \`fleet-a\`; rendered where the hub runs kube-prometheus-stack) points here:`);
+  });
+
+  it('the ServiceMonitor and PrometheusRule pass the prometheus-operator schemas', async () => {
+    for (const o of [monitor, rule]) expect(await validateObject(o), o.kind).toStrictEqual([]);
+  });
+
+  it('no alert and no metrics without kube-prometheus-stack on the hub, and none on a managed environment', () => {
+    const off = new Map(sources);
+    off.set('environments/hub.yaml', `${sources.get('environments/hub.yaml')!}addons:\n  kube-prometheus-stack: { enabled: false }\n`);
+    const files = render('hub', off);
+    expect(files.filter((f) => f.path === FLEET_ALERTS_PATH || f.path === FLEET_METRICS_PATH)).toStrictEqual([]);
+    expect(doc(files, 'values/argo-cd.yaml').controller).toBeUndefined();
+    expect(render('fleet-a').some((f) => f.path === FLEET_ALERTS_PATH)).toBe(false);
+    expect(FLEET_ALERT).toBe(alert.alert);
+  });
+});
