@@ -77,6 +77,13 @@ describe('templates precompiled by the build', () => {
       expect(precompiled(context)).toBe('#!/bin/sh\nset -eu\nROOT=/r\nextra me\nstep a\nstep b\nend me\n');
       // Without the file's path the imported constant is unknown: left to compile at run time.
       expect(precompileTemplates(text).count).toBe(0);
+      // A name some function could shadow (a parameter, a local of the same name), or not in CONSTANT_CASE: left too.
+      const shadowed = ['const EXTRA = `x`;', 'function f(EXTRA: string) { return compileTemplate(`${EXTRA} {{a}}`); }'].join('\n');
+      expect(precompileTemplates(shadowed, undefined, join(dir, 'user.ts')).count).toBe(0);
+      const local = ['const EXTRA = `x`;', 'function f() { const EXTRA = `y`; return compileTemplate(`${EXTRA} {{a}}`); }'].join('\n');
+      expect(precompileTemplates(local, undefined, join(dir, 'user.ts')).count).toBe(0);
+      expect(precompileTemplates('const extra = `x`;\nconst t = compileTemplate(`${extra} {{a}}`);', undefined, join(dir, 'user.ts')).count).toBe(0);
+      expect(precompileTemplates('const EXTRA = `x`;\nconst t = compileTemplate(`${EXTRA} {{a}}`);', undefined, join(dir, 'user.ts')).count).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

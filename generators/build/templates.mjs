@@ -83,11 +83,16 @@ function constLiteral(text, name, exported) {
 
 /**
  * The constants a substitution may name in the file at `path` (text `text`): its own top-level
- * literal constants, and the names it imports from relative modules that export one.
+ * literal constants, and the names it imports from relative modules that export one. Only
+ * CONSTANT_CASE names that the file declares nowhere else (no `const`, `let`, `var` or parameter of
+ * that name in a function could shadow the value evaluated here).
  */
 function constantsOf(text, path) {
   const out = new Map();
+  const declaredOnce = (name) => [...text.matchAll(new RegExp(`\\b(?:const|let|var|function)\\s+${name}\\b|[(,]\\s*${name}\\s*[,)=:]`, 'g'))].length <= 1;
+  const allowed = (name) => /^[A-Z][A-Z0-9_]*$/.test(name) && declaredOnce(name);
   for (const m of text.matchAll(/^(?:export )?const ([A-Za-z_$][\w$]*) = `/gm)) {
+    if (!allowed(m[1])) continue;
     const v = constLiteral(text, m[1], false);
     if (v !== undefined) out.set(m[1], v);
   }
@@ -101,6 +106,7 @@ function constantsOf(text, path) {
     }
     for (const spec of m[1].split(',').map((x) => x.trim()).filter(Boolean)) {
       const [imported, local = imported] = spec.replace(/^type\s+/, '').split(/\s+as\s+/);
+      if (!allowed(local)) continue;
       const v = constLiteral(source, imported, true);
       if (v !== undefined) out.set(local, v);
     }
