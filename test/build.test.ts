@@ -67,6 +67,9 @@ describe('build and launcher', () => {
     expect(readdirSync(join(dir, 'dist', 'ajv'))).toStrictEqual([precompiledName(schemaText)]);
     expect(existsSync(join(dir, 'dist', '.stamp'))).toBe(true);
     expect(readdirSync(join(dir, 'dist', 'vendor')).sort()).toStrictEqual(Object.keys(VENDOR_BUNDLES).map((v) => `${v}.cjs`).sort());
+    // ASCII only (build.mjs asciiSource): a source with one non-ASCII character is decoded and scanned as two-byte text.
+    for (const sub of ['', 'vendor', 'ajv'])
+      for (const f of readdirSync(join(dir, 'dist', sub)).filter((x) => /\.c?js$/.test(x))) expect(/[^\x00-\x7f]/.test(readFileSync(join(dir, 'dist', sub, f), 'utf8')), `dist/${sub}/${f}`).toBe(false);
   });
 
   it('the built commands render what the sources render, loading cdk8s, cdk8s-plus, handlebars and yaml from the vendored bundles, not node_modules', () => {
@@ -77,7 +80,7 @@ describe('build and launcher', () => {
     const loaded = join(fromBundle, 'loaded.txt');
     const hook = join(fromBundle, 'hook.cjs');
     writeFileSync(hook, `const M = require('node:module'); const fs = require('node:fs'); const orig = M._load;
-M._load = function (request, parent, isMain) { const r = orig.apply(this, arguments); try { const f = M._resolveFilename(request, parent, isMain); if (f.includes('/node_modules/')) fs.appendFileSync(${JSON.stringify(loaded)}, f + '\\n'); } catch {} return r; };\n`);
+M._load = function (request, parent, isMain) { const r = orig.apply(this, arguments); try { const f = M._resolveFilename(request, parent, isMain); if (f.includes('/node_modules/') || f.includes('/dist/vendor/')) fs.appendFileSync(${JSON.stringify(loaded)}, f + '\\n'); } catch {} return r; };\n`);
     const r = node(dir, '--require', hook, join(dir, 'dist', 'synth.js'), '--root', fromBundle, '--jobs', '2');
     expect(r.code, r.stderr).toBe(0);
     const files = (root: string): string[] => readdirSync(join(root, 'rendered'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name !== '.odp-state.json').map((e) => join(e.parentPath, e.name).slice(root.length)).sort();
@@ -85,6 +88,9 @@ M._load = function (request, parent, isMain) { const r = orig.apply(this, argume
     for (const f of files(fromSources)) expect(readFileSync(join(fromBundle, f), 'utf8'), f).toBe(readFileSync(join(fromSources, f), 'utf8'));
     const fromNodeModules = existsSync(loaded) ? readFileSync(loaded, 'utf8') : '';
     for (const pkg of ['cdk8s', 'cdk8s-plus-28', 'constructs', 'handlebars', 'yaml']) expect(fromNodeModules, pkg).not.toMatch(new RegExp(`/node_modules/${pkg}/`));
+    // Every template of every example is precompiled by the build: Handlebars' compiler is never loaded, its runtime is.
+    expect(fromNodeModules).toMatch(/\/dist\/vendor\/handlebars-runtime\.cjs$/m);
+    expect(fromNodeModules).not.toMatch(/\/dist\/vendor\/handlebars\.cjs$/m);
     // Without the vendored bundles the commands still run, from the packages (what a test run of the sources does).
     rmSync(join(dir, 'dist', 'vendor', 'cdk8s.cjs'));
     rmSync(loaded, { force: true });

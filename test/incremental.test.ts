@@ -4,7 +4,7 @@
  * change renders it; `--force` renders everything. Whatever is skipped, the tree is byte for byte
  * what a full render writes.
  */
-import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -121,6 +121,24 @@ describe('incremental synth', () => {
     rmSync(join(root, 'rendered', 'beta', 'README.md'));
     expect(notRendered(await synth())).toBe(2);
     writeFileSync(join(root, 'rendered', 'gamma', 'stray.yaml'), 'a: 1\n');
+    expect(notRendered(await synth())).toBe(2);
+    expect(tree()).toStrictEqual(first);
+  });
+
+  it('an edit in place of the same size with its mtime set back is found by the file\'s ctime (its directory\'s times do not change)', async () => {
+    await synth();
+    const first = tree();
+    const file = join(root, 'rendered', 'alpha', 'README.md');
+    const dir = lstatSync(join(root, 'rendered', 'alpha'), { bigint: true });
+    const before = lstatSync(file, { bigint: true });
+    const text = readFileSync(file, 'utf8');
+    // Same length, same inode: only the file's own ctime tells (an index of directory mtimes would miss it).
+    writeFileSync(file, text.replace(/[a-z]/, (c) => (c === 'a' ? 'b' : 'a')));
+    utimesSync(file, Number(before.atimeNs) / 1e9, Number(before.mtimeNs) / 1e9);
+    const after = lstatSync(file, { bigint: true });
+    expect([after.ino, after.size]).toStrictEqual([before.ino, before.size]);
+    expect(Math.abs(Number(after.mtimeNs - before.mtimeNs))).toBeLessThan(1000); // within a microsecond (a double's precision)
+    expect(lstatSync(join(root, 'rendered', 'alpha'), { bigint: true }).mtimeNs).toBe(dir.mtimeNs);
     expect(notRendered(await synth())).toBe(2);
     expect(tree()).toStrictEqual(first);
   });

@@ -11,3 +11,4 @@ export declare function ensureBuilt(command: string, root?: string, options?: { 
 export declare const VENDOR_BUNDLES: Record<string, Record<string, string>>;
 export declare const BUNDLED_PACKAGES: string[];
 export declare function vendorSource(name: string): string;
+export declare function asciiSource(text: string): string;

@@ -1,10 +1,15 @@
 /**
  * SHA-256 and canonical JSON: stable fingerprints of content and data.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
+/**
+ * Hex sha256 of a text (UTF-8) or bytes. The one-shot `crypto.hash` (Node 20.12+; engines ≥ 20.19):
+ * a third of the CPU of `createHash().update().digest()` for the short texts hashed here, hundreds
+ * of times per run (issue 23, sixth pass).
+ */
 export function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** JSON with sorted keys: a stable text for hashing values. */

@@ -60,8 +60,9 @@ export function listFiles(dir: string): string[] {
 
 /**
  * A signature of the tree below `dir` from file metadata only (one lstat per file and per directory
- * holding one, no reads): sha256 over each directory's path, inode, mtime and ctime, and each file's
- * path, size, inode, ctime and mtime, in nanoseconds. Undefined when the tree is missing or holds
+ * holding one, no reads): sha256 over the directories' and files' paths, then each directory's inode,
+ * mtime and ctime and each file's size, inode, ctime and mtime (as the numbers lstat gives,
+ * milliseconds with the nanoseconds as a fraction). Undefined when the tree is missing or holds
  * anything but regular files and directories. While it is unchanged, so are the files' contents
  * (ctime changes with every write and cannot be set back) and the entries of every directory
  * (creating, removing or renaming an entry updates its directory's mtime and ctime, POSIX open,
@@ -73,24 +74,32 @@ export function listFiles(dir: string): string[] {
 export function treeSignature(dir: string, files?: readonly string[]): string | undefined {
   if (!existsSync(dir)) return undefined;
   try {
-    // One string hashed once, paths joined by hand (not path.join): the same digest as hashing line
-    // by line, at a third of the CPU for the 10,000 files of 100 trees (issue 23). The listed paths
-    // are relative paths below dir, as the writer recorded them.
+    // The paths hashed as one text, the metadata as one array of doubles: no BigInt stats, no number
+    // formatting, no per-file string (a third less CPU and garbage for the 10,000 files of 100 trees
+    // than formatting each lstat as text; issue 23, sixth pass). The listed paths are relative
+    // paths below dir, as the writer recorded them.
     const list = files ?? listFiles(dir);
-    const dirs = new Set<string>(['']);
-    for (const f of list) for (let i = f.indexOf('/'); i !== -1; i = f.indexOf('/', i + 1)) dirs.add(f.slice(0, i));
-    let text = '';
-    for (const d of [...dirs].sort()) {
-      const s = lstatSync(d === '' ? dir : `${dir}/${d}`, { bigint: true });
-      if (!s.isDirectory()) return undefined;
-      text += `${d}/\0${s.ino}\0${s.mtimeNs}\0${d === '' ? '' : s.ctimeNs}\n`;
+    const dirSet = new Set<string>(['']);
+    for (const f of list) for (let i = f.indexOf('/'); i !== -1; i = f.indexOf('/', i + 1)) dirSet.add(f.slice(0, i));
+    const dirs = [...dirSet].sort();
+    const meta = new Float64Array(dirs.length * 3 + list.length * 4);
+    let k = 0;
+    for (const d of dirs) {
+      const s = lstatSync(d === '' ? dir : `${dir}/${d}`, { throwIfNoEntry: false });
+      if (!s?.isDirectory()) return undefined;
+      meta[k++] = s.ino;
+      meta[k++] = s.mtimeMs;
+      meta[k++] = d === '' ? 0 : s.ctimeMs;
     }
     for (const f of list) {
-      const s = lstatSync(`${dir}/${f}`, { bigint: true });
-      if (!s.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
-      text += `${f}\0${s.size}\0${s.ino}\0${s.ctimeNs}\0${s.mtimeNs}\n`;
+      const s = lstatSync(`${dir}/${f}`, { throwIfNoEntry: false });
+      if (!s?.isFile()) return undefined; // the writer writes regular files only: a symlink never matches
+      meta[k++] = s.size;
+      meta[k++] = s.ino;
+      meta[k++] = s.ctimeMs;
+      meta[k++] = s.mtimeMs;
     }
-    return createHash('sha256').update(text).digest('hex');
+    return createHash('sha256').update(dirs.join('\n')).update('\0').update(list.join('\n')).update('\0').update(new Uint8Array(meta.buffer)).digest('hex');
   } catch {
     return undefined;
   }
