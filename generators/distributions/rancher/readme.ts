@@ -1,6 +1,5 @@
 /** README text the distributions of this family share (they run Kine on PostgreSQL the same way). */
 import type { Datastore } from '../../model/types.js';
-import { SERVICE_READY_SECONDS } from './boot.js';
 
 /** Template source (needs user, database, password): the database prerequisites of Kine on PostgreSQL. */
 /**
@@ -32,7 +31,7 @@ Password rotation: a server reads the password once, at its first boot (user dat
 with \`ALTER ROLE {{user}} PASSWORD '…'\`, put the new one in \`{{password}}\`, then run {{rotate}} as root on each server,
 one at a time (a copy on the node): it reads the parameter again, rewrites the drop-in and restarts the server. Until a
 server has run it, its open connections stay and new ones fail, and a server restarted meanwhile (a reboot, an upgrade
-Plan) keeps the old password and stays down until it runs it. The script waits at most ${SERVICE_READY_SECONDS} s for the server;
+Plan) keeps the old password and stays down until it runs it. The script waits at most {{readySeconds}} s for the server;
 when the database refuses the new password (SSM changed but not the role, or another value) it stops there, says the
 server is down and names the cause: fix it and run the script again on that server before any other.
 

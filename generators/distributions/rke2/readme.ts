@@ -3,7 +3,7 @@ import { nodeSubnetCidrs } from '../../catalog/network-policies.js';
 import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { RDS_CA_BUNDLE_URL } from '../rancher/boot.js';
+import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../rancher/boot.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
@@ -207,6 +207,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
         dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}`,
         rotate: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
+        readySeconds: SERVICE_READY_SECONDS,
       }),
     });
   sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });
