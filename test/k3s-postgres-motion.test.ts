@@ -164,7 +164,7 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('Failed to ping database connection');
       expect(lastLine(r.stderr)).toBe(
-        `odp-manual-upgrade: K3s v1.35.3+k3s1 is not ready after ${SERVICE_READY_SECONDS} s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent; a server on Kine PostgreSQL also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again`,
+        `odp-manual-upgrade: K3s v1.35.3+k3s1 is not ready after ${SERVICE_READY_SECONDS} s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent; a server also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again`,
       );
       expect(node.read('/usr/local/bin/k3s')).toContain('v1.35.3+k3s1');
       // The database back: the same script brings the server up on the new release.

@@ -54,7 +54,7 @@ export function manualUpgradeScript(m: EnvironmentModel, u: ManualUpgrade): stri
     ...branch('arm64'),
     'esac',
     // Bounded (./boot.ts boundedStartLines): a release that does not start stops the round here, before another node.
-    ...(u.restart ? boundedStartLines('restart', u.restart, `it exits and systemd keeps restarting it (journalctl -u ${u.units.server}, or ${u.units.agent} on an agent; a server on Kine PostgreSQL also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again`, `${u.title} ${u.version}`) : []),
+    ...(u.restart ? boundedStartLines('restart', u.restart, `it exits and systemd keeps restarting it (journalctl -u ${u.units.server}, or ${u.units.agent} on an agent${m.cluster.datastore.type === 'kine-postgres' ? '; a server also when the database is unreachable or refuses its password' : ''}). Upgrade no other node until this one is Ready again`, `${u.title} ${u.version}`) : []),
     `log "$ROLE $UNIT upgraded to ${u.version}"`,
     '',
   ];

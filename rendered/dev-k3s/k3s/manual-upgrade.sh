@@ -32,5 +32,5 @@ case "$ARCH" in
     ;;
 esac
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
-timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'K3s v1.35.9+k3s1 is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent; a server on Kine PostgreSQL also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again'; else log 'systemctl restart of K3s v1.35.9+k3s1 failed'" (exit $rc)"; fi; exit 1; }
+timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'K3s v1.35.9+k3s1 is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent). Upgrade no other node until this one is Ready again'; else log 'systemctl restart of K3s v1.35.9+k3s1 failed'" (exit $rc)"; fi; exit 1; }
 log "$ROLE $UNIT upgraded to v1.35.9+k3s1"

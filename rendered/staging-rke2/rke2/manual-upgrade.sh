@@ -29,5 +29,5 @@ case "$ARCH" in
     ;;
 esac
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
-timeout 900 systemctl restart "$UNIT.service" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'RKE2 v1.35.7+rke2r1 is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server, or rke2-agent on an agent; a server on Kine PostgreSQL also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again'; else log 'systemctl restart of RKE2 v1.35.7+rke2r1 failed'" (exit $rc)"; fi; exit 1; }
+timeout 900 systemctl restart "$UNIT.service" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'RKE2 v1.35.7+rke2r1 is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server, or rke2-agent on an agent). Upgrade no other node until this one is Ready again'; else log 'systemctl restart of RKE2 v1.35.7+rke2r1 failed'" (exit $rc)"; fi; exit 1; }
 log "$ROLE $UNIT upgraded to v1.35.7+rke2r1"
