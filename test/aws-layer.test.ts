@@ -16,6 +16,7 @@ import { drainsPools } from '../generators/infra/aws/drain.js';
 import { baseTemplate, nodesTemplate } from '../generators/infra/aws/stacks.js';
 import { deployScript } from '../generators/infra/aws/deploy.js';
 import { talosCluster } from '../generators/distributions/talos/model.js';
+import { TALOS_BACKUP_IMAGE, TALOS_BACKUP_S3_REQUESTS } from '../generators/distributions/talos/addons/etcd-backup.js';
 import { ingressRules, portTable } from '../generators/infra/aws/ports.js';
 import { specLoaded } from '../generators/infra/aws/spec/spec.js';
 import { generateTypes, TYPES_FILE } from '../generators/infra/aws/spec/generate-types.js';
@@ -464,6 +465,23 @@ describe('Must show: buckets', () => {
       { Sid: 'EtcdSnapshotUpload', Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::odp-prod-etcd-backups/etcd/odp-prod/*'] },
       { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: [{ 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] }], Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } },
     ]);
+  });
+
+  // The uploader's S3 requests (TALOS_BACKUP_S3_REQUESTS, read in talos-backup's pkg/s3/s3.go at the image's tag): object
+  // requests below the prefix only, no bucket-level one (no HeadBucket, no GetBucketLocation), so PutObject is the grant.
+  it('Talos etcd-backup: every S3 request talos-backup makes at the pinned tag is granted on the snapshot key, nothing bucket-level', () => {
+    expect(TALOS_BACKUP_IMAGE.endsWith(`:${TALOS_BACKUP_S3_REQUESTS.readAt}`), 'a new talos-backup tag: re-read its pkg/s3/s3.go').toBe(true);
+    const base = rendered('prod').doc('aws/base.yaml');
+    const [, policy] = resourcesOf(base, 'AWS::IAM::ManagedPolicy').find(([, p]) => p.Properties.ManagedPolicyName === 'odp-prod-controlplane-etcd-snapshots')!;
+    const s3 = (policy.Properties.PolicyDocument.Statement as { Action: string[]; Resource: string[] }[]).filter((x) => x.Action.some((a) => a.startsWith('s3:')));
+    expect(s3).toStrictEqual([{ Sid: 'EtcdSnapshotUpload', Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::odp-prod-etcd-backups/etcd/odp-prod/*'] }]);
+    const granted = new Set(s3.flatMap((x) => x.Action));
+    for (const r of TALOS_BACKUP_S3_REQUESTS.requests) expect(granted.has(r.action), r.request).toBe(r.granted);
+    expect(TALOS_BACKUP_S3_REQUESTS.requests.map((r) => r.request)).not.toContain('HeadBucket');
+    expect(TALOS_BACKUP_S3_REQUESTS.requests.map((r) => r.request)).not.toContain('GetBucketLocation');
+    // The one request left ungranted leaves parts the bucket's lifecycle removes.
+    const [, b] = resourcesOf(base, 'AWS::S3::Bucket').find(([, x]) => x.Properties.BucketName === 'odp-prod-etcd-backups')!;
+    expect(b.Properties.LifecycleConfiguration.Rules).toContainEqual({ Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
   });
 
   it('Talos snapshots expire after backup.expireAfterDays; the field is refused on RKE2 (invalid/backup-expire-rke2.yaml)', () => {
