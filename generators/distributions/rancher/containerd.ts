@@ -180,7 +180,8 @@ function checkRuntime(report: Reporter, facts: ContainerdFacts, release: string,
  * line the facts do not list gets one warning and no guess.
  */
 export function containerdRule(name: string, versionKey: string, facts: ContainerdFacts, settings: (input: EnvironmentInput) => Settings): Rule {
-  return ({ input }, report) => {
+  // Declared as a Rule (not returned bare) so that generators/docs/rules.ts finds its reports.
+  const rule: Rule = ({ input }, report) => {
     if (input.cluster.distribution !== name) return;
     const release = (input.cluster as unknown as Record<string, unknown>)[versionKey];
     if (typeof release !== 'string') return;
@@ -202,4 +203,5 @@ export function containerdRule(name: string, versionKey: string, facts: Containe
       if (typeof t.args['default-runtime'] === 'string') checkRuntime(report, facts, release, t, t.args['default-runtime'], reported);
     }
   };
+  return rule;
 }

@@ -43,7 +43,8 @@ const CONTROL_PLANE: Readonly<Record<string, { component: string; effect: string
  */
 export function serverArgsRule(name: string, title: string, rolesDocs: string, settings: (input: EnvironmentInput) => Settings): Rule {
   const roles = `the flag is for split server roles (${rolesDocs})`;
-  return ({ input }, report) => {
+  // Declared as a Rule (not returned bare) so that generators/docs/rules.ts finds its reports.
+  const rule: Rule = ({ input }, report) => {
     if (input.cluster.distribution !== name) return;
     const servers = targets(input, name, settings(input)).filter((t) => t.server);
     if (!servers.length) return;
@@ -95,6 +96,7 @@ export function serverArgsRule(name: string, title: string, rolesDocs: string, s
       }
     }
   };
+  return rule;
 }
 
 /** Each item of `disable` on the servers (cluster.<name>.extraArgs, then each controlplane pool's), with where it is written. */
