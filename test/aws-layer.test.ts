@@ -16,6 +16,7 @@ import { drainsPools } from '../generators/infra/aws/drain.js';
 import { baseTemplate, nodesTemplate } from '../generators/infra/aws/stacks.js';
 import { deployScript } from '../generators/infra/aws/deploy.js';
 import { talosCluster } from '../generators/distributions/talos/model.js';
+import { TALOS_BACKUP_IMAGE, TALOS_BACKUP_S3_REQUESTS } from '../generators/distributions/talos/addons/etcd-backup.js';
 import { ingressRules, portTable } from '../generators/infra/aws/ports.js';
 import { specLoaded } from '../generators/infra/aws/spec/spec.js';
 import { generateTypes, TYPES_FILE } from '../generators/infra/aws/spec/generate-types.js';
@@ -347,16 +348,15 @@ describe('Must show: the API endpoint', () => {
     expect(fromOperators.map(([id]) => id.replace(/Network1$/, '')).sort()).toStrictEqual(fromVpc.map(([id]) => id).sort());
   });
 
-  // Bucket-level grants (policy.ts s3ReadWrite): s3:prefix is the ListObjects request's prefix parameter, which a
-  // GetBucketLocation request does not carry, so a GetBucketLocation under an s3:prefix condition never matches; and a
-  // policy holds one ListBucket grant per bucket (the Litestream marker's widened the replica's, k3s/aws.ts).
-  it.each(['rke2-etcd.yaml', 'k3s-litestream.yaml'])('%s: GetBucketLocation never under a condition; one ListBucket statement per bucket and policy', (file) => {
+  // Bucket-level grants (policy.ts s3ReadWrite): no GetBucketLocation (both clients are given the region and never ask:
+  // RKE2's etcd-s3 client through minio-go, rke2/aws.ts; Litestream, k3s/aws.ts); and a policy holds one ListBucket
+  // grant per bucket (the Litestream marker's widened the replica's, k3s/aws.ts).
+  it.each(['rke2-etcd.yaml', 'k3s-litestream.yaml'])('%s: no GetBucketLocation; one ListBucket statement per bucket and policy', (file) => {
     const { name, sources } = fixtureSources('valid', file);
     const base = rendered(name, sources).doc('aws/base.yaml');
     const statements = resourcesOf(base, 'AWS::IAM::ManagedPolicy').map(([id, r]) => [id, r.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown[]; Condition?: unknown }[]] as const);
     const locate = statements.flatMap(([, st]) => st.filter((x) => x.Action.includes('s3:GetBucketLocation')));
-    expect(locate.length).toBe(file.startsWith('rke2') ? 1 : 0); // RKE2's etcd snapshots keep theirs, Litestream asks none
-    for (const x of locate) expect(x).toStrictEqual({ Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: [expect.stringMatching(/^arn:aws:s3:::[^/]+$/)] });
+    expect(locate).toStrictEqual([]);
     let lists = 0;
     for (const [id, st] of statements) {
       const buckets = st.filter((x) => x.Action.includes('s3:ListBucket')).flatMap((x) => x.Resource.map(String));
@@ -465,6 +465,23 @@ describe('Must show: buckets', () => {
       { Sid: 'EtcdSnapshotUpload', Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::odp-prod-etcd-backups/etcd/odp-prod/*'] },
       { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: [{ 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] }], Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } },
     ]);
+  });
+
+  // The uploader's S3 requests (TALOS_BACKUP_S3_REQUESTS, read in talos-backup's pkg/s3/s3.go at the image's tag): object
+  // requests below the prefix only, no bucket-level one (no HeadBucket, no GetBucketLocation), so PutObject is the grant.
+  it('Talos etcd-backup: every S3 request talos-backup makes at the pinned tag is granted on the snapshot key, nothing bucket-level', () => {
+    expect(TALOS_BACKUP_IMAGE.endsWith(`:${TALOS_BACKUP_S3_REQUESTS.readAt}`), 'a new talos-backup tag: re-read its pkg/s3/s3.go').toBe(true);
+    const base = rendered('prod').doc('aws/base.yaml');
+    const [, policy] = resourcesOf(base, 'AWS::IAM::ManagedPolicy').find(([, p]) => p.Properties.ManagedPolicyName === 'odp-prod-controlplane-etcd-snapshots')!;
+    const s3 = (policy.Properties.PolicyDocument.Statement as { Action: string[]; Resource: string[] }[]).filter((x) => x.Action.some((a) => a.startsWith('s3:')));
+    expect(s3).toStrictEqual([{ Sid: 'EtcdSnapshotUpload', Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::odp-prod-etcd-backups/etcd/odp-prod/*'] }]);
+    const granted = new Set(s3.flatMap((x) => x.Action));
+    for (const r of TALOS_BACKUP_S3_REQUESTS.requests) expect(granted.has(r.action), r.request).toBe(r.granted);
+    expect(TALOS_BACKUP_S3_REQUESTS.requests.map((r) => r.request)).not.toContain('HeadBucket');
+    expect(TALOS_BACKUP_S3_REQUESTS.requests.map((r) => r.request)).not.toContain('GetBucketLocation');
+    // The one request left ungranted leaves parts the bucket's lifecycle removes.
+    const [, b] = resourcesOf(base, 'AWS::S3::Bucket').find(([, x]) => x.Properties.BucketName === 'odp-prod-etcd-backups')!;
+    expect(b.Properties.LifecycleConfiguration.Rules).toContainEqual({ Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
   });
 
   it('Talos snapshots expire after backup.expireAfterDays; the field is refused on RKE2 (invalid/backup-expire-rke2.yaml)', () => {

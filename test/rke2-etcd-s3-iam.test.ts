@@ -4,7 +4,9 @@
  * - the supervisor's pkg/etcd/s3/s3.go GetClient first calls minio BucketExists, a HEAD of the bucket: allowed by
  *   s3:ListBucket on the bucket (S3 API reference, HeadBucket, "Permissions"), and the request carries no s3:prefix;
  *   its failure is "failed to test for existence of bucket" and nothing is uploaded, listed or restored from S3;
- * - then PutObject/GetObject/DeleteObject of <folder>/<snapshot> and ListObjectsV2 with prefix <folder>/.
+ * - then PutObject/GetObject/DeleteObject of <folder>/<snapshot> and ListObjectsV2 with prefix <folder>/;
+ * - never GetBucketLocation: the client has the region (etcd-s3-region), and minio-go asks the location only without
+ *   one (bucket-cache.go getBucketLocation `if c.region != ""`; cited in generators/distributions/rke2/aws.ts).
  * Evaluation as IAM does it for one identity policy: an Allow statement matches when action, resource and every
  * condition match, and a condition on a key absent from the request does not match (IAM User Guide, "Condition keys
  * that aren't present in the request").
@@ -54,5 +56,12 @@ describe('RKE2 etcd-s3 with the instance profile: every request the snapshot cli
       expect(allowed(statements, a, `${bucket}/other/etcd-snapshot-x`)).toBe(false);
     }
     expect(allowed(statements, 's3:ListBucket', bucket, { 's3:prefix': 'etcd/fixture/' })).toBe(true);
+  });
+
+  it('the client is given the region, so GetBucketLocation is neither asked nor granted', () => {
+    const { prepared } = r as { prepared: NonNullable<typeof r.prepared> };
+    const config = renderEnvironment(prepared).find((f) => f.path.startsWith('rke2/') && f.path.endsWith('.yaml') && f.content.includes('etcd-s3-bucket:'));
+    expect(config?.content).toMatch(/^etcd-s3-region: eu-west-1$/m);
+    expect(allowed(statements, 's3:GetBucketLocation', bucket)).toBe(false);
   });
 });

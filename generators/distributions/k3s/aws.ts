@@ -69,7 +69,7 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
   const marker: Statement = { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucketArn(m, d.litestream.bucket)}/${litestreamMarkerKey(m)}`] };
   // One policy with Litestream's own (a role holds at most 10 managed policies by default: IAM quotas).
   const who = 'Litestream replicates and restores the SQLite datastore; its restore hook reads and writes the replica marker';
-  return [rotate, { id: 'litestream', who, statements: [...s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d), { locate: false, listBucket: 'whole' }), marker], source: 'distributions/k3s/litestream.ts' }];
+  return [rotate, { id: 'litestream', who, statements: [...s3ReadWrite(m, d.litestream.bucket, litestreamReplicaPath(m, d), { listBucket: 'whole' }), marker], source: 'distributions/k3s/litestream.ts' }];
 }
 
 let facts: DistributionAwsFacts | undefined;

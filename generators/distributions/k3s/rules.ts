@@ -10,10 +10,14 @@ import { distributionsRunning } from '../registry.js';
 import type { ConfigArgs as K3sArgs } from '../rancher/model.js';
 import { checkFlag, K3S_MANAGED_KEYS, type K3sRole } from './flags.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
-import { containerdRule } from '../rancher/containerd.js';
-import { listItems } from '../rancher/flags.js';
+import { containerdRule, type Settings } from '../rancher/containerd.js';
+import { serverArgsRule, serverDisableItems } from '../rancher/server-args.js';
+import type { EnvironmentInput } from '../../model/input.js';
 import { K3S_CONTAINERD } from './containerd.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule, type RuleContext } from '../../validate/rules.js';
+
+/** cluster.k3s and nodePools[].k3s, as the family's shared rules read them. */
+const k3sSettings = (input: EnvironmentInput): Settings => ({ cluster: input.cluster.k3s, pool: (i) => input.nodePools[i]!.k3s });
 
 /** K3s minors whose flag tables ./flags.ts holds (their releases: ./releases.ts). */
 export const K3S_SUPPORTED_MINORS: readonly string[] = Object.keys(K3S_RELEASES);
@@ -97,21 +101,16 @@ const k3sVersions: Rule = ({ input }, report) => {
 const k3sDisable: Rule = ({ input }, report) => {
   if (input.cluster.distribution !== 'k3s') return;
   const gpuPool = input.nodePools.find((p) => p.gpu);
-  const check = (value: unknown, at: DocPath) => {
-    if (value === undefined || (typeof value !== 'string' && !Array.isArray(value))) return;
-    listItems(value).forEach((raw, i) => {
-      const item = String(raw).trim();
-      const where: DocPath = Array.isArray(value) ? [...at, i] : at;
-      if (item === 'coredns')
-        report('k3s-disable', where, "'coredns' disables K3s' CoreDNS, the cluster's DNS (Service kube-dns at the address the kubelets give every pod), and no add-on replaces it: no pod could resolve a name (the GitOps engine its Git host, External Secrets the SSM endpoint, workloads each other's Services)", {
-          hint: 'remove coredns from disable; K3s keeps CoreDNS as its one owner',
-        });
-      if (item === 'runtimes' && gpuPool)
-        report('k3s-disable', where, `'runtimes' disables the RuntimeClasses K3s deploys, among them nvidia, which the GPU pool ${gpuPool.name} needs (nvidia-device-plugin runs with runtimeClassName: nvidia, and the catalog renders none on K3s, whose own is the one owner): the API server refuses every such pod (RuntimeClass "nvidia" not found)`, {
-          hint: 'remove runtimes from disable',
-        });
-    });
-  };
+  for (const { item, at: where } of serverDisableItems(input, 'k3s', k3sSettings(input))) {
+    if (item === 'coredns')
+      report('k3s-disable', where, "'coredns' disables K3s' CoreDNS, the cluster's DNS (Service kube-dns at the address the kubelets give every pod), and no add-on replaces it: no pod could resolve a name (the GitOps engine its Git host, External Secrets the SSM endpoint, workloads each other's Services)", {
+        hint: 'remove coredns from disable; K3s keeps CoreDNS as its one owner',
+      });
+    if (item === 'runtimes' && gpuPool)
+      report('k3s-disable', where, `'runtimes' disables the RuntimeClasses K3s deploys, among them nvidia, which the GPU pool ${gpuPool.name} needs (nvidia-device-plugin runs with runtimeClassName: nvidia, and the catalog renders none on K3s, whose own is the one owner): the API server refuses every such pod (RuntimeClass "nvidia" not found)`, {
+        hint: 'remove runtimes from disable',
+      });
+  }
   // With flannel nothing replaces K3s' own kube-proxy and network policy controller (Cilium does, and ./config.ts turns
   // both off with it): docs.k3s.io "Basic Network Options" (--disable-network-policy with another policy engine only).
   const flannel = (input.cluster.network?.cni ?? 'flannel') === 'flannel';
@@ -126,19 +125,23 @@ const k3sDisable: Rule = ({ input }, report) => {
         hint: 'remove it; with cluster.network.cni: cilium, Cilium replaces kube-proxy and the generator turns it off',
       });
   };
-  check(input.cluster.k3s?.extraArgs?.disable, ['cluster', 'k3s', 'extraArgs', 'disable']);
   switches(input.cluster.k3s?.extraArgs, ['cluster', 'k3s', 'extraArgs']);
   input.nodePools.forEach((p, i) => {
-    if (p.role !== 'controlplane') return;
-    check(p.k3s?.extraArgs?.disable, ['nodePools', i, 'k3s', 'extraArgs', 'disable']);
-    switches(p.k3s?.extraArgs, ['nodePools', i, 'k3s', 'extraArgs']);
+    if (p.role === 'controlplane') switches(p.k3s?.extraArgs, ['nodePools', i, 'k3s', 'extraArgs']);
   });
 };
 
 /** snapshotter and default-runtime against what K3s' containerd has (../rancher/containerd.ts). */
-const k3sContainerd: Rule = containerdRule('k3s', 'k3sVersion', K3S_CONTAINERD, (input) => ({ cluster: input.cluster.k3s, pool: (i) => input.nodePools[i]!.k3s }));
+const k3sContainerd: Rule = containerdRule('k3s', 'k3sVersion', K3S_CONTAINERD, k3sSettings);
 
-export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sDisable, k3sSettingsElsewhere, k3sVersions, k3sContainerd];
+/**
+ * cluster-dns and the split-role flags (../rancher/server-args.ts). On K3s the DNS address is the clusterIP of
+ * manifests/coredns.yaml's kube-dns Service (`clusterIP: %{CLUSTER_DNS}%`, which pkg/server/server.go stages from
+ * ControlConfig.ClusterDNS); split roles: docs.k3s.io/installation/server-roles.
+ */
+const k3sServerArgs: Rule = serverArgsRule('k3s', 'K3s', 'docs.k3s.io/installation/server-roles', k3sSettings);
+
+export const K3S_RULES: readonly Rule[] = [k3sExtraArgs, k3sDisable, k3sSettingsElsewhere, k3sVersions, k3sContainerd, k3sServerArgs];
 
 /** The k3s target runs Kine, not etcd. */
 export const k3sDatastore: Rule = ({ input }, report) => {

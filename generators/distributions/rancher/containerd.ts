@@ -102,23 +102,29 @@ export const SNAPSHOTTER_NEEDS: Readonly<Record<string, string>> = {
   'fuse-overlayfs': 'needs the fuse-overlayfs binary on the node (the supervisor refuses to start without it: "fuse-overlayfs not installed"), and the boot scripts install none',
 };
 
-interface Target {
+export interface Target {
   pool: string;
+  /** Its index in nodePools. */
+  index: number;
+  /** A controlplane pool: its nodes are servers and take cluster.<name>.extraArgs too. */
+  server: boolean;
   gpu: boolean;
   args: ConfigArgs;
   /** Where each key is set (the pool's own args win over the cluster's). */
   at: (key: string) => DocPath;
 }
 
-type Settings = { cluster?: RancherClusterSettingsInput; pool: (i: number) => RancherPoolSettingsInput | undefined };
+export type Settings = { cluster?: RancherClusterSettingsInput; pool: (i: number) => RancherPoolSettingsInput | undefined };
 
 /** The merged config args of each pool, as the renderer merges them (cluster args on servers, then the pool's). */
-function targets(input: EnvironmentInput, name: string, s: Settings): Target[] {
+export function targets(input: EnvironmentInput, name: string, s: Settings): Target[] {
   return input.nodePools.map((p, i) => {
     const own = s.pool(i)?.extraArgs ?? {};
     const cluster = p.role === 'controlplane' ? (s.cluster?.extraArgs ?? {}) : {};
     return {
       pool: p.name,
+      index: i,
+      server: p.role === 'controlplane',
       gpu: p.gpu !== undefined,
       args: { ...cluster, ...own },
       at: (key: string): DocPath => (key in own ? ['nodePools', i, name, 'extraArgs', key] : ['cluster', name, 'extraArgs', key]),
@@ -174,7 +180,8 @@ function checkRuntime(report: Reporter, facts: ContainerdFacts, release: string,
  * line the facts do not list gets one warning and no guess.
  */
 export function containerdRule(name: string, versionKey: string, facts: ContainerdFacts, settings: (input: EnvironmentInput) => Settings): Rule {
-  return ({ input }, report) => {
+  // Declared as a Rule (not returned bare) so that generators/docs/rules.ts finds its reports.
+  const rule: Rule = ({ input }, report) => {
     if (input.cluster.distribution !== name) return;
     const release = (input.cluster as unknown as Record<string, unknown>)[versionKey];
     if (typeof release !== 'string') return;
@@ -196,4 +203,5 @@ export function containerdRule(name: string, versionKey: string, facts: Containe
       if (typeof t.args['default-runtime'] === 'string') checkRuntime(report, facts, release, t, t.args['default-runtime'], reported);
     }
   };
+  return rule;
 }

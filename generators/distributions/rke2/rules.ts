@@ -12,7 +12,9 @@ import { distributionNamed, distributionsRunning } from '../registry.js';
 import type { ConfigArgs } from '../rancher/model.js';
 import type { NodeRole } from '../rancher/config.js';
 import { checkRke2Flag, RKE2_CLUSTER_WIDE_KEYS, RKE2_MANAGED_KEYS } from './flags.js';
-import { containerdRule } from '../rancher/containerd.js';
+import { containerdRule, type Settings } from '../rancher/containerd.js';
+import { serverArgsRule, serverDisableItems } from '../rancher/server-args.js';
+import type { EnvironmentInput } from '../../model/input.js';
 import { RKE2_CONTAINERD } from './containerd.js';
 import { inheritedHint, reportForeignSetting, type Reporter, type Rule } from '../../validate/rules.js';
 
@@ -113,10 +115,46 @@ const rke2Datastore: Rule = ({ input }, report) => {
     });
 };
 
-/** snapshotter and default-runtime against what RKE2's containerd has (../rancher/containerd.ts). */
-const rke2Containerd: Rule = containerdRule('rke2', 'rke2Version', RKE2_CONTAINERD, (input) => ({ cluster: input.cluster.rke2, pool: (i) => input.nodePools[i]!.rke2 }));
+/** cluster.rke2 and nodePools[].rke2, as the family's shared rules read them. */
+const rke2Settings = (input: EnvironmentInput): Settings => ({ cluster: input.cluster.rke2, pool: (i) => input.nodePools[i]!.rke2 });
 
-export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2SettingsElsewhere, rke2Version, rke2Datastore, rke2Containerd];
+/** snapshotter and default-runtime against what RKE2's containerd has (../rancher/containerd.ts). */
+const rke2Containerd: Rule = containerdRule('rke2', 'rke2Version', RKE2_CONTAINERD, rke2Settings);
+
+/**
+ * Packaged components the environment may not disable (`disable` in cluster.rke2.extraArgs; RKE2_CLUSTER_WIDE_KEYS keeps
+ * it off the pools): those nothing replaces. What `disable` takes at the pinned release is RKE2_DISABLE_ITEMS
+ * (./flags.ts: pkg/cli/types.go DisableItems); of those,
+ * - rke2-coredns is the cluster's DNS (the rke2-coredns chart's Service at the cluster DNS address the kubelets hand to
+ *   pods: pkg/bootstrap/bootstrap.go setChartValues `global.clusterDNS`, the chart's clusterDNSServerIP helper), and the
+ *   catalog has no DNS add-on: refused;
+ * - rke2-metrics-server: disabled by the generator already (./config.ts RKE2_DISABLED_COMPONENTS, the catalog's replaces it);
+ * - rke2-snapshot-controller, -crd, -validation-webhook: nothing rendered uses VolumeSnapshots (no VolumeSnapshotClass
+ *   or VolumeSnapshot in the catalog or the workloads), and the EBS CSI chart adds its snapshotter sidecar only when
+ *   the snapshot API exists (aws-ebs-csi-driver 2.64.0 values.yaml sidecars.snapshotter.forceEnable: false, "Enables
+ *   the snapshotter sidecar even if the snapshot CRDs are not installed"): allowed.
+ * The other ways to take away what the cluster runs on are generator-owned keys, refused by rke2-extra-args
+ * (RKE2_MANAGED_KEYS): `cni` (none without Cilium: no pod network), `disable-kube-proxy` (with Canal: no Service
+ * routes), `ingress-controller`. rke2-runtimeclasses (the nvidia RuntimeClass, ./index.ts facts.runtimeClasses) is not a
+ * `disable` item of the pinned release.
+ */
+const rke2Disable: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'rke2') return;
+  for (const { item, at } of serverDisableItems(input, 'rke2', rke2Settings(input)))
+    if (item === 'rke2-coredns')
+      report('rke2-disable', at, "'rke2-coredns' disables RKE2's CoreDNS, the cluster's DNS (Service rke2-coredns-rke2-coredns at the address the kubelets give every pod), and no add-on replaces it: no pod could resolve a name (the GitOps engine its Git host, External Secrets the SSM endpoint, workloads each other's Services)", {
+        hint: 'remove rke2-coredns from disable; RKE2 keeps CoreDNS as its one owner',
+      });
+};
+
+/**
+ * cluster-dns and the split-role flags (../rancher/server-args.ts). On RKE2 the DNS address reaches the rke2-coredns
+ * chart as `global.clusterDNS` (pkg/bootstrap/bootstrap.go setChartValues/rewriteChart), whose clusterDNSServerIP helper
+ * makes it the Service's clusterIP; split roles: docs.rke2.io/install/server_roles.
+ */
+const rke2ServerArgs: Rule = serverArgsRule('rke2', 'RKE2', 'docs.rke2.io/install/server_roles', rke2Settings);
+
+export const RKE2_RULES: readonly Rule[] = [rke2ExtraArgs, rke2Disable, rke2SettingsElsewhere, rke2Version, rke2Datastore, rke2Containerd, rke2ServerArgs];
 
 /** rke2Version in another distribution's environment (rke2Version itself: rke2Version above). */
 export const rke2VersionKey: Rule = (ctx, report) => {

@@ -168,6 +168,11 @@ export const externalSecretsStatements = (m: EnvironmentModel, names: readonly s
 /** A dedicated store's role: its prefix only (ssmGet takes a name or a prefix ending in `/*`). */
 export const dedicatedStoreStatements = (m: EnvironmentModel, store: DedicatedSecretStore): Statement[] => [{ ...ssmGet(m, [store.prefix]), Sid: 'StoreRead' }];
 
+/**
+ * The etcd-backup add-on's uploader: upload below the prefix only. Its client makes object requests only (PutObject or a
+ * multipart upload, no HeadBucket or GetBucketLocation: the S3 requests and their source are listed beside the add-on's
+ * catalog entry), so no bucket-level grant.
+ */
 export function etcdBackupStatements(m: EnvironmentModel): Statement[] {
   const d = m.cluster.datastore;
   return d.type === 'etcd' && d.backup ? [{ ...s3Put(m, d.backup.bucket, d.backup.prefix), Sid: 'EtcdSnapshotUpload' }] : [];

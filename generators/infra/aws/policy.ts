@@ -50,17 +50,15 @@ export const ssmGet = (m: EnvironmentModel, names: readonly string[]): Statement
  * a narrowed grant is not assumed to count), or for a client that checks the bucket first with HeadBucket (allowed by
  * s3:ListBucket: S3 API reference, HeadBucket, "Permissions"; a HEAD of the bucket carries no s3:prefix, and IAM
  * condition keys absent from the request do not match: IAM User Guide, "Condition keys that aren't present"): one
- * ListBucket grant per bucket either way (key names only: objects stay below the prefix). GetBucketLocation is
- * a bucket-level request that carries no s3:prefix either: only unconditional, and only for a client that asks
- * it (\`locate\`).
+ * ListBucket grant per bucket either way (key names only: objects stay below the prefix). No s3:GetBucketLocation:
+ * every client this grants for is given its region and never asks (each caller cites its client's source).
  */
-export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string, opts: { locate: boolean; listBucket?: 'prefix' | 'whole' }): Statement[] {
+export function s3ReadWrite(m: EnvironmentModel, bucket: string, prefix: string, opts: { listBucket?: 'prefix' | 'whole' } = {}): Statement[] {
   const p = prefix.replace(/^\/+|\/+$/g, '');
   const narrowed = p !== '' && opts.listBucket !== 'whole';
   return [
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [objectsArn(m, bucket, prefix)] },
     { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn(m, bucket)], ...(narrowed ? { Condition: { StringLike: { 's3:prefix': [p, `${p}/*`] } } } : {}) },
-    ...(opts.locate ? [{ Effect: 'Allow' as const, Action: ['s3:GetBucketLocation'], Resource: [bucketArn(m, bucket)] }] : []),
   ];
 }
 

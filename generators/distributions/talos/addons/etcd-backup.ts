@@ -9,6 +9,31 @@ import type { EnvironmentInput } from '../../../model/input.js';
 import type { Rule } from '../../../validate/rules.js';
 
 export const TALOS_BACKUP_IMAGE = 'ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3';
+/**
+ * The S3 requests the uploader makes, read at TALOS_BACKUP_IMAGE's tag (siderolabs/talos-backup v0.1.0-beta.3,
+ * commit 33d19cb0), and the IAM action each needs. pkg/s3/s3.go:24-43 builds an aws-sdk-go-v2 client with
+ * config.WithRegion(AWS_REGION) and :56-62 uploads one PutObjectInput{Bucket, Key, Body} through
+ * feature/s3/manager's Uploader (PartSize 10 MiB): one PutObject, or for a larger snapshot CreateMultipartUpload,
+ * UploadPart and CompleteMultipartUpload, and on a failed part AbortMultipartUpload (manager upload.go
+ * multiuploader.fail, unless LeavePartsOnError; its error ignored). No other S3 call exists in the program (its other
+ * S3 use is cmd/talos-backup/service/service.go:47,61 calling these two). No bucket-level request, so no HeadBucket and
+ * no GetBucketLocation: nothing needs s3:ListBucket or s3:GetBucketLocation, and `s3:PutObject` below the prefix
+ * (../../../infra/aws/addon-iam.ts etcdBackupStatements) is the whole grant. Multipart requests need s3:PutObject (S3
+ * User Guide, "Multipart upload API and permissions"); AbortMultipartUpload needs s3:AbortMultipartUpload, not
+ * granted: every bucket of the AWS layer has the lifecycle rule abort-incomplete-uploads (1 day), which removes the
+ * parts a failed upload leaves.
+ */
+export const TALOS_BACKUP_S3_REQUESTS: { readAt: string; requests: readonly { request: string; action: string; granted: boolean }[] } = {
+  readAt: 'v0.1.0-beta.3',
+  requests: [
+    { request: 'PutObject', action: 's3:PutObject', granted: true },
+    { request: 'CreateMultipartUpload', action: 's3:PutObject', granted: true },
+    { request: 'UploadPart', action: 's3:PutObject', granted: true },
+    { request: 'CompleteMultipartUpload', action: 's3:PutObject', granted: true },
+    { request: 'AbortMultipartUpload', action: 's3:AbortMultipartUpload', granted: false },
+  ],
+};
+
 /** Name of the talos.dev ServiceAccount; Talos creates a Secret of the same name with a talosconfig. */
 export const TALOS_SA = 'talos-backup-secrets';
 export const ETCD_BACKUP_ROLE = 'os:etcd:backup';
