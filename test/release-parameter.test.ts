@@ -49,7 +49,7 @@ describe.each(CASES)('$title: a release bump changes the base stack\'s release p
       : t.replace(`${c.key}: ${c.from}`, `${c.key}: ${c.to}\n  kubernetesVersion: ${c.kube[1]}`),
   );
   const param = `/odp/${c.fixture}/${c.dir}/release`;
-  const paramOf = (files: Map<string, string>) => Object.values((parseYamlStream(files.get('aws/base.yaml')!)[0] as Doc).Resources).filter((r: Doc) => r.Type === 'AWS::SSM::Parameter');
+  const paramOf = (files: Map<string, string>) => Object.values((parseYamlStream(files.get('aws/base.yaml')!)[0] as Doc).Resources as Record<string, Doc>).filter((r: Doc) => r.Type === 'AWS::SSM::Parameter');
 
   it('every node\'s user data and the nodes stack are byte-identical', () => {
     const userData = [...before.keys()].filter((p) => p.startsWith(`${c.dir}/userdata/`));
@@ -62,8 +62,8 @@ describe.each(CASES)('$title: a release bump changes the base stack\'s release p
   });
 
   it('the base stack differs only in the parameter\'s value (a String parameter, its shape enforced by AllowedPattern)', () => {
-    const [b] = paramOf(before);
-    const [a] = paramOf(after);
+    const b = paramOf(before)[0]!;
+    const a = paramOf(after)[0]!;
     expect(b.Properties).toMatchObject({ Name: param, Type: 'String', Tier: 'Standard' });
     expect(b.Properties.Value).toMatch(new RegExp(`^version=${c.from.replace('+', '\\+')} install\\.sh=([0-9a-f]{64}|unrecorded) amd64=([0-9a-f]{64}|unrecorded) arm64=([0-9a-f]{64}|unrecorded)$`));
     expect(a.Properties.Value).toContain(`version=${c.to} `);
