@@ -143,7 +143,7 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
     lines.push(...boundedStartLines('start', k3sUnit(role), `${causes}: journalctl -u ${k3sUnit(role)}. systemd keeps restarting it; once the cause is fixed, run ${BOOT_SCRIPT_PATH} again`));
     lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   } else lines.push(`systemctl start ${k3sUnit(role)}`);
-  lines.push(`log "K3s $${RELEASE_VARS.version} ${role} started"`);
+  lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);
   return lines.join('\n') + '\n';
 }

@@ -9,7 +9,7 @@
  * stops the instance, sets the attribute, starts it), and CloudFormation updates every changed instance of a stack in
  * one parallel update; a changed launch template is a new version, which the auto-scaling group's instance refresh
  * rolls. With the release in the user data, a release bump's merge (Git sync) stopped and started every fixed server
- * at once while the system-upgrade-controller's server Plan upgraded them one at a time (RKE2 on embedded etcd: the
+ * at once while the system-upgrade-controller's server Plan upgraded them one at a time (on embedded etcd: the
  * quorum lost), and refreshed every pool with instances booting the new release before the servers ran it. Now a bump
  * changes the parameter's value only: no node's user data changes, the nodes stack is untouched, the Plans upgrade
  * the running nodes (./addons/system-upgrade-controller.ts), and an instance launched later boots the current release.

@@ -186,7 +186,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
       'esac',
     );
   }
-  lines.push(`log "RKE2 $${RELEASE_VARS.version} ${role} started"`);
+  lines.push(`log "RKE2 ${role} started"`);
   lines.push(...join.done);
   return lines.join('\n') + '\n';
 }
