@@ -111,10 +111,10 @@ describe('k3s-flux: node upgrades delivered by Flux', () => {
   });
 });
 
-describe('k3s-flux: the upgrade plan of a release bump says what the merge does to the nodes stack', () => {
-  // The release (and its sha256) is in every node's user data: the same merge updates the AWS nodes stack, which stops
-  // and starts each fixed server (UserData: "Some interruptions"; cloud-init does not run it again) and refreshes each
-  // pool, whose new instances boot the new release, possibly before the server Plan is done.
+describe('k3s-flux: the upgrade plan of a release bump says what the merge does (the release parameter, not the nodes stack)', () => {
+  // The nodes read the release at first boot from the base stack's SSM parameter (distributions/rancher/release.ts): the
+  // merge changes that parameter only; no node's user data changes, so the nodes stack stops no server and refreshes no
+  // pool. On a minor bump, only an instance launched before the server Plan is done boots a kubelet newer than the API.
   const at = (release: string) => {
     const src = new Map(sources);
     const text = src.get(`environments/${name}.yaml`)!.replace('k3sVersion: v1.35.9+k3s1\n  kubernetesVersion: 1.35.9', `k3sVersion: ${release}\n  kubernetesVersion: ${release.slice(1, release.indexOf('+'))}`);
@@ -127,22 +127,23 @@ describe('k3s-flux: the upgrade plan of a release bump says what the merge does 
     return upgradePlan(at(from).data as Record<string, unknown>, h.model, h.data as Record<string, unknown>);
   };
 
-  it('a minor bump: a caution step before the control planes, naming the fixed servers, the refreshed pools and the order', () => {
+  it('a minor bump: a caution step naming the parameter and the pools, only for instances launched before the server Plan is done; no fixed node stopped', () => {
     const p = plan('v1.35.9+k3s1', 'v1.36.3+k3s1');
-    const i = p.steps.findIndex((s) => s.gate === 'nodes stack');
-    expect(i).toBeGreaterThan(-1);
-    expect(i).toBeLessThan(p.steps.findIndex((s) => s.title.startsWith('control plane 1/')));
-    const step = p.steps[i]!;
+    expect(p.steps.some((s) => s.gate === 'nodes stack')).toBe(false);
+    const step = p.steps.find((s) => s.gate === 'release parameter')!;
+    expect(step.title).toBe(`base stack: release parameter /odp/${name}/k3s/release names v1.36.3+k3s1`);
     expect(step.verdict).toBe('caution');
-    expect(step.reason).toContain('server-1');
+    expect(step.reason).toContain('no node\'s user data: the nodes stack is untouched (no fixed node is stopped, no pool refreshed)');
     expect(step.reason).toContain('general-amd64, general-arm64, gpu');
-    expect(step.reason).toContain('newer than the API server');
+    expect(step.reason).toContain('a kubelet one minor newer than the API server');
+    expect(step.reason).toContain('only instances launched in those minutes, not the running ones');
+    expect(step.reason).not.toContain('server-1');
   });
 
-  it('a patch bump: the same step, without the kubelet skew; no release change: none', () => {
-    const step = plan('v1.36.0+k3s1', 'v1.36.3+k3s1').steps.find((s) => s.gate === 'nodes stack');
-    expect(step?.verdict).toBe('caution');
+  it('a patch bump: the same step, safe, without the kubelet skew; no release change: none', () => {
+    const step = plan('v1.36.0+k3s1', 'v1.36.3+k3s1').steps.find((s) => s.gate === 'release parameter');
+    expect(step?.verdict).toBe('safe');
     expect(step?.reason).not.toContain('newer than the API server');
-    expect(plan('v1.36.3+k3s1', 'v1.36.3+k3s1').steps.find((s) => s.gate === 'nodes stack')).toBeUndefined();
+    expect(plan('v1.36.3+k3s1', 'v1.36.3+k3s1').steps.find((s) => s.gate === 'release parameter')).toBeUndefined();
   });
 });

@@ -145,7 +145,7 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
     expect(node.exists('/var/lib/odp-gitops/pool-joined')).toBe(false);
   });
 
-  it('a release without a recorded sha256 (refused before the prelude) is abandoned too', () => {
+  it('a release without a recorded sha256 (its release parameter says unrecorded: refused before anything is installed) is abandoned too', () => {
     restore();
     restore = () => {};
     const unpinned = rendered(c.fixture, c.fixture).get(`${c.dir}/userdata/workers.yaml`)!;

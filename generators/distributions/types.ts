@@ -232,11 +232,12 @@ export interface DistributionUpgrade {
   /** The Kubernetes version a release ships, when each release ships exactly one (the skew policy then applies to the release itself). */
   kubernetesOf?(release: string): string | undefined;
   /**
-   * Set when every node's user data carries the release (its downloads and their sha256): a release bump then also
-   * changes the AWS nodes stack, whose update stops and starts each fixed node and refreshes each pool. `inPlace`:
-   * what upgrades the running nodes instead, and how to see it done, in words.
+   * Set when the nodes read the release at first boot from a parameter of the AWS base stack (not from their user data):
+   * a release bump then changes that parameter only, no node's user data (the nodes stack is untouched), and an
+   * instance launched later boots the new release. `parameter`: its name; `inPlace`: what upgrades the running nodes;
+   * `done`: how to see the servers upgraded, in words.
    */
-  releaseInUserData?: { inPlace: string; done: string };
+  releaseAtBoot?: { parameter(m: EnvironmentModel): string; inPlace: string; done: string };
 }
 
 export interface Distribution {

@@ -135,27 +135,26 @@ export function upgradePlan(
     for (const p of kubeProblems.values())
       if (!chartChanged(p.addon, p.version)) steps.push({ title: `chart ${p.chart} ${p.version} on Kubernetes ${k1}`, gate: 'chart kubeVersion', ...kubeVerdict(p) });
 
-  // The release rides in every node's user data (DistributionUpgrade.releaseInUserData): the merge also updates the AWS
-  // nodes stack. A fixed node's new UserData is a stop and start (CloudFormation "Some interruptions"; cloud-init does
-  // not run it again), all fixed nodes in one parallel update; a pool's new launch template version is an instance
-  // refresh, whose instances boot the new release whether or not the servers run it yet.
+  // The nodes read the release at first boot from the base stack's parameter (DistributionUpgrade.releaseAtBoot): the
+  // merge changes that parameter only, no node's user data, so the nodes stack is untouched (no fixed node stopped, no
+  // pool refreshed) and the Plans upgrade the running nodes. What remains: an instance launched before the server Plan
+  // is done boots the new release, a kubelet one minor newer than the API server on a minor bump.
   // (Not while a step above refuses the change: it is split first.)
-  const inUserData = releaseChanged && !steps.some((s) => s.verdict === 'refused') ? matrix?.releaseInUserData : undefined;
-  if (inUserData) {
-    const fixed = head.pools.flatMap((p) => p.nodes.map((n) => n.name));
+  const atBoot = releaseChanged && !steps.some((s) => s.verdict === 'refused') ? matrix?.releaseAtBoot : undefined;
+  if (atBoot) {
     const pools = head.pools.filter((p) => p.count !== undefined).map((p) => p.name);
     const m0 = minorOf(k0 ?? '');
     const m1 = minorOf(k1 ?? '');
-    const newer = m0 !== undefined && m1 !== undefined && m1 > m0;
+    const newer = m0 !== undefined && m1 !== undefined && m1 > m0 && pools.length > 0;
     steps.push({
-      title: `nodes stack: every node's user data names ${r1}`,
-      gate: 'nodes stack',
-      verdict: 'caution',
+      title: `base stack: release parameter ${atBoot.parameter(head)} names ${r1}`,
+      gate: 'release parameter',
+      verdict: newer ? 'caution' : 'safe',
       reason: [
-        `${inUserData.inPlace}, but the same merge changes the AWS nodes stack`,
-        fixed.length > 0 ? `: its update stops and starts ${fixed.length === 1 ? 'the fixed node' : `all ${fixed.length} fixed nodes together`} (${fixed.join(', ')}; the new user data does not run again)` : '',
-        pools.length > 0 ? `${fixed.length > 0 ? ', and' : ':'} refreshes pool${pools.length === 1 ? '' : 's'} ${pools.join(', ')}, whose new instances boot ${r1}${newer ? ` even while the servers still run ${r0}: kubelets newer than the API server, which the skew policy forbids (${SKEW_SOURCE})` : ''}` : '',
-        `. With Git sync on, that update starts at the merge; without it, update the nodes stack only once ${inUserData.done}, and expect the servers' stop and start as an outage of the API`,
+        `${atBoot.inPlace}; the merge changes only this parameter of the AWS base stack, no node's user data: the nodes stack is untouched (no fixed node is stopped, no pool refreshed), and an instance launched later boots ${r1}`,
+        newer
+          ? `. Until ${atBoot.done}, a new instance of pool${pools.length === 1 ? '' : 's'} ${pools.join(', ')} (a scale-out, a replaced instance) boots ${r1} while the API server still runs ${r0}: a kubelet one minor newer than the API server, which the skew policy forbids (${SKEW_SOURCE}); only instances launched in those minutes, not the running ones`
+          : '',
       ].join(''),
     });
   }

@@ -79,6 +79,10 @@ export class World {
   ssmDenied(names: string[]): void {
     this.writeJson('ssm-denied.json', names);
   }
+  /** SSM refuses reads of these parameters (the node role has no ssm:GetParameter on them). */
+  ssmUnreadable(names: string[]): void {
+    this.writeJson('ssm-unreadable.json', names);
+  }
 
   /** The Kine PostgreSQL database the servers' DSNs must reach (host, role and password; `up: false`: unreachable). */
   postgres(db: { host: string; port?: number; user: string; password: string; up: boolean }): void {

@@ -7,7 +7,8 @@
  * - curl: IMDSv2 (token, local-hostname, placement/region), downloads served from the world's URL
  *   table (-o), the supervisor's /cacerts answering only while a server runs; -f semantics (exit 22).
  * - aws: ssm get-parameter / describe-parameters / put-parameter (`file://` values) on the world's
- *   parameter table.
+ *   parameter table; a read of a missing parameter (ParameterNotFound) or of one the role may not read
+ *   (world: ssm-unreadable.json, AccessDeniedException) fails as the AWS CLI v2 does (exit 254).
  * - sysctl: `--system` applies the sandbox's sysctl.d files with sysctl.d(5)'s precedence (sorted by
  *   name across /etc, /run, /usr/local/lib, /usr/lib; an earlier directory masks a same-named file)
  *   and then /etc/sysctl.conf (sysctl(8)); `-n key` prints the applied value.
@@ -114,8 +115,12 @@ function aws() {
   if (service === 's3api' || service === 's3') return s3(service, op);
   if (service !== 'ssm') fail(1, `unexpected aws ${service}`);
   if (op === 'get-parameter') {
-    const p = ssm[opt('--name')];
-    if (!p) fail(254, `ParameterNotFound: ${opt('--name')}`);
+    const name = opt('--name');
+    // A parameter of every environment of the test world (`/odp/*/…`: a release parameter, ./artifacts.ts serveRelease) stands for each.
+    const p = ssm[name] ?? Object.entries(ssm).find(([k]) => k.includes('*') && new RegExp(`^${k.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]+')}$`).test(name))?.[1];
+    // As the AWS CLI v2 answers: a service error on stderr, exit 254.
+    if (readJson(w('ssm-unreadable.json'), []).includes(name)) fail(254, `\nAn error occurred (AccessDeniedException) when calling the GetParameter operation: User: arn:aws:sts::111111111111:assumed-role/node/i-0 is not authorized to perform: ssm:GetParameter on resource: ${name} because no identity-based policy allows the ssm:GetParameter action`);
+    if (!p) fail(254, `\nAn error occurred (ParameterNotFound) when calling the GetParameter operation: `);
     return process.stdout.write(`${p.value}\n`);
   }
   if (op === 'describe-parameters') {

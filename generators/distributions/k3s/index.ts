@@ -28,7 +28,7 @@ import { litestreamAlerts } from './addons/litestream-alerts.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 /** The release table as the upgrade plan reads it (./releases.ts). */
-const k3sUpgrade = rancherUpgrade('K3s', 'the K3s release table (generators/distributions/k3s/releases.ts, from k3s-io/k3s releases and k3s-io/docs release notes)', (release) => {
+const k3sUpgrade = rancherUpgrade(K3S_KEYS, 'K3s', 'the K3s release table (generators/distributions/k3s/releases.ts, from k3s-io/k3s releases and k3s-io/docs release notes)', (release) => {
   const problem = k3sReleaseProblem(release);
   if (!problem) return undefined;
   return problem.newest ? `K3s ${release} is not a release this generator lists (the newest listed release of its line is ${problem.newest})` : `K3s ${release} is not on a line this generator lists (${Object.keys(K3S_RELEASES).map((m) => `v${m}`).join(', ')})`;

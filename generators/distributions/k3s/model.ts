@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { K3S_ARTIFACTS } from './artifacts.js';
+import { K3S_SCHEMA } from './schema.js';
 import { LITESTREAM_REPLICA_FIXED } from './litestream.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
@@ -26,6 +27,7 @@ export const K3S_KEYS: RancherKeys = {
   // The CNI (flannel-backend none and no policy controller for Cilium), CIDRs, DNS and datastore.
   fixedAtCreation: ['flannel-backend', 'disable-network-policy', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
   artifacts: () => K3S_ARTIFACTS,
+  releasePattern: () => String(K3S_SCHEMA.release.k3sVersion!.pattern),
   // Kine SQLite: the Litestream replica is where a new server restores the cluster from.
   fixedFiles: () => [LITESTREAM_REPLICA_FIXED],
   upgrade: {

@@ -2,7 +2,8 @@
  * EC2 user-data (#cloud-config) of one K3s config target. cloud-init writes the files (config,
  * hardening files, Litestream config, restore hook and units, boot script) and runs the boot script
  * once, which:
- *   0. refuses to install anything whose sha256 is not recorded (../rancher/artifacts.ts),
+ *   0. refuses to install anything whose sha256 is not recorded (Litestream: ../rancher/artifacts.ts; the release:
+ *      its parameter says `unrecorded`, ../rancher/release.ts),
  *   1. applies and asserts the kernel parameters protect-kernel-defaults needs,
  *   2. reads the cluster token(s) and, for Postgres, the database password from SSM through the
  *      instance profile (never from the rendered tree), and writes the node name and the datastore
@@ -10,8 +11,9 @@
  *      install.sh deletes and rewrites k3s.service.env from its own environment on every run
  *      (create_env_file), and a config key beats the environment, so a re-run cannot move the node
  *      to another name or datastore,
- *   3. downloads install.sh and the K3s binary of the pinned release, checks both against their
- *      literal sha256, and runs install.sh with INSTALL_K3S_SKIP_DOWNLOAD (which then verifies
+ *   3. reads the release from the base stack's release parameter (../rancher/release.ts: not in this user data, so
+ *      a release bump changes no node's user data; checked to its shape before anything is downloaded), downloads
+ *      install.sh and the K3s binary of that release, checks both against the parameter's sha256, and runs install.sh with INSTALL_K3S_SKIP_DOWNLOAD (which then verifies
  *      nothing itself) and no K3S_* variable,
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
@@ -43,9 +45,10 @@ import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { admissionConfiguration, auditPolicy, k3sConfig, K3S_PATHS, KUBELET_SYSCTLS, roleOf } from './config.js';
-import { K3S_ARTIFACTS } from './artifacts.js';
+import { K3S_ARTIFACTS, K3S_PRODUCT } from './artifacts.js';
+import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
 import { K3S_LITESTREAM_DROP_IN, k3sLitestreamDropIn, litestreamConfig, litestreamRestoreScript, litestreamUnit, LITESTREAM_RESTORE_PATH } from './litestream.js';
-import { k3sCluster } from './model.js';
+import { k3sCluster, K3S_KEYS } from './model.js';
 
 export { RDS_CA_BUNDLE_URL, shQuote, USER_DATA_LIMIT } from '../rancher/boot.js';
 
@@ -55,22 +58,23 @@ const TAG = 'odp-k3s-boot';
 /** The systemd unit install.sh creates for a role (install.sh: SYSTEM_NAME k3s, or k3s-agent). */
 export const k3sUnit = (role: 'server' | 'agent'): string => (role === 'server' ? 'k3s' : 'k3s-agent');
 
-/** What a target downloads: install.sh and the binary of its architecture, and Litestream on a kine-sqlite server. */
-export function k3sDownloads(m: EnvironmentModel, t: ConfigTarget) {
-  const version = k3sCluster(m).version!;
+/**
+ * What a target downloads besides the release (read at first boot: ../rancher/release.ts): Litestream on a kine-sqlite
+ * server, pinned in the user data (its own version key, not the release).
+ */
+export function k3sLitestreamDownload(m: EnvironmentModel, t: ConfigTarget) {
   const d = m.cluster.datastore;
-  return {
-    installer: artifactOf(K3S_ARTIFACTS, 'k3s', version, 'install.sh'),
-    binary: artifactOf(K3S_ARTIFACTS, 'k3s', version, t.pool.arch),
-    litestream: roleOf(t) === 'server' && d.type === 'kine-sqlite' ? artifactOf(K3S_ARTIFACTS, 'litestream', d.litestream.version, t.pool.arch) : undefined,
-  };
+  return roleOf(t) === 'server' && d.type === 'kine-sqlite' ? artifactOf(K3S_ARTIFACTS, 'litestream', d.litestream.version, t.pool.arch) : undefined;
 }
 
+/** The line fetching and verifying install.sh or the binary to `dest` (literal hashes, or the release read at boot). */
+type K3sFetch = (what: 'installer' | 'binary', dest: string) => string;
+
 /** Lines that install the verified binary and run the verified install.sh without downloading (and without K3S_* variables). */
-export function k3sInstallLines(dl: ReturnType<typeof k3sDownloads>, role: string, extra: string): string[] {
+export function k3sInstallLines(fetch: K3sFetch, role: string, extra: string): string[] {
   return [
-    fetchLine(dl.installer, '/root/k3s-install.sh'),
-    fetchLine(dl.binary, '/root/k3s.download'),
+    fetch('installer', '/root/k3s-install.sh'),
+    fetch('binary', '/root/k3s.download'),
     'install -m 0755 /root/k3s.download /usr/local/bin/k3s',
     'rm -f /root/k3s.download',
     `INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_EXEC=${role}${extra} sh /root/k3s-install.sh`,
@@ -87,7 +91,7 @@ export function k3sManualUpgrade(m: EnvironmentModel): string {
   const version = k3sCluster(m).version!;
   const arch = (a: 'amd64' | 'arm64') => {
     const dl = { installer: artifactOf(K3S_ARTIFACTS, 'k3s', version, 'install.sh'), binary: artifactOf(K3S_ARTIFACTS, 'k3s', version, a), litestream: undefined };
-    return { needs: [dl.installer, dl.binary], install: k3sInstallLines(dl, '$ROLE', '') };
+    return { needs: [dl.installer, dl.binary], install: k3sInstallLines((what, dest) => fetchLine(dl[what], dest), '$ROLE', '') };
   };
   // Kine SQLite: as the server Plan's prepare step (./model.ts upgrade.backup), only while Litestream replicates, so the
   // replica is current when the new release first opens the database.
@@ -101,15 +105,16 @@ export function k3sManualUpgrade(m: EnvironmentModel): string {
 /** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
 export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const role = roleOf(t);
-  const version = k3sCluster(m).version!;
   const d = m.cluster.datastore;
-  const dl = k3sDownloads(m, t);
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of K3s ${version} ${role} ${t.name} (environment ${m.name}).`];
+  const litestream = k3sLitestreamDownload(m, t);
+  // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
+  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of a K3s ${role} ${t.name} (environment ${m.name}).`];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
   const join = poolJoinLines(m, t, TAG, `${k3sUnit(role)}.service`);
   lines.push(...join.head);
-  lines.push(...refuseUnpinned([dl.installer, dl.binary, ...(dl.litestream ? [dl.litestream] : [])], TAG));
+  lines.push(...refuseUnpinned(litestream ? [litestream] : [], TAG));
   lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  lines.push(...releaseReadLines(K3S_KEYS, m, t.pool.arch));
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
@@ -120,11 +125,11 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
   lines.push(...identityDropInLines('k3s', postgres ? 'DSN' : undefined));
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
-  lines.push(...k3sInstallLines(dl, role, ' INSTALL_K3S_SKIP_START=true'));
-  if (dl.litestream) {
+  lines.push(...k3sInstallLines(releaseFetcher(K3S_PRODUCT, t.pool.arch), role, ' INSTALL_K3S_SKIP_START=true'));
+  if (litestream) {
     lines.push(
-      `# Litestream ${dl.litestream.version}: verified, installed and enabled before K3s starts; K3s restores first (${LITESTREAM_RESTORE_PATH}).`,
-      fetchLine(dl.litestream, '/root/litestream.tar.gz'),
+      `# Litestream ${litestream.version}: verified, installed and enabled before K3s starts; K3s restores first (${LITESTREAM_RESTORE_PATH}).`,
+      fetchLine(litestream, '/root/litestream.tar.gz'),
       'tar -xzf /root/litestream.tar.gz -C /root litestream',
       'install -m 0755 /root/litestream /usr/local/bin/litestream',
       'rm -f /root/litestream /root/litestream.tar.gz',

@@ -17,8 +17,9 @@
  *   AWS DLAMI developer guide, "Finding the ID of a DLAMI": `/aws/service/deeplearning/ami/$architecture/$ami_type/latest/ami-id`).
  */
 import type { ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
-import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention } from '../../infra/aws/facts.js';
-import { ssmGet } from '../../infra/aws/policy.js';
+import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention, Statement } from '../../infra/aws/facts.js';
+import { ssmGet, ssmParameterArn } from '../../infra/aws/policy.js';
+import { releaseParameter, releaseParameterName } from './release.js';
 import { deleteOldNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
@@ -57,14 +58,20 @@ export interface RancherAwsSpec {
   replaceServer(m: EnvironmentModel, n: Node): string;
 }
 
-/** The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password). */
+/**
+ * The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password), and
+ * every node the release parameter of the base stack (./release.ts), with ssm:GetParameter on exactly that one: the
+ * boot reads it with `aws ssm get-parameter` (GetParameter's resource is the parameter: Service Authorization
+ * Reference, Systems Manager).
+ */
 function bootSecrets(keys: RancherKeys, m: EnvironmentModel, role: 'controlplane' | 'worker'): HostNeed {
   const c = rancherCluster(m);
   const d = m.cluster.datastore;
-  const source = `distributions/${keys.name}/userdata.ts`;
-  if (role === 'worker') return { id: 'boot-secrets', who: 'the agent boot script reads the agent token', statements: [ssmGet(m, [c.agentToken.secret])], source };
+  const source = `distributions/${keys.name}/userdata.ts; distributions/rancher/release.ts`;
+  const release: Statement = { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [ssmParameterArn(m, releaseParameterName(keys, m))] };
+  if (role === 'worker') return { id: 'boot-secrets', who: 'the agent boot script reads the agent token and the release', statements: [ssmGet(m, [c.agentToken.secret]), release], source };
   const secrets = [c.token.secret, c.agentToken.secret, ...(d.type === 'kine-postgres' ? [d.postgres.password.secret] : [])];
-  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password)', statements: [ssmGet(m, secrets)], source };
+  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password) and the release', statements: [ssmGet(m, secrets), release], source };
 }
 
 export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): DistributionAwsFacts {
@@ -79,6 +86,8 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     poolJoin: rancherPoolJoin(keys.title, spec.joins),
     poolTermination: { hook: false, why: spec.poolTermination },
     ...(spec.snapshotRetention ? { snapshotRetention: (m: EnvironmentModel) => spec.snapshotRetention!(m) } : {}),
+    // The release the nodes install at first boot (./release.ts): a bump changes this value, no node's user data.
+    bootParameters: (m) => [releaseParameter(keys, m, rancherCluster(m).version!)],
     hostNeeds: (m, role) => (role === 'worker' ? [bootSecrets(keys, m, role)] : [bootSecrets(keys, m, role), ...spec.serverNeeds(m)]),
     controlPlanePodsWithNodeCredentials: () => [],
     userData: (m, t) => spec.userData(m, t),

@@ -53,6 +53,8 @@ export interface RancherKeys {
   supervisor?: boolean;
   /** The systemd unit that runs it on a server or an agent (what a config change restarts). */
   unit(role: 'server' | 'agent'): string;
+  /** The release's shape: the schema's pattern of the version key (what a boot accepts from the release parameter: ./release.ts). */
+  releasePattern(): string;
   /** What its nodes download, pinned by content (a function: read when used, never while modules load). */
   artifacts(): ArtifactFacts;
   /**

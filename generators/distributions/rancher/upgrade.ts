@@ -5,16 +5,18 @@
  * the release's Kubernetes version.
  */
 import type { DistributionUpgrade } from '../types.js';
+import type { RancherKeys } from './model.js';
+import { releaseParameterName } from './release.js';
 
-export function rancherUpgrade(product: string, source: string, unlisted: (release: string) => string | undefined): DistributionUpgrade {
+export function rancherUpgrade(keys: Pick<RancherKeys, 'name'>, product: string, source: string, unlisted: (release: string) => string | undefined): DistributionUpgrade {
   const kubernetesOf = (release: string): string | undefined => /^v(\d+\.\d+\.\d+)\+[a-z0-9]+$/.exec(release)?.[1];
   return {
     source,
     unlisted,
     kubernetesOf,
-    // The boot script downloads the pinned release and checks its sha256 (./boot.ts), so a bump rewrites every node's
-    // user data; the running nodes are upgraded in place by the system-upgrade-controller's Plans (./addons/).
-    releaseInUserData: { inPlace: `the system-upgrade-controller's Plans upgrade the running ${product} nodes in place`, done: 'kubectl -n system-upgrade get plans shows both Plans done' },
+    // The boot script reads the release from the base stack's parameter at first boot (./release.ts), so a bump changes
+    // no node's user data; the running nodes are upgraded in place by the system-upgrade-controller's Plans (./addons/).
+    releaseAtBoot: { parameter: (m) => releaseParameterName(keys, m), inPlace: `the system-upgrade-controller's Plans upgrade the running ${product} nodes in place`, done: 'the server Plan is done (kubectl -n system-upgrade get plans)' },
     unsupported(release, kubernetes) {
       const k = kubernetesOf(release);
       return k !== undefined && k !== kubernetes.replace(/^v/, '') ? `${product} ${release} ships Kubernetes ${k}, not ${kubernetes}` : undefined;

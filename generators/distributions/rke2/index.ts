@@ -33,7 +33,7 @@ import { ciliumCniValues } from '../rancher/cni.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
 /** The release table as the upgrade plan reads it (./rules.ts RKE2_RELEASES). */
-const rke2Upgrade = rancherUpgrade('RKE2', 'the RKE2 release table (generators/distributions/rke2/rules.ts RKE2_RELEASES, from rancher/rke2 release tags)', (release) => {
+const rke2Upgrade = rancherUpgrade(RKE2_KEYS, 'RKE2', 'the RKE2 release table (generators/distributions/rke2/rules.ts RKE2_RELEASES, from rancher/rke2 release tags)', (release) => {
   const line = RKE2_RELEASES[release.slice(1).split('.').slice(0, 2).join('.')];
   if (line?.includes(release)) return undefined;
   return line ? `RKE2 ${release} is not a release this generator lists (its line: ${line.join(', ')})` : `RKE2 ${release} is not on a line this generator lists (${Object.keys(RKE2_RELEASES).map((m) => `v${m}`).join(', ')})`;

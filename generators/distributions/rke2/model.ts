@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { RKE2_ARTIFACTS } from './artifacts.js';
+import { RKE2_SCHEMA } from './schema.js';
 import { shQuote } from '../rancher/boot.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
@@ -80,6 +81,7 @@ export const RKE2_KEYS: RancherKeys = {
   versionKey: 'rke2Version',
   fixedAtCreation: ['cni', 'disable-kube-proxy', 'cluster-cidr', 'service-cidr', 'cluster-domain', 'cluster-dns', 'datastore-endpoint', 'datastore-cafile'],
   artifacts: () => RKE2_ARTIFACTS,
+  releasePattern: () => String(RKE2_SCHEMA.release.rke2Version!.pattern),
   upgrade: {
     // rancher/rke2-upgrade: replaces the binary and SIGTERMs rke2 with its containerd and kubelet
     // (scripts/upgrade.sh upgrade()); install.sh never runs.

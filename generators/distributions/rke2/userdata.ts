@@ -2,17 +2,20 @@
  * EC2 user-data (#cloud-config) of one RKE2 config target. cloud-init writes the files (config,
  * CIS kernel parameters, Pod Security admission configuration, audit policy, boot script) and runs
  * the boot script once, which:
- *   0. refuses to install anything whose sha256 is not recorded (../rancher/artifacts.ts),
+ *   0. refuses to install anything whose sha256 is not recorded (the release parameter says `unrecorded`:
+ *      ../rancher/release.ts),
  *   1. applies and asserts the CIS kernel parameters and, on servers, creates the `etcd` user and
  *      group the CIS profile requires (rke2-docs security/hardening_guide.md),
  *   2. reads the tokens and, for Kine on PostgreSQL, the database password from SSM through the
  *      instance profile, and writes the node name (IMDSv2) and the DSN into the root-only config
  *      drop-in config.yaml.d/10-node.yaml (../rancher/host.ts),
  *   3. decides bootstrap or join (embedded etcd, below), or waits for the secure token,
- *   4. installs the pinned release: install.sh and the release tarball checked against their literal
- *      sha256, the tarball handed to install.sh through INSTALL_RKE2_ARTIFACT_PATH with a checksum file
- *      holding that literal hash (install.sh checks it again), INSTALL_RKE2_METHOD=tar (a host with
- *      yum would default to the RPM method, which checks no tarball: install.sh lines 128-130),
+ *   4. installs the release read from the base stack's release parameter (../rancher/release.ts: not in this user
+ *      data, so a release bump changes no node's user data; read and checked to its shape before anything else is
+ *      downloaded): install.sh and the release tarball checked against the parameter's sha256s, the tarball handed to
+ *      install.sh through INSTALL_RKE2_ARTIFACT_PATH with a checksum file holding that hash (install.sh checks it
+ *      again), INSTALL_RKE2_METHOD=tar (a host with yum would default to the RPM method, which checks no tarball:
+ *      install.sh lines 128-130),
  *   5. starts RKE2 and, on the first server, publishes the secure (K10) tokens to SSM.
  *
  * Bootstrap or join (embedded etcd). Every server's config has `server:` (./config.ts). The first
@@ -42,15 +45,16 @@
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
-import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned, UNRECORDED } from '../rancher/artifacts.js';
+import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/artifacts.js';
+import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
 import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
 import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
-import { RKE2_ARTIFACTS, rke2Tarball } from './artifacts.js';
+import { RKE2_ARTIFACTS, RKE2_PRODUCT, rke2Tarball } from './artifacts.js';
 import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
-import { rke2Cluster } from './model.js';
+import { RKE2_KEYS, rke2Cluster } from './model.js';
 
 export const RKE2_BOOT_SCRIPT_PATH = '/usr/local/sbin/odp-rke2-boot';
 const TAG = 'odp-rke2-boot';
@@ -64,20 +68,23 @@ const JOIN_WAIT_POLLS = 180;
 /** The systemd unit of a role (bundle/lib/systemd/system/rke2-server.service, rke2-agent.service). */
 export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
 
-/** What a target downloads: install.sh and the tarball of its architecture. */
-export function rke2Downloads(m: EnvironmentModel, t: ConfigTarget) {
-  const version = rke2Cluster(m).version!;
-  return { installer: artifactOf(RKE2_ARTIFACTS, 'rke2', version, 'install.sh'), tarball: artifactOf(RKE2_ARTIFACTS, 'rke2', version, t.pool.arch) };
+/**
+ * How install.sh and the tarball are fetched and verified: `fetch` writes the line fetching one to `dest`, `sha` is the
+ * tarball's hash as a shell word (literal hashes, or the release read at boot: ../rancher/release.ts).
+ */
+interface Rke2Fetch {
+  fetch(what: 'installer' | 'tarball', dest: string): string;
+  sha: string;
 }
 
 /** Lines that install the verified release with install.sh from a local artifact directory. */
-export function rke2InstallLines(dl: ReturnType<typeof rke2Downloads>, arch: 'amd64' | 'arm64', role: string): string[] {
+export function rke2InstallLines(f: Rke2Fetch, arch: 'amd64' | 'arm64', role: string): string[] {
   const tarball = rke2Tarball(arch);
   return [
-    fetchLine(dl.installer, '/root/rke2-install.sh'),
+    f.fetch('installer', '/root/rke2-install.sh'),
     `install -d -m 0700 ${RKE2_ARTIFACT_DIR}`,
-    fetchLine(dl.tarball, `${RKE2_ARTIFACT_DIR}/${tarball}`),
-    `printf '%s  %s\\n' ${dl.tarball.sha256 ?? UNRECORDED} ${tarball} > ${RKE2_ARTIFACT_DIR}/sha256sum-${arch}.txt`,
+    f.fetch('tarball', `${RKE2_ARTIFACT_DIR}/${tarball}`),
+    `printf '%s  %s\\n' ${f.sha} ${tarball} > ${RKE2_ARTIFACT_DIR}/sha256sum-${arch}.txt`,
     `INSTALL_RKE2_ARTIFACT_PATH=${RKE2_ARTIFACT_DIR} INSTALL_RKE2_METHOD=tar INSTALL_RKE2_TYPE=${role} sh /root/rke2-install.sh`,
   ];
 }
@@ -87,7 +94,7 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
   const version = rke2Cluster(m).version!;
   const arch = (a: 'amd64' | 'arm64') => {
     const dl = { installer: artifactOf(RKE2_ARTIFACTS, 'rke2', version, 'install.sh'), tarball: artifactOf(RKE2_ARTIFACTS, 'rke2', version, a) };
-    return { needs: [dl.installer, dl.tarball], install: rke2InstallLines(dl, a, '$ROLE') };
+    return { needs: [dl.installer, dl.tarball], install: rke2InstallLines({ fetch: (what, dest) => fetchLine(dl[what], dest), sha: dl.tarball.sha256 ?? UNRECORDED }, a, '$ROLE') };
   };
   return manualUpgradeScript(m, {
     title: 'RKE2',
@@ -129,18 +136,17 @@ publish_token() {
 /** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
 export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const role = roleOf(t);
-  const version = rke2Cluster(m).version!;
   const d = m.cluster.datastore;
-  const dl = rke2Downloads(m, t);
   const token = shellValue('ssm-name', rke2Cluster(m).token.secret, 'cluster.rke2.token.secret');
   const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
   const first = role === 'server' && isFirstServer(m, t);
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of RKE2 ${version} ${role} ${t.name} (environment ${m.name}).`];
+  // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
+  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
   const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`);
   lines.push(...join.head);
-  lines.push(...refuseUnpinned([dl.installer, dl.tarball], TAG));
   lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch));
   if (first) lines.push(PUBLISH);
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', ...sysctlAssertLines(KUBELET_SYSCTLS, RKE2_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/rke2');
   if (role === 'server')
@@ -168,7 +174,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   lines.push(`printf '%s' "$${variable}" > ${role === 'server' ? RKE2_PATHS.token : RKE2_PATHS.agentToken}`);
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
-  lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the literal hash checked here.', ...rke2InstallLines(dl, t.pool.arch, role));
+  lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the hash checked here (the release parameter\'s).', ...rke2InstallLines({ fetch: releaseFetcher(RKE2_PRODUCT, t.pool.arch), sha: `"$${RELEASE_VARS.artifact}"` }, t.pool.arch, role));
   lines.push(`systemctl enable --now ${rke2Unit(role)}.service`);
   if (first) {
     if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);

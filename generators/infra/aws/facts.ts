@@ -123,6 +123,21 @@ export interface HostNeed {
   source: string;
 }
 
+/**
+ * A non-secret SSM String parameter the base stack owns for the nodes' first boot (e.g. the release a boot script
+ * installs): a change of its value is an update of the base stack only, no node's user data.
+ */
+export interface BootParameter {
+  /** Its name (leading slash). */
+  name: string;
+  value: string;
+  /** A regular expression SSM checks the value against on every write (AWS::SSM::Parameter AllowedPattern). */
+  allowedPattern?: string;
+  /** What it holds and who reads it, in words. */
+  description: string;
+  source: string;
+}
+
 /** The bucket of the etcd snapshots: how long the distribution's snapshots stay there. */
 export interface SnapshotRetention {
   /** Days after which snapshots below the prefix expire (undefined: the writer prunes its own). */
@@ -153,6 +168,8 @@ export interface DistributionAwsFacts {
   poolTermination: { hook: boolean; why: string };
   /** How long its etcd snapshots stay in their bucket (cluster.datastore.backup), when it takes them to S3. */
   snapshotRetention?(m: EnvironmentModel): SnapshotRetention;
+  /** Non-secret SSM String parameters the base stack owns, which the boot scripts read (none when absent). */
+  bootParameters?(m: EnvironmentModel): BootParameter[];
   /** Host processes calling AWS with the node's credentials, per node role. */
   hostNeeds(m: EnvironmentModel, role: NodeGroup): HostNeed[];
   /**

@@ -404,10 +404,26 @@ function apiResources(p: AwsPlan): Record<string, Resource> {
   return out;
 }
 
+/** A boot parameter's logical id. */
+export const bootParameterLogicalId = (name: string): string => `BootParameter${logicalId(name)}`;
+
+/**
+ * The distribution's boot parameters (DistributionAwsFacts.bootParameters): non-secret SSM String parameters the
+ * boot scripts read at first boot, in the base stack so that a change of their value (a release bump) touches no
+ * node's user data (AWS::EC2::Instance UserData: "Update requires: Some interruptions", a stop and start of each
+ * fixed node; a launch template's: an instance refresh of each pool).
+ */
+function bootParameterResources(p: AwsPlan): Record<string, Resource> {
+  const out: Record<string, Resource> = {};
+  for (const b of p.facts.bootParameters?.(p.model) ?? [])
+    put(out, bootParameterLogicalId(b.name), resource('AWS::SSM::Parameter', { Name: b.name, Type: 'String', Tier: 'Standard', Value: b.value, Description: b.description.slice(0, 1024), ...(b.allowedPattern ? { AllowedPattern: b.allowedPattern } : {}) }));
+  return out;
+}
+
 export function baseTemplate(p: AwsPlan): Template {
   const m = p.model;
   const drained = p.drainsPools ? [drainResources(m, autoScaledPools(m).map((pool) => p.names.pool(pool)))] : [];
-  const resources = merged<Resource>([keyResources(p), ...p.buckets.map((b) => bucketResources(p, b)), importResources(p), securityGroups(p), nodeRoles(p), storeRoles(p), irsaResources(p), apiResources(p), ...drained]);
+  const resources = merged<Resource>([keyResources(p), ...p.buckets.map((b) => bucketResources(p, b)), importResources(p), securityGroups(p), nodeRoles(p), storeRoles(p), irsaResources(p), apiResources(p), bootParameterResources(p), ...drained]);
   const outputs: [string, Output][] = [];
   for (const g of ['controlplane', 'worker', 'api-lb'] as const) if (resources[GROUP_ID[g]]) outputs.push(output(p, `${GROUP_ID[g]}Id`, `Security group of the ${g === 'api-lb' ? 'API load balancer' : `${g} nodes`}`, getAtt(GROUP_ID[g], 'GroupId')));
   for (const r of p.roles) {

@@ -360,6 +360,19 @@ export interface SQSQueuePolicyProps {
   Queues: Value<Value<string>[]>;
 }
 
+/** AWS::SSM::Parameter */
+export interface SSMParameterProps {
+  AllowedPattern?: Value<string>;
+  DataType?: Value<"text" | "aws:ec2:image">;
+  Description?: Value<string>;
+  Name?: Value<string>;
+  Policies?: Value<string>;
+  Tags?: Value<Record<string, Value<string>>>;
+  Tier?: Value<"Standard" | "Advanced" | "Intelligent-Tiering">;
+  Type: Value<"String" | "StringList">;
+  Value: Value<string>;
+}
+
 export interface AutoScalingAutoScalingGroupAcceleratorCountRequest {
   Max?: Value<number>;
   Min?: Value<number>;
@@ -1727,4 +1740,5 @@ export interface CfnResourceProps {
   'AWS::S3::BucketPolicy': S3BucketPolicyProps;
   'AWS::SQS::Queue': SQSQueueProps;
   'AWS::SQS::QueuePolicy': SQSQueuePolicyProps;
+  'AWS::SSM::Parameter': SSMParameterProps;
 }

@@ -37,6 +37,7 @@ export const EMITTED_TYPES = [
   'AWS::S3::BucketPolicy',
   'AWS::SQS::Queue',
   'AWS::SQS::QueuePolicy',
+  'AWS::SSM::Parameter',
 ] as const;
 
 const ident = (type: string): string => type.replace(/^AWS::/, '').replace(/::/g, '');
