@@ -153,7 +153,7 @@ describe('RKE2 user-data', () => {
     ])
       expect(boot.split('\n'), line).toContain(line);
     expect(boot.indexOf('useradd')).toBeLessThan(boot.indexOf('rke2-install.sh'));
-    expect(boot).toMatch(/^RELEASE=\$\(ssm_secret '\/odp\/[a-z0-9-]+\/rke2\/release'\)$/m);
+    expect(boot).toMatch(/^RELEASE=\$\(ssm_parameter '\/odp\/[a-z0-9-]+\/rke2\/release'\)$/m);
     const agent = bootScript(files.get('rke2/userdata/workers.yaml')!);
     expect(agent).not.toMatch(/useradd|PGPASSWORD|rke2\/token'/);
     expect(agent).toContain('INSTALL_RKE2_TYPE=agent');

@@ -3,7 +3,6 @@
  * a cross-check against what the rendered tree actually reads (ExternalSecrets, K3s boot scripts).
  */
 import { talosCluster } from '../generators/distributions/talos/model.js';
-import { releaseParameterName } from '../generators/distributions/rancher/release.js';
 import { describe, expect, it } from 'vitest';
 import { locate } from '../generators/load/loader.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
@@ -37,9 +36,6 @@ function readByRenderedTree(p: PreparedEnvironment): Set<string> {
     }
     for (const m of f.content.matchAll(/ssm_secret '([^']+)'/g)) out.add(m[1]!);
   }
-  // The K3s/RKE2 release parameter is read by the same retrying function, but it is a String parameter the base
-  // stack owns (distributions/rancher/release.ts), not a SecureString the environment depends on.
-  if (p.model.cluster.distribution !== 'talos') out.delete(releaseParameterName({ name: p.model.cluster.distribution }, p.model));
   return out;
 }
 

@@ -89,16 +89,26 @@ const preludeFunctions = (tag: string): ShellFunction[] => [
 }`,
   },
   {
-    name: 'ssm_secret',
-    text: `# Read an SSM SecureString through the instance profile; retry while its credentials arrive.
-ssm_secret() {
+    name: 'ssm_parameter',
+    text: `# Read an SSM parameter through the instance profile (further arguments go to get-parameter); retry while its
+# credentials arrive.
+ssm_parameter() {
   n=0
-  until v=$(aws ssm get-parameter --region "$REGION" --with-decryption --name "$1" --query Parameter.Value --output text); do
+  ssm_name=$1
+  shift
+  until v=$(aws ssm get-parameter --region "$REGION" "$@" --name "$ssm_name" --query Parameter.Value --output text); do
     n=$((n + 1))
-    [ "$n" -lt 30 ] || { log "cannot read SSM parameter $1"; exit 1; }
+    [ "$n" -lt 30 ] || { log "cannot read SSM parameter $ssm_name"; exit 1; }
     sleep 10
   done
   printf '%s' "$v"
+}`,
+  },
+  {
+    name: 'ssm_secret',
+    text: `# Read an SSM SecureString, decrypted.
+ssm_secret() {
+  ssm_parameter "$1" --with-decryption
 }`,
   },
   { name: 'urlencode', text: `# Percent-encode every byte (safe in any part of a URL).

@@ -96,9 +96,8 @@ export function releaseParameter(keys: Pick<RancherKeys, 'name' | 'title' | 'rel
 }
 
 /**
- * Shell lines that read the release parameter (ssm_secret: retried while the instance profile's credentials arrive,
- * then the boot stops naming the parameter; `--with-decryption` is ignored for a String parameter: AWS CLI
- * ssm get-parameter reference), validate it and set RELEASE_VARS for the node's architecture. Nothing before them
+ * Shell lines that read the release parameter (ssm_parameter: retried while the instance profile's credentials arrive,
+ * then the boot stops naming the parameter; a String, read without decryption), validate it and set RELEASE_VARS for the node's architecture. Nothing before them
  * installs anything.
  */
 export function releaseReadLines(keys: Pick<RancherKeys, 'name' | 'title' | 'releasePattern'>, m: EnvironmentModel, arch: 'amd64' | 'arm64'): string[] {
@@ -110,7 +109,7 @@ export function releaseReadLines(keys: Pick<RancherKeys, 'name' | 'title' | 'rel
   return [
     `# The ${o.keys.title} release this node installs: SSM parameter ${param} of the base stack (not this user data, so a release`,
     '# bump changes no node\'s user data), read once at first boot and checked to its shape before anything is downloaded.',
-    `RELEASE=$(ssm_secret ${shQuote(param)})`,
+    `RELEASE=$(ssm_parameter ${shQuote(param)})`,
     `{ [ "$(printf '%s\\n' "$RELEASE" | wc -l)" -eq 1 ] && printf '%s\\n' "$RELEASE" | grep -Eqx ${shQuote(shape)}; } || { log ${shQuote(`SSM parameter ${param} does not hold a release record of ${o.keys.title} (version=<release> install.sh=<sha256> amd64=<sha256> arm64=<sha256>): refusing to install anything; the base stack writes it (npm run synth, deploy the base stack)`)}; exit 1; }`,
     `${v.version}=$(printf '%s\\n' "$RELEASE" | sed 's/^version=\\([^ ]*\\) .*/\\1/')`,
     `${v.tag}=$(printf '%s' "$${v.version}" | sed 's/+/%2B/g')`,

@@ -14,15 +14,22 @@ imds() {
   t=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
   curl -sf -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
 }
-# Read an SSM SecureString through the instance profile; retry while its credentials arrive.
-ssm_secret() {
+# Read an SSM parameter through the instance profile (further arguments go to get-parameter); retry while its
+# credentials arrive.
+ssm_parameter() {
   n=0
-  until v=$(aws ssm get-parameter --region "$REGION" --with-decryption --name "$1" --query Parameter.Value --output text); do
+  ssm_name=$1
+  shift
+  until v=$(aws ssm get-parameter --region "$REGION" "$@" --name "$ssm_name" --query Parameter.Value --output text); do
     n=$((n + 1))
-    [ "$n" -lt 30 ] || { log "cannot read SSM parameter $1"; exit 1; }
+    [ "$n" -lt 30 ] || { log "cannot read SSM parameter $ssm_name"; exit 1; }
     sleep 10
   done
   printf '%s' "$v"
+}
+# Read an SSM SecureString, decrypted.
+ssm_secret() {
+  ssm_parameter "$1" --with-decryption
 }
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
