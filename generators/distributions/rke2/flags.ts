@@ -11,7 +11,7 @@
  * on v1.34.10+rke2r1 and v1.36.3+rke2r1. Extracted mechanically: 134 server keys, 66 agent keys.
  * RKE2, like the supervisor, only warns about an unknown config.yaml key, so the generator refuses them.
  */
-import { checkFlagIn, checkListItems, listItems, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
+import { checkFlagIn, checkListItems, listItems, nearMissIssue, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
 import type { NodeRole } from '../rancher/config.js';
 import { parseQuantity } from '../../lib/quantity.js';
 import { SUPERVISOR_FLAGS } from '../rancher/supervisor-flags.js';
@@ -126,6 +126,8 @@ function controlPlaneItems(key: string, value: unknown, didYouMean: (w: string, 
     const [name, val] = item.split(/=(.*)/s, 2) as [string, string | undefined];
     if (val === undefined) return { key, on: 'value', message: `'${item}' has no value (RKE2 refuses to start: incorrectly formatted ${probes ? 'control probe config' : 'control plane resource request'})`, hint: probes ? 'write <component>-<probe>-<setting>=<seconds or count>, e.g. kube-apiserver-startup-failure-threshold=30' : 'write <component>-<cpu|memory>=<quantity>, e.g. kube-apiserver-cpu=500m' };
     if (!names.includes(name)) {
+      const near = nearMissIssue(key, value, name, names, `a name RKE2 looks up in ${key}`);
+      if (near) return near;
       const m = didYouMean(name, [...names]);
       return { key, on: 'value', message: `'${name}' is not a name RKE2 looks up in ${key}: it ignores the item and keeps the default`, hint: m ? `did you mean '${m}'?` : probes ? 'names are <component>-<liveness|readiness|startup>-<initial-delay-seconds|timeout-seconds|failure-threshold|period-seconds>' : 'names are <component>-cpu and <component>-memory' };
     }
