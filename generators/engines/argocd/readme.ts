@@ -10,7 +10,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, fleetAlerts } from './fleet-alerts.js';
@@ -351,7 +351,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
 function hubSection(m: EnvironmentModel): string {
   const rows = registered(m).map((env) => {
     const p = clusterSecretParameters(m.name, env);
-    return `| ${env} | \`${clusterSecretPath(env)}\` | ${fetchedFields(m, env).map((k) => `\`${p[k]}\``).join(', ')} |`;
+    return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.config}\` |`;
   });
   return [
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
