@@ -217,10 +217,10 @@ export const HUB_TOKEN_WARNING_DAYS = 14;
  * fromJson (json.Unmarshal, nil on an error: defaults.go:70-79), kindIs, hasKey, get, now (time.Now), dateModify
  * (time.ParseDuration: date.go:45-51), dateInZone (:20-44), fail (:278). The two times compare as text: both UTC,
  * fixed width. A config without expiresAt (a registration before it) or not JSON passes unchecked.
- * Why not a PrometheusRule: kube-state-metrics exports a Secret's annotations as label values only (kube_secret_annotations,
- * value 1), which PromQL cannot compare with time(), and its custom-resource metrics read only CRD-served kinds (a group is
- * required: kube-state-metrics internal/discovery/discovery.go:188-194); External Secrets' own metric of this condition
- * (externalsecret_status_condition) is not scraped here (its chart's serviceMonitor.enabled defaults to false).
+ * The check is here, not in a PrometheusRule on expiresAt: kube-state-metrics exports a Secret's annotations as label values
+ * only (kube_secret_annotations, value 1), which PromQL cannot compare with time(), and its custom-resource metrics read
+ * only CRD-served kinds (a group is required: kube-state-metrics internal/discovery/discovery.go:188-194). The alert reads
+ * the condition this check sets, from External Secrets' own metric (fleet-alerts.ts FLEET_TOKEN_ALERT).
  */
 export function expiryCheck(env: string, register: string): string {
   const message = `the hub's token for ${env} expires within ${HUB_TOKEN_WARNING_DAYS} days (expiresAt in its config): run ${register} with ${env}'s kubeconfig to rotate it`;
