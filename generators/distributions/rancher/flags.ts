@@ -148,10 +148,9 @@ export const listItems = (value: unknown): string[] => (typeof value === 'string
 /**
  * The entry of `allowed` an item matches only after trimming spaces or folding case, and how it differs. The
  * generator takes each item exactly as the table writes it: the supervisor trims `disable` items but compares them
- * case-sensitively (k3s-io/k3s pkg/cli/server/server.go run: `strings.TrimSpace(v)` into `Disables[v]`, so
- * `Traefik` disables nothing), and RKE2 splits `cni` and `ingress-controller` on commas without trimming (rancher/rke2
- * pkg/cli/cmds/server.go disableExceptSelected: any other spelling is "Invalid value … for --cni flag", a fatal
- * error); one spelling everywhere keeps the rendered config what the nodes read.
+ * case-sensitively (the supervisor's pkg/cli/server/server.go run: `strings.TrimSpace(v)` into `Disables[v]`, so a
+ * capitalised item disables nothing), and a member's own list flags may not trim at all (where: next to its tables, in
+ * its flags.ts); one spelling everywhere keeps the rendered config what the nodes read.
  */
 export function nearMiss(item: string, allowed: readonly string[]): { entry: string; how: string } | undefined {
   const spaced = item.trim() !== item;

@@ -23,20 +23,20 @@ import { targets, type Settings, type Target } from './containerd.js';
 import { listItems } from './flags.js';
 
 /**
- * The server flags that split a server's roles, and the role a server keeps with each. Sources: docs.k3s.io
- * "Managing Server Roles" (installation/server-roles: "It is possible to disable specific components in order to
- * split the control-plane and etcd roles on to separate nodes": an etcd-only server sets --disable-apiserver
- * --disable-controller-manager --disable-scheduler, a control-plane-only one --disable-etcd and joins an etcd server;
- * "This document is only relevant when using embedded etcd") and docs.rke2.io "Managing Server Roles"
- * (install/server_roles: the same four keys in config.yaml). Both members' supervisors take them as hidden,
- * experimental flags (./supervisor-flags.ts).
+ * The server flags that split a server's roles, and the role a server keeps with each. Source: each member's "Managing
+ * Server Roles" page (its address is the rolesDocs its rules.ts passes, with the quotes): "It is possible to disable
+ * specific components in order to split the control-plane and etcd roles on to separate nodes": an etcd-only server
+ * sets disable-apiserver, disable-controller-manager and disable-scheduler, a control-plane-only one disable-etcd and
+ * joins an etcd server; "This document is only relevant when using embedded etcd". The supervisor takes all four as
+ * hidden, experimental flags (./supervisor-flags.ts).
  *
  * Refused on every server, where set to true: the generator models every server as one etcd member running the whole
  * control plane. With split roles its API load balancer would send 6443 to servers with no API server, `etcd-odd`
- * would count servers that are not etcd members, the RKE2 restore (restore-etcd.sh) would rejoin every other server as
- * an etcd member, and the upgrade gate would wait for an etcd pod on every server. Making each of those role-aware
- * was the alternative; refusing is simpler (one model of a server), and a split buys nothing this generator's
- * clusters need: a cluster grows its etcd by adding servers (docs/concepts/design-notes.md, Split server roles).
+ * would count servers that are not etcd members, the embedded-etcd restore script (restore-etcd.sh) would rejoin
+ * every other server as an etcd member, and the upgrade gate would wait for an etcd pod on every server. Making each
+ * of those role-aware was the alternative; refusing is simpler (one model of a server), and a split buys nothing this
+ * generator's clusters need: a cluster grows its etcd by adding servers (docs/concepts/design-notes.md, Split server
+ * roles).
  */
 export const SPLIT_ROLE_FLAGS: Readonly<Record<string, { component: string; leaves: string }>> = {
   'disable-etcd': { component: 'etcd', leaves: 'a control-plane-only server (no etcd member)' },

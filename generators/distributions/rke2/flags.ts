@@ -97,7 +97,11 @@ export const RKE2_FLAGS: Record<NodeRole, Readonly<Record<string, FlagSpec>>> = 
 
 /** Valid items of the server's `disable` list (pkg/cli/types.go DisableItems). */
 export const RKE2_DISABLE_ITEMS = ['rke2-coredns', 'rke2-metrics-server', 'rke2-snapshot-controller', 'rke2-snapshot-controller-crd', 'rke2-snapshot-validation-webhook'] as const;
-/** `cni` values (pkg/cli/types.go CNIItems, plus `none` and `multus` first; server.go validateCNI). */
+/**
+ * `cni` values (pkg/cli/types.go CNIItems, plus `none` and `multus` first; server.go validateCNI). RKE2 splits `cni` and
+ * `ingress-controller` on commas without trimming and refuses any other spelling (pkg/cli/cmds/server.go
+ * disableExceptSelected: "Invalid value … for --cni flag", fatal), so ../rancher/flags.ts nearMiss refuses spaces and case.
+ */
 export const RKE2_CNI_ITEMS = ['none', 'multus', 'calico', 'canal', 'cilium', 'flannel'] as const;
 /** `ingress-controller` values (pkg/cli/types.go IngressItems, plus `none`). */
 export const RKE2_INGRESS_ITEMS = ['none', 'ingress-nginx', 'traefik'] as const;
