@@ -109,3 +109,19 @@ describe('snapshotter and default-runtime (distributions/rancher/containerd.ts)'
     ]);
   });
 });
+
+describe('list items of a table are taken only as written (rancher/flags.ts nearMiss)', () => {
+  it('disable: exactly an entry of the distribution\'s table; spaces or case get their own message and the entry', () => {
+    expect(k3s('disable', ['traefik', 'servicelb'])).toBeUndefined();
+    expect(k3s('disable', [' traefik'])).toBe("' traefik' is not exactly a packaged component K3s can disable: it differs from 'traefik' in spaces around it, and items are taken only as written");
+    expect(checkFlag('server', 'disable', 'servicelb, traefik', didYouMean)?.hint).toBe("write 'traefik': no space after a comma, or a YAML list");
+    expect(k3s('disable', ['Traefik'])).toMatch(/^'Traefik' is not exactly a packaged component K3s can disable: it differs from 'traefik' in letter case/);
+    expect(rke2('disable', [' RKE2-Metrics-Server'])).toMatch(/differs from 'rke2-metrics-server' in spaces around it and letter case/);
+    expect(checkFlag('server', 'disable', ['traefk'], didYouMean)?.hint).toBe("did you mean 'traefik'?");
+  });
+  it('RKE2 cni, ingress-controller and control-plane settings: the same', () => {
+    expect(rke2('cni', 'Canal')).toMatch(/^'Canal' is not exactly a CNI RKE2 deploys: it differs from 'canal' in letter case/);
+    expect(rke2('ingress-controller', ['traefik '])).toMatch(/^'traefik ' is not exactly an ingress controller RKE2 deploys/);
+    expect(rke2('control-plane-resource-requests', ['Kube-Apiserver-cpu=500m'])).toMatch(/^'Kube-Apiserver-cpu' is not exactly a name RKE2 looks up in control-plane-resource-requests: it differs from 'kube-apiserver-cpu'/);
+  });
+});

@@ -3,12 +3,14 @@
  * the metric it reads is served (the argo-cd values turn the controller's metrics on) and scraped (the ServiceMonitor
  * selects the chart's metrics Service), its expression is evaluated on sample series of argocd_app_info as argo-cd v3.4.4
  * exports them (controller/metrics/metrics.go:65-69, 423-451) through test/support/promql.ts, and both objects pass the
- * prometheus-operator models' schemas.
+ * prometheus-operator models' schemas. And its alert on a managed cluster's token: the cluster ExternalSecret not Ready
+ * (its template fails 14 days before expiresAt, hub.ts expiryCheck), from externalsecret_status_condition as External
+ * Secrets v2.9.0 exports it (pkg/controllers/externalsecret/util.go:44-66, esmetrics.go:89-172), scraped by a PodMonitor.
  */
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { ARGOCD_APP_INFO, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_METRICS_PATH } from '../generators/engines/argocd/fleet-alerts.js';
+import { ARGOCD_APP_INFO, EXTERNALSECRET_STATUS_CONDITION, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_METRICS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW } from '../generators/engines/argocd/fleet-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { firing, type Sample } from './support/promql.js';
@@ -102,9 +104,64 @@ describe('the hub alerts on a managed root not Synced and Healthy for an hour', 
     const off = new Map(sources);
     off.set('environments/hub.yaml', `${sources.get('environments/hub.yaml')!}addons:\n  kube-prometheus-stack: { enabled: false }\n`);
     const files = render('hub', off);
-    expect(files.filter((f) => f.path === FLEET_ALERTS_PATH || f.path === FLEET_METRICS_PATH)).toStrictEqual([]);
+    expect(files.filter((f) => f.path === FLEET_ALERTS_PATH || f.path === FLEET_METRICS_PATH || f.path === FLEET_SECRET_METRICS_PATH)).toStrictEqual([]);
     expect(doc(files, 'values/argo-cd.yaml').controller).toBeUndefined();
     expect(render('fleet-a').some((f) => f.path === FLEET_ALERTS_PATH)).toBe(false);
     expect(FLEET_ALERT).toBe(alert.alert);
+  });
+});
+
+describe("the hub alerts on a managed cluster's token expiring (its cluster ExternalSecret not Ready) for an hour", () => {
+  const hub = render('hub');
+  const rule = doc(hub, FLEET_ALERTS_PATH);
+  const alert = rule.spec.groups[0].rules.find((r: { alert: string }) => r.alert === FLEET_TOKEN_ALERT);
+  const monitor = doc(hub, FLEET_SECRET_METRICS_PATH);
+
+  it("a PodMonitor scrapes External Secrets' controller pods (chart 2.9.0 selector labels, port metrics), keeping the metric's own namespace", async () => {
+    expect(monitor.kind).toBe('PodMonitor');
+    expect(monitor.spec.selector.matchLabels).toStrictEqual({ 'app.kubernetes.io/name': 'external-secrets', 'app.kubernetes.io/instance': 'external-secrets' });
+    expect(monitor.spec.namespaceSelector).toStrictEqual({ matchNames: ['external-secrets'] });
+    expect(monitor.spec.podMetricsEndpoints).toStrictEqual([{ port: 'metrics', path: '/metrics', interval: '30s', honorLabels: true }]);
+    // Applied like the ServiceMonitor: the root's last wave, no dry run while the monitoring CRDs do not exist.
+    expect(monitor.metadata.annotations).toStrictEqual(doc(hub, FLEET_METRICS_PATH).metadata.annotations);
+    expect(await validateObject(monitor)).toStrictEqual([]);
+  });
+
+  it('reads only externalsecret_status_condition and its labels, for its window; the description names register.sh', () => {
+    const names = alert.expr.match(/\b[a-z_]+(?=\{)/g) as string[];
+    expect(new Set(names)).toStrictEqual(new Set([EXTERNALSECRET_STATUS_CONDITION.name]));
+    for (const sel of alert.expr.match(/\{[^}]*\}/g) as string[]) for (const [, label] of sel.matchAll(/([a-z_]+)(?:=~|!=|=)"/g)) expect(EXTERNALSECRET_STATUS_CONDITION.labels).toContain(label);
+    expect(alert.for).toBe(FLEET_TOKEN_ALERT_WINDOW);
+    expect(alert.annotations.summary).toBe("The hub hub's token for {{ $labels.environment }} expires within 14 days, or its cluster Secret cannot be refreshed");
+    expect(alert.annotations.description).toContain('rendered/{{ $labels.environment }}/argocd/bootstrap/register.sh');
+  });
+
+  // externalsecret_status_condition of one ExternalSecret at one instant, as SetExternalSecretCondition leaves it: the
+  // current status 1, the opposite 0 (labels name, namespace, condition, status; job and the pod's target labels beside).
+  const es = (name: string, ready: boolean, namespace = 'argocd'): Sample[] =>
+    (['True', 'False'] as const).map((status) => ({
+      labels: { __name__: 'externalsecret_status_condition', name, namespace, condition: 'Ready', status, job: 'external-secrets/external-secrets-controller', pod: 'external-secrets-6d9f7c8b5-x2x7q' },
+      value: (status === 'True') === ready ? 1 : 0,
+    }));
+  const minutes = (n: number, series: () => Sample[]) => Array.from({ length: n }, series);
+  const fired = (timeline: Sample[][]) => firing(alert.expr, 60, timeline);
+
+  it('fires after an hour of Ready False (the template failing 14 days before expiresAt), naming the environment', () => {
+    const out = fired(minutes(61, () => [...es('cluster-fleet-a', false), ...es('cluster-fleet-b', true)]));
+    expect(out[59]).toStrictEqual([]);
+    expect(out[60]).toStrictEqual([{ name: 'cluster-fleet-a', environment: 'fleet-a' }]);
+  });
+
+  it('resets once the ExternalSecret is Ready again (a rotated token), and stays quiet for Ready ones and other namespaces', () => {
+    const rotated = [...minutes(50, () => es('cluster-fleet-a', false)), ...minutes(1, () => es('cluster-fleet-a', true)), ...minutes(59, () => es('cluster-fleet-a', false))];
+    expect(fired(rotated).every((f) => f.length === 0)).toBe(true);
+    const quiet = () => [...es('cluster-fleet-a', true), ...es('cluster-fleet-b', false, 'portal'), ...es('grafana-admin', false)];
+    expect(fired(minutes(120, quiet)).every((f) => f.length === 0)).toBe(true);
+  });
+
+  it('the hub README names it', () => {
+    const readme = hub.find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain(`\`${FLEET_TOKEN_ALERT}\``);
+    expect(readme).toContain(`PodMonitor \`rendered/hub/${FLEET_SECRET_METRICS_PATH}\``);
   });
 });

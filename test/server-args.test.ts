@@ -1,11 +1,13 @@
 /**
  * Server flags of K3s and RKE2 that leave the cluster without a component (generators/distributions/rancher/server-args.ts,
- * rke2/rules.ts rke2Disable): refused where nothing is left, accepted where another server or component still serves
- * (the invalid fixtures cluster-dns-range, server-components, server-components-kine and rke2-disable-coredns assert
+ * rke2/rules.ts rke2Disable): refused where nothing is left (split server roles: everywhere), accepted where another server or component still serves
+ * (the invalid fixtures cluster-dns-range, server-roles, server-roles-kine and rke2-disable-coredns assert
  * the refusals' position and text).
  */
 import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
+import { SPLIT_ROLE_FLAGS } from '../generators/distributions/rancher/server-args.js';
+import { SUPERVISOR_FLAGS } from '../generators/distributions/rancher/supervisor-flags.js';
 import { fixtureSources } from './helpers.js';
 
 /** The error rules (and messages) of a valid fixture with `edit` applied to its text. */
@@ -42,28 +44,29 @@ describe('cluster-dns', () => {
   });
 });
 
-describe('split server roles', () => {
-  it('a control-plane component disabled on some servers only: accepted (etcd-only servers)', () => {
-    expect(rke2('kube-apiserver-arg: [request-timeout=300s]', { first: 'disable-apiserver: true, disable-scheduler: true, disable-controller-manager: true' })).toStrictEqual([]);
-  });
-  it('disable-etcd on a later pool (its servers join the first pool\'s etcd): accepted', () => {
-    expect(rke2('kube-apiserver-arg: [request-timeout=300s]', { later: 'disable-etcd: true' })).toStrictEqual([]);
-  });
-  it('each control-plane component disabled on every server: refused once per place that sets it', () => {
-    const e = rke2('kube-apiserver-arg: [request-timeout=300s]', { first: 'disable-apiserver: true, disable-controller-manager: true', later: 'disable-apiserver: true, disable-controller-manager: true' });
-    expect(e).toStrictEqual([
-      expect.stringMatching(/^server-components: disable-apiserver is set on every server .*no server runs kube-apiserver/),
-      expect.stringMatching(/^server-components: disable-apiserver is set on every server/),
-      expect.stringMatching(/^server-components: disable-controller-manager is set on every server .*no server runs kube-controller-manager/),
-      expect.stringMatching(/^server-components: disable-controller-manager is set on every server/),
+describe('split server roles: refused (rancher/server-args.ts SPLIT_ROLE_FLAGS)', () => {
+  it.each(Object.keys(SPLIT_ROLE_FLAGS))('%s on one controlplane pool: refused at its key', (flag) => {
+    expect(rke2('kube-apiserver-arg: [request-timeout=300s]', { later: `${flag}: true` })).toStrictEqual([
+      `server-roles: ${flag} turns off ${SPLIT_ROLE_FLAGS[flag]!.component} on the servers of controlplane pool 'cp-later', making ${SPLIT_ROLE_FLAGS[flag]!.leaves}: split server roles (docs.rke2.io/install/server_roles) are not supported: the generator runs every server as an etcd member with the whole control plane (the API load balancer targets every server, etcd-odd counts every server as a member, the restore and the upgrade gate expect etcd on every server)`,
     ]);
   });
-  it('disable-etcd on every server (cluster-wide): refused at the one key', () => {
-    expect(rke2('disable-etcd: true')).toStrictEqual([expect.stringMatching(/^server-components: disable-etcd on controlplane pool 'cp', whose first node is the server that bootstraps/)]);
+  it('an etcd-only pool (all three control-plane flags): one error per key', () => {
+    const e = rke2('kube-apiserver-arg: [request-timeout=300s]', { first: 'disable-apiserver: true, disable-scheduler: true, disable-controller-manager: true' });
+    expect(e.map((m) => m.split(' turns off')[0])).toStrictEqual(['server-roles: disable-apiserver', 'server-roles: disable-controller-manager', 'server-roles: disable-scheduler']);
   });
-  it('K3s on Kine (kine-postgres): disable-etcd on a pool refused', () => {
+  it('cluster-wide: refused once, at the one key', () => {
+    expect(rke2('disable-etcd: true')).toStrictEqual([expect.stringMatching(/^server-roles: disable-etcd turns off etcd on the servers of every controlplane pool/)]);
+  });
+  it('set to false (the default): accepted', () => {
+    expect(rke2('disable-etcd: false\ndisable-apiserver: false', { later: 'disable-scheduler: false' })).toStrictEqual([]);
+  });
+  it('K3s on Kine (kine-postgres): refused with the Kine reason', () => {
     const e = errors('k3s-postgres.yaml', (t) => t.replace(/(  - name: (\S+)\n    role: controlplane\n)/, '$1    k3s: { extraArgs: { disable-etcd: true } }\n'));
-    expect(e).toStrictEqual([expect.stringMatching(/^server-components: disable-etcd on a kine-postgres cluster: there is no embedded etcd/)]);
+    expect(e).toStrictEqual([expect.stringMatching(/^server-roles: disable-etcd turns off etcd .*: on kine-postgres there is no embedded etcd and every server runs the whole control plane/)]);
+  });
+  it("the table is the supervisor's disable-<component> flags of the control plane, each a server flag", () => {
+    const components = Object.keys(SUPERVISOR_FLAGS.server).filter((k) => /^disable-(etcd|apiserver|controller-manager|scheduler)$/.test(k));
+    expect(Object.keys(SPLIT_ROLE_FLAGS).sort()).toStrictEqual(components.sort());
   });
 });
 

@@ -2,7 +2,9 @@
  * A minimal PromQL evaluator for instant vectors, enough for the rules rendered here: selectors with =, !=, =~, !~
  * (regexes anchored, as Prometheus anchors them), `A or B` (all of A, then B's series whose label set A lacks),
  * `max by (…) (E)` (the value the largest; labels only those named; the metric name dropped) and
- * `label_replace(E, "dst", "replacement", "src", "regex")` (anchored; no match leaves the series as it is).
+ * `label_replace(E, "dst", "replacement", "src", "regex")` (anchored; no match leaves the series as it is) and a comparison
+ * with a number, `E == 1` (==, !=, >, <, >=, <=; without bool: a filter keeping the series, metric name included, that
+ * compare true: engine.go VectorscalarBinop, shouldDropMetricName only for arithmetic operators).
  * Semantics from prometheus/prometheus promql/engine.go (VectorOr, aggregation) and promql/functions.go (funcLabelReplace).
  * Plus the alerting rule's `for`: an output series fires once present at every evaluation for the duration.
  */
@@ -20,13 +22,22 @@ class Parser {
   private str(): string { return JSON.parse(this.take(/"(?:[^"\\]|\\.)*"/)) as string; }
   parse(): (v: Sample[]) => Sample[] { const e = this.expr(); this.ws(); if (this.i !== this.s.length) throw new Error(`promql: trailing ${this.s.slice(this.i)}`); return e; }
   private expr(): (v: Sample[]) => Sample[] {
-    let left = this.term();
+    let left = this.compared();
     while (this.peek(/or\b/y)) {
       this.take(/or\b/);
-      const l = left, r = this.term();
+      const l = left, r = this.compared();
       left = (v) => { const a = l(v); const seen = new Set(a.map((x) => key(x.labels))); return [...a, ...r(v).filter((x) => !seen.has(key(x.labels)))]; };
     }
     return left;
+  }
+  /** A term, then optionally a comparison with a number (binds tighter than `or`: promql/parser precedence). */
+  private compared(): (v: Sample[]) => Sample[] {
+    const e = this.term();
+    if (!this.peek(/==|!=|>=|<=|>|</y)) return e;
+    const op = this.take(/==|!=|>=|<=|>|</);
+    const n = Number(this.take(/-?\d+(?:\.\d+)?/));
+    const test: Record<string, (a: number) => boolean> = { '==': (a) => a === n, '!=': (a) => a !== n, '>': (a) => a > n, '<': (a) => a < n, '>=': (a) => a >= n, '<=': (a) => a <= n };
+    return (v) => e(v).filter((x) => test[op]!(x.value));
   }
   private term(): (v: Sample[]) => Sample[] {
     if (this.peek(/\(/y)) { this.take(/\(/); const e = this.expr(); this.take(/\)/); return e; }

@@ -137,7 +137,10 @@ const k3sContainerd: Rule = containerdRule('k3s', 'k3sVersion', K3S_CONTAINERD, 
 /**
  * cluster-dns and the split-role flags (../rancher/server-args.ts). On K3s the DNS address is the clusterIP of
  * manifests/coredns.yaml's kube-dns Service (`clusterIP: %{CLUSTER_DNS}%`, which pkg/server/server.go stages from
- * ControlConfig.ClusterDNS); split roles: docs.k3s.io/installation/server-roles.
+ * ControlConfig.ClusterDNS); split roles, refused: docs.k3s.io/installation/server-roles ("Managing Server Roles": an
+ * etcd-only server with --disable-apiserver --disable-controller-manager --disable-scheduler, a control-plane-only one
+ * with --disable-etcd --server <etcd-only node>; "This document is only relevant when using embedded etcd. When not
+ * using embedded etcd, all servers will have the control-plane role", which K3s here, on Kine, always is).
  */
 const k3sServerArgs: Rule = serverArgsRule('k3s', 'K3s', 'docs.k3s.io/installation/server-roles', k3sSettings);
 

@@ -145,10 +145,35 @@ const aliasOf = (table: FlagTable, key: string): string | undefined => Object.en
 /** Items of a list flag's value (a comma-separated string or a list). */
 export const listItems = (value: unknown): string[] => (typeof value === 'string' ? value.split(',') : (value as string[]));
 
+/**
+ * The entry of `allowed` an item matches only after trimming spaces or folding case, and how it differs. The
+ * generator takes each item exactly as the table writes it: the supervisor trims `disable` items but compares them
+ * case-sensitively (the supervisor's pkg/cli/server/server.go run: `strings.TrimSpace(v)` into `Disables[v]`, so a
+ * capitalised item disables nothing), and a member's own list flags may not trim at all (where: next to its tables, in
+ * its flags.ts); one spelling everywhere keeps the rendered config what the nodes read.
+ */
+export function nearMiss(item: string, allowed: readonly string[]): { entry: string; how: string } | undefined {
+  const spaced = item.trim() !== item;
+  const entry = allowed.find((a) => a === item.trim()) ?? allowed.find((a) => a.toLowerCase() === item.trim().toLowerCase());
+  if (entry === undefined) return undefined;
+  const cased = entry !== item.trim();
+  return { entry, how: spaced && cased ? 'spaces around it and letter case' : spaced ? 'spaces around it' : 'letter case' };
+}
+
+/** The issue of an item that is `entry` but for spaces or case (see nearMiss), or undefined. */
+export function nearMissIssue(key: string, value: unknown, item: string, allowed: readonly string[], what: string): FlagIssue | undefined {
+  const near = nearMiss(item, allowed);
+  if (!near) return undefined;
+  const comma = typeof value === 'string' && value.includes(',') && item.trim() !== item ? ': no space after a comma, or a YAML list' : '';
+  return { key, on: 'value', message: `'${item}' is not exactly ${what}: it differs from '${near.entry}' in ${near.how}, and items are taken only as written`, hint: `write '${near.entry}'${comma}` };
+}
+
 /** The first item of a list value outside `allowed`, as an issue. */
 export function checkListItems(key: string, value: unknown, allowed: readonly string[], what: string, didYouMean: DidYouMean): FlagIssue | undefined {
   const bad = listItems(value).find((i) => !allowed.includes(i));
   if (bad === undefined) return undefined;
+  const near = nearMissIssue(key, value, bad, allowed, what);
+  if (near) return near;
   const m = didYouMean(bad, [...allowed]);
   return { key, on: 'value', message: `'${bad}' is not ${what}`, hint: m ? `did you mean '${m}'?` : `one of: ${allowed.join(', ')}` };
 }

@@ -12,16 +12,8 @@
  * address is the kubernetes Service's (the supervisor adds it to the SANs as such: server.go `options.ServiceIPRange`):
  * either way the DNS Service is never created and pods have a nameserver nothing answers on.
  *
- * disable-apiserver / disable-controller-manager / disable-scheduler / disable-etcd split a server's roles (each
- * member's "Managing Server Roles" page: etcd-only servers disable the three control-plane components;
- * control-plane-only servers disable etcd and join an existing etcd server). Refused only where nothing is left:
- * - a control-plane component disabled on every server: no server runs it;
- * - disable-etcd on the first controlplane pool (its first node is the server that bootstraps embedded etcd, ./config.ts
- *   isFirstServer; "A dedicated control-plane node cannot be the first server in the cluster", the same pages): it
- *   boots with no server to join and the supervisor refuses to start ("invalid flag use; --server is required with
- *   --disable-etcd", server.go run) — so disable-etcd on every server is refused too;
- * - disable-etcd on any server of a Kine datastore: there is no embedded etcd to disable (the pages: "only relevant when
- *   using embedded etcd"), and the generator gives Kine servers no `server` to join, so the same refusal to start.
+ * disable-etcd / disable-apiserver / disable-controller-manager / disable-scheduler split a server's roles (SPLIT_ROLE_FLAGS
+ * below, with each member's "Managing Server Roles" page): refused on every server. See SPLIT_ROLE_FLAGS for why.
  */
 import type { DocPath } from '../../lib/paths.js';
 import { cidrContains, formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.js';
@@ -30,11 +22,27 @@ import type { Rule } from '../../validate/rules.js';
 import { targets, type Settings, type Target } from './containerd.js';
 import { listItems } from './flags.js';
 
-/** The control-plane components a server flag turns off, and what a cluster without them does. */
-const CONTROL_PLANE: Readonly<Record<string, { component: string; effect: string }>> = {
-  'disable-apiserver': { component: 'kube-apiserver', effect: 'the cluster has no API: no node registers, and neither the bootstrap nor the GitOps engine has anything to talk to' },
-  'disable-controller-manager': { component: 'kube-controller-manager', effect: 'no controller runs: Deployments never get pods, Jobs never run, no ServiceAccount token or node lifecycle is handled' },
-  'disable-scheduler': { component: 'kube-scheduler', effect: 'no pod is ever scheduled: everything but static pods stays Pending' },
+/**
+ * The server flags that split a server's roles, and the role a server keeps with each. Source: each member's "Managing
+ * Server Roles" page (its address is the rolesDocs its rules.ts passes, with the quotes): "It is possible to disable
+ * specific components in order to split the control-plane and etcd roles on to separate nodes": an etcd-only server
+ * sets disable-apiserver, disable-controller-manager and disable-scheduler, a control-plane-only one disable-etcd and
+ * joins an etcd server; "This document is only relevant when using embedded etcd". The supervisor takes all four as
+ * hidden, experimental flags (./supervisor-flags.ts).
+ *
+ * Refused on every server, where set to true: the generator models every server as one etcd member running the whole
+ * control plane. With split roles its API load balancer would send 6443 to servers with no API server, `etcd-odd`
+ * would count servers that are not etcd members, the embedded-etcd restore script (restore-etcd.sh) would rejoin
+ * every other server as an etcd member, and the upgrade gate would wait for an etcd pod on every server. Making each
+ * of those role-aware was the alternative; refusing is simpler (one model of a server), and a split buys nothing this
+ * generator's clusters need: a cluster grows its etcd by adding servers (docs/concepts/design-notes.md, Split server
+ * roles).
+ */
+export const SPLIT_ROLE_FLAGS: Readonly<Record<string, { component: string; leaves: string }>> = {
+  'disable-etcd': { component: 'etcd', leaves: 'a control-plane-only server (no etcd member)' },
+  'disable-apiserver': { component: 'kube-apiserver', leaves: 'a server without an API server (etcd-only, with the other two)' },
+  'disable-controller-manager': { component: 'kube-controller-manager', leaves: 'a server without a controller manager (etcd-only, with the other two)' },
+  'disable-scheduler': { component: 'kube-scheduler', leaves: 'a server without a scheduler (etcd-only, with the other two)' },
 };
 
 /**
@@ -42,7 +50,6 @@ const CONTROL_PLANE: Readonly<Record<string, { component: string; effect: string
  * address of its "Managing Server Roles" page.
  */
 export function serverArgsRule(name: string, title: string, rolesDocs: string, settings: (input: EnvironmentInput) => Settings): Rule {
-  const roles = `the flag is for split server roles (${rolesDocs})`;
   // Declared as a Rule (not returned bare) so that generators/docs/rules.ts finds its reports.
   const rule: Rule = ({ input }, report) => {
     if (input.cluster.distribution !== name) return;
@@ -76,25 +83,17 @@ export function serverArgsRule(name: string, title: string, rolesDocs: string, s
         }
       }
 
-    for (const [flag, { component, effect }] of Object.entries(CONTROL_PLANE)) {
-      if (!servers.every((t) => t.args[flag] === true)) continue;
-      for (const t of servers) {
-        const at = once(t, flag);
-        if (at) report('server-components', at, `${flag} is set on every server (every controlplane pool): no server runs ${component}, so ${effect}`, { hint: `${roles}: keep at least one controlplane pool without it` });
-      }
-    }
-
     const etcd = input.cluster.datastore.type === 'etcd';
-    for (const [i, t] of servers.entries()) {
-      if (t.args['disable-etcd'] !== true) continue;
-      if (!etcd) {
-        const at = once(t, 'disable-etcd');
-        if (at) report('server-components', at, `disable-etcd on a ${input.cluster.datastore.type} cluster: there is no embedded etcd to disable, and ${title} refuses to start a server with it and no server to join ("invalid flag use; --server is required with --disable-etcd"), which Kine servers never have`, { hint: 'remove disable-etcd: with Kine every server runs the whole control plane against the database' });
-      } else if (i === 0) {
-        const at = once(t, 'disable-etcd');
-        if (at) report('server-components', at, `disable-etcd on controlplane pool '${t.pool}', whose first node is the server that bootstraps the cluster's etcd: a control-plane-only server cannot be the first, it boots with no server to join and ${title} refuses to start ("invalid flag use; --server is required with --disable-etcd"), so the cluster never gets etcd`, { hint: `${roles}: set it only on a later controlplane pool, whose servers join the first pool's etcd` });
+    const why = etcd
+      ? 'the generator runs every server as an etcd member with the whole control plane (the API load balancer targets every server, etcd-odd counts every server as a member, the restore and the upgrade gate expect etcd on every server)'
+      : `on ${input.cluster.datastore.type} there is no embedded etcd and every server runs the whole control plane against the database (the roles pages: "only relevant when using embedded etcd"; the API load balancer targets every server)`;
+    const hint = (flag: string): string => (etcd ? `remove ${flag}: every server runs etcd and the whole control plane; to grow etcd, add servers, keeping their number odd` : `remove ${flag}: with Kine every server runs the whole control plane`);
+    for (const [flag, { component, leaves }] of Object.entries(SPLIT_ROLE_FLAGS))
+      for (const t of servers) {
+        if (t.args[flag] !== true) continue;
+        const at = once(t, flag);
+        if (at) report('server-roles', at, `${flag} turns off ${component} on the servers of ${at[0] === 'cluster' ? 'every controlplane pool' : `controlplane pool '${t.pool}'`}, making ${leaves}: split server roles (${rolesDocs}) are not supported: ${why}`, { hint: hint(flag) });
       }
-    }
   };
   return rule;
 }

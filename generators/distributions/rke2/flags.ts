@@ -11,7 +11,7 @@
  * on v1.34.10+rke2r1 and v1.36.3+rke2r1. Extracted mechanically: 134 server keys, 66 agent keys.
  * RKE2, like the supervisor, only warns about an unknown config.yaml key, so the generator refuses them.
  */
-import { checkFlagIn, checkListItems, listItems, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
+import { checkFlagIn, checkListItems, listItems, nearMissIssue, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
 import type { NodeRole } from '../rancher/config.js';
 import { parseQuantity } from '../../lib/quantity.js';
 import { SUPERVISOR_FLAGS } from '../rancher/supervisor-flags.js';
@@ -97,7 +97,11 @@ export const RKE2_FLAGS: Record<NodeRole, Readonly<Record<string, FlagSpec>>> = 
 
 /** Valid items of the server's `disable` list (pkg/cli/types.go DisableItems). */
 export const RKE2_DISABLE_ITEMS = ['rke2-coredns', 'rke2-metrics-server', 'rke2-snapshot-controller', 'rke2-snapshot-controller-crd', 'rke2-snapshot-validation-webhook'] as const;
-/** `cni` values (pkg/cli/types.go CNIItems, plus `none` and `multus` first; server.go validateCNI). */
+/**
+ * `cni` values (pkg/cli/types.go CNIItems, plus `none` and `multus` first; server.go validateCNI). RKE2 splits `cni` and
+ * `ingress-controller` on commas without trimming and refuses any other spelling (pkg/cli/cmds/server.go
+ * disableExceptSelected: "Invalid value … for --cni flag", fatal), so ../rancher/flags.ts nearMiss refuses spaces and case.
+ */
 export const RKE2_CNI_ITEMS = ['none', 'multus', 'calico', 'canal', 'cilium', 'flannel'] as const;
 /** `ingress-controller` values (pkg/cli/types.go IngressItems, plus `none`). */
 export const RKE2_INGRESS_ITEMS = ['none', 'ingress-nginx', 'traefik'] as const;
@@ -126,6 +130,8 @@ function controlPlaneItems(key: string, value: unknown, didYouMean: (w: string, 
     const [name, val] = item.split(/=(.*)/s, 2) as [string, string | undefined];
     if (val === undefined) return { key, on: 'value', message: `'${item}' has no value (RKE2 refuses to start: incorrectly formatted ${probes ? 'control probe config' : 'control plane resource request'})`, hint: probes ? 'write <component>-<probe>-<setting>=<seconds or count>, e.g. kube-apiserver-startup-failure-threshold=30' : 'write <component>-<cpu|memory>=<quantity>, e.g. kube-apiserver-cpu=500m' };
     if (!names.includes(name)) {
+      const near = nearMissIssue(key, value, name, names, `a name RKE2 looks up in ${key}`);
+      if (near) return near;
       const m = didYouMean(name, [...names]);
       return { key, on: 'value', message: `'${name}' is not a name RKE2 looks up in ${key}: it ignores the item and keeps the default`, hint: m ? `did you mean '${m}'?` : probes ? 'names are <component>-<liveness|readiness|startup>-<initial-delay-seconds|timeout-seconds|failure-threshold|period-seconds>' : 'names are <component>-cpu and <component>-memory' };
     }

@@ -150,7 +150,9 @@ const rke2Disable: Rule = ({ input }, report) => {
 /**
  * cluster-dns and the split-role flags (../rancher/server-args.ts). On RKE2 the DNS address reaches the rke2-coredns
  * chart as `global.clusterDNS` (pkg/bootstrap/bootstrap.go setChartValues/rewriteChart), whose clusterDNSServerIP helper
- * makes it the Service's clusterIP; split roles: docs.rke2.io/install/server_roles.
+ * makes it the Service's clusterIP; split roles, refused: docs.rke2.io/install/server_roles ("Managing Server Roles":
+ * disable-apiserver, disable-controller-manager and disable-scheduler in config.yaml make an etcd-only server,
+ * disable-etcd with `server:` a control-plane-only one, which "cannot be the first server in the cluster").
  */
 const rke2ServerArgs: Rule = serverArgsRule('rke2', 'RKE2', 'docs.rke2.io/install/server_roles', rke2Settings);
 

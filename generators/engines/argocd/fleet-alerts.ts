@@ -17,15 +17,19 @@
  *   ExternalSecrets do (hub.ts clusterSecret). It selects the chart's metrics Service by the labels the chart gives it
  *   (argo-helm charts/argo-cd/templates/_common.tpl argo-cd.selectorLabels: name `<nameOverride argocd>-metrics`,
  *   instance the release, component the controller's name `application-controller`, values.yaml:6, 763).
- * - kube-prometheus-stack's Prometheus selects every ServiceMonitor and rule (catalog/kube-prometheus-stack.ts:
+ * - kube-prometheus-stack's Prometheus selects every ServiceMonitor, PodMonitor and rule (catalog/kube-prometheus-stack.ts:
  *   *SelectorNilUsesHelmValues false; the namespace selectors default to all namespaces).
+ *
+ * And one on a managed cluster's token: FLEET_TOKEN_ALERT, from External Secrets' metric of the cluster ExternalSecrets'
+ * Ready condition (EXTERNALSECRET_STATUS_CONDITION; see tokenAlertExpr), scraped by a PodMonitor (FLEET_SECRET_METRICS_PATH).
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { appWaves } from './waves.js';
 import { ENVIRONMENT_LABEL, manifestAnnotations, type ArgoContext } from './objects.js';
-import { FLEET_PROJECT, siblingDir } from './hub.js';
+import { FLEET_PROJECT, HUB_REGISTER_SCRIPT, HUB_TOKEN_WARNING_DAYS, siblingDir } from './hub.js';
+import { externalSecrets } from '../../catalog/external-secrets.js';
 
 const KPS = 'kube-prometheus-stack';
 /** The argo-cd add-on's Helm release name (its Application's helm.releaseName: the add-on's name). */
@@ -35,6 +39,25 @@ export const FLEET_ALERTS_PATH = 'apps/fleet-alerts.yaml';
 export const FLEET_ALERT = 'FleetEnvironmentNotSyncedHealthy';
 /** How long a managed root may be not Synced or not Healthy: a RollingSync stage's roots normally sync within it, and a root's sync is terminated after an hour (addons/argo-cd.ts SYNC_TIMEOUT_SECONDS). */
 export const FLEET_ALERT_WINDOW = '1h';
+
+export const FLEET_SECRET_METRICS_PATH = 'apps/fleet-secret-metrics.yaml';
+export const FLEET_TOKEN_ALERT = 'FleetClusterTokenExpiring';
+/** How long a cluster ExternalSecret may stay not Ready before the alert: past a transient SSM error, far inside the 14 days' warning. */
+export const FLEET_TOKEN_ALERT_WINDOW = '1h';
+
+/**
+ * The metric the token alert reads, as External Secrets v2.9.0 (the catalog's chart 2.9.0) exports it: docs/api/metrics.md:26
+ * ("externalsecret_status_condition | Gauge | The status condition of a specific External Secret"); labels name, namespace
+ * (the ExternalSecret's), condition, status (pkg/controllers/metrics/labels.go:49-50; the app_kubernetes_io_* ones only
+ * with extendedMetricLabels, chart values.yaml:123, default false); value 1 on the condition's current status and 0 on the
+ * opposite one (pkg/controllers/externalsecret/util.go:44-66 SetExternalSecretCondition,
+ * esmetrics/esmetrics.go:89-172 UpdateExternalSecretCondition: "Toggle opposite Status to 0").
+ */
+export const EXTERNALSECRET_STATUS_CONDITION = {
+  name: 'externalsecret_status_condition',
+  labels: ['name', 'namespace', 'condition', 'status'],
+  source: 'external-secrets/external-secrets helm-chart-2.9.0 (cc5bfbc) docs/api/metrics.md:26, pkg/controllers/metrics/labels.go:49-50, pkg/controllers/externalsecret/util.go:44-66',
+} as const;
 
 /**
  * The metric the rule reads, as argo-cd v3.4.4 exports it (controller/metrics/metrics.go): labels :60, 65-69 (namespace, name,
@@ -64,6 +87,18 @@ export function fleetAlertExpr(): string {
   return `label_replace(max by (name, project) (${root}, sync_status!="Synced"} or ${root}, health_status!="Healthy"}), "environment", "$1", "name", "(.+)-root")`;
 }
 
+/**
+ * One series per managed environment whose cluster ExternalSecret (hub.ts clusterSecret, `cluster-<env>` in Argo CD's
+ * namespace) is not Ready, labelled with its environment. From HUB_TOKEN_WARNING_DAYS before the token's expiresAt its
+ * template fails (hub.ts expiryCheck), so External Secrets sets Ready False (reason SecretSyncedError, the message naming
+ * register.sh); a parameter it cannot read (not registered yet, or gone) does the same. Either way the cluster Secret is no
+ * longer refreshed. External Secrets exports no reason label, so the alert names both.
+ */
+export function tokenAlertExpr(argoNamespace: string): string {
+  const m = EXTERNALSECRET_STATUS_CONDITION.name;
+  return `label_replace(max by (name) (${m}{namespace="${argoNamespace}", name=~"cluster-.+", condition="Ready", status="False"} == 1), "environment", "$1", "name", "cluster-(.+)")`;
+}
+
 export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
   const m = ctx.model;
   if (!fleetAlerts(m)) return [];
@@ -80,6 +115,23 @@ export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
       selector: { matchLabels: { 'app.kubernetes.io/name': 'argocd-metrics', 'app.kubernetes.io/instance': ARGO_CD_RELEASE, 'app.kubernetes.io/component': 'application-controller' } },
     },
   };
+  // External Secrets' controller pods (chart 2.9.0: selectorLabels name and instance, _helpers.tpl:141-144; release = the
+  // add-on's name; the container port `metrics`, deployment.yaml:162-165). A PodMonitor, not the chart's ServiceMonitor
+  // (serviceMonitor.enabled): that would put a monitoring.coreos.com kind into the external-secrets release, which every
+  // environment installs before kube-prometheus-stack's CRDs exist. honorLabels: the metric's own `namespace` (the
+  // ExternalSecret's) wins over the pod's target label (Prometheus honor_labels; otherwise exported_namespace).
+  const esoNamespace = m.addons.find((a) => a.name === externalSecrets.name)?.namespace ?? externalSecrets.namespace;
+  const podMonitor = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: { name: 'external-secrets-controller', namespace: ctx.argoNamespace, labels, annotations },
+    spec: {
+      podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', honorLabels: true }],
+      namespaceSelector: { matchNames: [esoNamespace] },
+      selector: { matchLabels: { 'app.kubernetes.io/name': externalSecrets.name, 'app.kubernetes.io/instance': externalSecrets.name } },
+    },
+  };
+  const register = `${siblingDir(m, '{{ $labels.environment }}')}/${HUB_REGISTER_SCRIPT}`;
   const rule = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
@@ -100,6 +152,17 @@ export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
                 runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Check on the hub"`,
               },
             },
+            {
+              alert: FLEET_TOKEN_ALERT,
+              expr: tokenAlertExpr(ctx.argoNamespace),
+              for: FLEET_TOKEN_ALERT_WINDOW,
+              labels: { severity: 'warning' },
+              annotations: {
+                summary: `The hub ${m.name}'s token for {{ $labels.environment }} expires within ${HUB_TOKEN_WARNING_DAYS} days, or its cluster Secret cannot be refreshed`,
+                description: `The ExternalSecret {{ $labels.name }} (namespace ${ctx.argoNamespace}) on the hub ${m.name} has not been Ready for over ${FLEET_TOKEN_ALERT_WINDOW}: its config's expiresAt is less than ${HUB_TOKEN_WARNING_DAYS} days away, or its SSM parameter cannot be read. The cluster Secret keeps its last token until it expires; then the hub cannot reach {{ $labels.environment }}. Its message says which: kubectl -n ${ctx.argoNamespace} get externalsecret {{ $labels.name }}. Rotate the token: ${register} with {{ $labels.environment }}'s kubeconfig.`,
+                runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Bootstrap and join the hub"`,
+              },
+            },
           ],
         },
       ],
@@ -107,6 +170,7 @@ export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
   };
   return [
     { path: FLEET_METRICS_PATH, content: toYaml(serviceMonitor), inputs },
+    { path: FLEET_SECRET_METRICS_PATH, content: toYaml(podMonitor), inputs: [...(inputs ?? []), ['addons', externalSecrets.name]] },
     { path: FLEET_ALERTS_PATH, content: toYaml(rule), inputs },
   ];
 }

@@ -59,7 +59,7 @@ export const clusterSecretPath = (env: string): string => `apps/cluster-${env}.y
 /**
  * SSM parameters (under the hub's prefix, which its External Secrets role reads) of a managed cluster's Argo CD cluster Secret:
  * register.sh writes only `config` (SecureString). `name` and `server` (String) were written by registrations before the hub
- * pinned both from the managed file (fetchedFields): nothing writes or reads them now, and decommission.sh forget still deletes
+ * pinned both from the managed file (pinnedCluster): nothing writes or reads them now, and decommission.sh forget still deletes
  * all three, so that an older registration leaves nothing behind.
  */
 export const clusterSecretParameters = (hub: string, env: string): { name: string; server: string; config: string } => ({
@@ -190,13 +190,16 @@ export function rollingSync(model: EnvironmentModel): Record<string, unknown> {
 }
 
 /**
- * The fields of a managed cluster's Secret its ExternalSecret fetches from SSM: the config (bearer token and CA) always,
- * name and server only where the managed file does not pin them (model/fleet.ts fleetClusters: a valid hub pins both, and
- * register.sh no longer writes them, so this fallback is never rendered for a hub that passes validation).
+ * The name and server of a managed cluster's Secret, pinned from the managed environment's file (model/fleet.ts
+ * fleetClusters): its cluster.name, and its cluster.endpoint as written or as locked. A hub that passes validation has
+ * both for every registered environment (argocd-manages-unknown refuses an environment with no file,
+ * argocd-managed-endpoint-unlocked an { ssm } endpoint without its lock, and the schema requires cluster.name and
+ * cluster.endpoint), so the cluster Secret never takes them from SSM: only its config (token and CA) comes from there.
  */
-export const fetchedFields = (m: EnvironmentModel, env: string): ('config' | 'name' | 'server')[] => {
-  const pinned = m.fleet.clusters[env] ?? {};
-  return ['config', ...(pinned.name === undefined ? (['name'] as const) : []), ...(pinned.server === undefined ? (['server'] as const) : [])];
+export const pinnedCluster = (m: EnvironmentModel, env: string): { name: string; server: string } => {
+  const { name, server } = m.fleet.clusters[env] ?? {};
+  if (name === undefined || server === undefined) throw new Error(`internal: the hub ${m.name} has no pinned cluster name and server for ${env} (validation should have refused it)`);
+  return { name, server };
 };
 
 /** Days before the hub's token of a managed cluster expires that its ExternalSecret turns not Ready (expiryCheck). */
@@ -214,10 +217,10 @@ export const HUB_TOKEN_WARNING_DAYS = 14;
  * fromJson (json.Unmarshal, nil on an error: defaults.go:70-79), kindIs, hasKey, get, now (time.Now), dateModify
  * (time.ParseDuration: date.go:45-51), dateInZone (:20-44), fail (:278). The two times compare as text: both UTC,
  * fixed width. A config without expiresAt (a registration before it) or not JSON passes unchecked.
- * Why not a PrometheusRule: kube-state-metrics exports a Secret's annotations as label values only (kube_secret_annotations,
- * value 1), which PromQL cannot compare with time(), and its custom-resource metrics read only CRD-served kinds (a group is
- * required: kube-state-metrics internal/discovery/discovery.go:188-194); External Secrets' own metric of this condition
- * (externalsecret_status_condition) is not scraped here (its chart's serviceMonitor.enabled defaults to false).
+ * The check is here, not in a PrometheusRule on expiresAt: kube-state-metrics exports a Secret's annotations as label values
+ * only (kube_secret_annotations, value 1), which PromQL cannot compare with time(), and its custom-resource metrics read
+ * only CRD-served kinds (a group is required: kube-state-metrics internal/discovery/discovery.go:188-194). The alert reads
+ * the condition this check sets, from External Secrets' own metric (fleet-alerts.ts FLEET_TOKEN_ALERT).
  */
 export function expiryCheck(env: string, register: string): string {
   const message = `the hub's token for ${env} expires within ${HUB_TOKEN_WARNING_DAYS} days (expiresAt in its config): run ${register} with ${env}'s kubeconfig to rotate it`;
@@ -238,7 +241,7 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   // applies in an earlier wave, and a CRD counts only when it is among the root's own objects (argo-cd v3.4.4
   // gitops-engine/pkg/sync/sync_context.go:1047-1068, hasCRDOfGroupKind :1491-1498). Without it the root's whole
   // operation fails ("one or more synchronization tasks are not valid", :482-486) on every retry: nothing is applied.
-  const pinned = ctx.model.fleet.clusters[env] ?? {};
+  const pinned = pinnedCluster(ctx.model, env);
   const es = new ExternalSecret({
     metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: manifestAnnotations({ order: last, crdLater: true }) },
     spec: {
@@ -255,11 +258,11 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
           // connection (argo-cd v3.4.4 util/db/cluster.go:87-98, ListClusters), which the hub's root and Applications use.
           // Only the config (token and CA) comes from SSM: an endpoint written as { ssm } is pinned to its value in the
           // managed environment's lock (model/fleet.ts fleetClusters; unlocked, rule argocd-managed-endpoint-unlocked refuses the hub).
-          data: { name: pinned.name ?? '{{ .name }}', server: pinned.server ?? '{{ .server }}', config: expiryCheck(env, `${siblingDir(ctx.model, env)}/${HUB_REGISTER_SCRIPT}`) },
+          data: { name: pinned.name, server: pinned.server, config: expiryCheck(env, `${siblingDir(ctx.model, env)}/${HUB_REGISTER_SCRIPT}`) },
         },
       },
-      // Only what the template reads: a pinned name or server is not fetched (its parameter is neither needed nor read).
-      data: fetchedFields(ctx.model, env).map((secretKey) => ({ secretKey, remoteRef: { key: keys[secretKey] } })),
+      // Only what the template reads: the config (name and server are pinned above).
+      data: [{ secretKey: 'config', remoteRef: { key: keys.config } }],
     },
   });
   return es.toJSON() as unknown as Record<string, unknown>;
@@ -315,8 +318,8 @@ export function hubClusterSecrets(env: ResolvedEnvironment, m: EnvironmentModel)
   });
 }
 
-/** Every SSM parameter a hub's cluster ExternalSecrets read (of each managed environment, what fetchedFields names). */
-export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).flatMap((env) => fetchedFields(m, env).map((k) => clusterSecretParameters(m.name, env)[k]));
+/** Every SSM parameter a hub's cluster ExternalSecrets read: each registered environment's config. */
+export const hubSecretParameters = (m: EnvironmentModel): string[] => registered(m).map((env) => clusterSecretParameters(m.name, env).config);
 
 /**
  * The hub's cluster registry store: the cluster Secrets' parameters carry bearer tokens of other

@@ -10,10 +10,10 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, fetchedFields, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
-import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, fleetAlerts } from './fleet-alerts.js';
+import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
@@ -351,7 +351,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
 function hubSection(m: EnvironmentModel): string {
   const rows = registered(m).map((env) => {
     const p = clusterSecretParameters(m.name, env);
-    return `| ${env} | \`${clusterSecretPath(env)}\` | ${fetchedFields(m, env).map((k) => `\`${p[k]}\``).join(', ')} |`;
+    return `| ${env} | \`${clusterSecretPath(env)}\` | \`${p.config}\` |`;
   });
   return [
     `This Argo CD manages ${m.fleet.manages.map((e) => `\`${e}\``).join(', ') || 'no environment'}${m.fleet.decommission.length > 0 ? ` (and is letting go of ${m.fleet.decommission.map((e) => `\`${e}\``).join(', ')})` : ''}: \`${m.renderedDir}/${APPLICATION_SET_PATH}\` creates each one's root`,
@@ -376,7 +376,10 @@ function hubSection(m: EnvironmentModel): string {
           `Alert: \`${m.renderedDir}/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for ${FLEET_ALERT_WINDOW}, labelled with its`,
           "environment (a stalled RollingSync stage fires with the environments waiting behind it); the runbook is that environment's README,",
           '*Check on the hub*. It reads `argocd_app_info`, which the controller serves here (`controller.metrics.enabled`) and the',
-          `ServiceMonitor \`${m.renderedDir}/apps/fleet-metrics.yaml\` has Prometheus scrape.`,
+          `ServiceMonitor \`${m.renderedDir}/apps/fleet-metrics.yaml\` has Prometheus scrape. \`${FLEET_TOKEN_ALERT}\` fires when a cluster ExternalSecret has`,
+          `not been Ready for ${FLEET_TOKEN_ALERT_WINDOW}: the managed environment's token expires within ${HUB_TOKEN_WARNING_DAYS} days (below), or its SSM parameter cannot`,
+          `be read. It reads External Secrets' \`externalsecret_status_condition\`, which the PodMonitor \`${m.renderedDir}/${FLEET_SECRET_METRICS_PATH}\``,
+          'has Prometheus scrape from its controller.',
         ]
       : []),
     '',

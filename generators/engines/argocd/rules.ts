@@ -73,6 +73,12 @@ const manages: Rule = ({ env, input, fleet }, report) => {
     if (!entry) return report('argocd-manages-unknown', path, `no environment named '${target}'`, { hint: hintFor(target, [...fleet.keys()].filter((n) => n !== env.name)) ?? `environments: ${[...fleet.keys()].join(', ')}` });
     if (entry.gitops !== 'argocd') return report('argocd-manages-engine', path, `'${target}' uses gitops: ${entry.gitops}; a hub manages Argo CD environments only`, { hint: `set gitops: argocd in ${target}, or remove it here` });
     if (entry.manages.length > 0) return report('argocd-manages-hub', path, `'${target}' is itself a hub (it manages ${entry.manages.join(', ')}); a managed environment has no Argo CD of its own`, { hint: `manage ${entry.manages.join(', ')} from here directly, or drop argocd.manages in ${target}` });
+    // The hub pins its cluster Secret's name and server from the managed file (hub.ts pinnedCluster) and reads only the
+    // config from SSM: a file without a string cluster.name, or with an endpoint that is neither a URL nor { ssm }, gives it nothing to pin.
+    if (entry.clusterName === undefined || (entry.endpoint === undefined && entry.endpointParameter === undefined))
+      return report('argocd-managed-unpinned', path, `'${target}' has no ${entry.clusterName === undefined ? 'cluster.name' : 'cluster.endpoint'} this hub can read from environments/${target}.yaml (${entry.clusterName === undefined ? 'a string' : 'a URL or { ssm: <parameter> }'} expected): the hub's cluster Secret takes its name and server from that file`, {
+        hint: `fix environments/${target}.yaml: npm run validate shows where`,
+      });
     const other = [...fleet].filter(([n, e]) => n !== env.name && n !== target && (e.manages.includes(target) || e.decommission.includes(target))).map(([n]) => n);
     if (other.length > 0) return report('argocd-manages-twice', path, `'${target}' is also managed by ${other.join(', ')}; one hub per environment`, { hint: 'keep it in one hub' });
     // The hub's Argo CD knows each cluster by its cluster Secret's name (cluster.name), which the
