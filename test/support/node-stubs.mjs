@@ -45,7 +45,9 @@
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
  * - aws s3 ls: the keys under a prefix of the world's tree (none: exit 1, as the CLI does).
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
- *   every read fails once half the members are down (the API server's reads need the etcd quorum).
+ *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
+ *   `.status.nodeInfo.kubeletVersion` is the member's `kubelet`, the etcd pod's etcd container image its `etcdImage`
+ *   (the old pod's until the upgraded server's kubelet replaced it: Ready can be the old pod's).
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
  *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
@@ -521,6 +523,19 @@ function kubectl() {
     if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
     return process.stdout.write(m.down ? 'False' : 'True');
   }
+  // The Node's kubelet version (`kubelet` of the member: the release its rke2 runs) and the etcd static pod's image
+  // (`etcdImage`: the mirror pod of the manifest the kubelet last synced, old until the supervisor rewrote it).
+  const field = (key, jsonpath) => {
+    if (gi === -1 || opt('-o') !== `jsonpath=${jsonpath}`) return false;
+    const name = args[gi + 2];
+    const m = etcd.members.find((x) => x.nodeName === (args[gi + 1] === 'pod' ? name.replace(/^etcd-/, '') : name));
+    if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
+    if (m[key] === undefined) fail(1, `the world's etcd.json gives member ${m.name} no ${key}`);
+    process.stdout.write(m[key]);
+    return true;
+  };
+  if (args[gi + 1] === 'node' && field('kubelet', '{.status.nodeInfo.kubeletVersion}')) return;
+  if (args[gi + 1] === 'pod' && field('etcdImage', '{.spec.containers[?(@.name=="etcd")].image}')) return;
   // etcd's member IDs (uint64, printed in hex without leading zeros) and the static pods of the servers.
   const memberId = (m) => createHash('sha1').update(m.name).digest('hex').slice(0, 16).replace(/^0+/, '');
   const pods = () => etcd.members.filter((m) => m.node !== false).map((m) => [`etcd-${m.nodeName}`, m.ip, m]);
