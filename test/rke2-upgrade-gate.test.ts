@@ -12,7 +12,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { symlinkSync, writeFileSync } from 'node:fs';
-import { RKE2_ETCD_IMAGE_TAG } from '../generators/distributions/rke2/etcd-image.js';
+import { RKE2_ETCD_IMAGE } from '../generators/distributions/rke2/etcd-image.js';
 import { RKE2_RELEASES } from '../generators/distributions/rke2/rules.js';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -52,8 +52,10 @@ describe('RKE2 server Plan on embedded etcd: no second server goes down while an
   afterEach(() => world.cleanup());
 
   /** Upgrading v1.35.6+rke2r1 → v1.35.7+rke2r1 (the fixture's release): each server's kubelet and etcd image, old by default. */
-  const OLD = { kubelet: 'v1.35.6+rke2r1', etcdImage: `rancher/hardened-etcd:${RKE2_ETCD_IMAGE_TAG['v1.35.6+rke2r1']}` };
-  const NEW = { kubelet: RKE2_ETCD_VERSION, etcdImage: `rancher/hardened-etcd:${RKE2_ETCD_IMAGE_TAG[RKE2_ETCD_VERSION]}` };
+  // The image as the release's scripts/build-binary names it: rancher/hardened-etcd:${ETCD_VERSION}-build<date>.
+  const etcdImage = (release: string) => `rancher/hardened-etcd:${RKE2_ETCD_IMAGE[release]!.etcd}-k3s1-build${RKE2_ETCD_IMAGE[release]!.build}`;
+  const OLD = { kubelet: 'v1.35.6+rke2r1', etcdImage: etcdImage('v1.35.6+rke2r1') };
+  const NEW = { kubelet: RKE2_ETCD_VERSION, etcdImage: etcdImage(RKE2_ETCD_VERSION) };
   const members = (down: string[], state: Record<string, Partial<typeof OLD>> = {}) =>
     writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', members: SERVERS.map((ip, i) => ({ name: `m${i}`, nodeName: host(ip), ip, ...OLD, ...state[ip], ...(down.includes(ip) ? { down: true } : {}) })) }));
   const run = () => cp2.run(`#!/bin/sh\n${prepare}\n`);
@@ -103,7 +105,7 @@ describe('RKE2 server Plan on embedded etcd: no second server goes down while an
     // The gate as it was (Node Ready, etcd pod Ready): it passes and takes cp-2 down next.
     const oldGate = prepare
       .split('\n')
-      .filter((l) => !l.includes('kubeletVersion') && !l.includes('image=') && !l.includes('$ETCD_TAG'))
+      .filter((l) => !l.includes('kubeletVersion') && !l.includes('image=') && !l.includes('$ETCD_TAG_START'))
       .join('\n')
       .replace('" = True ] || return 1\n}', '" = True ]\n}');
     const wrong = cp2.run(`#!/bin/sh\n${oldGate}\n`);
@@ -122,8 +124,9 @@ describe('RKE2 server Plan on embedded etcd: no second server goes down while an
   });
 
   it('every listed RKE2 release has its etcd image recorded; the gate names the release and its etcd tag', () => {
-    for (const release of Object.values(RKE2_RELEASES).flat()) expect(RKE2_ETCD_IMAGE_TAG[release], release).toMatch(/^v3\.\d+\.\d+-k3s\d+-build\d{8}$/);
-    expect(prepare).toContain(`RELEASE='${RKE2_ETCD_VERSION}'\nETCD_TAG='${RKE2_ETCD_IMAGE_TAG[RKE2_ETCD_VERSION]}'\n`);
+    for (const release of Object.values(RKE2_RELEASES).flat()) expect(RKE2_ETCD_IMAGE[release], release).toMatchObject({ etcd: expect.stringMatching(/^v3\.\d+\.\d+$/), build: expect.stringMatching(/^\d{8}$/) });
+    const { etcd, build } = RKE2_ETCD_IMAGE[RKE2_ETCD_VERSION]!;
+    expect(prepare).toContain(`RELEASE='${RKE2_ETCD_VERSION}'\nETCD_TAG_START='${etcd}-'\nETCD_TAG_END='-build${build}'\n`);
   });
 
   it('the etcd quorum already lost (two servers down): the API server cannot answer, nothing is touched', () => {

@@ -50,10 +50,9 @@ describe('system-upgrade-controller Plans', () => {
   it('K3s on SQLite: the server Plan upgrades only while Litestream runs; RKE2 on etcd: a snapshot first', () => {
     const k3s = plansOf(new Map(renderExample('dev-k3s').map((f) => [f.path, f.content]))).find((p) => p.metadata.name === 'server-plan')!;
     expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade:v1.35.9-k3s1', command: ['chroot', '/host'], args: ['/usr/bin/env', 'SYSTEMD_OFFLINE=0', 'systemctl', 'is-active', '--quiet', 'litestream.service'] });
-    const rke2 = inlineSources(
-      'rke2-upg',
-      'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n',
-    );
+    const body = (extra = '') =>
+      `cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n${extra}  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n`;
+    const rke2 = inlineSources('rke2-upg', body());
     const r = prepareEnvironment('rke2-upg', rke2);
     expect(formatted(r).filter((l) => / error /.test(l))).toStrictEqual([]);
     const plans = plansOf(new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content])));
@@ -62,6 +61,13 @@ describe('system-upgrade-controller Plans', () => {
     expect(plans[0]!.spec.prepare).toMatchObject({ image: 'rancher/rke2-upgrade:v1.35.7-rke2r1', command: ['chroot', '/host'], args: ['sh', '-c', expect.stringMatching(/\nexec \/usr\/local\/bin\/rke2 etcd-snapshot save --name pre-upgrade$/)] });
     expect(plans[0]!.spec.postCompleteDelay).toBe('5m');
     expect(plans[0]!.spec.version).toBe('v1.35.7+rke2r1');
+    // The gate recognises an upgraded server's etcd pod by the release's etcd image, or by the environment's own.
+    expect(plans[0]!.spec.prepare!.args[2]).toContain("\nETCD_TAG_START='v3.6.14-'\nETCD_TAG_END='-build20260723'\n");
+    const own = inlineSources('rke2-upg', body('  rke2: { extraArgs: { etcd-image: registry.example.com/etcd:v3.6.14-own } }\n'));
+    const r2 = prepareEnvironment('rke2-upg', own);
+    expect(formatted(r2).filter((l) => / error /.test(l))).toStrictEqual([]);
+    const gate = plansOf(new Map(renderEnvironment(r2.prepared!).map((f) => [f.path, f.content])))[0]!.spec.prepare!.args[2];
+    expect(gate).toContain("\nETCD_TAG_START='v3.6.14-own'\nETCD_TAG_END=''\n");
   });
 
   // kubectl is supported within one minor of kube-apiserver (Kubernetes version skew policy, kubectl): the Jobs'

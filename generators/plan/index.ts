@@ -41,8 +41,8 @@ const PSS_PERMISSIVE: readonly PodSecurityLevel[] = ['privileged', 'baseline', '
  * Who creates each namespace the engine creates (units with createNamespace, kube-system and the like excepted by
  * their podSecurity being unset): ONE unit per namespace, the first of the plan order (the delivery graph orders the
  * others after it: graph.ts unitLayers, namespaceOwner), labelled with the least restrictive Pod Security level any
- * unit of that namespace needs. Two units writing one Namespace's labels would be two owners of one object (Argo CD:
- * two Applications server-side applying its managed metadata; test/one-owner.test.ts).
+ * unit of that namespace needs. Two units writing one Namespace's labels would be two owners of one object
+ * (test/one-owner.test.ts).
  */
 export function namespaceCreators(plan: readonly DeliveryUnit[]): Map<string, { unit: string; podSecurity?: PodSecurityLevel }> {
   const out = new Map<string, { unit: string; podSecurity?: PodSecurityLevel }>();

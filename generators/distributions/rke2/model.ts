@@ -61,12 +61,14 @@ export function etcdUpgradeGate(m: EnvironmentModel): string {
   const ips = m.controlPlaneNodes.map((n) => shQuote(n.ip)).join(' ');
   const ready = (what: string) => `-o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'` + what;
   const version = rke2Cluster(m).version ?? '';
+  const etcd = etcdImageTag(m);
   return [
     'set -eu',
     `export KUBECONFIG=${g.kubeconfig}`,
     `K=${g.kubectl}`,
     `RELEASE=${shQuote(version)}`,
-    `ETCD_TAG=${shQuote(etcdImageTag(m))}`,
+    `ETCD_TAG_START=${shQuote(etcd.prefix)}`,
+    `ETCD_TAG_END=${shQuote(etcd.suffix)}`,
     '# The Node of an address, Ready, and its etcd pod Ready; on a server already upgraded (its kubelet is the release),',
     "# the etcd pod is the new one (the release's etcd image), not the old pod's last status.",
     'back() {',
@@ -76,7 +78,7 @@ export function etcdUpgradeGate(m: EnvironmentModel): string {
     `  [ "$($K -n kube-system get pod "etcd-$node" ${ready(')" = True ] || return 1')}`,
     `  [ "$($K get node "$node" -o jsonpath='{.status.nodeInfo.kubeletVersion}')" = "$RELEASE" ] || return 0`,
     `  image=$($K -n kube-system get pod "etcd-$node" -o jsonpath='{.spec.containers[?(@.name=="etcd")].image}')`,
-    '  [ "${image##*:}" = "$ETCD_TAG" ]',
+    '  case "${image##*:}" in "$ETCD_TAG_START"*"$ETCD_TAG_END") ;; *) return 1 ;; esac',
     '}',
     `for ip in ${ips}; do`,
     '  n=0',
@@ -91,14 +93,15 @@ export function etcdUpgradeGate(m: EnvironmentModel): string {
 }
 
 /**
- * The etcd image tag the environment's servers run once upgraded: the release's (./etcd-image.ts), or the tag of an
- * `etcd-image` the environment sets for its servers (extraArgs of the cluster or a control-plane pool; the pool's wins).
+ * The etcd image tag the environment's servers run once upgraded, as the start and end the gate matches: the release's
+ * (./etcd-image.ts), or the whole tag of an `etcd-image` the environment sets for its servers (extraArgs of the cluster
+ * or a control-plane pool; the pool's wins).
  */
-function etcdImageTag(m: EnvironmentModel): string {
+function etcdImageTag(m: EnvironmentModel): { prefix: string; suffix: string } {
   const cluster = rke2Cluster(m).extraArgs['etcd-image'];
   const pools = m.pools.filter((p) => p.role === 'controlplane').map((p) => rke2Pool(p).extraArgs['etcd-image']);
   const set = [...pools, cluster].find((v) => typeof v === 'string');
-  return typeof set === 'string' ? set.slice(set.lastIndexOf(':') + 1) : rke2EtcdImageTag(rke2Cluster(m).version ?? '');
+  return typeof set === 'string' ? { prefix: set.slice(set.lastIndexOf(':') + 1), suffix: '' } : rke2EtcdImageTag(rke2Cluster(m).version ?? '');
 }
 
 export const RKE2_KEYS: RancherKeys = {

@@ -47,7 +47,7 @@ export const SUC_IMAGE = `rancher/system-upgrade-controller:${SUC_VERSION}`;
  *
  * Tags: the newest patch per minor of rancher/kubectl's versions.txt at 6343a931 (2026-06-24; lines 1, 4, 11: every
  * line of it is published as rancher/kubectl:<line>, .github/workflows/publish.yml lines 36-46 and 88). The minors are
- * those the family's release tables list (k3s/releases.ts, rke2/rules.ts); a minor without an entry is refused at
+ * those the family members' release tables list; a minor without an entry is refused at
  * `cluster.kubernetesVersion`. Renovate bumps each entry's patch (renovate.json: rancher/kubectl takes patch updates
  * only, a new minor is a new entry here).
  */
