@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { catalogEntries } from '../generators/catalog/index.js';
+import { SUC_KUBECTL_TAGS } from '../generators/distributions/rancher/addons/system-upgrade-controller.js';
 import { FIXTURES, ROOT } from './helpers.js';
 
 interface Manager {
@@ -19,7 +20,7 @@ interface Manager {
   datasourceTemplate?: string;
   extractVersionTemplate?: string;
 }
-const config = JSON.parse(readFileSync(join(ROOT, 'renovate.json'), 'utf8')) as { customManagers: Manager[]; ignorePaths: string[] };
+const config = JSON.parse(readFileSync(join(ROOT, 'renovate.json'), 'utf8')) as { customManagers: Manager[]; ignorePaths: string[]; packageRules: { matchDepNames?: string[]; matchUpdateTypes?: string[]; enabled?: boolean }[] };
 const manager = (starts: string): Manager => {
   const m = config.customManagers.filter((x) => x.description.startsWith(starts));
   expect(m.length, starts).toBe(1);
@@ -144,7 +145,15 @@ describe('environment files (the fixtures, written like the team\'s environments
     const suc = 'generators/distributions/rancher/addons/system-upgrade-controller.ts';
     expect(targets(ANNOTATED, suc)).toBe(true);
     const found = [...extract(ANNOTATED, read(suc)), ...extract(ANNOTATED, read('generators/model/defaults.ts'))].map((d) => `${d.depName}@${d.currentValue}`);
-    expect(found).toStrictEqual(['rancher/system-upgrade-controller@v0.20.1', 'rancher/kubectl@v1.30.3', 'benbjohnson/litestream@v0.5.16']);
+    // One rancher/kubectl pin per Kubernetes minor the upgrade Jobs may meet (SUC_KUBECTL_TAGS), each its own dependency.
+    const kubectl = SUC_KUBECTL_TAGS.map((t) => `rancher/kubectl@${t.tag}`);
+    expect(found).toStrictEqual(['rancher/system-upgrade-controller@v0.20.1', ...kubectl, 'benbjohnson/litestream@v0.5.16']);
+    expect(kubectl.length).toBeGreaterThan(1);
+    // Each entry stays on its minor: Renovate offers rancher/kubectl patch updates only (a minor bump would leave the skew).
+    const rule = config.packageRules.filter((r) => r.matchDepNames?.includes('rancher/kubectl'));
+    expect(rule).toHaveLength(1);
+    expect(rule[0]).toMatchObject({ matchUpdateTypes: ['major', 'minor'], enabled: false });
+    for (const t of SUC_KUBECTL_TAGS) expect(t.tag.startsWith(`v${t.minor}.`), t.tag).toBe(true);
   });
 
   it('third-party chart, with its repository', () => {

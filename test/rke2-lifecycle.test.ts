@@ -81,7 +81,7 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
   // replace-server.sh asks etcd itself (runbooks.ts): a Node gone while its member stays (deleted by hand, or by the
   // cloud controller for the terminated instance) is no success until the member is removed through etcdctl in a
   // running etcd static pod of another server (the stub answers as etcdctl does: hex JSON member list, member remove).
-  const members = (list: { name: string; ip: string; node?: boolean }[]) =>
+  const members = (list: { name: string; ip: string; node?: boolean; down?: boolean; phase?: string }[]) =>
     world.runScript(`cat > "$WORLD/etcd.json" <<'EOF'\n${JSON.stringify({ clusters: 1, ca: '1', members: list.map((m) => ({ ...m, nodeName: host(m.ip) })) })}\nEOF\n`);
   const replace = (server: string) => world.runScript(files.get('rke2/replace-server.sh')!.replace('#!/bin/sh\n', `#!/bin/sh\nset -- ${server}\n`));
   it('replace-server.sh: the Node gone, its etcd member left behind: the member is removed through etcdctl before it reports success', () => {
@@ -117,6 +117,37 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(alone.code).toBe(1);
     expect(alone.stderr).toContain('no running etcd pod on another server: cannot check the etcd members');
     expect(alone.stderr).not.toContain('launch the replacement');
+  });
+
+  it('replace-server.sh: the first running etcd pod on another server does not answer: the next one is asked; none answering stops it', () => {
+    const cp = (n: 1 | 2 | 3) => host(SERVERS[`cp-${n}`]);
+    // cp-1's Node gone and its member left behind; cp-2's etcd pod runs but its etcd does not answer (restarting).
+    members([{ name: 'cp1-aaaa', ip: SERVERS['cp-1'], node: false }, { name: 'cp2-bbbb', ip: SERVERS['cp-2'], down: true }, { name: 'cp3-cccc', ip: SERVERS['cp-3'] }]);
+    const r = replace('cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`odp-replace-server: etcdctl member list failed in etcd-${cp(2)}: asking the next running etcd pod`);
+    expect(r.stderr).toMatch(/Member [0-9a-f]+ removed from cluster cdf818194e3a8c32/);
+    expect(r.stderr).toContain('launch the replacement of cp-1 now');
+    expect(world.etcd().members.map((m) => m.name)).toStrictEqual(['cp2-bbbb', 'cp3-cccc']);
+    // The removal went through the pod that answered, cp-3's.
+    expect(world.calls().filter((c) => c.includes(' member remove ')).every((c) => c.includes(`exec etcd-${cp(3)} `))).toBe(true);
+    expect(world.calls().some((c) => c.includes(' member remove '))).toBe(true);
+
+    // cp-2's etcd pod not Running (its static pod being replaced): never asked, cp-3's answers.
+    members([{ name: 'cp1-aaaa', ip: SERVERS['cp-1'], node: false }, { name: 'cp2-bbbb', ip: SERVERS['cp-2'], phase: 'Pending' }, { name: 'cp3-cccc', ip: SERVERS['cp-3'] }]);
+    const pending = replace('cp-1');
+    expect(pending.code, pending.stderr).toBe(0);
+    expect(pending.stderr).not.toContain(`failed in etcd-${cp(2)}`);
+    expect(world.etcd().members.map((m) => m.name)).toStrictEqual(['cp2-bbbb', 'cp3-cccc']);
+
+    // No other pod answers (cp-2's etcd down, cp-3's pod not Running): no success, and nothing removed.
+    members([{ name: 'cp1-aaaa', ip: SERVERS['cp-1'], node: false }, { name: 'cp2-bbbb', ip: SERVERS['cp-2'], down: true }, { name: 'cp3-cccc', ip: SERVERS['cp-3'], phase: 'Pending' }]);
+    const none = replace('cp-1');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`odp-replace-server: etcdctl member list failed in etcd-${cp(2)}: asking the next running etcd pod`);
+    expect(none.stderr).toContain(`odp-replace-server: no running etcd pod on another server answered (tried: etcd-${cp(2)}): is a majority of the servers up?`);
+    expect(none.stderr).not.toContain('launch the replacement');
+    expect(world.etcd().members).toHaveLength(3);
   });
 
   it('the first server replaced while SSM still holds the short token (publishing failed) joins the server that answers', () => {

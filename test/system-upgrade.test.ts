@@ -8,10 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareExample, renderExample } from './helpers.js';
-import { inlineSources } from './support/inline-env.js';
+import { diagnosticsOf, inlineSources } from './support/inline-env.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { formatted } from './helpers.js';
-import { planErrors } from '../generators/distributions/rancher/addons/system-upgrade-controller.js';
+import { planErrors, SUC_KUBECTL_TAGS } from '../generators/distributions/rancher/addons/system-upgrade-controller.js';
+import { K3S_RELEASES } from '../generators/distributions/k3s/releases.js';
+import { RKE2_RELEASES } from '../generators/distributions/rke2/rules.js';
 
 const EXAMPLES = ['dev', 'dev-k3s', 'staging', 'staging-k3s', 'prod'] as const;
 
@@ -48,10 +50,9 @@ describe('system-upgrade-controller Plans', () => {
   it('K3s on SQLite: the server Plan upgrades only while Litestream runs; RKE2 on etcd: a snapshot first', () => {
     const k3s = plansOf(new Map(renderExample('dev-k3s').map((f) => [f.path, f.content]))).find((p) => p.metadata.name === 'server-plan')!;
     expect(k3s.spec.prepare).toStrictEqual({ image: 'rancher/k3s-upgrade:v1.35.9-k3s1', command: ['chroot', '/host'], args: ['/usr/bin/env', 'SYSTEMD_OFFLINE=0', 'systemctl', 'is-active', '--quiet', 'litestream.service'] });
-    const rke2 = inlineSources(
-      'rke2-upg',
-      'cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n',
-    );
+    const body = (extra = '') =>
+      `cluster:\n  distribution: rke2\n  talosVersion: null\n  rke2Version: v1.35.7+rke2r1\n  kubernetesVersion: 1.35.7\n${extra}  datastore: { type: etcd, backup: { bucket: odp-fixture-etcd, prefix: etcd/fixture } }\nnodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n`;
+    const rke2 = inlineSources('rke2-upg', body());
     const r = prepareEnvironment('rke2-upg', rke2);
     expect(formatted(r).filter((l) => / error /.test(l))).toStrictEqual([]);
     const plans = plansOf(new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content])));
@@ -60,6 +61,46 @@ describe('system-upgrade-controller Plans', () => {
     expect(plans[0]!.spec.prepare).toMatchObject({ image: 'rancher/rke2-upgrade:v1.35.7-rke2r1', command: ['chroot', '/host'], args: ['sh', '-c', expect.stringMatching(/\nexec \/usr\/local\/bin\/rke2 etcd-snapshot save --name pre-upgrade$/)] });
     expect(plans[0]!.spec.postCompleteDelay).toBe('5m');
     expect(plans[0]!.spec.version).toBe('v1.35.7+rke2r1');
+    // The gate recognises an upgraded server's etcd pod by the release's etcd image, or by the environment's own.
+    expect(plans[0]!.spec.prepare!.args[2]).toContain("\nETCD_TAG_START='v3.6.14-'\nETCD_TAG_END='-build20260723'\n");
+    const own = inlineSources('rke2-upg', body('  rke2: { extraArgs: { etcd-image: registry.example.com/etcd:v3.6.14-own } }\n'));
+    const r2 = prepareEnvironment('rke2-upg', own);
+    expect(formatted(r2).filter((l) => / error /.test(l))).toStrictEqual([]);
+    const gate = plansOf(new Map(renderEnvironment(r2.prepared!).map((f) => [f.path, f.content])))[0]!.spec.prepare!.args[2];
+    expect(gate).toContain("\nETCD_TAG_START='v3.6.14-own'\nETCD_TAG_END=''\n");
+  });
+
+  // kubectl is supported within one minor of kube-apiserver (Kubernetes version skew policy, kubectl): the Jobs'
+  // cordon/drain image follows the environment's minor, the target of an upgrade (one newer than the servers not yet
+  // upgraded, within skew of both).
+  it.each(['dev-k3s', 'staging-k3s'] as const)('%s: the upgrade Jobs\' kubectl is the environment\'s Kubernetes minor', (env) => {
+    const m = prepareExample(env).prepared!.model;
+    const files = new Map(renderExample(env).map((f) => [f.path, f.content]));
+    const cm = parseYamlStream(files.get('manifests/system-upgrade-controller/configmap-default-controller-env.yaml')!)[0] as { data: Record<string, string> };
+    const image = cm.data.SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE!;
+    expect(image).toMatch(new RegExp(`^rancher/kubectl:v${m.cluster.kubernetesMinor.replace('.', '\\.')}\\.\\d+$`));
+  });
+
+  it('every Kubernetes minor the K3s and RKE2 release tables list has a kubectl tag; an upgrade\'s both ends are within skew of it', () => {
+    const minors = new Set([...Object.keys(K3S_RELEASES), ...Object.keys(RKE2_RELEASES)]);
+    for (const minor of minors) expect(SUC_KUBECTL_TAGS.find((t) => t.minor === minor), minor).toBeDefined();
+    for (const t of SUC_KUBECTL_TAGS) {
+      const n = Number(t.minor.split('.')[1]);
+      const kubectl = Number(t.tag.split('.')[1]);
+      // Upgrading from n-1 to n: the API servers are at n-1 or n, kubectl at n: within one minor of each.
+      for (const server of [n - 1, n]) expect(Math.abs(kubectl - server), `${t.tag} against 1.${server}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a Kubernetes minor without a kubectl tag is refused at kubernetesVersion', () => {
+    // 1.37: the release tables refuse it too (their own rules); this rule names the kubectl table.
+    const lines = diagnosticsOf('k3s-kubectl', 'cluster:\n  distribution: k3s\n  talosVersion: null\n  k3sVersion: v1.35.9+k3s1\n  kubernetesVersion: 1.37.1\n  datastore: { type: kine-sqlite, litestream: { bucket: odp-fixture-litestream, prefix: k3s/fixture } }\n');
+    expect(lines).toContain(
+      "environments/k3s-kubectl.yaml:8:22  cluster.kubernetesVersion: Kubernetes 1.37.1: the upgrade Jobs' kubectl (rancher/kubectl) has no tag listed for 1.37; kubectl is supported within one minor of the API server  (the generator lists rancher/kubectl for 1.34, 1.35, 1.36 (SUC_KUBECTL_TAGS in generators/distributions/rancher/addons/system-upgrade-controller.ts); use one of those minors)",
+    );
+    // The controller off: no upgrade Job runs kubectl, the rule is silent.
+    const off = diagnosticsOf('k3s-kubectl', 'cluster:\n  distribution: k3s\n  talosVersion: null\n  k3sVersion: v1.35.9+k3s1\n  kubernetesVersion: 1.37.1\n  datastore: { type: kine-sqlite, litestream: { bucket: odp-fixture-litestream, prefix: k3s/fixture } }\naddons:\n  system-upgrade-controller: { enabled: false }\n  system-upgrade-plans: { enabled: false }\n');
+    expect(off.some((l) => l.includes('rancher/kubectl'))).toBe(false);
   });
 
   it('turning the add-on on for Talos is refused at its position', () => {

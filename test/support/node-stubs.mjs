@@ -33,7 +33,9 @@
  * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer). A member may
  *   outlive its Node (`node: false` in etcd.json: the Node deleted by hand or by the cloud controller).
  * - kubectl -n kube-system get pods -l component=etcd: the etcd static pods (etcd-<node>, host network: hostIP is
- *   the server's address) of the members whose Node exists; `exec <pod> -- etcdctl` with the server's etcd client
+ *   the server's address) of the members whose Node exists (`--field-selector status.phase=Running`: those whose
+ *   `phase` in etcd.json is Running, the default); `exec <pod>` fails in a pod not Running, and etcdctl there times
+ *   out when the member is marked down (its etcd does not answer on 127.0.0.1:2379); `exec <pod> -- etcdctl` with the server's etcd client
  *   TLS files (else a TLS failure, as etcd with client-cert-auth answers): `member list -w json --hex` in
  *   etcdctl's hex JSON shape (etcd-io/etcd etcdctl/ctlv3/command/printer_json.go printMemberListWithHexJSON: IDs
  *   as hex strings, peerURLs https://<ip>:2380), `member remove <hex id>` ("Member <id> removed from cluster
@@ -43,7 +45,9 @@
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
  * - aws s3 ls: the keys under a prefix of the world's tree (none: exit 1, as the CLI does).
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
- *   every read fails once half the members are down (the API server's reads need the etcd quorum).
+ *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
+ *   `.status.nodeInfo.kubeletVersion` is the member's `kubelet`, the etcd pod's etcd container image its `etcdImage`
+ *   (the old pod's until the upgraded server's kubelet replaced it: Ready can be the old pod's).
  * - k3s / rke2 `token rotate` (linked into a node by a test): the server token rotation; with a world bootstrap key
  *   (bootstrap.json) a server starts only with the token it is encrypted under.
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
@@ -519,13 +523,35 @@ function kubectl() {
     if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
     return process.stdout.write(m.down ? 'False' : 'True');
   }
+  // The Node's kubelet version (`kubelet` of the member: the release its rke2 runs) and the etcd static pod's image
+  // (`etcdImage`: the mirror pod of the manifest the kubelet last synced, old until the supervisor rewrote it).
+  const field = (key, jsonpath) => {
+    if (gi === -1 || opt('-o') !== `jsonpath=${jsonpath}`) return false;
+    const name = args[gi + 2];
+    const m = etcd.members.find((x) => x.nodeName === (args[gi + 1] === 'pod' ? name.replace(/^etcd-/, '') : name));
+    if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
+    if (m[key] === undefined) fail(1, `the world's etcd.json gives member ${m.name} no ${key}`);
+    process.stdout.write(m[key]);
+    return true;
+  };
+  if (args[gi + 1] === 'node' && field('kubelet', '{.status.nodeInfo.kubeletVersion}')) return;
+  if (args[gi + 1] === 'pod' && field('etcdImage', '{.spec.containers[?(@.name=="etcd")].image}')) return;
   // etcd's member IDs (uint64, printed in hex without leading zeros) and the static pods of the servers.
   const memberId = (m) => createHash('sha1').update(m.name).digest('hex').slice(0, 16).replace(/^0+/, '');
-  const pods = () => etcd.members.filter((m) => m.node !== false).map((m) => [`etcd-${m.nodeName}`, m.ip]);
-  if (args.slice(0, 5).join(' ') === '-n kube-system get pods -l' && args[5] === 'component=etcd') return process.stdout.write(pods().map(([p, ip]) => `${p} ${ip}\n`).join(''));
+  const pods = () => etcd.members.filter((m) => m.node !== false).map((m) => [`etcd-${m.nodeName}`, m.ip, m]);
+  const phase = (m) => m.phase ?? 'Running';
+  if (args.slice(0, 5).join(' ') === '-n kube-system get pods -l' && args[5] === 'component=etcd') {
+    const selector = opt('--field-selector');
+    if (selector !== undefined && selector !== 'status.phase=Running') fail(1, `unexpected field selector ${selector}`);
+    return process.stdout.write(pods().filter(([, , m]) => selector === undefined || phase(m) === 'Running').map(([p, ip]) => `${p} ${ip}\n`).join(''));
+  }
   if (args.slice(0, 3).join(' ') === '-n kube-system exec') {
     const pod = args[3];
-    if (!pods().some(([p]) => p === pod)) fail(1, `Error from server (NotFound): pods "${pod}" not found`);
+    const target = pods().find(([p]) => p === pod);
+    if (!target) fail(1, `Error from server (NotFound): pods "${pod}" not found`);
+    if (phase(target[2]) !== 'Running') fail(1, `error: unable to upgrade connection: container not found ("etcd")`);
+    // The pod runs but its etcd does not answer (a member marked down): etcdctl's default endpoint 127.0.0.1:2379 times out.
+    if (target[2].down) fail(1, '{"level":"warn","msg":"retrying of unary invoker failed","target":"etcd-endpoints://0xc000/127.0.0.1:2379","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection error: desc = \\"transport: Error while dialing: dial tcp 127.0.0.1:2379: connect: connection refused\\""}\nError: context deadline exceeded');
     const ctl = args.slice(args.indexOf('--') + 1);
     const tls = (flag) => ctl[ctl.indexOf(flag) + 1];
     if (ctl[0] !== 'etcdctl') fail(1, `unexpected exec ${ctl.join(' ')}`);

@@ -5,6 +5,7 @@
 import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { RKE2_ARTIFACTS } from './artifacts.js';
 import { RKE2_SCHEMA } from './schema.js';
+import { rke2EtcdImageTag } from './etcd-image.js';
 import { shQuote } from '../rancher/boot.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
@@ -42,6 +43,15 @@ export interface Rke2PoolInput {
  *   next Node") gives the restarted server time first: right after the Job ends, its kubelet is gone but the Node and
  *   the etcd pod still read Ready until the node lifecycle controller's grace period has passed (and the old etcd
  *   container, whose shim outlives containerd, still runs).
+ * - Old or new etcd pod: a Ready read after the delay can still be the OLD pod's (the mirror pod of the previous
+ *   manifest, while the restarted supervisor has not yet rewritten etcd.yaml or the kubelet is still pulling the new
+ *   etcd image: a replacement slower than the delay). The supervisor rewrites the etcd manifest with its release's
+ *   etcd image (rancher/rke2 v1.35.7+rke2r1 pkg/executor/staticpod/staticpod.go:384-425 ETCD → writeTemplate
+ *   596-646, the image from pkg/images/images.go:242-246 DefaultEtcdImage; the tag per release: ./etcd-image.ts),
+ *   and an upgraded server's kubelet reports the Plan's version as the Node's `.status.nodeInfo.kubeletVersion`
+ *   (what the upgrade image's own agent prepare step compares with the Plan's version: rancher/rke2-upgrade@f76c6e05
+ *   scripts/upgrade.sh verify_masters_versions). So a server whose kubelet is the Plan's release is back only once its
+ *   etcd pod is Ready AND runs the release's etcd image; a server not yet upgraded keeps its old pod, rightly.
  */
 export const ETCD_UPGRADE_GATE = { postCompleteDelay: '5m', tries: 120, interval: 5, kubectl: '/var/lib/rancher/rke2/bin/kubectl', kubeconfig: '/etc/rancher/rke2/rke2.yaml' } as const;
 
@@ -50,16 +60,25 @@ export function etcdUpgradeGate(m: EnvironmentModel): string {
   const g = ETCD_UPGRADE_GATE;
   const ips = m.controlPlaneNodes.map((n) => shQuote(n.ip)).join(' ');
   const ready = (what: string) => `-o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'` + what;
+  const version = rke2Cluster(m).version ?? '';
+  const etcd = etcdImageTag(m);
   return [
     'set -eu',
     `export KUBECONFIG=${g.kubeconfig}`,
     `K=${g.kubectl}`,
-    '# The Node of an address, Ready, and its etcd pod Ready.',
+    `RELEASE=${shQuote(version)}`,
+    `ETCD_TAG_START=${shQuote(etcd.prefix)}`,
+    `ETCD_TAG_END=${shQuote(etcd.suffix)}`,
+    '# The Node of an address, Ready, and its etcd pod Ready; on a server already upgraded (its kubelet is the release),',
+    "# the etcd pod is the new one (the release's etcd image), not the old pod's last status.",
     'back() {',
     `  node=$($K get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk -v ip="$1" '$2 == ip {print $1}')`,
     '  [ -n "$node" ] || return 1',
     `  [ "$($K get node "$node" ${ready(')" = True ] || return 1')}`,
-    `  [ "$($K -n kube-system get pod "etcd-$node" ${ready(')" = True ]')}`,
+    `  [ "$($K -n kube-system get pod "etcd-$node" ${ready(')" = True ] || return 1')}`,
+    `  [ "$($K get node "$node" -o jsonpath='{.status.nodeInfo.kubeletVersion}')" = "$RELEASE" ] || return 0`,
+    `  image=$($K -n kube-system get pod "etcd-$node" -o jsonpath='{.spec.containers[?(@.name=="etcd")].image}')`,
+    '  case "${image##*:}" in "$ETCD_TAG_START"*"$ETCD_TAG_END") ;; *) return 1 ;; esac',
     '}',
     `for ip in ${ips}; do`,
     '  n=0',
@@ -71,6 +90,18 @@ export function etcdUpgradeGate(m: EnvironmentModel): string {
     'done',
     'exec /usr/local/bin/rke2 etcd-snapshot save --name pre-upgrade',
   ].join('\n');
+}
+
+/**
+ * The etcd image tag the environment's servers run once upgraded, as the start and end the gate matches: the release's
+ * (./etcd-image.ts), or the whole tag of an `etcd-image` the environment sets for its servers (extraArgs of the cluster
+ * or a control-plane pool; the pool's wins).
+ */
+function etcdImageTag(m: EnvironmentModel): { prefix: string; suffix: string } {
+  const cluster = rke2Cluster(m).extraArgs['etcd-image'];
+  const pools = m.pools.filter((p) => p.role === 'controlplane').map((p) => rke2Pool(p).extraArgs['etcd-image']);
+  const set = [...pools, cluster].find((v) => typeof v === 'string');
+  return typeof set === 'string' ? { prefix: set.slice(set.lastIndexOf(':') + 1), suffix: '' } : rke2EtcdImageTag(rke2Cluster(m).version ?? '');
 }
 
 export const RKE2_KEYS: RancherKeys = {
@@ -91,7 +122,7 @@ export const RKE2_KEYS: RancherKeys = {
         ? {
             prepare: { command: ['chroot', '/host'], args: ['sh', '-c', etcdUpgradeGate(m)] },
             postCompleteDelay: ETCD_UPGRADE_GATE.postCompleteDelay,
-            text: `each server waits until every server's Node and etcd pod are Ready (the server the previous Job restarted is back, so no two are down together), then takes an on-demand etcd snapshot (\`rke2 etcd-snapshot save --name pre-upgrade\` in the server Plan's prepare step${m.cluster.datastore.backup ? ', uploaded to S3 like the scheduled ones' : ', kept on the node: no S3 backup is configured'}); the controller waits ${ETCD_UPGRADE_GATE.postCompleteDelay} after each server's Job before the next one (postCompleteDelay), time for the restarted server to replace its etcd`,
+            text: `each server waits until every server's Node and etcd pod are Ready, an upgraded server's etcd pod the new release's (the server the previous Job restarted is back, so no two are down together), then takes an on-demand etcd snapshot (\`rke2 etcd-snapshot save --name pre-upgrade\` in the server Plan's prepare step${m.cluster.datastore.backup ? ', uploaded to S3 like the scheduled ones' : ', kept on the node: no S3 backup is configured'}); the controller waits ${ETCD_UPGRADE_GATE.postCompleteDelay} after each server's Job before the next one (postCompleteDelay), time for the restarted server to replace its etcd`,
           }
         : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },
   },

@@ -23,7 +23,7 @@ import type { K8sObject } from '../../catalog/types.js';
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { deliveryPlan } from '../../plan/index.js';
+import { deliveryPlan, namespaceCreators } from '../../plan/index.js';
 import { deliveryGraph, NAMESPACES_STEP, type StepPart } from '../../plan/graph.js';
 import type { DeliveryUnit } from '../../plan/types.js';
 import { hasSecretEnv } from '../../plan/workloads.js';
@@ -147,9 +147,9 @@ const relative = (envPath: string): string => `${UP}/${envPath}`;
 /** The objects of the platform-namespaces overlay: add-on Namespaces with Pod Security labels, tenant identities. */
 function platformObjects(plan: readonly DeliveryUnit[]): K8sObject[] {
   const objects: K8sObject[] = [];
-  const namespaces = new Map<string, string>();
-  for (const u of plan) if (u.kind === 'addon' && u.createNamespace && u.podSecurity && !namespaces.has(u.namespace)) namespaces.set(u.namespace, u.podSecurity);
-  for (const [ns, level] of [...namespaces].sort(([a], [b]) => a.localeCompare(b))) objects.push(namespaceObject(ns, level));
+  // One Namespace object per namespace, at the least restrictive level its units need (plan/index.ts namespaceCreators).
+  const namespaces = [...namespaceCreators(plan.filter((u) => u.kind === 'addon'))].flatMap(([ns, c]) => (c.podSecurity ? [[ns, c.podSecurity] as const] : []));
+  for (const [ns, level] of namespaces.sort(([a], [b]) => a.localeCompare(b))) objects.push(namespaceObject(ns, level));
   const thirdParty = plan.filter((u) => u.tenant === 'third-party' && u.chart);
   for (const ns of [...new Set(thirdParty.map((u) => u.namespace))].sort()) {
     const subject = { name: THIRD_PARTY_SA, namespace: ns };

@@ -30,19 +30,31 @@ else
   kubectl delete node "$NODE"
 fi
 # etcd itself, through etcdctl in a running etcd static pod of another server: a Node can be gone while its member stays.
-POD=$(kubectl -n kube-system get pods -l component=etcd --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.hostIP}{"\n"}{end}' | awk -v ip="$IP" '$2 != ip {print $1; exit}')
-[ -n "$POD" ] || { log "no running etcd pod on another server: cannot check the etcd members; is a majority of the servers up?"; exit 1; }
+# Every such pod is a candidate: one whose etcd does not answer (restarting, its member down) is passed over for the next.
+PODS=$(kubectl -n kube-system get pods -l component=etcd --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.hostIP}{"\n"}{end}' | awk -v ip="$IP" '$2 != ip {print $1}')
+[ -n "$PODS" ] || { log "no running etcd pod on another server: cannot check the etcd members; is a majority of the servers up?"; exit 1; }
 etcd_ctl() { kubectl -n kube-system exec "$POD" -- etcdctl --cacert /var/lib/rancher/rke2/server/tls/etcd/server-ca.crt --cert /var/lib/rancher/rke2/server/tls/etcd/server-client.crt --key /var/lib/rancher/rke2/server/tls/etcd/server-client.key "$@"; }
-# The hex ID of the member whose peer URL is the server's address (one JSON object per member after splitting at "{").
+# The member list from the first of those pods whose etcd answers; POD stays that pod (pod names are DNS labels: no
+# blanks or glob characters, so the unquoted list splits into names only).
+member_list() {
+  for POD in $PODS; do
+    if list=$(etcd_ctl member list -w json --hex); then return 0; fi
+    log "etcdctl member list failed in $POD: asking the next running etcd pod"
+  done
+  log "no running etcd pod on another server answered (tried: $(echo $PODS)): is a majority of the servers up?"
+  return 1
+}
+# The hex ID of the member of that list whose peer URL is the server's address (one JSON object per member after splitting at "{").
 member_at_ip() {
-  list=$(etcd_ctl member list -w json --hex) || { log "etcdctl member list failed in $POD"; return 1; }
   printf '%s\n' "$list" | tr '{' '\n' | grep -F "\"https://$IP:2380\"" | sed -n 's/^"ID":"\([0-9a-f][0-9a-f]*\)".*/\1/p'
 }
-ID=$(member_at_ip) || exit 1
+member_list || exit 1
+ID=$(member_at_ip)
 if [ -n "$ID" ]; then
   log "etcd member $ID still has the address $IP: removing it"
   etcd_ctl member remove "$ID" >&2 || { log "etcdctl member remove $ID failed in $POD"; exit 1; }
-  ID=$(member_at_ip) || exit 1
+  member_list || exit 1
+  ID=$(member_at_ip)
   [ -z "$ID" ] || { log "etcd member $ID still has the address $IP after its removal"; exit 1; }
 fi
 log "no etcd member and no node with address $IP: launch the replacement of $1 now"

@@ -27,15 +27,54 @@ import { CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry, type K8sObject } fro
 import type { EnvironmentModel, NodePool } from '../../../model/types.js';
 import type { Rule } from '../../../validate/rules.js';
 import { distributionNamed, distributionOf } from '../../registry.js';
+import { minorOf } from '../../../model/build.js';
 import type { RancherDistribution, RancherKeys } from '../model.js';
 
 // renovate: datasource=docker depName=rancher/system-upgrade-controller
 export const SUC_VERSION = 'v0.20.1';
-// renovate: datasource=docker depName=rancher/kubectl
-export const SUC_KUBECTL_VERSION = 'v1.30.3';
 export const SUC_IMAGE = `rancher/system-upgrade-controller:${SUC_VERSION}`;
-/** The image of the Jobs' cordon/drain containers (the upstream ConfigMap's default). */
-export const SUC_KUBECTL_IMAGE = `rancher/kubectl:${SUC_KUBECTL_VERSION}`;
+
+/**
+ * The kubectl image of the Jobs' cordon/drain containers (SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE), per Kubernetes minor.
+ *
+ * kubectl is supported within one minor version (older or newer) of kube-apiserver (Kubernetes version skew policy,
+ * section kubectl: kubernetes.io/releases/version-skew-policy/#kubectl). The upstream ConfigMap's default
+ * (rancher/kubectl:v1.30.3) is four minors behind a 1.34 cluster, so the image follows the environment's minor.
+ * During an upgrade the API servers move from minor N-1 to N (the README: skip no minor version), and the ConfigMap
+ * changes with the Plans in the same commit: the tag of minor N (the environment's `kubernetesVersion`, the target)
+ * is within skew of both the servers not yet upgraded (N-1: kubectl one newer) and the upgraded ones (N), and stays
+ * right once the upgrade is done; the tag of N-1 would be out of skew by the next upgrade.
+ *
+ * Tags: the newest patch per minor of rancher/kubectl's versions.txt at 6343a931 (2026-06-24; lines 1, 4, 11: every
+ * line of it is published as rancher/kubectl:<line>, .github/workflows/publish.yml lines 36-46 and 88). The minors are
+ * those the family members' release tables list; a minor without an entry is refused at
+ * `cluster.kubernetesVersion`. Renovate bumps each entry's patch (renovate.json: rancher/kubectl takes patch updates
+ * only, a new minor is a new entry here).
+ */
+export const SUC_KUBECTL_TAGS: readonly { minor: string; tag: string }[] = [
+  {
+    minor: '1.34',
+    // renovate: datasource=docker depName=rancher/kubectl
+    tag: 'v1.34.9',
+  },
+  {
+    minor: '1.35',
+    // renovate: datasource=docker depName=rancher/kubectl
+    tag: 'v1.35.6',
+  },
+  {
+    minor: '1.36',
+    // renovate: datasource=docker depName=rancher/kubectl
+    tag: 'v1.36.2',
+  },
+];
+const kubectlTag = (minor: string): string | undefined => SUC_KUBECTL_TAGS.find((t) => t.minor === minor)?.tag;
+/** The kubectl image of an environment's upgrade Jobs (its Kubernetes minor's entry; the rule below refuses a minor without one). */
+export function sucKubectlImage(m: Pick<EnvironmentModel, 'cluster'>): string {
+  const tag = kubectlTag(m.cluster.kubernetesMinor);
+  if (!tag) throw new Error(`no rancher/kubectl tag for Kubernetes ${m.cluster.kubernetesMinor} (SUC_KUBECTL_TAGS)`);
+  return `rancher/kubectl:${tag}`;
+}
 export const SUC_NAMESPACE = 'system-upgrade';
 export const SUC_SERVICE_ACCOUNT = 'system-upgrade';
 export const SERVER_PLAN = 'server-plan';
@@ -118,7 +157,7 @@ function controllerObjects(m: EnvironmentModel, namespace: string): K8sObject[] 
         SYSTEM_UPGRADE_JOB_BACKOFF_LIMIT: '99',
         // IfNotPresent: the upgrade images are tagged per release (Always only re-pulls the same tag).
         SYSTEM_UPGRADE_JOB_IMAGE_PULL_POLICY: 'IfNotPresent',
-        SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: SUC_KUBECTL_IMAGE,
+        SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: sucKubectlImage(m),
         SYSTEM_UPGRADE_JOB_PRIVILEGED: 'true',
         SYSTEM_UPGRADE_JOB_TTL_SECONDS_AFTER_FINISH: '900',
         SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL: '15m',
@@ -216,6 +255,17 @@ const onlyHere = (name: string): Rule => ({ input }, report) => {
     report(`addon-${name}`, ['addons', name, 'enabled'], `${name} upgrades the nodes of a distribution whose upgrade image it runs; distribution ${input.cluster.distribution} has none`, { hint: 'remove the add-on; this distribution upgrades its own way (see the environment README)' });
 };
 
+/** The controller on, with a Kubernetes minor the kubectl table has no tag for: refused at `kubernetesVersion`. */
+const kubectlForMinor: Rule = ({ input }, report) => {
+  const name = 'system-upgrade-controller';
+  if (input.addons?.[name]?.enabled === false || !familyNamed(input.cluster.distribution)?.upgrade) return;
+  const minor = minorOf(input.cluster.kubernetesVersion);
+  if (kubectlTag(minor)) return;
+  report(`addon-${name}`, ['cluster', 'kubernetesVersion'], `Kubernetes ${input.cluster.kubernetesVersion}: the upgrade Jobs' kubectl (rancher/kubectl) has no tag listed for ${minor}; kubectl is supported within one minor of the API server`, {
+    hint: `the generator lists rancher/kubectl for ${SUC_KUBECTL_TAGS.map((t) => t.minor).join(', ')} (SUC_KUBECTL_TAGS in generators/distributions/rancher/addons/system-upgrade-controller.ts); use one of those minors`,
+  });
+};
+
 export const systemUpgradeController: CatalogEntry = {
   name: 'system-upgrade-controller',
   description: `Rancher's system-upgrade-controller ${SUC_VERSION}: applies the server and agent upgrade Plans (it creates the Plan CRD itself)`,
@@ -228,7 +278,12 @@ export const systemUpgradeController: CatalogEntry = {
   // cascade: the controller and its RBAC; nodes keep the release they run.
   onDelete: 'cascade',
   clusterResources: RBAC,
-  rules: { conditions: onlyHere('system-upgrade-controller') },
+  rules: {
+    conditions: (ctx, report) => {
+      onlyHere('system-upgrade-controller')(ctx, report);
+      kubectlForMinor(ctx, report);
+    },
+  },
   manifests: ({ model, namespace }) => controllerObjects(model, namespace),
 };
 
