@@ -147,10 +147,14 @@ describe(`${ENV}: Talos and Kubernetes upgrades keep the GPU pool's NVIDIA exten
 });
 
 describe(`${ENV}: etcd restore`, () => {
-  it('resets or re-creates the three control planes only: no worker of any pool is touched (they reconnect to the restored API)', () => {
+  it('resets or re-creates the three control planes, then restarts the kubelet of every other member (pool instances included): a worker that joined after the snapshot registers its Node again', () => {
     const s = runbookScript(flux.model, 'restore');
     const touched = [...s.matchAll(/--nodes (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]);
     expect(new Set(touched)).toStrictEqual(new Set(['10.10.1.10', '10.10.1.11', '10.10.1.12']));
     expect(s).toContain('talosctl bootstrap --nodes 10.10.1.10 --recover-from "$SNAPSHOT" $SKIP_HASH');
+    // The workers are discovery's members, not a list of this file: the pools' instances are whatever runs now.
+    expect(s).toContain("members=$(talosctl get members --nodes 10.10.1.10 -o 'jsonpath={.spec.addresses[0]}')");
+    expect(s).toContain("case ' 10.10.1.10 10.10.1.11 10.10.1.12 ' in *\" $n \"*) continue ;; esac; talosctl service kubelet restart --nodes \"$n\"");
+    expect(s.indexOf('talosctl service kubelet restart')).toBeLessThan(s.indexOf('retry talosctl health'));
   });
 });
