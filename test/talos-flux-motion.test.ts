@@ -106,7 +106,17 @@ describe(`${ENV}: a pool joining an hour late ends in a sync`, () => {
     for (const a of apps) expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } });
   });
 
-  it('Argo CD: the controllers pool or the GPU pool late — every Application ends Ready (the simulator does not model a child turning Degraded at its progress deadline: the retry limit above is what keeps the root retrying)', () => {
+  it('Argo CD, with the former retry limit 5: the late controllers pool fails the root\'s wave for good, and every later wave is never applied (what the fix removes)', () => {
+    const files = new Map([...argocd.files].map(([p, c]) => [`${ENV}/${p}`, p === 'argocd/application-root.yaml' ? c.replace('limit: -1', 'limit: 5') : c]));
+    const old = { ...argocd, report: motionOf(parseRenderedTree(files), ENV, argocd.model)! };
+    const { state, failures } = lateSync(old, ['controllers']);
+    const failed = [...failures.keys()];
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failures.get(failed[0]!)).toContain("fails the root's wave");
+    expect([...state].filter(([, s]) => s === 'pending').length).toBeGreaterThan(0);
+  });
+
+  it('Argo CD: the controllers pool or the GPU pool late — the root retries its failed wave (Degraded at the progress deadline) until the pool joins, and every Application ends Ready', () => {
     for (const pools of [['controllers'], ['gpu'], ['controllers', 'gpu']]) {
       const { waiting, state, failures } = lateSync(argocd, pools);
       expect(waiting.length, pools.join()).toBeGreaterThan(0);

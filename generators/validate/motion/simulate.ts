@@ -35,6 +35,12 @@ export interface SimItem {
    * unit applied side by side provides within that many rounds arrives in time. Default 0.
    */
   retries?: number;
+  /**
+   * What its pods having no node does when their pool joins late (simulate's `late`), where that differs from
+   * `onUnmet`: e.g. an Argo CD Application whose Deployment turns Degraded at its progress deadline fails the root's
+   * wave, retried the root's retry limit. Default: `onUnmet` with `retries`.
+   */
+  onUnplaced?: { why: string; retries: number };
   /** The item needs something no first sync provides (e.g. parameters a later bootstrap writes): it stays unhealthy, expectedly. */
   pendingUntil?: string;
 }
@@ -141,10 +147,11 @@ export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, n
       // The late pools join now: what waited for them with a finite retry budget has spent it.
       for (const u of units) {
         if (state.get(u.id) !== 'applied') continue;
-        const i = u.phases.flat().find((x) => x.onUnmet.fail && applied.has(x) && !healthy.has(x) && Number.isFinite(x.retries ?? 0) && podsFit(x));
-        if (!i || !i.onUnmet.fail) continue;
+        const onUnplaced = (x: SimItem) => x.onUnplaced ?? (x.onUnmet.fail ? { why: x.onUnmet.why, retries: x.retries ?? 0 } : undefined);
+        const i = u.phases.flat().find((x) => applied.has(x) && !healthy.has(x) && Number.isFinite(onUnplaced(x)?.retries ?? Number.POSITIVE_INFINITY) && podsFit(x));
+        if (!i) continue;
         const pod = podsFit(i)!;
-        failures.set(u.id, `${i.label} ${i.onUnmet.why} while ${pod.who} had no node (its pool joined after every retry was spent)`);
+        failures.set(u.id, `${i.label} ${onUnplaced(i)!.why} while ${pod.who} had no node (its pool joined after every retry was spent)`);
         blocked.set(u.id, { item: i.label, need: { what: 'a schedulable node', why: `${pod.who}: tolerations and node selector` } });
         state.set(u.id, 'failed');
       }
