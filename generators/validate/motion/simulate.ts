@@ -37,8 +37,8 @@ export interface SimItem {
   retries?: number;
   /**
    * What its pods having no node does when their pool joins late (simulate's `late`), where that differs from
-   * `onUnmet`: e.g. an Argo CD Application whose Deployment turns Degraded at its progress deadline fails the root's
-   * wave, retried the root's retry limit. Default: `onUnmet` with `retries`.
+   * `onUnmet`: e.g. a delivery unit whose Deployment turns Degraded at its progress deadline fails the engine's sync
+   * of a later step, retried as that sync is. Default: `onUnmet` with `retries`.
    */
   onUnplaced?: { why: string; retries: number };
   /** The item needs something no first sync provides (e.g. parameters a later bootstrap writes): it stays unhealthy, expectedly. */
