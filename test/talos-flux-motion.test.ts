@@ -116,7 +116,9 @@ describe(`${ENV}: a pool joining an hour late ends in a sync`, () => {
     expect([...state].filter(([, s]) => s === 'pending').length).toBeGreaterThan(0);
   });
 
-  it('Argo CD: the controllers pool or the GPU pool late — the root retries its failed wave (Degraded at the progress deadline) until the pool joins, and every Application ends Ready', () => {
+  // Bound not modelled here (rounds, not time): the controller's sync timeout (1 h from the operation's start, not reset by
+  // retries: argo-cd v3.4.4 controller/appcontroller.go:1460-1465, 1538) still terminates the root's operation for good.
+  it('Argo CD: the controllers pool or the GPU pool late (within the sync timeout) — the root retries its failed wave (Degraded at the progress deadline) until the pool joins, and every Application ends Ready', () => {
     for (const pools of [['controllers'], ['gpu'], ['controllers', 'gpu']]) {
       const { waiting, state, failures } = lateSync(argocd, pools);
       expect(waiting.length, pools.join()).toBeGreaterThan(0);

@@ -98,7 +98,8 @@ export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] =
  * `duration × factor^n` capped at maxDuration (pkg/apis/application/v1alpha1/types.go:1534-1563); once spent,
  * automated sync never tries the same revision again ("failed previous sync attempt … will not retry",
  * appcontroller.go:2251-2258), even after the pool joined: a finite limit (it was 5, ~5 minutes of retries)
- * left a first sync whose pool joined late failed until the next commit.
+ * left a first sync whose pool joined late failed until the next commit. Still bounded by the controller's sync timeout
+ * (addons/argo-cd.ts SYNC_TIMEOUT_SECONDS, from the operation's start, retries included: appcontroller.go:1460-1465).
  */
 export const RETRY = { limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
 
