@@ -170,3 +170,21 @@ describe(`${ENV}: etcd restore`, () => {
     expect(s.indexOf('talosctl service kubelet restart')).toBeLessThan(s.indexOf('retry talosctl health'));
   });
 });
+
+describe(`${ENV}: who reads which Secret`, () => {
+  it('one ClusterSecretStore per namespace, admitting only it, with a role of its own reading exactly that namespace\'s parameters', () => {
+    const stores = [...flux.files].filter(([p]) => /^manifests\/external-secrets-store-[^/]+\/clustersecretstore-/.test(p)).map(([, c]) => parse(c) as Obj);
+    const byNs = Object.fromEntries(stores.map((s) => [s.spec.conditions[0].namespaces.join(','), s.spec.provider.aws.role]));
+    expect(byNs).toStrictEqual(Object.fromEntries(['apps', 'flux-system', 'ml', 'monitoring'].map((ns) => [ns, `arn:aws:iam::111111111111:role/tfp-external-secrets-${ns}`])));
+    // Each role reads exactly its namespace's parameters (the base stack's policies).
+    const base = flux.files.get('aws/base.yaml')!;
+    for (const [ns, names] of [['ml', ['ml/hf-token']], ['apps', ['api/database-url']], ['flux-system', ['flux/git-password', 'flux/git-username']]] as const) {
+      const policy = base.slice(base.indexOf(`StoreAwsSsmParameterStore${ns.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}RoleReadPolicy:`));
+      const resources = [...policy.slice(0, policy.indexOf('\n  Store', 10) > 0 ? policy.indexOf('\n  Store', 10) : undefined).matchAll(/parameter(\/odp\/talos-flux-pools\/[^\s"']+)/g)].map((m) => m[1]);
+      expect(resources, ns).toStrictEqual(names.map((n) => `/odp/talos-flux-pools/${n}`));
+    }
+    // The Git credentials' ExternalSecret lives in flux-system only.
+    const es = [...flux.files].filter(([, c]) => c.includes('kind: ExternalSecret\n') && c.includes('/flux/git-')).map(([, c]) => (parse(c) as Obj).metadata.namespace);
+    expect(es).toStrictEqual(['flux-system']);
+  });
+});
