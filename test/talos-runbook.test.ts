@@ -95,6 +95,21 @@ describe('Talos runbook scripts', () => {
     expect(CPS.every((ip) => after.nodes[ip]!.etcd === 'Running')).toBe(true);
   });
 
+  it('restore: a worker that joined after the snapshot (no Node in it) gets its kubelet restarted, which registers it again; the health check then passes', () => {
+    const snapshot = join(world.dir, 'db.snapshot');
+    writeFileSync(snapshot, 'snapshot');
+    const t = world.talos<TalosState>();
+    // Its kubelet runs, but the restored API has no Node of it: it never registers again by itself.
+    (t.nodes[WORKER] as { registered?: boolean }).registered = false;
+    world.setTalos(t);
+    const r = run(runbookScript(model(), 'restore'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot });
+    expect(r.code, r.stderr).toBe(0);
+    const after = world.talos<TalosState & { kubeletRestarts?: string[] }>();
+    // Only workers: the control planes were reset (their kubelets start again with them).
+    expect(after.kubeletRestarts).toStrictEqual([WORKER]);
+    expect((after.nodes[WORKER] as { registered?: boolean }).registered).toBeUndefined();
+  });
+
   it('restore from a db copied out of the data directory skips the hash check', () => {
     const snapshot = join(world.dir, 'db');
     writeFileSync(snapshot, 'db');

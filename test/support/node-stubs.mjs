@@ -54,6 +54,13 @@
  *   ("… is only available on control plane nodes"), `etcd status|members` likewise and fails while
  *   the node's etcd is down, `upgrade` reboots a node (its etcd is down until health/etcd is asked
  *   after the reboot), `bootstrap` refuses unless etcd is Preparing, `--recover-from` restores.
+ *   A node with `registered: false` has a running kubelet but no Node object (a worker that joined after the etcd
+ *   snapshot a restore went back to): `health` waits for it ("all k8s nodes to report", siderolabs/talos v1.13.9
+ *   pkg/cluster/check/default.go:103-110, kubernetes.go:30-77: the Nodes must match the discovered members), and only
+ *   `service kubelet restart` registers it (the kubelet registers once, at start: kubernetes/kubernetes
+ *   pkg/kubelet/kubelet_node_status.go registerWithAPIServer, registrationCompleted never reset, issue #71398).
+ *   `get members -o jsonpath={.spec.addresses[0]}`: every node out of maintenance mode (discovery's members),
+ *   one address a line.
  * - sleep (linked only when a test asks: World.instantSleep): returns at once, so a retry loop runs to its end.
  * - everything else named here (snap, useradd, nvidia-*): recorded, exit 0.
  *
@@ -645,7 +652,7 @@ function talosctl() {
       // Time passes while health waits: every rebooting node gets closer to being back.
       for (const ip of Object.keys(t.nodes)) wake(ip);
       const cps = (opt('--control-plane-nodes') ?? '').split(',').filter(Boolean);
-      const bad = Object.entries(t.nodes).filter(([ip, n]) => n.down || (n.role === 'controlplane' && n.etcd !== 'Running') || (cps.length > 0 && n.role === 'controlplane' && !cps.includes(ip)));
+      const bad = Object.entries(t.nodes).filter(([ip, n]) => n.down || n.registered === false || (n.role === 'controlplane' && n.etcd !== 'Running') || (cps.length > 0 && n.role === 'controlplane' && !cps.includes(ip)));
       if (bad.length > 0) fail(1, `waiting for etcd members / nodes ready: ${bad.map(([ip]) => ip).join(', ')}`);
       t.healthChecks = [...(t.healthChecks ?? []), nodes[0]];
       save();
@@ -675,6 +682,12 @@ function talosctl() {
     }
     case 'service': {
       const n = node(nodes[0]);
+      if (sub[1] === 'kubelet' && sub[2] === 'restart') {
+        delete n.registered;
+        t.kubeletRestarts = [...(t.kubeletRestarts ?? []), nodes[0]];
+        save();
+        return;
+      }
       return process.stdout.write(`NODE ${nodes[0]}\nID etcd\nSTATE ${n.etcd ?? 'Finished'}\n`);
     }
     case 'reset': {
@@ -700,6 +713,10 @@ function talosctl() {
       writeFileSync(sub[2], 'db');
       return;
     case 'get':
+      if (sub[1] === 'members') {
+        if (!args.includes('jsonpath={.spec.addresses[0]}')) fail(1, `unexpected talosctl ${args.join(' ')}`);
+        return process.stdout.write(Object.entries(t.nodes).filter(([, n]) => !n.maintenance).map(([ip]) => `${ip}\n`).join(''));
+      }
       return process.stdout.write(`${node(nodes[0]).role === 'controlplane' ? 'controlplane' : 'worker'}\n`);
     default:
       t.other = [...(t.other ?? []), args.join(' ')];

@@ -148,6 +148,24 @@ function bootstrapScript(m: EnvironmentModel): string[] {
   return out;
 }
 
+/**
+ * After a restore, every worker's kubelet (fixed nodes and the pools' instances alike) restarted. A kubelet registers its
+ * Node once, at start, and never again (kubernetes/kubernetes pkg/kubelet/kubelet_node_status.go registerWithAPIServer:
+ * registrationCompleted is never reset; issue #71398): a worker that joined after the snapshot (a pool's scale-out or
+ * instance refresh) has no Node in the restored API and would stay out of the cluster, and `talosctl health` waits for
+ * it ("all k8s nodes to report": the Nodes must match discovery's members, siderolabs/talos v1.13.9
+ * pkg/cluster/check/default.go:103-110, kubernetes.go:30-77) until it gives up. The workers are discovery's members
+ * (`talosctl get members`, the discovery service: the Kubernetes registry is off) other than the control planes; a
+ * restart of a kubelet whose Node exists changes nothing for its pods. One that cannot be reached is named, not fatal.
+ */
+function workerKubeletRestart(via: string, controlPlanes: string[]): string[] {
+  return [
+    '# Workers: a kubelet registers its Node only when it starts; one that joined after the snapshot has none now.',
+    `members=$(talosctl get members --nodes ${via} -o ${q('jsonpath={.spec.addresses[0]}')})`,
+    `for n in $members; do case "$n" in *[!0-9a-fA-F.:]*) log "not an address: $n"; exit 1 ;; esac; case ${q(` ${controlPlanes.join(' ')} `)} in *" $n "*) continue ;; esac; talosctl service kubelet restart --nodes "$n" || log "worker $n: kubelet not restarted (unreachable?): restart it, or replace the instance"; done`,
+  ];
+}
+
 function restoreScript(m: EnvironmentModel): string[] {
   const cps = m.configTargets.filter((t) => t.node && t.pool.role === 'controlplane');
   const first = cps[0]!;
@@ -175,6 +193,7 @@ function restoreScript(m: EnvironmentModel): string[] {
     `talosctl bootstrap --nodes ${first.node!.ip} --recover-from "$SNAPSHOT" $SKIP_HASH`,
     '# The other control planes join once the endpoint is up; then the whole cluster is checked through a control plane.',
     ...cps.map((t) => `retry talosctl etcd members --nodes ${t.node!.ip}`),
+    ...workerKubeletRestart(first.node!.ip, cps.map((t) => t.node!.ip)),
     `retry talosctl health --nodes ${first.node!.ip} --wait-timeout 15m`,
     `log ${q(`etcd of ${m.name} restored on ${first.name}; ${cps.length} control planes healthy`)}`,
   ];

@@ -68,7 +68,7 @@ export const ARGOCD_MOTION_RULES = {
   retry: {
     id: 'motion.argocd.retry',
     text: 'an automated sync that fails is retried spec.syncPolicy.retry.limit times (default 5; negative: forever) with backoff duration × factor^n capped at maxDuration (default 5 s × 2, 3 min); then never again for the same revision; a manual sync retries only when asked',
-    source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:2231-2245, 2251-2262, pkg/apis/application/v1alpha1/types.go:1555-1562',
+    source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:1537-1551, 2231-2245, 2251-2262, pkg/apis/application/v1alpha1/types.go:1555-1562',
   },
   externalSecretHealth: {
     id: 'motion.argocd.external-secret-health',
@@ -187,6 +187,13 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
     }
     const app = applicationPhases(ctx, c.o, projects, failsOnFailedOp, automated);
     findings.push(...app.findings);
+    // Its pods with no node (a pool joining late): Degraded at the progress deadline, which fails the root's wave
+    // (a later wave waits for it) and is retried as the root's operation is (motion.argocd.retry).
+    if (automated && appHealth && failsOnFailedOp && c.wave < last) {
+      const rootRetries = isMap(root) ? retriesOf(root, automated) : 0;
+      const why = `turns Degraded at its progress deadline and fails the root's wave ${c.wave} (${ARGOCD_MOTION_RULES.failedWave.id}${rootRetries > 0 ? `, retried ${rootRetries} times: ${ARGOCD_MOTION_RULES.retry.id}` : ''})`;
+      for (const i of app.phases.flat()) if (i.pods.length > 0) i.onUnplaced = { why, retries: rootRetries };
+    }
     units.push({ id, file: c.file, doc: c.doc, gates, phases: app.phases, phasesWait: true, waitsForHealth: appHealth, phaseAtomic: true });
   }
   // A managed environment's Applications live in the hub's Argo CD, whose CRDs exist.

@@ -89,7 +89,19 @@ export const APPLICATION_NAME = {
 /** The hub's cluster Secret names the cluster after the environment's cluster.name (fleet.yaml). */
 export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] => (m.fleet.hub ? { name: m.cluster.name } : { server: IN_CLUSTER });
 
-export const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
+/**
+ * How a failed sync is retried: without limit, every 5 minutes at most. A sync fails when a task of a wave it
+ * waits on turns Degraded (argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:547-551), e.g. a Deployment past
+ * its progress deadline (gitops-engine/pkg/health/health_deployment.go:39-43) because the pool its pods are pinned
+ * to (aws.iam.controllersPool, the GPU pool) has not joined yet: the root's wave of that Application fails. A
+ * failed operation is retried while `RetryCount < limit || limit < 0` (controller/appcontroller.go:1537-1551), after
+ * `duration × factor^n` capped at maxDuration (pkg/apis/application/v1alpha1/types.go:1534-1563); once spent,
+ * automated sync never tries the same revision again ("failed previous sync attempt … will not retry",
+ * appcontroller.go:2251-2258), even after the pool joined: a finite limit (it was 5, ~5 minutes of retries)
+ * left a first sync whose pool joined late failed until the next commit. Still bounded by the controller's sync timeout
+ * (addons/argo-cd.ts SYNC_TIMEOUT_SECONDS, from the operation's start, retries included: appcontroller.go:1460-1465).
+ */
+export const RETRY = { limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
 
 function syncPolicy(ctx: ArgoContext, options: string[], namespaceLabels?: Record<string, string>): NonNullable<IApplication['spec']['syncPolicy']> {
   const a = ctx.model.sync;

@@ -271,12 +271,27 @@ export function chartSource(u: DeliveryUnit): K8sObject {
  * fall back to embeds >= v2.7.0): the failed release is retried as an upgrade every `retryInterval`, with
  * no remediation (internal/reconcile/atomic_release.go:471-513), because the remediations would take the
  * CRDs with them: an install is remediated by uninstalling, which deletes CRDs in the chart's templates
- * and every custom resource of them; a rollback does not roll CRDs back. Other charts: 3 remediated
- * retries (install: uninstall between attempts; upgrade: rollback), then Stalled until Git changes.
+ * and every custom resource of them; a rollback does not roll CRDs back.
+ *
+ * Other charts, install: remediated (uninstalled) and retried without limit (`retries: -1`, "a negative integer
+ * equals to unlimited retries", api/v2/helmrelease_types.go:695-699, RetriesExhausted :754-756). A first install
+ * fails when its pods cannot schedule for `timeout` (the pool they are pinned to, e.g. aws.iam.controllersPool or
+ * the GPU pool, has not joined yet); with a finite count the release is Stalled once the count is spent
+ * (ErrExceededMaxRetries → reconcile.TerminalError, never requeued: atomic_release.go:396-402, 509-513, 203-207,
+ * internal/controller/helmrelease_controller.go:442-446) until Git changes or an operator runs
+ * `flux reconcile hr --reset`, so a pool joining an hour late left it failed for good. Not `RetryOnFailure` here:
+ * its retry is an upgrade (atomic_release.go:471-479), and a failing upgrade falls to the upgrade's rollback
+ * remediation, which has no release to roll back to (MissingRollbackTarget, Stalled as well).
+ * Upgrade: 3 remediated retries (rollback to the last release that worked), then Stalled until Git changes: the
+ * release keeps running its previous version.
  */
-function failureHandling(ownsCrds: boolean): Record<string, unknown> {
-  return ownsCrds ? { strategy: { name: 'RetryOnFailure', retryInterval: HELM_RETRY_INTERVAL } } : { remediation: { retries: 3 } };
+function failureHandling(ownsCrds: boolean, action: 'install' | 'upgrade'): Record<string, unknown> {
+  if (ownsCrds) return { strategy: { name: 'RetryOnFailure', retryInterval: HELM_RETRY_INTERVAL } };
+  return { remediation: { retries: action === 'install' ? INSTALL_RETRIES_UNLIMITED : UPGRADE_RETRIES } };
 }
+/** helm-controller's "unlimited retries" (api/v2/helmrelease_types.go:698). */
+const INSTALL_RETRIES_UNLIMITED = -1;
+const UPGRADE_RETRIES = 3;
 
 export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
   const c = u.chart!.source;
@@ -305,12 +320,12 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
         // CRDs from the chart's crds/ are created on install and replaced on upgrade (applied whole, like the chart's other objects).
         ...(crds ? { crds: 'Create' } : {}),
         ...(u.serverSideApply ? { serverSideApply: true } : {}),
-        ...failureHandling(crds),
+        ...failureHandling(crds, 'install'),
       },
       upgrade: {
         ...(crds ? { crds: 'CreateReplace' } : {}),
         ...(u.serverSideApply ? { serverSideApply: 'enabled' } : {}),
-        ...failureHandling(crds),
+        ...failureHandling(crds, 'upgrade'),
       },
       // The sync policy's selfHeal: drift is corrected (enabled) or only reported (warn).
       // ignore: fields something in the cluster sets after the install (helm-controller v1.6.1

@@ -98,7 +98,8 @@ Revert the change in Git (a pull request reverting the commit; rendered files ar
 \`npm run synth\`): Flux applies the previous state like any change. A HelmRelease whose upgrade fails is rolled
 back by helm-controller itself (\`upgrade.remediation.retries: 3\`, then the last successful release), except a chart
 owning CRDs, which is never rolled back or uninstalled (\`strategy: RetryOnFailure\`: retried every 5 minutes until it
-succeeds); \`flux get helmreleases -A\` shows it. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
+succeeds); \`flux get helmreleases -A\` shows it. A first install is retried without limit
+(\`install.remediation.retries: -1\`), so a release waiting for a pool that joins late ends installed. To roll back before the revert is merged, suspend the Kustomization and the HelmRelease,
 then \`helm rollback RELEASE REVISION -n NAMESPACE\`; resume after the revert is merged.
 `);
 

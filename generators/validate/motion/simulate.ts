@@ -35,6 +35,12 @@ export interface SimItem {
    * unit applied side by side provides within that many rounds arrives in time. Default 0.
    */
   retries?: number;
+  /**
+   * What its pods having no node does when their pool joins late (simulate's `late`), where that differs from
+   * `onUnmet`: e.g. a delivery unit whose Deployment turns Degraded at its progress deadline fails the engine's sync
+   * of a later step, retried as that sync is. Default: `onUnmet` with `retries`.
+   */
+  onUnplaced?: { why: string; retries: number };
   /** The item needs something no first sync provides (e.g. parameters a later bootstrap writes): it stays unhealthy, expectedly. */
   pendingUntil?: string;
 }
@@ -101,9 +107,12 @@ export const schedulable = (p: PodPlacement, nodes: readonly SimNode[]): boolean
 /**
  * Run the units to a fixpoint. `base`: what exists before anything (built-in namespaces, the
  * bootstrap's releases, the distribution's objects); `forced`: units that fail whatever happens
- * (containment); `nodes`: the cluster's nodes once the bootstrap is done.
+ * (containment); `nodes`: the cluster's nodes once the bootstrap is done; `late`: nodes of pools that join
+ * only after the first sync has gone as far as it can without them, later than any finite retry budget lasts
+ * (an hour: a pool scaled from zero, a GPU capacity shortage): an item that fails on an unmet need
+ * (`onUnmet.fail`) and whose pods had no node has failed by then unless it retries forever; then they join.
  */
-export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, nodes: readonly SimNode[], forced: ReadonlySet<string> = new Set()): SimResult {
+export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, nodes: readonly SimNode[], forced: ReadonlySet<string> = new Set(), late: readonly SimNode[] = []): SimResult {
   const state = new Map<string, UnitState>(units.map((u) => [u.id, 'pending']));
   const phase = new Map<string, number>(units.map((u) => [u.id, 0]));
   const healthy = new Set<SimItem>();
@@ -129,84 +138,103 @@ export function simulate(units: readonly SimUnit[], base: ReadonlySet<string>, n
     if (n.what === cap.podNetwork || n.what === cap.nodeInitialization) return true;
     return available.has(n.what);
   };
-  const podsFit = (i: SimItem): PodPlacement | undefined => i.pods.find((p) => !schedulable(p, nodes));
+  let current = nodes;
+  const podsFit = (i: SimItem): PodPlacement | undefined => i.pods.find((p) => !schedulable(p, current));
   let changed = true;
-  for (let round = 0; changed && round < 10_000; round++) {
-    changed = false;
-    // Units whose gates are Ready are applied this round.
-    for (const u of units) {
-      if (state.get(u.id) !== 'pending') continue;
-      if (u.gates.every((g) => state.get(g.id) === 'ready')) {
-        state.set(u.id, 'applied');
-        changed = true;
-      }
-    }
-    // Applied units: apply their phases in order, items become healthy once their needs exist.
-    for (const u of units) {
-      if (state.get(u.id) !== 'applied') continue;
-      if (forced.has(u.id)) {
+  let round = 0;
+  for (const pass of late.length > 0 ? ['early', 'late'] : ['early']) {
+    if (pass === 'late') {
+      // The late pools join now: what waited for them with a finite retry budget has spent it.
+      for (const u of units) {
+        if (state.get(u.id) !== 'applied') continue;
+        const onUnplaced = (x: SimItem) => x.onUnplaced ?? (x.onUnmet.fail ? { why: x.onUnmet.why, retries: x.retries ?? 0 } : undefined);
+        const i = u.phases.flat().find((x) => applied.has(x) && !healthy.has(x) && Number.isFinite(onUnplaced(x)?.retries ?? Number.POSITIVE_INFINITY) && podsFit(x));
+        if (!i) continue;
+        const pod = podsFit(i)!;
+        failures.set(u.id, `${i.label} ${onUnplaced(i)!.why} while ${pod.who} had no node (its pool joined after every retry was spent)`);
+        blocked.set(u.id, { item: i.label, need: { what: 'a schedulable node', why: `${pod.who}: tolerations and node selector` } });
         state.set(u.id, 'failed');
-        failures.set(u.id, 'marked failed');
-        changed = true;
-        continue;
       }
-      for (let p = phase.get(u.id)!; p < u.phases.length; p++) {
-        const items = u.phases[p]!;
-        // Apply-time needs: refused objects block the phase (atomic) or only themselves.
-        const defines = new Set(items.flatMap((i) => i.provides).filter((x) => x.startsWith('CRD ') || x.startsWith('Namespace ')));
-        const refused = items.filter((i) => i.needs.some((n) => applyTimeNeed(n.what) && !defines.has(n.what) && !met(n, u)));
-        const toApply = u.phaseAtomic && refused.length > 0 ? [] : items.filter((i) => !refused.includes(i));
-        for (const i of refused) if (i.onUnmet.fail && !firstRound.has(i)) firstRound.set(i, round);
-        for (const i of toApply) if (!applied.has(i)) {
-          applied.add(i);
-          if (!firstRound.has(i)) firstRound.set(i, round);
-          changed = true;
-          for (const x of i.provides) if (x.startsWith('CRD ') || x.startsWith('Namespace ')) if (!available.has(x)) available.set(x, u.id);
-        }
-        for (const i of toApply) {
-          if (healthy.has(i)) continue;
-          const unmet = i.pendingUntil ? undefined : i.needs.find((n) => !applyTimeNeed(n.what) && !met(n, u));
-          const unplaced = unmet ? undefined : podsFit(i);
-          if (!i.pendingUntil && !unmet && !unplaced) {
-            healthy.add(i);
-            changed = true;
-            for (const x of i.provides) if (!available.has(x)) available.set(x, u.id);
-          }
-        }
-        if (state.get(u.id) === 'failed') break;
-        const done = refused.length === 0 && items.every((i) => healthy.has(i) || (i.healthyAtOnce && applied.has(i)));
-        if (!done && u.phasesWait) break;
-        if (done) phase.set(u.id, p + 1);
-      }
-      if (state.get(u.id) !== 'applied') continue;
-      const all = u.phases.flat();
-      const everyApplied = all.every((i) => applied.has(i));
-      const everyHealthy = all.every((i) => healthy.has(i) || (i.healthyAtOnce && applied.has(i)));
-      if (everyApplied && (!u.waitsForHealth || everyHealthy)) {
-        state.set(u.id, 'ready');
-        changed = true;
-      }
+      current = [...nodes, ...late];
+      changed = true;
     }
-    // An item that fails on an unmet need fails when the round it was applied (or refused) in ends
-    // with the need still unmet: units applied in the same round run side by side.
-    for (const u of units) {
-      if (state.get(u.id) !== 'applied') continue;
-      for (const i of u.phases.flat()) {
-        if (!i.onUnmet.fail || healthy.has(i) || firstRound.get(i) === undefined) continue;
-        const unmet = i.needs.find((n) => !met(n, u));
-        if (!unmet) continue;
-        // Retries left: the next attempt comes (a finite budget keeps the rounds going until it is spent).
-        const last = firstRound.get(i)! + (i.retries ?? 0);
-        if (round < last) {
-          if (Number.isFinite(last)) changed = true;
+    for (; changed && round < 10_000 * (pass === 'late' ? 2 : 1); round++) {
+      changed = false;
+      // Units whose gates are Ready are applied this round.
+      for (const u of units) {
+        if (state.get(u.id) !== 'pending') continue;
+        if (u.gates.every((g) => state.get(g.id) === 'ready')) {
+          state.set(u.id, 'applied');
+          changed = true;
+        }
+      }
+      // Applied units: apply their phases in order, items become healthy once their needs exist.
+      for (const u of units) {
+        if (state.get(u.id) !== 'applied') continue;
+        if (forced.has(u.id)) {
+          state.set(u.id, 'failed');
+          failures.set(u.id, 'marked failed');
+          changed = true;
           continue;
         }
-        if (round !== last) continue;
-        failures.set(u.id, `${i.label} ${i.onUnmet.why} while ${unmet.what} ${unmet.mode === 'webhook' ? 'was registered but not yet serving' : 'did not exist'}`);
-        blocked.set(u.id, { item: i.label, need: unmet });
-        state.set(u.id, 'failed');
-        changed = true;
-        break;
+        for (let p = phase.get(u.id)!; p < u.phases.length; p++) {
+          const items = u.phases[p]!;
+          // Apply-time needs: refused objects block the phase (atomic) or only themselves.
+          const defines = new Set(items.flatMap((i) => i.provides).filter((x) => x.startsWith('CRD ') || x.startsWith('Namespace ')));
+          const refused = items.filter((i) => i.needs.some((n) => applyTimeNeed(n.what) && !defines.has(n.what) && !met(n, u)));
+          const toApply = u.phaseAtomic && refused.length > 0 ? [] : items.filter((i) => !refused.includes(i));
+          for (const i of refused) if (i.onUnmet.fail && !firstRound.has(i)) firstRound.set(i, round);
+          for (const i of toApply) if (!applied.has(i)) {
+            applied.add(i);
+            if (!firstRound.has(i)) firstRound.set(i, round);
+            changed = true;
+            for (const x of i.provides) if (x.startsWith('CRD ') || x.startsWith('Namespace ')) if (!available.has(x)) available.set(x, u.id);
+          }
+          for (const i of toApply) {
+            if (healthy.has(i)) continue;
+            const unmet = i.pendingUntil ? undefined : i.needs.find((n) => !applyTimeNeed(n.what) && !met(n, u));
+            const unplaced = unmet ? undefined : podsFit(i);
+            if (!i.pendingUntil && !unmet && !unplaced) {
+              healthy.add(i);
+              changed = true;
+              for (const x of i.provides) if (!available.has(x)) available.set(x, u.id);
+            }
+          }
+          if (state.get(u.id) === 'failed') break;
+          const done = refused.length === 0 && items.every((i) => healthy.has(i) || (i.healthyAtOnce && applied.has(i)));
+          if (!done && u.phasesWait) break;
+          if (done) phase.set(u.id, p + 1);
+        }
+        if (state.get(u.id) !== 'applied') continue;
+        const all = u.phases.flat();
+        const everyApplied = all.every((i) => applied.has(i));
+        const everyHealthy = all.every((i) => healthy.has(i) || (i.healthyAtOnce && applied.has(i)));
+        if (everyApplied && (!u.waitsForHealth || everyHealthy)) {
+          state.set(u.id, 'ready');
+          changed = true;
+        }
+      }
+      // An item that fails on an unmet need fails when the round it was applied (or refused) in ends
+      // with the need still unmet: units applied in the same round run side by side.
+      for (const u of units) {
+        if (state.get(u.id) !== 'applied') continue;
+        for (const i of u.phases.flat()) {
+          if (!i.onUnmet.fail || healthy.has(i) || firstRound.get(i) === undefined) continue;
+          const unmet = i.needs.find((n) => !met(n, u));
+          if (!unmet) continue;
+          // Retries left: the next attempt comes (a finite budget keeps the rounds going until it is spent).
+          const last = firstRound.get(i)! + (i.retries ?? 0);
+          if (round < last) {
+            if (Number.isFinite(last)) changed = true;
+            continue;
+          }
+          if (round !== last) continue;
+          failures.set(u.id, `${i.label} ${i.onUnmet.why} while ${unmet.what} ${unmet.mode === 'webhook' ? 'was registered but not yet serving' : 'did not exist'}`);
+          blocked.set(u.id, { item: i.label, need: unmet });
+          state.set(u.id, 'failed');
+          changed = true;
+          break;
+        }
       }
     }
   }
