@@ -58,10 +58,10 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
   };
-  // The supervisor's S3 client first checks the bucket exists (pkg/etcd/s3/s3.go GetClient: minio BucketExists, a HEAD
-  // of the bucket; an error is "failed to test for existence of bucket" and no snapshot is uploaded, listed or restored
+  // The supervisor's S3 client first checks the bucket exists (k3s-io/k3s pkg/etcd/s3/s3.go:124, 244-250 @ 0d0a789a,
+  // GetClient: minio BucketExists, a HEAD of the bucket; an error is "failed to test for existence of bucket" and no snapshot is uploaded, listed or restored
   // from S3): a HEAD carries no s3:prefix, so ListBucket is on the whole snapshot bucket (listBucket: 'whole').
-  // No s3:GetBucketLocation: the client is built with the region (GetClient: minio.Options{Region: etcdS3.Region}, and
+  // No s3:GetBucketLocation: the client is built with the region (GetClient: minio.Options{Region: etcdS3.Region}, s3.go:227-233, and
   // ./config.ts always writes etcd-s3-region), and minio-go asks the bucket's location only without one
   // (minio/minio-go bucket-cache.go getBucketLocation: "Region set then no need to fetch bucket location", `if c.region
   // != "" { return c.region, nil }`, lines 90-92 at v7.0.0 fac3b874 and 48-51 at v7.1.0 f29e5687, the version
