@@ -58,7 +58,7 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
   };
-  // The supervisor's S3 client first checks the bucket exists (k3s-io/k3s pkg/etcd/s3/s3.go:124, 244-250 @ 0d0a789a,
+  // The supervisor's S3 client first checks the bucket exists (pkg/etcd/s3/s3.go:124, 244-250 @ 0d0a789a,
   // GetClient: minio BucketExists, a HEAD of the bucket; an error is "failed to test for existence of bucket" and no snapshot is uploaded, listed or restored
   // from S3): a HEAD carries no s3:prefix, so ListBucket is on the whole snapshot bucket (listBucket: 'whole').
   // No s3:GetBucketLocation: the client is built with the region (GetClient: minio.Options{Region: etcdS3.Region}, s3.go:227-233, and
