@@ -36,7 +36,7 @@ describe('issue 19: health, survival and drift in the rendered tree', () => {
       for (const action of ['install', 'upgrade']) {
         if (ownsCrds) {
           expect(r.spec[action].strategy, `${r.metadata.name} ${action}`).toStrictEqual(retry);
-          // The CRD's rule: remediation would be ignored under RetryOnFailure (atomic_release.go:471-513); none is rendered.
+          // The CRD's rule: remediation would be ignored under RetryOnFailure (fluxcd/helm-controller internal/reconcile/atomic_release.go:471-513 @ v1.6.1); none is rendered.
           expect(r.spec[action].remediation).toBeUndefined();
         } else expect(r.spec[action], `${r.metadata.name} ${action}`).toMatchObject({ remediation: { retries: action === 'install' ? -1 : 3 } });
       }

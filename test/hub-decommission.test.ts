@@ -56,7 +56,7 @@ const kubeconfig = argv.includes('--kubeconfig') ? argv[argv.indexOf('--kubeconf
 const args = argv.filter((a, i, all) => a !== '-n' && all[i - 1] !== '-n' && a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
 const out = (x) => process.stdout.write(x);
 const done = (code) => { fs.writeFileSync(file, JSON.stringify(s)); process.exit(code); };
-// As kubectl reports them (exit 1, pkg/cmd/util/helpers.go:54): no connection, or RBAC refusing the read.
+// As kubectl reports them (exit 1, kubernetes/kubectl pkg/cmd/util/helpers.go:54 @ v0.34.0): no connection, or RBAC refusing the read.
 if (s.hubDown && !kubeconfig) { process.stderr.write('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n'); done(1); }
 reconcile();
 const [verb, kind, name] = args;
@@ -64,7 +64,7 @@ const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : un
 const plural = { secret: 'secrets', externalsecret: 'externalsecrets.external-secrets.io', application: 'applications.argoproj.io' }[kind] || kind;
 if (verb === 'get' && (s.forbidden || []).includes(kind)) { process.stderr.write('Error from server (Forbidden): ' + plural + ' "' + name + '" is forbidden: User "ops" cannot get resource "' + plural.split('.')[0] + '" in API group "" in the namespace "argocd"\n'); done(1); }
 // kubectl get NAME: NotFound is exit 1 with this message, unless --ignore-not-found, which prints nothing and exits 0
-// (pkg/cmd/get/get.go:483-485, 631-635).
+// (kubernetes/kubectl pkg/cmd/get/get.go:477-479, 625-629 @ v0.34.0).
 const absent = () => { if (args.includes('--ignore-not-found')) done(0); process.stderr.write('Error from server (NotFound): ' + plural + ' "' + name + '" not found\n'); done(1); };
 // The ApplicationSet as the hub renders it (a matrix of the git files generator and a cluster generator), read with
 // kubectl's JSONPath: each {…} of the template evaluated, [*] over every item, the results joined by spaces.

@@ -198,7 +198,7 @@ describe('motion: first sync order and deleting a namespace', () => {
     // The store's unit goes: Argo CD's root prunes its Application, whose resources finalizer deletes the
     // store (rendered apps/external-secrets-store-<ns>.yaml); Flux's root Kustomization prunes the store's
     // Kustomization, which deletes its inventory (prune: true, no deletionPolicy Orphan;
-    // fluxcd/kustomize-controller internal/controller/kustomization_controller.go:492-509, research/sync-semantics.md F11.1).
+    // fluxcd/kustomize-controller internal/controller/kustomization_controller.go:492-509 @ v1.9.1, research/sync-semantics.md F11.1).
     // CloudFormation deletes a role that leaves the template.
     const before = renderEnvironment(prepared().prepared!);
     const after = renderEnvironment(prepared((t) => t.replace(/ {2}- name: shop\n[\s\S]*$/, '')).prepared!);

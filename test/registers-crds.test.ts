@@ -1,6 +1,6 @@
 /**
  * A controller that registers its own CRD at start-up (the system-upgrade-controller creates the Plan
- * CRD itself: rancher/system-upgrade-controller pkg/upgrade/controller.go lines 147, 184-194) provides
+ * CRD itself: rancher/system-upgrade-controller pkg/upgrade/controller.go:147, 184-194 @ v0.20.1) provides
  * that kind once its Deployment is Ready: the Plans are ordered after it (Flux dependsOn, Argo CD wave)
  * and the first-sync simulator finds no missing CRD.
  */

@@ -1,7 +1,7 @@
 /**
  * The servers' etcd-snapshot grant evaluated against the S3 requests RKE2's etcd-s3 client makes with the instance
  * profile (rendered aws/base.yaml, policy fixture-controlplane-etcd-snapshots):
- * - the supervisor's pkg/etcd/s3/s3.go GetClient first calls minio BucketExists, a HEAD of the bucket: allowed by
+ * - the supervisor's pkg/etcd/s3/s3.go GetClient (k3s-io/k3s s3.go:124, 244-250 @ 0d0a789a) first calls minio BucketExists, a HEAD of the bucket: allowed by
  *   s3:ListBucket on the bucket (S3 API reference, HeadBucket, "Permissions"), and the request carries no s3:prefix;
  *   its failure is "failed to test for existence of bucket" and nothing is uploaded, listed or restored from S3;
  * - then PutObject/GetObject/DeleteObject of <folder>/<snapshot> and ListObjectsV2 with prefix <folder>/;

@@ -14,8 +14,8 @@
  *   So a store's Kustomization that never becomes Ready holds back exactly the Kustomizations whose
  *   dependsOn names it.
  * - Argo CD: a sync applies one wave at a time and waits while a task of it is Progressing, Missing or
- *   Unknown (argoproj/gitops-engine pkg/sync/sync_context.go, research/sync-semantics.md A1.6-A1.7);
- *   the last wave is never waited on (sync_context.go:688-697, A1.7); an Application's health is the
+ *   Unknown (argoproj/argo-cd gitops-engine/pkg/sync/sync_context.go:538-582 @ v3.4.4, research/sync-semantics.md A1.6-A1.7);
+ *   the last wave is never waited on (sync_context.go:688-697 @ v3.4.4, A1.7); an Application's health is the
  *   aggregate of its resources (controller/health.go), a ClusterSecretStore's health is its Ready
  *   condition (argo-cd resource_customizations/external-secrets.io/ClusterSecretStore/health.lua).
  *   So a store's Application in a wave before a namespace's workloads would hold back every later
@@ -83,7 +83,7 @@ describe('the delivery graph: each namespace waits for its own store only', () =
 
   it('a consumer something waits for keeps its store one layer before it (its sync retries are limited)', () => {
     // web's metricsPort needs kube-prometheus-stack's ServiceMonitor CRD. An Argo CD Application gives up after
-    // syncPolicy.retry.limit attempts (argo-cd controller/appcontroller.go:2231-2245, research/sync-semantics.md).
+    // syncPolicy.retry.limit attempts (argo-cd controller/appcontroller.go:2231-2245 @ v3.4.4, research/sync-semantics.md).
     const metrics = prepared((t) => t.replace('    ports: [{ name: http, port: 8080 }]\n    env:\n      API_TOKEN', '    ports: [{ name: http, port: 8080 }]\n    metricsPort: http\n    env:\n      API_TOKEN'));
     const layers = unitLayers(deliveryGraph(metrics.r.prepared!.model));
     expect(layers.get('kube-prometheus-stack')!).toBeLessThan(layers.get('web')!);

@@ -41,7 +41,7 @@ describe('system-upgrade-controller Plans', () => {
     expect(server.spec.nodeSelector).toStrictEqual({ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: ['true'] }] });
     expect(agent.spec).toMatchObject({ version, concurrency: 1, cordon: true, prepare: { image, args: ['prepare', 'server-plan'] } });
     expect(agent.spec.nodeSelector).toStrictEqual({ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] });
-    // Controller before Plans (it creates the Plan CRD when it starts: pkg/upgrade/controller.go lines 184-194).
+    // Controller before Plans (it creates the Plan CRD when it starts: rancher/system-upgrade-controller pkg/upgrade/controller.go:184-194 @ v0.20.1).
     const readme = files.get('README.md')!;
     expect(readme).toContain(`\`rendered/${m.name}/${m.cluster.distribution}/manual-upgrade.sh\` (a copy on the node), as root on each server`);
     expect(files.has(`${m.cluster.distribution}/manual-upgrade.sh`)).toBe(true);

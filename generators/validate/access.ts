@@ -23,8 +23,8 @@
  *   ExternalSecrets read; a namespace reaching any other parameter through a store is refused
  *   (storeDiagnostics), a warning where the user chose one role for all (settings.iamRoleArn).
  * - **namespaced store**: with ESO's SecretStore reconciler on, a SecretStore without `auth` reads
- *   with the controller's identity (providers/v1/aws/auth/auth.go lines 74-105), and the chart
- *   aggregates `secretstores` into `edit` (templates/rbac.yaml lines 311-343): any namespace where
+ *   with the controller's identity (external-secrets providers/v1/aws/auth/auth.go:74-105 @ v2.9.0), and the chart
+ *   aggregates `secretstores` into `edit` (deploy/charts/external-secrets/templates/rbac.yaml:311-343 @ v2.9.0): any namespace where
  *   someone has `edit` reads what the controller's node role reads (research/day2.md §14c-d).
  * - **assume**: a reader of a role that may `sts:AssumeRole` another reads what that one reads.
  *

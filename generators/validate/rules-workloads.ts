@@ -322,7 +322,8 @@ const objectCollisions: Rule = ({ input }, report) => {
  * Kubernetes limits on the names the renderer derives from a workload's name. A CronJob's: the API server
  * refuses a longer one ("must be no more than 52 characters": kubernetes pkg/apis/batch/validation/validation.go,
  * ValidateCronJobCreate, `DNS1035LabelMaxLength-11`), because the controller names each Job
- * `<cronjob>-<scheduled time in unix minutes>` (pkg/controller/cronjob/utils.go getJobName), an 11-character
+ * `<cronjob>-<scheduled time in unix minutes>` (pkg/controller/cronjob/cronjob_controllerv2.go getJobName, with
+ * utils.go getTimeHashInMinutes), an 11-character
  * suffix, and a Job's name labels its pods (a label value: at most 63).
  */
 export const CRONJOB_NAME_MAX = 52;

@@ -85,8 +85,10 @@ export const SUPERVISOR_FLAG_VALUES: Readonly<Record<string, { values: readonly 
   // pkg/secretsencrypt (AESCBCProvider, SecretBoxProvider); pkg/cli/server/server.go refuses any other
   // ("unsupported secrets-encryption-provider").
   'secrets-encryption-provider': { values: ['aescbc', 'secretbox'], source: 'pkg/cli/server/server.go (secretsencrypt.AESCBCProvider, SecretBoxProvider)' },
-  // pkg/etcd/s3: the minio client's bucket lookup (auto, dns, path); any other is an error at snapshot time.
-  'etcd-s3-bucket-lookup-type': { values: ['auto', 'dns', 'path'], source: 'pkg/etcd/s3 (minio.BucketLookupAuto, DNS, Path)' },
+  // The minio client's bucket lookup (the supervisor's pkg/etcd/s3/s3.go:590-602 @ 0d0a789a, bucketLookupType, called by
+  // GetClient at :232): dns and path (any case) pick DNS or path style, anything else is auto (DNS for an aliyun
+  // endpoint), so a misspelt value silently starts with a lookup the user did not mean.
+  'etcd-s3-bucket-lookup-type': { values: ['auto', 'dns', 'path'], source: "the supervisor's pkg/etcd/s3/s3.go:590-602 @ 0d0a789a (bucketLookupType: minio.BucketLookupAuto, DNS, Path)" },
 };
 
 /**

@@ -58,14 +58,14 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
     ],
     source: 'rke2-docs security/token.md (secure token format); distributions/rke2/userdata.ts',
   };
-  // The supervisor's S3 client first checks the bucket exists (pkg/etcd/s3/s3.go GetClient: minio BucketExists, a HEAD
-  // of the bucket; an error is "failed to test for existence of bucket" and no snapshot is uploaded, listed or restored
+  // The supervisor's S3 client first checks the bucket exists (pkg/etcd/s3/s3.go:124, 244-250 @ 0d0a789a,
+  // GetClient: minio BucketExists, a HEAD of the bucket; an error is "failed to test for existence of bucket" and no snapshot is uploaded, listed or restored
   // from S3): a HEAD carries no s3:prefix, so ListBucket is on the whole snapshot bucket (listBucket: 'whole').
-  // No s3:GetBucketLocation: the client is built with the region (GetClient: minio.Options{Region: etcdS3.Region}, and
+  // No s3:GetBucketLocation: the client is built with the region (GetClient: minio.Options{Region: etcdS3.Region}, s3.go:227-233, and
   // ./config.ts always writes etcd-s3-region), and minio-go asks the bucket's location only without one
   // (minio/minio-go bucket-cache.go getBucketLocation: "Region set then no need to fetch bucket location", `if c.region
   // != "" { return c.region, nil }`, lines 90-92 at v7.0.0 fac3b874 and 48-51 at v7.1.0 f29e5687, the version
-  // the supervisor's go.mod requires at its main branch; api.go newRequest calls it for every bucket request). The supervisor itself never calls
+  // RKE2 builds with: rancher/rke2 go.mod:294 @ v1.35.7+rke2r1; api.go newRequest calls it for every bucket request). The supervisor itself never calls
   // GetBucketLocation (pkg/etcd/s3/s3.go @0d0a789a: BucketExists, FPutObject, FGetObject, GetObject, ListObjects,
   // StatObject, RemoveObject).
   return [publish, ...(d.type === 'etcd' && d.backup ? [{ id: 'etcd-snapshots', who: 'RKE2 uploads, lists, prunes and restores etcd snapshots (etcd-s3 with the instance profile)', statements: s3ReadWrite(m, d.backup.bucket, d.backup.prefix, { listBucket: 'whole' }), source: 'rke2-docs datastore/backup_restore.md; the supervisor\'s pkg/etcd/s3/s3.go (BucketExists; the region set, so minio-go never asks GetBucketLocation)' }] : [])];

@@ -99,11 +99,11 @@ export const rke2: RancherDistribution = {
     // defaultNamespacePolicies; its extra kube-system policies open only RKE2's own charts: DNS on 53,
     // rke2-ingress-nginx, rke2-traefik, rke2-metrics-server, rke2-snapshot-validation-webhook).
     kubeSystemPolicies: true,
-    // With Canal the CIS profile also runs RKE2's cisnetworkpolicy controller (pkg/rke2/rke2.go lines
-    // 79-84: profile cis and cni canal; with cni none it removes the policy), which keeps
+    // With Canal the CIS profile also runs RKE2's cisnetworkpolicy controller (rancher/rke2 pkg/rke2/rke2.go:79-84
+    // @ v1.35.7+rke2r1: profile cis and cni canal; with cni none it removes the policy), which keeps
     // `rke2-flannel-host-networking` in kube-system, default and kube-public: every pod, every port, from
     // each flannel node's address (the first address of its pod CIDR, /32: the source of host-network
-    // traffic leaving through flannel.1; pkg/controllers/cisnetworkpolicy/controller.go lines 105-166).
+    // traffic leaving through flannel.1; pkg/controllers/cisnetworkpolicy/controller.go:105-166 @ v1.35.7+rke2r1).
     kubeSystemNodeIngress: (m) => (m.cluster.network.cni === 'flannel' ? "RKE2's rke2-flannel-host-networking policy (CIS profile, Canal) admits every node's flannel address" : undefined),
   },
   get aws() {

@@ -23,7 +23,7 @@ export interface Rke2PoolInput {
  *
  * - The upgrade Job ends as soon as the binary is replaced and rke2 (with its containerd and kubelet) is SIGTERMed
  *   (rancher/rke2-upgrade@f76c6e05 scripts/upgrade.sh upgrade(): replace_binary, kill_rke2_process; systemd restarts it,
- *   rancher/rke2 bundle/lib/systemd/system/rke2-server.service Restart=always RestartSec=5s).
+ *   rancher/rke2 bundle/lib/systemd/system/rke2-server.service:22-23 @ v1.35.7+rke2r1: Restart=always RestartSec=5s).
  * - The controller then labels the node done and creates the next node's Job at once (rancher/system-upgrade-controller
  *   v0.20.1 pkg/upgrade/handle_batch.go:103-135, the node label set once PostCompleteDelay elapsed; pkg/upgrade/plan/plan.go
  *   SelectConcurrentNodes: every node without the latest hash is a candidate): nothing waits for the restarted server.
@@ -39,7 +39,7 @@ export interface Rke2PoolInput {
  *   own /health is not reachable from another node (2379 serves gRPC only once listen-client-http-urls is set, the
  *   supervisor's pkg/etcd/etcd.go listenClientHTTPURLs; 2381 listens on loopback, listenMetricsURLs). After
  *   `tries` × `interval` s the Job fails and this server is not touched (the controller retries the Job).
- * - postCompleteDelay (types.go:85 "Time after a Job for one Node is complete before a new Job will be created for the
+ * - postCompleteDelay (pkg/apis/upgrade.cattle.io/v1/types.go:84-85 @ v0.20.1: "Time after a Job for one Node is complete before a new Job will be created for the
  *   next Node") gives the restarted server time first: right after the Job ends, its kubelet is gone but the Node and
  *   the etcd pod still read Ready until the node lifecycle controller's grace period has passed (and the old etcd
  *   container, whose shim outlives containerd, still runs).

@@ -124,9 +124,9 @@ const rke2Containerd: Rule = containerdRule('rke2', 'rke2Version', RKE2_CONTAINE
 /**
  * Packaged components the environment may not disable (`disable` in cluster.rke2.extraArgs; RKE2_CLUSTER_WIDE_KEYS keeps
  * it off the pools): those nothing replaces. What `disable` takes at the pinned release is RKE2_DISABLE_ITEMS
- * (./flags.ts: pkg/cli/types.go DisableItems); of those,
+ * (./flags.ts: rancher/rke2 pkg/cli/types.go:9 DisableItems @ v1.35.7+rke2r1); of those,
  * - rke2-coredns is the cluster's DNS (the rke2-coredns chart's Service at the cluster DNS address the kubelets hand to
- *   pods: pkg/bootstrap/bootstrap.go setChartValues `global.clusterDNS`, the chart's clusterDNSServerIP helper), and the
+ *   pods: rancher/rke2 pkg/bootstrap/bootstrap.go:409-414 @ v1.35.7+rke2r1, setChartValues `global.clusterDNS`, the chart's clusterDNSServerIP helper), and the
  *   catalog has no DNS add-on: refused;
  * - rke2-metrics-server: disabled by the generator already (./config.ts RKE2_DISABLED_COMPONENTS, the catalog's replaces it);
  * - rke2-snapshot-controller, -crd, -validation-webhook: nothing rendered uses VolumeSnapshots (no VolumeSnapshotClass
@@ -149,10 +149,11 @@ const rke2Disable: Rule = ({ input }, report) => {
 
 /**
  * cluster-dns and the split-role flags (../rancher/server-args.ts). On RKE2 the DNS address reaches the rke2-coredns
- * chart as `global.clusterDNS` (pkg/bootstrap/bootstrap.go setChartValues/rewriteChart), whose clusterDNSServerIP helper
- * makes it the Service's clusterIP; split roles, refused: docs.rke2.io/install/server_roles ("Managing Server Roles":
- * disable-apiserver, disable-controller-manager and disable-scheduler in config.yaml make an etcd-only server,
- * disable-etcd with `server:` a control-plane-only one, which "cannot be the first server in the cluster").
+ * chart as `global.clusterDNS` (rancher/rke2 pkg/bootstrap/bootstrap.go:414, 453 @ v1.35.7+rke2r1: setChartValues,
+ * rewriteChart), whose clusterDNSServerIP helper makes it the Service's clusterIP; split roles, refused:
+ * docs.rke2.io/install/server_roles ("Managing Server Roles": disable-apiserver, disable-controller-manager and
+ * disable-scheduler in config.yaml make an etcd-only server, disable-etcd with `server:` a control-plane-only one,
+ * which "cannot be the first server in the cluster").
  */
 const rke2ServerArgs: Rule = serverArgsRule('rke2', 'RKE2', 'docs.rke2.io/install/server_roles', rke2Settings);
 

@@ -65,7 +65,7 @@ export const RKE2_ARTIFACT_DIR = '/root/rke2-artifacts';
 /** How long a joining node waits for the secure token (10 s polls). */
 const JOIN_WAIT_POLLS = 180;
 
-/** The systemd unit of a role (bundle/lib/systemd/system/rke2-server.service, rke2-agent.service). */
+/** The systemd unit of a role (rancher/rke2 bundle/lib/systemd/system/rke2-server.service, rke2-agent.service @ v1.35.7+rke2r1). */
 export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
 
 /**

@@ -128,8 +128,8 @@ esac
 NS={{ns}}
 
 # Whether an object is on the hub. With --ignore-not-found, kubectl get prints nothing and exits 0 for NotFound only
-# (kubernetes/kubectl pkg/cmd/get/get.go:483-485, 631-635); any other failure (the API unreachable, forbidden, another
-# kubeconfig) exits 1 (pkg/cmd/util/helpers.go:54) and stops the script here instead of reading as "not there".
+# (kubernetes/kubectl pkg/cmd/get/get.go:477-479, 625-629 @ v0.34.0); any other failure (the API unreachable, forbidden, another
+# kubeconfig) exits 1 (pkg/cmd/util/helpers.go:54 @ v0.34.0) and stops the script here instead of reading as "not there".
 # hubget sets $out to what kubectl prints of an object (empty when NotFound), or stops; found says whether it exists.
 hubget() { # kind, name, output format
   out=$(kubectl -n "$NS" get "$1" "$2" --ignore-not-found -o "$3") || { echo "cannot read $1 $2 on the hub (kubectl failed above): check the hub's kubeconfig and access, then run this again" >&2; exit 1; }

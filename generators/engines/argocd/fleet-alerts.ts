@@ -9,13 +9,15 @@
  * does not serve it by default (values.yaml controller.metrics.enabled: false, serviceMonitor.enabled: false, lines
  * 1029-1054). So, on a hub with kube-prometheus-stack:
  * - the argo-cd values turn on controller.metrics (the Service `<release>-application-controller-metrics`, port
- *   http-metrics: argo-helm charts/argo-cd/templates/argocd-application-controller/metrics.yaml);
+ *   http-metrics: argoproj/argo-helm charts/argo-cd/templates/argocd-application-controller/metrics.yaml:1-8, 29-31
+ *   @ argo-cd-10.1.1; values.yaml:1051);
  * - the ServiceMonitor is rendered here, in the hub's apps/, not by the chart (serviceMonitor.enabled): the chart would put a
  *   monitoring.coreos.com kind into the argo-cd release, which the hub's bootstrap installs with helm before
  *   kube-prometheus-stack's CRDs exist (helm fails on the unknown kind) and which the root syncs at argo-cd's wave, before
  *   kube-prometheus-stack's. Here it sits in the root's last wave with SkipDryRunOnMissingResource, as the cluster
  *   ExternalSecrets do (hub.ts clusterSecret). It selects the chart's metrics Service by the labels the chart gives it
- *   (argo-helm charts/argo-cd/templates/_common.tpl argo-cd.selectorLabels: name `<nameOverride argocd>-metrics`,
+ *   (argoproj/argo-helm charts/argo-cd/templates/_common.tpl:51-73 @ argo-cd-10.1.1, argo-cd.labels → argo-cd.selectorLabels:
+ *   name `<nameOverride argocd>-metrics`,
  *   instance the release, component the controller's name `application-controller`, values.yaml:6, 763).
  * - kube-prometheus-stack's Prometheus selects every ServiceMonitor, PodMonitor and rule (catalog/kube-prometheus-stack.ts:
  *   *SelectorNilUsesHelmValues false; the namespace selectors default to all namespaces).

@@ -196,7 +196,7 @@ function controllerObjects(m: EnvironmentModel, namespace: string): K8sObject[] 
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      // It creates the Plan CRD at start-up (pkg/upgrade/controller.go lines 147, 184-194, above).
+      // It creates the Plan CRD at start-up (pkg/upgrade/controller.go:147, 184-194 @ v0.20.1).
       metadata: { name: 'system-upgrade-controller', namespace, annotations: { [REGISTERS_CRDS]: 'upgrade.cattle.io/Plan' } },
       spec: {
         strategy: { type: 'Recreate' },
@@ -273,7 +273,7 @@ export const systemUpgradeController: CatalogEntry = {
   syncWave: 0,
   enabledByDefault: (m) => upgradesByController(m),
   condition: 'a distribution that upgrades through it (its node images replace the binary)',
-  // Its Jobs run privileged with the host's PID, IPC and network namespaces and mount / (pkg/upgrade/job/job.go lines 199-246).
+  // Its Jobs run privileged with the host's PID, IPC and network namespaces and mount / (pkg/upgrade/job/job.go:199-246 @ v0.20.1).
   podSecurity: 'privileged',
   // cascade: the controller and its RBAC; nodes keep the release they run.
   onDelete: 'cascade',

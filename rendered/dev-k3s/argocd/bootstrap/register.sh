@@ -14,7 +14,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # Values go through private files, never a command line.
 # The TokenRequest's expiry as the API server granted it (it may cap the duration: --service-account-max-token-expiration),
-# then the token (kubectl create token -o: kubernetes/kubectl pkg/cmd/create/create_token.go:182-188, 263).
+# then the token (kubectl create token -o: kubernetes/kubectl pkg/cmd/create/create_token.go:182-189, 263-264 @ v0.34.0).
 kubectl -n 'kube-system' create token 'argocd-manager' --duration=2160h -o 'jsonpath={.status.expirationTimestamp}{"\n"}{.status.token}' >"$TMP/issued"
 sed -n 2p "$TMP/issued" >"$TMP/token"
 [ -s "$TMP/token" ] || { echo "kubectl create token returned no token for kube-system/argocd-manager" >&2; exit 1; }
