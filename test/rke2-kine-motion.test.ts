@@ -1,0 +1,226 @@
+/**
+ * RKE2 on Kine PostgreSQL under Flux in motion (audit10), against the simulated database and supervisor of
+ * test/support/node-stubs.mjs (postgres.json, bootstrap.json) and RKE2's install.sh (test/support/installers.ts):
+ * the fixture test/fixtures/valid/rke2-kine-canal.yaml (three servers, an amd64 and a Graviton pool, Canal) boots,
+ * loses its database, rotates its token and its PostgreSQL password, upgrades and replaces a server, every step a
+ * rendered script run on a node. The model is test/k3s-postgres-motion.test.ts (the same stubs).
+ *
+ * Upstream, RKE2 v1.36 (the shared supervisor it vendors):
+ * - rancher/rke2 bundle/lib/systemd/system/rke2-server.service (@1a821cd3, lines 21-23): TimeoutStartSec=0,
+ *   Restart=always, RestartSec=5s; RKE2 runs the supervisor (Type=notify from install.sh's tarball units): a server
+ *   that cannot use its datastore exits before READY=1 and `systemctl start` waits for ever (systemd/systemd#33890).
+ * - k3s-io/kine pkg/drivers/pgsql/pgsql.go (@006a11aa) prepareDSN: datastore-cafile becomes `sslrootcert` and sets
+ *   sslmode=verify-full only when the DSN has no sslmode (the DSN's own `sslmode=verify-full` stays);
+ *   createDBIfNotExist pings first (a refused password or an unreachable host is an error, not a CREATE DATABASE).
+ *   pkg/drivers/generic/generic.go Open: 300 one-second pings, then the server exits.
+ * - k3s-io/k3s pkg/cluster/storage.go storageBootstrap / getBootstrapKeyFromStorage: the bootstrap data in the
+ *   database is encrypted under the token's password; another token is refused ("bootstrap data already found and
+ *   encrypted with different token").
+ * - rancher/rke2-docs@9477b7b1 docs/datastore/backup_restore.md lines 368-389 ("External DB Backups"): with an
+ *   external datastore backup and restore are the database's own (snapshot or dump), plus the server token;
+ *   docs/datastore/external.md (c7cda232, 2025-06-04 "Remove kine as experimental").
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { fixtureSources, formatted } from './helpers.js';
+import { serveRelease } from './support/artifacts.js';
+import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
+import { World, type NodeBox } from './support/node-sandbox.js';
+
+const ENV = 'rke2-kine-canal';
+const VERSION = 'v1.36.3+rke2r1';
+const OLD = 'v1.36.2+rke2r1';
+const CIS = { 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' };
+const PASSWORD = 'p@ss/w:rd';
+const TOKEN = `/odp/${ENV}/rke2/token`;
+const AGENT_TOKEN = `/odp/${ENV}/rke2/agent-token`;
+const PG_PARAM = '/odp/fixture/kine/password';
+const DB = { host: 'kine.fixture.internal', user: 'rke2', password: PASSWORD, up: true };
+const SERVERS = [
+  ['server-1', 'ip-10-10-1-10.eu-west-1.compute.internal', '10.10.1.10'],
+  ['server-2', 'ip-10-10-1-11.eu-west-1.compute.internal', '10.10.1.11'],
+  ['server-3', 'ip-10-10-1-12.eu-west-1.compute.internal', '10.10.1.12'],
+] as const;
+const CAUSES = `PostgreSQL kine.fixture.internal:5432 unreachable, the password of role rke2 (${PG_PARAM}) refused, or the bootstrap data in database rke2 encrypted with another server token`;
+const BOOT_STOP = `odp-rke2-boot: rke2-server.service is not ready after ${SERVICE_READY_SECONDS} s: it exits until it can use its datastore (${CAUSES}): journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`;
+
+const cache = new Map<string, Map<string, string>>();
+/** The fixture's rendered files, at its release or (a bump) at `version`. */
+const files = (version = VERSION): Map<string, string> => {
+  const hit = cache.get(version);
+  if (hit) return hit;
+  const { name, sources } = fixtureSources('valid', `${ENV}.yaml`);
+  const file = `environments/${name}.yaml`;
+  const text = sources.get(file)!.replace(`rke2Version: ${VERSION}\n  kubernetesVersion: 1.36.3`, `rke2Version: ${version}\n  kubernetesVersion: ${version.slice(1, version.indexOf('+'))}`);
+  expect(text).toContain(`rke2Version: ${version}`);
+  sources.set(file, text);
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  const out = new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+  cache.set(version, out);
+  return out;
+};
+const lastLine = (stderr: string): string | undefined => stderr.trim().split('\n').at(-1);
+/** A runbook script run with its first argument. */
+const withArgs = (script: string, ...args: string[]): string => script.replace(/^#!\/bin\/sh\n/, `#!/bin/sh\nset -- ${args.join(' ')}\n`);
+
+describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the datastore can do to a boot', () => {
+  let world: World;
+  let restore: () => void;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults(CIS);
+    world.ssm(TOKEN, 'server-secret');
+    world.ssm(AGENT_TOKEN, 'agent-secret');
+    world.ssm(PG_PARAM, PASSWORD);
+    world.serve(RDS_CA_BUNDLE_URL, 'rds-ca');
+    world.postgres(DB);
+    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION), arm64: rke2Tarball(VERSION) });
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+  const node = (i: number): NodeBox => world.node(SERVERS[i]![1], SERVERS[i]![2]);
+  const boot = (i: number) => ({ node: node(i), host: SERVERS[i]![1], r: node(i).boot(files().get(`rke2/userdata/${SERVERS[i]![0]}.yaml`)!) });
+
+  it('three servers on an empty database: server-1 writes the bootstrap data and publishes the secure tokens, the others start on its CA', () => {
+    // No Kine server joins a supervisor (no `server:`); no etcd key at all.
+    for (const [name] of SERVERS) expect(files().get(`rke2/${name}.yaml`)).not.toMatch(/^(server|etcd-[a-z0-9-]+|cluster-init):/m);
+    const booted = SERVERS.map((_, i) => boot(i));
+    for (const { r } of booted) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(lastLine(r.stderr)).toBe('odp-rke2-boot: RKE2 server started');
+    }
+    expect(booted[0]!.r.stderr).toContain(`odp-rke2-boot: published the secure token to ${TOKEN}`);
+    expect(world.bootstrapKey()).toMatchObject({ password: 'server-secret', by: booted[0]!.host });
+    for (const { host } of booted) expect(world.nodeState(host)).toMatchObject({ unit: 'rke2-server', ca: `kine-${booted[0]!.host}`, datastore: expect.stringMatching(/^postgres:\/\/rke2:%70%40%73%73%2f%77%3a%72%64@kine\.fixture\.internal:5432\/rke2\?sslmode=verify-full$/) });
+    expect(world.ssm(TOKEN)).toMatch(/^K10[0-9a-f]{64}::server:server-secret\n?$/);
+    // The password reaches the root-only drop-in, percent-encoded; never the rendered tree, never the console.
+    for (const [p, c] of files()) expect(c, p).not.toContain(PASSWORD);
+    for (const { r } of booted) expect(r.stdout + r.stderr).not.toMatch(/p@ss|%70%40%73%73/);
+    expect(booted[1]!.node.read('/etc/rancher/rke2/config.yaml')).toContain('datastore-cafile: /etc/ssl/certs/rds-global-bundle.pem\n');
+  });
+
+  it('PostgreSQL unreachable: the first server\'s boot stops after the bound and names the datastore (it waited for ever in systemctl start)', () => {
+    world.postgres({ ...DB, up: false });
+    const { r, host, node: n } = boot(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Failed to ping database connection');
+    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+    expect(world.calls()).toContain(`${host} timeout ${SERVICE_READY_SECONDS} systemctl start rke2-server.service`);
+    // Nothing was published: the other servers keep waiting for the secure token.
+    expect(world.ssm(TOKEN)).toBe('server-secret');
+    world.postgres(DB);
+    const again = n.run('/usr/local/sbin/odp-rke2-boot');
+    expect(again.code, again.stderr).toBe(0);
+    expect(lastLine(again.stderr)).toBe('odp-rke2-boot: RKE2 server started');
+    expect(world.ssm(TOKEN)).toMatch(/^K10/);
+  });
+
+  it('the password in SSM is not the role\'s: the boot stops with the cause named', () => {
+    world.postgres({ ...DB, password: 'the-real-one' });
+    const { r } = boot(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('password authentication failed for user "rke2"');
+    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+  });
+
+  it('a server whose token is not the one the bootstrap data is encrypted under stops its boot (RKE2 refuses it)', () => {
+    expect(boot(0).r.code).toBe(0);
+    world.ssm(TOKEN, `K10${'b'.repeat(64)}::server:another-token`);
+    const { r } = boot(1);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('bootstrap data already found and encrypted with different token');
+    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+  });
+
+  it('the SSM read of the password fails: the boot stops naming the parameter, before any DSN or install', () => {
+    world.instantSleep();
+    const table = join(world.dir, 'ssm.json');
+    const params = JSON.parse(readFileSync(table, 'utf8')) as Record<string, unknown>;
+    delete params[PG_PARAM];
+    writeFileSync(table, JSON.stringify(params));
+    const { node: n, r } = boot(0);
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(`odp-rke2-boot: cannot read SSM parameter ${PG_PARAM}`);
+    expect(n.exists('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toBe(false);
+    expect(n.exists('/usr/local/bin/rke2')).toBe(false);
+  });
+
+  it('datastore-password.sh: a password the database refuses stops the restart with the cause; after ALTER ROLE it brings the server back', () => {
+    expect(boot(0).r.code).toBe(0);
+    world.ssm(PG_PARAM, 'n3w&pass');
+    const script = files().get('rke2/datastore-password.sh')!;
+    const r = node(0).run(script);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('password authentication failed for user "rke2"');
+    expect(lastLine(r.stderr)).toBe(
+      `odp-datastore-password: rke2-server.service is not ready after ${SERVICE_READY_SECONDS} s: ${CAUSES}: journalctl -u rke2-server. This server is down: ALTER ROLE rke2 must have the password now in ${PG_PARAM}; fix that and run this script again here before any other server`,
+    );
+    world.postgres({ ...DB, password: 'n3w&pass' });
+    const again = node(0).run(script);
+    expect(again.code, again.stderr).toBe(0);
+    expect(lastLine(again.stderr)).toBe(`odp-datastore-password: rke2-server restarted with the password in ${PG_PARAM}`);
+    expect(node(0).read('/etc/rancher/rke2/config.yaml.d/10-node.yaml')).toContain('%6e%33%77%26%70%61%73%73@kine.fixture.internal');
+  });
+
+  it('rotate-token.sh on Kine: rotate re-encrypts the bootstrap data in the database; follow restarts the others on the new token', () => {
+    const booted = SERVERS.map((_, i) => boot(i));
+    for (const { r } of booted) expect(r.code, r.stderr).toBe(0);
+    const script = files().get('rke2/rotate-token.sh')!;
+    node(0).stubBinary('/usr/local/bin/rke2');
+    const r = node(0).run(withArgs(script, 'rotate'));
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = world.ssm(TOKEN)!;
+    expect(fresh).toMatch(/^K10[0-9a-f]{64}::server:[0-9a-f]{32}\n?$/);
+    expect(world.bootstrapKey()!.password).toBe(fresh.trim().replace(/^.*::server:/, ''));
+    for (const i of [1, 2]) {
+      const ok = node(i).run(withArgs(script, 'follow'));
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(world.nodeState(SERVERS[i]![1])).toMatchObject({ starts: 2, ca: `kine-${SERVERS[0][1]}` });
+    }
+    // The runbook never speaks of etcd on Kine.
+    expect(script).not.toMatch(/etcd|snapshot/i);
+  });
+
+  it('manual-upgrade.sh on a server whose new release cannot reach PostgreSQL stops the round there, with the cause', () => {
+    // The server runs the previous release (the base stack's release parameter said so at its first boot).
+    const old = serveRelease(world, RKE2_ARTIFACTS, 'rke2', OLD, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(OLD) });
+    try {
+      expect(boot(0).r.code).toBe(0);
+    } finally {
+      old();
+    }
+    expect(node(0).read('/usr/local/bin/rke2')).toContain(OLD);
+    // The script carries the hashes of the lock as this test serves the release (its tarball is built anew).
+    cache.delete(VERSION);
+    const script = files().get('rke2/manual-upgrade.sh')!;
+    world.postgres({ ...DB, up: false });
+    const r = node(0).run(script);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Failed to ping database connection');
+    expect(lastLine(r.stderr)).toBe(
+      `odp-manual-upgrade: RKE2 ${VERSION} is not ready after ${SERVICE_READY_SECONDS} s: it exits and systemd keeps restarting it (journalctl -u rke2-server, or rke2-agent on an agent; a server also when the database is unreachable or refuses its password). Upgrade no other node until this one is Ready again`,
+    );
+    world.postgres(DB);
+    const again = node(0).run(script);
+    expect(again.code, again.stderr).toBe(0);
+    expect(node(0).read('/usr/local/bin/rke2')).toContain(VERSION);
+    expect(script).not.toMatch(/etcd|snapshot/i);
+  });
+
+  it('replacing a server: the new instance (fresh disk, same user data) starts on the database with the published token, on the same CA', () => {
+    for (const i of [0, 1, 2]) expect(boot(i).r.code).toBe(0);
+    rmSync(node(1).root, { recursive: true, force: true });
+    const { r, host } = boot(1);
+    expect(r.code, r.stderr).toBe(0);
+    expect(world.nodeState(host)).toMatchObject({ ca: `kine-${SERVERS[0][1]}`, starts: 2 });
+    // No member step on Kine: nothing of etcd is rendered.
+    for (const p of files().keys()) expect(p).not.toMatch(/replace-server|restore-etcd/);
+  });
+});
