@@ -23,9 +23,12 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
 import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { failureBlocks, motionOf } from '../generators/validate/motion/index.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
 import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
@@ -222,5 +225,64 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     expect(world.nodeState(host)).toMatchObject({ ca: `kine-${SERVERS[0][1]}`, starts: 2 });
     // No member step on Kine: nothing of etcd is rendered.
     for (const p of files().keys()) expect(p).not.toMatch(/replace-server|restore-etcd/);
+  });
+});
+
+type Obj = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
+const objects = (path: string): Obj[] => parseAllDocuments(files().get(path) ?? '').map((d) => d.toJS() as Obj).filter((o) => o && o.kind);
+const dependsOn = (unit: string): string[] => ((objects(`flux/kustomizations/${unit}.yaml`)[0]?.spec?.dependsOn ?? []) as { name: string }[]).map((d) => d.name);
+
+describe('RKE2 on Kine under Flux: the first sync and the upgrade Plans', () => {
+  const model = () => {
+    const { name, sources } = fixtureSources('valid', `${ENV}.yaml`);
+    return prepareEnvironment(name, sources).prepared!.model;
+  };
+
+  it('one owner per component: RKE2 keeps Canal and CoreDNS (no object of theirs rendered), its metrics-server and ingress-nginx are off for the add-ons', () => {
+    const server = parse(files().get('rke2/server-1.yaml')!) as Record<string, unknown>;
+    // rancher/rke2 pkg/cli/cmds/server.go disableExceptSelected: ingress-controller none disables rke2-ingress-nginx; the
+    // packaged metrics-server is disabled for the catalog's; the built-in cloud controller for aws-cloud-controller-manager.
+    expect(server).toMatchObject({ cni: ['canal'], 'ingress-controller': ['none'], disable: ['rke2-metrics-server'], 'disable-cloud-controller': true });
+    const delivered = [...files().keys()].filter((p) => /^(manifests|flux)\/.*\.yaml$/.test(p) && !/kustomiz(ation|econfig)\.yaml$/.test(p)).flatMap(objects);
+    // Nothing of RKE2's own charts: no HelmChart/HelmChartConfig, no release named like a packaged chart, no CoreDNS.
+    expect(delivered.filter((o) => /^HelmChart(Config)?$/.test(o.kind!))).toStrictEqual([]);
+    expect(delivered.filter((o) => o.kind === 'HelmRelease' && /^rke2-|^(canal|calico|coredns|ingress-nginx)$/.test(o.metadata!.name!))).toStrictEqual([]);
+    expect(delivered.filter((o) => o.metadata?.namespace === 'kube-system' && /^(coredns|kube-dns|rke2-coredns-rke2-coredns)$/.test(o.metadata?.name ?? ''))).toStrictEqual([]);
+    for (const u of ['metrics-server', 'aws-load-balancer-controller', 'aws-cloud-controller-manager']) expect(files().has(`flux/kustomizations/${u}.yaml`), u).toBe(true);
+  });
+
+  it('first sync: providers before consumers, no cycle, a failed unit holds back only what needs it', () => {
+    expect(dependsOn('system-upgrade-plans')).toContain('system-upgrade-controller');
+    expect(dependsOn('queue')).toEqual(expect.arrayContaining(['aws-ebs-csi-driver-manifests', 'namespace-apps']));
+    expect(dependsOn('kube-prometheus-stack')).toContain('aws-ebs-csi-driver-manifests');
+    expect(dependsOn('flux-operator-manifests')).toContain('external-secrets-store-flux-system');
+    const tree = parseRenderedTree(new Map([...files()].map(([p, c]) => [`${ENV}/${p}`, c])));
+    const m = motionOf(tree, ENV, model())!;
+    expect(m.findings.filter((f) => f.severity === 'error')).toStrictEqual([]);
+    expect(failureBlocks(m, 'system-upgrade-controller')).toStrictEqual(['system-upgrade-plans']);
+    expect(failureBlocks(m, 'aws-ebs-csi-driver-manifests')).toEqual(expect.arrayContaining(['queue', 'kube-prometheus-stack']));
+    expect(failureBlocks(m, 'aws-ebs-csi-driver-manifests')).not.toContain('web');
+  });
+
+  it('the Plans: servers one at a time, then the agents (prepare waits for the server Plan); nothing of etcd on Kine', () => {
+    const server = objects('manifests/system-upgrade-plans/plan-server-plan.yaml')[0]!.spec as { version: string; concurrency: number; cordon: boolean; prepare?: unknown; upgrade: { image: string } };
+    const agent = objects('manifests/system-upgrade-plans/plan-agent-plan.yaml')[0]!.spec as { version: string; concurrency: number; prepare: { args: string[]; image: string } };
+    expect(server).toMatchObject({ version: VERSION, concurrency: 1, cordon: true, upgrade: { image: 'rancher/rke2-upgrade:v1.36.3-rke2r1' } });
+    // On embedded etcd the server Plan's prepare waits for etcd; on Kine there is no etcd to wait for.
+    expect(server.prepare).toBeUndefined();
+    // rancher/rke2-upgrade scripts/upgrade.sh prepare: waits until the named Plan has no node left to apply to.
+    expect(agent).toMatchObject({ version: VERSION, concurrency: 1, prepare: { args: ['prepare', 'server-plan'], image: 'rancher/rke2-upgrade:v1.36.3-rke2r1' } });
+    for (const p of ['manifests/system-upgrade-plans/plan-server-plan.yaml', 'manifests/system-upgrade-plans/plan-agent-plan.yaml', 'rke2/rotate-token.sh', 'rke2/datastore-password.sh', 'rke2/manual-upgrade.sh'])
+      expect(files().get(p), p).not.toMatch(/etcd|snapshot/i);
+  });
+
+  it('the README on Kine: the servers boot together and are ordered by the token; backup and restore are the database\'s own; no etcd member or snapshot step', () => {
+    const readme = files().get('README.md')!;
+    expect(readme).not.toContain('start server-1 first');
+    expect(readme).toContain('the nodes stack launches the servers together and their boot scripts order them');
+    expect(readme).toContain("**Backup and restore are the database's own**");
+    expect(readme).toContain('on Kine RKE2 takes no snapshots and restores none');
+    expect(readme).not.toMatch(/etcd members?\b(?! and)|restored snapshot|restore-etcd|replace-server\.sh [a-z]/);
+    expect(readme).toContain('agents are no datastore members');
   });
 });

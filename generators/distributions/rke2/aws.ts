@@ -83,7 +83,7 @@ export const rke2Aws = (): DistributionAwsFacts =>
       { port: SUPERVISOR_PORT, name: 'supervisor', purpose: 'RKE2 supervisor: joining servers and agents register through the endpoint', source: DOCS },
     ],
     joins: 'the user data installs RKE2 and joins through the supervisor port with the agent token read from SSM at first boot: a new instance joins unattended',
-    poolTermination: 'agents are no etcd members; the AWS cloud controller deletes the Node of a terminated instance',
+    poolTermination: 'agents are no datastore members (embedded etcd\'s members and Kine\'s clients are the servers); the AWS cloud controller deletes the Node of a terminated instance',
     serverNeeds,
     // RKE2 prunes its own snapshots by count (etcd-snapshot-retention, etcd-s3-retention).
     snapshotRetention: (m) => {
