@@ -28,6 +28,7 @@ import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { failureBlocks, motionOf } from '../generators/validate/motion/index.js';
+import { formatPlan, upgradePlan } from '../generators/upgrade-plan/plan.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
@@ -284,5 +285,25 @@ describe('RKE2 on Kine under Flux: the first sync and the upgrade Plans', () => 
     expect(readme).toContain('on Kine RKE2 takes no snapshots and restores none');
     expect(readme).not.toMatch(/etcd members?\b(?! and)|restored snapshot|restore-etcd|replace-server\.sh [a-z]/);
     expect(readme).toContain('agents are no datastore members');
+  });
+});
+
+describe('RKE2 on Kine: npm run plan of a release bump', () => {
+  it('the control-plane steps speak of API servers, not of etcd members or quorum (the state is in PostgreSQL)', () => {
+    const { name, sources } = fixtureSources('valid', `${ENV}.yaml`);
+    const at = (release: string) => {
+      const src = new Map(sources);
+      src.set(`environments/${name}.yaml`, src.get(`environments/${name}.yaml`)!.replace(`rke2Version: ${VERSION}\n  kubernetesVersion: 1.36.3`, `rke2Version: ${release}\n  kubernetesVersion: ${release.slice(1, release.indexOf('+'))}`));
+      return prepareEnvironment(name, src).prepared!;
+    };
+    const head = at(VERSION);
+    const p = upgradePlan(at('v1.36.1+rke2r2').data as Record<string, unknown>, head.model, head.data as Record<string, unknown>);
+    const servers = p.steps.filter((s) => s.title.startsWith('control plane '));
+    expect(servers.map((s) => s.title)).toStrictEqual(['control plane 1/3: server-1', 'control plane 2/3: server-2', 'control plane 3/3: server-3']);
+    for (const s of servers) {
+      expect(s).toMatchObject({ gate: 'API servers', verdict: 'safe' });
+      expect(s.reason).toContain('no quorum among the servers, the other 2 keep serving the API');
+    }
+    expect(formatPlan(p)).not.toMatch(/etcd|quorum is|members stay up|snapshot/i);
   });
 });
