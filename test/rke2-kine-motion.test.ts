@@ -29,6 +29,7 @@ import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distribu
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { failureBlocks, motionOf } from '../generators/validate/motion/index.js';
 import { formatPlan, upgradePlan } from '../generators/upgrade-plan/plan.js';
+import { accessGraph, routesTo } from '../generators/validate/access.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
@@ -305,5 +306,19 @@ describe('RKE2 on Kine: npm run plan of a release bump', () => {
       expect(s.reason).toContain('no quorum among the servers, the other 2 keep serving the API');
     }
     expect(formatPlan(p)).not.toMatch(/etcd|quorum is|members stay up|snapshot/i);
+  });
+});
+
+describe('RKE2 on Kine: who can read the PostgreSQL password', () => {
+  it('only the servers\' host processes and host-network pods (their role; IMDS hop limit 1 keeps the pod network out)', () => {
+    const { name, sources } = fixtureSources('valid', `${ENV}.yaml`);
+    const p = prepareEnvironment(name, sources).prepared!;
+    const routes = routesTo(accessGraph(p.resolved, p.model), PG_PARAM);
+    expect(routes.map((r) => r.steps.join(' → '))).toStrictEqual([`host processes and host-network pods of the control planes → node role fixture-controlplane → ${PG_PARAM}`]);
+    // The servers' instances (one per fixed node): hop limit 1, IMDSv2 required.
+    const nodes = parse(files().get('aws/nodes.yaml')!) as { Resources: Record<string, { Type: string; Properties: { MetadataOptions?: unknown } }> };
+    const servers = Object.entries(nodes.Resources).filter(([id, r]) => r.Type === 'AWS::EC2::Instance' && /^NodeServer\d$/.test(id));
+    expect(servers).toHaveLength(3);
+    for (const [, r] of servers) expect(r.Properties.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
   });
 });
