@@ -219,6 +219,32 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     expect(script).not.toMatch(/etcd|snapshot/i);
   });
 
+  it('datastore-restore.sh: stop on every server, the database restored (bootstrap data under the token of its time), start names the token until it is put back', () => {
+    const booted = SERVERS.map((_, i) => boot(i));
+    for (const { r } of booted) expect(r.code, r.stderr).toBe(0);
+    const script = files().get('rke2/datastore-restore.sh')!;
+    expect(script).not.toMatch(/etcd|snapshot|cluster-reset/i);
+    for (const i of [0, 1, 2]) {
+      const r = node(i).run(withArgs(script, 'stop'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(lastLine(r.stderr)).toBe('odp-datastore-restore: rke2-server stopped: stop every server, then restore the database (it must be reachable as kine.fixture.internal:5432), then run start on one server');
+    }
+    // The RDS restore (outside RKE2): the backup was taken before a token rotation, so its bootstrap data is under the old token.
+    world.bootstrapKey({ ...world.bootstrapKey()!, password: 'token-of-the-backup' });
+    const refused = node(0).run(withArgs(script, 'start'));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('bootstrap data already found and encrypted with different token');
+    expect(lastLine(refused.stderr)).toBe(
+      `odp-datastore-restore: rke2-server.service is not ready after ${SERVICE_READY_SECONDS} s: ${CAUSES}: journalctl -u rke2-server. When the restored data is under another token, put the server token of the backup's time (aws ssm get-parameter-history --with-decryption --name ${TOKEN}) into /etc/rancher/rke2/token on every server and back into ${TOKEN}, then run start again`,
+    );
+    // The token of the backup's time in the token-file: the server starts on the restored database.
+    node(0).write('/etc/rancher/rke2/token', 'token-of-the-backup', 0o600);
+    const ok = node(0).run(withArgs(script, 'start'));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(lastLine(ok.stderr)).toBe('odp-datastore-restore: rke2-server started on the restored database: run start on the other servers, one at a time');
+    expect(node(0).run(withArgs(script, 'bogus')).code).toBe(2);
+  });
+
   it('replacing a server: the new instance (fresh disk, same user data) starts on the database with the published token, on the same CA', () => {
     for (const i of [0, 1, 2]) expect(boot(i).r.code).toBe(0);
     rmSync(node(1).root, { recursive: true, force: true });
@@ -283,7 +309,8 @@ describe('RKE2 on Kine under Flux: the first sync and the upgrade Plans', () => 
     expect(readme).not.toContain('start server-1 first');
     expect(readme).toContain('the nodes stack launches the servers together and their boot scripts order them');
     expect(readme).toContain("**Backup and restore are the database's own**");
-    expect(readme).toContain('on Kine RKE2 takes no snapshots and restores none');
+    expect(readme).toContain('on Kine RKE2 takes no snapshots and restores none of its own');
+    expect(readme).toContain('`sh datastore-restore.sh stop` on\nevery server');
     expect(readme).not.toMatch(/etcd members?\b(?! and)|restored snapshot|restore-etcd|replace-server\.sh [a-z]/);
     expect(readme).toContain('agents are no datastore members');
   });

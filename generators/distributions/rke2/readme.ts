@@ -8,6 +8,7 @@ import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
+import { DATASTORE_RESTORE_SCRIPT } from '../rancher/datastore-restore.js';
 import { tokenRotationText } from '../rancher/token-rotate.js';
 import { rke2TokenRotate } from './token-rotate.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
@@ -143,14 +144,14 @@ in the console (\`aws ec2 get-console-output\`) while systemd keeps retrying; on
 as root. Agents join once a server answers.
 
 **Backup and restore are the database's own** (rke2-docs datastore/backup_restore.md, *Backup and Restore with
-External Datastore*): on Kine RKE2 takes no snapshots and restores none (\`etcd-snapshot\` and \`cluster-reset\` are
-embedded etcd's). Back up with RDS: automated backups (point-in-time recovery) or manual snapshots. A restore puts the
-whole cluster back to that time: stop \`rke2-server\` on every server, restore the database (RDS restores into a new
-instance, with a new endpoint: rename the old instance and give the restored one its identifier, or repoint the DNS
-name, so that {{code host}} reaches the restored database), make sure every
-server's token-file ({{code tokenFile}}) holds the server token the restored bootstrap data is encrypted under (after a
-token rotation since the backup: the earlier value, \`aws ssm get-parameter-history\` of {{code token}}), then start
-\`rke2-server\` on one server and, once it is Ready, on the others.
+External Datastore*): on Kine RKE2 takes no snapshots and restores none of its own. Back up with RDS: automated backups (point-in-time recovery) or manual snapshots. A restore puts the
+whole cluster back to that time; with {{restore}} (a copy on each server, as root): \`sh datastore-restore.sh stop\` on
+every server; restore the database (RDS restores into a new instance, with a new endpoint: rename the old instance and
+give the restored one its identifier, or repoint the DNS name, so that {{code host}} reaches the restored database);
+then \`sh datastore-restore.sh start\` on one server and, once it is Ready, on the others. The restored bootstrap data
+opens only with the server token of the backup's time: after a token rotation since the backup, put that earlier value
+(\`aws ssm get-parameter-history --with-decryption\` of {{code token}}) into every server's token-file
+({{code tokenFile}}) and back into the parameter first; \`start\` names it when it is refused.
 `);
 
 const upgrades = compileTemplate(`{{upgrade}}- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
@@ -183,6 +184,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         etcd: d.type === 'etcd',
         paths: RKE2_PATHS,
         bootScript: RKE2_BOOT_SCRIPT_PATH,
+        restore: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_RESTORE_SCRIPT}\``,
         disabled: RKE2_DISABLED_COMPONENTS,
         endpointHost: m.cluster.endpointHost,
         supervisorPort: SUPERVISOR_PORT,
@@ -224,6 +226,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         rotate: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
         readySeconds: SERVICE_READY_SECONDS,
         bootScript: RKE2_BOOT_SCRIPT_PATH,
+        restore: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_RESTORE_SCRIPT}\``,
         tokenFile: RKE2_PATHS.token,
         token: rke2Cluster(m).token.secret,
       }),
