@@ -298,7 +298,8 @@ describe('RKE2 on Kine under Flux: the first sync and the upgrade Plans', () => 
     expect(server).toMatchObject({ version: VERSION, concurrency: 1, cordon: true, upgrade: { image: 'rancher/rke2-upgrade:v1.36.3-rke2r1' } });
     // On embedded etcd the server Plan's prepare waits for etcd; on Kine there is no etcd to wait for.
     expect(server.prepare).toBeUndefined();
-    // rancher/rke2-upgrade scripts/upgrade.sh prepare: waits until the named Plan has no node left to apply to.
+    // rancher/rke2-upgrade scripts/upgrade.sh prepare: waits until the named Plan applies to no node (`.status.applying`
+    // empty) and every control plane's kubelet runs the Plan's version (verify_masters_versions).
     expect(agent).toMatchObject({ version: VERSION, concurrency: 1, prepare: { args: ['prepare', 'server-plan'], image: 'rancher/rke2-upgrade:v1.36.3-rke2r1' } });
     for (const p of ['manifests/system-upgrade-plans/plan-server-plan.yaml', 'manifests/system-upgrade-plans/plan-agent-plan.yaml', 'rke2/rotate-token.sh', 'rke2/datastore-password.sh', 'rke2/manual-upgrade.sh'])
       expect(files().get(p), p).not.toMatch(/etcd|snapshot/i);
