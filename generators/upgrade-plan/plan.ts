@@ -160,19 +160,23 @@ export function upgradePlan(
   }
 
   if (nodesRoll) {
-    // 3. Control planes one at a time, the datastore's quorum kept.
+    // 3. Control planes one at a time, the datastore's quorum kept. With the state in an external PostgreSQL (Kine in
+    // each server) the servers are no members of anything: no quorum, no snapshot of theirs (the database's backup).
     const cps = head.controlPlaneNodes;
     const n = cps.length;
     const quorum = Math.floor(n / 2) + 1;
+    const external = head.cluster.datastore.type === 'kine-postgres';
     cps.forEach((node, i) =>
       steps.push({
         title: `control plane ${i + 1}/${n}: ${node.name}`,
-        gate: 'quorum',
+        gate: external ? 'API servers' : 'quorum',
         verdict: n === 1 ? 'caution' : 'safe',
         reason:
           n === 1
-            ? 'the only control plane: the API is down while it upgrades (workloads keep running); take a datastore snapshot first'
-            : `${n - 1} of ${n} members stay up, quorum is ${quorum}: wait until it is back and healthy (members and API ready) before the next`,
+            ? `the only control plane: the API is down while it upgrades (workloads keep running); ${external ? 'back up the PostgreSQL database first (the cluster state is there)' : 'take a datastore snapshot first'}`
+            : external
+              ? `the cluster state is in PostgreSQL (Kine in each server), which the upgrade does not touch: no quorum among the servers, the other ${n - 1} keep serving the API through the endpoint: wait until it is back (Node Ready) before the next`
+              : `${n - 1} of ${n} members stay up, quorum is ${quorum}: wait until it is back and healthy (members and API ready) before the next`,
       }),
     );
     // 4. Worker pools, one node at a time, drained under their PodDisruptionBudgets.

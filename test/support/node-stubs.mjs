@@ -416,6 +416,12 @@ function startService(unit) {
   const state = { unit, nodeName: pick('node-name') ?? HOST, server };
   const tokenFile = pick('token-file');
   const token = tokenFile && existsSync(at(tokenFile)) ? readFileSync(at(tokenFile), 'utf8').trim() : pick('token');
+  /** The server's agent token file, secure format: agent-token-file's password, else the server token's (`fallback`). */
+  const writeAgentToken = (ca, fallback) => {
+    const agentFile = pick('agent-token-file');
+    const agent = agentFile && existsSync(at(agentFile)) ? readFileSync(at(agentFile), 'utf8').trim() : fallback;
+    writeFileSync(at(`/var/lib/rancher/${name}/server/agent-token`), `K10${caHash(ca)}::node:${agent.includes('::') ? agent.slice(agent.indexOf('::') + 2).replace(/^node:/, '') : agent}\n`);
+  };
   const dsn = pick('datastore-endpoint');
   const postgres = server && typeof dsn === 'string' && dsn.startsWith('postgres://');
   if (postgres) {
@@ -431,8 +437,10 @@ function startService(unit) {
     if (tokenPassword(token) !== bootstrap.password) neverReady(unit, 'level=fatal msg="Error: starting kubernetes: preparing server: bootstrap data already found and encrypted with different token"');
     state.ca = bootstrap.ca;
     mkdirSync(at(`/var/lib/rancher/${name}/server`), { recursive: true });
-    // At every start the server writes its token file in secure format (pkg/server/server.go, WriteToken).
+    // At every start the server writes its token files in secure format (pkg/server/server.go, WriteToken): the
+    // server token, and the agent token (agent-token-file's, else the server token's password).
     writeFileSync(at(`/var/lib/rancher/${name}/server/token`), `K10${caHash(bootstrap.ca)}::server:${bootstrap.password}\n`);
+    writeAgentToken(bootstrap.ca, bootstrap.password);
   }
   if (server && (pick('datastore-endpoint') !== undefined || name === 'k3s')) {
     state.datastore = pick('datastore-endpoint') ?? `sqlite:///var/lib/rancher/${name}/server/db/state.db`;
@@ -481,9 +489,7 @@ function startService(unit) {
       writeFileSync(nameFile, state.member);
       const password = (token ?? '').includes('::') ? token.slice(token.indexOf('::') + 2).replace(/^server:/, '') : token;
       writeFileSync(at(`/var/lib/rancher/${name}/server/token`), `K10${caHash(etcd.ca)}::server:${password}\n`);
-      const agentFile = pick('agent-token-file');
-      const agent = agentFile && existsSync(at(agentFile)) ? readFileSync(at(agentFile), 'utf8').trim() : password;
-      writeFileSync(at(`/var/lib/rancher/${name}/server/agent-token`), `K10${caHash(etcd.ca)}::node:${agent.includes('::') ? agent.slice(agent.indexOf('::') + 2).replace(/^node:/, '') : agent}\n`);
+      writeAgentToken(etcd.ca, password);
     }
     writeJson(w('etcd.json'), etcd);
   }

@@ -18,7 +18,7 @@
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
  *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
- *      (../rancher/boot.ts boundedStartLines). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
+ *      (../rancher/boot.ts serverBootStartLines). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
  *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
  *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
  *      refused password; bootstrap data under another token: pkg/cluster/storage.go getBootstrapKeyFromStorage) is
@@ -40,7 +40,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, serverBootStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
@@ -138,9 +138,8 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
     );
   }
   if (role === 'server') {
-    // Bounded and named (../rancher/boot.ts boundedStartLines): K3s keeps trying; a re-run of this script finishes the boot.
-    const causes = d.type === 'kine-postgres' ? `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})` : 'it exits before it is ready';
-    lines.push(...boundedStartLines('start', k3sUnit(role), `${causes}: journalctl -u ${k3sUnit(role)}. systemd keeps restarting it; once the cause is fixed, run ${BOOT_SCRIPT_PATH} again`));
+    // Bounded and named (../rancher/boot.ts serverBootStartLines): K3s keeps trying; a re-run of this script finishes the boot.
+    lines.push(...serverBootStartLines(d, k3sUnit(role), BOOT_SCRIPT_PATH));
     lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   } else lines.push(`systemctl start ${k3sUnit(role)}`);
   lines.push(`log "K3s ${role} started"`);

@@ -195,6 +195,15 @@ export function boundedStartLines(verb: 'start' | 'restart', unit: string, why: 
 export const postgresStartCauses = (pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres']): string =>
   `PostgreSQL ${pg.host}:${Number(pg.port)} unreachable, the password of role ${pg.user} (${pg.password.secret}) refused, or the bootstrap data in database ${pg.database} encrypted with another server token`;
 
+/**
+ * The first boot's start of a server (bounded, its causes named): `unit` as systemctl takes it, `bootScript` the script
+ * to run again once the cause is fixed (the service keeps retrying meanwhile, so a re-run finishes the boot).
+ */
+export function serverBootStartLines(d: Datastore, unit: string, bootScript: string): string[] {
+  const causes = d.type === 'kine-postgres' ? `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})` : 'it exits before it is ready';
+  return boundedStartLines('start', unit, `${causes}: journalctl -u ${unit.replace(/\.service$/, '')}. systemd keeps restarting it; once the cause is fixed, run ${bootScript} again`);
+}
+
 /** GPU nodes need the NVIDIA container runtime on the host (the GPU AMI has driver and toolkit). */
 export const NVIDIA_RUNTIME_CHECK = 'command -v nvidia-container-runtime >/dev/null 2>&1 || { log "nvidia-container-runtime not found: use the NVIDIA GPU AMI (driver + container toolkit)"; exit 1; }';
 

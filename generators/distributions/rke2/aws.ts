@@ -12,7 +12,7 @@
  * - Canal (cni: canal): 8472/udp (flannel VXLAN) and 9099/tcp ("Canal CNI health checks") between all
  *   nodes. With Cilium (cni: none) the Cilium rows of the CNI table apply instead.
  * - Nodes join by themselves through the supervisor port of the endpoint (user data, tokens from SSM).
- * - Agents are no etcd members: no termination lifecycle hook (the AWS cloud controller deletes the
+ * - Agents are no datastore members: no termination lifecycle hook (the AWS cloud controller deletes the
  *   Node of a terminated instance). Servers are fixed instances (rule controlplane-fixed); replacing
  *   one is the runbook's member removal, not an auto-scaling event.
  */
@@ -83,7 +83,7 @@ export const rke2Aws = (): DistributionAwsFacts =>
       { port: SUPERVISOR_PORT, name: 'supervisor', purpose: 'RKE2 supervisor: joining servers and agents register through the endpoint', source: DOCS },
     ],
     joins: 'the user data installs RKE2 and joins through the supervisor port with the agent token read from SSM at first boot: a new instance joins unattended',
-    poolTermination: 'agents are no etcd members; the AWS cloud controller deletes the Node of a terminated instance',
+    poolTermination: 'agents are no datastore members (only the servers are); the AWS cloud controller deletes the Node of a terminated instance',
     serverNeeds,
     // RKE2 prunes its own snapshots by count (etcd-snapshot-retention, etcd-s3-retention).
     snapshotRetention: (m) => {

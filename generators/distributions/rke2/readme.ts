@@ -8,6 +8,7 @@ import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
+import { DATASTORE_RESTORE_SCRIPT } from '../rancher/datastore-restore.js';
 import { tokenRotationText } from '../rancher/token-rotate.js';
 import { rke2TokenRotate } from './token-rotate.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
@@ -80,8 +81,8 @@ The instance profile of every node needs \`ssm:GetParameter\` on these parameter
 on a customer-managed key){{#if s3}}; the servers' also needs \`s3:PutObject\`, \`s3:GetObject\`,
 \`s3:DeleteObject\` on {{code s3}} and \`s3:ListBucket\` on its whole bucket (etcd snapshots; no access keys anywhere: RKE2
 first checks the bucket exists, a HEAD request that carries no prefix){{/if}}.
-Keep the token: servers encrypt their bootstrap data (CA keys) with it, so a restored snapshot or
-datastore needs the same token.
+Keep the token: servers encrypt their bootstrap data (CA keys) with it, so a restored {{#if s3}}snapshot or
+{{/if}}datastore needs the same token.
 `);
 
 const etcd = compileTemplate(`Embedded etcd on the {{servers}} servers (odd, so a majority survives a failure).
@@ -134,8 +135,23 @@ and the datastore RKE2 officially supports is its embedded one: back up the data
 TLS: the DSN has \`sslmode=verify-full\` and \`datastore-cafile: {{caBundlePath}}\`; {{caText}}. The DSN with the URL-encoded password is assembled at boot from
 SSM and written only to the root-only config drop-in {{code dropIn}} (\`datastore-endpoint\`), which install.sh never touches.
 
-${POSTGRES_PREREQUISITES}Bootstrap: start {{first}} first (it writes the bootstrap data, encrypted with the token, into the
-database), then the other servers, then the worker pools. Back up the database (RDS snapshots).
+${POSTGRES_PREREQUISITES}Bootstrap: the nodes stack launches the servers together and their boot scripts order them: {{first}} writes
+the bootstrap data (CA keys, encrypted with the server token) into the empty database and then publishes RKE2's secure
+\`K10…\` tokens to SSM; every other server waits for that token (up to 30 minutes) before it starts RKE2 on the same
+database and CA. A server whose token is not that one is refused. Each boot waits at most {{readySeconds}} s for RKE2; a
+server that cannot start (PostgreSQL unreachable, the password refused, another token) stops its boot with the cause
+in the console (\`aws ec2 get-console-output\`) while systemd keeps retrying; once fixed, run {{code bootScript}} again
+as root. Agents join once a server answers.
+
+**Backup and restore are the database's own** (rke2-docs datastore/backup_restore.md, *Backup and Restore with
+External Datastore*): on Kine RKE2 takes no snapshots and restores none of its own. Back up with RDS: automated backups (point-in-time recovery) or manual snapshots. A restore puts the
+whole cluster back to that time; with {{restore}} (a copy on each server, as root): \`sh datastore-restore.sh stop\` on
+every server; restore the database (RDS restores into a new instance, with a new endpoint: rename the old instance and
+give the restored one its identifier, or repoint the DNS name, so that {{code host}} reaches the restored database);
+then \`sh datastore-restore.sh start\` on one server and, once it is Ready, on the others. The restored bootstrap data
+opens only with the server token of the backup's time: after a token rotation since the backup, put that earlier value
+(\`aws ssm get-parameter-history --with-decryption\` of {{code token}}) into every server's token-file
+({{code tokenFile}}) and back into the parameter first; \`start\` names it when it is refused.
 `);
 
 const upgrades = compileTemplate(`{{upgrade}}- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with
@@ -168,6 +184,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         etcd: d.type === 'etcd',
         paths: RKE2_PATHS,
         bootScript: RKE2_BOOT_SCRIPT_PATH,
+        restore: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_RESTORE_SCRIPT}\``,
         disabled: RKE2_DISABLED_COMPONENTS,
         endpointHost: m.cluster.endpointHost,
         supervisorPort: SUPERVISOR_PORT,
@@ -208,6 +225,10 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
         dropIn: `${configDropInDir('rke2')}/${NODE_DROP_IN}`,
         rotate: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
         readySeconds: SERVICE_READY_SECONDS,
+        bootScript: RKE2_BOOT_SCRIPT_PATH,
+        restore: `\`${m.renderedDir}/${RKE2_DIR}/${DATASTORE_RESTORE_SCRIPT}\``,
+        tokenFile: RKE2_PATHS.token,
+        token: rke2Cluster(m).token.secret,
       }),
     });
   sections.push({ order: 23, title: 'RKE2 upgrades, changes and FIPS', inputs: [['cluster', 'rke2Version'], ['cluster', 'network', 'cni'], ['addons']], body: upgrades({ upgrade: upgradeReadmeText(m), etcd: d.type === 'etcd', cilium, config: RKE2_PATHS.config, engine: ctx.engine.title }) });

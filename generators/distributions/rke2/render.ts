@@ -10,10 +10,12 @@ import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { roleOf } from '../rancher/config.js';
 import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
+import { DATASTORE_RESTORE_SCRIPT, datastoreRestoreScript } from '../rancher/datastore-restore.js';
 import { TOKEN_ROTATE_SCRIPT } from '../rancher/token-rotate.js';
 import { rke2TokenRotate } from './token-rotate.js';
 import type { RenderedFile } from '../../render/types.js';
-import { rke2Config } from './config.js';
+import { rke2Config, RKE2_PATHS } from './config.js';
+import { rke2Cluster } from './model.js';
 import { replaceServerScript } from './runbooks.js';
 import { RESTORE_SCRIPT, restoreEtcdScript } from './restore.js';
 import { rke2ManualUpgrade, rke2Unit, rke2UserDataText } from './userdata.js';
@@ -36,8 +38,13 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
     ];
   });
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
-  const password = datastorePasswordScript(m, { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` });
+  const server = { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` };
+  const password = datastorePasswordScript(m, server);
   if (password) files.push({ path: `${RKE2_DIR}/${DATASTORE_PASSWORD_SCRIPT}`, content: password, inputs: [['name'], ['cluster', 'datastore']] });
+  // Kine PostgreSQL: the database's own backup is restored; the servers stop before and start after, with the token of the
+  // backup's time (rancher/rke2-docs@9477b7b1 docs/datastore/backup_restore.md lines 368-389, External DB Backups).
+  const dbRestore = datastoreRestoreScript(m, { ...server, tokenFile: RKE2_PATHS.token, token: rke2Cluster(m).token.secret });
+  if (dbRestore) files.push({ path: `${RKE2_DIR}/${DATASTORE_RESTORE_SCRIPT}`, content: dbRestore, inputs: [['name'], ['cluster', 'datastore'], ['cluster', 'rke2']] });
   const rotate = rke2TokenRotate(m).script;
   if (rotate) files.push({ path: `${RKE2_DIR}/${TOKEN_ROTATE_SCRIPT}`, content: rotate, inputs: [['name'], ['cluster', 'rke2Version'], ['cluster', 'rke2'], ['nodePools']] });
   if (m.cluster.datastore.type === 'etcd') files.push({ path: `${RKE2_DIR}/replace-server.sh`, content: replaceServerScript(m), inputs: [['name'], ['nodePools']] });

@@ -16,7 +16,9 @@
  *      install.sh through INSTALL_RKE2_ARTIFACT_PATH with a checksum file holding that hash (install.sh checks it
  *      again), INSTALL_RKE2_METHOD=tar (a host with yum would default to the RPM method, which checks no tarball:
  *      install.sh lines 128-130),
- *   5. starts RKE2 and, on the first server, publishes the secure (K10) tokens to SSM.
+ *   5. starts RKE2 (a Kine server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting:
+ *      its database unreachable, its password refused, bootstrap data under another token; ../rancher/boot.ts
+ *      serverBootStartLines) and, on the first server, publishes the secure (K10) tokens to SSM.
  *
  * Bootstrap or join (embedded etcd). Every server's config has `server:` (./config.ts). The first
  * server of the environment bootstraps a new etcd only when all of these hold: its SSM token is still
@@ -47,7 +49,7 @@ import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/artifacts.js';
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { bootPrelude, cloudConfigText, postgresEndpointLines, serverBootStartLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { poolJoinLines } from '../rancher/pool-join.js';
@@ -175,7 +177,14 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
   lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the hash checked here (the release parameter\'s).', ...rke2InstallLines({ fetch: releaseFetcher(RKE2_PRODUCT, t.pool.arch), sha: `"$${RELEASE_VARS.artifact}"` }, t.pool.arch, role));
-  lines.push(`systemctl enable --now ${rke2Unit(role)}.service`);
+  if (postgres) {
+    // Bounded and named (../rancher/boot.ts serverBootStartLines): the unit has TimeoutStartSec=0 and Restart=always
+    // (rancher/rke2@1a821cd3 bundle/lib/systemd/system/rke2-server.service lines 21-23), so a server that cannot use its
+    // database made `systemctl enable --now` wait for ever, without a word, and the other servers wait for its token.
+    // (Embedded etcd keeps `enable --now`: a changed line is changed user data, which stops and starts every running
+    // server of an environment together, in one nodes-stack update, for no behaviour of theirs.)
+    lines.push(`systemctl enable ${rke2Unit(role)}.service`, ...serverBootStartLines(d, `${rke2Unit(role)}.service`, RKE2_BOOT_SCRIPT_PATH));
+  } else lines.push(`systemctl enable --now ${rke2Unit(role)}.service`);
   if (first) {
     if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);
     lines.push(
