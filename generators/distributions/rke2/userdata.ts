@@ -47,10 +47,10 @@ import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/artifacts.js';
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, bootRetryHint, bootScriptOf, boundedStartLines, cloudConfigText, postgresEndpointLines, postgresStartCauses, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
-import { poolJoinLines } from '../rancher/pool-join.js';
+import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
 import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { RKE2_ARTIFACTS, RKE2_PRODUCT, rke2Tarball } from './artifacts.js';
 import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
@@ -141,11 +141,11 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
   const first = role === 'server' && isFirstServer(m, t);
   // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
+  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
   const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`);
-  lines.push(...join.head);
-  lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  head.push(...join.head);
+  const lines: string[] = [FETCH_VERIFIED];
   lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch));
   if (first) lines.push(PUBLISH);
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', ...sysctlAssertLines(KUBELET_SYSCTLS, RKE2_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/rke2');
@@ -175,7 +175,10 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
   lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the hash checked here (the release parameter\'s).', ...rke2InstallLines({ fetch: releaseFetcher(RKE2_PRODUCT, t.pool.arch), sha: `"$${RELEASE_VARS.artifact}"` }, t.pool.arch, role));
-  lines.push(`systemctl enable --now ${rke2Unit(role)}.service`);
+  // Bounded and named (../rancher/boot.ts boundedStartLines): RKE2 keeps trying; a re-run of this script finishes the
+  // boot (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
+  const unit = `${rke2Unit(role)}.service`;
+  lines.push(`systemctl enable ${unit}`, ...boundedStartLines('start', unit, `${rke2StartCauses(m, t)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`, rke2Unit(role)));
   if (first) {
     if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);
     lines.push(
@@ -188,7 +191,21 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   }
   lines.push(`log "RKE2 ${role} started"`);
   lines.push(...join.done);
-  return lines.join('\n') + '\n';
+  return bootScriptOf(TAG, head, lines) + '\n';
+}
+
+/**
+ * What keeps a target's RKE2 from becoming ready at first boot, in words: a server on Kine PostgreSQL, its database; the
+ * first server on embedded etcd, its own start (it bootstraps, or joins the servers that answer); another server, the
+ * servers it joins through the supervisor URL; an agent, its server URL and token.
+ */
+function rke2StartCauses(m: EnvironmentModel, t: ConfigTarget): string {
+  const d = m.cluster.datastore;
+  const c = rke2Cluster(m);
+  if (roleOf(t) === 'agent') return agentStartCauses(supervisorUrl(m), c.agentToken.secret);
+  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})`;
+  const joining = `the servers behind ${supervisorUrl(m)} unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in ${c.token.secret} not theirs`;
+  return isFirstServer(m, t) ? `it exits before it is ready: when it bootstraps etcd, this server's own start; when it joins (a cluster answered), ${joining}` : `it exits until it joins the cluster: ${joining}`;
 }
 
 /** The user-data of one target, as data (serialized through the YAML module). */
