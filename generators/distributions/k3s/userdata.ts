@@ -17,8 +17,8 @@
  *      nothing itself) and no K3S_* variable,
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
- *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
- *      (../rancher/boot.ts boundedStartLines). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
+ *   5. starts K3s, server or agent, within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
+ *      (../rancher/boot.ts boundedStartLines; an agent: the server URL reaching no server, or its token refused). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
  *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
  *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
  *      refused password; bootstrap data under another token: pkg/cluster/storage.go getBootstrapKeyFromStorage) is
@@ -29,7 +29,7 @@
  * the others wait and start on that CA; k3s-io/k3s#7215, the fix of #7185). Without a token K3s skips the lock.
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
- * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
+ * k3s-agent` returns (bounded like every first-boot start: a failed start abandons the instance at once): install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
  * install.sh create_systemd_service_file; setup_env: SYSTEMD_TYPE=notify unless INSTALL_K3S_TYPE), and the agent sends READY=1 only
  * after it validated the token, opened the tunnel, saw the API server ready and its Node registered
  * (k3s-io/k3s@0097157b pkg/agent/run.go: Run → createProxyAndValidateToken; run → setupTunnelAndRunAgent,

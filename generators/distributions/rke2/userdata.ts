@@ -16,7 +16,13 @@
  *      install.sh through INSTALL_RKE2_ARTIFACT_PATH with a checksum file holding that hash (install.sh checks it
  *      again), INSTALL_RKE2_METHOD=tar (a host with yum would default to the RPM method, which checks no tarball:
  *      install.sh lines 128-130),
- *   5. starts RKE2 and, on the first server, publishes the secure (K10) tokens to SSM.
+ *   5. starts RKE2 within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting (../rancher/boot.ts
+ *      boundedStartLines): the units install.sh puts in place are Type=notify with TimeoutStartSec=0, Restart=always
+ *      and RestartSec=5s (rancher/rke2 v1.35.7+rke2r1 bundle/lib/systemd/system/rke2-server.service and
+ *      rke2-agent.service, lines 11 and 21-23), so `systemctl start` waited for ever, without a word, on a server whose
+ *      join URL reaches no server, whose etcd refuses it or whose datastore is unreachable, and on an agent whose server
+ *      URL reaches no server or whose token is refused (systemd/systemd#33890). On the first server it then publishes
+ *      the secure (K10) tokens to SSM.
  *
  * Bootstrap or join (embedded etcd). Every server's config has `server:` (./config.ts). The first
  * server of the environment bootstraps a new etcd only when all of these hold: its SSM token is still
@@ -36,9 +42,9 @@
  * whose CA came from that data. For it the wait only orders the boot: the first server has written the bootstrap
  * data (and published the token) before another server starts.
  *
- * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl enable
- * --now rke2-agent` returns: the unit is Type=notify with TimeoutStartSec=0 (rancher/rke2@6ce1a801
- * bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
+ * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
+ * rke2-agent` returns (bounded: a failed start abandons the instance at once): the unit is Type=notify with
+ * TimeoutStartSec=0 (rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
  * supervisor agent (pkg/agent/run.go, cited beside the other member's boot script), which sends READY=1
  * only after the token validated, the tunnel opened, the API server is ready and its Node is registered.
  */
