@@ -98,9 +98,9 @@ and nothing answers on the supervisor port of the endpoint; it then publishes RK
 to SSM, and every other node waits for them, so it verifies the cluster CA before it sends credentials.
 Start {{first}} first, then the other servers one at a time, then the worker pools.
 Each boot waits at most {{readySeconds}} s for RKE2 to be ready (its unit's start has no timeout), then stops naming
-what keeps it (nothing running behind {{supervisor}}, etcd refusing the member, a token refused) on the console
-(\`aws ec2 get-console-output\`) while systemd keeps retrying: once fixed, run the boot script again as root. A pool
-instance is abandoned instead (its group launches another).
+what keeps it on the console (\`aws ec2 get-console-output\`): nothing running behind
+{{supervisor}}, etcd refusing the member, or a token refused. systemd keeps retrying:
+once fixed, run the boot script again as root. A pool instance is abandoned instead (its group launches another).
 
 **Replacing a server** (same name, same address): terminate the old instance, then run
 \`sh {{replaceServer}} <server>\` from the repository root where kubectl reaches the cluster: it removes the
