@@ -149,10 +149,12 @@ describe('RKE2 user-data', () => {
       // The release and its sha256s from the base stack's release parameter (generators/distributions/rancher/release.ts).
       `fetch_verified 'https://raw.githubusercontent.com/rancher/rke2/'"$RELEASE_TAG"'/install.sh' /root/rke2-install.sh "$RELEASE_SHA_INSTALLER"`,
       `INSTALL_RKE2_ARTIFACT_PATH=/root/rke2-artifacts INSTALL_RKE2_METHOD=tar INSTALL_RKE2_TYPE=server sh /root/rke2-install.sh`,
-      'systemctl enable --now rke2-server.service',
+      'systemctl enable rke2-server.service',
     ])
       expect(boot.split('\n'), line).toContain(line);
     expect(boot.indexOf('useradd')).toBeLessThan(boot.indexOf('rke2-install.sh'));
+    // The start is bounded and names the datastore (rancher/boot.ts boundedStartLines; the unit has TimeoutStartSec=0).
+    expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| \{ .*rke2-server is not ready after 900 s: it exits until it can use its datastore \(PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot).toMatch(/^RELEASE=\$\(ssm_parameter '\/odp\/[a-z0-9-]+\/rke2\/release'\)$/m);
     const agent = bootScript(files.get('rke2/userdata/workers.yaml')!);
     expect(agent).not.toMatch(/useradd|PGPASSWORD|rke2\/token'/);
