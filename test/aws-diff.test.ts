@@ -8,14 +8,21 @@ import { awsImpacts } from '../generators/diff/aws-impact.js';
 import { diffTrees } from '../generators/diff/diff.js';
 import { formatJson, formatMarkdown, formatText } from '../generators/diff/format.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { envContext } from '../generators/diff/sources.js';
+import { CONTROL_PLANES_DOWN } from '../generators/diff/aws-impact.js';
+import type { EnvironmentModel } from '../generators/model/types.js';
 import { exampleSources, fixtureSources } from './helpers.js';
 
 const ctx = { base: 'main', head: 'working tree' };
 
 function render(env: string, sources: Map<string, string>): Map<string, string> {
+  return renderWithModel(env, sources).files;
+}
+
+function renderWithModel(env: string, sources: Map<string, string>): { files: Map<string, string>; model: EnvironmentModel } {
   const r = prepareEnvironment(env, sources);
   if (!r.prepared) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+  return { files: new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content])), model: r.prepared.model };
 }
 
 function edited(env: string, edit: (text: string) => string, lock?: (l: Record<string, any>) => void): { base: Map<string, string>; head: Map<string, string> } {
@@ -37,7 +44,9 @@ const prefixed = (env: string, m: Map<string, string>) => new Map([...m].map(([k
 
 describe('AWS impact of a changed instance type', () => {
   const { base, head } = edited('prod', (t) => t.replace('instanceType: m7g.2xlarge', 'instanceType: m7g.4xlarge').replace('instanceType: m7i.xlarge', 'instanceType: m7i.2xlarge'));
-  const impacts = awsImpacts(base, head);
+  // The words for control planes down together are the distribution's (its datastore's: Talos runs etcd on each).
+  const prod = renderWithModel('prod', exampleSources()).model;
+  const impacts = awsImpacts(base, head, envContext(prod).controlPlanesDown);
 
   it('a pool: its launch template gets a new version, which refreshes the pool’s nodes', () => {
     const lt = impacts.find((i) => i.logicalId === 'PoolGeneralArm64LaunchTemplate')!;
@@ -53,14 +62,15 @@ describe('AWS impact of a changed instance type', () => {
     for (const i of cps) {
       expect(i.properties).toStrictEqual([{ path: 'InstanceType', replacement: 'maybe', old: 'm7i.xlarge', new: 'm7i.2xlarge' }]);
       expect(i.consequence).toContain(`InstanceType of ${i.name} (m7i.xlarge → m7i.2xlarge) → CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible`);
-      expect(i.consequence).toContain('with 2 other control planes in the same update, which CloudFormation runs in parallel: they go down together (etcd quorum, the API) — change one control plane per merge');
+      expect(i.consequence).toContain('with 2 other control planes in the same update, which CloudFormation runs in parallel: they go down together (etcd loses its quorum once they are half of its members or more, and the API goes with it) — change one control plane per merge');
     }
     expect(impacts.length).toBe(4);
   });
 
   it('text, markdown and json carry it', () => {
-    const d = diffTrees(prefixed('prod', base), prefixed('prod', head));
+    const d = diffTrees(prefixed('prod', base), prefixed('prod', head), new Map([['prod', envContext(prod)]]));
     const text = formatText(d, ctx);
+    expect(text).toContain('they go down together (etcd loses its quorum');
     expect(text).toMatch(/\n  prod: 0 added, 0 removed, 2 changed, 0 moved; \d+ field changes; AWS: 4 modified\n/);
     expect(text).toContain('AWS impact: 4 modified\n  ~ AWS::EC2::Instance NodeProdCp1 (prod-cp-1): modified  [aws/nodes.yaml]\n      InstanceType of prod-cp-1');
     expect(text).toContain('  ~ AWS::EC2::LaunchTemplate PoolGeneralArm64LaunchTemplate (odp-prod-general-arm64): modified  [aws/nodes.yaml]\n      launch template version');
@@ -69,6 +79,42 @@ describe('AWS impact of a changed instance type', () => {
     expect(md).toContain('| `PoolGeneralArm64LaunchTemplate` `odp-prod-general-arm64`<br><sub>AWS::EC2::LaunchTemplate</sub> | **modified** | launch template version');
     const json = JSON.parse(formatJson(d, ctx));
     expect(json.envs[0].aws.map((a: { logicalId: string; change: string }) => `${a.logicalId}:${a.change}`)).toStrictEqual(['NodeProdCp1:modified', 'NodeProdCp2:modified', 'NodeProdCp3:modified', 'PoolGeneralArm64LaunchTemplate:modified']);
+  });
+});
+
+describe('AWS impact of control planes changed together, in the words of the datastore', () => {
+  // Three servers' instance type changed in one merge: CloudFormation stops and starts them in parallel.
+  const together = (fixture: string) => {
+    const { name, sources } = fixtureSources('valid', `${fixture}.yaml`);
+    const file = `environments/${name}.yaml`;
+    const base = render(name, sources);
+    const head = renderWithModel(name, new Map([...sources, [file, sources.get(file)!.replace(/(role: controlplane\n(?:.*\n)*?\s+instanceType: )m7i\.large/, '$1m7i.xlarge')]]));
+    expect(head.files).not.toStrictEqual(base);
+    const d = diffTrees(prefixed(name, base), prefixed(name, head.files), new Map([[name, envContext(head.model)]]));
+    return (d.envs[0]!.aws ?? []).filter((i) => i.type === 'AWS::EC2::Instance');
+  };
+
+  it('Kine on PostgreSQL: only the API goes (the database is outside the cluster, no quorum among the servers), never "etcd"', () => {
+    for (const fixture of ['k3s-postgres', 'rke2-postgres']) {
+      const servers = together(fixture);
+      expect(servers.map((i) => i.name), fixture).toStrictEqual(['cp-1', 'cp-2', 'cp-3']);
+      for (const i of servers) {
+        expect(i.consequence).toContain('with 2 other control planes in the same update, which CloudFormation runs in parallel: they go down together (the API, until one of them is back; the datastore, PostgreSQL outside the cluster, has no quorum among them to lose) — change one control plane per merge');
+        expect(i.consequence).not.toContain('etcd');
+      }
+    }
+  });
+
+  it('embedded etcd (RKE2): its quorum', () => {
+    const servers = together('rke2-etcd');
+    expect(servers.length).toBe(3);
+    for (const i of servers) expect(i.consequence).toContain('they go down together (etcd loses its quorum once they are half of its members or more, and the API goes with it)');
+  });
+
+  it('Kine SQLite has one server (no two down together): its words name it; without a context the words hold for any datastore', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-litestream.yaml');
+    expect(envContext(renderWithModel(name, sources).model).controlPlanesDown).toBe('the API and the datastore, SQLite on the single server');
+    expect(CONTROL_PLANES_DOWN).not.toContain('etcd');
   });
 });
 

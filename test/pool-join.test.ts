@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { K3S_ARTIFACTS } from '../generators/distributions/k3s/artifacts.js';
 import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
+import { SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { resolveEnvironment } from '../generators/load/loader.js';
@@ -41,6 +42,10 @@ const CASES = [
     dir: 'k3s',
     tag: 'odp-k3s-boot',
     unit: 'k3s-agent',
+    url: 'https://api.fixture.internal:6443',
+    tokenParam: '/odp/k3s-postgres/k3s/agent-token',
+    // The servers accept another agent token than the one in SSM.
+    refuseToken: (world: World) => world.clusterAgentToken('another-agent-secret'),
     setup(world: World): () => void {
       world.ssm('/odp/k3s-postgres/k3s/agent-token', 'agent-secret');
       return serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.2+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.2+k3s1\n' });
@@ -54,6 +59,10 @@ const CASES = [
     dir: 'rke2',
     tag: 'odp-rke2-boot',
     unit: 'rke2-agent',
+    url: 'https://api.fixture.internal:9345',
+    tokenParam: '/odp/rke2-etcd/rke2/agent-token',
+    // A secure token pinning another cluster's CA.
+    refuseToken: (world: World) => world.ssm('/odp/rke2-etcd/rke2/agent-token', `K10${sha256('ca-of-another-cluster\n')}::node:short-agent-token`),
     setup(world: World): () => void {
       // A running cluster: its first server has published the secure tokens.
       const ca = sha256('ca-of-cluster-1\n');
@@ -175,6 +184,30 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
     expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating', result: 'ABANDON' });
     // Nothing else ran: no secret read, no download, no unit.
     expect(world.calls().filter((x) => !x.includes('complete-lifecycle-action') && !/ curl .*169\.254\.169\.254/.test(x))).toStrictEqual([]);
+  });
+
+  // The agent's unit is Type=notify with TimeoutStartSec=0 and Restart=always (each member's userdata.ts cites it): an
+  // agent that never becomes ready kept systemctl start, and the boot, waiting until the hook's heartbeat ran out.
+  const notReady = `${c.tag}: ${c.unit} is not ready after ${SERVICE_READY_SECONDS} s: it waits for a running server behind ${c.url} (unreachable from this node: the API endpoint's load balancer, its security groups, or no server up yet), or the agent token in ${c.tokenParam} is not the cluster's: journalctl -u ${c.unit}. This pool instance is abandoned and its group launches another: fix the cause and the next one boots`;
+
+  it('the server URL reaches no server: the start is bounded, the boot names the URL and the token, and the instance is abandoned then (not after the hook\'s 1800 s)', () => {
+    world.endpoint(false);
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('server is not ready');
+    expect(r.stderr).toContain(`${notReady}\n${c.tag}: boot failed (exit 1): abandoning this instance`);
+    expect(world.calls().some((x) => x.startsWith(`${HOST} timeout ${SERVICE_READY_SECONDS} systemctl start ${c.unit}`))).toBe(true);
+    expect(completions()).toStrictEqual([complete('ABANDON')]);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating', result: 'ABANDON' });
+  });
+
+  it('a token the servers refuse: the same bounded stop, and ABANDON', () => {
+    c.refuseToken(world);
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/401 Unauthorized|token CA hash does not match/);
+    expect(r.stderr).toContain(notReady);
+    expect(completions()).toStrictEqual([complete('ABANDON')]);
   });
 
   it('an instance no longer waiting (its hook timed out): the CONTINUE refused by AWS fails the boot, and the trap\'s ABANDON is refused too', () => {

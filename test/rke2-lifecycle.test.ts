@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { ec2Host as host, RKE2_ETCD_SERVERS as SERVERS, rke2EtcdWorld } from './support/rke2-etcd-world.js';
 import type { World } from './support/node-sandbox.js';
+import { SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 
 describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () => {
   let world: World;
@@ -148,6 +149,23 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(none.stderr).toContain(`odp-replace-server: no running etcd pod on another server answered (tried: etcd-${cp(2)}): is a majority of the servers up?`);
     expect(none.stderr).not.toContain('launch the replacement');
     expect(world.etcd().members).toHaveLength(3);
+  });
+
+  it('a server joining while nothing answers at the supervisor URL: the start is bounded and the boot stops naming the servers it joins through (it waited for ever in systemctl enable --now)', () => {
+    expect(boot('cp-1').code).toBe(0);
+    world.endpoint(false);
+    const r = boot('cp-2');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('server is not ready');
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      `odp-rke2-boot: rke2-server is not ready after ${SERVICE_READY_SECONDS} s: it exits until it joins the cluster: the servers behind https://api.fixture.internal:9345 unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in /odp/rke2-etcd/rke2/token not theirs: journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`,
+    );
+    expect(world.calls()).toContain(`${host(SERVERS['cp-2'])} timeout ${SERVICE_READY_SECONDS} systemctl start rke2-server.service`);
+    // Once the endpoint answers, running the boot script again finishes the boot.
+    world.endpoint(true);
+    const again = world.node(host(SERVERS['cp-2']), SERVERS['cp-2']).run('/usr/local/sbin/odp-rke2-boot');
+    expect(again.code, again.stderr).toBe(0);
+    expect(world.etcd().members).toHaveLength(2);
   });
 
   it('the first server replaced while SSM still holds the short token (publishing failed) joins the server that answers', () => {

@@ -155,6 +155,8 @@ describe('RKE2 user-data', () => {
     // The start is bounded (SERVICE_READY_SECONDS) and names the datastore: test/rke2-kine-motion.test.ts runs it.
     expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| .*PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot.indexOf('useradd')).toBeLessThan(boot.indexOf('rke2-install.sh'));
+    // The start is bounded and names the datastore (rancher/boot.ts boundedStartLines; the unit has TimeoutStartSec=0).
+    expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| \{ .*rke2-server is not ready after 900 s: it exits until it can use its datastore \(PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot).toMatch(/^RELEASE=\$\(ssm_parameter '\/odp\/[a-z0-9-]+\/rke2\/release'\)$/m);
     const agent = bootScript(files.get('rke2/userdata/workers.yaml')!);
     expect(agent).not.toMatch(/useradd|PGPASSWORD|rke2\/token'/);

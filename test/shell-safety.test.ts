@@ -220,25 +220,39 @@ describe('rendered scripts', () => {
     expect(n).toBeGreaterThan(10);
   });
 
-  // No dead code in a runbook script: the shared preludes are composed by use (lib/shell-functions.ts), so every
-  // function a rendered .sh script defines is called in it (outside comments and its own definition line).
-  it('every shell function a rendered runbook script defines is called in it', () => {
+  // No dead code in a rendered script, runbook or boot user data: the shared preludes are composed by use
+  // (lib/shell-functions.ts), so every function a rendered .sh script or a user data's boot script defines is called in
+  // it (outside comments and its own definition line; a trap's handler is called by its trap line).
+  it('every shell function a rendered runbook script or boot user data defines is called in it', () => {
     const fixtures = ['rke2-etcd.yaml', 'rke2-postgres.yaml', 'k3s-postgres.yaml', 'k3s-litestream.yaml', 'rke2-flux.yaml'].map((f) => fixtureSources('valid', f));
     const trees = [...['dev', 'dev-k3s', 'staging-k3s', 'staging', 'prod'].map((env) => rendered(env)), ...fixtures.map((f) => rendered(f.name, f.sources))];
     const dead: string[] = [];
     let defined = 0;
+    let userData = 0;
     for (const files of trees)
-      for (const f of files.filter((x) => x.path.endsWith('.sh'))) {
-        const lines = f.content.split('\n').filter((l) => !/^\s*#/.test(l));
-        for (const [, name] of f.content.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\(\) *\{/gm)) {
+      for (const [path, content] of scripts(files)) {
+        if (path.includes('/userdata/')) userData++;
+        const lines = content.split('\n').filter((l) => !/^\s*#/.test(l));
+        for (const [, name] of content.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\(\) *\{/gm)) {
           defined++;
           const word = new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_(]|$)`);
           const called = lines.some((l) => word.test(l.replace(new RegExp(`^\\s*${name}\\(\\) *\\{`), '')));
-          if (!called) dead.push(`${f.path}: ${name}`);
+          if (!called) dead.push(`${path}: ${name}`);
         }
       }
     expect(defined).toBeGreaterThan(20);
+    // The boot scripts of the examples' and the fixtures' K3s and RKE2 nodes and pools were read.
+    expect(userData).toBeGreaterThan(20);
     expect(dead).toStrictEqual([]);
+  });
+
+  it('a boot user data carries only the prelude it uses: urlencode only where the Kine DSN is assembled (a server on PostgreSQL)', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const boot = (target: string) => scripts(rendered(name, sources)).find(([p]) => p === `k3s/userdata/${target}.yaml:/usr/local/sbin/odp-k3s-boot`)![1];
+    expect(boot('cp-1')).toMatch(/^urlencode\(\) \{/m);
+    expect(boot('cp-1')).toContain('PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")');
+    expect(boot('workers')).not.toContain('urlencode');
+    expect(boot('workers')).toMatch(/^ssm_secret\(\) \{$/m);
   });
 
   it('the prelude carries only what a script uses: the rotation script has no urlencode, the datastore-password script (Kine DSN) has it', () => {

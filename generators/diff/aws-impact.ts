@@ -165,8 +165,12 @@ function poolsByTemplate(resources: Record<string, unknown>): Map<string, { pool
   return out;
 }
 
-/** AWS impact of one environment (paths relative to rendered/<env>/); empty when no template changed. */
-export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): AwsResourceImpact[] {
+/**
+ * AWS impact of one environment (paths relative to rendered/<env>/); empty when no template changed. \`controlPlanesDown\`:
+ * what its control planes down together take with them, in its distribution's words (Distribution.diff.controlPlanesDown:
+ * its datastore's); without it, words that hold for any datastore.
+ */
+export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, controlPlanesDown = CONTROL_PLANES_DOWN): AwsResourceImpact[] {
   const templates = [...new Set([...base.keys(), ...head.keys()])].filter((p) => TEMPLATE.test(p)).sort();
   const changed = templates.filter((t) => {
     const dep = (files: ReadonlyMap<string, string>) => JSON.stringify(parametersFor(files, t.slice(4)));
@@ -217,14 +221,14 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
   }
   foldRenamedInstances(out);
   // CloudFormation updates independent resources in parallel: several control planes stopped or
-  // replaced by one stack update are down together (etcd loses quorum, the API goes away).
+  // replaced by one stack update are down together (what goes with them is the datastore's: controlPlanesDown).
   const roleOf = (i: AwsResourceImpact): string | undefined => {
     const r = parse(head.get(i.file))?.Resources as Record<string, { Properties?: Record<string, unknown> }> | undefined;
     return tagValue(r?.[i.logicalId]?.Properties ?? {}, 'odp:role');
   };
   const disrupted = out.filter((i) => i.type === 'AWS::EC2::Instance' && (i.change === 'replaced' || i.properties.some((p) => p.replacement !== 'no')) && roleOf(i) === 'controlplane');
   if (disrupted.length > 1)
-    for (const i of disrupted) i.consequence += `; with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update, which CloudFormation runs in parallel: they go down together (etcd quorum, the API) — change one control plane per merge`;
+    for (const i of disrupted) i.consequence += `; with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update, which CloudFormation runs in parallel: they go down together (${controlPlanesDown}) — change one control plane per merge`;
   return out;
 }
 
@@ -246,6 +250,9 @@ function foldRenamedInstances(out: AwsResourceImpact[]): void {
     out.splice(k, 1);
   }
 }
+
+/** What control planes down together take with them when the distribution does not say (any datastore). */
+export const CONTROL_PLANES_DOWN = 'the API, and the datastore when it runs on them';
 
 export const AWS_MARK: Record<AwsChange, string> = { added: '+', removed: '-', modified: '~', replaced: '!' };
 

@@ -109,8 +109,13 @@ export interface EnvDiffCore {
  */
 export type EnvDiff = EnvDiffCore & DiffEntries;
 
-/** What the head environment's model tells each distribution's impact (Distribution.diff.context), by distribution name. */
-export type EnvContext = Readonly<Record<string, unknown>>;
+/** What the head environment's model tells the diff. */
+export interface EnvContext {
+  /** What it tells each distribution's impact (Distribution.diff.context), by distribution name. */
+  readonly distributions: Readonly<Record<string, unknown>>;
+  /** What its control planes down together take with them (Distribution.diff.controlPlanesDown), for the AWS impact. */
+  readonly controlPlanesDown?: string;
+}
 
 export type DiffContext = ReadonlyMap<string, EnvContext>;
 
@@ -167,7 +172,7 @@ function lineChanges(a: string[], b: string[]): { removed: string[]; added: stri
 
 const emptyCounts = (): EnvCounts => ({ added: 0, removed: 0, changed: 0, moved: 0, fields: 0 });
 
-export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, ctx: EnvContext = {}): EnvDiff | undefined {
+export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, ctx: EnvContext = { distributions: {} }): EnvDiff | undefined {
   // Files renamed without a content change: same documents (comments aside) at another path. Not a
   // distribution's node configs: a config under another node's name is another node to apply it to.
   const nodeConfig = (p: string): boolean => distributions().some((d) => d.diff.nodeConfig?.test(p));
@@ -241,11 +246,11 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   const entries: Record<string, unknown> = {};
   let nodes = 0;
   for (const d of distributions()) {
-    const impact = d.diff.impact(change, ctx[d.name]);
+    const impact = d.diff.impact(change, ctx.distributions[d.name]);
     Object.assign(entries, impact.entries);
     nodes += impact.nodes;
   }
-  const aws = awsImpacts(base, head);
+  const aws = awsImpacts(base, head, ctx.controlPlanesDown);
   if (objects.length === 0 && renamed.length === 0 && nodes === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {

@@ -13,7 +13,7 @@ import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { listFiles, RENDERED_DIR } from '../write/writer.js';
 import type { EnvironmentModel } from '../model/types.js';
-import { distributions } from '../distributions/registry.js';
+import { distributionOf, distributions } from '../distributions/registry.js';
 import type { DiffContext, EnvContext } from './diff.js';
 
 /** Base name meaning "rendered/ as it is on disk" rather than a git revision. */
@@ -80,7 +80,8 @@ export function readRenderedDir(root: string): Map<string, string> {
 
 /** What each distribution's impact needs to know about an environment (e.g. its config targets: pools and node IPs). */
 export function envContext(model: EnvironmentModel): EnvContext {
-  return Object.fromEntries(distributions().flatMap((d) => (d.diff.context ? [[d.name, d.diff.context(model)]] : [])));
+  const down = distributionOf(model).diff.controlPlanesDown?.(model);
+  return { distributions: Object.fromEntries(distributions().flatMap((d) => (d.diff.context ? [[d.name, d.diff.context(model)]] : []))), ...(down ? { controlPlanesDown: down } : {}) };
 }
 
 /**

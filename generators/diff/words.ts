@@ -3,6 +3,12 @@
  * pluralized counts, inline code that survives backticks, table cells that survive pipes.
  */
 
+/**
+ * What control planes down together take with them when each holds an etcd member (Distribution.diff.controlPlanesDown):
+ * etcd serves while a majority of its members is up (its quorum), and the API server reads and writes through it.
+ */
+export const ETCD_CONTROL_PLANES_DOWN = 'etcd loses its quorum once they are half of its members or more, and the API goes with it';
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

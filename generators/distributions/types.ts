@@ -133,6 +133,12 @@ export interface DistributionDiff {
   identify?(path: string, value: Record<string, unknown>): { id: string; label: string } | undefined;
   /** Its node configs: never paired as renamed files (a config under another node's name is another node). */
   nodeConfig?: RegExp;
+  /**
+   * What several of its control planes down at once take with them, in words (the AWS impact of a stack update that
+   * stops or replaces them together: CloudFormation runs it in parallel): its datastore's, e.g. a quorum lost, or only
+   * the API when the datastore runs elsewhere. Asked of the environment's own distribution.
+   */
+  controlPlanesDown?(model: EnvironmentModel): string;
   /** What its impact needs from the head environment's model (targets, addresses); asked of every environment. */
   context?(model: EnvironmentModel): unknown;
   /**

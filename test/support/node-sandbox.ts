@@ -93,6 +93,11 @@ export class World {
     if (!existsSync(join(this.bin, 'sleep'))) symlinkSync(STUBS, join(this.bin, 'sleep'));
   }
 
+  /** The agent token the cluster's servers accept (K3s): an agent started with another is refused and never ready. */
+  clusterAgentToken(agent: string): void {
+    this.writeJson('cluster-tokens.json', { agent });
+  }
+
   /** Whether the API endpoint's load balancer reaches the servers (the supervisor probe). */
   endpoint(up: boolean): void {
     this.writeJson('endpoint.json', { up });

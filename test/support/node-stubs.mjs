@@ -29,6 +29,12 @@
  *   k3s-io/k3s install.sh create_systemd_service_file) is restarted for ever while `systemctl start|restart` waits
  *   for READY=1 (systemd/systemd#33890): under `timeout` (world: STUB_DEADLINE) the command is killed (exit 124);
  *   without one, the stub says it would never return and exits 1. Either way the unit is not active.
+ *   A node joining through the server URL (an agent of either; an RKE2 server joining its etcd) never becomes ready
+ *   either while the URL reaches no running server (world: endpoint.json down, or no etcd member), nor with a token
+ *   the cluster refuses (a K10 token's CA hash not the cluster's; a K3s agent token other than cluster-tokens.json's),
+ *   nor, for an RKE2 server, when etcd refuses it (a duplicate node name; not a member after a cluster reset): the
+ *   units of both are Type=notify, TimeoutStartSec=0, Restart=always (rancher/rke2 v1.35.7+rke2r1
+ *   bundle/lib/systemd/system/rke2-server.service and rke2-agent.service lines 11, 21-22).
  * - timeout DURATION CMD…: runs CMD with the deadline known to the stubs (coreutils' exit 124 when it expires).
  * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer). A member may
  *   outlive its Node (`node: false` in etcd.json: the Node deleted by hand or by the cloud controller).
@@ -298,6 +304,26 @@ function neverReady(unit, why) {
   fail(1, `the start job of ${unit}.service never finishes (the service exits and Restart=always starts it again; Type=notify, TimeoutStartSec=0): a real systemctl would wait for ever here`);
 }
 
+/**
+ * A node joining through the server URL (an agent, or an RKE2 server joining its etcd): the URL must reach a running
+ * server (the world's endpoint up, and an etcd member for the family's etcd); until then the supervisor retries (or
+ * exits and is restarted) and never sends READY=1.
+ */
+function supervisorAnswers(unit, url, etcd) {
+  const up = readJson(w('endpoint.json'), { up: true }).up && (etcd === undefined || etcd.members.length > 0);
+  if (!up) neverReady(unit, `level=info msg="Waiting to retrieve agent configuration; server is not ready: Get \\"${url}/cacerts\\": dial tcp: connect: connection refused"`);
+}
+
+/**
+ * A K3s agent: its server URL must answer, and its token be the cluster's (world: cluster-tokens.json, when a test sets
+ * it): the server refuses another (401), and the agent never becomes ready.
+ */
+function agentJoins(unit, url, token) {
+  supervisorAnswers(unit, url, undefined);
+  const cluster = readJson(w('cluster-tokens.json'), undefined);
+  if (cluster && token !== cluster.agent) neverReady(unit, `level=error msg="failed to validate token: failed to get CA certs: ${url}/cacerts: 401 Unauthorized"`);
+}
+
 /** Kine's connection to a postgres:// DSN against the world's database (postgres.json), as pgx reports a failure. */
 function postgresError(dsn) {
   const db = readJson(w('postgres.json'), undefined);
@@ -447,6 +473,7 @@ function startService(unit) {
     mkdirSync(at(`/var/lib/rancher/${name}/server/tls`), { recursive: true });
     writeFileSync(at(`/var/lib/rancher/${name}/server/tls/server-ca.crt`), 'ca');
   } else if (name === 'k3s') {
+    agentJoins(unit, pick('server'), token);
     state.joined = pick('server');
   } else {
     const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
@@ -456,25 +483,26 @@ function startService(unit) {
       if (!token) fail(1, 'no token');
       if (token.startsWith('K10')) {
         const hash = token.slice(3, token.indexOf('::'));
-        if (hash !== caHash(etcd.ca)) fail(1, `token CA hash does not match the Cluster CA certificate hash: ${hash} != ${caHash(etcd.ca)}`);
+        if (hash !== caHash(etcd.ca)) neverReady(unit, `level=fatal msg="Error: token CA hash does not match the Cluster CA certificate hash: ${hash} != ${caHash(etcd.ca)}"`);
         state.caVerified = true;
       } else state.caVerified = false;
     };
     if (!server) {
-      if (!join || etcd.members.length === 0) fail(1, 'agent: no server to join');
+      if (!join) fail(1, 'agent: no server URL');
+      supervisorAnswers(unit, join, etcd);
       checkToken();
       state.joined = join;
     } else if (existsSync(nameFile)) {
       state.member = readFileSync(nameFile, 'utf8');
       // After a cluster reset a peer's old database names a member the reset cluster no longer has (pkg/etcd/etcd.go Test()).
       if (etcd.reset && !etcd.members.some((m) => m.name === state.member))
-        fail(1, `this server is a not a member of the etcd cluster. Found [${etcd.members.map((m) => `${m.name}=https://${m.ip}:2380`).join(' ')}], expect: ${state.member}=${process.env.NODE_IP}`);
+        neverReady(unit, `level=fatal msg="this server is a not a member of the etcd cluster. Found [${etcd.members.map((m) => `${m.name}=https://${m.ip}:2380`).join(' ')}], expect: ${state.member}=${process.env.NODE_IP}"`);
       // A normal start deletes the reset flag (backup_restore.md: "This file is deleted when RKE2 starts normally").
       rmSync(at(`/var/lib/rancher/${name}/server/db/reset-flag`), { force: true });
     } else if (join) {
-      if (etcd.members.length === 0) fail(1, `etcd join: no server answers at ${join}`);
+      supervisorAnswers(unit, join, etcd);
       checkToken();
-      if (etcd.members.some((m) => m.nodeName === state.nodeName)) fail(1, 'ETCD join failed: duplicate node name found, please use a unique name for this node');
+      if (etcd.members.some((m) => m.nodeName === state.nodeName)) neverReady(unit, 'level=fatal msg="ETCD join failed: duplicate node name found, please use a unique name for this node"');
       state.member = `${state.nodeName}-${createHash('sha1').update(`${HOST}${Date.now()}`).digest('hex').slice(0, 8)}`;
       etcd.members.push({ name: state.member, nodeName: state.nodeName, ip: process.env.NODE_IP });
     } else {

@@ -82,7 +82,8 @@ bootstrap data (CA keys, encrypted with the token); the others wait for it and s
 server whose token is not that one is refused. Each boot waits at most {{readySeconds}} s for K3s; a server that cannot
 start (PostgreSQL unreachable, the password refused, another token) stops its boot with the cause in the console
 (\`aws ec2 get-console-output\`) while systemd keeps retrying; once fixed, run {{code bootScript}} again as root.
-Agents join once a server answers.
+Agents join once a server answers; an agent not ready within {{readySeconds}} s (nothing running behind the endpoint, or its
+token refused) stops its boot the same way, and a pool instance is abandoned (its group launches another).
 `);
 
 const sqlite = compileTemplate(`Kine stores the cluster state in SQLite on the single server {{first}} ({{code db}}), through Kine's

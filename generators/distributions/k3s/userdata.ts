@@ -17,8 +17,8 @@
  *      nothing itself) and no K3S_* variable,
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
- *   5. starts K3s: a server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
- *      (../rancher/boot.ts serverBootStartLines). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
+ *   5. starts K3s, server or agent, within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
+ *      (../rancher/boot.ts boundedStartLines; an agent: the server URL reaching no server, or its token refused). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
  *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
  *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
  *      refused password; bootstrap data under another token: pkg/cluster/storage.go getBootstrapKeyFromStorage) is
@@ -29,7 +29,7 @@
  * the others wait and start on that CA; k3s-io/k3s#7215, the fix of #7185). Without a token K3s skips the lock.
  *
  * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
- * k3s-agent` returns: install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
+ * k3s-agent` returns (bounded like every first-boot start: a failed start abandons the instance at once): install.sh writes the unit with Type=notify and TimeoutStartSec=0 (k3s-io/k3s@0136cf25
  * install.sh create_systemd_service_file; setup_env: SYSTEMD_TYPE=notify unless INSTALL_K3S_TYPE), and the agent sends READY=1 only
  * after it validated the token, opened the tunnel, saw the API server ready and its Node registered
  * (k3s-io/k3s@0097157b pkg/agent/run.go: Run → createProxyAndValidateToken; run → setupTunnelAndRunAgent,
@@ -40,9 +40,9 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, serverBootStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
-import { poolJoinLines } from '../rancher/pool-join.js';
+import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { admissionConfiguration, auditPolicy, k3sConfig, K3S_PATHS, KUBELET_SYSCTLS, roleOf } from './config.js';
 import { K3S_ARTIFACTS, K3S_PRODUCT } from './artifacts.js';
@@ -108,19 +108,20 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const d = m.cluster.datastore;
   const litestream = k3sLitestreamDownload(m, t);
   // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of a K3s ${role} ${t.name} (environment ${m.name}).`];
+  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of a K3s ${role} ${t.name} (environment ${m.name}).`];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
   const join = poolJoinLines(m, t, TAG, `${k3sUnit(role)}.service`);
-  lines.push(...join.head);
-  lines.push(...refuseUnpinned(litestream ? [litestream] : [], TAG));
-  lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  head.push(...join.head);
+  head.push(...refuseUnpinned(litestream ? [litestream] : [], TAG));
+  const lines: string[] = [FETCH_VERIFIED];
   lines.push(...releaseReadLines(K3S_KEYS, m, t.pool.arch));
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
     lines.push(`ssm_secret ${shQuote(shellValue('ssm-name', k3sCluster(m).token.secret, 'cluster.k3s.token.secret'))} > ${K3S_PATHS.token}`);
   }
-  lines.push(`ssm_secret ${shQuote(shellValue('ssm-name', k3sCluster(m).agentToken.secret, 'cluster.k3s.agentToken.secret'))} > ${K3S_PATHS.agentToken}`);
+  const agentToken = shellValue('ssm-name', k3sCluster(m).agentToken.secret, 'cluster.k3s.agentToken.secret');
+  lines.push(`ssm_secret ${shQuote(agentToken)} > ${K3S_PATHS.agentToken}`);
   const postgres = role === 'server' && d.type === 'kine-postgres';
   if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
   lines.push(...identityDropInLines('k3s', postgres ? 'DSN' : undefined));
@@ -137,14 +138,26 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
       'systemctl enable litestream.service',
     );
   }
-  if (role === 'server') {
-    // Bounded and named (../rancher/boot.ts serverBootStartLines): K3s keeps trying; a re-run of this script finishes the boot.
-    lines.push(...serverBootStartLines(d, k3sUnit(role), BOOT_SCRIPT_PATH));
-    lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
-  } else lines.push(`systemctl start ${k3sUnit(role)}`);
+  // Bounded and named (../rancher/boot.ts boundedStartLines): K3s keeps trying; a re-run of this script finishes the boot
+  // (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
+  const unit = k3sUnit(role);
+  lines.push(...boundedStartLines('start', unit, `${k3sStartCauses(m, t)}: ${bootRetryHint(unit, BOOT_SCRIPT_PATH, isPoolInstance(t))}`));
+  if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);
-  return lines.join('\n') + '\n';
+  return bootScriptOf(TAG, head, lines) + '\n';
+}
+
+/**
+ * What keeps a target's K3s from becoming ready at first boot, in words: a server's datastore (Kine PostgreSQL: the
+ * database unreachable or refusing; Kine SQLite: the database Litestream restored, on the single server), an agent's
+ * server URL and token.
+ */
+function k3sStartCauses(m: EnvironmentModel, t: ConfigTarget): string {
+  const d = m.cluster.datastore;
+  if (roleOf(t) === 'agent') return agentStartCauses(m.cluster.endpoint, k3sCluster(m).agentToken.secret);
+  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})`;
+  return `it exits before it is ready (this single server's SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica before K3s starts, unusable, or the release does not start)`;
 }
 
 /** The user-data of one target, as data (serialized by the caller through the YAML module). */

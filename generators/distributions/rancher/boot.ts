@@ -120,21 +120,17 @@ command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 `;
 
 /**
- * The shell prelude of a boot script; \`tag\` prefixes its log lines. With \`body\` (the rest of the script),
- * only the functions it uses (lib/shell-functions.ts: a runbook script carries no dead code); without,
- * all of them: the user data's boot scripts keep the prelude they were rendered with, since a fixed node's
- * changed user data asks for its replacement (nodes[].replacement) for no behaviour.
+ * The shell prelude of a script run on a node; \`tag\` prefixes its log lines. It holds only the functions \`body\` (the
+ * rest of the script) uses (lib/shell-functions.ts): no rendered script, runbook or boot user data, carries dead code.
+ * (The user data's boot scripts carried the whole prelude until the ssm_parameter change of the release parameter
+ * changed every member's boot prelude anyway: trimming it with that change replaced no instance more.)
  */
-export const bootPrelude = (tag: string, body?: string): string => {
-  const defs = preludeFunctions(tag);
-  const functions = body === undefined ? defs.map((d) => d.text) : usedFunctions(defs, `${body}\n${PRELUDE_TAIL}`);
-  return `set -eu
+export const bootPrelude = (tag: string, body: string): string => `set -eu
 umask 077
-${functions.join('\n')}
+${usedFunctions(preludeFunctions(tag), `${body}\n${PRELUDE_TAIL}`).join('\n')}
 ${PRELUDE_TAIL}`;
-};
 
-/** A runbook script run on a node: its header lines, the prelude with the functions \`body\` uses, then \`body\`. */
+/** A script run on a node: its header lines, the prelude with the functions \`body\` uses, then \`body\`. */
 export const bootScriptOf = (tag: string, head: readonly string[], body: readonly string[]): string => [...head, bootPrelude(tag, body.join('\n')).trimEnd(), ...body].join('\n');
 
 /** Shell lines setting `variable` to the node name the AWS cloud controller manager expects (IMDSv2). */
@@ -191,18 +187,26 @@ export function boundedStartLines(verb: 'start' | 'restart', unit: string, why: 
   ];
 }
 
+/**
+ * The end of a first boot's message when its service is not ready (boundedStartLines' \`why\`): where its journal is,
+ * and what happens next. A fixed node keeps its service retrying and its boot script is run again once the cause is
+ * fixed; a pool instance's failed boot is abandoned by its EXIT trap (./pool-join.ts): the group terminates it and
+ * launches another, which boots from the start.
+ */
+export const bootRetryHint = (unit: string, script: string, pool: boolean): string =>
+  `journalctl -u ${unit}. ${pool ? 'This pool instance is abandoned and its group launches another: fix the cause and the next one boots' : `systemd keeps restarting it; once the cause is fixed, run ${script} again`}`;
+
+/**
+ * What keeps an agent from becoming ready (it sends READY=1 only once it validated its token through the server URL and
+ * its Node is registered: each member's userdata.ts cites the supervisor's source): nothing answering at the server
+ * URL, or its token refused.
+ */
+export const agentStartCauses = (url: string, tokenParam: string): string =>
+  `it waits for a running server behind ${url} (unreachable from this node: the API endpoint's load balancer, its security groups, or no server up yet), or the agent token in ${tokenParam} is not the cluster's`;
+
 /** What keeps a server on Kine PostgreSQL from starting, for serverStartLines' message. */
 export const postgresStartCauses = (pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres']): string =>
   `PostgreSQL ${pg.host}:${Number(pg.port)} unreachable, the password of role ${pg.user} (${pg.password.secret}) refused, or the bootstrap data in database ${pg.database} encrypted with another server token`;
-
-/**
- * The first boot's start of a server (bounded, its causes named): `unit` as systemctl takes it, `bootScript` the script
- * to run again once the cause is fixed (the service keeps retrying meanwhile, so a re-run finishes the boot).
- */
-export function serverBootStartLines(d: Datastore, unit: string, bootScript: string): string[] {
-  const causes = d.type === 'kine-postgres' ? `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})` : 'it exits before it is ready';
-  return boundedStartLines('start', unit, `${causes}: journalctl -u ${unit.replace(/\.service$/, '')}. systemd keeps restarting it; once the cause is fixed, run ${bootScript} again`);
-}
 
 /** GPU nodes need the NVIDIA container runtime on the host (the GPU AMI has driver and toolkit). */
 export const NVIDIA_RUNTIME_CHECK = 'command -v nvidia-container-runtime >/dev/null 2>&1 || { log "nvidia-container-runtime not found: use the NVIDIA GPU AMI (driver + container toolkit)"; exit 1; }';

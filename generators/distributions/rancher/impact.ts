@@ -14,9 +14,10 @@
  *   release) runs once at first boot: the instance is replaced (or the change made by hand).
  */
 import type { EnvDiff } from '../../diff/diff.js';
-import { code } from '../../diff/words.js';
+import { code, ETCD_CONTROL_PLANES_DOWN } from '../../diff/words.js';
 import { parseYamlStream } from '../../lib/yaml.js';
 import type { DistributionDiff } from '../types.js';
+import type { EnvironmentModel } from '../../model/types.js';
 import type { RolloutStep } from '../../diff/lead.js';
 import type { FixedFile, RancherKeys } from './model.js';
 
@@ -156,10 +157,23 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   };
 }
 
+/**
+ * What the servers down together take with them, by datastore: embedded etcd, its quorum; Kine on PostgreSQL, only the
+ * API (the database is outside the cluster: no quorum among the servers, which are peers on it); Kine on SQLite, the
+ * single server's API and datastore together.
+ */
+export function rancherControlPlanesDown(m: EnvironmentModel): string {
+  const d = m.cluster.datastore;
+  if (d.type === 'kine-postgres') return 'the API, until one of them is back; the datastore, PostgreSQL outside the cluster, has no quorum among them to lose';
+  if (d.type === 'kine-sqlite') return 'the API and the datastore, SQLite on the single server';
+  return ETCD_CONTROL_PLANES_DOWN;
+}
+
 /** The diff part of a distribution of this family: per-node impact under its own key. */
 export function rancherDiff(keys: RancherKeys): DistributionDiff {
   const of = (e: EnvDiff): NodeImpact[] => (e as unknown as RancherDiffEntries<string>)[keys.name] ?? [];
   return {
+    controlPlanesDown: rancherControlPlanesDown,
     context: (m): Targets =>
       Object.fromEntries(m.configTargets.map((t) => [t.name, { controlPlane: t.pool.role === 'controlplane', pool: !t.node, ...(t.node ? { address: t.node.ip } : {}) }])),
     impact: ({ base, head }, context) => {

@@ -9,7 +9,8 @@
  *   after it validated the token, opened the tunnel, saw the API server ready and found its own Node
  *   object registered (each member's userdata.ts cites its unit file and the supervisor's source). That
  *   is what the boot can observe without cluster credentials: the Node exists; Ready (CNI) is not awaited.
- * - ABANDON from an EXIT trap when the boot script fails (exit code kept): the group terminates the
+ * - ABANDON from an EXIT trap when the boot script fails (exit code kept), an agent that is not ready within
+ *   SERVICE_READY_SECONDS included (./boot.ts boundedStartLines: the unit's start has no timeout of its own): the group terminates the
  *   instance and launches another; a refresh whose new instances fail stops replacing and rolls back
  *   instead of replacing every working node with a dead one.
  *   User data refusing to boot because it carries SSM placeholders stops right after the trap is set

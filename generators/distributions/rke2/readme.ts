@@ -98,6 +98,10 @@ bootstraps a new etcd only when SSM still holds the short token (no cluster has 
 and nothing answers on the supervisor port of the endpoint; it then publishes RKE2's secure \`K10…\` tokens
 to SSM, and every other node waits for them, so it verifies the cluster CA before it sends credentials.
 Start {{first}} first, then the other servers one at a time, then the worker pools.
+Each boot waits at most {{readySeconds}} s for RKE2 to be ready (its unit's start has no timeout), then stops naming
+what keeps it on the console (\`aws ec2 get-console-output\`): nothing running behind
+{{supervisor}}, etcd refusing the member, or a token refused. systemd keeps retrying:
+once fixed, run the boot script again as root. A pool instance is abandoned instead (its group launches another).
 
 **Replacing a server** (same name, same address): terminate the old instance, then run
 \`sh {{replaceServer}} <server>\` from the repository root where kubectl reaches the cluster: it removes the
@@ -208,7 +212,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 22,
       title: 'Datastore: embedded etcd, snapshots to S3',
       inputs: [['cluster', 'datastore'], ['cluster', 'endpoint'], ['aws', 'region'], ['nodePools']],
-      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret, replaceServer: `${m.renderedDir}/${RKE2_DIR}/replace-server.sh`, restore: `${m.renderedDir}/${RKE2_DIR}/${RESTORE_SCRIPT}` }),
+      body: etcd({ servers: m.controlPlaneNodes.length, inS3: backup ? `${backup.retention * m.controlPlaneNodes.length} (${backup.retention} × ${m.controlPlaneNodes.length} servers)` : '', backup: backup ?? false, s3, region: m.aws.region, snapshots: RKE2_PATHS.snapshots, first, supervisor: supervisorUrl(m), dataDir: RKE2_PATHS.dataDir, token: rke2Cluster(m).token.secret, replaceServer: `${m.renderedDir}/${RKE2_DIR}/replace-server.sh`, restore: `${m.renderedDir}/${RKE2_DIR}/${RESTORE_SCRIPT}`, readySeconds: SERVICE_READY_SECONDS }),
     });
   if (d.type === 'kine-postgres')
     sections.push({

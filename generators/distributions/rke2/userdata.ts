@@ -16,9 +16,13 @@
  *      install.sh through INSTALL_RKE2_ARTIFACT_PATH with a checksum file holding that hash (install.sh checks it
  *      again), INSTALL_RKE2_METHOD=tar (a host with yum would default to the RPM method, which checks no tarball:
  *      install.sh lines 128-130),
- *   5. starts RKE2 (a Kine server within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting:
- *      its database unreachable, its password refused, bootstrap data under another token; ../rancher/boot.ts
- *      serverBootStartLines) and, on the first server, publishes the secure (K10) tokens to SSM.
+ *   5. starts RKE2 within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting (../rancher/boot.ts
+ *      boundedStartLines): the units install.sh puts in place are Type=notify with TimeoutStartSec=0, Restart=always
+ *      and RestartSec=5s (rancher/rke2 v1.35.7+rke2r1 bundle/lib/systemd/system/rke2-server.service and
+ *      rke2-agent.service, lines 11 and 21-23), so `systemctl start` waited for ever, without a word, on a server whose
+ *      join URL reaches no server, whose etcd refuses it or whose datastore is unreachable, and on an agent whose server
+ *      URL reaches no server or whose token is refused (systemd/systemd#33890). On the first server it then publishes
+ *      the secure (K10) tokens to SSM.
  *
  * Bootstrap or join (embedded etcd). Every server's config has `server:` (./config.ts). The first
  * server of the environment bootstraps a new etcd only when all of these hold: its SSM token is still
@@ -38,9 +42,9 @@
  * whose CA came from that data. For it the wait only orders the boot: the first server has written the bootstrap
  * data (and published the token) before another server starts.
  *
- * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl enable
- * --now rke2-agent` returns: the unit is Type=notify with TimeoutStartSec=0 (rancher/rke2@6ce1a801
- * bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
+ * Pool instances (../rancher/pool-join.ts) complete their launch lifecycle hook after `systemctl start
+ * rke2-agent` returns (bounded: a failed start abandons the instance at once): the unit is Type=notify with
+ * TimeoutStartSec=0 (rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
  * supervisor agent (pkg/agent/run.go, cited beside the other member's boot script), which sends READY=1
  * only after the token validated, the tunnel opened, the API server is ready and its Node is registered.
  */
@@ -49,10 +53,10 @@ import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/artifacts.js';
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
-import { bootPrelude, cloudConfigText, postgresEndpointLines, serverBootStartLines, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, bootRetryHint, bootScriptOf, boundedStartLines, cloudConfigText, postgresEndpointLines, postgresStartCauses, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
-import { poolJoinLines } from '../rancher/pool-join.js';
+import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
 import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { RKE2_ARTIFACTS, RKE2_PRODUCT, rke2Tarball } from './artifacts.js';
 import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
@@ -67,7 +71,7 @@ export const RKE2_ARTIFACT_DIR = '/root/rke2-artifacts';
 /** How long a joining node waits for the secure token (10 s polls). */
 const JOIN_WAIT_POLLS = 180;
 
-/** The systemd unit of a role (rancher/rke2 bundle/lib/systemd/system/rke2-server.service, rke2-agent.service @ v1.35.7+rke2r1). */
+/** The systemd unit of a role (bundle/lib/systemd/system/rke2-server.service, rke2-agent.service). */
 export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
 
 /**
@@ -143,11 +147,11 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
   const first = role === 'server' && isFirstServer(m, t);
   // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
-  const lines: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
+  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
   const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`);
-  lines.push(...join.head);
-  lines.push(bootPrelude(TAG), FETCH_VERIFIED);
+  head.push(...join.head);
+  const lines: string[] = [FETCH_VERIFIED];
   lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch));
   if (first) lines.push(PUBLISH);
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', ...sysctlAssertLines(KUBELET_SYSCTLS, RKE2_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/rke2');
@@ -177,14 +181,10 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
   lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the hash checked here (the release parameter\'s).', ...rke2InstallLines({ fetch: releaseFetcher(RKE2_PRODUCT, t.pool.arch), sha: `"$${RELEASE_VARS.artifact}"` }, t.pool.arch, role));
-  if (postgres) {
-    // Bounded and named (../rancher/boot.ts serverBootStartLines): the unit has TimeoutStartSec=0 and Restart=always
-    // (rancher/rke2@1a821cd3 bundle/lib/systemd/system/rke2-server.service lines 21-23), so a server that cannot use its
-    // database made `systemctl enable --now` wait for ever, without a word, and the other servers wait for its token.
-    // (Embedded etcd keeps `enable --now`: a changed line is changed user data, which stops and starts every running
-    // server of an environment together, in one nodes-stack update, for no behaviour of theirs.)
-    lines.push(`systemctl enable ${rke2Unit(role)}.service`, ...serverBootStartLines(d, `${rke2Unit(role)}.service`, RKE2_BOOT_SCRIPT_PATH));
-  } else lines.push(`systemctl enable --now ${rke2Unit(role)}.service`);
+  // Bounded and named (../rancher/boot.ts boundedStartLines): RKE2 keeps trying; a re-run of this script finishes the
+  // boot (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
+  const unit = `${rke2Unit(role)}.service`;
+  lines.push(`systemctl enable ${unit}`, ...boundedStartLines('start', unit, `${rke2StartCauses(m, t)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`, rke2Unit(role)));
   if (first) {
     if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);
     lines.push(
@@ -197,7 +197,21 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   }
   lines.push(`log "RKE2 ${role} started"`);
   lines.push(...join.done);
-  return lines.join('\n') + '\n';
+  return bootScriptOf(TAG, head, lines) + '\n';
+}
+
+/**
+ * What keeps a target's RKE2 from becoming ready at first boot, in words: a server on Kine PostgreSQL, its database; the
+ * first server on embedded etcd, its own start (it bootstraps, or joins the servers that answer); another server, the
+ * servers it joins through the supervisor URL; an agent, its server URL and token.
+ */
+function rke2StartCauses(m: EnvironmentModel, t: ConfigTarget): string {
+  const d = m.cluster.datastore;
+  const c = rke2Cluster(m);
+  if (roleOf(t) === 'agent') return agentStartCauses(supervisorUrl(m), c.agentToken.secret);
+  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})`;
+  const joining = `the servers behind ${supervisorUrl(m)} unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in ${c.token.secret} not theirs`;
+  return isFirstServer(m, t) ? `it exits before it is ready: when it bootstraps etcd, this server's own start; when it joins (a cluster answered), ${joining}` : `it exits until it joins the cluster: ${joining}`;
 }
 
 /** The user-data of one target, as data (serialized through the YAML module). */

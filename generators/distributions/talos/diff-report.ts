@@ -3,7 +3,7 @@
  * Markdown): per node what applying its changed config takes, the talosctl commands in order, then the once-per-cluster steps.
  */
 import type { EnvDiff, TreeDiff } from '../../diff/diff.js';
-import { cell, code, plural } from '../../diff/words.js';
+import { cell, code, ETCD_CONTROL_PLANES_DOWN, plural } from '../../diff/words.js';
 import type { DistributionDiff, DistributionDiffReport } from '../types.js';
 import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
@@ -138,6 +138,8 @@ export const TALOS_DIFF: DistributionDiff = {
     return TALOS_NODE_CONFIG;
   },
   context: (m) => talosDiffContext(m),
+  // Every control plane runs an etcd member.
+  controlPlanesDown: () => ETCD_CONTROL_PLANES_DOWN,
   impact: (change, ctx) => talosEnvImpact(change, ctx),
   totals: (envs) => talosTotals(envs),
   report: TALOS_DIFF_REPORT,
