@@ -51,7 +51,7 @@ const SERVERS = [
   ['server-3', 'ip-10-10-1-12.eu-west-1.compute.internal', '10.10.1.12'],
 ] as const;
 const CAUSES = `PostgreSQL kine.fixture.internal:5432 unreachable, the password of role rke2 (${PG_PARAM}) refused, or the bootstrap data in database rke2 encrypted with another server token`;
-const BOOT_STOP = `odp-rke2-boot: rke2-server.service is not ready after ${SERVICE_READY_SECONDS} s: it exits until it can use its datastore (${CAUSES}): journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`;
+const BOOT_STOP = `odp-rke2-boot: rke2-server is not ready after ${SERVICE_READY_SECONDS} s: it exits until it can use its datastore (${CAUSES}): journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`;
 
 const cache = new Map<string, Map<string, string>>();
 /** The fixture's rendered files, at its release or (a bump) at `version`. */
