@@ -198,8 +198,10 @@ export async function processEnvironments(
         };
         w.on('message', (m: FromWorker) => {
           if (m.type === 'ready') {
+            // Two chunks in flight, as two environments are: the next is queued while this thread reads its own.
             if (complete) start();
             else if (!readMore()) waiting.add(slot);
+            else readMore();
           } else if (m.type === 'fleet-read') {
             for (const [n, e] of m.entries) read.set(n, e);
             assign(slot, m.entries.map(([n]) => n));
