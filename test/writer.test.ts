@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../generators/lib/hash.js';
 import { GENERATOR_VERSION } from '../generators/version.js';
@@ -58,6 +59,32 @@ describe('writer', () => {
   it('refuses environment names that are not plain directory names', () => {
     expect(() => writeEnvironment(fresh(), '../x', [])).toThrow(/refusing environment directory/);
     expect(() => safeJoin('/r', '..')).toThrow();
+  });
+
+  it('safeJoin answers as path.resolve does (its fast path for a normalized absolute root), refusing the same paths', () => {
+    // The check before the fast path (issue 23, seventh pass), as it was written with split and resolve.
+    const reference = (root: string, rel: string): string => {
+      if (rel === '' || rel.startsWith('/') || rel.includes('\\') || rel.split('/').some((s) => s === '' || s === '.' || s === '..')) throw new Error('not plain');
+      const abs = resolve(root, rel);
+      if (!abs.startsWith(resolve(root) + sep)) throw new Error('outside');
+      return abs;
+    };
+    const outcome = (f: () => string): string => {
+      try {
+        return f();
+      } catch {
+        return '(refused)';
+      }
+    };
+    const segment = fc.oneof(fc.constantFrom('', '.', '..', '...', 'a', '.a', 'a.', 'x.yaml', 'a\\b', ' '), fc.string({ maxLength: 4 }));
+    const rel = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('/'));
+    const root = fc.constantFrom('/r', '/tmp/x/rendered', '/', '/a/../b', '/a/', 'rel/dir', '.', '/r/.odp-tmp-dev-1');
+    fc.assert(
+      fc.property(root, rel, (r, p) => {
+        expect(outcome(() => safeJoin(r, p))).toBe(outcome(() => reference(r, p)));
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('writes the provenance manifest as one more file, and refuses a rendered file in its place', () => {

@@ -20,6 +20,9 @@ import { completeFleet, processEnvironment, readFleetEntries, type EnvOutcome, t
  */
 export const RECYCLE_AFTER = 100;
 
+/** Fleet entries read per chunk (a few milliseconds each): small, so that no thread waits long for the last. */
+const READ_CHUNK = 4;
+
 /** With `--jobs` unset, environments to render below which the main thread alone is faster. */
 export const AUTO_WORKERS_FROM = 40;
 
@@ -73,9 +76,9 @@ type FromWorker =
 
 /**
  * Process `names`. When `ctx.fleetPending` lists environments whose fleet entries are not read yet,
- * they are read first: by the threads, each a share of them, before any renders (every environment
- * validates against the whole fleet); each thread then renders the environments of its own share
- * first, whose parses are still in its loader cache, and helps with the others' when done.
+ * they are read first, a few at a time by whichever thread is free, before any renders (every
+ * environment validates against the whole fleet); each thread then renders the environments it read,
+ * the last read first (their parses are still in its loader cache), and helps with the others' when done.
  */
 export async function processEnvironments(
   names: readonly string[],
@@ -103,10 +106,21 @@ export async function processEnvironments(
   // first (all of `names` in shares when there is nothing to read). Slot 0 is this thread: it renders
   // too (its modules are loaded already, while a worker's start-up costs about 0.25 s of CPU before
   // its first environment; issue 23), so `threads` threads are this one and threads - 1 workers.
-  const reads = pending.length > 0 ? shares(pending, threads) : Array.from({ length: threads }, (): string[] => []);
+  // The fleet entries to read, a few at a time by whichever thread is free: this one from the front,
+  // the workers from the back. A worker loads its modules before its first read, and this thread
+  // does not wait for it (it used to wait for a fixed share each: 0.4-1.5 s idle; issue 23, seventh
+  // pass). Each thread renders the environments it read, the last read first: their parses are
+  // still in its loader cache.
+  const toRead = [...pending];
   const toRender = new Set(names);
-  const queues = pending.length > 0 ? reads.map((share) => share.filter((n) => toRender.delete(n))) : shares(names, threads);
-  if (pending.length > 0) queues[0]!.push(...toRender); // (a name outside the fleet: its render reports it)
+  const queues = pending.length > 0 ? Array.from({ length: threads }, (): string[] => []) : shares(names, threads);
+  const assign = (slot: number, read: readonly string[]): void => {
+    queues[slot]!.unshift(...read.filter((n) => toRender.delete(n)).reverse());
+  };
+  if (pending.length > 0) {
+    const fleetNames = new Set(pending);
+    queues[0]!.push(...names.filter((n) => !fleetNames.has(n))); // (a name outside the fleet: its render reports it)
+  }
   const take = (slot: number): string | undefined => {
     const own = queues[slot]!;
     if (own.length > 0) return own.shift();
@@ -116,7 +130,8 @@ export async function processEnvironments(
   let fleet = ctx.fleet;
   let complete = pending.length === 0;
   const read = new Map<string, FleetEntry | null>();
-  let readsLeft = reads.filter((r) => r.length > 0).length;
+  /** Chunks of toRead sent to workers and not answered yet. */
+  let reading = 0;
   const outcomes: EnvOutcome[] = [];
   const times = zeroPhaseTimes();
   const workers = new Set<Worker>();
@@ -140,9 +155,9 @@ export async function processEnvironments(
       const settle = (): void => {
         if (running === 0 && mainDone && queues.every((q) => q.length === 0)) resolve();
       };
-      /** Every fleet entry read: the fleet is complete, and every thread waiting for it starts. */
+      /** Once every fleet entry is read: the fleet is complete, and every thread waiting for it starts. */
       const readDone = (): void => {
-        if (--readsLeft > 0) return;
+        if (complete || toRead.length > 0 || reading > 0) return;
         fleet = completeFleet(all, ctx.fleet, read);
         complete = true;
         for (const s of waiting) starts.get(s)?.();
@@ -173,15 +188,28 @@ export async function processEnvironments(
           fill();
         };
         starts.set(slot, start);
+        /** The next few fleet entries for this worker to read, from the back; false when none are left. */
+        const readMore = (): boolean => {
+          const chunk = toRead.splice(Math.max(0, toRead.length - READ_CHUNK));
+          if (chunk.length === 0) return false;
+          reading++;
+          w.postMessage({ type: 'fleet-read', names: chunk, keep: recycleAfter });
+          return true;
+        };
         w.on('message', (m: FromWorker) => {
           if (m.type === 'ready') {
+            // Two chunks in flight, as two environments are: the next is queued while this thread reads its own.
             if (complete) start();
-            else if (reads[slot]!.length > 0) w.postMessage({ type: 'fleet-read', names: [...reads[slot]!].reverse(), keep: recycleAfter });
-            else waiting.add(slot);
+            else if (!readMore()) waiting.add(slot);
+            else readMore();
           } else if (m.type === 'fleet-read') {
             for (const [n, e] of m.entries) read.set(n, e);
-            waiting.add(slot);
-            readDone();
+            assign(slot, m.entries.map(([n]) => n));
+            reading--;
+            if (!readMore()) {
+              waiting.add(slot);
+              readDone();
+            }
           } else if (m.type === 'done') {
             finish(m.outcome);
             inFlight--;
@@ -214,9 +242,13 @@ export async function processEnvironments(
        * It yields between environments, so the workers' messages are answered.
        */
       const renderHere = async (): Promise<void> => {
-        if (reads[0]!.length > 0) {
-          for (const [n, e] of readFleetEntries(ctx.sources, [...reads[0]!].reverse(), recycleAfter)) read.set(n, e);
+        while (toRead.length > 0 && !failed) {
+          const chunk = toRead.splice(0, READ_CHUNK);
+          for (const [n, e] of readFleetEntries(ctx.sources, chunk)) read.set(n, e);
+          assign(0, chunk);
           readDone();
+          // Yield: a worker that is ready takes its first chunk now.
+          await new Promise<void>((r) => setImmediate(r));
         }
         while (!complete && !failed) await new Promise<void>((r) => waiting.add(0) && starts.set(0, r));
         const full: WorkContext = { ...ctx, fleet, fleetPending: [] };

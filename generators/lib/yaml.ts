@@ -9,9 +9,11 @@ import { Document, isMap, isScalar, parseAllDocuments, Scalar, visit, type Pair,
 /** Keys written first, in this order; all other keys follow alphabetically. */
 const LEADING_KEYS = ['apiVersion', 'kind', 'version', 'metadata', 'name', 'namespace'];
 
+const RANK = new Map(LEADING_KEYS.map((k, i) => [k, i]));
+
+/** Called twice per pair of neighbouring keys of every map written: a Map lookup, not a scan of LEADING_KEYS. */
 function keyRank(key: string): number {
-  const i = LEADING_KEYS.indexOf(key);
-  return i === -1 ? LEADING_KEYS.length : i;
+  return RANK.get(key) ?? LEADING_KEYS.length;
 }
 
 export function compareKeys(a: string, b: string): number {

@@ -58,14 +58,25 @@ export function headerLines(envName: string, sourceFiles: string[]): string[] {
   ];
 }
 
+/** The header of the last environment, in both comment syntaxes (every file of an environment has the same one). */
+let lastHeader: { envName: string; sourceFiles: string[]; markdown: string; hashComment: string } | undefined;
+
+function headerTexts(envName: string, sourceFiles: string[]): { markdown: string; hashComment: string } {
+  const h = lastHeader;
+  if (h && h.envName === envName && h.sourceFiles.length === sourceFiles.length && h.sourceFiles.every((s, i) => s === sourceFiles[i])) return h;
+  const lines = headerLines(envName, sourceFiles);
+  lastHeader = { envName, sourceFiles: [...sourceFiles], markdown: `<!--\n${lines.join('\n')}\n-->\n\n`, hashComment: lines.map((l) => `# ${l}`).join('\n') + '\n' };
+  return lastHeader;
+}
+
 /** Prefix a rendered file with its header in the comment syntax of its type, and record its inputs. */
 export function withHeader(file: RenderedFile, envName: string, sourceFiles: string[], data: unknown): FinalFile {
-  const lines = headerLines(envName, sourceFiles);
+  const header = headerTexts(envName, sourceFiles);
   const provenance: FileProvenance = { sources: sourceFiles, inputs: inputHashes(data, file.inputs) };
   const body = file.content.endsWith('\n') ? file.content : file.content + '\n';
-  if (file.path.endsWith('.md')) return { path: file.path, content: `<!--\n${lines.join('\n')}\n-->\n\n${body}`, provenance };
+  if (file.path.endsWith('.md')) return { path: file.path, content: header.markdown + body, provenance };
   if (/\.(ya?ml|sh|conf)$/.test(file.path)) {
-    const comment = lines.map((l) => `# ${l}`).join('\n') + '\n';
+    const comment = header.hashComment;
     // A first line that means something to its reader (#!/bin/sh, #cloud-config) stays first.
     const magic = /^(#!|#cloud-config\b)/.test(body) ? body.slice(0, body.indexOf('\n') + 1) : '';
     return { path: file.path, content: magic + comment + body.slice(magic.length), provenance };

@@ -29,10 +29,27 @@ export interface WriteResult {
   removed: string[];
 }
 
+/** An empty, `.` or `..` segment, or a leading `/` (an empty first segment); the empty path too. */
+const NOT_PLAIN_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
+/** Absolute roots already known to be normalized (path.resolve returns them unchanged). */
+const NORMALIZED_ROOTS = new Set<string>();
+
+function normalizedRoot(root: string): boolean {
+  if (NORMALIZED_ROOTS.has(root)) return true;
+  // A relative root depends on the cwd: never cached. '/' is refused below (resolve('/') + sep is '//').
+  if (!root.startsWith('/') || root === '/' || resolve(root) !== root) return false;
+  if (NORMALIZED_ROOTS.size > 4096) NORMALIZED_ROOTS.clear();
+  NORMALIZED_ROOTS.add(root);
+  return true;
+}
+
 /** Throws unless `rel` is a plain relative path that stays inside `root`. */
 export function safeJoin(root: string, rel: string): string {
-  if (rel === '' || rel.startsWith('/') || rel.includes('\\') || rel.split('/').some((s) => s === '' || s === '.' || s === '..'))
-    throw new Error(`refusing to write '${rel}': not a plain relative path inside ${root}`);
+  if (rel.includes('\\') || NOT_PLAIN_SEGMENT.test(rel)) throw new Error(`refusing to write '${rel}': not a plain relative path inside ${root}`);
+  // An absolute, normalized root (every root the writer uses) and plain segments: resolve() would
+  // return exactly this (path.resolve ran three times per written file; issue 23, seventh pass).
+  if (sep === '/' && normalizedRoot(root)) return `${root}/${rel}`;
   const abs = resolve(root, rel);
   if (!abs.startsWith(resolve(root) + sep)) throw new Error(`refusing to write '${rel}': outside ${root}`);
   return abs;

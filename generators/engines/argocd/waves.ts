@@ -16,12 +16,21 @@ export interface AppWaves {
   /** The wave of a unit's Application. */
   app(unit: string): number;
   /** The first wave (a managed root's AppProjects go one before it). */
-  first: number;
+  readonly first: number;
   /** The last wave: the root itself and what may stay Degraded (the hub's cluster Secrets). */
-  last: number;
+  readonly last: number;
 }
 
+/** Once per model, as its delivery graph: the renderer, its objects and the README ask for it a dozen times per environment. */
+const waves = new WeakMap<EnvironmentModel, AppWaves>();
+
 export function appWaves(model: EnvironmentModel): AppWaves {
+  let w = waves.get(model);
+  if (!w) waves.set(model, (w = computeWaves(model)));
+  return w;
+}
+
+function computeWaves(model: EnvironmentModel): AppWaves {
   const g = deliveryGraph(model);
   const layers = unitLayers(g);
   const values = [...layers.values()];
