@@ -268,7 +268,7 @@ function imdsDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: DocPath
       e.position,
       'error',
       'secret-access',
-      `namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')} reach${namespaces.length > 1 ? '' : 'es'} ${node.label} through IMDS (${e.via.join(', ')}), which none of ${namespaces.length > 1 ? 'their' : 'its'} pods needs; that role may assume ${assumed.join(', ')}, so ${namespaces.length > 1 ? 'they' : 'it'} can read ${what || 'what the stores read'}`,
+      `namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')} reach${namespaces.length > 1 ? '' : 'es'} ${node.label} from the ${e.via.join(', ')}, which none of ${namespaces.length > 1 ? 'their' : 'its'} pods needs; that role may assume ${assumed.join(', ')}, so ${namespaces.length > 1 ? 'they' : 'it'} can read ${what || 'what the stores read'}`,
       `${networkPolicyEnforcer(m) === undefined ? 'nothing enforces NetworkPolicies on this cluster, so the generator cannot deny these namespaces egress to IMDS: ' : ''}taint the pool so that only the AWS controllers run there (and name it in aws.iam.controllersPool), use a CNI that enforces NetworkPolicies (cluster.network.cni: cilium, or a release of the distribution whose flannel does), or give the stores a web identity (aws.iam.mode irsa)`,
     );
   }
