@@ -93,15 +93,10 @@ export const IMDS_DENY_POLICY = 'odp-deny-imds';
  * be enabled explicitly; the hop limit is "the maximum number of hops that the metadata token can
  * travel", and a pod is one hop further than the host).
  *
- * `except` is honoured by every enforcer the distributions name (networkPolicyEnforcer):
- * - kube-router (K3s' embedded controller): cloudnativelabs/kube-router v2.11.0
- *   pkg/controllers/netpol/policy.go:790-817 puts a /0 as 0.0.0.0/1 and 128.0.0.0/1 in a hash:net
- *   ipset and each `except` entry with `nomatch`;
- * - Calico (RKE2's Canal): projectcalico/calico libcalico-go/lib/backend/k8s/conversion/conversion.go
- *   k8sPeerToCalicoFields turns `IPBlock.Except` into the rule's NotNets;
- * - Cilium and kube-network-policies (Talos ≥ 1.13's flannel) implement the NetworkPolicy API whose
- *   conformance tests cover `except` (kubernetes test/e2e/network/netpol/network_policy.go, "should
- *   ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed").
+ * `except` is honoured by every enforcer a distribution names (DistributionFacts.networkPolicyEnforcer,
+ * where each cites the source) and by Cilium; the NetworkPolicy conformance tests cover it (kubernetes
+ * test/e2e/network/netpol/network_policy.go, "should ensure an IP overlapping both IPBlock.CIDR and
+ * IPBlock.Except is allowed").
  */
 export function imdsDenyPolicy(namespace: string): K8sObject {
   return {
