@@ -11,8 +11,9 @@
  *   research/day2.md §15a). Only the place that runs the credentialed controllers (the control
  *   planes, or the pool named by aws.iam.controllersPool: catalog/placement.ts) and control planes
  *   with add-ons of the distribution pinned there have hop limit 2. Workload namespaces deny egress
- *   by default and never reach 169.254.169.254 (rule workload-egress-imds), so the readers are the
- *   add-on namespaces whose pods may run there: the controllers pinned there, the add-ons the
+ *   by default and never reach 169.254.169.254 (rule workload-egress-imds), nor do add-on namespaces
+ *   with the IMDS denial (catalog/network-policies.ts imdsDenyPolicy, where a CNI enforces it), so the
+ *   readers are the other add-on namespaces whose pods may run there: the controllers pinned there, the add-ons the
  *   distribution pins to the control planes, every add-on on control planes that take ordinary pods
  *   and on an untainted controllers pool (add-ons carry no tolerations; the DaemonSets that tolerate
  *   every taint, the EBS CSI node plugin, are in kube-system with the controllers).
