@@ -107,10 +107,12 @@ describe('npm run validate -- --explain-access', () => {
       '  needed by: host processes and host-network pods of the control planes, host processes and host-network pods of the workers, host processes and host-network pods of the workers of pool general',
       '  identities that read it: node role odp-dev-k3s-controlplane, node role odp-dev-k3s-worker, node role odp-dev-k3s-controllers',
     ]);
-    // The AWS controllers run on pool general (aws.iam.controllersPool): only its pod network reaches IMDS.
+    // The AWS controllers run on pool general (aws.iam.controllersPool): only its pod network reaches IMDS, and
+    // only from the namespaces that need it there (the others deny egress to IMDS: catalog/network-policies.ts).
     expect(lines).toContain(
-      '    ✗ namespace monitoring → pod network of pool general (IMDS hop limit 2) → node role odp-dev-k3s-controllers → /odp/dev-k3s/k3s/agent-token  (created at nodePools[1])',
+      '    ✗ namespace external-secrets → pod network of pool general (IMDS hop limit 2) → node role odp-dev-k3s-controllers → /odp/dev-k3s/k3s/agent-token  (created at nodePools[1])',
     );
+    expect(lines.filter((l) => l.includes('namespace monitoring'))).toStrictEqual([]);
     expect(lines.filter((l) => l.includes('general-arm64') || l.includes('nodePools[2]') && l.includes('✗'))).toStrictEqual([]);
     expect(lines).toContain('    - host processes and host-network pods of the control planes → node role odp-dev-k3s-controlplane → /odp/dev-k3s/k3s/agent-token  (created at nodePools[0])');
     // Only the environment that uses it.

@@ -196,8 +196,10 @@ describe('K3s and RKE2: the servers read the tokens (and a Kine password) at boo
     expect(controllersHost(rke2.model)).toStrictEqual({ kind: 'controlplane' });
     expect(pools(rke2.plan)).toStrictEqual([['cp', 2, 'controlplane']]);
     expect(rke2.values('aws-load-balancer-controller').nodeSelector).toStrictEqual({ [CP]: 'true' });
-    // Every add-on shares the servers' pod network: each namespace reads the tokens (warnings: nowhere else to run them).
-    expect(imdsEntries(rke2.graph)).toContain('nodePools.0 monitoring');
+    // Every add-on shares the servers' pod network, but Canal enforces the IMDS denial of every add-on namespace
+    // that does not need the node's credentials (catalog/network-policies.ts): only those that do read the tokens
+    // (warnings: nowhere else to run them).
+    expect(imdsEntries(rke2.graph)).toStrictEqual(['nodePools.0 external-secrets', 'nodePools.0 kube-system']);
     // A Kine password on such servers stays refused (datastore passwords are never a warning).
     const k3s = prepareEnvironment('k3s-postgres', (() => {
       const { sources } = fixtureSources('valid', 'k3s-postgres.yaml');

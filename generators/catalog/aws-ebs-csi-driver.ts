@@ -55,6 +55,7 @@ export const awsEbsCsiDriver: CatalogEntry = {
   upgradeNotes: 'https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/charts/aws-ebs-csi-driver/CHANGELOG.md',
   chartKubeVersions: { '2.64.0': { constraint: '>=1.17.0-0', source: 'kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/Chart.yaml at helm-chart-aws-ebs-csi-driver-2.64.0' } },
   namespace: 'kube-system',
+  nodeCredentials: true,
   syncWave: -1,
   enabledByDefault: () => true,
   condition: 'always',

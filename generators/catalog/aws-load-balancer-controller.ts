@@ -46,6 +46,7 @@ export const awsLoadBalancerController: CatalogEntry = {
   upgradeNotes: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/main/helm/aws-load-balancer-controller/README.md',
   chartKubeVersions: { '3.5.0': { constraint: null, source: 'aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml at 5239609 (chart 3.5.0): no kubeVersion' } },
   namespace: 'kube-system',
+  nodeCredentials: true,
   syncWave: 0,
   enabledByDefault: () => true,
   condition: 'always',

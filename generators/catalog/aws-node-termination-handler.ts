@@ -67,6 +67,7 @@ export const awsNodeTerminationHandler: CatalogEntry = {
   upgradeNotes: 'https://github.com/aws/aws-node-termination-handler/releases',
   chartKubeVersions: { '0.27.6': { constraint: '>= 1.16-0', source: 'aws/aws-node-termination-handler config/helm/aws-node-termination-handler/Chart.yaml at v1.25.6 (77ca841)' } },
   namespace: 'kube-system',
+  nodeCredentials: true,
   syncWave: 0,
   enabledByDefault: (m) => autoScaledPools(m).length > 0,
   condition: 'an auto-scaled pool (count) exists',

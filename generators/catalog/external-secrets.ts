@@ -54,6 +54,7 @@ export const externalSecrets: CatalogEntry = {
     { constraint: '>= 1.19.0-0', source: 'external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at helm-chart-<version> (2.9.0: cc5bfbc)' },
   ),
   namespace: 'external-secrets',
+  nodeCredentials: true,
   syncWave: -1,
   enabledByDefault: () => true,
   condition: 'always',

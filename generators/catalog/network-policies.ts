@@ -7,6 +7,8 @@
  */
 import { distributionOf } from '../distributions/registry.js';
 import type { EnvironmentModel } from '../model/types.js';
+import type { InputPath } from '../lib/paths.js';
+import { egressIpBlock } from '../model/aws.js';
 import type { K8sObject } from './types.js';
 
 /** Whether the environment's distribution restricts ingress into kube-system. */
@@ -69,3 +71,49 @@ export function monitoringIngressPolicy(monitoringNamespace: string): K8sObject 
     },
   };
 }
+
+/** How NetworkPolicies are enforced on a cluster (Cilium itself, else the distribution's answer for flannel), or undefined when nothing does. */
+export const networkPolicyEnforcer = (m: EnvironmentModel): string | undefined => (m.cluster.network.cni === 'cilium' ? 'Cilium' : distributionOf(m).facts.networkPolicyEnforcer(m));
+
+/** Environment paths networkPolicyEnforcer reads. */
+export const networkPolicyEnforcerInputs = (m: EnvironmentModel): InputPath[] => [['cluster', 'distribution'], ['cluster', 'network', 'cni'], ...(distributionOf(m).facts.networkPolicyInputs ?? [])];
+
+/** The NetworkPolicy that keeps an add-on namespace's pods off the instance metadata service. */
+export const IMDS_DENY_POLICY = 'odp-deny-imds';
+
+/**
+ * Egress from every pod of `namespace` anywhere but the EC2 instance metadata service: a pod on a node
+ * whose IMDSv2 hop limit is 2 (where the AWS controllers take the node's credentials) would otherwise
+ * get the node role, and with it every store role that node role may assume. Policies are additive and
+ * the add-on charts render no egress policy, so this one alone decides: every pod (any namespace) and
+ * every IPv4 address except 169.254.169.254/32. IPv6: the nodes' metadata options leave
+ * HttpProtocolIpv6 at its default, disabled (infra/aws/stacks.ts metadataOptions), so fd00:ec2::254
+ * does not answer (EC2 API Reference, InstanceMetadataOptionsRequest: HttpProtocolIpv6 "Default:
+ * disabled"; EC2 User Guide, "Configure the Instance Metadata Service options": the IPv6 endpoint must
+ * be enabled explicitly; the hop limit is "the maximum number of hops that the metadata token can
+ * travel", and a pod is one hop further than the host).
+ *
+ * `except` is honoured by every enforcer a distribution names (DistributionFacts.networkPolicyEnforcer,
+ * where each cites the source) and by Cilium; the NetworkPolicy conformance tests cover it (kubernetes
+ * test/e2e/network/netpol/network_policy.go, "should ensure an IP overlapping both IPBlock.CIDR and
+ * IPBlock.Except is allowed").
+ */
+export function imdsDenyPolicy(namespace: string): K8sObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: IMDS_DENY_POLICY, namespace },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ namespaceSelector: {} }] }, { to: [{ ipBlock: egressIpBlock('0.0.0.0/0') }] }],
+    },
+  };
+}
+
+/**
+ * The namespaces that need IMDS: kube-system (the cluster's own components and the AWS controllers)
+ * and the namespace of every add-on whose pods take the node's credentials (CatalogEntry.nodeCredentials).
+ */
+export const imdsNamespaces = (addons: readonly { namespace: string; catalog?: { nodeCredentials?: true } }[]): Set<string> =>
+  new Set(['kube-system', ...addons.filter((a) => a.catalog?.nodeCredentials).map((a) => a.namespace)]);

@@ -14,6 +14,7 @@ import { distributionOf } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
 import { catalogEntry, catalogNames, isCatalogAddon, THIRD_PARTY_SYNC_WAVE } from './index.js';
 import { namespaceStoreName } from './secret-stores.js';
+import { imdsDenyPolicy, imdsNamespaces, networkPolicyEnforcer, networkPolicyEnforcerInputs } from './network-policies.js';
 import { CRD, type AddonContext, type CatalogEntry, type ChartRef, type DedicatedSecretStore, type DriftIgnore, type K8sObject, type OnDelete, type SecretSpec } from './types.js';
 
 export interface ResolvedAddon {
@@ -239,5 +240,23 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
   const stores = storesOf(model, enabled);
   storesResolved.set(model, stores);
   const out = enabled.flatMap((e) => resolveOne(model, e, secretStoreNamespaces, stores));
-  return out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name));
+  return withImdsDenial(model, out.sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name)));
+}
+
+/**
+ * Where a CNI enforces NetworkPolicies, every add-on namespace but those that need IMDS
+ * (imdsNamespaces) gets the IMDS egress denial, delivered by its first add-on (sync wave, then name):
+ * no add-on pod there reaches the node role on a node whose hop limit is 2 (docs/concepts/hardening.md).
+ */
+/** Which add-ons exist and in which namespace (the catalog's rules read the cluster, pools and workloads). */
+const IMDS_DENIAL_INPUTS: InputPath[] = [...CATALOG_INPUTS, ['addons'], ['workloads']];
+
+function withImdsDenial(model: EnvironmentModel, addons: ResolvedAddon[]): ResolvedAddon[] {
+  if (networkPolicyEnforcer(model) === undefined) return addons;
+  const skip = imdsNamespaces(addons);
+  return addons.map((a) => {
+    if (a.partOf !== undefined || skip.has(a.namespace)) return a;
+    skip.add(a.namespace);
+    return { ...a, manifests: [...a.manifests, imdsDenyPolicy(a.namespace)], manifestInputs: [...a.manifestInputs, ...IMDS_DENIAL_INPUTS, ...networkPolicyEnforcerInputs(model)] };
+  });
 }

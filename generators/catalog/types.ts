@@ -151,6 +151,12 @@ export interface CatalogEntry {
   clusterResources: string[];
   /** Namespaces the chart writes to besides its own. */
   extraNamespaces?: (ctx: AddonContext) => string[];
+  /**
+   * Its pods call AWS with the node's credentials through IMDS (infra/aws/plan.ts gives their
+   * statements to a node role): its namespace is one of those that need IMDS, so it gets no
+   * IMDS egress denial (catalog/network-policies.ts imdsDenyPolicy).
+   */
+  nodeCredentials?: true;
   /** Pod Security Standard level of the namespace the engine creates (omitted for kube-system). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   /** Installed by helm before the engine on a fresh cluster (lower first): CNI, cloud controller, the engine. */

@@ -11,8 +11,9 @@
  *   research/day2.md §15a). Only the place that runs the credentialed controllers (the control
  *   planes, or the pool named by aws.iam.controllersPool: catalog/placement.ts) and control planes
  *   with add-ons of the distribution pinned there have hop limit 2. Workload namespaces deny egress
- *   by default and never reach 169.254.169.254 (rule workload-egress-imds), so the readers are the
- *   add-on namespaces whose pods may run there: the controllers pinned there, the add-ons the
+ *   by default and never reach 169.254.169.254 (rule workload-egress-imds), nor do add-on namespaces
+ *   with the IMDS denial (catalog/network-policies.ts imdsDenyPolicy, where a CNI enforces it), so the
+ *   readers are the other add-on namespaces whose pods may run there: the controllers pinned there, the add-ons the
  *   distribution pins to the control planes, every add-on on control planes that take ordinary pods
  *   and on an untainted controllers pool (add-ons carry no tolerations; the DaemonSets that tolerate
  *   every taint, the EBS CSI node plugin, are in kube-system with the controllers).
@@ -36,6 +37,7 @@
  */
 import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
 import { SSM_READ } from '../catalog/placement.js';
+import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../catalog/network-policies.js';
 import { closestSection, listSecretDependencies, type SecretClass, type SecretDependency } from '../model/secrets.js';
 import { getAt, formatPath, type DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
@@ -133,12 +135,14 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   const addons = resolveAddons(m);
   const cpPods = new Set(plan.facts.controlPlanePodsWithNodeCredentials(m).map((who) => who.split(/[\s(]/)[0]));
   const cpSchedulable = plan.facts.controlPlaneSchedulable(m);
+  // Namespaces whose egress to IMDS a NetworkPolicy denies (catalog/network-policies.ts imdsDenyPolicy).
+  const denied = new Set(addons.flatMap((a) => a.manifests.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name === IMDS_DENY_POLICY).map(() => a.namespace)));
   const pinned = (k: NodeRoleKind): Set<string> => new Set(plan.roles.filter((r) => r.kind === k).flatMap((r) => r.grants.flatMap((g) => g.addon ?? [])));
   plan.pools.forEach((p, i) => {
     if (p.hopLimit < 2) return;
     const here = pinned(p.role);
     const onPool = addons.filter((a) => here.has(a.name) || (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
-    for (const ns of [...new Set(onPool.map((a) => a.namespace))].sort())
+    for (const ns of [...new Set(onPool.map((a) => a.namespace))].filter((n) => !denied.has(n)).sort())
       entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`pod network of pool ${p.pool.name} (IMDS hop limit 2)`], identity: nodeId(p.role), route: 'imds', position: ['nodePools', i] });
   });
 
@@ -232,9 +236,43 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
       );
     }
   }
+  imdsDiagnostics(m, g, at);
   storeDiagnostics(env, m, g, deps, at);
   treeDiagnostics(env, m, at);
   return out;
+}
+
+/**
+ * The IMDS route to roles a node role assumes (the stores' roles in instance-profile mode): a namespace
+ * that does not need IMDS (imdsNamespaces) reaching such a node role reads whatever those roles read,
+ * sensitive or not (Git credentials, workloads' secrets). Where a CNI enforces NetworkPolicies every
+ * such namespace has the IMDS egress denial and no entry; what remains is refused, one finding per pool
+ * and node role, at the pool.
+ */
+function imdsDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string) => void): void {
+  const byId = new Map(g.identities.map((i) => [i.id, i]));
+  const needs = imdsNamespaces(resolveAddons(m));
+  const groups = new Map<string, { entry: Entry; namespaces: string[] }>();
+  for (const e of g.entries) {
+    if (e.route !== 'imds' || e.reader.kind !== 'namespace' || needs.has(e.reader.namespace) || (byId.get(e.identity)?.assumes.length ?? 0) === 0) continue;
+    const key = `${formatPath(e.position)} ${e.identity}`;
+    const found = groups.get(key);
+    if (found) found.namespaces.push(e.reader.namespace);
+    else groups.set(key, { entry: e, namespaces: [e.reader.namespace] });
+  }
+  for (const { entry: e, namespaces } of groups.values()) {
+    const node = byId.get(e.identity)!;
+    const assumed = node.assumes.map((a) => byId.get(a)?.label ?? `role ${a}`);
+    const reads = [...new Set(node.assumes.flatMap((a) => byId.get(a)?.reads ?? []))].sort();
+    const what = reads.length > 3 ? `${reads.slice(0, 3).join(', ')} and ${reads.length - 3} more` : reads.join(', ');
+    at(
+      e.position,
+      'error',
+      'secret-access',
+      `namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')} reach${namespaces.length > 1 ? '' : 'es'} ${node.label} from the ${e.via.join(', ')}, which none of ${namespaces.length > 1 ? 'their' : 'its'} pods needs; that role may assume ${assumed.join(', ')}, so ${namespaces.length > 1 ? 'they' : 'it'} can read ${what || 'what the stores read'}`,
+      `${networkPolicyEnforcer(m) === undefined ? 'nothing enforces NetworkPolicies on this cluster, so the generator cannot deny these namespaces egress to IMDS: ' : ''}taint the pool so that only the AWS controllers run there (and name it in aws.iam.controllersPool), use a CNI that enforces NetworkPolicies (cluster.network.cni: cilium, or a release of the distribution whose flannel does), or give the stores a web identity (aws.iam.mode irsa)`,
+    );
+  }
 }
 
 /**

@@ -67,6 +67,21 @@ export function unitNameDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
   };
   const partNamespaces = new Map(resolveAddons(m).flatMap((a) => (a.partForNamespace !== undefined ? [[a.name, a.partForNamespace] as const] : [])));
 
+  // helm-release-name first: the fit it asks for, by source.
+  const helmFit = new Map<string, number>();
+  for (const u of deliveryPlan(m)) {
+    if (!u.chart || u.chart.releaseName.length <= HELM_RELEASE_NAME_MAX) continue;
+    const source = unitSource(doc, partNamespaces, u);
+    const fit = HELM_RELEASE_NAME_MAX - (u.chart.releaseName.length - source.value.length);
+    helmFit.set(`${formatPath(source.path)} ${source.value}`, fit);
+    at(
+      'helm-release-name',
+      source,
+      `add-on '${u.name}' is the Helm release name of its chart: ${u.chart.releaseName.length} characters; Helm takes at most ${HELM_RELEASE_NAME_MAX} (helm install and helm template refuse a longer one)`,
+      `shorten the add-on name to at most ${fit} characters`,
+    );
+  }
+
   // Every name of the engine's objects over its limit, grouped by the name it derives from (one finding each).
   const limits = engineOf(m).rules.unitNames;
   if (limits) {
@@ -80,20 +95,12 @@ export function unitNameDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
       entry.fit = Math.min(entry.fit, limits.max - (name.length - source.value.length));
     }
     for (const { source, names, fit } of over.values()) {
+      // The same name already refused by helm-release-name with a bound at least as strict: one finding.
+      if ((helmFit.get(`${formatPath(source.path)} ${source.value}`) ?? Infinity) <= fit) continue;
       const list = names.map((n) => `'${n}' (${n.length} characters)`).join(', ');
       at('unit-name-length', source, `${source.what} '${source.value}' gives the ${limits.object}${names.length > 1 ? 's' : ''} ${list}; at most ${limits.max}: ${limits.why}`, `shorten the ${source.what === 'namespace' ? 'namespace' : `${source.what} name`} to at most ${fit} characters`);
     }
   }
 
-  for (const u of deliveryPlan(m)) {
-    if (!u.chart || u.chart.releaseName.length <= HELM_RELEASE_NAME_MAX) continue;
-    const source = unitSource(doc, partNamespaces, u);
-    at(
-      'helm-release-name',
-      source,
-      `add-on '${u.name}' is the Helm release name of its chart: ${u.chart.releaseName.length} characters; Helm takes at most ${HELM_RELEASE_NAME_MAX} (helm install and helm template refuse a longer one)`,
-      `shorten the add-on name to at most ${HELM_RELEASE_NAME_MAX - (u.chart.releaseName.length - source.value.length)} characters`,
-    );
-  }
   return out;
 }

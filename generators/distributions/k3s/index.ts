@@ -79,6 +79,9 @@ export const k3s: RancherDistribution = {
   operations: { newEnvironmentSecrets: (name, m) => rancherSetupSecrets('K3s', m) },
   upgrade: k3sUpgrade,
   facts: {
+    // kube-router honours ipBlock `except` (the IMDS denial, catalog/network-policies.ts): cloudnativelabs/kube-router
+    // v2.11.0 pkg/controllers/netpol/policy.go:790-817 (a /0 as 0.0.0.0/1 + 128.0.0.0/1 in a hash:net ipset, each
+    // `except` entry with nomatch).
     networkPolicyEnforcer: () => "K3s' embedded network policy controller (kube-router)",
     // K3s deploys RuntimeClass nvidia itself (k3s-io/k3s manifests/runtimes.yaml, commit c77d0b85, the
     // `runtimes` packaged component, not disabled here): the catalog renders none (one owner).

@@ -85,6 +85,8 @@ export const rke2: RancherDistribution = {
   upgrade: rke2Upgrade,
   facts: {
     // RKE2 renders cni: canal for flannel (flannel VXLAN with Calico's policy engine, RKE2's default).
+    // Calico honours ipBlock `except` (the IMDS denial, catalog/network-policies.ts): projectcalico/calico
+    // libcalico-go/lib/backend/k8s/conversion/conversion.go k8sPeerToCalicoFields turns IPBlock.Except into NotNets.
     networkPolicyEnforcer: () => "Canal (Calico's policy engine along with flannel), RKE2's default CNI",
     // The rke2-runtimeclasses chart creates them (rancher/rke2 v1.35.7+rke2r1 charts/chart_versions.yaml,
     // takeOwnership); nvidia is the one the platform uses.

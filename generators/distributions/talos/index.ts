@@ -74,6 +74,8 @@ export const talos: Distribution = {
     return talosUpgrade;
   },
   facts: {
+    // kube-network-policies (sigs.k8s.io) implements the whole NetworkPolicy API, ipBlock `except` included (the IMDS
+    // denial, catalog/network-policies.ts).
     networkPolicyEnforcer: (m) => flannelNetworkPolicyEnforcer(talosCluster(m).minor),
     networkPolicyInputs: [['cluster', 'talosVersion']],
     applyTimeSecrets: 'a Talos secret materialized at apply time',

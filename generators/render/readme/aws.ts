@@ -7,6 +7,7 @@ import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
 import { irsaRoleArn } from '../../catalog/irsa.js';
 import { distributionOf } from '../../distributions/registry.js';
 import { resolveAddons } from '../../catalog/resolve.js';
+import { imdsNamespaces, networkPolicyEnforcer, networkPolicyEnforcerInputs } from '../../catalog/network-policies.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { InputPath } from '../../lib/paths.js';
 import { albSubnets } from '../../model/aws.js';
@@ -31,8 +32,11 @@ ServiceAccount \`{{esoServiceAccount}}-<namespace>\`, annotated with the role
 ServiceAccount's token and calls STS AssumeRoleWithWebIdentity itself.{{/if}}{{/if}}{{#if etcdBackupRole}}
 The etcd backup assumes {{code etcdBackupRole}} with its projected token (IRSA).{{/if}}
 Workload pods cannot reach IMDS (their NetworkPolicies deny egress by default and except
-169.254.169.254 from any declared CIDR); add-on pods on nodes with hop limit 2 can, so the node
-roles hold only what runs there (section *AWS layer*, IAM).
+169.254.169.254 from any declared CIDR). On nodes with hop limit 2 the add-on pods of the namespaces
+that need the node's credentials ({{imdsKept}}) can{{#if imdsDenied}}; every other add-on namespace denies
+egress to 169.254.169.254/32 (NetworkPolicy \`odp-deny-imds\`){{else}}, and so can every other add-on pod
+there: nothing enforces NetworkPolicies on this cluster{{/if}}. So the node roles hold only what runs there
+(section *AWS layer*, IAM).
 
 **Subnets and load balancers.** Each Ingress names its ALB's subnets
 (\`alb.ingress.kubernetes.io/subnets\`): the subnets of its scheme's tier — public for
@@ -79,7 +83,7 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
     {
       order: 19,
       title: EC2_SECTION_TITLE,
-      inputs: [['aws', 'vpc'], ['aws', 'iam'], ['cluster', 'name'], ['cluster', 'datastore'], ['cluster', 'distribution'], ['cluster', 'network'], ['addons'], ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
+      inputs: [['aws', 'vpc'], ['aws', 'iam'], ['cluster', 'name'], ['cluster', 'datastore'], ['cluster', 'distribution'], ['cluster', 'network'], ['addons'], ...networkPolicyEnforcerInputs(m), ...m.workloads.map((w): InputPath => ['workloads', { name: w.name }, 'ingress'])],
       body: body({
         esoRole,
         // With IRSA every store has a web identity (catalog/secret-stores.ts): ESO needs no node credentials.
@@ -91,6 +95,8 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
         egress: egress?.online ?? '',
         offlineEgress: egress?.offline ?? '',
         etcdBackupRole: backup ? etcdBackupRole : undefined,
+        imdsKept: [...imdsNamespaces(resolveAddons(m))].filter((n) => n === 'kube-system' || resolveAddons(m).some((a) => a.namespace === n)).sort().join(', '),
+        imdsDenied: networkPolicyEnforcer(m) !== undefined,
         vpc: m.aws.vpc.id,
         cluster: m.cluster.name,
         subnets: m.aws.vpc.subnets.map((s) => ({

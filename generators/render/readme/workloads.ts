@@ -4,6 +4,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { STORAGE_CLASS } from '../../plan/workload-constants.js';
 import { namespaceStoreName } from '../../catalog/secret-stores.js';
 import type { ReadmeSection } from './sections.js';
+import { networkPolicyEnforcer } from '../../catalog/network-policies.js';
 import { distributions, distributionOf } from '../../distributions/registry.js';
 import { engineOf } from '../../engines/registry.js';
 
@@ -18,8 +19,7 @@ StorageClass {{code storageClass}}.
 {{#each workloads}}| {{name}} | {{namespace}} | {{kind}} | {{code image}} | {{placement}} | {{reach}} |
 {{/each}}`);
 
-/** How NetworkPolicies are enforced on a cluster, or undefined when nothing enforces them. */
-export const networkPolicyEnforcer = (m: EnvironmentModel): string | undefined => (m.cluster.network.cni === 'cilium' ? 'Cilium' : distributionOf(m).facts.networkPolicyEnforcer(m));
+export { networkPolicyEnforcer };
 
 export function workloadSections(m: EnvironmentModel): ReadmeSection[] {
   if (m.workloads.length === 0) return [];

@@ -88,6 +88,7 @@ export const etcdBackup: CatalogEntry = {
   name: 'etcd-backup',
   description: 'Encrypted etcd snapshots to S3 on a schedule (talos-backup CronJob on control-plane nodes)',
   namespace: 'etcd-backup',
+  nodeCredentials: true,
   syncWave: 1,
   enabledByDefault: (m) => m.cluster.distribution === 'talos' && m.cluster.datastore.type === 'etcd' && m.cluster.datastore.backup !== undefined,
   condition: 'Talos with cluster.datastore.backup',

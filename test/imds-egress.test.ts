@@ -1,0 +1,117 @@
+/**
+ * The node role through IMDS, from add-on namespaces that never need it (catalog/network-policies.ts
+ * imdsDenyPolicy, validate/access.ts imdsDiagnostics). Where a node's IMDSv2 hop limit is 2 (the AWS
+ * controllers take the node's credentials there: EC2 User Guide, "Configure the Instance Metadata
+ * Service options", the hop limit is how far the token response travels, and a pod is one hop past
+ * the host) every pod on its pod network could read the node role and, in instance-profile mode, assume
+ * every store role External Secrets uses. So where a CNI enforces NetworkPolicies every add-on
+ * namespace but kube-system and those of the add-ons that take the node's credentials gets a policy
+ * denying egress to 169.254.169.254/32 (kube-router v2.11.0 pkg/controllers/netpol/policy.go:790-817
+ * and Calico's conversion.go k8sPeerToCalicoFields honour `except`); where none does, rule
+ * secret-access refuses the route (invalid/secret-access-imds-pool.yaml).
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { accessGraph } from '../generators/validate/access.js';
+import { awsPlan } from '../generators/infra/aws/plan.js';
+import { resolveAddons } from '../generators/catalog/resolve.js';
+import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../generators/catalog/network-policies.js';
+import { exampleSources, FIXTURES, fixtureSources, formatted } from './helpers.js';
+
+const EXAMPLES = ['dev', 'dev-k3s', 'prod', 'staging', 'staging-k3s'];
+const VALID = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
+
+function prepared(name: string, sources: Map<string, string>) {
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return r.prepared;
+}
+
+const cases: [string, () => ReturnType<typeof prepared>][] = [
+  ...VALID.map((f): [string, () => ReturnType<typeof prepared>] => [`valid/${f}`, () => prepared(fixtureSources('valid', f).name, fixtureSources('valid', f).sources)]),
+  ...EXAMPLES.map((e): [string, () => ReturnType<typeof prepared>] => [`example ${e}`, () => prepared(e, exampleSources())]),
+];
+
+/** The namespaces that reach, through IMDS, a node role that may assume another role. */
+function imdsToAssumers(p: ReturnType<typeof prepared>): { namespace: string; role: string }[] {
+  const g = accessGraph(p.resolved, p.model);
+  const assumers = new Set(g.identities.filter((i) => i.assumes.length > 0).map((i) => i.id));
+  return g.entries.flatMap((e) => (e.route === 'imds' && e.reader.kind === 'namespace' && assumers.has(e.identity) ? [{ namespace: e.reader.namespace, role: e.identity }] : []));
+}
+
+/** Every rendered object (parsed from every YAML file). */
+const objectsOf = (files: { path: string; content: string }[]): Record<string, any>[] =>
+  files.filter((f) => /\.ya?ml$/.test(f.path)).flatMap((f) => parseAllDocuments(f.content).map((d) => d.toJS() as Record<string, any>)).filter((o) => o && typeof o === 'object');
+
+describe('no namespace but those that need it reaches IMDS on a node whose role assumes store roles', () => {
+  let exposedBefore = 0;
+  it.each(cases)('%s', (_label, load) => {
+    const p = load();
+    const needs = imdsNamespaces(resolveAddons(p.model));
+    const reach = imdsToAssumers(p);
+    for (const r of reach) expect(needs.has(r.namespace), `${r.namespace} reaches ${r.role}`).toBe(true);
+    // The fixture is not vacuous when a node role assumes a store role: its own namespace reaches it.
+    const plan = awsPlan(p.model, p.model.aws.images);
+    if (plan.storeRoles.length > 0 && p.model.aws.iam.mode === 'instance-profile') {
+      exposedBefore += 1;
+      expect(reach.map((r) => r.namespace)).toContain('external-secrets');
+    }
+  });
+  it('the cases include instance-profile environments with store roles (K3s, RKE2 and Talos)', () => expect(exposedBefore).toBeGreaterThanOrEqual(10));
+});
+
+describe('the denial is rendered where a CNI enforces it', () => {
+  it('K3s with an untainted controllers pool: every add-on namespace but kube-system and external-secrets has exactly one odp-deny-imds', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-flux.yaml');
+    const p = prepared(name, sources);
+    expect(networkPolicyEnforcer(p.model)).toBe("K3s' embedded network policy controller (kube-router)");
+    const policies = objectsOf(renderEnvironment(p)).filter((o) => o.kind === 'NetworkPolicy' && o.metadata?.name === IMDS_DENY_POLICY);
+    const namespaces = [...new Set(resolveAddons(p.model).map((a) => a.namespace))].filter((n) => !['kube-system', 'external-secrets'].includes(n)).sort();
+    expect(namespaces).toStrictEqual(['cert-manager', 'flux-system', 'monitoring', 'nvidia-device-plugin', 'system-upgrade']);
+    expect(policies.map((o) => o.metadata.namespace).sort()).toStrictEqual(namespaces);
+    for (const o of policies)
+      expect(o.spec).toStrictEqual({
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: {} }] }, { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }] }],
+      });
+  });
+
+  it('every add-on with IAM statements on a node role is one whose namespace keeps IMDS (CatalogEntry.nodeCredentials)', () => {
+    let granted = 0;
+    for (const [label, load] of cases) {
+      const p = load();
+      const addons = resolveAddons(p.model);
+      const plan = awsPlan(p.model, p.model.aws.images);
+      const needs = imdsNamespaces(addons);
+      for (const name of plan.roles.flatMap((r) => r.grants.flatMap((g) => g.addon ?? []))) {
+        granted += 1;
+        const a = addons.find((x) => x.name === name);
+        expect(a && needs.has(a.namespace), `${label}: ${name}`).toBe(true);
+      }
+      // The distribution's control-plane pods with the node's credentials (Talos' etcd-backup) too.
+      for (const who of plan.facts.controlPlanePodsWithNodeCredentials(p.model)) {
+        const a = addons.find((x) => x.name === who.split(/[\s(]/)[0]);
+        expect(a && needs.has(a.namespace), `${label}: ${who}`).toBe(true);
+      }
+    }
+    expect(granted).toBeGreaterThan(0);
+  });
+
+  it('Talos v1.12 with flannel enforces nothing: no denial rendered, and secret-access refuses the untainted controllers pool; with Cilium the denial closes the route', () => {
+    const { name, sources } = fixtureSources('invalid', 'secret-access-imds-pool.yaml');
+    const r = prepareEnvironment(name, sources);
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r).filter((l) => !l.includes(': warning: ')).map((l) => l.split('  ')[1]?.split(':')[0])).toStrictEqual(['nodePools[1]']);
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(`environments/${name}.yaml`, text.replace('  kubernetesVersion: 1.35.4\n', '  kubernetesVersion: 1.35.4\n  network: { podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12, cni: cilium }\n'));
+    const p = prepared(name, sources);
+    expect(networkPolicyEnforcer(p.model)).toBe('Cilium');
+    expect(imdsToAssumers(p).map((x) => x.namespace).sort()).toStrictEqual(['external-secrets', 'kube-system']);
+    const denied = resolveAddons(p.model).flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => o.metadata.namespace));
+    expect(denied.sort()).toStrictEqual(['argocd', 'cert-manager', 'monitoring']);
+  });
+});
