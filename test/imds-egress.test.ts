@@ -20,6 +20,7 @@ import { awsPlan } from '../generators/infra/aws/plan.js';
 import { resolveAddons } from '../generators/catalog/resolve.js';
 import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../generators/catalog/network-policies.js';
 import { exampleSources, FIXTURES, fixtureSources, formatted } from './helpers.js';
+import { egressReaches, fluxOperatorPolicies, type Policy } from './support/netpol.js';
 
 const EXAMPLES = ['dev', 'dev-k3s', 'prod', 'staging', 'staging-k3s'];
 const VALID = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
@@ -113,5 +114,52 @@ describe('the denial is rendered where a CNI enforces it', () => {
     expect(imdsToAssumers(p).map((x) => x.namespace).sort()).toStrictEqual(['external-secrets', 'kube-system']);
     const denied = resolveAddons(p.model).flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => o.metadata.namespace));
     expect(denied.sort()).toStrictEqual(['argocd', 'cert-manager', 'monitoring']);
+  });
+});
+
+/**
+ * The denial holds only if no other policy selecting the namespace's pods allows IMDS (policies are additive). The
+ * rendered tree's policies and those an engine's installer adds there (the Flux Operator's allow-egress, whose
+ * `egress: [{}]` opens everything: test/support/netpol.ts) are evaluated together. Helm charts' own policies are
+ * not rendered here; at the pinned versions none of the denied namespaces' charts renders an egress rule by default
+ * (argo-cd 10.1.1 networkpolicies are Ingress only, templates/argocd-repo-server/networkpolicy.yaml; cert-manager and
+ * kube-prometheus-stack default networkPolicy.enabled: false, ../shared/upstream/charts/*\/values.yaml).
+ */
+describe('no other policy reopens IMDS in a namespace that denies it, and other link-local addresses stay reachable', () => {
+  const policiesOf = (p: ReturnType<typeof prepared>, patched = true): { policies: Policy[]; denied: string[] } => {
+    const objects = objectsOf(renderEnvironment(p));
+    const instances = objects.filter((o) => o.kind === 'FluxInstance').map((o) => (patched ? o : { ...o, spec: { ...o.spec, kustomize: undefined } }));
+    const policies = [...objects.filter((o) => o.kind === 'NetworkPolicy'), ...instances.flatMap((i) => fluxOperatorPolicies(i as never))] as Policy[];
+    return { policies, denied: [...new Set(policies.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => o.metadata.namespace!))].sort() };
+  };
+  let fluxDenied = 0;
+  it.each(cases)('%s', (_label, load) => {
+    const p = load();
+    const { policies, denied } = policiesOf(p);
+    if (denied.includes('flux-system')) fluxDenied += 1;
+    for (const ns of denied) {
+      expect(egressReaches(policies, ns, '169.254.169.254'), `${ns} reaches IMDS`).toBe(false);
+      // NodeLocal DNS's usual address, the Amazon DNS resolver and Time Sync (link-local, not IMDS), a Service IP.
+      for (const ip of ['169.254.20.10', '169.254.169.253', '169.254.169.123', '10.43.0.10']) expect(egressReaches(policies, ns, ip), `${ns} → ${ip}`).toBe(true);
+      // CoreDNS and every other pod: the namespaceSelector {} peer of the denial.
+      expect(policies.some((o) => o.metadata.namespace === ns && o.metadata.name === IMDS_DENY_POLICY && o.spec.egress?.some((r) => r.to?.some((t) => JSON.stringify(t) === '{"namespaceSelector":{}}')))).toBe(true);
+    }
+  });
+  it('Flux environments deny IMDS in flux-system, and without the FluxInstance patch the operator allow-egress would reopen it', () => {
+    expect(fluxDenied).toBeGreaterThanOrEqual(3);
+    const { name, sources } = fixtureSources('valid', 'k3s-flux.yaml');
+    const { policies, denied } = policiesOf(prepared(name, sources), false);
+    expect(denied).toContain('flux-system');
+    expect(egressReaches(policies, 'flux-system', '169.254.169.254')).toBe(true);
+    expect(egressReaches(policies, 'cert-manager', '169.254.169.254')).toBe(false);
+  });
+  it('the evaluator: no egress policy allows all; an empty rule allows all; except removes its block; pod peers match no address', () => {
+    const pol = (egress: Policy['spec']['egress']): Policy => ({ metadata: { name: 'p', namespace: 'n' }, spec: { policyTypes: ['Egress'], podSelector: {}, egress } });
+    expect(egressReaches([], 'n', '169.254.169.254')).toBe(true);
+    expect(egressReaches([pol([{}])], 'n', '169.254.169.254')).toBe(true);
+    expect(egressReaches([pol([{ to: [{ namespaceSelector: {} }] }])], 'n', '169.254.169.254')).toBe(false);
+    expect(egressReaches([pol([{ to: [{ ipBlock: { cidr: '169.254.0.0/16', except: ['169.254.169.254/32'] } }] }])], 'n', '169.254.169.254')).toBe(false);
+    expect(egressReaches([pol([{ to: [{ ipBlock: { cidr: '169.254.0.0/16', except: ['169.254.169.254/32'] } }] }])], 'n', '169.254.169.253')).toBe(true);
+    expect(egressReaches([pol([])], 'other', '169.254.169.254')).toBe(true);
   });
 });

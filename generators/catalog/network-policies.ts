@@ -117,3 +117,7 @@ export function imdsDenyPolicy(namespace: string): K8sObject {
  */
 export const imdsNamespaces = (addons: readonly { namespace: string; catalog?: { nodeCredentials?: true } }[]): Set<string> =>
   new Set(['kube-system', ...addons.filter((a) => a.catalog?.nodeCredentials).map((a) => a.namespace)]);
+
+/** The namespaces whose add-ons carry the IMDS egress denial (catalog/resolve.ts withImdsDenial placed it). */
+export const imdsDeniedNamespaces = (addons: readonly { namespace: string; manifests: readonly K8sObject[] }[]): Set<string> =>
+  new Set(addons.filter((a) => a.manifests.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === IMDS_DENY_POLICY)).map((a) => a.namespace));

@@ -251,12 +251,15 @@ function resolveAll(model: EnvironmentModel): ResolvedAddon[] {
 /** Which add-ons exist and in which namespace (the catalog's rules read the cluster, pools and workloads). */
 const IMDS_DENIAL_INPUTS: InputPath[] = [...CATALOG_INPUTS, ['addons'], ['workloads']];
 
+/** The environment paths that decide which namespaces get the IMDS denial. */
+export const imdsDenialInputs = (model: EnvironmentModel): InputPath[] => [...IMDS_DENIAL_INPUTS, ...networkPolicyEnforcerInputs(model)];
+
 function withImdsDenial(model: EnvironmentModel, addons: ResolvedAddon[]): ResolvedAddon[] {
   if (networkPolicyEnforcer(model) === undefined) return addons;
   const skip = imdsNamespaces(addons);
   return addons.map((a) => {
     if (a.partOf !== undefined || skip.has(a.namespace)) return a;
     skip.add(a.namespace);
-    return { ...a, manifests: [...a.manifests, imdsDenyPolicy(a.namespace)], manifestInputs: [...a.manifestInputs, ...IMDS_DENIAL_INPUTS, ...networkPolicyEnforcerInputs(model)] };
+    return { ...a, manifests: [...a.manifests, imdsDenyPolicy(a.namespace)], manifestInputs: [...a.manifestInputs, ...imdsDenialInputs(model)] };
   });
 }

@@ -37,7 +37,7 @@
  */
 import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
 import { SSM_READ } from '../catalog/placement.js';
-import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../catalog/network-policies.js';
+import { imdsDeniedNamespaces, imdsNamespaces, networkPolicyEnforcer } from '../catalog/network-policies.js';
 import { closestSection, listSecretDependencies, type SecretClass, type SecretDependency } from '../model/secrets.js';
 import { getAt, formatPath, type DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
@@ -136,7 +136,7 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   const cpPods = new Set(plan.facts.controlPlanePodsWithNodeCredentials(m).map((who) => who.split(/[\s(]/)[0]));
   const cpSchedulable = plan.facts.controlPlaneSchedulable(m);
   // Namespaces whose egress to IMDS a NetworkPolicy denies (catalog/network-policies.ts imdsDenyPolicy).
-  const denied = new Set(addons.flatMap((a) => a.manifests.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name === IMDS_DENY_POLICY).map(() => a.namespace)));
+  const denied = imdsDeniedNamespaces(addons);
   const pinned = (k: NodeRoleKind): Set<string> => new Set(plan.roles.filter((r) => r.kind === k).flatMap((r) => r.grants.flatMap((g) => g.addon ?? [])));
   plan.pools.forEach((p, i) => {
     if (p.hopLimit < 2) return;

@@ -57,6 +57,12 @@ const FLUX_INSTANCE_SCHEMA = closed(
           { interval: DURATION, kind: { enum: ['OCIRepository', 'GitRepository', 'Bucket'] }, name: str, path: str, provider: { enum: ['generic', 'aws', 'azure', 'gcp', 'github'] }, pullSecret: str, ref: str, url: str },
           ['kind', 'path', 'ref', 'url'],
         ),
+        kustomize: closed({
+          patches: {
+            type: 'array',
+            items: closed({ patch: str, target: closed({ annotationSelector: str, group: str, kind: str, labelSelector: str, name: str, namespace: str, version: str }) }, ['patch']),
+          },
+        }),
         wait: { type: 'boolean' },
         migrateResources: { type: 'boolean' },
       },

@@ -26,6 +26,8 @@ import type { K8sObject } from '../../catalog/types.js';
 import { LABEL_VALUE_MAX } from '../../lib/k8s-names.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
+import { resolveAddons } from '../../catalog/resolve.js';
+import { imdsDeniedNamespaces, imdsDenyPolicy } from '../../catalog/network-policies.js';
 
 /**
  * The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0;
@@ -111,7 +113,28 @@ export const repoPath = (m: EnvironmentModel, envRelative: string): string => `.
 /** The Git ref the FluxInstance syncs (spec.sync.ref: a Git ref name, e.g. refs/heads/main). */
 export const gitRef = (revision: string): string => (revision.startsWith('refs/') ? revision : `refs/heads/${revision}`);
 
+/**
+ * The NetworkPolicy `cluster.networkPolicy: true` installs in flux-system that opens all egress:
+ * `allow-egress`, podSelector {} and `egress: [{}]` (fluxcd/flux2 v2.9.0 manifests/policies/allow-egress.yaml:1-14,
+ * listed by manifests/policies/kustomization.yaml; the operator adds policies.yaml when NetworkPolicy is set,
+ * controlplaneio-fluxcd/flux-operator v0.58.1 internal/builder/templates.go:29-31, default true at options.go:57).
+ * NetworkPolicies are additive, so that rule alone lets every flux-system pod reach the instance metadata
+ * service beside odp-deny-imds: where flux-system carries the denial, the FluxInstance patches the rule to the
+ * denial's own egress (spec.kustomize.patches, JSON6902: the operator appends them to the patches of the kustomization
+ * that builds the distribution, flux-operator v0.58.1 internal/controller/fluxinstance_controller.go:415-416,
+ * internal/builder/templates.go:164).
+ */
+export const FLUX_ALLOW_EGRESS_POLICY = 'allow-egress';
+
+/** The FluxInstance's patches: allow-egress narrowed to the IMDS denial's egress where flux-system is denied IMDS. */
+export function fluxInstancePatches(m: EnvironmentModel): { target: { group: string; version: string; kind: string; name: string }; patch: string }[] {
+  if (!imdsDeniedNamespaces(resolveAddons(m)).has(FLUX_NAMESPACE)) return [];
+  const egress = (imdsDenyPolicy(FLUX_NAMESPACE).spec as { egress: unknown }).egress;
+  return [{ target: { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', name: FLUX_ALLOW_EGRESS_POLICY }, patch: JSON.stringify([{ op: 'replace', path: '/spec/egress', value: egress }]) }];
+}
+
 export function fluxInstance(m: EnvironmentModel): K8sObject {
+  const patches = fluxInstancePatches(m);
   return {
     apiVersion: 'fluxcd.controlplane.io/v1',
     kind: 'FluxInstance',
@@ -136,6 +159,7 @@ export function fluxInstance(m: EnvironmentModel): K8sObject {
         pullSecret: GIT_SECRET,
         interval: '5m',
       },
+      ...(patches.length > 0 ? { kustomize: { patches } } : {}),
     },
   };
 }

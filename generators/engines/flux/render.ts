@@ -56,6 +56,7 @@ import {
 } from './objects.js';
 import { SYNC_POLICY_KEY } from '../registry.js';
 import { kubePrometheusStack } from '../../catalog/kube-prometheus-stack.js';
+import { imdsDenialInputs } from '../../catalog/resolve.js';
 
 /** Inputs of every Flux file: the sync policy, the repository, the engine, the name (a function: the registry loads this module). */
 const fluxInputs = (): NonNullable<RenderedFile['inputs']> => [[SYNC_POLICY_KEY], ['git'], ['gitops'], ['name']];
@@ -220,7 +221,7 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
     overlay(step.dir, fluxAlerts(model, { release: alertmanager.chart!.releaseName, namespace: alertmanager.namespace }), {}, inputs);
     names.push(ALERTS_UNIT);
   }
-  files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: [...fluxInputs(), ['cluster', 'network']] });
+  files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: uniquePaths([...fluxInputs(), ['cluster', 'network'], ...imdsDenialInputs(model)]) });
   files.push({
     path: `${fluxPaths.root}/kustomization.yaml`,
     content: kustomizeFile({ resources: ['flux-instance.yaml', ...names.map((n) => fluxPaths.kustomization(n).slice(`${fluxPaths.root}/`.length))] }),

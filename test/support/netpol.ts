@@ -1,0 +1,60 @@
+/**
+ * Egress of NetworkPolicies to an address outside the pod network, as the API documents it
+ * (kubernetes/api networking/v1 types.go NetworkPolicySpec, NetworkPolicyEgressRule, NetworkPolicyPeer, IPBlock):
+ * - a pod selected by no policy with policyTypes Egress may go anywhere; once selected, it may go where at least
+ *   one selecting policy's rule allows (policies are additive);
+ * - a rule with no `to` (or an empty one) allows every destination; a peer allows an address outside the pod
+ *   network only through an ipBlock whose cidr holds it and none of whose `except` does (namespaceSelector and
+ *   podSelector peers match pods only).
+ * And the policies the Flux Operator installs in its namespace (FluxInstance spec.cluster.networkPolicy, default
+ * true): fluxcd/flux2 v2.9.0 manifests/policies/allow-egress.yaml:1-14 (the one with egress), built by
+ * controlplaneio-fluxcd/flux-operator v0.58.1 internal/builder/templates.go:29-31 with the instance's
+ * spec.kustomize.patches appended (internal/controller/fluxinstance_controller.go:415-416, templates.go:164).
+ * Only JSON6902 patches (a JSON or YAML list of operations) with op add/replace on a top-level spec field are
+ * modelled; anything else throws, so a test never passes on a patch this stub does not understand.
+ */
+import { parse } from 'yaml';
+
+export type Policy = { metadata: { name: string; namespace?: string }; spec: { podSelector?: unknown; policyTypes?: string[]; egress?: { to?: Peer[] }[] } };
+type Peer = { ipBlock?: { cidr: string; except?: string[] }; namespaceSelector?: unknown; podSelector?: unknown };
+
+const ipNum = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const inCidr = (ip: string, cidr: string): boolean => {
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipNum(ip) / size) === Math.floor(ipNum(base!) / size);
+};
+
+/** Whether some pod of `namespace` may reach `ip` (an address that is no pod's) under `policies`. */
+export function egressReaches(policies: Policy[], namespace: string, ip: string): boolean {
+  const egress = policies.filter((p) => (p.metadata.namespace ?? namespace) === namespace && (p.spec.policyTypes ?? []).includes('Egress'));
+  if (egress.length === 0) return true;
+  return egress.some((p) =>
+    (p.spec.egress ?? []).some((r) => !r.to || r.to.length === 0 || r.to.some((peer) => peer.ipBlock !== undefined && inCidr(ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(ip, c)))),
+  );
+}
+
+/** The upstream allow-egress policy (flux2 v2.9.0 manifests/policies/allow-egress.yaml). */
+const allowEgress = (namespace: string): Policy => ({
+  metadata: { name: 'allow-egress', namespace },
+  spec: { policyTypes: ['Ingress', 'Egress'], podSelector: {}, egress: [{}] },
+});
+
+/** The egress-bearing NetworkPolicies the operator builds for a FluxInstance, its patches applied. */
+export function fluxOperatorPolicies(instance: { metadata: { namespace: string }; spec: { cluster?: { networkPolicy?: boolean }; kustomize?: { patches?: { target?: { kind?: string; name?: string }; patch: string }[] } } }): Policy[] {
+  if (instance.spec.cluster?.networkPolicy === false) return [];
+  const policies = [allowEgress(instance.metadata.namespace)];
+  for (const { target, patch } of instance.spec.kustomize?.patches ?? []) {
+    for (const p of policies) {
+      if ((target?.kind !== undefined && target.kind !== 'NetworkPolicy') || (target?.name !== undefined && target.name !== p.metadata.name)) continue;
+      const ops = parse(patch) as unknown;
+      if (!Array.isArray(ops)) throw new Error(`stub: only JSON6902 patches are modelled, got ${patch}`);
+      for (const op of ops as { op: string; path: string; value: unknown }[]) {
+        const m = /^\/spec\/([A-Za-z]+)$/.exec(op.path);
+        if (!m || !['add', 'replace'].includes(op.op)) throw new Error(`stub: unmodelled patch operation ${JSON.stringify(op)}`);
+        (p.spec as Record<string, unknown>)[m[1]!] = op.value;
+      }
+    }
+  }
+  return policies;
+}
