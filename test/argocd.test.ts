@@ -73,6 +73,21 @@ describe('Argo CD objects of the example environments', () => {
     expect(policy('dev').retry.limit).toBe(-1);
   });
 
+  it('a retry without limit syncs the latest revision: a failing commit does not hold the fix pushed after it for the sync timeout', () => {
+    // argo-cd v3.4.4 controller/appcontroller.go: a retrying operation keeps app.Operation set (:1592-1604), automated
+    // sync skips an app whose operation runs (:2194-2196), and a retry re-syncs its first revision unless
+    // retry.refresh (:1483-1488); only the sync timeout (3600 s, from the operation's start) would end it.
+    const retries = ['dev', 'staging', 'prod', 'dev-k3s'].flatMap((env) =>
+      renderExample(env)
+        .filter((f) => /\.ya?ml$/.test(f.path))
+        .flatMap((f) => parseYamlStream(f.content) as any[])
+        .flatMap((o) => (o?.kind === 'Application' ? [o.spec.syncPolicy?.retry] : o?.kind === 'ApplicationSet' ? [o.spec.template?.spec?.syncPolicy?.retry] : []))
+        .filter((r) => r !== undefined),
+    );
+    expect(retries.length).toBeGreaterThan(20);
+    for (const r of retries) expect(r.limit >= 0 || r.refresh === true, JSON.stringify(r)).toBe(true);
+  });
+
   it('applies the environment overrides to kube-prometheus-stack (retention and storage)', () => {
     const v = (env: string) => (parseYamlStream(renderExample(env).find((f) => f.path === 'values/kube-prometheus-stack.yaml')!.content)[0] as any).prometheus.prometheusSpec;
     expect([v('prod').retention, v('prod').storageSpec.volumeClaimTemplate.spec.resources.requests.storage]).toStrictEqual(['30d', '100Gi']);

@@ -100,10 +100,10 @@ describe(`${ENV}: a pool joining an hour late ends in a sync`, () => {
     expect(failures.get('aws-ebs-csi-driver')).toContain('had no node (its pool joined after every retry was spent)');
   });
 
-  it('Argo CD: every Application retries a failed sync without limit, backing off to 5 minutes', () => {
+  it('Argo CD: every Application retries a failed sync without limit, backing off to 5 minutes, each retry on the latest revision', () => {
     const apps = [...argocd.files].filter(([p]) => p.startsWith('apps/') || p.startsWith('argocd/')).flatMap(([, c]) => (c.includes('kind: Application\n') ? [parse(c) as Obj] : []));
     expect(apps.length).toBeGreaterThan(8);
-    for (const a of apps) expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } });
+    for (const a of apps) expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' }, refresh: true });
   });
 
   it('Argo CD, with the former retry limit 5: the late controllers pool fails the root\'s wave for good, and every later wave is never applied (what the fix removes)', () => {

@@ -67,7 +67,7 @@ export const ARGOCD_MOTION_RULES = {
   },
   retry: {
     id: 'motion.argocd.retry',
-    text: 'an automated sync that fails is retried spec.syncPolicy.retry.limit times (default 5; negative: forever) with backoff duration × factor^n capped at maxDuration (default 5 s × 2, 3 min); then never again for the same revision; a manual sync retries only when asked',
+    text: 'an automated sync that fails is retried spec.syncPolicy.retry.limit times (default 5; negative: forever) with backoff duration × factor^n capped at maxDuration (default 5 s × 2, 3 min); then never again for the same revision; each retry syncs the first revision unless retry.refresh; a manual sync retries only when asked',
     source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:1537-1551, 2231-2245, 2251-2262, pkg/apis/application/v1alpha1/types.go:1555-1562',
   },
   externalSecretHealth: {

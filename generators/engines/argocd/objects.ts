@@ -100,8 +100,12 @@ export const destinationOf = (m: EnvironmentModel): ArgoContext['destination'] =
  * appcontroller.go:2251-2258), even after the pool joined: a finite limit (it was 5, ~5 minutes of retries)
  * left a first sync whose pool joined late failed until the next commit. Still bounded by the controller's sync timeout
  * (addons/argo-cd.ts SYNC_TIMEOUT_SECONDS, from the operation's start, retries included: appcontroller.go:1460-1465).
+ * `refresh: true`: each retry syncs the latest revision (appcontroller.go:1483-1488). Without it, a retrying operation
+ * keeps re-syncing the revision that failed, and automated sync starts nothing else while it runs (app.Operation stays
+ * set until the phase completes, :1592-1604; "Skipping auto-sync: another operation is in progress", :2194-2196): with
+ * no limit, a broken commit would hold the fix pushed after it until the sync timeout ends the operation (an hour).
  */
-export const RETRY = { limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } };
+export const RETRY = { limit: -1, backoff: { duration: '10s', factor: 2, maxDuration: '5m' }, refresh: true };
 
 function syncPolicy(ctx: ArgoContext, options: string[], namespaceLabels?: Record<string, string>): NonNullable<IApplication['spec']['syncPolicy']> {
   const a = ctx.model.sync;
