@@ -16,7 +16,7 @@
  *   User data refusing to boot because it carries SSM placeholders stops right after the trap is set
  *   (./boot.ts guardPlaceholders, EXIT_TRAP_LINE): abandoned at once too.
  * - Nothing within the heartbeat timeout (a boot that hangs): the hook's DefaultResult, ABANDON. A boot that waits
- *   (an RKE2 agent for the secure agent token, up to 30 minutes) records heartbeats meanwhile and once after
+ *   (a member's agent for its secure agent token, up to 30 minutes) records heartbeats meanwhile and once after
  *   (HEARTBEAT_POLLS), so the wait does not eat the start's time.
  *
  * The instance learns its group and hook from its user data (the group's name is fixed:
