@@ -53,7 +53,7 @@ export const POOL_JOIN_HEARTBEAT_SECONDS = 1800;
  * once more when the wait is over, so that the wait and then the bounded start (SERVICE_READY_SECONDS) each have the
  * whole heartbeat timeout: RecordLifecycleActionHeartbeat "extends the timeout by the length of time defined using
  * the PutLifecycleHook API call" (EC2 Auto Scaling API reference, RecordLifecycleActionHeartbeat; at most 100 times
- * the heartbeat timeout or 48 hours in all: user guide, "Amazon EC2 Auto Scaling lifecycle hooks", Considerations).
+ * the heartbeat timeout or 48 hours in all: the same reference, LifecycleHook GlobalTimeout).
  * Without it, a wait of up to 30 minutes plus a start of up to 15 outlived the 30-minute timeout: the hook abandoned
  * an instance in the middle of a start that would have succeeded.
  */
