@@ -177,6 +177,46 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     }
   });
 
+  it('datastore-restore.sh: stop on every server, the database restored (bootstrap data under the token of its time), start names the token until it is put back', () => {
+    const booted = SERVERS.map((_, i) => boot(i));
+    for (const { r } of booted) expect(r.code, r.stderr).toBe(0);
+    const script = files().get('k3s/datastore-restore.sh')!;
+    expect(script).not.toMatch(/etcd|snapshot|cluster-reset/i);
+    const run = (node: NodeBox, arg: string) => node.run(script.replace(/^#!\/bin\/sh\n/, `#!/bin/sh\nset -- ${arg}\n`));
+    for (const { node, host } of booted) {
+      const r = run(node, 'stop');
+      expect(r.code, r.stderr).toBe(0);
+      expect(lastLine(r.stderr)).toBe('odp-datastore-restore: k3s stopped: stop every server, then restore the database (it must be reachable as kine.fixture.internal:5432), then run start on one server');
+      expect(world.calls()).toContain(`${host} systemctl stop k3s.service`);
+    }
+    // The RDS restore (outside K3s): the backup was taken before a token rotation, so its bootstrap data is under the old token.
+    world.bootstrapKey({ ...world.bootstrapKey()!, password: 'token-of-the-backup' });
+    const { node } = booted[0]!;
+    const refused = run(node, 'start');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('bootstrap data already found and encrypted with different token');
+    expect(lastLine(refused.stderr)).toBe(
+      `odp-datastore-restore: k3s.service is not ready after ${SERVICE_READY_SECONDS} s: ${CAUSES}: journalctl -u k3s. When the restored data is under another token, put the server token of the backup's time (aws ssm get-parameter-history --with-decryption --name /odp/k3s-postgres/k3s/token) into /etc/rancher/k3s/token on every server and back into /odp/k3s-postgres/k3s/token, then run start again`,
+    );
+    // The token of the backup's time in the token-file: the server starts on the restored database.
+    node.write('/etc/rancher/k3s/token', 'token-of-the-backup', 0o600);
+    const ok = run(node, 'start');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(lastLine(ok.stderr)).toBe('odp-datastore-restore: k3s started on the restored database: run start on the other servers, one at a time');
+    expect(run(node, 'bogus').code).toBe(2);
+    // Not a server: refused before anything is stopped.
+    const agent = world.node('ip-10-10-2-10.eu-west-1.compute.internal', '10.10.2.10');
+    expect(lastLine(agent.run(script).stderr)).toBe('odp-datastore-restore: no K3s server unit (/etc/systemd/system/k3s.service) on this node: run this on the servers');
+  });
+
+  it('the README on Kine: backup and restore are the database\'s own, with the rendered script and the token of the backup\'s time', () => {
+    const readme = files().get('README.md')!;
+    expect(readme).toContain('**Backup and restore are the database\'s own**');
+    expect(readme).toContain('on Kine K3s takes no snapshots and restores none of its own');
+    expect(readme).toMatch(/`rendered\/k3s-postgres\/k3s\/datastore-restore\.sh`/);
+    expect(readme).toContain('the server token of the backup\'s\ntime');
+  });
+
   it('rotate-token.sh with Kine: the rotation re-encrypts the bootstrap data in the database; follow with a token the cluster does not hold stops with the cause (it waited for ever)', () => {
     const booted = SERVERS.map((_, i) => boot(i));
     for (const { r } of booted) expect(r.code, r.stderr).toBe(0);

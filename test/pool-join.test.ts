@@ -5,12 +5,14 @@
  * Scaling does (one completion per waiting instance, ValidationError and exit 254 otherwise). A boot
  * that works releases the instance with CONTINUE after the agent's unit started; one that fails
  * sends ABANDON from its EXIT trap and keeps its exit code; a re-run sends nothing. The template
- * holds every pool instance under the hook, and the node role may complete its own groups' actions only.
+ * holds every pool instance under the hook, and the node role may complete its own groups' actions only. A boot that
+ * waits (an RKE2 agent, for the secure agent token) records lifecycle heartbeats (the stub counts them; ValidationError
+ * for an instance no longer waiting), so its wait and its bounded start fit the hook's timeout.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { K3S_ARTIFACTS } from '../generators/distributions/k3s/artifacts.js';
 import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
-import { POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
+import { HEARTBEAT_POLLS, POOL_JOIN_HEARTBEAT_SECONDS, POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
 import { SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -42,6 +44,9 @@ const CASES = [
     dir: 'k3s',
     tag: 'odp-k3s-boot',
     unit: 'k3s-agent',
+    // A K3s agent waits for nothing before its bounded start: no heartbeats, no grant for them.
+    waits: false,
+    actions: ['autoscaling:CompleteLifecycleAction'],
     url: 'https://api.fixture.internal:6443',
     tokenParam: '/odp/k3s-postgres/k3s/agent-token',
     // The servers accept another agent token than the one in SSM.
@@ -59,6 +64,9 @@ const CASES = [
     dir: 'rke2',
     tag: 'odp-rke2-boot',
     unit: 'rke2-agent',
+    // An RKE2 agent waits for the secure agent token and records heartbeats meanwhile.
+    waits: true,
+    actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
     url: 'https://api.fixture.internal:9345',
     tokenParam: '/odp/rke2-etcd/rke2/agent-token',
     // A secure token pinning another cluster's CA.
@@ -110,7 +118,7 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
       .flatMap((r) => (r.Properties.PolicyDocument.Statement as Doc[]).filter((st) => st.Action.includes('autoscaling:CompleteLifecycleAction')).map((st) => ({ roles: r.Properties.Roles as unknown[], st })));
     expect(grants.length).toBeGreaterThan(0);
     for (const { st } of grants) {
-      expect(st).toMatchObject({ Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction'] });
+      expect(st).toMatchObject({ Effect: 'Allow', Action: [...c.actions] });
       expect(st.Condition).toBeUndefined();
       // Named groups of this environment's pools only: never a wildcard group name.
       for (const r of st.Resource as string[]) expect(r).toMatch(new RegExp(`^arn:aws:autoscaling:eu-west-1:\\d{12}:autoScalingGroup:\\*:autoScalingGroupName/${c.cluster}-[a-z0-9-]+$`));
@@ -218,5 +226,51 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
     expect(r.stderr).toContain('No active Lifecycle Action found with instance ID');
     expect(r.stderr).toContain(`${c.tag}: could not complete the lifecycle hook ${POOL_JOIN_HOOK} of ${group} with CONTINUE`);
     expect(completions()).toStrictEqual([complete('CONTINUE'), complete('ABANDON')]);
+  });
+
+  // A boot that waits (RKE2: the secure agent token, up to 30 minutes, then a start of up to 15) keeps its hook alive: a
+  // heartbeat every HEARTBEAT_POLLS polls and one after the wait (RecordLifecycleActionHeartbeat restarts the timeout).
+  const heartbeat = `${HOST} aws autoscaling record-lifecycle-action-heartbeat --region eu-west-1 --auto-scaling-group-name ${group} --lifecycle-hook-name ${POOL_JOIN_HOOK} --instance-id ${ID}`;
+
+  it('the bounds: between two heartbeats at most HEARTBEAT_POLLS polls of 10 s, and after the last one the bounded start, each well within the timeout', () => {
+    expect(HEARTBEAT_POLLS * 10).toBeLessThanOrEqual(POOL_JOIN_HEARTBEAT_SECONDS / 2);
+    // Half the timeout for the start, the other half for the install (downloads) before it.
+    expect(SERVICE_READY_SECONDS).toBeLessThanOrEqual(POOL_JOIN_HEARTBEAT_SECONDS / 2);
+    const script = files.get(`${c.dir}/userdata/workers.yaml`)!;
+    // An RKE2 agent waits (and records heartbeats); a K3s agent waits for nothing before its bounded start. Fixed nodes carry no hook.
+    if (c.waits) expect(script).toContain(`[ $((n % ${HEARTBEAT_POLLS})) -ne 0 ] || pool_heartbeat`);
+    else expect(script).not.toContain('heartbeat');
+    expect(files.get(`${c.dir}/userdata/cp-2.yaml`)).not.toContain('heartbeat');
+  });
+
+  it.runIf(c.waits)('the token there at once: one heartbeat after the wait, before the install and the bounded start; then CONTINUE', () => {
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code, r.stderr).toBe(0);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'InService', result: 'CONTINUE', heartbeats: 1 });
+    const calls = world.calls();
+    expect(calls.indexOf(heartbeat)).toBeGreaterThan(-1);
+    expect(calls.indexOf(heartbeat)).toBeLessThan(calls.findIndex((x) => x.startsWith(`${HOST} timeout ${SERVICE_READY_SECONDS} systemctl start rke2-agent`)));
+  });
+
+  it.runIf(c.waits)('no secure token yet: a heartbeat every HEARTBEAT_POLLS polls while it waits; at the end of the wait it names the first server and is abandoned', () => {
+    world.ssm(c.tokenParam, 'short-agent-token');
+    // The rendered wait is 180 polls; the stub world runs it with HEARTBEAT_POLLS + 1 and no sleeping.
+    expect(files.get(`${c.dir}/userdata/workers.yaml`)).toContain('[ "$n" -le 180 ]');
+    world.instantSleep();
+    world.shortPolls(180, HEARTBEAT_POLLS + 1);
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`odp-rke2-boot: no secure (K10) token in ${c.tokenParam} after 30 minutes: waiting for the first server cp-1, whose boot publishes it`);
+    expect(r.stderr).toContain('odp-rke2-boot: boot failed (exit 1): abandoning this instance');
+    expect(world.calls().filter((x) => x === heartbeat)).toHaveLength(1);
+    expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating', result: 'ABANDON', heartbeats: 1 });
+  }, 120_000);
+
+  it.runIf(c.waits)('a heartbeat refused (the instance no longer waits) is said and the boot goes on; AWS refuses its CONTINUE then', () => {
+    world.runScript(`rm -f "$WORLD/lifecycle.json"`);
+    const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
+    expect(r.stderr).toContain(`odp-rke2-boot: could not record a heartbeat of the lifecycle hook ${POOL_JOIN_HOOK}: the group abandons this instance ${POOL_JOIN_HEARTBEAT_SECONDS} s after the last one`);
+    expect(r.stderr).toContain(`could not complete the lifecycle hook ${POOL_JOIN_HOOK} of ${group} with CONTINUE`);
+    expect(r.code).toBe(1);
   });
 });

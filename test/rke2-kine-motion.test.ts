@@ -127,6 +127,24 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     expect(world.ssm(TOKEN)).toMatch(/^K10/);
   });
 
+  it('server-1 cannot start: servers 2 and 3 wait for its secure token, then name what they waited for (server-1\'s boot: its console, its journal), not only ssm:PutParameter', () => {
+    world.postgres({ ...DB, up: false });
+    expect(boot(0).r.code).toBe(1);
+    // The rendered wait: 180 polls 10 s apart (30 minutes). The stub world runs it with 2 polls and no sleeping.
+    expect(files().get('rke2/userdata/server-2.yaml')).toContain('[ "$n" -le 180 ]');
+    world.instantSleep();
+    world.shortPolls(180, 2);
+    const { r, node: n } = boot(1);
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(
+      `odp-rke2-boot: no secure (K10) token in ${TOKEN} after 30 minutes: waiting for the first server server-1, whose boot publishes it once its RKE2 started. Its boot says why it has not (on its console: aws ec2 get-console-output; on server-1: journalctl -u rke2-server); it also needs ssm:PutParameter on ${TOKEN}`,
+    );
+    // One read before the wait and one per poll; nothing installed, nothing started.
+    expect(world.calls().filter((c) => c.startsWith(`${SERVERS[1][1]} aws ssm get-parameter`) && c.includes(TOKEN))).toHaveLength(3);
+    expect(n.exists('/usr/local/bin/rke2')).toBe(false);
+    expect(world.nodeState(SERVERS[1][1])).toBeUndefined();
+  });
+
   it('the password in SSM is not the role\'s: the boot stops with the cause named', () => {
     world.postgres({ ...DB, password: 'the-real-one' });
     const { r } = boot(0);

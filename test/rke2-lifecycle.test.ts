@@ -33,6 +33,31 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(world.calls().at(-1)).toBe(`${host(SERVERS['cp-1'])} sysctl -n kernel.panic_on_oops`);
   });
 
+  it('the first server\'s bootstrap start fails: the re-run of its boot, joining the server that came up meanwhile, removes the bootstrap drop-in', () => {
+    const node = world.node(host(SERVERS['cp-1']), SERVERS['cp-1']);
+    const dropIn = '/etc/rancher/rke2/config.yaml.d/20-bootstrap.yaml';
+    // A start that fails once (a unit drop-in whose ExecStartPre fails: the stub runs it as systemd does).
+    node.write('/root/fails.sh', '#!/bin/sh\necho "cannot start this time" >&2\nexit 1\n', 0o755);
+    node.write('/etc/systemd/system/rke2-server.service.d/99-fails.conf', '[Service]\nExecStartPre=/root/fails.sh\n');
+    const first = node.boot(files.get('rke2/userdata/cp-1.yaml')!);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('no cluster yet: bootstrapping etcd');
+    expect(first.stderr).toContain('odp-rke2-boot: systemctl start of rke2-server failed (exit 1)');
+    // The boot stopped before its removal of the drop-in: RKE2 retries with it.
+    expect(node.read(dropIn)).toBe('server: ""\n');
+    // The cause gone, systemd's next restart bootstraps etcd with the drop-in.
+    rmSync(node.path('/etc/systemd/system/rke2-server.service.d/99-fails.conf'));
+    expect(node.run('#!/bin/sh\nsystemctl start rke2-server.service\n').code).toBe(0);
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    // The boot run again: a server answers (this one), so it joins, removes the drop-in and publishes the secure tokens.
+    const again = node.run('/usr/local/sbin/odp-rke2-boot');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('a server answers at https://api.fixture.internal:9345: joining');
+    expect(node.exists(dropIn)).toBe(false);
+    expect(world.etcd()).toMatchObject({ clusters: 1 });
+    expect(world.ssm('/odp/rke2-etcd/rke2/token')).toMatch(/^K10/);
+  });
+
   it('every server config joins through the supervisor, the first one\'s too', () => {
     for (const name of Object.keys(SERVERS)) expect(files.get(`rke2/${name}.yaml`)).toContain('\nserver: https://api.fixture.internal:9345\n');
   });

@@ -88,6 +88,16 @@ export class World {
   postgres(db: { host: string; port?: number; user: string; password: string; up: boolean }): void {
     this.writeJson('postgres.json', db);
   }
+  /**
+   * A boot's poll loop bounded at `from` polls (`[ "$n" -le <from> ]`) runs at most `to` on this world's nodes: the
+   * scripts the nodes are given are rewritten as they are written (like their absolute paths), the rendered text is
+   * unchanged. With instantSleep, a 30-minute wait ends in a few stub calls.
+   */
+  shortPolls(from: number, to: number): void {
+    this.pollBound = { from: `[ "$n" -le ${from} ]`, to: `[ "$n" -le ${to} ]` };
+  }
+  pollBound?: { from: string; to: string };
+
   /** `sleep` returns at once on every node (a retry loop runs to its end without waiting). */
   instantSleep(): void {
     if (!existsSync(join(this.bin, 'sleep'))) symlinkSync(STUBS, join(this.bin, 'sleep'));
@@ -113,7 +123,7 @@ export class World {
   launching(instanceId: string, group: string, hook: string): void {
     this.writeJson('lifecycle.json', { ...this.lifecycle(), [instanceId]: { group, hook, state: 'Pending:Wait' } });
   }
-  lifecycle = (): Record<string, { group: string; hook: string; state: string; result?: string }> => this.json('lifecycle.json', {});
+  lifecycle = (): Record<string, { group: string; hook: string; state: string; result?: string; heartbeats?: number }> => this.json('lifecycle.json', {});
   calls = (): string[] => readFileSync(join(this.dir, 'calls.log'), 'utf8').split('\n').filter(Boolean);
 
   node(hostname: string, ip: string, arch: 'amd64' | 'arm64' = 'amd64', instanceId = `i-${sha256(hostname).slice(0, 17)}`): NodeBox {
@@ -155,7 +165,9 @@ export class NodeBox {
   write(p: string, content: string, mode = 0o644): void {
     const abs = this.path(p);
     mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, (mode & 0o111) !== 0 ? sandboxed(content, this.root) : content, { mode });
+    const b = this.world.pollBound;
+    const text = b && (mode & 0o111) !== 0 ? content.split(b.from).join(b.to) : content;
+    writeFileSync(abs, (mode & 0o111) !== 0 ? sandboxed(text, this.root) : text, { mode });
     chmodSync(abs, mode);
   }
 

@@ -206,17 +206,24 @@ function s3(service, op) {
 }
 
 /**
- * EC2 Auto Scaling's launch lifecycle actions (world: lifecycle.json, instance id → { group, hook, state }).
+ * EC2 Auto Scaling's launch lifecycle actions (world: lifecycle.json, instance id → { group, hook, state, heartbeats }).
  * CompleteLifecycleAction of an instance not waiting under that group's hook is the service's
  * ValidationError "No active Lifecycle Action found with instance ID …"; the aws CLI exits 254 when the
  * service returns an error (AWS CLI v2 user guide, "Command line return codes",
  * https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html: 254), 252 on an invalid parameter value.
  */
 function autoscaling(op) {
-  if (op !== 'complete-lifecycle-action') fail(1, `unexpected aws autoscaling ${op}`);
+  if (op !== 'complete-lifecycle-action' && op !== 'record-lifecycle-action-heartbeat') fail(1, `unexpected aws autoscaling ${op}`);
   const all = readJson(w('lifecycle.json'), {});
   const id = opt('--instance-id');
   const a = all[id];
+  const active = a && a.state === 'Pending:Wait' && a.group === opt('--auto-scaling-group-name') && a.hook === opt('--lifecycle-hook-name');
+  if (op === 'record-lifecycle-action-heartbeat') {
+    // RecordLifecycleActionHeartbeat: the same ValidationError for an instance not waiting; counted (a fresh timeout each).
+    if (!active) fail(254, `An error occurred (ValidationError) when calling the RecordLifecycleActionHeartbeat operation: No active Lifecycle Action found with instance ID ${id}`);
+    all[id] = { ...a, heartbeats: (a.heartbeats ?? 0) + 1 };
+    return writeJson(w('lifecycle.json'), all);
+  }
   const result = opt('--lifecycle-action-result');
   if (!['CONTINUE', 'ABANDON'].includes(result)) fail(252, `invalid --lifecycle-action-result ${result}`);
   if (!a || a.state !== 'Pending:Wait' || a.group !== opt('--auto-scaling-group-name') || a.hook !== opt('--lifecycle-hook-name'))

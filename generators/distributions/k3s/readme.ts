@@ -11,6 +11,7 @@ import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
 import { SERVICE_READY_SECONDS } from '../rancher/boot.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
+import { DATASTORE_RESTORE_SCRIPT } from '../rancher/datastore-restore.js';
 import { tokenRotationText } from '../rancher/token-rotate.js';
 import { k3sTokenRotate } from './token-rotate.js';
 import { K3S_DIR } from './render.js';
@@ -84,6 +85,17 @@ start (PostgreSQL unreachable, the password refused, another token) stops its bo
 (\`aws ec2 get-console-output\`) while systemd keeps retrying; once fixed, run {{code bootScript}} again as root.
 Agents join once a server answers; an agent not ready within {{readySeconds}} s (nothing running behind the endpoint, or its
 token refused) stops its boot the same way, and a pool instance is abandoned (its group launches another).
+
+**Backup and restore are the database's own** (K3s docs, *Backup and Restore with External Datastore*: "handled outside
+of K3s"): on Kine K3s takes no snapshots and restores none of its own. Back up with RDS: automated backups
+(point-in-time recovery) or manual snapshots. A restore puts the whole cluster back to that time; with {{restore}} (a
+copy on each server, as root): \`sh datastore-restore.sh stop\` on every server; restore the database (RDS restores into
+a new instance, with a new endpoint: rename the old instance and give the restored one its identifier, or repoint the
+DNS name, so that {{code host}} reaches the restored database); then \`sh datastore-restore.sh start\` on one server
+and, once it is Ready, on the others. The restored bootstrap data opens only with the server token of the backup's
+time: after a token rotation since the backup, put that earlier value (\`aws ssm get-parameter-history
+--with-decryption\` of {{code token}}) into every server's token-file ({{code tokenFile}}) and back into the parameter
+first; \`start\` names it when it is refused.
 `);
 
 const sqlite = compileTemplate(`Kine stores the cluster state in SQLite on the single server {{first}} ({{code db}}), through Kine's
@@ -190,6 +202,9 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         caText: caBundleText(d.postgres.caBundlePath, DEFAULTS.rdsCaBundlePath, RDS_CA_BUNDLE_URL),
         dropIn: `${configDropInDir('k3s')}/${NODE_DROP_IN}`,
         rotate: `\`${m.renderedDir}/${K3S_DIR}/${DATASTORE_PASSWORD_SCRIPT}\``,
+        restore: `\`${m.renderedDir}/${K3S_DIR}/${DATASTORE_RESTORE_SCRIPT}\``,
+        tokenFile: K3S_PATHS.token,
+        token: k3sCluster(m).token.secret,
       }),
     });
   if (d.type === 'kine-sqlite')

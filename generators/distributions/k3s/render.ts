@@ -1,17 +1,20 @@
 /**
  * The K3s renderer: per config target a K3s config (`k3s/<target>.yaml`) and its EC2 user-data
- * (`k3s/userdata/<target>.yaml`), the manual upgrade script (`k3s/manual-upgrade.sh`), the server token rotation (`k3s/rotate-token.sh`), and for
- * kine-sqlite the Litestream config (`k3s/litestream.yaml`).
+ * (`k3s/userdata/<target>.yaml`), the manual upgrade script (`k3s/manual-upgrade.sh`), the server token rotation (`k3s/rotate-token.sh`), for
+ * kine-postgres the password refresh after a rotation (`k3s/datastore-password.sh`) and the servers' side of a database
+ * restore (`k3s/datastore-restore.sh`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
  * Other distributions' environments get nothing from it.
  */
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { k3sConfig, roleOf } from './config.js';
+import { K3S_PATHS, k3sConfig, roleOf } from './config.js';
 import { litestreamConfig } from './litestream.js';
 import { k3sManualUpgrade, k3sUnit, userDataText } from './userdata.js';
 import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
+import { DATASTORE_RESTORE_SCRIPT, datastoreRestoreScript } from '../rancher/datastore-restore.js';
+import { k3sCluster } from './model.js';
 import { TOKEN_ROTATE_SCRIPT } from '../rancher/token-rotate.js';
 import { k3sTokenRotate } from './token-rotate.js';
 
@@ -32,8 +35,14 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
     files.push({ path: `${K3S_DIR}/userdata/${t.name}.yaml`, content: userDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] });
   }
   files.push({ path: `${K3S_DIR}/manual-upgrade.sh`, content: k3sManualUpgrade(m), inputs: [['name'], ['cluster', 'k3sVersion']] });
-  const password = datastorePasswordScript(m, { name: K3S_DIR, title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service` });
+  const server = { name: K3S_DIR, title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service` };
+  const password = datastorePasswordScript(m, server);
   if (password) files.push({ path: `${K3S_DIR}/${DATASTORE_PASSWORD_SCRIPT}`, content: password, inputs: [['name'], ['cluster', 'datastore']] });
+  // Kine PostgreSQL: the database's own backup is restored; the servers stop before and start after, with the token of the
+  // backup's time (k3s-io/k3s@659a09ad docs/backup_restore.md, Backup and Restore with External Datastore: "handled
+  // outside of K3s"; the bootstrap data is encrypted under the server token: pkg/cluster/storage.go).
+  const dbRestore = datastoreRestoreScript(m, { ...server, tokenFile: K3S_PATHS.token, token: k3sCluster(m).token.secret });
+  if (dbRestore) files.push({ path: `${K3S_DIR}/${DATASTORE_RESTORE_SCRIPT}`, content: dbRestore, inputs: [['name'], ['cluster', 'datastore'], ['cluster', 'k3s']] });
   const rotate = k3sTokenRotate(m).script;
   if (rotate) files.push({ path: `${K3S_DIR}/${TOKEN_ROTATE_SCRIPT}`, content: rotate, inputs: [['name'], ['cluster', 'k3sVersion'], ['cluster', 'k3s'], ['nodePools']] });
   const d = m.cluster.datastore;

@@ -47,6 +47,8 @@ export interface RancherAwsSpec {
   endpointPorts(m: EnvironmentModel): EndpointPort[];
   /** How a new pool instance joins, in words. */
   joins: string;
+  /** Whether a pool instance's boot waits (for a join token) and records lifecycle heartbeats meanwhile (./pool-join.ts). */
+  poolWaits?: boolean;
   /** Why a terminated pool instance needs no lifecycle hook, in words. */
   poolTermination: string;
   /** Host processes of its servers calling AWS besides the boot script (a datastore replica, snapshots). */
@@ -83,7 +85,7 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     image: (_m, cls) => ubuntuImage(cls, keys.title),
     // Servers are tainted only when worker pools exist (./config.ts nodeTaints).
     controlPlaneSchedulable: (m) => !m.pools.some((p) => p.role === 'worker' && p.size > 0),
-    poolJoin: rancherPoolJoin(keys.title, spec.joins),
+    poolJoin: rancherPoolJoin(keys.title, spec.joins, spec.poolWaits ?? false),
     poolTermination: { hook: false, why: spec.poolTermination },
     ...(spec.snapshotRetention ? { snapshotRetention: (m: EnvironmentModel) => spec.snapshotRetention!(m) } : {}),
     // The release the nodes install at first boot (./release.ts): a bump changes this value, no node's user data.

@@ -15,7 +15,9 @@
  *   instead of replacing every working node with a dead one.
  *   User data refusing to boot because it carries SSM placeholders stops right after the trap is set
  *   (./boot.ts guardPlaceholders, EXIT_TRAP_LINE): abandoned at once too.
- * - Nothing within the heartbeat timeout (a boot that hangs): the hook's DefaultResult, ABANDON.
+ * - Nothing within the heartbeat timeout (a boot that hangs): the hook's DefaultResult, ABANDON. A boot that waits
+ *   (a member's agent for its secure agent token, up to 30 minutes) records heartbeats meanwhile and once after
+ *   (HEARTBEAT_POLLS), so the wait does not eat the start's time.
  *
  * The instance learns its group and hook from its user data (the group's name is fixed:
  * AutoScalingGroupName in the nodes stack); the instance id from IMDSv2 (hop limit 1 suffices: the
@@ -46,17 +48,39 @@ export const POOL_JOIN_HOOK = 'node-joined';
  * is several times a normal boot and still lets a refresh stop within the hour when instances never join.
  */
 export const POOL_JOIN_HEARTBEAT_SECONDS = 1800;
+/**
+ * A boot that waits (a member's wait for a join token, 10 s polls) records a heartbeat every this many polls, and
+ * once more when the wait is over, so that the wait and then the bounded start (SERVICE_READY_SECONDS) each have the
+ * whole heartbeat timeout: RecordLifecycleActionHeartbeat "extends the timeout by the length of time defined using
+ * the PutLifecycleHook API call" (EC2 Auto Scaling API reference, RecordLifecycleActionHeartbeat; at most 100 times
+ * the heartbeat timeout or 48 hours in all: the same reference, LifecycleHook GlobalTimeout).
+ * Without it, a wait of up to 30 minutes plus a start of up to 15 outlived the 30-minute timeout: the hook abandoned
+ * an instance in the middle of a start that would have succeeded.
+ */
+export const HEARTBEAT_POLLS = 30;
 /** Written after CONTINUE: this instance has left the hook. */
 export const POOL_JOINED_MARKER = '/var/lib/odp-gitops/pool-joined';
 
-/** `joins`: how a new instance joins, in words (the member's). */
-export function rancherPoolJoin(title: string, joins: string): PoolJoin {
+/** `joins`: how a new instance joins, in words (the member's); `waits`: its boot waits for a join token (heartbeats). */
+export function rancherPoolJoin(title: string, joins: string, waits: boolean): PoolJoin {
   return {
     kind: 'boot',
     hookName: POOL_JOIN_HOOK,
     heartbeatSeconds: POOL_JOIN_HEARTBEAT_SECONDS,
+    ...(waits ? { heartbeats: true } : {}),
     why: `${joins}; the launch lifecycle hook ${POOL_JOIN_HOOK} holds it in Pending:Wait until its boot script completes it: CONTINUE once the ${title} agent started (its Node is registered), ABANDON (the instance is terminated) when the boot fails, ABANDON after ${POOL_JOIN_HEARTBEAT_SECONDS} s without an answer; an instance refresh retires an old instance only when its replacement joined`,
   };
+}
+
+/**
+ * A pool instance's lines (empty for a fixed node): `head` right after the header, `done` at the end, `heartbeat` inside
+ * a poll loop counting in `$n`, `waited` after such a loop (those two only for a boot that `waits`).
+ */
+export interface PoolJoinLines {
+  head: string[];
+  done: string[];
+  heartbeat: string[];
+  waited: string[];
 }
 
 /** Whether a target is the launch template of an auto-scaled pool. */
@@ -66,8 +90,8 @@ export const isPoolInstance = (t: ConfigTarget): boolean => t.node === undefined
  * The lines a pool instance's boot script starts with (right after its header, before anything can
  * fail) and ends with; empty for a fixed node. `unit` is the agent's systemd unit.
  */
-export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string, unit: string): { head: string[]; done: string[] } {
-  if (!isPoolInstance(t)) return { head: [], done: [] };
+export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string, unit: string, waits = false): PoolJoinLines {
+  if (!isPoolInstance(t)) return { head: [], done: [], heartbeat: [], waited: [] };
   const group = poolGroupName(m, t.pool);
   const say = (text: string): string => `echo "${tag}: ${text}" >&2`;
   const head = [
@@ -77,18 +101,28 @@ export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string,
     `POOL_GROUP=${shQuote(group)}`,
     `POOL_HOOK=${shQuote(POOL_JOIN_HOOK)}`,
     `POOL_JOINED=${POOL_JOINED_MARKER}`,
-    'complete_pool_hook() {',
+    '# pool_hook <aws autoscaling command> [its options]: on this instance\'s lifecycle action.',
+    'pool_hook() {',
+    '  op=$1; shift',
     "  t=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') || return 1",
     '  id=$(curl -sf -H "X-aws-ec2-metadata-token: $t" http://169.254.169.254/latest/meta-data/instance-id) || return 1',
     '  r=$(curl -sf -H "X-aws-ec2-metadata-token: $t" http://169.254.169.254/latest/meta-data/placement/region) || return 1',
     '  command -v aws >/dev/null 2>&1 || snap install aws-cli --classic >/dev/null || return 1',
-    '  aws autoscaling complete-lifecycle-action --region "$r" --auto-scaling-group-name "$POOL_GROUP" --lifecycle-hook-name "$POOL_HOOK" --instance-id "$id" --lifecycle-action-result "$1"',
+    '  aws autoscaling "$op" --region "$r" --auto-scaling-group-name "$POOL_GROUP" --lifecycle-hook-name "$POOL_HOOK" --instance-id "$id" "$@"',
     '}',
+    ...(waits
+      ? [
+          '# A fresh heartbeat timeout for a boot that waits (RecordLifecycleActionHeartbeat restarts it).',
+          'pool_heartbeat() {',
+          `  pool_hook record-lifecycle-action-heartbeat || ${say(`could not record a heartbeat of the lifecycle hook $POOL_HOOK: the group abandons this instance ${POOL_JOIN_HEARTBEAT_SECONDS} s after the last one`)}`,
+          '}',
+        ]
+      : []),
     'abandon_on_failure() {',
     '  rc=$?',
     '  if [ "$rc" -ne 0 ] && [ ! -e "$POOL_JOINED" ]; then',
     `    ${say('boot failed (exit $rc): abandoning this instance (lifecycle hook $POOL_HOOK of $POOL_GROUP)')}`,
-    `    complete_pool_hook ABANDON || ${say(`could not complete the lifecycle hook: the group abandons this instance after ${POOL_JOIN_HEARTBEAT_SECONDS} s`)}`,
+    `    pool_hook complete-lifecycle-action --lifecycle-action-result ABANDON || ${say(`could not complete the lifecycle hook: the group abandons this instance after ${POOL_JOIN_HEARTBEAT_SECONDS} s`)}`,
     '  fi',
     '  exit "$rc"',
     '}',
@@ -99,11 +133,12 @@ export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string,
     'if [ -e "$POOL_JOINED" ]; then',
     `  ${say('this instance already left the lifecycle hook $POOL_HOOK')}`,
     'else',
-    `  complete_pool_hook CONTINUE || { ${say('could not complete the lifecycle hook $POOL_HOOK of $POOL_GROUP with CONTINUE')}; exit 1; }`,
+    `  pool_hook complete-lifecycle-action --lifecycle-action-result CONTINUE || { ${say('could not complete the lifecycle hook $POOL_HOOK of $POOL_GROUP with CONTINUE')}; exit 1; }`,
     `  install -d -m 0700 ${POOL_JOINED_MARKER.slice(0, POOL_JOINED_MARKER.lastIndexOf('/'))}`,
     '  : > "$POOL_JOINED"',
     `  ${say('released from the lifecycle hook $POOL_HOOK: the instance goes InService')}`,
     'fi',
   ];
-  return { head, done };
+  if (!waits) return { head, done, heartbeat: [], waited: [] };
+  return { head, done, heartbeat: [`[ $((n % ${HEARTBEAT_POLLS})) -ne 0 ] || pool_heartbeat`], waited: ['pool_heartbeat'] };
 }

@@ -83,6 +83,8 @@ export const rke2Aws = (): DistributionAwsFacts =>
       { port: SUPERVISOR_PORT, name: 'supervisor', purpose: 'RKE2 supervisor: joining servers and agents register through the endpoint', source: DOCS },
     ],
     joins: 'the user data installs RKE2 and joins through the supervisor port with the agent token read from SSM at first boot: a new instance joins unattended',
+    // An agent waits for the secure agent token (./userdata.ts), recording lifecycle heartbeats meanwhile.
+    poolWaits: true,
     poolTermination: 'agents are no datastore members (only the servers are); the AWS cloud controller deletes the Node of a terminated instance',
     serverNeeds,
     // RKE2 prunes its own snapshots by count (etcd-snapshot-retention, etcd-s3-retention).

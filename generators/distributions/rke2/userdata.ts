@@ -118,13 +118,17 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
  * above). It is left as is there: a changed line is changed user data, which replaces (or stops and starts) every
  * such running server for a comment.
  */
-function waitForSecureToken(variable: string, param: string): string[] {
+function waitForSecureToken(variable: string, param: string, first: string, heartbeat: string[]): string[] {
+  // What the wait is for: the first server's boot, which publishes the token once its RKE2 started; when that start
+  // fails, the first server's boot names the cause (its console, its journal), not this one.
+  const timeout = `no secure (K10) token in ${param} after ${JOIN_WAIT_POLLS / 6} minutes: waiting for the first server ${first}, whose boot publishes it once its RKE2 started. Its boot says why it has not (on its console: aws ec2 get-console-output; on ${first}: journalctl -u ${rke2Unit('server')}); it also needs ssm:PutParameter on ${param}`;
   return [
     `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
     'n=0',
     `until case "$${variable}" in K10*) true ;; *) false ;; esac; do`,
     '  n=$((n + 1))',
-    `  [ "$n" -le ${JOIN_WAIT_POLLS} ] || { log ${shQuote(`no secure (K10) token in ${param} after ${JOIN_WAIT_POLLS / 6} minutes: the first server writes it once it runs (it needs ssm:PutParameter on it)`)}; exit 1; }`,
+    `  [ "$n" -le ${JOIN_WAIT_POLLS} ] || { log ${shQuote(timeout)}; exit 1; }`,
+    ...heartbeat.map((l) => `  ${l}`),
     '  sleep 10',
     `  ${variable}=$(ssm_secret ${shQuote(param)})`,
     'done',
@@ -149,7 +153,8 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
   const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
-  const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`);
+  // Every node but the first server waits for the secure token: a pool instance's wait keeps its lifecycle hook alive.
+  const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`, !first);
   head.push(...join.head);
   const lines: string[] = [FETCH_VERIFIED];
   lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch));
@@ -169,14 +174,16 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
     const probe = `${supervisorUrl(m)}/cacerts`;
     lines.push(
       '# Bootstrap or join: bootstrap only with the short token in SSM (no cluster has published its secure one) and no server answering.',
+      // A joining run removes the drop-in an earlier run left when its bootstrap start failed (it exited before the
+      // removal below; RKE2 kept retrying with it, and a re-run finds a server answering).
       'BOOTSTRAP=',
       'case "$TOKEN" in',
-      `  K10*) log ${shQuote(`a cluster exists (secure token in SSM): joining through ${supervisorUrl(m)}`)} ;;`,
-      `  *) if curl -sk --max-time 10 -o /dev/null ${shQuote(probe)}; then log ${shQuote(`a server answers at ${supervisorUrl(m)}: joining (the short token does not pin the CA)`)};`,
+      `  K10*) log ${shQuote(`a cluster exists (secure token in SSM): joining through ${supervisorUrl(m)}`)}; rm -f ${dropIn} ;;`,
+      `  *) if curl -sk --max-time 10 -o /dev/null ${shQuote(probe)}; then log ${shQuote(`a server answers at ${supervisorUrl(m)}: joining (the short token does not pin the CA)`)}; rm -f ${dropIn};`,
       `     else log 'no cluster yet: bootstrapping etcd'; BOOTSTRAP=1; printf 'server: ""\\n' > ${dropIn}; fi ;;`,
       'esac',
     );
-  } else if (!first) lines.push(...waitForSecureToken(variable, param));
+  } else if (!first) lines.push(...waitForSecureToken(variable, param, m.controlPlaneNodes[0]?.name ?? '(no server)', join.heartbeat), ...join.waited);
   lines.push(`printf '%s' "$${variable}" > ${role === 'server' ? RKE2_PATHS.token : RKE2_PATHS.agentToken}`);
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());

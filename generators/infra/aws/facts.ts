@@ -90,6 +90,8 @@ export type PoolJoin =
        */
       hookName: string;
       heartbeatSeconds: number;
+      /** The boot script records heartbeats while it waits (RecordLifecycleActionHeartbeat: its role needs that action too). */
+      heartbeats?: boolean;
       why: string;
     }
   | {

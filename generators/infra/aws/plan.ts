@@ -281,7 +281,10 @@ function poolJoinGrant(m: EnvironmentModel, facts: DistributionAwsFacts, pools: 
   const join = facts.poolJoin;
   const groups = pools.filter((p) => p.pool.count !== undefined).map((p) => poolGroupName(m, p.pool));
   if (join.kind !== 'boot' || groups.length === 0) return [];
-  return [{ id: 'pool-join', who: `the boot script completes the launch lifecycle hook ${join.hookName} of its instance`, statements: [{ Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction'], Resource: groups.sort().map((g) => autoScalingGroupArn(m, g)) }] }];
+  // RecordLifecycleActionHeartbeat takes the same resource type (Service Authorization Reference, Amazon EC2 Auto
+  // Scaling: RecordLifecycleActionHeartbeat → autoScalingGroup*).
+  const actions = ['autoscaling:CompleteLifecycleAction', ...(join.heartbeats ? ['autoscaling:RecordLifecycleActionHeartbeat'] : [])];
+  return [{ id: 'pool-join', who: `the boot script completes the launch lifecycle hook ${join.hookName} of its instance${join.heartbeats ? ' (and records its heartbeats while it waits)' : ''}`, statements: [{ Effect: 'Allow', Action: actions, Resource: groups.sort().map((g) => autoScalingGroupArn(m, g)) }] }];
 }
 
 function poolImage(m: EnvironmentModel, p: NodePool, facts: AwsPlan['facts'], names: AwsPlan['names']) {
