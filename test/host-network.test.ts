@@ -87,7 +87,9 @@ describe('rule host-network-role', () => {
   });
 
   it('is silent when node-exporter is off the host network', () => {
-    expect(warnings(run('addons:\n  kube-prometheus-stack: { values: { prometheus-node-exporter: { hostNetwork: false } } }\n'))).toStrictEqual([]);
+    const r = run('addons:\n  kube-prometheus-stack: { values: { prometheus-node-exporter: { hostNetwork: false } } }\n');
+    expect(r.prepared).toBeDefined();
+    expect(warnings(r)).toStrictEqual([]);
   });
 
   it('can be acknowledged apart from the pool\'s secret-access warnings', () => {
@@ -96,10 +98,20 @@ describe('rule host-network-role', () => {
     expect(warnings(r)).toStrictEqual([]);
   });
 
-  it('warns on the K3s example at its controllers pool', () => {
+  it('warns on the K3s example at the servers (server token) and the controllers pool (the stores), not for the agent token every node reads', () => {
     const r = prepareEnvironment('dev-k3s', exampleSources());
-    expect(warnings(r).map((l) => l.split(': no NetworkPolicy')[0])).toStrictEqual([
-      'environments/dev-k3s.yaml:43:5  nodePools[1]: warning: namespace monitoring wears node role odp-dev-k3s-controllers from the host network of pool general (prometheus-node-exporter)',
+    expect(warnings(r).map((l) => l.replace(/^(.*?): no NetworkPolicy or IMDS hop limit applies to a host-network pod; (.*?)  \((.*)\)$/, '$1 | $2 | $3'))).toStrictEqual([
+      "environments/dev-k3s.yaml:36:5  nodePools[0]: warning: namespace monitoring wears node role odp-dev-k3s-controlplane from the host network of pool server (prometheus-node-exporter) | that role reads /odp/dev-k3s/k3s/token itself (the nodes' boot secrets) | take the pod off the host network (addons.kube-prometheus-stack.values.prometheus-node-exporter.hostNetwork: false; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason",
+      "environments/dev-k3s.yaml:43:5  nodePools[1]: warning: namespace monitoring wears node role odp-dev-k3s-controllers from the host network of pool general (prometheus-node-exporter) | that role may assume role odp-dev-k3s-external-secrets-monitoring, so it can read /odp/dev-k3s/grafana/admin-password, /odp/dev-k3s/grafana/admin-user | give the stores a web identity (aws.iam.mode irsa), take the pod off the host network (addons.kube-prometheus-stack.values.prometheus-node-exporter.hostNetwork: false; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason",
     ]);
+  });
+
+  it('is silent in web-identity mode (the control planes\' role then assumes no store role)', () => {
+    const r = run('aws:\n  iam: { mode: irsa, issuerURL: https://odp-fixture-oidc.s3.eu-west-1.amazonaws.com }\n');
+    expect(r.prepared).toBeDefined();
+    const g = accessGraph(r.prepared!.resolved, r.prepared!.model);
+    expect(g.identities.filter((i) => i.id.startsWith('node:') && i.assumes.length > 0)).toStrictEqual([]);
+    expect(hostEntries(r)).toContain('monitoring host network of pool cp (prometheus-node-exporter) node:controlplane');
+    expect(warnings(r)).toStrictEqual([]);
   });
 });

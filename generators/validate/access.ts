@@ -233,8 +233,7 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
     // One finding per route (position and chain), naming every reader that takes it.
     const groups = new Map<string, { route: Route; readers: Reader[] }>();
     for (const r of routesTo(g, p.name)) {
-      // Host-network pods: judged per pool by nodeRoleDiagnostics (what the node role assumes); what the
-      // node role reads itself is its nodes' boot material, which those pods' nodes hold anyway.
+      // Host-network pods: one warning per pool, rule host-network-role (nodeRoleDiagnostics).
       if (r.route === 'host-network' || p.needs.some((n) => sameReader(n, r.reader))) continue;
       const position = routePosition(r, deps, p.name);
       const key = `${formatPath(position)} ${r.steps.slice(1).join(' → ')}`;
@@ -280,9 +279,17 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
 function nodeRoleDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string) => void): void {
   const byId = new Map(g.identities.map((i) => [i.id, i]));
   const needs = imdsNamespaces(resolveAddons(m));
+  // Sensitive parameters the node role reads itself (node tokens, datastore passwords): the IMDS route to
+  // them is judged per parameter (accessDiagnostics), the host-network one here; one every node role
+  // reads (an agent token) is left out: any node holds it, so a pod on a node's host network gains nothing.
+  const nodeRoles = g.identities.filter((i) => i.id.startsWith('node:'));
+  const readBy = (i: Identity, name: string): boolean => i.reads.some((x) => matches(x, name));
+  const ownSensitive = (id: string): string[] =>
+    g.parameters.filter((p) => p.sensitivity && readBy(byId.get(id)!, p.name) && !nodeRoles.every((i) => readBy(i, p.name))).map((p) => p.name);
   const groups = new Map<string, { entry: Entry; namespaces: string[]; settings: string[] }>();
   for (const e of g.entries) {
-    if ((e.route !== 'imds' && e.route !== 'host-network') || e.reader.kind !== 'namespace' || needs.has(e.reader.namespace) || (byId.get(e.identity)?.assumes.length ?? 0) === 0) continue;
+    if ((e.route !== 'imds' && e.route !== 'host-network') || e.reader.kind !== 'namespace' || needs.has(e.reader.namespace)) continue;
+    if ((byId.get(e.identity)?.assumes.length ?? 0) === 0 && (e.route === 'imds' || ownSensitive(e.identity).length === 0)) continue;
     const key = `${formatPath(e.position)} ${e.identity} ${e.route}`;
     const found = groups.get(key) ?? groups.set(key, { entry: e, namespaces: [], settings: [] }).get(key)!;
     if (!found.namespaces.includes(e.reader.namespace)) found.namespaces.push(e.reader.namespace);
@@ -296,6 +303,8 @@ function nodeRoleDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: Doc
     const many = namespaces.length > 1;
     const via = g.entries.filter((x) => x.route === e.route && formatPath(x.position) === formatPath(e.position) && x.identity === e.identity && x.reader.kind === 'namespace' && namespaces.includes(x.reader.namespace)).flatMap((x) => x.via);
     const consequence = `that role may assume ${assumed.join(', ')}, so ${many ? 'they' : 'it'} can read ${what || 'what the stores read'}`;
+    const own = ownSensitive(e.identity);
+    const reach = [...(own.length > 0 ? [`that role reads ${own.join(', ')} itself (the nodes' boot secrets)`] : []), ...(assumed.length > 0 ? [consequence] : [])].join('; ');
     if (e.route === 'imds')
       at(
         e.position,
@@ -309,8 +318,8 @@ function nodeRoleDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: Doc
         e.position,
         'warning',
         'host-network-role',
-        `namespace${many ? 's' : ''} ${namespaces.join(', ')} wear${many ? '' : 's'} ${node.label} from the ${[...new Set(via)].join(', ')}: no NetworkPolicy or IMDS hop limit applies to a host-network pod; ${consequence}`,
-        `give the stores a web identity (aws.iam.mode irsa), take the pod off the host network (${[...new Set(settings)].map((k) => `${k}: false`).join(', ')}; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason`,
+        `namespace${many ? 's' : ''} ${namespaces.join(', ')} wear${many ? '' : 's'} ${node.label} from the ${[...new Set(via)].join(', ')}: no NetworkPolicy or IMDS hop limit applies to a host-network pod; ${reach}`,
+        `${assumed.length > 0 ? 'give the stores a web identity (aws.iam.mode irsa), ' : ''}take the pod off the host network (${[...new Set(settings)].map((k) => `${k}: false`).join(', ')}; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason`,
       );
   }
 }
