@@ -99,7 +99,12 @@ describe('rule host-network-role', () => {
   });
 
   it('warns on the K3s example at the servers (server token) and the controllers pool (the stores), not for the agent token every node reads', () => {
-    const r = prepareEnvironment('dev-k3s', exampleSources());
+    // The example acknowledges both (its last entries): without them.
+    const sources = exampleSources();
+    const text = sources.get('environments/dev-k3s.yaml')!;
+    expect(prepareEnvironment('dev-k3s', sources).acknowledged).toBe(3);
+    sources.set('environments/dev-k3s.yaml', text.slice(0, text.indexOf('  - rule: host-network-role')));
+    const r = prepareEnvironment('dev-k3s', sources);
     expect(warnings(r).map((l) => l.replace(/^(.*?): no NetworkPolicy or IMDS hop limit applies to a host-network pod; (.*?)  \((.*)\)$/, '$1 | $2 | $3'))).toStrictEqual([
       "environments/dev-k3s.yaml:36:5  nodePools[0]: warning: namespace monitoring wears node role odp-dev-k3s-controlplane from the host network of pool server (prometheus-node-exporter) | that role reads /odp/dev-k3s/k3s/token itself (the nodes' boot secrets) | take the pod off the host network (addons.kube-prometheus-stack.values.prometheus-node-exporter.hostNetwork: false; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason",
       "environments/dev-k3s.yaml:43:5  nodePools[1]: warning: namespace monitoring wears node role odp-dev-k3s-controllers from the host network of pool general (prometheus-node-exporter) | that role may assume role odp-dev-k3s-external-secrets-monitoring, so it can read /odp/dev-k3s/grafana/admin-password, /odp/dev-k3s/grafana/admin-user | give the stores a web identity (aws.iam.mode irsa), take the pod off the host network (addons.kube-prometheus-stack.values.prometheus-node-exporter.hostNetwork: false; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason",
