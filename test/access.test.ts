@@ -26,6 +26,9 @@ describe('every example environment: sensitive parameters are readable only by w
     for (const s of sensitive) {
       for (const r of routesTo(g, s.name)) {
         if (s.needs.some((n) => readerText(n) === readerText(r.reader))) continue;
+        // Host-network pods (node-exporter, the cloud controller manager) wear the node role: rule
+        // host-network-role judges them per pool (test/host-network.test.ts).
+        if (r.route === 'host-network') continue;
         // The one residual: a node token the node role reads at boot, reached from the pod network of a
         // pool whose hop limit is 2 because the AWS controllers take the node's credentials there (a
         // warning of rule secret-access; never a store route, never an assumed role).
@@ -44,7 +47,7 @@ describe('every example environment: sensitive parameters are readable only by w
     expect(p.model.name).toBe(env);
   });
 
-  it('the K3s examples hold node tokens and (staging-k3s) the Kine password; servers have hop limit 1, so only host processes reach the server token', () => {
+  it('the K3s examples hold node tokens and (staging-k3s) the Kine password; servers have hop limit 1, so only host processes and host-network pods reach the server token', () => {
     const p = prepared(prepareExample('staging-k3s'));
     const g = accessGraph(p.resolved, p.model);
     const classes = Object.fromEntries(g.parameters.filter((x) => x.sensitivity).map((x) => [x.name, x.sensitivity]));
@@ -53,9 +56,12 @@ describe('every example environment: sensitive parameters are readable only by w
       '/odp/staging-k3s/k3s/agent-token': 'node-token',
       '/odp/staging-k3s/kine/password': 'datastore-password',
     });
+    // On the pod network; the add-on pods on the servers' host network wear the role too (rule host-network-role).
     for (const name of ['/odp/staging-k3s/k3s/token', '/odp/staging-k3s/kine/password'])
       expect(routesTo(g, name).map((r) => r.steps.join(' → '))).toStrictEqual([
         `host processes and host-network pods of the control planes → node role odp-staging-k3s-controlplane → ${name}`,
+        `namespace monitoring → host network of pool server (prometheus-node-exporter) → node role odp-staging-k3s-controlplane → ${name}`,
+        `namespace kube-system → host network of pool server (the AWS cloud controller manager) → node role odp-staging-k3s-controlplane → ${name}`,
       ]);
   });
 });
@@ -112,8 +118,14 @@ describe('npm run validate -- --explain-access', () => {
     expect(lines).toContain(
       '    ✗ namespace external-secrets → pod network of pool general (IMDS hop limit 2) → node role odp-dev-k3s-controllers → /odp/dev-k3s/k3s/agent-token  (created at nodePools[1])',
     );
-    expect(lines.filter((l) => l.includes('namespace monitoring'))).toStrictEqual([]);
-    expect(lines.filter((l) => l.includes('general-arm64') || l.includes('nodePools[2]') && l.includes('✗'))).toStrictEqual([]);
+    // node-exporter, on every node's host network, does not need it either (rule host-network-role leaves the
+    // agent token out: every node role reads it).
+    expect(lines.filter((l) => l.includes('namespace monitoring'))).toStrictEqual([
+      '    ✗ namespace monitoring → host network of pool server (prometheus-node-exporter) → node role odp-dev-k3s-controlplane → /odp/dev-k3s/k3s/agent-token  (created at nodePools[0])',
+      '    ✗ namespace monitoring → host network of pool general (prometheus-node-exporter) → node role odp-dev-k3s-controllers → /odp/dev-k3s/k3s/agent-token  (created at nodePools[1])',
+      '    ✗ namespace monitoring → host network of pool general-arm64 (prometheus-node-exporter) → node role odp-dev-k3s-worker → /odp/dev-k3s/k3s/agent-token  (created at nodePools[2])',
+    ]);
+    expect(lines.filter((l) => !l.includes('host network') && (l.includes('general-arm64') || (l.includes('nodePools[2]') && l.includes('✗'))))).toStrictEqual([]);
     expect(lines).toContain('    - host processes and host-network pods of the control planes → node role odp-dev-k3s-controlplane → /odp/dev-k3s/k3s/agent-token  (created at nodePools[0])');
     // Only the environment that uses it.
     expect(lines.filter((l) => /^\S+: \//.test(l))).toStrictEqual(['dev-k3s: /odp/dev-k3s/k3s/agent-token']);

@@ -1,6 +1,6 @@
 /**
  * The node role through IMDS, from add-on namespaces that never need it (catalog/network-policies.ts
- * imdsDenyPolicy, validate/access.ts imdsDiagnostics). Where a node's IMDSv2 hop limit is 2 (the AWS
+ * imdsDenyPolicy, validate/access.ts nodeRoleDiagnostics). Where a node's IMDSv2 hop limit is 2 (the AWS
  * controllers take the node's credentials there: EC2 User Guide, "Configure the Instance Metadata
  * Service options", the hop limit is how far the token response travels, and a pod is one hop past
  * the host) every pod on its pod network could read the node role and, in instance-profile mode, assume

@@ -360,7 +360,12 @@ describe('RKE2 on Kine: who can read the PostgreSQL password', () => {
     const { name, sources } = fixtureSources('valid', `${ENV}.yaml`);
     const p = prepareEnvironment(name, sources).prepared!;
     const routes = routesTo(accessGraph(p.resolved, p.model), PG_PARAM);
-    expect(routes.map((r) => r.steps.join(' → '))).toStrictEqual([`host processes and host-network pods of the control planes → node role fixture-controlplane → ${PG_PARAM}`]);
+    // The add-on pods on the servers' host network wear that role too (rule host-network-role warns: test/host-network.test.ts).
+    expect(routes.map((r) => r.steps.join(' → '))).toStrictEqual([
+      `host processes and host-network pods of the control planes → node role fixture-controlplane → ${PG_PARAM}`,
+      `namespace monitoring → host network of pool server (prometheus-node-exporter) → node role fixture-controlplane → ${PG_PARAM}`,
+      `namespace kube-system → host network of pool server (the AWS cloud controller manager) → node role fixture-controlplane → ${PG_PARAM}`,
+    ]);
     // The servers' instances (one per fixed node): hop limit 1, IMDSv2 required.
     const nodes = parse(files().get('aws/nodes.yaml')!) as { Resources: Record<string, { Type: string; Properties: { MetadataOptions?: unknown } }> };
     const servers = Object.entries(nodes.Resources).filter(([id, r]) => r.Type === 'AWS::EC2::Instance' && /^NodeServer\d$/.test(id));

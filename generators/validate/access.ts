@@ -6,6 +6,10 @@
  * and assume (`sts:AssumeRole`). Readers reach them by these routes:
  *
  * - **host**: host processes and host-network pods of a node wear the node's role (instance profile).
+ * - **host network**: add-on pods on the host network (catalog/host-network.ts, e.g. kube-prometheus-stack's
+ *   node-exporter) wear the role of every node they land on (their tolerations, nodeSelector and required
+ *   affinity against plan/nodes.ts nodesOf): neither the IMDS denial (a NetworkPolicy does not select
+ *   them) nor the hop limit (no extra hop) stops them. Their namespace is the reader.
  * - **IMDS**: pods on the pod network of a node whose IMDSv2 hop limit is 2 get the node's role too
  *   (the token PUT response crosses one more hop to reach a pod; with hop limit 1 it does not:
  *   research/day2.md §15a). Only the place that runs the credentialed controllers (the control
@@ -37,7 +41,10 @@
  */
 import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
 import { SSM_READ } from '../catalog/placement.js';
-import { imdsDeniedNamespaces, imdsNamespaces, networkPolicyEnforcer } from '../catalog/network-policies.js';
+import { IMDS_DENY_POLICY, imdsDeniedNamespaces, imdsNamespaces, networkPolicyEnforcer } from '../catalog/network-policies.js';
+import { hostNetworkPods } from '../catalog/host-network.js';
+import { nodesOf as schedulerNodes } from '../plan/nodes.js';
+import { nodeMatches, untolerated } from '../lib/scheduling.js';
 import { closestSection, listSecretDependencies, type SecretClass, type SecretDependency } from '../model/secrets.js';
 import { getAt, formatPath, type DocPath } from '../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
@@ -65,7 +72,9 @@ export interface Entry {
   /** The steps from the reader to the identity, in words. */
   via: string[];
   identity: string;
-  route: 'host' | 'imds' | 'store' | 'namespaced-store';
+  route: 'host' | 'host-network' | 'imds' | 'store' | 'namespaced-store';
+  /** Host network: the values key that puts the pod there (`addons.<name>.values.<key>`). */
+  setting?: string;
   /** Where the environment creates this route. */
   position: DocPath;
   /** A store reading with the one role every namespace's store shares (settings.iamRoleArn). */
@@ -146,6 +155,16 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
       entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`pod network of pool ${p.pool.name} (IMDS hop limit 2)`], identity: nodeId(p.role), route: 'imds', position: ['nodePools', i] });
   });
 
+  // Host network: add-on pods in the node's network namespace, on every pool whose nodes they match and tolerate.
+  const nodes = schedulerNodes(m);
+  const onHost = hostNetworkPods(addons);
+  plan.pools.forEach((p, i) => {
+    const node = nodes.find((n) => n.name === p.pool.name);
+    if (!node) return;
+    for (const h of onHost.filter((x) => nodeMatches(node.labels, x.placement.nodeSelector, x.placement.terms) && untolerated(x.placement.tolerations, node.taints).length === 0))
+      entries.push({ reader: { kind: 'namespace', namespace: h.namespace }, via: [`host network of pool ${p.pool.name} (${h.who})`], identity: nodeId(p.role), route: 'host-network', setting: `addons.${h.addon}.values.${h.key}`, position: ['nodePools', i] });
+  });
+
   // Stores: the namespaces their conditions admit, with the store's identity.
   const eso = addons.find((a) => a.name === 'external-secrets');
   for (const s of storeAuths(m)) {
@@ -214,7 +233,8 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
     // One finding per route (position and chain), naming every reader that takes it.
     const groups = new Map<string, { route: Route; readers: Reader[] }>();
     for (const r of routesTo(g, p.name)) {
-      if (p.needs.some((n) => sameReader(n, r.reader))) continue;
+      // Host-network pods: one warning per pool, rule host-network-role (nodeRoleDiagnostics).
+      if (r.route === 'host-network' || p.needs.some((n) => sameReader(n, r.reader))) continue;
       const position = routePosition(r, deps, p.name);
       const key = `${formatPath(position)} ${r.steps.slice(1).join(' → ')}`;
       const found = groups.get(key);
@@ -236,42 +256,71 @@ export function accessDiagnostics(env: ResolvedEnvironment, m: EnvironmentModel)
       );
     }
   }
-  imdsDiagnostics(m, g, at);
+  nodeRoleDiagnostics(m, g, at);
   storeDiagnostics(env, m, g, deps, at);
   treeDiagnostics(env, m, at);
   return out;
 }
 
 /**
- * The IMDS route to roles a node role assumes (the stores' roles in instance-profile mode): a namespace
- * that does not need IMDS (imdsNamespaces) reaching such a node role reads whatever those roles read,
- * sensitive or not (Git credentials, workloads' secrets). Where a CNI enforces NetworkPolicies every
- * such namespace has the IMDS egress denial and no entry; what remains is refused, one finding per pool
- * and node role, at the pool.
+ * The node role's roles, reached from a namespace whose pods do not need the node's credentials (the
+ * stores' roles in instance-profile mode): such a namespace reads whatever those roles read, sensitive
+ * or not (Git credentials, workloads' secrets). One finding per pool, node role and route, at the pool
+ * (host network: rule host-network-role, so that an acknowledgement of the pool's boot-token warning, rule
+ * secret-access, does not silence it).
+ * - IMDS: where a CNI enforces NetworkPolicies every such namespace has the IMDS egress denial and no
+ *   entry; what remains is refused (an error).
+ * - Host network (catalog/host-network.ts): no NetworkPolicy or hop limit stops those pods, a warning:
+ *   the chart's pinned pod reads nothing from AWS, so a read needs that image compromised or someone
+ *   who creates pods in that (privileged) namespace, who owns the node anyway through hostPID and the
+ *   host's file system; closing it costs the node's network metrics or a move to web identities, the
+ *   team's choice (docs/concepts/design-notes.md, "Host-network pods and the node role").
  */
-function imdsDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string) => void): void {
+function nodeRoleDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: DocPath, severity: Diagnostic['severity'], rule: string, message: string, hint: string) => void): void {
   const byId = new Map(g.identities.map((i) => [i.id, i]));
   const needs = imdsNamespaces(resolveAddons(m));
-  const groups = new Map<string, { entry: Entry; namespaces: string[] }>();
+  // Sensitive parameters the node role reads itself (node tokens, datastore passwords): the IMDS route to
+  // them is judged per parameter (accessDiagnostics), the host-network one here; one every node role
+  // reads (an agent token) is left out: any node holds it, so a pod on a node's host network gains nothing.
+  const nodeRoles = g.identities.filter((i) => i.id.startsWith('node:'));
+  const readBy = (i: Identity, name: string): boolean => i.reads.some((x) => matches(x, name));
+  const ownSensitive = (id: string): string[] =>
+    g.parameters.filter((p) => p.sensitivity && readBy(byId.get(id)!, p.name) && !nodeRoles.every((i) => readBy(i, p.name))).map((p) => p.name);
+  const groups = new Map<string, { entry: Entry; namespaces: string[]; settings: string[] }>();
   for (const e of g.entries) {
-    if (e.route !== 'imds' || e.reader.kind !== 'namespace' || needs.has(e.reader.namespace) || (byId.get(e.identity)?.assumes.length ?? 0) === 0) continue;
-    const key = `${formatPath(e.position)} ${e.identity}`;
-    const found = groups.get(key);
-    if (found) found.namespaces.push(e.reader.namespace);
-    else groups.set(key, { entry: e, namespaces: [e.reader.namespace] });
+    if ((e.route !== 'imds' && e.route !== 'host-network') || e.reader.kind !== 'namespace' || needs.has(e.reader.namespace)) continue;
+    if ((byId.get(e.identity)?.assumes.length ?? 0) === 0 && (e.route === 'imds' || ownSensitive(e.identity).length === 0)) continue;
+    const key = `${formatPath(e.position)} ${e.identity} ${e.route}`;
+    const found = groups.get(key) ?? groups.set(key, { entry: e, namespaces: [], settings: [] }).get(key)!;
+    if (!found.namespaces.includes(e.reader.namespace)) found.namespaces.push(e.reader.namespace);
+    if (e.setting) found.settings.push(e.setting);
   }
-  for (const { entry: e, namespaces } of groups.values()) {
+  for (const { entry: e, namespaces, settings } of groups.values()) {
     const node = byId.get(e.identity)!;
     const assumed = node.assumes.map((a) => byId.get(a)?.label ?? `role ${a}`);
     const reads = [...new Set(node.assumes.flatMap((a) => byId.get(a)?.reads ?? []))].sort();
     const what = reads.length > 3 ? `${reads.slice(0, 3).join(', ')} and ${reads.length - 3} more` : reads.join(', ');
-    at(
-      e.position,
-      'error',
-      'secret-access',
-      `namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')} reach${namespaces.length > 1 ? '' : 'es'} ${node.label} from the ${e.via.join(', ')}, which none of ${namespaces.length > 1 ? 'their' : 'its'} pods needs; that role may assume ${assumed.join(', ')}, so ${namespaces.length > 1 ? 'they' : 'it'} can read ${what || 'what the stores read'}`,
-      `${networkPolicyEnforcer(m) === undefined ? 'nothing enforces NetworkPolicies on this cluster, so the generator cannot deny these namespaces egress to IMDS: ' : ''}taint the pool so that only the AWS controllers run there (and name it in aws.iam.controllersPool), use a CNI that enforces NetworkPolicies (cluster.network.cni: cilium, or a release of the distribution whose flannel does), or give the stores a web identity (aws.iam.mode irsa)`,
-    );
+    const many = namespaces.length > 1;
+    const via = g.entries.filter((x) => x.route === e.route && formatPath(x.position) === formatPath(e.position) && x.identity === e.identity && x.reader.kind === 'namespace' && namespaces.includes(x.reader.namespace)).flatMap((x) => x.via);
+    const consequence = `that role may assume ${assumed.join(', ')}, so ${many ? 'they' : 'it'} can read ${what || 'what the stores read'}`;
+    const own = ownSensitive(e.identity);
+    const reach = [...(own.length > 0 ? [`that role reads ${own.join(', ')} itself (the nodes' boot secrets)`] : []), ...(assumed.length > 0 ? [consequence] : [])].join('; ');
+    if (e.route === 'imds')
+      at(
+        e.position,
+        'error',
+        'secret-access',
+        `namespace${many ? 's' : ''} ${namespaces.join(', ')} reach${many ? '' : 'es'} ${node.label} from the ${e.via.join(', ')}, which none of ${many ? 'their' : 'its'} pods needs; ${consequence}`,
+        `${networkPolicyEnforcer(m) === undefined ? 'nothing enforces NetworkPolicies on this cluster, so the generator cannot deny these namespaces egress to IMDS: ' : ''}taint the pool so that only the AWS controllers run there (and name it in aws.iam.controllersPool), use a CNI that enforces NetworkPolicies (cluster.network.cni: cilium, or a release of the distribution whose flannel does), or give the stores a web identity (aws.iam.mode irsa)`,
+      );
+    else
+      at(
+        e.position,
+        'warning',
+        'host-network-role',
+        `namespace${many ? 's' : ''} ${namespaces.join(', ')} wear${many ? '' : 's'} ${node.label} from the ${[...new Set(via)].join(', ')}: no NetworkPolicy or IMDS hop limit applies to a host-network pod; ${reach}`,
+        `${assumed.length > 0 ? 'give the stores a web identity (aws.iam.mode irsa), ' : ''}take the pod off the host network (${[...new Set(settings)].map((k) => `${k}: false`).join(', ')}; node-exporter's network collectors then report the pod's interfaces, not the node's), keep it off the pool with a taint it does not tolerate (node-exporter tolerates NoSchedule taints only, not NoExecute ones; the pool's nodes then go unmonitored), or acknowledge the warning with the reason`,
+      );
   }
 }
 
@@ -340,6 +389,8 @@ function hintFor(r: Route): string {
       return 'remove processSecretStore (and crds.createSecretStore) from addons.external-secrets.values: namespaced SecretStores read with the controller\'s node role';
     case 'store':
       return 'a store must serve only what its namespaces need: read it through a dedicated store, or stop naming it in an ExternalSecret';
+    case 'host-network':
+      return 'take the pod off the host network in the add-on\'s values, or give the store that reads it a web identity (aws.iam.mode irsa)';
     case 'host':
       return 'a node role must not read what its nodes do not boot with: give the store that reads it a web identity (aws.iam.mode irsa)';
   }
