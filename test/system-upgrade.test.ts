@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
+import { canonicalJson, sha256 } from '../generators/lib/hash.js';
 import { prepareExample, renderExample } from './helpers.js';
 import { diagnosticsOf, inlineSources } from './support/inline-env.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -79,6 +80,18 @@ describe('system-upgrade-controller Plans', () => {
     const cm = parseYamlStream(files.get('manifests/system-upgrade-controller/configmap-default-controller-env.yaml')!)[0] as { data: Record<string, string> };
     const image = cm.data.SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE!;
     expect(image).toMatch(new RegExp(`^rancher/kubectl:v${m.cluster.kubernetesMinor.replace('.', '\\.')}\\.\\d+$`));
+  });
+
+  // The controller reads its environment once, at start (rancher/system-upgrade-controller pkg/upgrade/job/job.go:81-86
+  // @ v0.20.1): a new kubectl tag in the ConfigMap reaches the Jobs only through a new controller pod, so the pod
+  // template carries the ConfigMap data's hash and a changed tag rolls the Deployment.
+  it.each(['dev-k3s', 'staging-k3s'] as const)('%s: the controller\'s pod template carries the hash of its ConfigMap, so a new kubectl tag restarts it', (env) => {
+    const files = new Map(renderExample(env).map((f) => [f.path, f.content]));
+    const cm = parseYamlStream(files.get('manifests/system-upgrade-controller/configmap-default-controller-env.yaml')!)[0] as { data: Record<string, string> };
+    const deployment = parseYamlStream(files.get('manifests/system-upgrade-controller/deployment-system-upgrade-controller.yaml')!)[0] as { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+    expect(deployment.spec.template.metadata.annotations?.['checksum/config']).toBe(sha256(canonicalJson(cm.data)));
+    const other = sha256(canonicalJson({ ...cm.data, SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: 'rancher/kubectl:v0.0.0' }));
+    expect(other).not.toBe(deployment.spec.template.metadata.annotations?.['checksum/config']);
   });
 
   it('every Kubernetes minor the K3s and RKE2 release tables list has a kubectl tag; an upgrade\'s both ends are within skew of it', () => {

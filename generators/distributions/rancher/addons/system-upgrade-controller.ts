@@ -23,6 +23,7 @@
  */
 import { controlPlaneSelector } from '../../../catalog/placement.js';
 import { REGISTERS_CRDS } from '../../../plan/needs.js';
+import { canonicalJson, sha256 } from '../../../lib/hash.js';
 import { CONTROL_PLANE_TOLERATION, RBAC, type CatalogEntry, type K8sObject } from '../../../catalog/types.js';
 import type { EnvironmentModel, NodePool } from '../../../model/types.js';
 import type { Rule } from '../../../validate/rules.js';
@@ -143,26 +144,25 @@ function controllerObjects(m: EnvironmentModel, namespace: string): K8sObject[] 
   const subject = [{ kind: 'ServiceAccount', name: sa, namespace }];
   const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({ apiGroups, resources, ...(resourceNames ? { resourceNames } : {}), verbs });
   const read = ['get', 'list', 'watch'];
+  // The controller reads this environment once, at start (pkg/upgrade/job/job.go:81-86 @ v0.20.1: KubectlImage and the
+  // others are package variables set from os.Getenv): a changed ConfigMap reaches it only through a new pod, so the
+  // pod template carries the data's hash (as workloads' config files do) and the Deployment rolls with it.
+  const env: Record<string, string> = {
+    SYSTEM_UPGRADE_CONTROLLER_DEBUG: 'false',
+    SYSTEM_UPGRADE_CONTROLLER_THREADS: '2',
+    SYSTEM_UPGRADE_CONTROLLER_LEADER_ELECT: 'true',
+    SYSTEM_UPGRADE_JOB_ACTIVE_DEADLINE_SECONDS: '900',
+    SYSTEM_UPGRADE_JOB_BACKOFF_LIMIT: '99',
+    // IfNotPresent: the upgrade images are tagged per release (Always only re-pulls the same tag).
+    SYSTEM_UPGRADE_JOB_IMAGE_PULL_POLICY: 'IfNotPresent',
+    SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: sucKubectlImage(m),
+    SYSTEM_UPGRADE_JOB_PRIVILEGED: 'true',
+    SYSTEM_UPGRADE_JOB_TTL_SECONDS_AFTER_FINISH: '900',
+    SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL: '15m',
+  };
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace } },
-    {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'default-controller-env', namespace },
-      data: {
-        SYSTEM_UPGRADE_CONTROLLER_DEBUG: 'false',
-        SYSTEM_UPGRADE_CONTROLLER_THREADS: '2',
-        SYSTEM_UPGRADE_CONTROLLER_LEADER_ELECT: 'true',
-        SYSTEM_UPGRADE_JOB_ACTIVE_DEADLINE_SECONDS: '900',
-        SYSTEM_UPGRADE_JOB_BACKOFF_LIMIT: '99',
-        // IfNotPresent: the upgrade images are tagged per release (Always only re-pulls the same tag).
-        SYSTEM_UPGRADE_JOB_IMAGE_PULL_POLICY: 'IfNotPresent',
-        SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: sucKubectlImage(m),
-        SYSTEM_UPGRADE_JOB_PRIVILEGED: 'true',
-        SYSTEM_UPGRADE_JOB_TTL_SECONDS_AFTER_FINISH: '900',
-        SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL: '15m',
-      },
-    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'default-controller-env', namespace }, data: env },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -203,6 +203,7 @@ function controllerObjects(m: EnvironmentModel, namespace: string): K8sObject[] 
         selector: { matchLabels: { 'upgrade.cattle.io/controller': 'system-upgrade-controller' } },
         template: {
           metadata: {
+            annotations: { 'checksum/config': sha256(canonicalJson(env)) },
             labels: {
               'app.kubernetes.io/component': 'controller',
               'app.kubernetes.io/name': 'system-upgrade-controller',
