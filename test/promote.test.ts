@@ -5,66 +5,15 @@
  * measured from; --dry-run writes nothing; a freeze window refuses with its reason. Plus the pure parts:
  * image tags, freeze windows (cron and date ranges), durations.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readEnvironmentSources } from '../generators/load/loader.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { applyMoves } from '../generators/promote/edit.js';
 import { formatDuration, openFreeze, parseDuration } from '../generators/promote/gates.js';
 import { imageVersion, withImageVersion } from '../generators/promote/items.js';
 import { planPromotion } from '../generators/promote/plan.js';
-import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
-import { cli, EXAMPLES, formatted } from './helpers.js';
-
-const H = 3_600_000;
-const NOW = Date.UTC(2026, 11, 9, 12, 0); // a Wednesday
-const isoMinute = (ms: number): string => new Date(ms).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
-
-function git(root: string, args: string[], at?: number): string {
-  const date = at === undefined ? {} : { GIT_AUTHOR_DATE: new Date(at).toISOString(), GIT_COMMITTER_DATE: new Date(at).toISOString() };
-  const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...date } });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function render(root: string, names: string[]): void {
-  const sources = readEnvironmentSources(root);
-  for (const name of names) {
-    const r = prepareEnvironment(name, sources);
-    if (!r.prepared) throw new Error(formatted(r).join('\n'));
-    writeEnvironment(join(root, RENDERED_DIR), name, renderEnvironment(r.prepared));
-  }
-}
-
-const PIN = (v: string): string => `addons:\n  cert-manager:\n    # the chart version this environment runs\n    chart: { version: ${v} }\n`;
-
-/** staging and prod level, prod with soak: 72h; committed 100 h before NOW; then cert-manager bumped in staging 1 h before NOW. */
-function scratch(prodPromotion = 'promotion:\n  from: staging\n  soak: 72h\n'): { root: string; bump: string } {
-  const root = mkdtempSync(join(tmpdir(), 'odp-promote-'));
-  const env = join(root, 'environments');
-  spawnSync('mkdir', ['-p', env]);
-  for (const f of ['_base.yaml', 'staging.yaml', 'staging.ssm.lock.json']) copyFileSync(join(EXAMPLES, 'environments', f), join(env, f));
-  copyFileSync(join(EXAMPLES, 'environments', 'staging.ssm.lock.json'), join(env, 'prod.ssm.lock.json'));
-  const staging = readFileSync(join(env, 'staging.yaml'), 'utf8');
-  writeFileSync(join(env, 'staging.yaml'), `${staging.trimEnd()}\n${PIN('v1.20.2')}`);
-  const prod = staging
-    .replace('name: staging', 'name: prod')
-    .replace('name: odp-staging', '# prod keeps its own name\n  name: odp-prod')
-    .replace('LOG_LEVEL: info', 'LOG_LEVEL: warn # prod logs less');
-  writeFileSync(join(env, 'prod.yaml'), `${prod.trimEnd()}\n${prodPromotion}${PIN('v1.20.2')}`);
-  render(root, ['staging', 'prod']);
-  git(root, ['init', '-q', '-b', 'main']);
-  git(root, ['add', '-A']);
-  git(root, ['commit', '-qm', 'level'], NOW - 100 * H);
-  writeFileSync(join(env, 'staging.yaml'), readFileSync(join(env, 'staging.yaml'), 'utf8').replace('version: v1.20.2', 'version: v1.21.2'));
-  render(root, ['staging']);
-  git(root, ['add', '-A']);
-  git(root, ['commit', '-qm', 'staging: cert-manager v1.21.2'], NOW - 1 * H);
-  return { root, bump: git(root, ['rev-parse', '--short=12', 'HEAD']) };
-}
+import { cli } from './helpers.js';
+import { H, isoMinute, NOW, scratch } from './support/promote-repo.js';
 
 describe('npm run promote', () => {
   let repo: { root: string; bump: string };
@@ -86,6 +35,8 @@ describe('npm run promote', () => {
     const r = cli('promote', repo.root, '--from', 'staging', '--to', 'prod', '--dry-run', '--now', isoMinute(NOW + 80 * H));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Gates pass. Dry run: environments/prod.yaml not written.');
+    // Without promotion.requireHealthy the source's cluster is not asked, and promote says so.
+    expect(r.stdout).toContain("Health: not checked — staging's cluster was not asked whether it applied these versions (promotion.requireHealthy is not set in environments/prod.yaml).");
     expect(readFileSync(join(repo.root, 'environments', 'prod.yaml'), 'utf8')).toBe(prodBefore);
   });
 

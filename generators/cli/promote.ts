@@ -1,8 +1,10 @@
 /**
  * `npm run promote`: move versions from one environment to another (wiring over generators/promote/):
- * plan the moves, check the target's gates (source, freeze, soak — the soak from git history),
+ * plan the moves, check the target's gates (source, freeze, soak — the soak from git history — and, with
+ * promotion.requireHealthy, the source cluster's health through kubectl),
  * validate the edited file, and write it unless --dry-run.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFile, listEnvironmentNames, readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
@@ -17,8 +19,11 @@ import { formatReported, parseCommand, plural, run, splitList, summary } from '.
 import { git } from './git.js';
 import { selectOrFail } from './prepare.js';
 import { promotionStatus } from '../promote/status.js';
+import { engineOf } from '../engines/registry.js';
+import type { HealthQuery } from '../engines/types.js';
+import { healthRefusals, type NeededCommit } from '../promote/health.js';
 
-const HELP = `Usage: npm run promote -- --from A --to B [--only WHAT[,WHAT]] [--dry-run] [--now ISO]
+const HELP = `Usage: npm run promote -- --from A --to B [--only WHAT[,WHAT]] [--dry-run] [--now ISO] [--source-context CTX]
        npm run promote -- --status [--now ISO]
 
 Move versions from environment A to environment B: B's environment file is edited in place (its
@@ -33,6 +38,12 @@ Gates, from B's promotion: block (schema: promotion):
   soak     every version moved must have run in A for promotion.soak, measured from git history:
            the oldest commit of the unbroken run, back from the newest, whose rendered/A/.provenance.json
            (and the environment files it names) carried that version
+  health   with promotion.requireHealthy: true, A's cluster must have applied, and be healthy at, a
+           revision containing the commit that introduced each version moved (the soak gate's commit),
+           read now with kubectl --context CTX (--source-context: A's cluster, or its hub's when a hub
+           manages A): every delivery object of A Synced and Healthy / Ready=True, its Git revision a
+           descendant of that commit (git merge-base --is-ancestor). kubectl failing refuses. Without
+           the key the health is not checked, and promote says so.
   valid    B must still validate with the versions moved
 
 --status prints, for every environment with a promotion.from, the versions it is behind its source
@@ -47,6 +58,7 @@ Options:
                     an add-on's name, a workload's name (comma-separated)
   --dry-run         print what would move and the gates' verdicts; write nothing
   --now ISO         evaluate the gates at this moment (default: now), e.g. 2026-12-07T09:00Z
+  --source-context CTX  the kubectl context of A's cluster, or of its hub (the health gate)
   --root DIR        the repository to work on (default: this one)
   -h, --help        this help
 
@@ -74,12 +86,71 @@ function gitHistory(root: string, env: string): SourceHistory {
 
 const show = (v: string | undefined): string => v ?? 'the catalog pin';
 
+/** `kubectl --context CTX get RESOURCE -o json`: its items, or why it failed (kubectl's own message). */
+function kubectlGet(context: string, q: HealthQuery): { items: unknown[] } | { error: string } {
+  const args = ['--context', context, 'get', q.resource, ...(q.namespace !== undefined ? ['--namespace', q.namespace] : ['--all-namespaces']), ...(q.selector !== undefined ? ['--selector', q.selector] : []), '--output', 'json'];
+  const shown = `kubectl ${args.join(' ')}`;
+  const r = spawnSync('kubectl', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.error) return { error: `${shown}: ${r.error.message}` };
+  if (r.status !== 0) return { error: `${shown} exited ${String(r.status ?? r.signal)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ') || 'no message'}` };
+  try {
+    const list = JSON.parse(r.stdout) as { items?: unknown };
+    if (Array.isArray(list.items)) return { items: list.items };
+  } catch {
+    // reported below
+  }
+  return { error: `${shown}: its output is not a JSON list (no items)` };
+}
+
+/** Whether `ancestor` is `descendant` or an ancestor of it in `root`'s repository (undefined: `descendant` is no commit of it). */
+function isAncestorIn(root: string): (ancestor: string, descendant: string) => boolean | undefined {
+  const memo = new Map<string, boolean | undefined>();
+  return (ancestor, descendant) => {
+    const key = `${ancestor} ${descendant}`;
+    if (!memo.has(key)) memo.set(key, git(root, ['cat-file', '-e', `${descendant}^{commit}`]) === undefined ? undefined : git(root, ['merge-base', '--is-ancestor', ancestor, descendant]) !== undefined);
+    return memo.get(key);
+  };
+}
+
+/**
+ * The health gate (promotion.requireHealthy): the commits introducing the moved versions in the source's history,
+ * the source's delivery objects read with kubectl through its engine (Engine.health), their revisions checked for
+ * ancestry. Never passes silently: no context, no engine support, kubectl failing, each refuses.
+ */
+function healthGate(root: string, from: string, sources: ReadonlyMap<string, string>, moves: readonly Move[], history: SourceHistory, context: string | undefined, file: string): { note: string; refusals: string[] } {
+  const refusals: string[] = [];
+  const needed: NeededCommit[] = [];
+  for (const m of moves) {
+    const since = carriedSince(history, m.item.id, m.to);
+    if (since) needed.push({ what: `${m.item.id} ${show(m.to)}`, sha: since.sha });
+    else refusals.push(`health gate: ${m.item.id} ${show(m.to)} is not in ${from}'s committed rendered tree (${manifestPath(from)}): no cluster can have applied it`);
+  }
+  const prepared = prepareEnvironment(from, sources).prepared;
+  if (!prepared) return { note: `Health: ${from} not checked.`, refusals: [...refusals, `health gate: ${from} does not validate, so where its cluster is and what it runs are unknown (npm run validate)`] };
+  const model = prepared.model;
+  const engine = engineOf(model);
+  const health = engine.health;
+  if (!health) return { note: `Health: ${from} not checked.`, refusals: [...refusals, `health gate: ${engine.title} (${from}'s engine) cannot report its cluster's health to promote; remove promotion.requireHealthy from ${file} to promote without it`] };
+  const where = health.where(model);
+  if (context === undefined) return { note: `Health: ${from} not checked.`, refusals: [...refusals, `health gate: promotion.requireHealthy in ${file} needs --source-context: the kubectl context of ${where}`] };
+  const items: unknown[][] = [];
+  for (const q of health.queries(model)) {
+    const r = kubectlGet(context, q);
+    if ('error' in r) return { note: `Health: ${from} not checked.`, refusals: [...refusals, `health gate: ${from}'s cluster could not be read, so its health is unknown and not assumed: ${r.error}`] };
+    items.push(r.items);
+  }
+  const observed = health.observe(model, items);
+  if (needed.length === 0) return { note: `Health: ${from} read through context ${context}.`, refusals };
+  refusals.push(...healthRefusals(observed, needed, isAncestorIn(root), `${where}, context ${context}`));
+  return { note: `Health: ${observed.objects.length} ${engine.title} objects of ${from} read in ${where} (context ${context}); each must be applied and healthy at a descendant of ${[...new Set(needed.map((n) => n.sha.slice(0, 12)))].join(', ')}.`, refusals };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { status: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, 'dry-run': { type: 'boolean' }, now: { type: 'string' } }, HELP);
+  const { values, common } = parseCommand(argv, { status: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, 'dry-run': { type: 'boolean' }, now: { type: 'string' }, 'source-context': { type: 'string' } }, HELP);
   const root = common.root;
   if (values.status === true) {
-    if (values.from !== undefined || values.to !== undefined || values.only !== undefined || values['dry-run'] !== undefined) throw new UsageError(`--status takes no --from, --to, --only or --dry-run\n\n${HELP}`);
+    if (values.from !== undefined || values.to !== undefined || values.only !== undefined || values['dry-run'] !== undefined || values['source-context'] !== undefined) throw new UsageError(`--status takes no --from, --to, --only, --dry-run or --source-context\n\n${HELP}`);
     const now = typeof values.now === 'string' ? new Date(values.now) : new Date();
     if (Number.isNaN(now.getTime())) throw new UsageError(`--now ${String(values.now)}: not a date-time (e.g. 2026-12-07T09:00Z)`);
     const sources = readEnvironmentSources(root);
@@ -156,9 +227,9 @@ export async function main(argv: string[]): Promise<number> {
     const what = w.schedule !== undefined ? `schedule "${w.schedule}" for ${w.duration}` : `${w.start} to ${w.end}`;
     refusals.push(`freeze gate: ${w.reason} (window ${what}, open since ${iso(freeze.opened)}): ${formatDuration(freeze.closes.getTime() - now.getTime())} left, until ${iso(freeze.closes)} (measured at HEAD ${head}, now ${iso(now)})`);
   }
+  const history = gitHistory(root, from);
   if (promotion?.soak !== undefined) {
     const soak = parseDuration(promotion.soak);
-    const history = gitHistory(root, from);
     for (const m of plan.moves) {
       const since = carriedSince(history, m.item.id, m.to);
       if (!since) {
@@ -169,6 +240,16 @@ export async function main(argv: string[]): Promise<number> {
       const ran = now.getTime() - since.time * 1000;
       if (ran < soak) refusals.push(`soak gate: ${m.item.id} ${show(m.to)} has run in ${from} for ${formatDuration(ran)} of ${promotion.soak}: ${formatDuration(soak - ran)} left (measured from commit ${since.sha.slice(0, 12)}, ${iso(new Date(since.time * 1000))})`);
     }
+  }
+
+  if (promotion?.requireHealthy === true) {
+    const health = healthGate(root, from, sources, plan.moves, history, typeof values['source-context'] === 'string' ? values['source-context'] : undefined, envFile(to));
+    line();
+    line(health.note);
+    refusals.push(...health.refusals);
+  } else {
+    line();
+    line(`Health: not checked — ${from}'s cluster was not asked whether it applied these versions (promotion.requireHealthy is not set in ${envFile(to)}).`);
   }
 
   // The edit, and whether the target still validates with it.

@@ -149,6 +149,48 @@ export interface EngineReview {
   clusterKinds?(value: Record<string, unknown>): string[];
 }
 
+/**
+ * One read of an environment's delivery objects from its cluster (npm run promote, `promotion.requireHealthy`):
+ * `kubectl get <resource> -o json`, in one namespace or all, with a label selector.
+ */
+export interface HealthQuery {
+  /** The resource, qualified with its API group (e.g. `<plural>.<group>`). */
+  resource: string;
+  /** Its namespace; undefined: every namespace. */
+  namespace?: string;
+  /** A label selector (`key=value`). */
+  selector?: string;
+}
+
+/** One delivery object as its controller reports it. */
+export interface ObservedObject {
+  /** Kind, namespace and name, e.g. "<Kind> <namespace>/<name>". */
+  name: string;
+  /** Why it is not applied and healthy, in the controller's own words (its status fields and values); undefined: it is. */
+  problem?: string;
+  /** The commits of the environment's Git repository it has applied (full SHAs), each with where it read it. */
+  revisions: { sha: string; field: string }[];
+}
+
+/**
+ * How `npm run promote` checks, at promote time, that the source environment's cluster has applied and is healthy
+ * at a revision containing a commit (`promotion.requireHealthy`). Pure: the command runs the queries (kubectl) and
+ * checks Git ancestry; the engine says what to read and reads it, citing the upstream status fields.
+ */
+export interface EngineHealth {
+  /** Where its objects of this environment live, in words (its own cluster, or its hub's), for the refusal and the docs. */
+  where(model: EnvironmentModel): string;
+  /** What to read. */
+  queries(model: EnvironmentModel): HealthQuery[];
+  /**
+   * The objects the queries returned (one item list per query, in order), each with its problem and revisions, and
+   * the objects that must exist and do not (e.g. the environment's root).
+   */
+  observe(model: EnvironmentModel, items: readonly unknown[][]): { objects: ObservedObject[]; missing: string[] };
+  /** The upstream status fields it reads (repository, file:line, version). */
+  readonly source: string;
+}
+
 export interface Engine {
   /** The `gitops` value, also its folder name. */
   readonly name: string;
@@ -200,4 +242,6 @@ export interface Engine {
   motion?(ctx: MotionContext): EngineMotionResult | undefined;
   /** The rules its motion follows, by name (each with its id and upstream source). */
   readonly motionRules?: Readonly<Record<string, MotionRule>>;
+  /** How promote reads whether an environment's cluster has applied a revision and is healthy (promotion.requireHealthy). */
+  readonly health?: EngineHealth;
 }

@@ -117,6 +117,8 @@ export interface PromotionInput {
   from: string;
   soak?: string;
   freeze?: FreezeWindowInput[];
+  /** npm run promote checks that `from`'s cluster has applied and is healthy at a revision containing each version moved. */
+  requireHealthy?: boolean;
 }
 
 /** A freeze window: a cron schedule with a duration, or a date range; always with its reason. */

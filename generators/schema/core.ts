@@ -371,13 +371,14 @@ export const CORE_SCHEMA: JsonSchema = {
       }
     },
     "promotion": {
-      "description": "How versions reach this environment (npm run promote; docs/how-to/promote-between-environments.md): `from` names the environment they come from, `soak` how long they must have run there (measured from Git history: when that environment's rendered tree first carried them), `freeze` the windows in which nothing is promoted here. The fleet matrix (rendered/README.md) shows what this environment is behind `from` by.",
+      "description": "How versions reach this environment (npm run promote; docs/how-to/promote-between-environments.md): `from` names the environment they come from, `soak` how long they must have run there (measured from Git history: when that environment's rendered tree first carried them), `freeze` the windows in which nothing is promoted here, `requireHealthy` whether `from`'s cluster must have applied them and be healthy. The fleet matrix (rendered/README.md) shows what this environment is behind `from` by.",
       "type": "object",
       "additionalProperties": false,
       "required": ["from"],
       "properties": {
         "from": { "description": "The environment versions are promoted from (another environment's name).", "$ref": "#/$defs/dnsLabel" },
         "soak": { "description": "How long a version must have run in `from` before it is promoted here: a number and a unit (m, h, d), e.g. 72h.", "type": "string", "pattern": "^[1-9][0-9]*(m|h|d)$" },
+        "requireHealthy": { "description": "Whether npm run promote checks, at promote time, that `from`'s cluster has applied and is healthy at a revision containing the commit that introduced each version moved (its GitOps engine's delivery objects, read with kubectl through --source-context: the cluster's own context, or its hub's when a hub manages it); an unreachable cluster refuses. Default false: the soak is measured from Git history only, and promote says the health was not checked.", "type": "boolean" },
         "freeze": {
           "description": "Windows in which promotion to this environment is refused (each with its reason): a cron schedule and a duration (every Friday from 16:00 for 64h: `schedule: \"0 16 * * 5\"`, `duration: 64h`), or a date range (`start`, `end`: dates or UTC date-times, end exclusive).",
           "type": "array",

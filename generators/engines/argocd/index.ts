@@ -16,6 +16,7 @@ import { argoContext, renderArgoCdTree } from './render.js';
 import { deliveryPlan } from '../../plan/index.js';
 import { FLEET_RULES } from './rules.js';
 import { ARGOCD_MOTION_RULES, argocdMotion } from './motion.js';
+import { argocdHealth } from './health.js';
 import { hubClusterSecrets, hubSecretStores } from './hub.js';
 import { fleetPlanSteps } from './decommission.js';
 
@@ -47,6 +48,9 @@ export const argocd: Engine = {
   motion: (ctx) => argocdMotion(ctx),
   get motionRules() {
     return ARGOCD_MOTION_RULES;
+  },
+  get health() {
+    return argocdHealth;
   },
   readme: (m, ctx) => argoCdSections(m, ctx),
   text: {

@@ -16,6 +16,7 @@ import { fluxSections } from './readme.js';
 import { fluxSteps, renderFluxTree } from './render.js';
 import { fluxKubernetes } from './rules.js';
 import { FLUX_MOTION_RULES, fluxMotion } from './motion.js';
+import { fluxHealth } from './health.js';
 
 // Members that read other modules' values are functions or getters: the registry is imported by core
 // modules these modules import, so a value read while the modules load could still be uninitialised.
@@ -41,6 +42,9 @@ export const flux: Engine = {
   motion: (ctx) => fluxMotion(ctx),
   get motionRules() {
     return FLUX_MOTION_RULES;
+  },
+  get health() {
+    return fluxHealth;
   },
   readme: (m, ctx) => fluxSections(m, ctx),
   text: {
