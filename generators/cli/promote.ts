@@ -86,13 +86,13 @@ function gitHistory(root: string, env: string): SourceHistory {
 
 const show = (v: string | undefined): string => v ?? 'the catalog pin';
 
-/** `kubectl --context CTX get RESOURCE -o json`: its items, or why it failed (kubectl's own message). */
+/** `kubectl --context CTX get RESOURCE -o json`: its items, or why it failed (kubectl's own message: its last line). */
 function kubectlGet(context: string, q: HealthQuery): { items: unknown[] } | { error: string } {
   const args = ['--context', context, 'get', q.resource, ...(q.namespace !== undefined ? ['--namespace', q.namespace] : ['--all-namespaces']), ...(q.selector !== undefined ? ['--selector', q.selector] : []), '--output', 'json'];
   const shown = `kubectl ${args.join(' ')}`;
   const r = spawnSync('kubectl', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.error) return { error: `${shown}: ${r.error.message}` };
-  if (r.status !== 0) return { error: `${shown} exited ${String(r.status ?? r.signal)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ') || 'no message'}` };
+  if (r.status !== 0) return { error: `${shown} exited ${String(r.status ?? r.signal)}: ${(r.stderr || r.stdout).trim().split('\n').pop() || 'no message'}` };
   try {
     const list = JSON.parse(r.stdout) as { items?: unknown };
     if (Array.isArray(list.items)) return { items: list.items };

@@ -5,7 +5,8 @@
  * KUBECTL_STUB_WORLD: { contexts: { <name>: { unreachable?: "host:port", objects: { <resource>: [object, …] } } } }.
  * Objects are served as the API server lists them (a List with `items`, filtered by namespace and label equality);
  * their status is whatever the test wrote, shaped as the controllers write it. Failures as kubectl reports them:
- * - an unknown context: `error: context "<name>" does not exist`, exit 1 (client-go tools/clientcmd, as kubectl prints it);
+ * - an unknown context: `Error in configuration: context was not found for specified context: <name>`, exit 1
+ *   (client-go tools/clientcmd validation, printed by kubectl pkg/cmd/util/helpers.go:191-192; as kubectl v1.32.4 prints it, run here);
  * - an unreachable API server: `The connection to the server <host:port> was refused - did you specify the right host
  *   or port?`, exit 1 (kubernetes/kubectl pkg/cmd/util/helpers.go:262-272 at dee3483a3);
  * - a resource the cluster does not serve (its CRD not installed): `error: the server doesn't have a resource type
@@ -39,8 +40,13 @@ if (rest[0] !== 'get' || rest.length !== 2 || output !== 'json') fail(`kubectl s
 const world = JSON.parse(readFileSync(process.env.KUBECTL_STUB_WORLD, 'utf8'));
 if (context === undefined) fail('error: current-context is not set');
 const cluster = world.contexts?.[context];
-if (!cluster) fail(`error: context "${context}" does not exist`);
-if (cluster.unreachable) fail(`The connection to the server ${cluster.unreachable} was refused - did you specify the right host or port?`);
+if (!cluster) fail(`Error in configuration: context was not found for specified context: ${context}`);
+if (cluster.unreachable) {
+  // client-go's discovery logs each failed attempt before kubectl prints its own message.
+  const h = cluster.unreachable;
+  process.stderr.write(`E1209 12:00:00.000000    4242 memcache.go:265] "Unhandled Error" err="couldn't get current server API group list: Get \\"https://${h}/api?timeout=32s\\": dial tcp ${h}: connect: connection refused"\n`);
+  fail(`The connection to the server ${h} was refused - did you specify the right host or port?`);
+}
 const resource = rest[1];
 const objects = cluster.objects?.[resource];
 if (!objects) fail(`error: the server doesn't have a resource type "${resource.split('.')[0]}" in group "${resource.split('.').slice(1).join('.')}"`);
