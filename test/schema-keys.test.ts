@@ -22,8 +22,8 @@ const isMap = (v: unknown): v is Json => v !== null && typeof v === 'object' && 
 
 /**
  * Keys that legitimately change nothing in the rendered tree and are never refused, each with its
- * reason. Empty: every key is wired (even cluster.talos.secretsBundle.kmsKeyId, used at apply time,
- * shows in the README's secrets-import command).
+ * reason and the test showing what they change instead (a command's report or gates). Every other key is
+ * wired (even cluster.talos.secretsBundle.kmsKeyId, used at apply time, shows in the README's secrets-import command).
  */
 const ALLOWLIST: Record<string, string> = {
   // An acknowledgement changes which warnings are printed, never a rendered file; one that matches
@@ -33,6 +33,9 @@ const ALLOWLIST: Record<string, string> = {
   'acknowledge[].reason': 'silences a warning: changes the report, not the tree',
   // A gate of npm run promote, measured from Git history: changes what promote refuses (test/promote.test.ts), not the tree.
   'promotion.soak': 'a gate of npm run promote: changes what it refuses, not the tree',
+  // A gate of npm run promote, read from the source's cluster at promote time: changes what promote asks kubectl and
+  // refuses (test/promote-health.test.ts; without it promote says the health was not checked, test/promote.test.ts).
+  'promotion.requireHealthy': "a gate of npm run promote: changes what it checks and refuses, not the tree",
 };
 
 interface Leaf {
