@@ -1,7 +1,7 @@
 /**
  * The engines page: how each GitOps engine carries out the delivery plan (Engine.sync: how units are
- * ordered and waited on, what deleting one does, how a tenant is scoped), its hub mode and its
- * bootstrap script, read from the engine registry: the same facts its renderer and motion simulator
+ * ordered and waited on, what deleting one does, how a tenant is scoped), its hub mode, its
+ * bootstrap script and what promote's health gate reads (Engine.health), read from the engine registry: the same facts its renderer and motion simulator
  * follow, so the page cannot drift from them.
  */
 import { engines } from '../engines/registry.js';
@@ -26,6 +26,11 @@ export function enginesPage(): Page {
       ...(e.rules.unitNames
         ? listItem(`**Unit names**: ${escapeText(e.rules.unitNames.object)} names take at most ${e.rules.unitNames.max} characters: ${escapeText(e.rules.unitNames.why)} (rule ${code('unit-name-length')}).`)
         : []),
+      ...listItem(
+        e.health
+          ? `**Promotion health** (${code('promotion.requireHealthy')}, read with kubectl by ${code('npm run promote')}): ${escapeText(e.health.summary)} (${escapeText(e.health.source)}).`
+          : `**Promotion health**: not reported: ${code('npm run promote')} refuses ${code('promotion.requireHealthy')} for a source it delivers.`,
+      ),
       '',
     );
   }

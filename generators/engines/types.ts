@@ -187,6 +187,8 @@ export interface EngineHealth {
    * the objects that must exist and do not (e.g. the environment's root).
    */
   observe(model: EnvironmentModel, items: readonly unknown[][]): { objects: ObservedObject[]; missing: string[] };
+  /** What it reads and requires, in words (docs/reference/engines.md). */
+  readonly summary: string;
   /** The upstream status fields it reads (repository, file:line, version). */
   readonly source: string;
 }

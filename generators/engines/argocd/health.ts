@@ -73,5 +73,7 @@ export const argocdHealth: EngineHealth = {
       missing: apps.some((a) => rec(a.metadata).name === root) ? [] : [`Application ${namespace}/${root} (labelled ${ENVIRONMENT_LABEL}=${m.name})`],
     };
   },
+  summary:
+    "every Application labelled with the environment in Argo CD's namespace (on its hub's cluster when a hub manages it), the root among them: status.sync.status Synced, status.health.status Healthy, and each revision of the environment's repository in status.sync.revision(s) (else status.operationState.syncResult) a descendant of the commit that introduced each version moved",
   source: ARGOCD_HEALTH_SOURCE,
 };

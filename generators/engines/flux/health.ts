@@ -63,5 +63,7 @@ export const fluxHealth: EngineHealth = {
       missing: hasRoot ? [] : [`Kustomization ${FLUX_NAMESPACE}/${FLUX_SOURCE} (the FluxInstance's sync)`],
     };
   },
+  summary:
+    'every Kustomization and HelmRelease (all namespaces), the root Kustomization flux-system among them: Ready=True at its current generation, and each Kustomization reading the GitRepository flux-system with status.lastAppliedRevision (<branch>@sha1:<sha>) a descendant of the commit that introduced each version moved; a HelmRelease carries no Git revision',
   source: FLUX_HEALTH_SOURCE,
 };
