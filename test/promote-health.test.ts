@@ -145,10 +145,10 @@ describe('promote: the health gate on an Argo CD source', () => {
     serve({ staging: { unreachable: 'api.staging.odp.internal:6443' } });
     const down = promote(repo.root, '--dry-run', '--source-context', 'staging');
     expect(down.code).toBe(1);
-    expect(down.stdout).toContain("health gate: staging's cluster could not be read, so its health is unknown and not assumed: kubectl --context staging get applications.argoproj.io --namespace argocd --selector odp.opendev.dev/environment=staging --output json exited 1: The connection to the server api.staging.odp.internal:6443 was refused - did you specify the right host or port?");
+    expect(down.stdout).toContain("health gate: staging's cluster could not be read, so its health is unknown and not assumed: kubectl --context staging --request-timeout 30s get applications.argoproj.io --namespace argocd --selector odp.opendev.dev/environment=staging --output json exited 1: The connection to the server api.staging.odp.internal:6443 was refused - did you specify the right host or port?");
     const unknown = promote(repo.root, '--dry-run', '--source-context', 'nowhere');
     expect(unknown.code).toBe(1);
-    expect(unknown.stdout).toContain('exited 1: Error in configuration: context was not found for specified context: nowhere');
+    expect(unknown.stdout).toContain('exited 1: error: context "nowhere" does not exist');
     const none = promote(repo.root, '--dry-run');
     expect(none.code).toBe(1);
     expect(none.stdout).toContain("health gate: promotion.requireHealthy in environments/prod.yaml needs --source-context: the kubectl context of staging's own cluster (Argo CD namespace argocd)");
@@ -243,6 +243,13 @@ describe('promote: the health gate on a Flux source', () => {
     const r = promote(repo.root, '--dry-run', '--source-context', 'staging');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('health gate: Kustomization flux-system/flux-system is not applied and healthy: status.observedGeneration 1 < metadata.generation 2 (not reconciled since its spec changed)');
+  });
+
+  it('kubectl failing refuses with its reason (an unknown context, read across namespaces)', () => {
+    flux((k) => kustomization(k, laterSha));
+    const r = promote(repo.root, '--dry-run', '--source-context', 'staging-old');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("health gate: staging's cluster could not be read, so its health is unknown and not assumed: kubectl --context staging-old --request-timeout 30s get kustomizations.kustomize.toolkit.fluxcd.io --all-namespaces --output json exited 1: Error in configuration: context was not found for specified context: staging-old");
   });
 
   it('Ready=True at a revision before the bump refuses: behind', () => {

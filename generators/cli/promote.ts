@@ -86,9 +86,12 @@ function gitHistory(root: string, env: string): SourceHistory {
 
 const show = (v: string | undefined): string => v ?? 'the catalog pin';
 
+/** How long one kubectl request may take (kubectl's own default is to wait for the server without a limit). */
+const KUBECTL_TIMEOUT = '30s';
+
 /** `kubectl --context CTX get RESOURCE -o json`: its items, or why it failed (kubectl's own message: its last line). */
 function kubectlGet(context: string, q: HealthQuery): { items: unknown[] } | { error: string } {
-  const args = ['--context', context, 'get', q.resource, ...(q.namespace !== undefined ? ['--namespace', q.namespace] : ['--all-namespaces']), ...(q.selector !== undefined ? ['--selector', q.selector] : []), '--output', 'json'];
+  const args = ['--context', context, '--request-timeout', KUBECTL_TIMEOUT, 'get', q.resource, ...(q.namespace !== undefined ? ['--namespace', q.namespace] : ['--all-namespaces']), ...(q.selector !== undefined ? ['--selector', q.selector] : []), '--output', 'json'];
   const shown = `kubectl ${args.join(' ')}`;
   const r = spawnSync('kubectl', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.error) return { error: `${shown}: ${r.error.message}` };
@@ -249,7 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     refusals.push(...health.refusals);
   } else {
     line();
-    line(`Health: not checked — ${from}'s cluster was not asked whether it applied these versions (promotion.requireHealthy is not set in ${envFile(to)}).`);
+    line(`Health: not checked — ${from}'s cluster was not asked whether it applied these versions (promotion.requireHealthy is not set in ${envFile(to)}${values['source-context'] !== undefined ? '; --source-context is not used' : ''}).`);
   }
 
   // The edit, and whether the target still validates with it.

@@ -2,11 +2,13 @@
 /**
  * A kubectl stub for npm run promote's health gate (test/promote-health.test.ts): `kubectl --context CTX get RESOURCE
  * (--namespace NS | --all-namespaces) [--selector k=v[,k=v]] --output json` answers from the world file named by
- * KUBECTL_STUB_WORLD: { contexts: { <name>: { unreachable?: "host:port", objects: { <resource>: [object, …] } } } }.
+ * KUBECTL_STUB_WORLD: { contexts: { <name>: { unreachable?: "host:port", objects: { <resource>: [object, …] } } } }
+ * (`--request-timeout` is accepted and moot: the stub answers at once).
  * Objects are served as the API server lists them (a List with `items`, filtered by namespace and label equality);
  * their status is whatever the test wrote, shaped as the controllers write it. Failures as kubectl reports them:
- * - an unknown context: `Error in configuration: context was not found for specified context: <name>`, exit 1
- *   (client-go tools/clientcmd validation, printed by kubectl pkg/cmd/util/helpers.go:191-192; as kubectl v1.32.4 prints it, run here);
+ * - an unknown context, exit 1, as kubectl v1.32.4 prints it (run here): with --namespace, `error: context "<name>" does
+ *   not exist` (client-go's clientcmd, resolving the namespace first); without, `Error in configuration: context was not
+ *   found for specified context: <name>` (clientcmd validation, kubectl pkg/cmd/util/helpers.go:191-192);
  * - an unreachable API server: `The connection to the server <host:port> was refused - did you specify the right host
  *   or port?`, exit 1 (kubernetes/kubectl pkg/cmd/util/helpers.go:262-272 at dee3483a3);
  * - a resource the cluster does not serve (its CRD not installed): `error: the server doesn't have a resource type
@@ -34,13 +36,14 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--all-namespaces' || a === '-A') all = true;
   else if (a === '--selector' || a === '-l') selector = args[++i];
   else if (a === '--output' || a === '-o') output = args[++i];
+  else if (a === '--request-timeout') i++; // the stub answers at once
   else rest.push(a);
 }
 if (rest[0] !== 'get' || rest.length !== 2 || output !== 'json') fail(`kubectl stub: only "get RESOURCE -o json" is modelled, not: ${args.join(' ')}`);
 const world = JSON.parse(readFileSync(process.env.KUBECTL_STUB_WORLD, 'utf8'));
 if (context === undefined) fail('error: current-context is not set');
 const cluster = world.contexts?.[context];
-if (!cluster) fail(`Error in configuration: context was not found for specified context: ${context}`);
+if (!cluster) fail(namespace !== undefined ? `error: context "${context}" does not exist` : `Error in configuration: context was not found for specified context: ${context}`);
 if (cluster.unreachable) {
   // client-go's discovery logs each failed attempt before kubectl prints its own message.
   const h = cluster.unreachable;
