@@ -238,10 +238,14 @@ describe('promote: the health gate on a Flux source', () => {
     expect(r.stdout).toContain(`health gate: HelmRelease flux-system/cert-manager is not applied and healthy: Ready=False (UpgradeFailed: Helm upgrade failed for release cert-manager/cert-manager with chart cert-manager@v1.21.2: context deadline exceeded); at revision no Git revision; needs commit ${repo.bump} (chart cert-manager v1.21.2)`);
   });
 
-  it('a spec not yet reconciled (observedGeneration behind) refuses', () => {
-    flux((k) => kustomization(k, laterSha, k.metadata.name === 'flux-system' ? { generation: 2 } : {}));
+  it('a spec not yet reconciled (observedGeneration behind) refuses, and so does a suspended object (Ready left as it was)', () => {
+    flux(
+      (k) => kustomization(k, laterSha, k.metadata.name === 'flux-system' ? { generation: 2 } : {}),
+      (h) => (h.metadata.name === 'cert-manager' ? { ...helmRelease(h), spec: { ...h.spec, suspend: true } } : helmRelease(h)),
+    );
     const r = promote(repo.root, '--dry-run', '--source-context', 'staging');
     expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`health gate: HelmRelease flux-system/cert-manager is not applied and healthy: spec.suspend is true (suspended: its controller applies nothing); at revision no Git revision; needs commit ${repo.bump} (chart cert-manager v1.21.2)`);
     expect(r.stdout).toContain('health gate: Kustomization flux-system/flux-system is not applied and healthy: status.observedGeneration 1 < metadata.generation 2 (not reconciled since its spec changed)');
   });
 
