@@ -17,7 +17,7 @@ import { prepareEnvironment } from '../generators/pipeline.js';
 import { cli, fixtureSources } from './helpers.js';
 import { git, scratch, type ScratchRepo } from './support/promote-repo.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const STUB = join(dirname(fileURLToPath(import.meta.url)), 'support', 'kubectl-stub.mjs');
 const REQUIRE = 'promotion:\n  from: staging\n  requireHealthy: true\n';
