@@ -154,6 +154,20 @@ describe('promote: the health gate on an Argo CD source', () => {
     expect(none.stdout).toContain("health gate: promotion.requireHealthy in environments/prod.yaml needs --source-context: the kubectl context of staging's own cluster (Argo CD namespace argocd)");
     expect(readFileSync(join(repo.root, 'environments/prod.yaml'), 'utf8')).toBe(prodBefore);
   });
+
+  it('a version not committed in the source refuses: no cluster can have applied it', () => {
+    const file = join(repo.root, 'environments/staging.yaml');
+    const staging = readFileSync(file, 'utf8');
+    writeFileSync(file, staging.replace('version: v1.21.2', 'version: v1.21.3'));
+    try {
+      applications((a) => argoStatus(a, laterSha));
+      const r = promote(repo.root, '--dry-run', '--source-context', 'staging');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("health gate: chart cert-manager v1.21.3 is not in staging's committed rendered tree (rendered/staging/.provenance.json): no cluster can have applied it");
+    } finally {
+      writeFileSync(file, staging);
+    }
+  });
 });
 
 /**
