@@ -87,6 +87,20 @@ describe('promotion, pure parts', () => {
     expect(applyMoves(text, 'prod.yaml', plan.moves).text).toBe(text.replace('"mirror/o/api:2.7.0"', '"mirror/o/api:2.8.0"'));
   });
 
+  it('a third-party chart only the target runs stays the target\'s own: no move to a catalog pin it does not have', () => {
+    const source = { addons: { 'cert-manager': { chart: { version: 'v1.21.2' } } } };
+    const target = {
+      addons: {
+        'cert-manager': { chart: { version: 'v1.20.2' } },
+        'cloudnative-pg': { namespace: 'cnpg-system', chart: { repoURL: 'https://cloudnative-pg.github.io/charts', name: 'cloudnative-pg', version: '0.29.0' } },
+      },
+    };
+    const plan = planPromotion(source, target);
+    expect(plan.moves.map((m) => `${m.item.id} ${m.from} → ${m.to}`)).toStrictEqual(['chart cert-manager v1.20.2 → v1.21.2']);
+    expect(plan.excluded).toStrictEqual([]);
+    expect(plan.onlyTarget.map((i) => `${i.id} ${i.value}`)).toStrictEqual(['chart cloudnative-pg 0.29.0']);
+  });
+
   it('opens a cron freeze window for its duration after each start, and a date range from start to end', () => {
     const friday = [{ schedule: '0 16 * * 5', duration: '64h', reason: 'weekend' }];
     expect(openFreeze(friday, new Date('2026-12-06T10:00:00Z'))?.closes.toISOString()).toBe('2026-12-07T08:00:00.000Z');

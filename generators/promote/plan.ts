@@ -49,9 +49,11 @@ export function planPromotion(source: Record<string, unknown>, target: Record<st
   }
   for (const [id, t] of dst) {
     if (src.has(id)) continue;
-    // A chart the target pins while the source runs the catalog's pin: the target's pin goes.
-    if (t.kind === 'chart' && t.value !== undefined) (selected(t) ? plan.moves : plan.excluded).push({ item: t, from: t.value, to: undefined });
-    else if (t.kind !== 'chart') plan.onlyTarget.push(t);
+    // A catalog chart the target pins while the source runs the catalog's pin: the target's pin goes.
+    // A chart outside the catalog (a third-party add-on only the target runs) has no pin to fall back
+    // to: it is the target's own, like the source-side loop above treats the source's.
+    if (t.kind === 'chart' && t.value !== undefined && isCatalogAddon(t.name!)) (selected(t) ? plan.moves : plan.excluded).push({ item: t, from: t.value, to: undefined });
+    else if (t.kind !== 'chart' || t.value !== undefined) plan.onlyTarget.push(t);
   }
   plan.ownSettings = ownSettings(source, target);
   return plan;
