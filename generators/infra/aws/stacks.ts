@@ -474,7 +474,7 @@ export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}${n.r
  * user data of every server: "Update requires: Some interruptions", a stop and start; a root volume: a
  * replacement) stops or replaces them one after another, never together. What it does not give: CloudFormation
  * moves on once the previous instance's update is done (its instance running again), not once its node is back
- * in the cluster (no creation or update signal: design notes, "Every K3s/RKE2 first boot ends in words").
+ * in the cluster (an instance has no update signal: design notes, "Fixed nodes update one at a time").
  * Returns each fixed node's predecessor in its chain.
  */
 export function fixedNodeOrder(pools: readonly NodePool[]): Map<string, Node> {
@@ -505,7 +505,7 @@ export function nodesTemplate(p: AwsPlan): Template {
     for (const ni of pp.nodeImages)
       put(parameters, ni.parameterName, {
         Type: 'AWS::EC2::Image::Id',
-        Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image`,
+        Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image (terminate-node first: the replacement takes its address)`,
       }, 'parameter');
   const sgOf = (pp: PoolPlan) => [importValue(exportName(p, `${GROUP_ID[pp.group]}Id`))];
   const profileOf = (pp: PoolPlan) => importValue(exportName(p, `${PROFILE_ID[pp.role]}Name`));
