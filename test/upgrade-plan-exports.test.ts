@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../generators/load/loader.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { prepareEnvironment } from '../generators/pipeline.js';
 import { formatPlan, upgradePlan } from '../generators/upgrade-plan/plan.js';
 import { planSummaries } from '../generators/upgrade-plan/review.js';
 import { exportChanges } from '../generators/upgrade-plan/exports.js';
-import { fixtureSources } from './helpers.js';
+import { fixtureSources, fixtureVariant } from './helpers.js';
 
 const ENV = 'k3s-postgres';
 const FILE = `environments/${ENV}.yaml`;
@@ -19,16 +19,7 @@ const ORIGINAL = fixtureSources('valid', `${ENV}.yaml`).sources.get(FILE)!;
 /** A GPU pool: the base stack's GPU worker role and instance profile, whose name the nodes stack imports. */
 const WITH_GPU = ORIGINAL.replace('\n  - name: workers\n', '\n  - name: gpu\n    role: worker\n    arch: amd64\n    gpu: { vendor: nvidia }\n    instanceType: g5.xlarge\n    subnet: private-a\n    count: 1\n    taints: [{ key: nvidia.com/gpu, value: present, effect: NoSchedule }]\n  - name: workers\n');
 
-const sourcesOf = (text: string) => {
-  const { sources } = fixtureSources('valid', `${ENV}.yaml`);
-  sources.set(FILE, text);
-  return sources;
-};
-const tree = (text: string): Map<string, string> => {
-  const r = prepareEnvironment(ENV, sourcesOf(text));
-  expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toStrictEqual([]);
-  return new Map(renderEnvironment(r.prepared!).map((f) => [`${ENV}/${f.path}`, f.content]));
-};
+const { sourcesOf, tree } = fixtureVariant(ENV);
 const plan = (from: string, to: string) => {
   const head = prepareEnvironment(ENV, sourcesOf(to)).prepared!;
   const base = resolveEnvironment(ENV, sourcesOf(from)).env!.data;
