@@ -243,3 +243,19 @@ describe('AWS impact of what every control plane shares', () => {
     for (const i of cps) expect(i.consequence).toContain('which CloudFormation runs in parallel: they go down together (the API, and the datastore when it runs on them) — change one control plane per merge');
   });
 });
+
+describe('AWS impact of a replaced resource behind an imported export', () => {
+  const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+  const base = render(name, sources);
+
+  it('a node security group replaced (its GroupDescription is "Update requires: Replacement") changes the export the nodes stack imports: the update fails', () => {
+    const head = new Map([...base, ['aws/base.yaml', base.get('aws/base.yaml')!.replace(/(GroupDescription: \S+ control-plane nodes: )/, '$1(edited) ')]]);
+    const sg = awsImpacts(base, head).find((i) => i.logicalId === 'ControlPlaneSecurityGroup')!;
+    expect(sg.change).toBe('replaced');
+    expect(sg.consequence).toContain('its export fixture:ControlPlaneSecurityGroupId changes value while aws/nodes.yaml imports it, which CloudFormation refuses: this stack\'s update fails and rolls back');
+    // A replaced resource no other stack imports says nothing of it.
+    const bucket = awsImpacts(base, new Map([...base, ['aws/base.yaml', base.get('aws/base.yaml')!.replace(/BucketName: (\S+)/, 'BucketName: $1-2')]])).filter((i) => i.change === 'replaced');
+    expect(bucket.length).toBeGreaterThan(0);
+    for (const i of bucket) expect(i.consequence).not.toContain('its export');
+  });
+});

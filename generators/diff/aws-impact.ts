@@ -238,6 +238,7 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
   foldRenamedInstances(out);
   const headResources = (i: AwsResourceImpact) => (parse(head.get(i.file))?.Resources ?? {}) as Record<string, { DependsOn?: unknown; Properties?: Record<string, unknown> }>;
   sameAddress(out, headResources);
+  exportedValues(out, base);
   // CloudFormation updates independent resources in parallel: several control planes stopped or
   // replaced by one stack update are down together (what goes with them is the datastore's: controlPlanesDown),
   // unless a DependsOn chain orders them (infra/aws/stacks.ts fixedNodeOrder): then one after another.
@@ -268,6 +269,41 @@ function dependsOn(resources: Record<string, { DependsOn?: unknown }>, from: str
     stack.push(...next);
   }
   return false;
+}
+
+/** Export names a template imports (`Fn::ImportValue` of a literal name) anywhere in its resources or outputs. */
+export function importsOf(t: Record<string, unknown> | undefined): Set<string> {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!isMap(v)) return;
+    if (typeof v['Fn::ImportValue'] === 'string') out.add(v['Fn::ImportValue']);
+    Object.values(v).forEach(walk);
+  };
+  walk(t?.Resources);
+  walk(t?.Outputs);
+  return out;
+}
+
+/**
+ * A replaced resource behind an export another running stack imports (a node security group, an instance profile):
+ * its new physical id changes the export's value, which CloudFormation refuses while it is imported ("After another
+ * stack imports an output value, you can't … modify the exported output value": template reference,
+ * "Fn::ImportValue"), so the update fails and rolls back. Read off the base tree: the stacks as they run.
+ */
+function exportedValues(out: AwsResourceImpact[], base: ReadonlyMap<string, string>): void {
+  const imported = new Map<string, string>();
+  for (const [path, text] of base) if (TEMPLATE.test(path)) for (const name of importsOf(parse(text))) imported.set(name, path);
+  for (const i of out) {
+    if (i.change !== 'replaced') continue;
+    const outputs = parse(base.get(i.file))?.Outputs;
+    for (const o of Object.values(isMap(outputs) ? outputs : {})) {
+      if (!isMap(o) || !isMap(o.Export) || typeof o.Export.Name !== 'string' || !imported.has(o.Export.Name)) continue;
+      const v = o.Value;
+      const names = isMap(v) && (v.Ref === i.logicalId || (Array.isArray(v['Fn::GetAtt']) && v['Fn::GetAtt'][0] === i.logicalId));
+      if (names) i.consequence += `; its export ${o.Export.Name} changes value while ${imported.get(o.Export.Name)} imports it, which CloudFormation refuses: this stack's update fails and rolls back (keep the resource's replacing properties, or move the importer off the export first)`;
+    }
+  }
 }
 
 /**

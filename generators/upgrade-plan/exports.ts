@@ -17,6 +17,7 @@
  * nodes stack; exports removed → the nodes stack first, then the base stack. Pure: files in, changes out.
  */
 import { splitFile } from '../diff/documents.js';
+import { importsOf } from '../diff/aws-impact.js';
 import type { PlanStep } from './plan.js';
 
 export interface ExportChanges {
@@ -41,20 +42,6 @@ function template(path: string, files: ReadonlyMap<string, string>): Record<stri
 export function exportsOf(t: Record<string, unknown> | undefined): Set<string> {
   const out = new Set<string>();
   for (const o of Object.values(isRecord(t?.Outputs) ? t.Outputs : {})) if (isRecord(o) && isRecord(o.Export) && typeof o.Export.Name === 'string') out.add(o.Export.Name);
-  return out;
-}
-
-/** Export names a template imports (`Fn::ImportValue` of a literal name) anywhere in its resources or outputs. */
-export function importsOf(t: Record<string, unknown> | undefined): Set<string> {
-  const out = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) return v.forEach(walk);
-    if (!isRecord(v)) return;
-    if (typeof v['Fn::ImportValue'] === 'string') out.add(v['Fn::ImportValue']);
-    Object.values(v).forEach(walk);
-  };
-  walk(t?.Resources);
-  walk(t?.Outputs);
   return out;
 }
 
