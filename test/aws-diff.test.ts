@@ -62,7 +62,7 @@ describe('AWS impact of a changed instance type', () => {
     for (const i of cps) {
       expect(i.properties).toStrictEqual([{ path: 'InstanceType', replacement: 'maybe', old: 'm7i.xlarge', new: 'm7i.2xlarge' }]);
       expect(i.consequence).toContain(`InstanceType of ${i.name} (m7i.xlarge → m7i.2xlarge) → CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible`);
-      expect(i.consequence).toContain('with 2 other control planes in the same update, which CloudFormation runs in parallel: they go down together (etcd loses its quorum once they are half of its members or more, and the API goes with it) — change one control plane per merge');
+      expect(i.consequence).toContain("with 2 other control planes in the same update: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: etcd loses its quorum once they are half of its members or more, and the API goes with it) — change one control plane per merge where the change allows it");
     }
     expect(impacts.length).toBe(4);
   });
@@ -70,7 +70,7 @@ describe('AWS impact of a changed instance type', () => {
   it('text, markdown and json carry it', () => {
     const d = diffTrees(prefixed('prod', base), prefixed('prod', head), new Map([['prod', envContext(prod)]]));
     const text = formatText(d, ctx);
-    expect(text).toContain('they go down together (etcd loses its quorum');
+    expect(text).toContain("one after another (the control planes' DependsOn chain)");
     expect(text).toMatch(/\n  prod: 0 added, 0 removed, 2 changed, 0 moved; \d+ field changes; AWS: 4 modified\n/);
     expect(text).toContain('AWS impact: 4 modified\n  ~ AWS::EC2::Instance NodeProdCp1 (prod-cp-1): modified  [aws/nodes.yaml]\n      InstanceType of prod-cp-1');
     expect(text).toContain('  ~ AWS::EC2::LaunchTemplate PoolGeneralArm64LaunchTemplate (odp-prod-general-arm64): modified  [aws/nodes.yaml]\n      launch template version');
@@ -99,7 +99,7 @@ describe('AWS impact of control planes changed together, in the words of the dat
       const servers = together(fixture);
       expect(servers.map((i) => i.name), fixture).toStrictEqual(['cp-1', 'cp-2', 'cp-3']);
       for (const i of servers) {
-        expect(i.consequence).toContain('with 2 other control planes in the same update, which CloudFormation runs in parallel: they go down together (the API, until one of them is back; the datastore, PostgreSQL outside the cluster, has no quorum among them to lose) — change one control plane per merge');
+        expect(i.consequence).toContain("with 2 other control planes in the same update: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: the API, until one of them is back; the datastore, PostgreSQL outside the cluster, has no quorum among them to lose) — change one control plane per merge");
         expect(i.consequence).not.toContain('etcd');
       }
     }
@@ -108,7 +108,7 @@ describe('AWS impact of control planes changed together, in the words of the dat
   it('embedded etcd (RKE2): its quorum', () => {
     const servers = together('rke2-etcd');
     expect(servers.length).toBe(3);
-    for (const i of servers) expect(i.consequence).toContain('they go down together (etcd loses its quorum once they are half of its members or more, and the API goes with it)');
+    for (const i of servers) expect(i.consequence).toContain('a slow start still overlaps the next stop: etcd loses its quorum once they are half of its members or more, and the API goes with it)');
   });
 
   it('Kine SQLite has one server (no two down together): its words name it; without a context the words hold for any datastore', () => {
@@ -132,7 +132,9 @@ describe('AWS impact of images and replacements', () => {
     const impacts = awsImpacts(base, head);
     const before = JSON.parse(exampleSources().get('environments/prod.ssm.lock.json')!).nodeImages['prod-cp-1'];
     expect(impacts.map((i) => `${i.logicalId}:${i.change}`)).toStrictEqual(['NodeProdCp2:replaced', 'PoolGeneralAmd64LaunchTemplate:modified']);
-    expect(impacts[0]!.consequence).toBe('ImageId of prod-cp-2 → replacement: a new instance (new root disk; the node must rejoin)');
+    expect(impacts[0]!.consequence).toBe(
+      "ImageId of prod-cp-2 → replacement: a new instance (new root disk; the node must rejoin); the new instance takes the same address 10.30.2.10, which EC2 refuses while the old instance holds it (CloudFormation creates the replacement first: the update fails and rolls back): run aws/deploy.sh terminate-node prod-cp-2 and the distribution's cluster side (the README's replacement step) before merging",
+    );
     expect(impacts[1]!.consequence).toBe(`launch template version (LaunchTemplateData.ImageId (${before} → ami-0123456789abcdef0)) → instance refresh of pool general-amd64, 2 nodes (each replaced by a new instance from the new version)`);
   });
 
@@ -203,11 +205,57 @@ describe('AWS impact of a raised nodes[].replacement', () => {
   const impacts = awsImpacts(base, head);
 
   it('one replacement of the node under its new logical id (not an instance added and one deleted), telling to terminate the old one first', () => {
-    expect(impacts.map((i) => [i.logicalId, i.change])).toStrictEqual([['NodeProdCp1R1', 'replaced']]);
+    // The next control plane's DependsOn follows the new id (its update order only: nothing happens to it).
+    expect(impacts.map((i) => [i.logicalId, i.change])).toStrictEqual([['NodeProdCp1R1', 'replaced'], ['NodeProdCp2', 'modified']]);
+    expect(impacts[1]!.consequence).toBe('prod-cp-2: update order only (DependsOn (["NodeProdCp1"] → ["NodeProdCp1R1"])): no property changes, nothing happens to it');
     const [i] = impacts;
     expect(i!.properties).toStrictEqual([{ path: '(logical id)', replacement: 'yes', old: 'NodeProdCp1', new: 'NodeProdCp1R1' }]);
     expect(i!.consequence).toContain('node prod-cp-1: replacement');
     expect(i!.consequence).toContain('then the old resource NodeProdCp1 is deleted');
     expect(i!.consequence).toContain('run aws/deploy.sh terminate-node prod-cp-1 before merging');
+  });
+});
+
+describe('AWS impact of what every control plane shares', () => {
+  const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+  const base = render(name, sources);
+  const withNodes = (f: (t: string) => string) => new Map([...base, ['aws/nodes.yaml', f(base.get('aws/nodes.yaml')!)]]);
+
+  it('a larger root volume replaces every instance (BlockDeviceMappings: only DeleteOnTermination changes in place), each refused its address while the old one holds it', () => {
+    const head = withNodes((t) => t.replaceAll('VolumeSize: 100', 'VolumeSize: 200'));
+    const cps = awsImpacts(base, head).filter((i) => i.type === 'AWS::EC2::Instance');
+    expect(cps.map((i) => [i.name, i.change])).toStrictEqual([['cp-1', 'replaced'], ['cp-2', 'replaced'], ['cp-3', 'replaced']]);
+    for (const i of cps) {
+      expect(i.properties).toStrictEqual([{ path: 'BlockDeviceMappings[0].Ebs.VolumeSize', replacement: 'yes', old: 100, new: 200 }]);
+      expect(i.consequence).toContain(`run aws/deploy.sh terminate-node ${i.name} and the distribution's cluster side`);
+    }
+    const kept = awsImpacts(base, withNodes((t) => t.replaceAll('DeleteOnTermination: true', 'DeleteOnTermination: false'))).filter((i) => i.type === 'AWS::EC2::Instance');
+    expect(kept.map((i) => [i.name, i.change, i.properties[0]!.replacement])).toStrictEqual([['cp-1', 'modified', 'no'], ['cp-2', 'modified', 'no'], ['cp-3', 'modified', 'no']]);
+  });
+
+  it('without the DependsOn chain (a template rendered before it), the control planes are said to go down together', () => {
+    const unchained = (m: Map<string, string>) => new Map([...m, ['aws/nodes.yaml', m.get('aws/nodes.yaml')!.replace(/\n    DependsOn:\n(      - \S+\n)+/g, '\n')]]);
+    const head = withNodes((t) => t.replaceAll('InstanceType: m7i.large', 'InstanceType: m7i.xlarge'));
+    expect(head.get('aws/nodes.yaml')).toContain('DependsOn:');
+    expect(unchained(head).get('aws/nodes.yaml')).not.toContain('DependsOn');
+    const cps = awsImpacts(unchained(base), unchained(head)).filter((i) => i.type === 'AWS::EC2::Instance');
+    expect(cps.length).toBe(3);
+    for (const i of cps) expect(i.consequence).toContain('which CloudFormation runs in parallel: they go down together (the API, and the datastore when it runs on them) — change one control plane per merge');
+  });
+});
+
+describe('AWS impact of a replaced resource behind an imported export', () => {
+  const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+  const base = render(name, sources);
+
+  it('a node security group replaced (its GroupDescription is "Update requires: Replacement") changes the export the nodes stack imports: the update fails', () => {
+    const head = new Map([...base, ['aws/base.yaml', base.get('aws/base.yaml')!.replace(/(GroupDescription: \S+ control-plane nodes: )/, '$1(edited) ')]]);
+    const sg = awsImpacts(base, head).find((i) => i.logicalId === 'ControlPlaneSecurityGroup')!;
+    expect(sg.change).toBe('replaced');
+    expect(sg.consequence).toContain('its export fixture:ControlPlaneSecurityGroupId changes value while aws/nodes.yaml imports it, which CloudFormation refuses: this stack\'s update fails and rolls back');
+    // A replaced resource no other stack imports says nothing of it.
+    const bucket = awsImpacts(base, new Map([...base, ['aws/base.yaml', base.get('aws/base.yaml')!.replace(/BucketName: (\S+)/, 'BucketName: $1-2')]])).filter((i) => i.change === 'replaced');
+    expect(bucket.length).toBeGreaterThan(0);
+    for (const i of bucket) expect(i.consequence).not.toContain('its export');
   });
 });

@@ -164,7 +164,10 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(base.calls[1]).toBe(
       'aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-base --template-file rendered/prod/aws/base.yaml --role-arn arn:aws:iam::333333333333:role/odp-prod-cfn-deploy --s3-bucket odp-prod-templates-333333333333 --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags odp:cluster=odp-prod odp:environment=prod odp:stack=base',
     );
+    // Then the stack's termination protection (deleting the nodes stack terminates every node, its datastore disks too).
+    expect(base.calls.slice(2)).toStrictEqual(['aws cloudformation update-termination-protection --region eu-west-1 --stack-name odp-prod-base --enable-termination-protection']);
     const nodes = run('deploy.sh', 'nodes');
+    expect(nodes.calls.at(-1)).toBe('aws cloudformation update-termination-protection --region eu-west-1 --stack-name odp-prod-nodes --enable-termination-protection');
     expect(nodes.calls.find((c) => c.startsWith('aws cloudformation deploy'))).toMatch(/--stack-name odp-prod-nodes --template-file rendered\/prod\/aws\/nodes\.yaml .* --parameter-overrides NodeProdCp1Image=ami-[0-9a-f]+ .*ImageAmd64=ami-[0-9a-f]+ ImageArm64=ami-[0-9a-f]+ NodeProdGpu1Image=ami-[0-9a-f]+ /);
     stub('aws', 'case "$*" in *describe-stacks*) echo None ;; esac');
     const missing = run('deploy.sh', 'base');
@@ -204,7 +207,7 @@ describe('the rendered scripts, against stub binaries', () => {
     const first = run('deploy.sh', 'nodes');
     expect(first.code, first.stderr).toBe(0);
     const kinds = first.calls.map((c) => (/^aws (\S+ \S+)/.exec(c) ?? [])[1]);
-    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', 'cloudformation deploy']);
+    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', 'cloudformation deploy', 'cloudformation update-termination-protection']);
     expect(first.calls[1]).toBe("aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query Stacks[0].StackStatus --output text");
     const tags = first.calls.filter((c) => c.includes('create-tags'));
     expect(tags).toStrictEqual([
@@ -222,7 +225,7 @@ describe('the rendered scripts, against stub binaries', () => {
     const created = run('deploy.sh', 'nodes');
     expect(created.code, created.stderr).toBe(0);
     expect(created.calls.filter((c) => c.includes('describe-auto-scaling-groups') || c.includes('create-tags'))).toStrictEqual([]);
-    expect(created.calls.at(-1)).toMatch(/^aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes /);
+    expect(created.calls.at(-2)).toMatch(/^aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes /);
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "An error occurred (ExpiredToken) when calling the DescribeStacks operation: The security token included in the request is expired" >&2; exit 254 ;;', 'esac'].join('\n'));
     const expired = run('deploy.sh', 'nodes');
     expect(expired.code).toBe(1);

@@ -104,6 +104,25 @@ export function fixtureSources(dir: 'valid' | 'invalid', file: string): { name: 
   return { name, sources };
 }
 
+/**
+ * A valid fixture with its environment file's text replaced, and the rendered tree of such a text (paths
+ * `<env>/…`, as the plan and the review read rendered/ at a revision); an error of the text throws.
+ */
+export function fixtureVariant(env: string): { sourcesOf: (text: string) => Map<string, string>; tree: (text: string) => Map<string, string> } {
+  const sourcesOf = (text: string) => {
+    const { sources } = fixtureSources('valid', `${env}.yaml`);
+    sources.set(`environments/${env}.yaml`, text);
+    return sources;
+  };
+  const tree = (text: string) => {
+    const r = prepareEnvironment(env, sourcesOf(text));
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    if (!r.prepared || errors.length > 0) throw new Error(errors.map((d) => formatDiagnostic(d)).join('\n'));
+    return new Map(renderEnvironment(r.prepared).map((f) => [`${env}/${f.path}`, f.content]));
+  };
+  return { sourcesOf, tree };
+}
+
 /** `# expect: …` lines at the top of an invalid fixture. */
 export function expectations(text: string): string[] {
   return text

@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../generators/load/loader.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { prepareEnvironment } from '../generators/pipeline.js';
 import { formatPlan, upgradePlan } from '../generators/upgrade-plan/plan.js';
 import { planSummaries } from '../generators/upgrade-plan/review.js';
 import { untaggedGroups } from '../generators/upgrade-plan/drain-tags.js';
-import { fixtureSources } from './helpers.js';
+import { fixtureSources, fixtureVariant } from './helpers.js';
 
 const ENV = 'k3s-postgres';
 const FILE = `environments/${ENV}.yaml`;
@@ -21,16 +21,7 @@ const NO_DRAIN = `${ORIGINAL}addons:\n  aws-node-termination-handler:\n    enabl
 /** Another instance type for the pool: its launch template changes, the group's instance refresh replaces its instances. */
 const bigger = (text: string) => text.replace('instanceType: m7i.xlarge', 'instanceType: m7i.2xlarge');
 
-const sourcesOf = (text: string) => {
-  const { sources } = fixtureSources('valid', `${ENV}.yaml`);
-  sources.set(FILE, text);
-  return sources;
-};
-const tree = (text: string): Map<string, string> => {
-  const r = prepareEnvironment(ENV, sourcesOf(text));
-  expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
-  return new Map(renderEnvironment(r.prepared!).map((f) => [`${ENV}/${f.path}`, f.content]));
-};
+const { sourcesOf, tree } = fixtureVariant(ENV);
 const plan = (from: string, to: string) => {
   const head = prepareEnvironment(ENV, sourcesOf(to)).prepared!;
   const base = resolveEnvironment(ENV, sourcesOf(from)).env!.data;

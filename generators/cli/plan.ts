@@ -9,6 +9,7 @@ import { git, sourcesAt } from './git.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
 import { roleChanges } from '../upgrade-plan/roles.js';
+import { exportChanges } from '../upgrade-plan/exports.js';
 import { untaggedGroups } from '../upgrade-plan/drain-tags.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { parseCommand, plural, run, summary } from './common.js';
@@ -68,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
   const roles = baseTree ? roleChanges(env, baseTree, headTree) : undefined;
   // Pool instances the change leaves without the drain handler's tag: tag them before merging.
   const untagged = baseTree ? untaggedGroups(head.prepared.model, baseTree, headTree) : undefined;
-  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine, roles, untagged);
+  // Exports the nodes stack starts or stops importing: which AWS stack is updated first.
+  const exportsOrder = baseTree ? exportChanges(env, baseTree, headTree) : undefined;
+  const plan = upgradePlan(base, head.prepared.model, head.prepared.data, baseCharts, engine, roles, untagged, exportsOrder);
   process.stdout.write(`${base ? '' : `${env} has no environment file at ${ref}: a new environment, nothing to upgrade.\n`}${formatPlan(plan)}`);
   const refused = plan.steps.filter((s) => s.verdict === 'refused').length;
   const what = `${env} against ${ref.length === 40 ? ref.slice(0, 12) : ref}: ${plural(plan.steps.length, 'step')}`;

@@ -116,10 +116,24 @@ const show = (v: unknown): string => {
 const MAYBE: Record<string, string> = {
   'AWS::EC2::Instance.InstanceType': 'CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible (another architecture, or an instance-store root)',
   'AWS::EC2::Instance.UserData': 'CloudFormation stops and starts the instance; cloud-init runs user data once per instance, so the new user data takes effect only on a replacement (or by hand)',
-  'AWS::EC2::Instance.BlockDeviceMappings': 'a larger root volume is modified in place; another device or a smaller volume replaces the instance',
   'AWS::EC2::Instance.SecurityGroupIds': 'in place for an instance in a VPC (its network interface takes the new groups)',
   'AWS::EC2::Instance.EbsOptimized': 'CloudFormation stops and starts the instance',
 };
+
+/**
+ * `maybe` resolved from the property's documentation where the path alone decides. AWS::EC2::Instance
+ * BlockDeviceMappings (specification 0.1.216, its documentation): "After the instance is running, you can modify
+ * only the `DeleteOnTermination` parameter for the attached volumes without interrupting the instance. Modifying
+ * any other parameter results in instance replacement" — a larger root volume too.
+ */
+const RESOLVED: Record<string, (path: FieldPath) => 'yes' | 'no'> = {
+  'AWS::EC2::Instance.BlockDeviceMappings': (path) => (path.at(-1) === 'DeleteOnTermination' ? 'no' : 'yes'),
+};
+
+function resolved(type: string, path: FieldPath, r: 'yes' | 'maybe' | 'no'): 'yes' | 'maybe' | 'no' {
+  const f = r === 'maybe' && typeof path[0] === 'string' ? RESOLVED[`${type}.${path[0]}`] : undefined;
+  return f ? f(path) : r;
+}
 
 function maybeText(type: string, path: string, spec: CfnSpec): string {
   // The property is the path's first segment: `UserData["Fn::Base64"]` is UserData, `Tags[0].Value` is Tags.
@@ -145,6 +159,8 @@ function consequence(type: string, name: string, change: AwsChange, props: AwsPr
     const data = type === 'AWS::S3::Bucket' ? ': a new, empty bucket (the old one is retained with its data)' : type === 'AWS::KMS::Key' ? ': a new key (the old one is retained; data encrypted with it still needs it)' : type === 'AWS::EC2::Instance' ? ': a new instance (new root disk; the node must rejoin)' : '';
     return `${why.join(', ')} of ${name} → replacement${data}`;
   }
+  // DependsOn alone orders the resource's future updates (infra/aws/stacks.ts fixedNodeOrder); no property changes.
+  if (props.every((p) => p.path === 'DependsOn')) return `${name}: update order only (${list(props)}): no property changes, nothing happens to it`;
   const maybe = props.filter((p) => p.replacement === 'maybe');
   if (maybe.length > 0) return maybe.map((p) => `${p.path} of ${name} (${show(p.old)} → ${show(p.new)}) → ${maybeText(type, p.path, spec)}`).join('; ');
   return `${name}: ${list(props)} updated in place`;
@@ -211,7 +227,7 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
         const path = formatFieldPath(c.path);
         const ref = c.path.findIndex((s) => s === 'value');
         const shown = ref > 0 ? c.path.slice(0, ref) : c.path;
-        props.push({ path: ref > 0 ? formatFieldPath(shown) : path, replacement: behaviour(spec, specProps, shown), ...('old' in c ? { old: c.old } : {}), ...('new' in c ? { new: c.new } : {}) });
+        props.push({ path: ref > 0 ? formatFieldPath(shown) : path, replacement: resolved(type, shown, behaviour(spec, specProps, shown)), ...('old' in c ? { old: c.old } : {}), ...('new' in c ? { new: c.new } : {}) });
       }
       for (const attr of ['UpdatePolicy', 'DeletionPolicy', 'UpdateReplacePolicy', 'DependsOn'])
         if (!deepEqual(b[attr], h[attr])) props.push({ path: attr, replacement: 'no', old: b[attr], new: h[attr] });
@@ -220,20 +236,93 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
     }
   }
   foldRenamedInstances(out);
+  const headResources = (i: AwsResourceImpact) => (parse(head.get(i.file))?.Resources ?? {}) as Record<string, { DependsOn?: unknown; Properties?: Record<string, unknown> }>;
+  sameAddress(out, headResources);
+  exportedValues(out, base);
   // CloudFormation updates independent resources in parallel: several control planes stopped or
-  // replaced by one stack update are down together (what goes with them is the datastore's: controlPlanesDown).
-  const roleOf = (i: AwsResourceImpact): string | undefined => {
-    const r = parse(head.get(i.file))?.Resources as Record<string, { Properties?: Record<string, unknown> }> | undefined;
-    return tagValue(r?.[i.logicalId]?.Properties ?? {}, 'odp:role');
-  };
+  // replaced by one stack update are down together (what goes with them is the datastore's: controlPlanesDown),
+  // unless a DependsOn chain orders them (infra/aws/stacks.ts fixedNodeOrder): then one after another.
+  const roleOf = (i: AwsResourceImpact): string | undefined => tagValue(headResources(i)[i.logicalId]?.Properties ?? {}, 'odp:role');
   const disrupted = out.filter((i) => i.type === 'AWS::EC2::Instance' && (i.change === 'replaced' || i.properties.some((p) => p.replacement !== 'no')) && roleOf(i) === 'controlplane');
-  if (disrupted.length > 1)
-    for (const i of disrupted) i.consequence += `; with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update, which CloudFormation runs in parallel: they go down together (${controlPlanesDown}) — change one control plane per merge`;
+  if (disrupted.length > 1) {
+    const others = `with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update`;
+    const chained = disrupted.every((a) => disrupted.every((b) => a === b || dependsOn(headResources(a), a.logicalId, b.logicalId) || dependsOn(headResources(b), b.logicalId, a.logicalId)));
+    for (const i of disrupted)
+      i.consequence += chained
+        ? `; ${others}: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: ${controlPlanesDown}) — change one control plane per merge where the change allows it`
+        : `; ${others}, which CloudFormation runs in parallel: they go down together (${controlPlanesDown}) — change one control plane per merge`;
+  }
+  return out;
+}
+
+/** Whether resource `from` waits for `to` through DependsOn, directly or along a chain. */
+function dependsOn(resources: Record<string, { DependsOn?: unknown }>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    const d = resources[x]?.DependsOn;
+    const next = typeof d === 'string' ? [d] : Array.isArray(d) ? d.filter((v): v is string => typeof v === 'string') : [];
+    if (next.includes(to)) return true;
+    stack.push(...next);
+  }
+  return false;
+}
+
+/** Export names a template imports (`Fn::ImportValue` of a literal name) anywhere in its resources or outputs. */
+export function importsOf(t: Record<string, unknown> | undefined): Set<string> {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!isMap(v)) return;
+    if (typeof v['Fn::ImportValue'] === 'string') out.add(v['Fn::ImportValue']);
+    Object.values(v).forEach(walk);
+  };
+  walk(t?.Resources);
+  walk(t?.Outputs);
   return out;
 }
 
 /**
- * A fixed node whose \`replacement\` was raised: its instance resource is renamed (infra/aws/stacks.ts nodeLogicalId),
+ * A replaced resource behind an export another running stack imports (a node security group, an instance profile):
+ * its new physical id changes the export's value, which CloudFormation refuses while it is imported ("After another
+ * stack imports an output value, you can't … modify the exported output value": template reference,
+ * "Fn::ImportValue"), so the update fails and rolls back. Read off the base tree: the stacks as they run.
+ */
+function exportedValues(out: AwsResourceImpact[], base: ReadonlyMap<string, string>): void {
+  const imported = new Map<string, string>();
+  for (const [path, text] of base) if (TEMPLATE.test(path)) for (const name of importsOf(parse(text))) imported.set(name, path);
+  for (const i of out) {
+    if (i.change !== 'replaced') continue;
+    const outputs = parse(base.get(i.file))?.Outputs;
+    for (const o of Object.values(isMap(outputs) ? outputs : {})) {
+      if (!isMap(o) || !isMap(o.Export) || typeof o.Export.Name !== 'string' || !imported.has(o.Export.Name)) continue;
+      const v = o.Value;
+      const names = isMap(v) && (v.Ref === i.logicalId || (Array.isArray(v['Fn::GetAtt']) && v['Fn::GetAtt'][0] === i.logicalId));
+      if (names) i.consequence += `; its export ${o.Export.Name} changes value while ${imported.get(o.Export.Name)} imports it, which CloudFormation refuses: this stack's update fails and rolls back (keep the resource's replacing properties, or move the importer off the export first)`;
+    }
+  }
+}
+
+/**
+ * A fixed node replaced by a property change (ImageId, a root volume) keeps its PrivateIpAddress: CloudFormation
+ * creates the replacement first (AWS CloudFormation user guide, "Understand update behaviors of stack resources" →
+ * Replacement), which EC2 refuses while the old instance still holds the address, so the update fails and rolls
+ * back unless the old instance was terminated first — the same steps as a raised `replacement` (foldRenamedInstances).
+ */
+function sameAddress(out: AwsResourceImpact[], headResources: (i: AwsResourceImpact) => Record<string, { Properties?: Record<string, unknown> }>): void {
+  for (const i of out) {
+    if (i.type !== 'AWS::EC2::Instance' || i.change !== 'replaced' || i.properties.some((p) => p.path === '(logical id)' || p.path.startsWith('PrivateIpAddress'))) continue;
+    const ip = headResources(i)[i.logicalId]?.Properties?.PrivateIpAddress;
+    if (typeof ip !== 'string') continue;
+    i.consequence += `; the new instance takes the same address ${ip}, which EC2 refuses while the old instance holds it (CloudFormation creates the replacement first: the update fails and rolls back): run aws/deploy.sh terminate-node ${i.name} and the distribution's cluster side (the README's replacement step) before merging`;
+  }
+}
+
+/**
+ * A fixed node whose `replacement` was raised: its instance resource is renamed (infra/aws/stacks.ts nodeLogicalId),
  * which the item list would show as one instance added and one deleted. Folded into one replacement under the new
  * id: CloudFormation creates the new instance during the update and deletes the old resource in its cleanup (AWS
  * CloudFormation user guide, "Understand update behaviors of stack resources").

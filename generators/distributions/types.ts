@@ -135,7 +135,8 @@ export interface DistributionDiff {
   nodeConfig?: RegExp;
   /**
    * What several of its control planes down at once take with them, in words (the AWS impact of a stack update that
-   * stops or replaces them together: CloudFormation runs it in parallel): its datastore's, e.g. a quorum lost, or only
+   * stops or replaces several: in parallel, or one after another along the control planes' DependsOn chain with a
+   * slow start overlapping the next stop): its datastore's, e.g. a quorum lost, or only
    * the API when the datastore runs elsewhere. Asked of the environment's own distribution.
    */
   controlPlanesDown?(model: EnvironmentModel): string;

@@ -18,6 +18,7 @@ import { distributionNamed } from '../distributions/registry.js';
 import { plural } from '../diff/words.js';
 import { roleSteps, type RoleChanges } from './roles.js';
 import { drainTagSteps, type UntaggedGroup } from './drain-tags.js';
+import { exportSteps, type ExportChanges } from './exports.js';
 
 export interface PlanStep {
   title: string;
@@ -46,7 +47,8 @@ const major = (v: string): number | undefined => {
  * base document's pins). `engine`: the engine's own releases at the base and in the head
  * (base-charts.ts engineVersions), when the caller read both trees. `untagged`: pool groups whose running
  * instances the change leaves without the drain handler's tag (drain-tags.ts untaggedGroups, read off both
- * trees): its step comes first of all.
+ * trees): its step comes first of all. `exportsOrder`: exports of the AWS base stack the nodes stack starts or stops
+ * importing (exports.ts exportChanges, read off both trees): which stack goes first, right after the drain tags.
  */
 export function upgradePlan(
   base: Record<string, unknown> | undefined,
@@ -56,6 +58,7 @@ export function upgradePlan(
   engine?: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
   roles?: RoleChanges,
   untagged?: readonly UntaggedGroup[],
+  exportsOrder?: ExportChanges,
 ): UpgradePlan {
   const steps: PlanStep[] = [];
   const before = new Map(base ? promotableItems(base).map((i) => [i.id, i.value]) : []);
@@ -221,7 +224,8 @@ export function upgradePlan(
   // 0 and 8. IAM roles the objects name, created or deleted by the AWS base stack: which goes first (./roles.ts).
   const order = roleSteps(head.name, roles);
   // First: running pool instances the change leaves without the drain handler's tag (./drain-tags.ts).
-  return { env: head.name, steps: [...drainTagSteps(head, untagged), ...order.before, ...steps, ...order.after] };
+  // Then: which of the two AWS stacks goes first when the nodes stack starts or stops importing an export (./exports.ts).
+  return { env: head.name, steps: [...drainTagSteps(head, untagged), ...exportSteps(head.name, exportsOrder), ...order.before, ...steps, ...order.after] };
 }
 
 export function formatPlan(p: UpgradePlan): string {

@@ -9,6 +9,7 @@ import { planSummaryMarkdown, upgradePlan } from './plan.js';
 import { baseChartVersions, engineVersions } from './base-charts.js';
 import { roleChanges } from './roles.js';
 import { untaggedGroups } from './drain-tags.js';
+import { exportChanges } from './exports.js';
 
 /**
  * `rendered`: rendered/ at the base and the head's render (paths `<env>/…`), whose charts show a change
@@ -23,7 +24,8 @@ export function planSummaries(base: SourceFiles, head: SourceFiles, envs: readon
     const engine = rendered ? { base: engineVersions(env, rendered.base), head: engineVersions(env, rendered.head) } : undefined;
     const roles = rendered ? roleChanges(env, rendered.base, rendered.head) : undefined;
     const untagged = rendered ? untaggedGroups(after.model, rendered.base, rendered.head) : undefined;
-    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine, roles, untagged));
+    const exportsOrder = rendered ? exportChanges(env, rendered.base, rendered.head) : undefined;
+    const text = planSummaryMarkdown(upgradePlan(before, after.model, after.data, baseCharts, engine, roles, untagged, exportsOrder));
     return text ? [text.trimEnd()] : [];
   });
 }

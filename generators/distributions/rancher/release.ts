@@ -6,8 +6,8 @@
  *
  * Why: EC2 user data cannot change on a running instance. A changed AWS::EC2::Instance UserData is an update with
  * "Update requires: Some interruptions" (AWS CloudFormation user guide, AWS::EC2::Instance, UserData: CloudFormation
- * stops the instance, sets the attribute, starts it), and CloudFormation updates every changed instance of a stack in
- * one parallel update; a changed launch template is a new version, which the auto-scaling group's instance refresh
+ * stops the instance, sets the attribute, starts it), and CloudFormation updated every changed instance of a stack in
+ * one parallel update (now one after another along the control planes' DependsOn chain, each still stopped); a changed launch template is a new version, which the auto-scaling group's instance refresh
  * rolls. With the release in the user data, a release bump's merge (Git sync) stopped and started every fixed server
  * at once while the system-upgrade-controller's server Plan upgraded them one at a time (on embedded etcd: the
  * quorum lost), and refreshed every pool with instances booting the new release before the servers ran it. Now a bump

@@ -176,6 +176,17 @@ function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string): strin
   ].join(' ');
 }
 
+/**
+ * After each deploy: the stack's termination protection on ("If a user attempts to delete a stack with termination
+ * protection enabled, the operation fails and the stack remains unchanged": AWS CLI reference,
+ * `cloudformation update-termination-protection`). `aws cloudformation deploy` creates stacks without it, and
+ * deleting the nodes stack terminates every node, control planes with their datastore disks (DeleteOnTermination),
+ * the base stack every role, security group and the API endpoint. Idempotent; deleting an environment on purpose
+ * turns it off first (`--no-enable-termination-protection`).
+ */
+const protectCommand = (p: AwsPlan, stack: 'base' | 'nodes'): string =>
+  `aws cloudformation update-termination-protection --region ${q(p.model.aws.region)} --stack-name ${q(stack === 'base' ? p.names.baseStack : p.names.nodesStack)} --enable-termination-protection >/dev/null`;
+
 /** The deployment role's ARN, read from the git-sync stack's outputs (shell). */
 const roleLookup = (p: AwsPlan, output: string): string =>
   `$(aws cloudformation describe-stacks --region ${q(p.model.aws.region)} --stack-name ${q(p.names.gitSyncStack)} --query "Stacks[0].Outputs[?OutputKey=='${output}'].OutputValue" --output text)`;
@@ -201,9 +212,10 @@ role=${roleLookup(p, 'DeployRoleArn')}
 ${instanceIdFunction(p)}${drainTagsFunctions(p)}${terminateNodeFunction(p)}case "\${1:-}" in
   base)
     ${c.base}
+    ${protectCommand(p, 'base')}
     ;;
   nodes)
-${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}    ${c.nodes}\n`}    ;;
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
 ${drainTagsCase(p)}${terminateNodeCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
 `;

@@ -464,6 +464,31 @@ const rootVolume = (pp: PoolPlan) => [{ DeviceName: pp.image.rootDevice, Ebs: { 
  * still-running one makes the update fail and roll back, the old instance untouched.
  */
 export const nodeLogicalId = (n: Node): string => `Node${logicalId(n.name)}${n.replacement ? `R${n.replacement}` : ''}`;
+
+/**
+ * The fixed nodes CloudFormation must update one at a time, each chain in node order: every control plane
+ * (across pools: their datastore members and the API), and the fixed nodes of each worker pool. CloudFormation
+ * "creates, updates, and deletes resources in parallel to the extent possible"; a DependsOn overrides that
+ * (AWS CloudFormation template reference, "DependsOn attribute": "Override default parallelism when creating,
+ * updating, or deleting resources"). So a change every instance of a chain shares (the pool's InstanceType, the
+ * user data of every server: "Update requires: Some interruptions", a stop and start; a root volume: a
+ * replacement) stops or replaces them one after another, never together. What it does not give: CloudFormation
+ * moves on once the previous instance's update is done (its instance running again), not once its node is back
+ * in the cluster (an instance has no update signal: design notes, "Fixed nodes update one at a time").
+ * Returns each fixed node's predecessor in its chain.
+ */
+export function fixedNodeOrder(pools: readonly NodePool[]): Map<string, Node> {
+  const last = new Map<string, Node>();
+  const before = new Map<string, Node>();
+  for (const pool of pools)
+    for (const n of pool.nodes) {
+      const chain = pool.role === 'controlplane' ? 'controlplane' : `pool:${pool.name}`;
+      const prev = last.get(chain);
+      if (prev) before.set(n.name, prev);
+      last.set(chain, n);
+    }
+  return before;
+}
 /** The nodes stack's output holding a fixed node's instance id (the same across replacements). */
 export const nodeInstanceOutputId = (n: Node): string => `Node${logicalId(n.name)}InstanceId`;
 export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;
@@ -480,11 +505,12 @@ export function nodesTemplate(p: AwsPlan): Template {
     for (const ni of pp.nodeImages)
       put(parameters, ni.parameterName, {
         Type: 'AWS::EC2::Image::Id',
-        Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image`,
+        Description: `AMI node ${ni.node.name} is created with (node class ${pp.image.cls.name}): pinned in the lock's nodeImages, since a new ImageId replaces the instance; delete the entry and refresh to replace the node with the class's current image (terminate-node first: the replacement takes its address)`,
       }, 'parameter');
   const sgOf = (pp: PoolPlan) => [importValue(exportName(p, `${GROUP_ID[pp.group]}Id`))];
   const profileOf = (pp: PoolPlan) => importValue(exportName(p, `${PROFILE_ID[pp.role]}Name`));
   const outputs: [string, Output][] = [];
+  const previous = fixedNodeOrder(p.pools.map((pp) => pp.pool));
   for (const pp of p.pools) {
     for (const n of pp.pool.nodes) {
       const target = m.configTargets.find((t) => t.node?.name === n.name)!;
@@ -502,7 +528,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         PropagateTagsToVolumeOnCreation: true,
         ...(ud !== undefined ? { UserData: base64(ud) } : {}),
         Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
-      }));
+      }, previous.has(n.name) ? { DependsOn: [nodeLogicalId(previous.get(n.name)!)] } : {}));
       outputs.push(output(p, nodeInstanceOutputId(n), `Instance of node ${n.name} (${n.ip})`, ref(id)));
     }
     if (pp.pool.count === undefined) continue;

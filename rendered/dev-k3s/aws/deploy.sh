@@ -62,11 +62,13 @@ terminate_node() {
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-base' --template-file 'rendered/dev-k3s/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=base'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-k3s-base' --enable-termination-protection >/dev/null
     ;;
   nodes)
     # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
     if nodes_stack_exists; then drain_tags; fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --template-file 'rendered/dev-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevK3sServer1Image=ami-b0846da3f1f583658' 'ImageAmd64=ami-b0846da3f1f583658' 'ImageArm64=ami-1d92c719f849268b0' --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=nodes'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --enable-termination-protection >/dev/null
     ;;
   drain-tags)
     drain_tags

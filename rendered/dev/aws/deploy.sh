@@ -62,11 +62,13 @@ terminate_node() {
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-base' --enable-termination-protection >/dev/null
     ;;
   nodes)
     # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
     if nodes_stack_exists; then drain_tags; fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-nodes' --enable-termination-protection >/dev/null
     ;;
   drain-tags)
     drain_tags

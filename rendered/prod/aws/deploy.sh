@@ -65,11 +65,13 @@ terminate_node() {
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-base' --template-file 'rendered/prod/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=base'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-prod-base' --enable-termination-protection >/dev/null
     ;;
   nodes)
     # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
     if nodes_stack_exists; then drain_tags; fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-nodes' --template-file 'rendered/prod/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeProdCp1Image=ami-f5432c1b67122365b' 'NodeProdCp2Image=ami-f5432c1b67122365b' 'NodeProdCp3Image=ami-f5432c1b67122365b' 'ImageAmd64=ami-f5432c1b67122365b' 'ImageArm64=ami-f041b68a5d6bd03da' 'NodeProdGpu1Image=ami-5c501cf1b1e8ca464' --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=nodes'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-prod-nodes' --enable-termination-protection >/dev/null
     ;;
   drain-tags)
     drain_tags

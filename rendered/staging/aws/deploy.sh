@@ -64,11 +64,13 @@ terminate_node() {
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-base' --template-file 'rendered/staging/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-staging-templates-222222222222' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-staging' 'odp:environment=staging' 'odp:stack=base'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-staging-base' --enable-termination-protection >/dev/null
     ;;
   nodes)
     # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
     if nodes_stack_exists; then drain_tags; fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-staging-nodes' --template-file 'rendered/staging/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-staging-templates-222222222222' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeStgCp1Image=ami-8a2674efe9ee3aff4' 'NodeStgCp2Image=ami-8a2674efe9ee3aff4' 'NodeStgCp3Image=ami-8a2674efe9ee3aff4' 'ImageAmd64=ami-8a2674efe9ee3aff4' 'ImageArm64=ami-d1930eac7af3b440e' --tags 'odp:cluster=odp-staging' 'odp:environment=staging' 'odp:stack=nodes'
+    aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-staging-nodes' --enable-termination-protection >/dev/null
     ;;
   drain-tags)
     drain_tags
