@@ -47,6 +47,12 @@ interface Fleet {
   events?: string[];
   unsafe?: string[];
   terminatedWhileRebooting?: string[];
+  /** The new configs change a field outside CanApplyImmediate's list: `auto` reboots, `no-reboot` is refused. */
+  rebootOnApply?: boolean;
+  /** Nodes that do not come back from an upgrade's reboot. */
+  neverBack?: string[];
+  /** kubectl cannot reach the API server. */
+  apiDown?: boolean;
 }
 
 /** The cluster at the old version, both pools' old instances InService, and (merged) their replacements waiting. */
@@ -206,6 +212,66 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(again.stderr).toContain(`odp-talos-upgrade: control plane cp-1 already runs Talos ${NEW}`);
     expect(state().events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
     expect(Object.values(state().nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
+  });
+
+  // The upgrade script's config push (runbook.ts liveApplyLine): with `--mode auto`, a config that also changed a field
+  // Talos cannot apply live rebooted cp-1, cp-2 and cp-3 within seconds of each other (etcd quorum gone).
+  it('upgrade with a config that also needs a reboot: stopped before any node reboots (no-reboot), naming the apply script', () => {
+    setFleet({ ...fleet(true), rebootOnApply: true });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("this config change can't be applied in immediate mode");
+    expect(r.stderr).toContain(`odp-talos-upgrade: cp-1: its new config was not applied live (talosctl said why above). If it "can't be applied in immediate mode", the change needs a reboot besides the version: run the apply script first (one node at a time: npm run -s talos -- commands --env ${ENV} apply | sh), then this script again`);
+    const f = state();
+    expect(f.unsafe).toBeUndefined();
+    expect((f.events ?? []).filter((e) => e.startsWith('reboot ') || e.startsWith('upgrade '))).toStrictEqual([]);
+    expect(Object.values(f.nodes).every((n) => !n.down)).toBe(true);
+  });
+
+  it('a control plane that does not come back from its upgrade: the gate gives up and the script stops; no other node is upgraded', () => {
+    setFleet({ ...fleet(true), neverBack: ['cp-1'] });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('odp-talos-upgrade: gave up waiting: talosctl etcd members --nodes 10.10.1.10');
+    const f = state();
+    expect(f.events!.filter((e) => e.startsWith('upgrade ') || e.startsWith('join '))).toStrictEqual(['upgrade cp-1']);
+    expect(f.unsafe).toBeUndefined();
+  });
+
+  it('apply with a config that needs a reboot: one node at a time, each gated (etcd never loses a second member)', () => {
+    setFleet({ ...fleet(false), rebootOnApply: true });
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(f.unsafe).toBeUndefined();
+    expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot i-old-general-amd64-0', 'reboot i-old-general-amd64-1', 'reboot i-old-general-arm64-0', 'reboot i-old-general-arm64-1', 'reboot gpu-1']);
+  });
+
+  // kubectl in the apply and upgrade scripts read the shell's KUBECONFIG: another cluster's listed none of the pools'
+  // Nodes, and the pools' configs were silently never applied (a kubectl failure inside `for n in $(…)` did not stop it).
+  it("apply: the pools' Nodes are asked of this cluster (a fresh kubeconfig through the Talos API), whatever KUBECONFIG the shell had", () => {
+    setFleet(fleet(false));
+    const other = join(dir, 'other-kubeconfig');
+    writeFileSync(other, 'admin kubeconfig of another cluster\n');
+    const r = run(runbookScript(rendered().model, 'apply'), { KUBECONFIG: other });
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    for (const pool of ['general-amd64', 'general-arm64']) {
+      const nodes = Object.values(f.nodes).filter((n) => n.pool === pool);
+      expect(nodes.length).toBe(2);
+      expect(nodes.every((n) => n.config === `config of ${pool} (${NEW})\n`)).toBe(true);
+    }
+    expect(calls()).toContain(`talosctl kubeconfig --nodes 10.10.1.10 --merge=false --force ${home}/.odp/${ENV}/kubeconfig`);
+  });
+
+  it('apply: kubectl unable to list a pool stops the script (it does not skip the pool)', () => {
+    setFleet({ ...fleet(false), apiDown: true });
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('The connection to the server api.fixture.internal:6443 was refused');
+    const f = state();
+    expect(Object.values(f.nodes).filter((n) => n.pool === 'general-amd64').every((n) => n.config === undefined)).toBe(true);
+    expect(f.nodes['10.10.1.50']!.config).toBeUndefined();
   });
 
   it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {

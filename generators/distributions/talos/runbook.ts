@@ -99,14 +99,42 @@ function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] 
   ];
 }
 
+/**
+ * kubectl in the apply and upgrade scripts (a pool's Nodes, a node's osImage, talos-join.sh) must ask THIS cluster, not
+ * whatever KUBECONFIG (or ~/.kube/config) the shell has: a fresh admin kubeconfig through the Talos API, which the
+ * talosconfig made from the environment's secrets reaches. `--merge=false --force` writes the file anew (mode 0600)
+ * instead of merging into an existing one (T@v1.13.9:cmd/talosctl/cmd/talos/kubeconfig.go:44-125, flags 184-186).
+ */
+function kubeconfigLines(m: EnvironmentModel): string[] {
+  const file = `${workDir(m.name)}/kubeconfig`;
+  return [
+    "# kubectl asks this cluster (whatever KUBECONFIG the shell had): a fresh admin kubeconfig through the Talos API.",
+    `talosctl kubeconfig --nodes ${m.controlPlaneNodes[0]!.ip} --merge=false --force ${file}`,
+    `export KUBECONFIG=${file}`,
+  ];
+}
+
+/**
+ * The upgrade script's new configs go in live only (`--mode no-reboot`): with `auto`, a config that also changes a
+ * field outside CanApplyImmediate's list (./diff.ts IMMEDIATE; T@v1.13.9 internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_runtime.go:130-217; `auto` reboots then: v1alpha1_server.go:255-264) would reboot
+ * every node it is applied to, the three control planes within seconds of each other (etcd quorum gone). NO_REBOOT
+ * refuses such a config ("this config change can't be applied in immediate mode": T@v1.13.9
+ * internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go:245-249) and changes nothing; a version bump
+ * alone changes only live fields (machine.install.image). The apply script reboots one node at a time, gated.
+ */
+function liveApplyLine(m: EnvironmentModel, t: ConfigTarget): string {
+  const hint = `${t.name}: its new config was not applied live (talosctl said why above). If it "can't be applied in immediate mode", the change needs a reboot besides the version: run the apply script first (one node at a time: npm run -s talos -- commands --env ${m.name} apply | sh), then this script again`;
+  return `talosctl apply-config --nodes ${t.node!.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode no-reboot || { log ${q(hint)}; exit 1; }`;
+}
+
 function upgradeScript(m: EnvironmentModel): string[] {
   const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane');
   const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node);
   const pools = m.configTargets.filter((t) => !t.node);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
-  const out = [...gateLines(m), '# New configs first: machine.install.image changes at once but does nothing by itself.'];
+  const out = [...kubeconfigLines(m), ...gateLines(m), '# New configs first, live only: machine.install.image changes at once but does nothing by itself.'];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
-  for (const t of [...cps, ...workers]) out.push(`talosctl apply-config --nodes ${t.node!.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode auto`);
+  for (const t of [...cps, ...workers]) out.push(liveApplyLine(m, t));
   const version = talosCluster(m).version;
   out.push(
     'gate',
@@ -125,12 +153,19 @@ function upgradeScript(m: EnvironmentModel): string[] {
 }
 
 function applyScript(m: EnvironmentModel): string[] {
-  const out = [...gateLines(m)];
+  const pools = m.configTargets.some((t) => !t.node);
+  const out = [...(pools ? kubeconfigLines(m) : []), ...gateLines(m)];
   for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
     if (t.node) out.push(`talosctl apply-config --nodes ${t.node.ip} --file ${file} --dry-run`, `talosctl apply-config --nodes ${t.node.ip} --file ${file} --mode auto`, 'gate');
-    else out.push(`for n in ${poolNodes(t)}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; gate; done`);
+    else
+      out.push(
+        // Listed first: a failing kubectl inside `for n in $(…)` would not stop the script (set -e ignores it there).
+        `nodes=${poolNodes(t)}`,
+        `[ -n "$nodes" ] || log ${q(`pool ${t.name}: no Node registered; instances it launches get this config from talos-join.sh`)}`,
+        `for n in $nodes; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; gate; done`,
+      );
   }
   return out;
 }
