@@ -12,11 +12,14 @@
  *   no leader; `upgrade` reboots the node into the image's version (down for two asks), its etcd down meanwhile;
  *   `get nodestatus` answers the Node's Ready condition (controllers/k8s/node_status.go:231-247).
  *   `apply-config` of a configured node by mode (internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go
- *   :245-264): with fleet.rebootOnApply (the config changes a field outside CanApplyImmediate's list) `no-reboot`
- *   is refused (InvalidArgument "… can't be applied in immediate mode") and `auto` reboots the node (down for two
- *   asks, its etcd down meanwhile: a control plane rebooted while another one is down is recorded in `unsafe`);
- *   `--dry-run` changes nothing. `kubeconfig --nodes <cp> … <path>`: writes this cluster's admin kubeconfig
- *   (cmd/talosctl/cmd/talos/kubeconfig.go:44-125).
+ *   :245-264, 305-335): with fleet.rebootOnApply a config other than the running one changes a field outside
+ *   CanApplyImmediate's list: `no-reboot` is refused (InvalidArgument "… can't be applied in immediate mode"),
+ *   `staged` keeps it for the next boot, and `auto` returns with the reboot only scheduled: the node keeps answering
+ *   (its etcd included) for ten more asks while the kubelet shuts down and the pods stop, then it is down for two
+ *   (v1alpha1_sequencer.go:238-255). `reboot` (--wait, the default) returns once the node booted again (boot ID
+ *   changed), its etcd rejoining at the next ask. A control plane going down while another one is down or about to
+ *   go down is recorded in `unsafe`. `--dry-run` changes nothing. `kubeconfig --nodes <cp> … <path>`: writes this
+ *   cluster's admin kubeconfig (cmd/talosctl/cmd/talos/kubeconfig.go:44-125).
  * - kubectl get --raw /version: the API server's version (fleet.api). kubectl get nodes -l node.opendev.dev/pool=P: the registered Nodes of P (instances out of maintenance mode),
  *   their InternalIP or their osImage, "Talos (<tag>)" (pkg/machinery/version/osrelease.go:15-27). With KUBECONFIG set
  *   to a file other than the one `talosctl kubeconfig` wrote, kubectl asks another cluster: none of these Nodes.
@@ -66,10 +69,22 @@ function talosctl() {
   // Time passes while a node is asked: a rebooting node comes back (its etcd rejoins).
   const wake = () => {
     for (const n of Object.values(f.nodes))
-      if (n.down) {
+      if (n.rebootIn) {
+        n.rebootIn -= 1;
+        if (n.rebootIn === 0) {
+          delete n.rebootIn;
+          n.down = 2;
+          if (n.role === 'controlplane') n.etcd = 'Down';
+        }
+      } else if (n.down) {
         n.down -= 1;
         if (n.down === 0 && n.role === 'controlplane') n.etcd = 'Running';
       }
+  };
+  // A node about to go down: a control plane while another one is down (or about to be) is recorded.
+  const goingDown = (n) => {
+    if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
+    event(`reboot ${n.name}`);
   };
   if (verb === 'gen') return write(opt('-o'), 'talosconfig\n');
   if (verb === 'config') return;
@@ -89,15 +104,26 @@ function talosctl() {
       return process.stdout.write(node(ips[0]).down ? 'false' : 'true');
     case 'apply-config': {
       const n = node(ips[0]);
+      const config = readFileSync(opt('--file'), 'utf8');
+      const mode = opt('--mode') ?? 'auto';
+      const reboot = f.rebootOnApply && config !== n.config;
       if (args.includes('--dry-run')) return;
-      if (f.rebootOnApply && opt('--mode') === 'no-reboot') fail(1, "rpc error: code = InvalidArgument desc = this config change can't be applied in immediate mode");
-      n.config = readFileSync(opt('--file'), 'utf8');
-      if (f.rebootOnApply && opt('--mode') === 'auto') {
-        if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
-        n.down = 2;
-        if (n.role === 'controlplane') n.etcd = 'Down';
-        event(`reboot ${n.name}`);
+      if (reboot && mode === 'no-reboot') fail(1, "rpc error: code = InvalidArgument desc = this config change can't be applied in immediate mode");
+      if (mode === 'staged') n.staged = config;
+      else n.config = config;
+      if (reboot && mode === 'auto') {
+        goingDown(n);
+        n.rebootIn = 10;
       }
+      return save();
+    }
+    case 'reboot': {
+      const n = node(ips[0]);
+      goingDown(n);
+      if (n.staged) n.config = n.staged;
+      delete n.staged;
+      n.down = 1;
+      if (n.role === 'controlplane') n.etcd = 'Down';
       return save();
     }
     case 'kubeconfig':
@@ -119,7 +145,7 @@ function talosctl() {
     }
     case 'upgrade': {
       const n = node(ips[0]);
-      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
+      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
       const tag = /:(v[0-9.]+)$/.exec(opt('--image'))?.[1];
       n.os = `Talos (${tag})`;
       // fleet.neverBack: nodes that do not come back from the reboot (a bad image, a broken disk).
