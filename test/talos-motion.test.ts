@@ -287,6 +287,19 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
   });
 
+  it("the README's per-node 'apply a changed config' step: a config that needs a reboot returns only once the node is back", () => {
+    setFleet({ ...fleet(false), rebootOnApply: true });
+    const { model } = rendered();
+    const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
+    const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: apply a changed config')!;
+    const r = run(['set -e', ...step.lines].join('\n'));
+    expect(r.code, r.stderr).toBe(0);
+    const n = state().nodes['10.10.1.50'] as Fleet['nodes'][string] & { rebootIn?: number; staged?: string };
+    // Rebooted (staged, then talosctl reboot, which waits); not still about to go down, as after `--mode auto`.
+    expect([n.config, n.rebootIn, n.staged]).toStrictEqual([`config of gpu-1 (${NEW})\n`, undefined, undefined]);
+    expect(state().events).toStrictEqual(['reboot gpu-1']);
+  });
+
   it.each([
     ['1.34.5', "the API server runs Kubernetes 1.34, the pool's config kubelet 1.35: run the upgrade-k8s script first (npm run -s talos -- commands --env talos-argocd-pools upgrade-k8s | sh); a kubelet newer than the API server breaks the version skew policy"],
     ['1.36.1', "the API server runs Kubernetes 1.36, the pool's config kubelet 1.35: this checkout is behind the cluster; update it"],
