@@ -20,6 +20,9 @@ import { targetSteps } from '../generators/distributions/talos/operations.js';
 import { runbookScript } from '../generators/distributions/talos/runbook.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
+import { motionOf } from '../generators/validate/motion/index.js';
+import { schedulable, simulate } from '../generators/validate/motion/simulate.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted, ROOT } from './helpers.js';
 
 const ENV = 'talos-argocd-pools';
@@ -350,5 +353,58 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(r.prepared).toBeUndefined();
     const errors = formatted(r).filter((d) => !d.includes(': warning: '));
     expect(errors).toStrictEqual([message]);
+  });
+});
+
+/**
+ * The first sync under Argo CD v3.4.4 of this fixture, with pools joining late (what holds; each rule cited in
+ * engines/argocd/motion.ts and checked against argoproj/argo-cd v3.4.4 this session):
+ * - a wave's Applications are waited on while Progressing/Missing; Healthy succeeds it, Degraded fails the root's sync
+ *   (gitops-engine/pkg/sync/sync_context.go:538-554); the last wave (the root itself, and what needs nothing after it)
+ *   is never waited on (:688-697);
+ * - an Application's health is the rendered Lua (argo-cd has none built in): Progressing until Synced, Degraded when its
+ *   last operation Failed or Errored. A child retrying is still Running (controller/appcontroller.go:1537-1551 sets
+ *   Phase Running and RetryCount++), so the root waits for it rather than failing;
+ * - retry limit -1 retries a failed sync without end (:1538), each retry with the latest revision when refresh is set
+ *   (:1483-1489); selfHeal never re-syncs a revision whose last sync failed (:2253-2257); the 3600 s sync timeout counts
+ *   from the operation's StartedAt, retries included (:1460-1465), and a terminated operation is not retried (:1538).
+ */
+describe(`${ENV}: the first sync under Argo CD with pools joining late`, () => {
+  const { model, files } = rendered();
+  const report = motionOf(parseRenderedTree(new Map([...files].map(([p, c]) => [`${ENV}/${p}`, c]))), ENV, model)!;
+  const lateSync = (pools: string[]) => {
+    const early = report.nodes.filter((n) => !pools.includes(n.name));
+    const late = report.nodes.filter((n) => pools.includes(n.name));
+    const waiting = report.units.filter((u) => u.phases.flat().some((i) => i.pods.some((p) => !schedulable(p, early)))).map((u) => u.id);
+    const s = simulate(report.units, report.base, early, new Set(), late);
+    return { waiting, failures: [...s.failures], notReady: [...s.state].filter(([, x]) => x !== 'ready') };
+  };
+
+  it('every Application (the root included) syncs automatically with selfHeal and retries without limit, with the latest revision', () => {
+    const apps = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc);
+    expect(apps.length).toBeGreaterThan(10);
+    for (const a of apps) {
+      expect(a.spec.syncPolicy.automated, a.metadata.name).toMatchObject({ selfHeal: true });
+      expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, refresh: true, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } });
+    }
+    // The root is in the last wave: never waited on by its own sync.
+    const wave = (a: Doc) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']);
+    expect(wave(apps.find((a) => a.metadata.name === 'root')!)).toBe(Math.max(...apps.map(wave)));
+    const values = parseYamlStream(files.get('values/argo-cd.yaml')!)[0] as Doc;
+    expect(values.configs.params['controller.sync.timeout.seconds']).toBe('3600');
+    expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('op.phase == "Failed" or op.phase == "Error"');
+  });
+
+  it.each([
+    [['gpu'], ['nvidia-device-plugin']],
+    [['general-arm64'], []],
+    [['general-amd64'], []],
+    [['general-amd64', 'general-arm64', 'gpu'], ['argo-cd', 'cert-manager', 'kube-prometheus-stack', 'metrics-server', 'nvidia-device-plugin']],
+  ])('%j late: these Applications wait (%j), none fails, every one ends Ready', (pools, waiting) => {
+    expect(report.findings.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    const r = lateSync(pools);
+    expect(r.waiting).toStrictEqual(waiting);
+    expect(r.failures).toStrictEqual([]);
+    expect(r.notReady).toStrictEqual([]);
   });
 });
