@@ -290,6 +290,18 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
   });
 
+  it('upgrade-k8s: a dry run, then the upgrade, through the first control plane; talos-join.sh then joins the waiting instances', () => {
+    setFleet({ ...fleet(true), api: '1.34.5' });
+    const r = run(runbookScript(rendered().model, 'upgrade-k8s'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().events).toStrictEqual(['upgrade-k8s dry-run 1.35.2', 'upgrade-k8s 1.35.2']);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade-k8s'))).toStrictEqual(['talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2 --dry-run', 'talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2']);
+    mkdirSync(join(home, '.odp', ENV), { recursive: true });
+    writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
+    const join2 = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+    expect(join2.code, join2.stderr).toBe(0);
+  });
+
   it("the README's per-node 'apply a changed config' step: a config that needs a reboot returns only once the node is back", () => {
     setFleet({ ...fleet(false), rebootOnApply: true });
     const { model } = rendered();

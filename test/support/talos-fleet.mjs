@@ -61,7 +61,7 @@ const write = (path, text) => {
 
 function talosctl() {
   const ips = (opt('--nodes') ?? '').split(',').filter(Boolean);
-  const verb = args.find((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets'].includes(args[i - 1]));
+  const verb = args.find((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets', '--to'].includes(args[i - 1]));
   const node = (ip) => f.nodes[ip] ?? fail(1, `rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
   const cpOnly = (ip, api) => {
     if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
@@ -124,6 +124,14 @@ function talosctl() {
       delete n.staged;
       n.down = 1;
       if (n.role === 'controlplane') n.etcd = 'Down';
+      return save();
+    }
+    case 'upgrade-k8s': {
+      // Through a control plane (it reads the cluster's kubeconfig and control-plane state from there); --dry-run shows the plan only.
+      cpOnly(ips[0], 'upgrade-k8s');
+      if (args.includes('--dry-run')) return event(`upgrade-k8s dry-run ${opt('--to')}`), save();
+      f.api = opt('--to');
+      event(`upgrade-k8s ${opt('--to')}`);
       return save();
     }
     case 'kubeconfig':
