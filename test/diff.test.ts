@@ -3,6 +3,7 @@ import { diffTrees } from '../generators/diff/diff.js';
 import { formatFieldPath } from '../generators/diff/fields.js';
 import { COMMENT_MARKER, formatJson, formatMarkdown, formatText, GITHUB_COMMENT_LIMIT } from '../generators/diff/format.js';
 import { classifyV1Alpha1Path, talosImpact } from '../generators/distributions/talos/diff.js';
+import { nodeCommands } from '../generators/distributions/talos/diff-report.js';
 import { splitFile } from '../generators/diff/documents.js';
 import { toYaml, toYamlStream } from '../generators/lib/yaml.js';
 import { parseDocument } from 'yaml';
@@ -162,6 +163,12 @@ describe('Talos impact per node', () => {
   it('machine.files needs a reboot; several changes list every action, most disruptive first', () => {
     const d = diffTrees(tree({}), tree({ talos: 'v1.13.10', files: [{ path: '/var/etc/x', content: 'y', op: 'create', permissions: 420 }], kubeletArgs: {} }));
     expect(d.envs[0]!.talos[0]!.actions).toStrictEqual(['upgrade', 'reboot', 'no-reboot']);
+    // A reboot the operator can gate on: staged, then `talosctl reboot`, which waits until the node is back (`--mode
+    // auto` returns with the reboot only scheduled: a health check right after it can pass on the node still up).
+    const t = d.envs[0]!.talos[0]!;
+    const commands = nodeCommands('e', t);
+    expect(commands.slice(0, 2)).toStrictEqual([`talosctl apply-config --nodes ${t.address ?? t.node} --file $HOME/.odp/e/${t.node}.yaml --mode staged`, `talosctl reboot --nodes ${t.address ?? t.node} (waits until it is back)`]);
+    expect(commands.join('\n')).not.toContain('--mode auto');
   });
 
   it('documents other than v1alpha1 apply live', () => {

@@ -20,6 +20,9 @@ import { targetSteps } from '../generators/distributions/talos/operations.js';
 import { runbookScript } from '../generators/distributions/talos/runbook.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
+import { motionOf } from '../generators/validate/motion/index.js';
+import { schedulable, simulate } from '../generators/validate/motion/simulate.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import { fixtureSources, formatted, ROOT } from './helpers.js';
 
 const ENV = 'talos-argocd-pools';
@@ -47,6 +50,12 @@ interface Fleet {
   events?: string[];
   unsafe?: string[];
   terminatedWhileRebooting?: string[];
+  /** The new configs change a field outside CanApplyImmediate's list: `auto` reboots, `no-reboot` is refused. */
+  rebootOnApply?: boolean;
+  /** Nodes that do not come back from an upgrade's reboot. */
+  neverBack?: string[];
+  /** kubectl cannot reach the API server. */
+  apiDown?: boolean;
 }
 
 /** The cluster at the old version, both pools' old instances InService, and (merged) their replacements waiting. */
@@ -208,6 +217,68 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(Object.values(state().nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
   });
 
+  // The upgrade script's config push (runbook.ts APPLY_NODE): with `--mode auto` to every node at once, a config that
+  // also changed a field Talos cannot apply live rebooted cp-1, cp-2 and cp-3 within seconds of each other.
+  it('upgrade with a config that also needs a reboot: each node staged and rebooted alone (talosctl reboot waits), gated, before the upgrades', () => {
+    setFleet({ ...fleet(true), rebootOnApply: true });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.10: its config cannot be applied live (talosctl said why above): staged, then rebooted (talosctl reboot waits until it is back)');
+    const f = state();
+    expect(f.unsafe).toBeUndefined();
+    expect(f.events!.filter((e) => /^(reboot|upgrade) (cp|gpu)/.test(e))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot gpu-1', 'upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
+    expect(f.nodes['10.10.1.11']!.config).toBe(`config of cp-2 (${NEW})\n`);
+    expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})` && !n.down)).toBe(true);
+  });
+
+  it('a control plane that does not come back from its upgrade: the gate gives up and the script stops; no other node is upgraded', () => {
+    setFleet({ ...fleet(true), neverBack: ['cp-1'] });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('odp-talos-upgrade: gave up waiting: talosctl etcd members --nodes 10.10.1.10');
+    const f = state();
+    expect(f.events!.filter((e) => e.startsWith('upgrade ') || e.startsWith('join '))).toStrictEqual(['upgrade cp-1']);
+    expect(f.unsafe).toBeUndefined();
+  });
+
+  // With `--mode auto` the apply returned with the reboot only scheduled; the gate passed on the node still up (etcd
+  // answers while the kubelet shuts down and the pods stop), and the next control plane went down with it.
+  it('apply with a config that needs a reboot: one node at a time, each back (talosctl reboot waits) and gated before the next', () => {
+    setFleet({ ...fleet(false), rebootOnApply: true });
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(f.unsafe).toBeUndefined();
+    expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot i-old-general-amd64-0', 'reboot i-old-general-amd64-1', 'reboot i-old-general-arm64-0', 'reboot i-old-general-arm64-1', 'reboot gpu-1']);
+  });
+
+  // kubectl in the apply and upgrade scripts read the shell's KUBECONFIG: another cluster's listed none of the pools'
+  // Nodes, and the pools' configs were silently never applied (a kubectl failure inside `for n in $(…)` did not stop it).
+  it("apply: the pools' Nodes are asked of this cluster (a fresh kubeconfig through the Talos API), whatever KUBECONFIG the shell had", () => {
+    setFleet(fleet(false));
+    const other = join(dir, 'other-kubeconfig');
+    writeFileSync(other, 'admin kubeconfig of another cluster\n');
+    const r = run(runbookScript(rendered().model, 'apply'), { KUBECONFIG: other });
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    for (const pool of ['general-amd64', 'general-arm64']) {
+      const nodes = Object.values(f.nodes).filter((n) => n.pool === pool);
+      expect(nodes.length).toBe(2);
+      expect(nodes.every((n) => n.config === `config of ${pool} (${NEW})\n`)).toBe(true);
+    }
+    expect(calls()).toContain(`talosctl kubeconfig --nodes 10.10.1.10 --merge=false --force ${home}/.odp/${ENV}/kubeconfig`);
+  });
+
+  it('apply: kubectl unable to list a pool stops the script (it does not skip the pool)', () => {
+    setFleet({ ...fleet(false), apiDown: true });
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('The connection to the server api.fixture.internal:6443 was refused');
+    const f = state();
+    expect(Object.values(f.nodes).filter((n) => n.pool === 'general-amd64').every((n) => n.config === undefined)).toBe(true);
+    expect(f.nodes['10.10.1.50']!.config).toBeUndefined();
+  });
+
   it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {
     setFleet(fleet(false));
     const { model } = rendered();
@@ -217,6 +288,31 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const r = run(['set -e', ...step.lines].join('\n'));
     expect(r.code, r.stderr).toBe(0);
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
+  });
+
+  it('upgrade-k8s: a dry run, then the upgrade, through the first control plane; talos-join.sh then joins the waiting instances', () => {
+    setFleet({ ...fleet(true), api: '1.34.5' });
+    const r = run(runbookScript(rendered().model, 'upgrade-k8s'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().events).toStrictEqual(['upgrade-k8s dry-run 1.35.2', 'upgrade-k8s 1.35.2']);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade-k8s'))).toStrictEqual(['talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2 --dry-run', 'talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2']);
+    mkdirSync(join(home, '.odp', ENV), { recursive: true });
+    writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
+    const join2 = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);
+    expect(join2.code, join2.stderr).toBe(0);
+  });
+
+  it("the README's per-node 'apply a changed config' step: a config that needs a reboot returns only once the node is back", () => {
+    setFleet({ ...fleet(false), rebootOnApply: true });
+    const { model } = rendered();
+    const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
+    const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: apply a changed config')!;
+    const r = run(['set -e', ...step.lines].join('\n'));
+    expect(r.code, r.stderr).toBe(0);
+    const n = state().nodes['10.10.1.50'] as Fleet['nodes'][string] & { rebootIn?: number; staged?: string };
+    // Rebooted (staged, then talosctl reboot, which waits); not still about to go down, as after `--mode auto`.
+    expect([n.config, n.rebootIn, n.staged]).toStrictEqual([`config of gpu-1 (${NEW})\n`, undefined, undefined]);
+    expect(state().events).toStrictEqual(['reboot gpu-1']);
   });
 
   it.each([
@@ -269,5 +365,58 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(r.prepared).toBeUndefined();
     const errors = formatted(r).filter((d) => !d.includes(': warning: '));
     expect(errors).toStrictEqual([message]);
+  });
+});
+
+/**
+ * The first sync under Argo CD v3.4.4 of this fixture, with pools joining late (what holds; each rule cited in
+ * engines/argocd/motion.ts and checked against argoproj/argo-cd v3.4.4 this session):
+ * - a wave's Applications are waited on while Progressing/Missing; Healthy succeeds it, Degraded fails the root's sync
+ *   (gitops-engine/pkg/sync/sync_context.go:538-554); the last wave (the root itself, and what needs nothing after it)
+ *   is never waited on (:688-697);
+ * - an Application's health is the rendered Lua (argo-cd has none built in): Progressing until Synced, Degraded when its
+ *   last operation Failed or Errored. A child retrying is still Running (controller/appcontroller.go:1537-1551 sets
+ *   Phase Running and RetryCount++), so the root waits for it rather than failing;
+ * - retry limit -1 retries a failed sync without end (:1538), each retry with the latest revision when refresh is set
+ *   (:1483-1489); selfHeal never re-syncs a revision whose last sync failed (:2253-2257); the 3600 s sync timeout counts
+ *   from the operation's StartedAt, retries included (:1460-1465), and a terminated operation is not retried (:1538).
+ */
+describe(`${ENV}: the first sync under Argo CD with pools joining late`, () => {
+  const { model, files } = rendered();
+  const report = motionOf(parseRenderedTree(new Map([...files].map(([p, c]) => [`${ENV}/${p}`, c]))), ENV, model)!;
+  const lateSync = (pools: string[]) => {
+    const early = report.nodes.filter((n) => !pools.includes(n.name));
+    const late = report.nodes.filter((n) => pools.includes(n.name));
+    const waiting = report.units.filter((u) => u.phases.flat().some((i) => i.pods.some((p) => !schedulable(p, early)))).map((u) => u.id);
+    const s = simulate(report.units, report.base, early, new Set(), late);
+    return { waiting, failures: [...s.failures], notReady: [...s.state].filter(([, x]) => x !== 'ready') };
+  };
+
+  it('every Application (the root included) syncs automatically with selfHeal and retries without limit, with the latest revision', () => {
+    const apps = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc);
+    expect(apps.length).toBeGreaterThan(10);
+    for (const a of apps) {
+      expect(a.spec.syncPolicy.automated, a.metadata.name).toMatchObject({ selfHeal: true });
+      expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, refresh: true, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } });
+    }
+    // The root is in the last wave: never waited on by its own sync.
+    const wave = (a: Doc) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']);
+    expect(wave(apps.find((a) => a.metadata.name === 'root')!)).toBe(Math.max(...apps.map(wave)));
+    const values = parseYamlStream(files.get('values/argo-cd.yaml')!)[0] as Doc;
+    expect(values.configs.params['controller.sync.timeout.seconds']).toBe('3600');
+    expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('op.phase == "Failed" or op.phase == "Error"');
+  });
+
+  it.each([
+    [['gpu'], ['nvidia-device-plugin']],
+    [['general-arm64'], []],
+    [['general-amd64'], []],
+    [['general-amd64', 'general-arm64', 'gpu'], ['argo-cd', 'cert-manager', 'kube-prometheus-stack', 'metrics-server', 'nvidia-device-plugin']],
+  ])('%j late: these Applications wait (%j), none fails, every one ends Ready', (pools, waiting) => {
+    expect(report.findings.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    const r = lateSync(pools);
+    expect(r.waiting).toStrictEqual(waiting);
+    expect(r.failures).toStrictEqual([]);
+    expect(r.notReady).toStrictEqual([]);
   });
 });

@@ -112,6 +112,21 @@ describe('what a patch may not do, positioned at the patch', () => {
     ]);
   });
 
+  // A patch has no reference to SSM: a value of a Talos field holding its own secret would be committed to rendered/.
+  it('fields holding a secret of their own, in every document kind that has one; deleting one is fine', () => {
+    const heads = (lines: string[]) => lines.map((l) => l.replace(/ holds a secret.*$/, ''));
+    expect(heads(patch('cluster: { aescbcEncryptionSecret: short }'))).toStrictEqual(['environments/bad.yaml:7:20  cluster.talos.patches[0].cluster.aescbcEncryptionSecret: cluster.aescbcEncryptionSecret']);
+    expect(heads(patch('{ apiVersion: v1alpha1, kind: RegistryAuthConfig, name: ghcr.io, username: bot, password: "pass word" }'))).toStrictEqual(['environments/bad.yaml:7:89  cluster.talos.patches[0].password: password']);
+    expect(heads(patch('{ apiVersion: v1alpha1, kind: WireguardConfig, name: wg0, privateKey: k, peers: [{ publicKey: p, presharedKey: s }] }')).map((l) => l.replace(/:\d+:\d+ /, ' '))).toStrictEqual([
+      'environments/bad.yaml  cluster.talos.patches[0].privateKey: privateKey',
+      'environments/bad.yaml  cluster.talos.patches[0].peers[0].presharedKey: peers[].presharedKey',
+    ]);
+    expect(heads(patch('machine: { registries: { config: { ghcr.io: { auth: { username: bot, password: hunter2 } } } } }')).map((l) => l.replace(/:\d+:\d+ /, ' '))).toStrictEqual([
+      'environments/bad.yaml  cluster.talos.patches[0].machine.registries.config["ghcr.io"].auth.password: machine.registries.config.*.auth.password',
+    ]);
+    expect(patch('cluster: { aescbcEncryptionSecret: { $patch: delete } }').filter((l) => l.includes('holds a secret'))).toStrictEqual([]);
+  });
+
   it('denied kube-apiserver flags stay denied', () => {
     expect(patch('cluster: { apiServer: { extraArgs: { etcd-servers: https://x:2379 } } }')).toStrictEqual([
       expect.stringMatching(/^environments\/bad\.yaml:7:46  cluster\.talos\.patches\[0\]\.cluster\.apiServer\.extraArgs\.etcd-servers: kube-apiserver flag 'etcd-servers' is managed by Talos; Talos refuses it \(extra arg "etcd-servers" is not allowed\)  \(denied: /),

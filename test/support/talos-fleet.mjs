@@ -11,8 +11,18 @@
  *   available on control plane nodes": v1alpha1_cluster.go:34-37) and failing while a node reboots or etcd has
  *   no leader; `upgrade` reboots the node into the image's version (down for two asks), its etcd down meanwhile;
  *   `get nodestatus` answers the Node's Ready condition (controllers/k8s/node_status.go:231-247).
+ *   `apply-config` of a configured node by mode (internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go
+ *   :245-264, 305-335): with fleet.rebootOnApply a config other than the running one changes a field outside
+ *   CanApplyImmediate's list: `no-reboot` is refused (InvalidArgument "… can't be applied in immediate mode"),
+ *   `staged` keeps it for the next boot, and `auto` returns with the reboot only scheduled: the node keeps answering
+ *   (its etcd included) for ten more asks while the kubelet shuts down and the pods stop, then it is down for two
+ *   (v1alpha1_sequencer.go:238-255). `reboot` (--wait, the default) returns once the node booted again (boot ID
+ *   changed), its etcd rejoining at the next ask. A control plane going down while another one is down or about to
+ *   go down is recorded in `unsafe`. `--dry-run` changes nothing. `kubeconfig --nodes <cp> … <path>`: writes this
+ *   cluster's admin kubeconfig (cmd/talosctl/cmd/talos/kubeconfig.go:44-125).
  * - kubectl get --raw /version: the API server's version (fleet.api). kubectl get nodes -l node.opendev.dev/pool=P: the registered Nodes of P (instances out of maintenance mode),
- *   their InternalIP or their osImage, "Talos (<tag>)" (pkg/machinery/version/osrelease.go:15-27).
+ *   their InternalIP or their osImage, "Talos (<tag>)" (pkg/machinery/version/osrelease.go:15-27). With KUBECONFIG set
+ *   to a file other than the one `talosctl kubeconfig` wrote, kubectl asks another cluster: none of these Nodes.
  * - aws autoscaling: describe-auto-scaling-instances (the `--query` of talos-join.sh), record-lifecycle-action-
  *   heartbeat and complete-lifecycle-action only for an instance in Pending:Wait under that group's hook (else
  *   ValidationError, exit 254: AWS CLI v2 return codes); the instance refresh (MinHealthyPercentage 100,
@@ -51,7 +61,7 @@ const write = (path, text) => {
 
 function talosctl() {
   const ips = (opt('--nodes') ?? '').split(',').filter(Boolean);
-  const verb = args.find((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets'].includes(args[i - 1]));
+  const verb = args.find((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets', '--to'].includes(args[i - 1]));
   const node = (ip) => f.nodes[ip] ?? fail(1, `rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
   const cpOnly = (ip, api) => {
     if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
@@ -59,10 +69,22 @@ function talosctl() {
   // Time passes while a node is asked: a rebooting node comes back (its etcd rejoins).
   const wake = () => {
     for (const n of Object.values(f.nodes))
-      if (n.down) {
+      if (n.rebootIn) {
+        n.rebootIn -= 1;
+        if (n.rebootIn === 0) {
+          delete n.rebootIn;
+          n.down = 2;
+          if (n.role === 'controlplane') n.etcd = 'Down';
+        }
+      } else if (n.down) {
         n.down -= 1;
         if (n.down === 0 && n.role === 'controlplane') n.etcd = 'Running';
       }
+  };
+  // A node about to go down: a control plane while another one is down (or about to be) is recorded.
+  const goingDown = (n) => {
+    if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
+    event(`reboot ${n.name}`);
   };
   if (verb === 'gen') return write(opt('-o'), 'talosconfig\n');
   if (verb === 'config') return;
@@ -80,9 +102,40 @@ function talosctl() {
       return process.stdout.write(`Tag: ${node(ips[0]).os}\n`);
     case 'get':
       return process.stdout.write(node(ips[0]).down ? 'false' : 'true');
-    case 'apply-config':
-      node(ips[0]).config = readFileSync(opt('--file'), 'utf8');
+    case 'apply-config': {
+      const n = node(ips[0]);
+      const config = readFileSync(opt('--file'), 'utf8');
+      const mode = opt('--mode') ?? 'auto';
+      const reboot = f.rebootOnApply && config !== n.config;
+      if (args.includes('--dry-run')) return;
+      if (reboot && mode === 'no-reboot') fail(1, "rpc error: code = InvalidArgument desc = this config change can't be applied in immediate mode");
+      if (mode === 'staged') n.staged = config;
+      else n.config = config;
+      if (reboot && mode === 'auto') {
+        goingDown(n);
+        n.rebootIn = 10;
+      }
       return save();
+    }
+    case 'reboot': {
+      const n = node(ips[0]);
+      goingDown(n);
+      if (n.staged) n.config = n.staged;
+      delete n.staged;
+      n.down = 1;
+      if (n.role === 'controlplane') n.etcd = 'Down';
+      return save();
+    }
+    case 'upgrade-k8s': {
+      // Through a control plane (it reads the cluster's kubeconfig and control-plane state from there); --dry-run shows the plan only.
+      cpOnly(ips[0], 'upgrade-k8s');
+      if (args.includes('--dry-run')) return event(`upgrade-k8s dry-run ${opt('--to')}`), save();
+      f.api = opt('--to');
+      event(`upgrade-k8s ${opt('--to')}`);
+      return save();
+    }
+    case 'kubeconfig':
+      return write(args[args.length - 1], 'admin kubeconfig of the fleet\n');
     case 'etcd':
       for (const ip of ips) cpOnly(ip, 'member list');
       wake();
@@ -100,10 +153,11 @@ function talosctl() {
     }
     case 'upgrade': {
       const n = node(ips[0]);
-      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
+      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
       const tag = /:(v[0-9.]+)$/.exec(opt('--image'))?.[1];
       n.os = `Talos (${tag})`;
-      n.down = 2;
+      // fleet.neverBack: nodes that do not come back from the reboot (a bad image, a broken disk).
+      n.down = f.neverBack?.includes(n.name) ? 1e9 : 2;
       if (n.role === 'controlplane') n.etcd = 'Down';
       event(`upgrade ${n.name}`);
       return save();
@@ -116,13 +170,16 @@ function talosctl() {
 function kubectl() {
   // The API server's version (k8s.io/apimachinery pkg/version Info: gitVersion), pretty-printed as kubectl does.
   if (args.join(' ') === 'get --raw /version') return process.stdout.write(`{\n  "major": "1",\n  "minor": "${f.api.split('.')[1]}",\n  "gitVersion": "v${f.api}"\n}\n`);
+  // Another cluster's kubeconfig: none of the fleet's Nodes.
+  const other = process.env.KUBECONFIG && !(existsSync(process.env.KUBECONFIG) && readFileSync(process.env.KUBECONFIG, 'utf8') === 'admin kubeconfig of the fleet\n');
   const pool = /^node\.opendev\.dev\/pool=(.+)$/.exec(opt('-l') ?? '')?.[1];
   const jsonpath = opt('-o') ?? '';
   // Every registered Node: "<InternalIP> <osImage>".
   if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP') && jsonpath.includes('osImage'))
-    return process.stdout.write(Object.entries(f.nodes).filter(([, n]) => !n.maintenance).map(([ip, n]) => `${ip} ${n.os}\n`).join(''));
+    return process.stdout.write(Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !other).map(([ip, n]) => `${ip} ${n.os}\n`).join(''));
   if (args[0] !== 'get' || args[1] !== 'nodes' || !pool) fail(1, `unexpected kubectl ${args.join(' ')}`);
-  const nodes = Object.entries(f.nodes).filter(([, n]) => n.pool === pool && !n.maintenance);
+  if (f.apiDown) fail(1, 'The connection to the server api.fixture.internal:6443 was refused');
+  const nodes = Object.entries(f.nodes).filter(([, n]) => n.pool === pool && !n.maintenance && !other);
   if (jsonpath.includes('osImage')) return process.stdout.write(nodes.map(([, n]) => `${n.os}\n`).join(''));
   if (jsonpath.includes('InternalIP')) return process.stdout.write(nodes.map(([ip]) => ip).join(' '));
   fail(1, `unexpected kubectl ${args.join(' ')}`);

@@ -261,7 +261,12 @@ export const talosAws: DistributionAwsFacts = {
   },
   hostNeeds: () => [],
   // The node's name is its EC2 private DNS name (the IMDS hostname wins, ./machineconfig.ts), so the replacement
-  // registers under the old name; a control plane's etcd member must go first, or the new one cannot join.
+  // registers under the old name. Its etcd member: a control plane joining with an empty data directory removes a member
+  // of its own name itself before adding itself as a learner (T@v1.13.9 internal/app/machined/pkg/system/services/
+  // etcd.go:286-325; the member's name is the hostname: controllers/etcd/spec.go:204). Removing it first anyway (the
+  // Talos way for a member that cannot `etcd leave`: cmd/talosctl/cmd/talos/etcd.go:170-187) also covers a replacement
+  // whose hostname differs (another member would stay, dead, counting against quorum), and leaves two healthy members
+  // of two rather than two of three while the new instance is created.
   replaceNode: (m, n) =>
     `${n.role === 'controlplane' ? "remove its etcd member from a healthy control plane (\`talosctl -n <healthy control plane> etcd members\` gives the member's id, then \`talosctl -n <healthy control plane> etcd remove-member <id>\`; keep the others' quorum); " : ''}${deleteOldNode(n)}. The new instance boots in maintenance mode: materialize and apply its config with \`--insecure\` (first apply), as when adding a node${n.role === 'controlplane' ? '; it then joins etcd by itself' : ''}`,
   controlPlanePodsWithNodeCredentials(m) {

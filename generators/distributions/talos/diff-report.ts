@@ -40,12 +40,14 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${t.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${t.node}`, `talosctl reset --nodes ${n}`];
   const out: string[] = [];
   const a = new Set(t.actions);
-  if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode auto (reboots)`);
+  // Staged, then a reboot talosctl waits out (runbook.ts APPLY_NODE): `--mode auto` returns with the reboot only
+  // scheduled, and a health check right after it can pass on the node still up.
+  if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode staged`, `talosctl reboot --nodes ${n} (waits until it is back)`);
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
   if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`}`);
   if (!t.pool || out.length === 0) return out;
   // One loop over the pool's nodes, one node at a time (a command ending in a note keeps the note outside).
-  const body = out.map((c) => c.replace(/ \(reboots\)$/, '')).join(' && ');
+  const body = out.map((c) => c.replace(/ \(waits until it is back\)$/, '')).join(' && ');
   return [poolLoop(t.node, body), `new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`];
 }
 

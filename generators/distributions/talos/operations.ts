@@ -20,6 +20,13 @@ export interface CommandStep {
 /** Working directory for materialized configs and the talosconfig: outside the repository. */
 export const workDir = (env: string): string => `$HOME/.odp/${env}`;
 
+/**
+ * A changed config by hand: live when Talos can, else staged and rebooted with `talosctl reboot`, which waits until the
+ * node is back (`--mode auto` returns with the reboot only scheduled: ./runbook.ts APPLY_NODE has the sources).
+ */
+const applyChanged = (node: string, file: string): string =>
+  `talosctl apply-config --nodes ${node} --file ${file} --mode no-reboot || { talosctl apply-config --nodes ${node} --file ${file} --mode staged && talosctl reboot --nodes ${node}; }`;
+
 function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
   const value = nodeLabels(model, t)['node.opendev.dev/pool'];
   return `$(kubectl get nodes -l node.opendev.dev/pool=${value} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
@@ -57,7 +64,7 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
       },
       {
         title: `${t.name}: apply a changed config to running nodes`,
-        lines: [materialize, `for n in ${nodes}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; done`],
+        lines: [materialize, `for n in ${nodes}; do ${applyChanged('"$n"', file)}; done`],
       },
       {
         // Never in place: the new version's AMI in the launch template replaces the pool (runbook.ts poolUpgradeLines).
@@ -84,7 +91,7 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
       lines: [
         materialize,
         `talosctl apply-config --nodes ${ip} --file ${file} --dry-run`,
-        `talosctl apply-config --nodes ${ip} --file ${file} --mode auto`,
+        applyChanged(ip, file),
       ],
     },
     {

@@ -39,6 +39,47 @@ const MANAGED: readonly { path: string[]; use: string }[] = [
   { path: ['machine', 'kubelet', 'extraConfig', 'maxPods'], use: 'the pool\'s maxPods (nodePools[].maxPods)' },
 ];
 
+/**
+ * Talos fields holding a secret of their own, not one of the bundle's (those are CONFIG_SECRET_FIELDS, references filled
+ * at `npm run talos -- config`): a patch has no way to reference SSM, so its value would be written to
+ * rendered/talos/*.yaml, that is to git. By document kind ('' the v1alpha1 document); a path segment `[]` is every item
+ * of a list, `*` every value of a map. Source: the Go types at T@v1.13.9 (the files config-fields.ts names per kind:
+ * block/encryption.go EncryptionKeyStatic.Passphrase, cri/registry_auth.go, network/wireguard.go, network/hcloud_vip.go,
+ * siderolink/siderolink.go; v1alpha1_types.go ClusterConfig.ClusterAESCBCEncryptionSecret, RegistryAuthConfig,
+ * SystemDiskEncryptionConfig).
+ */
+const STATIC_KEY = ['encryption', 'keys', '[]', 'static', 'passphrase'];
+const LITERAL_SECRET_FIELDS: Readonly<Record<string, { paths: readonly (readonly string[])[]; instead: string }>> = {
+  '': {
+    paths: [
+      ['cluster', 'aescbcEncryptionSecret'],
+      ['machine', 'registries', 'config', '*', 'auth', 'password'],
+      ['machine', 'registries', 'config', '*', 'auth', 'auth'],
+      ['machine', 'registries', 'config', '*', 'auth', 'identityToken'],
+      ['machine', 'systemDiskEncryption', '*', 'keys', '[]', 'static', 'passphrase'],
+    ],
+    instead: 'Secrets are encrypted at rest with the bundle\'s secretboxEncryptionSecret already; encrypt disks with tpm, kms or nodeID keys; pull private images through the kubelet\'s image credential provider (machine.kubelet.credentialProviderConfig)',
+  },
+  RawVolumeConfig: { paths: [STATIC_KEY], instead: 'encrypt with tpm, kms or nodeID keys' },
+  SwapVolumeConfig: { paths: [STATIC_KEY], instead: 'encrypt with tpm, kms or nodeID keys' },
+  UserVolumeConfig: { paths: [STATIC_KEY], instead: 'encrypt with tpm, kms or nodeID keys' },
+  VolumeConfig: { paths: [STATIC_KEY], instead: 'encrypt with tpm, kms or nodeID keys' },
+  RegistryAuthConfig: { paths: [['password'], ['auth'], ['identityToken']], instead: 'pull private images through the kubelet\'s image credential provider (machine.kubelet.credentialProviderConfig), or a mirror without credentials' },
+  WireguardConfig: { paths: [['privateKey'], ['peers', '[]', 'presharedKey']], instead: 'KubeSpan (a KubeSpanConfig document): Talos generates its WireGuard keys on each node' },
+  HCloudVIPConfig: { paths: [['apiToken']], instead: 'an AWS Elastic IP or load balancer in front of the API server' },
+  SideroLinkConfig: { paths: [['uniqueToken']], instead: 'no SideroLink from a committed config' },
+};
+
+/** Every path under `doc` a pattern of LITERAL_SECRET_FIELDS reaches with a value (null, '' and `$patch: delete` set none). */
+function literalSecrets(doc: unknown, pattern: readonly string[], at: (string | number)[] = []): (string | number)[][] {
+  if (pattern.length === 0) return doc === null || doc === undefined || doc === '' || (isObj(doc) && doc.$patch === 'delete') ? [] : [at];
+  const [head, ...rest] = pattern;
+  if (head === '[]') return Array.isArray(doc) ? doc.flatMap((v, i) => literalSecrets(v, rest, [...at, i])) : [];
+  if (!isObj(doc)) return [];
+  if (head === '*') return Object.entries(doc).flatMap(([k, v]) => literalSecrets(v, rest, [...at, k]));
+  return head! in doc ? literalSecrets(doc[head!], rest, [...at, head!]) : [];
+}
+
 /** Talos rules that patchShape checks on the patch itself. */
 const DIRECT = ['talos.secret-reference', 'talos.worker-secret', 'talos.apiserver-denied-arg', 'talos.kubelet-denied-arg'];
 
@@ -194,6 +235,10 @@ const patchShape: Rule = ({ input }, report) => {
     return;
   }
   for (const { at, doc } of patchesOf(input)) {
+    const own = LITERAL_SECRET_FIELDS[doc.kind === undefined ? '' : String(doc.kind)];
+    for (const pattern of own?.paths ?? [])
+      for (const hit of literalSecrets(doc, pattern))
+        report('talos-patch-literal-secret', [...at, ...hit], `${pattern.join('.').replace(/\.\[\]/g, '[]')} holds a secret; a patch's value is written to rendered/talos/ (git): no secret is ever committed`, { key: true, hint: own!.instead });
     if (doc.kind !== undefined) {
       if (typeof doc.kind !== 'string' || typeof doc.apiVersion !== 'string')
         report('talos-patch', [...at, typeof doc.kind === 'string' ? 'kind' : 'apiVersion'], 'a patch for a Talos document other than v1alpha1 needs apiVersion and kind (and name for named documents)', { key: true, hint: 'e.g. apiVersion: v1alpha1, kind: ExtensionServiceConfig, name: …' });

@@ -99,17 +99,60 @@ function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] 
   ];
 }
 
+/**
+ * kubectl in the apply and upgrade scripts (a pool's Nodes, a node's osImage, talos-join.sh) must ask THIS cluster, not
+ * whatever KUBECONFIG (or ~/.kube/config) the shell has: a fresh admin kubeconfig through the Talos API, which the
+ * talosconfig made from the environment's secrets reaches. `--merge=false --force` writes the file anew (mode 0600)
+ * instead of merging into an existing one (T@v1.13.9:cmd/talosctl/cmd/talos/kubeconfig.go:44-125, flags 184-186).
+ */
+function kubeconfigLines(m: EnvironmentModel): string[] {
+  const file = `${workDir(m.name)}/kubeconfig`;
+  return [
+    "# kubectl asks this cluster (whatever KUBECONFIG the shell had): a fresh admin kubeconfig through the Talos API.",
+    `talosctl kubeconfig --nodes ${m.controlPlaneNodes[0]!.ip} --merge=false --force ${file}`,
+    `export KUBECONFIG=${file}`,
+  ];
+}
+
+/**
+ * A changed config, one node at a time (the apply script; and the upgrade script before it upgrades a node): live when
+ * Talos can (`--mode no-reboot`: refused, changing nothing, when a field outside CanApplyImmediate's list changed:
+ * T@v1.13.9 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go:245-249; the list: ./diff.ts IMMEDIATE,
+ * internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_runtime.go:130-217); otherwise staged (persisted for the next
+ * boot: v1alpha1_server.go:317-320) and rebooted with `talosctl reboot`, which waits until the node booted again (the
+ * boot ID changed) and is ready (--wait defaults to true: cmd/talosctl/cmd/talos/track.go:19-23, reboot.go:92-115).
+ * Not `--mode auto`: it returns as soon as the reboot is scheduled (apply-config has no --wait: apply-config.go:123-128,
+ * the reboot runs in a goroutine: v1alpha1_server.go:322-335), and the node's etcd and kubelet keep answering while
+ * the reboot first waits for the kubelet's finalizers and graceful shutdown and stops the pods
+ * (v1alpha1_sequencer.go:238-255, v1alpha1_sequencer_tasks.go:994-1044; etcd stops only in the later stopServices phase, :479-515): the gate
+ * could pass on the node still up, and the next control plane go down with it (etcd quorum gone).
+ */
+const APPLY_NODE = [
+  '# apply_node IP FILE: live if Talos can; else staged, then a reboot talosctl waits out; then the gate.',
+  'apply_node() {',
+  '  if talosctl apply-config --nodes "$1" --file "$2" --mode no-reboot; then gate; return 0; fi',
+  '  log "$1: its config cannot be applied live (talosctl said why above): staged, then rebooted (talosctl reboot waits until it is back)"',
+  '  talosctl apply-config --nodes "$1" --file "$2" --mode staged',
+  '  talosctl reboot --nodes "$1"',
+  '  gate',
+  '}',
+];
+
 function upgradeScript(m: EnvironmentModel): string[] {
   const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane');
   const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node);
   const pools = m.configTargets.filter((t) => !t.node);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
-  const out = [...gateLines(m), '# New configs first: machine.install.image changes at once but does nothing by itself.'];
+  const out = [
+    ...kubeconfigLines(m),
+    ...gateLines(m),
+    ...APPLY_NODE,
+    '# New configs first, one node at a time: machine.install.image changes live but does nothing by itself; a change that needs a reboot reboots that node alone.',
+  ];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
-  for (const t of [...cps, ...workers]) out.push(`talosctl apply-config --nodes ${t.node!.ip} --file ${workDir(m.name)}/${t.name}.yaml --mode auto`);
+  for (const t of [...cps, ...workers]) out.push(`apply_node ${t.node!.ip} ${workDir(m.name)}/${t.name}.yaml`);
   const version = talosCluster(m).version;
   out.push(
-    'gate',
     `# A node whose Node already reports osImage "Talos (${version})" is not upgraded again (a re-run after a failure).`,
     `current() { kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address} {.status.nodeInfo.osImage}{"\\n"}{end}' | grep -qxF "$1 Talos (${version})"; }`,
     '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.',
@@ -125,12 +168,19 @@ function upgradeScript(m: EnvironmentModel): string[] {
 }
 
 function applyScript(m: EnvironmentModel): string[] {
-  const out = [...gateLines(m)];
+  const pools = m.configTargets.some((t) => !t.node);
+  const out = [...(pools ? kubeconfigLines(m) : []), ...gateLines(m), ...APPLY_NODE];
   for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
-    if (t.node) out.push(`talosctl apply-config --nodes ${t.node.ip} --file ${file} --dry-run`, `talosctl apply-config --nodes ${t.node.ip} --file ${file} --mode auto`, 'gate');
-    else out.push(`for n in ${poolNodes(t)}; do talosctl apply-config --nodes "$n" --file ${file} --mode auto; gate; done`);
+    if (t.node) out.push(`talosctl apply-config --nodes ${t.node.ip} --file ${file} --dry-run`, `apply_node ${t.node.ip} ${file}`);
+    else
+      out.push(
+        // Listed first: a failing kubectl inside `for n in $(…)` would not stop the script (set -e ignores it there).
+        `nodes=${poolNodes(t)}`,
+        `[ -n "$nodes" ] || log ${q(`pool ${t.name}: no Node registered; instances it launches get this config from talos-join.sh`)}`,
+        `for n in $nodes; do apply_node "$n" ${file}; done`,
+      );
   }
   return out;
 }
