@@ -106,14 +106,15 @@ const isIPv6 = (s: string): boolean => /^[0-9a-fA-F:]+$/.test(s) && s.includes('
  * List flags whose items the checks compare exactly as written, so an item with spaces around it is refused instead of
  * trimmed (the checks trimmed them while the distribution does not, everywhere):
  * - node-ip, node-external-ip: the supervisor splits each value on commas and parses every piece as it is, untrimmed
- *   (k3s-io/k3s@28224f45 pkg/util/net.go ParseStringSliceToIPs: `strings.Split(unparsedIP, ",")` then `net.ParseIP(v)`,
- *   "invalid ip format"; the stored copy, the pinned tag's could not be read), so '10.0.0.5, fd00::5' stops the node.
- * - kube-proxy-arg: the CLI trims a whole argument (urfave/cli v2.27.7, the version rancher/rke2 v1.35.7+rke2r1's
- *   go.mod requires: flag_string_slice.go:48-53 StringSlice.Set, TrimSpace unless KeepSpace), but not around the '=' or
- *   inside a comma-separated string (with DisableSliceFlagSeparator, rancher/rke2 v1.35.7+rke2r1 pkg/cli/cmds/root.go:244,
- *   urfave/cli flag.go:405-416, a string is one argument), and GetArgs hands kube-proxy the value after the first '='
- *   unchanged (k3s-io/k3s@0aa32d56 pkg/util/args.go GetArgs). Which spaces survive depends on where they are; refusing
- *   them all keeps one rule.
+ *   (the supervisor's pkg/util/net.go ParseStringSliceToIPs @ 28224f45: `strings.Split(unparsedIP, ",")` then
+ *   `net.ParseIP(v)`, "invalid ip format"; the stored copy, the pinned tag's could not be read), so
+ *   '10.0.0.5, fd00::5' stops the node.
+ * - kube-proxy-arg: the CLI trims a whole argument (urfave/cli v2.27.7, the version the members' go.mod require:
+ *   flag_string_slice.go:48-53 StringSlice.Set, TrimSpace unless KeepSpace), but not around the '=' or inside a
+ *   comma-separated string (with DisableSliceFlagSeparator, set by a member's CLI app, ../<member>/flags.ts, a string is
+ *   one argument: urfave/cli flag.go:405-416), and GetArgs hands kube-proxy the value after the first '=' unchanged (the
+ *   supervisor's pkg/util/args.go GetArgs @ 0aa32d56). Which spaces survive depends on where they are; refusing them
+ *   all keeps one rule.
  */
 const SPACE_EXACT_FLAGS = ['kube-proxy-arg', 'node-ip', 'node-external-ip'];
 const SPACE_EXACT_FLAGS_WHY: Record<string, string> = {
