@@ -17,6 +17,11 @@ describe('supervisor flags (both distributions)', () => {
   it('kube-proxy-arg proxy-mode: iptables, ipvs, nftables or blank', () => {
     for (const ok of [['proxy-mode=nftables'], 'proxy-mode=ipvs,ipvs-scheduler=rr', ['--proxy-mode=iptables'], ['proxy-mode='], ['metrics-bind-address=0.0.0.0:10249']]) expect(k3s('kube-proxy-arg', ok)).toBeUndefined();
     expect(rke2('kube-proxy-arg', ['proxy-mode=userspace'])).toMatch(/^kube-proxy has no proxy-mode 'userspace' on Linux/);
+    // Compared as written: a space after the '=' reaches kube-proxy (GetArgs), and one inside a comma-separated string
+    // too (one argument, trimmed at its ends only); spaces around an item are refused rather than trimmed.
+    expect(k3s('kube-proxy-arg', ['proxy-mode= ipvs'])).toMatch(/^kube-proxy has no proxy-mode ' ipvs' on Linux/);
+    expect(rke2('kube-proxy-arg', 'proxy-mode=ipvs, ipvs-scheduler=rr')).toMatch(/^' ipvs-scheduler=rr' has spaces around it: RKE2 \S+ does not trim every kube-proxy-arg item/);
+    expect(k3s('kube-proxy-arg', [' proxy-mode=ipvss'])).toMatch(/^' proxy-mode=ipvss' has spaces around it/);
   });
 
   it('service-node-port-range: low-high, low+offset or one port, within 1-65535', () => {
@@ -28,6 +33,9 @@ describe('supervisor flags (both distributions)', () => {
     expect(k3s('node-ip', '10.0.0.5,2001:db8::5')).toBeUndefined();
     expect(k3s('node-external-ip', ['203.0.113.7'])).toBeUndefined();
     expect(k3s('node-ip', 'ip-10-0-0-5')).toMatch(/^'ip-10-0-0-5' is not an IP address/);
+    // The supervisor splits on commas and parses each piece untrimmed (ParseStringSliceToIPs): ' 2001:db8::5' stops it.
+    expect(k3s('node-ip', '10.0.0.5, 2001:db8::5')).toMatch(/^' 2001:db8::5' has spaces around it: K3s \S+ does not trim every node-ip item \(it splits on commas and parses each address as written: invalid ip format\)/);
+    expect(rke2('node-external-ip', ['203.0.113.7 '])).toMatch(/^'203.0.113.7 ' has spaces around it/);
   });
 });
 

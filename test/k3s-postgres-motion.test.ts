@@ -186,9 +186,15 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     for (const { node, host } of booted) {
       const r = run(node, 'stop');
       expect(r.code, r.stderr).toBe(0);
-      expect(lastLine(r.stderr)).toBe('odp-datastore-restore: k3s stopped: stop every server, then restore the database (it must be reachable as kine.fixture.internal:5432), then run start on one server');
-      expect(world.calls()).toContain(`${host} systemctl stop k3s.service`);
+      expect(lastLine(r.stderr)).toBe('odp-datastore-restore: k3s stopped and disabled (a reboot leaves it stopped): stop every server, then restore the database (it must be reachable as kine.fixture.internal:5432), then run start on one server');
+      expect(world.calls()).toContain(`${host} systemctl disable --now k3s.service`);
     }
+    // A server rebooted while the database is restored stays stopped: its unit (WantedBy=multi-user.target,
+    // Restart=always: k3s-io/k3s@0136cf25 install.sh create_systemd_service_file) is disabled until `start`.
+    const starts = world.nodeState(booted[1]!.host)!.starts;
+    expect(booted[1]!.node.reboot()).not.toContain('k3s');
+    expect(world.nodeState(booted[1]!.host)!.starts).toBe(starts);
+    expect(run(booted[1]!.node, 'stop').code).toBe(0);
     // The RDS restore (outside K3s): the backup was taken before a token rotation, so its bootstrap data is under the old token.
     world.bootstrapKey({ ...world.bootstrapKey()!, password: 'token-of-the-backup' });
     const { node } = booted[0]!;
@@ -203,6 +209,9 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     const ok = run(node, 'start');
     expect(ok.code, ok.stderr).toBe(0);
     expect(lastLine(ok.stderr)).toBe('odp-datastore-restore: k3s started on the restored database: run start on the other servers, one at a time');
+    // start enabled the unit again: the next reboot starts it; start run again is harmless.
+    expect(node.reboot()).toContain('k3s');
+    expect(run(node, 'start').code).toBe(0);
     expect(run(node, 'bogus').code).toBe(2);
     // Not a server: refused before anything is stopped.
     const agent = world.node('ip-10-10-2-10.eu-west-1.compute.internal', '10.10.2.10');
@@ -214,6 +223,7 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     expect(readme).toContain('**Backup and restore are the database\'s own**');
     expect(readme).toContain('on Kine K3s takes no snapshots and restores none of its own');
     expect(readme).toMatch(/`rendered\/k3s-postgres\/k3s\/datastore-restore\.sh`/);
+    expect(readme).toContain('rebooted during the restore stays stopped (`stop` disabled its unit; `start` enables it again)');
     expect(readme).toContain('the server token of the backup\'s\ntime');
   });
 

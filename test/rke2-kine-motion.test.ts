@@ -245,8 +245,11 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     for (const i of [0, 1, 2]) {
       const r = node(i).run(withArgs(script, 'stop'));
       expect(r.code, r.stderr).toBe(0);
-      expect(lastLine(r.stderr)).toBe('odp-datastore-restore: rke2-server stopped: stop every server, then restore the database (it must be reachable as kine.fixture.internal:5432), then run start on one server');
+      expect(lastLine(r.stderr)).toBe('odp-datastore-restore: rke2-server stopped and disabled (a reboot leaves it stopped): stop every server, then restore the database (it must be reachable as kine.fixture.internal:5432), then run start on one server');
     }
+    // A server rebooted during the database restore stays stopped (its unit is WantedBy=multi-user.target, Restart=always:
+    // rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-server.service lines 7-8, 21-22) until `start` enables it.
+    expect(node(2).reboot()).not.toContain('rke2-server');
     // The RDS restore (outside RKE2): the backup was taken before a token rotation, so its bootstrap data is under the old token.
     world.bootstrapKey({ ...world.bootstrapKey()!, password: 'token-of-the-backup' });
     const refused = node(0).run(withArgs(script, 'start'));
@@ -261,6 +264,7 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     expect(ok.code, ok.stderr).toBe(0);
     expect(lastLine(ok.stderr)).toBe('odp-datastore-restore: rke2-server started on the restored database: run start on the other servers, one at a time');
     expect(node(0).run(withArgs(script, 'bogus')).code).toBe(2);
+    expect(node(0).reboot()).toContain('rke2-server');
   });
 
   it('replacing a server: the new instance (fresh disk, same user data) starts on the database with the published token, on the same CA', () => {

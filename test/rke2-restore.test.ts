@@ -35,6 +35,7 @@ describe('RKE2 embedded etcd: restore from an S3 snapshot with rke2/restore-etcd
     expect(files.has('rke2/restore-etcd.sh')).toBe(true);
     const readme = files.get('README.md')!;
     expect(readme).toContain('copy\n`rendered/rke2-etcd/rke2/restore-etcd.sh` to the servers');
+    expect(readme).toMatch(/`stop` also disables RKE2 on the server\n\(`restore` and `rejoin` enable it again\): a server rebooted in between stays stopped/);
     // The former walkthrough listed with `rke2 etcd-snapshot ls` after `systemctl stop rke2-server` on every server:
     // the CLI asks the running local server (k3s pkg/cli/etcdsnapshot/etcd_snapshot.go list()), so it could only fail.
     expect(readme).not.toMatch(/systemctl stop rke2-server[\s\S]*rke2 etcd-snapshot ls/);
@@ -80,6 +81,10 @@ describe('RKE2 embedded etcd: restore from an S3 snapshot with rke2/restore-etcd
     expect(running.stderr).toContain('rke2-server runs on this server: stop it on every server first (sh restore-etcd.sh stop)');
     for (const name of Object.keys(SERVERS) as Server[]) expect(step(name, 'stop').code).toBe(0);
     expect((Object.keys(SERVERS) as Server[]).some(active)).toBe(false);
+    // A server rebooted before its restore or rejoin stays stopped: its unit (WantedBy=multi-user.target, Restart=always:
+    // rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-server.service lines 7-8, 21-22) was disabled by stop; on
+    // its old database it would run the old cluster again beside the restored one.
+    expect(node('cp-3').reboot()).not.toContain('rke2-server');
 
     // A name that is no file name is refused before RKE2 is called; a missing snapshot fails loudly, nothing started.
     expect(step('cp-1', 'restore', "'../../x'").code).toBe(2);
@@ -124,6 +129,8 @@ describe('RKE2 embedded etcd: restore from an S3 snapshot with rke2/restore-etcd
       expect(active(name)).toBe(true);
       expect(world.nodeState(host(SERVERS[name]))).toMatchObject({ caVerified: true });
     }
+    // restore and rejoin enabled the unit again: every server comes back after a reboot.
+    for (const name of Object.keys(SERVERS) as Server[]) expect(node(name).reboot()).toContain('rke2-server');
     expect(world.etcd()).toMatchObject({ clusters: 1, data: 'state-at-snapshot' });
     expect(world.etcd().members.map((m) => m.nodeName).sort()).toStrictEqual(Object.values(SERVERS).map(host).sort());
     expect(existsSync(join(world.dir, 'etcd.json'))).toBe(true);

@@ -106,6 +106,12 @@ describe('system-upgrade-controller Plans', () => {
   });
 
   it('a Kubernetes minor without a kubectl tag is refused at kubernetesVersion', () => {
+    // No invalid fixture can hold this rule alone (one rule per fixture), checked: the kubectl minors include every minor
+    // of the K3s and RKE2 release tables (the test above), and kubernetesVersion must be the release's own Kubernetes
+    // (k3sVersion/rke2Version "ships Kubernetes …, not kubernetesVersion …"), whose minor the tables must list ("K3s 1.37
+    // is not supported"). So a minor without a tag always meets one of those rules too: 1.37.1 on v1.35.9+k3s1 the
+    // version mismatch, 1.33.1 on v1.33.1+k3s1 the unsupported release. The positioned message is asserted here instead;
+    // the rule guards a release table that gains a minor before this table does (the test above fails then as well).
     // 1.37: the release tables refuse it too (their own rules); this rule names the kubectl table.
     const lines = diagnosticsOf('k3s-kubectl', 'cluster:\n  distribution: k3s\n  talosVersion: null\n  k3sVersion: v1.35.9+k3s1\n  kubernetesVersion: 1.37.1\n  datastore: { type: kine-sqlite, litestream: { bucket: odp-fixture-litestream, prefix: k3s/fixture } }\n');
     expect(lines).toContain(

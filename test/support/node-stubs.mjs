@@ -12,7 +12,10 @@
  * - sysctl: `--system` applies the sandbox's sysctl.d files with sysctl.d(5)'s precedence (sorted by
  *   name across /etc, /run, /usr/local/lib, /usr/lib; an earlier directory masks a same-named file)
  *   and then /etc/sysctl.conf (sysctl(8)); `-n key` prints the applied value.
- * - systemctl: start/restart/enable --now of the distribution's units run the simulated service:
+ * - systemctl: enable/disable (--now) record whether a unit starts at boot (NodeBox.reboot starts the enabled ones:
+ *   the family's units are WantedBy=multi-user.target, k3s-io/k3s@0136cf25 install.sh create_systemd_service_file,
+ *   rancher/rke2 bundle/lib/systemd/system/rke2-server.service); is-enabled answers 0 or 1.
+ *   start/restart/enable --now of the distribution's units run the simulated service:
  *   a unit's drop-ins' ExecStartPre first (a failure fails the start), then the supervisor's
  *   configuration as the real one resolves it: the unit's EnvironmentFile= lines in order (a later
  *   assignment wins), then config.yaml and config.yaml.d/*.yaml alphabetically (the last value
@@ -536,7 +539,14 @@ function systemctl() {
   const units = args.slice(1).filter((a) => !a.startsWith('-')).map((u) => basename(u).replace(/\.service$/, ''));
   const enabled = readJson(at('.enabled.json'), []);
   const family = (u) => /^(k3s|k3s-agent|rke2-server|rke2-agent)$/.test(u);
-  if (verb === 'daemon-reload' || verb === 'disable') return;
+  if (verb === 'daemon-reload') return;
+  // disable: the unit no longer starts at boot (its [Install] WantedBy= link removed); --now stops it too.
+  if (verb === 'disable') {
+    writeJson(at('.enabled.json'), enabled.filter((u) => !units.includes(u)));
+    if (args.includes('--now')) writeJson(at('.active.json'), readJson(at('.active.json'), []).filter((u) => !units.includes(u)));
+    return;
+  }
+  if (verb === 'is-enabled') return process.exit(enabled.includes(units[0]) ? 0 : 1);
   if (verb === 'is-active') return process.exit(readJson(at('.active.json'), []).includes(units[0]) ? 0 : 3);
   if (verb === 'enable') {
     writeJson(at('.enabled.json'), [...new Set([...enabled, ...units])]);

@@ -24,7 +24,16 @@ export const K3S_FLAGS: Record<K3sRole, Readonly<Record<string, FlagSpec>>> = SU
 /** Every long name of a role. */
 export const flagNames = (role: K3sRole): string[] => Object.keys(K3S_FLAGS[role]);
 
-/** Valid items of the server's `disable` list (pkg/cli/cmds/stage.go). */
+/**
+ * Valid items of the server's `disable` list: the packaged manifests it skips by base name (pkg/cli/cmds/stage.go
+ * DisableItems lists them). What was checked (session 11): the pinned tag's stage.go is not in the stored index (the
+ * k3s repository is too big to fetch; the stored stage.go, k3s-io/k3s@bad22133, is an old one without `runtimes`).
+ * `runtimes` is the manifest k3s-io/k3s@c77d0b85 manifests/runtimes.yaml (RuntimeClasses nvidia, nvidia-experimental,
+ * crun and the wasm ones; what ./rules.ts warns a GPU pool about). The stored manifests/snapshot-controller.yaml
+ * (k3s-io/k3s@1ae5b9e0: HelmCharts of snapshot-controller 1.6.1, image v6.1.0) is a 2022 copy that the K3s docs'
+ * packaged components (installation/packaged-components: coredns, traefik, local-storage, metrics-server, servicelb)
+ * never list, so it is not added: an unknown item disables nothing. Verify against the pinned tag when it can be read.
+ */
 export const K3S_DISABLE_ITEMS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server', 'runtimes'] as const;
 
 /** Valid `flannel-backend` values (deprecated `ipsec` and `wireguard` are refused). */

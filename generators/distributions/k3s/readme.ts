@@ -95,7 +95,9 @@ DNS name, so that {{code host}} reaches the restored database); then \`sh datast
 and, once it is Ready, on the others. The restored bootstrap data opens only with the server token of the backup's
 time: after a token rotation since the backup, put that earlier value (\`aws ssm get-parameter-history
 --with-decryption\` of {{code token}}) into every server's token-file ({{code tokenFile}}) and back into the parameter
-first; \`start\` names it when it is refused.
+first; \`start\` names it when it is refused. A server
+rebooted during the restore stays stopped (\`stop\` disabled its unit; \`start\` enables it again): run \`stop\` again
+on it after a reboot if in doubt, it does nothing more.
 `);
 
 const sqlite = compileTemplate(`Kine stores the cluster state in SQLite on the single server {{first}} ({{code db}}), through Kine's
@@ -139,11 +141,15 @@ replication, a WAL that grows without bound) goes unnoticed.{{/if}}
 To restore by hand (e.g. to a point in time):
 
 \`\`\`sh
-sudo systemctl stop litestream k3s
+sudo systemctl disable --now litestream k3s
 sudo mv {{db}} {{db}}.broken; sudo rm -f {{db}}-wal {{db}}-shm
 sudo litestream restore -config {{config}} [-timestamp 2026-01-02T03:04:05Z] {{db}}
-sudo systemctl start k3s litestream
+sudo systemctl enable --now k3s litestream
 \`\`\`
+
+\`disable\`, not only \`stop\`: both units start at boot, and a server rebooted with its database moved away would
+start K3s on a new, empty one (the restore hook has already marked the node done) and Litestream would replicate that.
+After a reboot mid-restore, carry on from where it stopped.
 
 Never run two servers against the same replica. Its place ({{code url}}) is the cluster's for good: a server that
 boots with another place and nothing there starts an empty cluster, and the running server keeps its own config (user

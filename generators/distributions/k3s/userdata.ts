@@ -21,8 +21,11 @@
  *      (../rancher/boot.ts boundedStartLines; an agent: the server URL reaching no server, or its token refused). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
  *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
  *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
- *      refused password; bootstrap data under another token: pkg/cluster/storage.go getBootstrapKeyFromStorage) is
- *      restarted while `systemctl start` waits for ever without a word (systemd/systemd#33890).
+ *      refused password; bootstrap data under another token: k3s-io/k3s@8fed810c pkg/cluster/storage.go
+ *      getBootstrapKeyFromStorage, "bootstrap data already found and encrypted with different token") is
+ *      restarted while `systemctl start` waits for ever without a word (systemd/systemd#33890). The unit, written to
+ *      /etc/systemd/system, has [Install] WantedBy=multi-user.target and install.sh enables it (systemd_enable): it
+ *      starts at every boot, so a restore's stop disables it (../rancher/boot.ts restoreStopLine).
  *
  * Servers on Kine PostgreSQL boot together: each has the token before K3s starts, so K3s's lock on the bootstrap key
  * orders them (pkg/cluster/storage.go storageBootstrap: the first creates the key empty, generates the CA and fills it;

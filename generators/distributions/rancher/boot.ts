@@ -188,6 +188,23 @@ export function boundedStartLines(verb: 'start' | 'restart', unit: string, why: 
 }
 
 /**
+ * A server stopped for a datastore restore stays stopped across a reboot. The family's server units are enabled at
+ * install and have [Install] WantedBy=multi-user.target with Restart=always (each member's unit file, cited beside its
+ * boot script: ../<member>/userdata.ts), so a plain `systemctl stop` lasts only until the next boot: a server rebooted
+ * (by hand, by a kernel update, by EC2 maintenance) while the database is being restored would start against the
+ * half-restored one. `disable --now` removes the boot link and stops it; the start that ends the restore enables it
+ * again before its bounded start. Both are idempotent, so a re-run `stop` or `start` does the same again. (Not `mask`:
+ * it refuses a unit whose file is in /etc/systemd/system, where one member's installer writes it; not a drop-in
+ * condition: it needs a daemon-reload and leaves a file to clean up.)
+ */
+export const restoreStopLine = (unit: string): string => `systemctl disable --now ${unit}`;
+export const restoreStartLines = (unit: string, why: string): string[] => [
+  '# Enabled again: the restore\'s stop disabled the unit so that a reboot meanwhile would not start it.',
+  `systemctl enable ${unit}`,
+  ...boundedStartLines('start', unit, why),
+];
+
+/**
  * The end of a first boot's message when its service is not ready (boundedStartLines' \`why\`): where its journal is,
  * and what happens next. A fixed node keeps its service retrying and its boot script is run again once the cause is
  * fixed; a pool instance's failed boot is abandoned by its EXIT trap (./pool-join.ts): the group terminates it and

@@ -7,10 +7,11 @@
  * rendered runbook step, run as root on each server: `stop` on every server before the database is restored (no
  * server may write to the old one, nor watch a revision the restored database never had), `start` on one server after,
  * then on the others; the start is bounded (./boot.ts boundedStartLines) and names the token when the restored data
- * is under another one.
+ * is under another one. `stop` disables the unit too and `start` enables it again (./boot.ts restoreStopLine): a server
+ * rebooted meanwhile stays stopped instead of starting against the half-restored database.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootScriptOf, boundedStartLines, postgresStartCauses, shQuote } from './boot.js';
+import { bootScriptOf, postgresStartCauses, restoreStartLines, restoreStopLine, shQuote } from './boot.js';
 import type { ServerUnit } from './datastore-password.js';
 
 export const DATASTORE_RESTORE_SCRIPT = 'datastore-restore.sh';
@@ -30,11 +31,10 @@ export function datastoreRestoreScript(m: EnvironmentModel, s: ServerUnit & { to
     `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers`)}; exit 1; }`,
     'case "${1:-}" in',
     '  stop)',
-    `    systemctl stop ${s.unit}.service`,
-    `    log ${shQuote(`${s.unit} stopped: stop every server, then restore the database (it must be reachable as ${d.postgres.host}:${Number(d.postgres.port)}), then run start on one server`)} ;;`,
+    `    ${restoreStopLine(`${s.unit}.service`)}`,
+    `    log ${shQuote(`${s.unit} stopped and disabled (a reboot leaves it stopped): stop every server, then restore the database (it must be reachable as ${d.postgres.host}:${Number(d.postgres.port)}), then run start on one server`)} ;;`,
     '  start)',
-    ...boundedStartLines(
-      'start',
+    ...restoreStartLines(
       `${s.unit}.service`,
       `${postgresStartCauses(d.postgres)}: journalctl -u ${s.unit}. When the restored data is under another token, put the server token of the backup's time (aws ssm get-parameter-history --with-decryption --name ${s.token}) into ${s.tokenFile} on every server and back into ${s.token}, then run start again`,
     ).map((l) => `    ${l}`),

@@ -103,6 +103,27 @@ const isIPv4 = (s: string): boolean => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25
 const isIPv6 = (s: string): boolean => /^[0-9a-fA-F:]+$/.test(s) && s.includes(':') && (s.match(/::/g) ?? []).length <= 1 && s.split(':').every((g) => g.length <= 4);
 
 /**
+ * List flags whose items the checks compare exactly as written, so an item with spaces around it is refused instead of
+ * trimmed (the checks trimmed them while the distribution does not, everywhere):
+ * - node-ip, node-external-ip: the supervisor splits each value on commas and parses every piece as it is, untrimmed
+ *   (the supervisor's pkg/util/net.go ParseStringSliceToIPs @ 28224f45: `strings.Split(unparsedIP, ",")` then
+ *   `net.ParseIP(v)`, "invalid ip format"; the stored copy, the pinned tag's could not be read), so
+ *   '10.0.0.5, fd00::5' stops the node.
+ * - kube-proxy-arg: the CLI trims a whole argument (urfave/cli v2.27.7, the version the members' go.mod require:
+ *   flag_string_slice.go:48-53 StringSlice.Set, TrimSpace unless KeepSpace), but not around the '=' or inside a
+ *   comma-separated string (with DisableSliceFlagSeparator, set by a member's CLI app, ../<member>/flags.ts, a string is
+ *   one argument: urfave/cli flag.go:405-416), and GetArgs hands kube-proxy the value after the first '=' unchanged (the
+ *   supervisor's pkg/util/args.go GetArgs @ 0aa32d56). Which spaces survive depends on where they are; refusing them
+ *   all keeps one rule.
+ */
+const SPACE_EXACT_FLAGS = ['kube-proxy-arg', 'node-ip', 'node-external-ip'];
+const SPACE_EXACT_FLAGS_WHY: Record<string, string> = {
+  'kube-proxy-arg': 'spaces inside a comma-separated string or after the = reach kube-proxy',
+  'node-ip': 'it splits on commas and parses each address as written: invalid ip format',
+  'node-external-ip': 'it splits on commas and parses each address as written: invalid ip format',
+};
+
+/**
  * Value shapes the supervisor refuses when it starts (both distributions pass these flags to it
  * unchanged): a `proxy-mode` kube-proxy does not have; a `service-node-port-range` that
  * k8s.io/apimachinery util/net ParsePortRange cannot read ("N-M", "N+offset" or one port, 1–65535,
@@ -110,9 +131,14 @@ const isIPv6 = (s: string): boolean => /^[0-9a-fA-F:]+$/.test(s) && s.includes('
  * (pkg/util ParseStringSliceToIPs: "invalid ip format").
  */
 function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMean: DidYouMean): FlagIssue | undefined {
+  const spaced = SPACE_EXACT_FLAGS.includes(key) ? listItems(value).find((i) => i !== i.trim()) : undefined;
+  if (spaced !== undefined) {
+    const comma = typeof value === 'string' && value.includes(',') ? ': no space after a comma, or a YAML list' : '';
+    return { key, on: 'value', message: `'${spaced}' has spaces around it: ${cat.release} does not trim every ${key} item (${SPACE_EXACT_FLAGS_WHY[key]}), and the items are checked only as written`, hint: `write '${spaced.trim()}'${comma}` };
+  }
   if (key === 'kube-proxy-arg') {
     for (const item of listItems(value)) {
-      const m = /^(?:--)?proxy-mode=(.*)$/.exec(item.trim());
+      const m = /^(?:--)?proxy-mode=(.*)$/.exec(item);
       if (m && m[1] !== '' && !(KUBE_PROXY_MODES as readonly string[]).includes(m[1]!)) {
         const dm = didYouMean(m[1]!, [...KUBE_PROXY_MODES]);
         return { key, on: 'value', message: `kube-proxy has no proxy-mode '${m[1]}' on Linux (kube-proxy exits; ${cat.release} passes the argument unchanged)`, hint: dm ? `did you mean '${dm}'?` : `one of: ${KUBE_PROXY_MODES.join(', ')}` };
@@ -136,7 +162,7 @@ function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMe
       return { key, on: 'value', message: `write-kubeconfig-mode '${value}' lets every local user read or change the admin kubeconfig (it holds the cluster-admin client key)`, hint: 'keep 0600 (owner only), or 0640 to let only its group read it' };
   }
   if (key === 'node-ip' || key === 'node-external-ip') {
-    const bad = listItems(value).find((i) => !isIPv4(i.trim()) && !isIPv6(i.trim()));
+    const bad = listItems(value).find((i) => !isIPv4(i) && !isIPv6(i));
     if (bad !== undefined) return { key, on: 'value', message: `'${bad}' is not an IP address (${cat.release} refuses to start: invalid ip format)`, hint: 'one IPv4 address, or an IPv4 and an IPv6 address for dual stack' };
   }
   return undefined;

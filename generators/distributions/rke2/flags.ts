@@ -10,6 +10,9 @@
  * supervisor's value types and aliases (../rancher/supervisor-flags.ts); the flag sets are identical
  * on v1.34.10+rke2r1 and v1.36.3+rke2r1. Extracted mechanically: 134 server keys, 66 agent keys.
  * RKE2, like the supervisor, only warns about an unknown config.yaml key, so the generator refuses them.
+ * Its app sets DisableSliceFlagSeparator (v1.35.7+rke2r1 pkg/cli/cmds/root.go:244, and go.mod: urfave/cli/v2 v2.27.7):
+ * a list flag's string value is ONE argument, trimmed only at its ends, so 'proxy-mode=ipvs, ipvs-scheduler=rr' reaches
+ * kube-proxy as one --proxy-mode (../rancher/flags.ts SPACE_EXACT_FLAGS refuses the space).
  */
 import { checkFlagIn, checkListItems, listItems, nearMissIssue, type FlagCatalog, type FlagIssue, type FlagSpec } from '../rancher/flags.js';
 import type { NodeRole } from '../rancher/config.js';

@@ -125,7 +125,9 @@ List before anything else: \`rke2 etcd-snapshot ls\` asks the running server, so
 only fails; \`list\` reads the bucket{{#if backup}} with the instance profile{{/if}}. The other servers must not start
 on their old database: they are no members of the reset cluster, so \`rejoin\` moves it away (kept) and refuses
 while nothing answers at {{code supervisor}} (run on the restored server, it would throw the restored data away).
-The restored cluster needs the token it was created with ({{code token}}).
+The restored cluster needs the token it was created with ({{code token}}). \`stop\` also disables RKE2 on the server
+(\`restore\` and \`rejoin\` enable it again): a server rebooted in between stays stopped instead of starting on its old
+database; carry on with its step.
 `);
 
 const postgres = compileTemplate(`Kine (embedded in RKE2) stores the cluster state in PostgreSQL {{code host}}, database {{code database}},
@@ -155,7 +157,9 @@ give the restored one its identifier, or repoint the DNS name, so that {{code ho
 then \`sh datastore-restore.sh start\` on one server and, once it is Ready, on the others. The restored bootstrap data
 opens only with the server token of the backup's time: after a token rotation since the backup, put that earlier value
 (\`aws ssm get-parameter-history --with-decryption\` of {{code token}}) into every server's token-file
-({{code tokenFile}}) and back into the parameter first; \`start\` names it when it is refused.
+({{code tokenFile}}) and back into the parameter first; \`start\` names it when it is refused. A server
+rebooted during the restore stays stopped (\`stop\` disabled its unit; \`start\` enables it again): run \`stop\` again
+on it after a reboot if in doubt, it does nothing more.
 `);
 
 const upgrades = compileTemplate(`{{upgrade}}- **Config changes**: RKE2 reads {{code config}} at start: edit it on the node (or replace the node with

@@ -21,13 +21,16 @@
  *   API server pods itself on a cluster reset and on a server whose etcd name file is gone, i.e. after `rejoin` moved
  *   the database (rancher/rke2@6ce1a801 pkg/executor/staticpod/cleanup.go:40-45, pkg/rke2/rke2_linux.go:89-92): no
  *   killall step is needed, as the docs have none.
+ * - `stop` disables the unit as well (../rancher/boot.ts restoreStopLine): a server rebooted before its `restore` or
+ *   `rejoin` would otherwise start on its old database (WantedBy=multi-user.target) and, being a member of the old
+ *   cluster, run it again beside the restored one; `restore` and `rejoin` enable it again.
  * - `rejoin` refuses while nothing answers on the supervisor port of the endpoint: run on the restored server
  *   itself, or before it runs, it would throw away the only copy of the restored data.
  * - The snapshot's bootstrap data is encrypted under the server token it was taken with (lines 280-300 "Restoring To
  *   New Hosts"; security section): the token-file must hold that token.
  */
 import type { EnvironmentModel } from '../../model/types.js';
-import { bootScriptOf, boundedStartLines, shQuote } from '../rancher/boot.js';
+import { bootScriptOf, restoreStartLines, restoreStopLine, shQuote } from '../rancher/boot.js';
 import { RKE2_PATHS, supervisorUrl } from './config.js';
 import { rke2Unit } from './userdata.js';
 
@@ -63,8 +66,8 @@ export function restoreEtcdScript(m: EnvironmentModel): string | undefined {
     `  ls -1 ${RKE2_PATHS.snapshots} 2>/dev/null || log ${shQuote(`no local snapshots in ${RKE2_PATHS.snapshots}`)}`,
     '  ;;',
     'stop)',
-    `  systemctl stop ${unit}.service`,
-    `  log ${shQuote(`${unit} stopped; once it is stopped on every server: sh ${RESTORE_SCRIPT} restore <snapshot> on one of them`)}`,
+    `  ${restoreStopLine(`${unit}.service`)}`,
+    `  log ${shQuote(`${unit} stopped and disabled (a reboot leaves it stopped); once it is stopped on every server: sh ${RESTORE_SCRIPT} restore <snapshot> on one of them`)}`,
     '  ;;',
     'restore)',
     '  SNAP=${2:-}',
@@ -74,14 +77,14 @@ export function restoreEtcdScript(m: EnvironmentModel): string | undefined {
       ? `  log "restoring $SNAP from "${shQuote(`${s3} (the etcd-s3 settings of ${RKE2_PATHS.config})`)}`
       : `  log "restoring ${RKE2_PATHS.snapshots}/$SNAP"; SNAP=${RKE2_PATHS.snapshots}/$SNAP`,
     `  ${RKE2_PATHS.bin} server --cluster-reset --cluster-reset-restore-path="$SNAP" >&2 || { log ${shQuote(`the cluster reset failed (above); ${db} is as RKE2 left it (the old database in etcd-old-<time>); nothing was started`)}; exit 1; }`,
-    ...boundedStartLines('start', `${unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${unit}): the restored snapshot needs the server token it was taken with in the token-file`).map((l) => `  ${l}`),
+    ...restoreStartLines(`${unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${unit}): the restored snapshot needs the server token it was taken with in the token-file`).map((l) => `  ${l}`),
     `  log ${shQuote(`restored and started; now on each other server, one at a time: sh ${RESTORE_SCRIPT} rejoin`)}`,
     '  ;;',
     'rejoin)',
     `  stopped || { log ${shQuote(`${unit} runs on this server: on the restored server never; on another one: sh ${RESTORE_SCRIPT} stop first`)}; exit 1; }`,
     `  curl -sk --max-time 10 -o /dev/null ${shQuote(`${supervisorUrl(m)}/cacerts`)} || { log ${shQuote(`nothing answers at ${supervisorUrl(m)}: restore on one server first (sh ${RESTORE_SCRIPT} restore <snapshot>); this database is left as it is`)}; exit 1; }`,
     `  if [ -d ${db} ]; then OLD=${db}.old-$(date +%s); mv ${db} "$OLD"; log "moved the old database to $OLD"; fi`,
-    ...boundedStartLines('start', `${unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${unit}): check that the restored server is up and that this server's token-file holds the token the snapshot was taken with`).map((l) => `  ${l}`),
+    ...restoreStartLines(`${unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${unit}): check that the restored server is up and that this server's token-file holds the token the snapshot was taken with`).map((l) => `  ${l}`),
     `  log ${shQuote(`${unit} started: joined the restored cluster`)}`,
     '  ;;',
     `*) log ${shQuote(`usage: sh ${RESTORE_SCRIPT} list | stop | restore <snapshot> | rejoin`)}; exit 2 ;;`,

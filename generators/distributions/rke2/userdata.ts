@@ -47,6 +47,10 @@
  * TimeoutStartSec=0 (rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-agent.service lines 11 and 21), and RKE2 runs the family's shared
  * supervisor agent (pkg/agent/run.go, cited beside the other member's boot script), which sends READY=1
  * only after the token validated, the tunnel opened, the API server is ready and its Node is registered.
+ *
+ * The boot enables the unit, and rke2-server.service has [Install] WantedBy=multi-user.target and Restart=always
+ * (rancher/rke2@6ce1a801 bundle/lib/systemd/system/rke2-server.service lines 7-8, 21-22): it starts at every boot, so
+ * a restore's stop disables it (../rancher/boot.ts restoreStopLine; ./restore.ts).
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';

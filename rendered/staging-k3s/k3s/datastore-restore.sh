@@ -16,9 +16,11 @@ command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 [ -e /etc/systemd/system/k3s.service ] || { log 'no K3s server unit (/etc/systemd/system/k3s.service) on this node: run this on the servers'; exit 1; }
 case "${1:-}" in
   stop)
-    systemctl stop k3s.service
-    log 'k3s stopped: stop every server, then restore the database (it must be reachable as odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432), then run start on one server' ;;
+    systemctl disable --now k3s.service
+    log 'k3s stopped and disabled (a reboot leaves it stopped): stop every server, then restore the database (it must be reachable as odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432), then run start on one server' ;;
   start)
+    # Enabled again: the restore's stop disabled the unit so that a reboot meanwhile would not start it.
+    systemctl enable k3s.service
     # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
     timeout 900 systemctl start k3s.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'k3s.service is not ready after 900 s: PostgreSQL odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432 unreachable, the password of role k3s (/odp/staging-k3s/kine/password) refused, or the bootstrap data in database k3s encrypted with another server token: journalctl -u k3s. When the restored data is under another token, put the server token of the backup'\''s time (aws ssm get-parameter-history --with-decryption --name /odp/staging-k3s/k3s/token) into /etc/rancher/k3s/token on every server and back into /odp/staging-k3s/k3s/token, then run start again'; else log 'systemctl start of k3s.service failed'" (exit $rc)"; fi; exit 1; }
     log 'k3s started on the restored database: run start on the other servers, one at a time' ;;

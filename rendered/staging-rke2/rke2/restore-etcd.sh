@@ -26,8 +26,8 @@ list)
   ls -1 /var/lib/rancher/rke2/server/db/snapshots 2>/dev/null || log 'no local snapshots in /var/lib/rancher/rke2/server/db/snapshots'
   ;;
 stop)
-  systemctl stop rke2-server.service
-  log 'rke2-server stopped; once it is stopped on every server: sh restore-etcd.sh restore <snapshot> on one of them'
+  systemctl disable --now rke2-server.service
+  log 'rke2-server stopped and disabled (a reboot leaves it stopped); once it is stopped on every server: sh restore-etcd.sh restore <snapshot> on one of them'
   ;;
 restore)
   SNAP=${2:-}
@@ -35,6 +35,8 @@ restore)
   stopped || { log 'rke2-server runs on this server: stop it on every server first (sh restore-etcd.sh stop)'; exit 1; }
   log "restoring $SNAP from "'s3://odp-staging-rke2-etcd-snapshots/etcd/odp-staging-rke2/ (the etcd-s3 settings of /etc/rancher/rke2/config.yaml)'
   /usr/local/bin/rke2 server --cluster-reset --cluster-reset-restore-path="$SNAP" >&2 || { log 'the cluster reset failed (above); /var/lib/rancher/rke2/server/db is as RKE2 left it (the old database in etcd-old-<time>); nothing was started'; exit 1; }
+  # Enabled again: the restore's stop disabled the unit so that a reboot meanwhile would not start it.
+  systemctl enable rke2-server.service
   # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
   timeout 900 systemctl start rke2-server.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'rke2-server.service is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server): the restored snapshot needs the server token it was taken with in the token-file'; else log 'systemctl start of rke2-server.service failed'" (exit $rc)"; fi; exit 1; }
   log 'restored and started; now on each other server, one at a time: sh restore-etcd.sh rejoin'
@@ -43,6 +45,8 @@ rejoin)
   stopped || { log 'rke2-server runs on this server: on the restored server never; on another one: sh restore-etcd.sh stop first'; exit 1; }
   curl -sk --max-time 10 -o /dev/null 'https://api.staging-rke2.odp.internal:9345/cacerts' || { log 'nothing answers at https://api.staging-rke2.odp.internal:9345: restore on one server first (sh restore-etcd.sh restore <snapshot>); this database is left as it is'; exit 1; }
   if [ -d /var/lib/rancher/rke2/server/db ]; then OLD=/var/lib/rancher/rke2/server/db.old-$(date +%s); mv /var/lib/rancher/rke2/server/db "$OLD"; log "moved the old database to $OLD"; fi
+  # Enabled again: the restore's stop disabled the unit so that a reboot meanwhile would not start it.
+  systemctl enable rke2-server.service
   # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
   timeout 900 systemctl start rke2-server.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'rke2-server.service is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server): check that the restored server is up and that this server'\''s token-file holds the token the snapshot was taken with'; else log 'systemctl start of rke2-server.service failed'" (exit $rc)"; fi; exit 1; }
   log 'rke2-server started: joined the restored cluster'
