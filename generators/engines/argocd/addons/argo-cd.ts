@@ -3,7 +3,7 @@
  */
 import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
 import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
-import { fleetMetricsInputs, fleetMetricsValues } from '../fleet-alerts.js';
+import { controllerMetricsInputs, controllerMetricsValues } from '../sync-alerts.js';
 
 /** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
 export const ARGO_CD_FACTS: ChartFacts = {
@@ -87,9 +87,9 @@ export const argoCd: CatalogEntry = {
   // The chart passes these maps into argocd-cm, argocd-cmd-params-cm and argocd-rbac-cm verbatim: any key.
   openValuePaths: [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
   // A hub with kube-prometheus-stack: the controller's metrics, which its fleet alert reads (../fleet-alerts.ts).
-  extraInputs: () => fleetMetricsInputs.map((p) => [...p]),
+  extraInputs: () => controllerMetricsInputs.map((p) => [...p]),
   values: ({ model }) => ({
-    ...fleetMetricsValues(model),
+    ...controllerMetricsValues(model),
     crds: { install: true, keep: true },
     dex: { enabled: false },
     configs: {
