@@ -6,14 +6,16 @@
  * PodMonitor in every namespace: catalog/kube-prometheus-stack.ts *SelectorNilUsesHelmValues false).
  */
 import type { K8sObject } from '../catalog/types.js';
-import { kubePrometheusStack } from '../catalog/kube-prometheus-stack.js';
 import type { EnvironmentModel } from '../model/types.js';
 
+/** The catalog add-on (catalog/kube-prometheus-stack.ts; by name: the catalog imports the renderers' modules). */
+const KPS = 'kube-prometheus-stack';
+
 /** Whether the environment runs kube-prometheus-stack (on unless turned off). */
-export const runsPrometheus = (m: EnvironmentModel): boolean => m.addons.find((a) => a.name === kubePrometheusStack.name)?.enabled ?? true;
+export const runsPrometheus = (m: EnvironmentModel): boolean => m.addons.find((a) => a.name === KPS)?.enabled ?? true;
 
 /** The input path a file that exists only with kube-prometheus-stack depends on. */
-export const PROMETHEUS_INPUT = ['addons', kubePrometheusStack.name] as const;
+export const PROMETHEUS_INPUT = ['addons', KPS] as const;
 
 /** One alerting rule of a PrometheusRule group (prometheus-operator v1 Rule: alert, expr, for, labels, annotations). */
 export interface AlertRule {
