@@ -18,6 +18,7 @@ import { FLUX_RESOURCE_INFO, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { firing, type Sample } from './support/promql.js';
+import { fluxOperatorPolicies, ingressAdmits, type Policy } from './support/netpol.js';
 
 type Files = ReturnType<typeof renderEnvironment>;
 const render = (file: string, edit: (s: string) => string = (s) => s, env = file.replace(/\.yaml$/, '')): Files => {
@@ -144,6 +145,19 @@ describe('Flux: a Kustomization or HelmRelease not Ready for an hour', () => {
     for (const o of [monitor, rule]) expect(await validateObject(o), o.kind).toStrictEqual([]);
     expect(alert.alert).toBe(FLUX_ALERT);
     expect(alert.for).toBe(FLUX_WINDOW);
+  });
+
+  it("Prometheus (namespace monitoring) gets into the operator's metrics port 8080 (the chart's http-metrics) through flux-system's policies: the rendered ones and the operator's, patches applied", () => {
+    const rendered = env.filter((f) => f.path.endsWith('.yaml')).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind === 'NetworkPolicy' && o.metadata.namespace === 'flux-system');
+    expect(rendered.map((o) => o.metadata.name)).toContain('odp-deny-imds');
+    const policies = [...rendered, ...fluxOperatorPolicies(doc(env, 'flux/flux-instance.yaml'))] as Policy[];
+    const pod = { 'app.kubernetes.io/name': 'flux-operator', 'app.kubernetes.io/instance': 'flux-operator' };
+    expect(ingressAdmits(policies, 'flux-system', pod, 'monitoring', 8080)).toBe(true);
+    // Not vacuous: without flux2's allow-scraping, allow-egress admits flux-system's own pods only.
+    const without = policies.filter((p) => p.metadata.name !== 'allow-scraping');
+    expect(ingressAdmits(without, 'flux-system', pod, 'monitoring', 8080)).toBe(false);
+    expect(ingressAdmits(without, 'flux-system', pod, 'flux-system', 8080)).toBe(true);
+    expect(ingressAdmits(policies, 'flux-system', pod, 'monitoring', 8081)).toBe(false);
   });
 
   it('reads only flux_resource_info and labels flux-operator v0.58.1 gives it; the description says what to run', () => {
