@@ -26,6 +26,9 @@ export interface AlertRule {
   annotations: { summary: string; description: string; runbook?: string };
 }
 
+/** A rule of severity warning: fires once `expr` has returned the series for `window`. */
+export const warningRule = (alert: string, expr: string, window: string, annotations: AlertRule['annotations']): AlertRule => ({ alert, expr, for: window, labels: { severity: 'warning' }, annotations });
+
 /** A PrometheusRule holding one group of rules. */
 export function prometheusRule(metadata: K8sObject['metadata'], group: string, rules: AlertRule[]): K8sObject {
   return { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata, spec: { groups: [{ name: group, rules }] } };

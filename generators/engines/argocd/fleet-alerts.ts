@@ -17,9 +17,9 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { toYaml } from '../../lib/yaml.js';
-import { badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus } from '../../render/alerts.js';
-import { appWaves } from './waves.js';
-import { ENVIRONMENT_LABEL, manifestAnnotations, type ArgoContext } from './objects.js';
+import { badStateExpr, prometheusRule, runsPrometheus, warningRule } from '../../render/alerts.js';
+import type { ArgoContext } from './objects.js';
+import { ARGOCD_APP_INFO, monitoringMeta } from './sync-alerts.js';
 import { FLEET_PROJECT, HUB_REGISTER_SCRIPT, HUB_TOKEN_WARNING_DAYS, siblingDir } from './hub.js';
 import { externalSecrets } from '../../catalog/external-secrets.js';
 
@@ -47,16 +47,7 @@ export const EXTERNALSECRET_STATUS_CONDITION = {
   source: 'external-secrets/external-secrets helm-chart-2.9.0 (cc5bfbc) docs/api/metrics.md:26, pkg/controllers/metrics/labels.go:49-50, pkg/controllers/externalsecret/util.go:44-66',
 } as const;
 
-/**
- * The metric the rule reads, as argo-cd v3.4.4 exports it (controller/metrics/metrics.go): labels :60, 65-69 (namespace, name,
- * project, then autosync_enabled, repo, dest_server, dest_namespace, sync_status, health_status, operation); values :423-451
- * (always 1; an empty sync or health status is reported as Unknown; operation is "sync" while a sync runs, "delete" while deleted).
- */
-export const ARGOCD_APP_INFO = {
-  name: 'argocd_app_info',
-  labels: ['namespace', 'name', 'project', 'autosync_enabled', 'repo', 'dest_server', 'dest_namespace', 'sync_status', 'health_status', 'operation'],
-  source: 'argoproj/argo-cd v3.4.4 controller/metrics/metrics.go:60, 65-69, 423-451',
-} as const;
+export { ARGOCD_APP_INFO };
 
 /** Whether a hub renders the alert: it manages environments and runs kube-prometheus-stack (enabled by default). */
 export const fleetAlerts = (m: EnvironmentModel): boolean => m.fleet.manages.length > 0 && runsPrometheus(m);
@@ -86,9 +77,7 @@ export function tokenAlertExpr(argoNamespace: string): string {
 export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
   const m = ctx.model;
   if (!fleetAlerts(m)) return [];
-  const inputs = [['argocd'], ['name'], [...PROMETHEUS_INPUT], ['addons', 'argo-cd']] as RenderedFile['inputs'];
-  const annotations = manifestAnnotations({ order: appWaves(m).last, crdLater: true });
-  const labels = { [ENVIRONMENT_LABEL]: m.name };
+  const { inputs, annotations, labels } = monitoringMeta(ctx);
   // External Secrets' controller pods (chart 2.9.0: selectorLabels name and instance, _helpers.tpl:141-144; release = the
   // add-on's name; the container port `metrics`, deployment.yaml:162-165). A PodMonitor, not the chart's ServiceMonitor
   // (serviceMonitor.enabled): that would put a monitoring.coreos.com kind into the external-secrets release, which every
@@ -107,28 +96,16 @@ export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
   };
   const register = `${siblingDir(m, '{{ $labels.environment }}')}/${HUB_REGISTER_SCRIPT}`;
   const rule = prometheusRule({ name: 'fleet-alerts', namespace: ctx.argoNamespace, labels, annotations }, 'fleet', [
-    {
-      alert: FLEET_ALERT,
-      expr: fleetAlertExpr(),
-      for: FLEET_ALERT_WINDOW,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: `The hub ${m.name}'s root of {{ $labels.environment }} has not been Synced and Healthy for ${FLEET_ALERT_WINDOW}`,
-        description: `{{ $labels.name }} (project ${FLEET_PROJECT}) on the hub ${m.name} is OutOfSync, or not Healthy (Progressing, Degraded, Missing or Unknown: the hub cannot reach the cluster), for over ${FLEET_ALERT_WINDOW}. With argocd.rollingSync its stage holds every later stage until it is Synced and Healthy. kubectl -n ${ctx.argoNamespace} get application {{ $labels.name }}`,
-        runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Check on the hub"`,
-      },
-    },
-    {
-      alert: FLEET_TOKEN_ALERT,
-      expr: tokenAlertExpr(ctx.argoNamespace),
-      for: FLEET_TOKEN_ALERT_WINDOW,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: `The hub ${m.name}'s token for {{ $labels.environment }} expires within ${HUB_TOKEN_WARNING_DAYS} days, or its cluster Secret cannot be refreshed`,
-        description: `The ExternalSecret {{ $labels.name }} (namespace ${ctx.argoNamespace}) on the hub ${m.name} has not been Ready for over ${FLEET_TOKEN_ALERT_WINDOW}: its config's expiresAt is less than ${HUB_TOKEN_WARNING_DAYS} days away, or its SSM parameter cannot be read. The cluster Secret keeps its last token until it expires; then the hub cannot reach {{ $labels.environment }}. Its message says which: kubectl -n ${ctx.argoNamespace} get externalsecret {{ $labels.name }}. Rotate the token: ${register} with {{ $labels.environment }}'s kubeconfig.`,
-        runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Bootstrap and join the hub"`,
-      },
-    },
+    warningRule(FLEET_ALERT, fleetAlertExpr(), FLEET_ALERT_WINDOW, {
+      summary: `The hub ${m.name}'s root of {{ $labels.environment }} has not been Synced and Healthy for ${FLEET_ALERT_WINDOW}`,
+      description: `{{ $labels.name }} (project ${FLEET_PROJECT}) on the hub ${m.name} is OutOfSync, or not Healthy (Progressing, Degraded, Missing or Unknown: the hub cannot reach the cluster), for over ${FLEET_ALERT_WINDOW}. With argocd.rollingSync its stage holds every later stage until it is Synced and Healthy. kubectl -n ${ctx.argoNamespace} get application {{ $labels.name }}`,
+      runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Check on the hub"`,
+    }),
+    warningRule(FLEET_TOKEN_ALERT, tokenAlertExpr(ctx.argoNamespace), FLEET_TOKEN_ALERT_WINDOW, {
+      summary: `The hub ${m.name}'s token for {{ $labels.environment }} expires within ${HUB_TOKEN_WARNING_DAYS} days, or its cluster Secret cannot be refreshed`,
+      description: `The ExternalSecret {{ $labels.name }} (namespace ${ctx.argoNamespace}) on the hub ${m.name} has not been Ready for over ${FLEET_TOKEN_ALERT_WINDOW}: its config's expiresAt is less than ${HUB_TOKEN_WARNING_DAYS} days away, or its SSM parameter cannot be read. The cluster Secret keeps its last token until it expires; then the hub cannot reach {{ $labels.environment }}. Its message says which: kubectl -n ${ctx.argoNamespace} get externalsecret {{ $labels.name }}. Rotate the token: ${register} with {{ $labels.environment }}'s kubeconfig.`,
+      runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Bootstrap and join the hub"`,
+    }),
   ]);
   return [
     { path: FLEET_SECRET_METRICS_PATH, content: toYaml(podMonitor), inputs: [...(inputs ?? []), ['addons', externalSecrets.name]] },

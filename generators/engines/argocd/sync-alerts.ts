@@ -19,12 +19,24 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, type AlertRule } from '../../render/alerts.js';
+import { badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { toYaml } from '../../lib/yaml.js';
 import { appWaves } from './waves.js';
 import { ENVIRONMENT_LABEL, IN_CLUSTER, manifestAnnotations, type ArgoContext } from './objects.js';
 import { FLEET_PROJECT } from './hub.js';
-import { ARGOCD_APP_INFO } from './fleet-alerts.js';
+
+/**
+ * The metric the rules read (these and the hub's, fleet-alerts.ts), as argo-cd v3.4.4 exports it (controller/metrics/metrics.go):
+ * labels :60, 65-69 (namespace, name, project, then autosync_enabled, repo, dest_server, dest_namespace, sync_status,
+ * health_status, operation); values :423-451 (always 1; an empty sync or health status is reported as Unknown;
+ * operation is "sync" while a sync runs, "delete" while deleted); dest_server the destination's server, a name resolved
+ * (:395-413).
+ */
+export const ARGOCD_APP_INFO = {
+  name: 'argocd_app_info',
+  labels: ['namespace', 'name', 'project', 'autosync_enabled', 'repo', 'dest_server', 'dest_namespace', 'sync_status', 'health_status', 'operation'],
+  source: 'argoproj/argo-cd v3.4.4 controller/metrics/metrics.go:60, 65-69, 395-413, 423-451',
+} as const;
 
 /** The argo-cd add-on's Helm release name (its Application's helm.releaseName: the add-on's name). */
 const ARGO_CD_RELEASE = 'argo-cd';
@@ -59,31 +71,35 @@ export function syncAlertExpr(): string {
 
 export function syncAlertRule(ctx: ArgoContext): AlertRule {
   const ns = ctx.argoNamespace;
+  return warningRule(SYNC_ALERT, syncAlertExpr(), SYNC_ALERT_WINDOW, {
+    summary: `The Application {{ $labels.name }} of ${ctx.model.name} has not been Synced and Healthy for ${SYNC_ALERT_WINDOW}`,
+    description:
+      `{{ $labels.name }} (project {{ $labels.project }}) has been OutOfSync or not Healthy for over ${SYNC_ALERT_WINDOW}: its sync keeps failing and is retried ` +
+      'every 5 minutes at most, it waits on something that does not turn Healthy (a pool that has not joined, a Pod that never gets ready), or its last ' +
+      "sync ended Failed and is not retried (terminated at the controller's timeout, an hour after it began). " +
+      `Why: argocd app get {{ $labels.name }} (or kubectl -n ${ns} get application {{ $labels.name }} -o yaml: status.operationState, status.conditions). ` +
+      `Once the cause is gone, if the operation ended Failed: argocd app sync {{ $labels.name }}; a sync still waiting on a broken commit: argocd app terminate-op {{ $labels.name }}, then push the fix.`,
+    runbook: SYNC_RUNBOOK,
+  });
+}
+
+/**
+ * What the root's monitoring files (these and the hub's) share: their inputs, and the root's last wave, skipping the dry
+ * run while kube-prometheus-stack's CRDs do not exist yet (hub.ts clusterSecret), labelled with the environment.
+ */
+export function monitoringMeta(ctx: ArgoContext): { inputs: RenderedFile['inputs']; annotations: Record<string, string>; labels: Record<string, string> } {
+  const m = ctx.model;
   return {
-    alert: SYNC_ALERT,
-    expr: syncAlertExpr(),
-    for: SYNC_ALERT_WINDOW,
-    labels: { severity: 'warning' },
-    annotations: {
-      summary: `The Application {{ $labels.name }} of ${ctx.model.name} has not been Synced and Healthy for ${SYNC_ALERT_WINDOW}`,
-      description:
-        `{{ $labels.name }} (project {{ $labels.project }}) has been OutOfSync or not Healthy for over ${SYNC_ALERT_WINDOW}: its sync keeps failing and is retried ` +
-        'every 5 minutes at most, it waits on something that does not turn Healthy (a pool that has not joined, a Pod that never gets ready), or its last ' +
-        'sync ended Failed and is not retried (terminated at the controller\'s timeout, an hour after it began). ' +
-        `Why: argocd app get {{ $labels.name }} (or kubectl -n ${ns} get application {{ $labels.name }} -o yaml: status.operationState, status.conditions). ` +
-        `Once the cause is gone, if the operation ended Failed: argocd app sync {{ $labels.name }}; a sync still waiting on a broken commit: argocd app terminate-op {{ $labels.name }}, then push the fix.`,
-      runbook: SYNC_RUNBOOK,
-    },
+    inputs: [['argocd'], ['name'], [...PROMETHEUS_INPUT], ['addons', 'argo-cd']],
+    annotations: manifestAnnotations({ order: appWaves(m).last, crdLater: true }),
+    labels: { [ENVIRONMENT_LABEL]: m.name },
   };
 }
 
 export function syncAlertFiles(ctx: ArgoContext): RenderedFile[] {
   const m = ctx.model;
   if (!syncAlerts(m)) return [];
-  const inputs = [['argocd'], ['name'], [...PROMETHEUS_INPUT], ['addons', 'argo-cd']] as RenderedFile['inputs'];
-  // The root's last wave, skipping the dry run while kube-prometheus-stack's CRDs do not exist yet (hub.ts clusterSecret).
-  const annotations = manifestAnnotations({ order: appWaves(m).last, crdLater: true });
-  const labels = { [ENVIRONMENT_LABEL]: m.name };
+  const { inputs, annotations, labels } = monitoringMeta(ctx);
   // The chart's metrics Service, by the labels the chart gives it (argoproj/argo-helm charts/argo-cd/templates/_common.tpl:51-73
   // @ argo-cd-10.1.1, argo-cd.labels → argo-cd.selectorLabels: name `<nameOverride argocd>-metrics`, instance the release,
   // component `application-controller`, values.yaml:6, 763; port http-metrics, templates/argocd-application-controller/

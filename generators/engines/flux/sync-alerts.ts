@@ -20,7 +20,7 @@
  */
 import type { K8sObject } from '../../catalog/types.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { badStateExpr, prometheusRule, runsPrometheus, type AlertRule } from '../../render/alerts.js';
+import { badStateExpr, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_NAMESPACE } from './objects.js';
 
@@ -59,21 +59,15 @@ export function syncAlertExpr(): string {
 export function syncAlertRule(m: EnvironmentModel): AlertRule {
   const obj = '{{ $labels.kind | toLower }} {{ $labels.name }}';
   const ns = '-n {{ $labels.exported_namespace }}';
-  return {
-    alert: SYNC_ALERT,
-    expr: syncAlertExpr(),
-    for: SYNC_ALERT_WINDOW,
-    labels: { severity: 'warning' },
-    annotations: {
-      summary: `The {{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} of ${m.name} has not been Ready for ${SYNC_ALERT_WINDOW}`,
-      description:
-        `The {{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} has not been Ready for over ${SYNC_ALERT_WINDOW}: it keeps failing (a first install retries ` +
-        'without limit), waits on something that does not get ready (a pool that has not joined, a dependency, a Pod that never starts), or its upgrade ' +
-        `retries are spent (Stalled). Why: flux ${ns} get ${obj}; kubectl ${ns} describe ${obj}; flux ${ns} events --for {{ $labels.kind }}/{{ $labels.name }}. ` +
-        `Once the cause is fixed (a commit, or the pool joined): flux ${ns} reconcile ${obj} (a Stalled HelmRelease: add --reset).`,
-      runbook: SYNC_RUNBOOK,
-    },
-  };
+  return warningRule(SYNC_ALERT, syncAlertExpr(), SYNC_ALERT_WINDOW, {
+    summary: `The {{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} of ${m.name} has not been Ready for ${SYNC_ALERT_WINDOW}`,
+    description:
+      `The {{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} has not been Ready for over ${SYNC_ALERT_WINDOW}: it keeps failing (a first install retries ` +
+      'without limit), waits on something that does not get ready (a pool that has not joined, a dependency, a Pod that never starts), or its upgrade ' +
+      `retries are spent (Stalled). Why: flux ${ns} get ${obj}; kubectl ${ns} describe ${obj}; flux ${ns} events --for {{ $labels.kind }}/{{ $labels.name }}. ` +
+      `Once the cause is fixed (a commit, or the pool joined): flux ${ns} reconcile ${obj} (a Stalled HelmRelease: add --reset).`,
+    runbook: SYNC_RUNBOOK,
+  });
 }
 
 /** The PodMonitor and the PrometheusRule (both in flux-system). */
