@@ -57,6 +57,22 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(alert.for).toBe(ARGO_WINDOW);
   });
 
+  it("Prometheus (namespace monitoring) gets into the controller's metrics port through Argo CD's namespace policies: the rendered ones and the chart's", () => {
+    const rendered = env.filter((f) => f.path.endsWith('.yaml')).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind === 'NetworkPolicy' && o.metadata.namespace === 'argocd');
+    expect(rendered.map((o) => o.metadata.name)).toContain('odp-deny-imds');
+    // The chart's policy of the controller (argo-helm argo-cd-10.1.1 templates/argocd-application-controller/networkpolicy.yaml,
+    // on by default: values.yaml:119-123 global.networkPolicy.create true, defaultDenyIngress false); the container port
+    // `metrics` is 8082 (values.yaml:927-929), the metrics Service's targetPort (metrics.yaml:29-31).
+    const chart: Policy = {
+      metadata: { name: 'argo-cd-argocd-application-controller', namespace: 'argocd' },
+      spec: { policyTypes: ['Ingress'], podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argocd-application-controller', 'app.kubernetes.io/instance': 'argo-cd' } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 'metrics' }] }] },
+    };
+    expect(doc(env, 'values/argo-cd.yaml').global?.networkPolicy).toBeUndefined();
+    const pod = { 'app.kubernetes.io/name': 'argocd-application-controller', 'app.kubernetes.io/instance': 'argo-cd' };
+    expect(ingressAdmits([...rendered, chart] as Policy[], 'argocd', pod, 'monitoring', { port: 8082, name: 'metrics' })).toBe(true);
+    expect(ingressAdmits([...rendered, chart] as Policy[], 'argocd', pod, 'monitoring', { port: 8083, name: 'other' })).toBe(false);
+  });
+
   it('reads only argocd_app_info and labels argo-cd v3.4.4 gives it; the description says what to run', () => {
     const read = readLabels(alert.expr);
     expect(read.metrics).toStrictEqual(new Set([ARGOCD_APP_INFO.name]));

@@ -46,15 +46,21 @@ const selects = (sel: Selector | undefined, labels: Record<string, string>): boo
  * with its kubernetes.io/metadata.name): a pod selected by no policy with policyTypes Ingress admits everything; once
  * selected, what one selecting policy's rule allows (a rule without `from` admits every source, without `ports` every
  * port; a namespaceSelector peer matches the source's namespace, a podSelector-only peer pods of the policy's own).
- * Ports by number only: a named port throws, so a test never passes on one this stub cannot resolve.
+ * A named port in a rule matches only a `port` given with that name (the pod's container port of that name); a name
+ * the caller did not give throws, so a test never passes on one this stub cannot resolve.
  */
-export function ingressAdmits(policies: Policy[], namespace: string, labels: Record<string, string>, from: string, port: number): boolean {
+export function ingressAdmits(policies: Policy[], namespace: string, labels: Record<string, string>, from: string, target: number | { port: number; name: string }): boolean {
+  const port = typeof target === 'number' ? target : target.port;
+  const name = typeof target === 'number' ? undefined : target.name;
   const ingress = policies.filter((p) => (p.metadata.namespace ?? namespace) === namespace && (p.spec.policyTypes ?? ['Ingress']).includes('Ingress') && selects(p.spec.podSelector, labels));
   if (ingress.length === 0) return true;
   const peer = (q: Peer): boolean => (q.namespaceSelector !== undefined ? selects(q.namespaceSelector, { 'kubernetes.io/metadata.name': from }) : q.podSelector !== undefined && from === namespace);
   const portOk = (ports: { port?: number | string; protocol?: string }[] | undefined): boolean =>
     !ports || ports.length === 0 || ports.some((x) => {
-      if (typeof x.port === 'string') throw new Error(`stub: named port ${x.port} is not modelled`);
+      if (typeof x.port === 'string') {
+        if (name === undefined) throw new Error(`stub: named port ${x.port} is not modelled`);
+        return (x.protocol ?? 'TCP') === 'TCP' && x.port === name;
+      }
       return (x.protocol ?? 'TCP') === 'TCP' && (x.port === undefined || x.port === port);
     });
   return ingress.some((p) => (p.spec.ingress ?? []).some((r) => (!r.from || r.from.length === 0 || r.from.some(peer)) && portOk(r.ports)));
