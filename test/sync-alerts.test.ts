@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_APP_INFO } from '../generators/engines/argocd/fleet-alerts.js';
-import { ARGOCD_METRICS_PATH, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
-import { FLUX_RESOURCE_INFO, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
+import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
+import { FLUX_RESOURCE_INFO, METRICS_ABSENT_ALERT as FLUX_ABSENT, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { firing, type Sample } from './support/promql.js';
@@ -136,6 +136,17 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(renderEnvironment(r.prepared).some((f) => f.path === SYNC_ALERTS_PATH || f.path === ARGOCD_METRICS_PATH)).toBe(false);
   });
 
+  it('a second rule fires when argocd_app_info is missing for 15 minutes (nothing served or scraped: no alert could fire), and only then', () => {
+    const absent = rule.spec.groups[0].rules[1];
+    expect(absent.alert).toBe(ARGO_ABSENT);
+    expect(absent.expr).toBe('absent(argocd_app_info)');
+    expect(absent.for).toBe('15m');
+    const gone = firing(absent.expr, 15, [...minutes(30, () => [app('root', 'Synced', 'Healthy')]), ...minutes(16, () => [])]);
+    expect(gone.slice(0, 45).every((f) => f.length === 0)).toBe(true);
+    expect(gone[45]).toStrictEqual([{}]);
+    expect(absent.annotations.description).toContain('kubectl -n argocd get servicemonitor argocd-application-controller');
+  });
+
   it('the README names the alert, its file and the runbook', () => {
     const readme = env.find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain(`Alert on a sync that does not end: \`rendered/talos-argocd-pools/${SYNC_ALERTS_PATH}\` fires \`${ARGO_ALERT}\``);
@@ -216,6 +227,16 @@ describe('Flux: a Kustomization or HelmRelease not Ready for an hour', () => {
     expect(quiet(fired(progress))).toBe(true);
     const others = () => [obj('Kustomization', 'api', 'flux-system', 'False', 'BuildFailed', { suspended: true }), obj('GitRepository', 'flux-system', 'flux-system', 'False', 'GitOperationFailed'), obj('HelmRelease', 'cert-manager', 'flux-system', 'True', 'UpgradeSucceeded')];
     expect(quiet(fired(minutes(120, others)))).toBe(true);
+  });
+
+  it('a second rule fires when flux_resource_info is missing for 15 minutes (the operator down or not scraped), and only then', () => {
+    const absent = rule.spec.groups[0].rules[1];
+    expect(absent.alert).toBe(FLUX_ABSENT);
+    expect(absent.expr).toBe('absent(flux_resource_info)');
+    const gone = firing(absent.expr, 15, [...minutes(10, () => []), ...minutes(30, () => [obj('Kustomization', 'cert-manager', 'flux-system', 'True', 'ReconciliationSucceeded')]), ...minutes(16, () => [])]);
+    expect(gone.slice(0, 55).every((f) => f.length === 0)).toBe(true);
+    expect(gone[55]).toStrictEqual([{}]);
+    expect(absent.annotations.description).toContain('kubectl -n flux-system get podmonitor flux-operator');
   });
 
   it('nothing without kube-prometheus-stack; the README names the alert', () => {

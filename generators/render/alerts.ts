@@ -29,6 +29,15 @@ export interface AlertRule {
 /** A rule of severity warning: fires once `expr` has returned the series for `window`. */
 export const warningRule = (alert: string, expr: string, window: string, annotations: AlertRule['annotations']): AlertRule => ({ alert, expr, for: window, labels: { severity: 'warning' }, annotations });
 
+/**
+ * How long a metric a rule reads may be missing before that is an alert of its own: a rule over a metric nothing serves
+ * or scrapes never fires, silently. Past a restart of the exporter and a few scrapes.
+ */
+export const ABSENT_WINDOW = '15m';
+
+/** The rule that fires when Prometheus has no series of `metric` (its exporter down, not serving it, or not scraped). */
+export const absentRule = (alert: string, metric: string, annotations: AlertRule['annotations']): AlertRule => warningRule(alert, `absent(${metric})`, ABSENT_WINDOW, annotations);
+
 /** A PrometheusRule holding one group of rules. */
 export function prometheusRule(metadata: K8sObject['metadata'], group: string, rules: AlertRule[]): K8sObject {
   return { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata, spec: { groups: [{ name: group, rules }] } };

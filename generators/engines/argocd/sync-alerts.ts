@@ -19,7 +19,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
+import { ABSENT_WINDOW, absentRule, badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { toYaml } from '../../lib/yaml.js';
 import { appWaves } from './waves.js';
 import { ENVIRONMENT_LABEL, IN_CLUSTER, manifestAnnotations, type ArgoContext } from './objects.js';
@@ -44,6 +44,8 @@ const ARGO_CD_RELEASE = 'argo-cd';
 export const ARGOCD_METRICS_PATH = 'apps/argocd-metrics.yaml';
 export const SYNC_ALERTS_PATH = 'apps/sync-alerts.yaml';
 export const SYNC_ALERT = 'ArgoCDApplicationNotSyncedHealthy';
+/** Fires when argocd_app_info is missing: then neither this alert nor a hub's fleet alert can fire. */
+export const METRICS_ABSENT_ALERT = 'ArgoCDMetricsAbsent';
 /**
  * How long an Application may be not Synced or not Healthy: a failing sync is retried at most 5 minutes apart (RETRY),
  * a first sync's root waits on every wave within an hour (the controller terminates it then), and a pool that joins
@@ -83,6 +85,19 @@ export function syncAlertRule(ctx: ArgoContext): AlertRule {
   });
 }
 
+export function metricsAbsentRule(ctx: ArgoContext): AlertRule {
+  const ns = ctx.argoNamespace;
+  return absentRule(METRICS_ABSENT_ALERT, ARGOCD_APP_INFO.name, {
+    summary: `Prometheus has no ${ARGOCD_APP_INFO.name} from ${ctx.model.name}'s Argo CD: no alert on its Applications can fire`,
+    description:
+      `No ${ARGOCD_APP_INFO.name} series for ${ABSENT_WINDOW}: the application controller is down, does not serve its metrics (controller.metrics.enabled), ` +
+      `or Prometheus does not scrape them. kubectl -n ${ns} get pods -l app.kubernetes.io/name=argocd-application-controller; ` +
+      `kubectl -n ${ns} get service -l app.kubernetes.io/name=argocd-metrics; kubectl -n ${ns} get servicemonitor argocd-application-controller; ` +
+      "then Prometheus' targets (its /targets page) for that ServiceMonitor.",
+    runbook: SYNC_RUNBOOK,
+  });
+}
+
 /**
  * What the root's monitoring files (these and the hub's) share: their inputs, and the root's last wave, skipping the dry
  * run while kube-prometheus-stack's CRDs do not exist yet (hub.ts clusterSecret), labelled with the environment.
@@ -115,7 +130,7 @@ export function syncAlertFiles(ctx: ArgoContext): RenderedFile[] {
       selector: { matchLabels: { 'app.kubernetes.io/name': 'argocd-metrics', 'app.kubernetes.io/instance': ARGO_CD_RELEASE, 'app.kubernetes.io/component': 'application-controller' } },
     },
   };
-  const rule = prometheusRule({ name: 'sync-alerts', namespace: ctx.argoNamespace, labels, annotations }, 'sync', [syncAlertRule(ctx)]);
+  const rule = prometheusRule({ name: 'sync-alerts', namespace: ctx.argoNamespace, labels, annotations }, 'sync', [syncAlertRule(ctx), metricsAbsentRule(ctx)]);
   return [
     { path: ARGOCD_METRICS_PATH, content: toYaml(serviceMonitor), inputs },
     { path: SYNC_ALERTS_PATH, content: toYaml(rule), inputs },

@@ -9,7 +9,8 @@ import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.
 import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
 import { ALERTS_UNIT, FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, fluxAlerts, gitRef, THIRD_PARTY_SA } from './objects.js';
 import { alertmanagerUnit, fluxSteps, manifestFilesOf } from './render.js';
-import { SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_UNIT, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
+import { ABSENT_WINDOW } from '../../render/alerts.js';
+import { METRICS_ABSENT_ALERT, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_UNIT, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { engines, SYNC_POLICY_KEY } from '../registry.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
@@ -44,7 +45,8 @@ not suspended, has not been Ready for {{syncAlert.window}}: a release whose firs
 limit), a wait on a pool that has not joined, an upgrade whose retries are spent. It reads the Flux Operator's
 \`flux_resource_info\` (refreshed every 5 minutes), which the PodMonitor \`flux-operator\` has Prometheus scrape; both are in
 the Kustomization {{code syncAlert.unit}}, after kube-prometheus-stack. Its description says what to run
-({{syncAlert.runbook}}).
+({{syncAlert.runbook}}). \`{{syncAlert.absent}}\` fires when Prometheus has had no \`flux_resource_info\` for
+{{syncAlert.absentWindow}} (then no such alert can fire).
 {{/if}}
 
 | Kustomization | Chart | Version | Namespace | Depends on |
@@ -142,7 +144,7 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
         })),
         alerts: alertsReadme(m, plan),
         manual: !m.sync.automated,
-        syncAlert: alertmanagerUnit(plan) && syncAlerts(m) ? { name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, unit: SYNC_ALERTS_UNIT, runbook: SYNC_RUNBOOK } : undefined,
+        syncAlert: alertmanagerUnit(plan) && syncAlerts(m) ? { name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, unit: SYNC_ALERTS_UNIT, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW } : undefined,
         orderNames: [...(alertmanagerUnit(plan) ? [ALERTS_UNIT] : []), ...steps.map((s) => s.name), ...(alertmanagerUnit(plan) && syncAlerts(m) ? [SYNC_ALERTS_UNIT] : [])],
       }),
     },

@@ -20,7 +20,7 @@
  */
 import type { K8sObject } from '../../catalog/types.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { badStateExpr, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
+import { ABSENT_WINDOW, absentRule, badStateExpr, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_NAMESPACE } from './objects.js';
 
@@ -41,6 +41,8 @@ export const FLUX_RESOURCE_INFO = {
 /** The Kustomization of the rule and its PodMonitor: after kube-prometheus-stack, whose chart brings their CRDs. */
 export const SYNC_ALERTS_UNIT = 'flux-sync-alerts';
 export const SYNC_ALERT = 'FluxObjectNotReady';
+/** Fires when flux_resource_info is missing (the operator down or not scraped): then SYNC_ALERT cannot fire. */
+export const METRICS_ABSENT_ALERT = 'FluxMetricsAbsent';
 /**
  * How long a Kustomization or HelmRelease may be not Ready: past a Kustomization's and a release's timeout (15m) and a few
  * retries (every 2 and 5 minutes), and the metric's 5 minutes between reports.
@@ -70,6 +72,17 @@ export function syncAlertRule(m: EnvironmentModel): AlertRule {
   });
 }
 
+export function metricsAbsentRule(m: EnvironmentModel): AlertRule {
+  return absentRule(METRICS_ABSENT_ALERT, FLUX_RESOURCE_INFO.name, {
+    summary: `Prometheus has no ${FLUX_RESOURCE_INFO.name} from ${m.name}'s Flux Operator: no alert on its Kustomizations and HelmReleases can fire`,
+    description:
+      `No ${FLUX_RESOURCE_INFO.name} series for ${ABSENT_WINDOW}: the Flux Operator is down, has not reported yet (every 5 minutes), or Prometheus does not scrape it. ` +
+      `kubectl -n ${FLUX_NAMESPACE} get pods -l app.kubernetes.io/name=${fluxOperator.name}; kubectl -n ${FLUX_NAMESPACE} get fluxreport flux; ` +
+      `kubectl -n ${FLUX_NAMESPACE} get podmonitor ${fluxOperator.name}; then Prometheus' targets (its /targets page) for that PodMonitor.`,
+    runbook: SYNC_RUNBOOK,
+  });
+}
+
 /** The PodMonitor and the PrometheusRule (both in flux-system). */
 export function syncAlertObjects(m: EnvironmentModel): K8sObject[] {
   const podMonitor: K8sObject = {
@@ -82,5 +95,5 @@ export function syncAlertObjects(m: EnvironmentModel): K8sObject[] {
       selector: { matchLabels: { 'app.kubernetes.io/name': fluxOperator.name, 'app.kubernetes.io/instance': fluxOperator.name } },
     },
   };
-  return [podMonitor, prometheusRule({ name: 'flux-sync-alerts', namespace: FLUX_NAMESPACE }, 'flux-sync', [syncAlertRule(m)])];
+  return [podMonitor, prometheusRule({ name: 'flux-sync-alerts', namespace: FLUX_NAMESPACE }, 'flux-sync', [syncAlertRule(m), metricsAbsentRule(m)])];
 }
