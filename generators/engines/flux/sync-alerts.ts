@@ -58,6 +58,11 @@ export function syncAlertExpr(): string {
   return badStateExpr(FLUX_RESOURCE_INFO.name, ['kind=~"Kustomization|HelmRelease"', 'suspended="False"'], ['kind', 'name', 'exported_namespace'], ['ready!="True"']);
 }
 
+/**
+ * The flux CLI's resource words are the kinds in lower case (`flux get|reconcile kustomization|helmrelease`: fluxcd/flux2
+ * v2.9.0 cmd/flux/get_kustomization.go:40-41, get_helmrelease.go:38-39 aliases; reconcile_helmrelease.go:56-57 --force,
+ * --reset): `toLower` is one of Prometheus' template functions (docs, configuration/template_reference, "Strings").
+ */
 export function syncAlertRule(m: EnvironmentModel): AlertRule {
   const obj = '{{ $labels.kind | toLower }} {{ $labels.name }}';
   const ns = '-n {{ $labels.exported_namespace }}';
