@@ -33,6 +33,12 @@ const doc = (files: Files, path: string) => parseYamlStream(files.find((f) => f.
 const noKps = (s: string) => `${s}${/^addons:/m.test(s) ? '' : 'addons:\n'}`.replace(/^addons:\n/m, 'addons:\n  kube-prometheus-stack: { enabled: false }\n');
 const minutes = (n: number, series: () => Sample[]) => Array.from({ length: n }, series);
 const quiet = (out: unknown[][]) => out.every((f) => f.length === 0);
+/** The NetworkPolicies rendered into `namespace`, which holds the IMDS denial. */
+const renderedPolicies = (files: Files, namespace: string): Policy[] => {
+  const out = files.filter((f) => f.path.endsWith('.yaml')).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind === 'NetworkPolicy' && o.metadata.namespace === namespace);
+  expect(out.map((o) => o.metadata.name)).toContain('odp-deny-imds');
+  return out;
+};
 /** The labels an expression reads: metric names before a selector, label names inside one, and the `by` labels. */
 const readLabels = (expr: string) => ({
   metrics: new Set(expr.match(/\b[a-z_]+(?=\{)/g)),
@@ -58,8 +64,7 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
   });
 
   it("Prometheus (namespace monitoring) gets into the controller's metrics port through Argo CD's namespace policies: the rendered ones and the chart's", () => {
-    const rendered = env.filter((f) => f.path.endsWith('.yaml')).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind === 'NetworkPolicy' && o.metadata.namespace === 'argocd');
-    expect(rendered.map((o) => o.metadata.name)).toContain('odp-deny-imds');
+    const rendered = renderedPolicies(env, 'argocd');
     // The chart's policy of the controller (argo-helm argo-cd-10.1.1 templates/argocd-application-controller/networkpolicy.yaml,
     // on by default: values.yaml:119-123 global.networkPolicy.create true, defaultDenyIngress false); the container port
     // `metrics` is 8082 (values.yaml:927-929), the metrics Service's targetPort (metrics.yaml:29-31).
@@ -175,8 +180,7 @@ describe('Flux: a Kustomization or HelmRelease not Ready for an hour', () => {
   });
 
   it("Prometheus (namespace monitoring) gets into the operator's metrics port 8080 (the chart's http-metrics) through flux-system's policies: the rendered ones and the operator's, patches applied", () => {
-    const rendered = env.filter((f) => f.path.endsWith('.yaml')).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind === 'NetworkPolicy' && o.metadata.namespace === 'flux-system');
-    expect(rendered.map((o) => o.metadata.name)).toContain('odp-deny-imds');
+    const rendered = renderedPolicies(env, 'flux-system');
     const policies = [...rendered, ...fluxOperatorPolicies(doc(env, 'flux/flux-instance.yaml'))] as Policy[];
     const pod = { 'app.kubernetes.io/name': 'flux-operator', 'app.kubernetes.io/instance': 'flux-operator' };
     expect(ingressAdmits(policies, 'flux-system', pod, 'monitoring', 8080)).toBe(true);
