@@ -243,6 +243,14 @@ describe('Flux: a Kustomization or HelmRelease not Ready for an hour', () => {
     expect(absent.annotations.description).toContain('kubectl -n flux-system get podmonitor flux-operator');
   });
 
+  it('with manual sync its Kustomization is suspended like every other and the README resumes it last, after kube-prometheus-stack', () => {
+    const manual = render('talos-flux-pools.yaml', (s) => `${s}\nargocd:\n  automated: false\n`);
+    expect(doc(manual, `flux/kustomizations/${SYNC_ALERTS_UNIT}.yaml`).spec.suspend).toBe(true);
+    const resumes = manual.find((f) => f.path === 'README.md')!.content.split('\n').filter((l) => l.startsWith('flux resume kustomization ') && !l.includes('--all'));
+    expect(resumes.at(-1)).toBe(`flux resume kustomization ${SYNC_ALERTS_UNIT} -n flux-system && flux suspend kustomization ${SYNC_ALERTS_UNIT} -n flux-system`);
+    expect(resumes.findIndex((l) => l.includes(' kube-prometheus-stack '))).toBeGreaterThanOrEqual(0);
+  });
+
   it('nothing without kube-prometheus-stack; the README names the alert', () => {
     const off = render('talos-flux-pools.yaml', (s) => s.replace(/^  kube-prometheus-stack:.*$/m, '  kube-prometheus-stack: { enabled: false }'));
     expect(off.some((f) => f.path.includes(SYNC_ALERTS_UNIT))).toBe(false);
