@@ -32,6 +32,8 @@ const objectsOf = (env: string, prefix: string): { path: string; obj: Obj }[] =>
   renderExample(env)
     .filter((f) => f.path.startsWith(prefix) && f.path.endsWith('.yaml'))
     .flatMap((f) => parseYamlStream(f.content).map((obj) => ({ path: f.path, obj: obj as Obj })));
+/** The Applications under apps/ (which also holds the root's monitoring objects: sync-alerts.ts, fleet-alerts.ts). */
+const applicationsOf = (env: string): { path: string; obj: Obj }[] => objectsOf(env, 'apps/').filter((o) => o.obj.kind === 'Application');
 
 describe('Argo CD objects of the example environments', () => {
   it.each(ENVS)('%s: AppProjects, a root Application and one Application per enabled add-on, per workload and per workload namespace', (env) => {
@@ -44,13 +46,13 @@ describe('Argo CD objects of the example environments', () => {
     // No finalizer on the root: `argocd app delete root` must not delete every workload (issue 19).
     expect((root.metadata as { finalizers?: string[] }).finalizers).toBeUndefined();
     expect(root.spec!.sources.map((s: { path: string }) => s.path)).toStrictEqual([`rendered/${env}/apps`, `rendered/${env}/argocd`]);
-    const apps = objectsOf(env, 'apps/').map((o) => o.obj.metadata.name).sort();
+    const apps = applicationsOf(env).map((o) => o.obj.metadata.name).sort();
     const namespaces = [...new Set(model(env).workloads.map((w) => `namespace-${w.namespace}`))];
     expect(apps).toStrictEqual([...resolveAddons(model(env)).map((a) => a.name), ...model(env).workloads.map((w) => w.name), ...namespaces].sort());
   });
 
   it('prod has GPU support, dev does not', () => {
-    const names = (env: string) => objectsOf(env, 'apps/').map((o) => o.obj.metadata.name);
+    const names = (env: string) => applicationsOf(env).map((o) => o.obj.metadata.name);
     expect(names('prod')).toContain('nvidia-device-plugin');
     expect(names('dev')).not.toContain('nvidia-device-plugin');
     // (Its namespace's IMDS denial, catalog/network-policies.ts, is there too.)
@@ -115,7 +117,7 @@ describe('Argo CD objects of the example environments', () => {
 
   it.each(ENVS)('%s: each AppProject has no wildcard and lists exactly the repositories, namespaces and kinds its Applications use', (env) => {
     const projects = new Map(objectsOf(env, 'argocd/appproject-').map(({ obj }) => [obj.metadata.name, obj]));
-    const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj);
+    const apps = [...applicationsOf(env), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj);
     for (const [name, project] of projects) {
       expect(JSON.stringify(project), name).not.toContain('*');
       const members = apps.filter((a) => a.spec!.project === name);
@@ -132,7 +134,7 @@ describe('Argo CD objects of the example environments', () => {
   });
 
   it.each(ENVS)('%s: catalog add-ons and root are in platform, workloads in workloads, third-party charts in third-party', (env) => {
-    const project = new Map(objectsOf(env, 'apps/').map(({ obj }) => [obj.metadata.name, obj.spec!.project]));
+    const project = new Map(applicationsOf(env).map(({ obj }) => [obj.metadata.name, obj.spec!.project]));
     for (const a of resolveAddons(model(env))) expect(project.get(a.name), a.name).toBe(a.catalog ? 'platform' : 'third-party');
     for (const w of model(env).workloads) expect(project.get(w.name), w.name).toBe('workloads');
     expect(objectsOf(env, 'argocd/application-root').map((o) => o.obj.spec!.project)).toStrictEqual(['platform']);
@@ -147,7 +149,7 @@ describe('Argo CD objects of the example environments', () => {
   });
 
   it.each(ENVS)('%s: every Application whose chart ships CRDs syncs server-side, with server-side diff', (env) => {
-    const apps = new Map(objectsOf(env, 'apps/').map(({ obj }) => [obj.metadata.name, obj as any]));
+    const apps = new Map(applicationsOf(env).map(({ obj }) => [obj.metadata.name, obj as any]));
     const shipsCrds = resolveAddons(model(env)).filter((a) => a.chart && (!a.catalog || a.clusterResources.includes('apiextensions.k8s.io/CustomResourceDefinition')));
     expect(shipsCrds.map((a) => a.name)).toContain('external-secrets');
     for (const a of shipsCrds) {
@@ -171,7 +173,7 @@ describe('Argo CD objects of the example environments', () => {
   });
 
   it.each(ENVS)('%s: every Application carries the environment label; sync waves only with automated sync', (env) => {
-    const apps = [...objectsOf(env, 'apps/'), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj as any);
+    const apps = [...applicationsOf(env), ...objectsOf(env, 'argocd/application-')].map((o) => o.obj as any);
     for (const a of apps) expect(a.metadata.labels, a.metadata.name).toStrictEqual({ 'odp.opendev.dev/environment': env });
     const waves = apps.filter((a) => a.metadata.annotations?.['argocd.argoproj.io/sync-wave'] !== undefined).length;
     // Every Application, the root included (in the last wave of its own source, never waited on: issue 19).

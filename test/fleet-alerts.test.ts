@@ -10,7 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { ARGOCD_APP_INFO, EXTERNALSECRET_STATUS_CONDITION, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_METRICS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW } from '../generators/engines/argocd/fleet-alerts.js';
+import { ARGOCD_APP_INFO, EXTERNALSECRET_STATUS_CONDITION, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW } from '../generators/engines/argocd/fleet-alerts.js';
+import { ARGOCD_METRICS_PATH } from '../generators/engines/argocd/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { firing, type Sample } from './support/promql.js';
@@ -27,7 +28,7 @@ describe('the hub alerts on a managed root not Synced and Healthy for an hour', 
   const hub = render('hub');
   const rule = doc(hub, FLEET_ALERTS_PATH);
   const alert = rule.spec.groups[0].rules[0];
-  const monitor = doc(hub, FLEET_METRICS_PATH);
+  const monitor = doc(hub, ARGOCD_METRICS_PATH);
   const values = doc(hub, 'values/argo-cd.yaml');
 
   it('the controller serves its metrics (off in the argo-cd chart 10.1.1 by default) and the ServiceMonitor selects that Service', () => {
@@ -90,7 +91,7 @@ describe('the hub alerts on a managed root not Synced and Healthy for an hour', 
   it('the hub README names the alert and its files; the managed README\'s hub check, which the runbook points at, explains it', () => {
     const readme = hub.find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain(`Alert: \`rendered/hub/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for 1h`);
-    expect(readme).toContain(`ServiceMonitor \`rendered/hub/${FLEET_METRICS_PATH}\``);
+    expect(readme).toContain(`ServiceMonitor \`rendered/hub/${ARGOCD_METRICS_PATH}\``);
     const managed = render('fleet-a').find((f) => f.path === 'README.md')!.content;
     const check = managed.slice(managed.indexOf('### 4. Check on the hub'), managed.indexOf('### 5. Leave the hub'));
     expect(check).toContain(`The hub's alert \`${FLEET_ALERT}\` (environment \`fleet-a\`; rendered where the hub runs kube-prometheus-stack) points here:`);
@@ -104,7 +105,7 @@ describe('the hub alerts on a managed root not Synced and Healthy for an hour', 
     const off = new Map(sources);
     off.set('environments/hub.yaml', `${sources.get('environments/hub.yaml')!}addons:\n  kube-prometheus-stack: { enabled: false }\n`);
     const files = render('hub', off);
-    expect(files.filter((f) => f.path === FLEET_ALERTS_PATH || f.path === FLEET_METRICS_PATH || f.path === FLEET_SECRET_METRICS_PATH)).toStrictEqual([]);
+    expect(files.filter((f) => f.path === FLEET_ALERTS_PATH || f.path === ARGOCD_METRICS_PATH || f.path === FLEET_SECRET_METRICS_PATH)).toStrictEqual([]);
     expect(doc(files, 'values/argo-cd.yaml').controller).toBeUndefined();
     expect(render('fleet-a').some((f) => f.path === FLEET_ALERTS_PATH)).toBe(false);
     expect(FLEET_ALERT).toBe(alert.alert);
@@ -123,7 +124,7 @@ describe("the hub alerts on a managed cluster's token expiring (its cluster Exte
     expect(monitor.spec.namespaceSelector).toStrictEqual({ matchNames: ['external-secrets'] });
     expect(monitor.spec.podMetricsEndpoints).toStrictEqual([{ port: 'metrics', path: '/metrics', interval: '30s', honorLabels: true }]);
     // Applied like the ServiceMonitor: the root's last wave, no dry run while the monitoring CRDs do not exist.
-    expect(monitor.metadata.annotations).toStrictEqual(doc(hub, FLEET_METRICS_PATH).metadata.annotations);
+    expect(monitor.metadata.annotations).toStrictEqual(doc(hub, ARGOCD_METRICS_PATH).metadata.annotations);
     expect(await validateObject(monitor)).toStrictEqual([]);
   });
 

@@ -72,13 +72,13 @@ interface Delivered {
   manifests: string[];
 }
 
-/** The engines' own units (add-ons and Flux's Alert unit), the only units that differ between them. */
-const ENGINE_UNITS = new Set(['argo-cd', 'flux-operator', 'flux-alerts']);
+/** The engines' own units (add-ons and Flux's alert units), the only units that differ between them. */
+const ENGINE_UNITS = new Set(['argo-cd', 'flux-operator', 'flux-alerts', 'flux-sync-alerts']);
 
 function argoDelivery(env: string, files: Files): Map<string, Delivered> {
   const out = new Map<string, Delivered>();
   const prefix = `rendered/${env}/`;
-  for (const { obj } of docs(files, 'apps/')) {
+  for (const { obj } of docs(files, 'apps/').filter((o) => o.obj.kind === 'Application')) {
     const d: Delivered = { manifests: [] };
     for (const s of obj.spec.sources as Obj[]) {
       // Argo CD sources an oci:// chart without the scheme (engines/argocd/objects.ts argoChartRepo).

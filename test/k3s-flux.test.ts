@@ -88,7 +88,8 @@ describe('k3s-flux: the first sync', () => {
     expect(failureBlocks(m, 'external-secrets-store-apps')).toStrictEqual(['api']);
     expect(failureBlocks(m, 'external-secrets-store-flux-system')).toStrictEqual(['flux-operator-manifests']);
     expect(failureBlocks(m, 'nvidia-device-plugin')).toStrictEqual([]);
-    expect(failureBlocks(m, 'kube-prometheus-stack')).toStrictEqual(['litestream-alerts']);
+    // Its monitoring kinds' consumers: the Litestream rules and the sync alert (flux-sync-alerts, engines/flux/sync-alerts.ts).
+    expect(failureBlocks(m, 'kube-prometheus-stack')).toStrictEqual(['flux-sync-alerts', 'litestream-alerts']);
   });
 });
 

@@ -84,7 +84,8 @@ describe('first-sync simulator', () => {
     expect(failureBlocks(r, 'nvidia-device-plugin')).toStrictEqual([]);
     // A store that is not Ready (its role missing or not assumable): what reads Secrets through it is
     // blocked, nothing else, not even what reads through another namespace's store (one unit per store).
-    expect(failureBlocks(r, 'external-secrets-store-monitoring')).toStrictEqual(['kube-prometheus-stack', 'kube-prometheus-stack-prerequisites']);
+    // (and the sync alert's rule and PodMonitor, after kube-prometheus-stack: their CRDs come with its chart)
+    expect(failureBlocks(r, 'external-secrets-store-monitoring')).toStrictEqual(['flux-sync-alerts', 'kube-prometheus-stack', 'kube-prometheus-stack-prerequisites']);
     expect(failureBlocks(r, 'external-secrets-store-flux-system')).toStrictEqual(['flux-operator-manifests']);
     // Every unit with no need on the failed one is still applied (no containment finding on the examples).
     expect(r.findings.filter((d) => d.rule === 'motion.containment')).toStrictEqual([]);

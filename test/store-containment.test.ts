@@ -111,7 +111,7 @@ describe('Flux: dependsOn names the namespace\'s own store; a failed store block
     const m = motion(p);
     expect(failureBlocks(m, STORE('shop'))).toStrictEqual(['shop']);
     expect(failureBlocks(m, STORE('qa'))).toStrictEqual(['web']);
-    expect(failureBlocks(m, STORE('monitoring'))).toStrictEqual(['kube-prometheus-stack', 'kube-prometheus-stack-prerequisites']);
+    expect(failureBlocks(m, STORE('monitoring'))).toStrictEqual(['flux-sync-alerts', 'kube-prometheus-stack', 'kube-prometheus-stack-prerequisites']);
     const s = simulate(m.units, m.base, m.nodes, new Set([STORE('shop')]));
     expect(s.state.get('web')).toBe('ready');
     expect(m.findings.filter((d) => d.severity === 'error')).toStrictEqual([]);

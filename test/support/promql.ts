@@ -4,7 +4,7 @@
  * `max by (…) (E)` (the value the largest; labels only those named; the metric name dropped) and
  * `label_replace(E, "dst", "replacement", "src", "regex")` (anchored; no match leaves the series as it is) and a comparison
  * with a number, `E == 1` (==, !=, >, <, >=, <=; without bool: a filter keeping the series, metric name included, that
- * compare true: engine.go VectorscalarBinop, shouldDropMetricName only for arithmetic operators).
+ * compare true: engine.go VectorscalarBinop, shouldDropMetricName only for arithmetic operators), and `absent(E)`.
  * Semantics from prometheus/prometheus promql/engine.go (VectorOr, aggregation) and promql/functions.go (funcLabelReplace).
  * Plus the alerting rule's `for`: an output series fires once present at every evaluation for the duration.
  */
@@ -41,6 +41,16 @@ class Parser {
   }
   private term(): (v: Sample[]) => Sample[] {
     if (this.peek(/\(/y)) { this.take(/\(/); const e = this.expr(); this.take(/\)/); return e; }
+    if (this.peek(/absent\b/y)) {
+      // absent(v): one series, value 1, when v is empty; its labels the equality matchers of a plain selector, else none
+      // (promql/functions.go funcAbsent, createLabelsForAbsentFunction).
+      this.take(/absent/); this.take(/\(/);
+      const start = this.i;
+      const e = this.expr(); this.take(/\)/);
+      const sel = /^\s*[a-zA-Z_:][\w:]*\s*(?:\{([^}]*)\})?\s*$/.exec(this.s.slice(start, this.i - 1));
+      const labels: Labels = sel ? Object.fromEntries([...(sel[1] ?? '').matchAll(/([a-zA-Z_]\w*)\s*=\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!])) : {};
+      return (v) => (e(v).length === 0 ? [{ labels, value: 1 }] : []);
+    }
     if (this.peek(/label_replace\b/y)) {
       this.take(/label_replace/); this.take(/\(/);
       const e = this.expr(); this.take(/,/);

@@ -13,6 +13,8 @@ import { argoContext } from './render.js';
 import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
+import { ABSENT_WINDOW } from '../../render/alerts.js';
+import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -27,7 +29,16 @@ EBS CSI), then their consumers.
 | Application | Chart | Version | Namespace | Wave |
 |---|---|---|---|---|
 {{#each apps}}| {{name}} | {{chart}} | {{version}} | {{code namespace}} | {{wave}} |
-{{/each}}`);
+{{/each}}{{#if syncAlert}}
+
+Alert on a sync that does not end: \`{{syncAlert.path}}\` fires \`{{syncAlert.name}}\` when one of this environment's
+Applications has not been Synced (with automated sync) and Healthy for {{syncAlert.window}}: a sync failing again and again
+(retried without limit, every 5 minutes at most), a wave waiting on a pool that has not joined, or a sync that ended Failed
+and is not retried (terminated at \`controller.sync.timeout.seconds\`, an hour after it began). It reads
+\`argocd_app_info\`, which the controller serves (\`controller.metrics.enabled\`) and the ServiceMonitor
+\`{{syncAlert.metrics}}\` has Prometheus scrape. Its description says what to run ({{syncAlert.runbook}}).
+\`{{syncAlert.absent}}\` fires when Prometheus has had no \`argocd_app_info\` for {{syncAlert.absentWindow}} (then no such alert can fire).
+{{/if}}`);
 
 const runbook = compileTemplate(`On a fresh cluster ({{clusterReady}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
 
@@ -252,6 +263,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
         argo: specs.some((s) => s.name === 'argo-cd'),
         sync: m.sync.automated ? `automatically (prune: ${m.sync.prune}, self-heal: ${m.sync.selfHeal})` : 'manually (no automated sync)',
+        syncAlert: syncAlerts(m) ? { path: `${m.renderedDir}/${SYNC_ALERTS_PATH}`, name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, metrics: `${m.renderedDir}/${ARGOCD_METRICS_PATH}`, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW } : undefined,
         apps: specs.map((s) => ({
           name: applicationName(argoContext(m), s.name),
           chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
@@ -376,7 +388,7 @@ function hubSection(m: EnvironmentModel): string {
           `Alert: \`${m.renderedDir}/${FLEET_ALERTS_PATH}\` fires \`${FLEET_ALERT}\` when a root is not Synced and Healthy for ${FLEET_ALERT_WINDOW}, labelled with its`,
           "environment (a stalled RollingSync stage fires with the environments waiting behind it); the runbook is that environment's README,",
           '*Check on the hub*. It reads `argocd_app_info`, which the controller serves here (`controller.metrics.enabled`) and the',
-          `ServiceMonitor \`${m.renderedDir}/apps/fleet-metrics.yaml\` has Prometheus scrape. \`${FLEET_TOKEN_ALERT}\` fires when a cluster ExternalSecret has`,
+          `ServiceMonitor \`${m.renderedDir}/${ARGOCD_METRICS_PATH}\` has Prometheus scrape. \`${FLEET_TOKEN_ALERT}\` fires when a cluster ExternalSecret has`,
           `not been Ready for ${FLEET_TOKEN_ALERT_WINDOW}: the managed environment's token expires within ${HUB_TOKEN_WARNING_DAYS} days (below), or its SSM parameter cannot`,
           `be read. It reads External Secrets' \`externalsecret_status_condition\`, which the PodMonitor \`${m.renderedDir}/${FLEET_SECRET_METRICS_PATH}\``,
           'has Prometheus scrape from its controller.',

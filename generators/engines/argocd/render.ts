@@ -18,6 +18,7 @@ import { renderBootstrap } from './bootstrap.js';
 import { applicationFor, appProjects, destinationOf, PLATFORM_PROJECT, rootApplication, synthesize, type ArgoContext } from './objects.js';
 import { clusterSecretParameters, fleetFile, hubFiles, registered } from './hub.js';
 import { fleetAlertFiles } from './fleet-alerts.js';
+import { syncAlertFiles } from './sync-alerts.js';
 import { hubFileOf, renderDecommission } from './decommission.js';
 import { HUB_ACCESS_PATH, hubAccessScope, renderManagedBootstrap } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -68,6 +69,7 @@ export function renderArgoCd(model: EnvironmentModel, specs: readonly AppSpec[])
     files.push(renderDecommission(ctx, specs, { hub: hub.name, hubFile: hubFileOf(hub.name), region: hub.region, parameters: Object.values(clusterSecretParameters(hub.name, model.name)), access: `${model.renderedDir}/${HUB_ACCESS_PATH}` }));
   }
   else files.push({ path: 'argocd/application-root.yaml', content: toYaml(out.root![0]), inputs: uniquePaths([...ARGO_INPUTS, ['addons', 'argo-cd']]) });
+  files.push(...syncAlertFiles(ctx));
   if (registered(model).length > 0) files.push(...hubFiles(ctx), ...fleetAlertFiles(ctx));
   return files;
 }

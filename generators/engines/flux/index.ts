@@ -11,6 +11,7 @@ import { fluxOperator } from './addons/flux-operator.js';
 import { FLUX_SCHEMA } from './schema.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { fluxInstanceErrors, fluxPolicies } from './checks.js';
+import { SYNC_ALERTS_UNIT } from './sync-alerts.js';
 import { ALERTS_UNIT, FLUX_UNIT_NAME, fluxPaths, manifestsUnitName, PLATFORM_UNIT, prerequisitesUnitName, PRUNE_ANNOTATION } from './objects.js';
 import { fluxSections } from './readme.js';
 import { fluxSteps, renderFluxTree } from './render.js';
@@ -76,6 +77,7 @@ export const flux: Engine = {
       return {
         [PLATFORM_UNIT]: { what: "the Flux Kustomization of the add-ons' Namespaces and tenant identities", where: `(${fluxPaths.kustomization(PLATFORM_UNIT)})` },
         [ALERTS_UNIT]: { what: 'the Flux Kustomization of the alerts to Alertmanager', where: `(${fluxPaths.kustomization(ALERTS_UNIT)})` },
+        [SYNC_ALERTS_UNIT]: { what: 'the Flux Kustomization of the alert on Kustomizations and HelmReleases not Ready', where: `(${fluxPaths.kustomization(SYNC_ALERTS_UNIT)})` },
       };
     },
     // Each step's Kustomization (and a chart's HelmRelease, named like its unit) as render.ts names it.

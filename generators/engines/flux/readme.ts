@@ -9,6 +9,8 @@ import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.
 import { FLUX_BOOTSTRAP_PATH, gitCredentialParameters } from './bootstrap.js';
 import { ALERTS_UNIT, FLUX_NAMESPACE, FLUX_SOURCE, FLUX_VERSION, fluxAlerts, gitRef, THIRD_PARTY_SA } from './objects.js';
 import { alertmanagerUnit, fluxSteps, manifestFilesOf } from './render.js';
+import { ABSENT_WINDOW } from '../../render/alerts.js';
+import { METRICS_ABSENT_ALERT, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_UNIT, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { engines, SYNC_POLICY_KEY } from '../registry.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
@@ -35,6 +37,16 @@ so it reports the first sync too). Each event arrives as a firing alert named \`
 \`kind\`, \`name\`, \`namespace\`, \`reason\`, \`severity\`, and no end time: it resolves after Alertmanager's
 \`resolve_timeout\`. Under the lockdown an Alert sees only its own namespace: third-party charts' HelmReleases (in
 their namespaces) and workloads' own Flux objects are not covered; \`flux get all -A\` shows them.
+{{/if}}
+{{#if syncAlert}}
+
+Alert on a sync that does not end: \`{{syncAlert.name}}\` fires when a Kustomization or HelmRelease, in any namespace and
+not suspended, has not been Ready for {{syncAlert.window}}: a release whose first install keeps failing (retried without
+limit), a wait on a pool that has not joined, an upgrade whose retries are spent. It reads the Flux Operator's
+\`flux_resource_info\` (refreshed every 5 minutes), which the PodMonitor \`flux-operator\` has Prometheus scrape; both are in
+the Kustomization {{code syncAlert.unit}}, after kube-prometheus-stack. Its description says what to run
+({{syncAlert.runbook}}). \`{{syncAlert.absent}}\` fires when Prometheus has had no \`flux_resource_info\` for
+{{syncAlert.absentWindow}} (then no such alert can fire).
 {{/if}}
 
 | Kustomization | Chart | Version | Namespace | Depends on |
@@ -132,7 +144,8 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
         })),
         alerts: alertsReadme(m, plan),
         manual: !m.sync.automated,
-        orderNames: [...(alertmanagerUnit(plan) ? [ALERTS_UNIT] : []), ...steps.map((s) => s.name)],
+        syncAlert: alertmanagerUnit(plan) && syncAlerts(m) ? { name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, unit: SYNC_ALERTS_UNIT, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW } : undefined,
+        orderNames: [...(alertmanagerUnit(plan) ? [ALERTS_UNIT] : []), ...steps.map((s) => s.name), ...(alertmanagerUnit(plan) && syncAlerts(m) ? [SYNC_ALERTS_UNIT] : [])],
       }),
     },
   ];

@@ -11,6 +11,7 @@
  *                                    file every engine and the bootstrap's helm -f read), namespaces,
  *                                    tenant identities, or the unit's manifests/<unit>/ files
  *   flux/units/flux-alerts/          Provider and Alert to kube-prometheus-stack's Alertmanager (when enabled)
+ *   flux/units/flux-sync-alerts/     PodMonitor and PrometheusRule: a Kustomization or HelmRelease not Ready for an hour
  *   flux/bootstrap/bootstrap.sh      helm installs, repository Secret from SSM, FluxInstance
  *
  * Overlays reach values/ and manifests/ by relative path: kustomize-controller builds with
@@ -57,6 +58,7 @@ import {
 import { SYNC_POLICY_KEY } from '../registry.js';
 import { kubePrometheusStack } from '../../catalog/kube-prometheus-stack.js';
 import { imdsDenialInputs } from '../../catalog/resolve.js';
+import { syncAlertObjects, syncAlerts, SYNC_ALERTS_UNIT } from './sync-alerts.js';
 
 /** Inputs of every Flux file: the sync policy, the repository, the engine, the name (a function: the registry loads this module). */
 const fluxInputs = (): NonNullable<RenderedFile['inputs']> => [[SYNC_POLICY_KEY], ['git'], ['gitops'], ['name']];
@@ -220,6 +222,15 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
     files.push({ path: fluxPaths.kustomization(ALERTS_UNIT), content: toYaml(kustomization(model, step)), inputs });
     overlay(step.dir, fluxAlerts(model, { release: alertmanager.chart!.releaseName, namespace: alertmanager.namespace }), {}, inputs);
     names.push(ALERTS_UNIT);
+  }
+  // The rule on every Kustomization and HelmRelease not Ready, and the PodMonitor of the operator that reports them
+  // (sync-alerts.ts): after kube-prometheus-stack's release, which installs their CRDs.
+  if (alertmanager && syncAlerts(model)) {
+    const step = { name: SYNC_ALERTS_UNIT, dir: fluxPaths.unit(SYNC_ALERTS_UNIT), dependsOn: [alertmanager.name] };
+    const inputs = uniquePaths([...(alertmanager.inputs ?? []), ...fluxInputs()]);
+    files.push({ path: fluxPaths.kustomization(SYNC_ALERTS_UNIT), content: toYaml(kustomization(model, step)), inputs });
+    overlay(step.dir, syncAlertObjects(model), {}, inputs);
+    names.push(SYNC_ALERTS_UNIT);
   }
   files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: uniquePaths([...fluxInputs(), ['cluster', 'network'], ...imdsDenialInputs(model)]) });
   files.push({

@@ -3,7 +3,7 @@
  */
 import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
 import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
-import { fleetMetricsInputs, fleetMetricsValues } from '../fleet-alerts.js';
+import { controllerMetricsInputs, controllerMetricsValues } from '../sync-alerts.js';
 
 /** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
 export const ARGO_CD_FACTS: ChartFacts = {
@@ -48,10 +48,14 @@ export const APPLICATION_HEALTH_LUA = [
 
 /**
  * A sync operation still waiting after this long is terminated and Failed (argo-cd v3.4.4
- * controller/appcontroller.go:1460-1465; the default 0 never ends one:
- * cmd/argocd-application-controller/commands/argocd_application_controller.go:276). A terminated
- * operation is not retried (appcontroller.go:1537-1538): the failure shows instead of a sync Running
- * forever; `argocd app sync` starts it again. An hour: longer than the root's first sync of every wave.
+ * controller/appcontroller.go:1460-1465, from the operation's StartedAt, retries included; the default 0 never ends
+ * one: cmd/argocd-application-controller/commands/argocd_application_controller.go:276). A terminated operation is not
+ * retried (appcontroller.go:1538 `!terminating`), and automated sync does not start a revision whose sync failed
+ * (:2253-2257, before self-heal at :2259): `argocd app sync` or any new commit starts it again. An hour: longer than
+ * the root's first sync of every wave. Kept although a pool joining later than that leaves the root Failed: the flag
+ * is the controller's, for every Application (no per-Application timeout at v3.4.4), and without it a sync waiting on
+ * something that never turns Healthy would hold every later commit to its Application until `argocd app terminate-op`
+ * (docs/concepts/design-notes.md, "A sync that does not end"). ../sync-alerts.ts alerts on either.
  */
 export const SYNC_TIMEOUT_SECONDS = 3600;
 
@@ -87,9 +91,9 @@ export const argoCd: CatalogEntry = {
   // The chart passes these maps into argocd-cm, argocd-cmd-params-cm and argocd-rbac-cm verbatim: any key.
   openValuePaths: [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
   // A hub with kube-prometheus-stack: the controller's metrics, which its fleet alert reads (../fleet-alerts.ts).
-  extraInputs: () => fleetMetricsInputs.map((p) => [...p]),
+  extraInputs: () => controllerMetricsInputs.map((p) => [...p]),
   values: ({ model }) => ({
-    ...fleetMetricsValues(model),
+    ...controllerMetricsValues(model),
     crds: { install: true, keep: true },
     dex: { enabled: false },
     configs: {
