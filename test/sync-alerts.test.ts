@@ -14,7 +14,7 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_APP_INFO } from '../generators/engines/argocd/fleet-alerts.js';
 import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
-import { FLUX_RESOURCE_INFO, METRICS_ABSENT_ALERT as FLUX_ABSENT, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
+import { FLUX_RESOURCE_INFO, METRICS_ABSENT_ALERT as FLUX_ABSENT, SOURCE_ALERT as FLUX_SOURCE_ALERT, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { firing, type Sample } from './support/promql.js';
@@ -231,6 +231,26 @@ describe('Flux: a Kustomization or HelmRelease not Ready for an hour', () => {
     expect(quiet(fired(progress))).toBe(true);
     const others = () => [obj('Kustomization', 'api', 'flux-system', 'False', 'BuildFailed', { suspended: true }), obj('GitRepository', 'flux-system', 'flux-system', 'False', 'GitOperationFailed'), obj('HelmRelease', 'cert-manager', 'flux-system', 'True', 'UpgradeSucceeded')];
     expect(quiet(fired(minutes(120, others)))).toBe(true);
+  });
+
+  it('a third rule fires for a GitRepository or OCIRepository not Ready for an hour (the Kustomizations stay Ready on the old revision); never for a static OCI HelmRepository', () => {
+    const source = rule.spec.groups[0].rules[2];
+    expect(source.alert).toBe(FLUX_SOURCE_ALERT);
+    expect(source.for).toBe(FLUX_WINDOW);
+    expect(readLabels(source.expr).metrics).toStrictEqual(new Set([FLUX_RESOURCE_INFO.name]));
+    expect(source.annotations.description).toContain('flux -n {{ $labels.exported_namespace }} reconcile source {{ if eq $labels.kind "GitRepository" }}git{{ else }}oci{{ end }} {{ $labels.name }}');
+    const stuck = (t: number) => [
+      obj('GitRepository', 'flux-system', 'flux-system', t < 5 ? 'True' : 'False', t < 5 ? 'Succeeded' : 'GitOperationFailed', { revision: 'refs/heads/main@sha1:4be6c1f' }),
+      obj('Kustomization', 'cert-manager', 'flux-system', 'True', 'ReconciliationSucceeded', { revision: 'refs/heads/main@sha1:4be6c1f' }),
+      obj('HelmRepository', 'charts-oci', 'flux-system', 'Unknown', ''),
+    ];
+    const out = firing(source.expr, 60, Array.from({ length: 66 }, (_, t) => stuck(t)));
+    expect(out[64]).toStrictEqual([]);
+    expect(out[65]).toStrictEqual([{ kind: 'GitRepository', name: 'flux-system', exported_namespace: 'flux-system' }]);
+    // The Kustomization reading it stays Ready: the sync rule alone would say nothing.
+    expect(quiet(fired(Array.from({ length: 66 }, (_, t) => stuck(t))))).toBe(true);
+    const oci = firing(source.expr, 60, minutes(120, () => [obj('OCIRepository', 'podinfo', 'apps', 'False', 'OCIArtifactPullFailed'), obj('GitRepository', 'x', 'apps', 'False', 'GitOperationFailed', { suspended: true })]));
+    expect(oci[90]).toStrictEqual([{ kind: 'OCIRepository', name: 'podinfo', exported_namespace: 'apps' }]);
   });
 
   it('a second rule fires when flux_resource_info is missing for 15 minutes (the operator down or not scraped), and only then', () => {

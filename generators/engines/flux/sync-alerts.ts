@@ -77,6 +77,36 @@ export function syncAlertRule(m: EnvironmentModel): AlertRule {
   });
 }
 
+/**
+ * A source that cannot fetch (a Git credential expired or rotated out of SSM, a deleted branch, an unreachable host)
+ * leaves every Kustomization Ready at the last revision it applied, so SYNC_ALERT stays silent while nothing new is
+ * applied. GitRepository and OCIRepository only: both carry a Ready condition once reconciled (source-controller
+ * v1.7 api/v1 gitrepository_types.go, ocirepository_types.go), while a HelmRepository of type `oci` is static and
+ * never gets one (docs/spec/v1/helmrepositories.md "HelmRepository OCI": its Ready stays Unknown), which would fire for
+ * ever. The flux CLI's words for them are `sources git` / `source git` and `sources oci` / `source oci`
+ * (fluxcd/flux2 v2.9.0 cmd/flux/get_source_git.go, reconcile_source_git.go, get_source_oci.go).
+ */
+export const SOURCE_ALERT = 'FluxSourceNotReady';
+const SOURCE_KINDS = ['GitRepository', 'OCIRepository'] as const;
+
+export function sourceAlertExpr(): string {
+  return badStateExpr(FLUX_RESOURCE_INFO.name, [`kind=~"${SOURCE_KINDS.join('|')}"`, 'suspended="False"'], ['kind', 'name', 'exported_namespace'], ['ready!="True"']);
+}
+
+export function sourceAlertRule(m: EnvironmentModel): AlertRule {
+  const ns = '-n {{ $labels.exported_namespace }}';
+  const word = '{{ if eq $labels.kind "GitRepository" }}git{{ else }}oci{{ end }}';
+  return warningRule(SOURCE_ALERT, sourceAlertExpr(), SYNC_ALERT_WINDOW, {
+    summary: `The {{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} of ${m.name} has not been Ready for ${SYNC_ALERT_WINDOW}: nothing new is applied from it`,
+    description:
+      `The {{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} has not fetched for over ${SYNC_ALERT_WINDOW} (its credentials, its URL or branch, the host): ` +
+      'the Kustomizations reading it stay Ready at the last revision they applied, so no commit since reaches the cluster. ' +
+      `Why: flux ${ns} get sources ${word} {{ $labels.name }}; kubectl ${ns} describe {{ $labels.kind | toLower }} {{ $labels.name }}; flux ${ns} events --for {{ $labels.kind }}/{{ $labels.name }}. ` +
+      `Once fixed: flux ${ns} reconcile source ${word} {{ $labels.name }}.`,
+    runbook: SYNC_RUNBOOK,
+  });
+}
+
 export function metricsAbsentRule(m: EnvironmentModel): AlertRule {
   return absentRule(METRICS_ABSENT_ALERT, FLUX_RESOURCE_INFO.name, {
     summary: `Prometheus has no ${FLUX_RESOURCE_INFO.name} from ${m.name}'s Flux Operator: no alert on its Kustomizations and HelmReleases can fire`,
@@ -100,5 +130,5 @@ export function syncAlertObjects(m: EnvironmentModel): K8sObject[] {
       selector: { matchLabels: { 'app.kubernetes.io/name': fluxOperator.name, 'app.kubernetes.io/instance': fluxOperator.name } },
     },
   };
-  return [podMonitor, prometheusRule({ name: 'flux-sync-alerts', namespace: FLUX_NAMESPACE }, 'flux-sync', [syncAlertRule(m), metricsAbsentRule(m)])];
+  return [podMonitor, prometheusRule({ name: 'flux-sync-alerts', namespace: FLUX_NAMESPACE }, 'flux-sync', [syncAlertRule(m), metricsAbsentRule(m), sourceAlertRule(m)])];
 }
