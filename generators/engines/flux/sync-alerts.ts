@@ -80,10 +80,10 @@ export function syncAlertRule(m: EnvironmentModel): AlertRule {
 /**
  * A source that cannot fetch (a Git credential expired or rotated out of SSM, a deleted branch, an unreachable host)
  * leaves every Kustomization Ready at the last revision it applied, so SYNC_ALERT stays silent while nothing new is
- * applied. GitRepository and OCIRepository only: both carry a Ready condition once reconciled (source-controller
- * v1.7 api/v1 gitrepository_types.go, ocirepository_types.go), while a HelmRepository of type `oci` is static and
- * never gets one (docs/spec/v1/helmrepositories.md "HelmRepository OCI": its Ready stays Unknown), which would fire for
- * ever. The flux CLI's words for them are `sources git` / `source git` and `sources oci` / `source oci`
+ * applied. GitRepository and OCIRepository only: both are reconciled and report Ready (fluxcd/source-controller
+ * docs/spec/v1/gitrepositories.md and ocirepositories.md, "Conditions"), while a HelmRepository of type `oci` is "a data
+ * container … that does not produce an Artifact" (docs/spec/v1/helmrepositories.md, opening): not reconciled, no Ready
+ * condition, so flux_resource_info reads it as ready="Unknown" (metrics.go:165-187 above) and would fire for ever. The flux CLI's words for them are `sources git` / `source git` and `sources oci` / `source oci`
  * (fluxcd/flux2 v2.9.0 cmd/flux/get_source_git.go, reconcile_source_git.go, get_source_oci.go).
  */
 export const SOURCE_ALERT = 'FluxSourceNotReady';
