@@ -163,3 +163,62 @@ describe('no other policy reopens IMDS in a namespace that denies it, and other 
     expect(egressReaches([pol([])], 'other', '169.254.169.254')).toBe(true);
   });
 });
+
+/** k3s-flux (K3s' kube-router enforces policies; the controllers pool has hop limit 2) with `extra` appended. */
+function k3sFluxWith(extra: string, workload = '') {
+  const { name, sources } = fixtureSources('valid', 'k3s-flux.yaml');
+  sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)!.replace('\nworkloads:\n', `\nworkloads:\n${workload}`)}${extra}`);
+  return prepared(name, sources);
+}
+
+describe("an add-on's extra namespaces get the denial from the add-on that writes there (one owner each)", () => {
+  // A third-party chart writing into `default` (a system namespace no add-on owns) and into one it creates.
+  const extra = [
+    'addons:',
+    '  reloader:',
+    '    chart: { repoURL: https://stakater.github.io/stakater-charts, name: reloader, version: 2.2.7 }',
+    '    namespace: reloader',
+    '    clusterResources: [/Namespace, rbac.authorization.k8s.io/ClusterRole, rbac.authorization.k8s.io/ClusterRoleBinding]',
+    '    extraNamespaces: [default, reloader-jobs, monitoring, kube-system, shop]',
+    '',
+  ].join('\n');
+  const workload = ['  - name: cart', '    namespace: shop', '    image: ghcr.io/opendev/cart:1.0.0', '    resources: { requests: { cpu: 100m, memory: 128Mi } }', ''].join('\n');
+
+  it('default and the chart-created namespace get one denial each, carried by the chart; kube-system, monitoring (its own add-on) and the workload namespace none from it', () => {
+    const p = k3sFluxWith(extra, workload);
+    const addons = resolveAddons(p.model);
+    const owners = addons.flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => `${o.metadata.namespace} ← ${a.name}`));
+    expect(owners.filter((o) => /^(default|reloader-jobs|reloader|kube-system|shop) /.test(o)).sort()).toStrictEqual(['default ← reloader', 'reloader ← reloader', 'reloader-jobs ← reloader']);
+    expect(owners.filter((o) => o.startsWith('monitoring '))).toStrictEqual(['monitoring ← kube-prometheus-stack']);
+    // The rendered tree holds each once, and every policy evaluated together keeps IMDS closed there.
+    const objects = objectsOf(renderEnvironment(p));
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as Policy[];
+    for (const ns of ['default', 'reloader-jobs']) {
+      expect(policies.filter((o) => o.metadata.name === IMDS_DENY_POLICY && o.metadata.namespace === ns)).toHaveLength(1);
+      expect(egressReaches(policies, ns, '169.254.169.254'), ns).toBe(false);
+    }
+    // The access graph counts the chart's pods there, and none reaches a node role that assumes a store role.
+    expect(imdsToAssumers(p).map((r) => r.namespace).sort()).toStrictEqual(['external-secrets', 'kube-system']);
+  });
+});
+
+describe('etcd-backup with a role of its own (aws.iam.mode irsa) takes no node credentials, so its namespace is denied IMDS', () => {
+  const backupGrants = (p: ReturnType<typeof prepared>) => awsPlan(p.model, p.model.aws.images).roles.flatMap((r) => r.grants.filter((g) => g.id === 'etcd-snapshots').map(() => r.kind));
+  it('irsa-roles: the job assumes its web identity; etcd-backup has the denial and no node role holds the snapshot grant', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const p = prepared(name, sources);
+    const addons = resolveAddons(p.model);
+    expect(imdsNamespaces(addons).has('etcd-backup')).toBe(false);
+    expect(addons.flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY && o.metadata.namespace === 'etcd-backup').map(() => a.name))).toStrictEqual(['etcd-backup']);
+    expect(backupGrants(p)).toStrictEqual([]);
+    expect(awsPlan(p.model, p.model.aws.images).irsa?.roles.map((r) => `${r.namespace}/${r.serviceAccount}`)).toContain('etcd-backup/etcd-backup');
+  });
+  it('without its iamRoleArn the job uploads with the control-plane role: etcd-backup keeps IMDS', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(`environments/${name}.yaml`, text.replace('    settings: { iamRoleArn: "arn:aws:iam::111111111111:role/odp-fixture/etcd-backup" }\n', '    enabled: true\n'));
+    const p = prepared(name, sources);
+    expect(imdsNamespaces(resolveAddons(p.model)).has('etcd-backup')).toBe(true);
+    expect(backupGrants(p)).toStrictEqual(['controlplane']);
+  });
+});

@@ -88,7 +88,10 @@ export const etcdBackup: CatalogEntry = {
   name: 'etcd-backup',
   description: 'Encrypted etcd snapshots to S3 on a schedule (talos-backup CronJob on control-plane nodes)',
   namespace: 'etcd-backup',
-  nodeCredentials: true,
+  // The instance profile only without a role of its own (aws.iam.mode irsa with settings.iamRoleArn): with one the
+  // job reads a projected token (AWS_WEB_IDENTITY_TOKEN_FILE) and calls STS itself, and its namespace is denied IMDS
+  // like any other (the control-plane role then holds no snapshot grant: ../aws.ts controlPlanePodsWithNodeCredentials).
+  nodeCredentials: ({ model, settings }) => irsaRoleArn(model, settings) === undefined,
   syncWave: 1,
   enabledByDefault: (m) => m.cluster.distribution === 'talos' && m.cluster.datastore.type === 'etcd' && m.cluster.datastore.backup !== undefined,
   condition: 'Talos with cluster.datastore.backup',
