@@ -19,6 +19,7 @@ import { accessGraph } from '../generators/validate/access.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
 import { resolveAddons } from '../generators/catalog/resolve.js';
 import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../generators/catalog/network-policies.js';
+import { AMBIENT_CREDENTIAL_USES } from '../generators/catalog/ambient-credentials.js';
 import { exampleSources, FIXTURES, fixtureSources, formatted } from './helpers.js';
 import { egressReaches, fluxOperatorPolicies, type Policy } from './support/netpol.js';
 
@@ -220,5 +221,53 @@ describe('etcd-backup with a role of its own (aws.iam.mode irsa) takes no node c
     const p = prepared(name, sources);
     expect(imdsNamespaces(resolveAddons(p.model)).has('etcd-backup')).toBe(true);
     expect(backupGrants(p)).toStrictEqual(['controlplane']);
+  });
+});
+
+/**
+ * Rule imds-denied-credentials (validate/imds-credentials.ts): values that leave an add-on's pods to the AWS SDK's
+ * default chain in a namespace denied IMDS are refused at the value (catalog/ambient-credentials.ts).
+ */
+describe('credentials that would fail silently in a namespace denied IMDS are refused at the value', () => {
+  const { name, sources } = fixtureSources('invalid', 'imds-denied-credentials.yaml');
+  const file = `environments/${name}.yaml`;
+  const header = sources.get(file)!.split('addons:\n')[0]!;
+  /** The fixture with `addons:` replaced, optionally on Talos 1.12 (its flannel enforces nothing: no denial). */
+  const errors = (addons: string, extra = '') => {
+    const s = new Map(sources);
+    s.set(file, `${header}${extra}addons:\n${addons}`);
+    const r = prepareEnvironment(name, s);
+    return r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.rule} ${formatPathOf(d.path)}`);
+  };
+  const formatPathOf = (p: readonly (string | number)[]) => p.map((x) => (typeof x === 'number' ? `[${x}]` : `.${x}`)).join('').slice(1);
+  const kps = (values: string) => `  kube-prometheus-stack:\n    values:\n${values}`;
+
+  it.each(AMBIENT_CREDENTIAL_USES.map((u) => [u.path, u] as const))('%s: refused without credentials of its own', (_p, use) => {
+    const keys = use.path.split('.');
+    const leaf = use.path.endsWith('sigv4') ? '{ region: eu-west-1 }' : '{ type: S3, config: { bucket: b, endpoint: s3.eu-west-1.amazonaws.com } }';
+    const yaml = keys.reduceRight((inner, k, i) => {
+      const pad = '      ' + '  '.repeat(i);
+      return k.endsWith('[]') ? `${pad}${k.slice(0, -2)}:\n${pad}  - ${inner.trimStart().replace(/\n/g, '\n  ')}` : `${pad}${k}:${inner.startsWith('{') ? ` ${inner}` : `\n${inner}`}`;
+    }, leaf);
+    const found = errors(kps(`${yaml}\n`));
+    const at = `addons.kube-prometheus-stack.values.${use.path.replace(/\[\]/g, '[0]')}`;
+    expect(found).toStrictEqual([`imds-denied-credentials ${at}`]);
+  });
+  it('accepted: static keys from a Secret, a web identity in the values, or a namespace that keeps IMDS', () => {
+    const keyed = '      prometheus:\n        prometheusSpec:\n          remoteWrite:\n            - url: https://aps.example/api/v1/remote_write\n              sigv4: { region: eu-west-1, accessKey: { name: amp, key: id }, secretKey: { name: amp, key: secret } }\n';
+    expect(errors(kps(keyed))).toStrictEqual([]);
+    const s3 = '      prometheus:\n        prometheusSpec:\n          thanos:\n            objectStorageConfig:\n              secret: { type: S3, config: { bucket: b, endpoint: e, access_key: a, secret_key: s } }\n';
+    expect(errors(kps(s3))).toStrictEqual([]);
+    const bare = '      prometheus:\n        prometheusSpec:\n          remoteWrite:\n            - url: https://aps.example/api/v1/remote_write\n              sigv4: { region: eu-west-1 }\n';
+    const web = '          containers:\n            - name: prometheus\n              env: [{ name: AWS_WEB_IDENTITY_TOKEN_FILE, value: /var/run/secrets/sts/token }, { name: AWS_ROLE_ARN, value: "arn:aws:iam::111111111111:role/amp" }]\n';
+    expect(errors(kps(`${bare}${web}`))).toStrictEqual([]);
+    // Talos 1.12's flannel enforces no policy: no denial, so nothing to refuse here (secret-access judges the route).
+    expect(errors(kps(bare), 'cluster:\n  talosVersion: v1.12.11\n  kubernetesVersion: 1.35.4\n').filter((e) => e.startsWith('imds-denied-credentials'))).toStrictEqual([]);
+    expect(errors(kps(bare))).toStrictEqual(['imds-denied-credentials addons.kube-prometheus-stack.values.prometheus.prometheusSpec.remoteWrite[0].sigv4']);
+  });
+  it("the annotation only where the namespace is denied: external-secrets' namespace keeps IMDS", () => {
+    const annotated = (addon: string) => `  ${addon}:\n    values:\n      serviceAccount:\n        annotations:\n          eks.amazonaws.com/role-arn: "arn:aws:iam::111111111111:role/x"\n`;
+    expect(errors(annotated('cert-manager'))).toStrictEqual(['imds-denied-credentials addons.cert-manager.values.serviceAccount.annotations.eks.amazonaws.com/role-arn']);
+    expect(errors(annotated('external-secrets')).filter((e) => e.startsWith('imds-denied-credentials'))).toStrictEqual([]);
   });
 });
