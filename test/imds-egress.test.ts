@@ -214,10 +214,26 @@ describe('etcd-backup with a role of its own (aws.iam.mode irsa) takes no node c
     expect(backupGrants(p)).toStrictEqual([]);
     expect(awsPlan(p.model, p.model.aws.images).irsa?.roles.map((r) => `${r.namespace}/${r.serviceAccount}`)).toContain('etcd-backup/etcd-backup');
   });
-  it('without its iamRoleArn the job uploads with the control-plane role: etcd-backup keeps IMDS', () => {
+  it('without its iamRoleArn the job still has a role of its own, <cluster>-etcd-backup, which the AWS layer creates', () => {
     const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
     const text = sources.get(`environments/${name}.yaml`)!;
     sources.set(`environments/${name}.yaml`, text.replace('    settings: { iamRoleArn: "arn:aws:iam::111111111111:role/odp-fixture/etcd-backup" }\n', '    enabled: true\n'));
+    const p = prepared(name, sources);
+    expect(imdsNamespaces(resolveAddons(p.model)).has('etcd-backup')).toBe(false);
+    expect(backupGrants(p)).toStrictEqual([]);
+    const role = awsPlan(p.model, p.model.aws.images).irsa?.roles.find((r) => r.namespace === 'etcd-backup');
+    expect(role && { arn: role.arn, sa: role.serviceAccount, actions: role.statements.flatMap((st) => st.Action) }).toStrictEqual({ arn: 'arn:aws:iam::111111111111:role/fixture-etcd-backup', sa: 'etcd-backup', actions: ['s3:PutObject'] });
+  });
+  it('instance-profile mode: the job uploads with the control-plane role, so etcd-backup keeps IMDS', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(
+      `environments/${name}.yaml`,
+      text
+        .replace('aws:\n  iam: { mode: irsa, issuerURL: https://oidc.fixture.example/irsa }\n', '')
+        .replace(/    settings: \{ iamRoleArn: [^\n]*\n/g, '    enabled: true\n')
+        .replace('    serviceAccount: { iamRoleArn: "arn:aws:iam::111111111111:role/odp-fixture-exporter" }\n', ''),
+    );
     const p = prepared(name, sources);
     expect(imdsNamespaces(resolveAddons(p.model)).has('etcd-backup')).toBe(true);
     expect(backupGrants(p)).toStrictEqual(['controlplane']);
