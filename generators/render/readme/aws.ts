@@ -74,9 +74,9 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
   // IRSA validation refuses them, so for a valid environment this section follows ['addons'] alone.
   const settingsOf = (name: string) => m.addons.find((a) => a.name === name)?.settings;
   const esoRole = irsaRoleArn(m, settingsOf('external-secrets'));
-  const etcdBackupRole = etcdBackupRoleArn(m);
   const backupAddon = resolveAddons(m).find((a) => a.name === 'etcd-backup');
   const backup = backupAddon !== undefined;
+  const etcdBackupRole = backup ? etcdBackupRoleArn(m) : undefined;
   const egress = distributionOf(m).readme.egress;
   const schemes = [...new Set(m.workloads.flatMap((w) => (w.ingress ? [w.ingress.scheme] : [])))].sort();
   return [
