@@ -22,6 +22,9 @@ import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../gene
 import { AMBIENT_CREDENTIAL_USES } from '../generators/catalog/ambient-credentials.js';
 import { exampleSources, FIXTURES, fixtureSources, formatted } from './helpers.js';
 import { egressReaches, fluxOperatorPolicies, type Policy } from './support/netpol.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 
 const EXAMPLES = ['dev', 'dev-k3s', 'prod', 'staging', 'staging-k3s'];
 const VALID = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
@@ -200,6 +203,16 @@ describe("an add-on's extra namespaces get the denial from the add-on that write
     }
     // The access graph counts the chart's pods there, and none reaches a node role that assumes a store role.
     expect(imdsToAssumers(p).map((r) => r.namespace).sort()).toStrictEqual(['external-secrets', 'kube-system']);
+  });
+  it.each(['k3s-flux.yaml', 'eso-irsa.yaml'])('%s (Flux, Argo CD): the rendered tree with those denials passes its checks', async (file) => {
+    const { name, sources } = fixtureSources('valid', file);
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(`environments/${name}.yaml`, text.includes('\naddons:\n') ? text.replace('\naddons:\n', `\n${extra}`) : `${text}${extra}`);
+    const p = prepared(name, sources);
+    const files = renderEnvironment(p);
+    expect(files.some((f) => f.path === 'manifests/reloader/networkpolicy-default-odp-deny-imds.yaml')).toBe(true);
+    const found = await checkRenderedTree(parseRenderedTree(new Map(files.map((f) => [`${name}/${f.path}`, f.content]))));
+    expect(found.map((d) => `${formatDiagnostic(d)} [${d.rule}]`)).toStrictEqual([]);
   });
 });
 
