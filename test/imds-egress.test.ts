@@ -273,7 +273,7 @@ describe('credentials that would fail silently in a namespace denied IMDS are re
 
   it.each(AMBIENT_CREDENTIAL_USES.map((u) => [u.path, u] as const))('%s: refused without credentials of its own', (_p, use) => {
     const keys = use.path.split('.');
-    const leaf = use.path.endsWith('sigv4') ? '{ region: eu-west-1 }' : '{ type: S3, config: { bucket: b, endpoint: s3.eu-west-1.amazonaws.com } }';
+    const leaf = use.path.endsWith('sigv4') || use.path.endsWith('_sd_configs[]') ? '{ region: eu-west-1 }' : '{ type: S3, config: { bucket: b, endpoint: s3.eu-west-1.amazonaws.com } }';
     const yaml = keys.reduceRight((inner, k, i) => {
       const pad = '      ' + '  '.repeat(i);
       return k.endsWith('[]') ? `${pad}${k.slice(0, -2)}:\n${pad}  - ${inner.trimStart().replace(/\n/g, '\n  ')}` : `${pad}${k}:${inner.startsWith('{') ? ` ${inner}` : `\n${inner}`}`;

@@ -8,7 +8,7 @@
  *
  * What this cannot see: objects the environment does not render (a cert-manager ClusterIssuer with a Route53 solver
  * and no accessKeyID/secretAccessKeySecretRef uses ambient credentials, --cluster-issuer-ambient-credentials being on
- * by default), scrape configs or Thanos configs kept in a Secret (`existingSecret`), and a chart's values this
+ * by default), scrape configs given as a string or kept in a Secret, Thanos configs kept in a Secret (`existingSecret`), and a chart's values this
  * table does not list (docs/concepts/hardening.md, "AWS credentials in add-on namespaces").
  */
 import { isMap } from './facts.js';
@@ -29,18 +29,30 @@ const SIGV4 =
 const THANOS_S3 =
   'thanos-io/objstore providers/s3/s3.go @ 03fd703 validate: without access_key "envvars/IAM should be used" (aws_sdk_auth: the AWS SDK default chain); kube-prometheus-stack 88.5.3 values.yaml:4840-4866 (prometheus.prometheusSpec.thanos.objectStorageConfig.secret), 5648-5660 (thanosRuler.thanosRulerSpec.objectStorageConfig.secret)';
 
+const EC2_SD =
+  'prometheus/prometheus discovery/aws/ec2.go @ 0176623 ec2Client: Credentials nil (the SDK default chain) when access_key and secret_key are both empty, role_arn assumed with those; kube-prometheus-stack 88.5.3 values.yaml:4710 (prometheus.prometheusSpec.additionalScrapeConfigs)';
+
+const keyPairAmbient = (o: Record<string, unknown>): boolean => !(typeof o.access_key === 'string' && o.access_key !== '' && o.secret_key !== undefined);
 const sigv4Ambient = (o: Record<string, unknown>): boolean => !(isMap(o.accessKey) && isMap(o.secretKey));
 const s3Ambient = (o: Record<string, unknown>): boolean => {
   const config = isMap(o.config) ? o.config : {};
   return String(o.type ?? '').toLowerCase() === 's3' && (config.aws_sdk_auth === true || typeof config.access_key !== 'string' || config.access_key === '');
 };
 const SIGV4_INSTEAD = 'sigv4.accessKey and sigv4.secretKey (keys of a Secret in the namespace, e.g. written by an ExternalSecret from its store)';
-const S3_INSTEAD = 'config.access_key and config.secret_key, or keep the whole configuration in a Secret (objectStorageConfig.existingSecret) written by an ExternalSecret';
+const S3_INSTEAD = 'the configuration in a Secret with access_key and secret_key (objectStorageConfig.existingSecret, written by an ExternalSecret from the namespace\'s store; keys in values would land in the rendered tree)';
 
 export const AMBIENT_CREDENTIAL_USES: readonly AmbientCredentialUse[] = [
   { addon: 'kube-prometheus-stack', who: 'Prometheus remote write (sigv4)', path: 'prometheus.prometheusSpec.remoteWrite[].sigv4', ambient: sigv4Ambient, instead: SIGV4_INSTEAD, source: `${SIGV4}; kube-prometheus-stack 88.5.3 values.yaml:4658` },
   { addon: 'kube-prometheus-stack', who: 'Prometheus remote write (sigv4)', path: 'prometheus.prometheusSpec.additionalRemoteWrite[].sigv4', ambient: sigv4Ambient, instead: SIGV4_INSTEAD, source: `${SIGV4}; kube-prometheus-stack 88.5.3 values.yaml:4661` },
   { addon: 'kube-prometheus-stack', who: 'Thanos Ruler remote write (sigv4)', path: 'thanosRuler.thanosRulerSpec.remoteWrite[].sigv4', ambient: sigv4Ambient, instead: SIGV4_INSTEAD, source: `${SIGV4}; kube-prometheus-stack 88.5.3 values.yaml:5877` },
+  {
+    addon: 'kube-prometheus-stack',
+    who: "Prometheus' EC2 service discovery",
+    path: 'prometheus.prometheusSpec.additionalScrapeConfigs[].ec2_sd_configs[]',
+    ambient: keyPairAmbient,
+    instead: 'the scrape configs in a Secret with access_key and secret_key (additionalScrapeConfigsSecret, written by an ExternalSecret from the namespace\'s store; keys in values would land in the rendered tree)',
+    source: EC2_SD,
+  },
   { addon: 'kube-prometheus-stack', who: "Prometheus' Thanos sidecar (S3 uploads)", path: 'prometheus.prometheusSpec.thanos.objectStorageConfig.secret', ambient: s3Ambient, instead: S3_INSTEAD, source: THANOS_S3 },
   { addon: 'kube-prometheus-stack', who: 'Thanos Ruler (S3 uploads)', path: 'thanosRuler.thanosRulerSpec.objectStorageConfig.secret', ambient: s3Ambient, instead: S3_INSTEAD, source: THANOS_S3 },
 ];
