@@ -175,6 +175,22 @@ function k3sFluxWith(extra: string, workload = '') {
   return prepared(name, sources);
 }
 
+describe('every namespace an add-on writes into keeps IMDS for a reason, is denied, or is a workload namespace (default-deny)', () => {
+  it.each(cases)('%s', (_label, load) => {
+    const p = load();
+    const addons = resolveAddons(p.model);
+    const enforced = networkPolicyEnforcer(p.model) !== undefined;
+    const needs = imdsNamespaces(addons);
+    const denied = new Set(addons.flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => o.metadata.namespace!)));
+    const workloads = new Set(p.model.workloads.map((w) => w.namespace));
+    for (const a of addons) {
+      const outside = [...a.extraNamespaces, ...a.manifests.flatMap((o) => (o.metadata.namespace && o.metadata.namespace !== a.namespace ? [o.metadata.namespace] : []))];
+      for (const ns of [a.namespace, ...outside])
+        expect(needs.has(ns) || workloads.has(ns) || !enforced || denied.has(ns), `${a.name} writes into ${ns}`).toBe(true);
+    }
+  });
+});
+
 describe("an add-on's extra namespaces get the denial from the add-on that writes there (one owner each)", () => {
   // A third-party chart writing into `default` (a system namespace no add-on owns) and into one it creates.
   const extra = [
