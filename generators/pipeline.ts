@@ -23,6 +23,7 @@ import { awsModelDiagnostics } from './infra/aws/rules.js';
 import { addonSecretDiagnostics } from './validate/addon-secrets.js';
 import { unitNameDiagnostics } from './validate/unit-names.js';
 import { accessDiagnostics } from './validate/access.js';
+import { imdsCredentialDiagnostics } from './validate/imds-credentials.js';
 import { lockedImages } from './infra/aws/images.js';
 import { environmentCost, pricesFor } from './cost/estimate.js';
 import { kubeVersionDiagnostics } from './validate/chart-kube-version.js';
@@ -95,7 +96,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   if (prices) model.aws.prices = prices;
   model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
   // What the AWS layer refuses needs the model (user data, derived names, images).
-  all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model), ...kubeVersionDiagnostics(env, model), ...addonSecretDiagnostics(env, model), ...unitNameDiagnostics(env, model));
+  all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model), ...imdsCredentialDiagnostics(env, model), ...kubeVersionDiagnostics(env, model), ...addonSecretDiagnostics(env, model), ...unitNameDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();

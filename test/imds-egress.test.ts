@@ -19,8 +19,12 @@ import { accessGraph } from '../generators/validate/access.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
 import { resolveAddons } from '../generators/catalog/resolve.js';
 import { IMDS_DENY_POLICY, imdsNamespaces, networkPolicyEnforcer } from '../generators/catalog/network-policies.js';
+import { AMBIENT_CREDENTIAL_USES } from '../generators/catalog/ambient-credentials.js';
 import { exampleSources, FIXTURES, fixtureSources, formatted } from './helpers.js';
 import { egressReaches, fluxOperatorPolicies, type Policy } from './support/netpol.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { checkRenderedTree } from '../generators/validate/rendered/registry.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 
 const EXAMPLES = ['dev', 'dev-k3s', 'prod', 'staging', 'staging-k3s'];
 const VALID = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
@@ -161,5 +165,154 @@ describe('no other policy reopens IMDS in a namespace that denies it, and other 
     expect(egressReaches([pol([{ to: [{ ipBlock: { cidr: '169.254.0.0/16', except: ['169.254.169.254/32'] } }] }])], 'n', '169.254.169.254')).toBe(false);
     expect(egressReaches([pol([{ to: [{ ipBlock: { cidr: '169.254.0.0/16', except: ['169.254.169.254/32'] } }] }])], 'n', '169.254.169.253')).toBe(true);
     expect(egressReaches([pol([])], 'other', '169.254.169.254')).toBe(true);
+  });
+});
+
+/** k3s-flux (K3s' kube-router enforces policies; the controllers pool has hop limit 2) with `extra` appended. */
+function k3sFluxWith(extra: string, workload = '') {
+  const { name, sources } = fixtureSources('valid', 'k3s-flux.yaml');
+  sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)!.replace('\nworkloads:\n', `\nworkloads:\n${workload}`)}${extra}`);
+  return prepared(name, sources);
+}
+
+describe('every namespace an add-on writes into keeps IMDS for a reason, is denied, or is a workload namespace (default-deny)', () => {
+  it.each(cases)('%s', (_label, load) => {
+    const p = load();
+    const addons = resolveAddons(p.model);
+    const enforced = networkPolicyEnforcer(p.model) !== undefined;
+    const needs = imdsNamespaces(addons);
+    const denied = new Set(addons.flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => o.metadata.namespace!)));
+    const workloads = new Set(p.model.workloads.map((w) => w.namespace));
+    for (const a of addons) {
+      const outside = [...a.extraNamespaces, ...a.manifests.flatMap((o) => (o.metadata.namespace && o.metadata.namespace !== a.namespace ? [o.metadata.namespace] : []))];
+      for (const ns of [a.namespace, ...outside])
+        expect(needs.has(ns) || workloads.has(ns) || !enforced || denied.has(ns), `${a.name} writes into ${ns}`).toBe(true);
+    }
+  });
+});
+
+describe("an add-on's extra namespaces get the denial from the add-on that writes there (one owner each)", () => {
+  // A third-party chart writing into `default` (a system namespace no add-on owns) and into one it creates.
+  const extra = [
+    'addons:',
+    '  reloader:',
+    '    chart: { repoURL: https://stakater.github.io/stakater-charts, name: reloader, version: 2.2.7 }',
+    '    namespace: reloader',
+    '    clusterResources: [/Namespace, rbac.authorization.k8s.io/ClusterRole, rbac.authorization.k8s.io/ClusterRoleBinding]',
+    '    extraNamespaces: [default, reloader-jobs, monitoring, kube-system, shop]',
+    '',
+  ].join('\n');
+  const workload = ['  - name: cart', '    namespace: shop', '    image: ghcr.io/opendev/cart:1.0.0', '    resources: { requests: { cpu: 100m, memory: 128Mi } }', ''].join('\n');
+
+  it('default and the chart-created namespace get one denial each, carried by the chart; kube-system, monitoring (its own add-on) and the workload namespace none from it', () => {
+    const p = k3sFluxWith(extra, workload);
+    const addons = resolveAddons(p.model);
+    const owners = addons.flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY).map((o) => `${o.metadata.namespace} ← ${a.name}`));
+    expect(owners.filter((o) => /^(default|reloader-jobs|reloader|kube-system|shop) /.test(o)).sort()).toStrictEqual(['default ← reloader', 'reloader ← reloader', 'reloader-jobs ← reloader']);
+    expect(owners.filter((o) => o.startsWith('monitoring '))).toStrictEqual(['monitoring ← kube-prometheus-stack']);
+    // The rendered tree holds each once, and every policy evaluated together keeps IMDS closed there.
+    const objects = objectsOf(renderEnvironment(p));
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as Policy[];
+    for (const ns of ['default', 'reloader-jobs']) {
+      expect(policies.filter((o) => o.metadata.name === IMDS_DENY_POLICY && o.metadata.namespace === ns)).toHaveLength(1);
+      expect(egressReaches(policies, ns, '169.254.169.254'), ns).toBe(false);
+    }
+    // The access graph counts the chart's pods there, and none reaches a node role that assumes a store role.
+    expect(imdsToAssumers(p).map((r) => r.namespace).sort()).toStrictEqual(['external-secrets', 'kube-system']);
+  });
+  it.each(['k3s-flux.yaml', 'eso-irsa.yaml'])('%s (Flux, Argo CD): the rendered tree with those denials passes its checks', async (file) => {
+    const { name, sources } = fixtureSources('valid', file);
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(`environments/${name}.yaml`, text.includes('\naddons:\n') ? text.replace('\naddons:\n', `\n${extra}`) : `${text}${extra}`);
+    const p = prepared(name, sources);
+    const files = renderEnvironment(p);
+    expect(files.some((f) => f.path === 'manifests/reloader/networkpolicy-default-odp-deny-imds.yaml')).toBe(true);
+    const found = await checkRenderedTree(parseRenderedTree(new Map(files.map((f) => [`${name}/${f.path}`, f.content]))));
+    expect(found.map((d) => `${formatDiagnostic(d)} [${d.rule}]`)).toStrictEqual([]);
+  });
+});
+
+describe('etcd-backup with a role of its own (aws.iam.mode irsa) takes no node credentials, so its namespace is denied IMDS', () => {
+  const backupGrants = (p: ReturnType<typeof prepared>) => awsPlan(p.model, p.model.aws.images).roles.flatMap((r) => r.grants.filter((g) => g.id === 'etcd-snapshots').map(() => r.kind));
+  it('irsa-roles: the job assumes its web identity; etcd-backup has the denial and no node role holds the snapshot grant', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const p = prepared(name, sources);
+    const addons = resolveAddons(p.model);
+    expect(imdsNamespaces(addons).has('etcd-backup')).toBe(false);
+    expect(addons.flatMap((a) => a.manifests.filter((o) => o.metadata.name === IMDS_DENY_POLICY && o.metadata.namespace === 'etcd-backup').map(() => a.name))).toStrictEqual(['etcd-backup']);
+    expect(backupGrants(p)).toStrictEqual([]);
+    expect(awsPlan(p.model, p.model.aws.images).irsa?.roles.map((r) => `${r.namespace}/${r.serviceAccount}`)).toContain('etcd-backup/etcd-backup');
+  });
+  it('without its iamRoleArn the job still has a role of its own, <cluster>-etcd-backup, which the AWS layer creates', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(`environments/${name}.yaml`, text.replace('    settings: { iamRoleArn: "arn:aws:iam::111111111111:role/odp-fixture/etcd-backup" }\n', '    enabled: true\n'));
+    const p = prepared(name, sources);
+    expect(imdsNamespaces(resolveAddons(p.model)).has('etcd-backup')).toBe(false);
+    expect(backupGrants(p)).toStrictEqual([]);
+    const role = awsPlan(p.model, p.model.aws.images).irsa?.roles.find((r) => r.namespace === 'etcd-backup');
+    expect(role && { arn: role.arn, sa: role.serviceAccount, actions: role.statements.flatMap((st) => st.Action) }).toStrictEqual({ arn: 'arn:aws:iam::111111111111:role/fixture-etcd-backup', sa: 'etcd-backup', actions: ['s3:PutObject'] });
+  });
+  it('instance-profile mode: the job uploads with the control-plane role, so etcd-backup keeps IMDS', () => {
+    const { name, sources } = fixtureSources('valid', 'irsa-roles.yaml');
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(
+      `environments/${name}.yaml`,
+      text
+        .replace('aws:\n  iam: { mode: irsa, issuerURL: https://oidc.fixture.example/irsa }\n', '')
+        .replace(/    settings: \{ iamRoleArn: [^\n]*\n/g, '    enabled: true\n')
+        .replace('    serviceAccount: { iamRoleArn: "arn:aws:iam::111111111111:role/odp-fixture-exporter" }\n', ''),
+    );
+    const p = prepared(name, sources);
+    expect(imdsNamespaces(resolveAddons(p.model)).has('etcd-backup')).toBe(true);
+    expect(backupGrants(p)).toStrictEqual(['controlplane']);
+  });
+});
+
+/**
+ * Rule imds-denied-credentials (validate/imds-credentials.ts): values that leave an add-on's pods to the AWS SDK's
+ * default chain in a namespace denied IMDS are refused at the value (catalog/ambient-credentials.ts).
+ */
+describe('credentials that would fail silently in a namespace denied IMDS are refused at the value', () => {
+  const { name, sources } = fixtureSources('invalid', 'imds-denied-credentials.yaml');
+  const file = `environments/${name}.yaml`;
+  const header = sources.get(file)!.split('addons:\n')[0]!;
+  /** The fixture with `addons:` replaced, optionally on Talos 1.12 (its flannel enforces nothing: no denial). */
+  const errors = (addons: string, extra = '') => {
+    const s = new Map(sources);
+    s.set(file, `${header}${extra}addons:\n${addons}`);
+    const r = prepareEnvironment(name, s);
+    return r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.rule} ${formatPathOf(d.path)}`);
+  };
+  const formatPathOf = (p: readonly (string | number)[]) => p.map((x) => (typeof x === 'number' ? `[${x}]` : `.${x}`)).join('').slice(1);
+  const kps = (values: string) => `  kube-prometheus-stack:\n    values:\n${values}`;
+
+  it.each(AMBIENT_CREDENTIAL_USES.map((u) => [u.path, u] as const))('%s: refused without credentials of its own', (_p, use) => {
+    const keys = use.path.split('.');
+    const leaf = use.path.endsWith('sigv4') || use.path.endsWith('_sd_configs[]') ? '{ region: eu-west-1 }' : '{ type: S3, config: { bucket: b, endpoint: s3.eu-west-1.amazonaws.com } }';
+    const yaml = keys.reduceRight((inner, k, i) => {
+      const pad = '      ' + '  '.repeat(i);
+      return k.endsWith('[]') ? `${pad}${k.slice(0, -2)}:\n${pad}  - ${inner.trimStart().replace(/\n/g, '\n  ')}` : `${pad}${k}:${inner.startsWith('{') ? ` ${inner}` : `\n${inner}`}`;
+    }, leaf);
+    const found = errors(kps(`${yaml}\n`));
+    const at = `addons.kube-prometheus-stack.values.${use.path.replace(/\[\]/g, '[0]')}`;
+    expect(found).toStrictEqual([`imds-denied-credentials ${at}`]);
+  });
+  it('accepted: static keys from a Secret, a web identity in the values, or a namespace that keeps IMDS', () => {
+    const keyed = '      prometheus:\n        prometheusSpec:\n          remoteWrite:\n            - url: https://aps.example/api/v1/remote_write\n              sigv4: { region: eu-west-1, accessKey: { name: amp, key: id }, secretKey: { name: amp, key: secret } }\n';
+    expect(errors(kps(keyed))).toStrictEqual([]);
+    const s3 = '      prometheus:\n        prometheusSpec:\n          thanos:\n            objectStorageConfig:\n              secret: { type: S3, config: { bucket: b, endpoint: e, access_key: a, secret_key: s } }\n';
+    expect(errors(kps(s3))).toStrictEqual([]);
+    const bare = '      prometheus:\n        prometheusSpec:\n          remoteWrite:\n            - url: https://aps.example/api/v1/remote_write\n              sigv4: { region: eu-west-1 }\n';
+    const web = '          containers:\n            - name: prometheus\n              env: [{ name: AWS_WEB_IDENTITY_TOKEN_FILE, value: /var/run/secrets/sts/token }, { name: AWS_ROLE_ARN, value: "arn:aws:iam::111111111111:role/amp" }]\n';
+    expect(errors(kps(`${bare}${web}`))).toStrictEqual([]);
+    // Talos 1.12's flannel enforces no policy: no denial, so nothing to refuse here (secret-access judges the route).
+    expect(errors(kps(bare), 'cluster:\n  talosVersion: v1.12.11\n  kubernetesVersion: 1.35.4\n').filter((e) => e.startsWith('imds-denied-credentials'))).toStrictEqual([]);
+    expect(errors(kps(bare))).toStrictEqual(['imds-denied-credentials addons.kube-prometheus-stack.values.prometheus.prometheusSpec.remoteWrite[0].sigv4']);
+  });
+  it("the annotation only where the namespace is denied: external-secrets' namespace keeps IMDS", () => {
+    const annotated = (addon: string) => `  ${addon}:\n    values:\n      serviceAccount:\n        annotations:\n          eks.amazonaws.com/role-arn: "arn:aws:iam::111111111111:role/x"\n`;
+    expect(errors(annotated('cert-manager'))).toStrictEqual(['imds-denied-credentials addons.cert-manager.values.serviceAccount.annotations.eks.amazonaws.com/role-arn']);
+    expect(errors(annotated('external-secrets')).filter((e) => e.startsWith('imds-denied-credentials'))).toStrictEqual([]);
   });
 });

@@ -183,7 +183,8 @@ describe('RKE2 user-data', () => {
 describe('add-ons on RKE2', () => {
   const odpPolicies = (file: string) =>
     renderEnvironment(prepared(file))
-      .filter((f) => f.path.includes('networkpolicy-odp-allow'))
+      // <kind>-<name>.yaml, or <kind>-<namespace>-<name>.yaml for an add-on's object outside its namespace (kube-prometheus-stack's in kube-system).
+      .filter((f) => /\/networkpolicy-(kube-system-)?odp-allow/.test(f.path))
       .map((f) => parseYamlStream(f.content)[0] as { metadata: { name: string; namespace: string }; spec: Record<string, unknown> });
   it('select control planes by the value true, render no nvidia RuntimeClass; on Canal RKE2\'s own policy admits the API server, Prometheus is opened', () => {
     const files = renderEnvironment(prepared('rke2-etcd.yaml'));

@@ -6,7 +6,7 @@ import { cap, type Need, type PodPlacement } from '../plan/needs.js';
 import type { Toleration } from '../lib/scheduling.js';
 
 type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The value at a dotted path of merged values (undefined when absent). */
 export function valueAt(values: unknown, path: string): unknown {

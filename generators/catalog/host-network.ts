@@ -22,6 +22,12 @@ export interface HostNetworkPod {
   /** Prefix of the chart's tolerations/nodeSelector/affinity keys for this pod, and their defaults. */
   prefix: string;
   defaults: { tolerations?: Toleration[]; nodeSelector?: Record<string, string> };
+  /**
+   * The TCP port it listens on at the node's addresses (a values key and the chart's default) for pods on other
+   * nodes, and which pods connect (the prefix of their placement keys in the same values): the node security
+   * groups admit exactly this (infra/aws/ports.ts). Absent: nothing on another node connects to it.
+   */
+  serves?: { key: string; byDefault: number; purpose: string; clients: { who: string; prefix: string; condition?: string }; source: string };
   source: string;
 }
 
@@ -35,6 +41,17 @@ export const HOST_NETWORK_PODS: readonly HostNetworkPod[] = [
     prefix: 'prometheus-node-exporter.',
     // Tolerates every NoSchedule taint (the control-plane taint included), not NoExecute ones.
     defaults: { tolerations: [{ effect: 'NoSchedule', operator: 'Exists' }], nodeSelector: { 'kubernetes.io/os': 'linux' } },
+    // The chart's service.port "sets the port of the exposed container as well (NE or kubeRBACProxy)": node_exporter
+    // listens with --web.listen-address=[$(HOST_IP)]:<service.port> (HOST_IP 0.0.0.0 with listenOnAllInterfaces: true,
+    // the default), or kube-rbac-proxy --secure-listen-address=:<service.port> in front of it on 127.0.0.1.
+    serves: {
+      key: 'prometheus-node-exporter.service.port',
+      byDefault: 9100,
+      purpose: 'Prometheus scrapes node-exporter on every node’s address (host network)',
+      clients: { who: 'Prometheus', prefix: 'prometheus.prometheusSpec.', condition: 'prometheus.enabled' },
+      source:
+        'prometheus-community/helm-charts charts/prometheus-node-exporter @ 0193199: values.yaml (service.port: 9100, listenOnAllInterfaces: true, kubeRBACProxy.enabled: false), templates/daemonset.yaml (--web.listen-address=[$(HOST_IP)]:$servicePort; kube-rbac-proxy --secure-listen-address=:service.port; hostNetwork: .Values.hostNetwork)',
+    },
     source:
       'prometheus-community/helm-charts charts/prometheus-node-exporter/values.yaml @ 0193199 (keys hostNetwork: true, hostPID: true, tolerations [{effect: NoSchedule, operator: Exists}], nodeSelector kubernetes.io/os: linux); subchart 4.56.1 of kube-prometheus-stack 88.5.3 (Chart.yaml:58-61, condition nodeExporter.enabled: true at values.yaml:2711-2712)',
   },
@@ -85,13 +102,29 @@ export const HOST_NETWORK_PODS: readonly HostNetworkPod[] = [
   },
 ];
 
+export interface HostNetworkPodOf {
+  addon: string;
+  namespace: string;
+  who: string;
+  key: string;
+  placement: PodPlacement;
+  /** The port it serves to pods on other nodes (its values, else the chart's default) and their placement; absent when no client runs (HostNetworkPod.serves). */
+  serves?: { port: number; key: string; purpose: string; clients: PodPlacement; source: string };
+}
+
 /** The add-on pods of an environment on the host network, with their namespace and placement. */
-export function hostNetworkPods(addons: readonly ResolvedAddon[]): { addon: string; namespace: string; who: string; key: string; placement: PodPlacement }[] {
+export function hostNetworkPods(addons: readonly ResolvedAddon[]): HostNetworkPodOf[] {
   return HOST_NETWORK_PODS.flatMap((row) => {
     const a = addons.find((x) => x.name === row.addon && x.catalog);
     if (!a || (row.condition && valueAt(a.values, row.condition) === false)) return [];
     const set = valueAt(a.values, row.key);
     if (!(typeof set === 'boolean' ? set : row.byDefault)) return [];
-    return [{ addon: a.name, namespace: a.namespace, who: row.who, key: row.key, placement: placementAt(a.values, row.who, row.prefix, row.defaults) }];
+    const s = row.serves;
+    const port = s && valueAt(a.values, s.key);
+    const serves =
+      s && !(s.clients.condition && valueAt(a.values, s.clients.condition) === false)
+        ? { port: typeof port === 'number' ? port : s.byDefault, key: s.key, purpose: s.purpose, clients: placementAt(a.values, s.clients.who, s.clients.prefix), source: s.source }
+        : undefined;
+    return [{ addon: a.name, namespace: a.namespace, who: row.who, key: row.key, placement: placementAt(a.values, row.who, row.prefix, row.defaults), ...(serves ? { serves } : {}) }];
   });
 }

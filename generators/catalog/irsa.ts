@@ -16,11 +16,26 @@
  *   (e.g. a distribution's backup job). Workloads do the same (serviceAccount.iamRoleArn).
  */
 import type { EnvironmentModel } from '../model/types.js';
+import { partitionOf } from '../infra/aws/policy.js';
 import { str } from './types.js';
 
 export const CHART_ADDON_IAM_ROLE = 'iamRoleArn';
 /* Which add-ons take a role and which cannot: CatalogEntry.iamRole (catalog/index.ts irsaAddons, nodeRoleAddons). */
 export const IAM_ROLE_SETTING = { [CHART_ADDON_IAM_ROLE]: 'not supported: this add-on uses the node instance profile (rule addon-irsa explains why)' };
-/** The role an IRSA add-on assumes: its `settings.iamRoleArn`, only with `aws.iam.mode: irsa`. */
-export const irsaRoleArn = (model: EnvironmentModel, settings: Record<string, unknown> | undefined): string | undefined =>
-  model.aws.iam.mode === 'irsa' ? str(settings?.[CHART_ADDON_IAM_ROLE]) : undefined;
+/**
+ * The role an IRSA add-on assumes, only with `aws.iam.mode: irsa`: its `settings.iamRoleArn`, else, for an add-on
+ * with a role of its own by default (`defaultRole`), the role the AWS layer creates for it, `<cluster>-<defaultRole>`
+ * in the environment's account (infra/aws/plan.ts irsaRoles creates every role it names, trusted by its ServiceAccount only).
+ */
+export const irsaRoleArn = (model: EnvironmentModel, settings: Record<string, unknown> | undefined, defaultRole?: string): string | undefined =>
+  model.aws.iam.mode === 'irsa'
+    ? (str(settings?.[CHART_ADDON_IAM_ROLE]) ?? (defaultRole ? `arn:${partitionOf(model.aws.region)}:iam::${model.aws.accountId}:role/${model.cluster.name}-${defaultRole}` : undefined))
+    : undefined;
+
+/**
+ * The etcd-backup add-on's upload role (a distribution's backup job): with IRSA always one of its own, which may only
+ * write below the snapshot prefix (infra/aws/addon-iam.ts etcdBackupStatements), so the job never needs the node
+ * role and its namespace is denied IMDS (catalog/network-policies.ts). Without IRSA: undefined (the control-plane role).
+ */
+export const ETCD_BACKUP_ADDON = 'etcd-backup';
+export const etcdBackupRoleArn = (model: EnvironmentModel): string | undefined => irsaRoleArn(model, model.addons.find((a) => a.name === ETCD_BACKUP_ADDON)?.settings, ETCD_BACKUP_ADDON);

@@ -113,11 +113,12 @@ export function imdsDenyPolicy(namespace: string): K8sObject {
 
 /**
  * The namespaces that need IMDS: kube-system (the cluster's own components and the AWS controllers)
- * and the namespace of every add-on whose pods take the node's credentials (CatalogEntry.nodeCredentials).
+ * and the namespace of every add-on whose pods take the node's credentials in this environment
+ * (CatalogEntry.nodeCredentials, resolved per environment: ResolvedAddon.nodeCredentials).
  */
-export const imdsNamespaces = (addons: readonly { namespace: string; catalog?: { nodeCredentials?: true } }[]): Set<string> =>
-  new Set(['kube-system', ...addons.filter((a) => a.catalog?.nodeCredentials).map((a) => a.namespace)]);
+export const imdsNamespaces = (addons: readonly { namespace: string; nodeCredentials?: true }[]): Set<string> =>
+  new Set(['kube-system', ...addons.filter((a) => a.nodeCredentials).map((a) => a.namespace)]);
 
-/** The namespaces whose add-ons carry the IMDS egress denial (catalog/resolve.ts withImdsDenial placed it). */
-export const imdsDeniedNamespaces = (addons: readonly { namespace: string; manifests: readonly K8sObject[] }[]): Set<string> =>
-  new Set(addons.filter((a) => a.manifests.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === IMDS_DENY_POLICY)).map((a) => a.namespace));
+/** The namespaces with the IMDS egress denial (catalog/resolve.ts withImdsDenial placed it: an add-on's own, and its extra namespaces'). */
+export const imdsDeniedNamespaces = (addons: readonly { manifests: readonly K8sObject[] }[]): Set<string> =>
+  new Set(addons.flatMap((a) => a.manifests.flatMap((o) => (o.kind === 'NetworkPolicy' && o.metadata.name === IMDS_DENY_POLICY && o.metadata.namespace ? [o.metadata.namespace] : []))));

@@ -45,6 +45,8 @@ export interface ResolvedAddon {
   partOf?: string;
   /** The namespace a part's name is derived from (AddonPart.forNamespace). */
   partForNamespace?: string;
+  /** Its pods take the node's credentials through IMDS in this environment (CatalogEntry.nodeCredentials). */
+  nodeCredentials?: true;
 }
 
 /** Environment parts every catalog add-on may read (cluster identity, AWS, pools, Git). */
@@ -210,6 +212,7 @@ function resolveOne(model: EnvironmentModel, e: Enabled, secretStoreNamespaces: 
     onDelete: entry?.onDelete ?? 'cascade',
     inputs: entry ? [['addons', name], ...CATALOG_INPUTS] : [['addons', name]],
     manifestInputs: entry?.extraInputs?.(model) ?? [],
+    ...(entry?.nodeCredentials === true || (typeof entry?.nodeCredentials === 'function' && entry.nodeCredentials(ctx)) ? { nodeCredentials: true as const } : {}),
   };
   return [a, ...partsOf(a, ctx)];
 }
@@ -257,9 +260,26 @@ export const imdsDenialInputs = (model: EnvironmentModel): InputPath[] => [...IM
 function withImdsDenial(model: EnvironmentModel, addons: ResolvedAddon[]): ResolvedAddon[] {
   if (networkPolicyEnforcer(model) === undefined) return addons;
   const skip = imdsNamespaces(addons);
+  const own = new Set(addons.map((a) => a.namespace));
   return addons.map((a) => {
-    if (a.partOf !== undefined || skip.has(a.namespace)) return a;
-    skip.add(a.namespace);
-    return { ...a, manifests: [...a.manifests, imdsDenyPolicy(a.namespace)], manifestInputs: [...a.manifestInputs, ...imdsDenialInputs(model)] };
+    if (a.partOf !== undefined) return a;
+    const namespaces = [a.namespace, ...imdsDeniedExtraNamespaces(model, a, own)].filter((ns) => !skip.has(ns));
+    if (namespaces.length === 0) return a;
+    namespaces.forEach((ns) => skip.add(ns));
+    return { ...a, manifests: [...a.manifests, ...namespaces.map(imdsDenyPolicy)], manifestInputs: [...a.manifestInputs, ...imdsDenialInputs(model)] };
   });
+}
+
+/**
+ * The namespaces an add-on's chart writes to besides its own (extraNamespaces: a system namespace, another add-on's,
+ * a workload's, or one the chart creates: validate/rules-addons.ts addonNamespaces) whose IMDS denial it carries:
+ * default, kube-public, kube-node-lease and those the chart creates. Not kube-system (it needs IMDS), not another
+ * add-on's (that add-on carries it: one owner per object), not a workload's (its default policies deny all egress
+ * and open only what the workloads declare, never IMDS: rule workload-egress-imds; a policy allowing the rest would
+ * widen them). A namespace the chart creates may not exist yet when the policy is first applied: the engine retries
+ * until the chart has created it.
+ */
+export function imdsDeniedExtraNamespaces(model: EnvironmentModel, a: Pick<ResolvedAddon, 'extraNamespaces'>, addonNamespaces: ReadonlySet<string>): string[] {
+  const workloads = new Set(model.workloads.map((w) => w.namespace));
+  return a.extraNamespaces.filter((ns) => ns !== 'kube-system' && !addonNamespaces.has(ns) && !workloads.has(ns));
 }

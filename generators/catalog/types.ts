@@ -154,9 +154,10 @@ export interface CatalogEntry {
   /**
    * Its pods call AWS with the node's credentials through IMDS (infra/aws/plan.ts gives their
    * statements to a node role): its namespace is one of those that need IMDS, so it gets no
-   * IMDS egress denial (catalog/network-policies.ts imdsDenyPolicy).
+   * IMDS egress denial (catalog/network-policies.ts imdsDenyPolicy). A function decides per environment
+   * (etcd-backup: not once it assumes a role of its own with a web identity).
    */
-  nodeCredentials?: true;
+  nodeCredentials?: true | ((ctx: AddonContext) => boolean);
   /** Pod Security Standard level of the namespace the engine creates (omitted for kube-system). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
   /** Installed by helm before the engine on a fresh cluster (lower first): CNI, cloud controller, the engine. */

@@ -103,21 +103,26 @@ function vocabulary(e: RenderedExample, all: readonly RenderedExample[]): [strin
   ];
 }
 
-/** The one Kubernetes object a file holds, as `<kind>-<name>` would spell it. */
-function objectName(content: string): string | undefined {
+/**
+ * The one Kubernetes object a file holds, as `<kind>-<name>` would spell it: `<kind>-<name>`, or `<kind>-<namespace>-<name>`
+ * (an add-on's object outside its namespace: render/delivery/render.ts manifestFileName), both read as `<kind>-<name>`.
+ */
+function objectNames(content: string): string[] {
   try {
-    const docs = parseYamlStream(content) as { kind?: unknown; metadata?: { name?: unknown } }[];
+    const docs = parseYamlStream(content) as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } }[];
     const d = docs.length === 1 ? docs[0] : undefined;
-    return typeof d?.kind === 'string' && typeof d.metadata?.name === 'string' ? `${d.kind.toLowerCase()}-${d.metadata.name}` : undefined;
+    if (typeof d?.kind !== 'string' || typeof d.metadata?.name !== 'string') return [];
+    const kind = d.kind.toLowerCase();
+    return [`${kind}-${d.metadata.name}`, ...(typeof d.metadata.namespace === 'string' ? [`${kind}-${d.metadata.namespace}-${d.metadata.name}`] : [])];
   } catch {
-    return undefined;
+    return [];
   }
 }
 
 /** Every way a path segment can be read: literally, or with a name replaced by its kind. */
-function segmentCandidates(seg: string, vocab: [string, string[]][], object?: string): string[] {
+function segmentCandidates(seg: string, vocab: [string, string[]][], objects: readonly string[] = []): string[] {
   const out = [seg];
-  if (object !== undefined && seg === object) out.push('<kind>-<name>');
+  if (objects.includes(seg)) out.push('<kind>-<name>');
   for (const [label, names] of vocab) {
     for (const n of names) {
       if (!n) continue;
@@ -135,10 +140,10 @@ function fileCandidates(path: string, content: string, vocab: [string, string[]]
   const dot = last.lastIndexOf('.');
   const stem = dot > 0 ? last.slice(0, dot) : last;
   const ext = dot > 0 ? last.slice(dot) : '';
-  const object = /\.ya?ml$/.test(ext) ? objectName(content) : undefined;
+  const objects = /\.ya?ml$/.test(ext) ? objectNames(content) : [];
   let out = [''];
   for (const seg of parts) out = out.flatMap((p) => segmentCandidates(seg, vocab).map((c) => `${p}${c}/`));
-  return out.flatMap((p) => segmentCandidates(stem, vocab, object).map((c) => `${p}${c}${ext}`));
+  return out.flatMap((p) => segmentCandidates(stem, vocab, objects).map((c) => `${p}${c}${ext}`));
 }
 
 export interface LayoutPattern {

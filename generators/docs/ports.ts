@@ -44,7 +44,7 @@ export function nodePortsPage(examples: readonly { env: string; model: Environme
   body.push('## Not in these tables', '');
   body.push(
     ...listItem('NodePorts (30000-32767): the AWS Load Balancer Controller opens exactly those of its target groups, from its own security group.'),
-    ...listItem('Rows that depend on add-ons appear only where the add-on is on: node-exporter (kube-prometheus-stack), the Litestream metrics port (litestream-alerts).'),
+    ...listItem('Rows that depend on add-ons appear only where the add-on is on: node-exporter (kube-prometheus-stack: only while it runs on the host network and Prometheus runs, on its values\' port, from the node groups Prometheus can be scheduled on), the Litestream metrics port (litestream-alerts).'),
     '',
   );
   const intro = wrap(

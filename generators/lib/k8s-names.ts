@@ -75,3 +75,6 @@ export function ingressHostProblem(host: string): string | undefined {
   if (long) return `has the label '${long.slice(0, 20)}…' of ${long.length} characters; DNS labels have at most ${DNS1123_LABEL_MAX}`;
   return undefined;
 }
+
+/** Namespaces of Kubernetes itself (kube-apiserver creates them on every cluster). */
+export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];

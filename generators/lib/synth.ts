@@ -60,8 +60,9 @@ export function synthesize(envName: string, groups: Record<string, { toJSON(): u
   for (const [group, objects] of Object.entries(groups)) {
     const ids = new Set<string>();
     out[group] = objects.map((o) => {
-      const json = o.toJSON() as { apiVersion: string; kind: string; metadata: { name: string } };
-      const id = `${json.kind}-${json.metadata.name}`;
+      const json = o.toJSON() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+      // Kind and name, and the namespace of a namespaced object (one add-on's IMDS denials share a name).
+      const id = `${json.kind}-${json.metadata.namespace ? `${json.metadata.namespace}-` : ''}${json.metadata.name}`;
       if (ids.has(id)) throw new Error(`There is already a Construct with name '${id}' in Chart [${envName}-${group}]`);
       ids.add(id);
       return manifestOf(json);

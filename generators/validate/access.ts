@@ -39,7 +39,7 @@
  * the key that creates the route; rule `secret-tree` refuses a workload `{ secret }` under a platform
  * component's tree.
  */
-import { resolveAddons, dedicatedSecretStores } from '../catalog/resolve.js';
+import { resolveAddons, dedicatedSecretStores, imdsDeniedExtraNamespaces } from '../catalog/resolve.js';
 import { SSM_READ } from '../catalog/placement.js';
 import { IMDS_DENY_POLICY, imdsDeniedNamespaces, imdsNamespaces, networkPolicyEnforcer } from '../catalog/network-policies.js';
 import { hostNetworkPods } from '../catalog/host-network.js';
@@ -151,7 +151,9 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
     if (p.hopLimit < 2) return;
     const here = pinned(p.role);
     const onPool = addons.filter((a) => here.has(a.name) || (p.group === 'controlplane' ? cpSchedulable || cpPods.has(a.name) : p.pool.taints.length === 0));
-    for (const ns of [...new Set(onPool.map((a) => a.namespace))].filter((n) => !denied.has(n)).sort())
+    // The chart's pods may run in its extra namespaces too (catalog/resolve.ts imdsDeniedExtraNamespaces: those no other add-on or workload owns).
+    const own = new Set(addons.map((a) => a.namespace));
+    for (const ns of [...new Set(onPool.flatMap((a) => [a.namespace, ...imdsDeniedExtraNamespaces(m, a, own)]))].filter((n) => !denied.has(n)).sort())
       entries.push({ reader: { kind: 'namespace', namespace: ns }, via: [`pod network of pool ${p.pool.name} (IMDS hop limit 2)`], identity: nodeId(p.role), route: 'imds', position: ['nodePools', i] });
   });
 

@@ -11,6 +11,7 @@ import { CONTROLLER_PLACEMENT_KEYS } from '../catalog/placement.js';
 import { checkRoleArn } from './rules-aws.js';
 import { engineNamed, engines } from '../engines/registry.js';
 import { hintFor } from '../lib/suggest.js';
+import { SYSTEM_NAMESPACES } from '../lib/k8s-names.js';
 import { deriveKeysHint, loadChartKeys, unknownKeys, wrongTypes } from '../values/keys.js';
 import type { Rule } from './rules.js';
 
@@ -156,8 +157,6 @@ const addonIrsa: Rule = (ctx, report) => {
   for (const e of catalogEntries()) e.rules?.irsa?.(ctx, report);
 };
 
-/** Namespaces every cluster has (kube-apiserver creates them). */
-export const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 /** Namespace of an add-on as the environment names it: its override, the catalog's, or its name. */
 const addonNamespace = (name: string, a: { namespace?: string } | undefined): string => a?.namespace ?? (isCatalogAddon(name) ? catalogEntry(name).namespace : name);

@@ -1,7 +1,7 @@
 /** Semantic rules for `workloads:` (what the schema cannot say), each with a position and a hint. */
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cronNeverRuns, cronProblem } from '../lib/cron.js';
-import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem } from '../lib/k8s-names.js';
+import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem, SYSTEM_NAMESPACES } from '../lib/k8s-names.js';
 import type { DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
@@ -235,7 +235,7 @@ const network: Rule = ({ input }, report) => {
 };
 
 /** Namespaces of Kubernetes itself: a workload namespace's Application would take them over. */
-export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+export { SYSTEM_NAMESPACES };
 
 /** The namespaces of the add-ons that may be rendered (catalog and third-party), by namespace. */
 function addonNamespaces(input: EnvironmentInput): Map<string, string> {

@@ -29,7 +29,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { classImages } from './nodeclass.js';
 import { workDir } from './operations.js';
 import { resolveAddons } from '../../catalog/resolve.js';
-import { irsaRoleArn } from '../../catalog/irsa.js';
+import { etcdBackupRoleArn } from '../../catalog/irsa.js';
 import type { DistributionAwsFacts, ImageClass, ImageContext, ImageFacts, PortRule } from '../../infra/aws/facts.js';
 import { deleteOldNode } from '../../infra/aws/facts.js';
 import { talosCluster, talosPool, type NodeClass } from './model.js';
@@ -271,7 +271,7 @@ export const talosAws: DistributionAwsFacts = {
     `${n.role === 'controlplane' ? "remove its etcd member from a healthy control plane (\`talosctl -n <healthy control plane> etcd members\` gives the member's id, then \`talosctl -n <healthy control plane> etcd remove-member <id>\`; keep the others' quorum); " : ''}${deleteOldNode(n)}. The new instance boots in maintenance mode: materialize and apply its config with \`--insecure\` (first apply), as when adding a node${n.role === 'controlplane' ? '; it then joins etcd by itself' : ''}`,
   controlPlanePodsWithNodeCredentials(m) {
     const backup = resolveAddons(m).some((a) => a.name === 'etcd-backup');
-    return backup && !irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings) ? ['etcd-backup (talos-backup uploads snapshots with the instance profile)'] : [];
+    return backup && !etcdBackupRoleArn(m) ? ['etcd-backup (talos-backup uploads snapshots with the instance profile)'] : [];
   },
   userData: (_m: EnvironmentModel, _t: ConfigTarget) => undefined,
   fixedNodeConfig: 'boots in maintenance mode (no user data) and gets its config with `talosctl apply-config --insecure` (the Talos runbook)',

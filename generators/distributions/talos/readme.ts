@@ -1,6 +1,6 @@
 /** README sections for Talos environments: nodes, images, hardening, runbook. */
 import { nvidiaDevicePlugin } from '../../catalog/nvidia-device-plugin.js';
-import { irsaRoleArn } from '../../catalog/irsa.js';
+import { etcdBackupRoleArn } from '../../catalog/irsa.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { clusterSteps, setupSteps, targetSteps, workDir, type CommandStep } from './operations.js';
@@ -101,7 +101,7 @@ export function talosSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCo
   const t = talosCluster(m);
   const ds = m.cluster.datastore;
   const backup = ds.type === 'etcd' && ds.backup ? ds.backup : undefined;
-  const backupRole = irsaRoleArn(m, m.addons.find((a) => a.name === 'etcd-backup')?.settings);
+  const backupRole = etcdBackupRoleArn(m);
   const gpuClass = talosCluster(m).nodeClasses.find((c) => c.gpu);
   const first = m.configTargets.find((x) => x.node && x.node.name === m.controlPlaneNodes[0]?.name);
   const cluster = clusterSteps(m, ctx.engine);

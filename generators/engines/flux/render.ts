@@ -136,7 +136,7 @@ export function fluxSteps(model: EnvironmentModel, plan: readonly DeliveryUnit[]
       dependsOn: [...new Set(deps)].filter((d) => d !== name).sort(),
       serviceAccountName: u?.kind === 'workload' ? tenantServiceAccount(u.namespace) : undefined,
       keep: u?.onDelete === 'orphan',
-      manifests: s.manifests.map((o) => manifestFileName(o)),
+      manifests: s.manifests.map((o) => manifestFileName(o, u?.namespace)),
       applies: s.part === 'main' && u?.chart ? [] : [...s.manifests.map((o) => o.apiVersion), ...workloadApplies(model, u)],
     });
   }

@@ -3,7 +3,7 @@
  * may do, the IMDS hop limit of each pool, the images, the buckets and their keys, the IRSA roles.
  * The stacks (stacks.ts), the README section and the checks read this; nothing here renders.
  */
-import { CHART_ADDON_IAM_ROLE } from '../../catalog/irsa.js';
+import { CHART_ADDON_IAM_ROLE, etcdBackupRoleArn } from '../../catalog/irsa.js';
 import { dedicatedSecretStores, resolveAddons } from '../../catalog/resolve.js';
 import { dedicatedStoreAuth, platformStoreAuth, storeNamespace, storeRoleName, type StoreAuth } from '../../catalog/secret-stores.js';
 import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
@@ -253,7 +253,7 @@ function irsaRoles(m: EnvironmentModel): IrsaRolePlan[] {
         add(s.auth.roleArn, eso.namespace, s.auth.serviceAccount, `${s.who} (ClusterSecretStore JWT auth)`, s.statements);
       }
   const backup = addons.find((a) => a.name === 'etcd-backup');
-  const backupRole = backup && str(m.addons.find((a) => a.name === 'etcd-backup')?.settings[CHART_ADDON_IAM_ROLE]);
+  const backupRole = backup && etcdBackupRoleArn(m);
   if (backup && backupRole) add(backupRole, backup.namespace, 'etcd-backup', 'etcd-backup (snapshot uploads)', etcdBackupStatements(m));
   for (const w of m.workloads) if (w.serviceAccount.iamRoleArn) add(w.serviceAccount.iamRoleArn, w.namespace, w.name, `workload ${w.name} (its permissions are the team's: attach policies to this role)`, []);
   return out;

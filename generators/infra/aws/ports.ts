@@ -12,6 +12,9 @@
  * never revokes the rules the controller added.
  */
 import { resolveAddons } from '../../catalog/resolve.js';
+import { hostNetworkPods } from '../../catalog/host-network.js';
+import { nodesOf as schedulerNodes, placeable } from '../../plan/nodes.js';
+import type { PodPlacement } from '../../plan/needs.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { distributionOf } from '../../distributions/registry.js';
 import type { NodeGroup, Peer, PortRule } from './facts.js';
@@ -34,20 +37,28 @@ export function portTable(m: EnvironmentModel): PortRule[] {
   const cilium = addons.find((a) => a.name === 'cilium');
   if (m.cluster.network.cni === 'cilium') rows.push(...ciliumPorts(cilium?.chart?.version ?? ''));
   else rows.push({ protocol: 'udp', from: facts.flannel.port, to: facts.flannel.port, peers: ['controlplane', 'worker'], targets: ['controlplane', 'worker'], component: facts.flannel.component, purpose: 'VXLAN overlay: pod traffic between nodes', source: facts.flannel.source });
-  if (addons.some((a) => a.name === 'kube-prometheus-stack'))
-    rows.push({
-      protocol: 'tcp',
-      from: 9100,
-      to: 9100,
-      peers: ['controlplane', 'worker'],
-      targets: ['controlplane', 'worker'],
-      component: 'prometheus-node-exporter (kube-prometheus-stack)',
-      purpose: 'Prometheus scrapes node-exporter on every node’s address (host network)',
-      source: 'prometheus-community/helm-charts prometheus-node-exporter-4.56.1:charts/prometheus-node-exporter/values.yaml (hostNetwork: true, service.port 9100)',
-    });
+  rows.push(...hostNetworkPorts(m, addons));
   for (const e of facts.endpointPorts(m))
     rows.push({ protocol: 'tcp', from: e.port, to: e.port, peers: ['api-lb'], targets: ['controlplane'], component: `API load balancer (${e.name})`, purpose: e.purpose, source: e.source });
   return rows;
+}
+
+/**
+ * The ports add-on pods serve on the host network to pods on other nodes (catalog/host-network.ts `serves`, from the
+ * rendered values and the chart's defaults): open to the node groups its clients can be scheduled on, on the node
+ * groups the server runs on (plan/nodes.ts placeable: their tolerations and node selectors). None when the pod is
+ * not on the host network (it is then reached on its pod address, through the overlay), or no client runs.
+ */
+function hostNetworkPorts(m: EnvironmentModel, addons: ReturnType<typeof resolveAddons>): PortRule[] {
+  const nodes = schedulerNodes(m);
+  const groupsOf = (p: PodPlacement): NodeGroup[] => (['controlplane', 'worker'] as const).filter((g) => nodes.some((n) => n.role === g && placeable(p, n)));
+  return hostNetworkPods(addons).flatMap((h) => {
+    if (!h.serves) return [];
+    const peers = groupsOf(h.serves.clients);
+    const targets = groupsOf(h.placement);
+    if (peers.length === 0 || targets.length === 0) return [];
+    return [{ protocol: 'tcp', from: h.serves.port, to: h.serves.port, peers, targets, component: `${h.who} (${h.addon})`, purpose: h.serves.purpose, source: `${h.serves.source}; addons.${h.addon}.values.${h.serves.key}` }];
+  });
 }
 
 /** The ports (for people): `6443/tcp`, `2379-2380/tcp`, `ICMP echo`. */

@@ -21,7 +21,12 @@ const objectNeedsOf = (o: K8sObject, ns: string): string[] => objectFacts(o as n
 const uniquePaths = (ps: InputPath[]): InputPath[] => [...new Map(ps.map((p) => [JSON.stringify(p), p])).values()];
 
 /** File name of a manifest: <kind>-<name>.yaml, lower case. */
-export const manifestFileName = (o: { kind: string; metadata: { name: string } }): string => `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
+/**
+ * File of an add-on's manifest: <kind>-<name>.yaml, or <kind>-<namespace>-<name>.yaml for an object outside the
+ * add-on's namespace (`own`), where names repeat: the IMDS denial of each extra namespace (catalog/resolve.ts withImdsDenial).
+ */
+export const manifestFileName = (o: { kind: string; metadata: { name: string; namespace?: string } }, own?: string): string =>
+  `${o.kind.toLowerCase()}-${own !== undefined && o.metadata.namespace !== undefined && o.metadata.namespace !== own ? `${o.metadata.namespace}-` : ''}${o.metadata.name}.yaml`;
 
 /**
  * What each extra manifest asks of the engine inside its unit, from the delivery graph: before the
@@ -63,7 +68,7 @@ export function addonFiles(model: EnvironmentModel, addons: readonly ResolvedAdd
   for (const a of addons) {
     const seen = new Set<string>();
     for (const o of synthesized[a.name] ?? []) {
-      const file = manifestFileName(o as K8sObject);
+      const file = manifestFileName(o as K8sObject, a.namespace);
       if (seen.has(file)) throw new Error(`add-on ${a.name}: two manifests would be written to ${file}`);
       seen.add(file);
       files.push({ path: `${manifestsDir(a.name)}/${file}`, content: toYaml(o), inputs: uniquePaths([...a.inputs, ...a.manifestInputs]) });

@@ -4,7 +4,7 @@
  * each ALB is placed in, with the tags load balancers without explicit subnets are discovered by.
  */
 import { ESO_SSM_SERVICE_ACCOUNT } from '../../catalog/external-secrets.js';
-import { irsaRoleArn } from '../../catalog/irsa.js';
+import { etcdBackupRoleArn, irsaRoleArn } from '../../catalog/irsa.js';
 import { distributionOf } from '../../distributions/registry.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { imdsNamespaces, networkPolicyEnforcer, networkPolicyEnforcerInputs } from '../../catalog/network-policies.js';
@@ -74,9 +74,9 @@ export const ec2Sections: SectionProvider = (m: EnvironmentModel): ReadmeSection
   // IRSA validation refuses them, so for a valid environment this section follows ['addons'] alone.
   const settingsOf = (name: string) => m.addons.find((a) => a.name === name)?.settings;
   const esoRole = irsaRoleArn(m, settingsOf('external-secrets'));
-  const etcdBackupRole = irsaRoleArn(m, settingsOf('etcd-backup'));
   const backupAddon = resolveAddons(m).find((a) => a.name === 'etcd-backup');
   const backup = backupAddon !== undefined;
+  const etcdBackupRole = backup ? etcdBackupRoleArn(m) : undefined;
   const egress = distributionOf(m).readme.egress;
   const schemes = [...new Set(m.workloads.flatMap((w) => (w.ingress ? [w.ingress.scheme] : [])))].sort();
   return [

@@ -2,7 +2,7 @@
  * Talos' add-on (catalog data): encrypted etcd snapshots to S3 through the Talos API (talos-backup).
  */
 import { CronJob, ServiceAccount } from '../../../lib/k8s-objects.js';
-import { CHART_ADDON_IAM_ROLE, irsaRoleArn } from '../../../catalog/irsa.js';
+import { CHART_ADDON_IAM_ROLE, etcdBackupRoleArn } from '../../../catalog/irsa.js';
 import { controlPlaneSelector } from '../../../catalog/placement.js';
 import { CONTROL_PLANE_TOLERATION, type CatalogEntry, type K8sObject } from '../../../catalog/types.js';
 import type { EnvironmentInput } from '../../../model/input.js';
@@ -77,18 +77,15 @@ const conditions: Rule = ({ input }, report) => {
     report('addon-etcd-backup', ['cluster', 'datastore', 'backup', 'ageRecipientPublicKey'], `'${ds.backup.ageRecipientPublicKey}' is not an age X25519 public key`, { hint: 'an age recipient is age1 followed by 58 bech32 characters' });
 };
 
-/** With IRSA the job should assume its own role. */
-const irsa: Rule = ({ input }, report) => {
-  if (input.aws.iam?.mode !== 'irsa' || !etcdBackupOn(input)) return;
-  if (typeof input.addons?.['etcd-backup']?.settings?.[CHART_ADDON_IAM_ROLE] !== 'string')
-    report('addon-irsa', ['aws', 'iam', 'mode'], 'with IRSA, etcd-backup needs addons.etcd-backup.settings.iamRoleArn', { severity: 'warning', hint: 'without it the backup job uses the node instance profile' });
-};
-
 export const etcdBackup: CatalogEntry = {
   name: 'etcd-backup',
   description: 'Encrypted etcd snapshots to S3 on a schedule (talos-backup CronJob on control-plane nodes)',
   namespace: 'etcd-backup',
-  nodeCredentials: true,
+  // The instance profile only without IRSA: with aws.iam.mode irsa the job always has a role of its own
+  // (catalog/irsa.ts etcdBackupRoleArn), reads a projected token (AWS_WEB_IDENTITY_TOKEN_FILE) and calls STS itself, and
+  // its namespace is denied IMDS like any other (the control-plane role then holds no snapshot grant: ../aws.ts
+  // controlPlanePodsWithNodeCredentials).
+  nodeCredentials: ({ model }) => etcdBackupRoleArn(model) === undefined,
   syncWave: 1,
   enabledByDefault: (m) => m.cluster.distribution === 'talos' && m.cluster.datastore.type === 'etcd' && m.cluster.datastore.backup !== undefined,
   condition: 'Talos with cluster.datastore.backup',
@@ -98,13 +95,13 @@ export const etcdBackup: CatalogEntry = {
   clusterResources: [],
   iamRole: 'irsa',
   program: 'talos-backup',
-  rules: { conditions, irsa },
-  settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only)' },
+  rules: { conditions },
+  settings: { [CHART_ADDON_IAM_ROLE]: 'IAM role ARN the job assumes with IRSA (aws.iam.mode irsa only; default: <cluster>-etcd-backup in the environment\'s account, which the AWS layer creates)' },
   manifests: ({ model, namespace, settings }) => {
     const ds = model.cluster.datastore;
     if (ds.type !== 'etcd' || !ds.backup) throw new Error('etcd-backup needs cluster.datastore.backup (checked by rule addon-etcd-backup)');
     const b = ds.backup;
-    const roleArn = irsaRoleArn(model, settings);
+    const roleArn = etcdBackupRoleArn(model);
     const talosSa: K8sObject = { apiVersion: 'talos.dev/v1alpha1', kind: 'ServiceAccount', metadata: { name: TALOS_SA, namespace }, spec: { roles: [ETCD_BACKUP_ROLE] } };
     const sa = new ServiceAccount({ metadata: { name: 'etcd-backup', namespace }, automountServiceAccountToken: false });
     const env = [
