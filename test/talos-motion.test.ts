@@ -393,7 +393,7 @@ describe(`${ENV}: the first sync under Argo CD with pools joining late`, () => {
   };
 
   it('every Application (the root included) syncs automatically with selfHeal and retries without limit, with the latest revision', () => {
-    const apps = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc);
+    const apps = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc).filter((d) => d.kind === 'Application'); // apps/ also holds the root's monitoring objects
     expect(apps.length).toBeGreaterThan(10);
     for (const a of apps) {
       expect(a.spec.syncPolicy.automated, a.metadata.name).toMatchObject({ selfHeal: true });
