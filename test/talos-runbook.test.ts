@@ -60,8 +60,10 @@ describe('Talos runbook scripts', () => {
     expect(t.upgraded).toStrictEqual([...CPS, WORKER]);
     // No control plane was upgraded while another one's etcd was down (Talos 1.13's upgrade API does not check).
     expect(t.unsafe).toBeUndefined();
-    // Every gate asked a control plane; the worker's health API (refused) was never used.
-    expect(new Set(t.healthChecks)).toStrictEqual(new Set([CPS[0]]));
+    // Every gate asked a control plane (the first that answers: cp-1 is down during its own upgrade); the worker's
+    // health API (refused) was never used.
+    expect(t.healthChecks!.length).toBeGreaterThan(0);
+    expect(t.healthChecks!.every((ip) => CPS.includes(ip))).toBe(true);
     expect(t.etcdChecks!.every((ip) => CPS.includes(ip))).toBe(true);
     expect(Object.values(t.nodes).every((n) => !n.down)).toBe(true);
   });
