@@ -53,8 +53,7 @@ const ADDR = `addr() { case "$1" in '' | *[!0-9a-fA-F.:]*) log "not an address: 
 
 /**
  * Control planes in turn: `any_cp CMD…` runs `CMD… --nodes <cp>` through each fixed control plane until one succeeds,
- * so a kubeconfig fetch or a health check does not depend on the first control plane being up (the RKE2 replace-server
- * asks each etcd pod in turn the same way).
+ * so a kubeconfig fetch or a health check does not depend on the first control plane being up.
  */
 function controlPlaneLines(m: EnvironmentModel): string[] {
   const cps = m.controlPlaneNodes.map((n) => n.ip);
