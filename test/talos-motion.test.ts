@@ -302,6 +302,14 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(n.config).toBeUndefined();
   });
 
+  it('ODP_DRAIN_TIMEOUT that is not a duration: refused before anything is applied', () => {
+    setFleet(fleet(false));
+    const r = run(runbookScript(rendered().model, 'apply'), { ODP_DRAIN_TIMEOUT: '5m; reboot' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('odp-talos-apply: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not 5m; reboot');
+    expect(calls().some((c) => c.startsWith('talosctl apply-config'))).toBe(false);
+  });
+
   // talosctl health without node lists expects discovery's members, and an instance the refresh terminated stays one
   // until its affiliate's TTL (30 minutes) expires: the gate after each pool waited that out.
   it("upgrade: the gate after a pool's refresh expects the Nodes the API lists, not the terminated instances discovery still lists", () => {
