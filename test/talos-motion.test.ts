@@ -56,6 +56,14 @@ interface Fleet {
   neverBack?: string[];
   /** kubectl cannot reach the API server. */
   apiDown?: boolean;
+  /** Pods by Node name (a DaemonSet's, a bare one, or a workload's `app`), and the PodDisruptionBudgets over apps. */
+  pods?: { ns: string; name: string; node: string; app?: string; daemonSet?: boolean; bare?: boolean }[];
+  pdbs?: { ns: string; name: string; app: string; minAvailable: number }[];
+  /** Nodes rebooted with workload pods still on them (stopped, not evicted): "<node>: <pods>". */
+  rebootedWithPods?: string[];
+  /** Minutes passed; a failed health check waited its --wait-timeout, and why it failed. */
+  clock?: number;
+  healthFailures?: string[];
 }
 
 /** The cluster at the old version, both pools' old instances InService, and (merged) their replacements waiting. */
@@ -223,7 +231,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     setFleet({ ...fleet(true), rebootOnApply: true });
     const r = run(runbookScript(rendered().model, 'upgrade'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.10: its config cannot be applied live (talosctl said why above): staged, then rebooted (talosctl reboot waits until it is back)');
+    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.10: its config cannot be applied live (talosctl said why above): drained, staged, then rebooted (talosctl reboot waits until it is back)');
     const f = state();
     expect(f.unsafe).toBeUndefined();
     expect(f.events!.filter((e) => /^(reboot|upgrade) (cp|gpu)/.test(e))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot gpu-1', 'upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
@@ -252,6 +260,79 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot i-old-general-amd64-0', 'reboot i-old-general-amd64-1', 'reboot i-old-general-arm64-0', 'reboot i-old-general-arm64-1', 'reboot gpu-1']);
   });
 
+  /** A Deployment `web` (two replicas, on the amd64 pool and the GPU node) under a budget, and node-exporter on every node. */
+  const withPods = (f: Fleet, minAvailable: number): Fleet => ({
+    ...f,
+    pods: [
+      { ns: 'shop', name: 'web-0', node: 'i-old-general-amd64-0', app: 'web' },
+      { ns: 'shop', name: 'web-1', node: 'gpu-1', app: 'web' },
+      ...Object.values(f.nodes).filter((n) => !n.maintenance).map((n) => ({ ns: 'monitoring', name: `node-exporter-${n.name}`, node: n.name, daemonSet: true })),
+    ],
+    pdbs: [{ ns: 'shop', name: 'web', app: 'web', minAvailable }],
+  });
+
+  // A Talos reboot stops the pods without evicting them (no drain in the Reboot sequence; talosctl reboot does not drain
+  // by default): every replica on the node went down at once, whatever its PodDisruptionBudget said.
+  it("apply with a reboot: each node drained first (evictions as the budgets allow), then uncordoned once it is back", () => {
+    setFleet(withPods({ ...fleet(false), rebootOnApply: true }, 1));
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(f.rebootedWithPods).toBeUndefined();
+    expect(calls()).toContain('kubectl drain i-old-general-amd64-0 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m');
+    expect(Object.values(f.nodes).some((n) => (n as { cordoned?: boolean }).cordoned)).toBe(false);
+    expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot i-old-general-amd64-0', 'reboot i-old-general-amd64-1', 'reboot i-old-general-arm64-0', 'reboot i-old-general-arm64-1', 'reboot gpu-1']);
+    // The replicas were evicted one node at a time and run elsewhere: both still exist.
+    expect(f.pods!.filter((p) => p.app === 'web').length).toBe(2);
+  });
+
+  it('apply with a reboot: a budget that allows no eviction stops the script within the drain timeout; the node uncordoned, neither staged nor rebooted', () => {
+    setFleet(withPods({ ...fleet(false), rebootOnApply: true }, 2));
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error when evicting pods/"web-0" -n "shop" (will retry after 5s): Cannot evict pod as it would violate the pod\'s disruption budget.');
+    expect(r.stderr).toContain('global timeout reached: 5m0s');
+    expect(r.stderr).toContain('odp-talos-apply: 10.10.1.20 (i-old-general-amd64-0): not drained within 5m: a PodDisruptionBudget allows no eviction of a pod kubectl named above');
+    const f = state();
+    expect(f.rebootedWithPods).toBeUndefined();
+    expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3']);
+    const n = f.nodes['10.10.1.20'] as Fleet['nodes'][string] & { cordoned?: boolean; staged?: string };
+    expect(n.cordoned).toBeUndefined();
+    expect(n.staged).toBeUndefined();
+    expect(n.config).toBeUndefined();
+  });
+
+  it('ODP_DRAIN_TIMEOUT that is not a duration: refused before anything is applied', () => {
+    setFleet(fleet(false));
+    const r = run(runbookScript(rendered().model, 'apply'), { ODP_DRAIN_TIMEOUT: '5m; reboot' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('odp-talos-apply: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not 5m; reboot');
+    expect(calls().some((c) => c.startsWith('talosctl apply-config'))).toBe(false);
+  });
+
+  // talosctl health without node lists expects discovery's members, and an instance the refresh terminated stays one
+  // until its affiliate's TTL (30 minutes) expires: the gate after each pool waited that out.
+  it("upgrade: the gate after a pool's refresh expects the Nodes the API lists, not the terminated instances discovery still lists", () => {
+    setFleet(fleet(true));
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(f.events!.filter((e) => e.startsWith('terminate ')).length).toBe(4);
+    expect(f.healthFailures).toBeUndefined();
+    expect(calls().filter((c) => c.startsWith('talosctl health')).at(-1)).toBe('talosctl health --wait-timeout 10m --control-plane-nodes 10.10.1.10,10.10.1.11,10.10.1.12 --worker-nodes 10.10.1.50,10.10.1.25,10.10.1.26,10.10.1.35,10.10.1.36 --nodes 10.10.1.10');
+  });
+
+  it('the first control plane unreachable: the kubeconfig comes through the next one; the script stops at its apply, naming it, before any drain or reboot', () => {
+    const f0 = fleet(false);
+    (f0.nodes['10.10.1.10'] as { unreachable?: boolean }).unreachable = true;
+    setFleet({ ...f0, rebootOnApply: true });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(calls()).toContain(`talosctl kubeconfig --merge=false --force ${home}/.odp/${ENV}/kubeconfig --nodes 10.10.1.11`);
+    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.10: its config was not applied (talosctl said why above)');
+    expect(calls().some((c) => c.startsWith('kubectl drain') || c.startsWith('talosctl reboot') || c.startsWith('talosctl upgrade '))).toBe(false);
+  });
+
   // kubectl in the apply and upgrade scripts read the shell's KUBECONFIG: another cluster's listed none of the pools'
   // Nodes, and the pools' configs were silently never applied (a kubectl failure inside `for n in $(…)` did not stop it).
   it("apply: the pools' Nodes are asked of this cluster (a fresh kubeconfig through the Talos API), whatever KUBECONFIG the shell had", () => {
@@ -266,7 +347,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
       expect(nodes.length).toBe(2);
       expect(nodes.every((n) => n.config === `config of ${pool} (${NEW})\n`)).toBe(true);
     }
-    expect(calls()).toContain(`talosctl kubeconfig --nodes 10.10.1.10 --merge=false --force ${home}/.odp/${ENV}/kubeconfig`);
+    expect(calls()).toContain(`talosctl kubeconfig --merge=false --force ${home}/.odp/${ENV}/kubeconfig --nodes 10.10.1.10`);
   });
 
   it('apply: kubectl unable to list a pool stops the script (it does not skip the pool)', () => {

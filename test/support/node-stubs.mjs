@@ -656,6 +656,9 @@ function kubectl() {
   }
   // Talos worker gates: `kubectl wait --for=condition=Ready node/<name>`, `get nodes -o jsonpath` of workers.
   const talos = readJson(w('talos.json'), undefined);
+  // The Talos gate's worker list: every Node's InternalIP (a node with `registered: false` has none).
+  if (talos && args[0] === 'get' && args[1] === 'nodes' && args.some((a) => a.includes('InternalIP')) && !args.some((a) => a.includes('osImage') || a.includes('.metadata.name')))
+    return process.stdout.write(Object.entries(talos.nodes).filter(([, n]) => !n.maintenance && n.registered !== false).map(([ip]) => ip).join(' '));
   if (talos && args[0] === 'wait') {
     const node = args.find((a) => a.startsWith('node/'))?.slice(5);
     const n = Object.values(talos.nodes).find((x) => x.name === node);
@@ -703,7 +706,9 @@ function talosctl() {
       // Time passes while health waits: every rebooting node gets closer to being back.
       for (const ip of Object.keys(t.nodes)) wake(ip);
       const cps = (opt('--control-plane-nodes') ?? '').split(',').filter(Boolean);
-      const bad = Object.entries(t.nodes).filter(([ip, n]) => n.down || n.registered === false || (n.role === 'controlplane' && n.etcd !== 'Running') || (cps.length > 0 && n.role === 'controlplane' && !cps.includes(ip)));
+      // Explicit lists replace discovery's members (v1alpha1_cluster.go:126-163): a node with no Node is then not expected.
+      const given = [...cps, ...(opt('--worker-nodes') ?? '').split(',').filter(Boolean)];
+      const bad = Object.entries(t.nodes).filter(([ip, n]) => n.down || (n.registered === false && (given.length === 0 || given.includes(ip))) || (n.role === 'controlplane' && n.etcd !== 'Running') || (cps.length > 0 && n.role === 'controlplane' && !cps.includes(ip)));
       if (bad.length > 0) fail(1, `waiting for etcd members / nodes ready: ${bad.map(([ip]) => ip).join(', ')}`);
       t.healthChecks = [...(t.healthChecks ?? []), nodes[0]];
       save();

@@ -19,7 +19,20 @@
  *   (v1alpha1_sequencer.go:238-255). `reboot` (--wait, the default) returns once the node booted again (boot ID
  *   changed), its etcd rejoining at the next ask. A control plane going down while another one is down or about to
  *   go down is recorded in `unsafe`. `--dry-run` changes nothing. `kubeconfig --nodes <cp> … <path>`: writes this
- *   cluster's admin kubeconfig (cmd/talosctl/cmd/talos/kubeconfig.go:44-125).
+ *   cluster's admin kubeconfig (cmd/talosctl/cmd/talos/kubeconfig.go:44-125). A node marked `unreachable` answers
+ *   nothing ("connection refused"). `reboot` stops the node's pods without evicting them (the Reboot sequence has no
+ *   drain: v1alpha1_sequencer.go:238-256): a workload pod still there is recorded in `rebootedWithPods`.
+ *   `health` (v1alpha1_cluster.go:126-163, pkg/cluster/check/default.go, kubernetes.go): it expects the nodes of
+ *   --control-plane-nodes/--worker-nodes when given, else discovery's members: every node out of maintenance mode and
+ *   the `affiliates` of terminated instances until their TTL (30 minutes) expires; it fails while an expected node is
+ *   down or unreachable, the Nodes differ from the expected ones, or any Node is down or cordoned (every Node is listed:
+ *   kubernetes.go:216-260). Time: `clock` (minutes); a health check that fails has waited its --wait-timeout.
+ * - kubectl drain NAME (kubernetes/kubectl@dee3483a3 pkg/drain/drain.go:295-330, pkg/cmd/drain/drain.go:226-230,
+ *   335-360): cordons the Node, refuses DaemonSet pods without --ignore-daemonsets and pods without a controller
+ *   without --force, evicts the others: a PodDisruptionBudget (`pdbs`: app, minAvailable) with no disruption allowed
+ *   refuses with 429 "Cannot evict pod as it would violate the pod's disruption budget." (kubernetes/kubernetes
+ *   pkg/registry/core/pod/storage/eviction.go), retried until --timeout ("global timeout reached"), exit 1. An evicted
+ *   pod's replacement runs on another schedulable node. `kubectl uncordon NAME`.
  * - kubectl get --raw /version: the API server's version (fleet.api). kubectl get nodes -l node.opendev.dev/pool=P: the registered Nodes of P (instances out of maintenance mode),
  *   their InternalIP or their osImage, "Talos (<tag>)" (pkg/machinery/version/osrelease.go:15-27). With KUBECONFIG set
  *   to a file other than the one `talosctl kubeconfig` wrote, kubectl asks another cluster: none of these Nodes.
@@ -61,8 +74,10 @@ const write = (path, text) => {
 
 function talosctl() {
   const ips = (opt('--nodes') ?? '').split(',').filter(Boolean);
-  const verb = args.find((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets', '--to'].includes(args[i - 1]));
-  const node = (ip) => f.nodes[ip] ?? fail(1, `rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
+  const positional = args.filter((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets', '--to', '--control-plane-nodes', '--worker-nodes'].includes(args[i - 1]));
+  const verb = positional[0];
+  const refused = (ip) => fail(1, `rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
+  const node = (ip) => (f.nodes[ip] && !f.nodes[ip].unreachable ? f.nodes[ip] : refused(ip));
   const cpOnly = (ip, api) => {
     if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
   };
@@ -120,6 +135,9 @@ function talosctl() {
     case 'reboot': {
       const n = node(ips[0]);
       goingDown(n);
+      // The Reboot sequence stops the pods; it does not evict them.
+      const left = (f.pods ?? []).filter((p) => p.node === n.name && !p.daemonSet);
+      if (left.length > 0) f.rebootedWithPods = [...(f.rebootedWithPods ?? []), `${n.name}: ${left.map((p) => p.name).join(' ')}`];
       if (n.staged) n.config = n.staged;
       delete n.staged;
       n.down = 1;
@@ -135,7 +153,8 @@ function talosctl() {
       return save();
     }
     case 'kubeconfig':
-      return write(args[args.length - 1], 'admin kubeconfig of the fleet\n');
+      node(ips[0]);
+      return write(positional[1], 'admin kubeconfig of the fleet\n');
     case 'etcd':
       for (const ip of ips) cpOnly(ip, 'member list');
       wake();
@@ -147,8 +166,26 @@ function talosctl() {
       // --wait-timeout: health waits (a reboot takes less than its 10 minutes).
       for (let i = 0; i < 5; i++) wake();
       save();
-      const bad = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && (n.down || (n.role === 'controlplane' && n.etcd !== 'Running')));
-      if (bad.length > 0) fail(1, `waiting for nodes: ${bad.map(([ip]) => ip).join(', ')}`);
+      const registered = Object.entries(f.nodes).filter(([, n]) => !n.maintenance);
+      const list = (flag) => (opt(flag) ?? '').split(',').filter(Boolean);
+      const given = [...list('--control-plane-nodes'), ...list('--worker-nodes')];
+      f.clock = f.clock ?? 0;
+      const members = [...registered.map(([ip]) => ip), ...(f.affiliates ?? []).filter((a) => a.until > f.clock).map((a) => a.ip)];
+      const expected = given.length > 0 ? given : members;
+      const bad = [
+        ...expected.filter((ip) => !f.nodes[ip] || f.nodes[ip].unreachable || f.nodes[ip].down).map((ip) => `${ip} (apid or kubelet not answering)`),
+        ...registered.filter(([ip]) => !expected.includes(ip)).map(([ip]) => `${ip} (a Node not expected)`),
+        ...registered.filter(([, n]) => n.down || (n.role === 'controlplane' && n.etcd !== 'Running')).map(([ip]) => `${ip} (not ready)`),
+        ...registered.filter(([, n]) => n.cordoned).map(([ip]) => `${ip} (not schedulable)`),
+      ];
+      if (bad.length > 0) {
+        f.clock += Number(/^(\d+)m$/.exec(opt('--wait-timeout') ?? '')?.[1] ?? 20);
+        f.healthFailures = [...(f.healthFailures ?? []), `${f.clock}: ${bad.join(', ')}`];
+        save();
+        fail(1, `healthcheck error: waiting for nodes: ${bad.join(', ')}`);
+      }
+      f.clock += 1;
+      save();
       return process.stdout.write('all checks passed\n');
     }
     case 'upgrade': {
@@ -174,15 +211,67 @@ function kubectl() {
   const other = process.env.KUBECONFIG && !(existsSync(process.env.KUBECONFIG) && readFileSync(process.env.KUBECONFIG, 'utf8') === 'admin kubeconfig of the fleet\n');
   const pool = /^node\.opendev\.dev\/pool=(.+)$/.exec(opt('-l') ?? '')?.[1];
   const jsonpath = opt('-o') ?? '';
+  if (f.apiDown) fail(1, 'The connection to the server api.fixture.internal:6443 was refused');
+  const listed = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !other);
+  const byName = (name) => listed.find(([, n]) => n.name === name)?.[1] ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
+  if (args[0] === 'drain') return drain(byName(args[1]));
+  if (args[0] === 'uncordon') {
+    delete byName(args[1]).cordoned;
+    save();
+    return process.stdout.write(`node/${args[1]} uncordoned\n`);
+  }
+  // Every registered Node: "<name> <InternalIP>", or the InternalIPs alone.
+  if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('.metadata.name') && jsonpath.includes('InternalIP'))
+    return process.stdout.write(listed.map(([ip, n]) => `${n.name} ${ip}\n`).join(''));
+  if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP') && !jsonpath.includes('osImage'))
+    return process.stdout.write(listed.map(([ip]) => ip).join(' '));
   // Every registered Node: "<InternalIP> <osImage>".
   if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP') && jsonpath.includes('osImage'))
     return process.stdout.write(Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !other).map(([ip, n]) => `${ip} ${n.os}\n`).join(''));
   if (args[0] !== 'get' || args[1] !== 'nodes' || !pool) fail(1, `unexpected kubectl ${args.join(' ')}`);
-  if (f.apiDown) fail(1, 'The connection to the server api.fixture.internal:6443 was refused');
   const nodes = Object.entries(f.nodes).filter(([, n]) => n.pool === pool && !n.maintenance && !other);
   if (jsonpath.includes('osImage')) return process.stdout.write(nodes.map(([, n]) => `${n.os}\n`).join(''));
   if (jsonpath.includes('InternalIP')) return process.stdout.write(nodes.map(([ip]) => ip).join(' '));
   fail(1, `unexpected kubectl ${args.join(' ')}`);
+}
+
+/** kubectl drain: cordon, then evict as the budgets allow (kubectl's order and messages). */
+function drain(n) {
+  const out = (l) => process.stdout.write(`${l}\n`);
+  const err = (l) => process.stderr.write(`${l}\n`);
+  n.cordoned = true;
+  save();
+  out(`node/${n.name} cordoned`);
+  const pods = (f.pods ?? []).filter((p) => p.node === n.name);
+  const ds = pods.filter((p) => p.daemonSet);
+  if (ds.length > 0 && !args.includes('--ignore-daemonsets')) fail(1, `error: unable to drain node "${n.name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((p) => `${p.ns}/${p.name}`).join(', ')}, continuing command...`);
+  if (ds.length > 0) err(`Warning: ignoring DaemonSet-managed Pods: ${ds.map((p) => `${p.ns}/${p.name}`).join(', ')}`);
+  const bare = pods.filter((p) => p.bare);
+  if (bare.length > 0 && !args.includes('--force')) fail(1, `error: unable to drain node "${n.name}" due to error: cannot delete Pods that declare no controller (use --force to override): ${bare.map((p) => `${p.ns}/${p.name}`).join(', ')}, continuing command...`);
+  const timeout = (/^--timeout=(.+)$/.exec(args.find((a) => a.startsWith('--timeout=')) ?? '')?.[1] ?? '0s').replace(/^(\d+)m$/, '$1m0s');
+  const up = (node) => node && !node.down && !node.unreachable && !node.maintenance;
+  const stuck = [];
+  for (const p of pods.filter((x) => !x.daemonSet)) {
+    out(`evicting pod ${p.ns}/${p.name}`);
+    const pdb = (f.pdbs ?? []).find((b) => b.ns === p.ns && b.app === p.app);
+    const healthy = (f.pods ?? []).filter((x) => x.app === p.app && x.ns === p.ns && up(Object.values(f.nodes).find((y) => y.name === x.node))).length;
+    if (pdb && healthy - 1 < pdb.minAvailable) {
+      err(`error when evicting pods/"${p.name}" -n "${p.ns}" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`);
+      stuck.push(p);
+      continue;
+    }
+    const to = Object.values(f.nodes).find((y) => y !== n && up(y) && !y.cordoned && y.role !== 'controlplane');
+    if (p.bare || !to) f.pods = f.pods.filter((x) => x !== p);
+    else p.node = to.name;
+    out(`pod/${p.name} evicted`);
+  }
+  save();
+  if (stuck.length > 0) {
+    err(`error: unable to drain node "${n.name}" due to error: ${stuck.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: ${timeout}`).join(', ')}, continuing command...`);
+    err(`There are pending nodes to be drained:\n ${n.name}`);
+    process.exit(1);
+  }
+  out(`node/${n.name} drained`);
 }
 
 function aws() {
@@ -212,6 +301,8 @@ function aws() {
       const [ip, n] = Object.entries(f.nodes).find(([, x]) => x.instance === old[0]);
       if (n.down) f.terminatedWhileRebooting = [...(f.terminatedWhileRebooting ?? []), n.name];
       delete f.nodes[ip];
+      // Its discovery affiliate stays until its TTL expires (30 minutes: discovery_service.go:40, 272-277).
+      f.affiliates = [...(f.affiliates ?? []), { ip, until: (f.clock ?? 0) + 30 }];
       event(`terminate ${old[0]}`);
     }
     return save();

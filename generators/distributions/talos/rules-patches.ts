@@ -70,6 +70,18 @@ const LITERAL_SECRET_FIELDS: Readonly<Record<string, { paths: readonly (readonly
   SideroLinkConfig: { paths: [['uniqueToken']], instead: 'no SideroLink from a committed config' },
 };
 
+/**
+ * A SideroLink join token in SideroLinkConfig.apiUrl's query: machined reads it as the `jointoken` parameter of the URL
+ * (T@v1.13.9 internal/app/machined/pkg/controllers/siderolink/config.go:80-87 `parsed.GetParam("jointoken")`, the same at
+ * v1.12.11; internal/pkg/endpoint/endpoint.go:23-49: Go's url.Query().Get, a case-sensitive key; the documented form:
+ * website/content/v1.13/reference/cli.md:186 "…?jointoken=foobar"). An empty value is no token (Get returns "").
+ */
+function sideroLinkJoinToken(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
+  const query = url.split('#')[0]!.split('?').slice(1).join('?');
+  return query.split('&').some((kv) => kv.startsWith('jointoken=') && kv.length > 'jointoken='.length);
+}
+
 /** Every path under `doc` a pattern of LITERAL_SECRET_FIELDS reaches with a value (null, '' and `$patch: delete` set none). */
 function literalSecrets(doc: unknown, pattern: readonly string[], at: (string | number)[] = []): (string | number)[][] {
   if (pattern.length === 0) return doc === null || doc === undefined || doc === '' || (isObj(doc) && doc.$patch === 'delete') ? [] : [at];
@@ -239,6 +251,8 @@ const patchShape: Rule = ({ input }, report) => {
     for (const pattern of own?.paths ?? [])
       for (const hit of literalSecrets(doc, pattern))
         report('talos-patch-literal-secret', [...at, ...hit], `${pattern.join('.').replace(/\.\[\]/g, '[]')} holds a secret; a patch's value is written to rendered/talos/ (git): no secret is ever committed`, { key: true, hint: own!.instead });
+    if (doc.kind === 'SideroLinkConfig' && sideroLinkJoinToken(doc.apiUrl))
+      report('talos-patch-literal-secret', [...at, 'apiUrl'], "apiUrl carries a SideroLink join token (its query's jointoken parameter); a patch's value is written to rendered/talos/ (git): no secret is ever committed", { key: true, hint: LITERAL_SECRET_FIELDS.SideroLinkConfig!.instead });
     if (doc.kind !== undefined) {
       if (typeof doc.kind !== 'string' || typeof doc.apiVersion !== 'string')
         report('talos-patch', [...at, typeof doc.kind === 'string' ? 'kind' : 'apiVersion'], 'a patch for a Talos document other than v1alpha1 needs apiVersion and kind (and name for named documents)', { key: true, hint: 'e.g. apiVersion: v1alpha1, kind: ExtensionServiceConfig, name: …' });

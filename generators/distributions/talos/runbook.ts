@@ -36,7 +36,8 @@ const PRELUDE = (tag: string): string[] => [
   `log() { echo "${tag}: $*" >&2; }`,
   '# Retry "$@" until it succeeds, at most $TRIES times, $ODP_POLL seconds apart.',
   'TRIES=${ODP_TRIES:-60}',
-  'retry() { n=0; until "$@" >/dev/null 2>&1; do n=$((n + 1)); [ "$n" -lt "$TRIES" ] || { log "gave up waiting: $*"; return 1; }; sleep "${ODP_POLL:-10}"; done; }',
+  '# On giving up, what the last try said (why it failed) goes to stderr.',
+  'retry() { n=0; until out=$("$@" 2>&1); do n=$((n + 1)); [ "$n" -lt "$TRIES" ] || { printf \'%s\\n\' "$out" >&2; log "gave up waiting: $*"; return 1; }; sleep "${ODP_POLL:-10}"; done; }',
 ];
 
 const linesOf = (steps: CommandStep[]): string[] => steps.flatMap((s) => [`# ${s.title}`, ...s.lines]);
@@ -47,13 +48,50 @@ const materialize = (m: EnvironmentModel, t: ConfigTarget): string => `npm run t
 /** A pool's node addresses, asked of the cluster. */
 const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l ${POOL_NODE_LABEL}=${t.pool.name} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
 
-/** The gate after any node's upgrade: etcd has a leader on every control plane, then the cluster's health through one. */
-function gateLines(m: EnvironmentModel): string[] {
+/** `addr WORD`: refuses a word that is not an IP address before it reaches talosctl. */
+const ADDR = `addr() { case "$1" in '' | *[!0-9a-fA-F.:]*) log "not an address: $1"; return 1 ;; esac; }`;
+
+/**
+ * Control planes in turn: `any_cp CMD…` runs `CMD… --nodes <cp>` through each fixed control plane until one succeeds,
+ * so a kubeconfig fetch or a health check does not depend on the first control plane being up.
+ */
+function controlPlaneLines(m: EnvironmentModel): string[] {
   const cps = m.controlPlaneNodes.map((n) => n.ip);
   return [
+    `CPS=${q(cps.join(' '))}`,
+    '# any_cp CMD…: CMD --nodes CP through each control plane in turn until one succeeds (the first one may be the one down).',
+    'any_cp() { for cp in $CPS; do "$@" --nodes "$cp" && return 0; log "control plane $cp: $1 $2 did not succeed through it"; done; return 1; }',
+    ADDR,
+  ];
+}
+
+/**
+ * The gate after any node's change: etcd has a leader on EVERY control plane (a quorum gate: with one member down,
+ * another control plane down would cost etcd its quorum, so the script stops there and names it), then `talosctl
+ * health` through the first control plane that answers, told which nodes to expect: the control planes and the
+ * workers the Kubernetes API lists now. Without the lists health expects discovery's members (T@v1.13.9
+ * internal/app/machined/internal/server/v1alpha1/v1alpha1_cluster.go:126-163: explicit lists first, else the
+ * discovery service; cmd/talosctl/cmd/talos/health.go:150-165, flags :216-219; identical at v1.12.11), and an instance a
+ * pool's refresh terminated stays a member until its affiliate's TTL expires, 30 minutes (audit12: discovery_service.go
+ * :40, 272-277): every gate after a refresh would wait that out. With the lists, a Node that is not Ready or still
+ * cordoned still fails it (K8sAllNodesReadyAssertion and K8sAllNodesSchedulableAssertion list every Node:
+ * pkg/cluster/check/kubernetes.go:216-260; default.go:25-81), and so does a listed node whose Talos API or kubelet
+ * does not answer (default.go:140-196). What it gives up, a Talos member with no Node, is the restore's concern: its
+ * health check keeps discovery (restoreScript).
+ */
+function gateLines(m: EnvironmentModel): string[] {
+  const cps = m.controlPlaneNodes;
+  return [
+    '# health: the cluster through a control plane, expecting the control planes and the workers the API lists now.',
+    'health() {',
+    `  listed=$(kubectl get nodes -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}') || return 1`,
+    '  workers=',
+    '  for n in $listed; do addr "$n" || return 1; case " $CPS " in *" $n "*) continue ;; esac; workers="${workers:+$workers,}$n"; done',
+    `  any_cp talosctl health --wait-timeout 10m --control-plane-nodes ${cps.map((n) => n.ip).join(',')} \${workers:+--worker-nodes "$workers"}`,
+    '}',
     `gate() {`,
-    ...cps.map((ip) => `  retry talosctl etcd members --nodes ${ip}`),
-    `  retry talosctl health --nodes ${cps[0]} --wait-timeout 10m`,
+    ...cps.map((n) => `  retry talosctl etcd members --nodes ${n.ip} || { log ${q(`control plane ${n.name} (${n.ip}): its etcd has no leader, or its Talos API does not answer: another control plane down now would cost etcd its quorum; bring it back (or replace it), then run this script again`)}; return 1; }`),
+    '  retry health',
     '}',
   ];
 }
@@ -108,8 +146,8 @@ function poolUpgradeLines(m: EnvironmentModel, pools: ConfigTarget[]): string[] 
 function kubeconfigLines(m: EnvironmentModel): string[] {
   const file = `${workDir(m.name)}/kubeconfig`;
   return [
-    "# kubectl asks this cluster (whatever KUBECONFIG the shell had): a fresh admin kubeconfig through the Talos API.",
-    `talosctl kubeconfig --nodes ${m.controlPlaneNodes[0]!.ip} --merge=false --force ${file}`,
+    "# kubectl asks this cluster (whatever KUBECONFIG the shell had): a fresh admin kubeconfig through the Talos API of a control plane.",
+    `any_cp talosctl kubeconfig --merge=false --force ${file} || { log 'no control plane gave a kubeconfig (talosctl said why above)'; exit 1; }`,
     `export KUBECONFIG=${file}`,
   ];
 }
@@ -126,14 +164,59 @@ function kubeconfigLines(m: EnvironmentModel): string[] {
  * the reboot first waits for the kubelet's finalizers and graceful shutdown and stops the pods
  * (v1alpha1_sequencer.go:238-255, v1alpha1_sequencer_tasks.go:994-1044; etcd stops only in the later stopServices phase, :479-515): the gate
  * could pass on the node still up, and the next control plane go down with it (etcd quorum gone).
+ * Only that refusal leads to the reboot (its message, the same at v1.12.11 and v1.13.9: v1alpha1_runtime.go:202/213,
+ * returned as InvalidArgument): an unreachable node or a config it rejects stops the script instead.
+ *
+ * A reboot does not drain: the Reboot sequence stops the pods (StopAllPods) without evicting them (T@v1.13.9 and
+ * T@v1.12.11 internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer.go:238-256 / 236-254, no CordonAndDrainNode;
+ * only Upgrade has it, :425-436), and `talosctl reboot` has no --drain in 1.12 (1.13's --drain defaults to false:
+ * cmd/talosctl/cmd/talos/reboot.go:142-143). So apply_node drains itself, the way every kubectl and every talosctl can:
+ * see DRAIN_NODE. `talosctl upgrade` needs none: the Upgrade sequence cordons and drains through the eviction API
+ * (CordonAndDrainNode, v1alpha1_sequencer_tasks.go:837-868; pkg/kubernetes/kubernetes.go:39-40, 239-318: a budget's 429
+ * retried every 5 s, for at most DrainTimeout = 5 minutes, after which the upgrade goes on), and talosctl 1.13 drains
+ * client-side first (--drain defaults to true, upgrade.go:368-369, 148-153).
  */
+const IMMEDIATE_REFUSED = "can't be applied in immediate mode";
+
+/**
+ * drain_node IP: the IP's Node cordoned and its pods evicted as their PodDisruptionBudgets allow, for at most
+ * $ODP_DRAIN_TIMEOUT (5m, talosctl's own DefaultDrainTimeout: T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:29-30),
+ * with the options talosctl reboot --drain uses (nodedrain.go:84-91: Force for pods no controller re-creates,
+ * IgnoreAllDaemonSets, DeleteEmptyDirData: the reboot loses them anyway). kubectl drain evicts through the eviction API;
+ * an eviction a budget refuses is a 429 "Cannot evict pod as it would violate the pod's disruption budget."
+ * (kubernetes/kubernetes pkg/registry/core/pod/storage/eviction.go checkAndDecrement), which kubectl retries every 5 s
+ * ("error when evicting pods/… (will retry after 5s): …") until --timeout ("global timeout reached"), then fails
+ * ("error: unable to drain node … There are pending nodes to be drained"): kubernetes/kubectl@dee3483a3
+ * pkg/drain/drain.go:295-330, pkg/cmd/drain/drain.go:226-230, 335-360. Then the node is uncordoned, neither staged nor
+ * rebooted, and the script stops saying which budget to look at. A node with no Node (never registered) has nothing to
+ * drain. `drained` names the Node apply_node uncordons once it is back (a cordoned Node fails the health gate).
+ */
+const DRAIN_NODE = [
+  "DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}",
+  `case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) log "ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT"; exit 2 ;; esac`,
+  'drain_node() {',
+  `  nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}')`,
+  `  drained=$(printf '%s\\n' "$nodes" | awk -v ip="$1" '$2 == ip { print $1; exit }')`,
+  '  if [ -z "$drained" ]; then log "$1: no Node registered: nothing to drain"; return 0; fi',
+  '  case "$drained" in *[!a-z0-9.-]*) log "not a Node name: $drained"; return 1 ;; esac',
+  '  if kubectl drain "$drained" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT"; then return 0; fi',
+  '  kubectl uncordon "$drained" || true',
+  '  log "$1 ($drained): not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned, its config neither staged nor rebooted. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this script again"',
+  '  return 1',
+  '}',
+];
+
 const APPLY_NODE = [
-  '# apply_node IP FILE: live if Talos can; else staged, then a reboot talosctl waits out; then the gate.',
+  '# apply_node IP FILE: live if Talos can; else drained, staged, rebooted (talosctl waits), uncordoned; then the gate.',
   'apply_node() {',
-  '  if talosctl apply-config --nodes "$1" --file "$2" --mode no-reboot; then gate; return 0; fi',
-  '  log "$1: its config cannot be applied live (talosctl said why above): staged, then rebooted (talosctl reboot waits until it is back)"',
+  '  if out=$(talosctl apply-config --nodes "$1" --file "$2" --mode no-reboot 2>&1); then printf \'%s\\n\' "$out" >&2; gate; return 0; fi',
+  '  printf \'%s\\n\' "$out" >&2',
+  `  case "$out" in *${q(IMMEDIATE_REFUSED)}*) ;; *) log "$1: its config was not applied (talosctl said why above)"; return 1 ;; esac`,
+  '  log "$1: its config cannot be applied live (talosctl said why above): drained, staged, then rebooted (talosctl reboot waits until it is back)"',
+  '  drain_node "$1"',
   '  talosctl apply-config --nodes "$1" --file "$2" --mode staged',
   '  talosctl reboot --nodes "$1"',
+  '  [ -z "$drained" ] || kubectl uncordon "$drained"',
   '  gate',
   '}',
 ];
@@ -144,8 +227,10 @@ function upgradeScript(m: EnvironmentModel): string[] {
   const pools = m.configTargets.filter((t) => !t.node);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
   const out = [
+    ...controlPlaneLines(m),
     ...kubeconfigLines(m),
     ...gateLines(m),
+    ...DRAIN_NODE,
     ...APPLY_NODE,
     '# New configs first, one node at a time: machine.install.image changes live but does nothing by itself; a change that needs a reboot reboots that node alone.',
   ];
@@ -168,8 +253,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
 }
 
 function applyScript(m: EnvironmentModel): string[] {
-  const pools = m.configTargets.some((t) => !t.node);
-  const out = [...(pools ? kubeconfigLines(m) : []), ...gateLines(m), ...APPLY_NODE];
+  const out = [...controlPlaneLines(m), ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE];
   for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
@@ -212,7 +296,8 @@ function workerKubeletRestart(via: string, controlPlanes: string[]): string[] {
   return [
     '# Workers: a kubelet registers its Node only when it starts; one that joined after the snapshot has none now.',
     `members=$(talosctl get members --nodes ${via} -o ${q('jsonpath={.spec.addresses[0]}')})`,
-    `for n in $members; do case "$n" in *[!0-9a-fA-F.:]*) log "not an address: $n"; exit 1 ;; esac; case ${q(` ${controlPlanes.join(' ')} `)} in *" $n "*) continue ;; esac; talosctl service kubelet restart --nodes "$n" || log "worker $n: kubelet not restarted (unreachable?): restart it, or replace the instance"; done`,
+    ADDR,
+    `for n in $members; do addr "$n" || exit 1; case ${q(` ${controlPlanes.join(' ')} `)} in *" $n "*) continue ;; esac; talosctl service kubelet restart --nodes "$n" || log "worker $n: kubelet not restarted (unreachable?): restart it, or replace the instance"; done`,
   ];
 }
 
