@@ -20,6 +20,7 @@ import type { DistributionDiff } from '../types.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RolloutStep } from '../../diff/lead.js';
 import type { FixedFile, RancherKeys } from './model.js';
+import { nodeRef } from '../../lib/k8s-nodes.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
 export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', 'restart', 'relabel'];
@@ -131,9 +132,9 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   };
   const commands: string[] = [];
   commands.push(...i.reasons.flatMap((r) => r.steps ?? []));
-  if (i.status === 'removed') commands.push(`kubectl drain ${i.node} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${i.node}`);
+  if (i.status === 'removed') commands.push(`kubectl drain ${nodeRef(i.node, i.address)} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${nodeRef(i.node, i.address)}`);
   else if (i.actions.includes('restart')) commands.push(`scp rendered/${env}/${keys.name}/${i.node}.yaml ${host}:/tmp/config.yaml && ssh ${host} sudo install -m 600 /tmp/config.yaml ${cfg}`, restart);
-  if (i.actions.includes('relabel')) commands.push(`kubectl label node ${i.node} --overwrite KEY=VALUE and kubectl taint node ${i.node} KEY=VALUE:EFFECT, for each new node-label and node-taint of rendered/${env}/${keys.name}/${i.node}.yaml`);
+  if (i.actions.includes('relabel')) commands.push(`kubectl label node ${nodeRef(i.node, i.address)} --overwrite KEY=VALUE and kubectl taint node ${nodeRef(i.node, i.address)} KEY=VALUE:EFFECT, for each new node-label and node-taint of rendered/${env}/${keys.name}/${i.node}.yaml`);
   // A pool's new user data is a new launch template version, which the nodes stack update rolls through an instance
   // refresh (AutoScalingInstanceRefresh). A fixed node is an AWS::EC2::Instance: CloudFormation stops and starts it
   // with the new user data (UserData: "Some interruptions"), which cloud-init does not run again (once per instance,

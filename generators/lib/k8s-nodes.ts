@@ -1,0 +1,18 @@
+/**
+ * A fixed node's Kubernetes Node, for the commands the review comment prints. On AWS a Node is not named after the
+ * environment file's node name: every distribution here names it after the EC2 hostname (each distribution's folder
+ * says how: the platform's hostname, or node-name set at boot to the private DNS name). So `kubectl drain cp-2` finds
+ * no Node; the node's private address, which the environment fixes, finds it: the Node's InternalIP (the kubelet's
+ * --node-ip, reported in status.addresses).
+ */
+
+/** A shell expression printing the name of the Node whose InternalIP is `address` (validated as an IP before it is used). */
+export function nodeNameByAddress(address: string): string {
+  if (!/^[0-9a-fA-F.:]+$/.test(address)) throw new Error(`not an IP address: ${JSON.stringify(address)}`);
+  return `$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk '$2 == "${address}" { print $1 }')`;
+}
+
+/** How a command names a fixed node's Node: by its address when the environment gives one, else by its name. */
+export function nodeRef(node: string, address: string | undefined): string {
+  return address === undefined ? node : `"${nodeNameByAddress(address)}"`;
+}
