@@ -167,7 +167,10 @@ describe('Talos impact per node', () => {
     // auto` returns with the reboot only scheduled: a health check right after it can pass on the node still up).
     const t = d.envs[0]!.talos[0]!;
     const commands = nodeCommands('e', t);
-    expect(commands.slice(0, 2)).toStrictEqual([`talosctl apply-config --nodes ${t.address ?? t.node} --file $HOME/.odp/e/${t.node}.yaml --mode staged`, `talosctl reboot --nodes ${t.address ?? t.node} (waits until it is back)`]);
+    // Drained first (a Talos reboot stops pods without evicting them), uncordoned after.
+    expect(commands[0]).toMatch(/^kubectl drain \S.* --ignore-daemonsets --delete-emptydir-data --force --timeout=5m$/);
+    expect(commands[3]).toMatch(/^kubectl uncordon /);
+    expect(commands.slice(1, 3)).toStrictEqual([`talosctl apply-config --nodes ${t.address ?? t.node} --file $HOME/.odp/e/${t.node}.yaml --mode staged`, `talosctl reboot --nodes ${t.address ?? t.node} (waits until it is back)`]);
     expect(commands.join('\n')).not.toContain('--mode auto');
   });
 

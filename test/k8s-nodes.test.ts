@@ -33,6 +33,26 @@ describe('a fixed node is named by its address', () => {
     expect(nodeRef('cp-2', '10.0.1.11')).toBe(`"${nodeNameByAddress('10.0.1.11')}"`);
   });
 
+  it('a shell variable holding the address reaches awk as a variable, never spliced into its program', () => {
+    const dir = kubectlStub([['ip-10-0-1-10.ec2.internal', '10.0.1.10'], ['ip-10-0-2-5.ec2.internal', '10.0.2.5']]);
+    const out = execFileSync('sh', ['-c', `for NODE in 10.0.2.5 '" || 1 == 1 || "'; do printf '[%s]' ${nodeNameByAddress('$NODE')}; done`], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+    expect(out).toBe('[ip-10-0-2-5.ec2.internal][]');
+  });
+
+  it('Talos: a config that needs a reboot is drained first and uncordoned after, the Node found by address (fixed node and pool loop)', () => {
+    const fixed = nodeCommands('prod', { node: 'cp-2', file: 'talos/cp-2.yaml', address: '10.0.1.11', controlPlane: true, kubernetes: {}, status: 'changed', actions: ['reboot'] } as never);
+    const name = `"${nodeNameByAddress('10.0.1.11')}"`;
+    expect(fixed).toStrictEqual([
+      `kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m`,
+      expect.stringMatching(/^talosctl apply-config --nodes 10\.0\.1\.11 --file .*cp-2\.yaml --mode staged$/),
+      'talosctl reboot --nodes 10.0.1.11 (waits until it is back)',
+      `kubectl uncordon ${name}`,
+    ]);
+    const pool = nodeCommands('prod', { node: 'general-amd64', file: 'talos/general-amd64.yaml', pool: true, controlPlane: false, kubernetes: {}, status: 'changed', actions: ['reboot'] } as never);
+    expect(pool[0]).toContain(`kubectl drain "${nodeNameByAddress('$NODE')}" --ignore-daemonsets`);
+    expect(pool[0]).toContain(`&& kubectl uncordon "${nodeNameByAddress('$NODE')}"; done`);
+  });
+
   it("Talos: a removed fixed node's drain and delete name its Node by address, not the environment's node name", () => {
     const cmds = nodeCommands('prod', { node: 'worker-3', file: 'talos/worker-3.yaml', address: '10.0.2.13', controlPlane: false, kubernetes: {}, status: 'removed', actions: [] } as never);
     expect(cmds).toStrictEqual([

@@ -8,7 +8,7 @@ import type { DistributionDiff, DistributionDiffReport } from '../types.js';
 import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
 import { workDir } from './operations.js';
-import { nodeRef } from '../../lib/k8s-nodes.js';
+import { nodeNameByAddress, nodeRef } from '../../lib/k8s-nodes.js';
 
 /** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
 function talosCounts(entries: Iterable<[string, number]>): string {
@@ -43,7 +43,11 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   const a = new Set(t.actions);
   // Staged, then a reboot talosctl waits out (runbook.ts APPLY_NODE): `--mode auto` returns with the reboot only
   // scheduled, and a health check right after it can pass on the node still up.
-  if (a.has('reboot')) out.push(`talosctl apply-config --nodes ${n} --file ${file} --mode staged`, `talosctl reboot --nodes ${n} (waits until it is back)`);
+  // Drained first: a Talos reboot stops the pods without evicting them (only an upgrade drains: runbook.ts APPLY_NODE).
+  const node = t.pool ? `"${nodeNameByAddress('$NODE')}"` : nodeRef(t.node, t.address);
+  if (a.has('reboot')) {
+    out.push(`kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m`, `talosctl apply-config --nodes ${n} --file ${file} --mode staged`, `talosctl reboot --nodes ${n} (waits until it is back)`, `kubectl uncordon ${node}`);
+  }
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
   if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`}`);
   if (!t.pool || out.length === 0) return out;

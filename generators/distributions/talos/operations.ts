@@ -8,6 +8,7 @@ import type { ReadmeContext } from '../../render/readme/sections.js';
 import { nodeLabels } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
 import { talosCluster, talosPool } from './model.js';
+import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
 
 export interface CommandStep {
   title: string;
@@ -24,8 +25,14 @@ export const workDir = (env: string): string => `$HOME/.odp/${env}`;
  * A changed config by hand: live when Talos can, else staged and rebooted with `talosctl reboot`, which waits until the
  * node is back (`--mode auto` returns with the reboot only scheduled: ./runbook.ts APPLY_NODE has the sources).
  */
-const applyChanged = (node: string, file: string): string =>
-  `talosctl apply-config --nodes ${node} --file ${file} --mode no-reboot || { talosctl apply-config --nodes ${node} --file ${file} --mode staged && talosctl reboot --nodes ${node}; }`;
+/**
+ * Live when Talos can; else drained (a Talos reboot stops pods without evicting them: runbook.ts APPLY_NODE), staged,
+ * rebooted (talosctl waits until the node is back) and uncordoned. `node` is an address or a quoted shell variable.
+ */
+const applyChanged = (node: string, file: string): string => {
+  const name = `"${nodeNameByAddress(node.replace(/^"(.*)"$/, '$1'))}"`;
+  return `talosctl apply-config --nodes ${node} --file ${file} --mode no-reboot || { kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m && talosctl apply-config --nodes ${node} --file ${file} --mode staged && talosctl reboot --nodes ${node} && kubectl uncordon ${name}; }`;
+};
 
 function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
   const value = nodeLabels(model, t)['node.opendev.dev/pool'];
