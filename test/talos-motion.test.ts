@@ -152,6 +152,23 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(calls().filter((c) => c.startsWith('talosctl upgrade')).every((c) => /--nodes 10\.10\.1\.(10|11|12|50) /.test(c))).toBe(true);
   });
 
+  it('run again (after a failure, or once done): the setup writes its talosconfig anew (gen config --force), and nothing is upgraded twice', () => {
+    setFleet(fleet(true));
+    const script = runbookScript(rendered().model, 'upgrade');
+    expect(run(script).code).toBe(0);
+    const upgrades = state().events!.filter((e) => e.startsWith('upgrade ')).length;
+    // The talosconfig of the first run (or of the README's bootstrap) is there now: talosctl refuses it without --force.
+    const again = run(script);
+    expect(again.stderr).not.toContain('already exists');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("control plane cp-1 already runs");
+    expect(state().events!.filter((e) => e.startsWith('upgrade ')).length).toBe(upgrades);
+    // The apply script starts with the same setup.
+    const apply = run(runbookScript(rendered().model, 'apply'));
+    expect(apply.stderr).not.toContain('already exists');
+    expect(apply.code, apply.stderr).toBe(0);
+  });
+
   // refresh_pool (talos/runbook.ts poolUpgradeLines) runs talos-join.sh once when a pool's refresh starts, then
   // again only when a poll finds replacements waiting under the launch hook: each run materializes the pool's config.
   const configs = (pool: string) => calls().filter((c) => c.startsWith(`npm run --silent talos -- config --env ${ENV} --node ${pool} `)).length;
