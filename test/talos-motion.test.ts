@@ -410,15 +410,18 @@ describe(`${ENV}: the first sync under Argo CD with pools joining late`, () => {
   };
 
   it('every Application (the root included) syncs automatically with selfHeal and retries without limit, with the latest revision', () => {
-    const apps = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc);
+    // apps/ also holds the root's monitoring objects (a ServiceMonitor, a PrometheusRule: engines/argocd/sync-alerts.ts).
+    const objects = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc);
+    const apps = objects.filter((o) => o.kind === 'Application');
     expect(apps.length).toBeGreaterThan(10);
+    expect(objects.filter((o) => o.kind !== 'Application').map((o) => o.kind).sort()).toStrictEqual(['PrometheusRule', 'ServiceMonitor']);
     for (const a of apps) {
       expect(a.spec.syncPolicy.automated, a.metadata.name).toMatchObject({ selfHeal: true });
       expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, refresh: true, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } });
     }
     // The root is in the last wave: never waited on by its own sync.
     const wave = (a: Doc) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']);
-    expect(wave(apps.find((a) => a.metadata.name === 'root')!)).toBe(Math.max(...apps.map(wave)));
+    expect(wave(apps.find((a) => a.metadata.name === 'root')!)).toBe(Math.max(...objects.map(wave)));
     const values = parseYamlStream(files.get('values/argo-cd.yaml')!)[0] as Doc;
     expect(values.configs.params['controller.sync.timeout.seconds']).toBe('3600');
     expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('op.phase == "Failed" or op.phase == "Error"');
