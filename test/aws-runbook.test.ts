@@ -95,7 +95,7 @@ describe('prod runbook: an empty account with the VPC → talosctl bootstrap', (
       'npm run talos -- secrets import --env prod --from secrets.yaml',
       'mkdir -p -m 700 $HOME/.odp/prod',
       'npm run talos -- secrets export --env prod --out $HOME/.odp/prod/secrets.yaml',
-      'talosctl gen config odp-prod https://api.prod.odp.internal:6443 --with-secrets $HOME/.odp/prod/secrets.yaml --output-types talosconfig -o $HOME/.odp/prod/talosconfig',
+      'talosctl gen config odp-prod https://api.prod.odp.internal:6443 --with-secrets $HOME/.odp/prod/secrets.yaml --output-types talosconfig --force -o $HOME/.odp/prod/talosconfig',
       'export TALOSCONFIG=$HOME/.odp/prod/talosconfig',
       'talosctl config endpoint 10.30.1.10 10.30.2.10 10.30.3.10',
       'npm run talos -- config --env prod --node prod-cp-1 --out $HOME/.odp/prod/prod-cp-1.yaml',

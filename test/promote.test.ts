@@ -5,15 +5,16 @@
  * measured from; --dry-run writes nothing; a freeze window refuses with its reason. Plus the pure parts:
  * image tags, freeze windows (cron and date ranges), durations.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyMoves } from '../generators/promote/edit.js';
 import { formatDuration, openFreeze, parseDuration } from '../generators/promote/gates.js';
 import { imageVersion, withImageVersion } from '../generators/promote/items.js';
 import { planPromotion } from '../generators/promote/plan.js';
-import { cli } from './helpers.js';
-import { H, isoMinute, NOW, scratch } from './support/promote-repo.js';
+import { cli, EXAMPLES } from './helpers.js';
+import { git, H, isoMinute, NOW, render, scratch } from './support/promote-repo.js';
 
 describe('npm run promote', () => {
   let repo: { root: string; bump: string };
@@ -69,6 +70,32 @@ describe('npm run promote', () => {
   });
 });
 
+describe('npm run promote: an add-on only the target runs by the catalog\'s default', () => {
+  it('prod pins nvidia-device-plugin (on by default with its GPU pool), staging has no GPU: the pin stays prod\'s own, in the plan and in --status', () => {
+    const root = mkdtempSync(join(tmpdir(), 'odp-promote-gpu-'));
+    const env = join(root, 'environments');
+    mkdirSync(env, { recursive: true });
+    for (const f of ['_base.yaml', 'staging.yaml', 'staging.ssm.lock.json', 'prod.yaml', 'prod.ssm.lock.json']) copyFileSync(join(EXAMPLES, 'environments', f), join(env, f));
+    const prod = readFileSync(join(env, 'prod.yaml'), 'utf8');
+    expect(prod).toContain('\n  cloudnative-pg:\n');
+    const pinned = prod.replace('\n  cloudnative-pg:\n', '\n  nvidia-device-plugin:\n    chart: { version: 0.17.4 }\n  cloudnative-pg:\n');
+    writeFileSync(join(env, 'prod.yaml'), `${pinned.trimEnd()}\npromotion:\n  from: staging\n`);
+    render(root, ['staging', 'prod']);
+    git(root, ['init', '-q', '-b', 'main']);
+    git(root, ['add', '-A']);
+    git(root, ['commit', '-qm', 'level'], NOW - 100 * H);
+    const r = cli('promote', root, '--from', 'staging', '--to', 'prod', '--dry-run', '--now', isoMinute(NOW));
+    expect(r.stdout).toContain('chart nvidia-device-plugin: only in prod');
+    // Before: a move to the catalog's pin, which staging never ran (and the soak gate refused the whole promotion).
+    expect(r.stdout).not.toContain('chart nvidia-device-plugin: 0.17.4 →');
+    expect(r.stdout).not.toContain('soak gate: chart nvidia-device-plugin');
+    const status = cli('promote', root, '--status', '--now', isoMinute(NOW));
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('prod ← staging');
+    expect(status.stdout).not.toContain('nvidia-device-plugin');
+  });
+});
+
 describe('promotion, pure parts', () => {
   it('moves image tags and digests, keeping each environment\'s repository', () => {
     expect(imageVersion('ghcr.io/o/api:2.7.0')).toBe('2.7.0');
@@ -99,6 +126,29 @@ describe('promotion, pure parts', () => {
     expect(plan.moves.map((m) => `${m.item.id} ${m.from} → ${m.to}`)).toStrictEqual(['chart cert-manager v1.20.2 → v1.21.2']);
     expect(plan.excluded).toStrictEqual([]);
     expect(plan.onlyTarget.map((i) => `${i.id} ${i.value}`)).toStrictEqual(['chart cloudnative-pg 0.29.0']);
+  });
+
+  it('a catalog chart only one side runs stays that side\'s own: no move to (or from) a pin the other never ran', () => {
+    // The source disables cert-manager and does not run nvidia-device-plugin (off by default: no GPU pool); the
+    // target pins both. The source runs metrics-server at the catalog's pin, which the target pins: that pin goes.
+    const source = { addons: { 'cert-manager': { enabled: false }, 'external-secrets': { chart: { version: '0.20.1' } } } };
+    const target = {
+      addons: {
+        'cert-manager': { chart: { version: 'v1.20.2' } },
+        'nvidia-device-plugin': { chart: { version: '0.17.1' } },
+        'metrics-server': { chart: { version: '3.12.1' } },
+      },
+    };
+    const runs = { source: (a: string) => a !== 'cert-manager' && a !== 'nvidia-device-plugin', target: (a: string) => a !== 'external-secrets' };
+    const plan = planPromotion(source, target, undefined, runs);
+    expect(plan.moves.map((m) => `${m.item.id} ${m.from} → ${m.to}`)).toStrictEqual(['chart metrics-server 3.12.1 → undefined']);
+    expect(plan.onlyTarget.map((i) => `${i.id} ${i.value}`)).toStrictEqual(['chart cert-manager v1.20.2', 'chart nvidia-device-plugin 0.17.1']);
+    // The source pins external-secrets, which the target does not run: no pin is written into the target.
+    expect(plan.onlySource.map((i) => `${i.id} ${i.value}`)).toStrictEqual(['chart external-secrets 0.20.1']);
+    // Without the models' answer, the documents alone: an add-on a side disables (enabled: false) is not run there.
+    const byDocs = planPromotion(source, target);
+    expect(byDocs.onlyTarget.map((i) => i.id)).toContain('chart cert-manager');
+    expect(byDocs.moves.map((m) => m.item.id)).not.toContain('chart cert-manager');
   });
 
   it('opens a cron freeze window for its duration after each start, and a date range from start to end', () => {

@@ -124,6 +124,31 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(fired(minutes(61, () => [app('api', 'OutOfSync', 'Degraded', { auto: false })]))[60]).toStrictEqual([{ name: 'api', project: 'platform' }]);
   });
 
+  it('with manual sync, the root stays one step: its monitoring objects carry the runbook\'s wave, not a sync-wave; the runbook applies them last', () => {
+    // A sync-wave of its own in the root makes the root's sync multi-step (gitops-engine sync_context.go:274-276
+    // multiStep, :562-583 a multi-step sync waits while a task runs, :688-697 the non-final waves stay running): the root
+    // would wait at wave 0 for every Application to be Healthy, which a manual one never is until it is synced by hand,
+    // and for itself (engines/argocd/motion.ts rootSelf). Argo CD reads no other annotation (syncwaves/waves.go:12-21).
+    const manual = render('talos-argocd-pools.yaml', (s) => `${s}\nargocd:\n  automated: false\n`);
+    const rootDirs = manual.filter((f) => /^(apps|argocd)\/[^/]+\.yaml$/.test(f.path)).flatMap((f) => parseYamlStream(f.content) as any[]);
+    expect(rootDirs.filter((o) => o?.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] !== undefined).map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([]);
+    for (const path of [SYNC_ALERTS_PATH, ARGOCD_METRICS_PATH]) {
+      const o = doc(manual, path);
+      const appWaves = rootDirs.filter((a) => a?.kind === 'Application').map((a) => Number(a.metadata.annotations?.['odp.opendev.dev/manual-sync-wave'] ?? 0));
+      expect(Number(o.metadata.annotations['odp.opendev.dev/manual-sync-wave']), path).toBe(Math.max(...appWaves));
+    }
+    // The runbook: the root first without them (their CRDs come with kube-prometheus-stack, synced later by hand), the
+    // whole root last. argo-cd v3.4.4 cmd/argocd/commands/app.go:2097 ('!' excludes, '*' matches), :2639-2655 (the CLI
+    // expands the filter over the root's resources).
+    const readme = manual.find((f) => f.path === 'README.md')!.content;
+    const runbook = readme.slice(readme.indexOf('### Manual sync'));
+    const lines = runbook.slice(runbook.indexOf('```sh'), runbook.indexOf('```', runbook.indexOf('```sh') + 5)).split('\n');
+    expect(lines[1]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    expect(lines.at(-2)).toBe('argocd app sync root');
+    // An automated environment keeps the root's last wave.
+    expect(doc(env, SYNC_ALERTS_PATH).metadata.annotations['argocd.argoproj.io/sync-wave']).toBeDefined();
+  });
+
   it("on a hub, leaves the managed environments' roots (project fleet: the fleet alert) and their Applications (another destination) alone", () => {
     const managed = () => [app('fleet-a-root', 'OutOfSync', 'Degraded', { project: 'fleet' }), app('fleet-a-cilium', 'OutOfSync', 'Degraded', { project: 'fleet-a-platform', server: 'https://api.fleet-a.internal:6443' })];
     expect(quiet(fired(minutes(120, managed)))).toBe(true);

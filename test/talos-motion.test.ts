@@ -160,6 +160,23 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(calls().filter((c) => c.startsWith('talosctl upgrade')).every((c) => /--nodes 10\.10\.1\.(10|11|12|50) /.test(c))).toBe(true);
   });
 
+  it('run again (after a failure, or once done): the setup writes its talosconfig anew (gen config --force), and nothing is upgraded twice', () => {
+    setFleet(fleet(true));
+    const script = runbookScript(rendered().model, 'upgrade');
+    expect(run(script).code).toBe(0);
+    const upgrades = state().events!.filter((e) => e.startsWith('upgrade ')).length;
+    // The talosconfig of the first run (or of the README's bootstrap) is there now: talosctl refuses it without --force.
+    const again = run(script);
+    expect(again.stderr).not.toContain('already exists');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("control plane cp-1 already runs");
+    expect(state().events!.filter((e) => e.startsWith('upgrade ')).length).toBe(upgrades);
+    // The apply script starts with the same setup.
+    const apply = run(runbookScript(rendered().model, 'apply'));
+    expect(apply.stderr).not.toContain('already exists');
+    expect(apply.code, apply.stderr).toBe(0);
+  });
+
   // refresh_pool (talos/runbook.ts poolUpgradeLines) runs talos-join.sh once when a pool's refresh starts, then
   // again only when a poll finds replacements waiting under the launch hook: each run materializes the pool's config.
   const configs = (pool: string) => calls().filter((c) => c.startsWith(`npm run --silent talos -- config --env ${ENV} --node ${pool} `)).length;
@@ -474,15 +491,18 @@ describe(`${ENV}: the first sync under Argo CD with pools joining late`, () => {
   };
 
   it('every Application (the root included) syncs automatically with selfHeal and retries without limit, with the latest revision', () => {
-    const apps = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc).filter((d) => d.kind === 'Application'); // apps/ also holds the root's monitoring objects
+    // apps/ also holds the root's monitoring objects (a ServiceMonitor, a PrometheusRule: engines/argocd/sync-alerts.ts).
+    const objects = [...files].filter(([p]) => /^apps\/[^/]+\.yaml$/.test(p) || p === 'argocd/application-root.yaml').map(([, c]) => parseYamlStream(c)[0] as Doc);
+    const apps = objects.filter((o) => o.kind === 'Application');
     expect(apps.length).toBeGreaterThan(10);
+    expect(objects.filter((o) => o.kind !== 'Application').map((o) => o.kind).sort()).toStrictEqual(['PrometheusRule', 'ServiceMonitor']);
     for (const a of apps) {
       expect(a.spec.syncPolicy.automated, a.metadata.name).toMatchObject({ selfHeal: true });
       expect(a.spec.syncPolicy.retry, a.metadata.name).toStrictEqual({ limit: -1, refresh: true, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } });
     }
     // The root is in the last wave: never waited on by its own sync.
     const wave = (a: Doc) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']);
-    expect(wave(apps.find((a) => a.metadata.name === 'root')!)).toBe(Math.max(...apps.map(wave)));
+    expect(wave(apps.find((a) => a.metadata.name === 'root')!)).toBe(Math.max(...objects.map(wave)));
     const values = parseYamlStream(files.get('values/argo-cd.yaml')!)[0] as Doc;
     expect(values.configs.params['controller.sync.timeout.seconds']).toBe('3600');
     expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('op.phase == "Failed" or op.phase == "Error"');

@@ -13,7 +13,8 @@ import { prepareEnvironment } from '../pipeline.js';
 import { applyMoves } from '../promote/edit.js';
 import { carriedSince, formatDuration, iso, openFreeze, parseDuration, type HistoryCommit, type SourceHistory } from '../promote/gates.js';
 import { manifestPath, versionsAt } from '../promote/history.js';
-import { onlyWords, planPromotion, type Move } from '../promote/plan.js';
+import { onlyWords, planPromotion, type AddonsRun, type Move } from '../promote/plan.js';
+import { resolveAddons } from '../catalog/resolve.js';
 import { FindingsError, hasErrors, InputError, UsageError } from '../validate/diagnostics.js';
 import { formatReported, parseCommand, plural, run, splitList, summary } from './common.js';
 import { git } from './git.js';
@@ -85,6 +86,25 @@ function gitHistory(root: string, env: string): SourceHistory {
 }
 
 const show = (v: string | undefined): string => v ?? 'the catalog pin';
+
+/**
+ * Whether an environment runs an add-on, its catalog defaults included (an add-on off by default there, such as
+ * nvidia-device-plugin without a GPU pool, is not run although its document may not say so); undefined when it does
+ * not validate (the plan then reads the documents alone: plan.ts runsByDocument).
+ */
+function addonsRunIn(env: string, sources: ReturnType<typeof readEnvironmentSources>): ((addon: string) => boolean) | undefined {
+  const prepared = prepareEnvironment(env, sources).prepared;
+  if (!prepared) return undefined;
+  const names = new Set(resolveAddons(prepared.model).map((a) => a.name));
+  return (addon) => names.has(addon);
+}
+
+/** Both sides' add-ons as their models run them (plan.ts AddonsRun), when both validate. */
+function addonsRun(from: string, to: string, sources: ReturnType<typeof readEnvironmentSources>): AddonsRun | undefined {
+  const source = addonsRunIn(from, sources);
+  const target = addonsRunIn(to, sources);
+  return source && target ? { source, target } : undefined;
+}
 
 /** How long one kubectl request may take (kubectl's own default is to wait for the server without a limit). */
 const KUBECTL_TIMEOUT = '30s';
@@ -159,7 +179,8 @@ export async function main(argv: string[]): Promise<number> {
     const sources = readEnvironmentSources(root);
     const envs = listEnvironmentNames(sources).flatMap((env) => {
       const data = resolveEnvironment(env, sources).env?.data;
-      return data ? [{ env, data }] : [];
+      const runs = data ? addonsRunIn(env, sources) : undefined;
+      return data ? [{ env, data, ...(runs ? { runs } : {}) }] : [];
     });
     const histories = new Map<string, SourceHistory>();
     const historyOf = (env: string): SourceHistory => histories.get(env) ?? histories.set(env, gitHistory(root, env)).get(env)!;
@@ -189,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     const unknown = only.filter((w) => !known.has(w));
     if (unknown.length > 0) throw new UsageError(`--only ${unknown.join(', ')}: not a kind, distribution, add-on or workload of ${from} or ${to}; have: ${[...known].sort().join(', ')}`);
   }
-  const plan = planPromotion(source, target, only);
+  const plan = planPromotion(source, target, only, addonsRun(from, to, sources));
   const out: string[] = [];
   const line = (s = ''): void => {
     out.push(s);

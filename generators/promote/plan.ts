@@ -31,16 +31,33 @@ export function onlyWords(...docs: Record<string, unknown>[]): Set<string> {
   return new Set(docs.flatMap((d) => promotableItems(d).flatMap((i) => i.groups)));
 }
 
-export function planPromotion(source: Record<string, unknown>, target: Record<string, unknown>, only?: readonly string[]): PromotionPlan {
+/**
+ * Whether each side runs an add-on, its catalog defaults included (e.g. nvidia-device-plugin only with a GPU pool):
+ * the caller asks the environments' models. A catalog chart one side does not mention runs there at the catalog's
+ * pin only if that side runs it at all.
+ */
+export interface AddonsRun {
+  source: (addon: string) => boolean;
+  target: (addon: string) => boolean;
+}
+
+/** Without the models: an add-on runs unless the document disables it (`enabled: false`). */
+const runsByDocument = (doc: Record<string, unknown>) => (addon: string): boolean => {
+  const a = isRecord(doc.addons) ? doc.addons[addon] : undefined;
+  return !(isRecord(a) && a.enabled === false);
+};
+
+export function planPromotion(source: Record<string, unknown>, target: Record<string, unknown>, only?: readonly string[], runs: AddonsRun = { source: runsByDocument(source), target: runsByDocument(target) }): PromotionPlan {
   const src = new Map(promotableItems(source).map((i) => [i.id, i]));
   const dst = new Map(promotableItems(target).map((i) => [i.id, i]));
   const selected = (i: PromotableItem): boolean => !only || only.length === 0 || i.groups.some((g) => only.includes(g));
   const plan: PromotionPlan = { moves: [], excluded: [], onlySource: [], onlyTarget: [], ownSettings: [] };
   for (const [id, s] of src) {
     const t = dst.get(id);
-    // A catalog chart the source pins and the target leaves at the catalog's pin: the target pins it too.
+    // A catalog chart the source pins and the target runs at the catalog's pin: the target pins it too (one the
+    // target does not run stays the source's own).
     if (!t) {
-      if (s.kind === 'chart' && s.value !== undefined && isCatalogAddon(s.name!)) (selected(s) ? plan.moves : plan.excluded).push({ item: s, from: undefined, to: s.value });
+      if (s.kind === 'chart' && s.value !== undefined && isCatalogAddon(s.name!) && runs.target(s.name!)) (selected(s) ? plan.moves : plan.excluded).push({ item: s, from: undefined, to: s.value });
       else if (s.kind !== 'chart' || s.value !== undefined) plan.onlySource.push(s);
       continue;
     }
@@ -50,9 +67,10 @@ export function planPromotion(source: Record<string, unknown>, target: Record<st
   for (const [id, t] of dst) {
     if (src.has(id)) continue;
     // A catalog chart the target pins while the source runs the catalog's pin: the target's pin goes.
-    // A chart outside the catalog (a third-party add-on only the target runs) has no pin to fall back
-    // to: it is the target's own, like the source-side loop above treats the source's.
-    if (t.kind === 'chart' && t.value !== undefined && isCatalogAddon(t.name!)) (selected(t) ? plan.moves : plan.excluded).push({ item: t, from: t.value, to: undefined });
+    // A chart outside the catalog (a third-party add-on only the target runs), or a catalog chart the source does
+    // not run (disabled, or off by default there), has no pin the source ran: it is the target's own, like the
+    // source-side loop above treats the source's.
+    if (t.kind === 'chart' && t.value !== undefined && isCatalogAddon(t.name!) && runs.source(t.name!)) (selected(t) ? plan.moves : plan.excluded).push({ item: t, from: t.value, to: undefined });
     else if (t.kind !== 'chart' || t.value !== undefined) plan.onlyTarget.push(t);
   }
   plan.ownSettings = ownSettings(source, target);

@@ -13,6 +13,8 @@ import type { PromotionInput } from '../model/input.js';
 export interface StatusInput {
   env: string;
   data: Record<string, unknown>;
+  /** Whether it runs an add-on, catalog defaults included (from its model: plan.ts AddonsRun); else its document says. */
+  runs?: (addon: string) => boolean;
 }
 
 const shown = (v: string | undefined): string => v ?? 'the catalog pin';
@@ -36,7 +38,7 @@ export function promotionStatus(envs: readonly StatusInput[], historyOf: (env: s
       lines.push(`  no environment ${promotion.from} (promotion.from)`);
       continue;
     }
-    const moves = planPromotion(source.data, e.data).moves;
+    const moves = planPromotion(source.data, e.data, undefined, source.runs && e.runs ? { source: source.runs, target: e.runs } : undefined).moves;
     if (moves.length === 0) lines.push(`  level with ${promotion.from}`);
     else lines.push(`  behind ${promotion.from} by ${moves.length} version${moves.length === 1 ? '' : 's'}:`);
     const history = historyOf(promotion.from);

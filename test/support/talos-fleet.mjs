@@ -42,6 +42,7 @@
  *   MaxHealthyPercentage 200: the replacements launched first) terminates one old instance of the group each
  *   time a replacement goes InService; a terminated instance's Node is deleted (the cloud controller).
  *   ec2 describe-instances: the instance's private address.
+ *   `gen config … -o FILE` refuses an existing FILE without --force (cmd/talosctl/cmd/mgmt/gen/gen.go:32-41).
  * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
  *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
@@ -101,7 +102,14 @@ function talosctl() {
     if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
     event(`reboot ${n.name}`);
   };
-  if (verb === 'gen') return write(opt('-o'), 'talosconfig\n');
+  // gen config refuses a file that exists unless --force/-f (a persistent flag of `gen`: T@v1.13.9
+  // cmd/talosctl/cmd/mgmt/gen/gen.go:32-41 validateFileExists; the same at v1.12.11): the runbook's setup writes the
+  // talosconfig again at every script's start.
+  if (verb === 'gen') {
+    const out = opt('-o');
+    if (existsSync(out) && !args.includes('--force') && !args.includes('-f')) fail(1, `file "${out}" already exists, use --force to overwrite`);
+    return write(out, 'talosconfig\n');
+  }
   if (verb === 'config') return;
   if (verb === 'apply-config' && args.includes('--insecure')) {
     const n = node(ips[0]);

@@ -48,7 +48,10 @@ export function setupSteps(model: EnvironmentModel): CommandStep[] {
       lines: [
         `mkdir -p -m 700 ${dir}`,
         `npm run talos -- secrets export --env ${model.name} --out ${dir}/secrets.yaml`,
-        `talosctl gen config ${model.cluster.name} ${model.cluster.endpoint} --with-secrets ${dir}/secrets.yaml --output-types talosconfig -o ${dir}/talosconfig`,
+        // --force: every script (and the README's bootstrap) starts with this setup, and gen config refuses a file that
+        // exists without it (T@v1.13.9 cmd/talosctl/cmd/mgmt/gen/gen.go:32-41, the same at v1.12.11): the talosconfig is
+        // derived from the secrets, so writing it anew loses nothing (`config endpoint` below sets its endpoints again).
+        `talosctl gen config ${model.cluster.name} ${model.cluster.endpoint} --with-secrets ${dir}/secrets.yaml --output-types talosconfig --force -o ${dir}/talosconfig`,
         `export TALOSCONFIG=${dir}/talosconfig`,
         `talosctl config endpoint ${cps.join(' ')}`,
       ],

@@ -14,7 +14,7 @@ import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, 
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
-import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
+import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -70,18 +70,22 @@ its Applications):
 
 Syncs are manual in this environment (\`argocd.automated: false\`). Every Application carries the label
 \`{{label}}={{env}}\` (list them with \`argocd app list -l {{label}}={{env}}\`). The Applications have
-no sync-wave annotation here: the root would wait for each wave to become Healthy, which a manual
+no sync-wave annotation here{{#if monitoring}}, nor have the root's ServiceMonitor and PrometheusRule{{/if}}: the root would wait for each wave to become Healthy, which a manual
 Application never does until it is synced. So sync the root (it creates or updates every Application and
 AppProject), then each wave in order, waiting for it to be Healthy before the next
-(\`argocd app sync\` waits for the sync operation only):
+(\`argocd app sync\` waits for the sync operation only){{#if monitoring}}. The root's first sync leaves out its
+\`{{monitoring}}\` objects, whose CRDs come with kube-prometheus-stack (wave {{kpsWave}}); its last sync applies them{{/if}}:
 
 \`\`\`sh
-argocd app sync root
+argocd app sync root{{#if monitoring}} --resource '!{{monitoring}}:*:*'{{/if}}
 {{#each waves}}
 # wave {{wave}}
 argocd app sync {{apps}}
 argocd app wait {{apps}} --health --timeout 900
 {{/each}}
+{{#if monitoring}}# the root's ServiceMonitor and PrometheusRule, now that their CRDs exist
+argocd app sync root
+{{/if}}
 \`\`\`
 
 Run \`argocd app diff NAME\` first to review a change. Later changes need only the Applications whose
@@ -289,6 +293,9 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         label: ENVIRONMENT_LABEL,
         env: m.name,
         waves: waves(specs),
+        // The root's own monitoring objects (./sync-alerts.ts, ./fleet-alerts.ts), whose CRDs a later wave brings.
+        monitoring: syncAlerts(m) || fleetAlerts(m) ? MONITORING_GROUP : undefined,
+        kpsWave: specs.find((s) => s.name === 'kube-prometheus-stack')?.syncWave,
       }),
     });
   if (m.fleet.hub)
