@@ -1,4 +1,5 @@
 /** Semantic rules for `workloads:` (what the schema cannot say), each with a position and a hint. */
+import { secretShape } from '../lib/secrets.js';
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cronNeverRuns, cronProblem } from '../lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem } from '../lib/k8s-names.js';
@@ -96,11 +97,21 @@ const NAMES_A_SECRET = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^@\s]*$|arn:|\$\()/i;
 
 const plainSecrets: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
-    for (const [name, v] of Object.entries(w.env ?? {}))
-      if (typeof v === 'string' && v !== '' && SECRET_NAME.test(name) && !NAMES_A_SECRET.test(v))
-        report('workload-env-secret', [...at, 'env', name], `env ${name} looks like a secret written in plain: env values are rendered into the Deployment, in git`, {
-          hint: `store it as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)`,
-        });
+    for (const [name, v] of Object.entries(w.env ?? {})) {
+      if (typeof v !== 'string' || v === '') continue;
+      const hint = `store it as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)`;
+      if (SECRET_NAME.test(name) && !NAMES_A_SECRET.test(v))
+        report('workload-env-secret', [...at, 'env', name], `env ${name} looks like a secret written in plain: env values are rendered into the Deployment, in git`, { hint });
+      else {
+        // Whatever the name: secret material the rendered-tree policy would refuse after the write
+        // (a URL with a password, an access key, a token), refused here before anything is written.
+        const shape = secretShape(name, v);
+        if (shape)
+          report('workload-env-secret', [...at, 'env', name], `env ${name} holds a secret-shaped value (${shape.kind}) written in plain: env values are rendered into the Deployment, in git`, {
+            hint: shape.kind === 'password in a URL' ? `store the whole URL as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)` : hint,
+          });
+      }
+    }
   });
 
 const kinds: Rule = ({ input }, report) =>

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { fromPointer, getAt, type DocPath } from '../lib/paths.js';
+import { fromPointer, getAt, toPointer, type DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { environmentSchemaText } from '../schema/compose.js';
@@ -118,12 +118,17 @@ function allowedValues(s: SchemaNode | undefined): string[] | undefined {
 }
 
 /** What to write instead, for a value of the wrong type that is a likely slip (quotes, a missing list). */
-function typeHint(value: unknown, expected: string, parent: SchemaNode | undefined, key: string | number | undefined): string | undefined {
+function typeHint(value: unknown, expected: string, parent: SchemaNode | undefined, key: string | number | undefined, source?: string): string | undefined {
   const written = key === undefined || typeof key === 'number' ? '' : `${key}: `;
+  // YAML read the number as another text than the file's (leading zeros, trailing zeros after the point): quote what was written.
+  if (typeof value === 'number' && expected === 'string' && source !== undefined)
+    return `quote it as written (${written}"${source}"): without quotes, YAML reads ${source} as the number ${String(value)}`;
   if (typeof value === 'string') {
     if ((expected === 'integer' && /^-?[0-9]+$/.test(value)) || (expected === 'number' && /^-?[0-9]+(\.[0-9]+)?$/.test(value)) || (expected === 'boolean' && /^(true|false)$/.test(value)))
       return `remove the quotes (${written}${value}): in quotes, YAML reads it as text`;
   }
+  if (typeof value === 'string' && expected === 'boolean' && /^(yes|no|y|n|on|off)$/i.test(value))
+    return `write ${written}${/^(yes|y|on)$/i.test(value) ? 'true' : 'false'}: environment files are YAML 1.2, where ${value} is text, not a boolean (YAML 1.1's yes/no/on/off)`;
   if ((typeof value === 'number' || typeof value === 'boolean') && expected === 'string') return `quote it (${written}"${String(value)}"): without quotes, YAML reads it as a ${typeof value}`;
   if (expected === 'array' && value !== null && typeof value !== 'object') {
     const items = deref(parent?.items);
@@ -137,6 +142,21 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
     return `write ${written}[${shown}]: a list, even of one item`;
   }
   return undefined;
+}
+
+/**
+ * Other names of an allowed value, as users write them: the CPU architectures as AWS (`x86_64`,
+ * `arm64` in DescribeInstanceTypes' SupportedArchitectures), the kernel (`aarch64`) and marketing
+ * (`graviton`) name them; Kubernetes' node label kubernetes.io/arch and this schema say amd64, arm64.
+ */
+const SYNONYMS: Record<string, string> = {
+  x86_64: 'amd64', 'x86-64': 'amd64', x64: 'amd64', x86: 'amd64', intel: 'amd64', amd: 'amd64',
+  aarch64: 'arm64', arm: 'arm64', graviton: 'arm64', arm64v8: 'arm64',
+};
+
+function synonymHint(value: string, allowed: string[]): string | undefined {
+  const meant = SYNONYMS[value.toLowerCase()];
+  return meant && allowed.includes(meant) ? `'${value}' is called ${meant} here (Kubernetes' kubernetes.io/arch): write ${meant}` : undefined;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -200,7 +220,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not allowed; expected one of: ${allowed.join(', ')}`,
-        hint: typeof value === 'string' ? hintFor(value, allowed) : undefined,
+        hint: typeof value === 'string' ? (synonymHint(value, allowed) ?? hintFor(value, allowed)) : undefined,
       };
     }
     case 'type': {
@@ -214,7 +234,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
           message: `expected a secret reference { secret: /ssm/parameter }, got a plain value: secrets are never written in the environment`,
           hint: 'store the value as an SSM SecureString (aws ssm put-parameter --type SecureString) and write { secret: /odp/<env>/… } here; remove the value from git history if it was real',
         };
-      const hint = typeHint(value, expected, parent as SchemaNode | undefined, path[path.length - 1]);
+      const hint = typeHint(value, expected, parent as SchemaNode | undefined, path[path.length - 1], env.origins.get(toPointer(path))?.written);
       return { ...base, ...at(path), path, message: `expected ${expected}, got ${describe(value)}`, ...(hint ? { hint } : {}) };
     }
     case 'pattern': {
