@@ -159,6 +159,16 @@ function synonymHint(value: string, allowed: string[]): string | undefined {
   return meant && allowed.includes(meant) ? `'${value}' is called ${meant} here (Kubernetes' kubernetes.io/arch): write ${meant}` : undefined;
 }
 
+/** A URL where a host name goes, or a host name where an https URL goes: what to write instead. */
+function urlHint(value: unknown, pattern: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#]+)/i.exec(value);
+  if (url && !pattern.includes('://')) return `write the host name alone, without scheme, port or path: ${url[1]!.toLowerCase()}`;
+  if (!url && pattern.startsWith('^https://') && /^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(value))
+    return `write it as an https URL: https://${value.toLowerCase()}${value.includes(':') ? '' : ':6443'}${value.includes(':') ? '' : ' (6443: the Kubernetes API port)'}`;
+  return undefined;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function defName(schemaPath: string): string | undefined {
@@ -250,7 +260,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}`,
-        hint: parent?.description,
+        hint: urlHint(value, (e.params as { pattern: string }).pattern) ?? parent?.description,
       };
     }
     case 'propertyNames':
