@@ -93,7 +93,7 @@ function describe(value: unknown): string {
 const referenceSection = (path: DocPath): string =>
   path.length === 0 ? 'the top level' : path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
 
-type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
+type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
 
 let root: { text: string; schema: { $defs?: Record<string, SchemaNode> } } | undefined;
 /**
@@ -120,6 +120,10 @@ function allowedValues(s: SchemaNode | undefined): string[] | undefined {
 /** What to write instead, for a value of the wrong type that is a likely slip (quotes, a missing list). */
 function typeHint(value: unknown, expected: string, parent: SchemaNode | undefined, key: string | number | undefined, source?: string): string | undefined {
   const written = key === undefined || typeof key === 'number' ? '' : `${key}: `;
+  // Quoted, the number would still not be the string wanted (kubernetesVersion: 1.36 for "1.36.3"): say the form.
+  const text = source ?? String(value);
+  if (typeof value === 'number' && expected === 'string' && parent?.pattern !== undefined && !new RegExp(parent.pattern, 'u').test(text))
+    return `write it in full and quoted: ${written}${text} is not of the form ${parent.pattern}${parent.description ? ` (${parent.description})` : ''}`;
   // YAML read the number as another text than the file's (leading zeros, trailing zeros after the point): quote what was written.
   if (typeof value === 'number' && expected === 'string' && source !== undefined)
     return `quote it as written (${written}"${source}"): without quotes, YAML reads ${source} as the number ${String(value)}`;
