@@ -163,6 +163,13 @@ function synonymHint(value: string, allowed: string[]): string | undefined {
   return meant && allowed.includes(meant) ? `'${value}' is called ${meant} here (Kubernetes' kubernetes.io/arch): write ${meant}` : undefined;
 }
 
+/** A name that is no DNS label (`Jobs_Runner`): the label it likely means, lowercased, other characters as '-'. */
+function dnsLabelHint(value: unknown, schemaPath: string): string | undefined {
+  if (typeof value !== 'string' || !schemaPath.includes('/$defs/dnsLabel/')) return undefined;
+  const label = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  return label !== '' ? `e.g. ${label}` : undefined;
+}
+
 /** A URL where a host name goes, or a host name where an https URL goes: what to write instead. */
 function urlHint(value: unknown, pattern: string): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -264,7 +271,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}`,
-        hint: urlHint(value, (e.params as { pattern: string }).pattern) ?? parent?.description,
+        hint: urlHint(value, (e.params as { pattern: string }).pattern) ?? dnsLabelHint(value, e.schemaPath) ?? parent?.description,
       };
     }
     case 'propertyNames':
