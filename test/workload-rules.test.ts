@@ -152,7 +152,11 @@ describe('workload mistakes are refused before rendering (no internal error)', (
     expect(errorsOf('hpa', workload('    autoscaling: { minReplicas: 4, maxReplicas: 3 }\n'))).toStrictEqual([expect.stringContaining('workloads[0].autoscaling.minReplicas: minReplicas 4 is above maxReplicas 3')]);
     expect(errorsOf('pdb', workload('    replicas: 1\n    disruptionBudget: { minAvailable: 1 }\n'))).toStrictEqual([expect.stringContaining('minAvailable 1 with 1 replica allows no eviction')]);
     expect(errorsOf('pdb', workload('    disruptionBudget: { maxUnavailable: 0 }\n'))).toStrictEqual([expect.stringContaining('maxUnavailable 0 allows no eviction')]);
-    expect(errorsOf('pdb', workload('    replicas: 3\n    disruptionBudget: { minAvailable: 2 }\n'))).toStrictEqual([]);
+    // _fixture has one worker node: a drain of it would wait for ever on the budget; with two nodes it is fine.
+    expect(errorsOf('pdb', workload('    replicas: 3\n    disruptionBudget: { minAvailable: 2 }\n'))).toStrictEqual([expect.stringContaining('minAvailable 2 with 3 replicas on one node (pool workers has 1 node')]);
+    expect(errorsOf('pdb', workload('    replicas: 3\n    disruptionBudget: { maxUnavailable: 3 }\n'))).toStrictEqual([]);
+    const twoNodes = 'nodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 2 }\n';
+    expect(errorsOf('pdb', twoNodes + workload('    replicas: 3\n    disruptionBudget: { minAvailable: 2 }\n'))).toStrictEqual([]);
   });
 
   it('mounts and the paths the generator owns', () => {

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlias, isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isAlias, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import type { Diagnostic, SourcePos } from '../validate/diagnostics.js';
@@ -146,13 +146,15 @@ export function parseFile(file: string, text: string, opts: ParseOptions = {}): 
     const between = (a: number, b: number): number => text.split('\n').slice(Math.min(a, b), Math.max(a, b) - 1).filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
     if (slip && (slip.line <= errorLine + 3 || between(errorLine, slip.line) <= 2)) return { diagnostics: [indentationDiagnostic(file, slip)] };
   }
-  diagnostics.push(...tagErrors(file, text, doc, lineCounter));
+  diagnostics.push(...tagErrors(file, text, doc, lineCounter), ...mergeKeyErrors(file, doc, lineCounter));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
   } catch (e) {
     if (!(e instanceof ReferenceError)) throw e;
+    const unresolved = unresolvedAlias(file, doc, lineCounter);
+    if (unresolved) return { diagnostics: [...diagnostics, unresolved] };
     let first: number | undefined;
     visit(doc, { Alias: (_, node) => { first ??= node.range?.[0]; return visit.BREAK; } });
     const { line, col } = lineCounter.linePos(first ?? 0);
@@ -214,6 +216,72 @@ function indentationDiagnostic(file: string, slip: IndentSlip): Diagnostic {
     message: `'${slip.what}' is indented ${spaces(slip.indent)}, but the block it belongs to is indented ${spaces(slip.expected)} (${like})`,
     hint: `indent it ${spaces(slip.expected)}, like ${like}: YAML reads indentation as structure, so the lines from here on cannot be read until it lines up`,
   };
+}
+
+/** The document path of a node from the ancestors yaml's visit() passes (pairs give their key, lists the index). */
+function docPathOf(ancestors: readonly unknown[], self: unknown): DocPath {
+  const chain = [...ancestors, self];
+  const out: (string | number)[] = [];
+  chain.forEach((a, i) => {
+    if (isPair(a) && isScalar(a.key)) out.push(String(a.key.value));
+    else if (isSeq(a) && i + 1 < chain.length) out.push(a.items.indexOf(chain[i + 1] as never));
+  });
+  return out;
+}
+
+/**
+ * An alias whose anchor is not set before it (a typo in `*name`, or the anchor further down): the
+ * yaml library throws a ReferenceError at toJS, like for too many expansions, so it is told apart here.
+ * YAML 1.2.2 §7.1: an alias refers to the most recent preceding node with that anchor.
+ */
+function unresolvedAlias(file: string, doc: Document, lineCounter: LineCounter): Diagnostic | undefined {
+  const anchors: string[] = [];
+  const all = new Set<string>();
+  visit(doc, (_, node) => { if (isNode(node) && !isAlias(node) && node.anchor) all.add(node.anchor); });
+  let found: Diagnostic | undefined;
+  visit(doc, (_, node, ancestors) => {
+    if (!isNode(node)) return;
+    if (!isAlias(node)) {
+      if (node.anchor) anchors.push(node.anchor);
+      return;
+    }
+    if (anchors.includes(node.source)) return;
+    const { line, col } = lineCounter.linePos(node.range?.[0] ?? 0);
+    const later = all.has(node.source);
+    found = {
+      severity: 'error', rule: 'yaml.alias-unresolved', file, line, col, path: docPathOf(ancestors, node),
+      message: later
+        ? `YAML alias *${node.source} comes before its anchor &${node.source}: an alias refers to an anchor set above it`
+        : `YAML alias *${node.source} refers to no anchor: no &${node.source} is set in this file`,
+      hint: later
+        ? `move the value marked &${node.source} above its first use`
+        : hintFor(node.source, anchors) ?? `mark the value to repeat with &${node.source} above this line (anchors do not cross files: a base's values are shared through extends)`,
+    };
+    return visit.BREAK;
+  });
+  return found;
+}
+
+/**
+ * A plain `<<` key: YAML 1.1's merge key, which YAML 1.2 (what environments are read as) does not
+ * have, so `<<: *pool` would be a key named `<<`, not the anchored map's keys merged in. Said at the
+ * key, instead of an unknown key '<<' (or required keys missing) from the schema.
+ */
+function mergeKeyErrors(file: string, doc: Document, lineCounter: LineCounter): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  visit(doc, {
+    Pair: (_, pair, ancestors) => {
+      if (!isScalar(pair.key) || pair.key.value !== '<<' || pair.key.type !== Scalar.PLAIN) return;
+      const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+      const source = isAlias(pair.value) ? `*${pair.value.source}` : 'the value';
+      out.push({
+        severity: 'error', rule: 'yaml.merge-key', file, line, col, path: docPathOf(ancestors, pair),
+        message: `'<<' is YAML 1.1's merge key, which environment files (YAML 1.2) do not have: the keys of ${source} are not merged here`,
+        hint: "write the keys out (an alias such as *name repeats a whole value, not part of a map), or share them through a base file (extends: maps merge deeply)",
+      });
+    },
+  });
+  return out;
 }
 
 /** How many alias expansions a document may make (the yaml library's guard against alias bombs). */

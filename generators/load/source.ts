@@ -13,6 +13,8 @@ export interface Origin {
   key?: SourcePos;
   /** Whether the value is a map (maps merge across extends; anything else replaces). */
   isMap: boolean;
+  /** A number as the file wrote it, when YAML read it as another text (`055…` → 55…, `1.30` → 1.3). */
+  written?: string;
 }
 
 export type OriginMap = Map<string, Origin>;
@@ -29,7 +31,8 @@ export function collectOrigins(file: string, root: Node | null | undefined, lc: 
     const n = node as Node | null | undefined;
     const offset = n && 'range' in n && n.range ? n.range[0] : undefined;
     const value = offset === undefined ? (key ?? { file, line: 1, col: 1 }) : pos(file, lc, offset);
-    out.set(toPointer(path), key ? { value, key, isMap: isMap(n) } : { value, isMap: isMap(n) });
+    const written = isScalar(n) && typeof n.value === 'number' && typeof n.source === 'string' && n.source !== String(n.value) ? { written: n.source } : {};
+    out.set(toPointer(path), key ? { value, key, isMap: isMap(n), ...written } : { value, isMap: isMap(n), ...written });
     if (isMap(n)) {
       for (const item of n.items) {
         if (!isPair(item)) continue;

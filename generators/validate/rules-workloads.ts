@@ -1,4 +1,5 @@
 /** Semantic rules for `workloads:` (what the schema cannot say), each with a position and a hint. */
+import { secretShape } from '../lib/secrets.js';
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cronNeverRuns, cronProblem } from '../lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem, SYSTEM_NAMESPACES } from '../lib/k8s-names.js';
@@ -96,11 +97,21 @@ const NAMES_A_SECRET = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^@\s]*$|arn:|\$\()/i;
 
 const plainSecrets: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
-    for (const [name, v] of Object.entries(w.env ?? {}))
-      if (typeof v === 'string' && v !== '' && SECRET_NAME.test(name) && !NAMES_A_SECRET.test(v))
-        report('workload-env-secret', [...at, 'env', name], `env ${name} looks like a secret written in plain: env values are rendered into the Deployment, in git`, {
-          hint: `store it as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)`,
-        });
+    for (const [name, v] of Object.entries(w.env ?? {})) {
+      if (typeof v !== 'string' || v === '') continue;
+      const hint = `store it as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)`;
+      if (SECRET_NAME.test(name) && !NAMES_A_SECRET.test(v))
+        report('workload-env-secret', [...at, 'env', name], `env ${name} looks like a secret written in plain: env values are rendered into the Deployment, in git`, { hint });
+      else {
+        // Whatever the name: secret material the rendered-tree policy would refuse after the write
+        // (a URL with a password, an access key, a token), refused here before anything is written.
+        const shape = secretShape(name, v);
+        if (shape)
+          report('workload-env-secret', [...at, 'env', name], `env ${name} holds a secret-shaped value (${shape.kind}) written in plain: env values are rendered into the Deployment, in git`, {
+            hint: shape.kind === 'password in a URL' ? `store the whole URL as an SSM SecureString and write ${name}: { secret: /odp/<env>/… } (delivered through an ExternalSecret)` : hint,
+          });
+      }
+    }
   });
 
 const kinds: Rule = ({ input }, report) =>
@@ -389,10 +400,35 @@ const autoscaling: Rule = ({ input }, report) =>
       report('workload-autoscaling', [...at, 'replicas'], 'replicas 0 would be the HPA\'s minReplicas, and Kubernetes refuses 0 (scale to zero is an alpha feature)', { hint: 'set autoscaling.minReplicas: 1 or more' });
   });
 
+/**
+ * A PodDisruptionBudget the workload's nodes cannot honour through a drain: when every node it may
+ * land on is one node, a drain of that node evicts what the budget allows, and those pods stay
+ * Pending (the node is cordoned, and there is no other), so the budget refuses every further
+ * eviction and the drain (a node upgrade, a K3s/RKE2 upgrade Plan's drain, a replaced instance) waits
+ * for ever (Kubernetes "Safely Drain a Node": the eviction API answers 429 while the budget would be
+ * violated). Said for the budget the environment writes; the default one (maxUnavailable: 1) is the
+ * renderer's choice.
+ */
+function drainWithOneNode(input: EnvironmentInput, w: WorkloadInput, floor: number): string | undefined {
+  const pools = eligiblePools(poolViewsOfInput(input), placementOfInput(w));
+  const nodes = pools.reduce((n, p) => n + p.size, 0);
+  if (nodes !== 1 || floor < 2) return undefined;
+  return pools[0]!.name;
+}
+
 const disruptionBudgets: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const pdb = w.disruptionBudget;
     if (!pdb || (w.kind ?? 'deployment') === 'cronjob') return;
+    const replicas = w.autoscaling ? (w.autoscaling.minReplicas ?? w.replicas ?? DEFAULTS.replicas) : (w.replicas ?? DEFAULTS.replicas);
+    const allowed = pdb.maxUnavailable ?? (pdb.minAvailable !== undefined ? replicas - pdb.minAvailable : replicas);
+    const pool = allowed > 0 && allowed < replicas ? drainWithOneNode(input, w, replicas) : undefined;
+    if (pool !== undefined) {
+      const key = pdb.maxUnavailable !== undefined ? 'maxUnavailable' : 'minAvailable';
+      report('workload-disruption-budget', [...at, 'disruptionBudget', key], `${key} ${pdb[key]} with ${replicas} replicas on one node (pool ${pool} has 1 node, and the workload may land on no other): a drain of that node evicts ${allowed} pod${allowed === 1 ? ', which stays' : 's, which stay'} Pending, and then waits for ever`, {
+        hint: `give the workload a second node (count: 2 on pool ${pool}, or placement that admits another pool), or write disruptionBudget: { maxUnavailable: ${replicas} } to let a drain take them all`,
+      });
+    }
     if (pdb.maxUnavailable === 0)
       report('workload-disruption-budget', [...at, 'disruptionBudget', 'maxUnavailable'], 'maxUnavailable 0 allows no eviction: every node drain and cluster upgrade would hang on these pods', {
         hint: 'use maxUnavailable: 1 (the default for services with 2 or more replicas)',

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { fromPointer, getAt, type DocPath } from '../lib/paths.js';
+import { fromPointer, getAt, toPointer, type DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { environmentSchemaText } from '../schema/compose.js';
@@ -93,7 +93,7 @@ function describe(value: unknown): string {
 const referenceSection = (path: DocPath): string =>
   path.length === 0 ? 'the top level' : path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
 
-type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
+type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
 
 let root: { text: string; schema: { $defs?: Record<string, SchemaNode> } } | undefined;
 /**
@@ -118,12 +118,21 @@ function allowedValues(s: SchemaNode | undefined): string[] | undefined {
 }
 
 /** What to write instead, for a value of the wrong type that is a likely slip (quotes, a missing list). */
-function typeHint(value: unknown, expected: string, parent: SchemaNode | undefined, key: string | number | undefined): string | undefined {
+function typeHint(value: unknown, expected: string, parent: SchemaNode | undefined, key: string | number | undefined, source?: string): string | undefined {
   const written = key === undefined || typeof key === 'number' ? '' : `${key}: `;
+  // Quoted, the number would still not be the string wanted (kubernetesVersion: 1.36 for "1.36.3"): say the form.
+  const text = source ?? String(value);
+  if (typeof value === 'number' && expected === 'string' && parent?.pattern !== undefined && !new RegExp(parent.pattern, 'u').test(text))
+    return `write it in full and quoted: ${written}${text} is not of the form ${parent.pattern}${parent.description ? ` (${parent.description})` : ''}`;
+  // YAML read the number as another text than the file's (leading zeros, trailing zeros after the point): quote what was written.
+  if (typeof value === 'number' && expected === 'string' && source !== undefined)
+    return `quote it as written (${written}"${source}"): without quotes, YAML reads ${source} as the number ${String(value)}`;
   if (typeof value === 'string') {
     if ((expected === 'integer' && /^-?[0-9]+$/.test(value)) || (expected === 'number' && /^-?[0-9]+(\.[0-9]+)?$/.test(value)) || (expected === 'boolean' && /^(true|false)$/.test(value)))
       return `remove the quotes (${written}${value}): in quotes, YAML reads it as text`;
   }
+  if (typeof value === 'string' && expected === 'boolean' && /^(yes|no|y|n|on|off)$/i.test(value))
+    return `write ${written}${/^(yes|y|on)$/i.test(value) ? 'true' : 'false'}: environment files are YAML 1.2, where ${value} is text, not a boolean (YAML 1.1's yes/no/on/off)`;
   if ((typeof value === 'number' || typeof value === 'boolean') && expected === 'string') return `quote it (${written}"${String(value)}"): without quotes, YAML reads it as a ${typeof value}`;
   if (expected === 'array' && value !== null && typeof value !== 'object') {
     const items = deref(parent?.items);
@@ -136,6 +145,38 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
     }
     return `write ${written}[${shown}]: a list, even of one item`;
   }
+  return undefined;
+}
+
+/**
+ * Other names of an allowed value, as users write them: the CPU architectures as AWS (`x86_64`,
+ * `arm64` in DescribeInstanceTypes' SupportedArchitectures), the kernel (`aarch64`) and marketing
+ * (`graviton`) name them; Kubernetes' node label kubernetes.io/arch and this schema say amd64, arm64.
+ */
+const SYNONYMS: Record<string, string> = {
+  x86_64: 'amd64', 'x86-64': 'amd64', x64: 'amd64', x86: 'amd64', intel: 'amd64', amd: 'amd64',
+  aarch64: 'arm64', arm: 'arm64', graviton: 'arm64', arm64v8: 'arm64',
+};
+
+function synonymHint(value: string, allowed: string[]): string | undefined {
+  const meant = SYNONYMS[value.toLowerCase()];
+  return meant && allowed.includes(meant) ? `'${value}' is called ${meant} here (Kubernetes' kubernetes.io/arch): write ${meant}` : undefined;
+}
+
+/** A name that is no DNS label (`Jobs_Runner`): the label it likely means, lowercased, other characters as '-'. */
+function dnsLabelHint(value: unknown, schemaPath: string): string | undefined {
+  if (typeof value !== 'string' || !schemaPath.includes('/$defs/dnsLabel/')) return undefined;
+  const label = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  return label !== '' ? `e.g. ${label}` : undefined;
+}
+
+/** A URL where a host name goes, or a host name where an https URL goes: what to write instead. */
+function urlHint(value: unknown, pattern: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#]+)/i.exec(value);
+  if (url && !pattern.includes('://')) return `write the host name alone, without scheme, port or path: ${url[1]!.toLowerCase()}`;
+  if (!url && pattern.startsWith('^https://') && /^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(value))
+    return `write it as an https URL: https://${value.toLowerCase()}${value.includes(':') ? '' : ':6443'}${value.includes(':') ? '' : ' (6443: the Kubernetes API port)'}`;
   return undefined;
 }
 
@@ -200,7 +241,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not allowed; expected one of: ${allowed.join(', ')}`,
-        hint: typeof value === 'string' ? hintFor(value, allowed) : undefined,
+        hint: typeof value === 'string' ? (synonymHint(value, allowed) ?? hintFor(value, allowed)) : undefined,
       };
     }
     case 'type': {
@@ -214,7 +255,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
           message: `expected a secret reference { secret: /ssm/parameter }, got a plain value: secrets are never written in the environment`,
           hint: 'store the value as an SSM SecureString (aws ssm put-parameter --type SecureString) and write { secret: /odp/<env>/… } here; remove the value from git history if it was real',
         };
-      const hint = typeHint(value, expected, parent as SchemaNode | undefined, path[path.length - 1]);
+      const hint = typeHint(value, expected, parent as SchemaNode | undefined, path[path.length - 1], env.origins.get(toPointer(path))?.written);
       return { ...base, ...at(path), path, message: `expected ${expected}, got ${describe(value)}`, ...(hint ? { hint } : {}) };
     }
     case 'pattern': {
@@ -230,7 +271,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}`,
-        hint: parent?.description,
+        hint: urlHint(value, (e.params as { pattern: string }).pattern) ?? dnsLabelHint(value, e.schemaPath) ?? parent?.description,
       };
     }
     case 'propertyNames':
