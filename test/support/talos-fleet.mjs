@@ -25,9 +25,11 @@
  *   to a file other than the one `talosctl kubeconfig` wrote, kubectl asks another cluster: none of these Nodes.
  * - aws autoscaling: describe-auto-scaling-instances (the `--query` of talos-join.sh), record-lifecycle-action-
  *   heartbeat and complete-lifecycle-action only for an instance in Pending:Wait under that group's hook (else
- *   ValidationError, exit 254: AWS CLI v2 return codes); the instance refresh (MinHealthyPercentage 100,
- *   MaxHealthyPercentage 200: the replacements launched first) terminates one old instance of the group each
- *   time a replacement goes InService; a terminated instance's Node is deleted (the cloud controller).
+ *   ValidationError, exit 254: AWS CLI v2 return codes); the instance refresh (MinHealthyPercentage 100: a
+ *   replacement launched first) terminates one old instance of the group each time a replacement goes InService;
+ *   a terminated instance's Node is deleted (the cloud controller). An instance in state `Unlaunched` is a
+ *   replacement the refresh has not launched yet (MaxHealthyPercentage leaves room for one at a time,
+ *   infra/aws/roll.ts): it launches (Pending, then Pending:Wait at the next sleep) when an old instance is terminated.
  *   ec2 describe-instances: the instance's private address.
  * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
@@ -213,6 +215,13 @@ function aws() {
       if (n.down) f.terminatedWhileRebooting = [...(f.terminatedWhileRebooting ?? []), n.name];
       delete f.nodes[ip];
       event(`terminate ${old[0]}`);
+      // One replacement at a time (MaxHealthyPercentage 100 + ⌈100/N⌉, infra/aws/roll.ts): the next one launches
+      // once an old instance is gone; it boots (Pending) and then waits under the hook.
+      const next = Object.entries(f.instances).find(([, i]) => i.group === inst.group && i.state === 'Unlaunched');
+      if (next) {
+        Object.assign(next[1], { state: 'Pending', bootsAfter: 1 });
+        event(`launch ${next[0]}`);
+      }
     }
     return save();
   }
