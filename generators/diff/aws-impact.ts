@@ -153,7 +153,7 @@ function consequence(type: string, name: string, change: AwsChange, props: AwsPr
   if (type === 'AWS::EC2::LaunchTemplate') {
     const rolled = pools.get(id) ?? [];
     const what = `launch template version (${list(props)})`;
-    return rolled.length > 0 ? `${what} → instance refresh of ${rolled.map((r) => `pool ${r.pool}, ${r.size} node${r.size === '1' ? '' : 's'}${r.words ? `, ${r.words}` : ''}`).join('; ')} (each replaced by a new instance from the new version)${REFRESH_FAILS}` : `${what} → new version; instances launched from now on use it`;
+    return rolled.length > 0 ? `${what} → instance refresh of ${rolled.map((r) => `pool ${r.pool}, ${r.size} node${r.size === '1' ? '' : 's'}${r.words ? `, ${r.words}` : ''}`).join('; ')} (each replaced by a new instance from the new version)${refreshFails(rolled.map((r) => r.pool))}` : `${what} → new version; instances launched from now on use it`;
   }
   if (type === 'AWS::AutoScaling::AutoScalingGroup') {
     const pool = [...pools.values()].flat().find((x) => x.group === name)?.pool ?? name;
@@ -179,7 +179,8 @@ function consequence(type: string, name: string, change: AwsChange, props: AwsPr
  * of the AutoScalingInstanceRefresh policy does not say that the rollback replaces the instances already replaced, so
  * a pool may stay split between two versions; `deploy.sh roll-pool` replaces every instance with the group's version.
  */
-const REFRESH_FAILS = `; if the refresh fails, the stack update fails and rolls back to the previous version, and the instances it already replaced may stay on the new one (a split pool: aws autoscaling describe-auto-scaling-instances shows each one's LaunchTemplate.Version) — aws/deploy.sh roll-pool <pool> replaces them, one at a time`;
+const refreshFails = (pools: readonly string[]): string =>
+  `; a failed refresh fails the stack update, which rolls back to the previous version: the instances already replaced may stay on the new one (a split pool; aws autoscaling describe-auto-scaling-instances shows each one's LaunchTemplate.Version) until aws/deploy.sh roll-pool ${pools.join(' / ')} replaces them`;
 
 /**
  * A group's own changes in words: its subnets (VPCZoneIdentifier; the specification's documentation: "When you
