@@ -193,6 +193,31 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(Object.entries(f.instances).filter(([, i]) => i.state === 'InService').map(([k]) => k).sort()).toStrictEqual(['i-new-general-amd64-0', 'i-new-general-amd64-1', 'i-new-general-arm64-0', 'i-new-general-arm64-1']);
   });
 
+  it('talos-join.sh POOL follow joins each replacement of the one-at-a-time refresh as it appears, until the refresh has ended; without it, only the waiting one', () => {
+    const f0 = fleet(true);
+    f0.instances['i-new-general-amd64-1']!.state = 'Unlaunched';
+    setFleet(f0);
+    mkdirSync(join(home, '.odp', ENV), { recursive: true });
+    writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
+    const once = run(`sh rendered/${ENV}/aws/talos-join.sh general-amd64`);
+    expect(once.code, once.stderr).toBe(0);
+    expect(state().instances['i-new-general-amd64-1']!.state).toBe('Pending');
+    setFleet(f0);
+    const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-amd64 follow`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().events!.filter((e) => /general-amd64/.test(e))).toStrictEqual([
+      'join i-new-general-amd64-0',
+      'inservice i-new-general-amd64-0',
+      'terminate i-old-general-amd64-0',
+      'launch i-new-general-amd64-1',
+      'waiting i-new-general-amd64-1',
+      'join i-new-general-amd64-1',
+      'inservice i-new-general-amd64-1',
+      'terminate i-old-general-amd64-1',
+    ]);
+    expect(r.stdout).toContain('talos-join: general-amd64: the instance refresh of pools-general-amd64 has ended: Successful');
+  });
+
   it('talos-join.sh POOL waiting prints the ids waiting under the hook and changes nothing (no talosconfig needed)', () => {
     setFleet(fleet(true));
     const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64 waiting`);
@@ -200,7 +225,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(calls()).toStrictEqual(['talos-join.sh general-arm64 waiting', `aws autoscaling describe-auto-scaling-instances --region eu-west-1 --query AutoScalingInstances[?AutoScalingGroupName=='pools-general-arm64' && LifecycleState=='Pending:Wait'].InstanceId --output text`]);
     const none = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64 nope`);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('[waiting]');
+    expect(none.stderr).toContain('[waiting|follow]');
   });
 
   it('before the nodes stack update (the refresh not started: no AMI locked, or not merged yet): nothing upgraded in place, the script stops naming the pool', () => {

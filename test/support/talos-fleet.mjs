@@ -30,6 +30,8 @@
  *   a terminated instance's Node is deleted (the cloud controller). An instance in state `Unlaunched` is a
  *   replacement the refresh has not launched yet (MaxHealthyPercentage leaves room for one at a time,
  *   infra/aws/roll.ts): it launches (Pending, then Pending:Wait at the next sleep) when an old instance is terminated.
+ *   describe-instance-refreshes: the group's latest refresh InProgress while an old instance is not terminated or a
+ *   replacement not launched, else Successful.
  *   ec2 describe-instances: the instance's private address.
  * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
@@ -201,6 +203,12 @@ function aws() {
     f.listed = { ...f.listed, [q[1]]: true };
     save();
     return process.stdout.write(`${Object.entries(f.instances).filter(([, i]) => i.group === q[1] && i.state === q[2]).map(([k]) => k).join('\t')}\n`);
+  }
+  if (op === 'describe-instance-refreshes') {
+    // The latest refresh of the group: in progress while an old instance serves or a replacement is still to launch.
+    const g = opt('--auto-scaling-group-name');
+    const busy = Object.values(f.instances).some((i) => i.group === g && ((i.old && i.state !== 'Terminated') || i.state === 'Unlaunched'));
+    return process.stdout.write(`${busy ? 'InProgress' : 'Successful'}\n`);
   }
   if (op === 'record-lifecycle-action-heartbeat') return waiting() ? undefined : noAction('RecordLifecycleActionHeartbeat');
   if (op === 'complete-lifecycle-action') {
