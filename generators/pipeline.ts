@@ -95,6 +95,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const prices = pricesFor(lock.prices, model.aws.region);
   if (prices) model.aws.prices = prices;
   model.aws.nodeImages = Object.fromEntries(Object.entries(lock.nodeImages ?? {}).filter(([n]) => model.nodes.some((x) => x.name === n)));
+  model.aws.nodeImageArch = Object.fromEntries(Object.entries(lock.nodeImageArch ?? {}).filter(([n]) => model.aws.nodeImages[n] !== undefined));
   // What the AWS layer refuses needs the model (user data, derived names, images).
   all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model), ...imdsCredentialDiagnostics(env, model), ...kubeVersionDiagnostics(env, model), ...addonSecretDiagnostics(env, model), ...unitNameDiagnostics(env, model));
   const ack = applyAcknowledgements(env, input.acknowledge, all);

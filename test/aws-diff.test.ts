@@ -52,7 +52,7 @@ describe('AWS impact of a changed instance type', () => {
     const lt = impacts.find((i) => i.logicalId === 'PoolGeneralArm64LaunchTemplate')!;
     expect(lt).toMatchObject({ type: 'AWS::EC2::LaunchTemplate', name: 'odp-prod-general-arm64', change: 'modified', properties: [{ path: 'LaunchTemplateData.InstanceType', replacement: 'no', old: 'm7g.2xlarge', new: 'm7g.4xlarge' }] });
     expect(lt.consequence).toBe(
-      'launch template version (LaunchTemplateData.InstanceType (m7g.2xlarge → m7g.4xlarge)) → instance refresh of pool general-arm64, 2 nodes (each replaced by a new instance from the new version)',
+      "launch template version (LaunchTemplateData.InstanceType (m7g.2xlarge → m7g.4xlarge)) → instance refresh of pool general-arm64, 2 nodes, one instance at a time (each replaced by a new instance from the new version); a failed refresh fails the stack update, which rolls back to the previous version: the instances already replaced may stay on the new one (a split pool; aws autoscaling describe-auto-scaling-instances shows each one's LaunchTemplate.Version) until aws/deploy.sh roll-pool general-arm64 replaces them",
     );
   });
 
@@ -135,7 +135,7 @@ describe('AWS impact of images and replacements', () => {
     expect(impacts[0]!.consequence).toBe(
       "ImageId of prod-cp-2 → replacement: a new instance (new root disk; the node must rejoin); the new instance takes the same address 10.30.2.10, which EC2 refuses while the old instance holds it (CloudFormation creates the replacement first: the update fails and rolls back): run aws/deploy.sh terminate-node prod-cp-2 and the distribution's cluster side (the README's replacement step) before merging",
     );
-    expect(impacts[1]!.consequence).toBe(`launch template version (LaunchTemplateData.ImageId (${before} → ami-0123456789abcdef0)) → instance refresh of pool general-amd64, 2 nodes (each replaced by a new instance from the new version)`);
+    expect(impacts[1]!.consequence).toMatch(new RegExp(`^${`launch template version (LaunchTemplateData.ImageId (${before} → ami-0123456789abcdef0)) → instance refresh of pool general-amd64, 2 nodes, one instance at a time (each replaced by a new instance from the new version); a failed refresh`.replace(/[().]/g, '\\$&')}`));
   });
 
   it('a new pool, a removed node and a renamed bucket: added, removed, replaced (the old bucket retained)', () => {
@@ -257,5 +257,25 @@ describe('AWS impact of a replaced resource behind an imported export', () => {
     const bucket = awsImpacts(base, new Map([...base, ['aws/base.yaml', base.get('aws/base.yaml')!.replace(/BucketName: (\S+)/, 'BucketName: $1-2')]])).filter((i) => i.change === 'replaced');
     expect(bucket.length).toBeGreaterThan(0);
     for (const i of bucket) expect(i.consequence).not.toContain('its export');
+  });
+});
+
+describe('AWS impact of a pool moved to another subnet, and of the roll itself', () => {
+  it('the group says its running instances are not moved by the refresh, and names roll-pool (no launch template change)', () => {
+    const { base, head } = edited('prod', (t) => t.replace(/(name: general-amd64[\s\S]*?subnet: )private-a/, '$1private-c'));
+    const impacts = awsImpacts(base, head);
+    expect(impacts.map((i) => `${i.logicalId}:${i.change}`)).toStrictEqual(['PoolGeneralAmd64Group:modified']);
+    expect(impacts[0]!.properties.map((p) => p.path)).toStrictEqual(['VPCZoneIdentifier']);
+    expect(impacts[0]!.consequence).toMatch(/^odp-prod-general-amd64: subnets \(.+ → .+\): instances launched from now on go to the new subnets; the running ones in a removed subnet are not moved by the one-at-a-time instance refresh \(a subnet change does not start one\)/);
+    expect(impacts[0]!.consequence).toContain('run aws/deploy.sh roll-pool general-amd64 to move every instance one at a time');
+  });
+
+  it('the first merge of the bounded roll: only the update policy changes (no instance), said to roll in smaller batches from then on', () => {
+    const head = render('prod', exampleSources());
+    const base = new Map(head);
+    base.set('aws/nodes.yaml', head.get('aws/nodes.yaml')!.replace(/MaxHealthyPercentage: 150/g, 'MaxHealthyPercentage: 200'));
+    const impacts = awsImpacts(base, head);
+    expect(impacts.map((i) => `${i.logicalId}:${i.change}`)).toStrictEqual(['PoolGeneralAmd64Group:modified', 'PoolGeneralArm64Group:modified']);
+    expect(impacts[0]!.consequence).toBe("odp-prod-general-amd64: the instance refresh's maximum healthy percentage 200 → 150 %: no instance changes now; the next launch template change rolls it in smaller batches");
   });
 });

@@ -111,6 +111,36 @@ describe('AMIs in the lock', () => {
     expect(ssm.requests.some((q) => q.target.endsWith('GetParameters') && JSON.stringify(q.body).includes('/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id'))).toBe(true);
   });
 
+  // A pinned AMI is of one architecture: a pool moved to the other one (m7i → m7g) cannot keep its fixed nodes on it
+  // (EC2 runs no AMI on an instance type of another architecture; the instance changes its image only by a replacement).
+  it('each pin records its architecture (also for a pin of a lock from before); a pool moved to the other one is refused at its arch', async () => {
+    expect((await synth('--refresh-ssm', '--env', 'beta')).code).toBe(0);
+    expect(lock('beta').nodeImageArch).toStrictEqual({ 'cp-1': 'amd64' });
+    const l = lock('beta');
+    delete l.nodeImageArch;
+    writeFileSync(join(root, 'environments', 'beta.ssm.lock.json'), JSON.stringify(l, null, 2));
+    expect((await synth('--refresh-ssm', '--env', 'beta')).code).toBe(0);
+    expect(lock('beta').nodeImageArch).toStrictEqual({ 'cp-1': 'amd64' });
+    const graviton = `nodePools:
+  - { name: cp, role: controlplane, arch: arm64, instanceType: m7g.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+`;
+    writeFileSync(join(root, 'environments', 'beta.yaml'), k3s + graviton);
+    out = [];
+    const r = await synth('--env', 'beta');
+    expect(r.code).not.toBe(0);
+    expect(`${out.join('')}${r.error?.message ?? ''}`).toMatch(/environments\/beta\.yaml:\d+:\d+  nodePools\[0\]\.arch: node cp-1 keeps its pinned amd64 AMI ami-0aaaaaaaaaaaaaaa1 \(the lock's nodeImages\), but its pool is now arm64 \(m7g\.large\)/);
+    // The pin followed (its entries deleted, as the hint says): the node takes the class's image, a replacement.
+    const unpinned = lock('beta');
+    delete unpinned.nodeImages;
+    delete unpinned.nodeImageArch;
+    writeFileSync(join(root, 'environments', 'beta.ssm.lock.json'), JSON.stringify(unpinned, null, 2));
+    out = [];
+    const again = await synth('--env', 'beta');
+    expect(`${out.join('')}${again.error?.message ?? ''}`).not.toContain('aws.node-image-arch');
+    expect(`${out.join('')}${again.error?.message ?? ''}`).not.toContain('keeps its pinned');
+  });
+
   it('a lock with a malformed node image is refused at its line', async () => {
     expect((await synth('--refresh-ssm', '--env', 'beta')).code).toBe(0);
     const l = lock('beta');

@@ -195,7 +195,7 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('deploy: not an instance id in group odp-prod-general-amd64: i-0abc;reboot');
     expect(bad.calls.filter((c) => c.includes('create-tags'))).toStrictEqual([]);
-    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags');
+    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>');
   });
 
   // AWS CLI v2 on a stack never created: ValidationError on stderr, exit code 254 (service errors).
@@ -231,6 +231,31 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(expired.code).toBe(1);
     expect(expired.stderr).toContain('deploy: cannot read stack odp-prod-nodes: An error occurred (ExpiredToken)');
     expect(expired.calls.filter((c) => c.includes('cloudformation deploy'))).toStrictEqual([]);
+  });
+
+  // deploy.sh roll-pool (generators/infra/aws/deploy.ts rollPoolFunction): what no launch template change rolls — a
+  // pool moved to another subnet, a pool split by a failed refresh — replaced one at a time with the update policy's
+  // own preferences (infra/aws/roll.ts), SkipMatching off so every instance goes.
+  it('deploy.sh roll-pool starts an instance refresh of the pool\'s group with its one-at-a-time preferences, and refuses an unknown pool', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *start-instance-refresh*) echo \'{"InstanceRefreshId":"ir-1"}\' ;;', 'esac'].join('\n'));
+    const r = run('deploy.sh', 'roll-pool', 'general-amd64');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.slice(1)).toStrictEqual([
+      'aws autoscaling start-instance-refresh --region eu-west-1 --auto-scaling-group-name odp-prod-general-amd64 --strategy Rolling --preferences {"MinHealthyPercentage":100,"MaxHealthyPercentage":150,"InstanceWarmup":300,"SkipMatching":false}',
+    ]);
+    expect(r.stdout).toContain('instance refresh of odp-prod-general-amd64 started; follow it: aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name odp-prod-general-amd64');
+    // The same preferences as the group's update policy, but for SkipMatching.
+    const nodes = parseYamlStream(files.find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as { Resources: Record<string, { UpdatePolicy?: { AutoScalingInstanceRefresh: { Preferences: Record<string, unknown> } }; Properties: { AutoScalingGroupName?: string } }> };
+    const group = Object.values(nodes.Resources).find((x) => x.Properties.AutoScalingGroupName === 'odp-prod-general-amd64')!;
+    expect({ ...group.UpdatePolicy!.AutoScalingInstanceRefresh.Preferences, SkipMatching: false }).toStrictEqual(JSON.parse(r.calls[1]!.split('--preferences ')[1]!));
+    const bad = run('deploy.sh', 'roll-pool', 'nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('usage: deploy.sh roll-pool <pool>; pools: general-amd64, general-arm64\n');
+    // Another refresh running: the CLI's failure stops the script (set -e), nothing else is said to have started.
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *start-instance-refresh*) echo "An error occurred (InstanceRefreshInProgress)" >&2; exit 254 ;;', 'esac'].join('\n'));
+    const busy = run('deploy.sh', 'roll-pool', 'general-arm64');
+    expect(busy.code).toBe(254);
+    expect(busy.stdout).toBe('');
   });
 
   // deploy.sh terminate-node: the first step of replacing a lost fixed node (generators/infra/aws/deploy.ts

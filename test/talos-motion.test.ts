@@ -6,8 +6,8 @@
  *
  * A `cluster.talosVersion` bump changes every machine config's install image and the AMI parameter
  * (`/odp/images/talos/<version>/…`) of the pools' launch templates: the nodes stack update (at the merge, with Git
- * sync) starts each pool's instance refresh (UpdatePolicy AutoScalingInstanceRefresh, 200 % maximum healthy:
- * the replacements first), whose replacements boot the new version in maintenance mode under the launch hook
+ * sync) starts each pool's instance refresh (UpdatePolicy AutoScalingInstanceRefresh, 100 % minimum healthy:
+ * a replacement first; 150 % maximum for these pools of two: one at a time, infra/aws/roll.ts), whose replacements boot the new version in maintenance mode under the launch hook
  * talos-apply. The upgrade script must join them, never upgrade the old instances in place (the refresh
  * terminates them), and finish only when every Node of a pool runs the new version.
  */
@@ -125,7 +125,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const { files } = rendered();
     const nodes = parseYamlStream(files.get('aws/nodes.yaml')!)[0] as Doc;
     for (const pool of ['GeneralAmd64', 'GeneralArm64']) {
-      expect(nodes.Resources[`Pool${pool}Group`].UpdatePolicy.AutoScalingInstanceRefresh.Preferences).toMatchObject({ MinHealthyPercentage: 100, MaxHealthyPercentage: 200 });
+      expect(nodes.Resources[`Pool${pool}Group`].UpdatePolicy.AutoScalingInstanceRefresh.Preferences).toMatchObject({ MinHealthyPercentage: 100, MaxHealthyPercentage: 150 });
       expect(nodes.Resources[`Pool${pool}Group`].Properties.LifecycleHookSpecificationList[0]).toMatchObject({ LifecycleHookName: 'talos-apply', DefaultResult: 'ABANDON' });
     }
     expect(nodes.Parameters.ImageAmd64.Description).toContain(`/odp/images/talos/${NEW}/amd64/`);
@@ -197,6 +197,36 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(configs('general-arm64')).toBe(1);
   });
 
+  // A pool of two rolled one instance at a time: the second replacement launches once the first retired an old one.
+  const ONE_AT_A_TIME = ['join i-new-general-amd64-0', 'inservice i-new-general-amd64-0', 'terminate i-old-general-amd64-0', 'launch i-new-general-amd64-1', 'waiting i-new-general-amd64-1', 'join i-new-general-amd64-1', 'inservice i-new-general-amd64-1', 'terminate i-old-general-amd64-1'];
+  it('one replacement at a time (150 % for a pool of two): the second launches once the first retired an old instance, and is joined at a later poll', () => {
+    const f0 = fleet(true);
+    for (const pool of ['general-amd64', 'general-arm64']) f0.instances[`i-new-${pool}-1`]!.state = 'Unlaunched';
+    setFleet(f0);
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
+    expect(f.events!.filter((e) => /general-amd64/.test(e))).toStrictEqual(ONE_AT_A_TIME);
+    expect(Object.entries(f.instances).filter(([, i]) => i.state === 'InService').map(([k]) => k).sort()).toStrictEqual(['i-new-general-amd64-0', 'i-new-general-amd64-1', 'i-new-general-arm64-0', 'i-new-general-arm64-1']);
+  });
+
+  it('talos-join.sh POOL follow joins each replacement of the one-at-a-time refresh as it appears, until the refresh has ended; without it, only the waiting one', () => {
+    const f0 = fleet(true);
+    f0.instances['i-new-general-amd64-1']!.state = 'Unlaunched';
+    setFleet(f0);
+    mkdirSync(join(home, '.odp', ENV), { recursive: true });
+    writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
+    const once = run(`sh rendered/${ENV}/aws/talos-join.sh general-amd64`);
+    expect(once.code, once.stderr).toBe(0);
+    expect(state().instances['i-new-general-amd64-1']!.state).toBe('Pending');
+    setFleet(f0);
+    const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-amd64 follow`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().events!.filter((e) => /general-amd64/.test(e))).toStrictEqual(ONE_AT_A_TIME);
+    expect(r.stdout).toContain('talos-join: general-amd64: the instance refresh of pools-general-amd64 has ended: Successful');
+  });
+
   it('talos-join.sh POOL waiting prints the ids waiting under the hook and changes nothing (no talosconfig needed)', () => {
     setFleet(fleet(true));
     const r = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64 waiting`);
@@ -204,7 +234,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(calls()).toStrictEqual(['talos-join.sh general-arm64 waiting', `aws autoscaling describe-auto-scaling-instances --region eu-west-1 --query AutoScalingInstances[?AutoScalingGroupName=='pools-general-arm64' && LifecycleState=='Pending:Wait'].InstanceId --output text`]);
     const none = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64 nope`);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('[waiting]');
+    expect(none.stderr).toContain('[waiting|follow]');
   });
 
   it('before the nodes stack update (the refresh not started: no AMI locked, or not merged yet): nothing upgraded in place, the script stops naming the pool', () => {

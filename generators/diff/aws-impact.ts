@@ -12,6 +12,7 @@
 import { parseYamlStream } from '../lib/yaml.js';
 import { cfnSpec, propertiesOf, type CfnSpec, type SpecProperty } from '../infra/aws/spec/spec.js';
 import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
+import { rollWords } from '../infra/aws/roll.js';
 
 export type AwsChange = 'added' | 'removed' | 'modified' | 'replaced';
 
@@ -145,14 +146,19 @@ function maybeText(type: string, path: string, spec: CfnSpec): string {
   return sentence ? `it depends (specification: “${sentence.trim()}”)` : 'it depends on the values (CloudFormation decides at update time)';
 }
 
-function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; size: string }[]>, id: string): string {
+function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string): string {
   const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${show(p.old)} → ${show(p.new)})` : ''}`).join(', ');
   if (change === 'added') return `new ${type} ${name}`;
   if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy Retain)' : ''}`;
   if (type === 'AWS::EC2::LaunchTemplate') {
     const rolled = pools.get(id) ?? [];
     const what = `launch template version (${list(props)})`;
-    return rolled.length > 0 ? `${what} → instance refresh of ${rolled.map((r) => `pool ${r.pool}, ${r.size} node${r.size === '1' ? '' : 's'}`).join('; ')} (each replaced by a new instance from the new version)` : `${what} → new version; instances launched from now on use it`;
+    return rolled.length > 0 ? `${what} → instance refresh of ${rolled.map((r) => `pool ${r.pool}, ${r.size} node${r.size === '1' ? '' : 's'}${r.words ? `, ${r.words}` : ''}`).join('; ')} (each replaced by a new instance from the new version)${refreshFails(rolled.map((r) => r.pool))}` : `${what} → new version; instances launched from now on use it`;
+  }
+  if (type === 'AWS::AutoScaling::AutoScalingGroup') {
+    const pool = [...pools.values()].flat().find((x) => x.group === name)?.pool ?? name;
+    const words = props.map((p) => groupChange(pool, p)).filter((w): w is string => w !== undefined);
+    if (words.length > 0) return `${name}: ${words.join('; ')}`;
   }
   if (change === 'replaced') {
     const why = props.filter((p) => p.replacement === 'yes').map((p) => p.path);
@@ -166,9 +172,39 @@ function consequence(type: string, name: string, change: AwsChange, props: AwsPr
   return `${name}: ${list(props)} updated in place`;
 }
 
-/** Pools rolled by each launch template: the auto-scaling groups that use it, with their size. */
-function poolsByTemplate(resources: Record<string, unknown>): Map<string, { pool: string; size: string }[]> {
-  const out = new Map<string, { pool: string; size: string }[]>();
+/**
+ * A failed instance refresh (AWS: "An instance refresh might fail for several reasons, such as EC2 launch failures,
+ * misconfigured health checks…", EC2 Auto Scaling API reference, StartInstanceRefresh) fails the stack update, which
+ * CloudFormation rolls back to the previous template: the group's launch template version included. Its documentation
+ * of the AutoScalingInstanceRefresh policy does not say that the rollback replaces the instances already replaced, so
+ * a pool may stay split between two versions; `deploy.sh roll-pool` replaces every instance with the group's version.
+ */
+const refreshFails = (pools: readonly string[]): string =>
+  `; a failed refresh fails the stack update, which rolls back to the previous version: the instances already replaced may stay on the new one (a split pool; aws autoscaling describe-auto-scaling-instances shows each one's LaunchTemplate.Version) until aws/deploy.sh roll-pool ${pools.join(' / ')} replaces them`;
+
+/**
+ * A group's own changes in words: its subnets (VPCZoneIdentifier; the specification's documentation: "When you
+ * update VPCZoneIdentifier, this retains the same Auto Scaling group and replaces old instances with new ones,
+ * according to the specified subnets. You can optionally specify how CloudFormation handles these updates by using
+ * an UpdatePolicy attribute" — the AutoScalingInstanceRefresh policy names LaunchTemplate and MixedInstancesPolicy as
+ * what starts a refresh, not the subnets; Auto Scaling itself rebalances across Availability Zones, launching
+ * before terminating, up to 10 % above the group's maximum: EC2 Auto Scaling User Guide, "Rebalancing activities"),
+ * and its roll (UpdatePolicy: infra/aws/roll.ts).
+ */
+function groupChange(pool: string, p: AwsPropertyChange): string | undefined {
+  if (p.path.startsWith('VPCZoneIdentifier'))
+    return `subnets (${show(p.old)} → ${show(p.new)}): instances launched from now on go to the new subnets; the running ones in a removed subnet are not moved by the one-at-a-time instance refresh (a subnet change does not start one) — Auto Scaling may rebalance them across Availability Zones itself (launching first, terminating through the drain hook, several at once), or leave a subnet of the same zone alone: after the deploy, run aws/deploy.sh roll-pool ${pool} to move every instance one at a time, each new one joined before an old one is drained`;
+  if (p.path === 'UpdatePolicy') {
+    const max = (v: unknown) => (isMap(v) && isMap(v.AutoScalingInstanceRefresh) && isMap(v.AutoScalingInstanceRefresh.Preferences) ? v.AutoScalingInstanceRefresh.Preferences.MaxHealthyPercentage : undefined);
+    const [b, h] = [max(p.old), max(p.new)];
+    if (typeof h === 'number') return `the instance refresh's maximum healthy percentage ${show(b)} → ${h} %: no instance changes now; the next launch template change rolls it ${b === undefined || typeof b !== 'number' || h < b ? 'in smaller batches' : 'in larger batches'}`;
+  }
+  return undefined;
+}
+
+/** Pools rolled by each launch template: the auto-scaling groups that use it, with their size and batch (./roll.ts). */
+function poolsByTemplate(resources: Record<string, unknown>): Map<string, { pool: string; group: string; size: string; words?: string }[]> {
+  const out = new Map<string, { pool: string; group: string; size: string; words?: string }[]>();
   for (const r of Object.values(resources)) {
     if (!isMap(r) || r.Type !== 'AWS::AutoScaling::AutoScalingGroup' || !isMap(r.Properties)) continue;
     const lt = r.Properties.LaunchTemplate;
@@ -176,7 +212,10 @@ function poolsByTemplate(resources: Record<string, unknown>): Map<string, { pool
     if (typeof ref !== 'string') continue;
     const tags = Array.isArray(r.Properties.Tags) ? r.Properties.Tags : [];
     const pool = (tags.find((t) => isMap(t) && t.Key === 'odp:pool') as { Value?: string } | undefined)?.Value ?? String(r.Properties.AutoScalingGroupName ?? ref);
-    out.set(ref, [...(out.get(ref) ?? []), { pool, size: String(r.Properties.DesiredCapacity ?? r.Properties.MinSize ?? '?') }]);
+    const size = String(r.Properties.DesiredCapacity ?? r.Properties.MinSize ?? '?');
+    const up = isMap(r.UpdatePolicy) && isMap(r.UpdatePolicy.AutoScalingInstanceRefresh) && isMap(r.UpdatePolicy.AutoScalingInstanceRefresh.Preferences) ? r.UpdatePolicy.AutoScalingInstanceRefresh.Preferences : undefined;
+    const words = up && up.MinHealthyPercentage === 100 && typeof up.MaxHealthyPercentage === 'number' && /^\d+$/.test(size) ? rollWords(Number(size), up.MaxHealthyPercentage) : undefined;
+    out.set(ref, [...(out.get(ref) ?? []), { pool, group: String(r.Properties.AutoScalingGroupName ?? ''), size, ...(words ? { words } : {}) }]);
   }
   return out;
 }

@@ -10,6 +10,7 @@
  */
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { DocPath } from '../lib/paths.js';
+import type { Arch } from '../model/types.js';
 import { locate, type ResolvedEnvironment } from './loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import { didYouMean } from '../lib/suggest.js';
@@ -53,6 +54,12 @@ export interface SsmLock {
    * node's entry (and refresh) to replace that node with its class's current image.
    */
   nodeImages?: Record<string, string>;
+  /**
+   * The architecture of each pinned AMI (node name → amd64|arm64), recorded by `--refresh-ssm` with the pin (absent
+   * for a pin of a lock written before it): a pool moved to the other architecture cannot keep its fixed nodes on an
+   * AMI of the old one (rule aws.node-image-arch).
+   */
+  nodeImageArch?: Record<string, Arch>;
   /** On-demand prices of the environment's instance and volume types (./price-lock.ts), locked by `--refresh-ssm`. */
   prices?: PriceLock;
 }
@@ -113,7 +120,7 @@ function checkLockShape(raw: unknown): SsmLock {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail([], 'expected { "version": 1, "parameters": { … } }');
   const r = raw as Record<string, unknown>;
   if (r.version !== 1) fail(['version'], `unknown lock version ${JSON.stringify(r.version)}; expected 1`);
-  onlyKeys(r, [], ['version', 'parameters', 'paths', 'ec2', 'nodeImages', 'prices'], 'the lock', fail);
+  onlyKeys(r, [], ['version', 'parameters', 'paths', 'ec2', 'nodeImages', 'nodeImageArch', 'prices'], 'the lock', fail);
   if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters)) fail(['parameters'], 'expected "parameters" to be a map of parameter name → { value, type, version, lastModified }');
   const parameters: Record<string, LockedParameter> = {};
   for (const [name, p] of Object.entries(r.parameters as Record<string, unknown>)) {
@@ -146,8 +153,14 @@ function checkLockShape(raw: unknown): SsmLock {
     for (const [node, ami] of Object.entries(r.nodeImages as Record<string, unknown>)) if (typeof ami !== 'string' || !/^ami-[0-9a-f]{8,17}$/.test(ami)) fail(['nodeImages', node], `node ${node}: expected an AMI id (ami-…)`);
     nodeImages = r.nodeImages as Record<string, string>;
   }
+  let nodeImageArch: Record<string, Arch> | undefined;
+  if (r.nodeImageArch !== undefined) {
+    if (r.nodeImageArch === null || typeof r.nodeImageArch !== 'object' || Array.isArray(r.nodeImageArch)) fail(['nodeImageArch'], 'expected "nodeImageArch" to be a map of node name → amd64|arm64');
+    for (const [node, arch] of Object.entries(r.nodeImageArch as Record<string, unknown>)) if (arch !== 'amd64' && arch !== 'arm64') fail(['nodeImageArch', node], `node ${node}: expected amd64 or arm64`);
+    nodeImageArch = r.nodeImageArch as Record<string, Arch>;
+  }
   const prices = r.prices === undefined ? undefined : checkPriceShape(r.prices, fail);
-  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}), ...(prices ? { prices } : {}) };
+  return { version: 1, parameters, paths, ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}), ...(nodeImageArch ? { nodeImageArch } : {}), ...(prices ? { prices } : {}) };
 }
 
 function checkEc2Shape(raw: unknown, fail: (path: (string | number)[], why: string) => never): Ec2Lock {
@@ -218,7 +231,8 @@ export function serializeLock(lock: SsmLock): string {
   const paths = Object.fromEntries(sortedKeys(lock.paths).map((k) => [k, [...lock.paths[k]!].sort()]));
   const ec2 = lock.ec2 && { region: lock.ec2.region, instanceTypes: Object.fromEntries(sortedKeys(lock.ec2.instanceTypes).map((k) => [k, lock.ec2!.instanceTypes[k]])) };
   const nodeImages = lock.nodeImages && Object.keys(lock.nodeImages).length > 0 ? Object.fromEntries(sortedKeys(lock.nodeImages).map((k) => [k, lock.nodeImages![k]])) : undefined;
-  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}), ...(lock.prices ? { prices: serializablePrices(lock.prices) } : {}) }, null, 2) + '\n';
+  const nodeImageArch = lock.nodeImageArch && Object.keys(lock.nodeImageArch).length > 0 ? Object.fromEntries(sortedKeys(lock.nodeImageArch).map((k) => [k, lock.nodeImageArch![k]])) : undefined;
+  return JSON.stringify({ version: 1, parameters, ...(Object.keys(paths).length > 0 ? { paths } : {}), ...(ec2 ? { ec2 } : {}), ...(nodeImages ? { nodeImages } : {}), ...(nodeImageArch ? { nodeImageArch } : {}), ...(lock.prices ? { prices: serializablePrices(lock.prices) } : {}) }, null, 2) + '\n';
 }
 
 export type SsmReference = { kind: 'name'; name: string; path: DocPath } | { kind: 'path'; name: string; path: DocPath };

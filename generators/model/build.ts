@@ -167,6 +167,7 @@ export function buildModel(
       iam: { mode: input.aws.iam?.mode ?? 'instance-profile', issuerURL: input.aws.iam?.issuerURL, ...(input.aws.iam?.controllersPool ? { controllersPool: input.aws.iam.controllersPool } : {}) },
       images: {},
       nodeImages: {},
+      nodeImageArch: {},
       parameters: {},
     },
     cluster: {

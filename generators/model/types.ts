@@ -188,6 +188,8 @@ export interface EnvironmentModel {
     images: Record<string, string>;
     /** The AMI each fixed node was created with (node name → AMI id), from the lock; filled by the pipeline. */
     nodeImages: Record<string, string>;
+    /** The architecture of each pinned AMI (node name → arch) where the lock records it; filled by the pipeline. */
+    nodeImageArch: Record<string, Arch>;
     /** The non-secret SSM String parameters the environment references, with their locked values (name → value); filled by the pipeline. */
     parameters: Record<string, string>;
     /** On-demand prices of the pools' instance types and root volume type in the region, from the lock; filled by the pipeline (undefined: none locked). */

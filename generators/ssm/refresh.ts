@@ -20,7 +20,7 @@ import { formatPath } from '../lib/paths.js';
 import { ExternalError, formatDiagnostic, hasErrors, InputError, sortDiagnostics, type Diagnostic } from '../validate/diagnostics.js';
 import { validateResolved } from '../validate/index.js';
 import { prepareEnvironment } from '../pipeline.js';
-import type { EnvironmentModel } from '../model/types.js';
+import type { Arch, EnvironmentModel } from '../model/types.js';
 import { awsPlan } from '../infra/aws/plan.js';
 import { getParameters, getParametersByPath, SsmRequestError, type FetchedParameter } from './client.js';
 import { Ec2RequestError, type Ec2Facts } from './ec2.js';
@@ -235,13 +235,21 @@ async function refreshImages(t: Target, client: SSMClient, m: EnvironmentModel, 
     missing.push({ severity: 'warning', rule: 'ssm.image-missing', file: pos.file, line: pos.line, col: pos.col, path, message: `no AMI for node class ${img.cls.name}: SSM parameter ${img.parameter} ${p ? `is a ${p.type}` : 'does not exist'} (account ${t.accountId}, region ${t.region})`, hint: how });
   }
   // Fixed nodes keep the AMI they were created with; a node without one gets its class's current image.
+  // With each pin its architecture, when known: the class's a new pin takes, the one recorded with an old pin, or the
+  // class's whose image the old pin still is (a pin of a lock written before architectures were recorded).
   const pins: Record<string, string> = {};
+  const archs: Record<string, Arch> = {};
   for (const pp of plan.pools)
     for (const n of pp.pool.nodes) {
-      const pin = previous.nodeImages?.[n.name] ?? lock.parameters[pp.image.parameter]?.value;
-      if (pin) pins[n.name] = pin;
+      const kept = previous.nodeImages?.[n.name];
+      const pin = kept ?? lock.parameters[pp.image.parameter]?.value;
+      if (!pin) continue;
+      pins[n.name] = pin;
+      const arch = kept === undefined ? pp.image.cls.arch : (previous.nodeImageArch?.[n.name] ?? (previous.parameters[pp.image.parameter]?.value === kept ? pp.image.cls.arch : undefined));
+      if (arch) archs[n.name] = arch;
     }
   if (Object.keys(pins).length > 0) lock.nodeImages = pins;
+  if (Object.keys(archs).length > 0) lock.nodeImageArch = archs;
   return { locked: count, missing, found };
 }
 

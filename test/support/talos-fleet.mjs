@@ -38,9 +38,13 @@
  *   to a file other than the one `talosctl kubeconfig` wrote, kubectl asks another cluster: none of these Nodes.
  * - aws autoscaling: describe-auto-scaling-instances (the `--query` of talos-join.sh), record-lifecycle-action-
  *   heartbeat and complete-lifecycle-action only for an instance in Pending:Wait under that group's hook (else
- *   ValidationError, exit 254: AWS CLI v2 return codes); the instance refresh (MinHealthyPercentage 100,
- *   MaxHealthyPercentage 200: the replacements launched first) terminates one old instance of the group each
- *   time a replacement goes InService; a terminated instance's Node is deleted (the cloud controller).
+ *   ValidationError, exit 254: AWS CLI v2 return codes); the instance refresh (MinHealthyPercentage 100: a
+ *   replacement launched first) terminates one old instance of the group each time a replacement goes InService;
+ *   a terminated instance's Node is deleted (the cloud controller). An instance in state `Unlaunched` is a
+ *   replacement the refresh has not launched yet (MaxHealthyPercentage leaves room for one at a time,
+ *   infra/aws/roll.ts): it launches (Pending, then Pending:Wait at the next sleep) when an old instance is terminated.
+ *   describe-instance-refreshes: the group's latest refresh InProgress while an old instance is not terminated or a
+ *   replacement not launched, else Successful.
  *   ec2 describe-instances: the instance's private address.
  *   `gen config … -o FILE` refuses an existing FILE without --force (cmd/talosctl/cmd/mgmt/gen/gen.go:32-41).
  * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
@@ -297,6 +301,12 @@ function aws() {
     save();
     return process.stdout.write(`${Object.entries(f.instances).filter(([, i]) => i.group === q[1] && i.state === q[2]).map(([k]) => k).join('\t')}\n`);
   }
+  if (op === 'describe-instance-refreshes') {
+    // The latest refresh of the group: in progress while an old instance serves or a replacement is still to launch.
+    const g = opt('--auto-scaling-group-name');
+    const busy = Object.values(f.instances).some((i) => i.group === g && ((i.old && i.state !== 'Terminated') || i.state === 'Unlaunched'));
+    return process.stdout.write(`${busy ? 'InProgress' : 'Successful'}\n`);
+  }
   if (op === 'record-lifecycle-action-heartbeat') return waiting() ? undefined : noAction('RecordLifecycleActionHeartbeat');
   if (op === 'complete-lifecycle-action') {
     if (!waiting()) noAction('CompleteLifecycleAction');
@@ -312,6 +322,13 @@ function aws() {
       // Its discovery affiliate stays until its TTL expires (30 minutes: discovery_service.go:40, 272-277).
       f.affiliates = [...(f.affiliates ?? []), { ip, until: (f.clock ?? 0) + 30 }];
       event(`terminate ${old[0]}`);
+      // One replacement at a time (MaxHealthyPercentage 100 + ⌈100/N⌉, infra/aws/roll.ts): the next one launches
+      // once an old instance is gone; it boots (Pending) and then waits under the hook.
+      const next = Object.entries(f.instances).find(([, i]) => i.group === inst.group && i.state === 'Unlaunched');
+      if (next) {
+        Object.assign(next[1], { state: 'Pending', bootsAfter: 1 });
+        event(`launch ${next[0]}`);
+      }
     }
     return save();
   }

@@ -100,7 +100,7 @@ function gateLines(m: EnvironmentModel): string[] {
  * An auto-scaled pool during a Talos upgrade. Never upgraded in place: the nodes stack update that comes with
  * the new version (at the merge with Git sync, or deploy.sh nodes) points its launch template at the new AMI
  * (`/odp/images/talos/<version>/…`), and CloudFormation's AutoScalingInstanceRefresh replaces every instance
- * (200 % maximum healthy: the replacements first). The replacements boot the new version in maintenance mode and
+ * (100 % minimum healthy: a replacement first; one at a time, infra/aws/roll.ts). The replacements boot the new version in maintenance mode and
  * wait under the launch hook for talos-join.sh; the refresh terminates an old instance only once its replacement
  * is InService (through the termination hook's drain). An in-place `talosctl upgrade` of an old instance would be
  * lost work at best, and a reboot under a drain or a termination at worst. Done when every Node of the pool runs

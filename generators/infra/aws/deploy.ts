@@ -20,6 +20,7 @@ import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { nodeInstanceOutputId } from './stacks.js';
+import { rollPreferences } from './roll.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -209,20 +210,53 @@ export function deployScript(p: AwsPlan): string {
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${instanceIdFunction(p)}${drainTagsFunctions(p)}${terminateNodeFunction(p)}case "\${1:-}" in
+${instanceIdFunction(p)}${drainTagsFunctions(p)}${terminateNodeFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
   base)
     ${c.base}
     ${protectCommand(p, 'base')}
     ;;
   nodes)
 ${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
-${drainTagsCase(p)}${terminateNodeCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
+${drainTagsCase(p)}${terminateNodeCase(p)}${rollPoolCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
 `;
 }
 
 const fixedNodes = (p: AwsPlan) => p.pools.flatMap((pp) => pp.pool.nodes);
-const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>' : ''}`;
+const rolledPools = (p: AwsPlan) => p.pools.filter((pp) => pp.pool.count !== undefined);
+const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>' : ''}${rolledPools(p).length > 0 ? '|roll-pool <pool>' : ''}`;
+
+function rollPoolCase(p: AwsPlan): string {
+  if (rolledPools(p).length === 0) return '';
+  return `  roll-pool)
+    roll_pool "\${2:-}"
+    ;;
+`;
+}
+
+/**
+ * \`deploy.sh roll-pool <pool>\`: replaces every instance of a pool's group the way a launch template change does
+ * (the update policy's preferences, ./roll.ts: one at a time, each new instance joined before an old one is
+ * drained), SkipMatching off so instances already on the group's version are replaced too. For what no
+ * template change rolls: instances left in a removed subnet (the diff says when), a pool split between two
+ * versions by a failed refresh the stack update rolled back. StartInstanceRefresh fails while another
+ * refresh of the group runs (AWS: "InstanceRefreshInProgress"); the script then stops with the CLI's message.
+ */
+function rollPoolFunction(p: AwsPlan): string {
+  const pools = rolledPools(p);
+  if (pools.length === 0) return '';
+  const region = q(p.model.aws.region);
+  return `# Replace every instance of a pool, one at a time (README: the pools' instance refresh).
+roll_pool() {
+  case "$1" in
+${pools.map((pp) => `    ${q(pp.pool.name)}) g=${q(p.names.pool(pp.pool))}; prefs=${q(JSON.stringify({ ...rollPreferences(pp.pool.count!), SkipMatching: false }))} ;;`).join('\n')}
+    *) echo ${q(`usage: deploy.sh roll-pool <pool>; pools: ${pools.map((pp) => pp.pool.name).join(', ')}`)} >&2; exit 2 ;;
+  esac
+  aws autoscaling start-instance-refresh --region ${region} --auto-scaling-group-name "$g" --strategy Rolling --preferences "$prefs"
+  echo "instance refresh of $g started; follow it: aws autoscaling describe-instance-refreshes --region ${p.model.aws.region} --auto-scaling-group-name $g"
+}
+`;
+}
 
 function terminateNodeCase(p: AwsPlan): string {
   if (fixedNodes(p).length === 0) return '';

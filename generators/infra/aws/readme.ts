@@ -12,6 +12,7 @@ import { controllersHost } from '../../catalog/placement.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
 import { hubApiCidr, MANAGED_POLICY_LIMIT, nodeLogicalId } from './stacks.js';
 import { TERMINATING_HOOK } from './drain.js';
+import { maxHealthyPercentage, rollWords } from './roll.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 
 export const AWS_SECTION_TITLE = 'AWS layer (CloudFormation)';
@@ -58,6 +59,16 @@ function pinnedText(p: AwsPlan): string {
   return `are pinned by nodeSelector and tolerations to one place, ${h.kind === 'pool' ? `pool ${h.pool.name} (\`aws.iam.controllersPool\`)` : 'the control planes (set `aws.iam.controllersPool` to name a worker pool instead)'}: only it gets hop limit 2 and their permissions.`;
 }
 
+/** Each pool's roll batch (./roll.ts), e.g. "pool workers (10 nodes, 110 %) one instance at a time". */
+function rollText(p: AwsPlan): string {
+  const pools = p.pools.filter((pp) => pp.pool.count !== undefined).map((pp) => {
+    const n = pp.pool.count!;
+    const max = maxHealthyPercentage(n);
+    return `pool ${pp.pool.name} (${n} node${n === 1 ? '' : 's'}, ${max} %) rolls ${rollWords(n, max)}`;
+  });
+  return pools.length === 0 ? 'a pool rolls one instance at a time' : `${pools.join('; ')} — the next replacement launches once an old instance has gone`;
+}
+
 function nodesTable(p: AwsPlan): string {
   const m = p.model;
   const rows = ['| Node / pool | Resource | Type | Address / size | Subnet | Image | IAM role | IMDS hop limit |', '|---|---|---|---|---|---|---|---|'];
@@ -84,7 +95,7 @@ function nodesTable(p: AwsPlan): string {
     `Every node ${p.facts.fixedNodeConfig}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
     `Leaving the cluster: ${p.facts.poolTermination.hook ? 'a termination lifecycle hook' : 'nothing to do before termination'} — ${p.facts.poolTermination.why}.`,
     ...[drainText(p)].filter((t) => t !== ''),
-    `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes${p.facts.poolJoin.kind === 'user-data' ? ', in service meaning running: the group checks EC2 health only' : `, and in service only once it joined the cluster: the launch lifecycle hook \`${p.facts.poolJoin.hookName}\` holds it until then, and a replacement that cannot join is terminated, never counted`}, and the old one goes through the termination hook above); \`npm run diff\` names the pools and nodes a change replaces.`,
+    `A changed launch template (image, instance type, user data, metadata options) rolls its pool through an instance refresh (\`UpdatePolicy: AutoScalingInstanceRefresh\`, 100 % minimum healthy: each replacement is in service before an old instance goes${p.facts.poolJoin.kind === 'user-data' ? ', in service meaning running: the group checks EC2 health only' : `, and in service only once it joined the cluster: the launch lifecycle hook \`${p.facts.poolJoin.hookName}\` holds it until then, and a replacement that cannot join is terminated, never counted`}, and the old one goes through the termination hook above); \`npm run diff\` names the pools and nodes a change replaces. Maximum healthy is 100 % plus one instance's share: ${rollText(p)}. \`sh ${awsPath(m, 'deploy.sh')} roll-pool <pool>\` starts the same refresh by hand, replacing every instance: after a change of a pool's subnet (which no refresh follows), or when a failed refresh, rolled back with its stack update, left a pool split between two launch template versions.`,
   ].join('\n');
 }
 

@@ -12,6 +12,8 @@
  *   deployment file then lacks its parameter. `aws.image-id`: a locked value that is no AMI id.
  * - `aws.subnet-id` (warning): a subnet the stacks place nodes in, without an id.
  * - `aws.operator-cidr`: an operator network wider than /8 (0.0.0.0/0 included) in aws.vpc.operatorCidrs.
+ * - `aws.node-image-arch`: a fixed node pinned to an AMI of another architecture than its pool now has (the lock's
+ *   nodeImageArch): the instance type change would fail at the nodes stack update.
  */
 import { formatPath, type DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
@@ -88,5 +90,15 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
       at(path, 'warning', 'aws.image-unlocked', `no AMI for node class ${img.cls.name} in ${lockFile(m.name)} (SSM ${img.parameter}): the nodes stack cannot be deployed yet`, `${how}npm run synth -- --env ${m.name} --refresh-ssm`);
     } else if (!AMI_ID.test(img.imageId)) at(path, 'error', 'aws.image-id', `SSM ${img.parameter} holds '${img.imageId}', not an AMI id (ami-…)`, `fix the parameter in SSM and run npm run synth -- --env ${m.name} --refresh-ssm`);
   }
+
+  // A fixed node keeps its pinned AMI (the lock's nodeImages), of the architecture it was created for (nodeImageArch).
+  // EC2 does not run an AMI on an instance type of the other architecture, so the nodes stack update that changes the
+  // type fails and rolls back (an instance changes its image only by a replacement).
+  for (const pp of p.pools)
+    for (const n of pp.pool.nodes) {
+      const was = m.aws.nodeImageArch[n.name];
+      if (was === undefined || was === pp.pool.arch) continue;
+      at(['nodePools', poolIndex(pp.pool.name), 'arch'], 'error', 'aws.node-image-arch', `node ${n.name} keeps its pinned ${was} AMI ${m.aws.nodeImages[n.name]} (the lock's nodeImages), but its pool is now ${pp.pool.arch} (${pp.pool.instanceType}): an instance cannot boot an image of another architecture and changes its image only by a replacement — the nodes stack update would fail and roll back`, `replace the node: sh ${awsPath(m, 'deploy.sh')} terminate-node ${n.name} and the cluster side (README: Replacing a lost fixed node), then delete ${n.name} from nodeImages and nodeImageArch in ${lockFile(m.name)}, so that it takes its class's image (the diff shows the replacement); or keep this pool ${was}`);
+    }
   return out;
 }

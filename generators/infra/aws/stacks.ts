@@ -19,6 +19,7 @@ import { awsPlan, type AwsPlan, type BucketPlan, type Grant, type NodeRoleKind, 
 import { bucketArn, partitionOf } from './policy.js';
 import { ingressRules, portText } from './ports.js';
 import { drainResources, TERMINATING_HOOK } from './drain.js';
+import { INSTANCE_WARMUP_SECONDS, rollPreferences } from './roll.js';
 import { autoScaledPools, NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { assertDisjoint, base64, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 import type { S3BucketRule } from './spec/cfn-types.js';
@@ -571,7 +572,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         LaunchTemplate: { LaunchTemplateId: ref(lt), Version: getAtt(lt, 'LatestVersionNumber') },
         HealthCheckType: 'EC2',
         HealthCheckGracePeriod: 300,
-        DefaultInstanceWarmup: 300,
+        DefaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
         // In the group itself, not a separate resource: the hook holds the first instances too.
         ...(hooks.length > 0 ? { LifecycleHookSpecificationList: hooks } : {}),
         // The handler acts only on instances with its tag (./drain.ts): propagated to each instance at launch.
@@ -579,10 +580,10 @@ export function nodesTemplate(p: AwsPlan): Template {
       },
       {
         // A new launch template version (image, instance type, user data, metadata options) rolls the
-        // pool: new instances first (max 200 %), an old one retires when its replacement is in service
-        // (with a launch hook: once the replacement joined the cluster, PoolJoin in ./facts.ts), through
-        // the TERMINATING hook: drained by the Node Termination Handler first (./drain.ts).
-        UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 300, SkipMatching: true } } },
+        // pool one instance at a time (./roll.ts): a new instance first, an old one retires when its
+        // replacement is in service (with a launch hook: once it joined the cluster, PoolJoin in
+        // ./facts.ts), through the TERMINATING hook: drained by the Node Termination Handler first (./drain.ts).
+        UpdatePolicy: { AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: rollPreferences(pp.pool.count) } },
       },
     ));
     outputs.push(output(p, `${asg}Name`, `Auto-scaling group of pool ${pp.pool.name}`, ref(asg)));

@@ -3,7 +3,7 @@
 # Regenerate: npm run synth -- --env dev   (inputs and their hashes: rendered/dev/.provenance.json)
 # Deploy the AWS layer of dev with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-dev-git-sync.
-# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>
+# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --template-file 'rendered/dev/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=git-sync'" >&2; exit 1; }
@@ -59,6 +59,15 @@ terminate_node() {
   aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
   echo "terminated $id ($1)"
 }
+# Replace every instance of a pool, one at a time (README: the pools' instance refresh).
+roll_pool() {
+  case "$1" in
+    'general') g='odp-dev-general'; prefs='{"MinHealthyPercentage":100,"MaxHealthyPercentage":150,"InstanceWarmup":300,"SkipMatching":false}' ;;
+    *) echo 'usage: deploy.sh roll-pool <pool>; pools: general' >&2; exit 2 ;;
+  esac
+  aws autoscaling start-instance-refresh --region 'eu-west-1' --auto-scaling-group-name "$g" --strategy Rolling --preferences "$prefs"
+  echo "instance refresh of $g started; follow it: aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name $g"
+}
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base'
@@ -76,5 +85,8 @@ case "${1:-}" in
   terminate-node)
     terminate_node "${2:-}"
     ;;
-  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>" >&2; exit 2 ;;
+  roll-pool)
+    roll_pool "${2:-}"
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>" >&2; exit 2 ;;
 esac

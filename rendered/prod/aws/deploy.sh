@@ -3,7 +3,7 @@
 # Regenerate: npm run synth -- --env prod   (inputs and their hashes: rendered/prod/.provenance.json)
 # Deploy the AWS layer of prod with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-prod-git-sync.
-# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>
+# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --template-file 'rendered/prod/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=git-sync'" >&2; exit 1; }
@@ -62,6 +62,16 @@ terminate_node() {
   aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
   echo "terminated $id ($1)"
 }
+# Replace every instance of a pool, one at a time (README: the pools' instance refresh).
+roll_pool() {
+  case "$1" in
+    'general-amd64') g='odp-prod-general-amd64'; prefs='{"MinHealthyPercentage":100,"MaxHealthyPercentage":150,"InstanceWarmup":300,"SkipMatching":false}' ;;
+    'general-arm64') g='odp-prod-general-arm64'; prefs='{"MinHealthyPercentage":100,"MaxHealthyPercentage":150,"InstanceWarmup":300,"SkipMatching":false}' ;;
+    *) echo 'usage: deploy.sh roll-pool <pool>; pools: general-amd64, general-arm64' >&2; exit 2 ;;
+  esac
+  aws autoscaling start-instance-refresh --region 'eu-west-1' --auto-scaling-group-name "$g" --strategy Rolling --preferences "$prefs"
+  echo "instance refresh of $g started; follow it: aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name $g"
+}
 case "${1:-}" in
   base)
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-base' --template-file 'rendered/prod/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=base'
@@ -79,5 +89,8 @@ case "${1:-}" in
   terminate-node)
     terminate_node "${2:-}"
     ;;
-  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>" >&2; exit 2 ;;
+  roll-pool)
+    roll_pool "${2:-}"
+    ;;
+  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>" >&2; exit 2 ;;
 esac

@@ -17,9 +17,13 @@
 #   sh rendered/prod/aws/talos-join.sh POOL
 # With a second argument `waiting`, it only prints the ids of the pool's instances waiting under the hook (none:
 # an empty line) and changes nothing: the upgrade script asks it between its polls.
+# With `follow`, it keeps going while the group's latest instance refresh runs (Pending, InProgress, Baking, and
+# its rollback): the refresh replaces one instance at a time (infra/aws/roll.ts), so each replacement appears only
+# after the previous one joined and an old instance was drained; it joins each as it waits, then stops with the
+# refresh's final status (every ODP_POLL seconds, default 30).
 set -eu
 region='eu-west-1'
-usage() { echo "usage: $0 general-amd64|general-arm64 [waiting]" >&2; exit 2; }
+usage() { echo "usage: $0 general-amd64|general-arm64 [waiting|follow]" >&2; exit 2; }
 case "${1:-}" in
   'general-amd64') asg='odp-prod-general-amd64' ;;
   'general-arm64') asg='odp-prod-general-arm64' ;;
@@ -28,16 +32,18 @@ esac
 pool=$1
 # The pool's instances waiting under the hook (text output: ids separated by tabs).
 pending() { aws autoscaling describe-auto-scaling-instances --region "$region" --query "AutoScalingInstances[?AutoScalingGroupName=='$asg' && LifecycleState=='Pending:Wait'].InstanceId" --output text; }
+follow=
 case "${2:-}" in
   '') ;;
   waiting) ids=$(pending); echo $ids; exit 0 ;;
+  follow) follow=yes ;;
   *) usage ;;
 esac
 dir="$HOME/.odp/prod"
 [ -f "$dir/talosconfig" ] || { echo "talos-join: $dir/talosconfig is missing: run the runbook's setup (Talos client configuration) first" >&2; exit 2; }
 mkdir -p -m 700 "$dir"
 ids=$(pending)
-[ -n "$(echo $ids)" ] || exit 0
+[ -n "$(echo $ids)" ] || [ -n "$follow" ] || exit 0
 # The config is materialized only when an instance waits for it.
 npm run --silent talos -- config --env prod --node "$pool" --out "$dir/$pool.yaml"
 
@@ -96,9 +102,29 @@ join() {
   echo "talos-join: $pool $id ($ip) configured, Node Ready"
 }
 
+# The group's latest instance refresh still running (DescribeInstanceRefreshes lists the latest first; its statuses:
+# EC2 Auto Scaling API reference, InstanceRefresh.Status): 0 running, 1 ended ($status says how), 2 unreadable.
+refreshing() {
+  status=$(aws autoscaling describe-instance-refreshes --region "$region" --auto-scaling-group-name "$asg" --max-records 1 --query 'InstanceRefreshes[0].Status' --output text) || return 2
+  case "$status" in
+    Pending|InProgress|Baking|Cancelling|RollbackInProgress) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 failed=
-for id in $ids; do
-  join "$id" || failed="$failed $id"
+while :; do
+  for id in $ids; do
+    join "$id" || failed="$failed $id"
+  done
+  [ -n "$follow" ] && [ -z "$failed" ] || break
+  if refreshing; then :; else
+    rc=$?
+    [ "$rc" = 1 ] || { echo "talos-join: $pool: the instance refresh of $asg could not be read" >&2; exit 2; }
+    echo "talos-join: $pool: the instance refresh of $asg has ended: $status"
+    break
+  fi
+  sleep "${ODP_POLL:-30}"
+  ids=$(pending)
 done
 if [ -n "$failed" ]; then
   echo "talos-join: $pool: not joined:$failed (still in Pending:Wait: run sh rendered/prod/aws/talos-join.sh $pool again to retry them)" >&2
