@@ -404,7 +404,7 @@ const autoscaling: Rule = ({ input }, report) =>
  * A PodDisruptionBudget the workload's nodes cannot honour through a drain: when every node it may
  * land on is one node, a drain of that node evicts what the budget allows, and those pods stay
  * Pending (the node is cordoned, and there is no other), so the budget refuses every further
- * eviction and the drain (a node upgrade, a K3s/RKE2 upgrade Plan's drain, a replaced instance) waits
+ * eviction and the drain (a node upgrade, an upgrade Plan's drain, a replaced instance) waits
  * for ever (Kubernetes "Safely Drain a Node": the eviction API answers 429 while the budget would be
  * violated). Said for the budget the environment writes; the default one (maxUnavailable: 1) is the
  * renderer's choice.
