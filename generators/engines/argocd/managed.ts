@@ -23,6 +23,7 @@ import type { RenderedFile } from '../../render/types.js';
 import { clusterSecretParameters, HUB_REGISTER_SCRIPT, HUB_TOKEN_WARNING_DAYS } from './hub.js';
 import { projectScopes, type ArgoContext } from './objects.js';
 import type { AppSpec } from './spec.js';
+import { workloadNamespaceLabels } from '../../render/workloads/objects.js';
 
 export const HUB_ACCESS_PATH = 'argocd/bootstrap/hub-access.yaml';
 export const HUB_REGISTER_PATH = HUB_REGISTER_SCRIPT;
@@ -54,7 +55,7 @@ export interface HubAccessScope {
   /** Cluster-scoped kinds the environment's AppProjects allow (clusterResourceWhitelist), as `group/Kind`. */
   clusterResources: string[];
   /** Destination namespaces of its AppProjects, with the Pod Security level Argo CD would label a namespace it creates with. */
-  namespaces: { name: string; podSecurity?: string }[];
+  namespaces: { name: string; podSecurity?: string; labels?: Record<string, string> }[];
 }
 
 /** Namespaces that exist in every cluster: the hub gets a RoleBinding there, no Namespace object. */
@@ -108,7 +109,7 @@ export function hubAccessObjects(scope: HubAccessScope): Record<string, unknown>
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: namespacedRole }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
     ...scope.namespaces
       .filter((n) => !BUILT_IN_NAMESPACES.has(n.name))
-      .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n.name, ...(n.podSecurity ? { labels: { 'pod-security.kubernetes.io/enforce': n.podSecurity } } : {}) } })),
+      .map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n.name, ...(n.labels ? { labels: n.labels } : n.podSecurity ? { labels: { 'pod-security.kubernetes.io/enforce': n.podSecurity } } : {}) } })),
     ...scope.namespaces.map((n) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: namespacedBinding, namespace: n.name }, roleRef: rbacRef(namespacedRole), subjects: subject })),
   ];
 }
@@ -195,9 +196,13 @@ export function hubAccessScope(ctx: ArgoContext, specs: readonly AppSpec[]): Hub
   const projects = projectScopes(ctx, specs);
   const level = new Map(specs.flatMap((s) => (s.namespaceLabels?.['pod-security.kubernetes.io/enforce'] ? [[s.namespace, s.namespaceLabels['pod-security.kubernetes.io/enforce']] as const] : [])));
   const names = [...new Set(projects.flatMap((p) => p.namespaces))].sort();
+  // A workload namespace is a Namespace object of its own unit (namespace-<ns>): the bootstrap creates it first (its
+  // RoleBinding needs it) with the same labels, Pod Security restricted included, so the two copies agree.
+  const workloadNamespaces = new Set(ctx.model.workloads.map((w) => w.namespace));
+  const labels = workloadNamespaceLabels(ctx.model);
   return {
     clusterResources: [...new Set(projects.flatMap((p) => p.clusterResources))].sort(),
-    namespaces: names.map((name) => ({ name, ...(level.get(name) ? { podSecurity: level.get(name) } : {}) })),
+    namespaces: names.map((name) => ({ name, ...(workloadNamespaces.has(name) ? { podSecurity: 'restricted', labels } : level.get(name) ? { podSecurity: level.get(name) } : {}) })),
   };
 }
 

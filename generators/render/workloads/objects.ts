@@ -369,6 +369,21 @@ function networkPolicy(model: EnvironmentModel, w: Workload, c: Collector): void
 }
 
 /**
+ * The labels of every workload namespace: Pod Security restricted (enforce, audit, warn) at the cluster's minor, and the
+ * generator's labels. Also what a bootstrap that must create the namespace before its unit exists gives it, so both
+ * copies say the same.
+ */
+export function workloadNamespaceLabels(model: EnvironmentModel): Record<string, string> {
+  const pssVersion = `v${model.cluster.kubernetesMinor}`;
+  const pss: Record<string, string> = {};
+  for (const mode of ['enforce', 'audit', 'warn']) {
+    pss[`pod-security.kubernetes.io/${mode}`] = 'restricted';
+    pss[`pod-security.kubernetes.io/${mode}-version`] = pssVersion;
+  }
+  return { ...pss, ...GENERATOR_LABELS };
+}
+
+/**
  * The objects of one workload namespace, delivered by its own unit (`namespace-<ns>`): the
  * Namespace (PSS restricted) and its default policies (deny everything, allow DNS). Each is kept
  * when that unit is deleted (see keepOnUnitDeletion).
@@ -377,14 +392,8 @@ export function namespaceObjects(model: EnvironmentModel, namespace: string, mem
   const c = new Collector(namespace);
   const inputs: InputPath[] = members.map((w) => workloadPath(w.name, 'namespace'));
   const metadata = (name: string, labels: Record<string, string>) => ({ name, labels, annotations: keepOnUnitDeletion(model) });
-  const pssVersion = `v${model.cluster.kubernetesMinor}`;
-  const pss: Record<string, string> = {};
-  for (const mode of ['enforce', 'audit', 'warn']) {
-    pss[`pod-security.kubernetes.io/${mode}`] = 'restricted';
-    pss[`pod-security.kubernetes.io/${mode}-version`] = pssVersion;
-  }
   // Cluster-scoped: without the namespace the chart gives every object.
-  c.raw('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(namespace, { ...pss, ...GENERATOR_LABELS }) }, [...inputs, ['cluster', 'kubernetesVersion']], [cdk8s.JsonPatch.remove('/metadata/namespace')]);
+  c.raw('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(namespace, workloadNamespaceLabels(model)) }, [...inputs, ['cluster', 'kubernetesVersion']], [cdk8s.JsonPatch.remove('/metadata/namespace')]);
   c.raw(
     'default-deny',
     {
