@@ -55,6 +55,19 @@ export class World {
     return sha256(content);
   }
 
+  /**
+   * The SSM String parameters of a rendered base stack (`aws/base.yaml` of `files`), as its deployment writes them: a
+   * fixed node's config (generators/distributions/rancher/node-config.ts), the release. A parameter the world holds
+   * already (a test's release, served with its hashes) stays.
+   */
+  deployBase(files: ReadonlyMap<string, string>): void {
+    const base = files.get('aws/base.yaml');
+    if (base === undefined) throw new Error('no aws/base.yaml among the rendered files');
+    const resources = (parse(base) as { Resources: Record<string, { Type: string; Properties: { Name: string; Value: string } }> }).Resources;
+    const all = this.json<Record<string, { value: string; keyId: string }>>('ssm.json', {});
+    for (const r of Object.values(resources)) if (r.Type === 'AWS::SSM::Parameter' && !(r.Properties.Name in all)) this.ssm(r.Properties.Name, r.Properties.Value);
+  }
+
   ssm(name: string, value?: string): string | undefined {
     const all = this.json<Record<string, { value: string; keyId: string }>>('ssm.json', {});
     if (value !== undefined) this.writeJson('ssm.json', { ...all, [name]: { value, keyId: 'alias/odp-test' } });
