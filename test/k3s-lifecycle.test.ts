@@ -48,6 +48,8 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     world.serve(RDS_CA_BUNDLE_URL, 'rds-ca');
     restore = [serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.2+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.2+k3s1\n' })];
     node = world.node(HOST, '10.10.1.10');
+    // The base stack's config parameters (a fixed node reads its config there at first boot).
+    world.deployBase(postgresFiles());
   });
   afterEach(() => {
     restore.forEach((r) => r());
@@ -180,7 +182,9 @@ describe('K3s on Kine SQLite: Litestream restores before K3s starts', () => {
       serveRelease(world, K3S_ARTIFACTS, 'litestream', 'v0.5.16', { amd64: litestreamTarball() }),
     ];
     node = world.node(HOST, '10.10.1.10');
-    userData = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${SQLITE}`), 'sqlite').get('k3s/userdata/cp-1.yaml')!;
+    const files = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${SQLITE}`), 'sqlite');
+    userData = files.get('k3s/userdata/cp-1.yaml')!;
+    world.deployBase(files);
   });
   afterEach(() => {
     restore.forEach((r) => r());

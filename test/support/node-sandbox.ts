@@ -56,16 +56,15 @@ export class World {
   }
 
   /**
-   * The SSM String parameters of a rendered base stack (`aws/base.yaml` of `files`), as its deployment writes them: a
-   * fixed node's config (generators/distributions/rancher/node-config.ts), the release. A parameter the world holds
-   * already (a test's release, served with its hashes) stays.
+   * The fixed nodes' config parameters of a rendered base stack (`aws/base.yaml` of `files`), as its deployment writes
+   * them (generators/distributions/rancher/node-config.ts): a fixed node's boot reads its config there. (The release
+   * parameter is the test's: serveRelease.)
    */
   deployBase(files: ReadonlyMap<string, string>): void {
     const base = files.get('aws/base.yaml');
     if (base === undefined) throw new Error('no aws/base.yaml among the rendered files');
     const resources = (parse(base) as { Resources: Record<string, { Type: string; Properties: { Name: string; Value: string } }> }).Resources;
-    const all = this.json<Record<string, { value: string; keyId: string }>>('ssm.json', {});
-    for (const r of Object.values(resources)) if (r.Type === 'AWS::SSM::Parameter' && !(r.Properties.Name in all)) this.ssm(r.Properties.Name, r.Properties.Value);
+    for (const r of Object.values(resources)) if (r.Type === 'AWS::SSM::Parameter' && /\/config\/[^/]+$/.test(r.Properties.Name)) this.ssm(r.Properties.Name, r.Properties.Value);
   }
 
   ssm(name: string, value?: string): string | undefined {
