@@ -266,7 +266,7 @@ describe('npm run diff on RKE2 nodes', () => {
   it('prints the impact in the text report', () => {
     const d = diffTrees(new Map([...base].map(([p, c]) => [`rke2-etcd/${p}`, c])), new Map([...render((t) => t.replace('request-timeout=300s', 'request-timeout=120s'))].map(([p, c]) => [`rke2-etcd/${p}`, c])));
     const text = formatText(d, { base: 'main', head: 'HEAD' });
-    expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: edit /etc/rancher/rke2/config.yaml on the node (or replace it) and systemctl restart the RKE2 service\n      kube-apiserver-arg: restart\n');
+    expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: a fixed node: sh rke2/apply-config.sh <node> as root on it once the base stack holds the new config (servers one at a time; it writes /etc/rancher/rke2/config.yaml and restarts the RKE2 service); a pool: rolled by the nodes stack\n      kube-apiserver-arg: restart\n');
   });
 });
 
