@@ -8,9 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
-import { fixtureSources, formatted } from './helpers.js';
+import { addExtraArg, fixtureSources, renderValidFixture } from './helpers.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
 
 interface Setup {
@@ -27,18 +26,8 @@ const SETUPS: Setup[] = [
 ];
 
 /** A cluster-wide setting changed (every server's config): cluster.<name>.extraArgs. */
-const changed = (m: EnvironmentModel): void => {
-  const c = m.cluster.extension as { extraArgs: Record<string, string[]> };
-  c.extraArgs = { ...c.extraArgs, 'kube-apiserver-arg': [...(c.extraArgs['kube-apiserver-arg'] ?? []), 'request-timeout=301s'] };
-};
-
-function render(file: string, change?: (m: EnvironmentModel) => void): Map<string, string> {
-  const { name, sources } = fixtureSources('valid', file);
-  const r = prepareEnvironment(name, sources);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  change?.(r.prepared.model);
-  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-}
+const changed = (m: EnvironmentModel): void => addExtraArg(m.cluster.extension, 'kube-apiserver-arg', 'request-timeout=301s');
+const render = renderValidFixture;
 
 /** The fixtures' servers: cp-1..3 at 10.10.1.10..12. */
 const SERVERS = [

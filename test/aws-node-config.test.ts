@@ -12,20 +12,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
-import { FIXTURES, fixtureSources, formatted } from './helpers.js';
+import { addExtraArg, FIXTURES, renderValidFixture } from './helpers.js';
 
 type Doc = Record<string, any>;
 const VALID = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
 
-function render(file: string, change?: (m: EnvironmentModel) => void): Map<string, string> {
-  const { name, sources } = fixtureSources('valid', file);
-  const r = prepareEnvironment(name, sources);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  change?.(r.prepared.model);
-  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-}
+const render = renderValidFixture;
 
 const resources = (files: Map<string, string>, stack: string): Record<string, Doc> => (parseYamlStream(files.get(`aws/${stack}.yaml`)!)[0] as Doc).Resources;
 const instances = (files: Map<string, string>) => Object.entries(resources(files, 'nodes')).filter(([, r]) => r.Type === 'AWS::EC2::Instance');
@@ -33,11 +26,8 @@ const parameters = (files: Map<string, string>) => new Map(Object.values(resourc
 
 /** A cluster-wide setting and each worker pool's (extraArgs of the family: cluster.<name>.extraArgs, nodePools[].<name>.extraArgs). */
 function changeSettings(m: EnvironmentModel): void {
-  const arg = (o: { extraArgs?: Record<string, unknown> }, key: string, value: string) => {
-    o.extraArgs = { ...(o.extraArgs ?? {}), [key]: [...((o.extraArgs?.[key] as string[] | undefined) ?? []), value] };
-  };
-  arg(m.cluster.extension as { extraArgs?: Record<string, unknown> }, 'kube-apiserver-arg', 'request-timeout=301s');
-  for (const p of m.pools) if (p.role === 'worker') arg((p.extension ?? (p.extension = {})) as { extraArgs?: Record<string, unknown> }, 'kubelet-arg', 'image-gc-low-threshold=71');
+  addExtraArg(m.cluster.extension, 'kube-apiserver-arg', 'request-timeout=301s');
+  for (const p of m.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', 'image-gc-low-threshold=71');
 }
 
 describe('a settings change reaches no fixed instance’s properties (no stop and start for nothing)', () => {
