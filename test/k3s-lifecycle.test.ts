@@ -106,7 +106,9 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     const text = sources.get('environments/k3s-postgres.yaml')!.replace('password: { secret: /odp/fixture/kine/password } }', 'password: { secret: /odp/fixture/kine/password }, caBundlePath: /etc/ssl/certs/corp-db-ca.pem }');
     expect(text).toContain('caBundlePath: /etc/ssl/certs/corp-db-ca.pem');
     sources.set('environments/k3s-postgres.yaml', text);
-    const userData = rendered(sources, 'k3s-postgres').get('k3s/userdata/cp-1.yaml')!;
+    const files = rendered(sources, 'k3s-postgres');
+    world.deployBase(files);
+    const userData = files.get('k3s/userdata/cp-1.yaml')!;
     const missing = node.boot(userData);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('caBundlePath /etc/ssl/certs/corp-db-ca.pem is missing: put the database\'s CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle');
