@@ -105,9 +105,10 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
       const name = configParameterName({ name: spec.dir }, m, t.node);
       if (written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the user-data of fixed node ${t.name} writes ${spec.configPath}: it reads it from SSM parameter ${name}` });
       if (!ud.includes(`ssm_parameter '${name}'`)) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the boot script of fixed node ${t.name} does not read its config parameter ${name}` });
+      // (Checked where the base stack is among the files: npm run check, not a distribution's own files alone.)
       const value = baseParameter(files, name);
       embedded = value === undefined ? undefined : { path: spec.configPath, content: `${value}\n` };
-      if (value === undefined) out.push({ severity: 'error', rule: userdata, file: repoPath('aws/base.yaml'), path: ['Resources'], message: `the base stack has no config parameter ${name} for fixed node ${t.name}` });
+      if (value === undefined && files.has('aws/base.yaml')) out.push({ severity: 'error', rule: userdata, file: repoPath('aws/base.yaml'), path: ['Resources'], message: `the base stack has no config parameter ${name} for fixed node ${t.name}` });
     } else if (!written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `user-data does not write ${spec.configPath}` });
     if (embedded) {
       out.push(...checkConfigText(spec, `${udFile} (${spec.configPath})`, embedded.content, role));
