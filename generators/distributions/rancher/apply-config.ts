@@ -8,12 +8,10 @@
  * One server at a time, each gated: on a server the script refuses to start unless every server of the environment
  * has a Ready Node (another one still restarting, or down, is a server this restart must not join), and after its
  * bounded restart (./boot.ts boundedStartLines) it waits until every server's Node is Ready again before it says the
- * next may go. Its kubectl asks the local API server with the server's admin kubeconfig (K3s: install.sh links
- * /usr/local/bin/kubectl to k3s, k3s-io/k3s@0136cf25 install.sh create_symlinks, and the server writes
- * /etc/rancher/k3s/k3s.yaml; RKE2: /var/lib/rancher/rke2/bin/kubectl with /etc/rancher/rke2/rke2.yaml,
- * rancher/rke2-docs@9477b7b1 docs/cluster_access.md:6,11): a read that answers needs this server's API server and its
- * datastore. An agent (a fixed worker) has no admin kubeconfig: its gate is its bounded restart (the agent reports
- * ready once its Node is registered: ../k3s/userdata.ts).
+ * next may go. Its kubectl asks the local API server with the server's admin kubeconfig (each member passes its kubectl
+ * and kubeconfig, cited in its render.ts): a read that answers needs this server's API server and its datastore. An
+ * agent (a fixed worker) has no admin kubeconfig: its gate is its bounded restart (the agent reports ready once its
+ * Node is registered: each member's userdata.ts).
  *
  * It applies only the value of its own rendering: the parameter's sha256 must be the one rendered here (the base stack
  * deployed from the same commit); a node already holding it is left alone (no restart).

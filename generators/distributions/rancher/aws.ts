@@ -75,10 +75,11 @@ function bootSecrets(keys: RancherKeys, m: EnvironmentModel, role: 'controlplane
   const d = m.cluster.datastore;
   const source = `distributions/${keys.name}/userdata.ts; distributions/rancher/release.ts`;
   const fixed = m.pools.some((p) => (p.role === 'controlplane') === (role === 'controlplane') && p.nodes.length > 0);
-  const release: Statement = { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [ssmParameterArn(m, releaseParameterName(keys, m)), ...(fixed ? [ssmParameterArn(m, `${configParameterPrefix(keys, m)}*`)] : [])] };
-  if (role === 'worker') return { id: 'boot-secrets', who: `the agent boot script reads the agent token and the release${fixed ? ' (a fixed node: its config)' : ''}`, statements: [ssmGet(m, [c.agentToken.secret]), release], source };
+  const release: Statement = { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [ssmParameterArn(m, releaseParameterName(keys, m))] };
+  const configs: Statement[] = fixed ? [{ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [ssmParameterArn(m, `${configParameterPrefix(keys, m)}*`)] }] : [];
+  if (role === 'worker') return { id: 'boot-secrets', who: `the agent boot script reads the agent token and the release${fixed ? ' (a fixed node: its config)' : ''}`, statements: [ssmGet(m, [c.agentToken.secret]), release, ...configs], source };
   const secrets = [c.token.secret, c.agentToken.secret, ...(d.type === 'kine-postgres' ? [d.postgres.password.secret] : [])];
-  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password), the release and its config', statements: [ssmGet(m, secrets), release], source };
+  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password), the release and its config', statements: [ssmGet(m, secrets), release, ...configs], source };
 }
 
 export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): DistributionAwsFacts {

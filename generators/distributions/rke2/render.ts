@@ -38,7 +38,8 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
       { path: `${RKE2_DIR}/userdata/${t.name}.yaml`, content: rke2UserDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] },
     ];
   });
-  // A running fixed node's way to a new config (../rancher/apply-config.ts): its boot read the parameter once.
+  // A running fixed node's way to a new config (../rancher/apply-config.ts): its boot read the parameter once. kubectl and
+  // kubeconfig: rancher/rke2-docs@9477b7b1 docs/cluster_access.md:6,11 (ETCD_UPGRADE_GATE).
   const apply = applyConfigScript(m, { keys: RKE2_KEYS, kubectl: `KUBECONFIG=${ETCD_UPGRADE_GATE.kubeconfig} ${ETCD_UPGRADE_GATE.kubectl}`, config: (n) => toYaml(rke2Config(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
   if (apply) files.push({ path: `${RKE2_DIR}/${APPLY_CONFIG_SCRIPT}`, content: apply, inputs: [['name'], ['cluster'], ['nodePools']] });
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
