@@ -7,6 +7,7 @@ import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../ge
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { RENDERED_DIR, writeEnvironment, writeFleetReadme } from '../generators/write/writer.js';
 import { preparedRow } from '../generators/fleet/prepared.js';
+import type { EnvironmentModel } from '../generators/model/types.js';
 import { renderFleetMatrix } from '../generators/fleet/matrix.js';
 import { commandFiles } from '../generators/build/build.mjs';
 
@@ -143,4 +144,19 @@ export function renderExample(name: string) {
   const r = prepareExample(name);
   if (!r.prepared) throw new Error(formatted(r).join('\n'));
   return renderEnvironment(r.prepared);
+}
+
+/** A valid fixture rendered (path → content), its model changed first by `change` (a setting changed after validation). */
+export function renderValidFixture(file: string, change?: (m: EnvironmentModel) => void): Map<string, string> {
+  const { name, sources } = fixtureSources('valid', file);
+  const r = prepareEnvironment(name, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  change?.(r.prepared.model);
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+/** Append `value` to the list argument `key` of a K3s/RKE2 extraArgs holder (cluster.<name>, nodePools[].<name>). */
+export function addExtraArg(holder: unknown, key: string, value: string): void {
+  const o = holder as { extraArgs?: Record<string, unknown> };
+  o.extraArgs = { ...(o.extraArgs ?? {}), [key]: [...((o.extraArgs?.[key] as string[] | undefined) ?? []), value] };
 }

@@ -48,6 +48,8 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     world.serve(RDS_CA_BUNDLE_URL, 'rds-ca');
     restore = [serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.2+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.2+k3s1\n' })];
     node = world.node(HOST, '10.10.1.10');
+    // The base stack's config parameters (a fixed node reads its config there at first boot).
+    world.deployBase(postgresFiles());
   });
   afterEach(() => {
     restore.forEach((r) => r());
@@ -104,7 +106,9 @@ describe('K3s server on Kine PostgreSQL: boot, installer re-run, manual upgrade'
     const text = sources.get('environments/k3s-postgres.yaml')!.replace('password: { secret: /odp/fixture/kine/password } }', 'password: { secret: /odp/fixture/kine/password }, caBundlePath: /etc/ssl/certs/corp-db-ca.pem }');
     expect(text).toContain('caBundlePath: /etc/ssl/certs/corp-db-ca.pem');
     sources.set('environments/k3s-postgres.yaml', text);
-    const userData = rendered(sources, 'k3s-postgres').get('k3s/userdata/cp-1.yaml')!;
+    const files = rendered(sources, 'k3s-postgres');
+    world.deployBase(files);
+    const userData = files.get('k3s/userdata/cp-1.yaml')!;
     const missing = node.boot(userData);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('caBundlePath /etc/ssl/certs/corp-db-ca.pem is missing: put the database\'s CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle');
@@ -180,7 +184,9 @@ describe('K3s on Kine SQLite: Litestream restores before K3s starts', () => {
       serveRelease(world, K3S_ARTIFACTS, 'litestream', 'v0.5.16', { amd64: litestreamTarball() }),
     ];
     node = world.node(HOST, '10.10.1.10');
-    userData = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${SQLITE}`), 'sqlite').get('k3s/userdata/cp-1.yaml')!;
+    const files = rendered(sourcesWith('sqlite', `name: sqlite\nextends: _fixture\n${SQLITE}`), 'sqlite');
+    userData = files.get('k3s/userdata/cp-1.yaml')!;
+    world.deployBase(files);
   });
   afterEach(() => {
     restore.forEach((r) => r());

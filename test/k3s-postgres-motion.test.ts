@@ -57,6 +57,7 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     world.serve(RDS_CA_BUNDLE_URL, 'rds-ca');
     world.postgres(DB);
     restore = serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.2+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.2+k3s1\n' });
+    world.deployBase(files());
   });
   afterEach(() => {
     restore();

@@ -219,14 +219,17 @@ describe('npm run diff on K3s nodes', () => {
     const steps = md.split('\n').filter((l) => l.startsWith('1. '));
     expect(steps.map((l) => /^1\. `([^`]+)` \((control plane|worker)\)/.exec(l)?.slice(1, 3).join(' '))).toStrictEqual(['cp-1 control plane', 'cp-2 control plane', 'cp-3 control plane', 'workers (pool) worker']);
     expect(steps[0]).toContain('**service restarts with the new /etc/rancher/k3s/config.yaml**');
-    expect(steps[0]).toContain('`ssh 10.10.1.10 sudo systemctl restart k3s`');
-    expect(steps[0]).toContain('before the next: `kubectl wait node/cp-1 --for=condition=Ready --timeout=10m`');
+    // The config parameter first (base stack), then the script on the node: no scp of a file, no bare restart.
+    expect(steps[0]).toContain('`after the base stack update (it writes the node\'s config parameter; no instance stops): ssh 10.10.1.10 sudo sh -s -- cp-1 < rendered/k3s-postgres/k3s/apply-config.sh`');
+    // Nodes are named after their EC2 private DNS name: the gate selects the servers by label.
+    expect(steps[0]).toContain('before the next: `kubectl wait node -l node-role.kubernetes.io/control-plane=true --for=condition=Ready --timeout=10m`');
+    expect(steps[3]).toContain('nothing by hand: the nodes stack update rolls pool workers');
     expect(steps[3]).not.toContain('kubectl wait');
   });
   it('prints the impact in the text and Markdown reports', () => {
     const prefixed = (m: Map<string, string>) => new Map([...m].map(([p, c]) => [`k3s-postgres/${p}`, c]));
     const d = diffTrees(prefixed(base), prefixed(render((t) => t.replace('image-gc-high-threshold=80', 'image-gc-high-threshold=85'))));
-    expect(formatText(d, { base: 'main', head: 'HEAD' })).toContain('K3s impact:\n  workers: restart\n      restart: edit /etc/rancher/k3s/config.yaml on the node (or replace it) and systemctl restart the K3s service\n      kubelet-arg: restart\n');
+    expect(formatText(d, { base: 'main', head: 'HEAD' })).toContain('K3s impact:\n  workers: restart\n      restart: a fixed node: sh k3s/apply-config.sh <node> as root on it once the base stack holds the new config (servers one at a time; it writes /etc/rancher/k3s/config.yaml and restarts the K3s service); a pool: rolled by the nodes stack\n      kubelet-arg: restart\n');
     expect(formatMarkdown(d, { base: 'main', head: 'HEAD' })).toContain('**K3s impact**\n\n| node | impact | what it takes |\n|---|---|---|\n| `workers` | **restart** |');
   });
 });

@@ -49,7 +49,7 @@ describe.each(CASES)('$title: a release bump changes the base stack\'s release p
       : t.replace(`${c.key}: ${c.from}`, `${c.key}: ${c.to}\n  kubernetesVersion: ${c.kube[1]}`),
   );
   const param = `/odp/${c.fixture}/${c.dir}/release`;
-  const paramOf = (files: Map<string, string>) => Object.values((parseYamlStream(files.get('aws/base.yaml')!)[0] as Doc).Resources as Record<string, Doc>).filter((r: Doc) => r.Type === 'AWS::SSM::Parameter');
+  const paramOf = (files: Map<string, string>) => Object.values((parseYamlStream(files.get('aws/base.yaml')!)[0] as Doc).Resources as Record<string, Doc>).filter((r: Doc) => r.Type === 'AWS::SSM::Parameter' && r.Properties.Name === param);
 
   it('every node\'s user data and the nodes stack are byte-identical', () => {
     const userData = [...before.keys()].filter((p) => p.startsWith(`${c.dir}/userdata/`));

@@ -56,6 +56,7 @@ describe('rke2-flux: a Kine server boots as cloud-init runs it', () => {
     world.ssm('/odp/rke2-flux/kine/password', 'p@ss/w:rd');
     restore = [serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) })];
     files = rendered();
+    world.deployBase(files);
   });
   afterEach(() => {
     restore.forEach((r) => r());

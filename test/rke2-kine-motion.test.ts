@@ -84,6 +84,7 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     world.ssm(PG_PARAM, PASSWORD);
     world.serve(RDS_CA_BUNDLE_URL, 'rds-ca');
     world.postgres(DB);
+    world.deployBase(files());
     restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION), arm64: rke2Tarball(VERSION) });
   });
   afterEach(() => {

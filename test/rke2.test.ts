@@ -124,18 +124,19 @@ describe('RKE2 user-data', () => {
     expect(ud.startsWith('#cloud-config\n')).toBe(true);
     const data = userData(ud);
     expect(data.runcmd).toStrictEqual([['/usr/local/sbin/odp-rke2-boot']]);
+    // A fixed node's config is not in its user data: its boot reads it from its base-stack parameter (rancher/node-config.ts).
     expect(data.write_files.map((f) => [f.path, f.permissions])).toStrictEqual([
-      ['/etc/rancher/rke2/config.yaml', '0600'],
       ['/etc/sysctl.d/60-rke2-cis.conf', '0644'],
       ['/etc/rancher/rke2/rke2-pss.yaml', '0600'],
       ['/etc/rancher/rke2/audit-policy.yaml', '0600'],
       ['/usr/local/sbin/odp-rke2-boot', '0700'],
     ]);
-    expect(data.write_files[1]!.content).toBe('vm.panic_on_oom=0\nvm.overcommit_memory=1\nkernel.panic=10\nkernel.panic_on_oops=1\n');
-    const pss = parseYamlStream(data.write_files[2]!.content)[0] as { plugins: { name: string; configuration: { defaults?: { enforce: string }; exemptions?: { namespaces: string[] } } }[] };
+    expect(data.write_files[0]!.content).toBe('vm.panic_on_oom=0\nvm.overcommit_memory=1\nkernel.panic=10\nkernel.panic_on_oops=1\n');
+    const pss = parseYamlStream(data.write_files[1]!.content)[0] as { plugins: { name: string; configuration: { defaults?: { enforce: string }; exemptions?: { namespaces: string[] } } }[] };
     expect(pss.plugins[0]!.configuration.defaults!.enforce).toBe('restricted');
     expect(pss.plugins[0]!.configuration.exemptions!.namespaces).toStrictEqual(['kube-system']);
     const boot = bootScript(ud);
+    expect(boot).toContain("CONFIG=$(ssm_parameter '/odp/rke2-postgres/rke2/config/cp-1')");
     for (const line of [
       `id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U`,
       `TOKEN=$(ssm_secret '/odp/rke2-postgres/rke2/token')`,
@@ -267,7 +268,7 @@ describe('npm run diff on RKE2 nodes', () => {
   it('prints the impact in the text report', () => {
     const d = diffTrees(new Map([...base].map(([p, c]) => [`rke2-etcd/${p}`, c])), new Map([...render((t) => t.replace('request-timeout=300s', 'request-timeout=120s'))].map(([p, c]) => [`rke2-etcd/${p}`, c])));
     const text = formatText(d, { base: 'main', head: 'HEAD' });
-    expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: edit /etc/rancher/rke2/config.yaml on the node (or replace it) and systemctl restart the RKE2 service\n      kube-apiserver-arg: restart\n');
+    expect(text).toContain('RKE2 impact:\n  cp-1: restart\n      restart: a fixed node: sh rke2/apply-config.sh <node> as root on it once the base stack holds the new config (servers one at a time; it writes /etc/rancher/rke2/config.yaml and restarts the RKE2 service); a pool: rolled by the nodes stack\n      kube-apiserver-arg: restart\n');
   });
 });
 

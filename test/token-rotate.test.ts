@@ -250,6 +250,7 @@ describe('rotate-token.sh in motion: RKE2 on embedded etcd booted from its user 
     world.ssm('/odp/rke2-etcd/rke2/agent-token', 'short-agent-token');
     restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
     files = fixture('rke2-etcd.yaml')();
+    world.deployBase(files);
   });
   afterEach(() => {
     restore();

@@ -271,7 +271,9 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
       for (const attr of ['UpdatePolicy', 'DeletionPolicy', 'UpdateReplacePolicy', 'DependsOn'])
         if (!deepEqual(b[attr], h[attr])) props.push({ path: attr, replacement: 'no', old: b[attr], new: h[attr] });
       const change: AwsChange = props.some((p) => p.replacement === 'yes') ? 'replaced' : 'modified';
-      out.push({ file, logicalId: id, type, name, change, properties: props, consequence: consequence(type, name, change, props, spec, pools, id) });
+      // A parameter read at a node's boot (a fixed node's config, the release): who reads it is in its Description.
+      const readers = type === 'AWS::SSM::Parameter' && props.some((p) => p.path === 'Value') && typeof hp.Description === 'string' ? ` — ${hp.Description}` : '';
+      out.push({ file, logicalId: id, type, name, change, properties: props, consequence: consequence(type, name, change, props, spec, pools, id) + readers });
     }
   }
   foldRenamedInstances(out);

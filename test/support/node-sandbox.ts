@@ -55,6 +55,18 @@ export class World {
     return sha256(content);
   }
 
+  /**
+   * The fixed nodes' config parameters of a rendered base stack (`aws/base.yaml` of `files`), as its deployment writes
+   * them (generators/distributions/rancher/node-config.ts): a fixed node's boot reads its config there. (The release
+   * parameter is the test's: serveRelease.)
+   */
+  deployBase(files: ReadonlyMap<string, string>): void {
+    const base = files.get('aws/base.yaml');
+    if (base === undefined) throw new Error('no aws/base.yaml among the rendered files');
+    const resources = (parse(base) as { Resources: Record<string, { Type: string; Properties: { Name: string; Value: string } }> }).Resources;
+    for (const r of Object.values(resources)) if (r.Type === 'AWS::SSM::Parameter' && /\/config\/[^/]+$/.test(r.Properties.Name)) this.ssm(r.Properties.Name, r.Properties.Value);
+  }
+
   ssm(name: string, value?: string): string | undefined {
     const all = this.json<Record<string, { value: string; keyId: string }>>('ssm.json', {});
     if (value !== undefined) this.writeJson('ssm.json', { ...all, [name]: { value, keyId: 'alias/odp-test' } });

@@ -34,6 +34,7 @@ export function rke2EtcdWorld(): { world: World; files: Map<string, string>; don
   const restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', RKE2_ETCD_VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(RKE2_ETCD_VERSION) });
   // Rendered with the served artifacts' hashes in the lock.
   const files = renderedRke2Etcd();
+  world.deployBase(files);
   return {
     world,
     files,

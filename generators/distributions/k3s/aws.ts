@@ -22,6 +22,8 @@ import { litestreamScraped } from './addons/litestream-alerts.js';
 import { LITESTREAM_METRICS_PORT, litestreamMarkerKey, litestreamReplicaPath } from './litestream.js';
 import { k3sCluster, K3S_KEYS } from './model.js';
 import { userDataText } from './userdata.js';
+import { toYaml } from '../../lib/yaml.js';
+import { k3sConfig } from './config.js';
 
 const DOCS = 'k3s-io/docs:docs/installation/requirements.md (Inbound Rules for K3s Nodes)';
 
@@ -84,6 +86,7 @@ export const k3sAws = (): DistributionAwsFacts =>
     poolTermination: 'agents are no datastore members (Kine); the AWS cloud controller deletes the Node of a terminated instance and K3s its node-password Secret with it',
     serverNeeds,
     userData: (m, t) => userDataText(m, t),
+    config: (m, t) => toYaml(k3sConfig(m, t)),
     // The restore runs in K3s' unit before it starts (./litestream.ts, ./readme.ts "Restore runs before K3s starts").
     replaceServer: (m) =>
       m.cluster.datastore.type === 'kine-sqlite'

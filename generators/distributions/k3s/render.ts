@@ -5,6 +5,7 @@
  * restore (`k3s/datastore-restore.sh`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
  * Other distributions' environments get nothing from it.
  */
+import { applyConfigScript, APPLY_CONFIG_SCRIPT } from '../rancher/apply-config.js';
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
@@ -14,7 +15,7 @@ import { litestreamConfig } from './litestream.js';
 import { k3sManualUpgrade, k3sUnit, userDataText } from './userdata.js';
 import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
 import { DATASTORE_RESTORE_SCRIPT, datastoreRestoreScript } from '../rancher/datastore-restore.js';
-import { k3sCluster } from './model.js';
+import { k3sCluster, K3S_KEYS } from './model.js';
 import { TOKEN_ROTATE_SCRIPT } from '../rancher/token-rotate.js';
 import { k3sTokenRotate } from './token-rotate.js';
 
@@ -34,6 +35,10 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
     files.push({ path: `${K3S_DIR}/${t.name}.yaml`, content: toYaml(k3sConfig(m, t)), inputs });
     files.push({ path: `${K3S_DIR}/userdata/${t.name}.yaml`, content: userDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] });
   }
+  // A running fixed node's way to a new config (../rancher/apply-config.ts): its boot read the parameter once. kubectl:
+  // install.sh links /usr/local/bin/kubectl to k3s (k3s-io/k3s@0136cf25 install.sh create_symlinks); the server writes K3S_PATHS.kubeconfig.
+  const apply = applyConfigScript(m, { keys: K3S_KEYS, kubectl: `KUBECONFIG=${K3S_PATHS.kubeconfig} /usr/local/bin/kubectl`, config: (n) => toYaml(k3sConfig(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
+  if (apply) files.push({ path: `${K3S_DIR}/${APPLY_CONFIG_SCRIPT}`, content: apply, inputs: [['name'], ['cluster'], ['nodePools']] });
   files.push({ path: `${K3S_DIR}/manual-upgrade.sh`, content: k3sManualUpgrade(m), inputs: [['name'], ['cluster', 'k3sVersion']] });
   const server = { name: K3S_DIR, title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service` };
   const password = datastorePasswordScript(m, server);

@@ -52,6 +52,7 @@ import { K3S_ARTIFACTS, K3S_PRODUCT } from './artifacts.js';
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
 import { K3S_LITESTREAM_DROP_IN, k3sLitestreamDropIn, litestreamConfig, litestreamRestoreScript, litestreamUnit, LITESTREAM_RESTORE_PATH } from './litestream.js';
 import { k3sCluster, K3S_KEYS } from './model.js';
+import { configFromParameter, configReadLines } from '../rancher/node-config.js';
 
 export { RDS_CA_BUNDLE_URL, shQuote, USER_DATA_LIMIT } from '../rancher/boot.js';
 
@@ -119,6 +120,7 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   const lines: string[] = [FETCH_VERIFIED];
   lines.push(...releaseReadLines(K3S_KEYS, m, t.pool.arch));
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
+  if (configFromParameter(t)) lines.push(...configReadLines(K3S_KEYS, m, t.node, K3S_PATHS.config));
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
     lines.push(`ssm_secret ${shQuote(shellValue('ssm-name', k3sCluster(m).token.secret, 'cluster.k3s.token.secret'))} > ${K3S_PATHS.token}`);
@@ -166,7 +168,9 @@ function k3sStartCauses(m: EnvironmentModel, t: ConfigTarget): string {
 /** The user-data of one target, as data (serialized by the caller through the YAML module). */
 export function userData(m: EnvironmentModel, t: ConfigTarget): UserData {
   const role = roleOf(t);
-  const files = [file(K3S_PATHS.config, '0600', toYaml(k3sConfig(m, t))), file(K3S_PATHS.sysctl, '0644', sysctlConf(KUBELET_SYSCTLS))];
+  // A fixed node reads its config from its parameter at first boot (../rancher/node-config.ts); a pool's is here.
+  const config = toYaml(k3sConfig(m, t));
+  const files = [...(configFromParameter(t) ? [] : [file(K3S_PATHS.config, '0600', config)]), file(K3S_PATHS.sysctl, '0644', sysctlConf(KUBELET_SYSCTLS))];
   if (role === 'server') files.push(file(K3S_PATHS.psa, '0600', toYaml(admissionConfiguration())), file(K3S_PATHS.auditPolicy, '0600', toYaml(auditPolicy())));
   const d = m.cluster.datastore;
   if (role === 'server' && d.type === 'kine-sqlite')
@@ -177,7 +181,7 @@ export function userData(m: EnvironmentModel, t: ConfigTarget): UserData {
       file(K3S_LITESTREAM_DROP_IN, '0644', k3sLitestreamDropIn()),
     );
   files.push(file(BOOT_SCRIPT_PATH, '0700', bootScript(m, t)));
-  return { write_files: files, runcmd: [[BOOT_SCRIPT_PATH]] };
+  return { write_files: files, runcmd: [[BOOT_SCRIPT_PATH]], ...(configFromParameter(t) ? { reads: [config] } : {}) };
 }
 
 export function userDataText(m: EnvironmentModel, t: ConfigTarget): string {

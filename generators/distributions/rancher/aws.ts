@@ -20,6 +20,7 @@ import type { ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model
 import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFacts, PortRule, SnapshotRetention, Statement } from '../../infra/aws/facts.js';
 import { ssmGet, ssmParameterArn } from '../../infra/aws/policy.js';
 import { releaseParameter, releaseParameterName } from './release.js';
+import { configFromParameter, configParameter, configParameterPrefix } from './node-config.js';
 import { deleteOldNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
@@ -56,6 +57,8 @@ export interface RancherAwsSpec {
   snapshotRetention?(m: EnvironmentModel): SnapshotRetention;
   /** The rendered user data of a target (raw). */
   userData(m: EnvironmentModel, t: ConfigTarget): string;
+  /** The config file of a target (its fixed nodes' goes to their parameter: ./node-config.ts). */
+  config(m: EnvironmentModel, t: ConfigTarget): string;
   /** The datastore side of replacing a lost server, before its replacement boots (the Node step is shared). */
   replaceServer(m: EnvironmentModel, n: Node): string;
 }
@@ -64,16 +67,19 @@ export interface RancherAwsSpec {
  * The boot scripts' SSM reads: agents the agent token, servers both tokens (and the Kine PostgreSQL password), and
  * every node the release parameter of the base stack (./release.ts), with ssm:GetParameter on exactly that one: the
  * boot reads it with `aws ssm get-parameter` (GetParameter's resource is the parameter: Service Authorization
- * Reference, Systems Manager).
+ * Reference, Systems Manager). A fixed node also reads its config parameter (./node-config.ts): one role serves every
+ * node of a role, so the grant covers the environment's config parameters (none secret).
  */
 function bootSecrets(keys: RancherKeys, m: EnvironmentModel, role: 'controlplane' | 'worker'): HostNeed {
   const c = rancherCluster(m);
   const d = m.cluster.datastore;
   const source = `distributions/${keys.name}/userdata.ts; distributions/rancher/release.ts`;
+  const fixed = m.pools.some((p) => (p.role === 'controlplane') === (role === 'controlplane') && p.nodes.length > 0);
   const release: Statement = { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [ssmParameterArn(m, releaseParameterName(keys, m))] };
-  if (role === 'worker') return { id: 'boot-secrets', who: 'the agent boot script reads the agent token and the release', statements: [ssmGet(m, [c.agentToken.secret]), release], source };
+  const configs: Statement[] = fixed ? [{ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [ssmParameterArn(m, `${configParameterPrefix(keys, m)}*`)] }] : [];
+  if (role === 'worker') return { id: 'boot-secrets', who: `the agent boot script reads the agent token and the release${fixed ? ' (a fixed node: its config)' : ''}`, statements: [ssmGet(m, [c.agentToken.secret]), release, ...configs], source };
   const secrets = [c.token.secret, c.agentToken.secret, ...(d.type === 'kine-postgres' ? [d.postgres.password.secret] : [])];
-  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password) and the release', statements: [ssmGet(m, secrets), release], source };
+  return { id: 'boot-secrets', who: 'the server boot script reads the tokens (and the Kine PostgreSQL password), the release and its config', statements: [ssmGet(m, secrets), release, ...configs], source };
 }
 
 export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): DistributionAwsFacts {
@@ -89,7 +95,8 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     poolTermination: { hook: false, why: spec.poolTermination },
     ...(spec.snapshotRetention ? { snapshotRetention: (m: EnvironmentModel) => spec.snapshotRetention!(m) } : {}),
     // The release the nodes install at first boot (./release.ts): a bump changes this value, no node's user data.
-    bootParameters: (m) => [releaseParameter(keys, m, rancherCluster(m).version!)],
+    // And each fixed node's config (./node-config.ts): a settings change changes these values, no instance's user data.
+    bootParameters: (m) => [releaseParameter(keys, m, rancherCluster(m).version!), ...m.configTargets.filter(configFromParameter).map((t) => configParameter(keys, m, t.node, spec.config(m, t)))],
     hostNeeds: (m, role) => (role === 'worker' ? [bootSecrets(keys, m, role)] : [bootSecrets(keys, m, role), ...spec.serverNeeds(m)]),
     controlPlanePodsWithNodeCredentials: () => [],
     userData: (m, t) => spec.userData(m, t),
@@ -98,6 +105,6 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
       n.role === 'controlplane'
         ? `${spec.replaceServer(m, n)}; ${deleteOldNode(n)}. The new instance runs the server's user data at its first boot and joins by itself`
         : `${deleteOldNode(n)}. The new instance runs the agent's user data at its first boot and joins by itself`,
-    fixedNodeConfig: `runs its user data at first boot (writes the config, reads the tokens from SSM, installs and starts ${keys.title})`,
+    fixedNodeConfig: `runs its user data at first boot (reads its config and the tokens from SSM, installs and starts ${keys.title}); a settings change reaches a running one through \`${keys.name}/apply-config.sh\`, one server at a time`,
   };
 }

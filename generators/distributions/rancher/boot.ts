@@ -32,9 +32,14 @@ export const writeFile = (path: string, permissions: string, content: string): W
 export interface UserData {
   write_files: WriteFile[];
   runcmd: string[][];
+  /** What the boot script reads from the base stack (a fixed node's config: ./node-config.ts): not written, but checked for placeholders. */
+  reads?: string[];
 }
 
-export const cloudConfigText = (data: UserData): string => `#cloud-config\n${toYaml(guardPlaceholders(data))}`;
+export const cloudConfigText = (data: UserData): string => {
+  const { reads: _, ...doc } = guardPlaceholders(data);
+  return `#cloud-config\n${toYaml(doc)}`;
+};
 
 /**
  * The line arming a boot script's EXIT trap (a pool instance's: ./pool-join.ts, which answers its
@@ -58,7 +63,7 @@ export const EXIT_TRAP_LINE = 'trap abandon_on_failure EXIT';
  * heartbeat timeout. Elsewhere it goes right after the shebang.
  */
 export function guardPlaceholders(data: UserData): UserData {
-  const found = findPlaceholders(data.write_files.map((f) => f.content).join('\n'));
+  const found = findPlaceholders([...data.write_files.map((f) => f.content), ...(data.reads ?? [])].join('\n'));
   const script = data.runcmd[0]?.[0];
   if (found.length === 0 || script === undefined) return data;
   const message = `odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env (${found.join(', ')}), locked before the AWS account existed. Create the SSM parameters, run npm run synth -- --env <environment> --refresh-ssm, commit, and launch the node with the user data rendered then.`;

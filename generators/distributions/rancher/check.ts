@@ -4,6 +4,7 @@
  * value of the right type; every user-data is a `#cloud-config` YAML document within EC2's size
  * limit that embeds exactly the standalone config; no config carries a token or a datastore password.
  */
+import { configFromParameter, configParameterName } from './node-config.js';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { parseTaint } from '../../lib/scheduling.js';
 import type { NodeConfig } from '../../validate/rendered/gpu.js';
@@ -60,6 +61,15 @@ export function checkConfigText(spec: RenderedCheckSpec, file: string, text: str
   return out;
 }
 
+/** The value of a base-stack SSM parameter (aws/base.yaml) by name; undefined when there is none. */
+function baseParameter(files: ReadonlyMap<string, string>, name: string): string | undefined {
+  const base = files.get('aws/base.yaml');
+  if (base === undefined) return undefined;
+  const resources = (parseDocument(base).toJS() as { Resources?: Record<string, { Type?: string; Properties?: { Name?: string; Value?: unknown } }> }).Resources ?? {};
+  const r = Object.values(resources).find((x) => x.Type === 'AWS::SSM::Parameter' && x.Properties?.Name === name);
+  return typeof r?.Properties?.Value === 'string' ? r.Properties.Value : undefined;
+}
+
 /** Check the config and user-data files of one rendered environment (`files`: path relative to rendered/<env>/ → text). */
 export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -87,14 +97,25 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
       continue;
     }
     const data = doc.toJS() as { write_files?: { path: string; content: string }[] };
-    const embedded = data.write_files?.find((f) => f.path === spec.configPath);
-    if (!embedded) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `user-data does not write ${spec.configPath}` });
-    else {
+    const written = data.write_files?.find((f) => f.path === spec.configPath);
+    // A fixed node's config is its base-stack parameter (./node-config.ts), which its boot script reads: the user data
+    // must not carry it (a settings change would stop the instance for nothing) and the parameter must be the config.
+    let embedded = written;
+    if (configFromParameter(t)) {
+      const name = configParameterName({ name: spec.dir }, m, t.node);
+      if (written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the user-data of fixed node ${t.name} writes ${spec.configPath}: it reads it from SSM parameter ${name}` });
+      if (!ud.includes(`ssm_parameter '${name}'`)) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the boot script of fixed node ${t.name} does not read its config parameter ${name}` });
+      // (Checked where the base stack is among the files: npm run check, not a distribution's own files alone.)
+      const value = baseParameter(files, name);
+      embedded = value === undefined ? undefined : { path: spec.configPath, content: `${value}\n` };
+      if (value === undefined && files.has('aws/base.yaml')) out.push({ severity: 'error', rule: userdata, file: repoPath('aws/base.yaml'), path: ['Resources'], message: `the base stack has no config parameter ${name} for fixed node ${t.name}` });
+    } else if (!written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `user-data does not write ${spec.configPath}` });
+    if (embedded) {
       out.push(...checkConfigText(spec, `${udFile} (${spec.configPath})`, embedded.content, role));
       const standalone = config === undefined ? undefined : parseDocument(config, { version: '1.1' }).toJS();
       const inner = parseDocument(embedded.content, { version: '1.1' }).toJS();
       if (standalone !== undefined && JSON.stringify(standalone) !== JSON.stringify(inner))
-        out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the config the user-data writes differs from ${repoPath(configPath)}` });
+        out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the config the ${written ? 'user-data writes' : 'base stack\'s parameter holds'} differs from ${repoPath(configPath)}` });
     }
   }
   return out;

@@ -3,7 +3,9 @@
  * pool), from the rendered `<name>/<target>.yaml` and `<name>/userdata/<target>.yaml`:
  *
  * - The service reads /etc/rancher/<name>/config.yaml when it starts (the shared configfilearg parser):
- *   a changed key applies after editing the file on the node and restarting the service.
+ *   a changed key applies after rewriting the file on the node and restarting the service: a fixed node's config is
+ *   its base-stack parameter (./node-config.ts) and ./apply-config.ts does both, one server at a time; a pool's is in
+ *   its launch template, whose new version the nodes stack rolls.
  * - Labels and taints (`node-label`, `node-taint`) are applied only when the node registers; on a
  *   running node they change with kubectl (the docs of both: "node labels and taints are only applied
  *   at registration").
@@ -21,6 +23,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RolloutStep } from '../../diff/lead.js';
 import type { FixedFile, RancherKeys } from './model.js';
 import { nodeRef } from '../../lib/k8s-nodes.js';
+import { APPLY_CONFIG_SCRIPT } from './apply-config.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
 export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', 'restart', 'relabel'];
@@ -28,7 +31,7 @@ export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', '
 export const nodeActionText = (keys: RancherKeys): Record<NodeAction, string> => ({
   rebuild: 'rebuild the cluster (a setting fixed at cluster creation changed: CNI, CIDRs, DNS, datastore)',
   replace: 'replace the instance with the new user-data (it runs once, at first boot), or apply the change by hand',
-  restart: `edit ${configPath(keys)} on the node (or replace it) and systemctl restart the ${keys.title} service`,
+  restart: `a fixed node: sh ${keys.name}/${APPLY_CONFIG_SCRIPT} <node> as root on it once the base stack holds the new config (servers one at a time; it writes ${configPath(keys)} and restarts the ${keys.title} service); a pool: rolled by the nodes stack`,
   relabel: 'kubectl label/taint the node (labels and taints apply only when a node registers)',
 });
 
@@ -119,13 +122,11 @@ type Targets = Record<string, { controlPlane: boolean; pool: boolean; address?: 
 /** Effect, disruption and commands of one node step for the review comment's lead. */
 function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep {
   const cfg = configPath(keys);
-  const service = keys.unit(i.controlPlane === false ? 'agent' : 'server');
   const host = i.address ?? i.node;
-  const restart = `ssh ${host} sudo systemctl restart ${service}`;
   const effect: Record<NodeImpact['headline'], string> = {
     rebuild: 'cluster rebuild (a setting fixed at creation changed)',
     replace: 'replaced (new user data runs at first boot only)',
-    restart: `service restarts with the new ${cfg}`,
+    restart: i.pool ? `instances replaced by ones booting the new ${cfg}` : `service restarts with the new ${cfg}`,
     relabel: 'labels or taints change (kubectl)',
     'new node': 'new node: joins with its user data',
     'removed node': 'removed: drained and deleted',
@@ -133,7 +134,15 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   const commands: string[] = [];
   commands.push(...i.reasons.flatMap((r) => r.steps ?? []));
   if (i.status === 'removed') commands.push(`kubectl drain ${nodeRef(i.node, i.address)} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${nodeRef(i.node, i.address)}`);
-  else if (i.actions.includes('restart')) commands.push(`scp rendered/${env}/${keys.name}/${i.node}.yaml ${host}:/tmp/config.yaml && ssh ${host} sudo install -m 600 /tmp/config.yaml ${cfg}`, restart);
+  // A fixed node's config is its base-stack parameter (./node-config.ts): the merge changes the value and stops no
+  // instance; apply-config.sh brings the running node to it (one server at a time, gated: ./apply-config.ts). A pool's
+  // is in its launch template: the nodes stack's instance refresh replaces its instances.
+  else if (i.actions.includes('restart'))
+    commands.push(
+      i.pool
+        ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new config)`
+        : `after the base stack update (it writes the node's config parameter; no instance stops): ssh ${host} sudo sh -s -- ${i.node} < rendered/${env}/${keys.name}/${APPLY_CONFIG_SCRIPT}`,
+    );
   if (i.actions.includes('relabel')) commands.push(`kubectl label node ${nodeRef(i.node, i.address)} --overwrite KEY=VALUE and kubectl taint node ${nodeRef(i.node, i.address)} KEY=VALUE:EFFECT, for each new node-label and node-taint of rendered/${env}/${keys.name}/${i.node}.yaml`);
   // A pool's new user data is a new launch template version, which the nodes stack update rolls through an instance
   // refresh (AutoScalingInstanceRefresh). A fixed node is an AWS::EC2::Instance: CloudFormation stops and starts it
@@ -153,8 +162,9 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
     effect: effect[i.headline],
     disruptive: i.status === 'removed' || i.actions.some((a) => a !== 'relabel'),
     commands,
-    // etcd and the API back before the next server: the node Ready again.
-    ...(i.controlPlane && i.status !== 'removed' ? { gate: `kubectl wait node/${i.node} --for=condition=Ready --timeout=10m` } : {}),
+    // etcd and the API back before the next server: every server's Node Ready again (by label: a Node is named after
+    // its EC2 private DNS name, not the environment's node name).
+    ...(i.controlPlane && i.status !== 'removed' ? { gate: 'kubectl wait node -l node-role.kubernetes.io/control-plane=true --for=condition=Ready --timeout=10m' } : {}),
   };
 }
 

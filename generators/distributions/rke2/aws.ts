@@ -20,7 +20,8 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/facts.js';
 import { s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
-import { SUPERVISOR_PORT } from './config.js';
+import { rke2Config, SUPERVISOR_PORT } from './config.js';
+import { toYaml } from '../../lib/yaml.js';
 import { RKE2_DIR } from './render.js';
 import { RKE2_KEYS, rke2Cluster } from './model.js';
 import { rke2UserDataText } from './userdata.js';
@@ -95,6 +96,7 @@ export const rke2Aws = (): DistributionAwsFacts =>
       return { retention: `each server keeps its newest ${kept} snapshots (cluster.datastore.backup.retention, per server: up to ${(kept ?? 0) * m.controlPlaneNodes.length} in all) and deletes older ones; deleted versions stay 7 days` };
     },
     userData: (m, t) => rke2UserDataText(m, t),
+    config: (m, t) => toYaml(rke2Config(m, t)),
     // Embedded etcd refuses a second member with the node's name (./runbooks.ts replaceServerScript).
     replaceServer: (m, n) =>
       m.cluster.datastore.type === 'etcd'

@@ -5,6 +5,7 @@
  * (`rke2/restore-etcd.sh`); on Kine PostgreSQL the password refresh
  * after a rotation (`rke2/datastore-password.sh`). Other distributions get nothing from it.
  */
+import { applyConfigScript, APPLY_CONFIG_SCRIPT } from '../rancher/apply-config.js';
 import type { InputPath } from '../../lib/paths.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
@@ -15,7 +16,7 @@ import { TOKEN_ROTATE_SCRIPT } from '../rancher/token-rotate.js';
 import { rke2TokenRotate } from './token-rotate.js';
 import type { RenderedFile } from '../../render/types.js';
 import { rke2Config, RKE2_PATHS } from './config.js';
-import { rke2Cluster } from './model.js';
+import { ETCD_UPGRADE_GATE, RKE2_KEYS, rke2Cluster } from './model.js';
 import { replaceServerScript } from './runbooks.js';
 import { RESTORE_SCRIPT, restoreEtcdScript } from './restore.js';
 import { rke2ManualUpgrade, rke2Unit, rke2UserDataText } from './userdata.js';
@@ -37,6 +38,10 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
       { path: `${RKE2_DIR}/userdata/${t.name}.yaml`, content: rke2UserDataText(m, t), inputs: [['name'], ['aws', 'region'], ...inputs] },
     ];
   });
+  // A running fixed node's way to a new config (../rancher/apply-config.ts): its boot read the parameter once. kubectl and
+  // kubeconfig: rancher/rke2-docs@9477b7b1 docs/cluster_access.md:6,11 (ETCD_UPGRADE_GATE).
+  const apply = applyConfigScript(m, { keys: RKE2_KEYS, kubectl: `KUBECONFIG=${ETCD_UPGRADE_GATE.kubeconfig} ${ETCD_UPGRADE_GATE.kubectl}`, config: (n) => toYaml(rke2Config(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
+  if (apply) files.push({ path: `${RKE2_DIR}/${APPLY_CONFIG_SCRIPT}`, content: apply, inputs: [['name'], ['cluster'], ['nodePools']] });
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
   const server = { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` };
   const password = datastorePasswordScript(m, server);

@@ -64,6 +64,7 @@ import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
 import { configDropInDir, identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
 import { RKE2_ARTIFACTS, RKE2_PRODUCT, rke2Tarball } from './artifacts.js';
 import { rke2Config, RKE2_PATHS, supervisorUrl } from './config.js';
+import { configFromParameter, configReadLines } from '../rancher/node-config.js';
 import { RKE2_KEYS, rke2Cluster } from './model.js';
 
 export const RKE2_BOOT_SCRIPT_PATH = '/usr/local/sbin/odp-rke2-boot';
@@ -164,6 +165,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch));
   if (first) lines.push(PUBLISH);
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', ...sysctlAssertLines(KUBELET_SYSCTLS, RKE2_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/rke2');
+  if (configFromParameter(t)) lines.push(...configReadLines(RKE2_KEYS, m, t.node, RKE2_PATHS.config));
   if (role === 'server')
     // (On Kine no etcd runs; the CIS profile's check of the host user is the same.)
     lines.push(d.type === 'etcd' ? '# CIS profile: etcd runs as the host user etcd (in /etc/passwd and /etc/group).' : '# CIS profile: RKE2 refuses to start a server unless the host user and group etcd exist.', 'id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
@@ -229,10 +231,12 @@ function rke2StartCauses(m: EnvironmentModel, t: ConfigTarget): string {
 export function rke2UserData(m: EnvironmentModel, t: ConfigTarget): UserData {
   // KUBELET_SYSCTLS: the same four RKE2 ships as /usr/local/share/rke2/rke2-cis-sysctl.conf (rancher/rke2
   // v1.35.7+rke2r1:bundle/share/rke2/rke2-cis-sysctl.conf, checked by pkg/cli/cmds/profile_linux.go).
-  const files = [writeFile(RKE2_PATHS.config, '0600', toYaml(rke2Config(m, t))), writeFile(RKE2_PATHS.sysctl, '0644', sysctlConf(KUBELET_SYSCTLS))];
+  // A fixed node reads its config from its parameter at first boot (../rancher/node-config.ts); a pool's is here.
+  const config = toYaml(rke2Config(m, t));
+  const files = [...(configFromParameter(t) ? [] : [writeFile(RKE2_PATHS.config, '0600', config)]), writeFile(RKE2_PATHS.sysctl, '0644', sysctlConf(KUBELET_SYSCTLS))];
   if (roleOf(t) === 'server') files.push(writeFile(RKE2_PATHS.psa, '0600', toYaml(admissionConfiguration())), writeFile(RKE2_PATHS.auditPolicy, '0600', toYaml(auditPolicy())));
   files.push(writeFile(RKE2_BOOT_SCRIPT_PATH, '0700', rke2BootScript(m, t)));
-  return { write_files: files, runcmd: [[RKE2_BOOT_SCRIPT_PATH]] };
+  return { write_files: files, runcmd: [[RKE2_BOOT_SCRIPT_PATH]], ...(configFromParameter(t) ? { reads: [config] } : {}) };
 }
 
 export function rke2UserDataText(m: EnvironmentModel, t: ConfigTarget): string {

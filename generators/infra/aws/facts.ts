@@ -133,6 +133,8 @@ export interface BootParameter {
   /** Its name (leading slash). */
   name: string;
   value: string;
+  /** Advanced for a value over 4 KB (at most 8 KB); Standard when absent. */
+  tier?: 'Advanced';
   /** A regular expression SSM checks the value against on every write (AWS::SSM::Parameter AllowedPattern). */
   allowedPattern?: string;
   /** What it holds and who reads it, in words. */

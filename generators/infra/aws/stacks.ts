@@ -417,7 +417,7 @@ export const bootParameterLogicalId = (name: string): string => `BootParameter${
 function bootParameterResources(p: AwsPlan): Record<string, Resource> {
   const out: Record<string, Resource> = {};
   for (const b of p.facts.bootParameters?.(p.model) ?? [])
-    put(out, bootParameterLogicalId(b.name), resource('AWS::SSM::Parameter', { Name: b.name, Type: 'String', Tier: 'Standard', Value: b.value, Description: b.description.slice(0, 1024), ...(b.allowedPattern ? { AllowedPattern: b.allowedPattern } : {}) }));
+    put(out, bootParameterLogicalId(b.name), resource('AWS::SSM::Parameter', { Name: b.name, Type: 'String', Tier: b.tier ?? 'Standard', Value: b.value, Description: b.description.slice(0, 1024), ...(b.allowedPattern ? { AllowedPattern: b.allowedPattern } : {}) }));
   return out;
 }
 
