@@ -36,7 +36,7 @@ describe('a hub-managed environment with workloads', () => {
     return r.prepared;
   });
   const files = new Map(prepared.flatMap((p) => renderEnvironment(p).map((f) => [`${p.name}/${f.path}`, f.content] as const)));
-  const objects = (path: string) => parseYamlStream(files.get(path)!) as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
+  const objects = (path: `${string}/${string}`) => parseYamlStream(files.get(path)!) as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
 
   it("the bootstrap creates the workload namespace with its unit's labels", () => {
     const fromBootstrap = objects('fleet-a/argocd/bootstrap/hub-access.yaml').find((o) => o.kind === 'Namespace' && o.metadata.name === 'jobs');
