@@ -588,19 +588,21 @@ describe('IAM', () => {
 });
 
 describe('refusals positioned in the environment file', () => {
-  it('user data over 16 KB is refused at synth, at the pool of the node', () => {
+  it("a fixed server's config over SSM's 8 KB is refused at synth, at the pool of the node (its config is a parameter, not user data)", () => {
     const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
     const text = sources.get(`environments/${name}.yaml`)!;
-    // 500 extra server arguments of ~60 bytes each push the servers' user data over 16 KB.
+    // 500 extra server arguments of ~60 bytes each push the servers' config (an SSM parameter: node-config.ts) over 8 KB.
     const args = Array.from({ length: 500 }, (_, i) => `        - audit-log-maxage=${String(i).padStart(40, '0')}`).join('\n');
     const patched = text.replace('  datastore:\n    type: kine-postgres', `  k3s:\n    extraArgs:\n      kube-apiserver-arg:\n${args}\n  datastore:\n    type: kine-postgres`);
     expect(patched).not.toBe(text);
     sources.set(`environments/${name}.yaml`, patched);
     const r = prepareEnvironment(name, sources);
     expect(r.prepared).toBeUndefined();
-    const lines = formatted(r).filter((l) => l.includes('user data'));
+    const lines = formatted(r).filter((l) => l.includes('SSM parameter'));
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines[0]).toMatch(new RegExp(`^environments/${name}\\.yaml:\\d+:\\d+  nodePools\\[\\d+\\]: the user data of \\S+ is \\d+ bytes; EC2 accepts at most 16384 \\(before base64\\)`));
+    expect(lines[0]).toMatch(new RegExp(`^environments/(${name}|_fixture)\\.yaml:\\d+:\\d+  nodePools\\[\\d+\\]: SSM parameter /odp/${name}/k3s/config/\\S+ would hold \\d+ bytes; an SSM parameter holds at most 8192 \\(Advanced tier\\)`));
+    // Before anything is written, and never the renderer's own exception.
+    expect(formatted(r).join('\n')).not.toMatch(/internal error/);
   });
 
   it('a node class without a locked AMI is a warning at its pool, with the step that creates it', () => {

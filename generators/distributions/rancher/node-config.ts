@@ -18,13 +18,10 @@
  * refresh replaces each instance, drained, with one that boots it (infra/aws/stacks.ts UpdatePolicy).
  */
 import type { ConfigTarget, EnvironmentModel, Node } from '../../model/types.js';
-import type { BootParameter } from '../../infra/aws/facts.js';
+import { SSM_STANDARD_LIMIT, type BootParameter } from '../../infra/aws/facts.js';
 import { shQuote } from './boot.js';
 import type { RancherKeys } from './model.js';
 
-/** SSM Standard parameters hold 4 KB, Advanced 8 KB (AWS Systems Manager user guide, "Managing parameter tiers"). */
-export const SSM_STANDARD_LIMIT = 4096;
-export const SSM_ADVANCED_LIMIT = 8192;
 
 /** The parameter of a fixed node: `/odp/<env>/<name>/config/<node>`. */
 export const configParameterName = (keys: Pick<RancherKeys, 'name'>, m: Pick<EnvironmentModel, 'name'>, node: Pick<Node, 'name'>): string => `/odp/${m.name}/${keys.name}/config/${node.name}`;
@@ -43,14 +40,15 @@ export const configFileText = (config: string): string => `${configValue(config)
 
 /** The base stack's parameter of one fixed node's config. */
 export function configParameter(keys: Pick<RancherKeys, 'name' | 'title'>, m: EnvironmentModel, node: Node, config: string): BootParameter {
+  // A value over SSM_ADVANCED_LIMIT is refused before anything is written, at the node's pool (infra/aws/rules.ts).
   const value = configValue(config);
-  if (value.length > SSM_ADVANCED_LIMIT) throw new Error(`the ${keys.title} config of node ${node.name} has ${value.length} characters: an SSM parameter holds at most ${SSM_ADVANCED_LIMIT}`);
   return {
     name: configParameterName(keys, m, node),
     value,
-    ...(value.length > SSM_STANDARD_LIMIT ? { tier: 'Advanced' as const } : {}),
+    ...(Buffer.byteLength(value) > SSM_STANDARD_LIMIT ? { tier: 'Advanced' as const } : {}),
     description: `odp-gitops: the ${keys.title} config (/etc/rancher/${keys.name}/config.yaml) of fixed node ${node.name} (${node.ip}) of environment ${m.name}, read at its first boot. A running node gets a new value only by sh ${keys.name}/apply-config.sh ${node.name} (rendered/${m.name}/${keys.name}/, as root on the node, one server at a time). Generated; do not edit.`,
     source: 'distributions/rancher/node-config.ts',
+    pool: node.pool,
   };
 }
 

@@ -140,7 +140,13 @@ export interface BootParameter {
   /** What it holds and who reads it, in words. */
   description: string;
   source: string;
+  /** The pool whose node reads it, where a value too large for SSM is refused (rules.ts aws.boot-parameter-size). */
+  pool?: string;
 }
+
+/** SSM Standard parameters hold 4 KB, Advanced 8 KB (AWS Systems Manager user guide, "Managing parameter tiers"). */
+export const SSM_STANDARD_LIMIT = 4096;
+export const SSM_ADVANCED_LIMIT = 8192;
 
 /** The bucket of the etcd snapshots: how long the distribution's snapshots stay there. */
 export interface SnapshotRetention {

@@ -4,6 +4,7 @@
  *
  * - `aws.user-data-size`: EC2 accepts at most 16 KB of user data before base64
  *   (AWS::EC2::Instance.UserData, "User data is limited to 16 KB"): at the pool of the target.
+ * - `aws.boot-parameter-size`: a boot parameter (a fixed node's config) over SSM's 8 KB (Advanced tier), at its pool.
  * - `aws.name-length`: names AWS limits (load balancer and target group 32, IAM role 64, S3 bucket 63)
  *   derived from cluster.name.
  * - `aws.logical-id`: two names whose CloudFormation logical ids are one (pools, nodes and their AMI parameters,
@@ -19,6 +20,7 @@ import { formatPath, type DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { USER_DATA_LIMIT } from './template.js';
+import { SSM_ADVANCED_LIMIT } from './facts.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
 import { awsPath } from './deploy.js';
 import { awsPlan } from './plan.js';
@@ -42,6 +44,13 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
     const bytes = Buffer.byteLength(ud);
     if (bytes > USER_DATA_LIMIT)
       at(['nodePools', poolIndex(t.pool.name)], 'error', 'aws.user-data-size', `the user data of ${t.name} is ${bytes} bytes; EC2 accepts at most ${USER_DATA_LIMIT} (before base64)`, `shorten what it embeds (${p.facts.userDataFile?.(t) ?? 'the user data'}): fewer extra config keys, smaller files`);
+  }
+
+  // A boot parameter (a fixed node's config, the release) is one SSM String parameter: at most 8 KB in the Advanced tier.
+  for (const b of p.facts.bootParameters?.(m) ?? []) {
+    const bytes = Buffer.byteLength(b.value);
+    if (bytes > SSM_ADVANCED_LIMIT)
+      at(b.pool !== undefined && poolIndex(b.pool) >= 0 ? ['nodePools', poolIndex(b.pool)] : ['cluster'], 'error', 'aws.boot-parameter-size', `SSM parameter ${b.name} would hold ${bytes} bytes; an SSM parameter holds at most ${SSM_ADVANCED_LIMIT} (Advanced tier)`, 'shorten what the node config holds: fewer extra config keys and arguments');
   }
 
   const limits: [string, number, string][] = [
