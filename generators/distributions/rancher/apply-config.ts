@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { boundedStartLines, bootScriptOf, shQuote } from './boot.js';
 import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
+import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 
 export const APPLY_CONFIG_SCRIPT = 'apply-config.sh';
 const TAG = 'odp-apply-config';
@@ -73,7 +74,7 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '# Every server Ready (its Node, found by address), asked through this server\'s API server.',
     'servers_ready() {',
     `  for ip in ${servers.join(' ')}; do`,
-    `    name=$(${s.kubectl} get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' 2>/dev/null | awk -v ip="$ip" '$2 == ip { print $1 }')`,
+    `    name=$(${s.kubectl} ${NODE_ADDRESS_LIST} 2>/dev/null | awk -v ip="$ip" '$2 == ip { print $1 }')`,
     '    [ -n "$name" ] || { NOT_READY=$ip; return 1; }',
     `    [ "$(${ready} 2>/dev/null)" = True ] || { NOT_READY="$name ($ip)"; return 1; }`,
     '  done',

@@ -27,6 +27,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { shQuote } from '../rancher/boot.js';
+import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 
 export const ETCD_REMOVE_ANNOTATION = 'etcd.rke2.cattle.io/remove';
 export const ETCD_REMOVED_ANNOTATION = 'etcd.rke2.cattle.io/removed-node-name';
@@ -55,7 +56,7 @@ export function replaceServerScript(m: EnvironmentModel): string {
     `  *) log ${shQuote(`usage: sh replace-server.sh <server>; servers: ${servers.map((n) => n.name).join(', ')}`)}; exit 2 ;;`,
     'esac',
     '# The Node of that address (its name is the EC2 private DNS name the replacement registers again).',
-    `NODE=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk -v ip="$IP" '$2 == ip {print $1}')`,
+    `NODE=$(kubectl ${NODE_ADDRESS_LIST} | awk -v ip="$IP" '$2 == ip {print $1}')`,
     'if [ -z "$NODE" ]; then',
     '  log "no node has address $IP: checking etcd for a member left behind"',
     'else',

@@ -23,6 +23,7 @@ import { readmeContext } from '../../render/readme/readme.js';
 import { clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
+import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 
 /** The phases, in the runbook's order. */
 export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
@@ -195,7 +196,7 @@ const DRAIN_NODE = [
   "DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}",
   `case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) log "ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT"; exit 2 ;; esac`,
   'drain_node() {',
-  `  nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}')`,
+  `  nodes=$(kubectl ${NODE_ADDRESS_LIST})`,
   `  drained=$(printf '%s\\n' "$nodes" | awk -v ip="$1" '$2 == ip { print $1; exit }')`,
   '  if [ -z "$drained" ]; then log "$1: no Node registered: nothing to drain"; return 0; fi',
   '  case "$drained" in *[!a-z0-9.-]*) log "not a Node name: $drained"; return 1 ;; esac',

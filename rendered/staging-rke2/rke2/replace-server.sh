@@ -15,7 +15,7 @@ case "${1:-}" in
   *) log 'usage: sh replace-server.sh <server>; servers: stg-rke2-server-1, stg-rke2-server-2, stg-rke2-server-3'; exit 2 ;;
 esac
 # The Node of that address (its name is the EC2 private DNS name the replacement registers again).
-NODE=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v ip="$IP" '$2 == ip {print $1}')
+NODE=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v ip="$IP" '$2 == ip {print $1}')
 if [ -z "$NODE" ]; then
   log "no node has address $IP: checking etcd for a member left behind"
 else
