@@ -147,3 +147,18 @@ describe('k3s-audit-sqlite: the Litestream hand restore (k3s/litestream-restore.
     expect(readme).toContain('The marker decides only when there is no replica: while one exists the hook restores it');
   });
 });
+
+describe('k3s-audit-sqlite: replacing the only server (README, "Replacing a lost fixed node")', () => {
+  // No API server answers until the replacement runs, so its old Node cannot be deleted first; the replacement finds
+  // its Node in the restored database and keeps it, providerID and all (generators/infra/aws/facts.ts replaceOnlyServerNode).
+  it('says to delete the restored Node once the new server runs, then restart k3s, never "delete it first"', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-audit-sqlite.yaml');
+    const r = prepareEnvironment(name, sources);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    const readme = renderEnvironment(r.prepared).find((f) => f.path === 'README.md')!.content;
+    const step = readme.split('\n').find((l) => l.startsWith('   - `server-1`: '))!;
+    expect(step).toContain('the new server restores the Litestream replica before K3s starts');
+    expect(step).not.toContain('so the new instance registers afresh under the same name');
+    expect(step).toContain("there is no API server until the new instance runs, so its old Node cannot go first: once the new server runs, `kubectl delete node <name>` (the Node whose InternalIP is 10.10.1.10, restored with the old instance's providerID), then on the new server `systemctl restart k3s`: its kubelet registers the Node afresh and the cloud controller sets the new instance's providerID");
+  });
+});
