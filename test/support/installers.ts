@@ -126,16 +126,24 @@ export function litestreamTarball(): Buffer {
     litestream: {
       mode: 0o755,
       content: `#!/bin/sh
-# Stand-in for litestream: restore [-config F] [-if-replica-exists] [-if-db-not-exists] [-o OUT] DB
+# Stand-in for litestream: restore [-config F] [-if-replica-exists] [-if-db-not-exists] [-timestamp T] [-o OUT] DB
+# (v0.5.16 cmd/litestream/restore.go). -timestamp: the state at T is the world's replica@T.db; none is "no matching
+# backup files available" (restore.go:145-150); T not RFC 3339 is refused (restore.go:87-91). An existing output is
+# refused (replica.go:665-667).
 [ "$1" = restore ] || exit 0
-shift; out=; ifreplica=; ifnodb=; cfg=/etc/litestream.yml
-while [ $# -gt 1 ]; do case "$1" in -config) cfg=$2; shift ;; -o) out=$2; shift ;; -if-replica-exists) ifreplica=1 ;; -if-db-not-exists) ifnodb=1 ;; esac; shift; done
+shift; out=; ifreplica=; ifnodb=; ts=; cfg=/etc/litestream.yml
+while [ $# -gt 1 ]; do case "$1" in -config) cfg=$2; shift ;; -o) out=$2; shift ;; -timestamp) ts=$2; shift ;; -if-replica-exists) ifreplica=1 ;; -if-db-not-exists) ifnodb=1 ;; esac; shift; done
 db=$1; out=\${out:-$db}
 # The replica named by the config (replica bucket and path): the world's S3 tree, s3/<bucket>/<path>/replica.db.
 at=$(awk '/bucket:/ { b = $2 } b != "" && /^ *path:/ && !p { p = $2 } END { print b "/" p }' "$(if [ -e "$cfg" ]; then echo "$cfg"; else echo "$SANDBOX$cfg"; fi)")
 replica="$WORLD/s3/$at/replica.db"
 if [ -n "$ifnodb" ] && [ -e "$out" ]; then echo "database already exists, skipping" >&2; exit 0; fi
-if [ ! -e "$replica" ]; then [ -n "$ifreplica" ] && { echo "no matching backups found" >&2; exit 0; }; echo "no backups" >&2; exit 1; fi
+if [ -n "$ts" ]; then
+  printf '%s\\n' "$ts" | grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})' || { echo "invalid -timestamp, must specify in ISO 8601 format (e.g. 2000-01-01T00:00:00Z)" >&2; exit 1; }
+  replica="$WORLD/s3/$at/replica@$ts.db"; ifreplica=
+fi
+if [ ! -e "$replica" ]; then [ -n "$ifreplica" ] && { echo "no matching backups found" >&2; exit 0; }; echo "no matching backup files available" >&2; exit 1; fi
+[ ! -e "$out" ] || { echo "cannot restore, output path already exists: $out" >&2; exit 1; }
 cp "$replica" "$out"
 `,
     },

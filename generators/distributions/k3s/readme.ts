@@ -18,6 +18,7 @@ import { K3S_DIR } from './render.js';
 import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { k3sCluster, k3sPool } from './model.js';
+import { LITESTREAM_HAND_RESTORE_SCRIPT } from './litestream-hand-restore.js';
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
 EC2 user-data document (\`k3s/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config to
@@ -120,13 +121,18 @@ Later a server with no replica and a marker refuses to start K3s: "the replica â
 error reading the marker other than NoSuchKey (network, permissions) refuses too. The servers' role may read and
 write that object and list the Litestream bucket (S3 answers AccessDenied, not NoSuchKey, for a missing key otherwise).
 
-To start a NEW, EMPTY cluster on purpose (the old state is given up), or when the first server was lost before its
-first replication (its replacement refuses: the marker exists, the replica never did), delete the marker, then
-restart k3s on the server (or let the replacement boot again):
+When the hook refused because there is no replica (it vanished, or the first server was lost before its first
+replication: the marker exists, the replica never did) and a NEW, EMPTY cluster is what you want, delete the marker,
+then restart k3s on the server (or let the replacement boot again):
 
 \`\`\`sh
 {{reset}}
 \`\`\`
+
+The marker decides only when there is no replica: while one exists the hook restores it, and a server past its first
+start ({{code mark}}) runs no restore at all. So deleting it empties no running cluster, and a replacement still comes
+back with the replicated state. To give a cluster's state up on purpose, point it at an empty place (a new \`prefix\`)
+and replace the server: its boot refuses ("the replica moved"), then delete the marker as above.
 
 A change of **bucket** still slips past the marker: the new bucket has none, so a server booting with it starts
 empty. \`npm run diff\` reports the replica's place as a setting fixed at creation; follow its steps.
@@ -138,18 +144,15 @@ checkpoints nothing itself: while Litestream is stopped the WAL grows without bo
 **not**: the \`litestream-alerts\` add-on is off (or kube-prometheus-stack is), so a stopped Litestream (no
 replication, a WAL that grows without bound) goes unnoticed.{{/if}}
 
-To restore by hand (e.g. to a point in time):
-
-\`\`\`sh
-sudo systemctl disable --now litestream k3s
-sudo mv {{db}} {{db}}.broken; sudo rm -f {{db}}-wal {{db}}-shm
-sudo litestream restore -config {{config}} [-timestamp 2026-01-02T03:04:05Z] {{db}}
-sudo systemctl enable --now k3s litestream
-\`\`\`
-
-\`disable\`, not only \`stop\`: both units start at boot, and a server rebooted with its database moved away would
-start K3s on a new, empty one (the restore hook has already marked the node done) and Litestream would replicate that.
-After a reboot mid-restore, carry on from where it stopped.
+To restore by hand (the latest state, or a point in time): copy \`rendered/{{env}}/k3s/{{script}}\` to the
+server and run, as root, \`sh {{script}} [<time, RFC 3339>]\` (e.g. \`2026-01-02T03:04:05Z\`). It stops and
+disables Litestream and K3s, restores into a new file (a time with no backup leaves the database as it was), moves the
+old database and Litestream's local state aside (\`*.before-restore-<time>\`), starts K3s (bounded: it names the cause
+when K3s does not start) and only then Litestream, which goes on replicating from the restored state. A state from
+before a token rotation opens only with the server token of that time (K3s: "bootstrap data already found and encrypted
+with different token"): \`aws ssm get-parameter-history --with-decryption --name {{token}}\` has it; the script says
+where to put it. Both units stay disabled until K3s runs on the restored database: after a reboot mid-restore, run the
+script again.
 
 Never run two servers against the same replica. Its place ({{code url}}) is the cluster's for good: a server that
 boots with another place and nothing there starts an empty cluster, and the running server keeps its own config (user
@@ -220,6 +223,9 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
       inputs: [['cluster', 'datastore'], ['cluster', 'name'], ['nodePools'], ['addons']],
       body: sqlite({
         first,
+        env: m.name,
+        script: LITESTREAM_HAND_RESTORE_SCRIPT,
+        token: k3sCluster(m).token.secret,
         db: K3S_PATHS.sqliteDb,
         config: K3S_PATHS.litestreamConfig,
         version: d.litestream.version,

@@ -2,7 +2,8 @@
  * The K3s renderer: per config target a K3s config (`k3s/<target>.yaml`) and its EC2 user-data
  * (`k3s/userdata/<target>.yaml`), the manual upgrade script (`k3s/manual-upgrade.sh`), the server token rotation (`k3s/rotate-token.sh`), for
  * kine-postgres the password refresh after a rotation (`k3s/datastore-password.sh`) and the servers' side of a database
- * restore (`k3s/datastore-restore.sh`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`).
+ * restore (`k3s/datastore-restore.sh`), and for kine-sqlite the Litestream config (`k3s/litestream.yaml`) and
+ * the hand restore (`k3s/litestream-restore.sh`).
  * Other distributions' environments get nothing from it.
  */
 import { applyConfigScript, APPLY_CONFIG_SCRIPT } from '../rancher/apply-config.js';
@@ -12,6 +13,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { K3S_PATHS, k3sConfig, roleOf } from './config.js';
 import { litestreamConfig } from './litestream.js';
+import { LITESTREAM_HAND_RESTORE_SCRIPT, litestreamHandRestoreScript } from './litestream-hand-restore.js';
 import { k3sManualUpgrade, k3sUnit, userDataText } from './userdata.js';
 import { DATASTORE_PASSWORD_SCRIPT, datastorePasswordScript } from '../rancher/datastore-password.js';
 import { DATASTORE_RESTORE_SCRIPT, datastoreRestoreScript } from '../rancher/datastore-restore.js';
@@ -52,5 +54,8 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
   if (rotate) files.push({ path: `${K3S_DIR}/${TOKEN_ROTATE_SCRIPT}`, content: rotate, inputs: [['name'], ['cluster', 'k3sVersion'], ['cluster', 'k3s'], ['nodePools']] });
   const d = m.cluster.datastore;
   if (d.type === 'kine-sqlite') files.push({ path: `${K3S_DIR}/litestream.yaml`, content: toYaml(litestreamConfig(m, d)), inputs: [['aws', 'region'], ['cluster', 'name'], ['cluster', 'datastore']] });
+  // Kine SQLite: the Litestream hand restore (e.g. to a point in time), bounded and naming the token of that time.
+  const handRestore = litestreamHandRestoreScript(m);
+  if (handRestore) files.push({ path: `${K3S_DIR}/${LITESTREAM_HAND_RESTORE_SCRIPT}`, content: handRestore, inputs: [['name'], ['aws', 'region'], ['cluster', 'name'], ['cluster', 'datastore'], ['cluster', 'k3s']] });
   return files;
 }

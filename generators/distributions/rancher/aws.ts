@@ -21,7 +21,7 @@ import type { DistributionAwsFacts, EndpointPort, HostNeed, ImageClass, ImageFac
 import { ssmGet, ssmParameterArn } from '../../infra/aws/policy.js';
 import { releaseParameter, releaseParameterName } from './release.js';
 import { configFromParameter, configParameter, configParameterPrefix } from './node-config.js';
-import { deleteOldNode } from '../../infra/aws/facts.js';
+import { deleteOldNode, replaceOnlyServerNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
 
@@ -103,7 +103,7 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     userDataFile: (t) => `${keys.name}/userdata/${t.name}.yaml`,
     replaceNode: (m, n) =>
       n.role === 'controlplane'
-        ? `${spec.replaceServer(m, n)}; ${deleteOldNode(n)}. The new instance runs the server's user data at its first boot and joins by itself`
+        ? `${spec.replaceServer(m, n)}; ${m.controlPlaneNodes.length === 1 ? replaceOnlyServerNode(n, `systemctl restart ${keys.unit('server')}`) : deleteOldNode(n)}. The new instance runs the server's user data at its first boot and joins by itself`
         : `${deleteOldNode(n)}. The new instance runs the agent's user data at its first boot and joins by itself`,
     fixedNodeConfig: `runs its user data at first boot (reads its config and the tokens from SSM, installs and starts ${keys.title}); a settings change reaches a running one through \`${keys.name}/apply-config.sh\`, one server at a time`,
   };

@@ -212,3 +212,14 @@ export interface DistributionAwsFacts {
  */
 export const deleteOldNode = (n: Node): string =>
   `delete its old Node (\`kubectl delete node <name>\`, the Node whose InternalIP is ${n.ip}) if it is still there, so the new instance registers afresh under the same name`;
+
+/**
+ * The only server: no API server answers until its replacement runs, so its old Node cannot go first (deleteOldNode).
+ * The replacement finds its Node in the datastore it reads (restored, or the external database) and keeps it, with
+ * the old instance's spec.providerID (immutable once set); the kubelet registers only at its start (kubernetes/kubernetes
+ * pkg/kubelet/kubelet_node_status.go registerWithAPIServer returns once registrationCompleted). So: once the new server
+ * runs, delete that Node and restart the server's service: its kubelet registers the Node afresh, tainted
+ * uninitialized, and the cloud controller sets the new instance's providerID. `restart`: the command on the node.
+ */
+export const replaceOnlyServerNode = (n: Node, restart: string): string =>
+  `there is no API server until the new instance runs, so its old Node cannot go first: once the new server runs, \`kubectl delete node <name>\` (the Node whose InternalIP is ${n.ip}, restored with the old instance's providerID), then on the new server \`${restart}\`: its kubelet registers the Node afresh and the cloud controller sets the new instance's providerID`;
