@@ -186,6 +186,14 @@ describe('engine rules, one test each', () => {
     }
   });
 
+  rule(ARGOCD_MOTION_RULES.crdWave.id, 'the root\'s custom resources come a wave after the Application bringing their CRD; one in that Application\'s wave is an error at its annotations (kube-prometheus-stack in the last wave: motion-bad/crd-wave.yaml)', () => {
+    const crdWave = (r: MotionReport) => r.findings.filter((d) => d.rule === ARGOCD_MOTION_RULES.crdWave.id).map((d) => `${d.file}: ${d.message.split(':')[0]}`);
+    for (const env of ['dev', 'staging']) expect(crdWave(report(env)), env).toStrictEqual([]);
+    // The root's ServiceMonitor moved into kube-prometheus-stack's wave (an earlier one than the root's).
+    const r = report('dev', edit('dev/apps/argocd-metrics.yaml', 'sync-wave: "5"', 'sync-wave: "4"'));
+    expect(crdWave(r)).toStrictEqual(['rendered/dev/apps/argocd-metrics.yaml: ServiceMonitor argocd-application-controller is applied by the root in wave 4 and needs CRD monitoring.coreos.com/ServiceMonitor']);
+  });
+
   rule(ARGOCD_MOTION_RULES.hooks.id, 'a PreSync hook runs before the Application\'s first Sync wave (a never-synced hook: motion-bad/hook-never-synced.yaml)', () => {
     const r = report('dev', edit('dev/manifests/kube-prometheus-stack/externalsecret-grafana-admin.yaml', '    argocd.argoproj.io/sync-wave: "-1"', '    argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: "5"'));
     const phases = unit(r, 'kube-prometheus-stack').phases;

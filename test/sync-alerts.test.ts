@@ -63,6 +63,19 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(alert.for).toBe(ARGO_WINDOW);
   });
 
+  it("kube-prometheus-stack, which nothing else here waits for, is a wave before the root's monitoring objects (and the root): the root has waited for it, so their CRDs exist when they are applied", () => {
+    // Without rootObjectNeeds kube-prometheus-stack was in the last wave with them: the apply found no ServiceMonitor
+    // type and the root's operation failed until a retry (argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1667-1698, 669-690).
+    const wave = (o: any) => Number(o.metadata.annotations['argocd.argoproj.io/sync-wave']);
+    const kps = wave(doc(env, 'apps/kube-prometheus-stack.yaml'));
+    const root = wave(doc(env, 'argocd/application-root.yaml'));
+    expect(wave(monitor)).toBe(root);
+    expect(wave(rule)).toBe(root);
+    expect(kps).toBeLessThan(root);
+    // The units nothing waits for stay in the last wave, which the root does not wait on.
+    expect(wave(doc(env, 'apps/metrics-server.yaml'))).toBe(root);
+  });
+
   it("Prometheus (namespace monitoring) gets into the controller's metrics port through Argo CD's namespace policies: the rendered ones and the chart's", () => {
     const rendered = renderedPolicies(env, 'argocd');
     // The chart's policy of the controller (argo-helm argo-cd-10.1.1 templates/argocd-application-controller/networkpolicy.yaml,
