@@ -45,6 +45,50 @@ const readLabels = (expr: string) => ({
   labels: new Set([...(expr.match(/\{[^}]*\}/g) ?? []).flatMap((sel) => [...sel.matchAll(/([a-z_]+)(?:=~|!~|!=|=)"/g)].map((m) => m[1]!)), ...expr.match(/by \(([^)]*)\)/)![1]!.split(',').map((s) => s.trim())]),
 });
 
+/**
+ * Walks a manual environment's README runbook ("Manual sync") the way Argo CD v3.4.4 runs it, and returns its lines:
+ * - each `argocd app sync root` selects the root's objects its `--resource '!GROUP:*:*'` filters leave (every exclusion
+ *   applies: util/argo/argo.go:969-1004 IncludeResource), after `argocd app get root --refresh` (a filter is expanded
+ *   over the root's status.resources and refused when it matches nothing: cmd/argocd/commands/app.go:2348-2353);
+ * - that sync must be one step: a second wave among its objects makes it multi-step (gitops-engine/pkg/sync/
+ *   sync_tasks.go:274-276), which keeps the wave-0 Applications running until Healthy (sync_context.go:562-583) — a manual
+ *   Application is not, until its own sync below;
+ * - a custom resource it applies needs its CRD: the Application bringing it (kube-prometheus-stack: monitoring.coreos.com,
+ *   external-secrets: external-secrets.io, their charts' CRDs) must have been synced and waited for before (an apply
+ *   without the CRD fails the root's sync, sync_context.go:1667-1698).
+ */
+function walkManualRunbook(files: Files): string[] {
+  const CRD_FROM: Record<string, string> = { 'monitoring.coreos.com': 'kube-prometheus-stack', 'external-secrets.io': 'external-secrets' };
+  const readme = files.find((f) => f.path === 'README.md')!.content;
+  const runbook = readme.slice(readme.indexOf('### Manual sync'));
+  const start = runbook.indexOf('```sh');
+  const lines = runbook.slice(start, runbook.indexOf('```', start + 5)).split('\n').filter((l) => l !== '');
+  const rootObjects = files.filter((f) => /^(apps|argocd)\/[^/]+\.yaml$/.test(f.path)).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind);
+  const synced = new Set<string>();
+  let refreshed = false;
+  let rootSyncs = 0;
+  for (const line of lines) {
+    if (line === 'argocd app get root --refresh > /dev/null') refreshed = true;
+    const root = /^argocd app sync root((?: --resource '![^']+')*)$/.exec(line);
+    if (root) {
+      rootSyncs++;
+      const excluded = [...root[1]!.matchAll(/'!([^:]+):\*:\*'/g)].map((m) => m[1]!);
+      if (excluded.length > 0) expect(refreshed, line).toBe(true);
+      const selected = rootObjects.filter((o) => !excluded.includes(o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''));
+      expect(new Set(selected.map((o) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0')).size, line).toBe(1);
+      for (const o of selected) {
+        const group = o.apiVersion.split('/')[0];
+        if (CRD_FROM[group]) expect(synced.has(CRD_FROM[group]), `${line}: ${o.kind} ${o.metadata.name} before ${CRD_FROM[group]}`).toBe(true);
+      }
+      continue;
+    }
+    const wait = /^argocd app wait (.+) --health --timeout \d+$/.exec(line);
+    if (wait) for (const a of wait[1]!.split(' ')) synced.add(a);
+  }
+  expect(rootSyncs).toBe(2);
+  return lines;
+}
+
 describe('Argo CD: an Application of the environment\'s own not Synced and Healthy for an hour', () => {
   const env = render('talos-argocd-pools.yaml');
   const rule = doc(env, SYNC_ALERTS_PATH);
@@ -156,10 +200,21 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     const readme = manual.find((f) => f.path === 'README.md')!.content;
     const runbook = readme.slice(readme.indexOf('### Manual sync'));
     const lines = runbook.slice(runbook.indexOf('```sh'), runbook.indexOf('```', runbook.indexOf('```sh') + 5)).split('\n');
-    expect(lines[1]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    expect(lines[1]).toBe('argocd app get root --refresh > /dev/null');
+    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    walkManualRunbook(manual);
     expect(lines.at(-2)).toBe('argocd app sync root');
     // An automated environment keeps the root's last wave.
     expect(doc(env, SYNC_ALERTS_PATH).metadata.annotations['argocd.argoproj.io/sync-wave']).toBeDefined();
+  });
+
+  it("a hub with manual sync: its runbook's root syncs are one step each and apply no custom resource before the Application bringing its CRD (its cluster ExternalSecrets carried a sync-wave: the first root sync waited an hour at wave 0)", () => {
+    const hub = render('hub.yaml', (s) => s.replace(/^argocd:\n/m, 'argocd:\n  automated: false\n'));
+    const es = doc(hub, 'apps/cluster-fleet-a.yaml');
+    expect(es.metadata.annotations['argocd.argoproj.io/sync-wave']).toBeUndefined();
+    expect(es.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
+    const lines = walkManualRunbook(hub);
+    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*'");
   });
 
   it("on a hub, leaves the managed environments' roots (project fleet: the fleet alert) and their Applications (another destination) alone", () => {

@@ -21,8 +21,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { ABSENT_WINDOW, absentRule, badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { toYaml } from '../../lib/yaml.js';
-import { appWaves } from './waves.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, MANUAL_WAVE, manifestAnnotations, type ArgoContext } from './objects.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, rootObjectAnnotations, type ArgoContext } from './objects.js';
 import { FLEET_PROJECT } from './hub.js';
 
 /**
@@ -98,22 +97,12 @@ export function metricsAbsentRule(ctx: ArgoContext): AlertRule {
   });
 }
 
-/**
- * What the root's monitoring files (these and the hub's) share: their inputs, and the root's last wave, skipping the dry
- * run while kube-prometheus-stack's CRDs do not exist yet (hub.ts clusterSecret), labelled with the environment.
- * With manual syncs the wave is the runbook's (MANUAL_WAVE, as the Applications': ./objects.ts applicationFor), never a
- * sync-wave: one would make the root's sync multi-step (argo-cd v3.4.4 gitops-engine/pkg/sync/sync_tasks.go:274-276),
- * and a multi-step sync keeps every task of an earlier wave running until it is Healthy (sync_context.go:562-583,
- * 688-697) — each Application, which a manual one is not until synced by hand, and the root itself. The runbook syncs
- * the root without them first and whole at the end (./readme.ts).
- */
+/** What the root's monitoring files (these and the hub's) share: their inputs, the root's objects' annotations (./objects.ts rootObjectAnnotations), the environment label. */
 export function monitoringMeta(ctx: ArgoContext): { inputs: RenderedFile['inputs']; annotations: Record<string, string>; labels: Record<string, string> } {
-  const m = ctx.model;
-  const last = appWaves(m).last;
   return {
     inputs: [['argocd'], ['name'], [...PROMETHEUS_INPUT], ['addons', 'argo-cd']],
-    annotations: m.sync.automated ? manifestAnnotations({ order: last, crdLater: true }) : { ...manifestAnnotations({ crdLater: true }), [MANUAL_WAVE]: String(last) },
-    labels: { [ENVIRONMENT_LABEL]: m.name },
+    annotations: rootObjectAnnotations(ctx.model),
+    labels: { [ENVIRONMENT_LABEL]: ctx.model.name },
   };
 }
 

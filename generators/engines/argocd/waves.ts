@@ -10,7 +10,7 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import { cap } from '../../plan/needs.js';
 import { deliveryGraph, unitLayers } from '../../plan/graph.js';
-import { CLUSTER_REGISTRY_STORE, registered } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, CLUSTER_SECRET_GROUP, registered } from './hub.js';
 import { syncAlerts } from './sync-alerts.js';
 import { fleetAlerts } from './fleet-alerts.js';
 
@@ -31,7 +31,7 @@ export function rootObjectNeeds(model: EnvironmentModel): string[] {
   const needs = new Set<string>();
   if (syncAlerts(model)) needs.add(cap.crd(MONITORING, 'ServiceMonitor')).add(cap.crd(MONITORING, 'PrometheusRule'));
   if (fleetAlerts(model)) needs.add(cap.crd(MONITORING, 'PodMonitor')).add(cap.crd(MONITORING, 'PrometheusRule'));
-  if (registered(model).length > 0) needs.add(cap.crd('external-secrets.io', 'ExternalSecret')).add(cap.clusterSecretStore(CLUSTER_REGISTRY_STORE));
+  if (registered(model).length > 0) needs.add(cap.crd(CLUSTER_SECRET_GROUP, 'ExternalSecret')).add(cap.clusterSecretStore(CLUSTER_REGISTRY_STORE));
   return [...needs];
 }
 
