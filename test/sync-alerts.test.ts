@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_APP_INFO } from '../generators/engines/argocd/fleet-alerts.js';
-import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
+import { ARGOCD_APP_CONDITION, SYNC_ERROR_ALERT, SYNC_ERROR_WINDOW, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
 import { FLUX_RESOURCE_INFO, METRICS_ABSENT_ALERT as FLUX_ABSENT, SOURCE_ALERT as FLUX_SOURCE_ALERT, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
@@ -222,6 +222,30 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(quiet(fired(minutes(120, managed)))).toBe(true);
     const hub = render('hub.yaml');
     expect(hub.map((f) => f.path)).toEqual(expect.arrayContaining([SYNC_ALERTS_PATH, ARGOCD_METRICS_PATH]));
+  });
+
+  it('SyncError: the controller exports argocd_app_condition for it (a flag the chart takes only through extraArgs), and the rule fires for an Application of its own automated sync will not retry', () => {
+    // argo-cd v3.4.4 cmd/argocd-application-controller/commands/argocd_application_controller.go:281 (the flag, no env
+    // variable), controller/metrics/metrics.go:178-185 (the metric only with it), 462-473 (one series per listed condition
+    // type an Application has, its count); argo-helm argo-cd-10.1.1 statefulset.yaml:76-78 (controller.extraArgs).
+    expect(doc(env, 'values/argo-cd.yaml').controller.extraArgs).toStrictEqual([`${ARGOCD_APP_CONDITION.flag}=SyncError`]);
+    const r = rule.spec.groups[0].rules.find((x: any) => x.alert === SYNC_ERROR_ALERT);
+    expect(r.for).toBe(SYNC_ERROR_WINDOW);
+    const metric = new Set(r.expr.match(/\b[a-z_]+(?=\{)/g));
+    expect(metric).toStrictEqual(new Set([ARGOCD_APP_CONDITION.name]));
+    const labels = [...(r.expr.match(/\{[^}]*\}/g) ?? []).flatMap((sel: string) => [...sel.matchAll(/([a-z_]+)(?:=~|!~|!=|=)"/g)].map((m) => m[1]!)), ...r.expr.match(/by \(([^)]*)\)/)![1]!.split(',').map((x: string) => x.trim())];
+    for (const l of labels) expect(ARGOCD_APP_CONDITION.labels).toContain(l);
+    const cond = (name: string, condition: string, project = 'platform'): Sample => ({ labels: { __name__: ARGOCD_APP_CONDITION.name, namespace: 'argocd', name, project, condition, job: 'argo-cd-argocd-application-controller-metrics' }, value: 1 });
+    const window = Number(SYNC_ERROR_WINDOW.replace('m', ''));
+    const out = firing(r.expr, window, minutes(window + 1, () => [cond('cert-manager', 'SyncError'), cond('api', 'OrphanedResourceWarning', 'workloads'), cond('fleet-a-root', 'SyncError', 'fleet')]));
+    expect(out.at(-2)).toStrictEqual([]);
+    expect(out.at(-1)).toStrictEqual([{ name: 'cert-manager', project: 'platform' }]);
+    // Gone as soon as the condition is (a new revision synced, or argocd app sync).
+    expect(firing(r.expr, window, [...minutes(window + 1, () => [cond('cert-manager', 'SyncError')]), []]).at(-1)).toStrictEqual([]);
+    // A hub: the managed environments' Applications (project <env>-…) are left out, as the other rule does by destination.
+    const hubRule = parseYamlStream(render('hub.yaml').find((f) => f.path === SYNC_ALERTS_PATH)!.content)[0] as any;
+    const hubExpr = hubRule.spec.groups[0].rules.find((x: any) => x.alert === SYNC_ERROR_ALERT).expr;
+    expect(firing(hubExpr, 0, [[cond('fleet-a-cert-manager', 'SyncError', 'fleet-a-platform'), cond('cert-manager', 'SyncError')]])[0]).toStrictEqual([{ name: 'cert-manager', project: 'platform' }]);
   });
 
   it('nothing without kube-prometheus-stack, and nothing in a managed environment (its Applications live on the hub)', () => {
