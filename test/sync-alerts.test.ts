@@ -272,6 +272,7 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
   it('the README names the alert, its file and the runbook', () => {
     const readme = env.find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain(`Alert on a sync that does not end: \`rendered/talos-argocd-pools/${SYNC_ALERTS_PATH}\` fires \`${ARGO_ALERT}\``);
+    expect(readme).toContain(`\`${SYNC_ERROR_ALERT}\` fires sooner, after ${SYNC_ERROR_WINDOW}, for one with the \`SyncError\` condition`);
   });
 });
 

@@ -14,7 +14,7 @@ import { CLUSTER_REGISTRY_STORE, CLUSTER_SECRET_GROUP, APPLICATION_SET_PATH, clu
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
-import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
+import { ARGOCD_APP_CONDITION, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ERROR_ALERT, SYNC_ERROR_CONDITION, SYNC_ERROR_WINDOW, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -38,6 +38,9 @@ and is not retried (terminated at \`controller.sync.timeout.seconds\`, an hour a
 \`argocd_app_info\`, which the controller serves (\`controller.metrics.enabled\`) and the ServiceMonitor
 \`{{syncAlert.metrics}}\` has Prometheus scrape. Its description says what to run ({{syncAlert.runbook}}).
 \`{{syncAlert.absent}}\` fires when Prometheus has had no \`argocd_app_info\` for {{syncAlert.absentWindow}} (then no such alert can fire).
+\`{{syncAlert.syncError}}\` fires sooner, after {{syncAlert.syncErrorWindow}}, for one with the \`SyncError\` condition (a sync that ended Failed and
+that automated sync does not retry): it reads \`argocd_app_condition\`, which the controller exports with
+\`{{syncAlert.syncErrorFlag}}\` (\`controller.extraArgs\` in the argo-cd values).
 {{/if}}`);
 
 const runbook = compileTemplate(`On a fresh cluster ({{clusterReady}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
@@ -273,7 +276,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
         argo: specs.some((s) => s.name === 'argo-cd'),
         sync: m.sync.automated ? `automatically (prune: ${m.sync.prune}, self-heal: ${m.sync.selfHeal})` : 'manually (no automated sync)',
-        syncAlert: syncAlerts(m) ? { path: `${m.renderedDir}/${SYNC_ALERTS_PATH}`, name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, metrics: `${m.renderedDir}/${ARGOCD_METRICS_PATH}`, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW } : undefined,
+        syncAlert: syncAlerts(m) ? { path: `${m.renderedDir}/${SYNC_ALERTS_PATH}`, name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, metrics: `${m.renderedDir}/${ARGOCD_METRICS_PATH}`, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW, syncError: SYNC_ERROR_ALERT, syncErrorWindow: SYNC_ERROR_WINDOW, syncErrorFlag: `${ARGOCD_APP_CONDITION.flag}=${SYNC_ERROR_CONDITION}` } : undefined,
         apps: specs.map((s) => ({
           name: applicationName(argoContext(m), s.name),
           chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
