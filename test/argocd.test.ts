@@ -183,8 +183,9 @@ describe('Argo CD objects of the example environments', () => {
   it('prod (manual sync): the runbook syncs root, then every Application wave by wave, waiting for health', () => {
     const readme = renderExample('prod').find((f) => f.path === 'README.md')!.content;
     expect(readme).not.toContain('argocd.argoproj.io/instance');
-    // The root first without its monitoring objects (their CRDs come with kube-prometheus-stack), whole at the end.
-    const block = /```sh\nargocd app sync root --resource '!monitoring\.coreos\.com:\*:\*'\n([\s\S]*?)argocd app sync root\n```/.exec(readme)![1]!;
+    // The root first without its monitoring objects (their CRDs come with kube-prometheus-stack), once the controller has
+    // read its resources (the CLI expands the filter over them), whole at the end.
+    const block = /```sh\nargocd app get root --refresh > \/dev\/null\nargocd app sync root --resource '!monitoring\.coreos\.com:\*:\*'\n([\s\S]*?)argocd app sync root\n```/.exec(readme)![1]!;
     const synced = [...block.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!.split(' '));
     const waited = [...block.matchAll(/^argocd app wait (.+) --health --timeout 900$/gm)].map((x) => x[1]!.split(' '));
     expect(waited).toStrictEqual(synced);
@@ -351,8 +352,9 @@ describe('Cilium and third-party charts (fixture)', () => {
       repoURL: 'https://stakater.github.io/stakater-charts', chart: 'reloader', targetRevision: '2.2.7',
       helm: { releaseName: 'reloader', valueFiles: ['$values/rendered/cilium-thirdparty/values/reloader.yaml'] },
     });
-    // Its wave comes from the delivery graph: after the units that provide what it needs.
-    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('3');
+    // Its wave comes from the delivery graph: after the units that provide what it needs; nothing waits for it, so it is
+    // in the last wave (5: kube-prometheus-stack, which the root's monitoring objects need, is one before it).
+    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('5');
     expect(doc('values/reloader.yaml')).toStrictEqual({ reloader: { watchGlobally: true } });
     expect(app.spec.project).toBe('third-party');
     expect(app.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');

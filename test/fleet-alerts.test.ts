@@ -32,7 +32,7 @@ describe('the hub alerts on a managed root not Synced and Healthy for an hour', 
   const values = doc(hub, 'values/argo-cd.yaml');
 
   it('the controller serves its metrics (off in the argo-cd chart 10.1.1 by default) and the ServiceMonitor selects that Service', () => {
-    expect(values.controller).toStrictEqual({ metrics: { enabled: true } });
+    expect(values.controller).toStrictEqual({ metrics: { enabled: true }, extraArgs: ['--metrics-application-conditions=SyncError'] });
     // The chart's metrics Service: labels argo-cd.labels with name "metrics", component the controller's name; port http-metrics.
     expect(monitor.spec.selector.matchLabels).toStrictEqual({ 'app.kubernetes.io/name': 'argocd-metrics', 'app.kubernetes.io/instance': 'argo-cd', 'app.kubernetes.io/component': 'application-controller' });
     expect(monitor.spec.endpoints).toStrictEqual([{ port: 'http-metrics', path: '/metrics', interval: '30s' }]);

@@ -58,7 +58,11 @@ describe('the fleet AppProject of the managed roots', () => {
     // argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1047-1068 (a CRD counts only among the sync's own objects,
     // hasCRDOfGroupKind :1491-1498), :482-486 (one invalid task fails the whole operation).
     const es = doc(hub, 'apps/cluster-fleet-a.yaml');
-    expect(es.metadata.annotations).toStrictEqual({ 'argocd.argoproj.io/sync-wave': '3', 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' });
+    // The root's last wave (5): kube-prometheus-stack, which the root's monitoring objects need, is a wave before it
+    // (engines/argocd/waves.ts rootObjectNeeds); it was in the last wave, 3, with them.
+    expect(es.metadata.annotations).toStrictEqual({ 'argocd.argoproj.io/sync-wave': '5', 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' });
+    expect(doc(hub, 'argocd/application-root.yaml').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('5');
+    expect(doc(hub, 'apps/kube-prometheus-stack.yaml').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('4');
     const model = prepareEnvironment('hub', sources).prepared!.model;
     const tree = (files: typeof hub) => parseRenderedTree(new Map(files.map((f) => [`hub/${f.path}`, f.content] as [string, string])));
     const dryRun = (files: typeof hub) => checkMotion(tree(files), [model]).map(formatDiagnostic).filter((l) => l.includes('motion.argocd.dry-run') || l.includes('validated with the root'));

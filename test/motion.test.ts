@@ -186,6 +186,23 @@ describe('engine rules, one test each', () => {
     }
   });
 
+  rule(ARGOCD_MOTION_RULES.crdWave.id, 'the root\'s custom resources come a wave after the Application bringing their CRD; one in that Application\'s wave is an error at its annotations (kube-prometheus-stack in the last wave: motion-bad/crd-wave.yaml)', () => {
+    const crdWave = (r: MotionReport) => r.findings.filter((d) => d.rule === ARGOCD_MOTION_RULES.crdWave.id).map((d) => `${d.file}: ${d.message.split(':')[0]}`);
+    for (const env of ['dev', 'staging']) expect(crdWave(report(env)), env).toStrictEqual([]);
+    // The root's ServiceMonitor moved into kube-prometheus-stack's wave (an earlier one than the root's).
+    const r = report('dev', edit('dev/apps/argocd-metrics.yaml', 'sync-wave: "5"', 'sync-wave: "4"'));
+    expect(crdWave(r)).toStrictEqual(['rendered/dev/apps/argocd-metrics.yaml: ServiceMonitor argocd-application-controller is applied by the root in wave 4 and needs CRD monitoring.coreos.com/ServiceMonitor']);
+  });
+
+  rule(FLUX_MOTION_RULES.crdDependsOn.id, 'every custom resource of the Flux trees comes after the Kustomization bringing its CRD, by its dependsOn chain (without it: motion-bad/flux-crd-depends-on.yaml)', () => {
+    expect(report('staging-k3s').findings.filter((d) => d.rule === FLUX_MOTION_RULES.crdDependsOn.id).map(formatDiagnostic)).toStrictEqual([]);
+    // kube-prometheus-stack's Kustomization not waiting: its HelmRelease (and the CRDs it installs) may not be there yet.
+    const r = report('staging-k3s', edit('staging-k3s/flux/kustomizations/kube-prometheus-stack.yaml', 'wait: true', 'wait: false'));
+    expect(r.findings.filter((d) => d.rule === FLUX_MOTION_RULES.crdDependsOn.id).map((d) => d.message.split(' (fluxcd/')[0])).toContain(
+      'Kustomization flux-sync-alerts applies PodMonitor flux-system/flux-operator, which needs CRD monitoring.coreos.com/PodMonitor: it comes with kube-prometheus-stack, which does not wait (wait: true or healthChecks)',
+    );
+  });
+
   rule(ARGOCD_MOTION_RULES.hooks.id, 'a PreSync hook runs before the Application\'s first Sync wave (a never-synced hook: motion-bad/hook-never-synced.yaml)', () => {
     const r = report('dev', edit('dev/manifests/kube-prometheus-stack/externalsecret-grafana-admin.yaml', '    argocd.argoproj.io/sync-wave: "-1"', '    argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: "5"'));
     const phases = unit(r, 'kube-prometheus-stack').phases;

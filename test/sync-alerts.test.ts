@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_APP_INFO } from '../generators/engines/argocd/fleet-alerts.js';
-import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
+import { ARGOCD_APP_CONDITION, SYNC_ERROR_ALERT, SYNC_ERROR_WINDOW, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
 import { FLUX_RESOURCE_INFO, METRICS_ABSENT_ALERT as FLUX_ABSENT, SOURCE_ALERT as FLUX_SOURCE_ALERT, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
@@ -45,6 +45,50 @@ const readLabels = (expr: string) => ({
   labels: new Set([...(expr.match(/\{[^}]*\}/g) ?? []).flatMap((sel) => [...sel.matchAll(/([a-z_]+)(?:=~|!~|!=|=)"/g)].map((m) => m[1]!)), ...expr.match(/by \(([^)]*)\)/)![1]!.split(',').map((s) => s.trim())]),
 });
 
+/**
+ * Walks a manual environment's README runbook ("Manual sync") the way Argo CD v3.4.4 runs it, and returns its lines:
+ * - each `argocd app sync root` selects the root's objects its `--resource '!GROUP:*:*'` filters leave (every exclusion
+ *   applies: util/argo/argo.go:969-1004 IncludeResource), after `argocd app get root --refresh` (a filter is expanded
+ *   over the root's status.resources and refused when it matches nothing: cmd/argocd/commands/app.go:2348-2353);
+ * - that sync must be one step: a second wave among its objects makes it multi-step (gitops-engine/pkg/sync/
+ *   sync_tasks.go:274-276), which keeps the wave-0 Applications running until Healthy (sync_context.go:562-583) — a manual
+ *   Application is not, until its own sync below;
+ * - a custom resource it applies needs its CRD: the Application bringing it (kube-prometheus-stack: monitoring.coreos.com,
+ *   external-secrets: external-secrets.io, their charts' CRDs) must have been synced and waited for before (an apply
+ *   without the CRD fails the root's sync, sync_context.go:1667-1698).
+ */
+function walkManualRunbook(files: Files): string[] {
+  const CRD_FROM: Record<string, string> = { 'monitoring.coreos.com': 'kube-prometheus-stack', 'external-secrets.io': 'external-secrets' };
+  const readme = files.find((f) => f.path === 'README.md')!.content;
+  const runbook = readme.slice(readme.indexOf('### Manual sync'));
+  const start = runbook.indexOf('```sh');
+  const lines = runbook.slice(start, runbook.indexOf('```', start + 5)).split('\n').filter((l) => l !== '');
+  const rootObjects = files.filter((f) => /^(apps|argocd)\/[^/]+\.yaml$/.test(f.path)).flatMap((f) => parseYamlStream(f.content) as any[]).filter((o) => o?.kind);
+  const synced = new Set<string>();
+  let refreshed = false;
+  let rootSyncs = 0;
+  for (const line of lines) {
+    if (line === 'argocd app get root --refresh > /dev/null') refreshed = true;
+    const root = /^argocd app sync root((?: --resource '![^']+')*)$/.exec(line);
+    if (root) {
+      rootSyncs++;
+      const excluded = [...root[1]!.matchAll(/'!([^:]+):\*:\*'/g)].map((m) => m[1]!);
+      if (excluded.length > 0) expect(refreshed, line).toBe(true);
+      const selected = rootObjects.filter((o) => !excluded.includes(o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''));
+      expect(new Set(selected.map((o) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0')).size, line).toBe(1);
+      for (const o of selected) {
+        const group = o.apiVersion.split('/')[0];
+        if (CRD_FROM[group]) expect(synced.has(CRD_FROM[group]), `${line}: ${o.kind} ${o.metadata.name} before ${CRD_FROM[group]}`).toBe(true);
+      }
+      continue;
+    }
+    const wait = /^argocd app wait (.+) --health --timeout \d+$/.exec(line);
+    if (wait) for (const a of wait[1]!.split(' ')) synced.add(a);
+  }
+  expect(rootSyncs).toBe(2);
+  return lines;
+}
+
 describe('Argo CD: an Application of the environment\'s own not Synced and Healthy for an hour', () => {
   const env = render('talos-argocd-pools.yaml');
   const rule = doc(env, SYNC_ALERTS_PATH);
@@ -61,6 +105,19 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     for (const o of [monitor, rule]) expect(await validateObject(o), o.kind).toStrictEqual([]);
     expect(alert.alert).toBe(ARGO_ALERT);
     expect(alert.for).toBe(ARGO_WINDOW);
+  });
+
+  it("kube-prometheus-stack, which nothing else here waits for, is a wave before the root's monitoring objects (and the root): the root has waited for it, so their CRDs exist when they are applied", () => {
+    // Without rootObjectNeeds kube-prometheus-stack was in the last wave with them: the apply found no ServiceMonitor
+    // type and the root's operation failed until a retry (argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1667-1698, 669-690).
+    const wave = (o: any) => Number(o.metadata.annotations['argocd.argoproj.io/sync-wave']);
+    const kps = wave(doc(env, 'apps/kube-prometheus-stack.yaml'));
+    const root = wave(doc(env, 'argocd/application-root.yaml'));
+    expect(wave(monitor)).toBe(root);
+    expect(wave(rule)).toBe(root);
+    expect(kps).toBeLessThan(root);
+    // The units nothing waits for stay in the last wave, which the root does not wait on.
+    expect(wave(doc(env, 'apps/metrics-server.yaml'))).toBe(root);
   });
 
   it("Prometheus (namespace monitoring) gets into the controller's metrics port through Argo CD's namespace policies: the rendered ones and the chart's", () => {
@@ -143,10 +200,21 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     const readme = manual.find((f) => f.path === 'README.md')!.content;
     const runbook = readme.slice(readme.indexOf('### Manual sync'));
     const lines = runbook.slice(runbook.indexOf('```sh'), runbook.indexOf('```', runbook.indexOf('```sh') + 5)).split('\n');
-    expect(lines[1]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    expect(lines[1]).toBe('argocd app get root --refresh > /dev/null');
+    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    walkManualRunbook(manual);
     expect(lines.at(-2)).toBe('argocd app sync root');
     // An automated environment keeps the root's last wave.
     expect(doc(env, SYNC_ALERTS_PATH).metadata.annotations['argocd.argoproj.io/sync-wave']).toBeDefined();
+  });
+
+  it("a hub with manual sync: its runbook's root syncs are one step each and apply no custom resource before the Application bringing its CRD (its cluster ExternalSecrets carried a sync-wave: the first root sync waited an hour at wave 0)", () => {
+    const hub = render('hub.yaml', (s) => s.replace(/^argocd:\n/m, 'argocd:\n  automated: false\n'));
+    const es = doc(hub, 'apps/cluster-fleet-a.yaml');
+    expect(es.metadata.annotations['argocd.argoproj.io/sync-wave']).toBeUndefined();
+    expect(es.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
+    const lines = walkManualRunbook(hub);
+    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*'");
   });
 
   it("on a hub, leaves the managed environments' roots (project fleet: the fleet alert) and their Applications (another destination) alone", () => {
@@ -154,6 +222,30 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(quiet(fired(minutes(120, managed)))).toBe(true);
     const hub = render('hub.yaml');
     expect(hub.map((f) => f.path)).toEqual(expect.arrayContaining([SYNC_ALERTS_PATH, ARGOCD_METRICS_PATH]));
+  });
+
+  it('SyncError: the controller exports argocd_app_condition for it (a flag the chart takes only through extraArgs), and the rule fires for an Application of its own automated sync will not retry', () => {
+    // argo-cd v3.4.4 cmd/argocd-application-controller/commands/argocd_application_controller.go:281 (the flag, no env
+    // variable), controller/metrics/metrics.go:178-185 (the metric only with it), 462-473 (one series per listed condition
+    // type an Application has, its count); argo-helm argo-cd-10.1.1 statefulset.yaml:76-78 (controller.extraArgs).
+    expect(doc(env, 'values/argo-cd.yaml').controller.extraArgs).toStrictEqual([`${ARGOCD_APP_CONDITION.flag}=SyncError`]);
+    const r = rule.spec.groups[0].rules.find((x: any) => x.alert === SYNC_ERROR_ALERT);
+    expect(r.for).toBe(SYNC_ERROR_WINDOW);
+    const metric = new Set(r.expr.match(/\b[a-z_]+(?=\{)/g));
+    expect(metric).toStrictEqual(new Set([ARGOCD_APP_CONDITION.name]));
+    const labels = [...(r.expr.match(/\{[^}]*\}/g) ?? []).flatMap((sel: string) => [...sel.matchAll(/([a-z_]+)(?:=~|!~|!=|=)"/g)].map((m) => m[1]!)), ...r.expr.match(/by \(([^)]*)\)/)![1]!.split(',').map((x: string) => x.trim())];
+    for (const l of labels) expect(ARGOCD_APP_CONDITION.labels).toContain(l);
+    const cond = (name: string, condition: string, project = 'platform'): Sample => ({ labels: { __name__: ARGOCD_APP_CONDITION.name, namespace: 'argocd', name, project, condition, job: 'argo-cd-argocd-application-controller-metrics' }, value: 1 });
+    const window = Number(SYNC_ERROR_WINDOW.replace('m', ''));
+    const out = firing(r.expr, window, minutes(window + 1, () => [cond('cert-manager', 'SyncError'), cond('api', 'OrphanedResourceWarning', 'workloads'), cond('fleet-a-root', 'SyncError', 'fleet')]));
+    expect(out.at(-2)).toStrictEqual([]);
+    expect(out.at(-1)).toStrictEqual([{ name: 'cert-manager', project: 'platform' }]);
+    // Gone as soon as the condition is (a new revision synced, or argocd app sync).
+    expect(firing(r.expr, window, [...minutes(window + 1, () => [cond('cert-manager', 'SyncError')]), []]).at(-1)).toStrictEqual([]);
+    // A hub: the managed environments' Applications (project <env>-…) are left out, as the other rule does by destination.
+    const hubRule = parseYamlStream(render('hub.yaml').find((f) => f.path === SYNC_ALERTS_PATH)!.content)[0] as any;
+    const hubExpr = hubRule.spec.groups[0].rules.find((x: any) => x.alert === SYNC_ERROR_ALERT).expr;
+    expect(firing(hubExpr, 0, [[cond('fleet-a-cert-manager', 'SyncError', 'fleet-a-platform'), cond('cert-manager', 'SyncError')]])[0]).toStrictEqual([{ name: 'cert-manager', project: 'platform' }]);
   });
 
   it('nothing without kube-prometheus-stack, and nothing in a managed environment (its Applications live on the hub)', () => {
@@ -180,6 +272,7 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
   it('the README names the alert, its file and the runbook', () => {
     const readme = env.find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain(`Alert on a sync that does not end: \`rendered/talos-argocd-pools/${SYNC_ALERTS_PATH}\` fires \`${ARGO_ALERT}\``);
+    expect(readme).toContain(`\`${SYNC_ERROR_ALERT}\` fires sooner, after ${SYNC_ERROR_WINDOW}, for one with the \`SyncError\` condition`);
   });
 });
 

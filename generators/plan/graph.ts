@@ -227,8 +227,12 @@ export function findCycle(g: DeliveryGraph): string[] | undefined {
  * (Need.retried), for as long as it takes, since nothing waits for them. A consumer something else
  * waits for keeps its provider one layer before it: its engine may give up retrying (a sync retry
  * limit, research/sync-semantics.md), and the layers after it wait for it anyway.
+ *
+ * `lastNeeds`: what the engine's own objects applied with the last layer need (an Argo CD root's PrometheusRule needs
+ * the CRD kube-prometheus-stack installs): the units providing it are one layer before the last at the latest, so the
+ * engine has waited for them when it applies those objects; the units nothing waits for stay in the last layer.
  */
-export function unitLayers(g: DeliveryGraph): Map<string, number> {
+export function unitLayers(g: DeliveryGraph, lastNeeds: readonly string[] = []): Map<string, number> {
   const namespaceOwner = (what: string): string | undefined => g.steps.find((s) => s.unit?.createNamespace && s.part === 'main' && cap.namespace(s.unit.namespace) === what)?.unit?.name;
   const unitOf = (id: string, what?: string): string | undefined => (id === NAMESPACES_STEP && what ? namespaceOwner(what) : g.steps.find((s) => s.id === id)?.unit?.name);
   const units = [...new Set(g.steps.flatMap((s) => (s.unit ? [s.unit.name] : [])))];
@@ -239,13 +243,15 @@ export function unitLayers(g: DeliveryGraph): Map<string, number> {
     // true: `a` waits for `b` (some edge between them is not retried).
     if (a && b && a !== b) consumers.get(b)!.set(a, consumers.get(b)!.get(a) === true || !e.retried);
   }
+  // The engine's own objects in the last layer (lastNeeds): a unit providing what they need waits in a layer before it.
+  const sinkProviders = new Set(g.steps.flatMap((s) => (s.unit && s.provides.some((p) => lastNeeds.includes(p)) ? [s.unit.name] : [])));
   const height = new Map<string, number>();
   const visiting = new Set<string>();
   const h = (u: string): number => {
     if (height.has(u)) return height.get(u)!;
     if (visiting.has(u)) throw new Error(`the delivery graph has a cycle through unit ${u}: its steps wait for each other across units`);
     visiting.add(u);
-    const v = Math.max(0, ...[...consumers.get(u)!].map(([c, waits]) => (waits || h(c) > 0 ? h(c) + 1 : 0)));
+    const v = Math.max(sinkProviders.has(u) ? 1 : 0, ...[...consumers.get(u)!].map(([c, waits]) => (waits || h(c) > 0 ? h(c) + 1 : 0)));
     visiting.delete(u);
     height.set(u, v);
     return v;

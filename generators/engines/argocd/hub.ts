@@ -13,7 +13,7 @@ import type { DedicatedSecretStore } from '../../catalog/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, manifestAnnotations, RETRY, SYNC_WAVE, type ArgoContext } from './objects.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, RETRY, rootObjectAnnotations, SYNC_WAVE, type ArgoContext } from './objects.js';
 import { AppProject } from './kinds.js';
 import { appWaves } from './waves.js';
 import { deliveryPlan } from '../../plan/index.js';
@@ -228,14 +228,16 @@ export function expiryCheck(env: string, register: string): string {
   return `{{ $c := fromJson .config }}{{ if kindIs "map" $c }}{{ if hasKey $c "expiresAt" }}{{ if kindIs "string" (get $c "expiresAt") }}{{ if lt (get $c "expiresAt") ${limit} }}{{ fail ${JSON.stringify(message)} }}{{ end }}{{ end }}{{ end }}{{ end }}{{ .config }}`;
 }
 
+/** The API group of the cluster ExternalSecrets: a manual hub's first root sync leaves it out (./readme.ts). */
+export const CLUSTER_SECRET_GROUP = 'external-secrets.io';
+
 /** The ExternalSecret creating a managed cluster's Argo CD cluster Secret from SSM. */
 export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unknown> {
   const name = `cluster-${env}`;
   const keys = clusterSecretParameters(ctx.model.name, env);
-  // The last wave of the hub's root: until a managed cluster has run its bootstrap its parameters do
-  // not exist and the ExternalSecret is Degraded, which fails the wave it is in; after every other wave,
-  // the hub's own platform is synced by then.
-  const last = appWaves(ctx.model).last;
+  // The last wave of the hub's root (with manual syncs the runbook's, ./objects.ts rootObjectAnnotations): until a
+  // managed cluster has run its bootstrap its parameters do not exist and the ExternalSecret is Degraded, which fails
+  // the wave it is in; after every other wave, the hub's own platform is synced by then.
   // SkipDryRunOnMissingResource: the root validates every task before its first wave, and on the hub's first sync
   // External Secrets' CRDs do not exist yet: they come with the external-secrets Application, which the root itself
   // applies in an earlier wave, and a CRD counts only when it is among the root's own objects (argo-cd v3.4.4
@@ -243,7 +245,7 @@ export function clusterSecret(ctx: ArgoContext, env: string): Record<string, unk
   // operation fails ("one or more synchronization tasks are not valid", :482-486) on every retry: nothing is applied.
   const pinned = pinnedCluster(ctx.model, env);
   const es = new ExternalSecret({
-    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: manifestAnnotations({ order: last, crdLater: true }) },
+    metadata: { name, namespace: ctx.argoNamespace, labels: { [ENVIRONMENT_LABEL]: ctx.model.name }, annotations: rootObjectAnnotations(ctx.model) },
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: CLUSTER_REGISTRY_STORE },

@@ -70,6 +70,11 @@ export const ARGOCD_MOTION_RULES = {
     text: 'an automated sync that fails is retried spec.syncPolicy.retry.limit times (default 5; negative: forever) with backoff duration × factor^n capped at maxDuration (default 5 s × 2, 3 min); then never again for the same revision; each retry syncs the first revision unless retry.refresh; a manual sync retries only when asked',
     source: 'argoproj/argo-cd v3.4.4 controller/appcontroller.go:1537-1551, 2231-2245, 2251-2262, pkg/apis/application/v1alpha1/types.go:1555-1562',
   },
+  crdWave: {
+    id: 'motion.argocd.crd-wave',
+    text: 'a custom resource the root applies needs its CRD at its apply: a CRD not in the cluster before the sync must come with an Application of an earlier wave, which the root waits for until Healthy; in the same wave (or a later one) the apply finds no resource type and fails the root\'s operation, SkipDryRunOnMissingResource only skipping the dry run',
+    source: 'argoproj/argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1047-1064 (dry run skipped), 1667-1698 (apply by kind, failure), 669-690 (operation failed), 538-582 (an earlier wave waited on)',
+  },
   externalSecretHealth: {
     id: 'motion.argocd.external-secret-health',
     text: 'an ExternalSecret is Degraded while ESO reports Ready=False (its store or its parameters missing), Healthy once Ready=True',
@@ -153,6 +158,8 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
   const waves = [...new Set(children.map((c) => c.wave))].sort((a, b) => a - b);
   const last = waves.at(-1) ?? 0;
   const units: SimUnit[] = [];
+  /** What each child Application brings (its chart's and manifests' provides). */
+  const brings: { c: Child; provides: Set<string> }[] = [];
   const idOf = (c: Child): string => (c.o.kind === 'Application' ? String((c.o.metadata as Obj).name) : `${String(c.o.kind)} ${String((c.o.metadata as Obj).name)}`);
   for (const c of children) {
     const id = idOf(c);
@@ -187,6 +194,7 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
     }
     const app = applicationPhases(ctx, c.o, projects, failsOnFailedOp, automated);
     findings.push(...app.findings);
+    brings.push({ c, provides: new Set(app.phases.flat().flatMap((i) => i.provides)) });
     // Its pods with no node (a pool joining late): Degraded at the progress deadline, which fails the root's wave
     // (a later wave waits for it) and is retried as the root's operation is (motion.argocd.retry).
     if (automated && appHealth && failsOnFailedOp && c.wave < last) {
@@ -217,6 +225,29 @@ export function argocdMotion(ctx: MotionContext): EngineMotionResult | undefined
         }),
       );
   }
+  // A custom resource of the root's own, applied in a wave after the Application that brings its CRD, which the root
+  // waited for (automated sync: with manual syncs the runbook syncs the whole root after every Application).
+  if (automated && rootFile)
+    for (const c of children) {
+      if (c.o.kind === 'Application') continue;
+      for (const n of objectItem(c.o, String((c.o.metadata as Obj).namespace ?? 'default')).needs) {
+        if (!n.what.startsWith('CRD ') || own.has(n.what)) continue;
+        const from = brings.filter((b) => b.provides.has(n.what));
+        const late = from.filter((b) => b.c.wave >= c.wave);
+        if (from.length > 0 && late.length === 0 && appHealth) continue;
+        const why =
+          from.length === 0
+            ? `no Application of the root brings it`
+            : !appHealth
+              ? `the root does not wait for ${from.map((b) => idOf(b.c)).join(', ')} (no Application health in argocd-cm: ${ARGOCD_MOTION_RULES.appHealth.id})`
+              : `it comes with ${late.map((b) => `${idOf(b.c)} (wave ${b.c.wave})`).join(', ')}, not before: the apply finds no resource type and fails the root's operation until a retry after that Application synced`;
+        findings.push(
+          finding(c.file, c.doc, ARGOCD_MOTION_RULES.crdWave.id, ['metadata', 'annotations'], `${idOf(c)} is applied by the root in wave ${c.wave} and needs ${n.what}: ${why} (${ARGOCD_MOTION_RULES.crdWave.source})`, {
+            hint: `put the Application that brings ${n.what} in a wave before ${c.wave} (its unit's layer: engines/argocd/waves.ts rootObjectNeeds)`,
+          }),
+        );
+      }
+    }
   return { units, base, findings, coupling: ARGOCD_MOTION_RULES.failedWave };
 }
 

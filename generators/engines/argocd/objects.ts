@@ -53,6 +53,20 @@ export function manifestAnnotations(intent: ManifestIntent): Record<string, stri
   return { ...(intent.order !== undefined ? { [SYNC_WAVE]: String(intent.order) } : {}), ...(options.length > 0 ? { [SYNC_OPTIONS]: options.join(',') } : {}) };
 }
 
+/**
+ * The annotations of the root's own objects that are neither Applications nor AppProjects (its ServiceMonitor, PodMonitor
+ * and PrometheusRules, a hub's cluster ExternalSecrets): the last wave, without a dry run while the CRD an Application of
+ * an earlier wave brings does not exist yet (waves.ts rootObjectNeeds). With manual syncs the wave is the runbook's
+ * (MANUAL_WAVE, as the Applications'), never a sync-wave: one would make the root's sync multi-step (argo-cd v3.4.4
+ * gitops-engine/pkg/sync/sync_tasks.go:274-276), and a multi-step sync keeps every task of an earlier wave running until
+ * it is Healthy (sync_context.go:562-583, 688-697) — each Application, which a manual one is not until synced by hand,
+ * and the root itself. The runbook syncs the root without them first and whole at the end (./readme.ts).
+ */
+export function rootObjectAnnotations(model: EnvironmentModel): Record<string, string> {
+  const last = appWaves(model).last;
+  return model.sync.automated ? manifestAnnotations({ order: last, crdLater: true }) : { ...manifestAnnotations({ crdLater: true }), [MANUAL_WAVE]: String(last) };
+}
+
 /** Paths inside the repository for one environment. */
 export const repoPaths = (m: EnvironmentModel) => ({
   apps: `${m.renderedDir}/apps`,

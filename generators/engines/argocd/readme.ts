@@ -10,11 +10,11 @@ import { BOOTSTRAP_PATH } from './bootstrap.js';
 import { bootstrapUnits, deliveryPlan } from '../../plan/index.js';
 import { applicationName, ENVIRONMENT_LABEL, projectScopes } from './objects.js';
 import { argoContext } from './render.js';
-import { CLUSTER_REGISTRY_STORE, APPLICATION_SET_PATH, clusterSecretParameters, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, CLUSTER_SECRET_GROUP, APPLICATION_SET_PATH, clusterSecretParameters, HUB_TOKEN_WARNING_DAYS, ROOT_WHEN_REGISTERED, clusterSecretPath, registered, rollingSync, siblingDir } from './hub.js';
 import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionScript, hubFileOf, leaveSteps } from './decommission.js';
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
-import { ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
+import { ARGOCD_APP_CONDITION, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ERROR_ALERT, SYNC_ERROR_CONDITION, SYNC_ERROR_WINDOW, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
@@ -38,6 +38,9 @@ and is not retried (terminated at \`controller.sync.timeout.seconds\`, an hour a
 \`argocd_app_info\`, which the controller serves (\`controller.metrics.enabled\`) and the ServiceMonitor
 \`{{syncAlert.metrics}}\` has Prometheus scrape. Its description says what to run ({{syncAlert.runbook}}).
 \`{{syncAlert.absent}}\` fires when Prometheus has had no \`argocd_app_info\` for {{syncAlert.absentWindow}} (then no such alert can fire).
+\`{{syncAlert.syncError}}\` fires sooner, after {{syncAlert.syncErrorWindow}}, for one with the \`SyncError\` condition (a sync that ended Failed and
+that automated sync does not retry): it reads \`argocd_app_condition\`, which the controller exports with
+\`{{syncAlert.syncErrorFlag}}\` (\`controller.extraArgs\` in the argo-cd values).
 {{/if}}`);
 
 const runbook = compileTemplate(`On a fresh cluster ({{clusterReady}}, kubeconfig at hand), with \`helm\` and \`kubectl\`:
@@ -70,20 +73,26 @@ its Applications):
 
 Syncs are manual in this environment (\`argocd.automated: false\`). Every Application carries the label
 \`{{label}}={{env}}\` (list them with \`argocd app list -l {{label}}={{env}}\`). The Applications have
-no sync-wave annotation here{{#if monitoring}}, nor have the root's ServiceMonitor and PrometheusRule{{/if}}: the root would wait for each wave to become Healthy, which a manual
+no sync-wave annotation here{{#if excluded}}, nor have the root's own {{objects}}{{/if}}: the root would wait for each wave to become Healthy, which a manual
 Application never does until it is synced. So sync the root (it creates or updates every Application and
 AppProject), then each wave in order, waiting for it to be Healthy before the next
-(\`argocd app sync\` waits for the sync operation only){{#if monitoring}}. The root's first sync leaves out its
-\`{{monitoring}}\` objects, whose CRDs come with kube-prometheus-stack (wave {{kpsWave}}); its last sync applies them{{/if}}:
+(\`argocd app sync\` waits for the sync operation only){{#if excluded}}. The root's first sync leaves out its
+{{#each excluded}}{{#unless @first}} and its {{/unless}}\`{{group}}\` objects (their CRDs come with {{app}}, wave {{wave}}){{/each}}: applied
+before, they would fail it. It names what it leaves out, and the CLI matches that against the resources the
+controller has read for the root (\`argocd app get root --refresh\` waits for them: right after the bootstrap it may not have read
+them yet, and a filter matching nothing is refused). The root's last sync applies them{{/if}}:
 
 \`\`\`sh
-argocd app sync root{{#if monitoring}} --resource '!{{monitoring}}:*:*'{{/if}}
+{{#if excluded}}argocd app get root --refresh > /dev/null
+argocd app sync root{{#each excluded}} --resource '!{{group}}:*:*'{{/each}}
+{{else}}argocd app sync root
+{{/if}}
 {{#each waves}}
 # wave {{wave}}
 argocd app sync {{apps}}
 argocd app wait {{apps}} --health --timeout 900
 {{/each}}
-{{#if monitoring}}# the root's ServiceMonitor and PrometheusRule, now that their CRDs exist
+{{#if excluded}}# the root's {{objects}}, now that their CRDs exist
 argocd app sync root
 {{/if}}
 \`\`\`
@@ -267,7 +276,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
         argo: specs.some((s) => s.name === 'argo-cd'),
         sync: m.sync.automated ? `automatically (prune: ${m.sync.prune}, self-heal: ${m.sync.selfHeal})` : 'manually (no automated sync)',
-        syncAlert: syncAlerts(m) ? { path: `${m.renderedDir}/${SYNC_ALERTS_PATH}`, name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, metrics: `${m.renderedDir}/${ARGOCD_METRICS_PATH}`, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW } : undefined,
+        syncAlert: syncAlerts(m) ? { path: `${m.renderedDir}/${SYNC_ALERTS_PATH}`, name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, metrics: `${m.renderedDir}/${ARGOCD_METRICS_PATH}`, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW, syncError: SYNC_ERROR_ALERT, syncErrorWindow: SYNC_ERROR_WINDOW, syncErrorFlag: `${ARGOCD_APP_CONDITION.flag}=${SYNC_ERROR_CONDITION}` } : undefined,
         apps: specs.map((s) => ({
           name: applicationName(argoContext(m), s.name),
           chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
@@ -293,9 +302,7 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         label: ENVIRONMENT_LABEL,
         env: m.name,
         waves: waves(specs),
-        // The root's own monitoring objects (./sync-alerts.ts, ./fleet-alerts.ts), whose CRDs a later wave brings.
-        monitoring: syncAlerts(m) || fleetAlerts(m) ? MONITORING_GROUP : undefined,
-        kpsWave: specs.find((s) => s.name === 'kube-prometheus-stack')?.syncWave,
+        ...manualRootExclusions(m, specs),
       }),
     });
   if (m.fleet.hub)
@@ -305,6 +312,25 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
     sections.push({ order: 43, title: 'Decommission a managed environment', inputs: [['argocd'], ['addons', 'argo-cd'], ['name']], body: decommissionSection(m) });
   }
   return sections;
+}
+
+/**
+ * With manual syncs, what the root's first sync leaves out: the API groups of its own custom resources whose CRDs an
+ * Application brings (./waves.ts rootObjectNeeds) — the monitoring objects (./sync-alerts.ts, ./fleet-alerts.ts) and a
+ * hub's cluster ExternalSecrets (./hub.ts clusterSecret). `--resource '!GROUP:*:*'`, repeatable, every exclusion
+ * applying (argo-cd v3.4.4 cmd/argocd/commands/app.go:1965-2009 parseSelectedResources, util/argo/argo.go:969-1004
+ * IncludeResource), expanded over the root's status.resources (app.go:2639-2655), refused when it matches nothing
+ * (:2348-2353); `app get --refresh` returns once the controller refreshed the root (server/application/application.go:798-883).
+ */
+function manualRootExclusions(m: EnvironmentModel, specs: readonly AppSpec[]): { excluded?: { group: string; app: string; wave?: number }[]; objects?: string } {
+  const wave = (name: string) => specs.find((s) => s.name === name)?.syncWave;
+  const monitoring = syncAlerts(m) || fleetAlerts(m);
+  const hub = registered(m).length > 0;
+  const excluded = [...(monitoring ? [{ group: MONITORING_GROUP, app: 'kube-prometheus-stack', wave: wave('kube-prometheus-stack') }] : []), ...(hub ? [{ group: CLUSTER_SECRET_GROUP, app: 'external-secrets', wave: wave('external-secrets') }] : [])];
+  if (excluded.length === 0) return {};
+  const names = [...(monitoring ? (fleetAlerts(m) ? ['ServiceMonitor', 'PodMonitor', 'PrometheusRules'] : ['ServiceMonitor', 'PrometheusRule']) : []), ...(hub ? ['cluster ExternalSecrets'] : [])];
+  const objects = `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+  return { excluded, objects };
 }
 
 /** A managed environment's runbook: its own bootstrap, registration with the hub, network, checks. */

@@ -21,9 +21,8 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
 import { ABSENT_WINDOW, absentRule, badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { toYaml } from '../../lib/yaml.js';
-import { appWaves } from './waves.js';
-import { ENVIRONMENT_LABEL, IN_CLUSTER, MANUAL_WAVE, manifestAnnotations, type ArgoContext } from './objects.js';
-import { FLEET_PROJECT } from './hub.js';
+import { ENVIRONMENT_LABEL, IN_CLUSTER, rootObjectAnnotations, type ArgoContext } from './objects.js';
+import { FLEET_PROJECT, registered } from './hub.js';
 
 /**
  * The metric the rules read (these and the hub's, fleet-alerts.ts), as argo-cd v3.4.4 exports it (controller/metrics/metrics.go):
@@ -58,8 +57,35 @@ export const SYNC_RUNBOOK = 'docs/how-to/troubleshoot-a-failed-sync.md, "An aler
 /** Whether the environment's own Argo CD is watched: it runs Argo CD (not a managed environment) and kube-prometheus-stack. */
 export const syncAlerts = (m: EnvironmentModel): boolean => !m.fleet.hub && runsPrometheus(m);
 
-/** What the argo-cd values add for it: the controller's metrics Service only (the ServiceMonitor is rendered here). */
-export const controllerMetricsValues = (m: EnvironmentModel): Record<string, unknown> => (syncAlerts(m) ? { controller: { metrics: { enabled: true } } } : {});
+/**
+ * The Application condition an automated sync leaves when it will not sync a revision (argo-cd v3.4.4
+ * pkg/apis/application/v1alpha1/types.go:1870-1871): set or cleared at every refresh from autoSync's answer
+ * (controller/appcontroller.go:1866-1878) — "Failed last sync attempt to <revision>" once that revision's sync ended
+ * Failed (a terminated sync, a commit's failed sync; automated sync never starts it again: :2253-2257), auto-sync refused
+ * (:2299), or its sync could not be started (:2318). Never while a sync (its retries included) runs: autoSync skips then
+ * and the condition is cleared (:2194-2196).
+ */
+export const SYNC_ERROR_CONDITION = 'SyncError';
+
+/**
+ * argocd_app_condition: per Application, one series per condition type listed by the controller flag that it has, the
+ * number of them; without the flag the metric does not exist (argo-cd v3.4.4 controller/metrics/metrics.go:178-185,
+ * 462-473; labels the default ones, namespace, name, project (:60), and condition). The flag has no environment variable
+ * nor argocd-cmd-params-cm key (cmd/argocd-application-controller/commands/argocd_application_controller.go:281) and the
+ * chart no value for it (its controller.metrics values cover applicationLabels only): it goes through
+ * controller.extraArgs (argoproj/argo-helm argo-cd-10.1.1 charts/argo-cd/values.yaml:846-847,
+ * templates/argocd-application-controller/statefulset.yaml:76-78).
+ */
+export const ARGOCD_APP_CONDITION = {
+  name: 'argocd_app_condition',
+  labels: ['namespace', 'name', 'project', 'condition'],
+  flag: '--metrics-application-conditions',
+  source: 'argoproj/argo-cd v3.4.4 cmd/argocd-application-controller/commands/argocd_application_controller.go:281, controller/metrics/metrics.go:60, 178-185, 462-473',
+} as const;
+
+/** What the argo-cd values add for it: the controller's metrics Service (the ServiceMonitor is rendered here) and the SyncError condition metric. */
+export const controllerMetricsValues = (m: EnvironmentModel): Record<string, unknown> =>
+  syncAlerts(m) ? { controller: { metrics: { enabled: true }, extraArgs: [`${ARGOCD_APP_CONDITION.flag}=${SYNC_ERROR_CONDITION}`] } } : {};
 export const controllerMetricsInputs = [PROMETHEUS_INPUT] as const;
 
 /**
@@ -85,6 +111,33 @@ export function syncAlertRule(ctx: ArgoContext): AlertRule {
   });
 }
 
+export const SYNC_ERROR_ALERT = 'ArgoCDApplicationSyncError';
+/** A condition re-evaluated at every refresh (every 2 to 3 minutes by default: cmd/argocd-application-controller/commands/argocd_application_controller.go:45-47): a few refreshes with it. */
+export const SYNC_ERROR_WINDOW = '10m';
+
+/**
+ * One series per Application of this environment's own with the SyncError condition (a hub's managed roots, project
+ * fleet, and the managed environments' Applications, whose projects carry their environment's prefix, left out: the
+ * metric has no destination label).
+ */
+export function syncErrorExpr(managed: readonly string[] = []): string {
+  const selector = [`condition="${SYNC_ERROR_CONDITION}"`, `project!="${FLEET_PROJECT}"`, ...(managed.length > 0 ? [`project!~"(${managed.join('|')})-.+"`] : [])];
+  return `max by (name, project) (${ARGOCD_APP_CONDITION.name}{${selector.join(', ')}}) > 0`;
+}
+
+export function syncErrorRule(ctx: ArgoContext): AlertRule {
+  const ns = ctx.argoNamespace;
+  return warningRule(SYNC_ERROR_ALERT, syncErrorExpr(registered(ctx.model)), SYNC_ERROR_WINDOW, {
+    summary: `The Application {{ $labels.name }} of ${ctx.model.name} is not synced automatically (${SYNC_ERROR_CONDITION})`,
+    description:
+      `{{ $labels.name }} (project {{ $labels.project }}) has the ${SYNC_ERROR_CONDITION} condition: its last sync ended Failed (terminated at the controller's timeout, or a task failed) ` +
+      'and automated sync does not try that revision again, or automated sync refused to start. ' +
+      `Why: kubectl -n ${ns} get application {{ $labels.name }} -o jsonpath='{.status.conditions}' (and status.operationState). ` +
+      `Once the cause is gone: argocd app sync {{ $labels.name }}, or push a fix (a new revision is synced automatically).`,
+    runbook: SYNC_RUNBOOK,
+  });
+}
+
 export function metricsAbsentRule(ctx: ArgoContext): AlertRule {
   const ns = ctx.argoNamespace;
   return absentRule(METRICS_ABSENT_ALERT, ARGOCD_APP_INFO.name, {
@@ -98,22 +151,12 @@ export function metricsAbsentRule(ctx: ArgoContext): AlertRule {
   });
 }
 
-/**
- * What the root's monitoring files (these and the hub's) share: their inputs, and the root's last wave, skipping the dry
- * run while kube-prometheus-stack's CRDs do not exist yet (hub.ts clusterSecret), labelled with the environment.
- * With manual syncs the wave is the runbook's (MANUAL_WAVE, as the Applications': ./objects.ts applicationFor), never a
- * sync-wave: one would make the root's sync multi-step (argo-cd v3.4.4 gitops-engine/pkg/sync/sync_tasks.go:274-276),
- * and a multi-step sync keeps every task of an earlier wave running until it is Healthy (sync_context.go:562-583,
- * 688-697) — each Application, which a manual one is not until synced by hand, and the root itself. The runbook syncs
- * the root without them first and whole at the end (./readme.ts).
- */
+/** What the root's monitoring files (these and the hub's) share: their inputs, the root's objects' annotations (./objects.ts rootObjectAnnotations), the environment label. */
 export function monitoringMeta(ctx: ArgoContext): { inputs: RenderedFile['inputs']; annotations: Record<string, string>; labels: Record<string, string> } {
-  const m = ctx.model;
-  const last = appWaves(m).last;
   return {
     inputs: [['argocd'], ['name'], [...PROMETHEUS_INPUT], ['addons', 'argo-cd']],
-    annotations: m.sync.automated ? manifestAnnotations({ order: last, crdLater: true }) : { ...manifestAnnotations({ crdLater: true }), [MANUAL_WAVE]: String(last) },
-    labels: { [ENVIRONMENT_LABEL]: m.name },
+    annotations: rootObjectAnnotations(ctx.model),
+    labels: { [ENVIRONMENT_LABEL]: ctx.model.name },
   };
 }
 
@@ -139,7 +182,7 @@ export function syncAlertFiles(ctx: ArgoContext): RenderedFile[] {
       selector: { matchLabels: { 'app.kubernetes.io/name': 'argocd-metrics', 'app.kubernetes.io/instance': ARGO_CD_RELEASE, 'app.kubernetes.io/component': 'application-controller' } },
     },
   };
-  const rule = prometheusRule({ name: 'sync-alerts', namespace: ctx.argoNamespace, labels, annotations }, 'sync', [syncAlertRule(ctx), metricsAbsentRule(ctx)]);
+  const rule = prometheusRule({ name: 'sync-alerts', namespace: ctx.argoNamespace, labels, annotations }, 'sync', [syncAlertRule(ctx), metricsAbsentRule(ctx), syncErrorRule(ctx)]);
   return [
     { path: ARGOCD_METRICS_PATH, content: toYaml(serviceMonitor), inputs },
     { path: SYNC_ALERTS_PATH, content: toYaml(rule), inputs },

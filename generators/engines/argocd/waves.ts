@@ -10,7 +10,30 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import { cap } from '../../plan/needs.js';
 import { deliveryGraph, unitLayers } from '../../plan/graph.js';
-import { CLUSTER_REGISTRY_STORE } from './hub.js';
+import { CLUSTER_REGISTRY_STORE, CLUSTER_SECRET_GROUP, registered } from './hub.js';
+import { syncAlerts } from './sync-alerts.js';
+import { fleetAlerts } from './fleet-alerts.js';
+
+/** The API group of kube-prometheus-stack's CRDs: the root's ServiceMonitor, PodMonitor and PrometheusRule. */
+const MONITORING = 'monitoring.coreos.com';
+
+/**
+ * What the root's own objects (besides Applications and AppProjects, whose CRDs the bootstrap's Argo CD installed) need
+ * from the Applications it applies: the CRDs of its custom resources and the hub's cluster registry store. A custom
+ * resource applied in the same wave as the Application bringing its CRD fails: the dry run is skipped
+ * (SkipDryRunOnMissingResource, argo-cd v3.4.4 gitops-engine/pkg/sync/sync_context.go:1047-1064), but the apply itself
+ * finds no resource ("the server could not find the requested resource", :1667-1698, kinds in order, one kind at a time), which fails the root's operation
+ * ("one or more objects failed to apply", :669-690) until a retry after the child synced (objects.ts RETRY). The
+ * root waits for an Application of an earlier wave until it is Healthy (the health Lua, addons/argo-cd.ts
+ * APPLICATION_HEALTH_LUA: Healthy only once Synced), so one wave later is enough (motion.ts crdWave checks it).
+ */
+export function rootObjectNeeds(model: EnvironmentModel): string[] {
+  const needs = new Set<string>();
+  if (syncAlerts(model)) needs.add(cap.crd(MONITORING, 'ServiceMonitor')).add(cap.crd(MONITORING, 'PrometheusRule'));
+  if (fleetAlerts(model)) needs.add(cap.crd(MONITORING, 'PodMonitor')).add(cap.crd(MONITORING, 'PrometheusRule'));
+  if (registered(model).length > 0) needs.add(cap.crd(CLUSTER_SECRET_GROUP, 'ExternalSecret')).add(cap.clusterSecretStore(CLUSTER_REGISTRY_STORE));
+  return [...needs];
+}
 
 export interface AppWaves {
   /** The wave of a unit's Application. */
@@ -32,10 +55,8 @@ export function appWaves(model: EnvironmentModel): AppWaves {
 
 function computeWaves(model: EnvironmentModel): AppWaves {
   const g = deliveryGraph(model);
-  const layers = unitLayers(g);
+  // The root's own objects go with the last layer: what they need is in a layer before it (rootObjectNeeds).
+  const layers = unitLayers(g, rootObjectNeeds(model));
   const values = [...layers.values()];
-  const store = g.steps.find((s) => s.provides.includes(cap.clusterSecretStore(CLUSTER_REGISTRY_STORE)))?.unit?.name;
-  // The hub's cluster ExternalSecrets need the store: their wave comes after its unit's.
-  const last = Math.max(0, ...values, ...(model.fleet.manages.length + model.fleet.decommission.length > 0 && store !== undefined ? [layers.get(store)! + 1] : []));
-  return { app: (u) => layers.get(u) ?? 0, first: Math.min(0, ...values), last };
+  return { app: (u) => layers.get(u) ?? 0, first: Math.min(0, ...values), last: Math.max(0, ...values) };
 }

@@ -49,6 +49,11 @@ export const FLUX_MOTION_RULES = {
     text: 'an object a Kustomization applies is its own (its labels) and is pruned when it leaves the tree, unless kustomize.toolkit.fluxcd.io/prune: disabled; one the cluster ships itself is then co-owned, and removing it from Git deletes the cluster\'s own',
     source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:492-509, 1401-1416',
   },
+  crdDependsOn: {
+    id: 'motion.flux.crd-depends-on',
+    text: 'a custom resource a Kustomization applies needs its CRD at the dry run of its stage: a CRD neither installed before Flux nor among the Kustomization\'s own objects (applied in the first stage) must come from a Kustomization in its dependsOn chain that waits (wait: true or healthChecks) for what brings it — a HelmRelease is Ready once its install, CRDs first, succeeded; otherwise the dry run refuses the whole stage until a later retry',
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:551-627 (dependsOn Ready), 1018-1021, 1037-1066 (wait); fluxcd/pkg ssa/v0.76.1 ssa/manager_apply.go:252-332, 364-388 (stages, dry run); fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:471-513 (install, then Ready)',
+  },
   pruneUnit: {
     id: 'motion.flux.prune-unit',
     text: 'deleting a Kustomization (removed from the tree) prunes its whole inventory when deletionPolicy is Delete or WaitForTermination, or MirrorPrune (the default) with prune: true: a CRD or Namespace it applies goes, and with it every object of other units that lives in it',
@@ -226,5 +231,40 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
     const values = ctx.tree.files.find((f) => f.file === r.values)?.docs[0]?.value;
     base.push(cap.namespace(r.namespace), ...(chartFactsFor(r.chart, r.version)?.provides(isMap(values) ? values : {}, r.namespace) ?? []));
   }
+  findings.push(...crdDependsOn(units, new Set([...base, ...(ctx.cluster ?? [])])));
   return { units, base, findings };
+}
+
+/**
+ * motion.flux.crd-depends-on: each custom resource's CRD is there before the Kustomization applying it is, by its
+ * dependsOn chain alone (not by the order the controllers happen to reconcile in): installed before Flux, among its
+ * own objects (a CRD is applied in the first stage), or brought by a Kustomization it (transitively) depends on that
+ * waits for it to be Ready.
+ */
+function crdDependsOn(units: readonly SimUnit[], base: ReadonlySet<string>): Diagnostic[] {
+  const byId = new Map(units.map((u) => [u.id, u]));
+  const chain = (id: string, seen = new Set<string>()): Set<string> => {
+    for (const g of byId.get(id)?.gates ?? []) if (!seen.has(g.id)) chain(g.id, seen.add(g.id));
+    return seen;
+  };
+  const out: Diagnostic[] = [];
+  for (const u of units) {
+    const before = chain(u.id);
+    const own = new Set(u.phases.flat().filter((i) => i.label.startsWith('CustomResourceDefinition ')).flatMap((i) => i.provides));
+    const missing = new Map<string, string[]>();
+    for (const i of u.phases.flat())
+      for (const n of i.needs) {
+        if (!n.what.startsWith('CRD ') || base.has(n.what) || own.has(n.what) || missing.has(n.what)) continue;
+        const from = units.filter((x) => x.id !== u.id && x.phases.flat().some((y) => y.provides.includes(n.what)));
+        if (from.some((x) => before.has(x.id) && x.waitsForHealth)) continue;
+        missing.set(n.what, [i.label, from.length === 0 ? 'nothing brings it' : `it comes with ${from.map((x) => `${x.id}${!before.has(x.id) ? ', not in its dependsOn chain' : ', which does not wait (wait: true or healthChecks)'}`).join('; ')}`]);
+      }
+    for (const [what, [label, why]] of missing)
+      out.push(
+        finding(u.file!, u.doc!, FLUX_MOTION_RULES.crdDependsOn.id, ['spec', 'dependsOn'], `Kustomization ${u.id} applies ${label}, which needs ${what}: ${why} (${FLUX_MOTION_RULES.crdDependsOn.source})`, {
+          hint: 'add the Kustomization that brings the CRD to its dependsOn (the delivery graph does: npm run synth), with wait: true there',
+        }),
+      );
+  }
+  return out;
 }
