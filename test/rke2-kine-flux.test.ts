@@ -43,6 +43,7 @@ describe('rke2-kine-flux: the API load balancer forwards only to ports the serve
   it.each([
     ['the supervisor port', 'https://api.rke2-kine-flux.internal:9345', "port 9345 is not the port the control planes serve the Kubernetes API on (6443): the API load balancer forwards it to port 9345 of the control planes, the supervisor's, whose listener it would take a second time  (write https://api.rke2-kine-flux.internal:6443)"],
     ['no port (443)', 'https://api.rke2-kine-flux.internal', 'port 443 (none written: 443) is not the port the control planes serve the Kubernetes API on (6443): the API load balancer forwards it to port 443 of the control planes, where nothing answers  (write https://api.rke2-kine-flux.internal:6443)'],
+    ['a server\'s address and the supervisor port (no load balancer)', 'https://10.10.1.20:9345', "port 9345 is not the port the control planes serve the Kubernetes API on (6443): clients would call port 9345 of the control plane at that address, the supervisor's  (write https://10.10.1.20:6443)"],
   ])('RKE2, an endpoint on %s, is refused at cluster.endpoint', (_what, endpoint, message) => {
     expect(errorsOf('rke2-kine-flux.yaml', 'https://api.rke2-kine-flux.internal:6443', endpoint)).toStrictEqual([
       expect.stringMatching(new RegExp(`^environments/rke2-kine-flux\\.yaml:\\d+:13  cluster\\.endpoint: the endpoint's `)),

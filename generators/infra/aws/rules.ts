@@ -17,8 +17,8 @@
  *   nodeImageArch): the instance type change would fail at the nodes stack update.
  * - `aws.endpoint-port`: `cluster.endpoint` on another port than the one the control planes serve the Kubernetes API
  *   on (the distribution's `apiServerPort`; no port means 443). The load balancer forwards each endpoint port to the
- *   same port on the control planes (stacks.ts), where nothing else answers: kubectl, the hub and every agent joining
- *   through it would fail. On a port another endpoint port has (a supervisor's), the template would hold two
+ *   same port on the control planes (stacks.ts), and an address endpoint is called on that port directly, where
+ *   nothing else answers: kubectl, the hub and every agent joining through it would fail. On a port another endpoint port has (a supervisor's), the template would hold two
  *   listeners on one port and two target groups of one name, which Elastic Load Balancing refuses.
  */
 import { formatPath, type DocPath } from '../../lib/paths.js';
@@ -46,7 +46,11 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
   const api = p.facts.apiServerPort(m);
   if (m.cluster.endpointPort !== api.port) {
     const other = p.facts.endpointPorts(m).find((e) => e.name !== 'api' && e.port === m.cluster.endpointPort);
-    at(['cluster', 'endpoint'], 'error', 'aws.endpoint-port', `the endpoint's port ${m.cluster.endpointPort}${/:[0-9]+$/.test(m.cluster.endpoint) ? '' : ' (none written: 443)'} is not the port the control planes serve the Kubernetes API on (${api.port}): the API load balancer forwards it to port ${m.cluster.endpointPort} of the control planes, ${other ? `the ${other.name}'s, whose listener it would take a second time` : 'where nothing answers'}`, `write https://${m.cluster.endpointHost}:${api.port}`);
+    const port = m.cluster.endpointPort;
+    const there = p.apiLoadBalancer
+      ? `the API load balancer forwards it to port ${port} of the control planes, ${other ? `the ${other.name}'s, whose listener it would take a second time` : 'where nothing answers'}`
+      : `clients would call port ${port} of the control plane at that address, ${other ? `the ${other.name}'s` : 'where nothing answers'}`;
+    at(['cluster', 'endpoint'], 'error', 'aws.endpoint-port', `the endpoint's port ${port}${/:[0-9]+$/.test(m.cluster.endpoint) ? '' : ' (none written: 443)'} is not the port the control planes serve the Kubernetes API on (${api.port}): ${there}`, `write https://${m.cluster.endpointHost}:${api.port}`);
   }
 
   for (const t of m.configTargets) {
