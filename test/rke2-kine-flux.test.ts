@@ -10,10 +10,15 @@
  * listeners on one port and two target groups of one name (ELB refuses both: a port takes one listener, a target
  * group name is unique in the account and region).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
+import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
+import { RDS_CA_BUNDLE_URL } from '../generators/distributions/rancher/boot.js';
 import { fixtureSources, formatted, renderValidFixture } from './helpers.js';
+import { serveRelease } from './support/artifacts.js';
+import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
+import { World } from './support/node-sandbox.js';
 
 type Doc = Record<string, any>;
 const resourcesOf = (base: string, type: string): Doc[] =>
@@ -64,5 +69,49 @@ describe('rke2-kine-flux: the API load balancer forwards only to ports the serve
     expect(errorsOf('minimal.yaml', /^extends: _fixture\n/m, 'extends: _fixture\ncluster:\n  endpoint: https://api.fixture.internal:443\n')).toStrictEqual([
       expect.stringContaining("cluster.endpoint: the endpoint's port 443 is not the port the control planes serve the Kubernetes API on (6443)"),
     ]);
+  });
+});
+
+describe('rke2-kine-flux: the password rotation runbook on a running server', () => {
+  const VERSION = 'v1.36.3+rke2r1';
+  const HOST = 'ip-10-10-2-20.eu-west-1.compute.internal';
+  const CA = '/etc/ssl/certs/rds-global-bundle.pem';
+  const DROP_IN = '/etc/rancher/rke2/config.yaml.d/10-node.yaml';
+  let world: World;
+  let restore: () => void;
+  let files: Map<string, string>;
+  beforeEach(() => {
+    world = new World();
+    world.sysctlDefaults({ 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' });
+    // srv-b joins: srv-a has published the secure tokens.
+    world.ssm('/odp/rke2-kine-flux/rke2/token', `K10${'a'.repeat(64)}::server:short-server-token`);
+    world.ssm('/odp/rke2-kine-flux/rke2/agent-token', `K10${'a'.repeat(64)}::node:short-agent-token`);
+    world.ssm('/odp/rke2-kine-flux/datastore/password', 'first-password');
+    restore = serveRelease(world, RKE2_ARTIFACTS, 'rke2', VERSION, { 'install.sh': RKE2_INSTALL_STUB, amd64: rke2Tarball(VERSION) });
+    files = renderValidFixture('rke2-kine-flux.yaml');
+    world.deployBase(files);
+    world.serve(RDS_CA_BUNDLE_URL, 'rds-ca-of-first-boot\n');
+  });
+  afterEach(() => {
+    restore();
+    world.cleanup();
+  });
+
+  it('a download of the RDS CA bundle that breaks off part-way leaves the bundle, the drop-in and the server as they were', () => {
+    const node = world.node(HOST, '10.10.2.20');
+    const boot = node.boot(files.get('rke2/userdata/srv-b.yaml')!);
+    expect(boot.code, boot.stderr).toBe(0);
+    const dropIn = node.read(DROP_IN);
+    // ALTER ROLE, the new password in SSM; then the runbook step, while the truststore's transfer breaks off.
+    world.ssm('/odp/rke2-kine-flux/datastore/password', 'second-password');
+    world.servePartial(RDS_CA_BUNDLE_URL, '-----BEGIN CERTIFICATE-----\nMIIEBjCCAu6gAwIBAgIJAMc0ZzaSUK51');
+    const r = node.run(files.get('rke2/datastore-password.sh')!);
+    expect(r.code).toBe(1);
+    // Before: the partial bundle replaced the one the server verifies PostgreSQL with, for its next start.
+    expect(node.read(CA)).toBe('rds-ca-of-first-boot\n');
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(`odp-datastore-password: cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}; ${CA} is unchanged`);
+    expect(node.exists(`${CA}.new`)).toBe(false);
+    expect(node.read(DROP_IN)).toBe(dropIn);
+    expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', starts: 1 });
   });
 });
