@@ -10,6 +10,9 @@
  * listeners on one port and two target groups of one name (ELB refuses both: a port takes one listener, a target
  * group name is unique in the account and region).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment } from '../generators/pipeline.js';
@@ -113,5 +116,84 @@ describe('rke2-kine-flux: the password rotation runbook on a running server', ()
     expect(node.exists(`${CA}.new`)).toBe(false);
     expect(node.read(DROP_IN)).toBe(dropIn);
     expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', starts: 1 });
+  });
+});
+
+describe('rke2-kine-flux: the server Plan on Kine takes no second server down while another is not back', () => {
+  // Why (generators/distributions/rke2/model.ts KINE_UPGRADE_GATE_REASON): the upgrade Job ends once rke2 is SIGTERMed
+  // (rancher/rke2-upgrade@f76c6e05 scripts/upgrade.sh upgrade()) and system-upgrade-controller v0.20.1 starts the next
+  // server's Job at once (pkg/upgrade/handle_batch.go:103-135): without a gate, a release that cannot start on this
+  // datastore restarted every server on it within a minute or so.
+  const SERVERS = ['10.10.1.20', '10.10.2.20', '10.10.3.20'];
+  const host = (ip: string) => `ip-${ip.replaceAll('.', '-')}.eu-west-1.compute.internal`;
+  let world: World;
+  let plan: { spec: { postCompleteDelay?: string; prepare?: { command: string[]; args: string[] } } };
+  beforeEach(() => {
+    world = new World();
+    world.instantSleep();
+    plan = parse(renderValidFixture('rke2-kine-flux.yaml').get('manifests/system-upgrade-plans/plan-server-plan.yaml')!);
+  });
+  afterEach(() => world.cleanup());
+  /** The servers' Nodes as the local API server answers (the kubectl stub's world: one entry per server), `down` NotReady. */
+  const servers = (down: string[]) =>
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', members: SERVERS.map((ip, i) => ({ name: `s${i}`, nodeName: host(ip), ip, ...(down.includes(ip) ? { down: true } : {}) })) }));
+  /** srv-b's Job runs the prepare step (chroot into the host: its kubectl and admin kubeconfig); 3 checks, not 120. */
+  const runOnSrvB = () => {
+    const node = world.node(host(SERVERS[1]!), SERVERS[1]!);
+    node.stubBinary('/var/lib/rancher/rke2/bin/kubectl');
+    const prepare = plan.spec.prepare!.args[2]!;
+    expect(prepare).toContain('[ "$n" -lt 120 ] ||');
+    return node.run(`#!/bin/sh\n${prepare.replace('[ "$n" -lt 120 ]', '[ "$n" -lt 3 ]')}\n`);
+  };
+
+  it('the controller waits after each server (postCompleteDelay), then the prepare step runs in the host', () => {
+    // Before: no prepare and no delay on Kine.
+    expect(plan.spec.postCompleteDelay).toBe('5m');
+    expect(plan.spec.prepare!.command).toStrictEqual(['chroot', '/host']);
+    expect(plan.spec.prepare!.args.slice(0, 2)).toStrictEqual(['sh', '-c']);
+  });
+
+  it('every server Ready: the Job goes on; no etcd is asked about and no snapshot taken', () => {
+    servers([]);
+    const r = runOnSrvB();
+    expect(r.code, r.stderr).toBe(0);
+    const calls = world.calls();
+    for (const ip of SERVERS) expect(calls).toContain(`${host(SERVERS[1]!)} kubectl get node ${host(ip)} -o jsonpath={.status.conditions[?(@.type=="Ready")].status}`);
+    expect(calls.some((c) => c.includes('etcd'))).toBe(false);
+  });
+
+  it('srv-a not back after its Job (its rke2 does not start on the new release): srv-b\'s Job fails, srv-b is not touched', () => {
+    servers([SERVERS[0]!]);
+    const r = runOnSrvB();
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('odp-upgrade-gate: the server 10.10.1.20 is not Ready after 10 minutes: this server is not upgraded (a second server down on a release that does not start would leave fewer API servers, none once every server has restarted on it)');
+    expect(world.calls().filter((c) => c.includes(`get node ${host(SERVERS[0]!)} `))).toHaveLength(3);
+    expect(world.calls().some((c) => c.includes(host(SERVERS[2]!)))).toBe(false);
+  });
+});
+
+describe('K3s on Kine PostgreSQL (valid fixture k3s-postgres): the same gate on its server Plan', () => {
+  const SERVERS = ['10.10.1.10', '10.10.1.11', '10.10.1.12'];
+  const host = (ip: string) => `ip-${ip.replaceAll('.', '-')}.eu-west-1.compute.internal`;
+  let world: World;
+  beforeEach(() => {
+    world = new World();
+    world.instantSleep();
+  });
+  afterEach(() => world.cleanup());
+
+  it('the first server not back: the second server\'s Job fails (asked with K3s\' kubectl and admin kubeconfig)', () => {
+    const plan = parse(renderValidFixture('k3s-postgres.yaml').get('manifests/system-upgrade-plans/plan-server-plan.yaml')!);
+    expect(plan.spec.postCompleteDelay).toBe('5m');
+    expect(plan.spec.prepare.command).toStrictEqual(['chroot', '/host']);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', members: SERVERS.map((ip, i) => ({ name: `s${i}`, nodeName: host(ip), ip, ...(i === 0 ? { down: true } : {}) })) }));
+    const node = world.node(host(SERVERS[1]!), SERVERS[1]!);
+    node.stubBinary('/usr/local/bin/kubectl');
+    const prepare: string = plan.spec.prepare.args[2];
+    expect(prepare).toContain('export KUBECONFIG=/etc/rancher/k3s/k3s.yaml');
+    const r = node.run(`#!/bin/sh\n${prepare.replace('[ "$n" -lt 120 ]', '[ "$n" -lt 3 ]')}\n`);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('odp-upgrade-gate: the server 10.10.1.10 is not Ready after 10 minutes: this server is not upgraded (a second server down on a release that does not start would leave fewer API servers, none once every server has restarted on it)');
+    expect(world.calls().filter((c) => c.includes(`kubectl get node ${host(SERVERS[0]!)} `))).toHaveLength(3);
   });
 });
