@@ -22,6 +22,7 @@ import { fixtureSources, formatted, renderValidFixture } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
 import { RKE2_INSTALL_STUB, rke2Tarball } from './support/installers.js';
 import { World } from './support/node-sandbox.js';
+import { ec2Host as host, RKE2_CIS_SYSCTLS } from './support/rke2-etcd-world.js';
 
 type Doc = Record<string, any>;
 const resourcesOf = (base: string, type: string): Doc[] =>
@@ -77,7 +78,7 @@ describe('rke2-kine-flux: the API load balancer forwards only to ports the serve
 
 describe('rke2-kine-flux: the password rotation runbook on a running server', () => {
   const VERSION = 'v1.36.3+rke2r1';
-  const HOST = 'ip-10-10-2-20.eu-west-1.compute.internal';
+  const HOST = host('10.10.2.20');
   const CA = '/etc/ssl/certs/rds-global-bundle.pem';
   const DROP_IN = '/etc/rancher/rke2/config.yaml.d/10-node.yaml';
   let world: World;
@@ -85,7 +86,7 @@ describe('rke2-kine-flux: the password rotation runbook on a running server', ()
   let files: Map<string, string>;
   beforeEach(() => {
     world = new World();
-    world.sysctlDefaults({ 'vm.panic_on_oom': '0', 'vm.overcommit_memory': '1', 'kernel.panic': '10', 'kernel.panic_on_oops': '1' });
+    world.sysctlDefaults(RKE2_CIS_SYSCTLS);
     // srv-b joins: srv-a has published the secure tokens.
     world.ssm('/odp/rke2-kine-flux/rke2/token', `K10${'a'.repeat(64)}::server:short-server-token`);
     world.ssm('/odp/rke2-kine-flux/rke2/agent-token', `K10${'a'.repeat(64)}::node:short-agent-token`);
@@ -125,7 +126,6 @@ describe('rke2-kine-flux: the server Plan on Kine takes no second server down wh
   // server's Job at once (pkg/upgrade/handle_batch.go:103-135): without a gate, a release that cannot start on this
   // datastore restarted every server on it within a minute or so.
   const SERVERS = ['10.10.1.20', '10.10.2.20', '10.10.3.20'];
-  const host = (ip: string) => `ip-${ip.replaceAll('.', '-')}.eu-west-1.compute.internal`;
   let world: World;
   let plan: { spec: { postCompleteDelay?: string; prepare?: { command: string[]; args: string[] } } };
   beforeEach(() => {
@@ -174,7 +174,6 @@ describe('rke2-kine-flux: the server Plan on Kine takes no second server down wh
 
 describe('K3s on Kine PostgreSQL (valid fixture k3s-postgres): the same gate on its server Plan', () => {
   const SERVERS = ['10.10.1.10', '10.10.1.11', '10.10.1.12'];
-  const host = (ip: string) => `ip-${ip.replaceAll('.', '-')}.eu-west-1.compute.internal`;
   let world: World;
   beforeEach(() => {
     world = new World();
