@@ -18,8 +18,9 @@
  * - `aws.endpoint-port`: `cluster.endpoint` on another port than the one the control planes serve the Kubernetes API
  *   on (the distribution's `apiServerPort`; no port means 443). The load balancer forwards each endpoint port to the
  *   same port on the control planes (stacks.ts), and an address endpoint is called on that port directly, where
- *   nothing else answers: kubectl, the hub and every agent joining through it would fail. On a port another endpoint port has (a supervisor's), the template would hold two
- *   listeners on one port and two target groups of one name, which Elastic Load Balancing refuses.
+ *   nothing else answers: kubectl, the hub and every agent joining through it would fail. On a port another endpoint
+ *   port has (a supervisor's), the template would hold two listeners on one port and two target groups of one name,
+ *   which Elastic Load Balancing refuses (DuplicateListener: "A listener with the specified port already exists").
  */
 import { formatPath, type DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
