@@ -55,6 +55,11 @@ export class World {
     return sha256(content);
   }
 
+  /** `url` breaks off after `received`, every try: curl leaves that much in its -o file and exits 18 (CURLE_PARTIAL_FILE). */
+  servePartial(url: string, received: string): void {
+    this.writeJson('urls-partial.json', { ...this.json<Record<string, string>>('urls-partial.json', {}), [url]: received });
+  }
+
   /**
    * The fixed nodes' config parameters of a rendered base stack (`aws/base.yaml` of `files`), as its deployment writes
    * them (generators/distributions/rancher/node-config.ts): a fixed node's boot reads its config there. (The release

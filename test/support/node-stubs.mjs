@@ -120,6 +120,13 @@ function curl() {
     const up = etcd && etcd.members.length > 0 && readJson(w('endpoint.json'), { up: true }).up;
     return up ? body(`ca-of-cluster-${etcd.ca}\n`) : fail(7, `Failed to connect to ${url}`);
   }
+  // A transfer that breaks off part-way: curl keeps what it received in its output file (it removes it only with
+  // --remove-on-error) and exits 18, "Partial file. Only a part of the file was transferred" (curl(1), EXIT CODES).
+  const partial = readJson(w('urls-partial.json'), {})[url];
+  if (partial !== undefined) {
+    if (out) writeFileSync(out, partial);
+    fail(18, `curl: (18) transfer closed with outstanding read data remaining (${url})`);
+  }
   const urls = readJson(w('urls.json'), {});
   const file = urls[url];
   if (!file) fail(22, `The requested URL returned error: 404 (${url})`);

@@ -82,6 +82,12 @@ export const k3sAws = (): DistributionAwsFacts =>
     ports,
     flannel: { port: 8472, component: 'flannel (VXLAN)', source: DOCS },
     endpointPorts: (m) => [{ port: m.cluster.endpointPort, name: 'api', purpose: 'K3s supervisor and Kubernetes API: agents register here first, kubectl and the hub use it', source: DOCS }],
+    // The supervisor and the API share https-listen-port (6443 unless the servers' config sets it).
+    apiServerPort: (m) => {
+      const server = m.configTargets.find((t) => t.pool.role === 'controlplane');
+      const port = server ? k3sConfig(m, server)['https-listen-port'] : undefined;
+      return { port: port === undefined ? 6443 : Number(port), source: `${DOCS}; k3s server --https-listen-port (default 6443)` };
+    },
     joins: 'the user data installs K3s and joins with the agent token read from SSM at first boot: a new instance joins unattended',
     poolTermination: 'agents are no datastore members (Kine); the AWS cloud controller deletes the Node of a terminated instance and K3s its node-password Secret with it',
     serverNeeds,

@@ -6,6 +6,8 @@ import type { EnvironmentModel, NodePool } from '../../model/types.js';
 import { K3S_ARTIFACTS } from './artifacts.js';
 import { K3S_SCHEMA } from './schema.js';
 import { LITESTREAM_REPLICA_FIXED } from './litestream.js';
+import { K3S_PATHS } from './config.js';
+import { kineServerGate } from '../rancher/upgrade-gate.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
 export interface K3sClusterInput {
@@ -46,7 +48,9 @@ export const K3S_KEYS: RancherKeys = {
             prepare: { command: ['chroot', '/host'], args: ['/usr/bin/env', 'SYSTEMD_OFFLINE=0', 'systemctl', 'is-active', '--quiet', 'litestream.service'] },
             text: 'Litestream replicates the database to S3 continuously; the server Plan\'s prepare step refuses to upgrade while `litestream.service` is not active, so the replica is current',
           }
-        : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },
+        : // Kine on PostgreSQL: every server's Node Ready before the next server goes (../rancher/upgrade-gate.ts). kubectl:
+          // install.sh links /usr/local/bin/kubectl to k3s (k3s-io/k3s@0136cf25 install.sh create_symlinks), as apply-config.sh uses it.
+          kineServerGate(m, '/usr/local/bin/kubectl', K3S_PATHS.kubeconfig),
   },
 };
 

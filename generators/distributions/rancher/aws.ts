@@ -46,6 +46,7 @@ export interface RancherAwsSpec {
   ports(m: EnvironmentModel): PortRule[];
   flannel: DistributionAwsFacts['flannel'];
   endpointPorts(m: EnvironmentModel): EndpointPort[];
+  apiServerPort: DistributionAwsFacts['apiServerPort'];
   /** How a new pool instance joins, in words. */
   joins: string;
   /** Whether a pool instance's boot waits (for a join token) and records lifecycle heartbeats meanwhile (./pool-join.ts). */
@@ -87,6 +88,7 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     ports: (m) => spec.ports(m),
     flannel: spec.flannel,
     endpointPorts: (m) => spec.endpointPorts(m),
+    apiServerPort: (m) => spec.apiServerPort(m),
     imageClass: (_m, pool) => rancherImageClass(pool),
     image: (_m, cls) => ubuntuImage(cls, keys.title),
     // Servers are tainted only when worker pools exist (./config.ts nodeTaints).

@@ -144,9 +144,17 @@ export const nodeNameLines = (variable: string): string[] => ['# The AWS cloud c
 /**
  * Shell lines that fetch the RDS CA bundle and set `variable` to the Kine PostgreSQL DSN, with the
  * password read from SSM and percent-encoded (it never reaches the rendered tree), TLS verify-full.
+ *
+ * `replace`: on a running server (a runbook step), the bundle its service verifies the database with is replaced only
+ * by a complete download: curl keeps what it received of a transfer that fails part-way in its output file (its manual,
+ * `--remove-on-error`: "prevents curl from leaving a partial file in the case of an error during transfer", off by
+ * default; exit 18, CURLE_PARTIAL_FILE), and a truncated bundle would keep the service from reaching its datastore at
+ * its next start (a reboot, an upgrade Plan), long after the failed step. At first boot there is no bundle to keep.
  */
-export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], variable: string): string[] {
-  const ca = shQuote(shellValue('path', pg.caBundlePath, 'postgres.caBundlePath'));
+export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], variable: string, replace = false): string[] {
+  const caPath = shellValue('path', pg.caBundlePath, 'postgres.caBundlePath');
+  const ca = shQuote(caPath);
+  const caNew = shQuote(`${caPath}.new`);
   // The RDS bundle goes to the default path only: a caBundlePath the environment chose is its own
   // CA file (on the AMI), never overwritten; the boot stops when it is missing.
   const caLines =
@@ -155,8 +163,13 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
           // Retried like every other download, and named when it fails: curl -s alone would stop the boot (set -e)
           // without a word in the console log. User data runs once per instance (canonical/cloud-init@0167c1b9
           // cloudinit/config/cc_runcmd.py:39-41,60 and cc_scripts_user.py:34: PER_INSTANCE): the node keeps this bundle.
-          `curl -sfL --retry 5 ${shQuote(RDS_CA_BUNDLE_URL)} -o ${ca} || { log ${shQuote(`cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}`)}; exit 1; }`,
-          `chmod 0644 ${ca}`,
+          ...(replace
+            ? [
+                `curl -sfL --retry 5 ${shQuote(RDS_CA_BUNDLE_URL)} -o ${caNew} || { rm -f ${caNew}; log ${shQuote(`cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}; ${caPath} is unchanged`)}; exit 1; }`,
+                `chmod 0644 ${caNew}`,
+                `mv -f ${caNew} ${ca}`,
+              ]
+            : [`curl -sfL --retry 5 ${shQuote(RDS_CA_BUNDLE_URL)} -o ${ca} || { log ${shQuote(`cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}`)}; exit 1; }`, `chmod 0644 ${ca}`]),
         ]
       : [`[ -s ${ca} ] || { log ${shQuote(`caBundlePath ${pg.caBundlePath} is missing: put the database's CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle`)}; exit 1; }`];
   return [

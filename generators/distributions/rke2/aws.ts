@@ -83,6 +83,8 @@ export const rke2Aws = (): DistributionAwsFacts =>
       { port: m.cluster.endpointPort, name: 'api', purpose: 'Kubernetes API (kubectl, the hub)', source: DOCS },
       { port: SUPERVISOR_PORT, name: 'supervisor', purpose: 'RKE2 supervisor: joining servers and agents register through the endpoint', source: DOCS },
     ],
+    // https-listen-port and apiserver-port are refused (./flags.ts): the API stays on 6443, the supervisor on 9345.
+    apiServerPort: () => ({ port: 6443, source: DOCS }),
     joins: 'the user data installs RKE2 and joins through the supervisor port with the agent token read from SSM at first boot: a new instance joins unattended',
     // An agent waits for the secure agent token (./userdata.ts), recording lifecycle heartbeats meanwhile.
     poolWaits: true,

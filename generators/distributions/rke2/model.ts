@@ -7,6 +7,7 @@ import { RKE2_ARTIFACTS } from './artifacts.js';
 import { RKE2_SCHEMA } from './schema.js';
 import { rke2EtcdImageTag } from './etcd-image.js';
 import { shQuote } from '../rancher/boot.js';
+import { kineServerGate, SERVER_UPGRADE_GATE, serverGateScript } from '../rancher/upgrade-gate.js';
 import { rancherCluster, rancherPool, type RancherCluster, type RancherClusterSettingsInput, type RancherKeys, type RancherPool, type RancherPoolSettingsInput } from '../rancher/model.js';
 
 export interface Rke2ClusterInput {
@@ -53,43 +54,32 @@ export interface Rke2PoolInput {
  *   scripts/upgrade.sh verify_masters_versions). So a server whose kubelet is the Plan's release is back only once its
  *   etcd pod is Ready AND runs the release's etcd image; a server not yet upgraded keeps its old pod, rightly.
  */
-export const ETCD_UPGRADE_GATE = { postCompleteDelay: '5m', tries: 120, interval: 5, kubectl: '/var/lib/rancher/rke2/bin/kubectl', kubeconfig: '/etc/rancher/rke2/rke2.yaml' } as const;
+export const ETCD_UPGRADE_GATE = { ...SERVER_UPGRADE_GATE, kubectl: '/var/lib/rancher/rke2/bin/kubectl', kubeconfig: '/etc/rancher/rke2/rke2.yaml' } as const;
 
-/** The server Plan's prepare script on embedded etcd: every server and its etcd back, then the pre-upgrade snapshot. */
+/** The server Plan's prepare script on embedded etcd: every server and its etcd back (../rancher/upgrade-gate.ts), then the pre-upgrade snapshot. */
 export function etcdUpgradeGate(m: EnvironmentModel): string {
   const g = ETCD_UPGRADE_GATE;
-  const ips = m.controlPlaneNodes.map((n) => shQuote(n.ip)).join(' ');
   const ready = (what: string) => `-o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'` + what;
   const version = rke2Cluster(m).version ?? '';
   const etcd = etcdImageTag(m);
-  return [
-    'set -eu',
-    `export KUBECONFIG=${g.kubeconfig}`,
-    `K=${g.kubectl}`,
-    `RELEASE=${shQuote(version)}`,
-    `ETCD_TAG_START=${shQuote(etcd.prefix)}`,
-    `ETCD_TAG_END=${shQuote(etcd.suffix)}`,
-    '# The Node of an address, Ready, and its etcd pod Ready; on a server already upgraded (its kubelet is the release),',
-    "# the etcd pod is the new one (the release's etcd image), not the old pod's last status.",
-    'back() {',
-    `  node=$($K get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk -v ip="$1" '$2 == ip {print $1}')`,
-    '  [ -n "$node" ] || return 1',
-    `  [ "$($K get node "$node" ${ready(')" = True ] || return 1')}`,
-    `  [ "$($K -n kube-system get pod "etcd-$node" ${ready(')" = True ] || return 1')}`,
-    `  [ "$($K get node "$node" -o jsonpath='{.status.nodeInfo.kubeletVersion}')" = "$RELEASE" ] || return 0`,
-    `  image=$($K -n kube-system get pod "etcd-$node" -o jsonpath='{.spec.containers[?(@.name=="etcd")].image}')`,
-    '  case "${image##*:}" in "$ETCD_TAG_START"*"$ETCD_TAG_END") ;; *) return 1 ;; esac',
-    '}',
-    `for ip in ${ips}; do`,
-    '  n=0',
-    '  until back "$ip"; do',
-    '    n=$((n + 1))',
-    `    [ "$n" -lt ${g.tries} ] || { echo "odp-upgrade-gate: the server $ip or its etcd is not Ready after ${(g.tries * g.interval) / 60} minutes: this server is not upgraded (a second server down would lose the etcd quorum)" >&2; exit 1; }`,
-    `    sleep ${g.interval}`,
-    '  done',
-    'done',
-    'exec /usr/local/bin/rke2 etcd-snapshot save --name pre-upgrade',
-  ].join('\n');
+  return serverGateScript(m, {
+    kubectl: g.kubectl,
+    kubeconfig: g.kubeconfig,
+    head: [`RELEASE=${shQuote(version)}`, `ETCD_TAG_START=${shQuote(etcd.prefix)}`, `ETCD_TAG_END=${shQuote(etcd.suffix)}`],
+    comment: [
+      '# The Node of an address, Ready, and its etcd pod Ready; on a server already upgraded (its kubelet is the release),',
+      "# the etcd pod is the new one (the release's etcd image), not the old pod's last status.",
+    ],
+    back: [
+      `  [ "$($K -n kube-system get pod "etcd-$node" ${ready(')" = True ] || return 1')}`,
+      `  [ "$($K get node "$node" -o jsonpath='{.status.nodeInfo.kubeletVersion}')" = "$RELEASE" ] || return 0`,
+      `  image=$($K -n kube-system get pod "etcd-$node" -o jsonpath='{.spec.containers[?(@.name=="etcd")].image}')`,
+      '  case "${image##*:}" in "$ETCD_TAG_START"*"$ETCD_TAG_END") ;; *) return 1 ;; esac',
+    ],
+    what: ' or its etcd',
+    reason: 'a second server down would lose the etcd quorum',
+    tail: ['exec /usr/local/bin/rke2 etcd-snapshot save --name pre-upgrade'],
+  });
 }
 
 /**
@@ -124,7 +114,7 @@ export const RKE2_KEYS: RancherKeys = {
             postCompleteDelay: ETCD_UPGRADE_GATE.postCompleteDelay,
             text: `each server waits until every server's Node and etcd pod are Ready, an upgraded server's etcd pod the new release's (the server the previous Job restarted is back, so no two are down together), then takes an on-demand etcd snapshot (\`rke2 etcd-snapshot save --name pre-upgrade\` in the server Plan's prepare step${m.cluster.datastore.backup ? ', uploaded to S3 like the scheduled ones' : ', kept on the node: no S3 backup is configured'}); the controller waits ${ETCD_UPGRADE_GATE.postCompleteDelay} after each server's Job before the next one (postCompleteDelay), time for the restarted server to replace its etcd`,
           }
-        : { text: 'the database is PostgreSQL: take an RDS snapshot (or rely on its automated backups and point-in-time recovery) before changing the version; the nodes hold no RDS permission, so no Plan step can' },
+        : kineServerGate(m, ETCD_UPGRADE_GATE.kubectl, ETCD_UPGRADE_GATE.kubeconfig),
   },
 };
 

@@ -255,6 +255,7 @@ export const talosAws: DistributionAwsFacts = {
   ports: talosPorts,
   flannel: { port: 4789, component: 'flannel (VXLAN, as Talos deploys it)', source: 'siderolabs/talos@v1.12.11:internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/flannel.go' },
   endpointPorts: (m) => [{ port: m.cluster.endpointPort, name: 'api', purpose: 'Kubernetes API (kubectl, the hub, the kubelets without KubePrism)', source: FIREWALL }],
+  apiServerPort: () => ({ port: 6443, source: FIREWALL }),
   // One image per Image Factory schematic: arch, GPU driver, and a pool's own system extensions.
   imageClass: (_m, pool) => talosPool(pool).nodeClass,
   image(m, c, ctx): ImageFacts {

@@ -163,6 +163,11 @@ export interface DistributionAwsFacts {
   flannel: { port: number; component: string; source: string };
   /** Ports the API load balancer serves (the API's, and a supervisor every joining node registers at). */
   endpointPorts(m: EnvironmentModel): EndpointPort[];
+  /**
+   * The port the control planes serve the Kubernetes API on. The load balancer forwards each endpoint port to the same
+   * port on the control planes (stacks.ts), so `cluster.endpoint` must name this one (rules.ts aws.endpoint-port).
+   */
+  apiServerPort(m: EnvironmentModel): { port: number; source: string };
   /** The image class of a pool's nodes. */
   imageClass(m: EnvironmentModel, pool: NodePool): ImageClass;
   /** The AMI of an image class. */

@@ -15,6 +15,12 @@
  * - `aws.operator-cidr`: an operator network wider than /8 (0.0.0.0/0 included) in aws.vpc.operatorCidrs.
  * - `aws.node-image-arch`: a fixed node pinned to an AMI of another architecture than its pool now has (the lock's
  *   nodeImageArch): the instance type change would fail at the nodes stack update.
+ * - `aws.endpoint-port`: `cluster.endpoint` on another port than the one the control planes serve the Kubernetes API
+ *   on (the distribution's `apiServerPort`; no port means 443). The load balancer forwards each endpoint port to the
+ *   same port on the control planes (stacks.ts), and an address endpoint is called on that port directly, where
+ *   nothing else answers: kubectl, the hub and every agent joining through it would fail. On a port another endpoint
+ *   port has (a supervisor's), the template would hold two listeners on one port and two target groups of one name,
+ *   which Elastic Load Balancing refuses (DuplicateListener: "A listener with the specified port already exists").
  */
 import { formatPath, type DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
@@ -37,6 +43,16 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
   };
   const poolIndex = (name: string): number => m.pools.findIndex((p) => p.name === name);
   const p = awsPlan(m, m.aws.images);
+
+  const api = p.facts.apiServerPort(m);
+  if (m.cluster.endpointPort !== api.port) {
+    const other = p.facts.endpointPorts(m).find((e) => e.name !== 'api' && e.port === m.cluster.endpointPort);
+    const port = m.cluster.endpointPort;
+    const there = p.apiLoadBalancer
+      ? `the API load balancer forwards it to port ${port} of the control planes, ${other ? `the ${other.name}'s, whose listener it would take a second time` : 'where nothing answers'}`
+      : `clients would call port ${port} of the control plane at that address, ${other ? `the ${other.name}'s` : 'where nothing answers'}`;
+    at(['cluster', 'endpoint'], 'error', 'aws.endpoint-port', `the endpoint's port ${port}${/:[0-9]+$/.test(m.cluster.endpoint) ? '' : ' (none written: 443)'} is not the port the control planes serve the Kubernetes API on (${api.port}): ${there}`, `write https://${m.cluster.endpointHost}:${api.port}`);
+  }
 
   for (const t of m.configTargets) {
     const ud = p.facts.userData(m, t);

@@ -33,8 +33,9 @@ urlencode() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g';
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 [ -e /etc/systemd/system/k3s.service ] || { log 'no K3s server unit (/etc/systemd/system/k3s.service) on this node: run this on the servers'; exit 1; }
-curl -sfL --retry 5 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem' -o '/etc/ssl/certs/rds-global-bundle.pem' || { log 'cannot download the RDS CA bundle https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem'; exit 1; }
-chmod 0644 '/etc/ssl/certs/rds-global-bundle.pem'
+curl -sfL --retry 5 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem' -o '/etc/ssl/certs/rds-global-bundle.pem.new' || { rm -f '/etc/ssl/certs/rds-global-bundle.pem.new'; log 'cannot download the RDS CA bundle https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem; /etc/ssl/certs/rds-global-bundle.pem is unchanged'; exit 1; }
+chmod 0644 '/etc/ssl/certs/rds-global-bundle.pem.new'
+mv -f '/etc/ssl/certs/rds-global-bundle.pem.new' '/etc/ssl/certs/rds-global-bundle.pem'
 PGPASSWORD=$(ssm_secret '/odp/staging-k3s/kine/password')
 PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")
 unset PGPASSWORD
