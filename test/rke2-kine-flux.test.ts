@@ -10,7 +10,7 @@
  * listeners on one port and two target groups of one name (ELB refuses both: a port takes one listener, a target
  * group name is unique in the account and region).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,6 +117,37 @@ describe('rke2-kine-flux: the password rotation runbook on a running server', ()
     expect(node.exists(`${CA}.new`)).toBe(false);
     expect(node.read(DROP_IN)).toBe(dropIn);
     expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', starts: 1 });
+  });
+
+  it('a drop-in write that fails (full disk) leaves the drop-in with its datastore line and the server as they were', () => {
+    // Before: the drop-in was rewritten in place; a failed write left it without `datastore-endpoint`, and the next
+    // start of rke2 came up on a new embedded etcd (generators/distributions/rancher/host.ts identityDropInLines).
+    const node = world.node(HOST, '10.10.2.20');
+    const boot = node.boot(files.get('rke2/userdata/srv-b.yaml')!);
+    expect(boot.code, boot.stderr).toBe(0);
+    const dropIn = node.read(DROP_IN);
+    expect(dropIn).toContain('datastore-endpoint: ');
+    world.ssm('/odp/rke2-kine-flux/datastore/password', 'second-password');
+    // The write of the new content fails: its temporary path cannot be written (a directory stands in for ENOSPC).
+    mkdirSync(node.path(`${DROP_IN}.new`));
+    const r = node.run(files.get('rke2/datastore-password.sh')!);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(`odp-datastore-password: could not write ${DROP_IN}: it is unchanged`);
+    expect(node.read(DROP_IN)).toBe(dropIn);
+    expect(world.nodeState(HOST)).toMatchObject({ unit: 'rke2-server', starts: 1 });
+  });
+
+  it('the rewritten drop-in replaces the old one whole, root-only, with no temporary file left', () => {
+    const node = world.node(HOST, '10.10.2.20');
+    expect(node.boot(files.get('rke2/userdata/srv-b.yaml')!).code).toBe(0);
+    world.ssm('/odp/rke2-kine-flux/datastore/password', 'second-password');
+    const r = node.run(files.get('rke2/datastore-password.sh')!);
+    expect(r.code, r.stderr).toBe(0);
+    // The DSN carries the password percent-encoded (generators/distributions/rancher/boot.ts postgresEndpointLines).
+    const encoded = [...'second-password'].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
+    expect(node.read(DROP_IN)).toContain(`postgres://kine:${encoded}@`);
+    expect(statSync(node.path(DROP_IN)).mode & 0o777).toBe(0o600);
+    expect(node.exists(`${DROP_IN}.new`)).toBe(false);
   });
 });
 

@@ -37,7 +37,7 @@ export function datastorePasswordScript(m: EnvironmentModel, s: ServerUnit): str
     `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers`)}; exit 1; }`,
     // A failed download leaves the bundle the server runs with as it was (replace).
     ...postgresEndpointLines(d.postgres, 'DSN', true),
-    ...identityDropInLines(s.name, 'DSN'),
+    ...identityDropInLines(s.name, 'DSN', true),
     // A password the database refuses (SSM changed before ALTER ROLE, or a typo) keeps the server down: said, not waited on for ever.
     ...boundedStartLines('restart', `${s.unit}.service`, `${postgresStartCauses(d.postgres)}: journalctl -u ${s.unit}. This server is down: ALTER ROLE ${d.postgres.user} must have the password now in ${d.postgres.password.secret}; fix that and run this script again here before any other server`),
     `log ${shQuote(`${s.unit} restarted with the password in ${d.postgres.password.secret}`)}`,

@@ -31,17 +31,27 @@ export const NODE_DROP_IN = '10-node.yaml';
 /**
  * Lines that write node-name (the EC2 private DNS name) and, when `dsnVariable` is given, the
  * datastore-endpoint from that shell variable into the root-only drop-in (`umask 077` is in force).
+ * `replace`: the drop-in exists and a server runs with it (a runbook, not the first boot), so the new
+ * content goes to a temporary file beside it (not `*.yaml`: the supervisor reads only those) and is
+ * renamed over it once complete; a failed write (full disk) leaves the old drop-in, never one without
+ * its datastore line (with which the next start would come up on a new embedded etcd).
  */
-export function identityDropInLines(name: string, dsnVariable?: string): string[] {
+export function identityDropInLines(name: string, dsnVariable?: string, replace = false): string[] {
   const dir = configDropInDir(name);
+  const file = `${dir}/${NODE_DROP_IN}`;
+  const target = replace ? `${file}.new` : file;
+  const write = `{ printf 'node-name: "%s"\\n' "$NODE_NAME"${dsnVariable ? `; printf 'datastore-endpoint: "%s"\\n' "$${dsnVariable}"` : ''}; } > ${target}`;
   return [
     '# Node identity and datastore: a root-only config drop-in the installer never rewrites (config beats the environment).',
     '# The AWS cloud controller manager finds instances by their private DNS name.',
     'NODE_NAME=$(imds local-hostname)',
     'case "$NODE_NAME" in ""|*[!a-z0-9.-]*) log "unexpected EC2 local-hostname \'$NODE_NAME\'"; exit 1 ;; esac',
     `install -d -m 0700 ${dir}`,
-    `{ printf 'node-name: "%s"\\n' "$NODE_NAME"${dsnVariable ? `; printf 'datastore-endpoint: "%s"\\n' "$${dsnVariable}"` : ''}; } > ${dir}/${NODE_DROP_IN}`,
-    `chmod 0600 ${dir}/${NODE_DROP_IN}`,
+    ...(replace
+      ? [
+          `${write} && chmod 0600 ${target} && mv -f ${target} ${file} || { rm -f ${target} 2>/dev/null || :; log ${shQuote(`could not write ${file}: it is unchanged`)}; exit 1; }`,
+        ]
+      : [write, `chmod 0600 ${file}`]),
     ...(dsnVariable ? [`unset ${dsnVariable} PGPASSWORD_ENC`] : []),
   ];
 }

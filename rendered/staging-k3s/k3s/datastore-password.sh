@@ -45,8 +45,7 @@ DSN='postgres://k3s:'"$PGPASSWORD_ENC"'@odp-staging-k3s-kine.cluster-c1a2b3c4d5e
 NODE_NAME=$(imds local-hostname)
 case "$NODE_NAME" in ""|*[!a-z0-9.-]*) log "unexpected EC2 local-hostname '$NODE_NAME'"; exit 1 ;; esac
 install -d -m 0700 /etc/rancher/k3s/config.yaml.d
-{ printf 'node-name: "%s"\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\n' "$DSN"; } > /etc/rancher/k3s/config.yaml.d/10-node.yaml
-chmod 0600 /etc/rancher/k3s/config.yaml.d/10-node.yaml
+{ printf 'node-name: "%s"\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\n' "$DSN"; } > /etc/rancher/k3s/config.yaml.d/10-node.yaml.new && chmod 0600 /etc/rancher/k3s/config.yaml.d/10-node.yaml.new && mv -f /etc/rancher/k3s/config.yaml.d/10-node.yaml.new /etc/rancher/k3s/config.yaml.d/10-node.yaml || { rm -f /etc/rancher/k3s/config.yaml.d/10-node.yaml.new 2>/dev/null || :; log 'could not write /etc/rancher/k3s/config.yaml.d/10-node.yaml: it is unchanged'; exit 1; }
 unset DSN PGPASSWORD_ENC
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
 timeout 900 systemctl restart k3s.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'k3s.service is not ready after 900 s: PostgreSQL odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432 unreachable, the password of role k3s (/odp/staging-k3s/kine/password) refused, or the bootstrap data in database k3s encrypted with another server token: journalctl -u k3s. This server is down: ALTER ROLE k3s must have the password now in /odp/staging-k3s/kine/password; fix that and run this script again here before any other server'; else log 'systemctl restart of k3s.service failed'" (exit $rc)"; fi; exit 1; }
