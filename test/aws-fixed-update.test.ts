@@ -68,7 +68,7 @@ describe('a fixed node’s new instance type, in motion', () => {
   };
   beforeEach(() => {
     const params: Record<string, string> = { ...deployment.parameters };
-    for (const x of FIXED) params[x.param] = OLD[params[x.param]]!;
+    for (const x of FIXED) params[x.param] = OLD[params[x.param]!]!;
     const w = {
       stack: {
         name: 'odp-prod-nodes',
