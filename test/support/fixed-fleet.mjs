@@ -24,27 +24,12 @@
  *   uncordon. `fleet.otherCluster`: kubectl reaches another cluster (none of these Nodes).
  * - sleep: returns at once; time passes for the booting kubelets.
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { drain } from './kubectl-drain.mjs';
+import { drain, openFleet } from './fleet-stub.mjs';
 
-const cmd = basename(process.argv[1]);
-const args = process.argv.slice(2);
-const FLEET = process.env.FLEET;
-const file = join(FLEET, 'fleet.json');
-const f = JSON.parse(readFileSync(file, 'utf8'));
-const save = () => writeFileSync(file, JSON.stringify(f, null, 2));
-appendFileSync(join(FLEET, 'calls.log'), `${cmd} ${args.join(' ')}\n`);
+const { cmd, args, f, save, opt, event } = openFleet();
 const fail = (code, msg) => {
   process.stderr.write(`${msg}\n`);
   process.exit(code);
-};
-const opt = (name) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
-const event = (e) => {
-  f.events = [...(f.events ?? []), e];
 };
 const nodeOf = (instance) => Object.values(f.nodes).find((n) => n.instance === instance);
 /** A fixed node's environment name (the Node's is the EC2 host name). */

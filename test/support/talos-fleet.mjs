@@ -51,27 +51,14 @@
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
  *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { drain } from './kubectl-drain.mjs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { drain, openFleet } from './fleet-stub.mjs';
 
-const cmd = basename(process.argv[1]);
-const args = process.argv.slice(2);
-const FLEET = process.env.FLEET;
-const file = join(FLEET, 'fleet.json');
-const f = JSON.parse(readFileSync(file, 'utf8'));
-const save = () => writeFileSync(file, JSON.stringify(f, null, 2));
-appendFileSync(join(FLEET, 'calls.log'), `${cmd} ${args.join(' ')}\n`);
+const { cmd, args, f, save, opt, event } = openFleet();
 const fail = (code, msg) => {
   if (msg) process.stderr.write(`${cmd}: ${msg}\n`);
   process.exit(code);
-};
-const opt = (name) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
-const event = (e) => {
-  f.events = [...(f.events ?? []), e];
 };
 const write = (path, text) => {
   mkdirSync(dirname(path), { recursive: true });

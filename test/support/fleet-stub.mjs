@@ -1,5 +1,31 @@
 /**
- * `kubectl drain NAME` of the fleet stubs (talos-fleet.mjs, fixed-fleet.mjs), on their shared state shape: `nodes` keyed by
+ * What the fleet stubs (talos-fleet.mjs, fixed-fleet.mjs: one file linked as several commands) share: their state
+ * and call log, and `kubectl drain`.
+ *
+ * openFleet(): the command (the link's name) and its arguments; the state $FLEET/fleet.json (`f`, written back by
+ * `save`); the call appended to $FLEET/calls.log; `opt(name)`, the value after a flag; `event(e)`, appended to f.events.
+ */
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export function openFleet() {
+  const cmd = basename(process.argv[1]);
+  const args = process.argv.slice(2);
+  const file = join(process.env.FLEET, 'fleet.json');
+  const f = JSON.parse(readFileSync(file, 'utf8'));
+  appendFileSync(join(process.env.FLEET, 'calls.log'), `${cmd} ${args.join(' ')}\n`);
+  const opt = (name) => {
+    const i = args.indexOf(name);
+    return i === -1 ? undefined : args[i + 1];
+  };
+  const event = (e) => {
+    f.events = [...(f.events ?? []), e];
+  };
+  return { cmd, args, f, save: () => writeFileSync(file, JSON.stringify(f, null, 2)), opt, event };
+}
+
+/**
+ * `kubectl drain NAME`, on the stubs' shared state shape: `nodes` keyed by
  * address ({ name, role, down?, unreachable?, maintenance?, cordoned? }), `pods` ({ ns, name, app, node, daemonSet?, bare? }),
  * `pdbs` ({ ns, app, minAvailable }). As kubectl does it (kubernetes/kubectl@dee3483a3 pkg/drain/drain.go:295-330,
  * pkg/cmd/drain/drain.go:226-230, 335-360): cordons the Node, refuses DaemonSet pods without --ignore-daemonsets and pods
