@@ -200,6 +200,33 @@ describe('AWS impact of a fixed node’s changed user data', () => {
     expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData["Fn::Base64"]', 'maybe']]);
     expect(server?.consequence).toContain('→ CloudFormation stops and starts the instance; cloud-init runs user data once per instance');
     expect(server?.consequence).not.toContain('it depends on the values');
+    // Said first in the review comment: a fixed node stopped, with no step of its own.
+    expect(server?.fixedNode).toStrictEqual({ stops: ['UserData'], replaced: false, controlPlane: true });
+    const d = diffTrees(prefixed(name, base), prefixed(name, head), new Map());
+    const lead = formatText(d, ctx);
+    expect(lead.indexOf('Fixed nodes this merge stops or replaces')).toBeGreaterThan(-1);
+    expect(lead.indexOf('Fixed nodes this merge stops or replaces')).toBeLessThan(lead.indexOf('AWS resources replaced or rolled'));
+    expect(lead).toContain('server-1 (control plane) — stopped for its user data (cloud-init does not run it again): no step changes it alone: drain the node before the update (kubectl drain), uncordon it after');
+  });
+});
+
+describe('AWS impact of a fixed node’s type moved into its parameter (the first merge of the type parameters)', () => {
+  it('the same value from a parameter stops nothing, is said so, and is no fixed node stopped', () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const head = render(name, sources);
+    // The template as rendered before: each fixed node's type a literal, no type parameters in the deployment file.
+    const literal = head.get('aws/nodes.yaml')!.replace(/InstanceType:\n        Ref: Node\w+InstanceType/g, 'InstanceType: m7i.large');
+    const base = new Map([...head, ['aws/nodes.yaml', literal], ['aws/nodes.deployment.yaml', head.get('aws/nodes.deployment.yaml')!.replace(/\n  Node\w+InstanceType: \S+/g, '')]]);
+    expect(literal).not.toBe(head.get('aws/nodes.yaml'));
+    const cps = awsImpacts(base, head).filter((i) => i.type === 'AWS::EC2::Instance');
+    expect(cps.map((i) => i.name)).toStrictEqual(['cp-1', 'cp-2', 'cp-3']);
+    for (const i of cps) {
+      expect(i.properties).toStrictEqual([{ path: 'InstanceType', replacement: 'no', old: 'm7i.large', new: { Ref: `Node${i.name === 'cp-1' ? 'Cp1' : i.name === 'cp-2' ? 'Cp2' : 'Cp3'}InstanceType`, value: 'm7i.large' } }]);
+      expect(i.consequence).toContain(`InstanceType of ${i.name}: the same value m7i.large, now from the stack parameter`);
+      expect(i.consequence).toContain('no stop is expected (not verified against an AWS text');
+      expect(i.consequence).not.toContain('other control planes');
+      expect(i.fixedNode).toBeUndefined();
+    }
   });
 });
 
