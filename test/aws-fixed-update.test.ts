@@ -227,6 +227,25 @@ describe('a fixed node’s new instance type, in motion', () => {
     expect(world().events.filter((e: string) => /^stop/.test(e))).toStrictEqual(['stop prod-gpu-1']);
   });
 
+  it('a fixed node the stack does not have yet (added in this merge): deploy.sh nodes creates it, node-update leaves it to nodes', () => {
+    setWorld((w) => {
+      for (const x of FIXED) w.stack.parameters[x.param] = deployment.parameters[x.param];
+      for (const [id, i] of Object.entries(w.instances) as [string, Doc][]) i.type = w.stack.parameters[w.stack.instances.find((x: Doc) => x.instance === id).param];
+      delete w.stack.parameters.NodeProdGpu1InstanceType;
+      delete w.stack.outputs.NodeProdGpu1InstanceId;
+      w.stack.instances = w.stack.instances.filter((x: Doc) => x.instance !== 'i-03aa');
+      delete w.instances['i-03aa'];
+      delete w.nodes['10.30.3.50'];
+    });
+    const added = run('node-update', 'prod-gpu-1');
+    expect(added.code).toBe(1);
+    expect(added.stderr).toBe('deploy: node prod-gpu-1 has no instance in stack odp-prod-nodes yet: deploy.sh nodes creates it\n');
+    const r = run('nodes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.find((c) => c.startsWith('aws cloudformation deploy'))).toContain('NodeProdGpu1InstanceType=g5.2xlarge');
+    expect(world().events.filter((e: string) => /^stop/.test(e))).toStrictEqual([]);
+  });
+
   it('node-update refuses an unknown node and a type read back in another shape', () => {
     const r = run('node-update', 'nope');
     expect(r.code).toBe(2);

@@ -301,7 +301,7 @@ describe('the rendered scripts, against stub binaries', () => {
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo None ;;', 'esac'].join('\n'));
     const none = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(none.code).toBe(1);
-    expect(none.stderr).toBe('deploy: no instance of node prod-cp-1 in stack odp-prod-nodes: None\n');
+    expect(none.stderr).toBe('deploy: no instance of node prod-cp-1 in stack odp-prod-nodes\n');
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "i-0abc;reboot" ;;', 'esac'].join('\n'));
     const bad = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(bad.code).toBe(1);

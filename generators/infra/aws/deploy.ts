@@ -310,9 +310,10 @@ terminate_node() {
  * nodes stack's output with its instance id, stacks.ts nodeInstanceOutputId), \`param\` (its instance type parameter,
  * stacks.ts nodeTypeParameter), \`want\` (the rendered type), \`ip\` and \`cp\` (1 for a control plane), or fails for a name
  * that is none; FIXED_NODES lists them in the stack's update order (stacks.ts fixedNodeOrder: control planes first).
- * \`node_instance\` reads the instance id (checked by require_instance_id before it reaches a command line);
- * \`current_type\` the type the node has in the running stack: its parameter's value, or, in a stack deployed before the
- * parameter existed, its instance's (DescribeInstances InstanceType), checked against the instance type shape.
+ * \`instance_of\` reads the instance id (checked by require_instance_id before it reaches a command line; empty for a node
+ * the stack does not have yet), \`node_instance\` requires one; \`current_type\` the type the node has in the running stack:
+ * its parameter's value, or, in a stack deployed before the parameter existed, its instance's (DescribeInstances
+ * InstanceType), checked against the instance type shape; empty for a node not created yet (the update creates it).
  */
 function fixedNodeFunctions(p: AwsPlan): string {
   const nodes = fixedNodes(p);
@@ -329,17 +330,22 @@ ${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))}; param=$
   esac
 }
 FIXED_NODES=${q(ordered.map((n) => n.name).join(' '))}
-node_instance() {
+instance_of() {
   id=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
-  case "$id" in
-    '' | None) echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}: $id" >&2; exit 1 ;;
-  esac
-  require_instance_id "$id" "of node $1"
+  case "$id" in '' | None) id='' ;; *) require_instance_id "$id" "of node $1" ;; esac
+}
+node_instance() {
+  instance_of "$1"
+  [ -n "$id" ] || { echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}" >&2; exit 1; }
 }
 current_type() {
   t=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query "Stacks[0].Parameters[?ParameterKey=='$param'].ParameterValue" --output text)
   case "$t" in
-    '' | None) node_instance "$1"; t=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].InstanceType' --output text) ;;
+    '' | None)
+      instance_of "$1"
+      # A node the stack does not have yet: its creation stops nothing.
+      if [ -z "$id" ]; then t=''; return 0; fi
+      t=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].InstanceType' --output text) ;;
   esac
   case "$t" in
     [a-z]*.[a-z0-9]* ) case "$t" in *[!a-z0-9.-]*) ;; *) return 0 ;; esac ;;
@@ -438,7 +444,7 @@ function typeGate(p: AwsPlan): string {
       changed=''
       for n in $FIXED_NODES; do
         fixed_node "$n"; current_type "$n"
-        if [ "$t" != "$want" ]; then changed="$changed
+        if [ -n "$t" ] && [ "$t" != "$want" ]; then changed="$changed
   sh ${awsPath(p.model, 'deploy.sh')} node-update $n   ($t -> $want)"; fi
       done
       if [ -n "$changed" ]; then
@@ -487,6 +493,7 @@ node_update() {
   fixed_node "$1" || { echo ${q(`usage: deploy.sh node-update <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
   node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
   current_type "$node"
+  [ -n "$t" ] || { echo "deploy: node $node has no instance in stack ${p.names.nodesStack} yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
   DRAIN_TIMEOUT=\${ODP_DRAIN_TIMEOUT:-5m}
@@ -496,7 +503,7 @@ node_update() {
   for o in $FIXED_NODES; do
     [ "$o" = "$node" ] && continue
     fixed_node "$o"; current_type "$o"
-    set -- "$@" "$param=$t"
+    set -- "$@" "$param=\${t:-$want}"
   done
   name=${nodeNameByAddress('$node_ip')}
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }

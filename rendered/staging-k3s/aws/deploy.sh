@@ -45,17 +45,22 @@ fixed_node() {
   esac
 }
 FIXED_NODES='stg-k3s-server-1 stg-k3s-server-2 stg-k3s-server-3'
-node_instance() {
+instance_of() {
   id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-k3s-nodes' --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
-  case "$id" in
-    '' | None) echo "deploy: no instance of node $1 in stack odp-staging-k3s-nodes: $id" >&2; exit 1 ;;
-  esac
-  require_instance_id "$id" "of node $1"
+  case "$id" in '' | None) id='' ;; *) require_instance_id "$id" "of node $1" ;; esac
+}
+node_instance() {
+  instance_of "$1"
+  [ -n "$id" ] || { echo "deploy: no instance of node $1 in stack odp-staging-k3s-nodes" >&2; exit 1; }
 }
 current_type() {
   t=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-k3s-nodes' --query "Stacks[0].Parameters[?ParameterKey=='$param'].ParameterValue" --output text)
   case "$t" in
-    '' | None) node_instance "$1"; t=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].InstanceType' --output text) ;;
+    '' | None)
+      instance_of "$1"
+      # A node the stack does not have yet: its creation stops nothing.
+      if [ -z "$id" ]; then t=''; return 0; fi
+      t=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].InstanceType' --output text) ;;
   esac
   case "$t" in
     [a-z]*.[a-z0-9]* ) case "$t" in *[!a-z0-9.-]*) ;; *) return 0 ;; esac ;;
@@ -89,6 +94,7 @@ node_update() {
   fixed_node "$1" || { echo 'usage: deploy.sh node-update <node>; nodes: stg-k3s-server-1, stg-k3s-server-2, stg-k3s-server-3' >&2; exit 2; }
   node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
   current_type "$node"
+  [ -n "$t" ] || { echo "deploy: node $node has no instance in stack odp-staging-k3s-nodes yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
   DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}
@@ -98,7 +104,7 @@ node_update() {
   for o in $FIXED_NODES; do
     [ "$o" = "$node" ] && continue
     fixed_node "$o"; current_type "$o"
-    set -- "$@" "$param=$t"
+    set -- "$@" "$param=${t:-$want}"
   done
   name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v a="$node_ip" '$2 == a { print $1 }')
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
@@ -147,7 +153,7 @@ case "${1:-}" in
       changed=''
       for n in $FIXED_NODES; do
         fixed_node "$n"; current_type "$n"
-        if [ "$t" != "$want" ]; then changed="$changed
+        if [ -n "$t" ] && [ "$t" != "$want" ]; then changed="$changed
   sh rendered/staging-k3s/aws/deploy.sh node-update $n   ($t -> $want)"; fi
       done
       if [ -n "$changed" ]; then
