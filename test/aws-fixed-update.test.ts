@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
+import { FIXED_INSTANCE_UPDATES } from '../generators/infra/aws/instance-updates.js';
+import { cfnSpec } from '../generators/infra/aws/spec/spec.js';
 import { renderExample, ROOT } from './helpers.js';
 
 type Doc = Record<string, any>;
@@ -37,6 +39,22 @@ function chain(): { id: string; node: string; param: string; ip: string; role: s
 const FIXED = chain();
 /** The types the running stack has: the previous commit's (every node one size smaller). */
 const OLD: Record<string, string> = { 'm7i.xlarge': 'm7i.large', 'g5.2xlarge': 'g5.xlarge' };
+
+describe('what a stack update does to a fixed node, per property we render (infra/aws/instance-updates.ts)', () => {
+  it('the table names every property of a rendered fixed instance (K3s: with user data), each as the specification has it', () => {
+    const k3s = parseYamlStream(renderExample('staging-k3s').find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as Doc;
+    const rendered = new Set(Object.values(k3s.Resources as Record<string, Doc>).filter((r) => r.Type === 'AWS::EC2::Instance').flatMap((r) => Object.keys(r.Properties)));
+    expect([...rendered].sort()).toStrictEqual(Object.keys(FIXED_INSTANCE_UPDATES).sort());
+    const spec = cfnSpec().resource('AWS::EC2::Instance')!.properties;
+    for (const [property, update] of Object.entries(FIXED_INSTANCE_UPDATES)) {
+      const r = spec[property]!.causesReplacement;
+      // "Some interruptions" (a stop) and the conditional ones are `maybe`; a replacement `yes`; no interruption absent.
+      if (update === 'stop' || update === 'replace unless DeleteOnTermination') expect(r, property).toBe('maybe');
+      else if (update === 'replace') expect(r, property).toBe('yes');
+      else expect([undefined, 'no', ...(property === 'SecurityGroupIds' ? ['maybe'] : [])], property).toContain(r);
+    }
+  });
+});
 
 describe('a fixed node’s new instance type, in motion', () => {
   let dir: string;
