@@ -62,7 +62,10 @@ describe('AWS impact of a changed instance type', () => {
     for (const i of cps) {
       expect(i.properties).toStrictEqual([{ path: 'InstanceType', replacement: 'maybe', old: 'm7i.xlarge', new: 'm7i.2xlarge' }]);
       expect(i.consequence).toContain(`InstanceType of ${i.name} (m7i.xlarge → m7i.2xlarge) → CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible`);
-      expect(i.consequence).toContain("with 2 other control planes in the same update: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: etcd loses its quorum once they are half of its members or more, and the API goes with it) — change one control plane per merge where the change allows it");
+      // Each one's type is its own parameter (deploy.sh node-update): said instead of the chain's words.
+      expect(i.consequence).toContain(`undrained, and the next one along the chain as soon as this instance runs again: deploy.sh nodes refuses this update, run aws/deploy.sh node-update ${i.name} first (drained, alone in its stack update, Ready again before the next node), then the merge stops nothing`);
+      expect(i.consequence).toContain('a slow start still overlaps the next stop: etcd loses its quorum once they are half of its members or more, and the API goes with it) — unless aws/deploy.sh node-update changed each one first');
+      expect(i.fixedNode).toStrictEqual({ stops: ['InstanceType'], type: { from: 'm7i.xlarge', to: 'm7i.2xlarge' }, replaced: false, controlPlane: true });
     }
     expect(impacts.length).toBe(4);
   });
@@ -71,7 +74,7 @@ describe('AWS impact of a changed instance type', () => {
     const d = diffTrees(prefixed('prod', base), prefixed('prod', head), new Map([['prod', envContext(prod)]]));
     const text = formatText(d, ctx);
     expect(text).toContain("one after another (the control planes' DependsOn chain)");
-    expect(text).toMatch(/\n  prod: 0 added, 0 removed, 2 changed, 0 moved; \d+ field changes; AWS: 4 modified\n/);
+    expect(text).toMatch(/\n  prod: 0 added, 0 removed, 4 changed, 0 moved; \d+ field changes; AWS: 4 modified\n/);
     expect(text).toContain('AWS impact: 4 modified\n  ~ AWS::EC2::Instance NodeProdCp1 (prod-cp-1): modified  [aws/nodes.yaml]\n      InstanceType of prod-cp-1');
     expect(text).toContain('  ~ AWS::EC2::LaunchTemplate PoolGeneralArm64LaunchTemplate (odp-prod-general-arm64): modified  [aws/nodes.yaml]\n      launch template version');
     const md = formatMarkdown(d, ctx);
@@ -99,7 +102,7 @@ describe('AWS impact of control planes changed together, in the words of the dat
       const servers = together(fixture);
       expect(servers.map((i) => i.name), fixture).toStrictEqual(['cp-1', 'cp-2', 'cp-3']);
       for (const i of servers) {
-        expect(i.consequence).toContain("with 2 other control planes in the same update: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: the API, until one of them is back; the datastore, PostgreSQL outside the cluster, has no quorum among them to lose) — change one control plane per merge");
+        expect(i.consequence).toContain("with 2 other control planes in the same update: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: the API, until one of them is back; the datastore, PostgreSQL outside the cluster, has no quorum among them to lose) — unless aws/deploy.sh node-update changed each one first");
         expect(i.consequence).not.toContain('etcd');
       }
     }
@@ -197,6 +200,33 @@ describe('AWS impact of a fixed node’s changed user data', () => {
     expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData["Fn::Base64"]', 'maybe']]);
     expect(server?.consequence).toContain('→ CloudFormation stops and starts the instance; cloud-init runs user data once per instance');
     expect(server?.consequence).not.toContain('it depends on the values');
+    // Said first in the review comment: a fixed node stopped, with no step of its own.
+    expect(server?.fixedNode).toStrictEqual({ stops: ['UserData'], replaced: false, controlPlane: true });
+    const d = diffTrees(prefixed(name, base), prefixed(name, head), new Map());
+    const lead = formatText(d, ctx);
+    expect(lead.indexOf('Fixed nodes this merge stops or replaces')).toBeGreaterThan(-1);
+    expect(lead.indexOf('Fixed nodes this merge stops or replaces')).toBeLessThan(lead.indexOf('AWS resources replaced or rolled'));
+    expect(lead).toContain('server-1 (control plane) — stopped for its user data (cloud-init does not run it again): no step changes it alone: drain the node before the update (kubectl drain), uncordon it after');
+  });
+});
+
+describe('AWS impact of a fixed node’s type moved into its parameter (the first merge of the type parameters)', () => {
+  it('the same value from a parameter stops nothing, is said so, and is no fixed node stopped', () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const head = render(name, sources);
+    // The template as rendered before: each fixed node's type a literal, no type parameters in the deployment file.
+    const literal = head.get('aws/nodes.yaml')!.replace(/InstanceType:\n        Ref: Node\w+InstanceType/g, 'InstanceType: m7i.large');
+    const base = new Map([...head, ['aws/nodes.yaml', literal], ['aws/nodes.deployment.yaml', head.get('aws/nodes.deployment.yaml')!.replace(/\n  Node\w+InstanceType: \S+/g, '')]]);
+    expect(literal).not.toBe(head.get('aws/nodes.yaml'));
+    const cps = awsImpacts(base, head).filter((i) => i.type === 'AWS::EC2::Instance');
+    expect(cps.map((i) => i.name)).toStrictEqual(['cp-1', 'cp-2', 'cp-3']);
+    for (const i of cps) {
+      expect(i.properties).toStrictEqual([{ path: 'InstanceType', replacement: 'no', old: 'm7i.large', new: { Ref: `Node${i.name === 'cp-1' ? 'Cp1' : i.name === 'cp-2' ? 'Cp2' : 'Cp3'}InstanceType`, value: 'm7i.large' } }]);
+      expect(i.consequence).toContain(`InstanceType of ${i.name}: the same value m7i.large, now from the stack parameter`);
+      expect(i.consequence).toContain('no stop is expected (not verified against an AWS text');
+      expect(i.consequence).not.toContain('other control planes');
+      expect(i.fixedNode).toBeUndefined();
+    }
   });
 });
 
@@ -235,7 +265,8 @@ describe('AWS impact of what every control plane shares', () => {
 
   it('without the DependsOn chain (a template rendered before it), the control planes are said to go down together', () => {
     const unchained = (m: Map<string, string>) => new Map([...m, ['aws/nodes.yaml', m.get('aws/nodes.yaml')!.replace(/\n    DependsOn:\n(      - \S+\n)+/g, '\n')]]);
-    const head = withNodes((t) => t.replaceAll('InstanceType: m7i.large', 'InstanceType: m7i.xlarge'));
+    // A root volume every control plane shares (a fixed node's type is node-update's: its own parameter, one node at a time).
+    const head = withNodes((t) => t.replaceAll('VolumeSize: 100', 'VolumeSize: 200'));
     expect(head.get('aws/nodes.yaml')).toContain('DependsOn:');
     expect(unchained(head).get('aws/nodes.yaml')).not.toContain('DependsOn');
     const cps = awsImpacts(unchained(base), unchained(head)).filter((i) => i.type === 'AWS::EC2::Instance');

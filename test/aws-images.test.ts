@@ -82,7 +82,9 @@ describe('AMIs in the lock', () => {
     expect(out.join('')).toMatch(/environments\/_fixture\.yaml:\d+:\d+  nodePools\[0\]\.arch: warning: no AMI for node class amd64: SSM parameter \/odp\/images\/talos\/v1\.13\.9\/amd64\/[0-9a-f]{64} does not exist \(account 111111111111, region eu-west-1\)  \(register it first: sh rendered\/alpha\/aws\/images\/amd64\.sh \(after the base stack exists\)\)/);
     expect(out.join('')).toContain('alpha: 0 node images locked, 1 missing');
     expect(lock('alpha').nodeImages).toBeUndefined();
-    expect(deployment('alpha')).toContain('parameters: {}');
+    // No AMI yet: only the fixed node's instance type (its own parameter, infra/aws/stacks.ts nodeTypeParameter).
+    expect(deployment('alpha')).not.toMatch(/Image\w*: ami-/);
+    expect(deployment('alpha')).toMatch(/parameters:\n  NodeCp1InstanceType: [a-z0-9]+\.[a-z0-9]+\n/);
 
     ssm.put(talosParameter(), 'ami-0123456789abcdef0');
     out = [];

@@ -294,7 +294,8 @@ describe('Must show: pool instances are drained before EC2 terminates them', () 
     }
     expect(deployScript(off)).not.toContain('drain-tags');
     expect(deployScript(off)).not.toContain('drain_tags');
-    expect(deployScript(off)).not.toContain('nodes_stack_exists');
+    // nodes_stack_exists stays: the fixed nodes' type gate of `deploy.sh nodes` reads it too.
+    expect(deployScript(off)).toContain('if nodes_stack_exists; then\n      changed=');
     expect(deployScript(plan)).toContain('drain-tags)');
   });
 });

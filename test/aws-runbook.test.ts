@@ -157,8 +157,12 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(run('ssm-parameters-held.sh').code).toBe(0);
   });
 
+  // The fixed nodes' instance types the running nodes stack has (its parameters): the rendered ones, so no update stops a
+  // node (deploy.sh nodes refuses one that would: test/aws-fixed-update.test.ts).
+  const TYPES = ["  *describe-stacks*odp-prod-nodes*ParameterKey==*Gpu1*) echo g5.2xlarge ;;", '  *describe-stacks*odp-prod-nodes*ParameterKey==*) echo m7i.xlarge ;;'];
+
   it('deploy.sh deploys each stack with the deployment role of the git-sync stack, templates through its bucket, the AMIs of the lock', () => {
-    stub('aws', 'case "$*" in *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;; esac');
+    stub('aws', ['case "$*" in', ...TYPES, '  *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;;', 'esac'].join('\n'));
     const base = run('deploy.sh', 'base');
     expect(base.code).toBe(0);
     expect(base.calls[1]).toBe(
@@ -195,7 +199,7 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('deploy: not an instance id in group odp-prod-general-amd64: i-0abc;reboot');
     expect(bad.calls.filter((c) => c.includes('create-tags'))).toStrictEqual([]);
-    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>');
+    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|node-update <node>|roll-pool <pool>');
   });
 
   // AWS CLI v2 on a stack never created: ValidationError on stderr, exit code 254 (service errors).
@@ -203,11 +207,12 @@ describe('the rendered scripts, against stub binaries', () => {
   const GIT_SYNC = '  *describe-stacks*odp-prod-git-sync*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;;';
 
   it('deploy.sh nodes tags the running pool instances before it updates an existing nodes stack (an update that brings the hook and replaces them drains them too); idempotent', () => {
-    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo UPDATE_COMPLETE ;;', '  *describe-auto-scaling-groups*odp-prod-general-amd64*) printf "i-0abc123\\ti-0def456\\n" ;;', '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+    stub('aws', ['case "$*" in', GIT_SYNC, ...TYPES, '  *describe-stacks*odp-prod-nodes*) echo UPDATE_COMPLETE ;;', '  *describe-auto-scaling-groups*odp-prod-general-amd64*) printf "i-0abc123\\ti-0def456\\n" ;;', '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
     const first = run('deploy.sh', 'nodes');
     expect(first.code, first.stderr).toBe(0);
     const kinds = first.calls.map((c) => (/^aws (\S+ \S+)/.exec(c) ?? [])[1]);
-    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', 'cloudformation deploy', 'cloudformation update-termination-protection']);
+    // Then the type gate: the stack exists, each fixed node's type in it is the rendered one.
+    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', ...Array(5).fill('cloudformation describe-stacks'), 'cloudformation deploy', 'cloudformation update-termination-protection']);
     expect(first.calls[1]).toBe("aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query Stacks[0].StackStatus --output text");
     const tags = first.calls.filter((c) => c.includes('create-tags'));
     expect(tags).toStrictEqual([
@@ -296,7 +301,7 @@ describe('the rendered scripts, against stub binaries', () => {
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo None ;;', 'esac'].join('\n'));
     const none = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(none.code).toBe(1);
-    expect(none.stderr).toBe('deploy: no instance of node prod-cp-1 in stack odp-prod-nodes: None\n');
+    expect(none.stderr).toBe('deploy: no instance of node prod-cp-1 in stack odp-prod-nodes\n');
     stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stacks*odp-prod-nodes*) echo "i-0abc;reboot" ;;', 'esac'].join('\n'));
     const bad = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(bad.code).toBe(1);

@@ -482,7 +482,7 @@ describe('lead section providers and the JSON report', () => {
     expect(formatText(d, { ...ctx, leadSections: [cost] })).toContain('\nWhat changes in the cluster:\n  Cost delta:\n    - +12 USD a month over 1 environment\n');
     const off = registerLeadSection({ ...cost, id: 'registered', title: 'Registered' });
     try {
-      expect(leadSections().map((s) => s.id)).toStrictEqual(['namespaces', 'permissions', 'charts', 'rollouts', 'nodes', 'aws', 'not-gitops', 'registered']);
+      expect(leadSections().map((s) => s.id)).toStrictEqual(['fixed-nodes', 'namespaces', 'permissions', 'charts', 'rollouts', 'nodes', 'aws', 'not-gitops', 'registered']);
     } finally {
       off();
     }

@@ -13,6 +13,7 @@ import { parseYamlStream } from '../lib/yaml.js';
 import { cfnSpec, propertiesOf, type CfnSpec, type SpecProperty } from '../infra/aws/spec/spec.js';
 import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
 import { rollWords } from '../infra/aws/roll.js';
+import { stopsInstance } from '../infra/aws/instance-updates.js';
 
 export type AwsChange = 'added' | 'removed' | 'modified' | 'replaced';
 
@@ -36,6 +37,11 @@ export interface AwsResourceImpact {
   properties: AwsPropertyChange[];
   /** What happens, in words. */
   consequence: string;
+  /**
+   * A fixed node (AWS::EC2::Instance) the update stops (a new instance type or user data: infra/aws/instance-updates.ts)
+   * or replaces: what does it, and whether it is a control plane. The review comment says these first.
+   */
+  fixedNode?: { stops: string[]; type?: { from: string; to: string }; replaced: boolean; controlPlane: boolean };
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -279,21 +285,50 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
   foldRenamedInstances(out);
   const headResources = (i: AwsResourceImpact) => (parse(head.get(i.file))?.Resources ?? {}) as Record<string, { DependsOn?: unknown; Properties?: Record<string, unknown> }>;
   sameAddress(out, headResources);
+  fixedNodesStopped(out, (i) => tagValue(headResources(i)[i.logicalId]?.Properties ?? {}, 'odp:role') === 'controlplane');
   exportedValues(out, base);
   // CloudFormation updates independent resources in parallel: several control planes stopped or
   // replaced by one stack update are down together (what goes with them is the datastore's: controlPlanesDown),
   // unless a DependsOn chain orders them (infra/aws/stacks.ts fixedNodeOrder): then one after another.
   const roleOf = (i: AwsResourceImpact): string | undefined => tagValue(headResources(i)[i.logicalId]?.Properties ?? {}, 'odp:role');
+  // A new instance type alone has its step (fixedNodesStopped): node-update, one node at a time, gated.
+  const typeOnly = (i: AwsResourceImpact) => i.fixedNode !== undefined && !i.fixedNode.replaced && i.fixedNode.stops.length === 1 && i.fixedNode.type !== undefined;
   const disrupted = out.filter((i) => i.type === 'AWS::EC2::Instance' && (i.change === 'replaced' || i.properties.some((p) => p.replacement !== 'no')) && roleOf(i) === 'controlplane');
   if (disrupted.length > 1) {
     const others = `with ${disrupted.length - 1} other control plane${disrupted.length > 2 ? 's' : ''} in the same update`;
     const chained = disrupted.every((a) => disrupted.every((b) => a === b || dependsOn(headResources(a), a.logicalId, b.logicalId) || dependsOn(headResources(b), b.logicalId, a.logicalId)));
     for (const i of disrupted)
       i.consequence += chained
-        ? `; ${others}: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: ${controlPlanesDown}) — change one control plane per merge where the change allows it`
+        ? `; ${others}: CloudFormation updates them one after another (the control planes' DependsOn chain), the next once the previous one's instance update is done, not once its node is back in the cluster (a slow start still overlaps the next stop: ${controlPlanesDown}) — ${typeOnly(i) ? 'unless aws/deploy.sh node-update changed each one first' : 'change one control plane per merge where the change allows it'}`
         : `; ${others}, which CloudFormation runs in parallel: they go down together (${controlPlanesDown}) — change one control plane per merge`;
   }
   return out;
+}
+
+/**
+ * The fixed nodes an update stops or replaces (AwsResourceImpact.fixedNode). A stopping property whose value only moved
+ * into a parameter (a literal instance type → the node's type parameter of the same value: infra/aws/stacks.ts
+ * nodeTypeParameter) stops nothing: said so in its words instead. A new instance type is what `deploy.sh nodes` refuses
+ * and `deploy.sh node-update` applies one node at a time (infra/aws/deploy.ts); user data has no such step.
+ */
+function fixedNodesStopped(out: AwsResourceImpact[], controlPlane: (i: AwsResourceImpact) => boolean): void {
+  for (const i of out) {
+    if (i.type !== 'AWS::EC2::Instance' || (i.change !== 'modified' && i.change !== 'replaced')) continue;
+    const moved = i.properties.filter((p) => stopsInstance(p.path) && isMap(p.new) && typeof p.new.Ref === 'string' && 'value' in p.new && deepEqual(p.new.value, p.old));
+    for (const p of moved) {
+      p.replacement = 'no';
+      i.consequence = i.consequence.replace(
+        `${p.path} of ${i.name} (${show(p.old)} → ${show(p.new)}) → ${MAYBE[`AWS::EC2::Instance.${p.path.split(/[.[]/)[0]}`]}`,
+        `${p.path} of ${i.name}: the same value ${show(p.new)}, now from the stack parameter ${String((p.new as { Ref: string }).Ref)}: CloudFormation compares the resolved values, so no stop is expected (not verified against an AWS text: deploy this merge at a quiet time)`,
+      );
+    }
+    const stops = [...new Set(i.properties.filter((p) => stopsInstance(p.path) && !moved.includes(p)).map((p) => p.path.split(/[.[]/)[0]!))];
+    if (i.change === 'modified' && stops.length === 0) continue;
+    const type = i.properties.find((p) => p.path.split(/[.[]/)[0] === 'InstanceType' && !moved.includes(p));
+    i.fixedNode = { stops, ...(type ? { type: { from: show(type.old), to: show(type.new) } } : {}), replaced: i.change === 'replaced', controlPlane: controlPlane(i) };
+    if (i.change === 'modified' && stops.includes('InstanceType'))
+      i.consequence += `; undrained, and the next one along the chain as soon as this instance runs again: deploy.sh nodes refuses this update, run aws/deploy.sh node-update ${i.name} first (drained, alone in its stack update, Ready again before the next node), then the merge stops nothing`;
+  }
 }
 
 /** Whether resource `from` waits for `to` through DependsOn, directly or along a chain. */

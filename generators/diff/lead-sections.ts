@@ -1,10 +1,10 @@
 /**
  * The review comment's lead, "What changes in the cluster": a list of section providers, each turning
  * the diff into a titled list of one-line items, written once for both the Markdown and the text
- * report (a Style says how code, emphasis and free text are spelled). The built-in sections: new
- * namespaces, new cluster-scoped permissions, chart versions, workloads whose pods are replaced, nodes
- * in the order to run them, AWS resources replaced or rolled, and what GitOps does not apply with the
- * step that does.
+ * report (a Style says how code, emphasis and free text are spelled). The built-in sections: the fixed
+ * nodes the merge stops or replaces (first), new namespaces, new cluster-scoped permissions, chart
+ * versions, workloads whose pods are replaced, nodes in the order to run them, AWS resources replaced
+ * or rolled, and what GitOps does not apply with the step that does.
  *
  * More sections come in through FormatContext.leadSections, after the built-in ones (npm run diff
  * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. Items are never dropped to fit a size: with `compact` a
@@ -147,6 +147,29 @@ const aws: LeadSection = {
     ),
 };
 
+/**
+ * Said first: the fixed nodes the merge's stack update stops or replaces (AwsResourceImpact.fixedNode). CloudFormation does
+ * it without a drain and moves along the DependsOn chain once the previous instance runs, not once its node is back.
+ */
+const fixedNodes: LeadSection = {
+  id: 'fixed-nodes',
+  title: 'Fixed nodes this merge stops or replaces',
+  note: 'CloudFormation stops or replaces each one without a drain, the next one along the chain as soon as the previous instance runs, not once its node is Ready again. Take the step named before merging.',
+  items: (d, { style: s, compact }) =>
+    d.envs.flatMap((e) =>
+      (e.aws ?? []).flatMap((a) => {
+        const f = a.fixedNode;
+        if (!f) return [];
+        const who = `${envPrefix(d, e, s)}${s.code(a.name)} ${s.text(f.controlPlane ? '(control plane)' : '(worker)')}`;
+        const what: string[] = [];
+        if (f.replaced) what.push(`${s.bold('replaced')}${compact ? '' : ` ${s.text('(a new instance and root disk, the same address): first')} ${s.code(`sh rendered/${e.env}/aws/deploy.sh terminate-node ${a.name}`)} ${s.text("and the README's replacement step")}`}`);
+        else if (f.type) what.push(`${s.bold('stopped')} ${s.text('for its instance type')} ${s.code(f.type.from)} → ${s.code(f.type.to)}${compact ? '' : `: ${s.text('first')} ${s.code(`sh rendered/${e.env}/aws/deploy.sh node-update ${a.name}`)} ${s.text('(drained, changed alone, Ready again before the next node; deploy.sh nodes refuses the update until then, Git sync would run it undrained)')}`}`);
+        if (!f.replaced && f.stops.includes('UserData')) what.push(`${s.bold('stopped')} ${s.text('for its user data (cloud-init does not run it again)')}${compact ? '' : `: ${s.text('no step changes it alone: drain the node before the update (kubectl drain), uncordon it after')}`}`);
+        return [{ text: `${who} — ${what.join('; ')}` }];
+      }),
+    ),
+};
+
 /** `aws/nodes.yaml` → `nodes`. */
 const stackOf = (file: string): string => file.replace(/^aws\//, '').replace(/\.ya?ml$/, '');
 
@@ -192,7 +215,7 @@ const manual: LeadSection = {
 };
 
 /** The built-in sections, in order. */
-export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [namespaces, permissions, charts, rollouts, nodes, aws, manual];
+export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [fixedNodes, namespaces, permissions, charts, rollouts, nodes, aws, manual];
 
 /** The sections of a report: the built-in ones, the registered ones, then the report's own. */
 export const leadSections = (extra: readonly LeadSection[] = []): LeadSection[] => [...BUILT_IN_LEAD_SECTIONS, ...registered, ...extra];

@@ -51,26 +51,14 @@
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
  *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { drain, openFleet } from './fleet-stub.mjs';
 
-const cmd = basename(process.argv[1]);
-const args = process.argv.slice(2);
-const FLEET = process.env.FLEET;
-const file = join(FLEET, 'fleet.json');
-const f = JSON.parse(readFileSync(file, 'utf8'));
-const save = () => writeFileSync(file, JSON.stringify(f, null, 2));
-appendFileSync(join(FLEET, 'calls.log'), `${cmd} ${args.join(' ')}\n`);
+const { cmd, args, f, save, opt, event } = openFleet();
 const fail = (code, msg) => {
   if (msg) process.stderr.write(`${cmd}: ${msg}\n`);
   process.exit(code);
-};
-const opt = (name) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
-const event = (e) => {
-  f.events = [...(f.events ?? []), e];
 };
 const write = (path, text) => {
   mkdirSync(dirname(path), { recursive: true });
@@ -226,7 +214,7 @@ function kubectl() {
   if (f.apiDown) fail(1, 'The connection to the server api.fixture.internal:6443 was refused');
   const listed = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !other);
   const byName = (name) => listed.find(([, n]) => n.name === name)?.[1] ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
-  if (args[0] === 'drain') return drain(byName(args[1]));
+  if (args[0] === 'drain') return drain(f, byName(args[1]), args, save);
   if (args[0] === 'uncordon') {
     delete byName(args[1]).cordoned;
     save();
@@ -245,45 +233,6 @@ function kubectl() {
   if (jsonpath.includes('osImage')) return process.stdout.write(nodes.map(([, n]) => `${n.os}\n`).join(''));
   if (jsonpath.includes('InternalIP')) return process.stdout.write(nodes.map(([ip]) => ip).join(' '));
   fail(1, `unexpected kubectl ${args.join(' ')}`);
-}
-
-/** kubectl drain: cordon, then evict as the budgets allow (kubectl's order and messages). */
-function drain(n) {
-  const out = (l) => process.stdout.write(`${l}\n`);
-  const err = (l) => process.stderr.write(`${l}\n`);
-  n.cordoned = true;
-  save();
-  out(`node/${n.name} cordoned`);
-  const pods = (f.pods ?? []).filter((p) => p.node === n.name);
-  const ds = pods.filter((p) => p.daemonSet);
-  if (ds.length > 0 && !args.includes('--ignore-daemonsets')) fail(1, `error: unable to drain node "${n.name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((p) => `${p.ns}/${p.name}`).join(', ')}, continuing command...`);
-  if (ds.length > 0) err(`Warning: ignoring DaemonSet-managed Pods: ${ds.map((p) => `${p.ns}/${p.name}`).join(', ')}`);
-  const bare = pods.filter((p) => p.bare);
-  if (bare.length > 0 && !args.includes('--force')) fail(1, `error: unable to drain node "${n.name}" due to error: cannot delete Pods that declare no controller (use --force to override): ${bare.map((p) => `${p.ns}/${p.name}`).join(', ')}, continuing command...`);
-  const timeout = (/^--timeout=(.+)$/.exec(args.find((a) => a.startsWith('--timeout=')) ?? '')?.[1] ?? '0s').replace(/^(\d+)m$/, '$1m0s');
-  const up = (node) => node && !node.down && !node.unreachable && !node.maintenance;
-  const stuck = [];
-  for (const p of pods.filter((x) => !x.daemonSet)) {
-    out(`evicting pod ${p.ns}/${p.name}`);
-    const pdb = (f.pdbs ?? []).find((b) => b.ns === p.ns && b.app === p.app);
-    const healthy = (f.pods ?? []).filter((x) => x.app === p.app && x.ns === p.ns && up(Object.values(f.nodes).find((y) => y.name === x.node))).length;
-    if (pdb && healthy - 1 < pdb.minAvailable) {
-      err(`error when evicting pods/"${p.name}" -n "${p.ns}" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`);
-      stuck.push(p);
-      continue;
-    }
-    const to = Object.values(f.nodes).find((y) => y !== n && up(y) && !y.cordoned && y.role !== 'controlplane');
-    if (p.bare || !to) f.pods = f.pods.filter((x) => x !== p);
-    else p.node = to.name;
-    out(`pod/${p.name} evicted`);
-  }
-  save();
-  if (stuck.length > 0) {
-    err(`error: unable to drain node "${n.name}" due to error: ${stuck.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: ${timeout}`).join(', ')}, continuing command...`);
-    err(`There are pending nodes to be drained:\n ${n.name}`);
-    process.exit(1);
-  }
-  out(`node/${n.name} drained`);
 }
 
 function aws() {

@@ -19,8 +19,9 @@ import type { AwsPlan } from './plan.js';
 import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
-import { nodeInstanceOutputId } from './stacks.js';
+import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
 import { rollPreferences } from './roll.js';
+import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -46,6 +47,7 @@ export function deploymentFileOf(p: AwsPlan, stack: 'base' | 'nodes'): Deploymen
     for (const pp of p.pools) {
       if (pp.pool.count !== undefined && pp.image.imageId) parameters[pp.image.parameterName] = pp.image.imageId;
       for (const ni of pp.nodeImages) if (ni.imageId) parameters[ni.parameterName] = ni.imageId;
+      for (const n of pp.pool.nodes) parameters[nodeTypeParameter(n)] = pp.pool.instanceType;
     }
   }
   return { 'template-file-path': awsPath(m, STACK_FILES[stack]), ...(stack === 'nodes' ? { parameters } : {}), tags: stackTags(m, stack) };
@@ -159,10 +161,15 @@ export function gitSyncTemplate(p: AwsPlan): Template {
 
 const q = shQuote;
 
-function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string): string {
+/**
+ * `aws cloudformation deploy` of a stack with its deployment file's parameters. \`types\`: the fixed nodes' instance
+ * types come from the shell's "$@" instead (node-update: the one node's new type, every other's current one).
+ */
+function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string, types: 'rendered' | 'args' = 'rendered'): string {
   const m = p.model;
   const dep = deploymentFileOf(p, stack);
-  const params = Object.entries(dep.parameters ?? {}).map(([k, v]) => q(`${k}=${v}`));
+  const own = new Set(types === 'args' ? fixedNodes(p).map(nodeTypeParameter) : []);
+  const params = [...Object.entries(dep.parameters ?? {}).filter(([k]) => !own.has(k)).map(([k, v]) => q(`${k}=${v}`)), ...(types === 'args' ? ['"$@"'] : [])];
   const tagArgs = Object.entries(dep.tags).map(([k, v]) => q(`${k}=${v}`));
   return [
     `aws cloudformation deploy --region ${q(m.aws.region)}`,
@@ -210,21 +217,21 @@ export function deployScript(p: AwsPlan): string {
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${instanceIdFunction(p)}${drainTagsFunctions(p)}${terminateNodeFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
+${instanceIdFunction(p)}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
   base)
     ${c.base}
     ${protectCommand(p, 'base')}
     ;;
   nodes)
-${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
-${drainTagsCase(p)}${terminateNodeCase(p)}${rollPoolCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}${typeGate(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
+${drainTagsCase(p)}${terminateNodeCase(p)}${nodeUpdateCase(p)}${rollPoolCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
 `;
 }
 
 const fixedNodes = (p: AwsPlan) => p.pools.flatMap((pp) => pp.pool.nodes);
 const rolledPools = (p: AwsPlan) => p.pools.filter((pp) => pp.pool.count !== undefined);
-const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>' : ''}${rolledPools(p).length > 0 ? '|roll-pool <pool>' : ''}`;
+const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>|node-update <node>' : ''}${rolledPools(p).length > 0 ? '|roll-pool <pool>' : ''}`;
 
 function rollPoolCase(p: AwsPlan): string {
   if (rolledPools(p).length === 0) return '';
@@ -280,15 +287,8 @@ function terminateNodeFunction(p: AwsPlan): string {
   const region = q(p.model.aws.region);
   return `# Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
 terminate_node() {
-  case "$1" in
-${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))} ;;`).join('\n')}
-    *) echo ${q(`usage: deploy.sh terminate-node <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2 ;;
-  esac
-  id=$(aws cloudformation describe-stacks --region ${region} --stack-name ${q(p.names.nodesStack)} --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
-  case "$id" in
-    '' | None) echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}: $id" >&2; exit 1 ;;
-  esac
-  require_instance_id "$id" "of node $1"
+  fixed_node "$1" || { echo ${q(`usage: deploy.sh terminate-node <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
+  node_instance "$1"
   if ! state=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
     case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
     echo "deploy: cannot read instance $id of node $1: $state" >&2
@@ -305,6 +305,56 @@ ${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))} ;;`).joi
 `;
 }
 
+/**
+ * The fixed nodes, for terminate-node, node-update and the type gate of \`nodes\`: \`fixed_node <node>\` sets \`out\` (the
+ * nodes stack's output with its instance id, stacks.ts nodeInstanceOutputId), \`param\` (its instance type parameter,
+ * stacks.ts nodeTypeParameter), \`want\` (the rendered type), \`ip\` and \`cp\` (1 for a control plane), or fails for a name
+ * that is none; FIXED_NODES lists them in the stack's update order (stacks.ts fixedNodeOrder: control planes first).
+ * \`instance_of\` reads the instance id (checked by require_instance_id before it reaches a command line; empty for a node
+ * the stack does not have yet), \`node_instance\` requires one; \`current_type\` the type the node has in the running stack:
+ * its parameter's value, or, in a stack deployed before the parameter existed, its instance's (DescribeInstances
+ * InstanceType), checked against the instance type shape; empty for a node not created yet (the update creates it).
+ */
+function fixedNodeFunctions(p: AwsPlan): string {
+  const nodes = fixedNodes(p);
+  if (nodes.length === 0) return '';
+  const region = q(p.model.aws.region);
+  const stack = q(p.names.nodesStack);
+  const pools = new Map(p.pools.flatMap((pp) => pp.pool.nodes.map((n) => [n.name, pp.pool] as const)));
+  const ordered = [...nodes].sort((a, b) => Number(pools.get(b.name)!.role === 'controlplane') - Number(pools.get(a.name)!.role === 'controlplane'));
+  return `# A fixed node's facts: out (its instance id's output), param (its instance type parameter), want (the rendered type), ip, cp.
+fixed_node() {
+  case "$1" in
+${nodes.map((n) => `    ${q(n.name)}) out=${q(nodeInstanceOutputId(n))}; param=${q(nodeTypeParameter(n))}; want=${q(pools.get(n.name)!.instanceType)}; ip=${q(n.ip)}; cp=${pools.get(n.name)!.role === 'controlplane' ? 1 : 0} ;;`).join('\n')}
+    *) return 1 ;;
+  esac
+}
+FIXED_NODES=${q(ordered.map((n) => n.name).join(' '))}
+instance_of() {
+  id=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
+  case "$id" in '' | None) id='' ;; *) require_instance_id "$id" "of node $1" ;; esac
+}
+node_instance() {
+  instance_of "$1"
+  [ -n "$id" ] || { echo "deploy: no instance of node $1 in stack ${p.names.nodesStack}" >&2; exit 1; }
+}
+current_type() {
+  t=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query "Stacks[0].Parameters[?ParameterKey=='$param'].ParameterValue" --output text)
+  case "$t" in
+    '' | None)
+      instance_of "$1"
+      # A node the stack does not have yet: its creation stops nothing.
+      if [ -z "$id" ]; then t=''; return 0; fi
+      t=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].InstanceType' --output text) ;;
+  esac
+  case "$t" in
+    [a-z]*.[a-z0-9]* ) case "$t" in *[!a-z0-9.-]*) ;; *) return 0 ;; esac ;;
+  esac
+  echo "deploy: not an instance type for node $1: $t" >&2
+  exit 1
+}
+`;
+}
 /**
  * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\` and
  * \`terminate_node\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2
@@ -341,9 +391,7 @@ function drainTagsCase(p: AwsPlan): string {
 }
 
 /**
- * The shell functions of the drain tags: \`drain_tags\` (the loop over the pools' groups) and
- * \`nodes_stack_exists\` (describe-stacks answers ValidationError "Stack with id <name> does not exist"
- * for a stack never created; any other failure stops the script). Empty without a drain.
+ * The shell function of the drain tags: \`drain_tags\` (the loop over the pools' groups). Empty without a drain.
  */
 function drainTagsFunctions(p: AwsPlan): string {
   if (!p.drainsPools) return '';
@@ -363,11 +411,122 @@ drain_tags() {
     done
   done
 }
-nodes_stack_exists() {
+`;
+}
+
+/**
+ * \`nodes_stack_exists\`: describe-stacks answers ValidationError "Stack with id <name> does not exist" for a stack never
+ * created; any other failure stops the script. For the drain tags and the fixed nodes' type gate.
+ */
+function stackExistsFunction(p: AwsPlan): string {
+  if (!p.drainsPools && fixedNodes(p).length === 0) return '';
+  const region = q(p.model.aws.region);
+  return `nodes_stack_exists() {
   if out=$(aws cloudformation describe-stacks --region ${region} --stack-name ${q(p.names.nodesStack)} --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
   case "$out" in *'does not exist'*) return 1 ;; esac
   echo "deploy: cannot read stack ${p.names.nodesStack}: $out" >&2
   exit 1
+}
+`;
+}
+
+/**
+ * Before the nodes stack update: the fixed nodes whose instance type it changes (./instance-updates.ts: a stop, the
+ * type changed, a start). CloudFormation would stop them undrained, one after another along the DependsOn chain, each
+ * next one as soon as the previous instance runs again, not once its node is Ready (no update signal for an instance).
+ * So the update is refused while any fixed node's type in the stack differs from the rendered one, naming the
+ * \`node-update\` steps in order; after them every type matches and the update stops no instance.
+ */
+function typeGate(p: AwsPlan): string {
+  if (fixedNodes(p).length === 0) return '';
+  return `    # A fixed node whose instance type changes is stopped by the update: refused, node-update first (one at a time).
+    if nodes_stack_exists; then
+      changed=''
+      for n in $FIXED_NODES; do
+        fixed_node "$n"; current_type "$n"
+        if [ -n "$t" ] && [ "$t" != "$want" ]; then changed="$changed
+  sh ${awsPath(p.model, 'deploy.sh')} node-update $n   ($t -> $want)"; fi
+      done
+      if [ -n "$changed" ]; then
+        echo "deploy: this update changes the instance type of fixed nodes: CloudFormation would stop each one undrained and stop the next once the previous instance runs, not once its node is Ready. Change them one at a time, each drained first and Ready again before the next:$changed
+then deploy.sh nodes again (it then stops no instance)." >&2
+        exit 1
+      fi
+    fi
+`;
+}
+
+function nodeUpdateCase(p: AwsPlan): string {
+  if (fixedNodes(p).length === 0) return '';
+  return `  node-update)
+    node_update "\${2:-}"
+    ;;
+`;
+}
+
+/** Polls of a node coming back after its update (node-update): 60 × 10 s. */
+export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
+
+/**
+ * \`deploy.sh node-update <node>\`: one fixed node's new instance type, alone, with the cluster's gates (design notes, "A
+ * fixed node's instance type"). Checks that kubectl reaches this cluster (a Node with the node's address, lib/k8s-nodes.ts)
+ * and that it is healthy (every control-plane Node Ready, the API server's /readyz "ok", which includes its datastore
+ * check: Kubernetes documentation, "Kubernetes API health endpoints"); drains the node with kubectl drain (evictions, so
+ * PodDisruptionBudgets are honoured; at most $ODP_DRAIN_TIMEOUT, 5m; on failure the node is uncordoned and nothing else
+ * done); records its boot id (status.nodeInfo.bootID, which the kubelet reads from the kernel at start); runs the nodes
+ * stack update with this node's type parameter set to the rendered type and every other fixed node's to its current
+ * value (so CloudFormation stops, modifies and starts this instance only: EC2 changes an instance type only while it is
+ * stopped, ModifyInstanceAttribute); waits until the Node has a new boot id and is Ready, and for a control plane until
+ * every control plane is Ready and /readyz answers ok; then uncordons it. A node that does not come back stays cordoned
+ * and the script says to update no other node.
+ */
+function nodeUpdateFunction(p: AwsPlan): string {
+  const nodes = fixedNodes(p);
+  if (nodes.length === 0) return '';
+  const ready = `{.status.conditions[?(@.type=="Ready")].status}`;
+  return `# Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
+node_health() {
+  bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} ${ready}{"\\n"}{end}' | awk '$2 != "True" { print $1 }')
+  [ -z "$bad" ] && [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ]
+}
+node_update() {
+  fixed_node "$1" || { echo ${q(`usage: deploy.sh node-update <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
+  node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
+  current_type "$node"
+  [ -n "$t" ] || { echo "deploy: node $node has no instance in stack ${p.names.nodesStack} yet: deploy.sh nodes creates it" >&2; exit 1; }
+  if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
+  from=$t
+  DRAIN_TIMEOUT=\${ODP_DRAIN_TIMEOUT:-5m}
+  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT" >&2; exit 2 ;; esac
+  # Every other fixed node keeps the type it has in the stack now.
+  set -- "$node_param=$node_want"
+  for o in $FIXED_NODES; do
+    [ "$o" = "$node" ] && continue
+    fixed_node "$o"; current_type "$o"
+    set -- "$@" "$param=\${t:-$want}"
+  done
+  name=${nodeNameByAddress('$node_ip')}
+  [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
+  node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
+  boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
+  if ! kubectl drain "$name" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT"; then
+    kubectl uncordon "$name" || true
+    echo "deploy: node $node ($name) not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned and its instance untouched. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again" >&2
+    exit 1
+  fi
+  ${deployCommand(p, 'nodes', '"$role"', 'args')}
+  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
+  i=0
+  until now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} ${ready}' 2>/dev/null) && [ "\${now% *}" != "$boot" ] && [ "\${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; do
+    i=$((i + 1))
+    if [ "$i" -ge ${NODE_UPDATE_WAIT.tries} ]; then
+      echo "deploy: node $node ($name) has type $node_want now but is not back after ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
+      exit 1
+    fi
+    sleep ${NODE_UPDATE_WAIT.seconds}
+  done
+  kubectl uncordon "$name"
+  echo "node $node ($name): $from -> $node_want, Ready again and uncordoned; the next node may go"
 }
 `;
 }

@@ -6,7 +6,7 @@
  */
 import type { ReadmeSection } from '../../render/readme/sections.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { AWS_DIR, awsPath, connectionCommand, deploymentFile, gitRepository, gitSyncStackCommand, STACK_FILES } from './deploy.js';
+import { AWS_DIR, awsPath, connectionCommand, deploymentFile, gitRepository, gitSyncStackCommand, NODE_UPDATE_WAIT, STACK_FILES } from './deploy.js';
 import { awsPlan, type AwsPlan } from './plan.js';
 import { controllersHost } from '../../catalog/placement.js';
 import { GROUP_TEXT, PEER_TEXT, portTable, portText } from './ports.js';
@@ -91,6 +91,11 @@ function nodesTable(p: AwsPlan): string {
     ...why,
     '',
     `A fixed node keeps the AMI it was created with (the lock's \`nodeImages\`, recorded by \`--refresh-ssm\`): an instance cannot change its image without being replaced, so a newer image of its class reaches the pools (instance refresh) but never replaces a running node by itself. To replace one node with its class's current image, delete its entry in \`environments/${m.name}.ssm.lock.json\`, refresh, and review the diff (one node per merge).`,
+    ...(p.pools.some((pp) => pp.pool.nodes.length > 0)
+      ? [
+          `A fixed node's instance type is its own parameter of the nodes stack (\`Node<Name>InstanceType\`, valued in \`${deploymentFile('nodes')}\` with its pool's \`instanceType\`). A new type stops the instance, changes the type and starts it; CloudFormation would do that without a drain and move on to the next node once the instance runs, not once its node is Ready. So \`sh ${awsPath(m, 'deploy.sh')} nodes\` refuses an update that changes a fixed node's type, and \`sh ${awsPath(m, 'deploy.sh')} node-update <node>\` changes one node alone, from the branch under review, before the merge: it checks that every control plane is Ready and the API server's \`/readyz\` is ok, drains the node (\`kubectl drain\`: PodDisruptionBudgets hold; at most \`ODP_DRAIN_TIMEOUT\`, 5m; a drain that does not finish leaves the node uncordoned and untouched), updates the stack with this node's new type and every other node's current one, waits until the Node has a new boot id and is Ready (a control plane: every control plane Ready and \`/readyz\` ok; at most ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes, after which the node stays cordoned), then uncordons it. One node after another, control planes first (\`deploy.sh nodes\` lists them); the merge then stops nothing. With Git sync on, a merge that skips these steps is applied undrained.`,
+        ]
+      : []),
     ...[replaceText(p)].filter((t) => t !== ''),
     `Every node ${p.facts.fixedNodeConfig}. Auto-scaled pools: ${p.facts.poolJoin.why}.`,
     `Leaving the cluster: ${p.facts.poolTermination.hook ? 'a termination lifecycle hook' : 'nothing to do before termination'} — ${p.facts.poolTermination.why}.`,

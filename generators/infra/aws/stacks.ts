@@ -490,6 +490,15 @@ export function fixedNodeOrder(pools: readonly NodePool[]): Map<string, Node> {
     }
   return before;
 }
+/**
+ * A fixed node's instance type, a parameter of the nodes stack (its value in the deployment file, the pool's
+ * `instanceType`), not a literal: a new type stops the instance ("Update requires: Some interruptions": ./instance-updates.ts),
+ * and a parameter lets `deploy.sh node-update <node>` change one node's type in a stack update of its own, drained
+ * before and gated after, while every other node keeps its current value (design notes, "A fixed node's instance type").
+ */
+export const nodeTypeParameter = (n: Node): string => `Node${logicalId(n.name)}InstanceType`;
+/** The parameter's shape: the environment schema's `instanceType` pattern (m7i.large, c7gn.16xlarge, u-6tb1.metal). */
+export const INSTANCE_TYPE_PATTERN = '^[a-z][a-z0-9-]*\\.[a-z0-9]+$';
 /** The nodes stack's output holding a fixed node's instance id (the same across replacements). */
 export const nodeInstanceOutputId = (n: Node): string => `Node${logicalId(n.name)}InstanceId`;
 export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;
@@ -512,6 +521,13 @@ export function nodesTemplate(p: AwsPlan): Template {
   const profileOf = (pp: PoolPlan) => importValue(exportName(p, `${PROFILE_ID[pp.role]}Name`));
   const outputs: [string, Output][] = [];
   const previous = fixedNodeOrder(p.pools.map((pp) => pp.pool));
+  for (const pp of p.pools)
+    for (const n of pp.pool.nodes)
+      put(parameters, nodeTypeParameter(n), {
+        Type: 'String',
+        AllowedPattern: INSTANCE_TYPE_PATTERN,
+        Description: `Instance type of node ${n.name} (pool ${pp.pool.name}'s instanceType): a new value stops the instance, changes its type and starts it; aws/deploy.sh node-update ${n.name} changes it alone, the node drained first and Ready again after`,
+      }, 'parameter');
   for (const pp of p.pools) {
     for (const n of pp.pool.nodes) {
       const target = m.configTargets.find((t) => t.node?.name === n.name)!;
@@ -519,7 +535,7 @@ export function nodesTemplate(p: AwsPlan): Template {
       const id = nodeLogicalId(n);
       put(resources, id, resource('AWS::EC2::Instance', {
         ImageId: ref(pp.nodeImages.find((x) => x.node.name === n.name)!.parameterName),
-        InstanceType: pp.pool.instanceType,
+        InstanceType: ref(nodeTypeParameter(n)),
         SubnetId: n.subnet?.id ?? n.subnet?.name ?? '',
         PrivateIpAddress: n.ip,
         SecurityGroupIds: sgOf(pp),

@@ -3,7 +3,7 @@
 # Regenerate: npm run synth -- --env dev   (inputs and their hashes: rendered/dev/.provenance.json)
 # Deploy the AWS layer of dev with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-dev-git-sync.
-# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>
+# Run from the repository root:  sh rendered/dev/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|node-update <node>|roll-pool <pool>
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --template-file 'rendered/dev/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=git-sync'" >&2; exit 1; }
@@ -14,6 +14,12 @@ require_instance_id() {
     i-*) return 0 ;;
   esac
   echo "deploy: not an instance id $2: $1" >&2
+  exit 1
+}
+nodes_stack_exists() {
+  if out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
+  case "$out" in *'does not exist'*) return 1 ;; esac
+  echo "deploy: cannot read stack odp-dev-nodes: $out" >&2
   exit 1
 }
 # Tag the pools' running instances with the drain handler's tag (aws-node-termination-handler/odp-dev): the handler drops
@@ -29,23 +35,41 @@ drain_tags() {
     done
   done
 }
-nodes_stack_exists() {
-  if out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
-  case "$out" in *'does not exist'*) return 1 ;; esac
-  echo "deploy: cannot read stack odp-dev-nodes: $out" >&2
+# A fixed node's facts: out (its instance id's output), param (its instance type parameter), want (the rendered type), ip, cp.
+fixed_node() {
+  case "$1" in
+    'dev-cp-1') out='NodeDevCp1InstanceId'; param='NodeDevCp1InstanceType'; want='m7i.large'; ip='10.10.1.10'; cp=1 ;;
+    *) return 1 ;;
+  esac
+}
+FIXED_NODES='dev-cp-1'
+instance_of() {
+  id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
+  case "$id" in '' | None) id='' ;; *) require_instance_id "$id" "of node $1" ;; esac
+}
+node_instance() {
+  instance_of "$1"
+  [ -n "$id" ] || { echo "deploy: no instance of node $1 in stack odp-dev-nodes" >&2; exit 1; }
+}
+current_type() {
+  t=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query "Stacks[0].Parameters[?ParameterKey=='$param'].ParameterValue" --output text)
+  case "$t" in
+    '' | None)
+      instance_of "$1"
+      # A node the stack does not have yet: its creation stops nothing.
+      if [ -z "$id" ]; then t=''; return 0; fi
+      t=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].InstanceType' --output text) ;;
+  esac
+  case "$t" in
+    [a-z]*.[a-z0-9]* ) case "$t" in *[!a-z0-9.-]*) ;; *) return 0 ;; esac ;;
+  esac
+  echo "deploy: not an instance type for node $1: $t" >&2
   exit 1
 }
 # Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
 terminate_node() {
-  case "$1" in
-    'dev-cp-1') out='NodeDevCp1InstanceId' ;;
-    *) echo 'usage: deploy.sh terminate-node <node>; nodes: dev-cp-1' >&2; exit 2 ;;
-  esac
-  id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query "Stacks[0].Outputs[?OutputKey=='$out'].OutputValue" --output text)
-  case "$id" in
-    '' | None) echo "deploy: no instance of node $1 in stack odp-dev-nodes: $id" >&2; exit 1 ;;
-  esac
-  require_instance_id "$id" "of node $1"
+  fixed_node "$1" || { echo 'usage: deploy.sh terminate-node <node>; nodes: dev-cp-1' >&2; exit 2; }
+  node_instance "$1"
   if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
     case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
     echo "deploy: cannot read instance $id of node $1: $state" >&2
@@ -58,6 +82,50 @@ terminate_node() {
   esac
   aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
   echo "terminated $id ($1)"
+}
+# Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
+node_health() {
+  bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | awk '$2 != "True" { print $1 }')
+  [ -z "$bad" ] && [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ]
+}
+node_update() {
+  fixed_node "$1" || { echo 'usage: deploy.sh node-update <node>; nodes: dev-cp-1' >&2; exit 2; }
+  node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
+  current_type "$node"
+  [ -n "$t" ] || { echo "deploy: node $node has no instance in stack odp-dev-nodes yet: deploy.sh nodes creates it" >&2; exit 1; }
+  if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
+  from=$t
+  DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}
+  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT" >&2; exit 2 ;; esac
+  # Every other fixed node keeps the type it has in the stack now.
+  set -- "$node_param=$node_want"
+  for o in $FIXED_NODES; do
+    [ "$o" = "$node" ] && continue
+    fixed_node "$o"; current_type "$o"
+    set -- "$@" "$param=${t:-$want}"
+  done
+  name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v a="$node_ip" '$2 == a { print $1 }')
+  [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
+  node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
+  boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
+  if ! kubectl drain "$name" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT"; then
+    kubectl uncordon "$name" || true
+    echo "deploy: node $node ($name) not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned and its instance untouched. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again" >&2
+    exit 1
+  fi
+  aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'ImageAmd64=ami-e790788d93ea9b881' "$@" --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
+  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
+  i=0
+  until now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) && [ "${now% *}" != "$boot" ] && [ "${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; do
+    i=$((i + 1))
+    if [ "$i" -ge 60 ]; then
+      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
+      exit 1
+    fi
+    sleep 10
+  done
+  kubectl uncordon "$name"
+  echo "node $node ($name): $from -> $node_want, Ready again and uncordoned; the next node may go"
 }
 # Replace every instance of a pool, one at a time (README: the pools' instance refresh).
 roll_pool() {
@@ -76,7 +144,21 @@ case "${1:-}" in
   nodes)
     # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
     if nodes_stack_exists; then drain_tags; fi
-    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
+    # A fixed node whose instance type changes is stopped by the update: refused, node-update first (one at a time).
+    if nodes_stack_exists; then
+      changed=''
+      for n in $FIXED_NODES; do
+        fixed_node "$n"; current_type "$n"
+        if [ -n "$t" ] && [ "$t" != "$want" ]; then changed="$changed
+  sh rendered/dev/aws/deploy.sh node-update $n   ($t -> $want)"; fi
+      done
+      if [ -n "$changed" ]; then
+        echo "deploy: this update changes the instance type of fixed nodes: CloudFormation would stop each one undrained and stop the next once the previous instance runs, not once its node is Ready. Change them one at a time, each drained first and Ready again before the next:$changed
+then deploy.sh nodes again (it then stops no instance)." >&2
+        exit 1
+      fi
+    fi
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'NodeDevCp1InstanceType=m7i.large' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
     aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-nodes' --enable-termination-protection >/dev/null
     ;;
   drain-tags)
@@ -85,8 +167,11 @@ case "${1:-}" in
   terminate-node)
     terminate_node "${2:-}"
     ;;
+  node-update)
+    node_update "${2:-}"
+    ;;
   roll-pool)
     roll_pool "${2:-}"
     ;;
-  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>|roll-pool <pool>" >&2; exit 2 ;;
+  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>|node-update <node>|roll-pool <pool>" >&2; exit 2 ;;
 esac

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * Stub binaries of a cluster's fixed nodes (AWS::EC2::Instance of the nodes stack) in motion, for tests that run
+ * aws/deploy.sh against them (test/aws-fixed-update.test.ts links aws, kubectl and sleep to this file). State:
+ * $FLEET/fleet.json; every call is appended to $FLEET/calls.log. They behave as upstream does where the script depends on it:
+ *
+ * - aws cloudformation deploy (AWS CLI awscli/customizations/cloudformation/deploy.py merge_parameters, aws/aws-cli@051c3296:
+ *   a template parameter not in --parameter-overrides is sent with UsePreviousValue; a stack without a previous value for
+ *   it fails the change set) runs the update as CloudFormation does for the instance type (`stack.instances`, in the
+ *   DependsOn chain's order: the next one once the previous update is done): a changed type stops the instance (its
+ *   kubelet goes with it: the Node NotReady, its pods not evicted), changes the type (EC2 ModifyInstanceAttribute: only a
+ *   stopped instance, else IncorrectInstanceState), starts it and moves on once it runs; the kubelet posts Ready and
+ *   its new boot id (status.nodeInfo.bootID) `fleet.bootAsks` sleeps later. A control plane stopped while another is not Ready is recorded in
+ *   `unsafe`, a node stopped with workload pods on it (not drained) in `stoppedWithPods`. No change: "No changes to
+ *   deploy. Stack <name> is up to date" (exit 0 with --no-fail-on-empty-changeset). update-termination-protection: accepted.
+ * - aws cloudformation describe-stacks --query: the git-sync stack's DeployRoleArn; the nodes stack's StackStatus, an
+ *   output's or a parameter's value ('' when absent: the text output of an empty list); a stack never created:
+ *   ValidationError "Stack with id <name> does not exist", exit 254 (AWS CLI v2 return codes).
+ * - aws ec2 describe-instances --query …InstanceType / …State.Name; autoscaling describe-auto-scaling-groups: no instance.
+ * - kubectl get nodes (NODE_ADDRESS_LIST: "<name> <InternalIP>"), get nodes -l node-role.kubernetes.io/control-plane
+ *   ("<name> <Ready status>": Unknown once the node controller lost the kubelet), get node NAME -o jsonpath of
+ *   status.nodeInfo.bootID and/or the Ready condition, get --raw /readyz ("ok" while a majority of the control planes
+ *   run: the API server's etcd check; else the error kubectl prints for a failed readyz, exit 1), drain (kubectl-drain.mjs),
+ *   uncordon. `fleet.otherCluster`: kubectl reaches another cluster (none of these Nodes).
+ * - sleep: returns at once; time passes for the booting kubelets.
+ */
+import { drain, openFleet } from './fleet-stub.mjs';
+
+const { cmd, args, f, save, opt, event } = openFleet();
+const fail = (code, msg) => {
+  process.stderr.write(`${msg}\n`);
+  process.exit(code);
+};
+const nodeOf = (instance) => Object.values(f.nodes).find((n) => n.instance === instance);
+/** A fixed node's environment name (the Node's is the EC2 host name). */
+const fixedName = (n) => n.fixed ?? n.name;
+const controlPlanes = () => Object.values(f.nodes).filter((n) => n.role === 'controlplane');
+
+function sleep() {
+  for (const n of Object.values(f.nodes))
+    if (n.bootIn !== undefined && --n.bootIn <= 0) {
+      delete n.bootIn;
+      n.boot = n.nextBoot;
+      n.ready = 'True';
+    }
+  save();
+}
+
+/** CloudFormation's update of one instance whose type changed: stop, modify (stopped only), start; done once it runs. */
+function updateInstance(id, type) {
+  const inst = f.instances[id];
+  const n = nodeOf(id);
+  if (n.role === 'controlplane' && controlPlanes().some((x) => x !== n && x.ready !== 'True')) f.unsafe = [...(f.unsafe ?? []), fixedName(n)];
+  if ((f.pods ?? []).some((p) => p.node === n.name && !p.daemonSet)) f.stoppedWithPods = [...(f.stoppedWithPods ?? []), fixedName(n)];
+  inst.state = 'stopped';
+  // The node controller marks the Node Unknown once the kubelet missed its grace period; `fleet.staleReady`: the stop and
+  // start were quicker, so the Node still shows Ready (and its old boot id) until the new kubelet posts its status.
+  if (!f.staleReady) n.ready = 'Unknown';
+  event(`stop ${fixedName(n)}`);
+  if (inst.state !== 'stopped') fail(254, `An error occurred (IncorrectInstanceState) when calling the ModifyInstanceAttribute operation: The instance '${id}' is not in the 'stopped' state.`);
+  inst.type = type;
+  inst.state = 'running';
+  n.nextBoot = `${n.boot}+${(f.boots = (f.boots ?? 0) + 1)}`;
+  n.bootIn = f.bootAsks ?? 2;
+  event(`start ${fixedName(n)} ${type}`);
+}
+
+function deploy() {
+  const s = f.stack;
+  const i = args.indexOf('--parameter-overrides');
+  const given = {};
+  for (const a of i === -1 ? [] : args.slice(i + 1)) {
+    if (a.startsWith('--')) break;
+    const k = a.indexOf('=');
+    given[a.slice(0, k)] = a.slice(k + 1);
+  }
+  const next = {};
+  for (const p of s.templateParameters) {
+    if (p in given) next[p] = given[p];
+    else if (s.exists && p in s.parameters) next[p] = s.parameters[p];
+    else fail(255, `An error occurred (ValidationError) when calling the CreateChangeSet operation: Parameter: [${p}] must have values`);
+  }
+  const changed = s.instances.filter((x) => f.instances[x.instance].type !== next[x.param]);
+  const paramsChanged = JSON.stringify(next) !== JSON.stringify(s.parameters);
+  if (s.exists && !paramsChanged && !f.templateChanged) {
+    process.stdout.write(`\nWaiting for changeset to be created..\n\nNo changes to deploy. Stack ${s.name} is up to date\n`);
+    return;
+  }
+  for (const x of changed) updateInstance(x.instance, next[x.param]);
+  s.parameters = next;
+  s.exists = true;
+  f.templateChanged = false;
+  event(`stack updated${changed.length > 0 ? `: ${changed.map((x) => fixedName(nodeOf(x.instance))).join(', ')}` : ''}`);
+  save();
+  process.stdout.write(`\nWaiting for changeset to be created..\nWaiting for stack create/update to complete\nSuccessfully created/updated stack - ${s.name}\n`);
+}
+
+function aws() {
+  const [service, op] = args;
+  const query = opt('--query') ?? '';
+  if (service === 'cloudformation' && op === 'deploy') return deploy();
+  if (service === 'cloudformation' && op === 'update-termination-protection') return;
+  if (service === 'cloudformation' && op === 'describe-stacks') {
+    const name = opt('--stack-name');
+    if (name !== f.stack.name) return process.stdout.write(`${f.stack.deployRole}\n`);
+    if (!f.stack.exists) fail(254, `\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id ${name} does not exist`);
+    if (query === 'Stacks[0].StackStatus') return process.stdout.write('UPDATE_COMPLETE\n');
+    const output = /OutputKey=='([^']+)'/.exec(query)?.[1];
+    if (output) return process.stdout.write(`${f.stack.outputs[output] ?? ''}\n`);
+    const param = /ParameterKey=='([^']+)'/.exec(query)?.[1];
+    if (param) return process.stdout.write(`${f.stack.parameters[param] ?? ''}\n`);
+  }
+  // The pools' groups (deploy.sh nodes tags their instances first): this fleet's pools have none.
+  if (service === 'autoscaling' && op === 'describe-auto-scaling-groups') return process.stdout.write('\n');
+  if (service === 'ec2' && op === 'describe-instances') {
+    const inst = f.instances[opt('--instance-ids')];
+    if (!inst) fail(254, `\nAn error occurred (InvalidInstanceID.NotFound) when calling the DescribeInstances operation: The instance ID '${opt('--instance-ids')}' does not exist`);
+    if (query.endsWith('.InstanceType')) return process.stdout.write(`${inst.type}\n`);
+    if (query.endsWith('.State.Name')) return process.stdout.write(`${inst.state}\n`);
+  }
+  fail(252, `aws stub: not modelled: ${args.join(' ')}`);
+}
+
+function kubectl() {
+  const listed = f.otherCluster ? [] : Object.values(f.nodes);
+  const byName = (name) => listed.find((n) => n.name === name) ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
+  const jsonpath = opt('-o') ?? '';
+  if (args[0] === 'drain') return drain(f, byName(args[1]), args, save);
+  if (args[0] === 'uncordon') {
+    delete byName(args[1]).cordoned;
+    event(`uncordon ${args[1]}`);
+    save();
+    return process.stdout.write(`node/${args[1]} uncordoned\n`);
+  }
+  if (args.join(' ') === 'get --raw /readyz') {
+    if (controlPlanes().filter((n) => n.ready === 'True').length * 2 > controlPlanes().length) return process.stdout.write('ok');
+    fail(1, 'Error from server (InternalServerError): an error on the server ("[+]ping ok\\n[-]etcd failed: reason withheld\\nreadyz check failed") has prevented the request from succeeding');
+  }
+  if (args[0] === 'get' && args[1] === 'nodes' && opt('-l') === 'node-role.kubernetes.io/control-plane' && jsonpath.includes('Ready'))
+    return process.stdout.write(listed.filter((n) => n.role === 'controlplane').map((n) => `${n.name} ${n.ready}\n`).join(''));
+  if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP'))
+    return process.stdout.write(Object.entries(f.nodes).filter(() => !f.otherCluster).map(([ip, n]) => `${n.name} ${ip}\n`).join(''));
+  if (args[0] === 'get' && args[1] === 'node') {
+    const n = byName(args[2]);
+    const parts = [...(jsonpath.includes('bootID') ? [n.boot] : []), ...(jsonpath.includes('Ready') ? [n.ready] : [])];
+    return process.stdout.write(parts.join(' '));
+  }
+  fail(1, `kubectl stub: not modelled: ${args.join(' ')}`);
+}
+
+if (cmd === 'aws') aws();
+else if (cmd === 'kubectl') kubectl();
+else if (cmd === 'sleep') sleep();
+else fail(1, `fixed-fleet: unknown command ${cmd}`);
