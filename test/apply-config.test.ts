@@ -6,7 +6,7 @@
  * is not Ready, and says the next may go only once every server is Ready again.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { addExtraArg, fixtureSources, renderValidFixture } from './helpers.js';
@@ -27,6 +27,13 @@ const SETUPS: Setup[] = [
 
 /** A cluster-wide setting changed (every server's config): cluster.<name>.extraArgs. */
 const changed = (m: EnvironmentModel): void => addExtraArg(m.cluster.extension, 'kube-apiserver-arg', 'request-timeout=301s');
+/**
+ * Servers that run workloads: their pool's own control-plane taint PreferNoSchedule (a taint of that key replaces the
+ * NoSchedule one the family adds when the environment has workers: rancher/config.ts nodeTaints).
+ */
+const serversSchedulable = (m: EnvironmentModel): void => {
+  for (const p of m.pools) if (p.role === 'controlplane') p.taints = [{ key: 'node-role.kubernetes.io/control-plane', effect: 'PreferNoSchedule' }];
+};
 const render = renderValidFixture;
 
 /** The fixtures' servers: cp-1..3 at 10.10.1.10..12. */
@@ -56,17 +63,27 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   });
   afterEach(() => world.cleanup());
 
+  const etcdJson = () => JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
+  const editMember = (i: number, v: Record<string, unknown>): void => {
+    const etcd = etcdJson();
+    Object.assign(etcd.members[i]!, v);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify(etcd));
+  };
+  const leases = (): Record<string, { holderIdentity: string }> => (existsSync(join(world.dir, 'leases.json')) ? JSON.parse(readFileSync(join(world.dir, 'leases.json'), 'utf8')) : {});
+  const holdLease = (holderIdentity: string, renewTime: string): void =>
+    writeFileSync(join(world.dir, 'leases.json'), JSON.stringify({ 'odp-apply-config': { holderIdentity, leaseDurationSeconds: 3600, acquireTime: renewTime, renewTime, resourceVersion: '7' } }));
+
   /** A running server as its first boot left it, with the config of `before`. */
-  function server(i: number): NodeBox {
+  function server(i: number, from = before, to = after): NodeBox {
     const [name, ip] = SERVERS[i]!;
     const node = world.node(host(ip), ip);
-    node.write(config, nodeConfig(before, name), 0o600);
+    node.write(config, nodeConfig(from, name), 0o600);
     node.write(`/etc/rancher/${s.name}/token`, 'a1b2'.repeat(16), 0o600);
     node.write(s.unitPath, `[Service]\nExecStart=/usr/local/bin/${s.name} server\n`);
     if (s.name === 'rke2') node.write('/var/lib/rancher/rke2/server/db/etcd/name', `${host(ip)}-0000000${i}`);
     node.stubBinary(`/usr/local/bin/${s.name}`);
     node.stubBinary(s.kubectl);
-    node.write('/root/apply-config.sh', after.get(`${s.name}/apply-config.sh`)!, 0o700);
+    node.write('/root/apply-config.sh', to.get(`${s.name}/apply-config.sh`)!, 0o700);
     expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
     return node;
   }
@@ -84,7 +101,15 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
       expect(node.read(config)).toBe(nodeConfig(after, name));
       expect(node.read(config)).toContain('request-timeout=301s');
       expect(starts(node)).toBe(2);
-      expect(lastLine(r.stderr)).toBe(`odp-apply-config: ${name}: config applied, ${s.unit} restarted, every server Ready: the next server may go`);
+      expect(lastLine(r.stderr)).toBe(`odp-apply-config: ${name}: config applied, ${s.unit} restarted, every server Ready and the datastore healthy: the next server may go`);
+      // The lock was held during the run and released at its end; the gate asked the datastore (and etcd's voters).
+      expect(leases()).toEqual({});
+      const calls = world.calls().filter((c) => c.startsWith(`${host(SERVERS[i]![1])} kubectl`));
+      expect(calls.some((c) => c.includes('create -f -'))).toBe(true);
+      expect(calls.some((c) => c.includes('get --raw /readyz/etcd'))).toBe(true);
+      expect(calls.some((c) => c.includes('EtcdIsVoter'))).toBe(s.name === 'rke2');
+      // Its servers are tainted NoSchedule (the fixture has workers): nothing to drain.
+      expect(calls.some((c) => c.includes(' drain '))).toBe(false);
       const again = apply(node, name);
       expect(again.code).toBe(0);
       expect(lastLine(again.stderr)).toBe(`odp-apply-config: ${name} runs this config already: nothing to do`);
@@ -95,14 +120,85 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   it('refuses while another server is not Ready: nothing written, nothing restarted', () => {
     world.deployBase(after);
     const [first] = [server(0), server(1), server(2)];
-    const etcd = JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8'));
-    etcd.members[1].down = true;
-    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify(etcd));
+    editMember(1, { down: true });
     const r = apply(first!, 'cp-1');
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toBe(`odp-apply-config: server ${host('10.10.1.11')} (10.10.1.11) is not Ready: apply to one server at a time, the next once every server is Ready again; nothing changed here`);
+    expect(lastLine(r.stderr)).toBe(`odp-apply-config: server ${host('10.10.1.11')} (10.10.1.11) is not Ready: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here`);
     expect(first!.read(config)).toBe(nodeConfig(before, 'cp-1'));
     expect(starts(first!)).toBe(1);
+    expect(leases()).toEqual({});
+  });
+
+  it('refuses while the datastore is not healthy though every Node is Ready: an etcd member not a voter (RKE2) / PostgreSQL unreachable (K3s on Kine)', () => {
+    world.deployBase(after);
+    const [first] = [server(0), server(1), server(2)];
+    if (s.name === 'rke2') editMember(2, { learner: true });
+    else world.postgres({ host: 'db.example', user: 'k3s', password: 'x', up: false });
+    const r = apply(first!, 'cp-1');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(
+      s.name === 'rke2'
+        ? `odp-apply-config: the etcd member of server ${host('10.10.1.12')} (10.10.1.12) is not a healthy voter (EtcdIsVoter: False): apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here`
+        : "odp-apply-config: the datastore does not answer this server's API server (/readyz/etcd): apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here",
+    );
+    expect(first!.read(config)).toBe(nodeConfig(before, 'cp-1'));
+    expect(starts(first!)).toBe(1);
+  });
+
+  it('a second operator on another server while a run holds the lock: refused, nothing changed, the lock left to its holder', () => {
+    world.deployBase(after);
+    const [, second] = [server(0), server(1), server(2)];
+    holdLease('cp-1 on bastion pid 4242', '2099-01-01T00:00:00.000000Z');
+    const r = apply(second!, 'cp-2');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe('odp-apply-config: another server run holds the lock (Lease kube-system/odp-apply-config: cp-1 on bastion pid 4242, until 2099-01-01T01:00:00Z): apply to one server at a time; nothing changed here');
+    expect(second!.read(config)).toBe(nodeConfig(before, 'cp-2'));
+    expect(starts(second!)).toBe(1);
+    expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-1 on bastion pid 4242');
+  });
+
+  it('an expired lock (a run that died) is taken over with its resourceVersion, then released', () => {
+    world.deployBase(after);
+    const node = server(0);
+    holdLease('cp-3 on gone pid 1', '2020-01-01T00:00:00.000000Z');
+    const r = apply(node, 'cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('odp-apply-config: took over the expired lock of cp-3 on gone pid 1');
+    expect(node.read(config)).toBe(nodeConfig(after, 'cp-1'));
+    expect(world.calls().some((c) => c.includes('kubectl replace -f -'))).toBe(true);
+    expect(leases()).toEqual({});
+  });
+
+  it('a server whose Node stays not Ready after its restart: exit 3, the exact message, the lock released', () => {
+    world.deployBase(after);
+    world.shortPolls(60, 3);
+    const [first] = [server(0), server(1), server(2)];
+    writeFileSync(join(world.dir, 'not-ready-after-start.json'), JSON.stringify([host('10.10.1.10')]));
+    const r = apply(first!, 'cp-1');
+    expect(r.code).toBe(3);
+    expect(lastLine(r.stderr)).toBe(`odp-apply-config: server ${host('10.10.1.10')} (10.10.1.10) is not Ready 600 s after cp-1 restarted: apply to no other server until it is`);
+    expect(first!.read(config)).toBe(nodeConfig(after, 'cp-1'));
+    expect(starts(first!)).toBe(2);
+    expect(leases()).toEqual({});
+  });
+
+  it('a server that runs workloads (no NoSchedule taint) is drained before its restart and uncordoned after; a drain a PDB blocks uncordons it and changes nothing', () => {
+    const from = render(s.file, serversSchedulable);
+    const to = render(s.file, (m) => (serversSchedulable(m), changed(m)));
+    expect(to.get(`${s.name}/apply-config.sh`)).toContain('DRAIN=1');
+    world.deployBase(to);
+    const [first, second] = [server(0, from, to), server(1, from, to), server(2, from, to)];
+    const ok = apply(first!, 'cp-1');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(etcdJson().members[0]).toMatchObject({ drained: 1, cordoned: false });
+    editMember(1, { pdbBlocks: 'web-0' });
+    const blocked = apply(second!, 'cp-2');
+    expect(blocked.code).toBe(1);
+    expect(lastLine(blocked.stderr)).toBe(`odp-apply-config: the drain of ${host('10.10.1.11')} did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): ${host('10.10.1.11')} uncordoned, nothing changed here`);
+    expect(etcdJson().members[1]).toMatchObject({ cordoned: false });
+    expect(second!.read(config)).toBe(nodeConfig(from, 'cp-2'));
+    expect(starts(second!)).toBe(1);
+    expect(leases()).toEqual({});
   });
 
   it('refuses a parameter that is not this commit’s config (base stack not deployed yet), and the wrong node', () => {
