@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentModel } from '../generators/model/types.js';
-import { addExtraArg, fixtureSources, renderValidFixture } from './helpers.js';
+import { addExtraArg, fixtureSources, formatted, renderValidFixture } from './helpers.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
 
 interface Setup {
@@ -90,7 +91,9 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   const apply = (node: NodeBox, name: string) => node.run(`#!/bin/sh\nsh /root/apply-config.sh ${name}\n`);
   const starts = (node: NodeBox): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${node.hostname}.json`), 'utf8')) as { starts: number }).starts;
 
-  it('after the base stack update, each server in turn: the new config, a restart, every server Ready before the next; again: nothing to do', () => {
+  // Six runs of the script on three simulated servers, each a few dozen stub processes: more than the default minute on
+  // a loaded machine (nothing here waits on a clock: sleep returns at once).
+  it('after the base stack update, each server in turn: the new config, a restart, every server Ready before the next; again: nothing to do', { timeout: 300_000 }, () => {
     world.deployBase(after);
     const nodes = SERVERS.map((_, i) => server(i));
     for (const [i, node] of nodes.entries()) {
@@ -107,7 +110,6 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
       const calls = world.calls().filter((c) => c.startsWith(`${host(SERVERS[i]![1])} kubectl`));
       expect(calls.some((c) => c.includes('create -f -'))).toBe(true);
       expect(calls.some((c) => c.includes('get --raw /readyz/etcd'))).toBe(true);
-      expect(calls.some((c) => c.includes('EtcdIsVoter'))).toBe(s.name === 'rke2');
       // Its servers are tainted NoSchedule (the fixture has workers): nothing to drain.
       expect(calls.some((c) => c.includes(' drain '))).toBe(false);
       const again = apply(node, name);
@@ -214,4 +216,63 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     const none = apply(node, '');
     expect(none.code).toBe(2);
   });
+});
+
+/**
+ * A fixed K3s agent (the K3s-on-Kine fixture with its worker pool as one fixed node): its kubelet's credentials read its
+ * own Node only, so it is drained from a server first (the command the refusal prints), and after its restart it waits
+ * for its own Node Ready and says to uncordon it.
+ */
+describe('apply-config.sh: a fixed K3s agent', () => {
+  let world: World;
+  afterEach(() => world.cleanup());
+  const fixedWorker = (text: string): string => text.replace('    count: 1\n', '    nodes:\n      - { name: wk-1, ip: 10.10.1.20 }\n');
+  function renderWith(change?: (m: EnvironmentModel) => void): Map<string, string> {
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const next = new Map(sources);
+    const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
+    next.set(key, fixedWorker(next.get(key)!));
+    const r = prepareEnvironment(name, next);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    change?.(r.prepared.model);
+    return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+  }
+  const AGENT = host('10.10.1.20');
+  const config = '/etc/rancher/k3s/config.yaml';
+  const strip = (files: Map<string, string>): string => (files.get('k3s/wk-1.yaml') ?? '').replace(/^#.*\n/gm, '');
+
+  it('refuses while its Node is not cordoned (nothing changed); drained from a server, it applies and waits for its Node Ready', () => {
+    world = new World();
+    world.instantSleep();
+    const before = renderWith();
+    const after = renderWith((m) => addExtraArg(m.cluster.extension, 'kubelet-arg', 'max-pods=200'));
+    expect(after.get('k3s/apply-config.sh')).toContain("'wk-1') IP='10.10.1.20'; ROLE=agent;");
+    world.deployBase(after);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
+    const node = world.node(AGENT, '10.10.1.20');
+    node.write(config, strip(before), 0o600);
+    node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
+    node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
+    node.stubBinary('/usr/local/bin/k3s');
+    node.stubBinary('/usr/local/bin/kubectl');
+    node.write('/root/apply-config.sh', after.get('k3s/apply-config.sh')!, 0o700);
+    expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
+    const apply = () => node.run('#!/bin/sh\nsh /root/apply-config.sh wk-1\n');
+    const starts = (): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${AGENT}.json`), 'utf8')) as { starts: number }).starts;
+
+    const refused = apply();
+    expect(refused.code).toBe(1);
+    expect(lastLine(refused.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain ${AGENT} --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon ${AGENT}; nothing changed here`);
+    expect(node.read(config)).toBe(strip(before));
+    expect(starts()).toBe(1);
+
+    // The operator's drain from a server (the command printed), then the run on the agent.
+    expect(world.runScript(`#!/bin/sh\nkubectl drain ${AGENT} --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon ${AGENT}\n`).code).toBe(0);
+    const r = apply();
+    expect(r.code, r.stderr).toBe(0);
+    expect(node.read(config)).toBe(strip(after));
+    expect(node.read(config)).toContain('max-pods=200');
+    expect(starts()).toBe(2);
+    expect(lastLine(r.stderr)).toBe(`odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: uncordon it from a server (kubectl uncordon ${AGENT}), then the next agent may go`);
+  }, 120_000);
 });

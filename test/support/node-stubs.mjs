@@ -53,6 +53,13 @@
  *   --cluster-reset-restore-path=X` restores X (from the etcd-s3 bucket of the config, or a local path) as a new
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
  * - aws s3 ls: the keys under a prefix of the world's tree (none: exit 1, as the CLI does).
+ * - apply-config.sh's gate: `get nodes` with each Node's Ready and EtcdIsVoter statuses (Ready False for a member
+ *   marked down or `notReady`; EtcdIsVoter, which the etcd leader sets (k3s-io/k3s pkg/etcd/etcd.go
+ *   setEtcdStatusCondition), False for one down or a `learner`, none on Kine: `kine: true`); `get --raw /readyz/etcd`
+ *   (kube-apiserver's storage check: fails while the world's PostgreSQL is down); Leases in kube-system (leases.json:
+ *   create refused with AlreadyExists, replace with a stale resourceVersion with Conflict, get -o jsonpath, delete);
+ *   drain (cordons; a member's `pdbBlocks` pod makes the evictions fail until --timeout) and uncordon; a Node's
+ *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json).
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
  *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
  *   `.status.nodeInfo.kubeletVersion` is the member's `kubelet`, the etcd pod's etcd container image its `etcdImage`
@@ -588,12 +595,11 @@ function kubectl() {
     if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
     return process.stdout.write(m.down || (args[gi + 1] === 'node' && m.notReady) ? 'False' : 'True');
   }
-  // The etcd leader's EtcdIsVoter condition of a server's Node (k3s-io/k3s pkg/etcd/etcd.go setEtcdStatusCondition):
-  // True for a voter that answers, False for a member down (Unhealthy) or a learner; none on Kine (`kine: true`).
-  if (gi !== -1 && args[gi + 1] === 'node' && (opt('-o') ?? '').includes('@.type=="EtcdIsVoter"')) {
+  // A Node's spec.unschedulable (kubectl cordon/drain set it: `cordoned` in etcd.json), as an agent's kubelet reads its own.
+  if (gi !== -1 && args[gi + 1] === 'node' && opt('-o') === 'jsonpath={.spec.unschedulable}') {
     const m = etcd.members.find((x) => x.nodeName === args[gi + 2]);
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
-    return process.stdout.write(etcd.kine ? '' : m.down || m.learner ? 'False' : 'True');
+    return process.stdout.write(m.cordoned ? 'true' : '');
   }
   // kube-apiserver's storage check (`etcd`, on /healthz, /livez and /readyz): a read through its storage client. On
   // Kine PostgreSQL the read reaches the database (world postgres.json `up: false`: it does not).
@@ -703,6 +709,11 @@ function kubectl() {
       return process.stdout.write(`Member ${verb[2]} removed from cluster ${cluster}\n`);
     }
     fail(1, `unexpected etcdctl ${ctl.join(' ')}`);
+  }
+  // The same list with each Node's Ready and EtcdIsVoter statuses (apply-config.sh's gate: one read per poll).
+  if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').includes('EtcdIsVoter')) {
+    const status = (m) => `${m.down || m.notReady ? 'False' : 'True'} ${etcd.kine ? '' : m.down || m.learner ? 'False' : 'True'}`;
+    return process.stdout.write(etcd.members.filter((m) => m.node !== false).map((m) => `${m.nodeName} ${m.ip} ${status(m)}\n`).join(''));
   }
   if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').startsWith('jsonpath=')) return process.stdout.write(nodes().map(([n, ip]) => `${n} ${ip}\n`).join(''));
   if (args[0] === 'annotate' && args[1] === 'node' && args[3] === 'etcd.rke2.cattle.io/remove=true') {

@@ -69,12 +69,17 @@ export const APPLY_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', 
 /** What the gate reads (see the header for the sources). */
 export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
 
+/** kubectl arguments listing every Node as `<name> <InternalIP> <Ready status> <EtcdIsVoter status>` lines (one read per poll). */
+const NODE_HEALTH_LIST = `get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="${APPLY_HEALTH.voterCondition}")].status}{"\\n"}{end}'`;
+
 export interface ApplyConfigSpec {
   keys: Pick<RancherKeys, 'name' | 'title' | 'unit'>;
   /** The config file of a fixed node (what its parameter holds). */
   config(n: Node): string;
   /** The kubectl command line on a server, with its admin kubeconfig. */
   kubectl: string;
+  /** The kubectl command line on an agent, with its kubelet's kubeconfig (the Node authorizer: its own Node only). */
+  agentKubectl: string;
 }
 
 /** Taint effects that keep workloads off a node (a server so tainted runs none: nothing to drain). */
@@ -103,8 +108,9 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '# Servers one at a time: a server run holds the Lease ' + `${APPLY_LOCK.namespace}/${APPLY_LOCK.name}` + ', refuses while any server is not Ready or the',
     '# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.',
     '# The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
-    '# Exit status: 0 applied (or nothing to do); 1 refused or failed, the gate not passed before the restart: nothing',
-    '# changed, or the restart failed; 2 usage; 3 applied and restarted, but the gate did not pass again in time.',
+    '# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.',
+    '# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;',
+    '# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.',
   ];
   const etcd = m.cluster.datastore.type === 'etcd';
   const K = s.kubectl;
@@ -131,17 +137,12 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `# The gate, asked through this server's API server: every server's Node Ready${etcd ? ` and its etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}, and the datastore`,
     `# answering this API server (${APPLY_HEALTH.readyz}${etcd ? '' : `: Kine's read of its ${m.cluster.datastore.type === 'kine-postgres' ? 'PostgreSQL database' : 'SQLite file'}`}). NOT_OK says what is not.`,
     'cluster_ok() {',
-    `  nodes=$(${K} ${NODE_ADDRESS_LIST} 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }`,
+    `  nodes=$(${K} ${NODE_HEALTH_LIST} 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }`,
     `  for ip in ${servers.join(' ')}; do`,
-    `    name=$(printf '%s\\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1 }')`,
-    '    [ -n "$name" ] || { NOT_OK="server $ip has no Node"; return 1; }',
-    `    [ "$(${K} get node "$name" ${condition('Ready')} 2>/dev/null)" = True ] || { NOT_OK="server $name ($ip) is not Ready"; return 1; }`,
-    ...(etcd
-      ? [
-          `    voter=$(${K} get node "$name" ${condition(APPLY_HEALTH.voterCondition)} 2>/dev/null) || voter=`,
-          `    [ "$voter" = True ] || { NOT_OK="the etcd member of server $name ($ip) is not a healthy voter (${APPLY_HEALTH.voterCondition}: \${voter:-none})"; return 1; }`,
-        ]
-      : []),
+    `    set -- $(printf '%s\\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')`,
+    '    [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }',
+    '    [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }',
+    ...(etcd ? [`    [ "\${3:-}" = True ] || { NOT_OK="the etcd member of server $1 ($ip) is not a healthy voter (${APPLY_HEALTH.voterCondition}: \${3:-none})"; return 1; }`] : []),
     '  done',
     `  [ "$(${K} get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (${APPLY_HEALTH.readyz})"; return 1; }`,
     '}',
@@ -181,6 +182,11 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `    ${K} drain "$ME" --ignore-daemonsets --delete-emptydir-data --timeout=${APPLY_DRAIN.seconds}s >&2 || { ${K} uncordon "$ME" >/dev/null 2>&1 || true; log "the drain of $ME did not finish in ${APPLY_DRAIN.seconds} s (a PodDisruptionBudget allows no eviction, or a pod does not stop): $ME uncordoned, nothing changed here"; exit 1; }`,
     '  fi',
     'fi',
+    '# An agent: its Node cordoned and drained from a server first (its kubelet\'s credentials read its own Node, drain nothing).',
+    'if [ "$ROLE" = agent ]; then',
+    '  ME=$(imds local-hostname)',
+    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME --ignore-daemonsets --delete-emptydir-data --timeout=${APPLY_DRAIN.seconds}s || kubectl uncordon $ME; nothing changed here"; exit 1; }`,
+    'fi',
     'printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
     'chmod 0600 "$CONFIG_FILE.new"',
     'mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"',
@@ -199,7 +205,15 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `  [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null`,
     '  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"',
     'else',
-    '  log "$NODE: config applied, $UNIT restarted"',
+    '  n=0',
+    '  ok=0',
+    `  until [ "$ok" -ge ${APPLY_GATE.stable} ]; do`,
+    '    n=$((n + 1))',
+    `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned; drain no other agent until it is"; exit 3; }`,
+    `    if [ "$(${s.agentKubectl} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]; then ok=$((ok + 1)); else ok=0; fi`,
+    `    [ "$ok" -ge ${APPLY_GATE.stable} ] || sleep ${APPLY_GATE.interval}`,
+    '  done',
+    '  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"',
     'fi',
     '',
   ];
