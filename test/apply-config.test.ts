@@ -245,7 +245,9 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     world = new World();
     world.instantSleep();
     const before = renderWith();
-    const after = renderWith((m) => addExtraArg(m.cluster.extension, 'kubelet-arg', 'max-pods=200'));
+    const after = renderWith((m) => {
+      for (const p of m.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', 'image-gc-low-threshold=71');
+    });
     expect(after.get('k3s/apply-config.sh')).toContain("'wk-1') IP='10.10.1.20'; ROLE=agent;");
     world.deployBase(after);
     writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
@@ -271,7 +273,7 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     const r = apply();
     expect(r.code, r.stderr).toBe(0);
     expect(node.read(config)).toBe(strip(after));
-    expect(node.read(config)).toContain('max-pods=200');
+    expect(node.read(config)).toContain('image-gc-low-threshold=71');
     expect(starts()).toBe(2);
     expect(lastLine(r.stderr)).toBe(`odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: uncordon it from a server (kubectl uncordon ${AGENT}), then the next agent may go`);
   }, 120_000);

@@ -29,10 +29,11 @@
  * - The gate is the datastore's health as well as Node Ready (APPLY_HEALTH): the local API server's `/readyz/etcd`
  *   check (kube-apiserver's storage check, a read of <prefix>/health through its storage client: k8s.io/apiserver
  *   pkg/server/options/etcd.go addEtcdHealthEndpoint, pkg/storage/storagebackend/factory/etcd3.go newETCD3Check; on
- *   Kine the read reaches its SQL database: k3s-io/kine pkg/server/get.go -> backend Get), and on embedded etcd every
- *   server's Node condition EtcdIsVoter True (k3s-io/k3s pkg/etcd/etcd.go manageLearners/setEtcdStatusCondition: the
- *   etcd leader sets it every 15 s per member from that member's Status, False with reason Unhealthy when it does not
- *   answer, MemberIsLearner, or NotAMember; RKE2 runs the same k3s etcd code). After the restart the gate must hold on
+ *   Kine the read reaches its SQL database: the Kine repository's pkg/server/get.go -> backend Get), and on embedded etcd
+ *   every server's Node condition EtcdIsVoter True (the family's shared etcd code, pkg/etcd/etcd.go
+ *   manageLearners/setEtcdStatusCondition, cited with its repository in each member's render.ts: the etcd leader sets
+ *   it every 15 s per member from that member's Status, False with reason Unhealthy when it does not answer,
+ *   MemberIsLearner, or NotAMember). After the restart the gate must hold on
  *   APPLY_GATE.stable polls in a row, longer than that 15 s tick, so a condition set before the restart cannot pass it.
  * - A schedulable server (no NoSchedule/NoExecute taint in its config) is drained before its restart (`kubectl drain`:
  *   evictions through the Eviction API, which PodDisruptionBudgets gate; bounded by --timeout) and uncordoned once the
@@ -53,7 +54,7 @@ const TAG = 'odp-apply-config';
 /**
  * How long a server waits for every server's Node to be Ready and the datastore healthy again after its restart
  * (tries × interval s), and how many passing polls in a row it needs: `stable` polls span more than the 15 s in which
- * the etcd leader refreshes EtcdIsVoter (k3s-io/k3s pkg/etcd/etcd.go manageTickerTime).
+ * the etcd leader refreshes EtcdIsVoter (the family's pkg/etcd/etcd.go manageTickerTime, 15 s).
  */
 export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
 
