@@ -92,6 +92,22 @@ const schedulable = (config: string): boolean => {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/**
+ * Shell lines polling `check` after the restart until it passes APPLY_GATE.stable times in a row (a status written
+ * before the restart cannot pass alone), bounded at APPLY_GATE.tries polls: then `failure` is logged and the script
+ * exits 3 (applied and restarted, the gate not passed).
+ */
+const stablePoll = (check: string, failure: string): string[] => [
+  '  n=0',
+  '  ok=0',
+  `  until [ "$ok" -ge ${APPLY_GATE.stable} ]; do`,
+  '    n=$((n + 1))',
+  `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "${failure}"; exit 3; }`,
+  `    if ${check}; then ok=$((ok + 1)); else ok=0; fi`,
+  `    [ "$ok" -ge ${APPLY_GATE.stable} ] || sleep ${APPLY_GATE.interval}`,
+  '  done',
+];
+
 export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): string | undefined {
   const fixed = m.pools.flatMap((p) => p.nodes.map((n) => ({ n, server: p.role === 'controlplane' })));
   if (fixed.length === 0) return undefined;
@@ -193,27 +209,16 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     'mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"',
     ...boundedStartLines('restart', '"$UNIT"', restartWhy, s.keys.title),
     'if [ "$ROLE" = server ]; then',
-    '  n=0',
-    '  ok=0',
     '  LEFT=',
     '  [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"',
-    `  until [ "$ok" -ge ${APPLY_GATE.stable} ]; do`,
-    '    n=$((n + 1))',
-    `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "$NOT_OK ${APPLY_GATE.tries * APPLY_GATE.interval} s after $NODE restarted: apply to no other server until it is$LEFT"; exit 3; }`,
-    '    if cluster_ok; then ok=$((ok + 1)); else ok=0; fi',
-    `    [ "$ok" -ge ${APPLY_GATE.stable} ] || sleep ${APPLY_GATE.interval}`,
-    '  done',
+    ...stablePoll('cluster_ok', `$NOT_OK ${APPLY_GATE.tries * APPLY_GATE.interval} s after $NODE restarted: apply to no other server until it is$LEFT`),
     `  [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null`,
     '  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"',
     'else',
-    '  n=0',
-    '  ok=0',
-    `  until [ "$ok" -ge ${APPLY_GATE.stable} ]; do`,
-    '    n=$((n + 1))',
-    `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned; drain no other agent until it is"; exit 3; }`,
-    `    if [ "$(${s.agentKubectl} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]; then ok=$((ok + 1)); else ok=0; fi`,
-    `    [ "$ok" -ge ${APPLY_GATE.stable} ] || sleep ${APPLY_GATE.interval}`,
-    '  done',
+    ...stablePoll(
+      `[ "$(${s.agentKubectl} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]`,
+      `$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned; drain no other agent until it is`,
+    ),
     '  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"',
     'fi',
     '',

@@ -107,10 +107,10 @@ mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
 timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'RKE2 is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server, or rke2-agent on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again'; else log 'systemctl restart of RKE2 failed'" (exit $rc)"; fi; exit 1; }
 if [ "$ROLE" = server ]; then
-  n=0
-  ok=0
   LEFT=
   [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"
+  n=0
+  ok=0
   until [ "$ok" -ge 3 ]; do
     n=$((n + 1))
     [ "$n" -le 60 ] || { log "$NOT_OK 600 s after $NODE restarted: apply to no other server until it is$LEFT"; exit 3; }
