@@ -19,9 +19,9 @@
  * Hardened (applycfg):
  * - One server at a time across operators: a server run holds a cluster-wide lock, the Lease kube-system/<APPLY_LOCK.name>,
  *   from before its first gate until it exits (a trap on EXIT deletes it when this run holds it). It is taken with
- *   `kubectl create`, which the API server refuses with AlreadyExists when the object exists (a create is a POST: the name
- *   is unique per namespace and the store's create is atomic; Kubernetes API concepts, "Resource versions" / "Conflicts",
- *   kubernetes.io/docs/reference/using-api/api-concepts). A Lease older than its leaseDurationSeconds (renewTime +
+ *   `kubectl create`, which the API server refuses with AlreadyExists when the object exists: its storage creates with
+ *   one transaction, If(key not found) Then(Put), and answers KeyExistsError otherwise (k8s.io/apiserver
+ *   pkg/storage/etcd3/store.go Create; the Kine repository's pkg/server/create.go serves that transaction on SQL). A Lease older than its leaseDurationSeconds (renewTime +
  *   duration: coordination.k8s.io/v1 Lease, k8s.io/api coordination/v1 types.go LeaseSpec) belongs to a run that died:
  *   it is taken over with `kubectl replace` carrying the resourceVersion read (a PUT with metadata.resourceVersion is
  *   refused with Conflict when the object changed since: optimistic concurrency, same page), so of two runs taking over
