@@ -21,11 +21,12 @@
  *   from before its first gate until it exits (a trap on EXIT deletes it when this run holds it). It is taken with
  *   `kubectl create`, which the API server refuses with AlreadyExists when the object exists: its storage creates with
  *   one transaction, If(key not found) Then(Put), and answers KeyExistsError otherwise (k8s.io/apiserver
- *   pkg/storage/etcd3/store.go Create; the Kine repository's pkg/server/create.go serves that transaction on SQL). A Lease older than its leaseDurationSeconds (renewTime +
- *   duration: coordination.k8s.io/v1 Lease, k8s.io/api coordination/v1 types.go LeaseSpec) belongs to a run that died:
- *   it is taken over with `kubectl replace` carrying the resourceVersion read (a PUT with metadata.resourceVersion is
- *   refused with Conflict when the object changed since: optimistic concurrency, same page), so of two runs taking over
- *   the same stale Lease one wins. The duration covers a whole run (APPLY_LOCK.seconds), so a live run never loses it.
+ *   pkg/storage/etcd3/store.go Create; the Kine repository's pkg/server/create.go serves that transaction on SQL).
+ *   A Lease older than its leaseDurationSeconds (renewTime + duration: coordination.k8s.io/v1 LeaseSpec, k8s.io/api
+ *   coordination/v1 types.go) belongs to a run that died: it is taken over with `kubectl replace` carrying the
+ *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
+ *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
+ *   one wins. The duration covers a whole run (APPLY_LOCK.seconds), so a live run never loses it.
  * - The gate is the datastore's health as well as Node Ready (APPLY_HEALTH): the local API server's `/readyz/etcd`
  *   check (kube-apiserver's storage check, a read of <prefix>/health through its storage client: k8s.io/apiserver
  *   pkg/server/options/etcd.go addEtcdHealthEndpoint, pkg/storage/storagebackend/factory/etcd3.go newETCD3Check; on
