@@ -6,10 +6,11 @@
  * is not Ready, and says the next may go only once every server is Ready again.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentModel } from '../generators/model/types.js';
-import { addExtraArg, fixtureSources, renderValidFixture } from './helpers.js';
+import { addExtraArg, fixtureSources, formatted, renderValidFixture } from './helpers.js';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
 
 interface Setup {
@@ -27,6 +28,13 @@ const SETUPS: Setup[] = [
 
 /** A cluster-wide setting changed (every server's config): cluster.<name>.extraArgs. */
 const changed = (m: EnvironmentModel): void => addExtraArg(m.cluster.extension, 'kube-apiserver-arg', 'request-timeout=301s');
+/**
+ * Servers that run workloads: their pool's own control-plane taint PreferNoSchedule (a taint of that key replaces the
+ * NoSchedule one the family adds when the environment has workers: rancher/config.ts nodeTaints).
+ */
+const serversSchedulable = (m: EnvironmentModel): void => {
+  for (const p of m.pools) if (p.role === 'controlplane') p.taints = [{ key: 'node-role.kubernetes.io/control-plane', effect: 'PreferNoSchedule' }];
+};
 const render = renderValidFixture;
 
 /** The fixtures' servers: cp-1..3 at 10.10.1.10..12. */
@@ -56,24 +64,36 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   });
   afterEach(() => world.cleanup());
 
+  const etcdJson = () => JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
+  const editMember = (i: number, v: Record<string, unknown>): void => {
+    const etcd = etcdJson();
+    Object.assign(etcd.members[i]!, v);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify(etcd));
+  };
+  const leases = (): Record<string, { holderIdentity: string }> => (existsSync(join(world.dir, 'leases.json')) ? JSON.parse(readFileSync(join(world.dir, 'leases.json'), 'utf8')) : {});
+  const holdLease = (holderIdentity: string, renewTime: string): void =>
+    writeFileSync(join(world.dir, 'leases.json'), JSON.stringify({ 'odp-apply-config': { holderIdentity, leaseDurationSeconds: 3600, acquireTime: renewTime, renewTime, resourceVersion: '7' } }));
+
   /** A running server as its first boot left it, with the config of `before`. */
-  function server(i: number): NodeBox {
+  function server(i: number, from = before, to = after): NodeBox {
     const [name, ip] = SERVERS[i]!;
     const node = world.node(host(ip), ip);
-    node.write(config, nodeConfig(before, name), 0o600);
+    node.write(config, nodeConfig(from, name), 0o600);
     node.write(`/etc/rancher/${s.name}/token`, 'a1b2'.repeat(16), 0o600);
     node.write(s.unitPath, `[Service]\nExecStart=/usr/local/bin/${s.name} server\n`);
     if (s.name === 'rke2') node.write('/var/lib/rancher/rke2/server/db/etcd/name', `${host(ip)}-0000000${i}`);
     node.stubBinary(`/usr/local/bin/${s.name}`);
     node.stubBinary(s.kubectl);
-    node.write('/root/apply-config.sh', after.get(`${s.name}/apply-config.sh`)!, 0o700);
+    node.write('/root/apply-config.sh', to.get(`${s.name}/apply-config.sh`)!, 0o700);
     expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
     return node;
   }
   const apply = (node: NodeBox, name: string) => node.run(`#!/bin/sh\nsh /root/apply-config.sh ${name}\n`);
   const starts = (node: NodeBox): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${node.hostname}.json`), 'utf8')) as { starts: number }).starts;
 
-  it('after the base stack update, each server in turn: the new config, a restart, every server Ready before the next; again: nothing to do', () => {
+  // Six runs of the script on three simulated servers, each a few dozen stub processes: more than the default minute on
+  // a loaded machine (nothing here waits on a clock: sleep returns at once).
+  it('after the base stack update, each server in turn: the new config, a restart, every server Ready before the next; again: nothing to do', { timeout: 300_000 }, () => {
     world.deployBase(after);
     const nodes = SERVERS.map((_, i) => server(i));
     for (const [i, node] of nodes.entries()) {
@@ -84,7 +104,14 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
       expect(node.read(config)).toBe(nodeConfig(after, name));
       expect(node.read(config)).toContain('request-timeout=301s');
       expect(starts(node)).toBe(2);
-      expect(lastLine(r.stderr)).toBe(`odp-apply-config: ${name}: config applied, ${s.unit} restarted, every server Ready: the next server may go`);
+      expect(lastLine(r.stderr)).toBe(`odp-apply-config: ${name}: config applied, ${s.unit} restarted, every server Ready and the datastore healthy: the next server may go`);
+      // The lock was held during the run and released at its end; the gate asked the datastore (and etcd's voters).
+      expect(leases()).toEqual({});
+      const calls = world.calls().filter((c) => c.startsWith(`${host(SERVERS[i]![1])} kubectl`));
+      expect(calls.some((c) => c.includes('create -f -'))).toBe(true);
+      expect(calls.some((c) => c.includes('get --raw /readyz/etcd'))).toBe(true);
+      // Its servers are tainted NoSchedule (the fixture has workers): nothing to drain.
+      expect(calls.some((c) => c.includes(' drain '))).toBe(false);
       const again = apply(node, name);
       expect(again.code).toBe(0);
       expect(lastLine(again.stderr)).toBe(`odp-apply-config: ${name} runs this config already: nothing to do`);
@@ -95,14 +122,85 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   it('refuses while another server is not Ready: nothing written, nothing restarted', () => {
     world.deployBase(after);
     const [first] = [server(0), server(1), server(2)];
-    const etcd = JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8'));
-    etcd.members[1].down = true;
-    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify(etcd));
+    editMember(1, { down: true });
     const r = apply(first!, 'cp-1');
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toBe(`odp-apply-config: server ${host('10.10.1.11')} (10.10.1.11) is not Ready: apply to one server at a time, the next once every server is Ready again; nothing changed here`);
+    expect(lastLine(r.stderr)).toBe(`odp-apply-config: server ${host('10.10.1.11')} (10.10.1.11) is not Ready: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here`);
     expect(first!.read(config)).toBe(nodeConfig(before, 'cp-1'));
     expect(starts(first!)).toBe(1);
+    expect(leases()).toEqual({});
+  });
+
+  it('refuses while the datastore is not healthy though every Node is Ready: an etcd member not a voter (RKE2) / PostgreSQL unreachable (K3s on Kine)', () => {
+    world.deployBase(after);
+    const [first] = [server(0), server(1), server(2)];
+    if (s.name === 'rke2') editMember(2, { learner: true });
+    else world.postgres({ host: 'db.example', user: 'k3s', password: 'x', up: false });
+    const r = apply(first!, 'cp-1');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(
+      s.name === 'rke2'
+        ? `odp-apply-config: the etcd member of server ${host('10.10.1.12')} (10.10.1.12) is not a healthy voter (EtcdIsVoter: False): apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here`
+        : "odp-apply-config: the datastore does not answer this server's API server (/readyz/etcd): apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here",
+    );
+    expect(first!.read(config)).toBe(nodeConfig(before, 'cp-1'));
+    expect(starts(first!)).toBe(1);
+  });
+
+  it('a second operator on another server while a run holds the lock: refused, nothing changed, the lock left to its holder', () => {
+    world.deployBase(after);
+    const [, second] = [server(0), server(1), server(2)];
+    holdLease('cp-1 on bastion pid 4242', '2099-01-01T00:00:00.000000Z');
+    const r = apply(second!, 'cp-2');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe('odp-apply-config: another server run holds the lock (Lease kube-system/odp-apply-config: cp-1 on bastion pid 4242, until 2099-01-01T01:00:00Z): apply to one server at a time; nothing changed here');
+    expect(second!.read(config)).toBe(nodeConfig(before, 'cp-2'));
+    expect(starts(second!)).toBe(1);
+    expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-1 on bastion pid 4242');
+  });
+
+  it('an expired lock (a run that died) is taken over with its resourceVersion, then released', () => {
+    world.deployBase(after);
+    const node = server(0);
+    holdLease('cp-3 on gone pid 1', '2020-01-01T00:00:00.000000Z');
+    const r = apply(node, 'cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('odp-apply-config: took over the expired lock of cp-3 on gone pid 1');
+    expect(node.read(config)).toBe(nodeConfig(after, 'cp-1'));
+    expect(world.calls().some((c) => c.includes('kubectl replace -f -'))).toBe(true);
+    expect(leases()).toEqual({});
+  });
+
+  it('a server whose Node stays not Ready after its restart: exit 3, the exact message, the lock released', () => {
+    world.deployBase(after);
+    world.shortPolls(60, 3);
+    const [first] = [server(0), server(1), server(2)];
+    writeFileSync(join(world.dir, 'not-ready-after-start.json'), JSON.stringify([host('10.10.1.10')]));
+    const r = apply(first!, 'cp-1');
+    expect(r.code).toBe(3);
+    expect(lastLine(r.stderr)).toBe(`odp-apply-config: server ${host('10.10.1.10')} (10.10.1.10) is not Ready 600 s after cp-1 restarted: apply to no other server until it is`);
+    expect(first!.read(config)).toBe(nodeConfig(after, 'cp-1'));
+    expect(starts(first!)).toBe(2);
+    expect(leases()).toEqual({});
+  });
+
+  it('a server that runs workloads (no NoSchedule taint) is drained before its restart and uncordoned after; a drain a PDB blocks uncordons it and changes nothing', () => {
+    const from = render(s.file, serversSchedulable);
+    const to = render(s.file, (m) => (serversSchedulable(m), changed(m)));
+    expect(to.get(`${s.name}/apply-config.sh`)).toContain('DRAIN=1');
+    world.deployBase(to);
+    const [first, second] = [server(0, from, to), server(1, from, to), server(2, from, to)];
+    const ok = apply(first!, 'cp-1');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(etcdJson().members[0]).toMatchObject({ drained: 1, cordoned: false });
+    editMember(1, { pdbBlocks: 'web-0' });
+    const blocked = apply(second!, 'cp-2');
+    expect(blocked.code).toBe(1);
+    expect(lastLine(blocked.stderr)).toBe(`odp-apply-config: the drain of ${host('10.10.1.11')} did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): ${host('10.10.1.11')} uncordoned, nothing changed here`);
+    expect(etcdJson().members[1]).toMatchObject({ cordoned: false });
+    expect(second!.read(config)).toBe(nodeConfig(from, 'cp-2'));
+    expect(starts(second!)).toBe(1);
+    expect(leases()).toEqual({});
   });
 
   it('refuses a parameter that is not this commit’s config (base stack not deployed yet), and the wrong node', () => {
@@ -118,4 +216,65 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     const none = apply(node, '');
     expect(none.code).toBe(2);
   });
+});
+
+/**
+ * A fixed K3s agent (the K3s-on-Kine fixture with its worker pool as one fixed node): its kubelet's credentials read its
+ * own Node only, so it is drained from a server first (the command the refusal prints), and after its restart it waits
+ * for its own Node Ready and says to uncordon it.
+ */
+describe('apply-config.sh: a fixed K3s agent', () => {
+  let world: World;
+  afterEach(() => world.cleanup());
+  const fixedWorker = (text: string): string => text.replace('    count: 1\n', '    nodes:\n      - { name: wk-1, ip: 10.10.1.20 }\n');
+  function renderWith(change?: (m: EnvironmentModel) => void): Map<string, string> {
+    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+    const next = new Map(sources);
+    const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
+    next.set(key, fixedWorker(next.get(key)!));
+    const r = prepareEnvironment(name, next);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    change?.(r.prepared.model);
+    return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+  }
+  const AGENT = host('10.10.1.20');
+  const config = '/etc/rancher/k3s/config.yaml';
+  const strip = (files: Map<string, string>): string => (files.get('k3s/wk-1.yaml') ?? '').replace(/^#.*\n/gm, '');
+
+  it('refuses while its Node is not cordoned (nothing changed); drained from a server, it applies and waits for its Node Ready', () => {
+    world = new World();
+    world.instantSleep();
+    const before = renderWith();
+    const after = renderWith((m) => {
+      for (const p of m.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', 'image-gc-low-threshold=71');
+    });
+    expect(after.get('k3s/apply-config.sh')).toContain("'wk-1') IP='10.10.1.20'; ROLE=agent;");
+    world.deployBase(after);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
+    const node = world.node(AGENT, '10.10.1.20');
+    node.write(config, strip(before), 0o600);
+    node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
+    node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
+    node.stubBinary('/usr/local/bin/k3s');
+    node.stubBinary('/usr/local/bin/kubectl');
+    node.write('/root/apply-config.sh', after.get('k3s/apply-config.sh')!, 0o700);
+    expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
+    const apply = () => node.run('#!/bin/sh\nsh /root/apply-config.sh wk-1\n');
+    const starts = (): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${AGENT}.json`), 'utf8')) as { starts: number }).starts;
+
+    const refused = apply();
+    expect(refused.code).toBe(1);
+    expect(lastLine(refused.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain ${AGENT} --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon ${AGENT}; nothing changed here`);
+    expect(node.read(config)).toBe(strip(before));
+    expect(starts()).toBe(1);
+
+    // The operator's drain from a server (the command printed), then the run on the agent.
+    expect(world.runScript(`#!/bin/sh\nkubectl drain ${AGENT} --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon ${AGENT}\n`).code).toBe(0);
+    const r = apply();
+    expect(r.code, r.stderr).toBe(0);
+    expect(node.read(config)).toBe(strip(after));
+    expect(node.read(config)).toContain('image-gc-low-threshold=71');
+    expect(starts()).toBe(2);
+    expect(lastLine(r.stderr)).toBe(`odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: uncordon it from a server (kubectl uncordon ${AGENT}), then the next agent may go`);
+  }, 120_000);
 });

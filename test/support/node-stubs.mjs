@@ -53,6 +53,13 @@
  *   --cluster-reset-restore-path=X` restores X (from the etcd-s3 bucket of the config, or a local path) as a new
  *   single-member cluster of this node; afterwards a peer starting on its old database is no member of it.
  * - aws s3 ls: the keys under a prefix of the world's tree (none: exit 1, as the CLI does).
+ * - apply-config.sh's gate: `get nodes` with each Node's Ready and EtcdIsVoter statuses (Ready False for a member
+ *   marked down or `notReady`; EtcdIsVoter, which the etcd leader sets (k3s-io/k3s pkg/etcd/etcd.go
+ *   setEtcdStatusCondition), False for one down or a `learner`, none on Kine: `kine: true`); `get --raw /readyz/etcd`
+ *   (kube-apiserver's storage check: fails while the world's PostgreSQL is down); Leases in kube-system (leases.json:
+ *   create refused with AlreadyExists, replace with a stale resourceVersion with Conflict, get -o jsonpath, delete);
+ *   drain (cordons; a member's `pdbBlocks` pod makes the evictions fail until --timeout) and uncordon; a Node's
+ *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json).
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
  *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
  *   `.status.nodeInfo.kubeletVersion` is the member's `kubelet`, the etcd pod's etcd container image its `etcdImage`
@@ -538,6 +545,13 @@ function startService(unit) {
     }
     writeJson(w('etcd.json'), etcd);
   }
+  // A Node that stays NotReady once its service started again (world not-ready-after-start.json: e.g. the new config
+  // keeps its kubelet from reporting Ready); its etcd member, if any, still answers.
+  if (readJson(w('not-ready-after-start.json'), []).includes(HOST)) {
+    const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
+    for (const m of etcd.members) if (m.nodeName === HOST) m.notReady = true;
+    writeJson(w('etcd.json'), etcd);
+  }
   writeJson(w(`nodes/${HOST}.json`), { ...state, starts: (readJson(w(`nodes/${HOST}.json`), {}).starts ?? 0) + 1 });
 }
 
@@ -586,7 +600,73 @@ function kubectl() {
     const name = args[gi + 2];
     const m = etcd.members.find((x) => x.nodeName === (args[gi + 1] === 'pod' ? name.replace(/^etcd-/, '') : name));
     if (!m) fail(1, `Error from server (NotFound): ${args[gi + 1]}s "${name}" not found`);
-    return process.stdout.write(m.down ? 'False' : 'True');
+    return process.stdout.write(m.down || (args[gi + 1] === 'node' && m.notReady) ? 'False' : 'True');
+  }
+  // A Node's spec.unschedulable (kubectl cordon/drain set it: `cordoned` in etcd.json), as an agent's kubelet reads its own.
+  if (gi !== -1 && args[gi + 1] === 'node' && opt('-o') === 'jsonpath={.spec.unschedulable}') {
+    const m = etcd.members.find((x) => x.nodeName === args[gi + 2]);
+    if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
+    return process.stdout.write(m.cordoned ? 'true' : '');
+  }
+  // kube-apiserver's storage check (`etcd`, on /healthz, /livez and /readyz): a read through its storage client. On
+  // Kine PostgreSQL the read reaches the database (world postgres.json `up: false`: it does not).
+  if (args[0] === 'get' && args[1] === '--raw' && args[2] === '/readyz/etcd') {
+    if (readJson(w('postgres.json'), { up: true }).up === false) fail(1, 'Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld\\nhealthz check failed") has prevented the request from succeeding');
+    return process.stdout.write('ok');
+  }
+  // Leases in kube-system (world leases.json): create refuses an existing name (AlreadyExists), replace a stale
+  // resourceVersion (Conflict), as the API server does for a POST and a PUT with metadata.resourceVersion.
+  const nsArgs = args[0] === '-n' ? args.slice(2) : args;
+  if (['create', 'replace'].includes(nsArgs[0]) && nsArgs[1] === '-f' && nsArgs[2] === '-') {
+    const doc = parse(readFileSync(0, 'utf8'));
+    if (doc.kind !== 'Lease') fail(1, `kubectl stub: only Leases are created here, not ${doc.kind}`);
+    const leases = readJson(w('leases.json'), {});
+    const name = doc.metadata.name;
+    const kind = 'leases.coordination.k8s.io';
+    const current = leases[name];
+    if (nsArgs[0] === 'create') {
+      if (current) fail(1, `Error from server (AlreadyExists): error when creating "STDIN": ${kind} "${name}" already exists`);
+      leases[name] = { ...doc.spec, resourceVersion: '1' };
+      writeJson(w('leases.json'), leases);
+      return process.stdout.write(`lease.coordination.k8s.io/${name} created\n`);
+    }
+    if (!current) fail(1, `Error from server (NotFound): error when replacing "STDIN": ${kind} "${name}" not found`);
+    if (doc.metadata.resourceVersion !== undefined && doc.metadata.resourceVersion !== current.resourceVersion)
+      fail(1, `Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    leases[name] = { ...doc.spec, resourceVersion: String(Number(current.resourceVersion) + 1) };
+    writeJson(w('leases.json'), leases);
+    return process.stdout.write(`lease.coordination.k8s.io/${name} replaced\n`);
+  }
+  if (nsArgs[1] === 'lease' && ['get', 'delete'].includes(nsArgs[0])) {
+    const leases = readJson(w('leases.json'), {});
+    const name = nsArgs[2];
+    const l = leases[name];
+    if (!l) fail(1, `Error from server (NotFound): leases.coordination.k8s.io "${name}" not found`);
+    if (nsArgs[0] === 'delete') {
+      delete leases[name];
+      writeJson(w('leases.json'), leases);
+      return process.stdout.write(`lease.coordination.k8s.io "${name}" deleted\n`);
+    }
+    const object = { metadata: { name, namespace: 'kube-system', resourceVersion: l.resourceVersion }, spec: l };
+    const path = (opt('-o') ?? '').replace(/^jsonpath=/, '');
+    return process.stdout.write(path.replace(/\{\.([A-Za-z.]+)\}/g, (_, p) => String(p.split('.').reduce((o, k) => o?.[k], object) ?? '')));
+  }
+  // kubectl drain (cordon, then evictions a PodDisruptionBudget may refuse: world etcd.json member `pdbBlocks`, until
+  // --timeout) and uncordon, of a server's Node; `cordoned` records spec.unschedulable.
+  if (args[0] === 'drain' || args[0] === 'uncordon') {
+    const m = etcd.members.find((x) => x.nodeName === args[1]);
+    if (!m) fail(1, `Error from server (NotFound): nodes "${args[1]}" not found`);
+    m.cordoned = args[0] === 'drain';
+    writeJson(w('etcd.json'), etcd);
+    if (args[0] === 'uncordon') return process.stdout.write(`node/${args[1]} uncordoned\n`);
+    process.stdout.write(`node/${args[1]} cordoned\n`);
+    if (m.pdbBlocks) {
+      process.stderr.write(`evicting pod apps/${m.pdbBlocks}\nerror when evicting pods/"${m.pdbBlocks}" -n "apps" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.\n`);
+      fail(1, `error: unable to drain node "${args[1]}" due to error: [error when evicting pods/"${m.pdbBlocks}" -n "apps": global timeout reached: ${opt('--timeout')}], continuing command...`);
+    }
+    m.drained = (m.drained ?? 0) + 1;
+    writeJson(w('etcd.json'), etcd);
+    return process.stdout.write(`node/${args[1]} drained\n`);
   }
   // The Node's kubelet version (`kubelet` of the member: the release its rke2 runs) and the etcd static pod's image
   // (`etcdImage`: the mirror pod of the manifest the kubelet last synced, old until the supervisor rewrote it).
@@ -636,6 +716,11 @@ function kubectl() {
       return process.stdout.write(`Member ${verb[2]} removed from cluster ${cluster}\n`);
     }
     fail(1, `unexpected etcdctl ${ctl.join(' ')}`);
+  }
+  // The same list with each Node's Ready and EtcdIsVoter statuses (apply-config.sh's gate: one read per poll).
+  if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').includes('EtcdIsVoter')) {
+    const status = (m) => `${m.down || m.notReady ? 'False' : 'True'} ${etcd.kine ? '' : m.down || m.learner ? 'False' : 'True'}`;
+    return process.stdout.write(etcd.members.filter((m) => m.node !== false).map((m) => `${m.nodeName} ${m.ip} ${status(m)}\n`).join(''));
   }
   if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').startsWith('jsonpath=')) return process.stdout.write(nodes().map(([n, ip]) => `${n} ${ip}\n`).join(''));
   if (args[0] === 'annotate' && args[1] === 'node' && args[3] === 'etcd.rke2.cattle.io/remove=true') {

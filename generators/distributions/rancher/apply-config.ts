@@ -15,10 +15,35 @@
  *
  * It applies only the value of its own rendering: the parameter's sha256 must be the one rendered here (the base stack
  * deployed from the same commit); a node already holding it is left alone (no restart).
+ *
+ * Hardened (applycfg):
+ * - One server at a time across operators: a server run holds a cluster-wide lock, the Lease kube-system/<APPLY_LOCK.name>,
+ *   from before its first gate until it exits (a trap on EXIT deletes it when this run holds it). It is taken with
+ *   `kubectl create`, which the API server refuses with AlreadyExists when the object exists: its storage creates with
+ *   one transaction, If(key not found) Then(Put), and answers KeyExistsError otherwise (k8s.io/apiserver
+ *   pkg/storage/etcd3/store.go Create; the Kine repository's pkg/server/create.go serves that transaction on SQL).
+ *   A Lease older than its leaseDurationSeconds (renewTime + duration: coordination.k8s.io/v1 LeaseSpec, k8s.io/api
+ *   coordination/v1 types.go) belongs to a run that died: it is taken over with `kubectl replace` carrying the
+ *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
+ *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
+ *   one wins. The duration covers a whole run (APPLY_LOCK.seconds), so a live run never loses it.
+ * - The gate is the datastore's health as well as Node Ready (APPLY_HEALTH): the local API server's `/readyz/etcd`
+ *   check (kube-apiserver's storage check, a read of <prefix>/health through its storage client: k8s.io/apiserver
+ *   pkg/server/options/etcd.go addEtcdHealthEndpoint, pkg/storage/storagebackend/factory/etcd3.go newETCD3Check; on
+ *   Kine the read reaches its SQL database: the Kine repository's pkg/server/get.go -> backend Get), and on embedded etcd
+ *   every server's Node condition EtcdIsVoter True (the family's shared etcd code, pkg/etcd/etcd.go
+ *   manageLearners/setEtcdStatusCondition, cited with its repository in each member's render.ts: the etcd leader sets
+ *   it every 15 s per member from that member's Status, False with reason Unhealthy when it does not answer,
+ *   MemberIsLearner, or NotAMember). After the restart the gate must hold on
+ *   APPLY_GATE.stable polls in a row, longer than that 15 s tick, so a condition set before the restart cannot pass it.
+ * - A schedulable server (no NoSchedule/NoExecute taint in its config) is drained before its restart (`kubectl drain`:
+ *   evictions through the Eviction API, which PodDisruptionBudgets gate; bounded by --timeout) and uncordoned once the
+ *   gate passes again; a drain that does not finish uncordons it and changes nothing.
  */
 import type { EnvironmentModel, Node } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
 import { createHash } from 'node:crypto';
+import { parseYamlStream } from '../../lib/yaml.js';
 import { boundedStartLines, bootScriptOf, shQuote } from './boot.js';
 import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
@@ -27,8 +52,27 @@ import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 export const APPLY_CONFIG_SCRIPT = 'apply-config.sh';
 const TAG = 'odp-apply-config';
 
-/** How long a server waits for every server's Node to be Ready again after its restart: GATE_TRIES × GATE_INTERVAL s. */
-export const APPLY_GATE = { tries: 60, interval: 10 } as const;
+/**
+ * How long a server waits for every server's Node to be Ready and the datastore healthy again after its restart
+ * (tries × interval s), and how many passing polls in a row it needs: `stable` polls span more than the 15 s in which
+ * the etcd leader refreshes EtcdIsVoter (the family's pkg/etcd/etcd.go manageTickerTime, 15 s).
+ */
+export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
+
+/** The drain of a schedulable server before its restart: bounded (kubectl drain --timeout), PDBs honoured (evictions). */
+export const APPLY_DRAIN = { seconds: 600 } as const;
+
+/**
+ * The cluster-wide lock of a server run: a coordination.k8s.io/v1 Lease in kube-system. Its duration covers a whole run
+ * (the bounded restart, the drain and the gate), so only a run that died leaves one that has expired.
+ */
+export const APPLY_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', seconds: 3600 } as const;
+
+/** What the gate reads (see the header for the sources). */
+export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
+
+/** kubectl arguments listing every Node as `<name> <InternalIP> <Ready status> <EtcdIsVoter status>` lines (one read per poll). */
+const NODE_HEALTH_LIST = `get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="${APPLY_HEALTH.voterCondition}")].status}{"\\n"}{end}'`;
 
 export interface ApplyConfigSpec {
   keys: Pick<RancherKeys, 'name' | 'title' | 'unit'>;
@@ -36,9 +80,34 @@ export interface ApplyConfigSpec {
   config(n: Node): string;
   /** The kubectl command line on a server, with its admin kubeconfig. */
   kubectl: string;
+  /** The kubectl command line on an agent, with its kubelet's kubeconfig (the Node authorizer: its own Node only). */
+  agentKubectl: string;
 }
 
+/** Taint effects that keep workloads off a node (a server so tainted runs none: nothing to drain). */
+const NO_WORKLOADS = /:(NoSchedule|NoExecute)$/;
+const schedulable = (config: string): boolean => {
+  const taints = (parseYamlStream(config)[0] as Record<string, unknown> | undefined)?.['node-taint'];
+  return !(Array.isArray(taints) && taints.some((t) => NO_WORKLOADS.test(String(t))));
+};
+
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Shell lines polling `check` after the restart until it passes APPLY_GATE.stable times in a row (a status written
+ * before the restart cannot pass alone), bounded at APPLY_GATE.tries polls: then `failure` is logged and the script
+ * exits 3 (applied and restarted, the gate not passed).
+ */
+const stablePoll = (check: string, failure: string): string[] => [
+  '  n=0',
+  '  ok=0',
+  `  until [ "$ok" -ge ${APPLY_GATE.stable} ]; do`,
+  '    n=$((n + 1))',
+  `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "${failure}"; exit 3; }`,
+  `    if ${check}; then ok=$((ok + 1)); else ok=0; fi`,
+  `    [ "$ok" -ge ${APPLY_GATE.stable} ] || sleep ${APPLY_GATE.interval}`,
+  '  done',
+];
 
 export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): string | undefined {
   const fixed = m.pools.flatMap((p) => p.nodes.map((n) => ({ n, server: p.role === 'controlplane' })));
@@ -47,16 +116,26 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
   const servers = fixed.filter((f) => f.server).map((f) => f.n.ip);
   const cases = fixed.map(({ n, server }) => {
     const param = shellValue('ssm-name', configParameterName(s.keys, m, n), `nodePools[].nodes[${n.name}]`);
-    return `  ${shQuote(n.name)}) IP=${shQuote(n.ip)}; ROLE=${server ? 'server' : 'agent'}; PARAM=${shQuote(param)}; SHA=${sha256(configFileText(s.config(n)))} ;;`;
+    const drain = server && schedulable(s.config(n)) ? 1 : 0;
+    return `  ${shQuote(n.name)}) IP=${shQuote(n.ip)}; ROLE=${server ? 'server' : 'agent'}; DRAIN=${drain}; PARAM=${shQuote(param)}; SHA=${sha256(configFileText(s.config(n)))} ;;`;
   });
   const head = [
     '#!/bin/sh',
     `# odp-gitops: apply environment ${m.name}'s current ${s.keys.title} config to one running fixed node, as root on it:`,
     `#   sh ${APPLY_CONFIG_SCRIPT} <node>`,
-    '# Servers one at a time: it refuses while any server is not Ready and waits until all are Ready again after its',
-    '# restart. The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
+    '# Servers one at a time: a server run holds the Lease ' + `${APPLY_LOCK.namespace}/${APPLY_LOCK.name}` + ', refuses while any server is not Ready or the',
+    '# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.',
+    '# The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
+    '# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.',
+    '# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;',
+    '# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.',
   ];
-  const ready = `${s.kubectl} get node "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'`;
+  const etcd = m.cluster.datastore.type === 'etcd';
+  const K = s.kubectl;
+  const condition = (type: string) => `-o jsonpath='{.status.conditions[?(@.type=="${type}")].status}'`;
+  const L = APPLY_LOCK;
+  const lease = `${K} -n ${L.namespace}`;
+  const restartWhy = `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again`;
   const body = [
     `CONFIG_FILE=${path}`,
     'NODE=${1:-}',
@@ -71,31 +150,77 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     'if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d\' \' -f1)" = "$SHA" ]; then log "$NODE runs this config already: nothing to do"; exit 0; fi',
     `UNIT=${s.keys.unit('agent')}`,
     `[ "$ROLE" = agent ] || UNIT=${s.keys.unit('server')}`,
-    '# Every server Ready (its Node, found by address), asked through this server\'s API server.',
-    'servers_ready() {',
+    '# The Node of an address (its InternalIP).',
+    `node_of() { ${K} ${NODE_ADDRESS_LIST} 2>/dev/null | awk -v ip="$1" '$2 == ip { print $1 }'; }`,
+    `# The gate, asked through this server's API server: every server's Node Ready${etcd ? ` and its etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}, and the datastore`,
+    `# answering this API server (${APPLY_HEALTH.readyz}${etcd ? '' : `: Kine's read of its ${m.cluster.datastore.type === 'kine-postgres' ? 'PostgreSQL database' : 'SQLite file'}`}). NOT_OK says what is not.`,
+    'cluster_ok() {',
+    `  nodes=$(${K} ${NODE_HEALTH_LIST} 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }`,
     `  for ip in ${servers.join(' ')}; do`,
-    `    name=$(${s.kubectl} ${NODE_ADDRESS_LIST} 2>/dev/null | awk -v ip="$ip" '$2 == ip { print $1 }')`,
-    '    [ -n "$name" ] || { NOT_READY=$ip; return 1; }',
-    `    [ "$(${ready} 2>/dev/null)" = True ] || { NOT_READY="$name ($ip)"; return 1; }`,
+    `    set -- $(printf '%s\\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')`,
+    '    [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }',
+    '    [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }',
+    ...(etcd ? [`    [ "\${3:-}" = True ] || { NOT_OK="the etcd member of server $1 ($ip) is not a healthy voter (${APPLY_HEALTH.voterCondition}: \${3:-none})"; return 1; }`] : []),
     '  done',
+    `  [ "$(${K} get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (${APPLY_HEALTH.readyz})"; return 1; }`,
+    '}',
+    `# The cluster-wide lock of server runs: the Lease ${L.namespace}/${L.name}, created (refused when it exists: one holder), or`,
+    '# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.',
+    'LOCKED=',
+    `HOLDER="$NODE on $(hostname) pid $$"`,
+    'lease_doc() {',
+    `  printf 'apiVersion: coordination.k8s.io/v1\\nkind: Lease\\nmetadata:\\n  name: ${L.name}\\n  namespace: ${L.namespace}\\n'`,
+    `  [ -z "$1" ] || printf '  resourceVersion: "%s"\\n' "$1"`,
+    `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "$2"`,
+    '}',
+    'lock() {',
+    "  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)",
+    `  if lease_doc '' "$now" | ${K} create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi`,
+    `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease ${L.namespace}/${L.name}) through this server's API server: nothing changed here"; exit 1; }`,
+    '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
+    '  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))',
+    `  [ "$(date -u +%s)" -ge "$until_s" ] || { log "another server run holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)): apply to one server at a time; nothing changed here"; exit 1; }`,
+    `  lease_doc "$rv" "$now" | ${K} replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,
+    '  LOCKED=1',
+    '  log "took over the expired lock of $holder"',
+    '}',
+    'unlock() {',
+    '  [ -n "$LOCKED" ] || return 0',
+    `  [ "$(${lease} get lease ${L.name} -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && ${lease} delete lease ${L.name} >/dev/null 2>&1 || true`,
     '}',
     'if [ "$ROLE" = server ]; then',
-    `  servers_ready || { log "server $NOT_READY is not Ready: apply to one server at a time, the next once every server is Ready again; nothing changed here"; exit 1; }`,
+    '  trap unlock EXIT',
+    "  trap 'exit 129' HUP",
+    "  trap 'exit 130' INT",
+    "  trap 'exit 143' TERM",
+    '  lock',
+    '  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }',
+    '  ME=$(node_of "$IP")',
+    '  if [ "$DRAIN" = 1 ]; then',
+    `    ${K} drain "$ME" --ignore-daemonsets --delete-emptydir-data --timeout=${APPLY_DRAIN.seconds}s >&2 || { ${K} uncordon "$ME" >/dev/null 2>&1 || true; log "the drain of $ME did not finish in ${APPLY_DRAIN.seconds} s (a PodDisruptionBudget allows no eviction, or a pod does not stop): $ME uncordoned, nothing changed here"; exit 1; }`,
+    '  fi',
+    'fi',
+    '# An agent: its Node cordoned and drained from a server first (its kubelet\'s credentials read its own Node, drain nothing).',
+    'if [ "$ROLE" = agent ]; then',
+    '  ME=$(imds local-hostname)',
+    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME --ignore-daemonsets --delete-emptydir-data --timeout=${APPLY_DRAIN.seconds}s || kubectl uncordon $ME; nothing changed here"; exit 1; }`,
     'fi',
     'printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
     'chmod 0600 "$CONFIG_FILE.new"',
     'mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"',
-    ...boundedStartLines('restart', '"$UNIT"', `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again`, s.keys.title),
+    ...boundedStartLines('restart', '"$UNIT"', restartWhy, s.keys.title),
     'if [ "$ROLE" = server ]; then',
-    '  n=0',
-    `  until servers_ready; do`,
-    '    n=$((n + 1))',
-    `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "server $NOT_READY is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after $NODE restarted: apply to no other server until it is"; exit 1; }`,
-    `    sleep ${APPLY_GATE.interval}`,
-    '  done',
-    '  log "$NODE: config applied, $UNIT restarted, every server Ready: the next server may go"',
+    '  LEFT=',
+    '  [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"',
+    ...stablePoll('cluster_ok', `$NOT_OK ${APPLY_GATE.tries * APPLY_GATE.interval} s after $NODE restarted: apply to no other server until it is$LEFT`),
+    `  [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null`,
+    '  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"',
     'else',
-    '  log "$NODE: config applied, $UNIT restarted"',
+    ...stablePoll(
+      `[ "$(${s.agentKubectl} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]`,
+      `$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned; drain no other agent until it is`,
+    ),
+    '  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"',
     'fi',
     '',
   ];

@@ -52,8 +52,24 @@ export interface NodeImpact {
   status: 'added' | 'removed' | 'changed';
   headline: NodeAction | 'new node' | 'removed node';
   actions: NodeAction[];
-  reasons: { path: string; action: NodeAction; steps?: string[] }[];
+  reasons: { path: string; action: NodeAction; steps?: string[]; configMoved?: boolean }[];
 }
+
+/** Whether user data writes the node's config file (before nodeupdate, a fixed node's did; since, its parameter holds it). */
+function writesConfig(text: string | undefined, path: string): boolean {
+  if (text === undefined) return false;
+  const data = (parseYamlStream(text)[0] ?? {}) as { write_files?: { path: string }[] };
+  return (data.write_files ?? []).some((f) => f.path === path);
+}
+
+/**
+ * The one-time transition of a fixed node whose config left its user data for its base-stack parameter: the nodes stack
+ * stops and starts it once (user data changed: "Some interruptions", CloudFormation one server at a time along the
+ * DependsOn chain), and nothing is to be done on it: the running node keeps its config.yaml, the same text as the
+ * parameter, and only a replacement's first boot reads the parameter.
+ */
+const configMovedText = (keys: RancherKeys, node: string): string =>
+  `nothing by hand: the nodes stack update stops and starts ${node} once (CloudFormation, one server at a time along the DependsOn chain) with user data that no longer carries its config; the running node keeps ${configPath(keys)}, the same config as its new SSM parameter, which only a replacement's first boot reads (any other change of its boot script in the same merge still takes a replacement)`;
 
 /** The key a distribution of this family adds to an environment's diff (only when a node changed). */
 export type RancherDiffEntries<Name extends string> = { [K in Name]?: NodeImpact[] };
@@ -93,7 +109,10 @@ export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<st
     const to = fileValue(head.get(ud), f);
     if (from !== undefined && to !== undefined && from !== to) reasons.push({ path: f.what, action: 'rebuild', steps: f.steps(from, to) });
   }
-  if (userDataRest(base.get(ud), configPath(keys)) !== userDataRest(head.get(ud), configPath(keys))) reasons.push({ path: 'user-data', action: 'replace' });
+  if (userDataRest(base.get(ud), configPath(keys)) !== userDataRest(head.get(ud), configPath(keys))) {
+    const moved = writesConfig(base.get(ud), configPath(keys)) && head.has(ud) && !writesConfig(head.get(ud), configPath(keys));
+    reasons.push(moved ? { path: 'user-data (the config moved to its SSM parameter)', action: 'replace', configMoved: true } : { path: 'user-data', action: 'replace' });
+  }
   if (reasons.length === 0) return undefined;
   const actions = NODE_ACTION_ORDER.filter((a) => reasons.some((r) => r.action === a));
   return { node, status: 'changed', headline: actions[0]!, actions, reasons };
@@ -110,9 +129,13 @@ export function nodeImpacts(keys: RancherKeys, base: ReadonlyMap<string, string>
   return [...nodes].sort().flatMap((n) => nodeImpact(keys, n, base, head) ?? []);
 }
 
+/** What an action of one impact takes: a fixed node's one-time config move is no replacement (configMovedText). */
+const actionText = (keys: RancherKeys, i: NodeImpact, a: NodeAction): string =>
+  a === 'replace' && !i.pool && i.reasons.some((r) => r.configMoved) ? configMovedText(keys, i.node) : nodeActionText(keys)[a];
+
 export const nodeImpactLines = (keys: RancherKeys, i: NodeImpact): string[] => [
   `${i.node}: ${i.headline}${i.actions.length > 1 ? ` (then ${i.actions.slice(1).join(', ')})` : ''}`,
-  ...i.actions.map((a) => `    ${a}: ${nodeActionText(keys)[a]}`),
+  ...i.actions.map((a) => `    ${a}: ${actionText(keys, i, a)}`),
   ...i.reasons.map((r) => `    ${r.path}: ${r.action}`),
 ];
 
@@ -125,7 +148,7 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   const host = i.address ?? i.node;
   const effect: Record<NodeImpact['headline'], string> = {
     rebuild: 'cluster rebuild (a setting fixed at creation changed)',
-    replace: 'replaced (new user data runs at first boot only)',
+    replace: !i.pool && i.reasons.some((r) => r.configMoved) ? 'stopped and started once by the nodes stack (its config moves to its SSM parameter)' : 'replaced (new user data runs at first boot only)',
     restart: i.pool ? `instances replaced by ones booting the new ${cfg}` : `service restarts with the new ${cfg}`,
     relabel: 'labels or taints change (kubectl)',
     'new node': 'new node: joins with its user data',
@@ -151,7 +174,9 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   // nodes[].replacement (a new logical id: infra/aws/stacks.ts), the README's replacement runbook.
   if (i.actions.includes('replace'))
     commands.push(
-      i.pool
+      !i.pool && i.reasons.some((r) => r.configMoved)
+        ? configMovedText(keys, i.node)
+        : i.pool
         ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new user data)`
         : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}), or replace the node with a reviewed change (README "Replacing a lost fixed node": deploy.sh terminate-node ${i.node}, its cluster-side step, then raise nodes[].replacement); do not terminate the instance otherwise — nothing else relaunches a fixed node`,
     );
@@ -198,7 +223,7 @@ export function rancherDiff(keys: RancherKeys): DistributionDiff {
       markdown: (e) => {
         if (!of(e).length) return [];
         const rows = ['| node | impact | what it takes |', '|---|---|---|'];
-        for (const n of of(e)) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => nodeActionText(keys)[a]).join('; then ') || '—'} |`);
+        for (const n of of(e)) rows.push(`| ${code(n.node)} | **${n.headline}** | ${n.actions.map((a) => actionText(keys, n, a)).join('; then ') || '—'} |`);
         return [[`**${keys.title} impact**`, '', ...rows, '']];
       },
       rollout: (e) => ({ steps: of(e).map((i) => rolloutStep(keys, e.env, i)) }),

@@ -39,8 +39,11 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
     ];
   });
   // A running fixed node's way to a new config (../rancher/apply-config.ts): its boot read the parameter once. kubectl and
-  // kubeconfig: rancher/rke2-docs@9477b7b1 docs/cluster_access.md:6,11 (ETCD_UPGRADE_GATE).
-  const apply = applyConfigScript(m, { keys: RKE2_KEYS, kubectl: `KUBECONFIG=${ETCD_UPGRADE_GATE.kubeconfig} ${ETCD_UPGRADE_GATE.kubectl}`, config: (n) => toYaml(rke2Config(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
+  // kubeconfig: rancher/rke2-docs@9477b7b1 docs/cluster_access.md:6,11 (ETCD_UPGRADE_GATE). An agent's kubelet kubeconfig:
+  // <data-dir>/agent/kubelet.kubeconfig (the family's shared agent code: pkg/agent/config/config.go get(), kubeconfigKubelet),
+  // data dir /var/lib/rancher/rke2. The gate's EtcdIsVoter: the family's shared etcd code (pkg/etcd/etcd.go
+  // setEtcdStatusCondition), which RKE2's managed etcd runs (rancher/rke2 imports it for its servers).
+  const apply = applyConfigScript(m, { keys: RKE2_KEYS, kubectl: `KUBECONFIG=${ETCD_UPGRADE_GATE.kubeconfig} ${ETCD_UPGRADE_GATE.kubectl}`, agentKubectl: `KUBECONFIG=/var/lib/rancher/rke2/agent/kubelet.kubeconfig ${ETCD_UPGRADE_GATE.kubectl}`, config: (n) => toYaml(rke2Config(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
   if (apply) files.push({ path: `${RKE2_DIR}/${APPLY_CONFIG_SCRIPT}`, content: apply, inputs: [['name'], ['cluster'], ['nodePools']] });
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
   const server = { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` };

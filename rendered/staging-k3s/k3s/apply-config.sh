@@ -3,8 +3,12 @@
 # Regenerate: npm run synth -- --env staging-k3s   (inputs and their hashes: rendered/staging-k3s/.provenance.json)
 # odp-gitops: apply environment staging-k3s's current K3s config to one running fixed node, as root on it:
 #   sh apply-config.sh <node>
-# Servers one at a time: it refuses while any server is not Ready and waits until all are Ready again after its
-# restart. The config comes from the node's SSM parameter (the base stack, deployed from this commit).
+# Servers one at a time: a server run holds the Lease kube-system/odp-apply-config, refuses while any server is not Ready or the
+# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.
+# The config comes from the node's SSM parameter (the base stack, deployed from this commit).
+# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.
+# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;
+# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.
 set -eu
 umask 077
 log() { echo "odp-apply-config: $*" >&2; }
@@ -30,9 +34,9 @@ command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 CONFIG_FILE=/etc/rancher/k3s/config.yaml
 NODE=${1:-}
 case "$NODE" in
-  'stg-k3s-server-1') IP='10.21.1.10'; ROLE=server; PARAM='/odp/staging-k3s/k3s/config/stg-k3s-server-1'; SHA=02820364ed4b69f6e8935e273495555455932787f2d9ce69ea94c9df82b841f6 ;;
-  'stg-k3s-server-2') IP='10.21.2.10'; ROLE=server; PARAM='/odp/staging-k3s/k3s/config/stg-k3s-server-2'; SHA=3f94c7469b9c2a78cb3e382f6ade20c9bbac62f98c71e49d2bd21004286d1953 ;;
-  'stg-k3s-server-3') IP='10.21.3.10'; ROLE=server; PARAM='/odp/staging-k3s/k3s/config/stg-k3s-server-3'; SHA=dabdf3c76d8a3c510f6e73f3b2d06bd6352da122afc7f88ceb5d54ce9b3991c9 ;;
+  'stg-k3s-server-1') IP='10.21.1.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-k3s/k3s/config/stg-k3s-server-1'; SHA=02820364ed4b69f6e8935e273495555455932787f2d9ce69ea94c9df82b841f6 ;;
+  'stg-k3s-server-2') IP='10.21.2.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-k3s/k3s/config/stg-k3s-server-2'; SHA=3f94c7469b9c2a78cb3e382f6ade20c9bbac62f98c71e49d2bd21004286d1953 ;;
+  'stg-k3s-server-3') IP='10.21.3.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-k3s/k3s/config/stg-k3s-server-3'; SHA=dabdf3c76d8a3c510f6e73f3b2d06bd6352da122afc7f88ceb5d54ce9b3991c9 ;;
   *) log 'usage: sh apply-config.sh <node>; nodes: stg-k3s-server-1, stg-k3s-server-2, stg-k3s-server-3'; exit 2 ;;
 esac
 HERE=$(imds local-ipv4)
@@ -42,16 +46,59 @@ NEW=$(ssm_parameter "$PARAM")
 if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d' ' -f1)" = "$SHA" ]; then log "$NODE runs this config already: nothing to do"; exit 0; fi
 UNIT=k3s-agent
 [ "$ROLE" = agent ] || UNIT=k3s
-# Every server Ready (its Node, found by address), asked through this server's API server.
-servers_ready() {
+# The Node of an address (its InternalIP).
+node_of() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null | awk -v ip="$1" '$2 == ip { print $1 }'; }
+# The gate, asked through this server's API server: every server's Node Ready, and the datastore
+# answering this API server (/readyz/etcd: Kine's read of its PostgreSQL database). NOT_OK says what is not.
+cluster_ok() {
+  nodes=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="EtcdIsVoter")].status}{"\n"}{end}' 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }
   for ip in 10.21.1.10 10.21.2.10 10.21.3.10; do
-    name=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null | awk -v ip="$ip" '$2 == ip { print $1 }')
-    [ -n "$name" ] || { NOT_READY=$ip; return 1; }
-    [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || { NOT_READY="$name ($ip)"; return 1; }
+    set -- $(printf '%s\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')
+    [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }
+    [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }
   done
+  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (/readyz/etcd)"; return 1; }
+}
+# The cluster-wide lock of server runs: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
+# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
+LOCKED=
+HOLDER="$NODE on $(hostname) pid $$"
+lease_doc() {
+  printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
+  [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
+  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "$2"
+}
+lock() {
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+  if lease_doc '' "$now" | KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi
+  held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
+  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
+  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  [ "$(date -u +%s)" -ge "$until_s" ] || { log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)): apply to one server at a time; nothing changed here"; exit 1; }
+  lease_doc "$rv" "$now" | KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
+  LOCKED=1
+  log "took over the expired lock of $holder"
+}
+unlock() {
+  [ -n "$LOCKED" ] || return 0
+  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
 }
 if [ "$ROLE" = server ]; then
-  servers_ready || { log "server $NOT_READY is not Ready: apply to one server at a time, the next once every server is Ready again; nothing changed here"; exit 1; }
+  trap unlock EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  lock
+  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }
+  ME=$(node_of "$IP")
+  if [ "$DRAIN" = 1 ]; then
+    KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl drain "$ME" --ignore-daemonsets --delete-emptydir-data --timeout=600s >&2 || { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl uncordon "$ME" >/dev/null 2>&1 || true; log "the drain of $ME did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): $ME uncordoned, nothing changed here"; exit 1; }
+  fi
+fi
+# An agent: its Node cordoned and drained from a server first (its kubelet's credentials read its own Node, drain nothing).
+if [ "$ROLE" = agent ]; then
+  ME=$(imds local-hostname)
+  [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon $ME; nothing changed here"; exit 1; }
 fi
 printf '%s\n' "$NEW" > "$CONFIG_FILE.new"
 chmod 0600 "$CONFIG_FILE.new"
@@ -59,13 +106,26 @@ mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
 timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'K3s is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again'; else log 'systemctl restart of K3s failed'" (exit $rc)"; fi; exit 1; }
 if [ "$ROLE" = server ]; then
+  LEFT=
+  [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"
   n=0
-  until servers_ready; do
+  ok=0
+  until [ "$ok" -ge 3 ]; do
     n=$((n + 1))
-    [ "$n" -le 60 ] || { log "server $NOT_READY is not Ready 600 s after $NODE restarted: apply to no other server until it is"; exit 1; }
-    sleep 10
+    [ "$n" -le 60 ] || { log "$NOT_OK 600 s after $NODE restarted: apply to no other server until it is$LEFT"; exit 3; }
+    if cluster_ok; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -ge 3 ] || sleep 10
   done
-  log "$NODE: config applied, $UNIT restarted, every server Ready: the next server may go"
+  [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl uncordon "$ME" >/dev/null
+  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"
 else
-  log "$NODE: config applied, $UNIT restarted"
+  n=0
+  ok=0
+  until [ "$ok" -ge 3 ]; do
+    n=$((n + 1))
+    [ "$n" -le 60 ] || { log "$NODE (Node $ME) is not Ready 600 s after its restart: it stays cordoned; drain no other agent until it is"; exit 3; }
+    if [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -ge 3 ] || sleep 10
+  done
+  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"
 fi

@@ -3,8 +3,12 @@
 # Regenerate: npm run synth -- --env staging-rke2   (inputs and their hashes: rendered/staging-rke2/.provenance.json)
 # odp-gitops: apply environment staging-rke2's current RKE2 config to one running fixed node, as root on it:
 #   sh apply-config.sh <node>
-# Servers one at a time: it refuses while any server is not Ready and waits until all are Ready again after its
-# restart. The config comes from the node's SSM parameter (the base stack, deployed from this commit).
+# Servers one at a time: a server run holds the Lease kube-system/odp-apply-config, refuses while any server is not Ready or the
+# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.
+# The config comes from the node's SSM parameter (the base stack, deployed from this commit).
+# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.
+# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;
+# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.
 set -eu
 umask 077
 log() { echo "odp-apply-config: $*" >&2; }
@@ -30,9 +34,9 @@ command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 CONFIG_FILE=/etc/rancher/rke2/config.yaml
 NODE=${1:-}
 case "$NODE" in
-  'stg-rke2-server-1') IP='10.22.1.10'; ROLE=server; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-1'; SHA=a312b3bd47889dec76f730874efe1c06eedcf50c8786100c566b3658297ec591 ;;
-  'stg-rke2-server-2') IP='10.22.2.10'; ROLE=server; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-2'; SHA=d47fc6989e6449e9d7bd09e41455cc5562848d5595e21f669205a87b36e3b5c2 ;;
-  'stg-rke2-server-3') IP='10.22.3.10'; ROLE=server; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-3'; SHA=1d3eaae21e244d84ed00e7686a7070d323144c9c5834aec97699e5b15b11bc46 ;;
+  'stg-rke2-server-1') IP='10.22.1.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-1'; SHA=a312b3bd47889dec76f730874efe1c06eedcf50c8786100c566b3658297ec591 ;;
+  'stg-rke2-server-2') IP='10.22.2.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-2'; SHA=d47fc6989e6449e9d7bd09e41455cc5562848d5595e21f669205a87b36e3b5c2 ;;
+  'stg-rke2-server-3') IP='10.22.3.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-3'; SHA=1d3eaae21e244d84ed00e7686a7070d323144c9c5834aec97699e5b15b11bc46 ;;
   *) log 'usage: sh apply-config.sh <node>; nodes: stg-rke2-server-1, stg-rke2-server-2, stg-rke2-server-3'; exit 2 ;;
 esac
 HERE=$(imds local-ipv4)
@@ -42,16 +46,60 @@ NEW=$(ssm_parameter "$PARAM")
 if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d' ' -f1)" = "$SHA" ]; then log "$NODE runs this config already: nothing to do"; exit 0; fi
 UNIT=rke2-agent
 [ "$ROLE" = agent ] || UNIT=rke2-server
-# Every server Ready (its Node, found by address), asked through this server's API server.
-servers_ready() {
+# The Node of an address (its InternalIP).
+node_of() { KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null | awk -v ip="$1" '$2 == ip { print $1 }'; }
+# The gate, asked through this server's API server: every server's Node Ready and its etcd member a healthy voter (EtcdIsVoter), and the datastore
+# answering this API server (/readyz/etcd). NOT_OK says what is not.
+cluster_ok() {
+  nodes=$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="EtcdIsVoter")].status}{"\n"}{end}' 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }
   for ip in 10.22.1.10 10.22.2.10 10.22.3.10; do
-    name=$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null | awk -v ip="$ip" '$2 == ip { print $1 }')
-    [ -n "$name" ] || { NOT_READY=$ip; return 1; }
-    [ "$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl get node "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || { NOT_READY="$name ($ip)"; return 1; }
+    set -- $(printf '%s\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')
+    [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }
+    [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }
+    [ "${3:-}" = True ] || { NOT_OK="the etcd member of server $1 ($ip) is not a healthy voter (EtcdIsVoter: ${3:-none})"; return 1; }
   done
+  [ "$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (/readyz/etcd)"; return 1; }
+}
+# The cluster-wide lock of server runs: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
+# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
+LOCKED=
+HOLDER="$NODE on $(hostname) pid $$"
+lease_doc() {
+  printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
+  [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
+  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "$2"
+}
+lock() {
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+  if lease_doc '' "$now" | KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi
+  held=$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
+  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
+  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  [ "$(date -u +%s)" -ge "$until_s" ] || { log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)): apply to one server at a time; nothing changed here"; exit 1; }
+  lease_doc "$rv" "$now" | KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
+  LOCKED=1
+  log "took over the expired lock of $holder"
+}
+unlock() {
+  [ -n "$LOCKED" ] || return 0
+  [ "$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
 }
 if [ "$ROLE" = server ]; then
-  servers_ready || { log "server $NOT_READY is not Ready: apply to one server at a time, the next once every server is Ready again; nothing changed here"; exit 1; }
+  trap unlock EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  lock
+  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }
+  ME=$(node_of "$IP")
+  if [ "$DRAIN" = 1 ]; then
+    KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl drain "$ME" --ignore-daemonsets --delete-emptydir-data --timeout=600s >&2 || { KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl uncordon "$ME" >/dev/null 2>&1 || true; log "the drain of $ME did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): $ME uncordoned, nothing changed here"; exit 1; }
+  fi
+fi
+# An agent: its Node cordoned and drained from a server first (its kubelet's credentials read its own Node, drain nothing).
+if [ "$ROLE" = agent ]; then
+  ME=$(imds local-hostname)
+  [ "$(KUBECONFIG=/var/lib/rancher/rke2/agent/kubelet.kubeconfig /var/lib/rancher/rke2/bin/kubectl get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon $ME; nothing changed here"; exit 1; }
 fi
 printf '%s\n' "$NEW" > "$CONFIG_FILE.new"
 chmod 0600 "$CONFIG_FILE.new"
@@ -59,13 +107,26 @@ mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
 timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'RKE2 is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server, or rke2-agent on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again'; else log 'systemctl restart of RKE2 failed'" (exit $rc)"; fi; exit 1; }
 if [ "$ROLE" = server ]; then
+  LEFT=
+  [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"
   n=0
-  until servers_ready; do
+  ok=0
+  until [ "$ok" -ge 3 ]; do
     n=$((n + 1))
-    [ "$n" -le 60 ] || { log "server $NOT_READY is not Ready 600 s after $NODE restarted: apply to no other server until it is"; exit 1; }
-    sleep 10
+    [ "$n" -le 60 ] || { log "$NOT_OK 600 s after $NODE restarted: apply to no other server until it is$LEFT"; exit 3; }
+    if cluster_ok; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -ge 3 ] || sleep 10
   done
-  log "$NODE: config applied, $UNIT restarted, every server Ready: the next server may go"
+  [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl uncordon "$ME" >/dev/null
+  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"
 else
-  log "$NODE: config applied, $UNIT restarted"
+  n=0
+  ok=0
+  until [ "$ok" -ge 3 ]; do
+    n=$((n + 1))
+    [ "$n" -le 60 ] || { log "$NODE (Node $ME) is not Ready 600 s after its restart: it stays cordoned; drain no other agent until it is"; exit 3; }
+    if [ "$(KUBECONFIG=/var/lib/rancher/rke2/agent/kubelet.kubeconfig /var/lib/rancher/rke2/bin/kubectl get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -ge 3 ] || sleep 10
+  done
+  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"
 fi
