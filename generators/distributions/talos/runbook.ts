@@ -94,7 +94,9 @@ const END_OF_LOOP = ['unreached', '[ -z "$UNREACHED" ] || exit 1'];
  * cordoned still fails it (K8sAllNodesReadyAssertion and K8sAllNodesSchedulableAssertion list every Node:
  * pkg/cluster/check/kubernetes.go:216-260; default.go:25-81), and so does a listed node whose Talos API or kubelet
  * does not answer (default.go:140-196). What it gives up, a Talos member with no Node, is the restore's concern: its
- * health check keeps discovery (restoreScript).
+ * health check keeps discovery (restoreScript). The gate runs after every change and, through `ready`, before the first
+ * one (the cluster must be healthy before a node is changed or goes down): a control plane or a Node that is down fails
+ * it, so the per-node loop never changes a node past a node it could not reach (controlPlaneLines).
  */
 function gateLines(m: EnvironmentModel): string[] {
   const cps = m.controlPlaneNodes;
@@ -194,10 +196,8 @@ function kubeconfigLines(m: EnvironmentModel): string[] {
  * T@v1.12.11 internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer.go:238-256 / 236-254, no CordonAndDrainNode;
  * only Upgrade has it, :425-436), and `talosctl reboot` has no --drain in 1.12 (1.13's --drain defaults to false:
  * cmd/talosctl/cmd/talos/reboot.go:142-143). So apply_node drains itself, the way every kubectl and every talosctl can:
- * see DRAIN_NODE. `talosctl upgrade` needs none: the Upgrade sequence cordons and drains through the eviction API
- * (CordonAndDrainNode, v1alpha1_sequencer_tasks.go:837-868; pkg/kubernetes/kubernetes.go:39-40, 239-318: a budget's 429
- * retried every 5 s, for at most DrainTimeout = 5 minutes, after which the upgrade goes on), and talosctl 1.13 drains
- * client-side first (--drain defaults to true, upgrade.go:368-369, 148-153).
+ * see DRAIN_NODE. So does upgrade_node: `talosctl upgrade` drains too, but on a node running 1.12 that drain gives up
+ * after 5 minutes and the node reboots through the budget (release.ts upgradeDrainOnBudget, with the sources).
  */
 const IMMEDIATE_REFUSED = "can't be applied in immediate mode";
 
