@@ -251,7 +251,8 @@ describe('(b) golden: a Talos and Kubernetes version change', () => {
 
   it('a pool’s nodes are a loop over the pool label, not a placeholder', () => {
     const pool = leadOf(text).split('\n').find((l) => l.startsWith('1. `workers (pool)`'))!;
-    expect(pool).toContain("for NODE in $(kubectl get nodes -l node.opendev.dev/pool=workers -o jsonpath='{.items[*].status.addresses[?(@.type==\"InternalIP\")].address}'); do talosctl apply-config --nodes \"$NODE\"");
+    expect(pool).toContain("for NODE in $(kubectl get nodes -l node.opendev.dev/pool=workers -o jsonpath='{.items[*].status.addresses[?(@.type==\"InternalIP\")].address}'); do kubectl drain ");
+    expect(pool).toContain('&& talosctl apply-config --nodes "$NODE"');
     expect(text).not.toContain('<each node');
   });
 });

@@ -495,7 +495,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(f.nodes['10.10.1.50']!.config).toBeUndefined();
   });
 
-  it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {
+  it("the README's per-node upgrade step of the fixed GPU worker runs: drained, upgraded, uncordoned, then its new config; its health check goes through a control plane", () => {
     setFleet(fleet(false));
     const { model } = rendered();
     const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
@@ -504,6 +504,11 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const r = run(['set -e', ...step.lines].join('\n'));
     expect(r.code, r.stderr).toBe(0);
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
+    // Drained, upgraded with the config it runs, uncordoned; then its new config (an older Talos refuses a newer one's).
+    expect(state().nodes['10.10.1.50']!.config).toBe(`config of gpu-1 (${NEW})\n`);
+    expect(state().nodes['10.10.1.50']!.cordoned).toBeUndefined();
+    const order = calls().filter((c) => /^(kubectl (drain|uncordon)|talosctl (upgrade|apply-config)) /.test(c)).map((c) => c.split(' ').slice(0, 2).join(' '));
+    expect(order).toStrictEqual(['kubectl drain', 'talosctl upgrade', 'kubectl uncordon', 'talosctl apply-config']);
   });
 
   it('upgrade-k8s: a dry run, then the upgrade, through the first control plane that answers; talos-join.sh then joins the waiting instances', () => {
