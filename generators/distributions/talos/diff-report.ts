@@ -42,6 +42,9 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${nodeRef(t.node, t.address)} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${nodeRef(t.node, t.address)}`, `talosctl reset --nodes ${n}`];
   const out: string[] = [];
   const a = new Set(t.actions);
+  // A pool is never upgraded in place (runbook.ts poolUpgradeLines): the new installer comes with a new AMI in its launch
+  // template, whose instance refresh replaces the instances; their replacements get the new config when they join.
+  if (t.pool && a.has('upgrade')) return [`the nodes stack update (the new AMI) replaces its instances through an instance refresh; join the replacements: sh rendered/${env}/aws/talos-join.sh ${t.node}`];
   // Staged, then a reboot talosctl waits out (runbook.ts APPLY_NODE): `--mode auto` returns with the reboot only
   // scheduled, and a health check right after it can pass on the node still up.
   // Drained first: a Talos reboot stops the pods without evicting them (only an upgrade drains: runbook.ts APPLY_NODE).
