@@ -249,9 +249,10 @@ describe('(b) golden: a Talos and Kubernetes version change', () => {
     expect(lead).toContain('Control planes one at a time: the next only once etcd and the API are healthy again');
   });
 
-  it('a pool’s nodes are a loop over the pool label, not a placeholder', () => {
+  it('a pool is never upgraded in place: its instance refresh replaces it, talos-join.sh joins the replacements', () => {
     const pool = leadOf(text).split('\n').find((l) => l.startsWith('1. `workers (pool)`'))!;
-    expect(pool).toContain("for NODE in $(kubectl get nodes -l node.opendev.dev/pool=workers -o jsonpath='{.items[*].status.addresses[?(@.type==\"InternalIP\")].address}'); do talosctl apply-config --nodes \"$NODE\"");
+    expect(pool).toContain('the nodes stack update (the new AMI) replaces its instances through an instance refresh; join the replacements: sh rendered/upgrade/aws/talos-join.sh workers');
+    expect(pool).not.toContain('talosctl upgrade');
     expect(text).not.toContain('<each node');
   });
 });

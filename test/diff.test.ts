@@ -107,9 +107,13 @@ describe('Talos impact per node', () => {
     expect(d.envs[0]!.talos.map((t) => [t.node, t.headline, t.actions])).toStrictEqual(NODES.map((n) => [n, 'upgrade', ['upgrade']]));
     expect(d.totals.talos.upgrade).toBe(3);
     expect(formatText(d, ctx)).toContain('prod-cp-1: upgrade');
-    expect(formatMarkdown(d, ctx)).toContain(
-      '| `prod-cp-1` | **upgrade** | `talosctl apply-config --nodes prod-cp-1 --file $HOME/.odp/prod/prod-cp-1.yaml`, then `talosctl upgrade --nodes prod-cp-1 --image ghcr.io/siderolabs/installer:v1.13.9` |',
-    );
+    // Drained, upgraded with the config it runs, uncordoned; then the new config (1.12 refuses a 1.13 config's fields).
+    const row = formatMarkdown(d, ctx).split('\n').find((l) => l.startsWith('| `prod-cp-1` | **upgrade** |'))!;
+    const at = (text: string) => row.indexOf(text);
+    expect(at('`kubectl drain ')).toBeGreaterThan(0);
+    expect(at('`kubectl drain ')).toBeLessThan(at('`talosctl upgrade --nodes prod-cp-1 --image ghcr.io/siderolabs/installer:v1.13.9 (with the config it runs)`'));
+    expect(at('`talosctl upgrade --nodes prod-cp-1')).toBeLessThan(at('`kubectl uncordon '));
+    expect(at('`kubectl uncordon ')).toBeLessThan(at('`talosctl apply-config --nodes prod-cp-1 --file $HOME/.odp/prod/prod-cp-1.yaml`'));
   });
 
   it('a schematic change (installer image of another schematic) is an upgrade', () => {
@@ -168,9 +172,11 @@ describe('Talos impact per node', () => {
     const t = d.envs[0]!.talos[0]!;
     const commands = nodeCommands('e', t);
     // Drained first (a Talos reboot stops pods without evicting them), uncordoned after.
-    expect(commands[0]).toMatch(/^kubectl drain \S.* --ignore-daemonsets --delete-emptydir-data --force --timeout=5m$/);
-    expect(commands[3]).toMatch(/^kubectl uncordon /);
-    expect(commands.slice(1, 3)).toStrictEqual([`talosctl apply-config --nodes ${t.address ?? t.node} --file $HOME/.odp/e/${t.node}.yaml --mode staged`, `talosctl reboot --nodes ${t.address ?? t.node} (waits until it is back)`]);
+    // The upgrade first, with the config the node runs (drained, uncordoned), then the new config staged and rebooted.
+    expect(commands[1]).toMatch(/^talosctl upgrade --nodes \S+ --image \S+:v1\.13\.10 \(with the config it runs\)$/);
+    for (const i of [0, 3]) expect(commands[i]).toMatch(/^kubectl drain \S.* --ignore-daemonsets --delete-emptydir-data --force --timeout=5m$/);
+    for (const i of [2, 6]) expect(commands[i]).toMatch(/^kubectl uncordon /);
+    expect(commands.slice(4, 6)).toStrictEqual([`talosctl apply-config --nodes ${t.address ?? t.node} --file $HOME/.odp/e/${t.node}.yaml --mode staged`, `talosctl reboot --nodes ${t.address ?? t.node} (waits until it is back)`]);
     expect(commands.join('\n')).not.toContain('--mode auto');
   });
 

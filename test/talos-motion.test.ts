@@ -35,8 +35,8 @@ function prepared(edit: (text: string) => string = (t) => t) {
   sources.set(`environments/${ENV}.yaml`, edit(sources.get(`environments/${ENV}.yaml`)!));
   return prepareEnvironment(ENV, sources);
 }
-function rendered() {
-  const r = prepared();
+function rendered(edit?: (text: string) => string) {
+  const r = prepared(edit);
   if (!r.prepared) throw new Error(formatted(r).join('\n'));
   return { model: r.prepared.model, files: new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content])) };
 }
@@ -45,7 +45,7 @@ interface Fleet {
   version: string;
   /** The API servers' Kubernetes version. */
   api: string;
-  nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string }>;
+  nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string; unreachable?: boolean; cordoned?: boolean; nextOs?: string }>;
   instances: Record<string, { group: string; ip: string; state: string; old?: boolean; bootsAfter?: number }>;
   events?: string[];
   unsafe?: string[];
@@ -64,6 +64,10 @@ interface Fleet {
   /** Minutes passed; a failed health check waited its --wait-timeout, and why it failed. */
   clock?: number;
   healthFailures?: string[];
+  /** Configs a node refused because they were rendered for a newer Talos minor than it runs. */
+  refusedConfigs?: string[];
+  /** Nodes a 1.12 upgrade rebooted with pods a budget kept (its own drain gave up after 5 minutes). */
+  upgradedThroughBudget?: string[];
 }
 
 /** The cluster at the old version, both pools' old instances InService, and (merged) their replacements waiting. */
@@ -274,14 +278,14 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
 
   // The upgrade script's config push (runbook.ts APPLY_NODE): with `--mode auto` to every node at once, a config that
   // also changed a field Talos cannot apply live rebooted cp-1, cp-2 and cp-3 within seconds of each other.
-  it('upgrade with a config that also needs a reboot: each node staged and rebooted alone (talosctl reboot waits), gated, before the upgrades', () => {
+  it('upgrade with a config that also needs a reboot: each node upgraded, then its new config staged and the node rebooted alone (talosctl reboot waits), gated', () => {
     setFleet({ ...fleet(true), rebootOnApply: true });
     const r = run(runbookScript(rendered().model, 'upgrade'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.10: its config cannot be applied live (talosctl said why above): drained, staged, then rebooted (talosctl reboot waits until it is back)');
     const f = state();
     expect(f.unsafe).toBeUndefined();
-    expect(f.events!.filter((e) => /^(reboot|upgrade) (cp|gpu)/.test(e))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot gpu-1', 'upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
+    expect(f.events!.filter((e) => /^(reboot|upgrade) (cp|gpu)/.test(e))).toStrictEqual(['upgrade cp-1', 'reboot cp-1', 'upgrade cp-2', 'reboot cp-2', 'upgrade cp-3', 'reboot cp-3', 'upgrade gpu-1', 'reboot gpu-1']);
     expect(f.nodes['10.10.1.11']!.config).toBe(`config of cp-2 (${NEW})\n`);
     expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})` && !n.down)).toBe(true);
   });
@@ -294,6 +298,63 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const f = state();
     expect(f.events!.filter((e) => e.startsWith('upgrade ') || e.startsWith('join '))).toStrictEqual(['upgrade cp-1']);
     expect(f.unsafe).toBeUndefined();
+  });
+
+  // A Talos version change: the old machined parses an applied config strictly and refuses one rendered for a newer
+  // minor (1.13's flannel kubeNetworkPoliciesEnabled here: release.ts TALOS_UPGRADE_ORDER). The script pushed every new
+  // config before upgrading anything: on a 1.12 cluster it stopped at the first node, and nothing was ever upgraded.
+  it('1.12 → 1.13: each fixed node upgraded first with the config it runs, then given the 1.13 config; none sent to a node still on 1.12', () => {
+    const f0 = fleet(true);
+    for (const n of Object.values(f0.nodes)) if (!n.maintenance) n.os = 'Talos (v1.12.11)';
+    setFleet(f0);
+    const { model, files } = rendered();
+    // The premise: the 1.13 configs carry a field 1.12 does not know.
+    expect(files.get('talos/cp-1.yaml')).toContain('kubeNetworkPoliciesEnabled: true');
+    const r = run(runbookScript(model, 'upgrade'));
+    expect(r.code, r.stderr).toBe(0);
+    const f = state();
+    expect(f.refusedConfigs).toBeUndefined();
+    const order = calls().filter((c) => /^talosctl (upgrade|apply-config) --nodes 10\.10\.1\.(10|11|12|50) /.test(c)).map((c) => c.split(' ').slice(1, 4).join(' '));
+    expect(order).toStrictEqual(['10', '11', '12', '50'].flatMap((n) => [`upgrade --nodes 10.10.1.${n}`, `apply-config --nodes 10.10.1.${n}`]));
+    for (const [ip, name] of [['10.10.1.10', 'cp-1'], ['10.10.1.50', 'gpu-1']] as const) expect(f.nodes[ip]!.config).toBe(`config of ${name} (${NEW})\n`);
+    expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
+  });
+
+  it('the apply script run before the upgrade (1.13 configs, 1.12 nodes): the node refuses it, changing nothing; the script stops saying to run the upgrade script', () => {
+    const f0 = fleet(false);
+    for (const n of Object.values(f0.nodes)) n.os = 'Talos (v1.12.11)';
+    setFleet(f0);
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown keys found during decoding');
+    expect(r.stderr).toContain('odp-talos-apply: 10.10.1.10: this config is for a newer Talos than the node runs (talosctl said why above): the upgrade script upgrades a node first, then applies its config');
+    expect(Object.values(state().nodes).every((n) => n.config === undefined)).toBe(true);
+  });
+
+  // talosctl upgrade drains the node itself. On a node running 1.12 (the legacy upgrade API) Talos' drain gives up after
+  // 5 minutes and the upgrade reboots the node through the budget; on 1.13 talosctl's drain fails and leaves the node
+  // cordoned with the new image installed (release.ts upgradeDrainOnBudget). The script drains first with kubectl.
+  it.each([
+    ['v1.12.10', 'v1.12.11'],
+    ['v1.13.8', 'v1.13.9'],
+  ])('upgrade from %s: a budget that allows no eviction on the GPU node stops the script before its upgrade; the node uncordoned, not rebooted', (from, to) => {
+    const f0 = withPods(fleet(true), 2);
+    for (const n of Object.values(f0.nodes)) if (!n.maintenance) n.os = `Talos (${from})`;
+    setFleet({ ...f0, version: to });
+    const r = run(runbookScript(rendered((t) => t.replace(`talosVersion: ${NEW}`, `talosVersion: ${to}`)).model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.50 (gpu-1): not drained within 5m: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned, not upgraded.');
+    const f = state();
+    expect(f.upgradedThroughBudget).toBeUndefined();
+    expect(f.rebootedWithPods).toBeUndefined();
+    expect(f.events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3']);
+    expect(f.nodes['10.10.1.50']).toMatchObject({ os: `Talos (${from})` });
+    expect(f.nodes['10.10.1.50']!.cordoned).toBeUndefined();
+    expect(f.nodes['10.10.1.50']!.nextOs).toBeUndefined();
+    expect(f.pods!.filter((p) => p.app === 'web').map((p) => p.node).sort()).toStrictEqual(['gpu-1', 'i-old-general-amd64-0']);
+    // Every node it upgraded was drained first and uncordoned once back.
+    expect(calls().filter((c) => c.startsWith('kubectl drain ')).map((c) => c.split(' ')[2])).toStrictEqual(['cp-1', 'cp-2', 'cp-3', 'gpu-1']);
+    expect(Object.values(f.nodes).some((n) => n.cordoned)).toBe(false);
   });
 
   // With `--mode auto` the apply returned with the reboot only scheduled; the gate passed on the node still up (etcd
@@ -369,15 +430,42 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(calls().filter((c) => c.startsWith('talosctl health')).at(-1)).toBe('talosctl health --wait-timeout 10m --control-plane-nodes 10.10.1.10,10.10.1.11,10.10.1.12 --worker-nodes 10.10.1.50,10.10.1.25,10.10.1.26,10.10.1.35,10.10.1.36 --nodes 10.10.1.10');
   });
 
-  it('the first control plane unreachable: the kubeconfig comes through the next one; the script stops at its apply, naming it, before any drain or reboot', () => {
+  // Every talosctl call goes through the talosconfig's endpoints, every control plane (the setup's `config endpoint`):
+  // with the first one down the scripts still reach the cluster. The loop names the node it cannot reach and skips it;
+  // the next gate fails (etcd on every control plane) and stops the run before any node is changed or goes down.
+  it.each(['upgrade', 'apply'] as const)('%s with the first control plane down: the cluster reached through another, the node named and skipped, the first gate stops the run before any change', (phase) => {
     const f0 = fleet(false);
-    (f0.nodes['10.10.1.10'] as { unreachable?: boolean }).unreachable = true;
-    setFleet({ ...f0, rebootOnApply: true });
-    const r = run(runbookScript(rendered().model, 'upgrade'));
+    Object.assign(f0.nodes['10.10.1.10']!, { unreachable: true, etcd: 'Down' });
+    setFleet({ ...withPods(f0, 1), rebootOnApply: true });
+    const r = run(runbookScript(rendered().model, phase));
     expect(r.code).toBe(1);
+    expect(calls()).toContain('talosctl config endpoint 10.10.1.10 10.10.1.11 10.10.1.12');
     expect(calls()).toContain(`talosctl kubeconfig --merge=false --force ${home}/.odp/${ENV}/kubeconfig --nodes 10.10.1.11`);
-    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.10: its config was not applied (talosctl said why above)');
-    expect(calls().some((c) => c.startsWith('kubectl drain') || c.startsWith('talosctl reboot') || c.startsWith('talosctl upgrade '))).toBe(false);
+    expect(r.stderr).toContain(`odp-talos-${phase}: cp-1 (10.10.1.10): its Talos API does not answer through any control plane: skipped, nothing done to it`);
+    expect(r.stderr).toContain(`odp-talos-${phase}: control plane cp-1 (10.10.1.10): its etcd has no leader, or its Talos API does not answer`);
+    expect(r.stderr).toContain(`odp-talos-${phase}: not reached, nothing done to them: cp-1; run this script again once they answer`);
+    // Gated before cp-2 was touched: nothing applied, drained, rebooted or upgraded.
+    expect(calls().some((c) => /^talosctl apply-config --nodes \S+ --file \S+ --mode/.test(c) || c.startsWith('kubectl drain') || c.startsWith('talosctl reboot') || c.startsWith('talosctl upgrade '))).toBe(false);
+    expect(state().events ?? []).toStrictEqual([]);
+  });
+
+  it('upgrade-k8s with the first control plane down: through the next one', () => {
+    const f0 = fleet(false);
+    Object.assign(f0.nodes['10.10.1.10']!, { unreachable: true });
+    setFleet({ ...f0, api: '1.34.5' });
+    const r = run(runbookScript(rendered().model, 'upgrade-k8s'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade-k8s'))).toStrictEqual(['talosctl upgrade-k8s --to 1.35.2 --dry-run --nodes 10.10.1.11', 'talosctl upgrade-k8s --to 1.35.2 --nodes 10.10.1.11']);
+  });
+
+  it('the talosconfig with the first control plane as its only endpoint, and that one down: talosctl reaches nothing (the stub as talosctl)', () => {
+    const f0 = fleet(false);
+    Object.assign(f0.nodes['10.10.1.10']!, { unreachable: true });
+    setFleet(f0);
+    const r = run('talosctl config endpoint 10.10.1.10 && talosctl version --nodes 10.10.1.11');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('connection refused');
+    expect(run('talosctl config endpoint 10.10.1.10 10.10.1.11 && talosctl version --nodes 10.10.1.12').code).toBe(0);
   });
 
   // kubectl in the apply and upgrade scripts read the shell's KUBECONFIG: another cluster's listed none of the pools'
@@ -407,7 +495,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(f.nodes['10.10.1.50']!.config).toBeUndefined();
   });
 
-  it("the README's per-node upgrade step of the fixed GPU worker runs: its health check goes through a control plane", () => {
+  it("the README's per-node upgrade step of the fixed GPU worker runs: drained, upgraded, uncordoned, then its new config; its health check goes through a control plane", () => {
     setFleet(fleet(false));
     const { model } = rendered();
     const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
@@ -416,14 +504,19 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const r = run(['set -e', ...step.lines].join('\n'));
     expect(r.code, r.stderr).toBe(0);
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
+    // Drained, upgraded with the config it runs, uncordoned; then its new config (an older Talos refuses a newer one's).
+    expect(state().nodes['10.10.1.50']!.config).toBe(`config of gpu-1 (${NEW})\n`);
+    expect(state().nodes['10.10.1.50']!.cordoned).toBeUndefined();
+    const order = calls().filter((c) => /^(kubectl (drain|uncordon)|talosctl (upgrade|apply-config)) /.test(c)).map((c) => c.split(' ').slice(0, 2).join(' '));
+    expect(order).toStrictEqual(['kubectl drain', 'talosctl upgrade', 'kubectl uncordon', 'talosctl apply-config']);
   });
 
-  it('upgrade-k8s: a dry run, then the upgrade, through the first control plane; talos-join.sh then joins the waiting instances', () => {
+  it('upgrade-k8s: a dry run, then the upgrade, through the first control plane that answers; talos-join.sh then joins the waiting instances', () => {
     setFleet({ ...fleet(true), api: '1.34.5' });
     const r = run(runbookScript(rendered().model, 'upgrade-k8s'));
     expect(r.code, r.stderr).toBe(0);
     expect(state().events).toStrictEqual(['upgrade-k8s dry-run 1.35.2', 'upgrade-k8s 1.35.2']);
-    expect(calls().filter((c) => c.startsWith('talosctl upgrade-k8s'))).toStrictEqual(['talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2 --dry-run', 'talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2']);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade-k8s'))).toStrictEqual(['talosctl upgrade-k8s --to 1.35.2 --dry-run --nodes 10.10.1.10', 'talosctl upgrade-k8s --to 1.35.2 --nodes 10.10.1.10']);
     mkdirSync(join(home, '.odp', ENV), { recursive: true });
     writeFileSync(join(home, '.odp', ENV, 'talosconfig'), 'talosconfig\n');
     const join2 = run(`sh rendered/${ENV}/aws/talos-join.sh general-arm64`);

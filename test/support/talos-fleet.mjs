@@ -47,6 +47,19 @@
  *   replacement not launched, else Successful.
  *   ec2 describe-instances: the instance's private address.
  *   `gen config … -o FILE` refuses an existing FILE without --force (cmd/talosctl/cmd/mgmt/gen/gen.go:32-41).
+ * - talosctl endpoints: `config endpoint A B …` sets the talosconfig's endpoints (kept in fleet.endpoints); every later
+ *   call goes through one that is up (the round-robin resolver over all of them, shuffled, uses only connections that
+ *   are up: pkg/machinery/client/resolver/roundrobin.go:64-104) and fails "connection refused" when none is.
+ * - A config rendered for a newer Talos minor than the node runs carries a field the older machined does not know (the
+ *   fixture's flannel kubeNetworkPoliciesEnabled, new in 1.13): `apply-config` (--dry-run too) refuses it as a whole,
+ *   InvalidArgument "unknown keys found during decoding" (T@v1.12.11 configloader/internal/decoder/decoder.go:74,
+ *   196-198; v1alpha1_server.go:208-210); refusals are recorded in `refusedConfigs`.
+ * - `upgrade` drains the node first, by the version it runs (release.ts upgradeDrainOnBudget): a 1.12 node drains
+ *   itself (legacy MachineService.Upgrade) and after 5 minutes reboots with a pod a budget kept (recorded in
+ *   `upgradedThroughBudget`; unmanaged pods are skipped, stopped by the reboot); a 1.13 node is drained by talosctl
+ *   (kubectl's drain library: Force) and a budget that blocks fails the command, the node left cordoned, not rebooted,
+ *   the new image installed for its next boot (cmd/talosctl/cmd/talos/upgrade.go:148-166). A Node cordoned before the
+ *   upgrade stays cordoned (Talos uncordons only what it cordoned: controllers/k8s/node_apply.go:466-489).
  * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
  *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
@@ -67,7 +80,7 @@ const write = (path, text) => {
 
 function talosctl() {
   const ips = (opt('--nodes') ?? '').split(',').filter(Boolean);
-  const positional = args.filter((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets', '--to', '--control-plane-nodes', '--worker-nodes'].includes(args[i - 1]));
+  const positional = args.filter((a, i) => !a.startsWith('-') && !['--nodes', '--image', '--file', '--mode', '--wait-timeout', '--talosconfig', '-o', '--output-types', '--with-secrets', '--to', '--control-plane-nodes', '--worker-nodes', '--endpoints'].includes(args[i - 1]));
   const verb = positional[0];
   const refused = (ip) => fail(1, `rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
   const node = (ip) => (f.nodes[ip] && !f.nodes[ip].unreachable ? f.nodes[ip] : refused(ip));
@@ -102,7 +115,16 @@ function talosctl() {
     if (existsSync(out) && !args.includes('--force') && !args.includes('-f')) fail(1, `file "${out}" already exists, use --force to overwrite`);
     return write(out, 'talosconfig\n');
   }
-  if (verb === 'config') return;
+  if (verb === 'config') {
+    if (positional[1] === 'endpoint') f.endpoints = positional.slice(2);
+    return save();
+  }
+  const viaEndpoint = () => {
+    const eps = (opt('--endpoints') ?? '').split(',').filter(Boolean);
+    const list = eps.length > 0 ? eps : (f.endpoints ?? []);
+    if (list.length > 0 && !list.some((ip) => f.nodes[ip] && !f.nodes[ip].unreachable && !f.nodes[ip].down)) refused(list.join(','));
+  };
+  if (!args.includes('--insecure')) viaEndpoint();
   if (verb === 'apply-config' && args.includes('--insecure')) {
     const n = node(ips[0]);
     if (!n.maintenance) fail(1, 'rpc error: code = Unavailable desc = connection error: tls: certificate required');
@@ -114,6 +136,7 @@ function talosctl() {
   for (const ip of ips) if (node(ip).maintenance) fail(1, `rpc error: code = Unavailable desc = ${ip} is in maintenance mode`);
   switch (verb) {
     case 'version':
+      if (node(ips[0]).down) refused(ips[0]);
       return process.stdout.write(`Tag: ${node(ips[0]).os}\n`);
     case 'get':
       return process.stdout.write(node(ips[0]).down ? 'false' : 'true');
@@ -122,6 +145,13 @@ function talosctl() {
       const config = readFileSync(opt('--file'), 'utf8');
       const mode = opt('--mode') ?? 'auto';
       const reboot = f.rebootOnApply && config !== n.config;
+      const minor = (text) => /\((v\d+\.\d+)\.\d+\)/.exec(text)?.[1];
+      const newer = (a, b) => a && b && a.slice(1).split('.').map(Number).reduce((d, x, i) => d || x - b.slice(1).split('.').map(Number)[i], 0) > 0;
+      if (newer(minor(config), minor(n.os))) {
+        f.refusedConfigs = [...(f.refusedConfigs ?? []), `${n.name}: ${minor(config)} config on ${n.os}`];
+        save();
+        fail(1, 'rpc error: code = InvalidArgument desc = error decoding document v1alpha1/v1alpha1/ (line 1): unknown keys found during decoding:\ncluster:\n    network:\n        cni:\n            flannel:\n                kubeNetworkPoliciesEnabled: true');
+      }
       if (args.includes('--dry-run')) return;
       if (reboot && mode === 'no-reboot') fail(1, "rpc error: code = InvalidArgument desc = this config change can't be applied in immediate mode");
       if (mode === 'staged') n.staged = config;
@@ -190,9 +220,35 @@ function talosctl() {
     }
     case 'upgrade': {
       const n = node(ips[0]);
-      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
       const tag = /:(v[0-9.]+)$/.exec(opt('--image'))?.[1];
+      const legacy = /\(v1\.12\./.test(n.os);
+      const cordonedBefore = Boolean(n.cordoned);
+      // The drain before the reboot (release.ts upgradeDrainOnBudget): evictions as the budgets allow.
+      const pods = (f.pods ?? []).filter((p) => p.node === n.name && !p.daemonSet && !(legacy && p.bare));
+      const blocked = pods.filter((p) => {
+        const pdb = (f.pdbs ?? []).find((b) => b.ns === p.ns && b.app === p.app);
+        const healthy = (f.pods ?? []).filter((x) => x.app === p.app && x.ns === p.ns && Object.values(f.nodes).some((y) => y.name === x.node && !y.down && !y.unreachable)).length;
+        return pdb && healthy - 1 < pdb.minAvailable;
+      });
+      n.cordoned = true;
+      if (!legacy && blocked.length > 0) {
+        n.nextOs = `Talos (${tag})`;
+        save();
+        fail(1, `error during upgrade: error draining node "${n.name}": ${blocked.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: 5m0s`).join(', ')}`);
+      }
+      if (blocked.length > 0) f.upgradedThroughBudget = [...(f.upgradedThroughBudget ?? []), `${n.name}: ${blocked.map((p) => p.name).join(' ')}`];
+      for (const p of pods.filter((x) => !blocked.includes(x))) {
+        const to = Object.values(f.nodes).find((y) => y !== n && !y.down && !y.unreachable && !y.maintenance && !y.cordoned && y.role !== 'controlplane');
+        if (p.bare || !to) f.pods = f.pods.filter((x) => x !== p);
+        else p.node = to.name;
+      }
+      const left = (f.pods ?? []).filter((p) => p.node === n.name && !p.daemonSet);
+      if (left.length > 0) f.rebootedWithPods = [...(f.rebootedWithPods ?? []), `${n.name}: ${left.map((p) => p.name).join(' ')}`];
+      if (n.role === 'controlplane' && Object.values(f.nodes).some((x) => x !== n && x.role === 'controlplane' && (x.down || x.rebootIn || x.etcd !== 'Running'))) f.unsafe = [...(f.unsafe ?? []), n.name];
       n.os = `Talos (${tag})`;
+      delete n.nextOs;
+      // Talos (1.12) or talosctl (1.13) uncordons what it cordoned itself, once the node is back; not a Node cordoned before.
+      if (!cordonedBefore) delete n.cordoned;
       // fleet.neverBack: nodes that do not come back from the reboot (a bad image, a broken disk).
       n.down = f.neverBack?.includes(n.name) ? 1e9 : 2;
       if (n.role === 'controlplane') n.etcd = 'Down';

@@ -8,6 +8,7 @@ import type { DistributionDiff, DistributionDiffReport } from '../types.js';
 import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
 import { workDir } from './operations.js';
+import { TALOS_DRAIN } from './release.js';
 import { nodeNameByAddress, nodeRef } from '../../lib/k8s-nodes.js';
 
 /** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
@@ -41,18 +42,24 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${nodeRef(t.node, t.address)} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${nodeRef(t.node, t.address)}`, `talosctl reset --nodes ${n}`];
   const out: string[] = [];
   const a = new Set(t.actions);
+  // A pool is never upgraded in place (runbook.ts poolUpgradeLines): the new installer comes with a new AMI in its launch
+  // template, whose instance refresh replaces the instances; their replacements get the new config when they join.
+  if (t.pool && a.has('upgrade')) return [`the nodes stack update (the new AMI) replaces its instances through an instance refresh; join the replacements: sh rendered/${env}/aws/talos-join.sh ${t.node}`];
   // Staged, then a reboot talosctl waits out (runbook.ts APPLY_NODE): `--mode auto` returns with the reboot only
   // scheduled, and a health check right after it can pass on the node still up.
   // Drained first: a Talos reboot stops the pods without evicting them (only an upgrade drains: runbook.ts APPLY_NODE).
   const node = t.pool ? `"${nodeNameByAddress('$NODE')}"` : nodeRef(t.node, t.address);
+  const drain = `kubectl drain ${node} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout}`;
+  // Talos first, with the config the node runs, then the new config (an older Talos refuses a newer config's fields):
+  // release.ts TALOS_UPGRADE_ORDER; drained by kubectl first (release.ts upgradeDrainOnBudget).
+  if (a.has('upgrade')) out.push(drain, `talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`} (with the config it runs)`, `kubectl uncordon ${node}`);
   if (a.has('reboot')) {
-    out.push(`kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m`, `talosctl apply-config --nodes ${n} --file ${file} --mode staged`, `talosctl reboot --nodes ${n} (waits until it is back)`, `kubectl uncordon ${node}`);
+    out.push(drain, `talosctl apply-config --nodes ${n} --file ${file} --mode staged`, `talosctl reboot --nodes ${n} (waits until it is back)`, `kubectl uncordon ${node}`);
   }
   else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
-  if (a.has('upgrade')) out.push(`talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`}`);
   if (!t.pool || out.length === 0) return out;
   // One loop over the pool's nodes, one node at a time (a command ending in a note keeps the note outside).
-  const body = out.map((c) => c.replace(/ \(waits until it is back\)$/, '')).join(' && ');
+  const body = out.map((c) => c.replace(/ \((waits until it is back|with the config it runs)\)$/, '')).join(' && ');
   return [poolLoop(t.node, body), `new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`];
 }
 

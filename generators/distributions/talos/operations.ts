@@ -9,6 +9,7 @@ import { nodeLabels } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
 import { talosCluster, talosPool } from './model.js';
 import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
+import { TALOS_DRAIN } from './release.js';
 
 export interface CommandStep {
   title: string;
@@ -21,18 +22,18 @@ export interface CommandStep {
 /** Working directory for materialized configs and the talosconfig: outside the repository. */
 export const workDir = (env: string): string => `$HOME/.odp/${env}`;
 
+/** The Node of an address or a quoted shell variable, as a quoted shell word. */
+const nodeName = (node: string): string => `"${nodeNameByAddress(node.replace(/^"(.*)"$/, '$1'))}"`;
+/** kubectl drain of that Node as the budgets allow, bounded (release.ts TALOS_DRAIN). */
+const drain = (node: string): string => `kubectl drain ${nodeName(node)} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout}`;
+
 /**
- * A changed config by hand: live when Talos can, else staged and rebooted with `talosctl reboot`, which waits until the
- * node is back (`--mode auto` returns with the reboot only scheduled: ./runbook.ts APPLY_NODE has the sources).
+ * A changed config by hand: live when Talos can; else drained (a Talos reboot stops pods without evicting them:
+ * runbook.ts APPLY_NODE), staged, rebooted with `talosctl reboot`, which waits until the node is back (`--mode auto`
+ * returns with the reboot only scheduled), and uncordoned. `node` is an address or a quoted shell variable.
  */
-/**
- * Live when Talos can; else drained (a Talos reboot stops pods without evicting them: runbook.ts APPLY_NODE), staged,
- * rebooted (talosctl waits until the node is back) and uncordoned. `node` is an address or a quoted shell variable.
- */
-const applyChanged = (node: string, file: string): string => {
-  const name = `"${nodeNameByAddress(node.replace(/^"(.*)"$/, '$1'))}"`;
-  return `talosctl apply-config --nodes ${node} --file ${file} --mode no-reboot || { kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m && talosctl apply-config --nodes ${node} --file ${file} --mode staged && talosctl reboot --nodes ${node} && kubectl uncordon ${name}; }`;
-};
+const applyChanged = (node: string, file: string): string =>
+  `talosctl apply-config --nodes ${node} --file ${file} --mode no-reboot || { ${drain(node)} && talosctl apply-config --nodes ${node} --file ${file} --mode staged && talosctl reboot --nodes ${node} && kubectl uncordon ${nodeName(node)}; }`;
 
 function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
   const value = nodeLabels(model, t)['node.opendev.dev/pool'];
@@ -105,8 +106,17 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
       ],
     },
     {
+      // release.ts TALOS_UPGRADE_ORDER and upgradeDrainOnBudget: drained by kubectl first (Talos' own drain would reboot
+      // through a budget on 1.12), upgraded with the config the node runs, uncordoned; then the new version's config.
       title: `${t.name}: upgrade Talos`,
-      lines: [`talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer}`, `talosctl health --nodes ${healthVia} --wait-timeout 10m`],
+      lines: [
+        `${drain(ip)} && talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer} && kubectl uncordon ${nodeName(ip)}`,
+        `talosctl health --nodes ${healthVia} --wait-timeout 10m`,
+        '# then the config of the new version (an older Talos refuses it): the node runs that version now',
+        materialize,
+        applyChanged(ip, file),
+        `talosctl health --nodes ${healthVia} --wait-timeout 10m`,
+      ],
     },
   ];
 }

@@ -42,6 +42,24 @@ export interface TalosRelease {
    * before, the legacy sync updates but never deletes.
    */
   manifestSyncPrunes: boolean;
+  /**
+   * What `talosctl upgrade` of a node RUNNING this minor does when a PodDisruptionBudget blocks an eviction.
+   * - 'reboots-anyway' (1.12, and any node up to 1.13.0-alpha.2: talosctl falls back to the legacy MachineService.Upgrade,
+   *   T@v1.13.9 cmd/talosctl/cmd/talos/upgrade.go:86, 117-127): the node drains itself in its Upgrade sequence (phase
+   *   "drain": T@v1.12.11 internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer.go:429-434, CordonAndDrainNode
+   *   v1alpha1_sequencer_tasks.go:827-863), evicting through the eviction API and retrying a budget's 429 every 5 s
+   *   under a 5-minute context (pkg/kubernetes/kubernetes.go:38-39 DrainTimeout, Drain 229-282, evict 284-307); an
+   *   eviction still refused then is logged ("WARNING: failed to evict pod", :273-275) and Drain returns nil: the upgrade goes on
+   *   and reboots the node with the pod on it. talosctl 1.12 has no flag to skip or bound it (upgrade.go:157-170).
+   * - 'stops' (1.13: LifecycleService.Upgrade): talosctl installs the image, then drains client-side with kubectl's
+   *   drain library (--drain, default true; --drain-timeout 5m: upgrade.go:148-153, 368-369;
+   *   cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:29-30, 68-150) and returns the drain's error without rebooting,
+   *   the node left cordoned and the new image installed for its next boot (uncordon is deferred only after a drain
+   *   that succeeded: upgrade.go:154-166).
+   * Either way the runbook drains first itself (kubectl drain, which never evicts past a budget) and upgrades only a
+   * drained node: on it Talos' own drain finds nothing left to evict (DaemonSet and mirror pods are skipped by both).
+   */
+  upgradeDrainOnBudget: 'reboots-anyway' | 'stops';
 }
 
 /** The support matrix page of the newest listed minor (docs.siderolabs.com; talos.dev/v1.12/introduction/support-matrix before). */
@@ -60,6 +78,7 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
     nvidia: { lts: '580.126.20', production: '570.211.01', toolkit: 'v1.18.2' },
     flannelNetworkPolicies: false,
     manifestSyncPrunes: false,
+    upgradeDrainOnBudget: 'reboots-anyway',
   },
   '1.13': {
     minor: '1.13',
@@ -71,8 +90,39 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
     nvidia: { lts: '580.178.04', production: '595.91.07', toolkit: 'v1.19.1' },
     flannelNetworkPolicies: true,
     manifestSyncPrunes: true,
+    upgradeDrainOnBudget: 'stops',
   },
 };
+
+/**
+ * The drain the runbook runs before a node goes down (a config reboot or an upgrade): kubectl drain with the options
+ * talosctl's own drain uses (T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:84-91: Force for pods no controller
+ * re-creates, IgnoreAllDaemonSets, DeleteEmptyDirData: the reboot loses them anyway) and its default timeout
+ * (DefaultDrainTimeout, nodedrain.go:29-30). kubectl drain evicts through the eviction API, retries a budget's 429 every
+ * 5 s and fails at --timeout without evicting past the budget (kubernetes/kubectl@dee3483a3 pkg/drain/drain.go:295-330,
+ * pkg/cmd/drain/drain.go:226-230, 335-360). A node kubectl cordoned stays cordoned after a reboot or an upgrade: Talos
+ * uncordons only a Node it cordoned itself (the talos.dev/cordoned annotation: T@v1.13.9 and T@v1.12.11
+ * internal/app/machined/pkg/controllers/k8s/node_apply.go:466-489), so the runbook uncordons it once the node is back.
+ */
+export const TALOS_DRAIN = { options: '--ignore-daemonsets --delete-emptydir-data --force', timeout: '5m' } as const;
+
+/**
+ * The order of a Talos version change on a node: the new Talos first (`talosctl upgrade --image`, the node keeping the
+ * config it runs), then the config rendered for the new version. Never the other way round: machined parses an applied
+ * config strictly (yaml KnownFields and CheckUnknownKeys: T@v1.12.11
+ * pkg/machinery/config/configloader/internal/decoder/decoder.go:74, 196-198; a document kind it does not know is
+ * "not registered": :185, pkg/machinery/config/internal/registry/registry.go:79) and refuses it as a whole
+ * (InvalidArgument, nothing applied: internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go:208-210), so a
+ * config for a newer minor with a field or document the running one does not know (1.13's
+ * `cluster.network.cni.flannel.kubeNetworkPoliciesEnabled`, FlannelNetworkPolicies above; a 1.13-only document in a
+ * patch) never reaches a node still on the older one. The newer machined reads the older config (compatibility runs
+ * backwards only: T@v1.13.9 pkg/machinery/config/contract.go:14-17, "Talos 0.9 can generate configs for Talos 0.9 and
+ * 0.8"; `gen config --talos-version` renders for an older contract, cmd/talosctl/cmd/mgmt/gen/config.go:435; 1.12's
+ * `machine.network` is still a v1alpha1 field at 1.13: v1alpha1_types.go:294), so the node boots its new version with
+ * the config it had, and the new one is applied to a node that knows every field of it. Rendering the old version's
+ * configs as well is not needed: an upgrade never touches the config the node runs.
+ */
+export const TALOS_UPGRADE_ORDER = ['upgrade', 'config'] as const;
 
 export function talosRelease(minor: string | undefined): TalosRelease {
   const r = TALOS_RELEASES[minor as TalosMinor];

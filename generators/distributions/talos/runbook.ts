@@ -24,6 +24,7 @@ import { clusterSteps, setupSteps, workDir, type CommandStep } from './operation
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
+import { TALOS_DRAIN } from './release.js';
 
 /** The phases, in the runbook's order. */
 export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
@@ -53,18 +54,33 @@ const poolNodes = (t: ConfigTarget): string => `$(kubectl get nodes -l ${POOL_NO
 const ADDR = `addr() { case "$1" in '' | *[!0-9a-fA-F.:]*) log "not an address: $1"; return 1 ;; esac; }`;
 
 /**
- * Control planes in turn: `any_cp CMD…` runs `CMD… --nodes <cp>` through each fixed control plane until one succeeds,
- * so a kubeconfig fetch or a health check does not depend on the first control plane being up.
+ * Any control plane, and the nodes the loop cannot reach. talosctl reaches every node through the talosconfig's
+ * endpoints, which the setup sets to every control plane (`talosctl config endpoint`): the client resolves them all,
+ * shuffled, under gRPC's round_robin balancer, which uses only the connections that are up (T@v1.13.9 and T@v1.12.11
+ * pkg/machinery/client/resolver/roundrobin.go:64-104), and apid on that endpoint proxies a `--nodes` call to the node.
+ * So one control plane down costs no call that names another node. `any_cp CMD…` runs `CMD… --nodes <cp>` once, through
+ * the first control plane whose Talos API answers (a kubeconfig fetch, a health check, upgrade-k8s need one node, and
+ * the first may be the one down). `reach IP NAME` says whether a node answers; one that does not is named, skipped (nothing
+ * done to it) and listed at the end, the script then failing: the loop goes on to the next node, and stops at the
+ * next gate that fails (an unreachable control plane or a NotReady Node fails every gate: see gateLines).
  */
 function controlPlaneLines(m: EnvironmentModel): string[] {
   const cps = m.controlPlaneNodes.map((n) => n.ip);
   return [
     `CPS=${q(cps.join(' '))}`,
-    '# any_cp CMD…: CMD --nodes CP through each control plane in turn until one succeeds (the first one may be the one down).',
-    'any_cp() { for cp in $CPS; do "$@" --nodes "$cp" && return 0; log "control plane $cp: $1 $2 did not succeed through it"; done; return 1; }',
+    '# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).',
+    'any_cp() { for cp in $CPS; do if talosctl version --nodes "$cp" >/dev/null 2>&1; then "$@" --nodes "$cp"; return; fi; log "control plane $cp: its Talos API does not answer"; done; log "no control plane answers"; return 1; }',
     ADDR,
   ];
 }
+
+/** `reach IP NAME` and the end of a per-node loop (controlPlaneLines says why). */
+const REACH = [
+  'UNREACHED=',
+  "reach() { talosctl version --nodes \"$1\" >/dev/null 2>&1 && return 0; log \"$2 ($1): its Talos API does not answer through any control plane: skipped, nothing done to it\"; UNREACHED=\"${UNREACHED:+$UNREACHED }$2\"; return 1; }",
+  "unreached() { [ -z \"$UNREACHED\" ] || log \"not reached, nothing done to them: $UNREACHED; run this script again once they answer\"; }",
+];
+const END_OF_LOOP = ['unreached', '[ -z "$UNREACHED" ] || exit 1'];
 
 /**
  * The gate after any node's change: etcd has a leader on EVERY control plane (a quorum gate: with one member down,
@@ -78,7 +94,9 @@ function controlPlaneLines(m: EnvironmentModel): string[] {
  * cordoned still fails it (K8sAllNodesReadyAssertion and K8sAllNodesSchedulableAssertion list every Node:
  * pkg/cluster/check/kubernetes.go:216-260; default.go:25-81), and so does a listed node whose Talos API or kubelet
  * does not answer (default.go:140-196). What it gives up, a Talos member with no Node, is the restore's concern: its
- * health check keeps discovery (restoreScript).
+ * health check keeps discovery (restoreScript). The gate runs after every change and, through `ready`, before the first
+ * one (the cluster must be healthy before a node is changed or goes down): a control plane or a Node that is down fails
+ * it, so the per-node loop never changes a node past a node it could not reach (controlPlaneLines).
  */
 function gateLines(m: EnvironmentModel): string[] {
   const cps = m.controlPlaneNodes;
@@ -90,10 +108,16 @@ function gateLines(m: EnvironmentModel): string[] {
     '  for n in $listed; do addr "$n" || return 1; case " $CPS " in *" $n "*) continue ;; esac; workers="${workers:+$workers,}$n"; done',
     `  any_cp talosctl health --wait-timeout 10m --control-plane-nodes ${cps.map((n) => n.ip).join(',')} \${workers:+--worker-nodes "$workers"}`,
     '}',
+    '# gate: after every change, and before the first one (ready): a gate that fails stops the script.',
+    'GATED=',
     `gate() {`,
-    ...cps.map((n) => `  retry talosctl etcd members --nodes ${n.ip} || { log ${q(`control plane ${n.name} (${n.ip}): its etcd has no leader, or its Talos API does not answer: another control plane down now would cost etcd its quorum; bring it back (or replace it), then run this script again`)}; return 1; }`),
-    '  retry health',
+    '  GATED=',
+    ...cps.map((n) => `  retry talosctl etcd members --nodes ${n.ip} || { log ${q(`control plane ${n.name} (${n.ip}): its etcd has no leader, or its Talos API does not answer: another control plane down now would cost etcd its quorum; bring it back (or replace it), then run this script again`)}; unreached; return 1; }`),
+    '  retry health || { log "the cluster is not healthy (talosctl said why above): nothing more is changed"; unreached; return 1; }',
+    '  GATED=yes',
     '}',
+    '# ready: the cluster passed a gate since the last change (else the gate now), before a node is changed.',
+    'ready() { [ -n "$GATED" ] || gate; }',
   ];
 }
 
@@ -172,10 +196,8 @@ function kubeconfigLines(m: EnvironmentModel): string[] {
  * T@v1.12.11 internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer.go:238-256 / 236-254, no CordonAndDrainNode;
  * only Upgrade has it, :425-436), and `talosctl reboot` has no --drain in 1.12 (1.13's --drain defaults to false:
  * cmd/talosctl/cmd/talos/reboot.go:142-143). So apply_node drains itself, the way every kubectl and every talosctl can:
- * see DRAIN_NODE. `talosctl upgrade` needs none: the Upgrade sequence cordons and drains through the eviction API
- * (CordonAndDrainNode, v1alpha1_sequencer_tasks.go:837-868; pkg/kubernetes/kubernetes.go:39-40, 239-318: a budget's 429
- * retried every 5 s, for at most DrainTimeout = 5 minutes, after which the upgrade goes on), and talosctl 1.13 drains
- * client-side first (--drain defaults to true, upgrade.go:368-369, 148-153).
+ * see DRAIN_NODE. So does upgrade_node: `talosctl upgrade` drains too, but on a node running 1.12 that drain gives up
+ * after 5 minutes and the node reboots through the budget (release.ts upgradeDrainOnBudget, with the sources).
  */
 const IMMEDIATE_REFUSED = "can't be applied in immediate mode";
 
@@ -193,30 +215,69 @@ const IMMEDIATE_REFUSED = "can't be applied in immediate mode";
  * drain. `drained` names the Node apply_node uncordons once it is back (a cordoned Node fails the health gate).
  */
 const DRAIN_NODE = [
-  "DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}",
+  `DRAIN_TIMEOUT=\${ODP_DRAIN_TIMEOUT:-${TALOS_DRAIN.timeout}}`,
   `case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) log "ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT"; exit 2 ;; esac`,
+  '# drain_node IP WHAT: the Node drained as the budgets allow; if it cannot be, uncordoned, and WHAT (what did not happen) said.',
   'drain_node() {',
   `  nodes=$(kubectl ${NODE_ADDRESS_LIST})`,
   `  drained=$(printf '%s\\n' "$nodes" | awk -v ip="$1" '$2 == ip { print $1; exit }')`,
   '  if [ -z "$drained" ]; then log "$1: no Node registered: nothing to drain"; return 0; fi',
   '  case "$drained" in *[!a-z0-9.-]*) log "not a Node name: $drained"; return 1 ;; esac',
-  '  if kubectl drain "$drained" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT"; then return 0; fi',
+  `  if kubectl drain "$drained" ${TALOS_DRAIN.options} --timeout="$DRAIN_TIMEOUT"; then return 0; fi`,
   '  kubectl uncordon "$drained" || true',
-  '  log "$1 ($drained): not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned, its config neither staged nor rebooted. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this script again"',
+  '  log "$1 ($drained): not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned, $2. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this script again"',
+  '  unreached',
   '  return 1',
   '}',
 ];
 
+/** What Talos says when a config is for a newer Talos than the node runs (release.ts TALOS_UPGRADE_ORDER). */
+const NEWER_CONFIG = ['unknown keys found during decoding', 'not registered'];
+
 const APPLY_NODE = [
+  '# not_applied IP OUT: why a node refused its config (OUT: what talosctl said), and the nodes not reached; fails.',
+  'not_applied() {',
+  `  case "$2" in ${NEWER_CONFIG.map((t) => `*${q(t)}*`).join(' | ')}) log "$1: this config is for a newer Talos than the node runs (talosctl said why above): the upgrade script upgrades a node first, then applies its config" ;; *) log "$1: its config was not applied (talosctl said why above)" ;; esac`,
+  '  unreached',
+  '  return 1',
+  '}',
+  '# dry_run IP FILE: what the config would change (talosctl apply-config --dry-run), or why the node refuses it.',
+  'dry_run() { if out=$(talosctl apply-config --nodes "$1" --file "$2" --dry-run 2>&1); then printf \'%s\\n\' "$out"; else printf \'%s\\n\' "$out" >&2; not_applied "$1" "$out"; fi; }',
   '# apply_node IP FILE: live if Talos can; else drained, staged, rebooted (talosctl waits), uncordoned; then the gate.',
   'apply_node() {',
+  '  ready',
+  '  GATED=',
   '  if out=$(talosctl apply-config --nodes "$1" --file "$2" --mode no-reboot 2>&1); then printf \'%s\\n\' "$out" >&2; gate; return 0; fi',
   '  printf \'%s\\n\' "$out" >&2',
-  `  case "$out" in *${q(IMMEDIATE_REFUSED)}*) ;; *) log "$1: its config was not applied (talosctl said why above)"; return 1 ;; esac`,
+  `  case "$out" in *${q(IMMEDIATE_REFUSED)}*) ;; *) not_applied "$1" "$out"; return 1 ;; esac`,
   '  log "$1: its config cannot be applied live (talosctl said why above): drained, staged, then rebooted (talosctl reboot waits until it is back)"',
-  '  drain_node "$1"',
+  "  drain_node \"$1\" 'its config neither staged nor rebooted'",
   '  talosctl apply-config --nodes "$1" --file "$2" --mode staged',
   '  talosctl reboot --nodes "$1"',
+  '  [ -z "$drained" ] || kubectl uncordon "$drained"',
+  '  gate',
+  '}',
+];
+
+/**
+ * The upgrade, one fixed node at a time, control planes first (release.ts TALOS_UPGRADE_ORDER, upgradeDrainOnBudget):
+ * the cluster gated, the node drained by kubectl (never past a budget: a node that cannot be drained stops the script,
+ * uncordoned and not upgraded, where Talos' own drain would reboot it through the budget after 5 minutes on 1.12),
+ * `talosctl upgrade` (with the config it runs; it waits until the node is back), uncordoned (Talos leaves a Node kubectl
+ * cordoned as it is), gated; then the new version's config (apply_node). A node already at the version only gets the
+ * config (a re-run after a failure).
+ */
+const UPGRADE_NODE = (version: string): string[] => [
+  `# A node whose Node already reports osImage "Talos (${version})" is not upgraded again (a re-run after a failure).`,
+  `current() { kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address} {.status.nodeInfo.osImage}{"\\n"}{end}' | grep -qxF "$1 Talos (${version})"; }`,
+  '# upgrade_node IP NAME IMAGE: gated, drained (as the budgets allow), upgraded with the config it runs (talosctl waits), uncordoned, gated.',
+  'upgrade_node() {',
+  `  if current "$1"; then log "$2 already runs Talos ${version}"; return 0; fi`,
+  '  ready',
+  '  GATED=',
+  '  log "upgrading $2"',
+  "  drain_node \"$1\" 'not upgraded'",
+  '  talosctl upgrade --nodes "$1" --image "$3"',
   '  [ -z "$drained" ] || kubectl uncordon "$drained"',
   '  gate',
   '}',
@@ -227,46 +288,45 @@ function upgradeScript(m: EnvironmentModel): string[] {
   const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node);
   const pools = m.configTargets.filter((t) => !t.node);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
+  const version = talosCluster(m).version ?? '';
   const out = [
     ...controlPlaneLines(m),
+    ...REACH,
     ...kubeconfigLines(m),
     ...gateLines(m),
     ...DRAIN_NODE,
     ...APPLY_NODE,
-    '# New configs first, one node at a time: machine.install.image changes live but does nothing by itself; a change that needs a reboot reboots that node alone.',
+    ...UPGRADE_NODE(version),
   ];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
-  for (const t of [...cps, ...workers]) out.push(`apply_node ${t.node!.ip} ${workDir(m.name)}/${t.name}.yaml`);
-  const version = talosCluster(m).version;
-  out.push(
-    `# A node whose Node already reports osImage "Talos (${version})" is not upgraded again (a re-run after a failure).`,
-    `current() { kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address} {.status.nodeInfo.osImage}{"\\n"}{end}' | grep -qxF "$1 Talos (${version})"; }`,
-    '# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.',
-  );
-  const upgradeNode = (t: ConfigTarget, what: string) =>
-    `if current ${t.node!.ip}; then log ${q(`${what} ${t.name} already runs Talos ${version}`)}; else log ${q(`upgrading ${what} ${t.name}`)}; talosctl upgrade --nodes ${t.node!.ip} --image ${image(t)}; gate; fi`;
-  for (const t of cps) out.push(upgradeNode(t, 'control plane'));
+  out.push(`# Each fixed node: Talos ${version} first, with the config it runs (an older Talos refuses a config for a newer one), then its new config.`);
+  out.push('# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
+  const node = (t: ConfigTarget, what: string) =>
+    `if reach ${t.node!.ip} ${t.name}; then upgrade_node ${t.node!.ip} ${q(`${what} ${t.name}`)} ${image(t)}; apply_node ${t.node!.ip} ${workDir(m.name)}/${t.name}.yaml; fi`;
+  for (const t of cps) out.push(node(t, 'control plane'));
   if (workers.length > 0) out.push('# Fixed workers one at a time, each gated through a control plane (workers serve no health API).');
-  for (const t of workers) out.push(upgradeNode(t, 'worker'));
+  for (const t of workers) out.push(node(t, 'worker'));
+  out.push(...END_OF_LOOP);
   out.push(...poolUpgradeLines(m, pools));
   out.push(`log ${q(`every node of ${m.name} upgraded`)}`);
   return out;
 }
 
 function applyScript(m: EnvironmentModel): string[] {
-  const out = [...controlPlaneLines(m), ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE];
+  const out = [...controlPlaneLines(m), ...REACH, ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE];
   for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
-    if (t.node) out.push(`talosctl apply-config --nodes ${t.node.ip} --file ${file} --dry-run`, `apply_node ${t.node.ip} ${file}`);
+    if (t.node) out.push(`if reach ${t.node.ip} ${t.name}; then dry_run ${t.node.ip} ${file}; apply_node ${t.node.ip} ${file}; fi`);
     else
       out.push(
         // Listed first: a failing kubectl inside `for n in $(…)` would not stop the script (set -e ignores it there).
         `nodes=${poolNodes(t)}`,
         `[ -n "$nodes" ] || log ${q(`pool ${t.name}: no Node registered; instances it launches get this config from talos-join.sh`)}`,
-        `for n in $nodes; do apply_node "$n" ${file}; done`,
+        `for n in $nodes; do if reach "$n" "$n"; then apply_node "$n" ${file}; fi; done`,
       );
   }
+  out.push(...END_OF_LOOP);
   return out;
 }
 
@@ -335,8 +395,15 @@ function restoreScript(m: EnvironmentModel): string[] {
   ];
 }
 
+/** upgrade-k8s through the first control plane that answers (the README's step names the first one). */
 function upgradeK8sScript(m: EnvironmentModel): string[] {
-  return linesOf(clusterSteps(m, readmeContext(m).engine).filter((s) => s.phase === 'upgrade-k8s'));
+  const to = m.cluster.kubernetesVersion;
+  return [
+    ...controlPlaneLines(m),
+    '# Upgrade Kubernetes: a dry run, then the upgrade, through a control plane that answers.',
+    `any_cp talosctl upgrade-k8s --to ${to} --dry-run`,
+    `any_cp talosctl upgrade-k8s --to ${to}`,
+  ];
 }
 
 const BODY: Record<RunbookPhase, (m: EnvironmentModel) => string[]> = {
