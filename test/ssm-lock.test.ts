@@ -73,9 +73,10 @@ describe('refresh with a mocked client (no middleware)', () => {
     const wire = (n: string) =>
       secure.includes(n)
         ? { Name: n, Value: 'AQICAHh-ciphertext', Type: 'SecureString', Version: 3, LastModifiedDate: at, ARN: arn(n) }
-        : { Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com' : n.endsWith('role-arn') ? 'arn:aws:iam::111111111111:role/odp-fixture-portal' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) };
+        : { Name: n, Value: n.endsWith('nlb') ? 'a.elb.amazonaws.com' : n.endsWith('role-arn') ? 'arn:aws:iam::111111111111:role/odp-fixture-portal' : n.endsWith('/endpoint') ? 'https://api.fixture.internal:6443' : `https://${n.split('/').pop()}.example`, Type: n.endsWith('nlb') ? 'StringList' : 'String', Version: 7, LastModifiedDate: at, ARN: arn(n) };
     ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({ Parameters: input.Names.map(wire), InvalidParameters: [] }));
     ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: '/odp/fixture/portal/DATABASE_HOST', Value: 'db', Type: 'String', Version: 1, LastModifiedDate: at, ARN: arn('/odp/fixture/portal/DATABASE_HOST') }] });
+    // The endpoint keeps the API's port (rule aws.endpoint-port refuses one the load balancer would forward nowhere).
     // The nlb parameter is a StringList of one name: it feeds cluster.extraSANs, where a comma-joined list is one
     // (invalid) subject alternative name and rule extra-san refuses it.
     const [r] = await refreshLocks(sources, [name], { client: () => new SSMClient({ region: 'eu-west-1' }) });

@@ -147,13 +147,17 @@ describe(`${ENV}: Talos and Kubernetes upgrades keep the GPU pool's NVIDIA exten
 
   it('upgrade: pools only through their refresh (never talosctl upgrade of a pool instance with another image); upgrade-k8s touches no install image', () => {
     const upgrade = runbookScript(flux.model, 'upgrade');
-    const images = [...upgrade.matchAll(/talosctl upgrade --nodes (\S+) --image ([^\s;]+)/g)].map((m) => [m[1], m[2]]);
+    // Each fixed node's upgrade: upgrade_node IP NAME IMAGE (its one `talosctl upgrade --nodes "$1" --image "$3"`).
+    expect(upgrade.match(/talosctl upgrade --nodes/g)).toHaveLength(1);
+    expect(upgrade).toContain('  talosctl upgrade --nodes "$1" --image "$3"\n');
+    const images = [...upgrade.matchAll(/upgrade_node (\S+) '[^']+' ([^\s;]+)/g)].map((m) => [m[1], m[2]]);
     expect(images.map(([ip]) => ip)).toStrictEqual(['10.10.1.10', '10.10.1.11', '10.10.1.12']);
     const plain = (parse(flux.files.get('talos/schematics/amd64.yaml')!) as Obj).installerImage;
     for (const [, image] of images) expect(image).toBe(plain);
     expect(upgrade).toContain('refresh_pool gpu\n');
     const k8s = runbookScript(flux.model, 'upgrade-k8s');
-    expect(k8s).toContain('talosctl upgrade-k8s --nodes 10.10.1.10 --to 1.35.2');
+    // Through the first control plane that answers (any_cp appends --nodes CP).
+    expect(k8s).toContain('any_cp talosctl upgrade-k8s --to 1.35.2\n');
     expect(k8s).not.toContain('--image');
   });
 });

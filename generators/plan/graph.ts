@@ -228,7 +228,7 @@ export function findCycle(g: DeliveryGraph): string[] | undefined {
  * waits for keeps its provider one layer before it: its engine may give up retrying (a sync retry
  * limit, research/sync-semantics.md), and the layers after it wait for it anyway.
  *
- * `lastNeeds`: what the engine's own objects applied with the last layer need (an Argo CD root's PrometheusRule needs
+ * `lastNeeds`: what the engine's own objects applied with the last layer need (a root application's PrometheusRule needs
  * the CRD kube-prometheus-stack installs): the units providing it are one layer before the last at the latest, so the
  * engine has waited for them when it applies those objects; the units nothing waits for stay in the last layer.
  */
