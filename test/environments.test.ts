@@ -79,6 +79,40 @@ nodePools:
     ]);
   });
 
+  it('reports a reference missing from the SSM lock together with every other error of the file', () => {
+    // The lock stage used to stop the run: a newcomer was sent to AWS (--refresh-ssm) before learning what else is refused.
+    const errors = errorsOf(
+      'unlocked-and-more',
+      `cluster:
+  datastore:
+    backup:
+      bucket: { ssm: /odp/fixture/backup/new-bucket }
+nodePools:
+  - name: cp
+    role: controlplane
+    arch: amd64
+    instanceType: m7i.large
+    subnet: private-a
+    nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }]
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+workloads:
+  - { name: portal, image: ghcr.io/opendev/portal:latest, resources: { requests: { cpu: 100m, memory: 128Mi } } }
+`,
+    );
+    expect(errors).toStrictEqual([
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:7:15  cluster\.datastore\.backup\.bucket: SSM parameter \/odp\/fixture\/backup\/new-bucket is not in environments\/unlocked-and-more\.ssm\.lock\.json/),
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:14:12  nodePools\[0\]\.nodes: etcd needs an odd number of control-plane nodes/),
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:6:5  cluster\.datastore\.backup: etcd snapshots hold every Secret of the cluster and must be encrypted: ageRecipientPublicKey is missing/),
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:17:28  workloads\[0\]\.image: image 'ghcr\.io\/opendev\/portal:latest' uses the tag 'latest'/),
+    ]);
+  });
+
+  it('leaves out findings about the value of a reference missing from the lock (unknown, not wrong)', () => {
+    // A new endpoint parameter: its value is not known until --refresh-ssm, so only ssm.unlocked is said there.
+    const errors = errorsOf('unlocked-only', 'cluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n');
+    expect(errors).toStrictEqual([expect.stringMatching(/^environments\/unlocked-only\.yaml:5:13  cluster\.endpoint: SSM parameter \/odp\/fixture\/api\/endpoint is not in /)]);
+  });
+
   it('leaves out rule findings in a section the schema rejected', () => {
     const { sources } = fixtureSources('invalid', 'enum-typo.yaml');
     const r = prepareEnvironment('enum-typo', sources);

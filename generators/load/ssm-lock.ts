@@ -282,6 +282,8 @@ export interface SsmResolution {
   used: string[];
   /** The references whose locked value is a placeholder (new-env's, before the first refresh), and the parameters behind them. */
   placeholders: { ref: SsmReference; names: string[] }[];
+  /** The references the lock does not hold (each an ssm.unlocked error): their values are unknown, not wrong. */
+  unresolved: SsmReference[];
 }
 
 /**
@@ -293,6 +295,7 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
   const references = findSsmReferences(env.data);
   const used = new Set<string>();
   const placeholders: SsmResolution['placeholders'] = [];
+  const unresolved: SsmReference[] = [];
   for (const ref of references) {
     const names = ref.kind === 'name' ? (lock.parameters[ref.name] ? [ref.name] : undefined) : lock.paths[ref.name];
     if (names) {
@@ -301,6 +304,7 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
       if (held.length > 0) placeholders.push({ ref, names: held });
       continue;
     }
+    unresolved.push(ref);
     const pos = locate(env, ref.path);
     const refresh = `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`;
     // A typo of a name the lock holds: a few edits away (parameter names are long; the last segment matters).
@@ -319,7 +323,7 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
   const data = replaceRefs(env.data, (ref) =>
     ref.kind === 'name' ? (lock.parameters[ref.name]?.value ?? `<unresolved ${ref.name}>`) : (pathValues(lock, ref.name) ?? {}),
   ) as Record<string, unknown>;
-  return { data, diagnostics, references, used: [...used].sort(), placeholders };
+  return { data, diagnostics, references, used: [...used].sort(), placeholders, unresolved };
 }
 
 // ---------------------------------------------------------------------------------------------
