@@ -39,6 +39,22 @@ describe('hints that point at the fix', () => {
   - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
 ${extra}`;
 
+  it('shows the right shape for a map where a list goes and a list where a map goes, and a number written otherwise', () => {
+    const workload = (extra: string) => `workloads:\n  - { name: portal, image: ghcr.io/opendev/portal:1.4.2, resources: { requests: { cpu: 100m, memory: 128Mi } }, ${extra} }\n`;
+    // Ports named by key (a compose-file habit): one item per key, with the name and port slots filled.
+    expect(errorsOf(workload('ports: { http: 8080, metrics: 9090 }'))).toStrictEqual([
+      'expected array, got a map || write a list of maps, one per item: ports: [{ name: http, port: 8080 }, { name: metrics, port: 9090 }]',
+    ]);
+    // env as docker's KEY=value list.
+    expect(errorsOf(workload('env: [LOG_LEVEL=info, MODE=fast]'))).toStrictEqual([
+      'expected object, got a list || write a map of key: value: env: { LOG_LEVEL: info, MODE: fast }',
+    ]);
+    // Add-ons listed by name: a map keyed by name.
+    expect(errorsOf('addons: [metrics-server]\n')).toStrictEqual(['expected object, got a list || write a map keyed by name: addons: { metrics-server: {} }']);
+    expect(errorsOf(workload('replicas: 3 pods'))).toStrictEqual(["expected integer, got '3 pods' || write the number alone: replicas: 3 (no unit or suffix after it)"]);
+    expect(errorsOf(workload('replicas: many'))).toStrictEqual(["expected integer, got 'many' || write a number in digits, e.g. replicas: 1"]);
+  });
+
   it('names the subnet an address belongs to', () => {
     expect(errorsOf(subnets + pools('{ name: cp-1, ip: 10.10.2.5 }'))).toStrictEqual([
       "10.10.2.5 is not inside subnet 'private-a' (10.10.1.0/24) || 10.10.2.5 is in subnet 'private-b': set subnet: private-b on the node, or pick an address of 10.10.1.0/24",

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { fromPointer, getAt, toPointer, type DocPath } from '../lib/paths.js';
@@ -93,7 +94,7 @@ function describe(value: unknown): string {
 const referenceSection = (path: DocPath): string =>
   path.length === 0 ? 'the top level' : path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
 
-type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
+type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; minimum?: number; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
 
 let root: { text: string; schema: { $defs?: Record<string, SchemaNode> } } | undefined;
 /**
@@ -134,6 +135,9 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
   if (typeof value === 'string' && expected === 'boolean' && /^(yes|no|y|n|on|off)$/i.test(value))
     return `write ${written}${/^(yes|y|on)$/i.test(value) ? 'true' : 'false'}: environment files are YAML 1.2, where ${value} is text, not a boolean (YAML 1.1's yes/no/on/off)`;
   if ((typeof value === 'number' || typeof value === 'boolean') && expected === 'string') return `quote it (${written}"${String(value)}"): without quotes, YAML reads it as a ${typeof value}`;
+  if (typeof value === 'string' && (expected === 'integer' || expected === 'number')) return numberHint(value, written, parent);
+  if (expected === 'array' && isRecord(value)) return listForMapHint(value, written, deref(parent?.items));
+  if (expected === 'object' && Array.isArray(value)) return mapForListHint(value, written, parent);
   if (expected === 'array' && value !== null && typeof value !== 'object') {
     const items = deref(parent?.items);
     const shown = typeof value === 'string' ? value : String(value);
@@ -146,6 +150,70 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
     return `write ${written}[${shown}]: a list, even of one item`;
   }
   return undefined;
+}
+
+/** Numbers written as words (`count: two`): the digits meant. */
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
+/** A value shown as YAML writes it in one line (flow style), cut short when long. */
+function flow(value: unknown): string {
+  const text = stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+  return text.length > 100 ? `${text.slice(0, 97)}…` : text;
+}
+
+/**
+ * Text where a number goes: a word for a number (`two`), a number with a suffix (`8080/TCP`, `3 nodes`),
+ * anything else: the number alone, in digits, with an example in range.
+ */
+function numberHint(value: string, written: string, parent: SchemaNode | undefined): string {
+  const word = NUMBER_WORDS.indexOf(value.trim().toLowerCase());
+  if (word !== -1) return `write it in digits: ${written}${word} (a number, not a word: YAML reads '${value}' as text)`;
+  const proto = /^\s*([0-9]+)\s*\/\s*(tcp|udp|sctp)\s*$/i.exec(value);
+  if (proto)
+    return `write the number alone: ${written}${proto[1]}; the protocol is a key of its own (protocol: ${proto[2]!.toUpperCase()}, TCP when left out), e.g. { name: http, port: ${proto[1]}, protocol: ${proto[2]!.toUpperCase()} }`;
+  const lead = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*[^0-9\s]/.exec(value);
+  if (lead) return `write the number alone: ${written}${lead[1]} (no unit or suffix after it)`;
+  const example = parent?.minimum !== undefined && parent.minimum > 1 ? parent.minimum : 1;
+  return `write a number in digits, e.g. ${written}${example}`;
+}
+
+/**
+ * A map where a list goes. A map of the item's own keys is one item written without its "- "
+ * (`taints: { key: …, effect: … }`): the same in brackets. Otherwise each key of the map becomes an
+ * item (`ports: { http: 8080 }` → `[{ name: http, port: 8080 }]`, `manages: { a: …, b: … }` → `[a, b]`).
+ */
+function listForMapHint(value: Record<string, unknown>, written: string, items: SchemaNode | undefined): string {
+  const keys = Object.keys(value);
+  const props = items?.properties ?? {};
+  const block = written === '' ? '' : ` (in block style: ${written.trim()} on its own line, then "- " before the item's first key)`;
+  if (keys.length > 0 && keys.every((k) => k in props)) return `write a list (one item here): ${written}[${flow(value)}]${block}`;
+  if (items && typesOf(items).includes('object')) {
+    const required = items.required ?? [];
+    const nameKey = required.includes('name') ? 'name' : required[0];
+    const other = required.find((k) => k !== nameKey);
+    const shown = keys.slice(0, 2).map((k) => {
+      const v = value[k];
+      const item = nameKey === undefined ? {} : { [nameKey]: k, ...(other !== undefined && !isRecord(v) ? { [other]: v } : isRecord(v) ? v : {}) };
+      return flow(item);
+    });
+    return `write a list of maps, one per item: ${written}[${shown.join(', ')}${keys.length > 2 ? ', …' : ''}]`;
+  }
+  return `write a list: ${written}[${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''}]`;
+}
+
+/**
+ * A list where a map goes. Items that are each a one-key map (`- requests: …`, `- limits: …`) are one map
+ * written with "- " before each key: the same without the dashes. `KEY=value` items become `KEY: value`.
+ */
+function mapForListHint(value: unknown[], written: string, parent: SchemaNode | undefined): string {
+  if (value.length > 0 && value.every((v) => isRecord(v) && Object.keys(v).length === 1))
+    return `write one map, without "- " before each key: ${written}${flow(Object.assign({}, ...(value as Record<string, unknown>[])))}`;
+  if (value.length > 0 && value.every((v) => typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_.-]*=/.test(v)))
+    return `write a map of key: value: ${written}${flow(Object.fromEntries((value as string[]).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])))}`;
+  if (value.length > 0 && value.every((v) => typeof v === 'string') && parent?.properties === undefined)
+    return `write a map keyed by name: ${written}{ ${(value as string[]).slice(0, 3).map((v) => `${v}: {}`).join(', ')}${value.length > 3 ? ', …' : ''} }`;
+  const keys = Object.keys(parent?.properties ?? {}).slice(0, 3);
+  return `write a map (key: value, no "- "): ${written}{ ${keys.length > 0 ? keys.map((k) => `${k}: …`).join(', ') : 'key: value'} }`;
 }
 
 /**
