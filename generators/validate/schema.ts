@@ -94,7 +94,7 @@ function describe(value: unknown): string {
 const referenceSection = (path: DocPath): string =>
   path.length === 0 ? 'the top level' : path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
 
-type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; minimum?: number; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
+type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; minimum?: number; maximum?: number; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
 
 let root: { text: string; schema: { $defs?: Record<string, SchemaNode> } } | undefined;
 /**
@@ -138,6 +138,9 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
   if (typeof value === 'string' && (expected === 'integer' || expected === 'number')) return numberHint(value, written, parent);
   if (expected === 'array' && isRecord(value)) return listForMapHint(value, written, deref(parent?.items));
   if (expected === 'object' && Array.isArray(value)) return mapForListHint(value, written, parent);
+  if (expected === 'object' && value !== null && typeof value !== 'object') return mapForScalarHint(value, written, parent);
+  if (expected === 'string' && isRecord(value) && Object.keys(value).length === 1 && typeof Object.values(value)[0] === 'string')
+    return `write the value alone: ${written}${String(Object.values(value)[0])} (a string here, not a map)`;
   if (expected === 'array' && value !== null && typeof value !== 'object') {
     const items = deref(parent?.items);
     const shown = typeof value === 'string' ? value : String(value);
@@ -208,12 +211,60 @@ function listForMapHint(value: Record<string, unknown>, written: string, items: 
 function mapForListHint(value: unknown[], written: string, parent: SchemaNode | undefined): string {
   if (value.length > 0 && value.every((v) => isRecord(v) && Object.keys(v).length === 1))
     return `write one map, without "- " before each key: ${written}${flow(Object.assign({}, ...(value as Record<string, unknown>[])))}`;
-  if (value.length > 0 && value.every((v) => typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_.-]*=/.test(v)))
+  if (value.length > 0 && value.every((v) => typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_./-]*=/.test(v)))
     return `write a map of key: value: ${written}${flow(Object.fromEntries((value as string[]).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])))}`;
   if (value.length > 0 && value.every((v) => typeof v === 'string') && parent?.properties === undefined)
     return `write a map keyed by name: ${written}{ ${(value as string[]).slice(0, 3).map((v) => `${v}: {}`).join(', ')}${value.length > 3 ? ', …' : ''} }`;
   const keys = Object.keys(parent?.properties ?? {}).slice(0, 3);
   return `write a map (key: value, no "- "): ${written}{ ${keys.length > 0 ? keys.map((k) => `${k}: …`).join(', ') : 'key: value'} }`;
+}
+
+/**
+ * A scalar where a map goes: kubectl's taint form (`key=value:Effect`) spelt out as the taint map; a value for the
+ * map's only string-taking key (`egressTo: [api]` → `{ workload: api }`); `true` for a map whose required keys have
+ * one allowed value each (`gpu: true` → `{ vendor: nvidia }`); otherwise the keys the map takes.
+ */
+function mapForScalarHint(value: unknown, written: string, parent: SchemaNode | undefined): string {
+  const props = parent?.properties ?? {};
+  const taint = typeof value === 'string' ? /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(value) : null;
+  if (taint && 'key' in props && 'effect' in props)
+    return `write the taint as a map: ${written}{ key: ${taint[1]}${taint[2] ? `, value: ${taint[2]}` : ''}, effect: ${taint[3]} } (kubectl's key=value:Effect form is not read here)`;
+  const required = parent?.required ?? [];
+  if (typeof value === 'boolean' && required.length > 0) {
+    const fills = required.map((k) => [k, allowedValues(props[k])?.[0]] as const);
+    if (fills.every(([, v]) => v !== undefined)) return `write a map: ${written}{ ${fills.map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
+  }
+  const stringKeys = Object.keys(props).filter((k) => typesOf(deref(props[k])).includes('string'));
+  if (typeof value === 'string' && stringKeys.length >= 1) return `write a map: ${written}{ ${stringKeys[0]}: ${value} }${stringKeys.length > 1 ? ` (or ${stringKeys.slice(1).map((k) => `${k}: …`).join(', ')})` : ''}`;
+  const keys = Object.keys(props).slice(0, 3);
+  return `write a map: ${written}{ ${keys.length > 0 ? keys.map((k) => `${k}: …`).join(', ') : 'key: value'} }`;
+}
+
+/**
+ * A pattern value one edit from the form: a path without its leading '/', a release without its leading 'v', an image
+ * repository with capitals (registries take lowercase repository names; a tag may have capitals), a URL with a path.
+ */
+function patternFixHint(value: unknown, pattern: string, written: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const re = new RegExp(pattern, 'u');
+  if (pattern === '^/') return `an absolute path: ${written}/${value}`;
+  if (re.test(`v${value}`)) return `write it with the leading v: ${written}v${value}`;
+  const at = value.search(/[:@][^/]*$/);
+  const lowered = at === -1 ? value.toLowerCase() : value.slice(0, at).toLowerCase() + value.slice(at);
+  if (pattern.includes('@sha256') && lowered !== value && re.test(lowered)) return `image repositories are lowercase: ${written}${lowered}`;
+  const url = /^(https?:\/\/[^/?#]+)[/?#]/.exec(value);
+  if (url && re.test(url[1]!)) return `write the URL without a path or trailing slash: ${written}${url[1]}`;
+  return undefined;
+}
+
+/** A quantity with a unit Kubernetes does not have (GB, MB, cores): the one it means. */
+function quantityHint(value: unknown, written: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^([0-9.]+)\s*([KMGTP])B$/i.exec(value.trim());
+  if (m) return `${m[2]!.toUpperCase()}B is not a Kubernetes unit: write ${written}${m[1]}${m[2]!.toUpperCase()}i (binary, powers of 1024, as Kubernetes shows sizes) or ${m[1]}${m[2]!.toUpperCase()} (decimal)`;
+  const c = /^([0-9.]+)\s*(cores?|cpus?|vcpus?)$/i.exec(value.trim());
+  if (c) return `write cores as a plain number or in millicores: ${written}${c[1]} or ${Math.round(Number(c[1]) * 1000)}m`;
+  return undefined;
 }
 
 /**
@@ -247,6 +298,12 @@ function urlHint(value: unknown, pattern: string): string | undefined {
     return `write it as an https URL: https://${value.toLowerCase()}${value.includes(':') ? '' : ':6443'}${value.includes(':') ? '' : ' (6443: the Kubernetes API port)'}`;
   return undefined;
 }
+
+/** `key: ` as the file writes the value's key ('' for a list item). */
+const writtenKey = (path: DocPath): string => {
+  const key = path[path.length - 1];
+  return key === undefined || typeof key === 'number' ? '' : `${key}: `;
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -339,11 +396,23 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}`,
-        hint: urlHint(value, (e.params as { pattern: string }).pattern) ?? dnsLabelHint(value, e.schemaPath) ?? parent?.description,
+        hint:
+          urlHint(value, (e.params as { pattern: string }).pattern) ??
+          (e.schemaPath.includes('/$defs/quantity/') ? quantityHint(value, writtenKey(path)) : undefined) ??
+          patternFixHint(value, (e.params as { pattern: string }).pattern, writtenKey(path)) ??
+          dnsLabelHint(value, e.schemaPath) ??
+          parent?.description,
       };
     }
     case 'propertyNames':
       return undefined; // reported by the inner keyword with propertyName
+    case 'minimum':
+    case 'maximum': {
+      const value = getAt(env.data, path);
+      const range = parent as SchemaNode | undefined;
+      const bounds = range?.minimum !== undefined && range.maximum !== undefined ? `from ${range.minimum} to ${range.maximum}` : range?.minimum !== undefined ? `${range.minimum} or more` : `at most ${range?.maximum}`;
+      return { ...base, ...at(path), path, message: `${describe(value)} is out of range: ${e.message ?? 'is invalid'}`, hint: `a number ${bounds}` };
+    }
     default: {
       const value = getAt(env.data, path);
       return { ...base, ...at(path), path, message: `${describe(value)}: ${e.message ?? 'is invalid'}` };
