@@ -219,6 +219,12 @@ function mapForListHint(value: unknown[], written: string, parent: SchemaNode | 
   return `write a map (key: value, no "- "): ${written}{ ${keys.length > 0 ? keys.map((k) => `${k}: …`).join(', ') : 'key: value'} }`;
 }
 
+/** Keys as Kubernetes writes them where this schema has its own shorter form (a probe's tcpSocket is `tcp: true`). */
+const KEY_SYNONYMS: Record<string, (allowed: string[]) => string | undefined> = {
+  tcpSocket: (allowed) => (allowed.includes('tcp') ? "Kubernetes' tcpSocket is written tcp: true here (with port: N for another port than the first)" : undefined),
+  exec: (allowed) => (allowed.includes('httpGet') ? 'probes here are httpGet: /path or tcp: true; a command probe is not offered' : undefined),
+};
+
 /**
  * A scalar where a map goes: kubectl's taint form (`key=value:Effect`) spelt out as the taint map; a value for the
  * map's only string-taking key (`egressTo: [api]` → `{ workload: api }`); `true` for a map whose required keys have
@@ -342,7 +348,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(p, true),
         path: p,
         message: `unknown key '${key}'; expected one of: ${allowed.join(', ')}`,
-        hint: hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
+        hint: KEY_SYNONYMS[key]?.(allowed) ?? hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
       };
     }
     case 'required': {
