@@ -39,12 +39,8 @@ describe('valid fixtures', () => {
   });
 });
 
-describe('schema and semantic errors in one run', () => {
-  it('reports a misspelt key and an even etcd member count together', () => {
-    const errors = errorsOf(
-      'both',
-      `git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
-nodePools:
+/** Pools with two control planes (etcd's even member count: an error of its own, next to the one under test). */
+const EVEN_CONTROL_PLANES = `nodePools:
   - name: cp
     role: controlplane
     arch: amd64
@@ -52,7 +48,14 @@ nodePools:
     subnet: private-a
     nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }]
   - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
-`,
+`;
+
+describe('schema and semantic errors in one run', () => {
+  it('reports a misspelt key and an even etcd member count together', () => {
+    const errors = errorsOf(
+      'both',
+      `git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
+${EVEN_CONTROL_PLANES}`,
     );
     expect(errors).toStrictEqual([
       "environments/both.yaml:4:60  git.targetRevison: unknown key 'targetRevison'; expected one of: repoURL, targetRevision  (did you mean 'targetRevision'?)",
@@ -87,15 +90,7 @@ nodePools:
   datastore:
     backup:
       bucket: { ssm: /odp/fixture/backup/new-bucket }
-nodePools:
-  - name: cp
-    role: controlplane
-    arch: amd64
-    instanceType: m7i.large
-    subnet: private-a
-    nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }]
-  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
-workloads:
+${EVEN_CONTROL_PLANES}workloads:
   - { name: portal, image: ghcr.io/opendev/portal:latest, resources: { requests: { cpu: 100m, memory: 128Mi } } }
 `,
     );
