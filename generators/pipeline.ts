@@ -64,7 +64,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const schemaErrors = validateResolved(env);
   const fleet = opts.fleet ?? fleetIndex(sources);
   const { lock, diagnostics: lockDiags, broken } = parseLock(lockFile(name), sources.get(lockFile(name)));
-  const ssm = resolveSsm(env, lock);
+  const ssm = resolveSsm(env, lock, sources.has(lockFile(name)));
   // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
   if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
   // Quantities written as YAML numbers become the strings Kubernetes reads the same way.

@@ -102,6 +102,15 @@ ${EVEN_CONTROL_PLANES}workloads:
     ]);
   });
 
+  it('without any lock file, says so and points at new-env', () => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/nolock.yaml', '# yaml-language-server: $schema=../schemas/environment.schema.json\nname: nolock\nextends: _fixture\ncluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n');
+    const d = prepareEnvironment('nolock', sources).diagnostics.find((x) => x.rule === 'ssm.unlocked');
+    expect(d?.hint).toBe(
+      'environments/nolock.ssm.lock.json does not exist: run npm run synth -- --env nolock --refresh-ssm (needs AWS credentials for account 111111111111), or start from npm run new-env, which writes a lock of placeholders so the environment renders offline',
+    );
+  });
+
   it('leaves out findings about the value of a reference missing from the lock (unknown, not wrong)', () => {
     // A new endpoint parameter: its value is not known until --refresh-ssm, so only ssm.unlocked is said there.
     const errors = errorsOf('unlocked-only', 'cluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n');
