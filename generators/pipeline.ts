@@ -64,7 +64,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   const schemaErrors = validateResolved(env);
   const fleet = opts.fleet ?? fleetIndex(sources);
   const { lock, diagnostics: lockDiags, broken } = parseLock(lockFile(name), sources.get(lockFile(name)));
-  const ssm = resolveSsm(env, lock);
+  const ssm = resolveSsm(env, lock, sources.has(lockFile(name)));
   // A broken lock is one error at the lock, not a "not in the lock" error at every reference.
   if (broken) ssm.diagnostics = ssm.diagnostics.filter((d) => d.rule !== 'ssm.unlocked');
   // Quantities written as YAML numbers become the strings Kubernetes reads the same way.
@@ -78,9 +78,14 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
     return { diagnostics: [...diagnostics, ...schemaErrors, ...lockDiags, ...ssm.diagnostics, ...semantic] };
   }
   const all = [...diagnostics, ...lockDiags, ...ssm.diagnostics, ...placeholderWarnings(env, ssm)];
-  if (hasErrors(all)) return { diagnostics: all };
   all.push(...validateResolvedSsmValues(env, ssm));
-  if (hasErrors(all)) return { diagnostics: all };
+  if (hasErrors(all)) {
+    // A reference missing from the lock (or a broken lock) stops the model, not the rules: the rest of the
+    // file is checked in the same run (findings about the unknown values left out), so a newcomer is not
+    // sent to AWS for a refresh before learning what else is refused.
+    const semantic = withoutPlaceholderFindings(validateSemanticsDespite([], env, ssm.data as unknown as EnvironmentInput, { ec2: lock.ec2, fleet }), ssm);
+    return { diagnostics: [...all, ...semantic] };
+  }
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...withoutPlaceholderFindings(validateSemantics(env, input, { ec2: lock.ec2, fleet }), ssm));
   if (hasErrors(all)) {

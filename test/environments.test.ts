@@ -39,12 +39,8 @@ describe('valid fixtures', () => {
   });
 });
 
-describe('schema and semantic errors in one run', () => {
-  it('reports a misspelt key and an even etcd member count together', () => {
-    const errors = errorsOf(
-      'both',
-      `git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
-nodePools:
+/** Pools with two control planes (etcd's even member count: an error of its own, next to the one under test). */
+const EVEN_CONTROL_PLANES = `nodePools:
   - name: cp
     role: controlplane
     arch: amd64
@@ -52,7 +48,14 @@ nodePools:
     subnet: private-a
     nodes: [{ name: cp-1, ip: 10.10.1.10 }, { name: cp-2, ip: 10.10.1.11 }]
   - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
-`,
+`;
+
+describe('schema and semantic errors in one run', () => {
+  it('reports a misspelt key and an even etcd member count together', () => {
+    const errors = errorsOf(
+      'both',
+      `git: { repoURL: https://github.com/opendev/odp-gitops.git, targetRevison: main }
+${EVEN_CONTROL_PLANES}`,
     );
     expect(errors).toStrictEqual([
       "environments/both.yaml:4:60  git.targetRevison: unknown key 'targetRevison'; expected one of: repoURL, targetRevision  (did you mean 'targetRevision'?)",
@@ -77,6 +80,41 @@ nodePools:
       "environments/sibling.yaml:11:42  nodePools[1].arch: 'amd46' is not allowed; expected one of: amd64, arm64  (did you mean 'amd64'?)",
       "environments/sibling.yaml:10:31  nodePools[0].nodes[0].ip: 10.10.9.10 is not inside subnet 'private-a' (10.10.1.0/24)  (pick an address of 10.10.1.0/24 from 10.10.1.4 to 10.10.1.254 (AWS reserves the first four and the last))",
     ]);
+  });
+
+  it('reports a reference missing from the SSM lock together with every other error of the file', () => {
+    // The lock stage used to stop the run: a newcomer was sent to AWS (--refresh-ssm) before learning what else is refused.
+    const errors = errorsOf(
+      'unlocked-and-more',
+      `cluster:
+  datastore:
+    backup:
+      bucket: { ssm: /odp/fixture/backup/new-bucket }
+${EVEN_CONTROL_PLANES}workloads:
+  - { name: portal, image: ghcr.io/opendev/portal:latest, resources: { requests: { cpu: 100m, memory: 128Mi } } }
+`,
+    );
+    expect(errors).toStrictEqual([
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:7:15  cluster\.datastore\.backup\.bucket: SSM parameter \/odp\/fixture\/backup\/new-bucket is not in environments\/unlocked-and-more\.ssm\.lock\.json/),
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:14:12  nodePools\[0\]\.nodes: etcd needs an odd number of control-plane nodes/),
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:6:5  cluster\.datastore\.backup: etcd snapshots hold every Secret of the cluster and must be encrypted: ageRecipientPublicKey is missing/),
+      expect.stringMatching(/^environments\/unlocked-and-more\.yaml:17:28  workloads\[0\]\.image: image 'ghcr\.io\/opendev\/portal:latest' uses the tag 'latest'/),
+    ]);
+  });
+
+  it('without any lock file, says so and points at new-env', () => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/nolock.yaml', '# yaml-language-server: $schema=../schemas/environment.schema.json\nname: nolock\nextends: _fixture\ncluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n');
+    const d = prepareEnvironment('nolock', sources).diagnostics.find((x) => x.rule === 'ssm.unlocked');
+    expect(d?.hint).toBe(
+      'environments/nolock.ssm.lock.json does not exist: run npm run synth -- --env nolock --refresh-ssm (needs AWS credentials for account 111111111111), or start from npm run new-env, which writes a lock of placeholders so the environment renders offline',
+    );
+  });
+
+  it('leaves out findings about the value of a reference missing from the lock (unknown, not wrong)', () => {
+    // A new endpoint parameter: its value is not known until --refresh-ssm, so only ssm.unlocked is said there.
+    const errors = errorsOf('unlocked-only', 'cluster:\n  endpoint: { ssm: /odp/fixture/api/endpoint }\n');
+    expect(errors).toStrictEqual([expect.stringMatching(/^environments\/unlocked-only\.yaml:5:13  cluster\.endpoint: SSM parameter \/odp\/fixture\/api\/endpoint is not in /)]);
   });
 
   it('leaves out rule findings in a section the schema rejected', () => {

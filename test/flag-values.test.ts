@@ -15,13 +15,28 @@ const rke2 = (key: string, value: unknown) => checkRke2Flag('server', key, value
 
 describe('supervisor flags (both distributions)', () => {
   it('kube-proxy-arg proxy-mode: iptables, ipvs, nftables or blank', () => {
-    for (const ok of [['proxy-mode=nftables'], 'proxy-mode=ipvs,ipvs-scheduler=rr', ['--proxy-mode=iptables'], ['proxy-mode='], ['metrics-bind-address=0.0.0.0:10249']]) expect(k3s('kube-proxy-arg', ok)).toBeUndefined();
+    for (const ok of [['proxy-mode=nftables'], ['proxy-mode=ipvs', 'ipvs-scheduler=rr'], ['--proxy-mode=iptables'], ['proxy-mode='], ['metrics-bind-address=0.0.0.0:10249']]) expect(k3s('kube-proxy-arg', ok)).toBeUndefined();
     expect(rke2('kube-proxy-arg', ['proxy-mode=userspace'])).toMatch(/^kube-proxy has no proxy-mode 'userspace' on Linux/);
     // Compared as written: a space after the '=' reaches kube-proxy (GetArgs), and one inside a comma-separated string
     // too (one argument, trimmed at its ends only); spaces around an item are refused rather than trimmed.
     expect(k3s('kube-proxy-arg', ['proxy-mode= ipvs'])).toMatch(/^kube-proxy has no proxy-mode ' ipvs' on Linux/);
-    expect(rke2('kube-proxy-arg', 'proxy-mode=ipvs, ipvs-scheduler=rr')).toMatch(/^' ipvs-scheduler=rr' has spaces around it: RKE2 \S+ does not trim every kube-proxy-arg item/);
+    expect(rke2('kube-proxy-arg', ['proxy-mode=ipvs', ' ipvs-scheduler=rr'])).toMatch(/^' ipvs-scheduler=rr' has spaces around it: RKE2 \S+ does not trim every kube-proxy-arg item/);
     expect(k3s('kube-proxy-arg', [' proxy-mode=ipvss'])).toMatch(/^' proxy-mode=ipvss' has spaces around it/);
+  });
+
+  it('several component arguments packed into one comma string: refused where the CLI does not split it (RKE2) or is not confirmed to (K3s)', () => {
+    const rke2Issue = checkRke2Flag('server', 'kube-proxy-arg', 'proxy-mode=ipvs,ipvs-scheduler=rr', (w, c) => didYouMean(w, c));
+    expect(rke2Issue?.message).toBe(
+      "'proxy-mode=ipvs,ipvs-scheduler=rr' packs 2 kube-proxy arguments into one string: RKE2 v1.35.7+rke2r1 does not split a string at commas (rancher/rke2 v1.35.7+rke2r1 pkg/cli/cmds/root.go:244 app.DisableSliceFlagSeparator = true (also v1.34.10+rke2r1:244, v1.36.3+rke2r1:279), urfave/cli v2.27.7 flag.go:405-416), so kube-proxy gets ONE argument --proxy-mode=ipvs,ipvs-scheduler=rr",
+    );
+    expect(rke2Issue?.hint).toBe('write a YAML list, one argument per item: kube-proxy-arg: [proxy-mode=ipvs, ipvs-scheduler=rr]');
+    expect(k3s('kube-proxy-arg', 'proxy-mode=ipvs,ipvs-scheduler=rr')).toMatch(/^'proxy-mode=ipvs,ipvs-scheduler=rr' packs 2 kube-proxy arguments into one string: whether K3s \S+ splits a string at commas is not confirmed/);
+    expect(rke2('kubelet-arg', 'max-pods=200, v=2')).toMatch(/^'max-pods=200, v=2' packs 2 kubelet arguments/);
+    // One argument whose value holds commas: a map value, a list value; and a list of arguments.
+    for (const ok of ['system-reserved=cpu=500m,memory=1Gi', 'feature-gates=InPlacePodVerticalScaling=true,UserNamespacesSupport=true', 'enable-admission-plugins=NodeRestriction,EventRateLimit', ['proxy-mode=ipvs', 'ipvs-scheduler=rr']]) {
+      expect(rke2('kube-apiserver-arg', ok)).toBeUndefined();
+      expect(k3s('kubelet-arg', ok)).toBeUndefined();
+    }
   });
 
   it('service-node-port-range: low-high, low+offset or one port, within 1-65535', () => {

@@ -39,6 +39,49 @@ describe('hints that point at the fix', () => {
   - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
 ${extra}`;
 
+  it('shows the right shape for a map where a list goes and a list where a map goes, and a number written otherwise', () => {
+    const workload = (extra: string) => `workloads:\n  - { name: portal, image: ghcr.io/opendev/portal:1.4.2, resources: { requests: { cpu: 100m, memory: 128Mi } }, ${extra} }\n`;
+    // Ports named by key (a compose-file habit): one item per key, with the name and port slots filled.
+    expect(errorsOf(workload('ports: { http: 8080, metrics: 9090 }'))).toStrictEqual([
+      'expected array, got a map || write a list of maps, one per item: ports: [{ name: http, port: 8080 }, { name: metrics, port: 9090 }]',
+    ]);
+    // env as docker's KEY=value list.
+    expect(errorsOf(workload('env: [LOG_LEVEL=info, MODE=fast]'))).toStrictEqual([
+      'expected object, got a list || write a map of key: value: env: { LOG_LEVEL: info, MODE: fast }',
+    ]);
+    // Add-ons listed by name: a map keyed by name.
+    expect(errorsOf('addons: [metrics-server]\n')).toStrictEqual(['expected object, got a list || write a map keyed by name: addons: { metrics-server: {} }']);
+    expect(errorsOf(workload('replicas: 3 pods'))).toStrictEqual(["expected integer, got '3 pods' || write the number alone: replicas: 3 (no unit or suffix after it)"]);
+    expect(errorsOf(workload('replicas: many'))).toStrictEqual(["expected integer, got 'many' || write a number in digits, e.g. replicas: 1"]);
+  });
+
+  it("a newcomer's near-misses get the value to write (newcomer2)", () => {
+    const workload = (extra: string) => `workloads:\n  - { name: portal, image: ghcr.io/opendev/portal:1.4.2, resources: { requests: { cpu: 100m, memory: 128Mi } }, ${extra} }\n`;
+    const pool = (extra: string) => `nodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1, ${extra} }\n`;
+    const hint = (body: string) => errorsOf(body).map((l) => l.slice(l.indexOf(' || ') + 4));
+    expect(hint(pool('labels: [node.opendev.dev/pool=general]'))).toStrictEqual(['write a map of key: value: labels: { node.opendev.dev/pool: general }']);
+    expect(hint(pool('taints: [dedicated=batch:NoSchedule]'))).toStrictEqual(["write the taint as a map: { key: dedicated, value: batch, effect: NoSchedule } (kubectl's key=value:Effect form is not read here)"]);
+    expect(hint(pool('gpu: true'))[0]).toBe('write a map: gpu: { vendor: nvidia }');
+    expect(hint(pool('maxPods: 0'))).toStrictEqual([expect.stringMatching(/^a number from \d+ to \d+$|^\d+ or more$/)]);
+    expect(hint(workload('readiness: { httpGet: ready }'))).toStrictEqual(['an absolute path: httpGet: /ready']);
+    expect(hint(workload('liveness: { tcpSocket: { port: 8080 } }'))).toStrictEqual(["Kubernetes' tcpSocket is written tcp: true here (with port: N for another port than the first)"]);
+    expect(hint(workload('kind: statefulset, volumes: [{ name: cache, mountPath: /models, size: 50GB }]'))).toStrictEqual(['GB is not a Kubernetes unit: write size: 50Gi (binary, powers of 1024, as Kubernetes shows sizes) or 50G (decimal)']);
+    expect(hint('workloads:\n  - { name: portal, image: ghcr.io/opendev/portal:1.4.2, resources: { requests: { cpu: 0.5core, memory: 128Mi } } }\n')).toStrictEqual(['write cores as a plain number or in millicores: cpu: 0.5 or 500m']);
+    expect(hint('workloads:\n  - { name: portal, image: ghcr.io/OpenDev/portal:1.4.2-RC1, resources: { requests: { cpu: 100m, memory: 128Mi } } }\n')).toStrictEqual(['image repositories are lowercase: image: ghcr.io/opendev/portal:1.4.2-RC1']);
+    expect(hint(workload('network: { egressTo: [api] }'))).toStrictEqual(['write a map: { workload: api } (or cidr: …)']);
+    expect(hint(workload('network: { ingressFrom: [{ workload: web }] }'))).toStrictEqual(['write the value alone: web (a string here, not a map)']);
+    expect(hint('cluster: { endpoint: https://api.fixture.internal:6443/ }\n')).toStrictEqual(['write the URL without a path or trailing slash: endpoint: https://api.fixture.internal:6443']);
+    expect(hint('cluster: { talosVersion: 1.13.9 }\n')).toStrictEqual(['write it with the leading v: talosVersion: v1.13.9']);
+  });
+
+  it('extends with the file extension, and a colon inside an unquoted value', () => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/h.yaml', 'name: h\nextends: _fixture.yaml\n');
+    expect(prepareEnvironment('h', sources).diagnostics.filter((d) => d.severity === 'error').map((d) => d.hint)).toStrictEqual(["write extends: _fixture (the file's name without .yaml)"]);
+    sources.set('environments/h.yaml', 'name: h\nextends: _fixture\ndescription: h: a shop\n');
+    expect(prepareEnvironment('h', sources).diagnostics.filter((d) => d.severity === 'error').map((d) => d.hint)).toStrictEqual(['quote the value: a ": " inside an unquoted value starts a map (e.g. description: "nc: a shop")']);
+  });
+
   it('names the subnet an address belongs to', () => {
     expect(errorsOf(subnets + pools('{ name: cp-1, ip: 10.10.2.5 }'))).toStrictEqual([
       "10.10.2.5 is not inside subnet 'private-a' (10.10.1.0/24) || 10.10.2.5 is in subnet 'private-b': set subnet: private-b on the node, or pick an address of 10.10.1.0/24",

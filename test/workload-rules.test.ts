@@ -159,6 +159,25 @@ describe('workload mistakes are refused before rendering (no internal error)', (
     expect(errorsOf('pdb', twoNodes + workload('    replicas: 3\n    disruptionBudget: { minAvailable: 2 }\n'))).toStrictEqual([]);
   });
 
+  it('the default budget on one node: a warning with what the distribution does with the blocked drain', () => {
+    const warningsOf = (name: string, body: string): string[] => {
+      const { sources } = fixtureSources('valid', 'minimal.yaml');
+      sources.set(`environments/${name}.yaml`, `# yaml-language-server: $schema=../schemas/environment.schema.json\nname: ${name}\nextends: _fixture\n${body}`);
+      return formatted(prepareEnvironment(name, sources)).filter((l) => l.includes('[workload-disruption-budget]') || l.includes('default disruption budget'));
+    };
+    // _fixture (Talos) has one worker node: 2 replicas get the default maxUnavailable: 1.
+    expect(warningsOf('pdbd', workload('    replicas: 2\n'))).toStrictEqual([
+      expect.stringMatching(/^environments\/pdbd\.yaml:8:15  workloads\[0\]\.replicas: warning: 2 replicas on one node \(pool workers has 1 node, and the workload may land on no other\) with the default disruption budget \(maxUnavailable: 1\): a drain of that node evicts 1 pod, which stays Pending, and the budget then refuses every other eviction: a config change that needs a reboot stops after the 5-minute drain .*talosctl upgrade gives up after its 5-minute drain with the new Talos installed but not booted and the node left cordoned/),
+    ]);
+    const rke2 = 'cluster: { distribution: rke2, talosVersion: null, rke2Version: v1.35.7+rke2r1, kubernetesVersion: 1.35.7, datastore: { type: etcd, backup: { bucket: odp-fixture-etcd } } }\n';
+    expect(warningsOf('pdbr', rke2 + workload('    replicas: 2\n'))).toStrictEqual([expect.stringContaining('an upgrade Plan only cordons (no eviction), but removing or replacing the node (kubectl drain in the review\'s commands, no --timeout) waits for ever')]);
+    // One replica (no default budget), a written budget that lets the drain take them all, two nodes: nothing.
+    expect(warningsOf('pdbd', workload('    replicas: 1\n'))).toStrictEqual([]);
+    expect(warningsOf('pdbd', workload('    replicas: 2\n    disruptionBudget: { maxUnavailable: 2 }\n'))).toStrictEqual([]);
+    const twoNodes = 'nodePools:\n  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }\n  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 2 }\n';
+    expect(warningsOf('pdbd', twoNodes + workload('    replicas: 2\n'))).toStrictEqual([]);
+  });
+
   it('mounts and the paths the generator owns', () => {
     const irsa = 'aws: { iam: { mode: irsa, issuerURL: https://oidc.fixture.example.com } }\n';
     const sa = '    serviceAccount: { iamRoleArn: arn:aws:iam::111111111111:role/portal }\n';

@@ -206,6 +206,11 @@ export interface DistributionFacts {
   /** The value of the node-role.kubernetes.io/control-plane label on its control planes (nodeSelectors match it exactly). */
   controlPlaneLabel: string;
   /**
+   * What its node operations do when a drain meets a PodDisruptionBudget that allows no eviction (the eviction API's
+   * 429), in words with their sources: for the warning about replicas that share one node (rules-workloads.ts).
+   */
+  blockedDrain: string;
+  /**
    * Whether its profile puts default-deny NetworkPolicies into kube-system (ingress only from the
    * same namespace): add-ons the API server or Prometheus reach there then render policies opening them.
    */

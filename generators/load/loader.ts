@@ -101,6 +101,8 @@ export interface ParseOptions {
  */
 function yamlSyntaxHint(code: string, message: string): string {
   // Inside { … } or [ … ] a plain value ends at , [ ] { }: `path: nodePools[1]` opens a list.
+  // `description: a: b`: ': ' inside a plain value starts a map (yaml: "Nested mappings are not allowed in compact mappings").
+  if (/nested mappings/i.test(message)) return 'quote the value: a ": " inside an unquoted value starts a map (e.g. description: "nc: a shop")';
   if (/flow/i.test(message)) return 'inside { … } or [ … ], quote a value that contains [ ] { } or a comma (e.g. path: "nodePools[1]"), and close every bracket and brace';
   switch (code) {
     case 'BAD_INDENT':
@@ -353,7 +355,9 @@ export function resolveEnvironment(name: string, sources: SourceFiles, opts: Par
         col: from?.pos?.col,
         path: from ? ['extends'] : [],
         message: from ? `extends '${file}', which does not exist` : `no environment file ${file}`,
-        ...suggestEnvironment(file.slice(ENV_DIR.length + 1, -'.yaml'.length), sources),
+        ...(from && file.endsWith('.yaml.yaml') && sources.has(file.slice(0, -'.yaml'.length))
+          ? { hint: `write extends: ${file.slice(ENV_DIR.length + 1, -'.yaml.yaml'.length)} (the file's name without .yaml)` }
+          : suggestEnvironment(file.slice(ENV_DIR.length + 1, -'.yaml'.length), sources)),
       });
       return { diagnostics };
     }

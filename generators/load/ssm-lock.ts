@@ -282,17 +282,20 @@ export interface SsmResolution {
   used: string[];
   /** The references whose locked value is a placeholder (new-env's, before the first refresh), and the parameters behind them. */
   placeholders: { ref: SsmReference; names: string[] }[];
+  /** The references the lock does not hold (each an ssm.unlocked error): their values are unknown, not wrong. */
+  unresolved: SsmReference[];
 }
 
 /**
  * Replace every reference with its locked value. A reference missing from the lock is an error at
  * the reference, telling the user to refresh the lock.
  */
-export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResolution {
+export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock, lockExists = true): SsmResolution {
   const diagnostics: Diagnostic[] = [];
   const references = findSsmReferences(env.data);
   const used = new Set<string>();
   const placeholders: SsmResolution['placeholders'] = [];
+  const unresolved: SsmReference[] = [];
   for (const ref of references) {
     const names = ref.kind === 'name' ? (lock.parameters[ref.name] ? [ref.name] : undefined) : lock.paths[ref.name];
     if (names) {
@@ -301,8 +304,13 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
       if (held.length > 0) placeholders.push({ ref, names: held });
       continue;
     }
+    unresolved.push(ref);
     const pos = locate(env, ref.path);
-    const refresh = `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?')}) and commit the lock`;
+    const account = String((env.data.aws as { accountId?: unknown } | undefined)?.accountId ?? '?');
+    // No lock at all: a file written by hand. new-env writes a lock of placeholders, so it renders offline before the account exists.
+    const refresh = lockExists
+      ? `run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${account}) and commit the lock`
+      : `${lockFile(env.name)} does not exist: run ${REFRESH_COMMAND(env.name)} (needs AWS credentials for account ${account}), or start from npm run new-env, which writes a lock of placeholders so the environment renders offline`;
     // A typo of a name the lock holds: a few edits away (parameter names are long; the last segment matters).
     const close = didYouMean(ref.name, Object.keys(ref.kind === 'name' ? lock.parameters : lock.paths), Math.max(2, Math.floor(ref.name.length / 12)));
     diagnostics.push({
@@ -319,7 +327,7 @@ export function resolveSsm(env: ResolvedEnvironment, lock: SsmLock): SsmResoluti
   const data = replaceRefs(env.data, (ref) =>
     ref.kind === 'name' ? (lock.parameters[ref.name]?.value ?? `<unresolved ${ref.name}>`) : (pathValues(lock, ref.name) ?? {}),
   ) as Record<string, unknown>;
-  return { data, diagnostics, references, used: [...used].sort(), placeholders };
+  return { data, diagnostics, references, used: [...used].sort(), placeholders, unresolved };
 }
 
 // ---------------------------------------------------------------------------------------------

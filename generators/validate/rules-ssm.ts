@@ -14,15 +14,17 @@ import { validateSchema } from './schema.js';
 
 const startsWith = (path: DocPath, prefix: DocPath): boolean => prefix.length <= path.length && prefix.every((s, i) => path[i] === s);
 
-/** Whether a finding is about a value a placeholder stands for (at or below its reference). */
-const atPlaceholder = (d: Diagnostic, res: SsmResolution): boolean => res.placeholders.some((p) => startsWith(d.path, p.ref.path));
+/** Whether a finding is about a value a placeholder or an unlocked reference stands for (at or below its reference). */
+const atUnknownValue = (d: Diagnostic, res: SsmResolution): boolean =>
+  res.placeholders.some((p) => startsWith(d.path, p.ref.path)) || res.unresolved.some((r) => startsWith(d.path, r.path));
 
 /**
- * Errors about placeholder values left out: a placeholder is shaped so that nothing accepts it (see
- * lib/placeholder.ts), and each one is a warning of its own (placeholderWarnings) until the refresh.
+ * Errors about values not known yet left out: a placeholder is shaped so that nothing accepts it (see
+ * lib/placeholder.ts), and each one is a warning of its own (placeholderWarnings) until the refresh;
+ * a reference the lock does not hold is an ssm.unlocked error of its own (its value is `<unresolved …>`).
  */
 export const withoutPlaceholderFindings = (ds: readonly Diagnostic[], res: SsmResolution): Diagnostic[] =>
-  res.placeholders.length === 0 ? [...ds] : ds.filter((d) => d.severity !== 'error' || !d.file.startsWith('environments/') || !atPlaceholder(d, res));
+  res.placeholders.length === 0 && res.unresolved.length === 0 ? [...ds] : ds.filter((d) => d.severity !== 'error' || !d.file.startsWith('environments/') || !atUnknownValue(d, res));
 
 /** One warning (ssm.placeholder) per reference whose locked value is a placeholder of npm run new-env. */
 export function placeholderWarnings(env: ResolvedEnvironment, res: SsmResolution): Diagnostic[] {
@@ -49,7 +51,7 @@ export function placeholderWarnings(env: ResolvedEnvironment, res: SsmResolution
 
 /** Schema errors that a locked `{ ssm }` value causes, positioned at its reference. */
 export function validateResolvedSsmValues(env: ResolvedEnvironment, res: SsmResolution): Diagnostic[] {
-  const refs = res.references.filter((r) => r.kind === 'name' && !res.placeholders.some((p) => p.ref === r));
+  const refs = res.references.filter((r) => r.kind === 'name' && !res.placeholders.some((p) => p.ref === r) && !res.unresolved.includes(r));
   if (refs.length === 0) return [];
   const out: Diagnostic[] = [];
   for (const d of validateSchema({ ...env, data: res.data })) {

@@ -13,8 +13,9 @@ import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
+import { distributionNamed } from '../distributions/registry.js';
 import { addonUnitNames, partUnitName, reservedNames } from './rules-names.js';
-import type { Rule } from './rules.js';
+import type { Reporter, Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
 
@@ -416,10 +417,36 @@ function drainWithOneNode(input: EnvironmentInput, w: WorkloadInput, floor: numb
   return pools[0]!.name;
 }
 
+/**
+ * The default budget (maxUnavailable: 1, plan/workloads.ts, for 2 or more replicas) on a placement of one node: a
+ * drain of that node evicts one pod, which stays Pending (the node is cordoned, and there is no other), and the
+ * eviction API then refuses the others (429 while the budget would be violated: kubernetes/kubernetes
+ * pkg/registry/core/pod/storage/eviction.go checkAndDecrement) until it is Ready, which it cannot be. What that does to
+ * the node's operations is the distribution's (DistributionFacts.blockedDrain). A warning, not a refusal: nothing
+ * fails until a drain, and a small environment may accept it (acknowledge it, or give the workload a second node).
+ */
+function defaultBudgetOnOneNode(input: EnvironmentInput, w: WorkloadInput, at: DocPath, report: Reporter): void {
+  const replicas = w.autoscaling ? (w.autoscaling.minReplicas ?? w.replicas ?? DEFAULTS.replicas) : (w.replicas ?? DEFAULTS.replicas);
+  if (!w.autoscaling && replicas < 2) return;
+  const pool = drainWithOneNode(input, w, replicas);
+  if (pool === undefined) return;
+  const blocked = distributionNamed(input.cluster.distribution)?.facts.blockedDrain;
+  report(
+    'workload-disruption-budget',
+    [...at, w.autoscaling ? 'autoscaling' : 'replicas'],
+    `${replicas} replicas on one node (pool ${pool} has 1 node, and the workload may land on no other) with the default disruption budget (maxUnavailable: 1): a drain of that node evicts 1 pod, which stays Pending, and the budget then refuses every other eviction${blocked ? `: ${blocked}` : ''}`,
+    {
+      severity: 'warning',
+      hint: `give the workload a second node (count: 2 on pool ${pool}, or placement that admits another pool), or write disruptionBudget: { maxUnavailable: ${replicas} } to let a drain take them all (the workload is down until the node is back)`,
+    },
+  );
+}
+
 const disruptionBudgets: Rule = ({ input }, report) =>
   each(input.workloads, (w, at) => {
     const pdb = w.disruptionBudget;
-    if (!pdb || (w.kind ?? 'deployment') === 'cronjob') return;
+    if ((w.kind ?? 'deployment') === 'cronjob') return;
+    if (!pdb || (pdb.minAvailable === undefined && pdb.maxUnavailable === undefined)) return defaultBudgetOnOneNode(input, w, at, report);
     const replicas = w.autoscaling ? (w.autoscaling.minReplicas ?? w.replicas ?? DEFAULTS.replicas) : (w.replicas ?? DEFAULTS.replicas);
     const allowed = pdb.maxUnavailable ?? (pdb.minAvailable !== undefined ? replicas - pdb.minAvailable : replicas);
     const pool = allowed > 0 && allowed < replicas ? drainWithOneNode(input, w, replicas) : undefined;

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { fromPointer, getAt, toPointer, type DocPath } from '../lib/paths.js';
@@ -93,7 +94,7 @@ function describe(value: unknown): string {
 const referenceSection = (path: DocPath): string =>
   path.length === 0 ? 'the top level' : path.map((p, i) => (typeof p === 'number' ? '[]' : i === 0 ? p : `.${p}`)).join('');
 
-type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
+type SchemaNode = { $ref?: string; enum?: unknown[]; const?: unknown; type?: string | string[]; pattern?: string; minimum?: number; maximum?: number; description?: string; items?: SchemaNode; required?: string[]; properties?: Record<string, SchemaNode> };
 
 let root: { text: string; schema: { $defs?: Record<string, SchemaNode> } } | undefined;
 /**
@@ -134,6 +135,12 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
   if (typeof value === 'string' && expected === 'boolean' && /^(yes|no|y|n|on|off)$/i.test(value))
     return `write ${written}${/^(yes|y|on)$/i.test(value) ? 'true' : 'false'}: environment files are YAML 1.2, where ${value} is text, not a boolean (YAML 1.1's yes/no/on/off)`;
   if ((typeof value === 'number' || typeof value === 'boolean') && expected === 'string') return `quote it (${written}"${String(value)}"): without quotes, YAML reads it as a ${typeof value}`;
+  if (typeof value === 'string' && (expected === 'integer' || expected === 'number')) return numberHint(value, written, parent);
+  if (expected === 'array' && isRecord(value)) return listForMapHint(value, written, deref(parent?.items));
+  if (expected === 'object' && Array.isArray(value)) return mapForListHint(value, written, parent);
+  if (expected === 'object' && value !== null && typeof value !== 'object') return mapForScalarHint(value, written, parent);
+  if (expected === 'string' && isRecord(value) && Object.keys(value).length === 1 && typeof Object.values(value)[0] === 'string')
+    return `write the value alone: ${written}${String(Object.values(value)[0])} (a string here, not a map)`;
   if (expected === 'array' && value !== null && typeof value !== 'object') {
     const items = deref(parent?.items);
     const shown = typeof value === 'string' ? value : String(value);
@@ -145,6 +152,124 @@ function typeHint(value: unknown, expected: string, parent: SchemaNode | undefin
     }
     return `write ${written}[${shown}]: a list, even of one item`;
   }
+  return undefined;
+}
+
+/** Numbers written as words (`count: two`): the digits meant. */
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
+/** A value shown as YAML writes it in one line (flow style), cut short when long. */
+function flow(value: unknown): string {
+  const text = stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+  return text.length > 100 ? `${text.slice(0, 97)}…` : text;
+}
+
+/**
+ * Text where a number goes: a word for a number (`two`), a number with a suffix (`8080/TCP`, `3 nodes`),
+ * anything else: the number alone, in digits, with an example in range.
+ */
+function numberHint(value: string, written: string, parent: SchemaNode | undefined): string {
+  const word = NUMBER_WORDS.indexOf(value.trim().toLowerCase());
+  if (word !== -1) return `write it in digits: ${written}${word} (a number, not a word: YAML reads '${value}' as text)`;
+  const proto = /^\s*([0-9]+)\s*\/\s*(tcp|udp|sctp)\s*$/i.exec(value);
+  if (proto)
+    return `write the number alone: ${written}${proto[1]}; the protocol is a key of its own (protocol: ${proto[2]!.toUpperCase()}, TCP when left out), e.g. { name: http, port: ${proto[1]}, protocol: ${proto[2]!.toUpperCase()} }`;
+  const lead = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*[^0-9\s]/.exec(value);
+  if (lead) return `write the number alone: ${written}${lead[1]} (no unit or suffix after it)`;
+  const example = parent?.minimum !== undefined && parent.minimum > 1 ? parent.minimum : 1;
+  return `write a number in digits, e.g. ${written}${example}`;
+}
+
+/**
+ * A map where a list goes. A map of the item's own keys is one item written without its "- "
+ * (`taints: { key: …, effect: … }`): the same in brackets. Otherwise each key of the map becomes an
+ * item (`ports: { http: 8080 }` → `[{ name: http, port: 8080 }]`, `manages: { a: …, b: … }` → `[a, b]`).
+ */
+function listForMapHint(value: Record<string, unknown>, written: string, items: SchemaNode | undefined): string {
+  const keys = Object.keys(value);
+  const props = items?.properties ?? {};
+  const block = written === '' ? '' : ` (in block style: ${written.trim()} on its own line, then "- " before the item's first key)`;
+  if (keys.length > 0 && keys.every((k) => k in props)) return `write a list (one item here): ${written}[${flow(value)}]${block}`;
+  if (items && typesOf(items).includes('object')) {
+    const required = items.required ?? [];
+    const nameKey = required.includes('name') ? 'name' : required[0];
+    const other = required.find((k) => k !== nameKey);
+    const shown = keys.slice(0, 2).map((k) => {
+      const v = value[k];
+      const item = nameKey === undefined ? {} : { [nameKey]: k, ...(other !== undefined && !isRecord(v) ? { [other]: v } : isRecord(v) ? v : {}) };
+      return flow(item);
+    });
+    return `write a list of maps, one per item: ${written}[${shown.join(', ')}${keys.length > 2 ? ', …' : ''}]`;
+  }
+  return `write a list: ${written}[${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''}]`;
+}
+
+/**
+ * A list where a map goes. Items that are each a one-key map (`- requests: …`, `- limits: …`) are one map
+ * written with "- " before each key: the same without the dashes. `KEY=value` items become `KEY: value`.
+ */
+function mapForListHint(value: unknown[], written: string, parent: SchemaNode | undefined): string {
+  if (value.length > 0 && value.every((v) => isRecord(v) && Object.keys(v).length === 1))
+    return `write one map, without "- " before each key: ${written}${flow(Object.assign({}, ...(value as Record<string, unknown>[])))}`;
+  if (value.length > 0 && value.every((v) => typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_./-]*=/.test(v)))
+    return `write a map of key: value: ${written}${flow(Object.fromEntries((value as string[]).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])))}`;
+  if (value.length > 0 && value.every((v) => typeof v === 'string') && parent?.properties === undefined)
+    return `write a map keyed by name: ${written}{ ${(value as string[]).slice(0, 3).map((v) => `${v}: {}`).join(', ')}${value.length > 3 ? ', …' : ''} }`;
+  const keys = Object.keys(parent?.properties ?? {}).slice(0, 3);
+  return `write a map (key: value, no "- "): ${written}{ ${keys.length > 0 ? keys.map((k) => `${k}: …`).join(', ') : 'key: value'} }`;
+}
+
+/** Keys as Kubernetes writes them where this schema has its own shorter form (a probe's tcpSocket is `tcp: true`). */
+const KEY_SYNONYMS: Record<string, (allowed: string[]) => string | undefined> = {
+  tcpSocket: (allowed) => (allowed.includes('tcp') ? "Kubernetes' tcpSocket is written tcp: true here (with port: N for another port than the first)" : undefined),
+  exec: (allowed) => (allowed.includes('httpGet') ? 'probes here are httpGet: /path or tcp: true; a command probe is not offered' : undefined),
+};
+
+/**
+ * A scalar where a map goes: kubectl's taint form (`key=value:Effect`) spelt out as the taint map; a value for the
+ * map's only string-taking key (`egressTo: [api]` → `{ workload: api }`); `true` for a map whose required keys have
+ * one allowed value each (`gpu: true` → `{ vendor: nvidia }`); otherwise the keys the map takes.
+ */
+function mapForScalarHint(value: unknown, written: string, parent: SchemaNode | undefined): string {
+  const props = parent?.properties ?? {};
+  const taint = typeof value === 'string' ? /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(value) : null;
+  if (taint && 'key' in props && 'effect' in props)
+    return `write the taint as a map: ${written}{ key: ${taint[1]}${taint[2] ? `, value: ${taint[2]}` : ''}, effect: ${taint[3]} } (kubectl's key=value:Effect form is not read here)`;
+  const required = parent?.required ?? [];
+  if (typeof value === 'boolean' && required.length > 0) {
+    const fills = required.map((k) => [k, allowedValues(props[k])?.[0]] as const);
+    if (fills.every(([, v]) => v !== undefined)) return `write a map: ${written}{ ${fills.map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
+  }
+  const stringKeys = Object.keys(props).filter((k) => typesOf(deref(props[k])).includes('string'));
+  if (typeof value === 'string' && stringKeys.length >= 1) return `write a map: ${written}{ ${stringKeys[0]}: ${value} }${stringKeys.length > 1 ? ` (or ${stringKeys.slice(1).map((k) => `${k}: …`).join(', ')})` : ''}`;
+  const keys = Object.keys(props).slice(0, 3);
+  return `write a map: ${written}{ ${keys.length > 0 ? keys.map((k) => `${k}: …`).join(', ') : 'key: value'} }`;
+}
+
+/**
+ * A pattern value one edit from the form: a path without its leading '/', a release without its leading 'v', an image
+ * repository with capitals (registries take lowercase repository names; a tag may have capitals), a URL with a path.
+ */
+function patternFixHint(value: unknown, pattern: string, written: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const re = new RegExp(pattern, 'u');
+  if (pattern === '^/') return `an absolute path: ${written}/${value}`;
+  if (re.test(`v${value}`)) return `write it with the leading v: ${written}v${value}`;
+  const at = value.search(/[:@][^/]*$/);
+  const lowered = at === -1 ? value.toLowerCase() : value.slice(0, at).toLowerCase() + value.slice(at);
+  if (pattern.includes('@sha256') && lowered !== value && re.test(lowered)) return `image repositories are lowercase: ${written}${lowered}`;
+  const url = /^(https?:\/\/[^/?#]+)[/?#]/.exec(value);
+  if (url && re.test(url[1]!)) return `write the URL without a path or trailing slash: ${written}${url[1]}`;
+  return undefined;
+}
+
+/** A quantity with a unit Kubernetes does not have (GB, MB, cores): the one it means. */
+function quantityHint(value: unknown, written: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^([0-9.]+)\s*([KMGTP])B$/i.exec(value.trim());
+  if (m) return `${m[2]!.toUpperCase()}B is not a Kubernetes unit: write ${written}${m[1]}${m[2]!.toUpperCase()}i (binary, powers of 1024, as Kubernetes shows sizes) or ${m[1]}${m[2]!.toUpperCase()} (decimal)`;
+  const c = /^([0-9.]+)\s*(cores?|cpus?|vcpus?)$/i.exec(value.trim());
+  if (c) return `write cores as a plain number or in millicores: ${written}${c[1]} or ${Math.round(Number(c[1]) * 1000)}m`;
   return undefined;
 }
 
@@ -179,6 +304,12 @@ function urlHint(value: unknown, pattern: string): string | undefined {
     return `write it as an https URL: https://${value.toLowerCase()}${value.includes(':') ? '' : ':6443'}${value.includes(':') ? '' : ' (6443: the Kubernetes API port)'}`;
   return undefined;
 }
+
+/** `key: ` as the file writes the value's key ('' for a list item). */
+const writtenKey = (path: DocPath): string => {
+  const key = path[path.length - 1];
+  return key === undefined || typeof key === 'number' ? '' : `${key}: `;
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -217,7 +348,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(p, true),
         path: p,
         message: `unknown key '${key}'; expected one of: ${allowed.join(', ')}`,
-        hint: hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
+        hint: KEY_SYNONYMS[key]?.(allowed) ?? hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
       };
     }
     case 'required': {
@@ -271,11 +402,23 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(path),
         path,
         message: `${describe(value)} is not ${name ?? `of the form ${(e.params as { pattern: string }).pattern}`}`,
-        hint: urlHint(value, (e.params as { pattern: string }).pattern) ?? dnsLabelHint(value, e.schemaPath) ?? parent?.description,
+        hint:
+          urlHint(value, (e.params as { pattern: string }).pattern) ??
+          (e.schemaPath.includes('/$defs/quantity/') ? quantityHint(value, writtenKey(path)) : undefined) ??
+          patternFixHint(value, (e.params as { pattern: string }).pattern, writtenKey(path)) ??
+          dnsLabelHint(value, e.schemaPath) ??
+          parent?.description,
       };
     }
     case 'propertyNames':
       return undefined; // reported by the inner keyword with propertyName
+    case 'minimum':
+    case 'maximum': {
+      const value = getAt(env.data, path);
+      const range = parent as SchemaNode | undefined;
+      const bounds = range?.minimum !== undefined && range.maximum !== undefined ? `from ${range.minimum} to ${range.maximum}` : range?.minimum !== undefined ? `${range.minimum} or more` : `at most ${range?.maximum}`;
+      return { ...base, ...at(path), path, message: `${describe(value)} is out of range: ${e.message ?? 'is invalid'}`, hint: `a number ${bounds}` };
+    }
     default: {
       const value = getAt(env.data, path);
       return { ...base, ...at(path), path, message: `${describe(value)}: ${e.message ?? 'is invalid'}` };

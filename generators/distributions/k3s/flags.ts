@@ -71,6 +71,11 @@ export const K3S_CATALOG: FlagCatalog = {
   release: `K3s ${K3S_FLAGS_RELEASE}`,
   tables: K3S_FLAGS,
   serverHint: 'set it on a controlplane pool or in cluster.k3s.extraArgs',
+  // Not read at the pinned tag: the k3s-io/k3s snapshot (559 MB) is over the fetch limit, and the stored
+  // pkg/cli/cmds/root.go versions are of the urfave/cli v1 era (e7f7db48) and of main's urfave/cli v3 era, neither setting
+  // DisableSliceFlagSeparator in NewApp; release-1.35 uses urfave/cli v2 (the family's other member vendors it at
+  // 7464a828 with urfave/cli/v2 v2.27.7), whose StringSlice splits unless the app disables it.
+  sliceSeparator: { splits: undefined, source: 'k3s-io/k3s pkg/cli/cmds/root.go NewApp, not read at v1.35.9+k3s1' },
   valueCheck: (_role, key, value, didYouMean) => {
     if (key === 'disable') return checkListItems(key, value, K3S_DISABLE_ITEMS, 'a packaged component K3s can disable', didYouMean);
     if (key === 'flannel-backend' && !(K3S_FLANNEL_BACKENDS as readonly string[]).includes(value as string))

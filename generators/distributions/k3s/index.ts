@@ -20,7 +20,7 @@ import { rancherPlaceholders } from '../rancher/boot.js';
 import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
 import { ciliumCniValues } from '../rancher/cni.js';
 import { artifactRule } from '../rancher/artifacts.js';
-import { rancherUpgrade } from '../rancher/upgrade.js';
+import { RANCHER_BLOCKED_DRAIN, rancherUpgrade } from '../rancher/upgrade.js';
 import { K3S_RELEASES, k3sReleaseProblem } from './releases.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
@@ -91,6 +91,7 @@ export const k3s: RancherDistribution = {
     clusterCapabilities: () => [cap.kubeletServingCertificates],
     // K3s labels servers node-role.kubernetes.io/control-plane=true (pkg/server: `v != "true"` → set "true").
     controlPlaneLabel: 'true',
+    blockedDrain: RANCHER_BLOCKED_DRAIN,
     // No flannelPods: K3s runs flannel and kube-proxy inside the k3s process, not as pods.
   },
   get aws() {

@@ -41,6 +41,13 @@ export interface FlagCatalog {
   serverHint: string;
   /** Flags the distribution dropped (name → hint), refused with that hint. */
   removed?: Readonly<Record<string, string>>;
+  /**
+   * Whether the member's CLI splits a list flag's string value at commas (urfave/cli v2's StringSlice.Set does unless
+   * the app sets DisableSliceFlagSeparator, urfave/cli v2.27.7 flag.go:405-416 separatorSpec.flagSplitMultiValues):
+   * false, a string is ONE argument; true, one per comma; undefined, not confirmed at the pinned release. With the
+   * source it was read from.
+   */
+  sliceSeparator: { splits: boolean | undefined; source: string };
   /** Extra value checks (enumerations) after the type matched. */
   valueCheck?: (role: NodeRole, key: string, value: unknown, didYouMean: DidYouMean) => FlagIssue | undefined;
 }
@@ -131,6 +138,8 @@ const SPACE_EXACT_FLAGS_WHY: Record<string, string> = {
  * (pkg/util ParseStringSliceToIPs: "invalid ip format").
  */
 function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMean: DidYouMean): FlagIssue | undefined {
+  const packed = key.endsWith('-arg') ? packedArguments(cat, key, value) : undefined;
+  if (packed) return packed;
   const spaced = SPACE_EXACT_FLAGS.includes(key) ? listItems(value).find((i) => i !== i.trim()) : undefined;
   if (spaced !== undefined) {
     const comma = typeof value === 'string' && value.includes(',') ? ': no space after a comma, or a YAML list' : '';
@@ -166,6 +175,37 @@ function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMe
     if (bad !== undefined) return { key, on: 'value', message: `'${bad}' is not an IP address (${cat.release} refuses to start: invalid ip format)`, hint: 'one IPv4 address, or an IPv4 and an IPv6 address for dual stack' };
   }
   return undefined;
+}
+
+/** An item that starts a component argument of its own: a lowercase flag name and '=' (`ipvs-scheduler=rr`, `--v=2`). */
+const ARGUMENT_START = /^(?:--)?[a-z][a-z0-9-]*=/;
+
+/**
+ * Several component arguments packed into one string of a `*-arg` flag (`kube-proxy-arg: "proxy-mode=ipvs,ipvs-scheduler=rr"`).
+ * A member whose CLI does not split it (sliceSeparator.splits false) hands the component ONE argument, the value
+ * after the first '=' with the commas in it (kube-proxy reads proxy-mode 'ipvs,ipvs-scheduler=rr' and exits); one
+ * whose reading is not confirmed is refused the same way, since a YAML list means the same under either reading.
+ * A comma inside one argument's value is left alone: a value that is itself a map (`system-reserved=cpu=1,memory=1Gi`,
+ * `feature-gates=A=true,B=false`: the first item's value holds a '=') or a list (`enable-admission-plugins=A,B`: the
+ * later items are no `name=`).
+ */
+function packedArguments(cat: FlagCatalog, key: string, value: unknown): FlagIssue | undefined {
+  if (typeof value !== 'string' || cat.sliceSeparator.splits === true) return undefined;
+  const items = value.split(',');
+  if (items.length < 2 || !ARGUMENT_START.test(items[0]!.trim()) || items[0]!.slice(items[0]!.indexOf('=') + 1).includes('=')) return undefined;
+  const later = items.slice(1).filter((i) => ARGUMENT_START.test(i.trim()));
+  if (later.length === 0) return undefined;
+  const first = items[0]!.trim();
+  const component = key.slice(0, -'-arg'.length);
+  const reading = cat.sliceSeparator.splits === false
+    ? `${cat.release} does not split a string at commas (${cat.sliceSeparator.source}), so ${component} gets ONE argument --${first.replace(/^--/, '')},${items.slice(1).join(',')}`
+    : `whether ${cat.release} splits a string at commas is not confirmed (${cat.sliceSeparator.source}); unsplit, ${component} would get ONE argument --${first.replace(/^--/, '')},${items.slice(1).join(',')}`;
+  return {
+    key,
+    on: 'value',
+    message: `'${value}' packs ${items.length} ${component} arguments into one string: ${reading}`,
+    hint: `write a YAML list, one argument per item: ${key}: [${items.map((i) => i.trim()).join(', ')}]`,
+  };
 }
 
 const aliasOf = (table: FlagTable, key: string): string | undefined => Object.entries(table).find(([, s]) => s.aliases?.includes(key))?.[0];

@@ -239,6 +239,10 @@ export const RKE2_CATALOG: FlagCatalog = {
   tables: RKE2_FLAGS,
   serverHint: 'set it on a controlplane pool or in cluster.rke2.extraArgs',
   removed: RKE2_REMOVED_FLAGS,
+  sliceSeparator: {
+    splits: false,
+    source: 'rancher/rke2 v1.35.7+rke2r1 pkg/cli/cmds/root.go:244 app.DisableSliceFlagSeparator = true (also v1.34.10+rke2r1:244, v1.36.3+rke2r1:279), urfave/cli v2.27.7 flag.go:405-416',
+  },
   valueCheck: (_role, key, value, didYouMean) => {
     if (key === 'disable') {
       const issue = checkListItems(key, value, RKE2_DISABLE_ITEMS, 'a packaged component RKE2 can disable', didYouMean);

@@ -27,7 +27,7 @@ function datastore(m: EnvironmentModel): string {
 
 import { NVIDIA_DEVICE_PLUGIN_VALUES } from '../rancher/host.js';
 import { artifactRule } from '../rancher/artifacts.js';
-import { rancherUpgrade } from '../rancher/upgrade.js';
+import { RANCHER_BLOCKED_DRAIN, rancherUpgrade } from '../rancher/upgrade.js';
 import { planErrors, systemUpgradeController, systemUpgradePlans } from '../rancher/addons/system-upgrade-controller.js';
 import { ciliumCniValues } from '../rancher/cni.js';
 // Members that read other modules' values are functions or getters: the registry is imported by core
@@ -96,6 +96,7 @@ export const rke2: RancherDistribution = {
     clusterCapabilities: () => [cap.kubeletServingCertificates],
     // Servers carry node-role.kubernetes.io/control-plane=true (the supervisor code of this family sets it).
     controlPlaneLabel: 'true',
+    blockedDrain: RANCHER_BLOCKED_DRAIN,
     // The CIS profile (always on here) puts default-network-policy into kube-system, kube-public and
     // default: ingress only from pods of the same namespace (rancher/rke2 v1.35.7+rke2r1 pkg/rke2/np.go
     // defaultNamespacePolicies; its extra kube-system policies open only RKE2's own charts: DNS on 53,

@@ -81,6 +81,14 @@ export const talos: Distribution = {
     applyTimeSecrets: 'a Talos secret materialized at apply time',
     // Talos labels control planes like kubeadm, with an empty value.
     controlPlaneLabel: '',
+    // The apply scripts' drain_node (./runbook.ts: kubectl drain --timeout=$ODP_DRAIN_TIMEOUT, 5m, then uncordon and stop).
+    // talosctl upgrade 1.13 (the LifecycleService API) installs the image (siderolabs/talos v1.13.9
+    // cmd/talosctl/cmd/talos/upgrade.go:141), drains for --drain-timeout 5m (:149-151, drain.go:86-100, nodedrain.go:29-30)
+    // and on a failed drain returns before registering the uncordon (:156-164) and before the reboot (:168): the node
+    // stays cordoned on its old Talos. (The legacy server-side Upgrade sequence instead gives up the drain after 5 minutes
+    // and goes on: v1alpha1_sequencer_tasks.go:837-868, pkg/kubernetes/kubernetes.go:39-40.)
+    blockedDrain:
+      'a config change that needs a reboot stops after the 5-minute drain (the node is uncordoned, its config not applied), and talosctl upgrade gives up after its 5-minute drain with the new Talos installed but not booted and the node left cordoned',
     // Talos deploys flannel and kube-proxy as DaemonSets (with cni none, Cilium replaces both).
     flannelPods: ['kube-flannel', 'kube-proxy'],
     // Talos serves its own talos.dev ServiceAccount kind (Kubernetes Talos API access), which the etcd-backup add-on creates.
