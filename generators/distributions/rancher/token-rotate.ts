@@ -223,16 +223,22 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
 /** The README's paragraph on rotating the server token (the runbook step, or why the release has none). */
 export function tokenRotationText(m: EnvironmentModel, s: Pick<TokenRotateSpec, 'name' | 'title'>, rotate: { script?: string; unsupported?: string }): string {
   const param = rancherCluster(m).token.secret;
+  const pending = pendingTokenParameter(param);
   const path = `\`${m.renderedDir}/${s.name}/${TOKEN_ROTATE_SCRIPT}\``;
   if (!rotate.script) return `Server token rotation: not rendered, ${rotate.unsupported}; upgrade first.\n`;
   return `Server token rotation (after a leak: anyone reaching the supervisor port can join a server with it, and it
 decrypts the bootstrap data in the datastore): copy ${path} to the servers and run, as
-root, \`sh ${TOKEN_ROTATE_SCRIPT} rotate\` on ONE server (\`${s.name} token rotate\` re-encrypts the bootstrap data with a token
-the server makes; that server's token-file gets it, and \`${param}\` only once the rotation succeeded; a re-run
-after a failed SSM write publishes without rotating again), then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server
-(\`rotate\` names each, with its address), one at a time (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not
-restart: with the old token it cannot decrypt the bootstrap data and does not start. Agents and new pool instances
-join with the agent token, which the rotation leaves (this step does not rotate the agent token). Keep the old token with the datastore backups taken before:
-restoring one needs it (SSM keeps it as the parameter's previous version: \`aws ssm get-parameter-history\`).
+root, \`sh ${TOKEN_ROTATE_SCRIPT} rotate\` on ONE server. It makes the new token there and records it in \`${pending}\` (pending)
+BEFORE \`${s.name} token rotate --new-token\` re-encrypts the bootstrap data with it, so SSM always holds the token the
+datastore needs; then that server restarts with it and only then it is promoted to \`${param}\`, which every boot reads.
+Then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server (\`rotate\` names each, with its address), one at a time
+(token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not restart: with the old
+token it cannot decrypt the bootstrap data and does not start. If any step fails, or the rotating server is lost
+before the promotion (its replacement's start is then refused), the script's last line says which token the datastore
+needs and where it is; run \`sh ${TOKEN_ROTATE_SCRIPT} resume\` on any server (the replacement too): it restarts that server
+with the pending token, else the current one, and promotes the one it starts with (or discards the pending one).
+Agents and new pool instances join with the agent token, which the rotation leaves (this step does not rotate the
+agent token). Keep the old token with the datastore backups taken before: restoring one needs it (SSM keeps it as the
+parameter's previous version: \`aws ssm get-parameter-history\`).
 `;
 }
