@@ -294,6 +294,9 @@ describe('token rotation: the release decides', () => {
     expect(files.has('k3s/rotate-token.sh')).toBe(true);
     const readme = [...files].find(([p]) => p === 'README.md')![1];
     expect(readme).toContain('`sh rotate-token.sh rotate` on ONE server');
+    // The order and the way back, as the script does them.
+    expect(readme).toContain('records it in `/odp/k3s-postgres/k3s/token-pending` (pending)\nBEFORE `k3s token rotate --new-token` re-encrypts the bootstrap data with it');
+    expect(readme).toContain('run `sh rotate-token.sh resume` on any server (the replacement too)');
     const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
     const r = prepareEnvironment(name, sources);
     const m = r.prepared!.model;
