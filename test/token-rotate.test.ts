@@ -221,6 +221,24 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
   });
 
+  it('the rotation fails before the server took the new token (its supervisor down): the datastore keeps its token, the pending one is discarded at once', () => {
+    const node = server(0);
+    expect(node.run(`#!/bin/sh\nsystemctl stop ${s.unit}.service\n`).code).toBe(0);
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('connect: connection refused');
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: ${s.name} token rotate failed before this server took the new token: the datastore needs the token in ${param}, as before (journalctl -u ${s.unit}); ${pendingOf()} discarded`);
+    expect(world.ssm(pendingOf())).toBe(oldValue);
+    expect(world.ssm(param)).toBe(oldValue);
+    expect(world.bootstrapKey()!.password).toBe(OLD);
+    expect(node.read(tokenFile)).toBe(oldValue);
+    // Nothing unfinished: a later rotate runs.
+    expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
+    const again = run(node, 'rotate');
+    expect(again.code, again.stderr).toBe(0);
+    expect(world.bootstrapKey()!.password).toBe(password(world.ssm(param)!));
+  });
+
   it('the server dies between rotation and promotion: a replacement is refused with the old token; resume there promotes the pending one; the next boot takes it', () => {
     const node = server(0);
     world.ssmDenied([param]);

@@ -102,7 +102,13 @@ rotate)
   if ! /usr/local/bin/k3s token rotate --new-token "$NEW" >&2; then
     # The server writes server/token before it re-encrypts the bootstrap data (pkg/server/handlers/token.go tokenRotate).
     if [ "$(password "$(cat "$SECURE")")" = "$NEW" ]; then log 'k3s token rotate failed after this server took the new token: the datastore needs the token in /odp/staging-k3s/k3s/token-pending if the re-encryption completed, else the one in /odp/staging-k3s/k3s/token; run sh rotate-token.sh resume here (it restarts k3s to find out)'
-    else log 'k3s token rotate failed before this server took the new token: the datastore needs the token in /odp/staging-k3s/k3s/token, as before (journalctl -u k3s); the unused one in /odp/staging-k3s/k3s/token-pending is discarded by sh rotate-token.sh resume'; fi
+    else
+      # It never reached the re-encryption: the pending token is discarded at once (no restart needed to find out).
+      put_file "$PENDING_FILE" "$IN_SSM"
+      put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { log 'k3s token rotate failed before this server took the new token: the datastore needs the token in /odp/staging-k3s/k3s/token, as before; discarding the one in /odp/staging-k3s/k3s/token-pending failed: run sh rotate-token.sh resume here'; exit 1; }
+      rm -f "$PENDING_FILE"
+      log 'k3s token rotate failed before this server took the new token: the datastore needs the token in /odp/staging-k3s/k3s/token, as before (journalctl -u k3s); /odp/staging-k3s/k3s/token-pending discarded'
+    fi
     exit 1
   fi
   [ "$(password "$(cat "$SECURE")")" = "$NEW" ] || { log '/var/lib/rancher/k3s/server/token does not hold the new token after k3s token rotate: run sh rotate-token.sh resume here'; exit 1; }

@@ -102,7 +102,13 @@ rotate)
   if ! /usr/local/bin/rke2 token rotate --new-token "$NEW" >&2; then
     # The server writes server/token before it re-encrypts the bootstrap data (pkg/server/handlers/token.go tokenRotate).
     if [ "$(password "$(cat "$SECURE")")" = "$NEW" ]; then log 'rke2 token rotate failed after this server took the new token: the datastore needs the token in /odp/staging-rke2/rke2/token-pending if the re-encryption completed, else the one in /odp/staging-rke2/rke2/token; run sh rotate-token.sh resume here (it restarts rke2-server to find out)'
-    else log 'rke2 token rotate failed before this server took the new token: the datastore needs the token in /odp/staging-rke2/rke2/token, as before (journalctl -u rke2-server); the unused one in /odp/staging-rke2/rke2/token-pending is discarded by sh rotate-token.sh resume'; fi
+    else
+      # It never reached the re-encryption: the pending token is discarded at once (no restart needed to find out).
+      put_file "$PENDING_FILE" "$IN_SSM"
+      put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { log 'rke2 token rotate failed before this server took the new token: the datastore needs the token in /odp/staging-rke2/rke2/token, as before; discarding the one in /odp/staging-rke2/rke2/token-pending failed: run sh rotate-token.sh resume here'; exit 1; }
+      rm -f "$PENDING_FILE"
+      log 'rke2 token rotate failed before this server took the new token: the datastore needs the token in /odp/staging-rke2/rke2/token, as before (journalctl -u rke2-server); /odp/staging-rke2/rke2/token-pending discarded'
+    fi
     exit 1
   fi
   [ "$(password "$(cat "$SECURE")")" = "$NEW" ] || { log '/var/lib/rancher/rke2/server/token does not hold the new token after rke2 token rotate: run sh rotate-token.sh resume here'; exit 1; }
