@@ -182,7 +182,7 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     '  put_file "$PENDING_FILE" "$VALUE"',
     `  put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { rm -f "$PENDING_FILE"; log ${shQuote(`writing ${pending} failed: nothing rotated; the cluster, ${param} and ${s.tokenFile} keep the token they had`)}; exit 1; }`,
     `  log ${shQuote(`recorded the new token in ${pending}; rotating (${s.name} token rotate --new-token)`)}`,
-    `  # --new-token is a flag only (no environment variable, no file: k3s-io/k3s pkg/cli/cmds/token.go); the CLI hides`,
+    `  # --new-token is a flag only (no environment variable, no file: the supervisor's pkg/cli/cmds/token.go); the CLI hides`,
     '  # its arguments from ps as it starts (pkg/cli/token/token.go serverAccess: gspt.SetProcTitle).',
     `  if ! ${s.bin} token rotate --new-token "$NEW" >&2; then`,
     '    # The server writes server/token before it re-encrypts the bootstrap data (pkg/server/handlers/token.go tokenRotate).',

@@ -97,7 +97,7 @@ rotate)
   put_file "$PENDING_FILE" "$VALUE"
   put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { rm -f "$PENDING_FILE"; log 'writing /odp/staging-rke2/rke2/token-pending failed: nothing rotated; the cluster, /odp/staging-rke2/rke2/token and /etc/rancher/rke2/token keep the token they had'; exit 1; }
   log 'recorded the new token in /odp/staging-rke2/rke2/token-pending; rotating (rke2 token rotate --new-token)'
-  # --new-token is a flag only (no environment variable, no file: k3s-io/k3s pkg/cli/cmds/token.go); the CLI hides
+  # --new-token is a flag only (no environment variable, no file: the supervisor's pkg/cli/cmds/token.go); the CLI hides
   # its arguments from ps as it starts (pkg/cli/token/token.go serverAccess: gspt.SetProcTitle).
   if ! /usr/local/bin/rke2 token rotate --new-token "$NEW" >&2; then
     # The server writes server/token before it re-encrypts the bootstrap data (pkg/server/handlers/token.go tokenRotate).
