@@ -244,7 +244,13 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     expect(ok.code, ok.stderr).toBe(0);
     expect(world.nodeState(booted[2]!.host)).toMatchObject({ starts: 2 });
     // Someone overwrote the parameter meanwhile: the second server's follow restarts it with a token the database does not know.
+    // (Overwritten alone, it would differ from the pending one, and follow refuses before any restart: an unfinished rotation.)
+    expect(world.ssm('/odp/k3s-postgres/k3s/token-pending')).toBe(fresh);
     world.ssm('/odp/k3s-postgres/k3s/token', 'not-the-cluster-token');
+    const refused = second!.run(script.replace(/^#!\/bin\/sh\n/, '#!/bin/sh\nset -- follow\n'));
+    expect(refused.code).toBe(1);
+    expect(lastLine(refused.stderr)).toBe('odp-rotate-token: a rotation is unfinished (/odp/k3s-postgres/k3s/token-pending holds a token /odp/k3s-postgres/k3s/token does not): run sh rotate-token.sh resume here first');
+    world.ssm('/odp/k3s-postgres/k3s/token-pending', 'not-the-cluster-token');
     const bad = second!.run(script.replace(/^#!\/bin\/sh\n/, '#!/bin/sh\nset -- follow\n'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('bootstrap data already found and encrypted with different token');

@@ -2,8 +2,8 @@
  * The runbook's server token rotation (rendered/<env>/<k3s|rke2>/rotate-token.sh, generators/distributions/rancher/
  * token-rotate.ts) executed on simulated servers (test/support/node-sandbox.ts) of every datastore the family offers
  * here: K3s Kine on PostgreSQL and on SQLite/Litestream, RKE2 Kine on PostgreSQL and embedded etcd. The stubs behave as
- * upstream does (test/support/node-stubs.mjs): `token rotate` makes the new token, rewrites
- * <data-dir>/server/token as K10<CA hash>::server:<new> and re-encrypts the bootstrap data under it
+ * upstream does (test/support/node-stubs.mjs): `token rotate --new-token` takes the given password, rewrites
+ * <data-dir>/server/token as K10<CA hash>::server:<new> (also when the datastore then fails) and re-encrypts the bootstrap data under it
  * (k3s-io/k3s pkg/server/handlers/token.go@b462a5f7:68-113, pkg/cluster/storage.go RotateBootstrapToken); a server
  * then starts only with the new token ("bootstrap data already found and encrypted with different token",
  * storage.go getBootstrapKeyFromStorage).
@@ -89,39 +89,59 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
   });
   afterEach(() => world.cleanup());
 
-  /** A running server of the cluster, as its first boot left it (token-file from SSM, config with token-file). */
-  function server(i: number): NodeBox {
+  /**
+   * A server of the cluster as its first boot leaves it (config with token-file, token-file from SSM: `token`, by
+   * default the token the cluster had before any rotation), started; `started` false: its start is the caller's to check.
+   */
+  function server(i: number, token = oldValue, started = true): NodeBox {
     const net = s.net ?? '10.10.1';
     const node = world.node(`ip-${net.replace(/\./g, '-')}-1${i}.eu-west-1.compute.internal`, `${net}.1${i}`);
     const config = [...files].find(([p, c]) => new RegExp(`^${s.name}/[^/]+\\.yaml$`).test(p) && c.includes('agent-token-file'))![1];
     node.write(`/etc/rancher/${s.name}/config.yaml`, config, 0o600);
-    node.write(tokenFile, oldValue, 0o600);
+    node.write(tokenFile, token, 0o600);
     node.write(`/etc/rancher/${s.name}/agent-token`, 'agent-token-unchanged', 0o600);
     node.write(s.unitPath, `[Service]\nExecStart=/usr/local/bin/${s.name} server\n`);
     s.prepare?.(node);
     node.stubBinary(`/usr/local/bin/${s.name}`);
     node.write('/root/rotate-token.sh', script, 0o700);
-    expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
+    if (started) expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
     return node;
   }
   const run = (node: NodeBox, mode: string) => node.run(`#!/bin/sh\nsh /root/rotate-token.sh ${mode}\n`);
   const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1);
+  const restart = (node: NodeBox) => node.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`);
+  const pendingOf = () => `${param}-pending`;
+  /** The calls that carried `secret` on their command line: only `token rotate --new-token` (upstream has no other way). */
+  const exposed = (secret: string) => world.calls().filter((c) => c.includes(secret));
 
-  it('rotate on one server: the cluster first, then the token-file and SSM; every other server follows; nothing secret is printed', () => {
+  it('rotate on one server: the token recorded as pending, then the cluster, this server restarted, then promoted; every other server follows; nothing secret is printed', () => {
     const nodes = Array.from({ length: s.servers }, (_, i) => server(i));
     const [first, ...others] = nodes;
     const r = run(first!, 'rotate');
     expect(r.code, r.stderr).toBe(0);
     const fresh = world.ssm(param)!;
     expect(password(fresh)).not.toBe(OLD);
-    // SSM keeps the member's format and the parameter's KMS key.
-    if (s.name === 'rke2') expect(fresh).toMatch(new RegExp(`^K10[0-9a-f]{64}::server:[0-9a-f]{32}$`));
+    // SSM keeps the member's format and the parameter's KMS key; the pending parameter holds the same token, same key.
+    if (s.name === 'rke2') expect(fresh).toMatch(new RegExp(`^K10${HASH}::server:[0-9a-f]{32}$`));
     else expect(fresh).toMatch(/^[0-9a-f]{32}$/);
     expect(world.ssmKey(param)).toBe('alias/odp-test');
+    expect(world.ssm(pendingOf())).toBe(fresh);
+    expect(world.ssmKey(pendingOf())).toBe('alias/odp-test');
     expect(first!.read(tokenFile)).toBe(fresh);
     expect(world.bootstrapKey()!.password).toBe(password(fresh));
     expect(first!.read(`/etc/rancher/${s.name}/agent-token`)).toBe('agent-token-unchanged');
-    expect(r.stderr).toContain(`odp-rotate-token: published the new token to ${param}`);
+    expect(first!.exists(`/etc/rancher/${s.name}/odp-token-pending`)).toBe(false);
+    // The order: pending recorded, then the rotation, then this server's restart, then the promotion.
+    expect(r.stderr).toContain(`odp-rotate-token: recorded the new token in ${pendingOf()}; rotating (${s.name} token rotate --new-token)`);
+    expect(r.stderr).toContain(`odp-rotate-token: promoted the new token to ${param}`);
+    expect(r.stderr.indexOf('recorded the new token')).toBeLessThan(r.stderr.indexOf('promoted the new token'));
+    const calls = world.calls();
+    const rotated = calls.findIndex((c) => c.includes(' token rotate'));
+    const restarted = calls.findIndex((c, i) => i > rotated && c.includes(`systemctl restart ${s.unit}.service`));
+    const promoted = calls.findIndex((c) => c.includes('put-parameter') && c.includes(`--name ${param} `));
+    expect(calls.findIndex((c) => c.includes('put-parameter') && c.includes(`--name ${pendingOf()} `))).toBeLessThan(rotated);
+    expect(rotated).toBeLessThan(restarted);
+    expect(restarted).toBeLessThan(promoted);
     // The exact next command for every other server, by name and address (the fixture's servers are 10.10.1.1x).
     const next = r.stderr.split('\n').filter((l) => l.includes('next, one server at a time'));
     expect(next).toHaveLength(s.servers - 1);
@@ -130,59 +150,121 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
       expect(out).not.toContain(OLD);
       expect(out).not.toContain(password(fresh));
     }
-    // The rotating server restarts with its new token-file.
-    expect(first!.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`).code).toBe(0);
+    expect(exposed(password(fresh)).map((c) => c.replace(/^.*? token rotate/, 'token rotate'))).toStrictEqual([`token rotate --new-token ${password(fresh)}`]);
     for (const other of others) {
       // Before it follows, a server restarted with the old token cannot decrypt the bootstrap data (upstream's refusal).
-      const early = other.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`);
+      const early = restart(other);
       expect(early.code).toBe(1);
       expect(early.stderr).toContain('bootstrap data already found and encrypted with different token');
       // rotate on a server that has not followed is refused (it would rotate a second time).
       const wrong = run(other, 'rotate');
       expect(wrong.code).toBe(1);
-      expect(lastLine(wrong.stderr)).toBe(`odp-rotate-token: ${tokenFile} differs from ${param} and from the running token: another server rotated; run sh rotate-token.sh follow here`);
+      expect(lastLine(wrong.stderr)).toBe(`odp-rotate-token: ${tokenFile} differs from ${param}: another server rotated; run sh rotate-token.sh follow here`);
       const f = run(other, 'follow');
       expect(f.code, f.stderr).toBe(0);
       expect(lastLine(f.stderr)).toBe(`odp-rotate-token: ${s.unit} restarted with the token in ${param}`);
       expect(other.read(tokenFile)).toBe(fresh);
       expect(f.stdout + f.stderr).not.toContain(password(fresh));
     }
-    // follow again (or on the server that rotated): nothing to do, no restart.
+    // follow again (or on the server that rotated), or resume: nothing to do, no restart.
     const again = run(first!, 'follow');
     expect(again.code).toBe(0);
     expect(lastLine(again.stderr)).toBe(`odp-rotate-token: ${tokenFile} holds the token in ${param} already: nothing to do`);
+    const resumed = run(first!, 'resume');
+    expect(resumed.code).toBe(0);
+    expect(lastLine(resumed.stderr)).toBe(`odp-rotate-token: no rotation is unfinished (${pendingOf()} holds no token other than the one in ${param}): nothing to do`);
     expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
   });
 
-  it('a failing rotation leaves SSM and the token-file untouched, exits non-zero and says so', () => {
+  it('the pending token cannot be recorded: nothing is rotated, and the script says so', () => {
+    const node = server(0);
+    world.ssmDenied([pendingOf()]);
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: writing ${pendingOf()} failed: nothing rotated; the cluster, ${param} and ${tokenFile} keep the token they had`);
+    expect(world.calls().some((c) => c.includes(' token rotate'))).toBe(false);
+    expect(world.bootstrapKey()!.password).toBe(OLD);
+    expect(world.ssm(param)).toBe(oldValue);
+    expect(world.ssm(pendingOf())).toBeUndefined();
+    expect(node.read(tokenFile)).toBe(oldValue);
+    expect(node.exists(`/etc/rancher/${s.name}/odp-token-pending`)).toBe(false);
+    expect(restart(node).code).toBe(0);
+  });
+
+  it('the rotation fails after the pending token was recorded: the message names both; resume finds the datastore kept its token and discards the pending one', () => {
     const node = server(0);
     world.tokenRotateFails('etcdserver: request timed out');
     const r = run(node, 'rotate');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('500 Internal Server Error: etcdserver: request timed out');
-    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: ${s.name} token rotate failed: ${param} and ${tokenFile} are untouched and the cluster keeps its token (journalctl -u ${s.unit})`);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: ${s.name} token rotate failed after this server took the new token: the datastore needs the token in ${pendingOf()} if the re-encryption completed, else the one in ${param}; run sh rotate-token.sh resume here (it restarts ${s.unit} to find out)`);
+    const recorded = world.ssm(pendingOf())!;
+    expect(password(recorded)).toMatch(/^[0-9a-f]{32}$/);
+    expect(password(node.read(`/var/lib/rancher/${s.name}/server/token`).trim())).toBe(password(recorded));
     expect(world.ssm(param)).toBe(oldValue);
     expect(node.read(tokenFile)).toBe(oldValue);
     expect(world.bootstrapKey()!.password).toBe(OLD);
-    expect(world.calls().some((c) => c.includes('put-parameter'))).toBe(false);
+    // Until it is settled, rotate and follow refuse.
+    for (const mode of ['rotate', 'follow']) {
+      const refused = run(node, mode);
+      expect(refused.code).toBe(1);
+      expect(lastLine(refused.stderr)).toBe(`odp-rotate-token: a rotation is unfinished (${pendingOf()} holds a token ${param} does not): run sh rotate-token.sh resume here first`);
+    }
+    const settled = run(node, 'resume');
+    expect(settled.code, settled.stderr).toBe(0);
+    expect(settled.stderr).toContain(`odp-rotate-token: ${s.unit} does not start with the token in ${pendingOf()}: restarting it with the one in ${param}`);
+    expect(lastLine(settled.stderr)).toBe(`odp-rotate-token: the rotation did not happen: the datastore needs the token in ${param}; ${pendingOf()} discarded. Run sh rotate-token.sh rotate again`);
+    expect(world.ssm(param)).toBe(oldValue);
+    expect(world.ssm(pendingOf())).toBe(oldValue);
+    expect(node.read(tokenFile)).toBe(oldValue);
+    expect(restart(node).code).toBe(0);
+    expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
   });
 
-  it('a re-run after a failed SSM write publishes the token of the first run without rotating again', () => {
+  it('the rotation fails before the server took the new token (its supervisor down): the datastore keeps its token, the pending one is discarded at once', () => {
+    const node = server(0);
+    expect(node.run(`#!/bin/sh\nsystemctl stop ${s.unit}.service\n`).code).toBe(0);
+    const r = run(node, 'rotate');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('connect: connection refused');
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: ${s.name} token rotate failed before this server took the new token: the datastore needs the token in ${param}, as before (journalctl -u ${s.unit}); ${pendingOf()} discarded`);
+    expect(world.ssm(pendingOf())).toBe(oldValue);
+    expect(world.ssm(param)).toBe(oldValue);
+    expect(world.bootstrapKey()!.password).toBe(OLD);
+    expect(node.read(tokenFile)).toBe(oldValue);
+    // Nothing unfinished: a later rotate runs.
+    expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
+    const again = run(node, 'rotate');
+    expect(again.code, again.stderr).toBe(0);
+    expect(world.bootstrapKey()!.password).toBe(password(world.ssm(param)!));
+  });
+
+  it('the server dies between rotation and promotion: a replacement is refused with the old token; resume there promotes the pending one; the next boot takes it', () => {
     const node = server(0);
     world.ssmDenied([param]);
     const r = run(node, 'rotate');
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: writing ${param} failed: the cluster and this server's token-file hold the new token; run sh rotate-token.sh rotate again here (it publishes without rotating)`);
+    expect(lastLine(r.stderr)).toBe(`odp-rotate-token: writing ${param} failed: the datastore needs the token in ${pendingOf()} (this server runs with it, in ${tokenFile}); ${param} holds the old one. Run sh rotate-token.sh resume again here`);
+    const recorded = world.ssm(pendingOf())!;
+    expect(world.bootstrapKey()!.password).toBe(password(recorded));
     expect(world.ssm(param)).toBe(oldValue);
-    const onNode = node.read(tokenFile);
-    expect(password(onNode)).toBe(world.bootstrapKey()!.password);
-    // The server can restart meanwhile: its token-file has the new token.
-    expect(node.run(`#!/bin/sh\nsystemctl restart ${s.unit}.service\n`).code).toBe(0);
     world.ssmDenied([]);
-    const again = run(node, 'rotate');
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain(`odp-rotate-token: this server rotated the token before but ${param} was not written: publishing it`);
-    expect(world.ssm(param)).toBe(onNode);
+    // The server is lost. Its replacement boots as every server does: token-file from the current parameter.
+    rmSync(node.root, { recursive: true, force: true });
+    const replacement = server(0, world.ssm(param)!, false);
+    const refused = replacement.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('bootstrap data already found and encrypted with different token');
+    const resumed = run(replacement, 'resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`odp-rotate-token: ${s.unit} started with the token in ${pendingOf()}: the datastore needs it`);
+    expect(resumed.stderr).toContain(`odp-rotate-token: promoted the new token to ${param}`);
+    expect(world.ssm(param)).toBe(recorded);
+    expect(replacement.read(tokenFile)).toBe(recorded);
+    expect(resumed.stdout + resumed.stderr).not.toContain(password(recorded));
+    // The next server booting from SSM starts with the token the datastore needs.
+    rmSync(replacement.root, { recursive: true, force: true });
+    server(0, world.ssm(param)!);
     expect(world.calls().filter((c) => c.includes(' token rotate'))).toHaveLength(1);
   });
 
@@ -194,12 +276,12 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     expect(lastLine(r.stderr)).toBe(`odp-rotate-token: no ${s.name === 'k3s' ? 'K3s' : 'RKE2'} server unit (${s.unitPath}) on this node: run this on the servers (agents keep their agent token)`);
     const bare = run(server(0), '');
     expect(bare.code).toBe(2);
-    expect(lastLine(bare.stderr)).toBe('odp-rotate-token: usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server)');
+    expect(lastLine(bare.stderr)).toBe('odp-rotate-token: usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server); sh rotate-token.sh resume after a failure');
   });
 });
 
 describe('token rotation: who may write the new token', () => {
-  it('a K3s server role may write the server token parameter (only it) and read parameters\' KMS keys; agents may not', () => {
+  it('a K3s server role may write the server token parameter and its pending one (only them) and read parameters\' KMS keys; agents may not', () => {
     const files = fixture('k3s-postgres.yaml')();
     const base = parse(files.get('aws/base.yaml')!) as { Resources: Record<string, { Type: string; Properties: { ManagedPolicyName?: string; PolicyDocument?: { Statement: { Action: string[]; Resource: string[] }[] } } }> };
     const policies = Object.values(base.Resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
@@ -210,6 +292,8 @@ describe('token rotation: who may write the new token', () => {
     expect(put.Resource).toStrictEqual([expect.stringMatching(new RegExp(`:parameter${param.replace(/\//g, '\\/')}$`))]);
     // publish() keeps the parameter's KMS key: describe-parameters, which has no resource-level permissions.
     expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:DescribeParameters'], Resource: ['*'] }));
+    // The pending token: recorded and read back by the same role (rotate-token.sh), on that one parameter.
+    expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [expect.stringMatching(new RegExp(`:parameter${param.replace(/\//g, '\\/')}-pending$`))] }));
   });
 });
 
@@ -228,6 +312,9 @@ describe('token rotation: the release decides', () => {
     expect(files.has('k3s/rotate-token.sh')).toBe(true);
     const readme = [...files].find(([p]) => p === 'README.md')![1];
     expect(readme).toContain('`sh rotate-token.sh rotate` on ONE server');
+    // The order and the way back, as the script does them.
+    expect(readme).toContain('records it in `/odp/k3s-postgres/k3s/token-pending` (pending)\nBEFORE `k3s token rotate --new-token` re-encrypts the bootstrap data with it');
+    expect(readme).toContain('run `sh rotate-token.sh resume` on any server (the replacement too)');
     const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
     const r = prepareEnvironment(name, sources);
     const m = r.prepared!.model;

@@ -367,10 +367,10 @@ const tokenPassword = (t) => ((t ?? '').includes('::') ? t.slice(t.indexOf('::')
 
 /**
  * `<k3s|rke2> token rotate` (k3s-io/k3s pkg/cli/token/token.go Rotate, pkg/server/handlers/token.go tokenRotate): the
- * CLI authenticates to the local running server with `<data-dir>/server/token`; the server makes a new token
- * (util.Random(16): 32 hex digits), rewrites that file as K10<CA hash>::server:<new>, re-encrypts the bootstrap data
+ * CLI authenticates to the local running server with `<data-dir>/server/token`; the server takes --new-token as the
+ * new password or makes one (util.Random(16): 32 hex digits), rewrites that file as K10<CA hash>::server:<new>, re-encrypts the bootstrap data
  * under the new token and deletes the old key. The agent token (agent-token-file set) is untouched. A failure of the
- * datastore (world: token-rotate-fails.json) is the server's 500, the CLI's non-zero exit.
+ * datastore (world: token-rotate-fails.json) is the server's 500, the CLI's non-zero exit, after the file was rewritten.
  */
 function tokenCli() {
   const name = cmd;
@@ -385,12 +385,14 @@ function tokenCli() {
   const bootstrap = readJson(w('bootstrap.json'), undefined);
   const old = readFileSync(file, 'utf8').trim();
   if (!bootstrap || tokenPassword(old) !== bootstrap.password) fail(1, 'token rotate: 401 Unauthorized');
-  const failure = readJson(w('token-rotate-fails.json'), undefined);
-  if (failure) fail(1, `token rotate: 500 Internal Server Error: ${failure.message}`);
-  const fresh = createHash('sha256').update(`${old}${Date.now()}${Math.random()}`).digest('hex').slice(0, 32);
-  // The CA does not change: the file keeps its CA hash.
+  // --new-token: the password as given (tokenRotate stores it as user server's password); else util.Random(16).
+  const fresh = opt('--new-token') ?? createHash('sha256').update(`${old}${Date.now()}${Math.random()}`).digest('hex').slice(0, 32);
+  // The CA does not change: the file keeps its CA hash. The server rewrites it before it touches the datastore
+  // (handlers/token.go: WriteToken, then cluster.RotateBootstrapToken), so a datastore failure leaves it rewritten.
   const hash = old.startsWith('K10') ? old.slice(3, old.indexOf('::')) : caHash(bootstrap.ca);
   writeFileSync(file, `K10${hash}::server:${fresh}\n`);
+  const failure = readJson(w('token-rotate-fails.json'), undefined);
+  if (failure) fail(1, `token rotate: 500 Internal Server Error: ${failure.message}`);
   writeJson(w('bootstrap.json'), { ...bootstrap, password: fresh });
   process.stdout.write(`Token rotated, restart ${name} nodes with new token\n`);
 }

@@ -18,6 +18,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { DistributionAwsFacts, HostNeed, NodeGroup, PortRule, Statement } from '../../infra/aws/facts.js';
 import { bucketArn, s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
+import { pendingTokenStatement } from '../rancher/token-rotate.js';
 import { litestreamScraped } from './addons/litestream-alerts.js';
 import { LITESTREAM_METRICS_PORT, litestreamMarkerKey, litestreamReplicaPath } from './litestream.js';
 import { k3sCluster, K3S_KEYS } from './model.js';
@@ -46,12 +47,14 @@ const ports = (m: EnvironmentModel): PortRule[] => [
 function serverNeeds(m: EnvironmentModel): HostNeed[] {
   const d = m.cluster.datastore;
   // The runbook's token rotation (k3s/rotate-token.sh, ../rancher/token-rotate.ts) writes the new server token to
-  // SSM from the server that rotated it, keeping the parameter's KMS key (describe-parameters, then put-parameter).
+  // SSM from the server that rotated it, keeping the parameter's KMS key (describe-parameters, then put-parameter),
+  // after recording it as the pending token (its own parameter, read back by any server).
   const rotate: HostNeed = {
     id: 'token-rotate',
     who: 'the runbook\'s token rotation writes the new server token to SSM',
     statements: [
       { Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [ssmParameterArn(m, k3sCluster(m).token.secret)] },
+      pendingTokenStatement(m),
       // DescribeParameters has no resource-level permissions (Service Authorization Reference, SSM).
       { Effect: 'Allow', Action: ['ssm:DescribeParameters'], Resource: ['*'] },
     ],

@@ -4,10 +4,11 @@
  *
  * The supervisor's behaviour the shared step relies on (k3s-io/k3s; the family's other member vendors this code):
  * - pkg/cli/token/token.go@0678ae99 Rotate and serverAccess: the CLI reads `<data-dir>/server/token` when no --token
- *   is given and authenticates as user `server`; --new-token is optional (pkg/cli/cmds/token.go: a flag with no
- *   environment variable, so the step lets the server make the token instead of putting it on a command line).
+ *   is given and authenticates as user `server`; --new-token is optional (pkg/cli/cmds/token.go, the rotate subcommand: a flag with
+ *   no environment variable and no file form). The step passes it (the token must be in SSM before the datastore
+ *   needs it); serverAccess hides the CLI's arguments from ps before it connects (gspt.SetProcTitle(os.Args[0] + " token")).
  * - pkg/server/handlers/token.go@b462a5f7 tokenRotate, lines 68-113: the new token is util.Random(16) when none is
- *   given (81-86); passwd user `server` gets it (88); user `node` only when no agent token is configured (93); the
+ *   given (81-86), else the given string as is (the password, not a K10 token); passwd user `server` gets it (88); user `node` only when no agent token is configured (93); the
  *   server token file is rewritten as `server:<new>` in secure format (103-104, WriteToken 56-66: K10<CA hash>::…,
  *   mode 0600); cluster.RotateBootstrapToken re-encrypts the bootstrap data (108); the running server switches to the
  *   new token (111) and saves its bootstrap data under it (112).
@@ -37,4 +38,4 @@ export const K3S_TOKEN_ROTATE_SINCE: TokenRotateSince = {
 };
 
 export const k3sTokenRotate = (m: EnvironmentModel) =>
-  tokenRotateScript(m, { name: 'k3s', title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service`, bin: '/usr/local/bin/k3s', tokenFile: K3S_PATHS.token, secureInSsm: false, since: K3S_TOKEN_ROTATE_SINCE });
+  tokenRotateScript(m, { name: 'k3s', title: 'K3s', unit: k3sUnit('server'), unitPath: `/etc/systemd/system/${k3sUnit('server')}.service`, bin: '/usr/local/bin/k3s', tokenFile: K3S_PATHS.token, since: K3S_TOKEN_ROTATE_SINCE });

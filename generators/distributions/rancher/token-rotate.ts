@@ -4,10 +4,13 @@
  * etcd). What the shared supervisor does (cited file:line in each member's token-rotate.ts, which passes its facts):
  *
  * - `<name> token rotate` authenticates to the local supervisor with the token of `<data-dir>/server/token` as user
- *   `server`. Without --new-token the server makes the new token: no token ever appears on a command line.
+ *   `server`. `--new-token <password>` is the only way to give it the new token (a flag: no environment variable, no
+ *   file); the CLI overwrites its process title before it does anything else, so the token shows in `ps` only for the
+ *   instant between exec and that call (pkg/cli/token/token.go serverAccess: gspt.SetProcTitle). The value is the
+ *   password itself (the server stores it as user `server`'s password as given).
  * - The server sets the new password of user `server`, leaves user `node` (the agent token) when an agent token is
  *   configured (ours always is: agent-token-file on every server), rewrites `<data-dir>/server/token` as
- *   `K10<CA hash>::server:<new>`, re-encrypts the bootstrap data in the datastore under the new token's key, deletes
+ *   `K10<CA hash>::server:<new>` (before it touches the datastore), re-encrypts the bootstrap data in the datastore under the new token's key, deletes
  *   the old key, and keeps serving with the new token.
  * - A server (re)started with the old token finds only the new key ("bootstrap data already found and encrypted with
  *   different token") and does not start. So this server's token-file gets the new token before anything can
@@ -15,21 +18,32 @@
  * - Agents join with the agent token, which the rotation leaves: nothing to do on agents, and new pool instances
  *   (agents) join through the whole rotation.
  *
- * Order: the cluster first, SSM after. If the rotation fails, SSM and every token-file still hold the token the
- * cluster accepts. Were SSM written first and the rotation then failed, a server booting meanwhile would take a token
- * the datastore cannot be decrypted with. After a successful rotation the new token is in this server's root-only
- * token-file before SSM is written; if writing SSM fails, a re-run on this server publishes it without rotating again
- * (a mark file, present from the start of a rotation until SSM has the token, tells this server from one that has
- * not followed yet: both hold a token-file that differs from SSM and matches their running token). Between the
- * rotation and `follow` a server runs on (its process keeps its bootstrap data) but must not restart; a server
- * launched in the seconds before SSM is written reads the old token and does not start (relaunch it).
+ * Order: the token first, the cluster after, SSM's current token last. The new token is made on the server (16 bytes of
+ * /dev/urandom as 32 hex digits, the shape upstream makes) and recorded as the PENDING token, a SecureString parameter
+ * beside the current one (`<param>-pending`, same KMS key), before `token rotate --new-token` re-encrypts the bootstrap
+ * data with it. So from the moment the datastore needs the new token, SSM holds it: losing the rotating server, or a
+ * failed SSM write, never leaves the only copy on one disk. A failed pending write rotates nothing. After the rotation
+ * this server restarts with the new token in its token-file (upstream asks every server to restart; a start proves the
+ * datastore decrypts with it) and only then the pending token is promoted to the current parameter, the one the boot
+ * path and the other runbooks read (they are unchanged: they never read the pending one). The window between rotation
+ * and promotion is that one restart; a server (re)booting inside it reads the old token and does not start.
  *
- * SSM keeps each member's format (`secureInSsm`): the secure K10 token where the first server publishes it and joining
- * nodes wait for it, the short password otherwise.
+ * `resume` (any server, also a replacement whose boot was refused) settles an unfinished rotation (pending differs
+ * from current) with upstream's own oracle: a server starts only with the token the bootstrap data is encrypted under.
+ * It restarts this server with the pending token, then with the current one, promotes the one it starts with (or
+ * discards the pending one) and says which. `rotate` and `follow` refuse while a rotation is unfinished.
+ *
+ * Other servers keep running through the rotation (their process keeps its bootstrap data) but must not restart until
+ * they `follow` (token-file from the current parameter, restart).
+ *
+ * The pending and promoted values keep the current parameter's format: the secure K10 token where the first server
+ * publishes it and joining nodes wait for it (the CA hash kept), the short password otherwise.
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
-import { bootScriptOf, boundedStartLines, shQuote } from './boot.js';
+import type { Statement } from '../../infra/aws/facts.js';
+import { ssmParameterArn } from '../../infra/aws/policy.js';
+import { bootScriptOf, boundedStartLines, SERVICE_READY_SECONDS, shQuote } from './boot.js';
 import { rancherCluster } from './model.js';
 
 export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
@@ -66,10 +80,22 @@ export interface TokenRotateSpec {
   bin: string;
   /** The token-file of the servers' config (written at first boot from SSM). */
   tokenFile: string;
-  /** SSM and the token-file hold the secure K10 token (its first server publishes it) or the short password. */
-  secureInSsm: boolean;
   since: TokenRotateSince;
 }
+
+/** The SSM parameter holding the pending server token of a rotation (the token chosen before the cluster takes it). */
+export const pendingTokenParameter = (param: string): string => `${param}-pending`;
+
+/**
+ * The servers' grant on the pending token parameter: rotate-token.sh records the new token there before rotating and
+ * reads it back on any server (resume, and the unfinished-rotation check of every mode). One statement, added to the
+ * member's policy that already writes the token (a role holds at most 10 managed policies by default: IAM quotas).
+ */
+export const pendingTokenStatement = (m: EnvironmentModel): Statement => ({
+  Effect: 'Allow',
+  Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+  Resource: [ssmParameterArn(m, pendingTokenParameter(rancherCluster(m).token.secret))],
+});
 
 /** The script of one environment, or undefined with the reason when its release has no `token rotate`. */
 export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { script?: string; unsupported?: string } {
@@ -77,76 +103,122 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
   const unsupported = tokenRotateUnsupported(s.name, s.since, c.version);
   if (unsupported) return { unsupported };
   const param = shellValue('ssm-name', c.token.secret, `cluster.${s.name}.token.secret`);
+  const pending = pendingTokenParameter(param);
   const secure = `/var/lib/rancher/${s.name}/server/token`;
+  const unit = `${s.unit}.service`;
+  const run = (mode: string) => `sh ${TOKEN_ROTATE_SCRIPT} ${mode}`;
   // Fixed servers: name and address, each single-quoted (names and addresses are validated by the schema).
   const servers = m.controlPlaneNodes.map((n) => shQuote(`${n.name} ${n.ip}`)).join(' ');
   const head = [
     '#!/bin/sh',
     `# odp-gitops: rotate the ${s.title} server token of environment ${m.name} (SSM parameter ${param}), as root:`,
-    `#   sh ${TOKEN_ROTATE_SCRIPT} rotate   on ONE server: ${s.name} token rotate re-encrypts the bootstrap data with a new token;`,
-    '#                            this server\'s token-file gets it, then SSM (only once the rotation succeeded; a re-run',
-    '#                            after a failed SSM write publishes it without rotating again)',
-    `#   sh ${TOKEN_ROTATE_SCRIPT} follow   then on every other server, one at a time: token-file from SSM, restart`,
+    `#   ${run('rotate')}   on ONE server: a new token is made here and recorded in ${pending} (pending) BEFORE`,
+    `#                            ${s.name} token rotate --new-token re-encrypts the bootstrap data with it; this server restarts`,
+    `#                            with it (its start proves the datastore takes it), then it is promoted to ${param}`,
+    `#   ${run('follow')}   then on every other server, one at a time: token-file from ${param}, restart`,
+    `#   ${run('resume')}   after any failure, on any server (also a replacement that did not start): restarts this`,
+    `#                            server with the pending token, else with the one in ${param}, and finishes with the one it starts with`,
     '# Agents join with the agent token, which the rotation leaves: nothing to do on agents.',
   ];
   const body = [
     `[ -e ${s.unitPath} ] || { log ${shQuote(`no ${s.title} server unit (${s.unitPath}) on this node: run this on the servers (agents keep their agent token)`)}; exit 1; }`,
     `PARAM=${shQuote(param)}`,
+    `PENDING_PARAM=${shQuote(pending)}`,
     `TOKEN_FILE=${s.tokenFile}`,
     `SECURE=${secure}`,
-    '# Present from the start of a rotation on this server until its token is in SSM: only this server may then publish.',
-    `MARK=/var/lib/rancher/${s.name}/server/odp-token-unpublished`,
+    '# The pending token as written to SSM (root-only, beside the token-file): put-parameter reads it from here, never from a command line.',
+    `PENDING_FILE=/etc/rancher/${s.name}/odp-token-pending`,
     '# The password of a token: K10<CA hash>::server:<password> (secure) or <password> (short).',
     'password() { case "$1" in K10*::server:*) printf \'%s\' "${1#*::server:}" ;; *) printf \'%s\' "$1" ;; esac; }',
-    '# Tokens are data, never code; still, only the shapes the servers write and openssl rand -hex makes pass.',
+    '# Tokens are data, never code; still, only the shapes the servers write and this script makes pass.',
     'shape() { case "$2" in ""|*[!A-Za-z0-9._:-]*) log "$1 holds no token (empty, or characters beyond A-Z a-z 0-9 . _ : -)"; exit 1 ;; esac; }',
     '# Write a root-only file atomically (umask 077), without a trailing newline, as the boot script does.',
     'put_file() { printf \'%s\' "$2" > "$1.new" && chmod 0600 "$1.new" && mv -f "$1.new" "$1"; }',
-    '# The token-file\'s content to SSM (never on a command line), keeping the parameter\'s KMS key.',
-    'publish() {',
-    `  unpublished() { log ${shQuote(`writing ${param} failed: the cluster and this server's token-file hold the new token; run sh ${TOKEN_ROTATE_SCRIPT} rotate again here (it publishes without rotating)`)}; exit 1; }`,
-    '  key=$(aws ssm describe-parameters --region "$REGION" --parameter-filters "Key=Name,Values=$PARAM" --query \'Parameters[0].KeyId\' --output text) || unpublished',
-    '  aws ssm put-parameter --region "$REGION" --name "$PARAM" --type SecureString --key-id "$key" --overwrite --value "file://$TOKEN_FILE" >/dev/null || unpublished',
-    '  log "published the new token to $PARAM"',
+    `# A file's content to an SSM SecureString (never on a command line), with the KMS key of ${param}.`,
+    'put_ssm() {',
+    '  key=$(aws ssm describe-parameters --region "$REGION" --parameter-filters "Key=Name,Values=$PARAM" --query \'Parameters[0].KeyId\' --output text) &&',
+    '    aws ssm put-parameter --region "$REGION" --name "$1" --type SecureString --key-id "$key" --overwrite --value "file://$2" >/dev/null',
+    '}',
+    `# Restart this server with its token-file holding $1. It starts only if the datastore's bootstrap data decrypts`,
+    '# with that token ("bootstrap data already found and encrypted with different token" otherwise).',
+    `starts_with() { put_file "$TOKEN_FILE" "$1"; timeout ${SERVICE_READY_SECONDS} systemctl restart ${unit}; }`,
+    '# The next command on each other server (this one is known by its address).',
+    'next_servers() {',
+    '  SELF=$(imds local-ipv4 || true)',
+    `  for s in ${servers}; do`,
+    `    [ "\${s#* }" = "$SELF" ] || log "next, one server at a time, as root on \${s% *} (\${s#* }): ${run('follow')}"`,
+    '  done',
+    '}',
+    '# pending -> current: from here a booting server reads the token the datastore needs.',
+    'promote() {',
+    `  put_ssm "$PARAM" "$PENDING_FILE" || { log ${shQuote(`writing ${param} failed: the datastore needs the token in ${pending} (this server runs with it, in ${s.tokenFile}); ${param} holds the old one. Run ${run('resume')} again here`)}; exit 1; }`,
+    '  rm -f "$PENDING_FILE"',
+    '  log "promoted the new token to $PARAM"',
+    '  next_servers',
     '}',
     'IN_SSM=$(ssm_secret "$PARAM")',
     'shape "SSM parameter $PARAM" "$IN_SSM"',
     'ON_NODE=$(cat "$TOKEN_FILE")',
     'shape "$TOKEN_FILE" "$ON_NODE"',
+    '# The pending token; none when the parameter does not exist yet (read once, no retries: absence is the normal case).',
+    'PENDING=$(aws ssm get-parameter --region "$REGION" --with-decryption --name "$PENDING_PARAM" --query Parameter.Value --output text 2>/dev/null || true)',
+    'UNFINISHED=',
+    'if [ -n "$PENDING" ]; then shape "SSM parameter $PENDING_PARAM" "$PENDING"; [ "$(password "$PENDING")" = "$(password "$IN_SSM")" ] || UNFINISHED=1; fi',
+    `[ -z "$UNFINISHED" ] || [ "\${1:-}" = resume ] || { log ${shQuote(`a rotation is unfinished (${pending} holds a token ${param} does not): run ${run('resume')} here first`)}; exit 1; }`,
     'case "${1:-}" in',
     'follow)',
     '  if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi',
     '  put_file "$TOKEN_FILE" "$IN_SSM"',
-    ...boundedStartLines('restart', `${s.unit}.service`, `it exits and systemd keeps restarting it (journalctl -u ${s.unit}): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check ${param} against the server that rotated. This server is down until it starts`, s.unit).map((l) => `  ${l}`),
+    ...boundedStartLines('restart', unit, `it exits and systemd keeps restarting it (journalctl -u ${s.unit}): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check ${param} against the server that rotated. This server is down until it starts`, s.unit).map((l) => `  ${l}`),
     `  log ${shQuote(`${s.unit} restarted with the token in ${param}`)}`,
     '  ;;',
     'rotate)',
-    '  RUNNING=$(cat "$SECURE")',
-    '  shape "$SECURE" "$RUNNING"',
-    '  if [ "$(password "$ON_NODE")" != "$(password "$IN_SSM")" ]; then',
-    '    # Resume: this server rotated (marked; its token-file and running token agree) but SSM was not written. Without',
-    '    # the mark, a server that has not followed yet looks the same: it must never publish its old token.',
-    `    [ -e "$MARK" ] && [ "$(password "$ON_NODE")" = "$(password "$RUNNING")" ] || { log ${shQuote(`${s.tokenFile} differs from ${param} and from the running token: another server rotated; run sh ${TOKEN_ROTATE_SCRIPT} follow here`)}; exit 1; }`,
-    '    log "this server rotated the token before but $PARAM was not written: publishing it"',
-    '  else',
-    `    log ${shQuote(`rotating the server token (${s.name} token rotate; the server makes the new token)`)}`,
-    '    : > "$MARK"',
-    `    ${s.bin} token rotate >&2 || { rm -f "$MARK"; log ${shQuote(`${s.name} token rotate failed: ${param} and ${s.tokenFile} are untouched and the cluster keeps its token (journalctl -u ${s.unit})`)}; exit 1; }`,
-    '    NEW=$(cat "$SECURE")',
-    '    shape "$SECURE" "$NEW"',
-    `    [ "$(password "$NEW")" != "$(password "$ON_NODE")" ] || { log ${shQuote(`${secure} still holds the old token after ${s.name} token rotate: ${param} untouched`)}; exit 1; }`,
-    '    # Before anything restarts this server: with the old token it could not start (bootstrap data re-encrypted).',
-    s.secureInSsm ? '    put_file "$TOKEN_FILE" "$NEW"' : '    put_file "$TOKEN_FILE" "$(password "$NEW")"',
+    `  [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ] || { log ${shQuote(`${s.tokenFile} differs from ${param}: another server rotated; run ${run('follow')} here`)}; exit 1; }`,
+    '  # 16 random bytes as 32 hex digits, the shape the server makes itself (util.Random(16)).',
+    '  NEW=$(od -An -tx1 -N16 /dev/urandom | tr -d \' \\n\')',
+    `  case "$NEW" in *[!0-9a-f]*) NEW= ;; esac; [ "\${#NEW}" -eq 32 ] || { log 'could not make a token from /dev/urandom: nothing rotated'; exit 1; }`,
+    `  # In ${param}'s own format: K10<CA hash>::server:<password> keeps its CA hash (the CA does not change), or the short one.`,
+    '  case "$IN_SSM" in K10*::server:*) VALUE="${IN_SSM%%::*}::server:$NEW" ;; *) VALUE=$NEW ;; esac',
+    '  put_file "$PENDING_FILE" "$VALUE"',
+    `  put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { rm -f "$PENDING_FILE"; log ${shQuote(`writing ${pending} failed: nothing rotated; the cluster, ${param} and ${s.tokenFile} keep the token they had`)}; exit 1; }`,
+    `  log ${shQuote(`recorded the new token in ${pending}; rotating (${s.name} token rotate --new-token)`)}`,
+    `  # --new-token is a flag only (no environment variable, no file: the supervisor's pkg/cli/cmds/token.go); the CLI hides`,
+    '  # its arguments from ps as it starts (pkg/cli/token/token.go serverAccess: gspt.SetProcTitle).',
+    `  if ! ${s.bin} token rotate --new-token "$NEW" >&2; then`,
+    '    # The server writes server/token before it re-encrypts the bootstrap data (pkg/server/handlers/token.go tokenRotate).',
+    `    if [ "$(password "$(cat "$SECURE")")" = "$NEW" ]; then log ${shQuote(`${s.name} token rotate failed after this server took the new token: the datastore needs the token in ${pending} if the re-encryption completed, else the one in ${param}; run ${run('resume')} here (it restarts ${s.unit} to find out)`)}`,
+    '    else',
+    '      # It never reached the re-encryption: the pending token is discarded at once (no restart needed to find out).',
+    '      put_file "$PENDING_FILE" "$IN_SSM"',
+    `      put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { log ${shQuote(`${s.name} token rotate failed before this server took the new token: the datastore needs the token in ${param}, as before; discarding the one in ${pending} failed: run ${run('resume')} here`)}; exit 1; }`,
+    '      rm -f "$PENDING_FILE"',
+    `      log ${shQuote(`${s.name} token rotate failed before this server took the new token: the datastore needs the token in ${param}, as before (journalctl -u ${s.unit}); ${pending} discarded`)}`,
+    '    fi',
+    '    exit 1',
     '  fi',
-    '  publish',
-    '  rm -f "$MARK"',
-    '  # The next command on each other server (this one is known by its address).',
-    '  SELF=$(imds local-ipv4 || true)',
-    `  for s in ${servers}; do`,
-    '    [ "${s#* }" = "$SELF" ] || log "next, one server at a time, as root on ${s% *} (${s#* }): sh rotate-token.sh follow"',
-    '  done',
+    `  [ "$(password "$(cat "$SECURE")")" = "$NEW" ] || { log ${shQuote(`${secure} does not hold the new token after ${s.name} token rotate: run ${run('resume')} here`)}; exit 1; }`,
+    '  # Upstream: every server restarts with the new token. This one first: its start proves the datastore takes it.',
+    `  starts_with "$VALUE" || { log ${shQuote(`${s.unit} does not start again with the new token (journalctl -u ${s.unit}): ${param} untouched, the token is in ${pending}; run ${run('resume')} here`)}; exit 1; }`,
+    '  promote',
     '  ;;',
-    `*) log ${shQuote(`usage: sh ${TOKEN_ROTATE_SCRIPT} rotate (on one server), then sh ${TOKEN_ROTATE_SCRIPT} follow (on each other server)`)}; exit 2 ;;`,
+    'resume)',
+    '  if [ -z "$UNFINISHED" ]; then log "no rotation is unfinished ($PENDING_PARAM holds no token other than the one in $PARAM): nothing to do"; exit 0; fi',
+    '  put_file "$PENDING_FILE" "$PENDING"',
+    `  log ${shQuote(`a rotation is unfinished: restarting ${s.unit} with the token in ${pending}`)}`,
+    '  if starts_with "$PENDING"; then',
+    `    log ${shQuote(`${s.unit} started with the token in ${pending}: the datastore needs it`)}`,
+    '    promote',
+    '  else',
+    `    log ${shQuote(`${s.unit} does not start with the token in ${pending}: restarting it with the one in ${param}`)}`,
+    `    starts_with "$IN_SSM" || { log ${shQuote(`${s.unit} starts with neither the token in ${param} nor the one in ${pending} (journalctl -u ${s.unit}); both are kept`)}; exit 1; }`,
+    '    # The rotation did not happen: the pending token is discarded (it becomes the current one again).',
+    '    put_file "$PENDING_FILE" "$IN_SSM"',
+    `    put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { log ${shQuote(`the datastore needs the token in ${param} (this server runs with it), but writing ${pending} failed; run ${run('resume')} again`)}; exit 1; }`,
+    '    rm -f "$PENDING_FILE"',
+    `    log ${shQuote(`the rotation did not happen: the datastore needs the token in ${param}; ${pending} discarded. Run ${run('rotate')} again`)}`,
+    '  fi',
+    '  ;;',
+    `*) log ${shQuote(`usage: ${run('rotate')} (on one server), then ${run('follow')} (on each other server); ${run('resume')} after a failure`)}; exit 2 ;;`,
     'esac',
     '',
   ];
@@ -157,16 +229,22 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
 /** The README's paragraph on rotating the server token (the runbook step, or why the release has none). */
 export function tokenRotationText(m: EnvironmentModel, s: Pick<TokenRotateSpec, 'name' | 'title'>, rotate: { script?: string; unsupported?: string }): string {
   const param = rancherCluster(m).token.secret;
+  const pending = pendingTokenParameter(param);
   const path = `\`${m.renderedDir}/${s.name}/${TOKEN_ROTATE_SCRIPT}\``;
   if (!rotate.script) return `Server token rotation: not rendered, ${rotate.unsupported}; upgrade first.\n`;
   return `Server token rotation (after a leak: anyone reaching the supervisor port can join a server with it, and it
 decrypts the bootstrap data in the datastore): copy ${path} to the servers and run, as
-root, \`sh ${TOKEN_ROTATE_SCRIPT} rotate\` on ONE server (\`${s.name} token rotate\` re-encrypts the bootstrap data with a token
-the server makes; that server's token-file gets it, and \`${param}\` only once the rotation succeeded; a re-run
-after a failed SSM write publishes without rotating again), then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server
-(\`rotate\` names each, with its address), one at a time (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not
-restart: with the old token it cannot decrypt the bootstrap data and does not start. Agents and new pool instances
-join with the agent token, which the rotation leaves (this step does not rotate the agent token). Keep the old token with the datastore backups taken before:
-restoring one needs it (SSM keeps it as the parameter's previous version: \`aws ssm get-parameter-history\`).
+root, \`sh ${TOKEN_ROTATE_SCRIPT} rotate\` on ONE server. It makes the new token there and records it in \`${pending}\` (pending)
+BEFORE \`${s.name} token rotate --new-token\` re-encrypts the bootstrap data with it, so SSM always holds the token the
+datastore needs; then that server restarts with it and only then it is promoted to \`${param}\`, which every boot reads.
+Then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server (\`rotate\` names each, with its address), one at a time
+(token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not restart: with the old
+token it cannot decrypt the bootstrap data and does not start. If any step fails, or the rotating server is lost
+before the promotion (its replacement's start is then refused), the script's last line says which token the datastore
+needs and where it is; run \`sh ${TOKEN_ROTATE_SCRIPT} resume\` on any server (the replacement too): it restarts that server
+with the pending token, else the current one, and promotes the one it starts with (or discards the pending one).
+Agents and new pool instances join with the agent token, which the rotation leaves (this step does not rotate the
+agent token). Keep the old token with the datastore backups taken before: restoring one needs it (SSM keeps it as the
+parameter's previous version: \`aws ssm get-parameter-history\`).
 `;
 }

@@ -20,6 +20,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import type { DistributionAwsFacts, HostNeed, PortRule } from '../../infra/aws/facts.js';
 import { s3ReadWrite, ssmParameterArn } from '../../infra/aws/policy.js';
 import { rancherAws } from '../rancher/aws.js';
+import { pendingTokenStatement } from '../rancher/token-rotate.js';
 import { rke2Config, SUPERVISOR_PORT } from './config.js';
 import { toYaml } from '../../lib/yaml.js';
 import { RKE2_DIR } from './render.js';
@@ -51,9 +52,12 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
   // has it (the role is per node group); only the first server's boot script writes.
   const publish: HostNeed = {
     id: 'token-publish',
-    who: 'the first server publishes the secure tokens to SSM',
+    who: 'the first server publishes the secure tokens to SSM; the token rotation records, then promotes, a new server token',
     statements: [
       { Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [...new Set([c.token.secret, c.agentToken.secret])].sort().map((n) => ssmParameterArn(m, n)) },
+      // The runbook's token rotation (rke2/rotate-token.sh) promotes a new server token through the grant above,
+      // after recording it as the pending token (its own parameter, read back by any server).
+      pendingTokenStatement(m),
       // DescribeParameters has no resource-level permissions (Service Authorization Reference, SSM).
       { Effect: 'Allow', Action: ['ssm:DescribeParameters'], Resource: ['*'] },
     ],

@@ -28,4 +28,4 @@ export const RKE2_TOKEN_ROTATE_SINCE: TokenRotateSince = {
 };
 
 export const rke2TokenRotate = (m: EnvironmentModel) =>
-  tokenRotateScript(m, { name: 'rke2', title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service`, bin: RKE2_PATHS.bin, tokenFile: RKE2_PATHS.token, secureInSsm: true, since: RKE2_TOKEN_ROTATE_SINCE });
+  tokenRotateScript(m, { name: 'rke2', title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service`, bin: RKE2_PATHS.bin, tokenFile: RKE2_PATHS.token, since: RKE2_TOKEN_ROTATE_SINCE });
