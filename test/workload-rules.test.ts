@@ -167,10 +167,10 @@ describe('workload mistakes are refused before rendering (no internal error)', (
     };
     // _fixture (Talos) has one worker node: 2 replicas get the default maxUnavailable: 1.
     expect(warningsOf('pdbd', workload('    replicas: 2\n'))).toStrictEqual([
-      expect.stringMatching(/^environments\/pdbd\.yaml:8:15  workloads\[0\]\.replicas: warning: 2 replicas on one node \(pool workers has 1 node, and the workload may land on no other\) with the default disruption budget \(maxUnavailable: 1\): a drain of that node evicts 1 pod, which stays Pending, and the budget then refuses every other eviction: a config change that needs a reboot stops after the 5-minute drain .*talosctl upgrade gives up after its 5-minute drain with the new Talos installed but not booted and the node left cordoned/),
+      expect.stringMatching(/^environments\/pdbd\.yaml:8:15  workloads\[0\]\.replicas: warning: 2 replicas on one node \(pool workers has 1 node, and the workload may land on no other\) with the default disruption budget \(maxUnavailable: 1\): a drain of that node evicts 1 pod, which stays Pending, and the budget then refuses every other eviction: a config change that needs a reboot and a Talos upgrade both stop after the runbook's 5-minute kubectl drain \(the node is uncordoned, its config not applied, its Talos not upgraded\)/),
     ]);
     const rke2 = 'cluster: { distribution: rke2, talosVersion: null, rke2Version: v1.35.7+rke2r1, kubernetesVersion: 1.35.7, datastore: { type: etcd, backup: { bucket: odp-fixture-etcd } } }\n';
-    expect(warningsOf('pdbr', rke2 + workload('    replicas: 2\n'))).toStrictEqual([expect.stringContaining('an upgrade Plan only cordons (no eviction), but removing or replacing the node (kubectl drain in the review\'s commands, no --timeout) waits for ever')]);
+    expect(warningsOf('pdbr', rke2 + workload('    replicas: 2\n'))).toStrictEqual([expect.stringContaining("an upgrade Plan only cordons (no eviction), but removing the node stops at the review's drain (kubectl drain --timeout=5m fails with the node cordoned and the pod still on it)")]);
     // One replica (no default budget), a written budget that lets the drain take them all, two nodes: nothing.
     expect(warningsOf('pdbd', workload('    replicas: 1\n'))).toStrictEqual([]);
     expect(warningsOf('pdbd', workload('    replicas: 2\n    disruptionBudget: { maxUnavailable: 2 }\n'))).toStrictEqual([]);

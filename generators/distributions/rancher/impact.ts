@@ -22,7 +22,7 @@ import type { DistributionDiff } from '../types.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RolloutStep } from '../../diff/lead.js';
 import type { FixedFile, RancherKeys } from './model.js';
-import { nodeRef } from '../../lib/k8s-nodes.js';
+import { nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { APPLY_CONFIG_SCRIPT } from './apply-config.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
@@ -156,7 +156,7 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
   };
   const commands: string[] = [];
   commands.push(...i.reasons.flatMap((r) => r.steps ?? []));
-  if (i.status === 'removed') commands.push(`kubectl drain ${nodeRef(i.node, i.address)} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${nodeRef(i.node, i.address)}`);
+  if (i.status === 'removed') commands.push(removalDrain(nodeRef(i.node, i.address)), `kubectl delete node ${nodeRef(i.node, i.address)}`);
   // A fixed node's config is its base-stack parameter (./node-config.ts): the merge changes the value and stops no
   // instance; apply-config.sh brings the running node to it (one server at a time, gated: ./apply-config.ts). A pool's
   // is in its launch template: the nodes stack's instance refresh replaces its instances.

@@ -28,8 +28,8 @@ export function rancherUpgrade(keys: Pick<RancherKeys, 'name'>, product: string,
  * What this family's node operations do with a drain a budget refuses (DistributionFacts.blockedDrain): the upgrade
  * Plans cordon and do not drain (system-upgrade-controller v0.20.1 pkg/upgrade/job/job.go:350-420: a Plan with cordon
  * and no drain gets a `kubectl cordon` container only; ./addons/system-upgrade-controller.ts sets cordon), so an upgrade
- * evicts nothing; the review's commands for a removed node run `kubectl drain` without --timeout (./impact.ts), which
- * retries the 429 every 5 s for ever (kubernetes/kubectl pkg/drain/drain.go: no timeout, no end).
+ * evicts nothing; the review's commands for a removed node run `kubectl drain --timeout=5m` (../../lib/k8s-nodes.ts
+ * removalDrain), which retries the 429 every 5 s until then and fails with the node cordoned.
  */
 export const RANCHER_BLOCKED_DRAIN =
-  'an upgrade Plan only cordons (no eviction), but removing or replacing the node (kubectl drain in the review\'s commands, no --timeout) waits for ever';
+  'an upgrade Plan only cordons (no eviction), but removing the node stops at the review\'s drain (kubectl drain --timeout=5m fails with the node cordoned and the pod still on it)';

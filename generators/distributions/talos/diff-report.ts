@@ -9,7 +9,7 @@ import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
 import { workDir } from './operations.js';
 import { TALOS_DRAIN } from './release.js';
-import { nodeNameByAddress, nodeRef } from '../../lib/k8s-nodes.js';
+import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 
 /** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
 function talosCounts(entries: Iterable<[string, number]>): string {
@@ -39,7 +39,7 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   const n = nodesArg(t);
   const file = configFile(env, t);
   if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
-  if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [`kubectl drain ${nodeRef(t.node, t.address)} --ignore-daemonsets --delete-emptydir-data`, `kubectl delete node ${nodeRef(t.node, t.address)}`, `talosctl reset --nodes ${n}`];
+  if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [removalDrain(nodeRef(t.node, t.address)), `kubectl delete node ${nodeRef(t.node, t.address)}`, `talosctl reset --nodes ${n}`];
   const out: string[] = [];
   const a = new Set(t.actions);
   // A pool is never upgraded in place (runbook.ts poolUpgradeLines): the new installer comes with a new AMI in its launch

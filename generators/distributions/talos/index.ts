@@ -86,9 +86,10 @@ export const talos: Distribution = {
     // cmd/talosctl/cmd/talos/upgrade.go:141), drains for --drain-timeout 5m (:149-151, drain.go:86-100, nodedrain.go:29-30)
     // and on a failed drain returns before registering the uncordon (:156-164) and before the reboot (:168): the node
     // stays cordoned on its old Talos. (The legacy server-side Upgrade sequence instead gives up the drain after 5 minutes
-    // and goes on: v1alpha1_sequencer_tasks.go:837-868, pkg/kubernetes/kubernetes.go:39-40.)
+    // and goes on: v1alpha1_sequencer_tasks.go:837-868, pkg/kubernetes/kubernetes.go:39-40.) Neither is reached with a
+    // blocking budget: the runbook drains with kubectl first (./release.ts TALOS_UPGRADE_ORDER, ./runbook.ts).
     blockedDrain:
-      'a config change that needs a reboot stops after the 5-minute drain (the node is uncordoned, its config not applied), and talosctl upgrade gives up after its 5-minute drain with the new Talos installed but not booted and the node left cordoned',
+      'a config change that needs a reboot and a Talos upgrade both stop after the runbook\'s 5-minute kubectl drain (the node is uncordoned, its config not applied, its Talos not upgraded)',
     // Talos deploys flannel and kube-proxy as DaemonSets (with cni none, Cilium replaces both).
     flannelPods: ['kube-flannel', 'kube-proxy'],
     // Talos serves its own talos.dev ServiceAccount kind (Kubernetes Talos API access), which the etcd-backup add-on creates.
