@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_APP_INFO } from '../generators/engines/argocd/fleet-alerts.js';
-import { ARGOCD_APP_CONDITION, SYNC_ERROR_ALERT, SYNC_ERROR_WINDOW, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
+import { ARGOCD_APP_CONDITION, SYNC_ERROR_ALERT, SYNC_ERROR_FLAG, SYNC_ERROR_WINDOW, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT as ARGO_ABSENT, SYNC_ALERT as ARGO_ALERT, SYNC_ALERT_WINDOW as ARGO_WINDOW, SYNC_ALERTS_PATH } from '../generators/engines/argocd/sync-alerts.js';
 import { FLUX_RESOURCE_INFO, METRICS_ABSENT_ALERT as FLUX_ABSENT, SOURCE_ALERT as FLUX_SOURCE_ALERT, SYNC_ALERT as FLUX_ALERT, SYNC_ALERT_WINDOW as FLUX_WINDOW, SYNC_ALERTS_UNIT } from '../generators/engines/flux/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
@@ -215,6 +215,22 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(es.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
     const lines = walkManualRunbook(hub);
     expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*'");
+  });
+
+  it("SyncError: an environment's own controller.extraArgs keeps the flag (Helm replaces lists: without it the alert went silent), and a setting of the flag without SyncError is refused", () => {
+    const withArgs = (list: string) => (s: string) => `${s}${/^addons:/m.test(s) ? '' : 'addons:\n'}`.replace(/^addons:\n/m, `addons:\n  argo-cd:\n    values:\n      controller:\n        extraArgs: ${list}\n`);
+    const args = (list: string, edit: (s: string) => string = (s) => s) => doc(render('talos-argocd-pools.yaml', (s) => edit(withArgs(list)(s))), 'values/argo-cd.yaml').controller;
+    // The environment's flags first, the generator's appended (the chart passes the list after its own arguments:
+    // argo-helm argo-cd-10.1.1 statefulset.yaml:76-78); the metrics Service stays on.
+    expect(args('[--kubectl-parallelism-limit=10]')).toStrictEqual({ extraArgs: ['--kubectl-parallelism-limit=10', SYNC_ERROR_FLAG], metrics: { enabled: true } });
+    expect(args('null').extraArgs).toStrictEqual([SYNC_ERROR_FLAG]);
+    // A setting that already lists SyncError (either pflag form) is the environment's, kept as written: no second one.
+    expect(args(`["${ARGOCD_APP_CONDITION.flag}=OrphanedResourceWarning,SyncError"]`).extraArgs).toStrictEqual([`${ARGOCD_APP_CONDITION.flag}=OrphanedResourceWarning,SyncError`]);
+    expect(args(`[${ARGOCD_APP_CONDITION.flag}, SyncError]`).extraArgs).toStrictEqual([ARGOCD_APP_CONDITION.flag, 'SyncError']);
+    // Without kube-prometheus-stack there is no alert: the environment's list is its own.
+    expect(args('[--kubectl-parallelism-limit=10]', noKps).extraArgs).toStrictEqual(['--kubectl-parallelism-limit=10']);
+    expect(() => args(`[--kubectl-parallelism-limit=10, ${ARGOCD_APP_CONDITION.flag}, OrphanedResourceWarning]`)).toThrow(`addons.argo-cd.values.controller.extraArgs[1]: ${ARGOCD_APP_CONDITION.flag} lists OrphanedResourceWarning without SyncError`);
+    expect(args(`[${ARGOCD_APP_CONDITION.flag}=OrphanedResourceWarning]`, noKps).extraArgs).toStrictEqual([`${ARGOCD_APP_CONDITION.flag}=OrphanedResourceWarning`]);
   });
 
   it("on a hub, leaves the managed environments' roots (project fleet: the fleet alert) and their Applications (another destination) alone", () => {

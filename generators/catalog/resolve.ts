@@ -191,6 +191,8 @@ function resolveOne(model: EnvironmentModel, e: Enabled, secretStoreNamespaces: 
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([secretName, keys]) => externalSecret(secretName, namespace, keys, entry?.secretsOutlive ? keepOnUnitDeletion(model) : undefined)),
   ];
+  // The catalog's values, the distribution's for this add-on, then the environment's; then what the entry keeps.
+  const merged = chart ? (mergeDeep(mergeDeep(entry?.values?.(ctx) ?? {}, (entry && distribution.addons?.values?.[name]?.(ctx)) ?? {}), o?.values ?? {}) as Record<string, unknown>) : undefined;
   const a: ResolvedAddon = {
     name,
     description: entry ? `${entry.description}${distribution.addons?.notes?.[name] ?? ''}` : `third-party chart ${chart?.name ?? name}`,
@@ -198,8 +200,7 @@ function resolveOne(model: EnvironmentModel, e: Enabled, secretStoreNamespaces: 
     chart,
     namespace,
     syncWave: o?.syncWave ?? entry?.syncWave ?? THIRD_PARTY_SYNC_WAVE,
-    // The catalog's values, the distribution's for this add-on, then the environment's.
-    values: chart ? (mergeDeep(mergeDeep(entry?.values?.(ctx) ?? {}, (entry && distribution.addons?.values?.[name]?.(ctx)) ?? {}), o?.values ?? {}) as Record<string, unknown>) : undefined,
+    values: merged && entry?.keepInValues ? entry.keepInValues(merged, ctx) : merged,
     manifests,
     serverSideApply: serverSideApply(entry, o),
     driftIgnore: entry?.driftIgnore ?? [],

@@ -120,6 +120,12 @@ export interface CatalogEntry {
   condition: string;
   /** Catalog default Helm values for this environment. */
   values?: (ctx: AddonContext) => Record<string, unknown>;
+  /**
+   * The merged values (catalog ⊕ distribution ⊕ environment) with what the add-on cannot do without put back: a list
+   * the environment sets replaces the catalog's whole (Helm merges maps, replaces lists), so an item of the catalog's
+   * list that another rendered file relies on (an alert's metric flag) is added to the environment's list here.
+   */
+  keepInValues?: (values: Record<string, unknown>, ctx: AddonContext) => Record<string, unknown>;
   /** Extra manifests the add-on needs (StorageClass, ClusterSecretStore, CronJob …). */
   manifests?: (ctx: AddonContext) => K8sObject[];
   /**

@@ -19,6 +19,7 @@
  */
 import type { EnvironmentModel } from '../../model/types.js';
 import type { RenderedFile } from '../../render/types.js';
+import type { Rule } from '../../validate/rules.js';
 import { ABSENT_WINDOW, absentRule, badStateExpr, PROMETHEUS_INPUT, prometheusRule, runsPrometheus, warningRule, type AlertRule } from '../../render/alerts.js';
 import { toYaml } from '../../lib/yaml.js';
 import { ENVIRONMENT_LABEL, IN_CLUSTER, rootObjectAnnotations, type ArgoContext } from './objects.js';
@@ -83,9 +84,62 @@ export const ARGOCD_APP_CONDITION = {
   source: 'argoproj/argo-cd v3.4.4 cmd/argocd-application-controller/commands/argocd_application_controller.go:281, controller/metrics/metrics.go:60, 178-185, 462-473',
 } as const;
 
+/** The controller argument that makes it export argocd_app_condition for SyncError. */
+export const SYNC_ERROR_FLAG = `${ARGOCD_APP_CONDITION.flag}=${SYNC_ERROR_CONDITION}`;
+
 /** What the argo-cd values add for it: the controller's metrics Service (the ServiceMonitor is rendered here) and the SyncError condition metric. */
 export const controllerMetricsValues = (m: EnvironmentModel): Record<string, unknown> =>
-  syncAlerts(m) ? { controller: { metrics: { enabled: true }, extraArgs: [`${ARGOCD_APP_CONDITION.flag}=${SYNC_ERROR_CONDITION}`] } } : {};
+  syncAlerts(m) ? { controller: { metrics: { enabled: true }, extraArgs: [SYNC_ERROR_FLAG] } } : {};
+
+/**
+ * Each setting of the condition flag in a list of controller arguments: its index and the condition types it lists.
+ * pflag takes `--flag=a,b` or `--flag` followed by `a,b` (a StringSlice: the value is one CSV record, and a flag given
+ * again appends to the first one's list: spf13/pflag string_slice.go Set, readAsCSV).
+ */
+export function conditionFlags(args: readonly unknown[]): { index: number; conditions: string[] }[] {
+  const out: { index: number; conditions: string[] }[] = [];
+  args.forEach((a, index) => {
+    if (typeof a !== 'string') return;
+    const value = a === ARGOCD_APP_CONDITION.flag ? args[index + 1] : a.startsWith(`${ARGOCD_APP_CONDITION.flag}=`) ? a.slice(ARGOCD_APP_CONDITION.flag.length + 1) : undefined;
+    if (value === undefined) return;
+    out.push({ index, conditions: typeof value === 'string' && value !== '' ? value.split(',') : [] });
+  });
+  return out;
+}
+
+const hasSyncError = (args: readonly unknown[]): boolean => conditionFlags(args).some((f) => f.conditions.includes(SYNC_ERROR_CONDITION));
+
+/**
+ * The argo-cd values once the environment's are merged over the catalog's: Helm (and the merge before it) replaces a
+ * list whole, so an environment's own `controller.extraArgs` would drop SYNC_ERROR_FLAG and silence SYNC_ERROR_ALERT
+ * (ArgoCDMetricsAbsent reads argocd_app_info, which stays). The flag is appended to the environment's list unless a
+ * setting of the flag there already lists SyncError; a setting that does not is refused (syncErrorFlagRule).
+ */
+export function keepSyncErrorFlag(values: Record<string, unknown>, m: EnvironmentModel): Record<string, unknown> {
+  if (!syncAlerts(m)) return values;
+  const controller = isRecord(values.controller) ? values.controller : {};
+  const args = Array.isArray(controller.extraArgs) ? (controller.extraArgs as unknown[]) : [];
+  if (hasSyncError(args)) return values;
+  return { ...values, controller: { ...controller, extraArgs: [...args, SYNC_ERROR_FLAG] } };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * An environment's `controller.extraArgs` that sets the condition flag without SyncError, where the SyncError alert is
+ * rendered: the generator's own setting would then be a second one (pflag appends it), so the result would no longer be
+ * the list the environment wrote; refused, with the list to write instead.
+ */
+export const syncErrorFlagRule: Rule = ({ input }, report) => {
+  if ((input.gitops ?? 'argocd') !== 'argocd' || input.addons?.[PROMETHEUS_INPUT[1]]?.enabled === false) return;
+  const controller = input.addons?.[ARGO_CD_RELEASE]?.values?.controller;
+  const args = isRecord(controller) && Array.isArray(controller.extraArgs) ? (controller.extraArgs as unknown[]) : [];
+  if (hasSyncError(args)) return;
+  for (const f of conditionFlags(args))
+    report('argocd-sync-error-flag', ['addons', ARGO_CD_RELEASE, 'values', 'controller', 'extraArgs', f.index], `${ARGOCD_APP_CONDITION.flag} lists ${f.conditions.length > 0 ? f.conditions.join(',') : 'no condition'} without ${SYNC_ERROR_CONDITION}: alert ${SYNC_ERROR_ALERT} reads ${ARGOCD_APP_CONDITION.name}{condition="${SYNC_ERROR_CONDITION}"}, which the controller exports only for the types listed`, {
+      hint: `list it: ${ARGOCD_APP_CONDITION.flag}=${[...f.conditions, SYNC_ERROR_CONDITION].join(',')}; or drop the flag: the generator adds ${SYNC_ERROR_FLAG} to the list`,
+    });
+};
 export const controllerMetricsInputs = [PROMETHEUS_INPUT] as const;
 
 /**

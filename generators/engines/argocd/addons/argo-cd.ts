@@ -3,7 +3,7 @@
  */
 import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
 import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
-import { controllerMetricsInputs, controllerMetricsValues } from '../sync-alerts.js';
+import { controllerMetricsInputs, controllerMetricsValues, keepSyncErrorFlag, syncErrorFlagRule } from '../sync-alerts.js';
 
 /** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
 export const ARGO_CD_FACTS: ChartFacts = {
@@ -92,6 +92,9 @@ export const argoCd: CatalogEntry = {
   openValuePaths: [['configs', 'cm'], ['configs', 'params'], ['configs', 'rbac']],
   // A hub with kube-prometheus-stack: the controller's metrics, which its fleet alert reads (../fleet-alerts.ts).
   extraInputs: () => controllerMetricsInputs.map((p) => [...p]),
+  // An environment's own controller.extraArgs keeps the SyncError alert's flag (../sync-alerts.ts keepSyncErrorFlag).
+  keepInValues: (values, { model }) => keepSyncErrorFlag(values, model),
+  rules: { conditions: syncErrorFlagRule },
   values: ({ model }) => ({
     ...controllerMetricsValues(model),
     crds: { install: true, keep: true },
