@@ -53,11 +53,13 @@ describe('every example environment: sensitive parameters are readable only by w
     const classes = Object.fromEntries(g.parameters.filter((x) => x.sensitivity).map((x) => [x.name, x.sensitivity]));
     expect(classes).toStrictEqual({
       '/odp/staging-k3s/k3s/token': 'node-token',
+      // The pending token of a rotation (rotate-token.sh writes it; the servers' role reads and writes it).
+      '/odp/staging-k3s/k3s/token-pending': 'node-token',
       '/odp/staging-k3s/k3s/agent-token': 'node-token',
       '/odp/staging-k3s/kine/password': 'datastore-password',
     });
     // On the pod network; the add-on pods on the servers' host network wear the role too (rule host-network-role).
-    for (const name of ['/odp/staging-k3s/k3s/token', '/odp/staging-k3s/kine/password'])
+    for (const name of ['/odp/staging-k3s/k3s/token', '/odp/staging-k3s/k3s/token-pending', '/odp/staging-k3s/kine/password'])
       expect(routesTo(g, name).map((r) => r.steps.join(' → '))).toStrictEqual([
         `host processes and host-network pods of the control planes → node role odp-staging-k3s-controlplane → ${name}`,
         `namespace monitoring → host network of pool server (prometheus-node-exporter) → node role odp-staging-k3s-controlplane → ${name}`,

@@ -153,10 +153,29 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     holdLease('cp-1 on bastion pid 4242', '2099-01-01T00:00:00.000000Z');
     const r = apply(second!, 'cp-2');
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toBe('odp-apply-config: another server run holds the lock (Lease kube-system/odp-apply-config: cp-1 on bastion pid 4242, until 2099-01-01T01:00:00Z): apply to one server at a time; nothing changed here');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.at(-2)).toBe('odp-apply-config: another server run holds the lock (Lease kube-system/odp-apply-config: cp-1 on bastion pid 4242, until 2099-01-01T01:00:00Z): apply to one server at a time; nothing changed here');
+    // When it is safe to remove a stale lock (its holder ended, or it expired), and the exact command, with this
+    // server's kubeconfig (the script's own kubectl).
+    const kubeconfig = s.name === 'k3s' ? '/etc/rancher/k3s/k3s.yaml' : '/etc/rancher/rke2/rke2.yaml';
+    expect(lines.at(-1)).toBe(
+      'odp-apply-config: the lock expires at 2099-01-01T01:00:00Z (3600 s after its holder took it; the next run then takes it over). ' +
+        'Only if that run ended without releasing it (cp-1 on bastion pid 4242 is no longer running: killed, or its host lost), delete it sooner: ' +
+        `KUBECONFIG=${kubeconfig} ${s.kubectl} -n kube-system delete lease odp-apply-config`,
+    );
+    expect(lines.at(-1)).toContain('kubectl -n kube-system delete lease odp-apply-config');
     expect(second!.read(config)).toBe(nodeConfig(before, 'cp-2'));
     expect(starts(second!)).toBe(1);
     expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-1 on bastion pid 4242');
+    // The printed command, run as the operator would once that run is known to be gone: the Lease is deleted and the
+    // next run takes the lock, applies and releases it.
+    const cmd = lines.at(-1)!.split('delete it sooner: ')[1]!;
+    expect(second!.run(`#!/bin/sh\n${cmd}\n`).code).toBe(0);
+    expect(leases()).toEqual({});
+    const again = apply(second!, 'cp-2');
+    expect(again.code, again.stderr).toBe(0);
+    expect(second!.read(config)).toBe(nodeConfig(after, 'cp-2'));
+    expect(leases()).toEqual({});
   });
 
   it('an expired lock (a run that died) is taken over with its resourceVersion, then released', () => {

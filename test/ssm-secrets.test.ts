@@ -43,6 +43,7 @@ describe('listSecretDependencies', () => {
   it('K3s on Postgres with default token names: tokens at the cluster section, the password at its reference, Grafana and the Flux repository credentials at the document', () => {
     expect(listed(prepared('staging-k3s'))).toStrictEqual([
       'derived /odp/staging-k3s/k3s/token environments/staging-k3s.yaml:18:1 cluster (default name)',
+      'derived /odp/staging-k3s/k3s/token-pending environments/staging-k3s.yaml:18:1 cluster (default name)',
       'derived /odp/staging-k3s/k3s/agent-token environments/staging-k3s.yaml:18:1 cluster (default name)',
       'derived /odp/staging-k3s/kine/password environments/staging-k3s.yaml:33:17 cluster.datastore.postgres.password',
       'derived /odp/staging-k3s/flux/git-password environments/staging-k3s.yaml:2:1 (document) (default name)',
@@ -53,8 +54,9 @@ describe('listSecretDependencies', () => {
   });
 
   it('K3s tokens named in the file are positioned at their references; no Postgres password on SQLite', () => {
-    expect(listed(prepared('dev-k3s')).slice(0, 2)).toStrictEqual([
+    expect(listed(prepared('dev-k3s')).slice(0, 3)).toStrictEqual([
       'derived /odp/dev-k3s/k3s/token environments/dev-k3s.yaml:31:12 cluster.k3s.token',
+      'derived /odp/dev-k3s/k3s/token-pending environments/dev-k3s.yaml:31:12 cluster.k3s.token',
       'derived /odp/dev-k3s/k3s/agent-token environments/dev-k3s.yaml:32:17 cluster.k3s.agentToken',
     ]);
     expect(listed(prepared('dev-k3s')).some((l) => l.includes('kine'))).toBe(false);
@@ -91,12 +93,20 @@ describe('listSecretDependencies', () => {
     expect(lines.some((l) => l.includes('/odp/ssm-references/grafana/admin-password'))).toBe(false);
   });
 
-  it.each(['dev', 'staging', 'prod', 'dev-k3s', 'staging-k3s'])('%s: exactly the SecureStrings its rendered tree reads, plus the Talos bundle for Talos', (env) => {
+  it.each(['dev', 'staging', 'prod', 'dev-k3s', 'staging-k3s'])('%s: exactly the SecureStrings its rendered tree reads, plus the Talos bundle for Talos; a runbook-written one named by its script', (env) => {
     const p = prepared(env);
-    const names = new Set(listSecretDependencies(p.resolved, p.model).map((d) => d.name));
+    const deps = listSecretDependencies(p.resolved, p.model);
+    const names = new Set(deps.filter((d) => d.writtenBy === undefined).map((d) => d.name));
     const expected = readByRenderedTree(p);
     if (p.model.cluster.distribution === 'talos') expected.add(talosCluster(p.model).secretsBundle.parameter);
     expect([...names].sort()).toStrictEqual([...expected].sort());
     expect(expected.size).toBeGreaterThan(2);
+    // The pending token of a rotation (K3s and RKE2): the script that writes it names it, a node token like the token.
+    const written = deps.filter((d) => d.writtenBy !== undefined);
+    expect(written.map((d) => `${d.name} ${d.writtenBy} ${d.sensitivity}`)).toStrictEqual(
+      p.model.cluster.distribution === 'talos' ? [] : [`/odp/${env}/${p.model.cluster.distribution}/token-pending rotate-token.sh node-token`],
+    );
+    const files = renderEnvironment(p);
+    for (const d of written) expect(files.find((f) => f.path.endsWith(`/${d.writtenBy}`))?.content).toContain(`'${d.name}'`);
   });
 });

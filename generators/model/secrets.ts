@@ -35,6 +35,12 @@ export interface SecretDependency {
   create?: string;
   /** What it unlocks, when it is one of the kinds the access graph guards (validate/access.ts). */
   sensitivity?: SecretClass;
+  /**
+   * Derived only: a parameter a rendered runbook script writes itself (never by hand: e.g. the pending token of a
+   * token rotation), the script's name. The access graph guards it like any other; `--refresh-ssm` does not ask for it
+   * (it does not exist until the script runs).
+   */
+  writtenBy?: string;
 }
 
 /**

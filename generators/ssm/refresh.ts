@@ -173,7 +173,8 @@ async function checkSecrets(
   withLock.set(lockFile(t.env.name), serializeLock(lock));
   const { prepared } = prepareEnvironment(t.env.name, withLock);
   if (!prepared) return undefined;
-  const deps = listSecretDependencies(prepared.resolved, prepared.model);
+  // A parameter a runbook script writes itself is not asked for: it does not exist until the script runs.
+  const deps = listSecretDependencies(prepared.resolved, prepared.model).filter((d) => d.writtenBy === undefined);
   asked.push(...askedSecrets(deps));
   const names = [...new Set(deps.map((d) => d.name))].sort();
   const { found } = names.length > 0 ? await getParameters(client, names) : { found: [] };

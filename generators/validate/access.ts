@@ -98,7 +98,7 @@ export interface AccessGraph {
   identities: Identity[];
   entries: Entry[];
   /** Every SSM parameter the environment depends on, once, with its sensitivity and who needs it. */
-  parameters: { name: string; sensitivity?: SecretClass; purpose: string; path: DocPath; needs: Reader[] }[];
+  parameters: { name: string; sensitivity?: SecretClass; purpose: string; path: DocPath; needs: Reader[]; writtenBy?: string }[];
 }
 
 const parameterName = (arn: unknown): string | undefined => (typeof arn === 'string' ? /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.*)$/.exec(arn)?.[1] : undefined);
@@ -192,7 +192,7 @@ function buildGraph(env: ResolvedEnvironment, m: EnvironmentModel): AccessGraph 
   // Parameters: the environment's dependencies (first mention), with who needs the sensitive ones.
   const deps = new Map<string, SecretDependency>();
   for (const d of listSecretDependencies(env, m)) if (!deps.has(d.name) || (d.sensitivity && !deps.get(d.name)!.sensitivity)) deps.set(d.name, d);
-  const parameters = [...deps.values()].map((d) => ({ name: d.name, sensitivity: d.sensitivity, purpose: d.purpose, path: d.path, needs: needsOf(d, m, identities, plan.roles.map((r) => r.kind), nodesOf) }));
+  const parameters = [...deps.values()].map((d) => ({ name: d.name, sensitivity: d.sensitivity, purpose: d.purpose, path: d.path, needs: needsOf(d, m, identities, plan.roles.map((r) => r.kind), nodesOf), ...(d.writtenBy ? { writtenBy: d.writtenBy } : {}) }));
   return { identities, entries, parameters };
 }
 
@@ -286,8 +286,8 @@ function nodeRoleDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: Doc
   // reads (an agent token) is left out: any node holds it, so a pod on a node's host network gains nothing.
   const nodeRoles = g.identities.filter((i) => i.id.startsWith('node:'));
   const readBy = (i: Identity, name: string): boolean => i.reads.some((x) => matches(x, name));
-  const ownSensitive = (id: string): string[] =>
-    g.parameters.filter((p) => p.sensitivity && readBy(byId.get(id)!, p.name) && !nodeRoles.every((i) => readBy(i, p.name))).map((p) => p.name);
+  const ownSensitive = (id: string): AccessGraph['parameters'] =>
+    g.parameters.filter((p) => p.sensitivity && readBy(byId.get(id)!, p.name) && !nodeRoles.every((i) => readBy(i, p.name)));
   const groups = new Map<string, { entry: Entry; namespaces: string[]; settings: string[] }>();
   for (const e of g.entries) {
     if ((e.route !== 'imds' && e.route !== 'host-network') || e.reader.kind !== 'namespace' || needs.has(e.reader.namespace)) continue;
@@ -306,7 +306,10 @@ function nodeRoleDiagnostics(m: EnvironmentModel, g: AccessGraph, at: (path: Doc
     const via = g.entries.filter((x) => x.route === e.route && formatPath(x.position) === formatPath(e.position) && x.identity === e.identity && x.reader.kind === 'namespace' && namespaces.includes(x.reader.namespace)).flatMap((x) => x.via);
     const consequence = `that role may assume ${assumed.join(', ')}, so ${many ? 'they' : 'it'} can read ${what || 'what the stores read'}`;
     const own = ownSensitive(e.identity);
-    const reach = [...(own.length > 0 ? [`that role reads ${own.join(', ')} itself (the nodes' boot secrets)`] : []), ...(assumed.length > 0 ? [consequence] : [])].join('; ');
+    // Beside the boot secrets, what the nodes' runbook scripts write for them (a token rotation's pending token).
+    const scripts = [...new Set(own.flatMap((p) => p.writtenBy ?? []))];
+    const ownText = `that role reads ${own.map((p) => p.name).join(', ')} itself (the nodes' boot secrets${scripts.length > 0 ? `, and what ${scripts.join(', ')} writes for them` : ''})`;
+    const reach = [...(own.length > 0 ? [ownText] : []), ...(assumed.length > 0 ? [consequence] : [])].join('; ');
     if (e.route === 'imds')
       at(
         e.position,

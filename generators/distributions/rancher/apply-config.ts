@@ -26,7 +26,10 @@
  *   coordination/v1 types.go) belongs to a run that died: it is taken over with `kubectl replace` carrying the
  *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
  *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
- *   one wins. The duration covers a whole run (APPLY_LOCK.seconds), so a live run never loses it.
+ *   one wins. The duration covers a whole run (APPLY_LOCK.seconds), so a live run never loses it. The refusal says
+ *   when the lock expires and prints the command that deletes it sooner (`kubectl -n kube-system delete lease
+ *   odp-apply-config`, with this server's kubeconfig), safe only once the run it names has ended without releasing it
+ *   (killed, or its host lost): a delete has no precondition, so a live holder would lose it.
  * - The gate is the datastore's health as well as Node Ready (APPLY_HEALTH): the local API server's `/readyz/etcd`
  *   check (kube-apiserver's storage check, a read of <prefix>/health through its storage client: k8s.io/apiserver
  *   pkg/server/options/etcd.go addEtcdHealthEndpoint, pkg/storage/storagebackend/factory/etcd3.go newETCD3Check; on
@@ -125,6 +128,8 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `#   sh ${APPLY_CONFIG_SCRIPT} <node>`,
     '# Servers one at a time: a server run holds the Lease ' + `${APPLY_LOCK.namespace}/${APPLY_LOCK.name}` + ', refuses while any server is not Ready or the',
     '# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.',
+    `# The Lease of a run that died expires ${APPLY_LOCK.seconds} s after it was taken (the next run then takes it over); the`,
+    '# refusal prints when, and the command that deletes it sooner once its run has ended.',
     '# The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
     '# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.',
     '# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;',
@@ -135,6 +140,7 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
   const condition = (type: string) => `-o jsonpath='{.status.conditions[?(@.type=="${type}")].status}'`;
   const L = APPLY_LOCK;
   const lease = `${K} -n ${L.namespace}`;
+  const deleteLease = `${lease} delete lease ${L.name}`;
   const restartWhy = `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again`;
   const body = [
     `CONFIG_FILE=${path}`,
@@ -179,14 +185,19 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease ${L.namespace}/${L.name}) through this server's API server: nothing changed here"; exit 1; }`,
     '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
     '  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))',
-    `  [ "$(date -u +%s)" -ge "$until_s" ] || { log "another server run holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)): apply to one server at a time; nothing changed here"; exit 1; }`,
+    `  if [ "$(date -u +%s)" -lt "$until_s" ]; then`,
+    '    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)',
+    `    log "another server run holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): apply to one server at a time; nothing changed here"`,
+    `    log "the lock expires at $until_t (${L.seconds} s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
+    '    exit 1',
+    '  fi',
     `  lease_doc "$rv" "$now" | ${K} replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,
     '  LOCKED=1',
     '  log "took over the expired lock of $holder"',
     '}',
     'unlock() {',
     '  [ -n "$LOCKED" ] || return 0',
-    `  [ "$(${lease} get lease ${L.name} -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && ${lease} delete lease ${L.name} >/dev/null 2>&1 || true`,
+    `  [ "$(${lease} get lease ${L.name} -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && ${deleteLease} >/dev/null 2>&1 || true`,
     '}',
     'if [ "$ROLE" = server ]; then',
     '  trap unlock EXIT',

@@ -1,19 +1,25 @@
 /**
  * The SecureStrings the nodes of this family's distributions read at first boot: the server and agent
- * tokens and, for Kine on PostgreSQL, the database password (names only; nothing is read here).
+ * tokens and, for Kine on PostgreSQL, the database password (names only; nothing is read here). Beside the
+ * server token, its pending parameter (./token-rotate.ts): rotate-token.sh writes it and the servers' role
+ * reads and writes it, so the access graph guards it as a node token too (no one creates it by hand).
  */
 import type { ResolvedEnvironment } from '../../load/loader.js';
 import { derivedSecret, putSecureStringCommand, sensitive, writesSecret, type SecretDependency } from '../../model/secrets.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { rancherCluster, type RancherKeys } from './model.js';
+import { pendingTokenParameter, TOKEN_ROTATE_SCRIPT } from './token-rotate.js';
 
 export function rancherSecrets(keys: RancherKeys, title: string, env: ResolvedEnvironment, m: EnvironmentModel): SecretDependency[] {
   const region = m.aws.region;
   const c = rancherCluster(m);
   const token = c.token.secret;
   const agentToken = c.agentToken.secret;
+  const server = sensitive(derivedSecret(env, token, ['cluster', keys.name, 'token'], `${title} server token (read by the servers at first boot)`, putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), writesSecret(token)), 'node-token');
+  const { create: _none, ...named } = server;
   const out = [
-    sensitive(derivedSecret(env, token, ['cluster', keys.name, 'token'], `${title} server token (read by the servers at first boot)`, putSecureStringCommand(region, token, '"$(openssl rand -hex 32)"'), writesSecret(token)), 'node-token'),
+    server,
+    { ...named, name: pendingTokenParameter(token), purpose: `${title} server token pending in a rotation (written by ${keys.name}/${TOKEN_ROTATE_SCRIPT}, read back by the servers)`, writtenBy: TOKEN_ROTATE_SCRIPT },
     sensitive(derivedSecret(env, agentToken, ['cluster', keys.name, 'agentToken'], `${title} agent token (read by every node at first boot)`, putSecureStringCommand(region, agentToken, '"$(openssl rand -hex 32)"'), writesSecret(agentToken)), 'node-token'),
   ];
   const d = m.cluster.datastore;

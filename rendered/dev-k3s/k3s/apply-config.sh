@@ -5,6 +5,8 @@
 #   sh apply-config.sh <node>
 # Servers one at a time: a server run holds the Lease kube-system/odp-apply-config, refuses while any server is not Ready or the
 # datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.
+# The Lease of a run that died expires 3600 s after it was taken (the next run then takes it over); the
+# refusal prints when, and the command that deletes it sooner once its run has ended.
 # The config comes from the node's SSM parameter (the base stack, deployed from this commit).
 # An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.
 # Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;
@@ -72,7 +74,12 @@ lock() {
   held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
   until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
-  [ "$(date -u +%s)" -ge "$until_s" ] || { log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)): apply to one server at a time; nothing changed here"; exit 1; }
+  if [ "$(date -u +%s)" -lt "$until_s" ]; then
+    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): apply to one server at a time; nothing changed here"
+    log "the lock expires at $until_t (3600 s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system delete lease odp-apply-config"
+    exit 1
+  fi
   lease_doc "$rv" "$now" | KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
   LOCKED=1
   log "took over the expired lock of $holder"
