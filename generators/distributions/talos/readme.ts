@@ -57,6 +57,8 @@ const runbook = compileTemplate(`Scripts per phase, safe to pipe to sh: \`npm ru
 1. Once per environment: \`talosctl gen secrets -o secrets.yaml\`, then \`npm run talos -- secrets import --env {{env}} --from secrets.yaml\`; delete the local file. Import refuses to replace an existing bundle without \`--force\`: new secrets lock everyone out of a running cluster.
 2. The AWS layer (section *AWS layer*, its runbook) registers one AMI per node class from the schematics' disk images and launches the instances (IMDSv2, the hop limit each role needs). No instance gets user data: a Talos config holds the cluster's join secrets, so each node boots into maintenance mode and waits for its config, applied below.
 
+The client setup, in the shell that runs any step below: its talosconfig reaches every node through every control plane, and \`any_cp\` runs a one-node command (kubeconfig, health, \`upgrade-k8s\`, etcd snapshot) through the first control plane that answers, so the steps work with one of them down; only the bootstrap names the first control plane (a second bootstrap would start a second etcd cluster).
+
 {{setup}}
 
 {{first}}
