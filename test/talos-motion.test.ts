@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { targetSteps } from '../generators/distributions/talos/operations.js';
+import { setupSteps, targetSteps } from '../generators/distributions/talos/operations.js';
 import { runbookScript } from '../generators/distributions/talos/runbook.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
@@ -468,6 +468,44 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(run('talosctl config endpoint 10.10.1.10 10.10.1.11 && talosctl version --nodes 10.10.1.12').code).toBe(0);
   });
 
+  // The README's manual steps, as rendered, with the first control plane down: the setup's talosconfig has every control
+  // plane as endpoints and defines any_cp, so each one-node step goes through cp-2 (it named cp-1 before and failed
+  // "connection refused"). The per-node health check still fails, as it must: it now says which node is down.
+  it("the rendered README's manual steps with the first control plane down: kubeconfig, upgrade-k8s and the etcd snapshot through the next one; a health check names the node that is down", () => {
+    const f0 = fleet(false);
+    Object.assign(f0.nodes['10.10.1.10']!, { unreachable: true, etcd: 'Down' });
+    setFleet({ ...f0, api: '1.34.5' });
+    const readme = rendered().files.get('README.md')!;
+    const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const block = (title: string) => {
+      const b = blocks.find((x) => x.startsWith(`# ${title}\n`));
+      if (!b) throw new Error(`no README block ${title}`);
+      return b;
+    };
+    const setup = block('Talos client configuration');
+    const steps = ['kubeconfig', 'Upgrade Kubernetes', 'etcd snapshot'].map(block);
+    expect(steps.join('').match(/--nodes 10\.10\.1\.10/)).toBeNull();
+    const r = run(['set -e', setup, ...steps].join('\n'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('control plane 10.10.1.10: its Talos API does not answer');
+    const oneNode = calls().filter((c) => /^talosctl (kubeconfig|upgrade-k8s|etcd snapshot) /.test(c));
+    expect(oneNode.length).toBe(4);
+    expect(oneNode.every((c) => c.endsWith(' --nodes 10.10.1.11'))).toBe(true);
+    expect(state().api).toBe('1.35.2');
+    const dirOf = join(home, '.odp', ENV);
+    expect(readFileSync(join(dirOf, 'kubeconfig'), 'utf8')).toBe('admin kubeconfig of the fleet\n');
+    const snapshot = calls().find((c) => c.startsWith('talosctl etcd snapshot '))!.split(' ')[3]!;
+    expect(readFileSync(snapshot, 'utf8')).toBe('etcd snapshot of cp-2\n');
+    // The fixed worker's upgrade step checks health through a control plane that answers: the check runs on cp-2 and
+    // fails naming cp-1, instead of failing to reach cp-1 at all.
+    const health = block('gpu-1: upgrade Talos').split('\n').find((l) => l.includes('talosctl health'))!;
+    expect(health).toBe('any_cp talosctl health --wait-timeout 10m');
+    const h = run(['set -e', setup, health].join('\n'));
+    expect(h.code).toBe(1);
+    expect(calls().at(-1)).toBe('talosctl health --wait-timeout 10m --nodes 10.10.1.11');
+    expect(h.stderr).toContain('healthcheck error: waiting for nodes: 10.10.1.10 (apid or kubelet not answering)');
+  });
+
   // kubectl in the apply and upgrade scripts read the shell's KUBECONFIG: another cluster's listed none of the pools'
   // Nodes, and the pools' configs were silently never applied (a kubectl failure inside `for n in $(…)` did not stop it).
   it("apply: the pools' Nodes are asked of this cluster (a fresh kubeconfig through the Talos API), whatever KUBECONFIG the shell had", () => {
@@ -500,8 +538,9 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const { model } = rendered();
     const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
     const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: upgrade Talos')!;
-    expect(step.lines[1]).toBe('talosctl health --nodes 10.10.1.10 --wait-timeout 10m');
-    const r = run(['set -e', ...step.lines].join('\n'));
+    expect(step.lines[1]).toBe('any_cp talosctl health --wait-timeout 10m');
+    // After the README's client setup (it defines any_cp), in the same shell.
+    const r = run(['set -e', ...setupSteps(model)[0]!.lines, ...step.lines].join('\n'));
     expect(r.code, r.stderr).toBe(0);
     expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
     // Drained, upgraded with the config it runs, uncordoned; then its new config (an older Talos refuses a newer one's).

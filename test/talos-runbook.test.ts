@@ -116,7 +116,7 @@ describe('Talos runbook scripts', () => {
   // Node: the restore's check keeps discovery's members, so a worker still unregistered after it fails the restore.
   it("restore: its health check expects discovery's members (no node lists): a worker whose kubelet restart failed keeps it failing", () => {
     const script = runbookScript(model(), 'restore');
-    expect(script).toContain(`retry talosctl health --nodes ${CPS[0]} --wait-timeout 15m\n`);
+    expect(script).toContain('retry any_cp talosctl health --wait-timeout 15m\n');
     expect(script).not.toMatch(/talosctl health[^\n]*--worker-nodes/);
     const snapshot = join(world.dir, 'db.snapshot');
     writeFileSync(snapshot, 'snapshot');
@@ -126,7 +126,23 @@ describe('Talos runbook scripts', () => {
     // The kubelet restart does not reach the worker (the stub's talosctl fails for it).
     const r = run(script.replace('talosctl service kubelet restart --nodes "$n"', 'false'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('gave up waiting: talosctl health');
+    expect(r.stderr).toContain('gave up waiting: any_cp talosctl health');
+  });
+
+  // The restore bootstraps one named node (the first control plane) once every control plane waits in Preparing: a
+  // control plane that does not answer is named before anything is wiped (before, the first one down stopped the run at
+  // its reset with "connection refused", a later one after the ones before it were wiped).
+  it.each([0, 1])('restore with control plane %i not answering (not replaced): refused before any reset, the node named', (i) => {
+    const snapshot = join(world.dir, 'db.snapshot');
+    writeFileSync(snapshot, 'snapshot');
+    const t = world.talos<TalosState>();
+    (t.nodes[CPS[i]!] as { unreachable?: boolean }).unreachable = true;
+    world.setTalos(t);
+    const r = run(runbookScript(model(), 'restore'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`odp-talos-restore: control plane cp-${i + 1} (${CPS[i]}): its Talos API does not answer: bring it back, or replace it (REPLACED=cp-${i + 1}); nothing was reset`);
+    const after = world.talos<TalosState>();
+    expect([after.resets, after.bootstraps]).toStrictEqual([undefined, undefined]);
   });
 
   it('restore from a db copied out of the data directory skips the hash check', () => {

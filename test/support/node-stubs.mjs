@@ -69,7 +69,8 @@
  * - talosctl: Talos nodes (control plane or worker, etcd state): `health` refuses on workers
  *   ("… is only available on control plane nodes"), `etcd status|members` likewise and fails while
  *   the node's etcd is down, `upgrade` reboots a node (its etcd is down until health/etcd is asked
- *   after the reboot), `bootstrap` refuses unless etcd is Preparing, `--recover-from` restores.
+ *   after the reboot), `bootstrap` refuses unless etcd is Preparing, `--recover-from` restores. A node marked
+ *   `unreachable` answers nothing ("connection refused"), `version` included.
  *   A node with `registered: false` has a running kubelet but no Node object (a worker that joined after the etcd
  *   snapshot a restore went back to): `health` waits for it ("all k8s nodes to report", siderolabs/talos v1.13.9
  *   pkg/cluster/check/default.go:103-110, kubernetes.go:30-77: the Nodes must match the discovered members), and only
@@ -768,7 +769,8 @@ function talosctl() {
   const nodes = (opt('--nodes') ?? opt('-n') ?? '').split(',').filter(Boolean);
   const sub = args.filter((a, i) => !a.startsWith('-') && !['--nodes', '-n', '--image', '--file', '--mode', '--wait-timeout', '--to', '--recover-from', '--control-plane-nodes', '--worker-nodes', '--system-labels-to-wipe', '--endpoints', '-e', '--insecure'].includes(args[i - 1]));
   const verb = sub.slice(0, 2).join(' ');
-  const node = (ip) => t.nodes[ip] ?? fail(1, `rpc error: code = Unavailable desc = connection refused (${ip})`);
+  // A node marked `unreachable` (powered off, its network gone) answers nothing, as an unknown address.
+  const node = (ip) => (t.nodes[ip] && !t.nodes[ip].unreachable ? t.nodes[ip] : fail(1, `rpc error: code = Unavailable desc = connection refused (${ip})`));
   const save = () => writeJson(w('talos.json'), t);
   const cpOnly = (ip, api) => {
     if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
@@ -794,6 +796,8 @@ function talosctl() {
   }
   for (const ip of nodes) if (node(ip).maintenance) fail(1, `rpc error: code = Unavailable (${ip} is in maintenance mode)`);
   switch (verb.split(' ')[0]) {
+    case 'version':
+      return process.stdout.write(`Tag: ${node(nodes[0]).version ?? 'v1.13.9'}\n`);
     case 'health': {
       if (nodes.length !== 1) fail(1, 'command "health" is not supported with multiple nodes');
       cpOnly(nodes[0], 'cluster health check');

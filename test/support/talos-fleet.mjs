@@ -186,10 +186,12 @@ function talosctl() {
       node(ips[0]);
       return write(positional[1], 'admin kubeconfig of the fleet\n');
     case 'etcd':
-      for (const ip of ips) cpOnly(ip, 'member list');
+      for (const ip of ips) cpOnly(ip, positional[1] === 'snapshot' ? 'etcd snapshot' : 'member list');
       wake();
       save();
       if (ips.some((ip) => node(ip).etcd !== 'Running')) fail(1, 'rpc error: etcdserver: no leader');
+      // `etcd snapshot <path>`: one node's db streamed to the path (T@v1.13.9 cmd/talosctl/cmd/talos/etcd.go:335-386).
+      if (positional[1] === 'snapshot') write(positional[2], `etcd snapshot of ${node(ips[0]).name}\n`);
       return;
     case 'health': {
       cpOnly(ips[0], 'cluster health check');

@@ -40,6 +40,25 @@ function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
   return `$(kubectl get nodes -l node.opendev.dev/pool=${value} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}')`;
 }
 
+/**
+ * `any_cp CMD…`: CMD… --nodes CP, once, through the first control plane whose Talos API answers. The talosconfig's
+ * endpoints are every control plane (`config endpoint` above; `--endpoints A,B,C` does the same for one call): with
+ * several, talosctl dials `talosroundrobin:///A,B,C` (T@v1.13.9 pkg/machinery/client/connection.go:170-176), a
+ * resolver that hands gRPC all of them, shuffled, under the round_robin balancer (resolver/roundrobin.go:64-104), which
+ * sends each call over a connection that is up: an endpoint that is down costs nothing. But that only picks the hop: the
+ * node a call acts on is `--nodes`, which the endpoint's apid forwards to, and a kubeconfig fetch, a server-side health
+ * check, upgrade-k8s and an etcd snapshot act on one node and take it from `--nodes` or the talosconfig context's nodes,
+ * refusing none ("nodes are not set for the command": cmd/talosctl/pkg/talos/global/client.go:83-110; kubeconfig.go:45,
+ * health.go:113, upgrade-k8s.go:31, etcd.go:340-341 use WithClient; the snapshot also refuses several nodes). With the first control plane down, `--nodes <first>`
+ * fails through any endpoint: so the node is picked here, among the control planes, by asking each one's version.
+ * The scripts and the README's steps share it (the setup defines it); a message goes to stderr.
+ */
+const ANY_CP = (cps: string[]): string[] => [
+  `CPS='${cps.join(' ')}'`,
+  '# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).',
+  'any_cp() { for cp in $CPS; do if talosctl version --nodes "$cp" >/dev/null 2>&1; then "$@" --nodes "$cp"; return; fi; echo "control plane $cp: its Talos API does not answer" >&2; done; echo "no control plane answers" >&2; return 1; }',
+];
+
 export function setupSteps(model: EnvironmentModel): CommandStep[] {
   const dir = workDir(model.name);
   const cps = model.controlPlaneNodes.map((n) => n.ip);
@@ -55,6 +74,7 @@ export function setupSteps(model: EnvironmentModel): CommandStep[] {
         `talosctl gen config ${model.cluster.name} ${model.cluster.endpoint} --with-secrets ${dir}/secrets.yaml --output-types talosconfig --force -o ${dir}/talosconfig`,
         `export TALOSCONFIG=${dir}/talosconfig`,
         `talosctl config endpoint ${cps.join(' ')}`,
+        ...ANY_CP(cps),
       ],
     },
   ];
@@ -89,9 +109,10 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
   }
   const ip = t.node.ip;
   // `talosctl health` is refused on a worker ("… is only available on control plane nodes": T@v1.13.9
-  // v1alpha1_cluster.go:34-37; v1.12.11 fails until the timeout): a worker's upgrade is checked through the first
-  // control plane, which checks the whole cluster, workers included (pkg/cluster/check/default.go).
-  const healthVia = t.pool.role === 'controlplane' ? ip : (model.controlPlaneNodes[0]?.ip ?? ip);
+  // v1alpha1_cluster.go:34-37; v1.12.11 fails until the timeout): a worker's upgrade is checked through a control plane
+  // that answers (any_cp: the first may be down), which checks the whole cluster, workers included
+  // (pkg/cluster/check/default.go); a control plane's through itself (the node just changed must answer).
+  const health = t.pool.role === 'controlplane' ? `talosctl health --nodes ${ip} --wait-timeout 10m` : 'any_cp talosctl health --wait-timeout 10m';
   return [
     {
       title: `${t.name}: first apply (node in maintenance mode)`,
@@ -111,11 +132,11 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
       title: `${t.name}: upgrade Talos`,
       lines: [
         `${drain(ip)} && talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer} && kubectl uncordon ${nodeName(ip)}`,
-        `talosctl health --nodes ${healthVia} --wait-timeout 10m`,
+        health,
         '# then the config of the new version (an older Talos refuses it): the node runs that version now',
         materialize,
         applyChanged(ip, file),
-        `talosctl health --nodes ${healthVia} --wait-timeout 10m`,
+        health,
       ],
     },
   ];
@@ -129,7 +150,8 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
   const first = model.controlPlaneNodes[0];
   if (!first) return [];
   const cps = model.controlPlaneNodes;
-  const health = `talosctl health --nodes ${first.ip} --wait-timeout 15m`;
+  // Every step below but the bootstraps goes through a control plane that answers (any_cp, defined by the setup).
+  const health = 'any_cp talosctl health --wait-timeout 15m';
   // With cluster.network.cni none (Cilium), nodes stay NotReady until the CNI runs, so `health`
   // cannot pass before bootstrap.sh has installed it; and Talos reboots a node whose kubelet is
   // still waiting after 10 minutes (the Talos Cilium guide: "will reboot the node to retry after
@@ -139,9 +161,14 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
     {
       title: 'Bootstrap etcd (once, on the first control plane only)',
       phase: 'bootstrap',
+      // One named node, never "any that answers": bootstrap makes that node's etcd a new single-member cluster the
+      // others join (T@v1.13.9 cmd/talosctl/cmd/talos/bootstrap.go:28-33, refusing more than one node :41-43); run on another node
+      // too (the first one slow to answer) it would be a second cluster. The first control plane is that node.
+      // The first apply must have reached it: without it there is nothing to bootstrap.
+
       lines: [`talosctl bootstrap --nodes ${first.ip}`, ...(cniByBootstrap ? [] : [health])],
     },
-    { title: 'kubeconfig', phase: 'bootstrap', lines: [`talosctl kubeconfig --nodes ${first.ip} ${dir}/kubeconfig`, `export KUBECONFIG=${dir}/kubeconfig`] },
+    { title: 'kubeconfig', phase: 'bootstrap', lines: [`any_cp talosctl kubeconfig ${dir}/kubeconfig`, `export KUBECONFIG=${dir}/kubeconfig`] },
     ...(cniByBootstrap
       ? [
           {
@@ -155,9 +182,9 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
     {
       title: 'Upgrade Kubernetes',
       phase: 'upgrade-k8s',
-      lines: [`talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion} --dry-run`, `talosctl upgrade-k8s --nodes ${first.ip} --to ${model.cluster.kubernetesVersion}`],
+      lines: [`any_cp talosctl upgrade-k8s --to ${model.cluster.kubernetesVersion} --dry-run`, `any_cp talosctl upgrade-k8s --to ${model.cluster.kubernetesVersion}`],
     },
-    { title: 'etcd snapshot', phase: 'snapshot', lines: [`talosctl etcd snapshot --nodes ${first.ip} ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
+    { title: 'etcd snapshot', phase: 'snapshot', lines: [`any_cp talosctl etcd snapshot ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
     {
       title: 'etcd restore (all control planes lost or quorum gone)',
       phase: 'restore',
@@ -168,8 +195,9 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
         '# every control plane (replaced instances: first apply with --insecure instead of reset) must show etcd "Preparing"',
         ...cps.map((n) => `talosctl service etcd --nodes ${n.ip}`),
         '# for a db copied out of a data directory add --recover-skip-hash-check; the script: commands --env <env> restore',
+        '# one named node (every control plane waits in Preparing, all of them reached above): a second would be a second cluster',
         `talosctl bootstrap --nodes ${first.ip} --recover-from ${dir}/db.snapshot`,
-        `talosctl health --nodes ${first.ip} --wait-timeout 15m`,
+        health,
       ],
     },
   ];

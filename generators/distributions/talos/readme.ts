@@ -57,6 +57,8 @@ const runbook = compileTemplate(`Scripts per phase, safe to pipe to sh: \`npm ru
 1. Once per environment: \`talosctl gen secrets -o secrets.yaml\`, then \`npm run talos -- secrets import --env {{env}} --from secrets.yaml\`; delete the local file. Import refuses to replace an existing bundle without \`--force\`: new secrets lock everyone out of a running cluster.
 2. The AWS layer (section *AWS layer*, its runbook) registers one AMI per node class from the schematics' disk images and launches the instances (IMDSv2, the hop limit each role needs). No instance gets user data: a Talos config holds the cluster's join secrets, so each node boots into maintenance mode and waits for its config, applied below.
 
+The client setup, in the shell that runs any step below: its talosconfig reaches every node through every control plane, and \`any_cp\` runs a one-node command (kubeconfig, health, \`upgrade-k8s\`, etcd snapshot) through the first control plane that answers, so the steps work with one of them down; only the bootstrap names the first control plane (a second bootstrap would start a second etcd cluster).
+
 {{setup}}
 
 {{first}}
@@ -89,7 +91,7 @@ Change \`cluster.kubernetesVersion\` (within the Talos minor's supported range),
 
 {{dr}}
 
-**Restore** when etcd has lost quorum or all control planes are gone (Talos disaster-recovery guide): \`npm run -s talos -- commands --env {{env}} restore | ODP_CONFIRM_RESTORE={{env}} SNAPSHOT=<file> sh\`. It re-creates every control plane named in \`REPLACED\` (new instances in maintenance mode get their config) and resets every other one, waits until etcd is \`Preparing\` on all of them, bootstraps the first from the snapshot and waits for every member, restarts the kubelet of every worker (discovery's members other than the control planes, the pools' instances included: a kubelet registers its Node only when it starts, so a worker that joined after the snapshot would otherwise stay out of the cluster) and waits for the cluster's health. For a \`db\` copied out of a data directory (\`talosctl cp /var/lib/etcd/member/snap/db\`) add \`SNAPSHOT_FROM_DB_COPY=1\` (\`--recover-skip-hash-check\`). Snapshots of the etcd-backup add-on are age-encrypted: decrypt first (\`age -d -i age-key.txt <file> > db.snapshot\`).
+**Restore** when etcd has lost quorum or all control planes are gone (Talos disaster-recovery guide): \`npm run -s talos -- commands --env {{env}} restore | ODP_CONFIRM_RESTORE={{env}} SNAPSHOT=<file> sh\`. It stops before anything is reset if a control plane not named in \`REPLACED\` does not answer (it names it), re-creates every control plane named in \`REPLACED\` (new instances in maintenance mode get their config) and resets every other one, waits until etcd is \`Preparing\` on all of them, bootstraps the first from the snapshot (one named node: a second bootstrap would start a second etcd cluster) and waits for every member, restarts the kubelet of every worker (discovery's members other than the control planes, the pools' instances included: a kubelet registers its Node only when it starts, so a worker that joined after the snapshot would otherwise stay out of the cluster) and waits for the cluster's health. For a \`db\` copied out of a data directory (\`talosctl cp /var/lib/etcd/member/snap/db\`) add \`SNAPSHOT_FROM_DB_COPY=1\` (\`--recover-skip-hash-check\`). Snapshots of the etcd-backup add-on are age-encrypted: decrypt first (\`age -d -i age-key.txt <file> > db.snapshot\`).
 `);
 
 function fence(steps: CommandStep[]): string {

@@ -58,23 +58,12 @@ const ADDR = `addr() { case "$1" in '' | *[!0-9a-fA-F.:]*) log "not an address: 
  * endpoints, which the setup sets to every control plane (`talosctl config endpoint`): the client resolves them all,
  * shuffled, under gRPC's round_robin balancer, which uses only the connections that are up (T@v1.13.9 and T@v1.12.11
  * pkg/machinery/client/resolver/roundrobin.go:64-104), and apid on that endpoint proxies a `--nodes` call to the node.
- * So one control plane down costs no call that names another node. `any_cp CMD…` runs `CMD… --nodes <cp>` once, through
- * the first control plane whose Talos API answers (a kubeconfig fetch, a health check, upgrade-k8s need one node, and
- * the first may be the one down). `reach IP NAME` says whether a node answers; one that does not is named, skipped (nothing
+ * So one control plane down costs no call that names another node. `any_cp CMD…` (defined by the setup, for the README's
+ * steps too: operations.ts ANY_CP) runs `CMD… --nodes <cp>` once, through the first control plane whose Talos API
+ * answers (a kubeconfig fetch, a health check, upgrade-k8s need one node, and the first may be the one down). `reach IP NAME` says whether a node answers; one that does not is named, skipped (nothing
  * done to it) and listed at the end, the script then failing: the loop goes on to the next node, and stops at the
  * next gate that fails (an unreachable control plane or a NotReady Node fails every gate: see gateLines).
  */
-function controlPlaneLines(m: EnvironmentModel): string[] {
-  const cps = m.controlPlaneNodes.map((n) => n.ip);
-  return [
-    `CPS=${q(cps.join(' '))}`,
-    '# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).',
-    'any_cp() { for cp in $CPS; do if talosctl version --nodes "$cp" >/dev/null 2>&1; then "$@" --nodes "$cp"; return; fi; log "control plane $cp: its Talos API does not answer"; done; log "no control plane answers"; return 1; }',
-    ADDR,
-  ];
-}
-
-/** `reach IP NAME` and the end of a per-node loop (controlPlaneLines says why). */
 const REACH = [
   'UNREACHED=',
   "reach() { talosctl version --nodes \"$1\" >/dev/null 2>&1 && return 0; log \"$2 ($1): its Talos API does not answer through any control plane: skipped, nothing done to it\"; UNREACHED=\"${UNREACHED:+$UNREACHED }$2\"; return 1; }",
@@ -96,7 +85,7 @@ const END_OF_LOOP = ['unreached', '[ -z "$UNREACHED" ] || exit 1'];
  * does not answer (default.go:140-196). What it gives up, a Talos member with no Node, is the restore's concern: its
  * health check keeps discovery (restoreScript). The gate runs after every change and, through `ready`, before the first
  * one (the cluster must be healthy before a node is changed or goes down): a control plane or a Node that is down fails
- * it, so the per-node loop never changes a node past a node it could not reach (controlPlaneLines).
+ * it, so the per-node loop never changes a node past a node it could not reach (REACH).
  */
 function gateLines(m: EnvironmentModel): string[] {
   const cps = m.controlPlaneNodes;
@@ -290,7 +279,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
   const version = talosCluster(m).version ?? '';
   const out = [
-    ...controlPlaneLines(m),
+    ADDR,
     ...REACH,
     ...kubeconfigLines(m),
     ...gateLines(m),
@@ -313,7 +302,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
 }
 
 function applyScript(m: EnvironmentModel): string[] {
-  const out = [...controlPlaneLines(m), ...REACH, ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE];
+  const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE];
   for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
@@ -353,10 +342,10 @@ function bootstrapScript(m: EnvironmentModel): string[] {
  * (`talosctl get members`, the discovery service: the Kubernetes registry is off) other than the control planes; a
  * restart of a kubelet whose Node exists changes nothing for its pods. One that cannot be reached is named, not fatal.
  */
-function workerKubeletRestart(via: string, controlPlanes: string[]): string[] {
+function workerKubeletRestart(controlPlanes: string[]): string[] {
   return [
     '# Workers: a kubelet registers its Node only when it starts; one that joined after the snapshot has none now.',
-    `members=$(talosctl get members --nodes ${via} -o ${q('jsonpath={.spec.addresses[0]}')})`,
+    `members=$(any_cp talosctl get members -o ${q('jsonpath={.spec.addresses[0]}')})`,
     ADDR,
     `for n in $members; do addr "$n" || exit 1; case ${q(` ${controlPlanes.join(' ')} `)} in *" $n "*) continue ;; esac; talosctl service kubelet restart --nodes "$n" || log "worker $n: kubelet not restarted (unreachable?): restart it, or replace the instance"; done`,
   ];
@@ -376,6 +365,9 @@ function restoreScript(m: EnvironmentModel): string[] {
     '# Control planes replaced by new instances (names, space-separated): they boot in maintenance mode and get their config.',
     'REPLACED=${REPLACED:-}',
     'replaced() { case " $REPLACED " in *" $1 "*) return 0 ;; esac; return 1; }',
+    '# Every control plane not replaced answers before anything is wiped: the bootstrap needs all of them Preparing, and',
+    '# one that does not answer would stop the run with etcd already wiped on the ones before it.',
+    ...cps.map((t) => `replaced ${t.name} || talosctl version --nodes ${t.node!.ip} >/dev/null 2>&1 || { log ${q(`control plane ${t.name} (${t.node!.ip}): its Talos API does not answer: bring it back, or replace it (REPLACED=${t.name}); nothing was reset`)}; exit 1; }`),
     ...cps.flatMap((t) => [
       `if replaced ${t.name}; then`,
       `  ${materialize(m, t)}`,
@@ -386,20 +378,21 @@ function restoreScript(m: EnvironmentModel): string[] {
     ]),
     '# Every control plane must wait for bootstrap (etcd Preparing) before the restore.',
     ...cps.map((t) => `retry sh -c ${q(`talosctl service etcd --nodes ${t.node!.ip} | grep -q 'STATE *Preparing'`)}`),
+    '# One named node bootstraps from the snapshot: every control plane waits in Preparing (each reached above, by name),',
+    '# and a second bootstrap would start a second etcd cluster (operations.ts clusterSteps). The first control plane.',
     `talosctl bootstrap --nodes ${first.node!.ip} --recover-from "$SNAPSHOT" $SKIP_HASH`,
-    '# The other control planes join once the endpoint is up; then the whole cluster is checked through a control plane.',
+    '# The other control planes join once the endpoint is up; then the whole cluster is checked through a control plane that answers.',
     ...cps.map((t) => `retry talosctl etcd members --nodes ${t.node!.ip}`),
-    ...workerKubeletRestart(first.node!.ip, cps.map((t) => t.node!.ip)),
-    `retry talosctl health --nodes ${first.node!.ip} --wait-timeout 15m`,
+    ...workerKubeletRestart(cps.map((t) => t.node!.ip)),
+    'retry any_cp talosctl health --wait-timeout 15m',
     `log ${q(`etcd of ${m.name} restored on ${first.name}; ${cps.length} control planes healthy`)}`,
   ];
 }
 
-/** upgrade-k8s through the first control plane that answers (the README's step names the first one). */
+/** upgrade-k8s through the first control plane that answers (as the README's step). */
 function upgradeK8sScript(m: EnvironmentModel): string[] {
   const to = m.cluster.kubernetesVersion;
   return [
-    ...controlPlaneLines(m),
     '# Upgrade Kubernetes: a dry run, then the upgrade, through a control plane that answers.',
     `any_cp talosctl upgrade-k8s --to ${to} --dry-run`,
     `any_cp talosctl upgrade-k8s --to ${to}`,
