@@ -227,6 +227,21 @@ describe('AWS impact of a fixed node’s type moved into its parameter (the firs
       expect(i.consequence).not.toContain('other control planes');
       expect(i.fixedNode).toBeUndefined();
     }
+    // The review comment's "Not applied by GitOps" list calls out no instance type (before: "m7i.large → [object Object]").
+    const md = formatMarkdown(diffTrees(prefixed(name, base), prefixed(name, head)), ctx);
+    expect(md).not.toContain('[object Object]');
+    expect(md).not.toMatch(/instance type of cp-\d/);
+  });
+
+  it('a new type read through its parameter is called out with both values', () => {
+    const { name, sources } = fixtureSources('valid', 'rke2-etcd.yaml');
+    const base = render(name, sources);
+    const deployment = base.get('aws/nodes.deployment.yaml')!;
+    const key = /\n  (NodeCp1InstanceType): (\S+)/.exec(deployment)!;
+    const head = new Map([...base, ['aws/nodes.deployment.yaml', deployment.replace(key[0], `\n  ${key[1]}: m7i.2xlarge`)]]);
+    const md = formatMarkdown(diffTrees(prefixed(name, base), prefixed(name, head)), ctx);
+    expect(md).not.toContain('[object Object]');
+    expect(md).toContain(`instance type of cp-1: ${key[2]} → m7i.2xlarge`);
   });
 });
 

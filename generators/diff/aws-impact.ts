@@ -109,7 +109,8 @@ function nameOf(id: string, r: Record<string, unknown>): string {
   return tagValue(p, 'Name') ?? id;
 }
 
-const show = (v: unknown): string => {
+/** A property value as the review shows it (a parameter reference by the value the deployment file gives it). */
+export const show = (v: unknown): string => {
   if (isMap(v) && typeof v.Ref === 'string' && 'value' in v) return String(v.value);
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   return s === undefined ? '(absent)' : s.length > 60 ? `${s.slice(0, 59)}…` : s;
@@ -305,6 +306,11 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
   return out;
 }
 
+/** A literal value that became a reference to a stack parameter the deployment file gives the same value: no change. */
+export function movedIntoParameter(p: AwsPropertyChange): boolean {
+  return isMap(p.new) && typeof p.new.Ref === 'string' && 'value' in p.new && deepEqual(p.new.value, p.old);
+}
+
 /**
  * The fixed nodes an update stops or replaces (AwsResourceImpact.fixedNode). A stopping property whose value only moved
  * into a parameter (a literal instance type → the node's type parameter of the same value: infra/aws/stacks.ts
@@ -314,7 +320,7 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
 function fixedNodesStopped(out: AwsResourceImpact[], controlPlane: (i: AwsResourceImpact) => boolean): void {
   for (const i of out) {
     if (i.type !== 'AWS::EC2::Instance' || (i.change !== 'modified' && i.change !== 'replaced')) continue;
-    const moved = i.properties.filter((p) => stopsInstance(p.path) && isMap(p.new) && typeof p.new.Ref === 'string' && 'value' in p.new && deepEqual(p.new.value, p.old));
+    const moved = i.properties.filter((p) => stopsInstance(p.path) && movedIntoParameter(p));
     for (const p of moved) {
       p.replacement = 'no';
       i.consequence = i.consequence.replace(

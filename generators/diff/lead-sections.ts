@@ -11,7 +11,7 @@
  * section shortens each item (commands left to the environment's details) and keeps every item.
  */
 import { distributions } from '../distributions/registry.js';
-import type { AwsResourceImpact } from './aws-impact.js';
+import { movedIntoParameter, show, type AwsResourceImpact } from './aws-impact.js';
 import type { EnvDiff, TreeDiff } from './diff.js';
 import { orderSteps, type RolloutStep } from './lead.js';
 import { plural } from './words.js';
@@ -177,8 +177,9 @@ const stackOf = (file: string): string => file.replace(/^aws\//, '').replace(/\.
 function awsCallouts(list: readonly AwsResourceImpact[]): string[] {
   const out: string[] = [];
   for (const a of list) {
-    const type = a.properties.find((p) => /(^|\.)InstanceType$/.test(p.path));
-    if (type) out.push(`instance type of ${a.name}: ${String(type.old ?? '(none)')} → ${String(type.new ?? '(none)')}`);
+    // A type that only moved into the node's stack parameter (same value) changes nothing: not called out.
+    const type = a.properties.find((p) => /(^|\.)InstanceType$/.test(p.path) && !movedIntoParameter(p));
+    if (type) out.push(`instance type of ${a.name}: ${'old' in type ? show(type.old) : '(none)'} → ${'new' in type ? show(type.new) : '(none)'}`);
     if (a.type.startsWith('AWS::Route53::')) out.push(`DNS ${a.type.replace('AWS::Route53::', '')} ${a.name} ${a.change}`);
     if (a.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') out.push(`${a.change === 'added' ? 'new ' : ''}load balancer ${a.name}${a.change === 'added' ? '' : ` ${a.change}`}`);
   }
