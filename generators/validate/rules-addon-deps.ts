@@ -4,6 +4,7 @@
  * are committed in rendered/<env>/values/, never carry a `{ secret: … }`.
  */
 import { catalogEntry, isCatalogAddon } from '../catalog/index.js';
+import { findSecrets } from '../lib/secrets.js';
 import type { DocPath } from '../lib/paths.js';
 import type { EnvironmentInput } from '../model/input.js';
 import { hubOf } from '../model/fleet.js';
@@ -44,6 +45,14 @@ function dependents(input: EnvironmentInput, managed: boolean): Record<string, s
   // catalog's replaces it), so without the add-on the HPA reports FailedGetResourceMetric and never scales.
   for (const w of workloads)
     if (w.autoscaling) needs['metrics-server']!.push(`workload ${w.name} (autoscaling: its HorizontalPodAutoscaler reads the pods' CPU from the resource metrics API, metrics.k8s.io, which metrics-server serves)`);
+  // The extended resource nvidia.com/gpu: only the device plugin advertises it on a GPU node (it registers with the
+  // kubelet, whose device manager adds the plugin's resources to the node's capacity: kubernetes/kubernetes
+  // pkg/kubelet/cm/devicemanager/types.go Manager.GetCapacity; kubernetes/website docs/concepts/extend-kubernetes/
+  // compute-storage-net/device-plugins.md), so a pod requesting it fits no node (scheduler NodeResourcesFit,
+  // "Insufficient nvidia.com/gpu") and stays Pending.
+  for (const w of workloads)
+    if (w.placement?.gpu !== undefined)
+      (needs['nvidia-device-plugin'] ??= []).push(`workload ${w.name} (placement.gpu: its pods request nvidia.com/gpu, which only the device plugin advertises on the GPU nodes; without it they stay Pending)`);
   return needs;
 }
 
@@ -67,11 +76,43 @@ function secretRefs(v: unknown, path: DocPath): DocPath[] {
   return Object.entries(o).flatMap(([k, x]) => secretRefs(x, [...path, k]));
 }
 
+/**
+ * A key whose last word says its value is a password or a token (`adminPassword`, `password`, `bearerToken`,
+ * `api_token`), not a reference to one (`existingSecret…`, `passwordKey`, `tokenSecretName` end in another word).
+ */
+const PASSWORD_KEY = /(^|[a-z0-9_-])(password|passwd|passphrase|token)$/i;
+/** A value that names a secret rather than holding one: an SSM or file path, a URL without credentials, an ARN, a template. */
+const NAMES_A_SECRET = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^@\s]*$|arn:|\$\(|\$\{|\{\{)/i;
+
+/**
+ * Every plain secret below `v` with its path and what it looks like: a secret-shaped value the rendered-tree policy
+ * would refuse after the write (lib/secrets.ts findSecrets), or any plain value under a password- or token-named key.
+ */
+function plainSecrets(v: unknown, path: DocPath): { at: DocPath; kind: string }[] {
+  const shaped = findSecrets(v).map((h) => ({ at: [...path, ...h.path], kind: h.kind }));
+  const named: { at: DocPath; kind: string }[] = [];
+  const walk = (x: unknown, at: DocPath): void => {
+    if (Array.isArray(x)) x.forEach((y, i) => walk(y, [...at, i]));
+    else if (x !== null && typeof x === 'object') for (const [k, y] of Object.entries(x)) walk(y, [...at, k]);
+    else {
+      const key = at[at.length - 1];
+      if (typeof key === 'string' && typeof x === 'string' && x !== '' && PASSWORD_KEY.test(key) && !/^existing/i.test(key) && !NAMES_A_SECRET.test(x))
+        named.push({ at, kind: `a plain value under the key '${key}'` });
+    }
+  };
+  walk(v, path);
+  const seen = new Set(shaped.map((s) => s.at.join('\0')));
+  return [...shaped, ...named.filter((n) => !seen.has(n.at.join('\0')))];
+}
+
 const valuesWithoutSecrets: Rule = ({ input }, report) => {
   for (const [name, a] of Object.entries(input.addons ?? {})) {
+    const hint = `deliver it as a Secret (addons.${name}.secrets: { <secret-name>: { <key>: { secret: … } } } renders an ExternalSecret) and point the chart's existingSecret-style value at that Secret${isCatalogAddon(name) && catalogEntry(name).settings ? ` (or use the add-on's settings: ${Object.keys(catalogEntry(name).settings!).join(', ')})` : ''}`;
     for (const at of secretRefs(a.values, ['addons', name, 'values']))
-      report('addon-values-secret', at, `a { secret } in Helm values would be committed: values are written to rendered/${input.name}/values/${name}.yaml and read by the chart as plain text`, {
-        hint: `deliver it as a Secret (addons.${name}.secrets: { <secret-name>: { <key>: { secret: … } } } renders an ExternalSecret) and point the chart's existingSecret-style value at that Secret${isCatalogAddon(name) && catalogEntry(name).settings ? ` (or use the add-on's settings: ${Object.keys(catalogEntry(name).settings!).join(', ')})` : ''}`,
+      report('addon-values-secret', at, `a { secret } in Helm values would be committed: values are written to rendered/${input.name}/values/${name}.yaml and read by the chart as plain text`, { hint });
+    for (const { at, kind } of plainSecrets(a.values, ['addons', name, 'values']))
+      report('addon-values-secret', at, `a secret written in plain in Helm values (${kind}) would be committed: values are written to rendered/${input.name}/values/${name}.yaml, in git`, {
+        hint: `${hint}; remove the value from git history if it was real`,
       });
   }
 };
