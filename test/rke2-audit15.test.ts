@@ -50,7 +50,7 @@ describe('rke2-audit15: a newcomer\'s mistakes, one at a time, are refused at th
     ['the pod CIDR overlapping the VPC', 'podCIDR: 10.42.0.0/16', 'podCIDR: 10.30.0.0/16', [
       `${FILE}:39:23  cluster.network.podCIDR: pod CIDR 10.30.0.0/16 overlaps VPC CIDR 10.30.0.0/16  (pod addresses must not collide with node addresses)`,
     ]],
-    ['an RKE2 release the generator does not support', 'rke2Version: v1.36.3+rke2r1', 'rke2Version: v1.29.3+rke2r1', [
+    ['an RKE2 release the generator does not support', 'rke2Version: v1.35.7+rke2r1', 'rke2Version: v1.29.3+rke2r1', [
       `${FILE}:29:16  cluster.rke2Version: RKE2 1.29 is not supported by this generator  (supported: v1.34.x, v1.35.x, v1.36.x)`,
     ]],
     ['two servers on one address', '{ name: a15-server-2, ip: 10.30.2.10, subnet: private-b }', '{ name: a15-server-2, ip: 10.30.1.10, subnet: private-a }', [
