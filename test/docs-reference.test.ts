@@ -111,6 +111,16 @@ describe('environment fields from the schema', () => {
     expect(page).toContain('- Type: [dnsLabel](#dnslabel)');
   });
 
+  it('a single-key map value type says how it is written, its key\'s rule and its key\'s text (audit15: the page never said { secret: /name })', () => {
+    const refs: SchemaNode = {
+      type: 'object',
+      properties: { password: { $ref: '#/$defs/secretRef' } },
+      $defs: { secretRef: { type: 'object', additionalProperties: false, required: ['secret'], properties: { secret: { type: 'string', pattern: '^/[a-z/]+$', description: 'Name of an SSM SecureString.' } } } },
+    };
+    const page = environmentPage(refs, []).content;
+    expect(page).toContain('### secretRef\n\n- Type: map\n- Allowed: no other keys\n- Written: `{ secret: … }`\n- Allowed: `secret` matching `^/[a-z/]+$`\n\nName of an SSM SecureString.\n');
+  });
+
   it('defaults as the descriptions state them, examples from list items and map entries', () => {
     expect(defaultOf({ description: 'Pods (default 2). With autoscaling …' })).toBe('2');
     expect(defaultOf({ description: 'Limits default to: memory = the request' })).toBeUndefined();

@@ -243,9 +243,17 @@ export function environmentPage(schemaRoot: SchemaNode, docs: readonly { file: s
     body.push(...listItem(`Type: ${schema.typeText({ ...def, $ref: undefined })}`));
     const blocks: string[] = [];
     for (const c of valueTypeConstraints(schema, def, blocks)) body.push(...listItem(`Allowed: ${c}`));
+    // A single-key map (`{ secret: /name }`): how it is written, and its one key's own rules and text, which
+    // "map, no other keys" alone leaves unsaid.
+    const [key, only] = Object.entries(def.properties ?? {}).length === 1 ? Object.entries(def.properties!)[0]! : [];
+    if (key !== undefined && only) {
+      body.push(...listItem(`Written: ${code(`{ ${key}: … }`)}`));
+      for (const c of schema.constraints(only, blocks)) body.push(...listItem(`Allowed: \`${key}\` ${c}`));
+    }
     for (const b of blocks) body.push('', ...fence('', b, LINE_WIDTH - 2).map((l) => `  ${l}`), '');
     body.push('');
     if (def.description) body.push(...wrap(escapeText(def.description)), '');
+    if (key !== undefined && only?.description) body.push(...wrap(escapeText(only.description)), '');
   }
   const intro = [
     ...wrap(
