@@ -57,7 +57,7 @@ describe('rke2-audit15: a newcomer\'s mistakes, one at a time, are refused at th
       `${FILE}:47:35  nodePools[0].nodes[1].ip: IP 10.30.1.10 is used by two nodes  (nodePools[0].nodes[0] (a15-server-1) has this address already: give each node its own)`,
     ]],
     ['an SSM parameter name without its leading slash', '{ secret: /odp/rke2-audit15/ml/hf-token }', '{ secret: odp/rke2-audit15/ml/hf-token }', [
-      `${FILE}:104:27  workloads[1].env.HF_TOKEN.secret: 'odp/rke2-audit15/ml/hf-token' is not of the form ^/[A-Za-z0-9_./-]+$  (`,
+      `${FILE}:104:27  workloads[1].env.HF_TOKEN.secret: 'odp/rke2-audit15/ml/hf-token' is not of the form ^/[A-Za-z0-9_./-]+$  (it starts with /: secret: /odp/rke2-audit15/ml/hf-token)`,
     ]],
     ['minReplicas above maxReplicas', 'minReplicas: 2, maxReplicas: 6', 'minReplicas: 8, maxReplicas: 6', [
       `${FILE}:91:33  workloads[0].autoscaling.minReplicas: minReplicas 8 is above maxReplicas 6  (Kubernetes refuses an HPA whose minReplicas exceeds maxReplicas)`,

@@ -254,6 +254,14 @@ function patternFixHint(value: unknown, pattern: string, written: string): strin
   if (typeof value !== 'string') return undefined;
   const re = new RegExp(pattern, 'u');
   if (pattern === '^/') return `an absolute path: ${written}/${value}`;
+  // A name in a hierarchy written without its leading slash (`odp/prod/api-key` for an SSM parameter name).
+  if (pattern.startsWith('^/') && !value.startsWith('/') && re.test(`/${value}`)) return `it starts with /: ${written}/${value}`;
+  // A character outside a single character class (`^/[A-Za-z0-9_./-]+$`): which ones, and what the class allows.
+  const only = /^\^(\/?)\[([^\]]+)\]\+\$$/.exec(pattern);
+  if (only) {
+    const bad = [...new Set([...value.slice(only[1]!.length)].filter((ch) => !new RegExp(`^[${only[2]}]$`, 'u').test(ch)))];
+    if (bad.length > 0) return `${bad.map((ch) => (ch === ' ' ? 'a space' : `'${ch}'`)).join(', ')} cannot appear in it (allowed: ${only[2]})`;
+  }
   if (re.test(`v${value}`)) return `write it with the leading v: ${written}v${value}`;
   const at = value.search(/[:@][^/]*$/);
   const lowered = at === -1 ? value.toLowerCase() : value.slice(0, at).toLowerCase() + value.slice(at);
