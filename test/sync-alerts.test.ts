@@ -68,8 +68,8 @@ function walkManualRunbook(files: Files): string[] {
   let refreshed = false;
   let rootSyncs = 0;
   for (const line of lines) {
-    if (line === 'argocd app get root --refresh > /dev/null') refreshed = true;
-    const root = /^argocd app sync root((?: --resource '![^']+')*)$/.exec(line);
+    if (/^argocd app get root --refresh --timeout \d+ > \/dev\/null$/.test(line)) refreshed = true;
+    const root = /^argocd app sync root((?: --resource '![^']+')*) --timeout \d+$/.exec(line);
     if (root) {
       rootSyncs++;
       const excluded = [...root[1]!.matchAll(/'!([^:]+):\*:\*'/g)].map((m) => m[1]!);
@@ -200,10 +200,10 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     const readme = manual.find((f) => f.path === 'README.md')!.content;
     const runbook = readme.slice(readme.indexOf('### Manual sync'));
     const lines = runbook.slice(runbook.indexOf('```sh'), runbook.indexOf('```', runbook.indexOf('```sh') + 5)).split('\n');
-    expect(lines[1]).toBe('argocd app get root --refresh > /dev/null');
-    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    expect(lines[1]).toBe('argocd app get root --refresh --timeout 300 > /dev/null');
+    expect(lines[3]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --timeout 900");
     walkManualRunbook(manual);
-    expect(lines.at(-2)).toBe('argocd app sync root');
+    expect(lines.at(-2)).toBe('argocd app sync root --timeout 900');
     // An automated environment keeps the root's last wave.
     expect(doc(env, SYNC_ALERTS_PATH).metadata.annotations['argocd.argoproj.io/sync-wave']).toBeDefined();
   });
@@ -214,7 +214,7 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(es.metadata.annotations['argocd.argoproj.io/sync-wave']).toBeUndefined();
     expect(es.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
     const lines = walkManualRunbook(hub);
-    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*'");
+    expect(lines[3]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*' --timeout 900");
   });
 
   it("SyncError: an environment's own controller.extraArgs keeps the flag (Helm replaces lists: without it the alert went silent), and a setting of the flag without SyncError is refused", () => {
