@@ -15,7 +15,7 @@ import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionSc
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
 import { ARGOCD_APP_CONDITION, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ERROR_ALERT, SYNC_ERROR_CONDITION, SYNC_ERROR_WINDOW, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
-import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
+import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_SYNC_ERROR_ALERT, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import { ARGOCD_CLI } from './cli.js';
@@ -442,6 +442,8 @@ function hubSection(m: EnvironmentModel): string {
           `not been Ready for ${FLEET_TOKEN_ALERT_WINDOW}: the managed environment's token expires within ${HUB_TOKEN_WARNING_DAYS} days (below), or its SSM parameter cannot`,
           `be read. It reads External Secrets' \`externalsecret_status_condition\`, which the PodMonitor \`${m.renderedDir}/${FLEET_SECRET_METRICS_PATH}\``,
           'has Prometheus scrape from its controller.',
+          `\`${FLEET_SYNC_ERROR_ALERT}\` fires after ${SYNC_ERROR_WINDOW} for a managed environment's Application or root with the \`${SYNC_ERROR_CONDITION}\` condition (its`,
+          `last sync ended Failed and automated sync does not retry it), labelled with its environment: \`${ARGOCD_APP_CONDITION.name}\`, as for this hub's own.`,
         ]
       : []),
     '',
