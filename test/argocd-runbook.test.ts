@@ -13,23 +13,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
-import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import type { renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_CLI } from '../generators/engines/argocd/cli.js';
-import { fixtureSources, formatted } from './helpers.js';
+import { renderEditedFixture } from './helpers.js';
 
 const STUB = join(dirname(fileURLToPath(import.meta.url)), 'support', 'argocd-stub.mjs');
 type Files = ReturnType<typeof renderEnvironment>;
 
-const render = (file: string, edit: (s: string) => string, env = file.replace(/\.yaml$/, '')): Files => {
-  const { sources } = fixtureSources('valid', file);
-  const src = new Map(sources);
-  src.set(`environments/${env}.yaml`, edit(src.get(`environments/${env}.yaml`)!));
-  const r = prepareEnvironment(env, src);
-  if (!r.prepared) throw new Error(formatted(r).join('\n'));
-  return renderEnvironment(r.prepared);
-};
-const manualStandalone = () => render('talos-argocd-pools.yaml', (s) => `${s}\nargocd:\n  automated: false\n`);
-const manualHub = () => render('hub.yaml', (s) => s.replace(/^argocd:\n/m, 'argocd:\n  automated: false\n'));
+const manualStandalone = () => renderEditedFixture('talos-argocd-pools.yaml', (s) => `${s}\nargocd:\n  automated: false\n`);
+const manualHub = () => renderEditedFixture('hub.yaml', (s) => s.replace(/^argocd:\n/m, 'argocd:\n  automated: false\n'));
 
 /** The sh block of the README's "Manual sync". */
 const manualBlock = (files: Files): string => {
