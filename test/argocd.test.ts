@@ -185,8 +185,9 @@ describe('Argo CD objects of the example environments', () => {
     expect(readme).not.toContain('argocd.argoproj.io/instance');
     // The root first without its monitoring objects (their CRDs come with kube-prometheus-stack), once the controller has
     // read its resources (the CLI expands the filter over them), whole at the end.
-    const block = /```sh\nargocd app get root --refresh > \/dev\/null\nargocd app sync root --resource '!monitoring\.coreos\.com:\*:\*'\n([\s\S]*?)argocd app sync root\n```/.exec(readme)![1]!;
-    const synced = [...block.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!.split(' '));
+    // Every wait bounded (engines/argocd/cli.ts; test/argocd-runbook.test.ts runs the block against the CLI's stub).
+    const block = /```sh\nargocd app get root --refresh --timeout 300 > \/dev\/null\n\[ -n .*\nargocd app sync root --resource '!monitoring\.coreos\.com:\*:\*' --timeout 900\n([\s\S]*?)argocd app sync root --timeout 900\n```/.exec(readme)![1]!;
+    const synced = [...block.matchAll(/^argocd app sync (.+) --timeout 900$/gm)].map((x) => x[1]!.split(' '));
     const waited = [...block.matchAll(/^argocd app wait (.+) --health --timeout 900$/gm)].map((x) => x[1]!.split(' '));
     expect(waited).toStrictEqual(synced);
     const specs = allAppSpecs(model('prod'));
@@ -557,7 +558,7 @@ describe('hub mode (fixture valid/hub.yaml managing valid/hub.fleet/fleet-a and 
     const m = prepareEnvironment('fleet-b', sources).prepared!.model;
     const body = argoCdSections({ ...m, sync: { ...m.sync, automated: false } }).find((x) => x.title === 'Bootstrap and join the hub `hub`')!.body;
     const checks = [...body.matchAll(/```sh\n([\s\S]*?)```/g)].at(-1)![1]!;
-    const synced = [...checks.matchAll(/^argocd app sync (.+)$/gm)].map((x) => x[1]!);
+    const synced = [...checks.matchAll(/^argocd app sync (.+) --timeout 900$/gm)].map((x) => x[1]!);
     expect(synced[0]).toBe('fleet-b-root');
     expect(synced.slice(1).flatMap((l) => l.split(' ')).sort()).toStrictEqual(allAppSpecs(m).map((a) => `fleet-b-${a.name}`).sort());
     expect([...checks.matchAll(/^argocd app wait (.+) --health --timeout 900$/gm)].map((x) => x[1])).toStrictEqual(synced.slice(1));

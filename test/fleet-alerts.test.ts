@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { ARGOCD_APP_INFO, EXTERNALSECRET_STATUS_CONDITION, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW } from '../generators/engines/argocd/fleet-alerts.js';
-import { ARGOCD_METRICS_PATH } from '../generators/engines/argocd/sync-alerts.js';
+import { ARGOCD_APP_INFO, EXTERNALSECRET_STATUS_CONDITION, FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_SYNC_ERROR_ALERT, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetSyncErrorExpr } from '../generators/engines/argocd/fleet-alerts.js';
+import { ARGOCD_APP_CONDITION, ARGOCD_METRICS_PATH, SYNC_ERROR_CONDITION, SYNC_ERROR_FLAG, SYNC_ERROR_WINDOW } from '../generators/engines/argocd/sync-alerts.js';
 import { validateObject } from '../generators/validate/k8s-models.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { firing, type Sample } from './support/promql.js';
@@ -164,5 +164,42 @@ describe("the hub alerts on a managed cluster's token expiring (its cluster Exte
     const readme = hub.find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain(`\`${FLEET_TOKEN_ALERT}\``);
     expect(readme).toContain(`PodMonitor \`rendered/hub/${FLEET_SECRET_METRICS_PATH}\``);
+  });
+});
+
+describe("the hub alerts on a managed environment's Application with the SyncError condition (the hub's own ArgoCDApplicationSyncError leaves them out)", () => {
+  const hub = render('hub');
+  const rule = doc(hub, FLEET_ALERTS_PATH);
+  const alert = rule.spec.groups[0].rules.find((r: any) => r.alert === FLEET_SYNC_ERROR_ALERT);
+  // argocd_app_condition as argo-cd v3.4.4 exports it (controller/metrics/metrics.go:60, 462-473): one series per listed
+  // condition type an Application has; the hub lists SyncError (its values' controller.extraArgs).
+  const cond = (name: string, project: string, condition = SYNC_ERROR_CONDITION): Sample => ({ labels: { __name__: ARGOCD_APP_CONDITION.name, namespace: 'argocd', name, project, condition, job: 'argo-cd-argocd-application-controller-metrics' }, value: 1 });
+  const window = Number(SYNC_ERROR_WINDOW.replace('m', ''));
+  const fired = (series: Sample[]) => firing(alert.expr, window, Array.from({ length: window + 1 }, () => series));
+
+  it('reads only argocd_app_condition and its labels, for the SyncError window; the hub serves it', () => {
+    expect(new Set(alert.expr.match(/\b[a-z_]+(?=\{)/g))).toStrictEqual(new Set([ARGOCD_APP_CONDITION.name]));
+    for (const sel of alert.expr.match(/\{[^}]*\}/g) as string[]) for (const [, label] of sel.matchAll(/([a-z_]+)(?:=~|!=|=)"/g)) expect(ARGOCD_APP_CONDITION.labels).toContain(label);
+    expect(alert.for).toBe(SYNC_ERROR_WINDOW);
+    expect(doc(hub, 'values/argo-cd.yaml').controller.extraArgs).toContain(SYNC_ERROR_FLAG);
+    expect(hub.find((f) => f.path === 'README.md')!.content).toContain(`\`${FLEET_SYNC_ERROR_ALERT}\` fires after ${SYNC_ERROR_WINDOW} for a managed environment's Application`);
+  });
+
+  it("fires for a managed environment's Application and root, naming the environment; not for the hub's own, another condition or an unmanaged prefix", () => {
+    const out = fired([cond('fleet-a-cert-manager', 'fleet-a-platform'), cond('fleet-b-root', 'fleet'), cond('cert-manager', 'platform'), cond('fleet-a-api', 'fleet-a-workloads', 'OrphanedResourceWarning'), cond('other-root', 'fleet'), cond('other-x', 'other-platform')]);
+    expect(out.at(-2)).toStrictEqual([]);
+    expect(out.at(-1)).toStrictEqual([
+      { name: 'fleet-a-cert-manager', project: 'fleet-a-platform', environment: 'fleet-a' },
+      { name: 'fleet-b-root', project: 'fleet', environment: 'fleet-b' },
+    ]);
+  });
+
+  it('an environment whose name extends another\'s is told apart (the longer alternative first)', () => {
+    const expr = fleetSyncErrorExpr(['fleet-a', 'fleet-a-b']);
+    const out = firing(expr, 0, [[cond('fleet-a-b-x', 'fleet-a-b-platform'), cond('fleet-a-y', 'fleet-a-platform')]]);
+    expect(out[0]).toStrictEqual([
+      { name: 'fleet-a-b-x', project: 'fleet-a-b-platform', environment: 'fleet-a-b' },
+      { name: 'fleet-a-y', project: 'fleet-a-platform', environment: 'fleet-a' },
+    ]);
   });
 });

@@ -105,6 +105,15 @@ export function fixtureSources(dir: 'valid' | 'invalid', file: string): { name: 
   return { name, sources };
 }
 
+/** The rendered files of a valid fixture whose environment file's text is edited first; an error of the text throws. */
+export function renderEditedFixture(file: string, edit: (text: string) => string, env = file.replace(/\.yaml$/, '')): ReturnType<typeof renderEnvironment> {
+  const { sources } = fixtureSources('valid', file);
+  sources.set(`environments/${env}.yaml`, edit(sources.get(`environments/${env}.yaml`)!));
+  const r = prepareEnvironment(env, sources);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  return renderEnvironment(r.prepared);
+}
+
 /**
  * A valid fixture with its environment file's text replaced, and the rendered tree of such a text (paths
  * `<env>/…`, as the plan and the review read rendered/ at a revision); an error of the text throws.

@@ -68,8 +68,8 @@ function walkManualRunbook(files: Files): string[] {
   let refreshed = false;
   let rootSyncs = 0;
   for (const line of lines) {
-    if (line === 'argocd app get root --refresh > /dev/null') refreshed = true;
-    const root = /^argocd app sync root((?: --resource '![^']+')*)$/.exec(line);
+    if (/^argocd app get root --refresh --timeout \d+ > \/dev\/null$/.test(line)) refreshed = true;
+    const root = /^argocd app sync root((?: --resource '![^']+')*) --timeout \d+$/.exec(line);
     if (root) {
       rootSyncs++;
       const excluded = [...root[1]!.matchAll(/'!([^:]+):\*:\*'/g)].map((m) => m[1]!);
@@ -200,10 +200,10 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     const readme = manual.find((f) => f.path === 'README.md')!.content;
     const runbook = readme.slice(readme.indexOf('### Manual sync'));
     const lines = runbook.slice(runbook.indexOf('```sh'), runbook.indexOf('```', runbook.indexOf('```sh') + 5)).split('\n');
-    expect(lines[1]).toBe('argocd app get root --refresh > /dev/null');
-    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*'");
+    expect(lines[1]).toBe('argocd app get root --refresh --timeout 300 > /dev/null');
+    expect(lines[3]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --timeout 900");
     walkManualRunbook(manual);
-    expect(lines.at(-2)).toBe('argocd app sync root');
+    expect(lines.at(-2)).toBe('argocd app sync root --timeout 900');
     // An automated environment keeps the root's last wave.
     expect(doc(env, SYNC_ALERTS_PATH).metadata.annotations['argocd.argoproj.io/sync-wave']).toBeDefined();
   });
@@ -214,7 +214,7 @@ describe('Argo CD: an Application of the environment\'s own not Synced and Healt
     expect(es.metadata.annotations['argocd.argoproj.io/sync-wave']).toBeUndefined();
     expect(es.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
     const lines = walkManualRunbook(hub);
-    expect(lines[2]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*'");
+    expect(lines[3]).toBe("argocd app sync root --resource '!monitoring.coreos.com:*:*' --resource '!external-secrets.io:*:*' --timeout 900");
   });
 
   it("SyncError: an environment's own controller.extraArgs keeps the flag (Helm replaces lists: without it the alert went silent), and a setting of the flag without SyncError is refused", () => {
@@ -410,5 +410,24 @@ describe('Flux: a Kustomization or HelmRelease not Ready for an hour', () => {
     expect(off.some((f) => f.path.includes(SYNC_ALERTS_UNIT))).toBe(false);
     const readme = env.find((f) => f.path === 'README.md')!.content;
     expect(readme).toContain(`Alert on a sync that does not end: \`${FLUX_ALERT}\` fires when a Kustomization or HelmRelease`);
+  });
+});
+
+describe("Argo CD: an environment's argo-cd values may not replace the settings the health rules and alerts rely on (rule argocd-pinned-setting)", () => {
+  const withConfigs = (yaml: string) => (s: string) => `${s}${/^addons:/m.test(s) ? '' : 'addons:\n'}`.replace(/^addons:\n/m, `addons:\n  argo-cd:\n    values:\n      configs:\n${yaml}`);
+  const values = (yaml: string) => doc(render('talos-argocd-pools.yaml', withConfigs(yaml)), 'values/argo-cd.yaml').configs;
+
+  it('the sync timeout set otherwise, or the refresh turned off, is refused; the same value and a refresh period are kept', () => {
+    // argo-cd v3.4.4 controller/appcontroller.go:1460-1465 (a waiting sync terminated at the timeout; 0 never), and
+    // cmd/argocd-application-controller/commands/argocd_application_controller.go:140-145 (--app-resync 0: no periodic refresh).
+    expect(() => values('        params:\n          controller.sync.timeout.seconds: "0"\n')).toThrow('addons.argo-cd.values.configs.params["controller.sync.timeout.seconds"]: "0" would replace the rendered "3600": the sync alerts and the runbooks count on a waiting sync ending after it');
+    expect(() => values('        cm:\n          timeout.reconciliation: 0s\n')).toThrow(`addons.argo-cd.values.configs.cm["timeout.reconciliation"]: "0s" turns the controller's periodic refresh off`);
+    expect(values('        params:\n          controller.sync.timeout.seconds: 3600\n').params['controller.sync.timeout.seconds']).toBe(3600);
+    expect(values('        cm:\n          timeout.reconciliation: 180s\n').cm['timeout.reconciliation']).toBe('180s');
+  });
+
+  it('a health Lua written into the legacy resource.customizations key does not replace the split key (argo-cd v3.4.4 util/settings/settings.go:1016-1024, 1104-1140): kept, and the split key is rendered', () => {
+    const cm = values('        cm:\n          resource.customizations: |\n            argoproj.io/Application:\n              health.lua: return {}\n').cm;
+    expect(cm['resource.customizations.health.argoproj.io_Application']).toContain('waiting to be Synced');
   });
 });

@@ -19,14 +19,20 @@ import type { RenderedFile } from '../../render/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { badStateExpr, prometheusRule, runsPrometheus, warningRule } from '../../render/alerts.js';
 import type { ArgoContext } from './objects.js';
-import { ARGOCD_APP_INFO, monitoringMeta } from './sync-alerts.js';
-import { FLEET_PROJECT, HUB_REGISTER_SCRIPT, HUB_TOKEN_WARNING_DAYS, siblingDir } from './hub.js';
+import { ARGOCD_APP_CONDITION, ARGOCD_APP_INFO, monitoringMeta, SYNC_ERROR_CONDITION, SYNC_ERROR_WINDOW, SYNC_RUNBOOK } from './sync-alerts.js';
+import { FLEET_PROJECT, HUB_REGISTER_SCRIPT, HUB_TOKEN_WARNING_DAYS, registered, siblingDir } from './hub.js';
 import { externalSecrets } from '../../catalog/external-secrets.js';
 
 export const FLEET_ALERTS_PATH = 'apps/fleet-alerts.yaml';
 export const FLEET_ALERT = 'FleetEnvironmentNotSyncedHealthy';
 /** How long a managed root may be not Synced or not Healthy: a RollingSync stage's roots normally sync within it, and a root's sync is terminated after an hour (addons/argo-cd.ts SYNC_TIMEOUT_SECONDS). */
 export const FLEET_ALERT_WINDOW = '1h';
+
+/**
+ * The SyncError alert of the managed environments (the hub's ArgoCDApplicationSyncError leaves them out): the same metric
+ * and condition, read for the Applications the hub runs for them.
+ */
+export const FLEET_SYNC_ERROR_ALERT = 'FleetApplicationSyncError';
 
 export const FLEET_SECRET_METRICS_PATH = 'apps/fleet-secret-metrics.yaml';
 export const FLEET_TOKEN_ALERT = 'FleetClusterTokenExpiring';
@@ -60,6 +66,23 @@ export const fleetAlerts = (m: EnvironmentModel): boolean => m.fleet.manages.len
 export function fleetAlertExpr(): string {
   const root = badStateExpr(ARGOCD_APP_INFO.name, [`project="${FLEET_PROJECT}"`, 'name=~".+-root"'], ['name', 'project'], ['sync_status!="Synced"', 'health_status!="Healthy"']);
   return `label_replace(${root}, "environment", "$1", "name", "(.+)-root")`;
+}
+
+/**
+ * One series per Application the hub runs for a managed environment with the SyncError condition (sync-alerts.ts
+ * SYNC_ERROR_CONDITION, ARGOCD_APP_CONDITION: labels namespace, name, project, condition; no destination), labelled with
+ * its environment: its Applications by their AppProject (`<env>-<project>`, managed.ts), its root by its name
+ * (`<env>-root`, project fleet). The environments are alternatives longest first: a regex alternation takes the first
+ * that matches (leftmost-first, Go regexp as Prometheus uses it; anchored), so `fleet-a-b-platform` is fleet-a-b's, not
+ * fleet-a's. The hub's own Applications match neither.
+ */
+export function fleetSyncErrorExpr(managed: readonly string[]): string {
+  const envs = `(${[...managed].sort((a, b) => b.length - a.length || a.localeCompare(b)).join('|')})`;
+  const metric = (selector: string) => `max by (name, project) (${ARGOCD_APP_CONDITION.name}{condition="${SYNC_ERROR_CONDITION}", ${selector}}) > 0`;
+  return (
+    `label_replace(${metric(`project=~"${envs}-.+"`)}, "environment", "$1", "project", "${envs}-.+") or ` +
+    `label_replace(${metric(`project="${FLEET_PROJECT}", name=~"${envs}-root"`)}, "environment", "$1", "name", "${envs}-root")`
+  );
 }
 
 /**
@@ -105,6 +128,15 @@ export function fleetAlertFiles(ctx: ArgoContext): RenderedFile[] {
       summary: `The hub ${m.name}'s token for {{ $labels.environment }} expires within ${HUB_TOKEN_WARNING_DAYS} days, or its cluster Secret cannot be refreshed`,
       description: `The ExternalSecret {{ $labels.name }} (namespace ${ctx.argoNamespace}) on the hub ${m.name} has not been Ready for over ${FLEET_TOKEN_ALERT_WINDOW}: its config's expiresAt is less than ${HUB_TOKEN_WARNING_DAYS} days away, or its SSM parameter cannot be read. The cluster Secret keeps its last token until it expires; then the hub cannot reach {{ $labels.environment }}. Its message says which: kubectl -n ${ctx.argoNamespace} get externalsecret {{ $labels.name }}. Rotate the token: ${register} with {{ $labels.environment }}'s kubeconfig.`,
       runbook: `${siblingDir(m, '{{ $labels.environment }}')}/README.md, "Bootstrap and join the hub"`,
+    }),
+    warningRule(FLEET_SYNC_ERROR_ALERT, fleetSyncErrorExpr(registered(m)), SYNC_ERROR_WINDOW, {
+      summary: `The hub ${m.name}'s Application {{ $labels.name }} of {{ $labels.environment }} is not synced automatically (${SYNC_ERROR_CONDITION})`,
+      description:
+        `{{ $labels.name }} (project {{ $labels.project }}) on the hub ${m.name}, deploying {{ $labels.environment }}, has the ${SYNC_ERROR_CONDITION} condition: its last sync ended Failed ` +
+        '(terminated at the controller\'s timeout, or a task failed: the cluster unreachable is one cause) and automated sync does not try that revision again, or automated sync refused to start. ' +
+        `Why: kubectl -n ${ctx.argoNamespace} get application {{ $labels.name }} -o jsonpath='{.status.conditions}' (and status.operationState). ` +
+        'Once the cause is gone: argocd app sync {{ $labels.name }}, or push a fix (a new revision is synced automatically).',
+      runbook: SYNC_RUNBOOK,
     }),
   ]);
   return [

@@ -15,9 +15,10 @@ import { clusterSecretName, DECOMMISSION_PATH, decommissionOrder, decommissionSc
 import { storeRoleName } from '../../catalog/secret-stores.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
 import { ARGOCD_APP_CONDITION, ARGOCD_METRICS_PATH, METRICS_ABSENT_ALERT, MONITORING_GROUP, SYNC_ALERT, SYNC_ERROR_ALERT, SYNC_ERROR_CONDITION, SYNC_ERROR_WINDOW, SYNC_ALERT_WINDOW, SYNC_ALERTS_PATH, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
-import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
+import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRICS_PATH, FLEET_SYNC_ERROR_ALERT, FLEET_TOKEN_ALERT, FLEET_TOKEN_ALERT_WINDOW, fleetAlerts } from './fleet-alerts.js';
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
+import { ARGOCD_CLI } from './cli.js';
 import type { AppSpec } from './spec.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
@@ -80,20 +81,25 @@ AppProject), then each wave in order, waiting for it to be Healthy before the ne
 {{#each excluded}}{{#unless @first}} and its {{/unless}}\`{{group}}\` objects (their CRDs come with {{app}}, wave {{wave}}){{/each}}: applied
 before, they would fail it. It names what it leaves out, and the CLI matches that against the resources the
 controller has read for the root (\`argocd app get root --refresh\` waits for them: right after the bootstrap it may not have read
-them yet, and a filter matching nothing is refused). The root's last sync applies them{{/if}}:
+them yet, and a filter matching nothing is refused). The root's last sync applies them{{/if}}.
+Every step is bounded: a sync or wait that has not ended after {{waitMinutes}} minutes prints the Application's state and exits
+20 (its operation runs on: \`argocd app get NAME\` says what it waits for; fix that, then go on from that step){{#if excluded}}; the
+refresh waits {{refreshMinutes}} minutes at most for the application controller{{/if}}. Paste the block into \`sh -e\` to stop at the first
+failure:
 
 \`\`\`sh
-{{#if excluded}}argocd app get root --refresh > /dev/null
-argocd app sync root{{#each excluded}} --resource '!{{group}}:*:*'{{/each}}
-{{else}}argocd app sync root
+{{#if excluded}}argocd app get root --refresh --timeout {{refreshTimeout}} > /dev/null
+[ -n "$(kubectl -n {{ns}} get application root -o 'jsonpath={.status.resources[*].kind}')" ] || { echo "root: the application controller has not read the root's resources within {{refreshMinutes}} minutes; check it runs (kubectl -n {{ns}} get pods -l app.kubernetes.io/name=argocd-application-controller), then start this block again" >&2; false; }
+argocd app sync root{{#each excluded}} --resource '!{{group}}:*:*'{{/each}} --timeout {{waitTimeout}}
+{{else}}argocd app sync root --timeout {{waitTimeout}}
 {{/if}}
 {{#each waves}}
 # wave {{wave}}
-argocd app sync {{apps}}
-argocd app wait {{apps}} --health --timeout 900
+argocd app sync {{apps}} --timeout {{../waitTimeout}}
+argocd app wait {{apps}} --health --timeout {{../waitTimeout}}
 {{/each}}
 {{#if excluded}}# the root's {{objects}}, now that their CRDs exist
-argocd app sync root
+argocd app sync root --timeout {{waitTimeout}}
 {{/if}}
 \`\`\`
 
@@ -210,14 +216,14 @@ argocd cluster get {{endpoint}}
 kubectl -n {{ns}} get applicationset fleet -o jsonpath='{.status.conditions}'
 # the ApplicationSet creates the root once the Secret exists (kubectl wait --for=create: kubectl 1.31 or later)
 kubectl -n {{ns}} wait application/{{env}}-root --for=create --timeout=2m
-{{#if manual}}argocd app sync {{env}}-root
+{{#if manual}}argocd app sync {{env}}-root --timeout {{waitTimeout}}
 {{#each waves}}
 # wave {{wave}}
-argocd app sync {{apps}}
-argocd app wait {{apps}} --health --timeout 900
+argocd app sync {{apps}} --timeout {{../waitTimeout}}
+argocd app wait {{apps}} --health --timeout {{../waitTimeout}}
 {{/each}}{{else}}# the hub could not reach this cluster for an hour after the root appeared: that first sync was terminated; start it again
 [ "$(kubectl -n {{ns}} get application {{env}}-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync {{env}}-root --async
-argocd app wait {{env}}-root --sync --health --timeout 900
+argocd app wait {{env}}-root --sync --health --timeout {{waitTimeout}}
 {{/if}}argocd app list -l {{label}}={{env}}
 \`\`\`
 
@@ -262,6 +268,14 @@ function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
   return [...by.entries()].sort(([a], [b]) => a - b).map(([wave, apps]) => ({ wave, apps: apps.sort().join(' ') }));
 }
 
+/** The runbooks' bounds on the CLI's waits (./cli.ts). */
+const cliBounds = {
+  waitTimeout: ARGOCD_CLI.waitTimeoutSeconds,
+  waitMinutes: ARGOCD_CLI.waitTimeoutSeconds / 60,
+  refreshTimeout: ARGOCD_CLI.refreshTimeoutSeconds,
+  refreshMinutes: ARGOCD_CLI.refreshTimeoutSeconds / 60,
+};
+
 export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeContext(m)): ReadmeSection[] {
   const addons = resolveAddons(m);
   const specs = allAppSpecs(m);
@@ -302,6 +316,8 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
         label: ENVIRONMENT_LABEL,
         env: m.name,
         waves: waves(specs),
+        ns: argoContext(m).argoNamespace,
+        ...cliBounds,
         ...manualRootExclusions(m, specs),
       }),
     });
@@ -376,6 +392,7 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     serverParameter: p.server,
     configParameter: p.config,
     manual: !m.sync.automated,
+    ...cliBounds,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
     fleetAlert: FLEET_ALERT,
@@ -425,6 +442,8 @@ function hubSection(m: EnvironmentModel): string {
           `not been Ready for ${FLEET_TOKEN_ALERT_WINDOW}: the managed environment's token expires within ${HUB_TOKEN_WARNING_DAYS} days (below), or its SSM parameter cannot`,
           `be read. It reads External Secrets' \`externalsecret_status_condition\`, which the PodMonitor \`${m.renderedDir}/${FLEET_SECRET_METRICS_PATH}\``,
           'has Prometheus scrape from its controller.',
+          `\`${FLEET_SYNC_ERROR_ALERT}\` fires after ${SYNC_ERROR_WINDOW} for a managed environment's Application or root with the \`${SYNC_ERROR_CONDITION}\` condition (its`,
+          `last sync ended Failed and automated sync does not retry it), labelled with its environment: \`${ARGOCD_APP_CONDITION.name}\`, as for this hub's own.`,
         ]
       : []),
     '',

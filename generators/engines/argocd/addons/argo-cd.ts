@@ -4,6 +4,7 @@
 import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/types.js';
 import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
 import { controllerMetricsInputs, controllerMetricsValues, keepSyncErrorFlag, syncErrorFlagRule } from '../sync-alerts.js';
+import type { Rule } from '../../../validate/rules.js';
 
 /** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
 export const ARGO_CD_FACTS: ChartFacts = {
@@ -59,8 +60,56 @@ export const APPLICATION_HEALTH_LUA = [
  */
 export const SYNC_TIMEOUT_SECONDS = 3600;
 
+const argoCdName = 'argo-cd';
+
+/** The key of argocd-cm (configs.cm) holding the Application health Lua, and of argocd-cmd-params-cm (configs.params) holding the sync timeout. */
+export const HEALTH_KEY = 'resource.customizations.health.argoproj.io_Application';
+export const SYNC_TIMEOUT_KEY = 'controller.sync.timeout.seconds';
+/** The argocd-cm key of the controller's refresh period (chart 10.1.1 values.yaml:215, default 120s). */
+export const RECONCILIATION_KEY = 'timeout.reconciliation';
+
+/**
+ * The argo-cd values an environment may not set otherwise: maps merge, so naming one of these keys replaces the rendered
+ * value alone, silently.
+ * - The health Lua: the root's waves wait on it (without it an Application has no health at all, see
+ *   APPLICATION_HEALTH_LUA), and ../waves.ts, ../motion.ts and the sync alerts rely on its rules. The split key wins over
+ *   the legacy `resource.customizations` YAML (argo-cd v3.4.4 util/settings/settings.go:1016-1024 reads that first,
+ *   :1104-1140 appendResourceOverridesFromSplitKeys then sets HealthLua per split key), so only this key can replace it.
+ * - The sync timeout: the alert windows (../sync-alerts.ts SYNC_ALERT_WINDOW, ../fleet-alerts.ts) and the managed
+ *   runbook's "an hour later" assume it; 0 never ends a waiting sync.
+ * - The refresh period, `timeout.reconciliation`, is not rendered, but 0 turns the periodic refresh off (the controller's
+ *   --app-resync from ARGOCD_RECONCILIATION_TIMEOUT, cmd/argocd-application-controller/commands/
+ *   argocd_application_controller.go:140-145, 256: 0 is a hundred years): no new commit would be synced without a
+ *   webhook, and the SyncError condition would never be re-evaluated.
+ */
+export const argoCdPinnedRule: Rule = ({ input }, report) => {
+  if ((input.gitops ?? 'argocd') !== 'argocd') return;
+  const configs = (input.addons?.[argoCdName]?.values as { configs?: { cm?: Record<string, unknown>; params?: Record<string, unknown> } } | undefined)?.configs;
+  const at = (map: 'cm' | 'params', key: string) => ['addons', argoCdName, 'values', 'configs', map, key];
+  const pinned = [
+    { map: 'cm' as const, key: HEALTH_KEY, value: APPLICATION_HEALTH_LUA, why: "the root waits for each wave's Applications through it (a child Healthy only once Synced and Healthy, Degraded once its sync Failed)", shown: 'the rendered health Lua (APPLICATION_HEALTH_LUA)' },
+    { map: 'params' as const, key: SYNC_TIMEOUT_KEY, value: String(SYNC_TIMEOUT_SECONDS), why: 'the sync alerts and the runbooks count on a waiting sync ending after it', shown: `the rendered "${SYNC_TIMEOUT_SECONDS}"` },
+  ];
+  for (const p of pinned) {
+    const map = configs?.[p.map];
+    if (map === undefined || map === null || !(p.key in map)) continue;
+    const v = map[p.key];
+    if ((typeof v === 'string' || typeof v === 'number') && String(v) === p.value) continue;
+    const shown = typeof v === 'string' && v.includes('\n') ? `a Lua of ${v.trim().split('\n').length} lines` : JSON.stringify(v);
+    report('argocd-pinned-setting', at(p.map, p.key), `${shown} would replace ${p.shown}: ${p.why}`, {
+      hint: `remove the key from the environment's argo-cd values (maps merge: naming it replaces the rendered value)`,
+    });
+  }
+  const reconciliation = configs?.cm?.[RECONCILIATION_KEY];
+  if (typeof reconciliation === 'string' || typeof reconciliation === 'number')
+    if (/^0+(\.0+)?(ns|us|µs|ms|s|m|h)?$/.test(String(reconciliation).trim()))
+      report('argocd-pinned-setting', at('cm', RECONCILIATION_KEY), `${JSON.stringify(reconciliation)} turns the controller's periodic refresh off: no commit is synced without a webhook, and the SyncError condition is never re-evaluated`, {
+        hint: 'remove it (the chart default is 120s) or give a period such as 180s',
+      });
+};
+
 export const argoCd: CatalogEntry = {
-  name: 'argo-cd',
+  name: argoCdName,
   description: 'Argo CD, managing itself after the bootstrap (same chart, same values file)',
   chart: { repoURL: 'https://argoproj.github.io/argo-helm', name: 'argo-cd', version: '10.1.1' },
   upgradeNotes: 'https://github.com/argoproj/argo-helm/blob/main/charts/argo-cd/README.md#changelog',
@@ -94,17 +143,22 @@ export const argoCd: CatalogEntry = {
   extraInputs: () => controllerMetricsInputs.map((p) => [...p]),
   // An environment's own controller.extraArgs keeps the SyncError alert's flag (../sync-alerts.ts keepSyncErrorFlag).
   keepInValues: (values, { model }) => keepSyncErrorFlag(values, model),
-  rules: { conditions: syncErrorFlagRule },
+  rules: {
+    conditions: (ctx, report) => {
+      syncErrorFlagRule(ctx, report);
+      argoCdPinnedRule(ctx, report);
+    },
+  },
   values: ({ model }) => ({
     ...controllerMetricsValues(model),
     crds: { install: true, keep: true },
     dex: { enabled: false },
     configs: {
       cm: {
-        'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+        [HEALTH_KEY]: APPLICATION_HEALTH_LUA,
       },
       params: {
-        'controller.sync.timeout.seconds': String(SYNC_TIMEOUT_SECONDS),
+        [SYNC_TIMEOUT_KEY]: String(SYNC_TIMEOUT_SECONDS),
         // Explicit: the hub's ApplicationSet policy (create-update, never delete) holds whatever
         // applicationsetcontroller.policy is set to; the default is `policy == ""` only
         // (cmd/argocd-applicationset-controller/commands/applicationset_controller.go:283-284).
