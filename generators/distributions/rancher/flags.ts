@@ -193,18 +193,22 @@ function packedArguments(cat: FlagCatalog, key: string, value: unknown): FlagIss
   if (typeof value !== 'string' || cat.sliceSeparator.splits === true) return undefined;
   const items = value.split(',');
   if (items.length < 2 || !ARGUMENT_START.test(items[0]!.trim()) || items[0]!.slice(items[0]!.indexOf('=') + 1).includes('=')) return undefined;
-  const later = items.slice(1).filter((i) => ARGUMENT_START.test(i.trim()));
-  if (later.length === 0) return undefined;
+  // The arguments: each starts at an item that starts one; an item that does not (`EventRateLimit` after
+  // `enable-admission-plugins=NodeRestriction`) belongs to the value of the argument before it.
+  const args = items.slice(1).reduce<string[]>((acc, i) => (ARGUMENT_START.test(i.trim()) ? [...acc, i.trim()] : [...acc.slice(0, -1), `${acc[acc.length - 1]},${i}`]), [items[0]!.trim()]);
+  if (args.length < 2) return undefined;
   const first = items[0]!.trim();
   const component = key.slice(0, -'-arg'.length);
   const reading = cat.sliceSeparator.splits === false
     ? `${cat.release} does not split a string at commas (${cat.sliceSeparator.source}), so ${component} gets ONE argument --${first.replace(/^--/, '')},${items.slice(1).join(',')}`
     : `whether ${cat.release} splits a string at commas is not confirmed (${cat.sliceSeparator.source}); unsplit, ${component} would get ONE argument --${first.replace(/^--/, '')},${items.slice(1).join(',')}`;
+  // An argument whose value holds a comma is quoted: in a YAML flow list a bare comma starts the next item.
+  const item = (a: string): string => (a.includes(',') ? JSON.stringify(a) : a);
   return {
     key,
     on: 'value',
-    message: `'${value}' packs ${items.length} ${component} arguments into one string: ${reading}`,
-    hint: `write a YAML list, one argument per item: ${key}: [${items.map((i) => i.trim()).join(', ')}]`,
+    message: `'${value}' packs ${args.length} ${component} arguments into one string: ${reading}`,
+    hint: `write a YAML list, one argument per item: ${key}: [${args.map(item).join(', ')}]`,
   };
 }
 
