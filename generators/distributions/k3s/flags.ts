@@ -3,7 +3,8 @@
  * for `k3s server` and one for `k3s agent`, with each flag's value type.
  *
  * Source: k3s-io/k3s `pkg/cli/cmds/{server,agent,root,log,config}.go` (ServerFlags and
- * NewAgentCommand's Flags) on the release-1.35 line: K3s is the supervisor this family shares, so
+ * NewAgentCommand's Flags) on the release-1.35 line (not pinned to a commit: the k3s snapshot is over the fetch limit
+ * and the index holds only urfave/cli v1-era copies of these files): K3s is the supervisor this family shares, so
  * its tables are ../rancher/supervisor-flags.ts as they are (124 server keys, 46 agent keys). K3s
  * itself only WARNs about an unknown key in config.yaml ("Unknown flag … found in config.yaml,
  * skipping"), so the generator rejects them.
