@@ -90,7 +90,8 @@ export const SUPERVISOR_FLAG_VALUES: Readonly<Record<string, { values: readonly 
   // validateNetworkConfiguration: "invalid egress-selector-mode".
   'egress-selector-mode': { values: ['agent', 'cluster', 'disabled', 'pod'], source: 'pkg/cli/server/server.go validateNetworkConfiguration' },
   // pkg/secretsencrypt (AESCBCProvider, SecretBoxProvider); pkg/cli/server/server.go refuses any other
-  // ("unsupported secrets-encryption-provider").
+  // ("unsupported secrets-encryption-provider"). These two are not pinned to a commit: the stored server.go (238dc208)
+  // predates both checks, and the pinned tags' copies could not be read.
   'secrets-encryption-provider': { values: ['aescbc', 'secretbox'], source: 'pkg/cli/server/server.go (secretsencrypt.AESCBCProvider, SecretBoxProvider)' },
   // The minio client's bucket lookup (the supervisor's pkg/etcd/s3/s3.go:590-602 @ 0d0a789a, bucketLookupType, called by
   // GetClient at :232): dns and path (any case) pick DNS or path style, anything else is auto (DNS for an aliyun
@@ -134,8 +135,8 @@ const SPACE_EXACT_FLAGS_WHY: Record<string, string> = {
  * Value shapes the supervisor refuses when it starts (both distributions pass these flags to it
  * unchanged): a `proxy-mode` kube-proxy does not have; a `service-node-port-range` that
  * k8s.io/apimachinery util/net ParsePortRange cannot read ("N-M", "N+offset" or one port, 1–65535,
- * pkg/cli/server/server.go: "invalid port range"); node IPs that are not IP addresses
- * (pkg/util ParseStringSliceToIPs: "invalid ip format").
+ * pkg/cli/server/server.go run @ 238dc208, a 2021 copy: "invalid port range"); node IPs that are not IP addresses
+ * (pkg/util ParseStringSliceToIPs @ 28224f45: "invalid ip format"). The pinned tags' copies could not be read.
  */
 function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMean: DidYouMean): FlagIssue | undefined {
   const packed = key.endsWith('-arg') ? packedArguments(cat, key, value) : undefined;
@@ -220,7 +221,7 @@ export const listItems = (value: unknown): string[] => (typeof value === 'string
 /**
  * The entry of `allowed` an item matches only after trimming spaces or folding case, and how it differs. The
  * generator takes each item exactly as the table writes it: the supervisor trims `disable` items but compares them
- * case-sensitively (the supervisor's pkg/cli/server/server.go run: `strings.TrimSpace(v)` into `Disables[v]`, so a
+ * case-sensitively (the supervisor's pkg/cli/server/server.go run @ 238dc208: `strings.TrimSpace(v)` into `Disables[v]`, so a
  * capitalised item disables nothing), and a member's own list flags may not trim at all (where: next to its tables, in
  * its flags.ts); one spelling everywhere keeps the rendered config what the nodes read.
  */
