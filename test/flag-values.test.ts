@@ -3,7 +3,7 @@
  * supervisor or RKE2 accepts passes, what it refuses or silently ignores is refused with the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { checkFlag } from '../generators/distributions/k3s/flags.js';
+import { checkFlag, K3S_CATALOG } from '../generators/distributions/k3s/flags.js';
 import { checkRke2Flag } from '../generators/distributions/rke2/flags.js';
 import { didYouMean } from '../generators/lib/suggest.js';
 import { containerdRule } from '../generators/distributions/rancher/containerd.js';
@@ -24,19 +24,30 @@ describe('supervisor flags (both distributions)', () => {
     expect(k3s('kube-proxy-arg', [' proxy-mode=ipvss'])).toMatch(/^' proxy-mode=ipvss' has spaces around it/);
   });
 
-  it('several component arguments packed into one comma string: refused where the CLI does not split it (RKE2) or is not confirmed to (K3s)', () => {
+  it('several component arguments packed into one comma string: refused, as neither CLI splits it (RKE2, K3s)', () => {
     const rke2Issue = checkRke2Flag('server', 'kube-proxy-arg', 'proxy-mode=ipvs,ipvs-scheduler=rr', (w, c) => didYouMean(w, c));
     expect(rke2Issue?.message).toBe(
       "'proxy-mode=ipvs,ipvs-scheduler=rr' packs 2 kube-proxy arguments into one string: RKE2 v1.35.7+rke2r1 does not split a string at commas (rancher/rke2 v1.35.7+rke2r1 pkg/cli/cmds/root.go:244 app.DisableSliceFlagSeparator = true (also v1.34.10+rke2r1:244, v1.36.3+rke2r1:279), urfave/cli v2.27.7 flag.go:405-416), so kube-proxy gets ONE argument --proxy-mode=ipvs,ipvs-scheduler=rr",
     );
     expect(rke2Issue?.hint).toBe('write a YAML list, one argument per item: kube-proxy-arg: [proxy-mode=ipvs, ipvs-scheduler=rr]');
-    expect(k3s('kube-proxy-arg', 'proxy-mode=ipvs,ipvs-scheduler=rr')).toMatch(/^'proxy-mode=ipvs,ipvs-scheduler=rr' packs 2 kube-proxy arguments into one string: whether K3s \S+ splits a string at commas is not confirmed/);
+    // K3s: config.yaml's string is ONE --kube-apiserver-arg=… argument (configfilearg readConfigFile) and its CLI app
+    // disables the slice separator (k3s-io/k3s#11831), so a packed string reaches the component as one argument.
+    const k3sIssue = checkFlag('server', 'kube-apiserver-arg', 'enable-admission-plugins=NodeRestriction,EventRateLimit,audit-log-maxage=30', (w, c) => didYouMean(w, c));
+    expect(k3sIssue?.message).toBe(
+      "'enable-admission-plugins=NodeRestriction,EventRateLimit,audit-log-maxage=30' packs 2 kube-apiserver arguments into one string: K3s v1.35.9+k3s1 does not split a string at commas (k3s-io/k3s#11831 \"Disable StringSlice seperattion\" (urfave/cli v2 migration; backports #12030, #12031), urfave/cli v2.27.7 flag.go:405-416; pkg/cli/cmds/root.go not read at v1.35.9+k3s1), so kube-apiserver gets ONE argument --enable-admission-plugins=NodeRestriction,EventRateLimit,audit-log-maxage=30",
+    );
+    expect(k3sIssue?.hint).toBe('write a YAML list, one argument per item: kube-apiserver-arg: ["enable-admission-plugins=NodeRestriction,EventRateLimit", audit-log-maxage=30]');
+    expect(k3s('kube-proxy-arg', 'proxy-mode=ipvs,ipvs-scheduler=rr')).toMatch(/^'proxy-mode=ipvs,ipvs-scheduler=rr' packs 2 kube-proxy arguments into one string: K3s \S+ does not split a string at commas/);
     expect(rke2('kubelet-arg', 'max-pods=200, v=2')).toMatch(/^'max-pods=200, v=2' packs 2 kubelet arguments/);
     // One argument whose value holds commas: a map value, a list value; and a list of arguments.
     for (const ok of ['system-reserved=cpu=500m,memory=1Gi', 'feature-gates=InPlacePodVerticalScaling=true,UserNamespacesSupport=true', 'enable-admission-plugins=NodeRestriction,EventRateLimit', ['proxy-mode=ipvs', 'ipvs-scheduler=rr']]) {
       expect(rke2('kube-apiserver-arg', ok)).toBeUndefined();
       expect(k3s('kubelet-arg', ok)).toBeUndefined();
+      expect(k3s('kube-apiserver-arg', ok)).toBeUndefined();
     }
+    // The K3s reading is a fact with its source, not an open question.
+    expect(K3S_CATALOG.sliceSeparator.splits).toBe(false);
+    expect(K3S_CATALOG.sliceSeparator.source).toMatch(/k3s-io\/k3s#11831/);
   });
 
   it('service-node-port-range: low-high, low+offset or one port, within 1-65535', () => {

@@ -18,6 +18,8 @@ import type { ContainerdFacts } from '../rancher/containerd.js';
  * here predates it.
  * erofs (a containerd 2.1 built-in, cmd/containerd/builtins/builtins_linux.go) is not in the K3s file
  * read here, so it is reported as unverified.
+ * Not pinned to a commit: the copy of the file the index gives (k3s-io/k3s@0a89f88d) is a containerd v1 one (btrfs,
+ * native, overlay, fuse-overlayfs, stargz only), not the containerd-v2 version this list is from.
  */
 export const K3S_CONTAINERD: ContainerdFacts = {
   title: 'K3s',

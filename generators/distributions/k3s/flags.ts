@@ -3,7 +3,8 @@
  * for `k3s server` and one for `k3s agent`, with each flag's value type.
  *
  * Source: k3s-io/k3s `pkg/cli/cmds/{server,agent,root,log,config}.go` (ServerFlags and
- * NewAgentCommand's Flags) on the release-1.35 line: K3s is the supervisor this family shares, so
+ * NewAgentCommand's Flags) on the release-1.35 line (not pinned to a commit: the k3s snapshot is over the fetch limit
+ * and the index holds only urfave/cli v1-era copies of these files): K3s is the supervisor this family shares, so
  * its tables are ../rancher/supervisor-flags.ts as they are (124 server keys, 46 agent keys). K3s
  * itself only WARNs about an unknown key in config.yaml ("Unknown flag … found in config.yaml,
  * skipping"), so the generator rejects them.
@@ -71,11 +72,24 @@ export const K3S_CATALOG: FlagCatalog = {
   release: `K3s ${K3S_FLAGS_RELEASE}`,
   tables: K3S_FLAGS,
   serverHint: 'set it on a controlplane pool or in cluster.k3s.extraArgs',
-  // Not read at the pinned tag: the k3s-io/k3s snapshot (559 MB) is over the fetch limit, and the stored
-  // pkg/cli/cmds/root.go versions are of the urfave/cli v1 era (e7f7db48) and of main's urfave/cli v3 era, neither setting
-  // DisableSliceFlagSeparator in NewApp; release-1.35 uses urfave/cli v2 (the family's other member vendors it at
-  // 7464a828 with urfave/cli/v2 v2.27.7), whose StringSlice splits unless the app disables it.
-  sliceSeparator: { splits: undefined, source: 'k3s-io/k3s pkg/cli/cmds/root.go NewApp, not read at v1.35.9+k3s1' },
+  // K3s does not split a *-arg string at commas, from config.yaml or from the command line (checked session 13):
+  // - config.yaml: pkg/configfilearg/parser.go readConfigFile (k3s-io/k3s@f6466040, the v1.30.3+k3s1 commit; the
+  //   pinned tag's copy could not be read) turns a string value into ONE `--<key>=<value>` argument and a YAML list into
+  //   one argument per item; the CLI then parses it like a command-line argument.
+  // - the CLI: K3s moved to urfave/cli v2 in k3s-io/k3s#11831 (main, 2025-03; backports #12030 release-1.31, #12031
+  //   release-1.32), whose listed changes include "Disable StringSlice seperattion" (DisableSliceFlagSeparator on the
+  //   app); every later release line branched from main after it. main's go.mod (k3s-io/k3s@00014d28) requires
+  //   urfave/cli/v2 v2.27.7 with no replace (no fork), which honours the setting for a flag with a Destination
+  //   (flag_string_slice.go:154 WithSeparatorSpec; the bug the same author reported as urfave/cli#2069, fixed by #2070
+  //   in v2.27.6) and else splits (flag.go:405-416).
+  // - Not read: pkg/cli/cmds/root.go at v1.35.9+k3s1 (the k3s-io/k3s snapshot, 559 MB, is over the fetch limit; the
+  //   index holds only urfave/cli v1-era copies, e7f7db48 among them, and a closed v3 draft's, #12184). The family's
+  //   other member's own app sets the same (its flags.ts, read at its tag), and that member's issue #8365 shows its
+  //   v1.32.5 passing `enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs,EventRateLimit` as one argument.
+  sliceSeparator: {
+    splits: false,
+    source: 'k3s-io/k3s#11831 "Disable StringSlice seperattion" (urfave/cli v2 migration; backports #12030, #12031), urfave/cli v2.27.7 flag.go:405-416; pkg/cli/cmds/root.go not read at v1.35.9+k3s1',
+  },
   valueCheck: (_role, key, value, didYouMean) => {
     if (key === 'disable') return checkListItems(key, value, K3S_DISABLE_ITEMS, 'a packaged component K3s can disable', didYouMean);
     if (key === 'flannel-backend' && !(K3S_FLANNEL_BACKENDS as readonly string[]).includes(value as string))

@@ -87,7 +87,8 @@ export const k3s: RancherDistribution = {
     // `runtimes` packaged component, not disabled here): the catalog renders none (one owner).
     runtimeClasses: ['nvidia'],
     // Each agent fetches its kubelet serving certificate, signed by the cluster's server CA, from the supervisor
-    // before the kubelet starts (k3s-io/k3s pkg/agent/config/config.go getServingCert: /v1-k3s/serving-kubelet.crt).
+    // before the kubelet starts (k3s-io/k3s@eaaf1f84 pkg/agent/config/config.go getServingCert: "/v1-"+version.Program+
+    // "/serving-kubelet.crt", called from get(); a 2021 copy: the pinned tag's could not be read).
     clusterCapabilities: () => [cap.kubeletServingCertificates],
     // K3s labels servers node-role.kubernetes.io/control-plane=true (pkg/server: `v != "true"` → set "true").
     controlPlaneLabel: 'true',

@@ -39,9 +39,10 @@ export function renderK3s(m: EnvironmentModel): RenderedFile[] {
   }
   // A running fixed node's way to a new config (../rancher/apply-config.ts): its boot read the parameter once. kubectl:
   // install.sh links /usr/local/bin/kubectl to k3s (k3s-io/k3s@0136cf25 install.sh create_symlinks); the server writes K3S_PATHS.kubeconfig.
-  // An agent's kubelet kubeconfig: <data-dir>/agent/kubelet.kubeconfig (k3s-io/k3s pkg/agent/config/config.go get(),
-  // kubeconfigKubelet), the data dir /var/lib/rancher/k3s. The gate's EtcdIsVoter: k3s-io/k3s pkg/etcd/etcd.go
-  // (etcdStatusType, manageTickerTime 15 s, manageLearners, setEtcdStatusCondition); Kine's read of its database:
+  // An agent's kubelet kubeconfig: <data-dir>/agent/kubelet.kubeconfig (k3s-io/k3s@eaaf1f84 pkg/agent/config/config.go
+  // get(), kubeconfigKubelet), the data dir /var/lib/rancher/k3s. The gate's EtcdIsVoter: k3s-io/k3s pkg/etcd/etcd.go
+  // (manageTickerTime 15 s and the leader-only manageLearners ticker @2614da01; etcdStatusType = "EtcdIsVoter" is in
+  // a later stored copy whose commit the index does not give, so it and setEtcdStatusCondition are not pinned); Kine's read of its database:
   // k3s-io/kine pkg/server/get.go (LimitedServer.get -> backend.Get).
   const apply = applyConfigScript(m, { keys: K3S_KEYS, kubectl: `KUBECONFIG=${K3S_PATHS.kubeconfig} /usr/local/bin/kubectl`, agentKubectl: 'KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl', config: (n) => toYaml(k3sConfig(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
   if (apply) files.push({ path: `${K3S_DIR}/${APPLY_CONFIG_SCRIPT}`, content: apply, inputs: [['name'], ['cluster'], ['nodePools']] });

@@ -90,8 +90,8 @@ const k3sVersions: Rule = ({ input }, report) => {
  * Packaged components the environment may not disable (`disable`, `disable-network-policy`, `disable-kube-proxy` in a
  * server's extraArgs): those nothing replaces.
  * The generator disables the ones the catalog replaces itself (./config.ts K3S_DISABLED_COMPONENTS); of the others,
- * - coredns is the cluster's DNS: k3s-io/k3s manifests/coredns.yaml (Service kube-dns at the cluster DNS address the
- *   kubelets hand to pods); the catalog has no DNS add-on;
+ * - coredns is the cluster's DNS: k3s-io/k3s manifests/coredns.yaml @66c487bd (Service kube-dns, clusterIP
+ *   %{CLUSTER_DNS}%: the cluster DNS address the kubelets hand to pods); the catalog has no DNS add-on;
  * - runtimes deploys the RuntimeClass nvidia (manifests/runtimes.yaml @c77d0b85) that the NVIDIA device plugin runs
  *   with (../rancher/host.ts NVIDIA_DEVICE_PLUGIN_VALUES runtimeClassName) and that the catalog does not render on K3s
  *   (./index.ts facts.runtimeClasses: one owner); the RuntimeClass admission plugin refuses a pod naming a missing one.

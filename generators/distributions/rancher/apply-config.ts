@@ -58,7 +58,7 @@ const TAG = 'odp-apply-config';
 /**
  * How long a server waits for every server's Node to be Ready and the datastore healthy again after its restart
  * (tries × interval s), and how many passing polls in a row it needs: `stable` polls span more than the 15 s in which
- * the etcd leader refreshes EtcdIsVoter (the family's pkg/etcd/etcd.go manageTickerTime, 15 s).
+ * the etcd leader refreshes EtcdIsVoter (the family's pkg/etcd/etcd.go manageTickerTime = 15 s @ 2614da01, a 2021 copy).
  */
 export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
 

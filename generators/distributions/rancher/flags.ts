@@ -90,7 +90,8 @@ export const SUPERVISOR_FLAG_VALUES: Readonly<Record<string, { values: readonly 
   // validateNetworkConfiguration: "invalid egress-selector-mode".
   'egress-selector-mode': { values: ['agent', 'cluster', 'disabled', 'pod'], source: 'pkg/cli/server/server.go validateNetworkConfiguration' },
   // pkg/secretsencrypt (AESCBCProvider, SecretBoxProvider); pkg/cli/server/server.go refuses any other
-  // ("unsupported secrets-encryption-provider").
+  // ("unsupported secrets-encryption-provider"). These two are not pinned to a commit: the stored server.go (238dc208)
+  // predates both checks, and the pinned tags' copies could not be read.
   'secrets-encryption-provider': { values: ['aescbc', 'secretbox'], source: 'pkg/cli/server/server.go (secretsencrypt.AESCBCProvider, SecretBoxProvider)' },
   // The minio client's bucket lookup (the supervisor's pkg/etcd/s3/s3.go:590-602 @ 0d0a789a, bucketLookupType, called by
   // GetClient at :232): dns and path (any case) pick DNS or path style, anything else is auto (DNS for an aliyun
@@ -134,8 +135,8 @@ const SPACE_EXACT_FLAGS_WHY: Record<string, string> = {
  * Value shapes the supervisor refuses when it starts (both distributions pass these flags to it
  * unchanged): a `proxy-mode` kube-proxy does not have; a `service-node-port-range` that
  * k8s.io/apimachinery util/net ParsePortRange cannot read ("N-M", "N+offset" or one port, 1–65535,
- * pkg/cli/server/server.go: "invalid port range"); node IPs that are not IP addresses
- * (pkg/util ParseStringSliceToIPs: "invalid ip format").
+ * pkg/cli/server/server.go run @ 238dc208, a 2021 copy: "invalid port range"); node IPs that are not IP addresses
+ * (pkg/util ParseStringSliceToIPs @ 28224f45: "invalid ip format"). The pinned tags' copies could not be read.
  */
 function supervisorShape(cat: FlagCatalog, key: string, value: unknown, didYouMean: DidYouMean): FlagIssue | undefined {
   const packed = key.endsWith('-arg') ? packedArguments(cat, key, value) : undefined;
@@ -193,18 +194,22 @@ function packedArguments(cat: FlagCatalog, key: string, value: unknown): FlagIss
   if (typeof value !== 'string' || cat.sliceSeparator.splits === true) return undefined;
   const items = value.split(',');
   if (items.length < 2 || !ARGUMENT_START.test(items[0]!.trim()) || items[0]!.slice(items[0]!.indexOf('=') + 1).includes('=')) return undefined;
-  const later = items.slice(1).filter((i) => ARGUMENT_START.test(i.trim()));
-  if (later.length === 0) return undefined;
+  // The arguments: each starts at an item that starts one; an item that does not (`EventRateLimit` after
+  // `enable-admission-plugins=NodeRestriction`) belongs to the value of the argument before it.
+  const args = items.slice(1).reduce<string[]>((acc, i) => (ARGUMENT_START.test(i.trim()) ? [...acc, i.trim()] : [...acc.slice(0, -1), `${acc[acc.length - 1]},${i}`]), [items[0]!.trim()]);
+  if (args.length < 2) return undefined;
   const first = items[0]!.trim();
   const component = key.slice(0, -'-arg'.length);
   const reading = cat.sliceSeparator.splits === false
     ? `${cat.release} does not split a string at commas (${cat.sliceSeparator.source}), so ${component} gets ONE argument --${first.replace(/^--/, '')},${items.slice(1).join(',')}`
     : `whether ${cat.release} splits a string at commas is not confirmed (${cat.sliceSeparator.source}); unsplit, ${component} would get ONE argument --${first.replace(/^--/, '')},${items.slice(1).join(',')}`;
+  // An argument whose value holds a comma is quoted: in a YAML flow list a bare comma starts the next item.
+  const item = (a: string): string => (a.includes(',') ? JSON.stringify(a) : a);
   return {
     key,
     on: 'value',
-    message: `'${value}' packs ${items.length} ${component} arguments into one string: ${reading}`,
-    hint: `write a YAML list, one argument per item: ${key}: [${items.map((i) => i.trim()).join(', ')}]`,
+    message: `'${value}' packs ${args.length} ${component} arguments into one string: ${reading}`,
+    hint: `write a YAML list, one argument per item: ${key}: [${args.map(item).join(', ')}]`,
   };
 }
 
@@ -216,7 +221,7 @@ export const listItems = (value: unknown): string[] => (typeof value === 'string
 /**
  * The entry of `allowed` an item matches only after trimming spaces or folding case, and how it differs. The
  * generator takes each item exactly as the table writes it: the supervisor trims `disable` items but compares them
- * case-sensitively (the supervisor's pkg/cli/server/server.go run: `strings.TrimSpace(v)` into `Disables[v]`, so a
+ * case-sensitively (the supervisor's pkg/cli/server/server.go run @ 238dc208: `strings.TrimSpace(v)` into `Disables[v]`, so a
  * capitalised item disables nothing), and a member's own list flags may not trim at all (where: next to its tables, in
  * its flags.ts); one spelling everywhere keeps the rendered config what the nodes read.
  */
