@@ -215,7 +215,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     editMember(1, { pdbBlocks: 'web-0' });
     const blocked = apply(second!, 'cp-2');
     expect(blocked.code).toBe(1);
-    expect(lastLine(blocked.stderr)).toBe(`odp-apply-config: the drain of ${host('10.10.1.11')} did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): ${host('10.10.1.11')} uncordoned, nothing changed here`);
+    expect(lastLine(blocked.stderr)).toBe(`odp-apply-config: ${host('10.10.1.11')}: not drained within 600s: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, nothing changed here. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again`);
     expect(etcdJson().members[1]).toMatchObject({ cordoned: false });
     expect(second!.read(config)).toBe(nodeConfig(from, 'cp-2'));
     expect(starts(second!)).toBe(1);
