@@ -54,40 +54,35 @@ export interface DrainPolicy {
   source: string;
 }
 
+/** What every row shares: one override for every script, DaemonSet pods left, emptyDir data deleted with its pod. */
+const COMMON = { env: 'ODP_DRAIN_TIMEOUT', ignoreDaemonSets: true, deleteEmptyDirData: true } as const;
+
 export const NODE_DRAIN: Readonly<Record<DrainEvent, DrainPolicy>> = {
   reboot: {
     timeout: '5m',
-    env: 'ODP_DRAIN_TIMEOUT',
+    ...COMMON,
     force: true,
-    ignoreDaemonSets: true,
-    deleteEmptyDirData: true,
     uncordonOnFailure: true,
     source: "the node OS's own drain before a reboot: Force, IgnoreAllDaemonSets, DeleteEmptyDirData, 5 minutes (cited by the distribution using this row)",
   },
   restart: {
     timeout: '600s',
-    env: 'ODP_DRAIN_TIMEOUT',
+    ...COMMON,
     force: false,
-    ignoreDaemonSets: true,
-    deleteEmptyDirData: true,
     uncordonOnFailure: true,
     source: "the service unit's KillMode=process (systemd.kill(5)): a bare pod survives the restart, so it stops the drain (cited with the unit by the distribution using this row); 600 s is this project's bound (kubectl has none)",
   },
   stop: {
     timeout: '5m',
-    env: 'ODP_DRAIN_TIMEOUT',
+    ...COMMON,
     force: true,
-    ignoreDaemonSets: true,
-    deleteEmptyDirData: true,
     uncordonOnFailure: true,
     source: 'kubernetes/kubernetes plugin/pkg/admission/defaulttolerationseconds (unreachable: 300 s, then the taint manager deletes the pods): a bare pod is lost either way',
   },
   removal: {
     timeout: '5m',
-    env: 'ODP_DRAIN_TIMEOUT',
+    ...COMMON,
     force: true,
-    ignoreDaemonSets: true,
-    deleteEmptyDirData: true,
     uncordonOnFailure: false,
     source: 'kubernetes/kubernetes pkg/controller/podgc/gc_controller.go gcOrphaned (pods of a deleted Node are deleted): a bare pod is lost either way',
   },
