@@ -215,10 +215,31 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     editMember(1, { pdbBlocks: 'web-0' });
     const blocked = apply(second!, 'cp-2');
     expect(blocked.code).toBe(1);
-    expect(lastLine(blocked.stderr)).toBe(`odp-apply-config: the drain of ${host('10.10.1.11')} did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): ${host('10.10.1.11')} uncordoned, nothing changed here`);
+    expect(lastLine(blocked.stderr)).toBe(`odp-apply-config: ${host('10.10.1.11')}: not drained within 600s: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, nothing changed here. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again`);
     expect(etcdJson().members[1]).toMatchObject({ cordoned: false });
     expect(second!.read(config)).toBe(nodeConfig(from, 'cp-2'));
     expect(starts(second!)).toBe(1);
+    expect(leases()).toEqual({});
+  });
+
+  // The restart keeps a pod no controller re-creates running (the unit's KillMode=process: lib/node-drain.ts row
+  // `restart`), so the drain does not --force it away: it stops, names each pod and the command that deletes it.
+  it('a server running a pod no controller re-creates: the drain stops, uncordoned, nothing changed, each pod and its delete command named', () => {
+    const from = render(s.file, serversSchedulable);
+    const to = render(s.file, (m) => (serversSchedulable(m), changed(m)));
+    world.deployBase(to);
+    const first = server(0, from, to);
+    editMember(0, { barePods: ['debug/shell', 'default/probe'] });
+    const r = apply(first, 'cp-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot delete Pods that declare no controller (use --force to override): debug/shell, default/probe');
+    const me = host('10.10.1.10');
+    expect(lastLine(r.stderr)).toBe(
+      `odp-apply-config: ${me}: not drained: pods that no controller re-creates run on it (debug/shell, default/probe). A drain would delete them for good (kubectl refuses without --force), and this step would keep them running. The node is uncordoned, nothing changed here. Delete each that may go (kubectl delete pod -n debug shell; kubectl delete pod -n default probe), or run it under a controller (a Deployment), then run this again`,
+    );
+    expect(etcdJson().members[0]).toMatchObject({ cordoned: false });
+    expect(first.read(config)).toBe(nodeConfig(from, 'cp-1'));
+    expect(starts(first)).toBe(1);
     expect(leases()).toEqual({});
   });
 

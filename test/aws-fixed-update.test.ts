@@ -199,7 +199,7 @@ describe('a fixed node’s new instance type, in motion', () => {
     const r = run('node-update', 'prod-gpu-1');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
-    expect(r.stderr).toContain('deploy: node prod-gpu-1 (ip-10-30-3-50) not drained within 5m: a PodDisruptionBudget allows no eviction');
+    expect(r.stderr).toContain('deploy: node prod-gpu-1 (ip-10-30-3-50): not drained within 5m: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, its instance untouched.');
     expect(r.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
     const w = world();
     expect(w.events).toStrictEqual(['uncordon ip-10-30-3-50']);

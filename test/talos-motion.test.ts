@@ -343,7 +343,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     setFleet({ ...f0, version: to });
     const r = run(runbookScript(rendered((t) => t.replace(`talosVersion: ${NEW}`, `talosVersion: ${to}`)).model, 'upgrade'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.50 (gpu-1): not drained within 5m: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned, not upgraded.');
+    expect(r.stderr).toContain('odp-talos-upgrade: 10.10.1.50 (gpu-1): not drained within 5m: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, not upgraded.');
     const f = state();
     expect(f.upgradedThroughBudget).toBeUndefined();
     expect(f.rebootedWithPods).toBeUndefined();
@@ -414,7 +414,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     setFleet(fleet(false));
     const r = run(runbookScript(rendered().model, 'apply'), { ODP_DRAIN_TIMEOUT: '5m; reboot' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('odp-talos-apply: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not 5m; reboot');
+    expect(r.stderr).toContain('odp-talos-apply: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not 5m; reboot');
     expect(calls().some((c) => c.startsWith('talosctl apply-config'))).toBe(false);
   });
 

@@ -23,13 +23,5 @@ export function nodeRef(node: string, address: string | undefined): string {
   return address === undefined ? node : `"${nodeNameByAddress(address)}"`;
 }
 
-/**
- * The review's drain of a fixed node about to be removed: bounded like the runbooks' drains. Without --timeout kubectl
- * retries an eviction a PodDisruptionBudget refuses (429) every 5 s for ever (kubernetes/kubectl@dee3483a3
- * pkg/drain/drain.go:295-330); with it, kubectl fails at the timeout with the node cordoned and the pods it could not
- * evict named, and the next command (delete node) is not run by an operator reading the failure.
- */
-export const REMOVAL_DRAIN_TIMEOUT = '5m';
-export function removalDrain(ref: string): string {
-  return `kubectl drain ${ref} --ignore-daemonsets --delete-emptydir-data --timeout=${REMOVAL_DRAIN_TIMEOUT}`;
-}
+/** The review's drain of a fixed node about to be removed: the `removal` row of the one drain table (./node-drain.ts). */
+export { removalDrain } from './node-drain.js';

@@ -58,7 +58,8 @@
  *   setEtcdStatusCondition), False for one down or a `learner`, none on Kine: `kine: true`); `get --raw /readyz/etcd`
  *   (kube-apiserver's storage check: fails while the world's PostgreSQL is down); Leases in kube-system (leases.json:
  *   create refused with AlreadyExists, replace with a stale resourceVersion with Conflict, get -o jsonpath, delete);
- *   drain (cordons; a member's `pdbBlocks` pod makes the evictions fail until --timeout) and uncordon; a Node's
+ *   drain (cordons; a member's `barePods` are refused without --force, before any eviction; its `pdbBlocks` pod makes
+ *   the evictions fail until --timeout) and uncordon; a Node's
  *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json).
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
  *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
@@ -663,6 +664,13 @@ function kubectl() {
     writeJson(w('etcd.json'), etcd);
     if (args[0] === 'uncordon') return process.stdout.write(`node/${args[1]} uncordoned\n`);
     process.stdout.write(`node/${args[1]} cordoned\n`);
+    // A pod no controller re-creates (`barePods`: "ns/name"): refused without --force before any eviction
+    // (kubernetes/kubectl pkg/drain/filters.go unreplicatedFilter, the error doubled "cannot delete" as kubectl prints it).
+    if (m.barePods && !args.includes('--force')) {
+      const list = m.barePods.join(', ');
+      process.stderr.write(`error: unable to drain node "${args[1]}" due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): ${list}, continuing command...\nThere are pending nodes to be drained:\n ${args[1]}\n`);
+      fail(1, `cannot delete cannot delete Pods that declare no controller (use --force to override): ${list}`);
+    }
     if (m.pdbBlocks) {
       process.stderr.write(`evicting pod apps/${m.pdbBlocks}\nerror when evicting pods/"${m.pdbBlocks}" -n "apps" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.\n`);
       fail(1, `error: unable to drain node "${args[1]}" due to error: [error when evicting pods/"${m.pdbBlocks}" -n "apps": global timeout reached: ${opt('--timeout')}], continuing command...`);

@@ -92,6 +92,9 @@ export const k3s: RancherDistribution = {
     clusterCapabilities: () => [cap.kubeletServingCertificates],
     // K3s labels servers node-role.kubernetes.io/control-plane=true (pkg/server: `v != "true"` → set "true").
     controlPlaneLabel: 'true',
+    // apply-config.sh's drain before a restart stops at a pod no controller re-creates (lib/node-drain.ts row `restart`):
+    // the k3s unit is KillMode=process (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a restart stops
+    // the k3s process only and the pods' containers keep running under their shims.
     blockedDrain: RANCHER_BLOCKED_DRAIN,
     // No flannelPods: K3s runs flannel and kube-proxy inside the k3s process, not as pods.
   },

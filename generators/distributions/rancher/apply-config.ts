@@ -51,6 +51,7 @@ import { boundedStartLines, bootScriptOf, shQuote } from './boot.js';
 import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
+import { drainFunctions, drainOptions, NODE_DRAIN } from '../../lib/node-drain.js';
 
 export const APPLY_CONFIG_SCRIPT = 'apply-config.sh';
 const TAG = 'odp-apply-config';
@@ -62,8 +63,14 @@ const TAG = 'odp-apply-config';
  */
 export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
 
-/** The drain of a schedulable server before its restart: bounded (kubectl drain --timeout), PDBs honoured (evictions). */
-export const APPLY_DRAIN = { seconds: 600 } as const;
+/**
+ * The drain of a schedulable server before its restart: the one bounded drain (../../lib/node-drain.ts), row `restart`
+ * (PDBs honoured, bounded, uncordoned when it does not finish). A pod no controller re-creates stops it (no --force):
+ * the restart keeps that pod running, since the family's units are KillMode=process (only the main process is
+ * stopped; the containers keep running under their shims: each member's index.ts cites its unit), and the message
+ * names each such pod and the command that deletes it.
+ */
+export const APPLY_DRAIN = NODE_DRAIN.restart;
 
 /**
  * The cluster-wide lock of a server run: a coordination.k8s.io/v1 Lease in kube-system. Its duration covers a whole run
@@ -149,6 +156,8 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     ...cases,
     `  *) log ${shQuote(`usage: sh ${APPLY_CONFIG_SCRIPT} <node>; nodes: ${fixed.map((f) => f.n.name).join(', ')}`)}; exit 2 ;;`,
     'esac',
+    ...drainFunctions(APPLY_DRAIN, { kubectl: K, say: (t) => `log "${t}"` }),
+    'drain_timeout',
     'HERE=$(imds local-ipv4)',
     '[ "$HERE" = "$IP" ] || { log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1; }',
     'NEW=$(ssm_parameter "$PARAM")',
@@ -208,13 +217,13 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }',
     '  ME=$(node_of "$IP")',
     '  if [ "$DRAIN" = 1 ]; then',
-    `    ${K} drain "$ME" --ignore-daemonsets --delete-emptydir-data --timeout=${APPLY_DRAIN.seconds}s >&2 || { ${K} uncordon "$ME" >/dev/null 2>&1 || true; log "the drain of $ME did not finish in ${APPLY_DRAIN.seconds} s (a PodDisruptionBudget allows no eviction, or a pod does not stop): $ME uncordoned, nothing changed here"; exit 1; }`,
+    '    drain_bounded "$ME" \'nothing changed here\' >&2 || exit 1',
     '  fi',
     'fi',
     '# An agent: its Node cordoned and drained from a server first (its kubelet\'s credentials read its own Node, drain nothing).',
     'if [ "$ROLE" = agent ]; then',
     '  ME=$(imds local-hostname)',
-    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME --ignore-daemonsets --delete-emptydir-data --timeout=${APPLY_DRAIN.seconds}s || kubectl uncordon $ME; nothing changed here"; exit 1; }`,
+    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME ${drainOptions(APPLY_DRAIN)} --timeout=${APPLY_DRAIN.timeout} || kubectl uncordon $ME; nothing changed here"; exit 1; }`,
     'fi',
     'printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
     'chmod 0600 "$CONFIG_FILE.new"',

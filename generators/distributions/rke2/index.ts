@@ -96,6 +96,10 @@ export const rke2: RancherDistribution = {
     clusterCapabilities: () => [cap.kubeletServingCertificates],
     // Servers carry node-role.kubernetes.io/control-plane=true (the supervisor code of this family sets it).
     controlPlaneLabel: 'true',
+    // apply-config.sh's drain before a restart stops at a pod no controller re-creates (lib/node-drain.ts row `restart`):
+    // the rke2-server/rke2-agent units are KillMode=process and their ExecStopPost kills only the processes named
+    // containerd and kubelet (rancher/rke2@1a821cd3 bundle/lib/systemd/system/rke2-server.service), so the pods'
+    // containers keep running under their shims through a restart.
     blockedDrain: RANCHER_BLOCKED_DRAIN,
     // The CIS profile (always on here) puts default-network-policy into kube-system, kube-public and
     // default: ingress only from pods of the same namespace (rancher/rke2 v1.35.7+rke2r1 pkg/rke2/np.go

@@ -3,6 +3,7 @@
  * output of `talosctl gen config`, the NVIDIA guide, the roles Talos knows. One place, so that a new
  * minor is one new entry.
  */
+import { drainOptions, NODE_DRAIN } from '../../lib/node-drain.js';
 export type TalosMinor = '1.12' | '1.13';
 
 export interface TalosRelease {
@@ -103,8 +104,10 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
  * pkg/cmd/drain/drain.go:226-230, 335-360). A node kubectl cordoned stays cordoned after a reboot or an upgrade: Talos
  * uncordons only a Node it cordoned itself (the talos.dev/cordoned annotation: T@v1.13.9 and T@v1.12.11
  * internal/app/machined/pkg/controllers/k8s/node_apply.go:466-489), so the runbook uncordons it once the node is back.
+ * The options and the timeout are the `reboot` row of the one drain table (lib/node-drain.ts NODE_DRAIN), which is
+ * this drain's (test/node-drain.test.ts checks the row against these sources' values).
  */
-export const TALOS_DRAIN = { options: '--ignore-daemonsets --delete-emptydir-data --force', timeout: '5m' } as const;
+export const TALOS_DRAIN = { policy: NODE_DRAIN.reboot, options: drainOptions(NODE_DRAIN.reboot), timeout: NODE_DRAIN.reboot.timeout } as const;
 
 /**
  * The order of a Talos version change on a node: the new Talos first (`talosctl upgrade --image`, the node keeping the

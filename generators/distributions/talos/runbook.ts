@@ -25,6 +25,7 @@ import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 import { TALOS_DRAIN } from './release.js';
+import { drainFunctions } from '../../lib/node-drain.js';
 
 /** The phases, in the runbook's order. */
 export const RUNBOOK_PHASES = ['bootstrap', 'apply', 'upgrade', 'upgrade-k8s', 'restore'] as const;
@@ -191,30 +192,23 @@ function kubeconfigLines(m: EnvironmentModel): string[] {
 const IMMEDIATE_REFUSED = "can't be applied in immediate mode";
 
 /**
- * drain_node IP: the IP's Node cordoned and its pods evicted as their PodDisruptionBudgets allow, for at most
- * $ODP_DRAIN_TIMEOUT (5m, talosctl's own DefaultDrainTimeout: T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:29-30),
- * with the options talosctl reboot --drain uses (nodedrain.go:84-91: Force for pods no controller re-creates,
- * IgnoreAllDaemonSets, DeleteEmptyDirData: the reboot loses them anyway). kubectl drain evicts through the eviction API;
- * an eviction a budget refuses is a 429 "Cannot evict pod as it would violate the pod's disruption budget."
- * (kubernetes/kubernetes pkg/registry/core/pod/storage/eviction.go checkAndDecrement), which kubectl retries every 5 s
- * ("error when evicting pods/… (will retry after 5s): …") until --timeout ("global timeout reached"), then fails
- * ("error: unable to drain node … There are pending nodes to be drained"): kubernetes/kubectl@dee3483a3
- * pkg/drain/drain.go:295-330, pkg/cmd/drain/drain.go:226-230, 335-360. Then the node is uncordoned, neither staged nor
- * rebooted, and the script stops saying which budget to look at. A node with no Node (never registered) has nothing to
- * drain. `drained` names the Node apply_node uncordons once it is back (a cordoned Node fails the health gate).
+ * drain_node IP WHAT: the IP's Node drained by the one bounded drain of every rendered script (lib/node-drain.ts
+ * drainFunctions, row `reboot` through release.ts TALOS_DRAIN: talosctl's own drain's options and 5-minute default,
+ * overridden by $ODP_DRAIN_TIMEOUT, checked at the script's start). A drain a budget holds past the timeout: the node
+ * uncordoned, neither staged nor rebooted (WHAT), and the script stops saying which budget to look at. A node with no
+ * Node (never registered) has nothing to drain. `drained` names the Node apply_node uncordons once it is back (a
+ * cordoned Node fails the health gate).
  */
 const DRAIN_NODE = [
-  `DRAIN_TIMEOUT=\${ODP_DRAIN_TIMEOUT:-${TALOS_DRAIN.timeout}}`,
-  `case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) log "ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT"; exit 2 ;; esac`,
+  ...drainFunctions(TALOS_DRAIN.policy, { kubectl: 'kubectl', say: (t) => `log "${t}"` }),
+  'drain_timeout',
   '# drain_node IP WHAT: the Node drained as the budgets allow; if it cannot be, uncordoned, and WHAT (what did not happen) said.',
   'drain_node() {',
   `  nodes=$(kubectl ${NODE_ADDRESS_LIST})`,
   `  drained=$(printf '%s\\n' "$nodes" | awk -v ip="$1" '$2 == ip { print $1; exit }')`,
   '  if [ -z "$drained" ]; then log "$1: no Node registered: nothing to drain"; return 0; fi',
   '  case "$drained" in *[!a-z0-9.-]*) log "not a Node name: $drained"; return 1 ;; esac',
-  `  if kubectl drain "$drained" ${TALOS_DRAIN.options} --timeout="$DRAIN_TIMEOUT"; then return 0; fi`,
-  '  kubectl uncordon "$drained" || true',
-  '  log "$1 ($drained): not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned, $2. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this script again"',
+  '  if drain_bounded "$drained" "$2" "$1 ($drained)"; then return 0; fi',
   '  unreached',
   '  return 1',
   '}',

@@ -22,6 +22,7 @@ import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js'
 import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
 import { rollPreferences } from './roll.js';
 import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
+import { drainFunctions, NODE_DRAIN } from '../../lib/node-drain.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -471,9 +472,9 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
  * \`deploy.sh node-update <node>\`: one fixed node's new instance type, alone, with the cluster's gates (design notes, "A
  * fixed node's instance type"). Checks that kubectl reaches this cluster (a Node with the node's address, lib/k8s-nodes.ts)
  * and that it is healthy (every control-plane Node Ready, the API server's /readyz "ok", which includes its datastore
- * check: Kubernetes documentation, "Kubernetes API health endpoints"); drains the node with kubectl drain (evictions, so
- * PodDisruptionBudgets are honoured; at most $ODP_DRAIN_TIMEOUT, 5m; on failure the node is uncordoned and nothing else
- * done); records its boot id (status.nodeInfo.bootID, which the kubelet reads from the kernel at start); runs the nodes
+ * check: Kubernetes documentation, "Kubernetes API health endpoints"); drains the node with the one bounded drain
+ * (lib/node-drain.ts, row `stop`: evictions, so PodDisruptionBudgets are honoured; at most $ODP_DRAIN_TIMEOUT, 5m; bare
+ * pods deleted, lost with the stop anyway; on failure the node is uncordoned and nothing else done); records its boot id (status.nodeInfo.bootID, which the kubelet reads from the kernel at start); runs the nodes
  * stack update with this node's type parameter set to the rendered type and every other fixed node's to its current
  * value (so CloudFormation stops, modifies and starts this instance only: EC2 changes an instance type only while it is
  * stopped, ModifyInstanceAttribute); waits until the Node has a new boot id and is Ready, and for a control plane until
@@ -484,7 +485,8 @@ function nodeUpdateFunction(p: AwsPlan): string {
   const nodes = fixedNodes(p);
   if (nodes.length === 0) return '';
   const ready = `{.status.conditions[?(@.type=="Ready")].status}`;
-  return `# Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
+  return `${drainFunctions(NODE_DRAIN.stop, { kubectl: 'kubectl', say: (t) => `echo "deploy: ${t}" >&2` }).join('\n')}
+# Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
 node_health() {
   bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} ${ready}{"\\n"}{end}' | awk '$2 != "True" { print $1 }')
   [ -z "$bad" ] && [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ]
@@ -496,8 +498,7 @@ node_update() {
   [ -n "$t" ] || { echo "deploy: node $node has no instance in stack ${p.names.nodesStack} yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
-  DRAIN_TIMEOUT=\${ODP_DRAIN_TIMEOUT:-5m}
-  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT" >&2; exit 2 ;; esac
+  drain_timeout
   # Every other fixed node keeps the type it has in the stack now.
   set -- "$node_param=$node_want"
   for o in $FIXED_NODES; do
@@ -509,11 +510,7 @@ node_update() {
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
   node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
-  if ! kubectl drain "$name" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT"; then
-    kubectl uncordon "$name" || true
-    echo "deploy: node $node ($name) not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned and its instance untouched. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again" >&2
-    exit 1
-  fi
+  drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
   ${deployCommand(p, 'nodes', '"$role"', 'args')}
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
   i=0

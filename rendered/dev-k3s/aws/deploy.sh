@@ -83,6 +83,31 @@ terminate_node() {
   aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
   echo "terminated $id ($1)"
 }
+# drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 1h30m, not zero), else 5m; exit 2 if not one.
+drain_timeout() {
+  DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}
+  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) DRAIN_BAD=1 ;; *) DRAIN_BAD= ;; esac
+  if [ -n "$DRAIN_BAD" ] || ! printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '([0-9]+[hms])+' || printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '(0+[hms])+'; then
+    echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not $DRAIN_TIMEOUT" >&2
+    exit 2
+  fi
+}
+# drain_bounded NODE WHAT [WHO]: NODE drained as the budgets allow within DRAIN_TIMEOUT; else uncordoned, why said (WHAT: what did not happen), 1.
+drain_bounded() {
+  who=${3:-$1}
+  if { drain_out=$(kubectl drain "$1" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT" 2>&1 >&3 3>&-); } 3>&1; then
+    [ -z "$drain_out" ] || printf '%s\n' "$drain_out" >&2
+    return 0
+  fi
+  printf '%s\n' "$drain_out" >&2
+  kubectl uncordon "$1" >&2 || true
+  case "$drain_out" in
+    *)
+      echo "deploy: $who: not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, $2. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again" >&2
+      ;;
+  esac
+  return 1
+}
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
 node_health() {
   bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | awk '$2 != "True" { print $1 }')
@@ -95,8 +120,7 @@ node_update() {
   [ -n "$t" ] || { echo "deploy: node $node has no instance in stack odp-dev-k3s-nodes yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
-  DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}
-  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m or 300s, not $DRAIN_TIMEOUT" >&2; exit 2 ;; esac
+  drain_timeout
   # Every other fixed node keeps the type it has in the stack now.
   set -- "$node_param=$node_want"
   for o in $FIXED_NODES; do
@@ -108,11 +132,7 @@ node_update() {
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
   node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
-  if ! kubectl drain "$name" --ignore-daemonsets --delete-emptydir-data --force --timeout="$DRAIN_TIMEOUT"; then
-    kubectl uncordon "$name" || true
-    echo "deploy: node $node ($name) not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0). The node is uncordoned and its instance untouched. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again" >&2
-    exit 1
-  fi
+  drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
   aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --template-file 'rendered/dev-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevK3sServer1Image=ami-b0846da3f1f583658' 'ImageAmd64=ami-b0846da3f1f583658' 'ImageArm64=ami-1d92c719f849268b0' "$@" --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=nodes'
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
   i=0

@@ -41,6 +41,37 @@ case "$NODE" in
   'stg-rke2-server-3') IP='10.22.3.10'; ROLE=server; DRAIN=0; PARAM='/odp/staging-rke2/rke2/config/stg-rke2-server-3'; SHA=1d3eaae21e244d84ed00e7686a7070d323144c9c5834aec97699e5b15b11bc46 ;;
   *) log 'usage: sh apply-config.sh <node>; nodes: stg-rke2-server-1, stg-rke2-server-2, stg-rke2-server-3'; exit 2 ;;
 esac
+# drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 1h30m, not zero), else 600s; exit 2 if not one.
+drain_timeout() {
+  DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-600s}
+  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) DRAIN_BAD=1 ;; *) DRAIN_BAD= ;; esac
+  if [ -n "$DRAIN_BAD" ] || ! printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '([0-9]+[hms])+' || printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '(0+[hms])+'; then
+    log "ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not $DRAIN_TIMEOUT"
+    exit 2
+  fi
+}
+# drain_bounded NODE WHAT [WHO]: NODE drained as the budgets allow within DRAIN_TIMEOUT; else uncordoned, why said (WHAT: what did not happen), 1.
+drain_bounded() {
+  who=${3:-$1}
+  if { drain_out=$(KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl drain "$1" --ignore-daemonsets --delete-emptydir-data --timeout="$DRAIN_TIMEOUT" 2>&1 >&3 3>&-); } 3>&1; then
+    [ -z "$drain_out" ] || printf '%s\n' "$drain_out" >&2
+    return 0
+  fi
+  printf '%s\n' "$drain_out" >&2
+  KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl uncordon "$1" >&2 || true
+  case "$drain_out" in
+    *'declare no controller'*)
+      bare=$(printf '%s\n' "$drain_out" | sed -n '/declare no controller/{s/.*(use --force to override): //;s/, continuing command.*//;s/, cannot delete .*//;s/]$//;p;}' | tail -n 1)
+      delete=$(printf '%s\n' "$bare" | sed 's#\([^ ,/]*\)/\([^ ,]*\)#kubectl delete pod -n \1 \2#g; s#, #; #g')
+      log "$who: not drained: pods that no controller re-creates run on it ($bare). A drain would delete them for good (kubectl refuses without --force), and this step would keep them running. The node is uncordoned, $2. Delete each that may go ($delete), or run it under a controller (a Deployment), then run this again"
+      ;;
+    *)
+      log "$who: not drained within $DRAIN_TIMEOUT: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, $2. Give the workload room (more replicas Ready elsewhere), or raise ODP_DRAIN_TIMEOUT, then run this again"
+      ;;
+  esac
+  return 1
+}
+drain_timeout
 HERE=$(imds local-ipv4)
 [ "$HERE" = "$IP" ] || { log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1; }
 NEW=$(ssm_parameter "$PARAM")
@@ -100,7 +131,7 @@ if [ "$ROLE" = server ]; then
   cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }
   ME=$(node_of "$IP")
   if [ "$DRAIN" = 1 ]; then
-    KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl drain "$ME" --ignore-daemonsets --delete-emptydir-data --timeout=600s >&2 || { KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl uncordon "$ME" >/dev/null 2>&1 || true; log "the drain of $ME did not finish in 600 s (a PodDisruptionBudget allows no eviction, or a pod does not stop): $ME uncordoned, nothing changed here"; exit 1; }
+    drain_bounded "$ME" 'nothing changed here' >&2 || exit 1
   fi
 fi
 # An agent: its Node cordoned and drained from a server first (its kubelet's credentials read its own Node, drain nothing).
