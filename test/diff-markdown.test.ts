@@ -520,7 +520,7 @@ describe('not applied by GitOps: DNS and a new load balancer', () => {
       talos: [],
       cluster: [],
       aws: [impact('ApiRecord', 'AWS::Route53::RecordSet', 'api.x.internal', 'modified'), impact('ApiLoadBalancer', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'odp-x-api', 'added'), impact('Bucket', 'AWS::S3::Bucket', 'odp-x-etcd', 'modified')],
-      lead: { namespaces: [], permissions: [], charts: [], rollouts: [] },
+      lead: { namespaces: [], permissions: [], charts: [], rollouts: [], objects: [] },
       counts: { added: 0, removed: 0, changed: 0, moved: 0, fields: 0 },
     };
     const text = formatMarkdown({ ...d, envs: [env] }, ctx);
