@@ -143,7 +143,8 @@ describe('property: the lead names every changed GitOps object', () => {
           if (c.from === c.to) return;
           const name = `o${i}`;
           const path = c.kind === 'values' ? `e/values/${name}.yaml` : `e/manifests/${name}.yaml`;
-          const doc = (n: number) => (c.kind === 'values' ? toYaml({ controller: { flag: n } }) : toYaml(KINDS[c.kind]!(name, n)));
+          // The values name their file: two files of one content would be a file renamed unchanged, no change.
+          const doc = (n: number) => (c.kind === 'values' ? toYaml({ controller: { flag: n, name } }) : toYaml(KINDS[c.kind]!(name, n)));
           if (c.from !== undefined) base.set(path, doc(c.from));
           if (c.to !== undefined) head.set(path, doc(c.to));
           expected.push(c.kind === 'values' ? `values/${name}.yaml` : label(c.kind, name));
