@@ -479,11 +479,11 @@ describe('lead section providers and the JSON report', () => {
   it('a section a caller adds (a plan summary, a cost delta) comes after the built-in ones, in both reports', () => {
     const cost: LeadSection = { id: 'cost', title: 'Cost delta', items: (t, { style }) => [{ text: `${style.bold('+12 USD')} a month over ${t.envs.length} environment` }] };
     const md = formatMarkdown(d, { ...ctx, leadSections: [cost] });
-    expect(leadOf(md)).toBe('#### What changes in the cluster\n\n**Cost delta**\n\n- **+12 USD** a month over 1 environment\n\n');
-    expect(formatText(d, { ...ctx, leadSections: [cost] })).toContain('\nWhat changes in the cluster:\n  Cost delta:\n    - +12 USD a month over 1 environment\n');
+    expect(leadOf(md).endsWith('**Cost delta**\n\n- **+12 USD** a month over 1 environment\n\n')).toBe(true);
+    expect(formatText(d, { ...ctx, leadSections: [cost] })).toContain('\n  Cost delta:\n    - +12 USD a month over 1 environment\n');
     const off = registerLeadSection({ ...cost, id: 'registered', title: 'Registered' });
     try {
-      expect(leadSections().map((s) => s.id)).toStrictEqual(['fixed-nodes', 'namespaces', 'permissions', 'charts', 'rollouts', 'nodes', 'aws', 'not-gitops', 'registered']);
+      expect(leadSections().map((s) => s.id)).toStrictEqual(['fixed-nodes', 'objects-nodes', 'namespaces', 'permissions', 'objects-access', 'charts', 'rollouts', 'objects-workloads', 'nodes', 'objects-config', 'aws', 'not-gitops', 'registered']);
     } finally {
       off();
     }
@@ -493,7 +493,7 @@ describe('lead section providers and the JSON report', () => {
     const json = JSON.parse(formatJson(d, ctx)) as { envs: Record<string, unknown>[] };
     expect(Object.keys(json)).toStrictEqual(['base', 'head', 'envs', 'totals']);
     expect(Object.keys(json.envs[0]!)).toStrictEqual(['env', 'status', 'objects', 'renamed', 'talos', 'cluster', 'lead', 'counts']);
-    expect(json.envs[0]!.lead).toStrictEqual({ namespaces: [], permissions: [], charts: [], rollouts: [] });
+    expect(json.envs[0]!.lead).toStrictEqual({ namespaces: [], permissions: [], charts: [], rollouts: [], objects: [{ object: 'ConfigMap n/a', group: 'config', text: 'keys k changed (mounted: seen by running pods within about a minute; as environment variables: at the next pod start)' }] });
   });
 
   it('warnings: validate findings of the head with their rule ids, after the lead', () => {
