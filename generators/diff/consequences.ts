@@ -34,9 +34,14 @@ export interface Consequence {
   text: string;
 }
 
-/** A consequence with its object (its label in the diff: `RoleBinding team/view`). */
-export interface ObjectConsequence extends Consequence {
+/** A consequence with its object. */
+export interface ObjectConsequence {
+  /** The object: its label in the diff (`RoleBinding team/view`), a values file as `Helm values values/<name>.yaml`. */
   object: string;
+  /** nodes, access, workloads or config: the lead's section. */
+  group: ConsequenceGroup;
+  /** One line: what happens in the cluster. */
+  text: string;
 }
 
 /** The two sides of a changed object for an engine's or a distribution's consequences (either absent: added/removed). */

@@ -84,7 +84,7 @@ export interface EnvLead {
   rollouts: WorkloadRollout[];
   /**
    * Every other changed GitOps object with its consequence, most disruptive group first (consequences.ts): none is
-   * left unmentioned. Empty for a new or removed environment (every object is new, or gone: the lead says so once).
+   * left unmentioned. Empty for a new or removed environment (every object is new, or gone).
    */
   objects: ObjectConsequence[];
 }
