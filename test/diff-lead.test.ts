@@ -101,6 +101,33 @@ describe('golden: a change touching every consequence group', () => {
   });
 });
 
+describe('what an engine or a distribution says of its own objects', () => {
+  const one = (kind: string, before: unknown, after: unknown) => diffTrees(new Map([[`e/${kind}.yaml`, toYaml(before)]]), new Map([[`e/${kind}.yaml`, toYaml(after)]])).envs[0]!.lead.objects;
+  const plan = (spec: Record<string, unknown>) => ({ apiVersion: 'upgrade.cattle.io/v1', kind: 'Plan', metadata: { name: 'agent-plan', namespace: 'system-upgrade' }, spec: { version: 'v1', concurrency: 2, nodeSelector: {}, ...spec } });
+
+  it('a Plan: only its version, service account, secrets or selector upgrade nodes; another field shapes the next upgrade', () => {
+    expect(one('plan', plan({}), plan({ prepare: { image: 'x' } }))).toStrictEqual([{ object: 'Plan system-upgrade/agent-plan', group: 'config', text: 'spec.prepare changed: used by its next upgrade; upgrades no node by itself' }]);
+    expect(one('plan', plan({}), plan({ serviceAccountName: 'other' }))).toStrictEqual([
+      { object: 'Plan system-upgrade/agent-plan', group: 'nodes', text: 'runs its upgrade again on every node it selects (every node): its hash reads the service account and secrets, 2 at a time, not cordoned' },
+    ]);
+    expect(one('plan', plan({}), plan({ nodeSelector: { matchLabels: { pool: 'gpu' } }, drain: { force: true } })).map((o) => [o.group, o.text])).toStrictEqual([
+      ['nodes', 'now selects pool=gpu (was every node): a node newly selected runs its upgrade to v1'],
+      ['config', 'spec.drain changed: used by its next upgrade; upgrades no node by itself'],
+    ]);
+  });
+
+  it('an Application: automated sync turned off by `enabled: false` (null or absent counts as on)', () => {
+    const app = (automated: unknown) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'a', namespace: 'argocd' }, spec: { syncPolicy: { automated } } });
+    expect(one('app', app({ prune: true }), app({ prune: true, enabled: false })).map((o) => o.text)).toStrictEqual(['automated sync turned off: nothing is applied until someone syncs']);
+    expect(one('app', app({ prune: true, enabled: false }), app({ prune: true, enabled: null })).map((o) => o.text)).toStrictEqual(['automated sync turned on: every new revision is applied without a person']);
+  });
+
+  it('a Kustomization that applies as another service account is an access change', () => {
+    const ks = (sa?: string) => ({ apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'k', namespace: 'flux-system' }, spec: { path: './p', prune: true, ...(sa ? { serviceAccountName: sa } : {}) } });
+    expect(one('ks', ks('tenant'), ks())).toStrictEqual([{ object: 'Kustomization flux-system/k', group: 'access', text: "applies as service account tenant → (the controller): what it may change follows that account's RBAC" }]);
+  });
+});
+
 describe('property: the lead names every changed GitOps object', () => {
   /** One object of a kind, version `n` of it (each version differs from the others). */
   const KINDS: Record<string, (name: string, n: number) => Record<string, unknown>> = {
