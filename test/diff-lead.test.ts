@@ -122,6 +122,13 @@ describe('what an engine or a distribution says of its own objects', () => {
     expect(one('app', app({ prune: true, enabled: false }), app({ prune: true, enabled: null })).map((o) => o.text)).toStrictEqual(['automated sync turned on: every new revision is applied without a person']);
   });
 
+  it('a ClusterSecretStore: which namespaces may read the provider through it', () => {
+    const store = (conditions?: unknown) => ({ apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: 'aws-ssm' }, spec: { provider: { aws: { service: 'ParameterStore' } }, ...(conditions ? { conditions } : {}) } });
+    expect(one('store', store([{ namespaces: ['opendev'] }]), store())).toStrictEqual([
+      { object: 'ClusterSecretStore aws-ssm', group: 'access', text: 'changed (spec.conditions): ExternalSecrets of every namespace read aws through it' },
+    ]);
+  });
+
   it('a Kustomization that applies as another service account is an access change', () => {
     const ks = (sa?: string) => ({ apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'k', namespace: 'flux-system' }, spec: { path: './p', prune: true, ...(sa ? { serviceAccountName: sa } : {}) } });
     expect(one('ks', ks('tenant'), ks())).toStrictEqual([{ object: 'Kustomization flux-system/k', group: 'access', text: "applies as service account tenant → (the controller): what it may change follows that account's RBAC" }]);

@@ -8,6 +8,9 @@
  * The core reads the upstream Kubernetes kinds itself (RBAC, NetworkPolicy, ConfigMap, Secret, PrometheusRule,
  * ExternalSecret, workloads); an engine's delivery objects through EngineReview.consequences, a distribution's
  * objects (its upgrade Plans) through DistributionDiffReport.consequences. Sources of the core's rules:
+ * - external-secrets (v1 API, external-secrets.io docs "SecretStore", "ClusterSecretStore", "ClusterExternalSecret"): a
+ *   ClusterSecretStore without `conditions` serves ExternalSecrets of every namespace; a ClusterExternalSecret creates
+ *   its ExternalSecret in each namespace its selectors match.
  * - RBAC is purely additive (kubernetes.io/docs/reference/access-authn-authz/rbac/, "Role and ClusterRole":
  *   "Permissions are purely additive (there are no 'deny' rules)"): a rule or subject added widens access.
  * - NetworkPolicies are additive and a pod selected by none is not isolated
@@ -144,6 +147,18 @@ function externalSecretConsequence(base?: Record<string, unknown>, head?: Record
   return { group: 'access', text: `changed (${some(changedPaths(base, head))}): delivers ${what}` };
 }
 
+/** A SecretStore or ClusterSecretStore: which provider, and for a cluster store which namespaces may read through it. */
+function storeConsequence(kind: string, base?: Record<string, unknown>, head?: Record<string, unknown>): Consequence {
+  const v = head ?? base!;
+  const spec = isMap(v.spec) ? v.spec : {};
+  const provider = isMap(spec.provider) ? Object.keys(spec.provider).join(', ') || '?' : '?';
+  const conditions = list(spec.conditions).filter(isMap);
+  const who = kind === 'ClusterSecretStore' ? (conditions.length === 0 ? 'ExternalSecrets of every namespace' : 'ExternalSecrets of the namespaces its conditions select') : 'ExternalSecrets of its namespace';
+  if (!head) return { group: 'access', text: `removed: ExternalSecrets reading through it stop syncing` };
+  if (!base) return { group: 'access', text: `new: ${who} may read ${provider} through it` };
+  return { group: 'access', text: `changed (${some(changedPaths(base, head))}): ${who} read ${provider} through it` };
+}
+
 /** PrometheusRule: the alerts (and recording rules) added, removed or changed. */
 function alertsConsequence(base?: Record<string, unknown>, head?: Record<string, unknown>): Consequence {
   const rules = (v: Record<string, unknown> | undefined): Map<string, string> => {
@@ -191,6 +206,9 @@ function coreConsequences(p: DocPair): Consequence[] {
   if (g === 'rbac.authorization.k8s.io' && (kind === 'RoleBinding' || kind === 'ClusterRoleBinding')) return [bindingConsequence(kind, base, head)];
   if (isKind(v, 'networking.k8s.io', 'NetworkPolicy')) return [networkPolicyConsequence(base, head)];
   if (g === 'external-secrets.io' && kind === 'ExternalSecret') return [externalSecretConsequence(base, head)];
+  if (g === 'external-secrets.io' && (kind === 'SecretStore' || kind === 'ClusterSecretStore')) return [storeConsequence(kind, base, head)];
+  if (g === 'external-secrets.io' && kind === 'ClusterExternalSecret')
+    return [{ group: 'access', text: `${!head ? 'removed' : !base ? 'new' : `changed (${some(changedPaths(base, head))})`}: the ExternalSecret it creates in every namespace it selects` }];
   if (isKind(v, 'monitoring.coreos.com', 'PrometheusRule')) return [alertsConsequence(base, head)];
   if (g === '' && (kind === 'ConfigMap' || kind === 'Secret')) return [dataConsequence(base, head)];
   if (g === 'apps' || g === 'batch') {
