@@ -215,7 +215,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   const pairs: DocPair[] = [];
   for (const [id, b] of bDocs) {
     const h = hDocs.get(id);
-    if (!h || !deepEqual(b.doc.value, h.doc.value)) pairs.push({ label: (h ?? b).doc.label, base: b.doc.value, ...(h ? { head: h.doc.value } : {}) });
+    if (!h || !deepEqual(b.doc.value, h.doc.value)) pairs.push({ label: (h ?? b).doc.label, kind: (h ?? b).doc.kind, file: (h ?? b).file, base: b.doc.value, ...(h ? { head: h.doc.value } : {}) });
     if (!h) {
       objects.push({ id, label: b.doc.label, kind: b.doc.kind, status: 'removed', file: b.file, fields: [], value: maskValue(b.doc.value) });
       continue;
@@ -237,7 +237,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   for (const [id, h] of hDocs) {
     if (bDocs.has(id)) continue;
     objects.push({ id, label: h.doc.label, kind: h.doc.kind, status: 'added', file: h.file, fields: [], value: maskValue(h.doc.value) });
-    pairs.push({ label: h.doc.label, head: h.doc.value });
+    pairs.push({ label: h.doc.label, kind: h.doc.kind, file: h.file, head: h.doc.value });
   }
   objects.sort((x, y) => x.file.localeCompare(y.file) || x.label.localeCompare(y.label));
 
@@ -259,7 +259,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
   }
   counts.moved += renamed.length;
   const status = base.size === 0 ? 'added' : head.size === 0 ? 'removed' : 'changed';
-  return { env, status, objects, renamed, ...entries, ...(aws.length > 0 ? { aws } : {}), lead: envLead(pairs), counts } as EnvDiff;
+  return { env, status, objects, renamed, ...entries, ...(aws.length > 0 ? { aws } : {}), lead: envLead(pairs, status !== 'changed'), counts } as EnvDiff;
 }
 
 export function diffTrees(baseFiles: FileMap, headFiles: FileMap, context: DiffContext = new Map()): TreeDiff {

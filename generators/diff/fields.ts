@@ -169,3 +169,6 @@ export function maskChange(c: FieldChange, doc: unknown): FieldChange {
   if ('new' in c) out.new = maskValue(c.new, key, secretData);
   return out;
 }
+
+/** The changed field paths between two values, as printed (`data.key`, `spec.ingress[1]`). */
+export const changedPaths = (a: unknown, b: unknown): string[] => diffValues(a, b).map((c) => formatFieldPath(c.path));

@@ -3,7 +3,7 @@
  *
  * Both reports for people lead with "What changes in the cluster" (lead-sections.ts: new namespaces,
  * cluster-scoped permissions, chart versions, nodes in order, AWS replacements, what GitOps does not
- * apply), then the run's warnings (validate findings of the head, with rule ids), then per
+ * apply, and every other changed GitOps object grouped by consequence), then the run's warnings (validate findings of the head, with rule ids), then per
  * environment the semantic changes: one line per changed field grouped by object, text files as a
  * unified line diff, added and removed objects (Markdown: only inside collapsed <details>).
  *
@@ -120,7 +120,7 @@ const byRule = (ws: readonly Diagnostic[]): string => {
 function textLead(d: TreeDiff, ctx: FormatContext): string[] {
   const out = ['', 'What changes in the cluster:'];
   const content = leadContent(d, { style: TEXT_STYLE, compact: false }, ctx.leadSections);
-  if (content.length === 0) out.push('  nothing at cluster level (no new namespace, permission, chart version, node step or AWS change)');
+  if (content.length === 0) out.push('  nothing at cluster level (no GitOps object, node step or AWS change)');
   for (const { section, items } of content) {
     out.push(`  ${section.title}:`);
     let n = 0;
@@ -364,7 +364,7 @@ function envBlock(e: EnvDiff, open: boolean, level: number): string {
 function leadMarkdown(d: TreeDiff, ctx: FormatContext, compact: boolean): string[] {
   const out = ['#### What changes in the cluster', ''];
   const content = leadContent(d, { style: MD_STYLE, compact }, ctx.leadSections);
-  if (content.length === 0) out.push('Nothing at cluster level: no new namespace, permission or chart version, no node step, no AWS change.', '');
+  if (content.length === 0) out.push('Nothing at cluster level: no GitOps object, no node step, no AWS change.', '');
   for (const { section, items } of content) {
     out.push(`**${section.title}**${section.note ? ` — ${escapeHtml(section.note)}` : ''}`, '');
     let group: string | undefined;

@@ -4,7 +4,10 @@
  * report (a Style says how code, emphasis and free text are spelled). The built-in sections: the fixed
  * nodes the merge stops or replaces (first), new namespaces, new cluster-scoped permissions, chart
  * versions, workloads whose pods are replaced, nodes in the order to run them, AWS resources replaced
- * or rolled, and what GitOps does not apply with the step that does.
+ * or rolled, and what GitOps does not apply with the step that does. Every other changed GitOps object
+ * is said with its consequence (consequences.ts), in one section per group: nodes upgraded (second),
+ * access granted or changed (after the permissions), workloads started or stopped (after the pods
+ * replaced), configuration only (after them); objects with the same consequence share one item.
  *
  * More sections come in through FormatContext.leadSections, after the built-in ones (npm run diff
  * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. Items are never dropped to fit a size: with `compact` a
@@ -12,6 +15,7 @@
  */
 import { distributions } from '../distributions/registry.js';
 import { movedIntoParameter, show, type AwsResourceImpact } from './aws-impact.js';
+import type { ConsequenceGroup } from './consequences.js';
 import type { EnvDiff, TreeDiff } from './diff.js';
 import { orderSteps, type RolloutStep } from './lead.js';
 import { plural } from './words.js';
@@ -215,8 +219,26 @@ const manual: LeadSection = {
     }),
 };
 
+/** The section of one consequence group: `objects: consequence`, objects with the same consequence in one item. */
+const consequenceSection = (group: ConsequenceGroup, title: string, note: string): LeadSection => ({
+  id: `objects-${group}`,
+  title,
+  note,
+  items: (d, { style: s }) =>
+    d.envs.flatMap((e) => {
+      const byText = new Map<string, string[]>();
+      for (const o of e.lead.objects) if (o.group === group) byText.set(o.text, [...(byText.get(o.text) ?? []), o.object]);
+      return [...byText].map(([text, objects]) => ({ text: `${envPrefix(d, e, s)}${objects.map((o) => s.code(o)).join(', ')}: ${s.text(text)}` }));
+    }),
+});
+
+const nodeObjects = consequenceSection('nodes', 'Nodes upgraded by GitOps objects', 'Applied by the engine after the merge: the controller upgrades the nodes each object selects.');
+const access = consequenceSection('access', 'Access granted or changed', 'Who may do what, reach what, or read which secret: RBAC, network policies, secrets delivered to namespaces, what the engine may deploy where.');
+const workloadObjects = consequenceSection('workloads', 'Workloads started or stopped', 'New or removed workload objects.');
+const config = consequenceSection('config', 'Configuration only', 'No pod template changes and no access changes: what each object changes, and when it takes effect.');
+
 /** The built-in sections, in order. */
-export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [fixedNodes, namespaces, permissions, charts, rollouts, nodes, aws, manual];
+export const BUILT_IN_LEAD_SECTIONS: readonly LeadSection[] = [fixedNodes, nodeObjects, namespaces, permissions, access, charts, rollouts, workloadObjects, nodes, config, aws, manual];
 
 /** The sections of a report: the built-in ones, the registered ones, then the report's own. */
 export const leadSections = (extra: readonly LeadSection[] = []): LeadSection[] => [...BUILT_IN_LEAD_SECTIONS, ...registered, ...extra];

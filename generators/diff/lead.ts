@@ -11,6 +11,8 @@
  */
 import { engines } from '../engines/registry.js';
 import type { ChartRef } from '../engines/types.js';
+import { objectConsequences, type ObjectConsequence } from './consequences.js';
+import type { DocKind } from './documents.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -80,6 +82,11 @@ export interface EnvLead {
   charts: ChartChange[];
   /** Workloads whose pods are replaced (pod template changed), with their image changes. */
   rollouts: WorkloadRollout[];
+  /**
+   * Every other changed GitOps object with its consequence, most disruptive group first (consequences.ts): none is
+   * left unmentioned. Empty for a new or removed environment (every object is new, or gone).
+   */
+  objects: ObjectConsequence[];
 }
 
 /** One node's step, as a distribution reports it (Distribution.diff.report.rollout). */
@@ -108,6 +115,10 @@ export interface Rollout {
 /** One changed (or added, or removed) document, by identity, as the diff paired them. */
 export interface DocPair {
   label: string;
+  /** The document's kind (documents.ts): Kubernetes object, Helm values, a distribution's, YAML or text. */
+  kind: DocKind;
+  /** Env-relative file holding it (head; base when removed). */
+  file: string;
   base?: unknown;
   head?: unknown;
 }
@@ -184,8 +195,8 @@ function rolloutOf(p: DocPair): WorkloadRollout | undefined {
   return { object: p.label, kind: kind!, images, otherChanges: Math.max(0, changedLeaves(before, after) - images.length) };
 }
 
-/** The lead facts of one environment's changed documents. */
-export function envLead(pairs: readonly DocPair[]): EnvLead {
+/** The lead facts of one environment's changed documents; `whole`: the environment is new or removed. */
+export function envLead(pairs: readonly DocPair[], whole = false): EnvLead {
   const before = new Set(pairs.flatMap((p) => namespacesOf(p.base)));
   const namespaces = [...new Set(pairs.flatMap((p) => namespacesOf(p.head)))].filter((n) => !before.has(n)).sort();
 
@@ -210,11 +221,13 @@ export function envLead(pairs: readonly DocPair[]): EnvLead {
   charts.sort((x, y) => x.chart.localeCompare(y.chart) || x.object.localeCompare(y.object));
   permissions.sort((x, y) => x.object.localeCompare(y.object));
   const rollouts = pairs.flatMap((p) => rolloutOf(p) ?? []).sort((x, y) => x.object.localeCompare(y.object));
-  return { namespaces, permissions, charts, rollouts };
+  // Named by their label in another section (a new Namespace is named by its name only: it keeps its own item).
+  const mentioned = new Set([...charts.map((c) => c.object), ...permissions.map((p) => p.object), ...rollouts.map((r) => r.object)]);
+  return { namespaces, permissions, charts, rollouts, objects: whole ? [] : objectConsequences(pairs, mentioned) };
 }
 
 /** Whether the lead has anything to say. */
-export const leadEmpty = (l: EnvLead | undefined): boolean => !l || (l.namespaces.length === 0 && l.permissions.length === 0 && l.charts.length === 0 && l.rollouts.length === 0);
+export const leadEmpty = (l: EnvLead | undefined): boolean => !l || (l.namespaces.length === 0 && l.permissions.length === 0 && l.charts.length === 0 && l.rollouts.length === 0 && l.objects.length === 0);
 
 /**
  * Node steps in the order to run them: control planes first, one at a time (each gated on etcd and

@@ -13,6 +13,11 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** At most `n` names, then how many more: `a, b, c and 4 more`. */
+export function some(names: readonly string[], n = 3): string {
+  return names.length <= n ? names.join(', ') : `${names.slice(0, n).join(', ')} and ${names.length - n} more`;
+}
+
 /** Markdown-safe inline code (backticks in values would end the span). */
 export const code = (s: string): string => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
 /** A table cell: GitHub splits cells at `|` even inside code spans. */

@@ -5,6 +5,7 @@
 import type { AddonContext, CatalogEntry } from '../catalog/types.js';
 import type { EnvDiff, TreeDiff } from '../diff/diff.js';
 import type { Rollout } from '../diff/lead.js';
+import type { Consequence, ObjectSides } from '../diff/consequences.js';
 import type { DocPath, InputPath } from '../lib/paths.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput, NodePoolInput } from '../model/input.js';
@@ -172,6 +173,12 @@ export interface DistributionDiffReport {
    * after them. The core orders them: control planes one at a time (each gated), then workers.
    */
   rollout?(env: EnvDiff): Rollout;
+  /**
+   * What a change of one of its GitOps objects does (an upgrade Plan upgrades nodes), one line each with its group
+   * (generators/diff/consequences.ts); nothing for another's object. Members of a family may answer alike: the lead
+   * says a line once.
+   */
+  consequences?(sides: ObjectSides): Consequence[];
 }
 
 /** What it adds to the add-on catalog. */

@@ -177,7 +177,11 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
       'The pull-request comment CI posts and updates (`--format markdown`): the marker line the workflow finds its ' +
         'comment by, a title and the counts, then **What changes in the cluster**: new namespaces, new cluster-scoped ' +
         'permissions (ClusterRoles and bindings, CRDs, webhooks, kinds a tenant may newly manage), chart versions from → ' +
-        'to (major bumps flagged), the nodes in the order to run them (control planes one at a time, each gated on etcd ' +
+        'to (major bumps flagged), every other changed GitOps object with its one-line consequence grouped by what it ' +
+        'does (nodes upgraded by an upgrade Plan; access granted or changed: RBAC, NetworkPolicies, ExternalSecrets, what ' +
+        'the engine may deploy; workloads started or stopped; configuration only: Helm values, ConfigMaps, alerts, the ' +
+        "engine's sync settings, any other object by its changed fields), the nodes in the order to run them (control " +
+        'planes one at a time, each gated on etcd ' +
         'and the API being healthy, then workers, then once-per-cluster steps), AWS resources replaced or rolled, and ' +
         'what GitOps does not apply (AWS stacks: instance types, DNS, load balancers; node configs) with the command ' +
         'that does. Then the warnings of `npm run validate` on the head (rule ids), the table of the changed ' +

@@ -3,6 +3,7 @@
  * The core reaches engines only through ./registry.ts; nothing here names one.
  */
 import type { PlanStep } from '../upgrade-plan/plan.js';
+import type { Consequence, ObjectSides } from '../diff/consequences.js';
 import type { CatalogEntry, DedicatedSecretStore } from '../catalog/types.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import type { EnvironmentInput } from '../model/input.js';
@@ -147,6 +148,11 @@ export interface EngineReview {
   namespaces?(value: Record<string, unknown>): string[];
   /** Cluster-scoped kinds (`group/Kind`) an object lets its units manage (a tenant's allow-list). */
   clusterKinds?(value: Record<string, unknown>): string[];
+  /**
+   * What a change of one of its delivery objects does in the cluster (sync policy, pruning, waiting, order, who may
+   * deploy where), one line each with its group (generators/diff/consequences.ts); nothing for another's object.
+   */
+  consequences?(sides: ObjectSides): Consequence[];
 }
 
 /**

@@ -24,6 +24,7 @@ import type { RolloutStep } from '../../diff/lead.js';
 import type { FixedFile, RancherKeys } from './model.js';
 import { nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { APPLY_CONFIG_SCRIPT } from './apply-config.js';
+import { planConsequences } from './plan-consequences.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
 export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', 'restart', 'relabel'];
@@ -227,6 +228,7 @@ export function rancherDiff(keys: RancherKeys): DistributionDiff {
         return [[`**${keys.title} impact**`, '', ...rows, '']];
       },
       rollout: (e) => ({ steps: of(e).map((i) => rolloutStep(keys, e.env, i)) }),
+      consequences: planConsequences,
     },
   };
 }
