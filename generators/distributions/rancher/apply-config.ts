@@ -44,6 +44,7 @@ import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
+import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 
 export const APPLY_CONFIG_SCRIPT = 'apply-config.sh';
 const TAG = 'odp-apply-config';
@@ -60,6 +61,33 @@ export const APPLY_DRAIN = { seconds: 600 } as const;
 
 /** What the gate reads (see the header for the sources). */
 export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
+
+/**
+ * The same datastore gate for `aws/deploy.sh node-update` (infra/aws/deploy.ts), asked from the operator's kubectl (the
+ * KUBECONFIG a server's admin kubeconfig gave): the API server's `/readyz/etcd` check and, on embedded etcd, every
+ * control plane's EtcdIsVoter condition True (APPLY_HEALTH, sources in the header); after the stop and start it must
+ * hold APPLY_GATE.stable polls in a row on embedded etcd (the condition is refreshed every 15 s).
+ */
+export function nodeUpdateFacts(m: EnvironmentModel): NodeUpdateFacts {
+  const etcd = m.cluster.datastore.type === 'etcd';
+  const voters = `kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="${APPLY_HEALTH.voterCondition}")].status}{"\\n"}{end}'`;
+  return {
+    functions: [],
+    access: [],
+    datastore: [
+      `[ "$(kubectl get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer the API server (${APPLY_HEALTH.readyz})"; return 1; }`,
+      ...(etcd
+        ? [
+            `voters=$(${voters}) || { NOT_OK='the Nodes cannot be read'; return 1; }`,
+            `bad=$(printf '%s\\n' "$voters" | awk '$1 != "" && $2 != "True" { printf "%s%s", s, $1; s = ", " }')`,
+            `[ -z "$bad" ] || { NOT_OK="the etcd member of $bad is not a healthy voter (${APPLY_HEALTH.voterCondition})"; return 1; }`,
+          ]
+        : []),
+    ],
+    stable: etcd ? APPLY_GATE.stable : 1,
+    gate: `the API server's ${APPLY_HEALTH.readyz}${etcd ? ` and every control plane's etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}`,
+  };
+}
 
 /** kubectl arguments listing every Node as `<name> <InternalIP> <Ready status> <EtcdIsVoter status>` lines (one read per poll). */
 const NODE_HEALTH_LIST = `get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="${APPLY_HEALTH.voterCondition}")].status}{"\\n"}{end}'`;
