@@ -85,7 +85,7 @@ export function nodeUpdateFacts(m: EnvironmentModel): NodeUpdateFacts {
         : []),
     ],
     stable: etcd ? APPLY_GATE.stable : 1,
-    gate: `the API server's ${APPLY_HEALTH.readyz}${etcd ? ` and every control plane's etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}`,
+    gate: `the datastore answers (${APPLY_HEALTH.readyz})${etcd ? ` and every control plane's etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}`,
   };
 }
 

@@ -229,7 +229,7 @@ export interface NodeUpdateFacts {
    * refreshed on a timer (a value written before the stop must not pass alone).
    */
   stable: number;
-  /** What the gate checks, in words (the script's refusal and README). */
+  /** What the gate checks, in words (the script's refusal inside double quotes, and README): no backquote, no dollar sign. */
   gate: string;
 }
 

@@ -122,7 +122,7 @@ lock_on_exit() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 }
-# The datastore's health, as the distribution's runbook judges it: the API server's /readyz/etcd.
+# The datastore's health, as the distribution's runbook judges it: the datastore answers (/readyz/etcd).
 datastore_ok() {
   [ "$(kubectl get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer the API server (/readyz/etcd)"; return 1; }
 }
@@ -173,7 +173,7 @@ node_update() {
     [ "$ok" -lt "$need" ] || break
     i=$((i + 1))
     if [ "$i" -ge 60 ]; then
-      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, the API server's /readyz/etcd): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
+      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, the datastore answers (/readyz/etcd)): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
     sleep 10
