@@ -109,7 +109,8 @@ describe('what a stack update does to a fixed node, per property we render (infr
   });
 });
 
-describe('a fixed node’s new instance type, in motion', () => {
+// Each run spawns a stub process per aws/kubectl/talosctl/sleep call (hundreds in a wait): slow on a loaded machine, not timed.
+describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, () => {
   const box = sandbox('prod', files);
   const { bin, fleet, world, setWorld, run, runWith } = box;
   const dir = box.dir;
@@ -358,7 +359,7 @@ describe('a fixed node’s new instance type, in motion', () => {
  * /readyz/etcd, every control plane's EtcdIsVoter True, APPLY_GATE.stable passing polls after the restart), and its
  * fixed nodes have user data (their boot script), which no per-node step changes.
  */
-describe('node-update and user data on RKE2 with embedded etcd', () => {
+describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_000 }, () => {
   const rendered = [...renderValidFixture('rke2-etcd.yaml')].map(([path, content]) => ({ path, content }));
   const tpl = parseYamlStream(rendered.find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as Doc;
   const dep = parseYamlStream(rendered.find((f) => f.path === 'aws/nodes.deployment.yaml')!.content)[0] as Doc;
