@@ -16,7 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { FIXED_INSTANCE_UPDATES } from '../generators/infra/aws/instance-updates.js';
 import { cfnSpec } from '../generators/infra/aws/spec/spec.js';
-import { renderExample, ROOT } from './helpers.js';
+import { renderExample, renderValidFixture, ROOT } from './helpers.js';
 
 type Doc = Record<string, any>;
 const files = renderExample('prod');
@@ -25,7 +25,7 @@ const template = read('aws/nodes.yaml');
 const deployment = read('aws/nodes.deployment.yaml');
 
 /** The fixed instances in the order CloudFormation updates them: each after the one it DependsOn. */
-function chain(): { id: string; node: string; param: string; ip: string; role: string }[] {
+function chain(template: Doc): { id: string; node: string; param: string; ip: string; role: string; userData?: string }[] {
   const instances = Object.entries(template.Resources as Record<string, Doc>).filter(([, r]) => r.Type === 'AWS::EC2::Instance');
   const done: string[] = [];
   while (done.length < instances.length)
@@ -33,12 +33,65 @@ function chain(): { id: string; node: string; param: string; ip: string; role: s
   return done.map((id) => {
     const p = (template.Resources[id] as Doc).Properties;
     const tag = (k: string) => p.Tags.find((t: Doc) => t.Key === k).Value;
-    return { id, node: tag('Name'), param: p.InstanceType.Ref, ip: p.PrivateIpAddress, role: tag('odp:role') };
+    return { id, node: tag('Name'), param: p.InstanceType.Ref, ip: p.PrivateIpAddress, role: tag('odp:role'), userData: p.UserData?.['Fn::Base64'] };
   });
 }
-const FIXED = chain();
+const FIXED = chain(template);
 /** The types the running stack has: the previous commit's (every node one size smaller). */
 const OLD: Record<string, string> = { 'm7i.xlarge': 'm7i.large', 'g5.2xlarge': 'g5.xlarge' };
+
+/** A sandbox repository with one environment's rendered tree, and the stubs linked as aws, kubectl, sleep and talosctl. */
+function sandbox(env: string, rendered: { path: string; content: string }[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'odp-fixed-'));
+  const repo = join(dir, 'repo');
+  const bin = join(dir, 'bin');
+  const fleet = join(dir, 'fleet');
+  mkdirSync(bin);
+  mkdirSync(fleet);
+  for (const f of rendered) {
+    const p = join(repo, 'rendered', env, f.path);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileSync(p, f.content);
+  }
+  const stub = join(ROOT, 'test/support/fixed-fleet.mjs');
+  for (const c of ['aws', 'kubectl', 'sleep', 'talosctl']) symlinkSync(stub, join(bin, c));
+  const world = (): Doc => JSON.parse(readFileSync(join(fleet, 'fleet.json'), 'utf8'));
+  const setWorld = (change: (w: Doc) => void) => {
+    const w = world();
+    change(w);
+    writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
+  };
+  const reset = (w: Doc) => {
+    writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
+    writeFileSync(join(fleet, 'calls.log'), '');
+    rmSync(join(fleet, 'leases.json'), { force: true });
+  };
+  const runWith = (vars: Record<string, string>, ...args: string[]) => {
+    writeFileSync(join(fleet, 'calls.log'), '');
+    const { TALOSCONFIG: _t, KUBECONFIG: _k, ...base } = process.env;
+    const r = spawnSync('sh', [`rendered/${env}/aws/deploy.sh`, ...args], { cwd: repo, env: { ...base, HOME: join(dir, 'home'), PATH: `${bin}:${process.env.PATH}`, FLEET: fleet, ...vars }, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
+  };
+  return { dir, bin, fleet, world, setWorld, reset, runWith, run: (...args: string[]) => runWith({}, ...args), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The nodes stack as deployed (`params`), its fixed instances i-0<n>aa (with their user data) and their Ready Nodes. */
+function fleetOf(stackName: string, tpl: Doc, fixed: ReturnType<typeof chain>, params: Record<string, string>): Doc {
+  return {
+    stack: {
+      name: stackName,
+      exists: true,
+      deployRole: 'arn:aws:iam::333333333333:role/odp-cfn-deploy',
+      templateParameters: Object.keys(tpl.Parameters),
+      parameters: params,
+      outputs: Object.fromEntries(fixed.map((x, i) => [`${x.id}InstanceId`, `i-0${i}aa`])),
+      instances: fixed.map((x, i) => ({ instance: `i-0${i}aa`, param: x.param })),
+    },
+    instances: Object.fromEntries(fixed.map((x, i) => [`i-0${i}aa`, { type: params[x.param], state: 'running', ...(x.userData !== undefined ? { userData: x.userData } : {}) }])),
+    nodes: Object.fromEntries(fixed.map((x, i) => [x.ip, { name: `ip-${x.ip.replace(/\./g, '-')}`, fixed: x.node, role: x.role, ready: 'True', boot: `boot-${x.node}`, instance: `i-0${i}aa` }])),
+    bootAsks: 2,
+  };
+}
 
 describe('what a stack update does to a fixed node, per property we render (infra/aws/instance-updates.ts)', () => {
   it('the table names every property of a rendered fixed instance (K3s: with user data), each as the specification has it', () => {
@@ -56,68 +109,30 @@ describe('what a stack update does to a fixed node, per property we render (infr
   });
 });
 
-describe('a fixed node’s new instance type, in motion', () => {
-  let dir: string;
-  let repo: string;
-  let bin: string;
-  let fleet: string;
+// Each run spawns a stub process per aws/kubectl/talosctl/sleep call (hundreds in a wait): slow on a loaded machine, not timed.
+describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, () => {
+  const box = sandbox('prod', files);
+  const { bin, fleet, world, setWorld, run, runWith } = box;
+  const dir = box.dir;
+  // The Talos runbook's setup ran: its talosconfig where node-update looks for it ($HOME/.odp/<env>/talosconfig).
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'odp-fixed-'));
-    repo = join(dir, 'repo');
-    bin = join(dir, 'bin');
-    fleet = join(dir, 'fleet');
-    mkdirSync(bin);
-    mkdirSync(fleet);
-    for (const f of files) {
-      const p = join(repo, 'rendered', 'prod', f.path);
-      mkdirSync(join(p, '..'), { recursive: true });
-      writeFileSync(p, f.content);
-    }
-    const stub = join(ROOT, 'test/support/fixed-fleet.mjs');
-    for (const c of ['aws', 'kubectl', 'sleep']) symlinkSync(stub, join(bin, c));
+    mkdirSync(join(dir, 'home', '.odp', 'prod'), { recursive: true });
+    writeFileSync(join(dir, 'home', '.odp', 'prod', 'talosconfig'), 'context: odp-prod\n');
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const world = (): Doc => JSON.parse(readFileSync(join(fleet, 'fleet.json'), 'utf8'));
-  const setWorld = (change: (w: Doc) => void) => {
-    const w = world();
-    change(w);
-    writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
-  };
+  afterAll(() => box.cleanup());
   beforeEach(() => {
     const params: Record<string, string> = { ...deployment.parameters };
     for (const x of FIXED) params[x.param] = OLD[params[x.param]!]!;
-    const w = {
-      stack: {
-        name: 'odp-prod-nodes',
-        exists: true,
-        deployRole: 'arn:aws:iam::333333333333:role/odp-prod-cfn-deploy',
-        templateParameters: Object.keys(template.Parameters),
-        parameters: params,
-        outputs: Object.fromEntries(FIXED.map((x, i) => [`${x.id}InstanceId`, `i-0${i}aa`])),
-        instances: FIXED.map((x, i) => ({ instance: `i-0${i}aa`, param: x.param })),
-      },
-      instances: Object.fromEntries(FIXED.map((x, i) => [`i-0${i}aa`, { type: params[x.param], state: 'running' }])),
-      nodes: {
-        ...Object.fromEntries(FIXED.map((x, i) => [x.ip, { name: `ip-${x.ip.replace(/\./g, '-')}`, fixed: x.node, role: x.role, ready: 'True', boot: `boot-${x.node}`, instance: `i-0${i}aa` }])),
-        '10.30.1.99': { name: 'ip-10-30-1-99', role: 'worker', ready: 'True', boot: 'boot-pool' },
-      },
-      pods: [
-        { ns: 'ml', name: 'inference-0', app: 'inference', node: 'ip-10-30-3-50' },
-        { ns: 'ml', name: 'inference-1', app: 'inference', node: 'ip-10-30-1-99' },
-        { ns: 'kube-system', name: 'cilium-gpu', app: 'cilium', node: 'ip-10-30-3-50', daemonSet: true },
-      ],
-      pdbs: [{ ns: 'ml', app: 'inference', minAvailable: 1 }],
-      bootAsks: 2,
-    };
-    writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
-    writeFileSync(join(fleet, 'calls.log'), '');
+    const w = fleetOf('odp-prod-nodes', template, FIXED, params);
+    w.nodes['10.30.1.99'] = { name: 'ip-10-30-1-99', role: 'worker', ready: 'True', boot: 'boot-pool' };
+    w.pods = [
+      { ns: 'ml', name: 'inference-0', app: 'inference', node: 'ip-10-30-3-50' },
+      { ns: 'ml', name: 'inference-1', app: 'inference', node: 'ip-10-30-1-99' },
+      { ns: 'kube-system', name: 'cilium-gpu', app: 'cilium', node: 'ip-10-30-3-50', daemonSet: true },
+    ];
+    w.pdbs = [{ ns: 'ml', app: 'inference', minAvailable: 1 }];
+    box.reset(w);
   });
-  const run = (...args: string[]) => {
-    writeFileSync(join(fleet, 'calls.log'), '');
-    const r = spawnSync('sh', ['rendered/prod/aws/deploy.sh', ...args], { cwd: repo, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FLEET: fleet }, encoding: 'utf8' });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
-  };
   /** What Git sync does on merge: the stack update with the deployment file's parameters. */
   const gitSync = () =>
     spawnSync(join(bin, 'aws'), ['cloudformation', 'deploy', '--stack-name', 'odp-prod-nodes', '--parameter-overrides', ...Object.entries(deployment.parameters).map(([k, v]) => `${k}=${v}`)], { env: { ...process.env, FLEET: fleet }, encoding: 'utf8' });
@@ -163,11 +178,15 @@ describe('a fixed node’s new instance type, in motion', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`node ${x.node} (ip-${x.ip.replace(/\./g, '-')}): ${OLD[deployment.parameters[x.param]]} -> ${deployment.parameters[x.param]}, Ready again and uncordoned; the next node may go`);
       const order = r.calls.map((c) => c.split(' ').slice(0, 3).join(' '));
-      expect(order.indexOf('kubectl drain ip-' + x.ip.replace(/\./g, '-'))).toBeLessThan(order.indexOf('aws cloudformation deploy'));
-      expect(order.at(-1)).toBe(`kubectl uncordon ip-${x.ip.replace(/\./g, '-')}`);
-      // The stack update: this node's new type, every other node's current one.
-      const deploy = r.calls.find((c) => c.startsWith('aws cloudformation deploy'))!;
-      for (const y of FIXED) expect(deploy).toContain(`${y.param}=${world().stack.parameters[y.param]}`);
+      expect(order.indexOf('kubectl drain ip-' + x.ip.replace(/\./g, '-'))).toBeLessThan(order.indexOf('aws cloudformation update-stack'));
+      // Released: the lock is gone once the node is back (the last kubectl calls: uncordon, then the Lease deleted).
+      expect(r.calls.filter((c) => c.startsWith('kubectl uncordon')).at(-1)).toBe(`kubectl uncordon ip-${x.ip.replace(/\./g, '-')}`);
+      expect(r.calls.at(-1)).toBe('kubectl -n kube-system delete lease odp-apply-config');
+      // The stack update: its own template, this node's new type, every other parameter its previous value.
+      const update = r.calls.find((c) => c.startsWith('aws cloudformation update-stack'))!;
+      expect(update).toContain('--use-previous-template');
+      expect(r.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
+      for (const y of FIXED) expect(update).toContain(y === x ? `ParameterKey=${y.param},ParameterValue=${deployment.parameters[y.param]}` : `ParameterKey=${y.param},UsePreviousValue=true`);
     }
     const w = world();
     expect(w.events.filter((e: string) => /^(stop|start)/.test(e))).toStrictEqual(['stop prod-cp-1', 'start prod-cp-1 m7i.xlarge', 'stop prod-cp-2', 'start prod-cp-2 m7i.xlarge', 'stop prod-cp-3', 'start prod-cp-3 m7i.xlarge', 'stop prod-gpu-1', 'start prod-gpu-1 g5.2xlarge']);
@@ -200,7 +219,7 @@ describe('a fixed node’s new instance type, in motion', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
     expect(r.stderr).toContain('deploy: node prod-gpu-1 (ip-10-30-3-50): not drained within 5m: a PodDisruptionBudget allows no eviction of a pod kubectl named above (kubectl get pdb -A: ALLOWED DISRUPTIONS 0), or a pod did not stop in time. The node is uncordoned, its instance untouched.');
-    expect(r.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
+    expect(r.calls.filter((c) => /^aws cloudformation (deploy|update-stack)/.test(c))).toStrictEqual([]);
     const w = world();
     expect(w.events).toStrictEqual(['uncordon ip-10-30-3-50']);
     expect(w.instances['i-03aa'].type).toBe('g5.xlarge');
@@ -210,7 +229,7 @@ describe('a fixed node’s new instance type, in motion', () => {
     setWorld((w) => (w.nodes['10.30.2.10'].ready = 'False'));
     const down = run('node-update', 'prod-cp-1');
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain('deploy: the control plane is not healthy (a control-plane Node not Ready: ip-10-30-2-10, or the API server\'s /readyz not ok): node prod-cp-1 left alone');
+    expect(down.stderr).toContain('deploy: the control plane is not healthy (a control-plane Node not Ready: ip-10-30-2-10): node prod-cp-1 left alone');
     setWorld((w) => {
       w.nodes['10.30.2.10'].ready = 'True';
       w.otherCluster = true;
@@ -218,7 +237,7 @@ describe('a fixed node’s new instance type, in motion', () => {
     const other = run('node-update', 'prod-cp-1');
     expect(other.code).toBe(1);
     expect(other.stderr).toContain('deploy: no Node with address 10.30.1.10 in the cluster kubectl reaches (KUBECONFIG)');
-    for (const r of [down, other]) expect(r.calls.filter((c) => /^(kubectl drain|aws cloudformation deploy)/.test(c))).toStrictEqual([]);
+    for (const r of [down, other]) expect(r.calls.filter((c) => /^(kubectl drain|aws cloudformation (deploy|update-stack))/.test(c))).toStrictEqual([]);
     expect(world().events).toBeUndefined();
   });
 
@@ -232,7 +251,7 @@ describe('a fixed node’s new instance type, in motion', () => {
     expect(world().nodes['10.30.2.10'].cordoned).toBe(true);
   });
 
-  it('a stack deployed before the type parameters: the current type is read off each instance; the first update from it keeps every running type', () => {
+  it('a stack deployed before the type parameters: the current type is read off each instance; node-update refuses (its template has no parameter to change) and says to deploy the stack from main first', () => {
     setWorld((w) => {
       for (const x of FIXED) delete w.stack.parameters[x.param];
     });
@@ -240,9 +259,69 @@ describe('a fixed node’s new instance type, in motion', () => {
     expect(refused.code).toBe(1);
     expect(refused.calls.filter((c) => c.includes('describe-instances') && c.includes('InstanceType'))).toHaveLength(4);
     const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('deploy: stack odp-prod-nodes has no parameter NodeProdGpu1InstanceType: it was deployed before each fixed node\'s instance type was a parameter. Deploy it from the main branch first (sh rendered/prod/aws/deploy.sh nodes there: its types are the running ones, it stops nothing), then run this again\n');
+    expect(r.calls.filter((c) => /^(kubectl|aws cloudformation (deploy|update-stack))/.test(c))).toStrictEqual([]);
+    expect(world().events).toBeUndefined();
+  });
+
+  it('a branch with another change besides the type (its template): node-update deploys none of it, only this node\'s type parameter changes; deploy.sh nodes then finds the type in place', () => {
+    setWorld((w) => {
+      w.templateChanged = true;
+      // The branch also changes prod-cp-2's user data (the stub stops an instance whose user data changes).
+      w.instances['i-01aa'].userData = 'old';
+      w.templateUserData = { 'i-01aa': 'new' };
+    });
+    const r = run('node-update', 'prod-gpu-1');
     expect(r.code, r.stderr).toBe(0);
-    expect(world().stack.parameters).toMatchObject({ NodeProdCp1InstanceType: 'm7i.large', NodeProdGpu1InstanceType: 'g5.2xlarge' });
-    expect(world().events.filter((e: string) => /^stop/.test(e))).toStrictEqual(['stop prod-gpu-1']);
+    const w = world();
+    expect(w.events.filter((e: string) => /^(stop|start|stack)/.test(e))).toStrictEqual(['stop prod-gpu-1', 'start prod-gpu-1 g5.2xlarge', 'stack updated (its own template): prod-gpu-1']);
+    expect(w.instances['i-01aa'].userData).toBe('old');
+    expect(w.templateChanged).toBe(true);
+    // The other types are still old: deploy.sh nodes still refuses them, and names no change of prod-gpu-1's type.
+    const nodes = run('nodes');
+    expect(nodes.code).toBe(1);
+    expect(nodes.stderr).not.toContain('node-update prod-gpu-1');
+    expect(nodes.stderr).toContain('node-update prod-cp-1');
+  });
+
+  it('node-update on Talos: kubectl gets a fresh admin kubeconfig through the Talos API first; without a talosconfig it refuses at the start with the setup\'s commands', () => {
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code, r.stderr).toBe(0);
+    const first = r.calls.findIndex((c) => c.startsWith('kubectl'));
+    expect(r.calls.findIndex((c) => c.startsWith('talosctl kubeconfig --merge=false --force'))).toBeLessThan(first);
+    expect(r.calls).toContain(`talosctl kubeconfig --merge=false --force ${join(dir, 'home')}/.odp/prod/kubeconfig --nodes 10.30.1.10`);
+    setWorld((w) => (w.stack.parameters.NodeProdGpu1InstanceType = 'g5.xlarge'));
+    const none = runWith({ TALOSCONFIG: join(dir, 'nowhere') }, 'node-update', 'prod-gpu-1');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`deploy: node-update reaches this cluster through the Talos API, and there is no talosconfig at ${join(dir, 'nowhere')}. Write it with the Talos runbook's setup (from the repository root), then run this again:`);
+    expect(none.stderr).toContain('  npm run talos -- secrets export --env prod --out $HOME/.odp/prod/secrets.yaml\n');
+    expect(none.stderr).toContain('  talosctl config endpoint 10.30.1.10 10.30.2.10 10.30.3.10\n');
+    expect(none.calls.filter((c) => /^(kubectl|talosctl)/.test(c))).toStrictEqual([]);
+  });
+
+  it('node-update on Talos refuses while a control plane\'s etcd has no leader (talosctl etcd members), touching nothing', () => {
+    setWorld((w) => (w.noLeader = true));
+    const r = run('node-update', 'prod-cp-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the control plane is not healthy (control plane 10.30.1.10: its etcd has no leader, or its Talos API does not answer (talosctl etcd members --nodes 10.30.1.10)): node prod-cp-1 left alone');
+    expect(r.calls.filter((c) => /^(kubectl drain|aws cloudformation (deploy|update-stack))/.test(c))).toStrictEqual([]);
+  });
+
+  it('two operators: node-update refuses while another run holds the cluster-wide lock (the Lease apply-config.sh takes too), naming its holder and expiry; an expired one is taken over', () => {
+    const lease = (renewTime: string) => writeFileSync(join(fleet, 'leases.json'), JSON.stringify({ 'odp-apply-config': { holderIdentity: 'node-update prod-cp-2 on laptop pid 7', leaseDurationSeconds: 3600, acquireTime: renewTime, renewTime, resourceVersion: '3' } }));
+    lease('2099-01-01T00:00:00.000000Z');
+    const r = run('node-update', 'prod-cp-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: another node change holds the lock (Lease kube-system/odp-apply-config: node-update prod-cp-2 on laptop pid 7, until 2099-01-01T01:00:00Z): change one node at a time; nothing changed here');
+    expect(r.stderr).toContain('delete it sooner: kubectl -n kube-system delete lease odp-apply-config');
+    expect(r.calls.filter((c) => /^(kubectl drain|aws cloudformation (deploy|update-stack))/.test(c))).toStrictEqual([]);
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))['odp-apply-config'].holderIdentity).toBe('node-update prod-cp-2 on laptop pid 7');
+    lease('2000-01-01T00:00:00.000000Z');
+    const taken = run('node-update', 'prod-cp-1');
+    expect(taken.code, taken.stderr).toBe(0);
+    expect(taken.stderr).toContain('deploy: took over the expired lock of node-update prod-cp-2 on laptop pid 7');
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
   });
 
   it('a fixed node the stack does not have yet (added in this merge): deploy.sh nodes creates it, node-update leaves it to nodes', () => {
@@ -272,5 +351,89 @@ describe('a fixed node’s new instance type, in motion', () => {
     const bad = run('node-update', 'prod-cp-1');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('deploy: not an instance type for node prod-cp-1: m7i.large;reboot');
+  });
+});
+
+/**
+ * RKE2 on embedded etcd (valid fixture rke2-etcd): the distribution's gate is apply-config.sh's (the API server's
+ * /readyz/etcd, every control plane's EtcdIsVoter True, APPLY_GATE.stable passing polls after the restart), and its
+ * fixed nodes have user data (their boot script), which no per-node step changes.
+ */
+describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_000 }, () => {
+  const rendered = [...renderValidFixture('rke2-etcd.yaml')].map(([path, content]) => ({ path, content }));
+  const tpl = parseYamlStream(rendered.find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as Doc;
+  const dep = parseYamlStream(rendered.find((f) => f.path === 'aws/nodes.deployment.yaml')!.content)[0] as Doc;
+  const fixed = chain(tpl);
+  const stackName = /nodes_stack_exists\(\) \{\n.*--stack-name '([^']+)'/.exec(rendered.find((f) => f.path === 'aws/deploy.sh')!.content)![1]!;
+  const box = sandbox('rke2-etcd', rendered);
+  const { world, setWorld, run, runWith } = box;
+  afterAll(() => box.cleanup());
+  const cp = (n: number) => fixed.find((x) => x.node === `cp-${n}`)!;
+  const instanceOf = (n: number) => `i-0${fixed.indexOf(cp(n))}aa`;
+  beforeEach(() => {
+    // cp-1 one size smaller in the stack: the branch changes its type.
+    box.reset(fleetOf(stackName, tpl, fixed, { ...dep.parameters, [cp(1).param]: 'm7i.medium' }));
+  });
+  const stops = () => (world().events ?? []).filter((e: string) => /^stop/.test(e));
+
+  it('the fixture: three control planes with user data, cp-1 first in the chain', () => {
+    expect(fixed.slice(0, 3).map((x) => [x.node, x.role, typeof x.userData])).toStrictEqual([
+      ['cp-1', 'controlplane', 'string'],
+      ['cp-2', 'controlplane', 'string'],
+      ['cp-3', 'controlplane', 'string'],
+    ]);
+  });
+
+  it('the branch also changes cp-2\'s user data: node-update cp-1 stops cp-1 alone, gated on etcd (EtcdIsVoter, /readyz/etcd, 3 passing polls); deploy.sh nodes then names cp-2 with its drain and deploys it alone', () => {
+    // cp-2 runs the previous commit's user data; the branch's template has the rendered one.
+    setWorld((w) => {
+      w.templateChanged = true;
+      w.instances[instanceOf(2)].userData = '#cloud-config\n# the previous commit\n';
+      w.templateUserData = { [instanceOf(2)]: cp(2).userData };
+    });
+    const r = run('node-update', 'cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(stops()).toStrictEqual(['stop cp-1']);
+    expect(world().instances[instanceOf(2)].userData).toBe('#cloud-config\n# the previous commit\n');
+    expect(r.calls).toContain('kubectl get --raw /readyz/etcd');
+    expect(r.calls.some((c) => c.startsWith('kubectl get nodes -l node-role.kubernetes.io/control-plane') && c.includes('EtcdIsVoter'))).toBe(true);
+    // Back after 2 polls (the boot), then 2 more: 3 passing gates in a row.
+    expect(r.calls.filter((c) => c === 'sleep 10')).toHaveLength(4);
+    const nodes = run('nodes');
+    expect(nodes.code, nodes.stderr).toBe(0);
+    expect(nodes.stderr).not.toContain('node-update');
+    expect(nodes.stderr).toContain('deploy: node cp-2: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained');
+    expect(nodes.stderr).toContain(`  kubectl drain "$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk '$2 == "10.10.1.11" { print $1 }')" --ignore-daemonsets --delete-emptydir-data --timeout=5m\n`);
+    expect(nodes.stderr).not.toContain('node cp-1:');
+    expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
+  });
+
+  it('node-update refuses while a control plane\'s etcd member is not a healthy voter, touching nothing', () => {
+    setWorld((w) => (w.nodes[cp(3).ip].voter = 'False'));
+    const r = run('node-update', 'cp-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the control plane is not healthy (the etcd member of ip-10-10-1-12 is not a healthy voter (EtcdIsVoter)): node cp-1 left alone');
+    expect(r.calls.filter((c) => /^(kubectl drain|aws cloudformation (deploy|update-stack))/.test(c))).toStrictEqual([]);
+  });
+
+  it('a control plane\'s user data changing together with another node\'s: deploy.sh nodes refuses, naming both, unless ODP_CONFIRM_USER_DATA names exactly them', () => {
+    setWorld((w) => {
+      w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
+      w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
+      w.templateChanged = true;
+      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = `#cloud-config\n# cp-${n}, the previous commit\n`;
+      w.templateUserData = { [instanceOf(1)]: cp(1).userData, [instanceOf(2)]: cp(2).userData };
+    });
+    const refused = run('nodes');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('deploy: node cp-1: this update changes its user data.');
+    expect(refused.stderr).toContain('deploy: node cp-2: this update changes its user data.');
+    expect(refused.stderr).toContain("deploy: a control plane's user data changes together with another node's (cp-1 cp-2): CloudFormation would stop them one after another");
+    expect(refused.stderr).toContain("ODP_CONFIRM_USER_DATA='cp-1 cp-2' sh rendered/rke2-etcd/aws/deploy.sh nodes");
+    expect(refused.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
+    expect(runWith({ ODP_CONFIRM_USER_DATA: 'cp-1' }, 'nodes').code).toBe(1);
+    const confirmed = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2' }, 'nodes');
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
   });
 });

@@ -22,9 +22,25 @@
  *   status.nodeInfo.bootID and/or the Ready condition, get --raw /readyz ("ok" while a majority of the control planes
  *   run: the API server's etcd check; else the error kubectl prints for a failed readyz, exit 1), drain (kubectl-drain.mjs),
  *   uncordon. `fleet.otherCluster`: kubectl reaches another cluster (none of these Nodes).
+ * - aws cloudformation update-stack --use-previous-template --parameters ParameterKey=K,ParameterValue=V |
+ *   ParameterKey=K,UsePreviousValue=true … (CloudFormation API UpdateStack, Parameter): the stack's own template, so only
+ *   its parameters may be given ("Parameters: [K] do not exist in the template") and each must be ("Parameters: [K] must
+ *   have values"); nothing changed: "No updates are to be performed." Then the same instance updates as a deploy, without
+ *   the branch's template (its user data, `fleet.templateUserData`, stays undeployed). wait stack-update-complete: exit 0,
+ *   or 255 with "Waiter StackUpdateComplete failed" when `fleet.updateFails`.
+ * - deploy with the branch's template: an instance whose user data differs from `fleet.templateUserData` is stopped and
+ *   started as for a type (UserData: "Some interruptions"), its user data then the template's.
+ * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 (as EC2 returns it).
+ * - kubectl: the control planes' EtcdIsVoter condition (`voter`, False once stopped, True once booted), get --raw
+ *   /readyz/etcd (ok while a majority of the control planes run), Leases (./lease-stub.mjs, $FLEET/leases.json).
+ * - talosctl version / kubeconfig / etcd members --nodes IP: the node's Talos API answers while its instance runs;
+ *   `etcd members` fails while the node is not Ready or no majority of control planes is (no leader), or `fleet.noLeader`.
  * - sleep: returns at once; time passes for the booting kubelets.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { drain, openFleet } from './fleet-stub.mjs';
+import { leaseCommand } from './lease-stub.mjs';
 
 const { cmd, args, f, save, opt, event } = openFleet();
 const fail = (code, msg) => {
@@ -42,6 +58,7 @@ function sleep() {
       delete n.bootIn;
       n.boot = n.nextBoot;
       n.ready = 'True';
+      if (n.role === 'controlplane') n.voter = 'True';
     }
   save();
 }
@@ -56,6 +73,7 @@ function updateInstance(id, type) {
   // The node controller marks the Node Unknown once the kubelet missed its grace period; `fleet.staleReady`: the stop and
   // start were quicker, so the Node still shows Ready (and its old boot id) until the new kubelet posts its status.
   if (!f.staleReady) n.ready = 'Unknown';
+  if (n.role === 'controlplane') n.voter = 'False';
   event(`stop ${fixedName(n)}`);
   if (inst.state !== 'stopped') fail(254, `An error occurred (IncorrectInstanceState) when calling the ModifyInstanceAttribute operation: The instance '${id}' is not in the 'stopped' state.`);
   inst.type = type;
@@ -80,7 +98,9 @@ function deploy() {
     else if (s.exists && p in s.parameters) next[p] = s.parameters[p];
     else fail(255, `An error occurred (ValidationError) when calling the CreateChangeSet operation: Parameter: [${p}] must have values`);
   }
-  const changed = s.instances.filter((x) => f.instances[x.instance].type !== next[x.param]);
+  const ud = f.templateUserData ?? {};
+  const changed = s.instances.filter((x) => f.instances[x.instance].type !== next[x.param] || (x.instance in ud && f.instances[x.instance].userData !== ud[x.instance]));
+  for (const x of changed) if (x.instance in ud) f.instances[x.instance].userData = ud[x.instance];
   const paramsChanged = JSON.stringify(next) !== JSON.stringify(s.parameters);
   if (s.exists && !paramsChanged && !f.templateChanged) {
     process.stdout.write(`\nWaiting for changeset to be created..\n\nNo changes to deploy. Stack ${s.name} is up to date\n`);
@@ -95,16 +115,50 @@ function deploy() {
   process.stdout.write(`\nWaiting for changeset to be created..\nWaiting for stack create/update to complete\nSuccessfully created/updated stack - ${s.name}\n`);
 }
 
+/** UpdateStack with the stack's own template: only its parameters, each given or UsePreviousValue. */
+function updateStack() {
+  const s = f.stack;
+  if (!args.includes('--use-previous-template')) fail(252, 'aws stub: update-stack is modelled with --use-previous-template only');
+  const i = args.indexOf('--parameters');
+  const list = [];
+  for (const a of args.slice(i + 1)) {
+    if (a.startsWith('--')) break;
+    list.push(Object.fromEntries(a.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])));
+  }
+  const next = {};
+  for (const p of list) {
+    if (!(p.ParameterKey in s.parameters)) fail(254, `\nAn error occurred (ValidationError) when calling the UpdateStack operation: Parameters: [${p.ParameterKey}] do not exist in the template`);
+    next[p.ParameterKey] = p.UsePreviousValue === 'true' ? s.parameters[p.ParameterKey] : p.ParameterValue;
+  }
+  const missing = Object.keys(s.parameters).filter((k) => !(k in next));
+  // The stack's parameter order (its template's).
+  const ordered = Object.fromEntries(Object.keys(s.parameters).filter((k) => k in next).map((k) => [k, next[k]]));
+  if (missing.length > 0) fail(254, `\nAn error occurred (ValidationError) when calling the UpdateStack operation: Parameters: [${missing.join(', ')}] must have values`);
+  if (JSON.stringify(ordered) === JSON.stringify(s.parameters)) fail(254, '\nAn error occurred (ValidationError) when calling the UpdateStack operation: No updates are to be performed.');
+  const changed = s.instances.filter((x) => f.instances[x.instance].type !== ordered[x.param]);
+  for (const x of changed) updateInstance(x.instance, ordered[x.param]);
+  s.parameters = ordered;
+  event(`stack updated (its own template)${changed.length > 0 ? `: ${changed.map((x) => fixedName(nodeOf(x.instance))).join(', ')}` : ''}`);
+  save();
+  process.stdout.write(JSON.stringify({ StackId: `arn:aws:cloudformation:eu-west-1:333333333333:stack/${s.name}/1` }) + '\n');
+}
+
 function aws() {
   const [service, op] = args;
   const query = opt('--query') ?? '';
   if (service === 'cloudformation' && op === 'deploy') return deploy();
   if (service === 'cloudformation' && op === 'update-termination-protection') return;
+  if (service === 'cloudformation' && op === 'update-stack') return updateStack();
+  if (service === 'cloudformation' && op === 'wait' && args[2] === 'stack-update-complete') {
+    if (f.updateFails) fail(255, '\nWaiter StackUpdateComplete failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "UPDATE_ROLLBACK_COMPLETE" at least once');
+    return;
+  }
   if (service === 'cloudformation' && op === 'describe-stacks') {
     const name = opt('--stack-name');
     if (name !== f.stack.name) return process.stdout.write(`${f.stack.deployRole}\n`);
     if (!f.stack.exists) fail(254, `\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id ${name} does not exist`);
     if (query === 'Stacks[0].StackStatus') return process.stdout.write('UPDATE_COMPLETE\n');
+    if (query === 'Stacks[0].Parameters[].ParameterKey') return process.stdout.write(`${Object.keys(f.stack.parameters).join('\t')}\n`);
     const output = /OutputKey=='([^']+)'/.exec(query)?.[1];
     if (output) return process.stdout.write(`${f.stack.outputs[output] ?? ''}\n`);
     const param = /ParameterKey=='([^']+)'/.exec(query)?.[1];
@@ -118,10 +172,17 @@ function aws() {
     if (query.endsWith('.InstanceType')) return process.stdout.write(`${inst.type}\n`);
     if (query.endsWith('.State.Name')) return process.stdout.write(`${inst.state}\n`);
   }
+  if (service === 'ec2' && op === 'describe-instance-attribute' && opt('--attribute') === 'userData') {
+    const inst = f.instances[opt('--instance-id')] ?? fail(254, 'An error occurred (InvalidInstanceID.NotFound)');
+    return process.stdout.write(`${inst.userData === undefined ? 'None' : Buffer.from(inst.userData).toString('base64')}\n`);
+  }
   fail(252, `aws stub: not modelled: ${args.join(' ')}`);
 }
 
+const majority = () => controlPlanes().filter((n) => n.ready === 'True').length * 2 > controlPlanes().length;
+
 function kubectl() {
+  if (leaseCommand(args, join(process.env.FLEET, 'leases.json'), fail)) return;
   const listed = f.otherCluster ? [] : Object.values(f.nodes);
   const byName = (name) => listed.find((n) => n.name === name) ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
   const jsonpath = opt('-o') ?? '';
@@ -133,9 +194,15 @@ function kubectl() {
     return process.stdout.write(`node/${args[1]} uncordoned\n`);
   }
   if (args.join(' ') === 'get --raw /readyz') {
-    if (controlPlanes().filter((n) => n.ready === 'True').length * 2 > controlPlanes().length) return process.stdout.write('ok');
+    if (majority()) return process.stdout.write('ok');
     fail(1, 'Error from server (InternalServerError): an error on the server ("[+]ping ok\\n[-]etcd failed: reason withheld\\nreadyz check failed") has prevented the request from succeeding');
   }
+  if (args.join(' ') === 'get --raw /readyz/etcd') {
+    if (majority()) return process.stdout.write('ok');
+    fail(1, 'Error from server (InternalServerError): an error on the server ("[-]etcd failed: reason withheld\\nhealthz check failed") has prevented the request from succeeding');
+  }
+  if (args[0] === 'get' && args[1] === 'nodes' && opt('-l') === 'node-role.kubernetes.io/control-plane' && jsonpath.includes('EtcdIsVoter'))
+    return process.stdout.write(listed.filter((n) => n.role === 'controlplane').map((n) => `${n.name} ${n.voter ?? 'True'}\n`).join(''));
   if (args[0] === 'get' && args[1] === 'nodes' && opt('-l') === 'node-role.kubernetes.io/control-plane' && jsonpath.includes('Ready'))
     return process.stdout.write(listed.filter((n) => n.role === 'controlplane').map((n) => `${n.name} ${n.ready}\n`).join(''));
   if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP'))
@@ -148,7 +215,28 @@ function kubectl() {
   fail(1, `kubectl stub: not modelled: ${args.join(' ')}`);
 }
 
+/** talosctl through the node's Talos API (answers while its instance runs). */
+function talosctl() {
+  const ip = opt('--nodes');
+  const n = f.nodes[ip];
+  const up = n && f.instances[n.instance]?.state === 'running';
+  if (!up) fail(1, `error: rpc error: code = Unavailable desc = connection error: dial tcp ${ip}:50000: connect: connection refused`);
+  if (args[0] === 'version') return process.stdout.write('Server:\n\tTag: v1.13.9\n');
+  if (args[0] === 'kubeconfig') {
+    const file = args.find((a, i) => i > 0 && !a.startsWith('--') && args[i - 1] !== '--nodes');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `# kubeconfig of ${ip}\n`);
+    return;
+  }
+  if (args[0] === 'etcd' && args[1] === 'members') {
+    if (f.noLeader || n.ready !== 'True' || !majority()) fail(1, `error: rpc error: code = Unavailable desc = etcdserver: no leader (node ${ip})`);
+    return process.stdout.write('NODE ID HOSTNAME\n');
+  }
+  fail(1, `talosctl stub: not modelled: ${args.join(' ')}`);
+}
+
 if (cmd === 'aws') aws();
+else if (cmd === 'talosctl') talosctl();
 else if (cmd === 'kubectl') kubectl();
 else if (cmd === 'sleep') sleep();
 else fail(1, `fixed-fleet: unknown command ${cmd}`);

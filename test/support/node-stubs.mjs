@@ -89,6 +89,7 @@ import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
+import { leaseCommand } from './lease-stub.mjs';
 
 const cmd = basename(process.argv[1]);
 const args = process.argv.slice(2);
@@ -618,43 +619,8 @@ function kubectl() {
     if (readJson(w('postgres.json'), { up: true }).up === false) fail(1, 'Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld\\nhealthz check failed") has prevented the request from succeeding');
     return process.stdout.write('ok');
   }
-  // Leases in kube-system (world leases.json): create refuses an existing name (AlreadyExists), replace a stale
-  // resourceVersion (Conflict), as the API server does for a POST and a PUT with metadata.resourceVersion.
-  const nsArgs = args[0] === '-n' ? args.slice(2) : args;
-  if (['create', 'replace'].includes(nsArgs[0]) && nsArgs[1] === '-f' && nsArgs[2] === '-') {
-    const doc = parse(readFileSync(0, 'utf8'));
-    if (doc.kind !== 'Lease') fail(1, `kubectl stub: only Leases are created here, not ${doc.kind}`);
-    const leases = readJson(w('leases.json'), {});
-    const name = doc.metadata.name;
-    const kind = 'leases.coordination.k8s.io';
-    const current = leases[name];
-    if (nsArgs[0] === 'create') {
-      if (current) fail(1, `Error from server (AlreadyExists): error when creating "STDIN": ${kind} "${name}" already exists`);
-      leases[name] = { ...doc.spec, resourceVersion: '1' };
-      writeJson(w('leases.json'), leases);
-      return process.stdout.write(`lease.coordination.k8s.io/${name} created\n`);
-    }
-    if (!current) fail(1, `Error from server (NotFound): error when replacing "STDIN": ${kind} "${name}" not found`);
-    if (doc.metadata.resourceVersion !== undefined && doc.metadata.resourceVersion !== current.resourceVersion)
-      fail(1, `Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
-    leases[name] = { ...doc.spec, resourceVersion: String(Number(current.resourceVersion) + 1) };
-    writeJson(w('leases.json'), leases);
-    return process.stdout.write(`lease.coordination.k8s.io/${name} replaced\n`);
-  }
-  if (nsArgs[1] === 'lease' && ['get', 'delete'].includes(nsArgs[0])) {
-    const leases = readJson(w('leases.json'), {});
-    const name = nsArgs[2];
-    const l = leases[name];
-    if (!l) fail(1, `Error from server (NotFound): leases.coordination.k8s.io "${name}" not found`);
-    if (nsArgs[0] === 'delete') {
-      delete leases[name];
-      writeJson(w('leases.json'), leases);
-      return process.stdout.write(`lease.coordination.k8s.io "${name}" deleted\n`);
-    }
-    const object = { metadata: { name, namespace: 'kube-system', resourceVersion: l.resourceVersion }, spec: l };
-    const path = (opt('-o') ?? '').replace(/^jsonpath=/, '');
-    return process.stdout.write(path.replace(/\{\.([A-Za-z.]+)\}/g, (_, p) => String(p.split('.').reduce((o, k) => o?.[k], object) ?? '')));
-  }
+  // Leases in kube-system (world leases.json): ./lease-stub.mjs.
+  if (leaseCommand(args, w('leases.json'), fail)) return;
   // kubectl drain (cordon, then evictions a PodDisruptionBudget may refuse: world etcd.json member `pdbBlocks`, until
   // --timeout) and uncordon, of a server's Node; `cordoned` records spec.unschedulable.
   if (args[0] === 'drain' || args[0] === 'uncordon') {

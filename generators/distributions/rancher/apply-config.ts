@@ -17,19 +17,11 @@
  * deployed from the same commit); a node already holding it is left alone (no restart).
  *
  * Hardened (applycfg):
- * - One server at a time across operators: a server run holds a cluster-wide lock, the Lease kube-system/<APPLY_LOCK.name>,
- *   from before its first gate until it exits (a trap on EXIT deletes it when this run holds it). It is taken with
- *   `kubectl create`, which the API server refuses with AlreadyExists when the object exists: its storage creates with
- *   one transaction, If(key not found) Then(Put), and answers KeyExistsError otherwise (k8s.io/apiserver
- *   pkg/storage/etcd3/store.go Create; the Kine repository's pkg/server/create.go serves that transaction on SQL).
- *   A Lease older than its leaseDurationSeconds (renewTime + duration: coordination.k8s.io/v1 LeaseSpec, k8s.io/api
- *   coordination/v1 types.go) belongs to a run that died: it is taken over with `kubectl replace` carrying the
- *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
- *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
- *   one wins. The duration covers a whole run (APPLY_LOCK.seconds), so a live run never loses it. The refusal says
- *   when the lock expires and prints the command that deletes it sooner (`kubectl -n kube-system delete lease
- *   odp-apply-config`, with this server's kubeconfig), safe only once the run it names has ended without releasing it
- *   (killed, or its host lost): a delete has no precondition, so a live holder would lose it.
+ * - One server at a time across operators: a server run holds a cluster-wide lock, the Lease kube-system/<CLUSTER_LOCK.name>,
+ *   from before its first gate until it exits (a trap on EXIT deletes it when this run holds it): lib/cluster-lock.ts, the
+ *   same lock `aws/deploy.sh node-update` takes (so a server restart and a fixed node's stop never overlap), with its
+ *   sources (create refused with AlreadyExists, an expired Lease taken over with its resourceVersion, the refusal's
+ *   expiry and delete command).
  * - The gate is the datastore's health as well as Node Ready (APPLY_HEALTH): the local API server's `/readyz/etcd`
  *   check (kube-apiserver's storage check, a read of <prefix>/health through its storage client: k8s.io/apiserver
  *   pkg/server/options/etcd.go addEtcdHealthEndpoint, pkg/storage/storagebackend/factory/etcd3.go newETCD3Check; on
@@ -52,6 +44,8 @@ import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 import { drainFunctions, drainOptions, NODE_DRAIN } from '../../lib/node-drain.js';
+import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
+import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 
 export const APPLY_CONFIG_SCRIPT = 'apply-config.sh';
 const TAG = 'odp-apply-config';
@@ -72,14 +66,35 @@ export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
  */
 export const APPLY_DRAIN = NODE_DRAIN.restart;
 
-/**
- * The cluster-wide lock of a server run: a coordination.k8s.io/v1 Lease in kube-system. Its duration covers a whole run
- * (the bounded restart, the drain and the gate), so only a run that died leaves one that has expired.
- */
-export const APPLY_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', seconds: 3600 } as const;
-
 /** What the gate reads (see the header for the sources). */
 export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
+
+/**
+ * The same datastore gate for `aws/deploy.sh node-update` (infra/aws/deploy.ts), asked from the operator's kubectl (the
+ * KUBECONFIG a server's admin kubeconfig gave): the API server's `/readyz/etcd` check and, on embedded etcd, every
+ * control plane's EtcdIsVoter condition True (APPLY_HEALTH, sources in the header); after the stop and start it must
+ * hold APPLY_GATE.stable polls in a row on embedded etcd (the condition is refreshed every 15 s).
+ */
+export function nodeUpdateFacts(m: EnvironmentModel): NodeUpdateFacts {
+  const etcd = m.cluster.datastore.type === 'etcd';
+  const voters = `kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="${APPLY_HEALTH.voterCondition}")].status}{"\\n"}{end}'`;
+  return {
+    functions: [],
+    access: [],
+    datastore: [
+      `[ "$(kubectl get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer the API server (${APPLY_HEALTH.readyz})"; return 1; }`,
+      ...(etcd
+        ? [
+            `voters=$(${voters}) || { NOT_OK='the Nodes cannot be read'; return 1; }`,
+            `bad=$(printf '%s\\n' "$voters" | awk '$1 != "" && $2 != "True" { printf "%s%s", s, $1; s = ", " }')`,
+            `[ -z "$bad" ] || { NOT_OK="the etcd member of $bad is not a healthy voter (${APPLY_HEALTH.voterCondition})"; return 1; }`,
+          ]
+        : []),
+    ],
+    stable: etcd ? APPLY_GATE.stable : 1,
+    gate: `the datastore answers (${APPLY_HEALTH.readyz})${etcd ? ` and every control plane's etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}`,
+  };
+}
 
 /** kubectl arguments listing every Node as `<name> <InternalIP> <Ready status> <EtcdIsVoter status>` lines (one read per poll). */
 const NODE_HEALTH_LIST = `get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="${APPLY_HEALTH.voterCondition}")].status}{"\\n"}{end}'`;
@@ -133,9 +148,9 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '#!/bin/sh',
     `# odp-gitops: apply environment ${m.name}'s current ${s.keys.title} config to one running fixed node, as root on it:`,
     `#   sh ${APPLY_CONFIG_SCRIPT} <node>`,
-    '# Servers one at a time: a server run holds the Lease ' + `${APPLY_LOCK.namespace}/${APPLY_LOCK.name}` + ', refuses while any server is not Ready or the',
+    '# Servers one at a time: a server run holds the Lease ' + `${CLUSTER_LOCK.namespace}/${CLUSTER_LOCK.name}` + ', refuses while any server is not Ready or the',
     '# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.',
-    `# The Lease of a run that died expires ${APPLY_LOCK.seconds} s after it was taken (the next run then takes it over); the`,
+    `# The Lease of a run that died expires ${CLUSTER_LOCK.seconds} s after it was taken (the next run then takes it over); the`,
     '# refusal prints when, and the command that deletes it sooner once its run has ended.',
     '# The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
     '# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.',
@@ -145,9 +160,6 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
   const etcd = m.cluster.datastore.type === 'etcd';
   const K = s.kubectl;
   const condition = (type: string) => `-o jsonpath='{.status.conditions[?(@.type=="${type}")].status}'`;
-  const L = APPLY_LOCK;
-  const lease = `${K} -n ${L.namespace}`;
-  const deleteLease = `${lease} delete lease ${L.name}`;
   const restartWhy = `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again`;
   const body = [
     `CONFIG_FILE=${path}`,
@@ -179,40 +191,9 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '  done',
     `  [ "$(${K} get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (${APPLY_HEALTH.readyz})"; return 1; }`,
     '}',
-    `# The cluster-wide lock of server runs: the Lease ${L.namespace}/${L.name}, created (refused when it exists: one holder), or`,
-    '# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.',
-    'LOCKED=',
-    `HOLDER="$NODE on $(hostname) pid $$"`,
-    'lease_doc() {',
-    `  printf 'apiVersion: coordination.k8s.io/v1\\nkind: Lease\\nmetadata:\\n  name: ${L.name}\\n  namespace: ${L.namespace}\\n'`,
-    `  [ -z "$1" ] || printf '  resourceVersion: "%s"\\n' "$1"`,
-    `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "$2"`,
-    '}',
-    'lock() {',
-    "  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)",
-    `  if lease_doc '' "$now" | ${K} create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi`,
-    `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease ${L.namespace}/${L.name}) through this server's API server: nothing changed here"; exit 1; }`,
-    '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
-    '  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))',
-    `  if [ "$(date -u +%s)" -lt "$until_s" ]; then`,
-    '    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)',
-    `    log "another server run holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): apply to one server at a time; nothing changed here"`,
-    `    log "the lock expires at $until_t (${L.seconds} s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
-    '    exit 1',
-    '  fi',
-    `  lease_doc "$rv" "$now" | ${K} replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,
-    '  LOCKED=1',
-    '  log "took over the expired lock of $holder"',
-    '}',
-    'unlock() {',
-    '  [ -n "$LOCKED" ] || return 0',
-    `  [ "$(${lease} get lease ${L.name} -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && ${deleteLease} >/dev/null 2>&1 || true`,
-    '}',
+    ...leaseLockLines({ kubectl: K, holder: '"$NODE on $(hostname) pid $$"', log: 'log', other: 'another server run', rule: 'apply to one server at a time', through: "through this server's API server" }),
     'if [ "$ROLE" = server ]; then',
-    '  trap unlock EXIT',
-    "  trap 'exit 129' HUP",
-    "  trap 'exit 130' INT",
-    "  trap 'exit 143' TERM",
+    '  lock_on_exit',
     '  lock',
     '  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }',
     '  ME=$(node_of "$IP")',

@@ -24,6 +24,7 @@ import { configFromParameter, configParameter, configParameterPrefix } from './n
 import { deleteOldNode, replaceOnlyServerNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
+import { nodeUpdateFacts } from './apply-config.js';
 
 const DLAMI_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
 
@@ -107,6 +108,7 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
       n.role === 'controlplane'
         ? `${spec.replaceServer(m, n)}; ${m.controlPlaneNodes.length === 1 ? replaceOnlyServerNode(n, `systemctl restart ${keys.unit('server')}`) : deleteOldNode(n)}. The new instance runs the server's user data at its first boot and joins by itself`
         : `${deleteOldNode(n)}. The new instance runs the agent's user data at its first boot and joins by itself`,
+    nodeUpdate: (m) => nodeUpdateFacts(m),
     fixedNodeConfig: `runs its user data at first boot (reads its config and the tokens from SSM, installs and starts ${keys.title}); a settings change reaches a running one through \`${keys.name}/apply-config.sh\`, one server at a time`,
   };
 }

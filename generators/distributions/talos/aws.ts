@@ -28,6 +28,7 @@ import { shQuote } from '../../render/delivery/bootstrap.js';
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { classImages } from './nodeclass.js';
 import { workDir } from './operations.js';
+import { nodeUpdateFacts } from './runbook.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { etcdBackupRoleArn } from '../../catalog/irsa.js';
 import type { DistributionAwsFacts, ImageClass, ImageContext, ImageFacts, PortRule } from '../../infra/aws/facts.js';
@@ -301,5 +302,6 @@ export const talosAws: DistributionAwsFacts = {
     return backup && !etcdBackupRoleArn(m) ? ['etcd-backup (talos-backup uploads snapshots with the instance profile)'] : [];
   },
   userData: (_m: EnvironmentModel, _t: ConfigTarget) => undefined,
+  nodeUpdate: (m) => nodeUpdateFacts(m),
   fixedNodeConfig: 'boots in maintenance mode (no user data) and gets its config with `talosctl apply-config --insecure` (the Talos runbook)',
 };

@@ -53,7 +53,7 @@ function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
  * fails through any endpoint: so the node is picked here, among the control planes, by asking each one's version.
  * The scripts and the README's steps share it (the setup defines it); a message goes to stderr.
  */
-const ANY_CP = (cps: string[]): string[] => [
+export const ANY_CP = (cps: string[]): string[] => [
   `CPS='${cps.join(' ')}'`,
   '# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).',
   'any_cp() { for cp in $CPS; do if talosctl version --nodes "$cp" >/dev/null 2>&1; then "$@" --nodes "$cp"; return; fi; echo "control plane $cp: its Talos API does not answer" >&2; done; echo "no control plane answers" >&2; return 1; }',

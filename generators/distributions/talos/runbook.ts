@@ -20,7 +20,8 @@
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { shQuote } from '../../render/delivery/bootstrap.js';
 import { readmeContext } from '../../render/readme/readme.js';
-import { clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
+import { ANY_CP, clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
+import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
@@ -165,6 +166,38 @@ function kubeconfigLines(m: EnvironmentModel): string[] {
     `any_cp talosctl kubeconfig --merge=false --force ${file} || { log 'no control plane gave a kubeconfig (talosctl said why above)'; exit 1; }`,
     `export KUBECONFIG=${file}`,
   ];
+}
+
+/**
+ * \`aws/deploy.sh node-update\` on Talos (infra/aws/deploy.ts): the script reaches the cluster the way the runbook's
+ * scripts do, through the Talos API. It needs the talosconfig the runbook's setup writes (from the environment's
+ * secrets: \`npm run talos -- secrets export\`, which a deploy script does not run); without it the script refuses at the
+ * start, printing the setup's commands. With it, a fresh admin kubeconfig through the first control plane that answers
+ * (kubeconfigLines, any_cp). The datastore's gate is the runbook's (gateLines): etcd has a leader on every control plane
+ * (\`talosctl etcd members\` asks the node's local etcd WithRequireLeader: v1alpha1_server.go lines 1827-1840), asked
+ * live, so one passing gate counts.
+ */
+export function nodeUpdateFacts(m: EnvironmentModel): NodeUpdateFacts {
+  const dir = workDir(m.name);
+  const anyCp = ANY_CP(m.controlPlaneNodes.map((n) => n.ip));
+  const setup = setupSteps(m)[0]!.lines.filter((l) => !anyCp.includes(l));
+  return {
+    functions: anyCp,
+    access: [
+      `TALOSCONFIG=\${TALOSCONFIG:-${dir}/talosconfig}`,
+      `[ -s "$TALOSCONFIG" ] || { log "node-update reaches this cluster through the Talos API, and there is no talosconfig at $TALOSCONFIG. Write it with the Talos runbook's setup (from the repository root), then run this again:"; printf '  %s\\n' ${setup.map(q).join(' ')} >&2; exit 1; }`,
+      'export TALOSCONFIG',
+      `mkdir -p -m 700 ${dir}`,
+      ...kubeconfigLines(m),
+    ],
+    datastore: [
+      'for cp in $CPS; do',
+      '  talosctl etcd members --nodes "$cp" >/dev/null 2>&1 || { NOT_OK="control plane $cp: its etcd has no leader, or its Talos API does not answer (talosctl etcd members --nodes $cp)"; return 1; }',
+      'done',
+    ],
+    stable: 1,
+    gate: 'etcd has a leader on every control plane (talosctl etcd members)',
+  };
 }
 
 /**

@@ -10,6 +10,7 @@
  * (`cloudformation.sync.codeconnections.amazonaws.com`); the stack's own service role (set at the
  * first deploy) performs the resource changes.
  */
+import { createHash } from 'node:crypto';
 import { shQuote } from '../../render/delivery/bootstrap.js';
 import { isPlaceholder } from '../../lib/placeholder.js';
 import { shellValue } from '../../lib/shapes.js';
@@ -21,8 +22,9 @@ import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
 import { rollPreferences } from './roll.js';
-import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
+import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { drainFunctions, NODE_DRAIN } from '../../lib/node-drain.js';
+import { leaseLockLines } from '../../lib/cluster-lock.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -162,15 +164,11 @@ export function gitSyncTemplate(p: AwsPlan): Template {
 
 const q = shQuote;
 
-/**
- * `aws cloudformation deploy` of a stack with its deployment file's parameters. \`types\`: the fixed nodes' instance
- * types come from the shell's "$@" instead (node-update: the one node's new type, every other's current one).
- */
-function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string, types: 'rendered' | 'args' = 'rendered'): string {
+/** `aws cloudformation deploy` of a stack with its deployment file's parameters. */
+function deployCommand(p: AwsPlan, stack: 'base' | 'nodes', role: string): string {
   const m = p.model;
   const dep = deploymentFileOf(p, stack);
-  const own = new Set(types === 'args' ? fixedNodes(p).map(nodeTypeParameter) : []);
-  const params = [...Object.entries(dep.parameters ?? {}).filter(([k]) => !own.has(k)).map(([k, v]) => q(`${k}=${v}`)), ...(types === 'args' ? ['"$@"'] : [])];
+  const params = Object.entries(dep.parameters ?? {}).map(([k, v]) => q(`${k}=${v}`));
   const tagArgs = Object.entries(dep.tags).map(([k, v]) => q(`${k}=${v}`));
   return [
     `aws cloudformation deploy --region ${q(m.aws.region)}`,
@@ -224,7 +222,7 @@ ${instanceIdFunction(p)}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixed
     ${protectCommand(p, 'base')}
     ;;
   nodes)
-${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}${typeGate(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}${typeGate(p)}${userDataNotice(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
 ${drainTagsCase(p)}${terminateNodeCase(p)}${nodeUpdateCase(p)}${rollPoolCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
 `;
@@ -457,6 +455,62 @@ then deploy.sh nodes again (it then stops no instance)." >&2
 `;
 }
 
+/** The fixed nodes with user data: each one's sha256 (of the text EC2 holds, before base64) and its drain command. */
+function userDataNodes(p: AwsPlan): { name: string; sha: string; drain: string }[] {
+  const m = p.model;
+  return fixedNodes(p).flatMap((n) => {
+    const ud = p.facts.userData(m, m.configTargets.find((t) => t.node?.name === n.name)!);
+    return ud === undefined ? [] : [{ name: n.name, sha: createHash('sha256').update(ud, 'utf8').digest('hex'), drain: removalDrain(nodeRef(n.name, n.ip)) }];
+  });
+}
+
+/**
+ * Before the nodes stack update: the fixed nodes whose user data it changes (no per-node step exists: user data is up to
+ * 16 KB, too large for a parameter). What CloudFormation does to each (instance-updates.ts, UserData: "Update requires:
+ * Some interruptions"; "If the root volume is an EBS volume and you update user data, CloudFormation restarts the
+ * instance", AWS CloudFormation template reference, AWS::EC2::Instance UserData): a stop and start (EC2
+ * ModifyInstanceAttribute userData: stopped only), undrained, each next one along the DependsOn chain once the previous
+ * instance runs. And the new user data does not run on that start ("If you stop an instance, modify its user data, and
+ * start the instance, the updated user data is not run when you start the instance": Amazon EC2 user guide, "Work with
+ * instance user data"): it is what a replacement instance boots with. The instance's current user data is read with
+ * DescribeInstanceAttribute userData (base64) and compared by sha256 with the rendered text. Each such node is named with
+ * its drain command before anything is deployed; a control plane's together with another node's is refused unless
+ * ODP_CONFIRM_USER_DATA names exactly those nodes (a stopped control plane and another stopped node at once).
+ */
+function userDataNotice(p: AwsPlan): string {
+  const nodes = userDataNodes(p);
+  if (nodes.length === 0) return '';
+  const region = q(p.model.aws.region);
+  return `    # Fixed nodes whose user data this update changes: CloudFormation stops and starts each, undrained (no per-node step).
+    if nodes_stack_exists; then
+      stops=''
+      stops_cp=0
+      for n in $FIXED_NODES; do
+        fixed_node "$n"
+        case "$n" in
+${nodes.map((x) => `          ${q(x.name)}) ud=${x.sha}; ud_drain=${q(x.drain)} ;;`).join('\n')}
+          *) continue ;;
+        esac
+        instance_of "$n"
+        [ -n "$id" ] || continue
+        have=$(aws ec2 describe-instance-attribute --region ${region} --instance-id "$id" --attribute userData --query 'UserData.Value' --output text | base64 -d 2>/dev/null | sha256sum | cut -d' ' -f1)
+        [ "$have" = "$ud" ] && continue
+        stops="\${stops:+$stops }$n"
+        [ "$cp" = 0 ] || stops_cp=1
+        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it. Drain it first:" >&2
+        printf '  %s\\n' "$ud_drain" >&2
+      done
+      if [ -n "$stops" ]; then
+        case "$stops" in *' '*) many=1 ;; *) many=0 ;; esac
+        if [ "$stops_cp" = 1 ] && [ "$many" = 1 ] && [ "\${ODP_CONFIRM_USER_DATA:-}" != "$stops" ]; then
+          echo "deploy: a control plane's user data changes together with another node's ($stops): CloudFormation would stop them one after another, each as soon as the previous instance runs, not once its node is Ready (two control planes down at once on the way). Nothing deployed. Drain them, then confirm exactly these nodes: ODP_CONFIRM_USER_DATA='$stops' sh ${awsPath(p.model, 'deploy.sh')} nodes; or change one node's user data per merge" >&2
+          exit 1
+        fi
+      fi
+    fi
+`;
+}
+
 function nodeUpdateCase(p: AwsPlan): string {
   if (fixedNodes(p).length === 0) return '';
   return `  node-update)
@@ -470,26 +524,51 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
 
 /**
  * \`deploy.sh node-update <node>\`: one fixed node's new instance type, alone, with the cluster's gates (design notes, "A
- * fixed node's instance type"). Checks that kubectl reaches this cluster (a Node with the node's address, lib/k8s-nodes.ts)
- * and that it is healthy (every control-plane Node Ready, the API server's /readyz "ok", which includes its datastore
- * check: Kubernetes documentation, "Kubernetes API health endpoints"); drains the node with the one bounded drain
- * (lib/node-drain.ts, row `stop`: evictions, so PodDisruptionBudgets are honoured; at most $ODP_DRAIN_TIMEOUT, 5m; bare
- * pods deleted, lost with the stop anyway; on failure the node is uncordoned and nothing else done); records its boot id (status.nodeInfo.bootID, which the kubelet reads from the kernel at start); runs the nodes
- * stack update with this node's type parameter set to the rendered type and every other fixed node's to its current
- * value (so CloudFormation stops, modifies and starts this instance only: EC2 changes an instance type only while it is
- * stopped, ModifyInstanceAttribute); waits until the Node has a new boot id and is Ready, and for a control plane until
- * every control plane is Ready and /readyz answers ok; then uncordons it. A node that does not come back stays cordoned
- * and the script says to update no other node.
+ * fixed node's instance type").
+ *
+ * - Only this node's type changes, whatever else the branch changes: the stack is updated with its own template
+ *   (\`aws cloudformation update-stack --use-previous-template\`: "Reuse the existing template that is associated with the
+ *   stack that you are updating", CloudFormation API UpdateStack UsePreviousTemplate; AWS CLI reference,
+ *   cloudformation update-stack) and every parameter but this node's type with \`UsePreviousValue=true\` ("During a stack
+ *   update, use the existing parameter value that the stack is using for a given parameter key. If you specify true, do
+ *   not specify a parameter value": API reference, Parameter). The parameter list is the stack's own (describe-stacks
+ *   Parameters), so a parameter the branch adds is not sent. \`aws cloudformation wait stack-update-complete\` then polls
+ *   DescribeStacks until UPDATE_COMPLETE and fails on a failed or rolled-back update (AWS CLI reference, cloudformation
+ *   wait stack-update-complete: every 30 s, 120 checks). A stack deployed before the per-node type parameters has no
+ *   parameter to change: refused (deploy the nodes stack from the main branch first: its types are the running ones).
+ * - One change at a time across operators: the cluster-wide Lease of lib/cluster-lock.ts (the one the servers'
+ *   apply-config.sh takes), from before the first gate until the script exits.
+ * - The distribution gives its cluster access and its datastore's gate (DistributionAwsFacts.nodeUpdate); the core
+ *   adds: kubectl reaches this cluster (a Node with the node's address, lib/k8s-nodes.ts), every control-plane Node
+ *   Ready, and the API server's /readyz "ok" (Kubernetes documentation, "Kubernetes API health endpoints").
+ * - Drained with the one bounded drain (lib/node-drain.ts, row `stop`: evictions, so PodDisruptionBudgets are
+ *   honoured; at most $ODP_DRAIN_TIMEOUT, 5m; bare pods deleted, lost with the stop anyway; on failure the node is
+ *   uncordoned and nothing else done); its boot id recorded (status.nodeInfo.bootID, which the
+ *   kubelet reads from the kernel at start); after the update it must have a new boot id and be Ready, and for a control
+ *   plane the whole gate must pass the distribution's \`stable\` polls in a row; then it is uncordoned. A node that does
+ *   not come back stays cordoned and the script says to update no other node.
  */
 function nodeUpdateFunction(p: AwsPlan): string {
   const nodes = fixedNodes(p);
   if (nodes.length === 0) return '';
+  const region = q(p.model.aws.region);
+  const stack = q(p.names.nodesStack);
+  const d = p.facts.nodeUpdate(p.model);
   const ready = `{.status.conditions[?(@.type=="Ready")].status}`;
+  const body = (lines: string[], indent: string) => lines.map((l) => `${indent}${l}`).join('\n');
   return `${drainFunctions(NODE_DRAIN.stop, { kubectl: 'kubectl', say: (t) => `echo "deploy: ${t}" >&2` }).join('\n')}
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
+log() { echo "deploy: $*" >&2; }
+${d.functions.length > 0 ? `${d.functions.join('\n')}\n` : ''}${leaseLockLines({ kubectl: 'kubectl', holder: '"node-update ${2:-} on $(hostname) pid $$"', log: 'log', other: 'another node change', rule: 'change one node at a time', through: 'through the cluster kubectl reaches' }).join('\n')}
+# The datastore's health, as the distribution's runbook judges it: ${d.gate}.
+datastore_ok() {
+${body(d.datastore, '  ')}
+}
 node_health() {
   bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} ${ready}{"\\n"}{end}' | awk '$2 != "True" { print $1 }')
-  [ -z "$bad" ] && [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ]
+  [ -z "$bad" ] || { NOT_OK="a control-plane Node not Ready: $bad"; return 1; }
+  [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ] || { NOT_OK="the API server's /readyz not ok"; return 1; }
+  datastore_ok
 }
 node_update() {
   fixed_node "$1" || { echo ${q(`usage: deploy.sh node-update <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
@@ -499,25 +578,35 @@ node_update() {
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
   drain_timeout
-  # Every other fixed node keeps the type it has in the stack now.
-  set -- "$node_param=$node_want"
-  for o in $FIXED_NODES; do
-    [ "$o" = "$node" ] && continue
-    fixed_node "$o"; current_type "$o"
-    set -- "$@" "$param=\${t:-$want}"
+  # The stack's own template and parameters: this node's type changes, every other parameter keeps its value.
+  keys=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query 'Stacks[0].Parameters[].ParameterKey' --output text)
+  set -- "ParameterKey=$node_param,ParameterValue=$node_want"
+  found=''
+  for k in $keys; do
+    case "$k" in *[!A-Za-z0-9]*) log "not a parameter name in stack ${p.names.nodesStack}: $k"; exit 1 ;; esac
+    if [ "$k" = "$node_param" ]; then found=1; else set -- "$@" "ParameterKey=$k,UsePreviousValue=true"; fi
   done
-  name=${nodeNameByAddress('$node_ip')}
+  [ -n "$found" ] || { log "stack ${p.names.nodesStack} has no parameter $node_param: it was deployed before each fixed node's instance type was a parameter. Deploy it from the main branch first (sh ${awsPath(p.model, 'deploy.sh')} nodes there: its types are the running ones, it stops nothing), then run this again"; exit 1; }
+${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution's way).\n${body(d.access, '  ')}\n` : ''}  name=${nodeNameByAddress('$node_ip')}
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
-  node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
+  lock_on_exit
+  lock
+  node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
-  ${deployCommand(p, 'nodes', '"$role"', 'args')}
-  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
+  aws cloudformation update-stack --region ${region} --stack-name ${stack} --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
+  aws cloudformation wait stack-update-complete --region ${region} --stack-name ${stack} || { log "the update of stack ${p.names.nodesStack} did not complete (aws cloudformation describe-stack-events --region ${p.model.aws.region} --stack-name ${p.names.nodesStack}): node $node ($name) stays cordoned; update no other node"; exit 1; }
+  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, ${d.stable} poll(s) in a row.
+  need=1
+  [ "$node_cp" = 0 ] || need=${d.stable}
   i=0
-  until now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} ${ready}' 2>/dev/null) && [ "\${now% *}" != "$boot" ] && [ "\${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; do
+  ok=0
+  while :; do
+    if now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} ${ready}' 2>/dev/null) && [ "\${now% *}" != "$boot" ] && [ "\${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -lt "$need" ] || break
     i=$((i + 1))
     if [ "$i" -ge ${NODE_UPDATE_WAIT.tries} ]; then
-      echo "deploy: node $node ($name) has type $node_want now but is not back after ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
+      echo "deploy: node $node ($name) has type $node_want now but is not back after ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, ${d.gate}): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
     sleep ${NODE_UPDATE_WAIT.seconds}

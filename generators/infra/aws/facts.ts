@@ -204,6 +204,33 @@ export interface DistributionAwsFacts {
    * Node object), and what the new instance needs once it exists.
    */
   replaceNode(m: EnvironmentModel, n: Node): string;
+  /** What \`aws/deploy.sh node-update <node>\` (deploy.ts) asks of the distribution: cluster access and the datastore's gate. */
+  nodeUpdate(m: EnvironmentModel): NodeUpdateFacts;
+}
+
+/**
+ * The distribution's part of \`deploy.sh node-update\` (deploy.ts nodeUpdateFunction), which stops one fixed node and starts
+ * it again: how its kubectl reaches this cluster, and the health of the datastore before the stop and after the start,
+ * as the distribution's own runbook judges it. Shell text; every value in it is the distribution's own (no input).
+ */
+export interface NodeUpdateFacts {
+  /** Shell function definitions \`access\` and \`datastore\` use (none: empty). */
+  functions: string[];
+  /**
+   * Lines run first (before any read of the cluster): make kubectl reach this cluster (export KUBECONFIG), or exit 1
+   * naming the exact commands that give the access. Empty: the operator's KUBECONFIG (the script then checks that it
+   * reaches this cluster: a Node with the node's address).
+   */
+  access: string[];
+  /** The body of \`datastore_ok\`: return 0 when the datastore is healthy, else set NOT_OK (what is not, in words) and return 1. */
+  datastore: string[];
+  /**
+   * How many passing gates in a row count after the node is back: more than one when the datastore's health is a status
+   * refreshed on a timer (a value written before the stop must not pass alone).
+   */
+  stable: number;
+  /** What the gate checks, in words (the script's refusal inside double quotes, and README): no backquote, no dollar sign. */
+  gate: string;
 }
 
 /**

@@ -109,9 +109,51 @@ drain_bounded() {
   return 1
 }
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
+log() { echo "deploy: $*" >&2; }
+# The cluster-wide lock: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
+# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
+LOCKED=
+HOLDER="node-update ${2:-} on $(hostname) pid $$"
+lease_doc() {
+  printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
+  [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
+  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "$2"
+}
+lock() {
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+  if lease_doc '' "$now" | kubectl create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi
+  held=$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through the cluster kubectl reaches: nothing changed here"; exit 1; }
+  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
+  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  if [ "$(date -u +%s)" -lt "$until_s" ]; then
+    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    log "another node change holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): change one node at a time; nothing changed here"
+    log "the lock expires at $until_t (3600 s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
+    exit 1
+  fi
+  lease_doc "$rv" "$now" | kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
+  LOCKED=1
+  log "took over the expired lock of $holder"
+}
+unlock() {
+  [ -n "$LOCKED" ] || return 0
+  [ "$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && kubectl -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
+}
+lock_on_exit() {
+  trap unlock EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+# The datastore's health, as the distribution's runbook judges it: the datastore answers (/readyz/etcd).
+datastore_ok() {
+  [ "$(kubectl get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer the API server (/readyz/etcd)"; return 1; }
+}
 node_health() {
   bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | awk '$2 != "True" { print $1 }')
-  [ -z "$bad" ] && [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ]
+  [ -z "$bad" ] || { NOT_OK="a control-plane Node not Ready: $bad"; return 1; }
+  [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ] || { NOT_OK="the API server's /readyz not ok"; return 1; }
+  datastore_ok
 }
 node_update() {
   fixed_node "$1" || { echo 'usage: deploy.sh node-update <node>; nodes: dev-k3s-server-1' >&2; exit 2; }
@@ -121,25 +163,35 @@ node_update() {
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
   drain_timeout
-  # Every other fixed node keeps the type it has in the stack now.
-  set -- "$node_param=$node_want"
-  for o in $FIXED_NODES; do
-    [ "$o" = "$node" ] && continue
-    fixed_node "$o"; current_type "$o"
-    set -- "$@" "$param=${t:-$want}"
+  # The stack's own template and parameters: this node's type changes, every other parameter keeps its value.
+  keys=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --query 'Stacks[0].Parameters[].ParameterKey' --output text)
+  set -- "ParameterKey=$node_param,ParameterValue=$node_want"
+  found=''
+  for k in $keys; do
+    case "$k" in *[!A-Za-z0-9]*) log "not a parameter name in stack odp-dev-k3s-nodes: $k"; exit 1 ;; esac
+    if [ "$k" = "$node_param" ]; then found=1; else set -- "$@" "ParameterKey=$k,UsePreviousValue=true"; fi
   done
+  [ -n "$found" ] || { log "stack odp-dev-k3s-nodes has no parameter $node_param: it was deployed before each fixed node's instance type was a parameter. Deploy it from the main branch first (sh rendered/dev-k3s/aws/deploy.sh nodes there: its types are the running ones, it stops nothing), then run this again"; exit 1; }
   name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v a="$node_ip" '$2 == a { print $1 }')
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
-  node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
+  lock_on_exit
+  lock
+  node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
-  aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --template-file 'rendered/dev-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevK3sServer1Image=ami-b0846da3f1f583658' 'ImageAmd64=ami-b0846da3f1f583658' 'ImageArm64=ami-1d92c719f849268b0' "$@" --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=nodes'
-  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
+  aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
+  aws cloudformation wait stack-update-complete --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' || { log "the update of stack odp-dev-k3s-nodes did not complete (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-k3s-nodes): node $node ($name) stays cordoned; update no other node"; exit 1; }
+  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, 1 poll(s) in a row.
+  need=1
+  [ "$node_cp" = 0 ] || need=1
   i=0
-  until now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) && [ "${now% *}" != "$boot" ] && [ "${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; do
+  ok=0
+  while :; do
+    if now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) && [ "${now% *}" != "$boot" ] && [ "${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -lt "$need" ] || break
     i=$((i + 1))
     if [ "$i" -ge 60 ]; then
-      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
+      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, the datastore answers (/readyz/etcd)): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
     sleep 10
@@ -177,6 +229,33 @@ case "${1:-}" in
         echo "deploy: this update changes the instance type of fixed nodes: CloudFormation would stop each one undrained and stop the next once the previous instance runs, not once its node is Ready. Change them one at a time, each drained first and Ready again before the next:$changed
 then deploy.sh nodes again (it then stops no instance)." >&2
         exit 1
+      fi
+    fi
+    # Fixed nodes whose user data this update changes: CloudFormation stops and starts each, undrained (no per-node step).
+    if nodes_stack_exists; then
+      stops=''
+      stops_cp=0
+      for n in $FIXED_NODES; do
+        fixed_node "$n"
+        case "$n" in
+          'dev-k3s-server-1') ud=7b9bad75d5e4e23448c97b3f1a3f9d78f1a75cfda42c55d1cd2982a46bb371b7; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          *) continue ;;
+        esac
+        instance_of "$n"
+        [ -n "$id" ] || continue
+        have=$(aws ec2 describe-instance-attribute --region 'eu-west-1' --instance-id "$id" --attribute userData --query 'UserData.Value' --output text | base64 -d 2>/dev/null | sha256sum | cut -d' ' -f1)
+        [ "$have" = "$ud" ] && continue
+        stops="${stops:+$stops }$n"
+        [ "$cp" = 0 ] || stops_cp=1
+        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it. Drain it first:" >&2
+        printf '  %s\n' "$ud_drain" >&2
+      done
+      if [ -n "$stops" ]; then
+        case "$stops" in *' '*) many=1 ;; *) many=0 ;; esac
+        if [ "$stops_cp" = 1 ] && [ "$many" = 1 ] && [ "${ODP_CONFIRM_USER_DATA:-}" != "$stops" ]; then
+          echo "deploy: a control plane's user data changes together with another node's ($stops): CloudFormation would stop them one after another, each as soon as the previous instance runs, not once its node is Ready (two control planes down at once on the way). Nothing deployed. Drain them, then confirm exactly these nodes: ODP_CONFIRM_USER_DATA='$stops' sh rendered/dev-k3s/aws/deploy.sh nodes; or change one node's user data per merge" >&2
+          exit 1
+        fi
       fi
     fi
     aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --template-file 'rendered/dev-k3s/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-k3s-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevK3sServer1Image=ami-b0846da3f1f583658' 'NodeDevK3sServer1InstanceType=m7i.large' 'ImageAmd64=ami-b0846da3f1f583658' 'ImageArm64=ami-1d92c719f849268b0' --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=nodes'

@@ -112,9 +112,56 @@ drain_bounded() {
   return 1
 }
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
+log() { echo "deploy: $*" >&2; }
+CPS='10.30.1.10 10.30.2.10 10.30.3.10'
+# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).
+any_cp() { for cp in $CPS; do if talosctl version --nodes "$cp" >/dev/null 2>&1; then "$@" --nodes "$cp"; return; fi; echo "control plane $cp: its Talos API does not answer" >&2; done; echo "no control plane answers" >&2; return 1; }
+# The cluster-wide lock: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
+# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
+LOCKED=
+HOLDER="node-update ${2:-} on $(hostname) pid $$"
+lease_doc() {
+  printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
+  [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
+  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "$2"
+}
+lock() {
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+  if lease_doc '' "$now" | kubectl create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi
+  held=$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through the cluster kubectl reaches: nothing changed here"; exit 1; }
+  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
+  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  if [ "$(date -u +%s)" -lt "$until_s" ]; then
+    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    log "another node change holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): change one node at a time; nothing changed here"
+    log "the lock expires at $until_t (3600 s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
+    exit 1
+  fi
+  lease_doc "$rv" "$now" | kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
+  LOCKED=1
+  log "took over the expired lock of $holder"
+}
+unlock() {
+  [ -n "$LOCKED" ] || return 0
+  [ "$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && kubectl -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
+}
+lock_on_exit() {
+  trap unlock EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+# The datastore's health, as the distribution's runbook judges it: etcd has a leader on every control plane (talosctl etcd members).
+datastore_ok() {
+  for cp in $CPS; do
+    talosctl etcd members --nodes "$cp" >/dev/null 2>&1 || { NOT_OK="control plane $cp: its etcd has no leader, or its Talos API does not answer (talosctl etcd members --nodes $cp)"; return 1; }
+  done
+}
 node_health() {
   bad=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | awk '$2 != "True" { print $1 }')
-  [ -z "$bad" ] && [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ]
+  [ -z "$bad" ] || { NOT_OK="a control-plane Node not Ready: $bad"; return 1; }
+  [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ] || { NOT_OK="the API server's /readyz not ok"; return 1; }
+  datastore_ok
 }
 node_update() {
   fixed_node "$1" || { echo 'usage: deploy.sh node-update <node>; nodes: prod-cp-1, prod-cp-2, prod-cp-3, prod-gpu-1' >&2; exit 2; }
@@ -124,25 +171,43 @@ node_update() {
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
   drain_timeout
-  # Every other fixed node keeps the type it has in the stack now.
-  set -- "$node_param=$node_want"
-  for o in $FIXED_NODES; do
-    [ "$o" = "$node" ] && continue
-    fixed_node "$o"; current_type "$o"
-    set -- "$@" "$param=${t:-$want}"
+  # The stack's own template and parameters: this node's type changes, every other parameter keeps its value.
+  keys=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-nodes' --query 'Stacks[0].Parameters[].ParameterKey' --output text)
+  set -- "ParameterKey=$node_param,ParameterValue=$node_want"
+  found=''
+  for k in $keys; do
+    case "$k" in *[!A-Za-z0-9]*) log "not a parameter name in stack odp-prod-nodes: $k"; exit 1 ;; esac
+    if [ "$k" = "$node_param" ]; then found=1; else set -- "$@" "ParameterKey=$k,UsePreviousValue=true"; fi
   done
+  [ -n "$found" ] || { log "stack odp-prod-nodes has no parameter $node_param: it was deployed before each fixed node's instance type was a parameter. Deploy it from the main branch first (sh rendered/prod/aws/deploy.sh nodes there: its types are the running ones, it stops nothing), then run this again"; exit 1; }
+  # How kubectl reaches this cluster (the distribution's way).
+  TALOSCONFIG=${TALOSCONFIG:-$HOME/.odp/prod/talosconfig}
+  [ -s "$TALOSCONFIG" ] || { log "node-update reaches this cluster through the Talos API, and there is no talosconfig at $TALOSCONFIG. Write it with the Talos runbook's setup (from the repository root), then run this again:"; printf '  %s\n' 'mkdir -p -m 700 $HOME/.odp/prod' 'npm run talos -- secrets export --env prod --out $HOME/.odp/prod/secrets.yaml' 'talosctl gen config odp-prod https://api.prod.odp.internal:6443 --with-secrets $HOME/.odp/prod/secrets.yaml --output-types talosconfig --force -o $HOME/.odp/prod/talosconfig' 'export TALOSCONFIG=$HOME/.odp/prod/talosconfig' 'talosctl config endpoint 10.30.1.10 10.30.2.10 10.30.3.10' >&2; exit 1; }
+  export TALOSCONFIG
+  mkdir -p -m 700 $HOME/.odp/prod
+  # kubectl asks this cluster (whatever KUBECONFIG the shell had): a fresh admin kubeconfig through the Talos API of a control plane.
+  any_cp talosctl kubeconfig --merge=false --force $HOME/.odp/prod/kubeconfig || { log 'no control plane gave a kubeconfig (talosctl said why above)'; exit 1; }
+  export KUBECONFIG=$HOME/.odp/prod/kubeconfig
   name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v a="$node_ip" '$2 == a { print $1 }')
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
-  node_health || { echo "deploy: the control plane is not healthy (a control-plane Node not Ready: $bad, or the API server's /readyz not ok): node $node left alone" >&2; exit 1; }
+  lock_on_exit
+  lock
+  node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
-  aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-nodes' --template-file 'rendered/prod/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-prod-templates-333333333333' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeProdCp1Image=ami-f5432c1b67122365b' 'NodeProdCp2Image=ami-f5432c1b67122365b' 'NodeProdCp3Image=ami-f5432c1b67122365b' 'ImageAmd64=ami-f5432c1b67122365b' 'ImageArm64=ami-f041b68a5d6bd03da' 'NodeProdGpu1Image=ami-5c501cf1b1e8ca464' "$@" --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=nodes'
-  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole control plane healthy.
+  aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-prod-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
+  aws cloudformation wait stack-update-complete --region 'eu-west-1' --stack-name 'odp-prod-nodes' || { log "the update of stack odp-prod-nodes did not complete (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes): node $node ($name) stays cordoned; update no other node"; exit 1; }
+  # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, 1 poll(s) in a row.
+  need=1
+  [ "$node_cp" = 0 ] || need=1
   i=0
-  until now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) && [ "${now% *}" != "$boot" ] && [ "${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; do
+  ok=0
+  while :; do
+    if now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) && [ "${now% *}" != "$boot" ] && [ "${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -lt "$need" ] || break
     i=$((i + 1))
     if [ "$i" -ge 60 ]; then
-      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
+      echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, etcd has a leader on every control plane (talosctl etcd members)): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
     sleep 10

@@ -92,7 +92,7 @@ cluster_ok() {
   done
   [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (/readyz/etcd)"; return 1; }
 }
-# The cluster-wide lock of server runs: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
+# The cluster-wide lock: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
 # taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
 LOCKED=
 HOLDER="$NODE on $(hostname) pid $$"
@@ -121,11 +121,14 @@ unlock() {
   [ -n "$LOCKED" ] || return 0
   [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
 }
-if [ "$ROLE" = server ]; then
+lock_on_exit() {
   trap unlock EXIT
   trap 'exit 129' HUP
   trap 'exit 130' INT
   trap 'exit 143' TERM
+}
+if [ "$ROLE" = server ]; then
+  lock_on_exit
   lock
   cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }
   ME=$(node_of "$IP")

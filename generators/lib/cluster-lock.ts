@@ -1,0 +1,85 @@
+/**
+ * The cluster-wide lock of the runbook scripts that take a node out of the cluster (a server's config applied and its
+ * service restarted; a fixed node's instance type changed by `aws/deploy.sh node-update`): one Lease, so at most one
+ * such change runs at a time, whoever runs it and from wherever. One copy of the shell functions; each script passes
+ * its kubectl command line and its own words.
+ *
+ * - Taken with `kubectl create`, which the API server refuses with AlreadyExists when the object exists: its storage
+ *   creates with one transaction, If(key not found) Then(Put), and answers KeyExistsError otherwise (k8s.io/apiserver
+ *   pkg/storage/etcd3/store.go Create; the Kine repository's pkg/server/create.go serves that transaction on SQL).
+ * - A Lease older than its leaseDurationSeconds (renewTime + duration: coordination.k8s.io/v1 LeaseSpec, k8s.io/api
+ *   coordination/v1 types.go) belongs to a run that died: it is taken over with `kubectl replace` carrying the
+ *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
+ *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
+ *   one wins. The duration covers a whole run (CLUSTER_LOCK.seconds), so a live run never loses it.
+ * - The refusal says when the lock expires and prints the command that deletes it sooner, safe only once the run it
+ *   names has ended without releasing it (killed, or its host lost): a delete has no precondition, so a live holder
+ *   would lose it.
+ * - Released on exit (a trap on EXIT, and HUP/INT/TERM turned into exits) when this run holds it.
+ */
+
+/** The Lease: its duration covers a whole run (a bounded restart or an instance's stop and start, a drain, the gate). */
+export const CLUSTER_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', seconds: 3600 } as const;
+
+export interface LockWords {
+  /** The kubectl command line (with its kubeconfig, if any). */
+  kubectl: string;
+  /** A shell word (double-quoted string) naming this run in holderIdentity, e.g. "$NODE on $(hostname) pid $$". */
+  holder: string;
+  /** The shell command printing its arguments as one message on stderr (e.g. a `log` function). */
+  log: string;
+  /** Who holds it, in the refusal: e.g. "another server run". */
+  other: string;
+  /** The rule the refusal recalls: e.g. "apply to one server at a time". */
+  rule: string;
+  /** Where kubectl asks, for the refusal when the lock can be neither taken nor read: e.g. "through this server's API server". */
+  through: string;
+}
+
+/**
+ * Shell lines defining `lock` (takes the Lease or exits 1, changing nothing), `unlock` and the traps that run it on
+ * exit (`lock_on_exit`: to call once, before `lock`).
+ */
+export function leaseLockLines(w: LockWords): string[] {
+  const L = CLUSTER_LOCK;
+  const K = w.kubectl;
+  const lease = `${K} -n ${L.namespace}`;
+  const deleteLease = `${lease} delete lease ${L.name}`;
+  return [
+    `# The cluster-wide lock: the Lease ${L.namespace}/${L.name}, created (refused when it exists: one holder), or`,
+    '# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.',
+    'LOCKED=',
+    `HOLDER=${w.holder}`,
+    'lease_doc() {',
+    `  printf 'apiVersion: coordination.k8s.io/v1\\nkind: Lease\\nmetadata:\\n  name: ${L.name}\\n  namespace: ${L.namespace}\\n'`,
+    `  [ -z "$1" ] || printf '  resourceVersion: "%s"\\n' "$1"`,
+    `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "$2"`,
+    '}',
+    'lock() {',
+    "  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)",
+    `  if lease_doc '' "$now" | ${K} create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi`,
+    `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { ${w.log} "cannot take or read the lock (Lease ${L.namespace}/${L.name}) ${w.through}: nothing changed here"; exit 1; }`,
+    '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
+    '  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))',
+    `  if [ "$(date -u +%s)" -lt "$until_s" ]; then`,
+    '    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)',
+    `    ${w.log} "${w.other} holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): ${w.rule}; nothing changed here"`,
+    `    ${w.log} "the lock expires at $until_t (${L.seconds} s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
+    '    exit 1',
+    '  fi',
+    `  lease_doc "$rv" "$now" | ${K} replace -f - >/dev/null 2>&1 || { ${w.log} "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,
+    '  LOCKED=1',
+    `  ${w.log} "took over the expired lock of $holder"`,
+    '}',
+    'unlock() {',
+    '  [ -n "$LOCKED" ] || return 0',
+    `  [ "$(${lease} get lease ${L.name} -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && ${deleteLease} >/dev/null 2>&1 || true`,
+    '}',
+    'lock_on_exit() {',
+    '  trap unlock EXIT',
+    "  trap 'exit 129' HUP",
+    "  trap 'exit 130' INT",
+    "  trap 'exit 143' TERM",
+    '}',
+  ];
+}

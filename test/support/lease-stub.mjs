@@ -1,0 +1,62 @@
+/**
+ * Leases in kube-system as kubectl and the API server answer them, for the stubs of the scripts that take the
+ * cluster-wide lock (generators/lib/cluster-lock.ts): node-stubs.mjs (apply-config.sh) and fixed-fleet.mjs
+ * (aws/deploy.sh node-update). State: a JSON file of Leases by name ({ holderIdentity, leaseDurationSeconds,
+ * acquireTime, renewTime, resourceVersion }).
+ *
+ * `create -f -` refuses an existing name (AlreadyExists), `replace -f -` a stale metadata.resourceVersion (Conflict), as
+ * the API server does for a POST and for a PUT with metadata.resourceVersion (k8s.io/apiserver pkg/storage/etcd3/store.go
+ * Create, GuaranteedUpdate); `get lease NAME -o jsonpath=…` and `delete lease NAME` (NotFound when absent).
+ * Returns false for any other command (not a Lease's).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export function leaseCommand(args, file, fail) {
+  const readLeases = () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {});
+  const writeLeases = (l) => writeFileSync(file, JSON.stringify(l));
+  const nsArgs = args[0] === '-n' ? args.slice(2) : args;
+  const opt = (name) => {
+    const i = args.indexOf(name);
+    return i === -1 ? undefined : args[i + 1];
+  };
+  if (['create', 'replace'].includes(nsArgs[0]) && nsArgs[1] === '-f' && nsArgs[2] === '-') {
+    const doc = parse(readFileSync(0, 'utf8'));
+    if (doc.kind !== 'Lease') fail(1, `kubectl stub: only Leases are created here, not ${doc.kind}`);
+    const leases = readLeases();
+    const name = doc.metadata.name;
+    const kind = 'leases.coordination.k8s.io';
+    const current = leases[name];
+    if (nsArgs[0] === 'create') {
+      if (current) fail(1, `Error from server (AlreadyExists): error when creating "STDIN": ${kind} "${name}" already exists`);
+      leases[name] = { ...doc.spec, resourceVersion: '1' };
+      writeLeases(leases);
+      process.stdout.write(`lease.coordination.k8s.io/${name} created\n`);
+      return true;
+    }
+    if (!current) fail(1, `Error from server (NotFound): error when replacing "STDIN": ${kind} "${name}" not found`);
+    if (doc.metadata.resourceVersion !== undefined && doc.metadata.resourceVersion !== current.resourceVersion)
+      fail(1, `Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    leases[name] = { ...doc.spec, resourceVersion: String(Number(current.resourceVersion) + 1) };
+    writeLeases(leases);
+    process.stdout.write(`lease.coordination.k8s.io/${name} replaced\n`);
+    return true;
+  }
+  if (nsArgs[1] === 'lease' && ['get', 'delete'].includes(nsArgs[0])) {
+    const leases = readLeases();
+    const name = nsArgs[2];
+    const l = leases[name];
+    if (!l) fail(1, `Error from server (NotFound): leases.coordination.k8s.io "${name}" not found`);
+    if (nsArgs[0] === 'delete') {
+      delete leases[name];
+      writeLeases(leases);
+      process.stdout.write(`lease.coordination.k8s.io "${name}" deleted\n`);
+      return true;
+    }
+    const object = { metadata: { name, namespace: 'kube-system', resourceVersion: l.resourceVersion }, spec: l };
+    const path = (opt('-o') ?? '').replace(/^jsonpath=/, '');
+    process.stdout.write(path.replace(/\{\.([A-Za-z.]+)\}/g, (_, p) => String(p.split('.').reduce((o, k) => o?.[k], object) ?? '')));
+    return true;
+  }
+  return false;
+}
