@@ -181,7 +181,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const apply = run(runbookScript(rendered().model, 'apply'));
     expect(apply.stderr).not.toContain('already exists');
     expect(apply.code, apply.stderr).toBe(0);
-  });
+  }, 180_000);
 
   // refresh_pool (talos/runbook.ts poolUpgradeLines) runs talos-join.sh once when a pool's refresh starts, then
   // again only when a poll finds replacements waiting under the launch hook: each run materializes the pool's config.
@@ -276,7 +276,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(again.stderr).toContain(`odp-talos-upgrade: control plane cp-1 already runs Talos ${NEW}`);
     expect(state().events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
     expect(Object.values(state().nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
-  });
+  }, 180_000);
 
   // The upgrade script's config push (runbook.ts APPLY_NODE): with `--mode auto` to every node at once, a config that
   // also changed a field Talos cannot apply live rebooted cp-1, cp-2 and cp-3 within seconds of each other.
@@ -415,7 +415,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const r = run(runbookScript(model, 'upgrade'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('10.10.1.10: upgrade completed');
-    expect(r.stderr).toContain('error during upgrade: error draining node "cp-1"');
+    expect(r.stderr).toContain('error draining node "cp-1"');
     const next = `kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m && talosctl reboot --nodes 10.10.1.10 && kubectl uncordon cp-1`;
     expect(r.stderr).toContain(`odp-talos-upgrade: control plane cp-1 (10.10.1.10): Talos ${NEW} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs ${OLD} again, uncordoned; its next reboot, any one, boots ${NEW} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: ${next}; then run this script again`);
     let f = state();

@@ -288,7 +288,8 @@ function talosctl() {
       if (!legacy && blocked.length > 0) {
         n.nextOs = `Talos (${tag})`;
         save();
-        fail(1, `error during upgrade: error draining node "${n.name}": ${blocked.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: 5m0s`).join(', ')}`);
+        // drainNodes returns nodedrain's error as it is (upgrade.go:148-153; nodedrain.go:141).
+        fail(1, `error draining node "${n.name}": ${blocked.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: 5m0s`).join(', ')}`);
       }
       if (blocked.length > 0) f.upgradedThroughBudget = [...(f.upgradedThroughBudget ?? []), `${n.name}: ${blocked.map((p) => p.name).join(' ')}`];
       for (const p of pods.filter((x) => !blocked.includes(x))) {
