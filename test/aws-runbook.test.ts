@@ -39,6 +39,9 @@ function steps(text: string): string[] {
   return out;
 }
 
+/** The setup block's shell helpers (operations.ts ANY_CP). */
+const HELPER = /^(cp_answers|cp_etcd|cp_preparing|pick_cp|any_cp|etcd_cp)\(\) \{ /;
+
 /** Why a line is an executable, rendered step (or an error naming what is not). */
 function checkLine(line: string): string | undefined {
   const words = line.split(/\s+/);
@@ -57,11 +60,12 @@ function checkLine(line: string): string | undefined {
     case 'export':
     case 'git':
     case 'any_cp':
+    case 'etcd_cp':
       return undefined;
     default:
-      // The setup block's control-plane list and its one shell helper (a command through the first control plane
-      // that answers: generators/distributions/talos readme/runbook any_cp).
-      if (/^CPS='[0-9a-fA-F.: ]+'$/.test(line) || line.startsWith('any_cp() { for cp in $CPS; do ')) return undefined;
+      // The setup block's control-plane list and its shell helpers (a command through the first control plane that
+      // answers, or whose etcd is healthy: generators/distributions/talos/operations.ts ANY_CP).
+      if (/^CPS='[0-9a-fA-F.: ]+'$/.test(line) || HELPER.test(line)) return undefined;
       return `not a known command: ${line}`;
   }
 }
@@ -103,7 +107,7 @@ describe('prod runbook: an empty account with the VPC → talosctl bootstrap', (
       'export TALOSCONFIG=$HOME/.odp/prod/talosconfig',
       'talosctl config endpoint 10.30.1.10 10.30.2.10 10.30.3.10',
       "CPS='10.30.1.10 10.30.2.10 10.30.3.10'",
-      expect.stringMatching(/^any_cp\(\) \{ for cp in \$CPS; do /),
+      ...['cp_answers', 'cp_etcd', 'cp_preparing', 'pick_cp', 'any_cp', 'etcd_cp'].map((f) => expect.stringMatching(new RegExp(`^${f}\\(\\) \\{ `))),
       'npm run talos -- config --env prod --node prod-cp-1 --out $HOME/.odp/prod/prod-cp-1.yaml',
       'talosctl apply-config --insecure --nodes 10.30.1.10 --file $HOME/.odp/prod/prod-cp-1.yaml',
     ]);

@@ -151,7 +151,7 @@ describe('Talos impact per node', () => {
     const d = diffTrees(base, head);
     const md = formatMarkdown(d, ctx);
     expect(md).toContain('| `cp` | **sync-manifests** | `talosctl apply-config --nodes cp --file $HOME/.odp/prod/cp.yaml` |');
-    expect(md).toContain('**Cluster step** (sync the bootstrap manifests at Kubernetes 1.36.3, once for the cluster after the node steps (covers 1 node)): `talosctl upgrade-k8s --nodes cp --to 1.36.3`');
+    expect(md).toContain('**Cluster step** (sync the bootstrap manifests at Kubernetes 1.36.3, once for the cluster after the node steps (covers 1 node)): `npm run -s talos -- commands --env prod upgrade-k8s | sh`');
     expect(d.totals.talos['sync-manifests']).toBe(1);
   });
 

@@ -149,7 +149,7 @@ describe(`${ENV}: Talos and Kubernetes upgrades keep the GPU pool's NVIDIA exten
     const upgrade = runbookScript(flux.model, 'upgrade');
     // Each fixed node's upgrade: upgrade_node IP NAME IMAGE (its one `talosctl upgrade --nodes "$1" --image "$3"`).
     expect(upgrade.match(/talosctl upgrade --nodes/g)).toHaveLength(1);
-    expect(upgrade).toContain('  talosctl upgrade --nodes "$1" --image "$3"\n');
+    expect(upgrade).toContain('  if out=$(talosctl upgrade --nodes "$1" --image "$3" 2>&1); then\n');
     const images = [...upgrade.matchAll(/upgrade_node (\S+) '[^']+' ([^\s;]+)/g)].map((m) => [m[1], m[2]]);
     expect(images.map(([ip]) => ip)).toStrictEqual(['10.10.1.10', '10.10.1.11', '10.10.1.12']);
     const plain = (parse(flux.files.get('talos/schematics/amd64.yaml')!) as Obj).installerImage;
@@ -157,7 +157,7 @@ describe(`${ENV}: Talos and Kubernetes upgrades keep the GPU pool's NVIDIA exten
     expect(upgrade).toContain('refresh_pool gpu\n');
     const k8s = runbookScript(flux.model, 'upgrade-k8s');
     // Through the first control plane that answers (any_cp appends --nodes CP).
-    expect(k8s).toContain('any_cp talosctl upgrade-k8s --to 1.35.2\n');
+    expect(k8s).toContain('etcd_cp talosctl upgrade-k8s --to 1.35.2\n');
     expect(k8s).not.toContain('--image');
   });
 });
@@ -167,11 +167,12 @@ describe(`${ENV}: etcd restore`, () => {
     const s = runbookScript(flux.model, 'restore');
     const touched = [...s.matchAll(/--nodes (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]);
     expect(new Set(touched)).toStrictEqual(new Set(['10.10.1.10', '10.10.1.11', '10.10.1.12']));
-    expect(s).toContain('talosctl bootstrap --nodes 10.10.1.10 --recover-from "$SNAPSHOT" $SKIP_HASH');
+    expect(s).toContain('RECOVER=$(pick_cp cp_preparing $KEPT $CPS)');
+    expect(s).toContain('talosctl bootstrap --nodes "$RECOVER" --recover-from "$SNAPSHOT" $SKIP_HASH');
     // The workers are discovery's members, not a list of this file: the pools' instances are whatever runs now.
     expect(s).toContain("members=$(any_cp talosctl get members -o 'jsonpath={.spec.addresses[0]}')");
     expect(s).toContain("case ' 10.10.1.10 10.10.1.11 10.10.1.12 ' in *\" $n \"*) continue ;; esac; talosctl service kubelet restart --nodes \"$n\"");
-    expect(s.indexOf('talosctl service kubelet restart')).toBeLessThan(s.indexOf('retry any_cp talosctl health'));
+    expect(s.indexOf('talosctl service kubelet restart')).toBeLessThan(s.indexOf('retry etcd_cp talosctl health'));
   });
 });
 

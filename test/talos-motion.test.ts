@@ -45,7 +45,9 @@ interface Fleet {
   version: string;
   /** The API servers' Kubernetes version. */
   api: string;
-  nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string; unreachable?: boolean; cordoned?: boolean; nextOs?: string }>;
+  nodes: Record<string, { name: string; role: string; pool?: string; os: string; etcd?: string; down?: number; maintenance?: boolean; instance?: string; config?: string; unreachable?: boolean; cordoned?: boolean; nextOs?: string; stage?: string; etcdCutOff?: boolean }>;
+  /** How a node's `talosctl upgrade` fails (the stub's header): by node name. */
+  upgradeFailure?: Record<string, 'pull' | 'install' | 'sequence' | 'back' | 'gone'>;
   instances: Record<string, { group: string; ip: string; state: string; old?: boolean; bootsAfter?: number }>;
   events?: string[];
   unsafe?: string[];
@@ -57,7 +59,7 @@ interface Fleet {
   /** kubectl cannot reach the API server. */
   apiDown?: boolean;
   /** Pods by Node name (a DaemonSet's, a bare one, or a workload's `app`), and the PodDisruptionBudgets over apps. */
-  pods?: { ns: string; name: string; node: string; app?: string; daemonSet?: boolean; bare?: boolean }[];
+  pods?: { ns: string; name: string; node: string; app?: string; daemonSet?: boolean; bare?: boolean; lateOn?: string }[];
   pdbs?: { ns: string; name: string; app: string; minAvailable: number }[];
   /** Nodes rebooted with workload pods still on them (stopped, not evicted): "<node>: <pods>". */
   rebootedWithPods?: string[];
@@ -179,7 +181,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const apply = run(runbookScript(rendered().model, 'apply'));
     expect(apply.stderr).not.toContain('already exists');
     expect(apply.code, apply.stderr).toBe(0);
-  });
+  }, 180_000);
 
   // refresh_pool (talos/runbook.ts poolUpgradeLines) runs talos-join.sh once when a pool's refresh starts, then
   // again only when a poll finds replacements waiting under the launch hook: each run materializes the pool's config.
@@ -274,7 +276,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(again.stderr).toContain(`odp-talos-upgrade: control plane cp-1 already runs Talos ${NEW}`);
     expect(state().events!.filter((e) => e.startsWith('upgrade '))).toStrictEqual(['upgrade cp-1', 'upgrade cp-2', 'upgrade cp-3', 'upgrade gpu-1']);
     expect(Object.values(state().nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
-  });
+  }, 180_000);
 
   // The upgrade script's config push (runbook.ts APPLY_NODE): with `--mode auto` to every node at once, a config that
   // also changed a field Talos cannot apply live rebooted cp-1, cp-2 and cp-3 within seconds of each other.
@@ -320,15 +322,28 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(Object.values(f.nodes).every((n) => n.os === `Talos (${NEW})`)).toBe(true);
   });
 
-  it('the apply script run before the upgrade (1.13 configs, 1.12 nodes): the node refuses it, changing nothing; the script stops saying to run the upgrade script', () => {
+  // The apply script asks each node's running Talos (talosctl version) before it pushes a config: one for a newer minor
+  // than the node runs is never sent (release.ts talosContract, TALOS_UPGRADE_ORDER); before, it was sent and refused.
+  it('the apply script run before the upgrade (1.13 configs, 1.12 nodes): refused before any config is sent, naming the upgrade command', () => {
     const f0 = fleet(false);
     for (const n of Object.values(f0.nodes)) n.os = 'Talos (v1.12.11)';
     setFleet(f0);
     const r = run(runbookScript(rendered().model, 'apply'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('unknown keys found during decoding');
-    expect(r.stderr).toContain('odp-talos-apply: 10.10.1.10: this config is for a newer Talos than the node runs (talosctl said why above): the upgrade script upgrades a node first, then applies its config');
+    expect(r.stderr).toContain(`odp-talos-apply: cp-1 (10.10.1.10): it runs Talos v1.12.11, older than its config (rendered for Talos ${NEW}, which an older Talos refuses as a whole): nothing applied. Upgrade it first: npm run -s talos -- commands --env ${ENV} upgrade | sh`);
+    expect(calls().filter((c) => c.startsWith('talosctl apply-config'))).toStrictEqual([]);
+    expect(state().refusedConfigs).toBeUndefined();
     expect(Object.values(state().nodes).every((n) => n.config === undefined)).toBe(true);
+  });
+
+  it('the apply script on nodes that already run the config\'s minor, or a newer one: applied (a newer Talos reads an older config)', () => {
+    const f0 = fleet(false);
+    f0.nodes['10.10.1.50']!.os = 'Talos (v1.14.0)';
+    setFleet(f0);
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(state().nodes['10.10.1.50']!.config).toBe(`config of gpu-1 (${NEW})\n`);
+    expect(state().nodes['10.10.1.10']!.config).toBe(`config of cp-1 (${NEW})\n`);
   });
 
   // talosctl upgrade drains the node itself. On a node running 1.12 (the legacy upgrade API) Talos' drain gives up after
@@ -355,6 +370,88 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     // Every node it upgraded was drained first and uncordoned once back.
     expect(calls().filter((c) => c.startsWith('kubectl drain ')).map((c) => c.split(' ')[2])).toStrictEqual(['cp-1', 'cp-2', 'cp-3', 'gpu-1']);
     expect(Object.values(f.nodes).some((n) => n.cordoned)).toBe(false);
+  });
+
+  // A talosctl upgrade that fails: the script asks the node where it was left (release.ts TALOS_UPGRADE_FAILURE) and says
+  // the next step; before, set -e stopped it with the node cordoned by its drain and nothing said.
+  it.each([
+    ['1.13, the image not pulled', OLD, 'pull', 'not upgraded: its image was not installed (talosctl said why above). It runs v1.13.8, uncordoned. Next: fix the cause, then run this script again (safe: nothing changed on the node)', false],
+    ['1.13, the installer failing', OLD, 'install', 'not upgraded: its image was not installed (talosctl said why above). It runs v1.13.8, uncordoned.', false],
+    ['1.12, the request refused (image validation)', 'v1.12.11', 'pull', 'not upgraded: its image was not installed (talosctl said why above). It runs v1.12.11, uncordoned.', false],
+    ['1.12, the Upgrade sequence failing part way', 'v1.12.11', 'sequence', 'its upgrade sequence stopped part way (talosctl said why above; machine stage rebooting, Talos v1.12.11): its pods and services are stopped, and only a reboot brings it back. Its Node cp-1 stays cordoned. Next: talosctl reboot --nodes 10.10.1.10 (it boots v1.12.11, or v1.13.9 if its install was done), then kubectl uncordon cp-1, then run this script again', true],
+    ['1.13, the node not back from the reboot', OLD, 'gone', 'talosctl upgrade failed (said above) and its Talos API does not answer now: it is rebooting (into Talos v1.13.9 if its install was done) or down. Its Node cp-1 stays cordoned. Next: once it answers, kubectl uncordon cp-1, then run this script again', true],
+  ] as const)('a failed talosctl upgrade (%s): the script stops, the node named with where it was left and the next step; cordoned only when said', (_what, from, failure, message, cordoned) => {
+    const f0 = fleet(false);
+    for (const n of Object.values(f0.nodes)) n.os = `Talos (${from})`;
+    setFleet({ ...f0, upgradeFailure: { 'cp-1': failure } });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`odp-talos-upgrade: control plane cp-1 (10.10.1.10): ${message}`);
+    const f = state();
+    expect(Boolean(f.nodes['10.10.1.10']!.cordoned)).toBe(cordoned);
+    // Nothing else changed: no other node drained or upgraded, no config applied.
+    expect(calls().filter((c) => c.startsWith('kubectl drain ')).map((c) => c.split(' ')[2])).toStrictEqual(['cp-1']);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade ')).length).toBe(1);
+    expect(calls().some((c) => /^talosctl apply-config --nodes \S+ --file \S+ --mode/.test(c))).toBe(false);
+    expect(Object.values(f.nodes).filter((n) => n.name !== 'cp-1').every((n) => !n.cordoned)).toBe(true);
+  });
+
+  it("a failed talosctl upgrade after the node booted the new version (talosctl's reboot wait gave up): uncordoned, gated, and the run goes on", () => {
+    setFleet({ ...fleet(true), upgradeFailure: { 'cp-1': 'back' } });
+    const r = run(runbookScript(rendered().model, 'upgrade'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`odp-talos-upgrade: control plane cp-1 (10.10.1.10): talosctl upgrade failed (said above) after the node booted Talos ${NEW}: it runs it; uncordoned, then gated`);
+    const f = state();
+    expect(Object.values(f.nodes).filter((n) => !n.instance).every((n) => n.os === `Talos (${NEW})` && !n.cordoned)).toBe(true);
+    expect(f.unsafe).toBeUndefined();
+  });
+
+  // 1.13: talosctl installs the image, then drains; a pod scheduled on the node after the script's own drain (its
+  // nodeName set) under a budget fails that drain: the node is left cordoned with the new image installed, not booted.
+  it('1.13, talosctl\'s own drain failing on a pod scheduled after the script\'s drain: uncordoned, the installed image named with a drained reboot as the next step; following it, then running again, finishes the upgrade', () => {
+    const f0 = fleet(true);
+    setFleet({ ...f0, pods: [{ ns: 'batch', name: 'job-0', node: 'gpu-1', app: 'job', lateOn: 'cp-1' }], pdbs: [{ ns: 'batch', name: 'job', app: 'job', minAvailable: 1 }] });
+    const { model } = rendered();
+    const r = run(runbookScript(model, 'upgrade'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('10.10.1.10: upgrade completed');
+    expect(r.stderr).toContain('error draining node "cp-1"');
+    const next = `kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m && talosctl reboot --nodes 10.10.1.10 && kubectl uncordon cp-1`;
+    expect(r.stderr).toContain(`odp-talos-upgrade: control plane cp-1 (10.10.1.10): Talos ${NEW} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs ${OLD} again, uncordoned; its next reboot, any one, boots ${NEW} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: ${next}; then run this script again`);
+    let f = state();
+    expect(f.nodes['10.10.1.10']).toMatchObject({ os: `Talos (${OLD})`, nextOs: `Talos (${NEW})` });
+    expect(f.nodes['10.10.1.10']!.cordoned).toBeUndefined();
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade ')).length).toBe(1);
+    // The next step as said: the pod given room (its budget gone), the drained reboot boots the installed image.
+    setFleet({ ...f, pdbs: [] });
+    const step = run(`export TALOSCONFIG=${home}/.odp/${ENV}/talosconfig KUBECONFIG=${home}/.odp/${ENV}/kubeconfig; ${next}`);
+    expect(step.code, step.stderr).toBe(0);
+    const back = state();
+    expect(back.nodes['10.10.1.10']!.os).toBe(`Talos (${NEW})`);
+    // talosctl reboot returned once the node booted again; its etcd rejoins (the stub counts that down to the next ask).
+    Object.assign(back.nodes['10.10.1.10']!, { down: 0, etcd: 'Running' });
+    setFleet(back);
+    const again = run(runbookScript(model, 'upgrade'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`odp-talos-upgrade: control plane cp-1 already runs Talos ${NEW}`);
+    f = state();
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade --nodes 10.10.1.10 ')).length).toBe(1);
+    expect(Object.values(f.nodes).filter((n) => !n.instance).every((n) => n.os === `Talos (${NEW})` && !n.cordoned)).toBe(true);
+  });
+
+  it('the etcd snapshot with no control plane whose etcd is healthy: said, then through the first that answers (which says why it fails)', () => {
+    const f0 = fleet(false);
+    for (const ip of ['10.10.1.10', '10.10.1.11', '10.10.1.12']) Object.assign(f0.nodes[ip]!, { etcdCutOff: true });
+    setFleet(f0);
+    const readme = rendered().files.get('README.md')!;
+    const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const setup = blocks.find((b) => b.startsWith('# Talos client configuration\n'))!;
+    const snapshot = blocks.find((b) => b.startsWith('# etcd snapshot\n'))!;
+    const r = run(['set -e', setup, snapshot].join('\n'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no control plane has a healthy etcd: through the first one that answers');
+    expect(r.stderr).toContain('etcdserver: no leader');
+    expect(calls().filter((c) => c.startsWith('talosctl etcd snapshot ')).map((c) => c.split(' ').at(-1))).toStrictEqual(['10.10.1.10']);
   });
 
   // With `--mode auto` the apply returned with the reboot only scheduled; the gate passed on the node still up (etcd
@@ -449,12 +546,18 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(state().events ?? []).toStrictEqual([]);
   });
 
-  it('upgrade-k8s with the first control plane down: through the next one', () => {
+  // etcd_cp: the calls that need etcd go through a control plane whose etcd is Running and healthy, not merely one whose
+  // Talos API answers (release.ts TALOS_ETCD_HEALTHY); with none, said, through the first that answers.
+  it.each([
+    ['down', { unreachable: true }, 'control plane 10.10.1.10: its Talos API does not answer'],
+    ['answering but its etcd cut off (no leader)', { etcdCutOff: true }, 'control plane 10.10.1.10: its etcd is not Running and healthy (talosctl service etcd / etcd members --nodes 10.10.1.10)'],
+  ] as const)('upgrade-k8s with the first control plane %s: through the next one whose etcd is healthy', (_what, cp1, message) => {
     const f0 = fleet(false);
-    Object.assign(f0.nodes['10.10.1.10']!, { unreachable: true });
+    Object.assign(f0.nodes['10.10.1.10']!, cp1);
     setFleet({ ...f0, api: '1.34.5' });
     const r = run(runbookScript(rendered().model, 'upgrade-k8s'));
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(message);
     expect(calls().filter((c) => c.startsWith('talosctl upgrade-k8s'))).toStrictEqual(['talosctl upgrade-k8s --to 1.35.2 --dry-run --nodes 10.10.1.11', 'talosctl upgrade-k8s --to 1.35.2 --nodes 10.10.1.11']);
   });
 
@@ -499,7 +602,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     // The fixed worker's upgrade step checks health through a control plane that answers: the check runs on cp-2 and
     // fails naming cp-1, instead of failing to reach cp-1 at all.
     const health = block('gpu-1: upgrade Talos').split('\n').find((l) => l.includes('talosctl health'))!;
-    expect(health).toBe('any_cp talosctl health --wait-timeout 10m');
+    expect(health).toBe('etcd_cp talosctl health --wait-timeout 10m');
     const h = run(['set -e', setup, health].join('\n'));
     expect(h.code).toBe(1);
     expect(calls().at(-1)).toBe('talosctl health --wait-timeout 10m --nodes 10.10.1.11');
@@ -538,7 +641,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     const { model } = rendered();
     const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
     const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: upgrade Talos')!;
-    expect(step.lines[1]).toBe('any_cp talosctl health --wait-timeout 10m');
+    expect(step.lines[1]).toBe('etcd_cp talosctl health --wait-timeout 10m');
     // After the README's client setup (it defines any_cp), in the same shell.
     const r = run(['set -e', ...setupSteps(model)[0]!.lines, ...step.lines].join('\n'));
     expect(r.code, r.stderr).toBe(0);

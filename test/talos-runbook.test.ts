@@ -89,7 +89,7 @@ describe('Talos runbook scripts', () => {
     for (const ip of [CPS[0]!, CPS[2]!]) t.nodes[ip]!.etcd = 'Down';
     world.setTalos(t);
     const r = run(script, { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot, REPLACED: 'cp-2' });
-    expect(r.stderr).toContain('etcd of talos-rb restored on cp-1; 3 control planes healthy');
+    expect(r.stderr).toContain(`etcd of talos-rb restored on ${CPS[0]}; 3 control planes healthy`);
     expect(r.code).toBe(0);
     const after = world.talos<TalosState>();
     expect(after.resets).toStrictEqual([CPS[0], CPS[2]]);
@@ -116,7 +116,7 @@ describe('Talos runbook scripts', () => {
   // Node: the restore's check keeps discovery's members, so a worker still unregistered after it fails the restore.
   it("restore: its health check expects discovery's members (no node lists): a worker whose kubelet restart failed keeps it failing", () => {
     const script = runbookScript(model(), 'restore');
-    expect(script).toContain('retry any_cp talosctl health --wait-timeout 15m\n');
+    expect(script).toContain('retry etcd_cp talosctl health --wait-timeout 15m\n');
     expect(script).not.toMatch(/talosctl health[^\n]*--worker-nodes/);
     const snapshot = join(world.dir, 'db.snapshot');
     writeFileSync(snapshot, 'snapshot');
@@ -126,7 +126,7 @@ describe('Talos runbook scripts', () => {
     // The kubelet restart does not reach the worker (the stub's talosctl fails for it).
     const r = run(script.replace('talosctl service kubelet restart --nodes "$n"', 'false'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('gave up waiting: any_cp talosctl health');
+    expect(r.stderr).toContain('gave up waiting: etcd_cp talosctl health');
   });
 
   // The restore bootstraps one named node (the first control plane) once every control plane waits in Preparing: a
@@ -143,6 +143,24 @@ describe('Talos runbook scripts', () => {
     expect(r.stderr).toContain(`odp-talos-restore: control plane cp-${i + 1} (${CPS[i]}): its Talos API does not answer: bring it back, or replace it (REPLACED=cp-${i + 1}); nothing was reset`);
     const after = world.talos<TalosState>();
     expect([after.resets, after.bootstraps]).toStrictEqual([undefined, undefined]);
+  });
+
+  // The restore bootstraps any control plane in Preparing, a kept one first (operations.ts cp_preparing, pick_cp): with
+  // the first control plane replaced by a new instance, a kept one restores and the replacement joins (before, the
+  // restore always bootstrapped the first control plane's address).
+  it('restore with the first control plane replaced: a kept control plane bootstraps from the snapshot, the others join', () => {
+    const snapshot = join(world.dir, 'db.snapshot');
+    writeFileSync(snapshot, 'snapshot');
+    const t = world.talos<TalosState>();
+    t.nodes[CPS[0]!] = { name: 'cp-1', role: 'controlplane', maintenance: true };
+    world.setTalos(t);
+    const r = run(runbookScript(model(), 'restore'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot, REPLACED: 'cp-1' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`etcd of talos-rb restored on ${CPS[1]}; 3 control planes healthy`);
+    const after = world.talos<TalosState>();
+    expect(after.resets).toStrictEqual([CPS[1], CPS[2]]);
+    expect(after.bootstraps).toStrictEqual([{ node: CPS[1], from: snapshot, skipHashCheck: false }]);
+    expect(CPS.every((ip) => after.nodes[ip]!.etcd === 'Running')).toBe(true);
   });
 
   it('restore from a db copied out of the data directory skips the hash check', () => {

@@ -398,12 +398,14 @@ describe('talosctl commands', () => {
     const cp1 = commandsText(m, 'prod-cp-1');
     expect(cp1).toContain('talosctl apply-config --insecure --nodes 10.30.1.10 --file $HOME/.odp/prod/prod-cp-1.yaml');
     expect(cp1).toContain('talosctl bootstrap --nodes 10.30.1.10\n');
-    expect(cp1).toContain('talosctl bootstrap --nodes 10.30.1.10 --recover-from $HOME/.odp/prod/db.snapshot');
+    expect(cp1).toContain('talosctl bootstrap --nodes "$(pick_cp cp_preparing $CPS)" --recover-from $HOME/.odp/prod/db.snapshot');
     // One-node steps through the first control plane that answers (any_cp, defined by the setup): only the bootstraps name one.
-    expect(cp1).toContain("CPS='10.30.1.10 10.30.2.10 10.30.3.10'\nany_cp() {".replace('\nany_cp', '\n# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).\nany_cp'));
-    expect(cp1).toContain('any_cp talosctl upgrade-k8s --to 1.35.4\n');
+    expect(cp1).toContain("CPS='10.30.1.10 10.30.2.10 10.30.3.10'\n");
+    expect(cp1).toContain('\n# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).\nany_cp() {');
+    expect(cp1).toContain('\netcd_cp() {');
+    expect(cp1).toContain('etcd_cp talosctl upgrade-k8s --to 1.35.4\n');
     expect(cp1).toContain('any_cp talosctl kubeconfig $HOME/.odp/prod/kubeconfig\n');
-    expect(cp1).toContain('any_cp talosctl etcd snapshot $HOME/.odp/prod/etcd-');
+    expect(cp1).toContain('etcd_cp talosctl etcd snapshot $HOME/.odp/prod/etcd-');
     expect(cp1).not.toMatch(/talosctl (kubeconfig|upgrade-k8s|etcd snapshot)[^\n]*--nodes/);
 
     const cp2 = commandsText(m, 'prod-cp-2');
@@ -422,10 +424,10 @@ describe('talosctl commands', () => {
       ['any_cp talosctl kubeconfig $HOME/.odp/prod/kubeconfig', 'export KUBECONFIG=$HOME/.odp/prod/kubeconfig'],
       // Only what nodes need (the CNI, the cloud controller) before workers join: the engine's own release waits for a
       // schedulable worker, so the whole script runs after the pools join (see the Talos runbook).
-      ['sh rendered/prod/argocd/bootstrap/bootstrap.sh nodes', 'any_cp talosctl health --wait-timeout 15m'],
+      ['sh rendered/prod/argocd/bootstrap/bootstrap.sh nodes', 'etcd_cp talosctl health --wait-timeout 15m'],
     ]);
     expect(bootstrap('dev')).toStrictEqual([
-      ['talosctl bootstrap --nodes 10.10.1.10', 'any_cp talosctl health --wait-timeout 15m'],
+      ['talosctl bootstrap --nodes 10.10.1.10', 'etcd_cp talosctl health --wait-timeout 15m'],
       ['any_cp talosctl kubeconfig $HOME/.odp/dev/kubeconfig', 'export KUBECONFIG=$HOME/.odp/dev/kubeconfig'],
     ]);
   });

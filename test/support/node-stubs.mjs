@@ -816,7 +816,8 @@ function talosctl() {
         save();
         return;
       }
-      return process.stdout.write(`NODE ${nodes[0]}\nID etcd\nSTATE ${n.etcd ?? 'Finished'}\n`);
+      // pkg/machinery/formatters/formatters.go:208-243: STATE, then HEALTH (the etcd service's quorum check, etcd.go:252-266).
+      return process.stdout.write(`NODE ${nodes[0]}\nID etcd\nSTATE ${n.etcd ?? 'Finished'}\nHEALTH ${n.etcd === 'Running' ? 'OK' : '?'}\n`);
     }
     case 'reset': {
       const n = node(nodes[0]);

@@ -60,6 +60,15 @@
  *   (kubectl's drain library: Force) and a budget that blocks fails the command, the node left cordoned, not rebooted,
  *   the new image installed for its next boot (cmd/talosctl/cmd/talos/upgrade.go:148-166). A Node cordoned before the
  *   upgrade stays cordoned (Talos uncordons only what it cordoned: controllers/k8s/node_apply.go:466-489).
+ * - A failed `upgrade` (fleet.upgradeFailure by node name; release.ts TALOS_UPGRADE_FAILURE): `pull` refused before
+ *   anything (1.13 "error pulling upgrade image", 1.12 "error validating installer image"); `install` the installer
+ *   exits 1 (1.13: "<ip>: upgrade failed with exit code 1", nothing installed); `sequence` (1.12) the Upgrade sequence
+ *   fails after stopping the node's services: stage `rebooting`, the node answering; a pod with `lateOn: <node>` is
+ *   scheduled on the node after the runbook's drain and, under a budget, fails talosctl's own drain (1.13, after
+ *   "<ip>: upgrade completed"); `back` talosctl's reboot wait fails with the node back on the new version; `gone` the
+ *   same with the node not back. `version` prints the client's and the server's Tag (version.go:36-86); `get
+ *   machinestatus -o jsonpath={.spec.stage}` the stage; `service etcd` its STATE and HEALTH (a member marked
+ *   `etcdCutOff` runs but sees no leader: HEALTH Fail, `etcd members` refused).
  * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
  *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
@@ -135,11 +144,26 @@ function talosctl() {
   }
   for (const ip of ips) if (node(ip).maintenance) fail(1, `rpc error: code = Unavailable desc = ${ip} is in maintenance mode`);
   switch (verb) {
-    case 'version':
+    case 'version': {
+      // The client's version, then the server's (cmd/talosctl/cmd/talos/version.go:36-86).
       if (node(ips[0]).down) refused(ips[0]);
-      return process.stdout.write(`Tag: ${node(ips[0]).os}\n`);
+      const tag = /\((v[^)]+)\)/.exec(node(ips[0]).os)?.[1];
+      return process.stdout.write(`Client:\n\tTag:         v1.13.9\nServer:\n\tNODE:        ${ips[0]}\n\tTag:         ${tag}\n`);
+    }
     case 'get':
-      return process.stdout.write(node(ips[0]).down ? 'false' : 'true');
+      if (node(ips[0]).down) refused(ips[0]);
+      // MachineStatus' stage (controllers/runtime/machine_status.go): `running`, or where a failed sequence left it.
+      if (positional[1] === 'machinestatus') return process.stdout.write(node(ips[0]).stage ?? 'running');
+      return process.stdout.write('true');
+    case 'service': {
+      // `service etcd` (pkg/machinery/formatters/formatters.go:208-243): its state, and its health check (ValidateQuorum
+      // on the local member: internal/app/machined/pkg/system/services/etcd.go:252-266). Control planes only.
+      const n = node(ips[0]);
+      if (n.down) refused(ips[0]);
+      if (n.role !== 'controlplane') fail(1, 'service "etcd" is not registered on any nodes');
+      const st = n.etcd ?? 'Running';
+      return process.stdout.write(`NODE     ${ips[0]}\nID       etcd\nSTATE    ${st}\nHEALTH   ${st === 'Running' && !n.etcdCutOff ? 'OK' : 'Fail'}\n`);
+    }
     case 'apply-config': {
       const n = node(ips[0]);
       const config = readFileSync(opt('--file'), 'utf8');
@@ -170,6 +194,9 @@ function talosctl() {
       if (left.length > 0) f.rebootedWithPods = [...(f.rebootedWithPods ?? []), `${n.name}: ${left.map((p) => p.name).join(' ')}`];
       if (n.staged) n.config = n.staged;
       delete n.staged;
+      // An image installed and not booted (a 1.13 upgrade whose own drain failed) boots now.
+      if (n.nextOs) n.os = n.nextOs;
+      delete n.nextOs;
       n.down = 1;
       if (n.role === 'controlplane') n.etcd = 'Down';
       return save();
@@ -189,7 +216,8 @@ function talosctl() {
       for (const ip of ips) cpOnly(ip, positional[1] === 'snapshot' ? 'etcd snapshot' : 'member list');
       wake();
       save();
-      if (ips.some((ip) => node(ip).etcd !== 'Running')) fail(1, 'rpc error: etcdserver: no leader');
+      // etcdCutOff: a member that runs but sees no leader (cut off from the others).
+      if (ips.some((ip) => node(ip).etcd !== 'Running' || node(ip).etcdCutOff)) fail(1, 'rpc error: etcdserver: no leader');
       // `etcd snapshot <path>`: one node's db streamed to the path (T@v1.13.9 cmd/talosctl/cmd/talos/etcd.go:335-386).
       if (positional[1] === 'snapshot') write(positional[2], `etcd snapshot of ${node(ips[0]).name}\n`);
       return;
@@ -227,16 +255,41 @@ function talosctl() {
       const cordonedBefore = Boolean(n.cordoned);
       // The drain before the reboot (release.ts upgradeDrainOnBudget): evictions as the budgets allow.
       const pods = (f.pods ?? []).filter((p) => p.node === n.name && !p.daemonSet && !(legacy && p.bare));
-      const blocked = pods.filter((p) => {
+      const blocks = (p) => {
         const pdb = (f.pdbs ?? []).find((b) => b.ns === p.ns && b.app === p.app);
         const healthy = (f.pods ?? []).filter((x) => x.app === p.app && x.ns === p.ns && Object.values(f.nodes).some((y) => y.name === x.node && !y.down && !y.unreachable)).length;
         return pdb && healthy - 1 < pdb.minAvailable;
-      });
+      };
+      const blocked = pods.filter(blocks);
+      const failure = f.upgradeFailure?.[n.name];
+      if (failure === 'pull' && !legacy) fail(1, `error pulling upgrade image: rpc error: code = NotFound desc = failed to pull image "${opt('--image')}": not found`);
+      if (failure === 'pull') fail(1, `error performing upgrade: rpc error: code = Unknown desc = error validating installer image "${opt('--image')}": not found`);
+      if (failure === 'install' && !legacy) {
+        process.stderr.write(`${ips[0]}: upgrade failed with exit code 1\n`);
+        fail(1, `error during upgrade: node ${ips[0]}: upgrade failed with exit code 1`);
+      }
       n.cordoned = true;
+      // The legacy Upgrade sequence failing after it stopped the node's pods and services (v1alpha1_sequencer.go:423-475):
+      // the failure is only logged, the stage left at rebooting, the node answering with its services stopped.
+      if (failure === 'sequence' && legacy) {
+        n.stage = 'rebooting';
+        if (n.role === 'controlplane') n.etcd = 'Finished';
+        save();
+        fail(1, 'sequence failed: error running phase "upgrade" in upgrade sequence: failed to install');
+      }
+      // 1.13: the image installed (the installer exited 0), then talosctl's drain and reboot (upgrade.go:141-172).
+      if (!legacy) process.stderr.write(`${ips[0]}: upgrade completed\n`);
+      // A pod scheduled on the node after the runbook's drain (its nodeName set: the cordon does not keep it off).
+      for (const p of f.pods ?? []) if (p.lateOn === n.name) {
+        p.node = n.name;
+        delete p.lateOn;
+        if (!legacy && blocks(p)) blocked.push(p);
+      }
       if (!legacy && blocked.length > 0) {
         n.nextOs = `Talos (${tag})`;
         save();
-        fail(1, `error during upgrade: error draining node "${n.name}": ${blocked.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: 5m0s`).join(', ')}`);
+        // drainNodes returns nodedrain's error as it is (upgrade.go:148-153; nodedrain.go:141).
+        fail(1, `error draining node "${n.name}": ${blocked.map((p) => `error when evicting pods/"${p.name}" -n "${p.ns}": global timeout reached: 5m0s`).join(', ')}`);
       }
       if (blocked.length > 0) f.upgradedThroughBudget = [...(f.upgradedThroughBudget ?? []), `${n.name}: ${blocked.map((p) => p.name).join(' ')}`];
       for (const p of pods.filter((x) => !blocked.includes(x))) {
@@ -252,10 +305,18 @@ function talosctl() {
       // Talos (1.12) or talosctl (1.13) uncordons what it cordoned itself, once the node is back; not a Node cordoned before.
       if (!cordonedBefore) delete n.cordoned;
       // fleet.neverBack: nodes that do not come back from the reboot (a bad image, a broken disk).
-      n.down = f.neverBack?.includes(n.name) ? 1e9 : 2;
+      n.down = f.neverBack?.includes(n.name) || failure === 'gone' ? 1e9 : 2;
       if (n.role === 'controlplane') n.etcd = 'Down';
       event(`upgrade ${n.name}`);
-      return save();
+      save();
+      // talosctl's wait for the reboot gave up (upgrade.go:167-172): 'back' the node booted the image meanwhile; 'gone' it did not come back.
+      if (failure === 'back') {
+        n.down = 0;
+        if (n.role === 'controlplane') n.etcd = 'Running';
+        save();
+      }
+      if (failure === 'back' || failure === 'gone') fail(1, 'error during upgrade: timeout waiting for the node to reboot: context deadline exceeded');
+      return;
     }
     default:
       fail(1, `unexpected talosctl ${args.join(' ')}`);

@@ -63,9 +63,13 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   return [poolLoop(t.node, body), `new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`];
 }
 
-export function clusterCommand(s: ClusterStep): string {
-  const via = s.via ?? `"$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')"`;
-  return `talosctl upgrade-k8s --nodes ${via} --to ${s.to ?? `"$(kubectl get nodes -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}')"`}`;
+/**
+ * The cluster step's command: the runbook's upgrade-k8s script, which runs `talosctl upgrade-k8s --to <the environment's
+ * kubernetesVersion>` (a dry run first) through the first control plane whose etcd is healthy (operations.ts etcd_cp),
+ * not a named one: the first control plane may be the one down, and a comment cannot define the shell helper.
+ */
+export function clusterCommand(env: string): string {
+  return `npm run -s talos -- commands --env ${env} upgrade-k8s | sh`;
 }
 
 /** What happens to the node, in words, by headline. */
@@ -89,7 +93,7 @@ function rollout(e: EnvDiff): Rollout {
     const gate = t.controlPlane && !t.pool && t.status !== 'removed' ? `talosctl health --nodes ${t.address ?? t.node} --wait-timeout 10m` : undefined;
     return { node: t.node, ...(t.pool ? { pool: true } : {}), controlPlane: t.controlPlane, effect, disruptive, commands: nodeCommands(e.env, t), ...(gate ? { gate } : {}) };
   });
-  return { steps, after: e.cluster.map((s) => ({ what: clusterStepText(s), command: clusterCommand(s) })) };
+  return { steps, after: e.cluster.map((s) => ({ what: clusterStepText(s), command: clusterCommand(e.env) })) };
 }
 
 function clusterStepText(s: ClusterStep): string {
@@ -109,7 +113,7 @@ function text(e: EnvDiff): string[] {
   if (!e.talos.length) return [];
   const out = ['Talos impact:'];
   for (const ti of e.talos) out.push(...talosLines(e.env, ti).map((l) => `  ${l}`));
-  for (const s of e.cluster) out.push(`  cluster: ${clusterStepText(s)}`, `    $ ${clusterCommand(s)}`);
+  for (const s of e.cluster) out.push(`  cluster: ${clusterStepText(s)}`, `    $ ${clusterCommand(e.env)}`);
   return out;
 }
 
@@ -124,7 +128,7 @@ function markdown(e: EnvDiff): string[][] {
     rows.push(`| ${cell(code(t.pool ? `${t.node} (pool)` : t.node))} | ${cell(impact)} | ${cmds.map((c) => cell(code(c))).join(', then ') || (onlyCluster ? 'cluster step below' : '—')} |`);
   }
   items.push(['**Talos impact**', '', ...rows, '']);
-  for (const s of e.cluster) items.push([`**Cluster step** (${clusterStepText(s)}): ${code(clusterCommand(s))}`, '']);
+  for (const s of e.cluster) items.push([`**Cluster step** (${clusterStepText(s)}): ${code(clusterCommand(e.env))}`, '']);
   for (const t of e.talos) {
     if (t.reasons.length) items.push([`<sub>${code(t.node)}: ${t.reasons.map((r) => `${code(r.path)} → ${r.action}`).join(', ')}</sub>`, '']);
   }

@@ -274,8 +274,6 @@ export interface ClusterStep {
   /** The version `--to` takes: the new one for an upgrade, the running one for a manifest sync. */
   to?: string;
   from?: string;
-  /** The control plane talosctl talks to (IP when known, else node name). */
-  via?: string;
   /** Nodes whose configs the step covers. */
   nodes: string[];
 }
@@ -283,8 +281,6 @@ export interface ClusterStep {
 /** What the head environment's model says about its config targets (file stem → target). */
 export interface TalosDiffContext {
   talosTargets: ReadonlyMap<string, TalosTarget>;
-  /** Address (or name) of the first control plane: where cluster-wide talosctl commands go. */
-  firstControlPlane?: string;
 }
 
 /** The keys Talos adds to every environment's diff: node impacts, then once-per-cluster steps. */
@@ -301,11 +297,10 @@ export interface TalosDiffTotals {
 
 export function talosDiffContext(model: EnvironmentModel): TalosDiffContext {
   const talosTargets = new Map<string, TalosTarget>(model.configTargets.map((t) => [t.name, t.node ? { pool: false, address: t.node.ip } : { pool: true }]));
-  const first = model.controlPlaneNodes[0];
-  return first ? { talosTargets, firstControlPlane: first.ip } : { talosTargets };
+  return { talosTargets };
 }
 
-function clusterSteps(talos: readonly TalosImpact[], ctx: Partial<TalosDiffContext>): ClusterStep[] {
+function clusterSteps(talos: readonly TalosImpact[]): ClusterStep[] {
   const upgrading = talos.filter((t) => t.actions.includes('upgrade-k8s'));
   const syncing = talos.filter((t) => t.actions.includes('sync-manifests'));
   const action = upgrading.length > 0 ? 'upgrade-k8s' : syncing.length > 0 ? 'sync-manifests' : undefined;
@@ -314,12 +309,9 @@ function clusterSteps(talos: readonly TalosImpact[], ctx: Partial<TalosDiffConte
   // The control planes' versions lead: upgrade-k8s upgrades them first and checks workers against them.
   const ordered = [...covered.filter((t) => t.controlPlane && !t.pool), ...covered];
   const first = ordered[0]!;
-  const viaImpact = talos.find((t) => t.controlPlane && !t.pool && t.status !== 'removed');
-  const via = ctx.firstControlPlane ?? viaImpact?.address ?? viaImpact?.node;
   const step: ClusterStep = { action, nodes: covered.map((t) => t.node) };
   if (first.kubernetes.to) step.to = first.kubernetes.to;
   if (action === 'upgrade-k8s' && first.kubernetes.from && first.kubernetes.from !== first.kubernetes.to) step.from = first.kubernetes.from;
-  if (via) step.via = via;
   return [step];
 }
 
@@ -335,7 +327,7 @@ export function talosEnvImpact(change: EnvChange, context: unknown): { entries: 
     const impact = talosImpact(f, bd, hd, ctx.talosTargets?.get(f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')));
     if (impact.status !== 'changed' || impact.actions.length > 0) talos.push(impact);
   }
-  return { entries: { talos, cluster: clusterSteps(talos, ctx) }, nodes: talos.length };
+  return { entries: { talos, cluster: clusterSteps(talos) }, nodes: talos.length };
 }
 
 /** Node impacts over every environment, by headline. */

@@ -9,7 +9,7 @@ import { nodeLabels } from './machineconfig.js';
 import { classImages } from './nodeclass.js';
 import { talosCluster, talosPool } from './model.js';
 import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
-import { TALOS_DRAIN } from './release.js';
+import { TALOS_DRAIN, TALOS_ETCD_HEALTHY } from './release.js';
 
 export interface CommandStep {
   title: string;
@@ -52,11 +52,26 @@ function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
  * health.go:113, upgrade-k8s.go:31, etcd.go:340-341 use WithClient; the snapshot also refuses several nodes). With the first control plane down, `--nodes <first>`
  * fails through any endpoint: so the node is picked here, among the control planes, by asking each one's version.
  * The scripts and the README's steps share it (the setup defines it); a message goes to stderr.
+ * `etcd_cp CMD…` does the same for the calls that need etcd (the etcd snapshot, upgrade-k8s, the cluster health check):
+ * through the first control plane whose etcd is healthy (release.ts TALOS_ETCD_HEALTHY: the service Running with its
+ * quorum check passing, the local member seeing a leader), not merely one whose Talos API answers (its etcd may be
+ * down, or cut off from the others); with none, it says so and goes through any_cp (the command then says why it fails).
+ * `cp_preparing` picks the restore's bootstrap node among the control planes in Preparing, so a restore needs no
+ * particular one (the first may be the one replaced or still booting).
  */
 export const ANY_CP = (cps: string[]): string[] => [
   `CPS='${cps.join(' ')}'`,
+  '# cp_answers CP: its Talos API answers. cp_etcd CP: its etcd service Running and healthy, its member seeing a leader.',
+  'cp_answers() { talosctl version --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its Talos API does not answer" >&2; return 1; }',
+  `cp_etcd() { cp_answers "$1" || return 1; cp_svc=$(talosctl service etcd --nodes "$1" 2>/dev/null) && printf '%s\\n' "$cp_svc" | grep -q '^STATE  *${TALOS_ETCD_HEALTHY.state}' && printf '%s\\n' "$cp_svc" | grep -q '^HEALTH  *${TALOS_ETCD_HEALTHY.health}' && talosctl etcd members --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its etcd is not ${TALOS_ETCD_HEALTHY.state} and healthy (talosctl service etcd / etcd members --nodes $1)" >&2; return 1; }`,
+  '# cp_preparing CP: its etcd waits for a bootstrap (a restore\'s --recover-from).',
+  `cp_preparing() { talosctl service etcd --nodes "$1" 2>/dev/null | grep -q '^STATE  *Preparing' && return 0; echo "control plane $1: its etcd is not Preparing" >&2; return 1; }`,
+  '# pick_cp TEST CP…: the first CP that passes TEST (each one that does not is said).',
+  'pick_cp() { cp_test=$1; shift; for cp in "$@"; do if "$cp_test" "$cp"; then echo "$cp"; return 0; fi; done; return 1; }',
   '# any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).',
-  'any_cp() { for cp in $CPS; do if talosctl version --nodes "$cp" >/dev/null 2>&1; then "$@" --nodes "$cp"; return; fi; echo "control plane $cp: its Talos API does not answer" >&2; done; echo "no control plane answers" >&2; return 1; }',
+  'any_cp() { cp=$(pick_cp cp_answers $CPS) || { echo "no control plane answers" >&2; return 1; }; "$@" --nodes "$cp"; }',
+  '# etcd_cp CMD…: the same through the first control plane whose etcd is healthy (a snapshot, upgrade-k8s, health); else, said, any_cp.',
+  'etcd_cp() { cp=$(pick_cp cp_etcd $CPS) || { echo "no control plane has a healthy etcd: through the first one that answers" >&2; any_cp "$@"; return; }; "$@" --nodes "$cp"; }',
 ];
 
 export function setupSteps(model: EnvironmentModel): CommandStep[] {
@@ -110,9 +125,9 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
   const ip = t.node.ip;
   // `talosctl health` is refused on a worker ("… is only available on control plane nodes": T@v1.13.9
   // v1alpha1_cluster.go:34-37; v1.12.11 fails until the timeout): a worker's upgrade is checked through a control plane
-  // that answers (any_cp: the first may be down), which checks the whole cluster, workers included
+  // whose etcd is healthy (etcd_cp: the first may be down), which checks the whole cluster, workers included
   // (pkg/cluster/check/default.go); a control plane's through itself (the node just changed must answer).
-  const health = t.pool.role === 'controlplane' ? `talosctl health --nodes ${ip} --wait-timeout 10m` : 'any_cp talosctl health --wait-timeout 10m';
+  const health = t.pool.role === 'controlplane' ? `talosctl health --nodes ${ip} --wait-timeout 10m` : 'etcd_cp talosctl health --wait-timeout 10m';
   return [
     {
       title: `${t.name}: first apply (node in maintenance mode)`,
@@ -150,8 +165,9 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
   const first = model.controlPlaneNodes[0];
   if (!first) return [];
   const cps = model.controlPlaneNodes;
-  // Every step below but the bootstraps goes through a control plane that answers (any_cp, defined by the setup).
-  const health = 'any_cp talosctl health --wait-timeout 15m';
+  // Every step below but the first bootstrap goes through a control plane that answers (any_cp, defined by the setup), the
+  // ones that need etcd (health, upgrade-k8s, the snapshot) through one whose etcd is healthy (etcd_cp).
+  const health = 'etcd_cp talosctl health --wait-timeout 15m';
   // With cluster.network.cni none (Cilium), nodes stay NotReady until the CNI runs, so `health`
   // cannot pass before bootstrap.sh has installed it; and Talos reboots a node whose kubelet is
   // still waiting after 10 minutes (the Talos Cilium guide: "will reboot the node to retry after
@@ -182,9 +198,9 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
     {
       title: 'Upgrade Kubernetes',
       phase: 'upgrade-k8s',
-      lines: [`any_cp talosctl upgrade-k8s --to ${model.cluster.kubernetesVersion} --dry-run`, `any_cp talosctl upgrade-k8s --to ${model.cluster.kubernetesVersion}`],
+      lines: [`etcd_cp talosctl upgrade-k8s --to ${model.cluster.kubernetesVersion} --dry-run`, `etcd_cp talosctl upgrade-k8s --to ${model.cluster.kubernetesVersion}`],
     },
-    { title: 'etcd snapshot', phase: 'snapshot', lines: [`any_cp talosctl etcd snapshot ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
+    { title: 'etcd snapshot', phase: 'snapshot', lines: [`etcd_cp talosctl etcd snapshot ${dir}/etcd-$(date -u +%Y%m%dT%H%M%SZ).snapshot`] },
     {
       title: 'etcd restore (all control planes lost or quorum gone)',
       phase: 'restore',
@@ -195,8 +211,9 @@ export function clusterSteps(model: EnvironmentModel, engine: EngineFacts = read
         '# every control plane (replaced instances: first apply with --insecure instead of reset) must show etcd "Preparing"',
         ...cps.map((n) => `talosctl service etcd --nodes ${n.ip}`),
         '# for a db copied out of a data directory add --recover-skip-hash-check; the script: commands --env <env> restore',
-        '# one named node (every control plane waits in Preparing, all of them reached above): a second would be a second cluster',
-        `talosctl bootstrap --nodes ${first.ip} --recover-from ${dir}/db.snapshot`,
+        '# one node (every control plane waits in Preparing, all of them reached above): a second would be a second cluster;',
+        '# the first control plane in Preparing (any of them: the restore needs no particular one)',
+        `talosctl bootstrap --nodes "$(pick_cp cp_preparing $CPS)" --recover-from ${dir}/db.snapshot`,
         health,
       ],
     },

@@ -127,6 +127,55 @@ export const TALOS_DRAIN = { policy: NODE_DRAIN.reboot, options: drainOptions(NO
  */
 export const TALOS_UPGRADE_ORDER = ['upgrade', 'config'] as const;
 
+/**
+ * Where a failed `talosctl upgrade` leaves a node, told apart by what the node says afterwards (the runbook's
+ * upgrade_failed reads these; sources T@v1.13.9 unless said):
+ * - 1.13 (LifecycleService, cmd/talosctl/cmd/talos/upgrade.go): the image is pulled (:136-139, "error pulling upgrade
+ *   image"), installed (:141-144; the installer's exit code reported as "<node>: upgrade completed" or "… upgrade failed
+ *   with exit code N", :222-236, printed by the reporter line by line, pkg/reporter/reporter.go:125-132), then talosctl
+ *   drains (:148-153) and reboots (:167-172); the uncordon is deferred only after a drain that succeeded (:155-166), so
+ *   a drain that fails (a pod a budget keeps, scheduled after the runbook's own drain) returns with the node cordoned,
+ *   the new image installed and not booted. The installer switches the boot entry only when it installs the bootloader,
+ *   near its end (cmd/installer/pkg/install/install.go:372; GRUB: the config's default flips to the other slot and the
+ *   running one becomes the fallback, internal/app/machined/pkg/runtime/v1alpha1/bootloader/grub/upgrade.go:62,
+ *   boot_label.go:27-42): a failed install boots the running version again. An install run again before the node
+ *   rebooted flips again, over the slot of the version it runs: `talosctl rollback` could then not go back to it, so
+ *   the next step after an installed image is a drained reboot into it, not a second install.
+ * - 1.12 (legacy MachineService.Upgrade): the request is refused before anything is done (image validation, the etcd
+ *   checks: T@v1.12.11 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go:529-552), or the Upgrade
+ *   sequence runs in the background (:590-596: a failure is only logged) and stops pods and services before the
+ *   install (v1alpha1_sequencer.go:423-475); MachineStatus' stage is then `upgrading`, and `rebooting` once the
+ *   sequence failed (controllers/runtime/machine_status.go:417-429), the node answering with its services stopped:
+ *   only a reboot brings it back (into the new version if the install phase was done).
+ * - The node's running version: `talosctl version`'s Server Tag (cmd/talosctl/cmd/talos/version.go:51-86).
+ */
+export const TALOS_UPGRADE_FAILURE = {
+  /** talosctl's line once the installer exited 0 (the image installed for the next boot). */
+  installed: ': upgrade completed',
+  /** MachineStatus stages of a node whose Upgrade sequence stopped its services (1.12). */
+  sequenceStages: ['upgrading', 'rebooting'],
+} as const;
+
+/**
+ * A control plane that can serve the calls that need etcd (the etcd snapshot, upgrade-k8s, the cluster health check):
+ * its etcd service Running with a passing health check (`talosctl service etcd`: STATE, HEALTH — the service's health
+ * check is ValidateQuorum on the local member: T@v1.13.9 internal/app/machined/pkg/system/services/etcd.go:252-266;
+ * the output pkg/machinery/formatters/formatters.go:208-243), and its member seeing a leader (`talosctl etcd members`
+ * asks the local member, QueryLocal: cmd/talosctl/cmd/talos/etcd.go:206-213, with WithRequireLeader:
+ * v1alpha1_server.go:1817-1842). The same at v1.12.11.
+ */
+export const TALOS_ETCD_HEALTHY = { state: 'Running', health: 'OK' } as const;
+
+/**
+ * The contract of a rendered config: the Talos minor it is rendered for (the installer tag). A node running an older
+ * minor refuses it as a whole (TALOS_UPGRADE_ORDER): the apply script asks each node's running version first and
+ * refuses to push a config for a newer minor, naming the upgrade script.
+ */
+export const talosContract = (version: string): { major: number; minor: number } | undefined => {
+  const m = /^v?(\d+)\.(\d+)\./.exec(version);
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+};
+
 export function talosRelease(minor: string | undefined): TalosRelease {
   const r = TALOS_RELEASES[minor as TalosMinor];
   if (!r) throw new Error(`Talos ${minor ?? '(none)'} is not supported (supported: ${Object.keys(TALOS_RELEASES).join(', ')})`);

@@ -25,7 +25,7 @@ import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
-import { TALOS_DRAIN } from './release.js';
+import { TALOS_DRAIN, TALOS_UPGRADE_FAILURE, talosContract } from './release.js';
 import { drainFunctions } from '../../lib/node-drain.js';
 
 /** The phases, in the runbook's order. */
@@ -76,7 +76,7 @@ const END_OF_LOOP = ['unreached', '[ -z "$UNREACHED" ] || exit 1'];
 /**
  * The gate after any node's change: etcd has a leader on EVERY control plane (a quorum gate: with one member down,
  * another control plane down would cost etcd its quorum, so the script stops there and names it), then `talosctl
- * health` through the first control plane that answers, told which nodes to expect: the control planes and the
+ * health` through the first control plane whose etcd is healthy (etcd_cp), told which nodes to expect: the control planes and the
  * workers the Kubernetes API lists now. Without the lists health expects discovery's members (T@v1.13.9
  * internal/app/machined/internal/server/v1alpha1/v1alpha1_cluster.go:126-163: explicit lists first, else the
  * discovery service; cmd/talosctl/cmd/talos/health.go:150-165, flags :216-219; identical at v1.12.11), and an instance a
@@ -97,7 +97,7 @@ function gateLines(m: EnvironmentModel): string[] {
     `  listed=$(kubectl get nodes -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}') || return 1`,
     '  workers=',
     '  for n in $listed; do addr "$n" || return 1; case " $CPS " in *" $n "*) continue ;; esac; workers="${workers:+$workers,}$n"; done',
-    `  any_cp talosctl health --wait-timeout 10m --control-plane-nodes ${cps.map((n) => n.ip).join(',')} \${workers:+--worker-nodes "$workers"}`,
+    `  etcd_cp talosctl health --wait-timeout 10m --control-plane-nodes ${cps.map((n) => n.ip).join(',')} \${workers:+--worker-nodes "$workers"}`,
     '}',
     '# gate: after every change, and before the first one (ready): a gate that fails stops the script.',
     'GATED=',
@@ -247,6 +247,37 @@ const DRAIN_NODE = [
   '}',
 ];
 
+/** `running IP`: the Talos version a node runs, `talosctl version`'s Server Tag (release.ts TALOS_UPGRADE_FAILURE). */
+const RUNNING = [
+  "# running IP: the Talos version the node runs (talosctl version: the Server's Tag); empty when its API does not answer.",
+  `running() { talosctl version --nodes "$1" 2>/dev/null | awk '/^Server:/ { s = 1 } s && $1 == "Tag:" { print $2; exit }'; }`,
+];
+
+/**
+ * `fits IP NAME`, before a config is pushed: the node runs the config's Talos minor or a newer one (release.ts
+ * talosContract, TALOS_UPGRADE_ORDER: an older machined refuses a config for a newer minor as a whole, and a newer one
+ * reads an older config). A node still on an older minor is refused, nothing applied, naming the upgrade script (Talos
+ * first, then its config), instead of sending the config and reading the refusal.
+ */
+function fitsLines(m: EnvironmentModel): string[] {
+  const version = talosCluster(m).version ?? '';
+  const c = talosContract(version);
+  if (!c) return ['fits() { :; }'];
+  const want = `${c.major}.${c.minor}`;
+  return [
+    `# fits IP NAME: the node runs Talos ${want} or newer, the contract of its config (an older Talos refuses it as a whole).`,
+    'fits() {',
+    '  now=$(running "$1")',
+    "  maj=${now#v}; min=${maj#*.}; maj=${maj%%.*}; min=${min%%.*}",
+    `  case "$maj.$min" in '' | *[!0-9.]* | .* | *.) log "$2 ($1): its Talos version could not be read (talosctl version said: $now): nothing applied"; unreached; return 1 ;; esac`,
+    `  if [ "$maj" -gt ${c.major} ] || { [ "$maj" -eq ${c.major} ] && [ "$min" -ge ${c.minor} ]; }; then return 0; fi`,
+    `  log "$2 ($1): it runs Talos $now, older than its config (rendered for Talos ${version}, which an older Talos refuses as a whole): nothing applied. Upgrade it first: npm run -s talos -- commands --env ${m.name} upgrade | sh (Talos first, with the config it runs, then this config)"`,
+    '  unreached',
+    '  return 1',
+    '}',
+  ];
+}
+
 /** What Talos says when a config is for a newer Talos than the node runs (release.ts TALOS_UPGRADE_ORDER). */
 const NEWER_CONFIG = ['unknown keys found during decoding', 'not registered'];
 
@@ -282,10 +313,33 @@ const APPLY_NODE = [
  * `talosctl upgrade` (with the config it runs; it waits until the node is back), uncordoned (Talos leaves a Node kubectl
  * cordoned as it is), gated; then the new version's config (apply_node). A node already at the version only gets the
  * config (a re-run after a failure).
+ *
+ * A `talosctl upgrade` that fails never leaves the node cordoned silently: upgrade_failed asks the node where the
+ * failure left it (release.ts TALOS_UPGRADE_FAILURE, with the sources) and says the next step:
+ * - it runs the new version (talosctl failed after the reboot): uncordoned and gated, the script goes on;
+ * - it does not answer (rebooting, or not back): its Node stays cordoned; once it answers, uncordon and run again;
+ * - its Upgrade sequence stopped part way (1.12: stage upgrading/rebooting, services stopped): reboot it, uncordon, run again;
+ * - the image installed but not booted (1.13: talosctl's own drain, or its reboot, failed after the install, e.g. a
+ *   pod scheduled on the node after the script's drain): uncordoned; next, a drained reboot into the image (not a
+ *   second install: it would overwrite the slot of the running version, and rollback could not go back to it);
+ * - nothing installed (the image not pulled, the install or the request refused): uncordoned; run again once fixed.
  */
 const UPGRADE_NODE = (version: string): string[] => [
   `# A node whose Node already reports osImage "Talos (${version})" is not upgraded again (a re-run after a failure).`,
   `current() { kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address} {.status.nodeInfo.osImage}{"\\n"}{end}' | grep -qxF "$1 Talos (${version})"; }`,
+  '# upgrade_failed IP NAME OUT: where a failed talosctl upgrade (OUT: what it said) left the node, and the next step.',
+  'upgrade_failed() {',
+  '  now=$(running "$1")',
+  `  if [ "$now" = ${q(version)} ]; then log "$2 ($1): talosctl upgrade failed (said above) after the node booted Talos ${version}: it runs it; uncordoned, then gated"; [ -z "$drained" ] || kubectl uncordon "$drained"; return 0; fi`,
+  `  if [ -z "$now" ]; then log "$2 ($1): talosctl upgrade failed (said above) and its Talos API does not answer now: it is rebooting (into Talos ${version} if its install was done) or down. Its Node \${drained:-(none)} stays cordoned. Next: once it answers, kubectl uncordon \${drained:-<its Node>}, then run this script again (it skips a node that runs ${version})"; unreached; return 1; fi`,
+  `  stage=$(talosctl get machinestatus --nodes "$1" -o jsonpath='{.spec.stage}' 2>/dev/null) || stage=`,
+  `  case "$stage" in ${TALOS_UPGRADE_FAILURE.sequenceStages.join(' | ')}) log "$2 ($1): its upgrade sequence stopped part way (talosctl said why above; machine stage $stage, Talos $now): its pods and services are stopped, and only a reboot brings it back. Its Node \${drained:-(none)} stays cordoned. Next: talosctl reboot --nodes $1 (it boots $now, or ${version} if its install was done), then kubectl uncordon \${drained:-<its Node>}, then run this script again"; unreached; return 1 ;; esac`,
+  '  [ -z "$drained" ] || kubectl uncordon "$drained"',
+  `  case "$3" in *${q(TALOS_UPGRADE_FAILURE.installed)}*) log "$2 ($1): Talos ${version} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs $now again, uncordoned; its next reboot, any one, boots ${version} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: kubectl drain \${drained:-<its Node>} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout} && talosctl reboot --nodes $1 && kubectl uncordon \${drained:-<its Node>}; then run this script again (it skips a node that runs ${version}). Not this script first: a second install would overwrite the slot of $now, and talosctl rollback could no longer go back to it"; unreached; return 1 ;; esac`,
+  '  log "$2 ($1): not upgraded: its image was not installed (talosctl said why above). It runs $now, uncordoned. Next: fix the cause, then run this script again (safe: nothing changed on the node)"',
+  '  unreached',
+  '  return 1',
+  '}',
   '# upgrade_node IP NAME IMAGE: gated, drained (as the budgets allow), upgraded with the config it runs (talosctl waits), uncordoned, gated.',
   'upgrade_node() {',
   `  if current "$1"; then log "$2 already runs Talos ${version}"; return 0; fi`,
@@ -293,8 +347,13 @@ const UPGRADE_NODE = (version: string): string[] => [
   '  GATED=',
   '  log "upgrading $2"',
   "  drain_node \"$1\" 'not upgraded'",
-  '  talosctl upgrade --nodes "$1" --image "$3"',
-  '  [ -z "$drained" ] || kubectl uncordon "$drained"',
+  '  if out=$(talosctl upgrade --nodes "$1" --image "$3" 2>&1); then',
+  "    printf '%s\\n' \"$out\" >&2",
+  '    [ -z "$drained" ] || kubectl uncordon "$drained"',
+  '  else',
+  "    printf '%s\\n' \"$out\" >&2",
+  '    upgrade_failed "$1" "$2" "$out"',
+  '  fi',
   '  gate',
   '}',
 ];
@@ -312,6 +371,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
     ...gateLines(m),
     ...DRAIN_NODE,
     ...APPLY_NODE,
+    ...RUNNING,
     ...UPGRADE_NODE(version),
   ];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
@@ -329,17 +389,17 @@ function upgradeScript(m: EnvironmentModel): string[] {
 }
 
 function applyScript(m: EnvironmentModel): string[] {
-  const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE];
+  const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE, ...RUNNING, ...fitsLines(m)];
   for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
-    if (t.node) out.push(`if reach ${t.node.ip} ${t.name}; then dry_run ${t.node.ip} ${file}; apply_node ${t.node.ip} ${file}; fi`);
+    if (t.node) out.push(`if reach ${t.node.ip} ${t.name}; then fits ${t.node.ip} ${t.name}; dry_run ${t.node.ip} ${file}; apply_node ${t.node.ip} ${file}; fi`);
     else
       out.push(
         // Listed first: a failing kubectl inside `for n in $(…)` would not stop the script (set -e ignores it there).
         `nodes=${poolNodes(t)}`,
         `[ -n "$nodes" ] || log ${q(`pool ${t.name}: no Node registered; instances it launches get this config from talos-join.sh`)}`,
-        `for n in $nodes; do if reach "$n" "$n"; then apply_node "$n" ${file}; fi; done`,
+        `for n in $nodes; do if reach "$n" "$n"; then fits "$n" "$n"; apply_node "$n" ${file}; fi; done`,
       );
   }
   out.push(...END_OF_LOOP);
@@ -380,7 +440,6 @@ function workerKubeletRestart(controlPlanes: string[]): string[] {
 
 function restoreScript(m: EnvironmentModel): string[] {
   const cps = m.configTargets.filter((t) => t.node && t.pool.role === 'controlplane');
-  const first = cps[0]!;
   const dir = workDir(m.name);
   return [
     '# Destructive: wipes etcd on every control plane and restores the snapshot. Say so explicitly.',
@@ -405,24 +464,27 @@ function restoreScript(m: EnvironmentModel): string[] {
     ]),
     '# Every control plane must wait for bootstrap (etcd Preparing) before the restore.',
     ...cps.map((t) => `retry sh -c ${q(`talosctl service etcd --nodes ${t.node!.ip} | grep -q 'STATE *Preparing'`)}`),
-    '# One named node bootstraps from the snapshot: every control plane waits in Preparing (each reached above, by name),',
-    '# and a second bootstrap would start a second etcd cluster (operations.ts clusterSteps). The first control plane.',
-    `talosctl bootstrap --nodes ${first.node!.ip} --recover-from "$SNAPSHOT" $SKIP_HASH`,
+    '# One node bootstraps from the snapshot (a second bootstrap would start a second etcd cluster: operations.ts',
+    '# clusterSteps): any control plane in Preparing, a kept one (not REPLACED) first; the restore needs no particular one.',
+    'KEPT=',
+    ...cps.map((t) => `replaced ${t.name} || KEPT="\${KEPT:+$KEPT }${t.node!.ip}"`),
+    'RECOVER=$(pick_cp cp_preparing $KEPT $CPS) || { log "no control plane has its etcd in Preparing: nothing was bootstrapped"; exit 1; }',
+    'talosctl bootstrap --nodes "$RECOVER" --recover-from "$SNAPSHOT" $SKIP_HASH',
     '# The other control planes join once the endpoint is up; then the whole cluster is checked through a control plane that answers.',
     ...cps.map((t) => `retry talosctl etcd members --nodes ${t.node!.ip}`),
     ...workerKubeletRestart(cps.map((t) => t.node!.ip)),
-    'retry any_cp talosctl health --wait-timeout 15m',
-    `log ${q(`etcd of ${m.name} restored on ${first.name}; ${cps.length} control planes healthy`)}`,
+    'retry etcd_cp talosctl health --wait-timeout 15m',
+    `log "etcd of ${m.name} restored on $RECOVER; ${cps.length} control planes healthy"`,
   ];
 }
 
-/** upgrade-k8s through the first control plane that answers (as the README's step). */
+/** upgrade-k8s through the first control plane whose etcd is healthy (etcd_cp, as the README's step). */
 function upgradeK8sScript(m: EnvironmentModel): string[] {
   const to = m.cluster.kubernetesVersion;
   return [
-    '# Upgrade Kubernetes: a dry run, then the upgrade, through a control plane that answers.',
-    `any_cp talosctl upgrade-k8s --to ${to} --dry-run`,
-    `any_cp talosctl upgrade-k8s --to ${to}`,
+    '# Upgrade Kubernetes: a dry run, then the upgrade, through a control plane whose etcd is healthy.',
+    `etcd_cp talosctl upgrade-k8s --to ${to} --dry-run`,
+    `etcd_cp talosctl upgrade-k8s --to ${to}`,
   ];
 }
 
@@ -438,7 +500,7 @@ const TITLE: Record<RunbookPhase, string> = {
   bootstrap: 'first apply of every fixed node, etcd bootstrap, kubeconfig',
   apply: 'apply changed configs, control planes first, each gated through a control plane',
   upgrade: 'upgrade Talos, control planes one at a time with etcd healthy between, then fixed workers; pools through their instance refresh',
-  'upgrade-k8s': 'upgrade Kubernetes (talosctl upgrade-k8s through the first control plane)',
+  'upgrade-k8s': 'upgrade Kubernetes (talosctl upgrade-k8s through a control plane whose etcd is healthy)',
   restore: 'disaster recovery: restore etcd from a snapshot on every control plane',
 };
 
