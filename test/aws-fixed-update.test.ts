@@ -403,7 +403,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     expect(nodes.code, nodes.stderr).toBe(0);
     expect(nodes.stderr).not.toContain('node-update');
     expect(nodes.stderr).toContain('deploy: node cp-2: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained');
-    expect(nodes.stderr).toContain(`  kubectl drain "$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk '$2 == "10.10.1.11" { print $1 }')" --ignore-daemonsets --delete-emptydir-data --timeout=5m\n`);
+    expect(nodes.stderr).toContain(`  kubectl drain "$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk '$2 == "10.10.1.11" { print $1 }')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m\n`);
     expect(nodes.stderr).not.toContain('node cp-1:');
     expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
   });
