@@ -611,9 +611,35 @@ function kubectl() {
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
     return process.stdout.write(m.cordoned ? 'true' : '');
   }
+  // A Node's annotation (`annotations` of the member), read with -o jsonpath={.metadata.annotations.<key, dots escaped>},
+  // and `annotate node <n> <key>=<value> --overwrite` (an agent's kubelet annotating its own Node: NodeRestriction
+  // refuses a node's change of its taints, labels or ownerReferences, not of its annotations).
+  const annotation = /^jsonpath=\{\.metadata\.annotations\.(.+)\}$/.exec(opt('-o') ?? '');
+  if (gi !== -1 && args[gi + 1] === 'node' && annotation) {
+    const m = etcd.members.find((x) => x.nodeName === args[gi + 2]);
+    if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
+    return process.stdout.write(m.annotations?.[annotation[1].replace(/\\\./g, '.')] ?? '');
+  }
+  if (args[0] === 'annotate' && args[1] === 'node' && args.includes('--overwrite') && !args[3].startsWith('etcd.')) {
+    const m = etcd.members.find((x) => x.nodeName === args[2]);
+    if (!m) fail(1, `Error from server (NotFound): nodes "${args[2]}" not found`);
+    const [key, value] = [args[3].slice(0, args[3].indexOf('=')), args[3].slice(args[3].indexOf('=') + 1)];
+    m.annotations = { ...m.annotations, [key]: value };
+    writeJson(w('etcd.json'), etcd);
+    return process.stdout.write(`node/${args[2]} annotated\n`);
+  }
   // kube-apiserver's storage check (`etcd`, on /healthz, /livez and /readyz): a read through its storage client. On
   // Kine PostgreSQL the read reaches the database (world postgres.json `up: false`: it does not).
   if (args[0] === 'get' && args[1] === '--raw' && args[2] === '/readyz/etcd') {
+    // Another run taking the Lease over meanwhile (world lease-thief.json: its holder), once: as if this run's Lease
+    // had expired between two renewals.
+    const thief = readJson(w('lease-thief.json'), undefined);
+    const held = readJson(w('leases.json'), {});
+    if (thief && held['odp-apply-config']) {
+      held['odp-apply-config'] = { ...held['odp-apply-config'], holderIdentity: thief, resourceVersion: String(Number(held['odp-apply-config'].resourceVersion) + 1) };
+      writeJson(w('leases.json'), held);
+      rmSync(w('lease-thief.json'));
+    }
     if (readJson(w('postgres.json'), { up: true }).up === false) fail(1, 'Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld\\nhealthz check failed") has prevented the request from succeeding');
     return process.stdout.write('ok');
   }
@@ -627,18 +653,26 @@ function kubectl() {
     const name = doc.metadata.name;
     const kind = 'leases.coordination.k8s.io';
     const current = leases[name];
+    // Every write, in order (world leases.log): what a test asserts of the renewals.
+    const written = (verb) => {
+      writeJson(w('leases.json'), leases);
+      appendFileSync(w('leases.log'), `${JSON.stringify({ verb, ...leases[name] })}\n`);
+      // -o jsonpath={.metadata.resourceVersion}: the written object's resourceVersion, as kubectl prints it.
+      const o = opt('-o');
+      if (o === 'jsonpath={.metadata.resourceVersion}') return process.stdout.write(leases[name].resourceVersion);
+      if (o !== undefined) fail(1, `kubectl stub: unexpected -o ${o}`);
+      return process.stdout.write(`lease.coordination.k8s.io/${name} ${verb}\n`);
+    };
     if (nsArgs[0] === 'create') {
       if (current) fail(1, `Error from server (AlreadyExists): error when creating "STDIN": ${kind} "${name}" already exists`);
       leases[name] = { ...doc.spec, resourceVersion: '1' };
-      writeJson(w('leases.json'), leases);
-      return process.stdout.write(`lease.coordination.k8s.io/${name} created\n`);
+      return written('created');
     }
     if (!current) fail(1, `Error from server (NotFound): error when replacing "STDIN": ${kind} "${name}" not found`);
     if (doc.metadata.resourceVersion !== undefined && doc.metadata.resourceVersion !== current.resourceVersion)
       fail(1, `Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
     leases[name] = { ...doc.spec, resourceVersion: String(Number(current.resourceVersion) + 1) };
-    writeJson(w('leases.json'), leases);
-    return process.stdout.write(`lease.coordination.k8s.io/${name} replaced\n`);
+    return written('replaced');
   }
   if (nsArgs[1] === 'lease' && ['get', 'delete'].includes(nsArgs[0])) {
     const leases = readJson(w('leases.json'), {});
@@ -708,7 +742,8 @@ function kubectl() {
     const verb = ctl.filter((a, i) => !a.startsWith('-') && !ctl[i - 1]?.startsWith('--c') && ctl[i - 1] !== '--key' && ctl[i - 1] !== '-w').slice(1);
     const cluster = 'cdf818194e3a8c32';
     if (verb[0] === 'member' && verb[1] === 'list' && ctl.includes('--hex') && ctl[ctl.indexOf('-w') + 1] === 'json') {
-      const members = etcd.members.map((m) => `{"ID":"${memberId(m)}","name":"${m.name}","peerURLs":["https://${m.ip}:2380"],"clientURLS":["https://${m.ip}:2379"]}`);
+      // isLearner only when true (etcdserverpb.Member `json:"isLearner,omitempty"`).
+      const members = etcd.members.map((m) => `{"ID":"${memberId(m)}","name":"${m.name}","peerURLs":["https://${m.ip}:2380"],"clientURLS":["https://${m.ip}:2379"]${m.learner ? ',"isLearner":true' : ''}}`);
       return process.stdout.write(`{"header":{"cluster_id":"${cluster}","member_id":"${memberId(etcd.members[0])}","raft_term":"2"},"members":[${members.join(',')}]}\n`);
     }
     if (verb[0] === 'member' && verb[1] === 'remove') {
