@@ -735,7 +735,8 @@ function kubectl() {
     // The pod runs but its etcd does not answer (a member marked down): etcdctl's default endpoint 127.0.0.1:2379 times out.
     if (target[2].down) fail(1, '{"level":"warn","msg":"retrying of unary invoker failed","target":"etcd-endpoints://0xc000/127.0.0.1:2379","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection error: desc = \\"transport: Error while dialing: dial tcp 127.0.0.1:2379: connect: connection refused\\""}\nError: context deadline exceeded');
     const ctl = args.slice(args.indexOf('--') + 1);
-    const tls = (flag) => ctl[ctl.indexOf(flag) + 1];
+    // The TLS paths as given (a script written on a simulated node has its absolute paths under the node's root).
+    const tls = (flag) => ctl[ctl.indexOf(flag) + 1]?.split(SANDBOX).join('');
     if (ctl[0] !== 'etcdctl') fail(1, `unexpected exec ${ctl.join(' ')}`);
     if (tls('--cacert') !== '/var/lib/rancher/rke2/server/tls/etcd/server-ca.crt' || tls('--cert') !== '/var/lib/rancher/rke2/server/tls/etcd/server-client.crt' || tls('--key') !== '/var/lib/rancher/rke2/server/tls/etcd/server-client.key')
       fail(1, '{"level":"warn","msg":"retrying of unary invoker failed","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection error: desc = \\"transport: authentication handshake failed: remote error: tls: certificate required\\""}\nError: context deadline exceeded');
