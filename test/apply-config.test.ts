@@ -89,6 +89,8 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
     return node;
   }
+  // Tests of several script runs (each a few dozen stub processes): a loaded machine takes more than the default minute.
+  const SLOW = { timeout: 180_000 };
   const apply = (node: NodeBox, name: string) => node.run(`#!/bin/sh\nsh /root/apply-config.sh ${name}\n`);
   const starts = (node: NodeBox): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${node.hostname}.json`), 'utf8')) as { starts: number }).starts;
 
@@ -148,7 +150,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(starts(first!)).toBe(1);
   });
 
-  it('a second operator on another server while a run holds the lock: refused, nothing changed, the lock left to its holder', () => {
+  it('a second operator on another server while a run holds the lock: refused, nothing changed, the lock left to its holder', SLOW, () => {
     world.deployBase(after);
     const [, second] = [server(0), server(1), server(2)];
     holdLease('cp-1 on bastion pid 4242', '2099-01-01T00:00:00.000000Z');
@@ -179,7 +181,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(leases()).toEqual({});
   });
 
-  it('an expired lock (a run that died) is taken over with its resourceVersion, then released', () => {
+  it('an expired lock (a run that died) is taken over with its resourceVersion, then released', SLOW, () => {
     world.deployBase(after);
     const node = server(0);
     holdLease('cp-3 on gone pid 1', '2020-01-01T00:00:00.000000Z');
@@ -204,7 +206,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(leases()).toEqual({});
   });
 
-  it('a server that runs workloads (no NoSchedule taint) is drained before its restart and uncordoned after; a drain a PDB blocks uncordons it and changes nothing', () => {
+  it('a server that runs workloads (no NoSchedule taint) is drained before its restart and uncordoned after; a drain a PDB blocks uncordons it and changes nothing', SLOW, () => {
     const from = render(s.file, serversSchedulable);
     const to = render(s.file, (m) => (serversSchedulable(m), changed(m)));
     expect(to.get(`${s.name}/apply-config.sh`)).toContain('DRAIN=1');
@@ -226,7 +228,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   const leaseLog = (): Record<string, string>[] =>
     existsSync(join(world.dir, 'leases.log')) ? readFileSync(join(world.dir, 'leases.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>) : [];
 
-  it('renews the lock before the write and after the restart, each a PUT with the resourceVersion it last wrote (same holder, same acquireTime)', () => {
+  it('renews the lock before the write and after the restart, each a PUT with the resourceVersion it last wrote (same holder, same acquireTime)', SLOW, () => {
     world.deployBase(after);
     const node = server(0);
     const r = apply(node, 'cp-1');
@@ -253,7 +255,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-2 on other pid 9');
   });
 
-  it('the takeover boundary: a Lease renewed less than its duration ago is refused, one renewed more than that ago is taken over', () => {
+  it('the takeover boundary: a Lease renewed less than its duration ago is refused, one renewed more than that ago is taken over', SLOW, () => {
     world.deployBase(after);
     const node = server(0);
     const ago = (s: number): string => new Date(Date.now() - s * 1000).toISOString().replace(/\.\d+Z$/, '.000000Z');
