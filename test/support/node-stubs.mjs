@@ -615,7 +615,8 @@ function kubectl() {
   // and `annotate node <n> <key>=<value> --overwrite` (an agent's kubelet annotating its own Node: NodeRestriction
   // refuses a node's change of its taints, labels or ownerReferences, not of its annotations).
   const annotation = /^jsonpath=\{\.metadata\.annotations\.(.+)\}$/.exec(opt('-o') ?? '');
-  if (gi !== -1 && args[gi + 1] === 'node' && annotation) {
+  // (The managed etcd controller's own annotations are answered below.)
+  if (gi !== -1 && args[gi + 1] === 'node' && annotation && !annotation[1].startsWith('etcd')) {
     const m = etcd.members.find((x) => x.nodeName === args[gi + 2]);
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
     return process.stdout.write(m.annotations?.[annotation[1].replace(/\\\./g, '.')] ?? '');
