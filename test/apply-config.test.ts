@@ -12,6 +12,8 @@ import type { EnvironmentModel } from '../generators/model/types.js';
 import { addExtraArg, fixtureSources, formatted, renderValidFixture } from './helpers.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
+import { APPLY_LOCK_STRETCH } from '../generators/distributions/rancher/apply-config.js';
+import { CLUSTER_LOCK as APPLY_LOCK } from '../generators/lib/cluster-lock.js';
 
 interface Setup {
   file: string;
@@ -88,6 +90,8 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(node.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`).code).toBe(0);
     return node;
   }
+  // Tests of several script runs (each a few dozen stub processes): a loaded machine takes more than the default minute.
+  const SLOW = { timeout: 180_000 };
   const apply = (node: NodeBox, name: string) => node.run(`#!/bin/sh\nsh /root/apply-config.sh ${name}\n`);
   const starts = (node: NodeBox): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${node.hostname}.json`), 'utf8')) as { starts: number }).starts;
 
@@ -147,7 +151,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(starts(first!)).toBe(1);
   });
 
-  it('a second operator on another server while a run holds the lock: refused, nothing changed, the lock left to its holder', () => {
+  it('a second operator on another server while a run holds the lock: refused, nothing changed, the lock left to its holder', SLOW, () => {
     world.deployBase(after);
     const [, second] = [server(0), server(1), server(2)];
     holdLease('cp-1 on bastion pid 4242', '2099-01-01T00:00:00.000000Z');
@@ -159,7 +163,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     // server's kubeconfig (the script's own kubectl).
     const kubeconfig = s.name === 'k3s' ? '/etc/rancher/k3s/k3s.yaml' : '/etc/rancher/rke2/rke2.yaml';
     expect(lines.at(-1)).toBe(
-      'odp-apply-config: the lock expires at 2099-01-01T01:00:00Z (3600 s after its holder took it; the next run then takes it over). ' +
+      'odp-apply-config: the lock expires at 2099-01-01T01:00:00Z (3600 s after its holder took or last renewed it; the next run then takes it over). ' +
         'Only if that run ended without releasing it (cp-1 on bastion pid 4242 is no longer running: killed, or its host lost), delete it sooner: ' +
         `KUBECONFIG=${kubeconfig} ${s.kubectl} -n kube-system delete lease odp-apply-config`,
     );
@@ -178,7 +182,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(leases()).toEqual({});
   });
 
-  it('an expired lock (a run that died) is taken over with its resourceVersion, then released', () => {
+  it('an expired lock (a run that died) is taken over with its resourceVersion, then released', SLOW, () => {
     world.deployBase(after);
     const node = server(0);
     holdLease('cp-3 on gone pid 1', '2020-01-01T00:00:00.000000Z');
@@ -203,7 +207,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(leases()).toEqual({});
   });
 
-  it('a server that runs workloads (no NoSchedule taint) is drained before its restart and uncordoned after; a drain a PDB blocks uncordons it and changes nothing', () => {
+  it('a server that runs workloads (no NoSchedule taint) is drained before its restart and uncordoned after; a drain a PDB blocks uncordons it and changes nothing', SLOW, () => {
     const from = render(s.file, serversSchedulable);
     const to = render(s.file, (m) => (serversSchedulable(m), changed(m)));
     expect(to.get(`${s.name}/apply-config.sh`)).toContain('DRAIN=1');
@@ -243,6 +247,71 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(leases()).toEqual({});
   });
 
+  const leaseLog = (): Record<string, string>[] =>
+    existsSync(join(world.dir, 'leases.log')) ? readFileSync(join(world.dir, 'leases.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>) : [];
+
+  it('renews the lock before the write and after the restart, each a PUT with the resourceVersion it last wrote (same holder, same acquireTime)', SLOW, () => {
+    world.deployBase(after);
+    const node = server(0);
+    const r = apply(node, 'cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    const log = leaseLog();
+    expect(log.map((l) => `${l.verb} ${l.resourceVersion}`)).toEqual(['created 1', 'replaced 2', 'replaced 3']);
+    const holder = log[0]!.holderIdentity;
+    expect(holder).toMatch(/^cp-1 on .+ pid \d+$/);
+    for (const l of log) expect(l).toMatchObject({ holderIdentity: holder, acquireTime: log[0]!.acquireTime, leaseDurationSeconds: APPLY_LOCK.seconds });
+    expect(leases()).toEqual({});
+    // A live run is never taken over between two renewals: the duration exceeds the longest stretch between them.
+    expect(APPLY_LOCK.seconds).toBeGreaterThan(APPLY_LOCK_STRETCH);
+  });
+
+  it('a run whose lock another run took over meanwhile stops before the write: nothing changed, the other run keeps it', () => {
+    world.deployBase(after);
+    const node = server(0);
+    writeFileSync(join(world.dir, 'lease-thief.json'), JSON.stringify('cp-2 on other pid 9'));
+    const r = apply(node, 'cp-1');
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe('odp-apply-config: this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted: nothing changed here');
+    expect(node.read(config)).toBe(nodeConfig(before, 'cp-1'));
+    expect(starts(node)).toBe(1);
+    expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-2 on other pid 9');
+  });
+
+  it('the takeover boundary: a Lease renewed less than its duration ago is refused, one renewed more than that ago is taken over', SLOW, () => {
+    world.deployBase(after);
+    const node = server(0);
+    const ago = (s: number): string => new Date(Date.now() - s * 1000).toISOString().replace(/\.\d+Z$/, '.000000Z');
+    // Two minutes either side of the boundary (renewTime + leaseDurationSeconds), far more than a run's start takes.
+    holdLease('cp-2 on live pid 2', ago(APPLY_LOCK.seconds - 120));
+    const live = apply(node, 'cp-1');
+    expect(live.code).toBe(1);
+    expect(live.stderr).toContain('another server run holds the lock (Lease kube-system/odp-apply-config: cp-2 on live pid 2, until ');
+    expect(starts(node)).toBe(1);
+    holdLease('cp-2 on dead pid 2', ago(APPLY_LOCK.seconds + 120));
+    const dead = apply(node, 'cp-1');
+    expect(dead.code, dead.stderr).toBe(0);
+    expect(dead.stderr).toContain('took over the expired lock of cp-2 on dead pid 2');
+    expect(leaseLog()[0]).toMatchObject({ verb: 'replaced', resourceVersion: '8' });
+    expect(leases()).toEqual({});
+  });
+
+  if (s.name === 'rke2')
+    it('refuses while etcd has a member no Node shows (a replaced server\'s, left behind), though every Node is Ready and a voter', () => {
+      world.deployBase(after);
+      const [first] = [server(0), server(1), server(2)];
+      const etcd = etcdJson();
+      etcd.members.push({ name: 'ip-10-10-1-13.eu-west-1.compute.internal-00000009', nodeName: host('10.10.1.13'), ip: '10.10.1.13', node: false });
+      writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify(etcd));
+      const r = apply(first!, 'cp-1');
+      expect(r.code).toBe(1);
+      expect(lastLine(r.stderr)).toBe(
+        "odp-apply-config: etcd member ip-10-10-1-13.eu-west-1.compute.internal-00000009 (10.10.1.13) is no server of this environment (a replaced server's member left behind: remove it, replace-server.sh): apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here",
+      );
+      expect(first!.read(config)).toBe(nodeConfig(before, 'cp-1'));
+      expect(starts(first!)).toBe(1);
+      expect(leases()).toEqual({});
+    });
+
   it('refuses a parameter that is not this commit’s config (base stack not deployed yet), and the wrong node', () => {
     world.deployBase(before);
     const node = server(0);
@@ -259,9 +328,9 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
 });
 
 /**
- * A fixed K3s agent (the K3s-on-Kine fixture with its worker pool as one fixed node): its kubelet's credentials read its
- * own Node only, so it is drained from a server first (the command the refusal prints), and after its restart it waits
- * for its own Node Ready and says to uncordon it.
+ * A fixed K3s agent (the K3s-on-Kine fixture with its worker pool as one fixed node): its kubelet's credentials read and
+ * annotate its own Node only, so a run of the script on a server takes the lock and drains it, the run on the agent
+ * applies its config and annotates its Node, and a second run on the server uncordons it and releases the lock.
  */
 describe('apply-config.sh: a fixed K3s agent', () => {
   let world: World;
@@ -281,40 +350,95 @@ describe('apply-config.sh: a fixed K3s agent', () => {
   const config = '/etc/rancher/k3s/config.yaml';
   const strip = (files: Map<string, string>): string => (files.get('k3s/wk-1.yaml') ?? '').replace(/^#.*\n/gm, '');
 
-  it('refuses while its Node is not cordoned (nothing changed); drained from a server, it applies and waits for its Node Ready', () => {
+  it('a server run takes the lock and drains it, its own run applies and annotates its Node, a second server run uncordons it and releases the lock', () => {
     world = new World();
     world.instantSleep();
     const before = renderWith();
     const after = renderWith((m) => {
       for (const p of m.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', 'image-gc-low-threshold=71');
     });
-    expect(after.get('k3s/apply-config.sh')).toContain("'wk-1') IP='10.10.1.20'; ROLE=agent;");
+    const script = after.get('k3s/apply-config.sh')!;
+    expect(script).toContain("'wk-1') IP='10.10.1.20'; ROLE=agent; DRAIN=1;");
     world.deployBase(after);
     writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
+    const etcd = () => JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
+    const leases = (): Record<string, { holderIdentity: string }> => (existsSync(join(world.dir, 'leases.json')) ? JSON.parse(readFileSync(join(world.dir, 'leases.json'), 'utf8')) : {});
     const node = world.node(AGENT, '10.10.1.20');
     node.write(config, strip(before), 0o600);
     node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
     node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
     node.stubBinary('/usr/local/bin/k3s');
     node.stubBinary('/usr/local/bin/kubectl');
-    node.write('/root/apply-config.sh', after.get('k3s/apply-config.sh')!, 0o700);
+    node.write('/root/apply-config.sh', script, 0o700);
     expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
-    const apply = () => node.run('#!/bin/sh\nsh /root/apply-config.sh wk-1\n');
+    // A server (its admin kubeconfig: the kubectl stub), with the same script.
+    const cp1 = world.node(host('10.10.1.10'), '10.10.1.10');
+    cp1.stubBinary('/usr/local/bin/kubectl');
+    cp1.write('/root/apply-config.sh', script, 0o700);
+    const cp2 = world.node(host('10.10.1.11'), '10.10.1.11');
+    cp2.stubBinary('/usr/local/bin/kubectl');
+    cp2.write('/root/apply-config.sh', script, 0o700);
+    const run = (box: NodeBox, name = 'wk-1') => box.run(`#!/bin/sh\nsh /root/apply-config.sh ${name}\n`);
     const starts = (): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${AGENT}.json`), 'utf8')) as { starts: number }).starts;
 
-    const refused = apply();
+    // On the agent first: refused, nothing changed.
+    const refused = run(node);
     expect(refused.code).toBe(1);
-    expect(lastLine(refused.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain ${AGENT} --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon ${AGENT}; nothing changed here`);
+    expect(lastLine(refused.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh wk-1 as root on a server; nothing changed here`);
     expect(node.read(config)).toBe(strip(before));
     expect(starts()).toBe(1);
 
-    // The operator's drain from a server (the command printed), then the run on the agent.
-    expect(world.runScript(`#!/bin/sh\nkubectl drain ${AGENT} --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon ${AGENT}\n`).code).toBe(0);
-    const r = apply();
+    // On a server: the lock, the gate, the drain; the lock handed to the agent's run.
+    const drained = run(cp1);
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(lastLine(drained.stderr)).toMatch(
+      new RegExp(`^odp-apply-config: wk-1 \\(Node ${AGENT.replace(/\./g, '\\.')}\\) drained; the lock is held for it until \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ: now as root on wk-1: sh apply-config.sh wk-1; then here again: sh apply-config.sh wk-1 \\(uncordons it and releases the lock\\)$`),
+    );
+    expect(etcd().members[3]).toMatchObject({ drained: 1, cordoned: true });
+    expect(leases()['odp-apply-config']!.holderIdentity).toMatch(/^agent wk-1 drained for its run; by .+ pid \d+$/);
+    // Meanwhile another operator's server run is refused, and so is finishing before the agent's run.
+    const otherServer = run(cp2, 'cp-2');
+    expect(otherServer.code).toBe(1);
+    expect(otherServer.stderr).toContain('another server run holds the lock (Lease kube-system/odp-apply-config: agent wk-1 drained for its run; by ');
+    expect(etcd().members[1]!.drained).toBeUndefined();
+    const early = run(cp1);
+    expect(early.code).toBe(1);
+    expect(lastLine(early.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is drained and waits for its own run: as root on wk-1: sh apply-config.sh wk-1, then here again: sh apply-config.sh wk-1 (the lock stays with it)`);
+    expect(leases()['odp-apply-config']!.holderIdentity).toMatch(/^agent wk-1 drained for its run;/);
+
+    // On the agent: applied, restarted, its Node Ready, annotated with the config's sha256.
+    const r = run(node);
     expect(r.code, r.stderr).toBe(0);
     expect(node.read(config)).toBe(strip(after));
     expect(node.read(config)).toContain('image-gc-low-threshold=71');
     expect(starts()).toBe(2);
-    expect(lastLine(r.stderr)).toBe(`odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: uncordon it from a server (kubectl uncordon ${AGENT}), then the next agent may go`);
+    expect(lastLine(r.stderr)).toBe('odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: finish from a server: sh apply-config.sh wk-1 as root there (uncordons it and releases the lock), then the next node may go');
+    const sha = /'wk-1'\) .* SHA=([0-9a-f]{64}) ;;/.exec(script)![1];
+    expect(etcd().members[3]!.annotations).toEqual({ 'odp-gitops.io/apply-config-sha256': sha });
+
+    // On a server again (another one): uncordoned, the lock released.
+    const done = run(cp2);
+    expect(done.code, done.stderr).toBe(0);
+    expect(lastLine(done.stderr)).toBe('odp-apply-config: wk-1: config applied, its Node Ready and uncordoned, the lock released: the next node may go');
+    expect(etcd().members[3]).toMatchObject({ cordoned: false });
+    expect(leases()).toEqual({});
   }, 120_000);
+
+  it('a server run for an agent is refused while another run holds the lock: nothing drained', () => {
+    world = new World();
+    world.instantSleep();
+    const after = renderWith();
+    world.deployBase(after);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
+    writeFileSync(join(world.dir, 'leases.json'), JSON.stringify({ 'odp-apply-config': { holderIdentity: 'cp-2 on bastion pid 7', leaseDurationSeconds: 3600, acquireTime: '2099-01-01T00:00:00.000000Z', renewTime: '2099-01-01T00:00:00.000000Z', resourceVersion: '3' } }));
+    const cp1 = world.node(host('10.10.1.10'), '10.10.1.10');
+    cp1.stubBinary('/usr/local/bin/kubectl');
+    cp1.write('/root/apply-config.sh', after.get('k3s/apply-config.sh')!, 0o700);
+    const r = cp1.run('#!/bin/sh\nsh /root/apply-config.sh wk-1\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('another server run holds the lock (Lease kube-system/odp-apply-config: cp-2 on bastion pid 7, until 2099-01-01T01:00:00Z)');
+    const etcd = JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
+    expect(etcd.members[3]!.cordoned).toBeUndefined();
+    expect(world.calls().some((c) => c.includes(' drain '))).toBe(false);
+  });
 });

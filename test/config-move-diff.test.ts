@@ -58,4 +58,20 @@ describe.each([
     // The impact table of the review comment says the same for the action (not the replacement's text).
     expect(markdown).toContain(`| **replace** | nothing by hand: the nodes stack update stops and starts ${fixed[0]} once`);
   });
+
+  // The AWS part of the diff (generators/diff/aws-impact.ts) words a fixed instance's changed user data with the
+  // distribution's text (Distribution.diff.fixedUserData: rancher/impact.ts rancherFixedUserData), not the generic
+  // "takes effect only on a replacement (or by hand)".
+  it('the AWS part: a fixed instance whose user data changes is stopped and started, nothing by hand, its config through apply-config.sh', () => {
+    const nodes = `${name}/aws/nodes.yaml`;
+    const before = new Map(head);
+    const boot = `            - - /usr/local/sbin/odp-${dist}-boot`;
+    expect(head.get(nodes)).toContain(boot);
+    before.set(nodes, head.get(nodes)!.replace(boot, `${boot}-before`));
+    const out = formatText(diffTrees(before, head, context), { base: 'main', head: 'HEAD' });
+    expect(out).toContain(
+      `→ CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); cloud-init does not run the new user data again (once per instance), and nothing is done on the node by hand: it keeps /etc/rancher/${dist}/config.yaml, whose changes reach it from its SSM parameter through ${dist}/apply-config.sh, and a changed boot script takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node")`,
+    );
+    expect(out).not.toContain('(or by hand)');
+  });
 });

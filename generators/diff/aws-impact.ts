@@ -143,17 +143,17 @@ function resolved(type: string, path: FieldPath, r: 'yes' | 'maybe' | 'no'): 'ye
   return f ? f(path) : r;
 }
 
-function maybeText(type: string, path: string, spec: CfnSpec): string {
+function maybeText(type: string, path: string, spec: CfnSpec, fixedUserData?: string): string {
   // The property is the path's first segment: `UserData["Fn::Base64"]` is UserData, `Tags[0].Value` is Tags.
   const top = path.split(/[.[]/)[0]!;
-  const known = MAYBE[`${type}.${top}`];
+  const known = type === 'AWS::EC2::Instance' && top === 'UserData' && fixedUserData ? fixedUserData : MAYBE[`${type}.${top}`];
   if (known) return known;
   const doc = spec.resource(type)?.properties[top]?.documentation ?? '';
   const sentence = doc.split(/(?<=\.)\s+/).find((s) => /replace|interruption|restart|stop/i.test(s));
   return sentence ? `it depends (specification: “${sentence.trim()}”)` : 'it depends on the values (CloudFormation decides at update time)';
 }
 
-function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string): string {
+function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string, fixedUserData?: string): string {
   const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${show(p.old)} → ${show(p.new)})` : ''}`).join(', ');
   if (change === 'added') return `new ${type} ${name}`;
   if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy Retain)' : ''}`;
@@ -175,7 +175,7 @@ function consequence(type: string, name: string, change: AwsChange, props: AwsPr
   // DependsOn alone orders the resource's future updates (infra/aws/stacks.ts fixedNodeOrder); no property changes.
   if (props.every((p) => p.path === 'DependsOn')) return `${name}: update order only (${list(props)}): no property changes, nothing happens to it`;
   const maybe = props.filter((p) => p.replacement === 'maybe');
-  if (maybe.length > 0) return maybe.map((p) => `${p.path} of ${name} (${show(p.old)} → ${show(p.new)}) → ${maybeText(type, p.path, spec)}`).join('; ');
+  if (maybe.length > 0) return maybe.map((p) => `${p.path} of ${name} (${show(p.old)} → ${show(p.new)}) → ${maybeText(type, p.path, spec, fixedUserData)}`).join('; ');
   return `${name}: ${list(props)} updated in place`;
 }
 
@@ -230,9 +230,10 @@ function poolsByTemplate(resources: Record<string, unknown>): Map<string, { pool
 /**
  * AWS impact of one environment (paths relative to rendered/<env>/); empty when no template changed. \`controlPlanesDown\`:
  * what its control planes down together take with them, in its distribution's words (Distribution.diff.controlPlanesDown:
- * its datastore's); without it, words that hold for any datastore.
+ * its datastore's); without it, words that hold for any datastore. \`fixedUserData\`: what a fixed instance's changed user
+ * data does, in its distribution's words (Distribution.diff.fixedUserData); without it, the generic MAYBE text.
  */
-export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, controlPlanesDown = CONTROL_PLANES_DOWN): AwsResourceImpact[] {
+export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, controlPlanesDown = CONTROL_PLANES_DOWN, fixedUserData?: string): AwsResourceImpact[] {
   const templates = [...new Set([...base.keys(), ...head.keys()])].filter((p) => TEMPLATE.test(p)).sort();
   const changed = templates.filter((t) => {
     const dep = (files: ReadonlyMap<string, string>) => JSON.stringify(parametersFor(files, t.slice(4)));
@@ -280,7 +281,7 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
       const change: AwsChange = props.some((p) => p.replacement === 'yes') ? 'replaced' : 'modified';
       // A parameter read at a node's boot (a fixed node's config, the release): who reads it is in its Description.
       const readers = type === 'AWS::SSM::Parameter' && props.some((p) => p.path === 'Value') && typeof hp.Description === 'string' ? ` — ${hp.Description}` : '';
-      out.push({ file, logicalId: id, type, name, change, properties: props, consequence: consequence(type, name, change, props, spec, pools, id) + readers });
+      out.push({ file, logicalId: id, type, name, change, properties: props, consequence: consequence(type, name, change, props, spec, pools, id, fixedUserData) + readers });
     }
   }
   foldRenamedInstances(out);

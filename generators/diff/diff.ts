@@ -115,6 +115,8 @@ export interface EnvContext {
   readonly distributions: Readonly<Record<string, unknown>>;
   /** What its control planes down together take with them (Distribution.diff.controlPlanesDown), for the AWS impact. */
   readonly controlPlanesDown?: string;
+  /** What a fixed instance's changed user data does (Distribution.diff.fixedUserData), for the AWS impact. */
+  readonly fixedUserData?: string;
 }
 
 export type DiffContext = ReadonlyMap<string, EnvContext>;
@@ -250,7 +252,7 @@ export function diffEnvironment(env: string, base: ReadonlyMap<string, string>, 
     Object.assign(entries, impact.entries);
     nodes += impact.nodes;
   }
-  const aws = awsImpacts(base, head, ctx.controlPlanesDown);
+  const aws = awsImpacts(base, head, ctx.controlPlanesDown, ctx.fixedUserData);
   if (objects.length === 0 && renamed.length === 0 && nodes === 0) return undefined;
   const counts = emptyCounts();
   for (const o of objects) {

@@ -81,7 +81,8 @@ export function readRenderedDir(root: string): Map<string, string> {
 /** What each distribution's impact needs to know about an environment (e.g. its config targets: pools and node IPs). */
 export function envContext(model: EnvironmentModel): EnvContext {
   const down = distributionOf(model).diff.controlPlanesDown?.(model);
-  return { distributions: Object.fromEntries(distributions().flatMap((d) => (d.diff.context ? [[d.name, d.diff.context(model)]] : []))), ...(down ? { controlPlanesDown: down } : {}) };
+  const userData = distributionOf(model).diff.fixedUserData?.(model);
+  return { distributions: Object.fromEntries(distributions().flatMap((d) => (d.diff.context ? [[d.name, d.diff.context(model)]] : []))), ...(down ? { controlPlanesDown: down } : {}), ...(userData ? { fixedUserData: userData } : {}) };
 }
 
 /**

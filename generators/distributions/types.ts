@@ -141,6 +141,12 @@ export interface DistributionDiff {
    * the API when the datastore runs elsewhere. Asked of the environment's own distribution.
    */
   controlPlanesDown?(model: EnvironmentModel): string;
+  /**
+   * What a changed user data of one of its fixed instances (AWS::EC2::Instance UserData) does to the node, in words,
+   * when it says more than the generic text (CloudFormation stops and starts it; cloud-init runs user data once per
+   * instance). Asked of the environment's own distribution.
+   */
+  fixedUserData?(model: EnvironmentModel): string;
   /** What its impact needs from the head environment's model (targets, addresses); asked of every environment. */
   context?(model: EnvironmentModel): unknown;
   /**

@@ -12,6 +12,11 @@
  *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
  *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
  *   one wins. The duration covers a whole run (CLUSTER_LOCK.seconds), so a live run never loses it.
+ * - Renewed by calling `lock` again while held: a PUT carrying the resourceVersion this run last wrote (refused with
+ *   Conflict once another run took it over, NotFound once deleted: then `lock` returns 1 with NOT_OK set, and the run
+ *   goes no further). A script whose run may outlast the duration renews it at its step boundaries.
+ * - Handed over (optional): a run may leave the Lease under a holder identity starting with a hand-over prefix, for a
+ *   later run to adopt (a K3s/RKE2 agent drained by a server's run, finished by the next server run).
  * - The refusal says when the lock expires and prints the command that deletes it sooner, safe only once the run it
  *   names has ended without releasing it (killed, or its host lost): a delete has no precondition, so a live holder
  *   would lose it.
@@ -34,41 +39,66 @@ export interface LockWords {
   rule: string;
   /** Where kubectl asks, for the refusal when the lock can be neither taken nor read: e.g. "through this server's API server". */
   through: string;
+  /**
+   * A hand-over this script may adopt: the shell variable holding the holder prefix that marks a handed-over Lease, and
+   * the shell condition under which this run adopts it (ADOPTED=1, HOLDER and RV taken from the Lease).
+   */
+  handoff?: { variable: string; when: string };
 }
 
 /**
  * Shell lines defining `lock` (takes the Lease or exits 1, changing nothing), `unlock` and the traps that run it on
  * exit (`lock_on_exit`: to call once, before `lock`).
  */
+/**
+ * Shell lines defining `lock` (takes the Lease or exits 1, changing nothing; called again while held, renews it or
+ * returns 1 with NOT_OK), `unlock` and the traps that run it on exit (`lock_on_exit`: to call once, before `lock`).
+ */
 export function leaseLockLines(w: LockWords): string[] {
   const L = CLUSTER_LOCK;
   const K = w.kubectl;
   const lease = `${K} -n ${L.namespace}`;
   const deleteLease = `${lease} delete lease ${L.name}`;
+  const h = w.handoff;
   return [
     `# The cluster-wide lock: the Lease ${L.namespace}/${L.name}, created (refused when it exists: one holder), or`,
     '# taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.',
+    '# Called again while held, lock renews it: a PUT carrying the resourceVersion this run last wrote, refused (Conflict)',
+    '# once another run took it over (or NotFound once deleted): then it returns 1 with NOT_OK, and the run goes no further.',
     'LOCKED=',
+    ...(h ? ['ADOPTED='] : []),
     `HOLDER=${w.holder}`,
     'lease_doc() {',
     `  printf 'apiVersion: coordination.k8s.io/v1\\nkind: Lease\\nmetadata:\\n  name: ${L.name}\\n  namespace: ${L.namespace}\\n'`,
     `  [ -z "$1" ] || printf '  resourceVersion: "%s"\\n' "$1"`,
-    `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "$2"`,
+    `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "\${3:-$2}"`,
     '}',
     'lock() {',
     "  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)",
-    `  if lease_doc '' "$now" | ${K} create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi`,
+    `  put() { ${K} "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }`,
+    '  if [ -n "$LOCKED" ]; then',
+    '    if RV=$(lease_doc "$RV" "$ACQUIRED" "$now" | put replace); then RENEWED=$now; return 0; fi',
+    `    LOCKED=; NOT_OK="this run lost the lock (Lease ${L.namespace}/${L.name}): another run took it over, or it was deleted"; return 1`,
+    '  fi',
+    `  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi`,
     `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { ${w.log} "cannot take or read the lock (Lease ${L.namespace}/${L.name}) ${w.through}: nothing changed here"; exit 1; }`,
     '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
     '  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))',
+    ...(h
+      ? [
+          '  case "$HOLDER|$holder" in',
+          `    *"|$${h.variable}"*) if ${h.when}; then LOCKED=1; ADOPTED=1; HOLDER=$holder; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;`,
+          '  esac',
+        ]
+      : []),
     `  if [ "$(date -u +%s)" -lt "$until_s" ]; then`,
     '    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)',
     `    ${w.log} "${w.other} holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): ${w.rule}; nothing changed here"`,
-    `    ${w.log} "the lock expires at $until_t (${L.seconds} s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
+    `    ${w.log} "the lock expires at $until_t (${L.seconds} s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
     '    exit 1',
     '  fi',
-    `  lease_doc "$rv" "$now" | ${K} replace -f - >/dev/null 2>&1 || { ${w.log} "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,
-    '  LOCKED=1',
+    `  RV=$(lease_doc "$rv" "$now" | put replace) || { ${w.log} "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,
+    '  LOCKED=1; ACQUIRED=$now; RENEWED=$now',
     `  ${w.log} "took over the expired lock of $holder"`,
     '}',
     'unlock() {',

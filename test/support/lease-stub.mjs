@@ -7,9 +7,11 @@
  * `create -f -` refuses an existing name (AlreadyExists), `replace -f -` a stale metadata.resourceVersion (Conflict), as
  * the API server does for a POST and for a PUT with metadata.resourceVersion (k8s.io/apiserver pkg/storage/etcd3/store.go
  * Create, GuaranteedUpdate); `get lease NAME -o jsonpath=…` and `delete lease NAME` (NotFound when absent).
+ * Every write is appended, in order, to `<file without .json>.log` (what a test asserts of the renewals); a write with
+ * `-o jsonpath={.metadata.resourceVersion}` prints the written object's resourceVersion, as kubectl does.
  * Returns false for any other command (not a Lease's).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
 export function leaseCommand(args, file, fail) {
@@ -27,20 +29,25 @@ export function leaseCommand(args, file, fail) {
     const name = doc.metadata.name;
     const kind = 'leases.coordination.k8s.io';
     const current = leases[name];
+    const written = (verb) => {
+      writeLeases(leases);
+      appendFileSync(file.replace(/\.json$/, '.log'), `${JSON.stringify({ verb, ...leases[name] })}\n`);
+      const o = opt('-o');
+      if (o === 'jsonpath={.metadata.resourceVersion}') process.stdout.write(leases[name].resourceVersion);
+      else if (o !== undefined) fail(1, `kubectl stub: unexpected -o ${o}`);
+      else process.stdout.write(`lease.coordination.k8s.io/${name} ${verb}\n`);
+      return true;
+    };
     if (nsArgs[0] === 'create') {
       if (current) fail(1, `Error from server (AlreadyExists): error when creating "STDIN": ${kind} "${name}" already exists`);
       leases[name] = { ...doc.spec, resourceVersion: '1' };
-      writeLeases(leases);
-      process.stdout.write(`lease.coordination.k8s.io/${name} created\n`);
-      return true;
+      return written('created');
     }
     if (!current) fail(1, `Error from server (NotFound): error when replacing "STDIN": ${kind} "${name}" not found`);
     if (doc.metadata.resourceVersion !== undefined && doc.metadata.resourceVersion !== current.resourceVersion)
       fail(1, `Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
     leases[name] = { ...doc.spec, resourceVersion: String(Number(current.resourceVersion) + 1) };
-    writeLeases(leases);
-    process.stdout.write(`lease.coordination.k8s.io/${name} replaced\n`);
-    return true;
+    return written('replaced');
   }
   if (nsArgs[1] === 'lease' && ['get', 'delete'].includes(nsArgs[0])) {
     const leases = readLeases();

@@ -613,9 +613,36 @@ function kubectl() {
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
     return process.stdout.write(m.cordoned ? 'true' : '');
   }
+  // A Node's annotation (`annotations` of the member), read with -o jsonpath={.metadata.annotations.<key, dots escaped>},
+  // and `annotate node <n> <key>=<value> --overwrite` (an agent's kubelet annotating its own Node: NodeRestriction
+  // refuses a node's change of its taints, labels or ownerReferences, not of its annotations).
+  const annotation = /^jsonpath=\{\.metadata\.annotations\.(.+)\}$/.exec(opt('-o') ?? '');
+  // (The managed etcd controller's own annotations are answered below.)
+  if (gi !== -1 && args[gi + 1] === 'node' && annotation && !annotation[1].startsWith('etcd')) {
+    const m = etcd.members.find((x) => x.nodeName === args[gi + 2]);
+    if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
+    return process.stdout.write(m.annotations?.[annotation[1].replace(/\\\./g, '.')] ?? '');
+  }
+  if (args[0] === 'annotate' && args[1] === 'node' && args.includes('--overwrite') && !args[3].startsWith('etcd.')) {
+    const m = etcd.members.find((x) => x.nodeName === args[2]);
+    if (!m) fail(1, `Error from server (NotFound): nodes "${args[2]}" not found`);
+    const [key, value] = [args[3].slice(0, args[3].indexOf('=')), args[3].slice(args[3].indexOf('=') + 1)];
+    m.annotations = { ...m.annotations, [key]: value };
+    writeJson(w('etcd.json'), etcd);
+    return process.stdout.write(`node/${args[2]} annotated\n`);
+  }
   // kube-apiserver's storage check (`etcd`, on /healthz, /livez and /readyz): a read through its storage client. On
   // Kine PostgreSQL the read reaches the database (world postgres.json `up: false`: it does not).
   if (args[0] === 'get' && args[1] === '--raw' && args[2] === '/readyz/etcd') {
+    // Another run taking the Lease over meanwhile (world lease-thief.json: its holder), once: as if this run's Lease
+    // had expired between two renewals.
+    const thief = readJson(w('lease-thief.json'), undefined);
+    const held = readJson(w('leases.json'), {});
+    if (thief && held['odp-apply-config']) {
+      held['odp-apply-config'] = { ...held['odp-apply-config'], holderIdentity: thief, resourceVersion: String(Number(held['odp-apply-config'].resourceVersion) + 1) };
+      writeJson(w('leases.json'), held);
+      rmSync(w('lease-thief.json'));
+    }
     if (readJson(w('postgres.json'), { up: true }).up === false) fail(1, 'Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld\\nhealthz check failed") has prevented the request from succeeding');
     return process.stdout.write('ok');
   }
@@ -675,14 +702,16 @@ function kubectl() {
     // The pod runs but its etcd does not answer (a member marked down): etcdctl's default endpoint 127.0.0.1:2379 times out.
     if (target[2].down) fail(1, '{"level":"warn","msg":"retrying of unary invoker failed","target":"etcd-endpoints://0xc000/127.0.0.1:2379","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection error: desc = \\"transport: Error while dialing: dial tcp 127.0.0.1:2379: connect: connection refused\\""}\nError: context deadline exceeded');
     const ctl = args.slice(args.indexOf('--') + 1);
-    const tls = (flag) => ctl[ctl.indexOf(flag) + 1];
+    // The TLS paths as given (a script written on a simulated node has its absolute paths under the node's root).
+    const tls = (flag) => ctl[ctl.indexOf(flag) + 1]?.split(SANDBOX).join('');
     if (ctl[0] !== 'etcdctl') fail(1, `unexpected exec ${ctl.join(' ')}`);
     if (tls('--cacert') !== '/var/lib/rancher/rke2/server/tls/etcd/server-ca.crt' || tls('--cert') !== '/var/lib/rancher/rke2/server/tls/etcd/server-client.crt' || tls('--key') !== '/var/lib/rancher/rke2/server/tls/etcd/server-client.key')
       fail(1, '{"level":"warn","msg":"retrying of unary invoker failed","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection error: desc = \\"transport: authentication handshake failed: remote error: tls: certificate required\\""}\nError: context deadline exceeded');
     const verb = ctl.filter((a, i) => !a.startsWith('-') && !ctl[i - 1]?.startsWith('--c') && ctl[i - 1] !== '--key' && ctl[i - 1] !== '-w').slice(1);
     const cluster = 'cdf818194e3a8c32';
     if (verb[0] === 'member' && verb[1] === 'list' && ctl.includes('--hex') && ctl[ctl.indexOf('-w') + 1] === 'json') {
-      const members = etcd.members.map((m) => `{"ID":"${memberId(m)}","name":"${m.name}","peerURLs":["https://${m.ip}:2380"],"clientURLS":["https://${m.ip}:2379"]}`);
+      // isLearner only when true (etcdserverpb.Member `json:"isLearner,omitempty"`).
+      const members = etcd.members.map((m) => `{"ID":"${memberId(m)}","name":"${m.name}","peerURLs":["https://${m.ip}:2380"],"clientURLS":["https://${m.ip}:2379"]${m.learner ? ',"isLearner":true' : ''}}`);
       return process.stdout.write(`{"header":{"cluster_id":"${cluster}","member_id":"${memberId(etcd.members[0])}","raft_term":"2"},"members":[${members.join(',')}]}\n`);
     }
     if (verb[0] === 'member' && verb[1] === 'remove') {

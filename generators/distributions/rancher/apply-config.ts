@@ -9,9 +9,18 @@
  * has a Ready Node (another one still restarting, or down, is a server this restart must not join), and after its
  * bounded restart (./boot.ts boundedStartLines) it waits until every server's Node is Ready again before it says the
  * next may go. Its kubectl asks the local API server with the server's admin kubeconfig (each member passes its kubectl
- * and kubeconfig, cited in its render.ts): a read that answers needs this server's API server and its datastore. An
- * agent (a fixed worker) has no admin kubeconfig: its gate is its bounded restart (the agent reports ready once its
- * Node is registered: each member's userdata.ts).
+ * and kubeconfig, cited in its render.ts): a read that answers needs this server's API server and its datastore.
+ *
+ * An agent (a fixed worker) has no admin kubeconfig: its kubelet's credentials (<data-dir>/agent/kubelet.kubeconfig,
+ * user system:node:<name>) pass the Node authorizer only for its own Node and its kubelet Lease in kube-node-lease, so
+ * it can neither take the Lease in kube-system nor evict pods (kubectl drain). It goes in three runs of this script
+ * (applycfg2): `sh apply-config.sh <agent>` on a server takes the lock, passes the gate and drains the agent, then hands
+ * the Lease to it (holder "agent <name> drained for its run; by …", renewed then, so the agent's run has a whole
+ * duration); the run on the agent refuses unless its Node is cordoned, applies, waits for its Node Ready and annotates
+ * its Node with the config's sha256 (APPLIED_ANNOTATION: allowed to a node on itself); a run on a server again adopts
+ * the handed Lease, and once the annotation is this config's and the Node Ready it uncordons the agent and releases
+ * the lock (before the agent's run it says what to run and keeps the lock handed). No SSM Run Command: the plan gives
+ * the servers' role no ssm:SendCommand, and a server able to run commands on every node is more than this needs.
  *
  * It applies only the value of its own rendering: the parameter's sha256 must be the one rendered here (the base stack
  * deployed from the same commit); a node already holding it is left alone (no restart).
@@ -22,6 +31,9 @@
  *   same lock `aws/deploy.sh node-update` takes (so a server restart and a fixed node's stop never overlap), with its
  *   sources (create refused with AlreadyExists, an expired Lease taken over with its resourceVersion, the refusal's
  *   expiry and delete command).
+ *   The run renews it (lock() again: a PUT with the resourceVersion it last wrote) before its write and after its
+ *   restart; the duration exceeds the longest stretch between renewals (APPLY_LOCK_STRETCH), so a live run is not taken
+ *   over, and a renewal refused (Conflict: another run took it; NotFound: deleted) stops the run before its write.
  * - The gate is the datastore's health as well as Node Ready (APPLY_HEALTH): the local API server's `/readyz/etcd`
  *   check (kube-apiserver's storage check, a read of <prefix>/health through its storage client: k8s.io/apiserver
  *   pkg/server/options/etcd.go addEtcdHealthEndpoint, pkg/storage/storagebackend/factory/etcd3.go newETCD3Check; on
@@ -29,7 +41,10 @@
  *   every server's Node condition EtcdIsVoter True (the family's shared etcd code, pkg/etcd/etcd.go
  *   manageLearners/setEtcdStatusCondition, cited with its repository in each member's render.ts: the etcd leader sets
  *   it every 15 s per member from that member's Status, False with reason Unhealthy when it does not answer,
- *   MemberIsLearner, or NotAMember). After the restart the gate must hold on
+ *   MemberIsLearner, or NotAMember). The condition exists only for members whose Node has the etcd role (manageLearners walks
+ *   the Nodes), so a member whose Node is gone (a replaced server's, left behind) is invisible to it: on embedded etcd
+ *   the gate also reads etcd's own member list (ApplyConfigSpec.members, given by the member) and refuses a member that is
+ *   no server's, a learner, or a count other than the servers'. After the restart the gate must hold on
  *   APPLY_GATE.stable polls in a row, longer than that 15 s tick, so a condition set before the restart cannot pass it.
  * - A schedulable server (no NoSchedule/NoExecute taint in its config) is drained before its restart (`kubectl drain`:
  *   evictions through the Eviction API, which PodDisruptionBudgets gate; bounded by --timeout) and uncordoned once the
@@ -39,7 +54,7 @@ import type { EnvironmentModel, Node } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
 import { createHash } from 'node:crypto';
 import { parseYamlStream } from '../../lib/yaml.js';
-import { boundedStartLines, bootScriptOf, shQuote } from './boot.js';
+import { boundedStartLines, bootScriptOf, SERVICE_READY_SECONDS, shQuote } from './boot.js';
 import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
@@ -65,6 +80,27 @@ export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
  * names each such pod and the command that deletes it.
  */
 export const APPLY_DRAIN = NODE_DRAIN.restart;
+
+/**
+ * The longest stretch of a server run between two renewals of its Lease (lock() called again): taken -> gate + drain
+ * (APPLY_DRAIN) -> renewed -> write + bounded restart (SERVICE_READY_SECONDS) -> renewed -> the post-restart gate
+ * (APPLY_GATE) + uncordon -> released. The Lease's duration must exceed it (test/apply-config.test.ts asserts it), so a
+ * live run is never taken over between renewals; each renewal is a PUT carrying the resourceVersion this run last
+ * wrote, so a renewal that succeeds proves no other run took the Lease meanwhile, and one that fails stops the run.
+ */
+/** The drain's default bound in seconds (a Go duration in the table: `600s`); ODP_DRAIN_TIMEOUT may raise it (see the design notes). */
+const APPLY_DRAIN_SECONDS = Number(/^(\d+)s$/.exec(APPLY_DRAIN.timeout)?.[1] ?? NaN);
+export const APPLY_LOCK_STRETCH = Math.max(APPLY_DRAIN_SECONDS, SERVICE_READY_SECONDS, APPLY_GATE.tries * APPLY_GATE.interval);
+
+/**
+ * What a fixed agent's own run writes on its Node once its config is applied and its Node Ready again: the config's
+ * sha256, as an annotation. Its kubelet's credentials may: the Node authorizer lets a node update its own Node object,
+ * and the NodeRestriction admission plugin refuses, on a node's update of itself, only a changed configSource, taints,
+ * ownerReferences or labels outside the allowed set, not annotations (kubernetes/kubernetes
+ * plugin/pkg/admission/noderestriction/admission.go admitNode, Update branch). The server run that drained the agent
+ * reads it to finish (uncordon, release the lock).
+ */
+export const APPLIED_ANNOTATION = 'odp-gitops.io/apply-config-sha256';
 
 /** What the gate reads (see the header for the sources). */
 export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
@@ -107,6 +143,12 @@ export interface ApplyConfigSpec {
   kubectl: string;
   /** The kubectl command line on an agent, with its kubelet's kubeconfig (the Node authorizer: its own Node only). */
   agentKubectl: string;
+  /**
+   * On embedded etcd: shell lines defining `members_ok`, which reads etcd's own member list (not the Nodes) and, like
+   * cluster_ok, sets NOT_OK and returns 1 when a member is extra (its address no server of $SERVERS), a learner, or
+   * the count is not the servers' (the member that EtcdIsVoter cannot see: its Node is gone). Given the server kubectl.
+   */
+  members?: (kubectl: string) => string[];
 }
 
 /** Taint effects that keep workloads off a node (a server so tainted runs none: nothing to drain). */
@@ -139,9 +181,11 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
   if (fixed.length === 0) return undefined;
   const path = `/etc/rancher/${s.keys.name}/config.yaml`;
   const servers = fixed.filter((f) => f.server).map((f) => f.n.ip);
+  const L = CLUSTER_LOCK;
   const cases = fixed.map(({ n, server }) => {
     const param = shellValue('ssm-name', configParameterName(s.keys, m, n), `nodePools[].nodes[${n.name}]`);
-    const drain = server && schedulable(s.config(n)) ? 1 : 0;
+    // An agent runs workloads: always drained (by a server's run for it).
+    const drain = !server || schedulable(s.config(n)) ? 1 : 0;
     return `  ${shQuote(n.name)}) IP=${shQuote(n.ip)}; ROLE=${server ? 'server' : 'agent'}; DRAIN=${drain}; PARAM=${shQuote(param)}; SHA=${sha256(configFileText(s.config(n)))} ;;`;
   });
   const head = [
@@ -153,7 +197,9 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `# The Lease of a run that died expires ${CLUSTER_LOCK.seconds} s after it was taken (the next run then takes it over); the`,
     '# refusal prints when, and the command that deletes it sooner once its run has ended.',
     '# The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
-    '# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.',
+    '# An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with',
+    '# it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it',
+    '# uncordons it and releases the lock. A server run renews the lock before its write and after its restart.',
     '# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;',
     '# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.',
   ];
@@ -170,41 +216,80 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     'esac',
     ...drainFunctions(APPLY_DRAIN, { kubectl: K, say: (t) => `log "${t}"` }),
     'drain_timeout',
+    `SERVERS='${servers.join(' ')}'`,
     'HERE=$(imds local-ipv4)',
-    '[ "$HERE" = "$IP" ] || { log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1; }',
-    'NEW=$(ssm_parameter "$PARAM")',
-    '[ "$(printf \'%s\\n\' "$NEW" | sha256sum | cut -d\' \' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script\'s commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }',
-    'if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d\' \' -f1)" = "$SHA" ]; then log "$NODE runs this config already: nothing to do"; exit 0; fi',
+    '# A fixed agent is drained and finished by a run of this script on a server (its admin kubeconfig: the lock, the',
+    '# drain), its config applied by a run on the agent itself (SIDE=agent).',
+    'SIDE=$ROLE',
+    'if [ "$HERE" != "$IP" ]; then',
+    `  case "$ROLE: $SERVERS " in`,
+    '    "agent:"*" $HERE "*) SIDE=server ;;',
+    '    agent:*) log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE, or (its drain, and the end) on a server"; exit 1 ;;',
+    '    *) log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1 ;;',
+    '  esac',
+    'else',
+    '  NEW=$(ssm_parameter "$PARAM")',
+    '  [ "$(printf \'%s\\n\' "$NEW" | sha256sum | cut -d\' \' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script\'s commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }',
+    '  if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d\' \' -f1)" = "$SHA" ]; then',
+    `    [ "$ROLE" = server ] || ${s.agentKubectl} annotate node "$(imds local-hostname)" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null 2>&1 || true`,
+    '    log "$NODE runs this config already: nothing to do"',
+    '    exit 0',
+    '  fi',
+    'fi',
     `UNIT=${s.keys.unit('agent')}`,
     `[ "$ROLE" = agent ] || UNIT=${s.keys.unit('server')}`,
     '# The Node of an address (its InternalIP).',
     `node_of() { ${K} ${NODE_ADDRESS_LIST} 2>/dev/null | awk -v ip="$1" '$2 == ip { print $1 }'; }`,
+    ...(s.members ? s.members(K) : []),
     `# The gate, asked through this server's API server: every server's Node Ready${etcd ? ` and its etcd member a healthy voter (${APPLY_HEALTH.voterCondition})` : ''}, and the datastore`,
-    `# answering this API server (${APPLY_HEALTH.readyz}${etcd ? '' : `: Kine's read of its ${m.cluster.datastore.type === 'kine-postgres' ? 'PostgreSQL database' : 'SQLite file'}`}). NOT_OK says what is not.`,
+    `# answering this API server (${APPLY_HEALTH.readyz}${etcd ? '' : `: Kine's read of its ${m.cluster.datastore.type === 'kine-postgres' ? 'PostgreSQL database' : 'SQLite file'}`})${s.members ? ', and etcd\'s member list: one voter per server, none else' : ''}. NOT_OK says what is not.`,
     'cluster_ok() {',
     `  nodes=$(${K} ${NODE_HEALTH_LIST} 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }`,
-    `  for ip in ${servers.join(' ')}; do`,
+    '  for ip in $SERVERS; do',
     `    set -- $(printf '%s\\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')`,
     '    [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }',
     '    [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }',
     ...(etcd ? [`    [ "\${3:-}" = True ] || { NOT_OK="the etcd member of server $1 ($ip) is not a healthy voter (${APPLY_HEALTH.voterCondition}: \${3:-none})"; return 1; }`] : []),
     '  done',
+    ...(s.members ? ['  members_ok || return 1'] : []),
     `  [ "$(${K} get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (${APPLY_HEALTH.readyz})"; return 1; }`,
     '}',
-    ...leaseLockLines({ kubectl: K, holder: '"$NODE on $(hostname) pid $$"', log: 'log', other: 'another server run', rule: 'apply to one server at a time', through: "through this server's API server" }),
-    'if [ "$ROLE" = server ]; then',
+    'HANDOFF="agent $NODE drained for its run;"',
+    ...leaseLockLines({ kubectl: K, holder: '"$NODE on $(hostname) pid $$"', log: 'log', other: 'another server run', rule: 'apply to one server at a time', through: "through this server's API server", handoff: { variable: 'HANDOFF', when: '[ "$SIDE:$ROLE" = server:agent ]' } }),
+    `APPLIED_JSONPATH='{.metadata.annotations.${APPLIED_ANNOTATION.replace(/\./g, '\\.')}}'`,
+    'if [ "$SIDE" = server ]; then',
     '  lock_on_exit',
     '  lock',
-    '  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }',
     '  ME=$(node_of "$IP")',
+    '  if [ "$ROLE" = agent ]; then',
+    '    [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }',
+    '    # Finish: the agent\'s run applied this config (its annotation) and its Node is Ready again.',
+    `    if [ "$(${K} get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)" = "$SHA" ]; then`,
+    `      [ "$(${K} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ] || { LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned and the lock stays with it; run this again once it is"; exit 1; }`,
+    `      ${K} uncordon "$ME" >/dev/null`,
+    '      log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"',
+    '      exit 0',
+    '    fi',
+    '    [ -z "$ADOPTED" ] || { LOCKED=; log "$NODE (Node $ME) is drained and waits for its own run: as root on $NODE: sh apply-config.sh $NODE, then here again: sh apply-config.sh $NODE (the lock stays with it)"; exit 1; }',
+    '  fi',
+    '  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }',
     '  if [ "$DRAIN" = 1 ]; then',
     '    drain_bounded "$ME" \'nothing changed here\' >&2 || exit 1',
     '  fi',
+    '  # Renewed before the point of no return: a run that lost its lock stops here, its drain undone.',
+    '  [ "$ROLE" = agent ] && HOLDER="$HANDOFF by $(hostname) pid $$"',
+    `  lock || { [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null 2>&1 || true; log "$NOT_OK: nothing changed here"; exit 1; }`,
+    '  if [ "$ROLE" = agent ]; then',
+    '    LOCKED=',
+    `    log "$NODE (Node $ME) drained; the lock is held for it until $(date -u -d "@$(( $(date -u -d "$RENEWED" +%s) + ${L.seconds} ))" +%Y-%m-%dT%H:%M:%SZ): now as root on $NODE: sh apply-config.sh $NODE; then here again: sh apply-config.sh $NODE (uncordons it and releases the lock)"`,
+    '    exit 0',
+    '  fi',
     'fi',
-    '# An agent: its Node cordoned and drained from a server first (its kubelet\'s credentials read its own Node, drain nothing).',
+    '# An agent\'s own run: its Node cordoned and drained by a server\'s run first (its kubelet\'s credentials read and',
+    '# annotate its own Node, drain nothing).',
     'if [ "$ROLE" = agent ]; then',
     '  ME=$(imds local-hostname)',
-    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME ${drainOptions(APPLY_DRAIN)} --timeout=${APPLY_DRAIN.timeout} || kubectl uncordon $ME; nothing changed here"; exit 1; }`,
+    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }`,
     'fi',
     'printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
     'chmod 0600 "$CONFIG_FILE.new"',
@@ -213,15 +298,17 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     'if [ "$ROLE" = server ]; then',
     '  LEFT=',
     '  [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"',
+    `  lock || { log "$NOT_OK after $NODE restarted: apply to no other server until every server is Ready and the datastore healthy$LEFT"; exit 3; }`,
     ...stablePoll('cluster_ok', `$NOT_OK ${APPLY_GATE.tries * APPLY_GATE.interval} s after $NODE restarted: apply to no other server until it is$LEFT`),
     `  [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null`,
     '  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"',
     'else',
     ...stablePoll(
       `[ "$(${s.agentKubectl} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]`,
-      `$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned; drain no other agent until it is`,
+      `$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned, the lock with it; drain no other agent until it is`,
     ),
-    '  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"',
+    `  ${s.agentKubectl} annotate node "$ME" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (${APPLIED_ANNOTATION}): finish from a server by hand: kubectl uncordon $ME and kubectl -n ${L.namespace} delete lease ${L.name}"; exit 3; }`,
+    '  log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh apply-config.sh $NODE as root there (uncordons it and releases the lock), then the next node may go"',
     'fi',
     '',
   ];

@@ -206,11 +206,22 @@ export function rancherControlPlanesDown(m: EnvironmentModel): string {
   return ETCD_CONTROL_PLANES_DOWN;
 }
 
+/**
+ * What a fixed node's changed user data does, for the AWS part of the diff (instead of the generic "… only on a
+ * replacement (or by hand)"): CloudFormation stops and starts the instance (UserData: "Some interruptions"), cloud-init
+ * does not run the user data again (once per instance), and nothing is done on the node by hand: its config is its
+ * SSM parameter, which apply-config.sh brings to the running node (./node-config.ts, ./apply-config.ts), and the rest
+ * of its boot script reaches it only through a replacement (nodes[].replacement, the README's replacement runbook).
+ */
+export const rancherFixedUserData = (keys: RancherKeys): string =>
+  `CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); cloud-init does not run the new user data again (once per instance), and nothing is done on the node by hand: it keeps ${configPath(keys)}, whose changes reach it from its SSM parameter through ${keys.name}/${APPLY_CONFIG_SCRIPT}, and a changed boot script takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node")`;
+
 /** The diff part of a distribution of this family: per-node impact under its own key. */
 export function rancherDiff(keys: RancherKeys): DistributionDiff {
   const of = (e: EnvDiff): NodeImpact[] => (e as unknown as RancherDiffEntries<string>)[keys.name] ?? [];
   return {
     controlPlanesDown: rancherControlPlanesDown,
+    fixedUserData: () => rancherFixedUserData(keys),
     context: (m): Targets =>
       Object.fromEntries(m.configTargets.map((t) => [t.name, { controlPlane: t.pool.role === 'controlplane', pool: !t.node, ...(t.node ? { address: t.node.ip } : {}) }])),
     impact: ({ base, head }, context) => {

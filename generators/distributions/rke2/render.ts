@@ -17,7 +17,7 @@ import { rke2TokenRotate } from './token-rotate.js';
 import type { RenderedFile } from '../../render/types.js';
 import { rke2Config, RKE2_PATHS } from './config.js';
 import { ETCD_UPGRADE_GATE, RKE2_KEYS, rke2Cluster } from './model.js';
-import { replaceServerScript } from './runbooks.js';
+import { applyConfigMemberLines, replaceServerScript } from './runbooks.js';
 import { RESTORE_SCRIPT, restoreEtcdScript } from './restore.js';
 import { rke2ManualUpgrade, rke2Unit, rke2UserDataText } from './userdata.js';
 
@@ -43,7 +43,7 @@ export function renderRke2(m: EnvironmentModel): RenderedFile[] {
   // <data-dir>/agent/kubelet.kubeconfig (the family's shared agent code: pkg/agent/config/config.go get(), kubeconfigKubelet),
   // data dir /var/lib/rancher/rke2. The gate's EtcdIsVoter: the family's shared etcd code (pkg/etcd/etcd.go
   // setEtcdStatusCondition), which RKE2's managed etcd runs (rancher/rke2 imports it for its servers).
-  const apply = applyConfigScript(m, { keys: RKE2_KEYS, kubectl: `KUBECONFIG=${ETCD_UPGRADE_GATE.kubeconfig} ${ETCD_UPGRADE_GATE.kubectl}`, agentKubectl: `KUBECONFIG=/var/lib/rancher/rke2/agent/kubelet.kubeconfig ${ETCD_UPGRADE_GATE.kubectl}`, config: (n) => toYaml(rke2Config(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
+  const apply = applyConfigScript(m, { keys: RKE2_KEYS, kubectl: `KUBECONFIG=${ETCD_UPGRADE_GATE.kubeconfig} ${ETCD_UPGRADE_GATE.kubectl}`, agentKubectl: `KUBECONFIG=/var/lib/rancher/rke2/agent/kubelet.kubeconfig ${ETCD_UPGRADE_GATE.kubectl}`, members: m.cluster.datastore.type === 'etcd' ? applyConfigMemberLines : undefined, config: (n) => toYaml(rke2Config(m, m.configTargets.find((t) => t.node?.name === n.name)!)) });
   if (apply) files.push({ path: `${RKE2_DIR}/${APPLY_CONFIG_SCRIPT}`, content: apply, inputs: [['name'], ['cluster'], ['nodePools']] });
   files.push({ path: `${RKE2_DIR}/manual-upgrade.sh`, content: rke2ManualUpgrade(m), inputs: [['name'], ['cluster', 'rke2Version']] });
   const server = { name: RKE2_DIR, title: 'RKE2', unit: rke2Unit('server'), unitPath: `/usr/local/lib/systemd/system/${rke2Unit('server')}.service` };

@@ -38,6 +38,58 @@ export const ETCD_CLIENT_TLS = {
   key: '/var/lib/rancher/rke2/server/tls/etcd/server-client.key',
 } as const;
 
+/** kubectl listing the running etcd static pods as `<pod> <hostIP>` lines. */
+const etcdPodsLine = (kubectl: string): string =>
+  `${kubectl} -n kube-system get pods -l component=etcd --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.hostIP}{"\\n"}{end}'`;
+
+/**
+ * Shell functions `etcd_ctl` (etcdctl in the etcd pod $POD) and `member_list` (the member list, as JSON in $list, from
+ * the first pod of $PODS whose etcd answers; POD stays that pod). `where` names the pods in the failure message.
+ */
+const etcdMemberListLines = (kubectl: string, where: string): string[] => [
+  `etcd_ctl() { ${kubectl} -n kube-system exec "$POD" -- etcdctl --cacert ${ETCD_CLIENT_TLS.cacert} --cert ${ETCD_CLIENT_TLS.cert} --key ${ETCD_CLIENT_TLS.key} "$@"; }`,
+  '# The member list from the first of those pods whose etcd answers; POD stays that pod (pod names are DNS labels: no',
+  '# blanks or glob characters, so the unquoted list splits into names only).',
+  'member_list() {',
+  '  for POD in $PODS; do',
+  '    if list=$(etcd_ctl member list -w json --hex); then return 0; fi',
+  '    log "etcdctl member list failed in $POD: asking the next running etcd pod"',
+  '  done',
+  `  log "no running etcd pod${where} answered (tried: $(echo $PODS)): is a majority of the servers up?"`,
+  '  return 1',
+  '}',
+];
+
+/**
+ * apply-config.sh's member check (ApplyConfigSpec.members): etcd's own member list, read as replace-server.sh reads it
+ * (etcdctl in a running etcd pod, here any server's), one `<name> <peer IP> <isLearner>` line per member (etcdctl's
+ * JSON: the member's name, peerURLs https://<ip>:2380 and isLearner, omitted when false: etcd-io/etcd api/etcdserverpb
+ * Member `json:"isLearner,omitempty"`, printed by printMemberListWithHexJSON). EtcdIsVoter covers only members whose
+ * Node exists (the supervisor's manageLearners walks the Nodes with the etcd role), so a member whose Node is gone (a
+ * replaced server's, left behind) is seen only here: refused when a member's address is no server's ($SERVERS), when
+ * one is a learner, or when there are not as many members as servers.
+ */
+export const applyConfigMemberLines = (kubectl: string): string[] => [
+  ...etcdMemberListLines(kubectl, ''),
+  'members_ok() {',
+  `  PODS=$(${etcdPodsLine(kubectl)} 2>/dev/null | awk '{print $1}')`,
+  '  [ -n "$PODS" ] || { NOT_OK="no etcd pod runs: etcd\'s member list cannot be read"; return 1; }',
+  '  member_list 2>/dev/null || { NOT_OK="no running etcd pod answered etcdctl member list (tried: $(echo $PODS))"; return 1; }',
+  `  members=$(printf '%s\\n' "$list" | tr '{' '\\n' | awk -F'"' '/"peerURLs"/ { name = "-"; ip = ""; for (i = 1; i < NF; i++) { if ($i == "name" && $(i + 2) != "") name = $(i + 2); if ($i == "peerURLs") { ip = $(i + 2); sub(/^https:\\/\\//, "", ip); sub(/:[0-9]+$/, "", ip) } } print name, ip, ($0 ~ /"isLearner":true/ ? "learner" : "voter") }')`,
+  '  count=0',
+  "  while read -r name ip kind; do",
+  '    [ -n "$name" ] || continue',
+  '    count=$((count + 1))',
+  '    case " $SERVERS " in *" $ip "*) ;; *) NOT_OK="etcd member $name ($ip) is no server of this environment (a replaced server\'s member left behind: remove it, replace-server.sh)"; return 1 ;; esac',
+  '    [ "$kind" = voter ] || { NOT_OK="etcd member $name ($ip) is a learner, not a voter yet"; return 1; }',
+  "  done <<EOF",
+  '$members',
+  'EOF',
+  '  set -- $SERVERS',
+  '  [ "$count" -eq $# ] || { NOT_OK="etcd has $count members for $# servers"; return 1; }',
+  '}',
+];
+
 /** The replacement runbook of one environment's servers (embedded etcd only). */
 export function replaceServerScript(m: EnvironmentModel): string {
   const servers = m.controlPlaneNodes;
@@ -72,19 +124,9 @@ export function replaceServerScript(m: EnvironmentModel): string {
     'fi',
     '# etcd itself, through etcdctl in a running etcd static pod of another server: a Node can be gone while its member stays.',
     '# Every such pod is a candidate: one whose etcd does not answer (restarting, its member down) is passed over for the next.',
-    `PODS=$(kubectl -n kube-system get pods -l component=etcd --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.hostIP}{"\\n"}{end}' | awk -v ip="$IP" '$2 != ip {print $1}')`,
+    `PODS=$(${etcdPodsLine('kubectl')} | awk -v ip="$IP" '$2 != ip {print $1}')`,
     '[ -n "$PODS" ] || { log "no running etcd pod on another server: cannot check the etcd members; is a majority of the servers up?"; exit 1; }',
-    `etcd_ctl() { kubectl -n kube-system exec "$POD" -- etcdctl --cacert ${ETCD_CLIENT_TLS.cacert} --cert ${ETCD_CLIENT_TLS.cert} --key ${ETCD_CLIENT_TLS.key} "$@"; }`,
-    '# The member list from the first of those pods whose etcd answers; POD stays that pod (pod names are DNS labels: no',
-    '# blanks or glob characters, so the unquoted list splits into names only).',
-    'member_list() {',
-    '  for POD in $PODS; do',
-    '    if list=$(etcd_ctl member list -w json --hex); then return 0; fi',
-    '    log "etcdctl member list failed in $POD: asking the next running etcd pod"',
-    '  done',
-    '  log "no running etcd pod on another server answered (tried: $(echo $PODS)): is a majority of the servers up?"',
-    '  return 1',
-    '}',
+    ...etcdMemberListLines('kubectl', ' on another server'),
     '# The hex ID of the member of that list whose peer URL is the server\'s address (one JSON object per member after splitting at "{").',
     'member_at_ip() {',
     `  printf '%s\\n' "$list" | tr '{' '\\n' | grep -F "\\"https://$IP:2380\\"" | sed -n 's/^"ID":"\\([0-9a-f][0-9a-f]*\\)".*/\\1/p'`,

@@ -127,27 +127,34 @@ any_cp() { cp=$(pick_cp cp_answers $CPS) || { echo "no control plane answers" >&
 etcd_cp() { cp=$(pick_cp cp_etcd $CPS) || { echo "no control plane has a healthy etcd: through the first one that answers" >&2; any_cp "$@"; return; }; "$@" --nodes "$cp"; }
 # The cluster-wide lock: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
 # taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
+# Called again while held, lock renews it: a PUT carrying the resourceVersion this run last wrote, refused (Conflict)
+# once another run took it over (or NotFound once deleted): then it returns 1 with NOT_OK, and the run goes no further.
 LOCKED=
 HOLDER="node-update ${2:-} on $(hostname) pid $$"
 lease_doc() {
   printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
   [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
-  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "$2"
+  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "${3:-$2}"
 }
 lock() {
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
-  if lease_doc '' "$now" | kubectl create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi
+  put() { kubectl "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
+  if [ -n "$LOCKED" ]; then
+    if RV=$(lease_doc "$RV" "$ACQUIRED" "$now" | put replace); then RENEWED=$now; return 0; fi
+    LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted"; return 1
+  fi
+  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
   held=$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through the cluster kubectl reaches: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
   until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
     until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
     log "another node change holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): change one node at a time; nothing changed here"
-    log "the lock expires at $until_t (3600 s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
+    log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
     exit 1
   fi
-  lease_doc "$rv" "$now" | kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
-  LOCKED=1
+  RV=$(lease_doc "$rv" "$now" | put replace) || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
+  LOCKED=1; ACQUIRED=$now; RENEWED=$now
   log "took over the expired lock of $holder"
 }
 unlock() {

@@ -8,7 +8,9 @@
 # The Lease of a run that died expires 3600 s after it was taken (the next run then takes it over); the
 # refusal prints when, and the command that deletes it sooner once its run has ended.
 # The config comes from the node's SSM parameter (the base stack, deployed from this commit).
-# An agent is drained from a server first (its kubelet reads only its own Node): it refuses unless its Node is cordoned.
+# An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with
+# it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it
+# uncordons it and releases the lock. A server run renews the lock before its write and after its restart.
 # Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;
 # 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.
 set -eu
@@ -72,11 +74,26 @@ drain_bounded() {
   return 1
 }
 drain_timeout
+SERVERS='10.21.1.10 10.21.2.10 10.21.3.10'
 HERE=$(imds local-ipv4)
-[ "$HERE" = "$IP" ] || { log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1; }
-NEW=$(ssm_parameter "$PARAM")
-[ "$(printf '%s\n' "$NEW" | sha256sum | cut -d' ' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script's commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }
-if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d' ' -f1)" = "$SHA" ]; then log "$NODE runs this config already: nothing to do"; exit 0; fi
+# A fixed agent is drained and finished by a run of this script on a server (its admin kubeconfig: the lock, the
+# drain), its config applied by a run on the agent itself (SIDE=agent).
+SIDE=$ROLE
+if [ "$HERE" != "$IP" ]; then
+  case "$ROLE: $SERVERS " in
+    "agent:"*" $HERE "*) SIDE=server ;;
+    agent:*) log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE, or (its drain, and the end) on a server"; exit 1 ;;
+    *) log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1 ;;
+  esac
+else
+  NEW=$(ssm_parameter "$PARAM")
+  [ "$(printf '%s\n' "$NEW" | sha256sum | cut -d' ' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script's commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }
+  if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d' ' -f1)" = "$SHA" ]; then
+    [ "$ROLE" = server ] || KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl annotate node "$(imds local-hostname)" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null 2>&1 || true
+    log "$NODE runs this config already: nothing to do"
+    exit 0
+  fi
+fi
 UNIT=k3s-agent
 [ "$ROLE" = agent ] || UNIT=k3s
 # The Node of an address (its InternalIP).
@@ -85,36 +102,48 @@ node_of() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node
 # answering this API server (/readyz/etcd: Kine's read of its PostgreSQL database). NOT_OK says what is not.
 cluster_ok() {
   nodes=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="EtcdIsVoter")].status}{"\n"}{end}' 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }
-  for ip in 10.21.1.10 10.21.2.10 10.21.3.10; do
+  for ip in $SERVERS; do
     set -- $(printf '%s\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')
     [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }
     [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }
   done
   [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (/readyz/etcd)"; return 1; }
 }
+HANDOFF="agent $NODE drained for its run;"
 # The cluster-wide lock: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
 # taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
+# Called again while held, lock renews it: a PUT carrying the resourceVersion this run last wrote, refused (Conflict)
+# once another run took it over (or NotFound once deleted): then it returns 1 with NOT_OK, and the run goes no further.
 LOCKED=
+ADOPTED=
 HOLDER="$NODE on $(hostname) pid $$"
 lease_doc() {
   printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
   [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
-  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "$2"
+  printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "${3:-$2}"
 }
 lock() {
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
-  if lease_doc '' "$now" | KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl create -f - >/dev/null 2>&1; then LOCKED=1; return 0; fi
+  put() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
+  if [ -n "$LOCKED" ]; then
+    if RV=$(lease_doc "$RV" "$ACQUIRED" "$now" | put replace); then RENEWED=$now; return 0; fi
+    LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted"; return 1
+  fi
+  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
   held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
   until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  case "$HOLDER|$holder" in
+    *"|$HANDOFF"*) if [ "$SIDE:$ROLE" = server:agent ]; then LOCKED=1; ADOPTED=1; HOLDER=$holder; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;
+  esac
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
     until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
     log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): apply to one server at a time; nothing changed here"
-    log "the lock expires at $until_t (3600 s after its holder took it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system delete lease odp-apply-config"
+    log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system delete lease odp-apply-config"
     exit 1
   fi
-  lease_doc "$rv" "$now" | KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl replace -f - >/dev/null 2>&1 || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
-  LOCKED=1
+  RV=$(lease_doc "$rv" "$now" | put replace) || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
+  LOCKED=1; ACQUIRED=$now; RENEWED=$now
   log "took over the expired lock of $holder"
 }
 unlock() {
@@ -127,19 +156,40 @@ lock_on_exit() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 }
-if [ "$ROLE" = server ]; then
+APPLIED_JSONPATH='{.metadata.annotations.odp-gitops\.io/apply-config-sha256}'
+if [ "$SIDE" = server ]; then
   lock_on_exit
   lock
-  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }
   ME=$(node_of "$IP")
+  if [ "$ROLE" = agent ]; then
+    [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }
+    # Finish: the agent's run applied this config (its annotation) and its Node is Ready again.
+    if [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)" = "$SHA" ]; then
+      [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || { LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned and the lock stays with it; run this again once it is"; exit 1; }
+      KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl uncordon "$ME" >/dev/null
+      log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"
+      exit 0
+    fi
+    [ -z "$ADOPTED" ] || { LOCKED=; log "$NODE (Node $ME) is drained and waits for its own run: as root on $NODE: sh apply-config.sh $NODE, then here again: sh apply-config.sh $NODE (the lock stays with it)"; exit 1; }
+  fi
+  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }
   if [ "$DRAIN" = 1 ]; then
     drain_bounded "$ME" 'nothing changed here' >&2 || exit 1
   fi
+  # Renewed before the point of no return: a run that lost its lock stops here, its drain undone.
+  [ "$ROLE" = agent ] && HOLDER="$HANDOFF by $(hostname) pid $$"
+  lock || { [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl uncordon "$ME" >/dev/null 2>&1 || true; log "$NOT_OK: nothing changed here"; exit 1; }
+  if [ "$ROLE" = agent ]; then
+    LOCKED=
+    log "$NODE (Node $ME) drained; the lock is held for it until $(date -u -d "@$(( $(date -u -d "$RENEWED" +%s) + 3600 ))" +%Y-%m-%dT%H:%M:%SZ): now as root on $NODE: sh apply-config.sh $NODE; then here again: sh apply-config.sh $NODE (uncordons it and releases the lock)"
+    exit 0
+  fi
 fi
-# An agent: its Node cordoned and drained from a server first (its kubelet's credentials read its own Node, drain nothing).
+# An agent's own run: its Node cordoned and drained by a server's run first (its kubelet's credentials read and
+# annotate its own Node, drain nothing).
 if [ "$ROLE" = agent ]; then
   ME=$(imds local-hostname)
-  [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it from a server first, bounded and uncordoned if it does not finish: kubectl drain $ME --ignore-daemonsets --delete-emptydir-data --timeout=600s || kubectl uncordon $ME; nothing changed here"; exit 1; }
+  [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
 fi
 printf '%s\n' "$NEW" > "$CONFIG_FILE.new"
 chmod 0600 "$CONFIG_FILE.new"
@@ -149,6 +199,7 @@ timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log
 if [ "$ROLE" = server ]; then
   LEFT=
   [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"
+  lock || { log "$NOT_OK after $NODE restarted: apply to no other server until every server is Ready and the datastore healthy$LEFT"; exit 3; }
   n=0
   ok=0
   until [ "$ok" -ge 3 ]; do
@@ -164,9 +215,10 @@ else
   ok=0
   until [ "$ok" -ge 3 ]; do
     n=$((n + 1))
-    [ "$n" -le 60 ] || { log "$NODE (Node $ME) is not Ready 600 s after its restart: it stays cordoned; drain no other agent until it is"; exit 3; }
+    [ "$n" -le 60 ] || { log "$NODE (Node $ME) is not Ready 600 s after its restart: it stays cordoned, the lock with it; drain no other agent until it is"; exit 3; }
     if [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; then ok=$((ok + 1)); else ok=0; fi
     [ "$ok" -ge 3 ] || sleep 10
   done
-  log "$NODE: config applied, $UNIT restarted, its Node Ready: uncordon it from a server (kubectl uncordon $ME), then the next agent may go"
+  KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl annotate node "$ME" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (odp-gitops.io/apply-config-sha256): finish from a server by hand: kubectl uncordon $ME and kubectl -n kube-system delete lease odp-apply-config"; exit 3; }
+  log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh apply-config.sh $NODE as root there (uncordons it and releases the lock), then the next node may go"
 fi
