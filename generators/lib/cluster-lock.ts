@@ -16,7 +16,7 @@
  *   Conflict once another run took it over, NotFound once deleted: then `lock` returns 1 with NOT_OK set, and the run
  *   goes no further). A script whose run may outlast the duration renews it at its step boundaries.
  * - Handed over (optional): a run may leave the Lease under a holder identity starting with a hand-over prefix, for a
- *   later run to adopt (a K3s/RKE2 agent drained by a server's run, finished by the next server run).
+ *   later run to adopt (an agent drained by a server's run, finished by the next server run).
  * - The refusal says when the lock expires and prints the command that deletes it sooner, safe only once the run it
  *   names has ended without releasing it (killed, or its host lost): a delete has no precondition, so a live holder
  *   would lose it.
