@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 
 const STUBS = join(import.meta.dirname, 'node-stubs.mjs');
-const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosctl', 'snap', 'useradd', 'nvidia-ctk', 'nvidia-container-runtime', 'npm', 'timeout'];
+const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosctl', 'snap', 'useradd', 'nvidia-ctk', 'nvidia-container-runtime', 'npm', 'timeout', 'journalctl'];
 
 export const sha256 = (content: string | Buffer): string => createHash('sha256').update(content).digest('hex');
 
