@@ -304,6 +304,13 @@ describe('token rotation: who may write the new token', () => {
     // The pending token: recorded and read back by the same role (rotate-token.sh), on that one parameter.
     expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [expect.stringMatching(new RegExp(`:parameter${param.replace(/\//g, '\\/')}-pending$`))] }));
   });
+
+  it.each(['k3s-postgres.yaml', 'rke2-postgres.yaml'])('%s: the server role\'s description names the pending token, which the rotation records and a booting server reads', (file) => {
+    const base = parse(fixture(file)().get('aws/base.yaml')!) as { Resources: Record<string, { Type: string; Properties: { RoleName?: string; Description?: string } }> };
+    const role = Object.values(base.Resources).find((r) => r.Type === 'AWS::IAM::Role' && /control-plane nodes/.test(r.Properties.Description ?? ''))!;
+    expect(role.Properties.Description).toContain('records the new server token as pending (<token>-pending)'.replace('the new', file.startsWith('k3s') ? 'the new' : 'a new'));
+    expect(role.Properties.Description).toContain('a booting server whose token the datastore refuses reads the pending one');
+  });
 });
 
 describe('token rotation: the release decides', () => {
