@@ -25,13 +25,15 @@
  * failed SSM write, never leaves the only copy on one disk. A failed pending write rotates nothing. After the rotation
  * this server restarts with the new token in its token-file (upstream asks every server to restart; a start proves the
  * datastore decrypts with it) and only then the pending token is promoted to the current parameter, the one the boot
- * path and the other runbooks read (they are unchanged: they never read the pending one). The window between rotation
- * and promotion is that one restart; a server (re)booting inside it reads the old token and does not start.
+ * path and the other runbooks read. The window between rotation and promotion is that one restart; a server booting
+ * inside it is refused the current token and starts with the pending one (bootServerStartLines), saying so.
  *
- * `resume` (any server, also a replacement whose boot was refused) settles an unfinished rotation (pending differs
- * from current) with upstream's own oracle: a server starts only with the token the bootstrap data is encrypted under.
- * It restarts this server with the pending token, then with the current one, promotes the one it starts with (or
- * discards the pending one) and says which. `rotate` and `follow` refuse while a rotation is unfinished.
+ * `resume` (any server, also a replacement that booted with the pending token) settles an unfinished rotation (pending
+ * differs from current) with upstream's own oracle: a server starts only with the token the bootstrap data is encrypted
+ * under. It restarts this server with the current token, then with the pending one (the order a booting server tries
+ * them in: bootServerStartLines), each start watched so that upstream's refusal ends it at once (./boot.ts
+ * start_watched), promotes the one it starts with (or discards the pending one) and says which. `rotate` and `follow`
+ * refuse while a rotation is unfinished.
  *
  * Other servers keep running through the rotation (their process keeps its bootstrap data) but must not restart until
  * they `follow` (token-file from the current parameter, restart).
@@ -284,9 +286,9 @@ datastore needs; then that server restarts with it and only then it is promoted 
 Then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server (\`rotate\` names each, with its address), one at a time
 (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not restart: with the old
 token it cannot decrypt the bootstrap data and does not start. If any step fails, or the rotating server is lost
-before the promotion (its replacement's start is then refused), the script's last line says which token the datastore
-needs and where it is; run \`sh ${TOKEN_ROTATE_SCRIPT} resume\` on any server (the replacement too): it restarts that server
-with the pending token, else the current one, and promotes the one it starts with (or discards the pending one).
+before the promotion (a replacement booting then is refused the current token, starts with the pending one and says
+so), the script's last line says which token the datastore needs and where it is; run \`sh ${TOKEN_ROTATE_SCRIPT} resume\` on any server (the replacement too): it restarts that server
+with the current token, else the pending one, and promotes the one it starts with (or discards the pending one).
 Agents and new pool instances join with the agent token, which the rotation leaves (this step does not rotate the
 agent token). Keep the old token with the datastore backups taken before: restoring one needs it (SSM keeps it as the
 parameter's previous version: \`aws ssm get-parameter-history\`).
