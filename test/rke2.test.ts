@@ -154,10 +154,11 @@ describe('RKE2 user-data', () => {
     ])
       expect(boot.split('\n'), line).toContain(line);
     // The start is bounded (SERVICE_READY_SECONDS) and names the datastore: test/rke2-kine-motion.test.ts runs it.
-    expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| .*PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
+    expect(boot).toMatch(/^rc=0; start_watched rke2-server\.service 30 \|\| rc=\$\?$/m);
+    expect(boot).toMatch(/^\[ "\$rc" -eq 0 \] \|\| .*PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot.indexOf('useradd')).toBeLessThan(boot.indexOf('rke2-install.sh'));
-    // The start is bounded and names the datastore (rancher/boot.ts boundedStartLines; the unit has TimeoutStartSec=0).
-    expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| \{ .*rke2-server is not ready after 900 s: it exits until it can use its datastore \(PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
+    // The start is bounded (BOOT_WAITS on Kine PostgreSQL) and names the datastore (rancher/token-rotate.ts bootServerStartLines).
+    expect(boot).toMatch(/^\[ "\$rc" -eq 0 \] \|\| \{ .*rke2-server is not ready \(1800 s\): \$\(start_cause rke2-server\.service\); "'it exits until it can use its datastore \(PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot).toMatch(/^RELEASE=\$\(ssm_parameter '\/odp\/[a-z0-9-]+\/rke2\/release'\)$/m);
     const agent = bootScript(files.get('rke2/userdata/workers.yaml')!);
     expect(agent).not.toMatch(/useradd|PGPASSWORD|rke2\/token'/);

@@ -130,7 +130,7 @@ export function bootServerStartLines(o: { name: string; unit: string; seconds: n
     `      if [ "$rc" -eq 0 ]; then TOKEN_USED=pending; else printf '%s' "$CURRENT" > ${o.tokenFile}; fi ;;`,
     '  esac',
     'fi',
-    `[ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "${o.unit} is not ready (${o.seconds} s): $(start_cause ${o.unit}). "${shQuote(o.why)}; else log "systemctl start of ${o.unit} failed (exit $rc)"; fi; exit 1; }`,
+    `[ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "${o.unit.replace(/\.service$/, '')} is not ready (${o.seconds} s): $(start_cause ${o.unit}); "${shQuote(o.why)}; else log "systemctl start of ${o.unit} failed (exit $rc)"; fi; exit 1; }`,
     `if [ "$TOKEN_USED" = pending ]; then log ${shQuote(`${o.unit} started with the token in ${pending}: a rotation is unfinished; run ${resume} here`)}; else log ${shQuote(`${o.unit} started with the token in ${o.param}`)}; fi`,
   ];
 }
