@@ -75,7 +75,7 @@ export const BOOTSTRAP_DROP_IN = '20-bootstrap.yaml';
 /** Where the verified tarball and its checksum file are handed to install.sh. */
 export const RKE2_ARTIFACT_DIR = '/root/rke2-artifacts';
 /** How long a joining node waits for the secure token (10 s polls): as long as the first server waits for its datastore (../rancher/boot.ts BOOT_WAITS). */
-const JOIN_WAIT_POLLS = BOOT_WAITS.tokenSeconds / 10;
+const joinWaitPolls = (): number => BOOT_WAITS.tokenSeconds / 10;
 
 /** The systemd unit of a role (bundle/lib/systemd/system/rke2-server.service, rke2-agent.service). */
 export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
@@ -127,13 +127,13 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
 function waitForSecureToken(variable: string, param: string, first: string, heartbeat: string[]): string[] {
   // What the wait is for: the first server's boot, which publishes the token once its RKE2 started; when that start
   // fails, the first server's boot names the cause (its console, its journal), not this one.
-  const timeout = `no secure (K10) token in ${param} after ${JOIN_WAIT_POLLS / 6} minutes: waiting for the first server ${first}, whose boot publishes it once its RKE2 started. Its boot says why it has not (on its console: aws ec2 get-console-output; on ${first}: journalctl -u ${rke2Unit('server')}); it also needs ssm:PutParameter on ${param}`;
+  const timeout = `no secure (K10) token in ${param} after ${joinWaitPolls() / 6} minutes: waiting for the first server ${first}, whose boot publishes it once its RKE2 started. Its boot says why it has not (on its console: aws ec2 get-console-output; on ${first}: journalctl -u ${rke2Unit('server')}); it also needs ssm:PutParameter on ${param}`;
   return [
     `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
     'n=0',
     `until case "$${variable}" in K10*) true ;; *) false ;; esac; do`,
     '  n=$((n + 1))',
-    `  [ "$n" -le ${JOIN_WAIT_POLLS} ] || { log ${shQuote(timeout)}; exit 1; }`,
+    `  [ "$n" -le ${joinWaitPolls()} ] || { log ${shQuote(timeout)}; exit 1; }`,
     ...heartbeat.map((l) => `  ${l}`),
     '  sleep 10',
     `  ${variable}=$(ssm_secret ${shQuote(param)})`,
