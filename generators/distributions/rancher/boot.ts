@@ -221,7 +221,7 @@ export const START_REFUSALS: readonly { text: string; cause: string; source: str
     text: 'bootstrap data already found and encrypted with different token',
     cause: 'the bootstrap data is under another server token',
     source:
-      'k3s-io/k3s@8fed810c pkg/cluster/storage.go getBootstrapKeyFromStorage (errors.New, no bootstrap key of this token), returned through pkg/cluster/bootstrap.go reconcile ("failed to reconcile with local datastore") to the server, which exits fatal',
+      'the supervisor\'s pkg/cluster/storage.go@8fed810c getBootstrapKeyFromStorage (errors.New, no bootstrap key of this token), returned through pkg/cluster/bootstrap.go reconcile ("failed to reconcile with local datastore") to the server, which exits fatal',
   },
   {
     text: 'password authentication failed for user',
@@ -231,7 +231,7 @@ export const START_REFUSALS: readonly { text: string; cause: string; source: str
   {
     text: 'Failed to ping database connection',
     cause: 'Kine cannot reach PostgreSQL',
-    source: 'k3s-io/kine@0058529d pkg/drivers/generic/generic.go Open: logrus.Errorf("Failed to ping database connection: %v") for each of 300 one-second attempts',
+    source: 'Kine@0058529d pkg/drivers/generic/generic.go Open: logrus.Errorf("Failed to ping database connection: %v") for each of 300 one-second attempts',
   },
 ];
 
@@ -252,7 +252,7 @@ export const SERVICE_READY_SECONDS = 900;
 /**
  * The boot's bounds on the datastore, one table: a server on Kine PostgreSQL waits this long for its database at
  * first boot (a database created with the cluster may come up late), and a node that waits for the first server's
- * secure token waits as long (../rke2/userdata.ts), so that the first server never gives up on a late database
+ * secure token waits as long (the member's boot script), so that the first server never gives up on a late database
  * before the others stop waiting for it.
  */
 export const BOOT_WAITS = { datastoreSeconds: 1800, tokenSeconds: 1800 } as const;
