@@ -92,12 +92,15 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
 
   it('PostgreSQL unreachable: the boot stops after the bound and names the datastore (it waited for ever in systemctl start)', () => {
     world.postgres({ ...DB, up: false });
+    // The rendered bound: 30 windows of 60 s (BOOT_WAITS); the stub world runs 2.
+    expect(files().get('k3s/userdata/cp-1.yaml')).toContain(`start_watched k3s ${BOOT_WAITS.datastoreSeconds / 60} || rc=$?`);
+    world.shortStarts(2);
     const { r, host, node } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Failed to ping database connection');
     expect(lastLine(r.stderr)).toBe(bootStop('Kine cannot reach PostgreSQL'));
     // One bound (BOOT_WAITS, as long as an RKE2 joiner waits for the first server's token), in 60 s windows of the same start job.
-    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start k3s`)).toHaveLength(BOOT_WAITS.datastoreSeconds / 60);
+    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start k3s`)).toHaveLength(2);
     expect(r.stderr).not.toContain('K3s server started');
     // Fixed (the database answers): the same boot script, run again, finishes the boot.
     world.postgres(DB);
@@ -108,6 +111,7 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
 
   it('the password in SSM is not the role\'s: the boot stops with the cause named', () => {
     world.postgres({ ...DB, password: 'the-real-one' });
+    world.shortStarts(2);
     const { r } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('password authentication failed for user "k3s"');

@@ -115,12 +115,15 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
 
   it('PostgreSQL unreachable: the first server\'s boot stops after the bound and names the datastore (it waited for ever in systemctl start)', () => {
     world.postgres({ ...DB, up: false });
+    // The rendered bound: 30 windows of 60 s (BOOT_WAITS, the other servers' token wait too); the stub world runs 2.
+    expect(files().get('rke2/userdata/server-1.yaml')).toContain(`start_watched rke2-server.service ${BOOT_WAITS.tokenSeconds / 60} || rc=$?`);
+    world.shortStarts(2);
     const { r, host, node: n } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Failed to ping database connection');
     expect(lastLine(r.stderr)).toBe(bootStop('Kine cannot reach PostgreSQL'));
     // One bound (BOOT_WAITS): as long as the other servers wait for this one's token, in 60 s windows of one start job.
-    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start rke2-server.service`)).toHaveLength(BOOT_WAITS.tokenSeconds / 60);
+    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start rke2-server.service`)).toHaveLength(2);
     // Nothing was published: the other servers keep waiting for the secure token.
     expect(world.ssm(TOKEN)).toBe('server-secret');
     world.postgres(DB);
@@ -132,6 +135,7 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
 
   it('server-1 cannot start: servers 2 and 3 wait for its secure token, then name what they waited for (server-1\'s boot: its console, its journal), not only ssm:PutParameter', () => {
     world.postgres({ ...DB, up: false });
+    world.shortStarts(2);
     expect(boot(0).r.code).toBe(1);
     // The rendered wait: 180 polls 10 s apart (30 minutes). The stub world runs it with 2 polls and no sleeping.
     expect(files().get('rke2/userdata/server-2.yaml')).toContain('[ "$n" -le 180 ]');
@@ -150,6 +154,7 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
 
   it('the password in SSM is not the role\'s: the boot stops with the cause named', () => {
     world.postgres({ ...DB, password: 'the-real-one' });
+    world.shortStarts(2);
     const { r } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('password authentication failed for user "rke2"');
