@@ -146,7 +146,8 @@ describe('RKE2 user-data', () => {
       `PGPASSWORD=$(ssm_secret '/odp/fixture/kine/password')`,
       `DSN='postgres://rke2:'"$PGPASSWORD_ENC"'@kine.fixture.internal:5432/rke2?sslmode=verify-full'`,
       // Node name and DSN in the root-only drop-in no installer rewrites (research/day2.md "installers never write /etc/rancher").
-      `{ printf 'node-name: "%s"\\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/rke2/config.yaml.d/10-node.yaml`,
+      // Written whole: a .new file renamed over it (rancher/host.ts identityDropInLines; dash's set -e: `rm … || :`).
+      `{ printf 'node-name: "%s"\\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/rke2/config.yaml.d/10-node.yaml.new && chmod 0600 /etc/rancher/rke2/config.yaml.d/10-node.yaml.new && mv -f /etc/rancher/rke2/config.yaml.d/10-node.yaml.new /etc/rancher/rke2/config.yaml.d/10-node.yaml || { rm -f /etc/rancher/rke2/config.yaml.d/10-node.yaml.new 2>/dev/null || :; log 'could not write /etc/rancher/rke2/config.yaml.d/10-node.yaml'; exit 1; }`,
       // The release and its sha256s from the base stack's release parameter (generators/distributions/rancher/release.ts).
       `fetch_verified 'https://raw.githubusercontent.com/rancher/rke2/'"$RELEASE_TAG"'/install.sh' /root/rke2-install.sh "$RELEASE_SHA_INSTALLER"`,
       `INSTALL_RKE2_ARTIFACT_PATH=/root/rke2-artifacts INSTALL_RKE2_METHOD=tar INSTALL_RKE2_TYPE=server sh /root/rke2-install.sh`,
