@@ -10,7 +10,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { K3S_ARTIFACTS } from '../generators/distributions/k3s/artifacts.js';
-import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
+import { BOOT_WAITS, RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { serveRelease } from './support/artifacts.js';
@@ -26,7 +26,8 @@ const SERVERS = [
   ['cp-3', 'ip-10-10-1-12.eu-west-1.compute.internal', '10.10.1.12'],
 ] as const;
 const CAUSES = 'PostgreSQL kine.fixture.internal:5432 unreachable, the password of role k3s (/odp/fixture/kine/password) refused, or the bootstrap data in database k3s encrypted with another server token';
-const BOOT_STOP = `odp-k3s-boot: k3s is not ready after ${SERVICE_READY_SECONDS} s: it exits until it can use its datastore (${CAUSES}): journalctl -u k3s. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-k3s-boot again`;
+/** The boot's last line when K3s does not start: the cause read from the start's journal, then what can keep it from starting. */
+const bootStop = (cause: string): string => `odp-k3s-boot: k3s is not ready (${BOOT_WAITS.datastoreSeconds} s): its journal says ${cause}; it exits until it can use its datastore (${CAUSES}): journalctl -u k3s. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-k3s-boot again`;
 
 const cache = new Map<string, Map<string, string>>();
 /** The fixture's rendered files, at its release or (a bump) at `version`. */
@@ -91,11 +92,15 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
 
   it('PostgreSQL unreachable: the boot stops after the bound and names the datastore (it waited for ever in systemctl start)', () => {
     world.postgres({ ...DB, up: false });
+    // The rendered bound: 30 windows of 60 s (BOOT_WAITS); the stub world runs 2.
+    expect(files().get('k3s/userdata/cp-1.yaml')).toContain(`start_watched k3s ${BOOT_WAITS.datastoreSeconds / 60} || rc=$?`);
+    world.shortStarts(2);
     const { r, host, node } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Failed to ping database connection');
-    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
-    expect(world.calls()).toContain(`${host} timeout ${SERVICE_READY_SECONDS} systemctl start k3s`);
+    expect(lastLine(r.stderr)).toBe(bootStop('Kine cannot reach PostgreSQL'));
+    // One bound (BOOT_WAITS, as long as an RKE2 joiner waits for the first server's token), in 60 s windows of the same start job.
+    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start k3s`)).toHaveLength(2);
     expect(r.stderr).not.toContain('K3s server started');
     // Fixed (the database answers): the same boot script, run again, finishes the boot.
     world.postgres(DB);
@@ -106,10 +111,11 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
 
   it('the password in SSM is not the role\'s: the boot stops with the cause named', () => {
     world.postgres({ ...DB, password: 'the-real-one' });
+    world.shortStarts(2);
     const { r } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('password authentication failed for user "k3s"');
-    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+    expect(lastLine(r.stderr)).toBe(bootStop('PostgreSQL refuses the password'));
   });
 
   it('a server whose token is not the one the bootstrap data is encrypted under stops its boot (K3s refuses it)', () => {
@@ -118,8 +124,32 @@ describe('K3s on Kine PostgreSQL: first boot of three servers, and what the data
     const { r } = boot(1);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('bootstrap data already found and encrypted with different token');
-    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+    expect(lastLine(r.stderr)).toBe(bootStop('the bootstrap data is under another server token'));
     expect(world.bootstrapKey()!.password).toBe('server-secret');
+    // Refused at once (the journal of the start says so), not after the bound; no pending token: nothing else to try.
+    expect(world.calls().filter((c) => c.endsWith(' timeout 60 systemctl start k3s') && c.startsWith(SERVERS[1]![1]))).toHaveLength(1);
+  });
+
+  it('a server booting between token rotate and the promotion: the current token refused, the pending one starts it, and the boot says so', () => {
+    expect(boot(0).r.code).toBe(0);
+    // The rotation re-encrypted the bootstrap data under the pending token; the promotion has not happened.
+    world.ssm('/odp/k3s-postgres/k3s/token-pending', 'rotated-secret');
+    world.bootstrapKey({ ...world.bootstrapKey()!, password: 'rotated-secret' });
+    const { r, node, host } = boot(1);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('odp-k3s-boot: the token in /odp/k3s-postgres/k3s/token is refused: trying the one in /odp/k3s-postgres/k3s/token-pending');
+    expect(r.stderr).toContain('odp-k3s-boot: k3s started with the token in /odp/k3s-postgres/k3s/token-pending: a rotation is unfinished; run sh rotate-token.sh resume here');
+    expect(lastLine(r.stderr)).toBe('odp-k3s-boot: K3s server started');
+    expect(node.read('/etc/rancher/k3s/token')).toBe('rotated-secret');
+    // The refusal was seen in the first window of the first start: two starts, one window each.
+    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start k3s`)).toHaveLength(2);
+    expect(r.stdout + r.stderr).not.toContain('rotated-secret');
+    // Neither token: the current one is put back and the boot stops with the journal's cause.
+    world.bootstrapKey({ ...world.bootstrapKey()!, password: 'a-third-secret' });
+    const third = boot(2);
+    expect(third.r.code).toBe(1);
+    expect(lastLine(third.r.stderr)).toBe(bootStop('the bootstrap data is under another server token'));
+    expect(third.node.read('/etc/rancher/k3s/token')).toBe('server-secret');
   });
 
   it('the SSM read of the password fails: the boot stops naming the parameter, before any DSN or install (no defect: ssm_secret exits in $(…), set -e)', () => {

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
-import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
+import { BOOT_WAITS, RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { failureBlocks, motionOf } from '../generators/validate/motion/index.js';
 import { formatPlan, upgradePlan } from '../generators/upgrade-plan/plan.js';
@@ -51,7 +51,8 @@ const SERVERS = [
   ['server-3', 'ip-10-10-1-12.eu-west-1.compute.internal', '10.10.1.12'],
 ] as const;
 const CAUSES = `PostgreSQL kine.fixture.internal:5432 unreachable, the password of role rke2 (${PG_PARAM}) refused, or the bootstrap data in database rke2 encrypted with another server token`;
-const BOOT_STOP = `odp-rke2-boot: rke2-server is not ready after ${SERVICE_READY_SECONDS} s: it exits until it can use its datastore (${CAUSES}): journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`;
+/** The boot's last line when RKE2 does not start: the cause read from the start's journal, then what can keep it from starting. */
+const bootStop = (cause: string): string => `odp-rke2-boot: rke2-server is not ready (${BOOT_WAITS.datastoreSeconds} s): its journal says ${cause}; it exits until it can use its datastore (${CAUSES}): journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`;
 
 const cache = new Map<string, Map<string, string>>();
 /** The fixture's rendered files, at its release or (a bump) at `version`. */
@@ -114,11 +115,15 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
 
   it('PostgreSQL unreachable: the first server\'s boot stops after the bound and names the datastore (it waited for ever in systemctl start)', () => {
     world.postgres({ ...DB, up: false });
+    // The rendered bound: 30 windows of 60 s (BOOT_WAITS, the other servers' token wait too); the stub world runs 2.
+    expect(files().get('rke2/userdata/server-1.yaml')).toContain(`start_watched rke2-server.service ${BOOT_WAITS.tokenSeconds / 60} || rc=$?`);
+    world.shortStarts(2);
     const { r, host, node: n } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Failed to ping database connection');
-    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
-    expect(world.calls()).toContain(`${host} timeout ${SERVICE_READY_SECONDS} systemctl start rke2-server.service`);
+    expect(lastLine(r.stderr)).toBe(bootStop('Kine cannot reach PostgreSQL'));
+    // One bound (BOOT_WAITS): as long as the other servers wait for this one's token, in 60 s windows of one start job.
+    expect(world.calls().filter((c) => c === `${host} timeout 60 systemctl start rke2-server.service`)).toHaveLength(2);
     // Nothing was published: the other servers keep waiting for the secure token.
     expect(world.ssm(TOKEN)).toBe('server-secret');
     world.postgres(DB);
@@ -130,6 +135,7 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
 
   it('server-1 cannot start: servers 2 and 3 wait for its secure token, then name what they waited for (server-1\'s boot: its console, its journal), not only ssm:PutParameter', () => {
     world.postgres({ ...DB, up: false });
+    world.shortStarts(2);
     expect(boot(0).r.code).toBe(1);
     // The rendered wait: 180 polls 10 s apart (30 minutes). The stub world runs it with 2 polls and no sleeping.
     expect(files().get('rke2/userdata/server-2.yaml')).toContain('[ "$n" -le 180 ]');
@@ -148,10 +154,11 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
 
   it('the password in SSM is not the role\'s: the boot stops with the cause named', () => {
     world.postgres({ ...DB, password: 'the-real-one' });
+    world.shortStarts(2);
     const { r } = boot(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('password authentication failed for user "rke2"');
-    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+    expect(lastLine(r.stderr)).toBe(bootStop('PostgreSQL refuses the password'));
   });
 
   it('a server whose token is not the one the bootstrap data is encrypted under stops its boot (RKE2 refuses it)', () => {
@@ -160,7 +167,7 @@ describe('RKE2 on Kine PostgreSQL: first boot of three servers, and what the dat
     const { r } = boot(1);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('bootstrap data already found and encrypted with different token');
-    expect(lastLine(r.stderr)).toBe(BOOT_STOP);
+    expect(lastLine(r.stderr)).toBe(bootStop('the bootstrap data is under another server token'));
   });
 
   it('the SSM read of the password fails: the boot stops naming the parameter, before any DSN or install', () => {

@@ -146,7 +146,8 @@ describe('RKE2 user-data', () => {
       `PGPASSWORD=$(ssm_secret '/odp/fixture/kine/password')`,
       `DSN='postgres://rke2:'"$PGPASSWORD_ENC"'@kine.fixture.internal:5432/rke2?sslmode=verify-full'`,
       // Node name and DSN in the root-only drop-in no installer rewrites (research/day2.md "installers never write /etc/rancher").
-      `{ printf 'node-name: "%s"\\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/rke2/config.yaml.d/10-node.yaml`,
+      // Written whole: a .new file renamed over it (rancher/host.ts identityDropInLines; dash's set -e: `rm … || :`).
+      `{ printf 'node-name: "%s"\\n' "$NODE_NAME"; printf 'datastore-endpoint: "%s"\\n' "$DSN"; } > /etc/rancher/rke2/config.yaml.d/10-node.yaml.new && chmod 0600 /etc/rancher/rke2/config.yaml.d/10-node.yaml.new && mv -f /etc/rancher/rke2/config.yaml.d/10-node.yaml.new /etc/rancher/rke2/config.yaml.d/10-node.yaml || { rm -f /etc/rancher/rke2/config.yaml.d/10-node.yaml.new 2>/dev/null || :; log 'could not write /etc/rancher/rke2/config.yaml.d/10-node.yaml'; exit 1; }`,
       // The release and its sha256s from the base stack's release parameter (generators/distributions/rancher/release.ts).
       `fetch_verified 'https://raw.githubusercontent.com/rancher/rke2/'"$RELEASE_TAG"'/install.sh' /root/rke2-install.sh "$RELEASE_SHA_INSTALLER"`,
       `INSTALL_RKE2_ARTIFACT_PATH=/root/rke2-artifacts INSTALL_RKE2_METHOD=tar INSTALL_RKE2_TYPE=server sh /root/rke2-install.sh`,
@@ -154,10 +155,11 @@ describe('RKE2 user-data', () => {
     ])
       expect(boot.split('\n'), line).toContain(line);
     // The start is bounded (SERVICE_READY_SECONDS) and names the datastore: test/rke2-kine-motion.test.ts runs it.
-    expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| .*PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
+    expect(boot).toMatch(/^rc=0; start_watched rke2-server\.service 30 \|\| rc=\$\?$/m);
+    expect(boot).toMatch(/^\[ "\$rc" -eq 0 \] \|\| .*PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot.indexOf('useradd')).toBeLessThan(boot.indexOf('rke2-install.sh'));
-    // The start is bounded and names the datastore (rancher/boot.ts boundedStartLines; the unit has TimeoutStartSec=0).
-    expect(boot).toMatch(/^timeout 900 systemctl start rke2-server\.service \|\| \{ .*rke2-server is not ready after 900 s: it exits until it can use its datastore \(PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
+    // The start is bounded (BOOT_WAITS on Kine PostgreSQL) and names the datastore (rancher/token-rotate.ts bootServerStartLines).
+    expect(boot).toMatch(/^\[ "\$rc" -eq 0 \] \|\| \{ .*rke2-server is not ready \(1800 s\): \$\(start_cause rke2-server\.service\); "'it exits until it can use its datastore \(PostgreSQL kine\.fixture\.internal:5432 unreachable/m);
     expect(boot).toMatch(/^RELEASE=\$\(ssm_parameter '\/odp\/[a-z0-9-]+\/rke2\/release'\)$/m);
     const agent = bootScript(files.get('rke2/userdata/workers.yaml')!);
     expect(agent).not.toMatch(/useradd|PGPASSWORD|rke2\/token'/);

@@ -137,7 +137,9 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     expect(r.stderr.indexOf('recorded the new token')).toBeLessThan(r.stderr.indexOf('promoted the new token'));
     const calls = world.calls();
     const rotated = calls.findIndex((c) => c.includes(' token rotate'));
-    const restarted = calls.findIndex((c, i) => i > rotated && c.includes(`systemctl restart ${s.unit}.service`));
+    // The restart: stopped, then started and watched (start_watched: systemctl start under timeout, one window).
+    const restarted = calls.findIndex((c, i) => i > rotated && c.includes(`timeout 60 systemctl start ${s.unit}.service`));
+    expect(calls.findIndex((c, i) => i > rotated && c.includes(`systemctl stop ${s.unit}.service`))).toBeLessThan(restarted);
     const promoted = calls.findIndex((c) => c.includes('put-parameter') && c.includes(`--name ${param} `));
     expect(calls.findIndex((c) => c.includes('put-parameter') && c.includes(`--name ${pendingOf()} `))).toBeLessThan(rotated);
     expect(rotated).toBeLessThan(restarted);
@@ -212,8 +214,10 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     }
     const settled = run(node, 'resume');
     expect(settled.code, settled.stderr).toBe(0);
-    expect(settled.stderr).toContain(`odp-rotate-token: ${s.unit} does not start with the token in ${pendingOf()}: restarting it with the one in ${param}`);
-    expect(lastLine(settled.stderr)).toBe(`odp-rotate-token: the rotation did not happen: the datastore needs the token in ${param}; ${pendingOf()} discarded. Run sh rotate-token.sh rotate again`);
+    // The current token first (the order a booting server tries them in): it starts, so the pending one is never tried.
+    expect(settled.stderr).toContain(`odp-rotate-token: a rotation is unfinished: restarting ${s.unit} with the token in ${param}`);
+    expect(settled.stderr).not.toContain('bootstrap data already found');
+    expect(lastLine(settled.stderr)).toBe(`odp-rotate-token: ${s.unit} started with the token in ${param}: the rotation did not happen, the datastore needs that token; ${pendingOf()} discarded. Run sh rotate-token.sh rotate again`);
     expect(world.ssm(param)).toBe(oldValue);
     expect(world.ssm(pendingOf())).toBe(oldValue);
     expect(node.read(tokenFile)).toBe(oldValue);
@@ -255,8 +259,13 @@ describe.each(SETUPS)('rotate-token.sh: $title', (s) => {
     const refused = replacement.run(`#!/bin/sh\nsystemctl start ${s.unit}.service\n`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('bootstrap data already found and encrypted with different token');
+    const before = world.calls().length;
     const resumed = run(replacement, 'resume');
     expect(resumed.code, resumed.stderr).toBe(0);
+    // The current token first: refused, and the refusal is read from the journal of that start after ONE window of
+    // start_watched (not after 900 s); then the pending one, which starts.
+    expect(resumed.stderr).toContain(`odp-rotate-token: the datastore refuses the token in ${param}: restarting ${s.unit} with the one in ${pendingOf()}`);
+    expect(world.calls().slice(before).filter((c) => c.includes(`timeout 60 systemctl start ${s.unit}.service`))).toHaveLength(2);
     expect(resumed.stderr).toContain(`odp-rotate-token: ${s.unit} started with the token in ${pendingOf()}: the datastore needs it`);
     expect(resumed.stderr).toContain(`odp-rotate-token: promoted the new token to ${param}`);
     expect(world.ssm(param)).toBe(recorded);
@@ -294,6 +303,13 @@ describe('token rotation: who may write the new token', () => {
     expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:DescribeParameters'], Resource: ['*'] }));
     // The pending token: recorded and read back by the same role (rotate-token.sh), on that one parameter.
     expect(writes[0]!.Properties.PolicyDocument!.Statement).toContainEqual(expect.objectContaining({ Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [expect.stringMatching(new RegExp(`:parameter${param.replace(/\//g, '\\/')}-pending$`))] }));
+  });
+
+  it.each(['k3s-postgres.yaml', 'rke2-postgres.yaml'])('%s: the server role\'s description names the pending token, which the rotation records and a booting server reads', (file) => {
+    const base = parse(fixture(file)().get('aws/base.yaml')!) as { Resources: Record<string, { Type: string; Properties: { RoleName?: string; Description?: string } }> };
+    const role = Object.values(base.Resources).find((r) => r.Type === 'AWS::IAM::Role' && /control-plane nodes/.test(r.Properties.Description ?? ''))!;
+    expect(role.Properties.Description).toContain('records the new server token as pending (<token>-pending)'.replace('the new', file.startsWith('k3s') ? 'the new' : 'a new'));
+    expect(role.Properties.Description).toContain('a booting server whose token the datastore refuses reads the pending one');
   });
 });
 

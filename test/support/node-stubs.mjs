@@ -38,6 +38,8 @@
  *   nor, for an RKE2 server, when etcd refuses it (a duplicate node name; not a member after a cluster reset): the
  *   units of both are Type=notify, TimeoutStartSec=0, Restart=always (rancher/rke2 v1.35.7+rke2r1
  *   bundle/lib/systemd/system/rke2-server.service and rke2-agent.service lines 11, 21-22).
+ * - journalctl -u UNIT: the lines a family unit's starts logged on this node (a refusal's upstream message, "Started"),
+ *   with cursors (`-n 1 --show-cursor`, `--after-cursor`).
  * - timeout DURATION CMD…: runs CMD with the deadline known to the stubs (coreutils' exit 124 when it expires).
  * - kubectl delete node: the managed etcd controller removes that node's member (RemovePeer). A member may
  *   outlive its Node (`node: false` in etcd.json: the Node deleted by hand or by the cloud controller).
@@ -320,12 +322,35 @@ function runExecStartPre(unit) {
     }
 }
 
+/** Append a line to a unit's journal on this node (journalctl -u reads it). */
+function journal(unit, line) {
+  const j = readJson(at('.journal.json'), {});
+  (j[unit] ??= []).push(line);
+  writeJson(at('.journal.json'), j);
+}
+
+/**
+ * journalctl -u UNIT [-n 1 --show-cursor] [--after-cursor C] -o cat: the unit's lines (what neverReady and a start
+ * logged), a cursor being the count of lines before it; `--show-cursor` prints "-- cursor: C" after the entries shown
+ * (none when no entry is shown, as journalctl does).
+ */
+function journalctl() {
+  const unit = basename(opt('-u') ?? '').replace(/\.service$/, '');
+  const lines = readJson(at('.journal.json'), {})[unit] ?? [];
+  const after = opt('--after-cursor');
+  let shown = after === undefined ? lines.map((l, i) => [l, i + 1]) : lines.slice(Number(after)).map((l, i) => [l, Number(after) + i + 1]);
+  if (opt('-n') !== undefined) shown = shown.slice(Math.max(0, shown.length - Number(opt('-n'))));
+  process.stdout.write(shown.map(([l]) => `${l}\n`).join(''));
+  if (args.includes('--show-cursor') && shown.length > 0) process.stdout.write(`-- cursor: ${shown.at(-1)[1]}\n`);
+}
+
 /**
  * A supervisor that exits before READY=1: systemd restarts it (Restart=always, RestartSec=5s) and the start job stays
  * pending (TimeoutStartSec=0). `why` is what its journal says.
  */
 function neverReady(unit, why) {
   process.stderr.write(`${unit}: ${why}\n`);
+  journal(unit, why);
   writeJson(at('.active.json'), readJson(at('.active.json'), []).filter((u) => u !== unit));
   if (process.env.STUB_DEADLINE) process.exit(124);
   fail(1, `the start job of ${unit}.service never finishes (the service exits and Restart=always starts it again; Type=notify, TimeoutStartSec=0): a real systemctl would wait for ever here`);
@@ -580,7 +605,7 @@ function systemctl() {
   }
   if (['start', 'restart', 'enable'].includes(verb)) {
     for (const u of units) {
-      if (family(u)) startService(u);
+      if (family(u)) startService(u), journal(u, `Started ${u}.service.`);
       const active = readJson(at('.active.json'), []);
       writeJson(at('.active.json'), [...new Set([...active, u])]);
     }
@@ -890,7 +915,7 @@ function timeout() {
   process.exit(r.status ?? 1);
 }
 
-const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl, timeout, sleep: () => undefined, k3s: tokenCli, rke2: tokenCli };
+const stubs = { curl, aws, sysctl, systemctl, kubectl, talosctl, timeout, journalctl, sleep: () => undefined, k3s: tokenCli, rke2: tokenCli };
 if (stubs[cmd]) stubs[cmd]();
 else if (cmd === 'nvidia-ctk') {
   const file = at('/etc/nvidia-container-runtime/config.toml');

@@ -51,7 +51,7 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
   // after recording it as the pending token (its own parameter, read back by any server).
   const rotate: HostNeed = {
     id: 'token-rotate',
-    who: 'the runbook\'s token rotation writes the new server token to SSM',
+    who: 'the runbook\'s token rotation records the new server token as pending (<token>-pending), then promotes it to the token parameter; a booting server whose token the datastore refuses reads the pending one',
     statements: [
       { Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [ssmParameterArn(m, k3sCluster(m).token.secret)] },
       pendingTokenStatement(m),

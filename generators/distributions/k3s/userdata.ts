@@ -43,7 +43,8 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { agentStartCauses, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, SERVICE_READY_SECONDS, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { bootServerStartLines } from '../rancher/token-rotate.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
@@ -146,7 +147,12 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // Bounded and named (../rancher/boot.ts boundedStartLines): K3s keeps trying; a re-run of this script finishes the boot
   // (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
   const unit = k3sUnit(role);
-  lines.push(...boundedStartLines('start', unit, `${k3sStartCauses(m, t)}: ${bootRetryHint(unit, BOOT_SCRIPT_PATH, isPoolInstance(t))}`));
+  const why = `${k3sStartCauses(m, t)}: ${bootRetryHint(unit, BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
+  // A server: watched, with the pending token of an unfinished rotation as its second chance (../rancher/token-rotate.ts);
+  // on Kine PostgreSQL bounded by the datastore wait of ../rancher/boot.ts BOOT_WAITS (a late database).
+  if (role === 'server')
+    lines.push(...bootServerStartLines({ name: 'k3s', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: k3sCluster(m).token.secret, tokenFile: K3S_PATHS.token, why }));
+  else lines.push(...boundedStartLines('start', unit, why));
   if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);
@@ -162,7 +168,9 @@ function k3sStartCauses(m: EnvironmentModel, t: ConfigTarget): string {
   const d = m.cluster.datastore;
   if (roleOf(t) === 'agent') return agentStartCauses(m.cluster.endpoint, k3sCluster(m).agentToken.secret);
   if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})`;
-  return `it exits before it is ready (this single server's SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica before K3s starts, unusable, or the release does not start)`;
+  // A replica restored from before a token rotation, or left at the same place by an earlier cluster, holds bootstrap
+  // data under another token (pkg/cluster/storage.go getBootstrapKeyFromStorage).
+  return `it exits before it is ready (this single server's SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica before K3s starts, unusable; its bootstrap data under another token than ${k3sCluster(m).token.secret}'s (a replica from before a rotation or of an earlier cluster: ssm get-parameter-history); or the release does not start)`;
 }
 
 /** The user-data of one target, as data (serialized by the caller through the YAML module). */

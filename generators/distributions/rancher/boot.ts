@@ -116,6 +116,35 @@ ssm_secret() {
   ssm_parameter "$1" --with-decryption
 }`,
   },
+  {
+    name: 'start_watched',
+    text: `# Start $1 afresh; wait for READY=1, at most $2 windows of ${START_WINDOW_SECONDS} s (./boot.ts). 0 ready, 3 token refused, 124 not ready.
+start_watched() {
+  systemctl stop "$1"
+  cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
+  sw=0
+  until timeout ${START_WINDOW_SECONDS} systemctl start "$1"; do
+    rc=$?
+    [ "$rc" -eq 124 ] || return "$rc"
+    if start_journal "$1" | grep -qF ${shQuote(START_REFUSALS[0]!.text)}; then return 3; fi
+    sw=$((sw + 1))
+    [ "$sw" -lt "$2" ] || return 124
+  done
+}`,
+  },
+  {
+    name: 'start_journal',
+    text: `start_journal() { journalctl -u "$1" \${cursor:+--after-cursor "$cursor"} -o cat 2>/dev/null || :; }`,
+  },
+  {
+    name: 'start_cause',
+    text: `start_cause() {
+  case "$(start_journal "$1")" in
+${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) echo ${shQuote(`its journal says ${r.cause}`)} ;;`).join('\n')}
+    *) echo "see journalctl -u $1" ;;
+  esac
+}`,
+  },
   { name: 'urlencode', text: `# Percent-encode every byte (safe in any part of a URL).
 urlencode() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \\n' | sed 's/../%&/g'; }` },
 ];
@@ -183,6 +212,33 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
 }
 
 /**
+ * What a server of the family logs when its start fails, by cause, in upstream's words (the first is the token's:
+ * start_watched returns 3 on it at once), read from the journal of the start (start_cause) so that a bounded start
+ * that gives up says why. Checked in this order: a refused password is logged inside Kine's ping error.
+ */
+export const START_REFUSALS: readonly { text: string; cause: string; source: string }[] = [
+  {
+    text: 'bootstrap data already found and encrypted with different token',
+    cause: 'the bootstrap data is under another server token',
+    source:
+      'the supervisor\'s pkg/cluster/storage.go@8fed810c getBootstrapKeyFromStorage (errors.New, no bootstrap key of this token), returned through pkg/cluster/bootstrap.go reconcile ("failed to reconcile with local datastore") to the server, which exits fatal',
+  },
+  {
+    text: 'password authentication failed for user',
+    cause: 'PostgreSQL refuses the password',
+    source: 'PostgreSQL src/backend/libpq/auth.c auth_failed (SQLSTATE 28P01, "password authentication failed for user"), inside Kine\'s ping error below',
+  },
+  {
+    text: 'Failed to ping database connection',
+    cause: 'Kine cannot reach PostgreSQL',
+    source: 'Kine@0058529d pkg/drivers/generic/generic.go Open: logrus.Errorf("Failed to ping database connection: %v") for each of 300 one-second attempts',
+  },
+];
+
+/** One wait of start_watched: a token refusal shows in the journal within seconds of a start, so it is seen within one window. */
+export const START_WINDOW_SECONDS = 60;
+
+/**
  * How long a script waits for one of the family's services to report ready. `systemctl start|restart` returns once
  * the unit sends READY=1 (Type=notify), and the units have TimeoutStartSec=0 and Restart=always (each member's unit
  * files, cited beside its boot script: ../<member>/userdata.ts): a service that exits before it is ready (a server's datastore unreachable, its password refused, bootstrap
@@ -192,6 +248,14 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
  * only systemctl: the job stays queued and the service keeps trying.
  */
 export const SERVICE_READY_SECONDS = 900;
+
+/**
+ * The boot's bounds on the datastore, one table: a server on Kine PostgreSQL waits this long for its database at
+ * first boot (a database created with the cluster may come up late), and a node that waits for the first server's
+ * secure token waits as long (the member's boot script), so that the first server never gives up on a late database
+ * before the others stop waiting for it.
+ */
+export const BOOT_WAITS = { datastoreSeconds: 1800, tokenSeconds: 1800 } as const;
 
 /**
  * Shell lines that `verb` (start or restart) `unit` (a name, or a quoted shell expression such as "$UNIT") and, when

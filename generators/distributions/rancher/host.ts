@@ -31,15 +31,16 @@ export const NODE_DROP_IN = '10-node.yaml';
 /**
  * Lines that write node-name (the EC2 private DNS name) and, when `dsnVariable` is given, the
  * datastore-endpoint from that shell variable into the root-only drop-in (`umask 077` is in force).
- * `replace`: the drop-in exists and a server runs with it (a runbook, not the first boot), so the new
- * content goes to a temporary file beside it (not `*.yaml`: the supervisor reads only those) and is
- * renamed over it once complete; a failed write (full disk) leaves the old drop-in, never one without
- * its datastore line (with which the next start would come up on a new embedded etcd).
+ * The content goes to a temporary file beside it (not `*.yaml`: the supervisor reads only those) and is renamed over
+ * it once complete, at first boot too: a failed write (full disk) never leaves a drop-in without its datastore line,
+ * with which a start (systemd's restarts, a re-run of the boot script) would come up on a new embedded etcd or SQLite.
+ * `replace`: the drop-in exists and a server runs with it (a runbook, not the first boot): the message says it is
+ * unchanged. (dash's `set -e` exits inside a failing `||` group's command too: the cleanup is `rm … || :`.)
  */
 export function identityDropInLines(name: string, dsnVariable?: string, replace = false): string[] {
   const dir = configDropInDir(name);
   const file = `${dir}/${NODE_DROP_IN}`;
-  const target = replace ? `${file}.new` : file;
+  const target = `${file}.new`;
   const write = `{ printf 'node-name: "%s"\\n' "$NODE_NAME"${dsnVariable ? `; printf 'datastore-endpoint: "%s"\\n' "$${dsnVariable}"` : ''}; } > ${target}`;
   return [
     '# Node identity and datastore: a root-only config drop-in the installer never rewrites (config beats the environment).',
@@ -47,11 +48,7 @@ export function identityDropInLines(name: string, dsnVariable?: string, replace 
     'NODE_NAME=$(imds local-hostname)',
     'case "$NODE_NAME" in ""|*[!a-z0-9.-]*) log "unexpected EC2 local-hostname \'$NODE_NAME\'"; exit 1 ;; esac',
     `install -d -m 0700 ${dir}`,
-    ...(replace
-      ? [
-          `${write} && chmod 0600 ${target} && mv -f ${target} ${file} || { rm -f ${target} 2>/dev/null || :; log ${shQuote(`could not write ${file}: it is unchanged`)}; exit 1; }`,
-        ]
-      : [write, `chmod 0600 ${file}`]),
+    `${write} && chmod 0600 ${target} && mv -f ${target} ${file} || { rm -f ${target} 2>/dev/null || :; log ${shQuote(`could not write ${file}${replace ? ': it is unchanged' : ''}`)}; exit 1; }`,
     ...(dsnVariable ? [`unset ${dsnVariable} PGPASSWORD_ENC`] : []),
   ];
 }

@@ -53,7 +53,7 @@ export interface NodeImpact {
   status: 'added' | 'removed' | 'changed';
   headline: NodeAction | 'new node' | 'removed node';
   actions: NodeAction[];
-  reasons: { path: string; action: NodeAction; steps?: string[]; configMoved?: boolean }[];
+  reasons: { path: string; action: NodeAction; steps?: string[]; configMoved?: boolean; bootOnly?: boolean }[];
 }
 
 /** Whether user data writes the node's config file (before nodeupdate, a fixed node's did; since, its parameter holds it). */
@@ -71,6 +71,25 @@ function writesConfig(text: string | undefined, path: string): boolean {
  */
 const configMovedText = (keys: RancherKeys, node: string): string =>
   `nothing by hand: the nodes stack update stops and starts ${node} once (CloudFormation, one server at a time along the DependsOn chain) with user data that no longer carries its config; the running node keeps ${configPath(keys)}, the same config as its new SSM parameter, which only a replacement's first boot reads (any other change of its boot script in the same merge still takes a replacement)`;
+
+/**
+ * A fixed node whose user data changed only in its boot script (the file runcmd runs, once per instance): the nodes
+ * stack stops and starts it once with the new user data, which does not run again; the script only ever runs at a
+ * first boot (a replacement's), so the running node keeps what its own first boot did and nothing is to be done on it.
+ */
+const bootOnlyText = (node: string): string =>
+  `nothing by hand: the nodes stack update stops and starts ${node} once (CloudFormation, one server at a time along the DependsOn chain) with user data whose only change is its first-boot script, which runs at a first boot only (a replacement's): the running node keeps what its own first boot set up`;
+
+/** Whether two user data differ only in the boot script they run (runcmd's first command, a file they write). */
+function bootScriptOnly(base: string | undefined, head: string | undefined, configPath: string): boolean {
+  if (base === undefined || head === undefined) return false;
+  const rest = (text: string): string => {
+    const data = (parseYamlStream(text)[0] ?? {}) as { write_files?: { path: string }[]; runcmd?: string[][] };
+    const script = data.runcmd?.[0]?.[0];
+    return JSON.stringify({ ...data, write_files: (data.write_files ?? []).filter((f) => f.path !== configPath && f.path !== script) });
+  };
+  return rest(base) === rest(head);
+}
 
 /** The key a distribution of this family adds to an environment's diff (only when a node changed). */
 export type RancherDiffEntries<Name extends string> = { [K in Name]?: NodeImpact[] };
@@ -112,7 +131,13 @@ export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<st
   }
   if (userDataRest(base.get(ud), configPath(keys)) !== userDataRest(head.get(ud), configPath(keys))) {
     const moved = writesConfig(base.get(ud), configPath(keys)) && head.has(ud) && !writesConfig(head.get(ud), configPath(keys));
-    reasons.push(moved ? { path: 'user-data (the config moved to its SSM parameter)', action: 'replace', configMoved: true } : { path: 'user-data', action: 'replace' });
+    reasons.push(
+      moved
+        ? { path: 'user-data (the config moved to its SSM parameter)', action: 'replace', configMoved: true }
+        : bootScriptOnly(base.get(ud), head.get(ud), configPath(keys))
+        ? { path: 'user-data (its first-boot script only)', action: 'replace', bootOnly: true }
+        : { path: 'user-data', action: 'replace' },
+    );
   }
   if (reasons.length === 0) return undefined;
   const actions = NODE_ACTION_ORDER.filter((a) => reasons.some((r) => r.action === a));
@@ -143,13 +168,21 @@ export const nodeImpactLines = (keys: RancherKeys, i: NodeImpact): string[] => [
 /** What the impact knows of each config target from the head environment's model. */
 type Targets = Record<string, { controlPlane: boolean; pool: boolean; address?: string }>;
 
+/** Every user-data reason of a node is a change of its first-boot script alone. */
+const bootOnly = (i: NodeImpact): boolean => i.reasons.filter((r) => r.action === 'replace').every((r) => r.bootOnly);
+
 /** Effect, disruption and commands of one node step for the review comment's lead. */
 function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep {
   const cfg = configPath(keys);
   const host = i.address ?? i.node;
   const effect: Record<NodeImpact['headline'], string> = {
     rebuild: 'cluster rebuild (a setting fixed at creation changed)',
-    replace: !i.pool && i.reasons.some((r) => r.configMoved) ? 'stopped and started once by the nodes stack (its config moves to its SSM parameter)' : 'replaced (new user data runs at first boot only)',
+    replace:
+      !i.pool && i.reasons.some((r) => r.configMoved)
+        ? 'stopped and started once by the nodes stack (its config moves to its SSM parameter)'
+        : !i.pool && bootOnly(i)
+        ? 'stopped and started once by the nodes stack (only its first-boot script changed)'
+        : 'replaced (new user data runs at first boot only)',
     restart: i.pool ? `instances replaced by ones booting the new ${cfg}` : `service restarts with the new ${cfg}`,
     relabel: 'labels or taints change (kubectl)',
     'new node': 'new node: joins with its user data',
@@ -177,6 +210,8 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
     commands.push(
       !i.pool && i.reasons.some((r) => r.configMoved)
         ? configMovedText(keys, i.node)
+        : !i.pool && bootOnly(i)
+        ? bootOnlyText(i.node)
         : i.pool
         ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new user data)`
         : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}), or replace the node with a reviewed change (README "Replacing a lost fixed node": deploy.sh terminate-node ${i.node}, its cluster-side step, then raise nodes[].replacement); do not terminate the instance otherwise — nothing else relaunches a fixed node`,

@@ -25,13 +25,15 @@
  * failed SSM write, never leaves the only copy on one disk. A failed pending write rotates nothing. After the rotation
  * this server restarts with the new token in its token-file (upstream asks every server to restart; a start proves the
  * datastore decrypts with it) and only then the pending token is promoted to the current parameter, the one the boot
- * path and the other runbooks read (they are unchanged: they never read the pending one). The window between rotation
- * and promotion is that one restart; a server (re)booting inside it reads the old token and does not start.
+ * path and the other runbooks read. The window between rotation and promotion is that one restart; a server booting
+ * inside it is refused the current token and starts with the pending one (bootServerStartLines), saying so.
  *
- * `resume` (any server, also a replacement whose boot was refused) settles an unfinished rotation (pending differs
- * from current) with upstream's own oracle: a server starts only with the token the bootstrap data is encrypted under.
- * It restarts this server with the pending token, then with the current one, promotes the one it starts with (or
- * discards the pending one) and says which. `rotate` and `follow` refuse while a rotation is unfinished.
+ * `resume` (any server, also a replacement that booted with the pending token) settles an unfinished rotation (pending
+ * differs from current) with upstream's own oracle: a server starts only with the token the bootstrap data is encrypted
+ * under. It restarts this server with the current token, then with the pending one (the order a booting server tries
+ * them in: bootServerStartLines), each start watched so that upstream's refusal ends it at once (./boot.ts
+ * start_watched), promotes the one it starts with (or discards the pending one) and says which. `rotate` and `follow`
+ * refuse while a rotation is unfinished.
  *
  * Other servers keep running through the rotation (their process keeps its bootstrap data) but must not restart until
  * they `follow` (token-file from the current parameter, restart).
@@ -43,7 +45,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
 import type { Statement } from '../../infra/aws/facts.js';
 import { ssmParameterArn } from '../../infra/aws/policy.js';
-import { bootScriptOf, boundedStartLines, SERVICE_READY_SECONDS, shQuote } from './boot.js';
+import { bootScriptOf, boundedStartLines, SERVICE_READY_SECONDS, shQuote, START_WINDOW_SECONDS } from './boot.js';
 import { rancherCluster } from './model.js';
 
 export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
@@ -97,6 +99,42 @@ export const pendingTokenStatement = (m: EnvironmentModel): Statement => ({
   Resource: [ssmParameterArn(m, pendingTokenParameter(rancherCluster(m).token.secret))],
 });
 
+/** start_watched's windows for a bound in seconds (./boot.ts START_WINDOW_SECONDS). */
+export const startWindows = (seconds: number): number => Math.ceil(seconds / START_WINDOW_SECONDS);
+
+/**
+ * Shell lines of a server's first start at boot, bounded (`seconds`) and watched (./boot.ts start_watched). The token-file
+ * holds the token in `param`; when the datastore refuses it (upstream's refusal in the start's journal, seen within a
+ * window) and the pending parameter holds another token (a rotation unfinished: a server booting between `token rotate`
+ * and the promotion), the server starts once more with that one, bounded the same; current first, then pending, the
+ * order `resume` tries them in. The log (cloud-init's output: the console and the journal) says which token started it,
+ * or why neither did (start_cause); a start with the pending token says to run `resume` there, which promotes it.
+ */
+export function bootServerStartLines(o: { name: string; unit: string; seconds: number; param: string; tokenFile: string; why: string }): string[] {
+  const pending = pendingTokenParameter(o.param);
+  const windows = startWindows(o.seconds);
+  const resume = `sh ${TOKEN_ROTATE_SCRIPT} resume`;
+  return [
+    `# The token in ${o.param}; refused, the one in ${pending} (a rotation unfinished: ${TOKEN_ROTATE_SCRIPT}).`,
+    `rc=0; start_watched ${o.unit} ${windows} || rc=$?`,
+    'TOKEN_USED=current',
+    'if [ "$rc" -eq 3 ]; then',
+    `  PENDING=$(aws ssm get-parameter --region "$REGION" --with-decryption --name ${shQuote(pending)} --query Parameter.Value --output text 2>/dev/null || :)`,
+    `  CURRENT=$(cat ${o.tokenFile})`,
+    '  case "$PENDING" in',
+    `    ""|*[!A-Za-z0-9._:-]*|"$CURRENT") ;;`,
+    '    *)',
+    `      log ${shQuote(`the token in ${o.param} is refused: trying the one in ${pending}`)}`,
+    `      printf '%s' "$PENDING" > ${o.tokenFile}`,
+    `      rc=0; start_watched ${o.unit} ${windows} || rc=$?`,
+    `      if [ "$rc" -eq 0 ]; then TOKEN_USED=pending; else printf '%s' "$CURRENT" > ${o.tokenFile}; fi ;;`,
+    '  esac',
+    'fi',
+    `[ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "${o.unit.replace(/\.service$/, '')} is not ready (${o.seconds} s): $(start_cause ${o.unit}); "${shQuote(o.why)}; else log "systemctl start of ${o.unit} failed (exit $rc)"; fi; exit 1; }`,
+    `if [ "$TOKEN_USED" = pending ]; then log ${shQuote(`${o.unit} started with the token in ${pending}: a rotation is unfinished; run ${resume} here`)}; else log ${shQuote(`${o.unit} started with the token in ${o.param}`)}; fi`,
+  ];
+}
+
 /** The script of one environment, or undefined with the reason when its release has no `token rotate`. */
 export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { script?: string; unsupported?: string } {
   const c = rancherCluster(m);
@@ -140,8 +178,9 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     '    aws ssm put-parameter --region "$REGION" --name "$1" --type SecureString --key-id "$key" --overwrite --value "file://$2" >/dev/null',
     '}',
     `# Restart this server with its token-file holding $1. It starts only if the datastore's bootstrap data decrypts`,
-    '# with that token ("bootstrap data already found and encrypted with different token" otherwise).',
-    `starts_with() { put_file "$TOKEN_FILE" "$1"; timeout ${SERVICE_READY_SECONDS} systemctl restart ${unit}; }`,
+    '# with that token ("bootstrap data already found and encrypted with different token" otherwise: start_watched',
+    `# returns 3 as soon as its journal says so, instead of waiting out the ${SERVICE_READY_SECONDS} s).`,
+    `starts_with() { put_file "$TOKEN_FILE" "$1"; start_watched ${unit} ${startWindows(SERVICE_READY_SECONDS)}; }`,
     '# The next command on each other server (this one is known by its address).',
     'next_servers() {',
     '  SELF=$(imds local-ipv4 || true)',
@@ -204,18 +243,25 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     'resume)',
     '  if [ -z "$UNFINISHED" ]; then log "no rotation is unfinished ($PENDING_PARAM holds no token other than the one in $PARAM): nothing to do"; exit 0; fi',
     '  put_file "$PENDING_FILE" "$PENDING"',
-    `  log ${shQuote(`a rotation is unfinished: restarting ${s.unit} with the token in ${pending}`)}`,
-    '  if starts_with "$PENDING"; then',
-    `    log ${shQuote(`${s.unit} started with the token in ${pending}: the datastore needs it`)}`,
-    '    promote',
-    '  else',
-    `    log ${shQuote(`${s.unit} does not start with the token in ${pending}: restarting it with the one in ${param}`)}`,
-    `    starts_with "$IN_SSM" || { log ${shQuote(`${s.unit} starts with neither the token in ${param} nor the one in ${pending} (journalctl -u ${s.unit}); both are kept`)}; exit 1; }`,
+    `  # The current token first, then the pending one: the order a booting server tries them in. Only upstream's refusal`,
+    '  # of the token (3) moves on to the other: any other failure (the datastore unreachable) decides nothing.',
+    `  log ${shQuote(`a rotation is unfinished: restarting ${s.unit} with the token in ${param}`)}`,
+    '  rc=0; starts_with "$IN_SSM" || rc=$?',
+    '  if [ "$rc" -eq 0 ]; then',
     '    # The rotation did not happen: the pending token is discarded (it becomes the current one again).',
     '    put_file "$PENDING_FILE" "$IN_SSM"',
     `    put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { log ${shQuote(`the datastore needs the token in ${param} (this server runs with it), but writing ${pending} failed; run ${run('resume')} again`)}; exit 1; }`,
     '    rm -f "$PENDING_FILE"',
-    `    log ${shQuote(`the rotation did not happen: the datastore needs the token in ${param}; ${pending} discarded. Run ${run('rotate')} again`)}`,
+    `    log ${shQuote(`${s.unit} started with the token in ${param}: the rotation did not happen, the datastore needs that token; ${pending} discarded. Run ${run('rotate')} again`)}`,
+    '  elif [ "$rc" -eq 3 ]; then',
+    `    log ${shQuote(`the datastore refuses the token in ${param}: restarting ${s.unit} with the one in ${pending}`)}`,
+    '    rc=0; starts_with "$PENDING" || rc=$?',
+    `    [ "$rc" -eq 0 ] || { log "${s.unit} starts with neither the token in ${param} nor the one in ${pending}: $(start_cause ${unit}); both are kept"; exit 1; }`,
+    `    log ${shQuote(`${s.unit} started with the token in ${pending}: the datastore needs it`)}`,
+    '    promote',
+    '  else',
+    `    log "${s.unit} did not start with the token in ${param}, for another cause than the token: $(start_cause ${unit}). Nothing is decided (both tokens are kept): fix that and run ${run('resume')} again"`,
+    '    exit 1',
     '  fi',
     '  ;;',
     `*) log ${shQuote(`usage: ${run('rotate')} (on one server), then ${run('follow')} (on each other server); ${run('resume')} after a failure`)}; exit 2 ;;`,
@@ -240,9 +286,9 @@ datastore needs; then that server restarts with it and only then it is promoted 
 Then \`sh ${TOKEN_ROTATE_SCRIPT} follow\` on every other server (\`rotate\` names each, with its address), one at a time
 (token-file from SSM, restart). Until it has run \`follow\`, a server keeps running but must not restart: with the old
 token it cannot decrypt the bootstrap data and does not start. If any step fails, or the rotating server is lost
-before the promotion (its replacement's start is then refused), the script's last line says which token the datastore
-needs and where it is; run \`sh ${TOKEN_ROTATE_SCRIPT} resume\` on any server (the replacement too): it restarts that server
-with the pending token, else the current one, and promotes the one it starts with (or discards the pending one).
+before the promotion (a replacement booting then is refused the current token, starts with the pending one and says
+so), the script's last line says which token the datastore needs and where it is; run \`sh ${TOKEN_ROTATE_SCRIPT} resume\` on any server (the replacement too): it restarts that server
+with the current token, else the pending one, and promotes the one it starts with (or discards the pending one).
 Agents and new pool instances join with the agent token, which the rotation leaves (this step does not rotate the
 agent token). Keep the old token with the datastore backups taken before: restoring one needs it (SSM keeps it as the
 parameter's previous version: \`aws ssm get-parameter-history\`).

@@ -52,7 +52,7 @@ function serverNeeds(m: EnvironmentModel): HostNeed[] {
   // has it (the role is per node group); only the first server's boot script writes.
   const publish: HostNeed = {
     id: 'token-publish',
-    who: 'the first server publishes the secure tokens to SSM; the token rotation records, then promotes, a new server token',
+    who: 'the first server publishes the secure tokens to SSM; the token rotation records a new server token as pending (<token>-pending), then promotes it; a booting server whose token the datastore refuses reads the pending one',
     statements: [
       { Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [...new Set([c.token.secret, c.agentToken.secret])].sort().map((n) => ssmParameterArn(m, n)) },
       // The runbook's token rotation (rke2/rotate-token.sh) promotes a new server token through the grant above,

@@ -57,7 +57,8 @@ import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/artifacts.js';
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
-import { agentStartCauses, bootRetryHint, bootScriptOf, boundedStartLines, cloudConfigText, postgresEndpointLines, postgresStartCauses, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, boundedStartLines, cloudConfigText, postgresEndpointLines, postgresStartCauses, SERVICE_READY_SECONDS, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { bootServerStartLines } from '../rancher/token-rotate.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
@@ -73,8 +74,8 @@ const TAG = 'odp-rke2-boot';
 export const BOOTSTRAP_DROP_IN = '20-bootstrap.yaml';
 /** Where the verified tarball and its checksum file are handed to install.sh. */
 export const RKE2_ARTIFACT_DIR = '/root/rke2-artifacts';
-/** How long a joining node waits for the secure token (10 s polls). */
-const JOIN_WAIT_POLLS = 180;
+/** How long a joining node waits for the secure token (10 s polls): as long as the first server waits for its datastore (../rancher/boot.ts BOOT_WAITS). */
+const joinWaitPolls = (): number => BOOT_WAITS.tokenSeconds / 10;
 
 /** The systemd unit of a role (bundle/lib/systemd/system/rke2-server.service, rke2-agent.service). */
 export const rke2Unit = (role: 'server' | 'agent'): string => `rke2-${role}`;
@@ -126,13 +127,13 @@ export function rke2ManualUpgrade(m: EnvironmentModel): string {
 function waitForSecureToken(variable: string, param: string, first: string, heartbeat: string[]): string[] {
   // What the wait is for: the first server's boot, which publishes the token once its RKE2 started; when that start
   // fails, the first server's boot names the cause (its console, its journal), not this one.
-  const timeout = `no secure (K10) token in ${param} after ${JOIN_WAIT_POLLS / 6} minutes: waiting for the first server ${first}, whose boot publishes it once its RKE2 started. Its boot says why it has not (on its console: aws ec2 get-console-output; on ${first}: journalctl -u ${rke2Unit('server')}); it also needs ssm:PutParameter on ${param}`;
+  const timeout = `no secure (K10) token in ${param} after ${joinWaitPolls() / 6} minutes: waiting for the first server ${first}, whose boot publishes it once its RKE2 started. Its boot says why it has not (on its console: aws ec2 get-console-output; on ${first}: journalctl -u ${rke2Unit('server')}); it also needs ssm:PutParameter on ${param}`;
   return [
     `# Join only with the secure token: this node verifies the cluster CA before it sends credentials.`,
     'n=0',
     `until case "$${variable}" in K10*) true ;; *) false ;; esac; do`,
     '  n=$((n + 1))',
-    `  [ "$n" -le ${JOIN_WAIT_POLLS} ] || { log ${shQuote(timeout)}; exit 1; }`,
+    `  [ "$n" -le ${joinWaitPolls()} ] || { log ${shQuote(timeout)}; exit 1; }`,
     ...heartbeat.map((l) => `  ${l}`),
     '  sleep 10',
     `  ${variable}=$(ssm_secret ${shQuote(param)})`,
@@ -197,7 +198,12 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // Bounded and named (../rancher/boot.ts boundedStartLines): RKE2 keeps trying; a re-run of this script finishes the
   // boot (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
   const unit = `${rke2Unit(role)}.service`;
-  lines.push(`systemctl enable ${unit}`, ...boundedStartLines('start', unit, `${rke2StartCauses(m, t)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`, rke2Unit(role)));
+  const why = `${rke2StartCauses(m, t)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
+  lines.push(`systemctl enable ${unit}`);
+  // A server: watched, with the pending token of an unfinished rotation as its second chance (../rancher/token-rotate.ts);
+  // on Kine PostgreSQL bounded by the datastore wait of ../rancher/boot.ts BOOT_WAITS (a late database).
+  if (role === 'server') lines.push(...bootServerStartLines({ name: 'rke2', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: token, tokenFile: RKE2_PATHS.token, why }));
+  else lines.push(...boundedStartLines('start', unit, why, rke2Unit(role)));
   if (first) {
     if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);
     lines.push(

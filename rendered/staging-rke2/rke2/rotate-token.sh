@@ -33,6 +33,28 @@ ssm_parameter() {
 ssm_secret() {
   ssm_parameter "$1" --with-decryption
 }
+# Start $1 afresh; wait for READY=1, at most $2 windows of 60 s (./boot.ts). 0 ready, 3 token refused, 124 not ready.
+start_watched() {
+  systemctl stop "$1"
+  cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
+  sw=0
+  until timeout 60 systemctl start "$1"; do
+    rc=$?
+    [ "$rc" -eq 124 ] || return "$rc"
+    if start_journal "$1" | grep -qF 'bootstrap data already found and encrypted with different token'; then return 3; fi
+    sw=$((sw + 1))
+    [ "$sw" -lt "$2" ] || return 124
+  done
+}
+start_journal() { journalctl -u "$1" ${cursor:+--after-cursor "$cursor"} -o cat 2>/dev/null || :; }
+start_cause() {
+  case "$(start_journal "$1")" in
+    *'bootstrap data already found and encrypted with different token'*) echo 'its journal says the bootstrap data is under another server token' ;;
+    *'password authentication failed for user'*) echo 'its journal says PostgreSQL refuses the password' ;;
+    *'Failed to ping database connection'*) echo 'its journal says Kine cannot reach PostgreSQL' ;;
+    *) echo "see journalctl -u $1" ;;
+  esac
+}
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
 [ -e /usr/local/lib/systemd/system/rke2-server.service ] || { log 'no RKE2 server unit (/usr/local/lib/systemd/system/rke2-server.service) on this node: run this on the servers (agents keep their agent token)'; exit 1; }
@@ -54,8 +76,9 @@ put_ssm() {
     aws ssm put-parameter --region "$REGION" --name "$1" --type SecureString --key-id "$key" --overwrite --value "file://$2" >/dev/null
 }
 # Restart this server with its token-file holding $1. It starts only if the datastore's bootstrap data decrypts
-# with that token ("bootstrap data already found and encrypted with different token" otherwise).
-starts_with() { put_file "$TOKEN_FILE" "$1"; timeout 900 systemctl restart rke2-server.service; }
+# with that token ("bootstrap data already found and encrypted with different token" otherwise: start_watched
+# returns 3 as soon as its journal says so, instead of waiting out the 900 s).
+starts_with() { put_file "$TOKEN_FILE" "$1"; start_watched rke2-server.service 15; }
 # The next command on each other server (this one is known by its address).
 next_servers() {
   SELF=$(imds local-ipv4 || true)
@@ -119,18 +142,25 @@ rotate)
 resume)
   if [ -z "$UNFINISHED" ]; then log "no rotation is unfinished ($PENDING_PARAM holds no token other than the one in $PARAM): nothing to do"; exit 0; fi
   put_file "$PENDING_FILE" "$PENDING"
-  log 'a rotation is unfinished: restarting rke2-server with the token in /odp/staging-rke2/rke2/token-pending'
-  if starts_with "$PENDING"; then
-    log 'rke2-server started with the token in /odp/staging-rke2/rke2/token-pending: the datastore needs it'
-    promote
-  else
-    log 'rke2-server does not start with the token in /odp/staging-rke2/rke2/token-pending: restarting it with the one in /odp/staging-rke2/rke2/token'
-    starts_with "$IN_SSM" || { log 'rke2-server starts with neither the token in /odp/staging-rke2/rke2/token nor the one in /odp/staging-rke2/rke2/token-pending (journalctl -u rke2-server); both are kept'; exit 1; }
+  # The current token first, then the pending one: the order a booting server tries them in. Only upstream's refusal
+  # of the token (3) moves on to the other: any other failure (the datastore unreachable) decides nothing.
+  log 'a rotation is unfinished: restarting rke2-server with the token in /odp/staging-rke2/rke2/token'
+  rc=0; starts_with "$IN_SSM" || rc=$?
+  if [ "$rc" -eq 0 ]; then
     # The rotation did not happen: the pending token is discarded (it becomes the current one again).
     put_file "$PENDING_FILE" "$IN_SSM"
     put_ssm "$PENDING_PARAM" "$PENDING_FILE" || { log 'the datastore needs the token in /odp/staging-rke2/rke2/token (this server runs with it), but writing /odp/staging-rke2/rke2/token-pending failed; run sh rotate-token.sh resume again'; exit 1; }
     rm -f "$PENDING_FILE"
-    log 'the rotation did not happen: the datastore needs the token in /odp/staging-rke2/rke2/token; /odp/staging-rke2/rke2/token-pending discarded. Run sh rotate-token.sh rotate again'
+    log 'rke2-server started with the token in /odp/staging-rke2/rke2/token: the rotation did not happen, the datastore needs that token; /odp/staging-rke2/rke2/token-pending discarded. Run sh rotate-token.sh rotate again'
+  elif [ "$rc" -eq 3 ]; then
+    log 'the datastore refuses the token in /odp/staging-rke2/rke2/token: restarting rke2-server with the one in /odp/staging-rke2/rke2/token-pending'
+    rc=0; starts_with "$PENDING" || rc=$?
+    [ "$rc" -eq 0 ] || { log "rke2-server starts with neither the token in /odp/staging-rke2/rke2/token nor the one in /odp/staging-rke2/rke2/token-pending: $(start_cause rke2-server.service); both are kept"; exit 1; }
+    log 'rke2-server started with the token in /odp/staging-rke2/rke2/token-pending: the datastore needs it'
+    promote
+  else
+    log "rke2-server did not start with the token in /odp/staging-rke2/rke2/token, for another cause than the token: $(start_cause rke2-server.service). Nothing is decided (both tokens are kept): fix that and run sh rotate-token.sh resume again"
+    exit 1
   fi
   ;;
 *) log 'usage: sh rotate-token.sh rotate (on one server), then sh rotate-token.sh follow (on each other server); sh rotate-token.sh resume after a failure'; exit 2 ;;
