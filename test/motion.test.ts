@@ -13,6 +13,7 @@ import { checkMotion, failureBlocks, motionOf, type MotionReport } from '../gene
 import { simulate, upstreamOf, type SimUnit } from '../generators/validate/motion/simulate.js';
 import { ARGOCD_MOTION_RULES, argocdMotion, hookPhaseOf, retriesOf, waveOf } from '../generators/engines/argocd/motion.js';
 import { FLUX_MOTION_RULES } from '../generators/engines/flux/motion.js';
+import { goDurationMs, KUSTOMIZATION_TIMEOUT, KUSTOMIZATION_TIMEOUT_MINUTES, kustomizationTimeoutMs, RELEASE_TIMEOUT, RELEASE_TIMEOUT_MINUTES, releaseTimeoutMs } from '../generators/engines/flux/timeouts.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { cli, FIXTURES, prepareExample, renderedExamples } from './helpers.js';
@@ -289,6 +290,28 @@ describe('engine rules, one test each', () => {
 
   rule(FLUX_MOTION_RULES.pruneUnit.id, 'the rendered Namespaces are kept when their unit goes (prune: disabled): no finding (without: motion-bad/prune-unit.yaml)', () => {
     expect(report('staging-k3s').findings.filter((d) => d.rule === FLUX_MOTION_RULES.pruneUnit.id)).toStrictEqual([]);
+  });
+
+  rule(FLUX_MOTION_RULES.timeoutCoversRelease.id, "a Kustomization's timeout must be longer than the releases it waits for: the rendered ones are (the release's time plus the chart's fetch); 15m over a 15m release, or the default interval - 30s, is an error at its timeout", () => {
+    const KS = 'staging-k3s/flux/kustomizations/metrics-server.yaml';
+    const timeouts = (r: MotionReport) => r.findings.filter((d) => d.rule === FLUX_MOTION_RULES.timeoutCoversRelease.id);
+    expect(timeouts(report('staging-k3s')).map(formatDiagnostic)).toStrictEqual([]);
+    expect(KUSTOMIZATION_TIMEOUT_MINUTES).toBeGreaterThan(RELEASE_TIMEOUT_MINUTES);
+    const equal = timeouts(report('staging-k3s', edit(KS, `  timeout: ${KUSTOMIZATION_TIMEOUT}\n`, `  timeout: ${RELEASE_TIMEOUT}\n`)));
+    expect(equal.map((d) => [d.file, d.path, d.message.split(' (fluxcd/')[0]])).toStrictEqual([
+      ['rendered/staging-k3s/flux/kustomizations/metrics-server.yaml', ['spec', 'timeout'], 'Kustomization metrics-server waits 15m (timeout) for HelmRelease flux-system/metrics-server, whose install or upgrade may take 15m once its chart is fetched: it fails while the release is still within its time'],
+    ]);
+    expect(equal[0]!.severity).toBe('error');
+    // No timeout: kustomize-controller's interval - 30s (9m30s) against the release's 15m.
+    expect(timeouts(report('staging-k3s', edit(KS, `  timeout: ${KUSTOMIZATION_TIMEOUT}\n`, '')))[0]!.message).toMatch(/^Kustomization metrics-server waits 9\.5m \(timeout\)/);
+    // Without wait: true it does not wait for the release: no finding.
+    expect(timeouts(report('staging-k3s', edit(KS, `  timeout: ${KUSTOMIZATION_TIMEOUT}\n  wait: true\n`, `  timeout: ${RELEASE_TIMEOUT}\n`)))).toStrictEqual([]);
+    // The controllers' own reading of the durations and defaults (api/v1/kustomization_types.go:383-392, api/v2/helmrelease_types.go:633-638, 1584-1589).
+    expect(goDurationMs('1h30m')).toBe(5_400_000);
+    expect(goDurationMs('15 minutes')).toBeUndefined();
+    expect(kustomizationTimeoutMs({ interval: '30s' })).toBe(30_000);
+    expect(releaseTimeoutMs({})).toBe(300_000);
+    expect(releaseTimeoutMs({ timeout: '10m', upgrade: { timeout: '25m' } })).toBe(1_500_000);
   });
 
   it('every rule of both engines has its test above or a motion-bad fixture expecting it', () => {

@@ -10,6 +10,7 @@ import { formatPath } from '../generators/lib/paths.js';
 import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../generators/pipeline.js';
 import { listSecretDependencies } from '../generators/model/secrets.js';
 import { fixtureSources, exampleSources } from './helpers.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 
 const sources = exampleSources();
 const prepared = (name: string): PreparedEnvironment => {
@@ -108,5 +109,24 @@ describe('listSecretDependencies', () => {
     );
     const files = renderEnvironment(p);
     for (const d of written) expect(files.find((f) => f.path.endsWith(`/${d.writtenBy}`))?.content).toContain(`'${d.name}'`);
+  });
+});
+
+describe('secret-other-environment', () => {
+  it("a { secret } in another environment's tree (/odp/<env>/) is a warning naming it; its own tree and a segment naming no environment are not", () => {
+    const { name, sources } = fixtureSources('valid', 'secret-other-environment.yaml');
+    const r = prepareEnvironment(name, sources);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    expect(r.diagnostics.filter((d) => d.rule === 'secret-other-environment').map(formatDiagnostic)).toStrictEqual([
+      "environments/secret-other-environment.yaml:14:31  workloads[0].env.DATABASE_URL.secret: warning: SSM parameter /odp/soe-dev/api/database-url is in environment soe-dev's tree (/odp/soe-dev/), not this environment's (/odp/secret-other-environment/): secret-other-environment reads soe-dev's secret, and rotating or deleting it there changes secret-other-environment  (create this environment's own parameter and write secret: /odp/secret-other-environment/api/database-url; if it is shared on purpose, acknowledge it: acknowledge: [{ rule: secret-other-environment, path: \"workloads[0].env.DATABASE_URL.secret\", reason: … }])",
+    ]);
+  });
+
+  it('acknowledged with its reason, it is silent', () => {
+    const { name, sources } = fixtureSources('valid', 'secret-other-environment.yaml');
+    const file = 'environments/secret-other-environment.yaml';
+    sources.set(file, `${sources.get(file)!}acknowledge:\n  - { rule: secret-other-environment, path: "workloads[0].env.DATABASE_URL.secret", reason: the dev database is shared }\n`);
+    const r = prepareEnvironment(name, sources);
+    expect(r.diagnostics.filter((d) => d.rule === 'secret-other-environment' || d.severity === 'error').map(formatDiagnostic)).toStrictEqual([]);
   });
 });

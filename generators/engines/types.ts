@@ -65,6 +65,12 @@ export interface EngineSchema {
   sync?: Record<string, JsonSchema>;
   /** What it says about the sync policy (appended to its description). */
   syncNote?: string;
+  /**
+   * A hint for a key the environment's top level does not take (`key`, with the value written under it), when a
+   * user of this engine may write it there: where that setting goes instead (e.g. the engine's name for its sync
+   * policy). Undefined: not one of its own. Read by validate/schema.ts for the unknown-key error.
+   */
+  keyHint?(key: string, value: unknown): string | undefined;
 }
 
 /**

@@ -57,7 +57,7 @@ export const isSecretRef = (v: unknown): v is SecretRef =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as Record<string, unknown>).secret === 'string';
 
 /** Every `{ secret: … }` below `path`, in document order. */
-function findSecretRefs(data: unknown, path: (string | number)[]): { name: string; path: DocPath }[] {
+export function findSecretRefs(data: unknown, path: (string | number)[]): { name: string; path: DocPath }[] {
   if (isSecretRef(data)) return [{ name: data.secret, path }];
   if (Array.isArray(data)) return data.flatMap((v, i) => findSecretRefs(v, [...path, i]));
   if (data !== null && typeof data === 'object') return Object.entries(data).flatMap(([k, v]) => findSecretRefs(v, [...path, k]));

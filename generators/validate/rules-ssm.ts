@@ -3,7 +3,8 @@
  * the place it is used (a pattern such as the API endpoint's), and the names an `{ ssmPath }`
  * expands to must be usable where they land (environment variable names).
  */
-import type { DocPath } from '../lib/paths.js';
+import { formatPath, type DocPath } from '../lib/paths.js';
+import { findSecretRefs } from '../model/secrets.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import { lockFile, REFRESH_COMMAND, type SsmResolution } from '../load/ssm-lock.js';
 import { locate } from '../load/loader.js';
@@ -82,4 +83,26 @@ const envFromNames: Rule = ({ input }, report) => {
   });
 };
 
-export const SSM_RULES: readonly Rule[] = [envFromNames];
+/**
+ * A `{ secret }` under another environment's tree (`/odp/<other>/…`, where every default name of that environment
+ * lives; <other> one of the repository's environments): this environment reads the other's credential, and a rotation
+ * or deletion there changes it here. A warning, not an error: a parameter may be shared on purpose (the schema
+ * documents no shared prefix), and then the warning is acknowledged with the reason. A segment that names no
+ * environment (`/odp/shared/…`) is not reported. The fleet's environment names are not part of an environment's
+ * incremental key (model/fleet.ts fleetRelations): an environment added later is seen at the next change or
+ * `npm run validate`.
+ */
+const ENV_TREE = /^\/odp\/([^/]+)\//;
+const secretOfOtherEnvironment: Rule = ({ env, input, fleet }, report) => {
+  for (const ref of findSecretRefs(env.data, [])) {
+    const other = ENV_TREE.exec(ref.name)?.[1];
+    if (other === undefined || other === input.name || !fleet?.has(other)) continue;
+    const path = [...ref.path, 'secret'];
+    report('secret-other-environment', path, `SSM parameter ${ref.name} is in environment ${other}'s tree (/odp/${other}/), not this environment's (/odp/${input.name}/): ${input.name} reads ${other}'s secret, and rotating or deleting it there changes ${input.name}`, {
+      severity: 'warning',
+      hint: `create this environment's own parameter and write secret: /odp/${input.name}/${ref.name.slice(`/odp/${other}/`.length)}; if it is shared on purpose, acknowledge it: acknowledge: [{ rule: secret-other-environment, path: "${formatPath(path)}", reason: … }]`,
+    });
+  }
+};
+
+export const SSM_RULES: readonly Rule[] = [envFromNames, secretOfOtherEnvironment];

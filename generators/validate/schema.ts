@@ -13,6 +13,7 @@ import { fromPointer, getAt, toPointer, type DocPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import { environmentSchemaText } from '../schema/compose.js';
+import { engines } from '../engines/registry.js';
 import type { Diagnostic } from './diagnostics.js';
 import { BUILD_DIR, PROJECT_ROOT, projectUrl } from '../lib/project-root.js';
 
@@ -225,6 +226,9 @@ const KEY_SYNONYMS: Record<string, (allowed: string[]) => string | undefined> = 
   exec: (allowed) => (allowed.includes('httpGet') ? 'probes here are httpGet: /path or tcp: true; a command probe is not offered' : undefined),
 };
 
+/** A top-level key an engine knows its users write (its name for its sync policy): where that setting goes (Engine.schema.keyHint). */
+const engineKeyHint = (key: string, value: unknown): string | undefined => engines().map((e) => e.schema.keyHint?.(key, value)).find((h) => h !== undefined);
+
 /**
  * A scalar where a map goes: kubectl's taint form (`key=value:Effect`) spelt out as the taint map; a value for the
  * map's only string-taking key (`egressTo: [api]` → `{ workload: api }`); `true` for a map whose required keys have
@@ -356,7 +360,7 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
         ...at(p, true),
         path: p,
         message: `unknown key '${key}'; expected one of: ${allowed.join(', ')}`,
-        hint: KEY_SYNONYMS[key]?.(allowed) ?? hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
+        hint: KEY_SYNONYMS[key]?.(allowed) ?? (path.length === 0 ? engineKeyHint(key, getAt(env.data, p)) : undefined) ?? hintFor(key, allowed) ?? `docs/reference/environment.md describes each key of ${referenceSection(path)}`,
       };
     }
     case 'required': {

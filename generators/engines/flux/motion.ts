@@ -12,6 +12,7 @@ import { cap } from '../../plan/needs.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { indexEnv, overlayFiles } from './checks.js';
 import { ESO_GROUP, FLUX_NAMESPACE } from './objects.js';
+import { kustomizationTimeoutMs, releaseTimeoutMs } from './timeouts.js';
 
 export const FLUX_MOTION_RULES = {
   dependsOn: {
@@ -53,6 +54,11 @@ export const FLUX_MOTION_RULES = {
     id: 'motion.flux.crd-depends-on',
     text: 'a custom resource a Kustomization applies needs its CRD at the dry run of its stage: a CRD neither installed before Flux nor among the Kustomization\'s own objects (applied in the first stage) must come from a Kustomization in its dependsOn chain that waits (wait: true or healthChecks) for what brings it — a HelmRelease is Ready once its install, CRDs first, succeeded; otherwise the dry run refuses the whole stage until a later retry',
     source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:551-627 (dependsOn Ready), 1018-1021, 1037-1066 (wait); fluxcd/pkg ssa/v0.76.1 ssa/manager_apply.go:252-332, 364-388 (stages, dry run); fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:471-513 (install, then Ready)',
+  },
+  timeoutCoversRelease: {
+    id: 'motion.flux.timeout-covers-release',
+    text: "a Kustomization's health check (wait: true) starts right after its apply, a HelmRelease's install or upgrade clock only once its chart is fetched: a Kustomization whose timeout is not longer than a release's it waits for fails (HealthCheckFailed, an error event) while the release is still within its own, and recovers at the next retry",
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:511-522, 1059-1075, api/v1/kustomization_types.go:383-392; fluxcd/helm-controller v1.6.1 internal/controller/helmrelease_controller.go:298-305, api/v2/helmrelease_types.go:633-638, 914-919, 1584-1589',
   },
   pruneUnit: {
     id: 'motion.flux.prune-unit',
@@ -139,6 +145,7 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
     const s = spec(k);
     const rel = typeof s.path === 'string' ? posix.normalize(s.path.replace(/^\.\//, '')).replace(new RegExp(`^rendered/${ctx.env}/`), '') : '';
     const exprs = exprGroups(k);
+    const waits = s.wait === true || (Array.isArray(s.healthChecks) && s.healthChecks.length > 0);
     const items: SimItem[] = [];
     const sa = str(s.serviceAccountName);
     if (sa && sa !== 'kustomize-controller') items.push({ label: `impersonation of ServiceAccount ${FLUX_NAMESPACE}/${sa}`, provides: [], needs: [{ what: cap.serviceAccount(FLUX_NAMESPACE, sa), why: `Kustomization ${name}: serviceAccountName` }], pods: [], onUnmet: { fail: false } });
@@ -160,6 +167,14 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
             version = src && isMap(spec(src.v).ref) ? str((spec(src.v).ref as Obj).tag) : undefined;
           }
           const target = str(hs.targetNamespace) ?? ns;
+          const kt = kustomizationTimeoutMs(s);
+          const rt = releaseTimeoutMs(hs);
+          if (waits && kt !== undefined && rt !== undefined && kt <= rt)
+            findings.push(
+              finding(l.file, l.doc, FLUX_MOTION_RULES.timeoutCoversRelease.id, s.timeout !== undefined ? ['spec', 'timeout'] : ['spec'], `Kustomization ${name} waits ${kt / 60_000}m (timeout) for HelmRelease ${ns}/${id.name}, whose install or upgrade may take ${rt / 60_000}m once its chart is fetched: it fails while the release is still within its time (${FLUX_MOTION_RULES.timeoutCoversRelease.source})`, {
+                hint: 'give the Kustomization a longer timeout than its releases (npm run synth renders the release\'s time plus the chart\'s fetch, generators/engines/flux/timeouts.ts)',
+              }),
+            );
           const n = retries(o);
           const item = releaseItem(`HelmRelease ${ns}/${id.name}`, chart ?? '?', version ?? '?', valuesOf(rel), target, n === Number.POSITIVE_INFINITY ? { fail: false } : { fail: true, why: `stalls${n > 0 ? ` after ${n} remediated retries` : ''} (${FLUX_MOTION_RULES.helmStall.id}: ${FLUX_MOTION_RULES.helmStall.source})` });
           if (n > 0 && n !== Number.POSITIVE_INFINITY) item.retries = n;
@@ -209,7 +224,7 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
       gates: (Array.isArray(s.dependsOn) ? s.dependsOn : []).filter(isMap).map((d) => ({ id: String(d.name), rule: `dependsOn, ${FLUX_MOTION_RULES.dependsOn.id}` })),
       phases: [items],
       phasesWait: true,
-      waitsForHealth: s.wait === true || (Array.isArray(s.healthChecks) && s.healthChecks.length > 0),
+      waitsForHealth: waits,
       phaseAtomic: true,
     });
   }

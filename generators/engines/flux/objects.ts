@@ -28,6 +28,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { imdsDeniedNamespaces, imdsDenyPolicy } from '../../catalog/network-policies.js';
+import { KUSTOMIZATION_TIMEOUT, RELEASE_TIMEOUT } from './timeouts.js';
 
 /**
  * The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0;
@@ -80,8 +81,6 @@ const HELM_CONTROLLER = 'helm-controller';
 
 const INTERVAL = '10m';
 const RETRY_INTERVAL = '2m';
-/** 15 minutes, as long as the runbooks wait for an add-on: long enough for a chart's rollout. */
-const TIMEOUT = '15m';
 /** How often a failed release with the RetryOnFailure strategy is retried (helm-controller's default: 5m). */
 const HELM_RETRY_INTERVAL = '5m';
 
@@ -248,7 +247,8 @@ export function kustomization(
     spec: {
       interval: INTERVAL,
       retryInterval: RETRY_INTERVAL,
-      timeout: TIMEOUT,
+      // Longer than the releases it waits for: their clocks start once their chart is fetched (./timeouts.ts).
+      timeout: KUSTOMIZATION_TIMEOUT,
       path: repoPath(m, o.dir),
       sourceRef: { kind: 'GitRepository', name: FLUX_SOURCE },
       prune: m.sync.prune,
@@ -330,7 +330,7 @@ export function helmRelease(m: EnvironmentModel, u: DeliveryUnit): K8sObject {
     metadata: { name: u.name, namespace, ...(u.onDelete === 'orphan' ? { annotations: { [PRUNE_ANNOTATION]: 'disabled' } } : {}) },
     spec: {
       interval: INTERVAL,
-      timeout: TIMEOUT,
+      timeout: RELEASE_TIMEOUT,
       ...chart,
       // Set, so never the default `<targetNamespace>-<name>` (helm-controller v1.6.1 api/v2/helmrelease_types.go:1550-1558
       // GetReleaseName), which helm-controller would shorten past 53 characters to 40 and a hash (internal/release/name.go:35-49

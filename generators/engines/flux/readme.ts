@@ -12,6 +12,7 @@ import { alertmanagerUnit, fluxSteps, manifestFilesOf } from './render.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
 import { METRICS_ABSENT_ALERT, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_UNIT, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { engines, SYNC_POLICY_KEY } from '../registry.js';
+import { KUSTOMIZATION_TIMEOUT, RELEASE_TIMEOUT } from './timeouts.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
 {{code path}} from {{code ref}} of {{code repo}} {{sync}}. Each unit is one Flux Kustomization in
@@ -20,7 +21,7 @@ is a HelmRepository (or OCIRepository) and a HelmRelease pinned to the exact ver
 generated from \`values/<name>.yaml\` (the file the bootstrap's helm reads too; its hash suffix makes a values
 change a HelmRelease change); extra manifests are a second Kustomization \`<name>-manifests\` that depends on
 the chart's. \`dependsOn\` orders them: a Kustomization starts once those it depends on
-are Ready (\`wait: true\`: every object it applied is healthy; timeout 15m). Namespaces are objects with their
+are Ready (\`wait: true\`: every object it applied is healthy; timeout ${KUSTOMIZATION_TIMEOUT}, the HelmReleases' ${RELEASE_TIMEOUT} and their chart's fetch). Namespaces are objects with their
 Pod Security label, never pruned (\`kustomize.toolkit.fluxcd.io/prune: disabled\`).
 
 Multitenancy lockdown (\`cluster.multitenant: true\`): no object refers to another namespace. Platform add-ons apply

@@ -44,7 +44,7 @@ export const SYNC_ALERT = 'FluxObjectNotReady';
 /** Fires when flux_resource_info is missing (the operator down or not scraped): then SYNC_ALERT cannot fire. */
 export const METRICS_ABSENT_ALERT = 'FluxMetricsAbsent';
 /**
- * How long a Kustomization or HelmRelease may be not Ready: past a Kustomization's and a release's timeout (15m) and a few
+ * How long a Kustomization or HelmRelease may be not Ready: past a Kustomization's and a release's timeout (20m, 15m: ./timeouts.ts) and a few
  * retries (every 2 and 5 minutes), and the metric's 5 minutes between reports.
  */
 export const SYNC_ALERT_WINDOW = '1h';
