@@ -11,7 +11,7 @@
  *   coordination/v1 types.go) belongs to a run that died: it is taken over with `kubectl replace` carrying the
  *   resourceVersion read (a PUT with metadata.resourceVersion is refused with Conflict when the object changed since:
  *   the API's optimistic concurrency, kubernetes.io "API concepts"), so of two runs taking over the same stale Lease
- *   one wins. The duration covers a whole run (CLUSTER_LOCK.seconds), so a live run never loses it.
+ *   one wins.
  * - Renewed by calling `lock` again while held: a PUT carrying the resourceVersion this run last wrote (refused with
  *   Conflict once another run took it over, NotFound once deleted: then `lock` returns 1 with NOT_OK set, and the run
  *   goes no further). A script whose run may outlast the duration renews it at its step boundaries.
@@ -23,7 +23,7 @@
  * - Released on exit (a trap on EXIT, and HUP/INT/TERM turned into exits) when this run holds it.
  */
 
-/** The Lease: its duration covers a whole run (a bounded restart or an instance's stop and start, a drain, the gate). */
+/** The Lease: its duration covers the longest stretch between two renewals of any run that takes it (each script's own bound). */
 export const CLUSTER_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', seconds: 3600 } as const;
 
 export interface LockWords {
@@ -46,10 +46,6 @@ export interface LockWords {
   handoff?: { variable: string; when: string };
 }
 
-/**
- * Shell lines defining `lock` (takes the Lease or exits 1, changing nothing), `unlock` and the traps that run it on
- * exit (`lock_on_exit`: to call once, before `lock`).
- */
 /**
  * Shell lines defining `lock` (takes the Lease or exits 1, changing nothing; called again while held, renews it or
  * returns 1 with NOT_OK), `unlock` and the traps that run it on exit (`lock_on_exit`: to call once, before `lock`).

@@ -81,6 +81,8 @@ export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
  */
 export const APPLY_DRAIN = NODE_DRAIN.restart;
 
+/** The drain's default bound in seconds (a Go duration in the table: `600s`); ODP_DRAIN_TIMEOUT may raise it (see the design notes). */
+const APPLY_DRAIN_SECONDS = Number(/^(\d+)s$/.exec(APPLY_DRAIN.timeout)?.[1] ?? NaN);
 /**
  * The longest stretch of a server run between two renewals of its Lease (lock() called again): taken -> gate + drain
  * (APPLY_DRAIN) -> renewed -> write + bounded restart (SERVICE_READY_SECONDS) -> renewed -> the post-restart gate
@@ -88,8 +90,6 @@ export const APPLY_DRAIN = NODE_DRAIN.restart;
  * live run is never taken over between renewals; each renewal is a PUT carrying the resourceVersion this run last
  * wrote, so a renewal that succeeds proves no other run took the Lease meanwhile, and one that fails stops the run.
  */
-/** The drain's default bound in seconds (a Go duration in the table: `600s`); ODP_DRAIN_TIMEOUT may raise it (see the design notes). */
-const APPLY_DRAIN_SECONDS = Number(/^(\d+)s$/.exec(APPLY_DRAIN.timeout)?.[1] ?? NaN);
 export const APPLY_LOCK_STRETCH = Math.max(APPLY_DRAIN_SECONDS, SERVICE_READY_SECONDS, APPLY_GATE.tries * APPLY_GATE.interval);
 
 /**
@@ -194,14 +194,15 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `#   sh ${APPLY_CONFIG_SCRIPT} <node>`,
     '# Servers one at a time: a server run holds the Lease ' + `${CLUSTER_LOCK.namespace}/${CLUSTER_LOCK.name}` + ', refuses while any server is not Ready or the',
     '# datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.',
-    `# The Lease of a run that died expires ${CLUSTER_LOCK.seconds} s after it was taken (the next run then takes it over); the`,
+    `# The Lease of a run that died expires ${CLUSTER_LOCK.seconds} s after it was last renewed (the next run then takes it over); the`,
     '# refusal prints when, and the command that deletes it sooner once its run has ended.',
     '# The config comes from the node\'s SSM parameter (the base stack, deployed from this commit).',
     '# An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with',
     '# it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it',
     '# uncordons it and releases the lock. A server run renews the lock before its write and after its restart.',
-    '# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;',
-    '# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.',
+    '# Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused',
+    '# before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,',
+    '# but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.',
   ];
   const etcd = m.cluster.datastore.type === 'etcd';
   const K = s.kubectl;
@@ -265,7 +266,7 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '    [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }',
     '    # Finish: the agent\'s run applied this config (its annotation) and its Node is Ready again.',
     `    if [ "$(${K} get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)" = "$SHA" ]; then`,
-    `      [ "$(${K} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ] || { LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned and the lock stays with it; run this again once it is"; exit 1; }`,
+    `      [ "$(${K} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ] || { [ -z "$ADOPTED" ] || LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned\${ADOPTED:+ and the lock stays with it}; run this again once it is"; exit 1; }`,
     `      ${K} uncordon "$ME" >/dev/null`,
     '      log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"',
     '      exit 0',

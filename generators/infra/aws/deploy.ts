@@ -594,8 +594,11 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
+  # The lock renewed at each step boundary (lib/cluster-lock.ts): the drain and the stack update may each take long.
+  lock || { kubectl uncordon "$name" >/dev/null 2>&1 || true; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; exit 1; }
   aws cloudformation update-stack --region ${region} --stack-name ${stack} --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
   aws cloudformation wait stack-update-complete --region ${region} --stack-name ${stack} || { log "the update of stack ${p.names.nodesStack} did not complete (aws cloudformation describe-stack-events --region ${p.model.aws.region} --stack-name ${p.names.nodesStack}): node $node ($name) stays cordoned; update no other node"; exit 1; }
+  lock || { log "$NOT_OK while its instance was stopped and started: node $node ($name) stays cordoned; update no other node, look at it, then uncordon it (kubectl uncordon $name)"; exit 1; }
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, ${d.stable} poll(s) in a row.
   need=1
   [ "$node_cp" = 0 ] || need=${d.stable}

@@ -5,14 +5,15 @@
 #   sh apply-config.sh <node>
 # Servers one at a time: a server run holds the Lease kube-system/odp-apply-config, refuses while any server is not Ready or the
 # datastore not healthy, drains a schedulable server, and waits until all is well again after its restart.
-# The Lease of a run that died expires 3600 s after it was taken (the next run then takes it over); the
+# The Lease of a run that died expires 3600 s after it was last renewed (the next run then takes it over); the
 # refusal prints when, and the command that deletes it sooner once its run has ended.
 # The config comes from the node's SSM parameter (the base stack, deployed from this commit).
 # An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with
 # it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it
 # uncordons it and releases the lock. A server run renews the lock before its write and after its restart.
-# Exit status: 0 applied (or nothing to do); 1 refused before any change, or the bounded restart failed; 2 usage;
-# 3 applied and restarted, but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time.
+# Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused
+# before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,
+# but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.
 set -eu
 umask 077
 log() { echo "odp-apply-config: $*" >&2; }
@@ -163,7 +164,7 @@ if [ "$SIDE" = server ]; then
     [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }
     # Finish: the agent's run applied this config (its annotation) and its Node is Ready again.
     if [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)" = "$SHA" ]; then
-      [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || { LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned and the lock stays with it; run this again once it is"; exit 1; }
+      [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || { [ -z "$ADOPTED" ] || LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned${ADOPTED:+ and the lock stays with it}; run this again once it is"; exit 1; }
       KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl uncordon "$ME" >/dev/null
       log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"
       exit 0

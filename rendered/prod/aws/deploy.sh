@@ -211,8 +211,11 @@ node_update() {
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
+  # The lock renewed at each step boundary (lib/cluster-lock.ts): the drain and the stack update may each take long.
+  lock || { kubectl uncordon "$name" >/dev/null 2>&1 || true; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; exit 1; }
   aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-prod-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
   aws cloudformation wait stack-update-complete --region 'eu-west-1' --stack-name 'odp-prod-nodes' || { log "the update of stack odp-prod-nodes did not complete (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes): node $node ($name) stays cordoned; update no other node"; exit 1; }
+  lock || { log "$NOT_OK while its instance was stopped and started: node $node ($name) stays cordoned; update no other node, look at it, then uncordon it (kubectl uncordon $name)"; exit 1; }
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, 1 poll(s) in a row.
   need=1
   [ "$node_cp" = 0 ] || need=1
