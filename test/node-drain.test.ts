@@ -10,9 +10,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { drainFunctions, drainOptions, NODE_DRAIN, removalDrain, type DrainEvent } from '../generators/lib/node-drain.js';
+import { DRAIN_TIMEOUT_MAX, drainFunctions, drainOptions, durationSeconds, NODE_DRAIN, removalDrain, type DrainEvent } from '../generators/lib/node-drain.js';
+import { CLUSTER_LOCK } from '../generators/lib/cluster-lock.js';
 import { TALOS_DRAIN } from '../generators/distributions/talos/release.js';
-import { APPLY_DRAIN } from '../generators/distributions/rancher/apply-config.js';
+import { APPLY_DRAIN, APPLY_LOCK_STRETCH } from '../generators/distributions/rancher/apply-config.js';
+import { NODE_UPDATE_WAIT } from '../generators/infra/aws/deploy.js';
 
 const ROOT = join(import.meta.dirname, '..');
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -39,6 +41,19 @@ describe('the one drain table', () => {
       removal: ['--ignore-daemonsets --delete-emptydir-data --force', '5m', 'ODP_DRAIN_TIMEOUT', false],
     });
     for (const p of Object.values(NODE_DRAIN)) expect(p.source.length).toBeGreaterThan(40);
+  });
+
+  it('the cap of ODP_DRAIN_TIMEOUT (every row, 45m) leaves the Lease room: a drain runs between two renewals of the cluster-wide lock', () => {
+    for (const p of Object.values(NODE_DRAIN)) expect([p.max, durationSeconds(p.timeout) <= durationSeconds(p.max)]).toStrictEqual([DRAIN_TIMEOUT_MAX, true]);
+    expect(durationSeconds(DRAIN_TIMEOUT_MAX)).toBe(2700);
+    // The drain's stretch (taken or renewed, one gate check, the drain, renewed) keeps at least the longest other stretch
+    // between two renewals of the scripts that take the Lease: apply-config's bounded restart (900 s), node-update's wait
+    // for its node (600 s).
+    const other = Math.max(APPLY_LOCK_STRETCH, NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds);
+    expect(other).toBe(900);
+    expect(durationSeconds(DRAIN_TIMEOUT_MAX) + other).toBeLessThanOrEqual(CLUSTER_LOCK.seconds);
+    expect([durationSeconds('5m'), durationSeconds('600s'), durationSeconds('1h30m'), durationSeconds('08m1s')]).toStrictEqual([300, 600, 5400, 481]);
+    expect(() => durationSeconds('5')).toThrow('not a duration');
   });
 
   it("the callers read their row: Talos' drain is talosctl's (nodedrain.go:29-30, 84-91), apply-config's the restart, the review's removal", () => {
@@ -141,8 +156,8 @@ describe('drain_timeout and drain_bounded, executed against the kubectl stub', (
     });
   }
 
-  it('ODP_DRAIN_TIMEOUT overrides the default: a duration of whole hours, minutes and seconds reaches kubectl as it is', () => {
-    for (const t of ['90s', '1h30m', '10m5s']) {
+  it('ODP_DRAIN_TIMEOUT overrides the default: a duration of whole hours, minutes and seconds up to 45m reaches kubectl as it is', () => {
+    for (const t of ['90s', '10m5s', '45m', '0h44m60s', '2700s', '08m']) {
       const r = run('restart', { ODP_DRAIN_TIMEOUT: t });
       expect(r.code, r.stderr).toBe(0);
       expect(r.calls.at(-1)).toBe(`kubectl drain ${NODE} --ignore-daemonsets --delete-emptydir-data --timeout=${t}`);
@@ -153,11 +168,24 @@ describe('drain_timeout and drain_bounded, executed against the kubectl stub', (
   it('ODP_DRAIN_TIMEOUT that is not a duration (or zero: kubectl would wait for ever) is refused before kubectl runs, exit 2', () => {
     for (const t of ['5m; reboot', '300', 'm', '-5m', '0s', '0m0s', '$(reboot)', ' 5m']) {
       const r = run('reboot', { ODP_DRAIN_TIMEOUT: t });
-      expect([r.code, r.last], JSON.stringify(t)).toStrictEqual([2, `odp-test: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not ${t}`]);
+      expect([r.code, r.last], JSON.stringify(t)).toStrictEqual([2, `odp-test: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 10m30s (not zero), not ${t}`]);
       expect(r.calls).toStrictEqual([]);
     }
     // A second line that is a duration does not carry the first through grep's line-by-line match.
     const multi = run('reboot', { ODP_DRAIN_TIMEOUT: 'x\n5m' });
     expect([multi.code, multi.calls]).toStrictEqual([2, []]);
+  });
+
+  it('ODP_DRAIN_TIMEOUT above 45m (the cluster-wide lock\'s room) is refused before kubectl runs, exit 2, naming the bound and why', () => {
+    for (const row of ROWS) {
+      for (const t of ['46m', '2701s', '44m61s', '1h', '1h30m', '0h45m1s', '99999999999999999999h']) {
+        const r = run(row, { ODP_DRAIN_TIMEOUT: t });
+        expect([r.code, r.last], `${row} ${t}`).toStrictEqual([
+          2,
+          `odp-test: ODP_DRAIN_TIMEOUT: at most 45m, not ${t}: a node change drains while it holds the cluster-wide lock (Lease kube-system/odp-apply-config), which expires 3600 s after its last renewal; a longer drain would let another run take the lock over while this one drains (one bound for every script)`,
+        ]);
+        expect(r.calls).toStrictEqual([]);
+      }
+    }
   });
 });

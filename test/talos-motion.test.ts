@@ -511,7 +511,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     setFleet(fleet(false));
     const r = run(runbookScript(rendered().model, 'apply'), { ODP_DRAIN_TIMEOUT: '5m; reboot' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('odp-talos-apply: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not 5m; reboot');
+    expect(r.stderr).toContain('odp-talos-apply: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 10m30s (not zero), not 5m; reboot');
     expect(calls().some((c) => c.startsWith('talosctl apply-config'))).toBe(false);
   });
 

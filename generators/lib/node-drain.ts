@@ -34,6 +34,8 @@
  *   review prints this drain as a command; a drain that fails leaves the Node cordoned, which is where it is going.
  */
 
+import { CLUSTER_LOCK } from './cluster-lock.js';
+
 /** What happens to the node after its drain (the row of NODE_DRAIN). */
 export type DrainEvent = 'reboot' | 'restart' | 'stop' | 'removal';
 
@@ -42,6 +44,8 @@ export interface DrainPolicy {
   timeout: string;
   /** The env variable that overrides it (its shape checked before use). */
   env: 'ODP_DRAIN_TIMEOUT';
+  /** The longest duration the env variable may ask for (DRAIN_TIMEOUT_MAX: the same in every row). */
+  max: string;
   /** --force: bare pods deleted (true), or the drain stops at them and the script says what to do (false). */
   force: boolean;
   /** --ignore-daemonsets: a DaemonSet's pod would be re-created on the same Node, so it is left where it is. */
@@ -54,8 +58,28 @@ export interface DrainPolicy {
   source: string;
 }
 
+/** The seconds of a Go duration of whole hours, minutes and seconds (5m, 600s, 1h30m), as kubectl's --timeout reads it. */
+export function durationSeconds(d: string): number {
+  if (!/^(\d+[hms])+$/.test(d)) throw new Error(`not a duration of whole hours, minutes and seconds: ${d}`);
+  const unit = { h: 3600, m: 60, s: 1 } as const;
+  return [...d.matchAll(/(\d+)([hms])/g)].reduce((s, [, n, u]) => s + Number(n) * unit[u as keyof typeof unit], 0);
+}
+
+/**
+ * The longest drain ODP_DRAIN_TIMEOUT may ask for, in every row: 45 minutes. The scripts that change a node under the
+ * cluster-wide lock (lib/cluster-lock.ts: apply-config.sh, deploy.sh node-update) drain between two of its renewals
+ * (taken or renewed, one gate check, the drain, renewed), and the Lease expires CLUSTER_LOCK.seconds (3600) after its
+ * last renewal: a drain past that lets another run take the Lease over while this one still drains (and this run's
+ * renewal then fails, with the node drained and the other run changing a node). Without a bound the variable allowed
+ * it. 3600 s less the longest other stretch between two renewals of those scripts (apply-config's bounded restart,
+ * 900 s: APPLY_LOCK_STRETCH; node-update waits 600 s for its node to be back) is 2700 s: the drain's stretch keeps that
+ * much room for its gate check and kubectl calls (test/node-drain.test.ts asserts it). A script that takes no Lease (a
+ * distribution's own runbook) is bound too: one rule for every script, and 45 minutes is already a long drain.
+ */
+export const DRAIN_TIMEOUT_MAX = '45m';
+
 /** What every row shares: one override for every script, DaemonSet pods left, emptyDir data deleted with its pod. */
-const COMMON = { env: 'ODP_DRAIN_TIMEOUT', ignoreDaemonSets: true, deleteEmptyDirData: true } as const;
+const COMMON = { env: 'ODP_DRAIN_TIMEOUT', max: DRAIN_TIMEOUT_MAX, ignoreDaemonSets: true, deleteEmptyDirData: true } as const;
 
 export const NODE_DRAIN: Readonly<Record<DrainEvent, DrainPolicy>> = {
   reboot: {
@@ -112,8 +136,10 @@ export interface DrainShell {
 /**
  * The shell functions of a row's drain, one copy for every script:
  * - `drain_timeout`: DRAIN_TIMEOUT from the row's env variable, else its default; refused (exit 2) unless a Go duration
- *   of whole hours/minutes/seconds (5m, 300s, 1h30m; not zero, which kubectl reads as no bound; no other character can
- *   reach the command line). Called where the script refuses its arguments, before it changes anything.
+ *   of whole hours/minutes/seconds (5m, 300s, 10m30s; not zero, which kubectl reads as no bound; no other character can
+ *   reach the command line) and at most the row's max (DRAIN_TIMEOUT_MAX: the cluster-wide lock's room; awk sums the
+ *   units, since a shell's $((…)) reads 08 as octal and overflows). Called where the script refuses its arguments,
+ *   before it changes anything.
  * - `drain_bounded NODE WHAT [WHO]`: NODE (a Node name) drained as the budgets allow within DRAIN_TIMEOUT; kubectl's own lines
  *   shown (stdout as it goes, its errors after). If not drained: NODE uncordoned (per the row), then the reason, what
  *   happened to the node, WHAT (what the script did not do) and what to do, said of WHO (default NODE); returns 1.
@@ -131,12 +157,16 @@ export function drainFunctions(p: DrainPolicy, sh: DrainShell): string[] {
         '      ;;',
       ];
   return [
-    `# drain_timeout: DRAIN_TIMEOUT from ${p.env} (a duration such as 5m, 300s or 1h30m, not zero), else ${p.timeout}; exit 2 if not one.`,
+    `# drain_timeout: DRAIN_TIMEOUT from ${p.env} (a duration such as 5m, 300s or 10m30s, not zero, at most ${p.max}), else ${p.timeout}; exit 2 if not one.`,
     'drain_timeout() {',
     `  DRAIN_TIMEOUT=\${${p.env}:-${p.timeout}}`,
     `  case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) DRAIN_BAD=1 ;; *) DRAIN_BAD= ;; esac`,
     `  if [ -n "$DRAIN_BAD" ] || ! printf '%s\\n' "$DRAIN_TIMEOUT" | grep -Eqx '([0-9]+[hms])+' || printf '%s\\n' "$DRAIN_TIMEOUT" | grep -Eqx '(0+[hms])+'; then`,
-    `    ${say(`${p.env}: a duration such as 5m, 300s or 1h30m (not zero), not $DRAIN_TIMEOUT`)}`,
+    `    ${say(`${p.env}: a duration such as 5m, 300s or 10m30s (not zero), not $DRAIN_TIMEOUT`)}`,
+    '    exit 2',
+    '  fi',
+    `  if ! printf '%s\\n' "$DRAIN_TIMEOUT" | awk -v max=${durationSeconds(p.max)} '{ s = 0; t = $0; while (match(t, /^[0-9]+[hms]/)) { u = substr(t, RLENGTH, 1); s += substr(t, 1, RLENGTH - 1) * (u == "h" ? 3600 : u == "m" ? 60 : 1); t = substr(t, RLENGTH + 1) } exit (s > max) }'; then`,
+    `    ${say(`${p.env}: at most ${p.max}, not $DRAIN_TIMEOUT: a node change drains while it holds the cluster-wide lock (Lease ${CLUSTER_LOCK.namespace}/${CLUSTER_LOCK.name}), which expires ${CLUSTER_LOCK.seconds} s after its last renewal; a longer drain would let another run take the lock over while this one drains (one bound for every script)`)}`,
     '    exit 2',
     '  fi',
     '}',

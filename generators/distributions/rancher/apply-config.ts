@@ -58,7 +58,7 @@ import { boundedStartLines, bootScriptOf, SERVICE_READY_SECONDS, shQuote } from 
 import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
-import { drainFunctions, drainOptions, NODE_DRAIN } from '../../lib/node-drain.js';
+import { drainFunctions, drainOptions, durationSeconds, NODE_DRAIN } from '../../lib/node-drain.js';
 import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
 import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 
@@ -81,8 +81,11 @@ export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
  */
 export const APPLY_DRAIN = NODE_DRAIN.restart;
 
-/** The drain's default bound in seconds (a Go duration in the table: `600s`); ODP_DRAIN_TIMEOUT may raise it (see the design notes). */
-const APPLY_DRAIN_SECONDS = Number(/^(\d+)s$/.exec(APPLY_DRAIN.timeout)?.[1] ?? NaN);
+/**
+ * The drain's default bound in seconds (a Go duration in the table: `600s`); ODP_DRAIN_TIMEOUT may raise it up to
+ * DRAIN_TIMEOUT_MAX, which leaves the Lease room for the drain's stretch (lib/node-drain.ts; see the design notes).
+ */
+const APPLY_DRAIN_SECONDS = durationSeconds(APPLY_DRAIN.timeout);
 /**
  * The longest stretch of a server run between two renewals of its Lease (lock() called again): taken -> gate + drain
  * (APPLY_DRAIN) -> renewed -> write + bounded restart (SERVICE_READY_SECONDS) -> renewed -> the post-restart gate

@@ -42,12 +42,16 @@ case "$NODE" in
   'dev-k3s-server-1') IP='10.11.1.10'; ROLE=server; DRAIN=0; PARAM='/odp/dev-k3s/k3s/config/dev-k3s-server-1'; SHA=a4de7c61c6fb415d6c80c734aa55a3f1c5966ec3c55ed076dec3d6e9667fb66d ;;
   *) log 'usage: sh apply-config.sh <node>; nodes: dev-k3s-server-1'; exit 2 ;;
 esac
-# drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 1h30m, not zero), else 600s; exit 2 if not one.
+# drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 10m30s, not zero, at most 45m), else 600s; exit 2 if not one.
 drain_timeout() {
   DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-600s}
   case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) DRAIN_BAD=1 ;; *) DRAIN_BAD= ;; esac
   if [ -n "$DRAIN_BAD" ] || ! printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '([0-9]+[hms])+' || printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '(0+[hms])+'; then
-    log "ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not $DRAIN_TIMEOUT"
+    log "ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 10m30s (not zero), not $DRAIN_TIMEOUT"
+    exit 2
+  fi
+  if ! printf '%s\n' "$DRAIN_TIMEOUT" | awk -v max=2700 '{ s = 0; t = $0; while (match(t, /^[0-9]+[hms]/)) { u = substr(t, RLENGTH, 1); s += substr(t, 1, RLENGTH - 1) * (u == "h" ? 3600 : u == "m" ? 60 : 1); t = substr(t, RLENGTH + 1) } exit (s > max) }'; then
+    log "ODP_DRAIN_TIMEOUT: at most 45m, not $DRAIN_TIMEOUT: a node change drains while it holds the cluster-wide lock (Lease kube-system/odp-apply-config), which expires 3600 s after its last renewal; a longer drain would let another run take the lock over while this one drains (one bound for every script)"
     exit 2
   fi
 }

@@ -85,12 +85,16 @@ terminate_node() {
   aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
   echo "terminated $id ($1)"
 }
-# drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 1h30m, not zero), else 5m; exit 2 if not one.
+# drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 10m30s, not zero, at most 45m), else 5m; exit 2 if not one.
 drain_timeout() {
   DRAIN_TIMEOUT=${ODP_DRAIN_TIMEOUT:-5m}
   case "$DRAIN_TIMEOUT" in '' | *[!0-9hms]*) DRAIN_BAD=1 ;; *) DRAIN_BAD= ;; esac
   if [ -n "$DRAIN_BAD" ] || ! printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '([0-9]+[hms])+' || printf '%s\n' "$DRAIN_TIMEOUT" | grep -Eqx '(0+[hms])+'; then
-    echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 1h30m (not zero), not $DRAIN_TIMEOUT" >&2
+    echo "deploy: ODP_DRAIN_TIMEOUT: a duration such as 5m, 300s or 10m30s (not zero), not $DRAIN_TIMEOUT" >&2
+    exit 2
+  fi
+  if ! printf '%s\n' "$DRAIN_TIMEOUT" | awk -v max=2700 '{ s = 0; t = $0; while (match(t, /^[0-9]+[hms]/)) { u = substr(t, RLENGTH, 1); s += substr(t, 1, RLENGTH - 1) * (u == "h" ? 3600 : u == "m" ? 60 : 1); t = substr(t, RLENGTH + 1) } exit (s > max) }'; then
+    echo "deploy: ODP_DRAIN_TIMEOUT: at most 45m, not $DRAIN_TIMEOUT: a node change drains while it holds the cluster-wide lock (Lease kube-system/odp-apply-config), which expires 3600 s after its last renewal; a longer drain would let another run take the lock over while this one drains (one bound for every script)" >&2
     exit 2
   fi
 }
