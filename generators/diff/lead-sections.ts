@@ -14,6 +14,7 @@
  * section shortens each item (commands left to the environment's details) and keeps every item.
  */
 import { distributions } from '../distributions/registry.js';
+import { USER_DATA_NOT_RUN_ON_START } from '../infra/aws/instance-updates.js';
 import { movedIntoParameter, show, type AwsResourceImpact } from './aws-impact.js';
 import type { ConsequenceGroup } from './consequences.js';
 import type { EnvDiff, TreeDiff } from './diff.js';
@@ -184,7 +185,7 @@ const fixedNodes: LeadSection = {
         const what: string[] = [];
         if (f.replaced) what.push(`${s.bold('replaced')}${compact ? '' : ` ${s.text('(a new instance and root disk, the same address): first')} ${s.code(`sh rendered/${e.env}/aws/deploy.sh terminate-node ${a.name}`)} ${s.text("and the README's replacement step")}`}`);
         else if (f.type) what.push(`${s.bold('stopped')} ${s.text('for its instance type')} ${s.code(f.type.from)} → ${s.code(f.type.to)}${compact ? '' : `: ${s.text('first')} ${s.code(`sh rendered/${e.env}/aws/deploy.sh node-update ${a.name}`)} ${s.text('(drained, changed alone, Ready again before the next node; deploy.sh nodes refuses the update until then, Git sync would run it undrained)')}`}`);
-        if (!f.replaced && f.stops.includes('UserData')) what.push(`${s.bold('stopped')} ${s.text('for its user data (cloud-init does not run it again)')}${compact ? '' : `: ${s.text('no step changes it alone: drain the node before the update (kubectl drain), uncordon it after')}`}`);
+        if (!f.replaced && f.stops.includes('UserData')) what.push(`${s.bold('stopped')} ${s.text(`for its user data: ${USER_DATA_NOT_RUN_ON_START}`)}${compact ? '' : `; ${s.text('no step changes it alone: drain the node before the update (kubectl drain), uncordon it after')}`}`);
         return [{ text: `${who} — ${what.join('; ')}` }];
       }),
     ),
