@@ -10,6 +10,7 @@ import { formatJson, formatMarkdown, formatText } from '../generators/diff/forma
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { envContext } from '../generators/diff/sources.js';
 import { CONTROL_PLANES_DOWN } from '../generators/diff/aws-impact.js';
+import { USER_DATA_NOT_RUN_ON_START } from '../generators/infra/aws/instance-updates.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { exampleSources, fixtureSources } from './helpers.js';
 
@@ -206,7 +207,20 @@ describe('AWS impact of a fixed node’s changed user data', () => {
     const lead = formatText(d, ctx);
     expect(lead.indexOf('Fixed nodes this merge stops or replaces')).toBeGreaterThan(-1);
     expect(lead.indexOf('Fixed nodes this merge stops or replaces')).toBeLessThan(lead.indexOf('AWS resources replaced or rolled'));
-    expect(lead).toContain('server-1 (control plane) — stopped for its user data (cloud-init does not run it again): no step changes it alone: drain the node before the update (kubectl drain), uncordon it after');
+    expect(lead).toContain(`server-1 (control plane) — stopped for its user data: ${USER_DATA_NOT_RUN_ON_START}; no step changes it alone: drain the node before the update (kubectl drain), uncordon it after`);
+  });
+
+  it('the review comment and deploy.sh nodes say the same: the new user data does not run on that start (EC2 runs it at launch only)', () => {
+    expect(USER_DATA_NOT_RUN_ON_START).toBe('the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it');
+    const d = diffTrees(prefixed(name, base), prefixed(name, head), new Map());
+    const fixed = (text: string) => text.split('\n').filter((l) => l.includes('server-1') && l.includes('for its user data'));
+    expect(fixed(formatMarkdown(d, ctx))).toStrictEqual([`- \`server-1\` (control plane) — **stopped** for its user data: ${USER_DATA_NOT_RUN_ON_START}; no step changes it alone: drain the node before the update (kubectl drain), uncordon it after`]);
+    // Compact (a comment near its limit): the sentence stays, the step goes to the environment's details.
+    const compact = fixed(formatMarkdown(d, ctx, 1)).join('\n');
+    expect(compact).toContain(`**stopped** for its user data: ${USER_DATA_NOT_RUN_ON_START}`);
+    expect(compact).not.toContain('no step changes it alone');
+    const script = head.get('aws/deploy.sh')!;
+    expect(script).toContain(`the next such node as soon as this instance runs again; ${USER_DATA_NOT_RUN_ON_START}. Drain it first:`);
   });
 });
 

@@ -9,7 +9,8 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffTrees } from '../generators/diff/diff.js';
-import { formatMarkdown, formatText } from '../generators/diff/format.js';
+import type { TreeDiff } from '../generators/diff/diff.js';
+import { formatJson, formatMarkdown, formatText } from '../generators/diff/format.js';
 import { toYaml } from '../generators/lib/yaml.js';
 import { FIXTURES } from './helpers.js';
 
@@ -26,6 +27,13 @@ function tree(side: string): Map<string, string> {
 function leadOf(text: string): string {
   const start = text.indexOf('#### What changes in the cluster');
   return text.slice(start, text.indexOf('\n#### ', start + 5) + 1);
+}
+
+/** Every object the diff's lead facts name, and how many of the lead's items name it (as `label`). */
+function timesNamed(d: TreeDiff, lead: string): Map<string, number> {
+  const items = lead.split('\n').filter((l) => /^(-|\d+\.) /.test(l));
+  const labels = new Set(d.envs.flatMap((e) => [...e.lead.objects.map((o) => o.object), ...e.lead.permissions.map((p) => p.object), ...e.lead.rollouts.map((r) => r.object), ...e.lead.charts.map((c) => c.object)]));
+  return new Map([...labels].map((x) => [x, items.filter((l) => l.includes(`\`${x}\``)).length]));
 }
 
 /** The lead's section titled `title`: its items. */
@@ -59,13 +67,30 @@ describe('golden: a change touching every consequence group', () => {
     ]);
   });
 
-  it('access: the widened Role, the new binding, the wider NetworkPolicy, the secret delivered to a namespace', () => {
+  it('access: the new ClusterRole and its binding, the widened Role, the new binding, the wider NetworkPolicy, the secret delivered to a namespace', () => {
     expect(section(lead, 'Access granted or changed')).toStrictEqual([
+      '- `ClusterRole node-reader`: new: grants get,list on nodes to whoever is bound to it',
+      '- `ClusterRoleBinding ci-node-reader`: new: gives ServiceAccount ci/ci ClusterRole node-reader cluster-wide',
       '- `ExternalSecret opendev/portal-db`: new: delivers secret portal-db in namespace opendev from ClusterSecretStore aws-ssm (/odp/lead/portal/db-password)',
       '- `NetworkPolicy opendev/portal-ingress`: allows more ingress: 1 rule added or widened',
       '- `Role opendev/deployer`: now also grants get on secrets',
       '- `RoleBinding opendev/ci-deployer`: new: gives ServiceAccount ci/ci Role deployer in namespace opendev',
     ]);
+  });
+
+  it('a new ClusterRole and ClusterRoleBinding are named once, with what they grant; the JSON still lists them as permissions', () => {
+    expect(section(lead, 'New cluster-scoped permissions')).toStrictEqual([]);
+    const json = JSON.parse(formatJson(d, ctx)) as { envs: { lead: { permissions: unknown[] } }[] };
+    expect(json.envs[0]!.lead.permissions).toStrictEqual([
+      { object: 'ClusterRole node-reader', change: 'added' },
+      { object: 'ClusterRoleBinding ci-node-reader', change: 'added' },
+    ]);
+  });
+
+  it('no object is named twice in the lead', () => {
+    const named = timesNamed(d, lead);
+    expect(named.size).toBeGreaterThan(10);
+    expect([...named].filter(([, n]) => n !== 1)).toStrictEqual([]);
   });
 
   it('workloads: the pod template change, and the new Deployment', () => {
@@ -183,8 +208,11 @@ describe('property: the lead names every changed GitOps object', () => {
           if (c.to !== undefined) head.set(path, doc(c.to));
           expected.push(c.kind === 'values' ? `values/${name}.yaml` : label(c.kind, name));
         });
-        const lead = leadOf(formatMarkdown(diffTrees(base, head), ctx));
+        const d = diffTrees(base, head);
+        const lead = leadOf(formatMarkdown(d, ctx));
         for (const x of expected) expect(lead, lead).toContain(`${x}\``);
+        // Each object in one item only (a new ClusterRole: with what it grants, not again as a bare permission).
+        expect([...timesNamed(d, lead)].filter(([, n]) => n > 1), lead).toStrictEqual([]);
       }),
       { numRuns: 60 },
     );

@@ -14,6 +14,7 @@
  * section shortens each item (commands left to the environment's details) and keeps every item.
  */
 import { distributions } from '../distributions/registry.js';
+import { USER_DATA_NOT_RUN_ON_START } from '../infra/aws/instance-updates.js';
 import { movedIntoParameter, show, type AwsResourceImpact } from './aws-impact.js';
 import type { ConsequenceGroup } from './consequences.js';
 import type { EnvDiff, TreeDiff } from './diff.js';
@@ -71,16 +72,32 @@ const namespaces: LeadSection = {
   items: (d, { style: s }) => d.envs.filter((e) => e.lead.namespaces.length > 0).map((e) => ({ text: envPrefix(d, e, s) + e.lead.namespaces.map((n) => s.code(n)).join(', ') })),
 };
 
+/** The objects the access section names (their details: what they grant, to whom): the permissions section leaves them to it. */
+const accessObjects = (e: EnvDiff): Set<string> => new Set(e.lead.objects.filter((o) => o.group === 'access').map((o) => o.object));
+
+/** `now lets its tenant manage X` of an object whose tenant may now manage new cluster-scoped kinds, if any. */
+const tenantKinds = (e: EnvDiff, object: string): string | undefined => {
+  const kinds = e.lead.permissions.filter((p) => p.object === object && p.change === 'allows').flatMap((p) => p.kinds ?? []);
+  return kinds.length > 0 ? `now lets its tenant manage ${kinds.join(', ')}` : undefined;
+};
+
+/**
+ * Cluster-scoped permissions no other section details: an object with an access line (a new ClusterRole: what it grants)
+ * is named there only, once (EnvLead.permissions, the JSON, still lists it).
+ */
 const permissions: LeadSection = {
   id: 'permissions',
   title: 'New cluster-scoped permissions',
   note: 'RBAC, CRDs, admission webhooks and the cluster-scoped kinds a tenant may manage: what runs with cluster-wide power.',
   items: (d, { style: s }) =>
-    d.envs.flatMap((e) =>
-      e.lead.permissions.map((p) => ({
-        text: envPrefix(d, e, s) + (p.change === 'allows' ? `${s.code(p.object)} now lets its tenant manage ${p.kinds!.map((k) => s.code(k)).join(', ')}` : `${s.code(p.object)} ${s.bold(p.change)}`),
-      })),
-    ),
+    d.envs.flatMap((e) => {
+      const detailed = accessObjects(e);
+      return e.lead.permissions
+        .filter((p) => !detailed.has(p.object))
+        .map((p) => ({
+          text: envPrefix(d, e, s) + (p.change === 'allows' ? `${s.code(p.object)} now lets its tenant manage ${p.kinds!.map((k) => s.code(k)).join(', ')}` : `${s.code(p.object)} ${s.bold(p.change)}`),
+        }));
+    }),
 };
 
 const charts: LeadSection = {
@@ -168,7 +185,7 @@ const fixedNodes: LeadSection = {
         const what: string[] = [];
         if (f.replaced) what.push(`${s.bold('replaced')}${compact ? '' : ` ${s.text('(a new instance and root disk, the same address): first')} ${s.code(`sh rendered/${e.env}/aws/deploy.sh terminate-node ${a.name}`)} ${s.text("and the README's replacement step")}`}`);
         else if (f.type) what.push(`${s.bold('stopped')} ${s.text('for its instance type')} ${s.code(f.type.from)} → ${s.code(f.type.to)}${compact ? '' : `: ${s.text('first')} ${s.code(`sh rendered/${e.env}/aws/deploy.sh node-update ${a.name}`)} ${s.text('(drained, changed alone, Ready again before the next node; deploy.sh nodes refuses the update until then, Git sync would run it undrained)')}`}`);
-        if (!f.replaced && f.stops.includes('UserData')) what.push(`${s.bold('stopped')} ${s.text('for its user data (cloud-init does not run it again)')}${compact ? '' : `: ${s.text('no step changes it alone: drain the node before the update (kubectl drain), uncordon it after')}`}`);
+        if (!f.replaced && f.stops.includes('UserData')) what.push(`${s.bold('stopped')} ${s.text(`for its user data: ${USER_DATA_NOT_RUN_ON_START}`)}${compact ? '' : `; ${s.text('no step changes it alone: drain the node before the update (kubectl drain), uncordon it after')}`}`);
         return [{ text: `${who} — ${what.join('; ')}` }];
       }),
     ),
@@ -219,15 +236,24 @@ const manual: LeadSection = {
     }),
 };
 
-/** The section of one consequence group: `objects: consequence`, objects with the same consequence in one item. */
+/**
+ * The section of one consequence group: `object: its consequences` (an object's lines of the group joined, so it is
+ * named once; in the access section a tenant's new cluster-scoped kinds first), objects with the same text in one item.
+ */
 const consequenceSection = (group: ConsequenceGroup, title: string, note: string): LeadSection => ({
   id: `objects-${group}`,
   title,
   note,
   items: (d, { style: s }) =>
     d.envs.flatMap((e) => {
+      const byObject = new Map<string, string[]>();
+      for (const o of e.lead.objects) if (o.group === group) byObject.set(o.object, [...(byObject.get(o.object) ?? []), o.text]);
       const byText = new Map<string, string[]>();
-      for (const o of e.lead.objects) if (o.group === group) byText.set(o.text, [...(byText.get(o.text) ?? []), o.object]);
+      for (const [object, lines] of byObject) {
+        const tenant = group === 'access' ? tenantKinds(e, object) : undefined;
+        const text = [...(tenant ? [tenant] : []), ...lines].join('; ');
+        byText.set(text, [...(byText.get(text) ?? []), object]);
+      }
       return [...byText].map(([text, objects]) => ({ text: `${envPrefix(d, e, s)}${objects.map((o) => s.code(o)).join(', ')}: ${s.text(text)}` }));
     }),
 });

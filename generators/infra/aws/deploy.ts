@@ -21,6 +21,7 @@ import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
+import { USER_DATA_NOT_RUN_ON_START } from './instance-updates.js';
 import { rollPreferences } from './roll.js';
 import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { drainFunctions, NODE_DRAIN } from '../../lib/node-drain.js';
@@ -497,7 +498,7 @@ ${nodes.map((x) => `          ${q(x.name)}) ud=${x.sha}; ud_drain=${q(x.drain)} 
         [ "$have" = "$ud" ] && continue
         stops="\${stops:+$stops }$n"
         [ "$cp" = 0 ] || stops_cp=1
-        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it. Drain it first:" >&2
+        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; ${USER_DATA_NOT_RUN_ON_START}. Drain it first:" >&2
         printf '  %s\\n' "$ud_drain" >&2
       done
       if [ -n "$stops" ]; then

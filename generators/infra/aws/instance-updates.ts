@@ -46,3 +46,11 @@ export function stopsInstance(path: string): boolean {
   const top = path.split(/[.[]/)[0]!;
   return FIXED_INSTANCE_UPDATES[top] === 'stop';
 }
+
+/**
+ * What the start after a user data change runs, said by `deploy.sh nodes` (deploy.ts userDataNotice) and the review
+ * comment's "Fixed nodes this merge stops or replaces" (diff/lead-sections.ts): not the new user data. Amazon EC2 user
+ * guide, "Work with instance user data": "If you stop an instance, modify its user data, and start the instance, the
+ * updated user data is not run when you start the instance". Plain words only: it is echoed inside double quotes.
+ */
+export const USER_DATA_NOT_RUN_ON_START = 'the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it';
