@@ -181,8 +181,11 @@ export function nodeUpdateFacts(m: EnvironmentModel): NodeUpdateFacts {
   const dir = workDir(m.name);
   const anyCp = ANY_CP(m.controlPlaneNodes.map((n) => n.ip));
   const setup = setupSteps(m)[0]!.lines.filter((l) => !anyCp.includes(l));
+  // Only what node-update calls (any_cp and what it uses): the etcd and restore pickers would be dead code there.
+  const unused = /^(# )?(cp_etcd|cp_preparing|etcd_cp)\b/;
+  const functions = anyCp.filter((l) => !unused.test(l)).map((l) => (l.startsWith('# cp_answers CP:') ? '# cp_answers CP: its Talos API answers.' : l));
   return {
-    functions: anyCp,
+    functions,
     access: [
       `TALOSCONFIG=\${TALOSCONFIG:-${dir}/talosconfig}`,
       `[ -s "$TALOSCONFIG" ] || { log "node-update reaches this cluster through the Talos API, and there is no talosconfig at $TALOSCONFIG. Write it with the Talos runbook's setup (from the repository root), then run this again:"; printf '  %s\\n' ${setup.map(q).join(' ')} >&2; exit 1; }`,

@@ -21,7 +21,7 @@ is a HelmRepository (or OCIRepository) and a HelmRelease pinned to the exact ver
 generated from \`values/<name>.yaml\` (the file the bootstrap's helm reads too; its hash suffix makes a values
 change a HelmRelease change); extra manifests are a second Kustomization \`<name>-manifests\` that depends on
 the chart's. \`dependsOn\` orders them: a Kustomization starts once those it depends on
-are Ready (\`wait: true\`: every object it applied is healthy; timeout ${KUSTOMIZATION_TIMEOUT}, the HelmReleases' ${RELEASE_TIMEOUT} and their chart's fetch). Namespaces are objects with their
+are Ready (\`wait: true\`: every object it applied is healthy; timeout {{kustomizationTimeout}}, the HelmReleases' {{releaseTimeout}} and their chart's fetch). Namespaces are objects with their
 Pod Security label, never pruned (\`kustomize.toolkit.fluxcd.io/prune: disabled\`).
 
 Multitenancy lockdown (\`cluster.multitenant: true\`): no object refers to another namespace. Platform add-ons apply
@@ -132,6 +132,9 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
         ref: gitRef(m.git.targetRevision),
         repo: m.git.repoURL,
         syncKey: SYNC_POLICY_KEY,
+        // Data, not substitutions: the build precompiles a template whose substitutions name only literal constants.
+        kustomizationTimeout: KUSTOMIZATION_TIMEOUT,
+        releaseTimeout: RELEASE_TIMEOUT,
         sync: m.sync.automated ? `(prune: ${m.sync.prune}, drift correction: ${m.sync.selfHeal ? 'on' : 'warn only'})` : 'but applies nothing until an operator resumes a Kustomization (manual sync)',
         namespace: FLUX_NAMESPACE,
         source: FLUX_SOURCE,

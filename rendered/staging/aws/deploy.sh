@@ -117,17 +117,12 @@ drain_bounded() {
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
 log() { echo "deploy: $*" >&2; }
 CPS='10.20.1.10 10.20.2.10 10.20.3.10'
-# cp_answers CP: its Talos API answers. cp_etcd CP: its etcd service Running and healthy, its member seeing a leader.
+# cp_answers CP: its Talos API answers.
 cp_answers() { talosctl version --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its Talos API does not answer" >&2; return 1; }
-cp_etcd() { cp_answers "$1" || return 1; cp_svc=$(talosctl service etcd --nodes "$1" 2>/dev/null) && printf '%s\n' "$cp_svc" | grep -q '^STATE  *Running' && printf '%s\n' "$cp_svc" | grep -q '^HEALTH  *OK' && talosctl etcd members --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its etcd is not Running and healthy (talosctl service etcd / etcd members --nodes $1)" >&2; return 1; }
-# cp_preparing CP: its etcd waits for a bootstrap (a restore's --recover-from).
-cp_preparing() { talosctl service etcd --nodes "$1" 2>/dev/null | grep -q '^STATE  *Preparing' && return 0; echo "control plane $1: its etcd is not Preparing" >&2; return 1; }
 # pick_cp TEST CP…: the first CP that passes TEST (each one that does not is said).
 pick_cp() { cp_test=$1; shift; for cp in "$@"; do if "$cp_test" "$cp"; then echo "$cp"; return 0; fi; done; return 1; }
 # any_cp CMD…: CMD --nodes CP, once, through the first control plane whose Talos API answers (the first one may be down).
 any_cp() { cp=$(pick_cp cp_answers $CPS) || { echo "no control plane answers" >&2; return 1; }; "$@" --nodes "$cp"; }
-# etcd_cp CMD…: the same through the first control plane whose etcd is healthy (a snapshot, upgrade-k8s, health); else, said, any_cp.
-etcd_cp() { cp=$(pick_cp cp_etcd $CPS) || { echo "no control plane has a healthy etcd: through the first one that answers" >&2; any_cp "$@"; return; }; "$@" --nodes "$cp"; }
 # The cluster-wide lock: the Lease kube-system/odp-apply-config, created (refused when it exists: one holder), or
 # taken over with its resourceVersion once expired (refused when another run changed it first); deleted on exit.
 # Called again while held, lock renews it: a PUT carrying the resourceVersion this run last wrote, refused (Conflict)
