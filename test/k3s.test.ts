@@ -128,7 +128,7 @@ describe('K3s renderer', () => {
     expect(ud).toContain('-if-replica-exists -o "$tmp" "$DB"');
     expect(idx('INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true')).toBeGreaterThan(-1);
     expect(idx('systemctl enable litestream.service')).toBeGreaterThan(idx('INSTALL_K3S_SKIP_DOWNLOAD=true'));
-    expect(idx('systemctl start k3s')).toBeGreaterThan(idx('systemctl enable litestream.service'));
+    expect(idx('start_watched k3s ')).toBeGreaterThan(idx('systemctl enable litestream.service'));
     expect(script).toContain('litestream-0.5.16-linux-x86_64.tar.gz');
     expect(script).toContain("ssm_secret '/odp/dev-k3s/k3s/token' > /etc/rancher/k3s/token");
   });

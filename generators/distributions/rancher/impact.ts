@@ -80,15 +80,28 @@ const configMovedText = (keys: RancherKeys, node: string): string =>
 const bootOnlyText = (node: string): string =>
   `nothing by hand: the nodes stack update stops and starts ${node} once (CloudFormation, one server at a time along the DependsOn chain) with user data whose only change is its first-boot script, which runs at a first boot only (a replacement's): the running node keeps what its own first boot set up`;
 
-/** Whether two user data differ only in the boot script they run (runcmd's first command, a file they write). */
+/**
+ * Whether two user data differ only in the code of the boot script they run (runcmd's first command, a file they write),
+ * not in a setting it carries: the quoted values that name a setting (an SSM parameter or a path, a URL, a version) are
+ * the same. A setting the script carries (an SSM name of a token, a download) changed means the running node was set
+ * up with the old one at its first boot: that is no "nothing by hand" change (the generic user-data text says what to do).
+ */
 function bootScriptOnly(base: string | undefined, head: string | undefined, configPath: string): boolean {
   if (base === undefined || head === undefined) return false;
-  const rest = (text: string): string => {
-    const data = (parseYamlStream(text)[0] ?? {}) as { write_files?: { path: string }[]; runcmd?: string[][] };
+  type Data = { write_files?: { path: string; content?: string }[]; runcmd?: string[][] };
+  const rest = (text: string): { rest: string; settings: string } => {
+    const data = (parseYamlStream(text)[0] ?? {}) as Data;
     const script = data.runcmd?.[0]?.[0];
-    return JSON.stringify({ ...data, write_files: (data.write_files ?? []).filter((f) => f.path !== configPath && f.path !== script) });
+    const code = (data.write_files ?? []).find((f) => f.path === script)?.content ?? '';
+    const settings = [...code.matchAll(/'([^'\n]*)'|"([^"\n$]*)"/g)].map((x) => x[1] ?? x[2] ?? '').filter((v) => /^(\/|https?:|v?\d+\.\d+)/.test(v));
+    return {
+      rest: JSON.stringify({ ...data, write_files: (data.write_files ?? []).filter((f) => f.path !== configPath && f.path !== script) }),
+      settings: JSON.stringify(settings.sort()),
+    };
   };
-  return rest(base) === rest(head);
+  const b = rest(base);
+  const h = rest(head);
+  return b.rest === h.rest && b.settings === h.settings;
 }
 
 /** The key a distribution of this family adds to an environment's diff (only when a node changed). */
