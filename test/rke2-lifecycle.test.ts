@@ -42,7 +42,7 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     const first = node.boot(files.get('rke2/userdata/cp-1.yaml')!);
     expect(first.code).toBe(1);
     expect(first.stderr).toContain('no cluster yet: bootstrapping etcd');
-    expect(first.stderr).toContain('odp-rke2-boot: systemctl start of rke2-server failed (exit 1)');
+    expect(first.stderr).toContain('odp-rke2-boot: systemctl start of rke2-server.service failed (exit 1)');
     // The boot stopped before its removal of the drop-in: RKE2 retries with it.
     expect(node.read(dropIn)).toBe('server: ""\n');
     // The cause gone, systemd's next restart bootstraps etcd with the drop-in.
