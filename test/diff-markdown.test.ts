@@ -543,3 +543,33 @@ describe('not applied by GitOps: DNS and a new load balancer', () => {
     );
   });
 });
+
+describe('a lead larger than the limit (hundreds of objects changed at once)', () => {
+  // 400 new ClusterRoles, each its own item in the permissions and access sections: the compact lead alone is over 20 000
+  // characters, so GitHub would refuse the whole comment; each section keeps its first items and counts the rest.
+  const role = (i: number) => toYaml({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `team-role-${String(i).padStart(3, '0')}` }, rules: [{ apiGroups: [''], resources: [`res${i}`], verbs: ['get'] }] });
+  const head = new Map(Array.from({ length: 400 }, (_, i) => [`x/platform/rbac/role-${i}.yaml`, role(i)] as const));
+  const d = diffTrees(new Map([['x/README.md', '# x\n']]), new Map([['x/README.md', '# x\n'], ...head]));
+  const limit = 20000;
+
+  it('fits the limit, well formed, first items named and the rest counted, a notice at the top of the lead', () => {
+    const full = formatMarkdown(d, ctx);
+    expect(leadOf(full).length).toBeGreaterThan(limit);
+    const text = formatMarkdown(d, ctx, limit);
+    expect(text.length).toBeLessThanOrEqual(limit);
+    const p = parse(text);
+    expectWellFormed(p, text);
+    expect(leadOf(text)).toMatch(/So many changes that the lead alone exceeds GitHub's 20000-character limit: each section names its first \d+ items and counts the rest/);
+    expect(leadOf(text)).toContain('team-role-000');
+    const counted = leadItems(p).filter((t) => /^… and \d+ more \(`?npm run diff`? lists every one\)$/.test(t));
+    expect(counted.length).toBeGreaterThan(0);
+    // Nothing lost: the named and counted items of each section add up to the uncut section's count.
+    const named = leadItems(p).filter((t) => t.includes('team-role-')).length;
+    const more = counted.reduce((n, t) => n + Number(/\d+/.exec(t)![0]), 0);
+    expect(named + more).toBe(leadItems(parse(full)).filter((t) => t.includes('team-role-')).length);
+  });
+
+  it('a lead that fits is never cut', () => {
+    expect(formatMarkdown(d, ctx)).not.toContain('So many changes');
+  });
+});

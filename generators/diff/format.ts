@@ -361,12 +361,17 @@ function envBlock(e: EnvDiff, open: boolean, level: number): string {
   return out.join('\n') + '\n';
 }
 
-function leadMarkdown(d: TreeDiff, ctx: FormatContext, compact: boolean): string[] {
+/**
+ * The lead in Markdown. \`cap\` (last resort, only when the compact lead alone would exceed the comment's limit, so
+ * GitHub would refuse the whole comment): each section keeps its first \`cap\` items and says how many more there are.
+ */
+function leadMarkdown(d: TreeDiff, ctx: FormatContext, compact: boolean, cap = Infinity): string[] {
   const out = ['#### What changes in the cluster', ''];
   const content = leadContent(d, { style: MD_STYLE, compact }, ctx.leadSections);
   if (content.length === 0) out.push('Nothing at cluster level: no GitOps object, no node step, no AWS change.', '');
-  for (const { section, items } of content) {
+  for (const { section, items: all } of content) {
     out.push(`**${section.title}**${section.note ? ` — ${escapeHtml(section.note)}` : ''}`, '');
+    const items = all.length > cap ? [...all.slice(0, cap), { text: `… and ${all.length - cap} more (\`npm run diff\` lists every one)` }] : all;
     let group: string | undefined;
     let ordered: boolean | undefined;
     for (const i of items) {
@@ -436,6 +441,26 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
     blocks[k] = '';
     const gone = blocks.filter((b) => b === '').length;
     text = join(lead) + `\n> ✂️ The details of ${plural(gone, 'environment')} are left out to fit GitHub's ${limit}-character limit; every change is in the lead and the table above. \`npm run diff\` shows them.\n`;
+  }
+  // The lead alone is over the limit (hundreds of objects changed at once): GitHub would refuse the whole comment, so,
+  // and only then, each section keeps its first items (the most it can) and counts the rest, with a notice at the top.
+  if (text.length > limit) {
+    const most = Math.max(...leadContent(d, { style: MD_STYLE, compact: true }, ctx.leadSections).map((c) => c.items.length));
+    const gone = blocks.filter((b) => b === '').length;
+    const cut = (cap: number): string => {
+      const [heading, blank, ...rest] = leadMarkdown(d, ctx, true, cap);
+      const notice = `> ✂️ So many changes that the lead alone exceeds GitHub's ${limit}-character limit: each section names its first ${plural(cap, 'item')} and counts the rest. \`npm run diff\` lists every one.`;
+      const details = gone > 0 ? `\n> ✂️ The details of ${plural(gone, 'environment')} are left out to fit the same limit.\n` : '';
+      return join([heading!, blank!, notice, '', ...rest]) + details;
+    };
+    let lo = 0;
+    let hi = most;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (cut(mid).length <= limit) lo = mid;
+      else hi = mid - 1;
+    }
+    text = cut(lo);
   }
   return text;
 }

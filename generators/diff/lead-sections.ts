@@ -10,8 +10,9 @@
  * replaced), configuration only (after them); objects with the same consequence share one item.
  *
  * More sections come in through FormatContext.leadSections, after the built-in ones (npm run diff
- * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. Items are never dropped to fit a size: with `compact` a
- * section shortens each item (commands left to the environment's details) and keeps every item.
+ * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. With `compact` a section
+ * shortens each item (commands left to the environment's details) and keeps every item; only a compact lead that alone
+ * exceeds the comment's limit is cut, per section, to its first items and a count (format.ts formatMarkdown).
  */
 import { distributions } from '../distributions/registry.js';
 import { USER_DATA_NOT_RUN_ON_START } from '../infra/aws/instance-updates.js';
