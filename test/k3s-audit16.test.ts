@@ -30,6 +30,23 @@ describe('k3s-audit16: a newcomer\'s mistakes, one at a time, are refused at the
     expect(r.prepared).toBeDefined();
   });
 
+  it('the device plugin switched off beside a GPU pool is a warning at its line (no workload asks for GPUs yet)', () => {
+    // Not an error: another chart may provide the plugin (the GPU Operator as a third-party chart), then acknowledged.
+    const { name, sources } = fixtureSources('valid', 'k3s-audit16.yaml');
+    const text = sources.get(`environments/${name}.yaml`)!;
+    sources.set(`environments/${name}.yaml`, text.replace('addons:\n', 'addons:\n  nvidia-device-plugin: { enabled: false }\n'));
+    const lines = formatted(prepareEnvironment(name, sources));
+    expect(lines.filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
+    expect(lines).toContain(
+      `${FILE}:71:36  addons.nvidia-device-plugin.enabled: warning: nvidia-device-plugin is disabled, but GPU pool gpu has no other way to advertise nvidia.com/gpu: no pod can request its GPUs  (remove enabled: false; or, if another chart provides the device plugin (the GPU Operator as a third-party chart), acknowledge this warning with that reason)`,
+    );
+    // Acknowledged with its reason, it is gone.
+    sources.set(`environments/${name}.yaml`, `${sources.get(`environments/${name}.yaml`)!}acknowledge:\n  - { rule: addon-dependencies, path: addons.nvidia-device-plugin.enabled, reason: the GPU Operator provides the device plugin }\n`);
+    const acknowledged = formatted(prepareEnvironment(name, sources));
+    expect(acknowledged.filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
+    expect(acknowledged.filter((l) => l.includes('nvidia-device-plugin is disabled'))).toStrictEqual([]);
+  });
+
   it.each([
     ['a typo in a key', '    instanceType: m7g.xlarge', '    instanceTyp: m7g.xlarge', [
       `${FILE}:53:5  nodePools[2]: missing required key 'instanceType'  (add instanceType: here`,
