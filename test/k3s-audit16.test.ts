@@ -8,27 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
+import { expectFixturePrepares, expectMistakeRefused } from './support/mistakes.js';
 
 const FILE = 'environments/k3s-audit16.yaml';
 
-/** The errors of k3s-audit16 with `from` replaced by `to`, and whether it still prepared. */
-function mistake(from: string, to: string): { errors: string[]; prepared: boolean } {
-  const { name, sources } = fixtureSources('valid', 'k3s-audit16.yaml');
-  const text = sources.get(`environments/${name}.yaml`)!;
-  const changed = text.replace(from, to);
-  expect(changed, 'the edit applies').not.toBe(text);
-  sources.set(`environments/${name}.yaml`, changed);
-  const r = prepareEnvironment(name, sources);
-  return { errors: formatted(r).filter((l) => !l.includes(': warning: ')), prepared: r.prepared !== undefined };
-}
-
 describe('k3s-audit16: a newcomer\'s mistakes, one at a time, are refused at their line before anything is written', () => {
-  it('the environment as written validates (warnings only) and prepares', () => {
-    const { name, sources } = fixtureSources('valid', 'k3s-audit16.yaml');
-    const r = prepareEnvironment(name, sources);
-    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
-    expect(r.prepared).toBeDefined();
-  });
+  it('the environment as written validates (warnings only) and prepares', () => expectFixturePrepares('k3s-audit16.yaml'));
 
   it('the device plugin switched off beside a GPU pool is a warning at its line (no workload asks for GPUs yet)', () => {
     // Not an error: another chart may provide the plugin (the GPU Operator as a third-party chart), then acknowledged.
@@ -89,10 +74,5 @@ describe('k3s-audit16: a newcomer\'s mistakes, one at a time, are refused at the
     ['two ports of the workload on one number', '{ name: metrics, port: 9090 }', '{ name: metrics, port: 8080 }', [
       `${FILE}:83:32  workloads[0].ports[1].port: port 8080/TCP is declared twice (as 'http' and 'metrics')  (Kubernetes refuses a Service with two ports of one number and protocol`,
     ]],
-  ])('%s', (_what, from, to, expected) => {
-    const { errors, prepared } = mistake(from, to);
-    expect(prepared).toBe(false);
-    expect(errors).toHaveLength(expected.length);
-    for (const [i, e] of expected.entries()) expect(errors[i]!.startsWith(e), `${errors[i]}\n  should start with\n${e}`).toBe(true);
-  });
+  ])('%s', (_what, from, to, expected) => expectMistakeRefused('k3s-audit16.yaml', from, to, expected));
 });
