@@ -5,30 +5,13 @@
  * and the mistakes such a newcomer makes in it, one at a time: each is refused at its file:line:col, before anything
  * is written (prepareEnvironment returns no prepared environment), with the value, what was expected and a hint.
  */
-import { describe, expect, it } from 'vitest';
-import { prepareEnvironment } from '../generators/pipeline.js';
-import { fixtureSources, formatted } from './helpers.js';
+import { describe, it } from 'vitest';
+import { expectFixturePrepares, expectMistakeRefused } from './support/mistakes.js';
 
 const FILE = 'environments/rke2-audit15.yaml';
 
-/** The errors of rke2-audit15 with `from` replaced by `to`, and whether it still prepared. */
-function mistake(from: string, to: string): { errors: string[]; prepared: boolean } {
-  const { name, sources } = fixtureSources('valid', 'rke2-audit15.yaml');
-  const text = sources.get(`environments/${name}.yaml`)!;
-  const changed = text.replace(from, to);
-  expect(changed, 'the edit applies').not.toBe(text);
-  sources.set(`environments/${name}.yaml`, changed);
-  const r = prepareEnvironment(name, sources);
-  return { errors: formatted(r).filter((l) => !l.includes(': warning: ')), prepared: r.prepared !== undefined };
-}
-
 describe('rke2-audit15: a newcomer\'s mistakes, one at a time, are refused at their line before anything is written', () => {
-  it('the environment as written validates (warnings only) and prepares', () => {
-    const { name, sources } = fixtureSources('valid', 'rke2-audit15.yaml');
-    const r = prepareEnvironment(name, sources);
-    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([]);
-    expect(r.prepared).toBeDefined();
-  });
+  it('the environment as written validates (warnings only) and prepares', () => expectFixturePrepares('rke2-audit15.yaml'));
 
   it.each([
     ['a typo in a key', '    instanceType: m7g.xlarge', '    instanceTyp: m7g.xlarge', [
@@ -68,10 +51,5 @@ describe('rke2-audit15: a newcomer\'s mistakes, one at a time, are refused at th
     ['a promotion source that does not exist', 'from: rke2-audit15-dev', 'from: rke2-audit15-dve', [
       `${FILE}:10:9  promotion.from: no environment rke2-audit15-dve  (one of rke2-audit15-dev)`,
     ]],
-  ])('%s', (_what, from, to, expected) => {
-    const { errors, prepared } = mistake(from, to);
-    expect(prepared).toBe(false);
-    expect(errors).toHaveLength(expected.length);
-    for (const [i, e] of expected.entries()) expect(errors[i]!.startsWith(e), `${errors[i]}\n  should start with\n${e}`).toBe(true);
-  });
+  ])('%s', (_what, from, to, expected) => expectMistakeRefused('rke2-audit15.yaml', from, to, expected));
 });

@@ -65,6 +65,15 @@ const addonDependencies: Rule = ({ env, input, fleet }, report) => {
     const message = required?.message ?? `${name} cannot be disabled: ${who.join('; ')} ${who.length === 1 ? 'needs' : 'need'} it`;
     report('addon-dependencies', ['addons', name, 'enabled'], message, { hint: required?.hint ?? `remove enabled: false, or remove what needs ${name} first` });
   }
+  // A GPU pool without the device plugin, while no workload asks for GPUs (that case is the error above): its nodes
+  // advertise no nvidia.com/gpu (only the plugin does, see dependents()), so no pod can ever request their GPUs. Right
+  // only when another chart provides the plugin (the GPU Operator as a third-party chart): then acknowledged.
+  const gpuPools = input.nodePools.filter((p) => p.gpu !== undefined).map((p) => p.name);
+  if (disabled(addons, 'nvidia-device-plugin') && gpuPools.length > 0 && !(input.workloads ?? []).some((w) => w.placement?.gpu !== undefined))
+    report('addon-dependencies', ['addons', 'nvidia-device-plugin', 'enabled'], `nvidia-device-plugin is disabled, but GPU pool${gpuPools.length === 1 ? '' : 's'} ${gpuPools.join(', ')} ${gpuPools.length === 1 ? 'has' : 'have'} no other way to advertise nvidia.com/gpu: no pod can request ${gpuPools.length === 1 ? 'its' : 'their'} GPUs`, {
+      severity: 'warning',
+      hint: 'remove enabled: false; or, if another chart provides the device plugin (the GPU Operator as a third-party chart), acknowledge this warning with that reason',
+    });
 };
 
 /** Every `{ secret: … }` below `v`, with its path. */
