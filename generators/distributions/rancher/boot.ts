@@ -126,7 +126,7 @@ start_watched() {
   until timeout ${START_WINDOW_SECONDS} systemctl start "$1"; do
     rc=$?
     [ "$rc" -eq 124 ] || return "$rc"
-    if start_journal "$1" | grep -qF ${TOKEN_REFUSALS.map((r) => `-e ${shQuote(r.text)}`).join(' ')}; then return 3; fi
+    start_cause "$1" >/dev/null || return 3
     sw=$((sw + 1))
     [ "$sw" -lt "$2" ] || return 124
   done
@@ -138,9 +138,10 @@ start_watched() {
   },
   {
     name: 'start_cause',
+    // The journal's words for why the start of $1 is not ready (START_REFUSALS, in order); 3 when they refuse the token.
     text: `start_cause() {
   case "$(start_journal "$1")" in
-${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) echo ${shQuote(`its journal says ${r.cause}`)} ;;`).join('\n')}
+${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) echo ${shQuote(`its journal says ${r.cause}`)}${r.token ? '; return 3' : ''} ;;`).join('\n')}
     *) echo "see journalctl -u $1" ;;
   esac
 }`,
@@ -252,21 +253,21 @@ export const START_REFUSALS: readonly { text: string; cause: string; token: bool
   },
   {
     text: '/server-bootstrap: 401 Unauthorized',
-    cause: 'the servers refuse this server\'s token (HTTP 401 on the join)',
+    cause: 'the servers refuse this server\'s token (401)',
     token: true,
     source:
       'k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap (Get "/v1-"+version.Program+"/server-bootstrap" as user server) and pkg/clientaccess/token.go@db5fc989 get (`return nil, fmt.Errorf("%s: %s", u, resp.Status)`); the joiner\'s fatal line in k3s-io/k3s#2463: "https://centos01.lan.khaus:6443/v1-k3s/server-bootstrap: 401 Unauthorized"',
   },
   {
     text: '/config: 401 Unauthorized',
-    cause: 'the servers refuse this node\'s token (HTTP 401)',
+    cause: 'the servers refuse this node\'s token (401)',
     token: true,
     source:
       'k3s-io/k3s pkg/agent/config/config.go@eaaf1f84 get → getConfig (Get "/v1-"+version.Program+"/config", errors.Wrap "failed to retrieve configuration from server"; Get logs it and retries every 5 s), and a joining server\'s compareConfig in the releases of rancher/rke2#3656 ("failed to validate server configuration: https://<IP_ADDR>:9345/v1-rke2/config: 401 Unauthorized"); the status text from pkg/clientaccess/token.go@db5fc989 get',
   },
   {
     text: 'token CA hash does not match the Cluster CA certificate hash',
-    cause: 'the token\'s CA hash is not this cluster\'s (a token of another cluster)',
+    cause: 'the token\'s CA hash is another cluster\'s',
     token: true,
     source: 'k3s-io/k3s pkg/clientaccess/token.go@db5fc989 validateCAHash (`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)`), on a joining server (shouldBootstrapLoad: "failed to validate token") and an agent',
   },

@@ -41,7 +41,7 @@ start_watched() {
   until timeout 60 systemctl start "$1"; do
     rc=$?
     [ "$rc" -eq 124 ] || return "$rc"
-    if start_journal "$1" | grep -qF 'bootstrap data already found and encrypted with different token'; then return 3; fi
+    start_cause "$1" >/dev/null || return 3
     sw=$((sw + 1))
     [ "$sw" -lt "$2" ] || return 124
   done
@@ -49,7 +49,10 @@ start_watched() {
 start_journal() { journalctl -u "$1" ${cursor:+--after-cursor "$cursor"} -o cat 2>/dev/null || :; }
 start_cause() {
   case "$(start_journal "$1")" in
-    *'bootstrap data already found and encrypted with different token'*) echo 'its journal says the bootstrap data is under another server token' ;;
+    *'bootstrap data already found and encrypted with different token'*) echo 'its journal says the bootstrap data is under another server token'; return 3 ;;
+    *'/server-bootstrap: 401 Unauthorized'*) echo 'its journal says the servers refuse this server'\''s token (401)'; return 3 ;;
+    *'/config: 401 Unauthorized'*) echo 'its journal says the servers refuse this node'\''s token (401)'; return 3 ;;
+    *'token CA hash does not match the Cluster CA certificate hash'*) echo 'its journal says the token'\''s CA hash is another cluster'\''s'; return 3 ;;
     *'password authentication failed for user'*) echo 'its journal says PostgreSQL refuses the password' ;;
     *'Failed to ping database connection'*) echo 'its journal says Kine cannot reach PostgreSQL' ;;
     *) echo "see journalctl -u $1" ;;
@@ -105,9 +108,9 @@ if [ -n "$PENDING" ]; then shape "SSM parameter $PENDING_PARAM" "$PENDING"; [ "$
 case "${1:-}" in
 follow)
   if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi
-  put_file "$TOKEN_FILE" "$IN_SSM"
-  # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
-  timeout 900 systemctl restart rke2-server.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'rke2-server is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u rke2-server): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check /odp/staging-rke2/rke2/token against the server that rotated. This server is down until it starts'; else log 'systemctl restart of rke2-server failed'" (exit $rc)"; fi; exit 1; }
+  # Restarted watched, as every start of this script (starts_with): a token the cluster does not hold ends it at once.
+  rc=0; starts_with "$IN_SSM" || rc=$?
+  [ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "rke2-server is not ready (900 s): $(start_cause rke2-server.service); "'check /odp/staging-rke2/rke2/token against the server that rotated (journalctl -u rke2-server). This server is down until it starts'; else log "systemctl start of rke2-server.service failed (exit $rc)"; fi; exit 1; }
   log 'rke2-server restarted with the token in /odp/staging-rke2/rke2/token'
   ;;
 rotate)
