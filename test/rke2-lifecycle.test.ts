@@ -207,7 +207,7 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     // What the joiner logs (k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap; the line of k3s-io/k3s#2463).
     expect(r.stderr).toContain('failed to bootstrap cluster data: https://api.fixture.internal:9345/v1-rke2/server-bootstrap: 401 Unauthorized');
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
-      `odp-rke2-boot: rke2-server is not ready (${SERVICE_READY_SECONDS} s): its journal says the servers refuse this server's token (401); it exits until it joins the cluster: the servers behind https://api.fixture.internal:9345 unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in /odp/rke2-etcd/rke2/token not theirs: journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`,
+      `odp-rke2-boot: rke2-server is not ready (${SERVICE_READY_SECONDS} s): its journal says the servers refuse the server token (401); it exits until it joins the cluster: the servers behind https://api.fixture.internal:9345 unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in /odp/rke2-etcd/rke2/token not theirs: journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`,
     );
     // The rendered bound is 15 windows (no shortStarts here): the refusal ended it in one.
     expect(files.get('rke2/userdata/cp-2.yaml')).toContain(`start_watched rke2-server.service ${SERVICE_READY_SECONDS / 60} || rc=$?`);

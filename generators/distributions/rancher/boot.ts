@@ -118,7 +118,7 @@ ssm_secret() {
   },
   {
     name: 'start_watched',
-    text: `# Start $1 afresh; wait for READY=1, at most $2 windows of ${START_WINDOW_SECONDS} s (./boot.ts). 0 ready, 3 token refused, 124 not ready.
+    text: `# Start $1 afresh; wait for READY=1, at most $2 windows of ${START_WINDOW_SECONDS} s. 0 ready, 3 token refused, 124 not ready.
 start_watched() {
   systemctl stop "$1"
   cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
@@ -140,10 +140,12 @@ start_watched() {
     name: 'start_cause',
     // The journal's words for why the start of $1 is not ready (START_REFUSALS, in order); 3 when they refuse the token.
     text: `start_cause() {
+  r=0
   case "$(start_journal "$1")" in
-${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) echo ${shQuote(`its journal says ${r.cause}`)}${r.token ? '; return 3' : ''} ;;`).join('\n')}
-    *) echo "see journalctl -u $1" ;;
+${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) ${r.token ? 'r=3; ' : ''}c=${shQuote(r.cause)} ;;`).join('\n')}
+    *) echo "see journalctl -u $1"; return 0 ;;
   esac
+  echo "its journal says $c"; return "$r"
 }`,
   },
   { name: 'urlencode', text: `# Percent-encode every byte (safe in any part of a URL).
@@ -253,21 +255,21 @@ export const START_REFUSALS: readonly { text: string; cause: string; token: bool
   },
   {
     text: '/server-bootstrap: 401 Unauthorized',
-    cause: 'the servers refuse this server\'s token (401)',
+    cause: 'the servers refuse the server token (401)',
     token: true,
     source:
       'k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap (Get "/v1-"+version.Program+"/server-bootstrap" as user server) and pkg/clientaccess/token.go@db5fc989 get (`return nil, fmt.Errorf("%s: %s", u, resp.Status)`); the joiner\'s fatal line in k3s-io/k3s#2463: "https://centos01.lan.khaus:6443/v1-k3s/server-bootstrap: 401 Unauthorized"',
   },
   {
     text: '/config: 401 Unauthorized',
-    cause: 'the servers refuse this node\'s token (401)',
+    cause: 'the servers refuse the token (401)',
     token: true,
     source:
       'k3s-io/k3s pkg/agent/config/config.go@eaaf1f84 get → getConfig (Get "/v1-"+version.Program+"/config", errors.Wrap "failed to retrieve configuration from server"; Get logs it and retries every 5 s), and a joining server\'s compareConfig in the releases of rancher/rke2#3656 ("failed to validate server configuration: https://<IP_ADDR>:9345/v1-rke2/config: 401 Unauthorized"); the status text from pkg/clientaccess/token.go@db5fc989 get',
   },
   {
     text: 'token CA hash does not match the Cluster CA certificate hash',
-    cause: 'the token\'s CA hash is another cluster\'s',
+    cause: 'the token CA hash is of another cluster',
     token: true,
     source: 'k3s-io/k3s pkg/clientaccess/token.go@db5fc989 validateCAHash (`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)`), on a joining server (shouldBootstrapLoad: "failed to validate token") and an agent',
   },

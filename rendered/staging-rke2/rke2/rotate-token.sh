@@ -33,7 +33,7 @@ ssm_parameter() {
 ssm_secret() {
   ssm_parameter "$1" --with-decryption
 }
-# Start $1 afresh; wait for READY=1, at most $2 windows of 60 s (./boot.ts). 0 ready, 3 token refused, 124 not ready.
+# Start $1 afresh; wait for READY=1, at most $2 windows of 60 s. 0 ready, 3 token refused, 124 not ready.
 start_watched() {
   systemctl stop "$1"
   cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
@@ -48,15 +48,17 @@ start_watched() {
 }
 start_journal() { journalctl -u "$1" ${cursor:+--after-cursor "$cursor"} -o cat 2>/dev/null || :; }
 start_cause() {
+  r=0
   case "$(start_journal "$1")" in
-    *'bootstrap data already found and encrypted with different token'*) echo 'its journal says the bootstrap data is under another server token'; return 3 ;;
-    *'/server-bootstrap: 401 Unauthorized'*) echo 'its journal says the servers refuse this server'\''s token (401)'; return 3 ;;
-    *'/config: 401 Unauthorized'*) echo 'its journal says the servers refuse this node'\''s token (401)'; return 3 ;;
-    *'token CA hash does not match the Cluster CA certificate hash'*) echo 'its journal says the token'\''s CA hash is another cluster'\''s'; return 3 ;;
-    *'password authentication failed for user'*) echo 'its journal says PostgreSQL refuses the password' ;;
-    *'Failed to ping database connection'*) echo 'its journal says Kine cannot reach PostgreSQL' ;;
-    *) echo "see journalctl -u $1" ;;
+    *'bootstrap data already found and encrypted with different token'*) r=3; c='the bootstrap data is under another server token' ;;
+    *'/server-bootstrap: 401 Unauthorized'*) r=3; c='the servers refuse the server token (401)' ;;
+    *'/config: 401 Unauthorized'*) r=3; c='the servers refuse the token (401)' ;;
+    *'token CA hash does not match the Cluster CA certificate hash'*) r=3; c='the token CA hash is of another cluster' ;;
+    *'password authentication failed for user'*) c='PostgreSQL refuses the password' ;;
+    *'Failed to ping database connection'*) c='Kine cannot reach PostgreSQL' ;;
+    *) echo "see journalctl -u $1"; return 0 ;;
   esac
+  echo "its journal says $c"; return "$r"
 }
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
