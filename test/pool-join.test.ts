@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { K3S_ARTIFACTS } from '../generators/distributions/k3s/artifacts.js';
 import { RKE2_ARTIFACTS } from '../generators/distributions/rke2/artifacts.js';
 import { HEARTBEAT_POLLS, POOL_JOIN_HEARTBEAT_SECONDS, POOL_JOIN_HOOK } from '../generators/distributions/rancher/pool-join.js';
-import { SERVICE_READY_SECONDS } from '../generators/distributions/rancher/boot.js';
+import { SERVICE_READY_SECONDS, START_REFUSALS, START_WINDOW_SECONDS } from '../generators/distributions/rancher/boot.js';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { resolveEnvironment } from '../generators/load/loader.js';
@@ -51,6 +51,9 @@ const CASES = [
     tokenParam: '/odp/k3s-postgres/k3s/agent-token',
     // The servers accept another agent token than the one in SSM.
     refuseToken: (world: World) => world.clusterAgentToken('another-agent-secret'),
+    // What its journal says then (the agent's 401 on /v1-k3s/config: ../generators/distributions/rancher/boot.ts START_REFUSALS).
+    refused: '/config: 401 Unauthorized',
+    startUnit: 'k3s-agent',
     setup(world: World): () => void {
       world.ssm('/odp/k3s-postgres/k3s/agent-token', 'agent-secret');
       return serveRelease(world, K3S_ARTIFACTS, 'k3s', 'v1.35.2+k3s1', { 'install.sh': K3S_INSTALL_STUB, amd64: '#!/bin/sh\necho k3s v1.35.2+k3s1\n' });
@@ -71,6 +74,8 @@ const CASES = [
     tokenParam: '/odp/rke2-etcd/rke2/agent-token',
     // A secure token pinning another cluster's CA.
     refuseToken: (world: World) => world.ssm('/odp/rke2-etcd/rke2/agent-token', `K10${sha256('ca-of-another-cluster\n')}::node:short-agent-token`),
+    refused: 'token CA hash does not match the Cluster CA certificate hash',
+    startUnit: 'rke2-agent.service',
     setup(world: World): () => void {
       // A running cluster: its first server has published the secure tokens.
       const ca = sha256('ca-of-cluster-1\n');
@@ -196,25 +201,30 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
 
   // The agent's unit is Type=notify with TimeoutStartSec=0 and Restart=always (each member's userdata.ts cites it): an
   // agent that never becomes ready kept systemctl start, and the boot, waiting until the hook's heartbeat ran out.
-  const notReady = `${c.tag}: ${c.unit} is not ready after ${SERVICE_READY_SECONDS} s: it waits for a running server behind ${c.url} (unreachable from this node: the API endpoint's load balancer, its security groups, or no server up yet), or the agent token in ${c.tokenParam} is not the cluster's: journalctl -u ${c.unit}. This pool instance is abandoned and its group launches another: fix the cause and the next one boots`;
+  const notReady = (cause: string) => `${c.tag}: ${c.unit} is not ready (${SERVICE_READY_SECONDS} s): ${cause}; it waits for a running server behind ${c.url} (unreachable from this node: the API endpoint's load balancer, its security groups, or no server up yet), or the agent token in ${c.tokenParam} is not the cluster's: journalctl -u ${c.unit}. This pool instance is abandoned and its group launches another: fix the cause and the next one boots`;
 
   it('the server URL reaches no server: the start is bounded, the boot names the URL and the token, and the instance is abandoned then (not after the hook\'s 1800 s)', () => {
     world.endpoint(false);
+    // The rendered bound: SERVICE_READY_SECONDS in windows of START_WINDOW_SECONDS; the stub world runs 2 (no refusal ends it early).
+    expect(files.get(`${c.dir}/userdata/workers.yaml`)).toContain(`start_watched ${c.startUnit} ${SERVICE_READY_SECONDS / START_WINDOW_SECONDS} || rc=$?`);
+    world.shortStarts(2);
     const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('server is not ready');
-    expect(r.stderr).toContain(`${notReady}\n${c.tag}: boot failed (exit 1): abandoning this instance`);
-    expect(world.calls().some((x) => x.startsWith(`${HOST} timeout ${SERVICE_READY_SECONDS} systemctl start ${c.unit}`))).toBe(true);
+    expect(r.stderr).toContain(`${notReady(`see journalctl -u ${c.startUnit}`)}\n${c.tag}: boot failed (exit 1): abandoning this instance`);
+    expect(world.calls().filter((x) => x.startsWith(`${HOST} timeout ${START_WINDOW_SECONDS} systemctl start ${c.unit}`))).toHaveLength(2);
     expect(completions()).toStrictEqual([complete('ABANDON')]);
     expect(world.lifecycle()[ID]).toMatchObject({ state: 'Terminating', result: 'ABANDON' });
   });
 
-  it('a token the servers refuse: the same bounded stop, and ABANDON', () => {
+  it('a token the servers refuse: the start ends after its first window (not after the whole bound), says the token, and ABANDON', () => {
     c.refuseToken(world);
     const r = world.node(HOST, '10.10.2.20', 'amd64', ID).boot(files.get(`${c.dir}/userdata/workers.yaml`)!);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/401 Unauthorized|token CA hash does not match/);
-    expect(r.stderr).toContain(notReady);
+    expect(r.stderr).toContain(c.refused);
+    expect(r.stderr).toContain(notReady(`its journal says ${START_REFUSALS.find((x) => x.text === c.refused)!.cause}`));
+    // One window: the refusal is in the journal of the start (no shortStarts here: the rendered 15 windows).
+    expect(world.calls().filter((x) => x.startsWith(`${HOST} timeout ${START_WINDOW_SECONDS} systemctl start ${c.unit}`))).toHaveLength(1);
     expect(completions()).toStrictEqual([complete('ABANDON')]);
   });
 
@@ -249,7 +259,7 @@ describe.each(CASES)('$title pool instances complete their launch lifecycle hook
     expect(world.lifecycle()[ID]).toMatchObject({ state: 'InService', result: 'CONTINUE', heartbeats: 1 });
     const calls = world.calls();
     expect(calls.indexOf(heartbeat)).toBeGreaterThan(-1);
-    expect(calls.indexOf(heartbeat)).toBeLessThan(calls.findIndex((x) => x.startsWith(`${HOST} timeout ${SERVICE_READY_SECONDS} systemctl start rke2-agent`)));
+    expect(calls.indexOf(heartbeat)).toBeLessThan(calls.findIndex((x) => x.startsWith(`${HOST} timeout ${START_WINDOW_SECONDS} systemctl start rke2-agent`)));
   });
 
   it.runIf(c.waits)('no secure token yet: a heartbeat every HEARTBEAT_POLLS polls while it waits; at the end of the wait it names the first server and is abandoned', () => {

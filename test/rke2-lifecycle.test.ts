@@ -195,6 +195,26 @@ describe('RKE2 on embedded etcd: bootstrap, join, replace the first server', () 
     expect(world.etcd().members).toHaveLength(2);
   });
 
+  it('a server joining with a server token the servers refuse (HTTP 401 on server-bootstrap): the watched start ends after its first window, not after the bound, and says so', () => {
+    expect(boot('cp-1').code).toBe(0);
+    // The servers hold the password of the first boot; the parameter now holds another (the CA hash right: a wrong value
+    // written by hand, or a rotation the others have not followed).
+    world.clusterServerToken('short-server-token');
+    const secure = world.ssm('/odp/rke2-etcd/rke2/token')!;
+    world.ssm('/odp/rke2-etcd/rke2/token', secure.replace(/::server:.*$/s, '::server:not-the-cluster-password'));
+    const r = boot('cp-2');
+    expect(r.code).toBe(1);
+    // What the joiner logs (k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap; the line of k3s-io/k3s#2463).
+    expect(r.stderr).toContain('failed to bootstrap cluster data: https://api.fixture.internal:9345/v1-rke2/server-bootstrap: 401 Unauthorized');
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      `odp-rke2-boot: rke2-server is not ready (${SERVICE_READY_SECONDS} s): its journal says the servers refuse the server token (401); it exits until it joins the cluster: the servers behind https://api.fixture.internal:9345 unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in /odp/rke2-etcd/rke2/token not theirs: journalctl -u rke2-server. systemd keeps restarting it; once the cause is fixed, run /usr/local/sbin/odp-rke2-boot again`,
+    );
+    // The rendered bound is 15 windows (no shortStarts here): the refusal ended it in one.
+    expect(files.get('rke2/userdata/cp-2.yaml')).toContain(`start_watched rke2-server.service ${SERVICE_READY_SECONDS / 60} || rc=$?`);
+    expect(world.calls().filter((c) => c === `${host(SERVERS['cp-2'])} timeout 60 systemctl start rke2-server.service`)).toHaveLength(1);
+    expect(world.etcd().members).toHaveLength(1);
+  });
+
   it('the first server replaced while SSM still holds the short token (publishing failed) joins the server that answers', () => {
     // A running cluster of cp-2 and cp-3 behind the endpoint; the SSM token was never replaced.
     world.runScript(`cat > "$WORLD/etcd.json" <<'EOF'\n${JSON.stringify({ clusters: 1, ca: '1', members: [{ name: 'm2', nodeName: host(SERVERS['cp-2']), ip: SERVERS['cp-2'] }, { name: 'm3', nodeName: host(SERVERS['cp-3']), ip: SERVERS['cp-3'] }] })}\nEOF\n`);

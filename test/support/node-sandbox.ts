@@ -128,9 +128,13 @@ export class World {
     if (!existsSync(join(this.bin, 'sleep'))) symlinkSync(STUBS, join(this.bin, 'sleep'));
   }
 
-  /** The agent token the cluster's servers accept (K3s): an agent started with another is refused and never ready. */
+  /** The agent token (its password) the cluster's servers accept: an agent started with another is refused (401) and never ready. */
   clusterAgentToken(agent: string): void {
-    this.writeJson('cluster-tokens.json', { agent });
+    this.writeJson('cluster-tokens.json', { ...this.json('cluster-tokens.json', {}), agent });
+  }
+  /** The server token's password the servers of an embedded etcd accept from a joining server: another is refused (401). */
+  clusterServerToken(server: string): void {
+    this.writeJson('cluster-tokens.json', { ...this.json('cluster-tokens.json', {}), server });
   }
 
   /** Whether the API endpoint's load balancer reaches the servers (the supervisor probe). */

@@ -34,7 +34,7 @@
  *   without one, the stub says it would never return and exits 1. Either way the unit is not active.
  *   A node joining through the server URL (an agent of either; an RKE2 server joining its etcd) never becomes ready
  *   either while the URL reaches no running server (world: endpoint.json down, or no etcd member), nor with a token
- *   the cluster refuses (a K10 token's CA hash not the cluster's; a K3s agent token other than cluster-tokens.json's),
+ *   the cluster refuses (a K10 token's CA hash not the cluster's; an agent token, or an RKE2 joining server's token, other than cluster-tokens.json's: 401),
  *   nor, for an RKE2 server, when etcd refuses it (a duplicate node name; not a member after a cluster reset): the
  *   units of both are Type=notify, TimeoutStartSec=0, Restart=always (rancher/rke2 v1.35.7+rke2r1
  *   bundle/lib/systemd/system/rke2-server.service and rke2-agent.service lines 11, 21-22).
@@ -367,13 +367,30 @@ function supervisorAnswers(unit, url, etcd) {
 }
 
 /**
- * A K3s agent: its server URL must answer, and its token be the cluster's (world: cluster-tokens.json, when a test sets
- * it): the server refuses another (401), and the agent never becomes ready.
+ * An agent: its server URL must answer, and its token's password be the cluster's agent password (world:
+ * cluster-tokens.json, when a test sets it): the supervisor answers its /v1-<name>/config with 401 and the agent logs it
+ * and retries every 5 s, never ready (k3s-io/k3s pkg/agent/config/config.go Get/get → getConfig, "failed to retrieve
+ * configuration from server"; the URL is the agent's local load balancer, pkg/agent/proxy; pkg/clientaccess/token.go get:
+ * "%s: %s" with the status).
  */
-function agentJoins(unit, url, token) {
+function agentJoins(unit, url, token, name) {
   supervisorAnswers(unit, url, undefined);
   const cluster = readJson(w('cluster-tokens.json'), undefined);
-  if (cluster && token !== cluster.agent) neverReady(unit, `level=error msg="failed to validate token: failed to get CA certs: ${url}/cacerts: 401 Unauthorized"`);
+  const password = (t) => ((t ?? '').includes('::') ? t.slice(t.indexOf('::') + 2).replace(/^node:/, '') : t);
+  if (cluster?.agent !== undefined && password(token) !== cluster.agent)
+    neverReady(unit, `level=error msg="Failed to configure agent: failed to retrieve configuration from server: https://127.0.0.1:6444/v1-${name}/config: 401 Unauthorized"`);
+}
+
+/**
+ * A server joining embedded etcd through the supervisor URL: its token's password must be the cluster's server password
+ * (world: cluster-tokens.json `server`, when a test sets it); the supervisor answers /v1-<name>/server-bootstrap with 401
+ * and the server exits fatal (k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap, pkg/daemons/control/server.go prepare
+ * "failed to bootstrap cluster data"; the line of k3s-io/k3s#2463), restarted by systemd.
+ */
+function serverJoins(unit, url, token, name) {
+  const cluster = readJson(w('cluster-tokens.json'), undefined);
+  if (cluster?.server !== undefined && tokenPassword(token) !== cluster.server)
+    neverReady(unit, `level=fatal msg="Error: preparing server: failed to bootstrap cluster data: ${url.replace(/\/+$/, '')}/v1-${name}/server-bootstrap: 401 Unauthorized"`);
 }
 
 /** Kine's connection to a postgres:// DSN against the world's database (postgres.json), as pgx reports a failure. */
@@ -527,7 +544,7 @@ function startService(unit) {
     mkdirSync(at(`/var/lib/rancher/${name}/server/tls`), { recursive: true });
     writeFileSync(at(`/var/lib/rancher/${name}/server/tls/server-ca.crt`), 'ca');
   } else if (name === 'k3s') {
-    agentJoins(unit, pick('server'), token);
+    agentJoins(unit, pick('server'), token, name);
     state.joined = pick('server');
   } else {
     const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
@@ -545,6 +562,7 @@ function startService(unit) {
       if (!join) fail(1, 'agent: no server URL');
       supervisorAnswers(unit, join, etcd);
       checkToken();
+      agentJoins(unit, join, token, name);
       state.joined = join;
     } else if (existsSync(nameFile)) {
       state.member = readFileSync(nameFile, 'utf8');
@@ -556,6 +574,7 @@ function startService(unit) {
     } else if (join) {
       supervisorAnswers(unit, join, etcd);
       checkToken();
+      serverJoins(unit, join, token, name);
       if (etcd.members.some((m) => m.nodeName === state.nodeName)) neverReady(unit, 'level=fatal msg="ETCD join failed: duplicate node name found, please use a unique name for this node"');
       state.member = `${state.nodeName}-${createHash('sha1').update(`${HOST}${Date.now()}`).digest('hex').slice(0, 8)}`;
       etcd.members.push({ name: state.member, nodeName: state.nodeName, ip: process.env.NODE_IP });

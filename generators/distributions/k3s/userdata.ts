@@ -18,7 +18,7 @@
  *   4. kine-sqlite: installs the pinned Litestream (checked the same way) and enables it; K3s restores
  *      the database before it starts (ExecStartPre of a unit drop-in, ./litestream.ts),
  *   5. starts K3s, server or agent, within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting
- *      (../rancher/boot.ts boundedStartLines; an agent: the server URL reaching no server, or its token refused). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
+ *      (watched: ../rancher/boot.ts start_watched, a refused token ends the start at the end of its 60 s window; an agent: the server URL reaching no server, or its token refused). install.sh writes k3s.service with TimeoutStartSec=0 and Restart=always
  *      (k3s-io/k3s@0136cf25 install.sh create_systemd_service_file), so a server that exits before READY=1 (Kine gives
  *      up after 300 one-second pings of PostgreSQL: k3s-io/kine@caf32704 pkg/drivers/generic/generic.go:163-175; a
  *      refused password; bootstrap data under another token: k3s-io/k3s@8fed810c pkg/cluster/storage.go
@@ -43,7 +43,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
-import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, boundedStartLines, SERVICE_READY_SECONDS, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, SERVICE_READY_SECONDS, watchedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { bootServerStartLines } from '../rancher/token-rotate.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
@@ -144,7 +144,7 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
       'systemctl enable litestream.service',
     );
   }
-  // Bounded and named (../rancher/boot.ts boundedStartLines): K3s keeps trying; a re-run of this script finishes the boot
+  // Bounded, watched and named (../rancher/boot.ts start_watched): K3s keeps trying; a re-run of this script finishes the boot
   // (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
   const unit = k3sUnit(role);
   const why = `${k3sStartCauses(m, t)}: ${bootRetryHint(unit, BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
@@ -152,7 +152,9 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // on Kine PostgreSQL bounded by the datastore wait of ../rancher/boot.ts BOOT_WAITS (a late database).
   if (role === 'server')
     lines.push(...bootServerStartLines({ name: 'k3s', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: k3sCluster(m).token.secret, tokenFile: K3S_PATHS.token, why }));
-  else lines.push(...boundedStartLines('start', unit, why));
+  // An agent: watched the same (../rancher/boot.ts watchedStartLines): a refused agent token ends the start at the end of
+  // its window instead of after SERVICE_READY_SECONDS.
+  else lines.push(...watchedStartLines(unit, SERVICE_READY_SECONDS, why));
   if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);

@@ -118,7 +118,7 @@ ssm_secret() {
   },
   {
     name: 'start_watched',
-    text: `# Start $1 afresh; wait for READY=1, at most $2 windows of ${START_WINDOW_SECONDS} s (./boot.ts). 0 ready, 3 token refused, 124 not ready.
+    text: `# Start $1 afresh; wait for READY=1, at most $2 windows of ${START_WINDOW_SECONDS} s. 0 ready, 3 token refused, 124 not ready.
 start_watched() {
   systemctl stop "$1"
   cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
@@ -126,7 +126,7 @@ start_watched() {
   until timeout ${START_WINDOW_SECONDS} systemctl start "$1"; do
     rc=$?
     [ "$rc" -eq 124 ] || return "$rc"
-    if start_journal "$1" | grep -qF ${shQuote(START_REFUSALS[0]!.text)}; then return 3; fi
+    start_cause "$1" >/dev/null || return 3
     sw=$((sw + 1))
     [ "$sw" -lt "$2" ] || return 124
   done
@@ -138,11 +138,14 @@ start_watched() {
   },
   {
     name: 'start_cause',
+    // The journal's words for why the start of $1 is not ready (START_REFUSALS, in order); 3 when they refuse the token.
     text: `start_cause() {
+  r=0
   case "$(start_journal "$1")" in
-${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) echo ${shQuote(`its journal says ${r.cause}`)} ;;`).join('\n')}
-    *) echo "see journalctl -u $1" ;;
+${START_REFUSALS.map((r) => `    *${shQuote(r.text)}*) ${r.token ? 'r=3; ' : ''}c=${shQuote(r.cause)} ;;`).join('\n')}
+    *) echo "see journalctl -u $1"; return 0 ;;
   esac
+  echo "its journal says $c"; return "$r"
 }`,
   },
   { name: 'urlencode', text: `# Percent-encode every byte (safe in any part of a URL).
@@ -212,28 +215,80 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
 }
 
 /**
- * What a server of the family logs when its start fails, by cause, in upstream's words (the first is the token's:
- * start_watched returns 3 on it at once), read from the journal of the start (start_cause) so that a bounded start
- * that gives up says why. Checked in this order: a refused password is logged inside Kine's ping error.
+ * What a node of the family logs when its start fails, by cause, in upstream's words, read from the journal of the start
+ * (start_cause) so that a bounded start that gives up says why. The rows with `token: true` are the refusals of the
+ * node's token: start_watched returns 3 on any of them at the end of the window it shows in, instead of waiting out the
+ * bound (the start is the same start with the same token: it never becomes ready). Checked in this order: a refused
+ * password is logged inside Kine's ping error. test/start-refusals.test.ts runs start_watched on each row against a
+ * journal printing exactly that line, and checks the text against the pinned upstream source when
+ * ../shared/upstream/k3s holds it.
+ *
+ * How each reaches the journal (the shared supervisor, k3s-io/k3s, which RKE2 builds on: rancher/rke2 go.mod requires
+ * github.com/k3s-io/k3s and runs its pkg/cli/server and pkg/agent):
+ * - a server on Kine whose token's key is not the bootstrap data's: pkg/cluster/storage.go getBootstrapKeyFromStorage;
+ * - a server joining embedded etcd through the supervisor URL (RKE2's second and third servers) with a password the
+ *   servers refuse: pkg/cluster/bootstrap.go bootstrap → httpBootstrap, `c.clientAccessInfo.Get("/v1-"+version.Program+
+ *   "/server-bootstrap", ...)` with user `server` (shouldBootstrapLoad's WithUser("server")); the supervisor answers 401
+ *   and pkg/clientaccess/token.go get returns `fmt.Errorf("%s: %s", u, resp.Status)` (net/http's Status: "401
+ *   Unauthorized"); Bootstrap returns it, pkg/daemons/control/server.go prepare wraps it ("failed to bootstrap cluster
+ *   data") and the server exits fatal: "Error: preparing server: failed to bootstrap cluster data:
+ *   https://<server>:9345/v1-rke2/server-bootstrap: 401 Unauthorized" (the line of k3s-io/k3s#2463; k3s-io/k3s#2310
+ *   made a wrong password a 401 rather than a 500). Releases whose compareConfig stopped the join at its own request
+ *   (`/v1-<name>/config` with the agent token, user `node`) logged "failed to validate server configuration:
+ *   https://<server>:9345/v1-rke2/config: 401 Unauthorized" (rancher/rke2#3656, v1.23.14+rke2r1); the newer ones log
+ *   "Skipping cluster configuration validation" there and go on to server-bootstrap;
+ * - an agent with an agent token the servers refuse: pkg/agent/config/config.go get → getConfig, `info.Get("/v1-" +
+ *   version.Program + "/config")` wrapped "failed to retrieve configuration from server", logged at error level and
+ *   retried every 5 s (Get): the agent never exits and never sends READY=1, so only its journal says why;
+ * - a secure (K10) token whose CA hash is not the cluster's (a token of another cluster), on a joining server or an
+ *   agent: pkg/clientaccess/token.go validateCAHash, "token CA hash does not match the Cluster CA certificate hash".
+ * (Not a refusal: "failed to get CA certs" is the /cacerts download failing, which needs no token: getCACerts; the
+ * server URL reaching no server, which start_cause leaves to the journal.)
  */
-export const START_REFUSALS: readonly { text: string; cause: string; source: string }[] = [
+export const START_REFUSALS: readonly { text: string; cause: string; token: boolean; source: string }[] = [
   {
     text: 'bootstrap data already found and encrypted with different token',
     cause: 'the bootstrap data is under another server token',
+    token: true,
     source:
       'the supervisor\'s pkg/cluster/storage.go@8fed810c getBootstrapKeyFromStorage (errors.New, no bootstrap key of this token), returned through pkg/cluster/bootstrap.go reconcile ("failed to reconcile with local datastore") to the server, which exits fatal',
   },
   {
+    text: '/server-bootstrap: 401 Unauthorized',
+    cause: 'the servers refuse the server token (401)',
+    token: true,
+    source:
+      'k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap (Get "/v1-"+version.Program+"/server-bootstrap" as user server) and pkg/clientaccess/token.go@db5fc989 get (`return nil, fmt.Errorf("%s: %s", u, resp.Status)`); the joiner\'s fatal line in k3s-io/k3s#2463: "https://centos01.lan.khaus:6443/v1-k3s/server-bootstrap: 401 Unauthorized"',
+  },
+  {
+    text: '/config: 401 Unauthorized',
+    cause: 'the servers refuse the token (401)',
+    token: true,
+    source:
+      'k3s-io/k3s pkg/agent/config/config.go@eaaf1f84 get → getConfig (Get "/v1-"+version.Program+"/config", errors.Wrap "failed to retrieve configuration from server"; Get logs it and retries every 5 s), and a joining server\'s compareConfig in the releases of rancher/rke2#3656 ("failed to validate server configuration: https://<IP_ADDR>:9345/v1-rke2/config: 401 Unauthorized"); the status text from pkg/clientaccess/token.go@db5fc989 get',
+  },
+  {
+    text: 'token CA hash does not match the Cluster CA certificate hash',
+    cause: 'the token CA hash is of another cluster',
+    token: true,
+    source: 'k3s-io/k3s pkg/clientaccess/token.go@db5fc989 validateCAHash (`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)`), on a joining server (shouldBootstrapLoad: "failed to validate token") and an agent',
+  },
+  {
     text: 'password authentication failed for user',
     cause: 'PostgreSQL refuses the password',
+    token: false,
     source: 'PostgreSQL src/backend/libpq/auth.c auth_failed (SQLSTATE 28P01, "password authentication failed for user"), inside Kine\'s ping error below',
   },
   {
     text: 'Failed to ping database connection',
     cause: 'Kine cannot reach PostgreSQL',
+    token: false,
     source: 'Kine@0058529d pkg/drivers/generic/generic.go Open: logrus.Errorf("Failed to ping database connection: %v") for each of 300 one-second attempts',
   },
 ];
+
+/** The rows start_watched stops at (a token refused: the start never becomes ready with it). */
+export const TOKEN_REFUSALS = START_REFUSALS.filter((r) => r.token);
 
 /** One wait of start_watched: a token refusal shows in the journal within seconds of a start, so it is seen within one window. */
 export const START_WINDOW_SECONDS = 60;
@@ -256,6 +311,29 @@ export const SERVICE_READY_SECONDS = 900;
  * before the others stop waiting for it.
  */
 export const BOOT_WAITS = { datastoreSeconds: 1800, tokenSeconds: 1800 } as const;
+
+/** start_watched's windows for a bound in seconds (START_WINDOW_SECONDS). */
+export const startWindows = (seconds: number): number => Math.ceil(seconds / START_WINDOW_SECONDS);
+
+/**
+ * The shell line after `rc=0; start_watched UNIT N || rc=$?`: unless the start succeeded, stop the script saying `name` is
+ * not ready within `seconds` and why in the journal's words (start_cause: a refused token at the end of its window, any
+ * other cause after the bound), then `why` (what keeps it from starting and what to do); another exit of systemctl is
+ * named as such.
+ */
+export const watchedStartFailLine = (unit: string, name: string, seconds: number, why: string): string =>
+  `[ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "${name} is not ready (${seconds} s): $(start_cause ${unit}); "${shQuote(why)}; else log "systemctl start of ${unit} failed (exit $rc)"; fi; exit 1; }`;
+
+/**
+ * Shell lines that start `unit` watched (start_watched: bounded by `seconds` in windows, a refused token ends it at the
+ * end of its window) and stop the script as watchedStartFailLine says when it does not become ready. A node with one
+ * token (an agent, a runbook's restart with the token it was given): no second chance.
+ */
+export const watchedStartLines = (unit: string, seconds: number, why: string, name: string = unit.replace(/\.service$/, '')): string[] => [
+  `# Watched: systemctl waits for ever while the service is not ready (TimeoutStartSec=0, Restart=always); a refused token shows in its journal.`,
+  `rc=0; start_watched ${unit} ${startWindows(seconds)} || rc=$?`,
+  watchedStartFailLine(unit, name, seconds, why),
+];
 
 /**
  * Shell lines that `verb` (start or restart) `unit` (a name, or a quoted shell expression such as "$UNIT") and, when

@@ -45,7 +45,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { shellValue } from '../../lib/shapes.js';
 import type { Statement } from '../../infra/aws/facts.js';
 import { ssmParameterArn } from '../../infra/aws/policy.js';
-import { bootScriptOf, boundedStartLines, SERVICE_READY_SECONDS, shQuote, START_WINDOW_SECONDS } from './boot.js';
+import { bootScriptOf, SERVICE_READY_SECONDS, shQuote, startWindows, watchedStartFailLine } from './boot.js';
 import { rancherCluster } from './model.js';
 
 export const TOKEN_ROTATE_SCRIPT = 'rotate-token.sh';
@@ -99,9 +99,6 @@ export const pendingTokenStatement = (m: EnvironmentModel): Statement => ({
   Resource: [ssmParameterArn(m, pendingTokenParameter(rancherCluster(m).token.secret))],
 });
 
-/** start_watched's windows for a bound in seconds (./boot.ts START_WINDOW_SECONDS). */
-export const startWindows = (seconds: number): number => Math.ceil(seconds / START_WINDOW_SECONDS);
-
 /**
  * Shell lines of a server's first start at boot, bounded (`seconds`) and watched (./boot.ts start_watched). The token-file
  * holds the token in `param`; when the datastore refuses it (upstream's refusal in the start's journal, seen within a
@@ -130,7 +127,7 @@ export function bootServerStartLines(o: { name: string; unit: string; seconds: n
     `      if [ "$rc" -eq 0 ]; then TOKEN_USED=pending; else printf '%s' "$CURRENT" > ${o.tokenFile}; fi ;;`,
     '  esac',
     'fi',
-    `[ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "${o.unit.replace(/\.service$/, '')} is not ready (${o.seconds} s): $(start_cause ${o.unit}); "${shQuote(o.why)}; else log "systemctl start of ${o.unit} failed (exit $rc)"; fi; exit 1; }`,
+    watchedStartFailLine(o.unit, o.unit.replace(/\.service$/, ''), o.seconds, o.why),
     `if [ "$TOKEN_USED" = pending ]; then log ${shQuote(`${o.unit} started with the token in ${pending}: a rotation is unfinished; run ${resume} here`)}; else log ${shQuote(`${o.unit} started with the token in ${o.param}`)}; fi`,
   ];
 }
@@ -207,8 +204,9 @@ export function tokenRotateScript(m: EnvironmentModel, s: TokenRotateSpec): { sc
     'case "${1:-}" in',
     'follow)',
     '  if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi',
-    '  put_file "$TOKEN_FILE" "$IN_SSM"',
-    ...boundedStartLines('restart', unit, `it exits and systemd keeps restarting it (journalctl -u ${s.unit}): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check ${param} against the server that rotated. This server is down until it starts`, s.unit).map((l) => `  ${l}`),
+    '  # Restarted watched, as every start of this script (starts_with): a token the cluster does not hold ends it at once.',
+    '  rc=0; starts_with "$IN_SSM" || rc=$?',
+    `  ${watchedStartFailLine(unit, s.unit, SERVICE_READY_SECONDS, `check ${param} against the server that rotated (journalctl -u ${s.unit}). This server is down until it starts`)}`,
     `  log ${shQuote(`${s.unit} restarted with the token in ${param}`)}`,
     '  ;;',
     'rotate)',

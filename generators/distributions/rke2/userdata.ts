@@ -17,7 +17,7 @@
  *      again), INSTALL_RKE2_METHOD=tar (a host with yum would default to the RPM method, which checks no tarball:
  *      install.sh lines 128-130),
  *   5. starts RKE2 within SERVICE_READY_SECONDS, or the boot stops naming what keeps it from starting (../rancher/boot.ts
- *      boundedStartLines): the units install.sh puts in place are Type=notify with TimeoutStartSec=0, Restart=always
+ *      start_watched: a refused token, the joining server's or the agent's, ends the start at the end of its 60 s window): the units install.sh puts in place are Type=notify with TimeoutStartSec=0, Restart=always
  *      and RestartSec=5s (rancher/rke2 v1.35.7+rke2r1 bundle/lib/systemd/system/rke2-server.service and
  *      rke2-agent.service, lines 11 and 21-23), so `systemctl start` waited for ever, without a word, on a server whose
  *      join URL reaches no server, whose etcd refuses it or whose datastore is unreachable, and on an agent whose server
@@ -57,7 +57,7 @@ import { toYaml } from '../../lib/yaml.js';
 import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/artifacts.js';
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
-import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, boundedStartLines, cloudConfigText, postgresEndpointLines, postgresStartCauses, SERVICE_READY_SECONDS, shQuote, sysctlConf, writeFile, type UserData } from '../rancher/boot.js';
+import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, SERVICE_READY_SECONDS, shQuote, sysctlConf, watchedStartLines, writeFile, type UserData } from '../rancher/boot.js';
 import { bootServerStartLines } from '../rancher/token-rotate.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
@@ -195,7 +195,7 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
   lines.push('# install.sh checks the tarball against the checksum file beside it, which holds the hash checked here (the release parameter\'s).', ...rke2InstallLines({ fetch: releaseFetcher(RKE2_PRODUCT, t.pool.arch), sha: `"$${RELEASE_VARS.artifact}"` }, t.pool.arch, role));
-  // Bounded and named (../rancher/boot.ts boundedStartLines): RKE2 keeps trying; a re-run of this script finishes the
+  // Bounded, watched and named (../rancher/boot.ts start_watched): RKE2 keeps trying; a re-run of this script finishes the
   // boot (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
   const unit = `${rke2Unit(role)}.service`;
   const why = `${rke2StartCauses(m, t)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
@@ -203,7 +203,9 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // A server: watched, with the pending token of an unfinished rotation as its second chance (../rancher/token-rotate.ts);
   // on Kine PostgreSQL bounded by the datastore wait of ../rancher/boot.ts BOOT_WAITS (a late database).
   if (role === 'server') lines.push(...bootServerStartLines({ name: 'rke2', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: token, tokenFile: RKE2_PATHS.token, why }));
-  else lines.push(...boundedStartLines('start', unit, why, rke2Unit(role)));
+  // An agent: watched the same (../rancher/boot.ts watchedStartLines): a refused agent token ends the start at the end of
+  // its window instead of after SERVICE_READY_SECONDS.
+  else lines.push(...watchedStartLines(unit, SERVICE_READY_SECONDS, why));
   if (first) {
     if (d.type === 'etcd') lines.push(`[ -z "$BOOTSTRAP" ] || rm -f ${dropIn}`);
     lines.push(

@@ -33,7 +33,7 @@ ssm_parameter() {
 ssm_secret() {
   ssm_parameter "$1" --with-decryption
 }
-# Start $1 afresh; wait for READY=1, at most $2 windows of 60 s (./boot.ts). 0 ready, 3 token refused, 124 not ready.
+# Start $1 afresh; wait for READY=1, at most $2 windows of 60 s. 0 ready, 3 token refused, 124 not ready.
 start_watched() {
   systemctl stop "$1"
   cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
@@ -41,19 +41,24 @@ start_watched() {
   until timeout 60 systemctl start "$1"; do
     rc=$?
     [ "$rc" -eq 124 ] || return "$rc"
-    if start_journal "$1" | grep -qF 'bootstrap data already found and encrypted with different token'; then return 3; fi
+    start_cause "$1" >/dev/null || return 3
     sw=$((sw + 1))
     [ "$sw" -lt "$2" ] || return 124
   done
 }
 start_journal() { journalctl -u "$1" ${cursor:+--after-cursor "$cursor"} -o cat 2>/dev/null || :; }
 start_cause() {
+  r=0
   case "$(start_journal "$1")" in
-    *'bootstrap data already found and encrypted with different token'*) echo 'its journal says the bootstrap data is under another server token' ;;
-    *'password authentication failed for user'*) echo 'its journal says PostgreSQL refuses the password' ;;
-    *'Failed to ping database connection'*) echo 'its journal says Kine cannot reach PostgreSQL' ;;
-    *) echo "see journalctl -u $1" ;;
+    *'bootstrap data already found and encrypted with different token'*) r=3; c='the bootstrap data is under another server token' ;;
+    *'/server-bootstrap: 401 Unauthorized'*) r=3; c='the servers refuse the server token (401)' ;;
+    *'/config: 401 Unauthorized'*) r=3; c='the servers refuse the token (401)' ;;
+    *'token CA hash does not match the Cluster CA certificate hash'*) r=3; c='the token CA hash is of another cluster' ;;
+    *'password authentication failed for user'*) c='PostgreSQL refuses the password' ;;
+    *'Failed to ping database connection'*) c='Kine cannot reach PostgreSQL' ;;
+    *) echo "see journalctl -u $1"; return 0 ;;
   esac
+  echo "its journal says $c"; return "$r"
 }
 REGION=$(imds placement/region)
 command -v aws >/dev/null 2>&1 || snap install aws-cli --classic
@@ -105,9 +110,9 @@ if [ -n "$PENDING" ]; then shape "SSM parameter $PENDING_PARAM" "$PENDING"; [ "$
 case "${1:-}" in
 follow)
   if [ "$(password "$ON_NODE")" = "$(password "$IN_SSM")" ]; then log "$TOKEN_FILE holds the token in $PARAM already: nothing to do"; exit 0; fi
-  put_file "$TOKEN_FILE" "$IN_SSM"
-  # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
-  timeout 900 systemctl restart k3s.service || { rc=$?; if [ "$rc" -eq 124 ]; then log 'k3s is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s): a token the cluster does not hold is refused ("bootstrap data already found and encrypted with different token"); check /odp/staging-k3s/k3s/token against the server that rotated. This server is down until it starts'; else log 'systemctl restart of k3s failed'" (exit $rc)"; fi; exit 1; }
+  # Restarted watched, as every start of this script (starts_with): a token the cluster does not hold ends it at once.
+  rc=0; starts_with "$IN_SSM" || rc=$?
+  [ "$rc" -eq 0 ] || { if [ "$rc" -eq 3 ] || [ "$rc" -eq 124 ]; then log "k3s is not ready (900 s): $(start_cause k3s.service); "'check /odp/staging-k3s/k3s/token against the server that rotated (journalctl -u k3s). This server is down until it starts'; else log "systemctl start of k3s.service failed (exit $rc)"; fi; exit 1; }
   log 'k3s restarted with the token in /odp/staging-k3s/k3s/token'
   ;;
 rotate)
