@@ -13,7 +13,21 @@ import { checkMotion, failureBlocks, motionOf, type MotionReport } from '../gene
 import { simulate, upstreamOf, type SimUnit } from '../generators/validate/motion/simulate.js';
 import { ARGOCD_MOTION_RULES, argocdMotion, hookPhaseOf, retriesOf, waveOf } from '../generators/engines/argocd/motion.js';
 import { FLUX_MOTION_RULES } from '../generators/engines/flux/motion.js';
-import { goDurationMs, KUSTOMIZATION_TIMEOUT, KUSTOMIZATION_TIMEOUT_MINUTES, kustomizationTimeoutMs, RELEASE_TIMEOUT, RELEASE_TIMEOUT_MINUTES, releaseTimeoutMs } from '../generators/engines/flux/timeouts.js';
+import {
+  AT_ONCE_MINUTES,
+  goDurationMs,
+  kindKey,
+  KUSTOMIZATION_TIMEOUT,
+  KUSTOMIZATION_TIMEOUT_MINUTES,
+  kustomizationTimeoutMs,
+  RELEASE_TIMEOUT,
+  RELEASE_TIMEOUT_MINUTES,
+  releaseTimeoutMs,
+  ROLLOUT_MINUTES,
+  SECRET_SYNC_MINUTES,
+  timeoutMinutesFor,
+  UNKNOWN_KIND_MINUTES,
+} from '../generators/engines/flux/timeouts.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { cli, FIXTURES, prepareExample, renderedExamples } from './helpers.js';
@@ -312,6 +326,30 @@ describe('engine rules, one test each', () => {
     expect(kustomizationTimeoutMs({ interval: '30s' })).toBe(30_000);
     expect(releaseTimeoutMs({})).toBe(300_000);
     expect(releaseTimeoutMs({ timeout: '10m', upgrade: { timeout: '25m' } })).toBe(1_500_000);
+  });
+
+  rule(FLUX_MOTION_RULES.timeoutFollowsObjects.id, "a Kustomization's timeout follows the kinds it applies: one without a HelmRelease has the shorter bound (Namespaces 2m, External Secrets 5m, a rollout 10m), the releases' keep 20m; 20m over Namespaces is a warning (reported late), 2m over a Deployment an error", () => {
+    const timeoutOf = (f: string) => /\n {2}timeout: (\S+)\n/.exec(files().get(`staging-k3s/flux/kustomizations/${f}.yaml`)!)![1];
+    // Without a HelmRelease: the shorter bound of what it holds.
+    expect(timeoutOf('platform-namespaces')).toBe(`${AT_ONCE_MINUTES}m`);
+    expect(timeoutOf('external-secrets-store-monitoring')).toBe(`${SECRET_SYNC_MINUTES}m`);
+    expect(timeoutOf('system-upgrade-controller')).toBe(`${ROLLOUT_MINUTES}m`);
+    for (const m of [AT_ONCE_MINUTES, SECRET_SYNC_MINUTES, ROLLOUT_MINUTES]) expect(m).toBeLessThan(KUSTOMIZATION_TIMEOUT_MINUTES);
+    // With one: the release's time and its chart's fetch (motion.flux.timeout-covers-release holds).
+    expect(timeoutOf('metrics-server')).toBe(KUSTOMIZATION_TIMEOUT);
+    expect(timeoutMinutesFor([kindKey('helm.toolkit.fluxcd.io/v2', 'HelmRelease'), kindKey('v1', 'Namespace')])).toBe(KUSTOMIZATION_TIMEOUT_MINUTES);
+    expect(timeoutMinutesFor([kindKey('example.com/v1', 'Widget')])).toBe(UNKNOWN_KIND_MINUTES);
+    expect(timeoutMinutesFor([])).toBe(AT_ONCE_MINUTES);
+    const found = (r: MotionReport) => r.findings.filter((d) => d.rule === FLUX_MOTION_RULES.timeoutFollowsObjects.id);
+    expect(found(report('staging-k3s')).map(formatDiagnostic)).toStrictEqual([]);
+    const late = found(report('staging-k3s', edit('staging-k3s/flux/kustomizations/platform-namespaces.yaml', `  timeout: ${AT_ONCE_MINUTES}m\n`, `  timeout: ${KUSTOMIZATION_TIMEOUT}\n`)));
+    expect(late.map((d) => [d.file, d.path, d.severity, d.message.split(' (fluxcd/')[0]])).toStrictEqual([
+      ['rendered/staging-k3s/flux/kustomizations/platform-namespaces.yaml', ['spec', 'timeout'], 'warning', `Kustomization platform-namespaces waits 20m (timeout) for objects that need at most 2m (Namespace): a stuck one is reported 18m late`],
+    ]);
+    const short = found(report('staging-k3s', edit('staging-k3s/flux/kustomizations/system-upgrade-controller.yaml', `  timeout: ${ROLLOUT_MINUTES}m\n`, `  timeout: ${AT_ONCE_MINUTES}m\n`)));
+    expect(short.map((d) => [d.path, d.severity, d.message.split(' (fluxcd/')[0]])).toStrictEqual([
+      [['spec', 'timeout'], 'error', 'Kustomization system-upgrade-controller waits 2m (timeout) for its objects, and an object of kind apps/Deployment may take 10m: it fails while that object is still within its time'],
+    ]);
   });
 
   it('every rule of both engines has its test above or a motion-bad fixture expecting it', () => {
