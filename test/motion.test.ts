@@ -15,6 +15,7 @@ import { ARGOCD_MOTION_RULES, argocdMotion, hookPhaseOf, retriesOf, waveOf } fro
 import { FLUX_MOTION_RULES } from '../generators/engines/flux/motion.js';
 import {
   AT_ONCE_MINUTES,
+  CHART_LEAD_MINUTES,
   goDurationMs,
   kindKey,
   KUSTOMIZATION_TIMEOUT,
@@ -350,6 +351,22 @@ describe('engine rules, one test each', () => {
     expect(short.map((d) => [d.path, d.severity, d.message.split(' (fluxcd/')[0]])).toStrictEqual([
       [['spec', 'timeout'], 'error', 'Kustomization system-upgrade-controller waits 2m (timeout) for its objects, and an object of kind apps/Deployment may take 10m: it fails while that object is still within its time'],
     ]);
+  });
+
+  rule(FLUX_MOTION_RULES.unlimitedRetries.id, "the rendered installs are retried without limit, which no timeout covers: each Kustomization of a release allows one attempt and its chart's fetch, and the upgrades are bounded (3) or RetryOnFailure's", () => {
+    const f = files();
+    const releases = [...f].filter(([p]) => /^staging-k3s\/flux\/units\/[^/]+\/helmrelease-[^/]+\.yaml$/.test(p));
+    expect(releases.length).toBeGreaterThan(5);
+    for (const [p, text] of releases) {
+      const hr = parse(text) as { spec: { install: Record<string, { retries?: number; name?: string }>; upgrade: Record<string, { retries?: number; name?: string }> } };
+      const { install, upgrade } = hr.spec;
+      // Install: unlimited (-1) or RetryOnFailure; upgrade: 3 remediated retries, or RetryOnFailure with the install's.
+      if (install.strategy) expect([install.strategy.name, upgrade.strategy?.name], p).toStrictEqual(['RetryOnFailure', 'RetryOnFailure']);
+      else expect([install.remediation?.retries, upgrade.remediation?.retries], p).toStrictEqual([-1, 3]);
+      const unit = p.split('/')[3]!;
+      const ks = parse(f.get(`staging-k3s/flux/kustomizations/${unit}.yaml`)!) as { spec: { timeout: string } };
+      expect(kustomizationTimeoutMs(ks.spec), unit).toBe(releaseTimeoutMs(hr.spec)! + CHART_LEAD_MINUTES * 60_000);
+    }
   });
 
   it('every rule of both engines has its test above or a motion-bad fixture expecting it', () => {

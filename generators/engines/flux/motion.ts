@@ -60,6 +60,11 @@ export const FLUX_MOTION_RULES = {
     text: "a Kustomization's health check (wait: true) starts right after its apply, a HelmRelease's install or upgrade clock only once its chart is fetched: a Kustomization whose timeout is not longer than a release's it waits for fails (HealthCheckFailed, an error event) while the release is still within its own, and recovers at the next retry",
     source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:511-522, 1059-1075, api/v1/kustomization_types.go:383-392; fluxcd/helm-controller v1.6.1 internal/controller/helmrelease_controller.go:298-305, api/v2/helmrelease_types.go:633-638, 914-919, 1584-1589',
   },
+  unlimitedRetries: {
+    id: 'motion.flux.unlimited-retries',
+    text: "a HelmRelease retried without limit (remediation.retries < 0, or the RetryOnFailure strategy: the rendered install of every chart) is Reconciling between its attempts, which kstatus counts InProgress, so no Kustomization timeout covers them all: the timeout covers one attempt and its chart's fetch, the Kustomization fails (HealthCheckFailed, an error event) at each timeout that passes, and the release goes on retrying; the rendered upgrades are bounded (3 retries, then Stalled on the last release that worked), except RetryOnFailure's",
+    source: 'fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:235-242, 471-513, api/v2/helmrelease_types.go:694-699; fluxcd/cli-utils v1.2.1 pkg/kstatus/status/generic.go:50-52; fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1059-1075',
+  },
   timeoutFollowsObjects: {
     id: 'motion.flux.timeout-follows-objects',
     text: "a Kustomization's health check (wait: true) waits its timeout for every object it applied, and fails at once when kstatus counts one Failed (fail-fast): a timeout longer than its kinds need reports a stuck object late (a warning), one shorter fails while an object is still within its own time (an error); a HelmRelease's bound is motion.flux.timeout-covers-release's",

@@ -21,7 +21,7 @@
  * Kustomization keeps waiting through them; the rendered install retries are unlimited
  * (objects.ts failureHandling), so no timeout covers them all. The Kustomization's timeout covers one attempt
  * and the chart's fetch: a first install that fails (pods that cannot schedule for the release's timeout) is
- * reported once, as it should be, and the release goes on retrying.
+ * reported once, as it should be, and the release goes on retrying (motion.flux.unlimited-retries says so).
  */
 
 /** The release's timeout (HelmRelease spec.timeout): 15 minutes, as long as the runbooks wait for an add-on, long enough for a chart's rollout. */
