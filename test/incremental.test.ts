@@ -211,6 +211,35 @@ describe('incremental synth', () => {
     expect(printed).toMatch(/^environments\/beta\.yaml:1:1 {2}.*warning: the file does not start with the yaml-language-server schema comment/m);
   });
 
+  it('a secret in another environment\'s tree is warned about at the next synth once that environment exists, and no longer once it is gone, without the reader\'s files changing (rule secret-other-environment)', async () => {
+    const workload = 'workloads:\n  - name: api\n    namespace: apps\n    image: ghcr.io/opendev/api:2.7.0\n    ports: [{ name: http, port: 8080 }]\n    env:\n      DATABASE_URL: { secret: /odp/delta/api/database-url }\n    resources: { requests: { cpu: 250m, memory: 256Mi } }\n    readiness: { httpGet: /ready }\n';
+    addEnv('alpha', envText('alpha', 1, workload));
+    const warned = async (): Promise<{ skipped: number; warnings: string[] }> => {
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        const skipped = notRendered(await synth());
+        return { skipped, warnings: err.mock.calls.map((c) => String(c[0])).join('').split('\n').filter((l) => l.includes('[secret-other-environment]')) };
+      } finally {
+        err.mockRestore();
+      }
+    };
+    // /odp/delta/ names no environment yet: no warning.
+    expect(await warned()).toStrictEqual({ skipped: 0, warnings: [] });
+    // delta is added; alpha's files are unchanged, but the environment its secret's tree names now exists: alpha is
+    // validated and rendered again (its fleet relations changed), beta and gamma are not.
+    addEnv('delta');
+    const added = await warned();
+    expect(added.skipped).toBe(2);
+    expect(added.warnings).toStrictEqual([expect.stringMatching(/^environments\/alpha\.yaml:\d+:\d+ {2}workloads\[0\]\.env\.DATABASE_URL\.secret: warning: SSM parameter \/odp\/delta\/api\/database-url is in environment delta's tree/)]);
+    // Unchanged since: skipped, its warning replayed.
+    const again = await warned();
+    expect(again).toStrictEqual({ skipped: 4, warnings: added.warnings });
+    // delta is deleted: alpha is rendered again, without the warning.
+    rmSync(join(root, 'environments', 'delta.yaml'));
+    rmSync(join(root, 'environments', 'delta.ssm.lock.json'));
+    expect(await warned()).toStrictEqual({ skipped: 2, warnings: [] });
+  });
+
   it('--jobs 2 renders in worker threads to the same tree', async () => {
     await synth('--jobs', '1');
     const one = tree();

@@ -13,7 +13,22 @@ import { checkMotion, failureBlocks, motionOf, type MotionReport } from '../gene
 import { simulate, upstreamOf, type SimUnit } from '../generators/validate/motion/simulate.js';
 import { ARGOCD_MOTION_RULES, argocdMotion, hookPhaseOf, retriesOf, waveOf } from '../generators/engines/argocd/motion.js';
 import { FLUX_MOTION_RULES } from '../generators/engines/flux/motion.js';
-import { goDurationMs, KUSTOMIZATION_TIMEOUT, KUSTOMIZATION_TIMEOUT_MINUTES, kustomizationTimeoutMs, RELEASE_TIMEOUT, RELEASE_TIMEOUT_MINUTES, releaseTimeoutMs } from '../generators/engines/flux/timeouts.js';
+import {
+  AT_ONCE_MINUTES,
+  CHART_LEAD_MINUTES,
+  goDurationMs,
+  kindKey,
+  KUSTOMIZATION_TIMEOUT,
+  KUSTOMIZATION_TIMEOUT_MINUTES,
+  kustomizationTimeoutMs,
+  RELEASE_TIMEOUT,
+  RELEASE_TIMEOUT_MINUTES,
+  releaseTimeoutMs,
+  ROLLOUT_MINUTES,
+  SECRET_SYNC_MINUTES,
+  timeoutMinutesFor,
+  UNKNOWN_KIND_MINUTES,
+} from '../generators/engines/flux/timeouts.js';
 import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { cli, FIXTURES, prepareExample, renderedExamples } from './helpers.js';
@@ -312,6 +327,46 @@ describe('engine rules, one test each', () => {
     expect(kustomizationTimeoutMs({ interval: '30s' })).toBe(30_000);
     expect(releaseTimeoutMs({})).toBe(300_000);
     expect(releaseTimeoutMs({ timeout: '10m', upgrade: { timeout: '25m' } })).toBe(1_500_000);
+  });
+
+  rule(FLUX_MOTION_RULES.timeoutFollowsObjects.id, "a Kustomization's timeout follows the kinds it applies: one without a HelmRelease has the shorter bound (Namespaces 2m, External Secrets 5m, a rollout 10m), the releases' keep 20m; 20m over Namespaces is a warning (reported late), 2m over a Deployment an error", () => {
+    const timeoutOf = (f: string) => /\n {2}timeout: (\S+)\n/.exec(files().get(`staging-k3s/flux/kustomizations/${f}.yaml`)!)![1];
+    // Without a HelmRelease: the shorter bound of what it holds.
+    expect(timeoutOf('platform-namespaces')).toBe(`${AT_ONCE_MINUTES}m`);
+    expect(timeoutOf('external-secrets-store-monitoring')).toBe(`${SECRET_SYNC_MINUTES}m`);
+    expect(timeoutOf('system-upgrade-controller')).toBe(`${ROLLOUT_MINUTES}m`);
+    for (const m of [AT_ONCE_MINUTES, SECRET_SYNC_MINUTES, ROLLOUT_MINUTES]) expect(m).toBeLessThan(KUSTOMIZATION_TIMEOUT_MINUTES);
+    // With one: the release's time and its chart's fetch (motion.flux.timeout-covers-release holds).
+    expect(timeoutOf('metrics-server')).toBe(KUSTOMIZATION_TIMEOUT);
+    expect(timeoutMinutesFor([kindKey('helm.toolkit.fluxcd.io/v2', 'HelmRelease'), kindKey('v1', 'Namespace')])).toBe(KUSTOMIZATION_TIMEOUT_MINUTES);
+    expect(timeoutMinutesFor([kindKey('example.com/v1', 'Widget')])).toBe(UNKNOWN_KIND_MINUTES);
+    expect(timeoutMinutesFor([])).toBe(AT_ONCE_MINUTES);
+    const found = (r: MotionReport) => r.findings.filter((d) => d.rule === FLUX_MOTION_RULES.timeoutFollowsObjects.id);
+    expect(found(report('staging-k3s')).map(formatDiagnostic)).toStrictEqual([]);
+    const late = found(report('staging-k3s', edit('staging-k3s/flux/kustomizations/platform-namespaces.yaml', `  timeout: ${AT_ONCE_MINUTES}m\n`, `  timeout: ${KUSTOMIZATION_TIMEOUT}\n`)));
+    expect(late.map((d) => [d.file, d.path, d.severity, d.message.split(' (fluxcd/')[0]])).toStrictEqual([
+      ['rendered/staging-k3s/flux/kustomizations/platform-namespaces.yaml', ['spec', 'timeout'], 'warning', `Kustomization platform-namespaces waits 20m (timeout) for objects that need at most 2m (Namespace): a stuck one is reported 18m late`],
+    ]);
+    const short = found(report('staging-k3s', edit('staging-k3s/flux/kustomizations/system-upgrade-controller.yaml', `  timeout: ${ROLLOUT_MINUTES}m\n`, `  timeout: ${AT_ONCE_MINUTES}m\n`)));
+    expect(short.map((d) => [d.path, d.severity, d.message.split(' (fluxcd/')[0]])).toStrictEqual([
+      [['spec', 'timeout'], 'error', 'Kustomization system-upgrade-controller waits 2m (timeout) for its objects, and an object of kind apps/Deployment may take 10m: it fails while that object is still within its time'],
+    ]);
+  });
+
+  rule(FLUX_MOTION_RULES.unlimitedRetries.id, "the rendered installs are retried without limit, which no timeout covers: each Kustomization of a release allows one attempt and its chart's fetch, and the upgrades are bounded (3) or RetryOnFailure's", () => {
+    const f = files();
+    const releases = [...f].filter(([p]) => /^staging-k3s\/flux\/units\/[^/]+\/helmrelease-[^/]+\.yaml$/.test(p));
+    expect(releases.length).toBeGreaterThan(5);
+    for (const [p, text] of releases) {
+      const hr = parse(text) as { spec: { install: Record<string, { retries?: number; name?: string }>; upgrade: Record<string, { retries?: number; name?: string }> } };
+      const { install, upgrade } = hr.spec;
+      // Install: unlimited (-1) or RetryOnFailure; upgrade: 3 remediated retries, or RetryOnFailure with the install's.
+      if (install.strategy) expect([install.strategy.name, upgrade.strategy?.name], p).toStrictEqual(['RetryOnFailure', 'RetryOnFailure']);
+      else expect([install.remediation?.retries, upgrade.remediation?.retries], p).toStrictEqual([-1, 3]);
+      const unit = p.split('/')[3]!;
+      const ks = parse(f.get(`staging-k3s/flux/kustomizations/${unit}.yaml`)!) as { spec: { timeout: string } };
+      expect(kustomizationTimeoutMs(ks.spec), unit).toBe(releaseTimeoutMs(hr.spec)! + CHART_LEAD_MINUTES * 60_000);
+    }
   });
 
   it('every rule of both engines has its test above or a motion-bad fixture expecting it', () => {

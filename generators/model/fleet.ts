@@ -7,6 +7,7 @@
 import { engineNamed, SYNC_POLICY_KEY } from '../engines/registry.js';
 import { listEnvironmentNames, resolveEnvironment, type SourceFiles } from '../load/loader.js';
 import { lockFile, parseLock } from '../load/ssm-lock.js';
+import { secretTrees } from './secrets.js';
 import type { ManagingHub } from './types.js';
 
 export interface FleetEntry {
@@ -34,6 +35,8 @@ export interface FleetEntry {
   aws: { region?: string; accountId?: string; vpcCidr?: string; vpcId?: string };
   /** `promotion.from` as written (the promotion rule refuses a name that is not in the fleet; a hub orders its managed environments' rollout by it). */
   promotionFrom?: string;
+  /** The `/odp/<env>/` trees its `{ secret }` names lie in (model/secrets.ts secretTrees; rule secret-other-environment). */
+  secretTrees?: string[];
 }
 
 export type FleetIndex = ReadonlyMap<string, FleetEntry>;
@@ -71,6 +74,7 @@ export function fleetEntryOf(data: Record<string, unknown> | undefined, lockText
     ...(locked?.type === 'String' ? { endpointLocked: locked.value } : {}),
     aws: { region: str(aws.region), accountId: str(aws.accountId), vpcCidr: str(isRecord(aws.vpc) ? aws.vpc.cidr : undefined), vpcId: str(isRecord(aws.vpc) ? aws.vpc.id : undefined) },
     ...(isRecord(data.promotion) && typeof data.promotion.from === 'string' ? { promotionFrom: data.promotion.from } : {}),
+    secretTrees: secretTrees(data),
   };
 }
 
@@ -96,8 +100,9 @@ export function fleetIndex(sources: SourceFiles, known?: (name: string) => Fleet
  * Everything of the fleet that can change how `name` validates and renders: its hub, for each
  * environment it manages that environment's entry and the other hubs claiming it (whole entries, so a
  * rule comparing any of their fields is covered), and whether the environment its `promotion.from`
- * names exists (rules-promotion.ts). Environments outside these relations do not affect it (adding
- * one re-renders nobody; adding or deleting the one it promotes from re-renders it).
+ * names exists (rules-promotion.ts), and which of the `/odp/<env>/` trees its secrets lie in are other environments
+ * (rules-ssm.ts secret-other-environment). Environments outside these relations do not affect it (adding
+ * one re-renders nobody; adding or deleting the one it promotes from, or one whose tree its secrets name, re-renders it).
  */
 export function fleetRelations(fleet: FleetIndex, name: string): unknown {
   const self = fleet.get(name);
@@ -108,7 +113,8 @@ export function fleetRelations(fleet: FleetIndex, name: string): unknown {
   }));
   const hub = hubOf(fleet, name);
   const promotion = self?.promotionFrom === undefined ? null : { from: self.promotionFrom, exists: fleet.has(self.promotionFrom), chain: promotionChain(fleet, name) };
-  return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets, promotion };
+  const otherTrees = (self?.secretTrees ?? []).filter((t) => t !== name && fleet.has(t));
+  return { self: self ?? null, hub: hub ? { ...hub, entry: fleet.get(hub.name) ?? null } : null, targets, promotion, secretTrees: otherTrees };
 }
 
 /**

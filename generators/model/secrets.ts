@@ -64,6 +64,15 @@ export function findSecretRefs(data: unknown, path: (string | number)[]): { name
   return [];
 }
 
+/**
+ * The environment tree an SSM name lies in: `<env>` of `/odp/<env>/…`, where every default name of an environment
+ * lives (whether `<env>` is one of the repository's is the fleet's to say).
+ */
+export const environmentTreeOf = (name: string): string | undefined => /^\/odp\/([^/]+)\//.exec(name)?.[1];
+
+/** The environment trees (environmentTreeOf) of the `{ secret }` names a document writes, sorted, once each. */
+export const secretTrees = (data: unknown): string[] => [...new Set(findSecretRefs(data, []).flatMap((r) => environmentTreeOf(r.name) ?? []))].sort();
+
 /** `path` if the environment writes a value there, else its closest written ancestor (the document at worst). */
 export function closestSection(data: unknown, path: DocPath): DocPath {
   for (let n = path.length; n > 0; n--) if (getAt(data, path.slice(0, n)) !== undefined) return path.slice(0, n);

@@ -4,7 +4,7 @@
  * expands to must be usable where they land (environment variable names).
  */
 import { formatPath, type DocPath } from '../lib/paths.js';
-import { findSecretRefs } from '../model/secrets.js';
+import { environmentTreeOf, findSecretRefs } from '../model/secrets.js';
 import type { ResolvedEnvironment } from '../load/loader.js';
 import { lockFile, REFRESH_COMMAND, type SsmResolution } from '../load/ssm-lock.js';
 import { locate } from '../load/loader.js';
@@ -88,14 +88,14 @@ const envFromNames: Rule = ({ input }, report) => {
  * lives; <other> one of the repository's environments): this environment reads the other's credential, and a rotation
  * or deletion there changes it here. A warning, not an error: a parameter may be shared on purpose (the schema
  * documents no shared prefix), and then the warning is acknowledged with the reason. A segment that names no
- * environment (`/odp/shared/…`) is not reported. The fleet's environment names are not part of an environment's
- * incremental key (model/fleet.ts fleetRelations): an environment added later is seen at the next change or
- * `npm run validate`.
+ * environment (`/odp/shared/…`) is not reported. Which of the trees it names are environments is part of the
+ * environment's incremental key (model/fleet.ts fleetRelations `secretTrees`): an incremental synth that skips the
+ * environment recomputes that from every environment's fleet entry, and renders it again, so reporting this, when an
+ * environment its secrets name is added or deleted.
  */
-const ENV_TREE = /^\/odp\/([^/]+)\//;
 const secretOfOtherEnvironment: Rule = ({ env, input, fleet }, report) => {
   for (const ref of findSecretRefs(env.data, [])) {
-    const other = ENV_TREE.exec(ref.name)?.[1];
+    const other = environmentTreeOf(ref.name);
     if (other === undefined || other === input.name || !fleet?.has(other)) continue;
     const path = [...ref.path, 'secret'];
     report('secret-other-environment', path, `SSM parameter ${ref.name} is in environment ${other}'s tree (/odp/${other}/), not this environment's (/odp/${input.name}/): ${input.name} reads ${other}'s secret, and rotating or deleting it there changes ${input.name}`, {

@@ -12,7 +12,7 @@ import { cap } from '../../plan/needs.js';
 import { FLUX_BOOTSTRAP_PATH } from './bootstrap.js';
 import { indexEnv, overlayFiles } from './checks.js';
 import { ESO_GROUP, FLUX_NAMESPACE } from './objects.js';
-import { kustomizationTimeoutMs, releaseTimeoutMs } from './timeouts.js';
+import { kindKey, kindWaitMinutes, kustomizationTimeoutMs, releaseTimeoutMs } from './timeouts.js';
 
 export const FLUX_MOTION_RULES = {
   dependsOn: {
@@ -59,6 +59,16 @@ export const FLUX_MOTION_RULES = {
     id: 'motion.flux.timeout-covers-release',
     text: "a Kustomization's health check (wait: true) starts right after its apply, a HelmRelease's install or upgrade clock only once its chart is fetched: a Kustomization whose timeout is not longer than a release's it waits for fails (HealthCheckFailed, an error event) while the release is still within its own, and recovers at the next retry",
     source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:511-522, 1059-1075, api/v1/kustomization_types.go:383-392; fluxcd/helm-controller v1.6.1 internal/controller/helmrelease_controller.go:298-305, api/v2/helmrelease_types.go:633-638, 914-919, 1584-1589',
+  },
+  unlimitedRetries: {
+    id: 'motion.flux.unlimited-retries',
+    text: "a HelmRelease retried without limit (remediation.retries < 0, or the RetryOnFailure strategy: the rendered install of every chart) is Reconciling between its attempts, which kstatus counts InProgress, so no Kustomization timeout covers them all: the timeout covers one attempt and its chart's fetch, the Kustomization fails (HealthCheckFailed, an error event) at each timeout that passes, and the release goes on retrying; the rendered upgrades are bounded (3 retries, then Stalled on the last release that worked), except RetryOnFailure's",
+    source: 'fluxcd/helm-controller v1.6.1 internal/reconcile/atomic_release.go:235-242, 471-513, api/v2/helmrelease_types.go:694-699; fluxcd/cli-utils v1.2.1 pkg/kstatus/status/generic.go:50-52; fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1059-1075',
+  },
+  timeoutFollowsObjects: {
+    id: 'motion.flux.timeout-follows-objects',
+    text: "a Kustomization's health check (wait: true) waits its timeout for every object it applied, and fails at once when kstatus counts one Failed (fail-fast): a timeout longer than its kinds need reports a stuck object late (a warning), one shorter fails while an object is still within its own time (an error); a HelmRelease's bound is motion.flux.timeout-covers-release's",
+    source: 'fluxcd/kustomize-controller v1.9.1 internal/controller/kustomization_controller.go:1008-1016, 1059-1066, main.go:273-276; fluxcd/cli-utils v1.2.1 pkg/kstatus/status/status.go:102-139, core.go:22-38',
   },
   pruneUnit: {
     id: 'motion.flux.prune-unit',
@@ -190,6 +200,8 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
         items.push(item);
       }
     }
+    const bound = waits ? timeoutBound(ix, rel, name, l, s) : undefined;
+    if (bound) findings.push(bound);
     // wait: true over External Secrets objects without healthCheckExprs for their group: Ready at once, Secret or not.
     const unjudged = items.filter((i) => i.healthyAtOnce && /^(ExternalSecret|ClusterSecretStore|SecretStore) /.test(i.label));
     if (s.wait === true && unjudged.length > 0)
@@ -248,6 +260,32 @@ export function fluxMotion(ctx: MotionContext): EngineMotionResult | undefined {
   }
   findings.push(...crdDependsOn(units, new Set([...base, ...(ctx.cluster ?? [])])));
   return { units, base, findings };
+}
+
+/**
+ * motion.flux.timeout-follows-objects: a waiting Kustomization's timeout against the longest wait of the kinds its overlay
+ * applies (./timeouts.ts KIND_WAITS). Longer: a warning (a failure reported late); shorter than its kinds other than a
+ * HelmRelease need: an error (a release's shorter bound is timeout-covers-release's finding).
+ */
+function timeoutBound(ix: ReturnType<typeof indexEnv>, rel: string, name: string, l: { file: ParsedFile; doc: ParsedDoc }, s: Obj): Diagnostic | undefined {
+  const kt = kustomizationTimeoutMs(s);
+  const kinds = new Set<string>();
+  for (const f of overlayFiles(ix, rel))
+    for (const d of ix.files.get(f)!.docs) {
+      const id = k8sIdentity(d.value);
+      if (id) kinds.add(kindKey(id.apiVersion, id.kind));
+    }
+  if (kt === undefined || kinds.size === 0) return undefined;
+  const longest = (ks: string[]): [string, number] => ks.map((k) => [k, kindWaitMinutes(k) * 60_000] as [string, number]).reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0]);
+  const [most, need] = longest([...kinds]);
+  const [other, otherNeed] = longest([...kinds].filter((k) => k !== 'helm.toolkit.fluxcd.io/HelmRelease'));
+  const at = s.timeout !== undefined ? ['spec', 'timeout'] : ['spec'];
+  const hint = 'npm run synth renders the timeout its kinds need (generators/engines/flux/timeouts.ts KIND_WAITS)';
+  if (kt < otherNeed)
+    return finding(l.file, l.doc, FLUX_MOTION_RULES.timeoutFollowsObjects.id, at, `Kustomization ${name} waits ${kt / 60_000}m (timeout) for its objects, and an object of kind ${other} may take ${otherNeed / 60_000}m: it fails while that object is still within its time (${FLUX_MOTION_RULES.timeoutFollowsObjects.source})`, { hint });
+  if (kt > need)
+    return finding(l.file, l.doc, FLUX_MOTION_RULES.timeoutFollowsObjects.id, at, `Kustomization ${name} waits ${kt / 60_000}m (timeout) for objects that need at most ${need / 60_000}m (${most}): a stuck one is reported ${(kt - need) / 60_000}m late (${FLUX_MOTION_RULES.timeoutFollowsObjects.source})`, { severity: 'warning', hint });
+  return undefined;
 }
 
 /**

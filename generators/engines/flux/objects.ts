@@ -28,7 +28,7 @@ import type { EnvironmentModel } from '../../model/types.js';
 import { isOciChart, type DeliveryUnit } from '../../plan/types.js';
 import { resolveAddons } from '../../catalog/resolve.js';
 import { imdsDeniedNamespaces, imdsDenyPolicy } from '../../catalog/network-policies.js';
-import { KUSTOMIZATION_TIMEOUT, RELEASE_TIMEOUT } from './timeouts.js';
+import { KUSTOMIZATION_TIMEOUT, RELEASE_TIMEOUT, timeoutMinutesFor } from './timeouts.js';
 
 /**
  * The Flux distribution the FluxInstance pins (the CRDs under ../shared/upstream/crds/flux/v2.9.0;
@@ -238,7 +238,7 @@ export const ESO_GROUP = 'external-secrets.io';
 /** Flux Kustomization (kustomize.toolkit.fluxcd.io/v1) of one directory under flux/units/. */
 export function kustomization(
   m: EnvironmentModel,
-  o: { name: string; dir: string; dependsOn: string[]; serviceAccountName?: string; keep?: boolean; applies?: readonly string[] },
+  o: { name: string; dir: string; dependsOn: string[]; serviceAccountName?: string; keep?: boolean; applies?: readonly string[]; kinds?: readonly string[] },
 ): K8sObject {
   return {
     apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
@@ -247,8 +247,9 @@ export function kustomization(
     spec: {
       interval: INTERVAL,
       retryInterval: RETRY_INTERVAL,
-      // Longer than the releases it waits for: their clocks start once their chart is fetched (./timeouts.ts).
-      timeout: KUSTOMIZATION_TIMEOUT,
+      // As long as the kinds it applies need (./timeouts.ts KIND_WAITS): longer than a release it waits for, whose clock
+      // starts once its chart is fetched; a few minutes for objects Current once they exist.
+      timeout: o.kinds ? `${timeoutMinutesFor(o.kinds)}m` : KUSTOMIZATION_TIMEOUT,
       path: repoPath(m, o.dir),
       sourceRef: { kind: 'GitRepository', name: FLUX_SOURCE },
       prune: m.sync.prune,

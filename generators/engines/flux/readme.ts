@@ -12,7 +12,7 @@ import { alertmanagerUnit, fluxSteps, manifestFilesOf } from './render.js';
 import { ABSENT_WINDOW } from '../../render/alerts.js';
 import { METRICS_ABSENT_ALERT, SYNC_ALERT, SYNC_ALERT_WINDOW, SYNC_ALERTS_UNIT, SYNC_RUNBOOK, syncAlerts } from './sync-alerts.js';
 import { engines, SYNC_POLICY_KEY } from '../registry.js';
-import { KUSTOMIZATION_TIMEOUT, RELEASE_TIMEOUT } from './timeouts.js';
+import { AT_ONCE_MINUTES, KUSTOMIZATION_TIMEOUT, RELEASE_TIMEOUT, ROLLOUT_MINUTES, SECRET_SYNC_MINUTES } from './timeouts.js';
 
 const table = compileTemplate(`Flux {{version}} (installed by the Flux Operator from \`flux/flux-instance.yaml\`) reconciles
 {{code path}} from {{code ref}} of {{code repo}} {{sync}}. Each unit is one Flux Kustomization in
@@ -21,7 +21,11 @@ is a HelmRepository (or OCIRepository) and a HelmRelease pinned to the exact ver
 generated from \`values/<name>.yaml\` (the file the bootstrap's helm reads too; its hash suffix makes a values
 change a HelmRelease change); extra manifests are a second Kustomization \`<name>-manifests\` that depends on
 the chart's. \`dependsOn\` orders them: a Kustomization starts once those it depends on
-are Ready (\`wait: true\`: every object it applied is healthy; timeout {{kustomizationTimeout}}, the HelmReleases' {{releaseTimeout}} and their chart's fetch). Namespaces are objects with their
+are Ready (\`wait: true\`: every object it applied is healthy). Its timeout follows the kinds it applies, the longest:
+{{kustomizationTimeout}} with a HelmRelease (the release's {{releaseTimeout}} and its chart's fetch), {{rolloutTimeout}} for a Deployment,
+StatefulSet or DaemonSet (a Deployment's default progress deadline), {{secretTimeout}} for an ExternalSecret or secret store, {{atOnceTimeout}}
+for objects healthy once they exist (Namespaces, RBAC, NetworkPolicies, ConfigMaps, Services, …), {{kustomizationTimeout}} for other custom
+resources. Namespaces are objects with their
 Pod Security label, never pruned (\`kustomize.toolkit.fluxcd.io/prune: disabled\`).
 
 Multitenancy lockdown (\`cluster.multitenant: true\`): no object refers to another namespace. Platform add-ons apply
@@ -135,6 +139,9 @@ export function fluxSections(m: EnvironmentModel, ctx: ReadmeContext = readmeCon
         // Data, not substitutions: the build precompiles a template whose substitutions name only literal constants.
         kustomizationTimeout: KUSTOMIZATION_TIMEOUT,
         releaseTimeout: RELEASE_TIMEOUT,
+        rolloutTimeout: `${ROLLOUT_MINUTES}m`,
+        secretTimeout: `${SECRET_SYNC_MINUTES}m`,
+        atOnceTimeout: `${AT_ONCE_MINUTES}m`,
         sync: m.sync.automated ? `(prune: ${m.sync.prune}, drift correction: ${m.sync.selfHeal ? 'on' : 'warn only'})` : 'but applies nothing until an operator resumes a Kustomization (manual sync)',
         namespace: FLUX_NAMESPACE,
         source: FLUX_SOURCE,

@@ -22,7 +22,7 @@
 import { manifestFileName } from '../../render/delivery/render.js';
 import type { K8sObject } from '../../catalog/types.js';
 import type { InputPath } from '../../lib/paths.js';
-import { toYaml } from '../../lib/yaml.js';
+import { parseYamlStream, toYaml } from '../../lib/yaml.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { deliveryPlan, namespaceCreators } from '../../plan/index.js';
 import { deliveryGraph, NAMESPACES_STEP, type StepPart } from '../../plan/graph.js';
@@ -59,6 +59,7 @@ import { SYNC_POLICY_KEY } from '../registry.js';
 import { kubePrometheusStack } from '../../catalog/kube-prometheus-stack.js';
 import { imdsDenialInputs } from '../../catalog/resolve.js';
 import { syncAlertObjects, syncAlerts, SYNC_ALERTS_UNIT } from './sync-alerts.js';
+import { kindKey } from './timeouts.js';
 
 /** Inputs of every Flux file: the sync policy, the repository, the engine, the name (a function: the registry loads this module). */
 const fluxInputs = (): NonNullable<RenderedFile['inputs']> => [[SYNC_POLICY_KEY], ['git'], ['gitops'], ['name']];
@@ -85,14 +86,23 @@ export interface FluxStep {
   applies: string[];
 }
 
-/** The manifest files each unit delivers (env-relative), as the neutral renderers write them. */
-export function manifestFilesOf(model: EnvironmentModel): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+/** One manifest file a unit delivers: its env-relative path and the kinds (kstatus keys, ./timeouts.ts kindKey) it holds. */
+export interface ManifestFile {
+  path: string;
+  kinds: string[];
+}
+
+const kindsOf = (objects: readonly unknown[]): string[] =>
+  objects.flatMap((o) => (o !== null && typeof o === 'object' && typeof (o as K8sObject).kind === 'string' ? [kindKey(String((o as K8sObject).apiVersion ?? ''), (o as K8sObject).kind)] : []));
+
+/** The manifest files each unit delivers (env-relative), as the neutral renderers write them, with the kinds each holds. */
+export function manifestFilesOf(model: EnvironmentModel): Map<string, ManifestFile[]> {
+  const out = new Map<string, ManifestFile[]>();
   for (const f of [...renderDelivery(model), ...renderWorkloads(model)]) {
     const m = /^(manifests\/[^/]+)\/[^/]+\.yaml$/.exec(f.path);
-    if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), f.path]);
+    if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), { path: f.path, kinds: kindsOf(parseYamlStream(f.content)) }]);
   }
-  for (const list of out.values()) list.sort();
+  for (const list of out.values()) list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;
 }
 
@@ -182,15 +192,22 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
     files.push({ path: `${dir}/kustomization.yaml`, content: kustomizeFile({ resources: [...names, ...resources], ...extra }), inputs });
   };
 
+  // Each Kustomization's timeout follows the kinds its overlay applies (./timeouts.ts KIND_WAITS).
+  const kustomizationFile = (s: FluxStep, objects: readonly K8sObject[], applied: readonly ManifestFile[] = []): void => {
+    const kinds = [...new Set([...kindsOf(objects), ...applied.flatMap((f) => f.kinds)])];
+    files.push({ path: fluxPaths.kustomization(s.name), content: toYaml(kustomization(model, { ...s, kinds })), inputs: unitInputs(s.unit) });
+  };
   for (const s of steps) {
     const u = s.unit;
-    files.push({ path: fluxPaths.kustomization(s.name), content: toYaml(kustomization(model, s)), inputs: unitInputs(u) });
     if (!u) {
-      overlay(s.dir, platformObjects(plan), {}, undefined, [], true);
+      const objects = platformObjects(plan);
+      kustomizationFile(s, objects);
+      overlay(s.dir, objects, {}, undefined, [], true);
       continue;
     }
     if (u.chart && s.part === 'main') {
       const release = helmRelease(model, u);
+      kustomizationFile(s, [chartSource(u), release]);
       overlay(s.dir, [chartSource(u), release], {
         configMapGenerator: [{ name: valuesConfigMap(u), namespace: release.metadata.namespace, files: [`values.yaml=${relative(u.chart.valuesFile)}`] }],
         configurations: ['kustomizeconfig.yaml'],
@@ -208,8 +225,9 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
       extra.patches = [{ target: { kind: 'Namespace' }, patch: `- op: add\n  path: /metadata/annotations/${PRUNE_ANNOTATION.replace('/', '~1')}\n  value: disabled\n` }];
     }
     // A chart's extra manifests are split between its steps; a manifests-only unit applies all of its files.
-    const applied = (manifests.get(u.manifestsDir!) ?? []).filter((f) => !u.chart || s.manifests.includes(f.slice(f.lastIndexOf('/') + 1)));
-    overlay(s.dir, own, extra, unitInputs(u), applied.map(relative));
+    const applied = (manifests.get(u.manifestsDir!) ?? []).filter((f) => !u.chart || s.manifests.includes(f.path.slice(f.path.lastIndexOf('/') + 1)));
+    kustomizationFile(s, own, applied);
+    overlay(s.dir, own, extra, unitInputs(u), applied.map((f) => relative(f.path)));
   }
 
   // Flux's error events to Alertmanager, where kube-prometheus-stack runs: no dependsOn (the CRDs come
@@ -219,8 +237,9 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
   if (alertmanager) {
     const step = { name: ALERTS_UNIT, dir: fluxPaths.unit(ALERTS_UNIT), dependsOn: [] };
     const inputs = uniquePaths([...(alertmanager.inputs ?? []), ...fluxInputs(), ['cluster', 'network']]);
-    files.push({ path: fluxPaths.kustomization(ALERTS_UNIT), content: toYaml(kustomization(model, step)), inputs });
-    overlay(step.dir, fluxAlerts(model, { release: alertmanager.chart!.releaseName, namespace: alertmanager.namespace }), {}, inputs);
+    const objects = fluxAlerts(model, { release: alertmanager.chart!.releaseName, namespace: alertmanager.namespace });
+    files.push({ path: fluxPaths.kustomization(ALERTS_UNIT), content: toYaml(kustomization(model, { ...step, kinds: kindsOf(objects) })), inputs });
+    overlay(step.dir, objects, {}, inputs);
     names.push(ALERTS_UNIT);
   }
   // The rule on every Kustomization and HelmRelease not Ready, and the PodMonitor of the operator that reports them
@@ -228,8 +247,9 @@ export function renderFlux(model: EnvironmentModel, plan: readonly DeliveryUnit[
   if (alertmanager && syncAlerts(model)) {
     const step = { name: SYNC_ALERTS_UNIT, dir: fluxPaths.unit(SYNC_ALERTS_UNIT), dependsOn: [alertmanager.name] };
     const inputs = uniquePaths([...(alertmanager.inputs ?? []), ...fluxInputs()]);
-    files.push({ path: fluxPaths.kustomization(SYNC_ALERTS_UNIT), content: toYaml(kustomization(model, step)), inputs });
-    overlay(step.dir, syncAlertObjects(model), {}, inputs);
+    const objects = syncAlertObjects(model);
+    files.push({ path: fluxPaths.kustomization(SYNC_ALERTS_UNIT), content: toYaml(kustomization(model, { ...step, kinds: kindsOf(objects) })), inputs });
+    overlay(step.dir, objects, {}, inputs);
     names.push(SYNC_ALERTS_UNIT);
   }
   files.push({ path: `${fluxPaths.root}/flux-instance.yaml`, content: toYaml(fluxInstance(model)), inputs: uniquePaths([...fluxInputs(), ['cluster', 'network'], ...imdsDenialInputs(model)]) });

@@ -21,7 +21,7 @@
  * Kustomization keeps waiting through them; the rendered install retries are unlimited
  * (objects.ts failureHandling), so no timeout covers them all. The Kustomization's timeout covers one attempt
  * and the chart's fetch: a first install that fails (pods that cannot schedule for the release's timeout) is
- * reported once, as it should be, and the release goes on retrying.
+ * reported once, as it should be, and the release goes on retrying (motion.flux.unlimited-retries says so).
  */
 
 /** The release's timeout (HelmRelease spec.timeout): 15 minutes, as long as the runbooks wait for an add-on, long enough for a chart's rollout. */
@@ -37,6 +37,74 @@ export const KUSTOMIZATION_TIMEOUT_MINUTES = RELEASE_TIMEOUT_MINUTES + CHART_LEA
 
 export const RELEASE_TIMEOUT = `${RELEASE_TIMEOUT_MINUTES}m`;
 export const KUSTOMIZATION_TIMEOUT = `${KUSTOMIZATION_TIMEOUT_MINUTES}m`;
+
+/**
+ * How long a Kustomization waits for each kind it applies: its timeout is the longest of its objects' (renderer:
+ * ./objects.ts kustomization; check: ./motion.ts motion.flux.timeout-follows-objects). With wait: true
+ * kustomize-controller health-checks every object it applied with kstatus (fluxcd/kustomize-controller v1.9.1
+ * internal/controller/kustomization_controller.go:1008-1016 the change set's objects, :1059-1066
+ * WaitForSetWithContext, polled every 5s, FailFast: true by default, main.go:273-276: an object kstatus counts
+ * Failed ends the wait at once). kstatus (fluxcd/cli-utils v1.2.1 pkg/kstatus/status/status.go:102-139 Compute):
+ * the generic rules first (generic.go:22-67: deletion, observedGeneration, Reconciling/Stalled conditions), then
+ * the built-in kinds' own rules (core.go:22-38 legacyTypes), then a Ready condition, and Current when none says
+ * otherwise. `spec.timeout` bounds only that wait here (and a WaitForTermination deletion, :1239; the fetch, build
+ * and apply messages quote it, :324, 385, 466, without a deadline), so a shorter one reports a failure sooner.
+ * Keys are kstatus's: `<group>/<Kind>`, `<Kind>` for the core group (core.go:57-66).
+ */
+export interface KindWait {
+  kinds: readonly string[];
+  minutes: number;
+  why: string;
+}
+const KSTATUS = 'fluxcd/cli-utils v1.2.1 pkg/kstatus/status';
+/** The Deployment controller's default spec.progressDeadlineSeconds (600): the rendered Deployments leave it unset. */
+export const ROLLOUT_MINUTES = 10;
+/** Kinds counted Current once they exist: the API server's acknowledgement and kstatus's first 5s poll; 2m leaves room for a slow API server. */
+export const AT_ONCE_MINUTES = 2;
+/** An External Secrets object judged by healthCheckExprs (./objects.ts ESO_HEALTH_EXPRS): ESO's first reconcile. */
+export const SECRET_SYNC_MINUTES = 5;
+export const KIND_WAITS: readonly KindWait[] = [
+  {
+    kinds: ['helm.toolkit.fluxcd.io/HelmRelease'],
+    minutes: KUSTOMIZATION_TIMEOUT_MINUTES,
+    why: `the release's install or upgrade (${RELEASE_TIMEOUT}) once its chart is fetched (${CHART_LEAD_MINUTES}m): Reconciling until then, Ready once installed (kstatus's generic rules, ${KSTATUS}/generic.go:50-67; the clocks above)`,
+  },
+  {
+    kinds: ['source.toolkit.fluxcd.io/HelmRepository', 'source.toolkit.fluxcd.io/OCIRepository'],
+    minutes: CHART_LEAD_MINUTES,
+    why: 'source-controller fetching the index or artifact: Ready condition (the chart\'s lead time above)',
+  },
+  {
+    kinds: ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'],
+    minutes: ROLLOUT_MINUTES,
+    why: `a rollout: every replica updated and available (${KSTATUS}/core.go:83-152, 158-250, 305-356); a Deployment without progress for progressDeadlineSeconds (default 600s, unset here) is ProgressDeadlineExceeded, which kstatus counts Failed (core.go:182-191) and fail-fast reports at once, so a stuck rollout is reported after ${ROLLOUT_MINUTES}m either way; the StatefulSet and DaemonSet, which have no deadline, get the same`,
+  },
+  {
+    kinds: ['external-secrets.io/ExternalSecret', 'external-secrets.io/ClusterSecretStore', 'external-secrets.io/SecretStore'],
+    minutes: SECRET_SYNC_MINUTES,
+    why: 'ESO\'s first reconcile (its controller is Ready before: dependsOn): Current once Ready=True (and synced at its generation), Failed at Ready=False (a missing parameter, a refused role), reported at once (healthCheckExprs, fluxcd/pkg runtime/v0.110.1 runtime/cel/status_evaluator.go:95-125)',
+  },
+  {
+    kinds: [
+      'ConfigMap', 'Secret', 'batch/CronJob', 'policy/PodDisruptionBudget', 'Service',
+      'Namespace', 'ServiceAccount', 'rbac.authorization.k8s.io/Role', 'rbac.authorization.k8s.io/RoleBinding',
+      'rbac.authorization.k8s.io/ClusterRole', 'rbac.authorization.k8s.io/ClusterRoleBinding', 'networking.k8s.io/NetworkPolicy',
+      'networking.k8s.io/Ingress', 'storage.k8s.io/StorageClass', 'node.k8s.io/RuntimeClass', 'autoscaling/HorizontalPodAutoscaler',
+    ],
+    minutes: AT_ONCE_MINUTES,
+    why: `Current once they exist: ConfigMap, Secret, CronJob and PodDisruptionBudget always (${KSTATUS}/core.go:22-38, 69-75, 519-526), a Service unless a LoadBalancer without its IP (core.go:581-599; none is rendered), the others have no Ready, Reconciling or Stalled condition (status.go:102-139)`,
+  },
+];
+/** A kind the table does not know (a custom resource: its controller's Ready condition, if any, decides): the longest wait, as before. */
+export const UNKNOWN_KIND_MINUTES = KUSTOMIZATION_TIMEOUT_MINUTES;
+
+/** kstatus's key of an object's kind: `<group>/<Kind>`, or `<Kind>` for the core group. */
+export const kindKey = (apiVersion: string, kind: string): string => (apiVersion.includes('/') ? `${apiVersion.slice(0, apiVersion.lastIndexOf('/'))}/${kind}` : kind);
+const WAIT_OF = new Map(KIND_WAITS.flatMap((w) => w.kinds.map((k) => [k, w.minutes] as const)));
+/** Minutes a Kustomization allows for one kind. */
+export const kindWaitMinutes = (key: string): number => WAIT_OF.get(key) ?? UNKNOWN_KIND_MINUTES;
+/** The Kustomization's timeout in minutes for the kinds (kindKey) it applies: the longest; at once for none. */
+export const timeoutMinutesFor = (keys: Iterable<string>): number => Math.max(AT_ONCE_MINUTES, ...[...keys].map(kindWaitMinutes));
 /** helm-controller's default when neither install.timeout nor spec.timeout is set (api/v2/helmrelease_types.go:1584-1589). */
 export const HELM_DEFAULT_TIMEOUT_MS = 300_000;
 
