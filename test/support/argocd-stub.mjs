@@ -38,7 +38,7 @@
  * - `argocd app list -l KEY=VALUE`: NAME, SYNC STATUS and HEALTH STATUS columns of the Applications so labelled (app.go
  *   printApplicationTable; fewer columns than upstream).
  * - `kubectl -n NS get application NAME -o jsonpath=…` of {.status.resources[*].kind} (the kinds read, space-separated),
- *   {.status.sync.status}, {.status.health.status}, {.status.operationState.phase}, separated by single spaces.
+ *   {.status.sync.status}, {.status.health.status}, {.status.operationState.phase}, with the text between them as written.
  * - `kubectl -n NS annotate externalsecret NAME force-sync=… --overwrite`, `kubectl -n NS wait externalsecret/NAME
  *   --for=condition=Ready --timeout=Ns` and `kubectl -n NS wait application/NAME --for=create --timeout=Ns` over
  *   world.externalSecrets ({ <name>: { ready } }) and world.apps; at the bound, kubectl's "error: timed out waiting for
@@ -75,11 +75,12 @@ if (tool === 'kubectl') {
   const FIELDS = { '{.status.resources[*].kind}': (a) => (a.resources ?? []).map((r) => r.kind).join(' '), '{.status.sync.status}': (a) => (a.synced ? 'Synced' : 'OutOfSync'), '{.status.health.status}': (a) => healthOf(a.name), '{.status.operationState.phase}': (a) => a.phase ?? '' };
   const get = /^get application (\S+) -o jsonpath=(.+)$/.exec(rest.join(' '));
   if (get) {
-    const parts = get[2].split(' ');
-    if (!parts.every((f) => f in FIELDS)) exit(2, `argocd stub (kubectl): not modelled: ${args.join(' ')}`);
+    // The template: its {…} fields, the text between them as written.
+    const fields = get[2].match(/\{[^}]*\}/g) ?? [];
+    if (!fields.every((f) => f in FIELDS)) exit(2, `argocd stub (kubectl): not modelled: ${args.join(' ')}`);
     const app = world.apps[get[1]];
     if (!app) exit(1, `Error from server (NotFound): applications.argoproj.io "${get[1]}" not found`);
-    process.stdout.write(parts.map((f) => FIELDS[f]({ ...app, name: get[1] })).join(' '));
+    process.stdout.write(get[2].replace(/\{[^}]*\}/g, (f) => FIELDS[f]({ ...app, name: get[1] })));
     exit(0);
   }
   const annotate = /^annotate externalsecret (\S+) force-sync=\d+ --overwrite$/.exec(rest.join(' '));
@@ -158,6 +159,16 @@ if (sub === 'wait') {
   exit(0);
 }
 
+/** Children's automated syncs, all at once: a child whose objects' CRD comes with an Application not yet synced Fails (:1667-1698, 669-690). */
+const childSyncs = (children) => {
+  const synced = new Set(Object.keys(world.apps).filter((n) => world.apps[n].synced));
+  for (const name of children) {
+    const child = world.apps[name];
+    if ((child.objects ?? []).some((c) => world.crdFrom?.[c.group] !== undefined && !synced.has(world.crdFrom[c.group]))) child.phase = 'Failed';
+    else Object.assign(child, { synced: true, phase: 'Succeeded' });
+  }
+};
+
 if (sub === 'sync') {
   const filter = flags.resource.map((r) => {
     const exclude = r.startsWith('!');
@@ -185,6 +196,8 @@ if (sub === 'sync') {
     }
     const waves = [...new Set(selected.map((o) => o.wave))].sort((a, b) => a - b);
     let failed = false;
+    /** Child Applications whose own (automated) sync the root's applies started. */
+    const started = [];
     for (const [i, wave] of waves.entries()) {
       const objects = selected.filter((o) => o.wave === wave);
       for (const o of objects) {
@@ -192,14 +205,13 @@ if (sub === 'sync') {
         if (from !== undefined && !world.apps[from]?.synced) failed = true;
         else if (o.kind === 'Application' && o.group === 'argoproj.io') {
           // The root applies the child Application object; with automated sync the child then syncs on its own.
-          const child = (world.apps[o.name] ??= { objects: [] });
-          if (world.automated && !child.synced) {
-            const blocked = (child.objects ?? []).some((c) => world.crdFrom?.[c.group] !== undefined && !world.apps[world.crdFrom[c.group]]?.synced);
-            if (blocked) child.phase = 'Failed';
-            else child.synced = true;
-          }
+          const child = (world.apps[o.name] ??= { objects: [], ...(o.labels ? { labels: o.labels } : {}) });
+          if (world.automated && !child.synced) started.push(o.name);
         }
       }
+      // Each child's own sync. With Application health the root waits for this wave's children before the next, so a
+      // child of a later wave syncs after them; without it every child's sync runs at once, none seeing the others'.
+      if (world.appHealth !== false) childSyncs(started.splice(0));
       if (failed) break;
       // A later wave waits for this one's Applications to be Healthy, when argocd-cm gives an Application a health
       // (sync_context.go:540-546: no health, no wait); a Degraded one fails the wave (:548-551).
@@ -216,6 +228,7 @@ if (sub === 'sync') {
         }
       }
     }
+    childSyncs(started.splice(0));
     // --async: the operation runs on in the controller as it would have; the CLI only does not wait for it (:2470-2473).
     if (app.phase === 'Running' && flags.async) continue;
     if (failed) {
