@@ -8,11 +8,6 @@
  * argocd-cm carries the Application health Lua (argo-cd v3.4.4 docs/operator-manual/health.md:29-33: none since 1.8;
  * gitops-engine/pkg/sync/sync_context.go:540-546: an object without health is not waited for).
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
@@ -21,8 +16,8 @@ import { HUB_CHECK_BOUNDS, HUB_CHECK_PATH } from '../generators/engines/argocd/h
 import { APPLICATION_HEALTH_LUA, HEALTH_KEY } from '../generators/engines/argocd/addons/argo-cd.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { generateApplications, secretOf } from './support/applicationset.js';
+import { runWithArgocdStub, stubObjects } from './support/argocd-run.js';
 
-const STUB = join(dirname(fileURLToPath(import.meta.url)), 'support', 'argocd-stub.mjs');
 const LABEL = 'odp.opendev.dev/environment';
 const { sources } = fixtureSources('valid', 'hub.yaml');
 const render = (env: string, src = sources) => {
@@ -49,11 +44,7 @@ const ROOT = generatedRoot.metadata.name as string;
 
 /** The hub's world: its Argo CD runs; fleet-a's cluster Secret is Ready and its root generated, not yet synced. */
 function world(o: { ready?: boolean; root?: boolean; appHealth?: boolean; unhealthy?: string[]; crdFrom?: Record<string, string> } = {}) {
-  const objects = managed
-    .filter((f) => /^(apps|argocd)\/[^/]+\.yaml$/.test(f.path))
-    .flatMap((f) => parseYamlStream(f.content) as any[])
-    .filter((x) => x?.kind)
-    .map((x) => ({ group: x.apiVersion.includes('/') ? x.apiVersion.split('/')[0] : '', kind: x.kind, name: x.metadata.name, namespace: x.metadata.namespace ?? '', wave: Number(x.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0), labels: x.metadata.labels }));
+  const objects = stubObjects(managed);
   return {
     namespace: 'argocd',
     controller: true,
@@ -66,22 +57,7 @@ function world(o: { ready?: boolean; root?: boolean; appHealth?: boolean; unheal
   };
 }
 
-function run(command: string, w: ReturnType<typeof world>) {
-  const dir = mkdtempSync(join(tmpdir(), 'odp-hub-check-'));
-  for (const tool of ['argocd', 'kubectl']) {
-    writeFileSync(join(dir, tool), `#!/bin/sh\nexec node ${JSON.stringify(STUB)} ${tool} "$@"\n`);
-    chmodSync(join(dir, tool), 0o755);
-  }
-  writeFileSync(join(dir, 'world.json'), JSON.stringify(w));
-  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, ARGOCD_STUB_WORLD: join(dir, 'world.json'), ARGOCD_STUB_LOG: join(dir, 'log') } });
-  let log: string[] = [];
-  try {
-    log = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
-  } catch {
-    /* no call */
-  }
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, log, world: JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as ReturnType<typeof world> };
-}
+const run = (command: string, w: ReturnType<typeof world>) => runWithArgocdStub(command, w);
 /** The hub's automated sync of the root (the controller's, modelled by the stub's app-of-apps sync), then the check. */
 const synced = (w: ReturnType<typeof world>) => run(`argocd app sync ${ROOT} --timeout ${ARGOCD_CLI.waitTimeoutSeconds}`, w);
 const check = (files: Files, w: ReturnType<typeof world>) => run(script(files), w);
