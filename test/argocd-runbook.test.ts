@@ -6,18 +6,12 @@
  * external-secrets: external-secrets.io). Every wait in it is bounded (the stub reports a wait nothing bounds), and the
  * refresh that cannot end while the application controller is down fails with a message naming the next step.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseYamlStream } from '../generators/lib/yaml.js';
 import type { renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_CLI } from '../generators/engines/argocd/cli.js';
 import { renderEditedFixture } from './helpers.js';
+import { runWithArgocdStub, stubObjects } from './support/argocd-run.js';
 
-const STUB = join(dirname(fileURLToPath(import.meta.url)), 'support', 'argocd-stub.mjs');
 type Files = ReturnType<typeof renderEnvironment>;
 
 const manualStandalone = () => renderEditedFixture('talos-argocd-pools.yaml', (s) => `${s}\nargocd:\n  automated: false\n`);
@@ -33,11 +27,7 @@ const manualBlock = (files: Files): string => {
 
 /** The world after the bootstrap: the root exists, unread by the controller; its objects as rendered. */
 function world(files: Files, o: { controller?: boolean; unhealthy?: string[] } = {}) {
-  const objects = files
-    .filter((f) => /^(apps|argocd)\/[^/]+\.yaml$/.test(f.path))
-    .flatMap((f) => parseYamlStream(f.content) as any[])
-    .filter((x) => x?.kind)
-    .map((x) => ({ group: x.apiVersion.includes('/') ? x.apiVersion.split('/')[0] : '', kind: x.kind, name: x.metadata.name, namespace: x.metadata.namespace ?? '', wave: Number(x.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0) }));
+  const objects = stubObjects(files);
   return {
     namespace: 'argocd',
     controller: o.controller ?? true,
@@ -47,23 +37,7 @@ function world(files: Files, o: { controller?: boolean; unhealthy?: string[] } =
   };
 }
 
-function run(block: string, w: ReturnType<typeof world>) {
-  const dir = mkdtempSync(join(tmpdir(), 'odp-argocd-'));
-  for (const tool of ['argocd', 'kubectl']) {
-    writeFileSync(join(dir, tool), `#!/bin/sh\nexec node ${JSON.stringify(STUB)} ${tool} "$@"\n`);
-    chmodSync(join(dir, tool), 0o755);
-  }
-  writeFileSync(join(dir, 'world.json'), JSON.stringify(w));
-  const r = spawnSync('sh', ['-e', '-c', block], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, ARGOCD_STUB_WORLD: join(dir, 'world.json'), ARGOCD_STUB_LOG: join(dir, 'log') } });
-  const log = (() => {
-    try {
-      return readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
-    } catch {
-      return [];
-    }
-  })();
-  return { status: r.status, stderr: r.stderr, log, world: JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as ReturnType<typeof world> };
-}
+const run = (block: string, w: ReturnType<typeof world>) => runWithArgocdStub(block, w, ['-e']);
 
 describe("the manual-sync runbook, run against the argocd CLI's behaviour", () => {
   const standalone = manualStandalone();

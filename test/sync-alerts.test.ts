@@ -426,6 +426,21 @@ describe("Argo CD: an environment's argo-cd values may not replace the settings 
     expect(values('        cm:\n          timeout.reconciliation: 180s\n').cm['timeout.reconciliation']).toBe('180s');
   });
 
+  it("a managed environment's argo-cd values are never rendered (the hub's Argo CD runs its Applications): not checked there; the hub's are", () => {
+    const { sources } = fixtureSources('valid', 'hub.yaml');
+    const timeout0 = `values: { configs: { params: { controller.sync.timeout.seconds: "0" } } }`;
+    const managed = new Map(sources).set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('argo-cd: { enabled: false }', `argo-cd: { enabled: false, ${timeout0} }`));
+    const r = prepareEnvironment('fleet-a', managed);
+    expect(r.prepared ? [] : formatted(r)).toStrictEqual([]);
+    expect(renderEnvironment(r.prepared!).some((f) => f.path === 'values/argo-cd.yaml')).toBe(false);
+    // The hub's values make its argocd-cm and argocd-cmd-params-cm: refused there.
+    const hubFile = sources.get('environments/hub.yaml')!;
+    const hub = new Map(sources).set('environments/hub.yaml', `${hubFile}${/^addons:/m.test(hubFile) ? '' : 'addons:\n'}`.replace(/^addons:\n/m, `addons:\n  argo-cd: { ${timeout0} }\n`));
+    const h = prepareEnvironment('hub', hub);
+    expect(h.prepared).toBeUndefined();
+    expect(formatted(h).join('\n')).toContain('addons.argo-cd.values.configs.params["controller.sync.timeout.seconds"]: "0" would replace the rendered "3600"');
+  });
+
   it('a health Lua written into the legacy resource.customizations key does not replace the split key (argo-cd v3.4.4 util/settings/settings.go:1016-1024, 1104-1140): kept, and the split key is rendered', () => {
     const cm = values('        cm:\n          resource.customizations: |\n            argoproj.io/Application:\n              health.lua: return {}\n').cm;
     expect(cm['resource.customizations.health.argoproj.io_Application']).toContain('waiting to be Synced');

@@ -30,7 +30,8 @@ export const CCM_PLATFORM_FLAGS = (clusterName: string): readonly { flag: string
   // would fight the AWS Load Balancer Controller over LoadBalancer Services and needs ELB writes the role lacks.
   { flag: '--controllers', value: 'cloud-node,cloud-node-lifecycle', why: 'Services of type LoadBalancer belong to the AWS Load Balancer Controller, and the control-plane role has only the Describe actions these two controllers need (infra/aws/addon-iam.ts)' },
   // ClusterName (default "kubernetes") is what the cloud-provider controllers name the cluster by (tags, load balancers).
-  { flag: '--cluster-name', value: clusterName, why: "it is this environment's cluster.name, which the AWS layer tags the cluster's resources with" },
+  // Kept equal to cluster.name so the name the controller knows the cluster by is the one in the AWS layer's tags.
+  { flag: '--cluster-name', value: clusterName, why: `it is this environment's cluster.name, the name in the kubernetes.io/cluster/${clusterName} tag the AWS layer puts on the cluster's instances and security groups (infra/aws/stacks.ts); another name would not match those tags` },
 ];
 
 /** Each setting of `flag` in a list of arguments (pflag: `--flag=v`, or `--flag` then `v`; a bare boolean flag is true): its index and value. */

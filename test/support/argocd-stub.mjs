@@ -28,7 +28,21 @@
  * - An Application that does not exist: `rpc error: code = NotFound desc = applications.argoproj.io "NAME" not found`,
  *   exit 20 (CheckError on the API's answer).
  * - The controller not running: no refresh ends and no operation starts (only the waits' bounds end them).
- * - `kubectl -n NS get application NAME -o jsonpath={.status.resources[*].kind}`: the kinds read, space-separated.
+ * - App of apps (world.automated: the children's automated sync): the root's sync only applies a child Application object;
+ *   the child then syncs on its own (its controller's automated sync, controller/appcontroller.go autoSync), and the
+ *   root's next wave waits until the child is Healthy. Whether it waits at all depends on argocd-cm: an Application has
+ *   no built-in health since argo-cd 1.8 (docs/operator-manual/health.md:29-33), and a task whose object has no health
+ *   "automatically success[es]" (gitops-engine/pkg/sync/sync_context.go:540-546), so with world.appHealth false the next
+ *   wave starts at once, whatever the child's state. world.appHealth true (the default): the rendered health Lua
+ *   (addons/argo-cd.ts APPLICATION_HEALTH_LUA), Healthy once Synced, Degraded once its sync Failed (a failed wave).
+ * - `argocd app list -l KEY=VALUE`: NAME, SYNC STATUS and HEALTH STATUS columns of the Applications so labelled (app.go
+ *   printApplicationTable; fewer columns than upstream).
+ * - `kubectl -n NS get application NAME -o jsonpath=…` of {.status.resources[*].kind} (the kinds read, space-separated),
+ *   {.status.sync.status}, {.status.health.status}, {.status.operationState.phase}, with the text between them as written.
+ * - `kubectl -n NS annotate externalsecret NAME force-sync=… --overwrite`, `kubectl -n NS wait externalsecret/NAME
+ *   --for=condition=Ready --timeout=Ns` and `kubectl -n NS wait application/NAME --for=create --timeout=Ns` over
+ *   world.externalSecrets ({ <name>: { ready } }) and world.apps; at the bound, kubectl's "error: timed out waiting for
+ *   the condition on …", exit 1 (kubectl wait has a default bound of 30s: k8s.io/kubectl pkg/cmd/wait/wait.go).
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -45,27 +59,63 @@ const exit = (code, message) => {
 // logrus' text format on a pipe (log.Fatal / errors.CheckError).
 const fatal = (code, msg) => exit(code, `time="2026-12-07T12:00:00Z" level=fatal msg=${JSON.stringify(msg)}`);
 const notFound = (name) => fatal(20, `rpc error: code = NotFound desc = applications.argoproj.io "${name}" not found`);
+/** An Application's status.health: Healthy once synced (unless world.unhealthy names it), Degraded once its operation Failed. */
+const healthOf = (name) => {
+  const a = world.apps[name];
+  if (a?.phase === 'Failed' || a?.phase === 'Error') return 'Degraded';
+  return a?.synced && !(world.unhealthy ?? []).includes(name) ? 'Healthy' : 'Progressing';
+};
 const unbounded = (what) => exit(124, `argocd stub: unbounded wait: ${what} never ends and no --timeout bounds it`);
 
 if (tool === 'kubectl') {
-  const ns = args[args.indexOf('-n') + 1];
-  const m = /^get application (\S+) -o jsonpath=\{\.status\.resources\[\*\]\.kind\}$/.exec(args.filter((a, i) => i !== args.indexOf('-n') && i !== args.indexOf('-n') + 1).join(' '));
-  if (!m || ns !== world.namespace) exit(2, `argocd stub (kubectl): not modelled: ${args.join(' ')}`);
-  const app = world.apps[m[1]];
-  if (!app) exit(1, `Error from server (NotFound): applications.argoproj.io "${m[1]}" not found`);
-  process.stdout.write((app.resources ?? []).map((r) => r.kind).join(' '));
-  exit(0);
+  const nsAt = args.indexOf('-n');
+  const ns = args[nsAt + 1];
+  const rest = args.filter((_, i) => i !== nsAt && i !== nsAt + 1);
+  if (ns !== world.namespace) exit(2, `argocd stub (kubectl): not modelled: ${args.join(' ')}`);
+  const FIELDS = { '{.status.resources[*].kind}': (a) => (a.resources ?? []).map((r) => r.kind).join(' '), '{.status.sync.status}': (a) => (a.synced ? 'Synced' : 'OutOfSync'), '{.status.health.status}': (a) => healthOf(a.name), '{.status.operationState.phase}': (a) => a.phase ?? '' };
+  const get = /^get application (\S+) -o jsonpath=(.+)$/.exec(rest.join(' '));
+  if (get) {
+    // The template: its {…} fields, the text between them as written.
+    const fields = get[2].match(/\{[^}]*\}/g) ?? [];
+    if (!fields.every((f) => f in FIELDS)) exit(2, `argocd stub (kubectl): not modelled: ${args.join(' ')}`);
+    const app = world.apps[get[1]];
+    if (!app) exit(1, `Error from server (NotFound): applications.argoproj.io "${get[1]}" not found`);
+    process.stdout.write(get[2].replace(/\{[^}]*\}/g, (f) => FIELDS[f]({ ...app, name: get[1] })));
+    exit(0);
+  }
+  const annotate = /^annotate externalsecret (\S+) force-sync=\d+ --overwrite$/.exec(rest.join(' '));
+  if (annotate) {
+    if (!world.externalSecrets?.[annotate[1]]) exit(1, `Error from server (NotFound): externalsecrets.external-secrets.io "${annotate[1]}" not found`);
+    process.stdout.write(`externalsecret.external-secrets.io/${annotate[1]} annotated\n`);
+    exit(0);
+  }
+  const wait = /^wait (externalsecret|application)\/(\S+) --for=(condition=Ready|create) --timeout=\d+s$/.exec(rest.join(' '));
+  if (wait) {
+    const [, kind, name, cond] = wait;
+    const resource = kind === 'externalsecret' ? 'externalsecrets' : 'applications';
+    const found = kind === 'externalsecret' ? world.externalSecrets?.[name] : world.apps[name];
+    if (cond === 'create') {
+      if (!found) exit(1, `error: timed out waiting for the condition on ${resource}/${name}`);
+      exit(0);
+    }
+    if (!found) exit(1, `Error from server (NotFound): ${resource}.external-secrets.io "${name}" not found`);
+    if (!found.ready) exit(1, `error: timed out waiting for the condition on ${resource}/${name}`);
+    process.stdout.write(`externalsecret.external-secrets.io/${name} condition met\n`);
+    exit(0);
+  }
+  exit(2, `argocd stub (kubectl): not modelled: ${args.join(' ')}`);
 }
 if (tool !== 'argocd' || args[0] !== 'app') exit(2, `argocd stub: not modelled: ${tool} ${args.join(' ')}`);
 
 const sub = args[1];
 const names = [];
-const flags = { resource: [], timeout: 0, refresh: false, prune: false, async: false, health: false, sync: false };
+const flags = { selector: undefined, resource: [], timeout: 0, refresh: false, prune: false, async: false, health: false, sync: false };
 for (let i = 2; i < args.length; i++) {
   const a = args[i];
   if (a === '--resource') flags.resource.push(args[++i]);
   else if (a === '--timeout') flags.timeout = Number(args[++i]);
   else if (a === '--refresh') flags.refresh = true;
+  else if (a === '-l' || a === '--selector') flags.selector = args[++i];
   else if (a === '--prune') flags.prune = true;
   else if (a === '--async') flags.async = true;
   else if (a === '--health') flags.health = true;
@@ -79,8 +129,15 @@ const timedOut = (name) => fatal(20, `timed out (${flags.timeout}s) waiting for 
 /** A wait that never ends: the CLI's bound ends it, or nothing does. */
 const never = (name, what) => (flags.timeout > 0 ? timedOut(name) : unbounded(what));
 const appOf = (name) => world.apps[name] ?? notFound(name);
-const healthy = (name) => Boolean(world.apps[name]?.synced) && !(world.unhealthy ?? []).includes(name);
-const print = (name) => process.stdout.write(`Name:               ${world.namespace}/${name}\nSync Status:        ${world.apps[name].synced ? 'Synced' : 'OutOfSync'}\nHealth Status:      ${healthy(name) ? 'Healthy' : 'Progressing'}\n`);
+const healthy = (name) => healthOf(name) === 'Healthy';
+const print = (name) => process.stdout.write(`Name:               ${world.namespace}/${name}\nSync Status:        ${world.apps[name].synced ? 'Synced' : 'OutOfSync'}\nHealth Status:      ${healthOf(name)}\n`);
+
+if (sub === 'list') {
+  const [key, value] = (flags.selector ?? '=').split('=');
+  process.stdout.write('NAME  SYNC STATUS  HEALTH STATUS\n');
+  for (const [name, a] of Object.entries(world.apps)) if (flags.selector === undefined || a.labels?.[key] === value) process.stdout.write(`${world.namespace}/${name}  ${a.synced ? 'Synced' : 'OutOfSync'}  ${healthOf(name)}\n`);
+  exit(0);
+}
 
 if (sub === 'get') {
   if (names.length !== 1) exit(1, 'argocd stub: app get takes one name');
@@ -101,6 +158,16 @@ if (sub === 'wait') {
   }
   exit(0);
 }
+
+/** Children's automated syncs, all at once: a child whose objects' CRD comes with an Application not yet synced Fails (:1667-1698, 669-690). */
+const childSyncs = (children) => {
+  const synced = new Set(Object.keys(world.apps).filter((n) => world.apps[n].synced));
+  for (const name of children) {
+    const child = world.apps[name];
+    if ((child.objects ?? []).some((c) => world.crdFrom?.[c.group] !== undefined && !synced.has(world.crdFrom[c.group]))) child.phase = 'Failed';
+    else Object.assign(child, { synced: true, phase: 'Succeeded' });
+  }
+};
 
 if (sub === 'sync') {
   const filter = flags.resource.map((r) => {
@@ -129,29 +196,52 @@ if (sub === 'sync') {
     }
     const waves = [...new Set(selected.map((o) => o.wave))].sort((a, b) => a - b);
     let failed = false;
+    /** Child Applications whose own (automated) sync the root's applies started. */
+    const started = [];
     for (const [i, wave] of waves.entries()) {
       const objects = selected.filter((o) => o.wave === wave);
       for (const o of objects) {
         const from = world.crdFrom?.[o.group];
         if (from !== undefined && !world.apps[from]?.synced) failed = true;
-        else if (o.kind === 'Application' && o.group === 'argoproj.io') world.apps[o.name] ??= { objects: [] };
+        else if (o.kind === 'Application' && o.group === 'argoproj.io') {
+          // The root applies the child Application object; with automated sync the child then syncs on its own.
+          const child = (world.apps[o.name] ??= { objects: [], ...(o.labels ? { labels: o.labels } : {}) });
+          if (world.automated && !child.synced) started.push(o.name);
+        }
       }
+      // Each child's own sync. With Application health the root waits for this wave's children before the next, so a
+      // child of a later wave syncs after them; without it every child's sync runs at once, none seeing the others'.
+      if (world.appHealth !== false) childSyncs(started.splice(0));
       if (failed) break;
-      // A later wave waits for this one's Applications to be Healthy.
-      if (i < waves.length - 1) {
+      // A later wave waits for this one's Applications to be Healthy, when argocd-cm gives an Application a health
+      // (sync_context.go:540-546: no health, no wait); a Degraded one fails the wave (:548-551).
+      if (i < waves.length - 1 && world.appHealth !== false) {
+        if (objects.some((o) => o.kind === 'Application' && healthOf(o.name) === 'Degraded')) {
+          failed = true;
+          break;
+        }
         const waiting = objects.filter((o) => o.kind === 'Application' && !healthy(o.name));
         if (waiting.length > 0) {
+          app.phase = 'Running';
           if (flags.async) break;
           never(name, `the sync of ${name} at wave ${wave} (waiting for ${waiting.map((o) => o.name).join(' ')} to be Healthy)`);
         }
       }
     }
-    if (flags.async) continue;
-    if (failed) fatal(1, 'Operation has completed with phase: Failed');
+    childSyncs(started.splice(0));
+    // --async: the operation runs on in the controller as it would have; the CLI only does not wait for it (:2470-2473).
+    if (app.phase === 'Running' && flags.async) continue;
+    if (failed) {
+      app.phase = 'Failed';
+      if (flags.async) continue;
+      fatal(1, 'Operation has completed with phase: Failed');
+    }
     if (filter.length === 0) {
       if ((app.extraneous ?? 0) > 0 && !flags.prune) fatal(1, `${app.extraneous} resources require pruning`);
       app.synced = true;
     }
+    app.phase = 'Succeeded';
+    if (flags.async) continue;
     print(name);
   }
   exit(0);

@@ -19,6 +19,7 @@ import { FLEET_ALERT, FLEET_ALERT_WINDOW, FLEET_ALERTS_PATH, FLEET_SECRET_METRIC
 import { HUB_ACCESS, HUB_ACCESS_PATH, HUB_REGISTER_PATH, HUB_TOKEN_DAYS, hubAccessScope } from './managed.js';
 import { allAppSpecs } from './sources.js';
 import { ARGOCD_CLI } from './cli.js';
+import { HUB_CHECK_BOUNDS, HUB_CHECK_PATH } from './hub-check.js';
 import type { AppSpec } from './spec.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
@@ -207,31 +208,40 @@ The API server certificate must be valid for that name (\`caData\` is checked ag
 
 ### 4. Check on the hub
 
-With the hub's kubeconfig (it must have synced the commit that lists \`{{env}}\` in \`argocd.manages\`):
+With the hub's kubeconfig and the \`argocd\` CLI signed in to the hub's Argo CD (the hub must have synced the commit that lists
+\`{{env}}\` in \`argocd.manages\`):
 
 \`\`\`sh
-kubectl -n {{ns}} annotate externalsecret cluster-{{env}} force-sync=$(date +%s) --overwrite
-kubectl -n {{ns}} wait externalsecret/cluster-{{env}} --for=condition=Ready --timeout=5m
-argocd cluster get {{endpoint}}
-kubectl -n {{ns}} get applicationset fleet -o jsonpath='{.status.conditions}'
-# the ApplicationSet creates the root once the Secret exists (kubectl wait --for=create: kubectl 1.31 or later)
-kubectl -n {{ns}} wait application/{{env}}-root --for=create --timeout=2m
-{{#if manual}}argocd app sync {{env}}-root --timeout {{waitTimeout}}
+sh {{check}}
+\`\`\`
+
+It stops at the first thing missing and names the command to run next (exit 1); every wait in it is bounded:
+1. the hub's ExternalSecret \`cluster-{{env}}\`, refreshed now, Ready within {{secretSeconds}} seconds (else the cluster is not
+   registered: step 2, or \`kubectl -n {{ns}} describe externalsecret cluster-{{env}}\` says why);
+2. the root \`{{env}}-root\`, the name the ApplicationSet \`fleet\`'s template gives it, within {{rootSeconds}} seconds (it exists once
+   the cluster Secret does; else the ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`);
+3. {{#if manual}}the root's sync and health, read once: syncs are manual here (\`argocd.automated: false\`), so an OutOfSync root is
+   reported with the syncs below, each wave in order, then run the check again:
+
+\`\`\`sh
+argocd app sync {{env}}-root --timeout {{waitTimeout}}
 {{#each waves}}
 # wave {{wave}}
 argocd app sync {{apps}} --timeout {{../waitTimeout}}
 argocd app wait {{apps}} --health --timeout {{../waitTimeout}}
-{{/each}}{{else}}# the hub could not reach this cluster for an hour after the root appeared: that first sync was terminated; start it again
-[ "$(kubectl -n {{ns}} get application {{env}}-root -o 'jsonpath={.status.operationState.phase}')" != Failed ] || argocd app sync {{env}}-root --async
-argocd app wait {{env}}-root --sync --health --timeout {{waitTimeout}}
-{{/if}}argocd app list -l {{label}}={{env}}
+{{/each}}
 \`\`\`
+{{else}}the root Synced and Healthy within {{waitMinutes}} minutes. A root whose last sync Failed is synced again first: if the
+   hub could not reach this cluster for an hour after the root appeared, that first sync was terminated and nothing retries it.
+   Not Synced: it names \`argocd app diff\` and \`argocd app sync\`; Synced but not Healthy: the Applications to ask
+   (\`argocd app get NAME\`). The root syncs every Application, wave by wave (if the hub itself syncs manually,
+   \`argocd app sync {{env}}-root\` first); a later wave starts once the earlier wave's Applications are Healthy, which the
+   hub's \`argocd-cm\` defines (\`resource.customizations.health.argoproj.io_Application\`: an Application has no health of its
+   own since Argo CD 1.8, and a wave of objects without health is not waited for).
+{{/if}}
 
-\`argocd cluster get\` shows the connection state (\`Successful\` once the hub's controller reached the API server with the
+\`argocd cluster get {{endpoint}}\` shows the connection state (\`Successful\` once the hub's controller reached the API server with the
 token; \`Unknown\` until an Application deploys there).
-The ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`; \`{{env}}-root\` exists once the ExternalSecret is
-Ready (no root while \`kubectl -n {{ns}} get secret cluster-{{env}}\` finds nothing: register the cluster, step 2), then
-{{#if manual}}exists and waits for the syncs above (\`argocd.automated: false\` here: no sync waves, sync each wave in order).{{else}}syncs every Application, wave by wave (if the hub itself syncs manually, \`argocd app sync {{env}}-root\` first).{{/if}}
 
 The hub's alert \`{{fleetAlert}}\` (environment \`{{env}}\`; rendered where the hub runs kube-prometheus-stack) points here:
 \`{{env}}-root\` has not been Synced and Healthy for {{fleetWindow}}. \`argocd app get {{env}}-root\` says which; with the hub's
@@ -393,6 +403,8 @@ function managedSection(m: EnvironmentModel, hub: NonNullable<EnvironmentModel['
     configParameter: p.config,
     manual: !m.sync.automated,
     ...cliBounds,
+    ...HUB_CHECK_BOUNDS,
+    check: `${m.renderedDir}/${HUB_CHECK_PATH}`,
     waves: waves(specs).map((w) => ({ wave: w.wave, apps: w.apps.split(' ').map((a) => applicationName(ctx, a)).join(' ') })),
     label: ENVIRONMENT_LABEL,
     fleetAlert: FLEET_ALERT,

@@ -20,7 +20,8 @@ import { clusterSecretParameters, fleetFile, hubFiles, registered } from './hub.
 import { fleetAlertFiles } from './fleet-alerts.js';
 import { syncAlertFiles } from './sync-alerts.js';
 import { hubFileOf, renderDecommission } from './decommission.js';
-import { HUB_ACCESS_PATH, hubAccessScope, renderManagedBootstrap } from './managed.js';
+import { HUB_ACCESS_PATH, HUB_REGISTER_PATH, hubAccessScope, renderManagedBootstrap } from './managed.js';
+import { renderHubCheck } from './hub-check.js';
 import { allAppSpecs } from './sources.js';
 import type { AppSpec } from './spec.js';
 
@@ -78,5 +79,5 @@ export const renderArgoCdTree: Renderer = (model) => {
   if (model.gitops !== 'argocd') return [];
   const plan = deliveryPlan(model);
   const specs = allAppSpecs(model);
-  return [...renderArgoCd(model, specs), ...(model.fleet.hub ? renderManagedBootstrap(model, plan, hubAccessScope(argoContext(model), specs)) : renderBootstrap(model, plan))];
+  return [...renderArgoCd(model, specs), ...(model.fleet.hub ? [...renderManagedBootstrap(model, plan, hubAccessScope(argoContext(model), specs)), ...renderHubCheck(model, HUB_REGISTER_PATH)] : renderBootstrap(model, plan))];
 };

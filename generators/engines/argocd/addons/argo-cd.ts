@@ -5,6 +5,7 @@ import { CRD, RBAC, type CatalogEntry, type ChartFacts } from '../../../catalog/
 import { createsServices, crds, placementAt } from '../../../catalog/facts.js';
 import { controllerMetricsInputs, controllerMetricsValues, keepSyncErrorFlag, syncErrorFlagRule } from '../sync-alerts.js';
 import type { Rule } from '../../../validate/rules.js';
+import { hubOf } from '../../../model/fleet.js';
 
 /** argo-cd chart 10.1.1 (argoproj/argo-helm tag argo-cd-10.1.1): the argoproj.io CRDs (crds.install), Services, pods placed by global.tolerations/nodeSelector (values.yaml:129-133, default none). */
 export const ARGO_CD_FACTS: ChartFacts = {
@@ -82,8 +83,12 @@ export const RECONCILIATION_KEY = 'timeout.reconciliation';
  *   argocd_application_controller.go:140-145, 256: 0 is a hundred years): no new commit would be synced without a
  *   webhook, and the SyncError condition would never be re-evaluated.
  */
-export const argoCdPinnedRule: Rule = ({ input }, report) => {
+export const argoCdPinnedRule: Rule = ({ env, input, fleet }, report) => {
   if ((input.gitops ?? 'argocd') !== 'argocd') return;
+  // A managed environment runs no Argo CD (argoCd.enabledByDefault; argocd-managed-install refuses one): its argo-cd
+  // values are never rendered. Its Applications run in the hub's Argo CD, whose argocd-cm and argocd-cmd-params-cm come
+  // from the hub's own argo-cd values, which this rule checks in the hub's file.
+  if (fleet && hubOf(fleet, env.name)) return;
   const configs = (input.addons?.[argoCdName]?.values as { configs?: { cm?: Record<string, unknown>; params?: Record<string, unknown> } } | undefined)?.configs;
   const at = (map: 'cm' | 'params', key: string) => ['addons', argoCdName, 'values', 'configs', map, key];
   const pinned = [
