@@ -15,10 +15,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { FIXED_INSTANCE_UPDATES } from '../generators/infra/aws/instance-updates.js';
+import { KUBECTL_REQUEST_TIMEOUT } from '../generators/lib/kubectl-timeout.js';
+import { NODE_UPDATE_WAIT, STACK_UPDATE_WAIT } from '../generators/infra/aws/deploy.js';
 import { cfnSpec } from '../generators/infra/aws/spec/spec.js';
 import { renderExample, renderValidFixture, ROOT } from './helpers.js';
 
 type Doc = Record<string, any>;
+/** The bound every kubectl call of deploy.sh carries (lib/kubectl-timeout.ts), last on its line. */
+const BOUND = `--request-timeout=${KUBECTL_REQUEST_TIMEOUT}`;
 const files = renderExample('prod');
 const read = (path: string): Doc => parseYamlStream(files.find((f) => f.path === path)!.content)[0] as Doc;
 const template = read('aws/nodes.yaml');
@@ -180,8 +184,11 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
       const order = r.calls.map((c) => c.split(' ').slice(0, 3).join(' '));
       expect(order.indexOf('kubectl drain ip-' + x.ip.replace(/\./g, '-'))).toBeLessThan(order.indexOf('aws cloudformation update-stack'));
       // Released: the lock is gone once the node is back (the last kubectl calls: uncordon, then the Lease deleted).
-      expect(r.calls.filter((c) => c.startsWith('kubectl uncordon')).at(-1)).toBe(`kubectl uncordon ip-${x.ip.replace(/\./g, '-')}`);
-      expect(r.calls.at(-1)).toBe('kubectl -n kube-system delete lease odp-apply-config');
+      expect(r.calls.filter((c) => c.startsWith('kubectl uncordon')).at(-1)).toBe(`kubectl uncordon ip-${x.ip.replace(/\./g, '-')} ${BOUND}`);
+      expect(r.calls.at(-1)).toBe(`kubectl -n kube-system delete lease odp-apply-config ${BOUND}`);
+      // Every kubectl request bounded (lib/kubectl-timeout.ts); the stack polled, not waited on with the CLI's waiter.
+      expect(r.calls.filter((c) => c.startsWith('kubectl ') && !c.endsWith(` ${BOUND}`))).toStrictEqual([]);
+      expect(r.calls.filter((c) => c.startsWith('aws cloudformation wait'))).toStrictEqual([]);
       // The stack update: its own template, this node's new type, every other parameter its previous value.
       const update = r.calls.find((c) => c.startsWith('aws cloudformation update-stack'))!;
       expect(update).toContain('--use-previous-template');
@@ -395,7 +402,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     expect(r.code, r.stderr).toBe(0);
     expect(stops()).toStrictEqual(['stop cp-1']);
     expect(world().instances[instanceOf(2)].userData).toBe('#cloud-config\n# the previous commit\n');
-    expect(r.calls).toContain('kubectl get --raw /readyz/etcd');
+    expect(r.calls).toContain(`kubectl get --raw /readyz/etcd ${BOUND}`);
     expect(r.calls.some((c) => c.startsWith('kubectl get nodes -l node-role.kubernetes.io/control-plane') && c.includes('EtcdIsVoter'))).toBe(true);
     // Back after 2 polls (the boot), then 2 more: 3 passing gates in a row.
     expect(r.calls.filter((c) => c === 'sleep 10')).toHaveLength(4);
@@ -432,8 +439,35 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     expect(refused.stderr).toContain("ODP_CONFIRM_USER_DATA='cp-1 cp-2' sh rendered/rke2-etcd/aws/deploy.sh nodes");
     expect(refused.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
     expect(runWith({ ODP_CONFIRM_USER_DATA: 'cp-1' }, 'nodes').code).toBe(1);
+    // Confirmed, but cp-2 not drained (not cordoned): refused, naming it; nothing deployed.
+    setWorld((w) => (w.nodes[cp(1).ip].cordoned = true));
+    const undrained = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2' }, 'nodes');
+    expect(undrained.code).toBe(1);
+    expect(undrained.stderr).toContain('deploy: ODP_CONFIRM_USER_DATA confirms cp-1 cp-2, but not cordoned (not drained): cp-2 (ip-10-10-1-11). CloudFormation would stop them with their pods on them. Nothing deployed.');
+    expect(undrained.stderr).toContain('also set ODP_USER_DATA_UNDRAINED=1');
+    expect(undrained.calls).toContain(`kubectl get node ip-10-10-1-11 -o jsonpath={.spec.unschedulable} ${BOUND}`);
+    expect(undrained.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
+    expect(stops()).toStrictEqual([]);
+    // Both drained: deployed, each named with its uncordon command for after the update.
+    setWorld((w) => (w.nodes[cp(2).ip].cordoned = true));
     const confirmed = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2' }, 'nodes');
     expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(confirmed.stderr).toContain('deploy: the drained nodes stay cordoned after the update: uncordon each once its Node is Ready again (kubectl get node NAME):\n  kubectl uncordon ip-10-10-1-10   (cp-1)\n  kubectl uncordon ip-10-10-1-11   (cp-2)\n');
+    expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
+  });
+
+  it('ODP_USER_DATA_UNDRAINED=1: the confirmed nodes stopped undrained on purpose, said before the deploy', () => {
+    setWorld((w) => {
+      w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
+      w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
+      w.templateChanged = true;
+      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = `#cloud-config\n# cp-${n}, the previous commit\n`;
+      w.templateUserData = { [instanceOf(1)]: cp(1).userData, [instanceOf(2)]: cp(2).userData };
+    });
+    const r = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2', ODP_USER_DATA_UNDRAINED: '1' }, 'nodes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('deploy: ODP_USER_DATA_UNDRAINED=1: stopping undrained: cp-1 (ip-10-10-1-10), cp-2 (ip-10-10-1-11)\n');
+    expect(r.stderr).not.toContain('kubectl uncordon');
     expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
   });
 });
