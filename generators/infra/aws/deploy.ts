@@ -690,11 +690,11 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
     if now=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID} ${ready}' 2>/dev/null) && [ "\${now% *}" != "$boot" ] && [ "\${now##* }" = True ] && { [ "$node_cp" = 0 ] || node_health; }; then ok=$((ok + 1)); else ok=0; fi
     [ "$ok" -lt "$need" ] || break
     i=$((i + 1))
-    if [ $((i % ${NODE_UPDATE_WAIT.renewEvery})) = 0 ]; then lock || { log "$NOT_OK while node $node ($name) came back"; exit 1; }; fi
     if [ "$i" -ge ${NODE_UPDATE_WAIT.tries} ]; then
       echo "deploy: node $node ($name) has type $node_want now but is not back after ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, ${d.gate}): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
+    if [ $((i % ${NODE_UPDATE_WAIT.renewEvery})) = 0 ]; then lock || { log "$NOT_OK while node $node ($name) came back"; exit 1; }; fi
     sleep ${NODE_UPDATE_WAIT.seconds}
   done
   kubectl uncordon "$name"
