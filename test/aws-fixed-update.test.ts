@@ -9,16 +9,20 @@
  * current type, back with a new boot id and Ready (a control plane: the whole control plane healthy), uncordoned.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { FIXED_INSTANCE_UPDATES } from '../generators/infra/aws/instance-updates.js';
+import { KUBECTL_REQUEST_TIMEOUT } from '../generators/lib/kubectl-timeout.js';
+import { NODE_UPDATE_WAIT, STACK_UPDATE_WAIT } from '../generators/infra/aws/deploy.js';
 import { cfnSpec } from '../generators/infra/aws/spec/spec.js';
 import { renderExample, renderValidFixture, ROOT } from './helpers.js';
 
 type Doc = Record<string, any>;
+/** The bound every kubectl call of deploy.sh carries (lib/kubectl-timeout.ts), last on its line. */
+const BOUND = `--request-timeout=${KUBECTL_REQUEST_TIMEOUT}`;
 const files = renderExample('prod');
 const read = (path: string): Doc => parseYamlStream(files.find((f) => f.path === path)!.content)[0] as Doc;
 const template = read('aws/nodes.yaml');
@@ -73,6 +77,28 @@ function sandbox(env: string, rendered: { path: string; content: string }[]) {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
   };
   return { dir, bin, fleet, world, setWorld, reset, runWith, run: (...args: string[]) => runWith({}, ...args), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A PATH of macOS's tools where they differ from GNU's, for the script's own commands (the stubs come first): every
+ * command of this machine's PATH but `date`, `base64` and `sha256sum`, which are replaced by stubs that behave as
+ * BSD's: `date` refuses -d ("illegal option", as BSD date does: it parses with -j -f); `base64` decodes with -D or
+ * --decode only (macOS before 13: -d is --debug, which encodes); `shasum -a 256` prints "<hex>  -" (macOS has no
+ * sha256sum).
+ */
+function bsdPath(dir: string): string {
+  const box = join(dir, 'bsd');
+  if (existsSync(box)) return box;
+  mkdirSync(box);
+  const real = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim();
+  const [date, base64, sha256sum] = ['date', 'base64', 'sha256sum'].map(real);
+  const tool = (name: string, body: string) => writeFileSync(join(box, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  tool('date', `for a in "$@"; do case "$a" in -d* | --date*) echo 'date: illegal option -- d' >&2; echo 'usage: date [-jnRu] [-r seconds|file] [-v[+|-]val[ymwdHMS]] [+output_fmt]' >&2; exit 1 ;; esac; done\nexec ${date} "$@"`);
+  tool('base64', `case "\${1:-}" in -D | --decode) shift; exec ${base64} -d "$@" ;; -d | --debug) shift; exec ${base64} "$@" ;; esac\nexec ${base64} "$@"`);
+  tool('shasum', `[ "$*" = '-a 256' ] || { echo "shasum stub: $*" >&2; exit 1; }\n${sha256sum} | sed 's/ .*/  -/'`);
+  for (const d of (process.env.PATH ?? '').split(':'))
+    for (const f of existsSync(d) ? readdirSync(d) : []) if (!['date', 'base64', 'sha256sum', 'shasum'].includes(f) && !existsSync(join(box, f))) symlinkSync(join(d, f), join(box, f));
+  return box;
 }
 
 /** The nodes stack as deployed (`params`), its fixed instances i-0<n>aa (with their user data) and their Ready Nodes. */
@@ -180,8 +206,11 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
       const order = r.calls.map((c) => c.split(' ').slice(0, 3).join(' '));
       expect(order.indexOf('kubectl drain ip-' + x.ip.replace(/\./g, '-'))).toBeLessThan(order.indexOf('aws cloudformation update-stack'));
       // Released: the lock is gone once the node is back (the last kubectl calls: uncordon, then the Lease deleted).
-      expect(r.calls.filter((c) => c.startsWith('kubectl uncordon')).at(-1)).toBe(`kubectl uncordon ip-${x.ip.replace(/\./g, '-')}`);
-      expect(r.calls.at(-1)).toBe('kubectl -n kube-system delete lease odp-apply-config');
+      expect(r.calls.filter((c) => c.startsWith('kubectl uncordon')).at(-1)).toBe(`kubectl uncordon ip-${x.ip.replace(/\./g, '-')} ${BOUND}`);
+      expect(r.calls.at(-1)).toBe(`kubectl -n kube-system delete lease odp-apply-config ${BOUND}`);
+      // Every kubectl request bounded (lib/kubectl-timeout.ts); the stack polled, not waited on with the CLI's waiter.
+      expect(r.calls.filter((c) => c.startsWith('kubectl ') && !c.endsWith(` ${BOUND}`))).toStrictEqual([]);
+      expect(r.calls.filter((c) => c.startsWith('aws cloudformation wait'))).toStrictEqual([]);
       // The stack update: its own template, this node's new type, every other parameter its previous value.
       const update = r.calls.find((c) => c.startsWith('aws cloudformation update-stack'))!;
       expect(update).toContain('--use-previous-template');
@@ -249,6 +278,90 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     expect(r.stderr).toContain('it stays cordoned. Update no other node');
     expect(r.calls.filter((c) => c === 'sleep 10')).toHaveLength(59);
     expect(world().nodes['10.30.2.10'].cordoned).toBe(true);
+    // The lock renewed while it waited (every NODE_UPDATE_WAIT.renewEvery polls), released at the exit.
+    const renewals = r.calls.filter((c) => c.startsWith('kubectl replace -f -')).length;
+    expect(renewals).toBe(2 + Math.floor((NODE_UPDATE_WAIT.tries - 1) / NODE_UPDATE_WAIT.renewEvery));
+    expect(r.stderr).toContain('Then: kubectl uncordon ip-10-30-2-10\n');
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
+  /** How many `sleep 30` (the stack polls) come before each renewal of the Lease (a PUT: kubectl replace). */
+  const sleepsBeforeRenewals = (calls: string[]) => {
+    let sleeps = 0;
+    const at: number[] = [];
+    for (const c of calls) {
+      if (c === `sleep ${STACK_UPDATE_WAIT.seconds}`) sleeps += 1;
+      if (c.startsWith('kubectl replace -f -')) at.push(sleeps);
+    }
+    return at;
+  };
+
+  it('the stack update polled (describe-stacks every 30 s), not left to the CLI\'s hour-long waiter: the lock renewed every 10 polls while it runs', () => {
+    setWorld((w) => (w.updatePolls = 25));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith('aws cloudformation describe-stacks') && c.includes('--query Stacks[0].StackStatus'))).toHaveLength(26);
+    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(25);
+    // Renewed after the drain (no sleep yet), at the 10th and 20th poll, after the update (25 polls).
+    expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 9, 19, 25]);
+    expect(r.calls.filter((c) => c.startsWith('aws cloudformation wait'))).toStrictEqual([]);
+  });
+
+  it('a rolled-back stack update: node-update stops at that status, names the stack events command, leaves the node cordoned with when and how to uncordon it, and releases the lock', () => {
+    setWorld((w) => {
+      w.updatePolls = 2;
+      w.updateFails = 'UPDATE_ROLLBACK_COMPLETE';
+    });
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed: UPDATE_ROLLBACK_COMPLETE. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes\n');
+    expect(r.stderr).toContain('deploy: node prod-gpu-1 (ip-10-30-3-50) stays cordoned. This run releases the lock (Lease kube-system/odp-apply-config) as it exits');
+    expect(r.stderr).toContain("Uncordon it only once the stack update has ended (aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query 'Stacks[0].StackStatus' --output text: UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE after a rollback), its instance i-03aa is running (aws ec2 describe-instances --region eu-west-1 --instance-ids i-03aa --query 'Reservations[].Instances[].[State.Name,InstanceType]' --output text) and its Node is Ready (kubectl get node ip-10-30-3-50)");
+    expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-3-50\n$/);
+    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(2);
+    expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
+  // About 250 stub processes (120 polls, their sleeps and renewals): slow on a loaded machine, so a longer bound; not timed.
+  it('a stack update that never completes: node-update gives up after 120 polls (60 minutes), the lock renewed all along, the node cordoned with the uncordon command', { timeout: 900_000 }, () => {
+    setWorld((w) => (w.updateStuck = true));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes has not completed after 60 minutes (status UPDATE_IN_PROGRESS): look at its events (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes)\n');
+    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(STACK_UPDATE_WAIT.tries - 1);
+    expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 9, 19, 29, 39, 49, 59, 69, 79, 89, 99, 109]);
+    expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-3-50\n$/);
+  });
+
+  it('the API server unreachable once the stack update stops the node: every kubectl call fails after its --request-timeout instead of hanging; the run ends with the node cordoned and says how to uncordon it', () => {
+    setWorld((w) => (w.apiDownOnUpdate = true));
+    const r = run('node-update', 'prod-cp-1');
+    expect(r.code).toBe(1);
+    expect(world().hung).toBeUndefined();
+    expect(r.calls.filter((c) => c.startsWith('kubectl ') && !c.endsWith(` ${BOUND}`))).toStrictEqual([]);
+    expect(r.stderr).toContain('deploy: this run lost the lock (Lease kube-system/odp-apply-config)');
+    expect(r.stderr).toContain('deploy: node prod-cp-1 (ip-10-30-1-10) stays cordoned.');
+    expect(r.stderr).toContain('(if the API server cannot be reached, the Lease expires 3600 s after its last renewal)');
+    expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-1-10\n$/);
+  });
+
+  it('with macOS\'s tools (BSD date without -d, no sha256sum, base64 -d not a decode): the lock\'s expiry is read and said, an expired one taken over, the node updated', () => {
+    const path = `${bin}:${bsdPath(dir)}`;
+    const probe = (c: string) => spawnSync('sh', ['-c', c], { env: { PATH: path }, encoding: 'utf8' });
+    expect(probe('date -u -d @0 +%s').status).not.toBe(0);
+    expect(probe('command -v sha256sum').status).not.toBe(0);
+    expect(probe("printf 'YQ==' | base64 -d").stdout).not.toBe('a');
+    const lease = (renewTime: string) => writeFileSync(join(fleet, 'leases.json'), JSON.stringify({ 'odp-apply-config': { holderIdentity: 'node-update prod-cp-2 on laptop pid 7', leaseDurationSeconds: 3600, acquireTime: renewTime, renewTime, resourceVersion: '3' } }));
+    lease('2099-12-31T23:30:00.000000Z');
+    const held = runWith({ PATH: path }, 'node-update', 'prod-gpu-1');
+    expect(held.code).toBe(1);
+    expect(held.stderr).toContain('deploy: another node change holds the lock (Lease kube-system/odp-apply-config: node-update prod-cp-2 on laptop pid 7, until 2100-01-01T00:30:00Z)');
+    lease('2024-02-29T23:00:00.000000Z');
+    const r = runWith({ PATH: path }, 'node-update', 'prod-gpu-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('deploy: took over the expired lock of node-update prod-cp-2 on laptop pid 7');
+    expect(r.stdout).toContain('node prod-gpu-1 (ip-10-30-3-50): g5.xlarge -> g5.2xlarge, Ready again and uncordoned');
   });
 
   it('a stack deployed before the type parameters: the current type is read off each instance; node-update refuses (its template has no parameter to change) and says to deploy the stack from main first', () => {
@@ -395,7 +508,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     expect(r.code, r.stderr).toBe(0);
     expect(stops()).toStrictEqual(['stop cp-1']);
     expect(world().instances[instanceOf(2)].userData).toBe('#cloud-config\n# the previous commit\n');
-    expect(r.calls).toContain('kubectl get --raw /readyz/etcd');
+    expect(r.calls).toContain(`kubectl get --raw /readyz/etcd ${BOUND}`);
     expect(r.calls.some((c) => c.startsWith('kubectl get nodes -l node-role.kubernetes.io/control-plane') && c.includes('EtcdIsVoter'))).toBe(true);
     // Back after 2 polls (the boot), then 2 more: 3 passing gates in a row.
     expect(r.calls.filter((c) => c === 'sleep 10')).toHaveLength(4);
@@ -406,6 +519,21 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     expect(nodes.stderr).toContain(`  kubectl drain "$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' | awk '$2 == "10.10.1.11" { print $1 }')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m\n`);
     expect(nodes.stderr).not.toContain('node cp-1:');
     expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
+  });
+
+  it('with macOS\'s tools (no sha256sum, base64 -d not a decode): deploy.sh nodes still tells the node whose user data changes from those whose does not', () => {
+    setWorld((w) => {
+      w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
+      w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
+      w.templateChanged = true;
+      w.instances[instanceOf(2)].userData = '#cloud-config\n# the previous commit\n';
+      w.templateUserData = { [instanceOf(2)]: cp(2).userData };
+    });
+    const r = runWith({ PATH: `${join(box.dir, 'bin')}:${bsdPath(box.dir)}` }, 'nodes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('deploy: node cp-2: this update changes its user data.');
+    expect(r.stderr).not.toMatch(/deploy: node cp-[13]:/);
+    expect(stops()).toStrictEqual(['stop cp-2']);
   });
 
   it('node-update refuses while a control plane\'s etcd member is not a healthy voter, touching nothing', () => {
@@ -432,8 +560,35 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     expect(refused.stderr).toContain("ODP_CONFIRM_USER_DATA='cp-1 cp-2' sh rendered/rke2-etcd/aws/deploy.sh nodes");
     expect(refused.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
     expect(runWith({ ODP_CONFIRM_USER_DATA: 'cp-1' }, 'nodes').code).toBe(1);
+    // Confirmed, but cp-2 not drained (not cordoned): refused, naming it; nothing deployed.
+    setWorld((w) => (w.nodes[cp(1).ip].cordoned = true));
+    const undrained = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2' }, 'nodes');
+    expect(undrained.code).toBe(1);
+    expect(undrained.stderr).toContain('deploy: ODP_CONFIRM_USER_DATA confirms cp-1 cp-2, but not cordoned (not drained): cp-2 (ip-10-10-1-11). CloudFormation would stop them with their pods on them. Nothing deployed.');
+    expect(undrained.stderr).toContain('also set ODP_USER_DATA_UNDRAINED=1');
+    expect(undrained.calls).toContain(`kubectl get node ip-10-10-1-11 -o jsonpath={.spec.unschedulable} ${BOUND}`);
+    expect(undrained.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
+    expect(stops()).toStrictEqual([]);
+    // Both drained: deployed, each named with its uncordon command for after the update.
+    setWorld((w) => (w.nodes[cp(2).ip].cordoned = true));
     const confirmed = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2' }, 'nodes');
     expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(confirmed.stderr).toContain('deploy: the drained nodes stay cordoned after the update: uncordon each once its Node is Ready again (kubectl get node NAME):\n  kubectl uncordon ip-10-10-1-10   (cp-1)\n  kubectl uncordon ip-10-10-1-11   (cp-2)\n');
+    expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
+  });
+
+  it('ODP_USER_DATA_UNDRAINED=1: the confirmed nodes stopped undrained on purpose, said before the deploy', () => {
+    setWorld((w) => {
+      w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
+      w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
+      w.templateChanged = true;
+      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = `#cloud-config\n# cp-${n}, the previous commit\n`;
+      w.templateUserData = { [instanceOf(1)]: cp(1).userData, [instanceOf(2)]: cp(2).userData };
+    });
+    const r = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2', ODP_USER_DATA_UNDRAINED: '1' }, 'nodes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('deploy: ODP_USER_DATA_UNDRAINED=1: stopping undrained: cp-1 (ip-10-10-1-10), cp-2 (ip-10-10-1-11)\n');
+    expect(r.stderr).not.toContain('kubectl uncordon');
     expect(stops()).toStrictEqual(['stop cp-1', 'stop cp-2']);
   });
 });

@@ -20,8 +20,11 @@
  * - The refusal says when the lock expires and prints the command that deletes it sooner, safe only once the run it
  *   names has ended without releasing it (killed, or its host lost): a delete has no precondition, so a live holder
  *   would lose it.
+ * - Times read and written without GNU-only `date -d` (lib/portable-shell.ts): deploy.sh runs on an operator's macOS too.
  * - Released on exit (a trap on EXIT, and HUP/INT/TERM turned into exits) when this run holds it.
  */
+
+import { PORTABLE_DATE } from './portable-shell.js';
 
 /** The Lease: its duration covers the longest stretch between two renewals of any run that takes it (each script's own bound). */
 export const CLUSTER_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', seconds: 3600 } as const;
@@ -69,6 +72,7 @@ export function leaseLockLines(w: LockWords): string[] {
     `  [ -z "$1" ] || printf '  resourceVersion: "%s"\\n' "$1"`,
     `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "\${3:-$2}"`,
     '}',
+    ...PORTABLE_DATE,
     'lock() {',
     "  now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)",
     `  put() { ${K} "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }`,
@@ -79,7 +83,8 @@ export function leaseLockLines(w: LockWords): string[] {
     `  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi`,
     `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { ${w.log} "cannot take or read the lock (Lease ${L.namespace}/${L.name}) ${w.through}: nothing changed here"; exit 1; }`,
     '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
-    '  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))',
+    `  renewed_s=$(epoch_of "$renewed") || { ${w.log} "the lock (Lease ${L.namespace}/${L.name}) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }`,
+    '  until_s=$((renewed_s + seconds))',
     ...(h
       ? [
           '  case "$HOLDER|$holder" in',
@@ -88,7 +93,7 @@ export function leaseLockLines(w: LockWords): string[] {
         ]
       : []),
     `  if [ "$(date -u +%s)" -lt "$until_s" ]; then`,
-    '    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)',
+    '    until_t=$(utc_of "$until_s")',
     `    ${w.log} "${w.other} holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): ${w.rule}; nothing changed here"`,
     `    ${w.log} "the lock expires at $until_t (${L.seconds} s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
     '    exit 1',

@@ -26,11 +26,20 @@
  *   ParameterKey=K,UsePreviousValue=true … (CloudFormation API UpdateStack, Parameter): the stack's own template, so only
  *   its parameters may be given ("Parameters: [K] do not exist in the template") and each must be ("Parameters: [K] must
  *   have values"); nothing changed: "No updates are to be performed." Then the same instance updates as a deploy, without
- *   the branch's template (its user data, `fleet.templateUserData`, stays undeployed). wait stack-update-complete: exit 0,
- *   or 255 with "Waiter StackUpdateComplete failed" when `fleet.updateFails`.
+ *   the branch's template (its user data, `fleet.templateUserData`, stays undeployed). The stack's StackStatus then
+ *   (describe-stacks, as CloudFormation reports an update: CloudFormation API reference, Stack.StackStatus):
+ *   UPDATE_IN_PROGRESS for `fleet.updatePolls` queries (0 unless set; for ever with `fleet.updateStuck`), then
+ *   UPDATE_COMPLETE, or `fleet.updateFails` (a status such as UPDATE_ROLLBACK_COMPLETE). `aws cloudformation wait` is
+ *   not modelled (deploy.sh polls describe-stacks itself).
  * - deploy with the branch's template: an instance whose user data differs from `fleet.templateUserData` is stopped and
  *   started as for a type (UserData: "Some interruptions"), its user data then the template's.
  * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 (as EC2 returns it).
+ * - kubectl --request-timeout=D (lib/kubectl-timeout.ts), wherever on the line: a call without it, while
+ *   `fleet.apiUnreachable` (the API server's address does not answer; `fleet.apiDownOnUpdate` sets it at the stack
+ *   update), would hang for ever (kubectl's default: no timeout): the stub records it in `hung` and fails; with it, it
+ *   fails as client-go does once the timeout passes ("Unable to connect to the server: … (Client.Timeout exceeded while
+ *   awaiting headers)"). get node NAME -o jsonpath={.spec.unschedulable}: "true" once cordoned (kubectl drain), else
+ *   empty (the field omitted).
  * - kubectl: the control planes' EtcdIsVoter condition (`voter`, False once stopped, True once booted), get --raw
  *   /readyz/etcd (ok while a majority of the control planes run), Leases (./lease-stub.mjs, $FLEET/leases.json).
  * - talosctl version / kubeconfig / etcd members --nodes IP: the node's Talos API answers while its instance runs;
@@ -138,6 +147,8 @@ function updateStack() {
   const changed = s.instances.filter((x) => f.instances[x.instance].type !== ordered[x.param]);
   for (const x of changed) updateInstance(x.instance, ordered[x.param]);
   s.parameters = ordered;
+  s.updating = f.updatePolls ?? 0;
+  if (f.apiDownOnUpdate) f.apiUnreachable = true;
   event(`stack updated (its own template)${changed.length > 0 ? `: ${changed.map((x) => fixedName(nodeOf(x.instance))).join(', ')}` : ''}`);
   save();
   process.stdout.write(JSON.stringify({ StackId: `arn:aws:cloudformation:eu-west-1:333333333333:stack/${s.name}/1` }) + '\n');
@@ -149,15 +160,20 @@ function aws() {
   if (service === 'cloudformation' && op === 'deploy') return deploy();
   if (service === 'cloudformation' && op === 'update-termination-protection') return;
   if (service === 'cloudformation' && op === 'update-stack') return updateStack();
-  if (service === 'cloudformation' && op === 'wait' && args[2] === 'stack-update-complete') {
-    if (f.updateFails) fail(255, '\nWaiter StackUpdateComplete failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "UPDATE_ROLLBACK_COMPLETE" at least once');
-    return;
-  }
   if (service === 'cloudformation' && op === 'describe-stacks') {
     const name = opt('--stack-name');
     if (name !== f.stack.name) return process.stdout.write(`${f.stack.deployRole}\n`);
     if (!f.stack.exists) fail(254, `\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id ${name} does not exist`);
-    if (query === 'Stacks[0].StackStatus') return process.stdout.write('UPDATE_COMPLETE\n');
+    if (query === 'Stacks[0].StackStatus') {
+      const s = f.stack;
+      if (s.updating === undefined) return process.stdout.write('UPDATE_COMPLETE\n');
+      if (f.updateStuck || s.updating > 0) {
+        if (!f.updateStuck) s.updating -= 1;
+        save();
+        return process.stdout.write('UPDATE_IN_PROGRESS\n');
+      }
+      return process.stdout.write(`${f.updateFails ?? 'UPDATE_COMPLETE'}\n`);
+    }
     if (query === 'Stacks[0].Parameters[].ParameterKey') return process.stdout.write(`${Object.keys(f.stack.parameters).join('\t')}\n`);
     const output = /OutputKey=='([^']+)'/.exec(query)?.[1];
     if (output) return process.stdout.write(`${f.stack.outputs[output] ?? ''}\n`);
@@ -182,6 +198,17 @@ function aws() {
 const majority = () => controlPlanes().filter((n) => n.ready === 'True').length * 2 > controlPlanes().length;
 
 function kubectl() {
+  const bound = args.findIndex((a) => a.startsWith('--request-timeout='));
+  if (f.apiUnreachable && bound === -1) {
+    f.hung = [...(f.hung ?? []), args.join(' ')];
+    save();
+    fail(99, `kubectl stub: the API server does not answer and this call has no --request-timeout: kubectl would wait for ever (${args.join(' ')})`);
+  }
+  if (bound !== -1) {
+    if (!/^--request-timeout=[1-9][0-9]*[smh]$/.test(args[bound])) fail(1, `error: invalid argument "${args[bound]}" for "--request-timeout" flag`);
+    args.splice(bound, 1);
+  }
+  if (f.apiUnreachable) fail(1, 'Unable to connect to the server: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)');
   if (leaseCommand(args, join(process.env.FLEET, 'leases.json'), fail)) return;
   const listed = f.otherCluster ? [] : Object.values(f.nodes);
   const byName = (name) => listed.find((n) => n.name === name) ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
@@ -209,6 +236,7 @@ function kubectl() {
     return process.stdout.write(Object.entries(f.nodes).filter(() => !f.otherCluster).map(([ip, n]) => `${n.name} ${ip}\n`).join(''));
   if (args[0] === 'get' && args[1] === 'node') {
     const n = byName(args[2]);
+    if (jsonpath === 'jsonpath={.spec.unschedulable}') return process.stdout.write(n.cordoned ? 'true' : '');
     const parts = [...(jsonpath.includes('bootID') ? [n.boot] : []), ...(jsonpath.includes('Ready') ? [n.ready] : [])];
     return process.stdout.write(parts.join(' '));
   }

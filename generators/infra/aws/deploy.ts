@@ -25,7 +25,9 @@ import { USER_DATA_NOT_RUN_ON_START } from './instance-updates.js';
 import { rollPreferences } from './roll.js';
 import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { drainFunctions, NODE_DRAIN } from '../../lib/node-drain.js';
-import { leaseLockLines } from '../../lib/cluster-lock.js';
+import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
+import { kubectlTimeoutLines } from '../../lib/kubectl-timeout.js';
+import { PORTABLE_BASE64, PORTABLE_SHA256 } from '../../lib/portable-shell.js';
 
 export const AWS_DIR = 'aws';
 export const STACK_FILES = { base: 'base.yaml', nodes: 'nodes.yaml', gitSync: 'git-sync.yaml' } as const;
@@ -217,7 +219,7 @@ export function deployScript(p: AwsPlan): string {
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${instanceIdFunction(p)}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
+${fixedNodes(p).length > 0 ? `${kubectlTimeoutLines().join('\n')}\n` : ''}${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
   base)
     ${c.base}
     ${protectCommand(p, 'base')}
@@ -476,7 +478,12 @@ function userDataNodes(p: AwsPlan): { name: string; sha: string; drain: string }
  * instance user data"): it is what a replacement instance boots with. The instance's current user data is read with
  * DescribeInstanceAttribute userData (base64) and compared by sha256 with the rendered text. Each such node is named with
  * its drain command before anything is deployed; a control plane's together with another node's is refused unless
- * ODP_CONFIRM_USER_DATA names exactly those nodes (a stopped control plane and another stopped node at once).
+ * ODP_CONFIRM_USER_DATA names exactly those nodes (a stopped control plane and another stopped node at once). The
+ * confirmation is not a licence to stop them undrained: each confirmed node must be cordoned already (Node
+ * spec.unschedulable, which kubectl drain sets first), else refused unless ODP_USER_DATA_UNDRAINED=1 says the operator
+ * stops them undrained on purpose (a cluster being rebuilt, no workload yet); the cordoned ones are named with their
+ * uncordon command for after the update. The user data is decoded and hashed with the portable functions
+ * (lib/portable-shell.ts: macOS has no sha256sum, and its base64 -d is not a decode before macOS 13).
  */
 function userDataNotice(p: AwsPlan): string {
   const nodes = userDataNodes(p);
@@ -494,7 +501,7 @@ ${nodes.map((x) => `          ${q(x.name)}) ud=${x.sha}; ud_drain=${q(x.drain)} 
         esac
         instance_of "$n"
         [ -n "$id" ] || continue
-        have=$(aws ec2 describe-instance-attribute --region ${region} --instance-id "$id" --attribute userData --query 'UserData.Value' --output text | base64 -d 2>/dev/null | sha256sum | cut -d' ' -f1)
+        have=$(aws ec2 describe-instance-attribute --region ${region} --instance-id "$id" --attribute userData --query 'UserData.Value' --output text | base64_decode 2>/dev/null | sha256_hex)
         [ "$have" = "$ud" ] && continue
         stops="\${stops:+$stops }$n"
         [ "$cp" = 0 ] || stops_cp=1
@@ -506,6 +513,24 @@ ${nodes.map((x) => `          ${q(x.name)}) ud=${x.sha}; ud_drain=${q(x.drain)} 
         if [ "$stops_cp" = 1 ] && [ "$many" = 1 ] && [ "\${ODP_CONFIRM_USER_DATA:-}" != "$stops" ]; then
           echo "deploy: a control plane's user data changes together with another node's ($stops): CloudFormation would stop them one after another, each as soon as the previous instance runs, not once its node is Ready (two control planes down at once on the way). Nothing deployed. Drain them, then confirm exactly these nodes: ODP_CONFIRM_USER_DATA='$stops' sh ${awsPath(p.model, 'deploy.sh')} nodes; or change one node's user data per merge" >&2
           exit 1
+        fi
+        if [ "\${ODP_CONFIRM_USER_DATA:-}" = "$stops" ]; then
+          # Confirmed: each such node must be drained already (cordoned: spec.unschedulable), unless undrained on purpose.
+          undrained=''
+          uncordon=''
+          for n in $stops; do
+            fixed_node "$n"
+            name=${nodeNameByAddress('$ip')}
+            if [ -z "$name" ]; then undrained="\${undrained:+$undrained, }$n (no Node with address $ip in the cluster kubectl reaches)"; continue; fi
+            if [ "$(kubectl get node "$name" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ]; then uncordon="$uncordon
+  kubectl uncordon $name   ($n)"; else undrained="\${undrained:+$undrained, }$n ($name)"; fi
+          done
+          if [ -n "$undrained" ] && [ "\${ODP_USER_DATA_UNDRAINED:-}" != 1 ]; then
+            echo "deploy: ODP_CONFIRM_USER_DATA confirms $stops, but not cordoned (not drained): $undrained. CloudFormation would stop them with their pods on them. Nothing deployed. Drain each with its command above, then run this again; or, to stop them undrained on purpose, also set ODP_USER_DATA_UNDRAINED=1" >&2
+            exit 1
+          fi
+          [ -z "$undrained" ] || echo "deploy: ODP_USER_DATA_UNDRAINED=1: stopping undrained: $undrained" >&2
+          [ -z "$uncordon" ] || echo "deploy: the drained nodes stay cordoned after the update: uncordon each once its Node is Ready again (kubectl get node NAME):$uncordon" >&2
         fi
       fi
     fi
@@ -520,8 +545,27 @@ function nodeUpdateCase(p: AwsPlan): string {
 `;
 }
 
-/** Polls of a node coming back after its update (node-update): 60 × 10 s. */
-export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
+/**
+ * Polls of a node coming back after its update (node-update): 60 × 10 s, the lock renewed every 12 polls. Between two
+ * renewals: 12 sleeps and 12 polls, each poll at most five kubectl requests (the Node, the control-plane Nodes,
+ * /readyz, the datastore gate's) of KUBECTL_REQUEST_SECONDS each: 12 × (10 + 150) s = 32 min, within the Lease's hour.
+ */
+export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10, renewEvery: 12 } as const;
+
+/**
+ * Polls of the stack update (node-update), instead of \`aws cloudformation wait stack-update-complete\`, which polls
+ * DescribeStacks "every 30 seconds until a successful state has been reached. This will exit with a return code of 255
+ * after 120 failed checks" (AWS CLI reference, cloudformation wait stack-update-complete): up to an hour without a
+ * renewal, the Lease's whole duration (CLUSTER_LOCK.seconds), so another run could take the lock over while this
+ * node's instance is stopped. Here: the same 30 s polls (describe-stacks StackStatus), the lock renewed every 10 polls
+ * (5 min; each poll's describe-stacks is bounded by the AWS CLI's default --cli-read-timeout and --cli-connect-timeout,
+ * 60 s each: at most 10 × 150 s = 25 min between renewals), a status with ROLLBACK or FAILED in it (UPDATE_FAILED,
+ * UPDATE_ROLLBACK_IN_PROGRESS, UPDATE_ROLLBACK_COMPLETE…: CloudFormation API reference, Stack.StackStatus) stops at
+ * once, naming the stack events command. Overall at most 120 polls (60 min of sleeps): the hour AWS's own waiter gives a
+ * stack update. This update changes one instance's type (a stop, the attribute, a start: minutes), so an update still in
+ * progress after an hour is stuck (an instance that does not stop, a start refused for capacity) and needs an operator.
+ */
+export const STACK_UPDATE_WAIT = { tries: 120, seconds: 30, renewEvery: 10 } as const;
 
 /**
  * \`deploy.sh node-update <node>\`: one fixed node's new instance type, alone, with the cluster's gates (design notes, "A
@@ -533,9 +577,8 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
  *   cloudformation update-stack) and every parameter but this node's type with \`UsePreviousValue=true\` ("During a stack
  *   update, use the existing parameter value that the stack is using for a given parameter key. If you specify true, do
  *   not specify a parameter value": API reference, Parameter). The parameter list is the stack's own (describe-stacks
- *   Parameters), so a parameter the branch adds is not sent. \`aws cloudformation wait stack-update-complete\` then polls
- *   DescribeStacks until UPDATE_COMPLETE and fails on a failed or rolled-back update (AWS CLI reference, cloudformation
- *   wait stack-update-complete: every 30 s, 120 checks). A stack deployed before the per-node type parameters has no
+ *   Parameters), so a parameter the branch adds is not sent. Then \`stack_wait\` polls DescribeStacks until UPDATE_COMPLETE,
+ *   renewing the lock, and stops on a failed or rolled-back update (STACK_UPDATE_WAIT: why not the CLI's waiter). A stack deployed before the per-node type parameters has no
  *   parameter to change: refused (deploy the nodes stack from the main branch first: its types are the running ones).
  * - One change at a time across operators: the cluster-wide Lease of lib/cluster-lock.ts (the one the servers'
  *   apply-config.sh takes), from before the first gate until the script exits.
@@ -546,8 +589,17 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
  *   honoured; at most $ODP_DRAIN_TIMEOUT, 5m; bare pods deleted, lost with the stop anyway; on failure the node is
  *   uncordoned and nothing else done); its boot id recorded (status.nodeInfo.bootID, which the
  *   kubelet reads from the kernel at start); after the update it must have a new boot id and be Ready, and for a control
- *   plane the whole gate must pass the distribution's \`stable\` polls in a row; then it is uncordoned. A node that does
- *   not come back stays cordoned and the script says to update no other node.
+ *   plane the whole gate must pass the distribution's \`stable\` polls in a row (NODE_UPDATE_WAIT, the lock renewed
+ *   meanwhile); then it is uncordoned.
+ * - Every kubectl request bounded (lib/kubectl-timeout.ts): an unreachable API server fails a gate, never hangs the run
+ *   while it holds the lock.
+ * - Any exit after the drain but before the uncordon (a failed or stuck stack update, a lost lock, a node not back,
+ *   set -e, a signal) leaves the node cordoned, and \`cordoned_notice\` (on EXIT, before the unlock) says so with the
+ *   checks that make its uncordon safe (the stack update ended, the instance running, the Node Ready) and the exact
+ *   \`kubectl uncordon\`. Uncordoning at once would let pods onto a node CloudFormation may still stop (a rollback stops
+ *   it again). The lock is released, not kept: kept, it would block every other node change for up to an hour with no
+ *   one to renew it, while what it protects is already guarded without it: the other runs' own gates refuse while a
+ *   control plane is not Ready (node_health here, apply-config.sh's gate), and the message says to update no other node.
  */
 function nodeUpdateFunction(p: AwsPlan): string {
   const nodes = fixedNodes(p);
@@ -555,6 +607,7 @@ function nodeUpdateFunction(p: AwsPlan): string {
   const region = q(p.model.aws.region);
   const stack = q(p.names.nodesStack);
   const d = p.facts.nodeUpdate(p.model);
+  const events = `aws cloudformation describe-stack-events --region ${p.model.aws.region} --stack-name ${p.names.nodesStack}`;
   const ready = `{.status.conditions[?(@.type=="Ready")].status}`;
   const body = (lines: string[], indent: string) => lines.map((l) => `${indent}${l}`).join('\n');
   return `${drainFunctions(NODE_DRAIN.stop, { kubectl: 'kubectl', say: (t) => `echo "deploy: ${t}" >&2` }).join('\n')}
@@ -571,6 +624,27 @@ node_health() {
   [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ] || { NOT_OK="the API server's /readyz not ok"; return 1; }
   datastore_ok
 }
+# The stack update, polled (describe-stacks) every ${STACK_UPDATE_WAIT.seconds} s for at most ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes, the lock renewed every ${STACK_UPDATE_WAIT.renewEvery} polls;
+# a ROLLBACK or FAILED status stops it. Returns 1 with STACK_NOT_OK.
+stack_wait() {
+  polls=0
+  while :; do
+    status=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status='unknown (describe-stacks failed)'
+    case "$status" in
+      UPDATE_COMPLETE) return 0 ;;
+      *ROLLBACK* | *FAILED*) STACK_NOT_OK="the update of stack ${p.names.nodesStack} failed: $status. Its events say why: ${events}"; return 1 ;;
+    esac
+    polls=$((polls + 1))
+    if [ "$polls" -ge ${STACK_UPDATE_WAIT.tries} ]; then STACK_NOT_OK="the update of stack ${p.names.nodesStack} has not completed after ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes (status $status): look at its events (${events})"; return 1; fi
+    if [ $((polls % ${STACK_UPDATE_WAIT.renewEvery})) = 0 ]; then lock || { STACK_NOT_OK="$NOT_OK while stack ${p.names.nodesStack} was updating"; return 1; }; fi
+    sleep ${STACK_UPDATE_WAIT.seconds}
+  done
+}
+# After the drain, whatever ends the run (a failure, set -e, a signal): the node stays cordoned; when its uncordon is safe.
+cordoned_notice() {
+  [ -n "$CORDONED" ] || return 0
+  log "node $node ($name) stays cordoned. This run releases the lock (Lease ${CLUSTER_LOCK.namespace}/${CLUSTER_LOCK.name}) as it exits (if the API server cannot be reached, the Lease expires ${CLUSTER_LOCK.seconds} s after its last renewal); update no other node until this one is back. Uncordon it only once the stack update has ended (aws cloudformation describe-stacks --region ${p.model.aws.region} --stack-name ${p.names.nodesStack} --query 'Stacks[0].StackStatus' --output text: UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE after a rollback), its instance $id is running (aws ec2 describe-instances --region ${p.model.aws.region} --instance-ids $id --query 'Reservations[].Instances[].[State.Name,InstanceType]' --output text) and its Node is Ready (kubectl get node $name); before that CloudFormation may still stop it, under the pods an uncordon lets in. Then: kubectl uncordon $name"
+}
 node_update() {
   fixed_node "$1" || { echo ${q(`usage: deploy.sh node-update <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
   node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
@@ -578,6 +652,7 @@ node_update() {
   [ -n "$t" ] || { echo "deploy: node $node has no instance in stack ${p.names.nodesStack} yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
+  node_instance "$node"
   drain_timeout
   # The stack's own template and parameters: this node's type changes, every other parameter keeps its value.
   keys=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query 'Stacks[0].Parameters[].ParameterKey' --output text)
@@ -591,15 +666,21 @@ node_update() {
 ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution's way).\n${body(d.access, '  ')}\n` : ''}  name=${nodeNameByAddress('$node_ip')}
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
   lock_on_exit
+  CORDONED=
+  trap 'cordoned_notice; unlock' EXIT
   lock
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
+  CORDONED=1
   # The lock renewed at each step boundary (lib/cluster-lock.ts): the drain and the stack update may each take long.
-  lock || { kubectl uncordon "$name" >/dev/null 2>&1 || true; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; exit 1; }
-  aws cloudformation update-stack --region ${region} --stack-name ${stack} --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
-  aws cloudformation wait stack-update-complete --region ${region} --stack-name ${stack} || { log "the update of stack ${p.names.nodesStack} did not complete (aws cloudformation describe-stack-events --region ${p.model.aws.region} --stack-name ${p.names.nodesStack}): node $node ($name) stays cordoned; update no other node"; exit 1; }
-  lock || { log "$NOT_OK while its instance was stopped and started: node $node ($name) stays cordoned; update no other node, look at it, then uncordon it (kubectl uncordon $name)"; exit 1; }
+  if ! lock; then
+    if kubectl uncordon "$name" >/dev/null 2>&1; then CORDONED=; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; else log "$NOT_OK: its instance untouched"; fi
+    exit 1
+  fi
+  aws cloudformation update-stack --region ${region} --stack-name ${stack} --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null || { log "stack ${p.names.nodesStack}: the update was not accepted (the AWS CLI's error above)"; exit 1; }
+  stack_wait || { log "$STACK_NOT_OK"; exit 1; }
+  lock || { log "$NOT_OK while its instance was stopped and started"; exit 1; }
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, ${d.stable} poll(s) in a row.
   need=1
   [ "$node_cp" = 0 ] || need=${d.stable}
@@ -613,9 +694,11 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
       echo "deploy: node $node ($name) has type $node_want now but is not back after ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, ${d.gate}): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
+    if [ $((i % ${NODE_UPDATE_WAIT.renewEvery})) = 0 ]; then lock || { log "$NOT_OK while node $node ($name) came back"; exit 1; }; fi
     sleep ${NODE_UPDATE_WAIT.seconds}
   done
   kubectl uncordon "$name"
+  CORDONED=
   echo "node $node ($name): $from -> $node_want, Ready again and uncordoned; the next node may go"
 }
 `;

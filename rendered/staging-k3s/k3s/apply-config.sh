@@ -127,6 +127,13 @@ lease_doc() {
   [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
   printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "${3:-$2}"
 }
+# epoch_of TIME (YYYY-MM-DDTHH:MM:SS[.frac]Z) and utc_of SECONDS, in awk: date -d is GNU only (BSD date has -j -f, -r).
+epoch_of() {
+  printf '%s\n' "$1" | awk '/^[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]+)?Z$/ { y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0; if (m <= 2) y--; era = int(y / 400); yoe = y - era * 400; doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + int((153 * ((m + 9) % 12) + 2) / 5) + d - 1; printf "%.0f\n", (era * 146097 + doe - 719468) * 86400 + substr($0, 12, 2) * 3600 + substr($0, 15, 2) * 60 + substr($0, 18, 2); ok = 1 } END { exit !ok }'
+}
+utc_of() {
+  awk -v s="$1" 'BEGIN { z = int(s / 86400); r = s - z * 86400; z += 719468; era = int(z / 146097); doe = z - era * 146097; yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365); doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9; printf "%04d-%02d-%02dT%02d:%02d:%02dZ\n", yoe + era * 400 + (m <= 2), m, d, int(r / 3600), int((r % 3600) / 60), r % 60 }'
+}
 lock() {
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
   put() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
@@ -137,12 +144,13 @@ lock() {
   if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
   held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
-  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  renewed_s=$(epoch_of "$renewed") || { log "the lock (Lease kube-system/odp-apply-config) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }
+  until_s=$((renewed_s + seconds))
   case "$HOLDER|$holder" in
     *"|$HANDOFF"*) if [ "$SIDE:$ROLE" = server:agent ]; then LOCKED=1; ADOPTED=1; HOLDER=$holder; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;
   esac
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
-    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    until_t=$(utc_of "$until_s")
     log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): apply to one server at a time; nothing changed here"
     log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl -n kube-system delete lease odp-apply-config"
     exit 1
