@@ -269,7 +269,7 @@ then deploy.sh nodes again (it then stops no instance)." >&2
         [ "$have" = "$ud" ] && continue
         stops="${stops:+$stops }$n"
         [ "$cp" = 0 ] || stops_cp=1
-        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it. Drain it first:" >&2
+        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): the stop and start is for nothing unless the node is replaced, and a replacement instance boots with it. Drain it first:" >&2
         printf '  %s\n' "$ud_drain" >&2
       done
       if [ -n "$stops" ]; then
