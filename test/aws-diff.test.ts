@@ -199,7 +199,8 @@ describe('AWS impact of a fixed node’s changed user data', () => {
     const server = awsImpacts(base, head).find((i) => i.logicalId === 'NodeServer1');
     expect(server?.change).toBe('modified');
     expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData["Fn::Base64"]', 'maybe']]);
-    expect(server?.consequence).toContain('→ CloudFormation stops and starts the instance; cloud-init runs user data once per instance');
+    // The one wording (USER_DATA_NOT_RUN_ON_START), with the generic text's own advice.
+    expect(server?.consequence).toContain(`→ CloudFormation stops and starts the instance; ${USER_DATA_NOT_RUN_ON_START} (or the change is made on the node by hand)`);
     expect(server?.consequence).not.toContain('it depends on the values');
     // Said first in the review comment: a fixed node stopped, with no step of its own.
     expect(server?.fixedNode).toStrictEqual({ stops: ['UserData'], replaced: false, controlPlane: true });
@@ -211,7 +212,7 @@ describe('AWS impact of a fixed node’s changed user data', () => {
   });
 
   it('the review comment and deploy.sh nodes say the same: the new user data does not run on that start (EC2 runs it at launch only)', () => {
-    expect(USER_DATA_NOT_RUN_ON_START).toBe('the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it');
+    expect(USER_DATA_NOT_RUN_ON_START).toBe('the new user data does not run on that start (EC2 runs user data at launch only): the stop and start is for nothing unless the node is replaced, and a replacement instance boots with it');
     const d = diffTrees(prefixed(name, base), prefixed(name, head), new Map());
     const fixed = (text: string) => text.split('\n').filter((l) => l.includes('server-1') && l.includes('for its user data'));
     expect(fixed(formatMarkdown(d, ctx))).toStrictEqual([`- \`server-1\` (control plane) — **stopped** for its user data: ${USER_DATA_NOT_RUN_ON_START}; no step changes it alone: drain the node before the update (kubectl drain), uncordon it after`]);

@@ -12,6 +12,7 @@ import { envContext } from '../generators/diff/sources.js';
 import { parseYamlStream, toYaml } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
+import { BOOT_SETTINGS_PATH } from '../generators/distributions/rancher/boot-settings.js';
 
 type UserData = { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][] };
 
@@ -53,6 +54,32 @@ describe.each([
       expect(step).toContain('stopped and started once by the nodes stack (only its first-boot script changed)');
     }
     for (const out of [text, markdown]) expect(out).not.toContain('make the change on the node by hand');
+  });
+
+  it('a first-boot setting changed: the generic text, naming the setting (key: old → new), never "nothing by hand"', () => {
+    const { text } = diffWith((data) => {
+      data.write_files = data.write_files.map((f) => (f.path === BOOT_SETTINGS_PATH ? { ...f, content: f.content.replace(/^AGENT_TOKEN_PARAM='([^']*)'$/m, "AGENT_TOKEN_PARAM='$1-old'") } : f));
+    });
+    const param = (parseYamlStream(head.get(`${name}/${dist}/userdata/${fixed[0]}.yaml`)!)[0] as UserData).write_files.find((f) => f.path === BOOT_SETTINGS_PATH)!.content;
+    const now = /^AGENT_TOKEN_PARAM='([^']*)'$/m.exec(param)![1]!;
+    for (const node of fixed) {
+      expect(text).toContain(`user-data (first-boot settings: AGENT_TOKEN_PARAM: ${now}-old → ${now}): replace`);
+      const step = text.split('\n').find((l) => /^ {4}\d+\. /.test(l) && l.includes(`. ${node} `));
+      expect(step, node).toContain(`make the change on the node by hand (ssh `);
+      expect(step, node).toContain(`; the first-boot settings that changed: AGENT_TOKEN_PARAM: ${now}-old → ${now})`);
+      expect(step).not.toContain('nothing by hand');
+    }
+  });
+
+  it('the script and its settings together (a user data from before the settings file): no script-only change', () => {
+    const { text } = diffWith((data) => {
+      data.write_files = data.write_files.filter((f) => f.path !== BOOT_SETTINGS_PATH);
+    });
+    for (const node of fixed) {
+      const step = text.split('\n').find((l) => /^ {4}\d+\. /.test(l) && l.includes(`. ${node} `));
+      expect(step, node).toContain('make the change on the node by hand');
+    }
+    expect(text).toContain(`user-data (its first-boot settings now in ${BOOT_SETTINGS_PATH}): replace`);
   });
 
   it('another file of the user data too: the change is still the operator\'s to make by hand (or a replacement)', () => {

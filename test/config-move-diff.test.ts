@@ -13,6 +13,7 @@ import { envContext } from '../generators/diff/sources.js';
 import { parseYamlStream, toYaml } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
+import { USER_DATA_NOT_RUN_ON_START } from '../generators/infra/aws/instance-updates.js';
 
 type UserData = { write_files: { path: string; content: string; permissions: string }[] };
 
@@ -70,7 +71,7 @@ describe.each([
     before.set(nodes, head.get(nodes)!.replace(boot, `${boot}-before`));
     const out = formatText(diffTrees(before, head, context), { base: 'main', head: 'HEAD' });
     expect(out).toContain(
-      `→ CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); cloud-init does not run the new user data again (once per instance), and nothing is done on the node by hand: it keeps /etc/rancher/${dist}/config.yaml, whose changes reach it from its SSM parameter through ${dist}/apply-config.sh, and a changed boot script takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node")`,
+      `→ CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); ${USER_DATA_NOT_RUN_ON_START}. The node keeps /etc/rancher/${dist}/config.yaml, whose changes reach it from its SSM parameter through ${dist}/apply-config.sh; a changed first-boot script or setting takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node"), and the node's ${dist === 'k3s' ? 'K3s' : 'RKE2'} impact says whether anything is to be done on it by hand`,
     );
     expect(out).not.toContain('(or by hand)');
   });

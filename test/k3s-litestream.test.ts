@@ -43,7 +43,8 @@ describe('k3s-litestream: node steps of a user data change', () => {
 
   it('the fixed server: stopped and started by the nodes stack, the change made by hand; never "terminate, the AWS layer relaunches it"', () => {
     const server = steps.find((l) => l.includes('1. server-1'));
-    expect(server).toContain('the nodes stack update stops and starts server-1 with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh 10.10.1.10)');
+    // The setting the first-boot script carries changed (its settings file, by key): the by-hand text, naming it.
+    expect(server).toContain('the nodes stack update stops and starts server-1 with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh 10.10.1.10; the first-boot settings that changed: AGENT_TOKEN_PARAM: /odp/k3s-litestream/k3s/agent-token → /odp/k3s-litestream/k3s/agent-token-2)');
     expect(server).toContain('or replace the node with a reviewed change (README "Replacing a lost fixed node": deploy.sh terminate-node server-1, its cluster-side step, then raise nodes[].replacement)');
     expect(server).toContain('do not terminate the instance otherwise — nothing else relaunches a fixed node');
     expect(steps.join('\n')).not.toContain('the AWS layer launches a new one');

@@ -13,7 +13,7 @@ import { parseYamlStream } from '../lib/yaml.js';
 import { cfnSpec, propertiesOf, type CfnSpec, type SpecProperty } from '../infra/aws/spec/spec.js';
 import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
 import { rollWords } from '../infra/aws/roll.js';
-import { stopsInstance } from '../infra/aws/instance-updates.js';
+import { stopsInstance, USER_DATA_NOT_RUN_ON_START } from '../infra/aws/instance-updates.js';
 
 export type AwsChange = 'added' | 'removed' | 'modified' | 'replaced';
 
@@ -123,7 +123,7 @@ export const show = (v: unknown): string => {
  */
 const MAYBE: Record<string, string> = {
   'AWS::EC2::Instance.InstanceType': 'CloudFormation stops the instance, changes the type and starts it (EBS-backed; same disk and address); it replaces the instance when the types are incompatible (another architecture, or an instance-store root)',
-  'AWS::EC2::Instance.UserData': 'CloudFormation stops and starts the instance; cloud-init runs user data once per instance, so the new user data takes effect only on a replacement (or by hand)',
+  'AWS::EC2::Instance.UserData': `CloudFormation stops and starts the instance; ${USER_DATA_NOT_RUN_ON_START} (or the change is made on the node by hand)`,
   'AWS::EC2::Instance.SecurityGroupIds': 'in place for an instance in a VPC (its network interface takes the new groups)',
   'AWS::EC2::Instance.EbsOptimized': 'CloudFormation stops and starts the instance',
 };

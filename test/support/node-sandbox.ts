@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { BOOT_SETTINGS_PATH } from '../../generators/distributions/rancher/boot-settings.js';
 
 const STUBS = join(import.meta.dirname, 'node-stubs.mjs');
 const STUB_COMMANDS = ['curl', 'aws', 'systemctl', 'sysctl', 'kubectl', 'talosctl', 'snap', 'useradd', 'nvidia-ctk', 'nvidia-container-runtime', 'npm', 'timeout', 'journalctl'];
@@ -198,7 +199,8 @@ export class NodeBox {
     const polled = b && (mode & 0o111) !== 0 ? content.split(b.from).join(b.to) : content;
     const w = this.world.startWindows;
     const text = w !== undefined && (mode & 0o111) !== 0 ? polled.replace(/(start_watched \S+) \d+ \|\|/g, `$1 ${w} ||`) : polled;
-    writeFileSync(abs, (mode & 0o111) !== 0 ? sandboxed(text, this.root) : text, { mode });
+    // A boot script's settings (paths among them) are sourced by it: moved under the node's root as its code is.
+    writeFileSync(abs, (mode & 0o111) !== 0 || p === BOOT_SETTINGS_PATH ? sandboxed(text, this.root) : text, { mode });
     chmodSync(abs, mode);
   }
 

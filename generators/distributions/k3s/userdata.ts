@@ -45,6 +45,7 @@ import { shellValue } from '../../lib/shapes.js';
 import { artifactOf, FETCH_VERIFIED, fetchLine, refuseUnpinned } from '../rancher/artifacts.js';
 import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, SERVICE_READY_SECONDS, watchedStartLines, shQuote, sysctlConf, writeFile as file, type UserData } from '../rancher/boot.js';
 import { bootServerStartLines } from '../rancher/token-rotate.js';
+import { BOOT_SETTINGS_PATH, BootSettings, expandSettings, SOURCE_SETTINGS_LINES } from '../rancher/boot-settings.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
 import { identityDropInLines, nvidiaToolkitLines, sysctlAssertLines } from '../rancher/host.js';
@@ -107,29 +108,43 @@ export function k3sManualUpgrade(m: EnvironmentModel): string {
   return manualUpgradeScript(m, { title: 'K3s', version, units: { server: k3sUnit('server'), agent: k3sUnit('agent') }, unitPath: (u) => `/etc/systemd/system/${u}.service`, arch: { amd64: arch('amd64'), arm64: arch('arm64') }, restart: '"$UNIT"', preflight });
 }
 
-/** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
-export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
+/**
+ * The boot script (POSIX sh) and the settings it sources (../rancher/boot-settings.ts: every value it takes from the
+ * environment, validated to its shape and shell-quoted there; its code carries none). Nothing secret is in either.
+ */
+export function bootScriptAndSettings(m: EnvironmentModel, t: ConfigTarget): { script: string; settings: BootSettings } {
   const role = roleOf(t);
   const d = m.cluster.datastore;
-  const litestream = k3sLitestreamDownload(m, t);
+  const s = new BootSettings();
+  const pinned = k3sLitestreamDownload(m, t);
+  // The pinned Litestream download, its values from the settings (a recorded hash is one; none is the refusal's literal).
+  const litestream = pinned && {
+    ...pinned,
+    url: s.ref('LITESTREAM_URL', pinned.url),
+    file: s.ref('LITESTREAM_FILE', pinned.file),
+    version: s.ref('LITESTREAM_VERSION', pinned.version),
+    sha256: pinned.sha256 === null ? null : s.ref('LITESTREAM_SHA256', pinned.sha256),
+  };
   // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
-  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of a K3s ${role} ${t.name} (environment ${m.name}).`];
+  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of a K3s ${role}.`, ...SOURCE_SETTINGS_LINES];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
-  const join = poolJoinLines(m, t, TAG, `${k3sUnit(role)}.service`);
+  const join = poolJoinLines(m, t, TAG, `${k3sUnit(role)}.service`, s);
   head.push(...join.head);
   head.push(...refuseUnpinned(litestream ? [litestream] : [], TAG));
   const lines: string[] = [FETCH_VERIFIED];
-  lines.push(...releaseReadLines(K3S_KEYS, m, t.pool.arch));
+  lines.push(...releaseReadLines(K3S_KEYS, m, t.pool.arch, s));
   lines.push(...sysctlAssertLines(KUBELET_SYSCTLS, K3S_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/k3s');
-  if (configFromParameter(t)) lines.push(...configReadLines(K3S_KEYS, m, t.node, K3S_PATHS.config));
+  if (configFromParameter(t)) lines.push(...configReadLines(K3S_KEYS, m, t.node, K3S_PATHS.config, s));
+  // The server token: a server's alone (an agent joins with the agent token).
+  const token = (): string => s.ref('TOKEN_PARAM', shellValue('ssm-name', k3sCluster(m).token.secret, 'cluster.k3s.token.secret'));
   if (role === 'server') {
     lines.push(`install -d -m 0700 ${K3S_PATHS.auditLogDir}`);
-    lines.push(`ssm_secret ${shQuote(shellValue('ssm-name', k3sCluster(m).token.secret, 'cluster.k3s.token.secret'))} > ${K3S_PATHS.token}`);
+    lines.push(`ssm_secret ${shQuote(token())} > ${K3S_PATHS.token}`);
   }
-  const agentToken = shellValue('ssm-name', k3sCluster(m).agentToken.secret, 'cluster.k3s.agentToken.secret');
+  const agentToken = s.ref('AGENT_TOKEN_PARAM', shellValue('ssm-name', k3sCluster(m).agentToken.secret, 'cluster.k3s.agentToken.secret'));
   lines.push(`ssm_secret ${shQuote(agentToken)} > ${K3S_PATHS.agentToken}`);
   const postgres = role === 'server' && d.type === 'kine-postgres';
-  if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
+  if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN', false, s));
   lines.push(...identityDropInLines('k3s', postgres ? 'DSN' : undefined));
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
   lines.push(...k3sInstallLines(releaseFetcher(K3S_PRODUCT, t.pool.arch), role, ' INSTALL_K3S_SKIP_START=true'));
@@ -147,32 +162,36 @@ export function bootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // Bounded, watched and named (../rancher/boot.ts start_watched): K3s keeps trying; a re-run of this script finishes the boot
   // (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
   const unit = k3sUnit(role);
-  const why = `${k3sStartCauses(m, t)}: ${bootRetryHint(unit, BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
+  const why = `${k3sStartCauses(m, t, s)}: ${bootRetryHint(unit, BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
   // A server: watched, with the pending token of an unfinished rotation as its second chance (../rancher/token-rotate.ts);
   // on Kine PostgreSQL bounded by the datastore wait of ../rancher/boot.ts BOOT_WAITS (a late database).
   if (role === 'server')
-    lines.push(...bootServerStartLines({ name: 'k3s', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: k3sCluster(m).token.secret, tokenFile: K3S_PATHS.token, why }));
+    lines.push(...bootServerStartLines({ name: 'k3s', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: token(), tokenFile: K3S_PATHS.token, why }));
   // An agent: watched the same (../rancher/boot.ts watchedStartLines): a refused agent token ends the start at the end of
   // its window instead of after SERVICE_READY_SECONDS.
   else lines.push(...watchedStartLines(unit, SERVICE_READY_SECONDS, why));
   if (role === 'server') lines.push(`chmod -R 600 ${K3S_PATHS.serverTls}/*.crt`);
   lines.push(`log "K3s ${role} started"`);
   lines.push(...join.done);
-  return bootScriptOf(TAG, head, lines) + '\n';
+  return { script: expandSettings(bootScriptOf(TAG, head, lines) + '\n'), settings: s };
 }
+
+/** The boot script alone (its settings: bootScriptAndSettings). */
+export const bootScript = (m: EnvironmentModel, t: ConfigTarget): string => bootScriptAndSettings(m, t).script;
 
 /**
  * What keeps a target's K3s from becoming ready at first boot, in words: a server's datastore (Kine PostgreSQL: the
  * database unreachable or refusing; Kine SQLite: the database Litestream restored, on the single server), an agent's
  * server URL and token.
  */
-function k3sStartCauses(m: EnvironmentModel, t: ConfigTarget): string {
+function k3sStartCauses(m: EnvironmentModel, t: ConfigTarget, s: BootSettings): string {
   const d = m.cluster.datastore;
-  if (roleOf(t) === 'agent') return agentStartCauses(m.cluster.endpoint, k3sCluster(m).agentToken.secret);
-  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})`;
+  const token = (): string => s.ref('TOKEN_PARAM', k3sCluster(m).token.secret);
+  if (roleOf(t) === 'agent') return agentStartCauses(s.ref('SERVER_URL', m.cluster.endpoint), s.ref('AGENT_TOKEN_PARAM', k3sCluster(m).agentToken.secret));
+  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres, s)})`;
   // A replica restored from before a token rotation, or left at the same place by an earlier cluster, holds bootstrap
   // data under another token (pkg/cluster/storage.go getBootstrapKeyFromStorage).
-  return `it exits before it is ready (this single server's SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica before K3s starts, unusable; its bootstrap data under another token than ${k3sCluster(m).token.secret}'s (a replica from before a rotation or of an earlier cluster: ssm get-parameter-history); or the release does not start)`;
+  return `it exits before it is ready (this single server's SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica before K3s starts, unusable; its bootstrap data under another token than ${token()}'s (a replica from before a rotation or of an earlier cluster: ssm get-parameter-history); or the release does not start)`;
 }
 
 /** The user-data of one target, as data (serialized by the caller through the YAML module). */
@@ -190,7 +209,8 @@ export function userData(m: EnvironmentModel, t: ConfigTarget): UserData {
       file(LITESTREAM_RESTORE_PATH, '0700', litestreamRestoreScript(m, d)),
       file(K3S_LITESTREAM_DROP_IN, '0644', k3sLitestreamDropIn()),
     );
-  files.push(file(BOOT_SCRIPT_PATH, '0700', bootScript(m, t)));
+  const boot = bootScriptAndSettings(m, t);
+  files.push(file(BOOT_SETTINGS_PATH, '0600', boot.settings.fileText()), file(BOOT_SCRIPT_PATH, '0700', boot.script));
   return { write_files: files, runcmd: [[BOOT_SCRIPT_PATH]], ...(configFromParameter(t) ? { reads: [config] } : {}) };
 }
 

@@ -10,6 +10,7 @@ import { findPlaceholders } from '../../lib/placeholder.js';
 import { shellValue } from '../../lib/shapes.js';
 import type { RancherKeys } from './model.js';
 import { usedFunctions, type ShellFunction } from '../../lib/shell-functions.js';
+import { LITERAL, type BootValues } from './boot-settings.js';
 
 /** Where the boot script fetches the RDS CA bundle (kine-postgres). */
 export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
@@ -183,8 +184,9 @@ export const nodeNameLines = (variable: string): string[] => ['# The AWS cloud c
  * default; exit 18, CURLE_PARTIAL_FILE), and a truncated bundle would keep the service from reaching its datastore at
  * its next start (a reboot, an upgrade Plan), long after the failed step. At first boot there is no bundle to keep.
  */
-export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], variable: string, replace = false): string[] {
-  const caPath = shellValue('path', pg.caBundlePath, 'postgres.caBundlePath');
+export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], variable: string, replace = false, s: BootValues = LITERAL): string[] {
+  const v = postgresValues(pg, s);
+  const caPath = v.caBundlePath;
   const ca = shQuote(caPath);
   const caNew = shQuote(`${caPath}.new`);
   // The RDS bundle goes to the default path only: a caBundlePath the environment chose is its own
@@ -203,14 +205,14 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
               ]
             : [`curl -sfL --retry 5 ${shQuote(RDS_CA_BUNDLE_URL)} -o ${ca} || { log ${shQuote(`cannot download the RDS CA bundle ${RDS_CA_BUNDLE_URL}`)}; exit 1; }`, `chmod 0644 ${ca}`]),
         ]
-      : [`[ -s ${ca} ] || { log ${shQuote(`caBundlePath ${pg.caBundlePath} is missing: put the database's CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle`)}; exit 1; }`];
+      : [`[ -s ${ca} ] || { log ${shQuote(`caBundlePath ${caPath} is missing: put the database's CA bundle there (in the AMI), or remove caBundlePath to use the RDS bundle`)}; exit 1; }`];
   return [
     ...caLines,
-    `PGPASSWORD=$(ssm_secret ${shQuote(shellValue('ssm-name', pg.password.secret, 'postgres.password.secret'))})`,
+    `PGPASSWORD=$(ssm_secret ${shQuote(v.password)})`,
     'PGPASSWORD_ENC=$(urlencode "$PGPASSWORD")',
     'unset PGPASSWORD',
     // Every value validated to its shape (rule shell-shape) and single-quoted; only the encoded password is expanded.
-    `${variable}=${shQuote(`postgres://${shellValue('database', pg.user, 'postgres.user')}:`)}"$PGPASSWORD_ENC"${shQuote(`@${shellValue('host', pg.host, 'postgres.host')}:${Number(pg.port)}/${shellValue('database', pg.database, 'postgres.database')}?sslmode=verify-full`)}`,
+    `${variable}=${shQuote(`postgres://${v.user}:`)}"$PGPASSWORD_ENC"${shQuote(`@${v.host}:${v.port}/${v.database}?sslmode=verify-full`)}`,
   ];
 }
 
@@ -382,8 +384,22 @@ export const agentStartCauses = (url: string, tokenParam: string): string =>
   `it waits for a running server behind ${url} (unreachable from this node: the API endpoint's load balancer, its security groups, or no server up yet), or the agent token in ${tokenParam} is not the cluster's`;
 
 /** What keeps a server on Kine PostgreSQL from starting, for serverStartLines' message. */
-export const postgresStartCauses = (pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres']): string =>
-  `PostgreSQL ${pg.host}:${Number(pg.port)} unreachable, the password of role ${pg.user} (${pg.password.secret}) refused, or the bootstrap data in database ${pg.database} encrypted with another server token`;
+export const postgresStartCauses = (pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], s: BootValues = LITERAL): string => {
+  const v = postgresValues(pg, s);
+  return `PostgreSQL ${v.host}:${v.port} unreachable, the password of role ${v.user} (${v.password}) refused, or the bootstrap data in database ${v.database} encrypted with another server token`;
+};
+
+/** The datastore's values a script carries, each validated to its shape (rule shell-shape), through `s` (a boot script's settings). */
+function postgresValues(pg: Extract<Datastore, { type: 'kine-postgres' }>['postgres'], s: BootValues) {
+  return {
+    caBundlePath: s.ref('PG_CA_BUNDLE', shellValue('path', pg.caBundlePath, 'postgres.caBundlePath')),
+    password: s.ref('PG_PASSWORD_PARAM', shellValue('ssm-name', pg.password.secret, 'postgres.password.secret')),
+    user: s.ref('PG_USER', shellValue('database', pg.user, 'postgres.user')),
+    host: s.ref('PG_HOST', shellValue('host', pg.host, 'postgres.host')),
+    port: s.ref('PG_PORT', String(Number(pg.port))),
+    database: s.ref('PG_DATABASE', shellValue('database', pg.database, 'postgres.database')),
+  };
+}
 
 /** GPU nodes need the NVIDIA container runtime on the host (the GPU AMI has driver and toolkit). */
 export const NVIDIA_RUNTIME_CHECK = 'command -v nvidia-container-runtime >/dev/null 2>&1 || { log "nvidia-container-runtime not found: use the NVIDIA GPU AMI (driver + container toolkit)"; exit 1; }';

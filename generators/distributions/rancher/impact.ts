@@ -25,6 +25,8 @@ import type { FixedFile, RancherKeys } from './model.js';
 import { nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { APPLY_CONFIG_SCRIPT } from './apply-config.js';
 import { planConsequences } from './plan-consequences.js';
+import { USER_DATA_NOT_RUN_ON_START } from '../../infra/aws/instance-updates.js';
+import { BOOT_SETTINGS_PATH, parseBootSettings } from './boot-settings.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
 export const NODE_ACTION_ORDER: readonly NodeAction[] = ['rebuild', 'replace', 'restart', 'relabel'];
@@ -53,7 +55,8 @@ export interface NodeImpact {
   status: 'added' | 'removed' | 'changed';
   headline: NodeAction | 'new node' | 'removed node';
   actions: NodeAction[];
-  reasons: { path: string; action: NodeAction; steps?: string[]; configMoved?: boolean; bootOnly?: boolean }[];
+  /** `settings`: the first-boot settings a user-data change changed (key: old → new). */
+  reasons: { path: string; action: NodeAction; steps?: string[]; configMoved?: boolean; bootOnly?: boolean; settings?: string[] }[];
 }
 
 /** Whether user data writes the node's config file (before nodeupdate, a fixed node's did; since, its parameter holds it). */
@@ -81,27 +84,46 @@ const bootOnlyText = (node: string): string =>
   `nothing by hand: the nodes stack update stops and starts ${node} once (CloudFormation, one server at a time along the DependsOn chain) with user data whose only change is its first-boot script, which runs at a first boot only (a replacement's): the running node keeps what its own first boot set up`;
 
 /**
- * Whether two user data differ only in the code of the boot script they run (runcmd's first command, a file they write),
- * not in a setting it carries: the quoted values that name a setting (an SSM parameter or a path, a URL, a version) are
- * the same. A setting the script carries (an SSM name of a token, a download) changed means the running node was set
- * up with the old one at its first boot: that is no "nothing by hand" change (the generic user-data text says what to do).
+ * What changed in a user data besides its config (which has its own reasons): its first-boot script's code, the
+ * settings that script sources (./boot-settings.ts: every value it takes from the environment, so its code carries
+ * none), anything else it writes. Exact, from the files: the script is runcmd's first command, its settings the file
+ * BOOT_SETTINGS_PATH. A user data from before the settings file (its script carried the values) has `settings`
+ * undefined: whether a value changed cannot be told from the files, so that change is no script-only one.
  */
-function bootScriptOnly(base: string | undefined, head: string | undefined, configPath: string): boolean {
-  if (base === undefined || head === undefined) return false;
+function userDataChange(base: string | undefined, head: string | undefined, configPath: string): { script: boolean; settings: string[] | undefined; moved: boolean; rest: boolean } {
   type Data = { write_files?: { path: string; content?: string }[]; runcmd?: string[][] };
-  const rest = (text: string): { rest: string; settings: string } => {
-    const data = (parseYamlStream(text)[0] ?? {}) as Data;
+  const parts = (text: string | undefined) => {
+    const data = (text === undefined ? {} : (parseYamlStream(text)[0] ?? {})) as Data;
     const script = data.runcmd?.[0]?.[0];
-    const code = (data.write_files ?? []).find((f) => f.path === script)?.content ?? '';
-    const settings = [...code.matchAll(/'([^'\n]*)'|"([^"\n$]*)"/g)].map((x) => x[1] ?? x[2] ?? '').filter((v) => /^(\/|https?:|v?\d+\.\d+)/.test(v));
+    const files = data.write_files ?? [];
+    const settings = files.find((f) => f.path === BOOT_SETTINGS_PATH)?.content;
     return {
-      rest: JSON.stringify({ ...data, write_files: (data.write_files ?? []).filter((f) => f.path !== configPath && f.path !== script) }),
-      settings: JSON.stringify(settings.sort()),
+      script: files.find((f) => f.path === script)?.content ?? '',
+      settings: settings === undefined ? undefined : parseBootSettings(settings),
+      rest: JSON.stringify({ ...data, write_files: files.filter((f) => f.path !== configPath && f.path !== script && f.path !== BOOT_SETTINGS_PATH) }),
     };
   };
-  const b = rest(base);
-  const h = rest(head);
-  return b.rest === h.rest && b.settings === h.settings;
+  const b = parts(base);
+  const h = parts(head);
+  const settings =
+    b.settings === undefined || h.settings === undefined
+      ? undefined
+      : [...new Set([...Object.keys(b.settings), ...Object.keys(h.settings)])]
+          .sort()
+          .filter((k) => b.settings![k] !== h.settings![k])
+          .map((k) => `${k}: ${b.settings![k] ?? '(none)'} → ${h.settings![k] ?? '(none)'}`);
+  return { script: b.script !== h.script, settings, moved: b.settings === undefined && h.settings !== undefined, rest: b.rest !== h.rest };
+}
+
+/**
+ * The reason of a changed user data: its first-boot script's code alone (bootOnly: nothing by hand on a fixed node), or
+ * the generic one, naming the first-boot settings that changed (key: old → new): the running node was set up with the
+ * old values at its first boot.
+ */
+function userDataReason(c: ReturnType<typeof userDataChange>): NodeImpact['reasons'][number] {
+  if (!c.rest && c.settings !== undefined && c.settings.length === 0) return { path: 'user-data (its first-boot script only)', action: 'replace', bootOnly: true };
+  if (c.settings?.length) return { path: `user-data (first-boot settings: ${c.settings.join('; ')})`, action: 'replace', settings: c.settings };
+  return { path: c.moved ? `user-data (its first-boot settings now in ${BOOT_SETTINGS_PATH})` : 'user-data', action: 'replace' };
 }
 
 /** The key a distribution of this family adds to an environment's diff (only when a node changed). */
@@ -147,9 +169,7 @@ export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<st
     reasons.push(
       moved
         ? { path: 'user-data (the config moved to its SSM parameter)', action: 'replace', configMoved: true }
-        : bootScriptOnly(base.get(ud), head.get(ud), configPath(keys))
-        ? { path: 'user-data (its first-boot script only)', action: 'replace', bootOnly: true }
-        : { path: 'user-data', action: 'replace' },
+        : userDataReason(userDataChange(base.get(ud), head.get(ud), configPath(keys))),
     );
   }
   if (reasons.length === 0) return undefined;
@@ -183,6 +203,12 @@ type Targets = Record<string, { controlPlane: boolean; pool: boolean; address?: 
 
 /** Every user-data reason of a node is a change of its first-boot script alone. */
 const bootOnly = (i: NodeImpact): boolean => i.reasons.filter((r) => r.action === 'replace').every((r) => r.bootOnly);
+
+/** The first-boot settings a node's user-data change changed, for its by-hand step ('' when none did). */
+const changedSettings = (i: NodeImpact): string => {
+  const all = i.reasons.flatMap((r) => r.settings ?? []);
+  return all.length ? `; the first-boot settings that changed: ${all.join('; ')}` : '';
+};
 
 /** Effect, disruption and commands of one node step for the review comment's lead. */
 function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep {
@@ -227,7 +253,7 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
         ? bootOnlyText(i.node)
         : i.pool
         ? `nothing by hand: the nodes stack update rolls pool ${i.node} (instance refresh: each instance is replaced by one that boots with the new user data)`
-        : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}), or replace the node with a reviewed change (README "Replacing a lost fixed node": deploy.sh terminate-node ${i.node}, its cluster-side step, then raise nodes[].replacement); do not terminate the instance otherwise — nothing else relaunches a fixed node`,
+        : `the nodes stack update stops and starts ${i.node} with the new user data, which does not run again (once per instance): make the change on the node by hand (ssh ${host}${changedSettings(i)}), or replace the node with a reviewed change (README "Replacing a lost fixed node": deploy.sh terminate-node ${i.node}, its cluster-side step, then raise nodes[].replacement); do not terminate the instance otherwise — nothing else relaunches a fixed node`,
     );
   return {
     node: i.node,
@@ -255,14 +281,15 @@ export function rancherControlPlanesDown(m: EnvironmentModel): string {
 }
 
 /**
- * What a fixed node's changed user data does, for the AWS part of the diff (instead of the generic "… only on a
- * replacement (or by hand)"): CloudFormation stops and starts the instance (UserData: "Some interruptions"), cloud-init
- * does not run the user data again (once per instance), and nothing is done on the node by hand: its config is its
- * SSM parameter, which apply-config.sh brings to the running node (./node-config.ts, ./apply-config.ts), and the rest
- * of its boot script reaches it only through a replacement (nodes[].replacement, the README's replacement runbook).
+ * What a fixed node's changed user data does, for the AWS part of the diff (instead of the generic MAYBE text, whose
+ * "by hand" does not hold for a config): CloudFormation stops and starts the instance (UserData: "Some interruptions")
+ * for nothing (USER_DATA_NOT_RUN_ON_START, the one wording); its config is its SSM parameter, which apply-config.sh
+ * brings to the running node (./node-config.ts, ./apply-config.ts), and its first-boot script and settings reach it
+ * only through a replacement (nodes[].replacement, the README's replacement runbook); the node's own impact (above)
+ * says whether its change is a script-only one (nothing by hand) or a setting's (which one).
  */
 export const rancherFixedUserData = (keys: RancherKeys): string =>
-  `CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); cloud-init does not run the new user data again (once per instance), and nothing is done on the node by hand: it keeps ${configPath(keys)}, whose changes reach it from its SSM parameter through ${keys.name}/${APPLY_CONFIG_SCRIPT}, and a changed boot script takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node")`;
+  `CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); ${USER_DATA_NOT_RUN_ON_START}. The node keeps ${configPath(keys)}, whose changes reach it from its SSM parameter through ${keys.name}/${APPLY_CONFIG_SCRIPT}; a changed first-boot script or setting takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node"), and the node's ${keys.title} impact says whether anything is to be done on it by hand`;
 
 /** The diff part of a distribution of this family: per-node impact under its own key. */
 export function rancherDiff(keys: RancherKeys): DistributionDiff {

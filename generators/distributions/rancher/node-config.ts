@@ -20,6 +20,7 @@
 import type { ConfigTarget, EnvironmentModel, Node } from '../../model/types.js';
 import { SSM_STANDARD_LIMIT, type BootParameter } from '../../infra/aws/facts.js';
 import { shQuote } from './boot.js';
+import { LITERAL, type BootValues } from './boot-settings.js';
 import type { RancherKeys } from './model.js';
 
 
@@ -59,8 +60,8 @@ export const configFromParameter = (t: ConfigTarget): t is ConfigTarget & { node
  * Boot-script lines writing a fixed node's config from its parameter (ssm_parameter: retried while the instance
  * profile's credentials arrive, then the boot stops naming it). Nothing before them starts the service.
  */
-export function configReadLines(keys: Pick<RancherKeys, 'name' | 'title'>, m: EnvironmentModel, node: Node, path: string): string[] {
-  const param = configParameterName(keys, m, node);
+export function configReadLines(keys: Pick<RancherKeys, 'name' | 'title'>, m: EnvironmentModel, node: Node, path: string, s: BootValues = LITERAL): string[] {
+  const param = s.ref('CONFIG_PARAM', configParameterName(keys, m, node));
   return [
     `# The ${keys.title} config: SSM parameter ${param} of the base stack (not this user data, so a settings change stops no`,
     '# instance), read once at first boot; apply-config.sh brings a running node to a new value.',

@@ -38,6 +38,7 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import type { PoolJoin } from '../../infra/aws/facts.js';
 import { poolGroupName } from '../../infra/aws/policy.js';
 import { EXIT_TRAP_LINE, shQuote } from './boot.js';
+import type { BootSettings } from './boot-settings.js';
 
 /** The launch lifecycle hook of the family's auto-scaled pools. */
 export const POOL_JOIN_HOOK = 'node-joined';
@@ -90,15 +91,15 @@ export const isPoolInstance = (t: ConfigTarget): boolean => t.node === undefined
  * The lines a pool instance's boot script starts with (right after its header, before anything can
  * fail) and ends with; empty for a fixed node. `unit` is the agent's systemd unit.
  */
-export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string, unit: string, waits = false): PoolJoinLines {
+export function poolJoinLines(m: EnvironmentModel, t: ConfigTarget, tag: string, unit: string, s: BootSettings, waits = false): PoolJoinLines {
   if (!isPoolInstance(t)) return { head: [], done: [], heartbeat: [], waited: [] };
-  const group = poolGroupName(m, t.pool);
+  // The group's name is one of the boot's settings (./boot-settings.ts): the script reads it as $POOL_GROUP.
+  s.define('POOL_GROUP', poolGroupName(m, t.pool));
   const say = (text: string): string => `echo "${tag}: ${text}" >&2`;
   const head = [
-    `# Auto-scaled pool ${t.pool.name}: the launch lifecycle hook ${POOL_JOIN_HOOK} of group ${group} holds this instance in`,
+    `# Auto-scaled pool: the launch lifecycle hook ${POOL_JOIN_HOOK} of group $POOL_GROUP holds this instance in`,
     `# Pending:Wait until this script completes it: CONTINUE once ${unit} started, ABANDON when the boot fails (EXIT trap),`,
     `# ABANDON after ${POOL_JOIN_HEARTBEAT_SECONDS} s without an answer (the hook's DefaultResult).`,
-    `POOL_GROUP=${shQuote(group)}`,
     `POOL_HOOK=${shQuote(POOL_JOIN_HOOK)}`,
     `POOL_JOINED=${POOL_JOINED_MARKER}`,
     '# pool_hook <aws autoscaling command> [its options]: on this instance\'s lifecycle action.',

@@ -27,6 +27,7 @@
 import type { EnvironmentModel } from '../../model/types.js';
 import { artifactOf, RECORD_COMMAND, type ArtifactFacts, type ArtifactKey, type ArtifactProduct } from './artifacts.js';
 import { shQuote } from './boot.js';
+import { LITERAL, type BootValues } from './boot-settings.js';
 import type { RancherKeys } from './model.js';
 
 /** The parameter's name: `/odp/<env>/<distribution>/release`. */
@@ -100,9 +101,9 @@ export function releaseParameter(keys: Pick<RancherKeys, 'name' | 'title' | 'rel
  * then the boot stops naming the parameter; a String, read without decryption), validate it and set RELEASE_VARS for the node's architecture. Nothing before them
  * installs anything.
  */
-export function releaseReadLines(keys: Pick<RancherKeys, 'name' | 'title' | 'releasePattern'>, m: EnvironmentModel, arch: 'amd64' | 'arm64'): string[] {
+export function releaseReadLines(keys: Pick<RancherKeys, 'name' | 'title' | 'releasePattern'>, m: EnvironmentModel, arch: 'amd64' | 'arm64', s: BootValues = LITERAL): string[] {
   const o = { keys, arch };
-  const param = releaseParameterName(keys, m);
+  const param = s.ref('RELEASE_PARAM', releaseParameterName(keys, m));
   const shape = releaseShape(keys);
   const field = (key: string): string => `$(printf '%s\\n' "$RELEASE" | sed 's/.* ${key.replace('.', '\\.')}=\\([^ ]*\\).*/\\1/')`;
   const v = RELEASE_VARS;

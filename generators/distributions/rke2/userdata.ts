@@ -59,6 +59,7 @@ import { artifactOf, FETCH_VERIFIED, fetchLine, UNRECORDED } from '../rancher/ar
 import { releaseFetcher, releaseReadLines, RELEASE_VARS } from '../rancher/release.js';
 import { agentStartCauses, BOOT_WAITS, bootRetryHint, bootScriptOf, cloudConfigText, postgresEndpointLines, postgresStartCauses, SERVICE_READY_SECONDS, shQuote, sysctlConf, watchedStartLines, writeFile, type UserData } from '../rancher/boot.js';
 import { bootServerStartLines } from '../rancher/token-rotate.js';
+import { BOOT_SETTINGS_PATH, BootSettings, expandSettings, SOURCE_SETTINGS_LINES } from '../rancher/boot-settings.js';
 import { admissionConfiguration, auditPolicy, isFirstServer, KUBELET_SYSCTLS, roleOf } from '../rancher/config.js';
 import { manualUpgradeScript } from '../rancher/manual-upgrade.js';
 import { isPoolInstance, poolJoinLines } from '../rancher/pool-join.js';
@@ -149,48 +150,55 @@ publish_token() {
   log "published the secure token to $1"
 }`;
 
-/** The boot script (POSIX sh). Values are shell-quoted and validated to their shape; nothing secret is in it. */
-export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
+/**
+ * The boot script (POSIX sh) and the settings it sources (../rancher/boot-settings.ts: every value it takes from the
+ * environment, validated to its shape and shell-quoted there; its code carries none). Nothing secret is in either.
+ */
+export function rke2BootScriptAndSettings(m: EnvironmentModel, t: ConfigTarget): { script: string; settings: BootSettings } {
   const role = roleOf(t);
   const d = m.cluster.datastore;
-  const token = shellValue('ssm-name', rke2Cluster(m).token.secret, 'cluster.rke2.token.secret');
-  const agentToken = shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret');
+  const s = new BootSettings();
+  const serverToken = shellValue('ssm-name', rke2Cluster(m).token.secret, 'cluster.rke2.token.secret');
+  // Registered where used: an agent's settings hold no server token.
+  const token = (): string => s.ref('TOKEN_PARAM', serverToken);
+  const agentToken = s.ref('AGENT_TOKEN_PARAM', shellValue('ssm-name', rke2Cluster(m).agentToken.secret, 'cluster.rke2.agentToken.secret'));
   const first = role === 'server' && isFirstServer(m, t);
   // No release in here (../rancher/release.ts): the boot reads it from the base stack's parameter.
-  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role} ${t.name} (environment ${m.name}).`];
+  const head: string[] = ['#!/bin/sh', `# odp-gitops: first boot of an RKE2 ${role}.`, ...SOURCE_SETTINGS_LINES];
   // A pool instance's lifecycle hook: the EXIT trap is set before anything can fail.
   // Every node but the first server waits for the secure token: a pool instance's wait keeps its lifecycle hook alive.
-  const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`, !first);
+  const join = poolJoinLines(m, t, TAG, `${rke2Unit(role)}.service`, s, !first);
   head.push(...join.head);
   const lines: string[] = [FETCH_VERIFIED];
-  lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch));
+  lines.push(...releaseReadLines(RKE2_KEYS, m, t.pool.arch, s));
   if (first) lines.push(PUBLISH);
   lines.push('# CIS profile: RKE2 refuses to start unless these kernel parameters hold.', ...sysctlAssertLines(KUBELET_SYSCTLS, RKE2_PATHS.sysctl), 'install -d -m 0700 /etc/rancher/rke2');
-  if (configFromParameter(t)) lines.push(...configReadLines(RKE2_KEYS, m, t.node, RKE2_PATHS.config));
+  if (configFromParameter(t)) lines.push(...configReadLines(RKE2_KEYS, m, t.node, RKE2_PATHS.config, s));
   if (role === 'server')
     // (On Kine no etcd runs; the CIS profile's check of the host user is the same.)
     lines.push(d.type === 'etcd' ? '# CIS profile: etcd runs as the host user etcd (in /etc/passwd and /etc/group).' : '# CIS profile: RKE2 refuses to start a server unless the host user and group etcd exist.', 'id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
   // The token this node joins with: servers the server token, agents the agent token.
-  const [variable, param] = role === 'server' ? ['TOKEN', token] : ['AGENT_TOKEN', agentToken];
+  const [variable, param] = role === 'server' ? ['TOKEN', token()] : ['AGENT_TOKEN', agentToken];
   lines.push(`${variable}=$(ssm_secret ${shQuote(param)})`);
   const postgres = role === 'server' && d.type === 'kine-postgres';
-  if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN'));
+  if (postgres) lines.push(...postgresEndpointLines(d.postgres, 'DSN', false, s));
   lines.push(...identityDropInLines('rke2', postgres ? 'DSN' : undefined));
   const dropIn = `${configDropInDir('rke2')}/${BOOTSTRAP_DROP_IN}`;
+  const url = (): string => s.ref('SERVER_URL', supervisorUrl(m));
   if (first && d.type === 'etcd') {
-    const probe = `${supervisorUrl(m)}/cacerts`;
+    const probe = `${url()}/cacerts`;
     lines.push(
       '# Bootstrap or join: bootstrap only with the short token in SSM (no cluster has published its secure one) and no server answering.',
       // A joining run removes the drop-in an earlier run left when its bootstrap start failed (it exited before the
       // removal below; RKE2 kept retrying with it, and a re-run finds a server answering).
       'BOOTSTRAP=',
       'case "$TOKEN" in',
-      `  K10*) log ${shQuote(`a cluster exists (secure token in SSM): joining through ${supervisorUrl(m)}`)}; rm -f ${dropIn} ;;`,
-      `  *) if curl -sk --max-time 10 -o /dev/null ${shQuote(probe)}; then log ${shQuote(`a server answers at ${supervisorUrl(m)}: joining (the short token does not pin the CA)`)}; rm -f ${dropIn};`,
+      `  K10*) log ${shQuote(`a cluster exists (secure token in SSM): joining through ${url()}`)}; rm -f ${dropIn} ;;`,
+      `  *) if curl -sk --max-time 10 -o /dev/null ${shQuote(probe)}; then log ${shQuote(`a server answers at ${url()}: joining (the short token does not pin the CA)`)}; rm -f ${dropIn};`,
       `     else log 'no cluster yet: bootstrapping etcd'; BOOTSTRAP=1; printf 'server: ""\\n' > ${dropIn}; fi ;;`,
       'esac',
     );
-  } else if (!first) lines.push(...waitForSecureToken(variable, param, m.controlPlaneNodes[0]?.name ?? '(no server)', join.heartbeat), ...join.waited);
+  } else if (!first) lines.push(...waitForSecureToken(variable, param, s.ref('FIRST_SERVER', m.controlPlaneNodes[0]?.name ?? '(no server)'), join.heartbeat), ...join.waited);
   lines.push(`printf '%s' "$${variable}" > ${role === 'server' ? RKE2_PATHS.token : RKE2_PATHS.agentToken}`);
   if (role === 'server') lines.push(`ssm_secret ${shQuote(agentToken)} > ${RKE2_PATHS.agentToken}`);
   if (t.pool.gpu) lines.push(...nvidiaToolkitLines());
@@ -198,11 +206,11 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
   // Bounded, watched and named (../rancher/boot.ts start_watched): RKE2 keeps trying; a re-run of this script finishes the
   // boot (a pool instance's failed boot is abandoned instead: ../rancher/pool-join.ts).
   const unit = `${rke2Unit(role)}.service`;
-  const why = `${rke2StartCauses(m, t)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
+  const why = `${rke2StartCauses(m, t, s)}: ${bootRetryHint(rke2Unit(role), RKE2_BOOT_SCRIPT_PATH, isPoolInstance(t))}`;
   lines.push(`systemctl enable ${unit}`);
   // A server: watched, with the pending token of an unfinished rotation as its second chance (../rancher/token-rotate.ts);
   // on Kine PostgreSQL bounded by the datastore wait of ../rancher/boot.ts BOOT_WAITS (a late database).
-  if (role === 'server') lines.push(...bootServerStartLines({ name: 'rke2', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: token, tokenFile: RKE2_PATHS.token, why }));
+  if (role === 'server') lines.push(...bootServerStartLines({ name: 'rke2', unit, seconds: d.type === 'kine-postgres' ? BOOT_WAITS.datastoreSeconds : SERVICE_READY_SECONDS, param: token(), tokenFile: RKE2_PATHS.token, why }));
   // An agent: watched the same (../rancher/boot.ts watchedStartLines): a refused agent token ends the start at the end of
   // its window instead of after SERVICE_READY_SECONDS.
   else lines.push(...watchedStartLines(unit, SERVICE_READY_SECONDS, why));
@@ -211,27 +219,31 @@ export function rke2BootScript(m: EnvironmentModel, t: ConfigTarget): string {
     lines.push(
       '# The secure tokens let every other node verify the cluster CA (rke2-docs security/token.md).',
       'case "$TOKEN" in K10*) ;; *)',
-      `  publish_token ${shQuote(token)} ${RKE2_PATHS.secureToken}`,
+      `  publish_token ${shQuote(token())} ${RKE2_PATHS.secureToken}`,
       `  publish_token ${shQuote(agentToken)} ${RKE2_PATHS.secureAgentToken} ;;`,
       'esac',
     );
   }
   lines.push(`log "RKE2 ${role} started"`);
   lines.push(...join.done);
-  return bootScriptOf(TAG, head, lines) + '\n';
+  return { script: expandSettings(bootScriptOf(TAG, head, lines) + '\n'), settings: s };
 }
+
+/** The boot script alone (its settings: rke2BootScriptAndSettings). */
+export const rke2BootScript = (m: EnvironmentModel, t: ConfigTarget): string => rke2BootScriptAndSettings(m, t).script;
 
 /**
  * What keeps a target's RKE2 from becoming ready at first boot, in words: a server on Kine PostgreSQL, its database; the
  * first server on embedded etcd, its own start (it bootstraps, or joins the servers that answer); another server, the
  * servers it joins through the supervisor URL; an agent, its server URL and token.
  */
-function rke2StartCauses(m: EnvironmentModel, t: ConfigTarget): string {
+function rke2StartCauses(m: EnvironmentModel, t: ConfigTarget, s: BootSettings): string {
   const d = m.cluster.datastore;
   const c = rke2Cluster(m);
-  if (roleOf(t) === 'agent') return agentStartCauses(supervisorUrl(m), c.agentToken.secret);
-  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres)})`;
-  const joining = `the servers behind ${supervisorUrl(m)} unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in ${c.token.secret} not theirs`;
+  const url = (): string => s.ref('SERVER_URL', supervisorUrl(m));
+  if (roleOf(t) === 'agent') return agentStartCauses(url(), s.ref('AGENT_TOKEN_PARAM', c.agentToken.secret));
+  if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres, s)})`;
+  const joining = `the servers behind ${url()} unreachable from this node (the API endpoint's load balancer, its security groups), their etcd not taking a new member, or the server token in ${s.ref('TOKEN_PARAM', c.token.secret)} not theirs`;
   return isFirstServer(m, t) ? `it exits before it is ready: when it bootstraps etcd, this server's own start; when it joins (a cluster answered), ${joining}` : `it exits until it joins the cluster: ${joining}`;
 }
 
@@ -243,7 +255,8 @@ export function rke2UserData(m: EnvironmentModel, t: ConfigTarget): UserData {
   const config = toYaml(rke2Config(m, t));
   const files = [...(configFromParameter(t) ? [] : [writeFile(RKE2_PATHS.config, '0600', config)]), writeFile(RKE2_PATHS.sysctl, '0644', sysctlConf(KUBELET_SYSCTLS))];
   if (roleOf(t) === 'server') files.push(writeFile(RKE2_PATHS.psa, '0600', toYaml(admissionConfiguration())), writeFile(RKE2_PATHS.auditPolicy, '0600', toYaml(auditPolicy())));
-  files.push(writeFile(RKE2_BOOT_SCRIPT_PATH, '0700', rke2BootScript(m, t)));
+  const boot = rke2BootScriptAndSettings(m, t);
+  files.push(writeFile(BOOT_SETTINGS_PATH, '0600', boot.settings.fileText()), writeFile(RKE2_BOOT_SCRIPT_PATH, '0700', boot.script));
   return { write_files: files, runcmd: [[RKE2_BOOT_SCRIPT_PATH]], ...(configFromParameter(t) ? { reads: [config] } : {}) };
 }
 

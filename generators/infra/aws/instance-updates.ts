@@ -48,9 +48,12 @@ export function stopsInstance(path: string): boolean {
 }
 
 /**
- * What the start after a user data change runs, said by `deploy.sh nodes` (deploy.ts userDataNotice) and the review
- * comment's "Fixed nodes this merge stops or replaces" (diff/lead-sections.ts): not the new user data. Amazon EC2 user
+ * What the start after a user data change runs, in one wording wherever it is said: `deploy.sh nodes` (deploy.ts
+ * userDataNotice), the review comment's "Fixed nodes this merge stops or replaces" (diff/lead-sections.ts), the AWS
+ * impact of an instance's UserData (diff/aws-impact.ts MAYBE) and a distribution's own words for it
+ * (Distribution.diff.fixedUserData): not the new user data, so the stop and start is for nothing unless the node is
+ * replaced. Amazon EC2 user
  * guide, "Work with instance user data": "If you stop an instance, modify its user data, and start the instance, the
  * updated user data is not run when you start the instance". Plain words only: it is echoed inside double quotes.
  */
-export const USER_DATA_NOT_RUN_ON_START = 'the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it';
+export const USER_DATA_NOT_RUN_ON_START = 'the new user data does not run on that start (EC2 runs user data at launch only): the stop and start is for nothing unless the node is replaced, and a replacement instance boots with it';
