@@ -191,7 +191,7 @@ function k3sStartCauses(m: EnvironmentModel, t: ConfigTarget, s: BootSettings): 
   if (d.type === 'kine-postgres') return `it exits until it can use its datastore (${postgresStartCauses(d.postgres, s)})`;
   // A replica restored from before a token rotation, or left at the same place by an earlier cluster, holds bootstrap
   // data under another token (pkg/cluster/storage.go getBootstrapKeyFromStorage).
-  return `it exits before it is ready (this single server's SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica before K3s starts, unusable; its bootstrap data under another token than ${token()}'s (a replica from before a rotation or of an earlier cluster: ssm get-parameter-history); or the release does not start)`;
+  return `it exits before it is ready (its SQLite database ${K3S_PATHS.sqliteDb}, restored from the Litestream replica, unusable; its bootstrap data under another token than ${token()}'s, a replica from before a rotation or of an earlier cluster: ssm get-parameter-history; or the release does not start)`;
 }
 
 /** The user-data of one target, as data (serialized by the caller through the YAML module). */

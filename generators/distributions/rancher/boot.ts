@@ -96,8 +96,7 @@ const preludeFunctions = (tag: string): ShellFunction[] => [
   },
   {
     name: 'ssm_parameter',
-    text: `# Read an SSM parameter through the instance profile (further arguments go to get-parameter); retry while its
-# credentials arrive.
+    text: `# An SSM parameter (more arguments go to get-parameter), retried while the instance profile's credentials arrive.
 ssm_parameter() {
   n=0
   ssm_name=$1

@@ -54,8 +54,9 @@ export function identityDropInLines(name: string, dsnVariable?: string, replace 
 }
 
 /** Shell function: the file `sysctl --system` took a key's value from (the last that sets it), per sysctl.d(5) and sysctl(8). */
-const SYSCTL_SOURCE = `# The file sysctl --system applied $1 from: the latest by name across the sysctl.d directories (an
-# earlier directory masks a same-named file of a later one), then /etc/sysctl.conf (sysctl.d(5), sysctl(8)).
+// The latest file by name across the sysctl.d directories (an earlier directory masks a same-named file of a later
+// one), then /etc/sysctl.conf (sysctl.d(5), sysctl(8)).
+const SYSCTL_SOURCE = `# The file sysctl --system applied $1 from (sysctl.d(5)).
 sysctl_source() {
   k=$(printf '%s' "$1" | sed 's/\\./\\\\./g'); last=
   for f in $(for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d; do for x in "$d"/*.conf; do [ -e "$x" ] && echo "\${x##*/} $x"; done; done | sort -s -k1,1 | awk '!seen[$1]++ {print $2}') /etc/sysctl.conf; do

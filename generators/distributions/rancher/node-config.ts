@@ -63,8 +63,9 @@ export const configFromParameter = (t: ConfigTarget): t is ConfigTarget & { node
 export function configReadLines(keys: Pick<RancherKeys, 'name' | 'title'>, m: EnvironmentModel, node: Node, path: string, s: BootValues = LITERAL): string[] {
   const param = s.ref('CONFIG_PARAM', configParameterName(keys, m, node));
   return [
-    `# The ${keys.title} config: SSM parameter ${param} of the base stack (not this user data, so a settings change stops no`,
-    '# instance), read once at first boot; apply-config.sh brings a running node to a new value.',
+    // Not this user data (a settings change stops no instance), read once at first boot; apply-config.sh brings a running
+    // node to a new value.
+    `# The ${keys.title} config: SSM parameter ${param} of the base stack (apply-config.sh changes a running node's).`,
     `CONFIG=$(ssm_parameter ${shQuote(param)})`,
     `[ -n "$CONFIG" ] || { log ${shQuote(`SSM parameter ${param} is empty: the base stack writes it (npm run synth, deploy the base stack)`)}; exit 1; }`,
     `printf '%s\\n' "$CONFIG" > ${path}`,

@@ -108,8 +108,8 @@ export function releaseReadLines(keys: Pick<RancherKeys, 'name' | 'title' | 'rel
   const field = (key: string): string => `$(printf '%s\\n' "$RELEASE" | sed 's/.* ${key.replace('.', '\\.')}=\\([^ ]*\\).*/\\1/')`;
   const v = RELEASE_VARS;
   return [
-    `# The ${o.keys.title} release this node installs: SSM parameter ${param} of the base stack (not this user data, so a release`,
-    '# bump changes no node\'s user data), read once at first boot and checked to its shape before anything is downloaded.',
+    // Not this user data (a release bump changes no node's), read once at first boot, its shape checked before any download.
+    `# The ${o.keys.title} release: SSM parameter ${param} of the base stack, its shape checked first.`,
     `RELEASE=$(ssm_parameter ${shQuote(param)})`,
     `{ [ "$(printf '%s\\n' "$RELEASE" | wc -l)" -eq 1 ] && printf '%s\\n' "$RELEASE" | grep -Eqx ${shQuote(shape)}; } || { log ${shQuote(`SSM parameter ${param} does not hold a release record of ${o.keys.title} (version=<release> install.sh=<sha256> amd64=<sha256> arm64=<sha256>): refusing to install anything; the base stack writes it (npm run synth, deploy the base stack)`)}; exit 1; }`,
     `${v.version}=$(printf '%s\\n' "$RELEASE" | sed 's/^version=\\([^ ]*\\) .*/\\1/')`,

@@ -11,8 +11,7 @@ imds() {
   t=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
   curl -sf -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
 }
-# Read an SSM parameter through the instance profile (further arguments go to get-parameter); retry while its
-# credentials arrive.
+# An SSM parameter (more arguments go to get-parameter), retried while the instance profile's credentials arrive.
 ssm_parameter() {
   n=0
   ssm_name=$1
