@@ -181,5 +181,17 @@ describe('Talos runbook scripts', () => {
       expect(r.stderr).toContain(`prod: ${phase} script`);
       expect(spawnSync('sh', ['-n'], { input: r.stdout }).status).toBe(0);
     }
+    // One fixed node's upgrade (the README's per-node step): the upgrade script for that node alone.
+    const one = cli('talos', root, 'commands', '--env', 'prod', 'upgrade', '--node', 'prod-gpu-1');
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain('prod: upgrade script for prod-gpu-1 alone');
+    expect(one.stdout).toBe(runbookScript(prepareExample('prod').prepared!.model, 'upgrade', 'prod-gpu-1'));
+    expect(one.stdout.match(/^if reach .*$/gm)).toStrictEqual([expect.stringMatching(/^if reach \S+ prod-gpu-1; then upgrade_node /)]);
+    expect(spawnSync('sh', ['-n'], { input: one.stdout }).status).toBe(0);
+    // A pool is never upgraded in place; --node with another phase means nothing.
+    const pool = cli('talos', root, 'commands', '--env', 'prod', 'upgrade', '--node', 'general-amd64');
+    expect([pool.code, pool.stderr]).toStrictEqual([2, expect.stringContaining('general-amd64 is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (npm run -s talos -- commands --env prod upgrade | sh)')]);
+    const apply = cli('talos', root, 'commands', '--env', 'prod', 'apply', '--node', 'prod-gpu-1');
+    expect([apply.code, apply.stderr]).toStrictEqual([2, expect.stringContaining('--node goes with the upgrade script only (the apply script is for the whole cluster)')]);
   }, 120_000);
 });

@@ -361,10 +361,18 @@ const UPGRADE_NODE = (version: string): string[] => [
   '}',
 ];
 
-function upgradeScript(m: EnvironmentModel): string[] {
-  const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane');
-  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node);
-  const pools = m.configTargets.filter((t) => !t.node);
+/**
+ * The upgrade script; with `only` (a fixed node's name: `commands --env E upgrade --node N`), the same script for that
+ * one node: the same functions (the gate before and after, the drain, upgrade_node's diagnosis of a failed upgrade),
+ * that node's line alone, no pool. The README's per-node step is that one command, not hand-typed drain/upgrade/uncordon
+ * lines (which left the node cordoned when the upgrade failed, and said nothing of where it was left).
+ */
+function upgradeScript(m: EnvironmentModel, only?: string): string[] {
+  const pick = (t: ConfigTarget) => only === undefined || t.name === only;
+  const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane' && pick(t));
+  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node && pick(t));
+  const pools = m.configTargets.filter((t) => !t.node && only === undefined);
+  if (only !== undefined && cps.length + workers.length !== 1) throw new Error(`${m.name} has no fixed node ${only} (a pool is upgraded through its instance refresh: the whole upgrade script)`);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
   const version = talosCluster(m).version ?? '';
   const out = [
@@ -379,7 +387,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
   ];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
   out.push(`# Each fixed node: Talos ${version} first, with the config it runs (an older Talos refuses a config for a newer one), then its new config.`);
-  out.push('# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
+  if (only === undefined) out.push('# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
   const node = (t: ConfigTarget, what: string) =>
     `if reach ${t.node!.ip} ${t.name}; then upgrade_node ${t.node!.ip} ${q(`${what} ${t.name}`)} ${image(t)}; apply_node ${t.node!.ip} ${workDir(m.name)}/${t.name}.yaml; fi`;
   for (const t of cps) out.push(node(t, 'control plane'));
@@ -387,7 +395,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
   for (const t of workers) out.push(node(t, 'worker'));
   out.push(...END_OF_LOOP);
   out.push(...poolUpgradeLines(m, pools));
-  out.push(`log ${q(`every node of ${m.name} upgraded`)}`);
+  out.push(`log ${q(only === undefined ? `every node of ${m.name} upgraded` : `${only} upgraded to Talos ${version}`)}`);
   return out;
 }
 
@@ -507,14 +515,15 @@ const TITLE: Record<RunbookPhase, string> = {
   restore: 'disaster recovery: restore etcd from a snapshot on every control plane',
 };
 
-/** The script of one phase (POSIX sh). */
-export function runbookScript(m: EnvironmentModel, phase: RunbookPhase): string {
+/** The script of one phase (POSIX sh); `upgrade` with a node: that fixed node's upgrade alone (upgradeScript). */
+export function runbookScript(m: EnvironmentModel, phase: RunbookPhase, node?: string): string {
+  if (node !== undefined && phase !== 'upgrade') throw new Error(`the ${phase} script is for the whole cluster: --node goes with upgrade only`);
   return [
     '#!/bin/sh',
-    `# odp-gitops: ${TITLE[phase]} — environment ${m.name}. Run from the repository root.`,
+    `# odp-gitops: ${node === undefined ? TITLE[phase] : `upgrade Talos on ${node} alone, gated before and after`} — environment ${m.name}. Run from the repository root.`,
     ...PRELUDE(`odp-talos-${phase}`),
     ...linesOf(setupSteps(m)),
-    ...BODY[phase](m),
+    ...(node === undefined ? BODY[phase](m) : upgradeScript(m, node)),
     '',
   ].join('\n');
 }
