@@ -136,11 +136,25 @@ export const TALOS_UPGRADE_ORDER = ['upgrade', 'config'] as const;
  *   drains (:148-153) and reboots (:167-172); the uncordon is deferred only after a drain that succeeded (:155-166), so
  *   a drain that fails (a pod a budget keeps, scheduled after the runbook's own drain) returns with the node cordoned,
  *   the new image installed and not booted. The installer switches the boot entry only when it installs the bootloader,
- *   near its end (cmd/installer/pkg/install/install.go:372; GRUB: the config's default flips to the other slot and the
- *   running one becomes the fallback, internal/app/machined/pkg/runtime/v1alpha1/bootloader/grub/upgrade.go:62,
- *   boot_label.go:27-42): a failed install boots the running version again. An install run again before the node
- *   rebooted flips again, over the slot of the version it runs: `talosctl rollback` could then not go back to it, so
- *   the next step after an installed image is a drained reboot into it, not a second install.
+ *   near its end (cmd/installer/pkg/install/install.go:372): a failed install boots the running version again. The
+ *   next step after an installed image is a drained reboot into it, never a second install, on either bootloader the
+ *   installer finds (bootloader/bootloader.go:49-72 probes GRUB, then sd-boot; paths under
+ *   internal/app/machined/pkg/runtime/v1alpha1/bootloader/, the same at v1.12.11):
+ *   - GRUB: the config's default flips to the other slot and the running one becomes the fallback (grub/upgrade.go:62,
+ *     boot_label.go:27-42); a second install flips again, over the slot of the version the node runs.
+ *   - sd-boot (UKI, UEFI installs): the first install points the EFI variable LoaderEntryDefault at the new UKI
+ *     (sdboot/sdboot.go:400); a second one takes that variable as the current entry (the probe reads LoaderEntryDefault
+ *     before LoaderEntrySelected, the booted one: :126-159), deletes every other UKI, the running version's included
+ *     (Upgrade, :345-365), and makes the unbooted image the fallback.
+ *   Either way `talosctl rollback` could no longer go back to the version the node runs.
+ *   Why talosctl's line is the one signal of an installed image: the installer's exit code reaches only the client's
+ *   stream (internal/app/lifecycle/lifecycle.go:211-226, sendExitCode), which talosctl prints as "<node>: upgrade
+ *   completed" (cmd/talosctl/cmd/talos/upgrade.go:212, 233). Nothing on the node says so before the reboot: the
+ *   BootedEntry resource is the entry booted (pkg/machinery/resources/runtime/booted_entry_status.go:29); the META
+ *   upgrade tag the installer writes (install.go:407-408, on the META partition) reaches the MetaKey resources only when
+ *   machined reloads META, which 1.12's Upgrade sequence does after its install (v1alpha1_sequencer.go:458-462) and
+ *   1.13's LifecycleService.Upgrade does not (lifecycle.go:145-232), and the tag is dropped once the new boot is
+ *   running (controllers/runtime/drop_upgrade_fallback.go:78). test/talos.test.ts pins the line.
  * - 1.12 (legacy MachineService.Upgrade): the request is refused before anything is done (image validation, the etcd
  *   checks: T@v1.12.11 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go:529-552), or the Upgrade
  *   sequence runs in the background (:590-596: a failure is only logged) and stops pods and services before the

@@ -324,7 +324,8 @@ const APPLY_NODE = [
  * - its Upgrade sequence stopped part way (1.12: stage upgrading/rebooting, services stopped): reboot it, uncordon, run again;
  * - the image installed but not booted (1.13: talosctl's own drain, or its reboot, failed after the install, e.g. a
  *   pod scheduled on the node after the script's drain): uncordoned; next, a drained reboot into the image (not a
- *   second install: it would overwrite the slot of the running version, and rollback could not go back to it);
+ *   second install: on GRUB it would overwrite the slot of the running version, on sd-boot delete its UKI, and rollback
+ *   could not go back to it: release.ts TALOS_UPGRADE_FAILURE);
  * - nothing installed (the image not pulled, the install or the request refused): uncordoned; run again once fixed.
  */
 const UPGRADE_NODE = (version: string): string[] => [
@@ -338,7 +339,7 @@ const UPGRADE_NODE = (version: string): string[] => [
   `  stage=$(talosctl get machinestatus --nodes "$1" -o jsonpath='{.spec.stage}' 2>/dev/null) || stage=`,
   `  case "$stage" in ${TALOS_UPGRADE_FAILURE.sequenceStages.join(' | ')}) log "$2 ($1): its upgrade sequence stopped part way (talosctl said why above; machine stage $stage, Talos $now): its pods and services are stopped, and only a reboot brings it back. Its Node \${drained:-(none)} stays cordoned. Next: talosctl reboot --nodes $1 (it boots $now, or ${version} if its install was done), then kubectl uncordon \${drained:-<its Node>}, then run this script again"; unreached; return 1 ;; esac`,
   '  [ -z "$drained" ] || kubectl uncordon "$drained"',
-  `  case "$3" in *${q(TALOS_UPGRADE_FAILURE.installed)}*) log "$2 ($1): Talos ${version} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs $now again, uncordoned; its next reboot, any one, boots ${version} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: kubectl drain \${drained:-<its Node>} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout} && talosctl reboot --nodes $1 && kubectl uncordon \${drained:-<its Node>}; then run this script again (it skips a node that runs ${version}). Not this script first: a second install would overwrite the slot of $now, and talosctl rollback could no longer go back to it"; unreached; return 1 ;; esac`,
+  `  case "$3" in *${q(TALOS_UPGRADE_FAILURE.installed)}*) log "$2 ($1): Talos ${version} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs $now again, uncordoned; its next reboot, any one, boots ${version} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: kubectl drain \${drained:-<its Node>} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout} && talosctl reboot --nodes $1 && kubectl uncordon \${drained:-<its Node>}; then run this script again (it skips a node that runs ${version}). Not this script first: a second install would replace the boot entry of $now (GRUB: over its slot; sd-boot: its UKI deleted), and talosctl rollback could no longer go back to it"; unreached; return 1 ;; esac`,
   '  log "$2 ($1): not upgraded: its image was not installed (talosctl said why above). It runs $now, uncordoned. Next: fix the cause, then run this script again (safe: nothing changed on the node)"',
   '  unreached',
   '  return 1',
