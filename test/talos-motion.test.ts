@@ -416,7 +416,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('10.10.1.10: upgrade completed');
     expect(r.stderr).toContain('error draining node "cp-1"');
-    const next = `kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m && talosctl reboot --nodes 10.10.1.10 && kubectl uncordon cp-1`;
+    const next = `kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --timeout=5m && talosctl reboot --nodes 10.10.1.10 && kubectl uncordon cp-1`;
     expect(r.stderr).toContain(`odp-talos-upgrade: control plane cp-1 (10.10.1.10): Talos ${NEW} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs ${OLD} again, uncordoned; its next reboot, any one, boots ${NEW} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: ${next}; then run this script again`);
     let f = state();
     expect(f.nodes['10.10.1.10']).toMatchObject({ os: `Talos (${OLD})`, nextOs: `Talos (${NEW})` });
@@ -484,11 +484,26 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(r.code, r.stderr).toBe(0);
     const f = state();
     expect(f.rebootedWithPods).toBeUndefined();
-    expect(calls()).toContain('kubectl drain i-old-general-amd64-0 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m');
+    expect(calls()).toContain('kubectl drain i-old-general-amd64-0 --ignore-daemonsets --delete-emptydir-data --timeout=5m');
     expect(Object.values(f.nodes).some((n) => (n as { cordoned?: boolean }).cordoned)).toBe(false);
     expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot i-old-general-amd64-0', 'reboot i-old-general-amd64-1', 'reboot i-old-general-arm64-0', 'reboot i-old-general-arm64-1', 'reboot gpu-1']);
     // The replicas were evicted one node at a time and run elsewhere: both still exist.
     expect(f.pods!.filter((p) => p.app === 'web').length).toBe(2);
+  });
+
+  // lib/node-drain.ts row reboot: a bare pod's object survives a reboot (the kubelet runs it again), and drain --force
+  // would delete it for good: the drain stops at it, the script naming it and its delete command.
+  it("apply with a reboot: a pod no controller re-creates on the GPU node stops the script there; the node uncordoned, neither staged nor rebooted, the pod kept", () => {
+    setFleet({ ...fleet(false), rebootOnApply: true, pods: [{ ns: 'debug', name: 'shell', node: 'gpu-1', bare: true }] });
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "odp-talos-apply: 10.10.1.50 (gpu-1): not drained: pods that no controller re-creates run on it (debug/shell). A drain would delete them for good (kubectl refuses without --force), and a reboot alone keeps them (their objects stay bound to the Node; an upgrade's own drain would delete them too). The node is uncordoned, its config neither staged nor rebooted. Delete each that may go (kubectl delete pod -n debug shell), or run it under a controller (a Deployment), then run this again",
+    );
+    const f = state();
+    expect(f.pods).toStrictEqual([{ ns: 'debug', name: 'shell', node: 'gpu-1', bare: true }]);
+    expect(f.nodes['10.10.1.50']!.cordoned).toBeUndefined();
+    expect(f.events!.filter((e) => e.startsWith('reboot '))).not.toContain('reboot gpu-1');
   });
 
   it('apply with a reboot: a budget that allows no eviction stops the script within the drain timeout; the node uncordoned, neither staged nor rebooted', () => {

@@ -97,9 +97,12 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
 
 /**
  * The drain the runbook runs before a node goes down (a config reboot or an upgrade): kubectl drain with the options
- * talosctl's own drain uses (T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:84-91: Force for pods no controller
- * re-creates, IgnoreAllDaemonSets, DeleteEmptyDirData: the reboot loses them anyway) and its default timeout
- * (DefaultDrainTimeout, nodedrain.go:29-30). kubectl drain evicts through the eviction API, retries a budget's 429 every
+ * talosctl's own drain uses (T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:84-91: IgnoreAllDaemonSets,
+ * DeleteEmptyDirData) and its default timeout (DefaultDrainTimeout, nodedrain.go:29-30), but not its Force: a pod no
+ * controller re-creates stops the drain, the script naming it and its delete command (lib/node-drain.ts row `reboot`: its
+ * object survives a reboot, which `talosctl reboot` is: no drain of its own, reboot.go:142-143, v1alpha1_sequencer.go
+ * :238-256; an upgrade's own drain, talosctl's in 1.13 and the Upgrade sequence's in 1.12, would delete it, so the
+ * operator decides before either). kubectl drain evicts through the eviction API, retries a budget's 429 every
  * 5 s and fails at --timeout without evicting past the budget (kubernetes/kubectl@dee3483a3 pkg/drain/drain.go:295-330,
  * pkg/cmd/drain/drain.go:226-230, 335-360). A node kubectl cordoned stays cordoned after a reboot or an upgrade: Talos
  * uncordons only a Node it cordoned itself (the talos.dev/cordoned annotation: T@v1.13.9 and T@v1.12.11
