@@ -15,7 +15,12 @@
  * - Disaster recovery (disaster-recovery.mdx, identical in 1.12 and 1.13): every control plane reset
  *   (lines 93-103) or, when replaced, re-created from its config; all in etcd `Preparing` (lines
  *   105-112) before `bootstrap --recover-from` (127-133), with `--recover-skip-hash-check` for a
- *   `db` copied out of the data directory; the others join once the endpoint is up (line 147).
+ *   `db` copied out of the data directory; the others join once the endpoint is up (line 147). A control plane lost for
+ *   good is replaced (a new instance at its address, REPLACED), never left out: the recovering node restores the snapshot
+ *   as a one-member cluster (T@v1.13.9 internal/app/machined/pkg/system/services/etcd.go:571-595, InitialCluster of
+ *   itself alone, :590), and each other control plane joins as a new member (buildInitialCluster/addMember, :327-363),
+ *   so no stale member needs `talosctl etcd remove-member`; left out, it would still be a Node of the restored API and a
+ *   control plane of every rendered config, and the cluster's health checks would wait for it.
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { shQuote } from '../../render/delivery/bootstrap.js';
@@ -464,8 +469,9 @@ function restoreScript(m: EnvironmentModel): string[] {
     'REPLACED=${REPLACED:-}',
     'replaced() { case " $REPLACED " in *" $1 "*) return 0 ;; esac; return 1; }',
     '# Every control plane not replaced answers before anything is wiped: the bootstrap needs all of them Preparing, and',
-    '# one that does not answer would stop the run with etcd already wiped on the ones before it.',
-    ...cps.map((t) => `replaced ${t.name} || talosctl version --nodes ${t.node!.ip} >/dev/null 2>&1 || { log ${q(`control plane ${t.name} (${t.node!.ip}): its Talos API does not answer: bring it back, or replace it (REPLACED=${t.name}); nothing was reset`)}; exit 1; }`),
+    '# one that does not answer would stop the run with etcd already wiped on the ones before it. One lost for good is',
+    '# replaced: the restored etcd has the recovering node as its only member, the others join it as new ones.',
+    ...cps.map((t) => `replaced ${t.name} || talosctl version --nodes ${t.node!.ip} >/dev/null 2>&1 || { log ${q(`control plane ${t.name} (${t.node!.ip}): its Talos API does not answer: nothing was reset. Bring it back; or, lost for good, boot a new instance at ${t.node!.ip} (maintenance mode) and run this again with REPLACED=${t.name}: the restored etcd starts with the recovering node as its only member and the replacement joins it (no talosctl etcd remove-member: the lost member is not in it)`)}; exit 1; }`),
     ...cps.flatMap((t) => [
       `if replaced ${t.name}; then`,
       `  ${materialize(m, t)}`,
