@@ -174,7 +174,7 @@ describe('Talos impact per node', () => {
     // Drained first (a Talos reboot stops pods without evicting them), uncordoned after.
     // The upgrade first, with the config the node runs (drained, uncordoned), then the new config staged and rebooted.
     expect(commands[1]).toMatch(/^talosctl upgrade --nodes \S+ --image \S+:v1\.13\.10 \(with the config it runs\)$/);
-    for (const i of [0, 3]) expect(commands[i]).toMatch(/^kubectl drain \S.* --ignore-daemonsets --delete-emptydir-data --force --timeout=5m$/);
+    for (const i of [0, 3]) expect(commands[i]).toMatch(/^kubectl drain \S.* --ignore-daemonsets --delete-emptydir-data --timeout=5m$/);
     for (const i of [2, 6]) expect(commands[i]).toMatch(/^kubectl uncordon /);
     expect(commands.slice(4, 6)).toStrictEqual([`talosctl apply-config --nodes ${t.address ?? t.node} --file $HOME/.odp/e/${t.node}.yaml --mode staged`, `talosctl reboot --nodes ${t.address ?? t.node} (waits until it is back)`]);
     expect(commands.join('\n')).not.toContain('--mode auto');

@@ -43,7 +43,7 @@ describe('a fixed node is named by its address', () => {
     const fixed = nodeCommands('prod', { node: 'cp-2', file: 'talos/cp-2.yaml', address: '10.0.1.11', controlPlane: true, kubernetes: {}, status: 'changed', actions: ['reboot'] } as never);
     const name = `"${nodeNameByAddress('10.0.1.11')}"`;
     expect(fixed).toStrictEqual([
-      `kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m`,
+      `kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=5m`,
       expect.stringMatching(/^talosctl apply-config --nodes 10\.0\.1\.11 --file .*cp-2\.yaml --mode staged$/),
       'talosctl reboot --nodes 10.0.1.11 (waits until it is back)',
       `kubectl uncordon ${name}`,

@@ -33,9 +33,9 @@ const script = (row: DrainEvent): string =>
   ].join('\n');
 
 describe('the one drain table', () => {
-  it('per row: bare pods deleted where they are lost anyway (reboot, stop, removal), the drain stopped where the step keeps them (restart)', () => {
+  it('per row: bare pods deleted where they are lost anyway (stop, removal), the drain stopped where the step keeps them (restart, reboot: the object survives it)', () => {
     expect(Object.fromEntries(Object.entries(NODE_DRAIN).map(([k, p]) => [k, [drainOptions(p), p.timeout, p.env, p.uncordonOnFailure]]))).toStrictEqual({
-      reboot: ['--ignore-daemonsets --delete-emptydir-data --force', '5m', 'ODP_DRAIN_TIMEOUT', true],
+      reboot: ['--ignore-daemonsets --delete-emptydir-data', '5m', 'ODP_DRAIN_TIMEOUT', true],
       restart: ['--ignore-daemonsets --delete-emptydir-data', '600s', 'ODP_DRAIN_TIMEOUT', true],
       stop: ['--ignore-daemonsets --delete-emptydir-data --force', '5m', 'ODP_DRAIN_TIMEOUT', true],
       removal: ['--ignore-daemonsets --delete-emptydir-data --force', '5m', 'ODP_DRAIN_TIMEOUT', false],
@@ -56,12 +56,18 @@ describe('the one drain table', () => {
     expect(() => durationSeconds('5')).toThrow('not a duration');
   });
 
-  it("the callers read their row: Talos' drain is talosctl's (nodedrain.go:29-30, 84-91), apply-config's the restart, the review's removal", () => {
-    expect(TALOS_DRAIN).toStrictEqual({ policy: NODE_DRAIN.reboot, options: '--ignore-daemonsets --delete-emptydir-data --force', timeout: '5m' });
+  it("the callers read their row: Talos' drain is talosctl's (nodedrain.go:29-30, 84-91) less Force (a reboot keeps a bare pod), apply-config's the restart, the review's removal", () => {
+    expect(TALOS_DRAIN).toStrictEqual({ policy: NODE_DRAIN.reboot, options: '--ignore-daemonsets --delete-emptydir-data', timeout: '5m' });
     expect(APPLY_DRAIN).toBe(NODE_DRAIN.restart);
     expect(removalDrain('"$N"')).toBe('kubectl drain "$N" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m');
   });
 });
+
+/** What the step after a non-forcing drain does to a bare pod, as its refusal says. */
+const KEPT: Partial<Record<keyof typeof NODE_DRAIN, string>> = {
+  restart: 'and this step would keep them running',
+  reboot: "and a reboot alone keeps them (their objects stay bound to the Node; an upgrade's own drain would delete them too)",
+};
 
 describe('drain_timeout and drain_bounded, executed against the kubectl stub', () => {
   let dir: string;
@@ -147,7 +153,7 @@ describe('drain_timeout and drain_bounded, executed against the kubectl stub', (
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('cannot delete Pods that declare no controller (use --force to override): debug/shell, default/probe');
       expect(r.last).toBe(
-        `odp-test: ${NODE}: not drained: pods that no controller re-creates run on it (debug/shell, default/probe). A drain would delete them for good (kubectl refuses without --force), and this step would keep them running. The node is uncordoned, nothing changed here. Delete each that may go (kubectl delete pod -n debug shell; kubectl delete pod -n default probe), or run it under a controller (a Deployment), then run this again`,
+        `odp-test: ${NODE}: not drained: pods that no controller re-creates run on it (debug/shell, default/probe). A drain would delete them for good (kubectl refuses without --force), ${KEPT[row]}. The node is uncordoned, nothing changed here. Delete each that may go (kubectl delete pod -n debug shell; kubectl delete pod -n default probe), or run it under a controller (a Deployment), then run this again`,
       );
       const w = world();
       expect(w.nodes['10.0.1.10'].cordoned).toBeUndefined();

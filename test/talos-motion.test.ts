@@ -416,7 +416,7 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('10.10.1.10: upgrade completed');
     expect(r.stderr).toContain('error draining node "cp-1"');
-    const next = `kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m && talosctl reboot --nodes 10.10.1.10 && kubectl uncordon cp-1`;
+    const next = `kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --timeout=5m && talosctl reboot --nodes 10.10.1.10 && kubectl uncordon cp-1`;
     expect(r.stderr).toContain(`odp-talos-upgrade: control plane cp-1 (10.10.1.10): Talos ${NEW} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs ${OLD} again, uncordoned; its next reboot, any one, boots ${NEW} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: ${next}; then run this script again`);
     let f = state();
     expect(f.nodes['10.10.1.10']).toMatchObject({ os: `Talos (${OLD})`, nextOs: `Talos (${NEW})` });
@@ -484,11 +484,26 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(r.code, r.stderr).toBe(0);
     const f = state();
     expect(f.rebootedWithPods).toBeUndefined();
-    expect(calls()).toContain('kubectl drain i-old-general-amd64-0 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m');
+    expect(calls()).toContain('kubectl drain i-old-general-amd64-0 --ignore-daemonsets --delete-emptydir-data --timeout=5m');
     expect(Object.values(f.nodes).some((n) => (n as { cordoned?: boolean }).cordoned)).toBe(false);
     expect(f.events!.filter((e) => e.startsWith('reboot '))).toStrictEqual(['reboot cp-1', 'reboot cp-2', 'reboot cp-3', 'reboot i-old-general-amd64-0', 'reboot i-old-general-amd64-1', 'reboot i-old-general-arm64-0', 'reboot i-old-general-arm64-1', 'reboot gpu-1']);
     // The replicas were evicted one node at a time and run elsewhere: both still exist.
     expect(f.pods!.filter((p) => p.app === 'web').length).toBe(2);
+  });
+
+  // lib/node-drain.ts row reboot: a bare pod's object survives a reboot (the kubelet runs it again), and drain --force
+  // would delete it for good: the drain stops at it, the script naming it and its delete command.
+  it("apply with a reboot: a pod no controller re-creates on the GPU node stops the script there; the node uncordoned, neither staged nor rebooted, the pod kept", () => {
+    setFleet({ ...fleet(false), rebootOnApply: true, pods: [{ ns: 'debug', name: 'shell', node: 'gpu-1', bare: true }] });
+    const r = run(runbookScript(rendered().model, 'apply'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "odp-talos-apply: 10.10.1.50 (gpu-1): not drained: pods that no controller re-creates run on it (debug/shell). A drain would delete them for good (kubectl refuses without --force), and a reboot alone keeps them (their objects stay bound to the Node; an upgrade's own drain would delete them too). The node is uncordoned, its config neither staged nor rebooted. Delete each that may go (kubectl delete pod -n debug shell), or run it under a controller (a Deployment), then run this again",
+    );
+    const f = state();
+    expect(f.pods).toStrictEqual([{ ns: 'debug', name: 'shell', node: 'gpu-1', bare: true }]);
+    expect(f.nodes['10.10.1.50']!.cordoned).toBeUndefined();
+    expect(f.events!.filter((e) => e.startsWith('reboot '))).not.toContain('reboot gpu-1');
   });
 
   it('apply with a reboot: a budget that allows no eviction stops the script within the drain timeout; the node uncordoned, neither staged nor rebooted', () => {
@@ -636,21 +651,46 @@ describe(`${ENV}: a Talos version bump with auto-scaled pools, in motion`, () =>
     expect(f.nodes['10.10.1.50']!.config).toBeUndefined();
   });
 
-  it("the README's per-node upgrade step of the fixed GPU worker runs: drained, upgraded, uncordoned, then its new config; its health check goes through a control plane", () => {
-    setFleet(fleet(false));
+  // The README's per-node upgrade step is one command, the upgrade script for that node alone (runbook.ts upgradeScript):
+  // what the npm stub prints for it is what runbookScript renders (the CLI's output: test/talos-runbook.test.ts).
+  const perNode = (name: string) => {
     const { model } = rendered();
-    const gpu = model.configTargets.find((t) => t.name === 'gpu-1')!;
-    const step = targetSteps(model, gpu).find((s) => s.title === 'gpu-1: upgrade Talos')!;
-    expect(step.lines[1]).toBe('etcd_cp talosctl health --wait-timeout 10m');
-    // After the README's client setup (it defines any_cp), in the same shell.
-    const r = run(['set -e', ...setupSteps(model)[0]!.lines, ...step.lines].join('\n'));
+    const step = targetSteps(model, model.configTargets.find((t) => t.name === name)!).find((s) => s.title === `${name}: upgrade Talos`)!;
+    expect(step.lines).toStrictEqual([`npm run -s talos -- commands --env ${ENV} upgrade --node ${name} | sh`]);
+    writeFileSync(join(dir, `commands-upgrade-${name}.sh`), runbookScript(model, 'upgrade', name));
+    // After the README's client setup, in the same shell.
+    return run(['set -e', ...setupSteps(model)[0]!.lines, ...step.lines].join('\n'));
+  };
+
+  it("the README's per-node upgrade step of the fixed GPU worker: gated, drained, upgraded, uncordoned, its new config, gated; no other node touched", () => {
+    setFleet(fleet(false));
+    const r = perNode('gpu-1');
     expect(r.code, r.stderr).toBe(0);
-    expect(state().nodes['10.10.1.50']!.os).toBe(`Talos (${NEW})`);
-    // Drained, upgraded with the config it runs, uncordoned; then its new config (an older Talos refuses a newer one's).
-    expect(state().nodes['10.10.1.50']!.config).toBe(`config of gpu-1 (${NEW})\n`);
-    expect(state().nodes['10.10.1.50']!.cordoned).toBeUndefined();
-    const order = calls().filter((c) => /^(kubectl (drain|uncordon)|talosctl (upgrade|apply-config)) /.test(c)).map((c) => c.split(' ').slice(0, 2).join(' '));
-    expect(order).toStrictEqual(['kubectl drain', 'talosctl upgrade', 'kubectl uncordon', 'talosctl apply-config']);
+    expect(r.stderr).toContain(`odp-talos-upgrade: gpu-1 upgraded to Talos ${NEW}`);
+    const f = state();
+    expect(f.nodes['10.10.1.50']).toMatchObject({ os: `Talos (${NEW})`, config: `config of gpu-1 (${NEW})\n` });
+    expect(f.nodes['10.10.1.50']!.cordoned).toBeUndefined();
+    const order = calls().filter((c) => /^(kubectl (drain|uncordon)|talosctl (upgrade|apply-config|health)) /.test(c)).map((c) => c.split(' ').slice(0, 2).join(' '));
+    expect(order).toStrictEqual(['talosctl health', 'kubectl drain', 'talosctl upgrade', 'kubectl uncordon', 'talosctl health', 'talosctl apply-config', 'talosctl health']);
+    // Through a control plane (a worker serves no health API); the other nodes are neither drained nor upgraded.
+    expect(calls().filter((c) => c.startsWith('talosctl health ')).every((c) => c.endsWith('--nodes 10.10.1.10'))).toBe(true);
+    expect(Object.values(f.nodes).filter((n) => n.name !== 'gpu-1').every((n) => n.os === `Talos (${OLD})` && !n.cordoned)).toBe(true);
+  });
+
+  it.each([
+    ['pull', false, "control plane cp-2 (10.10.1.11): not upgraded: its image was not installed (talosctl said why above). It runs v1.13.8, uncordoned. Next: fix the cause, then run this script again (safe: nothing changed on the node)"],
+    ['gone', true, `control plane cp-2 (10.10.1.11): talosctl upgrade failed (said above) and its Talos API does not answer now: it is rebooting (into Talos ${NEW} if its install was done) or down. Its Node cp-2 stays cordoned. Next: once it answers, kubectl uncordon cp-2, then run this script again (it skips a node that runs ${NEW})`],
+  ] as const)("the README's per-node upgrade step of a control plane whose talosctl upgrade fails (%s): the diagnosis and the exact next step, cordoned only when said", (failure, cordoned, message) => {
+    setFleet({ ...fleet(false), upgradeFailure: { 'cp-2': failure } });
+    const r = perNode('cp-2');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`odp-talos-upgrade: ${message}`);
+    expect(r.stderr).not.toContain('upgraded to Talos');
+    const f = state();
+    expect(Boolean(f.nodes['10.10.1.11']!.cordoned)).toBe(cordoned);
+    expect(calls().filter((c) => c.startsWith('talosctl upgrade ')).map((c) => c.split(' ')[3])).toStrictEqual(['10.10.1.11']);
+    expect(calls().some((c) => /^talosctl apply-config --nodes \S+ --file \S+ --mode/.test(c))).toBe(false);
+    expect(Object.values(f.nodes).filter((n) => n.name !== 'cp-2').every((n) => n.os === `Talos (${OLD})` && !n.cordoned)).toBe(true);
   });
 
   it('upgrade-k8s: a dry run, then the upgrade, through the first control plane that answers; talos-join.sh then joins the waiting instances', () => {

@@ -140,9 +140,20 @@ describe('Talos runbook scripts', () => {
     world.setTalos(t);
     const r = run(runbookScript(model(), 'restore'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`odp-talos-restore: control plane cp-${i + 1} (${CPS[i]}): its Talos API does not answer: bring it back, or replace it (REPLACED=cp-${i + 1}); nothing was reset`);
+    expect(r.stderr).toContain(
+      `odp-talos-restore: control plane cp-${i + 1} (${CPS[i]}): its Talos API does not answer: nothing was reset. Bring it back; or, lost for good, boot a new instance at ${CPS[i]} (maintenance mode) and run this again with REPLACED=cp-${i + 1}: the restored etcd starts with the recovering node as its only member and the replacement joins it (no talosctl etcd remove-member: the lost member is not in it)`,
+    );
     const after = world.talos<TalosState>();
     expect([after.resets, after.bootstraps]).toStrictEqual([undefined, undefined]);
+    // Lost for good: the printed step (a new instance at its address, in maintenance mode; REPLACED) restores.
+    after.nodes[CPS[i]!] = { name: `cp-${i + 1}`, role: 'controlplane', maintenance: true };
+    world.setTalos(after);
+    const again = run(runbookScript(model(), 'restore'), { ODP_CONFIRM_RESTORE: 'talos-rb', SNAPSHOT: snapshot, REPLACED: `cp-${i + 1}` });
+    expect(again.code, again.stderr).toBe(0);
+    const done = world.talos<TalosState>();
+    expect(done.resets).toStrictEqual(CPS.filter((_, j) => j !== i));
+    expect(done.bootstraps).toStrictEqual([{ node: i === 0 ? CPS[1] : CPS[0], from: snapshot, skipHashCheck: false }]);
+    expect(CPS.every((ip) => done.nodes[ip]!.etcd === 'Running')).toBe(true);
   });
 
   // The restore bootstraps any control plane in Preparing, a kept one first (operations.ts cp_preparing, pick_cp): with
@@ -181,5 +192,17 @@ describe('Talos runbook scripts', () => {
       expect(r.stderr).toContain(`prod: ${phase} script`);
       expect(spawnSync('sh', ['-n'], { input: r.stdout }).status).toBe(0);
     }
+    // One fixed node's upgrade (the README's per-node step): the upgrade script for that node alone.
+    const one = cli('talos', root, 'commands', '--env', 'prod', 'upgrade', '--node', 'prod-gpu-1');
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain('prod: upgrade script for prod-gpu-1 alone');
+    expect(one.stdout).toBe(runbookScript(prepareExample('prod').prepared!.model, 'upgrade', 'prod-gpu-1'));
+    expect(one.stdout.match(/^if reach .*$/gm)).toStrictEqual([expect.stringMatching(/^if reach \S+ prod-gpu-1; then upgrade_node /)]);
+    expect(spawnSync('sh', ['-n'], { input: one.stdout }).status).toBe(0);
+    // A pool is never upgraded in place; --node with another phase means nothing.
+    const pool = cli('talos', root, 'commands', '--env', 'prod', 'upgrade', '--node', 'general-amd64');
+    expect([pool.code, pool.stderr]).toStrictEqual([2, expect.stringContaining('general-amd64 is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (npm run -s talos -- commands --env prod upgrade | sh)')]);
+    const apply = cli('talos', root, 'commands', '--env', 'prod', 'apply', '--node', 'prod-gpu-1');
+    expect([apply.code, apply.stderr]).toStrictEqual([2, expect.stringContaining('--node goes with the upgrade script only (the apply script is for the whole cluster)')]);
   }, 120_000);
 });

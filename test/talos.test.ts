@@ -12,6 +12,8 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import type { EnvironmentModel } from '../generators/model/types.js';
 import { main as talosCli } from '../generators/distributions/talos/commands/talos.js';
 import { clusterSteps, commandsText } from '../generators/distributions/talos/operations.js';
+import { TALOS_UPGRADE_FAILURE } from '../generators/distributions/talos/release.js';
+import { runbookScript } from '../generators/distributions/talos/runbook.js';
 import { machineConfigDocuments } from '../generators/distributions/talos/machineconfig.js';
 import { classImages } from '../generators/distributions/talos/nodeclass.js';
 import { marshalSchematic, schematicId, type Schematic } from '../generators/distributions/talos/schematic.js';
@@ -411,10 +413,21 @@ describe('talosctl commands', () => {
     const cp2 = commandsText(m, 'prod-cp-2');
     expect(cp2).not.toContain('talosctl bootstrap');
     const gpu = commandsText(m, 'prod-gpu-1');
-    expect(gpu).toContain('talosctl upgrade --nodes 10.30.3.50 --image factory.talos.dev/aws-installer/86a5d7c9beb23b4aea2777e44ca06c8c2ceea8a874ccd2b9a6743c4f734329e0:v1.12.11');
+    // The upgrade: one command, the upgrade script for that node alone, with the node's installer image.
+    expect(gpu).toContain('# prod-gpu-1: upgrade Talos\nnpm run -s talos -- commands --env prod upgrade --node prod-gpu-1 | sh\n');
+    expect(runbookScript(m, 'upgrade', 'prod-gpu-1')).toContain("\nif reach 10.30.3.50 prod-gpu-1; then upgrade_node 10.30.3.50 'worker prod-gpu-1' factory.talos.dev/aws-installer/86a5d7c9beb23b4aea2777e44ca06c8c2ceea8a874ccd2b9a6743c4f734329e0:v1.12.11;");
     const pool = commandsText(m, 'general-arm64');
     expect(pool).not.toContain('apply-config --insecure');
     expect(pool).toContain('node.opendev.dev/pool=general-arm64');
+  });
+
+  // Pinned to upstream: talosctl's line once the installer exited 0 is the one signal of an image installed and not
+  // booted (release.ts TALOS_UPGRADE_FAILURE: no resource reports the next boot entry). T@v1.13.9
+  // cmd/talosctl/cmd/talos/upgrade.go:233: fmt.Fprintf(&sb, "%s: upgrade completed\n", node), node the --nodes value
+  // (:212 finishedUpgrades[resp.Node]).
+  it("upgrade_failed reads talosctl's own line of an installed image, as upstream prints it", () => {
+    expect(TALOS_UPGRADE_FAILURE.installed).toBe(': upgrade completed');
+    expect(runbookScript(m, 'upgrade')).toContain(`case "$3" in *': upgrade completed'*) log`);
   });
 
   it('with Cilium (no CNI until bootstrap.sh nodes), health is checked only after bootstrap.sh nodes; with flannel right after bootstrap', () => {

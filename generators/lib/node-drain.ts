@@ -19,8 +19,13 @@
  *
  * Per row: whether a bare pod is deleted (--force) or stops the script (the operator decides: the message names each
  * pod and the command that deletes it), decided by what happens to such a pod anyway:
- * - `reboot`: the node reboots. Every container stops; the node's OS drain before a reboot deletes them as well
- *   (Force) with a 5-minute bound: the distribution that uses this row cites its own drain next to its use.
+ * - `reboot`: the node reboots. Every container stops, but a bare pod's object survives it: nothing deletes a pod of a
+ *   Node that still exists, and the kubelet, once back, runs again the pods bound to its Node (kubernetes/kubernetes
+ *   pkg/kubelet/config/apiserver.go NewSourceApiserver: the pods whose spec.nodeName is the node), unless the node stays
+ *   away past the default not-ready/unreachable toleration (300 s, plugin/pkg/admission/defaulttolerationseconds), after
+ *   which the taint manager deletes it. A drain with --force would delete it for good (pkg/drain/filters.go
+ *   unreplicatedFilter: deleted with the others, no controller re-creates it), where the reboot keeps it: it stops the
+ *   script, as `restart` does. (A distribution's upgrade whose own drain forces them cites that drain next to its use.)
  * - `restart`: only the cluster's service restarts. Its unit's KillMode=process (systemd.kill(5): "only the main
  *   process itself is killed") leaves the pods' containers running under their shims, so a bare pod survives the
  *   restart: deleting it would lose what the restart keeps. It stops the script; the distribution that uses this row
@@ -52,6 +57,8 @@ export interface DrainPolicy {
   ignoreDaemonSets: true;
   /** --delete-emptydir-data: an emptyDir lives and dies with its pod, wherever the pod goes next. */
   deleteEmptyDirData: true;
+  /** Where the drain stops at bare pods (force false): what the row's next step does to them, after "kubectl refuses without --force)". */
+  bareKept?: string;
   /** Whether a drain that fails uncordons the Node (the node stays as it was) or leaves it cordoned. */
   uncordonOnFailure: boolean;
   /** Why, with the source (see the header for the full citations). */
@@ -85,9 +92,10 @@ export const NODE_DRAIN: Readonly<Record<DrainEvent, DrainPolicy>> = {
   reboot: {
     timeout: '5m',
     ...COMMON,
-    force: true,
+    force: false,
+    bareKept: "and a reboot alone keeps them (their objects stay bound to the Node; an upgrade's own drain would delete them too)",
     uncordonOnFailure: true,
-    source: "the node OS's own drain before a reboot: Force, IgnoreAllDaemonSets, DeleteEmptyDirData, 5 minutes (cited by the distribution using this row)",
+    source: "a bare pod's object survives a reboot (the kubelet runs the pods bound to its Node again: pkg/kubelet/config/apiserver.go), and kubectl drain --force deletes it for good (pkg/drain/filters.go unreplicatedFilter): it stops the drain; 5 minutes is the node OS's own drain's bound (cited by the distribution using this row)",
   },
   restart: {
     timeout: '600s',
@@ -153,7 +161,7 @@ export function drainFunctions(p: DrainPolicy, sh: DrainShell): string[] {
         `    *'${BARE_POD_REFUSAL}'*)`,
         `      bare=$(printf '%s\\n' "$drain_out" | sed -n '/${BARE_POD_REFUSAL}/{s/.*(use --force to override): //;s/, continuing command.*//;s/, cannot delete .*//;s/]$//;p;}' | tail -n 1)`,
         `      delete=$(printf '%s\\n' "$bare" | sed 's#\\([^ ,/]*\\)/\\([^ ,]*\\)#kubectl delete pod -n \\1 \\2#g; s#, #; #g')`,
-        `      ${say(`$who: not drained: pods that no controller re-creates run on it ($bare). A drain would delete them for good (kubectl refuses without --force), and this step would keep them running. ${state}. Delete each that may go ($delete), or run it under a controller (a Deployment), then run this again`)}`,
+        `      ${say(`$who: not drained: pods that no controller re-creates run on it ($bare). A drain would delete them for good (kubectl refuses without --force), ${p.bareKept ?? 'and this step would keep them running'}. ${state}. Delete each that may go ($delete), or run it under a controller (a Deployment), then run this again`)}`,
         '      ;;',
       ];
   return [

@@ -69,7 +69,9 @@
  *   same with the node not back. `version` prints the client's and the server's Tag (version.go:36-86); `get
  *   machinestatus -o jsonpath={.spec.stage}` the stage; `service etcd` its STATE and HEALTH (a member marked
  *   `etcdCutOff` runs but sees no leader: HEALTH Fail, `etcd members` refused).
- * - npm run talos -- config|secrets export: writes the materialized file. sleep: returns at once, but time
+ * - npm run talos -- config|secrets export: writes the materialized file; `npm run -s talos -- commands --env E <phase>
+ *   [--node N]` prints the runbook script the test rendered for it ($FLEET/commands-<phase>[-<N>].sh: the CLI's own
+ *   output is tested in test/talos-runbook.test.ts), so a README step that pipes it to sh runs that script. sleep: returns at once, but time
  *   passes: an instance still booting (Auto Scaling state Pending, bootsAfter: n) reaches Pending:Wait under the
  *   hook at the n-th sleep after its group was first listed (a replacement the first look does not find yet).
  */
@@ -404,6 +406,13 @@ function aws() {
 }
 
 function npm() {
+  const phase = args.indexOf('commands');
+  if (phase >= 0) {
+    const name = `${process.env.FLEET}/commands-${args[phase + 3]}${args.includes('--node') ? `-${opt('--node')}` : ''}.sh`;
+    if (!existsSync(name)) fail(1, `unexpected npm ${args.join(' ')}`);
+    process.stdout.write(readFileSync(name, 'utf8'));
+    return;
+  }
   const out = opt('--out');
   if (!out) fail(1, `unexpected npm ${args.join(' ')}`);
   write(out, `${args.includes('--node') ? `config of ${opt('--node')} (${f.version})` : 'secrets'}\n`);

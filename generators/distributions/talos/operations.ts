@@ -6,8 +6,6 @@ import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext } from '../../render/readme/sections.js';
 import { nodeLabels } from './machineconfig.js';
-import { classImages } from './nodeclass.js';
-import { talosCluster, talosPool } from './model.js';
 import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
 import { TALOS_DRAIN, TALOS_ETCD_HEALTHY } from './release.js';
 
@@ -95,6 +93,9 @@ export function setupSteps(model: EnvironmentModel): CommandStep[] {
   ];
 }
 
+/** The one command of a fixed node's Talos upgrade (the README's per-node step): the upgrade script for that node. */
+export const upgradeNodeCommand = (env: string, node: string): string => `npm run -s talos -- commands --env ${env} upgrade --node ${node} | sh`;
+
 export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandStep[] {
   const dir = workDir(model.name);
   const file = `${dir}/${t.name}.yaml`;
@@ -123,11 +124,6 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
     ];
   }
   const ip = t.node.ip;
-  // `talosctl health` is refused on a worker ("… is only available on control plane nodes": T@v1.13.9
-  // v1alpha1_cluster.go:34-37; v1.12.11 fails until the timeout): a worker's upgrade is checked through a control plane
-  // whose etcd is healthy (etcd_cp: the first may be down), which checks the whole cluster, workers included
-  // (pkg/cluster/check/default.go); a control plane's through itself (the node just changed must answer).
-  const health = t.pool.role === 'controlplane' ? `talosctl health --nodes ${ip} --wait-timeout 10m` : 'etcd_cp talosctl health --wait-timeout 10m';
   return [
     {
       title: `${t.name}: first apply (node in maintenance mode)`,
@@ -142,17 +138,12 @@ export function targetSteps(model: EnvironmentModel, t: ConfigTarget): CommandSt
       ],
     },
     {
-      // release.ts TALOS_UPGRADE_ORDER and upgradeDrainOnBudget: drained by kubectl first (Talos' own drain would reboot
-      // through a budget on 1.12), upgraded with the config the node runs, uncordoned; then the new version's config.
+      // The upgrade script for this node alone (runbook.ts upgradeScript): gated, drained by kubectl (Talos' own drain
+      // would reboot through a budget on 1.12: release.ts upgradeDrainOnBudget), upgraded with the config it runs,
+      // uncordoned, gated; then the new version's config (release.ts TALOS_UPGRADE_ORDER). A failed upgrade is diagnosed
+      // there (upgrade_failed: where it left the node, and the next step), which hand-typed lines could not do.
       title: `${t.name}: upgrade Talos`,
-      lines: [
-        `${drain(ip)} && talosctl upgrade --nodes ${ip} --image ${classImages(model, talosPool(t.pool).nodeClass).installer} && kubectl uncordon ${nodeName(ip)}`,
-        health,
-        '# then the config of the new version (an older Talos refuses it): the node runs that version now',
-        materialize,
-        applyChanged(ip, file),
-        health,
-      ],
+      lines: [upgradeNodeCommand(model.name, t.name)],
     },
   ];
 }

@@ -97,9 +97,12 @@ export const TALOS_RELEASES: Record<TalosMinor, TalosRelease> = {
 
 /**
  * The drain the runbook runs before a node goes down (a config reboot or an upgrade): kubectl drain with the options
- * talosctl's own drain uses (T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:84-91: Force for pods no controller
- * re-creates, IgnoreAllDaemonSets, DeleteEmptyDirData: the reboot loses them anyway) and its default timeout
- * (DefaultDrainTimeout, nodedrain.go:29-30). kubectl drain evicts through the eviction API, retries a budget's 429 every
+ * talosctl's own drain uses (T@v1.13.9 cmd/talosctl/pkg/talos/nodedrain/nodedrain.go:84-91: IgnoreAllDaemonSets,
+ * DeleteEmptyDirData) and its default timeout (DefaultDrainTimeout, nodedrain.go:29-30), but not its Force: a pod no
+ * controller re-creates stops the drain, the script naming it and its delete command (lib/node-drain.ts row `reboot`: its
+ * object survives a reboot, which `talosctl reboot` is: no drain of its own, reboot.go:142-143, v1alpha1_sequencer.go
+ * :238-256; an upgrade's own drain, talosctl's in 1.13 and the Upgrade sequence's in 1.12, would delete it, so the
+ * operator decides before either). kubectl drain evicts through the eviction API, retries a budget's 429 every
  * 5 s and fails at --timeout without evicting past the budget (kubernetes/kubectl@dee3483a3 pkg/drain/drain.go:295-330,
  * pkg/cmd/drain/drain.go:226-230, 335-360). A node kubectl cordoned stays cordoned after a reboot or an upgrade: Talos
  * uncordons only a Node it cordoned itself (the talos.dev/cordoned annotation: T@v1.13.9 and T@v1.12.11
@@ -136,11 +139,25 @@ export const TALOS_UPGRADE_ORDER = ['upgrade', 'config'] as const;
  *   drains (:148-153) and reboots (:167-172); the uncordon is deferred only after a drain that succeeded (:155-166), so
  *   a drain that fails (a pod a budget keeps, scheduled after the runbook's own drain) returns with the node cordoned,
  *   the new image installed and not booted. The installer switches the boot entry only when it installs the bootloader,
- *   near its end (cmd/installer/pkg/install/install.go:372; GRUB: the config's default flips to the other slot and the
- *   running one becomes the fallback, internal/app/machined/pkg/runtime/v1alpha1/bootloader/grub/upgrade.go:62,
- *   boot_label.go:27-42): a failed install boots the running version again. An install run again before the node
- *   rebooted flips again, over the slot of the version it runs: `talosctl rollback` could then not go back to it, so
- *   the next step after an installed image is a drained reboot into it, not a second install.
+ *   near its end (cmd/installer/pkg/install/install.go:372): a failed install boots the running version again. The
+ *   next step after an installed image is a drained reboot into it, never a second install, on either bootloader the
+ *   installer finds (bootloader/bootloader.go:49-72 probes GRUB, then sd-boot; paths under
+ *   internal/app/machined/pkg/runtime/v1alpha1/bootloader/, the same at v1.12.11):
+ *   - GRUB: the config's default flips to the other slot and the running one becomes the fallback (grub/upgrade.go:62,
+ *     boot_label.go:27-42); a second install flips again, over the slot of the version the node runs.
+ *   - sd-boot (UKI, UEFI installs): the first install points the EFI variable LoaderEntryDefault at the new UKI
+ *     (sdboot/sdboot.go:400); a second one takes that variable as the current entry (the probe reads LoaderEntryDefault
+ *     before LoaderEntrySelected, the booted one: :126-159), deletes every other UKI, the running version's included
+ *     (Upgrade, :345-365), and makes the unbooted image the fallback.
+ *   Either way `talosctl rollback` could no longer go back to the version the node runs.
+ *   Why talosctl's line is the one signal of an installed image: the installer's exit code reaches only the client's
+ *   stream (internal/app/lifecycle/lifecycle.go:211-226, sendExitCode), which talosctl prints as "<node>: upgrade
+ *   completed" (cmd/talosctl/cmd/talos/upgrade.go:212, 233). Nothing on the node says so before the reboot: the
+ *   BootedEntry resource is the entry booted (pkg/machinery/resources/runtime/booted_entry_status.go:29); the META
+ *   upgrade tag the installer writes (install.go:407-408, on the META partition) reaches the MetaKey resources only when
+ *   machined reloads META, which 1.12's Upgrade sequence does after its install (v1alpha1_sequencer.go:458-462) and
+ *   1.13's LifecycleService.Upgrade does not (lifecycle.go:145-232), and the tag is dropped once the new boot is
+ *   running (controllers/runtime/drop_upgrade_fallback.go:78). test/talos.test.ts pins the line.
  * - 1.12 (legacy MachineService.Upgrade): the request is refused before anything is done (image validation, the etcd
  *   checks: T@v1.12.11 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go:529-552), or the Upgrade
  *   sequence runs in the background (:590-596: a failure is only logged) and stops pods and services before the

@@ -15,7 +15,12 @@
  * - Disaster recovery (disaster-recovery.mdx, identical in 1.12 and 1.13): every control plane reset
  *   (lines 93-103) or, when replaced, re-created from its config; all in etcd `Preparing` (lines
  *   105-112) before `bootstrap --recover-from` (127-133), with `--recover-skip-hash-check` for a
- *   `db` copied out of the data directory; the others join once the endpoint is up (line 147).
+ *   `db` copied out of the data directory; the others join once the endpoint is up (line 147). A control plane lost for
+ *   good is replaced (a new instance at its address, REPLACED), never left out: the recovering node restores the snapshot
+ *   as a one-member cluster (T@v1.13.9 internal/app/machined/pkg/system/services/etcd.go:571-595, InitialCluster of
+ *   itself alone, :590), and each other control plane joins as a new member (buildInitialCluster/addMember, :327-363),
+ *   so no stale member needs `talosctl etcd remove-member`; left out, it would still be a Node of the restored API and a
+ *   control plane of every rendered config, and the cluster's health checks would wait for it.
  */
 import type { ConfigTarget, EnvironmentModel } from '../../model/types.js';
 import { shQuote } from '../../render/delivery/bootstrap.js';
@@ -324,7 +329,8 @@ const APPLY_NODE = [
  * - its Upgrade sequence stopped part way (1.12: stage upgrading/rebooting, services stopped): reboot it, uncordon, run again;
  * - the image installed but not booted (1.13: talosctl's own drain, or its reboot, failed after the install, e.g. a
  *   pod scheduled on the node after the script's drain): uncordoned; next, a drained reboot into the image (not a
- *   second install: it would overwrite the slot of the running version, and rollback could not go back to it);
+ *   second install: on GRUB it would overwrite the slot of the running version, on sd-boot delete its UKI, and rollback
+ *   could not go back to it: release.ts TALOS_UPGRADE_FAILURE);
  * - nothing installed (the image not pulled, the install or the request refused): uncordoned; run again once fixed.
  */
 const UPGRADE_NODE = (version: string): string[] => [
@@ -338,7 +344,7 @@ const UPGRADE_NODE = (version: string): string[] => [
   `  stage=$(talosctl get machinestatus --nodes "$1" -o jsonpath='{.spec.stage}' 2>/dev/null) || stage=`,
   `  case "$stage" in ${TALOS_UPGRADE_FAILURE.sequenceStages.join(' | ')}) log "$2 ($1): its upgrade sequence stopped part way (talosctl said why above; machine stage $stage, Talos $now): its pods and services are stopped, and only a reboot brings it back. Its Node \${drained:-(none)} stays cordoned. Next: talosctl reboot --nodes $1 (it boots $now, or ${version} if its install was done), then kubectl uncordon \${drained:-<its Node>}, then run this script again"; unreached; return 1 ;; esac`,
   '  [ -z "$drained" ] || kubectl uncordon "$drained"',
-  `  case "$3" in *${q(TALOS_UPGRADE_FAILURE.installed)}*) log "$2 ($1): Talos ${version} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs $now again, uncordoned; its next reboot, any one, boots ${version} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: kubectl drain \${drained:-<its Node>} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout} && talosctl reboot --nodes $1 && kubectl uncordon \${drained:-<its Node>}; then run this script again (it skips a node that runs ${version}). Not this script first: a second install would overwrite the slot of $now, and talosctl rollback could no longer go back to it"; unreached; return 1 ;; esac`,
+  `  case "$3" in *${q(TALOS_UPGRADE_FAILURE.installed)}*) log "$2 ($1): Talos ${version} is installed but not booted: talosctl's own drain or its reboot failed after the install (said above). The node runs $now again, uncordoned; its next reboot, any one, boots ${version} with the config it runs. Next: give the pod talosctl could not evict room, then reboot it drained: kubectl drain \${drained:-<its Node>} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout} && talosctl reboot --nodes $1 && kubectl uncordon \${drained:-<its Node>}; then run this script again (it skips a node that runs ${version}). Not this script first: a second install would replace the boot entry of $now (GRUB: over its slot; sd-boot: its UKI deleted), and talosctl rollback could no longer go back to it"; unreached; return 1 ;; esac`,
   '  log "$2 ($1): not upgraded: its image was not installed (talosctl said why above). It runs $now, uncordoned. Next: fix the cause, then run this script again (safe: nothing changed on the node)"',
   '  unreached',
   '  return 1',
@@ -361,10 +367,18 @@ const UPGRADE_NODE = (version: string): string[] => [
   '}',
 ];
 
-function upgradeScript(m: EnvironmentModel): string[] {
-  const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane');
-  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node);
-  const pools = m.configTargets.filter((t) => !t.node);
+/**
+ * The upgrade script; with `only` (a fixed node's name: `commands --env E upgrade --node N`), the same script for that
+ * one node: the same functions (the gate before and after, the drain, upgrade_node's diagnosis of a failed upgrade),
+ * that node's line alone, no pool. The README's per-node step is that one command, not hand-typed drain/upgrade/uncordon
+ * lines (which left the node cordoned when the upgrade failed, and said nothing of where it was left).
+ */
+function upgradeScript(m: EnvironmentModel, only?: string): string[] {
+  const pick = (t: ConfigTarget) => only === undefined || t.name === only;
+  const cps = m.configTargets.filter((t) => t.pool.role === 'controlplane' && pick(t));
+  const workers = m.configTargets.filter((t) => t.pool.role !== 'controlplane' && t.node && pick(t));
+  const pools = m.configTargets.filter((t) => !t.node && only === undefined);
+  if (only !== undefined && cps.length + workers.length !== 1) throw new Error(`${m.name} has no fixed node ${only} (a pool is upgraded through its instance refresh: the whole upgrade script)`);
   const image = (t: ConfigTarget) => classImages(m, talosPool(t.pool).nodeClass).installer;
   const version = talosCluster(m).version ?? '';
   const out = [
@@ -379,7 +393,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
   ];
   for (const t of [...cps, ...workers]) out.push(materialize(m, t));
   out.push(`# Each fixed node: Talos ${version} first, with the config it runs (an older Talos refuses a config for a newer one), then its new config.`);
-  out.push('# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
+  if (only === undefined) out.push('# Control planes one at a time: etcd healthy (a leader on every member) and the cluster healthy before the next.');
   const node = (t: ConfigTarget, what: string) =>
     `if reach ${t.node!.ip} ${t.name}; then upgrade_node ${t.node!.ip} ${q(`${what} ${t.name}`)} ${image(t)}; apply_node ${t.node!.ip} ${workDir(m.name)}/${t.name}.yaml; fi`;
   for (const t of cps) out.push(node(t, 'control plane'));
@@ -387,7 +401,7 @@ function upgradeScript(m: EnvironmentModel): string[] {
   for (const t of workers) out.push(node(t, 'worker'));
   out.push(...END_OF_LOOP);
   out.push(...poolUpgradeLines(m, pools));
-  out.push(`log ${q(`every node of ${m.name} upgraded`)}`);
+  out.push(`log ${q(only === undefined ? `every node of ${m.name} upgraded` : `${only} upgraded to Talos ${version}`)}`);
   return out;
 }
 
@@ -455,8 +469,9 @@ function restoreScript(m: EnvironmentModel): string[] {
     'REPLACED=${REPLACED:-}',
     'replaced() { case " $REPLACED " in *" $1 "*) return 0 ;; esac; return 1; }',
     '# Every control plane not replaced answers before anything is wiped: the bootstrap needs all of them Preparing, and',
-    '# one that does not answer would stop the run with etcd already wiped on the ones before it.',
-    ...cps.map((t) => `replaced ${t.name} || talosctl version --nodes ${t.node!.ip} >/dev/null 2>&1 || { log ${q(`control plane ${t.name} (${t.node!.ip}): its Talos API does not answer: bring it back, or replace it (REPLACED=${t.name}); nothing was reset`)}; exit 1; }`),
+    '# one that does not answer would stop the run with etcd already wiped on the ones before it. One lost for good is',
+    '# replaced: the restored etcd has the recovering node as its only member, the others join it as new ones.',
+    ...cps.map((t) => `replaced ${t.name} || talosctl version --nodes ${t.node!.ip} >/dev/null 2>&1 || { log ${q(`control plane ${t.name} (${t.node!.ip}): its Talos API does not answer: nothing was reset. Bring it back; or, lost for good, boot a new instance at ${t.node!.ip} (maintenance mode) and run this again with REPLACED=${t.name}: the restored etcd starts with the recovering node as its only member and the replacement joins it (no talosctl etcd remove-member: the lost member is not in it)`)}; exit 1; }`),
     ...cps.flatMap((t) => [
       `if replaced ${t.name}; then`,
       `  ${materialize(m, t)}`,
@@ -507,14 +522,15 @@ const TITLE: Record<RunbookPhase, string> = {
   restore: 'disaster recovery: restore etcd from a snapshot on every control plane',
 };
 
-/** The script of one phase (POSIX sh). */
-export function runbookScript(m: EnvironmentModel, phase: RunbookPhase): string {
+/** The script of one phase (POSIX sh); `upgrade` with a node: that fixed node's upgrade alone (upgradeScript). */
+export function runbookScript(m: EnvironmentModel, phase: RunbookPhase, node?: string): string {
+  if (node !== undefined && phase !== 'upgrade') throw new Error(`the ${phase} script is for the whole cluster: --node goes with upgrade only`);
   return [
     '#!/bin/sh',
-    `# odp-gitops: ${TITLE[phase]} — environment ${m.name}. Run from the repository root.`,
+    `# odp-gitops: ${node === undefined ? TITLE[phase] : `upgrade Talos on ${node} alone, gated before and after`} — environment ${m.name}. Run from the repository root.`,
     ...PRELUDE(`odp-talos-${phase}`),
     ...linesOf(setupSteps(m)),
-    ...BODY[phase](m),
+    ...(node === undefined ? BODY[phase](m) : upgradeScript(m, node)),
     '',
   ].join('\n');
 }

@@ -46,6 +46,9 @@ Commands:
         upgrade (control planes one at a time, etcd healthy between, then workers), upgrade-k8s,
         restore (destructive: needs ODP_CONFIRM_RESTORE=<env>; SNAPSHOT, REPLACED,
         SNAPSHOT_FROM_DB_COPY=1 for a copied db).
+  commands --env E upgrade --node N
+        The upgrade script for one fixed node N alone (gated before and after; a failed upgrade says
+        where it left the node and the next step). Not for a pool (its instance refresh upgrades it).
   commands --env E [--node N]
         Every talosctl command for the environment (or one node), as a reference list.
 
@@ -176,8 +179,17 @@ export async function main(argv: string[]): Promise<number> {
     case 'commands restore': {
       const p = prepareOne(root, values.env);
       const phase = positionals[1] as RunbookPhase;
-      process.stdout.write(runbookScript(p.model, phase));
-      return done(`${p.name}: ${phase} script (pipe it to sh)`, true);
+      if (values.node === undefined) {
+        process.stdout.write(runbookScript(p.model, phase));
+        return done(`${p.name}: ${phase} script (pipe it to sh)`, true);
+      }
+      // One fixed node's upgrade (the README's per-node step): the upgrade script's functions for that node alone.
+      if (phase !== 'upgrade') throw new UsageError(`--node goes with the upgrade script only (the ${phase} script is for the whole cluster)`);
+      const node = requireTarget(p, values.node);
+      if (!p.model.configTargets.find((t) => t.name === node)!.node)
+        throw new UsageError(`${node} is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (npm run -s talos -- commands --env ${p.name} upgrade | sh)`);
+      process.stdout.write(runbookScript(p.model, phase, node));
+      return done(`${p.name}: upgrade script for ${node} alone (pipe it to sh)`, true);
     }
     case 'commands': {
       const p = prepareOne(root, values.env);
