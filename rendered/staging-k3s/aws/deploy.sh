@@ -121,10 +121,13 @@ log() { echo "deploy: $*" >&2; }
 # Called again while held, lock renews it: a PUT carrying the resourceVersion this run last wrote, refused (Conflict)
 # once another run took it over (or NotFound once deleted): then it returns 1 with NOT_OK, and the run goes no further.
 LOCKED=
+# A hand-over names its node on the Lease (set HANDED_TO before the renewal that hands it over).
+HANDED_TO=
 HOLDER="node-update ${2:-} on $(hostname) pid $$"
 lease_doc() {
   printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
   [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
+  [ -z "$HANDED_TO" ] || printf '  annotations:\n    odp-gitops.io/handed-over-to: "%s"\n' "$HANDED_TO"
   printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "${3:-$2}"
 }
 lock() {
@@ -135,13 +138,18 @@ lock() {
     LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted"; return 1
   fi
   if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
-  held=$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through the cluster kubectl reaches: nothing changed here"; exit 1; }
-  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}
+  held=$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.metadata.annotations.odp-gitops\.io/handed-over-to}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through the cluster kubectl reaches: nothing changed here"; exit 1; }
+  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; rest=${rest#*|}; handed=${rest%%|*}; holder=${rest#*|}
   until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
     until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
     log "another node change holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): change one node at a time; nothing changed here"
     log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
+    exit 1
+  fi
+  if [ -n "$handed" ]; then
+    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed (drained for its own run) and expired at $until_t: $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here"
     exit 1
   fi
   RV=$(lease_doc "$rv" "$now" | put replace) || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
