@@ -665,10 +665,12 @@ function kubectl() {
   if (args[0] === 'annotate' && args[1] === 'node' && (args.includes('--overwrite') || /^[^=]+-$/.test(args[3])) && !args[3].startsWith('etcd.')) {
     const m = etcd.members.find((x) => x.nodeName === args[2]);
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[2]}" not found`);
-    const removal = !args[3].includes('=');
-    const [key, value] = removal ? [args[3].slice(0, -1), undefined] : [args[3].slice(0, args[3].indexOf('=')), args[3].slice(args[3].indexOf('=') + 1)];
-    m.annotations = { ...m.annotations, [key]: value };
-    if (removal) delete m.annotations[key];
+    // Each `<key>=<value>` set, each `<key>-` removed, in one request.
+    m.annotations = { ...m.annotations };
+    for (const pair of args.slice(3).filter((a) => !a.startsWith('--'))) {
+      if (pair.includes('=')) m.annotations[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+      else delete m.annotations[pair.slice(0, -1)];
+    }
     writeJson(w('etcd.json'), etcd);
     return process.stdout.write(`node/${args[2]} annotated\n`);
   }
