@@ -62,7 +62,11 @@
  *   create refused with AlreadyExists, replace with a stale resourceVersion with Conflict, get -o jsonpath, delete);
  *   drain (cordons; a member's `barePods` are refused without --force, before any eviction; its `pdbBlocks` pod makes
  *   the evictions fail until --timeout) and uncordon; a Node's
- *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json).
+ *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json);
+ *   a Node's annotations (`annotations` of the member: get one, list every Node's one, annotate `<k>=<v>` and `<k>-`
+ *   in one request); another run taking the Lease over (lease-thief.json: a holder at the first readyz read, or
+ *   { holder, afterWrites } at the first call once the Lease was written that often). The global --request-timeout
+ *   is accepted and changes no answer.
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
  *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
  *   `.status.nodeInfo.kubeletVersion` is the member's `kubelet`, the etcd pod's etcd container image its `etcdImage`

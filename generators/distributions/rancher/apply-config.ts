@@ -21,6 +21,12 @@
  * the handed Lease, and once the annotation is this config's and the Node Ready it uncordons the agent and releases
  * the lock (before the agent's run it says what to run and keeps the lock handed). No SSM Run Command: the plan gives
  * the servers' role no ssm:SendCommand, and a server able to run commands on every node is more than this needs.
+ * The hand-over is state on the agent's Node (HANDOVER_ANNOTATION) and on the Lease (its node named: lib/cluster-lock.ts
+ * LEASE_HANDED_TO): while a Node carries it, every other server run refuses, naming it (the Lease may have expired or been
+ * deleted by hand meanwhile); the finish needs the hand-over's config to be this script's and the agent's applied
+ * annotation, removed at the hand-over, to be this config's; ODP_ABANDON_HANDOVER=<agent> ends it without the agent's
+ * run, uncordoning its Node once Ready. A server run that loses the lock after its restart still reads the gate (read
+ * only) and says its result before exit 3. Every kubectl request is bounded (lib/kubectl-timeout.ts).
  *
  * It applies only the value of its own rendering: the parameter's sha256 must be the one rendered here (the base stack
  * deployed from the same commit); a node already holding it is left alone (no restart).
@@ -234,6 +240,8 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '# An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with',
     '# it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it',
     '# uncordons it and releases the lock. A server run renews the lock before its write and after its restart.',
+    '# Meanwhile the agent is handed over (its Node annotated): every other run refuses; to end it without its run, on a',
+    '# server: ODP_ABANDON_HANDOVER=<agent> sh apply-config.sh <agent> (uncordons it once its Node is Ready).',
     '# Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused',
     '# before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,',
     '# but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.',

@@ -11,6 +11,8 @@
 # An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with
 # it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it
 # uncordons it and releases the lock. A server run renews the lock before its write and after its restart.
+# Meanwhile the agent is handed over (its Node annotated): every other run refuses; to end it without its run, on a
+# server: ODP_ABANDON_HANDOVER=<agent> sh apply-config.sh <agent> (uncordons it once its Node is Ready).
 # Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused
 # before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,
 # but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.
