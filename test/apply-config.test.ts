@@ -363,6 +363,31 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   });
 });
 
+/** The K3s-on-Kine fixture with its worker pool as these fixed nodes, rendered after `change` of its model. */
+function renderFixedWorkers(agents: readonly (readonly [string, string])[], change?: (m: EnvironmentModel) => void): Map<string, string> {
+  const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+  const next = new Map(sources);
+  const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
+  next.set(key, next.get(key)!.replace('    count: 1\n', `    nodes:\n${agents.map(([n, ip]) => `      - { name: ${n}, ip: ${ip} }\n`).join('')}`));
+  const r = prepareEnvironment(name, next);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  change?.(r.prepared.model);
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+/** A running fixed K3s agent with this config file, and the script at /root/apply-config.sh. */
+function k3sAgent(world: World, hostname: string, ip: string, configFile: string, script: string): NodeBox {
+  const node = world.node(hostname, ip);
+  node.write('/etc/rancher/k3s/config.yaml', configFile, 0o600);
+  node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
+  node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
+  node.stubBinary('/usr/local/bin/k3s');
+  node.stubBinary('/usr/local/bin/kubectl');
+  node.write('/root/apply-config.sh', script, 0o700);
+  expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
+  return node;
+}
+
 /**
  * A fixed K3s agent (the K3s-on-Kine fixture with its worker pool as one fixed node): its kubelet's credentials read and
  * annotate its own Node only, so a run of the script on a server takes the lock and drains it, the run on the agent
@@ -371,17 +396,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
 describe('apply-config.sh: a fixed K3s agent', () => {
   let world: World;
   afterEach(() => world.cleanup());
-  const fixedWorker = (text: string): string => text.replace('    count: 1\n', '    nodes:\n      - { name: wk-1, ip: 10.10.1.20 }\n');
-  function renderWith(change?: (m: EnvironmentModel) => void): Map<string, string> {
-    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
-    const next = new Map(sources);
-    const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
-    next.set(key, fixedWorker(next.get(key)!));
-    const r = prepareEnvironment(name, next);
-    if (!r.prepared) throw new Error(formatted(r).join('\n'));
-    change?.(r.prepared.model);
-    return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-  }
+  const renderWith = (change?: (m: EnvironmentModel) => void): Map<string, string> => renderFixedWorkers([['wk-1', '10.10.1.20']], change);
   const AGENT = host('10.10.1.20');
   const config = '/etc/rancher/k3s/config.yaml';
   const strip = (files: Map<string, string>): string => (files.get('k3s/wk-1.yaml') ?? '').replace(/^#.*\n/gm, '');
@@ -399,14 +414,7 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
     const etcd = () => JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
     const leases = (): Record<string, { holderIdentity: string }> => (existsSync(join(world.dir, 'leases.json')) ? JSON.parse(readFileSync(join(world.dir, 'leases.json'), 'utf8')) : {});
-    const node = world.node(AGENT, '10.10.1.20');
-    node.write(config, strip(before), 0o600);
-    node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
-    node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
-    node.stubBinary('/usr/local/bin/k3s');
-    node.stubBinary('/usr/local/bin/kubectl');
-    node.write('/root/apply-config.sh', script, 0o700);
-    expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
+    const node = k3sAgent(world, AGENT, '10.10.1.20', strip(before), script);
     // A server (its admin kubeconfig: the kubectl stub), with the same script.
     const cp1 = world.node(host('10.10.1.10'), '10.10.1.10');
     cp1.stubBinary('/usr/local/bin/kubectl');
@@ -492,18 +500,11 @@ describe('apply-config.sh: a hand-over in motion (two fixed K3s agents)', () => 
     ['wk-1', '10.10.1.20'],
     ['wk-2', '10.10.1.21'],
   ] as const;
-  const fixedWorkers = (text: string): string => text.replace('    count: 1\n', `    nodes:\n${AGENTS.map(([n, ip]) => `      - { name: ${n}, ip: ${ip} }\n`).join('')}`);
   /** The rendered tree with the workers' kubelet argument `image-gc-low-threshold=<gc>` (none: the fixture's). */
-  function renderWith(gc?: number): Map<string, string> {
-    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
-    const next = new Map(sources);
-    const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
-    next.set(key, fixedWorkers(next.get(key)!));
-    const r = prepareEnvironment(name, next);
-    if (!r.prepared) throw new Error(formatted(r).join('\n'));
-    if (gc !== undefined) for (const p of r.prepared.model.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', `image-gc-low-threshold=${gc}`);
-    return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-  }
+  const renderWith = (gc?: number): Map<string, string> =>
+    renderFixedWorkers(AGENTS, (m) => {
+      if (gc !== undefined) for (const p of m.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', `image-gc-low-threshold=${gc}`);
+    });
   const config = '/etc/rancher/k3s/config.yaml';
   const strip = (files: Map<string, string>, node: string): string => (files.get(`k3s/${node}.yaml`) ?? '').replace(/^#.*\n/gm, '');
   const shaOf = (script: string, node: string): string => new RegExp(`'${node}'\\) .* SHA=([0-9a-f]{64}) ;;`).exec(script)![1]!;
@@ -520,15 +521,7 @@ describe('apply-config.sh: a hand-over in motion (two fixed K3s agents)', () => 
       JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), ...AGENTS.map(([n, ip]) => ({ name: n, nodeName: host(ip), ip }))] }),
     );
     const agents = AGENTS.map(([n, ip]) => {
-      const node = world.node(host(ip), ip);
-      node.write(config, strip(before, n), 0o600);
-      node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
-      node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
-      node.stubBinary('/usr/local/bin/k3s');
-      node.stubBinary('/usr/local/bin/kubectl');
-      node.write('/root/apply-config.sh', script, 0o700);
-      expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
-      return node;
+      return k3sAgent(world, host(ip), ip, strip(before, n), script);
     });
     const servers = SERVERS.slice(0, 2).map(([, ip]) => {
       const box = world.node(host(ip), ip);
