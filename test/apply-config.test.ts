@@ -14,6 +14,7 @@ import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js
 import { World, type NodeBox } from './support/node-sandbox.js';
 import { APPLY_LOCK_STRETCH } from '../generators/distributions/rancher/apply-config.js';
 import { CLUSTER_LOCK as APPLY_LOCK } from '../generators/lib/cluster-lock.js';
+import { KUBECTL_REQUEST_TIMEOUT } from '../generators/lib/kubectl-timeout.js';
 
 interface Setup {
   file: string;
@@ -165,7 +166,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(lines.at(-1)).toBe(
       'odp-apply-config: the lock expires at 2099-01-01T01:00:00Z (3600 s after its holder took or last renewed it; the next run then takes it over). ' +
         'Only if that run ended without releasing it (cp-1 on bastion pid 4242 is no longer running: killed, or its host lost), delete it sooner: ' +
-        `KUBECONFIG=${kubeconfig} ${s.kubectl} --request-timeout=10s -n kube-system delete lease odp-apply-config`,
+        `KUBECONFIG=${kubeconfig} ${s.kubectl} --request-timeout=${KUBECTL_REQUEST_TIMEOUT} -n kube-system delete lease odp-apply-config`,
     );
     expect(lines.at(-1)).toContain('kubectl -n kube-system delete lease odp-apply-config');
     expect(second!.read(config)).toBe(nodeConfig(before, 'cp-2'));
@@ -265,7 +266,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     // not hold the lock.
     const kubectlCalls = world.calls().filter((c) => c.startsWith(`${host('10.10.1.10')} kubectl `));
     expect(kubectlCalls.length).toBeGreaterThan(5);
-    for (const c of kubectlCalls) expect(c).toContain(' --request-timeout=10s ');
+    for (const c of kubectlCalls) expect(c).toContain(` --request-timeout=${KUBECTL_REQUEST_TIMEOUT} `);
     // A live run is never taken over between two renewals: the duration exceeds the longest stretch between them.
     expect(APPLY_LOCK.seconds).toBeGreaterThan(APPLY_LOCK_STRETCH);
   });
