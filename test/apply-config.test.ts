@@ -168,7 +168,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
         'Only if that run ended without releasing it (cp-1 on bastion pid 4242 is no longer running: killed, or its host lost), delete it sooner: ' +
         `KUBECONFIG=${kubeconfig} ${s.kubectl} --request-timeout=${KUBECTL_REQUEST_TIMEOUT} -n kube-system delete lease odp-apply-config`,
     );
-    expect(lines.at(-1)).toContain('kubectl -n kube-system delete lease odp-apply-config');
+    expect(lines.at(-1)).toContain(' -n kube-system delete lease odp-apply-config');
     expect(second!.read(config)).toBe(nodeConfig(before, 'cp-2'));
     expect(starts(second!)).toBe(1);
     expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-1 on bastion pid 4242');
@@ -459,7 +459,7 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     expect(starts()).toBe(2);
     expect(lastLine(r.stderr)).toBe('odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: finish from a server: sh apply-config.sh wk-1 as root there (uncordons it and releases the lock), then the next node may go');
     const sha = /'wk-1'\) .* SHA=([0-9a-f]{64}) ;;/.exec(script)![1];
-    expect(etcd().members[3]!.annotations).toEqual({ 'odp-gitops.io/apply-config-sha256': sha });
+    expect(etcd().members[3]!.annotations).toEqual({ 'odp-gitops.io/apply-config-handover': `wk-1:${sha}`, 'odp-gitops.io/apply-config-sha256': sha });
 
     // On a server again (another one): uncordoned, the lock released.
     const done = run(cp2);
