@@ -14,6 +14,7 @@ import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js
 import { World, type NodeBox } from './support/node-sandbox.js';
 import { APPLY_LOCK_STRETCH } from '../generators/distributions/rancher/apply-config.js';
 import { CLUSTER_LOCK as APPLY_LOCK } from '../generators/lib/cluster-lock.js';
+import { KUBECTL_REQUEST_TIMEOUT } from '../generators/lib/kubectl-timeout.js';
 
 interface Setup {
   file: string;
@@ -165,9 +166,9 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(lines.at(-1)).toBe(
       'odp-apply-config: the lock expires at 2099-01-01T01:00:00Z (3600 s after its holder took or last renewed it; the next run then takes it over). ' +
         'Only if that run ended without releasing it (cp-1 on bastion pid 4242 is no longer running: killed, or its host lost), delete it sooner: ' +
-        `KUBECONFIG=${kubeconfig} ${s.kubectl} -n kube-system delete lease odp-apply-config`,
+        `KUBECONFIG=${kubeconfig} ${s.kubectl} --request-timeout=${KUBECTL_REQUEST_TIMEOUT} -n kube-system delete lease odp-apply-config`,
     );
-    expect(lines.at(-1)).toContain('kubectl -n kube-system delete lease odp-apply-config');
+    expect(lines.at(-1)).toContain(' -n kube-system delete lease odp-apply-config');
     expect(second!.read(config)).toBe(nodeConfig(before, 'cp-2'));
     expect(starts(second!)).toBe(1);
     expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-1 on bastion pid 4242');
@@ -190,7 +191,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('odp-apply-config: took over the expired lock of cp-3 on gone pid 1');
     expect(node.read(config)).toBe(nodeConfig(after, 'cp-1'));
-    expect(world.calls().some((c) => c.includes('kubectl replace -f -'))).toBe(true);
+    expect(world.calls().some((c) => c.includes(' replace -f -'))).toBe(true);
     expect(leases()).toEqual({});
   });
 
@@ -261,6 +262,11 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(holder).toMatch(/^cp-1 on .+ pid \d+$/);
     for (const l of log) expect(l).toMatchObject({ holderIdentity: holder, acquireTime: log[0]!.acquireTime, leaseDurationSeconds: APPLY_LOCK.seconds });
     expect(leases()).toEqual({});
+    // Every kubectl request of the run is bounded (lib/kubectl-timeout.ts): a hung API server fails a check, it does
+    // not hold the lock.
+    const kubectlCalls = world.calls().filter((c) => c.startsWith(`${host('10.10.1.10')} kubectl `));
+    expect(kubectlCalls.length).toBeGreaterThan(5);
+    for (const c of kubectlCalls) expect(c).toContain(` --request-timeout=${KUBECTL_REQUEST_TIMEOUT} `);
     // A live run is never taken over between two renewals: the duration exceeds the longest stretch between them.
     expect(APPLY_LOCK.seconds).toBeGreaterThan(APPLY_LOCK_STRETCH);
   });
@@ -275,6 +281,37 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     expect(node.read(config)).toBe(nodeConfig(before, 'cp-1'));
     expect(starts(node)).toBe(1);
     expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-2 on other pid 9');
+  });
+
+  it('a run that lost the lock after its restart reads the gate (read only) and says its result before exit 3: passing, then not passing', SLOW, () => {
+    world.deployBase(after);
+    world.shortPolls(60, 3);
+    const [first, second] = [server(0), server(1), server(2)];
+    // Another run takes the Lease over once it was created and renewed before the write: the renewal after the restart fails.
+    writeFileSync(join(world.dir, 'lease-thief.json'), JSON.stringify({ holder: 'cp-3 on other pid 9', afterWrites: 2 }));
+    const r = apply(first!, 'cp-1');
+    expect(r.code).toBe(3);
+    const lost = 'odp-apply-config: this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted after cp-1 restarted';
+    expect(r.stderr).toContain(`${lost}: this run changes nothing more; reading the gate (read only) before it stops`);
+    expect(lastLine(r.stderr)).toBe(`${lost}; the gate passes (read only): every server Ready and the datastore healthy`);
+    expect(first!.read(config)).toBe(nodeConfig(after, 'cp-1'));
+    expect(starts(first!)).toBe(2);
+    // The other run's Lease is left to it; the gate's reads were made after the lost renewal.
+    expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-3 on other pid 9');
+    const calls = world.calls().filter((c) => c.startsWith(`${host('10.10.1.10')} kubectl `));
+    const lostAt = calls.findLastIndex((c) => c.includes(' replace -f -'));
+    expect(calls.slice(lostAt + 1).filter((c) => c.includes('get --raw /readyz/etcd')).length).toBe(3);
+    // Again on the second server, its Node not Ready after its restart: the gate's failure is said.
+    writeFileSync(join(world.dir, 'leases.json'), '{}');
+    writeFileSync(join(world.dir, 'leases.log'), '');
+    writeFileSync(join(world.dir, 'lease-thief.json'), JSON.stringify({ holder: 'cp-3 on other pid 9', afterWrites: 2 }));
+    writeFileSync(join(world.dir, 'not-ready-after-start.json'), JSON.stringify([host('10.10.1.11')]));
+    const r2 = apply(second!, 'cp-2');
+    expect(r2.code).toBe(3);
+    expect(lastLine(r2.stderr)).toBe(
+      `${lost.replace('cp-1', 'cp-2')}; the gate does not pass (read only): server ${host('10.10.1.11')} (10.10.1.11) is not Ready 600 s after cp-2 restarted: apply to no other server until it does`,
+    );
+    expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-3 on other pid 9');
   });
 
   it('the takeover boundary: a Lease renewed less than its duration ago is refused, one renewed more than that ago is taken over', SLOW, () => {
@@ -327,6 +364,31 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
   });
 });
 
+/** The K3s-on-Kine fixture with its worker pool as these fixed nodes, rendered after `change` of its model. */
+function renderFixedWorkers(agents: readonly (readonly [string, string])[], change?: (m: EnvironmentModel) => void): Map<string, string> {
+  const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
+  const next = new Map(sources);
+  const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
+  next.set(key, next.get(key)!.replace('    count: 1\n', `    nodes:\n${agents.map(([n, ip]) => `      - { name: ${n}, ip: ${ip} }\n`).join('')}`));
+  const r = prepareEnvironment(name, next);
+  if (!r.prepared) throw new Error(formatted(r).join('\n'));
+  change?.(r.prepared.model);
+  return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
+}
+
+/** A running fixed K3s agent with this config file, and the script at /root/apply-config.sh. */
+function k3sAgent(world: World, hostname: string, ip: string, configFile: string, script: string): NodeBox {
+  const node = world.node(hostname, ip);
+  node.write('/etc/rancher/k3s/config.yaml', configFile, 0o600);
+  node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
+  node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
+  node.stubBinary('/usr/local/bin/k3s');
+  node.stubBinary('/usr/local/bin/kubectl');
+  node.write('/root/apply-config.sh', script, 0o700);
+  expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
+  return node;
+}
+
 /**
  * A fixed K3s agent (the K3s-on-Kine fixture with its worker pool as one fixed node): its kubelet's credentials read and
  * annotate its own Node only, so a run of the script on a server takes the lock and drains it, the run on the agent
@@ -335,17 +397,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
 describe('apply-config.sh: a fixed K3s agent', () => {
   let world: World;
   afterEach(() => world.cleanup());
-  const fixedWorker = (text: string): string => text.replace('    count: 1\n', '    nodes:\n      - { name: wk-1, ip: 10.10.1.20 }\n');
-  function renderWith(change?: (m: EnvironmentModel) => void): Map<string, string> {
-    const { name, sources } = fixtureSources('valid', 'k3s-postgres.yaml');
-    const next = new Map(sources);
-    const key = [...next.keys()].find((k) => k.endsWith(`${name}.yaml`) && !k.includes('_base'))!;
-    next.set(key, fixedWorker(next.get(key)!));
-    const r = prepareEnvironment(name, next);
-    if (!r.prepared) throw new Error(formatted(r).join('\n'));
-    change?.(r.prepared.model);
-    return new Map(renderEnvironment(r.prepared).map((f) => [f.path, f.content]));
-  }
+  const renderWith = (change?: (m: EnvironmentModel) => void): Map<string, string> => renderFixedWorkers([['wk-1', '10.10.1.20']], change);
   const AGENT = host('10.10.1.20');
   const config = '/etc/rancher/k3s/config.yaml';
   const strip = (files: Map<string, string>): string => (files.get('k3s/wk-1.yaml') ?? '').replace(/^#.*\n/gm, '');
@@ -363,14 +415,7 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), { name: 'agent', nodeName: AGENT, ip: '10.10.1.20' }] }));
     const etcd = () => JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
     const leases = (): Record<string, { holderIdentity: string }> => (existsSync(join(world.dir, 'leases.json')) ? JSON.parse(readFileSync(join(world.dir, 'leases.json'), 'utf8')) : {});
-    const node = world.node(AGENT, '10.10.1.20');
-    node.write(config, strip(before), 0o600);
-    node.write('/etc/rancher/k3s/token', 'a1b2'.repeat(16), 0o600);
-    node.write('/etc/systemd/system/k3s-agent.service', '[Service]\nExecStart=/usr/local/bin/k3s agent\n');
-    node.stubBinary('/usr/local/bin/k3s');
-    node.stubBinary('/usr/local/bin/kubectl');
-    node.write('/root/apply-config.sh', script, 0o700);
-    expect(node.run('#!/bin/sh\nsystemctl start k3s-agent.service\n').code).toBe(0);
+    const node = k3sAgent(world, AGENT, '10.10.1.20', strip(before), script);
     // A server (its admin kubeconfig: the kubectl stub), with the same script.
     const cp1 = world.node(host('10.10.1.10'), '10.10.1.10');
     cp1.stubBinary('/usr/local/bin/kubectl');
@@ -403,7 +448,7 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     expect(etcd().members[1]!.drained).toBeUndefined();
     const early = run(cp1);
     expect(early.code).toBe(1);
-    expect(lastLine(early.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is drained and waits for its own run: as root on wk-1: sh apply-config.sh wk-1, then here again: sh apply-config.sh wk-1 (the lock stays with it)`);
+    expect(lastLine(early.stderr)).toBe(`odp-apply-config: wk-1 (Node ${AGENT}) is drained and waits for its own run: as root on wk-1: sh apply-config.sh wk-1, then on a server: sh apply-config.sh wk-1 (the lock stays with it)`);
     expect(leases()['odp-apply-config']!.holderIdentity).toMatch(/^agent wk-1 drained for its run;/);
 
     // On the agent: applied, restarted, its Node Ready, annotated with the config's sha256.
@@ -414,7 +459,7 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     expect(starts()).toBe(2);
     expect(lastLine(r.stderr)).toBe('odp-apply-config: wk-1: config applied, k3s-agent restarted, its Node Ready: finish from a server: sh apply-config.sh wk-1 as root there (uncordons it and releases the lock), then the next node may go');
     const sha = /'wk-1'\) .* SHA=([0-9a-f]{64}) ;;/.exec(script)![1];
-    expect(etcd().members[3]!.annotations).toEqual({ 'odp-gitops.io/apply-config-sha256': sha });
+    expect(etcd().members[3]!.annotations).toEqual({ 'odp-gitops.io/apply-config-handover': `wk-1:${sha}`, 'odp-gitops.io/apply-config-sha256': sha });
 
     // On a server again (another one): uncordoned, the lock released.
     const done = run(cp2);
@@ -441,4 +486,167 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     expect(etcd.members[3]!.cordoned).toBeUndefined();
     expect(world.calls().some((c) => c.includes(' drain '))).toBe(false);
   });
+});
+
+/**
+ * The hand-over in motion (two fixed K3s agents): the server run that drained an agent marks its Node (annotation
+ * odp-gitops.io/apply-config-handover = <node>:<config sha256>) and names it on the Lease (odp-gitops.io/handed-over-to).
+ * Neither an expired Lease nor a deleted one lets another node go while the agent stays cordoned; the finish needs the
+ * agent's run of this config after the hand-over; ODP_ABANDON_HANDOVER ends it without that run, once its Node is Ready.
+ */
+describe('apply-config.sh: a hand-over in motion (two fixed K3s agents)', () => {
+  let world: World;
+  afterEach(() => world.cleanup());
+  const AGENTS = [
+    ['wk-1', '10.10.1.20'],
+    ['wk-2', '10.10.1.21'],
+  ] as const;
+  /** The rendered tree with the workers' kubelet argument `image-gc-low-threshold=<gc>` (none: the fixture's). */
+  const renderWith = (gc?: number): Map<string, string> =>
+    renderFixedWorkers(AGENTS, (m) => {
+      if (gc !== undefined) for (const p of m.pools) if (p.role === 'worker') addExtraArg(p.extension ?? (p.extension = {}), 'kubelet-arg', `image-gc-low-threshold=${gc}`);
+    });
+  const config = '/etc/rancher/k3s/config.yaml';
+  const strip = (files: Map<string, string>, node: string): string => (files.get(`k3s/${node}.yaml`) ?? '').replace(/^#.*\n/gm, '');
+  const shaOf = (script: string, node: string): string => new RegExp(`'${node}'\\) .* SHA=([0-9a-f]{64}) ;;`).exec(script)![1]!;
+  const HANDOVER = 'odp-gitops.io/apply-config-handover';
+  const APPLIED = 'odp-gitops.io/apply-config-sha256';
+
+  function setup(before: Map<string, string>, after: Map<string, string>) {
+    world = new World();
+    world.instantSleep();
+    world.deployBase(after);
+    const script = after.get('k3s/apply-config.sh')!;
+    writeFileSync(
+      join(world.dir, 'etcd.json'),
+      JSON.stringify({ clusters: 1, ca: '1', kine: true, members: [...SERVERS.map(([, ip], i) => ({ name: `${host(ip)}-0000000${i}`, nodeName: host(ip), ip })), ...AGENTS.map(([n, ip]) => ({ name: n, nodeName: host(ip), ip }))] }),
+    );
+    const agents = AGENTS.map(([n, ip]) => {
+      return k3sAgent(world, host(ip), ip, strip(before, n), script);
+    });
+    const servers = SERVERS.slice(0, 2).map(([, ip]) => {
+      const box = world.node(host(ip), ip);
+      box.stubBinary('/usr/local/bin/kubectl');
+      box.write('/root/apply-config.sh', script, 0o700);
+      return box;
+    });
+    return { agents, servers, script };
+  }
+  const run = (box: NodeBox, name: string, env = '', script = '/root/apply-config.sh') => box.run(`#!/bin/sh\n${env}sh ${script} ${name}\n`);
+  const member = (i: number): Record<string, unknown> => (JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] }).members[3 + i]!;
+  const editMember = (i: number, v: Record<string, unknown>): void => {
+    const etcd = JSON.parse(readFileSync(join(world.dir, 'etcd.json'), 'utf8')) as { members: Record<string, unknown>[] };
+    Object.assign(etcd.members[3 + i]!, v);
+    writeFileSync(join(world.dir, 'etcd.json'), JSON.stringify(etcd));
+  };
+  const leases = (): Record<string, { holderIdentity: string; renewTime: string; annotations?: Record<string, string> }> =>
+    existsSync(join(world.dir, 'leases.json')) ? JSON.parse(readFileSync(join(world.dir, 'leases.json'), 'utf8')) : {};
+  const starts = (i: number): number => (JSON.parse(readFileSync(join(world.dir, 'nodes', `${host(AGENTS[i]![1])}.json`), 'utf8')) as { starts: number }).starts;
+  const A1 = host('10.10.1.20');
+
+  it('an expired hand-over, then a deleted one: no other agent is drained while wk-1 stays cordoned; ODP_ABANDON_HANDOVER uncordons it once its Node is Ready', () => {
+    const before = renderWith();
+    const after = renderWith(71);
+    const { agents, servers, script } = setup(before, after);
+    const [cp1, cp2] = servers as [NodeBox, NodeBox];
+    const drained = run(cp1, 'wk-1');
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(member(0)).toMatchObject({ cordoned: true, annotations: { [HANDOVER]: `wk-1:${shaOf(script, 'wk-1')}` } });
+    expect(leases()['odp-apply-config']!.annotations).toEqual({ 'odp-gitops.io/handed-over-to': 'wk-1' });
+
+    // The Lease expires (the agent's run never came): another run does not take it over; it names wk-1 and both ways out.
+    const lease = leases();
+    lease['odp-apply-config']!.renewTime = '2020-01-01T00:00:00.000000Z';
+    writeFileSync(join(world.dir, 'leases.json'), JSON.stringify(lease));
+    const ways = 'Finish it (as root on wk-1: sh apply-config.sh wk-1, then on a server: sh apply-config.sh wk-1), or abandon it (on a server: ODP_ABANDON_HANDOVER=wk-1 sh apply-config.sh wk-1: uncordons it once its Node is Ready); nothing changed here';
+    const expired = run(cp2, 'wk-2');
+    expect(expired.code).toBe(1);
+    expect(lastLine(expired.stderr)).toBe(
+      `odp-apply-config: the lock (Lease kube-system/odp-apply-config) was handed over to wk-1, drained for its own run, and expired at 2020-01-01T01:00:00Z: wk-1 stays cordoned until that hand-over ends, and no other node goes before. ${ways}`,
+    );
+    expect(member(1).cordoned).toBeUndefined();
+    expect(leases()['odp-apply-config']!.holderIdentity).toMatch(/^agent wk-1 drained for its run; by /);
+
+    // The Lease deleted by hand (the refusal of a live lock prints that command): wk-1's Node still stops the next run.
+    writeFileSync(join(world.dir, 'leases.json'), '{}');
+    const deleted = run(cp2, 'wk-2');
+    expect(deleted.code).toBe(1);
+    expect(lastLine(deleted.stderr)).toBe(
+      `odp-apply-config: wk-1 (Node ${A1}) is cordoned by a hand-over (its Node's annotation ${HANDOVER}): drained for its own run, not finished; no other node goes before it ends. ${ways}`,
+    );
+    expect(member(1).cordoned).toBeUndefined();
+    expect(world.calls().some((c) => c.includes(` drain ${host('10.10.1.21')}`))).toBe(false);
+    expect(leases()).toEqual({});
+
+    // Abandon: named for another node (usage), on the agent itself (usage), its Node not Ready (refused: stays cordoned).
+    expect(run(cp1, 'wk-1', 'ODP_ABANDON_HANDOVER=wk-2 ').code).toBe(2);
+    expect(run(agents[0]!, 'wk-1', 'ODP_ABANDON_HANDOVER=wk-1 ').code).toBe(2);
+    editMember(0, { notReady: true });
+    const notReady = run(cp1, 'wk-1', 'ODP_ABANDON_HANDOVER=wk-1 ');
+    expect(notReady.code).toBe(1);
+    expect(lastLine(notReady.stderr)).toBe(`odp-apply-config: wk-1 (Node ${A1}) is not Ready: it stays cordoned (pods scheduled on it would not start) and the hand-over stays; find why (journalctl -u k3s-agent on it), then abandon again; nothing changed here`);
+    expect(member(0)).toMatchObject({ cordoned: true, annotations: { [HANDOVER]: `wk-1:${shaOf(script, 'wk-1')}` } });
+    editMember(0, { notReady: false });
+    const abandoned = run(cp1, 'wk-1', 'ODP_ABANDON_HANDOVER=wk-1 ');
+    expect(abandoned.code, abandoned.stderr).toBe(0);
+    expect(lastLine(abandoned.stderr)).toBe(
+      `odp-apply-config: wk-1 (Node ${A1}): hand-over abandoned, its Node Ready and uncordoned, the lock released; its own run did not apply this config: it runs its previous one; apply it again later (sh apply-config.sh wk-1 on a server, then as root on wk-1: sh apply-config.sh wk-1, then on a server: sh apply-config.sh wk-1)`,
+    );
+    expect(member(0).cordoned).toBe(false);
+    expect(member(0).annotations).toEqual({});
+    expect(leases()).toEqual({});
+    expect(agents[0]!.read(config)).toBe(strip(before, 'wk-1'));
+    expect(starts(0)).toBe(1);
+    // Now the next agent may go.
+    const next = run(cp2, 'wk-2');
+    expect(next.code, next.stderr).toBe(0);
+    expect(member(1)).toMatchObject({ cordoned: true, annotations: { [HANDOVER]: `wk-2:${shaOf(script, 'wk-2')}` } });
+  }, 180_000);
+
+  it("the finish needs the agent's run of the config handed over for: an earlier annotation does not count, nor a script of another commit (agent's or finisher's)", () => {
+    const before = renderWith();
+    const after = renderWith(71);
+    const other = renderWith(72);
+    const { agents, servers, script } = setup(before, after);
+    const [cp1, cp2] = servers as [NodeBox, NodeBox];
+    const sha = shaOf(script, 'wk-1');
+    const otherSha = shaOf(other.get('k3s/apply-config.sh')!, 'wk-1');
+    expect(otherSha).not.toBe(sha);
+    // An annotation an earlier run left (this config, applied once): removed by the hand-over.
+    editMember(0, { annotations: { [APPLIED]: sha } });
+    expect(run(cp1, 'wk-1').code).toBe(0);
+    expect(member(0).annotations).toEqual({ [HANDOVER]: `wk-1:${sha}` });
+    const early = run(cp1, 'wk-1');
+    expect(early.code).toBe(1);
+    expect(lastLine(early.stderr)).toBe(`odp-apply-config: wk-1 (Node ${A1}) is drained and waits for its own run: as root on wk-1: sh apply-config.sh wk-1, then on a server: sh apply-config.sh wk-1 (the lock stays with it)`);
+    expect(member(0).cordoned).toBe(true);
+
+    // The agent's run with another commit's script: refused, nothing written.
+    agents[0]!.write('/root/other.sh', other.get('k3s/apply-config.sh')!, 0o700);
+    world.deployBase(other);
+    const wrongAgent = run(agents[0]!, 'wk-1', '', '/root/other.sh');
+    expect(wrongAgent.code).toBe(1);
+    expect(lastLine(wrongAgent.stderr)).toBe(`odp-apply-config: wk-1 (Node ${A1}) was handed over for the config ${sha}, by a script of another commit; this script's is ${otherSha}: run the script of the commit the server ran; nothing changed here`);
+    expect(agents[0]!.read(config)).toBe(strip(before, 'wk-1'));
+    expect(starts(0)).toBe(1);
+
+    // Its run of this commit's: applied and annotated. A finisher with another commit's script: refused, still cordoned.
+    world.deployBase(after);
+    const applied = run(agents[0]!, 'wk-1');
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(member(0).annotations).toEqual({ [HANDOVER]: `wk-1:${sha}`, [APPLIED]: sha });
+    cp2.write('/root/other.sh', other.get('k3s/apply-config.sh')!, 0o700);
+    const wrongFinisher = run(cp2, 'wk-1', '', '/root/other.sh');
+    expect(wrongFinisher.code).toBe(1);
+    expect(lastLine(wrongFinisher.stderr)).toBe(
+      `odp-apply-config: wk-1 (Node ${A1}) was handed over for the config ${sha}, by a script of another commit; this script's is ${otherSha}: finish with the script that drained it, or abandon the hand-over (ODP_ABANDON_HANDOVER=wk-1 sh apply-config.sh wk-1); nothing changed here`,
+    );
+    expect(member(0).cordoned).toBe(true);
+    expect(leases()['odp-apply-config']!.holderIdentity).toMatch(/^agent wk-1 drained for its run; by /);
+    const done = run(cp2, 'wk-1');
+    expect(done.code, done.stderr).toBe(0);
+    expect(lastLine(done.stderr)).toBe('odp-apply-config: wk-1: config applied, its Node Ready and uncordoned, the lock released: the next node may go');
+    expect(member(0)).toMatchObject({ cordoned: false, annotations: { [APPLIED]: sha } });
+    expect(leases()).toEqual({});
+  }, 180_000);
 });

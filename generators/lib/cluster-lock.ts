@@ -16,7 +16,10 @@
  *   Conflict once another run took it over, NotFound once deleted: then `lock` returns 1 with NOT_OK set, and the run
  *   goes no further). A script whose run may outlast the duration renews it at its step boundaries.
  * - Handed over (optional): a run may leave the Lease under a holder identity starting with a hand-over prefix, for a
- *   later run to adopt (an agent drained by a server's run, finished by the next server run).
+ *   later run to adopt (an agent drained by a server's run, finished by the next server run). The Lease then carries
+ *   the node it was handed to in an annotation (LEASE_HANDED_TO, set from HANDED_TO): a run that finds it expired does
+ *   not take it over (that node may still be cordoned, its own run not done): it refuses, naming the node and how to
+ *   finish or abandon the hand-over (LockWords.handedOver), whatever script it is.
  * - The refusal says when the lock expires and prints the command that deletes it sooner, safe only once the run it
  *   names has ended without releasing it (killed, or its host lost): a delete has no precondition, so a live holder
  *   would lose it.
@@ -28,6 +31,9 @@ import { PORTABLE_DATE } from './portable-shell.js';
 
 /** The Lease: its duration covers the longest stretch between two renewals of any run that takes it (each script's own bound). */
 export const CLUSTER_LOCK = { name: 'odp-apply-config', namespace: 'kube-system', seconds: 3600 } as const;
+
+/** The Lease's annotation naming the node it was handed over to (a node drained for its own run). */
+export const LEASE_HANDED_TO = 'odp-gitops.io/handed-over-to';
 
 export interface LockWords {
   /** The kubectl command line (with its kubeconfig, if any). */
@@ -47,6 +53,11 @@ export interface LockWords {
    * the shell condition under which this run adopts it (ADOPTED=1, HOLDER and RV taken from the Lease).
    */
   handoff?: { variable: string; when: string };
+  /**
+   * The refusal when the Lease found expired was handed over to a node ($handed; the expiry $until_t): how to finish or
+   * abandon that hand-over. Without it, a generic sentence.
+   */
+  handedOver?: string;
 }
 
 /**
@@ -66,10 +77,13 @@ export function leaseLockLines(w: LockWords): string[] {
     '# once another run took it over (or NotFound once deleted): then it returns 1 with NOT_OK, and the run goes no further.',
     'LOCKED=',
     ...(h ? ['ADOPTED='] : []),
+    '# A hand-over names its node on the Lease (set HANDED_TO before the renewal that hands it over).',
+    'HANDED_TO=',
     `HOLDER=${w.holder}`,
     'lease_doc() {',
     `  printf 'apiVersion: coordination.k8s.io/v1\\nkind: Lease\\nmetadata:\\n  name: ${L.name}\\n  namespace: ${L.namespace}\\n'`,
     `  [ -z "$1" ] || printf '  resourceVersion: "%s"\\n' "$1"`,
+    `  [ -z "$HANDED_TO" ] || printf '  annotations:\\n    ${LEASE_HANDED_TO}: "%s"\\n' "$HANDED_TO"`,
     `  printf 'spec:\\n  holderIdentity: "%s"\\n  leaseDurationSeconds: ${L.seconds}\\n  acquireTime: %s\\n  renewTime: %s\\n' "$HOLDER" "$2" "\${3:-$2}"`,
     '}',
     ...PORTABLE_DATE,
@@ -81,14 +95,14 @@ export function leaseLockLines(w: LockWords): string[] {
     `    LOCKED=; NOT_OK="this run lost the lock (Lease ${L.namespace}/${L.name}): another run took it over, or it was deleted"; return 1`,
     '  fi',
     `  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi`,
-    `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.spec.holderIdentity}') || { ${w.log} "cannot take or read the lock (Lease ${L.namespace}/${L.name}) ${w.through}: nothing changed here"; exit 1; }`,
-    '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; holder=${rest#*|}',
+    `  held=$(${lease} get lease ${L.name} -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.metadata.annotations.${LEASE_HANDED_TO.replace(/\./g, '\\.')}}|{.spec.holderIdentity}') || { ${w.log} "cannot take or read the lock (Lease ${L.namespace}/${L.name}) ${w.through}: nothing changed here"; exit 1; }`,
+    '  rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; rest=${rest#*|}; handed=${rest%%|*}; holder=${rest#*|}',
     `  renewed_s=$(epoch_of "$renewed") || { ${w.log} "the lock (Lease ${L.namespace}/${L.name}) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }`,
     '  until_s=$((renewed_s + seconds))',
     ...(h
       ? [
           '  case "$HOLDER|$holder" in',
-          `    *"|$${h.variable}"*) if ${h.when}; then LOCKED=1; ADOPTED=1; HOLDER=$holder; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;`,
+          `    *"|$${h.variable}"*) if ${h.when}; then LOCKED=1; ADOPTED=1; HOLDER=$holder; HANDED_TO=$handed; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;`,
           '  esac',
         ]
       : []),
@@ -96,6 +110,11 @@ export function leaseLockLines(w: LockWords): string[] {
     '    until_t=$(utc_of "$until_s")',
     `    ${w.log} "${w.other} holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): ${w.rule}; nothing changed here"`,
     `    ${w.log} "the lock expires at $until_t (${L.seconds} s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
+    '    exit 1',
+    '  fi',
+    '  if [ -n "$handed" ]; then',
+    '    until_t=$(utc_of "$until_s")',
+    `    ${w.log} "${w.handedOver ?? `the lock (Lease ${L.namespace}/${L.name}) was handed over to $handed (drained for its own run) and expired at $until_t: $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here`}"`,
     '    exit 1',
     '  fi',
     `  RV=$(lease_doc "$rv" "$now" | put replace) || { ${w.log} "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,

@@ -62,7 +62,11 @@
  *   create refused with AlreadyExists, replace with a stale resourceVersion with Conflict, get -o jsonpath, delete);
  *   drain (cordons; a member's `barePods` are refused without --force, before any eviction; its `pdbBlocks` pod makes
  *   the evictions fail until --timeout) and uncordon; a Node's
- *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json).
+ *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json);
+ *   a Node's annotations (`annotations` of the member: get one, list every Node's one, annotate `<k>=<v>` and `<k>-`
+ *   in one request); another run taking the Lease over (lease-thief.json: a holder at the first readyz read, or
+ *   { holder, afterWrites } at the first call once the Lease was written that often). The global --request-timeout
+ *   is accepted and changes no answer.
  * - kubectl get node <n> / -n kube-system get pod etcd-<n> -o jsonpath=…Ready…: True, False for a member marked down;
  *   every read fails once half the members are down (the API server's reads need the etcd quorum). The Node's
  *   `.status.nodeInfo.kubeletVersion` is the member's `kubelet`, the etcd pod's etcd container image its `etcdImage`
@@ -639,6 +643,19 @@ function systemctl() {
 
 // ---------------------------------------------------------------- kubectl (the family's managed etcd controller)
 function kubectl() {
+  // kubectl's global --request-timeout (lib/kubectl-timeout.ts; calls.log keeps it) changes no answer here.
+  for (let i = args.findIndex((a) => a.startsWith('--request-timeout=')); i !== -1; i = args.findIndex((a) => a.startsWith('--request-timeout='))) args.splice(i, 1);
+  // Another run taking the Lease over meanwhile, at the first kubectl call once the Lease was written `afterWrites`
+  // times (world lease-thief.json { holder, afterWrites }: as if this run's Lease had expired between two renewals).
+  const thief = readJson(w('lease-thief.json'), undefined);
+  if (thief?.afterWrites !== undefined && existsSync(w('leases.log')) && readFileSync(w('leases.log'), 'utf8').trim().split('\n').length >= thief.afterWrites) {
+    const held = readJson(w('leases.json'), {});
+    if (held['odp-apply-config']) {
+      held['odp-apply-config'] = { ...held['odp-apply-config'], holderIdentity: thief.holder, resourceVersion: String(Number(held['odp-apply-config'].resourceVersion) + 1) };
+      writeJson(w('leases.json'), held);
+      rmSync(w('lease-thief.json'));
+    }
+  }
   const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
   const removed = readJson(w('removed.json'), {});
   const nodes = () => [...etcd.members.filter((m) => m.node !== false).map((m) => [m.nodeName, m.ip]), ...Object.entries(removed).map(([n, ip]) => [n, ip])];
@@ -667,11 +684,16 @@ function kubectl() {
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[gi + 2]}" not found`);
     return process.stdout.write(m.annotations?.[annotation[1].replace(/\\\./g, '.')] ?? '');
   }
-  if (args[0] === 'annotate' && args[1] === 'node' && args.includes('--overwrite') && !args[3].startsWith('etcd.')) {
+  // `annotate node <n> <key>-` removes it (kubectl annotate's removal form; absent: nothing to do).
+  if (args[0] === 'annotate' && args[1] === 'node' && (args.includes('--overwrite') || /^[^=]+-$/.test(args[3])) && !args[3].startsWith('etcd.')) {
     const m = etcd.members.find((x) => x.nodeName === args[2]);
     if (!m) fail(1, `Error from server (NotFound): nodes "${args[2]}" not found`);
-    const [key, value] = [args[3].slice(0, args[3].indexOf('=')), args[3].slice(args[3].indexOf('=') + 1)];
-    m.annotations = { ...m.annotations, [key]: value };
+    // Each `<key>=<value>` set, each `<key>-` removed, in one request.
+    m.annotations = { ...m.annotations };
+    for (const pair of args.slice(3).filter((a) => !a.startsWith('--'))) {
+      if (pair.includes('=')) m.annotations[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+      else delete m.annotations[pair.slice(0, -1)];
+    }
     writeJson(w('etcd.json'), etcd);
     return process.stdout.write(`node/${args[2]} annotated\n`);
   }
@@ -680,9 +702,8 @@ function kubectl() {
   if (args[0] === 'get' && args[1] === '--raw' && args[2] === '/readyz/etcd') {
     // Another run taking the Lease over meanwhile (world lease-thief.json: its holder), once: as if this run's Lease
     // had expired between two renewals.
-    const thief = readJson(w('lease-thief.json'), undefined);
     const held = readJson(w('leases.json'), {});
-    if (thief && held['odp-apply-config']) {
+    if (typeof thief === 'string' && held['odp-apply-config']) {
       held['odp-apply-config'] = { ...held['odp-apply-config'], holderIdentity: thief, resourceVersion: String(Number(held['odp-apply-config'].resourceVersion) + 1) };
       writeJson(w('leases.json'), held);
       rmSync(w('lease-thief.json'));
@@ -771,6 +792,12 @@ function kubectl() {
   if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').includes('EtcdIsVoter')) {
     const status = (m) => `${m.down || m.notReady ? 'False' : 'True'} ${etcd.kine ? '' : m.down || m.learner ? 'False' : 'True'}`;
     return process.stdout.write(etcd.members.filter((m) => m.node !== false).map((m) => `${m.nodeName} ${m.ip} ${status(m)}\n`).join(''));
+  }
+  // Every Node with one of its annotations (`{.metadata.name} {.metadata.annotations.<key, dots escaped>}` lines).
+  const listed = /^jsonpath=\{range \.items\[\*\]\}\{\.metadata\.name\} \{\.metadata\.annotations\.(.+)\}\{"\\n"\}\{end\}$/.exec(opt('-o') ?? '');
+  if (args[0] === 'get' && args[1] === 'nodes' && listed) {
+    const key = listed[1].replace(/\\\./g, '.');
+    return process.stdout.write(etcd.members.filter((m) => m.node !== false).map((m) => `${m.nodeName} ${m.annotations?.[key] ?? ''}\n`).join(''));
   }
   if (args[0] === 'get' && args[1] === 'nodes' && (opt('-o') ?? '').startsWith('jsonpath=')) return process.stdout.write(nodes().map(([n, ip]) => `${n} ${ip}\n`).join(''));
   if (args[0] === 'annotate' && args[1] === 'node' && args[3] === 'etcd.rke2.cattle.io/remove=true') {

@@ -21,6 +21,12 @@
  * the handed Lease, and once the annotation is this config's and the Node Ready it uncordons the agent and releases
  * the lock (before the agent's run it says what to run and keeps the lock handed). No SSM Run Command: the plan gives
  * the servers' role no ssm:SendCommand, and a server able to run commands on every node is more than this needs.
+ * The hand-over is state on the agent's Node (HANDOVER_ANNOTATION) and on the Lease (its node named: lib/cluster-lock.ts
+ * LEASE_HANDED_TO): while a Node carries it, every other server run refuses, naming it (the Lease may have expired or been
+ * deleted by hand meanwhile); the finish needs the hand-over's config to be this script's and the agent's applied
+ * annotation, removed at the hand-over, to be this config's; ODP_ABANDON_HANDOVER=<agent> ends it without the agent's
+ * run, uncordoning its Node once Ready. A server run that loses the lock after its restart still reads the gate (read
+ * only) and says its result before exit 3. Every kubectl request is bounded (lib/kubectl-timeout.ts).
  *
  * It applies only the value of its own rendering: the parameter's sha256 must be the one rendered here (the base stack
  * deployed from the same commit); a node already holding it is left alone (no restart).
@@ -60,6 +66,7 @@ import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 import { drainFunctions, drainOptions, durationSeconds, NODE_DRAIN } from '../../lib/node-drain.js';
 import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
+import { KUBECTL_REQUEST_TIMEOUT, KUBECTL_TIMEOUT_FLAG } from '../../lib/kubectl-timeout.js';
 import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 
 export const APPLY_CONFIG_SCRIPT = 'apply-config.sh';
@@ -71,6 +78,20 @@ const TAG = 'odp-apply-config';
  * the etcd leader refreshes EtcdIsVoter (the family's pkg/etcd/etcd.go manageTickerTime = 15 s @ 2614da01, a 2021 copy).
  */
 export const APPLY_GATE = { tries: 60, interval: 10, stable: 3 } as const;
+
+/**
+ * The most kubectl requests of one gate poll (cluster_ok), each bounded by KUBECTL_REQUEST_TIMEOUT: the Node list, the
+ * datastore check and, on embedded etcd, the etcd pods' list and one etcdctl per running etcd pod until one answers: up
+ * to seven servers ("an etcd cluster probably should have no more than seven nodes": etcd.io docs, FAQ "What is
+ * maximum cluster size?").
+ */
+const APPLY_GATE_REQUESTS = 3 + 7;
+/**
+ * The post-restart gate's bound in seconds: its polls stop at APPLY_GATE.tries or once tries × interval seconds have
+ * passed (a poll whose requests time out takes longer than its interval), whichever comes first; the last poll, started
+ * before that, ends within its requests' timeouts.
+ */
+export const APPLY_GATE_SECONDS = APPLY_GATE.tries * APPLY_GATE.interval + APPLY_GATE_REQUESTS * durationSeconds(KUBECTL_REQUEST_TIMEOUT);
 
 /**
  * The drain of a schedulable server before its restart: the one bounded drain (../../lib/node-drain.ts), row `restart`
@@ -93,7 +114,7 @@ const APPLY_DRAIN_SECONDS = durationSeconds(APPLY_DRAIN.timeout);
  * live run is never taken over between renewals; each renewal is a PUT carrying the resourceVersion this run last
  * wrote, so a renewal that succeeds proves no other run took the Lease meanwhile, and one that fails stops the run.
  */
-export const APPLY_LOCK_STRETCH = Math.max(APPLY_DRAIN_SECONDS, SERVICE_READY_SECONDS, APPLY_GATE.tries * APPLY_GATE.interval);
+export const APPLY_LOCK_STRETCH = Math.max(APPLY_DRAIN_SECONDS, SERVICE_READY_SECONDS, APPLY_GATE_SECONDS);
 
 /**
  * What a fixed agent's own run writes on its Node once its config is applied and its Node Ready again: the config's
@@ -104,6 +125,17 @@ export const APPLY_LOCK_STRETCH = Math.max(APPLY_DRAIN_SECONDS, SERVICE_READY_SE
  * reads it to finish (uncordon, release the lock).
  */
 export const APPLIED_ANNOTATION = 'odp-gitops.io/apply-config-sha256';
+
+/**
+ * What a server run writes on an agent's Node when it has drained it and hands the lock over for the agent's own run:
+ * `<node>:<sha256 of the config handed over for>` (a server's admin kubeconfig may annotate any Node), removing the
+ * agent's APPLIED_ANNOTATION in the same request, so the annotation the finishing run reads was written after this
+ * hand-over, by an agent run that checked its file. It marks the Node as cordoned by a hand-over until the finishing
+ * run (or ODP_ABANDON_HANDOVER) uncordons it and removes it: every server run refuses to change another node while one
+ * is marked (whatever became of the Lease: expired, or deleted by hand), the agent's own run refuses a hand-over for a
+ * config other than its script's, and the finishing run one whose config is not its script's.
+ */
+export const HANDOVER_ANNOTATION = 'odp-gitops.io/apply-config-handover';
 
 /** What the gate reads (see the header for the sources). */
 export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
@@ -164,19 +196,24 @@ const schedulable = (config: string): boolean => {
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
- * Shell lines polling `check` after the restart until it passes APPLY_GATE.stable times in a row (a status written
- * before the restart cannot pass alone), bounded at APPLY_GATE.tries polls: then `failure` is logged and the script
- * exits 3 (applied and restarted, the gate not passed).
+ * Shell lines defining `settle CMD…`: polls CMD after the restart until it passes APPLY_GATE.stable times in a row (a
+ * status written before the restart cannot pass alone), bounded at APPLY_GATE.tries polls and as many intervals of
+ * time (APPLY_GATE_SECONDS): then it returns 1 (the caller says what did not pass and exits 3).
  */
-const stablePoll = (check: string, failure: string): string[] => [
+const settleLines = (): string[] => [
+  `# Polls the command given until it passes ${APPLY_GATE.stable} times in a row (a status written before the restart cannot pass`,
+  `# alone); returns 1 after ${APPLY_GATE.tries} polls or ${APPLY_GATE.tries * APPLY_GATE.interval} s (a poll whose requests time out takes longer than its interval).`,
+  'settle() {',
   '  n=0',
   '  ok=0',
+  `  end=$(( $(date -u +%s) + ${APPLY_GATE.tries * APPLY_GATE.interval} ))`,
   `  until [ "$ok" -ge ${APPLY_GATE.stable} ]; do`,
   '    n=$((n + 1))',
-  `    [ "$n" -le ${APPLY_GATE.tries} ] || { log "${failure}"; exit 3; }`,
-  `    if ${check}; then ok=$((ok + 1)); else ok=0; fi`,
+  `    [ "$n" -le ${APPLY_GATE.tries} ] && [ "$(date -u +%s)" -lt "$end" ] || return 1`,
+  '    if "$@"; then ok=$((ok + 1)); else ok=0; fi',
   `    [ "$ok" -ge ${APPLY_GATE.stable} ] || sleep ${APPLY_GATE.interval}`,
   '  done',
+  '}',
 ];
 
 export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): string | undefined {
@@ -203,12 +240,16 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '# An agent in three runs: `sh apply-config.sh <agent>` on a server takes the lock and drains it (the lock stays with',
     '# it); on the agent it applies (refused unless its Node is cordoned) and annotates its Node; on a server again it',
     '# uncordons it and releases the lock. A server run renews the lock before its write and after its restart.',
+    '# Meanwhile the agent is handed over (its Node annotated): every other run refuses; to end it without its run, on a',
+    '# server: ODP_ABANDON_HANDOVER=<agent> sh apply-config.sh <agent> (uncordons it once its Node is Ready).',
     '# Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused',
     '# before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,',
     '# but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.',
   ];
   const etcd = m.cluster.datastore.type === 'etcd';
-  const K = s.kubectl;
+  // Every kubectl request bounded (lib/kubectl-timeout.ts): a hung API server fails a check instead of holding the lock.
+  const K = `${s.kubectl} ${KUBECTL_TIMEOUT_FLAG}`;
+  const AK = `${s.agentKubectl} ${KUBECTL_TIMEOUT_FLAG}`;
   const condition = (type: string) => `-o jsonpath='{.status.conditions[?(@.type=="${type}")].status}'`;
   const restartWhy = `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again`;
   const body = [
@@ -218,6 +259,9 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     ...cases,
     `  *) log ${shQuote(`usage: sh ${APPLY_CONFIG_SCRIPT} <node>; nodes: ${fixed.map((f) => f.n.name).join(', ')}`)}; exit 2 ;;`,
     'esac',
+    `# ODP_ABANDON_HANDOVER=<agent>, on a server: end that agent's hand-over without its own run (uncordoned once its Node is Ready).`,
+    'ABANDON=${ODP_ABANDON_HANDOVER:-}',
+    `[ -z "$ABANDON" ] || [ "$ABANDON:$ROLE" = "$NODE:agent" ] || { log "ODP_ABANDON_HANDOVER=$ABANDON: it names the agent this run is for (ODP_ABANDON_HANDOVER=<agent> sh ${APPLY_CONFIG_SCRIPT} <agent>, on a server), not $NODE"; exit 2; }`,
     ...drainFunctions(APPLY_DRAIN, { kubectl: K, say: (t) => `log "${t}"` }),
     'drain_timeout',
     `SERVERS='${servers.join(' ')}'`,
@@ -232,10 +276,11 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '    *) log "this instance is $HERE, not $NODE ($IP): run it as root on $NODE"; exit 1 ;;',
     '  esac',
     'else',
+    `  [ -z "$ABANDON" ] || { log "ODP_ABANDON_HANDOVER: run it on a server, not on $NODE"; exit 2; }`,
     '  NEW=$(ssm_parameter "$PARAM")',
     '  [ "$(printf \'%s\\n\' "$NEW" | sha256sum | cut -d\' \' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script\'s commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }',
     '  if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d\' \' -f1)" = "$SHA" ]; then',
-    `    [ "$ROLE" = server ] || ${s.agentKubectl} annotate node "$(imds local-hostname)" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null 2>&1 || true`,
+    `    [ "$ROLE" = server ] || ${AK} annotate node "$(imds local-hostname)" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null 2>&1 || true`,
     '    log "$NODE runs this config already: nothing to do"',
     '    exit 0',
     '  fi',
@@ -259,60 +304,118 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     `  [ "$(${K} get --raw ${APPLY_HEALTH.readyz} 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (${APPLY_HEALTH.readyz})"; return 1; }`,
     '}',
     'HANDOFF="agent $NODE drained for its run;"',
-    ...leaseLockLines({ kubectl: K, holder: '"$NODE on $(hostname) pid $$"', log: 'log', other: 'another server run', rule: 'apply to one server at a time', through: "through this server's API server", handoff: { variable: 'HANDOFF', when: '[ "$SIDE:$ROLE" = server:agent ]' } }),
+    `FINISH="as root on $NODE: sh ${APPLY_CONFIG_SCRIPT} $NODE, then on a server: sh ${APPLY_CONFIG_SCRIPT} $NODE"`,
+    ...leaseLockLines({
+      kubectl: K,
+      holder: '"$NODE on $(hostname) pid $$"',
+      log: 'log',
+      other: 'another server run',
+      rule: 'apply to one server at a time',
+      through: "through this server's API server",
+      handoff: { variable: 'HANDOFF', when: '[ "$SIDE:$ROLE" = server:agent ]' },
+      handedOver: `the lock (Lease ${L.namespace}/${L.name}) was handed over to $handed, drained for its own run, and expired at $until_t: $handed stays cordoned until that hand-over ends, and no other node goes before. Finish it (as root on $handed: sh ${APPLY_CONFIG_SCRIPT} $handed, then on a server: sh ${APPLY_CONFIG_SCRIPT} $handed), or abandon it (on a server: ODP_ABANDON_HANDOVER=$handed sh ${APPLY_CONFIG_SCRIPT} $handed: uncordons it once its Node is Ready); nothing changed here`,
+    }),
     `APPLIED_JSONPATH='{.metadata.annotations.${APPLIED_ANNOTATION.replace(/\./g, '\\.')}}'`,
+    `HANDOVER_JSONPATH='{.metadata.annotations.${HANDOVER_ANNOTATION.replace(/\./g, '\\.')}}'`,
+    '# A run on a server for an agent whose hand-over it does not finish: the lock stays handed when this run adopted it.',
+    'keep_handed() { [ -z "$ADOPTED" ] || LOCKED=; }',
     'if [ "$SIDE" = server ]; then',
     '  lock_on_exit',
     '  lock',
     '  ME=$(node_of "$IP")',
+    '  # The hand-overs in progress: each Node marked by one (<node>:<sha256>). Another node so marked stops this run.',
+    `  marked=$(${K} get nodes -o jsonpath="{range .items[*]}{.metadata.name} $HANDOVER_JSONPATH{\\"\\\\n\\"}{end}" 2>/dev/null) || { log "the Nodes cannot be read through this server's API server: nothing changed here"; exit 1; }`,
+    `  set -- $(printf '%s\\n' "$marked" | awk -v me="$ME" '$2 != "" && $1 != me { print $1, $2; exit }')`,
+    '  if [ -n "${1:-}" ]; then',
+    '    on=${2%%:*}',
+    `    log "$on (Node $1) is cordoned by a hand-over (its Node's annotation ${HANDOVER_ANNOTATION}): drained for its own run, not finished; no other node goes before it ends. Finish it (as root on $on: sh ${APPLY_CONFIG_SCRIPT} $on, then on a server: sh ${APPLY_CONFIG_SCRIPT} $on), or abandon it (on a server: ODP_ABANDON_HANDOVER=$on sh ${APPLY_CONFIG_SCRIPT} $on: uncordons it once its Node is Ready); nothing changed here"`,
+    '    exit 1',
+    '  fi',
     '  if [ "$ROLE" = agent ]; then',
     '    [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }',
-    '    # Finish: the agent\'s run applied this config (its annotation) and its Node is Ready again.',
-    `    if [ "$(${K} get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)" = "$SHA" ]; then`,
-    `      [ "$(${K} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ] || { [ -z "$ADOPTED" ] || LOCKED=; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned\${ADOPTED:+ and the lock stays with it}; run this again once it is"; exit 1; }`,
-    `      ${K} uncordon "$ME" >/dev/null`,
-    '      log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"',
+    `    MINE=$(printf '%s\\n' "$marked" | awk -v me="$ME" '$1 == me { print $2 }')`,
+    `    APPLIED=$(${K} get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)`,
+    `    READY=$(${K} get node "$ME" ${condition('Ready')} 2>/dev/null)`,
+    '    if [ -n "$ABANDON" ]; then',
+    '      [ -n "$MINE" ] || { log "$NODE (Node $ME) has no hand-over to abandon (no annotation ' + HANDOVER_ANNOTATION + ' on its Node): nothing changed here"; exit 1; }',
+    `      [ "$READY" = True ] || { keep_handed; log "$NODE (Node $ME) is not Ready: it stays cordoned (pods scheduled on it would not start) and the hand-over stays; find why (journalctl -u ${s.keys.unit('agent')} on it), then abandon again; nothing changed here"; exit 1; }`,
+    `      ${K} uncordon "$ME" >/dev/null && ${K} annotate node "$ME" ${HANDOVER_ANNOTATION}- >/dev/null || { keep_handed; log "$NODE (Node $ME) could not be uncordoned or its hand-over annotation removed: run this again"; exit 1; }`,
+    '      if [ "$APPLIED" = "$SHA" ]; then STATE="its own run applied this config"; else STATE="its own run did not apply this config: it runs its previous one; apply it again later (sh ' + APPLY_CONFIG_SCRIPT + ' $NODE on a server, then $FINISH)"; fi',
+    '      log "$NODE (Node $ME): hand-over abandoned, its Node Ready and uncordoned, the lock released; $STATE"',
     '      exit 0',
     '    fi',
-    '    [ -z "$ADOPTED" ] || { LOCKED=; log "$NODE (Node $ME) is drained and waits for its own run: as root on $NODE: sh apply-config.sh $NODE, then here again: sh apply-config.sh $NODE (the lock stays with it)"; exit 1; }',
+    '    if [ -n "$MINE" ]; then',
+    '      # Finish: handed over for this script\'s config, which the agent\'s run applied since (its annotation, removed at',
+    '      # the hand-over), and its Node Ready again.',
+    '      [ "${MINE#*:}" = "$SHA" ] || { keep_handed; log "$NODE (Node $ME) was handed over for the config ${MINE#*:}, by a script of another commit; this script\'s is $SHA: finish with the script that drained it, or abandon the hand-over (ODP_ABANDON_HANDOVER=$NODE sh ' + APPLY_CONFIG_SCRIPT + ' $NODE); nothing changed here"; exit 1; }',
+    '      if [ "$APPLIED" = "$SHA" ]; then',
+    '        [ "$READY" = True ] || { keep_handed; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned${ADOPTED:+ and the lock stays with it}; run this again once it is"; exit 1; }',
+    `        ${K} uncordon "$ME" >/dev/null && ${K} annotate node "$ME" ${HANDOVER_ANNOTATION}- >/dev/null || { keep_handed; log "$NODE (Node $ME) could not be uncordoned or its hand-over annotation removed: run this again"; exit 1; }`,
+    '        log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"',
+    '        exit 0',
+    '      fi',
+    '      [ -z "$APPLIED" ] || { keep_handed; log "$NODE (Node $ME) says it applied the config $APPLIED, not $SHA, which it was handed over for: its own run used a script of another commit; as root on $NODE run this commit\'s: sh ' + APPLY_CONFIG_SCRIPT + ' $NODE${ADOPTED:+ (the lock stays with it)}"; exit 1; }',
+    '      keep_handed',
+    '      log "$NODE (Node $ME) is drained and waits for its own run: $FINISH${ADOPTED:+ (the lock stays with it)}"',
+    '      exit 1',
+    '    fi',
     '  fi',
     '  cluster_ok || { log "$NOT_OK: apply to one server at a time, the next once every server is Ready and the datastore healthy again; nothing changed here"; exit 1; }',
     '  if [ "$DRAIN" = 1 ]; then',
     '    drain_bounded "$ME" \'nothing changed here\' >&2 || exit 1',
     '  fi',
-    '  # Renewed before the point of no return: a run that lost its lock stops here, its drain undone.',
-    '  [ "$ROLE" = agent ] && HOLDER="$HANDOFF by $(hostname) pid $$"',
-    `  lock || { [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null 2>&1 || true; log "$NOT_OK: nothing changed here"; exit 1; }`,
+    '  if [ "$ROLE" = agent ]; then',
+    '    # Handed over: the Node marked for this config, its earlier applied annotation removed (one request), the Lease',
+    '    # renewed under the hand-over holder, naming the node.',
+    `    ${K} annotate node "$ME" ${HANDOVER_ANNOTATION}="$NODE:$SHA" ${APPLIED_ANNOTATION}- --overwrite >/dev/null || { ${K} uncordon "$ME" >/dev/null 2>&1; log "$NODE (Node $ME) could not be marked handed over (${HANDOVER_ANNOTATION}): uncordoned, nothing changed here"; exit 1; }`,
+    '    HOLDER="$HANDOFF by $(hostname) pid $$"',
+    '    HANDED_TO=$NODE',
+    '  fi',
+    '  # Renewed before the point of no return: a run that lost its lock stops here, its drain (and hand-over) undone.',
+    `  lock || { [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null 2>&1 || true; [ "$ROLE" = server ] || ${K} annotate node "$ME" ${HANDOVER_ANNOTATION}- >/dev/null 2>&1 || true; log "$NOT_OK: nothing changed here"; exit 1; }`,
     '  if [ "$ROLE" = agent ]; then',
     '    LOCKED=',
-    `    log "$NODE (Node $ME) drained; the lock is held for it until $(date -u -d "@$(( $(date -u -d "$RENEWED" +%s) + ${L.seconds} ))" +%Y-%m-%dT%H:%M:%SZ): now as root on $NODE: sh apply-config.sh $NODE; then here again: sh apply-config.sh $NODE (uncordons it and releases the lock)"`,
+    `    log "$NODE (Node $ME) drained; the lock is held for it until $(utc_of "$(( $(epoch_of "$RENEWED") + ${L.seconds} ))"): now as root on $NODE: sh ${APPLY_CONFIG_SCRIPT} $NODE; then here again: sh ${APPLY_CONFIG_SCRIPT} $NODE (uncordons it and releases the lock)"`,
     '    exit 0',
     '  fi',
     'fi',
-    '# An agent\'s own run: its Node cordoned and drained by a server\'s run first (its kubelet\'s credentials read and',
-    '# annotate its own Node, drain nothing).',
+    '# An agent\'s own run: its Node cordoned and drained, and handed over for this config, by a server\'s run first (its',
+    '# kubelet\'s credentials read and annotate its own Node, drain nothing).',
     'if [ "$ROLE" = agent ]; then',
     '  ME=$(imds local-hostname)',
-    `  [ "$(${s.agentKubectl} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }`,
+    `  [ "$(${AK} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh ${APPLY_CONFIG_SCRIPT} $NODE as root on a server; nothing changed here"; exit 1; }`,
+    `  HANDED=$(${AK} get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null)`,
+    `  [ -n "$HANDED" ] || { log "$NODE (Node $ME) is cordoned, but no server run handed it over for its run (no annotation ${HANDOVER_ANNOTATION}): drain it from a server: sh ${APPLY_CONFIG_SCRIPT} $NODE as root on a server; nothing changed here"; exit 1; }`,
+    `  [ "\${HANDED#*:}" = "$SHA" ] || { log "$NODE (Node $ME) was handed over for the config \${HANDED#*:}, by a script of another commit; this script's is $SHA: run the script of the commit the server ran; nothing changed here"; exit 1; }`,
     'fi',
     'printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
     'chmod 0600 "$CONFIG_FILE.new"',
     'mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"',
     ...boundedStartLines('restart', '"$UNIT"', restartWhy, s.keys.title),
+    ...settleLines(),
+    `GATE_SECONDS=${APPLY_GATE.tries * APPLY_GATE.interval}`,
     'if [ "$ROLE" = server ]; then',
     '  LEFT=',
     '  [ "$DRAIN" = 0 ] || LEFT="; $ME stays cordoned: kubectl uncordon $ME once it is"',
-    `  lock || { log "$NOT_OK after $NODE restarted: apply to no other server until every server is Ready and the datastore healthy$LEFT"; exit 3; }`,
-    ...stablePoll('cluster_ok', `$NOT_OK ${APPLY_GATE.tries * APPLY_GATE.interval} s after $NODE restarted: apply to no other server until it is$LEFT`),
+    '  # A run that lost the lock here changes nothing more, but reads the gate (read only) so the operator knows the state.',
+    '  if ! lock; then',
+    '    LOST=$NOT_OK',
+    '    log "$LOST after $NODE restarted: this run changes nothing more; reading the gate (read only) before it stops"',
+    '    if settle cluster_ok; then',
+    '      log "$LOST after $NODE restarted; the gate passes (read only): every server Ready and the datastore healthy$LEFT"',
+    '    else',
+    '      log "$LOST after $NODE restarted; the gate does not pass (read only): $NOT_OK $GATE_SECONDS s after $NODE restarted: apply to no other server until it does$LEFT"',
+    '    fi',
+    '    exit 3',
+    '  fi',
+    '  settle cluster_ok || { log "$NOT_OK $GATE_SECONDS s after $NODE restarted: apply to no other server until it is$LEFT"; exit 3; }',
     `  [ "$DRAIN" = 0 ] || ${K} uncordon "$ME" >/dev/null`,
     '  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"',
     'else',
-    ...stablePoll(
-      `[ "$(${s.agentKubectl} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]`,
-      `$NODE (Node $ME) is not Ready ${APPLY_GATE.tries * APPLY_GATE.interval} s after its restart: it stays cordoned, the lock with it; drain no other agent until it is`,
-    ),
-    `  ${s.agentKubectl} annotate node "$ME" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (${APPLIED_ANNOTATION}): finish from a server by hand: kubectl uncordon $ME and kubectl -n ${L.namespace} delete lease ${L.name}"; exit 3; }`,
-    '  log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh apply-config.sh $NODE as root there (uncordons it and releases the lock), then the next node may go"',
+    `  agent_ready() { [ "$(${AK} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]; }`,
+    '  settle agent_ready || { log "$NODE (Node $ME) is not Ready $GATE_SECONDS s after its restart: it stays cordoned, the lock with it; drain no other agent until it is"; exit 3; }',
+    `  ${AK} annotate node "$ME" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (${APPLIED_ANNOTATION}): abandon the hand-over from a server: ODP_ABANDON_HANDOVER=$NODE sh ${APPLY_CONFIG_SCRIPT} $NODE"; exit 3; }`,
+    '  log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh ' + APPLY_CONFIG_SCRIPT + ' $NODE as root there (uncordons it and releases the lock), then the next node may go"',
     'fi',
     '',
   ];

@@ -548,7 +548,7 @@ function nodeUpdateCase(p: AwsPlan): string {
 /**
  * Polls of a node coming back after its update (node-update): 60 × 10 s, the lock renewed every 12 polls. Between two
  * renewals: 12 sleeps and 12 polls, each poll at most five kubectl requests (the Node, the control-plane Nodes,
- * /readyz, the datastore gate's) of KUBECTL_REQUEST_SECONDS each: 12 × (10 + 150) s = 32 min, within the Lease's hour.
+ * /readyz, the datastore gate's) of KUBECTL_REQUEST_SECONDS (15) each: 12 × (10 + 75) s = 17 min, within the Lease's hour.
  */
 export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10, renewEvery: 12 } as const;
 
