@@ -7,6 +7,8 @@
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-k3s-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-k3s-git-sync' --template-file 'rendered/dev-k3s/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev-k3s' 'odp:environment=dev-k3s' 'odp:stack=git-sync'" >&2; exit 1; }
+# Every kubectl request bounded (lib/kubectl-timeout.ts): an unreachable API server fails a call after 15s, never hangs the script.
+kubectl() { command kubectl "$@" --request-timeout=15s; }
 # Stop unless $1 is an EC2 instance id (i- and hex digits) before it reaches a command line; $2 names its source.
 require_instance_id() {
   case "$1" in
@@ -15,6 +17,14 @@ require_instance_id() {
   esac
   echo "deploy: not an instance id $2: $1" >&2
   exit 1
+}
+# base64_decode: stdin decoded (base64 --decode on GNU and macOS; else openssl, e.g. busybox whose base64 has -d only).
+base64_decode() {
+  if [ "$(printf 'YQ==' | base64 --decode 2>/dev/null)" = a ]; then base64 --decode; else openssl base64 -d -A; fi
+}
+# sha256_hex: the sha256 of stdin in hex (GNU sha256sum; macOS shasum -a 256).
+sha256_hex() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi | cut -d' ' -f1
 }
 nodes_stack_exists() {
   if out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
@@ -128,6 +138,13 @@ lease_doc() {
   [ -z "$HANDED_TO" ] || printf '  annotations:\n    odp-gitops.io/handed-over-to: "%s"\n' "$HANDED_TO"
   printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "${3:-$2}"
 }
+# epoch_of TIME (YYYY-MM-DDTHH:MM:SS[.frac]Z) and utc_of SECONDS, in awk: date -d is GNU only (BSD date has -j -f, -r).
+epoch_of() {
+  printf '%s\n' "$1" | awk '/^[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]+)?Z$/ { y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0; if (m <= 2) y--; era = int(y / 400); yoe = y - era * 400; doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + int((153 * ((m + 9) % 12) + 2) / 5) + d - 1; printf "%.0f\n", (era * 146097 + doe - 719468) * 86400 + substr($0, 12, 2) * 3600 + substr($0, 15, 2) * 60 + substr($0, 18, 2); ok = 1 } END { exit !ok }'
+}
+utc_of() {
+  awk -v s="$1" 'BEGIN { z = int(s / 86400); r = s - z * 86400; z += 719468; era = int(z / 146097); doe = z - era * 146097; yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365); doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9; printf "%04d-%02d-%02dT%02d:%02d:%02dZ\n", yoe + era * 400 + (m <= 2), m, d, int(r / 3600), int((r % 3600) / 60), r % 60 }'
+}
 lock() {
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
   put() { kubectl "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
@@ -138,15 +155,16 @@ lock() {
   if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
   held=$(kubectl -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.metadata.annotations.odp-gitops\.io/handed-over-to}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through the cluster kubectl reaches: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; rest=${rest#*|}; handed=${rest%%|*}; holder=${rest#*|}
-  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  renewed_s=$(epoch_of "$renewed") || { log "the lock (Lease kube-system/odp-apply-config) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }
+  until_s=$((renewed_s + seconds))
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
-    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    until_t=$(utc_of "$until_s")
     log "another node change holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): change one node at a time; nothing changed here"
     log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
     exit 1
   fi
   if [ -n "$handed" ]; then
-    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    until_t=$(utc_of "$until_s")
     log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed (drained for its own run) and expired at $until_t: $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here"
     exit 1
   fi
@@ -174,6 +192,27 @@ node_health() {
   [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ] || { NOT_OK="the API server's /readyz not ok"; return 1; }
   datastore_ok
 }
+# The stack update, polled (describe-stacks) every 30 s for at most 60 minutes, the lock renewed every 10 polls;
+# a ROLLBACK or FAILED status stops it. Returns 1 with STACK_NOT_OK.
+stack_wait() {
+  polls=0
+  while :; do
+    status=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status='unknown (describe-stacks failed)'
+    case "$status" in
+      UPDATE_COMPLETE) return 0 ;;
+      *ROLLBACK* | *FAILED*) STACK_NOT_OK="the update of stack odp-dev-k3s-nodes failed: $status. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-k3s-nodes"; return 1 ;;
+    esac
+    polls=$((polls + 1))
+    if [ "$polls" -ge 120 ]; then STACK_NOT_OK="the update of stack odp-dev-k3s-nodes has not completed after 60 minutes (status $status): look at its events (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-k3s-nodes)"; return 1; fi
+    if [ $((polls % 10)) = 0 ]; then lock || { STACK_NOT_OK="$NOT_OK while stack odp-dev-k3s-nodes was updating"; return 1; }; fi
+    sleep 30
+  done
+}
+# After the drain, whatever ends the run (a failure, set -e, a signal): the node stays cordoned; when its uncordon is safe.
+cordoned_notice() {
+  [ -n "$CORDONED" ] || return 0
+  log "node $node ($name) stays cordoned. This run releases the lock (Lease kube-system/odp-apply-config) as it exits (if the API server cannot be reached, the Lease expires 3600 s after its last renewal); update no other node until this one is back. Uncordon it only once the stack update has ended (aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-dev-k3s-nodes --query 'Stacks[0].StackStatus' --output text: UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE after a rollback), its instance $id is running (aws ec2 describe-instances --region eu-west-1 --instance-ids $id --query 'Reservations[].Instances[].[State.Name,InstanceType]' --output text) and its Node is Ready (kubectl get node $name); before that CloudFormation may still stop it, under the pods an uncordon lets in. Then: kubectl uncordon $name"
+}
 node_update() {
   fixed_node "$1" || { echo 'usage: deploy.sh node-update <node>; nodes: dev-k3s-server-1' >&2; exit 2; }
   node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
@@ -181,6 +220,7 @@ node_update() {
   [ -n "$t" ] || { echo "deploy: node $node has no instance in stack odp-dev-k3s-nodes yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
   from=$t
+  node_instance "$node"
   drain_timeout
   # The stack's own template and parameters: this node's type changes, every other parameter keeps its value.
   keys=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --query 'Stacks[0].Parameters[].ParameterKey' --output text)
@@ -194,15 +234,21 @@ node_update() {
   name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v a="$node_ip" '$2 == a { print $1 }')
   [ -n "$name" ] || { echo "deploy: no Node with address $node_ip in the cluster kubectl reaches (KUBECONFIG): not this environment's cluster, or node $node not joined" >&2; exit 1; }
   lock_on_exit
+  CORDONED=
+  trap 'cordoned_notice; unlock' EXIT
   lock
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
+  CORDONED=1
   # The lock renewed at each step boundary (lib/cluster-lock.ts): the drain and the stack update may each take long.
-  lock || { kubectl uncordon "$name" >/dev/null 2>&1 || true; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; exit 1; }
-  aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null
-  aws cloudformation wait stack-update-complete --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' || { log "the update of stack odp-dev-k3s-nodes did not complete (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-k3s-nodes): node $node ($name) stays cordoned; update no other node"; exit 1; }
-  lock || { log "$NOT_OK while its instance was stopped and started: node $node ($name) stays cordoned; update no other node, look at it, then uncordon it (kubectl uncordon $name)"; exit 1; }
+  if ! lock; then
+    if kubectl uncordon "$name" >/dev/null 2>&1; then CORDONED=; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; else log "$NOT_OK: its instance untouched"; fi
+    exit 1
+  fi
+  aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null || { log "stack odp-dev-k3s-nodes: the update was not accepted (the AWS CLI's error above)"; exit 1; }
+  stack_wait || { log "$STACK_NOT_OK"; exit 1; }
+  lock || { log "$NOT_OK while its instance was stopped and started"; exit 1; }
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, 1 poll(s) in a row.
   need=1
   [ "$node_cp" = 0 ] || need=1
@@ -216,9 +262,11 @@ node_update() {
       echo "deploy: node $node ($name) has type $node_want now but is not back after 10 minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, the datastore answers (/readyz/etcd)): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
+    if [ $((i % 12)) = 0 ]; then lock || { log "$NOT_OK while node $node ($name) came back"; exit 1; }; fi
     sleep 10
   done
   kubectl uncordon "$name"
+  CORDONED=
   echo "node $node ($name): $from -> $node_want, Ready again and uncordoned; the next node may go"
 }
 # Replace every instance of a pool, one at a time (README: the pools' instance refresh).
@@ -260,16 +308,16 @@ then deploy.sh nodes again (it then stops no instance)." >&2
       for n in $FIXED_NODES; do
         fixed_node "$n"
         case "$n" in
-          'dev-k3s-server-1') ud=49f886ccfc8bf11e7efa79da3963567060f72562d8ec20535df146d5a7f2dde3; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'dev-k3s-server-1') ud=1178336b00deebf4e7daac1300b9f688d4905a9b30f830bb84bc9f61bc8fc8fc; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
           *) continue ;;
         esac
         instance_of "$n"
         [ -n "$id" ] || continue
-        have=$(aws ec2 describe-instance-attribute --region 'eu-west-1' --instance-id "$id" --attribute userData --query 'UserData.Value' --output text | base64 -d 2>/dev/null | sha256sum | cut -d' ' -f1)
+        have=$(aws ec2 describe-instance-attribute --region 'eu-west-1' --instance-id "$id" --attribute userData --query 'UserData.Value' --output text | base64_decode 2>/dev/null | sha256_hex)
         [ "$have" = "$ud" ] && continue
         stops="${stops:+$stops }$n"
         [ "$cp" = 0 ] || stops_cp=1
-        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): a replacement instance boots with it. Drain it first:" >&2
+        echo "deploy: node $n: this update changes its user data. CloudFormation stops and starts its instance (AWS::EC2::Instance UserData: Update requires: Some interruptions), undrained, and the next such node as soon as this instance runs again; the new user data does not run on that start (EC2 runs user data at launch only): the stop and start is for nothing unless the node is replaced, and a replacement instance boots with it. Drain it first:" >&2
         printf '  %s\n' "$ud_drain" >&2
       done
       if [ -n "$stops" ]; then
@@ -277,6 +325,24 @@ then deploy.sh nodes again (it then stops no instance)." >&2
         if [ "$stops_cp" = 1 ] && [ "$many" = 1 ] && [ "${ODP_CONFIRM_USER_DATA:-}" != "$stops" ]; then
           echo "deploy: a control plane's user data changes together with another node's ($stops): CloudFormation would stop them one after another, each as soon as the previous instance runs, not once its node is Ready (two control planes down at once on the way). Nothing deployed. Drain them, then confirm exactly these nodes: ODP_CONFIRM_USER_DATA='$stops' sh rendered/dev-k3s/aws/deploy.sh nodes; or change one node's user data per merge" >&2
           exit 1
+        fi
+        if [ "${ODP_CONFIRM_USER_DATA:-}" = "$stops" ]; then
+          # Confirmed: each such node must be drained already (cordoned: spec.unschedulable), unless undrained on purpose.
+          undrained=''
+          uncordon=''
+          for n in $stops; do
+            fixed_node "$n"
+            name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v a="$ip" '$2 == a { print $1 }')
+            if [ -z "$name" ]; then undrained="${undrained:+$undrained, }$n (no Node with address $ip in the cluster kubectl reaches)"; continue; fi
+            if [ "$(kubectl get node "$name" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ]; then uncordon="$uncordon
+  kubectl uncordon $name   ($n)"; else undrained="${undrained:+$undrained, }$n ($name)"; fi
+          done
+          if [ -n "$undrained" ] && [ "${ODP_USER_DATA_UNDRAINED:-}" != 1 ]; then
+            echo "deploy: ODP_CONFIRM_USER_DATA confirms $stops, but not cordoned (not drained): $undrained. CloudFormation would stop them with their pods on them. Nothing deployed. Drain each with its command above, then run this again; or, to stop them undrained on purpose, also set ODP_USER_DATA_UNDRAINED=1" >&2
+            exit 1
+          fi
+          [ -z "$undrained" ] || echo "deploy: ODP_USER_DATA_UNDRAINED=1: stopping undrained: $undrained" >&2
+          [ -z "$uncordon" ] || echo "deploy: the drained nodes stay cordoned after the update: uncordon each once its Node is Ready again (kubectl get node NAME):$uncordon" >&2
         fi
       fi
     fi

@@ -23,8 +23,7 @@ imds() {
   t=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
   curl -sf -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
 }
-# Read an SSM parameter through the instance profile (further arguments go to get-parameter); retry while its
-# credentials arrive.
+# An SSM parameter (more arguments go to get-parameter), retried while the instance profile's credentials arrive.
 ssm_parameter() {
   n=0
   ssm_name=$1
@@ -65,12 +64,12 @@ drain_timeout() {
 # drain_bounded NODE WHAT [WHO]: NODE drained as the budgets allow within DRAIN_TIMEOUT; else uncordoned, why said (WHAT: what did not happen), 1.
 drain_bounded() {
   who=${3:-$1}
-  if { drain_out=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s drain "$1" --ignore-daemonsets --delete-emptydir-data --timeout="$DRAIN_TIMEOUT" 2>&1 >&3 3>&-); } 3>&1; then
+  if { drain_out=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s drain "$1" --ignore-daemonsets --delete-emptydir-data --timeout="$DRAIN_TIMEOUT" 2>&1 >&3 3>&-); } 3>&1; then
     [ -z "$drain_out" ] || printf '%s\n' "$drain_out" >&2
     return 0
   fi
   printf '%s\n' "$drain_out" >&2
-  KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s uncordon "$1" >&2 || true
+  KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s uncordon "$1" >&2 || true
   case "$drain_out" in
     *'declare no controller'*)
       bare=$(printf '%s\n' "$drain_out" | sed -n '/declare no controller/{s/.*(use --force to override): //;s/, continuing command.*//;s/, cannot delete .*//;s/]$//;p;}' | tail -n 1)
@@ -100,7 +99,7 @@ else
   NEW=$(ssm_parameter "$PARAM")
   [ "$(printf '%s\n' "$NEW" | sha256sum | cut -d' ' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script's commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }
   if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d' ' -f1)" = "$SHA" ]; then
-    [ "$ROLE" = server ] || KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=10s annotate node "$(imds local-hostname)" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null 2>&1 || true
+    [ "$ROLE" = server ] || KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s annotate node "$(imds local-hostname)" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null 2>&1 || true
     log "$NODE runs this config already: nothing to do"
     exit 0
   fi
@@ -108,17 +107,17 @@ fi
 UNIT=k3s-agent
 [ "$ROLE" = agent ] || UNIT=k3s
 # The Node of an address (its InternalIP).
-node_of() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null | awk -v ip="$1" '$2 == ip { print $1 }'; }
+node_of() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null | awk -v ip="$1" '$2 == ip { print $1 }'; }
 # The gate, asked through this server's API server: every server's Node Ready, and the datastore
 # answering this API server (/readyz/etcd: Kine's read of its PostgreSQL database). NOT_OK says what is not.
 cluster_ok() {
-  nodes=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="EtcdIsVoter")].status}{"\n"}{end}' 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }
+  nodes=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="EtcdIsVoter")].status}{"\n"}{end}' 2>/dev/null) || { NOT_OK="this server's API server does not answer"; return 1; }
   for ip in $SERVERS; do
     set -- $(printf '%s\n' "$nodes" | awk -v ip="$ip" '$2 == ip { print $1, $3, $4 }')
     [ -n "${1:-}" ] || { NOT_OK="server $ip has no Node"; return 1; }
     [ "${2:-}" = True ] || { NOT_OK="server $1 ($ip) is not Ready"; return 1; }
   done
-  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (/readyz/etcd)"; return 1; }
+  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get --raw /readyz/etcd 2>/dev/null)" = ok ] || { NOT_OK="the datastore does not answer this server's API server (/readyz/etcd)"; return 1; }
 }
 HANDOFF="agent $NODE drained for its run;"
 FINISH="as root on $NODE: sh apply-config.sh $NODE, then on a server: sh apply-config.sh $NODE"
@@ -137,28 +136,36 @@ lease_doc() {
   [ -z "$HANDED_TO" ] || printf '  annotations:\n    odp-gitops.io/handed-over-to: "%s"\n' "$HANDED_TO"
   printf 'spec:\n  holderIdentity: "%s"\n  leaseDurationSeconds: 3600\n  acquireTime: %s\n  renewTime: %s\n' "$HOLDER" "$2" "${3:-$2}"
 }
+# epoch_of TIME (YYYY-MM-DDTHH:MM:SS[.frac]Z) and utc_of SECONDS, in awk: date -d is GNU only (BSD date has -j -f, -r).
+epoch_of() {
+  printf '%s\n' "$1" | awk '/^[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]+)?Z$/ { y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0; if (m <= 2) y--; era = int(y / 400); yoe = y - era * 400; doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + int((153 * ((m + 9) % 12) + 2) / 5) + d - 1; printf "%.0f\n", (era * 146097 + doe - 719468) * 86400 + substr($0, 12, 2) * 3600 + substr($0, 15, 2) * 60 + substr($0, 18, 2); ok = 1 } END { exit !ok }'
+}
+utc_of() {
+  awk -v s="$1" 'BEGIN { z = int(s / 86400); r = s - z * 86400; z += 719468; era = int(z / 146097); doe = z - era * 146097; yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365); doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9; printf "%04d-%02d-%02dT%02d:%02d:%02dZ\n", yoe + era * 400 + (m <= 2), m, d, int(r / 3600), int((r % 3600) / 60), r % 60 }'
+}
 lock() {
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
-  put() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
+  put() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
   if [ -n "$LOCKED" ]; then
     if RV=$(lease_doc "$RV" "$ACQUIRED" "$now" | put replace); then RENEWED=$now; return 0; fi
     LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted"; return 1
   fi
   if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
-  held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.metadata.annotations.odp-gitops\.io/handed-over-to}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
+  held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.metadata.annotations.odp-gitops\.io/handed-over-to}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; rest=${rest#*|}; handed=${rest%%|*}; holder=${rest#*|}
-  until_s=$(( $(date -u -d "$renewed" +%s) + seconds ))
+  renewed_s=$(epoch_of "$renewed") || { log "the lock (Lease kube-system/odp-apply-config) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }
+  until_s=$((renewed_s + seconds))
   case "$HOLDER|$holder" in
     *"|$HANDOFF"*) if [ "$SIDE:$ROLE" = server:agent ]; then LOCKED=1; ADOPTED=1; HOLDER=$holder; HANDED_TO=$handed; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;
   esac
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
-    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    until_t=$(utc_of "$until_s")
     log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): apply to one server at a time; nothing changed here"
-    log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s -n kube-system delete lease odp-apply-config"
+    log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system delete lease odp-apply-config"
     exit 1
   fi
   if [ -n "$handed" ]; then
-    until_t=$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%SZ)
+    until_t=$(utc_of "$until_s")
     log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed, drained for its own run, and expired at $until_t: $handed stays cordoned until that hand-over ends, and no other node goes before. Finish it (as root on $handed: sh apply-config.sh $handed, then on a server: sh apply-config.sh $handed), or abandon it (on a server: ODP_ABANDON_HANDOVER=$handed sh apply-config.sh $handed: uncordons it once its Node is Ready); nothing changed here"
     exit 1
   fi
@@ -168,7 +175,7 @@ lock() {
 }
 unlock() {
   [ -n "$LOCKED" ] || return 0
-  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
+  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
 }
 lock_on_exit() {
   trap unlock EXIT
@@ -185,7 +192,7 @@ if [ "$SIDE" = server ]; then
   lock
   ME=$(node_of "$IP")
   # The hand-overs in progress: each Node marked by one (<node>:<sha256>). Another node so marked stops this run.
-  marked=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s get nodes -o jsonpath="{range .items[*]}{.metadata.name} $HANDOVER_JSONPATH{\"\\n\"}{end}" 2>/dev/null) || { log "the Nodes cannot be read through this server's API server: nothing changed here"; exit 1; }
+  marked=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get nodes -o jsonpath="{range .items[*]}{.metadata.name} $HANDOVER_JSONPATH{\"\\n\"}{end}" 2>/dev/null) || { log "the Nodes cannot be read through this server's API server: nothing changed here"; exit 1; }
   set -- $(printf '%s\n' "$marked" | awk -v me="$ME" '$2 != "" && $1 != me { print $1, $2; exit }')
   if [ -n "${1:-}" ]; then
     on=${2%%:*}
@@ -195,12 +202,12 @@ if [ "$SIDE" = server ]; then
   if [ "$ROLE" = agent ]; then
     [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }
     MINE=$(printf '%s\n' "$marked" | awk -v me="$ME" '$1 == me { print $2 }')
-    APPLIED=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)
-    READY=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+    APPLIED=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)
+    READY=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
     if [ -n "$ABANDON" ]; then
       [ -n "$MINE" ] || { log "$NODE (Node $ME) has no hand-over to abandon (no annotation odp-gitops.io/apply-config-handover on its Node): nothing changed here"; exit 1; }
       [ "$READY" = True ] || { keep_handed; log "$NODE (Node $ME) is not Ready: it stays cordoned (pods scheduled on it would not start) and the hand-over stays; find why (journalctl -u k3s-agent on it), then abandon again; nothing changed here"; exit 1; }
-      KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s uncordon "$ME" >/dev/null && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s annotate node "$ME" odp-gitops.io/apply-config-handover- >/dev/null || { keep_handed; log "$NODE (Node $ME) could not be uncordoned or its hand-over annotation removed: run this again"; exit 1; }
+      KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s uncordon "$ME" >/dev/null && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s annotate node "$ME" odp-gitops.io/apply-config-handover- >/dev/null || { keep_handed; log "$NODE (Node $ME) could not be uncordoned or its hand-over annotation removed: run this again"; exit 1; }
       if [ "$APPLIED" = "$SHA" ]; then STATE="its own run applied this config"; else STATE="its own run did not apply this config: it runs its previous one; apply it again later (sh apply-config.sh $NODE on a server, then $FINISH)"; fi
       log "$NODE (Node $ME): hand-over abandoned, its Node Ready and uncordoned, the lock released; $STATE"
       exit 0
@@ -211,7 +218,7 @@ if [ "$SIDE" = server ]; then
       [ "${MINE#*:}" = "$SHA" ] || { keep_handed; log "$NODE (Node $ME) was handed over for the config ${MINE#*:}, by a script of another commit; this script's is $SHA: finish with the script that drained it, or abandon the hand-over (ODP_ABANDON_HANDOVER=$NODE sh apply-config.sh $NODE); nothing changed here"; exit 1; }
       if [ "$APPLIED" = "$SHA" ]; then
         [ "$READY" = True ] || { keep_handed; log "$NODE (Node $ME) applied this config but its Node is not Ready: it stays cordoned${ADOPTED:+ and the lock stays with it}; run this again once it is"; exit 1; }
-        KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s uncordon "$ME" >/dev/null && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s annotate node "$ME" odp-gitops.io/apply-config-handover- >/dev/null || { keep_handed; log "$NODE (Node $ME) could not be uncordoned or its hand-over annotation removed: run this again"; exit 1; }
+        KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s uncordon "$ME" >/dev/null && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s annotate node "$ME" odp-gitops.io/apply-config-handover- >/dev/null || { keep_handed; log "$NODE (Node $ME) could not be uncordoned or its hand-over annotation removed: run this again"; exit 1; }
         log "$NODE: config applied, its Node Ready and uncordoned, the lock released: the next node may go"
         exit 0
       fi
@@ -228,15 +235,15 @@ if [ "$SIDE" = server ]; then
   if [ "$ROLE" = agent ]; then
     # Handed over: the Node marked for this config, its earlier applied annotation removed (one request), the Lease
     # renewed under the hand-over holder, naming the node.
-    KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s annotate node "$ME" odp-gitops.io/apply-config-handover="$NODE:$SHA" odp-gitops.io/apply-config-sha256- --overwrite >/dev/null || { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s uncordon "$ME" >/dev/null 2>&1; log "$NODE (Node $ME) could not be marked handed over (odp-gitops.io/apply-config-handover): uncordoned, nothing changed here"; exit 1; }
+    KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s annotate node "$ME" odp-gitops.io/apply-config-handover="$NODE:$SHA" odp-gitops.io/apply-config-sha256- --overwrite >/dev/null || { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s uncordon "$ME" >/dev/null 2>&1; log "$NODE (Node $ME) could not be marked handed over (odp-gitops.io/apply-config-handover): uncordoned, nothing changed here"; exit 1; }
     HOLDER="$HANDOFF by $(hostname) pid $$"
     HANDED_TO=$NODE
   fi
   # Renewed before the point of no return: a run that lost its lock stops here, its drain (and hand-over) undone.
-  lock || { [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s uncordon "$ME" >/dev/null 2>&1 || true; [ "$ROLE" = server ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s annotate node "$ME" odp-gitops.io/apply-config-handover- >/dev/null 2>&1 || true; log "$NOT_OK: nothing changed here"; exit 1; }
+  lock || { [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s uncordon "$ME" >/dev/null 2>&1 || true; [ "$ROLE" = server ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s annotate node "$ME" odp-gitops.io/apply-config-handover- >/dev/null 2>&1 || true; log "$NOT_OK: nothing changed here"; exit 1; }
   if [ "$ROLE" = agent ]; then
     LOCKED=
-    log "$NODE (Node $ME) drained; the lock is held for it until $(date -u -d "@$(( $(date -u -d "$RENEWED" +%s) + 3600 ))" +%Y-%m-%dT%H:%M:%SZ): now as root on $NODE: sh apply-config.sh $NODE; then here again: sh apply-config.sh $NODE (uncordons it and releases the lock)"
+    log "$NODE (Node $ME) drained; the lock is held for it until $(utc_of "$(( $(epoch_of "$RENEWED") + 3600 ))"): now as root on $NODE: sh apply-config.sh $NODE; then here again: sh apply-config.sh $NODE (uncordons it and releases the lock)"
     exit 0
   fi
 fi
@@ -244,8 +251,8 @@ fi
 # kubelet's credentials read and annotate its own Node, drain nothing).
 if [ "$ROLE" = agent ]; then
   ME=$(imds local-hostname)
-  [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=10s get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
-  HANDED=$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=10s get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null)
+  [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
+  HANDED=$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null)
   [ -n "$HANDED" ] || { log "$NODE (Node $ME) is cordoned, but no server run handed it over for its run (no annotation odp-gitops.io/apply-config-handover): drain it from a server: sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
   [ "${HANDED#*:}" = "$SHA" ] || { log "$NODE (Node $ME) was handed over for the config ${HANDED#*:}, by a script of another commit; this script's is $SHA: run the script of the commit the server ran; nothing changed here"; exit 1; }
 fi
@@ -283,11 +290,11 @@ if [ "$ROLE" = server ]; then
     exit 3
   fi
   settle cluster_ok || { log "$NOT_OK $GATE_SECONDS s after $NODE restarted: apply to no other server until it is$LEFT"; exit 3; }
-  [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=10s uncordon "$ME" >/dev/null
+  [ "$DRAIN" = 0 ] || KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s uncordon "$ME" >/dev/null
   log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"
 else
-  agent_ready() { [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=10s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+  agent_ready() { [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
   settle agent_ready || { log "$NODE (Node $ME) is not Ready $GATE_SECONDS s after its restart: it stays cordoned, the lock with it; drain no other agent until it is"; exit 3; }
-  KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=10s annotate node "$ME" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (odp-gitops.io/apply-config-sha256): abandon the hand-over from a server: ODP_ABANDON_HANDOVER=$NODE sh apply-config.sh $NODE"; exit 3; }
+  KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s annotate node "$ME" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (odp-gitops.io/apply-config-sha256): abandon the hand-over from a server: ODP_ABANDON_HANDOVER=$NODE sh apply-config.sh $NODE"; exit 3; }
   log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh apply-config.sh $NODE as root there (uncordons it and releases the lock), then the next node may go"
 fi
