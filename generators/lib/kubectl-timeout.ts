@@ -1,6 +1,6 @@
 /**
  * The bound of every kubectl request a rendered script makes while it holds the cluster-wide lock (./cluster-lock.ts:
- * K3s/RKE2 apply-config.sh, aws/deploy.sh node-update) or gates a node change on the cluster: `--request-timeout`.
+ * a distribution's apply-config.sh, aws/deploy.sh node-update) or gates a node change on the cluster: `--request-timeout`.
  *
  * kubectl's own default is no bound: "--request-timeout='0': The length of time to wait before giving up on a single
  * server request. Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). A value of zero means don't

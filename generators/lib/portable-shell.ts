@@ -5,7 +5,7 @@
  * - Dates: `date -d` (parse a time, or @SECONDS) is GNU only; BSD date has -j -f and -r instead. `date -u +%s` and
  *   `date -u +FORMAT` are common to both. So a UTC time is turned into epoch seconds, and back, by arithmetic in awk
  *   (H. Hinnant's days_from_civil and civil_from_days, "chrono-Compatible Low-Level Date Algorithms"), the same
- *   arithmetic engines/argocd/managed.ts does in shell. printf "%.0f" prints the seconds: an older mawk prints a
+ *   arithmetic an engine's managed-cluster script does in shell. printf "%.0f" prints the seconds: an older mawk prints a
  *   number past 2^31 in %.6g with a plain print.
  * - sha256: GNU's `sha256sum`; macOS has none but `shasum -a 256` (Perl's), which prints the same "<hex>  -".
  * - base64 decoding: GNU base64 reads -d and --decode; macOS before 13 -D and --decode (its -d is --debug); macOS 13+

@@ -170,7 +170,7 @@ export const k3sVersionKey: Rule = (ctx, report) => {
   }
   if (!c.k3sVersion) report('k3s-version', ['cluster'], 'distribution k3s needs k3sVersion (e.g. v1.35.1+k3s1)', { key: true, hint: 'add cluster.k3sVersion: a K3s release tag (vX.Y.Z+k3sN) whose Kubernetes minor the catalog supports' });
   // Only for a release the generator lists: for any other, k3sVersions names the release itself, and "ships Kubernetes
-  // 1.35.99" would only send the user to change kubernetesVersion to a Kubernetes no K3s ships (as RKE2's rule does).
+  // 1.35.99" would only send the user to change kubernetesVersion to a Kubernetes no K3s ships.
   else if (listedK3sRelease(c.k3sVersion) && c.k3sVersion.slice(1).split('+')[0] !== c.kubernetesVersion) {
     const ships = c.k3sVersion.slice(1).split('+')[0]!;
     report('k3s-version', ['cluster', 'k3sVersion'], `K3s ${c.k3sVersion} ships Kubernetes ${ships}, not kubernetesVersion ${c.kubernetesVersion}`, { hint: `a K3s release pins its Kubernetes version; set kubernetesVersion: ${ships}, or choose the K3s release of the Kubernetes you want` });

@@ -222,21 +222,21 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
  * bound (the start is the same start with the same token: it never becomes ready). Checked in this order: a refused
  * password is logged inside Kine's ping error. test/start-refusals.test.ts runs start_watched on each row against a
  * journal printing exactly that line, and checks the text against the pinned upstream source when
- * ../shared/upstream/k3s holds it.
+ * ../shared/upstream holds the supervisor's source.
  *
- * How each reaches the journal (the shared supervisor, k3s-io/k3s, which RKE2 builds on: rancher/rke2 go.mod requires
- * github.com/k3s-io/k3s and runs its pkg/cli/server and pkg/agent):
+ * How each reaches the journal (the shared supervisor, which the family's second member builds on: its go.mod requires the
+ * supervisor's module and runs its pkg/cli/server and pkg/agent):
  * - a server on Kine whose token's key is not the bootstrap data's: pkg/cluster/storage.go getBootstrapKeyFromStorage;
- * - a server joining embedded etcd through the supervisor URL (RKE2's second and third servers) with a password the
+ * - a server joining embedded etcd through the supervisor URL (the embedded-etcd member's second and third servers) with a password the
  *   servers refuse: pkg/cluster/bootstrap.go bootstrap → httpBootstrap, `c.clientAccessInfo.Get("/v1-"+version.Program+
  *   "/server-bootstrap", ...)` with user `server` (shouldBootstrapLoad's WithUser("server")); the supervisor answers 401
  *   and pkg/clientaccess/token.go get returns `fmt.Errorf("%s: %s", u, resp.Status)` (net/http's Status: "401
  *   Unauthorized"); Bootstrap returns it, pkg/daemons/control/server.go prepare wraps it ("failed to bootstrap cluster
  *   data") and the server exits fatal: "Error: preparing server: failed to bootstrap cluster data:
- *   https://<server>:9345/v1-rke2/server-bootstrap: 401 Unauthorized" (the line of k3s-io/k3s#2463; k3s-io/k3s#2310
+ *   https://<server>:9345/v1-<name>/server-bootstrap: 401 Unauthorized" (the line of supervisor issue #2463; supervisor issue #2310
  *   made a wrong password a 401 rather than a 500). Releases whose compareConfig stopped the join at its own request
  *   (`/v1-<name>/config` with the agent token, user `node`) logged "failed to validate server configuration:
- *   https://<server>:9345/v1-rke2/config: 401 Unauthorized" (rancher/rke2#3656, v1.23.14+rke2r1); the newer ones log
+ *   https://<server>:9345/v1-<name>/config: 401 Unauthorized" (the second member's issue #3656, its v1.23.14 release); the newer ones log
  *   "Skipping cluster configuration validation" there and go on to server-bootstrap;
  * - an agent with an agent token the servers refuse: pkg/agent/config/config.go get → getConfig, `info.Get("/v1-" +
  *   version.Program + "/config")` wrapped "failed to retrieve configuration from server", logged at error level and
@@ -259,20 +259,20 @@ export const START_REFUSALS: readonly { text: string; cause: string; token: bool
     cause: 'the servers refuse the server token (401)',
     token: true,
     source:
-      'k3s-io/k3s pkg/cluster/bootstrap.go httpBootstrap (Get "/v1-"+version.Program+"/server-bootstrap" as user server) and pkg/clientaccess/token.go@db5fc989 get (`return nil, fmt.Errorf("%s: %s", u, resp.Status)`); the joiner\'s fatal line in k3s-io/k3s#2463: "https://centos01.lan.khaus:6443/v1-k3s/server-bootstrap: 401 Unauthorized"',
+      'the supervisor\'s pkg/cluster/bootstrap.go httpBootstrap (Get "/v1-"+version.Program+"/server-bootstrap" as user server) and pkg/clientaccess/token.go@db5fc989 get (`return nil, fmt.Errorf("%s: %s", u, resp.Status)`); the joiner\'s fatal line in supervisor issue #2463: "https://centos01.lan.khaus:6443/v1-<name>/server-bootstrap: 401 Unauthorized"',
   },
   {
     text: '/config: 401 Unauthorized',
     cause: 'the servers refuse the token (401)',
     token: true,
     source:
-      'k3s-io/k3s pkg/agent/config/config.go@eaaf1f84 get → getConfig (Get "/v1-"+version.Program+"/config", errors.Wrap "failed to retrieve configuration from server"; Get logs it and retries every 5 s), and a joining server\'s compareConfig in the releases of rancher/rke2#3656 ("failed to validate server configuration: https://<IP_ADDR>:9345/v1-rke2/config: 401 Unauthorized"); the status text from pkg/clientaccess/token.go@db5fc989 get',
+      'the supervisor\'s pkg/agent/config/config.go@eaaf1f84 get → getConfig (Get "/v1-"+version.Program+"/config", errors.Wrap "failed to retrieve configuration from server"; Get logs it and retries every 5 s), and a joining server\'s compareConfig in the releases of the second member\'s issue #3656 ("failed to validate server configuration: https://<IP_ADDR>:9345/v1-<name>/config: 401 Unauthorized"); the status text from pkg/clientaccess/token.go@db5fc989 get',
   },
   {
     text: 'token CA hash does not match the Cluster CA certificate hash',
     cause: 'the token CA hash is of another cluster',
     token: true,
-    source: 'k3s-io/k3s pkg/clientaccess/token.go@db5fc989 validateCAHash (`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)`), on a joining server (shouldBootstrapLoad: "failed to validate token") and an agent',
+    source: 'the supervisor\'s pkg/clientaccess/token.go@db5fc989 validateCAHash (`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)`), on a joining server (shouldBootstrapLoad: "failed to validate token") and an agent',
   },
   {
     text: 'password authentication failed for user',
