@@ -275,26 +275,35 @@ describe('rendered scripts', () => {
     expect(usedFunctions(defs, '# get\necho unused_thing getter')).toStrictEqual([]);
   });
 
-  it('the Kine DSN quotes every value; only the encoded password is expanded', () => {
-    const files = rendered('staging-k3s');
-    const server = scripts(files).find(([p]) => p.includes('/userdata/stg-k3s-server-1.yaml'))!;
-    expect(server[1]).toContain(`DSN='postgres://k3s:'"$PGPASSWORD_ENC"'@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full'`);
-    expect(server[1]).toContain(`PGPASSWORD=$(ssm_secret '/odp/staging-k3s/kine/password')`);
-    expect(server[1]).toContain(`ssm_secret '/odp/staging-k3s/k3s/token'`);
+  /** A server's boot script and the settings file it sources (/etc/odp-gitops/boot-settings.env: every environment value). */
+  const boot = (files: { path: string; content: string }[], node: string): { settings: string; script: string } => {
+    const data = parseYamlStream(files.find((f) => f.path.endsWith(`/userdata/${node}.yaml`))!.content)[0] as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+    const file = (path: string) => data.write_files.find((w) => w.path === path)!.content;
+    return { settings: file('/etc/odp-gitops/boot-settings.env'), script: file(data.runcmd[0]![0]!) };
+  };
+
+  it('the Kine DSN quotes every value; only the encoded password is expanded; the values are quoted in the settings file', () => {
+    const { settings, script } = boot(rendered('staging-k3s'), 'stg-k3s-server-1');
+    expect(script).toContain(`DSN='postgres://'"$PG_USER"':'"$PGPASSWORD_ENC"'@'"$PG_HOST"':'"$PG_PORT"'/'"$PG_DATABASE"'?sslmode=verify-full'`);
+    expect(script).toContain('PGPASSWORD=$(ssm_secret "$PG_PASSWORD_PARAM")');
+    expect(script).toContain('ssm_secret "$TOKEN_PARAM"');
+    for (const line of [`PG_USER='k3s'`, `PG_HOST='odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com'`, `PG_PORT='5432'`, `PG_DATABASE='k3s'`, `PG_PASSWORD_PARAM='/odp/staging-k3s/kine/password'`, `TOKEN_PARAM='/odp/staging-k3s/k3s/token'`])
+      expect(settings.split('\n')).toContain(line);
   });
 
-  it('the DSN, run by sh, is the URL Kine reads, with the password percent-encoded', () => {
-    const files = rendered('staging-k3s');
-    const script = scripts(files).find(([p]) => p.includes('/userdata/stg-k3s-server-1.yaml'))![1];
+  it('the DSN, run by sh after the settings file, is the URL Kine reads, with the password percent-encoded', () => {
+    const { settings, script } = boot(rendered('staging-k3s'), 'stg-k3s-server-1');
     const line = script.split('\n').find((l) => l.startsWith('DSN='))!;
-    const out = execFileSync('sh', ['-c', `PGPASSWORD_ENC=%27%24x; ${line}; printf '%s' "$DSN"`]).toString();
+    const out = execFileSync('sh', ['-c', `${settings}\nPGPASSWORD_ENC=%27%24x; ${line}; printf '%s' "$DSN"`]).toString();
     expect(out).toBe('postgres://k3s:%27%24x@odp-staging-k3s-kine.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/k3s?sslmode=verify-full');
   });
 
-  it('a caBundlePath is quoted in the boot script', () => {
+  it('a caBundlePath is quoted in the settings file and read quoted by the boot script', () => {
     const { sources } = inFile(CA_SITE, CA_SITE.after, '/etc/ssl/certs/db-ca.pem', 'caBundlePath');
-    const script = scripts(rendered('staging-k3s', sources)).find(([p]) => p.includes('/userdata/stg-k3s-server-1.yaml'))![1];
-    expect(script).toContain(`[ -s '/etc/ssl/certs/db-ca.pem' ] ||`);
+    const { settings, script } = boot(rendered('staging-k3s', sources), 'stg-k3s-server-1');
+    expect(settings.split('\n')).toContain(`PG_CA_BUNDLE='/etc/ssl/certs/db-ca.pem'`);
+    expect(script).toContain(`[ -s "$PG_CA_BUNDLE" ] ||`);
+    expect(() => shN(settings)).not.toThrow();
     expect(() => shN(script)).not.toThrow();
   });
 
@@ -303,7 +312,7 @@ describe('rendered scripts', () => {
     const all = scripts(rendered(name, sources));
     expect(all.length).toBeGreaterThan(0);
     for (const [path, text] of all) expect(() => shN(text), path).not.toThrow();
-    expect(all.some(([, t]) => /^DSN='postgres:\/\/[a-z_0-9]+:'"\$PGPASSWORD_ENC"'@[^' ]+'$/m.test(t))).toBe(true);
+    expect(all.some(([, t]) => /^DSN='postgres:\/\/'"\$PG_USER"':'"\$PGPASSWORD_ENC"'@'"\$PG_HOST"':'"\$PG_PORT"'\/'"\$PG_DATABASE"'\?sslmode=verify-full'$/m.test(t))).toBe(true);
   });
 
   it('the renderer refuses a value the rule would refuse (defence in depth)', () => {
