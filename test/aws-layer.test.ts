@@ -559,7 +559,9 @@ describe('IAM', () => {
     expect(policy.Properties.Roles).toStrictEqual([{ Ref: 'ControlPlaneRole' }]);
     const put = (policy.Properties.PolicyDocument.Statement as Doc[]).find((st) => st.Action.includes('ssm:PutParameter'))!;
     const boot = files.filter((f) => f.path.startsWith('rke2/userdata/')).map((f) => f.content).join('\n');
-    for (const arn of put.Resource as string[]) expect(boot).toContain(`publish_token '${arn.replace(/^arn:[^:]+:ssm:[^:]+:\d+:parameter/, '')}'`);
+    // The boot script names its parameters through the settings file it sources (/etc/odp-gitops/boot-settings.env).
+    const published = [...boot.matchAll(/publish_token "\$([A-Z_]+)"/g)].map((m) => new RegExp(`^\\s*${m[1]}='([^']+)'$`, 'm').exec(boot)?.[1]);
+    for (const arn of put.Resource as string[]) expect(published).toContain(arn.replace(/^arn:[^:]+:ssm:[^:]+:\d+:parameter/, ''));
     expect(put.Resource).toHaveLength(2);
   });
 
