@@ -87,7 +87,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
  * waiting), and its journal after the start's cursor holds `line`. Returns start_watched's exit, start_cause's words and
  * the windows it waited.
  */
-function watch(line: string): { rc: number; cause: string; windows: number } {
+function watch(line: string, readyAt = Infinity): { rc: number; cause: string; windows: number } {
   const stub = (name: string, body: string): void => {
     writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
     chmodSync(join(dir, name), 0o755);
@@ -96,7 +96,8 @@ function watch(line: string): { rc: number; cause: string; windows: number } {
   stub('curl', 'echo us-east-1');
   stub('aws', 'exit 0');
   stub('systemctl', 'exit 0');
-  stub('timeout', `echo "$*" >> "${dir}/windows"; exit 124`);
+  // The unit becomes ready in window readyAt (1-based): that window's timeout exits 0, the earlier ones 124.
+  stub('timeout', `echo "$*" >> "${dir}/windows"; [ "$(wc -l < "${dir}/windows")" -ge ${Number.isFinite(readyAt) ? readyAt : 1_000_000} ] && exit 0; exit 124`);
   // journalctl -u UNIT -n 1 --show-cursor (before the start): nothing logged yet, no cursor; afterwards the start's lines.
   stub('journalctl', `case " $* " in *" --show-cursor "*) exit 0 ;; esac; cat "${dir}/journal"`);
   const script = bootScriptOf('odp-test', ['#!/bin/sh'], [`rc=0; start_watched ${UNIT} ${WINDOWS} || rc=$?`, 'echo "rc=$rc"', `echo "cause=$(start_cause ${UNIT})"`]);
@@ -128,6 +129,12 @@ describe('START_REFUSALS: the rendered start_watched against the line upstream l
         expect(watch(c.journal)).toStrictEqual({ rc: 124, cause: `its journal says ${row.cause}`, windows: WINDOWS });
       });
   }
+
+  // A shell function has no locals: start_watched kept the window's 124 in the caller's rc, so a start ready in its second
+  // window returned 0 while the caller's rc (rc=0; start_watched … || rc=$?) still read 124 and the boot stopped.
+  it('a start ready in its second window: start_watched returns 0 and the caller\'s rc stays 0', () => {
+    expect(watch(UNREACHABLE, 2)).toStrictEqual({ rc: 0, cause: `see journalctl -u ${UNIT}`, windows: 2 });
+  });
 
   it('a server URL reaching no server ("failed to get CA certs", no token sent) is no refusal: the whole bound, the journal named', () => {
     expect(watch(UNREACHABLE)).toStrictEqual({ rc: 124, cause: `see journalctl -u ${UNIT}`, windows: WINDOWS });

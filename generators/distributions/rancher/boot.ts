@@ -118,14 +118,15 @@ ssm_secret() {
   },
   {
     name: 'start_watched',
+    // Its own variable names (sw, sw_rc): a shell function has no locals, and its callers keep their status in rc.
     text: `# Start $1 afresh; wait for READY=1, at most $2 windows of ${START_WINDOW_SECONDS} s. 0 ready, 3 token refused, 124 not ready.
 start_watched() {
   systemctl stop "$1"
   cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
   sw=0
   until timeout ${START_WINDOW_SECONDS} systemctl start "$1"; do
-    rc=$?
-    [ "$rc" -eq 124 ] || return "$rc"
+    sw_rc=$?
+    [ "$sw_rc" -eq 124 ] || return "$sw_rc"
     start_cause "$1" >/dev/null || return 3
     sw=$((sw + 1))
     [ "$sw" -lt "$2" ] || return 124

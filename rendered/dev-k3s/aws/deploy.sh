@@ -308,7 +308,7 @@ then deploy.sh nodes again (it then stops no instance)." >&2
       for n in $FIXED_NODES; do
         fixed_node "$n"
         case "$n" in
-          'dev-k3s-server-1') ud=1178336b00deebf4e7daac1300b9f688d4905a9b30f830bb84bc9f61bc8fc8fc; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'dev-k3s-server-1') ud=19ddb08635479eaa0070f6daf2d08ac7de25e63d72f4cbb447e6a767b26e0baa; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
           *) continue ;;
         esac
         instance_of "$n"

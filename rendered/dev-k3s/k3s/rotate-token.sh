@@ -38,8 +38,8 @@ start_watched() {
   cursor=$(journalctl -u "$1" -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
   sw=0
   until timeout 60 systemctl start "$1"; do
-    rc=$?
-    [ "$rc" -eq 124 ] || return "$rc"
+    sw_rc=$?
+    [ "$sw_rc" -eq 124 ] || return "$sw_rc"
     start_cause "$1" >/dev/null || return 3
     sw=$((sw + 1))
     [ "$sw" -lt "$2" ] || return 124

@@ -311,9 +311,9 @@ then deploy.sh nodes again (it then stops no instance)." >&2
       for n in $FIXED_NODES; do
         fixed_node "$n"
         case "$n" in
-          'stg-k3s-server-1') ud=c9600b39744e44d4348350171d84a299bdf9fdffa4de7d2109f3c7e052b25419; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
-          'stg-k3s-server-2') ud=2b453ecd1858fe83e58bbf74261f212a8f35add529dbeec7fb22be3bf295c5f1; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.2.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
-          'stg-k3s-server-3') ud=b0623ccee80af8bd60747f1076e0291d48f5895f2f918ba953dd993ba3c66bd1; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.3.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-k3s-server-1') ud=a163cfb9d1c7c7681901a346d21f1e9818b6e6787d24e100e6cd715ec570357b; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-k3s-server-2') ud=090abaa2d5d3272ea2434de2a0eea6bdfba10b2ad758b937e308bc734ff1e019; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.2.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-k3s-server-3') ud=b982040f56738a14632583a63b44216015980e6a7e3f4b8d13463be695a186bb; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.3.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
           *) continue ;;
         esac
         instance_of "$n"

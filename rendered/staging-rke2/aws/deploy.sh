@@ -314,9 +314,9 @@ then deploy.sh nodes again (it then stops no instance)." >&2
       for n in $FIXED_NODES; do
         fixed_node "$n"
         case "$n" in
-          'stg-rke2-server-1') ud=fa027546d5c3e6cf1570c39c06378a1d9a440ffb5fbb3da0b97d53f2d499fda4; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.22.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
-          'stg-rke2-server-2') ud=5668ac2efd23413caad8d6c1579d45fe852874b9ce2395840fae0bd043b7b7e3; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.22.2.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
-          'stg-rke2-server-3') ud=5cd959417b3e868041f640ed6edcc72342e5bedabb1fd5f49a55b99c15b50ed0; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.22.3.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-rke2-server-1') ud=26433d2073e3e5292396db784c9e3af33e5f0efe3770aa794d031e71ed8621a8; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.22.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-rke2-server-2') ud=da6f2269aad9ff41ea3c0d91ac9024479bf5dc89292a10a60a499331dd5e3caa; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.22.2.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-rke2-server-3') ud=9a19ed27ab00cd041be0ac15fe3180e732da49496ca692295c5cec3e9eccabd3; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.22.3.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
           *) continue ;;
         esac
         instance_of "$n"
