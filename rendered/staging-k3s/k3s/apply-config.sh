@@ -192,18 +192,19 @@ if [ "$SIDE" = server ]; then
   lock
   ME=$(node_of "$IP")
   # The hand-overs in progress: each Node marked by one (<node>:<sha256>). Another node so marked stops this run.
-  marked=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get nodes -o jsonpath="{range .items[*]}{.metadata.name} $HANDOVER_JSONPATH{\"\\n\"}{end}" 2>/dev/null) || { log "the Nodes cannot be read through this server's API server: nothing changed here"; exit 1; }
+  marked=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get nodes -o jsonpath="{range .items[*]}{.metadata.name} $HANDOVER_JSONPATH{\"\\n\"}{end}" 2>/dev/null) || { keep_handed; log "the Nodes cannot be read through this server's API server: nothing changed here${ADOPTED:+ (the lock stays with the hand-over)}"; exit 1; }
   set -- $(printf '%s\n' "$marked" | awk -v me="$ME" '$2 != "" && $1 != me { print $1, $2; exit }')
   if [ -n "${1:-}" ]; then
     on=${2%%:*}
     log "$on (Node $1) is cordoned by a hand-over (its Node's annotation odp-gitops.io/apply-config-handover): drained for its own run, not finished; no other node goes before it ends. Finish it (as root on $on: sh apply-config.sh $on, then on a server: sh apply-config.sh $on), or abandon it (on a server: ODP_ABANDON_HANDOVER=$on sh apply-config.sh $on: uncordons it once its Node is Ready); nothing changed here"
+    keep_handed
     exit 1
   fi
   if [ "$ROLE" = agent ]; then
-    [ -n "$ME" ] || { log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }
+    [ -n "$ME" ] || { keep_handed; log "no Node has the address $IP of $NODE: nothing changed here"; exit 1; }
     MINE=$(printf '%s\n' "$marked" | awk -v me="$ME" '$1 == me { print $2 }')
-    APPLIED=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null)
-    READY=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+    APPLIED=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$APPLIED_JSONPATH" 2>/dev/null) || { keep_handed; log "$NODE (Node $ME) cannot be read through this server's API server: it stays as it is${ADOPTED:+, the lock with the hand-over}; run this again; nothing changed here"; exit 1; }
+    READY=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) || { keep_handed; log "$NODE (Node $ME) cannot be read through this server's API server: it stays as it is${ADOPTED:+, the lock with the hand-over}; run this again; nothing changed here"; exit 1; }
     if [ -n "$ABANDON" ]; then
       [ -n "$MINE" ] || { log "$NODE (Node $ME) has no hand-over to abandon (no annotation odp-gitops.io/apply-config-handover on its Node): nothing changed here"; exit 1; }
       [ "$READY" = True ] || { keep_handed; log "$NODE (Node $ME) is not Ready: it stays cordoned (pods scheduled on it would not start) and the hand-over stays; find why (journalctl -u k3s-agent on it), then abandon again; nothing changed here"; exit 1; }
@@ -252,7 +253,7 @@ fi
 if [ "$ROLE" = agent ]; then
   ME=$(imds local-hostname)
   [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
-  HANDED=$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null)
+  HANDED=$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null) || { log "$NODE (Node $ME) cannot be read with its kubelet's credentials (the API server not answering?): run this again; nothing changed here"; exit 1; }
   [ -n "$HANDED" ] || { log "$NODE (Node $ME) is cordoned, but no server run handed it over for its run (no annotation odp-gitops.io/apply-config-handover): drain it from a server: sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
   [ "${HANDED#*:}" = "$SHA" ] || { log "$NODE (Node $ME) was handed over for the config ${HANDED#*:}, by a script of another commit; this script's is $SHA: run the script of the commit the server ran; nothing changed here"; exit 1; }
 fi
