@@ -444,7 +444,9 @@ describe('apply-config.sh: a fixed K3s agent', () => {
     // Meanwhile another operator's server run is refused, and so is finishing before the agent's run.
     const otherServer = run(cp2, 'cp-2');
     expect(otherServer.code).toBe(1);
-    expect(otherServer.stderr).toContain('another server run holds the lock (Lease kube-system/odp-apply-config: agent wk-1 drained for its run; by ');
+    // The hand-over's own refusal, not "another run holds the lock … delete it sooner": that run ended on purpose.
+    expect(otherServer.stderr).toContain('the lock (Lease kube-system/odp-apply-config) was handed over to wk-1, drained for its own run (the Lease runs until ');
+    expect(otherServer.stderr).not.toContain('delete lease');
     expect(etcd().members[1]!.drained).toBeUndefined();
     const early = run(cp1);
     expect(early.code).toBe(1);
@@ -562,7 +564,7 @@ describe('apply-config.sh: a hand-over in motion (two fixed K3s agents)', () => 
     const expired = run(cp2, 'wk-2');
     expect(expired.code).toBe(1);
     expect(lastLine(expired.stderr)).toBe(
-      `odp-apply-config: the lock (Lease kube-system/odp-apply-config) was handed over to wk-1, drained for its own run, and expired at 2020-01-01T01:00:00Z: wk-1 stays cordoned until that hand-over ends, and no other node goes before. ${ways}`,
+      `odp-apply-config: the lock (Lease kube-system/odp-apply-config) was handed over to wk-1, drained for its own run (the Lease runs until 2020-01-01T01:00:00Z and is never taken over, even expired): wk-1 stays cordoned until that hand-over ends, and no other node goes before. ${ways}`,
     );
     expect(member(1).cordoned).toBeUndefined();
     expect(leases()['odp-apply-config']!.holderIdentity).toMatch(/^agent wk-1 drained for its run; by /);

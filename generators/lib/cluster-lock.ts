@@ -106,15 +106,17 @@ export function leaseLockLines(w: LockWords): string[] {
           '  esac',
         ]
       : []),
+    // A hand-over first, expired or not: the run that handed it over ended on purpose (exit 0), so the generic "delete it
+    // sooner if its run ended" below would send the operator to delete a Lease whose node is still cordoned.
+    '  if [ -n "$handed" ]; then',
+    '    until_t=$(utc_of "$until_s")',
+    `    ${w.log} "${w.handedOver ?? `the lock (Lease ${L.namespace}/${L.name}) was handed over to $handed (drained for its own run; the Lease runs until $until_t and is never taken over, even expired): $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here`}"`,
+    '    exit 1',
+    '  fi',
     `  if [ "$(date -u +%s)" -lt "$until_s" ]; then`,
     '    until_t=$(utc_of "$until_s")',
     `    ${w.log} "${w.other} holds the lock (Lease ${L.namespace}/${L.name}: $holder, until $until_t): ${w.rule}; nothing changed here"`,
     `    ${w.log} "the lock expires at $until_t (${L.seconds} s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: ${deleteLease}"`,
-    '    exit 1',
-    '  fi',
-    '  if [ -n "$handed" ]; then',
-    '    until_t=$(utc_of "$until_s")',
-    `    ${w.log} "${w.handedOver ?? `the lock (Lease ${L.namespace}/${L.name}) was handed over to $handed (drained for its own run) and expired at $until_t: $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here`}"`,
     '    exit 1',
     '  fi',
     `  RV=$(lease_doc "$rv" "$now" | put replace) || { ${w.log} "another run took over the expired lock (Lease ${L.namespace}/${L.name}) first: nothing changed here"; exit 1; }`,

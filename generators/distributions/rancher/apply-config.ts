@@ -313,7 +313,7 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
       rule: 'apply to one server at a time',
       through: "through this server's API server",
       handoff: { variable: 'HANDOFF', when: '[ "$SIDE:$ROLE" = server:agent ]' },
-      handedOver: `the lock (Lease ${L.namespace}/${L.name}) was handed over to $handed, drained for its own run, and expired at $until_t: $handed stays cordoned until that hand-over ends, and no other node goes before. Finish it (as root on $handed: sh ${APPLY_CONFIG_SCRIPT} $handed, then on a server: sh ${APPLY_CONFIG_SCRIPT} $handed), or abandon it (on a server: ODP_ABANDON_HANDOVER=$handed sh ${APPLY_CONFIG_SCRIPT} $handed: uncordons it once its Node is Ready); nothing changed here`,
+      handedOver: `the lock (Lease ${L.namespace}/${L.name}) was handed over to $handed, drained for its own run (the Lease runs until $until_t and is never taken over, even expired): $handed stays cordoned until that hand-over ends, and no other node goes before. Finish it (as root on $handed: sh ${APPLY_CONFIG_SCRIPT} $handed, then on a server: sh ${APPLY_CONFIG_SCRIPT} $handed), or abandon it (on a server: ODP_ABANDON_HANDOVER=$handed sh ${APPLY_CONFIG_SCRIPT} $handed: uncordons it once its Node is Ready); nothing changed here`,
     }),
     `APPLIED_JSONPATH='{.metadata.annotations.${APPLIED_ANNOTATION.replace(/\./g, '\\.')}}'`,
     `HANDOVER_JSONPATH='{.metadata.annotations.${HANDOVER_ANNOTATION.replace(/\./g, '\\.')}}'`,

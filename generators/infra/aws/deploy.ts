@@ -671,8 +671,10 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
   lock
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
-  drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
+  # Cordoned from the drain's first request: a signal during the drain (a dropped ssh session) says so too. A drain that
+  # fails uncordons the node itself (lib/node-drain.ts, the stop row).
   CORDONED=1
+  drain_bounded "$name" 'its instance untouched' "node $node ($name)" || { CORDONED=; exit 1; }
   # The lock renewed at each step boundary (lib/cluster-lock.ts): the drain and the stack update may each take long.
   if ! lock; then
     if kubectl uncordon "$name" >/dev/null 2>&1; then CORDONED=; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; else log "$NOT_OK: its instance untouched"; fi

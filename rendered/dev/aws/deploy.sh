@@ -156,15 +156,15 @@ lock() {
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; rest=${rest#*|}; handed=${rest%%|*}; holder=${rest#*|}
   renewed_s=$(epoch_of "$renewed") || { log "the lock (Lease kube-system/odp-apply-config) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }
   until_s=$((renewed_s + seconds))
+  if [ -n "$handed" ]; then
+    until_t=$(utc_of "$until_s")
+    log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed (drained for its own run; the Lease runs until $until_t and is never taken over, even expired): $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here"
+    exit 1
+  fi
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
     until_t=$(utc_of "$until_s")
     log "another node change holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): change one node at a time; nothing changed here"
     log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: kubectl -n kube-system delete lease odp-apply-config"
-    exit 1
-  fi
-  if [ -n "$handed" ]; then
-    until_t=$(utc_of "$until_s")
-    log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed (drained for its own run) and expired at $until_t: $handed may still be cordoned; finish or abandon that hand-over first, with the script that handed it over; nothing changed here"
     exit 1
   fi
   RV=$(lease_doc "$rv" "$now" | put replace) || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
@@ -248,8 +248,10 @@ node_update() {
   lock
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
-  drain_bounded "$name" 'its instance untouched' "node $node ($name)" || exit 1
+  # Cordoned from the drain's first request: a signal during the drain (a dropped ssh session) says so too. A drain that
+  # fails uncordons the node itself (lib/node-drain.ts, the stop row).
   CORDONED=1
+  drain_bounded "$name" 'its instance untouched' "node $node ($name)" || { CORDONED=; exit 1; }
   # The lock renewed at each step boundary (lib/cluster-lock.ts): the drain and the stack update may each take long.
   if ! lock; then
     if kubectl uncordon "$name" >/dev/null 2>&1; then CORDONED=; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; else log "$NOT_OK: its instance untouched"; fi

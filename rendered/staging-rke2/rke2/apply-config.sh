@@ -188,15 +188,15 @@ lock() {
   case "$HOLDER|$holder" in
     *"|$HANDOFF"*) if [ "$SIDE:$ROLE" = server:agent ]; then LOCKED=1; ADOPTED=1; HOLDER=$holder; HANDED_TO=$handed; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;
   esac
+  if [ -n "$handed" ]; then
+    until_t=$(utc_of "$until_s")
+    log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed, drained for its own run (the Lease runs until $until_t and is never taken over, even expired): $handed stays cordoned until that hand-over ends, and no other node goes before. Finish it (as root on $handed: sh apply-config.sh $handed, then on a server: sh apply-config.sh $handed), or abandon it (on a server: ODP_ABANDON_HANDOVER=$handed sh apply-config.sh $handed: uncordons it once its Node is Ready); nothing changed here"
+    exit 1
+  fi
   if [ "$(date -u +%s)" -lt "$until_s" ]; then
     until_t=$(utc_of "$until_s")
     log "another server run holds the lock (Lease kube-system/odp-apply-config: $holder, until $until_t): apply to one server at a time; nothing changed here"
     log "the lock expires at $until_t (3600 s after its holder took or last renewed it; the next run then takes it over). Only if that run ended without releasing it ($holder is no longer running: killed, or its host lost), delete it sooner: KUBECONFIG=/etc/rancher/rke2/rke2.yaml /var/lib/rancher/rke2/bin/kubectl --request-timeout=15s -n kube-system delete lease odp-apply-config"
-    exit 1
-  fi
-  if [ -n "$handed" ]; then
-    until_t=$(utc_of "$until_s")
-    log "the lock (Lease kube-system/odp-apply-config) was handed over to $handed, drained for its own run, and expired at $until_t: $handed stays cordoned until that hand-over ends, and no other node goes before. Finish it (as root on $handed: sh apply-config.sh $handed, then on a server: sh apply-config.sh $handed), or abandon it (on a server: ODP_ABANDON_HANDOVER=$handed sh apply-config.sh $handed: uncordons it once its Node is Ready); nothing changed here"
     exit 1
   fi
   RV=$(lease_doc "$rv" "$now" | put replace) || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
