@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { BOOT_SETTINGS_PATH, resolveBootSettings } from '../generators/distributions/rancher/boot-settings.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -22,9 +23,11 @@ import { fixtureSources, prepareExample, exampleSources, renderedExamples, rende
 const K3S_ENVS = ['dev-k3s', 'staging-k3s'];
 const model = (env: string) => prepareExample(env).prepared!.model;
 const files = (env: string) => new Map(renderExample(env).map((f) => [f.path, f.content]));
+/** The boot script with its settings file's values in place (resolveBootSettings): what it reads at boot. */
 const bootScriptOf = (ud: string): string => {
   const data = parseYamlStream(ud)[0] as { write_files: { path: string; content: string }[] };
-  return data.write_files.find((f) => f.path === '/usr/local/sbin/odp-k3s-boot')!.content;
+  const file = (path: string) => data.write_files.find((f) => f.path === path)!.content;
+  return resolveBootSettings(file('/usr/local/sbin/odp-k3s-boot'), file(BOOT_SETTINGS_PATH));
 };
 
 describe('flag tables', () => {

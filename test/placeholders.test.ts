@@ -4,6 +4,7 @@
  * and the guards that keep them from a node: K3s and RKE2 user data refuse to boot (the boot script
  * run against stubs), npm run talos -- config refuses to materialize.
  */
+import { BOOT_SETTINGS_PATH } from '../generators/distributions/rancher/boot-settings.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,7 +96,7 @@ describe('an environment whose lock holds placeholders', () => {
 });
 
 /** Run a boot script with stub commands on PATH that log every call: what it would have done. */
-function runBootScript(script: string): { status: number | null; stderr: string; calls: string } {
+function runBootScript(script: string, settings = ''): { status: number | null; stderr: string; calls: string } {
   const dir = mkdtempSync(join(tmpdir(), 'odp-boot-'));
   const bin = join(dir, 'bin');
   mkdirSync(bin);
@@ -104,15 +105,17 @@ function runBootScript(script: string): { status: number | null; stderr: string;
   for (const cmd of ['curl', 'aws', 'snap', 'sysctl', 'install', 'systemctl', 'useradd', 'id', 'chmod', 'sh', 'tar', 'sha256sum', 'mktemp', 'od', 'tr', 'sed', 'grep', 'printf'])
     writeFileSync(join(bin, cmd), `#!/bin/sh\necho "${cmd} $*" >> ${log}\n`, { mode: 0o755 });
   const file = join(dir, 'boot');
-  writeFileSync(file, script);
+  // The settings file cloud-init writes before runcmd (rancher/boot-settings.ts), here beside the script.
+  writeFileSync(join(dir, 'boot-settings.env'), settings);
+  writeFileSync(file, script.split(`. ${BOOT_SETTINGS_PATH}\n`).join(`. ${join(dir, 'boot-settings.env')}\n`));
   chmodSync(file, 0o755);
   const r = spawnSync('/bin/sh', [file], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
   return { status: r.status, stderr: r.stderr, calls: readFileSync(log, 'utf8') };
 }
 
-const bootScriptOf = (userData: string): { path: string; content: string } => {
+const bootScriptOf = (userData: string): { path: string; content: string; settings: string } => {
   const data = parseYamlStream(userData)[0] as { write_files: { path: string; content: string }[]; runcmd: string[][] };
-  return data.write_files.find((f) => f.path === data.runcmd[0]![0])!;
+  return { ...data.write_files.find((f) => f.path === data.runcmd[0]![0])!, settings: data.write_files.find((f) => f.path === BOOT_SETTINGS_PATH)?.content ?? '' };
 };
 
 describe.each([
@@ -125,10 +128,10 @@ describe.each([
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
     const files = new Map(renderEnvironment(r.prepared!).map((f) => [f.path, f.content]));
     const server = bootScriptOf(files.get(`${dir}/userdata/cp-1.yaml`)!);
-    const run = runBootScript(server.content);
+    const run = runBootScript(server.content, server.settings);
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
-      'odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env (odp-fixture-kine-host.odp-placeholder.invalid:5432), locked before the AWS account existed. Create the SSM parameters, run npm run synth -- --env <environment> --refresh-ssm, commit, and launch the node with the user data rendered then.\n',
+      'odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env (odp-fixture-kine-host.odp-placeholder.invalid), locked before the AWS account existed. Create the SSM parameters, run npm run synth -- --env <environment> --refresh-ssm, commit, and launch the node with the user data rendered then.\n',
     );
     // Nothing ran: no secret read, nothing installed, no service started.
     expect(run.calls).toBe('');
@@ -149,7 +152,7 @@ describe.each([
     const lines = pool.content.split('\n');
     // The guard right after the trap (rancher/boot.ts EXIT_TRAP_LINE); before it only definitions, nothing runs.
     expect(lines[lines.indexOf('trap abandon_on_failure EXIT') + 2]).toMatch(/^echo 'odp-gitops: refusing to boot: /);
-    const run = runBootScript(pool.content);
+    const run = runBootScript(pool.content, pool.settings);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/^odp-gitops: refusing to boot: this user data carries SSM placeholders of npm run new-env \(https:\/\/odp-fixture-api-endpoint\.odp-placeholder\.invalid:\d+\)/);
     expect(run.stderr).toContain('boot failed (exit 1): abandoning this instance (lifecycle hook node-joined of fixture-workers)');

@@ -1,4 +1,5 @@
 /** The RKE2 target, on test fixtures only (test/fixtures/valid/rke2-*.yaml). */
+import { BOOT_SETTINGS_PATH, resolveBootSettings } from '../generators/distributions/rancher/boot-settings.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,11 @@ const target = (file: string, name: string) => {
   return { m, t: m.configTargets.find((x) => x.name === name)! };
 };
 const userData = (text: string) => parseYamlStream(text)[0] as { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][] };
-const bootScript = (text: string) => userData(text).write_files.find((f) => f.path === '/usr/local/sbin/odp-rke2-boot')!.content;
+/** The boot script with its settings file's values in place (resolveBootSettings): what it reads at boot. */
+const bootScript = (text: string) => {
+  const file = (path: string) => userData(text).write_files.find((f) => f.path === path)!.content;
+  return resolveBootSettings(file('/usr/local/sbin/odp-rke2-boot'), file(BOOT_SETTINGS_PATH));
+};
 const dym = (w: string, c: string[]) => didYouMean(w, c);
 
 describe('RKE2 flag tables (v1.35.7+rke2r1)', () => {
@@ -129,6 +134,8 @@ describe('RKE2 user-data', () => {
       ['/etc/sysctl.d/60-rke2-cis.conf', '0644'],
       ['/etc/rancher/rke2/rke2-pss.yaml', '0600'],
       ['/etc/rancher/rke2/audit-policy.yaml', '0600'],
+      // Every value the boot script takes from the environment, root-only (it names the token parameters).
+      ['/etc/odp-gitops/boot-settings.env', '0600'],
       ['/usr/local/sbin/odp-rke2-boot', '0700'],
     ]);
     expect(data.write_files[0]!.content).toBe('vm.panic_on_oom=0\nvm.overcommit_memory=1\nkernel.panic=10\nkernel.panic_on_oops=1\n');

@@ -152,3 +152,22 @@ function unquote(word: string): string {
   for (const part of word.matchAll(/'([^']*)'|\\(.)|([^'\\]+)/g)) v += part[1] ?? part[2] ?? part[3] ?? '';
   return v;
 }
+
+/**
+ * A boot script as it reads with its settings file's values in place of their variables: `'"$KEY"'` (a value inside a
+ * single-quoted word) becomes the value, `"$KEY"` the single-quoted value, `${KEY}` and `$KEY` (in double quotes or a
+ * comment) the bare value. For checks and review that look for a value where the script uses it (the config parameter a
+ * fixed node reads, the DSN it assembles); never run: the node sources the file. Values hold no single quote (shape
+ * checked before they are written: BootSettings).
+ */
+export function resolveBootSettings(script: string, settingsText: string): string {
+  let out = script;
+  for (const [key, value] of Object.entries(parseBootSettings(settingsText)).sort((a, b) => b[0].length - a[0].length)) {
+    out = out
+      .split(`'"$${key}"'`).join(value)
+      .split(`"$${key}"`).join(`'${value}'`)
+      .split(`\${${key}}`).join(value)
+      .replace(new RegExp(`\\$${key}(?![A-Za-z0-9_])`, 'g'), () => value);
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import { didYouMean } from '../../lib/suggest.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
 import { USER_DATA_LIMIT } from './boot.js';
+import { BOOT_SETTINGS_PATH, resolveBootSettings } from './boot-settings.js';
 import { roleOf, type NodeRole } from './config.js';
 import { checkFlagIn, type FlagCatalog } from './flags.js';
 
@@ -104,7 +105,10 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
     if (configFromParameter(t)) {
       const name = configParameterName({ name: spec.dir }, m, t.node);
       if (written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the user-data of fixed node ${t.name} writes ${spec.configPath}: it reads it from SSM parameter ${name}` });
-      if (!ud.includes(`ssm_parameter '${name}'`)) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the boot script of fixed node ${t.name} does not read its config parameter ${name}` });
+      // The script names it through its settings file (./boot-settings.ts): read as resolved.
+      const settings = data.write_files?.find((f) => f.path === BOOT_SETTINGS_PATH)?.content ?? '';
+      const scripts = (data.write_files ?? []).filter((f) => f.content.startsWith('#!')).map((f) => resolveBootSettings(f.content, settings)).join('\n');
+      if (!scripts.includes(`ssm_parameter '${name}'`)) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the boot script of fixed node ${t.name} does not read its config parameter ${name}` });
       // (Checked where the base stack is among the files: npm run check, not a distribution's own files alone.)
       const value = baseParameter(files, name);
       embedded = value === undefined ? undefined : { path: spec.configPath, content: `${value}\n` };
