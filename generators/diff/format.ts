@@ -449,7 +449,7 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
     const gone = blocks.filter((b) => b === '').length;
     const cut = (cap: number): string => {
       const [heading, blank, ...rest] = leadMarkdown(d, ctx, true, cap);
-      const notice = `> ✂️ So many changes that the lead alone exceeds GitHub's ${limit}-character limit: each section names its first ${plural(cap, 'item')} and counts the rest. \`npm run diff\` lists every one.`;
+      const notice = `> ✂️ So many changes that the lead alone exceeds GitHub's ${limit}-character limit: each section ${cap === 0 ? 'counts its items' : `names its first ${plural(cap, 'item')} and counts the rest`}. \`npm run diff\` lists every one.`;
       const details = gone > 0 ? `\n> ✂️ The details of ${plural(gone, 'environment')} are left out to fit the same limit.\n` : '';
       return join([heading!, blank!, notice, '', ...rest]) + details;
     };
@@ -460,7 +460,8 @@ export function formatMarkdown(d: TreeDiff, ctx: FormatContext, limit = GITHUB_C
       if (cut(mid).length <= limit) lo = mid;
       else hi = mid - 1;
     }
-    text = cut(lo);
+    // Not even the counts fit (a limit smaller than the table and the headings): cutting helps nothing, the whole lead stays.
+    if (cut(lo).length <= limit) text = cut(lo);
   }
   return text;
 }
