@@ -2,6 +2,7 @@
  * The SecureStrings an environment depends on (generators/model/secrets.ts): positions, origins, and
  * a cross-check against what the rendered tree actually reads (ExternalSecrets, K3s boot scripts).
  */
+import { BOOT_SETTINGS_PATH, resolveBootSettings } from '../generators/distributions/rancher/boot-settings.js';
 import { talosCluster } from '../generators/distributions/talos/model.js';
 import { describe, expect, it } from 'vitest';
 import { locate } from '../generators/load/loader.js';
@@ -35,7 +36,11 @@ function readByRenderedTree(p: PreparedEnvironment): Set<string> {
     for (const doc of parseYamlStream(f.content) as { kind?: string; spec?: { data?: { remoteRef: { key: string } }[] } }[]) {
       if (doc?.kind === 'ExternalSecret') for (const d of doc.spec?.data ?? []) out.add(d.remoteRef.key);
     }
-    for (const m of f.content.matchAll(/ssm_secret '([^']+)'/g)) out.add(m[1]!);
+    // A K3s/RKE2 boot script names its parameters through the settings file it sources: read it resolved.
+    const ud = /\/userdata\//.test(f.path) ? (parseYamlStream(f.content)[0] as { write_files?: { path: string; content: string }[] }) : undefined;
+    const settings = ud?.write_files?.find((w) => w.path === BOOT_SETTINGS_PATH)?.content;
+    const text = settings === undefined ? f.content : ud!.write_files!.map((w) => resolveBootSettings(w.content, settings)).join('\n');
+    for (const m of text.matchAll(/ssm_secret '([^']+)'/g)) out.add(m[1]!);
   }
   return out;
 }
