@@ -80,10 +80,13 @@ const gpuCapacity: Rule = (ctx, report) => {
     const replicas = peakReplicas(w.replicas ?? (w.kind === 'cronjob' ? 1 : DEFAULTS.replicas), w.autoscaling);
     const b = gpuBudget(pools, pl, replicas);
     if (b.pools.length === 0 || b.needed <= b.available) continue;
+    // More GPUs per pod than any of its nodes has: workload-gpu-pool says so at placement.gpu; no replica count helps.
+    if (b.pools.every((p) => p.gpus < pl.gpu!)) continue;
     const supply = b.pools.map((p) => `${p.name}: ${p.size} × ${p.gpus}`).join(', ');
     const path: DocPath = w.autoscaling ? [...at, 'autoscaling', 'maxReplicas'] : w.replicas !== undefined ? [...at, 'replicas'] : [...at, 'placement', 'gpu'];
-    report('workload-gpu-capacity', path, `workload '${w.name}' needs ${b.needed} GPUs (${replicas} replicas × ${pl.gpu}), but the pools it may land on have ${b.available} (${supply})`, {
-      hint: `add GPU nodes or lower the replicas; a Deployment also needs ${b.surge} more for a rollout surge unless it rolls without surge (the generator sets maxSurge 0 when there is no room)`,
+    const surge = (w.kind ?? 'deployment') === 'deployment' ? `; a Deployment also needs ${b.surge} more for a rollout surge unless it rolls without surge (the generator sets maxSurge 0 when there is no room)` : '';
+    report('workload-gpu-capacity', path, `workload '${w.name}' needs ${b.needed} GPUs (${replicas} replica${replicas === 1 ? '' : 's'} × ${pl.gpu}), but the pools it may land on have ${b.available} (${supply})`, {
+      hint: `add GPU nodes or lower the replicas${surge}`,
     });
   }
 };

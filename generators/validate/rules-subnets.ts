@@ -29,6 +29,9 @@ const ingressSubnets: Rule = ({ input }, report) => {
     users.set(scheme, [...(users.get(scheme) ?? []), { w, i }]);
   });
   const all = input.aws.vpc.subnets;
+  // A subnet whose public is no boolean (`public: yes`) is reported by the schema; its tier is unknown, so counting
+  // it as private would add a second, wrong error about the same line.
+  if (all.some((s) => s.public !== undefined && typeof s.public !== 'boolean')) return;
   for (const [scheme, ws] of users) {
     const tier = tierOf(scheme);
     const first = ws[0]!;

@@ -88,6 +88,24 @@ const memoryUnit: Rule = ({ input }, report) =>
   });
 
 /**
+ * A volume under 1 GiB (`size: 50`, 50 bytes: Kubernetes reads a quantity without a unit as bytes, and `m` as milli):
+ * the smallest EBS volume of the default StorageClass's type is 1 GiB (gp3: 1 GiB to 16 TiB, AWS EBS User Guide,
+ * "Amazon EBS volume types"), so the unit was forgotten and the claim would give a volume of another size than written.
+ */
+const GIB = 2 ** 30;
+
+const volumeSizes: Rule = ({ input }, report) =>
+  each(input.workloads, (w, at) =>
+    (w.volumes ?? []).forEach((v, j) => {
+      const bytes = parseQuantity(v.size);
+      if (bytes === undefined || bytes >= GIB) return;
+      const number = /^([0-9]+(?:\.[0-9]+)?)/.exec(v.size)![1];
+      report('workload-volume-size', [...at, 'volumes', j, 'size'], `volume ${v.name} asks for ${v.size}, which is ${bytes < 1 ? 'less than one byte' : `${bytes} bytes`}: under 1 GiB, the smallest EBS volume (gp3)`, {
+        hint: `add the unit: size: ${number}Gi (a quantity without a unit is bytes${/m$/.test(v.size) ? '; m is milli, not mega' : ''})`,
+      });
+    }));
+
+/**
  * A plain value in `env` under a name that says it is a secret (DB_PASSWORD, API_TOKEN …): `env`
  * values are rendered into the Deployment in plain, in git; a secret goes in as { secret: /path }
  * (an ExternalSecret from SSM). A value that is itself a reference to one (a file path, a URL
@@ -634,19 +652,30 @@ const taintText = (t: Taint): string => `${t.key}${t.value !== undefined ? `=${t
  * taint_toleration.go:54-77 at 007f7ae7), and the workload's delivery unit never becomes healthy: the engine
  * reports it failed after its timeout and holds back what depends on it. Reported only
  * when some pool matches the workload apart from its taints (the other placement rules say why none does).
+ * Pools scaled to zero (count: 0) take no pod either: when only such pools match, that is the one reported
+ * (workload-pool-empty), as the same Pending pods.
  */
 const placementTaints: Rule = ({ input }, report) => {
   const pools = poolViewsOfInput(input);
   each(input.workloads, (w, at) => {
     const pl = placementOfInput(w);
     if (eligiblePools(pools, pl).length > 0) return;
+    const path: DocPath = w.placement?.pool !== undefined ? [...at, 'placement', 'pool'] : w.placement?.gpu !== undefined ? [...at, 'placement', 'gpu'] : w.placement ? [...at, 'placement'] : [...at, 'name'];
+    // Every pool the pods would take is scaled to zero (count: 0): the same Pending pods, with no taint to blame.
+    const empty = eligiblePools(pools.map((p) => ({ ...p, size: Math.max(p.size, 1) })), pl);
+    if (empty.length > 0) {
+      const named = empty.map((p) => `${p.name} (nodePools[${input.nodePools.findIndex((x) => x.name === p.name)}].count: 0)`);
+      report('workload-pool-empty', path, `workload '${w.name}' can land on no node: ${named.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no nodes, and no other pool matches its placement`, {
+        hint: `its pods would stay Pending and its delivery unit never become healthy; give ${empty.length === 1 ? 'the pool' : 'one of them'} a count of at least 1, or change the workload's placement`,
+      });
+      return;
+    }
     const tolerations = tolerationsOf(pl);
     const blocked = eligiblePools(pools.map((p) => ({ ...p, taints: [] })), pl).map((p) => {
       const i = input.nodePools.findIndex((x) => x.name === p.name);
       return `${p.name} (nodePools[${i}].taints: ${untolerated(tolerations, pools[i]!.taints).map(taintText).join(', ')})`;
     });
     if (blocked.length === 0) return;
-    const path: DocPath = w.placement?.pool !== undefined ? [...at, 'placement', 'pool'] : w.placement?.gpu !== undefined ? [...at, 'placement', 'gpu'] : w.placement ? [...at, 'placement'] : [...at, 'name'];
     const tolerated = tolerations.length > 0 ? `only ${taintText({ key: GPU_TOLERATION.key!, effect: GPU_TOLERATION.effect! })} (any value; GPU workloads)` : 'no taint';
     report('workload-pool-taint', path, `workload '${w.name}' can land on no node: ${blocked.join('; ')} ${blocked.length === 1 ? 'keeps' : 'keep'} its pods off, and they tolerate ${tolerated}`, {
       hint: pl.gpu
@@ -660,6 +689,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   imagePinned,
   requests,
   memoryUnit,
+  volumeSizes,
   plainSecrets,
   kinds,
   ports,

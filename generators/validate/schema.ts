@@ -438,13 +438,51 @@ function toDiagnostic(env: ResolvedEnvironment, e: ErrorObject): Diagnostic | un
   }
 }
 
+/** The key sets of a oneOf whose branches are forms of one map (each branch: the keys it requires), else undefined. */
+function keyForms(e: ErrorObject): string[][] | undefined {
+  if (e.keyword !== 'oneOf' || !Array.isArray(e.schema)) return undefined;
+  const forms = (e.schema as { required?: unknown }[]).map((b) => (Array.isArray(b.required) ? b.required.map(String) : undefined));
+  return forms.every((f): f is string[] => f !== undefined && f.length > 0) ? forms : undefined;
+}
+
+/**
+ * A map that is none of its forms (a freeze window with schedule and start): one error naming the keys it has and the
+ * forms, in place of Ajv's umbrella ("must match exactly one schema in oneOf") and its branches' errors ("must NOT be
+ * valid", a required key of the form the map was not meant to be).
+ */
+function formDiagnostic(env: ResolvedEnvironment, e: ErrorObject, forms: string[][]): Diagnostic {
+  const path = fromPointer(e.instancePath);
+  const pos = locate(env, path, false);
+  const value = getAt(env.data, path);
+  const formKeys = new Set(forms.flat());
+  const has = isRecord(value) ? Object.keys(value).filter((k) => formKeys.has(k)) : [];
+  const list = (ks: string[]): string => (ks.length > 1 ? `${ks.slice(0, -1).join(', ')} and ${ks[ks.length - 1]}` : ks.join(''));
+  const written = forms.map(list);
+  return {
+    severity: 'error',
+    rule: 'schema.oneOf',
+    file: pos.file,
+    line: pos.line,
+    col: pos.col,
+    path,
+    message: `${has.length > 0 ? `has ${list(has)}` : `has none of ${[...formKeys].join(', ')}`}: it takes exactly one of the forms ${written.join(', or ')}`,
+    hint: 'keep the keys of one form and remove the others',
+  };
+}
+
 /** Validate the merged document; errors are positioned in whichever file wrote the value. */
 export function validateSchema(env: ResolvedEnvironment, validate: ValidateFunction = environmentValidator()): Diagnostic[] {
   if (validate(env.data)) return [];
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
-  for (const e of validate.errors ?? []) {
-    const d = toDiagnostic(env, e);
+  const errors = validate.errors ?? [];
+  // A oneOf of key forms reports once, for itself and its branches (formDiagnostic).
+  const forms = errors.flatMap((e) => { const f = keyForms(e); return f ? [{ e, f }] : []; });
+  const inForm = (e: ErrorObject): boolean => forms.some((x) => e.instancePath === x.e.instancePath && e.schemaPath.startsWith(`${x.e.schemaPath}/`));
+  for (const e of errors) {
+    if (inForm(e)) continue;
+    const form = forms.find((x) => x.e === e);
+    const d = form ? formDiagnostic(env, e, form.f) : toDiagnostic(env, e);
     if (!d) continue;
     const key = `${d.line}:${d.col}:${d.message}`;
     if (seen.has(key)) continue;

@@ -132,6 +132,42 @@ const nvidiaOpenModules: Rule = ({ input }, report) => {
   });
 };
 
+/** NVIDIA driver extensions of Image Factory (open kernel modules, proprietary ones, the container toolkit). */
+const NVIDIA_EXTENSION = /^siderolabs\/(nvidia-|nonfree-kmod-nvidia)/;
+const DRIVER_EXTENSION = /^siderolabs\/(nvidia-open-gpu-kernel-modules|nvidia-container-toolkit|nonfree-kmod-nvidia)-/;
+
+/**
+ * NVIDIA extensions written by hand. A GPU pool gets the driver and toolkit of cluster.talos.nvidiaDriver from the
+ * generator (nodeclass.ts nvidiaExtensions): another tier's (or the proprietary modules) beside them puts two NVIDIA
+ * drivers into one image. On a pool without gpu, or in cluster.talos.extensions (every node, control planes too),
+ * they make nodes without a GPU carry a driver and the `nvidia` runtime, and the pool is not a GPU pool for anything
+ * else (no nvidia.com/gpu.present label, so no device plugin; no GPU workload lands there): the gpu key was meant.
+ */
+const nvidiaExtensions: Rule = ({ input }, report) => {
+  if (input.cluster.distribution !== 'talos') return;
+  const tier = (input.cluster.talos as { nvidiaDriver?: string } | undefined)?.nvidiaDriver ?? 'lts';
+  const own = new Set([`siderolabs/nvidia-open-gpu-kernel-modules-${tier}`, `siderolabs/nvidia-container-toolkit-${tier}`]);
+  ((input.cluster.talos as { extensions?: string[] } | undefined)?.extensions ?? []).forEach((x, j) => {
+    if (NVIDIA_EXTENSION.test(x))
+      report('talos-nvidia-extensions', ['cluster', 'talos', 'extensions', j], `${x} in cluster.talos.extensions goes onto every node, control planes and pools without a GPU too`, {
+        hint: 'give the GPU pools gpu: { vendor: nvidia } instead: the generator adds the NVIDIA driver and toolkit to their image (tier: cluster.talos.nvidiaDriver)',
+      });
+  });
+  input.nodePools.forEach((p, i) =>
+    ((p.talos as { extensions?: string[] } | undefined)?.extensions ?? []).forEach((x, j) => {
+      const path: DocPath = ['nodePools', i, 'talos', 'extensions', j];
+      if (!p.gpu && NVIDIA_EXTENSION.test(x))
+        report('talos-nvidia-extensions', path, `pool '${p.name}' lists ${x} but has no gpu: its nodes would carry NVIDIA driver software, yet no device plugin runs there and no GPU workload lands there`, {
+          hint: `if ${p.instanceType} has a GPU, write gpu: { vendor: nvidia } on the pool instead (the generator adds the driver and toolkit); otherwise remove it`,
+        });
+      else if (p.gpu && DRIVER_EXTENSION.test(x) && !own.has(x))
+        report('talos-nvidia-extensions', path, `${x} beside the ${tier} driver the generator gives GPU pool '${p.name}' (cluster.talos.nvidiaDriver: ${tier}) would put two NVIDIA drivers into one image`, {
+          hint: `remove it; to change the driver of every GPU pool set cluster.talos.nvidiaDriver (lts or production)`,
+        });
+    }),
+  );
+};
+
 /**
  * A pool's Nodes are found by the label node.opendev.dev/pool = its name (machineconfig.ts nodeLabels sets it; a
  * pool's own labels come after): the runbook's apply and upgrade scripts and their README steps apply a pool's
@@ -160,4 +196,4 @@ const expireAfterDaysElsewhere: Rule = ({ input }, report) => {
     });
 };
 
-export const TALOS_RULES: readonly Rule[] = [deniedArgs, irsaIssuer, nvidiaOpenModules, poolLabel, expireAfterDaysElsewhere];
+export const TALOS_RULES: readonly Rule[] = [deniedArgs, irsaIssuer, nvidiaOpenModules, nvidiaExtensions, poolLabel, expireAfterDaysElsewhere];
