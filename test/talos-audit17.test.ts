@@ -7,7 +7,12 @@
  * error (no second error about the same slip), the value, what was expected and a hint.
  */
 import { describe, expect, it } from 'vitest';
-import { renderValidFixture } from './helpers.js';
+import { parse } from 'yaml';
+import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
+import { motionOf } from '../generators/validate/motion/index.js';
+import { simulate } from '../generators/validate/motion/simulate.js';
+import { parseRenderedTree } from '../generators/validate/rendered/tree.js';
+import { fixtureSources, renderValidFixture } from './helpers.js';
 import { expectFixturePrepares, expectMistakeRefused } from './support/mistakes.js';
 
 const FILE = 'environments/talos-audit17.yaml';
@@ -95,4 +100,68 @@ describe('talos-audit17: a newcomer\'s mistakes, one at a time, are refused at t
       `${FILE}:107:36  workloads[1].placement.gpu: 2 GPUs per pod, but GPU nodes here have at most 1  (a pod cannot span nodes)`,
     ]],
   ])('%s', (_what, from, to, expected) => expectMistakeRefused('talos-audit17.yaml', from, to, expected));
+});
+
+/**
+ * The first sync as kustomize-controller runs it: a Kustomization is applied only when each dependsOn is Ready at the
+ * current source revision (fluxcd/kustomize-controller internal/controller/kustomization_controller.go
+ * checkDependencies: exists, observedGeneration current, Ready=True, lastAppliedRevision = the source's), and with
+ * wait: true it is Ready only once everything it applied is healthy (kstatus). Cilium and the AWS CCM come before
+ * Flux, from the bootstrap (helm --wait), so no unit waits on them; the rest is ordered by dependsOn alone.
+ */
+describe('talos-audit17: the first sync under Flux', () => {
+  const ENV = 'talos-audit17';
+  const { sources } = fixtureSources('valid', `${ENV}.yaml`);
+  const prepared = prepareEnvironment(ENV, sources).prepared!;
+  const files = new Map(renderEnvironment(prepared).map((f) => [f.path, f.content]));
+  const deps = new Map([...files].filter(([p]) => p.startsWith('flux/kustomizations/')).map(([, c]) => {
+    const k = parse(c) as { metadata: { name: string }; spec: { dependsOn?: { name: string }[]; wait?: boolean } };
+    return [k.metadata.name, (k.spec.dependsOn ?? []).map((d) => d.name)] as const;
+  }));
+  const before = (unit: string): Set<string> => {
+    const seen = new Set<string>();
+    const walk = (u: string): void => { for (const d of deps.get(u) ?? []) if (!seen.has(d)) { seen.add(d); walk(d); } };
+    walk(unit);
+    return seen;
+  };
+
+  it('every dependsOn names a unit of the tree, and none waits on itself (no cycle: no unit stays DependencyNotReady)', () => {
+    for (const [u, ds] of deps) {
+      for (const d of ds) expect(deps.has(d), `${u} -> ${d}`).toBe(true);
+      expect(before(u).has(u), u).toBe(false);
+    }
+    expect(deps.has('cilium') && deps.get('cilium')!.length === 0 && deps.get('aws-cloud-controller-manager')!.length === 0).toBe(true);
+  });
+
+  it('each custom resource, StorageClass, RuntimeClass and Secret store comes after the unit providing it', () => {
+    // storefront: ServiceMonitor (kube-prometheus-stack's CRD), ExternalSecret (external-secrets' CRD) read through its
+    // namespace's ClusterSecretStore, Ingress of class alb (the controller's webhook), its tenant ServiceAccount.
+    expect([...before('storefront')]).toEqual(expect.arrayContaining(['kube-prometheus-stack', 'external-secrets', 'external-secrets-store-shop', 'aws-load-balancer-controller', 'namespace-shop']));
+    // infer: nvidia.com/gpu from the device plugin, RuntimeClass nvidia, the gp3 StorageClass of its volume, its store.
+    expect([...before('infer')]).toEqual(expect.arrayContaining(['nvidia-device-plugin', 'nvidia-device-plugin-prerequisites', 'aws-ebs-csi-driver-manifests', 'external-secrets-store-ml', 'namespace-ml']));
+    for (const ns of ['shop', 'ml', 'monitoring', 'flux-system']) expect([...before(`external-secrets-store-${ns}`)], ns).toContain('external-secrets');
+    expect([...before('flux-sync-alerts')]).toContain('kube-prometheus-stack');
+    expect([...before('kube-prometheus-stack')]).toEqual(expect.arrayContaining(['kube-prometheus-stack-prerequisites', 'aws-ebs-csi-driver-manifests']));
+  });
+
+  it('simulated, every unit becomes Ready with no motion error, also with the GPU pool joining an hour late', () => {
+    const report = motionOf(parseRenderedTree(new Map([...files].map(([p, c]) => [`${ENV}/${p}`, c]))), ENV, prepared.model)!;
+    expect(report.findings.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    expect(report.nodes.map((n) => n.name)).toContain('gpu');
+    for (const late of [[], ['gpu']]) {
+      const s = simulate(report.units, report.base, report.nodes.filter((n) => !late.includes(n.name)), new Set(), report.nodes.filter((n) => late.includes(n.name)));
+      expect([...s.failures], late.join()).toStrictEqual([]);
+      expect([...s.state].filter(([, st]) => st !== 'ready'), late.join()).toStrictEqual([]);
+    }
+  });
+
+  it('each namespace\'s store reads exactly its own workload\'s parameters', () => {
+    const base = files.get('aws/base.yaml')!;
+    const read = (store: string): string[] => {
+      const from = base.indexOf(`${store}RoleReadPolicy:`);
+      return [...base.slice(from, base.indexOf('\n  Store', from + 1) === -1 ? undefined : base.indexOf('\n  Store', from + 1)).matchAll(/parameter(\/odp\/[^\s"']+)/g)].map((m) => m[1]!);
+    };
+    expect(read('StoreAwsSsmParameterStoreShop')).toStrictEqual(['/odp/talos-audit17/storefront/db-password']);
+    expect(read('StoreAwsSsmParameterStoreMl')).toStrictEqual(['/odp/talos-audit17/infer/hf-token']);
+  });
 });
