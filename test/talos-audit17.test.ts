@@ -27,12 +27,11 @@ describe('talos-audit17: a newcomer\'s mistakes, one at a time, are refused at t
   });
 
   it.each([
-    ['a typo in a key', '    instanceType: m7g.xlarge', '    instanceTyp: m7g.xlarge', [
-      `${FILE}:56:5  nodePools[2]: missing required key 'instanceType'  (add instanceType: here`,
-      `${FILE}:59:5  nodePools[2].instanceTyp: unknown key 'instanceTyp'; expected one of: name, role, arch, instanceType,`,
+    ['a typo in a workload key', '    placement: { arch: arm64 }', '    placment: { arch: arm64 }', [
+      `${FILE}:83:5  workloads[0].placment: unknown key 'placment'; expected one of: name, namespace, kind, image,`,
     ]],
-    ['an x86 instance type on the Graviton pool', '    instanceType: m7g.xlarge', '    instanceType: m7i.xlarge', [
-      `${FILE}:58:11  nodePools[2].arch: arm64 does not match instance type m7i.xlarge, which is amd64  (m7i.xlarge is an x86_64 type; set arch: amd64, or use a Graviton type such as m7g.xlarge)`,
+    ['a Graviton type on the x86 pool that holds the AWS controllers', '    instanceType: m7i.xlarge\n    subnet: private-a', '    instanceType: m7g.xlarge\n    subnet: private-a', [
+      `${FILE}:51:11  nodePools[1].arch: amd64 does not match instance type m7g.xlarge, which is arm64  (m7g.xlarge is a Graviton (arm64) type; set arch: arm64)`,
     ]],
     ['the GPU pool on a type without a GPU', 'instanceType: g6.xlarge', 'instanceType: m7i.xlarge', [
       `${FILE}:66:19  nodePools[3].instanceType: GPU pool 'gpu' uses m7i.xlarge, which has no NVIDIA GPU  (NVIDIA GPU families:`,
