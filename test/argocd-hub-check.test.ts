@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { ARGOCD_CLI } from '../generators/engines/argocd/cli.js';
+import { allAppSpecs } from '../generators/engines/argocd/sources.js';
+import { namesByWave } from '../generators/engines/argocd/waves.js';
 import { HUB_CHECK_BOUNDS, HUB_CHECK_PATH } from '../generators/engines/argocd/hub-check.js';
 import { APPLICATION_HEALTH_LUA, HEALTH_KEY } from '../generators/engines/argocd/addons/argo-cd.js';
 import { fixtureSources, formatted } from './helpers.js';
@@ -30,7 +32,8 @@ const doc = (files: Files, path: string) => parseYamlStream(files.find((f) => f.
 
 const hub = render('hub');
 const managed = render('fleet-a');
-const manual = render('fleet-a', new Map(sources).set('environments/fleet-a.yaml', `${sources.get('environments/fleet-a.yaml')}\nargocd:\n  automated: false\n`));
+const manualSources = new Map(sources).set('environments/fleet-a.yaml', `${sources.get('environments/fleet-a.yaml')}\nargocd:\n  automated: false\n`);
+const manual = render('fleet-a', manualSources);
 const script = (files: Files) => files.find((f) => f.path === HUB_CHECK_PATH)!.content;
 
 /** The root the hub's ApplicationSet generates for fleet-a once its cluster Secret exists. */
@@ -43,12 +46,12 @@ const generatedRoot = (() => {
 const ROOT = generatedRoot.metadata.name as string;
 
 /** The hub's world: its Argo CD runs; fleet-a's cluster Secret is Ready and its root generated, not yet synced. */
-function world(o: { ready?: boolean; root?: boolean; appHealth?: boolean; unhealthy?: string[]; crdFrom?: Record<string, string> } = {}) {
-  const objects = stubObjects(managed);
+function world(o: { ready?: boolean; root?: boolean; appHealth?: boolean; unhealthy?: string[]; crdFrom?: Record<string, string>; files?: Files; automated?: boolean } = {}) {
+  const objects = stubObjects(o.files ?? managed);
   return {
     namespace: 'argocd',
     controller: true,
-    automated: true,
+    automated: o.automated ?? true,
     appHealth: o.appHealth ?? true,
     crdFrom: o.crdFrom ?? {},
     unhealthy: o.unhealthy ?? [],
@@ -143,12 +146,60 @@ describe('check-hub.sh: the hub finds fleet-a by the name its ApplicationSet gen
     expect(r.stderr).toContain('Next: argocd app get NAME, for each Application above that is not Synced and Healthy, says what it waits for');
   });
 
-  it('with manual syncs: an unsynced root is reported with the syncs to run, not waited for', () => {
-    expect(script(manual)).not.toContain('argocd app wait');
-    const r = check(manual, world());
+  it('with manual syncs: the root (synced by the hub) applies every Application at once; following the check\'s Next, wave by wave, ends Synced and Healthy', () => {
+    expect(script(manual)).not.toMatch(/^argocd app wait/m);
+    // Not synced yet: the root first.
+    const w = world({ files: manual, automated: false });
+    const before = check(manual, w);
+    expect(before.status).toBe(1);
+    expect(before.stderr).toContain(`Next: argocd app sync ${ROOT} --timeout ${ARGOCD_CLI.waitTimeoutSeconds} (it applies the Applications), then each wave in order: the block after this script in rendered/fleet-a/README.md, "Check on the hub"`);
+    expect(before.log.filter((l) => l.startsWith('argocd app sync'))).toStrictEqual([]);
+    // The hub's automated sync of the root: with manual syncs its Applications carry no Argo CD sync wave (objects.ts), so
+    // the root applies them in its last wave, which gitops-engine does not wait on (waves.ts), and ends; none is synced.
+    let next = synced(w);
+    expect(next.status).toBe(0);
+    const apps = children(next.world);
+    expect(apps.length).toBeGreaterThan(3);
+    for (const a of apps) expect(next.world.apps[a].synced, a).toBeUndefined();
+    // The check names the earliest wave not Synced and Healthy: the first, then (that one synced) the second.
+    const specs = prepareEnvironment('fleet-a', manualSources).prepared!.model;
+    const expected = namesByWave(allAppSpecs(specs)).map((x) => ({ wave: x.wave, apps: x.names.map((n) => `fleet-a-${n}`) }));
+    expect(expected.length).toBeGreaterThan(2);
+    for (const step of expected.slice(0, 2)) {
+      const r = check(manual, next.world);
+      expect(r.status).toBe(1);
+      const m = /Next: sync wave (-?\d+) first \(its Applications are not Synced and Healthy; a later wave may need what they bring\): argocd app sync (.+) --timeout 900, then argocd app wait \2 --health --timeout 900;/.exec(r.stderr);
+      expect({ wave: Number(m?.[1]), apps: m?.[2]?.split(' ') }, r.stderr).toStrictEqual(step);
+      next = run(`argocd app sync ${m![2]} --timeout ${ARGOCD_CLI.waitTimeoutSeconds}`, next.world);
+      expect(next.status).toBe(0);
+    }
+    expect(expected[0]!.apps).toContain('fleet-a-cert-manager');
+    // The later waves as the README's block syncs them: then the check passes.
+    next = run(expected.slice(2).map((x) => `argocd app sync ${x.apps.join(' ')} --timeout ${ARGOCD_CLI.waitTimeoutSeconds}`).join('\n'), next.world);
+    const done = check(manual, next.world);
+    expect(done.stderr).toBe('');
+    expect(done.status).toBe(0);
+  });
+
+  it('the manual-sync case where the waves block: Argo CD sync waves on Applications nothing syncs automatically hold the root at its first wave; the check names the Application to sync first', () => {
+    // The root's objects as rendered with automated sync (Argo CD sync waves), its Applications not synced automatically
+    // (manual syncs; or their automated sync denied, as by a freeze window): gitops-engine keeps the first wave's tasks
+    // running until Healthy (sync_context.go Sync(): only the last wave succeeds once applied), and the hub's health Lua
+    // (addons/argo-cd.ts APPLICATION_HEALTH_LUA) keeps an Application that was never synced Progressing.
+    const w = world({ automated: false });
+    const hubSync = synced(w);
+    expect(hubSync.status).toBe(20);
+    const first = namesByWave(allAppSpecs(prepareEnvironment('fleet-a', sources).prepared!.model))[0]!;
+    const held = first.names.map((n) => `fleet-a-${n}`);
+    expect(hubSync.world.apps[ROOT].phase).toBe('Running');
+    expect(hubSync.stderr).toContain(`timed out (${ARGOCD_CLI.waitTimeoutSeconds}s) waiting for app \\"${ROOT}\\" match desired state`);
+    const r = check(managed, hubSync.world);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('Next: sync it wave by wave: the block after this script in rendered/fleet-a/README.md, "Check on the hub"');
-    expect(r.log.filter((l) => l.startsWith('argocd app sync'))).toStrictEqual([]);
+    expect(r.stderr).toContain(`Next: wave ${first.wave} holds the root's later waves, and ${held.join(' ')} is not Synced (nothing syncs it automatically now: argocd app get NAME says why): sync it first: argocd app sync ${held.join(' ')} --timeout ${ARGOCD_CLI.waitTimeoutSeconds}; then run this check again`);
+    // Synced as named, the first wave is Healthy: the next check names the next wave.
+    const after = run(`argocd app sync ${held.join(' ')} --timeout ${ARGOCD_CLI.waitTimeoutSeconds}`, hubSync.world);
+    expect(after.status).toBe(0);
+    expect(check(managed, after.world).stderr).not.toContain(`wave ${first.wave} holds`);
   });
 });
 

@@ -436,3 +436,36 @@ describe('RollingSync (argocd.rollingSync, opt-in): the hub rolls its managed en
     expect(set.spec.template.metadata.labels).toHaveProperty(['odp.opendev.dev/environment']);
   });
 });
+
+describe("a managed environment's argo-cd settings (argocd-managed-unused): the hub's Argo CD runs its objects", () => {
+  // A base shared by the hub and fleet-a, with argo-cd values the hub's Argo CD uses.
+  const BASE = "name: _argo\nextends: _fixture\naddons:\n  argo-cd:\n    values:\n      configs: { cm: { timeout.reconciliation: 180s } }\n";
+  const withBase = (fleetA: (s: string) => string) =>
+    new Map(sources)
+      .set('environments/_argo.yaml', BASE)
+      .set('environments/hub.yaml', sources.get('environments/hub.yaml')!.replace(/^extends: _fixture$/m, 'extends: _argo'))
+      .set('environments/fleet-a.yaml', fleetA(sources.get('environments/fleet-a.yaml')!.replace(/^extends: _fixture$/m, 'extends: _argo')));
+  const unused = (src: Map<string, string>) => formatted(prepareEnvironment('fleet-a', src)).filter((l) => l.includes('argo-cd.values'));
+
+  it('inherited from a base shared with the hub: one warning naming the key and why; the hub renders the values, fleet-a renders the same as without them', () => {
+    const src = withBase((s) => s);
+    expect(unused(src)).toStrictEqual([
+      "environments/_argo.yaml:5:5  addons.argo-cd.values: warning: inherited from environments/_argo.yaml, it has no effect here: the hub hub runs this environment's Argo CD objects in its own Argo CD: no argo-cd is installed here, so this setting (values: { configs }) is never rendered  (it stays in environments/_argo.yaml for the environments that run their own Argo CD; `addons: { argo-cd: { values: null } }` here silences this)",
+    ]);
+    expect(doc(render('hub', src), 'values/argo-cd.yaml').configs.cm['timeout.reconciliation']).toBe('180s');
+    // Removed in the managed file: silent, and fleet-a's rendered tree is the same.
+    const removed = withBase((s) => s.replace('argo-cd: { enabled: false }', 'argo-cd: { enabled: false, values: null }'));
+    expect(unused(removed)).toStrictEqual([]);
+    const files = (s: Map<string, string>) => render('fleet-a', s).map((f) => [f.path, f.content]);
+    expect(files(src)).toStrictEqual(files(removed));
+  });
+
+  it("written in the managed environment's own file: refused (an error, nothing rendered)", () => {
+    const src = new Map(sources).set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('argo-cd: { enabled: false }', 'argo-cd: { enabled: false, namespace: argo }'));
+    const r = prepareEnvironment('fleet-a', src);
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r).filter((l) => l.includes('argocd') || l.includes('argo-cd'))).toStrictEqual([
+      `environments/fleet-a.yaml:10:30  addons.argo-cd.namespace: the hub hub runs this environment's Argo CD objects in its own Argo CD: no argo-cd is installed here, so this setting (namespace: "argo") is never rendered; the hub's Argo CD takes its namespace from environments/hub.yaml  (remove addons.argo-cd.namespace here (addons.argo-cd may only say enabled: false); to change the hub's Argo CD, set it in environments/hub.yaml)`,
+    ]);
+  });
+});

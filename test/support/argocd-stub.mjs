@@ -37,6 +37,8 @@
  *   (addons/argo-cd.ts APPLICATION_HEALTH_LUA), Healthy once Synced, Degraded once its sync Failed (a failed wave).
  * - `argocd app list -l KEY=VALUE`: NAME, SYNC STATUS and HEALTH STATUS columns of the Applications so labelled (app.go
  *   printApplicationTable; fewer columns than upstream).
+ * - `kubectl -n NS get applications -l KEY=VALUE -o jsonpath={range .items[*]}{.metadata.name}/{.status.sync.status}/
+ *   {.status.health.status}{"\n"}{end}`: one line per Application so labelled (Kubernetes list order: by name).
  * - `kubectl -n NS get application NAME -o jsonpath=…` of {.status.resources[*].kind} (the kinds read, space-separated),
  *   {.status.sync.status}, {.status.health.status}, {.status.operationState.phase}, with the text between them as written.
  * - `kubectl -n NS annotate externalsecret NAME force-sync=… --overwrite`, `kubectl -n NS wait externalsecret/NAME
@@ -81,6 +83,12 @@ if (tool === 'kubectl') {
     const app = world.apps[get[1]];
     if (!app) exit(1, `Error from server (NotFound): applications.argoproj.io "${get[1]}" not found`);
     process.stdout.write(get[2].replace(/\{[^}]*\}/g, (f) => FIELDS[f]({ ...app, name: get[1] })));
+    exit(0);
+  }
+  // The labelled Applications, one per line, as kubectl's jsonpath range prints them ({"\n"}: a newline).
+  const listing = /^get applications -l ([^=\s]+)=(\S+) -o jsonpath=\{range \.items\[\*\]\}\{\.metadata\.name\}\/\{\.status\.sync\.status\}\/\{\.status\.health\.status\}\{"\\n"\}\{end\}$/.exec(rest.join(' '));
+  if (listing) {
+    for (const [name, a] of Object.entries(world.apps)) if (a.labels?.[listing[1]] === listing[2]) process.stdout.write(`${name}/${FIELDS['{.status.sync.status}'](a)}/${healthOf(name)}\n`);
     exit(0);
   }
   const annotate = /^annotate externalsecret (\S+) force-sync=\d+ --overwrite$/.exec(rest.join(' '));

@@ -21,6 +21,7 @@ import { allAppSpecs } from './sources.js';
 import { ARGOCD_CLI } from './cli.js';
 import { HUB_CHECK_BOUNDS, HUB_CHECK_PATH } from './hub-check.js';
 import type { AppSpec } from './spec.js';
+import { namesByWave } from './waves.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 
@@ -221,7 +222,8 @@ It stops at the first thing missing and names the command to run next (exit 1); 
 2. the root \`{{env}}-root\`, the name the ApplicationSet \`fleet\`'s template gives it, within {{rootSeconds}} seconds (it exists once
    the cluster Secret does; else the ApplicationSet's conditions say whether it read \`{{dir}}/fleet.yaml\`);
 3. {{#if manual}}the root's sync and health, read once: syncs are manual here (\`argocd.automated: false\`), so an OutOfSync root is
-   reported with the syncs below, each wave in order, then run the check again:
+   reported with its sync, then the earliest wave whose Applications are not Synced and Healthy with the commands that sync
+   it first; the syncs below run every wave in order, then run the check again:
 
 \`\`\`sh
 argocd app sync {{env}}-root --timeout {{waitTimeout}}
@@ -233,7 +235,9 @@ argocd app wait {{apps}} --health --timeout {{../waitTimeout}}
 \`\`\`
 {{else}}the root Synced and Healthy within {{waitMinutes}} minutes. A root whose last sync Failed is synced again first: if the
    hub could not reach this cluster for an hour after the root appeared, that first sync was terminated and nothing retries it.
-   Not Synced: it names \`argocd app diff\` and \`argocd app sync\`; Synced but not Healthy: the Applications to ask
+   A wave held by an Application that is not Synced (nothing syncs it automatically while, say, a freeze window denies it): it
+   names that Application, to sync first. Not Synced: it names \`argocd app diff\` and \`argocd app sync\`; Synced but not
+   Healthy: the Applications to ask
    (\`argocd app get NAME\`). The root syncs every Application, wave by wave (if the hub itself syncs manually,
    \`argocd app sync {{env}}-root\` first); a later wave starts once the earlier wave's Applications are Healthy, which the
    hub's \`argocd-cm\` defines (\`resource.customizations.health.argoproj.io_Application\`: an Application has no health of its
@@ -272,11 +276,7 @@ function projectRows(m: EnvironmentModel, specs: readonly AppSpec[]) {
 }
 
 /** Application names per sync wave, lowest first. */
-function waves(specs: readonly AppSpec[]): { wave: number; apps: string }[] {
-  const by = new Map<number, string[]>();
-  for (const s of specs) by.set(s.syncWave, [...(by.get(s.syncWave) ?? []), s.name]);
-  return [...by.entries()].sort(([a], [b]) => a - b).map(([wave, apps]) => ({ wave, apps: apps.sort().join(' ') }));
-}
+const waves = (specs: readonly AppSpec[]): { wave: number; apps: string }[] => namesByWave(specs).map((w) => ({ wave: w.wave, apps: w.names.join(' ') }));
 
 /** The runbooks' bounds on the CLI's waits (./cli.ts). */
 const cliBounds = {

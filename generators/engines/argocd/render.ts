@@ -79,5 +79,5 @@ export const renderArgoCdTree: Renderer = (model) => {
   if (model.gitops !== 'argocd') return [];
   const plan = deliveryPlan(model);
   const specs = allAppSpecs(model);
-  return [...renderArgoCd(model, specs), ...(model.fleet.hub ? [...renderManagedBootstrap(model, plan, hubAccessScope(argoContext(model), specs)), ...renderHubCheck(model, HUB_REGISTER_PATH)] : renderBootstrap(model, plan))];
+  return [...renderArgoCd(model, specs), ...(model.fleet.hub ? [...renderManagedBootstrap(model, plan, hubAccessScope(argoContext(model), specs)), ...renderHubCheck(model, specs, HUB_REGISTER_PATH)] : renderBootstrap(model, plan))];
 };

@@ -5,6 +5,7 @@
  */
 import { cidrsOverlap, parseCidr } from '../../lib/cidr.js';
 import { hintFor } from '../../lib/suggest.js';
+import { envFile, locate } from '../../load/loader.js';
 import { REFRESH_COMMAND } from '../../load/ssm-lock.js';
 import { type FleetEntry, hubOf } from '../../model/fleet.js';
 import type { Rule } from '../../validate/rules.js';
@@ -136,6 +137,36 @@ const managedInstall: Rule = ({ env, input, fleet }, report) => {
 };
 
 /**
+ * A managed environment's argo-cd settings: its Argo CD is the hub's, so the argo-cd add-on is never installed here
+ * (addons/argo-cd.ts enabledByDefault: not under a hub; argocd-managed-install refuses `enabled: true`), and nothing
+ * else reads it: its values and settings, chart, namespace, sync wave, secrets … are not rendered (render.ts takes
+ * the Argo CD namespace from the hub, `fleet.hub.namespace`), and argocd-pinned-setting leaves them unchecked. The hub's
+ * Argo CD runs on the hub's own addons.argo-cd. `enabled: false` states what holds and stays allowed. Written in this
+ * file: refused. Inherited from a base (extends: a base shared with environments that run their own Argo CD): a warning.
+ */
+const managedArgoCdKeys: Rule = ({ env, input, fleet }, report) => {
+  const hub = fleet ? hubOf(fleet, env.name) : undefined;
+  const addon = input.addons?.['argo-cd'];
+  if (!hub || (input.gitops ?? 'argocd') !== 'argocd' || !addon) return;
+  for (const [key, value] of Object.entries(addon)) {
+    if (key === 'enabled' || value === undefined || value === null) continue;
+    const path = ['addons', 'argo-cd', key];
+    const from = locate(env, path, true).file;
+    // The value, shortly: a map by its keys.
+    const shown = value !== null && typeof value === 'object' ? `{ ${Object.keys(value).join(', ')} }` : JSON.stringify(value);
+    const why = `the hub ${hub.name} runs this environment's Argo CD objects in its own Argo CD: no argo-cd is installed here, so this setting (${key}: ${shown}) is never rendered`;
+    if (from === env.file)
+      report('argocd-managed-unused', path, `${why}; the hub's Argo CD takes its ${key} from ${envFile(hub.name)}`, { key: true, hint: `remove addons.argo-cd.${key} here (addons.argo-cd may only say enabled: false); to change the hub's Argo CD, set it in ${envFile(hub.name)}` });
+    else
+      report('argocd-managed-unused', path, `inherited from ${from}, it has no effect here: ${why}`, {
+        key: true,
+        severity: 'warning',
+        hint: `it stays in ${from} for the environments that run their own Argo CD; \`addons: { argo-cd: { ${key}: null } }\` here silences this`,
+      });
+  }
+};
+
+/**
  * A managed environment is served from the hub's repository and revision: the hub's ApplicationSet
  * reads rendered/<env>/fleet.yaml with its git generator (the hub's git.repoURL at its
  * git.targetRevision), and the root Application it creates syncs rendered/<env>/apps and argocd from
@@ -163,4 +194,4 @@ const rollingSyncHub: Rule = ({ input }, report) => {
     report('argocd-rolling-sync-hub', ['argocd', 'rollingSync'], 'argocd.rollingSync rolls the environments this hub manages, and it manages none', { hint: 'remove argocd.rollingSync, or list the managed environments in argocd.manages' });
 };
 
-export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedGit, rollingSyncHub];
+export const FLEET_RULES: readonly Rule[] = [manages, managedInstall, managedArgoCdKeys, managedGit, rollingSyncHub];

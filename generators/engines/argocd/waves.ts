@@ -13,6 +13,7 @@ import { deliveryGraph, unitLayers } from '../../plan/graph.js';
 import { CLUSTER_REGISTRY_STORE, CLUSTER_SECRET_GROUP, registered } from './hub.js';
 import { syncAlerts } from './sync-alerts.js';
 import { fleetAlerts } from './fleet-alerts.js';
+import type { AppSpec } from './spec.js';
 
 /** The API group of kube-prometheus-stack's CRDs: the root's ServiceMonitor, PodMonitor and PrometheusRule. */
 const MONITORING = 'monitoring.coreos.com';
@@ -59,4 +60,11 @@ function computeWaves(model: EnvironmentModel): AppWaves {
   const layers = unitLayers(g, rootObjectNeeds(model));
   const values = [...layers.values()];
   return { app: (u) => layers.get(u) ?? 0, first: Math.min(0, ...values), last: Math.max(0, ...values) };
+}
+
+/** Application (unit) names per sync wave, lowest first, each wave's names sorted: the order the root applies them in (automated sync), or the runbooks sync them in (manual). */
+export function namesByWave(specs: readonly AppSpec[]): { wave: number; names: string[] }[] {
+  const by = new Map<number, string[]>();
+  for (const s of specs) by.set(s.syncWave, [...(by.get(s.syncWave) ?? []), s.name]);
+  return [...by.entries()].sort(([a], [b]) => a - b).map(([wave, names]) => ({ wave, names: names.sort() }));
 }

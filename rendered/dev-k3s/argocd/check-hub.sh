@@ -21,6 +21,31 @@ if ! kubectl -n "$ns" wait "application/$root" --for=create --timeout=120s >/dev
   exit 1
 fi
 state() { kubectl -n "$ns" get application "$root" -o 'jsonpath={.status.sync.status}/{.status.health.status}/{.status.operationState.phase}'; }
+# The environment's Applications, one per line: NAME/SYNC/HEALTH.
+states() { kubectl -n "$ns" get applications -l 'odp.opendev.dev/environment=dev-k3s' -o 'jsonpath={range .items[*]}{.metadata.name}/{.status.sync.status}/{.status.health.status}{"\n"}{end}'; }
+# Of the Applications named after $1 and $2, those whose SYNC/HEALTH in the listing $2 does not match the pattern $1
+# (one not listed included).
+not_at() {
+  want=$1; list=$2; shift 2
+  for app in "$@"; do
+    case "$(printf '%s\n' "$list" | awk -F/ -v n="$app" '$1 == n { print $2 "/" $3 }')" in
+      $want) ;;
+      *) printf ' %s' "$app" ;;
+    esac
+  done
+}
+# The earliest wave with Applications not Synced and Healthy, as "WAVE APP...": the root applies the Applications in
+# these waves and waits for each wave to be Healthy (the hub's health Lua: Healthy only once Synced) before the next,
+# so that wave holds every later one.
+held() {
+  l=$(states)
+  w=$(not_at 'Synced/Healthy' "$l" 'dev-k3s-cert-manager'); [ -z "$w" ] || { echo "0$w"; return 0; }
+  w=$(not_at 'Synced/Healthy' "$l" 'dev-k3s-aws-load-balancer-controller'); [ -z "$w" ] || { echo "1$w"; return 0; }
+  w=$(not_at 'Synced/Healthy' "$l" 'dev-k3s-external-secrets'); [ -z "$w" ] || { echo "2$w"; return 0; }
+  w=$(not_at 'Synced/Healthy' "$l" 'dev-k3s-aws-ebs-csi-driver' 'dev-k3s-external-secrets-store-monitoring'); [ -z "$w" ] || { echo "3$w"; return 0; }
+  w=$(not_at 'Synced/Healthy' "$l" 'dev-k3s-kube-prometheus-stack' 'dev-k3s-system-upgrade-controller'); [ -z "$w" ] || { echo "4$w"; return 0; }
+  w=$(not_at 'Synced/Healthy' "$l" 'dev-k3s-aws-cloud-controller-manager' 'dev-k3s-aws-node-termination-handler' 'dev-k3s-litestream-alerts' 'dev-k3s-metrics-server' 'dev-k3s-system-upgrade-plans'); [ -z "$w" ] || { echo "5$w"; return 0; }
+}
 report() { # what the root is, its Applications, and what to run next
   s=$(state)
   echo "dev-k3s: $root is ${s%%/*} and $(printf '%s' "$s" | cut -d/ -f2) on the hub dev; its Applications:" >&2
@@ -34,9 +59,16 @@ report() { # what the root is, its Applications, and what to run next
 case "$(state)" in
   */Failed | */Error) argocd app sync "$root" --async >/dev/null ;;
 esac
-argocd app wait "$root" --sync --health --timeout 900 >/dev/null || case "$(state)" in
-  OutOfSync/*) report "argocd app diff $root shows what it has not applied; argocd app sync $root --timeout 900 applies it (with the hub's argocd.rollingSync, after the earlier stage's environments)" ;;
-  *) report "argocd app get NAME, for each Application above that is not Synced and Healthy, says what it waits for" ;;
-esac
+if ! argocd app wait "$root" --sync --health --timeout 900 >/dev/null; then
+  # A wave held by an Application that is not synced (its automated sync held, e.g. by a freeze window's deny, or a sync
+  # that ended Failed and is not retried): the root waits for it until the sync timeout; sync it first.
+  h=$(held)
+  u=$(if [ -n "$h" ]; then not_at 'Synced/*' "$(states)" ${h#* }; fi)
+  [ -z "$u" ] || report "wave ${h%% *} holds the root's later waves, and$u is not Synced (nothing syncs it automatically now: argocd app get NAME says why): sync it first: argocd app sync$u --timeout 900; then run this check again"
+  case "$(state)" in
+    OutOfSync/*) report "argocd app diff $root shows what it has not applied; argocd app sync $root --timeout 900 applies it (with the hub's argocd.rollingSync, after the earlier stage's environments)" ;;
+    *) report "argocd app get NAME, for each Application above that is not Synced and Healthy${h:+ (wave ${h%% *} first:${h#* })}, says what it waits for" ;;
+  esac
+fi
 echo "dev-k3s: $root is Synced and Healthy on the hub dev"
 argocd app list -l 'odp.opendev.dev/environment=dev-k3s'
