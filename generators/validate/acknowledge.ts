@@ -7,6 +7,9 @@
  * run before every rule ran (`complete: false`: the rules that need the model did not run), an
  * acknowledgement matching nothing is not reported: its warning may simply not have been looked for,
  * and an error about it would only hide the real one (one naming an error is still refused).
+ * A rule may accept an acknowledgement of what it would refuse (the version-skew rules, for a cluster rebuilt from
+ * scratch: validate/rules-skew.ts): it then reports a `loud` warning, which the acknowledgement matches but which
+ * stays printed.
  */
 import { formatPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
@@ -29,8 +32,8 @@ export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly A
   const kept: Diagnostic[] = [];
   for (const d of diagnostics) {
     const i = d.severity === 'warning' ? wanted.get(key(d.rule, formatPath(d.path))) : undefined;
-    if (i === undefined) kept.push(d);
-    else used.add(i);
+    if (i === undefined || d.loud) kept.push(d);
+    if (i !== undefined) used.add(i);
   }
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map((d) => key(d.rule, formatPath(d.path)));
   const errors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => key(d.rule, formatPath(d.path))));
