@@ -69,18 +69,18 @@ export function skewDiagnostics(env: ResolvedEnvironment, data: Record<string, u
   const k0 = shipped(r0) ?? running.versions[KUBERNETES_KEY];
   const k1 = shipped(r1) ?? now[KUBERNETES_KEY];
   if (!k0 || !k1 || k0 === k1) return out;
-  const recorded = `${running.where} records ${k0} as what the cluster runs`;
   // A release that ships its Kubernetes: the jump is the release's, reported at its key.
   const atRelease = releaseKey && shipped(r1) !== undefined && r0 !== r1;
+  const recorded = `${running.where} records ${atRelease && r0 ? `${r0} (Kubernetes ${k0})` : k0} as what the cluster runs`;
   const key = atRelease ? `cluster.${releaseKey}` : KUBERNETES_KEY;
   const path = key.split('.');
-  const what = atRelease ? `${dist!.title} ${r0 ?? '(unset)'} → ${r1} ships Kubernetes ${k0} → ${k1}` : `Kubernetes ${k0} → ${k1}`;
+  const what = atRelease ? `${dist!.title} ${r0 ?? '(unset)'} → ${r1}: its Kubernetes ${k0} → ${k1}` : `Kubernetes ${k0} → ${k1}`;
   const step = (minor: string): string => (atRelease ? `a ${dist!.title} release of Kubernetes ${minor}` : `a ${minor} release`);
   const skew = kubernetesSkew(k0, k1);
   if (skew.kind === 'jump') {
     const m0 = minorOf(k0)!;
     const m1 = minorOf(k1)!;
-    report('version-skew', path, `${what} jumps ${m1 - m0} minors (${recorded}): kube-apiserver upgrades one minor at a time, never skipping one (${POLICY})`, `set ${key} to ${skew.through!.map(step).join(', then ')} first, one change (PR) each, each rolled out before the next; then ${atRelease ? r1 : k1} (a cluster rebuilt from scratch instead: acknowledge: [{ rule: version-skew, path: ${key}, reason: … }])`);
+    report('version-skew', path, `${what} jumps ${m1 - m0} minors (${recorded}): kube-apiserver upgrades one minor at a time, never skipping one (${POLICY})`, `set ${key} to ${skew.through!.map(step).join(', then to ')} first, each its own change (PR) rolled out before the next, then to ${atRelease ? r1 : k1} (a cluster rebuilt from scratch instead: acknowledge: [{ rule: version-skew, path: ${key}, reason: … }])`);
   } else if (skew.kind === 'downgrade') {
     report('version-downgrade', path, `${what} downgrades the Kubernetes minor (${recorded}): upstream supports no downgrade of a minor (${POLICY})`, `keep ${key} on Kubernetes 1.${minorOf(k0)} (a newer patch is fine); to run 1.${minorOf(k1)}, rebuild the cluster from a backup taken on it and acknowledge the rebuild (acknowledge: [{ rule: version-downgrade, path: ${key}, reason: … }])`);
   } else if (matrix && !matrix.kubernetesOf && releaseKey && r1 && r0 !== r1) {
