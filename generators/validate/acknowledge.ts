@@ -15,6 +15,7 @@ import { formatPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { Diagnostic } from './diagnostics.js';
+import { SKEW_RULES, STALE_SKEW_ACK } from './rules-skew.js';
 
 export interface Acknowledgement {
   rule: string;
@@ -42,7 +43,7 @@ export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly A
     const k = key(a.rule, a.path);
     if (!complete && !errors.has(k)) return;
     const pos = locate(env, ['acknowledge', i, 'path']);
-    const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
+    const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : SKEW_RULES.includes(a.rule) ? STALE_SKEW_ACK : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
     kept.push({ severity: 'error', rule: 'acknowledge-unmatched', file: pos.file, line: pos.line, col: pos.col, path: ['acknowledge', i, 'path'], message: `acknowledges no warning: there is no ${a.rule} warning at ${a.path}`, hint });
   });
   return { diagnostics: kept, acknowledged: used.size };

@@ -32,6 +32,10 @@ export type RunningVersions =
 
 const KUBERNETES_KEY = 'cluster.kubernetesVersion';
 
+/** The rules a rebuild from scratch may acknowledge, and the hint at such an acknowledgement once it matches nothing. */
+export const SKEW_RULES: readonly string[] = ['version-skew', 'version-downgrade', 'version-order'];
+export const STALE_SKEW_ACK = 'the rendered tree records the new version now (the rebuild is rendered): remove the entry';
+
 /** The versions a rendered tree records: Kubernetes and the distribution's release keys, by document path. */
 export function versionInputs(data: Record<string, unknown>): Record<string, string> {
   const cluster = (data.cluster ?? {}) as Record<string, unknown>;
