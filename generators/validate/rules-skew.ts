@@ -90,7 +90,7 @@ export function skewDiagnostics(env: ResolvedEnvironment, data: Record<string, u
   } else if (matrix && !matrix.kubernetesOf && releaseKey && r1 && r0 !== r1) {
     const { order, releaseFirst, kubeFirst } = releaseOrder(matrix, r0, r1, k0, k1);
     if (order === 'neither')
-      report('version-order', ['cluster', releaseKey], `${dist!.title} ${r0} → ${r1} with Kubernetes ${k0} → ${k1} (${recorded}, at ${dist!.title} ${r0}): ${NEITHER_ORDER}: ${releaseFirst}; ${kubeFirst} (${matrix.source})`, `${SPLIT_HINT}, one change (PR) each`);
+      report('version-order', ['cluster', releaseKey], `${dist!.title} ${r0} → ${r1} with Kubernetes ${k0} → ${k1} (${running.where} records ${dist!.title} ${r0} with Kubernetes ${k0} as what the cluster runs): ${NEITHER_ORDER}: ${releaseFirst}; ${kubeFirst} (${matrix.source})`, `${SPLIT_HINT}, one change (PR) each`);
   }
   return out;
 }
