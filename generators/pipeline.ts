@@ -27,6 +27,7 @@ import { imdsCredentialDiagnostics } from './validate/imds-credentials.js';
 import { lockedImages } from './infra/aws/images.js';
 import { environmentCost, pricesFor } from './cost/estimate.js';
 import { kubeVersionDiagnostics } from './validate/chart-kube-version.js';
+import { skewDiagnostics, versionInputs, type RunningVersions } from './validate/rules-skew.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -52,6 +53,11 @@ export interface PrepareResult {
 export interface PrepareOptions {
   /** The fleet of all environments, when the caller already has it (else read from `sources`). */
   fleet?: FleetIndex;
+  /**
+   * The versions its committed rendered tree records (write/provenance.ts runningVersions): synth, check and validate
+   * refuse a version change upstream forbids against them (validate/rules-skew.ts). Absent: not compared.
+   */
+  running?: RunningVersions;
 }
 
 export function prepareEnvironment(name: string, sources: SourceFiles, opts: PrepareOptions = {}): PrepareResult {
@@ -88,6 +94,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   }
   const input = ssm.data as unknown as EnvironmentInput;
   all.push(...withoutPlaceholderFindings(validateSemantics(env, input, { ec2: lock.ec2, fleet }), ssm));
+  all.push(...skewDiagnostics(env, ssm.data, opts.running, input.acknowledge));
   if (hasErrors(all)) {
     // The rules that need the model (AWS layer, access, chart kubeVersion) did not run: their warnings were not looked for.
     const ack = applyAcknowledgements(env, input.acknowledge, all, false);
@@ -112,9 +119,11 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
 
 /** Render one prepared environment: every renderer, each file with its header. */
 export function renderEnvironment(p: PreparedEnvironment): FinalFile[] {
+  // The versions the tree is rendered at, for its manifest (what the next synth's version-skew rule compares with).
+  const versions = versionInputs(p.data);
   return timed('render', () =>
     renderModel(p.model)
-      .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data))
+      .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data, versions))
       .sort((a, b) => a.path.localeCompare(b.path)),
   );
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
-import { expectations, FIXTURES, fixtureSources, formatted } from './helpers.js';
+import { expectations, FIXTURES, fixtureOptions, fixtureSources, formatted } from './helpers.js';
 
 const invalid = readdirSync(join(FIXTURES, 'invalid')).filter((f) => f.endsWith('.yaml')).sort();
 const valid = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.yaml')).sort();
@@ -20,7 +20,8 @@ describe('invalid fixtures: one rule each, message and position asserted', () =>
     const expected = expectations(readFileSync(join(FIXTURES, 'invalid', file), 'utf8'));
     expect(expected.length, 'fixture needs at least one # expect: line').toBeGreaterThan(0);
     const { name, sources } = fixtureSources('invalid', file);
-    const r = prepareEnvironment(name, sources);
+    // A fixture of the version-skew rules brings the manifest of its rendered tree (<name>.provenance.json).
+    const r = prepareEnvironment(name, sources, fixtureOptions('invalid', file));
     expect(r.prepared).toBeUndefined();
     const lines = formatted(r).filter((l) => !l.includes(': warning: '));
     for (const e of expected) expect(lines.some((l) => l.startsWith(e)), `expected a diagnostic starting with\n  ${e}\ngot\n  ${lines.join('\n  ')}`).toBe(true);

@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listEnvironmentNames, readEnvironmentSources } from '../generators/load/loader.js';
-import { prepareEnvironment, renderEnvironment, type PrepareResult } from '../generators/pipeline.js';
+import { prepareEnvironment, renderEnvironment, type PrepareOptions, type PrepareResult } from '../generators/pipeline.js';
+import { runningVersionsOf } from '../generators/write/provenance.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { RENDERED_DIR, writeEnvironment, writeFleetReadme } from '../generators/write/writer.js';
 import { preparedRow } from '../generators/fleet/prepared.js';
@@ -103,6 +104,16 @@ export function fixtureSources(dir: 'valid' | 'invalid', file: string): { name: 
     }
   }
   return { name, sources };
+}
+
+/**
+ * What a fixture's committed rendered tree records, when it brings one (<dir>/<name>.provenance.json next to it, a
+ * provenance manifest with `versions`): the options that give it to prepareEnvironment (the version-skew rules).
+ */
+export function fixtureOptions(dir: 'valid' | 'invalid', file: string): PrepareOptions {
+  const name = file.replace(/\.yaml$/, '');
+  const manifest = join(FIXTURES, dir, `${name}.provenance.json`);
+  return existsSync(manifest) ? { running: runningVersionsOf(readFileSync(manifest, 'utf8'), `rendered/${name}/.provenance.json`) } : {};
 }
 
 /** The rendered files of a valid fixture whose environment file's text is edited first; an error of the text throws. */

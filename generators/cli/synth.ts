@@ -30,6 +30,11 @@ Render environments/<env>.yaml into rendered/<env>/, and the fleet matrix render
 row per environment: versions, engine, cost, promotion state). Offline and deterministic: SSM
 parameters come from the committed environments/<env>.ssm.lock.json.
 
+A version change upstream forbids against what rendered/<env>/.provenance.json records (Kubernetes
+two minors at once, an older minor, a release and Kubernetes change no order supports) is refused
+before anything is written, naming the version to go through (rules version-skew, version-downgrade,
+version-order; a cluster rebuilt from scratch acknowledges it: docs/how-to/upgrade.md).
+
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
                            environments are removed only when rendering all)

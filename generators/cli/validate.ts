@@ -12,6 +12,8 @@ import { parseRenderedFile, parseRenderedTree, type ParsedFile, type RenderedTre
 import { checkMotion } from '../validate/motion/index.js';
 import { distributionOf, distributions } from '../distributions/registry.js';
 import { RENDERED_DIR } from '../write/writer.js';
+import { runningVersions } from '../write/provenance.js';
+import { join } from 'node:path';
 import { formatReported, parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 import { selectOrFail } from './prepare.js';
 import { readEnvironmentSources } from '../load/loader.js';
@@ -23,7 +25,9 @@ import type { EnvironmentModel } from '../model/types.js';
 const HELP = `Usage: npm run validate [-- --env a,b] [--explain-access /ssm/name]
 
 One report over the environment files and the whole rendered tree:
-  1. environment files: JSON Schema, then semantic rules;
+  1. environment files: JSON Schema, then semantic rules, and the versions they ask for against those
+     rendered/<env>/.provenance.json records (a Kubernetes jump of two minors, a downgrade, or a release
+     and Kubernetes change no order supports is refused, as npm run plan refuses it);
   2. rendered/: Kubernetes objects and custom resources strictly against their schemas (unknown
      fields rejected)${distributions().map((d) => (d.checks.help ? `, ${d.checks.help}` : '')).join('')};
   3. policies: no secret-shaped value, images pinned (never latest), charts by exact version, PSS
@@ -103,7 +107,8 @@ async function validateAll(root: string, values: Record<string, unknown>, starte
   for (const name of names) {
     const t0 = performance.now();
     const before = phaseTimes();
-    const r = prepareEnvironment(name, sources);
+    // The versions its committed tree records: a version change upstream forbids is refused (validate/rules-skew.ts).
+    const r = prepareEnvironment(name, sources, { running: runningVersions(join(root, RENDERED_DIR), RENDERED_DIR, name) });
     acknowledged += r.acknowledged ?? 0;
     const m = r.prepared?.model;
     if (m) {

@@ -17,7 +17,7 @@ import type { FinalFile } from '../render/header.js';
 import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
 import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { plural, type EnvProgress } from './common.js';
-import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
+import { manifestDisagreements, parseManifest, PROVENANCE_FILE, runningVersions, staleReason } from '../write/provenance.js';
 import { environmentKey, hashSources, type EnvironmentState } from '../write/state.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
 
@@ -83,7 +83,9 @@ export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
 }
 
 function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | 'phases'> {
-  const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet });
+  const renderedRoot = join(ctx.root, RENDERED_DIR);
+  // The versions the committed tree records: a change upstream forbids is refused before anything is staged.
+  const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet, running: runningVersions(renderedRoot, RENDERED_DIR, name) });
   const base = { env: name, diagnostics: r.diagnostics, acknowledged: r.acknowledged ?? 0 };
   if (!r.prepared || hasErrors(r.diagnostics)) return base;
   const files = (ctx.render ?? renderEnvironment)(r.prepared);
@@ -99,7 +101,6 @@ function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | '
     files: count,
     row,
   });
-  const renderedRoot = join(ctx.root, RENDERED_DIR);
   if (ctx.mode === 'synth') {
     const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
     const state = entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length);

@@ -15,6 +15,8 @@ export interface FileProvenance {
   sources: string[];
   /** Input path (`cluster.kubernetesVersion`, `workloads[name=portal]`, `(document)`) → sha256 of its value. */
   inputs: Record<string, string>;
+  /** The environment's versions (Kubernetes, the distribution's release keys) by document path: the manifest records them. */
+  versions?: Record<string, string>;
 }
 
 export interface FinalFile {
@@ -70,9 +72,9 @@ function headerTexts(envName: string, sourceFiles: string[]): { markdown: string
 }
 
 /** Prefix a rendered file with its header in the comment syntax of its type, and record its inputs. */
-export function withHeader(file: RenderedFile, envName: string, sourceFiles: string[], data: unknown): FinalFile {
+export function withHeader(file: RenderedFile, envName: string, sourceFiles: string[], data: unknown, versions?: Record<string, string>): FinalFile {
   const header = headerTexts(envName, sourceFiles);
-  const provenance: FileProvenance = { sources: sourceFiles, inputs: inputHashes(data, file.inputs) };
+  const provenance: FileProvenance = { sources: sourceFiles, inputs: inputHashes(data, file.inputs), ...(versions ? { versions } : {}) };
   const body = file.content.endsWith('\n') ? file.content : file.content + '\n';
   if (file.path.endsWith('.md')) return { path: file.path, content: header.markdown + body, provenance };
   if (/\.(ya?ml|sh|conf)$/.test(file.path)) {

@@ -32,7 +32,7 @@ export const CORE_SCHEMA: JsonSchema = {
       "type": "string"
     },
     "acknowledge": {
-      "description": "Warnings seen and accepted, so CI logs show only new ones. Each entry silences the warning of `rule` at the document path `path` (as printed: `path: warning: … [rule]`); an entry that matches no warning of the run is an error, so stale entries surface. Errors cannot be acknowledged.",
+      "description": "Warnings seen and accepted, so CI logs show only new ones. Each entry silences the warning of `rule` at the document path `path` (as printed: `path: warning: … [rule]`); an entry that matches no warning of the run is an error, so stale entries surface. Errors cannot be acknowledged, except the version-skew rules' (version-skew, version-downgrade, version-order) for a cluster rebuilt from scratch: the refusal then stays printed as a warning with the reason (docs/how-to/upgrade.md).",
       "type": "array",
       "items": {
         "type": "object",

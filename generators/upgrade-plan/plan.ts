@@ -12,7 +12,7 @@ import { engineNamed } from '../engines/registry.js';
 import type { EnvironmentModel } from '../model/types.js';
 import { promotableItems } from '../promote/items.js';
 import { pinnedCharts } from './base-charts.js';
-import { KUBELET_MAX_SKEW, minorOf, SKEW_SOURCE } from './skew.js';
+import { kubernetesSkew, minorOf, NEITHER_ORDER, releaseOrder, SKEW_SOURCE, SPLIT_HINT } from './skew.js';
 import { knownVersionsText, kubeVersionProblems, unknownKubeVersionHint, type KubeVersionProblem } from '../catalog/kube-version.js';
 import { distributionNamed } from '../distributions/registry.js';
 import { plural } from '../diff/words.js';
@@ -95,24 +95,18 @@ export function upgradePlan(
   if (kubeChanged) {
     nodesRoll = true;
     const shipped = r1 && matrix?.kubernetesOf?.(r1) ? ` (shipped by ${r1})` : '';
-    const title = `Kubernetes ${k0} → ${k1}${shipped}`;
-    const m0 = minorOf(k0!);
-    const m1 = minorOf(k1!);
-    if (m0 === undefined || m1 === undefined) kubeStep = { title, gate: 'version skew', verdict: 'caution', reason: 'a version the plan cannot read' };
-    else if (m1 < m0) kubeStep = { title, gate: 'version skew', verdict: 'refused', reason: `downgrading a minor is not supported (${SKEW_SOURCE}): restore from a backup taken on 1.${m1} instead` };
-    else if (m1 - m0 > 1) kubeStep = { title, gate: 'version skew', verdict: 'refused', reason: `two or more minors at once (1.${m0} → 1.${m1}): kube-apiserver instances may differ by at most one minor, so the control plane upgrades one minor at a time (${SKEW_SOURCE}); change to 1.${m0 + 1}.x first, roll it out, then 1.${m0 + 2}` };
-    else kubeStep = { title, gate: 'version skew', verdict: 'safe', reason: m1 === m0 ? 'a patch release' : `one minor; control planes before kubelets (a kubelet may be up to ${KUBELET_MAX_SKEW} minors older than kube-apiserver, never newer: ${SKEW_SOURCE})` };
+    const skew = kubernetesSkew(k0!, k1!);
+    kubeStep = { title: `Kubernetes ${k0} → ${k1}${shipped}`, gate: 'version skew', verdict: skew.verdict, reason: skew.reason };
   }
   // The support matrix: every (release, Kubernetes) pair the rollout passes through.
   const unsupported = (r: string | undefined, k: string | undefined): string | undefined => (matrix && r && k ? matrix.unsupported(r, k) : undefined);
   const refuse = (step: PlanStep, why: string): PlanStep => ({ ...step, gate: 'support matrix', verdict: 'refused', reason: `${why}${source}` });
   if (releaseStep && kubeStep && !matrix?.kubernetesOf && releaseStep.verdict !== 'refused' && kubeStep.verdict !== 'refused') {
     // Two steps: release first (the default) or Kubernetes first, whichever passes a supported pair.
-    const releaseFirst = unsupported(r1, k0);
-    const kubeFirst = unsupported(r0, k1);
-    if (!releaseFirst) steps.push(releaseStep, kubeStep);
-    else if (!kubeFirst) steps.push(kubeStep, { ...releaseStep, reason: `after Kubernetes: ${releaseFirst}, so the release waits for Kubernetes ${k1}; ${releaseStep.reason}` });
-    else steps.push(refuse(releaseStep, `neither order keeps a supported pair: ${releaseFirst}; ${kubeFirst}. Split the change: move to a release that runs both Kubernetes versions first`), kubeStep);
+    const { order, releaseFirst, kubeFirst } = releaseOrder(matrix, r0, r1!, k0!, k1!);
+    if (order === 'release') steps.push(releaseStep, kubeStep);
+    else if (order === 'kubernetes') steps.push(kubeStep, { ...releaseStep, reason: `after Kubernetes: ${releaseFirst}, so the release waits for Kubernetes ${k1}; ${releaseStep.reason}` });
+    else steps.push(refuse(releaseStep, `${NEITHER_ORDER}: ${releaseFirst}; ${kubeFirst}. ${SPLIT_HINT}`), kubeStep);
   } else {
     const pair = unsupported(r1, after.get('kubernetes'));
     if (releaseStep) steps.push(releaseStep.verdict !== 'refused' && pair ? refuse(releaseStep, pair) : releaseStep);

@@ -7,11 +7,15 @@
  * run before every rule ran (`complete: false`: the rules that need the model did not run), an
  * acknowledgement matching nothing is not reported: its warning may simply not have been looked for,
  * and an error about it would only hide the real one (one naming an error is still refused).
+ * A rule may accept an acknowledgement of what it would refuse (the version-skew rules, for a cluster rebuilt from
+ * scratch: validate/rules-skew.ts): it then reports a `loud` warning, which the acknowledgement matches but which
+ * stays printed.
  */
 import { formatPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
 import { locate, type ResolvedEnvironment } from '../load/loader.js';
 import type { Diagnostic } from './diagnostics.js';
+import { SKEW_RULES, STALE_SKEW_ACK } from './rules-skew.js';
 
 export interface Acknowledgement {
   rule: string;
@@ -29,8 +33,8 @@ export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly A
   const kept: Diagnostic[] = [];
   for (const d of diagnostics) {
     const i = d.severity === 'warning' ? wanted.get(key(d.rule, formatPath(d.path))) : undefined;
-    if (i === undefined) kept.push(d);
-    else used.add(i);
+    if (i === undefined || d.loud) kept.push(d);
+    if (i !== undefined) used.add(i);
   }
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map((d) => key(d.rule, formatPath(d.path)));
   const errors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => key(d.rule, formatPath(d.path))));
@@ -39,7 +43,7 @@ export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly A
     const k = key(a.rule, a.path);
     if (!complete && !errors.has(k)) return;
     const pos = locate(env, ['acknowledge', i, 'path']);
-    const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
+    const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : SKEW_RULES.includes(a.rule) ? STALE_SKEW_ACK : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
     kept.push({ severity: 'error', rule: 'acknowledge-unmatched', file: pos.file, line: pos.line, col: pos.col, path: ['acknowledge', i, 'path'], message: `acknowledges no warning: there is no ${a.rule} warning at ${a.path}`, hint });
   });
   return { diagnostics: kept, acknowledged: used.size };

@@ -22,6 +22,8 @@ export interface Diagnostic {
   path: DocPath;
   message: string;
   hint?: string;
+  /** A warning that stays printed when an acknowledgement matches it (the acknowledgement still counts as used). */
+  loud?: boolean;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

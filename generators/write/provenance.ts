@@ -6,7 +6,10 @@
  * Deterministic: keys sorted, two-space JSON, trailing newline. `check` reads it to say why a file
  * is stale, and reports a manifest that disagrees with the tree it describes.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../lib/hash.js';
+import type { RunningVersions } from '../validate/rules-skew.js';
 import { PROVENANCE_FILE, type FinalFile } from '../render/header.js';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.js';
 
@@ -24,6 +27,12 @@ export interface Manifest {
   generator: string;
   version: string;
   sources: string[];
+  /**
+   * The versions the tree was rendered at (Kubernetes, the distribution's release keys) by document path: what the
+   * cluster runs once the tree is rolled out, which the next synth's version-skew rule compares with
+   * (validate/rules-skew.ts). Absent in a manifest of an older generator.
+   */
+  versions?: Record<string, string>;
   /** Input path → sha256 of its value. */
   inputs: Record<string, string>;
   files: Record<string, ManifestEntry>;
@@ -41,7 +50,8 @@ export function buildManifest(env: string, files: readonly FinalFile[]): Manifes
     Object.assign(inputs, f.provenance.inputs);
     entries[f.path] = { inputs: Object.keys(f.provenance.inputs).sort(), sha256: sha256(f.content) };
   }
-  return { environment: env, generator: GENERATOR_NAME, version: GENERATOR_VERSION, sources, inputs, files: entries };
+  const versions = files.find((f) => f.provenance?.versions)?.provenance?.versions;
+  return { environment: env, generator: GENERATOR_NAME, version: GENERATOR_VERSION, sources, ...(versions ? { versions } : {}), inputs, files: entries };
 }
 
 /**
@@ -60,6 +70,7 @@ export function serializeManifest(m: Manifest): string {
     `  "generator": ${j(m.generator)},`,
     `  "version": ${j(m.version)},`,
     `  "sources": ${j(m.sources)},`,
+    ...(m.versions ? [`  "versions": ${canonicalJson(m.versions)},`] : []),
     `  "inputs": ${block(m.inputs)},`,
     `  "files": ${block(m.files as unknown as Record<string, unknown>)}`,
     '}',
@@ -81,6 +92,32 @@ export function parseManifest(text: string): Manifest | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a manifest's text (`where`: its path, for the messages) says the environment runs (validate/rules-skew.ts). */
+export function runningVersionsOf(text: string, where: string): RunningVersions {
+  const m = parseManifest(text);
+  if (!m) return { kind: 'unknown', where, why: 'is not a provenance manifest' };
+  const v = m.versions;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) return { kind: 'unknown', where, why: "records no versions (written before the generator recorded them)" };
+  return { kind: 'known', where, versions: v };
+}
+
+/**
+ * What rendered/<env> says the environment runs: nothing (no tree: a new environment), or its manifest's versions.
+ * Read from the working tree, never from git: synth works without it.
+ */
+export function runningVersions(renderedRoot: string, renderedDir: string, env: string): RunningVersions {
+  const dir = join(renderedRoot, env);
+  const where = `${renderedDir}/${env}/${PROVENANCE_FILE}`;
+  if (!existsSync(dir)) return { kind: 'new' };
+  let text: string;
+  try {
+    text = readFileSync(join(dir, PROVENANCE_FILE), 'utf8');
+  } catch {
+    return { kind: 'unknown', where, why: 'is missing (the tree has no manifest)' };
+  }
+  return runningVersionsOf(text, where);
 }
 
 /** Why a stale file differs, judged by the committed manifest (`old`) and the fresh render. */

@@ -1,0 +1,167 @@
+/**
+ * The version-skew rules of synth, check and validate (generators/validate/rules-skew.ts) against the versions the
+ * committed rendered tree records (rendered/<env>/.provenance.json `versions`): they refuse what npm run plan refuses
+ * for the same pair (one table, generators/upgrade-plan/skew.ts), a new environment is never refused, a tree without a
+ * record is a warning, and a rebuild from scratch is acknowledged, never silently.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { distributionNamed } from '../generators/distributions/registry.js';
+import { prepareEnvironment, renderEnvironment, type PreparedEnvironment } from '../generators/pipeline.js';
+import { upgradePlan } from '../generators/upgrade-plan/plan.js';
+import { skewDiagnostics, versionInputs, type RunningVersions } from '../generators/validate/rules-skew.js';
+import { formatDiagnostic } from '../generators/validate/diagnostics.js';
+import { PROVENANCE_FILE, runningVersions, runningVersionsOf, withManifest } from '../generators/write/provenance.js';
+import { readEnvironmentSources } from '../generators/load/loader.js';
+import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { cli, exampleRoot, fixtureSources, formatted, prepareExample } from './helpers.js';
+
+const WHERE = 'rendered/x/.provenance.json';
+const known = (versions: Record<string, string>): RunningVersions => ({ kind: 'known', where: WHERE, versions });
+
+/** The base document: the head's with its cluster's versions replaced. */
+const baseOf = (p: PreparedEnvironment, cluster: Record<string, string>): Record<string, unknown> => ({ ...p.data, cluster: { ...(p.data.cluster as object), ...cluster } });
+
+/** The plan's refused version steps and the rule's errors, for the same base and head. */
+function both(p: PreparedEnvironment, cluster: Record<string, string>): { plan: string[]; rule: string[] } {
+  const base = baseOf(p, cluster);
+  const plan = upgradePlan(base, p.model, p.data).steps.filter((s) => s.verdict === 'refused' && (s.gate === 'version skew' || s.gate === 'support matrix')).map((s) => s.title);
+  const rule = skewDiagnostics(p.resolved, p.data, known(versionInputs(base)), undefined).filter((d) => d.severity === 'error').map((d) => d.rule);
+  return { plan, rule };
+}
+
+describe('the rule and npm run plan agree (one table)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('Kubernetes on Talos: a two-minor jump and a downgrade refused by both, one minor and a patch by neither', () => {
+    const p = prepareExample('staging').prepared!; // 1.36.3
+    expect(both(p, { kubernetesVersion: '1.34.2' })).toStrictEqual({ plan: ['Kubernetes 1.34.2 → 1.36.3'], rule: ['version-skew'] });
+    expect(both(p, { kubernetesVersion: '1.37.0' })).toStrictEqual({ plan: ['Kubernetes 1.37.0 → 1.36.3'], rule: ['version-downgrade'] });
+    expect(both(p, { kubernetesVersion: '1.35.4' })).toStrictEqual({ plan: [], rule: [] });
+    expect(both(p, { kubernetesVersion: '1.36.1' })).toStrictEqual({ plan: [], rule: [] });
+  });
+
+  it('a K3s release: the Kubernetes it ships jumps, refused by both, at the release key', () => {
+    const { name, sources } = fixtureSources('valid', 'k3s-audit-sqlite.yaml'); // v1.35.9+k3s1
+    const p = prepareEnvironment(name, sources).prepared!;
+    expect(both(p, { k3sVersion: 'v1.33.1+k3s1', kubernetesVersion: '1.33.1' })).toStrictEqual({ plan: ['Kubernetes 1.33.1 → 1.35.9 (shipped by v1.35.9+k3s1)'], rule: ['version-skew'] });
+    expect(both(p, { k3sVersion: 'v1.34.6+k3s1', kubernetesVersion: '1.34.6' })).toStrictEqual({ plan: [], rule: [] });
+    const [d] = skewDiagnostics(p.resolved, p.data, known({ 'cluster.k3sVersion': 'v1.33.1+k3s1', 'cluster.kubernetesVersion': '1.33.1' }), undefined);
+    expect(d!.path).toStrictEqual(['cluster', 'k3sVersion']);
+    expect(d!.hint).toContain('set cluster.k3sVersion to a K3s release of Kubernetes 1.34 first');
+  });
+
+  it('Talos and Kubernetes together where neither order keeps a supported pair (a narrower table): version-order, as the plan refuses it', () => {
+    const talos = distributionNamed('talos')!.upgrade!;
+    // Stand-in table: v1.12 runs Kubernetes 1.35 at most, v1.13 from 1.36 (the real ranges overlap more).
+    vi.spyOn(talos, 'unsupported').mockImplementation((release, kubernetes) => {
+      const ok = release.startsWith('v1.12.') ? kubernetes.startsWith('1.35') || kubernetes.startsWith('1.34') : kubernetes.startsWith('1.36');
+      return ok ? undefined : `Talos ${release} does not run ${kubernetes}`;
+    });
+    const p = prepareExample('staging').prepared!; // v1.13.9, 1.36.3
+    expect(both(p, { talosVersion: 'v1.12.11', kubernetesVersion: '1.35.4' })).toStrictEqual({ plan: ['cluster.talosVersion: v1.12.11 → v1.13.9'], rule: ['version-order'] });
+    const [d] = skewDiagnostics(p.resolved, p.data, known(versionInputs(baseOf(p, { talosVersion: 'v1.12.11', kubernetesVersion: '1.35.4' }))), undefined);
+    expect(formatDiagnostic(d!)).toContain('cluster.talosVersion: Talos v1.12.11 → v1.13.9 with Kubernetes 1.35.4 → 1.36.3');
+    expect(d!.message).toContain('neither order keeps a supported pair: Talos v1.13.9 does not run 1.35.4; Talos v1.12.11 does not run 1.36.3');
+    expect(d!.hint).toBe('Split the change: move to a release that runs both Kubernetes versions first, one change (PR) each');
+  });
+});
+
+describe('what the rendered tree records', () => {
+  it('the manifest records the versions the tree was rendered at', () => {
+    const p = prepareExample('staging').prepared!;
+    const manifest = withManifest('staging', renderEnvironment(p)).find((f) => f.path === PROVENANCE_FILE)!.content;
+    expect(manifest).toContain('\n  "versions": {"cluster.kubernetesVersion":"1.36.3","cluster.talosVersion":"v1.13.9"},\n');
+    expect(runningVersionsOf(manifest, WHERE)).toStrictEqual(known({ 'cluster.kubernetesVersion': '1.36.3', 'cluster.talosVersion': 'v1.13.9' }));
+  });
+
+  it('no tree: a new environment; a tree without a manifest, an unparsable one or one without versions: unknown', () => {
+    const root = mkdtempSync(join(tmpdir(), 'odp-skew-'));
+    expect(runningVersions(root, 'rendered', 'fresh')).toStrictEqual({ kind: 'new' });
+    mkdirSync(join(root, 'bare'));
+    expect(runningVersions(root, 'rendered', 'bare')).toStrictEqual({ kind: 'unknown', where: `rendered/bare/${PROVENANCE_FILE}`, why: 'is missing (the tree has no manifest)' });
+    mkdirSync(join(root, 'broken'));
+    writeFileSync(join(root, 'broken', PROVENANCE_FILE), '{ not json');
+    expect(runningVersions(root, 'rendered', 'broken')).toMatchObject({ kind: 'unknown', why: 'is not a provenance manifest' });
+    expect(runningVersionsOf('{"version":"0.1.0","inputs":{},"files":{}}', WHERE)).toMatchObject({ kind: 'unknown', why: 'records no versions (written before the generator recorded them)' });
+  });
+
+  it('a new environment is never refused; an unknown record is a warning at the Kubernetes key, and the environment prepares', () => {
+    const { name, sources } = fixtureSources('valid', 'minimal.yaml');
+    expect(formatted(prepareEnvironment(name, sources, { running: { kind: 'new' } }))).toStrictEqual(formatted(prepareEnvironment(name, sources)));
+    const r = prepareEnvironment(name, sources, { running: { kind: 'unknown', where: WHERE, why: 'is not a provenance manifest' } });
+    expect(r.prepared).toBeDefined();
+    expect(formatted(r)).toContain(
+      `environments/_fixture.yaml:16:22  cluster.kubernetesVersion: warning: which versions the cluster runs is not known: ${WHERE} is not a provenance manifest, so a Kubernetes jump or downgrade is not refused here  (npm run synth records them there; before merging a version change, compare with the running cluster (kubectl version) and npm run plan)`,
+    );
+  });
+});
+
+describe('a cluster rebuilt from scratch', () => {
+  const ACK = 'acknowledge:\n  - { rule: version-skew, path: cluster.kubernetesVersion, reason: rebuilt from scratch on 1.35 }\n';
+  const prepare = (body: string, running: RunningVersions) => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/rebuild.yaml', `name: rebuild\nextends: _fixture\ncluster:\n  kubernetesVersion: 1.35.2\n${body}`);
+    sources.set('environments/rebuild.ssm.lock.json', sources.get('environments/_fixture.ssm.lock.json')!);
+    return prepareEnvironment('rebuild', sources, { running });
+  };
+
+  it('an acknowledgement turns the refusal into a warning that stays printed, with its reason', () => {
+    const running = known({ 'cluster.kubernetesVersion': '1.33.5', 'cluster.talosVersion': 'v1.13.9' });
+    expect(prepare('', running).prepared).toBeUndefined();
+    const r = prepare(ACK, running);
+    expect(r.prepared).toBeDefined();
+    expect(r.acknowledged).toBe(1);
+    expect(formatted(r).filter((l) => l.includes('version-skew') || l.includes('jumps'))).toStrictEqual([
+      `environments/rebuild.yaml:4:22  cluster.kubernetesVersion: warning: Kubernetes 1.33.5 → 1.35.2 jumps 2 minors (${WHERE} records 1.33.5 as what the cluster runs): kube-apiserver upgrades one minor at a time, never skipping one (Kubernetes version-skew policy, https://kubernetes.io/releases/version-skew-policy/); acknowledged as a rebuild from scratch: rebuilt from scratch on 1.35  (remove the acknowledgement once synth has rendered the rebuild (it is refused as stale then))`,
+    ]);
+  });
+
+  it('once the tree records the new version, the acknowledgement is refused as stale', () => {
+    const r = prepare(ACK, known({ 'cluster.kubernetesVersion': '1.35.2', 'cluster.talosVersion': 'v1.13.9' }));
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([
+      'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now (the rebuild is rendered): remove the entry)',
+    ]);
+  });
+});
+
+describe('synth, validate and plan on the same change', () => {
+  it('a tree rendered at 1.34.2, the file at 1.36.3: synth refuses before writing, validate and plan refuse it too', () => {
+    const staging = readFileSync(join(exampleRoot(), 'environments', 'staging.yaml'), 'utf8');
+    const at134 = staging.replace('  name: odp-staging\n', '  name: odp-staging\n  kubernetesVersion: 1.34.2\n');
+    // Only staging's tree is rendered (at 1.34.2), as synth writes it.
+    const root = exampleRoot({ extra: { 'staging.yaml': at134 } });
+    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
+    const git = (...args: string[]): void => {
+      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    writeFileSync(join(root, 'environments', 'staging.yaml'), staging);
+    const manifest = join(root, 'rendered', 'staging', PROVENANCE_FILE);
+    const before = readFileSync(manifest, 'utf8');
+    expect(before).toContain('"cluster.kubernetesVersion":"1.34.2"');
+    const error = 'environments/_base.yaml:13:22  cluster.kubernetesVersion: Kubernetes 1.34.2 → 1.36.3 jumps 2 minors (rendered/staging/.provenance.json records 1.34.2 as what the cluster runs)';
+
+    const synth = cli('synth', root, '--env', 'staging');
+    expect(synth.code).toBe(2);
+    expect(synth.stderr).toContain(error);
+    expect(synth.stderr).toContain('set cluster.kubernetesVersion to a 1.35 release first');
+    expect(readFileSync(manifest, 'utf8')).toBe(before);
+
+    const validate = cli('validate', root, '--env', 'staging');
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toContain(error);
+
+    const plan = cli('plan', root, '--env', 'staging', '--base', 'HEAD');
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toContain('Kubernetes 1.34.2 → 1.36.3\n     gate: version skew — REFUSED: two or more minors at once (1.34 → 1.36)');
+  });
+});
