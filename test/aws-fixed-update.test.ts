@@ -307,20 +307,31 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     expect(r.calls.filter((c) => c.startsWith('aws cloudformation wait'))).toStrictEqual([]);
   });
 
-  it('a rolled-back stack update: node-update stops at that status, names the stack events command, leaves the node cordoned with when and how to uncordon it, and releases the lock', () => {
+  it('a rolled-back stack update: node-update waits the rollback out (it stops the instance again), says the stack is as before with the events and the step again, leaves the node cordoned with when and how to uncordon it, and releases the lock', () => {
     setWorld((w) => {
       w.updatePolls = 2;
+      w.rollbackPolls = 2;
       w.updateFails = 'UPDATE_ROLLBACK_COMPLETE';
     });
     const r = run('node-update', 'prod-gpu-1');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed: UPDATE_ROLLBACK_COMPLETE. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes\n');
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes. Fix the cause, then run this again:\n  sh rendered/prod/aws/deploy.sh node-update prod-gpu-1\n');
     expect(r.stderr).toContain('deploy: node prod-gpu-1 (ip-10-30-3-50) stays cordoned. This run releases the lock (Lease kube-system/odp-apply-config) as it exits');
     expect(r.stderr).toContain("Uncordon it only once the stack update has ended (aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query 'Stacks[0].StackStatus' --output text: UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE after a rollback), its instance i-03aa is running (aws ec2 describe-instances --region eu-west-1 --instance-ids i-03aa --query 'Reservations[].Instances[].[State.Name,InstanceType]' --output text) and its Node is Ready (kubectl get node ip-10-30-3-50)");
     expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-3-50\n$/);
-    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(2);
+    // Two polls of the update, two of its rollback.
+    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(4);
     expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
     expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
+  it('a stack update whose rollback fails too: node-update names continue-update-rollback, its wait and the step again as the next command; the node stays cordoned', () => {
+    setWorld((w) => (w.updateFails = 'UPDATE_ROLLBACK_FAILED'));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed and so did its rollback (UPDATE_ROLLBACK_FAILED)');
+    expect(r.stderr).toContain('\n  aws cloudformation continue-update-rollback --region eu-west-1 --stack-name odp-prod-nodes --role-arn arn:aws:iam::333333333333:role/odp-cfn-deploy && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh node-update prod-gpu-1\n');
+    expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
   });
 
   // About 250 stub processes (120 polls, their sleeps and renewals): slow on a loaded machine, so a longer bound; not timed.
