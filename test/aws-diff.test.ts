@@ -152,7 +152,7 @@ describe('AWS impact of images and replacements', () => {
     const by = (id: string) => impacts.find((i) => i.logicalId === id);
     expect(by('PoolBatchLaunchTemplate')).toMatchObject({ change: 'added', consequence: 'new AWS::EC2::LaunchTemplate odp-dev-k3s-batch' });
     expect(by('PoolBatchGroup')).toMatchObject({ change: 'added' });
-    expect(by('BucketOdpDevK3sLitestream')).toMatchObject({ change: 'removed', consequence: 'AWS::S3::Bucket odp-dev-k3s-litestream is deleted from the stack (retained in AWS: DeletionPolicy Retain)' });
+    expect(by('BucketOdpDevK3sLitestream')).toMatchObject({ change: 'removed', consequence: 'AWS::S3::Bucket odp-dev-k3s-litestream is deleted from the stack (retained in AWS: DeletionPolicy RetainExceptOnCreate)' });
     expect(by('BucketOdpDevK3sLitestream2')).toMatchObject({ change: 'added' });
   });
 

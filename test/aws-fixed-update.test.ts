@@ -307,20 +307,31 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     expect(r.calls.filter((c) => c.startsWith('aws cloudformation wait'))).toStrictEqual([]);
   });
 
-  it('a rolled-back stack update: node-update stops at that status, names the stack events command, leaves the node cordoned with when and how to uncordon it, and releases the lock', () => {
+  it('a rolled-back stack update: node-update waits the rollback out (it stops the instance again), says the stack is as before with the events and the step again, leaves the node cordoned with when and how to uncordon it, and releases the lock', () => {
     setWorld((w) => {
       w.updatePolls = 2;
+      w.rollbackPolls = 2;
       w.updateFails = 'UPDATE_ROLLBACK_COMPLETE';
     });
     const r = run('node-update', 'prod-gpu-1');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed: UPDATE_ROLLBACK_COMPLETE. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes\n');
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes. Fix the cause, then run this again:\n  sh rendered/prod/aws/deploy.sh node-update prod-gpu-1\n');
     expect(r.stderr).toContain('deploy: node prod-gpu-1 (ip-10-30-3-50) stays cordoned. This run releases the lock (Lease kube-system/odp-apply-config) as it exits');
     expect(r.stderr).toContain("Uncordon it only once the stack update has ended (aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query 'Stacks[0].StackStatus' --output text: UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE after a rollback), its instance i-03aa is running (aws ec2 describe-instances --region eu-west-1 --instance-ids i-03aa --query 'Reservations[].Instances[].[State.Name,InstanceType]' --output text) and its Node is Ready (kubectl get node ip-10-30-3-50)");
     expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-3-50\n$/);
-    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(2);
+    // Two polls of the update, two of its rollback.
+    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(4);
     expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
     expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
+  it('a stack update whose rollback fails too: node-update names continue-update-rollback, its wait and the step again as the next command; the node stays cordoned', () => {
+    setWorld((w) => (w.updateFails = 'UPDATE_ROLLBACK_FAILED'));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed and so did its rollback (UPDATE_ROLLBACK_FAILED)');
+    expect(r.stderr).toContain('\n  aws cloudformation continue-update-rollback --region eu-west-1 --stack-name odp-prod-nodes --role-arn arn:aws:iam::333333333333:role/odp-cfn-deploy && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh node-update prod-gpu-1\n');
+    expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
   });
 
   // About 250 stub processes (120 polls, their sleeps and renewals): slow on a loaded machine, so a longer bound; not timed.
@@ -468,6 +479,142 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
 });
 
 /**
+ * `deploy.sh base|nodes` when CloudFormation fails (generators/infra/aws/stack-states.ts), against the stub's failed
+ * deploys (test/support/fixed-fleet.mjs: awscli deployer.py's change set and waiters, the stack statuses CloudFormation
+ * leaves): every failure ends with what happened and the exact next command on its last line, and that command, run
+ * against the same stub, brings the stack to where deploy.sh goes on.
+ */
+describe('deploy.sh when a stack update or creation fails', { timeout: 300_000 }, () => {
+  const box = sandbox('prod', files);
+  const { bin, fleet, world, setWorld, run } = box;
+  afterAll(() => box.cleanup());
+  beforeEach(() => box.reset(fleetOf('odp-prod-nodes', template, FIXED, { ...deployment.parameters })));
+  const ROLE = 'arn:aws:iam::333333333333:role/odp-cfn-deploy';
+  const EVENTS = 'aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes';
+  /** The message's last line: the exact next command. */
+  const next = (stderr: string) => stderr.trimEnd().split('\n').at(-1)!.trim();
+  /** Run a command line as the operator would (the stubs on PATH, from the repository root). */
+  const operator = (line: string) => {
+    writeFileSync(join(fleet, 'calls.log'), '');
+    const r = spawnSync('sh', ['-c', line], { cwd: join(box.dir, 'repo'), env: { ...process.env, HOME: join(box.dir, 'home'), PATH: `${bin}:${process.env.PATH}`, FLEET: fleet }, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
+  };
+
+  it('a re-run with nothing changed: exit 0, nothing on stderr, no stack touched but the termination protection (already on)', () => {
+    for (const step of ['base', 'nodes']) {
+      const r = run(step);
+      expect([r.code, r.stderr], step).toStrictEqual([0, '']);
+      expect(r.stdout).toContain(`No changes to deploy. Stack odp-prod-${step} is up to date`);
+      expect(r.calls.filter((c) => / cloudformation (delete-stack|continue-update-rollback|update-stack)/.test(c))).toStrictEqual([]);
+      expect(r.calls.at(-1)).toBe(`aws cloudformation update-termination-protection --region eu-west-1 --stack-name odp-prod-${step} --enable-termination-protection`);
+    }
+    expect(world().events).toBeUndefined();
+  });
+
+  it('an update that fails and rolls back (UPDATE_ROLLBACK_COMPLETE): says the stack is as before, the events command, and to run the same step again; which then deploys', () => {
+    setWorld((w) => {
+      w.deployFails = 'UPDATE_ROLLBACK_COMPLETE';
+      w.templateChanged = true;
+    });
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Failed to create/update the stack');
+    expect(r.stderr).toContain(`deploy: the update of stack odp-prod-nodes failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: ${EVENTS}. Fix the cause, then run this again:\n  sh rendered/prod/aws/deploy.sh nodes\n`);
+    expect(r.calls.filter((c) => c.includes('update-termination-protection'))).toStrictEqual([]);
+    // UPDATE_ROLLBACK_COMPLETE can be updated: the same step again deploys.
+    const again = operator(next(r.stderr));
+    expect([again.code, again.stderr]).toStrictEqual([0, '']);
+    expect(world().stack.status).toBe('UPDATE_COMPLETE');
+  });
+
+  it('a rollback in progress when deploy.sh starts (another run, Git sync): waited for, then judged', () => {
+    setWorld((w) => {
+      w.stack.status = 'UPDATE_ROLLBACK_COMPLETE';
+      w.statusQueue = ['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'];
+    });
+    const r = run('nodes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('deploy: stack odp-prod-nodes is UPDATE_ROLLBACK_IN_PROGRESS (another run, or its Git sync): waiting for it to end\n');
+    expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(3);
+    expect(r.calls.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeGreaterThan(r.calls.lastIndexOf('sleep 30'));
+  });
+
+  it('an update whose rollback fails (UPDATE_ROLLBACK_FAILED): continue-update-rollback, its wait and the step again, as one command; refused before any change set until then', () => {
+    setWorld((w) => {
+      w.deployFails = 'UPDATE_ROLLBACK_FAILED';
+      w.templateChanged = true;
+    });
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes failed and so did its rollback (UPDATE_ROLLBACK_FAILED): CloudFormation updates it no more until the rollback is continued.');
+    expect(r.stderr).toContain('add --resources-to-skip ITS_LOGICAL_ID to continue-update-rollback');
+    const cmd = `aws cloudformation continue-update-rollback --region eu-west-1 --stack-name odp-prod-nodes --role-arn ${ROLE} && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh nodes`;
+    expect(next(r.stderr)).toBe(cmd);
+    // Run again as is: refused before the change set (no drain tags, no gates), with the same next command.
+    const again = run('nodes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^deploy: nothing deployed: the update of stack odp-prod-nodes failed and so did its rollback/);
+    expect(next(again.stderr)).toBe(cmd);
+    expect(again.calls.filter((c) => !c.startsWith('aws cloudformation describe-stacks'))).toStrictEqual([]);
+    // The cause not fixed yet: the rollback fails again, the waiter says so, nothing deployed.
+    setWorld((w) => (w.rollbackBlocked = true));
+    const blocked = operator(cmd);
+    expect(blocked.code).toBe(255);
+    expect(blocked.stderr).toContain('Waiter StackRollbackComplete failed');
+    expect(blocked.calls.filter((c) => c.startsWith('aws cloudformation deploy'))).toStrictEqual([]);
+    // Fixed: the rollback completes, and the step runs and deploys.
+    setWorld((w) => (w.rollbackBlocked = false));
+    const fixed = operator(cmd);
+    expect([fixed.code, fixed.stderr]).toStrictEqual([0, '']);
+    expect(world().events).toStrictEqual(['deploy failed: UPDATE_ROLLBACK_FAILED', 'rollback continued: UPDATE_ROLLBACK_FAILED', 'rollback continued: UPDATE_ROLLBACK_COMPLETE', 'stack updated']);
+  });
+
+  it('a first creation that fails (ROLLBACK_COMPLETE): delete-stack, its wait and the step again, as one command; refused until the stack is deleted', () => {
+    setWorld((w) => {
+      w.stack.exists = false;
+      w.stack.parameters = {};
+      w.deployFails = 'ROLLBACK_COMPLETE';
+    });
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`deploy: the creation of stack odp-prod-nodes failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: ${EVENTS}.`);
+    const cmd = `aws cloudformation delete-stack --region eu-west-1 --stack-name odp-prod-nodes --role-arn ${ROLE} && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh nodes`;
+    expect(next(r.stderr)).toBe(cmd);
+    // No termination protection on the failed stack (it is turned on after a deploy that succeeded only): deletable.
+    expect(r.calls.filter((c) => c.includes('update-termination-protection'))).toStrictEqual([]);
+    const again = run('nodes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^deploy: nothing deployed: the creation of stack odp-prod-nodes failed/);
+    expect(again.calls.filter((c) => c.startsWith('aws cloudformation deploy') || c.includes('describe-auto-scaling-groups'))).toStrictEqual([]);
+    const fixed = operator(cmd);
+    expect([fixed.code, fixed.stderr]).toStrictEqual([0, '']);
+    expect(world().stack).toMatchObject({ exists: true, status: 'CREATE_COMPLETE', protected: true });
+    expect(world().events).toStrictEqual(['deploy failed: ROLLBACK_COMPLETE', 'stack deleted', 'stack updated']);
+  });
+
+  it('a change set CloudFormation refuses (nothing executed): the stack not changed, the step again; a stack never created: nothing to clean up', () => {
+    setWorld((w) => {
+      w.changeSetRefused = true;
+      w.templateChanged = true;
+    });
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('An error occurred (ValidationError) when calling the CreateChangeSet operation: Template format error');
+    expect(r.stderr).toContain("deploy: stack odp-prod-nodes was not changed (it is UPDATE_COMPLETE): the AWS CLI's error above says why");
+    expect(next(r.stderr)).toBe('sh rendered/prod/aws/deploy.sh nodes');
+    setWorld((w) => {
+      w.stack.exists = false;
+      w.stack.parameters = {};
+    });
+    const fresh = run('nodes');
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toContain("deploy: stack odp-prod-nodes was not created: the AWS CLI's error above says why. Fix the cause, then run this again:\n  sh rendered/prod/aws/deploy.sh nodes\n");
+    setWorld((w) => (w.changeSetRefused = false));
+    expect(operator(next(fresh.stderr)).code).toBe(0);
+  });
+});
+
+/**
  * RKE2 on embedded etcd (valid fixture rke2-etcd): the distribution's gate is apply-config.sh's (the API server's
  * /readyz/etcd, every control plane's EtcdIsVoter True, APPLY_GATE.stable passing polls after the restart), and its
  * fixed nodes have user data (their boot script), which no per-node step changes.
@@ -477,7 +624,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
   const tpl = parseYamlStream(rendered.find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as Doc;
   const dep = parseYamlStream(rendered.find((f) => f.path === 'aws/nodes.deployment.yaml')!.content)[0] as Doc;
   const fixed = chain(tpl);
-  const stackName = /nodes_stack_exists\(\) \{\n.*--stack-name '([^']+)'/.exec(rendered.find((f) => f.path === 'aws/deploy.sh')!.content)![1]!;
+  const stackName = /nodes_stack_exists\(\) \{\n  stack_status '([^']+)'/.exec(rendered.find((f) => f.path === 'aws/deploy.sh')!.content)![1]!;
   const box = sandbox('rke2-etcd', rendered);
   const { world, setWorld, run, runWith } = box;
   afterAll(() => box.cleanup());

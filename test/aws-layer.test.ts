@@ -449,7 +449,7 @@ describe('Must show: buckets', () => {
     expect(b.Properties.VersioningConfiguration).toStrictEqual({ Status: 'Enabled' });
     expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toStrictEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['EnvironmentKey', 'Arn'] } }, BucketKeyEnabled: true });
     expect(b.Properties.PublicAccessBlockConfiguration).toStrictEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(b.DeletionPolicy).toBe('Retain');
+    expect(b.DeletionPolicy).toBe('RetainExceptOnCreate');
     const [, policy] = resourcesOf(base, 'AWS::S3::BucketPolicy').find(([, p]) => p.Properties.Bucket.Ref === id)!;
     expect(policy.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
     const rules = b.Properties.LifecycleConfiguration.Rules;

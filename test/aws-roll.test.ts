@@ -55,6 +55,31 @@ describe('a pool rolls in bounded batches', () => {
     expect(batchOf(asg)).toBe(1);
   });
 
+  it('sizes 1, 2 and N: launch first (200 %, 150 %, 100 + ⌈100/N⌉ %), one replacement at a time, the pool never below its size', () => {
+    expect([1, 2, 4, 10].map((n) => [maxHealthyPercentage(n), rollBatch(n, maxHealthyPercentage(n))])).toStrictEqual([
+      [200, [1, 1]],
+      [150, [1, 1]],
+      [125, [1, 1]],
+      [110, [1, 1]],
+    ]);
+  });
+
+  // Two pools changing in one update roll at the same time, on purpose (design notes, "Pools roll one instance at a
+  // time"): CloudFormation updates resources with no dependency between them in parallel (template reference, "DependsOn
+  // attribute"), and each group keeps MinHealthyPercentage 100, so neither pool is ever below its size.
+  it('two pools in one update: no DependsOn between the groups (rolled in parallel), each kept at 100 % of its size', () => {
+    const { sources } = fixtureSources('valid', 'k3s-flux.yaml');
+    const r = prepareEnvironment('k3s-flux', sources);
+    if (!r.prepared) throw new Error(formatted(r).join('\n'));
+    const t = parseYamlStream(renderEnvironment(r.prepared).find((f) => f.path === 'aws/nodes.yaml')!.content)[0] as Doc;
+    const ids = Object.keys(t.Resources).filter((k) => t.Resources[k].Type === 'AWS::AutoScaling::AutoScalingGroup');
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    for (const id of ids) {
+      expect([id, (t.Resources[id].DependsOn ?? []).filter((d: string) => ids.includes(d))]).toStrictEqual([id, []]);
+      expect(t.Resources[id].UpdatePolicy.AutoScalingInstanceRefresh.Preferences.MinHealthyPercentage).toBe(100);
+    }
+  });
+
   it('every size from 1 to 100: a valid maximum (100–200), a batch of one or two, never zero', () => {
     for (let n = 1; n <= 100; n++) {
       const max = maxHealthyPercentage(n);

@@ -156,7 +156,7 @@ function maybeText(type: string, path: string, spec: CfnSpec, fixedUserData?: st
 function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string, fixedUserData?: string): string {
   const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${show(p.old)} → ${show(p.new)})` : ''}`).join(', ');
   if (change === 'added') return `new ${type} ${name}`;
-  if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy Retain)' : ''}`;
+  if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy RetainExceptOnCreate)' : ''}`;
   if (type === 'AWS::EC2::LaunchTemplate') {
     const rolled = pools.get(id) ?? [];
     const what = `launch template version (${list(props)})`;

@@ -29,8 +29,23 @@
  *   the branch's template (its user data, `fleet.templateUserData`, stays undeployed). The stack's StackStatus then
  *   (describe-stacks, as CloudFormation reports an update: CloudFormation API reference, Stack.StackStatus):
  *   UPDATE_IN_PROGRESS for `fleet.updatePolls` queries (0 unless set; for ever with `fleet.updateStuck`), then
- *   UPDATE_COMPLETE, or `fleet.updateFails` (a status such as UPDATE_ROLLBACK_COMPLETE). `aws cloudformation wait` is
- *   not modelled (deploy.sh polls describe-stacks itself).
+ *   UPDATE_COMPLETE, or `fleet.updateFails` (a status such as UPDATE_ROLLBACK_COMPLETE), after `fleet.rollbackPolls`
+ *   queries answering UPDATE_ROLLBACK_IN_PROGRESS (a rollback takes its time too).
+ * - Failed deploys (aws/aws-cli awscli/customizations/cloudformation/deployer.py @029e5be7; CloudFormation user guide,
+ *   "Stack status codes", "Continue rolling back an update"): the stack's own status `stack.status`, once set, answers
+ *   describe-stacks; `fleet.statusQueue` is answered first, one status per query (an operation in progress ending).
+ *   deploy on a stack in ROLLBACK_COMPLETE, ROLLBACK_FAILED, DELETE_FAILED, UPDATE_ROLLBACK_FAILED or any *_IN_PROGRESS
+ *   but REVIEW_IN_PROGRESS: its UPDATE change set refused, "ValidationError … is in <status> state and can not be
+ *   updated", exit 254. `fleet.deployFails` (a status: ROLLBACK_COMPLETE for a creation, UPDATE_ROLLBACK_COMPLETE or
+ *   UPDATE_ROLLBACK_FAILED for an update): the change set executed, the waiter's failure "Failed to create/update the
+ *   stack. Run the following command to fetch the list of events leading up to the failure", exit 255, the stack left in
+ *   that status and its parameters as before (rolled back); once. delete-stack: refused while termination protection is
+ *   on (update-termination-protection: "Stack [<name>] cannot be deleted while TerminationProtection is enabled"), else
+ *   the stack is gone. continue-update-rollback: from UPDATE_ROLLBACK_FAILED only, to UPDATE_ROLLBACK_COMPLETE (still
+ *   UPDATE_ROLLBACK_FAILED while `fleet.rollbackBlocked`: the cause not fixed). wait stack-delete-complete /
+ *   stack-rollback-complete: exit 0 once the stack is gone / UPDATE_ROLLBACK_COMPLETE, else the waiter's failure, 255.
+ *   `fleet.changeSetRefused`: CreateChangeSet refused (a template error), exit 254, nothing changed. Another stack (the
+ *   base stack): UPDATE_COMPLETE, and deploy finds nothing to change.
  * - deploy with the branch's template: an instance whose user data differs from `fleet.templateUserData` is stopped and
  *   started as for a type (UserData: "Some interruptions"), its user data then the template's.
  * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 (as EC2 returns it).
@@ -92,8 +107,36 @@ function updateInstance(id, type) {
   event(`start ${fixedName(n)} ${type}`);
 }
 
+/** Statuses CloudFormation refuses an UPDATE change set in (with every *_IN_PROGRESS but REVIEW_IN_PROGRESS). */
+const BLOCKED = ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAILED'];
+
+/** The nodes stack's StackStatus as describe-stacks answers it now. */
+function stackStatus(s) {
+  if (f.statusQueue?.length) {
+    const next = f.statusQueue.shift();
+    save();
+    return next;
+  }
+  if (s.updating === undefined) return s.status ?? 'UPDATE_COMPLETE';
+  if (f.updateStuck || s.updating > 0) {
+    if (!f.updateStuck) s.updating -= 1;
+    save();
+    return 'UPDATE_IN_PROGRESS';
+  }
+  if (f.updateFails && (f.rollbackPolls ?? 0) > 0) {
+    f.rollbackPolls -= 1;
+    save();
+    return 'UPDATE_ROLLBACK_IN_PROGRESS';
+  }
+  return f.updateFails ?? 'UPDATE_COMPLETE';
+}
+
 function deploy() {
   const s = f.stack;
+  if (opt('--stack-name') !== s.name) return process.stdout.write(`\nWaiting for changeset to be created..\n\nNo changes to deploy. Stack ${opt('--stack-name')} is up to date\n`);
+  const current = s.exists ? s.status : undefined;
+  if (current && current !== 'REVIEW_IN_PROGRESS' && (BLOCKED.includes(current) || current.endsWith('_IN_PROGRESS')))
+    fail(254, `\nAn error occurred (ValidationError) when calling the CreateChangeSet operation: Stack:arn:aws:cloudformation:eu-west-1:333333333333:stack/${s.name}/1 is in ${current} state and can not be updated.`);
   const i = args.indexOf('--parameter-overrides');
   const given = {};
   for (const a of i === -1 ? [] : args.slice(i + 1)) {
@@ -115,9 +158,23 @@ function deploy() {
     process.stdout.write(`\nWaiting for changeset to be created..\n\nNo changes to deploy. Stack ${s.name} is up to date\n`);
     return;
   }
+  if (f.changeSetRefused) fail(254, '\nAn error occurred (ValidationError) when calling the CreateChangeSet operation: Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template');
+  if (f.deployFails) {
+    s.exists = true;
+    s.status = f.deployFails;
+    delete s.updating;
+    event(`deploy failed: ${f.deployFails}`);
+    delete f.deployFails;
+    save();
+    process.stdout.write('\nWaiting for changeset to be created..\nWaiting for stack create/update to complete\n');
+    fail(255, `\nFailed to create/update the stack. Run the following command\nto fetch the list of events leading up to the failure\naws cloudformation describe-stack-events --stack-name ${s.name}`);
+  }
+  const created = !s.exists;
   for (const x of changed) updateInstance(x.instance, next[x.param]);
   s.parameters = next;
   s.exists = true;
+  s.status = created ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
+  delete s.updating;
   f.templateChanged = false;
   event(`stack updated${changed.length > 0 ? `: ${changed.map((x) => fixedName(nodeOf(x.instance))).join(', ')}` : ''}`);
   save();
@@ -158,22 +215,40 @@ function aws() {
   const [service, op] = args;
   const query = opt('--query') ?? '';
   if (service === 'cloudformation' && op === 'deploy') return deploy();
-  if (service === 'cloudformation' && op === 'update-termination-protection') return;
+  const s = f.stack;
+  if (service === 'cloudformation' && op === 'update-termination-protection') {
+    if (opt('--stack-name') === s.name) s.protected = args.includes('--enable-termination-protection');
+    return save();
+  }
+  if (service === 'cloudformation' && op === 'delete-stack') {
+    if (opt('--stack-name') !== s.name || !s.exists) return;
+    if (s.protected) fail(254, `\nAn error occurred (ValidationError) when calling the DeleteStack operation: Stack [${s.name}] cannot be deleted while TerminationProtection is enabled`);
+    s.exists = false;
+    delete s.status;
+    delete s.updating;
+    event('stack deleted');
+    return save();
+  }
+  if (service === 'cloudformation' && op === 'continue-update-rollback') {
+    // The wording of a refusal from another status is the stub's own.
+    if (!s.exists || s.status !== 'UPDATE_ROLLBACK_FAILED') fail(254, `\nAn error occurred (ValidationError) when calling the ContinueUpdateRollback operation: stack ${s.name} is not in UPDATE_ROLLBACK_FAILED`);
+    s.status = f.rollbackBlocked ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_COMPLETE';
+    event(`rollback continued: ${s.status}`);
+    return save();
+  }
+  if (service === 'cloudformation' && op === 'wait') {
+    const status = s.exists ? stackStatus(s) : undefined;
+    if (args[2] === 'stack-delete-complete' && status === undefined) return;
+    if (args[2] === 'stack-rollback-complete' && status === 'UPDATE_ROLLBACK_COMPLETE') return;
+    if (['stack-delete-complete', 'stack-rollback-complete'].includes(args[2]))
+      fail(255, `\nWaiter ${args[2] === 'stack-delete-complete' ? 'StackDeleteComplete' : 'StackRollbackComplete'} failed: Waiter encountered a terminal failure state: For expression "Stacks[].StackStatus" we matched expected path: "${status}" at least once`);
+  }
   if (service === 'cloudformation' && op === 'update-stack') return updateStack();
   if (service === 'cloudformation' && op === 'describe-stacks') {
     const name = opt('--stack-name');
-    if (name !== f.stack.name) return process.stdout.write(`${f.stack.deployRole}\n`);
+    if (name !== f.stack.name) return process.stdout.write(query === 'Stacks[0].StackStatus' ? 'UPDATE_COMPLETE\n' : `${f.stack.deployRole}\n`);
     if (!f.stack.exists) fail(254, `\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id ${name} does not exist`);
-    if (query === 'Stacks[0].StackStatus') {
-      const s = f.stack;
-      if (s.updating === undefined) return process.stdout.write('UPDATE_COMPLETE\n');
-      if (f.updateStuck || s.updating > 0) {
-        if (!f.updateStuck) s.updating -= 1;
-        save();
-        return process.stdout.write('UPDATE_IN_PROGRESS\n');
-      }
-      return process.stdout.write(`${f.updateFails ?? 'UPDATE_COMPLETE'}\n`);
-    }
+    if (query === 'Stacks[0].StackStatus') return process.stdout.write(`${stackStatus(f.stack)}\n`);
     if (query === 'Stacks[0].Parameters[].ParameterKey') return process.stdout.write(`${Object.keys(f.stack.parameters).join('\t')}\n`);
     const output = /OutputKey=='([^']+)'/.exec(query)?.[1];
     if (output) return process.stdout.write(`${f.stack.outputs[output] ?? ''}\n`);

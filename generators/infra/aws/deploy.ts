@@ -23,6 +23,7 @@ import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js'
 import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
 import { USER_DATA_NOT_RUN_ON_START } from './instance-updates.js';
 import { rollPreferences } from './roll.js';
+import { stackStateFunctions } from './stack-states.js';
 import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { drainFunctions, NODE_DRAIN } from '../../lib/node-drain.js';
 import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
@@ -212,6 +213,8 @@ export function deployScript(p: AwsPlan): string {
   const m = p.model;
   const missing = p.images.filter((i) => !i.imageId).map((i) => `${i.parameterName} (${i.parameter})`);
   const c = deployCommands(p);
+  // The command that runs a step again (the last line of every message that stops a deploy).
+  const again = (step: string) => `sh ${awsPath(m, 'deploy.sh')} ${step}`;
   return `#!/bin/sh
 # Deploy the AWS layer of ${m.name} with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of ${p.names.gitSyncStack}.
@@ -219,13 +222,15 @@ export function deployScript(p: AwsPlan): string {
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${fixedNodes(p).length > 0 ? `${kubectlTimeoutLines().join('\n')}\n` : ''}${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
+${fixedNodes(p).length > 0 ? `${kubectlTimeoutLines().join('\n')}\n` : ''}${stackStateFunctions({ region: m.aws.region, script: awsPath(m, 'deploy.sh') }).join('\n')}
+${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
   base)
-    ${c.base}
+    stack_ready ${q(p.names.baseStack)} ${q(again('base'))}
+    ${c.base} || stack_failed ${q(p.names.baseStack)} ${q(again('base'))}
     ${protectCommand(p, 'base')}
     ;;
   nodes)
-${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `${drainTagsFirst(p)}${typeGate(p)}${userDataNotice(p)}    ${c.nodes}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    stack_ready ${q(p.names.nodesStack)} ${q(again('nodes'))}\n${drainTagsFirst(p)}${typeGate(p)}${userDataNotice(p)}    ${c.nodes} || stack_failed ${q(p.names.nodesStack)} ${q(again('nodes'))}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
 ${drainTagsCase(p)}${terminateNodeCase(p)}${nodeUpdateCase(p)}${rollPoolCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
 `;
@@ -418,16 +423,13 @@ drain_tags() {
 
 /**
  * \`nodes_stack_exists\`: describe-stacks answers ValidationError "Stack with id <name> does not exist" for a stack never
- * created; any other failure stops the script. For the drain tags and the fixed nodes' type gate.
+ * created; any other failure stops the script (./stack-states.ts \`stack_status\`). For the drain tags and the fixed nodes' type gate.
  */
 function stackExistsFunction(p: AwsPlan): string {
   if (!p.drainsPools && fixedNodes(p).length === 0) return '';
-  const region = q(p.model.aws.region);
   return `nodes_stack_exists() {
-  if out=$(aws cloudformation describe-stacks --region ${region} --stack-name ${q(p.names.nodesStack)} --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
-  case "$out" in *'does not exist'*) return 1 ;; esac
-  echo "deploy: cannot read stack ${p.names.nodesStack}: $out" >&2
-  exit 1
+  stack_status ${q(p.names.nodesStack)}
+  [ -n "$ST" ]
 }
 `;
 }
@@ -559,9 +561,10 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10, renewEvery: 12 } as co
  * renewal, the Lease's whole duration (CLUSTER_LOCK.seconds), so another run could take the lock over while this
  * node's instance is stopped. Here: the same 30 s polls (describe-stacks StackStatus), the lock renewed every 10 polls
  * (5 min; each poll's describe-stacks is bounded by the AWS CLI's default --cli-read-timeout and --cli-connect-timeout,
- * 60 s each: at most 10 × 150 s = 25 min between renewals), a status with ROLLBACK or FAILED in it (UPDATE_FAILED,
- * UPDATE_ROLLBACK_IN_PROGRESS, UPDATE_ROLLBACK_COMPLETE…: CloudFormation API reference, Stack.StackStatus) stops at
- * once, naming the stack events command. Overall at most 120 polls (60 min of sleeps): the hour AWS's own waiter gives a
+ * 60 s each: at most 10 × 150 s = 25 min between renewals). A rollback (UPDATE_ROLLBACK_IN_PROGRESS: CloudFormation API
+ * reference, Stack.StackStatus) is polled to its end, the node still cordoned (the rollback stops the instance again to
+ * give it back its type), then UPDATE_ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED stops the run with what it left and the
+ * exact next command (./stack-states.ts `stack_says`); any other status that is not in progress, at once. Overall at most 120 polls (60 min of sleeps): the hour AWS's own waiter gives a
  * stack update. This update changes one instance's type (a stop, the attribute, a start: minutes), so an update still in
  * progress after an hour is stuck (an instance that does not stop, a start refused for capacity) and needs an operator.
  */
@@ -625,14 +628,17 @@ node_health() {
   datastore_ok
 }
 # The stack update, polled (describe-stacks) every ${STACK_UPDATE_WAIT.seconds} s for at most ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes, the lock renewed every ${STACK_UPDATE_WAIT.renewEvery} polls;
-# a ROLLBACK or FAILED status stops it. Returns 1 with STACK_NOT_OK.
+# a rollback is waited for to its end, then stops it with what it left and the next command. Returns 1 with STACK_NOT_OK.
 stack_wait() {
   polls=0
   while :; do
     status=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status='unknown (describe-stacks failed)'
     case "$status" in
       UPDATE_COMPLETE) return 0 ;;
-      *ROLLBACK* | *FAILED*) STACK_NOT_OK="the update of stack ${p.names.nodesStack} failed: $status. Its events say why: ${events}"; return 1 ;;
+      # A rollback runs to its end first (it stops the instance again to give it back its type): the node stays cordoned.
+      UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED) STACK_NOT_OK=$(stack_says ${stack} "$status" "sh ${awsPath(p.model, 'deploy.sh')} node-update $node"); return 1 ;;
+      'unknown (describe-stacks failed)' | *_IN_PROGRESS) ;;
+      *) STACK_NOT_OK="the update of stack ${p.names.nodesStack} ended in $status. Its events say why: ${events}"; return 1 ;;
     esac
     polls=$((polls + 1))
     if [ "$polls" -ge ${STACK_UPDATE_WAIT.tries} ]; then STACK_NOT_OK="the update of stack ${p.names.nodesStack} has not completed after ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes (status $status): look at its events (${events})"; return 1; fi

@@ -138,11 +138,23 @@ function keyResources(p: AwsPlan): Record<string, Resource> {
           ],
         },
       },
-      { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+      STATEFUL_POLICIES,
     ),
     EnvironmentKeyAlias: resource('AWS::KMS::Alias', { AliasName: p.names.keyAlias, TargetKeyId: ref('EnvironmentKey') }),
   };
 }
+
+/**
+ * The stateful resources' policies (the environment's buckets: etcd snapshots, the Litestream replica; their KMS key):
+ * kept when the stack deletes or replaces them (DeletionPolicy, UpdateReplacePolicy Retain), except when the stack
+ * operation that created them rolls back: "RetainExceptOnCreate behaves like Retain for stack operations, except for
+ * the stack operation that initially created the resource. If the stack operation that created the resource is rolled
+ * back, CloudFormation deletes the resource" (CloudFormation template reference, "DeletionPolicy attribute"). With plain
+ * Retain, a first creation of the base stack that failed kept the new, empty bucket under its fixed name, and the
+ * next creation failed on that name (the bucket exists) until someone deleted it by hand; the rolled-back stack's
+ * ROLLBACK_COMPLETE already needs a delete-stack first (./stack-states.ts). UpdateReplacePolicy has no such value.
+ */
+export const STATEFUL_POLICIES = { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' } as const;
 
 export const bucketLogicalId = (name: string): string => `Bucket${logicalId(name)}`;
 
@@ -167,7 +179,7 @@ function bucketResources(p: AwsPlan, b: BucketPlan): Record<string, Resource> {
         LifecycleConfiguration: { Rules: rules },
         Tags: tags(m, { 'odp:purpose': b.purpose }),
       },
-      { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+      STATEFUL_POLICIES,
     ),
     [`${id}Policy`]: resource('AWS::S3::BucketPolicy', {
       Bucket: ref(id),
