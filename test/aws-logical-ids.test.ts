@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
 import { baseTemplate, groupLogicalId, irsaRoleLogicalId, nodeLogicalId, nodesTemplate, storeRoleLogicalId } from '../generators/infra/aws/stacks.js';
-import { assertDisjoint, merged, put } from '../generators/infra/aws/template.js';
+import { assertDisjoint, logicalId, merged, put } from '../generators/infra/aws/template.js';
 import { roleArnParts } from '../generators/infra/aws/plan.js';
 import { namespaceStoreName } from '../generators/catalog/secret-stores.js';
 import { catalogEntries } from '../generators/catalog/index.js';
@@ -116,5 +116,22 @@ describe('the template builder refuses an id taken twice (a programming error)',
     expect(() => baseTemplate({ ...p, storeRoles: [...p.storeRoles, { ...p.storeRoles.find((s) => s.store.endsWith('a-1b'))!, store: namespaceStoreName('a1b') }] })).toThrow(/StoreAwsSsmParameterStoreA1bRole is taken twice/);
     // A pool twice: the nodes stack throws as well.
     expect(() => nodesTemplate({ ...p, pools: [...p.pools, p.pools[p.pools.length - 1]!] })).toThrow(/is taken twice/);
+  });
+});
+
+describe('logicalId', () => {
+  /** The implementation before issue 23's one-pass loop: what every rendered id was made with. */
+  const splitJoin = (...parts: string[]): string =>
+    parts
+      .flatMap((p) => p.split(/[^A-Za-z0-9]+/))
+      .filter((s) => s.length > 0)
+      .map((s) => s[0]!.toUpperCase() + s.slice(1))
+      .join('');
+  const part = fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', '-', '_', '.', '/', ' ', 'é', '\u{1F600}', '') }));
+
+  it('joins the runs of A-Za-z0-9, first letters upper-cased, as the split/map/join it replaced', () => {
+    expect(logicalId('general-arm64', 'LaunchTemplate')).toBe('GeneralArm64LaunchTemplate');
+    expect(logicalId('--a_b..9z', '', 'éx')).toBe('AB9zX');
+    fc.assert(fc.property(fc.array(part, { maxLength: 4 }), (parts) => logicalId(...parts) === splitJoin(...parts)), { numRuns: 2000 });
   });
 });

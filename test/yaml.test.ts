@@ -139,6 +139,21 @@ describe('the plain-data emitter (the fast path of toYaml)', () => {
     );
   });
 
+  it('property: a string written again at other depths (the remembered form) is what the yaml package writes there', () => {
+    // The emitter remembers how a string value without a line break is written; the same string at
+    // the top level, one level down and deep in lists and maps must still be written for its place.
+    fc.assert(
+      fc.property(text, (s) => {
+        for (const value of [{ a: s }, [s], { a: [{ b: s }, s], c: { d: { e: s } } }, s, [[s, { f: s }]]]) {
+          const yaml = emitPlainYaml(value)!;
+          if (readsBack(libraryYaml(value), value) && !hasBom(value)) expect(yaml, JSON.stringify(s)).toBe(libraryYaml(value));
+          else expect(readsBack(yaml, value), yaml).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('every awkward string, as a value, a key, a list item and the whole document, is what the yaml package writes and reads back as itself', () => {
     for (const s of AWKWARD) {
       for (const value of [{ k: s }, { [s]: 1 }, { a: { [s]: [s] } }, [s, [s]], s]) {

@@ -46,10 +46,13 @@ export type InputPath = readonly (string | number | NameSelector)[];
 const isSelector = (seg: unknown): seg is NameSelector => typeof seg === 'object' && seg !== null && typeof (seg as NameSelector).name === 'string';
 
 export function formatInputPath(path: InputPath): string {
+  // formatPath's segments inline, plus name selectors (called for every input of every rendered file).
   let out = '';
   for (const seg of path) {
     if (isSelector(seg)) out += `[name=${seg.name}]`;
-    else out += formatPath([seg]).replace(/^(?=[A-Za-z_])/, out === '' ? '' : '.');
+    else if (typeof seg === 'number') out += `[${seg}]`;
+    else if (IDENT.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
   }
   return out === '' ? '(document)' : out;
 }

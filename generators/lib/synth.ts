@@ -29,7 +29,14 @@ function sanitize(value: unknown, opts: SanitizeOptions): unknown {
   const name = (value as { constructor?: { name?: string } }).constructor?.name;
   if (name !== 'Object') throw new Error(`can't render non-simple object of type '${String(name)}'`);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  const keys = Object.keys(value);
+  // Sorted only when out of order (the default sort's order: UTF-16 code units, as `<` compares).
+  for (let i = 1; i < keys.length; i++)
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  for (const key of keys) {
     const v = sanitize((value as Record<string, unknown>)[key], opts);
     if (v !== null && v !== undefined) out[key] = v;
   }

@@ -203,6 +203,28 @@ export function plainEmitter(opts: PlainEmitterOptions): (value: unknown) => str
     return out;
   }
 
+  /**
+   * A string value (not a key) as written. One without a line break is written the same way at every
+   * indentation but the top level's ('': a document marker there makes a block), so it is remembered
+   * like keys: the renderers write the same names, labels and versions again and again, and the four
+   * tests of string() were a third of the serialize phase (issue 23). Bounded as keyText's cache;
+   * long strings are not kept.
+   */
+  const valueCache = new Map<string, string>();
+  const VALUE_CACHE_MAX_LENGTH = 256;
+  function valueText(v: string, indent: string): string {
+    if (indent === '') return string(v, indent, false);
+    let out = valueCache.get(v);
+    if (out === undefined) {
+      out = string(v, indent, false);
+      if (v.length <= VALUE_CACHE_MAX_LENGTH && !v.includes('\n')) {
+        if (valueCache.size >= KEY_CACHE_SIZE) valueCache.clear();
+        valueCache.set(v, out);
+      }
+    }
+    return out;
+  }
+
   function number(n: number): string {
     if (!Number.isFinite(n)) return Number.isNaN(n) ? '.nan' : n < 0 ? '-.inf' : '.inf';
     return Object.is(n, -0) ? '-0' : JSON.stringify(n);
@@ -212,7 +234,7 @@ export function plainEmitter(opts: PlainEmitterOptions): (value: unknown) => str
   function node(v: unknown, indent: string): string {
     switch (typeof v) {
       case 'string':
-        return string(v, indent, false);
+        return valueText(v, indent);
       case 'number':
         return number(v);
       case 'boolean':

@@ -106,8 +106,18 @@ const readsOf = (statements: readonly Statement[]): string[] =>
   statements.filter((s) => s.Effect === 'Allow' && s.Action.some((a) => SSM_READ.test(a))).flatMap((s) => s.Resource.flatMap((r) => parameterName(r) ?? []));
 const assumesOf = (statements: readonly Statement[]): string[] =>
   statements.filter((s) => s.Effect === 'Allow' && s.Action.includes('sts:AssumeRole')).flatMap((s) => s.Resource.filter((r): r is string => typeof r === 'string'));
-const matches = (pattern: string, name: string): boolean =>
-  pattern === name || new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+/** Each wildcard pattern compiled once (routesTo asks for the same few patterns for every reader and parameter). */
+const PATTERNS = new Map<string, RegExp>();
+const patternRegExp = (pattern: string): RegExp => {
+  let re = PATTERNS.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    if (PATTERNS.size >= 4096) PATTERNS.clear(); // patterns come from the environments: bounded
+    PATTERNS.set(pattern, re);
+  }
+  return re;
+};
+const matches = (pattern: string, name: string): boolean => pattern === name || patternRegExp(pattern).test(name);
 
 export const readerText = (r: Reader): string =>
   r.kind === 'host' ? `host processes and host-network pods of the ${r.nodes}` : r.kind === 'namespace' ? `namespace ${r.namespace}` : 'any namespace where someone has edit';

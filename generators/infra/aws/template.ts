@@ -76,11 +76,23 @@ export interface Template {
 
 /** A logical id from a name: `general-arm64` → `GeneralArm64` (CloudFormation allows A-Za-z0-9 only). */
 export function logicalId(...parts: string[]): string {
-  return parts
-    .flatMap((p) => p.split(/[^A-Za-z0-9]+/))
-    .filter((s) => s.length > 0)
-    .map((s) => s[0]!.toUpperCase() + s.slice(1))
-    .join('');
+  // Each run of A-Za-z0-9, its first character upper-cased; everything else dropped. One pass over the
+  // characters (the AWS templates ask for hundreds of ids per environment; split/map/join was ~2 %
+  // of a render, issue 23).
+  let out = '';
+  for (const p of parts) {
+    let start = -1;
+    for (let i = 0; i <= p.length; i++) {
+      const c = i < p.length ? p.charCodeAt(i) : 0;
+      const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+      if (alnum && start === -1) start = i;
+      else if (!alnum && start !== -1) {
+        out += p[start]!.toUpperCase() + p.slice(start + 1, i);
+        start = -1;
+      }
+    }
+  }
+  return out;
 }
 
 /** Every `Ref` and `Fn::GetAtt` target below a value (logical ids and parameter names). */

@@ -32,7 +32,8 @@ export function renderReadme(model: EnvironmentModel): RenderedFile[] {
   const sections = sectionProviders().flatMap((p) => p(model, ctx)).sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
   const inputs = new Map<string, InputPath>([[JSON.stringify(['name']), ['name']], [JSON.stringify(['description']), ['description']]]);
   for (const s of sections) for (const p of s.inputs) inputs.set(JSON.stringify(p), p);
+  // Ordered by those JSON keys (made once each, not twice per comparison).
   const title = `# Environment \`${model.name}\`\n\n${model.description ? `${model.description}\n\n` : ''}`;
   const body = sections.map((s) => `## ${s.title}\n\n${s.body.trim()}\n`).join('\n');
-  return [{ path: 'README.md', content: title + body, inputs: [...inputs.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) }];
+  return [{ path: 'README.md', content: title + body, inputs: [...inputs].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => p) }];
 }
