@@ -76,15 +76,16 @@ function baseParameter(files: ReadonlyMap<string, string>, name: string): string
  * defines CONFIG_PARAM as the node's parameter name, and a boot script (a `#!` file of the user data) calls
  * `ssm_parameter "$CONFIG_PARAM"` in code (not a comment). One message per way it fails.
  */
-export function checkConfigRead(node: string, name: string, written: readonly { path: string; content: string }[]): string[] {
-  const out: string[] = [];
+export function checkConfigRead(rule: string, file: string, node: string, name: string, written: readonly { path: string; content: string }[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = { severity: 'error' as const, rule, file, path: ['write_files'] };
   const settings = written.find((f) => f.path === BOOT_SETTINGS_PATH);
   const value = settings === undefined ? undefined : parseBootSettings(settings.content)[CONFIG_PARAM_SETTING];
-  if (value === undefined) out.push(`the boot settings (${BOOT_SETTINGS_PATH}) of fixed node ${node} define no ${CONFIG_PARAM_SETTING}: it names the config parameter ${name}`);
-  else if (value !== name) out.push(`${CONFIG_PARAM_SETTING} in the boot settings of fixed node ${node} is '${value}'; its config parameter is ${name}`);
+  if (value === undefined) out.push({ ...at, message: `the boot settings (${BOOT_SETTINGS_PATH}) of fixed node ${node} define no ${CONFIG_PARAM_SETTING}: it names the config parameter ${name}` });
+  else if (value !== name) out.push({ ...at, message: `${CONFIG_PARAM_SETTING} in the boot settings of fixed node ${node} is '${value}'; its config parameter is ${name}` });
   const call = new RegExp(`(?:^|[\\s;&|(\`])ssm_parameter\\s+"\\$\\{?${CONFIG_PARAM_SETTING}\\}?"(?=$|[\\s;&|)\`])`);
   const code = written.filter((f) => f.content.startsWith('#!')).flatMap((f) => f.content.split('\n')).map((l) => l.trim()).filter((l) => !l.startsWith('#'));
-  if (!code.some((l) => call.test(l))) out.push(`the boot script of fixed node ${node} does not call ssm_parameter "$${CONFIG_PARAM_SETTING}": it does not read its config parameter ${name}`);
+  if (!code.some((l) => call.test(l))) out.push({ ...at, message: `the boot script of fixed node ${node} does not call ssm_parameter "$${CONFIG_PARAM_SETTING}": it does not read its config parameter ${name}` });
   return out;
 }
 
@@ -122,7 +123,7 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
     if (configFromParameter(t)) {
       const name = configParameterName({ name: spec.dir }, m, t.node);
       if (written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the user-data of fixed node ${t.name} writes ${spec.configPath}: it reads it from SSM parameter ${name}` });
-      out.push(...checkConfigRead(t.name, name, data.write_files ?? []).map((message) => ({ severity: 'error' as const, rule: userdata, file: udFile, path: ['write_files'], message })));
+      out.push(...checkConfigRead(userdata, udFile, t.name, name, data.write_files ?? []));
       // (Checked where the base stack is among the files: npm run check, not a distribution's own files alone.)
       const value = baseParameter(files, name);
       embedded = value === undefined ? undefined : { path: spec.configPath, content: `${value}\n` };
