@@ -279,7 +279,7 @@ function fitsLines(m: EnvironmentModel): string[] {
     "  maj=${now#v}; min=${maj#*.}; maj=${maj%%.*}; min=${min%%.*}",
     `  case "$maj.$min" in '' | *[!0-9.]* | .* | *.) log "$2 ($1): its Talos version could not be read (talosctl version said: $now): nothing applied"; unreached; return 1 ;; esac`,
     `  if [ "$maj" -gt ${c.major} ] || { [ "$maj" -eq ${c.major} ] && [ "$min" -ge ${c.minor} ]; }; then return 0; fi`,
-    `  log "$2 ($1): it runs Talos $now, older than its config (rendered for Talos ${version}, which an older Talos refuses as a whole): nothing applied. Upgrade it first: npm run -s talos -- commands --env ${m.name} upgrade | sh (Talos first, with the config it runs, then this config)"`,
+    `  log "$2 ($1): it runs Talos $now, older than its config (rendered for Talos ${version}, which an older Talos refuses as a whole): nothing applied. Upgrade it first: ${runbookCommand(m.name, 'upgrade')} (Talos first, with the config it runs, then this config)"`,
     '  unreached',
     '  return 1',
     '}',
