@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeCommands } from '../generators/distributions/talos/diff-report.js';
+import { runbookCommand } from '../generators/distributions/talos/runbook.js';
 import { nodeNameByAddress, nodeRef } from '../generators/lib/k8s-nodes.js';
 
 /** A kubectl that answers `get nodes -o jsonpath=…` as the API server's Nodes render through that template. */
@@ -39,18 +40,12 @@ describe('a fixed node is named by its address', () => {
     expect(out).toBe('[ip-10-0-2-5.ec2.internal][]');
   });
 
-  it('Talos: a config that needs a reboot is drained first and uncordoned after, the Node found by address (fixed node and pool loop)', () => {
+  it("Talos: a config that needs a reboot is the runbook's apply script for that node (its apply_node drains, stages, reboots, uncordons)", () => {
     const fixed = nodeCommands('prod', { node: 'cp-2', file: 'talos/cp-2.yaml', address: '10.0.1.11', controlPlane: true, kubernetes: {}, status: 'changed', actions: ['reboot'] } as never);
-    const name = `"${nodeNameByAddress('10.0.1.11')}"`;
-    expect(fixed).toStrictEqual([
-      `kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=5m`,
-      expect.stringMatching(/^talosctl apply-config --nodes 10\.0\.1\.11 --file .*cp-2\.yaml --mode staged$/),
-      'talosctl reboot --nodes 10.0.1.11 (waits until it is back)',
-      `kubectl uncordon ${name}`,
-    ]);
+    expect(fixed).toStrictEqual([runbookCommand('prod', 'apply', 'cp-2')]);
+    expect(fixed[0]).toBe('npm run -s talos -- commands --env prod apply --node cp-2 | sh');
     const pool = nodeCommands('prod', { node: 'general-amd64', file: 'talos/general-amd64.yaml', pool: true, controlPlane: false, kubernetes: {}, status: 'changed', actions: ['reboot'] } as never);
-    expect(pool[0]).toContain(`kubectl drain "${nodeNameByAddress('$NODE')}" --ignore-daemonsets`);
-    expect(pool[0]).toContain(`&& kubectl uncordon "${nodeNameByAddress('$NODE')}"; done`);
+    expect(pool).toStrictEqual([runbookCommand('prod', 'apply', 'general-amd64'), 'new instances of the pool get it from sh rendered/prod/aws/talos-join.sh general-amd64']);
   });
 
   it("Talos: a removed fixed node's drain and delete name its Node by address, not the environment's node name", () => {

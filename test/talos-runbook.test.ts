@@ -202,7 +202,11 @@ describe('Talos runbook scripts', () => {
     // A pool is never upgraded in place; --node with another phase means nothing.
     const pool = cli('talos', root, 'commands', '--env', 'prod', 'upgrade', '--node', 'general-amd64');
     expect([pool.code, pool.stderr]).toStrictEqual([2, expect.stringContaining('general-amd64 is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (npm run -s talos -- commands --env prod upgrade | sh)')]);
+    // --node with apply: that node's config alone (the review comment's step); with another phase it means nothing.
     const apply = cli('talos', root, 'commands', '--env', 'prod', 'apply', '--node', 'prod-gpu-1');
-    expect([apply.code, apply.stderr]).toStrictEqual([2, expect.stringContaining('--node goes with the upgrade script only (the apply script is for the whole cluster)')]);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout.match(/^if reach .*$/gm)).toStrictEqual([expect.stringMatching(/^if reach \S+ prod-gpu-1; then fits .* apply_node /)]);
+    const k8s = cli('talos', root, 'commands', '--env', 'prod', 'upgrade-k8s', '--node', 'prod-gpu-1');
+    expect([k8s.code, k8s.stderr]).toStrictEqual([2, expect.stringContaining('--node goes with the upgrade or apply script only (the upgrade-k8s script is for the whole cluster)')]);
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { K3S_LITESTREAM_DROP_IN, LITESTREAM_METRICS_PORT, LITESTREAM_RESTORE_PAT
 import { litestreamAlertRules, litestreamScraped } from './addons/litestream-alerts.js';
 import { BOOT_SCRIPT_PATH, RDS_CA_BUNDLE_URL } from './userdata.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
-import { SERVICE_READY_SECONDS } from '../rancher/boot.js';
+import { SERVICE_READY_SECONDS, startRefusalsText, type RefusalUpstream } from '../rancher/boot.js';
 import { DATASTORE_PASSWORD_SCRIPT } from '../rancher/datastore-password.js';
 import { DATASTORE_RESTORE_SCRIPT } from '../rancher/datastore-restore.js';
 import { tokenRotationText } from '../rancher/token-rotate.js';
@@ -19,6 +19,14 @@ import { configDropInDir, NODE_DROP_IN } from '../rancher/host.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { k3sCluster, k3sPool } from './model.js';
 import { LITESTREAM_HAND_RESTORE_SCRIPT } from './litestream-hand-restore.js';
+
+/** How START_REFUSALS (../rancher/boot.ts) cites upstream for K3s: the supervisor code is K3s' own repository. */
+export const K3S_UPSTREAM: RefusalUpstream = {
+  code: (path, commit) => `k3s-io/k3s@${commit} ${path}`,
+  issue: (n) => `k3s-io/k3s#${n}`,
+  kine: (path, commit) => `k3s-io/kine@${commit} ${path}`,
+  supervisor: 'k3s-io/k3s, the K3s repository itself',
+};
 
 const nodes = compileTemplate(`K3s {{code version}} on EC2. Each config target has a K3s config (\`k3s/<target>.yaml\`) and an
 EC2 user-data document (\`k3s/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config to
@@ -193,7 +201,7 @@ export function k3sSections(m: EnvironmentModel): ReadmeSection[] {
         agentToken: k3sCluster(m).agentToken.secret,
         pg: d.type === 'kine-postgres' ? d.postgres : false,
         sqlite: d.type === 'kine-sqlite' ? { url: litestreamReplicaUrl(m, d), bucket: `s3://${d.litestream.bucket}` } : false,
-      })}\n${tokenRotationText(m, { name: 'k3s', title: 'K3s' }, k3sTokenRotate(m))}`,
+      })}\n${tokenRotationText(m, { name: 'k3s', title: 'K3s' }, k3sTokenRotate(m))}\n${startRefusalsText('K3s', K3S_UPSTREAM)}`,
     },
   ];
   if (d.type === 'kine-postgres')

@@ -247,47 +247,87 @@ export function postgresEndpointLines(pg: Extract<Datastore, { type: 'kine-postg
  * (Not a refusal: "failed to get CA certs" is the /cacerts download failing, which needs no token: getCACerts; the
  * server URL reaching no server, which start_cause leaves to the journal.)
  */
-export const START_REFUSALS: readonly { text: string; cause: string; token: boolean; source: string }[] = [
+/**
+ * How a member cites the upstream code START_REFUSALS rests on, supplied by its own folder (this shared folder names
+ * neither member nor their repositories): `code(path, commit)` one file of the supervisor code at a commit read
+ * (pkg/cluster, pkg/clientaccess, pkg/agent), `issue(n)` an issue of the supervisor's tracker, `kine(path, commit)` one
+ * file of Kine; `supervisor` says once where the supervisor code is (the member's own repository, or the module the
+ * member's go.mod requires); `configSeen`, where a joining server's `/config` refusal was reported for the member, if
+ * anywhere.
+ */
+export interface RefusalUpstream {
+  code(path: string, commit: string): string;
+  issue(n: number): string;
+  kine(path: string, commit: string): string;
+  supervisor: string;
+  configSeen?: string;
+}
+
+/**
+ * The journal texts of a refused start. `source` is the citation with the member's repositories in it (RefusalUpstream):
+ * files are cited at the commit read (read_file on the stored upstream versions); the wrapping messages around a row's
+ * text differ between releases, so a row matches the text alone.
+ */
+export const START_REFUSALS: readonly { text: string; cause: string; token: boolean; source: (u: RefusalUpstream) => string }[] = [
   {
     text: 'bootstrap data already found and encrypted with different token',
     cause: 'the bootstrap data is under another server token',
     token: true,
-    source:
-      'the supervisor\'s pkg/cluster/storage.go@8fed810c getBootstrapKeyFromStorage (errors.New, no bootstrap key of this token), returned through pkg/cluster/bootstrap.go reconcile ("failed to reconcile with local datastore") to the server, which exits fatal',
+    source: (u) =>
+      `${u.code('pkg/cluster/storage.go', '8fed810c')} getBootstrapKeyFromStorage (\`errors.New("bootstrap data already found and encrypted with different token")\`: the datastore holds a bootstrap key, none of this token), returned through storageBootstrap (same file) to the server, which exits fatal; the prefix of the journal line ("failed to bootstrap cluster data: …") differs between releases`,
   },
   {
     text: '/server-bootstrap: 401 Unauthorized',
     cause: 'the servers refuse the server token (401)',
     token: true,
-    source:
-      'the supervisor\'s pkg/cluster/bootstrap.go httpBootstrap (Get "/v1-"+version.Program+"/server-bootstrap" as user server) and pkg/clientaccess/token.go@db5fc989 get (`return nil, fmt.Errorf("%s: %s", u, resp.Status)`); the joiner\'s fatal line in supervisor issue #2463: "https://centos01.lan.khaus:6443/v1-<name>/server-bootstrap: 401 Unauthorized"',
+    source: (u) =>
+      `${u.code('pkg/cluster/bootstrap.go', '9977f0e6')} httpBootstrap (\`c.clientAccessInfo.Get("/v1-" + version.Program + "/server-bootstrap")\`, as user \`server\`: shouldBootstrapLoad's ParseAndValidateTokenForUser) and ${u.code('pkg/clientaccess/token.go', 'db5fc989')} get (\`return nil, fmt.Errorf("%s: %s", u, resp.Status)\`); the joiner's fatal line in ${u.issue(2463)}: "https://centos01.lan.khaus:6443/v1-<name>/server-bootstrap: 401 Unauthorized"`,
   },
   {
     text: '/config: 401 Unauthorized',
     cause: 'the servers refuse the token (401)',
     token: true,
-    source:
-      'the supervisor\'s pkg/agent/config/config.go@eaaf1f84 get → getConfig (Get "/v1-"+version.Program+"/config", errors.Wrap "failed to retrieve configuration from server"; Get logs it and retries every 5 s), and a joining server\'s compareConfig in the releases of the second member\'s issue #3656 ("failed to validate server configuration: https://<IP_ADDR>:9345/v1-<name>/config: 401 Unauthorized"); the status text from pkg/clientaccess/token.go@db5fc989 get',
+    source: (u) =>
+      `${u.code('pkg/agent/config/config.go', 'eaaf1f84')} Get → get → getConfig (Get "/v1-"+version.Program+"/config"; get wraps it "failed to retrieve configuration from server", Get logs "Failed to configure agent: %v" at error level and retries every 5 s), the status text from ${u.code('pkg/clientaccess/token.go', 'db5fc989')} get; a joining server's compareConfig (pkg/cluster/bootstrap.go, user \`node\`) asks the same URL${u.configSeen ? ` (its refusal seen in ${u.configSeen}: "failed to validate server configuration: https://<IP_ADDR>:9345/v1-<name>/config: 401 Unauthorized")` : ''}`,
   },
   {
     text: 'token CA hash does not match the Cluster CA certificate hash',
     cause: 'the token CA hash is of another cluster',
     token: true,
-    source: 'the supervisor\'s pkg/clientaccess/token.go@db5fc989 validateCAHash (`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)`), on a joining server (shouldBootstrapLoad: "failed to validate token") and an agent',
+    source: (u) =>
+      `${u.code('pkg/clientaccess/token.go', 'db5fc989')} validateCAHash (\`fmt.Errorf("token CA hash does not match the Cluster CA certificate hash: %s != %s", ...)\`) through setAndValidateServer, from ParseAndValidateToken(ForUser): on a joining server (${u.code('pkg/cluster/bootstrap.go', '9977f0e6')} shouldBootstrapLoad) and on an agent (${u.code('pkg/agent/config/config.go', 'eaaf1f84')} get)`,
   },
   {
     text: 'password authentication failed for user',
     cause: 'PostgreSQL refuses the password',
     token: false,
-    source: 'PostgreSQL src/backend/libpq/auth.c auth_failed (SQLSTATE 28P01, "password authentication failed for user"), inside Kine\'s ping error below',
+    source: () => `PostgreSQL src/backend/libpq/auth.c auth_failed (SQLSTATE 28P01, "password authentication failed for user"), inside Kine's ping error (the next row)`,
   },
   {
     text: 'Failed to ping database connection',
     cause: 'Kine cannot reach PostgreSQL',
     token: false,
-    source: 'Kine@0058529d pkg/drivers/generic/generic.go Open: logrus.Errorf("Failed to ping database connection: %v") for each of 300 one-second attempts',
+    source: (u) => `${u.kine('pkg/drivers/generic/generic.go', '0058529d')} Open: logrus.Errorf("Failed to ping database connection: %v") for each of 300 one-second attempts`,
   },
 ];
+
+/**
+ * The README text of START_REFUSALS for one member (`title`), its citations with the member's repositories: what a
+ * watched start (start_watched) reads in the journal and what it says then.
+ */
+export function startRefusalsText(title: string, u: RefusalUpstream): string {
+  const rows = START_REFUSALS.map((r) => `| \`${r.text}\` | ${r.cause}${r.token ? ' (the start stops at the end of its window)' : ''} | ${r.source(u).replace(/\|/g, '\\|')} |`);
+  return [
+    `**What a watched start names.** A boot script, a token rotation and the join of a pool's node start ${title} in ${START_WINDOW_SECONDS} s windows and read its journal for these upstream texts (the first that matches is the cause it logs):`,
+    '',
+    '| Journal text | Cause | Where upstream logs it |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `The supervisor code cited: ${u.supervisor}.`,
+    '',
+  ].join('\n');
+}
 
 /** The rows start_watched stops at (a token refused: the start never becomes ready with it). */
 export const TOKEN_REFUSALS = START_REFUSALS.filter((r) => r.token);

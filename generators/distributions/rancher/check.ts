@@ -4,7 +4,7 @@
  * value of the right type; every user-data is a `#cloud-config` YAML document within EC2's size
  * limit that embeds exactly the standalone config; no config carries a token or a datastore password.
  */
-import { configFromParameter, configParameterName } from './node-config.js';
+import { CONFIG_PARAM_SETTING, configFromParameter, configParameterName } from './node-config.js';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { parseTaint } from '../../lib/scheduling.js';
 import type { NodeConfig } from '../../validate/rendered/gpu.js';
@@ -13,7 +13,7 @@ import { didYouMean } from '../../lib/suggest.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
 import { USER_DATA_LIMIT } from './boot.js';
-import { BOOT_SETTINGS_PATH, resolveBootSettings } from './boot-settings.js';
+import { BOOT_SETTINGS_PATH, parseBootSettings } from './boot-settings.js';
 import { roleOf, type NodeRole } from './config.js';
 import { checkFlagIn, type FlagCatalog } from './flags.js';
 
@@ -71,6 +71,24 @@ function baseParameter(files: ReadonlyMap<string, string>, name: string): string
   return typeof r?.Properties?.Value === 'string' ? r.Properties.Value : undefined;
 }
 
+/**
+ * Whether a fixed node's boot script reads its config parameter, by structure: its settings file (BOOT_SETTINGS_PATH)
+ * defines CONFIG_PARAM as the node's parameter name, and a boot script (a `#!` file of the user data) calls
+ * `ssm_parameter "$CONFIG_PARAM"` in code (not a comment). One message per way it fails.
+ */
+export function checkConfigRead(rule: string, file: string, node: string, name: string, written: readonly { path: string; content: string }[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = { severity: 'error' as const, rule, file, path: ['write_files'] };
+  const settings = written.find((f) => f.path === BOOT_SETTINGS_PATH);
+  const value = settings === undefined ? undefined : parseBootSettings(settings.content)[CONFIG_PARAM_SETTING];
+  if (value === undefined) out.push({ ...at, message: `the boot settings (${BOOT_SETTINGS_PATH}) of fixed node ${node} define no ${CONFIG_PARAM_SETTING}: it names the config parameter ${name}` });
+  else if (value !== name) out.push({ ...at, message: `${CONFIG_PARAM_SETTING} in the boot settings of fixed node ${node} is '${value}'; its config parameter is ${name}` });
+  const call = new RegExp(`(?:^|[\\s;&|(\`])ssm_parameter\\s+"\\$\\{?${CONFIG_PARAM_SETTING}\\}?"(?=$|[\\s;&|)\`])`);
+  const code = written.filter((f) => f.content.startsWith('#!')).flatMap((f) => f.content.split('\n')).map((l) => l.trim()).filter((l) => !l.startsWith('#'));
+  if (!code.some((l) => call.test(l))) out.push({ ...at, message: `the boot script of fixed node ${node} does not call ssm_parameter "$${CONFIG_PARAM_SETTING}": it does not read its config parameter ${name}` });
+  return out;
+}
+
 /** Check the config and user-data files of one rendered environment (`files`: path relative to rendered/<env>/ → text). */
 export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentModel, files: ReadonlyMap<string, string>): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -105,10 +123,7 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
     if (configFromParameter(t)) {
       const name = configParameterName({ name: spec.dir }, m, t.node);
       if (written) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the user-data of fixed node ${t.name} writes ${spec.configPath}: it reads it from SSM parameter ${name}` });
-      // The script names it through its settings file (./boot-settings.ts): read as resolved.
-      const settings = data.write_files?.find((f) => f.path === BOOT_SETTINGS_PATH)?.content ?? '';
-      const scripts = (data.write_files ?? []).filter((f) => f.content.startsWith('#!')).map((f) => resolveBootSettings(f.content, settings)).join('\n');
-      if (!scripts.includes(`ssm_parameter '${name}'`)) out.push({ severity: 'error', rule: userdata, file: udFile, path: ['write_files'], message: `the boot script of fixed node ${t.name} does not read its config parameter ${name}` });
+      out.push(...checkConfigRead(userdata, udFile, t.name, name, data.write_files ?? []));
       // (Checked where the base stack is among the files: npm run check, not a distribution's own files alone.)
       const value = baseParameter(files, name);
       embedded = value === undefined ? undefined : { path: spec.configPath, content: `${value}\n` };

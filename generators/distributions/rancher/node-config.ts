@@ -56,12 +56,15 @@ export function configParameter(keys: Pick<RancherKeys, 'name' | 'title'>, m: En
 /** Whether a target's config comes from its parameter (a fixed node) rather than its user data (a pool's). */
 export const configFromParameter = (t: ConfigTarget): t is ConfigTarget & { node: Node } => t.node !== undefined;
 
+/** The boot setting (./boot-settings.ts) that names a fixed node's config parameter; the script reads `ssm_parameter "$CONFIG_PARAM"`. */
+export const CONFIG_PARAM_SETTING = 'CONFIG_PARAM';
+
 /**
  * Boot-script lines writing a fixed node's config from its parameter (ssm_parameter: retried while the instance
  * profile's credentials arrive, then the boot stops naming it). Nothing before them starts the service.
  */
 export function configReadLines(keys: Pick<RancherKeys, 'name' | 'title'>, m: EnvironmentModel, node: Node, path: string, s: BootValues = LITERAL): string[] {
-  const param = s.ref('CONFIG_PARAM', configParameterName(keys, m, node));
+  const param = s.ref(CONFIG_PARAM_SETTING, configParameterName(keys, m, node));
   return [
     // Not this user data (a settings change stops no instance), read once at first boot; apply-config.sh brings a running
     // node to a new value.

@@ -3,7 +3,7 @@ import { nodeSubnetCidrs } from '../../catalog/network-policies.js';
 import { upgradeReadmeText } from '../rancher/addons/system-upgrade-controller.js';
 import { compileTemplate } from '../../lib/templates.js';
 import type { EnvironmentModel } from '../../model/types.js';
-import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS } from '../rancher/boot.js';
+import { RDS_CA_BUNDLE_URL, SERVICE_READY_SECONDS, startRefusalsText, type RefusalUpstream } from '../rancher/boot.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import { roleOf } from '../rancher/config.js';
 import { caBundleText, POSTGRES_PREREQUISITES } from '../rancher/readme.js';
@@ -19,6 +19,20 @@ import { RKE2_DISABLED_COMPONENTS, RKE2_PATHS, rke2Cni, SUPERVISOR_PORT, supervi
 import { RKE2_FLAGS_RELEASE } from './flags.js';
 import { RKE2_BOOT_SCRIPT_PATH } from './userdata.js';
 import { rke2Cluster, rke2Pool } from './model.js';
+
+/**
+ * How START_REFUSALS (../rancher/boot.ts) cites upstream for RKE2: its supervisor is not rancher/rke2's own code but the
+ * module its go.mod requires (rancher/rke2@00337ece go.mod, the require of the supervisor module, which it runs as
+ * pkg/cli/server and pkg/agent); the files are that module's, the issue its tracker's. A joining server's `/config` 401
+ * was reported for RKE2 in rancher/rke2#3656 (v1.23.14+rke2r1).
+ */
+export const RKE2_UPSTREAM: RefusalUpstream = {
+  code: (path, commit) => `the supervisor module's ${path}@${commit}`,
+  issue: (n) => `the supervisor repository's issue #${n}`,
+  kine: (path, commit) => `Kine's ${path}@${commit} (the module the supervisor requires)`,
+  supervisor: "the supervisor module rancher/rke2's go.mod requires (rancher/rke2@00337ece go.mod), not rancher/rke2's own code",
+  configSeen: 'rancher/rke2#3656 (v1.23.14+rke2r1)',
+};
 
 const nodes = compileTemplate(`RKE2 {{code version}} on EC2, CIS profile. Each config target has an RKE2 config (\`rke2/<target>.yaml\`)
 and an EC2 user-data document (\`rke2/userdata/<target>.yaml\`, \`#cloud-config\`) that writes that config
@@ -208,7 +222,7 @@ export function rke2Sections(m: EnvironmentModel, ctx: ReadmeContext): ReadmeSec
       order: 21,
       title: 'RKE2 secrets (SSM)',
       inputs: [['name'], ['cluster', 'rke2'], ['cluster', 'datastore'], ['cluster', 'rke2Version']],
-      body: `${secrets({ token: rke2Cluster(m).token.secret, agentToken: rke2Cluster(m).agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 })}\n${tokenRotationText(m, { name: 'rke2', title: 'RKE2' }, rke2TokenRotate(m))}`,
+      body: `${secrets({ token: rke2Cluster(m).token.secret, agentToken: rke2Cluster(m).agentToken.secret, pg: d.type === 'kine-postgres' ? d.postgres : false, s3 })}\n${tokenRotationText(m, { name: 'rke2', title: 'RKE2' }, rke2TokenRotate(m))}\n${startRefusalsText('RKE2', RKE2_UPSTREAM)}`,
     },
   ];
   if (d.type === 'etcd')

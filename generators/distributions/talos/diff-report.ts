@@ -8,8 +8,8 @@ import type { DistributionDiff, DistributionDiffReport } from '../types.js';
 import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
 import { workDir } from './operations.js';
-import { TALOS_DRAIN } from './release.js';
-import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
+import { runbookCommand } from './runbook.js';
+import { nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 
 /** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
 function talosCounts(entries: Iterable<[string, number]>): string {
@@ -25,13 +25,8 @@ function talosSummary(t: readonly TalosImpact[]): string {
   return talosCounts(by);
 }
 
-/** The label every node of a pool carries (machineconfig.ts nodeLabels): how a pool's nodes are found. */
-const POOL_LABEL = 'node.opendev.dev/pool';
-/** A pool's nodes are `$NODE` inside a loop over their internal IPs (poolLoop); a fixed node is its IP. */
+/** A fixed node is its IP (a pool is named only in its removal). */
 const nodesArg = (t: TalosImpact): string => (t.pool ? '"$NODE"' : t.address ?? t.node);
-/** `for NODE in <the pool's node IPs>; do …; done`, from the pool label. */
-const poolLoop = (pool: string, body: string): string =>
-  `for NODE in $(kubectl get nodes -l ${POOL_LABEL}=${pool} -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}'); do ${body}; done`;
 const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t.node}.yaml`;
 
 /** The commands one node (or pool) needs, in the order to run them; cluster steps are separate. */
@@ -40,27 +35,17 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   const file = configFile(env, t);
   if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
   if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [removalDrain(nodeRef(t.node, t.address)), `kubectl delete node ${nodeRef(t.node, t.address)}`, `talosctl reset --nodes ${n}`];
-  const out: string[] = [];
   const a = new Set(t.actions);
   // A pool is never upgraded in place (runbook.ts poolUpgradeLines): the new installer comes with a new AMI in its launch
   // template, whose instance refresh replaces the instances; their replacements get the new config when they join.
   if (t.pool && a.has('upgrade')) return [`the nodes stack update (the new AMI) replaces its instances through an instance refresh; join the replacements: sh rendered/${env}/aws/talos-join.sh ${t.node}`];
-  // Staged, then a reboot talosctl waits out (runbook.ts APPLY_NODE): `--mode auto` returns with the reboot only
-  // scheduled, and a health check right after it can pass on the node still up.
-  // Drained first: a Talos reboot stops the pods without evicting them (only an upgrade drains: runbook.ts APPLY_NODE).
-  const node = t.pool ? `"${nodeNameByAddress('$NODE')}"` : nodeRef(t.node, t.address);
-  const drain = `kubectl drain ${node} ${TALOS_DRAIN.options} --timeout=${TALOS_DRAIN.timeout}`;
-  // Talos first, with the config the node runs, then the new config (an older Talos refuses a newer config's fields):
-  // release.ts TALOS_UPGRADE_ORDER; drained by kubectl first (release.ts upgradeDrainOnBudget).
-  if (a.has('upgrade')) out.push(drain, `talosctl upgrade --nodes ${n} --image ${t.installImage ?? `"$(awk '/^ *image: .*installer/ { print $2; exit }' ${file})"`} (with the config it runs)`, `kubectl uncordon ${node}`);
-  if (a.has('reboot')) {
-    out.push(drain, `talosctl apply-config --nodes ${n} --file ${file} --mode staged`, `talosctl reboot --nodes ${n} (waits until it is back)`, `kubectl uncordon ${node}`);
-  }
-  else if (a.has('no-reboot') || a.has('sync-manifests') || a.has('upgrade')) out.push(`talosctl apply-config --nodes ${n} --file ${file}`);
-  if (!t.pool || out.length === 0) return out;
-  // One loop over the pool's nodes, one node at a time (a command ending in a note keeps the note outside).
-  const body = out.map((c) => c.replace(/ \((waits until it is back|with the config it runs)\)$/, '')).join(' && ');
-  return [poolLoop(t.node, body), `new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`];
+  // The runbook's script for this node alone, as the commands CLI prints it (runbook.ts runbookCommand), never talosctl
+  // typed here: a fixed node's upgrade (drained by kubectl, Talos first with the config it runs, uncordoned, gated, then
+  // its new config: release.ts TALOS_UPGRADE_ORDER, upgradeDrainOnBudget) or its config (apply_node: live when Talos can,
+  // else drained, staged and rebooted, talosctl waiting; a pool's registered nodes one at a time).
+  if (a.has('upgrade')) return [runbookCommand(env, 'upgrade', t.node)];
+  if (!(a.has('reboot') || a.has('no-reboot') || a.has('sync-manifests'))) return [];
+  return t.pool ? [runbookCommand(env, 'apply', t.node), `new instances of the pool get it from sh rendered/${env}/aws/talos-join.sh ${t.node}`] : [runbookCommand(env, 'apply', t.node)];
 }
 
 /**
@@ -69,7 +54,7 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
  * not a named one: the first control plane may be the one down, and a comment cannot define the shell helper.
  */
 export function clusterCommand(env: string): string {
-  return `npm run -s talos -- commands --env ${env} upgrade-k8s | sh`;
+  return runbookCommand(env, 'upgrade-k8s');
 }
 
 /** What happens to the node, in words, by headline. */

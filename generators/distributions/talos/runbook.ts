@@ -279,7 +279,7 @@ function fitsLines(m: EnvironmentModel): string[] {
     "  maj=${now#v}; min=${maj#*.}; maj=${maj%%.*}; min=${min%%.*}",
     `  case "$maj.$min" in '' | *[!0-9.]* | .* | *.) log "$2 ($1): its Talos version could not be read (talosctl version said: $now): nothing applied"; unreached; return 1 ;; esac`,
     `  if [ "$maj" -gt ${c.major} ] || { [ "$maj" -eq ${c.major} ] && [ "$min" -ge ${c.minor} ]; }; then return 0; fi`,
-    `  log "$2 ($1): it runs Talos $now, older than its config (rendered for Talos ${version}, which an older Talos refuses as a whole): nothing applied. Upgrade it first: npm run -s talos -- commands --env ${m.name} upgrade | sh (Talos first, with the config it runs, then this config)"`,
+    `  log "$2 ($1): it runs Talos $now, older than its config (rendered for Talos ${version}, which an older Talos refuses as a whole): nothing applied. Upgrade it first: ${runbookCommand(m.name, 'upgrade')} (Talos first, with the config it runs, then this config)"`,
     '  unreached',
     '  return 1',
     '}',
@@ -405,9 +405,12 @@ function upgradeScript(m: EnvironmentModel, only?: string): string[] {
   return out;
 }
 
-function applyScript(m: EnvironmentModel): string[] {
+/** The apply script; `only`: one node's or pool's config alone (the review comment's per-node step: runbookCommand). */
+function applyScript(m: EnvironmentModel, only?: string): string[] {
+  const targets = m.configTargets.filter((t) => only === undefined || t.name === only);
+  if (only !== undefined && targets.length !== 1) throw new Error(`${m.name} has no node or auto-scaled pool ${only}`);
   const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...gateLines(m), ...DRAIN_NODE, ...APPLY_NODE, ...RUNNING, ...fitsLines(m)];
-  for (const t of [...m.configTargets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
+  for (const t of [...targets].sort((a, b) => Number(b.pool.role === 'controlplane') - Number(a.pool.role === 'controlplane'))) {
     const file = `${workDir(m.name)}/${t.name}.yaml`;
     out.push(`# ${t.name}`, materialize(m, t));
     if (t.node) out.push(`if reach ${t.node.ip} ${t.name}; then fits ${t.node.ip} ${t.name}; dry_run ${t.node.ip} ${file}; apply_node ${t.node.ip} ${file}; fi`);
@@ -522,15 +525,28 @@ const TITLE: Record<RunbookPhase, string> = {
   restore: 'disaster recovery: restore etcd from a snapshot on every control plane',
 };
 
-/** The script of one phase (POSIX sh); `upgrade` with a node: that fixed node's upgrade alone (upgradeScript). */
+/** The phases whose script takes one node (`--node`): a fixed node's upgrade; a node's or pool's config. */
+export const NODE_PHASES: readonly RunbookPhase[] = ['upgrade', 'apply'];
+
+/**
+ * How the commands CLI (commands/talos.ts) prints a runbook script, piped to sh: the one spelling the review comment
+ * (./diff-report.ts), the scripts' own advice and the CLI's messages use, so none can name a command the CLI refuses.
+ */
+export function runbookCommand(env: string, phase: RunbookPhase, node?: string): string {
+  if (node !== undefined && !NODE_PHASES.includes(phase)) throw new Error(`the ${phase} script is for the whole cluster: --node goes with ${NODE_PHASES.join(' or ')} only`);
+  return `npm run -s talos -- commands --env ${env} ${phase}${node === undefined ? '' : ` --node ${node}`} | sh`;
+}
+
+/** The script of one phase (POSIX sh); `upgrade` with a node: that fixed node's upgrade alone (upgradeScript); `apply` with a node: its config alone. */
 export function runbookScript(m: EnvironmentModel, phase: RunbookPhase, node?: string): string {
-  if (node !== undefined && phase !== 'upgrade') throw new Error(`the ${phase} script is for the whole cluster: --node goes with upgrade only`);
+  if (node !== undefined && !NODE_PHASES.includes(phase)) throw new Error(`the ${phase} script is for the whole cluster: --node goes with ${NODE_PHASES.join(' or ')} only`);
+  const title = node === undefined ? TITLE[phase] : phase === 'upgrade' ? `upgrade Talos on ${node} alone, gated before and after` : `apply the config of ${node} alone, gated`;
   return [
     '#!/bin/sh',
-    `# odp-gitops: ${node === undefined ? TITLE[phase] : `upgrade Talos on ${node} alone, gated before and after`} — environment ${m.name}. Run from the repository root.`,
+    `# odp-gitops: ${title} — environment ${m.name}. Run from the repository root.`,
     ...PRELUDE(`odp-talos-${phase}`),
     ...linesOf(setupSteps(m)),
-    ...(node === undefined ? BODY[phase](m) : upgradeScript(m, node)),
+    ...(node === undefined ? BODY[phase](m) : phase === 'upgrade' ? upgradeScript(m, node) : applyScript(m, node)),
     '',
   ].join('\n');
 }

@@ -24,8 +24,9 @@ the chart's. \`dependsOn\` orders them: a Kustomization starts once those it dep
 are Ready (\`wait: true\`: every object it applied is healthy). Its timeout follows the kinds it applies, the longest:
 {{kustomizationTimeout}} with a HelmRelease (the release's {{releaseTimeout}} and its chart's fetch), {{rolloutTimeout}} for a Deployment,
 StatefulSet or DaemonSet (a Deployment's default progress deadline), {{secretTimeout}} for an ExternalSecret or secret store, {{atOnceTimeout}}
-for objects healthy once they exist (Namespaces, RBAC, NetworkPolicies, ConfigMaps, Services, …), {{kustomizationTimeout}} for other custom
-resources. Namespaces are objects with their
+for objects healthy once they exist (Namespaces, RBAC, NetworkPolicies, ConfigMaps, Services, Flux Alerts and Providers,
+PodMonitors, PrometheusRules, upgrade Plans, …: no condition says otherwise), {{kustomizationTimeout}} for a custom
+resource the table does not know (its controller's Ready condition may take as long as a release). Namespaces are objects with their
 Pod Security label, never pruned (\`kustomize.toolkit.fluxcd.io/prune: disabled\`).
 
 Multitenancy lockdown (\`cluster.multitenant: true\`): no object refers to another namespace. Platform add-ons apply

@@ -94,6 +94,13 @@ export const KIND_WAITS: readonly KindWait[] = [
     minutes: AT_ONCE_MINUTES,
     why: `Current once they exist: ConfigMap, Secret, CronJob and PodDisruptionBudget always (${KSTATUS}/core.go:22-38, 69-75, 519-526), a Service unless a LoadBalancer without its IP (core.go:581-599; none is rendered), the others have no Ready, Reconciling or Stalled condition (status.go:102-139)`,
   },
+  {
+    // The three custom kinds the examples' Kustomizations applied at the unknown kind's 20m (flux-alerts, flux-sync-alerts,
+    // the upgrade Plans): none reports a condition kstatus reads, so each is Current once it exists.
+    kinds: ['notification.toolkit.fluxcd.io/Alert', 'notification.toolkit.fluxcd.io/Provider', 'monitoring.coreos.com/PodMonitor', 'monitoring.coreos.com/PrometheusRule', 'upgrade.cattle.io/Plan'],
+    minutes: AT_ONCE_MINUTES,
+    why: `Current once they exist: no status.observedGeneration and no Ready, Reconciling or Stalled condition for kstatus's generic rules (${KSTATUS}/generic.go:22-67, status.go:102-139). Alert and Provider v1beta3 have no status at all (fluxcd/notification-controller@b3e4bf2a api/v1beta3/alert_types.go: Alert is Spec only; @d0074708 provider_types.go: Provider likewise); PodMonitor and PrometheusRule have at most status.bindings, each binding with its own conditions (prometheus-operator/prometheus-operator pkg/apis/monitoring/v1 ConfigResourceStatus); a Plan's status.conditions are LatestResolved and the like, never Ready (rancher/system-upgrade-controller@c518c82e pkg/apis/upgrade.cattle.io/v1/types.go PlanStatus)`,
+  },
 ];
 /** A kind the table does not know (a custom resource: its controller's Ready condition, if any, decides): the longest wait, as before. */
 export const UNKNOWN_KIND_MINUTES = KUSTOMIZATION_TIMEOUT_MINUTES;

@@ -9,7 +9,7 @@ import { renderEnvironment, type PreparedEnvironment } from '../../../pipeline.j
 import { talosConfigPath } from '../render.js';
 import { createSsmClient } from '../../../ssm/client.js';
 import { commandsText } from '../operations.js';
-import { runbookScript, type RunbookPhase } from '../runbook.js';
+import { NODE_PHASES, runbookCommand, runbookScript, type RunbookPhase } from '../runbook.js';
 import { issuerDocuments } from '../irsa.js';
 import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeSecretFile } from './lib/materialize.js';
 import { bundleToTalosYaml } from '../secrets.js';
@@ -49,6 +49,8 @@ Commands:
   commands --env E upgrade --node N
         The upgrade script for one fixed node N alone (gated before and after; a failed upgrade says
         where it left the node and the next step). Not for a pool (its instance refresh upgrades it).
+  commands --env E apply --node N
+        The apply script for the config of one node, or of a pool's registered nodes, alone (gated).
   commands --env E [--node N]
         Every talosctl command for the environment (or one node), as a reference list.
 
@@ -183,13 +185,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(runbookScript(p.model, phase));
         return done(`${p.name}: ${phase} script (pipe it to sh)`, true);
       }
-      // One fixed node's upgrade (the README's per-node step): the upgrade script's functions for that node alone.
-      if (phase !== 'upgrade') throw new UsageError(`--node goes with the upgrade script only (the ${phase} script is for the whole cluster)`);
+      // One node's step (the README's and the review comment's: runbookCommand): the script's functions for that node alone.
+      if (!NODE_PHASES.includes(phase)) throw new UsageError(`--node goes with the ${NODE_PHASES.join(' or ')} script only (the ${phase} script is for the whole cluster)`);
       const node = requireTarget(p, values.node);
-      if (!p.model.configTargets.find((t) => t.name === node)!.node)
-        throw new UsageError(`${node} is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (npm run -s talos -- commands --env ${p.name} upgrade | sh)`);
+      if (phase === 'upgrade' && !p.model.configTargets.find((t) => t.name === node)!.node)
+        throw new UsageError(`${node} is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (${runbookCommand(p.name, 'upgrade')})`);
       process.stdout.write(runbookScript(p.model, phase, node));
-      return done(`${p.name}: upgrade script for ${node} alone (pipe it to sh)`, true);
+      return done(`${p.name}: ${phase} script for ${node} alone (pipe it to sh)`, true);
     }
     case 'commands': {
       const p = prepareOne(root, values.env);
