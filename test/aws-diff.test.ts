@@ -199,8 +199,8 @@ describe('AWS impact of a fixed node’s changed user data', () => {
     const server = awsImpacts(base, head).find((i) => i.logicalId === 'NodeServer1');
     expect(server?.change).toBe('modified');
     expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData.content', 'maybe']]);
-    // The change in the script's lines, not a base64 blob's first characters.
-    expect(server?.consequence).toContain('UserData.content of server-1 (decoded: 1 line(s) added, 1 removed)');
+    // The change in the script's lines (the prefix, twice in the settings), not a base64 blob's first characters.
+    expect(server?.consequence).toContain('UserData.content of server-1 (decoded: 2 line(s) added, 2 removed)');
     // The one wording (USER_DATA_NOT_RUN_ON_START), with the generic text's own advice.
     expect(server?.consequence).toContain(`→ CloudFormation stops and starts the instance; ${USER_DATA_NOT_RUN_ON_START} (or the change is made on the node by hand)`);
     expect(server?.consequence).not.toContain('it depends on the values');

@@ -73,6 +73,5 @@ export function readUserData(value: unknown): CarriedUserData | undefined {
   }
 }
 
-/** The size in words: `N bytes` and, compressed, of what. */
-export const userDataSize = (c: CarriedUserData): string =>
-  c.encoding === 'gzip' ? `${c.bytes.length} bytes (gzip of its ${Buffer.byteLength(c.text)}-byte text)` : `${c.bytes.length} bytes`;
+/** After its size in bytes: what the bytes are, when compressed (` (gzip of its M-byte text)`), else nothing. */
+export const compressedFrom = (c: CarriedUserData): string => (c.encoding === 'gzip' ? ` (gzip of its ${Buffer.byteLength(c.text)}-byte text)` : '');
