@@ -195,10 +195,12 @@ describe('AWS impact of a fixed node’s changed user data', () => {
   const base = render(name, sources);
   const head = render(name, new Map([...sources, [file, sources.get(file)!.replace('prefix: k3s/fixture }', 'prefix: k3s/fixture-v2 }')]]));
 
-  it('says what CloudFormation does with it (stop and start; the new user data does not run), also for the property path UserData["Fn::Base64"]', () => {
+  it('says what CloudFormation does with it (stop and start; the new user data does not run), for the decoded user data (UserData.content)', () => {
     const server = awsImpacts(base, head).find((i) => i.logicalId === 'NodeServer1');
     expect(server?.change).toBe('modified');
-    expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData["Fn::Base64"]', 'maybe']]);
+    expect(server?.properties.map((p) => [p.path, p.replacement])).toStrictEqual([['UserData.content', 'maybe']]);
+    // The change in the script's lines (the prefix, twice in the settings), not a base64 blob's first characters.
+    expect(server?.consequence).toContain('UserData.content of server-1 (decoded: 2 line(s) added, 2 removed)');
     // The one wording (USER_DATA_NOT_RUN_ON_START), with the generic text's own advice.
     expect(server?.consequence).toContain(`→ CloudFormation stops and starts the instance; ${USER_DATA_NOT_RUN_ON_START} (or the change is made on the node by hand)`);
     expect(server?.consequence).not.toContain('it depends on the values');

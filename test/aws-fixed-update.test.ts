@@ -28,6 +28,10 @@ const read = (path: string): Doc => parseYamlStream(files.find((f) => f.path ===
 const template = read('aws/nodes.yaml');
 const deployment = read('aws/nodes.deployment.yaml');
 
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+/** What EC2 holds for a template's UserData, base64 (DescribeInstanceAttribute userData): the literal, or Fn::Base64's text encoded. */
+const heldUserData = (v: string | { 'Fn::Base64': string }): string => (typeof v === 'string' ? v : b64(v['Fn::Base64']));
+
 /** The fixed instances in the order CloudFormation updates them: each after the one it DependsOn. */
 function chain(template: Doc): { id: string; node: string; param: string; ip: string; role: string; userData?: string }[] {
   const instances = Object.entries(template.Resources as Record<string, Doc>).filter(([, r]) => r.Type === 'AWS::EC2::Instance');
@@ -37,7 +41,7 @@ function chain(template: Doc): { id: string; node: string; param: string; ip: st
   return done.map((id) => {
     const p = (template.Resources[id] as Doc).Properties;
     const tag = (k: string) => p.Tags.find((t: Doc) => t.Key === k).Value;
-    return { id, node: tag('Name'), param: p.InstanceType.Ref, ip: p.PrivateIpAddress, role: tag('odp:role'), userData: p.UserData?.['Fn::Base64'] };
+    return { id, node: tag('Name'), param: p.InstanceType.Ref, ip: p.PrivateIpAddress, role: tag('odp:role'), userData: p.UserData === undefined ? undefined : heldUserData(p.UserData) };
   });
 }
 const FIXED = chain(template);
@@ -648,13 +652,13 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
     // cp-2 runs the previous commit's user data; the branch's template has the rendered one.
     setWorld((w) => {
       w.templateChanged = true;
-      w.instances[instanceOf(2)].userData = '#cloud-config\n# the previous commit\n';
+      w.instances[instanceOf(2)].userData = b64('#cloud-config\n# the previous commit\n');
       w.templateUserData = { [instanceOf(2)]: cp(2).userData };
     });
     const r = run('node-update', 'cp-1');
     expect(r.code, r.stderr).toBe(0);
     expect(stops()).toStrictEqual(['stop cp-1']);
-    expect(world().instances[instanceOf(2)].userData).toBe('#cloud-config\n# the previous commit\n');
+    expect(world().instances[instanceOf(2)].userData).toBe(b64('#cloud-config\n# the previous commit\n'));
     expect(r.calls).toContain(`kubectl get --raw /readyz/etcd ${BOUND}`);
     expect(r.calls.some((c) => c.startsWith('kubectl get nodes -l node-role.kubernetes.io/control-plane') && c.includes('EtcdIsVoter'))).toBe(true);
     // Back after 2 polls (the boot), then 2 more: 3 passing gates in a row.
@@ -673,7 +677,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
       w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
       w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
       w.templateChanged = true;
-      w.instances[instanceOf(2)].userData = '#cloud-config\n# the previous commit\n';
+      w.instances[instanceOf(2)].userData = b64('#cloud-config\n# the previous commit\n');
       w.templateUserData = { [instanceOf(2)]: cp(2).userData };
     });
     const r = runWith({ PATH: `${join(box.dir, 'bin')}:${bsdPath(box.dir)}` }, 'nodes');
@@ -696,7 +700,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
       w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
       w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
       w.templateChanged = true;
-      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = `#cloud-config\n# cp-${n}, the previous commit\n`;
+      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = b64(`#cloud-config\n# cp-${n}, the previous commit\n`);
       w.templateUserData = { [instanceOf(1)]: cp(1).userData, [instanceOf(2)]: cp(2).userData };
     });
     const refused = run('nodes');
@@ -729,7 +733,7 @@ describe('node-update and user data on RKE2 with embedded etcd', { timeout: 300_
       w.stack.parameters[cp(1).param] = dep.parameters[cp(1).param];
       w.instances[instanceOf(1)].type = dep.parameters[cp(1).param];
       w.templateChanged = true;
-      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = `#cloud-config\n# cp-${n}, the previous commit\n`;
+      for (const n of [1, 2]) w.instances[instanceOf(n)].userData = b64(`#cloud-config\n# cp-${n}, the previous commit\n`);
       w.templateUserData = { [instanceOf(1)]: cp(1).userData, [instanceOf(2)]: cp(2).userData };
     });
     const r = runWith({ ODP_CONFIRM_USER_DATA: 'cp-1 cp-2', ODP_USER_DATA_UNDRAINED: '1' }, 'nodes');

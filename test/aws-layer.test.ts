@@ -6,6 +6,7 @@
  * refusals positioned in the environment file, and the layer's own boundaries (no distribution named
  * in it: their facts live in their folders, Distribution.aws; no specification loaded by synth).
  */
+import { gunzipSync } from 'node:zlib';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,8 +110,9 @@ describe('Must show: nodes', () => {
     for (const [, r] of resourcesOf(k3s.doc('aws/nodes.yaml'), 'AWS::EC2::Instance')) {
       const name = r.Properties.Tags.find((t: Doc) => t.Key === 'Name').Value;
       const file = k3s.files.find((f) => f.path === `k3s/userdata/${name}.yaml`)!.content;
-      // The rendered file carries the generated-file header after #cloud-config; the body is the same.
-      expect(file.replace(/^(#cloud-config\n)(#[^\n]*\n)+/, '$1')).toBe(r.Properties.UserData['Fn::Base64']);
+      // The rendered file carries the generated-file header after #cloud-config; the body is the same, gunzipped.
+      expect(typeof r.Properties.UserData).toBe('string');
+      expect(file.replace(/^(#cloud-config\n)(#[^\n]*\n)+/, '$1')).toBe(gunzipSync(Buffer.from(r.Properties.UserData, 'base64')).toString('utf8'));
     }
     const prod = rendered('prod').doc('aws/nodes.yaml');
     for (const [, r] of [...resourcesOf(prod, 'AWS::EC2::Instance'), ...resourcesOf(prod, 'AWS::EC2::LaunchTemplate')]) expect(JSON.stringify(r)).not.toContain('UserData');

@@ -14,6 +14,7 @@ import { parseYamlStream, toYaml } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { fixtureSources, formatted } from './helpers.js';
 import { USER_DATA_NOT_RUN_ON_START } from '../generators/infra/aws/instance-updates.js';
+import { carryUserData, readUserData, userDataProperty } from '../generators/infra/aws/user-data.js';
 
 type UserData = { write_files: { path: string; content: string; permissions: string }[] };
 
@@ -66,9 +67,14 @@ describe.each([
   it('the AWS part: a fixed instance whose user data changes is stopped and started, nothing by hand, its config through apply-config.sh', () => {
     const nodes = `${name}/aws/nodes.yaml`;
     const before = new Map(head);
-    const boot = `            - - /usr/local/sbin/odp-${dist}-boot`;
-    expect(head.get(nodes)).toContain(boot);
-    before.set(nodes, head.get(nodes)!.replace(boot, `${boot}-before`));
+    // The template carries the user data gzip (infra/aws/user-data.ts): the earlier one is its text edited, carried so.
+    const boot = `  - - /usr/local/sbin/odp-${dist}-boot`;
+    const tpl = parseYamlStream(head.get(nodes)!)[0] as { Resources: Record<string, { Type: string; Properties: { UserData?: unknown } }> };
+    const [, server] = Object.entries(tpl.Resources).find(([, r]) => r.Type === 'AWS::EC2::Instance' && r.Properties.UserData !== undefined)!;
+    const text = readUserData(server.Properties.UserData)!.text;
+    expect(text).toContain(boot);
+    server.Properties.UserData = userDataProperty(carryUserData(text.replace(boot, `${boot}-before`), 'gzip'));
+    before.set(nodes, toYaml(tpl));
     const out = formatText(diffTrees(before, head, context), { base: 'main', head: 'HEAD' });
     expect(out).toContain(
       `→ CloudFormation stops and starts the instance (the servers one at a time along the DependsOn chain); ${USER_DATA_NOT_RUN_ON_START}. The node keeps /etc/rancher/${dist}/config.yaml, whose changes reach it from its SSM parameter through ${dist}/apply-config.sh; a changed first-boot script or setting takes effect on a replacement only (nodes[].replacement: README "Replacing a lost fixed node"), and the node's ${dist === 'k3s' ? 'K3s' : 'RKE2'} impact says whether anything is to be done on it by hand`,

@@ -14,6 +14,7 @@ import { cfnSpec, propertiesOf, type CfnSpec, type SpecProperty } from '../infra
 import { deepEqual, diffValues, formatFieldPath, type FieldPath } from './fields.js';
 import { rollWords } from '../infra/aws/roll.js';
 import { stopsInstance, USER_DATA_NOT_RUN_ON_START } from '../infra/aws/instance-updates.js';
+import { readUserData } from '../infra/aws/user-data.js';
 
 export type AwsChange = 'added' | 'removed' | 'modified' | 'replaced';
 
@@ -117,6 +118,48 @@ export const show = (v: unknown): string => {
 };
 
 /**
+ * A resource's properties with its UserData (an instance's, a launch template's) as the reviewer reads it: the text
+ * cloud-init reads (`content`, gunzipped: infra/aws/user-data.ts) and how the template carries it (`encoding`), so a
+ * change says what changed in the script or its settings, not that a base64 blob did, and a change of the encoding
+ * alone (the same text, now gzip) is said as such. A value that is not user data the AWS layer writes stays as it is.
+ */
+function decodedUserData(props: Record<string, unknown>): Record<string, unknown> {
+  const view = (v: unknown): unknown => {
+    const c = readUserData(v);
+    return c ? { content: c.text, encoding: c.encoding } : v;
+  };
+  const lt = props.LaunchTemplateData;
+  if ('UserData' in props) return { ...props, UserData: view(props.UserData) };
+  if (isMap(lt) && 'UserData' in lt) return { ...props, LaunchTemplateData: { ...lt, UserData: view(lt.UserData) } };
+  return props;
+}
+
+/** Whether a property path is the decoded user data's text or its encoding (decodedUserData). */
+const userDataPart = (path: string): 'content' | 'encoding' | undefined => /(^|\.)UserData\.(content|encoding)$/.exec(path)?.[2] as 'content' | 'encoding' | undefined;
+
+/** A changed value in words; the user data's text as its changed lines (the review copy's diff shows them). */
+function shownChange(p: AwsPropertyChange): string {
+  if (userDataPart(p.path) !== 'content' || typeof p.old !== 'string' || typeof p.new !== 'string') return `${show(p.old)} → ${show(p.new)}`;
+  const count = (a: string[], b: string[]) => {
+    const left = new Map<string, number>();
+    for (const l of b) left.set(l, (left.get(l) ?? 0) + 1);
+    return a.filter((l) => {
+      const n = left.get(l) ?? 0;
+      if (n > 0) left.set(l, n - 1);
+      return n === 0;
+    }).length;
+  };
+  const [o, n] = [p.old.split('\n'), p.new.split('\n')];
+  return `decoded: ${count(n, o)} line(s) added, ${count(o, n)} removed`;
+}
+
+/**
+ * The words for a user data whose encoding alone changed (text → gzip): nothing in the script or its settings, but
+ * the template's value changed, so CloudFormation updates it once like any user data change.
+ */
+const ENCODING_ONLY = 'the same user data, now carried gzip-compressed (infra/aws/user-data.ts): nothing in the boot script or its settings changed, but the property value did, once';
+
+/**
  * `maybe` in words, for the properties the AWS layer emits (from the specification's documentation
  * of each: AWS::EC2::Instance InstanceType "When you change your EBS-backed instance type, instance
  * restart or replacement behavior depends on the instance type compatibility…").
@@ -154,7 +197,7 @@ function maybeText(type: string, path: string, spec: CfnSpec, fixedUserData?: st
 }
 
 function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string, fixedUserData?: string): string {
-  const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${show(p.old)} → ${show(p.new)})` : ''}`).join(', ');
+  const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${shownChange(p)})` : ''}${userDataPart(p.path) === 'encoding' && !ps.some((x) => userDataPart(x.path) === 'content') ? `: ${ENCODING_ONLY}` : ''}`).join(', ');
   if (change === 'added') return `new ${type} ${name}`;
   if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy RetainExceptOnCreate)' : ''}`;
   if (type === 'AWS::EC2::LaunchTemplate') {
@@ -175,7 +218,11 @@ function consequence(type: string, name: string, change: AwsChange, props: AwsPr
   // DependsOn alone orders the resource's future updates (infra/aws/stacks.ts fixedNodeOrder); no property changes.
   if (props.every((p) => p.path === 'DependsOn')) return `${name}: update order only (${list(props)}): no property changes, nothing happens to it`;
   const maybe = props.filter((p) => p.replacement === 'maybe');
-  if (maybe.length > 0) return maybe.map((p) => `${p.path} of ${name} (${show(p.old)} → ${show(p.new)}) → ${maybeText(type, p.path, spec, fixedUserData)}`).join('; ');
+  if (maybe.length > 0) {
+    // One sentence per property: the user data's content and encoding are one property (UserData) to CloudFormation.
+    const said = maybe.filter((p) => userDataPart(p.path) !== 'encoding' || !maybe.some((x) => userDataPart(x.path) === 'content'));
+    return said.map((p) => `${p.path} of ${name} (${shownChange(p)})${userDataPart(p.path) === 'encoding' ? `: ${ENCODING_ONLY}` : userDataPart(p.path) === 'content' && said.length < maybe.length ? ', now carried gzip-compressed' : ''} → ${maybeText(type, p.path, spec, fixedUserData)}`).join('; ');
+  }
   return `${name}: ${list(props)} updated in place`;
 }
 
@@ -267,8 +314,8 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
       }
       const specProps = spec.resource(type)?.properties ?? {};
       const props: AwsPropertyChange[] = [];
-      const bp = isMap(b.Properties) ? b.Properties : {};
-      const hp = isMap(h.Properties) ? h.Properties : {};
+      const bp = decodedUserData(isMap(b.Properties) ? b.Properties : {});
+      const hp = decodedUserData(isMap(h.Properties) ? h.Properties : {});
       for (const c of diffValues(bp, hp)) {
         // One entry per top-level property and nested path, with the worst behaviour along it.
         const path = formatFieldPath(c.path);

@@ -48,7 +48,8 @@
  *   base stack): UPDATE_COMPLETE, and deploy finds nothing to change.
  * - deploy with the branch's template: an instance whose user data differs from `fleet.templateUserData` is stopped and
  *   started as for a type (UserData: "Some interruptions"), its user data then the template's.
- * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 (as EC2 returns it).
+ * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 of the bytes EC2 holds (as
+ *   EC2 returns it; `instances[id].userData` and `templateUserData` hold that base64).
  * - kubectl --request-timeout=D (lib/kubectl-timeout.ts), wherever on the line: a call without it, while
  *   `fleet.apiUnreachable` (the API server's address does not answer; `fleet.apiDownOnUpdate` sets it at the stack
  *   update), would hang for ever (kubectl's default: no timeout): the stub records it in `hung` and fails; with it, it
@@ -265,7 +266,7 @@ function aws() {
   }
   if (service === 'ec2' && op === 'describe-instance-attribute' && opt('--attribute') === 'userData') {
     const inst = f.instances[opt('--instance-id')] ?? fail(254, 'An error occurred (InvalidInstanceID.NotFound)');
-    return process.stdout.write(`${inst.userData === undefined ? 'None' : Buffer.from(inst.userData).toString('base64')}\n`);
+    return process.stdout.write(`${inst.userData === undefined ? 'None' : inst.userData}\n`);
   }
   fail(252, `aws stub: not modelled: ${args.join(' ')}`);
 }

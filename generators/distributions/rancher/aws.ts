@@ -25,6 +25,7 @@ import { deleteOldNode, replaceOnlyServerNode } from '../../infra/aws/facts.js';
 import { rancherCluster, type RancherKeys } from './model.js';
 import { rancherPoolJoin } from './pool-join.js';
 import { nodeUpdateFacts } from './apply-config.js';
+import { USER_DATA_ENCODING } from './boot.js';
 
 const DLAMI_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
 
@@ -103,6 +104,7 @@ export function rancherAws(keys: RancherKeys, spec: RancherAwsSpec): Distributio
     hostNeeds: (m, role) => (role === 'worker' ? [bootSecrets(keys, m, role)] : [bootSecrets(keys, m, role), ...spec.serverNeeds(m)]),
     controlPlanePodsWithNodeCredentials: () => [],
     userData: (m, t) => spec.userData(m, t),
+    userDataEncoding: USER_DATA_ENCODING,
     userDataFile: (t) => `${keys.name}/userdata/${t.name}.yaml`,
     replaceNode: (m, n) =>
       n.role === 'controlplane'

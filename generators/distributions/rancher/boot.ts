@@ -17,6 +17,18 @@ export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/globa
 /** EC2 limits raw user-data to 16 KB (the AWS layer's fact). */
 export { USER_DATA_LIMIT } from '../../infra/aws/template.js';
 
+/**
+ * How the nodes' user data is carried (DistributionAwsFacts.userDataEncoding; infra/aws/user-data.ts): gzip, which
+ * cloud-init, the reader of these images' user data (Ubuntu Server 24.04, the Ubuntu 22.04 DLAMI: ./aws.ts), takes as
+ * it takes the text. canonical/cloud-init at 0044c83512d915137ccc79553b57c0250b0f474f: cloudinit/sources/__init__.py
+ * DataSource.get_userdata passes the raw user data (IMDS's bytes on EC2) to UserDataProcessor.process, whose
+ * cloudinit/user_data.py convert_string does `bdata = util.decomp_gzip(bdata, decode=False)` before reading the
+ * `#cloud-config`; doc/rtd/explanation/format.rst, "Gzip compressed content": "Content found to be gzip compressed
+ * will be uncompressed. The uncompressed data will then be used as if it were not compressed. This is typically useful
+ * because user data is limited to ~16384 bytes". The review copy (<dist>/userdata/<target>.yaml) stays the text.
+ */
+export const USER_DATA_ENCODING = 'gzip' as const;
+
 /** POSIX shell single-quoting (the one implementation: render/delivery/bootstrap.ts). */
 export { shQuote } from '../../render/delivery/bootstrap.js';
 import { shQuote } from '../../render/delivery/bootstrap.js';

@@ -12,7 +12,9 @@ import { isMap as isMapValue, type ParsedFile } from '../../validate/rendered/tr
 import { didYouMean } from '../../lib/suggest.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
-import { USER_DATA_LIMIT } from './boot.js';
+import { USER_DATA_ENCODING, USER_DATA_LIMIT } from './boot.js';
+import { carryUserData, compressedFrom } from '../../infra/aws/user-data.js';
+import { withoutHashHeader } from '../../render/header.js';
 import { BOOT_SETTINGS_PATH, parseBootSettings } from './boot-settings.js';
 import { roleOf, type NodeRole } from './config.js';
 import { checkFlagIn, type FlagCatalog } from './flags.js';
@@ -109,7 +111,9 @@ export function checkRenderedTargets(spec: RenderedCheckSpec, m: EnvironmentMode
       continue;
     }
     if (!ud.startsWith('#cloud-config\n')) out.push({ severity: 'error', rule: userdata, file: udFile, line: 1, col: 1, path: [], message: "user-data must start with the line '#cloud-config'" });
-    if (Buffer.byteLength(ud) > USER_DATA_LIMIT) out.push({ severity: 'error', rule: userdata, file: udFile, line: 1, col: 1, path: [], message: `user-data is ${Buffer.byteLength(ud)} bytes; EC2 accepts ${USER_DATA_LIMIT}` });
+    // The bytes EC2 holds: the review copy's text (without its header) as the template carries it, gzip (./boot.ts).
+    const carried = carryUserData(withoutHashHeader(ud), USER_DATA_ENCODING);
+    if (carried.bytes.length > USER_DATA_LIMIT) out.push({ severity: 'error', rule: userdata, file: udFile, line: 1, col: 1, path: [], message: `user-data is ${carried.bytes.length} bytes${compressedFrom(carried)}; EC2 accepts ${USER_DATA_LIMIT}` });
     const doc = parseDocument(ud, { version: '1.1' });
     if (doc.errors.length > 0) {
       out.push({ severity: 'error', rule: userdata, file: udFile, path: [], message: `not YAML: ${doc.errors[0]!.message.split('\n')[0]}` });

@@ -27,6 +27,7 @@ import type { Diagnostic } from '../../validate/diagnostics.js';
 import type { FileChecker } from '../../validate/rendered/registry.js';
 import { finding, isMap, type ParsedDoc, type ParsedFile, type RenderedTree } from '../../validate/rendered/tree.js';
 import { USER_DATA_LIMIT } from './template.js';
+import { readUserData, compressedFrom } from './user-data.js';
 import { cfnSpec, describeType, propertiesOf, type CfnSpec, type SpecProperty, type SpecType } from './spec/spec.js';
 import { MANAGED_POLICY_LIMIT } from './stacks.js';
 import { RESOURCE_ATTRIBUTES } from './template.js';
@@ -263,8 +264,9 @@ function checkInstances(c: Ctx, resources: Record<string, unknown>): void {
     const base: DocPath = ['Resources', id, 'Properties', ...(r.Type === 'AWS::EC2::LaunchTemplate' ? ['LaunchTemplateData'] : [])];
     const md = data.MetadataOptions;
     if (!isMap(md) || md.HttpTokens !== 'required') report(c, 'aws.imds', isMap(md) ? [...base, 'MetadataOptions', 'HttpTokens'] : base, `${id}: IMDSv2 is not required (MetadataOptions.HttpTokens must be 'required')`);
-    const ud = isMap(data.UserData) ? data.UserData['Fn::Base64'] : undefined;
-    if (typeof ud === 'string' && Buffer.byteLength(ud) > USER_DATA_LIMIT) report(c, 'aws.user-data-size', [...base, 'UserData'], `${id}: user data is ${Buffer.byteLength(ud)} bytes; EC2 accepts ${USER_DATA_LIMIT}`);
+    // The bytes EC2 holds: Fn::Base64's text, or the literal base64 (gzip) decoded (./user-data.ts).
+    const ud = readUserData(data.UserData);
+    if (ud && ud.bytes.length > USER_DATA_LIMIT) report(c, 'aws.user-data-size', [...base, 'UserData'], `${id}: user data is ${ud.bytes.length} bytes${compressedFrom(ud)}; EC2 accepts ${USER_DATA_LIMIT}`);
   }
 }
 

@@ -22,6 +22,7 @@ import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
 import { USER_DATA_NOT_RUN_ON_START } from './instance-updates.js';
+import { carriedUserData } from './user-data.js';
 import { rollPreferences } from './roll.js';
 import { stackStateFunctions } from './stack-states.js';
 import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
@@ -460,12 +461,15 @@ then deploy.sh nodes again (it then stops no instance)." >&2
 `;
 }
 
-/** The fixed nodes with user data: each one's sha256 (of the text EC2 holds, before base64) and its drain command. */
+/**
+ * The fixed nodes with user data: each one's sha256 (of the bytes EC2 holds, before base64: gzip ones when the
+ * distribution's user data is carried gzip, ./user-data.ts, deterministic) and its drain command.
+ */
 function userDataNodes(p: AwsPlan): { name: string; sha: string; drain: string }[] {
   const m = p.model;
   return fixedNodes(p).flatMap((n) => {
-    const ud = p.facts.userData(m, m.configTargets.find((t) => t.node?.name === n.name)!);
-    return ud === undefined ? [] : [{ name: n.name, sha: createHash('sha256').update(ud, 'utf8').digest('hex'), drain: removalDrain(nodeRef(n.name, n.ip)) }];
+    const ud = carriedUserData(p.facts, m, m.configTargets.find((t) => t.node?.name === n.name)!);
+    return ud === undefined ? [] : [{ name: n.name, sha: createHash('sha256').update(ud.bytes).digest('hex'), drain: removalDrain(nodeRef(n.name, n.ip)) }];
   });
 }
 
@@ -478,7 +482,10 @@ function userDataNodes(p: AwsPlan): { name: string; sha: string; drain: string }
  * instance runs. And the new user data does not run on that start ("If you stop an instance, modify its user data, and
  * start the instance, the updated user data is not run when you start the instance": Amazon EC2 user guide, "Work with
  * instance user data"): it is what a replacement instance boots with. The instance's current user data is read with
- * DescribeInstanceAttribute userData (base64) and compared by sha256 with the rendered text. Each such node is named with
+ * DescribeInstanceAttribute userData (base64 of the bytes EC2 holds) and compared by sha256 with the bytes the template
+ * carries (./user-data.ts: the rendered text, gzip-compressed for a distribution whose user data is carried so; an
+ * instance launched before that holds the text, so it is named once, when the template first carries the gzip form:
+ * CloudFormation stops and starts it for that change too). Each such node is named with
  * its drain command before anything is deployed; a control plane's together with another node's is refused unless
  * ODP_CONFIRM_USER_DATA names exactly those nodes (a stopped control plane and another stopped node at once). The
  * confirmation is not a licence to stop them undrained: each confirmed node must be cordoned already (Node

@@ -7,6 +7,7 @@
  * each node. Each distribution implements it in its own folder (distributions/<name>/aws.ts); the
  * rest of generators/infra/aws/ names no distribution. Every fact cites its upstream source.
  */
+import type { UserDataEncoding } from './user-data.js';
 import type { Arch, ConfigTarget, EnvironmentModel, Node, NodePool } from '../../model/types.js';
 
 /** A node security group: one per node role. */
@@ -194,6 +195,11 @@ export interface DistributionAwsFacts {
   controlPlanePodsWithNodeCredentials(m: EnvironmentModel): string[];
   /** The EC2 user data of a config target (raw, before base64); undefined: the instance boots without. */
   userData(m: EnvironmentModel, t: ConfigTarget): string | undefined;
+  /**
+   * How the template carries it (./user-data.ts): `gzip` when what reads it on the instance decompresses gzip (cite
+   * where); plain text (`Fn::Base64`) when absent.
+   */
+  userDataEncoding?: UserDataEncoding;
   /** Where the rendered user data of a target is (for messages), when there is one. */
   userDataFile?(t: ConfigTarget): string;
   /** How a fixed node gets its configuration, in words, after "Every node" (README). */

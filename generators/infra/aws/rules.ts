@@ -26,6 +26,7 @@ import { formatPath, type DocPath } from '../../lib/paths.js';
 import { locate, type ResolvedEnvironment } from '../../load/loader.js';
 import type { EnvironmentModel } from '../../model/types.js';
 import { USER_DATA_LIMIT } from './template.js';
+import { carriedUserData, compressedFrom } from './user-data.js';
 import { SSM_ADVANCED_LIMIT } from './facts.js';
 import type { Diagnostic } from '../../validate/diagnostics.js';
 import { awsPath } from './deploy.js';
@@ -55,11 +56,11 @@ export function awsModelDiagnostics(env: ResolvedEnvironment, m: EnvironmentMode
   }
 
   for (const t of m.configTargets) {
-    const ud = p.facts.userData(m, t);
+    const ud = carriedUserData(p.facts, m, t);
     if (ud === undefined) continue;
-    const bytes = Buffer.byteLength(ud);
-    if (bytes > USER_DATA_LIMIT)
-      at(['nodePools', poolIndex(t.pool.name)], 'error', 'aws.user-data-size', `the user data of ${t.name} is ${bytes} bytes; EC2 accepts at most ${USER_DATA_LIMIT} (before base64)`, `shorten what it embeds (${p.facts.userDataFile?.(t) ?? 'the user data'}): fewer extra config keys, smaller files`);
+    // The bytes EC2 holds: compressed, when the distribution's user data is carried gzip (./user-data.ts).
+    if (ud.bytes.length > USER_DATA_LIMIT)
+      at(['nodePools', poolIndex(t.pool.name)], 'error', 'aws.user-data-size', `the user data of ${t.name} is ${ud.bytes.length} bytes${compressedFrom(ud)}; EC2 accepts at most ${USER_DATA_LIMIT} (before base64)`, `shorten what it embeds (${p.facts.userDataFile?.(t) ?? 'the user data'}): fewer extra config keys, smaller files`);
   }
 
   // A boot parameter (a fixed node's config, the release) is one SSM String parameter: at most 8 KB in the Advanced tier.

@@ -21,8 +21,9 @@ import { ingressRules, portText } from './ports.js';
 import { drainResources, TERMINATING_HOOK } from './drain.js';
 import { INSTANCE_WARMUP_SECONDS, rollPreferences } from './roll.js';
 import { autoScaledPools, NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
-import { assertDisjoint, base64, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
+import { assertDisjoint, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 import type { S3BucketRule } from './spec/cfn-types.js';
+import { carriedUserData, userDataProperty } from './user-data.js';
 
 /** IAM's limit for a managed policy document (characters, whitespace excluded). */
 export const MANAGED_POLICY_LIMIT = 6144;
@@ -543,7 +544,7 @@ export function nodesTemplate(p: AwsPlan): Template {
   for (const pp of p.pools) {
     for (const n of pp.pool.nodes) {
       const target = m.configTargets.find((t) => t.node?.name === n.name)!;
-      const ud = p.facts.userData(m, target);
+      const ud = carriedUserData(p.facts, m, target);
       const id = nodeLogicalId(n);
       put(resources, id, resource('AWS::EC2::Instance', {
         ImageId: ref(pp.nodeImages.find((x) => x.node.name === n.name)!.parameterName),
@@ -555,7 +556,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         MetadataOptions: metadataOptions(pp.hopLimit),
         BlockDeviceMappings: rootVolume(pp),
         PropagateTagsToVolumeOnCreation: true,
-        ...(ud !== undefined ? { UserData: base64(ud) } : {}),
+        ...(ud !== undefined ? { UserData: userDataProperty(ud) } : {}),
         Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
       }, previous.has(n.name) ? { DependsOn: [nodeLogicalId(previous.get(n.name)!)] } : {}));
       outputs.push(output(p, nodeInstanceOutputId(n), `Instance of node ${n.name} (${n.ip})`, ref(id)));
@@ -564,7 +565,7 @@ export function nodesTemplate(p: AwsPlan): Template {
     const lt = launchTemplateLogicalId(pp.pool);
     const asg = groupLogicalId(pp.pool);
     const target = m.configTargets.find((t) => !t.node && t.pool.name === pp.pool.name)!;
-    const ud = p.facts.userData(m, target);
+    const ud = carriedUserData(p.facts, m, target);
     const instanceTags = tags(m, { Name: p.names.pool(pp.pool), 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' });
     put(resources, lt, resource('AWS::EC2::LaunchTemplate', {
       LaunchTemplateName: p.names.pool(pp.pool),
@@ -576,7 +577,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         SecurityGroupIds: sgOf(pp),
         MetadataOptions: metadataOptions(pp.hopLimit),
         BlockDeviceMappings: rootVolume(pp),
-        ...(ud !== undefined ? { UserData: base64(ud) } : {}),
+        ...(ud !== undefined ? { UserData: userDataProperty(ud) } : {}),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: instanceTags },
           { ResourceType: 'volume', Tags: instanceTags },

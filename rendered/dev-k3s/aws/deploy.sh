@@ -362,7 +362,7 @@ then deploy.sh nodes again (it then stops no instance)." >&2
       for n in $FIXED_NODES; do
         fixed_node "$n"
         case "$n" in
-          'dev-k3s-server-1') ud=19ddb08635479eaa0070f6daf2d08ac7de25e63d72f4cbb447e6a767b26e0baa; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'dev-k3s-server-1') ud=014fb90a84b1f90c143ed6389cb5ce6a70d6e39617e4a5696682e58282b64f4b; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.11.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
           *) continue ;;
         esac
         instance_of "$n"

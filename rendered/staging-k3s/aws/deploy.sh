@@ -365,9 +365,9 @@ then deploy.sh nodes again (it then stops no instance)." >&2
       for n in $FIXED_NODES; do
         fixed_node "$n"
         case "$n" in
-          'stg-k3s-server-1') ud=a163cfb9d1c7c7681901a346d21f1e9818b6e6787d24e100e6cd715ec570357b; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
-          'stg-k3s-server-2') ud=090abaa2d5d3272ea2434de2a0eea6bdfba10b2ad758b937e308bc734ff1e019; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.2.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
-          'stg-k3s-server-3') ud=b982040f56738a14632583a63b44216015980e6a7e3f4b8d13463be695a186bb; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.3.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-k3s-server-1') ud=0989941693d613c7dc224c71b0bc6c8a835bc9535985613ab677ac3ef095d3d1; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.1.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-k3s-server-2') ud=1baef1f206f1202dddfde8ec73fd9c9dce2fe4bf79fee454b30ca4117a5875b3; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.2.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
+          'stg-k3s-server-3') ud=4479149b4b139954851eeadf5104d52d234808b038acc9dd26c1256089cad640; ud_drain='kubectl drain "$(kubectl get nodes -o jsonpath='\''{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'\'' | awk '\''$2 == "10.21.3.10" { print $1 }'\'')" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m' ;;
           *) continue ;;
         esac
         instance_of "$n"
