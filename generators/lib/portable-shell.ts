@@ -40,9 +40,9 @@ export const PORTABLE_BASE64: readonly string[] = [
 ];
 
 /**
- * `bounded SECONDS CMD…`: CMD, ended after SECONDS, for a client with no timeout of its own (talosctl has no request
- * timeout flag). coreutils `timeout` (exit 124 when it expires) where there is one; macOS has none (no GNU coreutils),
- * so there a watchdog kills CMD (exit 143, SIGTERM's). The watchdog's output goes to /dev/null, so that a command
+ * `bounded SECONDS CMD…`: CMD, ended after SECONDS, for a client with no request timeout of its own (a distribution's
+ * CLI: its module cites why). coreutils `timeout` (exit 124 when it expires) where there is one; macOS has none (no GNU
+ * coreutils), so there a watchdog kills CMD (exit 143, SIGTERM's). The watchdog's output goes to /dev/null, so that a command
  * substitution around `bounded` does not wait for its sleep.
  */
 export const PORTABLE_BOUNDED: readonly string[] = [

@@ -554,8 +554,8 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
  * poll's duration is not its sleep. An `aws` call retries on its own (the AWS CLI's retry modes: legacy, its default
  * in v1, 5 attempts; standard, v2's default, 3: AWS CLI User Guide, "AWS CLI retries"), each attempt bounded by
  * --cli-connect-timeout and --cli-read-timeout (60 s each by default), so one describe-stacks may take 10 minutes; a
- * poll of the node's return makes up to five kubectl requests of KUBECTL_REQUEST_SECONDS (15) each and, on Talos, one
- * talosctl call per control plane bounded alike. Between two renewals: this interval, one sleep and one such poll,
+ * poll of the node's return makes up to five kubectl requests of KUBECTL_REQUEST_SECONDS (15) each and the
+ * distribution's datastore gate, its calls bounded alike. Between two renewals: this interval, one sleep and one such poll,
  * about 5 + 10 + 0.5 minutes at worst, within the Lease's hour; a renewal the API server does not answer is retried
  * until the Lease could expire (LOCK_RETRY), not read as lost.
  */
