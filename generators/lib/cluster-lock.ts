@@ -23,7 +23,7 @@
  *   reach the API": retried with a backoff (LOCK_RETRY) until the Lease could have expired by the wall clock (its last
  *   renewal + the duration, less LOCK_RETRY.margin for the clocks of other hosts), then `lock` returns 1 saying so,
  *   LOCKED kept (the exit's unlock still releases it if the API answers by then and it is still this run's). A
- *   script whose run may outlast the duration renews it at its step boundaries, or by wall clock (`renew_due`).
+ *   script whose run may outlast the duration renews it at its step boundaries, or by the wall clock (RENEWED_S).
  * - Handed over (optional): a run may leave the Lease under a holder identity starting with a hand-over prefix, for a
  *   later run to adopt (an agent drained by a server's run, finished by the next server run). The Lease then carries
  *   the node it was handed to in an annotation (LEASE_HANDED_TO, set from HANDED_TO): a run that finds it expired does
@@ -119,8 +119,6 @@ export function leaseLockLines(w: LockWords): string[] {
     '}',
     ...PORTABLE_DATE,
     'held_now() { HELD_AS=$HOLDER; RENEWED=$now; RENEWED_S=$(epoch_of "$now"); }',
-    '# renew_due SECONDS: this run last renewed the Lease at least SECONDS ago, by the wall clock.',
-    'renew_due() { [ $(( $(date -u +%s) - RENEWED_S )) -ge "$1" ]; }',
     '# A renewal: lost only when the Lease, read back, names another holder or is gone; not reached (the read fails too):',
     `# retried until ${R.margin} s before the Lease could expire by the wall clock.`,
     'renew() {',

@@ -550,7 +550,7 @@ export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
 
 /**
  * node-update renews the Lease by the wall clock: at each poll (of the stack update, of the node coming back) once
- * this many seconds have passed since its last renewal (`renew_due`, lib/cluster-lock.ts), not every so many polls: a
+ * this many seconds have passed since its last renewal (`renew_due`, from lib/cluster-lock.ts's RENEWED_S), not every so many polls: a
  * poll's duration is not its sleep. An `aws` call retries on its own (the AWS CLI's retry modes: legacy, its default
  * in v1, 5 attempts; standard, v2's default, 3: AWS CLI User Guide, "AWS CLI retries"), each attempt bounded by
  * --cli-connect-timeout and --cli-read-timeout (60 s each by default), so one describe-stacks may take 10 minutes; a
@@ -622,6 +622,8 @@ function nodeUpdateFunction(p: AwsPlan): string {
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
 log() { echo "deploy: $*" >&2; }
 ${d.functions.length > 0 ? `${d.functions.join('\n')}\n` : ''}${leaseLockLines({ kubectl: 'kubectl', holder: '"node-update ${2:-} on $(hostname) pid $$"', log: 'log', other: 'another node change', rule: 'change one node at a time', through: 'through the cluster kubectl reaches' }).join('\n')}
+# renew_due SECONDS: this run last renewed the Lease at least SECONDS ago, by the wall clock.
+renew_due() { [ $(( $(date -u +%s) - RENEWED_S )) -ge "$1" ]; }
 # The datastore's health, as the distribution's runbook judges it: ${d.gate}.
 datastore_ok() {
 ${body(d.datastore, '  ')}

@@ -188,8 +188,6 @@ utc_of() {
   awk -v s="$1" 'BEGIN { z = int(s / 86400); r = s - z * 86400; z += 719468; era = int(z / 146097); doe = z - era * 146097; yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365); doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9; printf "%04d-%02d-%02dT%02d:%02d:%02dZ\n", yoe + era * 400 + (m <= 2), m, d, int(r / 3600), int((r % 3600) / 60), r % 60 }'
 }
 held_now() { HELD_AS=$HOLDER; RENEWED=$now; RENEWED_S=$(epoch_of "$now"); }
-# renew_due SECONDS: this run last renewed the Lease at least SECONDS ago, by the wall clock.
-renew_due() { [ $(( $(date -u +%s) - RENEWED_S )) -ge "$1" ]; }
 # A renewal: lost only when the Lease, read back, names another holder or is gone; not reached (the read fails too):
 # retried until 60 s before the Lease could expire by the wall clock.
 renew() {
