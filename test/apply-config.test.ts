@@ -13,7 +13,7 @@ import { addExtraArg, fixtureSources, formatted, renderValidFixture } from './he
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { World, type NodeBox } from './support/node-sandbox.js';
 import { APPLY_LOCK_STRETCH } from '../generators/distributions/rancher/apply-config.js';
-import { CLUSTER_LOCK as APPLY_LOCK } from '../generators/lib/cluster-lock.js';
+import { CLUSTER_LOCK as APPLY_LOCK, LOCK_RETRY } from '../generators/lib/cluster-lock.js';
 import { KUBECTL_REQUEST_TIMEOUT } from '../generators/lib/kubectl-timeout.js';
 
 interface Setup {
@@ -277,10 +277,36 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     writeFileSync(join(world.dir, 'lease-thief.json'), JSON.stringify('cp-2 on other pid 9'));
     const r = apply(node, 'cp-1');
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toBe('odp-apply-config: this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted: nothing changed here');
+    expect(lastLine(r.stderr)).toBe('odp-apply-config: this run lost the lock (Lease kube-system/odp-apply-config): another run holds it now (cp-2 on other pid 9): nothing changed here');
     expect(node.read(config)).toBe(nodeConfig(before, 'cp-1'));
     expect(starts(node)).toBe(1);
     expect(leases()['odp-apply-config']!.holderIdentity).toBe('cp-2 on other pid 9');
+  });
+
+  it('a renewal the API server does not answer is retried, not read as lost: the run goes on; a release it cannot make is said, with the command that makes it', SLOW, () => {
+    world.deployBase(after);
+    const node = server(0);
+    // The Lease created; then the renewal before the write and its read back are not answered; the retry passes. At the
+    // end (create, two renewals, three Lease calls later) the release's read fails: said, with the delete command.
+    writeFileSync(join(world.dir, 'leases-unreachable.json'), JSON.stringify({ skip: 1, before: 2 }));
+    const r = apply(node, 'cp-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`odp-apply-config: could not renew the lock (Lease kube-system/odp-apply-config): the API server does not answer; trying again in ${LOCK_RETRY.first} s (until `);
+    expect(r.stderr).not.toContain('lost the lock');
+    expect(node.read(config)).toBe(nodeConfig(after, 'cp-1'));
+    expect(leases()).toEqual({});
+
+    const second = server(1);
+    writeFileSync(join(world.dir, 'leases-unreachable.json'), JSON.stringify({ skip: 3, before: 9 }));
+    const kept = apply(second, 'cp-2');
+    expect(kept.code, kept.stderr).toBe(0);
+    const holder = leases()['odp-apply-config']!.holderIdentity;
+    expect(holder).toMatch(/^cp-2 on .+ pid \d+$/);
+    expect(lastLine(kept.stderr)).toMatch(
+      new RegExp(
+        `^odp-apply-config: could not release the lock \\(Lease kube-system/odp-apply-config, held by ${holder}\\): the API server did not answer\\. It expires at \\S+Z; to release it sooner, once the API server answers and the Lease still names this run \\(.+ -n kube-system get lease odp-apply-config -o jsonpath='\\{\\.spec\\.holderIdentity\\}'\\): .*${s.kubectl.replace(/\//g, '\\/')} --request-timeout=15s -n kube-system delete lease odp-apply-config$`,
+      ),
+    );
   });
 
   it('a run that lost the lock after its restart reads the gate (read only) and says its result before exit 3: passing, then not passing', SLOW, () => {
@@ -291,7 +317,7 @@ describe.each(SETUPS)('apply-config.sh: $name ($file)', (s) => {
     writeFileSync(join(world.dir, 'lease-thief.json'), JSON.stringify({ holder: 'cp-3 on other pid 9', afterWrites: 2 }));
     const r = apply(first!, 'cp-1');
     expect(r.code).toBe(3);
-    const lost = 'odp-apply-config: this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted after cp-1 restarted';
+    const lost = 'odp-apply-config: this run lost the lock (Lease kube-system/odp-apply-config): another run holds it now (cp-3 on other pid 9) after cp-1 restarted';
     expect(r.stderr).toContain(`${lost}: this run changes nothing more; reading the gate (read only) before it stops`);
     expect(lastLine(r.stderr)).toBe(`${lost}; the gate passes (read only): every server Ready and the datastore healthy`);
     expect(first!.read(config)).toBe(nodeConfig(after, 'cp-1'));
@@ -603,6 +629,51 @@ describe('apply-config.sh: a hand-over in motion (two fixed K3s agents)', () => 
     const next = run(cp2, 'wk-2');
     expect(next.code, next.stderr).toBe(0);
     expect(member(1)).toMatchObject({ cordoned: true, annotations: { [HANDOVER]: `wk-2:${shaOf(script, 'wk-2')}` } });
+  }, 180_000);
+
+  it('an agent a new config broke: ODP_ROLLBACK=<agent> on it puts its previous config back and restarts it, without the API; a server run then abandons the hand-over', () => {
+    const before = renderWith();
+    const after = renderWith(71);
+    const { agents, servers, script } = setup(before, after);
+    const [cp1] = servers as [NodeBox, NodeBox];
+    // The agent's waits for its Node Ready bounded at 3 polls (its script written again with the bound rewritten).
+    world.shortPolls(60, 3);
+    agents[0]!.write('/root/apply-config.sh', script, 0o700);
+    // The new setting keeps wk-1's kubelet from reporting Ready; its previous config does not.
+    writeFileSync(join(world.dir, 'not-ready-after-start.json'), JSON.stringify([{ host: A1, config: 'image-gc-low-threshold=71' }]));
+    // No previous config kept yet on wk-2 (never replaced by this script); a server or another agent named: usage.
+    const none = run(agents[1]!, 'wk-2', 'ODP_ROLLBACK=wk-2 ');
+    expect(none.code).toBe(1);
+    expect(lastLine(none.stderr)).toBe(`odp-apply-config: wk-2 has no previous config (no ${config}.previous: this script never replaced its config here): nothing to roll back to; nothing changed here`);
+    expect(run(cp1, 'cp-1', 'ODP_ROLLBACK=cp-1 ').code).toBe(2);
+    expect(run(agents[0]!, 'wk-1', 'ODP_ROLLBACK=wk-2 ').code).toBe(2);
+
+    expect(run(cp1, 'wk-1').code).toBe(0);
+    const broken = run(agents[0]!, 'wk-1');
+    expect(broken.code).toBe(3);
+    expect(agents[0]!.read(config)).toBe(strip(after, 'wk-1'));
+    expect(agents[0]!.read(`${config}.previous`)).toBe(strip(before, 'wk-1'));
+    expect(member(0).notReady).toBe(true);
+
+    const asked = (): number => world.calls().filter((c) => c.startsWith(`${A1} aws ssm`) || (c.startsWith(`${A1} kubectl`) && c.includes(' lease '))).length;
+    const askedBefore = asked();
+    const back = run(agents[0]!, 'wk-1', 'ODP_ROLLBACK=wk-1 ');
+    expect(back.code, back.stderr).toBe(0);
+    expect(lastLine(back.stderr)).toBe(
+      'odp-apply-config: wk-1: its previous config back, k3s-agent restarted, its Node Ready; it stays cordoned while a hand-over marks it: on a server, ODP_ABANDON_HANDOVER=wk-1 sh apply-config.sh wk-1 uncordons it and releases the lock; then fix the config, merge, deploy the base stack and apply again',
+    );
+    expect(agents[0]!.read(config)).toBe(strip(before, 'wk-1'));
+    expect(starts(0)).toBe(3);
+    expect(member(0).notReady).toBe(false);
+    // Neither SSM nor the Lease was asked; the agent's Node not annotated as applied.
+    expect(asked()).toBe(askedBefore);
+    expect(member(0).annotations).toEqual({ [HANDOVER]: `wk-1:${shaOf(after.get('k3s/apply-config.sh')!, 'wk-1')}` });
+
+    const abandoned = run(cp1, 'wk-1', 'ODP_ABANDON_HANDOVER=wk-1 ');
+    expect(abandoned.code, abandoned.stderr).toBe(0);
+    expect(lastLine(abandoned.stderr)).toContain('odp-apply-config: wk-1 (Node ' + A1 + '): hand-over abandoned, its Node Ready and uncordoned, the lock released; its own run did not apply this config: it runs its previous one');
+    expect(member(0).cordoned).toBe(false);
+    expect(leases()).toEqual({});
   }, 180_000);
 
   it("the finish needs the agent's run of the config handed over for: an earlier annotation does not count, nor a script of another commit (agent's or finisher's)", () => {

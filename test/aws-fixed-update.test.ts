@@ -16,11 +16,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseYamlStream } from '../generators/lib/yaml.js';
 import { FIXED_INSTANCE_UPDATES } from '../generators/infra/aws/instance-updates.js';
 import { KUBECTL_REQUEST_TIMEOUT } from '../generators/lib/kubectl-timeout.js';
-import { NODE_UPDATE_WAIT, STACK_UPDATE_WAIT } from '../generators/infra/aws/deploy.js';
+import { NODE_UPDATE_RENEW_SECONDS, NODE_UPDATE_WAIT, STACK_UPDATE_WAIT } from '../generators/infra/aws/deploy.js';
+import { CLUSTER_LOCK, LOCK_RETRY } from '../generators/lib/cluster-lock.js';
 import { cfnSpec } from '../generators/infra/aws/spec/spec.js';
 import { renderExample, renderValidFixture, ROOT } from './helpers.js';
 
 type Doc = Record<string, any>;
+/** A Lease's renewTime (RFC 3339, UTC) in epoch seconds. */
+const epochOf = (t: string): number => Math.floor(Date.parse(t) / 1000);
 /** The bound every kubectl call of deploy.sh carries (lib/kubectl-timeout.ts), last on its line. */
 const BOUND = `--request-timeout=${KUBECTL_REQUEST_TIMEOUT}`;
 const files = renderExample('prod');
@@ -48,7 +51,10 @@ const FIXED = chain(template);
 /** The types the running stack has: the previous commit's (every node one size smaller). */
 const OLD: Record<string, string> = { 'm7i.xlarge': 'm7i.large', 'g5.2xlarge': 'g5.xlarge' };
 
-/** A sandbox repository with one environment's rendered tree, and the stubs linked as aws, kubectl, sleep and talosctl. */
+/**
+ * A sandbox repository with one environment's rendered tree, and the stubs linked as aws, kubectl, sleep, talosctl and
+ * timeout, and date (./support/fleet-clock.mjs: the clock the stubs' sleeps and slow aws calls advance).
+ */
 function sandbox(env: string, rendered: { path: string; content: string }[]) {
   const dir = mkdtempSync(join(tmpdir(), 'odp-fixed-'));
   const repo = join(dir, 'repo');
@@ -62,7 +68,8 @@ function sandbox(env: string, rendered: { path: string; content: string }[]) {
     writeFileSync(p, f.content);
   }
   const stub = join(ROOT, 'test/support/fixed-fleet.mjs');
-  for (const c of ['aws', 'kubectl', 'sleep', 'talosctl']) symlinkSync(stub, join(bin, c));
+  for (const c of ['aws', 'kubectl', 'sleep', 'talosctl', 'timeout']) symlinkSync(stub, join(bin, c));
+  symlinkSync(join(ROOT, 'test/support/fleet-clock.mjs'), join(bin, 'date'));
   const world = (): Doc => JSON.parse(readFileSync(join(fleet, 'fleet.json'), 'utf8'));
   const setWorld = (change: (w: Doc) => void) => {
     const w = world();
@@ -72,7 +79,7 @@ function sandbox(env: string, rendered: { path: string; content: string }[]) {
   const reset = (w: Doc) => {
     writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
     writeFileSync(join(fleet, 'calls.log'), '');
-    rmSync(join(fleet, 'leases.json'), { force: true });
+    for (const f of ['leases.json', 'leases.log', 'leases-unreachable.json']) rmSync(join(fleet, f), { force: true });
   };
   const runWith = (vars: Record<string, string>, ...args: string[]) => {
     writeFileSync(join(fleet, 'calls.log'), '');
@@ -282,9 +289,10 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     expect(r.stderr).toContain('it stays cordoned. Update no other node');
     expect(r.calls.filter((c) => c === 'sleep 10')).toHaveLength(59);
     expect(world().nodes['10.30.2.10'].cordoned).toBe(true);
-    // The lock renewed while it waited (every NODE_UPDATE_WAIT.renewEvery polls), released at the exit.
+    // The lock renewed while it waited (once NODE_UPDATE_RENEW_SECONDS old, by the clock its sleeps advance: 59 × 10 s),
+    // after the drain and after the stack update; released at the exit.
     const renewals = r.calls.filter((c) => c.startsWith('kubectl replace -f -')).length;
-    expect(renewals).toBe(2 + Math.floor((NODE_UPDATE_WAIT.tries - 1) / NODE_UPDATE_WAIT.renewEvery));
+    expect(renewals).toBe(2 + Math.floor(((NODE_UPDATE_WAIT.tries - 1) * NODE_UPDATE_WAIT.seconds) / NODE_UPDATE_RENEW_SECONDS));
     expect(r.stderr).toContain('Then: kubectl uncordon ip-10-30-2-10\n');
     expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
   });
@@ -300,14 +308,14 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     return at;
   };
 
-  it('the stack update polled (describe-stacks every 30 s), not left to the CLI\'s hour-long waiter: the lock renewed every 10 polls while it runs', () => {
+  it('the stack update polled (describe-stacks every 30 s), not left to the CLI\'s hour-long waiter: the lock renewed every 5 minutes (by the clock) while it runs', () => {
     setWorld((w) => (w.updatePolls = 25));
     const r = run('node-update', 'prod-gpu-1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.calls.filter((c) => c.startsWith('aws cloudformation describe-stacks') && c.includes('--query Stacks[0].StackStatus'))).toHaveLength(26);
     expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(25);
-    // Renewed after the drain (no sleep yet), at the 10th and 20th poll, after the update (25 polls).
-    expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 9, 19, 25]);
+    // Renewed after the drain (no sleep yet), once 300 s old (10 and 20 sleeps of 30 s), after the update (25 polls).
+    expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 10, 20, 25]);
     expect(r.calls.filter((c) => c.startsWith('aws cloudformation wait'))).toStrictEqual([]);
   });
 
@@ -345,20 +353,88 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('deploy: the update of stack odp-prod-nodes has not completed after 60 minutes (status UPDATE_IN_PROGRESS): look at its events (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes)\n');
     expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(STACK_UPDATE_WAIT.tries - 1);
-    expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 9, 19, 29, 39, 49, 59, 69, 79, 89, 99, 109]);
+    expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
     expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-3-50\n$/);
   });
 
-  it('the API server unreachable once the stack update stops the node: every kubectl call fails after its --request-timeout instead of hanging; the run ends with the node cordoned and says how to uncordon it', () => {
+  it('the API server unreachable once the stack update stops the node: every kubectl call fails after its --request-timeout instead of hanging; the renewal is retried (not read as lost) until the Lease could expire; the run ends with the node cordoned, says how to uncordon it and how to release the Lease it could not', () => {
     setWorld((w) => (w.apiDownOnUpdate = true));
     const r = run('node-update', 'prod-cp-1');
     expect(r.code).toBe(1);
     expect(world().hung).toBeUndefined();
     expect(r.calls.filter((c) => c.startsWith('kubectl ') && !c.endsWith(` ${BOUND}`))).toStrictEqual([]);
-    expect(r.stderr).toContain('deploy: this run lost the lock (Lease kube-system/odp-apply-config)');
+    expect(r.stderr).not.toContain('lost the lock');
+    expect(r.stderr).toContain(`deploy: could not renew the lock (Lease kube-system/odp-apply-config): the API server does not answer; trying again in ${LOCK_RETRY.first} s (until `);
+    // Retried by the wall clock (the stubs' sleeps advance it) until LOCK_RETRY.margin s before the Lease could expire.
+    const lease = JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))['odp-apply-config'];
+    const waited = r.calls.filter((c) => c.startsWith('sleep ') && !c.startsWith(`sleep ${NODE_UPDATE_WAIT.seconds}`)).reduce((n, c) => n + Number(c.split(' ')[1]), 0);
+    expect(waited).toBeGreaterThanOrEqual(CLUSTER_LOCK.seconds - LOCK_RETRY.margin - 60);
+    expect(waited).toBeLessThanOrEqual(CLUSTER_LOCK.seconds - LOCK_RETRY.margin);
+    const expiry = new Date((epochOf(lease.renewTime) + CLUSTER_LOCK.seconds) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    expect(r.stderr).toContain(`deploy: this run could not renew the lock (Lease kube-system/odp-apply-config) since ${lease.renewTime} (the API server does not answer): it may expire at ${expiry}, another run then taking it over while its instance was stopped and started\n`);
     expect(r.stderr).toContain('deploy: node prod-cp-1 (ip-10-30-1-10) stays cordoned.');
     expect(r.stderr).toContain('(if the API server cannot be reached, the Lease expires 3600 s after its last renewal)');
-    expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-1-10\n$/);
+    expect(r.stderr).toContain('Then: kubectl uncordon ip-10-30-1-10\n');
+    // The exit's release could not reach the API server either: said, with the command that releases it.
+    expect(lease.holderIdentity).toMatch(/^node-update prod-cp-1 on .+ pid \d+$/);
+    expect(r.stderr).toMatch(
+      new RegExp(`deploy: could not release the lock \\(Lease kube-system/odp-apply-config, held by node-update prod-cp-1 on .+ pid \\d+\\): the API server did not answer\\. It expires at ${expiry}; to release it sooner, once the API server answers and the Lease still names this run \\(kubectl -n kube-system get lease odp-apply-config -o jsonpath='\\{\\.spec\\.holderIdentity\\}'\\): kubectl -n kube-system delete lease odp-apply-config\n$`),
+    );
+  });
+
+  it('a slow aws (each call 10 minutes: the CLI\'s own retries) does not outlive the Lease: node-update renews it by the wall clock, not by its polls', () => {
+    setWorld((w) => {
+      w.updatePolls = 12;
+      w.awsSeconds = 600;
+    });
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code, r.stderr).toBe(0);
+    // Renewed at every poll (each one more than NODE_UPDATE_RENEW_SECONDS after the last renewal), so no two writes of
+    // the Lease are more apart than one poll (its call and its sleep) and the renewal interval: far within the hour.
+    const log = readFileSync(join(fleet, 'leases.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { verb: string; renewTime: string });
+    const gaps = log.slice(1).map((l, i) => epochOf(l.renewTime) - epochOf(log[i]!.renewTime));
+    expect(log.filter((l) => l.verb === 'replaced').length).toBeGreaterThanOrEqual(12);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(NODE_UPDATE_RENEW_SECONDS + 600 + STACK_UPDATE_WAIT.seconds + 5);
+    expect(Math.max(...gaps)).toBeLessThan(CLUSTER_LOCK.seconds);
+  });
+
+  it('a renewal the API server does not answer, or answers late: retried, not read as lost; the run goes on', () => {
+    // After the create: the renewal's PUT and the read back fail (not reached), then it passes.
+    writeFileSync(join(fleet, 'leases-unreachable.json'), JSON.stringify({ skip: 1, before: 2 }));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`deploy: could not renew the lock (Lease kube-system/odp-apply-config): the API server does not answer; trying again in ${LOCK_RETRY.first} s`);
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
+  it('a renewal whose PUT was applied but its answer lost (a client-side timeout does not undo the write): the read back names this run, so it goes on with the resourceVersion read', () => {
+    rmSync(join(fleet, 'leases.log'), { force: true });
+    writeFileSync(join(fleet, 'leases-unreachable.json'), JSON.stringify({ skip: 1, after: 1 }));
+    const late = run('node-update', 'prod-gpu-1');
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stderr).toContain("deploy: could not renew the lock (Lease kube-system/odp-apply-config): its renewal failed, the Lease still this run's; trying again");
+    expect(late.stderr).not.toContain('lost the lock');
+    const verbs = readFileSync(join(fleet, 'leases.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).verb + ' ' + JSON.parse(l).resourceVersion);
+    expect(verbs.slice(0, 3)).toStrictEqual(['created 1', 'replaced 2', 'replaced 3']);
+  });
+
+  it('refuses while a Node is cordoned by an apply-config.sh hand-over (its annotation), as apply-config.sh on a server does: nothing drained', () => {
+    setWorld((w) => (w.nodes['10.30.1.99'].handover = 'prod-pool-1:0123abcd'));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: Node ip-10-30-1-99 (prod-pool-1:0123abcd) is cordoned by a hand-over (its annotation odp-gitops.io/apply-config-handover): drained for its own apply-config.sh run, not finished; no other node changes before it ends. Finish or abandon it with apply-config.sh (ODP_ABANDON_HANDOVER=<node>, on a server), then run this again; node prod-gpu-1 left alone\n');
+    expect(r.calls.filter((c) => /^(kubectl drain|aws cloudformation update-stack)/.test(c))).toStrictEqual([]);
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
+  it('talosctl etcd members bounded (timeout, 15 s): a control plane whose member hangs fails the gate instead of hanging the run that holds the Lease', () => {
+    setWorld((w) => (w.etcdHangs = true));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(world().hung).toBeUndefined();
+    expect(r.calls).toContain('timeout 15 talosctl etcd members --nodes 10.30.1.10');
+    expect(r.stderr).toContain('deploy: the control plane is not healthy (control plane 10.30.1.10: its etcd has no leader, or its Talos API does not answer within 15 s (talosctl etcd members --nodes 10.30.1.10)): node prod-gpu-1 left alone');
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
   });
 
   it('with macOS\'s tools (BSD date without -d, no sha256sum, base64 -d not a decode): the lock\'s expiry is read and said, an expired one taken over, the node updated', () => {

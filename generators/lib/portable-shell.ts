@@ -38,3 +38,24 @@ export const PORTABLE_BASE64: readonly string[] = [
   `  if [ "$(printf 'YQ==' | base64 --decode 2>/dev/null)" = a ]; then base64 --decode; else openssl base64 -d -A; fi`,
   '}',
 ];
+
+/**
+ * `bounded SECONDS CMD…`: CMD, ended after SECONDS, for a client with no request timeout of its own (a distribution's
+ * CLI: its module cites why). coreutils `timeout` (exit 124 when it expires) where there is one; macOS has none (no GNU
+ * coreutils), so there a watchdog kills CMD (exit 143, SIGTERM's). The watchdog's output goes to /dev/null, so that a command
+ * substitution around `bounded` does not wait for its sleep.
+ */
+export const PORTABLE_BOUNDED: readonly string[] = [
+  '# bounded SECONDS CMD…: CMD ended after SECONDS (coreutils timeout; else, as on macOS, a watchdog that kills it).',
+  'bounded() {',
+  '  b_s=$1; shift',
+  '  if command -v timeout >/dev/null 2>&1; then timeout "$b_s" "$@"; return; fi',
+  '  "$@" &',
+  '  b_pid=$!',
+  '  ( sleep "$b_s"; kill "$b_pid" ) >/dev/null 2>&1 &',
+  '  b_dog=$!',
+  '  b_rc=0; wait "$b_pid" || b_rc=$?',
+  '  kill "$b_dog" 2>/dev/null || true',
+  '  return "$b_rc"',
+  '}',
+];

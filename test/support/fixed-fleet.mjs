@@ -60,8 +60,17 @@
  *   /readyz/etcd (ok while a majority of the control planes run), Leases (./lease-stub.mjs, $FLEET/leases.json).
  * - talosctl version / kubeconfig / etcd members --nodes IP: the node's Talos API answers while its instance runs;
  *   `etcd members` fails while the node is not Ready or no majority of control planes is (no leader), or `fleet.noLeader`.
- * - sleep: returns at once; time passes for the booting kubelets.
+ * - sleep N: returns at once; time passes for the booting kubelets, and N seconds on the clock the `date` stub reads
+ *   (./fleet-clock.mjs: `fleet.clock`). An aws call takes `fleet.awsSeconds` on that clock (0 unless set: a slow call,
+ *   the AWS CLI's own retries).
+ * - kubectl get nodes -o jsonpath=…annotations.odp-gitops\.io/apply-config-handover…: "<name> <annotation>" lines
+ *   (a node's `handover`: an agent drained for its own apply-config.sh run).
+ * - timeout DURATION CMD…: runs CMD (coreutils' timeout) with its deadline known to the stubs (STUB_DEADLINE); a
+ *   `talosctl etcd members` that would hang (`fleet.etcdHangs`: the Talos API accepted the call, the member's etcd
+ *   client waits on a member that answers nothing) exits 124
+ *   as timeout does when its deadline expires, and without a deadline is recorded in `hung` and fails.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { drain, openFleet } from './fleet-stub.mjs';
@@ -78,6 +87,7 @@ const fixedName = (n) => n.fixed ?? n.name;
 const controlPlanes = () => Object.values(f.nodes).filter((n) => n.role === 'controlplane');
 
 function sleep() {
+  f.clock = (f.clock ?? 0) + Number(args[0] ?? 0);
   for (const n of Object.values(f.nodes))
     if (n.bootIn !== undefined && --n.bootIn <= 0) {
       delete n.bootIn;
@@ -308,6 +318,8 @@ function kubectl() {
     return process.stdout.write(listed.filter((n) => n.role === 'controlplane').map((n) => `${n.name} ${n.voter ?? 'True'}\n`).join(''));
   if (args[0] === 'get' && args[1] === 'nodes' && opt('-l') === 'node-role.kubernetes.io/control-plane' && jsonpath.includes('Ready'))
     return process.stdout.write(listed.filter((n) => n.role === 'controlplane').map((n) => `${n.name} ${n.ready}\n`).join(''));
+  if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('annotations.odp-gitops\\.io/apply-config-handover'))
+    return process.stdout.write(listed.map((n) => `${n.name} ${n.handover ?? ''}\n`).join(''));
   if (args[0] === 'get' && args[1] === 'nodes' && !opt('-l') && jsonpath.includes('InternalIP'))
     return process.stdout.write(Object.entries(f.nodes).filter(() => !f.otherCluster).map(([ip, n]) => `${n.name} ${ip}\n`).join(''));
   if (args[0] === 'get' && args[1] === 'node') {
@@ -321,6 +333,12 @@ function kubectl() {
 
 /** talosctl through the node's Talos API (answers while its instance runs). */
 function talosctl() {
+  if (f.etcdHangs && args[0] === 'etcd' && args[1] === 'members') {
+    if (process.env.STUB_DEADLINE) process.exit(124);
+    f.hung = [...(f.hung ?? []), `talosctl ${args.join(' ')}`];
+    save();
+    fail(99, `talosctl stub: the Talos API does not answer and this call has no deadline: talosctl would wait for ever (${args.join(' ')})`);
+  }
   const ip = opt('--nodes');
   const n = f.nodes[ip];
   const up = n && f.instances[n.instance]?.state === 'running';
@@ -339,7 +357,19 @@ function talosctl() {
   fail(1, `talosctl stub: not modelled: ${args.join(' ')}`);
 }
 
-if (cmd === 'aws') aws();
+/** coreutils timeout: CMD run with its deadline known to the stubs (talosctl's hang ends with 124, as timeout's does). */
+function timeout() {
+  const r = spawnSync(args[1], args.slice(2), { stdio: 'inherit', env: { ...process.env, STUB_DEADLINE: args[0] } });
+  process.exit(r.status ?? 1);
+}
+
+if (cmd === 'aws') {
+  if (f.awsSeconds) {
+    f.clock = (f.clock ?? 0) + f.awsSeconds;
+    save();
+  }
+  aws();
+} else if (cmd === 'timeout') timeout();
 else if (cmd === 'talosctl') talosctl();
 else if (cmd === 'kubectl') kubectl();
 else if (cmd === 'sleep') sleep();

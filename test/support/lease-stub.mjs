@@ -11,14 +11,35 @@
  * prints nothing, as kubectl's jsonpath does with missing keys allowed) and `delete lease NAME` (NotFound when absent).
  * Every write is appended, in order, to `<file without .json>.log` (what a test asserts of the renewals); a write with
  * `-o jsonpath={.metadata.resourceVersion}` prints the written object's resourceVersion, as kubectl does.
+ * `get --ignore-not-found` of an absent Lease prints nothing and exits 0 ("If the requested object does not exist the
+ * command will return exit code 0": kubectl reference, kubectl get).
+ * An API server that does not answer (`<file without .json>-unreachable.json`, { skip: n, before: n, after: n }): after
+ * `skip` Lease calls, the next `before` Lease calls fail without reaching it, and the next `after` replaces are applied but their answer is lost;
+ * either way kubectl exits 1 as client-go does once --request-timeout passes (the URL error kubectl prints as "Unable to
+ * connect to the server: …": k8s.io/kubectl pkg/cmd/util/helpers.go standardErrorMessage; "Client.Timeout exceeded
+ * while awaiting headers" is Go's net/http error for http.Client.Timeout, which client-go sets from rest.Config.Timeout,
+ * the --request-timeout value: k8s.io/cli-runtime pkg/genericclioptions/config_flags.go ToRESTConfig).
  * Returns false for any other command (not a Lease's).
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
+const TIMED_OUT = 'Unable to connect to the server: net/http: request canceled (Client.Timeout exceeded while awaiting headers)';
+
 export function leaseCommand(allArgs, file, fail) {
   // kubectl's global --request-timeout (lib/kubectl-timeout.ts) changes no answer here.
   const args = allArgs.filter((a) => !a.startsWith('--request-timeout='));
+  const isLease = args.includes('lease') || (args.includes('-f') && ['create', 'replace'].includes((args[0] === '-n' ? args.slice(2) : args)[0]));
+  const downFile = file.replace(/\.json$/, '-unreachable.json');
+  const down = isLease && existsSync(downFile) ? JSON.parse(readFileSync(downFile, 'utf8')) : undefined;
+  // `skip`: that many Lease calls answered first (the lock taken), then the failures.
+  if (down?.skip > 0) writeFileSync(downFile, JSON.stringify({ ...down, skip: down.skip - 1 }));
+  else if (down?.before > 0) {
+    writeFileSync(downFile, JSON.stringify({ ...down, before: down.before - 1 }));
+    fail(1, TIMED_OUT);
+  }
+  const lostAnswer = !(down?.skip > 0) && down?.after > 0 && args.includes('replace');
+  if (lostAnswer) writeFileSync(downFile, JSON.stringify({ ...down, after: down.after - 1 }));
   const readLeases = () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {});
   const writeLeases = (l) => writeFileSync(file, JSON.stringify(l));
   const nsArgs = args[0] === '-n' ? args.slice(2) : args;
@@ -37,6 +58,7 @@ export function leaseCommand(allArgs, file, fail) {
     const written = (verb) => {
       writeLeases(leases);
       appendFileSync(file.replace(/\.json$/, '.log'), `${JSON.stringify({ verb, ...leases[name] })}\n`);
+      if (lostAnswer) fail(1, TIMED_OUT);
       const o = opt('-o');
       if (o === 'jsonpath={.metadata.resourceVersion}') process.stdout.write(leases[name].resourceVersion);
       else if (o !== undefined) fail(1, `kubectl stub: unexpected -o ${o}`);
@@ -58,6 +80,7 @@ export function leaseCommand(allArgs, file, fail) {
     const leases = readLeases();
     const name = nsArgs[2];
     const l = leases[name];
+    if (!l && nsArgs[0] === 'get' && args.includes('--ignore-not-found')) return true;
     if (!l) fail(1, `Error from server (NotFound): leases.coordination.k8s.io "${name}" not found`);
     if (nsArgs[0] === 'delete') {
       delete leases[name];

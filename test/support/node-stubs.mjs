@@ -62,7 +62,8 @@
  *   create refused with AlreadyExists, replace with a stale resourceVersion with Conflict, get -o jsonpath, delete);
  *   drain (cordons; a member's `barePods` are refused without --force, before any eviction; its `pdbBlocks` pod makes
  *   the evictions fail until --timeout) and uncordon; a Node's
- *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json);
+ *   spec.unschedulable; a Node that stays NotReady once its service started again (world not-ready-after-start.json:
+ *   a host, or { host, config }: while its config.yaml holds that text);
  *   a Node's annotations (`annotations` of the member: get one, list every Node's one, annotate `<k>=<v>` and `<k>-`
  *   in one request); another run taking the Lease over (lease-thief.json: a holder at the first readyz read, or
  *   { holder, afterWrites } at the first call once the Lease was written that often). The global --request-timeout
@@ -599,10 +600,13 @@ function startService(unit) {
     writeJson(w('etcd.json'), etcd);
   }
   // A Node that stays NotReady once its service started again (world not-ready-after-start.json: e.g. the new config
-  // keeps its kubelet from reporting Ready); its etcd member, if any, still answers.
-  if (readJson(w('not-ready-after-start.json'), []).includes(HOST)) {
+  // keeps its kubelet from reporting Ready); its etcd member, if any, still answers. An entry { host, config } does so
+  // only while the node's config.yaml holds that text (a setting that breaks it): started with another, Ready again.
+  const breaks = readJson(w('not-ready-after-start.json'), []).find((e) => e === HOST || (e.host === HOST && readFileSync(at(`/etc/rancher/${name}/config.yaml`), 'utf8').includes(e.config)));
+  const conditional = readJson(w('not-ready-after-start.json'), []).some((e) => e.host === HOST);
+  if (breaks || conditional) {
     const etcd = readJson(w('etcd.json'), { clusters: 0, members: [] });
-    for (const m of etcd.members) if (m.nodeName === HOST) m.notReady = true;
+    for (const m of etcd.members) if (m.nodeName === HOST) m.notReady = Boolean(breaks);
     writeJson(w('etcd.json'), etcd);
   }
   writeJson(w(`nodes/${HOST}.json`), { ...state, starts: (readJson(w(`nodes/${HOST}.json`), {}).starts ?? 0) + 1 });

@@ -65,7 +65,7 @@ import { configFileText, configParameterName } from './node-config.js';
 import type { RancherKeys } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
 import { drainFunctions, drainOptions, durationSeconds, NODE_DRAIN } from '../../lib/node-drain.js';
-import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
+import { CLUSTER_LOCK, leaseLockLines, NODE_HANDOVER_ANNOTATION } from '../../lib/cluster-lock.js';
 import { KUBECTL_REQUEST_TIMEOUT, KUBECTL_TIMEOUT_FLAG } from '../../lib/kubectl-timeout.js';
 import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 
@@ -135,7 +135,19 @@ export const APPLIED_ANNOTATION = 'odp-gitops.io/apply-config-sha256';
  * is marked (whatever became of the Lease: expired, or deleted by hand), the agent's own run refuses a hand-over for a
  * config other than its script's, and the finishing run one whose config is not its script's.
  */
-export const HANDOVER_ANNOTATION = 'odp-gitops.io/apply-config-handover';
+export const HANDOVER_ANNOTATION = NODE_HANDOVER_ANNOTATION;
+
+/**
+ * An agent's way back from a config that broke it (its service refused the file or keeps failing, or its Node never
+ * Ready): each run that writes a new config keeps the file it replaces as `<config>.previous` (0600, on the node), and
+ * `ODP_ROLLBACK=<agent> sh apply-config.sh <agent>`, as root on the agent, puts that file back and restarts the service
+ * (bounded), then waits for its Node Ready. It needs neither SSM nor the API server to start (the agent's kubelet
+ * reaches the API through the agent's own process, down while the config is broken): only the wait for Ready asks.
+ * It does not write APPLIED_ANNOTATION, so a server run then abandons the hand-over (ODP_ABANDON_HANDOVER), saying the
+ * agent runs its previous config. Agents only: a server's restart is gated by the cluster lock and the datastore's
+ * health, which a rollback could not pass while its server is down; a server's way back is a fixed config, merged.
+ */
+export const ROLLBACK_SUFFIX = '.previous';
 
 /** What the gate reads (see the header for the sources). */
 export const APPLY_HEALTH = { readyz: '/readyz/etcd', voterCondition: 'EtcdIsVoter' } as const;
@@ -242,6 +254,8 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '# uncordons it and releases the lock. A server run renews the lock before its write and after its restart.',
     '# Meanwhile the agent is handed over (its Node annotated): every other run refuses; to end it without its run, on a',
     '# server: ODP_ABANDON_HANDOVER=<agent> sh apply-config.sh <agent> (uncordons it once its Node is Ready).',
+    `# An agent that a new config broke: ODP_ROLLBACK=<agent> sh apply-config.sh <agent>, as root on it, puts back the config`,
+    `# this script replaced (kept as ${path}${ROLLBACK_SUFFIX}) and restarts it; then abandon its hand-over from a server.`,
     '# Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused',
     '# before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,',
     '# but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.',
@@ -251,7 +265,7 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
   const K = `${s.kubectl} ${KUBECTL_TIMEOUT_FLAG}`;
   const AK = `${s.agentKubectl} ${KUBECTL_TIMEOUT_FLAG}`;
   const condition = (type: string) => `-o jsonpath='{.status.conditions[?(@.type=="${type}")].status}'`;
-  const restartWhy = `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again`;
+  const restartWhy = `it exits and systemd keeps restarting it (journalctl -u ${s.keys.unit('server')}, or ${s.keys.unit('agent')} on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again (an agent: its previous config back first, as root on it: ODP_ROLLBACK=<agent> sh ${APPLY_CONFIG_SCRIPT} <agent>)`;
   const body = [
     `CONFIG_FILE=${path}`,
     'NODE=${1:-}',
@@ -261,6 +275,9 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     'esac',
     `# ODP_ABANDON_HANDOVER=<agent>, on a server: end that agent's hand-over without its own run (uncordoned once its Node is Ready).`,
     'ABANDON=${ODP_ABANDON_HANDOVER:-}',
+    `# ODP_ROLLBACK=<agent>, as root on that agent: its previous config (${path}${ROLLBACK_SUFFIX}) back, the service restarted.`,
+    'ROLLBACK=${ODP_ROLLBACK:-}',
+    `[ -z "$ROLLBACK" ] || [ "$ROLLBACK:$ROLE" = "$NODE:agent" ] || { log "ODP_ROLLBACK=$ROLLBACK: it names the agent this run is for (ODP_ROLLBACK=<agent> sh ${APPLY_CONFIG_SCRIPT} <agent>, as root on it), not $NODE: a server's way back is a fixed config, merged and applied"; exit 2; }`,
     `[ -z "$ABANDON" ] || [ "$ABANDON:$ROLE" = "$NODE:agent" ] || { log "ODP_ABANDON_HANDOVER=$ABANDON: it names the agent this run is for (ODP_ABANDON_HANDOVER=<agent> sh ${APPLY_CONFIG_SCRIPT} <agent>, on a server), not $NODE"; exit 2; }`,
     ...drainFunctions(APPLY_DRAIN, { kubectl: K, say: (t) => `log "${t}"` }),
     'drain_timeout',
@@ -277,12 +294,18 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '  esac',
     'else',
     `  [ -z "$ABANDON" ] || { log "ODP_ABANDON_HANDOVER: run it on a server, not on $NODE"; exit 2; }`,
+    '  if [ -n "$ROLLBACK" ]; then',
+    `    [ -f "$CONFIG_FILE${ROLLBACK_SUFFIX}" ] || { log "$NODE has no previous config (no $CONFIG_FILE${ROLLBACK_SUFFIX}: this script never replaced its config here): nothing to roll back to; nothing changed here"; exit 1; }`,
+    '    SIDE=rollback',
+    '    ME=$(imds local-hostname)',
+    '  else',
     '  NEW=$(ssm_parameter "$PARAM")',
     '  [ "$(printf \'%s\\n\' "$NEW" | sha256sum | cut -d\' \' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script\'s commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }',
     '  if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d\' \' -f1)" = "$SHA" ]; then',
     `    [ "$ROLE" = server ] || ${AK} annotate node "$(imds local-hostname)" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null 2>&1 || true`,
     '    log "$NODE runs this config already: nothing to do"',
     '    exit 0',
+    '  fi',
     '  fi',
     'fi',
     `UNIT=${s.keys.unit('agent')}`,
@@ -384,14 +407,20 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     'fi',
     '# An agent\'s own run: its Node cordoned and drained, and handed over for this config, by a server\'s run first (its',
     '# kubelet\'s credentials read and annotate its own Node, drain nothing).',
-    'if [ "$ROLE" = agent ]; then',
+    'if [ "$SIDE" = agent ]; then',
     '  ME=$(imds local-hostname)',
     `  [ "$(${AK} get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh ${APPLY_CONFIG_SCRIPT} $NODE as root on a server; nothing changed here"; exit 1; }`,
     `  HANDED=$(${AK} get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null) || { log "$NODE (Node $ME) cannot be read with its kubelet's credentials (the API server not answering?): run this again; nothing changed here"; exit 1; }`,
     `  [ -n "$HANDED" ] || { log "$NODE (Node $ME) is cordoned, but no server run handed it over for its run (no annotation ${HANDOVER_ANNOTATION}): drain it from a server: sh ${APPLY_CONFIG_SCRIPT} $NODE as root on a server; nothing changed here"; exit 1; }`,
     `  [ "\${HANDED#*:}" = "$SHA" ] || { log "$NODE (Node $ME) was handed over for the config \${HANDED#*:}, by a script of another commit; this script's is $SHA: run the script of the commit the server ran; nothing changed here"; exit 1; }`,
     'fi',
-    'printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
+    'if [ "$SIDE" = rollback ]; then',
+    `  cp -p "$CONFIG_FILE${ROLLBACK_SUFFIX}" "$CONFIG_FILE.new"`,
+    'else',
+    `  # The file replaced, kept for an agent's rollback (ODP_ROLLBACK).`,
+    `  [ ! -f "$CONFIG_FILE" ] || cp -p "$CONFIG_FILE" "$CONFIG_FILE${ROLLBACK_SUFFIX}"`,
+    '  printf \'%s\\n\' "$NEW" > "$CONFIG_FILE.new"',
+    'fi',
     'chmod 0600 "$CONFIG_FILE.new"',
     'mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"',
     ...boundedStartLines('restart', '"$UNIT"', restartWhy, s.keys.title),
@@ -416,6 +445,7 @@ export function applyConfigScript(m: EnvironmentModel, s: ApplyConfigSpec): stri
     '  log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"',
     'else',
     `  agent_ready() { [ "$(${AK} get node "$ME" ${condition('Ready')} 2>/dev/null)" = True ]; }`,
+    `  [ "$SIDE" != rollback ] || { settle agent_ready || { log "$NODE: its previous config back and $UNIT restarted, but its Node (Node $ME) is not Ready $GATE_SECONDS s later: look at journalctl -u $UNIT; drain no other agent until it is"; exit 3; }; log "$NODE: its previous config back, $UNIT restarted, its Node Ready; it stays cordoned while a hand-over marks it: on a server, ODP_ABANDON_HANDOVER=$NODE sh ${APPLY_CONFIG_SCRIPT} $NODE uncordons it and releases the lock; then fix the config, merge, deploy the base stack and apply again"; exit 0; }`,
     '  settle agent_ready || { log "$NODE (Node $ME) is not Ready $GATE_SECONDS s after its restart: it stays cordoned, the lock with it; drain no other agent until it is"; exit 3; }',
     `  ${AK} annotate node "$ME" ${APPLIED_ANNOTATION}="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (${APPLIED_ANNOTATION}): abandon the hand-over from a server: ODP_ABANDON_HANDOVER=$NODE sh ${APPLY_CONFIG_SCRIPT} $NODE"; exit 3; }`,
     '  log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh ' + APPLY_CONFIG_SCRIPT + ' $NODE as root there (uncordons it and releases the lock), then the next node may go"',

@@ -7,7 +7,8 @@ import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext } from '../../render/readme/sections.js';
 import { nodeLabels } from './machineconfig.js';
 import { nodeNameByAddress } from '../../lib/k8s-nodes.js';
-import { TALOS_DRAIN, TALOS_ETCD_HEALTHY } from './release.js';
+import { TALOS_DRAIN, TALOS_ETCD_HEALTHY, TALOS_ETCD_MEMBERS } from './release.js';
+import { PORTABLE_BOUNDED } from '../../lib/portable-shell.js';
 
 export interface CommandStep {
   title: string;
@@ -58,10 +59,11 @@ function poolNodesExpr(model: EnvironmentModel, t: ConfigTarget): string {
  * particular one (the first may be the one replaced or still booting).
  */
 export const ANY_CP = (cps: string[]): string[] => [
+  ...PORTABLE_BOUNDED,
   `CPS='${cps.join(' ')}'`,
   '# cp_answers CP: its Talos API answers. cp_etcd CP: its etcd service Running and healthy, its member seeing a leader.',
   'cp_answers() { talosctl version --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its Talos API does not answer" >&2; return 1; }',
-  `cp_etcd() { cp_answers "$1" || return 1; cp_svc=$(talosctl service etcd --nodes "$1" 2>/dev/null) && printf '%s\\n' "$cp_svc" | grep -q '^STATE  *${TALOS_ETCD_HEALTHY.state}' && printf '%s\\n' "$cp_svc" | grep -q '^HEALTH  *${TALOS_ETCD_HEALTHY.health}' && talosctl etcd members --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its etcd is not ${TALOS_ETCD_HEALTHY.state} and healthy (talosctl service etcd / etcd members --nodes $1)" >&2; return 1; }`,
+  `cp_etcd() { cp_answers "$1" || return 1; cp_svc=$(talosctl service etcd --nodes "$1" 2>/dev/null) && printf '%s\\n' "$cp_svc" | grep -q '^STATE  *${TALOS_ETCD_HEALTHY.state}' && printf '%s\\n' "$cp_svc" | grep -q '^HEALTH  *${TALOS_ETCD_HEALTHY.health}' && ${TALOS_ETCD_MEMBERS} --nodes "$1" >/dev/null 2>&1 && return 0; echo "control plane $1: its etcd is not ${TALOS_ETCD_HEALTHY.state} and healthy (talosctl service etcd / etcd members --nodes $1)" >&2; return 1; }`,
   '# cp_preparing CP: its etcd waits for a bootstrap (a restore\'s --recover-from).',
   `cp_preparing() { talosctl service etcd --nodes "$1" 2>/dev/null | grep -q '^STATE  *Preparing' && return 0; echo "control plane $1: its etcd is not Preparing" >&2; return 1; }`,
   '# pick_cp TEST CP…: the first CP that passes TEST (each one that does not is said).',

@@ -184,6 +184,17 @@ export const TALOS_UPGRADE_FAILURE = {
 export const TALOS_ETCD_HEALTHY = { state: 'Running', health: 'OK' } as const;
 
 /**
+ * `talosctl etcd members`, bounded: talosctl has no request timeout of its own (its global flags are --context,
+ * --endpoints, --nodes and --talosconfig: siderolabs/talos docs/talosctl/talosctl.md, "Options"), and a node whose
+ * Talos API accepted the connection but does not answer would hang a gate (aws/deploy.sh node-update's, while it holds
+ * the cluster-wide Lease) for ever. 15 s, as a kubectl request (lib/kubectl-timeout.ts KUBECTL_REQUEST_SECONDS): one
+ * small gRPC call that fails at once while its member sees no leader; run through lib/portable-shell.ts `bounded`
+ * (coreutils timeout, or a watchdog on macOS). The scripts that call it include PORTABLE_BOUNDED.
+ */
+export const TALOS_ETCD_MEMBERS_SECONDS = 15;
+export const TALOS_ETCD_MEMBERS = `bounded ${TALOS_ETCD_MEMBERS_SECONDS} talosctl etcd members`;
+
+/**
  * The contract of a rendered config: the Talos minor it is rendered for (the installer tag). A node running an older
  * minor refuses it as a whole (TALOS_UPGRADE_ORDER): the apply script asks each node's running version first and
  * refuses to push a config for a newer minor, naming the upgrade script.

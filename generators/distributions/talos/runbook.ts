@@ -30,7 +30,7 @@ import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
-import { TALOS_DRAIN, TALOS_UPGRADE_FAILURE, talosContract } from './release.js';
+import { TALOS_DRAIN, TALOS_ETCD_MEMBERS, TALOS_ETCD_MEMBERS_SECONDS, TALOS_UPGRADE_FAILURE, talosContract } from './release.js';
 import { drainFunctions } from '../../lib/node-drain.js';
 
 /** The phases, in the runbook's order. */
@@ -108,7 +108,7 @@ function gateLines(m: EnvironmentModel): string[] {
     'GATED=',
     `gate() {`,
     '  GATED=',
-    ...cps.map((n) => `  retry talosctl etcd members --nodes ${n.ip} || { log ${q(`control plane ${n.name} (${n.ip}): its etcd has no leader, or its Talos API does not answer: another control plane down now would cost etcd its quorum; bring it back (or replace it), then run this script again`)}; unreached; return 1; }`),
+    ...cps.map((n) => `  retry ${TALOS_ETCD_MEMBERS} --nodes ${n.ip} || { log ${q(`control plane ${n.name} (${n.ip}): its etcd has no leader, or its Talos API does not answer: another control plane down now would cost etcd its quorum; bring it back (or replace it), then run this script again`)}; unreached; return 1; }`),
     '  retry health || { log "the cluster is not healthy (talosctl said why above): nothing more is changed"; unreached; return 1; }',
     '  GATED=yes',
     '}',
@@ -200,7 +200,7 @@ export function nodeUpdateFacts(m: EnvironmentModel): NodeUpdateFacts {
     ],
     datastore: [
       'for cp in $CPS; do',
-      '  talosctl etcd members --nodes "$cp" >/dev/null 2>&1 || { NOT_OK="control plane $cp: its etcd has no leader, or its Talos API does not answer (talosctl etcd members --nodes $cp)"; return 1; }',
+      `  ${TALOS_ETCD_MEMBERS} --nodes "$cp" >/dev/null 2>&1 || { NOT_OK="control plane $cp: its etcd has no leader, or its Talos API does not answer within ${TALOS_ETCD_MEMBERS_SECONDS} s (talosctl etcd members --nodes $cp)"; return 1; }`,
       'done',
     ],
     stable: 1,
@@ -492,7 +492,7 @@ function restoreScript(m: EnvironmentModel): string[] {
     'RECOVER=$(pick_cp cp_preparing $KEPT $CPS) || { log "no control plane has its etcd in Preparing: nothing was bootstrapped"; exit 1; }',
     'talosctl bootstrap --nodes "$RECOVER" --recover-from "$SNAPSHOT" $SKIP_HASH',
     '# The other control planes join once the endpoint is up; then the whole cluster is checked through a control plane that answers.',
-    ...cps.map((t) => `retry talosctl etcd members --nodes ${t.node!.ip}`),
+    ...cps.map((t) => `retry ${TALOS_ETCD_MEMBERS} --nodes ${t.node!.ip}`),
     ...workerKubeletRestart(cps.map((t) => t.node!.ip)),
     'retry etcd_cp talosctl health --wait-timeout 15m',
     `log "etcd of ${m.name} restored on $RECOVER; ${cps.length} control planes healthy"`,

@@ -27,7 +27,7 @@ import { rollPreferences } from './roll.js';
 import { stackStateFunctions } from './stack-states.js';
 import { nodeNameByAddress, nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { drainFunctions, NODE_DRAIN } from '../../lib/node-drain.js';
-import { CLUSTER_LOCK, leaseLockLines } from '../../lib/cluster-lock.js';
+import { CLUSTER_LOCK, leaseLockLines, NODE_HANDOVER_ANNOTATION } from '../../lib/cluster-lock.js';
 import { kubectlTimeoutLines } from '../../lib/kubectl-timeout.js';
 import { PORTABLE_BASE64, PORTABLE_SHA256 } from '../../lib/portable-shell.js';
 
@@ -554,28 +554,37 @@ function nodeUpdateCase(p: AwsPlan): string {
 `;
 }
 
+/** Polls of a node coming back after its update (node-update): 60 × 10 s. */
+export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10 } as const;
+
 /**
- * Polls of a node coming back after its update (node-update): 60 × 10 s, the lock renewed every 12 polls. Between two
- * renewals: 12 sleeps and 12 polls, each poll at most five kubectl requests (the Node, the control-plane Nodes,
- * /readyz, the datastore gate's) of KUBECTL_REQUEST_SECONDS (15) each: 12 × (10 + 75) s = 17 min, within the Lease's hour.
+ * node-update renews the Lease by the wall clock: at each poll (of the stack update, of the node coming back) once
+ * this many seconds have passed since its last renewal (`renew_due`, from lib/cluster-lock.ts's RENEWED_S), not every so many polls: a
+ * poll's duration is not its sleep. An `aws` call retries on its own (the AWS CLI's retry modes: legacy, its default
+ * in v1, 5 attempts; standard, v2's default, 3: AWS CLI User Guide, "AWS CLI retries"), each attempt bounded by
+ * --cli-connect-timeout and --cli-read-timeout (60 s each by default), so one describe-stacks may take 10 minutes; a
+ * poll of the node's return makes up to five kubectl requests of KUBECTL_REQUEST_SECONDS (15) each and the
+ * distribution's datastore gate, its calls bounded alike. Between two renewals: this interval, one sleep and one such poll,
+ * about 5 + 10 + 0.5 minutes at worst, within the Lease's hour; a renewal the API server does not answer is retried
+ * until the Lease could expire (LOCK_RETRY), not read as lost.
  */
-export const NODE_UPDATE_WAIT = { tries: 60, seconds: 10, renewEvery: 12 } as const;
+export const NODE_UPDATE_RENEW_SECONDS = 300;
 
 /**
  * Polls of the stack update (node-update), instead of \`aws cloudformation wait stack-update-complete\`, which polls
  * DescribeStacks "every 30 seconds until a successful state has been reached. This will exit with a return code of 255
  * after 120 failed checks" (AWS CLI reference, cloudformation wait stack-update-complete): up to an hour without a
  * renewal, the Lease's whole duration (CLUSTER_LOCK.seconds), so another run could take the lock over while this
- * node's instance is stopped. Here: the same 30 s polls (describe-stacks StackStatus), the lock renewed every 10 polls
- * (5 min; each poll's describe-stacks is bounded by the AWS CLI's default --cli-read-timeout and --cli-connect-timeout,
- * 60 s each: at most 10 × 150 s = 25 min between renewals). A rollback (UPDATE_ROLLBACK_IN_PROGRESS: CloudFormation API
- * reference, Stack.StackStatus) is polled to its end, the node still cordoned (the rollback stops the instance again to
- * give it back its type), then UPDATE_ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED stops the run with what it left and the
- * exact next command (./stack-states.ts `stack_says`); any other status that is not in progress, at once. Overall at most 120 polls (60 min of sleeps): the hour AWS's own waiter gives a
+ * node's instance is stopped. Here: the same 30 s polls (describe-stacks StackStatus), the lock renewed by the wall
+ * clock (NODE_UPDATE_RENEW_SECONDS: a slow describe-stacks, retried by the AWS CLI, does not outlive it). A rollback
+ * (UPDATE_ROLLBACK_IN_PROGRESS: CloudFormation API reference, Stack.StackStatus) is polled to its end, the node still
+ * cordoned (the rollback stops the instance again to give it back its type), then UPDATE_ROLLBACK_COMPLETE or
+ * UPDATE_ROLLBACK_FAILED stops the run with what it left and the exact next command (./stack-states.ts `stack_says`);
+ * any other status that is not in progress, at once. Overall at most 120 polls (60 min of sleeps): the hour AWS's own waiter gives a
  * stack update. This update changes one instance's type (a stop, the attribute, a start: minutes), so an update still in
  * progress after an hour is stuck (an instance that does not stop, a start refused for capacity) and needs an operator.
  */
-export const STACK_UPDATE_WAIT = { tries: 120, seconds: 30, renewEvery: 10 } as const;
+export const STACK_UPDATE_WAIT = { tries: 120, seconds: 30 } as const;
 
 /**
  * \`deploy.sh node-update <node>\`: one fixed node's new instance type, alone, with the cluster's gates (design notes, "A
@@ -624,6 +633,8 @@ function nodeUpdateFunction(p: AwsPlan): string {
 # Change one fixed node's instance type alone: drained before, Ready (and the control plane healthy) after.
 log() { echo "deploy: $*" >&2; }
 ${d.functions.length > 0 ? `${d.functions.join('\n')}\n` : ''}${leaseLockLines({ kubectl: 'kubectl', holder: '"node-update ${2:-} on $(hostname) pid $$"', log: 'log', other: 'another node change', rule: 'change one node at a time', through: 'through the cluster kubectl reaches' }).join('\n')}
+# renew_due SECONDS: this run last renewed the Lease at least SECONDS ago, by the wall clock.
+renew_due() { [ $(( $(date -u +%s) - RENEWED_S )) -ge "$1" ]; }
 # The datastore's health, as the distribution's runbook judges it: ${d.gate}.
 datastore_ok() {
 ${body(d.datastore, '  ')}
@@ -634,7 +645,7 @@ node_health() {
   [ "$(kubectl get --raw /readyz 2>/dev/null)" = ok ] || { NOT_OK="the API server's /readyz not ok"; return 1; }
   datastore_ok
 }
-# The stack update, polled (describe-stacks) every ${STACK_UPDATE_WAIT.seconds} s for at most ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes, the lock renewed every ${STACK_UPDATE_WAIT.renewEvery} polls;
+# The stack update, polled (describe-stacks) every ${STACK_UPDATE_WAIT.seconds} s for at most ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes, the lock renewed once ${NODE_UPDATE_RENEW_SECONDS} s old;
 # a rollback is waited for to its end, then stops it with what it left and the next command. Returns 1 with STACK_NOT_OK.
 stack_wait() {
   polls=0
@@ -649,7 +660,7 @@ stack_wait() {
     esac
     polls=$((polls + 1))
     if [ "$polls" -ge ${STACK_UPDATE_WAIT.tries} ]; then STACK_NOT_OK="the update of stack ${p.names.nodesStack} has not completed after ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes (status $status): look at its events (${events})"; return 1; fi
-    if [ $((polls % ${STACK_UPDATE_WAIT.renewEvery})) = 0 ]; then lock || { STACK_NOT_OK="$NOT_OK while stack ${p.names.nodesStack} was updating"; return 1; }; fi
+    ! renew_due ${NODE_UPDATE_RENEW_SECONDS} || lock || { STACK_NOT_OK="$NOT_OK while stack ${p.names.nodesStack} was updating"; return 1; }
     sleep ${STACK_UPDATE_WAIT.seconds}
   done
 }
@@ -682,6 +693,10 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
   CORDONED=
   trap 'cordoned_notice; unlock' EXIT
   lock
+  # A hand-over in progress (an agent drained for its own apply-config.sh run, its Node marked): no other node before it ends.
+  marked=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.annotations.${NODE_HANDOVER_ANNOTATION.replace(/\./g, '\\.')}}{"\\n"}{end}') || { log "the Nodes cannot be read through the cluster kubectl reaches: node $node left alone"; exit 1; }
+  handover=$(printf '%s\\n' "$marked" | awk '$2 != "" { print $1 " (" $2 ")"; exit }')
+  [ -z "$handover" ] || { log "Node $handover is cordoned by a hand-over (its annotation ${NODE_HANDOVER_ANNOTATION}): drained for its own apply-config.sh run, not finished; no other node changes before it ends. Finish or abandon it with apply-config.sh (ODP_ABANDON_HANDOVER=<node>, on a server), then run this again; node $node left alone"; exit 1; }
   node_health || { echo "deploy: the control plane is not healthy ($NOT_OK): node $node left alone" >&2; exit 1; }
   boot=$(kubectl get node "$name" -o jsonpath='{.status.nodeInfo.bootID}')
   # Cordoned from the drain's first request: a signal during the drain (a dropped ssh session) says so too. A drain that
@@ -709,7 +724,7 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
       echo "deploy: node $node ($name) has type $node_want now but is not back after ${(NODE_UPDATE_WAIT.tries * NODE_UPDATE_WAIT.seconds) / 60} minutes (Node Ready with a new boot id; a control plane: every control plane Ready, /readyz ok, ${d.gate}): it stays cordoned. Update no other node; look at it (kubectl describe node $name)" >&2
       exit 1
     fi
-    if [ $((i % ${NODE_UPDATE_WAIT.renewEvery})) = 0 ]; then lock || { log "$NOT_OK while node $node ($name) came back"; exit 1; }; fi
+    ! renew_due ${NODE_UPDATE_RENEW_SECONDS} || lock || { log "$NOT_OK while node $node ($name) came back"; exit 1; }
     sleep ${NODE_UPDATE_WAIT.seconds}
   done
   kubectl uncordon "$name"

@@ -13,6 +13,8 @@
 # uncordons it and releases the lock. A server run renews the lock before its write and after its restart.
 # Meanwhile the agent is handed over (its Node annotated): every other run refuses; to end it without its run, on a
 # server: ODP_ABANDON_HANDOVER=<agent> sh apply-config.sh <agent> (uncordons it once its Node is Ready).
+# An agent that a new config broke: ODP_ROLLBACK=<agent> sh apply-config.sh <agent>, as root on it, puts back the config
+# this script replaced (kept as /etc/rancher/k3s/config.yaml.previous) and restarts it; then abandon its hand-over from a server.
 # Exit status: 0 applied (or nothing to do; a server run for an agent: drained and handed over, or finished); 1 refused
 # before any change, the bounded restart failed, or an agent applied but not Ready yet; 2 usage; 3 applied and restarted,
 # but the gate (every server and the datastore; an agent: its Node Ready) did not pass in time, or the lock was lost.
@@ -47,6 +49,9 @@ case "$NODE" in
 esac
 # ODP_ABANDON_HANDOVER=<agent>, on a server: end that agent's hand-over without its own run (uncordoned once its Node is Ready).
 ABANDON=${ODP_ABANDON_HANDOVER:-}
+# ODP_ROLLBACK=<agent>, as root on that agent: its previous config (/etc/rancher/k3s/config.yaml.previous) back, the service restarted.
+ROLLBACK=${ODP_ROLLBACK:-}
+[ -z "$ROLLBACK" ] || [ "$ROLLBACK:$ROLE" = "$NODE:agent" ] || { log "ODP_ROLLBACK=$ROLLBACK: it names the agent this run is for (ODP_ROLLBACK=<agent> sh apply-config.sh <agent>, as root on it), not $NODE: a server's way back is a fixed config, merged and applied"; exit 2; }
 [ -z "$ABANDON" ] || [ "$ABANDON:$ROLE" = "$NODE:agent" ] || { log "ODP_ABANDON_HANDOVER=$ABANDON: it names the agent this run is for (ODP_ABANDON_HANDOVER=<agent> sh apply-config.sh <agent>, on a server), not $NODE"; exit 2; }
 # drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 10m30s, not zero, at most 45m), else 600s; exit 2 if not one.
 drain_timeout() {
@@ -96,12 +101,18 @@ if [ "$HERE" != "$IP" ]; then
   esac
 else
   [ -z "$ABANDON" ] || { log "ODP_ABANDON_HANDOVER: run it on a server, not on $NODE"; exit 2; }
+  if [ -n "$ROLLBACK" ]; then
+    [ -f "$CONFIG_FILE.previous" ] || { log "$NODE has no previous config (no $CONFIG_FILE.previous: this script never replaced its config here): nothing to roll back to; nothing changed here"; exit 1; }
+    SIDE=rollback
+    ME=$(imds local-hostname)
+  else
   NEW=$(ssm_parameter "$PARAM")
   [ "$(printf '%s\n' "$NEW" | sha256sum | cut -d' ' -f1)" = "$SHA" ] || { log "SSM parameter $PARAM does not hold the config of this script's commit: deploy the base stack from it first (Git sync, or deploy.sh base), or use the script of the commit the base stack runs"; exit 1; }
   if [ -f "$CONFIG_FILE" ] && [ "$(sha256sum < "$CONFIG_FILE" | cut -d' ' -f1)" = "$SHA" ]; then
     [ "$ROLE" = server ] || KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s annotate node "$(imds local-hostname)" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null 2>&1 || true
     log "$NODE runs this config already: nothing to do"
     exit 0
+  fi
   fi
 fi
 UNIT=k3s-agent
@@ -130,6 +141,9 @@ ADOPTED=
 # A hand-over names its node on the Lease (set HANDED_TO before the renewal that hands it over).
 HANDED_TO=
 HOLDER="$NODE on $(hostname) pid $$"
+# The holder this run last wrote (HOLDER changes at a hand-over), and its last renewal in epoch seconds.
+HELD_AS=
+RENEWED_S=0
 lease_doc() {
   printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: odp-apply-config\n  namespace: kube-system\n'
   [ -z "$1" ] || printf '  resourceVersion: "%s"\n' "$1"
@@ -143,20 +157,43 @@ epoch_of() {
 utc_of() {
   awk -v s="$1" 'BEGIN { z = int(s / 86400); r = s - z * 86400; z += 719468; era = int(z / 146097); doe = z - era * 146097; yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365); doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9; printf "%04d-%02d-%02dT%02d:%02d:%02dZ\n", yoe + era * 400 + (m <= 2), m, d, int(r / 3600), int((r % 3600) / 60), r % 60 }'
 }
+held_now() { HELD_AS=$HOLDER; RENEWED=$now; RENEWED_S=$(epoch_of "$now"); }
+# A renewal: lost only when the Lease, read back, names another holder or is gone; not reached (the read fails too):
+# retried until 60 s before the Lease could expire by the wall clock.
+renew() {
+  give_up=$((RENEWED_S + 3600 - 60))
+  wait_s=10
+  while :; do
+    if rv=$(lease_doc "$RV" "$ACQUIRED" "$now" | put replace); then RV=$rv; held_now; return 0; fi
+    if seen=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config --ignore-not-found -o jsonpath='{.spec.holderIdentity}|{.metadata.resourceVersion}' 2>/dev/null); then
+      [ -n "$seen" ] || { LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): it was deleted (by an operator, or another run)"; return 1; }
+      case "${seen%|*}" in
+        "$HOLDER" | "$HELD_AS") RV=${seen##*|}; why="its renewal failed, the Lease still this run's" ;;
+        *) LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): another run holds it now (${seen%|*})"; return 1 ;;
+      esac
+    else
+      why="the API server does not answer"
+    fi
+    left=$((give_up - $(date -u +%s)))
+    [ "$left" -gt 0 ] || { NOT_OK="this run could not renew the lock (Lease kube-system/odp-apply-config) since $RENEWED ($why): it may expire at $(utc_of $((RENEWED_S + 3600))), another run then taking it over"; return 1; }
+    [ "$wait_s" -le "$left" ] || wait_s=$left
+    log "could not renew the lock (Lease kube-system/odp-apply-config): $why; trying again in $wait_s s (until $(utc_of "$give_up"), 60 s before it could expire)"
+    sleep "$wait_s"
+    wait_s=$((wait_s * 2)); [ "$wait_s" -le 120 ] || wait_s=120
+    now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+  done
+}
 lock() {
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
   put() { KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s "$1" -f - -o jsonpath='{.metadata.resourceVersion}' 2>/dev/null; }
-  if [ -n "$LOCKED" ]; then
-    if RV=$(lease_doc "$RV" "$ACQUIRED" "$now" | put replace); then RENEWED=$now; return 0; fi
-    LOCKED=; NOT_OK="this run lost the lock (Lease kube-system/odp-apply-config): another run took it over, or it was deleted"; return 1
-  fi
-  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; RENEWED=$now; return 0; fi
+  [ -z "$LOCKED" ] || { renew; return; }
+  if RV=$(lease_doc '' "$now" | put create); then LOCKED=1; ACQUIRED=$now; held_now; return 0; fi
   held=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config -o jsonpath='{.metadata.resourceVersion}|{.spec.renewTime}|{.spec.leaseDurationSeconds}|{.metadata.annotations.odp-gitops\.io/handed-over-to}|{.spec.holderIdentity}') || { log "cannot take or read the lock (Lease kube-system/odp-apply-config) through this server's API server: nothing changed here"; exit 1; }
   rv=${held%%|*}; rest=${held#*|}; renewed=${rest%%|*}; rest=${rest#*|}; seconds=${rest%%|*}; rest=${rest#*|}; handed=${rest%%|*}; holder=${rest#*|}
   renewed_s=$(epoch_of "$renewed") || { log "the lock (Lease kube-system/odp-apply-config) has no renewTime in UTC (got '$renewed'): nothing changed here"; exit 1; }
   until_s=$((renewed_s + seconds))
   case "$HOLDER|$holder" in
-    *"|$HANDOFF"*) if [ "$SIDE:$ROLE" = server:agent ]; then LOCKED=1; ADOPTED=1; HOLDER=$holder; HANDED_TO=$handed; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; return 0; fi ;;
+    *"|$HANDOFF"*) if [ "$SIDE:$ROLE" = server:agent ]; then LOCKED=1; ADOPTED=1; HOLDER=$holder; HELD_AS=$holder; HANDED_TO=$handed; RV=$rv; ACQUIRED=$renewed; RENEWED=$renewed; RENEWED_S=$renewed_s; return 0; fi ;;
   esac
   if [ -n "$handed" ]; then
     until_t=$(utc_of "$until_s")
@@ -170,12 +207,22 @@ lock() {
     exit 1
   fi
   RV=$(lease_doc "$rv" "$now" | put replace) || { log "another run took over the expired lock (Lease kube-system/odp-apply-config) first: nothing changed here"; exit 1; }
-  LOCKED=1; ACQUIRED=$now; RENEWED=$now
+  LOCKED=1; ACQUIRED=$now; held_now
   log "took over the expired lock of $holder"
 }
 unlock() {
   [ -n "$LOCKED" ] || return 0
-  [ "$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$HOLDER" ] && KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || true
+  LOCKED=
+  # Deleted only while it names this run; gone, or another run's now: nothing to release.
+  if seen=$(KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config --ignore-not-found -o jsonpath='{.spec.holderIdentity}|{.metadata.resourceVersion}' 2>/dev/null); then
+    case "${seen%|*}" in
+      '') return 0 ;;
+      "$HOLDER" | "$HELD_AS") ! KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system delete lease odp-apply-config >/dev/null 2>&1 || return 0 ;;
+      *) return 0 ;;
+    esac
+  fi
+  log "could not release the lock (Lease kube-system/odp-apply-config, held by $HOLDER): the API server did not answer. It expires at $(utc_of $((RENEWED_S + 3600))); to release it sooner, once the API server answers and the Lease still names this run (KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system get lease odp-apply-config -o jsonpath='{.spec.holderIdentity}'): KUBECONFIG=/etc/rancher/k3s/k3s.yaml /usr/local/bin/kubectl --request-timeout=15s -n kube-system delete lease odp-apply-config"
+  return 0
 }
 lock_on_exit() {
   trap unlock EXIT
@@ -250,18 +297,24 @@ if [ "$SIDE" = server ]; then
 fi
 # An agent's own run: its Node cordoned and drained, and handed over for this config, by a server's run first (its
 # kubelet's credentials read and annotate its own Node, drain nothing).
-if [ "$ROLE" = agent ]; then
+if [ "$SIDE" = agent ]; then
   ME=$(imds local-hostname)
   [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.spec.unschedulable}' 2>/dev/null)" = true ] || { log "$NODE (Node $ME) is not cordoned: drain it first, from a server (the lock is held for it meanwhile): sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
   HANDED=$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath="$HANDOVER_JSONPATH" 2>/dev/null) || { log "$NODE (Node $ME) cannot be read with its kubelet's credentials (the API server not answering?): run this again; nothing changed here"; exit 1; }
   [ -n "$HANDED" ] || { log "$NODE (Node $ME) is cordoned, but no server run handed it over for its run (no annotation odp-gitops.io/apply-config-handover): drain it from a server: sh apply-config.sh $NODE as root on a server; nothing changed here"; exit 1; }
   [ "${HANDED#*:}" = "$SHA" ] || { log "$NODE (Node $ME) was handed over for the config ${HANDED#*:}, by a script of another commit; this script's is $SHA: run the script of the commit the server ran; nothing changed here"; exit 1; }
 fi
-printf '%s\n' "$NEW" > "$CONFIG_FILE.new"
+if [ "$SIDE" = rollback ]; then
+  cp -p "$CONFIG_FILE.previous" "$CONFIG_FILE.new"
+else
+  # The file replaced, kept for an agent's rollback (ODP_ROLLBACK).
+  [ ! -f "$CONFIG_FILE" ] || cp -p "$CONFIG_FILE" "$CONFIG_FILE.previous"
+  printf '%s\n' "$NEW" > "$CONFIG_FILE.new"
+fi
 chmod 0600 "$CONFIG_FILE.new"
 mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"
 # Bounded: systemctl waits for ever while the service exits and systemd restarts it (TimeoutStartSec=0, Restart=always).
-timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'K3s is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again'; else log 'systemctl restart of K3s failed'" (exit $rc)"; fi; exit 1; }
+timeout 900 systemctl restart "$UNIT" || { rc=$?; if [ "$rc" -eq 124 ]; then log 'K3s is not ready after 900 s: it exits and systemd keeps restarting it (journalctl -u k3s, or k3s-agent on an agent): the new config is refused or keeps it from starting. Apply to no other node; fix the setting, merge, deploy the base stack and run this again (an agent: its previous config back first, as root on it: ODP_ROLLBACK=<agent> sh apply-config.sh <agent>)'; else log 'systemctl restart of K3s failed'" (exit $rc)"; fi; exit 1; }
 # Polls the command given until it passes 3 times in a row (a status written before the restart cannot pass
 # alone); returns 1 after 60 polls or 600 s (a poll whose requests time out takes longer than its interval).
 settle() {
@@ -295,6 +348,7 @@ if [ "$ROLE" = server ]; then
   log "$NODE: config applied, $UNIT restarted, every server Ready and the datastore healthy: the next server may go"
 else
   agent_ready() { [ "$(KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s get node "$ME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+  [ "$SIDE" != rollback ] || { settle agent_ready || { log "$NODE: its previous config back and $UNIT restarted, but its Node (Node $ME) is not Ready $GATE_SECONDS s later: look at journalctl -u $UNIT; drain no other agent until it is"; exit 3; }; log "$NODE: its previous config back, $UNIT restarted, its Node Ready; it stays cordoned while a hand-over marks it: on a server, ODP_ABANDON_HANDOVER=$NODE sh apply-config.sh $NODE uncordons it and releases the lock; then fix the config, merge, deploy the base stack and apply again"; exit 0; }
   settle agent_ready || { log "$NODE (Node $ME) is not Ready $GATE_SECONDS s after its restart: it stays cordoned, the lock with it; drain no other agent until it is"; exit 3; }
   KUBECONFIG=/var/lib/rancher/k3s/agent/kubelet.kubeconfig /usr/local/bin/kubectl --request-timeout=15s annotate node "$ME" odp-gitops.io/apply-config-sha256="$SHA" --overwrite >/dev/null || { log "$NODE: config applied and its Node Ready, but its Node could not be annotated (odp-gitops.io/apply-config-sha256): abandon the hand-over from a server: ODP_ABANDON_HANDOVER=$NODE sh apply-config.sh $NODE"; exit 3; }
   log "$NODE: config applied, $UNIT restarted, its Node Ready: finish from a server: sh apply-config.sh $NODE as root there (uncordons it and releases the lock), then the next node may go"
