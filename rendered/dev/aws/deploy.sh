@@ -9,6 +9,55 @@ role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-dev-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-git-sync' --template-file 'rendered/dev/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=git-sync'" >&2; exit 1; }
 # Every kubectl request bounded (lib/kubectl-timeout.ts): an unreachable API server fails a call after 15s, never hangs the script.
 kubectl() { command kubectl "$@" --request-timeout=15s; }
+# A stack's status in ST ('' when describe-stacks says it does not exist); any other failure to read it stops the script.
+stack_status() {
+  if ST=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
+  case "$ST" in *'does not exist'*) ST=''; return 0 ;; esac
+  echo "deploy: cannot read stack $1: $ST" >&2
+  exit 1
+}
+# ST once the operation in progress on a stack (another run, its Git sync) ended: polled every 30 s, at most 60 minutes.
+stack_settle() {
+  stack_status "$1"
+  settled=0
+  while :; do
+    case "$ST" in REVIEW_IN_PROGRESS) return 0 ;; *_IN_PROGRESS) ;; *) return 0 ;; esac
+    [ "$settled" -lt 120 ] || return 0
+    [ "$settled" != 0 ] || echo "deploy: stack $1 is $ST (another run, or its Git sync): waiting for it to end" >&2
+    settled=$((settled + 1))
+    sleep 30
+    stack_status "$1"
+  done
+}
+# What STATUS ($2) leaves of stack $1, and the exact next command (its last line); $3 runs this step again.
+stack_says() {
+  case "$2" in
+    '') printf '%s\n  %s\n' "stack $1 was not created: the AWS CLI's error above says why. Fix the cause, then run this again:" "$3" ;;
+    ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the creation of stack $1 failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then delete the stack and create it again:" "aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
+    ROLLBACK_FAILED | DELETE_FAILED) printf '%s\n  %s\n' "stack $1 is $2: CloudFormation could not delete every resource of it (its creation or its deletion failed); it can only be deleted. The events name what and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that, then delete it and create it again:" "aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
+    UPDATE_ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the update of stack $1 failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then run this again:" "$3" ;;
+    UPDATE_ROLLBACK_FAILED) printf '%s\n  %s\n' "the update of stack $1 failed and so did its rollback (UPDATE_ROLLBACK_FAILED): CloudFormation updates it no more until the rollback is continued. The events name the resource that did not roll back and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that (a resource that cannot be fixed: add --resources-to-skip ITS_LOGICAL_ID to continue-update-rollback, which leaves it as it is), then:" "aws cloudformation continue-update-rollback --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name $1 && $3" ;;
+    *_IN_PROGRESS) printf '%s\n  %s\n' "stack $1 is still $2 after 60 minutes: follow it (aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1); once it has ended, run this again:" "$3" ;;
+    *) printf '%s\n  %s\n' "stack $1 was not changed (it is $2): the AWS CLI's error above says why (a template or parameter CloudFormation refused, a permission, an expired session). Fix the cause, then run this again:" "$3" ;;
+  esac
+}
+# Stop (exit 1, saying why and the next command) unless aws cloudformation deploy can create or update stack $1 now.
+stack_ready() {
+  stack_settle "$1"
+  case "$ST" in
+    REVIEW_IN_PROGRESS) return 0 ;;
+    ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED | UPDATE_ROLLBACK_FAILED | *_IN_PROGRESS) ;;
+    *) return 0 ;;
+  esac
+  echo "deploy: nothing deployed: $(stack_says "$1" "$ST" "$2")" >&2
+  exit 1
+}
+# After aws cloudformation deploy failed on stack $1: what it left, once no operation is in progress, and the next command.
+stack_failed() {
+  stack_settle "$1"
+  echo "deploy: $(stack_says "$1" "$ST" "$2")" >&2
+  exit 1
+}
 # Stop unless $1 is an EC2 instance id (i- and hex digits) before it reaches a command line; $2 names its source.
 require_instance_id() {
   case "$1" in
@@ -19,10 +68,8 @@ require_instance_id() {
   exit 1
 }
 nodes_stack_exists() {
-  if out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query 'Stacks[0].StackStatus' --output text 2>&1); then return 0; fi
-  case "$out" in *'does not exist'*) return 1 ;; esac
-  echo "deploy: cannot read stack odp-dev-nodes: $out" >&2
-  exit 1
+  stack_status 'odp-dev-nodes'
+  [ -n "$ST" ]
 }
 # Tag the pools' running instances with the drain handler's tag (aws-node-termination-handler/odp-dev): the handler drops
 # the events of an untagged instance, whose termination then goes on undrained after the hook's timeout.
@@ -244,14 +291,17 @@ node_health() {
   datastore_ok
 }
 # The stack update, polled (describe-stacks) every 30 s for at most 60 minutes, the lock renewed once 300 s old;
-# a ROLLBACK or FAILED status stops it. Returns 1 with STACK_NOT_OK.
+# a rollback is waited for to its end, then stops it with what it left and the next command. Returns 1 with STACK_NOT_OK.
 stack_wait() {
   polls=0
   while :; do
     status=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status='unknown (describe-stacks failed)'
     case "$status" in
       UPDATE_COMPLETE) return 0 ;;
-      *ROLLBACK* | *FAILED*) STACK_NOT_OK="the update of stack odp-dev-nodes failed: $status. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-nodes"; return 1 ;;
+      # A rollback runs to its end first (it stops the instance again to give it back its type): the node stays cordoned.
+      UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED) STACK_NOT_OK=$(stack_says 'odp-dev-nodes' "$status" "sh rendered/dev/aws/deploy.sh node-update $node"); return 1 ;;
+      'unknown (describe-stacks failed)' | *_IN_PROGRESS) ;;
+      *) STACK_NOT_OK="the update of stack odp-dev-nodes ended in $status. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-nodes"; return 1 ;;
     esac
     polls=$((polls + 1))
     if [ "$polls" -ge 120 ]; then STACK_NOT_OK="the update of stack odp-dev-nodes has not completed after 60 minutes (status $status): look at its events (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-nodes)"; return 1; fi
@@ -345,10 +395,12 @@ roll_pool() {
 }
 case "${1:-}" in
   base)
-    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base'
+    stack_ready 'odp-dev-base' 'sh rendered/dev/aws/deploy.sh base'
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-base' --template-file 'rendered/dev/aws/base.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix base --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=base' || stack_failed 'odp-dev-base' 'sh rendered/dev/aws/deploy.sh base'
     aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-base' --enable-termination-protection >/dev/null
     ;;
   nodes)
+    stack_ready 'odp-dev-nodes' 'sh rendered/dev/aws/deploy.sh nodes'
     # Instances launched before their group propagated the drain handler's tag are tagged first (idempotent).
     if nodes_stack_exists; then drain_tags; fi
     # A fixed node whose instance type changes is stopped by the update: refused, node-update first (one at a time).
@@ -365,7 +417,7 @@ then deploy.sh nodes again (it then stops no instance)." >&2
         exit 1
       fi
     fi
-    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'NodeDevCp1InstanceType=m7i.large' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes'
+    aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-dev-nodes' --template-file 'rendered/dev/aws/nodes.yaml' --role-arn "$role" --s3-bucket 'odp-dev-templates-111111111111' --s3-prefix nodes --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides 'NodeDevCp1Image=ami-e790788d93ea9b881' 'NodeDevCp1InstanceType=m7i.large' 'ImageAmd64=ami-e790788d93ea9b881' --tags 'odp:cluster=odp-dev' 'odp:environment=dev' 'odp:stack=nodes' || stack_failed 'odp-dev-nodes' 'sh rendered/dev/aws/deploy.sh nodes'
     aws cloudformation update-termination-protection --region 'eu-west-1' --stack-name 'odp-dev-nodes' --enable-termination-protection >/dev/null
     ;;
   drain-tags)
