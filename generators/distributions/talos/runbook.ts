@@ -46,7 +46,7 @@ const PRELUDE = (tag: string): string[] => [
   '# Retry "$@" until it succeeds, at most $TRIES times, $ODP_POLL seconds apart.',
   'TRIES=${ODP_TRIES:-60}',
   '# On giving up, what the last try said (why it failed) goes to stderr.',
-  'retry() { n=0; until out=$("$@" 2>&1); do n=$((n + 1)); [ "$n" -lt "$TRIES" ] || { printf \'%s\\n\' "$out" >&2; log "gave up waiting: $*"; return 1; }; sleep "${ODP_POLL:-10}"; done; }',
+  'retry() { n=0; until out=$("$@" 2>&1); do n=$((n + 1)); [ "$n" -lt "$TRIES" ] || { printf \'%s\\n\' "$out" >&2; retried="$*"; log "gave up waiting: ${retried#bounded [0-9]* }"; return 1; }; sleep "${ODP_POLL:-10}"; done; }',
 ];
 
 const linesOf = (steps: CommandStep[]): string[] => steps.flatMap((s) => [`# ${s.title}`, ...s.lines]);
