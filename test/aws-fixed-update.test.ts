@@ -9,7 +9,7 @@
  * current type, back with a new boot id and Ready (a control plane: the whole control plane healthy), uncordoned.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,9 @@ function sandbox(env: string, rendered: { path: string; content: string }[]) {
   const stub = join(ROOT, 'test/support/fixed-fleet.mjs');
   for (const c of ['aws', 'kubectl', 'sleep', 'talosctl', 'timeout']) symlinkSync(stub, join(bin, c));
   symlinkSync(join(ROOT, 'test/support/fleet-clock.mjs'), join(bin, 'date'));
+  // A stub that is not executable is skipped by the shell's PATH search: the script would then run the host's own date,
+  // whose clock the stubs' sleeps do not advance, and a renewal retried until the Lease could expire would wait an hour.
+  for (const c of ['aws', 'date']) accessSync(join(bin, c), constants.X_OK);
   const world = (): Doc => JSON.parse(readFileSync(join(fleet, 'fleet.json'), 'utf8'));
   const setWorld = (change: (w: Doc) => void) => {
     const w = world();
