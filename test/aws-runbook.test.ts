@@ -33,11 +33,16 @@ function steps(text: string): string[] {
   const out: string[] = [];
   const re = /```sh\n([\s\S]*?)```|^\d+\. (.*)$/gm;
   for (const m of text.matchAll(re)) {
-    if (m[1] !== undefined) out.push(...m[1].split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')));
+    // The setup block's multi-line helpers (lib/portable-shell.ts `bounded`: a command ended after so many seconds) are
+    // definitions, not steps.
+    if (m[1] !== undefined) out.push(...m[1].replace(MULTI_LINE_HELPER, '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')));
     else for (const c of m[2]!.matchAll(/`([^`]+)`/g)) if (/^(npm|talosctl|aws|sh) /.test(c[1]!)) out.push(c[1]!);
   }
   return out;
 }
+
+/** The setup block's multi-line shell helpers, each `name() {` up to its closing `}` line. */
+const MULTI_LINE_HELPER = /^bounded\(\) \{\n[\s\S]*?\n\}\n/gm;
 
 /** The setup block's shell helpers (operations.ts ANY_CP). */
 const HELPER = /^(cp_answers|cp_etcd|cp_preparing|pick_cp|any_cp|etcd_cp)\(\) \{ /;

@@ -650,6 +650,9 @@ node_health() {
 stack_wait() {
   polls=0
   while :; do
+    # Renewed before each describe-stacks, not after it: update-stack and a describe-stacks the AWS CLI retries may each
+    # take minutes, and a renewal after the poll would let both pass without one.
+    ! renew_due ${NODE_UPDATE_RENEW_SECONDS} || lock || { STACK_NOT_OK="$NOT_OK while stack ${p.names.nodesStack} was updating"; return 1; }
     status=$(aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status='unknown (describe-stacks failed)'
     case "$status" in
       UPDATE_COMPLETE) return 0 ;;
@@ -660,7 +663,6 @@ stack_wait() {
     esac
     polls=$((polls + 1))
     if [ "$polls" -ge ${STACK_UPDATE_WAIT.tries} ]; then STACK_NOT_OK="the update of stack ${p.names.nodesStack} has not completed after ${(STACK_UPDATE_WAIT.tries * STACK_UPDATE_WAIT.seconds) / 60} minutes (status $status): look at its events (${events})"; return 1; fi
-    ! renew_due ${NODE_UPDATE_RENEW_SECONDS} || lock || { STACK_NOT_OK="$NOT_OK while stack ${p.names.nodesStack} was updating"; return 1; }
     sleep ${STACK_UPDATE_WAIT.seconds}
   done
 }

@@ -282,6 +282,9 @@ node_health() {
 stack_wait() {
   polls=0
   while :; do
+    # Renewed before each describe-stacks, not after it: update-stack and a describe-stacks the AWS CLI retries may each
+    # take minutes, and a renewal after the poll would let both pass without one.
+    ! renew_due 300 || lock || { STACK_NOT_OK="$NOT_OK while stack odp-dev-k3s-nodes was updating"; return 1; }
     status=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-k3s-nodes' --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status='unknown (describe-stacks failed)'
     case "$status" in
       UPDATE_COMPLETE) return 0 ;;
@@ -292,7 +295,6 @@ stack_wait() {
     esac
     polls=$((polls + 1))
     if [ "$polls" -ge 120 ]; then STACK_NOT_OK="the update of stack odp-dev-k3s-nodes has not completed after 60 minutes (status $status): look at its events (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-dev-k3s-nodes)"; return 1; fi
-    ! renew_due 300 || lock || { STACK_NOT_OK="$NOT_OK while stack odp-dev-k3s-nodes was updating"; return 1; }
     sleep 30
   done
 }
