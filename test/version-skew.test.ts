@@ -102,11 +102,11 @@ describe('what the rendered tree records', () => {
 
 describe('a cluster rebuilt from scratch', () => {
   const ACK = 'acknowledge:\n  - { rule: version-skew, path: cluster.kubernetesVersion, reason: rebuilt from scratch on 1.35 }\n';
-  const prepare = (body: string, running: RunningVersions) => {
+  const prepare = (body: string, running: RunningVersions | undefined) => {
     const { sources } = fixtureSources('valid', 'minimal.yaml');
     sources.set('environments/rebuild.yaml', `name: rebuild\nextends: _fixture\ncluster:\n  kubernetesVersion: 1.35.2\n${body}`);
     sources.set('environments/rebuild.ssm.lock.json', sources.get('environments/_fixture.ssm.lock.json')!);
-    return prepareEnvironment('rebuild', sources, { running });
+    return prepareEnvironment('rebuild', sources, running ? { running } : {});
   };
 
   it('an acknowledgement turns the refusal into a warning that stays printed, with its reason', () => {
@@ -126,6 +126,53 @@ describe('a cluster rebuilt from scratch', () => {
     expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([
       'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now (the rebuild is rendered): remove the entry)',
     ]);
+  });
+});
+
+describe('an acknowledgement of a skew rule where the run cannot judge it', () => {
+  const ACK = 'acknowledge:\n  - { rule: version-skew, path: cluster.kubernetesVersion, reason: rebuilt from scratch on 1.35 }\n';
+  const prepare = (running: RunningVersions | undefined) => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/rebuild.yaml', `name: rebuild\nextends: _fixture\ncluster:\n  kubernetesVersion: 1.35.2\n${ACK}`);
+    sources.set('environments/rebuild.ssm.lock.json', sources.get('environments/_fixture.ssm.lock.json')!);
+    return prepareEnvironment('rebuild', sources, running ? { running } : {});
+  };
+  const errors = (r: ReturnType<typeof prepare>): string[] => formatted(r).filter((l) => !l.includes(': warning: '));
+
+  it('no running versions compared (plan, diff, promote, fleet, --print-resolved): neither matched nor refused', () => {
+    const r = prepare(undefined);
+    expect(r.prepared).toBeDefined();
+    expect(errors(r)).toStrictEqual([]);
+    expect(r.acknowledged ?? 0).toBe(0);
+  });
+
+  it('a new environment (no tree) or a tree without a readable record: no stale-acknowledgement error', () => {
+    const fresh = prepare({ kind: 'new' });
+    expect(fresh.prepared).toBeDefined();
+    expect(errors(fresh)).toStrictEqual([]);
+    const unknown = prepare({ kind: 'unknown', where: WHERE, why: 'records no versions (written before the generator recorded them)' });
+    expect(unknown.prepared).toBeDefined();
+    expect(errors(unknown)).toStrictEqual([]);
+    expect(formatted(unknown).join('\n')).toContain('which versions the cluster runs is not known');
+    expect(formatted(unknown).join('\n')).not.toContain('the rendered tree records the new version now');
+  });
+
+  it('npm run plan of an environment carrying such an acknowledgement succeeds', () => {
+    const staging = readFileSync(join(exampleRoot(), 'environments', 'staging.yaml'), 'utf8');
+    const acked = staging.replace('acknowledge:\n', ACK);
+    expect(acked).not.toBe(staging);
+    const root = exampleRoot({ extra: { 'staging.yaml': acked } });
+    const git = (...args: string[]): void => {
+      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    const plan = cli('plan', root, '--env', 'staging', '--base', 'HEAD');
+    expect(plan.stdout + plan.stderr).not.toContain('acknowledge-unmatched');
+    expect(plan.stdout + plan.stderr).not.toContain('acknowledges no warning');
+    expect(plan.code).toBe(0);
   });
 });
 

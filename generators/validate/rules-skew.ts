@@ -36,6 +36,15 @@ const KUBERNETES_KEY = 'cluster.kubernetesVersion';
 export const SKEW_RULES: readonly string[] = ['version-skew', 'version-downgrade', 'version-order'];
 export const STALE_SKEW_ACK = 'the rendered tree records the new version now (the rebuild is rendered): remove the entry';
 
+/**
+ * The skew rules whose acknowledgements this run cannot judge: all of them when nothing is compared (`running`
+ * undefined: plan, diff, promote, fleet, --print-resolved, …), nothing runs yet (a new environment) or the record is
+ * unreadable (version-skew-unknown says so). Such an entry is then neither matched nor refused as stale.
+ */
+export function unjudgedSkewRules(running: RunningVersions | undefined): readonly string[] {
+  return running?.kind === 'known' ? [] : SKEW_RULES;
+}
+
 /** The versions a rendered tree records: Kubernetes and the distribution's release keys, by document path. */
 export function versionInputs(data: Record<string, unknown>): Record<string, string> {
   const cluster = (data.cluster ?? {}) as Record<string, unknown>;
