@@ -17,6 +17,7 @@ import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { PROVENANCE_FILE, runningVersions, runningVersionsOf, withManifest } from '../generators/write/provenance.js';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { runningOf } from '../generators/cli/running.js';
 import { cli, exampleRoot, fixtureSources, formatted, prepareExample } from './helpers.js';
 
 const WHERE = 'rendered/x/.provenance.json';
@@ -210,5 +211,67 @@ describe('synth, validate and plan on the same change', () => {
     const plan = cli('plan', root, '--env', 'staging', '--base', 'HEAD');
     expect(plan.code).toBe(1);
     expect(plan.stdout).toContain('Kubernetes 1.34.2 → 1.36.3\n     gate: version skew — REFUSED: two or more minors at once (1.34 → 1.36)');
+  });
+});
+
+describe('--base REF: the running versions at the pull request\'s base, not its own re-rendered tree', () => {
+  it('a change that ran synth twice (1.34 → 1.35 → 1.36) passes check against itself, and is refused against the base', () => {
+    const staging = readFileSync(join(exampleRoot(), 'environments', 'staging.yaml'), 'utf8');
+    const at = (v: string): string => staging.replace('  name: odp-staging\n', `  name: odp-staging\n  kubernetesVersion: ${v}\n`);
+    const root = exampleRoot({ extra: { 'staging.yaml': at('1.34.2') } });
+    const synth = (): void => {
+      const r = prepareEnvironment('staging', readEnvironmentSources(root));
+      writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
+    };
+    synth();
+    // Not a git repository yet: --base falls back to the working tree, with a note.
+    const noGit = cli('check', root, '--env', 'staging', '--base', 'HEAD');
+    expect(noGit.stderr).toContain('note: --base HEAD: not a revision git knows here (or no git): the running versions are read from rendered/ in the working tree');
+    expect(noGit.code).toBe(0);
+    const git = (...args: string[]): void => {
+      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base at 1.34.2');
+    // The pull request: 1.35.4, synth, then 1.36.3, synth again (each step alone is one minor).
+    writeFileSync(join(root, 'environments', 'staging.yaml'), at('1.35.4'));
+    synth();
+    writeFileSync(join(root, 'environments', 'staging.yaml'), staging);
+    synth();
+    expect(readFileSync(join(root, 'rendered', 'staging', PROVENANCE_FILE), 'utf8')).toContain('"cluster.kubernetesVersion":"1.36.3"');
+
+    expect(cli('check', root, '--env', 'staging').code).toBe(0);
+    const error = 'environments/_base.yaml:13:22  cluster.kubernetesVersion: Kubernetes 1.34.2 → 1.36.3 jumps 2 minors (HEAD:rendered/staging/.provenance.json records 1.34.2 as what the cluster runs)';
+    const check = cli('check', root, '--env', 'staging', '--base', 'HEAD');
+    expect(check.stderr).toContain(error);
+    expect(check.code).toBe(2);
+    const validate = cli('validate', root, '--env', 'staging', '--base', 'main');
+    expect(validate.stdout).toContain(error.replace('HEAD:', 'main:'));
+    expect(validate.code).toBe(1);
+    // A revision git does not know: the working tree, with a note.
+    const unknown = cli('validate', root, '--env', 'staging', '--base', 'no-such-branch');
+    expect(unknown.stderr).toContain('note: --base no-such-branch: not a revision git knows here');
+    expect(unknown.stdout).not.toContain('jumps 2 minors');
+    expect(unknown.code).toBe(0);
+  });
+
+  it('an environment the base has no tree of is new there: never refused', () => {
+    const root = exampleRoot();
+    const git = (...args: string[]): void => {
+      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'no rendered tree');
+    expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'new' });
+    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
+    git('add', '-A');
+    git('commit', '-qm', 'rendered');
+    expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'known', where: 'HEAD:rendered/staging/.provenance.json', versions: { 'cluster.kubernetesVersion': '1.36.3', 'cluster.talosVersion': 'v1.13.9' } });
+    expect(runningOf(root, 'staging', 'HEAD~1')).toStrictEqual({ kind: 'new' });
   });
 });

@@ -14,6 +14,7 @@ import type { FleetEntry } from '../model/fleet.js';
 import type { FleetRow } from '../fleet/row.js';
 import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
+import type { RunningVersions } from '../validate/rules-skew.js';
 import { parseManifest, PROVENANCE_FILE } from './provenance.js';
 import { listFiles, treeSignature } from './writer.js';
 
@@ -21,7 +22,10 @@ export const STATE_FILE = '.odp-state.json';
 const STATE_FORMAT = 1;
 
 export interface EnvironmentState {
-  /** sha256 over the generator, `sources` and the fleet relations (environmentKey). */
+  /**
+   * sha256 over the generator, `sources`, the fleet relations and the running versions the version-skew rules compared
+   * with (environmentKey): the diagnostics replayed depend on them too.
+   */
   key: string;
   /** Every file the environment was made from (its file, its bases, its SSM lock) → sha256 of its text, '' when absent. */
   sources: Record<string, string>;
@@ -98,8 +102,8 @@ export function sameSources(sources: SourceFiles, recorded: Record<string, strin
   });
 }
 
-export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown): string {
-  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations }));
+export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown, running: RunningVersions): string {
+  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations, running }));
 }
 
 
