@@ -117,7 +117,7 @@ describe('a cluster rebuilt from scratch', () => {
     expect(r.prepared).toBeDefined();
     expect(r.acknowledged).toBe(1);
     expect(formatted(r).filter((l) => l.includes('version-skew') || l.includes('jumps'))).toStrictEqual([
-      `environments/rebuild.yaml:4:22  cluster.kubernetesVersion: warning: Kubernetes 1.33.5 → 1.35.2 jumps 2 minors (${WHERE} records 1.33.5 as what the cluster runs): kube-apiserver upgrades one minor at a time, never skipping one (Kubernetes version-skew policy, https://kubernetes.io/releases/version-skew-policy/); acknowledged as a rebuild from scratch: rebuilt from scratch on 1.35  (remove the acknowledgement once synth has rendered the rebuild (it is refused as stale then))`,
+      `environments/rebuild.yaml:4:22  cluster.kubernetesVersion: warning: Kubernetes 1.33.5 → 1.35.2 jumps 2 minors (${WHERE} records 1.33.5 as what the cluster runs): kube-apiserver upgrades one minor at a time, never skipping one (Kubernetes version-skew policy, https://kubernetes.io/releases/version-skew-policy/); acknowledged as a rebuild from scratch: rebuilt from scratch on 1.35  (remove the acknowledgement once the rebuild is merged (it is refused as stale then))`,
     ]);
   });
 
@@ -125,7 +125,7 @@ describe('a cluster rebuilt from scratch', () => {
     const r = prepare(ACK, known({ 'cluster.kubernetesVersion': '1.35.2', 'cluster.talosVersion': 'v1.13.9' }));
     expect(r.prepared).toBeUndefined();
     expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([
-      'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now (the rebuild is rendered): remove the entry)',
+      'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now: remove the entry once the rebuild is merged (until then, compare with the base branch as CI does: --base main))',
     ]);
   });
 });
@@ -247,6 +247,9 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     const check = cli('check', root, '--env', 'staging', '--base', 'HEAD');
     expect(check.stderr).toContain(error);
     expect(check.code).toBe(2);
+    const synthAgainstBase = cli('synth', root, '--env', 'staging', '--base', 'HEAD');
+    expect(synthAgainstBase.stderr).toContain(error);
+    expect(synthAgainstBase.code).toBe(2);
     const validate = cli('validate', root, '--env', 'staging', '--base', 'main');
     expect(validate.stdout).toContain(error.replace('HEAD:', 'main:'));
     expect(validate.code).toBe(1);
