@@ -15,7 +15,7 @@ import { timed } from '../lib/timing.js';
 import { join } from 'node:path';
 import { generatorFingerprint } from '../lib/fingerprint.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
-import { emptyState, environmentKey, readState, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
+import { emptyState, environmentKey, readState, runningKey, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { runningOf } from './running.js';
 
@@ -56,12 +56,18 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
     const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
     for (const name of names) {
       const entry = unchanged.get(name);
-      const tree = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name), runningOf(root, name, base)) ? treeMatches(renderedRoot, name, entry) : undefined;
+      const tree = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name), keyOfRunning(root, name, base)) ? treeMatches(renderedRoot, name, entry) : undefined;
       if (entry && tree) skipped.set(name, { ...entry, ...tree });
       else render.push(name);
     }
     return { renderedRoot, generator, state, fleet, fleetPending: [], render, skipped };
   });
+}
+
+/** The running versions as the key of a tree rendered at the versions its working-tree manifest records. */
+function keyOfRunning(root: string, name: string, base: string | undefined): unknown {
+  const own = runningOf(root, name, undefined);
+  return runningKey(base === undefined ? own : runningOf(root, name, base), own.kind === 'known' ? own.versions : undefined);
 }
 
 /**

@@ -19,7 +19,8 @@ import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { plural, type EnvProgress } from './common.js';
 import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
 import { runningOf } from './running.js';
-import { environmentKey, hashSources, type EnvironmentState } from '../write/state.js';
+import { environmentKey, hashSources, runningKey, type EnvironmentState } from '../write/state.js';
+import { versionInputs } from '../validate/rules-skew.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
 
 export type WorkMode = 'synth' | 'check';
@@ -96,7 +97,7 @@ function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | '
   const row = preparedRow(r.prepared);
   const sources = hashSources(ctx.sources, [...r.prepared.resolved.files, lockFile(name)]);
   const entry = (manifest: string, count: number): EnvironmentState => ({
-    key: environmentKey(ctx.generator, sources, fleetRelations(ctx.fleet, name), running),
+    key: environmentKey(ctx.generator, sources, fleetRelations(ctx.fleet, name), runningKey(running, versionInputs(r.prepared!.data))),
     sources,
     fleet: ctx.fleet.get(name) ?? null,
     manifest,

@@ -102,8 +102,21 @@ export function sameSources(sources: SourceFiles, recorded: Record<string, strin
   });
 }
 
-export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown, running: RunningVersions): string {
+export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown, running: unknown): string {
   return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations, running }));
+}
+
+/**
+ * The running versions as the incremental key holds them: 'current' when they are the versions the tree is rendered at
+ * (`rendered`), or nothing runs yet (a new environment: its next run reads the versions its first synth wrote, and
+ * the skew rules judge both alike but for a skew acknowledgement, which a new environment has no use for); else the
+ * record itself. So an environment rendered against other versions (a rebuild acknowledged, an unreadable record)
+ * renders once more at the next run, which judges it against the tree it wrote, and is skipped from then on.
+ */
+export function runningKey(running: RunningVersions, rendered: Record<string, string> | undefined): unknown {
+  if (running.kind === 'new') return 'current';
+  if (running.kind === 'known' && rendered !== undefined && canonicalJson(running.versions) === canonicalJson(rendered)) return 'current';
+  return running;
 }
 
 
