@@ -20,6 +20,12 @@ import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
 import { runningOf } from '../generators/cli/running.js';
 import { cli, exampleRoot, fixtureSources, formatted, prepareExample } from './helpers.js';
 
+/** git in a temporary repository, failing the test on an error. */
+const gitIn = (root: string) => (...args: string[]): void => {
+  const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+};
+
 const WHERE = 'rendered/x/.provenance.json';
 const known = (versions: Record<string, string>): RunningVersions => ({ kind: 'known', where: WHERE, versions });
 
@@ -163,10 +169,7 @@ describe('an acknowledgement of a skew rule where the run cannot judge it', () =
     const acked = staging.replace('acknowledge:\n', ACK);
     expect(acked).not.toBe(staging);
     const root = exampleRoot({ extra: { 'staging.yaml': acked } });
-    const git = (...args: string[]): void => {
-      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(r.stderr);
-    };
+    const git = gitIn(root);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-qm', 'base');
@@ -185,10 +188,7 @@ describe('synth, validate and plan on the same change', () => {
     const root = exampleRoot({ extra: { 'staging.yaml': at134 } });
     const r = prepareEnvironment('staging', readEnvironmentSources(root));
     writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
-    const git = (...args: string[]): void => {
-      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(r.stderr);
-    };
+    const git = gitIn(root);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-qm', 'base');
@@ -228,10 +228,7 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     const noGit = cli('check', root, '--env', 'staging', '--base', 'HEAD');
     expect(noGit.stderr).toContain('note: --base HEAD: not a revision git knows here (or no git): the running versions are read from rendered/ in the working tree');
     expect(noGit.code).toBe(0);
-    const git = (...args: string[]): void => {
-      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(r.stderr);
-    };
+    const git = gitIn(root);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-qm', 'base at 1.34.2');
@@ -262,10 +259,7 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
 
   it('an environment the base has no tree of is new there: never refused', () => {
     const root = exampleRoot();
-    const git = (...args: string[]): void => {
-      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(r.stderr);
-    };
+    const git = gitIn(root);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-qm', 'no rendered tree');
