@@ -27,7 +27,7 @@ import { imdsCredentialDiagnostics } from './validate/imds-credentials.js';
 import { lockedImages } from './infra/aws/images.js';
 import { environmentCost, pricesFor } from './cost/estimate.js';
 import { kubeVersionDiagnostics } from './validate/chart-kube-version.js';
-import { skewDiagnostics, versionInputs, type RunningVersions } from './validate/rules-skew.js';
+import { skewDiagnostics, unjudgedSkewRules, versionInputs, type RunningVersions } from './validate/rules-skew.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -55,7 +55,8 @@ export interface PrepareOptions {
   fleet?: FleetIndex;
   /**
    * The versions its committed rendered tree records (write/provenance.ts runningVersions): synth, check and validate
-   * refuse a version change upstream forbids against them (validate/rules-skew.ts). Absent: not compared.
+   * refuse a version change upstream forbids against them (validate/rules-skew.ts). Absent: not compared, and
+   * an acknowledgement of a skew rule is neither matched nor refused.
    */
   running?: RunningVersions;
 }
@@ -97,7 +98,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   all.push(...skewDiagnostics(env, ssm.data, opts.running, input.acknowledge));
   if (hasErrors(all)) {
     // The rules that need the model (AWS layer, access, chart kubeVersion) did not run: their warnings were not looked for.
-    const ack = applyAcknowledgements(env, input.acknowledge, all, false);
+    const ack = applyAcknowledgements(env, input.acknowledge, all, false, unjudgedSkewRules(opts.running));
     return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   }
   const model = timed('model', () => buildModel(input, env.files, factsWithLock(lock.ec2 && lock.ec2.region === input.aws.region ? lock.ec2.instanceTypes : undefined), engineNamed(input.gitops)?.hubMode ? hubOf(fleet, name) : undefined, promotionStages(fleet, syncPolicyInput(input)?.manages ?? []), fleetClusters(fleet, [...(syncPolicyInput(input)?.manages ?? []), ...(syncPolicyInput(input)?.decommission ?? [])])));
@@ -110,7 +111,7 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   model.aws.nodeImageArch = Object.fromEntries(Object.entries(lock.nodeImageArch ?? {}).filter(([n]) => model.aws.nodeImages[n] !== undefined));
   // What the AWS layer refuses needs the model (user data, derived names, images).
   all.push(...awsModelDiagnostics(env, model), ...accessDiagnostics(env, model), ...imdsCredentialDiagnostics(env, model), ...kubeVersionDiagnostics(env, model), ...addonSecretDiagnostics(env, model), ...unitNameDiagnostics(env, model));
-  const ack = applyAcknowledgements(env, input.acknowledge, all);
+  const ack = applyAcknowledgements(env, input.acknowledge, all, true, unjudgedSkewRules(opts.running));
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
   const monthlyCost = environmentCost(model.pools, model.aws.prices).total;

@@ -211,6 +211,54 @@ describe('incremental synth', () => {
     expect(printed).toMatch(/^environments\/beta\.yaml:1:1 {2}.*warning: the file does not start with the yaml-language-server schema comment/m);
   });
 
+  it('the running versions are part of the key: after an acknowledged rebuild is synthesised, the next synth refuses the stale acknowledgement instead of replaying the warning', async () => {
+    addEnv('beta', envText('beta', 1, 'cluster:\n  kubernetesVersion: 1.33.5\n'));
+    await synth();
+    const ack = 'acknowledge:\n  - { rule: version-skew, path: cluster.kubernetesVersion, reason: rebuilt from scratch on 1.35 }\n';
+    addEnv('beta', envText('beta', 1, ack));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let printed = '';
+    let failed: unknown;
+    try {
+      await synth();
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('acknowledged as a rebuild from scratch: rebuilt from scratch on 1.35');
+      err.mockClear();
+      // Nothing changed but the tree, which records 1.35.2 now: beta renders again, and its acknowledgement is stale.
+      await synthMain(['--root', root], { ssmClient: () => { throw new Error('no SSM'); }, checkAccount: false, stdout: () => {} }).catch((e: unknown) => (failed = e));
+      printed = err.mock.calls.map((c) => String(c[0])).join('');
+    } finally {
+      err.mockRestore();
+    }
+    expect(failed).toBeInstanceOf(InputError);
+    expect((failed as InputError).diagnostics.map((d) => d.message)).toContain('acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion');
+    expect(printed).not.toContain('acknowledged as a rebuild from scratch');
+  });
+
+  it('a version-skew-unknown warning is not replayed once the manifest records the versions again', async () => {
+    await synth();
+    const manifest = join(root, 'rendered', 'beta', '.provenance.json');
+    const text = readFileSync(manifest, 'utf8');
+    const without = text.replace(/\n {2}"versions": \{[^\n]*\},/, '');
+    expect(without).not.toBe(text);
+    writeFileSync(manifest, without);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const runs: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        err.mockClear();
+        await synth();
+        runs.push(err.mock.calls.map((c) => String(c[0])).join(''));
+      }
+    } finally {
+      err.mockRestore();
+    }
+    expect(runs[0]).toContain('beta.yaml');
+    expect(runs[0]).toContain('which versions the cluster runs is not known: rendered/beta/.provenance.json records no versions');
+    expect(readFileSync(manifest, 'utf8')).toBe(text);
+    expect(runs[1]).not.toContain('which versions the cluster runs is not known');
+    expect(runs[2]).not.toContain('which versions the cluster runs is not known');
+  });
+
   it('a secret in another environment\'s tree is warned about at the next synth once that environment exists, and no longer once it is gone, without the reader\'s files changing (rule secret-other-environment)', async () => {
     const workload = 'workloads:\n  - name: api\n    namespace: apps\n    image: ghcr.io/opendev/api:2.7.0\n    ports: [{ name: http, port: 8080 }]\n    env:\n      DATABASE_URL: { secret: /odp/delta/api/database-url }\n    resources: { requests: { cpu: 250m, memory: 256Mi } }\n    readiness: { httpGet: /ready }\n';
     addEnv('alpha', envText('alpha', 1, workload));

@@ -17,7 +17,14 @@ import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { PROVENANCE_FILE, runningVersions, runningVersionsOf, withManifest } from '../generators/write/provenance.js';
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
+import { runningOf } from '../generators/cli/running.js';
 import { cli, exampleRoot, fixtureSources, formatted, prepareExample } from './helpers.js';
+
+/** git in a temporary repository, failing the test on an error. */
+const gitIn = (root: string) => (...args: string[]): void => {
+  const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+};
 
 const WHERE = 'rendered/x/.provenance.json';
 const known = (versions: Record<string, string>): RunningVersions => ({ kind: 'known', where: WHERE, versions });
@@ -102,11 +109,11 @@ describe('what the rendered tree records', () => {
 
 describe('a cluster rebuilt from scratch', () => {
   const ACK = 'acknowledge:\n  - { rule: version-skew, path: cluster.kubernetesVersion, reason: rebuilt from scratch on 1.35 }\n';
-  const prepare = (body: string, running: RunningVersions) => {
+  const prepare = (body: string, running: RunningVersions | undefined) => {
     const { sources } = fixtureSources('valid', 'minimal.yaml');
     sources.set('environments/rebuild.yaml', `name: rebuild\nextends: _fixture\ncluster:\n  kubernetesVersion: 1.35.2\n${body}`);
     sources.set('environments/rebuild.ssm.lock.json', sources.get('environments/_fixture.ssm.lock.json')!);
-    return prepareEnvironment('rebuild', sources, { running });
+    return prepareEnvironment('rebuild', sources, running ? { running } : {});
   };
 
   it('an acknowledgement turns the refusal into a warning that stays printed, with its reason', () => {
@@ -116,7 +123,7 @@ describe('a cluster rebuilt from scratch', () => {
     expect(r.prepared).toBeDefined();
     expect(r.acknowledged).toBe(1);
     expect(formatted(r).filter((l) => l.includes('version-skew') || l.includes('jumps'))).toStrictEqual([
-      `environments/rebuild.yaml:4:22  cluster.kubernetesVersion: warning: Kubernetes 1.33.5 → 1.35.2 jumps 2 minors (${WHERE} records 1.33.5 as what the cluster runs): kube-apiserver upgrades one minor at a time, never skipping one (Kubernetes version-skew policy, https://kubernetes.io/releases/version-skew-policy/); acknowledged as a rebuild from scratch: rebuilt from scratch on 1.35  (remove the acknowledgement once synth has rendered the rebuild (it is refused as stale then))`,
+      `environments/rebuild.yaml:4:22  cluster.kubernetesVersion: warning: Kubernetes 1.33.5 → 1.35.2 jumps 2 minors (${WHERE} records 1.33.5 as what the cluster runs): kube-apiserver upgrades one minor at a time, never skipping one (Kubernetes version-skew policy, https://kubernetes.io/releases/version-skew-policy/); acknowledged as a rebuild from scratch: rebuilt from scratch on 1.35  (remove the acknowledgement once the rebuild is merged (it is refused as stale then))`,
     ]);
   });
 
@@ -124,8 +131,52 @@ describe('a cluster rebuilt from scratch', () => {
     const r = prepare(ACK, known({ 'cluster.kubernetesVersion': '1.35.2', 'cluster.talosVersion': 'v1.13.9' }));
     expect(r.prepared).toBeUndefined();
     expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([
-      'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now (the rebuild is rendered): remove the entry)',
+      'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now: remove the entry once the rebuild is merged (until then, compare with the base branch as CI does: --base main))',
     ]);
+  });
+});
+
+describe('an acknowledgement of a skew rule where the run cannot judge it', () => {
+  const ACK = 'acknowledge:\n  - { rule: version-skew, path: cluster.kubernetesVersion, reason: rebuilt from scratch on 1.35 }\n';
+  const prepare = (running: RunningVersions | undefined) => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    sources.set('environments/rebuild.yaml', `name: rebuild\nextends: _fixture\ncluster:\n  kubernetesVersion: 1.35.2\n${ACK}`);
+    sources.set('environments/rebuild.ssm.lock.json', sources.get('environments/_fixture.ssm.lock.json')!);
+    return prepareEnvironment('rebuild', sources, running ? { running } : {});
+  };
+  const errors = (r: ReturnType<typeof prepare>): string[] => formatted(r).filter((l) => !l.includes(': warning: '));
+
+  it('no running versions compared (plan, diff, promote, fleet, --print-resolved): neither matched nor refused', () => {
+    const r = prepare(undefined);
+    expect(r.prepared).toBeDefined();
+    expect(errors(r)).toStrictEqual([]);
+    expect(r.acknowledged ?? 0).toBe(0);
+  });
+
+  it('a new environment (no tree) or a tree without a readable record: no stale-acknowledgement error', () => {
+    const fresh = prepare({ kind: 'new' });
+    expect(fresh.prepared).toBeDefined();
+    expect(errors(fresh)).toStrictEqual([]);
+    const unknown = prepare({ kind: 'unknown', where: WHERE, why: 'records no versions (written before the generator recorded them)' });
+    expect(unknown.prepared).toBeDefined();
+    expect(errors(unknown)).toStrictEqual([]);
+    expect(formatted(unknown).join('\n')).toContain('which versions the cluster runs is not known');
+    expect(formatted(unknown).join('\n')).not.toContain('the rendered tree records the new version now');
+  });
+
+  it('npm run plan of an environment carrying such an acknowledgement succeeds', () => {
+    const staging = readFileSync(join(exampleRoot(), 'environments', 'staging.yaml'), 'utf8');
+    const acked = staging.replace('acknowledge:\n', ACK);
+    expect(acked).not.toBe(staging);
+    const root = exampleRoot({ extra: { 'staging.yaml': acked } });
+    const git = gitIn(root);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    const plan = cli('plan', root, '--env', 'staging', '--base', 'HEAD');
+    expect(plan.stdout + plan.stderr).not.toContain('acknowledge-unmatched');
+    expect(plan.stdout + plan.stderr).not.toContain('acknowledges no warning');
+    expect(plan.code).toBe(0);
   });
 });
 
@@ -137,10 +188,7 @@ describe('synth, validate and plan on the same change', () => {
     const root = exampleRoot({ extra: { 'staging.yaml': at134 } });
     const r = prepareEnvironment('staging', readEnvironmentSources(root));
     writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
-    const git = (...args: string[]): void => {
-      const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: root, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(r.stderr);
-    };
+    const git = gitIn(root);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-qm', 'base');
@@ -163,5 +211,64 @@ describe('synth, validate and plan on the same change', () => {
     const plan = cli('plan', root, '--env', 'staging', '--base', 'HEAD');
     expect(plan.code).toBe(1);
     expect(plan.stdout).toContain('Kubernetes 1.34.2 → 1.36.3\n     gate: version skew — REFUSED: two or more minors at once (1.34 → 1.36)');
+  });
+});
+
+describe('--base REF: the running versions at the pull request\'s base, not its own re-rendered tree', () => {
+  it('a change that ran synth twice (1.34 → 1.35 → 1.36) passes check against itself, and is refused against the base', () => {
+    const staging = readFileSync(join(exampleRoot(), 'environments', 'staging.yaml'), 'utf8');
+    const at = (v: string): string => staging.replace('  name: odp-staging\n', `  name: odp-staging\n  kubernetesVersion: ${v}\n`);
+    const root = exampleRoot({ extra: { 'staging.yaml': at('1.34.2') } });
+    const synth = (): void => {
+      const r = prepareEnvironment('staging', readEnvironmentSources(root));
+      writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
+    };
+    synth();
+    // Not a git repository yet: --base falls back to the working tree, with a note.
+    const noGit = cli('check', root, '--env', 'staging', '--base', 'HEAD');
+    expect(noGit.stderr).toContain('note: --base HEAD: not a revision git knows here (or no git): the running versions are read from rendered/ in the working tree');
+    expect(noGit.code).toBe(0);
+    const git = gitIn(root);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base at 1.34.2');
+    // The pull request: 1.35.4, synth, then 1.36.3, synth again (each step alone is one minor).
+    writeFileSync(join(root, 'environments', 'staging.yaml'), at('1.35.4'));
+    synth();
+    writeFileSync(join(root, 'environments', 'staging.yaml'), staging);
+    synth();
+    expect(readFileSync(join(root, 'rendered', 'staging', PROVENANCE_FILE), 'utf8')).toContain('"cluster.kubernetesVersion":"1.36.3"');
+
+    expect(cli('check', root, '--env', 'staging').code).toBe(0);
+    const error = 'environments/_base.yaml:13:22  cluster.kubernetesVersion: Kubernetes 1.34.2 → 1.36.3 jumps 2 minors (HEAD:rendered/staging/.provenance.json records 1.34.2 as what the cluster runs)';
+    const check = cli('check', root, '--env', 'staging', '--base', 'HEAD');
+    expect(check.stderr).toContain(error);
+    expect(check.code).toBe(2);
+    const synthAgainstBase = cli('synth', root, '--env', 'staging', '--base', 'HEAD');
+    expect(synthAgainstBase.stderr).toContain(error);
+    expect(synthAgainstBase.code).toBe(2);
+    const validate = cli('validate', root, '--env', 'staging', '--base', 'main');
+    expect(validate.stdout).toContain(error.replace('HEAD:', 'main:'));
+    expect(validate.code).toBe(1);
+    // A revision git does not know: the working tree, with a note.
+    const unknown = cli('validate', root, '--env', 'staging', '--base', 'no-such-branch');
+    expect(unknown.stderr).toContain('note: --base no-such-branch: not a revision git knows here');
+    expect(unknown.stdout).not.toContain('jumps 2 minors');
+    expect(unknown.code).toBe(0);
+  });
+
+  it('an environment the base has no tree of is new there: never refused', () => {
+    const root = exampleRoot();
+    const git = gitIn(root);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'no rendered tree');
+    expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'new' });
+    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
+    git('add', '-A');
+    git('commit', '-qm', 'rendered');
+    expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'known', where: 'HEAD:rendered/staging/.provenance.json', versions: { 'cluster.kubernetesVersion': '1.36.3', 'cluster.talosVersion': 'v1.13.9' } });
+    expect(runningOf(root, 'staging', 'HEAD~1')).toStrictEqual({ kind: 'new' });
   });
 });

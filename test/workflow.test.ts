@@ -13,7 +13,10 @@ describe('.github/workflows/gitops.yaml', () => {
   it('runs on pull requests: npm ci, npm test, check, validate, then the markdown diff', () => {
     expect(Object.keys(wf.on)).toStrictEqual(['pull_request']);
     const runs = steps.flatMap((s) => (s.run ? [s.run.trim().split('\n').pop()!] : []));
-    expect(runs.slice(0, 4)).toStrictEqual(['npm ci --no-fund --no-audit', 'npm test', 'npm run check', 'npm run validate']);
+    const base = ' -- --base "$(git merge-base HEAD "$BASE_SHA")"';
+    expect(runs.slice(0, 4)).toStrictEqual(['npm ci --no-fund --no-audit', 'npm test', `npm run check${base}`, `npm run validate${base}`]);
+    // check and validate judge the version skew against the merge base's rendered/ (the PR's base).
+    for (const s of steps.filter((x) => x.run?.startsWith('npm run check') || x.run?.startsWith('npm run validate'))) expect((s as { env?: Record<string, string> }).env).toStrictEqual({ BASE_SHA: '${{ github.event.pull_request.base.sha }}' });
     expect(runs[4]).toContain('cat "$RUNNER_TEMP/rendered-diff.md" >> "$GITHUB_STEP_SUMMARY"');
     expect(text).toContain('npm run -s diff -- --base "$base" --format markdown');
   });

@@ -14,11 +14,12 @@ import { fleetMatrix } from './fleet.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 import { outcomeProgress } from './work.js';
 import { planRun } from './incremental.js';
+import { resolveBase } from './running.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { selectOrFail } from './prepare.js';
 import { writeStats } from './stats.js';
 
-const HELP = `Usage: npm run check [-- --env a,b]
+const HELP = `Usage: npm run check [-- --env a,b] [--base REF]
 
 Render the environments in memory and compare with rendered/ (the CI gate). Exit 1 listing stale,
 missing and extra files (with all environments: also trees of deleted environments, files directly
@@ -42,6 +43,10 @@ Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)
   --force      render every environment
+  --base REF   read the versions each cluster runs from rendered/<env>/.provenance.json at git
+               revision REF (CI: the pull request's base) instead of the working tree, so the
+               version-skew rules compare the change with what REF rolled out (a REF git does not
+               know: the working tree, with a note)
   --jobs N     render in N threads, this one and N-1 workers (default: the cores, from 40
                environments to render)
   --wait S     wait at most S seconds for another run that holds rendered/ (its lock,
@@ -62,7 +67,7 @@ const DOCS_WHY = {
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const phasesAtStart = phaseTimes();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, base: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
   const wait = parseWait(values.wait);
   return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, jobs, started, phasesAtStart), { readOnly: true });
@@ -73,10 +78,12 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
   const requested = splitList(values.env);
   const sources = timed('load', () => readEnvironmentSources(common.root));
   const names = selectOrFail(sources, requested);
-  const plan = planRun(common.root, sources, names, Boolean(values.force));
+  const { base, note } = resolveBase(common.root, typeof values.base === 'string' ? values.base : undefined);
+  if (note) process.stderr.write(note + '\n');
+  const plan = planRun(common.root, sources, names, Boolean(values.force), base);
   const { renderedRoot } = plan;
   const report = progressReporter(plan.render);
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check' }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check', ...(base !== undefined ? { base } : {}) }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);

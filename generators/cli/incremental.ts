@@ -1,8 +1,9 @@
 /**
  * Which environments a synth or check run must render, and which it may skip: an environment is
  * skipped when the incremental state (rendered/.odp-state.json, see write/state.ts) recorded a
- * render under the same generator, from source files with the same contents and the same fleet
- * relations, and its tree still matches the manifest of that render file by file. `--force`
+ * render under the same generator, from source files with the same contents, the same fleet
+ * relations and the same running versions (the version-skew rules' diagnostics depend on them; `base` as in
+ * running.ts), and its tree still matches the manifest of that render file by file. `--force`
  * renders everything. Also reads the fleet, reusing the state's entries for unchanged files, so a
  * run that renders one environment of a hundred parses one (a run that renders them all leaves it
  * to processEnvironments, which reads it in its threads).
@@ -14,8 +15,9 @@ import { timed } from '../lib/timing.js';
 import { join } from 'node:path';
 import { generatorFingerprint } from '../lib/fingerprint.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
-import { emptyState, environmentKey, readState, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
+import { emptyState, environmentKey, readState, runningKey, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
 import { RENDERED_DIR } from '../write/writer.js';
+import { runningOf } from './running.js';
 
 export interface RunPlan {
   renderedRoot: string;
@@ -37,7 +39,7 @@ export interface RunPlan {
   skipped: Map<string, EnvironmentState>;
 }
 
-export function planRun(root: string, sources: SourceFiles, names: readonly string[], force: boolean): RunPlan {
+export function planRun(root: string, sources: SourceFiles, names: readonly string[], force: boolean, base?: string): RunPlan {
   return timed('load', () => {
     const renderedRoot = join(root, RENDERED_DIR);
     const generator = generatorFingerprint(PROJECT_ROOT);
@@ -54,12 +56,18 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
     const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
     for (const name of names) {
       const entry = unchanged.get(name);
-      const tree = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name)) ? treeMatches(renderedRoot, name, entry) : undefined;
+      const tree = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name), keyOfRunning(root, name, base)) ? treeMatches(renderedRoot, name, entry) : undefined;
       if (entry && tree) skipped.set(name, { ...entry, ...tree });
       else render.push(name);
     }
     return { renderedRoot, generator, state, fleet, fleetPending: [], render, skipped };
   });
+}
+
+/** The running versions as the key of a tree rendered at the versions its working-tree manifest records. */
+function keyOfRunning(root: string, name: string, base: string | undefined): unknown {
+  const own = runningOf(root, name, undefined);
+  return runningKey(base === undefined ? own : runningOf(root, name, base), own.kind === 'known' ? own.versions : undefined);
 }
 
 /**

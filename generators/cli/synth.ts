@@ -19,6 +19,7 @@ import { fleetMatrix } from './fleet.js';
 import { writeState } from '../write/state.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
+import { resolveBase } from './running.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { outcomeProgress, type EnvOutcome } from './work.js';
 import { writeStats } from './stats.js';
@@ -33,7 +34,9 @@ parameters come from the committed environments/<env>.ssm.lock.json.
 A version change upstream forbids against what rendered/<env>/.provenance.json records (Kubernetes
 two minors at once, an older minor, a release and Kubernetes change no order supports) is refused
 before anything is written, naming the version to go through (rules version-skew, version-downgrade,
-version-order; a cluster rebuilt from scratch acknowledges it: docs/how-to/upgrade.md).
+version-order; a cluster rebuilt from scratch acknowledges it: docs/how-to/upgrade.md). With
+--base REF, what rendered/<env>/.provenance.json records at git revision REF instead (e.g. --base
+main: the pull request's base, as CI's check compares).
 
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
@@ -56,6 +59,8 @@ Options:
                            Nothing is written (locks or rendered/) unless every fetch, every
                            render and every write of every environment succeeds.
                            Refresh environments of different accounts one at a time with --env.
+  --base REF               read the versions each cluster runs from rendered/ at git revision REF
+                           (a REF git does not know: the working tree, with a note)
   --force                  render every environment, even those whose inputs, SSM lock and generator
                            are unchanged since the last synth (by default those are not rendered
                            again: their trees are verified, file by file, against the hashes in
@@ -108,7 +113,7 @@ const defaultDeps = (): SynthDeps => ({
 export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Promise<number> {
   const started = performance.now();
   const phasesAtStart = phaseTimes();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'print-resolved': { type: 'string' }, 'refresh-ssm': { type: 'boolean' }, base: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
   const wait = parseWait(values.wait);
   const root = common.root;
@@ -139,7 +144,9 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   // 2. Render and stage each environment that changed (verify the others against their manifests):
   //    nothing is swapped in unless every environment renders.
   const names = selectOrFail(sources, requested);
-  const plan = planRun(root, sources, names, Boolean(values.force));
+  const { base, note } = resolveBase(root, typeof values.base === 'string' ? values.base : undefined);
+  if (note) process.stderr.write(note + '\n');
+  const plan = planRun(root, sources, names, Boolean(values.force), base);
   const { renderedRoot, generator } = plan;
   prepareStaging(renderedRoot);
   const injected = deps.render && deps.render !== renderEnvironment ? { render: deps.render } : {};
@@ -147,7 +154,7 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   const report = progressReporter(plan.render);
   if (report && plan.skipped.size > 0) progress(`${plural(plan.skipped.size, 'environment')} unchanged since the last synth (trees verified), rendering ${plan.render.length}`);
   const onOutcome = report && ((o: EnvOutcome): void => report(outcomeProgress(o)));
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...(base !== undefined ? { base } : {}), ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });

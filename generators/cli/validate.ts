@@ -11,9 +11,7 @@ import { checkRenderedTree, fileCheckers, treeCheckers } from '../validate/rende
 import { parseRenderedFile, parseRenderedTree, type ParsedFile, type RenderedTree } from '../validate/rendered/tree.js';
 import { checkMotion } from '../validate/motion/index.js';
 import { distributionOf, distributions } from '../distributions/registry.js';
-import { RENDERED_DIR } from '../write/writer.js';
-import { runningVersions } from '../write/provenance.js';
-import { join } from 'node:path';
+import { resolveBase, runningOf } from './running.js';
 import { formatReported, parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 import { selectOrFail } from './prepare.js';
 import { readEnvironmentSources } from '../load/loader.js';
@@ -22,12 +20,13 @@ import { explainAccess } from '../validate/access.js';
 import { phaseTimes, phaseTimesSince } from '../lib/timing.js';
 import type { EnvironmentModel } from '../model/types.js';
 
-const HELP = `Usage: npm run validate [-- --env a,b] [--explain-access /ssm/name]
+const HELP = `Usage: npm run validate [-- --env a,b] [--base REF] [--explain-access /ssm/name]
 
 One report over the environment files and the whole rendered tree:
   1. environment files: JSON Schema, then semantic rules, and the versions they ask for against those
      rendered/<env>/.provenance.json records (a Kubernetes jump of two minors, a downgrade, or a release
-     and Kubernetes change no order supports is refused, as npm run plan refuses it);
+     and Kubernetes change no order supports is refused, as npm run plan refuses it; with --base REF,
+     the record at git revision REF, e.g. the pull request's base in CI);
   2. rendered/: Kubernetes objects and custom resources strictly against their schemas (unknown
      fields rejected)${distributions().map((d) => (d.checks.help ? `, ${d.checks.help}` : '')).join('')};
   3. policies: no secret-shaped value, images pinned (never latest), charts by exact version, PSS
@@ -52,6 +51,9 @@ sensitive parameter), and where the environment file creates each route.
 
 Options:
   --env a,b                    only these environments
+  --base REF                   the running versions from rendered/ at git revision REF (CI: the
+                               pull request's base; a REF git does not know: the working tree,
+                               with a note)
   --explain-access NAME        the access graph of SSM parameter NAME (rule secret-access)
   --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version
 ${waitHelp(31)}
@@ -63,7 +65,7 @@ another run still holds it after --wait).`;
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const { values, common } = parseCommand(argv, { env: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, 'explain-access': { type: 'string' }, ...WAIT_OPTION }, HELP);
+  const { values, common } = parseCommand(argv, { env: { type: 'string' }, base: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, 'explain-access': { type: 'string' }, ...WAIT_OPTION }, HELP);
   if (typeof values['explain-access'] === 'string') return explain(common.root, splitList(values.env), values['explain-access']);
   const wait = parseWait(values.wait);
   return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started), { readOnly: true });
@@ -73,6 +75,8 @@ async function validateAll(root: string, values: Record<string, unknown>, starte
   const requested = splitList(values.env);
   const sources = readEnvironmentSources(root);
   const names = selectOrFail(sources, requested);
+  const { base, note: baseNote } = resolveBase(root, typeof values.base === 'string' ? values.base : undefined);
+  if (baseNote) process.stderr.write(baseNote + '\n');
   const schemaDir = values['kubernetes-schemas'];
   let checkers = fileCheckers();
   if (typeof schemaDir === 'string') {
@@ -108,7 +112,7 @@ async function validateAll(root: string, values: Record<string, unknown>, starte
     const t0 = performance.now();
     const before = phaseTimes();
     // The versions its committed tree records: a version change upstream forbids is refused (validate/rules-skew.ts).
-    const r = prepareEnvironment(name, sources, { running: runningVersions(join(root, RENDERED_DIR), RENDERED_DIR, name) });
+    const r = prepareEnvironment(name, sources, { running: runningOf(root, name, base) });
     acknowledged += r.acknowledged ?? 0;
     const m = r.prepared?.model;
     if (m) {

@@ -9,7 +9,8 @@
  * and an error about it would only hide the real one (one naming an error is still refused).
  * A rule may accept an acknowledgement of what it would refuse (the version-skew rules, for a cluster rebuilt from
  * scratch: validate/rules-skew.ts): it then reports a `loud` warning, which the acknowledgement matches but which
- * stays printed.
+ * stays printed. An acknowledgement of a rule the run could not judge (`unjudged`: the skew rules when no running
+ * versions are compared, validate/rules-skew.ts unjudgedSkewRules) is not reported either.
  */
 import { formatPath } from '../lib/paths.js';
 import { hintFor } from '../lib/suggest.js';
@@ -26,7 +27,7 @@ export interface Acknowledgement {
 const key = (rule: string, path: string): string => `${rule} at ${path}`;
 
 /** The diagnostics without the acknowledged warnings, plus (when every rule ran) an error per acknowledgement matching none. */
-export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly Acknowledgement[] | undefined, diagnostics: readonly Diagnostic[], complete = true): { diagnostics: Diagnostic[]; acknowledged: number } {
+export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly Acknowledgement[] | undefined, diagnostics: readonly Diagnostic[], complete = true, unjudged: readonly string[] = []): { diagnostics: Diagnostic[]; acknowledged: number } {
   if (!acks || acks.length === 0) return { diagnostics: [...diagnostics], acknowledged: 0 };
   const wanted = new Map(acks.map((a, i) => [key(a.rule, a.path), i]));
   const used = new Set<number>();
@@ -41,7 +42,7 @@ export function applyAcknowledgements(env: ResolvedEnvironment, acks: readonly A
   acks.forEach((a, i) => {
     if (used.has(i)) return;
     const k = key(a.rule, a.path);
-    if (!complete && !errors.has(k)) return;
+    if ((!complete || unjudged.includes(a.rule)) && !errors.has(k)) return;
     const pos = locate(env, ['acknowledge', i, 'path']);
     const hint = errors.has(k) ? 'an error cannot be acknowledged: fix it' : SKEW_RULES.includes(a.rule) ? STALE_SKEW_ACK : (hintFor(k, warnings) ?? (warnings.length === 0 ? 'this environment has no warning left: remove the entry' : `warnings of this run: ${warnings.join('; ')}`));
     kept.push({ severity: 'error', rule: 'acknowledge-unmatched', file: pos.file, line: pos.line, col: pos.col, path: ['acknowledge', i, 'path'], message: `acknowledges no warning: there is no ${a.rule} warning at ${a.path}`, hint });

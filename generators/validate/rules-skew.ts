@@ -10,8 +10,8 @@
  * - version-order: a change of both the release and Kubernetes where neither order keeps a supported pair.
  * A new environment (no rendered tree) is never refused; a tree without a readable record is a warning
  * (version-skew-unknown). A cluster rebuilt from scratch says so with an `acknowledge:` entry naming the rule and the
- * key: the refusal is then a warning that stays printed (never silent), and the entry is refused as stale once synth
- * has rendered the new version (remove it in the same change). Pure: the record is read by ../write/provenance.ts.
+ * key: the refusal is then a warning that stays printed (never silent), and the entry is refused as stale once the
+ * tree compared with records the new version (with --base, CI's: once the rebuild is merged; remove it then). Pure: the record is read by ../write/provenance.ts.
  */
 import { distributionNamed } from '../distributions/registry.js';
 import { releaseVersions } from '../fleet/row.js';
@@ -34,7 +34,16 @@ const KUBERNETES_KEY = 'cluster.kubernetesVersion';
 
 /** The rules a rebuild from scratch may acknowledge, and the hint at such an acknowledgement once it matches nothing. */
 export const SKEW_RULES: readonly string[] = ['version-skew', 'version-downgrade', 'version-order'];
-export const STALE_SKEW_ACK = 'the rendered tree records the new version now (the rebuild is rendered): remove the entry';
+export const STALE_SKEW_ACK = 'the rendered tree records the new version now: remove the entry once the rebuild is merged (until then, compare with the base branch as CI does: --base main)';
+
+/**
+ * The skew rules whose acknowledgements this run cannot judge: all of them when nothing is compared (`running`
+ * undefined: plan, diff, promote, fleet, --print-resolved, …), nothing runs yet (a new environment) or the record is
+ * unreadable (version-skew-unknown says so). Such an entry is then neither matched nor refused as stale.
+ */
+export function unjudgedSkewRules(running: RunningVersions | undefined): readonly string[] {
+  return running?.kind === 'known' ? [] : SKEW_RULES;
+}
 
 /** The versions a rendered tree records: Kubernetes and the distribution's release keys, by document path. */
 export function versionInputs(data: Record<string, unknown>): Record<string, string> {
@@ -54,7 +63,7 @@ export function skewDiagnostics(env: ResolvedEnvironment, data: Record<string, u
     const pos = locate(env, path);
     const ack = acks?.find((a) => a.rule === rule && a.path === formatPath(path));
     // Acknowledged (a cluster rebuilt from scratch): a warning the acknowledgement matches and that stays printed.
-    if (ack) out.push({ severity: 'warning', rule, file: pos.file, line: pos.line, col: pos.col, path, message: `${message}; acknowledged as a rebuild from scratch: ${ack.reason}`, hint: 'remove the acknowledgement once synth has rendered the rebuild (it is refused as stale then)', loud: true });
+    if (ack) out.push({ severity: 'warning', rule, file: pos.file, line: pos.line, col: pos.col, path, message: `${message}; acknowledged as a rebuild from scratch: ${ack.reason}`, hint: 'remove the acknowledgement once the rebuild is merged (it is refused as stale then)', loud: true });
     else out.push({ severity: 'error', rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint });
   };
   if (running.kind === 'unknown') {

@@ -14,6 +14,7 @@ import type { FleetEntry } from '../model/fleet.js';
 import type { FleetRow } from '../fleet/row.js';
 import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
+import type { RunningVersions } from '../validate/rules-skew.js';
 import { parseManifest, PROVENANCE_FILE } from './provenance.js';
 import { listFiles, treeSignature } from './writer.js';
 
@@ -21,7 +22,10 @@ export const STATE_FILE = '.odp-state.json';
 const STATE_FORMAT = 1;
 
 export interface EnvironmentState {
-  /** sha256 over the generator, `sources` and the fleet relations (environmentKey). */
+  /**
+   * sha256 over the generator, `sources`, the fleet relations and the running versions the version-skew rules compared
+   * with (environmentKey): the diagnostics replayed depend on them too.
+   */
   key: string;
   /** Every file the environment was made from (its file, its bases, its SSM lock) → sha256 of its text, '' when absent. */
   sources: Record<string, string>;
@@ -98,8 +102,21 @@ export function sameSources(sources: SourceFiles, recorded: Record<string, strin
   });
 }
 
-export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown): string {
-  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations }));
+export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown, running: unknown): string {
+  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations, running }));
+}
+
+/**
+ * The running versions as the incremental key holds them: 'current' when they are the versions the tree is rendered at
+ * (`rendered`), or nothing runs yet (a new environment: its next run reads the versions its first synth wrote, and
+ * the skew rules judge both alike but for a skew acknowledgement, which a new environment has no use for); else the
+ * record itself. So an environment rendered against other versions (a rebuild acknowledged, an unreadable record)
+ * renders once more at the next run, which judges it against the tree it wrote, and is skipped from then on.
+ */
+export function runningKey(running: RunningVersions, rendered: Record<string, string> | undefined): unknown {
+  if (running.kind === 'new') return 'current';
+  if (running.kind === 'known' && rendered !== undefined && canonicalJson(running.versions) === canonicalJson(rendered)) return 'current';
+  return running;
 }
 
 
