@@ -426,13 +426,19 @@ describe("Argo CD: an environment's argo-cd values may not replace the settings 
     expect(values('        cm:\n          timeout.reconciliation: 180s\n').cm['timeout.reconciliation']).toBe('180s');
   });
 
-  it("a managed environment's argo-cd values are never rendered (the hub's Argo CD runs its Applications): not checked there; the hub's are", () => {
+  it("a managed environment's argo-cd values are never rendered (the hub's Argo CD runs its Applications): refused there as unused, not as a timeout; the hub's are checked", () => {
     const { sources } = fixtureSources('valid', 'hub.yaml');
     const timeout0 = `values: { configs: { params: { controller.sync.timeout.seconds: "0" } } }`;
     const managed = new Map(sources).set('environments/fleet-a.yaml', sources.get('environments/fleet-a.yaml')!.replace('argo-cd: { enabled: false }', `argo-cd: { enabled: false, ${timeout0} }`));
     const r = prepareEnvironment('fleet-a', managed);
-    expect(r.prepared ? [] : formatted(r)).toStrictEqual([]);
-    expect(renderEnvironment(r.prepared!).some((f) => f.path === 'values/argo-cd.yaml')).toBe(false);
+    // Refused once, by the rule for what a managed environment never renders (argocd-managed-unused), not by this check.
+    expect(r.prepared).toBeUndefined();
+    const said = formatted(r).filter((l) => !l.includes(': warning: '));
+    expect(said, said.join("\n")).toHaveLength(1);
+    expect(said[0]).toContain('no argo-cd is installed here, so this setting (values: { configs }) is never rendered');
+    expect(said[0]).not.toContain('would replace the rendered');
+    const plain = prepareEnvironment('fleet-a', sources);
+    expect(plain.prepared && renderEnvironment(plain.prepared).some((f) => f.path === 'values/argo-cd.yaml')).toBe(false);
     // The hub's values make its argocd-cm and argocd-cmd-params-cm: refused there.
     const hubFile = sources.get('environments/hub.yaml')!;
     const hub = new Map(sources).set('environments/hub.yaml', `${hubFile}${/^addons:/m.test(hubFile) ? '' : 'addons:\n'}`.replace(/^addons:\n/m, `addons:\n  argo-cd: { ${timeout0} }\n`));
