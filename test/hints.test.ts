@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../generators/pipeline.js';
-import { FIXTURES, fixtureSources } from './helpers.js';
+import { FIXTURES, fixtureOptions, fixtureSources } from './helpers.js';
 
 // House rule: an error names file:line:col, the document path, the value, what was expected AND a hint
 // (what to do). The Reporter type makes every rule pass a hint; this catches the ones computed at run
@@ -12,7 +12,8 @@ const invalid = readdirSync(join(FIXTURES, 'invalid')).filter((f) => f.endsWith(
 describe('every error of every invalid fixture carries a hint', () => {
   it.each(invalid)('%s', (file) => {
     const { name, sources } = fixtureSources('invalid', file);
-    const r = prepareEnvironment(name, sources);
+    // A fixture's rendered-tree manifest (<name>.provenance.json: the versions it runs) is read as synth reads it.
+    const r = prepareEnvironment(name, sources, fixtureOptions('invalid', file));
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
     expect(errors.length).toBeGreaterThan(0);
     const bare = errors.filter((d) => !d.hint?.trim()).map((d) => `${d.file}:${d.line}:${d.col} [${d.rule}] ${d.message}`);
