@@ -90,7 +90,13 @@ function sandbox(env: string, rendered: { path: string; content: string }[]) {
     const r = spawnSync('sh', [`rendered/${env}/aws/deploy.sh`, ...args], { cwd: repo, env: { ...base, HOME: join(dir, 'home'), PATH: `${bin}:${process.env.PATH}`, FLEET: fleet, ...vars }, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
   };
-  return { dir, bin, fleet, world, setWorld, reset, runWith, run: (...args: string[]) => runWith({}, ...args), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  /** Run a command line as the operator would (the stubs on PATH, from the repository root). */
+  const operator = (line: string) => {
+    writeFileSync(join(fleet, 'calls.log'), '');
+    const r = spawnSync('sh', ['-c', line], { cwd: repo, env: { ...process.env, HOME: join(dir, 'home'), PATH: `${bin}:${process.env.PATH}`, FLEET: fleet }, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
+  };
+  return { dir, bin, fleet, world, setWorld, reset, runWith, operator, run: (...args: string[]) => runWith({}, ...args), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
@@ -352,6 +358,50 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
   });
 
+  it('the nodes stack UPDATE_IN_PROGRESS (its Git sync) when node-update starts: waited out before the lock and the drain, then the node updated', () => {
+    setWorld((w) => {
+      w.stack.status = 'UPDATE_COMPLETE';
+      w.statusQueue = ['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'];
+    });
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('deploy: stack odp-prod-nodes is UPDATE_IN_PROGRESS (another run, or its Git sync): waiting for it to end\n');
+    expect(r.calls.filter((c) => c === `sleep ${STACK_UPDATE_WAIT.seconds}`)).toHaveLength(3);
+    // Every poll of that wait before any kubectl call (the Lease, the drain): no Lease held, nothing cordoned meanwhile.
+    expect(r.calls.findIndex((c) => c.startsWith('kubectl'))).toBeGreaterThan(r.calls.lastIndexOf(`sleep ${STACK_UPDATE_WAIT.seconds}`));
+    expect(r.stdout).toContain('node prod-gpu-1 (ip-10-30-3-50): g5.xlarge -> g5.2xlarge, Ready again and uncordoned');
+    expect(world().events.filter((e: string) => /^(stop|start)/.test(e))).toStrictEqual(['stop prod-gpu-1', 'start prod-gpu-1 g5.2xlarge']);
+  });
+
+  it('the nodes stack UPDATE_ROLLBACK_FAILED: node-update refuses before the lock and the drain, the node not cordoned, with continue-update-rollback and the step again as the next command; which then updates it', () => {
+    setWorld((w) => (w.stack.status = 'UPDATE_ROLLBACK_FAILED'));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^deploy: nothing deployed: the update of stack odp-prod-nodes failed and so did its rollback \(UPDATE_ROLLBACK_FAILED\)/);
+    const cmd = 'aws cloudformation continue-update-rollback --region eu-west-1 --stack-name odp-prod-nodes --role-arn arn:aws:iam::333333333333:role/odp-cfn-deploy && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh node-update prod-gpu-1';
+    expect(r.stderr.trimEnd().split('\n').at(-1)!.trim()).toBe(cmd);
+    expect(r.calls.filter((c) => !c.startsWith('aws cloudformation describe-stacks'))).toStrictEqual([]);
+    expect(world().nodes['10.30.3.50'].cordoned).toBeUndefined();
+    expect(world().events).toBeUndefined();
+    // The next command as printed: the rollback continued, then the node updated.
+    const again = box.operator(cmd);
+    expect(again.code, again.stderr).toBe(0);
+    expect(world().events).toStrictEqual(['rollback continued: UPDATE_ROLLBACK_COMPLETE', 'stop prod-gpu-1', 'start prod-gpu-1 g5.2xlarge', 'stack updated (its own template): prod-gpu-1', 'uncordon ip-10-30-3-50']);
+  });
+
+  it('an update-stack refused after the drain (the stack\'s Git sync began meanwhile): the stack\'s status and the next command said, not a bare refusal; the node stays cordoned with how to uncordon it', () => {
+    setWorld((w) => (w.syncOnDrain = 'UPDATE_IN_PROGRESS'));
+    const r = run('node-update', 'prod-gpu-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('when calling the UpdateStack operation: Stack:arn:aws:cloudformation:eu-west-1:333333333333:stack/odp-prod-nodes/1 is in UPDATE_IN_PROGRESS state and can not be updated.');
+    expect(r.stderr).toContain("deploy: stack odp-prod-nodes did not accept the update (the AWS CLI's error above); it is UPDATE_IN_PROGRESS: stack odp-prod-nodes is UPDATE_IN_PROGRESS (another run, or its Git sync, is at work): follow it (aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes); once it has ended, run this again:\n  sh rendered/prod/aws/deploy.sh node-update prod-gpu-1\n");
+    expect(r.stderr).not.toContain('the update was not accepted');
+    expect(r.stderr).toMatch(/Then: kubectl uncordon ip-10-30-3-50\n$/);
+    expect(world().nodes['10.30.3.50'].cordoned).toBe(true);
+    expect(world().events).toBeUndefined();
+    expect(JSON.parse(readFileSync(join(fleet, 'leases.json'), 'utf8'))).toStrictEqual({});
+  });
+
   // About 250 stub processes (120 polls, their sleeps and renewals): slow on a loaded machine, so a longer bound; not timed.
   it('a stack update that never completes: node-update gives up after 120 polls (60 minutes), the lock renewed all along, the node cordoned with the uncordon command', { timeout: 900_000 }, () => {
     setWorld((w) => (w.updateStuck = true));
@@ -572,19 +622,13 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
  */
 describe('deploy.sh when a stack update or creation fails', { timeout: 300_000 }, () => {
   const box = sandbox('prod', files);
-  const { bin, fleet, world, setWorld, run } = box;
+  const { world, setWorld, run, operator } = box;
   afterAll(() => box.cleanup());
   beforeEach(() => box.reset(fleetOf('odp-prod-nodes', template, FIXED, { ...deployment.parameters })));
   const ROLE = 'arn:aws:iam::333333333333:role/odp-cfn-deploy';
   const EVENTS = 'aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-prod-nodes';
   /** The message's last line: the exact next command. */
   const next = (stderr: string) => stderr.trimEnd().split('\n').at(-1)!.trim();
-  /** Run a command line as the operator would (the stubs on PATH, from the repository root). */
-  const operator = (line: string) => {
-    writeFileSync(join(fleet, 'calls.log'), '');
-    const r = spawnSync('sh', ['-c', line], { cwd: join(box.dir, 'repo'), env: { ...process.env, HOME: join(box.dir, 'home'), PATH: `${bin}:${process.env.PATH}`, FLEET: fleet }, encoding: 'utf8' });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(fleet, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) };
-  };
 
   it('a re-run with nothing changed: exit 0, nothing on stderr, no stack touched but the termination protection (already on)', () => {
     for (const step of ['base', 'nodes']) {

@@ -44,7 +44,11 @@
  *   the stack is gone. continue-update-rollback: from UPDATE_ROLLBACK_FAILED only, to UPDATE_ROLLBACK_COMPLETE (still
  *   UPDATE_ROLLBACK_FAILED while `fleet.rollbackBlocked`: the cause not fixed). wait stack-delete-complete /
  *   stack-rollback-complete: exit 0 once the stack is gone / UPDATE_ROLLBACK_COMPLETE, else the waiter's failure, 255.
- *   `fleet.changeSetRefused`: CreateChangeSet refused (a template error), exit 254, nothing changed. Another stack (the
+ *   `fleet.changeSetRefused`: CreateChangeSet refused (a template error), exit 254, nothing changed. update-stack is refused
+ *   alike in those statuses, its own update's included while in progress ("An error occurred (ValidationError) when
+ *   calling the UpdateStack operation: Stack:arn:… is in UPDATE_IN_PROGRESS state and can not be updated.", as the
+ *   AWS CLI reports it: stratospheric-dev/stratospheric issue #21, remind101/empire issue #932);
+ *   `fleet.syncOnDrain` (a status): the stack's Git sync begins an operation during `kubectl drain`. Another stack (the
  *   base stack): UPDATE_COMPLETE, and deploy finds nothing to change.
  * - deploy with the branch's template: an instance whose user data differs from `fleet.templateUserData` is stopped and
  *   started as for a type (UserData: "Some interruptions"), its user data then the template's.
@@ -121,6 +125,12 @@ function updateInstance(id, type) {
 /** Statuses CloudFormation refuses an UPDATE change set in (with every *_IN_PROGRESS but REVIEW_IN_PROGRESS). */
 const BLOCKED = ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAILED'];
 
+/** An operation CloudFormation refuses on a stack in `current` (CreateChangeSet of deploy, UpdateStack): the ValidationError. */
+function refuseBlocked(s, current, operation) {
+  if (current && current !== 'REVIEW_IN_PROGRESS' && (BLOCKED.includes(current) || current.endsWith('_IN_PROGRESS')))
+    fail(254, `\nAn error occurred (ValidationError) when calling the ${operation} operation: Stack:arn:aws:cloudformation:eu-west-1:333333333333:stack/${s.name}/1 is in ${current} state and can not be updated.`);
+}
+
 /** The nodes stack's StackStatus as describe-stacks answers it now. */
 function stackStatus(s) {
   if (f.statusQueue?.length) {
@@ -145,9 +155,7 @@ function stackStatus(s) {
 function deploy() {
   const s = f.stack;
   if (opt('--stack-name') !== s.name) return process.stdout.write(`\nWaiting for changeset to be created..\n\nNo changes to deploy. Stack ${opt('--stack-name')} is up to date\n`);
-  const current = s.exists ? s.status : undefined;
-  if (current && current !== 'REVIEW_IN_PROGRESS' && (BLOCKED.includes(current) || current.endsWith('_IN_PROGRESS')))
-    fail(254, `\nAn error occurred (ValidationError) when calling the CreateChangeSet operation: Stack:arn:aws:cloudformation:eu-west-1:333333333333:stack/${s.name}/1 is in ${current} state and can not be updated.`);
+  refuseBlocked(s, s.exists ? s.status : undefined, 'CreateChangeSet');
   const i = args.indexOf('--parameter-overrides');
   const given = {};
   for (const a of i === -1 ? [] : args.slice(i + 1)) {
@@ -196,6 +204,8 @@ function deploy() {
 function updateStack() {
   const s = f.stack;
   if (!args.includes('--use-previous-template')) fail(252, 'aws stub: update-stack is modelled with --use-previous-template only');
+  // The stack's own status (`stack.status`: another run's or Git sync's operation), or this stub's update of it.
+  refuseBlocked(s, s.updating === undefined ? s.status : f.updateStuck || s.updating > 0 ? 'UPDATE_IN_PROGRESS' : f.updateFails, 'UpdateStack');
   const i = args.indexOf('--parameters');
   const list = [];
   for (const a of args.slice(i + 1)) {
@@ -299,7 +309,14 @@ function kubectl() {
   const listed = f.otherCluster ? [] : Object.values(f.nodes);
   const byName = (name) => listed.find((n) => n.name === name) ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
   const jsonpath = opt('-o') ?? '';
-  if (args[0] === 'drain') return drain(f, byName(args[1]), args, save);
+  if (args[0] === 'drain') {
+    // `fleet.syncOnDrain`: an operation on the nodes stack (its Git sync) begins while the node drains: the stack's status.
+    if (f.syncOnDrain) {
+      f.stack.status = f.syncOnDrain;
+      delete f.stack.updating;
+    }
+    return drain(f, byName(args[1]), args, save);
+  }
   if (args[0] === 'uncordon') {
     delete byName(args[1]).cordoned;
     event(`uncordon ${args[1]}`);

@@ -599,6 +599,11 @@ export const STACK_UPDATE_WAIT = { tries: 120, seconds: 30 } as const;
  *   Parameters), so a parameter the branch adds is not sent. Then \`stack_wait\` polls DescribeStacks until UPDATE_COMPLETE,
  *   renewing the lock, and stops on a failed or rolled-back update (STACK_UPDATE_WAIT: why not the CLI's waiter). A stack deployed before the per-node type parameters has no
  *   parameter to change: refused (deploy the nodes stack from the main branch first: its types are the running ones).
+ * - The nodes stack's status first (./stack-states.ts \`stack_ready\`, the step again as the next command), before the lock
+ *   and the drain: an operation in progress (another run, the stack's Git sync) is waited out (up to an hour, with no
+ *   Lease to renew yet), a status CloudFormation updates no more from (UPDATE_ROLLBACK_FAILED, …) refused with the
+ *   command that leaves it, the node untouched. An update-stack refused all the same (an operation begun during the
+ *   drain) says the stack's status and \`stack_says\`'s next command; the node stays cordoned (\`cordoned_notice\`).
  * - One change at a time across operators: the cluster-wide Lease of lib/cluster-lock.ts (the one the servers'
  *   apply-config.sh takes), from before the first gate until the script exits.
  * - The distribution gives its cluster access and its datastore's gate (DistributionAwsFacts.nodeUpdate); the core
@@ -657,7 +662,7 @@ stack_wait() {
     case "$status" in
       UPDATE_COMPLETE) return 0 ;;
       # A rollback runs to its end first (it stops the instance again to give it back its type): the node stays cordoned.
-      UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED) STACK_NOT_OK=$(stack_says ${stack} "$status" "sh ${awsPath(p.model, 'deploy.sh')} node-update $node"); return 1 ;;
+      UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED) STACK_NOT_OK=$(stack_says ${stack} "$status" "$again"); return 1 ;;
       'unknown (describe-stacks failed)' | *_IN_PROGRESS) ;;
       *) STACK_NOT_OK="the update of stack ${p.names.nodesStack} ended in $status. Its events say why: ${events}"; return 1 ;;
     esac
@@ -673,7 +678,11 @@ cordoned_notice() {
 }
 node_update() {
   fixed_node "$1" || { echo ${q(`usage: deploy.sh node-update <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
+  again="sh ${awsPath(p.model, 'deploy.sh')} node-update $1"
   node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
+  # The stack first, before the lock (its wait may last an hour, with no one to renew a Lease) and before the drain: an
+  # operation in progress (another run, its Git sync) waited out; a status CloudFormation updates no more from, refused.
+  stack_ready ${stack} "$again"
   current_type "$node"
   [ -n "$t" ] || { echo "deploy: node $node has no instance in stack ${p.names.nodesStack} yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
@@ -710,7 +719,7 @@ ${d.access.length > 0 ? `  # How kubectl reaches this cluster (the distribution'
     if kubectl uncordon "$name" >/dev/null 2>&1; then CORDONED=; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; else log "$NOT_OK: its instance untouched"; fi
     exit 1
   fi
-  aws cloudformation update-stack --region ${region} --stack-name ${stack} --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null || { log "stack ${p.names.nodesStack}: the update was not accepted (the AWS CLI's error above)"; exit 1; }
+  aws cloudformation update-stack --region ${region} --stack-name ${stack} --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null || { stack_status ${stack}; log "stack ${p.names.nodesStack} did not accept the update (the AWS CLI's error above); it is \${ST:-gone}: $(stack_says ${stack} "$ST" "$again")"; exit 1; }
   stack_wait || { log "$STACK_NOT_OK"; exit 1; }
   lock || { log "$NOT_OK while its instance was stopped and started"; exit 1; }
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, ${d.stable} poll(s) in a row.

@@ -46,7 +46,7 @@ export interface StackShellContext {
 
 /**
  * The shell functions: `stack_status STACK` (ST, '' when the stack does not exist), `stack_settle STACK` (ST once no
- * operation is in progress), `stack_says STACK STATUS AGAIN` (what the status means and the exact next command, on
+ * operation is in progress, or once its wait gave up, saying so), `stack_says STACK STATUS AGAIN` (what the status means and the exact next command, on
  * stdout), `stack_ready STACK AGAIN` (exit 1 with words unless deploy can go on) and `stack_failed STACK AGAIN` (after a
  * failed deploy: what it left and the next command; exit 1). `$role` is the deployment role the script read first.
  */
@@ -70,7 +70,7 @@ export function stackStateFunctions(c: StackShellContext): string[] {
     `  settled=0`,
     `  while :; do`,
     `    case "$ST" in REVIEW_IN_PROGRESS) return 0 ;; *_IN_PROGRESS) ;; *) return 0 ;; esac`,
-    `    [ "$settled" -lt ${STACK_SETTLE_WAIT.tries} ] || return 0`,
+    `    [ "$settled" -lt ${STACK_SETTLE_WAIT.tries} ] || { echo "deploy: stack $1 is still $ST after ${minutes} minutes" >&2; return 0; }`,
     `    [ "$settled" != 0 ] || echo "deploy: stack $1 is $ST (another run, or its Git sync): waiting for it to end" >&2`,
     `    settled=$((settled + 1))`,
     `    sleep ${STACK_SETTLE_WAIT.seconds}`,
@@ -85,7 +85,7 @@ export function stackStateFunctions(c: StackShellContext): string[] {
     `    ROLLBACK_FAILED | DELETE_FAILED) printf '%s\\n  %s\\n' "stack $1 is $2: CloudFormation could not delete every resource of it (its creation or its deletion failed); it can only be deleted. The events name what and why: ${events}. Fix that, then delete it and create it again:" "${del}" ;;`,
     `    UPDATE_ROLLBACK_COMPLETE) printf '%s\\n  %s\\n' "the update of stack $1 failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: ${events}. Fix the cause, then run this again:" "$3" ;;`,
     `    UPDATE_ROLLBACK_FAILED) printf '%s\\n  %s\\n' "the update of stack $1 failed and so did its rollback (UPDATE_ROLLBACK_FAILED): CloudFormation updates it no more until the rollback is continued. The events name the resource that did not roll back and why: ${events}. Fix that (a resource that cannot be fixed: add --resources-to-skip ITS_LOGICAL_ID to continue-update-rollback, which leaves it as it is), then:" "${cont}" ;;`,
-    `    *_IN_PROGRESS) printf '%s\\n  %s\\n' "stack $1 is still $2 after ${minutes} minutes: follow it (${events}); once it has ended, run this again:" "$3" ;;`,
+    `    *_IN_PROGRESS) printf '%s\\n  %s\\n' "stack $1 is $2 (another run, or its Git sync, is at work): follow it (${events}); once it has ended, run this again:" "$3" ;;`,
     `    *) printf '%s\\n  %s\\n' "stack $1 was not changed (it is $2): the AWS CLI's error above says why (a template or parameter CloudFormation refused, a permission, an expired session). Fix the cause, then run this again:" "$3" ;;`,
     `  esac`,
     `}`,
