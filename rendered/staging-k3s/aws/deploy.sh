@@ -22,7 +22,7 @@ stack_settle() {
   settled=0
   while :; do
     case "$ST" in REVIEW_IN_PROGRESS) return 0 ;; *_IN_PROGRESS) ;; *) return 0 ;; esac
-    [ "$settled" -lt 120 ] || return 0
+    [ "$settled" -lt 120 ] || { echo "deploy: stack $1 is still $ST after 60 minutes" >&2; return 0; }
     [ "$settled" != 0 ] || echo "deploy: stack $1 is $ST (another run, or its Git sync): waiting for it to end" >&2
     settled=$((settled + 1))
     sleep 30
@@ -37,7 +37,7 @@ stack_says() {
     ROLLBACK_FAILED | DELETE_FAILED) printf '%s\n  %s\n' "stack $1 is $2: CloudFormation could not delete every resource of it (its creation or its deletion failed); it can only be deleted. The events name what and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that, then delete it and create it again:" "aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
     UPDATE_ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the update of stack $1 failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then run this again:" "$3" ;;
     UPDATE_ROLLBACK_FAILED) printf '%s\n  %s\n' "the update of stack $1 failed and so did its rollback (UPDATE_ROLLBACK_FAILED): CloudFormation updates it no more until the rollback is continued. The events name the resource that did not roll back and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that (a resource that cannot be fixed: add --resources-to-skip ITS_LOGICAL_ID to continue-update-rollback, which leaves it as it is), then:" "aws cloudformation continue-update-rollback --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name $1 && $3" ;;
-    *_IN_PROGRESS) printf '%s\n  %s\n' "stack $1 is still $2 after 60 minutes: follow it (aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1); once it has ended, run this again:" "$3" ;;
+    *_IN_PROGRESS) printf '%s\n  %s\n' "stack $1 is $2 (another run, or its Git sync, is at work): follow it (aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1); once it has ended, run this again:" "$3" ;;
     *) printf '%s\n  %s\n' "stack $1 was not changed (it is $2): the AWS CLI's error above says why (a template or parameter CloudFormation refused, a permission, an expired session). Fix the cause, then run this again:" "$3" ;;
   esac
 }
@@ -291,7 +291,7 @@ stack_wait() {
     case "$status" in
       UPDATE_COMPLETE) return 0 ;;
       # A rollback runs to its end first (it stops the instance again to give it back its type): the node stays cordoned.
-      UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED) STACK_NOT_OK=$(stack_says 'odp-staging-k3s-nodes' "$status" "sh rendered/staging-k3s/aws/deploy.sh node-update $node"); return 1 ;;
+      UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED) STACK_NOT_OK=$(stack_says 'odp-staging-k3s-nodes' "$status" "$again"); return 1 ;;
       'unknown (describe-stacks failed)' | *_IN_PROGRESS) ;;
       *) STACK_NOT_OK="the update of stack odp-staging-k3s-nodes ended in $status. Its events say why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name odp-staging-k3s-nodes"; return 1 ;;
     esac
@@ -307,7 +307,11 @@ cordoned_notice() {
 }
 node_update() {
   fixed_node "$1" || { echo 'usage: deploy.sh node-update <node>; nodes: stg-k3s-server-1, stg-k3s-server-2, stg-k3s-server-3' >&2; exit 2; }
+  again="sh rendered/staging-k3s/aws/deploy.sh node-update $1"
   node=$1 node_param=$param node_want=$want node_ip=$ip node_cp=$cp
+  # The stack first, before the lock (its wait may last an hour, with no one to renew a Lease) and before the drain: an
+  # operation in progress (another run, its Git sync) waited out; a status CloudFormation updates no more from, refused.
+  stack_ready 'odp-staging-k3s-nodes' "$again"
   current_type "$node"
   [ -n "$t" ] || { echo "deploy: node $node has no instance in stack odp-staging-k3s-nodes yet: deploy.sh nodes creates it" >&2; exit 1; }
   if [ "$t" = "$node_want" ]; then echo "node $node is $node_want already: nothing to change"; return 0; fi
@@ -344,7 +348,7 @@ node_update() {
     if kubectl uncordon "$name" >/dev/null 2>&1; then CORDONED=; log "$NOT_OK: node $node ($name) uncordoned, its instance untouched"; else log "$NOT_OK: its instance untouched"; fi
     exit 1
   fi
-  aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-staging-k3s-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null || { log "stack odp-staging-k3s-nodes: the update was not accepted (the AWS CLI's error above)"; exit 1; }
+  aws cloudformation update-stack --region 'eu-west-1' --stack-name 'odp-staging-k3s-nodes' --use-previous-template --parameters "$@" --capabilities CAPABILITY_NAMED_IAM --role-arn "$role" >/dev/null || { stack_status 'odp-staging-k3s-nodes'; log "stack odp-staging-k3s-nodes did not accept the update (the AWS CLI's error above); it is ${ST:-gone}: $(stack_says 'odp-staging-k3s-nodes' "$ST" "$again")"; exit 1; }
   stack_wait || { log "$STACK_NOT_OK"; exit 1; }
   lock || { log "$NOT_OK while its instance was stopped and started"; exit 1; }
   # Back: a new boot id (the instance was stopped and started), Ready; a control plane: the whole gate, 1 poll(s) in a row.
