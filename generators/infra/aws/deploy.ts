@@ -475,8 +475,8 @@ function userDataNodes(p: AwsPlan): { name: string; sha: string; drain: string }
 
 /**
  * Before the nodes stack update: the fixed nodes whose user data it changes (no per-node step exists: the bytes EC2
- * holds, gzip-compressed where the distribution carries it so (./user-data.ts), are about 5.4 KB for the largest, still too large for a
- * parameter value's 4 KB). What CloudFormation does to each (instance-updates.ts, UserData: "Update requires:
+ * holds, gzip-compressed where the distribution carries it so (./user-data.ts), are about 5.4 KB for the largest, still
+ * too large for a parameter value's 4 KB). What CloudFormation does to each (instance-updates.ts, UserData: "Update requires:
  * Some interruptions"; "If the root volume is an EBS volume and you update user data, CloudFormation restarts the
  * instance", AWS CloudFormation template reference, AWS::EC2::Instance UserData): a stop and start (EC2
  * ModifyInstanceAttribute userData: stopped only), undrained, each next one along the DependsOn chain once the previous
