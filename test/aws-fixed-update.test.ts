@@ -324,7 +324,7 @@ describe('a fixed node’s new instance type, in motion', { timeout: 300_000 }, 
     setWorld((w) => (w.updatePolls = 25));
     const r = run('node-update', 'prod-gpu-1');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.calls.filter((c) => c.startsWith('aws cloudformation describe-stacks') && c.includes('--query Stacks[0].StackStatus'))).toHaveLength(26);
+    expect(r.calls.filter((c) => c.startsWith('aws cloudformation describe-stacks') && c.includes('--query Stacks[0].StackStatus'))).toHaveLength(27); // stack_ready's read before the lock, then 26 polls
     expect(r.calls.filter((c) => c === 'sleep 30')).toHaveLength(25);
     // Renewed after the drain (no sleep yet), once 300 s old (10 and 20 sleeps of 30 s), after the update (25 polls).
     expect(sleepsBeforeRenewals(r.calls)).toStrictEqual([0, 10, 20, 25]);
