@@ -22,7 +22,7 @@
  */
 import { distributions } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
-import { changedPaths } from './fields.js';
+import { changedPaths, diffValues, formatFieldPath, type FieldChange } from './fields.js';
 import { plural, some } from './words.js';
 import type { DocPair } from './lead.js';
 
@@ -35,6 +35,11 @@ export interface Consequence {
   group: ConsequenceGroup;
   /** One line: what happens in the cluster (no object name: the lead puts it in front). */
   text: string;
+  /**
+   * The fields the line accounts for (printed paths, each with what lies under it: `spec.syncPolicy`); the object's
+   * other changed fields are still said (`changed: …`). Absent: the line accounts for the whole change of the object.
+   */
+  paths?: string[];
 }
 
 /** A consequence with its object. */
@@ -225,27 +230,54 @@ function memberConsequences(p: DocPair): Consequence[] {
   return [...engines().flatMap((e) => e.review?.consequences?.(sides) ?? []), ...distributions().flatMap((d) => d.diff.report.consequences?.(sides) ?? [])];
 }
 
-/** The catch-all: an object no rule and no other lead section names. */
+/** The catch-all of an added or removed object no rule and no other lead section names. */
 function generic(p: DocPair): Consequence {
-  if (p.base === undefined) return { group: 'config', text: 'new' };
-  if (p.head === undefined) return { group: 'config', text: 'removed (where the engine prunes)' };
-  return { group: 'config', text: `changed: ${some(changedPaths(p.base, p.head))}` };
+  return p.base === undefined ? { group: 'config', text: 'new' } : { group: 'config', text: 'removed (where the engine prunes)' };
+}
+
+/** Whether printed path `path` lies under `prefix` (or is it). */
+const under = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+
+/**
+ * The changed fields of an object on both sides that nothing else accounts for: neither another lead section (its
+ * chart version, its pod template: `told`) nor a line that names its paths. A line without paths accounts for all.
+ */
+function unaccounted(p: DocPair, specific: readonly Consequence[], told: (c: FieldChange) => boolean): string[] {
+  if (specific.some((c) => c.paths === undefined)) return [];
+  const said = specific.flatMap((c) => c.paths ?? []);
+  return diffValues(p.base, p.head)
+    .filter((c) => !told(c))
+    .map((c) => formatFieldPath(c.path))
+    .filter((x) => !said.some((prefix) => under(x, prefix)));
 }
 
 /** Documents the lead reads as GitOps objects: Kubernetes objects and Helm values (not node configs, AWS templates, text). */
 export const isGitOpsObject = (p: DocPair): boolean => p.kind === 'kubernetes' || p.kind === 'values';
 
 /**
- * Every changed GitOps object's consequences; `mentioned`: the objects another lead section already names (their
- * generic line is left out, their specific ones kept). Identical lines of one object are said once.
+ * What another lead section says of an object, by its label: which of its field changes that section accounts for
+ * (its chart version; its pod template; all, for a cluster-scoped permission).
  */
-export function objectConsequences(pairs: readonly DocPair[], mentioned: ReadonlySet<string>): ObjectConsequence[] {
+export type Told = ReadonlyMap<string, (c: FieldChange) => boolean>;
+
+/**
+ * Every changed GitOps object's consequences; `told`: the objects another lead section already names. An added or
+ * removed object another section names gets no catch-all line; a changed one gets `changed: …` for the fields neither
+ * that section nor a specific line accounts for (a sync wave changed with the chart version is said, not swallowed).
+ * Identical lines of one object are said once.
+ */
+export function objectConsequences(pairs: readonly DocPair[], told: Told): ObjectConsequence[] {
   const out: ObjectConsequence[] = [];
   for (const p of pairs) {
     if (!isGitOpsObject(p)) continue;
     const object = p.kind === 'values' ? `Helm values ${p.file}` : p.label;
     const specific = [...coreConsequences(p), ...memberConsequences(p)];
-    const all = specific.length > 0 || mentioned.has(p.label) ? specific : [generic(p)];
+    const by = told.get(p.label);
+    const all = [...specific];
+    if (p.base !== undefined && p.head !== undefined) {
+      const rest = unaccounted(p, specific, by ?? (() => false));
+      if (rest.length > 0) all.push({ group: 'config', text: `changed: ${some(rest)}` });
+    } else if (specific.length === 0 && !by) all.push(generic(p));
     const seen = new Set<string>();
     for (const c of all) {
       const key = `${c.group}\n${c.text}`;
