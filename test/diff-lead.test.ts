@@ -312,6 +312,13 @@ describe("a chart's object is named once, and every change of it is said", () =>
     expect(section(lead, 'Workloads whose pods are replaced')).toStrictEqual(['- `Deployment ns/portal`: `portal` `portal:1` → `portal:2`; changed: spec.replicas']);
   });
 
+  it("a ConfigMap's keys line does not swallow its other changes (a label)", () => {
+    const cm = (v: string, tier: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'portal', namespace: 'ns', labels: { tier } }, data: { LOG_LEVEL: v } });
+    expect(section(leadFor(cm('info', 'a'), cm('debug', 'b')), 'Configuration only')).toStrictEqual([
+      '- `ConfigMap ns/portal`: keys LOG_LEVEL changed (mounted: seen by running pods within about a minute; as environment variables: at the next pod start); changed: metadata.labels.tier',
+    ]);
+  });
+
   it('an object with lines of two groups is named once, in the more consequential section, with all its lines', () => {
     const ks = (sa: string, prune: boolean) => ({ apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'k', namespace: 'flux-system' }, spec: { path: './p', prune, serviceAccountName: sa } });
     const lead = leadFor(ks('a', true), ks('b', false));

@@ -84,7 +84,7 @@ function roleConsequence(base?: Record<string, unknown>, head?: Record<string, u
   const added = now.filter((g) => !was.includes(g));
   const removed = was.filter((g) => !now.includes(g));
   const parts = [...(added.length > 0 ? [`now also grants ${some(added)}`] : []), ...(removed.length > 0 ? [`no longer grants ${some(removed)}`] : [])];
-  return { group: 'access', text: parts.join('; ') || `changed: ${some(changedPaths(base, head))}` };
+  return parts.length > 0 ? { group: 'access', text: parts.join('; '), paths: ['rules'] } : { group: 'access', text: `changed: ${some(changedPaths(base, head))}` };
 }
 
 const subjectsOf = (b: Record<string, unknown> | undefined): string[] =>
@@ -106,7 +106,7 @@ function bindingConsequence(kind: string, base?: Record<string, unknown>, head?:
     ...(added.length > 0 ? [`now also gives ${some(added)} ${roleRefOf(head)} ${where}`] : []),
     ...(removed.length > 0 ? [`${some(removed)} lose ${roleRefOf(head)}`] : []),
   ];
-  return { group: 'access', text: parts.join('; ') || `changed: ${some(changedPaths(base, head))}` };
+  return parts.length > 0 ? { group: 'access', text: parts.join('; '), paths: ['subjects', 'roleRef'] } : { group: 'access', text: `changed: ${some(changedPaths(base, head))}` };
 }
 
 const selectorText = (v: unknown): string => {
@@ -178,7 +178,8 @@ function alertsConsequence(base?: Record<string, unknown>, head?: Record<string,
   const removed = [...was.keys()].filter((k) => !now.has(k));
   const changed = [...now.keys()].filter((k) => was.has(k) && was.get(k) !== now.get(k));
   const parts = [...(added.length ? [`alerts added: ${some(added)}`] : []), ...(removed.length ? [`removed: ${some(removed)}`] : []), ...(changed.length ? [`changed: ${some(changed)}`] : [])];
-  return { group: 'config', text: parts.join('; ') || (head && base ? `changed: ${some(changedPaths(base, head))}` : head ? 'new, no rule' : 'removed') };
+  if (parts.length > 0) return { group: 'config', text: parts.join('; '), paths: ['spec.groups'] };
+  return { group: 'config', text: head && base ? `changed: ${some(changedPaths(base, head))}` : head ? 'new, no rule' : 'removed' };
 }
 
 /** ConfigMap or Secret: the keys changed (never their values: Secrets are masked) and when pods see them. */
@@ -190,7 +191,8 @@ function dataConsequence(base?: Record<string, unknown>, head?: Record<string, u
   const when = 'mounted: seen by running pods within about a minute; as environment variables: at the next pod start';
   if (!head) return { group: 'config', text: 'removed (pods still referring to it fail to start)' };
   if (!base) return { group: 'config', text: `new: keys ${some([...now.keys()])}` };
-  return { group: 'config', text: `${changed.length > 0 ? `keys ${some(changed)}` : `fields ${some(changedPaths(base, head))}`} changed (${when})` };
+  if (changed.length > 0) return { group: 'config', text: `keys ${some(changed)} changed (${when})`, paths: ['data', 'stringData', 'binaryData'] };
+  return { group: 'config', text: `fields ${some(changedPaths(base, head))} changed (${when})` };
 }
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job'];
