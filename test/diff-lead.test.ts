@@ -218,3 +218,113 @@ describe('property: the lead names every changed GitOps object', () => {
     );
   });
 });
+
+describe("a chart's object is named once, and every change of it is said", () => {
+  const CHARTS = 'Charts installed, upgraded or removed';
+  /** The lead of one environment whose `app.yaml` goes from `before` to `after` (absent: added or removed), beside an unchanged object. */
+  const leadFor = (before: unknown, after: unknown): string => {
+    const keep: [string, string] = ['e/manifests/keep.yaml', toYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep', namespace: 'ns' }, data: { k: 'v' } })];
+    const side = (v: unknown) => new Map<string, string>([keep, ...(v === undefined ? [] : [['e/apps/app.yaml', toYaml(v)] as [string, string]])]);
+    return leadOf(formatMarkdown(diffTrees(side(before), side(after)), ctx));
+  };
+  const sections = (lead: string): string[] => lead.split('\n').filter((l) => l.startsWith('**')).map((l) => /^\*\*([^*]+)\*\*/.exec(l)![1]!);
+  const application = (version: string, wave = '1') => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'reloader', namespace: 'argocd', annotations: { 'argocd.argoproj.io/sync-wave': wave } },
+    spec: {
+      project: 'third-party',
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'reloader' },
+      source: { repoURL: 'https://stakater.github.io/stakater-charts', chart: 'reloader', targetRevision: version },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
+  });
+  const helmRelease = (version: string, dependsOn: string[] = []) => ({
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name: 'reloader', namespace: 'reloader' },
+    spec: {
+      interval: '10m',
+      targetNamespace: 'reloader',
+      chart: { spec: { chart: 'reloader', version, sourceRef: { kind: 'HelmRepository', name: 'reloader' } } },
+      ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((name) => ({ name })) } : {}),
+    },
+  });
+
+  it('a new Application with a chart: once, as the chart installed at its version, with how it syncs; not under configuration only', () => {
+    const lead = leadFor(undefined, application('2.2.7'));
+    expect(sections(lead)).toStrictEqual([CHARTS]);
+    expect(section(lead, CHARTS)).toStrictEqual(['- `reloader` **new** at `2.2.7` (Application argocd/reloader, namespace reloader): new Application: synced automatically (prune on, self-heal on)']);
+  });
+
+  it('a new HelmRelease: once, as the chart installed at its version', () => {
+    const lead = leadFor(undefined, helmRelease('2.2.7'));
+    expect(sections(lead)).toStrictEqual([CHARTS]);
+    expect(section(lead, CHARTS)).toStrictEqual(['- `reloader` **new** at `2.2.7` (HelmRelease reloader/reloader, namespace reloader)']);
+  });
+
+  it('a removed Application or HelmRelease: once, as the chart removed', () => {
+    for (const [v, object] of [
+      [application('2.2.7'), 'Application argocd/reloader'],
+      [helmRelease('2.2.7'), 'HelmRelease reloader/reloader'],
+    ] as const) {
+      const lead = leadFor(v, undefined);
+      expect(sections(lead)).toStrictEqual([CHARTS]);
+      expect(section(lead, CHARTS)).toStrictEqual([`- \`reloader\` **removed** (was \`2.2.7\`) (${object}, namespace reloader)`]);
+    }
+  });
+
+  it('chart version and sync wave changed together: both said, in the chart item', () => {
+    const lead = leadFor(application('2.2.7', '1'), application('2.2.8', '3'));
+    expect(sections(lead)).toStrictEqual([CHARTS]);
+    expect(section(lead, CHARTS)).toStrictEqual(['- `reloader` `2.2.7` → `2.2.8` (Application argocd/reloader, namespace reloader): changed: metadata.annotations["argocd.argoproj.io/sync-wave"]']);
+  });
+
+  it('chart version and dependsOn changed together: both said, in the chart item', () => {
+    const lead = leadFor(helmRelease('2.2.7'), helmRelease('2.2.8', ['cert-manager']));
+    expect(sections(lead)).toStrictEqual([CHARTS]);
+    expect(section(lead, CHARTS)).toStrictEqual(['- `reloader` `2.2.7` → `2.2.8` (HelmRelease reloader/reloader, namespace reloader): dependsOn (none) → cert-manager: it is applied only once cert-manager is Ready']);
+  });
+
+  it('the sync wave or dependsOn alone: said under configuration only, as before', () => {
+    const wave = leadFor(application('2.2.7', '1'), application('2.2.7', '3'));
+    expect(sections(wave)).toStrictEqual(['Configuration only']);
+    expect(section(wave, 'Configuration only')).toStrictEqual(['- `Application argocd/reloader`: changed: metadata.annotations["argocd.argoproj.io/sync-wave"]']);
+    const order = leadFor(helmRelease('2.2.7'), helmRelease('2.2.7', ['cert-manager']));
+    expect(section(order, 'Configuration only')).toStrictEqual(['- `HelmRelease reloader/reloader`: dependsOn (none) → cert-manager: it is applied only once cert-manager is Ready']);
+  });
+
+  it("a sync policy line does not swallow the object's other changes", () => {
+    const off = application('2.2.7', '3');
+    const lead = leadFor(application('2.2.7', '1'), { ...off, spec: { ...off.spec, syncPolicy: { automated: { prune: false, selfHeal: true } } } });
+    expect(section(lead, 'Configuration only')).toStrictEqual(['- `Application argocd/reloader`: prune turned off: resources removed from Git stay in the cluster; changed: metadata.annotations["argocd.argoproj.io/sync-wave"]']);
+  });
+
+  it('a pod template change does not swallow a change outside it (replicas), said in the same item', () => {
+    const deploy = (image: string, replicas: number) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'portal', namespace: 'ns' },
+      spec: { replicas, selector: { matchLabels: { app: 'portal' } }, template: { metadata: { labels: { app: 'portal' } }, spec: { containers: [{ name: 'portal', image }] } } },
+    });
+    const lead = leadFor(deploy('portal:1', 2), deploy('portal:2', 3));
+    expect(sections(lead)).toStrictEqual(['Workloads whose pods are replaced']);
+    expect(section(lead, 'Workloads whose pods are replaced')).toStrictEqual(['- `Deployment ns/portal`: `portal` `portal:1` → `portal:2`; changed: spec.replicas']);
+  });
+
+  it("a ConfigMap's keys line does not swallow its other changes (a label)", () => {
+    const cm = (v: string, tier: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'portal', namespace: 'ns', labels: { tier } }, data: { LOG_LEVEL: v } });
+    expect(section(leadFor(cm('info', 'a'), cm('debug', 'b')), 'Configuration only')).toStrictEqual([
+      '- `ConfigMap ns/portal`: keys LOG_LEVEL changed (mounted: seen by running pods within about a minute; as environment variables: at the next pod start); changed: metadata.labels.tier',
+    ]);
+  });
+
+  it('an object with lines of two groups is named once, in the more consequential section, with all its lines', () => {
+    const ks = (sa: string, prune: boolean) => ({ apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'k', namespace: 'flux-system' }, spec: { path: './p', prune, serviceAccountName: sa } });
+    const lead = leadFor(ks('a', true), ks('b', false));
+    expect(sections(lead)).toStrictEqual(['Access granted or changed']);
+    expect(section(lead, 'Access granted or changed')).toStrictEqual([
+      "- `Kustomization flux-system/k`: applies as service account a → b: what it may change follows that account's RBAC; prune turned off: objects removed from the source stay in the cluster",
+    ]);
+  });
+});

@@ -22,7 +22,7 @@
  */
 import { distributions } from '../distributions/registry.js';
 import { engines } from '../engines/registry.js';
-import { changedPaths } from './fields.js';
+import { changedPaths, diffValues, formatFieldPath, type FieldChange } from './fields.js';
 import { plural, some } from './words.js';
 import type { DocPair } from './lead.js';
 
@@ -35,6 +35,11 @@ export interface Consequence {
   group: ConsequenceGroup;
   /** One line: what happens in the cluster (no object name: the lead puts it in front). */
   text: string;
+  /**
+   * The fields the line accounts for (printed paths, each with what lies under it: `spec.syncPolicy`); the object's
+   * other changed fields are still said (`changed: …`). Absent: the line accounts for the whole change of the object.
+   */
+  paths?: string[];
 }
 
 /** A consequence with its object. */
@@ -79,7 +84,7 @@ function roleConsequence(base?: Record<string, unknown>, head?: Record<string, u
   const added = now.filter((g) => !was.includes(g));
   const removed = was.filter((g) => !now.includes(g));
   const parts = [...(added.length > 0 ? [`now also grants ${some(added)}`] : []), ...(removed.length > 0 ? [`no longer grants ${some(removed)}`] : [])];
-  return { group: 'access', text: parts.join('; ') || `changed: ${some(changedPaths(base, head))}` };
+  return parts.length > 0 ? { group: 'access', text: parts.join('; '), paths: ['rules'] } : { group: 'access', text: `changed: ${some(changedPaths(base, head))}` };
 }
 
 const subjectsOf = (b: Record<string, unknown> | undefined): string[] =>
@@ -101,7 +106,7 @@ function bindingConsequence(kind: string, base?: Record<string, unknown>, head?:
     ...(added.length > 0 ? [`now also gives ${some(added)} ${roleRefOf(head)} ${where}`] : []),
     ...(removed.length > 0 ? [`${some(removed)} lose ${roleRefOf(head)}`] : []),
   ];
-  return { group: 'access', text: parts.join('; ') || `changed: ${some(changedPaths(base, head))}` };
+  return parts.length > 0 ? { group: 'access', text: parts.join('; '), paths: ['subjects', 'roleRef'] } : { group: 'access', text: `changed: ${some(changedPaths(base, head))}` };
 }
 
 const selectorText = (v: unknown): string => {
@@ -173,7 +178,8 @@ function alertsConsequence(base?: Record<string, unknown>, head?: Record<string,
   const removed = [...was.keys()].filter((k) => !now.has(k));
   const changed = [...now.keys()].filter((k) => was.has(k) && was.get(k) !== now.get(k));
   const parts = [...(added.length ? [`alerts added: ${some(added)}`] : []), ...(removed.length ? [`removed: ${some(removed)}`] : []), ...(changed.length ? [`changed: ${some(changed)}`] : [])];
-  return { group: 'config', text: parts.join('; ') || (head && base ? `changed: ${some(changedPaths(base, head))}` : head ? 'new, no rule' : 'removed') };
+  if (parts.length > 0) return { group: 'config', text: parts.join('; '), paths: ['spec.groups'] };
+  return { group: 'config', text: head && base ? `changed: ${some(changedPaths(base, head))}` : head ? 'new, no rule' : 'removed' };
 }
 
 /** ConfigMap or Secret: the keys changed (never their values: Secrets are masked) and when pods see them. */
@@ -185,7 +191,8 @@ function dataConsequence(base?: Record<string, unknown>, head?: Record<string, u
   const when = 'mounted: seen by running pods within about a minute; as environment variables: at the next pod start';
   if (!head) return { group: 'config', text: 'removed (pods still referring to it fail to start)' };
   if (!base) return { group: 'config', text: `new: keys ${some([...now.keys()])}` };
-  return { group: 'config', text: `${changed.length > 0 ? `keys ${some(changed)}` : `fields ${some(changedPaths(base, head))}`} changed (${when})` };
+  if (changed.length > 0) return { group: 'config', text: `keys ${some(changed)} changed (${when})`, paths: ['data', 'stringData', 'binaryData'] };
+  return { group: 'config', text: `fields ${some(changedPaths(base, head))} changed (${when})` };
 }
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job'];
@@ -225,27 +232,54 @@ function memberConsequences(p: DocPair): Consequence[] {
   return [...engines().flatMap((e) => e.review?.consequences?.(sides) ?? []), ...distributions().flatMap((d) => d.diff.report.consequences?.(sides) ?? [])];
 }
 
-/** The catch-all: an object no rule and no other lead section names. */
+/** The catch-all of an added or removed object no rule and no other lead section names. */
 function generic(p: DocPair): Consequence {
-  if (p.base === undefined) return { group: 'config', text: 'new' };
-  if (p.head === undefined) return { group: 'config', text: 'removed (where the engine prunes)' };
-  return { group: 'config', text: `changed: ${some(changedPaths(p.base, p.head))}` };
+  return p.base === undefined ? { group: 'config', text: 'new' } : { group: 'config', text: 'removed (where the engine prunes)' };
+}
+
+/** Whether printed path `path` lies under `prefix` (or is it). */
+const under = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+
+/**
+ * The changed fields of an object on both sides that nothing else accounts for: neither another lead section (its
+ * chart version, its pod template: `told`) nor a line that names its paths. A line without paths accounts for all.
+ */
+function unaccounted(p: DocPair, specific: readonly Consequence[], told: (c: FieldChange) => boolean): string[] {
+  if (specific.some((c) => c.paths === undefined)) return [];
+  const said = specific.flatMap((c) => c.paths ?? []);
+  return diffValues(p.base, p.head)
+    .filter((c) => !told(c))
+    .map((c) => formatFieldPath(c.path))
+    .filter((x) => !said.some((prefix) => under(x, prefix)));
 }
 
 /** Documents the lead reads as GitOps objects: Kubernetes objects and Helm values (not node configs, AWS templates, text). */
 export const isGitOpsObject = (p: DocPair): boolean => p.kind === 'kubernetes' || p.kind === 'values';
 
 /**
- * Every changed GitOps object's consequences; `mentioned`: the objects another lead section already names (their
- * generic line is left out, their specific ones kept). Identical lines of one object are said once.
+ * What another lead section says of an object, by its label: which of its field changes that section accounts for
+ * (its chart version; its pod template; all, for a cluster-scoped permission).
  */
-export function objectConsequences(pairs: readonly DocPair[], mentioned: ReadonlySet<string>): ObjectConsequence[] {
+export type Told = ReadonlyMap<string, (c: FieldChange) => boolean>;
+
+/**
+ * Every changed GitOps object's consequences; `told`: the objects another lead section already names. An added or
+ * removed object another section names gets no catch-all line; a changed one gets `changed: …` for the fields neither
+ * that section nor a specific line accounts for (a sync wave changed with the chart version is said, not swallowed).
+ * Identical lines of one object are said once.
+ */
+export function objectConsequences(pairs: readonly DocPair[], told: Told): ObjectConsequence[] {
   const out: ObjectConsequence[] = [];
   for (const p of pairs) {
     if (!isGitOpsObject(p)) continue;
     const object = p.kind === 'values' ? `Helm values ${p.file}` : p.label;
     const specific = [...coreConsequences(p), ...memberConsequences(p)];
-    const all = specific.length > 0 || mentioned.has(p.label) ? specific : [generic(p)];
+    const by = told.get(p.label);
+    const all = [...specific];
+    if (p.base !== undefined && p.head !== undefined) {
+      const rest = unaccounted(p, specific, by ?? (() => false));
+      if (rest.length > 0) all.push({ group: 'config', text: `changed: ${some(rest)}` });
+    } else if (specific.length === 0 && !by) all.push(generic(p));
     const seen = new Set<string>();
     for (const c of all) {
       const key = `${c.group}\n${c.text}`;

@@ -2,12 +2,13 @@
  * The review comment's lead, "What changes in the cluster": a list of section providers, each turning
  * the diff into a titled list of one-line items, written once for both the Markdown and the text
  * report (a Style says how code, emphasis and free text are spelled). The built-in sections: the fixed
- * nodes the merge stops or replaces (first), new namespaces, new cluster-scoped permissions, chart
- * versions, workloads whose pods are replaced, nodes in the order to run them, AWS resources replaced
- * or rolled, and what GitOps does not apply with the step that does. Every other changed GitOps object
+ * nodes the merge stops or replaces (first), new namespaces, new cluster-scoped permissions, charts
+ * installed, upgraded or removed, workloads whose pods are replaced, nodes in the order to run them, AWS
+ * resources replaced or rolled, and what GitOps does not apply with the step that does. Every other changed GitOps object
  * is said with its consequence (consequences.ts), in one section per group: nodes upgraded (second),
  * access granted or changed (after the permissions), workloads started or stopped (after the pods
- * replaced), configuration only (after them); objects with the same consequence share one item.
+ * replaced), configuration only (after them); objects with the same consequence share one item. Every changed
+ * object is named in one item only: a chart's or a pod template's with its other lines (homes).
  *
  * More sections come in through FormatContext.leadSections, after the built-in ones (npm run diff
  * adds the cost delta, cost/review.ts, priced from each side's lock), or registerLeadSection. With `compact` a section
@@ -101,15 +102,37 @@ const permissions: LeadSection = {
     }),
 };
 
+/**
+ * Where each changed object is named in one environment's lead: the chart or pod-template section that says its main change
+ * (its other lines said there too), else the section of its most consequential line. An object is named once.
+ */
+type Home = 'charts' | 'rollouts' | ConsequenceGroup;
+function homes(e: EnvDiff): Map<string, Home> {
+  const out = new Map<string, Home>();
+  for (const o of e.lead.objects) if (!out.has(o.object)) out.set(o.object, o.group); // objects: most consequential first
+  for (const r of e.lead.rollouts) out.set(r.object, 'rollouts');
+  for (const c of e.lead.charts) out.set(c.object, 'charts');
+  return out;
+}
+
+/** The consequence lines of an object the chart or pod-template section names (`: line; line`), or nothing. */
+const alsoSaid = (e: EnvDiff, object: string, s: Style): string => {
+  const lines = e.lead.objects.filter((o) => o.object === object).map((o) => o.text);
+  return lines.length > 0 ? `: ${s.text(lines.join('; '))}` : '';
+};
+
+/** Charts installed, upgraded or removed; a new or removed object holding a chart is named here only, once. */
 const charts: LeadSection = {
   id: 'charts',
-  title: 'Chart versions',
+  title: 'Charts installed, upgraded or removed',
   items: (d, { style: s }) =>
     d.envs.flatMap((e) =>
-      e.lead.charts.map((c) => {
+      e.lead.charts.map((c, i) => {
         const what = c.from === undefined ? `${s.bold('new')} at ${s.code(c.to!)}` : c.to === undefined ? `${s.bold('removed')} (was ${s.code(c.from)})` : `${s.code(c.from)} → ${s.code(c.to)}`;
         const major = c.major ? ` ⚠️ ${s.bold('major version')}: read the chart's upgrade notes` : '';
-        return { text: `${envPrefix(d, e, s)}${s.code(c.chart)} ${what}${major} ${s.text(`(${c.object}${c.namespace ? `, namespace ${c.namespace}` : ''})`)}` };
+        // An object with several charts: its other lines after its first one.
+        const also = e.lead.charts.findIndex((x) => x.object === c.object) === i ? alsoSaid(e, c.object, s) : '';
+        return { text: `${envPrefix(d, e, s)}${s.code(c.chart)} ${what}${major} ${s.text(`(${c.object}${c.namespace ? `, namespace ${c.namespace}` : ''})`)}${also}` };
       }),
     ),
 };
@@ -119,13 +142,15 @@ const rollouts: LeadSection = {
   title: 'Workloads whose pods are replaced',
   note: 'Their pod template changed: the controller replaces the pods by its update strategy (a CronJob: at its next run).',
   items: (d, { style: s }) =>
-    d.envs.flatMap((e) =>
-      e.lead.rollouts.map((r) => {
+    d.envs.flatMap((e) => {
+      const home = homes(e);
+      return e.lead.rollouts.map((r) => {
         const images = r.images.map((i) => `${s.code(i.container)} ${s.code(i.from)} → ${s.code(i.to)}`);
         const rest = r.otherChanges > 0 ? [s.text(plural(r.otherChanges, r.images.length > 0 ? 'other pod template change' : 'pod template change'))] : [];
-        return { text: `${envPrefix(d, e, s)}${s.code(r.object)}: ${[...images, ...rest].join('; ')}` };
-      }),
-    ),
+        const also = home.get(r.object) === 'rollouts' ? alsoSaid(e, r.object, s).replace(/^: /, '; ') : '';
+        return { text: `${envPrefix(d, e, s)}${s.code(r.object)}: ${[...images, ...rest].join('; ')}${also}` };
+      });
+    }),
 };
 
 /** Every distribution's node steps of an environment, in order, and the steps after them. */
@@ -238,8 +263,10 @@ const manual: LeadSection = {
 };
 
 /**
- * The section of one consequence group: `object: its consequences` (an object's lines of the group joined, so it is
- * named once; in the access section a tenant's new cluster-scoped kinds first), objects with the same text in one item.
+ * The section of one consequence group: `object: its consequences`, for the objects named here (homes: their most
+ * consequential line is of this group and no chart or pod-template section names them), each with all its lines joined
+ * so that it is named once (in the access section a tenant's new cluster-scoped kinds first); objects with the same
+ * text in one item.
  */
 const consequenceSection = (group: ConsequenceGroup, title: string, note: string): LeadSection => ({
   id: `objects-${group}`,
@@ -247,8 +274,9 @@ const consequenceSection = (group: ConsequenceGroup, title: string, note: string
   note,
   items: (d, { style: s }) =>
     d.envs.flatMap((e) => {
+      const home = homes(e);
       const byObject = new Map<string, string[]>();
-      for (const o of e.lead.objects) if (o.group === group) byObject.set(o.object, [...(byObject.get(o.object) ?? []), o.text]);
+      for (const o of e.lead.objects) if (home.get(o.object) === group) byObject.set(o.object, [...(byObject.get(o.object) ?? []), o.text]);
       const byText = new Map<string, string[]>();
       for (const [object, lines] of byObject) {
         const tenant = group === 'access' ? tenantKinds(e, object) : undefined;

@@ -13,6 +13,7 @@ import { engines } from '../engines/registry.js';
 import type { ChartRef } from '../engines/types.js';
 import { objectConsequences, type ObjectConsequence } from './consequences.js';
 import type { DocKind } from './documents.js';
+import type { FieldChange } from './fields.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -221,9 +222,17 @@ export function envLead(pairs: readonly DocPair[], whole = false): EnvLead {
   charts.sort((x, y) => x.chart.localeCompare(y.chart) || x.object.localeCompare(y.object));
   permissions.sort((x, y) => x.object.localeCompare(y.object));
   const rollouts = pairs.flatMap((p) => rolloutOf(p) ?? []).sort((x, y) => x.object.localeCompare(y.object));
-  // Named by their label in another section (a new Namespace is named by its name only: it keeps its own item).
-  const mentioned = new Set([...charts.map((c) => c.object), ...permissions.map((p) => p.object), ...rollouts.map((r) => r.object)]);
-  return { namespaces, permissions, charts, rollouts, objects: whole ? [] : objectConsequences(pairs, mentioned) };
+  // Named by their label in another section, with the field changes it accounts for (a new Namespace is named by its
+  // name only: it keeps its own item). The rest of their change is still said (consequences.ts objectConsequences).
+  const told = new Map<string, (c: FieldChange) => boolean>();
+  const tell = (object: string, f: (c: FieldChange) => boolean) => {
+    const was = told.get(object);
+    told.set(object, was ? (c) => was(c) || f(c) : f);
+  };
+  for (const p of permissions) tell(p.object, () => true);
+  for (const c of charts) tell(c.object, (f) => c.from === undefined || c.to === undefined || (f.op === 'changed' && f.old === c.from && f.new === c.to));
+  for (const r of rollouts) tell(r.object, (f) => POD_TEMPLATE_AT[r.kind]!.every((k, i) => f.path[i] === k));
+  return { namespaces, permissions, charts, rollouts, objects: whole ? [] : objectConsequences(pairs, told) };
 }
 
 /** Whether the lead has anything to say. */

@@ -176,8 +176,9 @@ export function diffFormatPage(s: DiffSample, fields: readonly JsonField[], cons
     ...wrap(
       'The pull-request comment CI posts and updates (`--format markdown`): the marker line the workflow finds its ' +
         'comment by, a title and the counts, then **What changes in the cluster**: new namespaces, new cluster-scoped ' +
-        'permissions (ClusterRoles and bindings, CRDs, webhooks, kinds a tenant may newly manage), chart versions from → ' +
-        'to (major bumps flagged), every other changed GitOps object with its one-line consequence grouped by what it ' +
+        'permissions (ClusterRoles and bindings, CRDs, webhooks, kinds a tenant may newly manage), charts installed, ' +
+        'upgraded (from → to, major bumps flagged) or removed, each with the other changes of the object installing it, ' +
+        'every other changed GitOps object, named once, with its one-line consequence grouped by what it ' +
         'does (nodes upgraded by an upgrade Plan; access granted or changed: RBAC, NetworkPolicies, ExternalSecrets, what ' +
         'the engine may deploy; workloads started or stopped; configuration only: Helm values, ConfigMaps, alerts, the ' +
         "engine's sync settings, any other object by its changed fields), the nodes in the order to run them (control " +

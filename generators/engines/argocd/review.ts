@@ -26,6 +26,9 @@ const at = (v: Record<string, unknown> | undefined, ...path: string[]): unknown 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => (isMap(x) ? `${String(x.namespace ?? '*')}@${String(x.server ?? x.name ?? '*')}` : String(x))) : []);
 const onOff = (v: unknown): string => (v === true ? 'on' : 'off');
 
+/** The fields the sync policy lines account for: the Application's other changes are said besides (consequences.ts). */
+const SYNC_POLICY = ['spec.syncPolicy'];
+
 /** What an Application's sync policy change does. */
 function applicationConsequences(base: Record<string, unknown> | undefined, head: Record<string, unknown>): Consequence[] {
   const out: Consequence[] = [];
@@ -36,19 +39,19 @@ function applicationConsequences(base: Record<string, unknown> | undefined, head
     return out;
   }
   if (auto(base) !== auto(head))
-    out.push({ group: 'config', text: auto(head) ? 'automated sync turned on: every new revision is applied without a person' : 'automated sync turned off: nothing is applied until someone syncs' });
+    out.push({ group: 'config', text: auto(head) ? 'automated sync turned on: every new revision is applied without a person' : 'automated sync turned off: nothing is applied until someone syncs', paths: SYNC_POLICY });
   for (const [key, name, on, off] of [
     ['prune', 'prune', 'resources removed from Git are deleted from the cluster', 'resources removed from Git stay in the cluster'],
     ['selfHeal', 'self-heal', 'changes made in the live cluster are reverted', 'changes made in the live cluster stay'],
   ] as const) {
     const was = at(base, 'spec', 'syncPolicy', 'automated', key) === true;
     const now = at(head, 'spec', 'syncPolicy', 'automated', key) === true;
-    if (was !== now) out.push({ group: 'config', text: `${name} turned ${onOff(now)}: ${now ? on : off}` });
+    if (was !== now) out.push({ group: 'config', text: `${name} turned ${onOff(now)}: ${now ? on : off}`, paths: SYNC_POLICY });
   }
   const opts = (v: Record<string, unknown>) => list(at(v, 'spec', 'syncPolicy', 'syncOptions'));
   const added = opts(head).filter((o) => !opts(base).includes(o));
   const removed = opts(base).filter((o) => !opts(head).includes(o));
-  if (added.length + removed.length > 0) out.push({ group: 'config', text: `sync options ${[...added.map((o) => `+${o}`), ...removed.map((o) => `-${o}`)].join(' ')}: how every later sync applies` });
+  if (added.length + removed.length > 0) out.push({ group: 'config', text: `sync options ${[...added.map((o) => `+${o}`), ...removed.map((o) => `-${o}`)].join(' ')}: how every later sync applies`, paths: SYNC_POLICY });
   return out;
 }
 
@@ -62,9 +65,9 @@ function projectConsequences(base: Record<string, unknown> | undefined, head: Re
     const was = list(at(base, 'spec', key));
     const now = list(at(head, 'spec', key));
     const added = now.filter((x) => !was.includes(x));
-    if (added.length > 0) out.push({ group: 'access', text: `${base ? 'widens' : 'new:'} ${what}: ${added.join(', ')}` });
+    if (added.length > 0) out.push({ group: 'access', text: `${base ? 'widens' : 'new:'} ${what}: ${added.join(', ')}`, paths: [`spec.${key}`] });
     const removed = was.filter((x) => !now.includes(x));
-    if (removed.length > 0) out.push({ group: 'access', text: `narrows ${what}: ${removed.join(', ')} no longer` });
+    if (removed.length > 0) out.push({ group: 'access', text: `narrows ${what}: ${removed.join(', ')} no longer`, paths: [`spec.${key}`] });
   }
   return out;
 }

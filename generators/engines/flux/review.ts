@@ -10,7 +10,8 @@
  * the source; `wait` holds the Kustomization not Ready until every object it applied is healthy; `dependsOn` orders it
  * after others; `suspend` stops reconciling; `force` recreates objects whose immutable fields change;
  * `serviceAccountName` is the identity it applies as (what it may change). A HelmRelease's inline `values` change
- * upgrades the release (fluxcd/helm-controller docs/spec/v2/helmreleases.md, "Values").
+ * upgrades the release (fluxcd/helm-controller docs/spec/v2/helmreleases.md, "Values"); its `dependsOn` orders it after other
+ * HelmReleases, as a Kustomization's does (same file, "Dependencies").
  */
 import type { Consequence } from '../../diff/consequences.js';
 import type { ChartRef, EngineReview } from '../types.js';
@@ -29,26 +30,43 @@ function kustomizationConsequences(base: Record<string, unknown> | undefined, he
   if (!b) return [{ group: 'config', text: `new Kustomization: applies ${String(h.path ?? '.')} (prune ${h.prune === true ? 'on' : 'off'}, wait ${h.wait === true ? 'on' : 'off'}${names(h.dependsOn).length ? `, after ${names(h.dependsOn).join(', ')}` : ''})` }];
   const out: Consequence[] = [];
   const flag = (key: string, on: string, off: string) => {
-    if ((b[key] === true) !== (h[key] === true)) out.push({ group: 'config', text: `${key} turned ${h[key] === true ? 'on' : 'off'}: ${h[key] === true ? on : off}` });
+    if ((b[key] === true) !== (h[key] === true)) out.push({ group: 'config', text: `${key} turned ${h[key] === true ? 'on' : 'off'}: ${h[key] === true ? on : off}`, paths: [`spec.${key}`] });
   };
   flag('prune', 'objects removed from the source are deleted from the cluster', 'objects removed from the source stay in the cluster');
   flag('wait', 'it is Ready only once every object it applied is healthy (its dependents wait for that)', 'it is Ready once applied, before its objects are healthy (its dependents start sooner)');
   flag('suspend', 'it is no longer reconciled: later commits are not applied', 'it is reconciled again');
   flag('force', 'objects whose immutable fields change are deleted and recreated', 'immutable field changes fail instead of recreating the object');
+  out.push(...dependsOnChange(b, h));
+  if (json(b.serviceAccountName) !== json(h.serviceAccountName))
+    out.push({ group: 'access', text: `applies as service account ${String(b.serviceAccountName ?? '(the controller)')} → ${String(h.serviceAccountName ?? '(the controller)')}: what it may change follows that account's RBAC`, paths: ['spec.serviceAccountName'] });
+  for (const key of ['path', 'targetNamespace', 'sourceRef'])
+    if (json(b[key]) !== json(h[key])) out.push({ group: 'config', text: `${key} ${json(b[key])} → ${json(h[key])}: it applies other objects${h.prune === true ? ' (and prunes the ones no longer there)' : ''}`, paths: [`spec.${key}`] });
+  return out;
+}
+
+/** A Kustomization's or a HelmRelease's order changed (`spec.dependsOn`): what it now waits for. */
+function dependsOnChange(b: Record<string, unknown>, h: Record<string, unknown>): Consequence[] {
   const was = names(b.dependsOn);
   const now = names(h.dependsOn);
-  if (json(was) !== json(now)) out.push({ group: 'config', text: `dependsOn ${was.join(', ') || '(none)'} → ${now.join(', ') || '(none)'}: it is applied ${now.length ? `only once ${now.join(', ')} ${now.length === 1 ? 'is' : 'are'} Ready` : 'without waiting for another'}` });
-  if (json(b.serviceAccountName) !== json(h.serviceAccountName)) out.push({ group: 'access', text: `applies as service account ${String(b.serviceAccountName ?? '(the controller)')} → ${String(h.serviceAccountName ?? '(the controller)')}: what it may change follows that account's RBAC` });
-  for (const key of ['path', 'targetNamespace', 'sourceRef']) if (json(b[key]) !== json(h[key])) out.push({ group: 'config', text: `${key} ${json(b[key])} → ${json(h[key])}: it applies other objects${h.prune === true ? ' (and prunes the ones no longer there)' : ''}` });
-  return out;
+  if (json(was) === json(now)) return [];
+  return [{ group: 'config', text: `dependsOn ${was.join(', ') || '(none)'} → ${now.join(', ') || '(none)'}: it is applied ${now.length ? `only once ${now.join(', ')} ${now.length === 1 ? 'is' : 'are'} Ready` : 'without waiting for another'}`, paths: ['spec.dependsOn'] }];
+}
+
+/** What a HelmRelease's change does besides its chart version (the lead's charts): its values, its order. */
+function helmReleaseConsequences(base: Record<string, unknown>, head: Record<string, unknown>): Consequence[] {
+  const b = spec(base);
+  const h = spec(head);
+  return [
+    ...(json(b.values) !== json(h.values) ? [{ group: 'config' as const, text: 'chart values changed: the release is upgraded; only pods whose template reads them are replaced', paths: ['spec.values'] }] : []),
+    ...dependsOnChange(b, h),
+  ];
 }
 
 export const FLUX_REVIEW: EngineReview = {
   consequences: ({ base, head }) => {
     if (!head) return [];
     if (isKind(head, 'kustomize.toolkit.fluxcd.io', 'Kustomization')) return kustomizationConsequences(base, head);
-    if (isKind(head, 'helm.toolkit.fluxcd.io', 'HelmRelease') && base && json(spec(base).values) !== json(spec(head).values))
-      return [{ group: 'config', text: 'chart values changed: the release is upgraded; only pods whose template reads them are replaced' }];
+    if (isKind(head, 'helm.toolkit.fluxcd.io', 'HelmRelease') && base) return helmReleaseConsequences(base, head);
     return [];
   },
   charts: (v) => {
