@@ -3,7 +3,7 @@ import { secretShape } from '../lib/secrets.js';
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cronNeverRuns, cronProblem } from '../lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem, SYSTEM_NAMESPACES } from '../lib/k8s-names.js';
-import type { DocPath } from '../lib/paths.js';
+import { formatPath, type DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import { untolerated, type Taint } from '../lib/scheduling.js';
@@ -104,6 +104,53 @@ const volumeSizes: Rule = ({ input }, report) =>
         hint: `add the unit: size: ${number}Gi (a quantity without a unit is bytes${/m$/.test(v.size) ? '; m is milli, not mega' : ''})`,
       });
     }));
+
+/**
+ * A StatefulSet's EBS volumes are zonal, and its pods follow them. The default StorageClass binds on the first
+ * consumer (volumeBindingMode WaitForFirstConsumer, catalog/aws-ebs-csi-driver.ts): each claim's volume is created in
+ * the zone of the node its pod was first scheduled to, and the PersistentVolume carries a required nodeAffinity on
+ * that zone (aws-ebs-csi-driver pkg/driver/controller.go newCreateVolumeResponse: AccessibleTopology = the disk's
+ * AvailabilityZone under topology.kubernetes.io/zone, pkg/driver/driver.go WellKnownZoneTopologyKey; Kubernetes docs
+ * concepts/storage/persistent-volumes "Node Affinity" and storage-classes "Volume Binding Mode"). From then on the
+ * pod can only run on a node of that zone. An auto-scaled pool without `subnet` spans every private subnet
+ * (VPCZoneIdentifier, infra/aws/plan.ts); with fewer instances than zones some zone has none, and the roll
+ * (launch first, infra/aws/roll.ts) starts each new instance in a zone with the fewest, one the pool has no node in:
+ * the replaced node leaves its zone, and a pod whose volume was there stays Pending ("volume node affinity conflict")
+ * until a node of that zone returns. Zones another pool the workload may land on keeps a node in (fixed nodes, a
+ * pool pinned to a subnet, a pool with a node per zone) are safe. An error: the first roll strands the pod. A
+ * cluster that accepts it (a scratch environment) acknowledges it, and it stays printed as a warning.
+ */
+const volumeZones: Rule = ({ input }, report) => {
+  const zoneOf = new Map(input.aws.vpc.subnets.map((s) => [s.name, s.zone]));
+  const privateZones = [...new Set(input.aws.vpc.subnets.filter((s) => s.public !== true).map((s) => s.zone))].sort();
+  const views = poolViewsOfInput(input);
+  each(input.workloads, (w, at) => {
+    if ((w.kind ?? 'deployment') !== 'statefulset' || !w.volumes || w.volumes.length === 0) return;
+    const eligible = new Set(eligiblePools(views, placementOfInput(w)).map((p) => p.name));
+    const pools = input.nodePools.filter((p) => eligible.has(p.name));
+    // Zones some eligible pool always keeps a node in, and the pools that may leave a zone of theirs empty.
+    const kept = new Set<string>();
+    const loose: { name: string; count: number; zones: string[] }[] = [];
+    for (const p of pools) {
+      if (p.nodes) p.nodes.forEach((n) => { const z = zoneOf.get(n.subnet ?? p.subnet ?? ''); if (z) kept.add(z); });
+      else if (p.subnet !== undefined) { const z = zoneOf.get(p.subnet); if (z) kept.add(z); }
+      else if ((p.count ?? 0) >= privateZones.length) privateZones.forEach((z) => kept.add(z));
+      else loose.push({ name: p.name, count: p.count ?? 0, zones: privateZones });
+    }
+    const stranded = [...new Set(loose.flatMap((l) => l.zones))].filter((z) => !kept.has(z));
+    if (loose.length === 0 || stranded.length === 0) return;
+    const path: DocPath = [...at, 'volumes'];
+    const pool = loose[0]!;
+    const message = `statefulset '${w.name}' has EBS volumes (zonal: a pod follows its volume's zone) and may run on pool ${loose.map((l) => `'${l.name}' (count ${l.count}, no subnet: spans ${l.zones.length} zones, ${l.zones.join(', ')})`).join(', ')}: with fewer nodes than zones a roll or scale-in leaves a zone without a node (any of ${stranded.join(', ')}), and a pod whose volume is in it stays Pending`;
+    const ack = input.acknowledge?.find((a) => a.rule === 'workload-volume-zone' && a.path === formatPath(path));
+    if (ack) report('workload-volume-zone', path, `${message}; acknowledged: ${ack.reason}`, { severity: 'warning', loud: true, hint: 'remove the acknowledgement once the pool is pinned or sized' });
+    else
+      report('workload-volume-zone', path, message, {
+        hint: `pin pool ${pool.name} to one zone (subnet: ${input.aws.vpc.subnets.find((s) => s.public !== true)?.name ?? '<private subnet>'}), or give it a node per zone (count: ${pool.zones.length}), or acknowledge it (acknowledge: - { rule: workload-volume-zone, path: '${formatPath(path)}', reason: … })`,
+        key: true,
+      });
+  });
+};
 
 /**
  * A plain value in `env` under a name that says it is a secret (DB_PASSWORD, API_TOKEN …): `env`
@@ -690,6 +737,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   requests,
   memoryUnit,
   volumeSizes,
+  volumeZones,
   plainSecrets,
   kinds,
   ports,
