@@ -244,3 +244,20 @@ ${extra}`;
     expect(objs.map((o) => [o.kind, (o as { volumeBindingMode?: string }).volumeBindingMode])).toStrictEqual([['StorageClass', 'WaitForFirstConsumer']]);
   });
 });
+
+describe('workload-gpu-pool reads the GPUs per node from the instance table', () => {
+  const env = (gpu: number): string => `nodePools:
+  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+  - { name: gpu, role: worker, arch: amd64, instanceType: g6.12xlarge, subnet: private-a, count: 1, gpu: { vendor: nvidia }, taints: [{ key: nvidia.com/gpu, value: present, effect: NoSchedule }] }
+addons:
+  nvidia-device-plugin: { enabled: true }
+${workload(`    placement: { gpu: ${gpu} }\n`)}`;
+
+  it('accepts 2 GPUs per pod on a 4-GPU type without perNode (it was taken for 1), and refuses 5 with the table count', () => {
+    expect(errorsOf('gpu4', env(2)).filter((l) => l.includes('placement.gpu'))).toStrictEqual([]);
+    expect(errorsOf('gpu4', env(5)).filter((l) => l.includes('placement.gpu'))).toStrictEqual([
+      'environments/gpu4.yaml:14:23  workloads[0].placement.gpu: 5 GPUs per pod, but GPU nodes here have at most 4 (pool gpu: g6.12xlarge, 4 GPUs), and a pod cannot span nodes  (set placement.gpu: 4, or move pool gpu to g6.48xlarge (8 L4 GPUs, instance table))',
+    ]);
+  });
+});

@@ -8,14 +8,15 @@ import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import { untolerated, type Taint } from '../lib/scheduling.js';
 import { DEFAULTS } from '../model/defaults.js';
-import { eligiblePools, GPU_TOLERATION, placementOfInput, poolViewsOfInput, tolerationsOf } from '../model/placement.js';
+import { eligiblePools, GPU_TOLERATION, placementOfInput, poolViewOfInput, poolViewsOfInput, tolerationsOf } from '../model/placement.js';
+import { INSTANCE_TYPES } from '../model/instance-types.js';
 import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
 import { distributionNamed } from '../distributions/registry.js';
 import { addonUnitNames, partUnitName, reservedNames } from './rules-names.js';
-import type { Reporter, Rule } from './rules.js';
+import { factsOf, type Reporter, type Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
 
@@ -146,7 +147,7 @@ const volumeZones: Rule = ({ input }, report) => {
     if (ack) report('workload-volume-zone', path, `${message}; acknowledged: ${ack.reason}`, { severity: 'warning', loud: true, hint: 'remove the acknowledgement once the pool is pinned or sized' });
     else
       report('workload-volume-zone', path, message, {
-        hint: `pin pool ${pool.name} to one zone (subnet: ${input.aws.vpc.subnets.find((s) => s.public !== true)?.name ?? '<private subnet>'}), or give it a node per zone (count: ${pool.zones.length}), or acknowledge it (acknowledge: - { rule: workload-volume-zone, path: '${formatPath(path)}', reason: … })`,
+        hint: `pin pool ${pool.name} to one zone (subnet: ${input.aws.vpc.subnets.find((s) => s.public !== true)?.name ?? '<private subnet>'}), or give it a node per zone (count: ${pool.zones.length}), or acknowledge it with a reason (acknowledge: rule workload-volume-zone, path ${formatPath(path)})`,
         key: true,
       });
   });
@@ -242,9 +243,21 @@ const ports: Rule = ({ input }, report) =>
     });
   });
 
-const placement: Rule = ({ input }, report) => {
+/** The smallest type of the instance table in the family of `type` with at least `gpus` GPUs, in words. */
+function biggerGpuType(type: string, gpus: number): string | undefined {
+  const family = type.split('.')[0];
+  const fits = [...INSTANCE_TYPES].filter(([n, f]) => n.split('.')[0] === family && f.gpus >= gpus).sort(([, a], [, b]) => a.gpus - b.gpus || a.vcpu - b.vcpu);
+  const [name, f] = fits[0] ?? [];
+  return name && f ? `${name} (${f.gpus} ${f.gpuModel ?? ''} GPUs, instance table)`.replace('  ', ' ') : undefined;
+}
+
+const placement: Rule = (ctx, report) => {
+  const { input } = ctx;
   const workers = input.nodePools.filter((p) => p.role === 'worker');
   const gpuPools = workers.filter((p) => p.gpu);
+  // GPUs per node from perNode, else the instance table (or the EC2 lock), not a guess of one.
+  const facts = factsOf(ctx);
+  const gpusOf = (p: (typeof gpuPools)[number]): number => poolViewOfInput(p, facts).gpus;
   each(input.workloads, (w, at) => {
     const pl = w.placement;
     if (!pl) return;
@@ -259,8 +272,15 @@ const placement: Rule = ({ input }, report) => {
           hint: 'add a worker pool with gpu: { vendor: nvidia } (e.g. instanceType g5.xlarge), or remove placement.gpu here',
         });
       else {
-        const most = Math.max(...gpuPools.map((p) => p.gpu?.perNode ?? 1));
-        if (pl.gpu > most) report('workload-gpu-pool', [...at, 'placement', 'gpu'], `${pl.gpu} GPUs per pod, but GPU nodes here have at most ${most}`, { hint: 'a pod cannot span nodes' });
+        // A GPU pool on a type without a GPU is gpu-instance-family's finding (the type is the mistake there).
+        const most = Math.max(...gpuPools.map(gpusOf));
+        if (pl.gpu > most && most > 0) {
+          const pool = gpuPools.find((p) => gpusOf(p) === most)!;
+          const bigger = biggerGpuType(pool.instanceType, pl.gpu);
+          report('workload-gpu-pool', [...at, 'placement', 'gpu'], `${pl.gpu} GPUs per pod, but GPU nodes here have at most ${most} (${gpuPools.map((p) => `pool ${p.name}: ${p.instanceType}, ${gpusOf(p)} GPU${gpusOf(p) === 1 ? '' : 's'}`).join('; ')}), and a pod cannot span nodes`, {
+            hint: `set placement.gpu: ${most}${bigger ? `, or move pool ${pool.name} to ${bigger}` : `, or move pool ${pool.name} to a type with ${pl.gpu} or more GPUs`}`,
+          });
+        }
         if (arch !== 'any' && !gpuPools.some((p) => p.arch === arch))
           report('workload-gpu-pool', [...at, 'placement', 'arch'], `no ${arch} GPU pool (GPU pools: ${gpuPools.map((p) => `${p.name} (${p.arch})`).join(', ')})`, { hint: `set placement.arch to the arch of a GPU pool (or any), or add an ${arch} pool with gpu: { vendor: nvidia }` });
       }
