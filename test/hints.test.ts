@@ -102,4 +102,13 @@ ${extra}`;
       'IP 10.10.1.10 is used by two nodes || nodePools[0].nodes[0] (cp-1) has this address already: give each node its own',
     ]);
   });
+
+  it("says from the instance table whether a Talos pool's NVIDIA extension meant the gpu key (no guess from the name)", () => {
+    const pool = (type: string) => pools('{ name: cp-1, ip: 10.10.1.10 }', `  - { name: extra, role: worker, arch: amd64, instanceType: ${type}, subnet: private-a, count: 1, talos: { extensions: [siderolabs/nvidia-container-toolkit-lts] } }\n`);
+    const hintOf = (type: string) => errorsOf(pool(type)).filter((e) => e.includes('nvidia-container-toolkit-lts but has no gpu')).map((e) => e.split(' || ')[1]);
+    expect(hintOf('m7i.xlarge')).toStrictEqual(['m7i.xlarge has no GPU (instance table: 0 GPUs, 4 vCPUs): remove it, or move the pool to an NVIDIA GPU type and write gpu: { vendor: nvidia }']);
+    expect(hintOf('g5.12xlarge')).toStrictEqual(['g5.12xlarge has 4 NVIDIA A10G GPUs (instance table): write gpu: { vendor: nvidia } on the pool instead of the extension (the generator adds the driver and toolkit)']);
+    // A type the table does not know (instance-type refuses it too): said to be unknown, not guessed from its g prefix.
+    expect(hintOf('g9.xlarge')).toStrictEqual(['g9.xlarge is not in the instance table (generators/model/instance-types.ts) nor in the EC2 lock (npm run synth -- --refresh-ssm): if it has an NVIDIA GPU, write gpu: { vendor: nvidia } on the pool instead (the generator adds the driver and toolkit); otherwise remove it']);
+  });
 });

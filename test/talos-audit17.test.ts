@@ -96,7 +96,7 @@ describe('talos-audit17: a newcomer\'s mistakes, one at a time, are refused at t
     ]],
     // Fixed by audit17: a second error counted the GPUs of every replica and spoke of a Deployment's surge.
     ['more GPUs per pod than a GPU node has', 'placement: { arch: amd64, gpu: 1 }', 'placement: { arch: amd64, gpu: 2 }', [
-      `${FILE}:107:36  workloads[1].placement.gpu: 2 GPUs per pod, but GPU nodes here have at most 1  (a pod cannot span nodes)`,
+      `${FILE}:107:36  workloads[1].placement.gpu: 2 GPUs per pod, but GPU nodes here have at most 1 (pool gpu: g6.xlarge, 1 GPU), and a pod cannot span nodes  (set placement.gpu: 1, or move pool gpu to g6.12xlarge (4 L4 GPUs, instance table))`,
     ]],
   ])('%s', (_what, from, to, expected) => expectMistakeRefused('talos-audit17.yaml', from, to, expected));
 });

@@ -189,3 +189,75 @@ describe('workload mistakes are refused before rendering (no internal error)', (
     expect(errorsOf('m', workload('    configFiles: { /tmp/app.yaml: x, /etc/a/b.yaml: y, /etc/a/c.yaml: z }\n'))).toStrictEqual([]);
   });
 });
+
+describe('workload-volume-zone: a StatefulSet volume on a pool with fewer nodes than zones', () => {
+  const vpc = `aws:
+  vpc:
+    subnets:
+      - { name: private-a, id: subnet-0f1a000000000000a, cidr: 10.10.1.0/24, zone: eu-west-1a }
+      - { name: private-b, id: subnet-0f1a000000000000b, cidr: 10.10.2.0/24, zone: eu-west-1b }
+`;
+  const pools = (workers: string, extra = ''): string => `nodePools:
+  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, ${workers} }
+${extra}`;
+  const sts = `workloads:
+  - name: ledger
+    kind: statefulset
+    image: ghcr.io/opendev/ledger:2.3.1
+    ports: [{ name: sql, port: 5432 }]
+    resources: { requests: { cpu: 250m, memory: 512Mi } }
+    volumes: [{ name: data, mountPath: /var/lib/ledger, size: 20Gi }]
+`;
+  const zoneErrors = (body: string): string[] => errorsOf('zones', body).filter((l) => l.includes('workloads[0].volumes'));
+
+  it('refuses count 1 spread over two zones, and accepts a pool pinned to a subnet or with a node per zone', () => {
+    expect(zoneErrors(`${vpc}${pools('count: 1')}${sts}`)).toHaveLength(1);
+    expect(zoneErrors(`${vpc}${pools('count: 1')}${sts}`)[0]).toContain("pool 'workers' (count 1, no subnet: spans 2 zones, eu-west-1a, eu-west-1b)");
+    expect(zoneErrors(`${vpc}${pools('count: 1, subnet: private-b')}${sts}`)).toStrictEqual([]);
+    expect(zoneErrors(`${vpc}${pools('count: 2')}${sts}`)).toStrictEqual([]);
+    // A Deployment has no volumes; one zone only spans nothing.
+    expect(zoneErrors(`${pools('count: 1')}${sts}`)).toStrictEqual([]);
+  });
+
+  it('accepts it when another pool the pods may land on keeps a node in every zone', () => {
+    const fixed = '  - { name: fixed, role: worker, arch: amd64, instanceType: m7i.xlarge, nodes: [{ name: f-a, ip: 10.10.1.20, subnet: private-a }, { name: f-b, ip: 10.10.2.20, subnet: private-b }] }\n';
+    expect(zoneErrors(`${vpc}${pools('count: 1', fixed)}${sts}`)).toStrictEqual([]);
+  });
+
+  it('turns into a warning that stays printed when acknowledged', () => {
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    const ack = "acknowledge:\n  - { rule: workload-volume-zone, path: 'workloads[0].volumes', reason: scratch cluster }\n";
+    sources.set('environments/ackzone.yaml', `name: ackzone\nextends: _fixture\n${ack}${vpc}${pools('count: 1')}${sts}`);
+    const r = prepareEnvironment('ackzone', sources);
+    const zone = r.diagnostics.filter((d) => d.rule === 'workload-volume-zone');
+    expect(zone.map((d) => [d.severity, d.loud])).toStrictEqual([['warning', true]]);
+    expect(zone[0]!.message).toMatch(/; acknowledged: scratch cluster$/);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+  });
+
+  it('the default StorageClass binds on the first consumer (else the volume is made in a zone of its own choosing)', async () => {
+    const { awsEbsCsiDriver } = await import('../generators/catalog/aws-ebs-csi-driver.js');
+    const { sources } = fixtureSources('valid', 'minimal.yaml');
+    const model = prepareEnvironment('minimal', sources).prepared!.model;
+    const objs = awsEbsCsiDriver.manifests!({ model, settings: {} } as never);
+    expect(objs.map((o) => [o.kind, (o as { volumeBindingMode?: string }).volumeBindingMode])).toStrictEqual([['StorageClass', 'WaitForFirstConsumer']]);
+  });
+});
+
+describe('workload-gpu-pool reads the GPUs per node from the instance table', () => {
+  const env = (gpu: number): string => `nodePools:
+  - { name: cp, role: controlplane, arch: amd64, instanceType: m7i.large, subnet: private-a, nodes: [{ name: cp-1, ip: 10.10.1.10 }] }
+  - { name: workers, role: worker, arch: amd64, instanceType: m7i.xlarge, subnet: private-a, count: 1 }
+  - { name: gpu, role: worker, arch: amd64, instanceType: g6.12xlarge, subnet: private-a, count: 1, gpu: { vendor: nvidia }, taints: [{ key: nvidia.com/gpu, value: present, effect: NoSchedule }] }
+addons:
+  nvidia-device-plugin: { enabled: true }
+${workload(`    placement: { gpu: ${gpu} }\n`)}`;
+
+  it('accepts 2 GPUs per pod on a 4-GPU type without perNode (it was taken for 1), and refuses 5 with the table count', () => {
+    expect(errorsOf('gpu4', env(2)).filter((l) => l.includes('placement.gpu'))).toStrictEqual([]);
+    expect(errorsOf('gpu4', env(5)).filter((l) => l.includes('placement.gpu'))).toStrictEqual([
+      'environments/gpu4.yaml:14:23  workloads[0].placement.gpu: 5 GPUs per pod, but GPU nodes here have at most 4 (pool gpu: g6.12xlarge, 4 GPUs), and a pod cannot span nodes  (set placement.gpu: 4, or move pool gpu to g6.48xlarge (8 L4 GPUs, instance table))',
+    ]);
+  });
+});

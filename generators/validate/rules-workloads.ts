@@ -3,19 +3,20 @@ import { secretShape } from '../lib/secrets.js';
 import { catalogEntry, catalogNames, isCatalogAddon } from '../catalog/index.js';
 import { cronNeverRuns, cronProblem } from '../lib/cron.js';
 import { dataKeyProblem, dns1035LabelProblem, ingressHostProblem, SYSTEM_NAMESPACES } from '../lib/k8s-names.js';
-import type { DocPath } from '../lib/paths.js';
+import { formatPath, type DocPath } from '../lib/paths.js';
 import { parseQuantity } from '../lib/quantity.js';
 import { hintFor } from '../lib/suggest.js';
 import { untolerated, type Taint } from '../lib/scheduling.js';
 import { DEFAULTS } from '../model/defaults.js';
-import { eligiblePools, GPU_TOLERATION, placementOfInput, poolViewsOfInput, tolerationsOf } from '../model/placement.js';
+import { eligiblePools, GPU_TOLERATION, placementOfInput, poolViewOfInput, poolViewsOfInput, tolerationsOf } from '../model/placement.js';
+import { INSTANCE_TYPES } from '../model/instance-types.js';
 import type { EnvironmentInput, WorkloadInput } from '../model/input.js';
 import { GENERATED_VOLUMES, IRSA_TOKEN_DIR, RESERVED_WORKLOAD_NAMES, TMP_DIR } from '../plan/workload-constants.js';
 import { configKey, configMapName, envSecretName, headlessServiceName, NAMESPACE_APP_PREFIX, namespaceAppName } from '../plan/workloads.js';
 import { engineNamed, engines } from '../engines/registry.js';
 import { distributionNamed } from '../distributions/registry.js';
 import { addonUnitNames, partUnitName, reservedNames } from './rules-names.js';
-import type { Reporter, Rule } from './rules.js';
+import { factsOf, type Reporter, type Rule } from './rules.js';
 
 const each = (ws: WorkloadInput[] | undefined, fn: (w: WorkloadInput, at: DocPath) => void): void => (ws ?? []).forEach((w, i) => fn(w, ['workloads', i]));
 
@@ -104,6 +105,53 @@ const volumeSizes: Rule = ({ input }, report) =>
         hint: `add the unit: size: ${number}Gi (a quantity without a unit is bytes${/m$/.test(v.size) ? '; m is milli, not mega' : ''})`,
       });
     }));
+
+/**
+ * A StatefulSet's EBS volumes are zonal, and its pods follow them. The default StorageClass binds on the first
+ * consumer (volumeBindingMode WaitForFirstConsumer, catalog/aws-ebs-csi-driver.ts): each claim's volume is created in
+ * the zone of the node its pod was first scheduled to, and the PersistentVolume carries a required nodeAffinity on
+ * that zone (aws-ebs-csi-driver pkg/driver/controller.go newCreateVolumeResponse: AccessibleTopology = the disk's
+ * AvailabilityZone under topology.kubernetes.io/zone, pkg/driver/driver.go WellKnownZoneTopologyKey; Kubernetes docs
+ * concepts/storage/persistent-volumes "Node Affinity" and storage-classes "Volume Binding Mode"). From then on the
+ * pod can only run on a node of that zone. An auto-scaled pool without `subnet` spans every private subnet
+ * (VPCZoneIdentifier, infra/aws/plan.ts); with fewer instances than zones some zone has none, and the roll
+ * (launch first, infra/aws/roll.ts) starts each new instance in a zone with the fewest, one the pool has no node in:
+ * the replaced node leaves its zone, and a pod whose volume was there stays Pending ("volume node affinity conflict")
+ * until a node of that zone returns. Zones another pool the workload may land on keeps a node in (fixed nodes, a
+ * pool pinned to a subnet, a pool with a node per zone) are safe. An error: the first roll strands the pod. A
+ * cluster that accepts it (a scratch environment) acknowledges it, and it stays printed as a warning.
+ */
+const volumeZones: Rule = ({ input }, report) => {
+  const zoneOf = new Map(input.aws.vpc.subnets.map((s) => [s.name, s.zone]));
+  const privateZones = [...new Set(input.aws.vpc.subnets.filter((s) => s.public !== true).map((s) => s.zone))].sort();
+  const views = poolViewsOfInput(input);
+  each(input.workloads, (w, at) => {
+    if ((w.kind ?? 'deployment') !== 'statefulset' || !w.volumes || w.volumes.length === 0) return;
+    const eligible = new Set(eligiblePools(views, placementOfInput(w)).map((p) => p.name));
+    const pools = input.nodePools.filter((p) => eligible.has(p.name));
+    // Zones some eligible pool always keeps a node in, and the pools that may leave a zone of theirs empty.
+    const kept = new Set<string>();
+    const loose: { name: string; count: number; zones: string[] }[] = [];
+    for (const p of pools) {
+      if (p.nodes) p.nodes.forEach((n) => { const z = zoneOf.get(n.subnet ?? p.subnet ?? ''); if (z) kept.add(z); });
+      else if (p.subnet !== undefined) { const z = zoneOf.get(p.subnet); if (z) kept.add(z); }
+      else if ((p.count ?? 0) >= privateZones.length) privateZones.forEach((z) => kept.add(z));
+      else loose.push({ name: p.name, count: p.count ?? 0, zones: privateZones });
+    }
+    const stranded = [...new Set(loose.flatMap((l) => l.zones))].filter((z) => !kept.has(z));
+    if (loose.length === 0 || stranded.length === 0) return;
+    const path: DocPath = [...at, 'volumes'];
+    const pool = loose[0]!;
+    const message = `statefulset '${w.name}' has EBS volumes (zonal: a pod follows its volume's zone) and may run on pool ${loose.map((l) => `'${l.name}' (count ${l.count}, no subnet: spans ${l.zones.length} zones, ${l.zones.join(', ')})`).join(', ')}: with fewer nodes than zones a roll or scale-in leaves a zone without a node (any of ${stranded.join(', ')}), and a pod whose volume is in it stays Pending`;
+    const ack = input.acknowledge?.find((a) => a.rule === 'workload-volume-zone' && a.path === formatPath(path));
+    if (ack) report('workload-volume-zone', path, `${message}; acknowledged: ${ack.reason}`, { severity: 'warning', loud: true, hint: 'remove the acknowledgement once the pool is pinned or sized' });
+    else
+      report('workload-volume-zone', path, message, {
+        hint: `pin pool ${pool.name} to one zone (subnet: ${input.aws.vpc.subnets.find((s) => s.public !== true)?.name ?? '<private subnet>'}), or give it a node per zone (count: ${pool.zones.length}), or acknowledge it with a reason (acknowledge: rule workload-volume-zone, path ${formatPath(path)})`,
+        key: true,
+      });
+  });
+};
 
 /**
  * A plain value in `env` under a name that says it is a secret (DB_PASSWORD, API_TOKEN …): `env`
@@ -195,9 +243,21 @@ const ports: Rule = ({ input }, report) =>
     });
   });
 
-const placement: Rule = ({ input }, report) => {
+/** The smallest type of the instance table in the family of `type` with at least `gpus` GPUs, in words. */
+function biggerGpuType(type: string, gpus: number): string | undefined {
+  const family = type.split('.')[0];
+  const fits = [...INSTANCE_TYPES].filter(([n, f]) => n.split('.')[0] === family && f.gpus >= gpus).sort(([, a], [, b]) => a.gpus - b.gpus || a.vcpu - b.vcpu);
+  const [name, f] = fits[0] ?? [];
+  return name && f ? `${name} (${f.gpus} ${f.gpuModel ?? ''} GPUs, instance table)`.replace('  ', ' ') : undefined;
+}
+
+const placement: Rule = (ctx, report) => {
+  const { input } = ctx;
   const workers = input.nodePools.filter((p) => p.role === 'worker');
   const gpuPools = workers.filter((p) => p.gpu);
+  // GPUs per node from perNode, else the instance table (or the EC2 lock), not a guess of one.
+  const facts = factsOf(ctx);
+  const gpusOf = (p: (typeof gpuPools)[number]): number => poolViewOfInput(p, facts).gpus;
   each(input.workloads, (w, at) => {
     const pl = w.placement;
     if (!pl) return;
@@ -212,8 +272,15 @@ const placement: Rule = ({ input }, report) => {
           hint: 'add a worker pool with gpu: { vendor: nvidia } (e.g. instanceType g5.xlarge), or remove placement.gpu here',
         });
       else {
-        const most = Math.max(...gpuPools.map((p) => p.gpu?.perNode ?? 1));
-        if (pl.gpu > most) report('workload-gpu-pool', [...at, 'placement', 'gpu'], `${pl.gpu} GPUs per pod, but GPU nodes here have at most ${most}`, { hint: 'a pod cannot span nodes' });
+        // A GPU pool on a type without a GPU is gpu-instance-family's finding (the type is the mistake there).
+        const most = Math.max(...gpuPools.map(gpusOf));
+        if (pl.gpu > most && most > 0) {
+          const pool = gpuPools.find((p) => gpusOf(p) === most)!;
+          const bigger = biggerGpuType(pool.instanceType, pl.gpu);
+          report('workload-gpu-pool', [...at, 'placement', 'gpu'], `${pl.gpu} GPUs per pod, but GPU nodes here have at most ${most} (${gpuPools.map((p) => `pool ${p.name}: ${p.instanceType}, ${gpusOf(p)} GPU${gpusOf(p) === 1 ? '' : 's'}`).join('; ')}), and a pod cannot span nodes`, {
+            hint: `set placement.gpu: ${most}${bigger ? `, or move pool ${pool.name} to ${bigger}` : `, or move pool ${pool.name} to a type with ${pl.gpu} or more GPUs`}`,
+          });
+        }
         if (arch !== 'any' && !gpuPools.some((p) => p.arch === arch))
           report('workload-gpu-pool', [...at, 'placement', 'arch'], `no ${arch} GPU pool (GPU pools: ${gpuPools.map((p) => `${p.name} (${p.arch})`).join(', ')})`, { hint: `set placement.arch to the arch of a GPU pool (or any), or add an ${arch} pool with gpu: { vendor: nvidia }` });
       }
@@ -690,6 +757,7 @@ export const WORKLOAD_RULES: readonly Rule[] = [
   requests,
   memoryUnit,
   volumeSizes,
+  volumeZones,
   plainSecrets,
   kinds,
   ports,

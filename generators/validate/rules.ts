@@ -37,7 +37,7 @@ export type Rule = (ctx: RuleContext, report: Reporter) => void;
  * was expected and a hint), so `hint` must be given; `undefined` only where a rule computes it and may
  * have none (test/hints.test.ts checks the invalid fixtures' errors all carry one).
  */
-export type Reporter = (rule: string, path: DocPath, message: string, opts: { hint: string | undefined; severity?: Severity; key?: boolean }) => void;
+export type Reporter = (rule: string, path: DocPath, message: string, opts: { hint: string | undefined; severity?: Severity; key?: boolean; loud?: boolean }) => void;
 
 /** The minor number of a version (1.35.2 → 35). */
 export const minorNumber = (v: string): number => Number(minorOf(v).split('.')[1]);
@@ -293,7 +293,7 @@ export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES, toler
   const out: Diagnostic[] = [];
   const report: Reporter = (rule, path, message, opts) => {
     const pos = locate(ctx.env, path, opts.key ?? false);
-    out.push({ severity: opts.severity ?? 'error', rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint: opts.hint });
+    out.push({ severity: opts.severity ?? 'error', rule, file: pos.file, line: pos.line, col: pos.col, path, message, hint: opts.hint, ...(opts.loud ? { loud: true } : {}) });
   };
   for (const r of rules) {
     if (!tolerant) r(ctx, report);

@@ -6,8 +6,9 @@ import { POOL_NODE_LABEL } from './model.js';
 import { distributionsRunning } from '../registry.js';
 import { DEFAULTS } from '../../model/defaults.js';
 import type { EnvironmentInput } from '../../model/input.js';
+import type { InstanceTypeFacts } from '../../model/instance-types.js';
 import { kmsKeyCheck, type IdentifierCheck } from '../../validate/rules-aws.js';
-import { inheritedHint, minorNumber, reportForeignSetting, type Rule } from '../../validate/rules.js';
+import { factsOf, inheritedHint, minorNumber, reportForeignSetting, type Rule } from '../../validate/rules.js';
 import { APISERVER_DENIED_ARGS, FLANNEL_NETWORK_POLICIES_SINCE, flannelNetworkPolicyEnforcer, KUBELET_DENIED_ARGS, KUBERNETES_NEWEST_PATCH, TALOS_RELEASES, type TalosMinor } from './release.js';
 
 /** Kubernetes minors each Talos minor supports (Talos support matrix). */
@@ -137,14 +138,27 @@ const NVIDIA_EXTENSION = /^siderolabs\/(nvidia-|nonfree-kmod-nvidia)/;
 const DRIVER_EXTENSION = /^siderolabs\/(nvidia-open-gpu-kernel-modules|nvidia-container-toolkit|nonfree-kmod-nvidia)-/;
 
 /**
+ * What to do about NVIDIA software on a pool without gpu, from the instance table (model/instance-types.ts, or the
+ * EC2 lock): the type's GPUs say whether the gpu key was meant or the extension is a mistake; a type the table does
+ * not know is said to be unknown, not guessed from its name.
+ */
+function gpuHint(instanceType: string, f: InstanceTypeFacts | undefined): string {
+  if (!f) return `${instanceType} is not in the instance table (generators/model/instance-types.ts) nor in the EC2 lock (npm run synth -- --refresh-ssm): if it has an NVIDIA GPU, write gpu: { vendor: nvidia } on the pool instead (the generator adds the driver and toolkit); otherwise remove it`;
+  if (f.gpus === 0) return `${instanceType} has no GPU (instance table: 0 GPUs, ${f.vcpu} vCPUs): remove it, or move the pool to an NVIDIA GPU type and write gpu: { vendor: nvidia }`;
+  return `${instanceType} has ${f.gpus} ${f.gpuModel ? `NVIDIA ${f.gpuModel} ` : ''}GPU${f.gpus === 1 ? '' : 's'} (instance table): write gpu: { vendor: nvidia } on the pool instead of the extension (the generator adds the driver and toolkit)`;
+}
+
+/**
  * NVIDIA extensions written by hand. A GPU pool gets the driver and toolkit of cluster.talos.nvidiaDriver from the
  * generator (nodeclass.ts nvidiaExtensions): another tier's (or the proprietary modules) beside them puts two NVIDIA
  * drivers into one image. On a pool without gpu, or in cluster.talos.extensions (every node, control planes too),
  * they make nodes without a GPU carry a driver and the `nvidia` runtime, and the pool is not a GPU pool for anything
  * else (no nvidia.com/gpu.present label, so no device plugin; no GPU workload lands there): the gpu key was meant.
  */
-const nvidiaExtensions: Rule = ({ input }, report) => {
+const nvidiaExtensions: Rule = (ctx, report) => {
+  const { input } = ctx;
   if (input.cluster.distribution !== 'talos') return;
+  const facts = factsOf(ctx);
   const tier = (input.cluster.talos as { nvidiaDriver?: string } | undefined)?.nvidiaDriver ?? 'lts';
   const own = new Set([`siderolabs/nvidia-open-gpu-kernel-modules-${tier}`, `siderolabs/nvidia-container-toolkit-${tier}`]);
   ((input.cluster.talos as { extensions?: string[] } | undefined)?.extensions ?? []).forEach((x, j) => {
@@ -158,7 +172,7 @@ const nvidiaExtensions: Rule = ({ input }, report) => {
       const path: DocPath = ['nodePools', i, 'talos', 'extensions', j];
       if (!p.gpu && NVIDIA_EXTENSION.test(x))
         report('talos-nvidia-extensions', path, `pool '${p.name}' lists ${x} but has no gpu: its nodes would carry NVIDIA driver software, yet no device plugin runs there and no GPU workload lands there`, {
-          hint: `if ${p.instanceType} has a GPU, write gpu: { vendor: nvidia } on the pool instead (the generator adds the driver and toolkit); otherwise remove it`,
+          hint: gpuHint(p.instanceType, facts(p.instanceType)),
         });
       else if (p.gpu && DRIVER_EXTENSION.test(x) && !own.has(x))
         report('talos-nvidia-extensions', path, `${x} beside the ${tier} driver the generator gives GPU pool '${p.name}' (cluster.talos.nvidiaDriver: ${tier}) would put two NVIDIA drivers into one image`, {
