@@ -308,7 +308,7 @@ describe('--base REF that names no revision: refused in a git work tree, never a
     const root = jumped();
     for (const command of ['check', 'validate', 'synth']) {
       const r = cli(command, root, '--env', 'staging', '--base', 'no-such-branch');
-      expect(r.stderr, command).toContain(`--base no-such-branch: not a git revision in ${root}  (a branch, tag or commit of this repository, e.g. $(git merge-base HEAD origin/main); a shallow clone lacks older commits: fetch them, e.g. fetch-depth: 0 in actions/checkout)`);
+      expect(r.stderr, command).toContain(`--base no-such-branch: not a git revision in ${root}  (a branch, tag or commit of this repository, e.g. what git merge-base HEAD origin/main prints; a shallow clone lacks older commits: fetch them, e.g. fetch-depth: 0 in actions/checkout)`);
       expect(r.stderr, command).not.toContain('note: --base');
       expect(r.code, command).toBe(2);
     }

@@ -24,7 +24,7 @@ export function commitOrFail(root: string, ref: string): string {
     throw new UsageError(`--base ${JSON.stringify(ref)}: an empty revision (a command substitution that failed, such as $(git merge-base …), expands to nothing)  (compute the revision in its own shell statement first, so that its failure stops the script: base=$(git merge-base HEAD origin/main), then --base "$base")`);
   }
   const commit = git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])?.trim();
-  if (!commit) throw new UsageError(`--base ${ref}: not a git revision in ${root}  (a branch, tag or commit of this repository, e.g. $(git merge-base HEAD origin/main); a shallow clone lacks older commits: fetch them, e.g. fetch-depth: 0 in actions/checkout)`);
+  if (!commit) throw new UsageError(`--base ${ref}: not a git revision in ${root}  (a branch, tag or commit of this repository, e.g. what git merge-base HEAD origin/main prints; a shallow clone lacks older commits: fetch them, e.g. fetch-depth: 0 in actions/checkout)`);
   return commit;
 }
 
