@@ -136,6 +136,16 @@ describe('a cluster rebuilt from scratch', () => {
       'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now: remove the entry once the rebuild is merged (until then, compare with the base branch as CI does: --base main))',
     ]);
   });
+
+  it('an acknowledgement of one skew rule at a key where another reports is not called stale: the other is the did-you-mean', () => {
+    // 1.33 → 1.35 jumps (acknowledged, the loud warning); a version-downgrade entry at the same key matches nothing there.
+    const both = `${ACK}  - { rule: version-downgrade, path: cluster.kubernetesVersion, reason: restored from a backup }\n`;
+    const r = prepare(both, known({ 'cluster.kubernetesVersion': '1.33.5', 'cluster.talosVersion': 'v1.13.9' }));
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([
+      "environments/rebuild.yaml:7:38  acknowledge[1].path: acknowledges no warning: there is no version-downgrade warning at cluster.kubernetesVersion  (did you mean 'version-skew at cluster.kubernetesVersion'?)",
+    ]);
+  });
 });
 
 describe('an acknowledgement of a skew rule where the run cannot judge it', () => {
