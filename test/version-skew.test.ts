@@ -5,7 +5,7 @@
  * record is a warning, and a rebuild from scratch is acknowledged, never silently.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -18,7 +18,9 @@ import { PROVENANCE_FILE, runningVersions, runningVersionsOf, withManifest } fro
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
 import { runningOf } from '../generators/cli/running.js';
-import { cli, exampleRoot, fixtureSources, formatted, prepareExample } from './helpers.js';
+import { processEnvironments } from '../generators/cli/jobs.js';
+import { fleetIndex } from '../generators/model/fleet.js';
+import { cli, exampleRoot, fixtureSources, formatted, prepareExample, ROOT, TSX } from './helpers.js';
 
 /** git in a temporary repository, failing the test on an error. */
 const gitIn = (root: string) => (...args: string[]): void => {
@@ -134,6 +136,16 @@ describe('a cluster rebuilt from scratch', () => {
       'environments/rebuild.yaml:6:33  acknowledge[0].path: acknowledges no warning: there is no version-skew warning at cluster.kubernetesVersion  (the rendered tree records the new version now: remove the entry once the rebuild is merged (until then, compare with the base branch as CI does: --base main))',
     ]);
   });
+
+  it('an acknowledgement of one skew rule at a key where another reports is not called stale: the other is the did-you-mean', () => {
+    // 1.33 → 1.35 jumps (acknowledged, the loud warning); a version-downgrade entry at the same key matches nothing there.
+    const both = `${ACK}  - { rule: version-downgrade, path: cluster.kubernetesVersion, reason: restored from a backup }\n`;
+    const r = prepare(both, known({ 'cluster.kubernetesVersion': '1.33.5', 'cluster.talosVersion': 'v1.13.9' }));
+    expect(r.prepared).toBeUndefined();
+    expect(formatted(r).filter((l) => !l.includes(': warning: '))).toStrictEqual([
+      "environments/rebuild.yaml:7:38  acknowledge[1].path: acknowledges no warning: there is no version-downgrade warning at cluster.kubernetesVersion  (did you mean 'version-skew at cluster.kubernetesVersion'?)",
+    ]);
+  });
 });
 
 describe('an acknowledgement of a skew rule where the run cannot judge it', () => {
@@ -224,9 +236,9 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
       writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     };
     synth();
-    // Not a git repository yet: --base falls back to the working tree, with a note.
+    // Not a git repository yet: --base falls back to the working tree, with a note (the only fallback left).
     const noGit = cli('check', root, '--env', 'staging', '--base', 'HEAD');
-    expect(noGit.stderr).toContain('note: --base HEAD: not a revision git knows here (or no git): the running versions are read from rendered/ in the working tree');
+    expect(noGit.stderr).toContain(`note: --base HEAD: no git here (no git binary, or ${root} is in no git work tree): the running versions are read from rendered/ in the working tree`);
     expect(noGit.code).toBe(0);
     const git = gitIn(root);
     git('init', '-q', '-b', 'main');
@@ -250,11 +262,6 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     const validate = cli('validate', root, '--env', 'staging', '--base', 'main');
     expect(validate.stdout).toContain(error.replace('HEAD:', 'main:'));
     expect(validate.code).toBe(1);
-    // A revision git does not know: the working tree, with a note.
-    const unknown = cli('validate', root, '--env', 'staging', '--base', 'no-such-branch');
-    expect(unknown.stderr).toContain('note: --base no-such-branch: not a revision git knows here');
-    expect(unknown.stdout).not.toContain('jumps 2 minors');
-    expect(unknown.code).toBe(0);
   });
 
   it('an environment the base has no tree of is new there: never refused', () => {
@@ -270,5 +277,83 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     git('commit', '-qm', 'rendered');
     expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'known', where: 'HEAD:rendered/staging/.provenance.json', versions: { 'cluster.kubernetesVersion': '1.36.3', 'cluster.talosVersion': 'v1.13.9' } });
     expect(runningOf(root, 'staging', 'HEAD~1')).toStrictEqual({ kind: 'new' });
+  });
+});
+
+describe('--base REF that names no revision: refused in a git work tree, never a comparison of the tree with itself', () => {
+  /** The example environments with staging and dev (both on _base's Kubernetes) rendered at 1.34.2 and committed, then at 1.36.3 in the working tree. */
+  const jumped = (): string => {
+    const base = readFileSync(join(exampleRoot(), 'environments', '_base.yaml'), 'utf8');
+    const at134 = base.replace('  kubernetesVersion: 1.36.3\n', '  kubernetesVersion: 1.34.2\n');
+    expect(at134).not.toBe(base);
+    const root = exampleRoot({ extra: { '_base.yaml': at134 } });
+    const synth = (): void => {
+      const sources = readEnvironmentSources(root);
+      for (const env of ['staging', 'dev']) writeEnvironment(join(root, RENDERED_DIR), env, renderEnvironment(prepareEnvironment(env, sources).prepared!));
+    };
+    synth();
+    const git = gitIn(root);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base at 1.34.2');
+    writeFileSync(join(root, 'environments', '_base.yaml'), base);
+    synth();
+    return root;
+  };
+  const jump = (env: string, base: string): string => `environments/_base.yaml:13:22  cluster.kubernetesVersion: Kubernetes 1.34.2 → 1.36.3 jumps 2 minors (${base}:rendered/${env}/.provenance.json records 1.34.2 as what the cluster runs)`;
+
+  it('an empty --base (a failed $(git merge-base …) in CI) is exit 2 naming the flag, the value and the fix, for every command', () => {
+    const root = jumped();
+    for (const command of ['check', 'validate', 'synth', 'plan', 'diff']) {
+      const r = cli(command, root, '--env', 'staging', '--base', '');
+      expect(r.stderr, command).toContain('--base "": an empty revision (a command substitution that failed, such as $(git merge-base …), expands to nothing)  (compute the revision in its own shell statement first, so that its failure stops the script: base=$(git merge-base HEAD origin/main), then --base "$base")');
+      expect(r.stdout, command).not.toContain('jumps 2 minors');
+      expect(r.code, command).toBe(2);
+    }
+    // synth refused before writing: the working tree still records 1.36.3.
+    expect(readFileSync(join(root, 'rendered', 'staging', PROVENANCE_FILE), 'utf8')).toContain('"cluster.kubernetesVersion":"1.36.3"');
+  });
+
+  it('a revision git does not know is exit 2 too (it used to read the working tree and pass the jump)', () => {
+    const root = jumped();
+    for (const command of ['check', 'validate', 'synth']) {
+      const r = cli(command, root, '--env', 'staging', '--base', 'no-such-branch');
+      expect(r.stderr, command).toContain(`--base no-such-branch: not a git revision in ${root}  (a branch, tag or commit of this repository, e.g. what git merge-base HEAD origin/main prints; a shallow clone lacks older commits: fetch them, e.g. fetch-depth: 0 in actions/checkout)`);
+      expect(r.stderr, command).not.toContain('note: --base');
+      expect(r.code, command).toBe(2);
+    }
+    // The same tree against the revision that exists: the jump is refused.
+    expect(cli('validate', root, '--env', 'staging', '--base', 'main').stdout).toContain(jump('staging', 'main'));
+  });
+
+  it('without a git binary the running versions come from the working tree, with a note', () => {
+    const root = jumped();
+    // PATH with node alone (tsx starts with it): git is not found, as on a machine without it.
+    const bin = mkdtempSync(join(tmpdir(), 'odp-nogit-'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const r = spawnSync(TSX, [join(ROOT, 'generators', 'cli', 'check.ts'), '--root', root, '--env', 'staging', '--base', 'HEAD'], { encoding: 'utf8', env: { ...process.env, PATH: bin } });
+    expect(r.stderr).toContain(`note: --base HEAD: no git here (no git binary, or ${root} is in no git work tree): the running versions are read from rendered/ in the working tree`);
+    expect(r.stderr).not.toContain('jumps 2 minors');
+    expect(r.status).toBe(0);
+  });
+
+  it('synth --jobs 2 gives the base to its worker threads', async () => {
+    const root = jumped();
+    // Through the command: both environments refused against the base, whichever thread rendered each.
+    const synth = cli('synth', root, '--env', 'staging,dev', '--jobs', '2', '--base', 'HEAD');
+    expect(synth.stderr).toContain(jump('staging', 'HEAD'));
+    expect(synth.stderr).toContain(jump('dev', 'HEAD'));
+    expect(synth.code).toBe(2);
+    // This thread renders one environment at most (recycleAfter 1): a worker renders the other, and refuses it too.
+    const sources = readEnvironmentSources(root);
+    const ctx = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const, base: 'HEAD' };
+    const run = await processEnvironments(['staging', 'dev'], ctx, 2, { recycleAfter: 1 });
+    expect(run.threads).toBe(2);
+    // (Refused before the model: a worker's time is validating.)
+    expect(run.workerTimes.validate).toBeGreaterThan(0);
+    expect(run.outcomes.map((o) => [o.env, o.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d))])).toStrictEqual([
+      ['staging', [expect.stringContaining(jump('staging', 'HEAD'))]],
+      ['dev', [expect.stringContaining(jump('dev', 'HEAD'))]],
+    ]);
   });
 });

@@ -14,7 +14,7 @@ import { fleetMatrix } from './fleet.js';
 import { parseCommand, parseWait, plural, progressReporter, run, splitList, summary, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 import { outcomeProgress } from './work.js';
 import { planRun } from './incremental.js';
-import { resolveBase } from './running.js';
+import { baseOption } from './running.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { selectOrFail } from './prepare.js';
 import { writeStats } from './stats.js';
@@ -45,8 +45,8 @@ Options:
   --force      render every environment
   --base REF   read the versions each cluster runs from rendered/<env>/.provenance.json at git
                revision REF (CI: the pull request's base) instead of the working tree, so the
-               version-skew rules compare the change with what REF rolled out (a REF git does not
-               know: the working tree, with a note)
+               version-skew rules compare the change with what REF rolled out (an empty REF, or one
+               git does not know here: exit 2; without git at all: the working tree, with a note)
   --jobs N     render in N threads, this one and N-1 workers (default: the cores, from 40
                environments to render)
   --wait S     wait at most S seconds for another run that holds rendered/ (its lock,
@@ -70,16 +70,16 @@ export async function main(argv: string[]): Promise<number> {
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, base: { type: 'string' }, force: { type: 'boolean' }, jobs: { type: 'string' }, ...WAIT_OPTION }, HELP);
   const jobs = parseJobs(values.jobs);
   const wait = parseWait(values.wait);
-  return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, jobs, started, phasesAtStart), { readOnly: true });
+  // An empty or unknown --base (in a git work tree) is a usage error before the lock.
+  const base = baseOption(common.root, values.base);
+  return withRenderedLock(common.root, 'check', wait, () => compare(common.root, values, base, jobs, started, phasesAtStart), { readOnly: true });
 }
 
-async function compare(root: string, values: Record<string, unknown>, jobs: number | undefined, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
+async function compare(root: string, values: Record<string, unknown>, base: string | undefined, jobs: number | undefined, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
   const common = { root };
   const requested = splitList(values.env);
   const sources = timed('load', () => readEnvironmentSources(common.root));
   const names = selectOrFail(sources, requested);
-  const { base, note } = resolveBase(common.root, typeof values.base === 'string' ? values.base : undefined);
-  if (note) process.stderr.write(note + '\n');
   const plan = planRun(common.root, sources, names, Boolean(values.force), base);
   const { renderedRoot } = plan;
   const report = progressReporter(plan.render);

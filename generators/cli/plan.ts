@@ -5,7 +5,7 @@
 import { defaultBase, onlyEnvironments, readRenderedAtRef } from '../diff/sources.js';
 import { baseChartVersions, engineVersions } from '../upgrade-plan/base-charts.js';
 import { readEnvironmentSources, resolveEnvironment } from '../load/loader.js';
-import { git, sourcesAt } from './git.js';
+import { commitOrFail, sourcesAt } from './git.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
 import { formatPlan, upgradePlan } from '../upgrade-plan/plan.js';
 import { roleChanges } from '../upgrade-plan/roles.js';
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   const sources = readEnvironmentSources(root);
   selectOrFail(sources, [env]);
   const ref = typeof values.base === 'string' ? values.base : defaultBase(root);
-  if (!git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])) throw new UsageError(`--base ${ref}: not a git revision in ${root}`);
+  commitOrFail(root, ref);
   const head = prepareEnvironment(env, sources);
   if (!head.prepared || hasErrors(head.diagnostics)) throw new InputError(head.diagnostics);
   const base = resolveEnvironment(env, sourcesAt(root, ref)).env?.data;

@@ -19,7 +19,7 @@ import { fleetMatrix } from './fleet.js';
 import { writeState } from '../write/state.js';
 import { addPhaseTimes, phaseTimes, phaseTimesSince, timed } from '../lib/timing.js';
 import { nextState, planRun } from './incremental.js';
-import { resolveBase } from './running.js';
+import { baseOption } from './running.js';
 import { parseJobs, processEnvironments } from './jobs.js';
 import { outcomeProgress, type EnvOutcome } from './work.js';
 import { writeStats } from './stats.js';
@@ -60,7 +60,8 @@ Options:
                            render and every write of every environment succeeds.
                            Refresh environments of different accounts one at a time with --env.
   --base REF               read the versions each cluster runs from rendered/ at git revision REF
-                           (a REF git does not know: the working tree, with a note)
+                           (an empty REF, or one git does not know here: exit 2; without git at
+                           all: the working tree, with a note)
   --force                  render every environment, even those whose inputs, SSM lock and generator
                            are unchanged since the last synth (by default those are not rendered
                            again: their trees are verified, file by file, against the hashes in
@@ -129,10 +130,12 @@ export async function main(argv: string[], deps: SynthDeps = defaultDeps()): Pro
   }
   // An unknown --env is a usage error before anything (rendered/ and its lock included) is touched.
   if (values.env !== undefined) selectOrFail(readEnvironmentSources(root), splitList(values.env));
-  return withRenderedLock(root, 'synth', wait, () => render(root, values, jobs, deps, started, phasesAtStart));
+  // So is an empty or unknown --base (in a git work tree), before the lock and any SSM refresh.
+  const base = baseOption(root, values.base);
+  return withRenderedLock(root, 'synth', wait, () => render(root, values, base, jobs, deps, started, phasesAtStart));
 }
 
-async function render(root: string, values: Record<string, unknown>, jobs: number | undefined, deps: SynthDeps, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
+async function render(root: string, values: Record<string, unknown>, base: string | undefined, jobs: number | undefined, deps: SynthDeps, started: number, phasesAtStart: ReturnType<typeof phaseTimes>): Promise<number> {
   const requested = splitList(values.env);
   let sources: ReadonlyMap<string, string> = timed('load', () => readEnvironmentSources(root));
   let refreshed: EnvironmentRefresh[] = [];
@@ -144,8 +147,6 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   // 2. Render and stage each environment that changed (verify the others against their manifests):
   //    nothing is swapped in unless every environment renders.
   const names = selectOrFail(sources, requested);
-  const { base, note } = resolveBase(root, typeof values.base === 'string' ? values.base : undefined);
-  if (note) process.stderr.write(note + '\n');
   const plan = planRun(root, sources, names, Boolean(values.force), base);
   const { renderedRoot, generator } = plan;
   prepareStaging(renderedRoot);

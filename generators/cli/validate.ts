@@ -11,7 +11,7 @@ import { checkRenderedTree, fileCheckers, treeCheckers } from '../validate/rende
 import { parseRenderedFile, parseRenderedTree, type ParsedFile, type RenderedTree } from '../validate/rendered/tree.js';
 import { checkMotion } from '../validate/motion/index.js';
 import { distributionOf, distributions } from '../distributions/registry.js';
-import { resolveBase, runningOf } from './running.js';
+import { baseOption, runningOf } from './running.js';
 import { formatReported, parseCommand, parseWait, plural, progressReporter, run, splitList, summary, waitHelp, WAIT_OPTION, withRenderedLock, PROGRESS_HELP } from './common.js';
 import { selectOrFail } from './prepare.js';
 import { readEnvironmentSources } from '../load/loader.js';
@@ -52,8 +52,8 @@ sensitive parameter), and where the environment file creates each route.
 Options:
   --env a,b                    only these environments
   --base REF                   the running versions from rendered/ at git revision REF (CI: the
-                               pull request's base; a REF git does not know: the working tree,
-                               with a note)
+                               pull request's base; an empty REF, or one git does not know here:
+                               exit 2; without git at all: the working tree, with a note)
   --explain-access NAME        the access graph of SSM parameter NAME (rule secret-access)
   --kubernetes-schemas DIR     OpenAPI v3 schemas of the target Kubernetes version
 ${waitHelp(31)}
@@ -68,15 +68,15 @@ export async function main(argv: string[]): Promise<number> {
   const { values, common } = parseCommand(argv, { env: { type: 'string' }, base: { type: 'string' }, 'kubernetes-schemas': { type: 'string' }, 'explain-access': { type: 'string' }, ...WAIT_OPTION }, HELP);
   if (typeof values['explain-access'] === 'string') return explain(common.root, splitList(values.env), values['explain-access']);
   const wait = parseWait(values.wait);
-  return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, started), { readOnly: true });
+  // An empty or unknown --base (in a git work tree) is a usage error before the lock.
+  const base = baseOption(common.root, values.base);
+  return withRenderedLock(common.root, 'validate', wait, () => validateAll(common.root, values, base, started), { readOnly: true });
 }
 
-async function validateAll(root: string, values: Record<string, unknown>, started: number): Promise<number> {
+async function validateAll(root: string, values: Record<string, unknown>, base: string | undefined, started: number): Promise<number> {
   const requested = splitList(values.env);
   const sources = readEnvironmentSources(root);
   const names = selectOrFail(sources, requested);
-  const { base, note: baseNote } = resolveBase(root, typeof values.base === 'string' ? values.base : undefined);
-  if (baseNote) process.stderr.write(baseNote + '\n');
   const schemaDir = values['kubernetes-schemas'];
   let checkers = fileCheckers();
   if (typeof schemaDir === 'string') {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasErrors, InputError, UsageError, type Diagnostic } from '../validate/diagnostics.js';
 import { selectOrFail } from '../cli/prepare.js';
+import { commitOrFail } from '../cli/git.js';
 import { readEnvironmentSources } from '../load/loader.js';
 import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { prepareEnvironment, renderEnvironment } from '../pipeline.js';
@@ -44,8 +45,7 @@ export function defaultBase(root: string): string {
 
 /** rendered/ at a git revision, read with one ls-tree and one cat-file --batch. */
 export function readRenderedAtRef(root: string, ref: string): Map<string, string> {
-  const commit = gitOk(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  if (!commit) throw new UsageError(`--base ${ref}: not a git revision in ${root}`);
+  const commit = commitOrFail(root, ref);
   const listing = git(root, ['ls-tree', '-r', '-z', commit, '--', `${RENDERED_DIR}/`]);
   const entries = listing
     .split('\0')
