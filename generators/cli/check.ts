@@ -83,7 +83,7 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
   const plan = planRun(common.root, sources, names, Boolean(values.force), base);
   const { renderedRoot } = plan;
   const report = progressReporter(plan.render);
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check', ...(base !== undefined ? { base } : {}) }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check', today: plan.today, ...(base !== undefined ? { base } : {}) }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);
@@ -94,7 +94,7 @@ async function compare(root: string, values: Record<string, unknown>, jobs: numb
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e)))
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
     const matrix = readFleetReadme(renderedRoot);
-    const expected = fleetMatrix(sources, work.outcomes, plan.state, plan.fleet);
+    const expected = fleetMatrix(sources, work.outcomes, plan);
     total += 1;
     if (matrix === undefined) lines.push(`missing  ${RENDERED_DIR}/${FLEET_README}  (the fleet matrix)`);
     else if (matrix !== expected) lines.push(`stale    ${RENDERED_DIR}/${FLEET_README}  (the fleet matrix: an environment's versions, cost or promotion changed, or the file was edited)`);

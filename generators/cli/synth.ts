@@ -154,7 +154,7 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
   const report = progressReporter(plan.render);
   if (report && plan.skipped.size > 0) progress(`${plural(plan.skipped.size, 'environment')} unchanged since the last synth (trees verified), rendering ${plan.render.length}`);
   const onOutcome = report && ((o: EnvOutcome): void => report(outcomeProgress(o)));
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...(base !== undefined ? { base } : {}), ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', today: plan.today, ...(base !== undefined ? { base } : {}), ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });
@@ -178,7 +178,7 @@ async function render(root: string, values: Record<string, unknown>, jobs: numbe
     },
   });
   // The fleet matrix (rendered/README.md), from every environment's row.
-  const matrixWritten = timed('write', () => writeFleetReadme(renderedRoot, fleetMatrix(sources, work.outcomes, plan.state, plan.fleet)));
+  const matrixWritten = timed('write', () => writeFleetReadme(renderedRoot, fleetMatrix(sources, work.outcomes, plan)));
   if (matrixWritten) progress(`rendered/${FLEET_README} (fleet matrix) written`);
   const written = new Map(work.outcomes.flatMap((o) => (o.staged ? [[o.env, [...o.staged.result.written, ...o.staged.result.unchanged].sort()] as const] : [])));
   timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))), written)));
