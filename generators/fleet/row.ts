@@ -49,7 +49,7 @@ export function rowVersionList(row: FleetRow): RowVersion[] {
   return [
     ...row.releases.map((r) => v(`cluster.${r.label}`, r.label, r.value)),
     v('cluster.kubernetesVersion', 'Kubernetes', row.kubernetes),
-    ...Object.keys(row.charts).sort().map((n) => v(`addons.${n}.chartVersion`, n, row.charts[n]!)),
+    ...Object.keys(row.charts).sort().map((n) => v(`addons.${n}.chart.version`, n, row.charts[n]!)),
     ...Object.keys(row.images).sort().map((n) => v(`workloads[name=${n}].image`, n, row.images[n]!, tagOf(row.images[n]!))),
   ];
 }

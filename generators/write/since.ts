@@ -14,7 +14,7 @@ export interface VersionSince {
   date: string;
 }
 
-/** Version key (`cluster.kubernetesVersion`, `addons.cert-manager.version`, `workloads[name=api].image`) → since when. */
+/** Version key (`cluster.kubernetesVersion`, `addons.cert-manager.chart.version`, `workloads[name=api].image`) → since when. */
 export type VersionDates = Record<string, VersionSince>;
 
 /** What synth knows of the dates before rendering: the committed manifest's (if any) and today. */
