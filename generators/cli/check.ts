@@ -39,6 +39,11 @@ An environment whose inputs, SSM lock and generator are unchanged since the last
 this machine (rendered/.odp-state.json, git-ignored) is not rendered again: its tree is verified
 file by file against the hashes in its manifest. A clean clone (CI) has no state: everything renders.
 
+The dates in each manifest (since when the tree carries each version; the fleet matrix's "since")
+are carried forward, so they never make a tree stale; a version the manifest does not date gets
+today's UTC day: SOURCE_DATE_EPOCH when set (seconds since 1970-01-01 UTC, as date +%s prints them;
+a malformed value exits 2), else the clock.
+
 Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)

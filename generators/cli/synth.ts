@@ -38,6 +38,12 @@ version-order; a cluster rebuilt from scratch acknowledges it: docs/how-to/upgra
 --base REF, what rendered/<env>/.provenance.json records at git revision REF instead (e.g. --base
 main: the pull request's base, as CI's check compares).
 
+Each rendered/<env>/.provenance.json dates every version the tree carries (release, Kubernetes,
+charts, workload images): the date the manifest records while the value is the same, else today's
+UTC day, SOURCE_DATE_EPOCH when set (seconds since 1970-01-01 UTC, as date +%s prints them; a
+malformed value exits 2; https://reproducible-builds.org/specs/source-date-epoch/), else the clock.
+The fleet matrix says since when the source carried a version an environment is behind by.
+
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
                            environments are removed only when rendering all)
