@@ -34,7 +34,7 @@ export interface FleetRow {
 /** A version the matrix compares, by its key in the provenance manifest's `since`. */
 export interface RowVersion {
   key: string;
-  /** What the matrix calls it (`talosVersion`, `Kubernetes`, a chart or workload name). */
+  /** What the matrix calls it (a release key, `Kubernetes`, a chart or workload name). */
   label: string;
   value: string;
   /** What is compared: an image's tag, else the value. */
