@@ -18,7 +18,7 @@ import { PROVENANCE_FILE, runningVersions, runningVersionsOf, withManifest } fro
 import { readEnvironmentSources } from '../generators/load/loader.js';
 import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
 import { runningOf } from '../generators/cli/running.js';
-import { cli, exampleRoot, fixtureSources, formatted, prepareExample } from './helpers.js';
+import { cli, exampleRoot, fixtureSources, formatted, prepareExample, synthDates } from './helpers.js';
 
 /** git in a temporary repository, failing the test on an error. */
 const gitIn = (root: string) => (...args: string[]): void => {
@@ -186,7 +186,7 @@ describe('synth, validate and plan on the same change', () => {
     const at134 = staging.replace('  name: odp-staging\n', '  name: odp-staging\n  kubernetesVersion: 1.34.2\n');
     // Only staging's tree is rendered (at 1.34.2), as synth writes it.
     const root = exampleRoot({ extra: { 'staging.yaml': at134 } });
-    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    const r = prepareEnvironment('staging', readEnvironmentSources(root), { dates: synthDates(root, 'staging') });
     writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     const git = gitIn(root);
     git('init', '-q', '-b', 'main');
@@ -220,7 +220,7 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     const at = (v: string): string => staging.replace('  name: odp-staging\n', `  name: odp-staging\n  kubernetesVersion: ${v}\n`);
     const root = exampleRoot({ extra: { 'staging.yaml': at('1.34.2') } });
     const synth = (): void => {
-      const r = prepareEnvironment('staging', readEnvironmentSources(root));
+      const r = prepareEnvironment('staging', readEnvironmentSources(root), { dates: synthDates(root, 'staging') });
       writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     };
     synth();
@@ -264,7 +264,7 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     git('add', '-A');
     git('commit', '-qm', 'no rendered tree');
     expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'new' });
-    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    const r = prepareEnvironment('staging', readEnvironmentSources(root), { dates: synthDates(root, 'staging') });
     writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     git('add', '-A');
     git('commit', '-qm', 'rendered');
