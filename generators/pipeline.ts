@@ -28,6 +28,8 @@ import { lockedImages } from './infra/aws/images.js';
 import { environmentCost, pricesFor } from './cost/estimate.js';
 import { kubeVersionDiagnostics } from './validate/chart-kube-version.js';
 import { skewDiagnostics, unjudgedSkewRules, versionInputs, type RunningVersions } from './validate/rules-skew.js';
+import { carryDates, type DatesInput, type VersionDates } from './write/since.js';
+import { fleetRow, rowVersions } from './fleet/row.js';
 
 export interface PreparedEnvironment {
   name: string;
@@ -41,6 +43,8 @@ export interface PreparedEnvironment {
   ssmPlaceholders: string[];
   /** Monthly on-demand cost (USD) of its pools from the lock's prices; undefined when a price is missing. */
   monthlyCost?: number;
+  /** Since when its rendered tree carries each promoted version (write/since.ts); only when prepared with `dates`. */
+  since?: VersionDates;
 }
 
 export interface PrepareResult {
@@ -59,6 +63,12 @@ export interface PrepareOptions {
    * an acknowledgement of a skew rule is neither matched nor refused.
    */
   running?: RunningVersions;
+  /**
+   * The dates its committed manifest records and today's day (synth and check: cli/work.ts): each promoted version
+   * gets its date carried forward or today's (write/since.ts), which the manifest and the fleet matrix record.
+   * Absent: no dates (the manifest then has no `since`).
+   */
+  dates?: DatesInput;
 }
 
 export function prepareEnvironment(name: string, sources: SourceFiles, opts: PrepareOptions = {}): PrepareResult {
@@ -115,7 +125,8 @@ function prepareResolved(name: string, env: ResolvedEnvironment, diagnostics: Di
   if (hasErrors(ack.diagnostics)) return { diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
   const ssmPlaceholders = [...new Set(ssm.placeholders.flatMap((p) => p.names))].sort();
   const monthlyCost = environmentCost(model.pools, model.aws.prices).total;
-  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders, ...(monthlyCost !== undefined ? { monthlyCost } : {}) }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
+  const since = opts.dates ? carryDates(opts.dates.committed, rowVersions(fleetRow(model, ssm.data, monthlyCost)), opts.dates.today) : undefined;
+  return { prepared: { name, resolved: env, data: ssm.data, model, ssmParameters: ssm.used, ssmPlaceholders, ...(monthlyCost !== undefined ? { monthlyCost } : {}), ...(since ? { since } : {}) }, diagnostics: ack.diagnostics, acknowledged: ack.acknowledged };
 }
 
 /** Render one prepared environment: every renderer, each file with its header. */
@@ -124,7 +135,7 @@ export function renderEnvironment(p: PreparedEnvironment): FinalFile[] {
   const versions = versionInputs(p.data);
   return timed('render', () =>
     renderModel(p.model)
-      .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data, versions))
+      .map((f) => withHeader(f, p.name, p.model.sourceFiles, p.data, versions, p.since))
       .sort((a, b) => a.path.localeCompare(b.path)),
   );
 }

@@ -21,7 +21,7 @@ import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js
 import { RENDERED_DIR, writeEnvironment, writeFleetReadme } from '../generators/write/writer.js';
 import { preparedRow } from '../generators/fleet/prepared.js';
 import { renderFleetMatrix } from '../generators/fleet/matrix.js';
-import { EXAMPLES, ROOT } from './helpers.js';
+import { EXAMPLES, ROOT, synthDates } from './helpers.js';
 
 const source = (path: string, text: string): SourceFile => ({ path, sf: ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS) });
 
@@ -209,7 +209,7 @@ function scratchRepository(): string {
   const sources = readEnvironmentSources(dir);
   const rows = [];
   for (const name of listEnvironmentNames(sources)) {
-    const r = prepareEnvironment(name, sources);
+    const r = prepareEnvironment(name, sources, { dates: synthDates(dir, name) });
     if (!r.prepared) throw new Error(`${name} does not render`);
     writeEnvironment(join(dir, RENDERED_DIR), name, renderEnvironment(r.prepared));
     rows.push(preparedRow(r.prepared));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listEnvironmentNames, readEnvironmentSources } from '../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment, type PrepareOptions, type PrepareResult } from '../generators/pipeline.js';
-import { runningVersionsOf } from '../generators/write/provenance.js';
+import { runningVersionsOf, treeRecord } from '../generators/write/provenance.js';
+import type { DatesInput } from '../generators/write/since.js';
 import { formatDiagnostic } from '../generators/validate/diagnostics.js';
 import { RENDERED_DIR, writeEnvironment, writeFleetReadme } from '../generators/write/writer.js';
 import { preparedRow } from '../generators/fleet/prepared.js';
@@ -38,6 +39,18 @@ export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 export const exampleSources = (): Map<string, string> => readEnvironmentSources(EXAMPLES);
 
 /**
+ * The day synth stamps in tests (write/since.ts). vitest.config.ts sets SOURCE_DATE_EPOCH to its noon, so a synth or
+ * check run in a test (in this process or as a child) reads it too.
+ */
+export const SYNTH_DAY = '2026-12-08';
+
+/** The dates a synth of `name` in `root` carries forward (its tree's manifest's), today being SYNTH_DAY. */
+export function synthDates(root: string, name: string, today = SYNTH_DAY): DatesInput {
+  const { dates } = treeRecord(join(root, RENDERED_DIR), RENDERED_DIR, name);
+  return { ...(dates ? { committed: dates } : {}), today };
+}
+
+/**
  * A scratch repository in a temporary directory: the example environments and, with `rendered`,
  * their rendered tree as `npm run synth` writes it. `extra` adds or replaces environment files.
  */
@@ -49,7 +62,7 @@ export function exampleRoot(opts: { rendered?: boolean; extra?: Record<string, s
     const sources = readEnvironmentSources(dir);
     const rows = [];
     for (const name of listEnvironmentNames(sources)) {
-      const r = prepareEnvironment(name, sources);
+      const r = prepareEnvironment(name, sources, { dates: synthDates(dir, name) });
       if (!r.prepared) throw new Error(formatted(r).join('\n'));
       writeEnvironment(join(dir, RENDERED_DIR), name, renderEnvironment(r.prepared));
       rows.push(preparedRow(r.prepared));

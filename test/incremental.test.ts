@@ -300,7 +300,7 @@ describe('incremental synth', () => {
   it('workers retire after their share and fresh ones finish the queue, with the outcomes of one thread', async () => {
     await synth();
     const sources = readEnvironmentSources(root);
-    const ctx = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const };
+    const ctx = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const, today: '2026-12-08' };
     const names = ['alpha', 'beta', 'gamma'];
     const one = await processEnvironments(names, ctx, 1);
     const recycled = await processEnvironments(names, ctx, 2, { recycleAfter: 1 });
@@ -328,7 +328,7 @@ describe('incremental synth across a hub', () => {
     await synth();
     const sources = readEnvironmentSources(root);
     const names = ['alpha', 'beta', 'fleet-a', 'fleet-b', 'gamma', 'hub'];
-    const upFront = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const };
+    const upFront = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const, today: '2026-12-08' };
     const deferred = { ...upFront, fleet: new Map(), fleetPending: names };
     // Outcomes without their timings (ms, phases), which differ from run to run.
     const untimed = (os: Awaited<ReturnType<typeof processEnvironments>>['outcomes']) => os.map(({ ms: _ms, phases: _phases, ...o }) => o);

@@ -20,7 +20,7 @@ import { RENDERED_DIR, writeEnvironment } from '../generators/write/writer.js';
 import { runningOf } from '../generators/cli/running.js';
 import { processEnvironments } from '../generators/cli/jobs.js';
 import { fleetIndex } from '../generators/model/fleet.js';
-import { cli, exampleRoot, fixtureSources, formatted, prepareExample, ROOT, TSX } from './helpers.js';
+import { cli, exampleRoot, fixtureSources, formatted, prepareExample, ROOT, synthDates, TSX } from './helpers.js';
 
 /** git in a temporary repository, failing the test on an error. */
 const gitIn = (root: string) => (...args: string[]): void => {
@@ -198,7 +198,7 @@ describe('synth, validate and plan on the same change', () => {
     const at134 = staging.replace('  name: odp-staging\n', '  name: odp-staging\n  kubernetesVersion: 1.34.2\n');
     // Only staging's tree is rendered (at 1.34.2), as synth writes it.
     const root = exampleRoot({ extra: { 'staging.yaml': at134 } });
-    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    const r = prepareEnvironment('staging', readEnvironmentSources(root), { dates: synthDates(root, 'staging') });
     writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     const git = gitIn(root);
     git('init', '-q', '-b', 'main');
@@ -232,7 +232,7 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     const at = (v: string): string => staging.replace('  name: odp-staging\n', `  name: odp-staging\n  kubernetesVersion: ${v}\n`);
     const root = exampleRoot({ extra: { 'staging.yaml': at('1.34.2') } });
     const synth = (): void => {
-      const r = prepareEnvironment('staging', readEnvironmentSources(root));
+      const r = prepareEnvironment('staging', readEnvironmentSources(root), { dates: synthDates(root, 'staging') });
       writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     };
     synth();
@@ -271,7 +271,7 @@ describe('--base REF: the running versions at the pull request\'s base, not its 
     git('add', '-A');
     git('commit', '-qm', 'no rendered tree');
     expect(runningOf(root, 'staging', 'HEAD')).toStrictEqual({ kind: 'new' });
-    const r = prepareEnvironment('staging', readEnvironmentSources(root));
+    const r = prepareEnvironment('staging', readEnvironmentSources(root), { dates: synthDates(root, 'staging') });
     writeEnvironment(join(root, RENDERED_DIR), 'staging', renderEnvironment(r.prepared!));
     git('add', '-A');
     git('commit', '-qm', 'rendered');
@@ -346,7 +346,7 @@ describe('--base REF that names no revision: refused in a git work tree, never a
     expect(synth.code).toBe(2);
     // This thread renders one environment at most (recycleAfter 1): a worker renders the other, and refuses it too.
     const sources = readEnvironmentSources(root);
-    const ctx = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const, base: 'HEAD' };
+    const ctx = { root, sources, fleet: fleetIndex(sources), generator: 'test', mode: 'check' as const, base: 'HEAD', today: '2026-12-08' };
     const run = await processEnvironments(['staging', 'dev'], ctx, 2, { recycleAfter: 1 });
     expect(run.threads).toBe(2);
     // (Refused before the model: a worker's time is validating.)

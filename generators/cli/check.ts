@@ -39,6 +39,11 @@ An environment whose inputs, SSM lock and generator are unchanged since the last
 this machine (rendered/.odp-state.json, git-ignored) is not rendered again: its tree is verified
 file by file against the hashes in its manifest. A clean clone (CI) has no state: everything renders.
 
+The dates in each manifest (since when the tree carries each version; the fleet matrix's "since")
+are carried forward, so they never make a tree stale; a version the manifest does not date gets
+today's UTC day: SOURCE_DATE_EPOCH when set (seconds since 1970-01-01 UTC, as date +%s prints them;
+a malformed value exits 2), else the clock.
+
 Options:
   --env a,b    only these environments (default: all, and then trees of deleted environments
                are reported too)
@@ -83,7 +88,7 @@ async function compare(root: string, values: Record<string, unknown>, base: stri
   const plan = planRun(common.root, sources, names, Boolean(values.force), base);
   const { renderedRoot } = plan;
   const report = progressReporter(plan.render);
-  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check', ...(base !== undefined ? { base } : {}) }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
+  const work = await processEnvironments(plan.render, { root: common.root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator: plan.generator, mode: 'check', today: plan.today, ...(base !== undefined ? { base } : {}) }, jobs, report ? { onOutcome: (o) => report(outcomeProgress(o)) } : {});
   const diagnostics = work.outcomes.flatMap((o) => o.diagnostics);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   const lines = work.outcomes.flatMap((o) => o.findings ?? []);
@@ -94,7 +99,7 @@ async function compare(root: string, values: Record<string, unknown>, base: stri
     for (const orphan of listRenderedEnvironments(renderedRoot).filter((e) => !names.includes(e)))
       for (const f of listFiles(join(renderedRoot, orphan))) lines.push(`extra    ${RENDERED_DIR}/${orphan}/${f}  (no environments/${orphan}.yaml)`);
     const matrix = readFleetReadme(renderedRoot);
-    const expected = fleetMatrix(sources, work.outcomes, plan.state, plan.fleet);
+    const expected = fleetMatrix(sources, work.outcomes, plan);
     total += 1;
     if (matrix === undefined) lines.push(`missing  ${RENDERED_DIR}/${FLEET_README}  (the fleet matrix)`);
     else if (matrix !== expected) lines.push(`stale    ${RENDERED_DIR}/${FLEET_README}  (the fleet matrix: an environment's versions, cost or promotion changed, or the file was edited)`);

@@ -2,20 +2,23 @@
  * The fleet matrix of a synth or check run (rendered/README.md, generators/fleet/matrix.ts): every
  * environment's row, from this run's outcomes, else from the incremental state while the
  * environment's sources are unchanged, else prepared here (a run with --env, or a state from before
- * rows were kept).
+ * rows were kept) with the dates its tree's manifest records carried forward, as a render would (write/since.ts).
  */
 import type { SourceFiles } from '../load/loader.js';
 import { listEnvironmentNames } from '../load/loader.js';
-import type { FleetIndex } from '../model/fleet.js';
+import type { RunPlan } from './incremental.js';
+import { recordOf } from './running.js';
+import { dirname } from 'node:path';
 import { prepareEnvironment } from '../pipeline.js';
 import { renderFleetMatrix } from '../fleet/matrix.js';
 import { preparedRow } from '../fleet/prepared.js';
 import type { FleetRow } from '../fleet/row.js';
 import { timed } from '../lib/timing.js';
-import { sameSources, type IncrementalState } from '../write/state.js';
+import { sameSources } from '../write/state.js';
 import type { EnvOutcome } from './work.js';
 
-export function fleetMatrix(sources: SourceFiles, outcomes: readonly EnvOutcome[], state: IncrementalState, fleet?: FleetIndex): string {
+export function fleetMatrix(sources: SourceFiles, outcomes: readonly EnvOutcome[], plan: Pick<RunPlan, 'state' | 'fleet' | 'renderedRoot' | 'today'>): string {
+  const { state, fleet } = plan;
   return timed('render', () => {
     const fresh = new Map(outcomes.flatMap((o) => (o.row ? [[o.env, o.row] as const] : [])));
     const rows: FleetRow[] = [];
@@ -23,7 +26,8 @@ export function fleetMatrix(sources: SourceFiles, outcomes: readonly EnvOutcome[
       const kept = state.environments[name];
       let row = fresh.get(name) ?? (kept?.row && sameSources(sources, kept.sources) ? kept.row : undefined);
       if (!row) {
-        const r = prepareEnvironment(name, sources, fleet && fleet.size > 0 ? { fleet } : {});
+        const { dates } = recordOf(dirname(plan.renderedRoot), name, undefined);
+        const r = prepareEnvironment(name, sources, { ...(fleet.size > 0 ? { fleet } : {}), dates: { ...(dates ? { committed: dates } : {}), today: plan.today } });
         if (r.prepared) row = preparedRow(r.prepared);
       }
       if (row) rows.push(row);

@@ -2,8 +2,10 @@
  * Which environments a synth or check run must render, and which it may skip: an environment is
  * skipped when the incremental state (rendered/.odp-state.json, see write/state.ts) recorded a
  * render under the same generator, from source files with the same contents, the same fleet
- * relations and the same running versions (the version-skew rules' diagnostics depend on them; `base` as in
- * running.ts), and its tree still matches the manifest of that render file by file. `--force`
+ * relations, the same running versions (the version-skew rules' diagnostics depend on them; `base` as in
+ * running.ts) and the same dates in its manifest (write/since.ts: what the render carries forward; today's day only
+ * dates a version the manifest does not, and every version a render wrote is dated), and its tree still matches the
+ * manifest of that render file by file. `--force`
  * renders everything. Also reads the fleet, reusing the state's entries for unchanged files, so a
  * run that renders one environment of a hundred parses one (a run that renders them all leaves it
  * to processEnvironments, which reads it in its threads).
@@ -17,7 +19,8 @@ import { generatorFingerprint } from '../lib/fingerprint.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
 import { emptyState, environmentKey, readState, runningKey, sameSources, treeMatches, type EnvironmentState, type IncrementalState } from '../write/state.js';
 import { RENDERED_DIR } from '../write/writer.js';
-import { runningOf } from './running.js';
+import { recordOf, runningOf } from './running.js';
+import { today } from '../lib/source-date.js';
 
 export interface RunPlan {
   renderedRoot: string;
@@ -37,9 +40,13 @@ export interface RunPlan {
   render: string[];
   /** Environments skipped, with the state entry that vouches for their tree. */
   skipped: Map<string, EnvironmentState>;
+  /** Today's UTC day (lib/source-date.ts: SOURCE_DATE_EPOCH, else the clock), read once for the run. */
+  today: string;
 }
 
 export function planRun(root: string, sources: SourceFiles, names: readonly string[], force: boolean, base?: string): RunPlan {
+  // Read before anything: a malformed SOURCE_DATE_EPOCH is refused with nothing rendered.
+  const day = today();
   return timed('load', () => {
     const renderedRoot = join(root, RENDERED_DIR);
     const generator = generatorFingerprint(PROJECT_ROOT);
@@ -52,22 +59,26 @@ export function planRun(root: string, sources: SourceFiles, names: readonly stri
     const render: string[] = [];
     const skipped = new Map<string, EnvironmentState>();
     // Nothing to skip: no decision here needs the fleet, so its reading is left to the run.
-    if (unchanged.size === 0) return { renderedRoot, generator, state, fleet: new Map(), fleetPending: listEnvironmentNames(sources), render: [...names], skipped };
+    if (unchanged.size === 0) return { renderedRoot, generator, state, fleet: new Map(), fleetPending: listEnvironmentNames(sources), render: [...names], skipped, today: day };
     const fleet = fleetIndex(sources, (name) => (unchanged.has(name) ? unchanged.get(name)!.fleet : undefined));
     for (const name of names) {
       const entry = unchanged.get(name);
-      const tree = entry && entry.key === environmentKey(generator, entry.sources, fleetRelations(fleet, name), keyOfRunning(root, name, base)) ? treeMatches(renderedRoot, name, entry) : undefined;
+      const tree = entry && entry.key === keyOfTree(root, name, base, generator, entry.sources, fleetRelations(fleet, name)) ? treeMatches(renderedRoot, name, entry) : undefined;
       if (entry && tree) skipped.set(name, { ...entry, ...tree });
       else render.push(name);
     }
-    return { renderedRoot, generator, state, fleet, fleetPending: [], render, skipped };
+    return { renderedRoot, generator, state, fleet, fleetPending: [], render, skipped, today: day };
   });
 }
 
-/** The running versions as the key of a tree rendered at the versions its working-tree manifest records. */
-function keyOfRunning(root: string, name: string, base: string | undefined): unknown {
-  const own = runningOf(root, name, undefined);
-  return runningKey(base === undefined ? own : runningOf(root, name, base), own.kind === 'known' ? own.versions : undefined);
+/**
+ * The key of a tree rendered at the versions and with the dates its working-tree manifest records (one read of it):
+ * the running versions as runningKey holds them, the dates as they are.
+ */
+function keyOfTree(root: string, name: string, base: string | undefined, generator: string, sources: Record<string, string>, relations: unknown): string {
+  const own = recordOf(root, name, undefined);
+  const running = runningKey(base === undefined ? own.running : runningOf(root, name, base), own.running.kind === 'known' ? own.running.versions : undefined);
+  return environmentKey(generator, sources, relations, running, own.dates);
 }
 
 /**

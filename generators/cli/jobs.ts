@@ -54,7 +54,7 @@ function workerScript(): { url: URL; ts: boolean } {
 }
 
 function startWorker(ctx: WorkContext): Worker {
-  const data = { root: ctx.root, generator: ctx.generator, mode: ctx.mode, ...(ctx.base !== undefined ? { base: ctx.base } : {}), sources: [...ctx.sources], fleet: [...ctx.fleet] };
+  const data = { root: ctx.root, generator: ctx.generator, mode: ctx.mode, today: ctx.today, ...(ctx.base !== undefined ? { base: ctx.base } : {}), sources: [...ctx.sources], fleet: [...ctx.fleet] };
   const { url, ts } = workerScript();
   if (!ts) return new Worker(url, { workerData: data });
   // TypeScript sources: the worker registers tsx's loader itself, then imports its entry.

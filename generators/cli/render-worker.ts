@@ -9,8 +9,8 @@ import { phaseTimes } from '../lib/timing.js';
 import type { FleetEntry } from '../model/fleet.js';
 import { processEnvironment, readFleetEntries, type WorkContext, type WorkMode } from './work.js';
 
-const data = workerData as { root: string; generator: string; mode: WorkMode; base?: string; sources: [string, string][]; fleet: [string, FleetEntry][] };
-const ctx: WorkContext = { root: data.root, generator: data.generator, mode: data.mode, ...(data.base !== undefined ? { base: data.base } : {}), sources: new Map(data.sources), fleet: new Map(data.fleet) };
+const data = workerData as { root: string; generator: string; mode: WorkMode; today: string; base?: string; sources: [string, string][]; fleet: [string, FleetEntry][] };
+const ctx: WorkContext = { root: data.root, generator: data.generator, mode: data.mode, today: data.today, ...(data.base !== undefined ? { base: data.base } : {}), sources: new Map(data.sources), fleet: new Map(data.fleet) };
 const port = parentPort!;
 
 port.on('message', (m: { type: 'env'; name: string } | { type: 'fleet-read'; names: string[]; keep: number } | { type: 'fleet'; fleet: [string, FleetEntry][] } | { type: 'stop' }) => {

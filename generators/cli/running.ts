@@ -10,7 +10,8 @@
  */
 import { join } from 'node:path';
 import type { RunningVersions } from '../validate/rules-skew.js';
-import { PROVENANCE_FILE, runningVersions, runningVersionsOf } from '../write/provenance.js';
+import { PROVENANCE_FILE, runningVersions, runningVersionsOf, treeRecord } from '../write/provenance.js';
+import type { VersionDates } from '../write/since.js';
 import { RENDERED_DIR } from '../write/writer.js';
 import { commitOrFail, git } from './git.js';
 
@@ -24,6 +25,15 @@ export function runningOf(root: string, env: string, base: string | undefined): 
   const text = git(root, ['show', `${base}:./${dir}/${PROVENANCE_FILE}`]);
   if (text === undefined) return { kind: 'unknown', where, why: 'is missing (the tree has no manifest)' };
   return runningVersionsOf(text, where);
+}
+
+/**
+ * The running versions of `env` (runningOf) and the dates its working-tree manifest records (write/since.ts: always
+ * the working tree's, which the next render carries forward), with one read of the manifest when `base` is unset.
+ */
+export function recordOf(root: string, env: string, base: string | undefined): { running: RunningVersions; dates?: VersionDates } {
+  const own = treeRecord(join(root, RENDERED_DIR), RENDERED_DIR, env);
+  return base === undefined ? own : { ...own, running: runningOf(root, env, base) };
 }
 
 /**

@@ -38,6 +38,12 @@ version-order; a cluster rebuilt from scratch acknowledges it: docs/how-to/upgra
 --base REF, what rendered/<env>/.provenance.json records at git revision REF instead (e.g. --base
 main: the pull request's base, as CI's check compares).
 
+Each rendered/<env>/.provenance.json dates every version the tree carries (release, Kubernetes,
+charts, workload images): the date the manifest records while the value is the same, else today's
+UTC day, SOURCE_DATE_EPOCH when set (seconds since 1970-01-01 UTC, as date +%s prints them; a
+malformed value exits 2; https://reproducible-builds.org/specs/source-date-epoch/), else the clock.
+The fleet matrix says since when the source carried a version an environment is behind by.
+
 Options:
   --env a,b                render only these environments (default: all; trees of deleted
                            environments are removed only when rendering all)
@@ -155,7 +161,7 @@ async function render(root: string, values: Record<string, unknown>, base: strin
   const report = progressReporter(plan.render);
   if (report && plan.skipped.size > 0) progress(`${plural(plan.skipped.size, 'environment')} unchanged since the last synth (trees verified), rendering ${plan.render.length}`);
   const onOutcome = report && ((o: EnvOutcome): void => report(outcomeProgress(o)));
-  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', ...(base !== undefined ? { base } : {}), ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
+  const work = await processEnvironments(plan.render, { root, sources, fleet: plan.fleet, fleetPending: plan.fleetPending, generator, mode: 'synth', today: plan.today, ...(base !== undefined ? { base } : {}), ...injected, ...(deps.writerIo ? { io: deps.writerIo } : {}) }, jobs, onOutcome ? { onOutcome } : {}).catch((err: unknown) => {
     recover(renderedRoot);
     throw err;
   });
@@ -179,7 +185,7 @@ async function render(root: string, values: Record<string, unknown>, base: strin
     },
   });
   // The fleet matrix (rendered/README.md), from every environment's row.
-  const matrixWritten = timed('write', () => writeFleetReadme(renderedRoot, fleetMatrix(sources, work.outcomes, plan.state, plan.fleet)));
+  const matrixWritten = timed('write', () => writeFleetReadme(renderedRoot, fleetMatrix(sources, work.outcomes, plan)));
   if (matrixWritten) progress(`rendered/${FLEET_README} (fleet matrix) written`);
   const written = new Map(work.outcomes.flatMap((o) => (o.staged ? [[o.env, [...o.staged.result.written, ...o.staged.result.unchanged].sort()] as const] : [])));
   timed('write', () => writeState(renderedRoot, nextState(sources, plan, new Map(work.outcomes.flatMap((o) => (o.state ? [[o.env, o.state] as const] : []))), written)));

@@ -18,7 +18,7 @@ import { hasErrors, type Diagnostic } from '../validate/diagnostics.js';
 import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { plural, type EnvProgress } from './common.js';
 import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
-import { runningOf } from './running.js';
+import { recordOf } from './running.js';
 import { environmentKey, hashSources, runningKey, type EnvironmentState } from '../write/state.js';
 import { versionInputs } from '../validate/rules-skew.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
@@ -36,6 +36,8 @@ export interface WorkContext {
   mode: WorkMode;
   /** The git revision whose rendered/ records the running versions (running.ts resolveBase); else the working tree's. */
   base?: string;
+  /** Today's UTC day (RunPlan.today): the date of a version the committed manifest does not date (write/since.ts). */
+  today: string;
   /** Tests inject these (then the run stays in the main thread). */
   render?: (p: PreparedEnvironment) => FinalFile[];
   io?: WriterIo;
@@ -88,16 +90,18 @@ export function processEnvironment(name: string, ctx: WorkContext): EnvOutcome {
 
 function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | 'phases'> {
   const renderedRoot = join(ctx.root, RENDERED_DIR);
-  // The versions the committed tree records: a change upstream forbids is refused before anything is staged.
-  const running = runningOf(ctx.root, name, ctx.base);
-  const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet, running });
+  // The versions the committed tree records: a change upstream forbids is refused before anything is staged. And the
+  // dates its manifest records, carried forward (write/since.ts).
+  const { running, dates } = recordOf(ctx.root, name, ctx.base);
+  const r = prepareEnvironment(name, ctx.sources, { fleet: ctx.fleet, running, dates: { ...(dates ? { committed: dates } : {}), today: ctx.today } });
   const base = { env: name, diagnostics: r.diagnostics, acknowledged: r.acknowledged ?? 0 };
   if (!r.prepared || hasErrors(r.diagnostics)) return base;
   const files = (ctx.render ?? renderEnvironment)(r.prepared);
   const row = preparedRow(r.prepared);
   const sources = hashSources(ctx.sources, [...r.prepared.resolved.files, lockFile(name)]);
   const entry = (manifest: string, count: number): EnvironmentState => ({
-    key: environmentKey(ctx.generator, sources, fleetRelations(ctx.fleet, name), runningKey(running, versionInputs(r.prepared!.data))),
+    // The dates this render writes: what the next run reads back from the tree it keys.
+    key: environmentKey(ctx.generator, sources, fleetRelations(ctx.fleet, name), runningKey(running, versionInputs(r.prepared!.data)), r.prepared!.since),
     sources,
     fleet: ctx.fleet.get(name) ?? null,
     manifest,

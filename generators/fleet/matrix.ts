@@ -1,15 +1,16 @@
 /**
  * The fleet matrix, rendered/README.md: one row per environment — distribution and release,
  * Kubernetes, engine, every chart version, monthly cost, and promotion state (what it is behind its
- * `promotion.from` by). Pure: rows in, the file's text out; synth writes it through the writer
+ * `promotion.from` by, and since when). Pure: rows in, the file's text out; synth writes it through the writer
  * (write/writer.ts writeFleetReadme) and check compares it.
  *
- * "Since when" is not in this file: it would come from Git history, which changes with the very
- * commit that carries this file, so the committed file could never be current. `npm run promote
- * -- --status` prints it (from the provenance manifests' history).
+ * "Since when" is the date the source environment's rendered tree first carried the version the target lacks (the
+ * earliest of them when several), as its provenance manifest records it (write/since.ts: carried forward by synth,
+ * not read from Git history, which changes with the very commit that carries this file). `npm run promote --
+ * --status` measures the soak from Git history instead.
  */
 import { GENERATOR_NAME } from '../version.js';
-import { versionsBehind, type FleetRow } from './row.js';
+import { versionsBehindKeyed, type FleetRow } from './row.js';
 import { formatUsd } from '../cost/estimate.js';
 
 export const FLEET_README = 'README.md';
@@ -21,8 +22,15 @@ export function promotionCell(row: FleetRow, byName: ReadonlyMap<string, FleetRo
   if (!row.promotionFrom) return '—';
   const source = byName.get(row.promotionFrom);
   if (!source) return `from ${code(row.promotionFrom)}: no such environment`;
-  const behind = versionsBehind(row, source);
-  return behind.length === 0 ? `level with ${code(source.env)}` : `behind ${code(source.env)} by ${behind.map(code).join(', ')}`;
+  const behind = versionsBehindKeyed(row, source);
+  if (behind.length === 0) return `level with ${code(source.env)}`;
+  return `behind ${code(source.env)} by ${behind.map((b) => code(b.text)).join(', ')}${sinceOf(behind.map((b) => b.key), source)}`;
+}
+
+/** " since <day>": the earliest day the source first carried one of `keys`; '' when its row records none of them. */
+export function sinceOf(keys: readonly string[], source: FleetRow): string {
+  const days = keys.flatMap((k) => (source.since?.[k] ? [source.since[k]] : [])).sort();
+  return days.length === 0 ? '' : ` since ${days[0]}`;
 }
 
 export function renderFleetMatrix(rows: readonly FleetRow[]): string {
@@ -39,8 +47,9 @@ export function renderFleetMatrix(rows: readonly FleetRow[]): string {
     '# Fleet',
     '',
     `${sorted.length} environment${sorted.length === 1 ? '' : 's'}. Each environment's own README (\`rendered/<env>/README.md\`) has the details;`,
-    'promotion state compares versions with the environment named in `promotion.from` (npm run promote moves them;',
-    '`npm run promote -- --status` says since when the source has carried each).',
+    'promotion state compares versions with the environment named in `promotion.from` (npm run promote moves them),',
+    "since the day the source's rendered tree first carried the version behind (the earliest when several; recorded in",
+    'its `.provenance.json`; `npm run promote -- --status` measures the soak from Git history).',
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map(() => '---').join('|')}|`,

@@ -8,6 +8,7 @@ import { canonicalJson, sha256 } from '../lib/hash.js';
 import { formatInputPath, getInputAt, type InputPath } from '../lib/paths.js';
 import { GENERATOR_NAME } from '../version.js';
 import type { RenderedFile } from './types.js';
+import type { VersionDates } from '../write/since.js';
 
 /** What a file was made from: each input (a path into the environment document) and its hash. */
 export interface FileProvenance {
@@ -17,6 +18,8 @@ export interface FileProvenance {
   inputs: Record<string, string>;
   /** The environment's versions (Kubernetes, the distribution's release keys) by document path: the manifest records them. */
   versions?: Record<string, string>;
+  /** Since when the tree has carried each promoted version (write/since.ts): the manifest records them. */
+  since?: VersionDates;
 }
 
 export interface FinalFile {
@@ -72,9 +75,9 @@ function headerTexts(envName: string, sourceFiles: string[]): { markdown: string
 }
 
 /** Prefix a rendered file with its header in the comment syntax of its type, and record its inputs. */
-export function withHeader(file: RenderedFile, envName: string, sourceFiles: string[], data: unknown, versions?: Record<string, string>): FinalFile {
+export function withHeader(file: RenderedFile, envName: string, sourceFiles: string[], data: unknown, versions?: Record<string, string>, since?: VersionDates): FinalFile {
   const header = headerTexts(envName, sourceFiles);
-  const provenance: FileProvenance = { sources: sourceFiles, inputs: inputHashes(data, file.inputs), ...(versions ? { versions } : {}) };
+  const provenance: FileProvenance = { sources: sourceFiles, inputs: inputHashes(data, file.inputs), ...(versions ? { versions } : {}), ...(since ? { since } : {}) };
   const body = file.content.endsWith('\n') ? file.content : file.content + '\n';
   if (file.path.endsWith('.md')) return { path: file.path, content: header.markdown + body, provenance };
   if (/\.(ya?ml|sh|conf)$/.test(file.path)) {

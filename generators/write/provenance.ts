@@ -12,6 +12,7 @@ import { canonicalJson, sha256 } from '../lib/hash.js';
 import type { RunningVersions } from '../validate/rules-skew.js';
 import { PROVENANCE_FILE, type FinalFile } from '../render/header.js';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.js';
+import { datesOf, type VersionDates } from './since.js';
 
 export { PROVENANCE_FILE };
 
@@ -33,6 +34,12 @@ export interface Manifest {
    * (validate/rules-skew.ts). Absent in a manifest of an older generator.
    */
   versions?: Record<string, string>;
+  /**
+   * Since when the tree has carried each promoted version (release keys, Kubernetes, charts, workload images; by
+   * version key): the value and the UTC day it first carried it, carried forward by every synth while the value stays
+   * (write/since.ts). The fleet matrix's "since". Absent in a manifest of an older generator.
+   */
+  since?: VersionDates;
   /** Input path → sha256 of its value. */
   inputs: Record<string, string>;
   files: Record<string, ManifestEntry>;
@@ -51,7 +58,8 @@ export function buildManifest(env: string, files: readonly FinalFile[]): Manifes
     entries[f.path] = { inputs: Object.keys(f.provenance.inputs).sort(), sha256: sha256(f.content) };
   }
   const versions = files.find((f) => f.provenance?.versions)?.provenance?.versions;
-  return { environment: env, generator: GENERATOR_NAME, version: GENERATOR_VERSION, sources, ...(versions ? { versions } : {}), inputs, files: entries };
+  const since = files.find((f) => f.provenance?.since)?.provenance?.since;
+  return { environment: env, generator: GENERATOR_NAME, version: GENERATOR_VERSION, sources, ...(versions ? { versions } : {}), ...(since ? { since } : {}), inputs, files: entries };
 }
 
 /**
@@ -71,6 +79,7 @@ export function serializeManifest(m: Manifest): string {
     `  "version": ${j(m.version)},`,
     `  "sources": ${j(m.sources)},`,
     ...(m.versions ? [`  "versions": ${canonicalJson(m.versions)},`] : []),
+    ...(m.since ? [`  "since": ${block(m.since as unknown as Record<string, unknown>)},`] : []),
     `  "inputs": ${block(m.inputs)},`,
     `  "files": ${block(m.files as unknown as Record<string, unknown>)}`,
     '}',
@@ -96,7 +105,10 @@ export function parseManifest(text: string): Manifest | undefined {
 
 /** What a manifest's text (`where`: its path, for the messages) says the environment runs (validate/rules-skew.ts). */
 export function runningVersionsOf(text: string, where: string): RunningVersions {
-  const m = parseManifest(text);
+  return runningOfManifest(parseManifest(text), where);
+}
+
+function runningOfManifest(m: Manifest | undefined, where: string): RunningVersions {
   if (!m) return { kind: 'unknown', where, why: 'is not a provenance manifest' };
   const v = m.versions;
   if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) return { kind: 'unknown', where, why: "records no versions (written before the generator recorded them)" };
@@ -108,16 +120,26 @@ export function runningVersionsOf(text: string, where: string): RunningVersions 
  * Read from the working tree, never from git: synth works without it.
  */
 export function runningVersions(renderedRoot: string, renderedDir: string, env: string): RunningVersions {
+  return treeRecord(renderedRoot, renderedDir, env).running;
+}
+
+/**
+ * What rendered/<env>/.provenance.json in the working tree records, read once: the running versions (runningVersions)
+ * and since when the tree has carried each promoted version (undefined: no tree, no manifest, or none recorded).
+ */
+export function treeRecord(renderedRoot: string, renderedDir: string, env: string): { running: RunningVersions; dates?: VersionDates } {
   const dir = join(renderedRoot, env);
   const where = `${renderedDir}/${env}/${PROVENANCE_FILE}`;
-  if (!existsSync(dir)) return { kind: 'new' };
+  if (!existsSync(dir)) return { running: { kind: 'new' } };
   let text: string;
   try {
     text = readFileSync(join(dir, PROVENANCE_FILE), 'utf8');
   } catch {
-    return { kind: 'unknown', where, why: 'is missing (the tree has no manifest)' };
+    return { running: { kind: 'unknown', where, why: 'is missing (the tree has no manifest)' } };
   }
-  return runningVersionsOf(text, where);
+  const m = parseManifest(text);
+  const dates = datesOf(m?.since);
+  return { running: runningOfManifest(m, where), ...(dates ? { dates } : {}) };
 }
 
 /** Why a stale file differs, judged by the committed manifest (`old`) and the fresh render. */

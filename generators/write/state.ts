@@ -16,6 +16,7 @@ import type { SourceFiles } from '../load/loader.js';
 import type { Diagnostic } from '../validate/diagnostics.js';
 import type { RunningVersions } from '../validate/rules-skew.js';
 import { parseManifest, PROVENANCE_FILE } from './provenance.js';
+import type { VersionDates } from './since.js';
 import { listFiles, treeSignature } from './writer.js';
 
 export const STATE_FILE = '.odp-state.json';
@@ -23,8 +24,9 @@ const STATE_FORMAT = 1;
 
 export interface EnvironmentState {
   /**
-   * sha256 over the generator, `sources`, the fleet relations and the running versions the version-skew rules compared
-   * with (environmentKey): the diagnostics replayed depend on them too.
+   * sha256 over the generator, `sources`, the fleet relations, the running versions the version-skew rules compared
+   * with (environmentKey): the diagnostics replayed depend on them too; and the dates the manifest records
+   * (write/since.ts): the next render carries them forward, so a tree holding other dates renders again.
    */
   key: string;
   /** Every file the environment was made from (its file, its bases, its SSM lock) → sha256 of its text, '' when absent. */
@@ -102,8 +104,8 @@ export function sameSources(sources: SourceFiles, recorded: Record<string, strin
   });
 }
 
-export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown, running: unknown): string {
-  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations, running }));
+export function environmentKey(generator: string, sourceHashes: Record<string, string>, fleetRelations: unknown, running: unknown, dates: VersionDates | undefined): string {
+  return sha256(canonicalJson({ generator, sources: sourceHashes, fleet: fleetRelations, running, dates: dates ?? null }));
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readEnvironmentSources } from '../../generators/load/loader.js';
 import { prepareEnvironment, renderEnvironment } from '../../generators/pipeline.js';
 import { RENDERED_DIR, writeEnvironment } from '../../generators/write/writer.js';
-import { EXAMPLES, formatted } from '../helpers.js';
+import { EXAMPLES, formatted, synthDates } from '../helpers.js';
 
 export const H = 3_600_000;
 export const NOW = Date.UTC(2026, 11, 9, 12, 0); // a Wednesday
@@ -26,7 +26,7 @@ export function git(root: string, args: string[], at?: number): string {
 export function render(root: string, names: string[]): void {
   const sources = readEnvironmentSources(root);
   for (const name of names) {
-    const r = prepareEnvironment(name, sources);
+    const r = prepareEnvironment(name, sources, { dates: synthDates(root, name) });
     if (!r.prepared) throw new Error(formatted(r).join('\n'));
     writeEnvironment(join(root, RENDERED_DIR), name, renderEnvironment(r.prepared));
   }
