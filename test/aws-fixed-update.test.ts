@@ -80,7 +80,8 @@ function sandbox(env: string, rendered: { path: string; content: string }[]) {
     writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
   };
   const reset = (w: Doc) => {
-    writeFileSync(join(fleet, 'fleet.json'), JSON.stringify(w));
+    // The stubs' clock starts at this reset and moves only with their sleeps (fleet-clock.mjs clockBase).
+    writeFileSync(join(fleet, 'fleet.json'), JSON.stringify({ clockBase: Math.floor(Date.now() / 1000), ...w }));
     writeFileSync(join(fleet, 'calls.log'), '');
     for (const f of ['leases.json', 'leases.log', 'leases-unreachable.json']) rmSync(join(fleet, f), { force: true });
   };
