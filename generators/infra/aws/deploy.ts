@@ -394,8 +394,8 @@ current_type() {
 `;
 }
 /**
- * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\` and
- * \`terminate_node\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2
+ * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\`,
+ * \`terminate_node\` and \`lift_protection\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2
  * API reference, Instance.InstanceId); anything else stops the script, naming where the value came from
  * (its second argument). Emitted only when one of them is.
  */
