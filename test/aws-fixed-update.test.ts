@@ -36,7 +36,7 @@ const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const heldUserData = (v: string | { 'Fn::Base64': string }): string => (typeof v === 'string' ? v : b64(v['Fn::Base64']));
 
 /** The fixed instances in the order CloudFormation updates them: each after the one it DependsOn. */
-function chain(template: Doc): { id: string; node: string; param: string; ip: string; role: string; userData?: string }[] {
+function chain(template: Doc): { id: string; node: string; param: string; ip: string; role: string; userData?: string; protected: boolean }[] {
   const instances = Object.entries(template.Resources as Record<string, Doc>).filter(([, r]) => r.Type === 'AWS::EC2::Instance');
   const done: string[] = [];
   while (done.length < instances.length)
@@ -44,7 +44,7 @@ function chain(template: Doc): { id: string; node: string; param: string; ip: st
   return done.map((id) => {
     const p = (template.Resources[id] as Doc).Properties;
     const tag = (k: string) => p.Tags.find((t: Doc) => t.Key === k).Value;
-    return { id, node: tag('Name'), param: p.InstanceType.Ref, ip: p.PrivateIpAddress, role: tag('odp:role'), userData: p.UserData === undefined ? undefined : heldUserData(p.UserData) };
+    return { id, node: tag('Name'), param: p.InstanceType.Ref, ip: p.PrivateIpAddress, role: tag('odp:role'), userData: p.UserData === undefined ? undefined : heldUserData(p.UserData), protected: p.DisableApiTermination === true };
   });
 }
 const FIXED = chain(template);
@@ -134,7 +134,7 @@ function fleetOf(stackName: string, tpl: Doc, fixed: ReturnType<typeof chain>, p
       outputs: Object.fromEntries(fixed.map((x, i) => [`${x.id}InstanceId`, `i-0${i}aa`])),
       instances: fixed.map((x, i) => ({ instance: `i-0${i}aa`, param: x.param })),
     },
-    instances: Object.fromEntries(fixed.map((x, i) => [`i-0${i}aa`, { type: params[x.param], state: 'running', ...(x.userData !== undefined ? { userData: x.userData } : {}) }])),
+    instances: Object.fromEntries(fixed.map((x, i) => [`i-0${i}aa`, { type: params[x.param], state: 'running', ...(x.protected ? { protected: true } : {}), ...(x.userData !== undefined ? { userData: x.userData } : {}) }])),
     nodes: Object.fromEntries(fixed.map((x, i) => [x.ip, { name: `ip-${x.ip.replace(/\./g, '-')}`, fixed: x.node, role: x.role, ready: 'True', boot: `boot-${x.node}`, instance: `i-0${i}aa` }])),
     bootAsks: 2,
   };
@@ -709,7 +709,8 @@ describe('deploy.sh when a stack update or creation fails', { timeout: 300_000 }
     const r = run('nodes');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`deploy: the creation of stack odp-prod-nodes failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: ${EVENTS}.`);
-    const cmd = `aws cloudformation delete-stack --region eu-west-1 --stack-name odp-prod-nodes --role-arn ${ROLE} && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh nodes`;
+    // The nodes stack's delete command lifts the instances' termination protection first (none left after the rollback).
+    const cmd = `sh rendered/prod/aws/deploy.sh lift-protection && aws cloudformation delete-stack --region eu-west-1 --stack-name odp-prod-nodes --role-arn ${ROLE} && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh nodes`;
     expect(next(r.stderr)).toBe(cmd);
     // No termination protection on the failed stack (it is turned on after a deploy that succeeded only): deletable.
     expect(r.calls.filter((c) => c.includes('update-termination-protection'))).toStrictEqual([]);
@@ -721,6 +722,57 @@ describe('deploy.sh when a stack update or creation fails', { timeout: 300_000 }
     expect([fixed.code, fixed.stderr]).toStrictEqual([0, '']);
     expect(world().stack).toMatchObject({ exists: true, status: 'CREATE_COMPLETE', protected: true });
     expect(world().events).toStrictEqual(['deploy failed: ROLLBACK_COMPLETE', 'stack deleted', 'stack updated']);
+  });
+
+  // Termination protection (generators/infra/aws/termination.ts): CloudFormation deletes an instance through
+  // TerminateInstances, which EC2 refuses for a protected control plane (OperationNotPermitted).
+  it('a creation whose rollback could not terminate the protected control planes (ROLLBACK_FAILED): delete-stack alone ends in DELETE_FAILED; the printed command lifts the protection first and recovers', () => {
+    setWorld((w) => {
+      w.stack.exists = false;
+      w.stack.parameters = {};
+      w.deployFails = 'ROLLBACK_FAILED';
+    });
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deploy: stack odp-prod-nodes is ROLLBACK_FAILED: CloudFormation could not delete every resource of it');
+    const del = `aws cloudformation delete-stack --region eu-west-1 --stack-name odp-prod-nodes --role-arn ${ROLE} && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name odp-prod-nodes && sh rendered/prod/aws/deploy.sh nodes`;
+    const cmd = `sh rendered/prod/aws/deploy.sh lift-protection && ${del}`;
+    expect(next(r.stderr)).toBe(cmd);
+    const cps = FIXED.map((x, i) => [x, `i-0${i}aa`] as const).filter(([x]) => x.role === 'controlplane').map(([, id]) => id);
+    expect(cps.length).toBeGreaterThan(0);
+    expect(cps.every((id) => world().instances[id].protected === true)).toBe(true);
+    // The deletion without the lift: refused for the control planes, the stack DELETE_FAILED, they still run.
+    const bare = operator(del);
+    expect(bare.code).toBe(255);
+    expect(world().stack.status).toBe('DELETE_FAILED');
+    expect(world().events.at(-1)).toBe(`stack delete failed: ${cps.join(' ')} OperationNotPermitted`);
+    expect(cps.map((id) => world().instances[id].state)).toStrictEqual(cps.map(() => 'running'));
+    const again = run('nodes');
+    expect(again.stderr).toContain('deploy: nothing deployed: stack odp-prod-nodes is DELETE_FAILED');
+    expect(next(again.stderr)).toBe(cmd);
+    // The printed command: the protection lifted from every instance the stack holds, the stack deleted, then created.
+    const fixed = operator(cmd);
+    expect([fixed.code, fixed.stderr]).toStrictEqual([0, '']);
+    expect(fixed.stdout).toContain(cps.map((id) => `termination protection lifted: ${id}\n`).join(''));
+    expect(fixed.calls.filter((c) => c.includes('modify-instance-attribute'))).toStrictEqual(cps.map((id) => `aws ec2 modify-instance-attribute --region eu-west-1 --instance-id ${id} --no-disable-api-termination`));
+    expect(world().events.slice(-cps.length - 2)).toStrictEqual([...cps.map((id) => `protection lifted: ${id}`), 'stack deleted', 'stack updated']);
+  });
+
+  it('deploy.sh terminate-node lifts a control plane\'s termination protection before it terminates the instance; EC2 refuses the terminate otherwise', () => {
+    const i = FIXED.findIndex((x) => x.role === 'controlplane');
+    const id = `i-0${i}aa`;
+    const bare = operator(`aws ec2 terminate-instances --region eu-west-1 --instance-ids ${id}`);
+    expect(bare.code).toBe(254);
+    expect(bare.stderr).toContain(`An error occurred (OperationNotPermitted) when calling the TerminateInstances operation: The instance '${id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+    expect(world().instances[id].state).toBe('running');
+    const r = run('terminate-node', FIXED[i]!.node);
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    expect(r.stdout).toBe(`terminated ${id} (${FIXED[i]!.node})\n`);
+    expect(r.calls.filter((c) => c.startsWith('aws ec2 modify-instance-attribute') || c.startsWith('aws ec2 terminate-instances'))).toStrictEqual([
+      `aws ec2 modify-instance-attribute --region eu-west-1 --instance-id ${id} --no-disable-api-termination`,
+      `aws ec2 terminate-instances --region eu-west-1 --instance-ids ${id}`,
+    ]);
+    expect(world().instances[id]).toMatchObject({ state: 'terminated', protected: false });
   });
 
   it('a change set CloudFormation refuses (nothing executed): the stack not changed, the step again; a stack never created: nothing to clean up', () => {

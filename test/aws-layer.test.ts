@@ -14,6 +14,7 @@ import { parseYamlStream } from '../generators/lib/yaml.js';
 import { prepareEnvironment, renderEnvironment } from '../generators/pipeline.js';
 import { awsPlan } from '../generators/infra/aws/plan.js';
 import { drainsPools } from '../generators/infra/aws/drain.js';
+import { maxHealthyPercentage, poolMaxSize, poolSurge, rollBatch, rollWords } from '../generators/infra/aws/roll.js';
 import { baseTemplate, nodesTemplate } from '../generators/infra/aws/stacks.js';
 import { deployScript } from '../generators/infra/aws/deploy.js';
 import { talosCluster } from '../generators/distributions/talos/model.js';
@@ -89,7 +90,9 @@ describe('Must show: nodes', () => {
       expect(lt.Properties.LaunchTemplateData.InstanceType).toBe(p.instanceType);
       const [, asg] = asgs.find(([, r]) => r.Properties.AutoScalingGroupName === `${model.cluster.name}-${p.name}`)!;
       expect(asg.Properties.LaunchTemplate).toStrictEqual({ LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } });
-      expect([asg.Properties.MinSize, asg.Properties.MaxSize, asg.Properties.DesiredCapacity]).toStrictEqual([String(p.count), String(p.count), String(p.count)]);
+      // MaxSize leaves the refresh its room above the size, whichever way AWS rounds it (roll.ts poolSurge).
+      const max = asg.UpdatePolicy.AutoScalingInstanceRefresh.Preferences.MaxHealthyPercentage as number;
+      expect([asg.Properties.MinSize, asg.Properties.MaxSize, asg.Properties.DesiredCapacity]).toStrictEqual([String(p.count), String(p.count! + rollBatch(p.count!, max)[1]), String(p.count)]);
       expect(asg.UpdatePolicy.AutoScalingInstanceRefresh).toMatchObject({ Strategy: 'Rolling', Preferences: { MinHealthyPercentage: 100 } });
       expect(lt.Properties.LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit).toBe(plan.pools.find((x) => x.pool.name === p.name)!.hopLimit);
     }
@@ -101,8 +104,22 @@ describe('Must show: nodes', () => {
       expect(props.Tags).toContainEqual({ Key: 'Name', Value: n.name });
       expect(props.SubnetId).toBe(n.subnet!.id);
       expect(props.MetadataOptions.HttpTokens).toBe('required');
+      // Termination protection on control planes (datastore members) only (termination.ts).
+      const role = model.pools.find((x) => x.nodes.some((y) => y.name === n.name))!.role;
+      expect(props.DisableApiTermination, n.name).toBe(role === 'controlplane' ? true : undefined);
     }
     expect(instances.length).toBe(model.nodes.length);
+  });
+
+  // AWS documents MaxHealthyPercentage against the desired capacity and nothing of MaxSize during a replacement, nor how
+  // a fraction of an instance above 100 % rounds (roll.ts): MaxSize makes room for the larger rounding.
+  it('a pool\'s MaxSize is its size plus the refresh\'s room above 100 % rounded up: a pool of 3 may replace 1 or 2 at once, and MaxSize 5 holds both', () => {
+    expect(maxHealthyPercentage(3)).toBe(134);
+    expect(rollBatch(3, 134)).toStrictEqual([1, 2]);
+    expect(rollWords(3, 134)).toMatch(/^1 or 2 instances at a time/);
+    expect([1, 2, 3, 4, 5, 10].map((n) => [n, poolSurge(n), poolMaxSize(n)])).toStrictEqual([[1, 1, 2], [2, 1, 3], [3, 2, 5], [4, 1, 5], [5, 1, 6], [10, 1, 11]]);
+    // 133 % would be a room of 0.99 instances: zero if AWS rounds down (a refresh that cannot move).
+    expect((3 * 33) / 100).toBeLessThan(1);
   });
 
   it('K3s/RKE2 nodes boot with the rendered user data; Talos nodes with none (their configs hold the join secrets)', () => {

@@ -216,7 +216,7 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('deploy: not an instance id in group odp-prod-general-amd64: i-0abc;reboot');
     expect(bad.calls.filter((c) => c.includes('create-tags'))).toStrictEqual([]);
-    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|node-update <node>|roll-pool <pool>');
+    expect(run('deploy.sh', 'nope').stderr).toContain('usage: rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|lift-protection|node-update <node>|roll-pool <pool>');
   });
 
   // AWS CLI v2 on a stack never created: ValidationError on stderr, exit code 254 (service errors).
@@ -284,12 +284,24 @@ describe('the rendered scripts, against stub binaries', () => {
   // terminateNodeFunction). The stub answers as the AWS CLI does: the output's value as text, DescribeInstances'
   // InvalidInstanceID.NotFound on stderr with exit 254 for an id EC2 no longer knows.
   const OUTPUT = `  *describe-stacks*odp-prod-nodes*"OutputKey=='NodeProdCp1InstanceId'"*) echo i-0abc123 ;;`;
-  it('deploy.sh terminate-node terminates the node\'s instance (its id from the nodes stack\'s output) and waits until it is terminated', () => {
-    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*i-0abc123*) echo running ;;', 'esac'].join('\n'));
+  // A control plane carries termination protection (infra/aws/termination.ts): EC2 refuses TerminateInstances with
+  // OperationNotPermitted until modify-instance-attribute --no-disable-api-termination lifted it (the stub keeps that
+  // in a file).
+  const PROTECTED = [
+    `  *modify-instance-attribute*i-0abc123*--no-disable-api-termination*) : >"${'$'}(dirname "$0")/lifted" ;;`,
+    `  *terminate-instances*) [ -e "${'$'}(dirname "$0")/lifted" ] || { echo "An error occurred (OperationNotPermitted) when calling the TerminateInstances operation: The instance 'i-0abc123' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again." >&2; exit 254; } ;;`,
+  ];
+  it('deploy.sh terminate-node lifts the instance\'s termination protection, terminates it (its id from the nodes stack\'s output) and waits until it is terminated', () => {
+    rmSync(join(bin, 'lifted'), { force: true });
+    stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*i-0abc123*) echo running ;;', ...PROTECTED, 'esac'].join('\n'));
+    // The stub as EC2: protected, the terminate alone is refused.
+    const refused = spawnSync(join(bin, 'aws'), ['ec2', 'terminate-instances', '--instance-ids', 'i-0abc123'], { encoding: 'utf8' });
+    expect([refused.status, refused.stderr]).toStrictEqual([254, "An error occurred (OperationNotPermitted) when calling the TerminateInstances operation: The instance 'i-0abc123' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.\n"]);
     const r = run('deploy.sh', 'terminate-node', 'prod-cp-1');
-    expect(r.code).toBe(0);
-    expect(r.calls.slice(1).map((c) => c.split(' --region')[0])).toStrictEqual(['aws cloudformation describe-stacks', 'aws ec2 describe-instances', 'aws ec2 terminate-instances', 'aws ec2 wait instance-terminated']);
-    expect(r.calls[3]).toBe('aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0abc123');
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    expect(r.calls.slice(1).map((c) => c.split(' --region')[0])).toStrictEqual(['aws cloudformation describe-stacks', 'aws ec2 describe-instances', 'aws ec2 modify-instance-attribute', 'aws ec2 terminate-instances', 'aws ec2 wait instance-terminated']);
+    expect(r.calls[3]).toBe('aws ec2 modify-instance-attribute --region eu-west-1 --instance-id i-0abc123 --no-disable-api-termination');
+    expect(r.calls[4]).toBe('aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0abc123');
     expect(r.stdout).toBe('terminated i-0abc123 (prod-cp-1)\n');
   });
 
@@ -297,7 +309,7 @@ describe('the rendered scripts, against stub binaries', () => {
     stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, '  *describe-instances*) echo terminated ;;', 'esac'].join('\n'));
     const done = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(done.code).toBe(0);
-    expect(done.calls.some((c) => c.includes('terminate-instances') || c.includes(' wait '))).toBe(false);
+    expect(done.calls.some((c) => c.includes('terminate-instances') || c.includes('modify-instance-attribute') || c.includes(' wait '))).toBe(false);
     stub('aws', ['case "$*" in', GIT_SYNC, OUTPUT, `  *describe-instances*) echo "An error occurred (InvalidInstanceID.NotFound) when calling the DescribeInstances operation: The instance ID 'i-0abc123' does not exist" >&2; exit 254 ;;`, 'esac'].join('\n'));
     const gone = run('deploy.sh', 'terminate-node', 'prod-cp-1');
     expect(gone.code).toBe(0);
@@ -331,20 +343,40 @@ describe('the rendered scripts, against stub binaries', () => {
     expect(expired.calls.some((c) => c.includes('terminate-instances'))).toBe(false);
   });
 
-  // One shape check for both paths (deploy.ts instanceIdFunction): defined once, called by drain_tags and
-  // terminate_node, and each refuses the same bad ids through it, naming its source.
-  it('deploy.sh checks an instance id\'s shape in one function, which drain-tags and terminate-node both go through', () => {
+  // deploy.sh lift-protection (deploy.ts liftProtectionFunction): before CloudFormation deletes the nodes stack's
+  // instances, their termination protection is lifted (DescribeStackResources: the instances the stack still holds).
+  it('deploy.sh lift-protection lifts the termination protection of every instance the nodes stack still holds', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stack-resources*odp-prod-nodes*) printf "i-0abc123\\ti-0def456\\n" ;;', 'esac'].join('\n'));
+    const r = run('deploy.sh', 'lift-protection');
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    expect(r.calls.slice(1)).toStrictEqual([
+      `aws cloudformation describe-stack-resources --region eu-west-1 --stack-name odp-prod-nodes --query StackResources[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId --output text`,
+      'aws ec2 modify-instance-attribute --region eu-west-1 --instance-id i-0abc123 --no-disable-api-termination',
+      'aws ec2 modify-instance-attribute --region eu-west-1 --instance-id i-0def456 --no-disable-api-termination',
+    ]);
+    expect(r.stdout).toBe('termination protection lifted: i-0abc123\ntermination protection lifted: i-0def456\n');
+    // No instance left (the text output of an empty list): nothing to lift.
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stack-resources*) echo ;;', 'esac'].join('\n'));
+    const none = run('deploy.sh', 'lift-protection');
+    expect([none.code, none.stdout, none.calls.filter((c) => c.includes(' ec2 '))]).toStrictEqual([0, '', []]);
+  });
+
+  // One shape check for every path (deploy.ts instanceIdFunction): defined once, called by drain_tags,
+  // terminate_node and lift_protection, and each refuses the same bad ids through it, naming its source.
+  it('deploy.sh checks an instance id\'s shape in one function, which drain-tags, terminate-node and lift-protection go through', () => {
     const script = files.find((f) => f.path === 'aws/deploy.sh')!.content;
     expect(script.match(/^require_instance_id\(\) \{$/gm)).toHaveLength(1);
-    expect(script.match(/require_instance_id "\$id"/g)).toHaveLength(2);
+    expect(script.match(/require_instance_id "\$id"/g)).toHaveLength(3);
     expect(script.match(/not an instance id/g)).toHaveLength(1);
     for (const id of ['i-', 'i-0ABC123', 'i-0abc;id', 'x-0abc123', '--i-0abc']) {
-      stub('aws', ['case "$*" in', GIT_SYNC, `  *describe-stacks*odp-prod-nodes*) echo ${JSON.stringify(id)} ;;`, `  *describe-auto-scaling-groups*odp-prod-general-amd64*) echo ${JSON.stringify(id)} ;;`, '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+      stub('aws', ['case "$*" in', GIT_SYNC, `  *describe-stacks*odp-prod-nodes*) echo ${JSON.stringify(id)} ;;`, `  *describe-stack-resources*) echo ${JSON.stringify(id)} ;;`, `  *describe-auto-scaling-groups*odp-prod-general-amd64*) echo ${JSON.stringify(id)} ;;`, '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
       const drain = run('deploy.sh', 'drain-tags');
       expect([drain.code, drain.stderr], id).toStrictEqual([1, `deploy: not an instance id in group odp-prod-general-amd64: ${id}\n`]);
       const term = run('deploy.sh', 'terminate-node', 'prod-cp-1');
       expect([term.code, term.stderr], id).toStrictEqual([1, `deploy: not an instance id of node prod-cp-1: ${id}\n`]);
-      expect([...drain.calls, ...term.calls].filter((c) => / ec2 /.test(c)), id).toStrictEqual([]);
+      const lift = run('deploy.sh', 'lift-protection');
+      expect([lift.code, lift.stderr], id).toStrictEqual([1, `deploy: not an instance id in stack odp-prod-nodes: ${id}\n`]);
+      expect([...drain.calls, ...term.calls, ...lift.calls].filter((c) => / ec2 /.test(c)), id).toStrictEqual([]);
     }
   });
 

@@ -52,6 +52,12 @@
  *   base stack): UPDATE_COMPLETE, and deploy finds nothing to change.
  * - deploy with the branch's template: an instance whose user data differs from `fleet.templateUserData` is stopped and
  *   started as for a type (UserData: "Some interruptions"), its user data then the template's.
+ * - Termination protection (instances[id].protected, from the template's DisableApiTermination): aws ec2
+ *   modify-instance-attribute --[no-]disable-api-termination sets it; terminate-instances on a protected instance fails
+ *   with OperationNotPermitted (exit 254), else the instance is terminated (wait instance-terminated then passes);
+ *   delete-stack terminates the stack's instances and ends in DELETE_FAILED while one is protected (CloudFormation deletes
+ *   through TerminateInstances); describe-stack-resources lists the instances the stack still holds (none after
+ *   ROLLBACK_COMPLETE: the rollback deleted them).
  * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 of the bytes EC2 holds (as
  *   EC2 returns it; `instances[id].userData` and `templateUserData` hold that base64).
  * - kubectl --request-timeout=D (lib/kubectl-timeout.ts), wherever on the line: a call without it, while
@@ -88,6 +94,15 @@ const fail = (code, msg) => {
 const nodeOf = (instance) => Object.values(f.nodes).find((n) => n.instance === instance);
 /** A fixed node's environment name (the Node's is the EC2 host name). */
 const fixedName = (n) => n.fixed ?? n.name;
+/**
+ * EC2 on a protected instance (DisableApiTermination): TerminateInstances is refused with OperationNotPermitted and this
+ * message (Amazon EC2 API reference, Error codes; the AWS CLI's text as rebuy-de/aws-nuke#279 quotes it), and so is
+ * CloudFormation's deletion of it (generators/infra/aws/termination.ts).
+ */
+const TERMINATION_REFUSED = 'OperationNotPermitted';
+const terminationRefusedMessage = (id) => `The instance '${id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`;
+/** The instances the nodes stack still holds (not terminated). */
+const stackInstances = (s) => s.instances.map((x) => x.instance).filter((id) => f.instances[id] && f.instances[id].state !== 'terminated');
 const controlPlanes = () => Object.values(f.nodes).filter((n) => n.role === 'controlplane');
 
 function sleep() {
@@ -244,6 +259,17 @@ function aws() {
   if (service === 'cloudformation' && op === 'delete-stack') {
     if (opt('--stack-name') !== s.name || !s.exists) return;
     if (s.protected) fail(254, `\nAn error occurred (ValidationError) when calling the DeleteStack operation: Stack [${s.name}] cannot be deleted while TerminationProtection is enabled`);
+    // CloudFormation terminates the stack's instances (TerminateInstances): a protected one is refused and the deletion
+    // ends in DELETE_FAILED, the others terminated. After ROLLBACK_COMPLETE the rollback deleted them already.
+    const held = s.status === 'ROLLBACK_COMPLETE' ? [] : stackInstances(s);
+    for (const id of held) if (!f.instances[id].protected) f.instances[id].state = 'terminated';
+    const refused = held.filter((id) => f.instances[id].protected);
+    if (refused.length > 0) {
+      s.status = 'DELETE_FAILED';
+      delete s.updating;
+      event(`stack delete failed: ${refused.join(' ')} ${TERMINATION_REFUSED}`);
+      return save();
+    }
     s.exists = false;
     delete s.status;
     delete s.updating;
@@ -275,6 +301,30 @@ function aws() {
     if (output) return process.stdout.write(`${f.stack.outputs[output] ?? ''}\n`);
     const param = /ParameterKey=='([^']+)'/.exec(query)?.[1];
     if (param) return process.stdout.write(`${f.stack.parameters[param] ?? ''}\n`);
+  }
+  // The stack's instances not deleted yet (text output of the list: tab-separated); none after ROLLBACK_COMPLETE.
+  if (service === 'cloudformation' && op === 'describe-stack-resources') {
+    if (opt('--stack-name') !== s.name || !s.exists || s.status === 'ROLLBACK_COMPLETE') return process.stdout.write('\n');
+    return process.stdout.write(`${stackInstances(s).join('\t')}\n`);
+  }
+  if (service === 'ec2' && op === 'modify-instance-attribute' && (args.includes('--no-disable-api-termination') || args.includes('--disable-api-termination'))) {
+    const id = opt('--instance-id');
+    const inst = f.instances[id] ?? fail(254, `\nAn error occurred (InvalidInstanceID.NotFound) when calling the ModifyInstanceAttribute operation: The instance ID '${id}' does not exist`);
+    inst.protected = args.includes('--disable-api-termination');
+    event(`${inst.protected ? 'protected' : 'protection lifted'}: ${id}`);
+    return save();
+  }
+  if (service === 'ec2' && op === 'terminate-instances') {
+    const id = opt('--instance-ids');
+    const inst = f.instances[id] ?? fail(254, `\nAn error occurred (InvalidInstanceID.NotFound) when calling the TerminateInstances operation: The instance ID '${id}' does not exist`);
+    if (inst.protected) fail(254, `\nAn error occurred (${TERMINATION_REFUSED}) when calling the TerminateInstances operation: ${terminationRefusedMessage(id)}`);
+    inst.state = 'terminated';
+    event(`terminated: ${id}`);
+    return save();
+  }
+  if (service === 'ec2' && op === 'wait' && args[2] === 'instance-terminated') {
+    if (f.instances[opt('--instance-ids')]?.state === 'terminated') return;
+    fail(255, '\nWaiter InstanceTerminated failed: Max attempts exceeded');
   }
   // The pools' groups (deploy.sh nodes tags their instances first): this fleet's pools have none.
   if (service === 'autoscaling' && op === 'describe-auto-scaling-groups') return process.stdout.write('\n');

@@ -223,8 +223,8 @@ export function deployScript(p: AwsPlan): string {
 set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
-${fixedNodes(p).length > 0 ? `${kubectlTimeoutLines().join('\n')}\n` : ''}${stackStateFunctions({ region: m.aws.region, script: awsPath(m, 'deploy.sh') }).join('\n')}
-${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
+${fixedNodes(p).length > 0 ? `${kubectlTimeoutLines().join('\n')}\n` : ''}${stackStateFunctions({ region: m.aws.region, script: awsPath(m, 'deploy.sh'), ...(fixedNodes(p).length > 0 ? { protectedStack: p.names.nodesStack } : {}) }).join('\n')}
+${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${fixedNodes(p).length > 0 ? liftProtectionFunction(p) : ''}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
   base)
     stack_ready ${q(p.names.baseStack)} ${q(again('base'))}
     ${c.base} || stack_failed ${q(p.names.baseStack)} ${q(again('base'))}
@@ -239,7 +239,7 @@ esac
 
 const fixedNodes = (p: AwsPlan) => p.pools.flatMap((pp) => pp.pool.nodes);
 const rolledPools = (p: AwsPlan) => p.pools.filter((pp) => pp.pool.count !== undefined);
-const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>|node-update <node>' : ''}${rolledPools(p).length > 0 ? '|roll-pool <pool>' : ''}`;
+const usage = (p: AwsPlan): string => `base|nodes${p.drainsPools ? '|drain-tags' : ''}${fixedNodes(p).length > 0 ? '|terminate-node <node>|lift-protection|node-update <node>' : ''}${rolledPools(p).length > 0 ? '|roll-pool <pool>' : ''}`;
 
 function rollPoolCase(p: AwsPlan): string {
   if (rolledPools(p).length === 0) return '';
@@ -278,6 +278,31 @@ function terminateNodeCase(p: AwsPlan): string {
   return `  terminate-node)
     terminate_node "\${2:-}"
     ;;
+  lift-protection)
+    lift_protection
+    ;;
+`;
+}
+
+/**
+ * \`deploy.sh lift-protection\`: lifts the termination protection (./termination.ts) of every instance the nodes stack still
+ * holds (DescribeStackResources: AWS::EC2::Instance resources not DELETE_COMPLETE, with a physical id), so that
+ * CloudFormation can terminate them: before a deletion of the nodes stack, run again after a DELETE_FAILED or a
+ * ROLLBACK_FAILED (./stack-states.ts names it in the delete command). Each id is shape-checked (require_instance_id).
+ */
+function liftProtectionFunction(p: AwsPlan): string {
+  const region = q(p.model.aws.region);
+  const stack = q(p.names.nodesStack);
+  return `# Lift the termination protection of every instance of the nodes stack (before CloudFormation deletes them).
+lift_protection() {
+  ids=$(aws cloudformation describe-stack-resources --region ${region} --stack-name ${stack} --query "StackResources[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text)
+  for id in $ids; do
+    if [ "$id" = None ]; then continue; fi
+    require_instance_id "$id" ${q(`in stack ${p.names.nodesStack}`)}
+    aws ec2 modify-instance-attribute --region ${region} --instance-id "$id" --no-disable-api-termination
+    echo "termination protection lifted: $id"
+  done
+}
 `;
 }
 
@@ -286,7 +311,9 @@ function terminateNodeCase(p: AwsPlan): string {
  * The instance id comes from the nodes stack's output (stacks.ts nodeInstanceOutputId) is checked (require_instance_id) to be
  * one before it reaches the command line. DescribeInstances answers InvalidInstanceID.NotFound for an id it
  * no longer knows (a terminated instance stays visible for about an hour, state \`terminated\`; AWS EC2 API
- * reference, DescribeInstances); both mean nothing is left to terminate. Otherwise TerminateInstances, then
+ * reference, DescribeInstances); both mean nothing is left to terminate. Otherwise the instance's termination protection
+ * is lifted (ModifyInstanceAttribute; a control plane carries it, ./termination.ts, and EC2 refuses TerminateInstances
+ * with OperationNotPermitted while it is on; lifting it from an unprotected instance changes nothing), TerminateInstances, then
  * \`aws ec2 wait instance-terminated\`, so the address is free before the replacement is merged.
  */
 function terminateNodeFunction(p: AwsPlan): string {
@@ -305,7 +332,10 @@ terminate_node() {
   case "$state" in
     terminated) echo "instance $id of node $1 is terminated already"; return 0 ;;
     shutting-down) ;;
-    *) aws ec2 terminate-instances --region ${region} --instance-ids "$id" >/dev/null ;;
+    *)
+      # A control plane carries termination protection (EC2 refuses TerminateInstances: OperationNotPermitted): lifted first.
+      aws ec2 modify-instance-attribute --region ${region} --instance-id "$id" --no-disable-api-termination
+      aws ec2 terminate-instances --region ${region} --instance-ids "$id" >/dev/null ;;
   esac
   aws ec2 wait instance-terminated --region ${region} --instance-ids "$id"
   echo "terminated $id ($1)"
@@ -364,8 +394,8 @@ current_type() {
 `;
 }
 /**
- * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\` and
- * \`terminate_node\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2
+ * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\`,
+ * \`terminate_node\` and \`lift_protection\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2
  * API reference, Instance.InstanceId); anything else stops the script, naming where the value came from
  * (its second argument). Emitted only when one of them is.
  */

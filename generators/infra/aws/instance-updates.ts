@@ -37,6 +37,8 @@ export const FIXED_INSTANCE_UPDATES: Readonly<Record<string, InstanceUpdate>> = 
   MetadataOptions: 'in place',
   BlockDeviceMappings: 'replace unless DeleteOnTermination',
   PropagateTagsToVolumeOnCreation: 'in place',
+  // Control planes only ("Update requires: No interruption"; ./termination.ts).
+  DisableApiTermination: 'in place',
   UserData: 'stop',
   Tags: 'in place',
 };

@@ -19,6 +19,17 @@
  *   up is). `maxHealthyPercentage` therefore asks for 100 + ⌈100 / N⌉ %: N·⌈100/N⌉/100 lies in [1, 2), so
  *   the room is one instance when 100/N is whole (N = 1, 2, 4, 5, 10, 20, 25, 50, 100) and one or two
  *   otherwise, whichever way AWS rounds — never the whole pool, never zero (a roll that cannot move).
+ * - MaxSize: the AWS docs bound a replacement by MaxHealthyPercentage, "a percentage of the desired capacity", and
+ *   say nothing of the group's MaxSize during one (InstanceMaintenancePolicy; Amazon EC2 Auto Scaling User Guide,
+ *   "Instance maintenance policies"); MaxSize is "The maximum size of the group" and DesiredCapacity "must be equal to
+ *   or greater than the minimum size of the group and less than or equal to the maximum size of the group"
+ *   (AWS::AutoScaling::AutoScalingGroup). A group at MaxSize = desired size going above it for a refresh's new
+ *   instances is behaviour no page documents, so the template does not rely on it: MaxSize = size + `poolSurge`, the
+ *   room above 100 % rounded up (the larger of the two ways above), so either rounding fits under MaxSize. Nothing
+ *   else uses that room: the group has no scaling policy (MinSize = DesiredCapacity = size, set by the template).
+ * - A pool of 3: maximum 134 % is 4.02 instances, a room of 1.02: one replacement at a time if AWS rounds the room
+ *   down, two if it rounds up (and MaxSize 5 allows both). No whole percentage gives exactly one for 3 (133 % is
+ *   a room of 0.99: zero if rounded down, a refresh that cannot move), so the words say "1 or 2".
  * - An instance counts as in service only after the group's launch lifecycle hook let it go — once it
  *   joined the cluster (./facts.ts PoolJoin; "Pending:Wait" until CompleteLifecycleAction, EC2 Auto
  *   Scaling User Guide, "Amazon EC2 Auto Scaling lifecycle hooks") — and the refresh then waits the
@@ -32,6 +43,12 @@ export const INSTANCE_WARMUP_SECONDS = 300;
 
 /** MaxHealthyPercentage for a pool of `count` instances: one replacement at a time (two when rounded up; above). */
 export const maxHealthyPercentage = (count: number): number => Math.min(200, 100 + Math.ceil(100 / Math.max(1, count)));
+
+/** Instances a pool of `count` may run above its size during a refresh: the room above 100 %, rounded up (above). */
+export const poolSurge = (count: number): number => rollBatch(count, maxHealthyPercentage(count))[1];
+
+/** The group's MaxSize: its size plus the surge (above: no undocumented excess over MaxSize). */
+export const poolMaxSize = (count: number): number => count + poolSurge(count);
 
 /** The refresh preferences of a pool of `count` instances (the update policy's Preferences). */
 export const rollPreferences = (count: number) => ({

@@ -13,7 +13,9 @@
  * - ROLLBACK_COMPLETE / ROLLBACK_FAILED: a first creation failed (and its rollback did / did not delete what it
  *   created); such a stack cannot be updated, only deleted, then created again (CloudFormation user guide, "Stack status
  *   codes"; "Troubleshooting CloudFormation"). DELETE_FAILED: a
- *   deletion left resources it could not delete; the deletion is run again once the cause is fixed.
+ *   deletion left resources it could not delete; the deletion is run again once the cause is fixed. The nodes stack's
+ *   control planes carry termination protection, which CloudFormation cannot get past (./termination.ts): its delete
+ *   command runs \`deploy.sh lift-protection\` first.
  * - UPDATE_ROLLBACK_COMPLETE: an update failed and was rolled back; the stack is as before and can be updated again.
  * - UPDATE_ROLLBACK_FAILED: the rollback itself failed; "A stack in the UPDATE_ROLLBACK_FAILED state can't be updated,
  *   but it can be rolled back to a working state (UPDATE_ROLLBACK_COMPLETE)": fix the cause, then
@@ -42,6 +44,11 @@ export interface StackShellContext {
   region: string;
   /** The script's path from the repository root (the command a message names to run again). */
   script: string;
+  /**
+   * The stack whose instances carry termination protection (./termination.ts): its delete command lifts it first
+   * (\`<script> lift-protection\`), since CloudFormation cannot terminate a protected instance.
+   */
+  protectedStack?: string;
 }
 
 /**
@@ -53,7 +60,7 @@ export interface StackShellContext {
 export function stackStateFunctions(c: StackShellContext): string[] {
   const region = shQuote(c.region);
   const events = `aws cloudformation describe-stack-events --region ${c.region} --stack-name $1`;
-  const del = `aws cloudformation delete-stack --region ${c.region} --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region ${c.region} --stack-name $1 && $3`;
+  const del = `\${lift}aws cloudformation delete-stack --region ${c.region} --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region ${c.region} --stack-name $1 && $3`;
   const cont = `aws cloudformation continue-update-rollback --region ${c.region} --stack-name $1 --role-arn $role && aws cloudformation wait stack-rollback-complete --region ${c.region} --stack-name $1 && $3`;
   const minutes = (STACK_SETTLE_WAIT.tries * STACK_SETTLE_WAIT.seconds) / 60;
   return [
@@ -79,6 +86,8 @@ export function stackStateFunctions(c: StackShellContext): string[] {
     `}`,
     `# What STATUS ($2) leaves of stack $1, and the exact next command (its last line); $3 runs this step again.`,
     `stack_says() {`,
+    // Deleting the nodes stack terminates its control planes: their termination protection is lifted first.
+    c.protectedStack ? `  lift=''; [ "$1" != ${shQuote(c.protectedStack)} ] || lift=${shQuote(`sh ${c.script} lift-protection && `)}` : `  lift=''`,
     `  case "$2" in`,
     `    '') printf '%s\\n  %s\\n' "stack $1 was not created: the AWS CLI's error above says why. Fix the cause, then run this again:" "$3" ;;`,
     `    ROLLBACK_COMPLETE) printf '%s\\n  %s\\n' "the creation of stack $1 failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: ${events}. Fix the cause, then delete the stack and create it again:" "${del}" ;;`,

@@ -19,7 +19,8 @@ import { awsPlan, type AwsPlan, type BucketPlan, type Grant, type NodeRoleKind, 
 import { bucketArn, partitionOf } from './policy.js';
 import { ingressRules, portText } from './ports.js';
 import { drainResources, TERMINATING_HOOK } from './drain.js';
-import { INSTANCE_WARMUP_SECONDS, rollPreferences } from './roll.js';
+import { INSTANCE_WARMUP_SECONDS, poolMaxSize, rollPreferences } from './roll.js';
+import { PROTECTED_ROLE } from './termination.js';
 import { autoScaledPools, NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
 import { assertDisjoint, getAtt, importValue, logicalId, merged, put, ref, resource, uniqueRecord, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 import type { S3BucketRule } from './spec/cfn-types.js';
@@ -556,6 +557,8 @@ export function nodesTemplate(p: AwsPlan): Template {
         MetadataOptions: metadataOptions(pp.hopLimit),
         BlockDeviceMappings: rootVolume(pp),
         PropagateTagsToVolumeOnCreation: true,
+        // A control plane holds a datastore member: no console click or stray terminate-instances ends it (./termination.ts).
+        ...(pp.pool.role === PROTECTED_ROLE ? { DisableApiTermination: true } : {}),
         ...(ud !== undefined ? { UserData: userDataProperty(ud) } : {}),
         Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
       }, previous.has(n.name) ? { DependsOn: [nodeLogicalId(previous.get(n.name)!)] } : {}));
@@ -595,7 +598,7 @@ export function nodesTemplate(p: AwsPlan): Template {
       {
         AutoScalingGroupName: p.names.pool(pp.pool),
         MinSize: String(pp.pool.count),
-        MaxSize: String(pp.pool.count),
+        MaxSize: String(poolMaxSize(pp.pool.count)),
         DesiredCapacity: String(pp.pool.count),
         VPCZoneIdentifier: pp.subnets.map((s) => s.id ?? s.name),
         LaunchTemplate: { LaunchTemplateId: ref(lt), Version: getAtt(lt, 'LatestVersionNumber') },

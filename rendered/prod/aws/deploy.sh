@@ -3,7 +3,7 @@
 # Regenerate: npm run synth -- --env prod   (inputs and their hashes: rendered/prod/.provenance.json)
 # Deploy the AWS layer of prod with aws cloudformation deploy (the first creation of each stack,
 # and the alternative to Git sync). Each stack runs with the deployment role of odp-prod-git-sync.
-# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|node-update <node>|roll-pool <pool>
+# Run from the repository root:  sh rendered/prod/aws/deploy.sh base|nodes|drain-tags|terminate-node <node>|lift-protection|node-update <node>|roll-pool <pool>
 set -eu
 role=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --query "Stacks[0].Outputs[?OutputKey=='DeployRoleArn'].OutputValue" --output text)
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack odp-prod-git-sync not found: run aws cloudformation deploy --region 'eu-west-1' --stack-name 'odp-prod-git-sync' --template-file 'rendered/prod/aws/git-sync.yaml' --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags 'odp:cluster=odp-prod' 'odp:environment=prod' 'odp:stack=git-sync'" >&2; exit 1; }
@@ -31,10 +31,11 @@ stack_settle() {
 }
 # What STATUS ($2) leaves of stack $1, and the exact next command (its last line); $3 runs this step again.
 stack_says() {
+  lift=''; [ "$1" != 'odp-prod-nodes' ] || lift='sh rendered/prod/aws/deploy.sh lift-protection && '
   case "$2" in
     '') printf '%s\n  %s\n' "stack $1 was not created: the AWS CLI's error above says why. Fix the cause, then run this again:" "$3" ;;
-    ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the creation of stack $1 failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then delete the stack and create it again:" "aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
-    ROLLBACK_FAILED | DELETE_FAILED) printf '%s\n  %s\n' "stack $1 is $2: CloudFormation could not delete every resource of it (its creation or its deletion failed); it can only be deleted. The events name what and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that, then delete it and create it again:" "aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
+    ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the creation of stack $1 failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then delete the stack and create it again:" "${lift}aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
+    ROLLBACK_FAILED | DELETE_FAILED) printf '%s\n  %s\n' "stack $1 is $2: CloudFormation could not delete every resource of it (its creation or its deletion failed); it can only be deleted. The events name what and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that, then delete it and create it again:" "${lift}aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
     UPDATE_ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the update of stack $1 failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE): the stack is as it was before. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then run this again:" "$3" ;;
     UPDATE_ROLLBACK_FAILED) printf '%s\n  %s\n' "the update of stack $1 failed and so did its rollback (UPDATE_ROLLBACK_FAILED): CloudFormation updates it no more until the rollback is continued. The events name the resource that did not roll back and why: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix that (a resource that cannot be fixed: add --resources-to-skip ITS_LOGICAL_ID to continue-update-rollback, which leaves it as it is), then:" "aws cloudformation continue-update-rollback --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name $1 && $3" ;;
     *_IN_PROGRESS) printf '%s\n  %s\n' "stack $1 is $2 (another run, or its Git sync, is at work): follow it (aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1); once it has ended, run this again:" "$3" ;;
@@ -130,10 +131,23 @@ terminate_node() {
   case "$state" in
     terminated) echo "instance $id of node $1 is terminated already"; return 0 ;;
     shutting-down) ;;
-    *) aws ec2 terminate-instances --region 'eu-west-1' --instance-ids "$id" >/dev/null ;;
+    *)
+      # A control plane carries termination protection (EC2 refuses TerminateInstances: OperationNotPermitted): lifted first.
+      aws ec2 modify-instance-attribute --region 'eu-west-1' --instance-id "$id" --no-disable-api-termination
+      aws ec2 terminate-instances --region 'eu-west-1' --instance-ids "$id" >/dev/null ;;
   esac
   aws ec2 wait instance-terminated --region 'eu-west-1' --instance-ids "$id"
   echo "terminated $id ($1)"
+}
+# Lift the termination protection of every instance of the nodes stack (before CloudFormation deletes them).
+lift_protection() {
+  ids=$(aws cloudformation describe-stack-resources --region 'eu-west-1' --stack-name 'odp-prod-nodes' --query "StackResources[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text)
+  for id in $ids; do
+    if [ "$id" = None ]; then continue; fi
+    require_instance_id "$id" 'in stack odp-prod-nodes'
+    aws ec2 modify-instance-attribute --region 'eu-west-1' --instance-id "$id" --no-disable-api-termination
+    echo "termination protection lifted: $id"
+  done
 }
 # drain_timeout: DRAIN_TIMEOUT from ODP_DRAIN_TIMEOUT (a duration such as 5m, 300s or 10m30s, not zero, at most 45m), else 5m; exit 2 if not one.
 drain_timeout() {
@@ -436,11 +450,14 @@ then deploy.sh nodes again (it then stops no instance)." >&2
   terminate-node)
     terminate_node "${2:-}"
     ;;
+  lift-protection)
+    lift_protection
+    ;;
   node-update)
     node_update "${2:-}"
     ;;
   roll-pool)
     roll_pool "${2:-}"
     ;;
-  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>|node-update <node>|roll-pool <pool>" >&2; exit 2 ;;
+  *) echo "usage: $0 base|nodes|drain-tags|terminate-node <node>|lift-protection|node-update <node>|roll-pool <pool>" >&2; exit 2 ;;
 esac
