@@ -32,8 +32,9 @@ describe('bench', () => {
     expect(row.files).toBeGreaterThan(0);
     const text = formatBench([row]);
     expect(text.split('\n')[0]!.split(/\s{2,}/)).toStrictEqual(BENCH_COLUMNS);
-    expect(text.split('\n')[1]).toMatch(/^1\s+\d+\s+\d+\s+\d+\.\d{2}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+(\d+\.\d{2}|Infinity)×$/);
+    expect(text.split('\n')[1]).toMatch(/^1\s+\d+\s+\d+\s+\d+\.\d{2}\s+\d+\.\d{2}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+(\d+\.\d{2}|Infinity)×$/);
     expect(row.jsonFloorMsPerEnv).toBeGreaterThan(0);
+    expect(row.warmMsPerEnv).toBeGreaterThan(0);
   });
 
   it('runs synth as a process on N synthetic environments, then on 1 changed of N, with peak memory, start-up and the split by phase', () => {

@@ -259,6 +259,27 @@ describe('incremental synth', () => {
     expect(runs[2]).not.toContain('which versions the cluster runs is not known');
   });
 
+  it('an unchanged tree\'s running versions come from the state (what its manifest gave when written), not from reading every manifest again', async () => {
+    await synth();
+    const file = join(root, 'rendered', STATE_FILE);
+    const entries = () => (JSON.parse(readFileSync(file, 'utf8')) as { environments: Record<string, { running?: unknown }> }).environments;
+    expect(Object.values(entries()).map((e) => e.running)).toStrictEqual(['current', 'current', 'current']);
+    // A state without them (written before they were recorded): the manifests are read, nothing renders, and the state gains them.
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { environments: Record<string, { running?: unknown }> };
+    for (const e of Object.values(raw.environments)) delete e.running;
+    writeFileSync(file, JSON.stringify(raw));
+    expect(notRendered(await synth())).toBe(3);
+    expect(Object.values(entries()).map((e) => e.running)).toStrictEqual(['current', 'current', 'current']);
+    // The recorded value is what the key is computed with: another one no longer matches, and beta renders again.
+    const tampered = JSON.parse(readFileSync(file, 'utf8')) as { environments: Record<string, { running?: unknown }> };
+    tampered.environments.beta!.running = { kind: 'unknown', where: 'rendered/beta/.provenance.json', why: 'records no versions' };
+    writeFileSync(file, JSON.stringify(tampered));
+    const out = await synth();
+    expect(notRendered(out)).toBe(2);
+    expect(out).toMatch(/: 0 written, \d+ unchanged, 0 removed;/);
+    expect(entries().beta!.running).toBe('current');
+  });
+
   it('a secret in another environment\'s tree is warned about at the next synth once that environment exists, and no longer once it is gone, without the reader\'s files changing (rule secret-other-environment)', async () => {
     const workload = 'workloads:\n  - name: api\n    namespace: apps\n    image: ghcr.io/opendev/api:2.7.0\n    ports: [{ name: http, port: 8080 }]\n    env:\n      DATABASE_URL: { secret: /odp/delta/api/database-url }\n    resources: { requests: { cpu: 250m, memory: 256Mi } }\n    readiness: { httpGet: /ready }\n';
     addEnv('alpha', envText('alpha', 1, workload));

@@ -25,7 +25,8 @@ and workloads) under other names and address ranges.
    write (summed over threads).
 2. In memory (--in-memory, default 10; 0 skips it): prepare and render per environment in this
    process next to JSON.stringify and yaml.stringify of the same objects, and the ratio to the
-   yaml floor.
+   yaml floor. Each pass twice: every environment file parsed (render ms/env, the ratio's figure)
+   and every parse reused (warm ms/env: the loader's parse cache sized to the whole set).
 3. The goals of issue 23, each with the figure measured above: 100 environments into an empty
    rendered/ within 1.5x the JSON floor; in memory within 1.5x the yaml floor; 1 changed of 100
    within a tenth of the full run; 1000 environments' peak memory within 1.5x the 100 row.
@@ -87,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     const row = runBench(common.root, sources, n, report);
     process.stdout.write('\n' + formatBench([row]));
     parts.push(`in memory N=${n}: ${row.renderMsPerEnv.toFixed(0)} ms per environment, ${row.ratio.toFixed(2)}× the yaml floor`);
-    goals.splice(1, 0, `in memory, N=${n}: ${row.renderMsPerEnv.toFixed(1)} ms per environment = ${row.ratio.toFixed(2)}× the yaml floor (${row.floorMsPerEnv.toFixed(1)} ms; JSON floor ${row.jsonFloorMsPerEnv.toFixed(1)} ms)  [goal ≤ 1.5×]`);
+    goals.splice(1, 0, `in memory, N=${n}: ${row.renderMsPerEnv.toFixed(1)} ms per environment, every file parsed = ${row.ratio.toFixed(2)}× the yaml floor (${row.floorMsPerEnv.toFixed(1)} ms; JSON floor ${row.jsonFloorMsPerEnv.toFixed(1)} ms; parses reused ${row.warmMsPerEnv.toFixed(1)} ms)  [goal ≤ 1.5×]`);
   }
   if (goals.length > 0) process.stdout.write(`\nGoals (issue 23), from the figures above:\n${goals.map((g) => `  ${g}`).join('\n')}\n`);
   summary('bench', parts.join('; ') || 'nothing to run', started);

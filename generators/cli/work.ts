@@ -19,7 +19,7 @@ import { phaseTimes, phaseTimesSince, type PhaseTimes } from '../lib/timing.js';
 import { plural, type EnvProgress } from './common.js';
 import { manifestDisagreements, parseManifest, PROVENANCE_FILE, staleReason } from '../write/provenance.js';
 import { recordOf } from './running.js';
-import { environmentKey, hashSources, runningKey, type EnvironmentState } from '../write/state.js';
+import { environmentKey, hashSources, ownRunningKey, runningKey, type EnvironmentState } from '../write/state.js';
 import { versionInputs } from '../validate/rules-skew.js';
 import { listFiles, planEnvironment, RENDERED_DIR, stageEnvironment, type StagedEnvironment, type WriterIo } from '../write/writer.js';
 
@@ -112,7 +112,7 @@ function processTimed(name: string, ctx: WorkContext): Omit<EnvOutcome, 'ms' | '
   });
   if (ctx.mode === 'synth') {
     const staged = stageEnvironment(renderedRoot, name, files, ctx.io);
-    const state = entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length);
+    const state = { ...entry(staged.manifestSha256, staged.result.written.length + staged.result.unchanged.length), running: ownRunningKey(staged.running), dates: r.prepared.since ?? null };
     return { ...base, row, staged, state: staged.signature !== undefined ? { ...state, stat: staged.signature } : state };
   }
   return { ...base, row, ...compareTree(renderedRoot, name, files) };

@@ -68,7 +68,24 @@ export function listEnvironmentNames(sources: SourceFiles): string[] {
  * for an environment like examples' prod.
  */
 const PARSED = new Map<string, { doc: Document; lineCounter: LineCounter }>();
-const PARSED_MAX = 100;
+let PARSED_MAX = 100;
+
+/**
+ * For the in-memory bench (bench/bench.ts): bound the parse cache to `max` entries (returns the bound
+ * it had) and empty it, so that a pass over a set of environments measures what it says: every file
+ * parsed (emptied first) or every parse reused (bounded to the set). A bound smaller than the set
+ * cycled by a pass misses on every file (least recently used goes first).
+ */
+export function setParseCacheLimit(max: number): number {
+  const before = PARSED_MAX;
+  PARSED_MAX = max;
+  clearParseCache();
+  return before;
+}
+
+export function clearParseCache(): void {
+  PARSED.clear();
+}
 
 function parsedDocument(text: string, keep = true): { doc: Document; lineCounter: LineCounter } {
   const hit = PARSED.get(text);

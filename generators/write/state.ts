@@ -35,6 +35,15 @@ export interface EnvironmentState {
   fleet: FleetEntry | null;
   /** sha256 of the rendered/<env>/.provenance.json written. */
   manifest: string;
+  /**
+   * The running versions' part of `key` as a run without --base computes it from that manifest
+   * (runningKey of what it records): while the tree is still the one written, the manifest is, so the
+   * next run takes this instead of reading and parsing every unchanged environment's manifest. Absent
+   * in states written before it: the manifest is read.
+   */
+  running?: unknown;
+  /** The dates that manifest records (write/since.ts; null: none), taken with `running` on the same terms. */
+  dates?: VersionDates | null;
   /** Warnings the render reported, replayed when it is skipped. */
   warnings: Diagnostic[];
   acknowledged: number;
@@ -121,6 +130,10 @@ export function runningKey(running: RunningVersions, rendered: Record<string, st
   return running;
 }
 
+/** runningKey of a tree's own manifest (`own`, as runningVersions reads it): the key's part in a run without --base. */
+export function ownRunningKey(own: RunningVersions): unknown {
+  return runningKey(own, own.kind === 'known' ? own.versions : undefined);
+}
 
 /** The metadata signature of rendered/<env> (the writer's treeSignature); undefined when the tree is missing. */
 export function treeStat(renderedRoot: string, env: string): string | undefined {

@@ -12,7 +12,8 @@ import type { FinalFile } from '../render/header.js';
 import { createHash } from 'node:crypto';
 import { sha256 } from '../lib/hash.js';
 import { timed } from '../lib/timing.js';
-import { withManifest } from './provenance.js';
+import { PROVENANCE_FILE, runningVersionsOf, withManifest } from './provenance.js';
+import type { RunningVersions } from '../validate/rules-skew.js';
 import { FLEET_README } from '../fleet/matrix.js';
 
 export { FLEET_README };
@@ -264,6 +265,11 @@ export interface StagedEnvironment {
   /** sha256 of the manifest written (what the incremental state records). */
   manifestSha256: string;
   /**
+   * What that manifest says the environment runs, as runningVersions reads it from rendered/<env> once
+   * the tree is swapped in (the next run takes it from the incremental state instead of parsing the manifest).
+   */
+  running: RunningVersions;
+  /**
    * treeSignature of the tree as it will be swapped in, when the writer knows its contents are
    * exactly `files`: an unchanged tree signed before its files were read and compared (an edit after
    * that changes the signature), or a tree whose every file the writer wrote itself. Undefined for a
@@ -299,8 +305,10 @@ export function stageEnvironment(renderedRoot: string, env: string, rendered: re
     const plan = planFiles(renderedRoot, env, files, listed);
     const result: WriteResult = { env, written: [...plan.stale, ...plan.missing].sort(), unchanged: plan.unchanged, removed: plan.extra };
     const changed = result.written.length > 0 || result.removed.length > 0;
-    const manifestSha256 = sha256(files[files.length - 1]!.content);
-    if (!changed) return { env, result, changed, manifestSha256, ...(before !== undefined ? { signature: before } : {}) };
+    const manifestText = files[files.length - 1]!.content;
+    const manifestSha256 = sha256(manifestText);
+    const running = runningVersionsOf(manifestText, `${RENDERED_DIR}/${env}/${PROVENANCE_FILE}`);
+    if (!changed) return { env, result, changed, manifestSha256, running, ...(before !== undefined ? { signature: before } : {}) };
     const tmp = tmpOf(renderedRoot, env);
     rmSync(tmp, { recursive: true, force: true });
     let linked = false;
@@ -330,7 +338,7 @@ export function stageEnvironment(renderedRoot: string, env: string, rendered: re
       throw err;
     }
     const signature = linked ? undefined : treeSignature(tmp, files.map((f) => f.path).sort());
-    return { env, result, changed, manifestSha256, ...(signature !== undefined ? { signature } : {}) };
+    return { env, result, changed, manifestSha256, running, ...(signature !== undefined ? { signature } : {}) };
   });
 }
 
