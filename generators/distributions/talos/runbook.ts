@@ -518,7 +518,7 @@ function membersLines(): string[] {
   const col = (n: number) => (n === 0 ? '$NF' : `$(NF-${n})`);
   return [
     "# members_via CP: the etcd members CP's local member sees, as 'ID ADDRESS LEARNER' lines.",
-    `members_via() { ${TALOS_ETCD_MEMBERS} --nodes "$1" | awk 'NR > 1 && NF >= 5 { p = ${col(c.peerUrls)}; sub(/^[a-z]+:\\/\\//, "", p); sub(/,.*$/, "", p); if (p ~ /^\\[/) { sub(/^\\[/, "", p); sub(/\\].*$/, "", p) } else sub(/:[0-9]+$/, "", p); print ${col(c.id)}, p, ${col(c.learner)} }'; }`,
+    `members_via() { mv_out=$(${TALOS_ETCD_MEMBERS} --nodes "$1") || return 1; printf '%s\\n' "$mv_out" | awk 'NR > 1 && NF >= 5 { p = ${col(c.peerUrls)}; sub(/^[a-z]+:\\/\\//, "", p); sub(/,.*$/, "", p); if (p ~ /^\\[/) { sub(/^\\[/, "", p); sub(/\\].*$/, "", p) } else sub(/:[0-9]+$/, "", p); print ${col(c.id)}, p, ${col(c.learner)} }'; }`,
   ];
 }
 
@@ -560,7 +560,7 @@ function joinScript(m: EnvironmentModel, name: string): string[] {
     out.push(
       '# etcd takes one learner at a time: a control plane joins once every member is a voting one.',
       `via=$(pick_cp cp_etcd ${others.map((n) => n.ip).join(' ')}) || { log ${q(`${t.name} (${ip}) not applied: no other control plane has a healthy etcd to join`)}; exit 1; }`,
-      'members=$(members_via "$via")',
+      `members=$(members_via "$via") || { log ${q(`${t.name} (${ip}) not applied: the etcd members could not be listed`)}; exit 1; }`,
       `learning=$(printf '%s\\n' "$members" | awk '$3 == "true" { print $2 }')`,
       `[ -z "$learning" ] || { log ${q(`${t.name} (${ip}) not applied: control plane`)}" $learning "${q('is still joining etcd (a learner): run this again once it is a voting member (its own join waits for that)')}; exit 1; }`,
     );
@@ -616,12 +616,13 @@ function removeScript(m: EnvironmentModel, name: string): string[] {
   const deleteNode = [`node=${nodeOf}`, '[ -z "$node" ] || kubectl delete node "$node"'];
   if (t.pool.role !== 'controlplane') {
     out.push(
-      `if reach ${ip} ${t.name}; then`,
+      `if talosctl version --nodes ${ip} >/dev/null 2>&1; then`,
       `  drain_node ${ip} 'not reset' || exit 1`,
       `  talosctl reset --nodes ${ip}`,
+      'else',
+      `  log ${q(`${t.name} (${ip}): its Talos API does not answer: nothing is reset on it`)}`,
       'fi',
       ...deleteNode,
-      'UNREACHED=',
       'gate',
     );
   } else {
@@ -629,7 +630,7 @@ function removeScript(m: EnvironmentModel, name: string): string[] {
       ...membersLines(),
       `# Quorum first: the members ${t.name}'s removal leaves must keep a quorum of healthy ones, and it is never the last.`,
       `via=$(pick_cp cp_etcd ${others.map((n) => n.ip).join(' ')}) || { log ${q(`${t.name} (${ip}) not removed: no other control plane has a healthy etcd (its removal would leave etcd without a quorum)`)}; exit 1; }`,
-      'members=$(members_via "$via")',
+      `members=$(members_via "$via") || { log ${q(`${t.name} (${ip}) not removed: the etcd members could not be listed`)}; exit 1; }`,
       `self=$(printf '%s\\n' "$members" | awk '$2 == "${ip}" { print $1 }')`,
       `left=$(printf '%s\\n' "$members" | awk '$2 != "${ip}" && $3 == "false" { print $2 }')`,
       `learning=$(printf '%s\\n' "$members" | awk '$3 == "true" { print $2 }')`,
@@ -639,7 +640,7 @@ function removeScript(m: EnvironmentModel, name: string): string[] {
       `for n in $left; do addr "$n" || exit 1; total=$((total + 1)); if ${TALOS_ETCD_MEMBERS} --nodes "$n" >/dev/null 2>&1; then healthy=$((healthy + 1)); else log "control plane $n: its etcd has no leader, or its Talos API does not answer"; fi; done`,
       'need=$((total / 2 + 1))',
       `[ "$healthy" -ge "$need" ] || { log ${q(`${t.name} (${ip}) not removed: it would cost etcd its quorum:`)}" of the $total members left only $healthy would be healthy, $need needed. Bring the others back first"; exit 1; }`,
-      `if reach ${ip} ${t.name}; then`,
+      `if talosctl version --nodes ${ip} >/dev/null 2>&1; then`,
       `  drain_node ${ip} 'not removed' || exit 1`,
       `  if [ -n "$self" ]; then talosctl etcd leave --nodes ${ip}; fi`,
       `  gone() { ! members_via "$via" | awk '$2 == "${ip}" { found = 1 } END { exit !found }'; }`,
@@ -651,7 +652,6 @@ function removeScript(m: EnvironmentModel, name: string): string[] {
       `  if [ -n "$self" ]; then talosctl etcd remove-member "$self" --nodes "$via"; fi`,
       'fi',
       ...deleteNode,
-      'UNREACHED=',
       'gate',
     );
   }
