@@ -434,8 +434,8 @@ describe('details open or closed, Talos pools and nodes', () => {
     const rows = p.tables.find((t) => t.head[0] === 'node')!.rows.filter((r) => r[1] === '**new node**');
     expect(rows).toStrictEqual([
       ['`batch (pool)`', '**new node**', '`sh rendered/pools/aws/talos-join.sh batch (for each instance the pool launches)`'],
-      ['`f-1`', '**new node**', '`talosctl apply-config --insecure --nodes 10.10.1.21 --file $HOME/.odp/pools/f-1.yaml`'],
-      ['`f-2`', '**new node**', '`talosctl apply-config --insecure --nodes 10.10.1.22 --file $HOME/.odp/pools/f-2.yaml`'],
+      ['`f-1`', '**new node**', '`npm run -s talos -- commands --env pools join --node f-1 | sh`'],
+      ['`f-2`', '**new node**', '`npm run -s talos -- commands --env pools join --node f-2 | sh`'],
     ]);
     expect(text).toContain('**Talos nodes:** 3 new nodes');
     expect(text).not.toContain('--insecure --nodes <each node');

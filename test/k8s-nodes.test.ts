@@ -48,14 +48,9 @@ describe('a fixed node is named by its address', () => {
     expect(pool).toStrictEqual([runbookCommand('prod', 'apply', 'general-amd64'), 'new instances of the pool get it from sh rendered/prod/aws/talos-join.sh general-amd64']);
   });
 
-  it("Talos: a removed fixed node's drain and delete name its Node by address, not the environment's node name", () => {
+  it("Talos: a removed fixed node is the runbook's remove script for it (its drain_node and Node deletion find the Node by address)", () => {
     const cmds = nodeCommands('prod', { node: 'worker-3', file: 'talos/worker-3.yaml', address: '10.0.2.13', controlPlane: false, kubernetes: {}, status: 'removed', actions: [] } as never);
-    expect(cmds).toStrictEqual([
-      // Bounded: a budget that refuses the eviction fails the drain at 5m instead of retrying for ever. --force: a pod no
-      // controller re-creates is deleted with the Node anyway (the pod garbage collector; lib/node-drain.ts row removal).
-      `kubectl drain "${nodeNameByAddress('10.0.2.13')}" --ignore-daemonsets --delete-emptydir-data --force --timeout=5m`,
-      `kubectl delete node "${nodeNameByAddress('10.0.2.13')}"`,
-      'talosctl reset --nodes 10.0.2.13',
-    ]);
+    expect(cmds).toStrictEqual([runbookCommand('prod', 'remove', 'worker-3')]);
+    expect(cmds[0]).toBe('npm run -s talos -- commands --env prod remove --node worker-3 | sh');
   });
 });

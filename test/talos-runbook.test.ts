@@ -207,6 +207,6 @@ describe('Talos runbook scripts', () => {
     expect(apply.code).toBe(0);
     expect(apply.stdout.match(/^if reach .*$/gm)).toStrictEqual([expect.stringMatching(/^if reach \S+ prod-gpu-1; then fits .* apply_node /)]);
     const k8s = cli('talos', root, 'commands', '--env', 'prod', 'upgrade-k8s', '--node', 'prod-gpu-1');
-    expect([k8s.code, k8s.stderr]).toStrictEqual([2, expect.stringContaining('--node goes with the upgrade or apply script only (the upgrade-k8s script is for the whole cluster)')]);
+    expect([k8s.code, k8s.stderr]).toStrictEqual([2, expect.stringContaining('--node goes with the upgrade, apply, join, remove scripts only (the upgrade-k8s script is for the whole cluster)')]);
   }, 120_000);
 });

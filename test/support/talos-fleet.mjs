@@ -69,6 +69,16 @@
  *   same with the node not back. `version` prints the client's and the server's Tag (version.go:36-86); `get
  *   machinestatus -o jsonpath={.spec.stage}` the stage; `service etcd` its STATE and HEALTH (a member marked
  *   `etcdCutOff` runs but sees no leader: HEALTH Fail, `etcd members` refused).
+ * - Membership (generators/distributions/talos/release.ts TALOS_MEMBERSHIP, with the sources): `apply-config --insecure`
+ *   of a control plane makes it an etcd learner (`learner`: asks until its etcd service promotes it); a second learner
+ *   while one is still joining is recorded in `secondLearner` (etcd takes one at a time). `etcd members` prints the
+ *   members (NODE ID HOSTNAME PEER URLS CLIENT URLS LEARNER; a node with `member: false` is none). `etcd leave`, `etcd
+ *   remove-member ID` and a graceful `reset` of a member (its LeaveEtcd) need a leader (a quorum of healthy voting
+ *   members) and are refused when the started members left would be fewer than their quorum (etcd's strict
+ *   reconfiguration check), or when it is the last member. `reset` (graceful unless --graceful=false) leaves etcd,
+ *   wipes the node and powers it off (`reset`, down for good); its pods stop. `kubectl delete node NAME` deletes the
+ *   Node (`nodeDeleted`): kubectl lists it no more, nor does `health` expect it; a Node that exists for a node that is
+ *   down fails `health`.
  * - npm run talos -- config|secrets export: writes the materialized file; `npm run -s talos -- commands --env E <phase>
  *   [--node N]` prints the runbook script the test rendered for it ($FLEET/commands-<phase>[-<N>].sh: the CLI's own
  *   output is tested in test/talos-runbook.test.ts), so a README step that pipes it to sh runs that script. sleep: returns at once, but time
@@ -98,8 +108,10 @@ function talosctl() {
   const cpOnly = (ip, api) => {
     if (node(ip).role !== 'controlplane') fail(1, `rpc error: code = Unimplemented desc = ${api} is only available on control plane nodes`);
   };
-  // Time passes while a node is asked: a rebooting node comes back (its etcd rejoins).
+  // Time passes while a node is asked: a rebooting node comes back (its etcd rejoins); a learner is promoted.
   const wake = () => {
+    for (const n of Object.values(f.nodes))
+      if (n.learner && --n.learner === 0) delete n.learner;
     for (const n of Object.values(f.nodes))
       if (n.rebootIn) {
         n.rebootIn -= 1;
@@ -136,9 +148,29 @@ function talosctl() {
     if (list.length > 0 && !list.some((ip) => f.nodes[ip] && !f.nodes[ip].unreachable && !f.nodes[ip].down)) refused(list.join(','));
   };
   if (!args.includes('--insecure')) viaEndpoint();
+  // etcd's members: control planes out of maintenance mode that have not left; the voters are the promoted ones.
+  const memberId = (ip) => ip.split('.').reduce((a, x) => a * 256 + Number(x), 0).toString(16).padStart(16, '0');
+  const members = () => Object.entries(f.nodes).filter(([, n]) => n.role === 'controlplane' && !n.maintenance && n.member !== false);
+  const healthy = (n) => n.etcd === 'Running' && !n.down && !n.unreachable && !n.etcdCutOff;
+  // MemberRemove through a member that sees a leader, refused when the started members left would lose their quorum.
+  const removeMember = (n, how) => {
+    const voters = members().filter(([, x]) => !x.learner);
+    const up = voters.filter(([, x]) => healthy(x));
+    if (up.length < Math.floor(voters.length / 2) + 1) fail(1, 'rpc error: code = Unknown desc = failed to leave cluster: etcdserver: no leader');
+    const left = voters.length - 1;
+    const started = up.filter(([, x]) => x !== n).length;
+    if (left === 0 || started < Math.floor(left / 2) + 1) fail(1, 'rpc error: code = Unknown desc = failed to remove member: etcdserver: re-configuration failed due to not enough started members');
+    n.member = false;
+    n.etcd = 'Left';
+    event(`${how} ${n.name}`);
+  };
   if (verb === 'apply-config' && args.includes('--insecure')) {
     const n = node(ips[0]);
     if (!n.maintenance) fail(1, 'rpc error: code = Unavailable desc = connection error: tls: certificate required');
+    if (n.role === 'controlplane') {
+      if (members().some(([, x]) => x.learner)) f.secondLearner = [...(f.secondLearner ?? []), n.name];
+      Object.assign(n, { member: true, learner: 2, etcd: 'Running' });
+    }
     n.maintenance = false;
     n.config = readFileSync(opt('--file'), 'utf8');
     event(`join ${n.instance}`);
@@ -215,6 +247,18 @@ function talosctl() {
       node(ips[0]);
       return write(positional[1], 'admin kubeconfig of the fleet\n');
     case 'etcd':
+      if (positional[1] === 'leave') {
+        cpOnly(ips[0], 'etcd leave');
+        removeMember(node(ips[0]), 'leave');
+        return save();
+      }
+      if (positional[1] === 'remove-member') {
+        cpOnly(ips[0], 'etcd remove member');
+        const gone = members().find(([ip]) => memberId(ip) === positional[2]);
+        if (!gone) fail(1, 'rpc error: code = NotFound desc = failed to remove member: etcdserver: member not found');
+        removeMember(gone[1], 'remove-member');
+        return save();
+      }
       for (const ip of ips) cpOnly(ip, positional[1] === 'snapshot' ? 'etcd snapshot' : 'member list');
       wake();
       save();
@@ -222,13 +266,26 @@ function talosctl() {
       if (ips.some((ip) => node(ip).etcd !== 'Running' || node(ip).etcdCutOff)) fail(1, 'rpc error: etcdserver: no leader');
       // `etcd snapshot <path>`: one node's db streamed to the path (T@v1.13.9 cmd/talosctl/cmd/talos/etcd.go:335-386).
       if (positional[1] === 'snapshot') write(positional[2], `etcd snapshot of ${node(ips[0]).name}\n`);
+      if (positional[1] === 'members')
+        process.stdout.write(['NODE ID HOSTNAME PEER URLS CLIENT URLS LEARNER', ...members().map(([ip, n]) => `${ips[0]} ${memberId(ip)} ${n.name} https://${ip}:2380 https://${ip}:2379 ${Boolean(n.learner)}`)].join('\n') + '\n');
       return;
+    case 'reset': {
+      // Graceful: drain (logged only), pods removed, LeaveEtcd for a member, then wiped and powered off.
+      const n = node(ips[0]);
+      if (n.down) refused(ips[0]);
+      if (n.role === 'controlplane' && n.member !== false && !args.includes('--graceful=false')) removeMember(n, 'leave');
+      f.pods = (f.pods ?? []).filter((p) => p.node !== n.name);
+      Object.assign(n, { reset: true, down: 1e9, cordoned: true });
+      if (n.role === 'controlplane') n.etcd = 'Down';
+      event(`reset ${n.name}`);
+      return save();
+    }
     case 'health': {
       cpOnly(ips[0], 'cluster health check');
       // --wait-timeout: health waits (a reboot takes less than its 10 minutes).
       for (let i = 0; i < 5; i++) wake();
       save();
-      const registered = Object.entries(f.nodes).filter(([, n]) => !n.maintenance);
+      const registered = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !n.nodeDeleted);
       const list = (flag) => (opt(flag) ?? '').split(',').filter(Boolean);
       const given = [...list('--control-plane-nodes'), ...list('--worker-nodes')];
       f.clock = f.clock ?? 0;
@@ -333,9 +390,15 @@ function kubectl() {
   const pool = /^node\.opendev\.dev\/pool=(.+)$/.exec(opt('-l') ?? '')?.[1];
   const jsonpath = opt('-o') ?? '';
   if (f.apiDown) fail(1, 'The connection to the server api.fixture.internal:6443 was refused');
-  const listed = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !other);
+  const listed = Object.entries(f.nodes).filter(([, n]) => !n.maintenance && !n.nodeDeleted && !other);
   const byName = (name) => listed.find(([, n]) => n.name === name)?.[1] ?? fail(1, `Error from server (NotFound): nodes "${name}" not found`);
   if (args[0] === 'drain') return drain(f, byName(args[1]), args, save);
+  if (args[0] === 'delete' && args[1] === 'node') {
+    byName(args[2]).nodeDeleted = true;
+    event(`delete-node ${args[2]}`);
+    save();
+    return process.stdout.write(`node "${args[2]}" deleted\n`);
+  }
   if (args[0] === 'uncordon') {
     delete byName(args[1]).cordoned;
     save();

@@ -7,9 +7,7 @@ import { cell, code, ETCD_CONTROL_PLANES_DOWN, plural } from '../../diff/words.j
 import type { DistributionDiff, DistributionDiffReport } from '../types.js';
 import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
-import { workDir } from './operations.js';
 import { runbookCommand } from './runbook.js';
-import { nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 
 /** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
 function talosCounts(entries: Iterable<[string, number]>): string {
@@ -25,16 +23,14 @@ function talosSummary(t: readonly TalosImpact[]): string {
   return talosCounts(by);
 }
 
-/** A fixed node is its IP (a pool is named only in its removal). */
-const nodesArg = (t: TalosImpact): string => (t.pool ? '"$NODE"' : t.address ?? t.node);
-const configFile = (env: string, t: TalosImpact): string => `${workDir(env)}/${t.node}.yaml`;
-
 /** The commands one node (or pool) needs, in the order to run them; cluster steps are separate. */
 export function nodeCommands(env: string, t: TalosImpact): string[] {
-  const n = nodesArg(t);
-  const file = configFile(env, t);
-  if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [`talosctl apply-config --insecure --nodes ${n} --file ${file}`];
-  if (t.status === 'removed') return t.pool ? [`drain and delete the pool's nodes, then talosctl reset --nodes ${n}`] : [removalDrain(nodeRef(t.node, t.address)), `kubectl delete node ${nodeRef(t.node, t.address)}`, `talosctl reset --nodes ${n}`];
+  // A new fixed node's first apply and a removed node's removal are the runbook's join and remove scripts (runbook.ts
+  // joinScript, removeScript: control planes one at a time, waited for in etcd; the quorum checked before a removal).
+  // The removal runs before the merge, where the node is still in the environment; the merge's nodes stack update then
+  // terminates the instance (a pool's group).
+  if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [runbookCommand(env, 'join', t.node)];
+  if (t.status === 'removed') return [runbookCommand(env, 'remove', t.node)];
   const a = new Set(t.actions);
   // A pool is never upgraded in place (runbook.ts poolUpgradeLines): the new installer comes with a new AMI in its launch
   // template, whose instance refresh replaces the instances; their replacements get the new config when they join.
@@ -64,8 +60,8 @@ const EFFECT: Record<TalosImpact['headline'], { effect: string; disruptive: bool
   'upgrade-k8s': { effect: 'Kubernetes components roll (upgrade-k8s; no reboot)', disruptive: false },
   'sync-manifests': { effect: 'applied live; then the bootstrap manifests are synced', disruptive: false },
   'no-reboot': { effect: 'applied live (no reboot)', disruptive: false },
-  'new node': { effect: 'new node: joins with its config', disruptive: false },
-  'removed node': { effect: 'removed: drained, deleted and reset', disruptive: true },
+  'new node': { effect: 'new node: joins with its config after the merge (control planes one at a time)', disruptive: false },
+  'removed node': { effect: 'removed BEFORE the merge, from the base branch where it is still listed (quorum checked, drained, etcd left, reset, Node deleted); the merge then terminates its instance', disruptive: true },
   none: { effect: 'unchanged', disruptive: false },
 };
 

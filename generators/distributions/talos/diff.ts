@@ -219,10 +219,10 @@ export function talosImpact(file: string, base: readonly RenderedDoc[] | undefin
   if (!base) {
     const why = target?.pool
       ? 'new auto-scaled pool: the config is new launch template user data; instances boot with it (no apply-config)'
-      : 'new config: apply it to the node in maintenance mode (talosctl apply-config --insecure)';
+      : 'new config: its join script applies it to the node in maintenance mode (talosctl apply-config --insecure)';
     return { ...facts, status: 'added', actions: [], headline: 'new node', reasons: [{ path: '(file)', action: 'no-reboot', why }] };
   }
-  if (!head) return { ...facts, status: 'removed', actions: [], headline: 'removed node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'config removed: drain, delete the node, then talosctl reset' }] };
+  if (!head) return { ...facts, status: 'removed', actions: [], headline: 'removed node', reasons: [{ path: '(file)', action: 'no-reboot', why: 'config removed: before the merge, its remove script (quorum checked, drained, etcd left, reset, Node deleted)' }] };
   const reasons: TalosReason[] = [];
   const actions = new Set<TalosAction>();
   const featuresBoth = featuresInBoth(a, b);

@@ -273,3 +273,32 @@ export const KUBELET_PROTECTED_CONFIG: readonly string[] = [
   'apiVersion', 'authentication', 'authorization', 'cgroupRoot', 'kind', 'kubeletCgroups', 'port', 'protectKernelDefaults', 'resolvConf',
   'rotateCertificates', 'systemCgroups', 'staticPodPath', 'seccompDefault',
 ];
+
+/**
+ * A node joining or leaving the cluster (the runbook's `join` and `remove` scripts: runbook.ts joinScript, removeScript).
+ * Read at T@v1.13.9 (the same at v1.12.11) and siderolabs/docs talos/v1.13 deploy-and-manage-workloads/scaling-down:
+ * - First apply: a node boots in maintenance mode and takes its config with `talosctl apply-config --insecure` (no
+ *   client certificate yet); once configured, its API verifies client certificates and refuses --insecure
+ *   (internal/app/machined/pkg/controllers/runtime/api_service_config.go:108-135).
+ * - A control plane joins etcd as a learner (MemberAddAsLearner: internal/app/machined/pkg/system/services/etcd.go:
+ *   286-325), promoted by its etcd service once it caught up (:206-214). etcd takes one learner at a time (etcd's
+ *   default max-learners is 1), so control planes join one at a time: the next once this one is a voting member whose
+ *   local etcd sees a leader (`etcd members` asks WithRequireLeader).
+ * - `talosctl etcd members` prints NODE, ID, HOSTNAME, PEER URLS, CLIENT URLS, LEARNER (cmd/talosctl/cmd/talos/etcd.go:
+ *   205-262): `columns` counts them from the end (NODE is there only when the reply names its node).
+ * - Scaling down (the docs): `talosctl reset` (cordons and drains, leaves etcd if a control plane, wipes, powers off),
+ *   then `kubectl delete node`. Its Reset sequence: drain (failure only logged), pods removed, `leave` (LeaveEtcd:
+ *   the member removed WithRequireLeader, then etcd stopped and its data removed; skipped when no member data is left),
+ *   then services stopped and disks wiped (internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer.go:260-335,
+ *   v1alpha1_sequencer_tasks.go:899-956, internal/pkg/etcd/etcd.go LeaveCluster). `talosctl etcd leave` runs that
+ *   LeaveCluster alone (etcd.go:154-168; v1alpha1_server.go:1896-1920), so the script leaves first and sees the member
+ *   gone before anything is wiped. `talosctl etcd remove-member <ID>` removes a member through another control plane,
+ *   "only if … there is no access to the node" (etcd.go:170-189; v1alpha1_server.go:1866-1893).
+ * - Quorum: a removal leaves N voting members; etcd keeps a quorum only with N/2+1 of them healthy (and refuses a
+ *   removal that would leave fewer started members: etcd's strict reconfiguration check), and never removes its
+ *   last member: the script checks both first, before the node is drained.
+ */
+export const TALOS_MEMBERSHIP = {
+  /** From the end of a member line: ID, PEER URLS, LEARNER (awk $(NF-n)). */
+  columns: { id: 4, peerUrls: 2, learner: 0 },
+} as const;

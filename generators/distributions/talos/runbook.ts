@@ -30,7 +30,7 @@ import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
-import { TALOS_DRAIN, TALOS_ETCD_MEMBERS, TALOS_ETCD_MEMBERS_SECONDS, TALOS_UPGRADE_FAILURE, talosContract } from './release.js';
+import { TALOS_DRAIN, TALOS_ETCD_MEMBERS, TALOS_ETCD_MEMBERS_SECONDS, TALOS_MEMBERSHIP, TALOS_UPGRADE_FAILURE, talosContract } from './release.js';
 import { drainFunctions } from '../../lib/node-drain.js';
 
 /** The phases, in the runbook's order. */
@@ -94,8 +94,7 @@ const END_OF_LOOP = ['unreached', '[ -z "$UNREACHED" ] || exit 1'];
  * one (the cluster must be healthy before a node is changed or goes down): a control plane or a Node that is down fails
  * it, so the per-node loop never changes a node past a node it could not reach (REACH).
  */
-function gateLines(m: EnvironmentModel): string[] {
-  const cps = m.controlPlaneNodes;
+function gateLines(m: EnvironmentModel, cps = m.controlPlaneNodes): string[] {
   return [
     '# health: the cluster through a control plane, expecting the control planes and the workers the API lists now.',
     'health() {',
@@ -509,6 +508,157 @@ function upgradeK8sScript(m: EnvironmentModel): string[] {
   ];
 }
 
+/**
+ * The etcd members as a control plane sees them (release.ts TALOS_MEMBERSHIP): `members_via CP` prints one
+ * `ID ADDRESS LEARNER` line per member (the address of its first peer URL). Every check of the join and remove
+ * scripts asks through a control plane whose etcd is healthy (operations.ts cp_etcd).
+ */
+function membersLines(): string[] {
+  const c = TALOS_MEMBERSHIP.columns;
+  const col = (n: number) => (n === 0 ? '$NF' : `$(NF-${n})`);
+  return [
+    "# members_via CP: the etcd members CP's local member sees, as 'ID ADDRESS LEARNER' lines.",
+    `members_via() { mv_out=$(${TALOS_ETCD_MEMBERS} --nodes "$1") || return 1; printf '%s\\n' "$mv_out" | awk 'NR > 1 && NF >= 5 { p = ${col(c.peerUrls)}; sub(/^[a-z]+:\\/\\//, "", p); sub(/,.*$/, "", p); if (p ~ /^\\[/) { sub(/^\\[/, "", p); sub(/\\].*$/, "", p) } else sub(/:[0-9]+$/, "", p); print ${col(c.id)}, p, ${col(c.learner)} }'; }`,
+  ];
+}
+
+/** The fixed node or pool of the model named `name` (the CLI names only targets of the environment). */
+function targetOf(m: EnvironmentModel, name: string): ConfigTarget {
+  const t = m.configTargets.find((x) => x.name === name);
+  if (!t) throw new Error(`${m.name} has no node or auto-scaled pool ${name}`);
+  return t;
+}
+
+/**
+ * Why the join or remove script refuses a target, before it is rendered (the CLI says it, exit 2): a pool's instances
+ * join by talos-join.sh under the launch hook; the last control plane is never removed (etcd has no other member,
+ * and the cluster no API server).
+ */
+export function nodeOperationRefusal(m: EnvironmentModel, op: NodeOperation, name: string): string | undefined {
+  const t = targetOf(m, name);
+  if (op === 'join' && !t.node) return `${name} is an auto-scaled pool: its instances join by sh ${m.renderedDir}/aws/talos-join.sh ${name} (under the launch hook), not by a first apply`;
+  if (op === 'remove' && t.node && t.pool.role === 'controlplane' && m.controlPlaneNodes.length === 1)
+    return `${name} is the only control plane of ${m.name}: never removed (etcd has no other member to keep the cluster's state, and the cluster no other API server)`;
+  return undefined;
+}
+
+/**
+ * `join --node N`: the first apply of a new fixed node (release.ts TALOS_MEMBERSHIP): the cluster gated first (without
+ * it), its config with `apply-config --insecure` while it waits in maintenance mode; a control plane only while no other
+ * one is still a learner, then waited for until it is a voting member whose etcd sees a leader; a worker until its Node
+ * registers. Then the gate with it. A node whose Talos API already answers (configured: a re-run) gets nothing applied.
+ */
+function joinScript(m: EnvironmentModel, name: string): string[] {
+  const t = targetOf(m, name);
+  const ip = t.node!.ip;
+  const cp = t.pool.role === 'controlplane';
+  const others = m.controlPlaneNodes.filter((n) => n.ip !== ip);
+  const file = `${workDir(m.name)}/${t.name}.yaml`;
+  const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...gateLines(m, others), ...membersLines(), materialize(m, t)];
+  out.push(`# ${t.name}: the cluster healthy without it first.`, 'ready');
+  if (cp)
+    out.push(
+      '# etcd takes one learner at a time: a control plane joins once every member is a voting one.',
+      `via=$(pick_cp cp_etcd ${others.map((n) => n.ip).join(' ')}) || { log ${q(`${t.name} (${ip}) not applied: no other control plane has a healthy etcd to join`)}; exit 1; }`,
+      `members=$(members_via "$via") || { log ${q(`${t.name} (${ip}) not applied: the etcd members could not be listed`)}; exit 1; }`,
+      `learning=$(printf '%s\\n' "$members" | awk '$3 == "true" { print $2 }')`,
+      `[ -z "$learning" ] || { log ${q(`${t.name} (${ip}) not applied: control plane`)}" $learning "${q('is still joining etcd (a learner): run this again once it is a voting member (its own join waits for that)')}; exit 1; }`,
+    );
+  out.push(
+    `if talosctl version --nodes ${ip} >/dev/null 2>&1; then`,
+    `  log ${q(`${t.name} (${ip}) is configured already (its Talos API answers with the cluster's certificates): nothing applied; a changed config goes through ${runbookCommand(m.name, 'apply', t.name)}`)}`,
+    'else',
+    `  talosctl apply-config --insecure --nodes ${ip} --file ${file} || { log ${q(`${t.name} (${ip}): its first config was not applied (talosctl said why above): is the instance up and in maintenance mode?`)}; exit 1; }`,
+    'fi',
+  );
+  if (cp)
+    out.push(
+      `# joined: ${t.name}'s member is a voting one (promoted from learner) and its local etcd sees a leader.`,
+      `joined() { members_via "$via" | awk -v ip=${ip} '$2 == ip && $3 == "false" { ok = 1 } END { exit !ok }' && ${TALOS_ETCD_MEMBERS} --nodes ${ip} >/dev/null; }`,
+      `retry joined || { log ${q(`${t.name} (${ip}): its etcd member did not become a healthy voting member: talosctl etcd members --nodes ${ip}, talosctl service etcd --nodes ${ip}; no other control plane joins before it does`)}; exit 1; }`,
+    );
+  else
+    out.push(
+      `registered() { kubectl ${NODE_ADDRESS_LIST} | awk -v ip=${ip} '$2 == ip { ok = 1 } END { exit !ok }'; }`,
+      `retry registered || { log ${q(`${t.name} (${ip}): its Node did not register (talosctl service kubelet --nodes ${ip})`)}; exit 1; }`,
+    );
+  out.push(`# ${t.name} joined: the cluster gated with it.`, ...gateLines(m), 'gate', `log ${q(`${t.name} (${ip}) joined ${m.name}`)}`);
+  return out;
+}
+
+/**
+ * `remove --node N`, run where N is still in the environment (before the merge that removes it; the merge's nodes stack
+ * update then terminates the instance). A control plane (release.ts TALOS_MEMBERSHIP): the live member list first,
+ * refused when N is the last member or when the members left would not keep a quorum of healthy ones; then drained as
+ * the budgets allow, `talosctl etcd leave`, its member seen gone, `talosctl reset` (wipes, powers off), its Node deleted,
+ * and the cluster gated without it. One whose Talos API does not answer: its member removed by ID through a healthy
+ * control plane (`etcd remove-member`), its Node deleted. A fixed worker: drained, reset, its Node deleted, gated. A
+ * pool: each registered Node drained (left running and cordoned: a powered-off instance would be replaced by its group);
+ * the merge deletes the group.
+ */
+function removeScript(m: EnvironmentModel, name: string): string[] {
+  const refused = nodeOperationRefusal(m, 'remove', name);
+  if (refused) throw new Error(refused);
+  const t = targetOf(m, name);
+  const next = `next: merge the change that removes ${t.name} from environments/${m.name}.yaml: its nodes stack update terminates the ${t.node ? 'instance' : "group's instances"}`;
+  const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...DRAIN_NODE];
+  if (!t.node)
+    return [
+      ...out,
+      `nodes=${poolNodes(t)}`,
+      `for n in $nodes; do addr "$n" || exit 1; drain_node "$n" 'not drained' || exit 1; done`,
+      `log ${q(`pool ${t.name}: every Node drained (cordoned, left running until its group goes); ${next}`)}`,
+    ];
+  const ip = t.node.ip;
+  const others = m.controlPlaneNodes.filter((n) => n.ip !== ip);
+  out.push(...gateLines(m, others));
+  const nodeOf = `$(kubectl ${NODE_ADDRESS_LIST} | awk '$2 == "${ip}" { print $1 }')`;
+  const deleteNode = [`node=${nodeOf}`, '[ -z "$node" ] || kubectl delete node "$node"'];
+  if (t.pool.role !== 'controlplane') {
+    out.push(
+      `if talosctl version --nodes ${ip} >/dev/null 2>&1; then`,
+      `  drain_node ${ip} 'not reset' || exit 1`,
+      `  talosctl reset --nodes ${ip}`,
+      'else',
+      `  log ${q(`${t.name} (${ip}): its Talos API does not answer: nothing is reset on it`)}`,
+      'fi',
+      ...deleteNode,
+      'gate',
+    );
+  } else {
+    out.push(
+      ...membersLines(),
+      `# Quorum first: the members ${t.name}'s removal leaves must keep a quorum of healthy ones, and it is never the last.`,
+      `via=$(pick_cp cp_etcd ${others.map((n) => n.ip).join(' ')}) || { log ${q(`${t.name} (${ip}) not removed: no other control plane has a healthy etcd (its removal would leave etcd without a quorum)`)}; exit 1; }`,
+      `members=$(members_via "$via") || { log ${q(`${t.name} (${ip}) not removed: the etcd members could not be listed`)}; exit 1; }`,
+      `self=$(printf '%s\\n' "$members" | awk '$2 == "${ip}" { print $1 }')`,
+      `left=$(printf '%s\\n' "$members" | awk '$2 != "${ip}" && $3 == "false" { print $2 }')`,
+      `learning=$(printf '%s\\n' "$members" | awk '$3 == "true" { print $2 }')`,
+      `[ -z "$learning" ] || { log ${q(`${t.name} (${ip}) not removed: control plane`)}" $learning "${q('is still joining etcd (a learner): run this again once it is a voting member')}; exit 1; }`,
+      `[ -n "$left" ] || { log ${q(`${t.name} (${ip}) not removed: it is the last etcd member`)}; exit 1; }`,
+      'total=0; healthy=0',
+      `for n in $left; do addr "$n" || exit 1; total=$((total + 1)); if ${TALOS_ETCD_MEMBERS} --nodes "$n" >/dev/null 2>&1; then healthy=$((healthy + 1)); else log "control plane $n: its etcd has no leader, or its Talos API does not answer"; fi; done`,
+      'need=$((total / 2 + 1))',
+      `[ "$healthy" -ge "$need" ] || { log ${q(`${t.name} (${ip}) not removed: it would cost etcd its quorum:`)}" of the $total members left only $healthy would be healthy, $need needed. Bring the others back first"; exit 1; }`,
+      `if talosctl version --nodes ${ip} >/dev/null 2>&1; then`,
+      `  drain_node ${ip} 'not removed' || exit 1`,
+      `  if [ -n "$self" ]; then talosctl etcd leave --nodes ${ip}; fi`,
+      `  gone() { ! members_via "$via" | awk '$2 == "${ip}" { found = 1 } END { exit !found }'; }`,
+      `  retry gone || { log ${q(`${t.name} (${ip}): its etcd member is still listed: nothing was reset`)}; exit 1; }`,
+      '  # Left already: the reset finds no member to leave; it drains again, wipes the node and powers it off.',
+      `  talosctl reset --nodes ${ip}`,
+      'else',
+      `  log ${q(`${t.name} (${ip}): its member is removed through a control plane (it cannot leave itself); nothing is reset on it`)}`,
+      `  if [ -n "$self" ]; then talosctl etcd remove-member "$self" --nodes "$via"; fi`,
+      'fi',
+      ...deleteNode,
+      'gate',
+    );
+  }
+  out.push(`log ${q(`${t.name} (${ip}) removed from ${m.name}: ${next}`)}`);
+  return out;
+}
+
 const BODY: Record<RunbookPhase, (m: EnvironmentModel) => string[]> = {
   bootstrap: bootstrapScript,
   apply: applyScript,
@@ -528,25 +678,60 @@ const TITLE: Record<RunbookPhase, string> = {
 /** The phases whose script takes one node (`--node`): a fixed node's upgrade; a node's or pool's config. */
 export const NODE_PHASES: readonly RunbookPhase[] = ['upgrade', 'apply'];
 
+/** The scripts for one node only (`commands --env E <op> --node N`): a new node's first apply; a node's removal. */
+export const NODE_OPERATIONS = ['join', 'remove'] as const;
+export type NodeOperation = (typeof NODE_OPERATIONS)[number];
+export type RunbookScript = RunbookPhase | NodeOperation;
+const isOperation = (p: RunbookScript): p is NodeOperation => (NODE_OPERATIONS as readonly string[]).includes(p);
+
 /**
  * How the commands CLI (commands/talos.ts) prints a runbook script, piped to sh: the one spelling the review comment
  * (./diff-report.ts), the scripts' own advice and the CLI's messages use, so none can name a command the CLI refuses.
  */
-export function runbookCommand(env: string, phase: RunbookPhase, node?: string): string {
-  if (node !== undefined && !NODE_PHASES.includes(phase)) throw new Error(`the ${phase} script is for the whole cluster: --node goes with ${NODE_PHASES.join(' or ')} only`);
+export function runbookCommand(env: string, phase: RunbookScript, node?: string): string {
+  checkNode(phase, node);
   return `npm run -s talos -- commands --env ${env} ${phase}${node === undefined ? '' : ` --node ${node}`} | sh`;
 }
 
 /** The script of one phase (POSIX sh); `upgrade` with a node: that fixed node's upgrade alone (upgradeScript); `apply` with a node: its config alone. */
-export function runbookScript(m: EnvironmentModel, phase: RunbookPhase, node?: string): string {
-  if (node !== undefined && !NODE_PHASES.includes(phase)) throw new Error(`the ${phase} script is for the whole cluster: --node goes with ${NODE_PHASES.join(' or ')} only`);
-  const title = node === undefined ? TITLE[phase] : phase === 'upgrade' ? `upgrade Talos on ${node} alone, gated before and after` : `apply the config of ${node} alone, gated`;
+export function runbookScript(m: EnvironmentModel, phase: RunbookScript, node?: string): string {
+  checkNode(phase, node);
+  if (isOperation(phase)) {
+    const refused = nodeOperationRefusal(m, phase, node!);
+    if (refused) throw new Error(refused);
+  }
+  if (node === undefined) return script(m, phase, TITLE[phase as RunbookPhase], BODY[phase as RunbookPhase](m));
+  return script(m, phase, NODE_TITLE[phase as NodeScript](node), NODE_BODY[phase as NodeScript](m, node));
+}
+
+/** A node's script names the node (--node): the node operations always, the phases with a node those of NODE_PHASES. */
+function checkNode(phase: RunbookScript, node: string | undefined): void {
+  if (isOperation(phase) && node === undefined) throw new Error(`the ${phase} script is for one node: --node N`);
+  if (!isOperation(phase) && node !== undefined && !NODE_PHASES.includes(phase)) throw new Error(`the ${phase} script is for the whole cluster: --node goes with ${[...NODE_PHASES, ...NODE_OPERATIONS].join(', ')} only`);
+}
+
+type NodeScript = 'upgrade' | 'apply' | NodeOperation;
+const NODE_TITLE: Record<NodeScript, (node: string) => string> = {
+  upgrade: (n) => `upgrade Talos on ${n} alone, gated before and after`,
+  apply: (n) => `apply the config of ${n} alone, gated`,
+  join: (n) => `first apply of the new node ${n} (maintenance mode), gated; a control plane waited for as a voting etcd member`,
+  remove: (n) => `remove ${n} from the cluster (quorum checked, drained, etcd left, reset, Node deleted), gated`,
+};
+
+const NODE_BODY: Record<NodeScript, (m: EnvironmentModel, node: string) => string[]> = {
+  upgrade: upgradeScript,
+  apply: applyScript,
+  join: joinScript,
+  remove: removeScript,
+};
+
+function script(m: EnvironmentModel, phase: RunbookScript, title: string, body: string[]): string {
   return [
     '#!/bin/sh',
     `# odp-gitops: ${title} — environment ${m.name}. Run from the repository root.`,
     ...PRELUDE(`odp-talos-${phase}`),
     ...linesOf(setupSteps(m)),
-    ...(node === undefined ? BODY[phase](m) : phase === 'upgrade' ? upgradeScript(m, node) : applyScript(m, node)),
+    ...body,
     '',
   ].join('\n');
 }

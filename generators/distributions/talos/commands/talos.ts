@@ -9,7 +9,7 @@ import { renderEnvironment, type PreparedEnvironment } from '../../../pipeline.j
 import { talosConfigPath } from '../render.js';
 import { createSsmClient } from '../../../ssm/client.js';
 import { commandsText } from '../operations.js';
-import { NODE_PHASES, runbookCommand, runbookScript, type RunbookPhase } from '../runbook.js';
+import { NODE_OPERATIONS, NODE_PHASES, nodeOperationRefusal, runbookCommand, runbookScript, type NodeOperation, type RunbookPhase, type RunbookScript } from '../runbook.js';
 import { issuerDocuments } from '../irsa.js';
 import { assertOutsideRepo, fetchBundle, importBundle, materializeConfig, writeSecretFile } from './lib/materialize.js';
 import { bundleToTalosYaml } from '../secrets.js';
@@ -51,6 +51,15 @@ Commands:
         where it left the node and the next step). Not for a pool (its instance refresh upgrades it).
   commands --env E apply --node N
         The apply script for the config of one node, or of a pool's registered nodes, alone (gated).
+  commands --env E join --node N
+        The first apply of a new fixed node waiting in maintenance mode (apply-config --insecure), the
+        cluster gated before and after; a control plane joins etcd only while no other one is still a
+        learner, and is waited for until it is a voting member: add control planes one at a time.
+  commands --env E remove --node N
+        Run before the merge that removes N (N still in the environment). A control plane: refused
+        when it is the last etcd member or its removal would cost etcd its quorum; else drained, etcd
+        left, reset (wiped, powered off), its Node deleted, gated. A worker: drained, reset, Node
+        deleted, gated. A pool: its Nodes drained (the merge deletes its group).
   commands --env E [--node N]
         Every talosctl command for the environment (or one node), as a reference list.
 
@@ -178,20 +187,26 @@ export async function main(argv: string[]): Promise<number> {
     case 'commands apply':
     case 'commands upgrade':
     case 'commands upgrade-k8s':
-    case 'commands restore': {
+    case 'commands restore':
+    case 'commands join':
+    case 'commands remove': {
       const p = prepareOne(root, values.env);
-      const phase = positionals[1] as RunbookPhase;
+      const phase = positionals[1] as RunbookScript;
+      if (values.node === undefined && NODE_OPERATIONS.includes(phase as NodeOperation)) throw new UsageError(`the ${phase} script is for one node: --node is required (${runbookCommand(p.name, phase, '<node>')})`);
       if (values.node === undefined) {
         process.stdout.write(runbookScript(p.model, phase));
         return done(`${p.name}: ${phase} script (pipe it to sh)`, true);
       }
       // One node's step (the README's and the review comment's: runbookCommand): the script's functions for that node alone.
-      if (!NODE_PHASES.includes(phase)) throw new UsageError(`--node goes with the ${NODE_PHASES.join(' or ')} script only (the ${phase} script is for the whole cluster)`);
+      const operation = NODE_OPERATIONS.includes(phase as NodeOperation);
+      if (!operation && !NODE_PHASES.includes(phase as RunbookPhase)) throw new UsageError(`--node goes with the ${[...NODE_PHASES, ...NODE_OPERATIONS].join(', ')} scripts only (the ${phase} script is for the whole cluster)`);
       const node = requireTarget(p, values.node);
+      const refused = operation ? nodeOperationRefusal(p.model, phase as NodeOperation, node) : undefined;
+      if (refused) throw new UsageError(refused);
       if (phase === 'upgrade' && !p.model.configTargets.find((t) => t.name === node)!.node)
         throw new UsageError(`${node} is an auto-scaled pool: never upgraded in place; the whole upgrade script joins its instance refresh (${runbookCommand(p.name, 'upgrade')})`);
       process.stdout.write(runbookScript(p.model, phase, node));
-      return done(`${p.name}: ${phase} script for ${node} alone (pipe it to sh)`, true);
+      return done(`${p.name}: ${phase} script for ${node}${operation ? '' : ' alone'} (pipe it to sh)`, true);
     }
     case 'commands': {
       const p = prepareOne(root, values.env);
