@@ -283,14 +283,13 @@ nodePools:
     count: 1
 addons:
   aws-ebs-csi-driver: { settings: { kmsKeyId: "arn:aws:kms:eu-west-1:111111111111:key/22222222-2222-2222-2222-222222222222" } }
-  kube-prometheus-stack: { values: { prometheus: { prometheusSpec: { retention: 20d } } }, syncWave: 1, podSecurity: privileged }
+  kube-prometheus-stack: { values: { prometheus: { prometheusSpec: { retention: 20d } } }, podSecurity: privileged }
   reloader:
     enabled: true
     chart: { repoURL: https://stakater.github.io/stakater-charts, name: reloader, version: 2.2.7 }
     namespace: reloader
     values: { reloader: { watchGlobally: true } }
     settings: {}
-    syncWave: 3
     secrets: { reloader-token: { token: { secret: /odp/keys/reloader/token } } }
     clusterResources: [rbac.authorization.k8s.io/ClusterRole]
     serverSideApply: true

@@ -76,5 +76,8 @@ export const nodeRoleAddons = (): string[] => catalogEntries().filter((e) => e.i
 /** Add-ons that assume `settings.iamRoleArn` with IRSA (CatalogEntry.iamRole irsa). */
 export const irsaAddons = (): string[] => catalogEntries().filter((e) => e.iamRole === 'irsa').map((e) => e.name);
 
-/** Default sync wave of third-party charts declared by an environment (after every catalog add-on). */
+/**
+ * The order key (CatalogEntry.syncWave) of third-party charts declared by an environment: they are listed after every
+ * catalog add-on. What is applied when comes from the delivery graph (plan/graph.ts), not from this number.
+ */
 export const THIRD_PARTY_SYNC_WAVE = 2;

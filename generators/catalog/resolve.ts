@@ -199,7 +199,7 @@ function resolveOne(model: EnvironmentModel, e: Enabled, secretStoreNamespaces: 
     catalog: entry,
     chart,
     namespace,
-    syncWave: o?.syncWave ?? entry?.syncWave ?? THIRD_PARTY_SYNC_WAVE,
+    syncWave: entry?.syncWave ?? THIRD_PARTY_SYNC_WAVE,
     values: merged && entry?.keepInValues ? entry.keepInValues(merged, ctx) : merged,
     manifests,
     serverSideApply: serverSideApply(entry, o),

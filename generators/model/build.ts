@@ -218,7 +218,6 @@ export function buildModel(
         namespace: a.namespace,
         values: a.values ?? {},
         settings: a.settings ?? {},
-        syncWave: a.syncWave,
         ...(isCatalogAddon(name) ? { chartVersion: a.chart?.version } : { chart: a.chart as AddonOverride['chart'] }),
         secrets: a.secrets ?? {},
         clusterResources: a.clusterResources ?? [],

@@ -96,7 +96,6 @@ export interface AddonOverride {
   namespace?: string;
   values: Record<string, unknown>;
   settings: Record<string, unknown>;
-  syncWave?: number;
   /** Third-party chart (complete: repoURL, name, version). */
   chart?: { repoURL: string; name: string; version: string };
   /** Catalog add-ons: the chart version this environment runs instead of the catalog's pin. */

@@ -637,7 +637,8 @@ export const CORE_SCHEMA: JsonSchema = {
           "description": "Add-on specific settings (see the add-on catalog, docs/concepts/add-ons.md)."
         },
         "syncWave": {
-          "type": "integer"
+          "type": "integer",
+          "description": "Refused (rule addon-sync-wave): the delivery order comes from the delivery graph, each unit after the units providing what it needs (its namespace, the CRDs, webhooks and secret stores its objects use), not from a number."
         },
         "chart": {
           "description": "Third-party chart: repoURL, name and version (required for names outside the catalog). Catalog add-ons: only version, the chart version this environment runs instead of the catalog's pin (values are then checked against that version's key table).",

@@ -284,4 +284,21 @@ const addonControllersPlacement: Rule = ({ input }, report) => {
   }
 };
 
-export const ADDON_RULES: readonly Rule[] = [addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonClusterResources, addonEngine, addonControllersPlacement];
+/**
+ * `addon-sync-wave`: an environment orders no add-on by a number. The engines order units by the delivery graph
+ * (plan/graph.ts: a unit after the units providing what it needs, nothing ordered without a need); a syncWave here
+ * would change nothing the cluster sees, so it is refused rather than ignored.
+ */
+const addonSyncWave: Rule = ({ input }, report) => {
+  for (const [name, a] of Object.entries(input.addons ?? {})) {
+    if (a.syncWave === undefined) continue;
+    const what = isCatalogAddon(name)
+      ? `the catalog's facts for the chart say what ${name} provides and needs`
+      : 'a third-party chart comes after its namespace and, with secrets, after External Secrets (its ExternalSecrets go before the chart); nothing else orders it';
+    report('addon-sync-wave', ['addons', name, 'syncWave'], `syncWave ${a.syncWave} would not order ${name}: the delivery order comes from the delivery graph, each unit after the units providing what it needs, not from a number`, {
+      hint: `remove syncWave: ${what} (docs/concepts/delivery-and-engines.md, "Order")`,
+    });
+  }
+};
+
+export const ADDON_RULES: readonly Rule[] = [addonSyncWave, addonValues, addonValuesDeterminism, addonSettings, addonConditions, addonIrsa, addonNamespaces, addonClusterResources, addonEngine, addonControllersPlacement];
