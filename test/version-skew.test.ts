@@ -289,7 +289,7 @@ describe('--base REF that names no revision: refused in a git work tree, never a
     const root = exampleRoot({ extra: { '_base.yaml': at134 } });
     const synth = (): void => {
       const sources = readEnvironmentSources(root);
-      for (const env of ['staging', 'dev']) writeEnvironment(join(root, RENDERED_DIR), env, renderEnvironment(prepareEnvironment(env, sources).prepared!));
+      for (const env of ['staging', 'dev']) writeEnvironment(join(root, RENDERED_DIR), env, renderEnvironment(prepareEnvironment(env, sources, { dates: synthDates(root, env) }).prepared!));
     };
     synth();
     const git = gitIn(root);

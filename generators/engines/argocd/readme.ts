@@ -25,9 +25,11 @@ import { namesByWave } from './waves.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import type { ReadmeContext, ReadmeSection } from '../../render/readme/sections.js';
 
-const table = compileTemplate(`Argo CD syncs {{sync}}. Applications are applied in sync waves (lower first): network and cloud
-controller, then {{#if argo}}Argo CD{{#if csrApprover}} and the CSR approver{{/if}}, then {{else}}{{#if csrApprover}}the CSR approver, then {{/if}}{{/if}}operators with CRDs (cert-manager, External Secrets,
-EBS CSI), then their consumers.
+const table = compileTemplate(`Argo CD syncs {{sync}}. Applications are applied in sync waves (lower first), each in the wave
+after the Applications providing what it needs (CRDs, webhooks, namespaces, secrets) and as late as what needs it
+allows (the delivery graph, plan/graph.ts), so one nothing waits for is in the last wave.{{#if adopted}}
+The bootstrap script below installs {{adopted}} first, with helm and the same charts and values; their
+Applications adopt those releases.{{/if}}
 
 | Application | Chart | Version | Namespace | Wave |
 |---|---|---|---|---|
@@ -297,11 +299,11 @@ export function argoCdSections(m: EnvironmentModel, ctx: ReadmeContext = readmeC
       // Workloads appear by name and namespace only, so a workload's other settings leave this file alone.
       inputs: [['addons'], ['argocd'], ['cluster'], ['nodePools'], ...m.workloads.flatMap((w) => [['workloads', { name: w.name }, 'namespace'] as InputPath])],
       body: table({
-        csrApprover: specs.some((s) => s.name === 'kubelet-csr-approver'),
-        argo: specs.some((s) => s.name === 'argo-cd'),
+        adopted: specs.filter((s) => s.adoptsHelmRelease).map((s) => s.name).join(', '),
         sync: m.sync.automated ? `automatically (prune: ${m.sync.prune}, self-heal: ${m.sync.selfHeal})` : 'manually (no automated sync)',
         syncAlert: syncAlerts(m) ? { path: `${m.renderedDir}/${SYNC_ALERTS_PATH}`, name: SYNC_ALERT, window: SYNC_ALERT_WINDOW, metrics: `${m.renderedDir}/${ARGOCD_METRICS_PATH}`, runbook: SYNC_RUNBOOK, absent: METRICS_ABSENT_ALERT, absentWindow: ABSENT_WINDOW, syncError: SYNC_ERROR_ALERT, syncErrorWindow: SYNC_ERROR_WINDOW, syncErrorFlag: `${ARGOCD_APP_CONDITION.flag}=${SYNC_ERROR_CONDITION}` } : undefined,
-        apps: specs.map((s) => ({
+        // In the order Argo CD applies them: by wave, then by name.
+        apps: [...specs].sort((a, b) => a.syncWave - b.syncWave || a.name.localeCompare(b.name)).map((s) => ({
           name: applicationName(argoContext(m), s.name),
           chart: s.chart ? `${s.chart.name} (${s.chart.repoURL})` : 'manifests',
           version: s.chart ? s.chart.version : '—',
