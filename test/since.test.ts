@@ -3,7 +3,7 @@
  * by synth while the value stays, today's (lib/source-date.ts: SOURCE_DATE_EPOCH, else the clock) when it is new; the
  * fleet matrix says since when the source carried the version a target is behind by.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -165,6 +165,40 @@ describe('synth carries the dates forward', () => {
     expect(tree(root)).toStrictEqual(now);
     expect(await check(root, '2027-04-06')).toBe(true);
     expect(await check(root, '2027-04-06', '--force', '--jobs', '2')).toBe(true);
+  });
+
+  it('a row kept in the state is dated by the tree a pull brought, not by the run that kept it', async () => {
+    // Alice renders staging's chart change on 2027-03-05 (her state keeps staging's row "since 2027-03-05"); main
+    // rendered and committed the same change on 2027-03-04, and she pulls it: rendered/ is main's, her state is not.
+    const change = (root: string): void => {
+      const file = join(root, 'environments', 'staging.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('version: v1.20.2', 'version: v1.21.2'));
+    };
+    const main = scratch();
+    const alice = scratch();
+    for (const root of [main, alice]) {
+      await synth(root, '2026-12-01');
+      change(root);
+    }
+    await synth(main, '2027-03-04');
+    await synth(alice, '2027-03-05');
+    expect(tree(alice).get('README.md')).toContain('since 2027-03-05 |');
+    const pulled = join(alice, 'rendered');
+    for (const f of ['staging', 'prod', 'README.md']) rmSync(join(pulled, f), { recursive: true });
+    for (const f of ['staging', 'prod', 'README.md']) cpSync(join(main, 'rendered', f), join(pulled, f), { recursive: true });
+    expect(tree(alice)).toStrictEqual(tree(main));
+
+    // A run for another environment (prod verified, staging left unverified), in one thread or two: the matrix says
+    // what staging's tree says, and check agrees.
+    for (const jobs of [[], ['--jobs', '2']]) {
+      const out = await synth(alice, '2027-03-06', '--env', 'prod', ...jobs);
+      expect(out).toContain('1 of 1 not rendered');
+      expect(since(alice, 'staging')['addons.cert-manager.chart.version']).toStrictEqual({ value: 'v1.21.2', date: '2027-03-04' });
+      expect(tree(alice).get('README.md')).toContain('| behind `staging` by `cert-manager v1.20.2 → v1.21.2` since 2027-03-04 |');
+      expect(tree(alice)).toStrictEqual(tree(main));
+    }
+    expect(await check(alice, '2027-03-07')).toBe(true);
+    expect(await check(alice, '2027-03-07', '--jobs', '2')).toBe(true);
   });
 
   it('a synth with a malformed SOURCE_DATE_EPOCH writes nothing', async () => {

@@ -3,7 +3,7 @@
  * release, Kubernetes, engine, every chart version, workload images, where its versions are promoted
  * from, and its monthly cost when the SSM lock carries prices. Pure: read from the prepared
  * environment (model and lock), so a row can be kept in the incremental state and reused while the
- * environment's inputs are unchanged. Each version has a key (rowVersions): the provenance manifest records since when
+ * environment's inputs are unchanged (its dates as its tree records them: cli/fleet.ts). Each version has a key (rowVersions): the provenance manifest records since when
  * the tree has carried it under that key (write/since.ts), and the row keeps those dates for the matrix.
  */
 import { resolveAddons } from '../catalog/resolve.js';

@@ -49,7 +49,11 @@ export interface EnvironmentState {
   acknowledged: number;
   /** Files in the tree, the manifest included. */
   files: number;
-  /** Its row of the fleet matrix (reused while the environment is skipped). */
+  /**
+   * Its row of the fleet matrix: reused as it is while the environment is skipped (its tree verified by the run), else,
+   * sources unchanged, with its dates taken again from its tree's manifest (cli/fleet.ts: a pull may bring a tree dated
+   * otherwise than the one this run wrote).
+   */
   row?: FleetRow;
   /**
    * treeStat of the tree when it was last written or hashed in full: while every directory's inode,
