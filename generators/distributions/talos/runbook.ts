@@ -27,6 +27,7 @@ import { shQuote } from '../../render/delivery/bootstrap.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import { ANY_CP, clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
 import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
+import { PROTECTED_ROLE, terminateNodeCommand } from '../../infra/aws/termination.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
@@ -600,7 +601,12 @@ function removeScript(m: EnvironmentModel, name: string): string[] {
   const refused = nodeOperationRefusal(m, 'remove', name);
   if (refused) throw new Error(refused);
   const t = targetOf(m, name);
-  const next = `next: merge the change that removes ${t.name} from environments/${m.name}.yaml: its nodes stack update terminates the ${t.node ? 'instance' : "group's instances"}`;
+  // A fixed control plane's instance carries termination protection (infra/aws/termination.ts): the merge's nodes stack
+  // update cannot terminate it (its cleanup skips it, leaving it stopped on its fixed address), so it is terminated first.
+  const merge = `merge the change that removes ${t.name} from environments/${m.name}.yaml`;
+  const next = t.node && t.pool.role === PROTECTED_ROLE
+    ? `next, before the merge: ${terminateNodeCommand(m.name, t.name)} (its instance carries termination protection, which the nodes stack update cannot get past: it would stay, stopped, on ${t.node.ip} with its disk); then ${merge}`
+    : `next: ${merge}: its nodes stack update terminates the ${t.node ? 'instance' : "group's instances"}`;
   const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...DRAIN_NODE];
   if (!t.node)
     return [
