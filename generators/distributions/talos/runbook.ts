@@ -589,7 +589,8 @@ function joinScript(m: EnvironmentModel, name: string): string[] {
 
 /**
  * `remove --node N`, run where N is still in the environment (before the merge that removes it; the merge's nodes stack
- * update then terminates the instance). A control plane (release.ts TALOS_MEMBERSHIP): the live member list first,
+ * update then terminates a worker's instance, while a control plane's carries termination protection, which that update
+ * cannot get past: its last words name `deploy.sh terminate-node N`, to run before the merge). A control plane (release.ts TALOS_MEMBERSHIP): the live member list first,
  * refused when N is the last member or when the members left would not keep a quorum of healthy ones; then drained as
  * the budgets allow, `talosctl etcd leave`, its member seen gone, `talosctl reset` (wipes, powers off), its Node deleted,
  * and the cluster gated without it. One whose Talos API does not answer: its member removed by ID through a healthy
