@@ -156,6 +156,18 @@ describe('AWS impact of images and replacements', () => {
     expect(by('BucketOdpDevK3sLitestream2')).toMatchObject({ change: 'added' });
   });
 
+  // A removed control plane's instance carries termination protection: the update's cleanup would skip it
+  // (infra/aws/termination.ts), so the review says to terminate it first; a removed worker's instance is just deleted.
+  it('a removed fixed control plane: run terminate-node first (its termination protection); a removed fixed worker: deleted', () => {
+    const { base, head } = edited('prod', (t) => t.replace('{ name: prod-cp-3, ip: 10.30.3.10, subnet: private-c }', '{ name: prod-cp-4, ip: 10.30.3.11, subnet: private-c }').replace('      - { name: prod-gpu-1, ip: 10.30.3.50 }\n', '      - { name: prod-gpu-2, ip: 10.30.3.51 }\n'));
+    const impacts = awsImpacts(base, head);
+    const cp = impacts.find((i) => i.name === 'prod-cp-3' && i.type === 'AWS::EC2::Instance')!;
+    expect(cp).toMatchObject({ change: 'removed' });
+    expect(cp.consequence).toBe("AWS::EC2::Instance prod-cp-3 is deleted — but it carries termination protection (DisableApiTermination), which the update's cleanup cannot get past: it would skip the instance, end UPDATE_COMPLETE and leave it on its fixed address with its disk. run aws/deploy.sh terminate-node prod-cp-3 first, before merging");
+    const worker = impacts.find((i) => i.name === 'prod-gpu-1' && i.type === 'AWS::EC2::Instance')!;
+    expect(worker).toMatchObject({ change: 'removed', consequence: 'AWS::EC2::Instance prod-gpu-1 is deleted' });
+  });
+
   it('no template change, no AWS impact (and the specification is not needed)', () => {
     const { base, head } = edited('prod', (t) => t.replace('replicas: 4\n    placement: { arch: arm64 }', 'replicas: 5\n    placement: { arch: arm64 }'));
     expect(base).not.toStrictEqual(head);

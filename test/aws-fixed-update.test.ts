@@ -758,6 +758,76 @@ describe('deploy.sh when a stack update or creation fails', { timeout: 300_000 }
     expect(world().events.slice(-cps.length - 2)).toStrictEqual([...cps.map((id) => `protection lifted: ${id}`), 'stack deleted', 'stack updated']);
   });
 
+  // A fixed node the branch removes (deploy.ts removedGate): its instance is in the deployed stack, not in the template.
+  const dropNode = (w: Doc, protectedInstance: boolean) => {
+    w.stack.outputs.NodeProdCp9InstanceId = 'i-09aa';
+    w.stack.descriptions = { NodeProdCp9InstanceId: 'Instance of node prod-cp-9 (10.30.1.19)' };
+    w.stack.instances.push({ instance: 'i-09aa', param: 'NodeProdCp9InstanceType', dropped: true });
+    w.instances['i-09aa'] = { type: 'm7i.xlarge', state: 'running', ...(protectedInstance ? { protected: true } : {}) };
+  };
+
+  it('an update that drops a protected control plane: CloudFormation\'s cleanup skips it (UPDATE_COMPLETE, the instance runs on); deploy.sh nodes refuses first with terminate-node, which the branch\'s script runs for the removed node; then the update passes and the cleanup deletes it', () => {
+    setWorld((w) => dropNode(w, true));
+    // What the update alone does (the stub as CloudFormation: three refused tries, skipped, the update successful).
+    const bare = operator('aws cloudformation deploy --region eu-west-1 --stack-name odp-prod-nodes');
+    expect(bare.code).toBe(0);
+    expect(world().stack.status).toBe('UPDATE_COMPLETE');
+    expect(world().instances['i-09aa']).toMatchObject({ state: 'running', protected: true });
+    expect(world().events).toStrictEqual(['cleanup skipped: i-09aa OperationNotPermitted', 'stack updated']);
+    box.reset(fleetOf('odp-prod-nodes', template, FIXED, { ...deployment.parameters }));
+    setWorld((w) => dropNode(w, true));
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("deploy: this update removes fixed nodes whose instances carry termination protection: CloudFormation's cleanup cannot terminate them (EC2 refuses: OperationNotPermitted), skips them and still ends UPDATE_COMPLETE");
+    expect(r.stderr).toContain('\n  sh rendered/prod/aws/deploy.sh terminate-node prod-cp-9   (i-09aa, running)\nthen deploy.sh nodes again.\n');
+    expect(r.calls.filter((c) => c.startsWith('aws cloudformation deploy') || c.includes('modify-instance-attribute'))).toStrictEqual([]);
+    // terminate-node knows the removed node from the deployed stack's output.
+    const t = run('terminate-node', 'prod-cp-9');
+    expect([t.code, t.stderr, t.stdout]).toStrictEqual([0, '', 'terminated i-09aa (prod-cp-9)\n']);
+    const ok = run('nodes');
+    expect([ok.code, ok.stderr]).toStrictEqual([0, '']);
+    expect(world().events).toStrictEqual(['protection lifted: i-09aa', 'terminated: i-09aa', 'cleanup deleted: i-09aa', 'stack updated']);
+    expect(world().stack.outputs.NodeProdCp9InstanceId).toBeUndefined();
+    // A name neither rendered nor in the stack: the usage.
+    const none = run('terminate-node', 'prod-cp-8');
+    expect([none.code, none.stderr]).toStrictEqual([2, 'usage: deploy.sh terminate-node <node>; nodes: prod-cp-1, prod-cp-2, prod-cp-3, prod-gpu-1, or a node removed from the environment that stack odp-prod-nodes still has\n']);
+  });
+
+  it('an update that drops an unprotected fixed instance passes (the cleanup terminates it)', () => {
+    setWorld((w) => dropNode(w, false));
+    const r = run('nodes');
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    expect(world().events).toStrictEqual(['cleanup deleted: i-09aa', 'stack updated']);
+  });
+
+  it('an update that created a protected control plane and failed: the rollback could not delete it (UPDATE_ROLLBACK_COMPLETE, the instance runs on its address); the message names it with the lift, terminate and wait before the step again', () => {
+    setWorld((w) => {
+      w.deployFails = 'UPDATE_ROLLBACK_COMPLETE';
+      w.rollbackOrphan = { id: 'i-0f00aa', type: 'm7i.xlarge' };
+      w.templateChanged = true;
+    });
+    const r = run('nodes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`deploy: the update of stack odp-prod-nodes failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE), but its rollback could not delete the instances it had created, which carry termination protection (DELETE_FAILED: ${EVENTS} --query "StackEvents[?ResourceType=='AWS::EC2::Instance' && ResourceStatus=='DELETE_FAILED']"): i-0f00aa, out of the stack`);
+    const cmd = 'aws ec2 modify-instance-attribute --region eu-west-1 --instance-id i-0f00aa --no-disable-api-termination && aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0f00aa >/dev/null && aws ec2 wait instance-terminated --region eu-west-1 --instance-ids i-0f00aa && sh rendered/prod/aws/deploy.sh nodes';
+    expect(next(r.stderr)).toBe(cmd);
+    const fixed = operator(cmd);
+    expect([fixed.code, fixed.stderr]).toStrictEqual([0, '']);
+    expect(world().instances['i-0f00aa'].state).toBe('terminated');
+    expect(world().events).toStrictEqual(['rollback cleanup skipped: i-0f00aa OperationNotPermitted', 'deploy failed: UPDATE_ROLLBACK_COMPLETE', 'protection lifted: i-0f00aa', 'terminated: i-0f00aa', 'stack updated']);
+  });
+
+  it('lift-protection skips an instance terminated by hand (CloudFormation still lists it), so the chained delete-stack runs', () => {
+    const cps = FIXED.map((x, i) => [x, `i-0${i}aa`] as const).filter(([x]) => x.role === 'controlplane').map(([, id]) => id);
+    const gone = operator(`aws ec2 modify-instance-attribute --region eu-west-1 --instance-id ${cps[0]} --no-disable-api-termination && aws ec2 terminate-instances --region eu-west-1 --instance-ids ${cps[0]}`);
+    expect(gone.code).toBe(0);
+    const r = run('lift-protection');
+    expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    expect(r.stdout).toContain(`instance ${cps[0]} is terminated: nothing to lift\n`);
+    expect(r.calls.filter((c) => c.includes('modify-instance-attribute'))).toStrictEqual(FIXED.map((_, i) => `i-0${i}aa`).filter((id) => id !== cps[0]).map((id) => `aws ec2 modify-instance-attribute --region eu-west-1 --instance-id ${id} --no-disable-api-termination`));
+    expect(r.calls.some((c) => c.startsWith('aws cloudformation list-stack-resources'))).toBe(true);
+  });
+
   it('deploy.sh terminate-node lifts a control plane\'s termination protection before it terminates the instance; EC2 refuses the terminate otherwise', () => {
     const i = FIXED.findIndex((x) => x.role === 'controlplane');
     const id = `i-0${i}aa`;

@@ -173,8 +173,9 @@ describe('the rendered scripts, against stub binaries', () => {
   });
 
   // The fixed nodes' instance types the running nodes stack has (its parameters): the rendered ones, so no update stops a
-  // node (deploy.sh nodes refuses one that would: test/aws-fixed-update.test.ts).
-  const TYPES = ["  *describe-stacks*odp-prod-nodes*ParameterKey==*Gpu1*) echo g5.2xlarge ;;", '  *describe-stacks*odp-prod-nodes*ParameterKey==*) echo m7i.xlarge ;;'];
+  // node (deploy.sh nodes refuses one that would: test/aws-fixed-update.test.ts); its instance outputs: rendered ones only,
+  // so the update drops no instance (the gate on a dropped protected one: test/aws-fixed-update.test.ts).
+  const TYPES = ['  *describe-stacks*odp-prod-nodes*ends_with*) printf "NodeProdCp1InstanceId\\tNodeProdGpu1InstanceId\\n" ;;', "  *describe-stacks*odp-prod-nodes*ParameterKey==*Gpu1*) echo g5.2xlarge ;;", '  *describe-stacks*odp-prod-nodes*ParameterKey==*) echo m7i.xlarge ;;'];
 
   it('deploy.sh deploys each stack with the deployment role of the git-sync stack, templates through its bucket, the AMIs of the lock', () => {
     stub('aws', ['case "$*" in', ...TYPES, '  *describe-stacks*StackStatus*) echo UPDATE_COMPLETE ;;', '  *describe-stacks*) echo arn:aws:iam::333333333333:role/odp-prod-cfn-deploy ;;', 'esac'].join('\n'));
@@ -228,8 +229,9 @@ describe('the rendered scripts, against stub binaries', () => {
     const first = run('deploy.sh', 'nodes');
     expect(first.code, first.stderr).toBe(0);
     const kinds = first.calls.map((c) => (/^aws (\S+ \S+)/.exec(c) ?? [])[1]);
-    // Then the type gate: the stack exists, each fixed node's type in it is the rendered one.
-    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', ...Array(5).fill('cloudformation describe-stacks'), 'cloudformation deploy', 'cloudformation update-termination-protection']);
+    // Then the type gate: the stack exists, each fixed node's type in it is the rendered one; the removal gate: the stack
+    // exists, its instance outputs are all rendered ones.
+    expect(kinds).toStrictEqual(['cloudformation describe-stacks', 'cloudformation describe-stacks', 'cloudformation describe-stacks', 'autoscaling describe-auto-scaling-groups', 'ec2 create-tags', 'ec2 create-tags', 'autoscaling describe-auto-scaling-groups', ...Array(7).fill('cloudformation describe-stacks'), 'cloudformation deploy', 'cloudformation update-termination-protection']);
     expect(first.calls[1]).toBe("aws cloudformation describe-stacks --region eu-west-1 --stack-name odp-prod-nodes --query Stacks[0].StackStatus --output text");
     const tags = first.calls.filter((c) => c.includes('create-tags'));
     expect(tags).toStrictEqual([
@@ -344,32 +346,39 @@ describe('the rendered scripts, against stub binaries', () => {
   });
 
   // deploy.sh lift-protection (deploy.ts liftProtectionFunction): before CloudFormation deletes the nodes stack's
-  // instances, their termination protection is lifted (DescribeStackResources: the instances the stack still holds).
-  it('deploy.sh lift-protection lifts the termination protection of every instance the nodes stack still holds', () => {
-    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stack-resources*odp-prod-nodes*) printf "i-0abc123\\ti-0def456\\n" ;;', 'esac'].join('\n'));
+  // instances, their termination protection is lifted (ListStackResources, paged by the CLI: the instances the stack
+  // still holds); one terminated by hand (CloudFormation still lists it) is skipped, so the chained delete-stack runs.
+  it('deploy.sh lift-protection lifts the termination protection of every instance the nodes stack still holds, skipping terminated ones', () => {
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *list-stack-resources*odp-prod-nodes*) printf "i-0abc123\\ti-0dead00\\ti-0def456\\ti-0beef00\\n" ;;', '  *describe-instances*i-0dead00*) echo terminated ;;', '  *describe-instances*i-0beef00*) echo "An error occurred (InvalidInstanceID.NotFound) when calling the DescribeInstances operation" >&2; exit 254 ;;', '  *describe-instances*) echo running ;;', 'esac'].join('\n'));
     const r = run('deploy.sh', 'lift-protection');
     expect([r.code, r.stderr]).toStrictEqual([0, '']);
+    const state = (id: string) => `aws ec2 describe-instances --region eu-west-1 --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
     expect(r.calls.slice(1)).toStrictEqual([
-      `aws cloudformation describe-stack-resources --region eu-west-1 --stack-name odp-prod-nodes --query StackResources[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId --output text`,
+      `aws cloudformation list-stack-resources --region eu-west-1 --stack-name odp-prod-nodes --query StackResourceSummaries[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId --output text`,
+      state('i-0abc123'),
       'aws ec2 modify-instance-attribute --region eu-west-1 --instance-id i-0abc123 --no-disable-api-termination',
+      state('i-0dead00'),
+      state('i-0def456'),
       'aws ec2 modify-instance-attribute --region eu-west-1 --instance-id i-0def456 --no-disable-api-termination',
+      state('i-0beef00'),
     ]);
-    expect(r.stdout).toBe('termination protection lifted: i-0abc123\ntermination protection lifted: i-0def456\n');
+    expect(r.stdout).toBe('termination protection lifted: i-0abc123\ninstance i-0dead00 is terminated: nothing to lift\ntermination protection lifted: i-0def456\ninstance i-0beef00 is gone: nothing to lift\n');
     // No instance left (the text output of an empty list): nothing to lift.
-    stub('aws', ['case "$*" in', GIT_SYNC, '  *describe-stack-resources*) echo ;;', 'esac'].join('\n'));
+    stub('aws', ['case "$*" in', GIT_SYNC, '  *list-stack-resources*) echo ;;', 'esac'].join('\n'));
     const none = run('deploy.sh', 'lift-protection');
     expect([none.code, none.stdout, none.calls.filter((c) => c.includes(' ec2 '))]).toStrictEqual([0, '', []]);
   });
 
-  // One shape check for every path (deploy.ts instanceIdFunction): defined once, called by drain_tags,
+  // One shape check for every path (deploy.ts instanceIdFunction): defined once, called by drain_tags, the nodes step's
+  // gate on dropped protected instances (removedGate),
   // terminate_node and lift_protection, and each refuses the same bad ids through it, naming its source.
   it('deploy.sh checks an instance id\'s shape in one function, which drain-tags, terminate-node and lift-protection go through', () => {
     const script = files.find((f) => f.path === 'aws/deploy.sh')!.content;
     expect(script.match(/^require_instance_id\(\) \{$/gm)).toHaveLength(1);
-    expect(script.match(/require_instance_id "\$id"/g)).toHaveLength(3);
+    expect(script.match(/require_instance_id "\$id"/g)).toHaveLength(4);
     expect(script.match(/not an instance id/g)).toHaveLength(1);
     for (const id of ['i-', 'i-0ABC123', 'i-0abc;id', 'x-0abc123', '--i-0abc']) {
-      stub('aws', ['case "$*" in', GIT_SYNC, `  *describe-stacks*odp-prod-nodes*) echo ${JSON.stringify(id)} ;;`, `  *describe-stack-resources*) echo ${JSON.stringify(id)} ;;`, `  *describe-auto-scaling-groups*odp-prod-general-amd64*) echo ${JSON.stringify(id)} ;;`, '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
+      stub('aws', ['case "$*" in', GIT_SYNC, `  *describe-stacks*odp-prod-nodes*) echo ${JSON.stringify(id)} ;;`, `  *list-stack-resources*) echo ${JSON.stringify(id)} ;;`, `  *describe-auto-scaling-groups*odp-prod-general-amd64*) echo ${JSON.stringify(id)} ;;`, '  *describe-auto-scaling-groups*) echo None ;;', 'esac'].join('\n'));
       const drain = run('deploy.sh', 'drain-tags');
       expect([drain.code, drain.stderr], id).toStrictEqual([1, `deploy: not an instance id in group odp-prod-general-amd64: ${id}\n`]);
       const term = run('deploy.sh', 'terminate-node', 'prod-cp-1');

@@ -36,7 +36,11 @@ describe('every CLI command the Talos review comment shows is one the commands C
   const commands = shown();
   const runs = commands.filter((c) => c.startsWith('npm run '));
   it('the comment shows no talosctl or kubectl for a changed, new or removed node: only the CLI (and a pool\'s join note)', () => {
-    expect(commands.filter((c) => !c.startsWith('npm run ') && !/talos-join\.sh/.test(c))).toStrictEqual([]);
+    // Besides the CLI: a pool's join note, and a removed fixed control plane's instance terminated before the merge (its
+    // termination protection: the merge's stack update cannot terminate it): deploy.sh terminate-node.
+    expect(commands.filter((c) => !c.startsWith('npm run ') && !/talos-join\.sh/.test(c) && !/^sh rendered\/staging\/aws\/deploy\.sh terminate-node /.test(c))).toStrictEqual([]);
+    expect(commands.filter((c) => c.includes('terminate-node')).every((c) => / stg-cp-\d$/.test(c))).toBe(true);
+    expect(commands).toContain('sh rendered/staging/aws/deploy.sh terminate-node stg-cp-3');
     expect(runs).toEqual(
       expect.arrayContaining([
         runbookCommand(ENV, 'upgrade', 'stg-cp-1'),

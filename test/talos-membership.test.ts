@@ -62,6 +62,8 @@ describe('Talos join and remove scripts against the stub fleet', () => {
     fleet();
     const r = run(runbookScript(model(), 'remove', 'cp-2'));
     expect(r.stderr).toContain('cp-2 (10.10.1.11) removed from talos-rb');
+    // Its instance carries termination protection: terminated before the merge, which cannot (infra/aws/termination.ts).
+    expect(r.stderr).toContain('next, before the merge: sh rendered/talos-rb/aws/deploy.sh terminate-node cp-2 (its instance carries termination protection');
     expect(r.code).toBe(0);
     const order = [at(/^talosctl etcd members --nodes 10\.10\.1\.1[02]$/), at(/^kubectl drain cp-2 /), at(/^talosctl etcd leave --nodes 10\.10\.1\.11$/), at(/^talosctl reset --nodes 10\.10\.1\.11$/), at(/^kubectl delete node cp-2$/)];
     expect([...order].sort((a, b) => a - b)).toStrictEqual(order);

@@ -196,10 +196,18 @@ function maybeText(type: string, path: string, spec: CfnSpec, fixedUserData?: st
   return sentence ? `it depends (specification: “${sentence.trim()}”)` : 'it depends on the values (CloudFormation decides at update time)';
 }
 
-function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string, fixedUserData?: string): string {
+/**
+ * A removed fixed instance with termination protection (infra/aws/termination.ts): the update's cleanup cannot terminate
+ * it (EC2 refuses, CloudFormation skips it after its retries and the update still ends UPDATE_COMPLETE), so the node's
+ * instance is terminated before the merge (deploy.sh nodes refuses the update otherwise: infra/aws/deploy.ts removedGate).
+ */
+const protectedRemoval = (name: string): string =>
+  ` — but it carries termination protection (DisableApiTermination), which the update's cleanup cannot get past: it would skip the instance, end UPDATE_COMPLETE and leave it on its fixed address with its disk. run aws/deploy.sh terminate-node ${name} first, before merging`;
+
+function consequence(type: string, name: string, change: AwsChange, props: AwsPropertyChange[], spec: CfnSpec, pools: Map<string, { pool: string; group: string; size: string; words?: string }[]>, id: string, fixedUserData?: string, removedProtected?: boolean): string {
   const list = (ps: AwsPropertyChange[]) => ps.map((p) => `${p.path}${p.old !== undefined || p.new !== undefined ? ` (${shownChange(p)})` : ''}${userDataPart(p.path) === 'encoding' && !ps.some((x) => userDataPart(x.path) === 'content') ? `: ${ENCODING_ONLY}` : ''}`).join(', ');
   if (change === 'added') return `new ${type} ${name}`;
-  if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy RetainExceptOnCreate)' : ''}`;
+  if (change === 'removed') return `${type} ${name} is deleted${type === 'AWS::S3::Bucket' || type === 'AWS::KMS::Key' ? ' from the stack (retained in AWS: DeletionPolicy RetainExceptOnCreate)' : ''}${removedProtected ? protectedRemoval(name) : ''}`;
   if (type === 'AWS::EC2::LaunchTemplate') {
     const rolled = pools.get(id) ?? [];
     const what = `launch template version (${list(props)})`;
@@ -304,7 +312,8 @@ export function awsImpacts(base: ReadonlyMap<string, string>, head: ReadonlyMap<
       const name = nameOf(id, r);
       if (!b || !h) {
         const change: AwsChange = b ? 'removed' : 'added';
-        out.push({ file, logicalId: id, type, name, change, properties: [], consequence: consequence(type, name, change, [], spec, pools, id) });
+        const removedProtected = change === 'removed' && type === 'AWS::EC2::Instance' && isMap(r.Properties) && r.Properties.DisableApiTermination === true;
+        out.push({ file, logicalId: id, type, name, change, properties: [], consequence: consequence(type, name, change, [], spec, pools, id, undefined, removedProtected) });
         continue;
       }
       if (deepEqual(b, h)) continue;

@@ -56,8 +56,19 @@
  *   modify-instance-attribute --[no-]disable-api-termination sets it; terminate-instances on a protected instance fails
  *   with OperationNotPermitted (exit 254), else the instance is terminated (wait instance-terminated then passes);
  *   delete-stack terminates the stack's instances and ends in DELETE_FAILED while one is protected (CloudFormation deletes
- *   through TerminateInstances); describe-stack-resources lists the instances the stack still holds (none after
- *   ROLLBACK_COMPLETE: the rollback deleted them).
+ *   through TerminateInstances); list-stack-resources lists the instances the stack still holds, one terminated by hand
+ *   included (CloudFormation does not know; none after ROLLBACK_COMPLETE: the rollback deleted them);
+ *   describe-instance-attribute --attribute disableApiTermination: True / False (the CLI's text output of a boolean);
+ *   modify-instance-attribute on a terminated instance: refused (IncorrectInstanceState; the wording is the stub's).
+ * - The update's cleanup (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS): a stack instance marked \`dropped\` (the branch's template
+ *   no longer has its node) is deleted after a successful deploy; a protected one is refused (OperationNotPermitted),
+ *   skipped after CloudFormation's retries and left running, the update still UPDATE_COMPLETE ("it retries 3 times, then
+ *   abandons the deletion and marks the update as successful": aws/aws-cdk-cli#1576; #1564; "Update successful. One or
+ *   more resources could not be deleted": aws-cloudformation/cloudformation-coverage-roadmap#744). Either way it leaves
+ *   the stack (its resource and output). \`fleet.rollbackOrphan\` ({ id, type }) with \`deployFails\`
+ *   UPDATE_ROLLBACK_COMPLETE: the failed update had created that protected instance and the rollback's cleanup could not
+ *   delete it: it runs on, out of the stack, and describe-stack-events (--query … DELETE_FAILED …PhysicalResourceId)
+ *   names it, once per attempt (three). Outputs' descriptions: \`stack.descriptions\`.
  * - aws ec2 describe-instance-attribute --attribute userData: the instance's user data, base64 of the bytes EC2 holds (as
  *   EC2 returns it; `instances[id].userData` and `templateUserData` hold that base64).
  * - kubectl --request-timeout=D (lib/kubectl-timeout.ts), wherever on the line: a call without it, while
@@ -185,10 +196,12 @@ function deploy() {
     else fail(255, `An error occurred (ValidationError) when calling the CreateChangeSet operation: Parameter: [${p}] must have values`);
   }
   const ud = f.templateUserData ?? {};
-  const changed = s.instances.filter((x) => f.instances[x.instance].type !== next[x.param] || (x.instance in ud && f.instances[x.instance].userData !== ud[x.instance]));
+  const kept = s.instances.filter((x) => !x.dropped);
+  const dropped = s.instances.filter((x) => x.dropped);
+  const changed = kept.filter((x) => f.instances[x.instance].type !== next[x.param] || (x.instance in ud && f.instances[x.instance].userData !== ud[x.instance]));
   for (const x of changed) if (x.instance in ud) f.instances[x.instance].userData = ud[x.instance];
   const paramsChanged = JSON.stringify(next) !== JSON.stringify(s.parameters);
-  if (s.exists && !paramsChanged && !f.templateChanged) {
+  if (s.exists && !paramsChanged && !f.templateChanged && dropped.length === 0) {
     process.stdout.write(`\nWaiting for changeset to be created..\n\nNo changes to deploy. Stack ${s.name} is up to date\n`);
     return;
   }
@@ -196,6 +209,13 @@ function deploy() {
   if (f.deployFails) {
     s.exists = true;
     s.status = f.deployFails;
+    if (f.rollbackOrphan) {
+      // Created by the update, then not deleted by its rollback: termination protection (CloudFormation's three tries).
+      f.instances[f.rollbackOrphan.id] = { type: f.rollbackOrphan.type, state: 'running', protected: true };
+      s.deleteFailed = [...(s.deleteFailed ?? []), ...[1, 2, 3].map(() => f.rollbackOrphan.id)];
+      event(`rollback cleanup skipped: ${f.rollbackOrphan.id} ${TERMINATION_REFUSED}`);
+      delete f.rollbackOrphan;
+    }
     delete s.updating;
     event(`deploy failed: ${f.deployFails}`);
     delete f.deployFails;
@@ -205,6 +225,19 @@ function deploy() {
   }
   const created = !s.exists;
   for (const x of changed) updateInstance(x.instance, next[x.param]);
+  // The cleanup: each dropped instance deleted (TerminateInstances), a protected one skipped; both leave the stack.
+  for (const x of dropped) {
+    const inst = f.instances[x.instance];
+    if (inst.protected && inst.state !== 'terminated') {
+      s.deleteFailed = [...(s.deleteFailed ?? []), ...[1, 2, 3].map(() => x.instance)];
+      event(`cleanup skipped: ${x.instance} ${TERMINATION_REFUSED}`);
+    } else {
+      inst.state = 'terminated';
+      event(`cleanup deleted: ${x.instance}`);
+    }
+    s.instances = s.instances.filter((y) => y !== x);
+    for (const [k, v] of Object.entries(s.outputs)) if (v === x.instance) delete s.outputs[k];
+  }
   s.parameters = next;
   s.exists = true;
   s.status = created ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
@@ -263,6 +296,7 @@ function aws() {
     // ends in DELETE_FAILED, the others terminated. After ROLLBACK_COMPLETE the rollback deleted them already.
     const held = s.status === 'ROLLBACK_COMPLETE' ? [] : stackInstances(s);
     for (const id of held) if (!f.instances[id].protected) f.instances[id].state = 'terminated';
+    for (const x of s.instances) if (f.instances[x.instance]?.state === 'terminated') f.instances[x.instance].cfnDeleted = true;
     const refused = held.filter((id) => f.instances[id].protected);
     if (refused.length > 0) {
       s.status = 'DELETE_FAILED';
@@ -297,19 +331,35 @@ function aws() {
     if (!f.stack.exists) fail(254, `\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id ${name} does not exist`);
     if (query === 'Stacks[0].StackStatus') return process.stdout.write(`${stackStatus(f.stack)}\n`);
     if (query === 'Stacks[0].Parameters[].ParameterKey') return process.stdout.write(`${Object.keys(f.stack.parameters).join('\t')}\n`);
+    if (query.startsWith("Stacks[0].Outputs[?starts_with(OutputKey, 'Node')"))
+      return process.stdout.write(`${Object.keys(f.stack.outputs).filter((k) => k.startsWith('Node') && k.endsWith('InstanceId')).join('\t')}\n`);
+    const described = /starts_with\(Description, '([^']*)'\)\]\.OutputKey$/.exec(query)?.[1];
+    if (described !== undefined)
+      return process.stdout.write(`${Object.keys(f.stack.outputs).filter((k) => (f.stack.descriptions?.[k] ?? '').startsWith(described)).join('\t')}\n`);
     const output = /OutputKey=='([^']+)'/.exec(query)?.[1];
+    if (output && query.endsWith('.Description')) return process.stdout.write(`${f.stack.descriptions?.[output] ?? ''}\n`);
     if (output) return process.stdout.write(`${f.stack.outputs[output] ?? ''}\n`);
     const param = /ParameterKey=='([^']+)'/.exec(query)?.[1];
     if (param) return process.stdout.write(`${f.stack.parameters[param] ?? ''}\n`);
   }
-  // The stack's instances not deleted yet (text output of the list: tab-separated); none after ROLLBACK_COMPLETE.
-  if (service === 'cloudformation' && op === 'describe-stack-resources') {
+  // The stack's instances CloudFormation has not deleted (text output of the list: tab-separated), one terminated by hand
+  // included; none after ROLLBACK_COMPLETE.
+  if (service === 'cloudformation' && op === 'list-stack-resources') {
     if (opt('--stack-name') !== s.name || !s.exists || s.status === 'ROLLBACK_COMPLETE') return process.stdout.write('\n');
-    return process.stdout.write(`${stackInstances(s).join('\t')}\n`);
+    return process.stdout.write(`${s.instances.map((x) => x.instance).filter((id) => f.instances[id] && !f.instances[id].cfnDeleted).join('\t')}\n`);
+  }
+  if (service === 'cloudformation' && op === 'describe-stack-events') {
+    if (!query.includes("ResourceStatus=='DELETE_FAILED'")) fail(252, `aws stub: describe-stack-events modelled for DELETE_FAILED instances only: ${query}`);
+    return process.stdout.write(`${(s.deleteFailed ?? []).join('\t')}\n`);
+  }
+  if (service === 'ec2' && op === 'describe-instance-attribute' && opt('--attribute') === 'disableApiTermination') {
+    const inst = f.instances[opt('--instance-id')] ?? fail(254, 'An error occurred (InvalidInstanceID.NotFound)');
+    return process.stdout.write(`${inst.protected ? 'True' : 'False'}\n`);
   }
   if (service === 'ec2' && op === 'modify-instance-attribute' && (args.includes('--no-disable-api-termination') || args.includes('--disable-api-termination'))) {
     const id = opt('--instance-id');
     const inst = f.instances[id] ?? fail(254, `\nAn error occurred (InvalidInstanceID.NotFound) when calling the ModifyInstanceAttribute operation: The instance ID '${id}' does not exist`);
+    if (inst.state === 'terminated') fail(254, `\nAn error occurred (IncorrectInstanceState) when calling the ModifyInstanceAttribute operation: The instance '${id}' is terminated.`);
     inst.protected = args.includes('--disable-api-termination');
     event(`${inst.protected ? 'protected' : 'protection lifted'}: ${id}`);
     return save();

@@ -26,6 +26,9 @@ import { nodeRef, removalDrain } from '../../lib/k8s-nodes.js';
 import { APPLY_CONFIG_SCRIPT } from './apply-config.js';
 import { planConsequences } from './plan-consequences.js';
 import { USER_DATA_NOT_RUN_ON_START } from '../../infra/aws/instance-updates.js';
+import { terminateNodeCommand } from '../../infra/aws/termination.js';
+import { NODE_INSTANCE_OUTPUT_PREFIX } from '../../infra/aws/stacks.js';
+import { AWS_DIR, STACK_FILES } from '../../infra/aws/deploy.js';
 import { BOOT_SETTINGS_PATH, parseBootSettings } from './boot-settings.js';
 
 export type NodeAction = 'rebuild' | 'replace' | 'restart' | 'relabel';
@@ -52,6 +55,8 @@ export interface NodeImpact {
   pool?: boolean;
   /** The node's IP (fixed nodes), from the model. */
   address?: string;
+  /** A removed node that had its own instance (a fixed node: the base tree's nodes stack has its instance output). */
+  fixedInstance?: boolean;
   status: 'added' | 'removed' | 'changed';
   headline: NodeAction | 'new node' | 'removed node';
   actions: NodeAction[];
@@ -151,7 +156,10 @@ export function nodeImpact(keys: RancherKeys, node: string, base: ReadonlyMap<st
   const cfg = `${keys.name}/${node}.yaml`;
   const ud = `${keys.name}/userdata/${node}.yaml`;
   if (!base.has(cfg) && head.has(cfg)) return { node, status: 'added', headline: 'new node', actions: [], reasons: [] };
-  if (base.has(cfg) && !head.has(cfg)) return { node, status: 'removed', headline: 'removed node', actions: [], reasons: [] };
+  if (base.has(cfg) && !head.has(cfg)) {
+    const fixedInstance = base.get(`${AWS_DIR}/${STACK_FILES.nodes}`)?.includes(`${NODE_INSTANCE_OUTPUT_PREFIX}${node} (`) ?? false;
+    return { node, status: 'removed', headline: 'removed node', actions: [], reasons: [], ...(fixedInstance ? { fixedInstance } : {}) };
+  }
   const b = configOf(base.get(cfg));
   const h = configOf(head.get(cfg));
   const reasons: NodeImpact['reasons'] = [];
@@ -225,11 +233,14 @@ function rolloutStep(keys: RancherKeys, env: string, i: NodeImpact): RolloutStep
     restart: i.pool ? `instances replaced by ones booting the new ${cfg}` : `service restarts with the new ${cfg}`,
     relabel: 'labels or taints change (kubectl)',
     'new node': 'new node: joins with its user data',
-    'removed node': 'removed: drained and deleted',
+    'removed node': i.fixedInstance ? 'removed: drained, deleted and its instance terminated, before the merge' : 'removed: drained and deleted',
   };
   const commands: string[] = [];
   commands.push(...i.reasons.flatMap((r) => r.steps ?? []));
-  if (i.status === 'removed') commands.push(removalDrain(nodeRef(i.node, i.address)), `kubectl delete node ${nodeRef(i.node, i.address)}`);
+  // A removed fixed node's instance is terminated before the merge: a server's carries termination protection
+  // (infra/aws/termination.ts), which the merge's nodes stack update cannot get past (its cleanup skips the instance,
+  // whose server runs on and registers its Node again); deploy.sh nodes refuses that update (deploy.ts removedGate).
+  if (i.status === 'removed') commands.push(removalDrain(nodeRef(i.node, i.address)), `kubectl delete node ${nodeRef(i.node, i.address)}`, ...(i.fixedInstance ? [`${terminateNodeCommand(env, i.node)} (before the merge: a server's instance carries termination protection, which the merge's stack update cannot get past)`] : []));
   // A fixed node's config is its base-stack parameter (./node-config.ts): the merge changes the value and stops no
   // instance; apply-config.sh brings the running node to it (one server at a time, gated: ./apply-config.ts). A pool's
   // is in its launch template: the nodes stack's instance refresh replaces its instances.

@@ -8,6 +8,7 @@ import type { DistributionDiff, DistributionDiffReport } from '../types.js';
 import type { Rollout, RolloutStep } from '../../diff/lead.js';
 import { ACTION_ORDER, ACTION_TEXT, identifyTalosDocument, TALOS_NODE_CONFIG, talosDiffContext, talosEnvImpact, talosTotals, type ClusterStep, type TalosImpact } from './diff.js';
 import { runbookCommand } from './runbook.js';
+import { terminateNodeCommand } from '../../infra/aws/termination.js';
 
 /** `2 upgrade, 6 new nodes`: action names stay as they are, node counts are pluralized. */
 function talosCounts(entries: Iterable<[string, number]>): string {
@@ -28,9 +29,11 @@ export function nodeCommands(env: string, t: TalosImpact): string[] {
   // A new fixed node's first apply and a removed node's removal are the runbook's join and remove scripts (runbook.ts
   // joinScript, removeScript: control planes one at a time, waited for in etcd; the quorum checked before a removal).
   // The removal runs before the merge, where the node is still in the environment; the merge's nodes stack update then
-  // terminates the instance (a pool's group).
+  // terminates a fixed worker's instance (a pool's group). A fixed control plane's instance carries termination
+  // protection, which the update's cleanup cannot get past (infra/aws/deploy.ts removedGate: it would skip the instance
+  // and leave it stopped on its fixed address): deploy.sh terminate-node terminates it before the merge.
   if (t.status === 'added') return t.pool ? [`sh rendered/${env}/aws/talos-join.sh ${t.node} (for each instance the pool launches)`] : [runbookCommand(env, 'join', t.node)];
-  if (t.status === 'removed') return [runbookCommand(env, 'remove', t.node)];
+  if (t.status === 'removed') return [runbookCommand(env, 'remove', t.node), ...(t.controlPlane && !t.pool ? [terminateNodeCommand(env, t.node)] : [])];
   const a = new Set(t.actions);
   // A pool is never upgraded in place (runbook.ts poolUpgradeLines): the new installer comes with a new AMI in its launch
   // template, whose instance refresh replaces the instances; their replacements get the new config when they join.
@@ -61,7 +64,7 @@ const EFFECT: Record<TalosImpact['headline'], { effect: string; disruptive: bool
   'sync-manifests': { effect: 'applied live; then the bootstrap manifests are synced', disruptive: false },
   'no-reboot': { effect: 'applied live (no reboot)', disruptive: false },
   'new node': { effect: 'new node: joins with its config after the merge (control planes one at a time)', disruptive: false },
-  'removed node': { effect: 'removed BEFORE the merge, from the base branch where it is still listed (quorum checked, drained, etcd left, reset, Node deleted); the merge then terminates its instance', disruptive: true },
+  'removed node': { effect: 'removed BEFORE the merge, from the base branch where it is still listed (quorum checked, drained, etcd left, reset, Node deleted); a control plane\'s instance (termination protection) is then terminated with deploy.sh terminate-node, still before the merge; a worker\'s the merge terminates', disruptive: true },
   none: { effect: 'unchanged', disruptive: false },
 };
 

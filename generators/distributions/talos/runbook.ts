@@ -27,6 +27,7 @@ import { shQuote } from '../../render/delivery/bootstrap.js';
 import { readmeContext } from '../../render/readme/readme.js';
 import { ANY_CP, clusterSteps, setupSteps, workDir, type CommandStep } from './operations.js';
 import type { NodeUpdateFacts } from '../../infra/aws/facts.js';
+import { PROTECTED_ROLE, terminateNodeCommand } from '../../infra/aws/termination.js';
 import { classImages } from './nodeclass.js';
 import { POOL_NODE_LABEL, talosCluster, talosPool } from './model.js';
 import { NODE_ADDRESS_LIST } from '../../lib/k8s-nodes.js';
@@ -588,7 +589,8 @@ function joinScript(m: EnvironmentModel, name: string): string[] {
 
 /**
  * `remove --node N`, run where N is still in the environment (before the merge that removes it; the merge's nodes stack
- * update then terminates the instance). A control plane (release.ts TALOS_MEMBERSHIP): the live member list first,
+ * update then terminates a worker's instance, while a control plane's carries termination protection, which that update
+ * cannot get past: its last words name `deploy.sh terminate-node N`, to run before the merge). A control plane (release.ts TALOS_MEMBERSHIP): the live member list first,
  * refused when N is the last member or when the members left would not keep a quorum of healthy ones; then drained as
  * the budgets allow, `talosctl etcd leave`, its member seen gone, `talosctl reset` (wipes, powers off), its Node deleted,
  * and the cluster gated without it. One whose Talos API does not answer: its member removed by ID through a healthy
@@ -600,7 +602,12 @@ function removeScript(m: EnvironmentModel, name: string): string[] {
   const refused = nodeOperationRefusal(m, 'remove', name);
   if (refused) throw new Error(refused);
   const t = targetOf(m, name);
-  const next = `next: merge the change that removes ${t.name} from environments/${m.name}.yaml: its nodes stack update terminates the ${t.node ? 'instance' : "group's instances"}`;
+  // A fixed control plane's instance carries termination protection (infra/aws/termination.ts): the merge's nodes stack
+  // update cannot terminate it (its cleanup skips it, leaving it stopped on its fixed address), so it is terminated first.
+  const merge = `merge the change that removes ${t.name} from environments/${m.name}.yaml`;
+  const next = t.node && t.pool.role === PROTECTED_ROLE
+    ? `next, before the merge: ${terminateNodeCommand(m.name, t.name)} (its instance carries termination protection, which the nodes stack update cannot get past: it would stay, stopped, on ${t.node.ip} with its disk); then ${merge}`
+    : `next: ${merge}: its nodes stack update terminates the ${t.node ? 'instance' : "group's instances"}`;
   const out = [ADDR, ...REACH, ...kubeconfigLines(m), ...DRAIN_NODE];
   if (!t.node)
     return [

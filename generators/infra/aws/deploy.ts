@@ -20,7 +20,8 @@ import type { AwsPlan } from './plan.js';
 import { partitionOf } from './policy.js';
 import { getAtt, ref, resource, type Template } from './template.js';
 import { NODE_TERMINATION } from '../../catalog/aws-node-termination-handler.js';
-import { nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
+import { NODE_INSTANCE_OUTPUT_PREFIX, nodeInstanceOutputId, nodeTypeParameter } from './stacks.js';
+import { TERMINATION_REFUSED } from './termination.js';
 import { USER_DATA_NOT_RUN_ON_START } from './instance-updates.js';
 import { carriedUserData } from './user-data.js';
 import { rollPreferences } from './roll.js';
@@ -224,14 +225,14 @@ set -eu
 role=${roleLookup(p, 'DeployRoleArn')}
 [ -n "$role" ] && [ "$role" != None ] || { echo "deploy: stack ${p.names.gitSyncStack} not found: run ${gitSyncStackCommand(p).replace(/"/g, '\\"')}" >&2; exit 1; }
 ${fixedNodes(p).length > 0 ? `${kubectlTimeoutLines().join('\n')}\n` : ''}${stackStateFunctions({ region: m.aws.region, script: awsPath(m, 'deploy.sh'), ...(fixedNodes(p).length > 0 ? { protectedStack: p.names.nodesStack } : {}) }).join('\n')}
-${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${terminateNodeFunction(p)}${fixedNodes(p).length > 0 ? liftProtectionFunction(p) : ''}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
+${instanceIdFunction(p)}${userDataNodes(p).length > 0 ? `${[...PORTABLE_BASE64, ...PORTABLE_SHA256].join('\n')}\n` : ''}${stackExistsFunction(p)}${drainTagsFunctions(p)}${fixedNodeFunctions(p)}${removedNodeFunction(p)}${terminateNodeFunction(p)}${fixedNodes(p).length > 0 ? liftProtectionFunction(p) : ''}${nodeUpdateFunction(p)}${rollPoolFunction(p)}case "\${1:-}" in
   base)
     stack_ready ${q(p.names.baseStack)} ${q(again('base'))}
     ${c.base} || stack_failed ${q(p.names.baseStack)} ${q(again('base'))}
     ${protectCommand(p, 'base')}
     ;;
   nodes)
-${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    stack_ready ${q(p.names.nodesStack)} ${q(again('nodes'))}\n${drainTagsFirst(p)}${typeGate(p)}${userDataNotice(p)}    ${c.nodes} || stack_failed ${q(p.names.nodesStack)} ${q(again('nodes'))}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
+${missing.length > 0 ? `    echo ${q(`deploy: no AMI locked for ${missing.join(', ')}: register the images (aws/images/*.sh), then npm run synth -- --env ${m.name} --refresh-ssm`)} >&2\n    exit 1\n` : `    stack_ready ${q(p.names.nodesStack)} ${q(again('nodes'))}\n${drainTagsFirst(p)}${typeGate(p)}${removedGate(p)}${userDataNotice(p)}    ${c.nodes} || stack_failed ${q(p.names.nodesStack)} ${q(again('nodes'))}\n    ${protectCommand(p, 'nodes')}\n`}    ;;
 ${drainTagsCase(p)}${terminateNodeCase(p)}${nodeUpdateCase(p)}${rollPoolCase(p)}  *) echo "usage: $0 ${usage(p)}" >&2; exit 2 ;;
 esac
 `;
@@ -286,19 +287,30 @@ function terminateNodeCase(p: AwsPlan): string {
 
 /**
  * \`deploy.sh lift-protection\`: lifts the termination protection (./termination.ts) of every instance the nodes stack still
- * holds (DescribeStackResources: AWS::EC2::Instance resources not DELETE_COMPLETE, with a physical id), so that
- * CloudFormation can terminate them: before a deletion of the nodes stack, run again after a DELETE_FAILED or a
- * ROLLBACK_FAILED (./stack-states.ts names it in the delete command). Each id is shape-checked (require_instance_id).
+ * holds (ListStackResources: AWS::EC2::Instance resources not DELETE_COMPLETE, with a physical id; the AWS CLI pages
+ * through NextToken itself, where DescribeStackResources answers 100 resources at most: CloudFormation API reference,
+ * DescribeStackResources, ListStackResources), so that CloudFormation can terminate them: before a deletion of the nodes
+ * stack, run again after a DELETE_FAILED or a ROLLBACK_FAILED (./stack-states.ts names it in the delete command). Each
+ * id is shape-checked (require_instance_id). An instance terminated by hand (CloudFormation still lists it) is skipped:
+ * state terminated or shutting-down, or unknown to DescribeInstances (InvalidInstanceID.NotFound, once EC2 forgot it),
+ * has nothing to lift, and the command chained after this one (delete-stack) must still run under \`set -e\`.
  */
 function liftProtectionFunction(p: AwsPlan): string {
   const region = q(p.model.aws.region);
   const stack = q(p.names.nodesStack);
   return `# Lift the termination protection of every instance of the nodes stack (before CloudFormation deletes them).
 lift_protection() {
-  ids=$(aws cloudformation describe-stack-resources --region ${region} --stack-name ${stack} --query "StackResources[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text)
+  ids=$(aws cloudformation list-stack-resources --region ${region} --stack-name ${stack} --query "StackResourceSummaries[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text)
   for id in $ids; do
     if [ "$id" = None ]; then continue; fi
     require_instance_id "$id" ${q(`in stack ${p.names.nodesStack}`)}
+    # Terminated by hand (CloudFormation still lists it): nothing to lift.
+    if ! state=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+      case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id is gone: nothing to lift"; continue ;; esac
+      echo "deploy: cannot read instance $id: $state" >&2
+      exit 1
+    fi
+    case "$state" in terminated | shutting-down) echo "instance $id is $state: nothing to lift"; continue ;; esac
     aws ec2 modify-instance-attribute --region ${region} --instance-id "$id" --no-disable-api-termination
     echo "termination protection lifted: $id"
   done
@@ -307,7 +319,9 @@ lift_protection() {
 }
 
 /**
- * \`deploy.sh terminate-node <node>\`: the first step of replacing a lost fixed node (readme.ts replaceText).
+ * \`deploy.sh terminate-node <node>\`: the first step of replacing a lost fixed node (readme.ts replaceText), and the last
+ * step before the merge that removes a fixed control plane (its protected instance: removedGate). The node is one the
+ * script renders, or one the deployed nodes stack still has (removed_node: the branch that removes it renders it no more).
  * The instance id comes from the nodes stack's output (stacks.ts nodeInstanceOutputId) is checked (require_instance_id) to be
  * one before it reaches the command line. DescribeInstances answers InvalidInstanceID.NotFound for an id it
  * no longer knows (a terminated instance stays visible for about an hour, state \`terminated\`; AWS EC2 API
@@ -322,7 +336,7 @@ function terminateNodeFunction(p: AwsPlan): string {
   const region = q(p.model.aws.region);
   return `# Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
 terminate_node() {
-  fixed_node "$1" || { echo ${q(`usage: deploy.sh terminate-node <node>; nodes: ${nodes.map((n) => n.name).join(', ')}`)} >&2; exit 2; }
+  fixed_node "$1" || removed_node "$1" || { echo ${q(`usage: deploy.sh terminate-node <node>; nodes: ${nodes.map((n) => n.name).join(', ')}, or a node removed from the environment that stack ${p.names.nodesStack} still has`)} >&2; exit 2; }
   node_instance "$1"
   if ! state=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
     case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
@@ -393,6 +407,74 @@ current_type() {
 }
 `;
 }
+/**
+ * \`removed_node <node>\`: a node the rendered template no longer has but the deployed nodes stack still does (the branch
+ * that removes it), for terminate-node: sets \`out\` to its instance-id output, found by the output's description
+ * (stacks.ts nodeInstanceOutputDescription). The name is shape-checked first (a DNS label, as the schema has node names),
+ * the key after (letters and digits, as stacks.ts logicalId makes it; two matches are refused alike).
+ */
+function removedNodeFunction(p: AwsPlan): string {
+  if (fixedNodes(p).length === 0) return '';
+  return `# A node removed from the environment that the deployed nodes stack still has: out (its instance id's output).
+removed_node() {
+  case "$1" in '' | -* | *[!a-z0-9-]*) return 1 ;; esac
+  nodes_stack_exists || return 1
+  out=$(aws cloudformation describe-stacks --region ${q(p.model.aws.region)} --stack-name ${q(p.names.nodesStack)} --query "Stacks[0].Outputs[?Description && starts_with(Description, '${NODE_INSTANCE_OUTPUT_PREFIX}$1 (')].OutputKey" --output text)
+  case "$out" in '' | None | *[!A-Za-z0-9]*) return 1 ;; esac
+}
+`;
+}
+
+/**
+ * Before the nodes stack update: the fixed instances it drops (the deployed stack's instance-id outputs the rendered
+ * template has no more) that still run or sit stopped with termination protection on (DescribeInstanceAttribute
+ * disableApiTermination). CloudFormation deletes a removed resource in the update's cleanup
+ * (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS) through TerminateInstances, which EC2 refuses (OperationNotPermitted); it tries
+ * three times, skips the resource and the update still ends UPDATE_COMPLETE ("Update successful. One or more resources
+ * could not be deleted": aws-cloudformation/cloudformation-coverage-roadmap#744; aws/aws-cdk-cli#1564, #1576: "it
+ * retries 3 times, then abandons the deletion and marks the update as successful"). The instance would stay, out of
+ * the stack, on its node's fixed private address (a node added again at it fails) with its disk. So the update is
+ * refused with each one's \`terminate-node\` (which lifts the protection, terminates, waits); the cleanup then deletes an
+ * instance terminated already, which succeeds. A dropped instance terminated already, or unprotected, passes.
+ */
+function removedGate(p: AwsPlan): string {
+  if (fixedNodes(p).length === 0) return '';
+  const region = q(p.model.aws.region);
+  const stack = q(p.names.nodesStack);
+  const outputs = `aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query`;
+  return `    # A protected instance this template drops: CloudFormation's cleanup cannot terminate it (skipped, UPDATE_COMPLETE).
+    if nodes_stack_exists; then
+      dropped=''
+      KEPT_OUTPUTS=${q(fixedNodes(p).map(nodeInstanceOutputId).join(' '))}
+      for o in $(${outputs} "Stacks[0].Outputs[?starts_with(OutputKey, 'Node') && ends_with(OutputKey, 'InstanceId')].OutputKey" --output text); do
+        case " $KEPT_OUTPUTS " in *" $o "*) continue ;; esac
+        case "$o" in *[!A-Za-z0-9]*) echo "deploy: not an output key of stack ${p.names.nodesStack}: $o" >&2; exit 1 ;; esac
+        id=$(${outputs} "Stacks[0].Outputs[?OutputKey=='$o'].OutputValue" --output text)
+        case "$id" in '' | None) continue ;; esac
+        require_instance_id "$id" "of output $o"
+        if ! state=$(aws ec2 describe-instances --region ${region} --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+          case "$state" in *InvalidInstanceID.NotFound*) continue ;; esac
+          echo "deploy: cannot read instance $id: $state" >&2
+          exit 1
+        fi
+        case "$state" in terminated | shutting-down) continue ;; esac
+        [ "$(aws ec2 describe-instance-attribute --region ${region} --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)" = True ] || continue
+        rn=$(${outputs} "Stacks[0].Outputs[?OutputKey=='$o'].Description" --output text)
+        rn=\${rn#${q(NODE_INSTANCE_OUTPUT_PREFIX)}}
+        rn=\${rn%% (*}
+        case "$rn" in '' | -* | *[!a-z0-9-]*) echo "deploy: no node name in the description of output $o of stack ${p.names.nodesStack}" >&2; exit 1 ;; esac
+        dropped="$dropped
+  sh ${awsPath(p.model, 'deploy.sh')} terminate-node $rn   ($id, $state)"
+      done
+      if [ -n "$dropped" ]; then
+        echo "deploy: this update removes fixed nodes whose instances carry termination protection: CloudFormation's cleanup cannot terminate them (EC2 refuses: ${TERMINATION_REFUSED}), skips them and still ends UPDATE_COMPLETE, leaving each on its fixed address with its disk. Nothing deployed. Once each node's removal steps ran, terminate its instance (the protection lifted first):$dropped
+then deploy.sh nodes again." >&2
+        exit 1
+      fi
+    fi
+`;
+}
+
 /**
  * The one shape check of an instance id before it reaches a command line, shared by \`drain_tags\`,
  * \`terminate_node\` and \`lift_protection\`: \`i-\` then lower-case hex digits (EC2 instance ids, e.g. i-1234567890abcdef0: AWS EC2

@@ -16,7 +16,14 @@
  *   deletion left resources it could not delete; the deletion is run again once the cause is fixed. The nodes stack's
  *   control planes carry termination protection, which CloudFormation cannot get past (./termination.ts): its delete
  *   command runs \`deploy.sh lift-protection\` first.
- * - UPDATE_ROLLBACK_COMPLETE: an update failed and was rolled back; the stack is as before and can be updated again.
+ * - UPDATE_ROLLBACK_COMPLETE: an update failed and was rolled back; the stack is as before and can be updated again. But
+ *   the rollback deletes what the update created in its cleanup (UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS), where a
+ *   resource CloudFormation cannot delete is skipped after its retries (aws/aws-cdk-cli#1576: "it retries 3 times, then
+ *   abandons the deletion"), the event DELETE_FAILED: a control plane the update had created keeps its termination
+ *   protection (./termination.ts) and runs on out of the stack, on its node's fixed address, so the same update again
+ *   fails (the address in use). For the protected stack \`rollback_orphans\` finds those instances (DescribeStackEvents:
+ *   AWS::EC2::Instance DELETE_FAILED, the CLI paging through the events; still running or stopped; not one the stack
+ *   holds, ListStackResources) and the next command lifts, terminates and waits for each before the step again.
  * - UPDATE_ROLLBACK_FAILED: the rollback itself failed; "A stack in the UPDATE_ROLLBACK_FAILED state can't be updated,
  *   but it can be rolled back to a working state (UPDATE_ROLLBACK_COMPLETE)": fix the cause, then
  *   ContinueUpdateRollback, or skip a resource that cannot be fixed with ResourcesToSkip (CloudFormation user guide,
@@ -63,6 +70,8 @@ export function stackStateFunctions(c: StackShellContext): string[] {
   const del = `\${lift}aws cloudformation delete-stack --region ${c.region} --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region ${c.region} --stack-name $1 && $3`;
   const cont = `aws cloudformation continue-update-rollback --region ${c.region} --stack-name $1 --role-arn $role && aws cloudformation wait stack-rollback-complete --region ${c.region} --stack-name $1 && $3`;
   const minutes = (STACK_SETTLE_WAIT.tries * STACK_SETTLE_WAIT.seconds) / 60;
+  const ec2 = (op: string, arg: string) => `aws ec2 ${op} --region ${c.region} ${arg}`;
+  const terminate = [ec2('modify-instance-attribute', '--instance-id $oid --no-disable-api-termination'), `${ec2('terminate-instances', '--instance-ids $oid')} >/dev/null`, ec2('wait instance-terminated', '--instance-ids $oid')].join(' && ');
   return [
     `# A stack's status in ST ('' when describe-stacks says it does not exist); any other failure to read it stops the script.`,
     `stack_status() {`,
@@ -84,10 +93,16 @@ export function stackStateFunctions(c: StackShellContext): string[] {
     `    stack_status "$1"`,
     `  done`,
     `}`,
+    ...(c.protectedStack ? rollbackOrphans(c) : []),
     `# What STATUS ($2) leaves of stack $1, and the exact next command (its last line); $3 runs this step again.`,
     `stack_says() {`,
     // Deleting the nodes stack terminates its control planes: their termination protection is lifted first.
     c.protectedStack ? `  lift=''; [ "$1" != ${shQuote(c.protectedStack)} ] || lift=${shQuote(`sh ${c.script} lift-protection && `)}` : `  lift=''`,
+    c.protectedStack ? `  orphans=''; [ "$2" != UPDATE_ROLLBACK_COMPLETE ] || [ "$1" != ${shQuote(c.protectedStack)} ] || rollback_orphans "$1"` : `  orphans=''`,
+    `  next="$3"; for oid in $orphans; do next="${terminate} && $next"; done`,
+    `  case "$2" in`,
+    `    UPDATE_ROLLBACK_COMPLETE) [ -z "$orphans" ] || { printf '%s\\n  %s\\n' "the update of stack $1 failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE), but its rollback could not delete the instances it had created, which carry termination protection (DELETE_FAILED: ${events} --query \\"StackEvents[?ResourceType=='AWS::EC2::Instance' && ResourceStatus=='DELETE_FAILED']\\"): $orphans, out of the stack, on their nodes' fixed addresses, so the same update again would fail (address in use). Why it failed: ${events}. Fix the cause, then terminate them (the protection lifted first) and run this again:" "$next"; return 0; } ;;`,
+    `  esac`,
     `  case "$2" in`,
     `    '') printf '%s\\n  %s\\n' "stack $1 was not created: the AWS CLI's error above says why. Fix the cause, then run this again:" "$3" ;;`,
     `    ROLLBACK_COMPLETE) printf '%s\\n  %s\\n' "the creation of stack $1 failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: ${events}. Fix the cause, then delete the stack and create it again:" "${del}" ;;`,
@@ -114,6 +129,31 @@ export function stackStateFunctions(c: StackShellContext): string[] {
     `  stack_settle "$1"`,
     `  echo "deploy: $(stack_says "$1" "$ST" "$2")" >&2`,
     `  exit 1`,
+    `}`,
+  ];
+}
+
+/**
+ * \`rollback_orphans STACK\`: the instances the protected stack's rolled-back updates could not delete (./termination.ts),
+ * in \`orphans\`: AWS::EC2::Instance DELETE_FAILED in its events, each id shape-checked (require_instance_id, which the
+ * script defines with the protected stack), listed once, not terminated or shutting-down (nor unknown to EC2), and not
+ * held by the stack (an instance it still has is no orphan).
+ */
+function rollbackOrphans(c: StackShellContext): string[] {
+  const region = shQuote(c.region);
+  return [
+    `# The instances stack $1's rollbacks could not delete (termination protection), still running or stopped: orphans.`,
+    `rollback_orphans() {`,
+    `  orphans=''`,
+    `  held=" $(aws cloudformation list-stack-resources --region ${region} --stack-name "$1" --query "StackResourceSummaries[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text | tr '\\t' ' ') "`,
+    `  for oid in $(aws cloudformation describe-stack-events --region ${region} --stack-name "$1" --query "StackEvents[?ResourceType=='AWS::EC2::Instance' && ResourceStatus=='DELETE_FAILED'].PhysicalResourceId" --output text); do`,
+    `    [ "$oid" != None ] || continue`,
+    `    require_instance_id "$oid" "in the events of stack $1"`,
+    `    case " $orphans $held " in *" $oid "*) continue ;; esac`,
+    `    ost=$(aws ec2 describe-instances --region ${region} --instance-ids "$oid" --query 'Reservations[].Instances[].State.Name' --output text 2>/dev/null) || continue`,
+    `    case "$ost" in terminated | shutting-down) continue ;; esac`,
+    `    orphans="\${orphans:+$orphans }$oid"`,
+    `  done`,
     `}`,
   ];
 }

@@ -515,6 +515,12 @@ export const nodeTypeParameter = (n: Node): string => `Node${logicalId(n.name)}I
 export const INSTANCE_TYPE_PATTERN = '^[a-z][a-z0-9-]*\\.[a-z0-9]+$';
 /** The nodes stack's output holding a fixed node's instance id (the same across replacements). */
 export const nodeInstanceOutputId = (n: Node): string => `Node${logicalId(n.name)}InstanceId`;
+/**
+ * The description of a fixed node's instance-id output: how deploy.sh finds the node of an output the rendered template
+ * no longer has (a removed node: ./deploy.ts removedNodeFunction), by this prefix, its name, then ` (`.
+ */
+export const NODE_INSTANCE_OUTPUT_PREFIX = 'Instance of node ';
+export const nodeInstanceOutputDescription = (n: Node): string => `${NODE_INSTANCE_OUTPUT_PREFIX}${n.name} (${n.ip})`;
 export const launchTemplateLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}LaunchTemplate`;
 export const groupLogicalId = (pool: NodePool): string => `Pool${logicalId(pool.name)}Group`;
 
@@ -562,7 +568,7 @@ export function nodesTemplate(p: AwsPlan): Template {
         ...(ud !== undefined ? { UserData: userDataProperty(ud) } : {}),
         Tags: tags(m, { Name: n.name, 'odp:pool': pp.pool.name, 'odp:role': pp.pool.role, [`kubernetes.io/cluster/${m.cluster.name}`]: 'owned' }),
       }, previous.has(n.name) ? { DependsOn: [nodeLogicalId(previous.get(n.name)!)] } : {}));
-      outputs.push(output(p, nodeInstanceOutputId(n), `Instance of node ${n.name} (${n.ip})`, ref(id)));
+      outputs.push(output(p, nodeInstanceOutputId(n), nodeInstanceOutputDescription(n), ref(id)));
     }
     if (pp.pool.count === undefined) continue;
     const lt = launchTemplateLogicalId(pp.pool);

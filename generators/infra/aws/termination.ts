@@ -24,6 +24,15 @@
  *   DELETE_FAILED, a failed creation's rollback in ROLLBACK_FAILED; `deploy.sh lift-protection` lifts it from every
  *   instance the nodes stack still holds before the deletion is run again. A replacement's cleanup deletes an
  *   instance the runbook terminated already (terminate-node lifts the protection first), which succeeds.
+ * - An update that drops a protected instance (its node removed from the environment) deletes it in its cleanup
+ *   (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS), refused alike; CloudFormation tries three times, skips it and still ends
+ *   UPDATE_COMPLETE ("it retries 3 times, then abandons the deletion and marks the update as successful":
+ *   aws/aws-cdk-cli#1576; DELETE_FAILED shown as skipped: aws/aws-cdk-cli#1564; "Update successful. One or more resources
+ *   could not be deleted": aws-cloudformation/cloudformation-coverage-roadmap#744). The instance stays, out of the stack,
+ *   on its fixed private address with its disk. So every removal of a control plane ends, before the merge, with
+ *   \`deploy.sh terminate-node <node>\` (terminateNodeCommand), and \`deploy.sh nodes\` refuses an update that would drop one
+ *   still protected (./deploy.ts removedGate). A failed update's rollback deletes an instance it created the same way:
+ *   one it cannot delete is named with its lift and terminate commands (./stack-states.ts rollback_orphans).
  */
 
 /** The nodes stack's fixed instances that carry termination protection: the control planes (datastore members). */
@@ -43,3 +52,6 @@ export const terminationRefusedMessage = (id: string): string =>
  */
 export const WORKERS_UNPROTECTED =
   'fixed workers are not protected: they hold no datastore member and nothing the cluster cannot rebuild (their pods reschedule), so the protection would only add its lift to every worker replacement and rollback';
+
+/** The command that terminates a fixed node's instance, its protection lifted first (./deploy.ts terminate_node). */
+export const terminateNodeCommand = (env: string, node: string): string => `sh rendered/${env}/aws/deploy.sh terminate-node ${node}`;

@@ -29,9 +29,27 @@ stack_settle() {
     stack_status "$1"
   done
 }
+# The instances stack $1's rollbacks could not delete (termination protection), still running or stopped: orphans.
+rollback_orphans() {
+  orphans=''
+  held=" $(aws cloudformation list-stack-resources --region 'eu-west-1' --stack-name "$1" --query "StackResourceSummaries[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text | tr '\t' ' ') "
+  for oid in $(aws cloudformation describe-stack-events --region 'eu-west-1' --stack-name "$1" --query "StackEvents[?ResourceType=='AWS::EC2::Instance' && ResourceStatus=='DELETE_FAILED'].PhysicalResourceId" --output text); do
+    [ "$oid" != None ] || continue
+    require_instance_id "$oid" "in the events of stack $1"
+    case " $orphans $held " in *" $oid "*) continue ;; esac
+    ost=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$oid" --query 'Reservations[].Instances[].State.Name' --output text 2>/dev/null) || continue
+    case "$ost" in terminated | shutting-down) continue ;; esac
+    orphans="${orphans:+$orphans }$oid"
+  done
+}
 # What STATUS ($2) leaves of stack $1, and the exact next command (its last line); $3 runs this step again.
 stack_says() {
   lift=''; [ "$1" != 'odp-staging-rke2-nodes' ] || lift='sh rendered/staging-rke2/aws/deploy.sh lift-protection && '
+  orphans=''; [ "$2" != UPDATE_ROLLBACK_COMPLETE ] || [ "$1" != 'odp-staging-rke2-nodes' ] || rollback_orphans "$1"
+  next="$3"; for oid in $orphans; do next="aws ec2 modify-instance-attribute --region eu-west-1 --instance-id $oid --no-disable-api-termination && aws ec2 terminate-instances --region eu-west-1 --instance-ids $oid >/dev/null && aws ec2 wait instance-terminated --region eu-west-1 --instance-ids $oid && $next"; done
+  case "$2" in
+    UPDATE_ROLLBACK_COMPLETE) [ -z "$orphans" ] || { printf '%s\n  %s\n' "the update of stack $1 failed and CloudFormation rolled it back (UPDATE_ROLLBACK_COMPLETE), but its rollback could not delete the instances it had created, which carry termination protection (DELETE_FAILED: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1 --query \"StackEvents[?ResourceType=='AWS::EC2::Instance' && ResourceStatus=='DELETE_FAILED']\"): $orphans, out of the stack, on their nodes' fixed addresses, so the same update again would fail (address in use). Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then terminate them (the protection lifted first) and run this again:" "$next"; return 0; } ;;
+  esac
   case "$2" in
     '') printf '%s\n  %s\n' "stack $1 was not created: the AWS CLI's error above says why. Fix the cause, then run this again:" "$3" ;;
     ROLLBACK_COMPLETE) printf '%s\n  %s\n' "the creation of stack $1 failed and CloudFormation rolled it back (ROLLBACK_COMPLETE): a stack in this state cannot be updated, only deleted. Why it failed: aws cloudformation describe-stack-events --region eu-west-1 --stack-name $1. Fix the cause, then delete the stack and create it again:" "${lift}aws cloudformation delete-stack --region eu-west-1 --stack-name $1 --role-arn $role && aws cloudformation wait stack-delete-complete --region eu-west-1 --stack-name $1 && $3" ;;
@@ -126,9 +144,16 @@ current_type() {
   echo "deploy: not an instance type for node $1: $t" >&2
   exit 1
 }
+# A node removed from the environment that the deployed nodes stack still has: out (its instance id's output).
+removed_node() {
+  case "$1" in '' | -* | *[!a-z0-9-]*) return 1 ;; esac
+  nodes_stack_exists || return 1
+  out=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "Stacks[0].Outputs[?Description && starts_with(Description, 'Instance of node $1 (')].OutputKey" --output text)
+  case "$out" in '' | None | *[!A-Za-z0-9]*) return 1 ;; esac
+}
 # Terminate a fixed node's instance before its replacement (README: Replacing a lost fixed node).
 terminate_node() {
-  fixed_node "$1" || { echo 'usage: deploy.sh terminate-node <node>; nodes: stg-rke2-server-1, stg-rke2-server-2, stg-rke2-server-3' >&2; exit 2; }
+  fixed_node "$1" || removed_node "$1" || { echo 'usage: deploy.sh terminate-node <node>; nodes: stg-rke2-server-1, stg-rke2-server-2, stg-rke2-server-3, or a node removed from the environment that stack odp-staging-rke2-nodes still has' >&2; exit 2; }
   node_instance "$1"
   if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
     case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id of node $1 is gone: nothing to terminate"; return 0 ;; esac
@@ -148,10 +173,17 @@ terminate_node() {
 }
 # Lift the termination protection of every instance of the nodes stack (before CloudFormation deletes them).
 lift_protection() {
-  ids=$(aws cloudformation describe-stack-resources --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "StackResources[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text)
+  ids=$(aws cloudformation list-stack-resources --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "StackResourceSummaries[?ResourceType=='AWS::EC2::Instance' && ResourceStatus!='DELETE_COMPLETE' && PhysicalResourceId].PhysicalResourceId" --output text)
   for id in $ids; do
     if [ "$id" = None ]; then continue; fi
     require_instance_id "$id" 'in stack odp-staging-rke2-nodes'
+    # Terminated by hand (CloudFormation still lists it): nothing to lift.
+    if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+      case "$state" in *InvalidInstanceID.NotFound*) echo "instance $id is gone: nothing to lift"; continue ;; esac
+      echo "deploy: cannot read instance $id: $state" >&2
+      exit 1
+    fi
+    case "$state" in terminated | shutting-down) echo "instance $id is $state: nothing to lift"; continue ;; esac
     aws ec2 modify-instance-attribute --region 'eu-west-1' --instance-id "$id" --no-disable-api-termination
     echo "termination protection lifted: $id"
   done
@@ -420,6 +452,36 @@ case "${1:-}" in
       if [ -n "$changed" ]; then
         echo "deploy: this update changes the instance type of fixed nodes: CloudFormation would stop each one undrained and stop the next once the previous instance runs, not once its node is Ready. Change them one at a time, each drained first and Ready again before the next:$changed
 then deploy.sh nodes again (it then stops no instance)." >&2
+        exit 1
+      fi
+    fi
+    # A protected instance this template drops: CloudFormation's cleanup cannot terminate it (skipped, UPDATE_COMPLETE).
+    if nodes_stack_exists; then
+      dropped=''
+      KEPT_OUTPUTS='NodeStgRke2Server1InstanceId NodeStgRke2Server2InstanceId NodeStgRke2Server3InstanceId'
+      for o in $(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "Stacks[0].Outputs[?starts_with(OutputKey, 'Node') && ends_with(OutputKey, 'InstanceId')].OutputKey" --output text); do
+        case " $KEPT_OUTPUTS " in *" $o "*) continue ;; esac
+        case "$o" in *[!A-Za-z0-9]*) echo "deploy: not an output key of stack odp-staging-rke2-nodes: $o" >&2; exit 1 ;; esac
+        id=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "Stacks[0].Outputs[?OutputKey=='$o'].OutputValue" --output text)
+        case "$id" in '' | None) continue ;; esac
+        require_instance_id "$id" "of output $o"
+        if ! state=$(aws ec2 describe-instances --region 'eu-west-1' --instance-ids "$id" --query 'Reservations[].Instances[].State.Name' --output text 2>&1); then
+          case "$state" in *InvalidInstanceID.NotFound*) continue ;; esac
+          echo "deploy: cannot read instance $id: $state" >&2
+          exit 1
+        fi
+        case "$state" in terminated | shutting-down) continue ;; esac
+        [ "$(aws ec2 describe-instance-attribute --region 'eu-west-1' --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)" = True ] || continue
+        rn=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-staging-rke2-nodes' --query "Stacks[0].Outputs[?OutputKey=='$o'].Description" --output text)
+        rn=${rn#'Instance of node '}
+        rn=${rn%% (*}
+        case "$rn" in '' | -* | *[!a-z0-9-]*) echo "deploy: no node name in the description of output $o of stack odp-staging-rke2-nodes" >&2; exit 1 ;; esac
+        dropped="$dropped
+  sh rendered/staging-rke2/aws/deploy.sh terminate-node $rn   ($id, $state)"
+      done
+      if [ -n "$dropped" ]; then
+        echo "deploy: this update removes fixed nodes whose instances carry termination protection: CloudFormation's cleanup cannot terminate them (EC2 refuses: OperationNotPermitted), skips them and still ends UPDATE_COMPLETE, leaving each on its fixed address with its disk. Nothing deployed. Once each node's removal steps ran, terminate its instance (the protection lifted first):$dropped
+then deploy.sh nodes again." >&2
         exit 1
       fi
     fi
