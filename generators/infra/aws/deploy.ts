@@ -458,7 +458,10 @@ function removedGate(p: AwsPlan): string {
           exit 1
         fi
         case "$state" in terminated | shutting-down) continue ;; esac
-        [ "$(aws ec2 describe-instance-attribute --region ${region} --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)" = True ] || continue
+        # The CLI's text output of a JSON boolean (True from Python's str, true elsewhere): either case; anything else
+        # (an error, an empty answer) stops the run rather than let a protected instance through unseen.
+        prot=$(aws ec2 describe-instance-attribute --region ${region} --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)
+        case "$prot" in True | true) ;; False | false) continue ;; *) echo "deploy: cannot read the termination protection of instance $id: $prot" >&2; exit 1 ;; esac
         rn=$(${outputs} "Stacks[0].Outputs[?OutputKey=='$o'].Description" --output text)
         rn=\${rn#${q(NODE_INSTANCE_OUTPUT_PREFIX)}}
         rn=\${rn%% (*}

@@ -485,7 +485,10 @@ then deploy.sh nodes again (it then stops no instance)." >&2
           exit 1
         fi
         case "$state" in terminated | shutting-down) continue ;; esac
-        [ "$(aws ec2 describe-instance-attribute --region 'eu-west-1' --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)" = True ] || continue
+        # The CLI's text output of a JSON boolean (True from Python's str, true elsewhere): either case; anything else
+        # (an error, an empty answer) stops the run rather than let a protected instance through unseen.
+        prot=$(aws ec2 describe-instance-attribute --region 'eu-west-1' --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)
+        case "$prot" in True | true) ;; False | false) continue ;; *) echo "deploy: cannot read the termination protection of instance $id: $prot" >&2; exit 1 ;; esac
         rn=$(aws cloudformation describe-stacks --region 'eu-west-1' --stack-name 'odp-dev-nodes' --query "Stacks[0].Outputs[?OutputKey=='$o'].Description" --output text)
         rn=${rn#'Instance of node '}
         rn=${rn%% (*}
